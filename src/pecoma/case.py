@@ -1,0 +1,622 @@
+"""The Case: the one way into pecoma.
+
+Every adapter (JSON file, web form, FHIR Bundle, CSV row) produces a :class:`Case` or an
+:class:`~pecoma.errors.InputError` listing every broken rule with its field path, the value
+given and what is allowed. Nothing downstream sees raw input.
+
+Unknown is a value: a histology feature is ``present``, ``absent`` or ``unknown``; an
+immunohistochemistry marker is ``positive``, ``negative``, ``not_done`` or ``unknown``; a
+yes/no fact may be ``unknown``. Leaving a field out means ``unknown``, never ``absent``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pecoma.dates import full_months_between
+from pecoma.errors import FieldIssue, InputError, show_value
+
+__all__ = [
+    "MTOR_AGENTS",
+    "Agent",
+    "Case",
+    "Diagnosis",
+    "DiagnosisMethod",
+    "DiseaseStatus",
+    "Feature",
+    "Histology",
+    "IHCResult",
+    "Immunohistochemistry",
+    "Margin",
+    "Metastasis",
+    "MetastasisSite",
+    "NodeStatus",
+    "PrimarySite",
+    "PriorDiagnosis",
+    "Response",
+    "Size",
+    "SizeUnit",
+    "Stage",
+    "Surgery",
+    "SurgeryStatus",
+    "Systemic",
+    "TherapyLine",
+    "TherapySetting",
+    "Timing",
+    "Tumour",
+    "YesNo",
+    "parse_case",
+    "parse_case_json",
+]
+
+
+class Feature(StrEnum):
+    """A histology finding: seen, looked for and not seen, or not reported."""
+
+    present = "present"
+    absent = "absent"
+    unknown = "unknown"
+
+
+class YesNo(StrEnum):
+    yes = "yes"
+    no = "no"
+    unknown = "unknown"
+
+
+class IHCResult(StrEnum):
+    positive = "positive"
+    negative = "negative"
+    not_done = "not_done"
+    unknown = "unknown"
+
+
+class PrimarySite(StrEnum):
+    uterus = "uterus"
+    broad_ligament = "broad_ligament"
+    other_gynecologic = "other_gynecologic"
+    kidney = "kidney"
+    liver = "liver"
+    retroperitoneum = "retroperitoneum"
+    lung = "lung"
+    gastrointestinal = "gastrointestinal"
+    bladder = "bladder"
+    soft_tissue = "soft_tissue"
+    other = "other"
+
+    @property
+    def gynecologic(self) -> bool:
+        return self in _GYNECOLOGIC
+
+
+_GYNECOLOGIC = frozenset(
+    {PrimarySite.uterus, PrimarySite.broad_ligament, PrimarySite.other_gynecologic}
+)
+
+
+class SizeUnit(StrEnum):
+    cm = "cm"
+    mm = "mm"
+
+
+class DiagnosisMethod(StrEnum):
+    histology_with_ihc = "histology_with_ihc"
+    histology_without_ihc = "histology_without_ihc"
+    imaging_only = "imaging_only"
+    unknown = "unknown"
+
+
+class PriorDiagnosis(StrEnum):
+    """A diagnosis the tumour carried before it was called PEComa."""
+
+    none = "none"
+    leiomyoma = "leiomyoma"
+    leiomyosarcoma = "leiomyosarcoma"
+    fibrosarcoma = "fibrosarcoma"
+    gist = "gist"
+    melanoma = "melanoma"
+    other_sarcoma = "other_sarcoma"
+    other = "other"
+    unknown = "unknown"
+
+
+class DiseaseStatus(StrEnum):
+    localized = "localized"
+    locally_advanced_unresectable = "locally_advanced_unresectable"
+    recurrent = "recurrent"
+    metastatic = "metastatic"
+
+
+class SurgeryStatus(StrEnum):
+    performed = "performed"
+    planned = "planned"
+    not_performed = "not_performed"
+    unknown = "unknown"
+
+
+class Margin(StrEnum):
+    R0 = "R0"
+    R1 = "R1"
+    R2 = "R2"
+    uncertain = "uncertain"
+    unknown = "unknown"
+
+
+class NodeStatus(StrEnum):
+    positive = "positive"
+    negative = "negative"
+    not_assessed = "not_assessed"
+    unknown = "unknown"
+
+
+class MetastasisSite(StrEnum):
+    lung = "lung"
+    liver = "liver"
+    bone = "bone"
+    peritoneum = "peritoneum"
+    distant_lymph_node = "distant_lymph_node"
+    brain = "brain"
+    soft_tissue = "soft_tissue"
+    other = "other"
+
+
+class Timing(StrEnum):
+    synchronous = "synchronous"
+    metachronous = "metachronous"
+    unknown = "unknown"
+
+
+class Agent(StrEnum):
+    sirolimus = "sirolimus"
+    nab_sirolimus = "nab_sirolimus"
+    everolimus = "everolimus"
+    temsirolimus = "temsirolimus"
+    doxorubicin = "doxorubicin"
+    doxorubicin_ifosfamide = "doxorubicin_ifosfamide"
+    epirubicin_ifosfamide = "epirubicin_ifosfamide"
+    ifosfamide = "ifosfamide"
+    gemcitabine_docetaxel = "gemcitabine_docetaxel"
+    dacarbazine = "dacarbazine"
+    trabectedin = "trabectedin"
+    pazopanib = "pazopanib"
+    other_chemotherapy = "other_chemotherapy"
+    other = "other"
+
+    @property
+    def is_mtor_inhibitor(self) -> bool:
+        return self in MTOR_AGENTS
+
+    @property
+    def is_conventional_chemotherapy(self) -> bool:
+        return self in _CHEMOTHERAPY
+
+
+MTOR_AGENTS = frozenset(
+    {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
+)
+_CHEMOTHERAPY = frozenset(
+    {
+        Agent.doxorubicin,
+        Agent.doxorubicin_ifosfamide,
+        Agent.epirubicin_ifosfamide,
+        Agent.ifosfamide,
+        Agent.gemcitabine_docetaxel,
+        Agent.dacarbazine,
+        Agent.trabectedin,
+        Agent.other_chemotherapy,
+    }
+)
+
+
+class TherapySetting(StrEnum):
+    adjuvant = "adjuvant"
+    advanced = "advanced"
+
+
+class Response(StrEnum):
+    complete = "complete"
+    partial = "partial"
+    stable = "stable"
+    progression = "progression"
+    not_evaluable = "not_evaluable"
+    unknown = "unknown"
+
+
+MAX_SIZE_CM = 100.0
+MAX_MITOSES = 500.0
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class _Model(BaseModel):
+    model_config = _STRICT
+
+
+class Size(_Model):
+    """Largest tumour dimension with its unit."""
+
+    value: Annotated[float, Field(gt=0, description="largest dimension, in `unit`")]
+    unit: SizeUnit
+
+    @property
+    def cm(self) -> float:
+        return self.value if self.unit is SizeUnit.cm else self.value / 10.0
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Size:
+        if self.cm > MAX_SIZE_CM:
+            raise ValueError(f"must be at most {MAX_SIZE_CM:g} cm ({MAX_SIZE_CM * 10:g} mm)")
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit.value}"
+
+
+class Diagnosis(_Model):
+    method: DiagnosisMethod = Field(
+        DiagnosisMethod.unknown, description="how the PEComa diagnosis was made"
+    )
+    date: Annotated[dt.date | None, Field(description="date of the diagnosis")] = None
+    prior_diagnosis: PriorDiagnosis = Field(
+        PriorDiagnosis.unknown,
+        description="a diagnosis the tumour carried before PEComa ('none' if it had none)",
+    )
+
+
+class Tumour(_Model):
+    primary_site: PrimarySite
+    size: Size | None = Field(None, description="largest dimension; leave out when unknown")
+
+
+class Histology(_Model):
+    necrosis: Feature = Feature.unknown
+    infiltrative_growth: Feature = Feature.unknown
+    high_nuclear_grade_and_cellularity: Feature = Feature.unknown
+    vascular_invasion: Feature = Feature.unknown
+    nuclear_pleomorphism_or_giant_cells: Feature = Field(
+        Feature.unknown,
+        description="nuclear pleomorphism or multinucleated giant cells (Folpe 2005)",
+    )
+    mitoses_per_50_hpf: Annotated[
+        float | None,
+        Field(ge=0, le=MAX_MITOSES, description="mitotic count per 50 high-power fields"),
+    ] = None
+
+
+class Immunohistochemistry(_Model):
+    hmb45: IHCResult = IHCResult.unknown
+    melan_a: IHCResult = IHCResult.unknown
+    mitf: IHCResult = IHCResult.unknown
+    cathepsin_k: IHCResult = IHCResult.unknown
+    sma: IHCResult = IHCResult.unknown
+    desmin: IHCResult = IHCResult.unknown
+    h_caldesmon: IHCResult = IHCResult.unknown
+    tfe3: IHCResult = IHCResult.unknown
+
+
+class Metastasis(_Model):
+    site: MetastasisSite
+    detected_on: dt.date | None = None
+    timing: Timing = Field(
+        Timing.unknown,
+        description="stated timing; derived from dates when detected_on and the end of "
+        "primary treatment are known",
+    )
+
+
+class Stage(_Model):
+    status: DiseaseStatus
+    lymph_nodes: NodeStatus = NodeStatus.unknown
+    metastases: tuple[Metastasis, ...] = ()
+    extrapulmonary_disease: YesNo = Field(
+        YesNo.unknown, description="disease outside the lungs other than the treated primary"
+    )
+    resectable: YesNo = Field(
+        YesNo.unknown, description="surgery can remove the current disease"
+    )
+    complete_excision_feasible: YesNo = Field(
+        YesNo.unknown, description="complete excision of all known metastatic foci is feasible"
+    )
+    disease_free_interval_months: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=600,
+            description="stated disease-free interval, used only when dates cannot give it",
+        ),
+    ] = None
+
+
+class Surgery(_Model):
+    status: SurgeryStatus = SurgeryStatus.unknown
+    date: dt.date | None = None
+    margin: Margin = Margin.unknown
+
+
+class TherapyLine(_Model):
+    agent: Agent
+    setting: TherapySetting = TherapySetting.advanced
+    line: Annotated[int | None, Field(ge=1, le=20)] = None
+    started_on: dt.date | None = None
+    best_response: Response = Response.unknown
+    progressed: YesNo = YesNo.unknown
+
+
+class Systemic(_Model):
+    mtor_inhibitor_available: YesNo = YesNo.unknown
+    mtor_inhibitor_contraindicated: YesNo = YesNo.unknown
+    therapies: tuple[TherapyLine, ...] = ()
+
+
+class Case(_Model):
+    """One patient's PEComa, as a multidisciplinary team would summarise it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"title": "pecoma case", "$comment": "pecoma case format 1"},
+    )
+
+    format: Literal["pecoma-case/1"] = "pecoma-case/1"
+    label: Annotated[
+        str | None,
+        Field(max_length=80, description="a free label for the team; never a patient name"),
+    ] = None
+    diagnosis: Diagnosis = Diagnosis()
+    tumour: Tumour
+    histology: Histology = Histology()
+    immunohistochemistry: Immunohistochemistry = Immunohistochemistry()
+    stage: Stage
+    surgery: Surgery = Surgery()
+    primary_treatment_end: dt.date | None = Field(
+        None,
+        description="end of curative treatment of the primary; the surgery date when left out",
+    )
+    systemic: Systemic = Systemic()
+
+    @property
+    def treatment_end(self) -> dt.date | None:
+        """End of curative treatment of the primary (I5), the anchor of surveillance."""
+        if self.primary_treatment_end is not None:
+            return self.primary_treatment_end
+        if self.surgery.status is SurgeryStatus.performed:
+            return self.surgery.date
+        return None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Case:
+        issues = list(_contradictions(self))
+        if issues:
+            raise _Contradictions(issues)
+        return self
+
+
+class _Contradictions(ValueError):
+    def __init__(self, issues: list[FieldIssue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(str(i) for i in issues))
+
+
+def _contradictions(case: Case) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+
+    def add(path: str, value: object, rule: str) -> None:
+        issues.append(FieldIssue(path, show_value(value), rule))
+
+    stage = case.stage
+    surgery = case.surgery
+    if stage.status is DiseaseStatus.localized:
+        if stage.metastases:
+            add(
+                "stage.metastases",
+                [m.site.value for m in stage.metastases],
+                "must be empty when 'stage.status' is 'localized' (distant metastases make "
+                "the disease metastatic)",
+            )
+        if stage.extrapulmonary_disease is YesNo.yes:
+            add(
+                "stage.extrapulmonary_disease",
+                "yes",
+                "must not be 'yes' when 'stage.status' is 'localized'",
+            )
+    if stage.status is DiseaseStatus.metastatic and stage.extrapulmonary_disease is YesNo.no:
+        outside = [m.site.value for m in stage.metastases if m.site is not MetastasisSite.lung]
+        if outside:
+            add(
+                "stage.extrapulmonary_disease",
+                "no",
+                f"contradicts the metastases listed outside the lungs ({', '.join(outside)})",
+            )
+    if (
+        stage.status is DiseaseStatus.locally_advanced_unresectable
+        and stage.resectable is YesNo.yes
+    ):
+        add(
+            "stage.resectable",
+            "yes",
+            "must not be 'yes' when 'stage.status' is 'locally_advanced_unresectable'",
+        )
+    if surgery.status is not SurgeryStatus.performed:
+        if surgery.margin is not Margin.unknown:
+            add(
+                "surgery.margin",
+                surgery.margin.value,
+                f"can only be given when 'surgery.status' is 'performed' "
+                f"(got status '{surgery.status.value}')",
+            )
+        if surgery.status is not SurgeryStatus.planned and surgery.date is not None:
+            add(
+                "surgery.date",
+                surgery.date.isoformat(),
+                "can only be given when 'surgery.status' is 'performed' or 'planned'",
+            )
+    diagnosed = case.diagnosis.date
+    operated_on = surgery.date if surgery.status is SurgeryStatus.performed else None
+    if diagnosed and operated_on and operated_on < diagnosed:
+        # The diagnosis date is when the tumour was first diagnosed (the resection
+        # specimen included), so surgery before it is a data-entry error.
+        add(
+            "surgery.date",
+            operated_on.isoformat(),
+            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+        )
+    end = case.primary_treatment_end
+    if end and surgery.status is SurgeryStatus.performed and surgery.date and end < surgery.date:
+        add(
+            "primary_treatment_end",
+            end.isoformat(),
+            f"must not be before 'surgery.date' ({surgery.date.isoformat()})",
+        )
+    if end and diagnosed and end < diagnosed:
+        add(
+            "primary_treatment_end",
+            end.isoformat(),
+            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+        )
+    anchor = case.treatment_end
+    for i, met in enumerate(stage.metastases):
+        path = f"stage.metastases[{i}]"
+        if met.detected_on and diagnosed and met.detected_on < diagnosed:
+            add(
+                f"{path}.detected_on",
+                met.detected_on.isoformat(),
+                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+            )
+        if not (met.detected_on and anchor):
+            continue
+        if met.timing is Timing.metachronous and met.detected_on <= anchor:
+            add(
+                f"{path}.detected_on",
+                met.detected_on.isoformat(),
+                "a metachronous metastasis must be detected after the primary was "
+                f"treated (treatment ended {anchor.isoformat()})",
+            )
+        if met.timing is Timing.synchronous and met.detected_on > anchor:
+            add(
+                f"{path}.timing",
+                "synchronous",
+                "contradicts 'detected_on' after the end of primary treatment "
+                f"({met.detected_on.isoformat()} > {anchor.isoformat()}); "
+                "use 'metachronous' or leave timing out",
+            )
+    stated_dfi = stage.disease_free_interval_months
+    dated = [m.detected_on for m in stage.metastases if m.detected_on]
+    if stated_dfi is not None and anchor and dated and len(dated) == len(stage.metastases):
+        by_dates = full_months_between(anchor, min(dated))
+        if by_dates >= 0 and abs(by_dates - stated_dfi) >= 1:
+            add(
+                "stage.disease_free_interval_months",
+                stated_dfi,
+                f"contradicts the dates, which give {by_dates} whole months from the end of "
+                "primary treatment to the first metastasis; leave it out or correct it",
+            )
+    seen: set[int] = set()
+    for i, t in enumerate(case.systemic.therapies):
+        if t.setting is TherapySetting.advanced and t.line is not None:
+            if t.line in seen:
+                add(
+                    f"systemic.therapies[{i}].line",
+                    t.line,
+                    "must be unique among advanced-setting therapies",
+                )
+            seen.add(t.line)
+        if t.started_on and diagnosed and t.started_on < diagnosed:
+            add(
+                f"systemic.therapies[{i}].started_on",
+                t.started_on.isoformat(),
+                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+            )
+        if t.best_response is Response.progression and t.progressed is YesNo.no:
+            add(
+                f"systemic.therapies[{i}].progressed",
+                "no",
+                "contradicts 'best_response' 'progression'",
+            )
+    return issues
+
+
+def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
+    """Every date in the case with its field path (for checks against the evaluation date)."""
+    out: list[tuple[str, dt.date]] = []
+    if case.diagnosis.date:
+        out.append(("diagnosis.date", case.diagnosis.date))
+    if case.surgery.date and case.surgery.status is SurgeryStatus.performed:
+        out.append(("surgery.date", case.surgery.date))
+    if case.primary_treatment_end:
+        out.append(("primary_treatment_end", case.primary_treatment_end))
+    for i, met in enumerate(case.stage.metastases):
+        if met.detected_on:
+            out.append((f"stage.metastases[{i}].detected_on", met.detected_on))
+    for i, t in enumerate(case.systemic.therapies):
+        if t.started_on:
+            out.append((f"systemic.therapies[{i}].started_on", t.started_on))
+    return out
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-"):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(case)"
+
+
+_FRIENDLY = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of the case format (check the spelling)",
+}
+
+
+def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
+    """Translate a pydantic error into field issues (path, value, rule)."""
+    issues: list[FieldIssue] = []
+    for err in exc.errors(include_url=False):
+        ctx_err = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, _Contradictions):
+            issues.extend(ctx_err.issues)
+            continue
+        path = _loc_to_path(tuple(err["loc"]))
+        kind = err["type"]
+        rule = _FRIENDLY.get(kind)
+        if rule is None:
+            msg = str(err["msg"])
+            msg = msg.removeprefix("Value error, ")
+            rule = "must be valid: " + msg[0].lower() + msg[1:] if msg else "is invalid"
+            if msg.startswith("Input should be"):
+                rule = "must be " + msg.removeprefix("Input should be ").strip()
+        value = "(missing)" if kind == "missing" else show_value(err.get("input"))
+        issues.append(FieldIssue(path, value, rule))
+    return issues
+
+
+def parse_case(data: Any, source: str = "case") -> Case:
+    """Validate a mapping into a :class:`Case`, or raise :class:`InputError`."""
+    if not isinstance(data, dict):
+        raise InputError(
+            [FieldIssue("(case)", show_value(type(data).__name__), "must be a JSON object")],
+            source,
+        )
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(issues_from_validation(exc), source) from exc
+
+
+def parse_case_json(text: str | bytes, source: str = "case") -> Case:
+    """Parse JSON text into a :class:`Case`, or raise :class:`InputError`."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(
+            [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source
+        ) from exc
+    return parse_case(data, source)

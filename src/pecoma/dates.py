@@ -1,0 +1,30 @@
+"""Calendar arithmetic on dates (never datetimes), done by python-dateutil.
+
+Month steps clip to the month's end (31 January + 3 months = 30 April) and count from the
+anchor each time, so a plan does not drift: visit n is ``anchor + n * step`` months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+
+__all__ = ["add_months", "full_months_between", "reached_months"]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus a whole number of months, clipped to the end of the target month."""
+    result: dt.date = day + relativedelta(months=months)
+    return result
+
+
+def full_months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from ``start`` to ``end`` (negative when ``end`` is earlier)."""
+    delta = relativedelta(end, start)
+    return delta.years * 12 + delta.months
+
+
+def reached_months(start: dt.date, end: dt.date, months: int) -> bool:
+    """Whether at least ``months`` whole months lie between ``start`` and ``end``."""
+    return end >= add_months(start, months)

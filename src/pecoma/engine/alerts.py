@@ -1,0 +1,71 @@
+"""Alerts: diagnostic pitfalls (S24, S25), behaviour (S26, S27) and supplementary alerts."""
+
+from __future__ import annotations
+
+from pecoma.case import (
+    Case,
+    DiagnosisMethod,
+    DiseaseStatus,
+    IHCResult,
+    Margin,
+    PriorDiagnosis,
+    SurgeryStatus,
+)
+from pecoma.engine.collect import Collector
+from pecoma.engine.model import Fact
+
+__all__ = ["IHC_GROUPS", "alerts", "ihc_panel_complete"]
+
+# The panel S24 calls essential: HMB-45, a melanocytic marker, a smooth-muscle marker.
+IHC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("HMB-45", ("hmb45",)),
+    ("melanocytic marker", ("melan_a", "mitf")),
+    ("smooth-muscle marker", ("sma", "desmin", "h_caldesmon")),
+)
+_DONE = (IHCResult.positive, IHCResult.negative)
+
+
+def _incomplete_groups(case: Case) -> list[tuple[str, tuple[str, ...]]]:
+    ihc = case.immunohistochemistry
+    return [
+        (name, markers)
+        for name, markers in IHC_GROUPS
+        if not any(getattr(ihc, m) in _DONE for m in markers)
+    ]
+
+
+def ihc_panel_complete(case: Case) -> bool:
+    """Whether HMB-45, a melanocytic and a smooth-muscle marker all have a result."""
+    return not _incomplete_groups(case)
+
+
+def alerts(case: Case, out: Collector) -> None:
+    method = case.diagnosis.method
+    if method is DiagnosisMethod.imaging_only:
+        out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method.value)])
+    elif method is DiagnosisMethod.unknown:
+        out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
+    missing_groups = _incomplete_groups(case)
+    if missing_groups:
+        ihc = case.immunohistochemistry
+        facts = [
+            Fact(f"immunohistochemistry.{m}", getattr(ihc, m).value)
+            for _name, markers in missing_groups
+            for m in markers
+        ]
+        out.add("ALERT-IHC-INCOMPLETE", facts)
+    prior = case.diagnosis.prior_diagnosis
+    if prior is PriorDiagnosis.unknown:
+        out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
+    elif prior is not PriorDiagnosis.none:
+        out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior.value)])
+    surg = case.surgery
+    if case.stage.status is DiseaseStatus.localized and surg.status is SurgeryStatus.performed:
+        margin = Fact("surgery.margin", surg.margin.value)
+        if surg.margin in (Margin.R1, Margin.R2, Margin.uncertain):
+            out.add("ALERT-INCOMPLETE-RESECTION", [margin])
+        elif surg.margin is Margin.unknown:
+            out.add("ALERT-INCOMPLETE-RESECTION", [margin], [out.missing("MISS-MARGIN")])
+    if case.immunohistochemistry.tfe3 is IHCResult.positive:
+        out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])
+    out.add("ALERT-LONG-TERM-FOLLOW-UP", [Fact("stage.status", case.stage.status.value)])

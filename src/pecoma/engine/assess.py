@@ -1,0 +1,97 @@
+"""``assess(case, on_date)``: the pure entry point of the engine.
+
+No database, network, environment or clock inside: the evaluation date is a parameter,
+and the same case, date, settings and knowledge give the same assessment, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pecoma import __version__
+from pecoma.case import Case, dated_facts
+from pecoma.engine import alerts, followup, pathway, risk
+from pecoma.engine.collect import Collector
+from pecoma.engine.facts import derive
+from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
+from pecoma.errors import FieldIssue, InputError
+from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.settings import Settings, default_settings
+
+__all__ = ["assess", "check_dates"]
+
+
+def check_dates(case: Case, on_date: dt.date) -> None:
+    """Reject facts dated after the evaluation date (they cannot have happened yet)."""
+    issues = [
+        FieldIssue(path, day.isoformat(), f"must not be after the evaluation date "
+                   f"({on_date.isoformat()})")
+        for path, day in dated_facts(case)
+        if day > on_date
+    ]
+    if issues:
+        raise InputError(issues)
+
+
+def assess(
+    case: Case,
+    on_date: dt.date,
+    settings: Settings | None = None,
+    knowledge: Knowledge | None = None,
+) -> Assessment:
+    """What the guideline recommends for ``case`` as of ``on_date``, and why."""
+    settings = settings or default_settings()
+    knowledge = knowledge or load_knowledge()
+    check_dates(case, on_date)
+    engine = settings.engine
+    out = Collector(knowledge)
+    d = derive(case, engine)
+
+    guideline = risk.guideline_risk(case, d, engine, out)
+    folpe = risk.folpe_2005(case, d, engine, out)
+    classifications = [folpe]
+    bennett = risk.bennett_2018(case, d, engine, out)
+    if bennett is not None:
+        classifications.append(bennett)
+    classifications.append(risk.icdo3_hint(case, folpe, out))
+
+    pathway.surgery(case, d, out)
+    pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
+    pathway.systemic(case, d, out)
+    pathway.metastasectomy(case, d, out)
+    pathway.referral(case, out)
+    alerts.alerts(case, out)
+    followup.surveillance(case, guideline, out)
+
+    assessment_items = (guideline.item, *out.recommendations, *out.alerts, *out.followup)
+    used: dict[str, None] = {}
+    for item in assessment_items:
+        for i in item.provenance.interpretations:
+            used[i] = None
+    missing = out.missing_facts()
+    for m in missing:
+        for i in m.provenance.interpretations:
+            used[i] = None
+    interpretations = tuple(
+        UsedInterpretation(i, knowledge.interpretations[i].title, knowledge.interpretations[i].text)
+        for i in sorted(used, key=lambda x: int(x[1:]))
+    )
+    return Assessment(
+        format=ASSESSMENT_FORMAT,
+        evaluated_on=on_date,
+        engine_version=__version__,
+        knowledge_version=knowledge.version,
+        settings_digest=settings.digest(),
+        label=case.label,
+        disease_status=case.stage.status.value,
+        advanced=d.advanced,
+        risk=guideline,
+        classifications=tuple(classifications),
+        recommendations=tuple(out.recommendations),
+        alerts=tuple(out.alerts),
+        followup=tuple(out.followup),
+        missing=missing,
+        derived=d.facts(),
+        interpretations=interpretations,
+        intended_use=knowledge.intended_use,
+    )

@@ -1,0 +1,226 @@
+"""Treatment pathway: surgery (S01, S03, S04), adjuvant considerations (S10, S11), systemic
+treatment of advanced disease (S02, S12-S15), metastasectomy (S16, S17) and referral (S28).
+
+Each rule names record ids and the facts behind them; when a fact is unknown the rule
+reports it as missing, takes the safer branch and marks the item conditional on it.
+"""
+
+from __future__ import annotations
+
+from pecoma.case import (
+    Case,
+    DiseaseStatus,
+    Margin,
+    MetastasisSite,
+    NodeStatus,
+    PrimarySite,
+    SurgeryStatus,
+    Timing,
+    YesNo,
+)
+from pecoma.engine.collect import Collector
+from pecoma.engine.facts import Derived
+from pecoma.engine.model import Fact
+from pecoma.settings import EngineSettings
+
+__all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
+
+_INCOMPLETE = (Margin.R1, Margin.R2)
+
+
+def _status(case: Case) -> Fact:
+    return Fact("stage.status", case.stage.status.value)
+
+
+def surgery(case: Case, d: Derived, out: Collector) -> None:
+    status = case.stage.status
+    surg = case.surgery
+    if status is DiseaseStatus.localized:
+        if surg.status is SurgeryStatus.performed:
+            margin_fact = Fact("surgery.margin", surg.margin.value)
+            if surg.margin is Margin.R0:
+                out.add("REC-RESECTION-DONE", [margin_fact])
+            elif surg.margin in _INCOMPLETE:
+                out.add("REC-RERESECTION", [margin_fact])
+                out.add("REC-REFER-SURGERY", [margin_fact])
+            elif surg.margin is Margin.unknown:
+                out.missing(
+                    "MISS-MARGIN",
+                    affects=("REC-RESECTION-DONE", "REC-RERESECTION", "REC-ADJ-RADIOTHERAPY"),
+                )
+        else:
+            facts = [_status(case), Fact("surgery.status", surg.status.value)]
+            conditional = []
+            if surg.status is SurgeryStatus.unknown:
+                conditional.append(
+                    out.missing("MISS-SURGERY-STATUS", affects=("REC-RESECTION",))
+                )
+            out.add("REC-RESECTION", facts, conditional)
+            out.add("REC-REFER-SURGERY", facts, conditional)
+        return
+    if status is DiseaseStatus.locally_advanced_unresectable:
+        return
+    # Recurrent or metastatic disease: the aggressive-surgery principle (S17).
+    resectable = case.stage.resectable
+    feasible = case.stage.complete_excision_feasible
+    facts = [_status(case), Fact("stage.resectable", resectable.value)]
+    if resectable is YesNo.yes or (status is DiseaseStatus.metastatic and feasible is YesNo.yes):
+        if feasible is YesNo.yes:
+            facts.append(Fact("stage.complete_excision_feasible", "yes"))
+        out.add("REC-AGGRESSIVE-SURGERY", facts)
+        out.add("REC-REFER-SURGERY", facts)
+    elif resectable is YesNo.unknown and feasible is not YesNo.no:
+        miss = out.missing(
+            "MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY", "REC-MTOR-FIRST-LINE")
+        )
+        out.add("REC-AGGRESSIVE-SURGERY", facts, [miss])
+
+
+def adjuvant(
+    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
+) -> None:
+    status = case.stage.status
+    surg = case.surgery
+    if status is DiseaseStatus.localized:
+        out.add("RISK-ASSESS", [_status(case)], risk_unknown)
+        facts: list[Fact] = []
+        conditional: list[str] = []
+        site = case.tumour.primary_site
+        if site in s.high_risk_sites:
+            facts.append(Fact("tumour.primary_site", site.value))
+        if surg.status is SurgeryStatus.performed:
+            if surg.margin in (*_INCOMPLETE, Margin.uncertain):
+                facts.append(Fact("surgery.margin", surg.margin.value))
+            elif surg.margin is Margin.unknown:
+                facts.append(Fact("surgery.margin", "unknown"))
+                conditional.append(out.missing("MISS-MARGIN"))
+        if facts:
+            out.add("REC-ADJ-RADIOTHERAPY", facts, conditional if len(facts) == 1 else ())
+    # S11: nodes or distant metastases at presentation.
+    s11: list[Fact] = []
+    if case.stage.lymph_nodes is NodeStatus.positive:
+        s11.append(Fact("stage.lymph_nodes", "positive"))
+    for i, timing in enumerate(d.timings):
+        if timing is Timing.synchronous:
+            s11.append(Fact(f"derived.metastases[{i}].timing", "synchronous"))
+    operated = surg.status in (SurgeryStatus.performed, SurgeryStatus.planned)
+    if s11 and (operated or case.stage.lymph_nodes is NodeStatus.positive):
+        out.add("REC-ADJ-NODES-METS", s11)
+    elif case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed) and (
+        status is DiseaseStatus.localized or operated
+    ):
+        out.missing("MISS-NODES", affects=("REC-ADJ-NODES-METS",))
+
+
+def systemic(case: Case, d: Derived, out: Collector) -> None:
+    if d.advanced is False:
+        return
+    base: list[str] = []
+    if d.advanced is None:
+        base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
+    status = _status(case)
+    sysm = case.systemic
+    avail, contra = sysm.mtor_inhibitor_available, sysm.mtor_inhibitor_contraindicated
+    mtor_facts = [
+        status,
+        Fact("systemic.mtor_inhibitor_available", avail.value),
+        Fact("systemic.mtor_inhibitor_contraindicated", contra.value),
+    ]
+    mtor_blocked = avail is YesNo.no or contra is YesNo.yes
+    unsure: list[str] = []
+    if not mtor_blocked:
+        if avail is YesNo.unknown:
+            unsure.append(
+                out.missing(
+                    "MISS-MTOR-AVAILABLE", affects=("REC-MTOR-FIRST-LINE", "REC-ANTHRACYCLINE")
+                )
+            )
+        if contra is YesNo.unknown:
+            unsure.append(
+                out.missing(
+                    "MISS-MTOR-CONTRAINDICATED",
+                    affects=("REC-MTOR-FIRST-LINE", "REC-ANTHRACYCLINE"),
+                )
+            )
+    progressed = d.progressed_on_mtor
+    if progressed is not None:
+        facts = [
+            status,
+            Fact("systemic.therapies.agent", progressed.agent.value),
+            Fact("systemic.therapies.progressed", "yes"),
+        ]
+        out.add("REC-NO-NEXT-LINE", facts, base)
+        out.add("SUPP-AFTER-MTOR", facts, base)
+    elif mtor_blocked:
+        out.add("REC-ANTHRACYCLINE", mtor_facts, base)
+    else:
+        out.add("REC-MTOR-FIRST-LINE", mtor_facts, [*base, *unsure])
+        out.add("SUPP-NAB-SIROLIMUS", mtor_facts, [*base, *unsure])
+    if case.tumour.primary_site is PrimarySite.uterus:
+        out.add("REC-UTERINE-EPI-IFO", [status, Fact("tumour.primary_site", "uterus")], base)
+    first = d.first_line
+    if first is not None and first.agent.is_conventional_chemotherapy and not mtor_blocked:
+        out.add(
+            "ALERT-CHEMO-BEFORE-MTOR",
+            [
+                Fact("systemic.therapies.first_line", first.agent.value),
+                Fact("systemic.mtor_inhibitor_available", avail.value),
+                Fact("systemic.mtor_inhibitor_contraindicated", contra.value),
+            ],
+            unsure,
+        )
+
+
+def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
+    stage = case.stage
+    if stage.status not in (DiseaseStatus.metastatic, DiseaseStatus.recurrent):
+        return
+    if stage.status is DiseaseStatus.metastatic and not stage.metastases:
+        out.missing("MISS-METASTASIS-DETAILS", affects=("REC-LUNG-METASTASECTOMY",))
+        return
+    lung = [t for m, t in zip(stage.metastases, d.timings, strict=True)
+            if m.site is MetastasisSite.lung]
+    if not lung:
+        return
+    facts: list[Fact] = []
+    failed = False
+    pending: list[tuple[str, tuple[str, ...]]] = []
+    affects = ("REC-LUNG-METASTASECTOMY",)
+    if Timing.metachronous in lung:
+        facts.append(Fact("derived.lung_metastases", "metachronous"))
+    elif all(t is Timing.synchronous for t in lung):
+        facts.append(Fact("derived.lung_metastases", "synchronous"))
+        failed = True
+    else:
+        pending.append(("MISS-METASTASIS-TIMING", affects))
+        if d.anchor is None:
+            pending.append(("MISS-TREATMENT-END", affects))
+    if d.dfi_met is None:
+        pending.append(("MISS-DFI", affects))
+        if d.anchor is None:
+            pending.append(("MISS-TREATMENT-END", affects))
+    else:
+        facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
+        failed = failed or not d.dfi_met
+    if d.extrapulmonary is YesNo.unknown:
+        pending.append(("MISS-EXTRAPULMONARY", affects))
+    else:
+        facts.append(Fact("derived.extrapulmonary_disease", d.extrapulmonary.value))
+        failed = failed or d.extrapulmonary is YesNo.yes
+    feasible = stage.complete_excision_feasible
+    if feasible is YesNo.unknown:
+        pending.append(("MISS-EXCISION-FEASIBLE", affects))
+    else:
+        facts.append(Fact("stage.complete_excision_feasible", feasible.value))
+        failed = failed or feasible is YesNo.no
+    if failed:
+        out.add("REC-LUNG-METASTASECTOMY-NOT-MET", facts)
+    elif pending:
+        ids = [out.missing(miss, affects=a) for miss, a in pending]
+        out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, ids)
+    else:
+        out.add("REC-LUNG-METASTASECTOMY", facts)
+
+
+def referral(case: Case, out: Collector) -> None:
+    out.add("REC-REFER-TRIALS", [_status(case)])

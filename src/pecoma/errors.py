@@ -1,0 +1,65 @@
+"""The one exception tree of pecoma.
+
+::
+
+    PecomaError                     anything pecoma raises on purpose
+    ├── InputError                  the input breaks a rule; carries FieldIssue items
+    ├── KnowledgeError              a knowledge data file is malformed or inconsistent
+    └── ConfigError                 a settings file or value is malformed
+
+Outside errors (pydantic, TOML, OS) are translated at the edge with ``raise … from exc``
+so that callers only ever handle this tree. Messages name the field, the value given and
+what is allowed, and never carry a patient identifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ConfigError", "FieldIssue", "InputError", "KnowledgeError", "PecomaError"]
+
+
+class PecomaError(Exception):
+    """Base class of every error pecoma raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIssue:
+    """One rejected fact: where it is, what was given, and what is allowed."""
+
+    path: str
+    value: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"'{self.path}' {self.rule} (got {self.value})"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "value": self.value, "rule": self.rule}
+
+
+def show_value(value: Any, limit: int = 60) -> str:
+    """A short, printable rendering of a rejected value."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class InputError(PecomaError):
+    """The input was rejected; ``issues`` lists every broken rule, one per field."""
+
+    def __init__(self, issues: list[FieldIssue], source: str = "case") -> None:
+        self.issues = issues
+        self.source = source
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        count = len(issues)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"The {source} was rejected ({count} {noun}):\n{lines}")
+
+
+class KnowledgeError(PecomaError):
+    """A knowledge data file is malformed or inconsistent with the engine."""
+
+
+class ConfigError(PecomaError):
+    """A settings file or value is malformed."""

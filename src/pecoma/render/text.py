@@ -1,0 +1,214 @@
+"""Terminal and Markdown reports of an assessment, for a clinician reading at a glance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from pecoma.engine.model import Assessment, Item, MissingFact
+
+__all__ = ["SECTION_TITLES", "markdown_report", "print_report", "rich_report"]
+
+SECTION_TITLES = {
+    "risk": "Risk stratification",
+    "localized": "Localized disease: surgery",
+    "adjuvant": "Adjuvant treatment",
+    "advanced": "Advanced disease: systemic treatment",
+    "metastatic surgery": "Surgery of metastatic or recurrent disease",
+    "sequencing": "Referral, trials and registries",
+    "pitfalls": "Diagnostic pitfalls",
+    "behaviour": "Biological behaviour",
+    "follow-up": "Surveillance",
+}
+
+_RISK_STYLE = {"high": "bold red", "indeterminate": "bold yellow", "low": "bold green"}
+_STATE_STYLE = {"present": "red", "absent": "green", "unknown": "yellow"}
+_LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _facts(item: Item) -> str:
+    return ", ".join(f"{f.path} = {f.value}" for f in item.triggered_by)
+
+
+def _item_block(item: Item) -> RenderableType:
+    style = "magenta" if item.provenance.kind == "supplementary" else "white"
+    head = Text()
+    if item.level:
+        head.append(f"[{item.level.upper()}] ", style=_LEVEL_STYLE.get(item.level, ""))
+    head.append(item.title, style=f"bold {style}")
+    head.append(f"  ({item.strength})", style="dim")
+    body = Text(item.text)
+    why = Text("Why: ", style="dim").append(item.rationale)
+    lines: list[RenderableType] = [head, body, why]
+    if item.triggered_by:
+        lines.append(Text("Because: ", style="dim").append(_facts(item)))
+    if item.conditional_on:
+        lines.append(
+            Text("Provisional until supplied: " + ", ".join(item.conditional_on), style="yellow")
+        )
+    lines.append(Text(item.provenance.label, style=f"dim {style}"))
+    return Group(*lines, Text(""))
+
+
+def _section(title: str, items: Iterable[Item]) -> Panel | None:
+    blocks = [_item_block(i) for i in items]
+    if not blocks:
+        return None
+    return Panel(Group(*blocks), title=title, title_align="left")
+
+
+def rich_report(a: Assessment) -> list[RenderableType]:
+    """The report as Rich renderables, in reading order."""
+    out: list[RenderableType] = []
+    header = Text()
+    header.append("pecoma assessment", style="bold")
+    if a.label:
+        header.append(f" · {a.label}")
+    header.append(
+        f" · evaluated {a.evaluated_on.isoformat()} · disease {a.disease_status}"
+        f" · knowledge {a.knowledge_version} · engine {a.engine_version}"
+        f" · settings {a.settings_digest}",
+        style="dim",
+    )
+    out.append(header)
+    out.append(Panel(Text(a.intended_use, style="italic"), title="Intended use", style="cyan"))
+
+    risk = Table(title=None, show_header=True, expand=True)
+    risk.add_column("High-risk feature")
+    risk.add_column("State")
+    risk.add_column("Value")
+    risk.add_column("Source", style="dim")
+    for f in a.risk.features:
+        risk.add_row(
+            f.title, Text(f.state, style=_STATE_STYLE[f.state]), f.value, f.provenance.label
+        )
+    group = Text("Risk: ").append(a.risk.group.upper(), style=_RISK_STYLE[a.risk.group])
+    group.append(f"  — {a.risk.item.text}")
+    cls = Table(show_header=True, expand=True, title="Supplementary classifications "
+                "(not from the guideline)")
+    cls.add_column("System")
+    cls.add_column("Category")
+    cls.add_column("Source", style="dim magenta")
+    for c in a.classifications:
+        cls.add_row(c.title, c.category, c.item.provenance.label)
+    out.append(Panel(Group(group, risk, cls), title="Risk", title_align="left"))
+
+    if a.alerts:
+        panel = _section("Alerts", a.alerts)
+        if panel:
+            out.append(panel)
+    for section in SECTION_TITLES:
+        panel = _section(
+            SECTION_TITLES[section], [i for i in a.recommendations if i.section == section]
+        )
+        if panel:
+            out.append(panel)
+    panel = _section("Surveillance", a.followup)
+    if panel:
+        out.append(panel)
+    if a.missing:
+        out.append(_missing_table(a.missing))
+    if a.interpretations:
+        t = Table(show_header=False, expand=True, title="Interpretations used (project defaults)")
+        t.add_column("id", style="bold")
+        t.add_column("text")
+        for i in a.interpretations:
+            t.add_row(i.id, f"{i.title}: {i.text}")
+        out.append(t)
+    return out
+
+
+def _missing_table(missing: Iterable[MissingFact]) -> Table:
+    t = Table(title="Missing facts: what each would change", expand=True, show_lines=True)
+    t.add_column("Fact", style="bold yellow")
+    t.add_column("Question")
+    t.add_column("Would change")
+    t.add_column("Meanwhile")
+    t.add_column("Source", style="dim")
+    for m in missing:
+        t.add_row(m.field, m.question, m.would_change, m.meanwhile, m.provenance.label)
+    return t
+
+
+def print_report(a: Assessment, console: Console) -> None:
+    for part in rich_report(a):
+        console.print(part)
+
+
+def _md_item(item: Item) -> list[str]:
+    level = f"**{item.level.upper()}** " if item.level else ""
+    lines = [f"- {level}**{item.title}** _({item.strength})_  ", f"  {item.text}  "]
+    lines.append(f"  Why: {item.rationale}  ")
+    if item.triggered_by:
+        lines.append(f"  Because: {_facts(item)}  ")
+    if item.conditional_on:
+        lines.append(f"  Provisional until supplied: {', '.join(item.conditional_on)}  ")
+    lines.append(f"  Source: {item.provenance.label}")
+    return lines
+
+
+def markdown_report(a: Assessment) -> str:
+    """The report as Markdown (for tumour-board notes and e-mail)."""
+    lines = [
+        "# pecoma assessment" + (f": {a.label}" if a.label else ""),
+        "",
+        f"Evaluated {a.evaluated_on.isoformat()} · disease {a.disease_status} · "
+        f"knowledge {a.knowledge_version} · engine {a.engine_version} · "
+        f"settings {a.settings_digest}",
+        "",
+        f"> **Intended use.** {a.intended_use}",
+        "",
+        f"## Risk: {a.risk.group}",
+        "",
+        a.risk.item.text,
+        "",
+        "| High-risk feature | State | Value | Source |",
+        "|---|---|---|---|",
+    ]
+    for f in a.risk.features:
+        lines.append(f"| {f.title} | {f.state} | {f.value} | {f.provenance.label} |")
+    lines += ["", "### Supplementary classifications (not from the guideline)", ""]
+    for c in a.classifications:
+        lines.append(f"- **{c.title}**: {c.category} ({c.item.provenance.label})")
+    if a.alerts:
+        lines += ["", "## Alerts", ""]
+        for i in a.alerts:
+            lines += _md_item(i)
+    for section, title in SECTION_TITLES.items():
+        items = [i for i in a.recommendations if i.section == section]
+        if items:
+            lines += ["", f"## {title}", ""]
+            for i in items:
+                lines += _md_item(i)
+    if a.followup:
+        lines += ["", "## Surveillance", ""]
+        for i in a.followup:
+            lines += _md_item(i)
+    if a.missing:
+        lines += [
+            "",
+            "## Missing facts",
+            "",
+            "| Fact | Question | Would change | Meanwhile | Source |",
+            "|---|---|---|---|---|",
+        ]
+        for m in a.missing:
+            lines.append(
+                f"| {m.field} | {m.question} | {m.would_change} | {m.meanwhile} | "
+                f"{m.provenance.label} |"
+            )
+    if a.interpretations:
+        lines += ["", "## Interpretations used", ""]
+        for interp in a.interpretations:
+            lines.append(f"- **{interp.id} {interp.title}.** {interp.text}")
+    sources = {s.id: s for item in a.items() for s in item.provenance.sources}
+    if sources:
+        lines += ["", "## Supplementary references", ""]
+        for s in sources.values():
+            lines.append(f"- {s.citation}")
+    lines.append("")
+    return "\n".join(lines)
