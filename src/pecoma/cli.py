@@ -213,6 +213,11 @@ def version_cmd() -> None:
     out.print(f"pecoma {__version__} · knowledge {load_knowledge().version}")
 
 
+# --- command groups of other modules: one line each -----------------------------------
+# (each module defines `register(app: typer.Typer) -> None`)
+# --- end of command groups --------------------------------------------------------------
+
+
 def main() -> None:
     """Console entry point: every error becomes a message and an exit code."""
     try:
