@@ -1,0 +1,181 @@
+"""Connecting to the registry database and keeping its schema current.
+
+Two back ends: an embedded SQLite file (the default, ``./data/pecoma.sqlite3``; WAL
+journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so that concurrent
+writers queue instead of failing) and PostgreSQL, chosen by a database URL. The schema is
+owned by the Alembic migrations shipped in :mod:`pecoma.store.migrations`, run
+programmatically: :func:`upgrade` on open, :func:`downgrade` for tests and rollbacks.
+
+Nothing here reads the environment by itself: :func:`database_url` takes the values the
+edge (CLI, web) read, so that tests and libraries pass their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from pecoma.errors import ConfigError, PecomaError
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_SQLITE_NAME",
+    "SQLITE_BUSY_TIMEOUT_S",
+    "StoreError",
+    "alembic_config",
+    "create_db_engine",
+    "current_revision",
+    "database_url",
+    "downgrade",
+    "head_revision",
+    "redact",
+    "upgrade",
+]
+
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_SQLITE_NAME = "pecoma.sqlite3"
+SQLITE_BUSY_TIMEOUT_S = 60.0
+
+_SUPPORTED = ("sqlite", "postgresql")
+
+
+class StoreError(PecomaError):
+    """The registry database cannot be opened, migrated or written."""
+
+
+def database_url(
+    explicit: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
+) -> str:
+    """The database URL: ``explicit``, else ``PECOMA_DATABASE_URL``, else the SQLite file.
+
+    The SQLite file lives in ``data_dir``, else ``PECOMA_DATA_DIR``, else ``./data``.
+    """
+    env = environ if environ is not None else {}
+    url = explicit or env.get("PECOMA_DATABASE_URL") or None
+    if url:
+        return url
+    folder = data_dir or Path(env.get("PECOMA_DATA_DIR") or DEFAULT_DATA_DIR)
+    return f"sqlite:///{folder / DEFAULT_SQLITE_NAME}"
+
+
+def redact(url: str | URL) -> str:
+    """The URL with any password hidden, safe to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable database URL)"
+
+
+def _normalise(url: str) -> URL:
+    try:
+        u = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"'database URL' must look like sqlite:///path/file.sqlite3 or "
+            f"postgresql://user@host:port/name (got {url!r})"
+        ) from exc
+    backend = u.get_backend_name()
+    if backend not in _SUPPORTED:
+        raise ConfigError(
+            f"'database URL' must use one of {', '.join(_SUPPORTED)} (got {backend!r})"
+        )
+    if backend == "postgresql" and u.drivername == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock at the start: a deferred transaction that reads and then
+        # writes cannot wait for another writer and would fail with "database is locked".
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url``; for SQLite, the data directory is created when missing."""
+    u = _normalise(url)
+    if u.get_backend_name() == "sqlite":
+        db = u.database or ""
+        if db and db != ":memory:" and not db.startswith("file:"):
+            try:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the data directory {Path(db).parent}: {exc.strerror}"
+                ) from exc
+        engine = create_engine(
+            u, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
+        )
+        _sqlite_setup(engine)
+        return engine
+    return create_engine(u, echo=echo, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration for the shipped migrations, bound to ``engine``."""
+    cfg = Config()
+    location = resources.files("pecoma.store").joinpath("migrations")
+    cfg.set_main_option("script_location", str(location))
+    cfg.set_main_option("path_separator", os.pathsep)
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None`` for an empty database)."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the registry database: {_reason(exc)}") from exc
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (the newest by default)."""
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot migrate the registry database: {_reason(exc)}") from exc
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (``base`` empties it)."""
+    try:
+        command.downgrade(alembic_config(engine), revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot migrate the registry database: {_reason(exc)}") from exc
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

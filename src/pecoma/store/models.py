@@ -1,0 +1,133 @@
+"""The registry's tables, as typed SQLAlchemy 2 models.
+
+The migrations in :mod:`pecoma.store.migrations` create exactly these tables (a test
+checks that Alembic's autogenerate finds no difference).
+
+- ``patient``: one row per person, known only by a pseudonymous registry id.
+- ``case_version``: the case as submitted (JSON), numbered 1, 2, … per patient; never
+  changed once written (a database trigger refuses updates and deletes).
+- ``assessment``: what the engine said about one case version on one evaluation date,
+  with the knowledge, engine and settings versions that produced it.
+- ``imaging_event``: a surveillance scan: date, modality, finding.
+- ``audit_log``: one row for every change, append-only (trigger-enforced).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CaseVersion",
+    "ImagingRecord",
+    "Patient",
+    "StoredAssessment",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+REGISTRY_ID_MAX = 40
+ACTOR_MAX = 80
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+def _when() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True))
+
+
+def _who() -> Mapped[str]:
+    return mapped_column(String(ACTOR_MAX))
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_id: Mapped[str] = mapped_column(String(REGISTRY_ID_MAX), unique=True)
+    created_at: Mapped[dt.datetime] = _when()
+    created_by: Mapped[str] = _who()
+
+
+class CaseVersion(Base):
+    __tablename__ = "case_version"
+    __table_args__ = (UniqueConstraint("patient_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    case: Mapped[dict[str, Any]]
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = _when()
+    recorded_by: Mapped[str] = _who()
+
+
+class StoredAssessment(Base):
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    case_version_id: Mapped[int] = mapped_column(ForeignKey("case_version.id"), index=True)
+    evaluated_on: Mapped[dt.date] = mapped_column(Date)
+    knowledge_version: Mapped[str] = mapped_column(String(20))
+    engine_version: Mapped[str] = mapped_column(String(20))
+    settings_digest: Mapped[str] = mapped_column(String(32))
+    risk_group: Mapped[str] = mapped_column(String(16))
+    disease_status: Mapped[str] = mapped_column(String(40))
+    record_ids: Mapped[list[str]]
+    next_due: Mapped[dt.date | None] = mapped_column(Date)
+    output: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = _when()
+    created_by: Mapped[str] = _who()
+
+
+class ImagingRecord(Base):
+    __tablename__ = "imaging_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    performed_on: Mapped[dt.date] = mapped_column(Date)
+    modality: Mapped[str] = mapped_column(String(32))
+    finding: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[dt.datetime] = _when()
+    recorded_by: Mapped[str] = _who()
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = _when()
+    actor: Mapped[str] = _who()
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    detail: Mapped[dict[str, Any]]

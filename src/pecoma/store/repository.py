@@ -1,0 +1,810 @@
+"""The repository: every registry use case is one method and one transaction.
+
+Writes go through :class:`Repository` only; each writing method adds an ``audit_log`` row
+for every row it creates (who, when, what, which entity), in the same transaction, so a
+change without its audit entry cannot be committed. Nothing is ever updated or deleted:
+a new case version, assessment or scan is a new row.
+
+Concurrency: on SQLite every transaction takes the write lock when it begins (see
+:mod:`pecoma.store.db`); on PostgreSQL a patient is created with ``INSERT … ON CONFLICT
+DO NOTHING`` and locked (``SELECT … FOR UPDATE``, in registry-id order) before a case
+version is numbered, and a transaction that loses a deadlock or serialisation race is
+retried. Two processes importing and recording at once therefore lose nothing.
+
+Nothing here logs a registry id or a label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pecoma.engine.model import Assessment, to_jsonable
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.store.db import StoreError
+from pecoma.store.models import (
+    ACTOR_MAX,
+    REGISTRY_ID_MAX,
+    AuditEntry,
+    CaseVersion,
+    ImagingRecord,
+    Patient,
+    StoredAssessment,
+)
+
+__all__ = [
+    "AddResult",
+    "AssessmentData",
+    "AuditView",
+    "CaseSubmission",
+    "PatientState",
+    "Repository",
+    "ScanData",
+    "Timeline",
+    "case_digest",
+    "check_actor",
+    "check_registry_id",
+]
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 900
+_RETRIES = 5
+_REGISTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+REGISTRY_ID_RULE = (
+    f"must be a pseudonymous registry code: 1-{REGISTRY_ID_MAX} letters, digits, '-', '_' "
+    "or '.', starting with a letter or digit and containing at least one digit (never a "
+    "name)"
+)
+
+T = TypeVar("T")
+
+
+def check_registry_id(value: object, path: str = "registry_id") -> str:
+    """A valid pseudonymous registry id, or :class:`InputError` naming ``path``.
+
+    A name is refused by construction: spaces are not allowed and a digit is required.
+    """
+    text = value.strip() if isinstance(value, str) else value
+    if (
+        not isinstance(text, str)
+        or not 1 <= len(text) <= REGISTRY_ID_MAX
+        or not _REGISTRY_ID.match(text)
+        or not any(c.isdigit() for c in text)
+    ):
+        raise InputError(
+            [FieldIssue(path, show_value(value), REGISTRY_ID_RULE)], "registry id"
+        )
+    return text
+
+
+def check_actor(value: str) -> str:
+    text = value.strip()
+    if not 1 <= len(text) <= ACTOR_MAX:
+        raise InputError(
+            [FieldIssue("actor", show_value(value), f"must be 1-{ACTOR_MAX} characters")],
+            "actor",
+        )
+    return text
+
+
+def case_digest(case_data: dict[str, Any]) -> str:
+    """The fingerprint of a case: equal cases (after validation) have equal digests."""
+    blob = json.dumps(case_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentData:
+    """What is stored of an assessment: its output, versions and the headline facts."""
+
+    evaluated_on: dt.date
+    knowledge_version: str
+    engine_version: str
+    settings_digest: str
+    risk_group: str
+    disease_status: str
+    record_ids: tuple[str, ...]
+    next_due: dt.date | None
+    output: dict[str, Any]
+    reason: str
+
+    @classmethod
+    def of(cls, a: Assessment, next_due: dt.date | None, reason: str) -> AssessmentData:
+        output = to_jsonable(a)
+        output.pop("label", None)  # a free label stays with the case, not in every output
+        return cls(
+            evaluated_on=a.evaluated_on,
+            knowledge_version=a.knowledge_version,
+            engine_version=a.engine_version,
+            settings_digest=a.settings_digest,
+            risk_group=a.risk.group,
+            disease_status=a.disease_status,
+            record_ids=a.record_ids(),
+            next_due=next_due,
+            output=output,
+            reason=reason,
+        )
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "evaluated_on": self.evaluated_on,
+            "knowledge_version": self.knowledge_version,
+            "engine_version": self.engine_version,
+            "settings_digest": self.settings_digest,
+            "risk_group": self.risk_group,
+            "disease_status": self.disease_status,
+            "record_ids": list(self.record_ids),
+            "next_due": self.next_due,
+            "output": self.output,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSubmission:
+    """A validated case for one patient, with its assessment, ready to be stored."""
+
+    registry_id: str
+    submitted: dict[str, Any]
+    digest: str
+    source: str
+    assessment: AssessmentData
+
+
+@dataclass(frozen=True, slots=True)
+class ScanData:
+    performed_on: dt.date
+    modality: str
+    finding: str
+
+
+@dataclass(slots=True)
+class AddResult:
+    """What a case-storing use case changed."""
+
+    new_patients: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    versions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredView:
+    """The latest stored assessment of a patient, in brief."""
+
+    id: int
+    case_version_id: int
+    evaluated_on: dt.date
+    knowledge_version: str
+    engine_version: str
+    settings_digest: str
+    risk_group: str
+    disease_status: str
+    record_ids: tuple[str, ...]
+    next_due: dt.date | None
+    reason: str
+    created_at: dt.datetime
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientState:
+    """A patient's current picture: latest case version, scans, latest assessment."""
+
+    patient_id: int
+    registry_id: str
+    case_version_id: int | None
+    version: int | None
+    case: dict[str, Any] | None
+    scans: tuple[ScanData, ...]
+    latest: StoredView | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    id: int
+    version: int
+    case: dict[str, Any]
+    digest: str
+    source: str
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanView:
+    id: int
+    performed_on: dt.date
+    modality: str
+    finding: str
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditView:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: int
+    patient_id: int | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    registry_id: str
+    created_at: dt.datetime
+    cases: tuple[CaseView, ...]
+    assessments: tuple[StoredView, ...]
+    scans: tuple[ScanView, ...]
+    audit: tuple[AuditView, ...]
+
+
+def _stored_view(r: StoredAssessment) -> StoredView:
+    return StoredView(
+        id=r.id,
+        case_version_id=r.case_version_id,
+        evaluated_on=r.evaluated_on,
+        knowledge_version=r.knowledge_version,
+        engine_version=r.engine_version,
+        settings_digest=r.settings_digest,
+        risk_group=r.risk_group,
+        disease_status=r.disease_status,
+        record_ids=tuple(r.record_ids),
+        next_due=r.next_due,
+        reason=r.reason,
+        created_at=r.created_at,
+        created_by=r.created_by,
+    )
+
+
+def _audit_view(r: AuditEntry) -> AuditView:
+    return AuditView(
+        r.id, r.at, r.actor, r.action, r.entity, r.entity_id, r.patient_id, dict(r.detail)
+    )
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    # 40001 serialization_failure, 40P01 deadlock_detected
+    return code in ("40001", "40P01")
+
+
+class Repository:
+    """The registry's use cases over one database engine."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = _utcnow) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._clock = clock
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        try:
+            with self._sessions() as s, s.begin():
+                yield s
+        except OperationalError as exc:
+            raise StoreError(f"cannot read the registry: {_first_line(exc)}") from exc
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction; retry it when it lost a concurrency race."""
+        for attempt in range(_RETRIES):
+            try:
+                with self._sessions() as s, s.begin():
+                    return work(s)
+            except DBAPIError as exc:
+                if attempt + 1 < _RETRIES and _retryable(exc):
+                    log.info("write transaction retried after a concurrency conflict")
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                if isinstance(exc, IntegrityError):
+                    raise StoreError(
+                        f"the registry refused the change: {_first_line(exc)}"
+                    ) from exc
+                raise StoreError(f"cannot write to the registry: {_first_line(exc)}") from exc
+        raise StoreError("cannot write to the registry: too many concurrency conflicts")
+
+    def _audit(
+        self,
+        s: Session,
+        actor: str,
+        rows: list[tuple[str, str, int, int | None, dict[str, Any]]],
+        now: dt.datetime,
+    ) -> None:
+        if rows:
+            s.execute(
+                insert(AuditEntry),
+                [
+                    {
+                        "at": now,
+                        "actor": actor,
+                        "action": action,
+                        "entity": entity,
+                        "entity_id": entity_id,
+                        "patient_id": patient_id,
+                        "detail": detail,
+                    }
+                    for action, entity, entity_id, patient_id, detail in rows
+                ],
+            )
+
+    def _insert_ignore(self) -> Any:
+        if self.dialect == "postgresql":
+            return postgresql.insert(Patient)
+        return sqlite.insert(Patient)
+
+    def _lock_patients(self, s: Session, registry_ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for chunk in _chunks(sorted(registry_ids)):
+            q = (
+                select(Patient.registry_id, Patient.id)
+                .where(Patient.registry_id.in_(chunk))
+                .order_by(Patient.registry_id)
+            )
+            if self.dialect == "postgresql":
+                q = q.with_for_update()
+            out.update({rid: pid for rid, pid in s.execute(q).tuples()})
+        return out
+
+    def _ensure_patients(
+        self, s: Session, registry_ids: Sequence[str], actor: str, now: dt.datetime
+    ) -> tuple[dict[str, int], int]:
+        wanted = sorted(set(registry_ids))
+        created: list[tuple[int, str]] = []
+        for chunk in _chunks(wanted):
+            stmt = (
+                self._insert_ignore()
+                .on_conflict_do_nothing(index_elements=["registry_id"])
+                .returning(Patient.id, Patient.registry_id)
+            )
+            rows = [{"registry_id": r, "created_at": now, "created_by": actor} for r in chunk]
+            created += [(pid, rid) for pid, rid in s.execute(stmt, rows).tuples()]
+        self._audit(
+            s, actor, [("create", "patient", pid, pid, {}) for pid, _ in created], now
+        )
+        return self._lock_patients(s, wanted), len(created)
+
+    # --- writing use cases --------------------------------------------------------------
+
+    def add_cases(self, submissions: Sequence[CaseSubmission], actor: str) -> AddResult:
+        """Store case versions (and their assessments) in one transaction.
+
+        A submission identical to the patient's latest case version adds nothing, so that
+        importing the same file twice changes nothing.
+        """
+        actor = check_actor(actor)
+        ids = [x.registry_id for x in submissions]
+        if len(set(ids)) != len(ids):
+            raise StoreError("each patient may appear only once in one batch of cases")
+
+        def work(s: Session) -> AddResult:
+            now = self._clock()
+            result = AddResult()
+            pids, result.new_patients = self._ensure_patients(s, ids, actor, now)
+            latest = self._latest_versions(s, list(pids.values()))
+            todo: list[tuple[CaseSubmission, int, int]] = []
+            for sub in submissions:
+                pid = pids[sub.registry_id]
+                version, digest = latest.get(pid, (0, ""))
+                if digest == sub.digest:
+                    result.unchanged += 1
+                    result.versions[sub.registry_id] = version
+                    continue
+                todo.append((sub, pid, version + 1))
+            if not todo:
+                return result
+            cv_rows = [
+                {
+                    "patient_id": pid,
+                    "version": version,
+                    "case": sub.submitted,
+                    "digest": sub.digest,
+                    "source": sub.source[:200],
+                    "recorded_at": now,
+                    "recorded_by": actor,
+                }
+                for sub, pid, version in todo
+            ]
+            cv_ids = list(
+                s.scalars(
+                    insert(CaseVersion).returning(CaseVersion.id, sort_by_parameter_order=True),
+                    cv_rows,
+                )
+            )
+            a_rows = [
+                {
+                    "patient_id": pid,
+                    "case_version_id": cv_id,
+                    **sub.assessment.row(),
+                    "created_at": now,
+                    "created_by": actor,
+                }
+                for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)
+            ]
+            a_ids = list(
+                s.scalars(
+                    insert(StoredAssessment).returning(
+                        StoredAssessment.id, sort_by_parameter_order=True
+                    ),
+                    a_rows,
+                )
+            )
+            audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
+            for (sub, pid, version), cv_id, a_id in zip(todo, cv_ids, a_ids, strict=True):
+                audit.append(
+                    (
+                        "create",
+                        "case_version",
+                        cv_id,
+                        pid,
+                        {"version": version, "digest": sub.digest, "source": sub.source},
+                    )
+                )
+                audit.append(
+                    ("create", "assessment", a_id, pid, _assessment_detail(sub.assessment))
+                )
+                result.versions[sub.registry_id] = version
+            self._audit(s, actor, audit, now)
+            result.new_versions = len(todo)
+            return result
+
+        result = self._write(work)
+        log.info(
+            "cases stored: %d new patients, %d new versions, %d unchanged",
+            result.new_patients,
+            result.new_versions,
+            result.unchanged,
+        )
+        return result
+
+    def add_scan(self, registry_id: str, scan: ScanData, actor: str) -> int:
+        """Record one imaging event for an existing patient; returns its id."""
+        actor = check_actor(actor)
+        registry_id = check_registry_id(registry_id)
+
+        def work(s: Session) -> int:
+            now = self._clock()
+            pid = s.scalar(select(Patient.id).where(Patient.registry_id == registry_id))
+            if pid is None:
+                raise InputError(
+                    [FieldIssue("registry_id", show_value(registry_id),
+                                "must be the id of a patient in the registry")],
+                    "scan",
+                )
+            scan_id = s.scalar(
+                insert(ImagingRecord)
+                .values(
+                    patient_id=pid,
+                    performed_on=scan.performed_on,
+                    modality=scan.modality,
+                    finding=scan.finding,
+                    recorded_at=now,
+                    recorded_by=actor,
+                )
+                .returning(ImagingRecord.id)
+            )
+            if not isinstance(scan_id, int):
+                raise StoreError("the registry did not return the new scan's id")
+            detail = {
+                "performed_on": scan.performed_on.isoformat(),
+                "modality": scan.modality,
+                "finding": scan.finding,
+            }
+            self._audit(s, actor, [("create", "imaging_event", scan_id, pid, detail)], now)
+            return scan_id
+
+        scan_id = self._write(work)
+        log.info("scan recorded")
+        return scan_id
+
+    def add_assessments(
+        self, items: Sequence[tuple[int, int, AssessmentData]], actor: str
+    ) -> int:
+        """Store assessments of existing case versions: (patient id, case version id, data)."""
+        actor = check_actor(actor)
+        if not items:
+            return 0
+
+        def work(s: Session) -> int:
+            now = self._clock()
+            rows = [
+                {
+                    "patient_id": pid,
+                    "case_version_id": cv_id,
+                    **data.row(),
+                    "created_at": now,
+                    "created_by": actor,
+                }
+                for pid, cv_id, data in items
+            ]
+            ids = list(
+                s.scalars(
+                    insert(StoredAssessment).returning(
+                        StoredAssessment.id, sort_by_parameter_order=True
+                    ),
+                    rows,
+                )
+            )
+            self._audit(
+                s,
+                actor,
+                [
+                    ("create", "assessment", a_id, pid, _assessment_detail(data))
+                    for (pid, _cv, data), a_id in zip(items, ids, strict=True)
+                ],
+                now,
+            )
+            return len(ids)
+
+        n = self._write(work)
+        log.info("assessments stored: %d", n)
+        return n
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _latest_versions(self, s: Session, pids: list[int]) -> dict[int, tuple[int, str]]:
+        out: dict[int, tuple[int, str]] = {}
+        for chunk in _chunks(pids):
+            top = (
+                select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+                .where(CaseVersion.patient_id.in_(chunk))
+                .group_by(CaseVersion.patient_id)
+                .subquery()
+            )
+            q = select(CaseVersion.patient_id, CaseVersion.version, CaseVersion.digest).join(
+                top,
+                (CaseVersion.patient_id == top.c.patient_id) & (CaseVersion.version == top.c.v),
+            )
+            out.update({pid: (v, d) for pid, v, d in s.execute(q).tuples()})
+        return out
+
+    def count(self) -> dict[str, int]:
+        """Rows per table."""
+        with self._read() as s:
+            return {
+                m.__tablename__: s.scalar(select(func.count()).select_from(m)) or 0
+                for m in (Patient, CaseVersion, StoredAssessment, ImagingRecord, AuditEntry)
+            }
+
+    def states(self) -> list[PatientState]:
+        """Every patient's latest case version, scans and latest assessment."""
+        with self._read() as s:
+            patients = s.execute(
+                select(Patient.id, Patient.registry_id).order_by(Patient.registry_id)
+            ).all()
+            top_cv = (
+                select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+                .group_by(CaseVersion.patient_id)
+                .subquery()
+            )
+            cases = {
+                pid: (cid, v, c)
+                for cid, pid, v, c in s.execute(
+                    select(
+                        CaseVersion.id, CaseVersion.patient_id, CaseVersion.version,
+                        CaseVersion.case,
+                    ).join(
+                        top_cv,
+                        (CaseVersion.patient_id == top_cv.c.patient_id)
+                        & (CaseVersion.version == top_cv.c.v),
+                    )
+                ).tuples()
+            }
+            top_a = (
+                select(func.max(StoredAssessment.id).label("id"))
+                .group_by(StoredAssessment.patient_id)
+                .subquery()
+            )
+            latest = {
+                r.patient_id: _stored_view(r)
+                for r in s.scalars(
+                    select(StoredAssessment)
+                    .join(top_a, StoredAssessment.id == top_a.c.id)
+                    .execution_options(yield_per=2000)
+                )
+            }
+            scans: dict[int, list[ScanData]] = {}
+            for pid, day, modality, finding in s.execute(
+                select(
+                    ImagingRecord.patient_id, ImagingRecord.performed_on,
+                    ImagingRecord.modality, ImagingRecord.finding,
+                ).order_by(ImagingRecord.patient_id, ImagingRecord.performed_on, ImagingRecord.id)
+            ).tuples():
+                scans.setdefault(pid, []).append(ScanData(day, modality, finding))
+        out = []
+        for pid, rid in patients:
+            cid, v, c = cases.get(pid, (None, None, None))
+            out.append(
+                PatientState(pid, rid, cid, v, c, tuple(scans.get(pid, ())), latest.get(pid))
+            )
+        return out
+
+    def state(self, registry_id: str) -> PatientState | None:
+        """One patient's :class:`PatientState`, or ``None`` when not in the registry."""
+        with self._read() as s:
+            pid = s.scalar(select(Patient.id).where(Patient.registry_id == registry_id))
+            if pid is None:
+                return None
+            cv = s.scalars(
+                select(CaseVersion)
+                .where(CaseVersion.patient_id == pid)
+                .order_by(CaseVersion.version.desc())
+                .limit(1)
+            ).first()
+            a = s.scalars(
+                select(StoredAssessment)
+                .where(StoredAssessment.patient_id == pid)
+                .order_by(StoredAssessment.id.desc())
+                .limit(1)
+            ).first()
+            scans = tuple(
+                ScanData(r.performed_on, r.modality, r.finding)
+                for r in s.scalars(
+                    select(ImagingRecord)
+                    .where(ImagingRecord.patient_id == pid)
+                    .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                )
+            )
+            return PatientState(
+                pid,
+                registry_id,
+                cv.id if cv else None,
+                cv.version if cv else None,
+                dict(cv.case) if cv else None,
+                scans,
+                _stored_view(a) if a else None,
+            )
+
+    def timeline(self, registry_id: str) -> Timeline | None:
+        """Everything stored about one patient, oldest first."""
+        with self._read() as s:
+            p = s.scalars(select(Patient).where(Patient.registry_id == registry_id)).first()
+            if p is None:
+                return None
+            cases = tuple(
+                CaseView(r.id, r.version, dict(r.case), r.digest, r.source, r.recorded_at,
+                         r.recorded_by)
+                for r in s.scalars(
+                    select(CaseVersion)
+                    .where(CaseVersion.patient_id == p.id)
+                    .order_by(CaseVersion.version)
+                )
+            )
+            assessments = tuple(
+                _stored_view(r)
+                for r in s.scalars(
+                    select(StoredAssessment)
+                    .where(StoredAssessment.patient_id == p.id)
+                    .order_by(StoredAssessment.id)
+                )
+            )
+            scans = tuple(
+                ScanView(r.id, r.performed_on, r.modality, r.finding, r.recorded_at,
+                         r.recorded_by)
+                for r in s.scalars(
+                    select(ImagingRecord)
+                    .where(ImagingRecord.patient_id == p.id)
+                    .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                )
+            )
+            audit = tuple(
+                _audit_view(r)
+                for r in s.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.patient_id == p.id)
+                    .order_by(AuditEntry.id)
+                )
+            )
+            return Timeline(p.registry_id, p.created_at, cases, assessments, scans, audit)
+
+    def audit(self, limit: int | None = None) -> list[AuditView]:
+        """The audit log, oldest first (the last ``limit`` entries when given)."""
+        with self._read() as s:
+            q = select(AuditEntry).order_by(AuditEntry.id.desc())
+            if limit is not None:
+                q = q.limit(limit)
+            return [_audit_view(r) for r in reversed(list(s.scalars(q)))]
+
+    def export(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table, as plain JSON-ready data (registry ids included)."""
+        with self._read() as s:
+            rid = dict(s.execute(select(Patient.id, Patient.registry_id)).tuples().all())
+            out: dict[str, list[dict[str, Any]]] = {}
+            out["patients"] = [
+                {"registry_id": r.registry_id, "created_at": _iso(r.created_at),
+                 "created_by": r.created_by}
+                for r in s.scalars(select(Patient).order_by(Patient.registry_id))
+            ]
+            out["case_versions"] = [
+                {"registry_id": rid[r.patient_id], "version": r.version, "case": r.case,
+                 "digest": r.digest, "source": r.source,
+                 "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
+                for r in s.scalars(select(CaseVersion).order_by(CaseVersion.id))
+            ]
+            cv_version = dict(
+                s.execute(select(CaseVersion.id, CaseVersion.version)).tuples().all()
+            )
+            out["assessments"] = [
+                {"registry_id": rid[r.patient_id], "case_version": cv_version[r.case_version_id],
+                 "evaluated_on": r.evaluated_on.isoformat(),
+                 "knowledge_version": r.knowledge_version, "engine_version": r.engine_version,
+                 "settings_digest": r.settings_digest, "risk_group": r.risk_group,
+                 "disease_status": r.disease_status, "record_ids": r.record_ids,
+                 "next_due": r.next_due.isoformat() if r.next_due else None,
+                 "reason": r.reason, "created_at": _iso(r.created_at),
+                 "created_by": r.created_by, "output": r.output}
+                for r in s.scalars(select(StoredAssessment).order_by(StoredAssessment.id))
+            ]
+            out["imaging_events"] = [
+                {"registry_id": rid[r.patient_id], "performed_on": r.performed_on.isoformat(),
+                 "modality": r.modality, "finding": r.finding,
+                 "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
+                for r in s.scalars(
+                    select(ImagingRecord).order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                )
+            ]
+            out["audit_log"] = [
+                {"at": _iso(r.at), "actor": r.actor, "action": r.action, "entity": r.entity,
+                 "entity_id": r.entity_id,
+                 "registry_id": rid.get(r.patient_id) if r.patient_id else None,
+                 "detail": r.detail}
+                for r in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
+            ]
+            return out
+
+
+def _assessment_detail(a: AssessmentData) -> dict[str, Any]:
+    return {
+        "evaluated_on": a.evaluated_on.isoformat(),
+        "knowledge_version": a.knowledge_version,
+        "engine_version": a.engine_version,
+        "risk_group": a.risk_group,
+        "reason": a.reason,
+    }
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.isoformat(timespec="seconds")
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
