@@ -70,9 +70,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-AGGRESSIVE-SURGERY", facts)
         out.add("REC-REFER-SURGERY", facts)
     elif resectable is YesNo.unknown and feasible is not YesNo.no:
-        miss = out.missing(
-            "MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY", "REC-MTOR-FIRST-LINE")
-        )
+        miss = out.missing("MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY",))
         out.add("REC-AGGRESSIVE-SURGERY", facts, [miss])
 
 

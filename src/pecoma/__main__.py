@@ -1,0 +1,5 @@
+"""`python -m pecoma` runs the command line."""
+
+from pecoma.cli import main
+
+main()

@@ -1,0 +1,189 @@
+"""The Case model: valid input passes, every rejection names field, value and rule."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pecoma import InputError, assess, parse_case, parse_case_json
+from pecoma.case import Case, SizeUnit
+
+BASE: dict[str, Any] = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2025-01-02"},
+    "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+    "stage": {"status": "localized"},
+    "surgery": {"status": "performed", "date": "2025-01-10", "margin": "R0"},
+}
+
+
+def with_(path: str, value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    node = data
+    parts = path.split(".")
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+    return data
+
+
+class TestParseCase:
+    def test_minimal_case_is_valid(self) -> None:
+        """Only the primary site and the disease status are required."""
+        case = parse_case({"tumour": {"primary_site": "liver"}, "stage": {"status": "localized"}})
+        assert case.histology.necrosis.value == "unknown"
+        assert case.immunohistochemistry.hmb45.value == "unknown"
+        assert case.tumour.size is None
+
+    def test_omitted_fact_is_unknown_not_absent(self) -> None:
+        """Leaving a histology feature out makes it unknown."""
+        case = parse_case(BASE)
+        assert {case.histology.necrosis.value, case.histology.infiltrative_growth.value} == {
+            "unknown"
+        }
+
+    def test_millimetres_convert_to_centimetres(self) -> None:
+        case = parse_case(with_("tumour.size", {"value": 51, "unit": "mm"}))
+        assert case.tumour.size is not None
+        assert case.tumour.size.unit is SizeUnit.mm
+        assert case.tumour.size.cm == pytest.approx(5.1)
+
+    def test_treatment_end_defaults_to_surgery_date(self) -> None:
+        assert parse_case(BASE).treatment_end == dt.date(2025, 1, 10)
+
+    def test_case_is_immutable(self) -> None:
+        case = parse_case(BASE)
+        with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError
+            case.label = "x"  # type: ignore[misc]
+
+
+BAD: list[tuple[str, dict[str, Any], str, str]] = [
+    ("negative size", with_("tumour.size", {"value": -2, "unit": "cm"}), "tumour.size.value",
+     "greater than 0"),
+    ("zero size", with_("tumour.size", {"value": 0, "unit": "cm"}), "tumour.size.value",
+     "greater than 0"),
+    ("implausible size", with_("tumour.size", {"value": 1500, "unit": "mm"}), "tumour.size",
+     "at most 100 cm"),
+    ("unit missing", with_("tumour.size", {"value": 3}), "tumour.size.unit", "required"),
+    ("bad unit", with_("tumour.size", {"value": 3, "unit": "inch"}), "tumour.size.unit",
+     "'cm' or 'mm'"),
+    ("bad site", with_("tumour.primary_site", "brain"), "tumour.primary_site", "uterus"),
+    ("misspelt field", with_("histology.necrossis", "present"), "histology.necrossis",
+     "not a field"),
+    ("bad feature value", with_("histology.necrosis", "yes"), "histology.necrosis",
+     "'present', 'absent' or 'unknown'"),
+    ("negative mitoses", with_("histology.mitoses_per_50_hpf", -1),
+     "histology.mitoses_per_50_hpf", "greater than or equal to 0"),
+    ("localized with metastases",
+     with_("stage.metastases", [{"site": "lung", "detected_on": "2025-06-01"}]),
+     "stage.metastases", "must be empty when 'stage.status' is 'localized'"),
+    ("margin without surgery", with_("surgery", {"status": "planned", "margin": "R0"}),
+     "surgery.margin", "only be given when 'surgery.status' is 'performed'"),
+    ("surgery before diagnosis", with_("surgery.date", "2024-12-01"), "surgery.date",
+     "must not be before 'diagnosis.date'"),
+    ("treatment end before surgery", with_("primary_treatment_end", "2025-01-05"),
+     "primary_treatment_end", "must not be before 'surgery.date'"),
+    ("bad date", with_("surgery.date", "2025-02-30"), "surgery.date", "valid"),
+    ("status missing", with_("stage", {}), "stage.status", "required"),
+    ("label too long", with_("label", "x" * 81), "label", "at most 80"),
+]
+
+
+@pytest.mark.parametrize(("why", "data", "path", "rule"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_names_the_field(why: str, data: dict[str, Any], path: str, rule: str) -> None:
+    """Each rejection names the field path and says what is allowed."""
+    with pytest.raises(InputError) as info:
+        parse_case(data)
+    issues = {i.path: i for i in info.value.issues}
+    assert path in issues, (why, info.value.issues)
+    assert rule in issues[path].rule, issues[path]
+    assert path in str(info.value)
+
+
+def _metastatic(**stage: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data["stage"] = {"status": "metastatic", **stage}
+    return data
+
+
+class TestContradictions:
+    def test_metachronous_before_treatment(self) -> None:
+        """A metastasis called metachronous but found before the primary was treated."""
+        data = _metastatic(metastases=[{"site": "lung", "detected_on": "2025-01-05",
+                                        "timing": "metachronous"}])
+        with pytest.raises(InputError, match=r"stage\.metastases\[0\]\.detected_on"):
+            parse_case(data)
+
+    def test_synchronous_after_treatment(self) -> None:
+        data = _metastatic(metastases=[{"site": "lung", "detected_on": "2026-01-05",
+                                        "timing": "synchronous"}])
+        with pytest.raises(InputError, match=r"stage\.metastases\[0\]\.timing"):
+            parse_case(data)
+
+    def test_no_extrapulmonary_disease_with_liver_metastasis(self) -> None:
+        data = _metastatic(metastases=[{"site": "liver"}], extrapulmonary_disease="no")
+        with pytest.raises(InputError, match="extrapulmonary_disease"):
+            parse_case(data)
+
+    def test_stated_interval_contradicting_dates(self) -> None:
+        data = _metastatic(metastases=[{"site": "lung", "detected_on": "2026-01-10"}],
+                           disease_free_interval_months=3)
+        with pytest.raises(InputError, match="12 whole months"):
+            parse_case(data)
+
+    def test_stated_interval_agreeing_with_dates_is_accepted(self) -> None:
+        data = _metastatic(metastases=[{"site": "lung", "detected_on": "2026-01-10"}],
+                           disease_free_interval_months=12)
+        assert parse_case(data).stage.disease_free_interval_months == 12
+
+    def test_locally_advanced_but_resectable(self) -> None:
+        data = copy.deepcopy(BASE)
+        data["stage"] = {"status": "locally_advanced_unresectable", "resectable": "yes"}
+        with pytest.raises(InputError, match=r"stage\.resectable"):
+            parse_case(data)
+
+    def test_duplicate_line_numbers(self) -> None:
+        data = _metastatic(metastases=[{"site": "liver"}])
+        data["systemic"] = {"therapies": [{"agent": "sirolimus", "line": 1},
+                                          {"agent": "doxorubicin", "line": 1}]}
+        with pytest.raises(InputError, match=r"systemic\.therapies\[1\]\.line"):
+            parse_case(data)
+
+    def test_all_problems_are_reported_at_once(self) -> None:
+        """Several broken rules come back together, not one per attempt."""
+        data = with_("tumour.size", {"value": -1, "unit": "cm"})
+        data["histology"] = {"necrosis": "maybe"}
+        with pytest.raises(InputError) as info:
+            parse_case(data)
+        assert {i.path for i in info.value.issues} >= {"tumour.size.value", "histology.necrosis"}
+
+
+class TestParseCaseJson:
+    def test_unparseable_json(self) -> None:
+        with pytest.raises(InputError, match="valid JSON"):
+            parse_case_json("{not json")
+
+    def test_not_an_object(self) -> None:
+        with pytest.raises(InputError, match="JSON object"):
+            parse_case_json("[1, 2]")
+
+
+class TestEvaluationDate:
+    def test_fact_after_evaluation_date_is_rejected(self) -> None:
+        """A surgery dated after the evaluation date cannot have happened yet."""
+        case = parse_case(BASE)
+        with pytest.raises(InputError, match="after the evaluation date"):
+            assess(case, dt.date(2025, 1, 9))
+
+    def test_same_day_is_accepted(self) -> None:
+        assert assess(parse_case(BASE), dt.date(2025, 1, 10)).evaluated_on == dt.date(2025, 1, 10)
+
+
+def test_json_schema_names_every_section() -> None:
+    """`pecoma schema` exports every part of the case."""
+    schema = Case.model_json_schema()
+    assert {"tumour", "histology", "immunohistochemistry", "stage", "surgery", "systemic",
+            "diagnosis", "primary_treatment_end"} <= set(schema["properties"])
+    assert set(schema["required"]) == {"tumour", "stage"}

@@ -1,0 +1,136 @@
+"""The command line, run as a user runs it: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+HIGH = SCENARIOS / "margin-r1" / "case.json"
+
+
+def pecoma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pecoma", *args],
+        capture_output=True, text=True, timeout=120, cwd=cwd, check=False,
+        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+
+
+class TestAssess:
+    def test_text_report(self) -> None:
+        """The terminal report shows risk, what to do, why, missing facts and intended use."""
+        r = pecoma("assess", str(SCENARIOS / "unknown-features-indeterminate" / "case.json"),
+                   "--on", "2026-11-28")
+        assert r.returncode == 0, r.stderr
+        for text in ("Intended use", "INDETERMINATE", "Missing facts", "guideline S05",
+                     "Why:", "supplementary (not from the guideline)", "I1"):
+            assert text in r.stdout, text
+
+    def test_json_report(self) -> None:
+        r = pecoma("assess", str(HIGH), "--on", "2026-11-28", "--format", "json")
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        assert data["format"] == "pecoma-assessment/1"
+        assert data["evaluated_on"] == "2026-11-28"
+        assert "REC-RERESECTION" in [i["id"] for i in data["recommendations"]]
+        assert data["intended_use"]
+
+    def test_markdown_report(self) -> None:
+        r = pecoma("assess", str(HIGH), "--on", "2026-11-28", "-f", "markdown")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("# pecoma assessment")
+        assert "> **Intended use.**" in r.stdout
+        assert "guideline S03, S27" in r.stdout
+
+    def test_same_input_same_output(self) -> None:
+        a = pecoma("assess", str(HIGH), "--on", "2026-11-28", "-f", "json").stdout
+        b = pecoma("assess", str(HIGH), "--on", "2026-11-28", "-f", "json").stdout
+        assert a == b
+
+
+class TestErrors:
+    def test_missing_file(self, tmp_path: Path) -> None:
+        r = pecoma("assess", str(tmp_path / "nope.json"))
+        assert r.returncode == 4
+        assert "not found" in r.stderr
+        assert "Traceback" not in r.stderr + r.stdout
+
+    def test_rejected_case_names_the_field(self, tmp_path: Path) -> None:
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({"tumour": {"primary_site": "kidney",
+                                              "size": {"value": -3, "unit": "cm"}},
+                                   "stage": {"status": "localized"}}))
+        r = pecoma("assess", str(bad), "--on", "2026-11-28")
+        assert r.returncode == 3
+        assert "tumour.size.value" in r.stderr
+        assert "Traceback" not in r.stderr + r.stdout
+
+    def test_unparseable_json(self, tmp_path: Path) -> None:
+        bad = tmp_path / "bad.json"
+        bad.write_text("{oops")
+        r = pecoma("assess", str(bad))
+        assert r.returncode == 3
+        assert "valid JSON" in r.stderr
+
+    def test_bad_date(self) -> None:
+        r = pecoma("assess", str(HIGH), "--on", "28/11/2026")
+        assert r.returncode == 2
+        assert "YYYY-MM-DD" in r.stderr
+
+    def test_future_fact(self) -> None:
+        r = pecoma("assess", str(HIGH), "--on", "2020-01-01")
+        assert r.returncode == 3
+        assert "after the evaluation date" in r.stderr
+
+    def test_bad_settings_file(self, tmp_path: Path) -> None:
+        s = tmp_path / "s.toml"
+        s.write_text("[engine]\nsizes = 1\n")
+        r = pecoma("assess", str(HIGH), "--settings", str(s))
+        assert r.returncode == 5
+        assert "engine.sizes" in r.stderr
+
+    def test_unknown_format(self) -> None:
+        r = pecoma("assess", str(HIGH), "--format", "pdf")
+        assert r.returncode == 2
+        assert "Traceback" not in r.stderr
+
+
+class TestOtherCommands:
+    def test_schema_is_json_schema(self) -> None:
+        r = pecoma("schema")
+        assert r.returncode == 0
+        schema = json.loads(r.stdout)
+        assert schema["title"] == "pecoma case"
+        assert "tumour" in schema["properties"]
+
+    def test_rules_lists_every_statement(self) -> None:
+        r = pecoma("rules")
+        assert r.returncode == 0
+        for i in range(1, 29):
+            assert f"S{i:02d}" in r.stdout
+        assert "none" not in r.stdout.split("Statements and the records")[1]
+
+    def test_rules_json(self) -> None:
+        data = json.loads(pecoma("rules", "--format", "json").stdout)
+        assert len(data["records"]) >= 40
+
+    @pytest.mark.parametrize("fmt", ["text", "json"])
+    def test_demo_runs_every_example(self, fmt: str) -> None:
+        r = pecoma("demo", "--format", fmt)
+        assert r.returncode == 0, r.stderr
+        if fmt == "text":
+            assert r.stdout.count("example:") == 6
+
+    def test_demo_only_unknown_name(self) -> None:
+        r = pecoma("demo", "--only", "nothing")
+        assert r.returncode == 2
+        assert "high-risk-uterine" in r.stderr
+
+    def test_version(self) -> None:
+        r = pecoma("version")
+        assert r.returncode == 0 and "knowledge" in r.stdout

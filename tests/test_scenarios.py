@@ -1,0 +1,80 @@
+"""Golden scenarios: the decision summary of every scenario matches expected.json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pecoma import assess, load_knowledge, parse_case_json, to_jsonable
+
+from scenario_tools import ON, SCENARIOS, run, scenario_names, summary
+
+NAMES = scenario_names()
+
+
+def test_there_are_scenarios() -> None:
+    """The suite is not empty: a missing folder would silently test nothing."""
+    assert len(NAMES) >= 40
+
+
+@pytest.mark.parametrize("name", NAMES)
+class TestScenario:
+    def test_matches_expected(self, name: str) -> None:
+        """The assessment's decision summary equals the reviewed expected.json."""
+        expected = json.loads((SCENARIOS / name / "expected.json").read_text())
+        assert summary(run(name)) == expected
+
+    def test_says_what_it_shows(self, name: str) -> None:
+        """Each scenario has a one-line about.md."""
+        about = (SCENARIOS / name / "about.md").read_text().strip()
+        assert about and "\n" not in about
+
+    def test_is_deterministic(self, name: str) -> None:
+        """Two runs give byte-identical JSON."""
+        text = (SCENARIOS / name / "case.json").read_text()
+        first = json.dumps(to_jsonable(assess(parse_case_json(text), ON)), sort_keys=True)
+        second = json.dumps(to_jsonable(assess(parse_case_json(text), ON)), sort_keys=True)
+        assert first == second
+
+    def test_every_item_has_provenance(self, name: str) -> None:
+        """Guideline items name statements and refs; supplementary ones a citation."""
+        a = run(name)
+        provenances = [i.provenance for i in a.items()]
+        provenances += [m.provenance for m in a.missing]
+        provenances += [f.provenance for f in a.risk.features]
+        for p in provenances:
+            if p.kind == "guideline":
+                assert p.statements and p.refs and not p.sources
+            else:
+                assert p.sources and all(s.citation for s in p.sources)
+                assert not p.statements
+
+    def test_provisional_items_name_reported_missing_facts(self, name: str) -> None:
+        """An item marked provisional points at a missing fact the output lists."""
+        a = run(name)
+        missing = {m.id for m in a.missing}
+        for item in a.items():
+            assert set(item.conditional_on) <= missing, item.id
+
+
+def test_every_record_is_produced_by_some_scenario() -> None:
+    """Every knowledge record and missing-fact record appears in at least one scenario."""
+    k = load_knowledge()
+    produced: set[str] = set()
+    for name in NAMES:
+        produced |= set(run(name).record_ids())
+    assert set(k.records) | set(k.missing) <= produced
+
+
+def test_every_statement_is_produced_by_some_scenario() -> None:
+    """Each statement S01-S28 is carried by an item that some scenario produces."""
+    produced: set[str] = set()
+    for name in NAMES:
+        a = run(name)
+        for item in a.items():
+            produced |= set(item.provenance.statements)
+        for f in a.risk.features:
+            if f.state == "present":
+                produced |= set(f.provenance.statements)
+    assert produced == {f"S{i:02d}" for i in range(1, 29)}
