@@ -1,0 +1,160 @@
+"""Code systems, codes and extension URLs of the FHIR mapping (the table in docs/fhir.md).
+
+Standard codes (LOINC, SNOMED CT, ICD-O-3, UCUM, HL7 terminology) are used only where the
+project is sure of them; every other concept has a code in the project's own code system
+:data:`PECOMA_SYSTEM`. Writers emit the project code first and, where one is known, the
+standard code beside it in the same CodeableConcept; readers accept either.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pecoma.case import Agent, MetastasisSite, PrimarySite
+
+PECOMA_BASE: Final = "https://pecoma.example/fhir"
+#: The project's code system: one stable URI, its concepts listed in docs/fhir.md.
+PECOMA_SYSTEM: Final = f"{PECOMA_BASE}/CodeSystem/pecoma"
+PLAN_DEFINITION_URL: Final = f"{PECOMA_BASE}/PlanDefinition/pecoma-guideline"
+
+LOINC: Final = "http://loinc.org"
+SNOMED: Final = "http://snomed.info/sct"
+UCUM: Final = "http://unitsofmeasure.org"
+ICDO3_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+DATA_ABSENT: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
+ASSERTED_DATE: Final = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+MCODE_MORPHOLOGY: Final = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+)
+
+#: LOINC 21889-1 "Size Tumor" (the largest dimension, as cancer registries record it).
+LOINC_TUMOUR_SIZE: Final = "21889-1"
+#: ICD-O-3 morphology of PEComa: benign (/0) and malignant (/3).
+ICDO3_MORPHOLOGIES: Final = frozenset({"8714/0", "8714/3"})
+
+# SNOMED CT qualifier values for results.
+SNOMED_PRESENT: Final = "52101004"
+SNOMED_ABSENT: Final = "2667000"
+SNOMED_POSITIVE: Final = "10828004"
+SNOMED_NEGATIVE: Final = "260385009"
+
+#: SNOMED CT body structures the project is sure of; the other sites have project codes only.
+BODY_SITE_SNOMED: Final[dict[str, tuple[str, str]]] = {
+    PrimarySite.uterus.value: ("35039007", "Uterine structure"),
+    PrimarySite.kidney.value: ("64033007", "Kidney structure"),
+    PrimarySite.liver.value: ("10200004", "Liver structure"),
+    PrimarySite.lung.value: ("39607008", "Lung structure"),
+    PrimarySite.bladder.value: ("89837001", "Urinary bladder structure"),
+    MetastasisSite.bone.value: ("272673000", "Bone structure"),
+    MetastasisSite.brain.value: ("12738006", "Brain structure"),
+}
+
+#: Words that identify an agent in a medication's text or display, most specific first.
+AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
+    (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",
+                           "sirolimus protein-bound", "fyarro")),
+    (Agent.temsirolimus, ("temsirolimus",)),
+    (Agent.everolimus, ("everolimus",)),
+    (Agent.sirolimus, ("sirolimus", "rapamycin")),
+    (Agent.doxorubicin_ifosfamide, ("doxorubicin and ifosfamide", "doxorubicin/ifosfamide",
+                                    "doxorubicin + ifosfamide", "doxorubicin-ifosfamide")),
+    (Agent.epirubicin_ifosfamide, ("epirubicin and ifosfamide", "epirubicin/ifosfamide",
+                                   "epirubicin + ifosfamide", "epirubicin-ifosfamide")),
+    (Agent.gemcitabine_docetaxel, ("gemcitabine and docetaxel", "gemcitabine/docetaxel",
+                                   "gemcitabine + docetaxel", "gemcitabine-docetaxel")),
+    (Agent.doxorubicin, ("doxorubicin", "adriamycin")),
+    (Agent.ifosfamide, ("ifosfamide",)),
+    (Agent.dacarbazine, ("dacarbazine",)),
+    (Agent.trabectedin, ("trabectedin",)),
+    (Agent.pazopanib, ("pazopanib",)),
+    (Agent.other_chemotherapy, ("epirubicin", "gemcitabine", "docetaxel", "paclitaxel",
+                                "cyclophosphamide", "cisplatin", "carboplatin", "eribulin")),
+)
+
+_EXT_BASE: Final = f"{PECOMA_BASE}/StructureDefinition"
+
+
+def ext(name: str) -> str:
+    """The URL of a project extension."""
+    return f"{_EXT_BASE}/{name}"
+
+
+class EXT:
+    """Project extension URLs (documented in docs/fhir.md)."""
+
+    DIAGNOSIS_METHOD: Final = ext("diagnosis-method")
+    PRIOR_DIAGNOSIS: Final = ext("prior-diagnosis")
+    CASE_LABEL: Final = ext("case-label")
+    METASTASIS_TIMING: Final = ext("metastasis-timing")
+    THERAPY_SETTING: Final = ext("therapy-setting")
+    THERAPY_LINE: Final = ext("therapy-line")
+    BEST_RESPONSE: Final = ext("best-response")
+    PROGRESSED: Final = ext("progressed")
+    PROVENANCE: Final = ext("provenance")
+    KNOWLEDGE_VERSION: Final = ext("knowledge-version")
+    RECORD_ID: Final = ext("record-id")
+    MISSING_FACT: Final = ext("missing-fact")
+
+
+# Observation codes of the project code system: (code, display, case field).
+OBS_DISEASE_STATUS: Final = ("disease-status", "Disease status (PEComa)")
+OBS_LYMPH_NODES: Final = ("regional-lymph-nodes", "Regional lymph node status")
+OBS_EXTRAPULMONARY: Final = ("extrapulmonary-disease", "Disease outside the lungs")
+OBS_RESECTABLE: Final = ("resectable", "Current disease resectable")
+OBS_EXCISION_FEASIBLE: Final = (
+    "complete-excision-feasible", "Complete excision of all metastatic foci feasible")
+OBS_DFI: Final = ("disease-free-interval", "Stated disease-free interval")
+OBS_TREATMENT_END: Final = ("primary-treatment-end", "End of curative treatment of the primary")
+OBS_MARGIN: Final = ("resection-margin", "Resection margin (R classification)")
+OBS_MITOSES: Final = ("mitoses-per-50-hpf", "Mitotic count per 50 high-power fields")
+OBS_TUMOUR_SIZE: Final = ("tumour-size", "Largest tumour dimension")
+OBS_MTOR_AVAILABLE: Final = ("mtor-inhibitor-available", "mTOR inhibitor available")
+OBS_MTOR_CONTRA: Final = ("mtor-inhibitor-contraindicated", "mTOR inhibitor contraindicated")
+
+#: Histology features: case field -> (project code, display).
+HISTOLOGY: Final[dict[str, tuple[str, str]]] = {
+    "necrosis": ("necrosis", "Tumour necrosis"),
+    "infiltrative_growth": ("infiltrative-growth", "Infiltrative growth pattern"),
+    "high_nuclear_grade_and_cellularity": (
+        "high-nuclear-grade-and-cellularity", "High nuclear grade and cellularity"),
+    "vascular_invasion": ("vascular-invasion", "(Lympho)vascular invasion"),
+    "nuclear_pleomorphism_or_giant_cells": (
+        "nuclear-pleomorphism-or-giant-cells",
+        "Nuclear pleomorphism or multinucleated giant cells"),
+}
+
+#: Immunohistochemistry markers: case field -> (project code, display).
+IHC: Final[dict[str, tuple[str, str]]] = {
+    "hmb45": ("ihc-hmb45", "HMB-45 immunohistochemistry"),
+    "melan_a": ("ihc-melan-a", "Melan-A immunohistochemistry"),
+    "mitf": ("ihc-mitf", "MITF immunohistochemistry"),
+    "cathepsin_k": ("ihc-cathepsin-k", "Cathepsin K immunohistochemistry"),
+    "sma": ("ihc-sma", "Smooth-muscle actin immunohistochemistry"),
+    "desmin": ("ihc-desmin", "Desmin immunohistochemistry"),
+    "h_caldesmon": ("ihc-h-caldesmon", "h-Caldesmon immunohistochemistry"),
+    "tfe3": ("ihc-tfe3", "TFE3 immunohistochemistry"),
+}
+
+CONDITION_PECOMA: Final = ("pecoma", "Perivascular epithelioid cell tumour (PEComa)")
+CONDITION_METASTASIS: Final = ("metastasis", "Distant metastasis of PEComa")
+PROCEDURE_RESECTION: Final = ("resection", "Resection of the primary PEComa")
+IMAGING_CHEST_CT: Final = ("imaging-chest-ct", "CT of the chest")
+IMAGING_MRI_PRIMARY: Final = ("imaging-mri-primary-site", "MRI of the primary site")
+IMAGING_OTHER: Final = ("imaging-as-planned", "Imaging as planned by the sarcoma team")
+SURVEILLANCE_VISIT: Final = ("surveillance-visit", "PEComa surveillance visit")
+
+
+def site_code(value: str) -> str:
+    """Project code of a primary or metastatic site (one code per enum value)."""
+    return "site-" + value.replace("_", "-")
+
+
+def agent_code(agent: Agent) -> str:
+    """Project code of a systemic agent."""
+    return "agent-" + agent.value.replace("_", "-")
+
+
+AGENT_BY_CODE: Final[dict[str, Agent]] = {agent_code(a): a for a in Agent}

@@ -1,0 +1,270 @@
+""":class:`~pecoma.case.Case` -> FHIR R4 Bundle (the inverse of :mod:`pecoma.fhir.reader`).
+
+An unknown fact is left out of the bundle (so a reader finds it "not found", never
+"absent"); ``not_done`` immunohistochemistry and ``not_assessed`` lymph nodes are
+Observations with the data-absent-reason ``not-performed``. Identifiers are stable and
+derived from the position of each fact, so the same case gives the same bundle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pecoma.case import (
+    Case,
+    DiagnosisMethod,
+    DiseaseStatus,
+    Feature,
+    IHCResult,
+    Margin,
+    NodeStatus,
+    PriorDiagnosis,
+    Response,
+    SurgeryStatus,
+    Timing,
+    YesNo,
+)
+from pecoma.fhir import codes as c
+
+__all__ = ["bundle_from_case", "concept", "site_concept"]
+
+_PROCEDURE_STATUS = {
+    SurgeryStatus.performed: "completed",
+    SurgeryStatus.planned: "preparation",
+    SurgeryStatus.not_performed: "not-done",
+}
+
+
+def concept(code: str, display: str, *more: tuple[str, str, str]) -> dict[str, Any]:
+    """A CodeableConcept with the project code first and standard codes after it."""
+    codings = [{"system": c.PECOMA_SYSTEM, "code": code, "display": display}]
+    codings += [{"system": s, "code": k, "display": d} for s, k, d in more]
+    return {"coding": codings, "text": display}
+
+
+def site_concept(value: str) -> dict[str, Any]:
+    display = value.replace("_", " ")
+    snomed = c.BODY_SITE_SNOMED.get(value)
+    more = [(c.SNOMED, snomed[0], snomed[1])] if snomed else []
+    return concept(c.site_code(value), display, *more)
+
+
+def _code(value: str) -> str:
+    return value.replace("_", "-")
+
+
+class _Builder:
+    def __init__(self, patient_id: str) -> None:
+        self.patient_id = patient_id
+        self.entries: list[dict[str, Any]] = []
+
+    @property
+    def subject(self) -> dict[str, str]:
+        return {"reference": f"Patient/{self.patient_id}"}
+
+    def add(self, resource: dict[str, Any]) -> None:
+        self.entries.append({
+            "fullUrl": f"{c.PECOMA_BASE}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+        })
+
+    def observation(
+        self, rid: str, code: tuple[str, str], value: dict[str, Any],
+        *more: tuple[str, str, str], category: str = "exam"
+    ) -> None:
+        self.add({
+            "resourceType": "Observation",
+            "id": rid,
+            "status": "final",
+            "category": [{"coding": [{"system": c.OBSERVATION_CATEGORY, "code": category}]}],
+            "code": concept(code[0], code[1], *more),
+            "subject": self.subject,
+            **value,
+        })
+
+
+def _yes_no(value: YesNo) -> dict[str, Any]:
+    return {"valueBoolean": value is YesNo.yes}
+
+
+def _coded(code: str, display: str, snomed: str | None = None) -> dict[str, Any]:
+    more = [(c.SNOMED, snomed, display)] if snomed else []
+    return {"valueCodeableConcept": concept(code, display, *more)}
+
+
+def _not_performed() -> dict[str, Any]:
+    return {"dataAbsentReason": {"coding": [{"system": c.DATA_ABSENT, "code": "not-performed",
+                                             "display": "Not Performed"}]}}
+
+
+_FEATURE = {
+    Feature.present: ("present", "Present", c.SNOMED_PRESENT),
+    Feature.absent: ("absent", "Absent", c.SNOMED_ABSENT),
+}
+_RESULT = {
+    IHCResult.positive: ("positive", "Positive", c.SNOMED_POSITIVE),
+    IHCResult.negative: ("negative", "Negative", c.SNOMED_NEGATIVE),
+}
+
+
+def bundle_from_case(case: Case, patient_id: str = "pecoma-patient") -> dict[str, Any]:
+    """A FHIR R4 collection Bundle carrying every known fact of ``case``."""
+    b = _Builder(patient_id)
+    b.add({"resourceType": "Patient", "id": patient_id})
+    _diagnosis(case, b)
+    _tumour(case, b)
+    _stage(case, b)
+    _surgery(case, b)
+    _systemic(case, b)
+    return {"resourceType": "Bundle", "type": "collection", "entry": b.entries}
+
+
+def _diagnosis(case: Case, b: _Builder) -> None:
+    d = case.diagnosis
+    extensions: list[dict[str, Any]] = []
+    if d.method is not DiagnosisMethod.unknown:
+        extensions.append({"url": c.EXT.DIAGNOSIS_METHOD, "valueCode": _code(d.method.value)})
+    if d.prior_diagnosis is not PriorDiagnosis.unknown:
+        extensions.append({"url": c.EXT.PRIOR_DIAGNOSIS,
+                           "valueCode": _code(d.prior_diagnosis.value)})
+    if d.date is not None:
+        extensions.append({"url": c.ASSERTED_DATE, "valueDateTime": d.date.isoformat()})
+    if case.label is not None:
+        extensions.append({"url": c.EXT.CASE_LABEL, "valueString": case.label})
+    more = []
+    if case.stage.status is DiseaseStatus.metastatic:
+        more.append((c.ICDO3_SYSTEM, "8714/3", "Perivascular epithelioid tumor, malignant"))
+    cond: dict[str, Any] = {"resourceType": "Condition", "id": "pecoma-diagnosis"}
+    if extensions:
+        cond["extension"] = extensions
+    cond.update({
+        "clinicalStatus": {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]},
+        "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION,
+                                           "code": "confirmed"}]},
+        "code": concept(*c.CONDITION_PECOMA, *more),
+        "bodySite": [site_concept(case.tumour.primary_site.value)],
+        "subject": b.subject,
+    })
+    b.add(cond)
+
+
+def _tumour(case: Case, b: _Builder) -> None:
+    size = case.tumour.size
+    if size is not None:
+        unit = size.unit.value
+        b.observation("tumour-size", c.OBS_TUMOUR_SIZE, {"valueQuantity": {
+            "value": size.value, "unit": unit, "system": c.UCUM, "code": unit}},
+            (c.LOINC, c.LOINC_TUMOUR_SIZE, "Size Tumor"))
+    h = case.histology
+    for field, (code, display) in c.HISTOLOGY.items():
+        state: Feature = getattr(h, field)
+        if state is Feature.unknown:
+            continue
+        b.observation(f"histology-{code}", (code, display), _coded(*_FEATURE[state]),
+                      category="laboratory")
+    if h.mitoses_per_50_hpf is not None:
+        b.observation("histology-mitoses", c.OBS_MITOSES, {"valueQuantity": {
+            "value": h.mitoses_per_50_hpf, "unit": "mitoses per 50 HPF"}},
+            category="laboratory")
+    ihc = case.immunohistochemistry
+    for marker, (code, display) in c.IHC.items():
+        result: IHCResult = getattr(ihc, marker)
+        if result is IHCResult.unknown:
+            continue
+        value = _not_performed() if result is IHCResult.not_done else _coded(*_RESULT[result])
+        b.observation(code, (code, display), value, category="laboratory")
+
+
+def _stage(case: Case, b: _Builder) -> None:
+    s = case.stage
+    b.observation("disease-status", c.OBS_DISEASE_STATUS,
+                  _coded(_code(s.status.value), s.status.value.replace("_", " ")))
+    if s.lymph_nodes is NodeStatus.not_assessed:
+        b.observation("lymph-nodes", c.OBS_LYMPH_NODES, _not_performed())
+    elif s.lymph_nodes is not NodeStatus.unknown:
+        key = IHCResult.positive if s.lymph_nodes is NodeStatus.positive else IHCResult.negative
+        b.observation("lymph-nodes", c.OBS_LYMPH_NODES, _coded(*_RESULT[key]))
+    for rid, code, value in (
+        ("extrapulmonary-disease", c.OBS_EXTRAPULMONARY, s.extrapulmonary_disease),
+        ("resectable", c.OBS_RESECTABLE, s.resectable),
+        ("complete-excision-feasible", c.OBS_EXCISION_FEASIBLE, s.complete_excision_feasible),
+    ):
+        if value is not YesNo.unknown:
+            b.observation(rid, code, _yes_no(value))
+    if s.disease_free_interval_months is not None:
+        b.observation("disease-free-interval", c.OBS_DFI, {"valueQuantity": {
+            "value": s.disease_free_interval_months, "unit": "months", "system": c.UCUM,
+            "code": "mo"}})
+    for i, met in enumerate(s.metastases):
+        cond: dict[str, Any] = {"resourceType": "Condition", "id": f"metastasis-{i + 1}"}
+        if met.timing is not Timing.unknown:
+            cond["extension"] = [{"url": c.EXT.METASTASIS_TIMING, "valueCode": met.timing.value}]
+        cond.update({
+            "clinicalStatus": {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]},
+            "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION,
+                                               "code": "confirmed"}]},
+            "code": concept(*c.CONDITION_METASTASIS, (c.ICDO3_SYSTEM, "8714/6",
+                            "Perivascular epithelioid tumor, metastatic site")),
+            "bodySite": [site_concept(met.site.value)],
+            "subject": b.subject,
+        })
+        if met.detected_on is not None:
+            cond["onsetDateTime"] = met.detected_on.isoformat()
+        b.add(cond)
+
+
+def _surgery(case: Case, b: _Builder) -> None:
+    surg = case.surgery
+    status = _PROCEDURE_STATUS.get(surg.status)
+    if status is not None:
+        proc: dict[str, Any] = {
+            "resourceType": "Procedure",
+            "id": "resection",
+            "status": status,
+            "code": concept(*c.PROCEDURE_RESECTION),
+            "subject": b.subject,
+            "bodySite": [site_concept(case.tumour.primary_site.value)],
+        }
+        if surg.date is not None:
+            proc["performedDateTime"] = surg.date.isoformat()
+        b.add(proc)
+    if surg.margin is not Margin.unknown:
+        b.observation("resection-margin", c.OBS_MARGIN,
+                      _coded(surg.margin.value, f"margin {surg.margin.value}"),
+                      category="laboratory")
+    if case.primary_treatment_end is not None:
+        b.observation("primary-treatment-end", c.OBS_TREATMENT_END,
+                      {"valueDateTime": case.primary_treatment_end.isoformat()})
+
+
+def _systemic(case: Case, b: _Builder) -> None:
+    sysm = case.systemic
+    if sysm.mtor_inhibitor_available is not YesNo.unknown:
+        b.observation("mtor-available", c.OBS_MTOR_AVAILABLE,
+                      _yes_no(sysm.mtor_inhibitor_available))
+    if sysm.mtor_inhibitor_contraindicated is not YesNo.unknown:
+        b.observation("mtor-contraindicated", c.OBS_MTOR_CONTRA,
+                      _yes_no(sysm.mtor_inhibitor_contraindicated))
+    for i, t in enumerate(sysm.therapies):
+        extensions: list[dict[str, Any]] = [
+            {"url": c.EXT.THERAPY_SETTING, "valueCode": t.setting.value}
+        ]
+        if t.line is not None:
+            extensions.append({"url": c.EXT.THERAPY_LINE, "valuePositiveInt": t.line})
+        if t.best_response is not Response.unknown:
+            extensions.append({"url": c.EXT.BEST_RESPONSE,
+                               "valueCode": _code(t.best_response.value)})
+        if t.progressed is not YesNo.unknown:
+            extensions.append({"url": c.EXT.PROGRESSED, "valueCode": t.progressed.value})
+        med: dict[str, Any] = {
+            "resourceType": "MedicationStatement",
+            "id": f"therapy-{i + 1}",
+            "extension": extensions,
+            "status": "unknown",
+            "medicationCodeableConcept": concept(c.agent_code(t.agent),
+                                                 t.agent.value.replace("_", " ")),
+            "subject": b.subject,
+        }
+        if t.started_on is not None:
+            med["effectivePeriod"] = {"start": t.started_on.isoformat()}
+        b.add(med)
