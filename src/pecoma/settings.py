@@ -96,7 +96,27 @@ class FollowupSettings(BaseModel):
                 "'high_middle_until_year' must be after 'high_intensive_years' "
                 f"(got {self.high_middle_until_year} <= {self.high_intensive_years})"
             )
+        # S23: low risk is monitored less intensively, never more, than high risk.
+        for month in sorted({0, self.high_intensive_years * 12,
+                             self.high_middle_until_year * 12, self.low_frequent_years * 12}):
+            high, low = self.interval_in_force("high", month), self.interval_in_force("low", month)
+            if low < high:
+                raise ValueError(
+                    f"the low-risk interval must not be shorter than the high-risk one (S23): "
+                    f"{month} months after treatment, low risk every {low} months, high "
+                    f"risk every {high} months"
+                )
         return self
+
+    def interval_in_force(self, group: str, month: int) -> int:
+        """Months between visits for the period starting ``month`` months after treatment."""
+        if group == "high":
+            if month < self.high_intensive_years * 12:
+                return self.high_intensive_due_months
+            if month < self.high_middle_until_year * 12:
+                return self.high_middle_interval_months
+            return 12
+        return self.low_due_months if month < self.low_frequent_years * 12 else 12
 
 
 class Settings(BaseModel):

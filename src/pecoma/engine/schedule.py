@@ -1,0 +1,706 @@
+"""Dated surveillance plans (S18-S23, S26, S27; interpretations I1-I4, I8).
+
+``plan_surveillance(case, assessment, on_date, imaging)`` turns the follow-up rules into
+visits a clinic can book: each with its due date, the latest acceptable date (the range
+"every 3-4 months" is a window, I2), the imaging to do, the phase it belongs to, and the
+provenance of every element. The module is pure: no I/O, no clock; the evaluation date is
+a parameter.
+
+How visits are dated
+--------------------
+* The anchor is the end of curative treatment (``case.treatment_end``). The interval in
+  force for a period is the one of the phase in which the period *starts* (high risk:
+  intensive until year 3, six-monthly until year 5, yearly without end; low risk: the
+  supplementary schedule, then yearly). Visit ``n`` is ``anchor + total months`` with
+  :func:`pecoma.dates.add_months` from the anchor each time, so dates never drift and
+  month ends clip (31 January + 3 months = 30 April).
+* Real scans re-anchor the plan: the scan (or scans, within one window) that fulfils a
+  visit becomes the new reference and the following visits count from the last real scan.
+  A scan that comes after the next visit's due date leaves the skipped visit ``missed``.
+* A scan finding local recurrence or metastasis suspends the plan (S27, S17): the visits
+  that would have followed are listed apart as ``cancelled`` so calendars can drop them.
+* Without an anchor, or while disease is present, no visit is dated and the plan says why.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from pecoma import __version__
+from pecoma.case import Case, DiseaseStatus, SurgeryStatus
+from pecoma.dates import add_months
+from pecoma.engine.assess import check_dates
+from pecoma.engine.collect import Collector, provenance_of
+from pecoma.engine.model import (
+    Assessment,
+    Fact,
+    Item,
+    Provenance,
+    UsedInterpretation,
+    to_jsonable,
+)
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.settings import FollowupSettings, Settings, default_settings
+
+__all__ = [
+    "PLAN_FORMAT",
+    "ImagingEvent",
+    "Modality",
+    "Phase",
+    "PlanStatus",
+    "PlannedImaging",
+    "ScanFinding",
+    "SurveillancePlan",
+    "Visit",
+    "VisitStatus",
+    "check_imaging",
+    "parse_imaging",
+    "parse_imaging_csv",
+    "plan_surveillance",
+]
+
+PLAN_FORMAT = "pecoma-surveillance-plan/1"
+
+VisitStatus = Literal["done", "missed", "overdue", "due", "upcoming", "cancelled"]
+PlanStatus = Literal["active", "suspended", "not_drawn"]
+Timeliness = Literal["early", "on_time", "late"]
+
+
+class Modality(StrEnum):
+    """An imaging examination, as recorded in the history."""
+
+    chest_ct = "chest_ct"
+    mri_primary = "mri_primary"
+    chest_xray = "chest_xray"
+    ct_primary = "ct_primary"
+    pet_ct = "pet_ct"
+    ultrasound = "ultrasound"
+    other = "other"
+
+
+class ScanFinding(StrEnum):
+    """What a scan showed. ``not_recorded`` is unknown, never read as normal."""
+
+    no_evidence_of_disease = "no_evidence_of_disease"
+    equivocal = "equivocal"
+    local_recurrence = "local_recurrence"
+    metastasis = "metastasis"
+    not_recorded = "not_recorded"
+
+    @property
+    def disease(self) -> bool:
+        return self in (ScanFinding.local_recurrence, ScanFinding.metastasis)
+
+
+@dataclass(frozen=True, slots=True)
+class ImagingEvent:
+    """One imaging examination that really happened."""
+
+    date: dt.date
+    modality: Modality
+    finding: ScanFinding = ScanFinding.not_recorded
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedImaging:
+    """An examination planned at a visit, with its provenance and when it was done."""
+
+    modality: Modality
+    record: str
+    provenance: Provenance
+    done_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A stretch of the plan with one rhythm (e.g. every 3 months, overdue after 4)."""
+
+    id: str
+    title: str
+    interval_months: int
+    overdue_months: int
+    starts: dt.date
+    ends: dt.date | None
+    item: Item
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One surveillance visit: its window, imaging, status and provenance."""
+
+    index: int
+    phase: str
+    phase_index: int
+    due: dt.date
+    latest: dt.date
+    counted_from: dt.date
+    reanchored: bool
+    status: VisitStatus
+    done_on: dt.date | None
+    timeliness: Timeliness | None
+    imaging: tuple[PlannedImaging, ...]
+    scans: tuple[ImagingEvent, ...]
+    flags: tuple[Item, ...]
+    record: str
+    provenance: Provenance
+
+    @property
+    def open(self) -> bool:
+        """Still to be done (overdue, due or upcoming)."""
+        return self.status in ("overdue", "due", "upcoming")
+
+
+@dataclass(frozen=True, slots=True)
+class SurveillancePlan:
+    """The dated surveillance plan of one case, as of ``evaluated_on``."""
+
+    format: str
+    evaluated_on: dt.date
+    engine_version: str
+    knowledge_version: str
+    settings_digest: str
+    label: str | None
+    status: PlanStatus
+    risk_group: str
+    surveillance_group: Literal["high", "low"]
+    anchor: dt.date | None
+    counted_from: dt.date | None
+    horizon_end: dt.date | None
+    phases: tuple[Phase, ...]
+    visits: tuple[Visit, ...]
+    cancelled: tuple[Visit, ...]
+    imaging: tuple[ImagingEvent, ...]
+    reasons: tuple[Item, ...]
+    flags: tuple[Item, ...]
+    interpretations: tuple[UsedInterpretation, ...]
+    settings: tuple[Fact, ...] = field(default=())
+
+    @property
+    def next_visit(self) -> Visit | None:
+        """The first visit not done (overdue, due or upcoming); None when not drawn."""
+        for v in self.visits:
+            if v.open:
+                return v
+        return None
+
+    @property
+    def overdue(self) -> tuple[Visit, ...]:
+        return tuple(v for v in self.visits if v.status == "overdue")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data, with the next visit's index added for worklists."""
+        data: dict[str, Any] = to_jsonable(self)
+        nxt = self.next_visit
+        data["next_visit"] = None if nxt is None else to_jsonable(nxt)
+        return data
+
+
+# --------------------------------------------------------------------------------------
+# Imaging history: parsing and checks
+# --------------------------------------------------------------------------------------
+
+_FIELDS = ("date", "modality", "finding")
+
+
+def _allowed(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{m.value}'" for m in enum)
+
+
+def _normal(text: str) -> str:
+    return "_".join(text.strip().lower().replace("-", " ").split())
+
+
+def _parse_event(raw: object, path: str, issues: list[FieldIssue]) -> ImagingEvent | None:
+    if not isinstance(raw, Mapping):
+        issues.append(FieldIssue(path, show_value(raw), "must be an object with 'date', "
+                                 "'modality' and 'finding'"))
+        return None
+    for key in raw:
+        if key not in _FIELDS:
+            issues.append(FieldIssue(f"{path}.{key}", show_value(raw[key]),
+                                     "is not a field of an imaging event (allowed: "
+                                     "date, modality, finding)"))
+    day: dt.date | None = None
+    value = raw.get("date")
+    if value is None:
+        issues.append(FieldIssue(f"{path}.date", "(missing)", "is required (YYYY-MM-DD)"))
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip()) if isinstance(value, str) else None
+        except ValueError:
+            day = None
+        if day is None:
+            issues.append(FieldIssue(f"{path}.date", show_value(value),
+                                     "must be a date as YYYY-MM-DD"))
+    modality: Modality | None = None
+    value = raw.get("modality")
+    if value is None:
+        issues.append(FieldIssue(f"{path}.modality", "(missing)",
+                                 f"is required (one of {_allowed(Modality)})"))
+    elif isinstance(value, Modality):
+        modality = value
+    elif isinstance(value, str) and _normal(value) in Modality.__members__:
+        modality = Modality(_normal(value))
+    else:
+        issues.append(FieldIssue(f"{path}.modality", show_value(value),
+                                 f"must be one of {_allowed(Modality)}"))
+    finding: ScanFinding | None = ScanFinding.not_recorded
+    value = raw.get("finding")
+    if value is None or value == "":
+        finding = ScanFinding.not_recorded
+    elif isinstance(value, ScanFinding):
+        finding = value
+    elif isinstance(value, str) and _normal(value) in ScanFinding.__members__:
+        finding = ScanFinding(_normal(value))
+    else:
+        finding = None
+        issues.append(FieldIssue(f"{path}.finding", show_value(value),
+                                 f"must be one of {_allowed(ScanFinding)} (or left out when "
+                                 "not recorded)"))
+    if day is None or modality is None or finding is None:
+        return None
+    return ImagingEvent(day, modality, finding)
+
+
+def _date_issues(
+    e: ImagingEvent, where: str, treatment_end: dt.date | None, on_date: dt.date | None
+) -> list[FieldIssue]:
+    issues = []
+    if treatment_end is not None and e.date < treatment_end:
+        issues.append(FieldIssue(where, e.date.isoformat(),
+                                 "must not be before the end of curative treatment "
+                                 f"({treatment_end.isoformat()}); surveillance imaging "
+                                 "starts after treatment"))
+    if on_date is not None and e.date > on_date:
+        issues.append(FieldIssue(where, e.date.isoformat(),
+                                 f"must not be after the evaluation date "
+                                 f"({on_date.isoformat()})"))
+    return issues
+
+
+def check_imaging(
+    events: Sequence[ImagingEvent],
+    treatment_end: dt.date | None,
+    on_date: dt.date | None,
+    path: str = "imaging",
+) -> list[FieldIssue]:
+    """Rule breaks of dated events: before the end of treatment or after the evaluation."""
+    return [
+        issue
+        for i, e in enumerate(events)
+        for issue in _date_issues(e, f"{path}[{i}].date", treatment_end, on_date)
+    ]
+
+
+def parse_imaging(
+    data: object,
+    *,
+    treatment_end: dt.date | None = None,
+    on_date: dt.date | None = None,
+    source: str = "imaging history",
+) -> tuple[ImagingEvent, ...]:
+    """Validate an imaging history: a list of events, or ``{"imaging": [...]}``.
+
+    Each event is ``{"date": "YYYY-MM-DD", "modality": ..., "finding": ...}``; the finding
+    may be left out (it is then ``not_recorded``). With ``treatment_end`` and ``on_date``
+    the dates are also checked against them. Raises :class:`InputError` listing every
+    problem with its field path (``imaging[2].modality``).
+    """
+    items: object = data
+    if isinstance(data, Mapping):
+        extra = [k for k in data if k != "imaging"]
+        if extra or "imaging" not in data:
+            raise InputError([FieldIssue("(imaging)", show_value(sorted(map(str, data))),
+                                         "must be a list of events or an object with the "
+                                         "single key 'imaging'")], source)
+        items = data["imaging"]
+    if not isinstance(items, list | tuple):
+        raise InputError([FieldIssue("imaging", show_value(type(items).__name__),
+                                     "must be a list of imaging events")], source)
+    issues: list[FieldIssue] = []
+    events: list[ImagingEvent] = []
+    parsed: list[tuple[int, ImagingEvent]] = []
+    for i, raw in enumerate(items):
+        event = _parse_event(raw, f"imaging[{i}]", issues)
+        if event is not None:
+            parsed.append((i, event))
+            events.append(event)
+    for i, e in parsed:
+        issues.extend(_date_issues(e, f"imaging[{i}].date", treatment_end, on_date))
+    if issues:
+        raise InputError(issues, source)
+    return tuple(events)
+
+
+def parse_imaging_csv(text: str, source: str = "imaging history") -> tuple[ImagingEvent, ...]:
+    """An imaging history as CSV with the header ``date,modality,finding``."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if "date" not in header or "modality" not in header:
+        raise InputError([FieldIssue("(csv header)", show_value(",".join(header)),
+                                     "must name the columns date, modality and "
+                                     "(optionally) finding")], source)
+    rows: list[dict[str, str]] = []
+    for row in reader:
+        clean = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(clean.values()):
+            continue
+        rows.append({k: v for k, v in clean.items() if v != "" or k in ("date", "modality")})
+    return parse_imaging(rows, source=source)
+
+
+# --------------------------------------------------------------------------------------
+# The plan
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    id: str
+    record: str
+    interval: int
+    overdue: int
+    start_month: int
+    end_month: int | None
+
+
+def _rules(group: Literal["high", "low"], s: FollowupSettings) -> tuple[_Rule, ...]:
+    if group == "high":
+        a, b = s.high_intensive_years * 12, s.high_middle_until_year * 12
+        return (
+            _Rule("high-intensive", "FU-HIGH-INTENSIVE", s.high_intensive_due_months,
+                  s.high_intensive_overdue_months, 0, a),
+            _Rule("high-middle", "FU-HIGH-SIX-MONTHLY", s.high_middle_interval_months,
+                  s.high_middle_overdue_months, a, b),
+            _Rule("high-yearly", "FU-HIGH-YEARLY", 12, s.yearly_overdue_months, b, None),
+        )
+    a = s.low_frequent_years * 12
+    return (
+        _Rule("low-frequent", "SUPP-FU-LOW-SCHEDULE", s.low_due_months, s.low_overdue_months,
+              0, a),
+        _Rule("low-yearly", "SUPP-FU-LOW-YEARLY", 12, s.yearly_overdue_months, a, None),
+    )
+
+
+_IMAGING = {
+    "high": (("FU-CHEST-CT", Modality.chest_ct), ("FU-MRI-PRIMARY", Modality.mri_primary)),
+    "low": (("FU-LOW-CHEST-CT", Modality.chest_ct),
+            ("FU-LOW-MRI-PRIMARY", Modality.mri_primary)),
+}
+
+_SETTING_NAMES = {
+    "high": ("high_intensive_due_months", "high_intensive_overdue_months",
+             "high_intensive_years", "high_middle_interval_months",
+             "high_middle_overdue_months", "high_middle_until_year",
+             "yearly_overdue_months", "horizon_years"),
+    "low": ("low_due_months", "low_overdue_months", "low_frequent_years",
+            "yearly_overdue_months", "horizon_years"),
+}
+
+
+class _Builder:
+    """Walks the schedule from the anchor, consuming real scans as it goes."""
+
+    def __init__(
+        self,
+        anchor: dt.date,
+        rules: tuple[_Rule, ...],
+        ends: tuple[dt.date | None, ...],
+        imaging: tuple[tuple[str, Modality], ...],
+        on_date: dt.date,
+        horizon_end: dt.date,
+        out: Collector,
+    ) -> None:
+        self.anchor = anchor
+        self.rules = rules
+        self.ends = ends
+        self.planned = imaging
+        self.on_date = on_date
+        self.horizon_end = horizon_end
+        self.out = out
+        self.counters: dict[str, int] = {}
+        self.visits: list[Visit] = []
+        self.cancelled: list[Visit] = []
+        self.recurrence: tuple[int, ImagingEvent] | None = None
+
+    def rule_at(self, day: dt.date) -> _Rule:
+        """The rule of the phase in which the period starting on ``day`` lies."""
+        for rule, end in zip(self.rules, self.ends, strict=True):
+            if end is None or day < end:
+                return rule
+        return self.rules[-1]
+
+    def _next_index(self, phase: str) -> int:
+        self.counters[phase] = self.counters.get(phase, 0) + 1
+        return self.counters[phase]
+
+    def _visit(
+        self,
+        rule: _Rule,
+        due: dt.date,
+        latest: dt.date,
+        counted_from: dt.date,
+        status: VisitStatus,
+        scans: Sequence[tuple[int, ImagingEvent]] = (),
+        cancelled: bool = False,
+    ) -> Visit:
+        done_on = scans[-1][1].date if scans and status == "done" else None
+        timeliness: Timeliness | None = None
+        if done_on is not None:
+            first = scans[0][1].date
+            timeliness = "early" if first < due else ("late" if first > latest else "on_time")
+        planned = []
+        for record, modality in self.planned:
+            done = next((e.date for _, e in scans if e.modality is modality), None)
+            planned.append(PlannedImaging(modality, record, provenance_of(self.out.knowledge,
+                                                                          record), done))
+        flags: list[Item] = []
+        if status == "done":
+            def facts(kind: ScanFinding) -> list[Fact]:
+                return [Fact(f"imaging[{i}].finding", f"{e.finding.value} "
+                             f"({e.modality.value}, {e.date.isoformat()})")
+                        for i, e in scans if e.finding is kind]
+
+            if facts(ScanFinding.equivocal):
+                flags.append(self.out.item("FU-EQUIVOCAL", facts(ScanFinding.equivocal)))
+            if facts(ScanFinding.not_recorded):
+                flags.append(self.out.item("FU-FINDING-NOT-RECORDED",
+                                           facts(ScanFinding.not_recorded)))
+            missing = [p for p in planned if p.done_on is None]
+            if missing and not any(e.finding.disease for _, e in scans):
+                flags.append(self.out.item(
+                    "FU-IMAGING-INCOMPLETE",
+                    [Fact(f"visit[{len(self.visits) + 1}].imaging",
+                          "not recorded: " + ", ".join(p.modality.value for p in missing))],
+                ))
+        index = len(self.cancelled if cancelled else self.visits) + 1
+        if cancelled:
+            index += len(self.visits)
+        return Visit(
+            index=index,
+            phase=rule.id,
+            phase_index=self._next_index(rule.id),
+            due=due,
+            latest=latest,
+            counted_from=counted_from,
+            reanchored=counted_from != self.anchor,
+            status=status,
+            done_on=done_on,
+            timeliness=timeliness,
+            imaging=tuple(planned),
+            scans=tuple(e for _, e in scans),
+            flags=tuple(flags),
+            record=rule.record,
+            provenance=provenance_of(self.out.knowledge, rule.record),
+        )
+
+    def _open_status(self, due: dt.date, latest: dt.date) -> VisitStatus:
+        if self.on_date > latest:
+            return "overdue"
+        if self.on_date >= due:
+            return "due"
+        return "upcoming"
+
+    def build(self, events: list[tuple[int, ImagingEvent]]) -> dt.date:
+        """Fill ``visits`` (and ``cancelled``); return the date the plan now counts from."""
+        pending = [(i, e) for i, e in events if e.date > self.anchor]
+        baseline = [(i, e) for i, e in events if e.date <= self.anchor]
+        for i, e in baseline:
+            if e.finding.disease:
+                self.recurrence = (i, e)
+                self._cancel_from(e.date)
+                return e.date
+        ref, months = self.anchor, 0
+        while True:
+            start = add_months(ref, months)
+            rule = self.rule_at(start)
+            due = add_months(ref, months + rule.interval)
+            latest = add_months(ref, months + rule.overdue)
+            if pending:
+                first = pending[0][1].date
+                if first > latest:
+                    following = self.rule_at(due)
+                    next_due = add_months(ref, months + rule.interval + following.interval)
+                    if first >= next_due:
+                        self.visits.append(self._visit(rule, due, latest, ref, "missed"))
+                        months += rule.interval
+                        continue
+                until = max(latest, add_months(first, rule.overdue - rule.interval))
+                taken: list[tuple[int, ImagingEvent]] = []
+                while pending and pending[0][1].date <= until:
+                    taken.append(pending.pop(0))
+                    if taken[-1][1].finding.disease:
+                        self.recurrence = taken[-1]
+                        break
+                self.visits.append(self._visit(rule, due, latest, ref, "done", taken))
+                ref, months = taken[-1][1].date, 0
+                if self.recurrence is not None:
+                    self._cancel_from(ref)
+                    return ref
+                continue
+            if due > self.horizon_end and any(v.open for v in self.visits):
+                return ref
+            self.visits.append(
+                self._visit(rule, due, latest, ref, self._open_status(due, latest))
+            )
+            months += rule.interval
+
+    def _cancel_from(self, ref: dt.date) -> None:
+        """The visits a calendar may still hold after a recurrence, marked cancelled."""
+        months = 0
+        while True:
+            rule = self.rule_at(add_months(ref, months))
+            due = add_months(ref, months + rule.interval)
+            if due > self.horizon_end:
+                return
+            latest = add_months(ref, months + rule.overdue)
+            self.cancelled.append(
+                self._visit(rule, due, latest, ref, "cancelled", cancelled=True)
+            )
+            months += rule.interval
+
+
+def _interpretations(items: Iterable[Provenance], knowledge: Knowledge) -> tuple[
+    UsedInterpretation, ...
+]:
+    used: dict[str, None] = {}
+    for p in items:
+        for i in p.interpretations:
+            used[i] = None
+    return tuple(
+        UsedInterpretation(i, knowledge.interpretations[i].title,
+                           knowledge.interpretations[i].text)
+        for i in sorted(used, key=lambda x: int(x[1:]))
+    )
+
+
+def plan_surveillance(
+    case: Case,
+    assessment: Assessment,
+    on_date: dt.date,
+    imaging: Sequence[ImagingEvent] = (),
+    settings: Settings | None = None,
+    knowledge: Knowledge | None = None,
+) -> SurveillancePlan:
+    """The dated surveillance plan of ``case`` as of ``on_date``, given the imaging done.
+
+    ``assessment`` is ``assess(case, on_date, settings)``; its risk decides the schedule
+    (``risk.surveillance_group``: indeterminate and relapsed cases follow high risk).
+    Raises :class:`InputError` for case dates or imaging dated after ``on_date`` and for
+    imaging dated before the end of treatment.
+    """
+    settings = settings or default_settings()
+    knowledge = knowledge or load_knowledge()
+    check_dates(case, on_date)
+    anchor = case.treatment_end
+    issues = check_imaging(imaging, anchor, on_date)
+    if issues:
+        raise InputError(issues, "imaging history")
+    fu = settings.followup
+    out = Collector(knowledge)
+    risk = assessment.risk
+    group = risk.surveillance_group
+    events = sorted(enumerate(imaging), key=lambda pair: (pair[1].date, pair[0]))
+    reasons: list[Item] = []
+    group_fact = Fact("risk.group", risk.group)
+    if risk.group == "indeterminate":
+        reasons.append(out.item("FU-INDETERMINATE", [group_fact], risk.item.conditional_on))
+    if group == "low":
+        reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
+    status = case.stage.status
+    disease_present = status is not DiseaseStatus.localized or assessment.advanced is True
+    used_settings = tuple(
+        Fact(f"followup.{name}", str(getattr(fu, name))) for name in _SETTING_NAMES[group]
+    )
+
+    def finish(
+        plan_status: PlanStatus,
+        counted_from: dt.date | None = None,
+        horizon_end: dt.date | None = None,
+        phases: tuple[Phase, ...] = (),
+        visits: tuple[Visit, ...] = (),
+        cancelled: tuple[Visit, ...] = (),
+    ) -> SurveillancePlan:
+        flags = tuple(f for v in visits for f in v.flags)
+        provs = [r.provenance for r in reasons] + [p.item.provenance for p in phases]
+        provs += [f.provenance for f in flags]
+        provs += [pi.provenance for v in visits[:1] for pi in v.imaging]
+        return SurveillancePlan(
+            format=PLAN_FORMAT,
+            evaluated_on=on_date,
+            engine_version=__version__,
+            knowledge_version=knowledge.version,
+            settings_digest=settings.digest(),
+            label=case.label,
+            status=plan_status,
+            risk_group=risk.group,
+            surveillance_group=group,
+            anchor=anchor,
+            counted_from=counted_from,
+            horizon_end=horizon_end,
+            phases=phases,
+            visits=visits,
+            cancelled=cancelled,
+            imaging=tuple(e for _, e in events),
+            reasons=tuple(reasons),
+            flags=flags,
+            interpretations=_interpretations(provs, knowledge),
+            settings=used_settings if plan_status != "not_drawn" else (),
+        )
+
+    if disease_present:
+        facts = [Fact("stage.status", status.value)]
+        if assessment.advanced is not None:
+            facts.append(Fact("derived.advanced", "yes" if assessment.advanced else "no"))
+        reasons.append(out.item("FU-NO-PLAN-ACTIVE-DISEASE", facts))
+        return finish("not_drawn")
+    if anchor is None:
+        facts = [Fact("surgery.status", case.surgery.status.value),
+                 Fact("surgery.date", "unknown" if case.surgery.date is None
+                      else case.surgery.date.isoformat()),
+                 Fact("primary_treatment_end", "unknown")]
+        performed = case.surgery.status is SurgeryStatus.performed
+        conditional = ("MISS-TREATMENT-END",) if performed else ()
+        reasons.append(out.item("FU-NO-ANCHOR", facts, conditional))
+        return finish("not_drawn")
+
+    rules = _rules(group, fu)
+    ends = tuple(None if r.end_month is None else add_months(anchor, r.end_month)
+                 for r in rules)
+    horizon_end = add_months(anchor, fu.horizon_years * 12)
+    anchor_fact = Fact("derived.primary_treatment_end", anchor.isoformat())
+    phases = tuple(
+        Phase(
+            id=r.id,
+            title=knowledge.records[r.record].title,
+            interval_months=r.interval,
+            overdue_months=r.overdue,
+            starts=add_months(anchor, r.start_month),
+            ends=end,
+            item=out.item(r.record, [group_fact, anchor_fact]),
+        )
+        for r, end in zip(rules, ends, strict=True)
+    )
+    builder = _Builder(anchor, rules, ends, _IMAGING[group], on_date, horizon_end, out)
+    counted_from = builder.build(events)
+    plan_status: PlanStatus = "active"
+    if builder.recurrence is None:
+        reasons.append(out.item("FU-LIFELONG", [Fact("followup.horizon_years",
+                                                     str(fu.horizon_years))]))
+    else:
+        i, e = builder.recurrence
+        reasons.insert(0, out.item("FU-SUSPENDED-RECURRENCE", [
+            Fact(f"imaging[{i}].finding",
+                 f"{e.finding.value} ({e.modality.value}, {e.date.isoformat()})")]))
+        plan_status = "suspended"
+    return finish(plan_status, counted_from, horizon_end, phases, tuple(builder.visits),
+                  tuple(builder.cancelled))
