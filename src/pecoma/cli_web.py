@@ -1,0 +1,62 @@
+"""``pecoma serve``: the clinician web application and the JSON API on uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pecoma.web.config import WebConfig
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to the ``pecoma`` command line."""
+
+    @app.command("serve")
+    def serve_cmd(
+        host: Annotated[
+            str | None,
+            typer.Option("--host", help="Address to bind (default 127.0.0.1, or PECOMA_HOST)."),
+        ] = None,
+        port: Annotated[
+            int | None,
+            typer.Option("--port", help="TCP port (default 8000, or PECOMA_PORT)."),
+        ] = None,
+        config: Annotated[
+            Path | None,
+            typer.Option(
+                "--config",
+                help="TOML file with a \\[web] table (host, port, settings, max_body_bytes, "
+                "log_level); PECOMA_* variables override it.",
+            ),
+        ] = None,
+    ) -> None:
+        """Start the web application (case form, report, JSON API under /api/v1)."""
+        import uvicorn
+
+        from pecoma.web.app import create_app
+        from pecoma.web.logs import APP, configure_logging
+
+        base = WebConfig.from_env()
+        if config is not None:
+            from_file = WebConfig.from_file(config).model_dump(exclude_unset=True)
+            from_env = base.model_dump(exclude_unset=True)
+            base = WebConfig.build({**from_file, **from_env}, config.name)
+        overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        cfg = base.model_copy(update=overrides) if overrides else base
+        cfg = WebConfig.build(cfg.model_dump(), "command line")
+        configure_logging(cfg.log_level)
+        web = create_app(cfg)
+        APP.info("starting", extra={"host": cfg.host, "port": cfg.port})
+        uvicorn.run(
+            web,
+            host=cfg.host,
+            port=cfg.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+        )

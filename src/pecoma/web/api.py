@@ -1,0 +1,246 @@
+"""The JSON API, version 1 (``/api/v1``): parse, call the engine, return JSON.
+
+``POST /assess`` and ``POST /followup`` take either an envelope
+``{"case": {...}, "on": "YYYY-MM-DD"}`` or a bare case (with ``?on=YYYY-MM-DD``); without
+a date the server's today is used. Field paths in errors are relative to the body
+(``case.tumour.size`` in an envelope, ``tumour.size`` in a bare case). Every error is an
+``application/problem+json`` document, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from pecoma.case import Case, parse_case
+from pecoma.engine import assess, to_jsonable
+from pecoma.engine.model import Assessment
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.settings import Settings
+from pecoma.web.problems import PROBLEM_JSON, ApiProblem
+
+__all__ = ["knowledge_jsonable", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["api v1"])
+
+_PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed JSON", **_PROBLEM},
+    413: {"description": "Request body too large", **_PROBLEM},
+    415: {"description": "Content type is not JSON", **_PROBLEM},
+    422: {"description": "The case or the date was rejected; `errors` names each field",
+          **_PROBLEM},
+}
+
+
+def _request_body(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    envelope: dict[str, Any] = {
+        "type": "object",
+        "required": ["case"],
+        "additionalProperties": False,
+        "properties": {
+            "case": {"$ref": "#/components/schemas/Case"},
+            "on": {"type": "string", "format": "date", "description": "evaluation date"},
+            **(extra or {}),
+        },
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [envelope, {"$ref": "#/components/schemas/Case"}]}
+                }
+            },
+        },
+        "parameters": [
+            {
+                "name": "on",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "format": "date"},
+                "description": "evaluation date (YYYY-MM-DD) for a bare case; default today",
+            }
+        ],
+    }
+
+
+def _problem(
+    status: int, slug: str, detail: str, issues: list[FieldIssue] | None = None
+) -> ApiProblem:
+    return ApiProblem(status, slug, detail, issues or ())
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body, or a 415 / 400 problem."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise _problem(
+            415,
+            "unsupported-media-type",
+            f"the body must be JSON sent as 'application/json' (got {ctype or 'no type'!r})",
+        )
+    raw = await request.body()
+    if not raw.strip():
+        raise _problem(400, "malformed-json", "the body is empty; send a case as JSON")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise _problem(400, "malformed-json", "the body is not UTF-8 text") from None
+    except ValueError as exc:
+        raise _problem(
+            400,
+            "malformed-json",
+            f"the body is not valid JSON: {exc}",
+            [FieldIssue("(body)", "unparseable text", f"must be valid JSON: {exc}")],
+        ) from None
+
+
+def _date(value: Any, path: str) -> dt.date:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _problem(
+        422,
+        "invalid-input",
+        "the evaluation date was rejected",
+        [FieldIssue(path, show_value(value), "must be a date as YYYY-MM-DD")],
+    )
+
+
+def case_and_date(
+    payload: Any, query_on: str | None, today: dt.date, extra: frozenset[str] = frozenset()
+) -> tuple[Case, dt.date, str, dict[str, Any]]:
+    """The case, the evaluation date, the path prefix of the case and any extra fields."""
+    if not isinstance(payload, dict):
+        raise _problem(
+            422,
+            "invalid-input",
+            "the body must be a JSON object",
+            [FieldIssue("(body)", show_value(type(payload).__name__), "must be a JSON object")],
+        )
+    allowed = frozenset({"case", "on"}) | extra
+    if "case" in payload:
+        unknown = sorted(set(payload) - allowed)
+        if unknown:
+            raise _problem(
+                422,
+                "invalid-input",
+                "the request has fields it does not know",
+                [
+                    FieldIssue(
+                        k,
+                        show_value(payload[k]),
+                        f"is not a field of the request (allowed: {', '.join(sorted(allowed))})",
+                    )
+                    for k in unknown
+                ],
+            )
+        prefix = "case."
+        data = payload["case"]
+        body_on = payload.get("on")
+        extras = {k: payload[k] for k in extra if k in payload}
+    else:
+        prefix = ""
+        data = payload
+        body_on = None
+        extras = {}
+    on = today
+    if body_on is not None and query_on is not None and str(body_on) != query_on:
+        raise _problem(
+            422,
+            "invalid-input",
+            "two different evaluation dates were given",
+            [FieldIssue("on", show_value(body_on), f"contradicts the query's on={query_on}")],
+        )
+    if body_on is not None:
+        on = _date(body_on, "on")
+    elif query_on is not None:
+        on = _date(query_on, "on")
+    try:
+        case = parse_case(data, source="case")
+    except InputError as exc:
+        raise _problem(
+            422,
+            "invalid-case",
+            f"the case was rejected ({len(exc.issues)} problem(s)); see 'errors'",
+            [_prefixed(i, prefix) for i in exc.issues],
+        ) from None
+    return case, on, prefix, extras
+
+
+def _prefixed(issue: FieldIssue, prefix: str) -> FieldIssue:
+    if not prefix:
+        return issue
+    path = prefix.rstrip(".") if issue.path == "(case)" else prefix + issue.path
+    return FieldIssue(path, issue.value, issue.rule)
+
+
+def run_assessment(case: Case, on: dt.date, settings: Settings, prefix: str) -> Assessment:
+    """The engine's assessment; a date-check rejection becomes a 422 problem."""
+    try:
+        return assess(case, on, settings)
+    except InputError as exc:
+        raise _problem(
+            422,
+            "invalid-case",
+            f"the case was rejected ({len(exc.issues)} problem(s)); see 'errors'",
+            [_prefixed(i, prefix) for i in exc.issues],
+        ) from None
+
+
+@router.post(
+    "/assess",
+    summary="Assess one case",
+    description="What the guideline recommends for the case as of the evaluation date, "
+    "and why: the assessment document (format `pecoma-assessment/1`).",
+    responses={
+        200: {
+            "description": "The assessment",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}
+            },
+        },
+        **_ERRORS,
+    },
+    openapi_extra=_request_body(),
+)
+async def assess_endpoint(request: Request) -> JSONResponse:
+    payload = await read_json(request)
+    today: dt.date = request.app.state.today()
+    case, on, prefix, _ = case_and_date(payload, request.query_params.get("on"), today)
+    result = run_assessment(case, on, request.app.state.settings, prefix)
+    return JSONResponse(to_jsonable(result))
+
+
+@router.get("/schema", summary="JSON Schema of the case format")
+async def schema_endpoint() -> JSONResponse:
+    return JSONResponse(Case.model_json_schema())
+
+
+def knowledge_jsonable(k: Knowledge) -> dict[str, Any]:
+    """The knowledge base as JSON data: records, missing-fact records, statements."""
+    return {
+        "knowledge_version": k.version,
+        "title": k.title,
+        "intended_use": k.intended_use,
+        "records": [r.model_dump(mode="json") for r in k.records.values()],
+        "missing": [m.model_dump(mode="json") for m in k.missing.values()],
+        "statements": {s: v.model_dump(mode="json") for s, v in k.statements.items()},
+        "references": {s: v.model_dump(mode="json") for s, v in k.references.items()},
+        "interpretations": {
+            s: v.model_dump(mode="json") for s, v in k.interpretations.items()
+        },
+    }
+
+
+@router.get("/rules", summary="The knowledge base: every record with its provenance")
+async def rules_endpoint() -> JSONResponse:
+    return JSONResponse(knowledge_jsonable(load_knowledge()))

@@ -1,0 +1,348 @@
+"""The web application: ``create_app(config)`` builds it; ``pecoma serve`` runs it.
+
+Nothing here is global: the configuration, the engine settings, the templates and the
+clock (today's date, read at the edge) live on ``app.state``.
+
+Adding pages from another module
+--------------------------------
+A module such as ``pecoma.web.registry_pages`` defines ``router = APIRouter()`` and adds
+ONE line to the block marked ``# --- routers of other modules ---`` in :func:`create_app`::
+
+    add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
+
+(``nav`` is optional: it puts a link in the navigation bar of every page.) Its pages
+render with the shared templates, which every template extends::
+
+    request.app.state.templates.TemplateResponse(request, "registry/list.html", {...})
+
+    {% extends "base.html" %}
+    {% block title %}Patients{% endblock %}
+    {% block content %}…{% endblock %}
+
+Templates live under ``pecoma/web/templates/`` (put a module's own in a subfolder named
+after it); ``base.html`` carries the navigation, the intended-use footer, the local CSS
+and JavaScript (no asset from the internet). Static files go under
+``pecoma/web/static/`` and are served at ``/static/``. API routes under ``/api/`` get
+``application/problem+json`` errors; raise :class:`ApiProblem` for your own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import TypeAdapter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pecoma import __version__
+from pecoma.case import Case
+from pecoma.engine.model import Assessment
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.knowledge import load_knowledge
+from pecoma.web.config import WebConfig
+from pecoma.web.logs import ACCESS, APP
+from pecoma.web.problems import PROBLEM_SCHEMA, ApiProblem, problem
+
+__all__ = ["API_PREFIX", "ApiProblem", "add_router", "create_app", "make_templates"]
+
+API_PREFIX = "/api/v1"
+
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = [
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
+
+
+def _is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+class _Edge:
+    """Outermost ASGI layer: request-size limit, security headers, access log.
+
+    The body is read here, up to the limit, and replayed to the application, so a body
+    too large is refused with 413 before any route sees it, whatever its Content-Length.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body must be at most {self.limit} bytes"
+        response: Response
+        if _is_api(scope["path"]):
+            response = problem(413, "too-large", detail, instance=scope["path"])
+        else:
+            response = HTMLResponse(
+                f"<!doctype html><title>Request too large</title><p>{detail}.</p>",
+                status_code=413,
+            )
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:12]
+        status = 500
+
+        async def send_wrapped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [h for h in _SECURITY_HEADERS if h[0] not in present]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            body = await self._read_body(scope, receive)
+            if body is None:
+                await self._too_large(scope, receive, send_wrapped)
+                return
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send_wrapped)
+        finally:
+            route = scope.get("route")
+            ACCESS.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "route": getattr(route, "path", None) or "(unmatched)",
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body, or None when it is larger than the limit."""
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    if int(value) > self.limit:
+                        return None
+                except ValueError:
+                    return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def make_templates() -> Jinja2Templates:
+    """The shared Jinja2 templates, loaded from the installed package."""
+    env = Environment(
+        loader=PackageLoader("pecoma.web", "templates"),
+        autoescape=select_autoescape(("html", "xml"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    knowledge = load_knowledge()
+
+    def common(request: Request) -> dict[str, Any]:
+        return {
+            "intended_use": knowledge.intended_use,
+            "knowledge_version": knowledge.version,
+            "engine_version": __version__,
+            "nav": getattr(request.app.state, "nav", []),
+        }
+
+    return Jinja2Templates(env=env, context_processors=[common])
+
+
+def add_router(app: FastAPI, module: str, nav: tuple[str, str] | None = None) -> None:
+    """Include ``module.router`` in ``app``; ``nav`` = (path, label) adds a nav link."""
+    router = importlib.import_module(module).router
+    app.include_router(router)
+    if nav is not None:
+        app.state.nav.append(nav)
+
+
+def _validation_issues(exc: RequestValidationError) -> list[FieldIssue]:
+    issues = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        issues.append(
+            FieldIssue(
+                ".".join(loc) or "(request)",
+                show_value(err.get("input")),
+                str(err.get("msg", "is invalid")),
+            )
+        )
+    return issues
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    def html_error(request: Request, status: int, title: str, detail: str) -> Response:
+        templates: Jinja2Templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "title": title, "detail": detail},
+            status_code=status,
+        )
+
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, exc: ApiProblem) -> Response:
+        return problem(exc.status, exc.slug, exc.detail, exc.issues, request.url.path)
+
+    @app.exception_handler(InputError)
+    async def _input_error(request: Request, exc: InputError) -> Response:
+        detail = f"the {exc.source} was rejected ({len(exc.issues)} problem(s)); see 'errors'"
+        if _is_api(request.url.path):
+            return problem(422, "invalid-input", detail, exc.issues, request.url.path)
+        return html_error(request, 422, "The input was rejected", "; ".join(map(str, exc.issues)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        issues = _validation_issues(exc)
+        if _is_api(request.url.path):
+            return problem(422, "invalid-request", "the request was rejected", issues)
+        return html_error(request, 422, "The request was rejected", "; ".join(map(str, issues)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail)
+        if _is_api(request.url.path):
+            return problem(
+                exc.status_code,
+                {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http"),
+                detail,
+                headers=dict(exc.headers or {}),
+            )
+        return html_error(request, exc.status_code, detail, detail)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        # The type and the place only: a message can quote the input.
+        APP.error(
+            "internal error",
+            extra={"exception": type(exc).__name__, "where": _where(exc)},
+        )
+        detail = "an internal error occurred; it has been logged (without patient data)"
+        if _is_api(request.url.path):
+            return problem(500, "internal", detail)
+        return HTMLResponse(
+            f"<!doctype html><title>Internal error</title><p>{detail}.</p>", status_code=500
+        )
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        template = "#/components/schemas/{model}"
+        case = Case.model_json_schema(ref_template=template)
+        schemas.update(case.pop("$defs", {}))
+        schemas["Case"] = case
+        result = TypeAdapter(Assessment).json_schema(ref_template=template, mode="serialization")
+        schemas.update(result.pop("$defs", {}))
+        schemas["Assessment"] = result
+        schemas["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = doc
+        return doc
+
+    return build
+
+
+def create_app(
+    config: WebConfig | None = None,
+    *,
+    today: Callable[[], dt.date] = dt.date.today,
+) -> FastAPI:
+    """Build the application. ``today`` is the clock (the one place the date is read)."""
+    from pecoma.web import api, pages
+
+    config = config or WebConfig()
+    app = FastAPI(
+        title="pecoma",
+        version=__version__,
+        description="Decision support for the PEComa treatment guideline. JSON API, "
+        "version 1. Errors are RFC 9457 problem details (application/problem+json).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # the stock documentation pages load assets from the internet
+        redoc_url=None,
+    )
+    app.state.config = config
+    app.state.settings = config.engine_settings()
+    app.state.today = today
+    app.state.nav = [("/", "New case"), ("/rules", "Knowledge base")]
+    app.state.templates = make_templates()
+
+    _install_error_handlers(app)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+
+    @app.get("/healthz", tags=["service"], summary="Liveness: the service answers")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    app.mount("/static", StaticFiles(packages=[("pecoma.web", "static")]), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    # --- routers of other modules: one line each -------------------------------------
+    # (each module defines `router`; see the module docstring)
+    # --- end of routers of other modules ---------------------------------------------
+
+    app.add_middleware(_Edge, limit=config.max_body_bytes)
+    return app

@@ -1,0 +1,96 @@
+"""The web application's configuration: one pydantic object, from the environment or a file.
+
+``WebConfig.from_env()`` reads ``PECOMA_*`` variables; ``WebConfig.from_file(path)`` reads
+the ``[web]`` table of a TOML file. Nothing in the application reads the environment
+itself: ``create_app(config)`` receives the object.
+
+=========================  ===========================================  ==============
+variable                   meaning                                      default
+=========================  ===========================================  ==============
+PECOMA_HOST                address to bind                              127.0.0.1
+PECOMA_PORT                TCP port                                     8000
+PECOMA_SETTINGS            engine settings file (see defaults.toml)     embedded
+PECOMA_MAX_BODY_BYTES      largest request body accepted                262144
+PECOMA_LOG_LEVEL           debug, info, warning or error                info
+PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
+=========================  ===========================================  ==============
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pecoma.errors import ConfigError
+from pecoma.settings import Settings, load_settings
+
+__all__ = ["ENV_PREFIX", "WebConfig"]
+
+ENV_PREFIX = "PECOMA_"
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class WebConfig(BaseModel):
+    """Everything the server needs to know; immutable once built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="address to bind (loopback by default)")
+    port: Annotated[int, Field(ge=1, le=65535, description="TCP port")] = 8000
+    settings: Path | None = Field(
+        None, description="engine settings file (TOML, same shape as defaults.toml)"
+    )
+    max_body_bytes: Annotated[
+        int, Field(ge=1024, le=16 * 1024 * 1024, description="largest request body accepted")
+    ] = 256 * 1024
+    log_level: LogLevel = "info"
+
+    def engine_settings(self) -> Settings:
+        """The engine settings this server passes to every assessment."""
+        return load_settings(self.settings)
+
+    @classmethod
+    def build(cls, values: Mapping[str, Any], origin: str) -> WebConfig:
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ConfigError(
+                f"{origin}: '{where}' {str(err['msg']).removeprefix('Value error, ')} "
+                f"(got {err.get('input')!r})"
+            ) from exc
+
+    @classmethod
+    def from_file(cls, path: Path) -> WebConfig:
+        """The ``[web]`` table of a TOML file (every key optional)."""
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read web config {path.name}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"web config {path.name} is not valid TOML: {exc}") from exc
+        table = data.get("web", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path.name}: '[web]' must be a table")
+        return cls.build(table, path.name)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WebConfig:
+        """``PECOMA_*`` variables over the file named by ``PECOMA_WEB_CONFIG`` (if any)."""
+        env = os.environ if environ is None else environ
+        base: dict[str, Any] = {}
+        file = env.get(ENV_PREFIX + "WEB_CONFIG")
+        if file:
+            base = cls.from_file(Path(file)).model_dump(exclude_unset=True)
+        for name in cls.model_fields:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is not None and raw != "":
+                base[name] = raw
+        return cls.build(base, "environment")

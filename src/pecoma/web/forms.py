@@ -1,0 +1,650 @@
+"""The case form: its controls, grouped as pathology and surgery reports are, and the
+mapping between posted form fields and a :class:`~pecoma.case.Case`.
+
+Every control is named by the field path of the case format (``tumour.size.value``,
+``stage.metastases[0].site``), so an :class:`~pecoma.errors.FieldIssue` from
+:func:`~pecoma.case.parse_case` lands next to the control it concerns. A blank control
+or one left on "unknown" leaves the fact out of the case, which the case format reads as
+unknown, never as absent.
+
+Repeated facts (metastases, lines of systemic therapy) come as numbered rows; a row with
+nothing entered is ignored, and errors are mapped back from the case's list index to the
+row the user filled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from pecoma.case import (
+    MAX_MITOSES,
+    MAX_SIZE_CM,
+    Agent,
+    Case,
+    Diagnosis,
+    DiagnosisMethod,
+    DiseaseStatus,
+    Feature,
+    Histology,
+    IHCResult,
+    Margin,
+    Metastasis,
+    MetastasisSite,
+    NodeStatus,
+    PrimarySite,
+    PriorDiagnosis,
+    Response,
+    SizeUnit,
+    Stage,
+    SurgeryStatus,
+    TherapySetting,
+    Timing,
+    YesNo,
+    parse_case,
+)
+from pecoma.errors import FieldIssue, InputError
+
+__all__ = [
+    "EVALUATION_DATE",
+    "FORM",
+    "Control",
+    "FormResult",
+    "Group",
+    "Option",
+    "RowSpec",
+    "case_to_values",
+    "control_id",
+    "form_to_case",
+]
+
+EVALUATION_DATE = "on"
+MIN_ROWS = 3
+
+ControlKind = Literal["select", "number", "date", "text"]
+
+# Words for enum values where the value itself does not read well.
+_WORDS: dict[str, str] = {
+    "unknown": "unknown (not reported)",
+    "not_done": "not done",
+    "gist": "GIST",
+    "R0": "R0 — microscopically clear",
+    "R1": "R1 — microscopic residual tumour",
+    "R2": "R2 — macroscopic residual tumour",
+    "uncertain": "uncertain (margin status unclear)",
+    "histology_with_ihc": "histology with immunohistochemistry",
+    "histology_without_ihc": "histology without immunohistochemistry",
+    "imaging_only": "imaging only (no tissue)",
+    "locally_advanced_unresectable": "locally advanced, unresectable",
+    "nab_sirolimus": "nab-sirolimus",
+    "doxorubicin_ifosfamide": "doxorubicin + ifosfamide",
+    "epirubicin_ifosfamide": "epirubicin + ifosfamide",
+    "gemcitabine_docetaxel": "gemcitabine + docetaxel",
+    "other_chemotherapy": "other chemotherapy",
+    "other_gynecologic": "other gynecologic site",
+    "broad_ligament": "broad ligament",
+    "soft_tissue": "soft tissue",
+    "distant_lymph_node": "distant lymph node",
+    "other_sarcoma": "other sarcoma",
+    "not_assessed": "not assessed",
+    "not_performed": "not performed",
+    "not_evaluable": "not evaluable",
+    "none": "none (PEComa from the start)",
+}
+
+
+def words(value: str) -> str:
+    return _WORDS.get(value, value.replace("_", " "))
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """One form control; ``name`` is the case field path (row controls: relative name)."""
+
+    name: str
+    label: str
+    kind: ControlKind
+    options: tuple[Option, ...] = ()
+    default: str = ""
+    unit: str | None = None
+    help: str | None = None
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    step: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowSpec:
+    """Repeated rows, e.g. ``stage.metastases[i].site``; ``key`` must be set in a used row."""
+
+    prefix: str
+    noun: str
+    key: str
+    controls: tuple[Control, ...]
+
+    def name(self, row: int, control: Control) -> str:
+        return f"{self.prefix}[{row}].{control.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    legend: str
+    controls: tuple[Control, ...]
+    rows: RowSpec | None = None
+    note: str | None = None
+
+
+def _options(
+    enum: type[StrEnum], blank: str | None = None, order: Iterable[str] | None = None
+) -> tuple[Option, ...]:
+    values = [e.value for e in enum]
+    if order is not None:
+        values = list(order)
+    out = [Option("", blank)] if blank is not None else []
+    out += [Option(v, words(v)) for v in values]
+    return tuple(out)
+
+
+def _unknown_first(enum: type[StrEnum]) -> tuple[Option, ...]:
+    values = [e.value for e in enum]
+    values.remove("unknown")
+    return _options(enum, order=["unknown", *values])
+
+
+def _describe(model: type[BaseModel], name: str) -> str | None:
+    text = model.model_fields[name].description
+    return text[0].upper() + text[1:] if text else None
+
+
+def _select_unknown(
+    name: str, label: str, enum: type[StrEnum], help: str | None = None
+) -> Control:
+    return Control(name, label, "select", _unknown_first(enum), default="unknown", help=help)
+
+
+def _feature(name: str, label: str, help: str | None = None) -> Control:
+    return _select_unknown(f"histology.{name}", label, Feature, help)
+
+
+def _ihc(name: str, label: str) -> Control:
+    return _select_unknown(f"immunohistochemistry.{name}", label, IHCResult)
+
+
+def _yes_no(name: str, label: str, help: str | None = None) -> Control:
+    return _select_unknown(name, label, YesNo, help)
+
+
+_DATE_HELP = "Date as YYYY-MM-DD; leave empty when unknown."
+
+FORM: tuple[Group, ...] = (
+    Group(
+        "case",
+        "Case and evaluation",
+        (
+            Control(
+                "label",
+                "Case label",
+                "text",
+                help="A free label for the team (at most 80 characters). Never a patient "
+                "name or record number.",
+            ),
+            Control(
+                EVALUATION_DATE,
+                "Evaluation date",
+                "date",
+                help="The date the guideline is applied on (surveillance is counted to it).",
+                required=True,
+            ),
+        ),
+    ),
+    Group(
+        "tumour",
+        "Tumour and diagnosis",
+        (
+            Control(
+                "tumour.primary_site",
+                "Primary site",
+                "select",
+                _options(PrimarySite, blank="— choose —"),
+                required=True,
+            ),
+            Control(
+                "tumour.size.value",
+                "Largest dimension",
+                "number",
+                minimum=0,
+                maximum=MAX_SIZE_CM * 10,
+                step="any",
+                help=f"Leave empty when unknown; at most {MAX_SIZE_CM:g} cm.",
+            ),
+            Control(
+                "tumour.size.unit",
+                "Unit of the largest dimension",
+                "select",
+                _options(SizeUnit),
+                default="cm",
+            ),
+            Control(
+                "diagnosis.method",
+                "How the diagnosis was made",
+                "select",
+                _unknown_first(DiagnosisMethod),
+                default="unknown",
+            ),
+            Control("diagnosis.date", "Date of diagnosis", "date", help=_DATE_HELP),
+            _select_unknown(
+                "diagnosis.prior_diagnosis",
+                "Earlier diagnosis of this tumour",
+                PriorDiagnosis,
+                _describe(Diagnosis, "prior_diagnosis"),
+            ),
+        ),
+    ),
+    Group(
+        "histology",
+        "Histology",
+        (
+            _feature("necrosis", "Necrosis"),
+            _feature("infiltrative_growth", "Infiltrative growth"),
+            _feature("high_nuclear_grade_and_cellularity", "High nuclear grade and cellularity"),
+            _feature("vascular_invasion", "Vascular invasion"),
+            _feature(
+                "nuclear_pleomorphism_or_giant_cells",
+                "Nuclear pleomorphism or giant cells",
+                _describe(Histology, "nuclear_pleomorphism_or_giant_cells"),
+            ),
+            Control(
+                "histology.mitoses_per_50_hpf",
+                "Mitoses",
+                "number",
+                unit="per 50 HPF",
+                minimum=0,
+                maximum=MAX_MITOSES,
+                step="any",
+                help="Mitotic count per 50 high-power fields; leave empty when unknown.",
+            ),
+        ),
+        note="Present: seen. Absent: looked for and not seen. Unknown: not reported.",
+    ),
+    Group(
+        "ihc",
+        "Immunohistochemistry",
+        (
+            _ihc("hmb45", "HMB-45"),
+            _ihc("melan_a", "Melan-A"),
+            _ihc("mitf", "MITF"),
+            _ihc("cathepsin_k", "Cathepsin K"),
+            _ihc("sma", "Smooth-muscle actin (SMA)"),
+            _ihc("desmin", "Desmin"),
+            _ihc("h_caldesmon", "h-Caldesmon"),
+            _ihc("tfe3", "TFE3"),
+        ),
+    ),
+    Group(
+        "stage",
+        "Stage and metastases",
+        (
+            Control(
+                "stage.status",
+                "Disease status",
+                "select",
+                _options(DiseaseStatus, blank="— choose —"),
+                required=True,
+            ),
+            _select_unknown("stage.lymph_nodes", "Regional lymph nodes", NodeStatus),
+            _yes_no(
+                "stage.extrapulmonary_disease",
+                "Disease outside the lungs",
+                _describe(Stage, "extrapulmonary_disease"),
+            ),
+            _yes_no("stage.resectable", "Resectable", _describe(Stage, "resectable")),
+            _yes_no(
+                "stage.complete_excision_feasible",
+                "Complete excision of metastases feasible",
+                _describe(Stage, "complete_excision_feasible"),
+            ),
+            Control(
+                "stage.disease_free_interval_months",
+                "Disease-free interval",
+                "number",
+                unit="months",
+                minimum=0,
+                maximum=600,
+                step="any",
+                help=_describe(Stage, "disease_free_interval_months"),
+            ),
+        ),
+        rows=RowSpec(
+            "stage.metastases",
+            "Metastasis",
+            "site",
+            (
+                Control(
+                    "site",
+                    "Site",
+                    "select",
+                    _options(MetastasisSite, blank="— none —"),
+                ),
+                Control("detected_on", "Detected on", "date"),
+                Control(
+                    "timing",
+                    "Timing",
+                    "select",
+                    _unknown_first(Timing),
+                    default="unknown",
+                    help=_describe(Metastasis, "timing"),
+                ),
+            ),
+        ),
+    ),
+    Group(
+        "surgery",
+        "Surgery",
+        (
+            Control(
+                "surgery.status",
+                "Surgery of the primary",
+                "select",
+                _unknown_first(SurgeryStatus),
+                default="unknown",
+            ),
+            Control(
+                "surgery.date",
+                "Date of surgery",
+                "date",
+                help="Performed or planned date; " + _DATE_HELP[0].lower() + _DATE_HELP[1:],
+            ),
+            _select_unknown("surgery.margin", "Resection margin", Margin),
+            Control(
+                "primary_treatment_end",
+                "End of curative treatment of the primary",
+                "date",
+                help=_describe(Case, "primary_treatment_end"),
+            ),
+        ),
+        note=None,
+    ),
+    Group(
+        "systemic",
+        "Systemic therapy options",
+        (
+            _yes_no("systemic.mtor_inhibitor_available", "mTOR inhibitor available"),
+            _yes_no("systemic.mtor_inhibitor_contraindicated", "mTOR inhibitor contraindicated"),
+        ),
+        rows=RowSpec(
+            "systemic.therapies",
+            "Therapy line",
+            "agent",
+            (
+                Control("agent", "Agent", "select", _options(Agent, blank="— none —")),
+                Control(
+                    "setting",
+                    "Setting",
+                    "select",
+                    _options(TherapySetting),
+                    default=TherapySetting.advanced.value,
+                ),
+                Control("line", "Line", "number", minimum=1, maximum=20, step="1"),
+                Control("started_on", "Started on", "date"),
+                Control(
+                    "best_response",
+                    "Best response",
+                    "select",
+                    _unknown_first(Response),
+                    default="unknown",
+                ),
+                _select_unknown("progressed", "Progressed", YesNo),
+            ),
+        ),
+    ),
+)
+
+_CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
+_ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
+_ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$")
+MAX_ROWS = 50
+
+
+def control_id(name: str) -> str:
+    """The HTML id of the control named ``name`` (a case field path)."""
+    return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+
+
+def row_count(values: Mapping[str, str], spec: RowSpec) -> int:
+    """How many rows to show: the filled ones, one blank, at least :data:`MIN_ROWS`."""
+    used = {
+        int(m["row"])
+        for name in values
+        if (m := _ROW_NAME.match(name)) and m["prefix"] == spec.prefix
+    }
+    return max(MIN_ROWS, max(used, default=-1) + 2)
+
+
+@dataclass
+class FormResult:
+    """The outcome of reading a posted form."""
+
+    values: dict[str, str]
+    case: Case | None = None
+    on_date: dt.date | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+    issues: list[FieldIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.case is not None and self.on_date is not None and not self.issues
+
+
+def _clean(form: Mapping[str, str]) -> dict[str, str]:
+    """Only the known controls, trimmed; unknown names are dropped."""
+    out: dict[str, str] = {}
+    for name, raw in form.items():
+        value = raw.strip() if isinstance(raw, str) else ""
+        if name in _CONTROLS:
+            out[name] = value
+            continue
+        m = _ROW_NAME.match(name)
+        if m and m["prefix"] in _ROWSPECS and int(m["row"]) < MAX_ROWS:
+            spec = _ROWSPECS[m["prefix"]]
+            if any(c.name == m["field"] for c in spec.controls):
+                out[name] = value
+    return out
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    node = data
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def _rows(
+    values: Mapping[str, str], spec: RowSpec, issues: list[FieldIssue]
+) -> tuple[list[dict[str, str]], list[int]]:
+    """The used rows as case data, and for each the row number it came from."""
+    rows: list[dict[str, str]] = []
+    origin: list[int] = []
+    for row in range(row_count(values, spec)):
+        entered = {
+            c.name: values.get(spec.name(row, c), "")
+            for c in spec.controls
+        }
+        given = {k: v for k, v in entered.items() if v}
+        meaningful = {
+            k: v
+            for k, v in given.items()
+            if v != next(c.default for c in spec.controls if c.name == k)
+        }
+        if not meaningful:
+            continue
+        if not given.get(spec.key):
+            key = next(c for c in spec.controls if c.name == spec.key)
+            issues.append(
+                FieldIssue(
+                    f"{spec.prefix}[{row}].{spec.key}",
+                    "(empty)",
+                    f"is required when other facts of this {spec.noun.lower()} row are "
+                    f"given (choose the {key.label.lower()})",
+                )
+            )
+            continue
+        rows.append(given)
+        origin.append(row)
+    return rows, origin
+
+
+def _to_case_path(path: str, origins: Mapping[str, list[int]]) -> str:
+    """Map ``stage.metastases[k]…`` (case index) back to the form row it came from."""
+    m = re.match(r"^([a-z_.]+)\[(\d+)\](.*)$", path)
+    if m and m[1] in origins:
+        rows = origins[m[1]]
+        k = int(m[2])
+        if k < len(rows):
+            return f"{m[1]}[{rows[k]}]{m[3]}"
+    return path
+
+
+def _control_for(path: str, values: Mapping[str, str]) -> str | None:
+    """The name of the form control an issue path belongs to, if any."""
+    if path in _CONTROLS or _ROW_NAME.match(path):
+        return path
+    for name in (*_CONTROLS, *values):
+        if name.startswith(path + "."):
+            return name
+    parts = path.split(".")
+    while len(parts) > 1:
+        parts.pop()
+        parent = ".".join(parts)
+        if parent in _CONTROLS:
+            return parent
+    return None
+
+
+def issue_message(issue: FieldIssue) -> str:
+    """An issue in words, for the line next to its control."""
+    rule = issue.rule
+    if rule == "is required":
+        return "Required: choose or enter a value."
+    text = rule[0].upper() + rule[1:]
+    if issue.value in ("(missing)", "(empty)"):
+        return text + "."
+    return f"{text} — entered: {issue.value}."
+
+
+def form_to_case(form: Mapping[str, str]) -> FormResult:
+    """Read a posted form into a case and an evaluation date, or into field errors."""
+    values = _clean(form)
+    result = FormResult(values)
+    issues: list[FieldIssue] = []
+
+    data: dict[str, Any] = {"tumour": {}, "stage": {}}
+    origins: dict[str, list[int]] = {}
+    for name, value in values.items():
+        if not value or name == EVALUATION_DATE or _ROW_NAME.match(name):
+            continue
+        if name == "tumour.size.value" or name == "tumour.size.unit":
+            continue
+        _put(data, name, value)
+    size = values.get("tumour.size.value", "")
+    if size:
+        data["tumour"]["size"] = {
+            "value": size,
+            "unit": values.get("tumour.size.unit") or SizeUnit.cm.value,
+        }
+    for spec in _ROWSPECS.values():
+        rows, origin = _rows(values, spec, issues)
+        if rows:
+            _put(data, spec.prefix, rows)
+        origins[spec.prefix] = origin
+
+    on_text = values.get(EVALUATION_DATE, "")
+    if not on_text:
+        issues.append(FieldIssue(EVALUATION_DATE, "(empty)", "is required (YYYY-MM-DD)"))
+    else:
+        try:
+            result.on_date = dt.date.fromisoformat(on_text)
+        except ValueError:
+            issues.append(
+                FieldIssue(EVALUATION_DATE, repr(on_text), "must be a date as YYYY-MM-DD")
+            )
+    try:
+        result.case = parse_case(data, source="form")
+    except InputError as exc:
+        issues.extend(
+            FieldIssue(_to_case_path(i.path, origins), i.value, i.rule) for i in exc.issues
+        )
+    if issues:
+        result.case = None
+        add_issues(result, issues, origins)
+    return result
+
+
+def add_issues(
+    result: FormResult,
+    issues: Iterable[FieldIssue],
+    origins: Mapping[str, list[int]] | None = None,
+) -> None:
+    """Attach issues to their controls (or to the form as a whole)."""
+    for issue in issues:
+        if origins is not None:
+            issue = FieldIssue(_to_case_path(issue.path, origins), issue.value, issue.rule)
+        result.issues.append(issue)
+        name = _control_for(issue.path, result.values)
+        if name is None:
+            result.general.append(f"'{issue.path}' {issue_message(issue)}")
+        else:
+            result.errors.setdefault(name, []).append(issue_message(issue))
+
+
+def row_origins(values: Mapping[str, str]) -> dict[str, list[int]]:
+    """For each repeated group, the form row of each case list index (for later issues)."""
+    scratch: list[FieldIssue] = []
+    return {p: _rows(values, s, scratch)[1] for p, s in _ROWSPECS.items()}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def case_to_values(case: Case, on_date: dt.date | None = None) -> dict[str, str]:
+    """The form values that show ``case`` (for editing a case again)."""
+    data = case.model_dump(mode="json", exclude={"format"})
+    values: dict[str, str] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for key, sub in node.items():
+                walk(f"{prefix}.{key}" if prefix else key, sub)
+        elif isinstance(node, list):
+            for i, sub in enumerate(node):
+                walk(f"{prefix}[{i}]", sub)
+        elif node is not None:
+            values[prefix] = _fmt(node)
+
+    walk("", data)
+    if on_date is not None:
+        values[EVALUATION_DATE] = on_date.isoformat()
+    return values
+
+
+def default_values(on_date: dt.date) -> dict[str, str]:
+    """A blank form: every fact unknown, the evaluation date set."""
+    return {EVALUATION_DATE: on_date.isoformat()}

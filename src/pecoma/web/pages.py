@@ -1,0 +1,279 @@
+"""The clinician's pages: the case form, the report and its downloads, the knowledge base.
+
+Everything works as plain HTML forms (server-side rendering, no JavaScript needed). The
+server keeps no patient data: the report page carries the validated case (as JSON in
+hidden fields) so that the downloads and "edit the case" post it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from pecoma.case import Case, parse_case_json
+from pecoma.engine import assess, to_jsonable
+from pecoma.engine.model import Assessment, Item
+from pecoma.errors import FieldIssue, InputError
+from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.render.text import SECTION_TITLES
+from pecoma.web import forms
+
+__all__ = ["ReportView", "build_report_view", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+STATE_WORDS = {"present": "present", "absent": "absent", "unknown": "unknown"}
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+def example_cases() -> dict[str, str]:
+    """The bundled example cases by name (JSON text)."""
+    folder = resources.files("pecoma").joinpath("examples")
+    return {
+        entry.name.removesuffix(".json"): entry.read_text(encoding="utf-8")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".json")
+    }
+
+
+def render_form(
+    request: Request,
+    values: Mapping[str, str],
+    errors: Mapping[str, list[str]] | None = None,
+    general: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    groups = []
+    for group in forms.FORM:
+        count = forms.row_count(values, group.rows) if group.rows is not None else 0
+        groups.append({"group": group, "rows": list(range(count))})
+    summary = [
+        (name, forms.control_id(name), _label_of(name), message)
+        for name, messages in (errors or {}).items()
+        for message in messages
+    ]
+    return _templates(request).TemplateResponse(
+        request,
+        "form.html",
+        {
+            "groups": groups,
+            "values": values,
+            "errors": errors or {},
+            "general": general or [],
+            "summary": summary,
+            "control_id": forms.control_id,
+            "examples": list(example_cases()),
+        },
+        status_code=status_code,
+    )
+
+
+def _label_of(name: str) -> str:
+    for group in forms.FORM:
+        for c in group.controls:
+            if c.name == name:
+                return c.label
+        if group.rows and name.startswith(group.rows.prefix + "["):
+            row = name[len(group.rows.prefix) + 1 :].split("]", 1)[0]
+            field = name.rsplit(".", 1)[-1]
+            for c in group.rows.controls:
+                if c.name == field:
+                    return f"{group.rows.noun} {int(row) + 1}: {c.label}"
+    return name
+
+
+@router.get("/")
+async def form_page(request: Request, example: str | None = None) -> Response:
+    today: dt.date = request.app.state.today()
+    if example:
+        texts = example_cases()
+        if example not in texts:
+            return RedirectResponse("/", status_code=303)
+        values = forms.case_to_values(parse_case_json(texts[example]), today)
+    else:
+        values = forms.default_values(today)
+    return render_form(request, values)
+
+
+@router.post("/report")
+async def report_page(request: Request) -> Response:
+    posted = await request.form()
+    form = {k: v for k, v in posted.items() if isinstance(v, str)}
+    result = forms.form_to_case(form)
+    if result.case is None or result.on_date is None:
+        return render_form(request, result.values, result.errors, result.general, 422)
+    try:
+        assessment = assess(result.case, result.on_date, request.app.state.settings)
+    except InputError as exc:
+        forms.add_issues(result, exc.issues, forms.row_origins(result.values))
+        return render_form(request, result.values, result.errors, result.general, 422)
+    view = build_report_view(result.case, assessment, load_knowledge())
+    return _templates(request).TemplateResponse(
+        request,
+        "report.html",
+        {"r": view, "a": assessment},
+    )
+
+
+async def _posted_case(request: Request) -> tuple[Case, dt.date]:
+    posted = await request.form()
+    text = posted.get("case")
+    on_text = posted.get("on")
+    missing = [
+        FieldIssue(name, "(missing)", "is required")
+        for name, value in (("case", text), ("on", on_text))
+        if not isinstance(value, str)
+    ]
+    if missing or not isinstance(text, str) or not isinstance(on_text, str):
+        raise InputError(missing, "request")
+    case = parse_case_json(text, source="case")
+    try:
+        on = dt.date.fromisoformat(on_text)
+    except ValueError:
+        raise InputError(
+            [FieldIssue("on", repr(on_text), "must be a date as YYYY-MM-DD")], "request"
+        ) from None
+    return case, on
+
+
+@router.post("/edit")
+async def edit_page(request: Request) -> Response:
+    case, on = await _posted_case(request)
+    return render_form(request, forms.case_to_values(case, on))
+
+
+def case_key(case: Case) -> str:
+    """A short key of the case content (no identifier): names downloaded files."""
+    blob = json.dumps(case.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def _attachment(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/report.json")
+async def report_json(request: Request) -> Response:
+    case, on = await _posted_case(request)
+    a = assess(case, on, request.app.state.settings)
+    body = json.dumps(to_jsonable(a), indent=2, ensure_ascii=False).encode()
+    return _attachment(body, "application/json", f"pecoma-{case_key(case)}-{on}.json")
+
+
+@router.post("/report.pdf")
+async def report_pdf(request: Request) -> Response:
+    from pecoma.web.pdf import report_pdf_bytes
+
+    case, on = await _posted_case(request)
+    a = assess(case, on, request.app.state.settings)
+    view = build_report_view(case, a, load_knowledge())
+    pdf = report_pdf_bytes(_templates(request), view, a)
+    return _attachment(pdf, "application/pdf", f"pecoma-{case_key(case)}-{on}.pdf")
+
+
+@router.get("/rules")
+async def rules_page(request: Request) -> Response:
+    k = load_knowledge()
+    return _templates(request).TemplateResponse(
+        request,
+        "rules.html",
+        {
+            "k": k,
+            "carried": k.statements_carried(),
+            "section_titles": SECTION_TITLES,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- report view
+
+
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    key: str
+    title: str
+    guideline: tuple[Item, ...]
+    supplementary: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """What the report templates (page and PDF) show, arranged for reading."""
+
+    case: Case
+    case_json: str
+    on: str
+    alerts: tuple[Item, ...]
+    sections: tuple[SectionView, ...]
+    statements: Mapping[str, str]
+    guideline_refs: tuple[int, ...]
+    sources: tuple[tuple[str, str], ...]
+    extra: Mapping[str, Any]
+
+
+def _split(items: tuple[Item, ...] | list[Item]) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
+    return (
+        tuple(i for i in items if i.provenance.kind == "guideline"),
+        tuple(i for i in items if i.provenance.kind == "supplementary"),
+    )
+
+
+def build_report_view(case: Case, a: Assessment, k: Knowledge) -> ReportView:
+    sections: list[SectionView] = []
+    known = set(SECTION_TITLES)
+    for key, title in SECTION_TITLES.items():
+        items = (
+            list(a.followup)
+            if key == "follow-up"
+            else [i for i in a.recommendations if i.section == key]
+        )
+        g, s = _split(items)
+        if g or s:
+            sections.append(SectionView(key, title, g, s))
+    other = [i for i in a.recommendations if i.section not in known]
+    if other:
+        g, s = _split(other)
+        sections.append(SectionView("other", "Other recommendations", g, s))
+    used = {s for item in a.items() for s in item.provenance.statements}
+    used |= {s for f in a.risk.features for s in f.provenance.statements}
+    used |= {s for m in a.missing for s in m.provenance.statements}
+    refs = sorted(
+        {r for item in a.items() for r in item.provenance.refs}
+        | {r for f in a.risk.features for r in f.provenance.refs}
+        | {r for m in a.missing for r in m.provenance.refs}
+    )
+    sources: dict[str, str] = {}
+    for item in a.items():
+        for src in item.provenance.sources:
+            sources[src.id] = src.citation
+    for m in a.missing:
+        for src in m.provenance.sources:
+            sources[src.id] = src.citation
+    return ReportView(
+        case=case,
+        case_json=case.model_dump_json(exclude_defaults=True),
+        on=a.evaluated_on.isoformat(),
+        alerts=a.alerts,
+        sections=tuple(sections),
+        statements={s: k.statements[s].text for s in sorted(used) if s in k.statements},
+        guideline_refs=tuple(refs),
+        sources=tuple(sources.items()),
+        extra={},
+    )

@@ -1,0 +1,46 @@
+"""The tumour-board summary as PDF (WeasyPrint), one to two A4 pages.
+
+The PDF is rendered from ``templates/report_pdf.html`` with ``static/pdf.css``; it fetches
+nothing from any network (only ``data:`` URLs, for the timeline picture, are allowed).
+"""
+
+from __future__ import annotations
+
+import base64
+from importlib import resources
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from weasyprint import HTML, URLFetcher  # type: ignore[import-untyped]
+
+from pecoma.engine.model import Assessment
+
+__all__ = ["pdf_css", "render_pdf_html", "report_pdf_bytes", "svg_data_uri"]
+
+
+def pdf_css() -> str:
+    return resources.files("pecoma.web").joinpath("static/pdf.css").read_text(encoding="utf-8")
+
+
+def svg_data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def render_pdf_html(templates: Jinja2Templates, view: Any, a: Assessment) -> str:
+    """The HTML the PDF is made from (also useful to inspect in tests)."""
+    template = templates.env.get_template("report_pdf.html")
+    timeline = view.extra.get("timeline_svg")
+    return template.render(
+        r=view,
+        a=a,
+        css=pdf_css(),
+        timeline_uri=svg_data_uri(timeline) if timeline else None,
+    )
+
+
+def report_pdf_bytes(templates: Jinja2Templates, view: Any, a: Assessment) -> bytes:
+    """The PDF of the tumour-board summary."""
+    html = render_pdf_html(templates, view, a)
+    fetcher = URLFetcher(allowed_protocols=["data"], timeout=1)
+    pdf: bytes = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
+    return pdf
