@@ -388,6 +388,12 @@ class Case(_Model):
             return self.surgery.date
         return None
 
+    @property
+    def latest_date(self) -> dt.date | None:
+        """The latest date among the case's facts."""
+        dates = [d for _path, d in dated_facts(self)]
+        return max(dates) if dates else None
+
     @model_validator(mode="after")
     def _coherent(self) -> Case:
         issues = list(_contradictions(self))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -123,6 +123,11 @@ class Settings(BaseModel):
     model_config = _FROZEN
     engine: EngineSettings
     followup: FollowupSettings
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short fingerprint of the settings, computed once per settings object."""
+        return self.digest()
 
     def digest(self) -> str:
         """A short fingerprint of the settings, shown with every assessment."""

@@ -7,6 +7,7 @@ and the same case, date, settings and knowledge give the same assessment, byte f
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from pecoma import __version__
 from pecoma.case import Case, dated_facts
@@ -23,6 +24,9 @@ __all__ = ["assess", "check_dates"]
 
 def check_dates(case: Case, on_date: dt.date) -> None:
     """Reject facts dated after the evaluation date (they cannot have happened yet)."""
+    latest = case.latest_date
+    if latest is None or latest <= on_date:
+        return
     issues = [
         FieldIssue(path, day.isoformat(), f"must not be after the evaluation date "
                    f"({on_date.isoformat()})")
@@ -31,6 +35,16 @@ def check_dates(case: Case, on_date: dt.date) -> None:
     ]
     if issues:
         raise InputError(issues)
+
+
+@lru_cache(maxsize=256)
+def _interpretations(
+    knowledge: Knowledge, used: frozenset[str]
+) -> tuple[UsedInterpretation, ...]:
+    return tuple(
+        UsedInterpretation(i, knowledge.interpretations[i].title, knowledge.interpretations[i].text)
+        for i in sorted(used, key=lambda x: int(x[1:]))
+    )
 
 
 def assess(
@@ -63,25 +77,17 @@ def assess(
     alerts.alerts(case, out)
     followup.surveillance(case, guideline, out)
 
-    assessment_items = (guideline.item, *out.recommendations, *out.alerts, *out.followup)
-    used: dict[str, None] = {}
-    for item in assessment_items:
-        for i in item.provenance.interpretations:
-            used[i] = None
     missing = out.missing_facts()
-    for m in missing:
-        for i in m.provenance.interpretations:
-            used[i] = None
-    interpretations = tuple(
-        UsedInterpretation(i, knowledge.interpretations[i].title, knowledge.interpretations[i].text)
-        for i in sorted(used, key=lambda x: int(x[1:]))
-    )
+    used: set[str] = set(guideline.item.provenance.interpretations)
+    for group in (out.recommendations, out.alerts, out.followup, missing):
+        for entry in group:
+            used.update(entry.provenance.interpretations)
     return Assessment(
         format=ASSESSMENT_FORMAT,
         evaluated_on=on_date,
         engine_version=__version__,
         knowledge_version=knowledge.version,
-        settings_digest=settings.digest(),
+        settings_digest=settings.fingerprint,
         label=case.label,
         disease_status=case.stage.status.value,
         advanced=d.advanced,
@@ -92,6 +98,6 @@ def assess(
         followup=tuple(out.followup),
         missing=missing,
         derived=d.facts(),
-        interpretations=interpretations,
+        interpretations=_interpretations(knowledge, frozenset(used)),
         intended_use=knowledge.intended_use,
     )

@@ -36,6 +36,12 @@ def _provenance(knowledge: Knowledge, item_id: str) -> Provenance:
     )
 
 
+@lru_cache(maxsize=8)
+def _compiled(knowledge: Knowledge) -> dict[str, tuple[Record, Provenance]]:
+    """Each record with its provenance, built once per knowledge base."""
+    return {rid: (rec, _provenance(knowledge, rid)) for rid, rec in knowledge.records.items()}
+
+
 def provenance_of(knowledge: Knowledge, item_id: str) -> Provenance:
     """The provenance of a record or missing-fact record."""
     return _provenance(knowledge, item_id)
@@ -60,21 +66,22 @@ class Collector:
         conditional_on: Iterable[str] = (),
     ) -> Item:
         """Build the output item of a record, with its provenance."""
-        rec = self.knowledge.records.get(record_id)
-        if rec is None:
+        entry = _compiled(self.knowledge).get(record_id)
+        if entry is None:
             raise KnowledgeError(f"the engine names '{record_id}', which the knowledge base lacks")
+        rec, provenance = entry
         return Item(
-            id=rec.id,
-            kind=rec.kind,
-            section=rec.section,
-            title=rec.title,
-            text=rec.text,
-            rationale=rec.rationale,
-            strength=rec.strength,
-            level=rec.level,
-            provenance=_provenance(self.knowledge, rec.id),
-            triggered_by=tuple(facts),
-            conditional_on=tuple(dict.fromkeys(conditional_on)),
+            rec.id,
+            rec.kind,
+            rec.section,
+            rec.title,
+            rec.text,
+            rec.rationale,
+            rec.strength,
+            rec.level,
+            provenance,
+            tuple(facts),
+            tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
         )
 
     def add(
@@ -85,14 +92,15 @@ class Collector:
     ) -> None:
         """Emit a recommendation, alert or follow-up record."""
         item = self.item(record_id, facts, conditional_on)
-        bucket = {
-            "recommendation": self.recommendations,
-            "alert": self.alerts,
-            "followup": self.followup,
-        }.get(item.kind)
-        if bucket is None:
-            raise KnowledgeError(f"record '{record_id}' of kind '{item.kind}' cannot be emitted")
-        bucket.append(item)
+        kind = item.kind
+        if kind == "recommendation":
+            self.recommendations.append(item)
+        elif kind == "alert":
+            self.alerts.append(item)
+        elif kind == "followup":
+            self.followup.append(item)
+        else:
+            raise KnowledgeError(f"record '{record_id}' of kind '{kind}' cannot be emitted")
 
     def missing(self, missing_id: str, affects: Iterable[str] = ()) -> str:
         """Report a missing fact; repeated reports merge what it affects."""

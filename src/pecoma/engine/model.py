@@ -1,4 +1,5 @@
-"""The assessment: what the engine returns, as immutable values.
+"""The assessment: what the engine returns, as immutable values (named tuples for the
+many small values, frozen dataclasses for the few large ones).
 
 Every item carries its provenance (``guideline`` with statement ids and references, or
 ``supplementary`` with full published references) and the facts that triggered it.
@@ -11,7 +12,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "ASSESSMENT_FORMAT",
@@ -67,16 +68,14 @@ class Provenance:
         return text
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     """A fact of the case (or derived from it) that an item rests on."""
 
     path: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """A recommendation, alert, risk rule, classification note or follow-up rule."""
 
     id: str
@@ -92,8 +91,7 @@ class Item:
     conditional_on: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MissingFact:
+class MissingFact(NamedTuple):
     """A fact the engine needed and did not get, with what it would change."""
 
     id: str
@@ -105,8 +103,7 @@ class MissingFact:
     affects: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RiskFeature:
+class RiskFeature(NamedTuple):
     id: str
     title: str
     field: str
@@ -115,8 +112,7 @@ class RiskFeature:
     provenance: Provenance
 
 
-@dataclass(frozen=True, slots=True)
-class Risk:
+class Risk(NamedTuple):
     group: RiskGroup
     decided_by: tuple[str, ...]
     unknown: tuple[str, ...]
@@ -125,15 +121,13 @@ class Risk:
     item: Item
 
 
-@dataclass(frozen=True, slots=True)
-class Criterion:
+class Criterion(NamedTuple):
     name: str
     state: State
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+class Classification(NamedTuple):
     id: str
     title: str
     category: str
@@ -143,15 +137,13 @@ class Classification:
     item: Item
 
 
-@dataclass(frozen=True, slots=True)
-class UsedInterpretation:
+class UsedInterpretation(NamedTuple):
     id: str
     title: str
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(NamedTuple):
     format: str
     evaluated_on: dt.date
     engine_version: str
@@ -189,7 +181,10 @@ class Assessment:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON data for any assessment value (dataclasses, enums, dates, tuples)."""
+    """Plain JSON data for any assessment value (dataclasses, named tuples, enums, dates)."""
+    fields = getattr(value, "_fields", None)
+    if fields is not None and isinstance(value, tuple):
+        return {name: to_jsonable(v) for name, v in zip(fields, value, strict=True)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, Provenance):

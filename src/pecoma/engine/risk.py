@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from pecoma.case import Case, DiseaseStatus, Feature
-from pecoma.engine.collect import Collector, provenance_of
+from pecoma.engine.collect import Collector, _compiled
 from pecoma.engine.facts import Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
 from pecoma.settings import EngineSettings, Threshold
@@ -29,7 +29,7 @@ _HIGH_RISK = (
 
 
 def _state(f: Feature) -> State:
-    return f.value
+    return f  # type: ignore[return-value]  # a StrEnum member is its own value
 
 
 def _measure(value: float | None, threshold: Threshold) -> State:
@@ -53,22 +53,14 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
             h.high_nuclear_grade_and_cellularity.value,
         ),
     )
-    knowledge = out.knowledge
+    compiled = _compiled(out.knowledge)
     features = []
     present: list[str] = []
     unknown: list[str] = []
     facts: list[Fact] = []
     for (record_id, _missing_id, field), (state, value) in zip(_HIGH_RISK, states, strict=True):
-        features.append(
-            RiskFeature(
-                id=record_id,
-                title=knowledge.records[record_id].title,
-                field=field,
-                state=state,
-                value=value,
-                provenance=provenance_of(knowledge, record_id),
-            )
-        )
+        rec, provenance = compiled[record_id]
+        features.append(RiskFeature(record_id, rec.title, field, state, value, provenance))
         if state == "present":
             present.append(record_id)
             facts.append(Fact(field, value))
@@ -106,22 +98,27 @@ def _range(low: str, high: str) -> tuple[str, ...]:
     return _ORDER[_ORDER.index(low) : _ORDER.index(high) + 1]
 
 
+# A rule maps (number of counted criteria present, the extra criterion present) to a
+# category; it never gives a lower category for more features (monotone).
+Rule = Callable[[int, bool], str]
+
+
 def _classify(
-    criteria: list[Criterion], rule: Callable[[set[str]], str]
+    counted: list[Criterion], extra: Criterion | None, rule: Rule
 ) -> tuple[str, tuple[str, ...]]:
-    """Category with unknowns taken as absent and as present; the rule is monotone."""
-    present = {c.name for c in criteria if c.state == "present"}
-    unknown = {c.name for c in criteria if c.state == "unknown"}
-    low = rule(present)
-    high = rule(present | unknown)
+    """Category with unknowns taken as absent and as present."""
+    present = sum(1 for c in counted if c.state == "present")
+    unknown = sum(1 for c in counted if c.state == "unknown")
+    extra_state = "absent" if extra is None else extra.state
+    low = rule(present, extra_state == "present")
+    high = rule(present + unknown, extra_state != "absent")
     return (low, (low,)) if low == high else (f"{low} to {high}", _range(low, high))
 
 
 def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Classification:
     h = case.histology
     worrisome = [
-        Criterion("size", _measure(d.size_cm, s.folpe_size_cm), f"{_size_text(case)} "
-                  f"(counts {s.folpe_size_cm} cm)"),
+        Criterion("size", _measure(d.size_cm, s.folpe_size_cm), _size_text(case)),
         Criterion("infiltrative growth", _state(h.infiltrative_growth), h.infiltrative_growth),
         Criterion(
             "high nuclear grade and cellularity",
@@ -131,7 +128,7 @@ def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Cla
         Criterion(
             "mitoses",
             _measure(h.mitoses_per_50_hpf, s.folpe_mitoses_per_50_hpf),
-            _mitoses_text(h.mitoses_per_50_hpf, s.folpe_mitoses_per_50_hpf),
+            _mitoses_text(h.mitoses_per_50_hpf),
         ),
         Criterion("necrosis", _state(h.necrosis), h.necrosis),
         Criterion("vascular invasion", _state(h.vascular_invasion), h.vascular_invasion),
@@ -141,22 +138,19 @@ def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Cla
         _state(h.nuclear_pleomorphism_or_giant_cells),
         h.nuclear_pleomorphism_or_giant_cells,
     )
-    criteria = [*worrisome, pleo]
-
-    def rule(present: set[str]) -> str:
-        count = sum(1 for c in worrisome if c.name in present)
-        if count >= 2:
-            return MALIGNANT
-        if count == 1 or pleo.name in present:
-            return UMP
-        return BENIGN
-
-    return _classification("CLS-FOLPE-2005", criteria, rule, out)
+    return _classification("CLS-FOLPE-2005", worrisome, pleo, _folpe_rule, out)
 
 
-def _mitoses_text(value: float | None, threshold: Threshold) -> str:
-    shown = "unknown" if value is None else f"{value:g}/50 HPF"
-    return f"{shown} (counts {threshold}/50 HPF)"
+def _folpe_rule(worrisome: int, pleomorphism: bool) -> str:
+    if worrisome >= 2:
+        return MALIGNANT
+    if worrisome == 1 or pleomorphism:
+        return UMP
+    return BENIGN
+
+
+def _mitoses_text(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:g}/50 HPF"
 
 
 def bennett_2018(
@@ -166,8 +160,7 @@ def bennett_2018(
         return None
     h = case.histology
     criteria = [
-        Criterion("size", _measure(d.size_cm, s.bennett_size_cm), f"{_size_text(case)} "
-                  f"(counts {s.bennett_size_cm} cm)"),
+        Criterion("size", _measure(d.size_cm, s.bennett_size_cm), _size_text(case)),
         Criterion(
             "high-grade nuclear atypia",
             _state(h.high_nuclear_grade_and_cellularity),
@@ -176,18 +169,30 @@ def bennett_2018(
         Criterion(
             "mitoses",
             _measure(h.mitoses_per_50_hpf, s.bennett_mitoses_per_50_hpf),
-            _mitoses_text(h.mitoses_per_50_hpf, s.bennett_mitoses_per_50_hpf),
+            _mitoses_text(h.mitoses_per_50_hpf),
         ),
         Criterion("necrosis", _state(h.necrosis), h.necrosis),
         Criterion("lymphovascular invasion", _state(h.vascular_invasion), h.vascular_invasion),
     ]
     minimum = s.bennett_malignant_min_features
 
-    def rule(present: set[str]) -> str:
-        return MALIGNANT if len(present) >= minimum else UMP
+    def rule(count: int, _extra: bool) -> str:
+        return MALIGNANT if count >= minimum else UMP
 
-    return _classification("CLS-BENNETT-2018", criteria, rule, out)
+    return _classification("CLS-BENNETT-2018", criteria, None, rule, out)
 
+
+_FIELD_OF = {
+    "size": "tumour.size",
+    "infiltrative growth": "histology.infiltrative_growth",
+    "high nuclear grade and cellularity": "histology.high_nuclear_grade_and_cellularity",
+    "high-grade nuclear atypia": "histology.high_nuclear_grade_and_cellularity",
+    "mitoses": "histology.mitoses_per_50_hpf",
+    "necrosis": "histology.necrosis",
+    "vascular invasion": "histology.vascular_invasion",
+    "lymphovascular invasion": "histology.vascular_invasion",
+    "nuclear pleomorphism or giant cells": "histology.nuclear_pleomorphism_or_giant_cells",
+}
 
 _MISSING_FOR = {
     "mitoses": "MISS-MITOSES",
@@ -204,19 +209,20 @@ _MISSING_FOR = {
 
 def _classification(
     record_id: str,
-    criteria: list[Criterion],
-    rule: Callable[[set[str]], str],
+    counted: list[Criterion],
+    extra: Criterion | None,
+    rule: Rule,
     out: Collector,
 ) -> Classification:
-    normalised = [Criterion(c.name, c.state, str(c.value)) for c in criteria]
-    category, possible = _classify(normalised, rule)
+    normalised = counted if extra is None else [*counted, extra]
+    category, possible = _classify(counted, extra, rule)
     determined = len(possible) == 1
     conditional: list[str] = []
     if not determined:
         for c in normalised:
             if c.state == "unknown":
                 conditional.append(out.missing(_MISSING_FOR[c.name], affects=(record_id,)))
-    facts = [Fact(f"criterion.{c.name}", f"{c.state}: {c.value}") for c in normalised]
+    facts = [Fact(_FIELD_OF[c.name], c.value) for c in normalised if c.state == "present"]
     rec = out.knowledge.records[record_id]
     return Classification(
         id=record_id,
