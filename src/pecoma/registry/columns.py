@@ -1,0 +1,196 @@
+"""The flat column layout of a registry file: one row per patient, one column per fact.
+
+A column is named by its path in the case format (``tumour.size.value``,
+``stage.metastases[0].site``); the layout is derived from :class:`~pecoma.case.Case`
+itself, so it cannot drift from the model. Lists (metastases, systemic therapies) have
+:data:`LIST_SLOTS` numbered slots each. ``registry_id`` comes first and is required.
+
+An empty cell means *unknown* (the case format's default), never *absent*.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import types
+import typing
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from pecoma.case import Case
+
+__all__ = [
+    "COLUMNS",
+    "LIST_SLOTS",
+    "REGISTRY_ID",
+    "Column",
+    "column_for_path",
+    "flatten",
+    "template_csv",
+    "template_xlsx",
+]
+
+LIST_SLOTS = 3
+REGISTRY_ID = "registry_id"
+_SKIP = {"format", "label"}  # the format is implied; a free label has no place in a registry
+
+Kind = Literal["code", "date", "number", "integer", "choice"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool
+    allowed: tuple[str, ...]
+    description: str
+
+    @property
+    def help(self) -> str:
+        """One line for the template and the documentation."""
+        parts = ["required" if self.required else "optional (empty = unknown)"]
+        if self.allowed:
+            parts.append("one of: " + ", ".join(self.allowed))
+        elif self.kind == "date":
+            parts.append("date YYYY-MM-DD")
+        elif self.kind in ("number", "integer"):
+            parts.append(self.kind)
+        if self.description:
+            parts.append(self.description)
+        return "; ".join(parts)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` -> ``X``; ``Annotated[X, ...]`` -> ``X``."""
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return annotation
+
+
+def _walk(model: type[BaseModel], prefix: str, required: bool) -> list[Column]:
+    out: list[Column] = []
+    for name, info in model.model_fields.items():
+        if not prefix and name in _SKIP:
+            continue
+        path = f"{prefix}.{name}" if prefix else name
+        t = _unwrap(info.annotation)
+        need = required and info.is_required()
+        desc = info.description or ""
+        if get_origin(t) is tuple:
+            item = get_args(t)[0]
+            for i in range(LIST_SLOTS):
+                out += _walk(item, f"{path}[{i}]", False)
+        elif isinstance(t, type) and issubclass(t, BaseModel):
+            out += _walk(t, path, need)
+        elif isinstance(t, type) and issubclass(t, Enum):
+            allowed = tuple(str(m.value) for m in t)
+            out.append(Column(path, "choice", need, allowed, desc))
+        elif t is int:
+            out.append(Column(path, "integer", need, (), desc))
+        elif t is float:
+            out.append(Column(path, "number", need, (), desc))
+        else:
+            out.append(Column(path, "date", need, (), desc))
+    return out
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        REGISTRY_ID,
+        "code",
+        True,
+        (),
+        "pseudonymous registry code, e.g. PEC-0001 (never a name)",
+    ),
+    *_walk(Case, "", True),
+)
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+_BY_NAME = {c.name: c for c in COLUMNS}
+
+
+def column_for_path(path: str) -> str:
+    """The column a case field path belongs to (the first column under it, if nested)."""
+    if path in _BY_NAME:
+        return path
+    for name in COLUMN_NAMES:
+        if name.startswith(path + ".") or name.startswith(path + "["):
+            return name
+    return path
+
+
+def template_csv() -> str:
+    """The CSV template: the header row only."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(COLUMN_NAMES)
+    return buf.getvalue()
+
+
+def template_xlsx() -> bytes:
+    """The XLSX template: a ``cases`` sheet with the header, and a ``columns`` guide."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "cases"
+    ws.append(list(COLUMN_NAMES))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "B2"
+    for idx, col in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(idx)
+        ws.column_dimensions[letter].width = max(12, min(40, len(col.name) + 2))
+        if col.allowed and len(",".join(col.allowed)) < 250:
+            dv = DataValidation(
+                type="list", formula1='"' + ",".join(col.allowed) + '"', allow_blank=True
+            )
+            dv.error = f"{col.name} must be one of: {', '.join(col.allowed)}"
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}10000")
+        elif col.kind == "date":
+            for row in range(2, 50):
+                ws.cell(row=row, column=idx).number_format = "yyyy-mm-dd"
+    guide = wb.create_sheet("columns")
+    guide.append(["column", "required", "allowed values / format", "meaning"])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for col in COLUMNS:
+        fmt = ", ".join(col.allowed) if col.allowed else (
+            "YYYY-MM-DD" if col.kind == "date" else col.kind
+        )
+        guide.append([col.name, "yes" if col.required else "no", fmt, col.description])
+    guide.column_dimensions["A"].width = 42
+    guide.column_dimensions["C"].width = 60
+    guide.column_dimensions["D"].width = 60
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def flatten(case_data: dict[str, Any], registry_id: str) -> dict[str, Any]:
+    """A nested case (as JSON data) as one flat row of the layout; the inverse of import."""
+    row: dict[str, Any] = {REGISTRY_ID: registry_id}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(node, list | tuple):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+        elif node is not None and path in _BY_NAME:
+            row[path] = node
+
+    walk({k: v for k, v in case_data.items() if k not in _SKIP}, "")
+    return row

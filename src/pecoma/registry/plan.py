@@ -1,0 +1,61 @@
+"""The registry's bridge to the engine's scheduler (:mod:`pecoma.engine.schedule`).
+
+Stored scans become :class:`~pecoma.engine.schedule.ImagingEvent` values; the plan itself
+is always drawn by :func:`~pecoma.engine.schedule.plan_surveillance`, never here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from pecoma.case import Case
+from pecoma.engine.model import Assessment
+from pecoma.engine.schedule import (
+    ImagingEvent,
+    Modality,
+    ScanFinding,
+    SurveillancePlan,
+    plan_surveillance,
+)
+from pecoma.errors import InputError
+from pecoma.knowledge import Knowledge
+from pecoma.settings import Settings
+from pecoma.store.repository import ScanData
+
+__all__ = ["events_of", "next_due_for", "plan_for"]
+
+
+def events_of(scans: Sequence[ScanData]) -> tuple[ImagingEvent, ...]:
+    """Stored scans as the scheduler's imaging events."""
+    return tuple(
+        ImagingEvent(s.performed_on, Modality(s.modality), ScanFinding(s.finding)) for s in scans
+    )
+
+
+def plan_for(
+    case: Case,
+    assessment: Assessment,
+    on_date: dt.date,
+    scans: Sequence[ScanData],
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+) -> SurveillancePlan:
+    """The patient's surveillance plan as of ``on_date`` (may raise :class:`InputError`)."""
+    return plan_surveillance(case, assessment, on_date, events_of(scans), settings, knowledge)
+
+
+def next_due_for(
+    case: Case,
+    assessment: Assessment,
+    on_date: dt.date,
+    scans: Sequence[ScanData],
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+) -> dt.date | None:
+    """When the next surveillance scan is due (``None`` when no plan can be drawn)."""
+    try:
+        nxt = plan_for(case, assessment, on_date, scans, settings, knowledge).next_visit
+    except InputError:
+        return None
+    return None if nxt is None else nxt.due

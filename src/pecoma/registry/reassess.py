@@ -1,0 +1,148 @@
+"""Re-assessment: every patient's latest case through the current knowledge and settings.
+
+Each new assessment is compared with the patient's latest stored one; a patient is listed
+when the knowledge records produced (added or removed), the risk group or the next due
+date changed. The new assessments are stored (reason ``reassess``) unless asked not to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pecoma.case import parse_case
+from pecoma.engine import assess
+from pecoma.errors import InputError
+from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.registry.plan import next_due_for
+from pecoma.settings import Settings
+from pecoma.store.repository import AssessmentData, Repository
+
+__all__ = ["Change", "ReassessReport", "reassess"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """How one patient's assessment differs from the previous stored one."""
+
+    registry_id: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    risk_before: str | None
+    risk_after: str
+    due_before: dt.date | None
+    due_after: dt.date | None
+    knowledge_before: str | None
+    knowledge_after: str
+
+    @property
+    def risk_changed(self) -> bool:
+        return self.risk_before != self.risk_after
+
+    @property
+    def due_changed(self) -> bool:
+        return self.due_before != self.due_after
+
+    def describe(self) -> str:
+        parts = []
+        if self.risk_changed:
+            parts.append(f"risk {self.risk_before or '(none)'} -> {self.risk_after}")
+        if self.due_changed:
+            before = self.due_before.isoformat() if self.due_before else "(none)"
+            after = self.due_after.isoformat() if self.due_after else "(none)"
+            parts.append(f"next due {before} -> {after}")
+        if self.added:
+            parts.append("added " + ", ".join(self.added))
+        if self.removed:
+            parts.append("removed " + ", ".join(self.removed))
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "registry_id": self.registry_id,
+            "records_added": list(self.added),
+            "records_removed": list(self.removed),
+            "risk_group": {"before": self.risk_before, "after": self.risk_after},
+            "next_due": {
+                "before": self.due_before.isoformat() if self.due_before else None,
+                "after": self.due_after.isoformat() if self.due_after else None,
+            },
+            "knowledge_version": {"before": self.knowledge_before, "after": self.knowledge_after},
+        }
+
+
+@dataclass(slots=True)
+class ReassessReport:
+    on_date: dt.date
+    knowledge_version: str
+    settings_digest: str
+    patients: int = 0
+    unchanged: int = 0
+    stored: int = 0
+    changes: list[Change] = field(default_factory=list)
+    not_evaluable: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_jsonable(self) -> dict[str, Any]:
+        return {
+            "evaluated_on": self.on_date.isoformat(),
+            "knowledge_version": self.knowledge_version,
+            "settings_digest": self.settings_digest,
+            "patients": self.patients,
+            "changed": len(self.changes),
+            "unchanged": self.unchanged,
+            "stored": self.stored,
+            "changes": [c.to_dict() for c in self.changes],
+            "not_evaluable": [{"registry_id": r, "reason": why} for r, why in self.not_evaluable],
+        }
+
+
+def reassess(
+    repo: Repository,
+    on_date: dt.date,
+    settings: Settings,
+    actor: str,
+    *,
+    knowledge: Knowledge | None = None,
+    store: bool = True,
+) -> ReassessReport:
+    """Assess every latest case again; list what changed; store the new assessments."""
+    knowledge = knowledge or load_knowledge()
+    report = ReassessReport(on_date, knowledge.version, settings.digest())
+    new: list[tuple[int, int, AssessmentData]] = []
+    for st in repo.states():
+        if st.case is None or st.case_version_id is None:
+            continue
+        report.patients += 1
+        try:
+            case = parse_case(st.case, source="stored case")
+            a = assess(case, on_date, settings, knowledge)
+        except InputError as exc:
+            report.not_evaluable.append(
+                (st.registry_id, "; ".join(str(i) for i in exc.issues))
+            )
+            continue
+        due = next_due_for(case, a, on_date, st.scans, settings, knowledge)
+        data = AssessmentData.of(a, due, "reassess")
+        new.append((st.patient_id, st.case_version_id, data))
+        prev = st.latest
+        before = set(prev.record_ids) if prev else set()
+        after = set(data.record_ids)
+        change = Change(
+            registry_id=st.registry_id,
+            added=tuple(sorted(after - before)),
+            removed=tuple(sorted(before - after)),
+            risk_before=prev.risk_group if prev else None,
+            risk_after=data.risk_group,
+            due_before=prev.next_due if prev else None,
+            due_after=due,
+            knowledge_before=prev.knowledge_version if prev else None,
+            knowledge_after=data.knowledge_version,
+        )
+        if change.added or change.removed or change.risk_changed or change.due_changed:
+            report.changes.append(change)
+        else:
+            report.unchanged += 1
+    if store:
+        report.stored = repo.add_assessments(new, actor)
+    return report

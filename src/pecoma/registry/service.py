@@ -1,0 +1,119 @@
+"""Single-patient use cases: record a case version, record a scan.
+
+Both validate first (the case through the case model and the engine, the scan through the
+scheduler's imaging rules) and then write in one transaction with its audit entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pecoma.case import parse_case
+from pecoma.engine import assess
+from pecoma.engine.schedule import parse_imaging
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.registry.plan import next_due_for
+from pecoma.settings import Settings
+from pecoma.store.repository import (
+    AddResult,
+    AssessmentData,
+    CaseSubmission,
+    Repository,
+    ScanData,
+    case_digest,
+    check_registry_id,
+)
+
+__all__ = ["record_case", "record_scan", "validate_scan"]
+
+
+def record_case(
+    repo: Repository,
+    registry_id: str,
+    data: dict[str, Any],
+    *,
+    on_date: dt.date,
+    settings: Settings,
+    actor: str,
+    source: str,
+) -> AddResult:
+    """Store a new case version for a patient (created when new); identical = no change."""
+    registry_id = check_registry_id(registry_id)
+    case = parse_case(data)
+    a = assess(case, on_date, settings)
+    state = repo.state(registry_id)
+    due = next_due_for(case, a, on_date, state.scans if state else (), settings)
+    sub = CaseSubmission(
+        registry_id=registry_id,
+        submitted=data,
+        digest=case_digest(case.model_dump(mode="json")),
+        source=source,
+        assessment=AssessmentData.of(a, due, "case"),
+    )
+    return repo.add_cases([sub], actor)
+
+
+def validate_scan(
+    repo: Repository,
+    registry_id: str,
+    performed_on: object,
+    modality: object,
+    finding: object,
+    *,
+    on_date: dt.date,
+) -> tuple[str, ScanData]:
+    """The checked registry id and scan, or :class:`InputError` naming each bad field.
+
+    The date must not be after ``on_date`` nor before the end of curative treatment of
+    the patient's latest case (surveillance starts after treatment).
+    """
+    issues: list[FieldIssue] = []
+    rid: str | None = None
+    try:
+        rid = check_registry_id(registry_id)
+    except InputError as exc:
+        issues += exc.issues
+    state = repo.state(rid) if rid else None
+    if rid and state is None:
+        issues.append(
+            FieldIssue("registry_id", show_value(rid), "must be the id of a patient in the "
+                       "registry (import or record the patient's case first)")
+        )
+    treatment_end = None
+    if state is not None and state.case is not None:
+        try:
+            treatment_end = parse_case(state.case).treatment_end
+        except InputError:
+            treatment_end = None
+    raw = {"date": performed_on, "modality": modality, "finding": finding}
+    if finding is None or finding == "":
+        raw.pop("finding")
+    try:
+        (event,) = parse_imaging(
+            [raw], treatment_end=treatment_end, on_date=on_date, source="scan"
+        )
+    except InputError as exc:
+        issues += [
+            FieldIssue(i.path.replace("imaging[0].", ""), i.value, i.rule) for i in exc.issues
+        ]
+        event = None
+    if issues or event is None or rid is None:
+        raise InputError(issues, "scan")
+    return rid, ScanData(event.date, event.modality.value, event.finding.value)
+
+
+def record_scan(
+    repo: Repository,
+    registry_id: str,
+    performed_on: object,
+    modality: object,
+    finding: object,
+    *,
+    on_date: dt.date,
+    actor: str,
+) -> int:
+    """Validate and store one scan; returns its id."""
+    rid, scan = validate_scan(repo, registry_id, performed_on, modality, finding,
+                              on_date=on_date)
+    return repo.add_scan(rid, scan, actor)
