@@ -1,0 +1,204 @@
+"""The knowledge base as one FHIR R4 PlanDefinition, versioned with the knowledge.
+
+Shape (after the HL7 Clinical Practice Guidelines IG, documented in docs/fhir.md):
+
+* ``url`` is :data:`~pecoma.fhir.codes.PLAN_DEFINITION_URL`, ``version`` the knowledge
+  version; CarePlans and RequestGroups name it in ``instantiatesCanonical`` as
+  ``url|version``.
+* one top-level action per guideline section, one nested action per knowledge record;
+* each record's action carries its text, a condition in words (``kind`` applicability,
+  ``expression.language`` ``text/plain``: a narrative for people; the engine evaluates it),
+  the evidence in the CPG IG's way: ``cqf-strengthOfRecommendation`` and
+  ``cqf-qualityOfEvidence`` on the action, ``cpg-rationale`` (markdown), and
+  ``documentation`` RelatedArtifacts naming the statements (S01-S28), the guideline refs
+  [1]-[5] or the published references of supplementary items;
+* ``relatedArtifact`` at the top lists the source and every reference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pecoma.engine.collect import provenance_of
+from pecoma.fhir import codes as c
+from pecoma.fhir.careplan import CPG_RATIONALE, provenance_extension, related_artifacts
+from pecoma.knowledge import Knowledge, Record, load_knowledge
+
+__all__ = ["APPLIES_WHEN", "CQF_QUALITY", "CQF_STRENGTH", "plan_definition", "strength_code"]
+
+CQF_STRENGTH = "http://hl7.org/fhir/StructureDefinition/cqf-strengthOfRecommendation"
+CQF_QUALITY = "http://hl7.org/fhir/StructureDefinition/cqf-qualityOfEvidence"
+STRENGTH_SYSTEM = "http://terminology.hl7.org/CodeSystem/recommendation-strength"
+PLAN_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
+SOURCE_TITLE = "Treatment of Perivascular Epithelioid Cell Tumor (PEComa), guideline summary"
+
+_STRONG = frozenset({
+    "treatment of choice", "standard of care", "recommended", "recommended for every patient",
+    "required step", "attempt whenever possible", "applies to every patient",
+    "critical pitfall",
+})
+_WEAK = frozenset({
+    "consider", "consider; limited supporting data", "option", "alternative first line",
+})
+
+#: When each record applies, in words (the engine's rules are the executable form).
+APPLIES_WHEN: dict[str, str] = {
+    "RISK-ASSESS": "Every case, before any adjuvant decision.",
+    "RISK-SIZE": "The largest tumour dimension is above 5 cm.",
+    "RISK-NECROSIS": "Tumour necrosis is reported present.",
+    "RISK-INFILTRATIVE": "An infiltrative growth pattern is reported present.",
+    "RISK-GRADE": "High nuclear grade and cellularity are reported present.",
+    "RISK-HIGH": "At least one of the four high-risk features is present.",
+    "RISK-LOW": "All four high-risk features are known and absent.",
+    "RISK-INDETERMINATE": "No high-risk feature is present and at least one is unknown (I1).",
+    "CLS-FOLPE-2005": "Every case: the Folpe 2005 criteria are counted, unknowns as a range.",
+    "CLS-BENNETT-2018": "The primary site is gynecologic.",
+    "CLS-ICDO3": "Every case: registry coding hint from stage and the Folpe category.",
+    "REC-RESECTION": "Localized disease not yet resected (or surgery status unknown).",
+    "REC-RESECTION-DONE": "Localized disease resected with an R0 margin.",
+    "REC-RERESECTION": "Localized disease resected with an R1, R2 or uncertain margin.",
+    "REC-REFER-SURGERY": "Surgery is planned or to be decided.",
+    "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
+    "ligament) or where complete margins are uncertain.",
+    "REC-ADJ-NODES-METS": "Positive lymph nodes or synchronous distant metastases, with the "
+    "primary operated or to be operated.",
+    "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
+    "contraindicated, no progression on an mTOR inhibitor.",
+    "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
+    "contraindicated.",
+    "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary.",
+    "REC-NO-NEXT-LINE": "Advanced disease that progressed on an mTOR inhibitor.",
+    "SUPP-AFTER-MTOR": "Advanced disease that progressed on an mTOR inhibitor.",
+    "SUPP-NAB-SIROLIMUS": "Advanced disease where an mTOR inhibitor is the first line.",
+    "REC-LUNG-METASTASECTOMY": "Metachronous lung metastases, disease-free interval of at "
+    "least 12 months, no disease outside the lungs, complete excision feasible.",
+    "REC-LUNG-METASTASECTOMY-PENDING": "Lung metastases where a criterion of S16 is unknown "
+    "and none is known to fail.",
+    "REC-LUNG-METASTASECTOMY-NOT-MET": "Lung metastases where at least one criterion of S16 "
+    "fails.",
+    "REC-AGGRESSIVE-SURGERY": "Recurrent or metastatic disease that surgery can remove.",
+    "REC-REFER-TRIALS": "Every case.",
+    "ALERT-IMAGING-ONLY": "The diagnosis was made on imaging alone.",
+    "ALERT-IHC-INCOMPLETE": "HMB-45, a melanocytic marker or a smooth-muscle marker has no "
+    "result.",
+    "ALERT-PRIOR-DIAGNOSIS": "The tumour carried another diagnosis before PEComa.",
+    "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease whose first systemic line is conventional "
+    "chemotherapy while mTOR inhibitors are neither unavailable nor contraindicated.",
+    "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
+    "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, R2, uncertain or "
+    "unknown margin.",
+    "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
+    "FU-HIGH-INTENSIVE": "High-risk surveillance (high, indeterminate or relapsed).",
+    "FU-HIGH-SIX-MONTHLY": "High-risk surveillance, after the intensive years.",
+    "FU-HIGH-YEARLY": "High-risk surveillance, after year 5.",
+    "FU-CHEST-CT": "High-risk surveillance: at every visit.",
+    "FU-MRI-PRIMARY": "High-risk surveillance: at every visit.",
+    "FU-LOW-LESS-INTENSIVE": "Low risk, never relapsed.",
+    "SUPP-FU-LOW-SCHEDULE": "Low risk, never relapsed (supplementary default schedule, I3).",
+    "FU-INDETERMINATE": "Risk indeterminate and never relapsed.",
+    "FU-AFTER-RELAPSE": "Recurrent or metastatic disease, once free of disease (I8).",
+    "SUPP-FU-LOW-YEARLY": "Low-risk surveillance after the frequent years.",
+    "FU-LOW-CHEST-CT": "Low-risk surveillance: at every visit.",
+    "FU-LOW-MRI-PRIMARY": "Low-risk surveillance: at every visit.",
+    "FU-LIFELONG": "Every dated surveillance plan (I4).",
+    "FU-NO-ANCHOR": "The end of curative treatment is unknown.",
+    "FU-NO-PLAN-ACTIVE-DISEASE": "Disease is present (advanced, recurrent or metastatic).",
+    "FU-SUSPENDED-RECURRENCE": "A surveillance scan found local recurrence or metastasis.",
+    "FU-EQUIVOCAL": "A surveillance scan was equivocal.",
+    "FU-FINDING-NOT-RECORDED": "A surveillance scan has no recorded result.",
+    "FU-IMAGING-INCOMPLETE": "A visit is done but a planned examination is not recorded.",
+}
+
+
+def strength_code(strength: str) -> dict[str, Any]:
+    """The record's strength as a CodeableConcept: strong/weak where it maps, words always."""
+    out: dict[str, Any] = {"text": strength}
+    if strength in _STRONG:
+        out["coding"] = [{"system": STRENGTH_SYSTEM, "code": "strong", "display": "Strong"}]
+    elif strength in _WEAK:
+        out["coding"] = [{"system": STRENGTH_SYSTEM, "code": "weak", "display": "Weak"}]
+    return out
+
+
+def _quality(record: Record) -> dict[str, Any]:
+    if record.provenance == "supplementary":
+        return {"text": "published evidence outside the guideline; see the cited references"}
+    if "limited" in record.strength:
+        return {"text": "limited supporting data (the guideline's words); not graded"}
+    return {"text": "not graded by the guideline summary"}
+
+
+def _action(record: Record, k: Knowledge) -> dict[str, Any]:
+    p = provenance_of(k, record.id)
+    texts = {s: k.statements[s].text for s in record.statements}
+    when = APPLIES_WHEN.get(record.id, f"When the engine's rule for {record.id} fires.")
+    action: dict[str, Any] = {
+        "id": record.id,
+        "extension": [
+            {"url": CQF_STRENGTH, "valueCodeableConcept": strength_code(record.strength)},
+            {"url": CQF_QUALITY, "valueCodeableConcept": _quality(record)},
+            {"url": CPG_RATIONALE, "valueMarkdown": record.rationale},
+            provenance_extension(p, record.id),
+        ],
+        "title": record.title,
+        "description": record.text,
+        "textEquivalent": record.text,
+        "code": [{"coding": [{"system": c.PECOMA_SYSTEM, "code": f"record-{record.kind}",
+                              "display": record.kind}], "text": record.kind}],
+        "documentation": related_artifacts(p, texts),
+        "condition": [{"kind": "applicability", "expression": {
+            "description": when, "language": "text/plain", "expression": when}}],
+    }
+    if record.level is not None:
+        action["priority"] = {"critical": "asap", "warning": "urgent"}.get(
+            record.level, "routine")
+    return action
+
+
+def plan_definition(knowledge: Knowledge | None = None) -> dict[str, Any]:
+    """The knowledge base as a FHIR R4 PlanDefinition (JSON data)."""
+    k = knowledge or load_knowledge()
+    sections: dict[str, list[Record]] = {}
+    for r in k.records.values():
+        sections.setdefault(r.section, []).append(r)
+    artifacts: list[dict[str, Any]] = [
+        {"type": "derived-from", "label": "source", "display": SOURCE_TITLE}
+    ]
+    artifacts += [
+        {"type": "citation", "label": f"[{n}]", "display": f"guideline ref [{n}]",
+         "citation": "Reference of the guideline summary; the source gives no reference list."}
+        for n in range(1, 6)
+    ]
+    artifacts += [
+        {"type": "citation", "label": ref.short, "display": ref.short, "citation": ref.citation}
+        for ref in k.references.values()
+    ]
+    actions = []
+    for i, (section, records) in enumerate(sections.items(), start=1):
+        statements = sorted({s for r in records for s in r.statements})
+        actions.append({
+            "id": f"section-{i}",
+            "title": section,
+            "description": f"Guideline section '{section}'"
+            + (f" (statements {', '.join(statements)})" if statements else ""),
+            "action": [_action(r, k) for r in records],
+        })
+    return {
+        "resourceType": "PlanDefinition",
+        "id": "pecoma-guideline",
+        "extension": [{"url": c.EXT.KNOWLEDGE_VERSION, "valueString": k.version}],
+        "url": c.PLAN_DEFINITION_URL,
+        "version": k.version,
+        "name": "PecomaGuideline",
+        "title": k.title,
+        "type": {"coding": [{"system": PLAN_TYPE_SYSTEM, "code": "clinical-protocol",
+                             "display": "Clinical Protocol"}]},
+        "status": "active",
+        "experimental": False,
+        "publisher": "pecoma",
+        "description": k.intended_use,
+        "usage": "Decision support for a multidisciplinary sarcoma team; unknown facts are "
+                 "reported as missing, never read as absent.",
+        "relatedArtifact": artifacts,
+        "action": actions,
+    }
