@@ -194,6 +194,14 @@ class SurveillancePlan:
     def overdue(self) -> tuple[Visit, ...]:
         return tuple(v for v in self.visits if v.status == "overdue")
 
+    def record_ids(self) -> tuple[str, ...]:
+        """Ids of every knowledge record this plan names, in reading order."""
+        ids = [r.id for r in self.reasons] + [p.item.id for p in self.phases]
+        for v in (*self.visits, *self.cancelled):
+            ids += [v.record, *(pi.record for pi in v.imaging), *(f.id for f in v.flags)]
+        ids += [m for r in self.reasons for m in r.conditional_on]
+        return tuple(dict.fromkeys(ids))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data, with the next visit's index added for worklists."""
         data: dict[str, Any] = to_jsonable(self)

@@ -1,0 +1,125 @@
+"""A surveillance plan as an iCalendar file (RFC 5545), for the clinic's calendar.
+
+Each visit is an all-day event spanning its window: it starts on the due date and ends
+after the latest acceptable date. Events carry the imaging, the phase, the reason and its
+provenance. Re-importing an updated plan updates events instead of duplicating them:
+
+* ``UID`` is derived from a case key, the phase and the visit's number in the phase,
+  never from dates, so a re-anchored visit keeps its UID. The key is hashed: a record
+  number used as key never appears in the file.
+* ``SEQUENCE`` grows with the real scans the visit's dates depend on, plus one once the
+  visit is done, missed or cancelled; calendars take the higher sequence as the update.
+* ``DTSTAMP`` is the plan's evaluation date, ``LAST-MODIFIED`` the date of the last scan
+  the visit depends on: nothing reads the clock, so the same plan gives the same bytes.
+* Visits that a recurrence cancelled are exported with ``STATUS:CANCELLED`` so calendars
+  drop them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from icalendar import Calendar, Event
+
+from pecoma.engine.schedule import SurveillancePlan, Visit
+from pecoma.render.schedule import MODALITY_LABELS
+
+__all__ = ["PRODID", "case_key_digest", "plan_to_ics", "visit_uid"]
+
+PRODID = "-//pecoma//PEComa surveillance plan//EN"
+_DOMAIN = "pecoma.invalid"
+
+
+def case_key_digest(case_key: str) -> str:
+    """A stable, non-identifying digest of the case key (16 hex digits)."""
+    return hashlib.sha256(case_key.encode("utf-8")).hexdigest()[:16]
+
+
+def visit_uid(case_key: str, visit: Visit) -> str:
+    """The UID of a visit's event: case key digest + phase + number in the phase."""
+    return f"{case_key_digest(case_key)}-{visit.phase}-{visit.phase_index}@{_DOMAIN}"
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)
+
+
+def _sequence(plan: SurveillancePlan, v: Visit) -> int:
+    sessions = {e.date for e in plan.imaging
+                if plan.anchor is not None and plan.anchor < e.date <= v.counted_from}
+    return len(sessions) + (1 if v.status in ("done", "missed", "cancelled") else 0)
+
+
+def _summary(v: Visit) -> str:
+    imaging = " + ".join(MODALITY_LABELS[p.modality] for p in v.imaging)
+    text = f"PEComa surveillance #{v.index}: {imaging}"
+    if v.status == "done" and v.done_on is not None:
+        text += f" (done {v.done_on.isoformat()})"
+    elif v.status in ("missed", "cancelled"):
+        text += f" ({v.status})"
+    return text
+
+
+def _description(plan: SurveillancePlan, v: Visit) -> str:
+    phase = next((p for p in plan.phases if p.id == v.phase), None)
+    lines = [
+        f"Due {v.due.isoformat()}; overdue after {v.latest.isoformat()} "
+        f"(counted from {v.counted_from.isoformat()}"
+        + (", the last real scan)" if v.reanchored else ", the end of treatment)"),
+    ]
+    if phase is not None:
+        lines += [f"Phase: {phase.title}. {phase.item.text}", f"Why: {phase.item.rationale}"]
+    lines.append(f"Source: {v.provenance.label}")
+    lines.append("Imaging:")
+    for p in v.imaging:
+        done = f" (done {p.done_on.isoformat()})" if p.done_on else ""
+        lines.append(f"- {MODALITY_LABELS[p.modality]}{done} [{p.provenance.label}]")
+    for f in v.flags:
+        lines.append(f"Flag: {f.title}. {f.text} [{f.provenance.label}]")
+    if v.status == "cancelled":
+        for r in plan.reasons[:1]:
+            lines.append(f"Cancelled: {r.title}. {r.text} [{r.provenance.label}]")
+    lines.append(f"Plan of {plan.evaluated_on.isoformat()}, knowledge {plan.knowledge_version}"
+                 f", settings {plan.settings_digest}.")
+    return "\n".join(lines)
+
+
+def _event(plan: SurveillancePlan, v: Visit, case_key: str) -> Event:
+    e = Event()
+    e.add("uid", visit_uid(case_key, v))
+    e.add("dtstamp", _midnight(plan.evaluated_on))
+    e.add("last-modified", _midnight(max(v.counted_from, v.done_on or v.counted_from)))
+    e.add("sequence", _sequence(plan, v))
+    e.add("dtstart", v.due)
+    e.add("dtend", v.latest + dt.timedelta(days=1))
+    e.add("summary", _summary(v))
+    e.add("description", _description(plan, v))
+    e.add("status", "CANCELLED" if v.status == "cancelled" else "CONFIRMED")
+    e.add("transp", "TRANSPARENT")
+    e.add("categories", ["PEComa surveillance"])
+    e.add("x-pecoma-phase", v.phase)
+    e.add("x-pecoma-due", v.due.isoformat())
+    e.add("x-pecoma-latest", v.latest.isoformat())
+    e.add("x-pecoma-modalities", ",".join(p.modality.value for p in v.imaging))
+    return e
+
+
+def plan_to_ics(plan: SurveillancePlan, case_key: str) -> bytes:
+    """The plan as an iCalendar file; a plan that cannot be dated gives no events and
+    says why in the calendar's description."""
+    if not case_key:
+        raise ValueError("'case_key' must be a non-empty string (it makes event UIDs stable)")
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    name = "PEComa surveillance" + (f": {plan.label}" if plan.label else "")
+    cal.add("x-wr-calname", name)
+    why = " ".join(f"{r.title}. {r.text}" for r in plan.reasons)
+    cal.add("x-wr-caldesc", why)
+    for v in (*plan.visits, *plan.cancelled):
+        cal.add_component(_event(plan, v, case_key))
+    data: bytes = cal.to_ical()
+    return data

@@ -1,0 +1,255 @@
+"""Surveillance plans as tables: plain rows (for HTML and PDF), Rich (terminal), Markdown.
+
+``plan_rows`` is the one place that decides what a row of the plan shows; the Rich table,
+the Markdown table and the web report all read it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from pecoma.engine.model import Item
+from pecoma.engine.schedule import Modality, SurveillancePlan, Visit
+
+__all__ = [
+    "COLUMNS",
+    "MODALITY_LABELS",
+    "STATUS_LABELS",
+    "markdown_plan",
+    "plan_rows",
+    "plan_table",
+    "print_plan",
+    "rich_plan",
+]
+
+COLUMNS = ("#", "Phase", "Due", "Overdue after", "Imaging", "Status", "Notes", "Source")
+
+STATUS_LABELS = {
+    "done": "done",
+    "missed": "missed",
+    "overdue": "OVERDUE",
+    "due": "due now",
+    "upcoming": "upcoming",
+    "cancelled": "cancelled",
+}
+STATUS_STYLES = {
+    "done": "green",
+    "missed": "red",
+    "overdue": "bold red",
+    "due": "bold yellow",
+    "upcoming": "",
+    "cancelled": "dim",
+}
+MODALITY_LABELS = {
+    Modality.chest_ct: "chest CT",
+    Modality.mri_primary: "MRI primary site",
+    Modality.chest_xray: "chest X-ray",
+    Modality.ct_primary: "CT primary site",
+    Modality.pet_ct: "PET-CT",
+    Modality.ultrasound: "ultrasound",
+    Modality.other: "other imaging",
+}
+_PLAN_STATUS = {
+    "active": "active",
+    "suspended": "SUSPENDED",
+    "not_drawn": "no dated plan",
+}
+
+
+def _imaging(v: Visit) -> str:
+    parts = []
+    for p in v.imaging:
+        label = MODALITY_LABELS[p.modality]
+        if v.status == "done":
+            label += f" ✓ {p.done_on.isoformat()}" if p.done_on else " ✗ not recorded"
+        parts.append(label)
+    extra = [e for e in v.scans if e.modality not in {p.modality for p in v.imaging}]
+    parts += [f"{MODALITY_LABELS[e.modality]} {e.date.isoformat()}" for e in extra]
+    return " · ".join(parts)
+
+
+def _status(v: Visit) -> str:
+    text = STATUS_LABELS[v.status]
+    if v.status == "done" and v.done_on is not None:
+        text += f" {v.done_on.isoformat()}"
+        if v.timeliness == "late":
+            text += " (late)"
+        elif v.timeliness == "early":
+            text += " (early)"
+    return text
+
+
+def _notes(v: Visit) -> str:
+    notes = [f.title for f in v.flags]
+    findings = sorted({e.finding.value.replace("_", " ") for e in v.scans})
+    if findings:
+        notes.insert(0, "finding: " + ", ".join(findings))
+    if v.reanchored and v.open:
+        notes.append(f"counted from scan {v.counted_from.isoformat()}")
+    return "; ".join(notes)
+
+
+def plan_rows(plan: SurveillancePlan) -> list[dict[str, str]]:
+    """One plain row per visit, keyed by :data:`COLUMNS`."""
+    titles = {p.id: p.title for p in plan.phases}
+    return [
+        {
+            "#": str(v.index),
+            "Phase": titles.get(v.phase, v.phase),
+            "Due": v.due.isoformat(),
+            "Overdue after": v.latest.isoformat(),
+            "Imaging": _imaging(v),
+            "Status": _status(v),
+            "Notes": _notes(v),
+            "Source": v.provenance.label,
+            "status": v.status,
+        }
+        for v in plan.visits
+    ]
+
+
+def _header(plan: SurveillancePlan) -> Text:
+    t = Text()
+    t.append("pecoma surveillance plan", style="bold")
+    if plan.label:
+        t.append(f" · {plan.label}")
+    t.append(f" · {_PLAN_STATUS[plan.status]}",
+             style="bold red" if plan.status != "active" else "bold green")
+    t.append(
+        f" · risk {plan.risk_group}, {plan.surveillance_group}-risk schedule"
+        f" · evaluated {plan.evaluated_on.isoformat()}"
+        f" · knowledge {plan.knowledge_version} · settings {plan.settings_digest}",
+        style="dim",
+    )
+    return t
+
+
+def plan_table(plan: SurveillancePlan) -> Table:
+    """The visits as a Rich table, one row per visit, status coloured."""
+    anchor = plan.anchor.isoformat() if plan.anchor else "unknown"
+    t = Table(
+        title=f"Visits from the end of treatment ({anchor}) to {plan.horizon_end or '—'}",
+        expand=True,
+        show_lines=False,
+    )
+    for col in COLUMNS:
+        t.add_column(col, style="dim" if col == "Source" else None,
+                     no_wrap=col in ("#", "Due", "Overdue after"))
+    nxt = plan.next_visit
+    for row, v in zip(plan_rows(plan), plan.visits, strict=True):
+        style = "bold" if nxt is not None and v.index == nxt.index else None
+        t.add_row(
+            *(Text(row[c], style=STATUS_STYLES[v.status]) if c == "Status" else row[c]
+              for c in COLUMNS),
+            style=style,
+        )
+    return t
+
+
+def _item_lines(item: Item) -> list[RenderableType]:
+    style = "magenta" if item.provenance.kind == "supplementary" else "white"
+    lines: list[RenderableType] = [
+        Text(item.title, style=f"bold {style}"),
+        Text(item.text),
+    ]
+    if item.triggered_by:
+        lines.append(Text("Because: ", style="dim").append(
+            ", ".join(f"{f.path} = {f.value}" for f in item.triggered_by)))
+    if item.conditional_on:
+        lines.append(Text("Provisional until supplied: " + ", ".join(item.conditional_on),
+                          style="yellow"))
+    lines.append(Text(item.provenance.label, style=f"dim {style}"))
+    return lines
+
+
+def rich_plan(plan: SurveillancePlan) -> list[RenderableType]:
+    """The plan as Rich renderables, in reading order."""
+    out: list[RenderableType] = [_header(plan)]
+    reasons: list[RenderableType] = []
+    for r in plan.reasons:
+        reasons += [*_item_lines(r), Text("")]
+    if reasons:
+        out.append(Panel(Group(*reasons), title="Why this plan", title_align="left"))
+    if plan.phases:
+        phases = Table(title="Schedule", expand=True)
+        for col in ("Phase", "From", "Until", "Every", "Overdue after", "Source"):
+            phases.add_column(col, style="dim" if col == "Source" else None)
+        for p in plan.phases:
+            phases.add_row(
+                p.title, p.starts.isoformat(), p.ends.isoformat() if p.ends else "no end",
+                f"{p.interval_months} months", f"{p.overdue_months} months",
+                p.item.provenance.label,
+            )
+        out.append(phases)
+    nxt = plan.next_visit
+    if nxt is not None:
+        line = Text("Next visit: ", style="bold")
+        line.append(f"#{nxt.index} due {nxt.due.isoformat()}, overdue after "
+                    f"{nxt.latest.isoformat()} — ")
+        line.append(STATUS_LABELS[nxt.status], style=STATUS_STYLES[nxt.status])
+        out.append(line)
+    if plan.visits:
+        out.append(plan_table(plan))
+    if plan.cancelled:
+        out.append(Text(f"{len(plan.cancelled)} later visits are cancelled by the "
+                        "suspension (calendar exports mark them cancelled).", style="dim"))
+    if plan.flags:
+        flags: list[RenderableType] = []
+        for f in plan.flags:
+            flags += [*_item_lines(f), Text("")]
+        out.append(Panel(Group(*flags), title="Flags", title_align="left", style="yellow"))
+    if plan.interpretations:
+        t = Table(show_header=False, expand=True, title="Interpretations used (project defaults)")
+        t.add_column("id", style="bold")
+        t.add_column("text")
+        for i in plan.interpretations:
+            t.add_row(i.id, f"{i.title}: {i.text}")
+        out.append(t)
+    if plan.settings:
+        out.append(Text("Settings used: " + ", ".join(
+            f"{f.path.removeprefix('followup.')}={f.value}" for f in plan.settings), style="dim"))
+    return out
+
+
+def print_plan(plan: SurveillancePlan, console: Console) -> None:
+    for part in rich_plan(plan):
+        console.print(part)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_plan(plan: SurveillancePlan) -> str:
+    """The plan as Markdown (tumour-board notes, e-mail)."""
+    lines = [
+        "# pecoma surveillance plan" + (f": {plan.label}" if plan.label else ""),
+        "",
+        f"Status **{_PLAN_STATUS[plan.status]}** · risk {plan.risk_group}, "
+        f"{plan.surveillance_group}-risk schedule · evaluated {plan.evaluated_on.isoformat()}"
+        f" · knowledge {plan.knowledge_version} · settings {plan.settings_digest}",
+        "",
+    ]
+    for r in plan.reasons:
+        lines += [f"- **{r.title}.** {r.text}  ", f"  Source: {r.provenance.label}"]
+    nxt = plan.next_visit
+    if nxt is not None:
+        lines += ["", f"**Next visit:** #{nxt.index} due {nxt.due.isoformat()}, overdue after "
+                  f"{nxt.latest.isoformat()} ({STATUS_LABELS[nxt.status]})"]
+    if plan.visits:
+        lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        for row in plan_rows(plan):
+            lines.append("| " + " | ".join(_md(row[c]) for c in COLUMNS) + " |")
+    if plan.flags:
+        lines += ["", "## Flags", ""]
+        for f in plan.flags:
+            lines.append(f"- **{f.title}.** {f.text} ({f.provenance.label})")
+    if plan.interpretations:
+        lines += ["", "## Interpretations used", ""]
+        for i in plan.interpretations:
+            lines.append(f"- **{i.id} {i.title}.** {i.text}")
+    lines.append("")
+    return "\n".join(lines)
