@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pecoma.case import Case, parse_case
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.model import Assessment
+from pecoma.engine.schedule import Modality, ScanFinding, parse_imaging, plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings
@@ -218,6 +219,57 @@ async def assess_endpoint(request: Request) -> JSONResponse:
     case, on, prefix, _ = case_and_date(payload, request.query_params.get("on"), today)
     result = run_assessment(case, on, request.app.state.settings, prefix)
     return JSONResponse(to_jsonable(result))
+
+
+_IMAGING_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "surveillance imaging done since the end of treatment",
+    "items": {
+        "type": "object",
+        "required": ["date", "modality"],
+        "additionalProperties": False,
+        "properties": {
+            "date": {"type": "string", "format": "date"},
+            "modality": {"enum": [m.value for m in Modality]},
+            "finding": {"enum": [f.value for f in ScanFinding]},
+        },
+    },
+}
+
+
+@router.post(
+    "/followup",
+    summary="The dated surveillance plan of one case",
+    description="The visits with their windows, imaging, status and provenance (format "
+    "`pecoma-surveillance-plan/1`), counted from the end of treatment and re-anchored on "
+    "the imaging given (`imaging`, envelope form only).",
+    responses={
+        200: {"description": "The surveillance plan", "content": {"application/json": {}}},
+        **_ERRORS,
+    },
+    openapi_extra=_request_body({"imaging": _IMAGING_SCHEMA}),
+)
+async def followup_endpoint(request: Request) -> JSONResponse:
+    payload = await read_json(request)
+    today: dt.date = request.app.state.today()
+    case, on, prefix, extras = case_and_date(
+        payload, request.query_params.get("on"), today, frozenset({"imaging"})
+    )
+    settings: Settings = request.app.state.settings
+    try:
+        imaging = parse_imaging(
+            extras.get("imaging", []), treatment_end=case.treatment_end, on_date=on
+        )
+    except InputError as exc:
+        raise _problem(
+            422,
+            "invalid-imaging",
+            f"the imaging history was rejected ({len(exc.issues)} problem(s)); see 'errors'",
+            exc.issues,
+        ) from None
+    result = run_assessment(case, on, settings, prefix)
+    plan = plan_surveillance(case, result, on, imaging=imaging, settings=settings)
+    return JSONResponse(plan.to_dict())
 
 
 @router.get("/schema", summary="JSON Schema of the case format")

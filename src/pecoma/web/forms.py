@@ -49,6 +49,7 @@ from pecoma.case import (
     YesNo,
     parse_case,
 )
+from pecoma.engine.schedule import ImagingEvent, Modality, ScanFinding
 from pecoma.errors import FieldIssue, InputError
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
 ]
 
 EVALUATION_DATE = "on"
+IMAGING = "imaging"
 MIN_ROWS = 3
 
 ControlKind = Literal["select", "number", "date", "text"]
@@ -96,6 +98,12 @@ _WORDS: dict[str, str] = {
     "not_performed": "not performed",
     "not_evaluable": "not evaluable",
     "none": "none (PEComa from the start)",
+    "chest_ct": "chest CT",
+    "mri_primary": "MRI of the primary site",
+    "chest_xray": "chest X-ray",
+    "ct_primary": "CT of the primary site",
+    "pet_ct": "PET-CT",
+    "no_evidence_of_disease": "no evidence of disease",
 }
 
 
@@ -411,6 +419,28 @@ FORM: tuple[Group, ...] = (
             ),
         ),
     ),
+    Group(
+        "imaging",
+        "Imaging since the end of treatment",
+        (),
+        rows=RowSpec(
+            IMAGING,
+            "Scan",
+            "modality",
+            (
+                Control("date", "Date", "date"),
+                Control("modality", "Examination", "select", _options(Modality, blank="— none —")),
+                Control(
+                    "finding",
+                    "Finding",
+                    "select",
+                    _options(ScanFinding, blank="not recorded"),
+                ),
+            ),
+        ),
+        note="Surveillance scans done so far. The plan counts the next visits from the "
+        "last real scan; a scan showing disease suspends the plan. Not part of the case.",
+    ),
 )
 
 _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
@@ -444,6 +474,8 @@ class FormResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     issues: list[FieldIssue] = field(default_factory=list)
+    imaging: list[dict[str, str]] = field(default_factory=list)
+    origins: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -569,9 +601,12 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
         }
     for spec in _ROWSPECS.values():
         rows, origin = _rows(values, spec, issues)
-        if rows:
-            _put(data, spec.prefix, rows)
         origins[spec.prefix] = origin
+        if spec.prefix == IMAGING:
+            result.imaging = rows
+        elif rows:
+            _put(data, spec.prefix, rows)
+    result.origins = origins
 
     on_text = values.get(EVALUATION_DATE, "")
     if not on_text:
@@ -624,8 +659,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def case_to_values(case: Case, on_date: dt.date | None = None) -> dict[str, str]:
-    """The form values that show ``case`` (for editing a case again)."""
+def case_to_values(
+    case: Case, on_date: dt.date | None = None, imaging: Iterable[ImagingEvent] = ()
+) -> dict[str, str]:
+    """The form values that show ``case`` and its imaging (for editing a case again)."""
     data = case.model_dump(mode="json", exclude={"format"})
     values: dict[str, str] = {}
 
@@ -642,6 +679,11 @@ def case_to_values(case: Case, on_date: dt.date | None = None) -> dict[str, str]
     walk("", data)
     if on_date is not None:
         values[EVALUATION_DATE] = on_date.isoformat()
+    for i, event in enumerate(imaging):
+        values[f"{IMAGING}[{i}].date"] = event.date.isoformat()
+        values[f"{IMAGING}[{i}].modality"] = event.modality.value
+        if event.finding is not ScanFinding.not_recorded:
+            values[f"{IMAGING}[{i}].finding"] = event.finding.value
     return values
 
 

@@ -22,9 +22,18 @@ from starlette.responses import RedirectResponse, Response
 from pecoma.case import Case, parse_case_json
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.model import Assessment, Item
+from pecoma.engine.schedule import (
+    ImagingEvent,
+    SurveillancePlan,
+    parse_imaging,
+    plan_surveillance,
+)
 from pecoma.errors import FieldIssue, InputError
 from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.render.ics import plan_to_ics
+from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
 from pecoma.render.text import SECTION_TITLES
+from pecoma.settings import Settings
 from pecoma.web import forms
 
 __all__ = ["ReportView", "build_report_view", "router"]
@@ -115,12 +124,16 @@ async def report_page(request: Request) -> Response:
     result = forms.form_to_case(form)
     if result.case is None or result.on_date is None:
         return render_form(request, result.values, result.errors, result.general, 422)
+    case, on = result.case, result.on_date
     try:
-        assessment = assess(result.case, result.on_date, request.app.state.settings)
+        imaging = parse_imaging(
+            result.imaging, treatment_end=case.treatment_end, on_date=on, source="imaging"
+        )
+        assessment, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
     except InputError as exc:
-        forms.add_issues(result, exc.issues, forms.row_origins(result.values))
+        forms.add_issues(result, exc.issues, result.origins)
         return render_form(request, result.values, result.errors, result.general, 422)
-    view = build_report_view(result.case, assessment, load_knowledge())
+    view = build_report_view(case, assessment, load_knowledge(), plan)
     return _templates(request).TemplateResponse(
         request,
         "report.html",
@@ -128,10 +141,22 @@ async def report_page(request: Request) -> Response:
     )
 
 
-async def _posted_case(request: Request) -> tuple[Case, dt.date]:
+def assess_and_plan(
+    case: Case, on: dt.date, imaging: tuple[ImagingEvent, ...], settings: Settings
+) -> tuple[Assessment, SurveillancePlan]:
+    """The assessment and the surveillance plan of one case (both pure)."""
+    assessment = assess(case, on, settings)
+    plan = plan_surveillance(case, assessment, on, imaging=imaging, settings=settings)
+    return assessment, plan
+
+
+async def _posted_case(
+    request: Request,
+) -> tuple[Case, dt.date, tuple[ImagingEvent, ...]]:
     posted = await request.form()
     text = posted.get("case")
     on_text = posted.get("on")
+    imaging_text = posted.get("imaging")
     missing = [
         FieldIssue(name, "(missing)", "is required")
         for name, value in (("case", text), ("on", on_text))
@@ -146,13 +171,24 @@ async def _posted_case(request: Request) -> tuple[Case, dt.date]:
         raise InputError(
             [FieldIssue("on", repr(on_text), "must be a date as YYYY-MM-DD")], "request"
         ) from None
-    return case, on
+    imaging: tuple[ImagingEvent, ...] = ()
+    if isinstance(imaging_text, str) and imaging_text.strip():
+        try:
+            data = json.loads(imaging_text)
+        except ValueError:
+            raise InputError(
+                [FieldIssue("imaging", "unparseable text", "must be valid JSON")], "request"
+            ) from None
+        imaging = parse_imaging(
+            data, treatment_end=case.treatment_end, on_date=on, source="imaging"
+        )
+    return case, on, imaging
 
 
 @router.post("/edit")
 async def edit_page(request: Request) -> Response:
-    case, on = await _posted_case(request)
-    return render_form(request, forms.case_to_values(case, on))
+    case, on, imaging = await _posted_case(request)
+    return render_form(request, forms.case_to_values(case, on, imaging))
 
 
 def case_key(case: Case) -> str:
@@ -171,9 +207,10 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 
 @router.post("/report.json")
 async def report_json(request: Request) -> Response:
-    case, on = await _posted_case(request)
-    a = assess(case, on, request.app.state.settings)
-    body = json.dumps(to_jsonable(a), indent=2, ensure_ascii=False).encode()
+    case, on, imaging = await _posted_case(request)
+    a, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
+    data = {"assessment": to_jsonable(a), "surveillance_plan": plan.to_dict()}
+    body = json.dumps(data, indent=2, ensure_ascii=False).encode()
     return _attachment(body, "application/json", f"pecoma-{case_key(case)}-{on}.json")
 
 
@@ -181,11 +218,27 @@ async def report_json(request: Request) -> Response:
 async def report_pdf(request: Request) -> Response:
     from pecoma.web.pdf import report_pdf_bytes
 
-    case, on = await _posted_case(request)
-    a = assess(case, on, request.app.state.settings)
-    view = build_report_view(case, a, load_knowledge())
+    case, on, imaging = await _posted_case(request)
+    a, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
+    view = build_report_view(case, a, load_knowledge(), plan)
     pdf = report_pdf_bytes(_templates(request), view, a)
     return _attachment(pdf, "application/pdf", f"pecoma-{case_key(case)}-{on}.pdf")
+
+
+@router.post("/report.ics")
+async def report_ics(request: Request) -> Response:
+    case, on, imaging = await _posted_case(request)
+    _, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
+    body = plan_to_ics(plan, calendar_key(case))
+    return _attachment(body, "text/calendar", f"pecoma-{case_key(case)}-{on}.ics")
+
+
+def calendar_key(case: Case) -> str:
+    """The key that keeps calendar events stable: the team's label, else the content.
+
+    The calendar hashes it, so the label never appears in the file.
+    """
+    return case.label or case_key(case)
 
 
 @router.get("/rules")
@@ -219,6 +272,7 @@ class ReportView:
 
     case: Case
     case_json: str
+    imaging_json: str
     on: str
     alerts: tuple[Item, ...]
     sections: tuple[SectionView, ...]
@@ -235,7 +289,9 @@ def _split(items: tuple[Item, ...] | list[Item]) -> tuple[tuple[Item, ...], tupl
     )
 
 
-def build_report_view(case: Case, a: Assessment, k: Knowledge) -> ReportView:
+def build_report_view(
+    case: Case, a: Assessment, k: Knowledge, plan: SurveillancePlan | None = None
+) -> ReportView:
     sections: list[SectionView] = []
     known = set(SECTION_TITLES)
     for key, title in SECTION_TITLES.items():
@@ -266,14 +322,46 @@ def build_report_view(case: Case, a: Assessment, k: Knowledge) -> ReportView:
     for m in a.missing:
         for src in m.provenance.sources:
             sources[src.id] = src.citation
+    extra: dict[str, Any] = {}
+    imaging_json = ""
+    if plan is not None:
+        extra = plan_extras(plan)
+        if plan.imaging:
+            imaging_json = json.dumps(
+                [
+                    {"date": e.date.isoformat(), "modality": e.modality.value,
+                     "finding": e.finding.value}
+                    for e in plan.imaging
+                ]
+            )
+        for item in (*plan.reasons, *plan.flags, *(p.item for p in plan.phases)):
+            used |= set(item.provenance.statements)
+            for src in item.provenance.sources:
+                sources[src.id] = src.citation
     return ReportView(
         case=case,
         case_json=case.model_dump_json(exclude_defaults=True),
+        imaging_json=imaging_json,
         on=a.evaluated_on.isoformat(),
         alerts=a.alerts,
         sections=tuple(sections),
         statements={s: k.statements[s].text for s in sorted(used) if s in k.statements},
         guideline_refs=tuple(refs),
         sources=tuple(sources.items()),
-        extra={},
+        extra=extra,
     )
+
+
+def plan_extras(plan: SurveillancePlan) -> dict[str, Any]:
+    """What the report shows of the surveillance plan."""
+    rows = plan_rows(plan)
+    nxt = plan.next_visit
+    upcoming = [r for r, v in zip(rows, plan.visits, strict=True) if v.open][:6]
+    return {
+        "plan": plan,
+        "rows": rows,
+        "next_visit": nxt,
+        "next_rows": upcoming,
+        "columns": [c for c in COLUMNS if c != "Source"],
+        "status_labels": STATUS_LABELS,
+    }
