@@ -216,6 +216,7 @@ def version_cmd() -> None:
 # --- command groups of other modules: one line each -----------------------------------
 # (each module defines `register(app: typer.Typer) -> None`)
 __import__("pecoma.cli_web", fromlist=["register"]).register(app)
+__import__("pecoma.cli_registry", fromlist=["register"]).register(app)
 # --- end of command groups --------------------------------------------------------------
 
 

@@ -1,0 +1,543 @@
+"""``pecoma registry …``: the patient registry from the command line.
+
+Every command opens the registry (SQLite file by default, PostgreSQL by URL), brings its
+schema up to date, runs one use case and renders the result. Errors become a message and
+an exit code (see :mod:`pecoma.cli`); registry ids never go to a log.
+
+Exit codes beyond the common ones: 3 also when an import rejected rows (the report lists
+each cell), 4 when the import file or the database cannot be read or written.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from pecoma.cli import (
+    EXIT_CONFIG,
+    EXIT_FILE,
+    EXIT_INPUT,
+    OnOption,
+    SettingsOption,
+    err,
+    fail,
+    out,
+    parse_day,
+    read_text,
+    settings_from,
+)
+from pecoma.errors import ConfigError, InputError, KnowledgeError
+from pecoma.knowledge import load_knowledge
+from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, flatten, template_csv, template_xlsx
+from pecoma.registry.importer import ImportFileError, ImportMode, import_file
+from pecoma.registry.reassess import reassess
+from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.summary import summarise, summary_svg
+from pecoma.registry.worklist import (
+    DEFAULT_RECENT_DAYS,
+    SortKey,
+    WorkStatus,
+    build_worklist,
+    evaluate,
+    select,
+    to_csv,
+    to_ics,
+    to_json,
+)
+from pecoma.store import Repository, StoreError, database_url, open_registry, redact
+from pecoma.store.db import create_db_engine, current_revision, head_revision, upgrade
+
+__all__ = ["register"]
+
+registry_app = typer.Typer(
+    name="registry",
+    help="The patient registry: import cases, record scans, see who is due, re-assess.",
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="PECOMA_DATABASE_URL",
+        help="Database URL (postgresql://user@host/db or sqlite:///file). Default: the "
+        "SQLite file in the data directory.",
+        show_envvar=True,
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="PECOMA_DATA_DIR",
+        help="Folder of the embedded SQLite registry (default ./data).",
+        show_envvar=True,
+    ),
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--actor",
+        envvar="PECOMA_ACTOR",
+        help="Who makes the change, for the audit log (default: the login name).",
+        show_envvar=True,
+    ),
+]
+
+
+def _actor(value: str | None) -> str:
+    if value:
+        return value
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+@contextmanager
+def _edge() -> Iterator[None]:
+    """Turn the errors of a registry command into a message and an exit code."""
+    try:
+        yield
+    except InputError as exc:
+        fail(str(exc), EXIT_INPUT)
+    except ImportFileError as exc:
+        fail(f"cannot import: {exc}", EXIT_FILE)
+    except StoreError as exc:
+        fail(str(exc), EXIT_FILE)
+    except (ConfigError, KnowledgeError) as exc:
+        fail(str(exc), EXIT_CONFIG)
+
+
+def _open(url: str | None, data_dir: Path | None) -> Repository:
+    return open_registry(database_url(url, {}, data_dir))
+
+
+def _write_out(data: str | bytes, output: Path | None) -> None:
+    if output is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            sys.stdout.write(data)
+        return
+    try:
+        if isinstance(data, bytes):
+            output.write_bytes(data)
+        else:
+            output.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}", EXIT_FILE)
+    err.print(f"written: {output}", highlight=False)
+
+
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+
+
+class TextJson(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@registry_app.command("init")
+def init_cmd(database_url_: DbOption = None, data_dir: DataDirOption = None) -> None:
+    """Create the registry database, or bring its schema up to date."""
+    with _edge():
+        url = database_url(database_url_, {}, data_dir)
+        engine = create_db_engine(url)
+        try:
+            before = current_revision(engine)
+            upgrade(engine)
+            after = current_revision(engine)
+            head = head_revision(engine)
+        finally:
+            engine.dispose()
+        state = "created" if before is None else ("upgraded" if before != after else "current")
+        out.print(f"registry {redact(url)}: schema {state} (revision {after}, head {head})",
+                  highlight=False)
+
+
+@registry_app.command("template")
+def template_cmd(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or xlsx.")] = "csv",
+    output: OutputOption = None,
+) -> None:
+    """Write the empty import template (the documented column layout)."""
+    if fmt == "csv":
+        _write_out(template_csv(), output)
+    elif fmt == "xlsx":
+        if output is None and sys.stdout.isatty():
+            fail("'--format xlsx' needs '--output FILE' (a workbook is binary)", 2)
+        _write_out(template_xlsx(), output)
+    elif fmt == "columns":
+        for c in COLUMNS:
+            sys.stdout.write(f"{c.name}\t{c.help}\n")
+    else:
+        fail(f"'--format' must be csv, xlsx or columns (got {fmt!r})", 2)
+
+
+@registry_app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file in the template layout.")],
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option(
+            "--all-or-nothing/--good-rows",
+            help="Write nothing when any row is bad (default), or write the good rows.",
+        ),
+    ] = True,
+    on: OnOption = None,
+    fmt: Annotated[TextJson, typer.Option("--format", "-f", help="Report format.")] = (
+        TextJson.text
+    ),
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Import cases: every row validated; a report of rejected cells; idempotent."""
+    day = parse_day(on)
+    mode = ImportMode.all_or_nothing if all_or_nothing else ImportMode.good_rows
+    with _edge():
+        cfg = settings_from(settings)
+        repo = _open(database_url_, data_dir)
+        try:
+            report = import_file(
+                repo, file, on_date=day, settings=cfg, actor=_actor(actor), mode=mode
+            )
+        finally:
+            repo.close()
+    if fmt is TextJson.json:
+        sys.stdout.write(json.dumps(report.to_jsonable(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        lines = report.lines()
+        out.print(lines[0], highlight=False)
+        out.print(lines[1], highlight=False)
+        for line in lines[2:]:
+            err.print(line, highlight=False, soft_wrap=True)
+    if report.issues:
+        raise typer.Exit(EXIT_INPUT)
+
+
+@registry_app.command("add-case")
+def add_case_cmd(
+    registry_id: Annotated[str, typer.Argument(help="The patient's pseudonymous registry id.")],
+    case_file: Annotated[Path, typer.Argument(help="Case JSON file (see `pecoma schema`).")],
+    on: OnOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record a case version for one patient (a new patient is created)."""
+    day = parse_day(on)
+    text = read_text(case_file, "case")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        fail(f"the case file is not valid JSON: {exc}", EXIT_INPUT)
+    if not isinstance(data, dict):
+        fail("the case file must hold a JSON object", EXIT_INPUT)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            result = record_case(
+                repo, registry_id, data, on_date=day, settings=settings_from(settings),
+                actor=_actor(actor), source=f"file {case_file.name}",
+            )
+        finally:
+            repo.close()
+    if result.new_versions:
+        out.print(f"case version {next(iter(result.versions.values()))} recorded",
+                  highlight=False)
+    else:
+        out.print("unchanged: identical to the latest case version", highlight=False)
+
+
+@registry_app.command("record-scan")
+def record_scan_cmd(
+    registry_id: Annotated[str, typer.Argument(help="The patient's pseudonymous registry id.")],
+    date: Annotated[str, typer.Option("--date", help="Date of the scan, YYYY-MM-DD.")],
+    modality: Annotated[str, typer.Option("--modality", help="e.g. chest_ct, mri_primary.")],
+    finding: Annotated[
+        str | None,
+        typer.Option(
+            "--finding",
+            help="no_evidence_of_disease, equivocal, local_recurrence or metastasis "
+            "(left out: not recorded).",
+        ),
+    ] = None,
+    on: OnOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record an imaging event (surveillance scan) for a patient."""
+    day = parse_day(on)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            record_scan(repo, registry_id, date, modality, finding, on_date=day,
+                        actor=_actor(actor))
+        finally:
+            repo.close()
+    out.print("scan recorded", highlight=False)
+
+
+class WorklistFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+    ics = "ics"
+    json = "json"
+
+
+@registry_app.command("worklist")
+def worklist_cmd(
+    on: OnOption = None,
+    status: Annotated[
+        list[WorkStatus] | None,
+        typer.Option("--status", "-s", help="Only these statuses (repeat the option)."),
+    ] = None,
+    risk: Annotated[
+        list[str] | None,
+        typer.Option("--risk", help="Only these risk groups: high, indeterminate, low."),
+    ] = None,
+    sort: Annotated[SortKey, typer.Option("--sort", help="Sort order.")] = SortKey.priority,
+    descending: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,
+    recent_days: Annotated[
+        int,
+        typer.Option("--recent-days", min=0, max=366,
+                     help="A scan this recent makes the patient 'done'."),
+    ] = DEFAULT_RECENT_DAYS,
+    fmt: Annotated[
+        WorklistFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = WorklistFormat.text,
+    output: OutputOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Every patient's next scan as of a date: overdue, due, upcoming, done, …"""
+    day = parse_day(on)
+    allowed_risk = ("high", "indeterminate", "low")
+    for r in risk or []:
+        if r not in allowed_risk:
+            fail(f"'--risk' must be one of {', '.join(allowed_risk)} (got {r!r})", 2)
+    with _edge():
+        cfg = settings_from(settings)
+        repo = _open(database_url_, data_dir)
+        try:
+            states = repo.states()
+        finally:
+            repo.close()
+        items = select(
+            build_worklist(evaluate(states, day, cfg), day, recent_days),
+            statuses=status or [],
+            risk_groups=risk or [],
+            sort=sort,
+            descending=descending,
+        )
+    if fmt is WorklistFormat.csv:
+        _write_out(to_csv(items), output)
+    elif fmt is WorklistFormat.json:
+        _write_out(to_json(items, day), output)
+    elif fmt is WorklistFormat.ics:
+        _write_out(to_ics(items, day), output)
+    else:
+        t = Table(title=f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients")
+        for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
+            t.add_column(col, no_wrap=True)
+        t.add_column("why")
+        for i in items:
+            t.add_row(
+                i.registry_id, i.status.value, str(i.due or ""), str(i.latest or ""),
+                "+".join(i.imaging), i.risk_group or "", i.reason,
+            )
+        out.print(t)
+
+
+@registry_app.command("reassess")
+def reassess_cmd(
+    on: OnOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the changes without storing assessments.")
+    ] = False,
+    fmt: Annotated[TextJson, typer.Option("--format", "-f", help="Report format.")] = (
+        TextJson.text
+    ),
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Run every latest case through the current knowledge; list what changed."""
+    day = parse_day(on)
+    with _edge():
+        cfg = settings_from(settings)
+        repo = _open(database_url_, data_dir)
+        try:
+            report = reassess(repo, day, cfg, _actor(actor), store=not dry_run)
+        finally:
+            repo.close()
+    if fmt is TextJson.json:
+        sys.stdout.write(json.dumps(report.to_jsonable(), indent=2, ensure_ascii=False) + "\n")
+        return
+    out.print(
+        f"re-assessed {report.patients} patients as of {day.isoformat()} with knowledge "
+        f"{report.knowledge_version}: {len(report.changes)} changed, {report.unchanged} "
+        f"unchanged, {len(report.not_evaluable)} not evaluable; {report.stored} assessments "
+        "stored",
+        highlight=False,
+    )
+    for c in report.changes:
+        out.print(f"  {c.registry_id}: {c.describe()}", highlight=False, soft_wrap=True)
+    for rid, why in report.not_evaluable:
+        out.print(f"  {rid}: not evaluable: {why}", highlight=False, soft_wrap=True)
+
+
+class SummaryFormat(StrEnum):
+    text = "text"
+    json = "json"
+    svg = "svg"
+
+
+@registry_app.command("summary")
+def summary_cmd(
+    on: OnOption = None,
+    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        SummaryFormat.text
+    ),
+    output: OutputOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Counts by risk group and disease status, overdue rate, guideline concordance."""
+    day = parse_day(on)
+    with _edge():
+        cfg = settings_from(settings)
+        repo = _open(database_url_, data_dir)
+        try:
+            states = repo.states()
+        finally:
+            repo.close()
+        evaluated = evaluate(states, day, cfg)
+        summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg)
+    if fmt is SummaryFormat.json:
+        _write_out(json.dumps(summary.to_jsonable(), indent=2) + "\n", output)
+    elif fmt is SummaryFormat.svg:
+        _write_out(summary_svg(summary), output)
+    else:
+        _write_out("\n".join(summary.lines()) + "\n", output)
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+def _csv_text(header: list[str], rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, header, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _csv_cell(v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def _csv_cell(v: Any) -> Any:
+    if isinstance(v, dict | list):
+        return json.dumps(v, sort_keys=True, ensure_ascii=False)
+    return "" if v is None else v
+
+
+@registry_app.command("export")
+def export_cmd(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="json or csv.")] = (
+        ExportFormat.json
+    ),
+    output: OutputOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export the whole registry: JSON (one document) or CSV (a folder of tables).
+
+    The CSV folder's ``cases.csv`` holds every patient's latest case in the import
+    layout, so it can be imported into another registry.
+    """
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            data = repo.export()
+            version = load_knowledge().version
+        finally:
+            repo.close()
+    if fmt is ExportFormat.json:
+        doc = {"format": "pecoma-registry-export/1", "knowledge_version": version, **data}
+        _write_out(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", output)
+        return
+    if output is None:
+        fail("'--format csv' needs '--output FOLDER' (it writes one file per table)", 2)
+    latest: dict[str, dict[str, Any]] = {}
+    for cv in data["case_versions"]:
+        latest[cv["registry_id"]] = cv["case"]
+    tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {
+        "cases.csv": (
+            list(COLUMN_NAMES),
+            [flatten(case, rid) for rid, case in sorted(latest.items())],
+        ),
+    }
+    for name in ("patients", "case_versions", "assessments", "imaging_events", "audit_log"):
+        rows = data[name]
+        header = list(rows[0]) if rows else []
+        if name == "assessments":
+            rows = [{k: v for k, v in r.items() if k != "output"} for r in rows]
+            header = [h for h in header if h != "output"]
+        tables[f"{name}.csv"] = (header, rows)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        for fname, (header, rows) in tables.items():
+            (output / fname).write_text(_csv_text(header, rows), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}", EXIT_FILE)
+    err.print(f"written: {len(tables)} files in {output}", highlight=False)
+
+
+@registry_app.command("audit")
+def audit_cmd(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="The last N entries.")] = 50,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show the last entries of the audit log (who, when, what, which entity)."""
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            entries = repo.audit(limit)
+        finally:
+            repo.close()
+    t = Table(title=f"Audit log: last {len(entries)} entries")
+    for col in ("#", "when (UTC)", "who", "action", "entity", "detail"):
+        t.add_column(col)
+    for e in entries:
+        t.add_row(str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+                  f"{e.entity} {e.entity_id}", json.dumps(e.detail, sort_keys=True))
+    out.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``registry`` command group to the ``pecoma`` command line."""
+    app.add_typer(registry_app, name="registry")
