@@ -217,6 +217,7 @@ def version_cmd() -> None:
 # (each module defines `register(app: typer.Typer) -> None`)
 __import__("pecoma.cli_web", fromlist=["register"]).register(app)
 __import__("pecoma.cli_registry", fromlist=["register"]).register(app)
+__import__("pecoma.cli_followup", fromlist=["register"]).register(app)
 # --- end of command groups --------------------------------------------------------------
 
 

@@ -336,21 +336,25 @@ def parse_imaging(
                                      "must be a list of imaging events")], source)
     issues: list[FieldIssue] = []
     events: list[ImagingEvent] = []
-    parsed: list[tuple[int, ImagingEvent]] = []
     for i, raw in enumerate(items):
         event = _parse_event(raw, f"imaging[{i}]", issues)
         if event is not None:
-            parsed.append((i, event))
             events.append(event)
-    for i, e in parsed:
-        issues.extend(_date_issues(e, f"imaging[{i}].date", treatment_end, on_date))
+            issues.extend(_date_issues(event, f"imaging[{i}].date", treatment_end, on_date))
     if issues:
         raise InputError(issues, source)
     return tuple(events)
 
 
-def parse_imaging_csv(text: str, source: str = "imaging history") -> tuple[ImagingEvent, ...]:
-    """An imaging history as CSV with the header ``date,modality,finding``."""
+def parse_imaging_csv(
+    text: str,
+    source: str = "imaging history",
+    *,
+    treatment_end: dt.date | None = None,
+    on_date: dt.date | None = None,
+) -> tuple[ImagingEvent, ...]:
+    """An imaging history as CSV with the header ``date,modality,finding`` (the finding
+    column may be left out or empty). Row ``n`` after the header is ``imaging[n-1]``."""
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if "date" not in header or "modality" not in header:
@@ -363,7 +367,7 @@ def parse_imaging_csv(text: str, source: str = "imaging history") -> tuple[Imagi
         if not any(clean.values()):
             continue
         rows.append({k: v for k, v in clean.items() if v != "" or k in ("date", "modality")})
-    return parse_imaging(rows, source=source)
+    return parse_imaging(rows, source=source, treatment_end=treatment_end, on_date=on_date)
 
 
 # --------------------------------------------------------------------------------------
