@@ -391,8 +391,15 @@ class Case(_Model):
     @property
     def latest_date(self) -> dt.date | None:
         """The latest date among the case's facts."""
-        dates = [d for _path, d in dated_facts(self)]
-        return max(dates) if dates else None
+        dates = [
+            self.diagnosis.date,
+            self.surgery.date if self.surgery.status is SurgeryStatus.performed else None,
+            self.primary_treatment_end,
+            *(m.detected_on for m in self.stage.metastases),
+            *(t.started_on for t in self.systemic.therapies),
+        ]
+        known = [d for d in dates if d is not None]
+        return max(known) if known else None
 
     @model_validator(mode="after")
     def _coherent(self) -> Case:

@@ -42,14 +42,14 @@ def ihc_panel_complete(case: Case) -> bool:
 def alerts(case: Case, out: Collector) -> None:
     method = case.diagnosis.method
     if method is DiagnosisMethod.imaging_only:
-        out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method.value)])
+        out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method)])
     elif method is DiagnosisMethod.unknown:
         out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
     missing_groups = _incomplete_groups(case)
     if missing_groups:
         ihc = case.immunohistochemistry
         facts = [
-            Fact(f"immunohistochemistry.{m}", getattr(ihc, m).value)
+            Fact(f"immunohistochemistry.{m}", getattr(ihc, m))
             for _name, markers in missing_groups
             for m in markers
         ]
@@ -58,14 +58,14 @@ def alerts(case: Case, out: Collector) -> None:
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
     elif prior is not PriorDiagnosis.none:
-        out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior.value)])
+        out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior)])
     surg = case.surgery
     if case.stage.status is DiseaseStatus.localized and surg.status is SurgeryStatus.performed:
-        margin = Fact("surgery.margin", surg.margin.value)
+        margin = Fact("surgery.margin", surg.margin)
         if surg.margin in (Margin.R1, Margin.R2, Margin.uncertain):
             out.add("ALERT-INCOMPLETE-RESECTION", [margin])
         elif surg.margin is Margin.unknown:
             out.add("ALERT-INCOMPLETE-RESECTION", [margin], [out.missing("MISS-MARGIN")])
     if case.immunohistochemistry.tfe3 is IHCResult.positive:
         out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])
-    out.add("ALERT-LONG-TERM-FOLLOW-UP", [Fact("stage.status", case.stage.status.value)])
+    out.add("ALERT-LONG-TERM-FOLLOW-UP", [Fact("stage.status", case.stage.status)])

@@ -77,27 +77,22 @@ def assess(
     alerts.alerts(case, out)
     followup.surveillance(case, guideline, out)
 
-    missing = out.missing_facts()
-    used: set[str] = set(guideline.item.provenance.interpretations)
-    for group in (out.recommendations, out.alerts, out.followup, missing):
-        for entry in group:
-            used.update(entry.provenance.interpretations)
     return Assessment(
-        format=ASSESSMENT_FORMAT,
-        evaluated_on=on_date,
-        engine_version=__version__,
-        knowledge_version=knowledge.version,
-        settings_digest=settings.fingerprint,
-        label=case.label,
-        disease_status=case.stage.status.value,
-        advanced=d.advanced,
-        risk=guideline,
-        classifications=tuple(classifications),
-        recommendations=tuple(out.recommendations),
-        alerts=tuple(out.alerts),
-        followup=tuple(out.followup),
-        missing=missing,
-        derived=d.facts(),
-        interpretations=_interpretations(knowledge, frozenset(used)),
-        intended_use=knowledge.intended_use,
+        ASSESSMENT_FORMAT,
+        on_date,
+        __version__,
+        knowledge.version,
+        settings.fingerprint,
+        case.label,
+        case.stage.status,
+        d.advanced,
+        guideline,
+        tuple(classifications),
+        tuple(out.recommendations),
+        tuple(out.alerts),
+        tuple(out.followup),
+        out.missing_facts(),
+        d.facts(),
+        _interpretations(knowledge, frozenset(out.interpretations)),
+        knowledge.intended_use,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from pecoma.engine.model import Fact, Item, MissingFact, Provenance, Source
+from pecoma.engine.model import Fact, Item, ItemTemplate, MissingFact, Provenance, Source
 from pecoma.errors import KnowledgeError
 from pecoma.knowledge import Knowledge, MissingRecord, Record
 
@@ -37,9 +37,22 @@ def _provenance(knowledge: Knowledge, item_id: str) -> Provenance:
 
 
 @lru_cache(maxsize=8)
-def _compiled(knowledge: Knowledge) -> dict[str, tuple[Record, Provenance]]:
-    """Each record with its provenance, built once per knowledge base."""
-    return {rid: (rec, _provenance(knowledge, rid)) for rid, rec in knowledge.records.items()}
+def _compiled(knowledge: Knowledge) -> dict[str, ItemTemplate]:
+    """Each record's output template with its provenance, built once per knowledge base."""
+    return {
+        rid: ItemTemplate(
+            rec.id,
+            rec.kind,
+            rec.section,
+            rec.title,
+            rec.text,
+            rec.rationale,
+            rec.strength,
+            rec.level,
+            _provenance(knowledge, rid),
+        )
+        for rid, rec in knowledge.records.items()
+    }
 
 
 def provenance_of(knowledge: Knowledge, item_id: str) -> Provenance:
@@ -50,7 +63,14 @@ def provenance_of(knowledge: Knowledge, item_id: str) -> Provenance:
 class Collector:
     """Gathers the items rules produce, in the order they produce them."""
 
-    __slots__ = ("_missing", "alerts", "followup", "knowledge", "recommendations")
+    __slots__ = (
+        "_missing",
+        "alerts",
+        "followup",
+        "interpretations",
+        "knowledge",
+        "recommendations",
+    )
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
@@ -58,6 +78,7 @@ class Collector:
         self.alerts: list[Item] = []
         self.followup: list[Item] = []
         self._missing: dict[str, tuple[MissingRecord, list[str]]] = {}
+        self.interpretations: set[str] = set()
 
     def item(
         self,
@@ -66,20 +87,13 @@ class Collector:
         conditional_on: Iterable[str] = (),
     ) -> Item:
         """Build the output item of a record, with its provenance."""
-        entry = _compiled(self.knowledge).get(record_id)
-        if entry is None:
+        template = _compiled(self.knowledge).get(record_id)
+        if template is None:
             raise KnowledgeError(f"the engine names '{record_id}', which the knowledge base lacks")
-        rec, provenance = entry
+        if template.provenance.interpretations:
+            self.interpretations.update(template.provenance.interpretations)
         return Item(
-            rec.id,
-            rec.kind,
-            rec.section,
-            rec.title,
-            rec.text,
-            rec.rationale,
-            rec.strength,
-            rec.level,
-            provenance,
+            template,
             tuple(facts),
             tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
         )
@@ -113,6 +127,7 @@ class Collector:
                 )
             entry = (rec, [])
             self._missing[missing_id] = entry
+            self.interpretations.update(rec.interpretations)
         for a in affects:
             if a not in entry[1]:
                 entry[1].append(a)

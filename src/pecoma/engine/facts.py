@@ -7,8 +7,7 @@ derived stays ``None`` (unknown), never a default that looks like an answer.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pecoma.case import (
     Case,
@@ -28,9 +27,9 @@ from pecoma.settings import EngineSettings
 __all__ = ["Derived", "derive"]
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(NamedTuple):
     size_cm: float | None
+    size_text: str
     anchor: dt.date | None
     timings: tuple[Timing, ...]
     dfi_months: float | None
@@ -49,7 +48,7 @@ class Derived:
         if self.anchor is not None:
             out.append(Fact("derived.primary_treatment_end", self.anchor.isoformat()))
         for i, t in enumerate(self.timings):
-            out.append(Fact(f"derived.metastases[{i}].timing", t.value))
+            out.append(Fact(f"derived.metastases[{i}].timing", t))
         if self.dfi_months is not None:
             out.append(Fact("derived.disease_free_interval_months", self.dfi_text))
         out.append(Fact("derived.advanced", _tri(self.advanced)))
@@ -138,6 +137,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 
     return Derived(
         size_cm=None if size is None else size.cm,
+        size_text="unknown" if size is None else str(size),
         anchor=anchor,
         timings=timings,
         dfi_months=dfi_months,

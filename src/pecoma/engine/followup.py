@@ -25,7 +25,7 @@ def surveillance(case: Case, risk: Risk, out: Collector) -> None:
     group = Fact("risk.group", risk.group)
     relapsed = case.stage.status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
     if relapsed:
-        out.add("FU-AFTER-RELAPSE", [Fact("stage.status", case.stage.status.value)])
+        out.add("FU-AFTER-RELAPSE", [Fact("stage.status", case.stage.status)])
     conditional = risk.item.conditional_on if risk.group == "indeterminate" else ()
     if risk.group == "indeterminate" and not relapsed:
         out.add("FU-INDETERMINATE", [group], conditional)

@@ -21,6 +21,7 @@ __all__ = [
     "Criterion",
     "Fact",
     "Item",
+    "ItemTemplate",
     "MissingFact",
     "Provenance",
     "Risk",
@@ -75,8 +76,8 @@ class Fact(NamedTuple):
     value: str
 
 
-class Item(NamedTuple):
-    """A recommendation, alert, risk rule, classification note or follow-up rule."""
+class ItemTemplate(NamedTuple):
+    """What a knowledge record says, with its provenance: built once per record."""
 
     id: str
     kind: str
@@ -87,8 +88,52 @@ class Item(NamedTuple):
     strength: str
     level: str | None
     provenance: Provenance
+
+
+class Item(NamedTuple):
+    """A recommendation, alert, risk rule, classification note or follow-up rule: a
+    record's template, the facts that triggered it, and the missing facts it is
+    provisional on. Its JSON form is flat (the template's fields, then the two lists)."""
+
+    template: ItemTemplate
     triggered_by: tuple[Fact, ...]
     conditional_on: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.template.id
+
+    @property
+    def kind(self) -> str:
+        return self.template.kind
+
+    @property
+    def section(self) -> str:
+        return self.template.section
+
+    @property
+    def title(self) -> str:
+        return self.template.title
+
+    @property
+    def text(self) -> str:
+        return self.template.text
+
+    @property
+    def rationale(self) -> str:
+        return self.template.rationale
+
+    @property
+    def strength(self) -> str:
+        return self.template.strength
+
+    @property
+    def level(self) -> str | None:
+        return self.template.level
+
+    @property
+    def provenance(self) -> Provenance:
+        return self.template.provenance
 
 
 class MissingFact(NamedTuple):
@@ -182,6 +227,11 @@ class Assessment(NamedTuple):
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON data for any assessment value (dataclasses, named tuples, enums, dates)."""
+    if isinstance(value, Item):
+        out = to_jsonable(value.template)
+        out["triggered_by"] = to_jsonable(value.triggered_by)
+        out["conditional_on"] = list(value.conditional_on)
+        return out
     fields = getattr(value, "_fields", None)
     if fields is not None and isinstance(value, tuple):
         return {name: to_jsonable(v) for name, v in zip(fields, value, strict=True)}

@@ -29,7 +29,7 @@ _INCOMPLETE = (Margin.R1, Margin.R2)
 
 
 def _status(case: Case) -> Fact:
-    return Fact("stage.status", case.stage.status.value)
+    return Fact("stage.status", case.stage.status)
 
 
 def surgery(case: Case, d: Derived, out: Collector) -> None:
@@ -37,7 +37,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     surg = case.surgery
     if status is DiseaseStatus.localized:
         if surg.status is SurgeryStatus.performed:
-            margin_fact = Fact("surgery.margin", surg.margin.value)
+            margin_fact = Fact("surgery.margin", surg.margin)
             if surg.margin is Margin.R0:
                 out.add("REC-RESECTION-DONE", [margin_fact])
             elif surg.margin in _INCOMPLETE:
@@ -49,7 +49,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                     affects=("REC-RESECTION-DONE", "REC-RERESECTION", "REC-ADJ-RADIOTHERAPY"),
                 )
         else:
-            facts = [_status(case), Fact("surgery.status", surg.status.value)]
+            facts = [_status(case), Fact("surgery.status", surg.status)]
             conditional = []
             if surg.status is SurgeryStatus.unknown:
                 conditional.append(
@@ -63,7 +63,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     # Recurrent or metastatic disease: the aggressive-surgery principle (S17).
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
-    facts = [_status(case), Fact("stage.resectable", resectable.value)]
+    facts = [_status(case), Fact("stage.resectable", resectable)]
     if resectable is YesNo.yes or (status is DiseaseStatus.metastatic and feasible is YesNo.yes):
         if feasible is YesNo.yes:
             facts.append(Fact("stage.complete_excision_feasible", "yes"))
@@ -85,10 +85,10 @@ def adjuvant(
         conditional: list[str] = []
         site = case.tumour.primary_site
         if site in s.high_risk_sites:
-            facts.append(Fact("tumour.primary_site", site.value))
+            facts.append(Fact("tumour.primary_site", site))
         if surg.status is SurgeryStatus.performed:
             if surg.margin in (*_INCOMPLETE, Margin.uncertain):
-                facts.append(Fact("surgery.margin", surg.margin.value))
+                facts.append(Fact("surgery.margin", surg.margin))
             elif surg.margin is Margin.unknown:
                 facts.append(Fact("surgery.margin", "unknown"))
                 conditional.append(out.missing("MISS-MARGIN"))
@@ -121,8 +121,8 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     avail, contra = sysm.mtor_inhibitor_available, sysm.mtor_inhibitor_contraindicated
     mtor_facts = [
         status,
-        Fact("systemic.mtor_inhibitor_available", avail.value),
-        Fact("systemic.mtor_inhibitor_contraindicated", contra.value),
+        Fact("systemic.mtor_inhibitor_available", avail),
+        Fact("systemic.mtor_inhibitor_contraindicated", contra),
     ]
     mtor_blocked = avail is YesNo.no or contra is YesNo.yes
     unsure: list[str] = []
@@ -144,7 +144,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     if progressed is not None:
         facts = [
             status,
-            Fact("systemic.therapies.agent", progressed.agent.value),
+            Fact("systemic.therapies.agent", progressed.agent),
             Fact("systemic.therapies.progressed", "yes"),
         ]
         out.add("REC-NO-NEXT-LINE", facts, base)
@@ -161,9 +161,9 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add(
             "ALERT-CHEMO-BEFORE-MTOR",
             [
-                Fact("systemic.therapies.first_line", first.agent.value),
-                Fact("systemic.mtor_inhibitor_available", avail.value),
-                Fact("systemic.mtor_inhibitor_contraindicated", contra.value),
+                Fact("systemic.therapies.first_line", first.agent),
+                Fact("systemic.mtor_inhibitor_available", avail),
+                Fact("systemic.mtor_inhibitor_contraindicated", contra),
             ],
             unsure,
         )
@@ -203,13 +203,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     if d.extrapulmonary is YesNo.unknown:
         pending.append(("MISS-EXTRAPULMONARY", affects))
     else:
-        facts.append(Fact("derived.extrapulmonary_disease", d.extrapulmonary.value))
+        facts.append(Fact("derived.extrapulmonary_disease", d.extrapulmonary))
         failed = failed or d.extrapulmonary is YesNo.yes
     feasible = stage.complete_excision_feasible
     if feasible is YesNo.unknown:
         pending.append(("MISS-EXCISION-FEASIBLE", affects))
     else:
-        facts.append(Fact("stage.complete_excision_feasible", feasible.value))
+        facts.append(Fact("stage.complete_excision_feasible", feasible))
         failed = failed or feasible is YesNo.no
     if failed:
         out.add("REC-LUNG-METASTASECTOMY-NOT-MET", facts)

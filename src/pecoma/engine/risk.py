@@ -38,19 +38,15 @@ def _measure(value: float | None, threshold: Threshold) -> State:
     return "present" if threshold.met(value) else "absent"
 
 
-def _size_text(case: Case) -> str:
-    return "unknown" if case.tumour.size is None else str(case.tumour.size)
-
-
 def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Risk:
     h = case.histology
     states: tuple[tuple[State, str], ...] = (
-        (_measure(d.size_cm, s.guideline_size_cm), _size_text(case)),
-        (_state(h.necrosis), h.necrosis.value),
-        (_state(h.infiltrative_growth), h.infiltrative_growth.value),
+        (_measure(d.size_cm, s.guideline_size_cm), d.size_text),
+        (_state(h.necrosis), h.necrosis),
+        (_state(h.infiltrative_growth), h.infiltrative_growth),
         (
             _state(h.high_nuclear_grade_and_cellularity),
-            h.high_nuclear_grade_and_cellularity.value,
+            h.high_nuclear_grade_and_cellularity,
         ),
     )
     compiled = _compiled(out.knowledge)
@@ -59,8 +55,10 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
     unknown: list[str] = []
     facts: list[Fact] = []
     for (record_id, _missing_id, field), (state, value) in zip(_HIGH_RISK, states, strict=True):
-        rec, provenance = compiled[record_id]
-        features.append(RiskFeature(record_id, rec.title, field, state, value, provenance))
+        template = compiled[record_id]
+        features.append(
+            RiskFeature(record_id, template.title, field, state, value, template.provenance)
+        )
         if state == "present":
             present.append(record_id)
             facts.append(Fact(field, value))
@@ -118,7 +116,7 @@ def _classify(
 def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Classification:
     h = case.histology
     worrisome = [
-        Criterion("size", _measure(d.size_cm, s.folpe_size_cm), _size_text(case)),
+        Criterion("size", _measure(d.size_cm, s.folpe_size_cm), d.size_text),
         Criterion("infiltrative growth", _state(h.infiltrative_growth), h.infiltrative_growth),
         Criterion(
             "high nuclear grade and cellularity",
@@ -160,7 +158,7 @@ def bennett_2018(
         return None
     h = case.histology
     criteria = [
-        Criterion("size", _measure(d.size_cm, s.bennett_size_cm), _size_text(case)),
+        Criterion("size", _measure(d.size_cm, s.bennett_size_cm), d.size_text),
         Criterion(
             "high-grade nuclear atypia",
             _state(h.high_nuclear_grade_and_cellularity),
@@ -242,7 +240,7 @@ def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classificat
     possible: tuple[str, ...]
     if metastatic:
         code, possible = "8714/3", ("8714/3",)
-        facts.append(Fact("stage.status", case.stage.status.value))
+        facts.append(Fact("stage.status", case.stage.status))
     elif folpe.determined and folpe.category == MALIGNANT:
         code, possible = "8714/3", ("8714/3",)
     elif folpe.determined and folpe.category == BENIGN:
