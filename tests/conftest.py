@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,27 @@ def service_missing(what: str) -> None:
 @pytest.fixture
 def on_date() -> dt.date:
     return ON
+
+
+# --- PostgreSQL: a fresh database per test, dropped afterwards -------------------------
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PECOMA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """The URL of a newly created, empty PostgreSQL database (``pecoma_test_<random>``)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"pecoma_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        service_missing("PostgreSQL (PECOMA_TEST_POSTGRES_URL)")
+    url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    yield url.render_as_string(hide_password=False)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

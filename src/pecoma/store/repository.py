@@ -378,7 +378,7 @@ class Repository:
             )
             if self.dialect == "postgresql":
                 q = q.with_for_update()
-            out.update({rid: pid for rid, pid in s.execute(q).tuples()})
+            out.update({rid: pid for rid, pid in s.execute(q)})
         return out
 
     def _ensure_patients(
@@ -393,7 +393,7 @@ class Repository:
                 .returning(Patient.id, Patient.registry_id)
             )
             rows = [{"registry_id": r, "created_at": now, "created_by": actor} for r in chunk]
-            created += [(pid, rid) for pid, rid in s.execute(stmt, rows).tuples()]
+            created += [(pid, rid) for pid, rid in s.execute(stmt, rows)]
         self._audit(
             s, actor, [("create", "patient", pid, pid, {}) for pid, _ in created], now
         )
@@ -590,7 +590,7 @@ class Repository:
                 top,
                 (CaseVersion.patient_id == top.c.patient_id) & (CaseVersion.version == top.c.v),
             )
-            out.update({pid: (v, d) for pid, v, d in s.execute(q).tuples()})
+            out.update({pid: (v, d) for pid, v, d in s.execute(q)})
         return out
 
     def count(self) -> dict[str, int]:
@@ -623,7 +623,7 @@ class Repository:
                         (CaseVersion.patient_id == top_cv.c.patient_id)
                         & (CaseVersion.version == top_cv.c.v),
                     )
-                ).tuples()
+                )
             }
             top_a = (
                 select(func.max(StoredAssessment.id).label("id"))
@@ -644,7 +644,7 @@ class Repository:
                     ImagingRecord.patient_id, ImagingRecord.performed_on,
                     ImagingRecord.modality, ImagingRecord.finding,
                 ).order_by(ImagingRecord.patient_id, ImagingRecord.performed_on, ImagingRecord.id)
-            ).tuples():
+            ):
                 scans.setdefault(pid, []).append(ScanData(day, modality, finding))
         out = []
         for pid, rid in patients:
@@ -743,7 +743,7 @@ class Repository:
     def export(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table, as plain JSON-ready data (registry ids included)."""
         with self._read() as s:
-            rid = dict(s.execute(select(Patient.id, Patient.registry_id)).tuples().all())
+            rid = dict(s.execute(select(Patient.id, Patient.registry_id)).all())
             out: dict[str, list[dict[str, Any]]] = {}
             out["patients"] = [
                 {"registry_id": r.registry_id, "created_at": _iso(r.created_at),
@@ -757,7 +757,7 @@ class Repository:
                 for r in s.scalars(select(CaseVersion).order_by(CaseVersion.id))
             ]
             cv_version = dict(
-                s.execute(select(CaseVersion.id, CaseVersion.version)).tuples().all()
+                s.execute(select(CaseVersion.id, CaseVersion.version)).all()
             )
             out["assessments"] = [
                 {"registry_id": rid[r.patient_id], "case_version": cv_version[r.case_version_id],
