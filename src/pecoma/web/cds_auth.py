@@ -1,0 +1,162 @@
+"""Verification of the JWT an EHR sends with each CDS Hooks call (CDS Hooks 2.0, security).
+
+Rules, each failure a bare 401 (no body, no reason):
+
+* ``Authorization: Bearer <JWT>``; the header's ``alg`` is RS384 or ES384, nothing else;
+* ``iss`` is a trusted issuer; a ``jku`` header, when present, is on that issuer's
+  allow-list of JWK Set URLs (keys come from the allow-listed URL, or from keys
+  configured for the issuer);
+* the signature verifies; ``aud`` equals the URL of the service called; ``exp`` is in
+  the future (with a small leeway); ``jti`` is present and has not been seen before
+  (a replay cache keeps each ``jti`` until its token expires).
+
+Tokens are never logged, never echoed, never stored (only the ``jti``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ALGORITHMS", "JtiCache", "JwtVerifier", "TrustedIssuer", "Unauthorized"]
+
+ALGORITHMS = ("RS384", "ES384")
+
+
+class Unauthorized(Exception):
+    """The call is not authenticated; becomes a bare 401. Carries no detail on purpose."""
+
+
+class TrustedIssuer(BaseModel):
+    """An EHR allowed to call: the JWK Set URLs it may name in ``jku``, or its keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    jwks_urls: tuple[str, ...] = Field((), description="allow-list of JWK Set URLs (jku)")
+    jwks: dict[str, Any] | None = Field(None, description="a JWK Set given in configuration")
+
+
+class JtiCache:
+    """Seen ``jti`` values until their token expires (process-local, thread-safe)."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def add(self, issuer: str, jti: str, expires: float, now: float) -> bool:
+        """Record ``jti``; False when it was already seen (a replay)."""
+        with self._lock:
+            if len(self._seen) >= self._max:
+                for key in [k for k, exp in self._seen.items() if exp < now]:
+                    del self._seen[key]
+                if len(self._seen) >= self._max:
+                    return False  # refuse rather than forget: a full cache fails closed
+            key = (issuer, jti)
+            if key in self._seen and self._seen[key] >= now:
+                return False
+            self._seen[key] = expires
+            return True
+
+
+class JwtVerifier:
+    """Checks a bearer token against the trusted issuers; raises :class:`Unauthorized`."""
+
+    def __init__(
+        self,
+        issuers: Mapping[str, TrustedIssuer],
+        *,
+        leeway_seconds: int = 30,
+        max_lifetime_seconds: int = 3600,
+        clock: Callable[[], float] = time.time,
+        fetch_timeout: float = 5.0,
+        jwks_ttl_seconds: float = 300.0,
+    ) -> None:
+        self.issuers = dict(issuers)
+        self.leeway = leeway_seconds
+        self.max_lifetime = max_lifetime_seconds
+        self.clock = clock
+        self.fetch_timeout = fetch_timeout
+        self.jwks_ttl = jwks_ttl_seconds
+        self.jti = JtiCache()
+        self._jwks: dict[str, tuple[float, KeySet]] = {}
+        self._lock = threading.Lock()
+
+    async def verify(self, authorization: str | None, audiences: tuple[str, ...]) -> dict[str, Any]:
+        """The verified claims of the bearer token in ``authorization``."""
+        if not authorization or not authorization.startswith("Bearer "):
+            raise Unauthorized
+        token = authorization.removeprefix("Bearer ").strip()
+        try:
+            compact = jws.extract_compact(token.encode("ascii"))
+            header = compact.protected
+            unverified = json.loads(compact.payload)
+        except (JoseError, ValueError, UnicodeError):
+            raise Unauthorized from None
+        if header.get("alg") not in ALGORITHMS or not isinstance(unverified, dict):
+            raise Unauthorized
+        issuer = unverified.get("iss")
+        trust = self.issuers.get(issuer) if isinstance(issuer, str) else None
+        if trust is None or not isinstance(issuer, str):
+            raise Unauthorized
+        keys = await self._keys(trust, header.get("jku"))
+        try:
+            decoded = jwt.decode(token, keys, algorithms=list(ALGORITHMS))
+        except (JoseError, ValueError):
+            raise Unauthorized from None
+        claims = decoded.claims
+        now = self.clock()
+        aud = claims.get("aud")
+        auds = aud if isinstance(aud, list) else [aud]
+        if not any(a in audiences for a in auds if isinstance(a, str)):
+            raise Unauthorized
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or exp + self.leeway < now:
+            raise Unauthorized
+        if exp - now > self.max_lifetime:
+            raise Unauthorized
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti:
+            raise Unauthorized
+        if not self.jti.add(issuer, jti, float(exp) + self.leeway, now):
+            raise Unauthorized
+        return dict(claims)
+
+    async def _keys(self, trust: TrustedIssuer, jku: Any) -> KeySet:
+        if jku is not None:
+            if not isinstance(jku, str) or jku not in trust.jwks_urls:
+                raise Unauthorized
+            return await self._fetch(jku)
+        if trust.jwks is not None:
+            try:
+                return KeySet.import_key_set(trust.jwks)  # type: ignore[arg-type]
+            except (JoseError, ValueError, TypeError):
+                raise Unauthorized from None
+        if trust.jwks_urls:
+            return await self._fetch(trust.jwks_urls[0])
+        raise Unauthorized
+
+    async def _fetch(self, url: str) -> KeySet:
+        now = self.clock()
+        with self._lock:
+            cached = self._jwks.get(url)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            async with httpx.AsyncClient(timeout=self.fetch_timeout) as client:
+                response = await client.get(url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            keys = KeySet.import_key_set(response.json())
+        except (httpx.HTTPError, JoseError, ValueError, TypeError):
+            raise Unauthorized from None
+        with self._lock:
+            self._jwks[url] = (now + self.jwks_ttl, keys)
+        return keys
