@@ -93,6 +93,8 @@ async def read_json(request: Request) -> Any:
         return json.loads(raw)
     except UnicodeDecodeError:
         raise _problem(400, "malformed-json", "the body is not UTF-8 text") from None
+    except RecursionError:
+        raise _problem(400, "malformed-json", "the body nests JSON too deeply") from None
     except ValueError as exc:
         raise _problem(
             400,

@@ -311,7 +311,8 @@ def create_app(
     today: Callable[[], dt.date] = dt.date.today,
 ) -> FastAPI:
     """Build the application. ``today`` is the clock (the one place the date is read)."""
-    from pecoma.web import api, pages
+    from pecoma.web.api import router as api_router
+    from pecoma.web.pages import router as pages_router
 
     config = config or WebConfig()
     app = FastAPI(
@@ -337,8 +338,8 @@ def create_app(
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.mount("/static", StaticFiles(packages=[("pecoma.web", "static")]), name="static")
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    app.include_router(api_router)
+    app.include_router(pages_router)
 
     # --- routers of other modules: one line each -------------------------------------
     # (each module defines `router`; see the module docstring)

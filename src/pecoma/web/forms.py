@@ -53,6 +53,8 @@ from pecoma.engine.schedule import ImagingEvent, Modality, ScanFinding
 from pecoma.errors import FieldIssue, InputError
 
 __all__ = [
+    "COMPANIONS",
+    "CONTROLS",
     "EVALUATION_DATE",
     "FORM",
     "Control",
@@ -132,6 +134,8 @@ class Control:
     minimum: float | None = None
     maximum: float | None = None
     step: str | None = None
+    companion: str | None = None  # a unit select shown on the same line
+    hidden_label: bool = False  # the label is read by screen readers only
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +242,7 @@ FORM: tuple[Group, ...] = (
                 maximum=MAX_SIZE_CM * 10,
                 step="any",
                 help=f"Leave empty when unknown; at most {MAX_SIZE_CM:g} cm.",
+                companion="tumour.size.unit",
             ),
             Control(
                 "tumour.size.unit",
@@ -245,6 +250,7 @@ FORM: tuple[Group, ...] = (
                 "select",
                 _options(SizeUnit),
                 default="cm",
+                hidden_label=True,
             ),
             Control(
                 "diagnosis.method",
@@ -444,6 +450,8 @@ FORM: tuple[Group, ...] = (
 )
 
 _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
+CONTROLS: Mapping[str, Control] = _CONTROLS
+COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
 _ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
 _ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$")
 MAX_ROWS = 50
@@ -559,6 +567,9 @@ def _control_for(path: str, values: Mapping[str, str]) -> str | None:
     for name in (*_CONTROLS, *values):
         if name.startswith(path + "."):
             return name
+    spec = _ROWSPECS.get(path)
+    if spec is not None:
+        return f"{spec.prefix}[0].{spec.key}"
     parts = path.split(".")
     while len(parts) > 1:
         parts.pop()

@@ -19,7 +19,11 @@ ACCESS = logging.getLogger("pecoma.web.access")
 APP = logging.getLogger("pecoma.web")
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's coloured duplicate of the message
+}
 
 
 class JsonFormatter(logging.Formatter):

@@ -84,6 +84,8 @@ def render_form(
             "general": general or [],
             "summary": summary,
             "control_id": forms.control_id,
+            "controls": forms.CONTROLS,
+            "companions": forms.COMPANIONS,
             "examples": list(example_cases()),
         },
         status_code=status_code,
@@ -164,7 +166,12 @@ async def _posted_case(
     ]
     if missing or not isinstance(text, str) or not isinstance(on_text, str):
         raise InputError(missing, "request")
-    case = parse_case_json(text, source="case")
+    try:
+        case = parse_case_json(text, source="case")
+    except RecursionError:
+        raise InputError(
+            [FieldIssue("case", "deeply nested text", "must be a case as JSON")], "request"
+        ) from None
     try:
         on = dt.date.fromisoformat(on_text)
     except ValueError:
@@ -175,7 +182,7 @@ async def _posted_case(
     if isinstance(imaging_text, str) and imaging_text.strip():
         try:
             data = json.loads(imaging_text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InputError(
                 [FieldIssue("imaging", "unparseable text", "must be valid JSON")], "request"
             ) from None
