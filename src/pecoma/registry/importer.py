@@ -206,6 +206,8 @@ def _xlsx_table(data: bytes) -> tuple[list[str], list[RawRow]]:
             header.pop()
         rows: list[RawRow] = []
         for number, record in enumerate(it, start=2):
+            if all(_cell(v) is None for v in record):
+                continue  # an empty (perhaps only formatted) line
             extra = [v for v in record[len(header):] if _cell(v) is not None]
             if extra:
                 rows.append(RawRow(number, {"(row)": "cells beyond the last named column"}))

@@ -1,0 +1,275 @@
+"""Import of registry files: the exact report, both modes, idempotence, CSV and XLSX."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pecoma.case import parse_case
+from pecoma.registry.columns import (
+    COLUMN_NAMES,
+    COLUMNS,
+    column_for_path,
+    flatten,
+    template_csv,
+    template_xlsx,
+)
+from pecoma.registry.importer import (
+    ImportFileError,
+    ImportMode,
+    RowIssue,
+    import_file,
+    read_table,
+)
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from registry_support import (
+    ON,
+    db_url,
+    high_risk,
+    low_risk,
+    metastatic,
+    repo,
+    rows_of,
+    variant,
+    write_csv,
+    write_xlsx,
+)
+
+__all__ = ["db_url", "repo"]
+
+Writer = Callable[[Path, list[dict[str, Any]]], Path]
+WRITERS = [pytest.param(write_csv, id="csv"), pytest.param(write_xlsx, id="xlsx")]
+ID_RULE = (
+    "must be a pseudonymous registry code: 1-40 letters, digits, '-', '_' or '.', starting "
+    "with a letter or digit and containing at least one digit (never a name)"
+)
+
+
+def mixed_rows() -> list[dict[str, Any]]:
+    """Rows 2-10 of a file: three good rows, five bad ones, one empty line."""
+    moved = flatten(metastatic(), "PEC-0005")
+    for k in ("site", "detected_on", "timing"):
+        moved.pop(f"stage.metastases[0].{k}")
+    moved["stage.metastases[1].site"] = "moon"
+    return [
+        flatten(high_risk(), "PEC-0001"),                                        # 2 good
+        flatten(variant(high_risk(), **{"tumour.size.value": -4}), "John Smith"),  # 3
+        flatten(low_risk(), "PEC-0003"),                                         # 4 good
+        flatten(variant(low_risk(), **{"stage.status": "spreading"}), "PEC-0004"),  # 5
+        moved,                                                                   # 6
+        flatten(low_risk(), "PEC-0001"),                                         # 7
+        flatten(high_risk(surgery="2027-01-01"), "PEC-0007"),                    # 8
+        {},                                                                      # 9 empty
+        flatten(metastatic(), "PEC-0009"),                                       # 10 good
+    ]
+
+
+def expected_issues(fmt: str) -> list[RowIssue]:
+    size = "'-4'" if fmt == "csv" else "-4"  # a CSV cell is text; a spreadsheet's a number
+    return [
+        RowIssue(3, "registry_id", "'John Smith'", ID_RULE),
+        RowIssue(3, "tumour.size.value", size, "must be greater than 0"),
+        RowIssue(5, "stage.status", "'spreading'",
+                 "must be 'localized', 'locally_advanced_unresectable', 'recurrent' or "
+                 "'metastatic'"),
+        RowIssue(6, "stage.metastases[1].site", "'moon'",
+                 "must be 'lung', 'liver', 'bone', 'peritoneum', 'distant_lymph_node', "
+                 "'brain', 'soft_tissue' or 'other'"),
+        RowIssue(7, "registry_id", "'PEC-0001'", "must appear only once in a file (also on "
+                 "row 2)"),
+        RowIssue(8, "surgery.date", "2027-01-01",
+                 "must not be after the evaluation date (2026-11-28)"),
+    ]
+
+
+def run(repo: Repository, path: Path, mode: ImportMode = ImportMode.all_or_nothing) -> Any:
+    return import_file(repo, path, on_date=ON, settings=default_settings(), actor="importer",
+                       mode=mode)
+
+
+class TestMixedFile:
+    @pytest.mark.parametrize("write", WRITERS)
+    def test_all_or_nothing_reports_every_cell_and_writes_nothing(
+        self, repo: Repository, tmp_path: Path, write: Writer
+    ) -> None:
+        path = write(tmp_path / f"mixed.{write.__name__[6:]}", mixed_rows())
+        report = run(repo, path)
+        assert report.issues == expected_issues(path.suffix[1:])
+        assert report.rejected_rows == [3, 5, 6, 7, 8]
+        assert (report.rows, report.good, report.committed) == (8, 3, False)
+        assert repo.count() == {"patient": 0, "case_version": 0, "assessment": 0,
+                                "imaging_event": 0, "audit_log": 0}
+
+    @pytest.mark.parametrize("write", WRITERS)
+    def test_good_rows_mode_writes_the_good_rows_only(
+        self, repo: Repository, tmp_path: Path, write: Writer
+    ) -> None:
+        path = write(tmp_path / f"mixed.{write.__name__[6:]}", mixed_rows())
+        report = run(repo, path, ImportMode.good_rows)
+        assert report.issues == expected_issues(path.suffix[1:])
+        assert report.written is not None
+        assert (report.written.new_patients, report.written.new_versions) == (3, 3)
+        assert [s.registry_id for s in repo.states()] == ["PEC-0001", "PEC-0003", "PEC-0009"]
+        state = repo.state("PEC-0001")
+        assert state is not None and state.case is not None
+        assert parse_case(state.case) == parse_case(high_risk())  # row 2, not row 7
+        sources = [cv["source"] for cv in repo.export()["case_versions"]]
+        assert sources == [f"{path.name} row 2", f"{path.name} row 4", f"{path.name} row 10"]
+
+    def test_report_as_json_and_text(self, repo: Repository, tmp_path: Path) -> None:
+        report = run(repo, write_csv(tmp_path / "m.csv", mixed_rows()))
+        data = report.to_jsonable()
+        assert data["rejected_rows"] == [3, 5, 6, 7, 8]
+        assert data["issues"][0] == {"row": 3, "column": "registry_id",
+                                     "value": "'John Smith'", "rule": ID_RULE}
+        lines = report.lines()
+        assert lines[:2] == ["m.csv: 8 rows read, 3 good, 5 rejected (all-or-nothing)",
+                             "nothing was written"]
+        assert lines[3] == "  - row 3, column 'tumour.size.value': must be greater than 0 " \
+                           "(got '-4')"
+
+
+class TestIdempotence:
+    @pytest.mark.parametrize("write", WRITERS)
+    def test_reimporting_the_same_file_changes_nothing(
+        self, repo: Repository, tmp_path: Path, write: Writer
+    ) -> None:
+        cases = {"PEC-0001": high_risk(), "PEC-0002": low_risk(), "PEC-0003": metastatic()}
+        path = write(tmp_path / f"good.{write.__name__[6:]}", rows_of(cases))
+        first = run(repo, path)
+        assert first.written is not None and first.written.new_versions == 3
+        before = repo.count()
+        second = run(repo, path)
+        assert second.written is not None
+        assert (second.written.new_patients, second.written.new_versions,
+                second.written.unchanged) == (0, 0, 3)
+        assert repo.count() == before
+
+    def test_csv_and_xlsx_of_the_same_cases_are_the_same_versions(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        cases = {"PEC-0001": high_risk(), "PEC-0002": low_risk()}
+        run(repo, write_csv(tmp_path / "a.csv", rows_of(cases)))
+        again = run(repo, write_xlsx(tmp_path / "a.xlsx", rows_of(cases)))
+        assert again.written is not None and again.written.unchanged == 2
+
+    def test_a_changed_row_adds_one_version(self, repo: Repository, tmp_path: Path) -> None:
+        cases = {"PEC-0001": high_risk(), "PEC-0002": low_risk()}
+        run(repo, write_csv(tmp_path / "a.csv", rows_of(cases)))
+        cases["PEC-0002"] = variant(low_risk(), **{"surgery.margin": "R1"})
+        report = run(repo, write_csv(tmp_path / "b.csv", rows_of(cases)))
+        assert report.written is not None
+        assert (report.written.new_versions, report.written.unchanged) == (1, 1)
+        assert report.written.versions == {"PEC-0001": 1, "PEC-0002": 2}
+
+
+class TestHeader:
+    def test_unknown_repeated_and_missing_columns(self, repo: Repository, tmp_path: Path) -> None:
+        path = tmp_path / "h.csv"
+        path.write_text("registry_id,tumour.size,stage.status,stage.status\nPEC-1,,,\n")
+        report = run(repo, path, ImportMode.good_rows)
+        assert report.issues == [
+            RowIssue(1, "tumour.size", "'tumour.size'",
+                     "is not a column of the registry layout (see the template)"),
+            RowIssue(1, "stage.status", "'stage.status'", "must appear only once"),
+            RowIssue(1, "tumour.primary_site", "(missing)", "is a required column"),
+        ]
+        assert not report.committed
+        assert repo.count()["patient"] == 0
+
+    def test_semicolon_separated_csv(self, repo: Repository, tmp_path: Path) -> None:
+        row = flatten(low_risk(), "PEC-0001")
+        header = [c for c in COLUMN_NAMES if c in row]
+        path = tmp_path / "semi.csv"
+        path.write_text(";".join(header) + "\n" + ";".join(str(row[h]) for h in header) + "\n")
+        report = run(repo, path)
+        assert report.issues == []
+        assert report.written is not None and report.written.new_patients == 1
+
+    def test_only_some_columns_is_fine_and_empty_means_unknown(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "few.csv"
+        path.write_text("registry_id,tumour.primary_site,stage.status,histology.necrosis\n"
+                        "PEC-0001,kidney,localized,\n")
+        assert run(repo, path).issues == []
+        state = repo.state("PEC-0001")
+        assert state is not None and state.latest is not None
+        assert state.latest.risk_group == "indeterminate"  # unknown stays unknown
+        assert state.case == {"tumour": {"primary_site": "kidney"},
+                              "stage": {"status": "localized"}}
+
+    def test_cells_beyond_the_header_are_rejected(self, repo: Repository, tmp_path: Path) -> None:
+        path = tmp_path / "wide.csv"
+        path.write_text("registry_id,tumour.primary_site,stage.status\n"
+                        "PEC-0001,kidney,localized,extra\n")
+        report = run(repo, path)
+        assert [(i.row, i.column) for i in report.issues] == [(2, "(row)")]
+
+
+class TestFiles:
+    @pytest.mark.parametrize(
+        ("name", "content", "message"),
+        [
+            ("cases.txt", b"x", "must be a .csv or .xlsx file"),
+            ("cases.xlsx", b"not a zip", "not a readable XLSX workbook"),
+            ("cases.csv", b"\xff\xfe\x00bad", "must be UTF-8"),
+            ("cases.csv", b"", "the file is empty"),
+        ],
+    )
+    def test_unreadable_files(self, tmp_path: Path, name: str, content: bytes,
+                              message: str) -> None:
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ImportFileError, match=message):
+            read_table(path)
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        with pytest.raises(ImportFileError, match="file not found"):
+            read_table(tmp_path / "nope.csv")
+
+
+class TestTemplate:
+    def test_csv_template_is_the_header_of_the_layout(self) -> None:
+        assert template_csv() == ",".join(COLUMN_NAMES) + "\n"
+
+    def test_shipped_template_matches_the_layout(self) -> None:
+        shipped = resources.files("pecoma.registry").joinpath("data/registry-template.csv")
+        assert shipped.read_text(encoding="utf-8") == template_csv()
+
+    def test_xlsx_template_reads_back_as_an_empty_table(self, tmp_path: Path) -> None:
+        path = tmp_path / "t.xlsx"
+        path.write_bytes(template_xlsx())
+        header, rows = read_table(path)
+        assert header == list(COLUMN_NAMES)
+        assert rows == []
+
+    def test_layout_covers_the_case_format(self) -> None:
+        """Every leaf of the case model has a column; lists have three slots."""
+        names = set(COLUMN_NAMES)
+        assert "registry_id" in names and "label" not in names
+        assert {"stage.metastases[2].timing", "systemic.therapies[2].progressed",
+                "tumour.size.unit", "immunohistochemistry.tfe3"} <= names
+        assert [c.name for c in COLUMNS if c.required] == [
+            "registry_id", "tumour.primary_site", "stage.status"]
+
+    @pytest.mark.parametrize(
+        ("path", "column"),
+        [("tumour.size", "tumour.size.value"), ("stage.status", "stage.status"),
+         ("(case)", "(case)")],
+    )
+    def test_issue_paths_map_to_columns(self, path: str, column: str) -> None:
+        assert column_for_path(path) == column
+
+    def test_flatten_then_import_round_trips(self, repo: Repository, tmp_path: Path) -> None:
+        cases = {"PEC-0001": metastatic(), "PEC-0002": high_risk()}
+        run(repo, write_csv(tmp_path / "r.csv", rows_of(cases)))
+        for rid, data in cases.items():
+            state = repo.state(rid)
+            assert state is not None and state.case is not None
+            assert parse_case(state.case) == parse_case(data)
