@@ -1,0 +1,182 @@
+"""``pecoma fhir``: FHIR R4 in and out.
+
+::
+
+    pecoma fhir to-case BUNDLE.json          a FHIR Bundle -> the pecoma case (JSON)
+    pecoma fhir from-case CASE.json          a pecoma case -> a FHIR Bundle
+    pecoma fhir careplan CASE.json [--on D]  CarePlan + RequestGroup (a collection Bundle)
+    pecoma fhir export-plandefinition        the knowledge base as a PlanDefinition
+
+Parse, call the library, render. Exit codes follow :mod:`pecoma.cli`: 3 when the input is
+rejected (each field named), 4 when a file cannot be read or written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pecoma.case import Case, parse_case
+from pecoma.cli import (
+    EXIT_FILE,
+    EXIT_INPUT,
+    OnOption,
+    SettingsOption,
+    err,
+    fail,
+    parse_day,
+    read_text,
+    settings_from,
+)
+from pecoma.engine import assess
+from pecoma.engine.schedule import plan_surveillance
+from pecoma.errors import FieldIssue, InputError
+from pecoma.fhir.careplan import careplan_bundle
+from pecoma.fhir.plandefinition import plan_definition
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.fhir.writer import bundle_from_case
+
+__all__ = ["fhir_app", "register"]
+
+fhir_app = typer.Typer(
+    name="fhir",
+    help="FHIR R4 in and out: Bundle to case, case to Bundle, CarePlan, PlanDefinition.",
+    no_args_is_help=True,
+)
+
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+
+
+def _emit(data: Any, output: Path | None) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}", EXIT_FILE)
+
+
+def _json(path: Path, what: str) -> Any:
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        fail(str(InputError([FieldIssue("(json)", "unparseable text",
+                                        f"must be valid JSON: {exc}")], f"{what} in {path.name}")),
+             EXIT_INPUT)
+
+
+def _rejected(exc: InputError) -> None:
+    fail(str(exc), EXIT_INPUT)
+
+
+def _read_any(path: Path) -> tuple[Case, str | None]:
+    """A pecoma case file, or a FHIR Bundle (then the patient id comes with it)."""
+    data = _json(path, "case")
+    try:
+        if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+            bc = case_from_bundle(data, source=f"FHIR bundle in {path.name}")
+            return bc.case, bc.patient_id
+        return parse_case(data, source=f"case in {path.name}"), None
+    except InputError as exc:
+        _rejected(exc)
+        raise  # unreachable: fail() exits
+
+
+def _report_not_found(bc: BundleCase) -> None:
+    if bc.not_found:
+        err.print("not found in the bundle (unknown, not absent): " + ", ".join(bc.not_found),
+                  highlight=False)
+    for note in bc.notes:
+        err.print(f"note: {note}", highlight=False)
+
+
+@fhir_app.command("to-case")
+def to_case_cmd(
+    bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle (JSON).")],
+    details: Annotated[
+        bool, typer.Option("--details", help="Print {case, not_found, sources, notes} instead.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full-validation", help="Validate every resource of the bundle.")
+    ] = False,
+    output: OutputOption = None,
+) -> None:
+    """Read a FHIR Bundle into a pecoma case; facts not found stay unknown (listed)."""
+    data = _json(bundle, "FHIR bundle")
+    try:
+        bc = case_from_bundle(data, validate="full" if full else "engine",
+                              source=f"FHIR bundle in {bundle.name}")
+    except InputError as exc:
+        _rejected(exc)
+        return
+    case = bc.case.model_dump(mode="json", exclude_defaults=True)
+    case.pop("format", None)
+    if details:
+        _emit({"case": case, "not_found": list(bc.not_found), "sources": dict(bc.sources),
+               "notes": list(bc.notes), "ignored": list(bc.ignored)}, output)
+    else:
+        _emit(case, output)
+        _report_not_found(bc)
+
+
+@fhir_app.command("from-case")
+def from_case_cmd(
+    case_file: Annotated[Path, typer.Argument(help="pecoma case JSON file.")],
+    patient: Annotated[str, typer.Option("--patient", help="Patient resource id.")] = (
+        "pecoma-patient"
+    ),
+    output: OutputOption = None,
+) -> None:
+    """Write a pecoma case as a FHIR R4 collection Bundle (unknown facts are left out)."""
+    case, _pid = _read_any(case_file)
+    _emit(bundle_from_case(case, patient_id=patient), output)
+
+
+@fhir_app.command("careplan")
+def careplan_cmd(
+    case_file: Annotated[Path, typer.Argument(help="pecoma case JSON, or a FHIR Bundle.")],
+    on: OnOption = None,
+    imaging: Annotated[
+        Path | None,
+        typer.Option("--imaging", help="Imaging history (as for `pecoma followup`)."),
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="Patient id for CarePlan.subject.")
+    ] = None,
+    settings: SettingsOption = None,
+    output: OutputOption = None,
+) -> None:
+    """The assessment as a FHIR CarePlan (dated surveillance) and RequestGroup."""
+    from pecoma.cli_followup import read_imaging
+
+    case, pid = _read_any(case_file)
+    day = parse_day(on)
+    s = settings_from(settings)
+    try:
+        events = read_imaging(imaging, case.treatment_end, day) if imaging else ()
+        a = assess(case, day, s)
+        plan = plan_surveillance(case, a, day, events, s)
+    except InputError as exc:
+        _rejected(exc)
+        return
+    _emit(careplan_bundle(case, a, plan, patient_id=patient or pid), output)
+
+
+@fhir_app.command("export-plandefinition")
+def export_plandefinition_cmd(output: OutputOption = None) -> None:
+    """The knowledge base as a FHIR PlanDefinition, versioned with the knowledge."""
+    _emit(plan_definition(), output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``fhir`` command group to the ``pecoma`` command line."""
+    app.add_typer(fhir_app, name="fhir")
