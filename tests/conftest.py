@@ -54,3 +54,15 @@ def postgres_database() -> Iterator[str]:
     yield url.render_as_string(hide_password=False)
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- Browser: Debian's chromium, driven by Playwright (never a downloaded browser) -------
+CHROMIUM = os.environ.get("PECOMA_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The path of Debian's chromium; browser tests skip (or fail in CI) without it."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        service_missing(f"chromium ({CHROMIUM})")
+    return CHROMIUM
