@@ -96,17 +96,30 @@ class FollowupSettings(BaseModel):
                 "'high_middle_until_year' must be after 'high_intensive_years' "
                 f"(got {self.high_middle_until_year} <= {self.high_intensive_years})"
             )
-        # S23: low risk is monitored less intensively, never more, than high risk.
-        for month in sorted({0, self.high_intensive_years * 12,
-                             self.high_middle_until_year * 12, self.low_frequent_years * 12}):
-            high, low = self.interval_in_force("high", month), self.interval_in_force("low", month)
-            if low < high:
+        # S23: low risk is monitored less intensively, never more, than high risk: in no
+        # year after treatment may the low-risk plan hold more visits than the high-risk one.
+        years = max(self.horizon_years, self.high_middle_until_year, self.low_frequent_years) + 1
+        high = self.visits_per_year("high", years)
+        low = self.visits_per_year("low", years)
+        for year, (h, lo) in enumerate(zip(high, low, strict=True), start=1):
+            if lo > h:
                 raise ValueError(
-                    f"the low-risk interval must not be shorter than the high-risk one (S23): "
-                    f"{month} months after treatment, low risk every {low} months, high "
-                    f"risk every {high} months"
+                    f"the low-risk schedule must not be more intensive than the high-risk one "
+                    f"(S23): in year {year} after treatment it has {lo} visits and the "
+                    f"high-risk schedule {h}; shorten 'low_frequent_years' or lengthen "
+                    "'low_due_months' with it"
                 )
         return self
+
+    def visits_per_year(self, group: str, years: int) -> list[int]:
+        """Visits of the plan without scans in each year after treatment (1-based years)."""
+        counts = [0] * years
+        month = 0
+        while True:
+            month += self.interval_in_force(group, month)
+            if month > years * 12:
+                return counts
+            counts[(month - 1) // 12] += 1
 
     def interval_in_force(self, group: str, month: int) -> int:
         """Months between visits for the period starting ``month`` months after treatment."""

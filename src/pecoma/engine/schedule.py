@@ -438,6 +438,9 @@ class _Builder:
         self.planned = imaging
         self.on_date = on_date
         self.horizon_end = horizon_end
+        # Open visits are listed to the horizon, or to the evaluation date when later, and
+        # always up to the first visit still to be done (I4: the plan has no end).
+        self.reach = max(horizon_end, on_date)
         self.out = out
         self.counters: dict[str, int] = {}
         self.visits: list[Visit] = []
@@ -559,7 +562,7 @@ class _Builder:
                     self._cancel_from(ref)
                     return ref
                 continue
-            if due > self.horizon_end and any(v.open for v in self.visits):
+            if due > self.reach and any(v.open for v in self.visits):
                 return ref
             self.visits.append(
                 self._visit(rule, due, latest, ref, self._open_status(due, latest))
@@ -621,7 +624,7 @@ def plan_surveillance(
     out = Collector(knowledge)
     risk = assessment.risk
     group = risk.surveillance_group
-    events = sorted(enumerate(imaging), key=lambda pair: (pair[1].date, pair[0]))
+    events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
     reasons: list[Item] = []
     group_fact = Fact("risk.group", risk.group)
     if risk.group == "indeterminate":

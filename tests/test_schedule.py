@@ -1,0 +1,574 @@
+"""Surveillance plans: golden plans with exact dates, re-anchoring, statuses, bad input,
+provenance, settings, and properties that must hold for any anchor and history."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
+
+from followup_tools import golden_names, load, plan_of, settings_of, summary
+from pecoma import ConfigError, InputError, assess, load_settings, parse_case
+from pecoma.dates import add_months
+from pecoma.engine import schedule
+from pecoma.engine.model import to_jsonable
+from pecoma.engine.schedule import (
+    ImagingEvent,
+    Modality,
+    ScanFinding,
+    SurveillancePlan,
+    Visit,
+    parse_imaging,
+    parse_imaging_csv,
+    plan_surveillance,
+)
+from pecoma.knowledge import load_knowledge
+from pecoma.settings import FollowupSettings, Settings, default_settings
+
+GOLDEN = golden_names()
+ON = dt.date(2026, 11, 28)
+
+
+def _case(risk: str = "high", surgery: str | None = "2025-01-10", **extra: Any) -> Any:
+    histology = {
+        "high": {"necrosis": "present"},
+        "low": {"necrosis": "absent", "infiltrative_growth": "absent",
+                "high_nuclear_grade_and_cellularity": "absent"},
+        "indeterminate": {"necrosis": "absent"},
+    }[risk]
+    data: dict[str, Any] = {
+        "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+        "histology": histology,
+        "stage": {"status": "localized", "lymph_nodes": "negative"},
+        "surgery": {"status": "performed", "date": surgery, "margin": "R0"},
+    }
+    if surgery is None:
+        data["surgery"] = {"status": "planned"}
+    data.update(extra)
+    return parse_case(data)
+
+
+def _plan(case: Any, on: dt.date = ON, imaging: tuple[ImagingEvent, ...] = (),
+          conf: Settings | None = None) -> SurveillancePlan:
+    conf = conf or default_settings()
+    return plan_surveillance(case, assess(case, on, conf), on, imaging, conf)
+
+
+def _scan(day: str, modality: Modality = Modality.chest_ct,
+          finding: ScanFinding = ScanFinding.no_evidence_of_disease) -> ImagingEvent:
+    return ImagingEvent(dt.date.fromisoformat(day), modality, finding)
+
+
+def _both(day: str, finding: ScanFinding = ScanFinding.no_evidence_of_disease) -> tuple[
+    ImagingEvent, ...
+]:
+    return (_scan(day, Modality.chest_ct, finding), _scan(day, Modality.mri_primary, finding))
+
+
+def test_there_are_golden_plans() -> None:
+    """The golden suite is not empty: a missing folder would silently test nothing."""
+    assert len(GOLDEN) >= 15
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+class TestGoldenPlans:
+    def test_matches_expected(self, name: str) -> None:
+        """The plan summary (every visit with exact dates and status) equals the reviewed file."""
+        assert summary(plan_of(name)) == load(name)["expected"]
+
+    def test_says_what_it_shows(self, name: str) -> None:
+        """Each golden plan has a one-line description."""
+        about = load(name)["about"]
+        assert about and "\n" not in about
+
+    def test_is_deterministic(self, name: str) -> None:
+        """Two runs give byte-identical JSON."""
+        first = json.dumps(plan_of(name).to_dict(), sort_keys=True)
+        assert first == json.dumps(plan_of(name).to_dict(), sort_keys=True)
+
+    def test_every_element_has_provenance(self, name: str) -> None:
+        """Reasons, phases, visits, planned imaging and flags each carry full provenance."""
+        plan = plan_of(name)
+        provenances = [r.provenance for r in plan.reasons]
+        provenances += [p.item.provenance for p in plan.phases]
+        for v in (*plan.visits, *plan.cancelled):
+            provenances += [v.provenance, *(i.provenance for i in v.imaging),
+                            *(f.provenance for f in v.flags)]
+        assert provenances
+        for p in provenances:
+            if p.kind == "guideline":
+                assert p.statements and p.refs and not p.sources
+            else:
+                assert p.sources and all(s.citation for s in p.sources)
+                assert not p.statements
+
+
+class TestHighRiskSchedule:
+    def test_first_visit_and_window(self) -> None:
+        """From 2025-01-10: due 2025-04-10, overdue after 2025-05-10 (I2)."""
+        plan = _plan(_case(), dt.date(2025, 1, 10))
+        first = plan.visits[0]
+        assert (first.due, first.latest) == (dt.date(2025, 4, 10), dt.date(2025, 5, 10))
+        assert first.phase == "high-intensive" and first.status == "upcoming"
+        assert "S18" in first.provenance.statements and "I2" in first.provenance.interpretations
+
+    def test_twelve_visits_in_three_years_then_six_monthly_then_yearly(self) -> None:
+        """12 visits in the first 3 years, 6-monthly to year 5, then yearly (S18-S20)."""
+        anchor = dt.date(2025, 1, 10)
+        plan = _plan(_case(), anchor)
+        by_phase: dict[str, list[Visit]] = {}
+        for v in plan.visits:
+            by_phase.setdefault(v.phase, []).append(v)
+        assert [v.due for v in by_phase["high-intensive"]] == [
+            add_months(anchor, 3 * k) for k in range(1, 13)
+        ]
+        assert [v.due for v in by_phase["high-middle"]] == [
+            add_months(anchor, m) for m in (42, 48, 54, 60)
+        ]
+        assert [v.due for v in by_phase["high-yearly"]] == [
+            add_months(anchor, m) for m in (72, 84, 96, 108, 120)
+        ]
+        assert sum(v.due <= add_months(anchor, 36) for v in plan.visits) == 12
+
+    def test_chest_ct_and_mri_at_each_visit(self) -> None:
+        """Each visit plans chest CT (S21) and MRI of the primary site (S22)."""
+        plan = _plan(_case(), dt.date(2025, 1, 10))
+        for v in plan.visits:
+            assert [(i.modality, i.provenance.statements) for i in v.imaging] == [
+                (Modality.chest_ct, ("S21",)), (Modality.mri_primary, ("S22",))
+            ]
+
+    def test_month_end_clips(self) -> None:
+        """Surgery on 31 January: due 30 April, overdue after 31 May; no drift later."""
+        plan = _plan(_case(surgery="2025-01-31"), dt.date(2025, 1, 31))
+        assert (plan.visits[0].due, plan.visits[0].latest) == (
+            dt.date(2025, 4, 30), dt.date(2025, 5, 31))
+        assert plan.visits[1].due == dt.date(2025, 7, 31)
+        assert plan.visits[3].latest == dt.date(2026, 2, 28)
+        assert all(v.due.day in (28, 29, 30, 31) for v in plan.visits)
+
+    def test_leap_day(self) -> None:
+        """From 29 February 2024: 28 February in common years, 29 February 2028 (month 48)."""
+        plan = _plan(_case(surgery="2024-02-29"), dt.date(2024, 2, 29))
+        dues = [v.due for v in plan.visits]
+        assert dt.date(2025, 2, 28) in dues
+        assert dt.date(2028, 2, 29) in dues
+        assert dt.date(2030, 2, 28) in dues
+
+    def test_next_visit_beyond_horizon(self) -> None:
+        """Past the horizon the plan still shows a next visit (I4: no end date)."""
+        plan = _plan(_case(surgery="2005-06-01"), ON)
+        assert plan.horizon_end == dt.date(2015, 6, 1)
+        assert plan.next_visit is not None and plan.next_visit.status == "overdue"
+        assert plan.visits[-1].due <= ON < add_months(plan.visits[-1].due, 12)
+        scanned = _plan(_case(surgery="2005-06-01"), ON, _both("2026-09-01"))
+        assert scanned.next_visit is not None
+        assert scanned.next_visit.phase == "high-yearly"
+        assert scanned.next_visit.due == dt.date(2027, 9, 1)
+        assert scanned.next_visit.status == "upcoming"
+
+
+class TestLowAndIndeterminate:
+    def test_low_risk_uses_supplementary_schedule(self) -> None:
+        """Low risk: every 4 months (overdue after 6) for 3 years, then yearly, labelled
+        supplementary with the ESMO 2021 reference (I3)."""
+        anchor = dt.date(2024, 3, 1)
+        plan = _plan(_case("low", "2024-03-01"), anchor)
+        assert plan.surveillance_group == "low"
+        first = plan.visits[0]
+        assert (first.due, first.latest) == (dt.date(2024, 7, 1), dt.date(2024, 9, 1))
+        assert first.provenance.kind == "supplementary"
+        assert [s.id for s in first.provenance.sources] == ["esmo2021"]
+        assert first.record == "SUPP-FU-LOW-SCHEDULE"
+        frequent = [v for v in plan.visits if v.phase == "low-frequent"]
+        assert len(frequent) == 9
+        yearly = [v for v in plan.visits if v.phase == "low-yearly"]
+        assert yearly[0].due == add_months(anchor, 48)
+        assert {i.id for i in plan.interpretations} >= {"I3", "I4"}
+        assert "FU-LOW-LESS-INTENSIVE" in [r.id for r in plan.reasons]
+
+    def test_indeterminate_follows_high_and_says_why(self) -> None:
+        """Indeterminate risk follows the high-risk plan; FU-INDETERMINATE explains, and
+        is provisional on the missing features (I1)."""
+        plan = _plan(_case("indeterminate"), dt.date(2025, 1, 10))
+        high = _plan(_case("high"), dt.date(2025, 1, 10))
+        assert plan.risk_group == "indeterminate" and plan.surveillance_group == "high"
+        assert [v.due for v in plan.visits] == [v.due for v in high.visits]
+        reason = plan.reasons[0]
+        assert reason.id == "FU-INDETERMINATE"
+        assert "MISS-INFILTRATIVE" in reason.conditional_on
+        assert "I1" in [i.id for i in plan.interpretations]
+
+
+class TestNoDatedPlan:
+    def test_surgery_planned(self) -> None:
+        """No anchor: no visits, no invented date, and the reason is stated."""
+        plan = _plan(_case(surgery=None))
+        assert plan.status == "not_drawn" and plan.visits == () and plan.next_visit is None
+        assert [r.id for r in plan.reasons] == ["FU-NO-ANCHOR"]
+        assert plan.horizon_end is None and plan.counted_from is None
+
+    def test_surgery_without_date_points_at_missing_fact(self) -> None:
+        """Performed surgery without a date: provisional on MISS-TREATMENT-END."""
+        case = parse_case({
+            "tumour": {"primary_site": "kidney"},
+            "stage": {"status": "localized"},
+            "surgery": {"status": "performed"},
+        })
+        plan = _plan(case)
+        assert plan.reasons[-1].id == "FU-NO-ANCHOR"
+        assert plan.reasons[-1].conditional_on == ("MISS-TREATMENT-END",)
+
+    @pytest.mark.parametrize("stage", [
+        {"status": "metastatic", "metastases": [{"site": "lung"}]},
+        {"status": "recurrent"},
+        {"status": "locally_advanced_unresectable", "resectable": "no"},
+    ])
+    def test_disease_present(self, stage: dict[str, Any]) -> None:
+        """While disease is present no calendar is drawn, and the plan says why."""
+        plan = _plan(_case(stage=stage))
+        assert plan.status == "not_drawn" and not plan.visits
+        assert plan.reasons[-1].id == "FU-NO-PLAN-ACTIVE-DISEASE"
+        assert plan.surveillance_group == "high"
+
+
+class TestReanchoring:
+    def test_next_visit_counts_from_last_real_scan(self) -> None:
+        """A scan on 2025-04-20 fulfils visit 1; visit 2 is due 2025-07-20."""
+        plan = _plan(_case(), dt.date(2025, 5, 1), _both("2025-04-20"))
+        assert plan.visits[0].status == "done"
+        assert plan.visits[0].done_on == dt.date(2025, 4, 20)
+        assert plan.visits[1].due == dt.date(2025, 7, 20)
+        assert plan.visits[1].counted_from == dt.date(2025, 4, 20)
+        assert plan.next_visit is plan.visits[1] or plan.next_visit == plan.visits[1]
+
+    def test_statuses_as_of_a_date(self) -> None:
+        """done, overdue, due and upcoming, each as of the evaluation date."""
+        on = dt.date(2025, 10, 20)
+        plan = _plan(_case(), on, _both("2025-04-12"))
+        statuses = [v.status for v in plan.visits[:4]]
+        assert statuses == ["done", "overdue", "due", "upcoming"]
+        assert plan.next_visit is not None and plan.next_visit.index == 2
+
+    def test_late_scan_and_missed_visits(self) -> None:
+        """A scan after the next visit's due date leaves the skipped visit missed."""
+        plan = _plan(_case(), ON, _both("2025-12-01"))
+        assert [v.status for v in plan.visits[:3]] == ["missed", "missed", "done"]
+        assert plan.visits[2].timeliness == "late"
+        assert plan.visits[3].due == dt.date(2026, 3, 1)
+        on_time = _plan(_case(), ON, _both("2026-01-15"))
+        assert [v.status for v in on_time.visits[:4]] == ["missed"] * 3 + ["done"]
+        assert on_time.visits[3].timeliness == "on_time"
+
+    def test_scans_within_one_window_form_one_visit(self) -> None:
+        """CT and MRI a few days apart complete one visit; it counts from the later."""
+        plan = _plan(_case(), ON, (_scan("2025-04-10"),
+                                    _scan("2025-04-24", Modality.mri_primary)))
+        first = plan.visits[0]
+        assert first.done_on == dt.date(2025, 4, 24)
+        assert all(i.done_on is not None for i in first.imaging)
+        assert plan.visits[1].due == dt.date(2025, 7, 24)
+
+    def test_recurrence_suspends_the_plan(self) -> None:
+        """A scan showing recurrence stops the plan (S27, S17); later visits are cancelled."""
+        plan = _plan(_case(), ON, (*_both("2025-04-10"),
+                                   _scan("2025-07-10", finding=ScanFinding.metastasis)))
+        assert plan.status == "suspended" and plan.next_visit is None
+        assert plan.reasons[0].id == "FU-SUSPENDED-RECURRENCE"
+        assert set(plan.reasons[0].provenance.statements) == {"S17", "S27"}
+        assert all(v.status == "done" for v in plan.visits)
+        assert plan.cancelled and all(v.status == "cancelled" for v in plan.cancelled)
+        assert "FU-LIFELONG" not in [r.id for r in plan.reasons]
+
+    def test_scans_after_recurrence_do_not_restart_surveillance(self) -> None:
+        """Treatment-phase imaging after the recurrence does not fulfil surveillance visits."""
+        plan = _plan(_case(), ON, (_scan("2025-04-10", finding=ScanFinding.local_recurrence),
+                                   *_both("2025-08-01")))
+        assert plan.status == "suspended" and len(plan.visits) == 1
+
+    def test_equivocal_finding_is_flagged(self) -> None:
+        """An equivocal finding is flagged for a team decision, with the scan as fact."""
+        plan = _plan(_case(), dt.date(2025, 5, 1), _both("2025-04-10", ScanFinding.equivocal))
+        assert plan.status == "active"
+        assert [f.id for f in plan.flags] == ["FU-EQUIVOCAL"]
+        assert "equivocal" in plan.flags[0].triggered_by[0].value
+
+    def test_unrecorded_finding_is_not_read_as_normal(self) -> None:
+        """A scan without a finding counts as done but is flagged (unknown is not absent)."""
+        plan = _plan(_case(), dt.date(2025, 5, 1),
+                     _both("2025-04-10", ScanFinding.not_recorded))
+        assert [f.id for f in plan.flags] == ["FU-FINDING-NOT-RECORDED"]
+
+    def test_missing_modality_is_flagged(self) -> None:
+        """A visit with chest CT only flags the missing MRI of the primary site."""
+        plan = _plan(_case(), dt.date(2025, 5, 1), (_scan("2025-04-10"),))
+        assert [f.id for f in plan.flags] == ["FU-IMAGING-INCOMPLETE"]
+        assert plan.visits[0].imaging[1].done_on is None
+
+    def test_imaging_order_does_not_matter(self) -> None:
+        """The history is sorted by date; the plan is the same in any input order."""
+        events = (*_both("2025-04-10"), *_both("2025-07-15"))
+        forward = _plan(_case(), ON, events)
+        backward = _plan(_case(), ON, tuple(reversed(events)))
+        assert summary(forward) == summary(backward)
+        assert forward.visits[0].scans == backward.visits[0].scans
+
+
+class TestImagingInput:
+    def test_parses_list_and_wrapper(self) -> None:
+        """A list or {"imaging": [...]}; spelling variants of modality are accepted."""
+        raw = [{"date": "2025-04-10", "modality": "Chest CT", "finding": "no evidence of disease"},
+               {"date": "2025-04-11", "modality": "mri-primary"}]
+        events = parse_imaging(raw)
+        assert events == parse_imaging({"imaging": raw})
+        assert events[0] == ImagingEvent(dt.date(2025, 4, 10), Modality.chest_ct,
+                                         ScanFinding.no_evidence_of_disease)
+        assert events[1].finding is ScanFinding.not_recorded
+
+    def test_csv(self) -> None:
+        """CSV with the header date,modality,finding; an empty finding is not recorded."""
+        text = "date,modality,finding\n2025-04-10,chest_ct,equivocal\n\n2025-04-11,mri_primary,\n"
+        events = parse_imaging_csv(text)
+        assert [e.finding for e in events] == [ScanFinding.equivocal, ScanFinding.not_recorded]
+
+    @pytest.mark.parametrize(("raw", "path", "words"), [
+        ([{"date": "2025-04-10", "modality": "xray_of_toe"}], "imaging[0].modality",
+         ["xray_of_toe", "chest_ct", "mri_primary"]),
+        ([{"date": "2025-02-30", "modality": "chest_ct"}], "imaging[0].date",
+         ["2025-02-30", "YYYY-MM-DD"]),
+        ([{"modality": "chest_ct"}], "imaging[0].date", ["required"]),
+        ([{"date": "2025-04-10"}], "imaging[0].modality", ["required"]),
+        ([{"date": "2025-04-10", "modality": "chest_ct", "finding": "fine"}],
+         "imaging[0].finding", ["fine", "equivocal"]),
+        ([{"date": "2025-04-10", "modality": "chest_ct", "site": "lung"}], "imaging[0].site",
+         ["not a field"]),
+        ([{"date": "2025-04-10", "modality": "chest_ct"}, "2025-05-01"], "imaging[1]",
+         ["object"]),
+        ({"scans": []}, "(imaging)", ["'imaging'"]),
+        ("2025-04-10", "imaging", ["list"]),
+    ])
+    def test_rejects_with_field_path(self, raw: object, path: str, words: list[str]) -> None:
+        """Bad input names the field path, the value and what is allowed."""
+        with pytest.raises(InputError) as info:
+            parse_imaging(raw)
+        assert path in [i.path for i in info.value.issues]
+        message = str(info.value)
+        for w in words:
+            assert w in message, w
+
+    def test_rejects_dates_before_treatment_and_after_evaluation(self) -> None:
+        """parse_imaging checks dates against the end of treatment and the evaluation date."""
+        raw = [{"date": "2024-12-01", "modality": "chest_ct"},
+               {"date": "2025-04-10", "modality": "chest_ct"},
+               {"date": "2027-01-01", "modality": "chest_ct"}]
+        with pytest.raises(InputError) as info:
+            parse_imaging(raw, treatment_end=dt.date(2025, 1, 10), on_date=ON)
+        issues = {i.path: i.rule for i in info.value.issues}
+        assert set(issues) == {"imaging[0].date", "imaging[2].date"}
+        assert "before the end of curative treatment" in issues["imaging[0].date"]
+        assert "after the evaluation date" in issues["imaging[2].date"]
+
+    def test_plan_surveillance_checks_dates_too(self) -> None:
+        """The engine itself refuses imaging before treatment, whatever the caller did."""
+        with pytest.raises(InputError) as info:
+            _plan(_case(), ON, (_scan("2024-12-31"),))
+        assert info.value.issues[0].path == "imaging[0].date"
+
+
+class TestSettings:
+    def test_both_ends_of_the_ranges_are_settings(self) -> None:
+        """2 years of 4-monthly visits (overdue after 5) when configured so (I2)."""
+        conf = settings_of({"high_intensive_due_months": 4, "high_intensive_overdue_months": 5,
+                            "high_intensive_years": 2, "low_frequent_years": 2})
+        plan = _plan(_case(), dt.date(2025, 1, 10), conf=conf)
+        intensive = [v for v in plan.visits if v.phase == "high-intensive"]
+        assert len(intensive) == 6
+        assert (intensive[0].due, intensive[0].latest) == (dt.date(2025, 5, 10),
+                                                           dt.date(2025, 6, 10))
+        assert plan.phases[0].ends == dt.date(2027, 1, 10)
+        assert "followup.high_intensive_years" in [f.path for f in plan.settings]
+        assert plan.settings_digest == conf.digest() != default_settings().digest()
+
+    def test_horizon_is_a_setting(self) -> None:
+        """A 5-year horizon lists visits to year 5 only."""
+        plan = _plan(_case(), dt.date(2025, 1, 10), conf=settings_of({"horizon_years": 5}))
+        assert plan.visits[-1].due == dt.date(2030, 1, 10)
+
+    def test_low_risk_more_intensive_than_high_is_rejected(self, tmp_path: Path) -> None:
+        """A settings file that makes low risk more intensive than high risk (S23) fails."""
+        f = tmp_path / "s.toml"
+        f.write_text("[followup]\nlow_frequent_years = 5\n")
+        with pytest.raises(ConfigError, match="S23"):
+            load_settings(f)
+
+    def test_defaults_are_documented_values(self) -> None:
+        """The defaults are the safer ends the interpretations document."""
+        fu = default_settings().followup
+        assert (fu.high_intensive_due_months, fu.high_intensive_overdue_months,
+                fu.high_intensive_years) == (3, 4, 3)
+        assert (fu.low_due_months, fu.low_overdue_months, fu.low_frequent_years) == (4, 6, 3)
+        assert fu.horizon_years == 10
+
+
+class TestOutputShape:
+    def test_to_dict_is_json_with_next_visit(self) -> None:
+        """to_dict gives JSON data with the format tag and the next visit."""
+        plan = _plan(_case(), dt.date(2025, 6, 1))
+        data = json.loads(json.dumps(plan.to_dict()))
+        assert data["format"] == "pecoma-surveillance-plan/1"
+        assert data["next_visit"]["due"] == "2025-04-10"
+        assert data["next_visit"]["status"] == "overdue"
+        assert data["visits"][0]["provenance"]["label"].startswith("guideline S18")
+        assert to_jsonable(plan)["visits"] == data["visits"]
+
+    def test_frozen_values(self) -> None:
+        """Plans and visits are immutable values."""
+        plan = _plan(_case(), dt.date(2025, 6, 1))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            plan.visits[0].status = "done"  # type: ignore[misc]
+
+    def test_engine_reads_no_clock(self) -> None:
+        """The module never reads the system clock."""
+        source = inspect.getsource(schedule)
+        for forbidden in ("date.today", "datetime.now", "time.time", "utcnow"):
+            assert forbidden not in source
+
+    def test_record_ids_exist(self) -> None:
+        """Every record a plan names is in the knowledge base."""
+        known = set(load_knowledge().records) | set(load_knowledge().missing)
+        for name in GOLDEN:
+            assert set(plan_of(name).record_ids()) <= known
+
+
+# --------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------
+
+anchors = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31))
+modalities = st.sampled_from(list(Modality))
+findings = st.sampled_from([ScanFinding.no_evidence_of_disease, ScanFinding.equivocal,
+                            ScanFinding.not_recorded])
+
+
+@st.composite
+def followup_settings(draw: st.DrawFn) -> Settings:
+    """Any follow-up settings the settings validator accepts."""
+    values = dict(default_settings().followup.model_dump())
+    values["high_intensive_due_months"] = draw(st.integers(1, 6))
+    values["high_intensive_overdue_months"] = values["high_intensive_due_months"] + draw(
+        st.integers(0, 3))
+    values["high_intensive_years"] = draw(st.integers(1, 4))
+    values["high_middle_interval_months"] = draw(st.integers(
+        values["high_intensive_due_months"], 12))
+    values["high_middle_overdue_months"] = values["high_middle_interval_months"] + draw(
+        st.integers(0, 3))
+    values["high_middle_until_year"] = values["high_intensive_years"] + draw(st.integers(1, 4))
+    values["low_due_months"] = draw(st.integers(values["high_intensive_due_months"], 12))
+    values["low_overdue_months"] = values["low_due_months"] + draw(st.integers(0, 4))
+    values["low_frequent_years"] = draw(st.integers(1, 8))
+    values["horizon_years"] = draw(st.integers(1, 15))
+    try:
+        fu = FollowupSettings.model_validate(values)
+    except ValueError:
+        reject()
+    return default_settings().model_copy(update={"followup": fu})
+
+
+def _visits_per_year(plan: SurveillancePlan, year: int) -> int:
+    assert plan.anchor is not None
+    lo, hi = add_months(plan.anchor, 12 * (year - 1)), add_months(plan.anchor, 12 * year)
+    return sum(1 for v in plan.visits if lo < v.due <= hi)
+
+
+_HIGH = _case("high")
+_LOW = _case("low")
+
+
+def _with_anchor(case: Any, anchor: dt.date) -> Any:
+    data = case.model_dump(mode="json")
+    data = copy.deepcopy(data)
+    data["surgery"]["date"] = anchor.isoformat()
+    return parse_case(data)
+
+
+class TestProperties:
+    @given(anchor=anchors, conf=followup_settings())
+    @settings(max_examples=60, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    def test_visits_ordered_and_windows_valid(self, anchor: dt.date, conf: Settings) -> None:
+        """Visits strictly ordered; due <= latest; each due after the date it counts from."""
+        plan = _plan(_with_anchor(_HIGH, anchor), anchor, conf=conf)
+        dues = [v.due for v in plan.visits]
+        assert dues == sorted(set(dues))
+        for v in plan.visits:
+            assert v.due <= v.latest and v.counted_from < v.due
+
+    @given(anchor=anchors, conf=followup_settings())
+    @settings(max_examples=60, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    def test_high_never_less_frequent_than_low(self, anchor: dt.date, conf: Settings) -> None:
+        """Over every year of the horizon, the high-risk plan has at least as many visits."""
+        high = _plan(_with_anchor(_HIGH, anchor), anchor, conf=conf)
+        low = _plan(_with_anchor(_LOW, anchor), anchor, conf=conf)
+        assert low.surveillance_group == "low" and high.surveillance_group == "high"
+        for year in range(1, conf.followup.horizon_years + 1):
+            assert _visits_per_year(high, year) >= _visits_per_year(low, year), year
+
+    @given(anchor=anchors)
+    @settings(max_examples=40, deadline=None)
+    def test_visits_count_from_the_anchor_without_drift(self, anchor: dt.date) -> None:
+        """Without scans, every due date is anchor + whole months computed from the anchor."""
+        plan = _plan(_with_anchor(_HIGH, anchor), anchor)
+        offsets = [3 * k for k in range(1, 13)] + [42, 48, 54, 60] + [72, 84, 96, 108, 120]
+        assert [v.due for v in plan.visits] == [add_months(anchor, m) for m in offsets]
+
+    @given(
+        anchor=st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2020, 12, 31)),
+        gaps=st.lists(st.integers(1, 500), min_size=1, max_size=12),
+        kinds=st.lists(st.tuples(modalities, findings), min_size=12, max_size=12),
+        risk=st.sampled_from(["high", "low"]),
+    )
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def test_reanchoring_never_moves_a_due_date_before_the_last_scan(
+        self, anchor: dt.date, gaps: list[int], kinds: list[tuple[Modality, ScanFinding]],
+        risk: str,
+    ) -> None:
+        """Every open visit is due after the last real scan; every scan is in one visit."""
+        day, events = anchor, []
+        for gap, (modality, finding) in zip(gaps, kinds, strict=False):
+            day = day + dt.timedelta(days=gap)
+            events.append(ImagingEvent(day, modality, finding))
+        on = day + dt.timedelta(days=30)
+        base = _HIGH if risk == "high" else _LOW
+        plan = _plan(_with_anchor(base, anchor), on, tuple(events))
+        last = max(e.date for e in events)
+        assert plan.counted_from == last
+        for v in plan.visits:
+            if v.open:
+                assert v.due > last
+        used = [e for v in plan.visits for e in v.scans]
+        assert sorted(used, key=lambda e: e.date) == sorted(events, key=lambda e: e.date)
+        dues = [v.due for v in plan.visits]
+        assert dues == sorted(dues)
+
+
+class TestSettingsGuard:
+    def test_misaligned_phases_that_would_make_low_more_frequent_are_rejected(self) -> None:
+        """Intervals alone do not decide it: phases out of step can put more low-risk
+        visits in a year; the check counts visits per year (S23)."""
+        values = dict(default_settings().followup.model_dump())
+        values.update(high_intensive_due_months=1, high_intensive_overdue_months=1,
+                      high_intensive_years=1, high_middle_interval_months=7,
+                      high_middle_overdue_months=7, high_middle_until_year=2,
+                      low_due_months=7, low_overdue_months=7, low_frequent_years=2,
+                      horizon_years=2)
+        with pytest.raises(ValueError, match="in year 2"):
+            FollowupSettings.model_validate(values)
