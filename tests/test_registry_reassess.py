@@ -1,0 +1,181 @@
+"""Re-assessment after a knowledge or settings change, and the registry summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from pecoma.knowledge import parse_knowledge
+from pecoma.registry.reassess import reassess
+from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.summary import Ratio, summarise, summary_svg
+from pecoma.registry.worklist import build_worklist, evaluate
+from pecoma.settings import Settings, default_settings, load_settings
+from pecoma.store import Repository
+from registry_support import (
+    ALL_ABSENT,
+    ON,
+    db_url,
+    high_risk,
+    indeterminate,
+    low_risk,
+    metastatic,
+    repo,
+    variant,
+)
+
+__all__ = ["db_url", "repo"]
+
+
+def size_only(surgery: str = "2025-01-10") -> dict:
+    """High risk by size alone (8 cm > 5 cm), every other feature absent."""
+    return variant(high_risk(surgery), histology=dict(ALL_ABSENT))
+
+
+def stricter_size(tmp_path: Path) -> Settings:
+    path = tmp_path / "settings.toml"
+    path.write_text("[engine]\nguideline_size_cm = { value = 10.0, inclusive = false }\n")
+    return load_settings(path)
+
+
+def fill(repo: Repository, cases: dict[str, dict]) -> None:
+    for rid, c in cases.items():
+        record_case(repo, rid, c, on_date=ON, settings=default_settings(), actor="clinic",
+                    source="test")
+
+
+class TestReassess:
+    def test_nothing_changes_with_the_same_knowledge(self, repo: Repository) -> None:
+        fill(repo, {"P-1": size_only(), "P-2": low_risk()})
+        report = reassess(repo, ON, default_settings(), "registrar")
+        assert (report.patients, len(report.changes), report.unchanged, report.stored) == (
+            2, 0, 2, 2)
+
+    def test_a_threshold_change_lists_risk_records_and_due_date(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        fill(repo, {"P-1": size_only(), "P-2": high_risk(), "P-3": low_risk()})
+        report = reassess(repo, ON, stricter_size(tmp_path), "registrar")
+        assert [c.registry_id for c in report.changes] == ["P-1", "P-2"]
+        p1, p2 = report.changes
+        assert (p1.risk_before, p1.risk_after) == ("high", "low")
+        assert (p1.due_before, p1.due_after) == (dt.date(2025, 4, 10), dt.date(2025, 5, 10))
+        assert p1.added == ("FU-LOW-LESS-INTENSIVE", "RISK-LOW", "SUPP-FU-LOW-SCHEDULE")
+        assert p1.removed == ("FU-CHEST-CT", "FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY",
+                              "FU-HIGH-YEARLY", "FU-MRI-PRIMARY", "RISK-HIGH", "RISK-SIZE")
+        assert p1.describe().startswith(
+            "risk high -> low; next due 2025-04-10 -> 2025-05-10; added FU-LOW-LESS-INTENSIVE")
+        # still high by necrosis, but size no longer counts: a record removed, nothing else
+        assert (p2.added, p2.removed, p2.risk_changed, p2.due_changed) == (
+            (), ("RISK-SIZE",), False, False)
+        assert p2.to_dict()["records_removed"] == ["RISK-SIZE"]
+        assert report.unchanged == 1
+
+    def test_new_assessments_are_stored_and_audited(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        fill(repo, {"P-1": size_only()})
+        before = repo.count()
+        reassess(repo, ON, stricter_size(tmp_path), "registrar")
+        after = repo.count()
+        assert after["assessment"] == before["assessment"] + 1
+        assert after["audit_log"] == before["audit_log"] + 1
+        last = repo.audit()[-1]
+        assert (last.actor, last.entity, last.detail["reason"], last.detail["risk_group"]) == (
+            "registrar", "assessment", "reassess", "low")
+        # the next run compares with the stored re-assessment: nothing changed since
+        again = reassess(repo, ON, stricter_size(tmp_path), "registrar")
+        assert again.changes == []
+
+    def test_dry_run_stores_nothing(self, repo: Repository, tmp_path: Path) -> None:
+        fill(repo, {"P-1": size_only()})
+        before = repo.count()
+        report = reassess(repo, ON, stricter_size(tmp_path), "registrar", store=False)
+        assert len(report.changes) == 1 and report.stored == 0
+        assert repo.count() == before
+
+    def test_new_knowledge_version_is_recorded(self, repo: Repository) -> None:
+        fill(repo, {"P-1": high_risk()})
+        text = resources.files("pecoma.knowledge").joinpath("data/guideline.toml").read_text(
+            encoding="utf-8")
+        old = parse_knowledge(text).version
+        newer = parse_knowledge(text.replace(f'version = "{old}"', 'version = "2099.1.1"', 1))
+        assert newer.version == "2099.1.1"
+        report = reassess(repo, ON, default_settings(), "registrar", knowledge=newer)
+        assert report.knowledge_version == "2099.1.1"
+        assert report.changes == []  # same records, same risk, same date
+        state = repo.state("P-1")
+        assert state is not None and state.latest is not None
+        assert state.latest.knowledge_version == "2099.1.1"
+
+    def test_cases_that_cannot_be_assessed_are_listed(self, repo: Repository) -> None:
+        fill(repo, {"P-1": high_risk("2026-08-01")})
+        report = reassess(repo, dt.date(2026, 7, 1), default_settings(), "registrar")
+        assert [rid for rid, _ in report.not_evaluable] == ["P-1"]
+        assert report.stored == 0
+
+    def test_scans_recorded_since_change_the_due_date(self, repo: Repository) -> None:
+        fill(repo, {"P-1": high_risk()})
+        for m in ("chest_ct", "mri_primary"):
+            record_scan(repo, "P-1", "2025-04-12", m, "no_evidence_of_disease", on_date=ON,
+                        actor="radiology")
+        (change,) = reassess(repo, ON, default_settings(), "registrar").changes
+        assert (change.due_before, change.due_after) == (dt.date(2025, 4, 10),
+                                                         dt.date(2025, 7, 12))
+        assert change.added == change.removed == ()
+
+
+class TestSummary:
+    @pytest.fixture
+    def cases(self) -> dict[str, dict]:
+        return {
+            "S-1": high_risk(),
+            "S-2": low_risk(),
+            "S-3": indeterminate(),
+            "S-4": metastatic("everolimus"),
+            "S-5": metastatic("doxorubicin"),
+            "S-6": metastatic(None),
+        }
+
+    def test_figures(self, repo: Repository, cases: dict[str, dict]) -> None:
+        fill(repo, cases)
+        s = default_settings()
+        evaluated = evaluate(repo.states(), ON, s)
+        summary = summarise(evaluated, build_worklist(evaluated, ON), ON, s)
+        assert summary.patients == 6
+        assert summary.by_risk == {"high": 4, "indeterminate": 1, "low": 1}
+        assert summary.by_disease_status == {"localized": 3, "metastatic": 3}
+        assert summary.by_worklist_status == {"overdue": 3, "not_drawn": 3}
+        assert summary.overdue == Ratio(3, 3)
+        assert summary.advanced == 3
+        assert summary.first_line_mtor == Ratio(1, 2)
+        assert summary.first_line_unrecorded == 1
+        # low_risk() and indeterminate() record HMB-45 only
+        assert summary.ihc_complete == Ratio(4, 6)
+        data = summary.to_jsonable()
+        assert data["first_line_mtor_in_advanced"]["share"] == 0.5
+        assert data["ihc_panel_complete"]["share"] == round(4 / 6, 4)
+        assert "first-line mTOR inhibitor in advanced disease (S02, S12, S13): 1/2 (50.0%)" \
+            in "\n".join(summary.lines())
+
+    def test_empty_registry_has_no_shares(self, repo: Repository) -> None:
+        s = default_settings()
+        summary = summarise([], [], ON, s)
+        assert summary.overdue.value is None
+        assert str(summary.first_line_mtor) == "0/0 (n/a)"
+
+    def test_svg_chart_is_self_contained(self, repo: Repository, cases: dict[str, dict]) -> None:
+        fill(repo, cases)
+        s = default_settings()
+        evaluated = evaluate(repo.states(), ON, s)
+        svg = summary_svg(summarise(evaluated, build_worklist(evaluated, ON), ON, s))
+        root = ET.fromstring(svg)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+        assert "high: 4" in titles and "overdue: 3" in titles
+        assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+        assert "<script" not in svg
