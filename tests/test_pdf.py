@@ -1,0 +1,99 @@
+"""The tumour-board PDF summary: its text carries statement ids, references, intended use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from importlib import resources
+
+import pytest
+from pypdf import PdfReader
+
+from pecoma.case import parse_case
+from pecoma.engine import assess
+from pecoma.engine.model import Assessment
+from pecoma.engine.schedule import plan_surveillance
+from pecoma.knowledge import load_knowledge
+from pecoma.web.app import make_templates
+from pecoma.web.pages import build_report_view
+from pecoma.web.pdf import render_pdf_html, report_pdf_bytes
+
+ON = dt.date(2026, 11, 28)
+EXAMPLES = ["high-risk-uterine", "metachronous-lung", "indeterminate-retroperitoneal",
+            "low-risk-kidney", "advanced-mtor-contraindicated", "imaging-only"]
+
+
+def pdf_of(name: str) -> tuple[str, int, Assessment]:
+    text = resources.files("pecoma").joinpath(f"examples/{name}.json").read_text("utf-8")
+    case = parse_case(json.loads(text))
+    a = assess(case, ON)
+    plan = plan_surveillance(case, a, ON)
+    view = build_report_view(case, a, load_knowledge(), plan)
+    pdf = report_pdf_bytes(make_templates(), view, a)
+    assert pdf.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(pdf))
+    extracted = "\n".join(page.extract_text() or "" for page in reader.pages)
+    return " ".join(extracted.split()), len(reader.pages), a
+
+
+@pytest.fixture(scope="module", params=EXAMPLES)
+def rendered(request: pytest.FixtureRequest) -> tuple[str, int, Assessment]:
+    return pdf_of(request.param)
+
+
+class TestPdfText:
+    def test_one_to_two_pages(self, rendered: tuple[str, int, Assessment]) -> None:
+        _, pages, _ = rendered
+        assert 1 <= pages <= 2
+
+    def test_intended_use(self, rendered: tuple[str, int, Assessment]) -> None:
+        text, _, a = rendered
+        note = " ".join(a.intended_use.split())
+        assert note[:80] in text
+
+    def test_statement_ids_and_references(self, rendered: tuple[str, int, Assessment]) -> None:
+        """Every guideline statement behind the assessment's items appears, with refs."""
+        text, _, a = rendered
+        for item in a.items():
+            for sid in item.provenance.statements:
+                assert re.search(rf"\b{sid}\b", text), sid
+            for ref in item.provenance.refs:
+                assert f"[{ref}]" in text
+        assert "guideline ref [1]" in text
+
+    def test_supplementary_labelled(self, rendered: tuple[str, int, Assessment]) -> None:
+        text, _, a = rendered
+        supplementary = [i for i in a.items()
+                         if i.provenance.kind == "supplementary"]
+        if supplementary:
+            assert "Supplementary — not from the guideline" in text or \
+                "supplementary — not from the guideline" in text
+            for item in supplementary:
+                for src in item.provenance.sources:
+                    assert src.short in text
+
+    def test_risk_and_alerts(self, rendered: tuple[str, int, Assessment]) -> None:
+        text, _, a = rendered
+        assert f"Risk: {a.risk.group.upper()}" in text
+        for alert in a.alerts:
+            assert alert.title in text
+
+
+def test_high_risk_case_specifics() -> None:
+    text, _, _ = pdf_of("high-risk-uterine")
+    for sid in ("S06", "S07", "S08", "S09", "S10", "S18", "S21", "S22"):
+        assert re.search(rf"\b{sid}\b", text), sid
+    assert "Next visit" in text or "Surveillance plan" in text
+    assert "chest CT" in text
+
+
+def test_no_network_fetch() -> None:
+    """The PDF renderer refuses any URL other than data: (hospital networks are closed)."""
+    text = resources.files("pecoma").joinpath("examples/low-risk-kidney.json").read_text()
+    case = parse_case(json.loads(text))
+    a = assess(case, ON)
+    view = build_report_view(case, a, load_knowledge(), None)
+    html = render_pdf_html(make_templates(), view, a)
+    assert "http://" not in html and "https://" not in html
