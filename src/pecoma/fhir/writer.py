@@ -129,7 +129,7 @@ def _diagnosis(case: Case, b: _Builder) -> None:
                            "valueCode": _code(d.prior_diagnosis.value)})
     if d.date is not None:
         extensions.append({"url": c.ASSERTED_DATE, "valueDateTime": d.date.isoformat()})
-    if case.label is not None:
+    if case.label:  # a FHIR string cannot be empty: an empty label is not carried
         extensions.append({"url": c.EXT.CASE_LABEL, "valueString": case.label})
     more = []
     if case.stage.status is DiseaseStatus.metastatic:

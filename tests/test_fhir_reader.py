@@ -1,0 +1,282 @@
+"""FHIR R4 Bundle -> Case: the example bundles, unknown facts, and rejected bundles."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from fhir_support import EXAMPLES, example
+
+from pecoma.case import Feature, IHCResult, NodeStatus, SurgeryStatus, YesNo
+from pecoma.engine import assess
+from pecoma.errors import InputError
+from pecoma.fhir import codes as c
+from pecoma.fhir.reader import agent_of, case_from_bundle, case_from_bundle_json, fact_paths
+
+ON = dt.date(2026, 11, 28)
+
+
+def _drop(bundle: dict[str, Any], rid: str) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    out["entry"] = [e for e in out["entry"] if e["resource"].get("id") != rid]
+    return out
+
+
+def _resource(bundle: dict[str, Any], rid: str) -> dict[str, Any]:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == rid)
+
+
+def _issues(exc: pytest.ExceptionInfo[InputError]) -> str:
+    return "\n".join(str(i) for i in exc.value.issues)
+
+
+class TestExampleBundles:
+    @pytest.mark.parametrize("name", EXAMPLES)
+    @pytest.mark.parametrize("mode", ["engine", "full"])
+    def test_every_example_reads(self, name: str, mode: str) -> None:
+        """Each shipped example is valid FHIR R4B and reads into a case."""
+        bc = case_from_bundle(example(name), validate=mode)  # type: ignore[arg-type]
+        assert bc.patient_id is not None and bc.patient_id.startswith("pat-")
+        assert bc.ignored == ("Encounter ×1",)
+
+    def test_localized_high_risk(self) -> None:
+        """Uterine, 72 mm, necrosis: the engine calls it high risk and asks for re-excision."""
+        bc = case_from_bundle(example("localized-high-risk"))
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert bc.case.tumour.size is not None and bc.case.tumour.size.cm == 7.2
+        a = assess(bc.case, ON)
+        assert a.risk.group == "high"
+        assert "REC-RERESECTION" in a.record_ids()
+
+    def test_low_risk_reads_standard_codes(self) -> None:
+        """LOINC 21889-1 gives the size, SNOMED CT 64033007 the kidney."""
+        bundle = example("low-risk")
+        assert _resource(bundle, "tumour-size")["code"]["coding"][0]["system"] == c.LOINC
+        bc = case_from_bundle(bundle)
+        assert bc.case.tumour.primary_site.value == "kidney"
+        assert bc.case.tumour.size is not None and bc.case.tumour.size.value == 3.2
+        assert assess(bc.case, ON).risk.group == "low"
+
+    def test_metastatic_lung_metachronous(self) -> None:
+        """Lung metastasis 20 months after surgery: metastasectomy criteria met (S16)."""
+        bc = case_from_bundle(example("metastatic-lung-metachronous"))
+        assert [m.site.value for m in bc.case.stage.metastases] == ["lung"]
+        assert bc.case.stage.metastases[0].detected_on == dt.date(2024, 10, 20)
+        assert "REC-LUNG-METASTASECTOMY" in assess(bc.case, ON).record_ids()
+
+    def test_allergy_makes_mtor_contraindicated(self) -> None:
+        """An active intolerance of sirolimus is read as a contraindication (S14)."""
+        bc = case_from_bundle(example("advanced-mtor-contraindicated"))
+        assert bc.case.systemic.mtor_inhibitor_contraindicated is YesNo.yes
+        assert bc.sources["systemic.mtor_inhibitor_contraindicated"] == (
+            "AllergyIntolerance/allergy-sirolimus")
+        assert "REC-ANTHRACYCLINE" in assess(bc.case, ON).record_ids()
+
+    def test_refuted_allergy_is_ignored(self) -> None:
+        """A refuted intolerance says nothing: the contraindication stays unknown."""
+        bundle = copy.deepcopy(example("advanced-mtor-contraindicated"))
+        allergy = _resource(bundle, "allergy-sirolimus")
+        allergy["verificationStatus"]["coding"][0]["code"] = "refuted"
+        bc = case_from_bundle(bundle)
+        assert bc.case.systemic.mtor_inhibitor_contraindicated is YesNo.unknown
+        assert "systemic.mtor_inhibitor_contraindicated" in bc.not_found
+
+
+class TestUnknownIsNotAbsent:
+    def test_missing_observation_is_unknown_and_listed(self) -> None:
+        """Without the necrosis observation necrosis is unknown, listed, and risk not low."""
+        bundle = _drop(example("low-risk"), "histology-necrosis")
+        bc = case_from_bundle(bundle)
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert "histology.necrosis" in bc.not_found
+        assert assess(bc.case, ON).risk.group == "indeterminate"
+
+    def test_data_absent_reason_unknown(self) -> None:
+        """An observation with dataAbsentReason 'unknown' leaves the fact unknown."""
+        bundle = copy.deepcopy(example("low-risk"))
+        obs = _resource(bundle, "histology-necrosis")
+        del obs["valueCodeableConcept"]
+        obs["dataAbsentReason"] = {"coding": [{"system": c.DATA_ABSENT, "code": "unknown"}]}
+        bc = case_from_bundle(bundle)
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert "histology.necrosis" in bc.not_found
+
+    def test_not_performed_is_not_done(self) -> None:
+        """IHC with dataAbsentReason not-performed is 'not_done', not negative."""
+        bc = case_from_bundle(example("localized-high-risk"))
+        assert bc.case.immunohistochemistry.mitf is IHCResult.not_done
+
+    def test_not_found_lists_only_unknown_facts(self) -> None:
+        """Every path listed as not found is unknown in the case, and none is invented."""
+        for name in EXAMPLES:
+            bc = case_from_bundle(example(name))
+            assert set(bc.not_found) <= set(fact_paths())
+            dumped = bc.case.model_dump(mode="json")
+            for path in bc.not_found:
+                node: Any = dumped
+                for part in path.split("."):
+                    node = node[part]
+                assert node in (None, "unknown"), (name, path, node)
+
+    def test_minimal_bundle(self) -> None:
+        """A bundle with only the diagnosis and disease status: everything else unknown."""
+        bundle = example("low-risk")
+        keep = {"pat-1002", "pecoma-diagnosis", "disease-status"}
+        small = dict(bundle, entry=[e for e in bundle["entry"]
+                                    if e["resource"].get("id") in keep])
+        bc = case_from_bundle(small)
+        assert bc.case.surgery.status is SurgeryStatus.unknown
+        assert bc.case.stage.lymph_nodes is NodeStatus.unknown
+        assert set(bc.not_found) >= {"tumour.size", "surgery.status", "stage.lymph_nodes",
+                                     "histology.necrosis", "immunohistochemistry.hmb45"}
+
+    def test_entered_in_error_observation_is_ignored(self) -> None:
+        """An observation entered in error does not count."""
+        bundle = copy.deepcopy(example("low-risk"))
+        _resource(bundle, "histology-necrosis")["status"] = "entered-in-error"
+        assert case_from_bundle(bundle).case.histology.necrosis is Feature.unknown
+
+    def test_later_observation_wins(self) -> None:
+        """Two size observations: the later one (by effective date) is used."""
+        bundle = copy.deepcopy(example("low-risk"))
+        first = _resource(bundle, "tumour-size")
+        first["effectiveDateTime"] = "2024-03-02"
+        later = copy.deepcopy(first)
+        later["id"] = "tumour-size-2"
+        later["effectiveDateTime"] = "2024-04-01"
+        later["valueQuantity"] = {"value": 41, "unit": "mm", "system": c.UCUM, "code": "mm"}
+        bundle["entry"].insert(1, {"resource": later})
+        size = case_from_bundle(bundle).case.tumour.size
+        assert size is not None and size.value == 41 and size.unit.value == "mm"
+
+
+class TestRejectedBundles:
+    def test_unparseable_json(self) -> None:
+        with pytest.raises(InputError) as exc:
+            case_from_bundle_json("{not json")
+        assert exc.value.issues[0].path == "(json)"
+
+    @pytest.mark.parametrize("data", [[], "text", 3, None])
+    def test_not_an_object(self, data: Any) -> None:
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(data)
+        assert "must be a JSON object" in _issues(exc)
+
+    def test_wrong_resource_type(self) -> None:
+        """A Patient where a Bundle belongs is named, with what is allowed."""
+        with pytest.raises(InputError) as exc:
+            case_from_bundle({"resourceType": "Patient", "id": "x"})
+        assert exc.value.issues[0].path == "resourceType"
+        assert "'Bundle'" in exc.value.issues[0].rule
+
+    def test_entry_without_resource(self) -> None:
+        bundle = copy.deepcopy(example("low-risk"))
+        bundle["entry"].append({"fullUrl": "urn:uuid:1"})
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert exc.value.issues[0].path.startswith("Bundle.entry[")
+
+    def test_invalid_fhir_resource(self) -> None:
+        """An Observation without its required status fails R4B validation, named."""
+        bundle = copy.deepcopy(example("low-risk"))
+        del _resource(bundle, "histology-necrosis")["status"]
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "Observation/histology-necrosis.status" in _issues(exc)
+
+    def test_engine_mode_skips_unread_types_full_mode_does_not(self) -> None:
+        """An invalid Encounter is ignored by default and rejected with full validation."""
+        bundle = copy.deepcopy(example("low-risk"))
+        del _resource(bundle, "enc-1")["status"]
+        case_from_bundle(bundle)
+        with pytest.raises(InputError):
+            case_from_bundle(bundle, validate="full")
+
+    def test_contradictory_dates(self) -> None:
+        """Surgery before the diagnosis: the case rule names the FHIR resource."""
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        _resource(bundle, "resection")["performedDateTime"] = "2024-12-01"
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        text = _issues(exc)
+        assert "surgery.date (from Procedure/resection" in text
+        assert "must not be before 'diagnosis.date'" in text
+
+    def test_metastasis_before_diagnosis(self) -> None:
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        _resource(bundle, "metastasis-1")["onsetDateTime"] = "2020-01-01"
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "stage.metastases[0].detected_on" in _issues(exc)
+
+    def test_wrong_size_unit(self) -> None:
+        bundle = copy.deepcopy(example("low-risk"))
+        _resource(bundle, "tumour-size")["valueQuantity"]["code"] = "[in_i]"
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "'cm' or 'mm'" in _issues(exc)
+
+    def test_two_patients(self) -> None:
+        bundle = copy.deepcopy(example("low-risk"))
+        bundle["entry"].append({"resource": {"resourceType": "Patient", "id": "other"}})
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "exactly one patient" in _issues(exc)
+
+    def test_resource_of_another_patient(self) -> None:
+        bundle = copy.deepcopy(example("low-risk"))
+        _resource(bundle, "tumour-size")["subject"] = {"reference": "Patient/someone-else"}
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "Observation/tumour-size.subject" in _issues(exc)
+
+    def test_no_pecoma_condition(self) -> None:
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(_drop(example("low-risk"), "pecoma-diagnosis"))
+        assert "8714/0 or 8714/3" in _issues(exc)
+
+    def test_no_disease_status(self) -> None:
+        """Without a disease-status observation and no metastasis, nothing is assumed."""
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(_drop(example("low-risk"), "disease-status"))
+        assert exc.value.issues[0].path == "stage.status"
+
+    def test_metastases_imply_metastatic(self) -> None:
+        bc = case_from_bundle(_drop(example("metastatic-lung-metachronous"), "disease-status"))
+        assert bc.case.stage.status.value == "metastatic"
+        assert bc.notes
+
+    def test_bad_coded_value(self) -> None:
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        _resource(bundle, "resection-margin")["valueCodeableConcept"] = {"text": "clear"}
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "R0" in _issues(exc)
+
+    def test_messages_are_json_serialisable(self) -> None:
+        with pytest.raises(InputError) as exc:
+            case_from_bundle({"resourceType": "Bundle", "entry": "x"})
+        json.dumps([i.to_dict() for i in exc.value.issues])
+
+
+class TestAgents:
+    @pytest.mark.parametrize(("text", "agent"), [
+        ("Doxorubicin 75 mg/m2 IV", "doxorubicin"),
+        ("nab-sirolimus (Fyarro)", "nab_sirolimus"),
+        ("Sirolimus 2 mg", "sirolimus"),
+        ("Epirubicin + ifosfamide", "epirubicin_ifosfamide"),
+        ("Gemcitabine", "other_chemotherapy"),
+    ])
+    def test_names(self, text: str, agent: str) -> None:
+        a = agent_of({"text": text})
+        assert a is not None and a.value == agent
+
+    def test_unrelated_medication(self) -> None:
+        assert agent_of({"text": "Paracetamol 1 g"}) is None
+
+    def test_project_code(self) -> None:
+        a = agent_of({"coding": [{"system": c.PECOMA_SYSTEM, "code": "agent-everolimus"}]})
+        assert a is not None and a.is_mtor_inhibitor

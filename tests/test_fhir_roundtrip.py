@@ -1,0 +1,106 @@
+"""Case -> FHIR Bundle -> Case keeps every known fact and every unknown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from strategies import case_dicts
+
+from pecoma.case import Case, parse_case, parse_case_json
+from pecoma.errors import InputError
+from pecoma.fhir.careplan import validate_resources
+from pecoma.fhir.reader import case_from_bundle
+from pecoma.fhir.writer import bundle_from_case
+
+
+def _examples() -> list[tuple[str, str]]:
+    folder = resources.files("pecoma").joinpath("examples")
+    return sorted((e.name, e.read_text("utf-8")) for e in folder.iterdir()
+                  if e.name.endswith(".json"))
+
+
+@st.composite
+def full_cases(draw: st.DrawFn) -> Case:
+    """Coherent cases, with the facts the shared strategy leaves out drawn as well."""
+    data: dict[str, Any] = draw(case_dicts())
+    if draw(st.booleans()):
+        data["label"] = draw(st.text(
+            st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=80))
+    diagnosed = dt.date.fromisoformat(data["diagnosis"]["date"])
+    if draw(st.booleans()):
+        del data["diagnosis"]["date"]
+    for t in data["systemic"]["therapies"]:
+        t["setting"] = draw(st.sampled_from(["adjuvant", "advanced"]))
+        if draw(st.booleans()):
+            t["line"] = None if draw(st.booleans()) else t["line"]
+        if draw(st.booleans()):
+            t["started_on"] = (diagnosed + dt.timedelta(days=draw(st.integers(0, 900)))
+                               ).isoformat()
+    surgery = data["surgery"]
+    if surgery["status"] == "planned" and draw(st.booleans()):
+        surgery["date"] = (diagnosed + dt.timedelta(days=30)).isoformat()
+    if surgery.get("date") and draw(st.booleans()):
+        data["primary_treatment_end"] = (
+            dt.date.fromisoformat(surgery["date"]) + dt.timedelta(days=draw(st.integers(0, 200)))
+        ).isoformat()
+    if draw(st.booleans()):
+        data["histology"]["mitoses_per_50_hpf"] = draw(
+            st.floats(0, 500, allow_nan=False).map(lambda x: round(x, 2)))
+    try:
+        return parse_case(data)
+    except InputError:
+        assume(False)
+        raise
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize(("name", "text"), _examples())
+    def test_bundled_case_examples(self, name: str, text: str) -> None:
+        """Every bundled case example survives Case -> Bundle -> Case unchanged."""
+        case = parse_case_json(text)
+        bundle = bundle_from_case(case)
+        validate_resources(bundle)
+        assert case_from_bundle(bundle, validate="full").case == case, name
+
+    @given(full_cases())
+    @settings(max_examples=150, deadline=None,
+              suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+    def test_generated_cases(self, case: Case) -> None:
+        """Any coherent case: the bundle is valid R4B and reads back to the same case."""
+        bundle = bundle_from_case(case, patient_id="p-1")
+        validate_resources(bundle)
+        back = case_from_bundle(bundle)
+        assert back.case == case
+        dumped = case.model_dump(mode="json")
+        for path in back.not_found:
+            node: Any = dumped
+            for part in path.split("."):
+                node = node[part]
+            assert node in (None, "unknown"), path
+
+    def test_unknown_fact_is_left_out_not_written_absent(self) -> None:
+        """An unknown feature produces no observation at all (never 'absent')."""
+        case = parse_case({"tumour": {"primary_site": "kidney"},
+                           "stage": {"status": "localized"}})
+        bundle = bundle_from_case(case)
+        ids = {e["resource"]["id"] for e in bundle["entry"]}
+        assert not any(i.startswith("histology-") for i in ids)
+        assert "tumour-size" not in ids
+        assert case_from_bundle(bundle).case == case
+
+    def test_empty_label_is_not_carried(self) -> None:
+        """FHIR strings cannot be empty: an empty label comes back as no label."""
+        case = parse_case({"label": "", "tumour": {"primary_site": "kidney"},
+                           "stage": {"status": "localized"}})
+        bundle = bundle_from_case(case)
+        validate_resources(bundle)
+        assert case_from_bundle(bundle).case.label is None
+
+    def test_same_case_same_bundle(self) -> None:
+        case = parse_case_json(_examples()[0][1])
+        assert bundle_from_case(case) == bundle_from_case(case)
