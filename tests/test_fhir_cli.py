@@ -1,0 +1,106 @@
+"""``pecoma fhir``: to-case, from-case, careplan, export-plandefinition, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from fhir.resources.R4B.plandefinition import PlanDefinition
+from fhir_support import example
+
+from pecoma.case import parse_case
+from pecoma.fhir.careplan import validate_resources
+from pecoma.knowledge import load_knowledge
+
+
+def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pecoma", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def _write(tmp_path: Path, name: str, data: object) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+class TestToCase:
+    def test_prints_the_case_and_what_was_not_found(self, tmp_path: Path) -> None:
+        bundle = _write(tmp_path, "b.json", example("low-risk"))
+        run = pecoma("fhir", "to-case", str(bundle))
+        assert run.returncode == 0, run.stderr
+        case = parse_case(json.loads(run.stdout))
+        assert case.tumour.primary_site.value == "kidney"
+        assert "not found in the bundle" in run.stderr
+        assert "systemic.mtor_inhibitor_available" in run.stderr.replace("\n", "")
+
+    def test_details(self, tmp_path: Path) -> None:
+        bundle = _write(tmp_path, "b.json", example("advanced-mtor-contraindicated"))
+        run = pecoma("fhir", "to-case", "--details", "--full-validation", str(bundle))
+        assert run.returncode == 0, run.stderr
+        data = json.loads(run.stdout)
+        assert set(data) == {"case", "not_found", "sources", "notes", "ignored"}
+        assert data["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "yes"
+
+    def test_rejected_bundle_exit_3_without_traceback(self, tmp_path: Path) -> None:
+        bad = example("localized-high-risk")
+        for e in bad["entry"]:
+            if e["resource"].get("id") == "resection":
+                e["resource"]["performedDateTime"] = "2020-01-01"
+        run = pecoma("fhir", "to-case", str(_write(tmp_path, "bad.json", bad)))
+        assert run.returncode == 3
+        assert "surgery.date" in run.stderr and "Traceback" not in run.stderr
+
+    def test_unparseable_json(self, tmp_path: Path) -> None:
+        path = tmp_path / "b.json"
+        path.write_text("{", encoding="utf-8")
+        run = pecoma("fhir", "to-case", str(path))
+        assert run.returncode == 3 and "must be valid JSON" in run.stderr
+
+    def test_missing_file_exit_4(self, tmp_path: Path) -> None:
+        run = pecoma("fhir", "to-case", str(tmp_path / "absent.json"))
+        assert run.returncode == 4
+
+
+class TestCarePlanAndExports:
+    def test_careplan_from_a_case_file(self, tmp_path: Path) -> None:
+        case = Path(__file__).resolve().parent.parent / "src/pecoma/examples/high-risk-uterine.json"
+        run = pecoma("fhir", "careplan", str(case), "--on", "2026-11-28")
+        assert run.returncode == 0, run.stderr
+        bundle = json.loads(run.stdout)
+        validate_resources(bundle)
+        kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+        assert kinds == ["CarePlan", "RequestGroup"]
+
+    def test_careplan_from_a_bundle_keeps_the_patient(self, tmp_path: Path) -> None:
+        path = _write(tmp_path, "b.json", example("low-risk"))
+        out = tmp_path / "plan.json"
+        run = pecoma("fhir", "careplan", str(path), "--on", "2026-11-28", "-o", str(out))
+        assert run.returncode == 0, run.stderr
+        careplan = json.loads(out.read_text("utf-8"))["entry"][0]["resource"]
+        assert careplan["subject"] == {"reference": "Patient/pat-1002"}
+
+    def test_careplan_bad_date(self, tmp_path: Path) -> None:
+        path = _write(tmp_path, "b.json", example("low-risk"))
+        run = pecoma("fhir", "careplan", str(path), "--on", "28/11/2026")
+        assert run.returncode == 2 and "YYYY-MM-DD" in run.stderr
+
+    def test_from_case_round_trip(self, tmp_path: Path) -> None:
+        case = Path(__file__).resolve().parent.parent / "src/pecoma/examples/metachronous-lung.json"
+        run = pecoma("fhir", "from-case", str(case))
+        assert run.returncode == 0, run.stderr
+        bundle = json.loads(run.stdout)
+        validate_resources(bundle)
+        back = pecoma("fhir", "to-case", str(_write(tmp_path, "b.json", bundle)))
+        assert back.returncode == 0
+        original = parse_case(json.loads(case.read_text("utf-8")))
+        assert parse_case(json.loads(back.stdout)) == original
+
+    def test_export_plandefinition(self) -> None:
+        run = pecoma("fhir", "export-plandefinition")
+        assert run.returncode == 0, run.stderr
+        pd = json.loads(run.stdout)
+        PlanDefinition.model_validate(pd)
+        assert pd["version"] == load_knowledge().version
