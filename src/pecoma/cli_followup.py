@@ -39,9 +39,7 @@ from pecoma.engine.schedule import (
     plan_surveillance,
 )
 from pecoma.errors import ConfigError, FieldIssue, InputError, KnowledgeError
-from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import markdown_plan, print_plan
-from pecoma.render.timeline import timeline_png, timeline_svg
 
 __all__ = ["FollowupFormat", "read_imaging", "register", "render_plan"]
 
@@ -80,11 +78,18 @@ def render_plan(plan: SurveillancePlan, fmt: FollowupFormat, case_key: str) -> b
         return (json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
     if fmt is FollowupFormat.markdown:
         return markdown_plan(plan).encode()
+    # Calendar and picture libraries load only when asked for, to keep every command quick.
     if fmt is FollowupFormat.ics:
+        from pecoma.render.ics import plan_to_ics
+
         return plan_to_ics(plan, case_key)
     if fmt is FollowupFormat.svg:
+        from pecoma.render.timeline import timeline_svg
+
         return timeline_svg(plan).encode()
     if fmt is FollowupFormat.png:
+        from pecoma.render.timeline import timeline_png
+
         return timeline_png(plan)
     return None
 

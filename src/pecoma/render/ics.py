@@ -80,8 +80,7 @@ def _description(plan: SurveillancePlan, v: Visit) -> str:
     if v.status == "cancelled":
         for r in plan.reasons[:1]:
             lines.append(f"Cancelled: {r.title}. {r.text} [{r.provenance.label}]")
-    lines.append(f"Plan of {plan.evaluated_on.isoformat()}, knowledge {plan.knowledge_version}"
-                 f", settings {plan.settings_digest}.")
+    lines.append(f"pecoma knowledge {plan.knowledge_version}, settings {plan.settings_digest}.")
     return "\n".join(lines)
 
 

@@ -1,0 +1,160 @@
+"""`pecoma followup`, run as a user runs it: real processes, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "src" / "pecoma" / "examples"
+HIGH = EXAMPLES / "high-risk-uterine.json"  # surgery 2025-01-10, high risk
+METASTATIC = EXAMPLES / "metachronous-lung.json"
+
+
+def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pecoma", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    f = tmp_path / "imaging.json"
+    f.write_text(json.dumps({"imaging": [
+        {"date": "2025-04-15", "modality": "chest_ct", "finding": "no_evidence_of_disease"},
+        {"date": "2025-04-15", "modality": "mri_primary", "finding": "equivocal"},
+    ]}))
+    return f
+
+
+class TestFormats:
+    def test_text_table(self, history: Path) -> None:
+        """The terminal table shows visits, statuses, reasons, flags and interpretations."""
+        r = pecoma("followup", str(HIGH), "--imaging", str(history), "--on", "2025-08-01")
+        assert r.returncode == 0, r.stderr
+        for text in ("pecoma surveillance plan", "2025-07-15", "2025-08-15", "due now",
+                     "done 2025-04-15", "Equivocal scan", "guideline S18", "I2",
+                     "Next visit: #2"):
+            assert text in r.stdout, text
+
+    def test_json(self, history: Path) -> None:
+        r = pecoma("followup", str(HIGH), "--imaging", str(history), "--on", "2025-08-01",
+                   "--format", "json")
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        assert data["format"] == "pecoma-surveillance-plan/1"
+        assert data["next_visit"]["due"] == "2025-07-15"
+        assert data["visits"][0]["status"] == "done"
+        assert [i["id"] for i in data["interpretations"]] == ["I2", "I4"]
+
+    def test_ics_to_file(self, tmp_path: Path) -> None:
+        out = tmp_path / "plan.ics"
+        r = pecoma("followup", str(HIGH), "--on", "2025-01-10", "-f", "ics", "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        events = Calendar.from_ical(out.read_bytes()).walk("VEVENT")
+        assert len(events) == 21
+        assert str(events[0].decoded("DTSTART")) == "2025-04-10"
+
+    def test_ics_uid_uses_case_key(self, tmp_path: Path) -> None:
+        """--case-key makes UIDs independent of the file name."""
+        a, b = tmp_path / "a.ics", tmp_path / "b.ics"
+        pecoma("followup", str(HIGH), "--on", "2025-01-10", "-f", "ics", "-o", str(a),
+               "--case-key", "K1")
+        pecoma("followup", str(HIGH), "--on", "2025-01-10", "-f", "ics", "-o", str(b),
+               "--case-key", "K1")
+        assert a.read_bytes() == b.read_bytes()
+        assert b"K1" not in a.read_bytes()
+
+    def test_svg_and_png(self, tmp_path: Path) -> None:
+        svg, png = tmp_path / "t.svg", tmp_path / "t.png"
+        r1 = pecoma("followup", str(HIGH), "--on", "2026-11-28", "-f", "svg", "-o", str(svg))
+        r2 = pecoma("followup", str(HIGH), "--on", "2026-11-28", "-f", "png", "-o", str(png))
+        assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
+        assert svg.read_text().lstrip().startswith("<?xml")
+        assert png.read_bytes().startswith(b"\x89PNG")
+
+    def test_markdown(self) -> None:
+        r = pecoma("followup", str(HIGH), "--on", "2025-01-10", "-f", "markdown")
+        assert r.returncode == 0, r.stderr
+        assert "| # | Phase | Due |" in r.stdout
+
+    def test_csv_history(self, tmp_path: Path) -> None:
+        f = tmp_path / "h.csv"
+        f.write_text("date,modality,finding\n2025-04-15,chest_ct,no_evidence_of_disease\n")
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2025-05-01",
+                   "-f", "json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["counted_from"] == "2025-04-15"
+
+    def test_no_dated_plan_is_explained(self) -> None:
+        """Metastatic disease: exit 0, and the reason instead of dates."""
+        r = pecoma("followup", str(METASTATIC), "--on", "2026-11-28")
+        assert r.returncode == 0, r.stderr
+        assert "no dated plan" in r.stdout
+        assert "No surveillance calendar while disease is present" in r.stdout
+
+
+class TestRejectedInput:
+    @pytest.mark.parametrize(("event", "words"), [
+        ({"date": "2024-12-01", "modality": "chest_ct"},
+         ["imaging[0].date", "2024-12-01", "before the end of curative treatment"]),
+        ({"date": "2025-04-10", "modality": "xray_of_toe"},
+         ["imaging[0].modality", "xray_of_toe", "chest_ct"]),
+        ({"date": "2027-01-01", "modality": "chest_ct"},
+         ["imaging[0].date", "after the evaluation date"]),
+        ({"date": "10/04/2025", "modality": "chest_ct"}, ["imaging[0].date", "YYYY-MM-DD"]),
+    ])
+    def test_bad_imaging_exits_3(self, tmp_path: Path, event: dict[str, str],
+                                 words: list[str]) -> None:
+        """Rejected imaging: exit 3, a message naming field, value and rule, no traceback."""
+        f = tmp_path / "bad.json"
+        f.write_text(json.dumps([event]))
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2026-11-28")
+        assert r.returncode == 3, r.stdout + r.stderr
+        message = " ".join(r.stderr.split())
+        for w in words:
+            assert w in message, w
+        assert "Traceback" not in r.stderr
+
+    def test_markup_in_values_is_printed_not_interpreted(self, tmp_path: Path) -> None:
+        """A value that looks like terminal markup is shown as given, not crashed on."""
+        f = tmp_path / "bad.json"
+        f.write_text(json.dumps([{"date": "2025-04-10", "modality": "[/red]"}]))
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2026-11-28")
+        assert r.returncode == 3 and "[/red]" in r.stderr and "Traceback" not in r.stderr
+
+    def test_unparseable_history_exits_3(self, tmp_path: Path) -> None:
+        f = tmp_path / "bad.json"
+        f.write_text("{not json")
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2026-11-28")
+        assert r.returncode == 3 and "valid JSON" in r.stderr
+
+    def test_missing_file_exits_4(self, tmp_path: Path) -> None:
+        r = pecoma("followup", str(HIGH), "--imaging", str(tmp_path / "nope.json"))
+        assert r.returncode == 4 and "not found" in r.stderr
+
+    def test_bad_settings_exit_5(self, tmp_path: Path) -> None:
+        """A settings file making low risk more intensive than high risk is refused (S23)."""
+        f = tmp_path / "s.toml"
+        f.write_text("[followup]\nlow_frequent_years = 5\n")
+        r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2026-11-28")
+        assert r.returncode == 5 and "S23" in r.stderr and "Traceback" not in r.stderr
+
+    def test_bad_date_option_exits_2(self) -> None:
+        r = pecoma("followup", str(HIGH), "--on", "28/11/2026")
+        assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+
+    def test_settings_change_the_plan(self, tmp_path: Path) -> None:
+        f = tmp_path / "s.toml"
+        f.write_text("[followup]\nhigh_intensive_due_months = 4\n"
+                     "high_intensive_overdue_months = 5\n")
+        r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2025-01-10",
+                   "-f", "json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["visits"][0]["due"] == "2025-05-10"

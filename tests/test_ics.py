@@ -1,0 +1,144 @@
+"""The iCalendar export: parsed back it gives the same visits; UIDs are stable across
+re-exports; nothing reads the clock; the case key never appears in the file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from icalendar import Calendar
+
+from pecoma import assess, parse_case
+from pecoma.engine.schedule import (
+    ImagingEvent,
+    Modality,
+    ScanFinding,
+    SurveillancePlan,
+    plan_surveillance,
+)
+from pecoma.render.ics import case_key_digest, plan_to_ics, visit_uid
+
+CASE = parse_case({
+    "label": "ics test",
+    "tumour": {"primary_site": "uterus", "size": {"value": 7, "unit": "cm"}},
+    "stage": {"status": "localized", "lymph_nodes": "negative"},
+    "surgery": {"status": "performed", "date": "2025-01-10", "margin": "R0"},
+})
+KEY = "MRN-0042"
+
+
+def _plan(on: dt.date, *scans: ImagingEvent) -> SurveillancePlan:
+    return plan_surveillance(CASE, assess(CASE, on), on, scans)
+
+
+def _scan(day: str, modality: Modality = Modality.chest_ct,
+          finding: ScanFinding = ScanFinding.no_evidence_of_disease) -> ImagingEvent:
+    return ImagingEvent(dt.date.fromisoformat(day), modality, finding)
+
+
+def _events(data: bytes) -> dict[str, dict[str, object]]:
+    cal = Calendar.from_ical(data)
+    out: dict[str, dict[str, object]] = {}
+    for ev in cal.walk("VEVENT"):
+        out[str(ev["UID"])] = {
+            "start": ev.decoded("DTSTART"),
+            "end": ev.decoded("DTEND"),
+            "sequence": int(ev["SEQUENCE"]),
+            "summary": str(ev["SUMMARY"]),
+            "description": str(ev["DESCRIPTION"]),
+            "status": str(ev["STATUS"]),
+            "dtstamp": ev.decoded("DTSTAMP"),
+            "phase": str(ev["X-PECOMA-PHASE"]),
+        }
+    return out
+
+
+class TestPlanToIcs:
+    def test_round_trip_gives_the_same_visits(self) -> None:
+        """Every visit is one event: due date, window end, UID, modality and reason."""
+        plan = _plan(dt.date(2025, 1, 10))
+        events = _events(plan_to_ics(plan, KEY))
+        assert len(events) == len(plan.visits) == 21
+        for v in plan.visits:
+            ev = events[visit_uid(KEY, v)]
+            assert ev["start"] == v.due
+            assert ev["end"] == v.latest + dt.timedelta(days=1)
+            assert ev["phase"] == v.phase
+            assert "chest CT" in str(ev["summary"]) and "MRI" in str(ev["summary"])
+            assert v.provenance.label in str(ev["description"])
+            assert f"overdue after {v.latest.isoformat()}" in str(ev["description"])
+
+    def test_first_event(self) -> None:
+        """The first event spans 2025-04-10 to 2025-05-10 inclusive."""
+        data = plan_to_ics(_plan(dt.date(2025, 1, 10)), KEY).decode()
+        assert "DTSTART;VALUE=DATE:20250410" in data
+        assert "DTEND;VALUE=DATE:20250511" in data
+
+    def test_reexport_with_one_more_scan_keeps_uids(self) -> None:
+        """A new scan updates events (same UIDs, higher SEQUENCE); none is duplicated."""
+        before = _events(plan_to_ics(_plan(dt.date(2025, 4, 1)), KEY))
+        after = _events(plan_to_ics(
+            _plan(dt.date(2025, 4, 20), _scan("2025-04-15"),
+                  _scan("2025-04-15", Modality.mri_primary)), KEY))
+        gone = set(before) - set(after)
+        # Only a visit pushed past the 10-year horizon by the re-anchoring may drop out.
+        assert all(before[u]["start"] > dt.date(2034, 1, 10) for u in gone), gone
+        first = visit_uid(KEY, _plan(dt.date(2025, 1, 10)).visits[0])
+        assert after[first]["start"] == before[first]["start"]
+        assert after[first]["sequence"] > before[first]["sequence"]
+        assert "done 2025-04-15" in str(after[first]["summary"])
+        for uid, ev in after.items():
+            if uid in before and uid != first:
+                assert ev["sequence"] >= int(str(before[uid]["sequence"]))
+                if ev["start"] != before[uid]["start"]:
+                    assert ev["sequence"] > int(str(before[uid]["sequence"]))
+
+    def test_unchanged_events_are_identical_when_only_status_changes(self) -> None:
+        """Exporting the same plan on a later day changes DTSTAMP only."""
+        a = _events(plan_to_ics(_plan(dt.date(2025, 2, 1)), KEY))
+        b = _events(plan_to_ics(_plan(dt.date(2025, 3, 1)), KEY))
+        assert set(a) == set(b)
+        for uid in a:
+            assert {k: v for k, v in a[uid].items() if k != "dtstamp"} == {
+                k: v for k, v in b[uid].items() if k != "dtstamp"}
+
+    def test_dtstamp_is_the_evaluation_date(self) -> None:
+        """DTSTAMP comes from the plan's date, not the clock: same plan, same bytes."""
+        plan = _plan(dt.date(2025, 2, 1))
+        data = plan_to_ics(plan, KEY)
+        assert data == plan_to_ics(plan, KEY)
+        assert b"DTSTAMP:20250201T000000Z" in data
+
+    def test_case_key_is_hashed(self) -> None:
+        """The key (it may be a record number) never appears in the file."""
+        data = plan_to_ics(_plan(dt.date(2025, 2, 1)), KEY)
+        assert KEY.encode() not in data
+        assert case_key_digest(KEY).encode() in data
+        assert case_key_digest(KEY) != case_key_digest("MRN-0043")
+
+    def test_suspended_plan_cancels_later_events(self) -> None:
+        """After a recurrence, later visits are exported with STATUS:CANCELLED."""
+        before = _events(plan_to_ics(_plan(dt.date(2025, 4, 1)), KEY))
+        plan = _plan(dt.date(2025, 8, 1), _scan("2025-04-15"),
+                     _scan("2025-07-15", finding=ScanFinding.metastasis))
+        after = _events(plan_to_ics(plan, KEY))
+        cancelled = {uid for uid, ev in after.items() if ev["status"] == "CANCELLED"}
+        assert cancelled and cancelled <= set(before)
+        for uid in cancelled:
+            assert after[uid]["sequence"] > int(str(before[uid]["sequence"]))
+            assert "Surveillance suspended" in str(after[uid]["description"])
+
+    def test_plan_that_cannot_be_dated_says_why(self) -> None:
+        """No anchor: a valid calendar with no events and the reason in its description."""
+        case = parse_case({"tumour": {"primary_site": "kidney"},
+                           "stage": {"status": "localized"},
+                           "surgery": {"status": "planned"}})
+        on = dt.date(2025, 1, 10)
+        plan = plan_surveillance(case, assess(case, on), on)
+        cal = Calendar.from_ical(plan_to_ics(plan, KEY))
+        assert cal.walk("VEVENT") == []
+        assert "start of surveillance is not known" in str(cal["X-WR-CALDESC"])
+
+    def test_empty_key_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="case_key"):
+            plan_to_ics(_plan(dt.date(2025, 2, 1)), "")
