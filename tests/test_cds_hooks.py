@@ -1,0 +1,421 @@
+"""CDS Hooks 2.0 service: discovery, patient-view, order-select, feedback, CORS, errors."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir_support import EXAMPLES, example, fhir_server, hook_request, patient_id, prefetch_of
+
+from pecoma.knowledge import load_knowledge
+from pecoma.web.cds_hooks import (
+    ORDER_SELECT,
+    PATIENT_VIEW,
+    PREFETCH,
+    CdsHooksSettings,
+    CdsService,
+    build_router,
+)
+from pecoma.web.cds_store import JsonlFeedbackStore
+
+ON = dt.date(2026, 11, 28)
+VERSION = load_knowledge().version
+
+
+def make_client(**settings: Any) -> tuple[TestClient, CdsService]:
+    svc = CdsService(CdsHooksSettings(**settings), today=lambda: ON)
+    app = FastAPI()
+    app.include_router(build_router(svc))
+    return TestClient(app), svc
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return make_client()[0]
+
+
+def no_empty(value: Any, where: str = "") -> None:
+    """CDS Hooks: optional fields are omitted, never null or empty."""
+    assert value is not None, where
+    if isinstance(value, dict):
+        assert value, where
+        for k, v in value.items():
+            no_empty(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        assert value, where
+        for i, v in enumerate(value):
+            no_empty(v, f"{where}[{i}]")
+    elif isinstance(value, str):
+        assert value != "", where
+
+
+def check_card(card: dict[str, Any]) -> None:
+    """The spec's rules for a card, and the project's: version named, provenance shown."""
+    no_empty(card, "card")
+    assert set(card) <= {"uuid", "summary", "detail", "indicator", "source", "suggestions",
+                         "selectionBehavior", "overrideReasons", "links"}
+    assert isinstance(card["summary"], str) and len(card["summary"]) < 140
+    assert card["indicator"] in ("info", "warning", "critical")
+    assert card["source"]["label"] and card["source"]["url"].startswith("https://")
+    assert VERSION in card["source"]["label"] and VERSION in card["detail"]
+    assert len(card["uuid"]) == 36
+    for link in card.get("links", []):
+        assert link["type"] in ("absolute", "smart") and link["label"] and link["url"]
+    if "suggestions" in card:
+        assert card["selectionBehavior"] in ("at-most-one", "any")
+        for s in card["suggestions"]:
+            assert s["label"] and s["uuid"]
+            for action in s["actions"]:
+                assert action["type"] in ("create", "update", "delete")
+                assert action["description"]
+
+
+def patient_view(client: TestClient, name: str, **extra: Any) -> Any:
+    bundle = example(name)
+    body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle),
+                        **extra)
+    return client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+
+
+class TestDiscovery:
+    def test_services(self, client: TestClient) -> None:
+        r = client.get("/cds-services")
+        assert r.status_code == 200
+        data = r.json()
+        no_empty(data)
+        hooks = {s["id"]: s["hook"] for s in data["services"]}
+        assert hooks == {PATIENT_VIEW: "patient-view", ORDER_SELECT: "order-select"}
+        for s in data["services"]:
+            assert s["prefetch"] == PREFETCH
+            assert VERSION in s["description"]
+
+    def test_included_in_the_web_app(self) -> None:
+        from pecoma.web.app import create_app
+
+        r = TestClient(create_app()).get("/cds-services")
+        assert r.status_code == 200 and len(r.json()["services"]) == 2
+
+
+class TestPatientView:
+    @pytest.mark.parametrize("name", EXAMPLES)
+    def test_cards_obey_the_spec(self, client: TestClient, name: str) -> None:
+        r = patient_view(client, name)
+        assert r.status_code == 200
+        cards = r.json()["cards"]
+        assert cards
+        for card in cards:
+            check_card(card)
+        assert "*Source:* guideline" in cards[0]["detail"]
+
+    def test_summary_card_content(self, client: TestClient) -> None:
+        """Metastatic lung: the headline is the metastasectomy; rationale and refs shown."""
+        cards = patient_view(client, "metastatic-lung-metachronous").json()["cards"]
+        head = cards[0]
+        assert head["indicator"] == "info"
+        assert "Resect the metachronous lung metastases" in head["summary"]
+        assert "*Why:*" in head["detail"] and "S16" in head["detail"]
+        assert "Not found in the record" in head["detail"]
+
+    def test_alert_cards_carry_their_level(self, client: TestClient) -> None:
+        cards = patient_view(client, "localized-high-risk").json()["cards"]
+        levels = {c["source"].get("topic", {}).get("code"): c["indicator"] for c in cards}
+        assert levels["ALERT-PRIOR-DIAGNOSIS"] == "warning"
+        assert levels["ALERT-INCOMPLETE-RESECTION"] == "critical"
+
+    def test_missing_facts_in_detail(self, client: TestClient) -> None:
+        bundle = example("low-risk")
+        bundle["entry"] = [e for e in bundle["entry"]
+                           if e["resource"].get("id") != "histology-necrosis"]
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
+        cards = client.post(f"/cds-services/{PATIENT_VIEW}", json=body).json()["cards"]
+        assert "fact(s) missing" in cards[0]["summary"]
+        assert "`histology.necrosis`" in cards[0]["detail"]
+        assert "unknown, not absent" in cards[0]["detail"]
+
+    def test_report_link(self, client: TestClient) -> None:
+        card = patient_view(client, "low-risk").json()["cards"][0]
+        url = card["links"][0]["url"]
+        assert url.startswith("http://127.0.0.1:8000/cds-services/reports/")
+        r = client.get(url.removeprefix("http://127.0.0.1:8000"))
+        assert r.status_code == 200 and r.text.startswith("# pecoma assessment")
+        assert client.get("/cds-services/reports/nope").status_code == 404
+
+    def test_null_prefetch_values_count_as_missing(self, client: TestClient) -> None:
+        bundle = example("low-risk")
+        prefetch = prefetch_of(bundle)
+        prefetch["observations"] = None
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        assert client.post(f"/cds-services/{PATIENT_VIEW}", json=body).status_code == 412
+
+
+class TestFhirServerFallback:
+    def test_no_prefetch_is_served_by_the_fhir_server(self, client: TestClient) -> None:
+        """A real HTTP server on loopback answers the queries, paged, with the token."""
+        bundle = example("localized-high-risk")
+        with fhir_server(bundle, token="tok-123", page_size=4) as (url, rec):
+            body = hook_request("patient-view", patient_id(bundle), fhirServer=url,
+                                fhirAuthorization={"access_token": "tok-123",
+                                                   "token_type": "Bearer", "expires_in": 300,
+                                                   "scope": "patient/*.read",
+                                                   "subject": "pecoma"})
+            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        direct = patient_view(client, "localized-high-risk").json()["cards"]
+        assert [c["summary"] for c in r.json()["cards"]] == [c["summary"] for c in direct]
+        paths = [p for p, _auth in rec.requests]
+        assert any(p.startswith("/fhir/Observation?patient=pat-1001&_page=") for p in paths)
+        assert {auth for _p, auth in rec.requests} == {"Bearer tok-123"}
+        assert len({p.split("?")[0] for p in paths}) == len(PREFETCH)
+
+    def test_partial_prefetch_fetches_only_what_is_missing(self, client: TestClient) -> None:
+        bundle = example("low-risk")
+        prefetch = prefetch_of(bundle)
+        del prefetch["observations"]
+        with fhir_server(bundle) as (url, rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url)
+            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        assert {p.split("?")[0] for p, _a in rec.requests} == {"/fhir/Observation"}
+
+    def test_server_error_is_a_problem(self, client: TestClient) -> None:
+        bundle = example("low-risk")
+        with fhir_server(bundle, status=500) as (url, _rec):
+            body = hook_request("patient-view", patient_id(bundle), fhirServer=url)
+            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 502
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+    def test_wrong_token_is_reported(self, client: TestClient) -> None:
+        bundle = example("low-risk")
+        with fhir_server(bundle, token="right") as (url, _rec):
+            body = hook_request("patient-view", patient_id(bundle), fhirServer=url,
+                                fhirAuthorization={"access_token": "wrong",
+                                                   "token_type": "Bearer"})
+            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 502 and "HTTP 401" in r.json()["detail"]
+        assert "wrong" not in r.text
+
+    def test_unreachable_server(self, client: TestClient) -> None:
+        body = hook_request("patient-view", "p", fhirServer="http://127.0.0.1:9/fhir")
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 502
+
+
+class TestBadRequests:
+    def test_missing_prefetch_without_server_is_412(self, client: TestClient) -> None:
+        r = client.post(f"/cds-services/{PATIENT_VIEW}",
+                        json=hook_request("patient-view", "pat-1"))
+        assert r.status_code == 412
+        assert r.headers["content-type"].startswith("application/problem+json")
+        body = r.json()
+        assert body["status"] == 412 and body["type"] and body["title"] and body["detail"]
+
+    def test_unparseable_json(self, client: TestClient) -> None:
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", content=b"{oops",
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["type"].endswith("malformed-json")
+
+    def test_wrong_hook_and_missing_context(self, client: TestClient) -> None:
+        r = client.post(f"/cds-services/{PATIENT_VIEW}",
+                        json={"hook": "order-sign", "context": "x"})
+        assert r.status_code == 400
+        paths = {e["path"] for e in r.json()["errors"]}
+        assert paths == {"hook", "hookInstance", "context"}
+
+    def test_unknown_service(self, client: TestClient) -> None:
+        r = client.post("/cds-services/nothing", json={})
+        assert r.status_code == 404
+
+    @pytest.mark.parametrize("breakage", ["dates", "types", "invalid"])
+    def test_bad_record_gets_an_error_card(self, client: TestClient, breakage: str) -> None:
+        """Contradictory dates, a wrong resource type, invalid FHIR: a clear error card."""
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        prefetch = prefetch_of(bundle)
+        if breakage == "dates":
+            for e in prefetch["procedures"]["entry"]:
+                e["resource"]["performedDateTime"] = "2020-01-01"
+            expected = "surgery.date"
+        elif breakage == "types":
+            prefetch["conditions"] = {"resourceType": "Bundle", "type": "searchset",
+                                      "entry": [{"resource": {"resourceType": "Patient",
+                                                              "id": "pat-1001"}}]}
+            expected = "8714/0 or 8714/3"
+        else:
+            prefetch["observations"]["entry"][0]["resource"]["status"] = 7
+            expected = "must be valid FHIR R4"
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        cards = r.json()["cards"]
+        assert len(cards) == 1
+        check_card(cards[0])
+        assert cards[0]["indicator"] == "warning"
+        assert expected in cards[0]["detail"]
+
+
+def order_body(name: str, medication: dict[str, Any], **context: Any) -> dict[str, Any]:
+    bundle = example(name)
+    pid = patient_id(bundle)
+    order = {"resourceType": "MedicationRequest", "id": "draft-1", "status": "draft",
+             "intent": "order", "medicationCodeableConcept": medication,
+             "subject": {"reference": f"Patient/{pid}"}}
+    body = hook_request("order-select", pid, prefetch=prefetch_of(bundle))
+    body["context"].update({"selections": ["MedicationRequest/draft-1"],
+                            "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                                            "entry": [{"resource": order}]}, **context})
+    return body
+
+
+class TestOrderSelect:
+    def test_chemotherapy_first_line_warns(self, client: TestClient) -> None:
+        """Metastatic, mTOR available: doxorubicin first line gets a warning (S13, S14)."""
+        r = client.post(f"/cds-services/{ORDER_SELECT}",
+                        json=order_body("metastatic-lung-metachronous",
+                                        {"text": "Doxorubicin 75 mg/m2"}))
+        assert r.status_code == 200
+        cards = r.json()["cards"]
+        assert len(cards) == 1
+        card = cards[0]
+        check_card(card)
+        assert card["indicator"] == "warning"
+        assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+        assert "S13, S14" in card["detail"]
+        actions = card["suggestions"][0]["actions"]
+        assert actions[0] == {"type": "delete", "description": "Remove the draft chemotherapy "
+                              "order", "resourceId": "MedicationRequest/draft-1"}
+        created = actions[1]["resource"]
+        MedicationRequest.model_validate(created)
+        assert created["subject"]["reference"] == "Patient/pat-1003"
+        assert card["overrideReasons"]
+
+    def test_contraindicated_mtor_is_quiet(self, client: TestClient) -> None:
+        r = client.post(f"/cds-services/{ORDER_SELECT}",
+                        json=order_body("advanced-mtor-contraindicated", {"text": "doxorubicin"}))
+        assert r.json() == {"cards": []}
+
+    def test_localized_disease_is_quiet(self, client: TestClient) -> None:
+        r = client.post(f"/cds-services/{ORDER_SELECT}",
+                        json=order_body("localized-high-risk", {"text": "doxorubicin"}))
+        assert r.json() == {"cards": []}
+
+    def test_mtor_order_is_quiet_and_needs_no_record(self, client: TestClient) -> None:
+        body = order_body("metastatic-lung-metachronous", {"text": "sirolimus"})
+        del body["prefetch"]
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 200 and r.json() == {"cards": []}
+
+    def test_unselected_order_is_ignored(self, client: TestClient) -> None:
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"},
+                          selections=["MedicationRequest/other"])
+        assert client.post(f"/cds-services/{ORDER_SELECT}", json=body).json() == {"cards": []}
+
+    def test_second_line_is_quiet(self, client: TestClient) -> None:
+        """An earlier advanced-setting line exists: the draft is not first line."""
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"})
+        body["prefetch"]["medications"]["entry"].append({"resource": {
+            "resourceType": "MedicationStatement", "id": "m1", "status": "completed",
+            "medicationCodeableConcept": {"text": "sirolimus"},
+            "subject": {"reference": "Patient/pat-1003"},
+            "extension": [{"url": "https://pecoma.example/fhir/StructureDefinition/"
+                                  "therapy-setting", "valueCode": "advanced"}]}})
+        assert client.post(f"/cds-services/{ORDER_SELECT}", json=body).json() == {"cards": []}
+
+    def test_draft_orders_must_be_a_bundle(self, client: TestClient) -> None:
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"},
+                          draftOrders=[1])
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400 and r.json()["errors"][0]["path"] == "context.draftOrders"
+
+
+class TestFeedback:
+    def _card(self, client: TestClient) -> dict[str, Any]:
+        r = client.post(f"/cds-services/{ORDER_SELECT}",
+                        json=order_body("metastatic-lung-metachronous", {"text": "doxorubicin"}))
+        card: dict[str, Any] = r.json()["cards"][0]
+        return card
+
+    def test_overridden_with_reason_is_kept_with_the_card(self) -> None:
+        client, svc = make_client()
+        card = self._card(client)
+        reason = card["overrideReasons"][0]
+        r = client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": [{
+            "card": card["uuid"], "outcome": "overridden",
+            "overrideReason": {"reason": reason, "userComment": "trial protocol"},
+            "outcomeTimestamp": "2026-11-28T10:00:00Z"}]})
+        assert r.status_code == 200
+        [entry] = svc.store.entries()
+        assert entry.card == card["uuid"] and entry.outcome == "overridden"
+        assert entry.override_reason == reason and entry.user_comment == "trial protocol"
+        assert entry.issued is not None
+        assert entry.issued.record_ids[0] == "ALERT-CHEMO-BEFORE-MTOR"
+        assert entry.issued.knowledge_version == VERSION
+
+    def test_accepted_suggestion(self) -> None:
+        client, svc = make_client()
+        card = self._card(client)
+        suggestion = card["suggestions"][0]["uuid"]
+        r = client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": [{
+            "card": card["uuid"], "outcome": "accepted",
+            "acceptedSuggestions": [{"id": suggestion}],
+            "outcomeTimestamp": "2026-11-28T10:00:00Z"}]})
+        assert r.status_code == 200
+        assert svc.store.entries()[0].accepted_suggestions == (suggestion,)
+
+    @pytest.mark.parametrize("item", [
+        {"card": "x", "outcome": "ignored", "outcomeTimestamp": "t"},
+        {"outcome": "accepted", "outcomeTimestamp": "t"},
+        {"card": "x", "outcome": "accepted"},
+        {"card": "x", "outcome": "accepted", "outcomeTimestamp": "t",
+         "overrideReason": {"userComment": "no"}},
+    ])
+    def test_invalid_feedback(self, client: TestClient, item: dict[str, Any]) -> None:
+        r = client.post(f"/cds-services/{PATIENT_VIEW}/feedback", json={"feedback": [item]})
+        assert r.status_code == 400 and r.json()["errors"]
+
+    def test_jsonl_store(self, tmp_path: Path) -> None:
+        path = tmp_path / "audit.jsonl"
+        client, svc = make_client()
+        svc.store = JsonlFeedbackStore(path)
+        card = self._card(client)
+        client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": [{
+            "card": card["uuid"], "outcome": "accepted",
+            "outcomeTimestamp": "2026-11-28T10:00:00Z"}]})
+        events = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+        assert [e["event"] for e in events] == ["card", "feedback"]
+        assert events[1]["card"] == card["uuid"] == events[0]["uuid"]
+        assert "pat-1003" not in path.read_text("utf-8")
+
+
+class TestCors:
+    def test_allowed_origin(self) -> None:
+        client, _svc = make_client(cors_allow_origins=("https://ehr.example",))
+        r = client.get("/cds-services", headers={"Origin": "https://ehr.example"})
+        assert r.headers["access-control-allow-origin"] == "https://ehr.example"
+        pre = client.options(f"/cds-services/{PATIENT_VIEW}",
+                             headers={"Origin": "https://ehr.example",
+                                      "Access-Control-Request-Method": "POST"})
+        assert pre.status_code == 204
+        assert "Authorization" in pre.headers["access-control-allow-headers"]
+
+    def test_other_origin(self) -> None:
+        client, _svc = make_client(cors_allow_origins=("https://ehr.example",))
+        r = client.get("/cds-services", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
+
+    def test_settings_from_env(self) -> None:
+        s = CdsHooksSettings.from_env({
+            "PECOMA_CDS_BASE_URL": "https://cds.example", "PECOMA_CDS_REQUIRE_JWT": "true",
+            "PECOMA_CDS_CORS_ORIGINS": "https://a.example, https://b.example",
+            "PECOMA_CDS_TRUSTED_ISSUERS": '{"https://ehr.example": {"jwks_urls": '
+                                          '["https://ehr.example/jwks"]}}'})
+        assert s.require_jwt and s.cors_allow_origins == ("https://a.example",
+                                                          "https://b.example")
+        assert s.trusted_issuers["https://ehr.example"].jwks_urls == ("https://ehr.example/jwks",)
