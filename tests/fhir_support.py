@@ -88,7 +88,7 @@ def fhir_server(
             self.end_headers()
             self.wfile.write(raw)
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             auth = self.headers.get("Authorization")
             rec.requests.append((self.path, auth))
             if token is not None and auth != f"Bearer {token}":
@@ -141,7 +141,7 @@ def json_server(payload: Callable[[], Any]) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             return
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             raw = json.dumps(payload()).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

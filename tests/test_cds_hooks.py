@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.medicationrequest import MedicationRequest
-from fhir_support import EXAMPLES, example, fhir_server, hook_request, patient_id, prefetch_of
 
+from fhir_support import EXAMPLES, example, fhir_server, hook_request, patient_id, prefetch_of
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds_hooks import (
     ORDER_SELECT,

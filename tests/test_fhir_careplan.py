@@ -9,8 +9,8 @@ import pytest
 from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.plandefinition import PlanDefinition
 from fhir.resources.R4B.requestgroup import RequestGroup
-from fhir_support import EXAMPLES, example
 
+from fhir_support import EXAMPLES, example
 from pecoma.engine import assess
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.fhir import codes as c

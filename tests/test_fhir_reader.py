@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from fhir_support import EXAMPLES, example
 
+from fhir_support import EXAMPLES, example
 from pecoma.case import Feature, IHCResult, NodeStatus, SurgeryStatus, YesNo
 from pecoma.engine import assess
 from pecoma.errors import InputError

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import case_dicts
 
 from pecoma.case import Case, parse_case, parse_case_json
 from pecoma.errors import InputError
 from pecoma.fhir.careplan import validate_resources
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.fhir.writer import bundle_from_case
+
+from strategies import case_dicts
 
 
 def _examples() -> list[tuple[str, str]]:
