@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -37,13 +37,8 @@ from pecoma.cli import (
     read_text,
     settings_from,
 )
-from pecoma.errors import ConfigError, InputError, KnowledgeError
-from pecoma.knowledge import load_knowledge
+from pecoma.errors import ConfigError, InputError, KnowledgeError, PecomaError
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, flatten, template_csv, template_xlsx
-from pecoma.registry.importer import ImportFileError, ImportMode, import_file
-from pecoma.registry.reassess import reassess
-from pecoma.registry.service import record_case, record_scan
-from pecoma.registry.summary import summarise, summary_svg
 from pecoma.registry.worklist import (
     DEFAULT_RECENT_DAYS,
     SortKey,
@@ -55,8 +50,12 @@ from pecoma.registry.worklist import (
     to_ics,
     to_json,
 )
-from pecoma.store import Repository, StoreError, database_url, open_registry, redact
-from pecoma.store.db import create_db_engine, current_revision, head_revision, upgrade
+
+if TYPE_CHECKING:
+    from pecoma.store import Repository
+
+# The store (SQLAlchemy, Alembic) is imported by the commands that use it, so that the
+# rest of the command line starts quickly.
 
 __all__ = ["register"]
 
@@ -112,15 +111,22 @@ def _edge() -> Iterator[None]:
         yield
     except InputError as exc:
         fail(str(exc), EXIT_INPUT)
-    except ImportFileError as exc:
-        fail(f"cannot import: {exc}", EXIT_FILE)
-    except StoreError as exc:
-        fail(str(exc), EXIT_FILE)
     except (ConfigError, KnowledgeError) as exc:
         fail(str(exc), EXIT_CONFIG)
+    except PecomaError as exc:
+        from pecoma.registry.importer import ImportFileError
+        from pecoma.store import StoreError
+
+        if isinstance(exc, ImportFileError):
+            fail(f"cannot import: {exc}", EXIT_FILE)
+        if isinstance(exc, StoreError):
+            fail(str(exc), EXIT_FILE)
+        raise
 
 
 def _open(url: str | None, data_dir: Path | None) -> Repository:
+    from pecoma.store import database_url, open_registry
+
     return open_registry(database_url(url, {}, data_dir))
 
 
@@ -155,6 +161,9 @@ class TextJson(StrEnum):
 @registry_app.command("init")
 def init_cmd(database_url_: DbOption = None, data_dir: DataDirOption = None) -> None:
     """Create the registry database, or bring its schema up to date."""
+    from pecoma.store import database_url, redact
+    from pecoma.store.db import create_db_engine, current_revision, head_revision, upgrade
+
     with _edge():
         url = database_url(database_url_, {}, data_dir)
         engine = create_db_engine(url)
@@ -209,6 +218,8 @@ def import_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Import cases: every row validated; a report of rejected cells; idempotent."""
+    from pecoma.registry.importer import ImportMode, import_file
+
     day = parse_day(on)
     mode = ImportMode.all_or_nothing if all_or_nothing else ImportMode.good_rows
     with _edge():
@@ -243,6 +254,8 @@ def add_case_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Record a case version for one patient (a new patient is created)."""
+    from pecoma.registry.service import record_case
+
     day = parse_day(on)
     text = read_text(case_file, "case")
     try:
@@ -286,6 +299,8 @@ def record_scan_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Record an imaging event (surveillance scan) for a patient."""
+    from pecoma.registry.service import record_scan
+
     day = parse_day(on)
     with _edge():
         repo = _open(database_url_, data_dir)
@@ -384,6 +399,8 @@ def reassess_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Run every latest case through the current knowledge; list what changed."""
+    from pecoma.registry.reassess import reassess
+
     day = parse_day(on)
     with _edge():
         cfg = settings_from(settings)
@@ -426,6 +443,8 @@ def summary_cmd(
     data_dir: DataDirOption = None,
 ) -> None:
     """Counts by risk group and disease status, overdue rate, guideline concordance."""
+    from pecoma.registry.summary import summarise, summary_svg
+
     day = parse_day(on)
     with _edge():
         cfg = settings_from(settings)
@@ -478,6 +497,8 @@ def export_cmd(
     The CSV folder's ``cases.csv`` holds every patient's latest case in the import
     layout, so it can be imported into another registry.
     """
+    from pecoma.knowledge import load_knowledge
+
     with _edge():
         repo = _open(database_url_, data_dir)
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pecoma.case import Case
 from pecoma.engine.model import Assessment
@@ -21,7 +22,9 @@ from pecoma.engine.schedule import (
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge
 from pecoma.settings import Settings
-from pecoma.store.repository import ScanData
+
+if TYPE_CHECKING:
+    from pecoma.store.repository import ScanData
 
 __all__ = ["events_of", "next_due_for", "plan_for"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pecoma.case import parse_case
 from pecoma.engine import assess
-from pecoma.engine.schedule import parse_imaging
+from pecoma.engine.schedule import ImagingEvent, Modality, check_imaging, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.plan import next_due_for
 from pecoma.settings import Settings
@@ -98,9 +98,26 @@ def validate_scan(
             FieldIssue(i.path.replace("imaging[0].", ""), i.value, i.rule) for i in exc.issues
         ]
         event = None
+        day = _date(performed_on)
+        if day is not None and not any(i.path == "date" for i in issues):
+            # the date is fine on its own: check it against treatment and evaluation dates
+            issues += [
+                FieldIssue("date", i.value, i.rule)
+                for i in check_imaging([ImagingEvent(day, Modality.other)], treatment_end,
+                                       on_date)
+            ]
     if issues or event is None or rid is None:
         raise InputError(issues, "scan")
     return rid, ScanData(event.date, event.modality.value, event.finding.value)
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
 
 
 def record_scan(

@@ -27,7 +27,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
@@ -35,7 +35,9 @@ from pecoma.engine.schedule import SurveillancePlan, Visit
 from pecoma.errors import InputError
 from pecoma.registry.plan import plan_for
 from pecoma.settings import Settings
-from pecoma.store.repository import PatientState
+
+if TYPE_CHECKING:
+    from pecoma.store.repository import PatientState
 
 __all__ = [
     "DEFAULT_RECENT_DAYS",

@@ -1,0 +1,178 @@
+"""``pecoma registry``, run as a user runs it: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pecoma.registry.columns import COLUMN_NAMES
+from registry_support import db_url, high_risk, low_risk, metastatic, rows_of, write_csv
+
+__all__ = ["db_url"]
+
+
+def pecoma(*args: str, cwd: Path | None = None,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pecoma", *args],
+        capture_output=True, text=True, timeout=120, cwd=cwd, check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1", **(env or {})},
+    )
+
+
+def no_traceback(r: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+@pytest.fixture
+def good_csv(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "cases.csv", rows_of(
+        {"PEC-0001": high_risk(), "PEC-0002": low_risk(), "PEC-0003": metastatic()}))
+
+
+def test_end_to_end(db_url: str, good_csv: Path, tmp_path: Path) -> None:
+    """init, import twice, record a scan, worklist, reassess, summary, export, audit."""
+    db = ("--database-url", db_url)
+    r = pecoma("registry", "init", *db)
+    assert r.returncode == 0, r.stderr
+    assert "schema created (revision 0001" in r.stdout
+    r = pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", "--actor", "ana", *db)
+    assert r.returncode == 0, r.stderr
+    assert "written: 3 new patients, 3 new case versions, 0 unchanged" in r.stdout
+    r = pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", "--format", "json",
+               *db)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["unchanged"] == 3
+    r = pecoma("registry", "record-scan", "PEC-0001", "--date", "2026-11-20", "--modality",
+               "chest_ct", "--finding", "no_evidence_of_disease", "--on", "2026-11-28", *db)
+    assert r.returncode == 0, r.stderr
+    r = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "csv", *db)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [(x["registry_id"], x["status"]) for x in rows] == [
+        ("PEC-0002", "overdue"), ("PEC-0001", "done"), ("PEC-0003", "not_drawn")]
+    r = pecoma("registry", "worklist", "--on", "2026-11-28", "--status", "overdue",
+               "--format", "json", *db)
+    assert [i["registry_id"] for i in json.loads(r.stdout)["items"]] == ["PEC-0002"]
+    r = pecoma("registry", "reassess", "--on", "2026-11-28", "--format", "json", *db)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert (data["patients"], data["stored"]) == (3, 3)
+    assert [c["registry_id"] for c in data["changes"]] == ["PEC-0001"]  # the scan moved it
+    r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "json", *db)
+    assert json.loads(r.stdout)["by_risk_group"] == {"high": 2, "low": 1}
+    r = pecoma("registry", "export", *db)
+    exported = json.loads(r.stdout)
+    assert len(exported["patients"]) == 3 and len(exported["imaging_events"]) == 1
+    r = pecoma("registry", "audit", "--limit", "3", *db)
+    assert r.returncode == 0 and r.stdout.count("reassess") == 3
+
+
+class TestExitCodes:
+    def test_missing_file(self, tmp_path: Path) -> None:
+        r = pecoma("registry", "import", "nope.csv", "--data-dir", str(tmp_path))
+        assert r.returncode == 4
+        assert "cannot import: file not found" in r.stderr
+        no_traceback(r)
+
+    def test_not_a_workbook(self, tmp_path: Path) -> None:
+        bad = tmp_path / "cases.xlsx"
+        bad.write_text("hello")
+        r = pecoma("registry", "import", str(bad), "--data-dir", str(tmp_path))
+        assert r.returncode == 4
+        assert "not a readable XLSX workbook" in r.stderr
+        no_traceback(r)
+
+    def test_rejected_rows_exit_3_with_the_report_and_write_nothing(self, tmp_path: Path) -> None:
+        rows = rows_of({"PEC-0001": high_risk(), "Jane Doe": low_risk()})
+        path = write_csv(tmp_path / "mixed.csv", rows)
+        r = pecoma("registry", "import", str(path), "--on", "2026-11-28",
+                   "--data-dir", str(tmp_path))
+        assert r.returncode == 3
+        assert "1 rejected (all-or-nothing)" in r.stdout
+        assert "nothing was written" in r.stdout
+        assert "row 3, column 'registry_id'" in r.stderr
+        no_traceback(r)
+        r = pecoma("registry", "export", "--data-dir", str(tmp_path))
+        assert json.loads(r.stdout)["patients"] == []
+        r = pecoma("registry", "import", str(path), "--good-rows", "--on", "2026-11-28",
+                   "--data-dir", str(tmp_path))
+        assert r.returncode == 3
+        assert "written: 1 new patients" in r.stdout
+
+    def test_bad_scan_exit_3_naming_each_field(self, tmp_path: Path, good_csv: Path) -> None:
+        pecoma("registry", "import", str(good_csv), "--on", "2026-11-28",
+               "--data-dir", str(tmp_path))
+        r = pecoma("registry", "record-scan", "PEC-0001", "--date", "2024-01-01",
+                   "--modality", "x-ray", "--on", "2026-11-28", "--data-dir", str(tmp_path))
+        assert r.returncode == 3
+        assert "'date' must not be before the end of curative treatment" in r.stderr
+        assert "'modality' must be one of" in r.stderr
+        no_traceback(r)
+
+    def test_unreachable_database_exit_4(self) -> None:
+        r = pecoma("registry", "worklist", "--database-url",
+                   "postgresql://nobody@127.0.0.1:1/none")
+        assert r.returncode == 4
+        assert "cannot open the registry database" in r.stderr
+        no_traceback(r)
+
+    def test_unsupported_database_url_exit_5(self) -> None:
+        r = pecoma("registry", "worklist", "--database-url", "mysql://u@h/db")
+        assert r.returncode == 5
+        no_traceback(r)
+
+    def test_bad_date_exit_2(self, tmp_path: Path) -> None:
+        r = pecoma("registry", "worklist", "--on", "28/11/2026", "--data-dir", str(tmp_path))
+        assert r.returncode == 2
+        assert "'--on' must be a date as YYYY-MM-DD" in r.stderr
+
+
+class TestFiles:
+    def test_templates(self, tmp_path: Path) -> None:
+        r = pecoma("registry", "template")
+        assert r.stdout.strip().split(",") == list(COLUMN_NAMES)
+        out = tmp_path / "t.xlsx"
+        r = pecoma("registry", "template", "--format", "xlsx", "-o", str(out))
+        assert r.returncode == 0 and out.stat().st_size > 1000
+
+    def test_environment_selects_the_database(self, tmp_path: Path, good_csv: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'env.sqlite3'}"
+        r = pecoma("registry", "import", str(good_csv), "--on", "2026-11-28",
+                   env={"PECOMA_DATABASE_URL": url})
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "env.sqlite3").is_file()
+
+    def test_csv_export_reimports_unchanged(self, tmp_path: Path, good_csv: Path) -> None:
+        a, b = tmp_path / "a", tmp_path / "b"
+        pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", "--data-dir", str(a))
+        r = pecoma("registry", "export", "--format", "csv", "-o", str(tmp_path / "out"),
+                   "--data-dir", str(a))
+        assert r.returncode == 0, r.stderr
+        names = sorted(p.name for p in (tmp_path / "out").iterdir())
+        assert names == ["assessments.csv", "audit_log.csv", "case_versions.csv", "cases.csv",
+                         "imaging_events.csv", "patients.csv"]
+        r = pecoma("registry", "import", str(tmp_path / "out" / "cases.csv"), "--on",
+                   "2026-11-28", "--data-dir", str(a), "--format", "json")
+        assert json.loads(r.stdout)["unchanged"] == 3
+        r = pecoma("registry", "import", str(tmp_path / "out" / "cases.csv"), "--on",
+                   "2026-11-28", "--data-dir", str(b), "--format", "json")
+        assert json.loads(r.stdout)["new_patients"] == 3
+
+    def test_worklist_ics_and_summary_svg_to_files(self, tmp_path: Path, good_csv: Path) -> None:
+        pecoma("registry", "import", str(good_csv), "--on", "2026-11-28",
+               "--data-dir", str(tmp_path))
+        ics = tmp_path / "w.ics"
+        r = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "ics", "-o",
+                   str(ics), "--data-dir", str(tmp_path))
+        assert r.returncode == 0, r.stderr
+        assert ics.read_text().startswith("BEGIN:VCALENDAR")
+        r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "svg",
+                   "--data-dir", str(tmp_path))
+        assert r.stdout.startswith("<svg")
