@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -446,6 +447,11 @@ class _Builder:
         self.visits: list[Visit] = []
         self.cancelled: list[Visit] = []
         self.recurrence: tuple[int, ImagingEvent] | None = None
+        self.has_open = False
+        self.not_done = tuple(
+            PlannedImaging(modality, record, provenance_of(out.knowledge, record), None)
+            for record, modality in imaging
+        )
 
     def rule_at(self, day: dt.date) -> _Rule:
         """The rule of the phase in which the period starting on ``day`` lies."""
@@ -473,11 +479,15 @@ class _Builder:
         if done_on is not None:
             first = scans[0][1].date
             timeliness = "early" if first < due else ("late" if first > latest else "on_time")
-        planned = []
-        for record, modality in self.planned:
-            done = next((e.date for _, e in scans if e.modality is modality), None)
-            planned.append(PlannedImaging(modality, record, provenance_of(self.out.knowledge,
-                                                                          record), done))
+        if not scans:
+            planned = self.not_done
+        else:
+            planned = tuple(
+                PlannedImaging(p.modality, p.record, p.provenance,
+                               next((e.date for _, e in scans if e.modality is p.modality),
+                                    None))
+                for p in self.not_done
+            )
         flags: list[Item] = []
         if status == "done":
             def facts(kind: ScanFinding) -> list[Fact]:
@@ -511,7 +521,7 @@ class _Builder:
             status=status,
             done_on=done_on,
             timeliness=timeliness,
-            imaging=tuple(planned),
+            imaging=planned,
             scans=tuple(e for _, e in scans),
             flags=tuple(flags),
             record=rule.record,
@@ -527,7 +537,7 @@ class _Builder:
 
     def build(self, events: list[tuple[int, ImagingEvent]]) -> dt.date:
         """Fill ``visits`` (and ``cancelled``); return the date the plan now counts from."""
-        pending = [(i, e) for i, e in events if e.date > self.anchor]
+        pending = deque((i, e) for i, e in events if e.date > self.anchor)
         baseline = [(i, e) for i, e in events if e.date <= self.anchor]
         for i, e in baseline:
             if e.finding.disease:
@@ -552,7 +562,7 @@ class _Builder:
                 until = max(latest, add_months(first, rule.overdue - rule.interval))
                 taken: list[tuple[int, ImagingEvent]] = []
                 while pending and pending[0][1].date <= until:
-                    taken.append(pending.pop(0))
+                    taken.append(pending.popleft())
                     if taken[-1][1].finding.disease:
                         self.recurrence = taken[-1]
                         break
@@ -562,11 +572,12 @@ class _Builder:
                     self._cancel_from(ref)
                     return ref
                 continue
-            if due > self.reach and any(v.open for v in self.visits):
+            if due > self.reach and self.has_open:
                 return ref
             self.visits.append(
                 self._visit(rule, due, latest, ref, self._open_status(due, latest))
             )
+            self.has_open = True
             months += rule.interval
 
     def _cancel_from(self, ref: dt.date) -> None:
