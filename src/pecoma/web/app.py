@@ -344,6 +344,7 @@ def create_app(
     # --- routers of other modules: one line each -------------------------------------
     # (each module defines `router`; see the module docstring)
     add_router(app, "pecoma.web.cds_hooks")
+    add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
     # --- end of routers of other modules ---------------------------------------------
 
     app.add_middleware(_Edge, limit=config.max_body_bytes)

@@ -1,0 +1,326 @@
+"""The registry's pages: patients, a patient's timeline, recording a scan, the worklist and
+the summary (with a server-rendered SVG chart). Plain HTML forms; no JavaScript needed.
+
+The registry comes from ``app.state.registry`` when the application was given one;
+otherwise it is opened on first use from the configuration's ``database_url`` if it has
+one, else from ``PECOMA_DATABASE_URL`` / ``PECOMA_DATA_DIR`` (the SQLite file in
+``./data`` by default). Who made a change is the ``X-Remote-User`` header set by the
+authenticating proxy in front of the service, else ``web``. Today's date is the
+application's clock (``app.state.today``); every page also takes ``?on=YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from pecoma.case import parse_case
+from pecoma.engine import assess
+from pecoma.engine.schedule import Modality, ScanFinding
+from pecoma.errors import FieldIssue, InputError
+from pecoma.registry.plan import plan_for
+from pecoma.registry.service import validate_scan
+from pecoma.registry.summary import summarise, summary_svg
+from pecoma.registry.worklist import (
+    SortKey,
+    WorkItem,
+    WorkStatus,
+    build_worklist,
+    evaluate,
+    select,
+    to_csv,
+    to_ics,
+)
+from pecoma.settings import Settings
+from pecoma.store import Repository, StoreError, database_url, open_registry
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/registry", include_in_schema=False)
+
+_LOCK = threading.Lock()
+
+STATUS_LABELS = {
+    "overdue": "Overdue",
+    "due": "Due (window open)",
+    "upcoming": "Upcoming",
+    "done": "Done recently",
+    "suspended": "Suspended",
+    "not_drawn": "No dated plan",
+    "not_evaluable": "Not evaluable",
+}
+FINDING_LABELS = {
+    "no_evidence_of_disease": "No evidence of disease",
+    "equivocal": "Equivocal",
+    "local_recurrence": "Local recurrence",
+    "metastasis": "Metastasis",
+    "not_recorded": "Not recorded",
+}
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+def _registry(request: Request) -> Repository:
+    state = request.app.state
+    repo = getattr(state, "registry", None)
+    if isinstance(repo, Repository):
+        return repo
+    with _LOCK:
+        repo = getattr(state, "registry", None)
+        if not isinstance(repo, Repository):
+            explicit = getattr(state.config, "database_url", None)
+            repo = open_registry(database_url(explicit, os.environ))
+            state.registry = repo
+    return repo
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _actor(request: Request) -> str:
+    return (request.headers.get("x-remote-user") or "web").strip()[:80] or "web"
+
+
+def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
+    """The evaluation date: ``?on=`` when valid, else today (and a message)."""
+    today: dt.date = request.app.state.today()
+    if not value:
+        return today, None
+    try:
+        return dt.date.fromisoformat(value), None
+    except ValueError:
+        return today, f"'on' must be a date as YYYY-MM-DD (got {value!r}); showing today"
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return _templates(request).TemplateResponse(
+        request, f"registry/{name}", {"status_labels": STATUS_LABELS, **context},
+        status_code=status,
+    )
+
+
+def _unavailable(request: Request, exc: StoreError) -> Response:
+    return _templates(request).TemplateResponse(
+        request, "error.html",
+        {"status": 503, "title": "The registry is not available", "detail": str(exc)},
+        status_code=503,
+    )
+
+
+def _worklist(request: Request, day: dt.date) -> tuple[list[Any], list[WorkItem]]:
+    evaluated = evaluate(_registry(request).states(), day, _settings(request))
+    return evaluated, build_worklist(evaluated, day)
+
+
+@router.get("")
+def patients_page(request: Request, on: str | None = None) -> Response:
+    day, warning = _day(request, on)
+    try:
+        evaluated, items = _worklist(request, day)
+        counts = _registry(request).count()
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    by_id = {i.registry_id: i for i in items}
+    rows = [
+        {
+            "registry_id": e.state.registry_id,
+            "version": e.state.version,
+            "scans": len(e.state.scans),
+            "risk": e.assessment.risk.group if e.assessment else None,
+            "disease": e.assessment.disease_status if e.assessment else None,
+            "item": by_id[e.state.registry_id],
+        }
+        for e in evaluated
+    ]
+    return _page(request, "patients.html", {
+        "rows": rows, "day": day, "warning": warning, "counts": counts,
+    })
+
+
+@router.get("/worklist")
+def worklist_page(
+    request: Request,
+    on: str | None = None,
+    status: str | None = None,
+    risk: str | None = None,
+    sort: str = "priority",
+) -> Response:
+    day, warning = _day(request, on)
+    statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
+    risks = [r for r in (risk or "").split(",") if r in ("high", "indeterminate", "low")]
+    key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
+    try:
+        _, items = _worklist(request, day)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    rows = select(items, statuses=statuses, risk_groups=risks, sort=key)
+    query = f"on={day.isoformat()}&status={status or ''}&risk={risk or ''}&sort={key.value}"
+    return _page(request, "worklist.html", {
+        "rows": rows, "day": day, "warning": warning, "status": status or "",
+        "risk": risk or "", "sort": key.value, "statuses": list(WorkStatus),
+        "sorts": list(SortKey), "query": query, "total": len(items),
+    })
+
+
+@router.get("/worklist.csv")
+def worklist_csv(request: Request, on: str | None = None, status: str | None = None,
+                 risk: str | None = None, sort: str = "priority") -> Response:
+    day, _ = _day(request, on)
+    return Response(
+        to_csv(_filtered(request, day, status, risk, sort)), media_type="text/csv",
+        headers={"content-disposition":
+                 f'attachment; filename="pecoma-worklist-{day.isoformat()}.csv"'},
+    )
+
+
+@router.get("/worklist.ics")
+def worklist_ics(request: Request, on: str | None = None, status: str | None = None,
+                 risk: str | None = None, sort: str = "priority") -> Response:
+    day, _ = _day(request, on)
+    return Response(
+        to_ics(_filtered(request, day, status, risk, sort), day), media_type="text/calendar",
+        headers={"content-disposition":
+                 f'attachment; filename="pecoma-worklist-{day.isoformat()}.ics"'},
+    )
+
+
+def _filtered(request: Request, day: dt.date, status: str | None, risk: str | None,
+              sort: str) -> list[WorkItem]:
+    statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
+    risks = [r for r in (risk or "").split(",") if r in ("high", "indeterminate", "low")]
+    key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
+    _, items = _worklist(request, day)
+    return select(items, statuses=statuses, risk_groups=risks, sort=key)
+
+
+@router.get("/summary")
+def summary_page(request: Request, on: str | None = None) -> Response:
+    day, warning = _day(request, on)
+    try:
+        evaluated, items = _worklist(request, day)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    summary = summarise(evaluated, items, day, _settings(request))
+    return _page(request, "summary.html", {
+        "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
+    })
+
+
+@router.get("/summary.svg")
+def summary_chart(request: Request, on: str | None = None) -> Response:
+    day, _ = _day(request, on)
+    evaluated, items = _worklist(request, day)
+    return Response(summary_svg(summarise(evaluated, items, day, _settings(request))),
+                    media_type="image/svg+xml")
+
+
+@router.get("/patients/{registry_id}")
+def patient_page(request: Request, registry_id: str, on: str | None = None) -> Response:
+    day, warning = _day(request, on)
+    try:
+        repo = _registry(request)
+        timeline = repo.timeline(registry_id)
+        state = repo.state(registry_id)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if timeline is None or state is None:
+        return _templates(request).TemplateResponse(
+            request, "error.html",
+            {"status": 404, "title": "No such patient",
+             "detail": "There is no patient with this registry id in the registry."},
+            status_code=404,
+        )
+    plan = None
+    problem = None
+    if state.case is not None:
+        try:
+            case = parse_case(state.case, source="stored case")
+            a = assess(case, day, _settings(request))
+            plan = plan_for(case, a, day, state.scans, _settings(request))
+        except InputError as exc:
+            problem = "; ".join(str(i) for i in exc.issues)
+    item = build_worklist(evaluate([state], day, _settings(request)), day)[0]
+    visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
+    return _page(request, "patient.html", {
+        "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
+        "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
+    })
+
+
+def _scan_form(request: Request, registry_id: str, values: dict[str, str],
+               errors: dict[str, list[str]], status: int = 200,
+               general: list[str] | None = None) -> Response:
+    return _page(request, "scan_form.html", {
+        "registry_id": registry_id, "values": values, "errors": errors,
+        "general": general or [],
+        "modalities": [m.value for m in Modality],
+        "findings": [(f.value, FINDING_LABELS[f.value]) for f in ScanFinding],
+    }, status)
+
+
+@router.get("/patients/{registry_id}/scan")
+def scan_form(request: Request, registry_id: str) -> Response:
+    try:
+        if _registry(request).state(registry_id) is None:
+            return _templates(request).TemplateResponse(
+                request, "error.html",
+                {"status": 404, "title": "No such patient",
+                 "detail": "There is no patient with this registry id in the registry."},
+                status_code=404,
+            )
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    today: dt.date = request.app.state.today()
+    return _scan_form(request, registry_id,
+                      {"date": today.isoformat(), "modality": "", "finding": ""}, {})
+
+
+@router.post("/patients/{registry_id}/scan")
+async def record_scan_post(request: Request, registry_id: str) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("date", "modality", "finding")}
+    today: dt.date = request.app.state.today()
+    return await _record(request, registry_id, values, today)
+
+
+async def _record(request: Request, registry_id: str, values: dict[str, str],
+                  today: dt.date) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    repo = _registry(request)
+
+    def work() -> tuple[int | None, list[FieldIssue]]:
+        try:
+            rid, scan = validate_scan(
+                repo, registry_id, values["date"] or None, values["modality"] or None,
+                values["finding"] or None, on_date=today,
+            )
+        except InputError as exc:
+            return None, exc.issues
+        return repo.add_scan(rid, scan, _actor(request)), []
+
+    try:
+        scan_id, issues = await run_in_threadpool(work)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if scan_id is None:
+        errors: dict[str, list[str]] = {}
+        general: list[str] = []
+        for i in issues:
+            if i.path in ("date", "modality", "finding"):
+                errors.setdefault(i.path, []).append(f"{i.rule} (got {i.value})")
+            else:
+                general.append(str(i))
+        return _scan_form(request, registry_id, values, errors, 422, general)
+    return RedirectResponse(f"/registry/patients/{registry_id}?recorded=1", status_code=303)

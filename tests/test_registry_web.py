@@ -1,0 +1,145 @@
+"""The registry's web pages, in the same application as the clinician's form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.registry.service import record_case, record_scan
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from pecoma.web.app import create_app
+from pecoma.web.config import WebConfig
+from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
+
+__all__ = ["db_url", "repo"]
+
+
+@pytest.fixture
+def client(repo: Repository) -> Iterator[TestClient]:
+    for rid, c in {"PEC-0001": high_risk(), "PEC-0002": low_risk(),
+                   "PEC-0003": metastatic()}.items():
+        record_case(repo, rid, c, on_date=ON, settings=default_settings(), actor="clinic",
+                    source="test")
+    record_scan(repo, "PEC-0001", "2026-11-20", "chest_ct", "no_evidence_of_disease",
+                on_date=ON, actor="radiology")
+    app = create_app(WebConfig(), today=lambda: ON)
+    app.state.registry = repo
+    with TestClient(app) as c:
+        yield c
+
+
+def text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+class TestPatients:
+    def test_list(self, client: TestClient) -> None:
+        r = client.get("/registry")
+        assert r.status_code == 200
+        page = text(r.text)
+        assert "3 patients" in page
+        assert re.search(r"PEC-0001 1 high localized 1 Done recently 2027-02-20", page)
+        assert re.search(r"PEC-0002 1 low localized 0 Overdue 2024-07-01", page)
+        assert re.search(r"PEC-0003 1 high metastatic 0 No dated plan", page)
+        assert 'href="/registry"' in r.text  # in the main navigation
+
+    def test_timeline(self, client: TestClient) -> None:
+        r = client.get("/registry/patients/PEC-0001")
+        assert r.status_code == 200
+        page = text(r.text)
+        assert "Next scan: Done recently · due 2027-02-20, latest 2027-03-20" in page
+        assert "Case version 1 recorded" in page
+        assert "Assessment as of 2026-11-28 (case) · risk high" in page
+        assert "Scan 2026-11-20 · chest ct · No evidence of disease · recorded by radiology" \
+            in page
+        assert "guideline S18" in page
+        assert "create imaging event" in page
+
+    def test_unknown_patient(self, client: TestClient) -> None:
+        assert client.get("/registry/patients/PEC-9999").status_code == 404
+        assert client.get("/registry/patients/PEC-9999/scan").status_code == 404
+
+    def test_bad_date_shows_a_message_and_today(self, client: TestClient) -> None:
+        r = client.get("/registry?on=yesterday")
+        assert r.status_code == 200
+        assert "&#39;on&#39; must be a date as YYYY-MM-DD" in r.text
+
+
+class TestRecordScan:
+    def test_form(self, client: TestClient) -> None:
+        r = client.get("/registry/patients/PEC-0002/scan")
+        assert r.status_code == 200
+        assert 'value="2026-11-28"' in r.text
+        assert '<option value="mri_primary">mri primary</option>' in r.text
+
+    def test_errors_next_to_the_fields_and_nothing_stored(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        before = repo.count()
+        r = client.post("/registry/patients/PEC-0002/scan",
+                        data={"date": "2027-01-01", "modality": "", "finding": "cured"})
+        assert r.status_code == 422
+        date_err = re.search(r'<p class="field-error" id="scan-date-err">(.*?)</p>', r.text)
+        assert date_err and "must not be after the evaluation date (2026-11-28)" in \
+            date_err.group(1)
+        mod_err = re.search(r'<p class="field-error" id="scan-modality-err">(.*?)</p>', r.text)
+        assert mod_err and "is required" in mod_err.group(1)
+        find_err = re.search(r'<p class="field-error" id="scan-finding-err">(.*?)</p>', r.text)
+        assert find_err and "&#39;cured&#39;" in find_err.group(1)
+        assert 'aria-invalid="true"' in r.text
+        assert 'value="2027-01-01"' in r.text  # what was typed stays in the form
+        assert repo.count() == before
+
+    def test_recorded_then_redirected_to_the_timeline(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        r = client.post("/registry/patients/PEC-0002/scan",
+                        data={"date": "2026-11-27", "modality": "mri_primary",
+                              "finding": "equivocal"},
+                        headers={"X-Remote-User": "dr.who"}, follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"] == "/registry/patients/PEC-0002?recorded=1"
+        last = repo.audit()[-1]
+        assert (last.actor, last.entity, last.detail["finding"]) == (
+            "dr.who", "imaging_event", "equivocal")
+        page = text(client.get(r.headers["location"]).text)
+        assert "Scan 2026-11-27 · mri primary · Equivocal · recorded by dr.who" in page
+
+
+class TestWorklist:
+    def test_page_and_filters(self, client: TestClient) -> None:
+        page = text(client.get("/registry/worklist").text)
+        assert "3 of 3 patients shown" in page
+        assert page.index("PEC-0002") < page.index("PEC-0001") < page.index("PEC-0003")
+        page = text(client.get("/registry/worklist?status=overdue").text)
+        assert "1 of 3 patients shown" in page and "PEC-0001 Done" not in page
+
+    def test_downloads(self, client: TestClient) -> None:
+        r = client.get("/registry/worklist.csv?status=overdue")
+        assert r.headers["content-type"].startswith("text/csv")
+        assert r.text.splitlines()[1].startswith("PEC-0002,overdue,2024-07-01,2024-09-01,818,")
+        r = client.get("/registry/worklist.ics?on=2026-11-28")
+        assert r.headers["content-type"].startswith("text/calendar")
+        assert r.text.count("BEGIN:VEVENT") == 2
+        assert "attachment" in r.headers["content-disposition"]
+
+
+class TestSummary:
+    def test_page_with_inline_chart(self, client: TestClient) -> None:
+        r = client.get("/registry/summary")
+        assert r.status_code == 200
+        assert "<svg" in r.text and "<script" not in r.text.split("<svg")[1].split("</svg>")[0]
+        page = text(r.text)
+        assert "Overdue rate (overdue among patients with an active plan) 1/2 (50.0%)" in page
+        assert "First-line mTOR inhibitor in advanced disease (S02, S12, S13) 1/1 (100.0%)" \
+            in page
+        assert "Complete immunohistochemistry panel (S24) 2/3 (66.7%)" in page
+
+    def test_svg_download(self, client: TestClient) -> None:
+        r = client.get("/registry/summary.svg")
+        assert r.headers["content-type"].startswith("image/svg+xml")
+        assert r.text.startswith("<svg")
