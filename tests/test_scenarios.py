@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from followup_tools import plan_record_ids
 from pecoma import assess, load_knowledge, parse_case_json, to_jsonable
 
+from followup_tools import plan_record_ids
 from scenario_tools import ON, SCENARIOS, run, scenario_names, summary
 
 NAMES = scenario_names()
