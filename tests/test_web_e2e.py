@@ -171,6 +171,7 @@ def test_high_risk_case(server: str, page: Any) -> None:
     assert "supports, and never replaces" in body
     assert "Supplementary — not from the guideline" in body
     assert page.locator("#surveillance-plan table.visits tbody tr").count() > 5
+    assert page.locator("#surveillance-plan figure.timeline svg").is_visible()
     page.screenshot(path=str(ARTIFACTS / "report-high-risk.png"), full_page=True)
 
     text, pages = pdf_text(download(page, "Download PDF (tumour-board summary)",

@@ -300,6 +300,9 @@ class TestReport:
         assert "surveillance-plan" in page.texts
         assert "Next visit" in page.texts["surveillance-plan"]
         assert "chest CT" in page.texts["surveillance-plan"]
+        figure = report[report.index('id="surveillance-plan"'):]
+        assert '<svg role="img" aria-labelledby="timeline-caption"' in figure
+        assert "<?xml" not in report
 
     def test_missing_facts(self, client: TestClient) -> None:
         values = form_values(client, "/?example=indeterminate-retroperitoneal")

@@ -310,7 +310,7 @@ def _entries(value: Any) -> list[dict[str, Any]]:
         return []
     if value.get("resourceType") == "Bundle":
         out = []
-        for entry in value.get("entry") or ():
+        for entry in (value.get("entry") if isinstance(value.get("entry"), list) else ()):
             res = entry.get("resource") if isinstance(entry, dict) else None
             if isinstance(res, dict) and res.get("resourceType") not in (
                 "OperationOutcome", None
@@ -361,7 +361,7 @@ async def _fetch_missing(
                                    f"The FHIR server's answer to the {key} query is not "
                                    "JSON.") from None
                 resources += _entries(data)
-                nxt = [link.get("url") for link in (data.get("link") or ())
+                nxt = [link.get("url") for link in (data.get("link") if isinstance(data.get("link"), list) else ())
                        if isinstance(data, dict) and isinstance(link, dict)
                        and link.get("relation") == "next"] if isinstance(data, dict) else []
                 if not nxt or not isinstance(nxt[0], str):

@@ -33,6 +33,7 @@ from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
 from pecoma.render.text import SECTION_TITLES
+from pecoma.render.timeline import timeline_svg
 from pecoma.settings import Settings
 from pecoma.web import forms
 
@@ -359,13 +360,26 @@ def build_report_view(
     )
 
 
+def inline_svg(svg: str) -> str:
+    """An SVG document as an element to put inside HTML (no XML prolog or doctype),
+    labelled for screen readers."""
+    start = svg.find("<svg")
+    element = svg[start:] if start >= 0 else svg
+    return element.replace(
+        "<svg", '<svg role="img" aria-labelledby="timeline-caption"', 1
+    )
+
+
 def plan_extras(plan: SurveillancePlan) -> dict[str, Any]:
     """What the report shows of the surveillance plan."""
     rows = plan_rows(plan)
     nxt = plan.next_visit
     upcoming = [r for r, v in zip(rows, plan.visits, strict=True) if v.open][:6]
+    svg = timeline_svg(plan)
     return {
         "plan": plan,
+        "timeline_svg": svg,
+        "timeline_inline": inline_svg(svg),
         "rows": rows,
         "next_visit": nxt,
         "next_rows": upcoming,
