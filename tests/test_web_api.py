@@ -375,3 +375,39 @@ class TestConfig:
         f.write_text("[engine]\nnot_a_setting = 1\n")
         with pytest.raises(ConfigError):
             create_app(WebConfig(settings=f))
+
+
+class TestServeCommand:
+    def test_help(self) -> None:
+        from typer.testing import CliRunner
+
+        from pecoma.cli import app
+
+        result = CliRunner().invoke(app, ["serve", "--help"])
+        assert result.exit_code == 0
+        assert "--host" in result.output and "--port" in result.output
+
+    def test_bad_environment_stops_before_serving(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A malformed setting is reported (exit 5 from `pecoma`), nothing is started."""
+        from typer.testing import CliRunner
+
+        from pecoma.cli import app
+
+        monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("server started"))
+        result = CliRunner().invoke(app, ["serve"], env={"PECOMA_PORT": "eighty"})
+        assert isinstance(result.exception, ConfigError)
+        assert "port" in str(result.exception)
+
+    def test_options_override_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from typer.testing import CliRunner
+
+        from pecoma.cli import app
+
+        seen: dict[str, Any] = {}
+        monkeypatch.setattr("uvicorn.run", lambda web, **k: seen.update(k))
+        monkeypatch.setattr("pecoma.web.logs.configure_logging", lambda level: None)
+        result = CliRunner().invoke(app, ["serve", "--port", "9321"],
+                                    env={"PECOMA_PORT": "9000", "PECOMA_HOST": "127.0.0.2"})
+        assert result.exit_code == 0, result.output
+        assert seen["port"] == 9321 and seen["host"] == "127.0.0.2"
+        assert seen["access_log"] is False

@@ -359,3 +359,41 @@ class TestReport:
         r = client.get("/nowhere")
         assert r.status_code == 404
         assert "text/html" in r.headers["content-type"]
+
+
+def _luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+class TestContrast:
+    """The stylesheet's colour pairs meet WCAG AA (text 4.5:1, focus outline 3:1)."""
+
+    @pytest.fixture(scope="class")
+    def colours(self) -> dict[str, str]:
+        css = resources.files("pecoma.web").joinpath("static/pecoma.css").read_text("utf-8")
+        root = css[css.index(":root") : css.index("}", css.index(":root"))]
+        found = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", root))
+        found["white"] = "#ffffff"
+        return found
+
+    @pytest.mark.parametrize(
+        ("fg", "bg"),
+        [("ink", "paper"), ("muted", "paper"), ("muted", "panel"), ("brand", "paper"),
+         ("white", "brand"), ("high", "high-bg"), ("high", "paper"), ("ok", "ok-bg"),
+         ("warn", "warn-bg"), ("supp", "supp-bg"), ("supp", "paper"), ("white", "high"),
+         ("white", "warn"), ("white", "info"), ("muted", "supp-bg")],
+    )
+    def test_text(self, colours: dict[str, str], fg: str, bg: str) -> None:
+        assert contrast(colours[fg], colours[bg]) >= 4.5
+
+    def test_focus_outline(self, colours: dict[str, str]) -> None:
+        assert contrast(colours["focus"], colours["paper"]) >= 3.0
+        assert contrast(colours["focus"], colours["panel"]) >= 3.0
