@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from followup_tools import golden_names, load, plan_of, settings_of, summary
 from pecoma import ConfigError, InputError, assess, load_settings, parse_case
 from pecoma.dates import add_months
 from pecoma.engine import schedule
@@ -32,6 +31,8 @@ from pecoma.engine.schedule import (
 )
 from pecoma.knowledge import load_knowledge
 from pecoma.settings import FollowupSettings, Settings, default_settings
+
+from followup_tools import golden_names, load, plan_of, settings_of, summary
 
 GOLDEN = golden_names()
 ON = dt.date(2026, 11, 28)
