@@ -310,6 +310,11 @@ class TestReport:
         assert "Would change" in page.texts["missing-title"] or "would change" in \
             page.texts["missing-title"]
         assert "indeterminate" in page.texts["risk-title"]
+        html = submit(client, values).text
+        # Provisional items name the missing fact's field and link to its row.
+        for link in re.findall(r'href="#(missing-[A-Z0-9-]+)"', html):
+            assert f'id="{link}"' in html
+        assert re.search(r'href="#missing-[A-Z0-9-]+"><code>[a-z_.]+</code>', html)
 
     def test_downloads(self, client: TestClient) -> None:
         case = parse_case(json.loads(example_text("high-risk-uterine")))

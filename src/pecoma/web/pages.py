@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import Case, parse_case_json
 from pecoma.engine import assess, to_jsonable
-from pecoma.engine.model import Assessment, Item
+from pecoma.engine.model import Assessment, Item, MissingFact
 from pecoma.engine.schedule import (
     ImagingEvent,
     SurveillancePlan,
@@ -287,6 +287,7 @@ class ReportView:
     statements: Mapping[str, str]
     guideline_refs: tuple[int, ...]
     sources: tuple[tuple[str, str], ...]
+    missing: Mapping[str, MissingFact]
     extra: Mapping[str, Any]
 
 
@@ -356,6 +357,7 @@ def build_report_view(
         statements={s: k.statements[s].text for s in sorted(used) if s in k.statements},
         guideline_refs=tuple(refs),
         sources=tuple(sources.items()),
+        missing={m.id: m for m in a.missing},
         extra=extra,
     )
 
