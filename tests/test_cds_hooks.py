@@ -12,8 +12,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.medicationrequest import MedicationRequest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from fhir_support import EXAMPLES, example, fhir_server, hook_request, patient_id, prefetch_of
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds_hooks import (
     ORDER_SELECT,
@@ -24,6 +25,8 @@ from pecoma.web.cds_hooks import (
     build_router,
 )
 from pecoma.web.cds_store import JsonlFeedbackStore
+
+from fhir_support import EXAMPLES, example, fhir_server, hook_request, patient_id, prefetch_of
 
 ON = dt.date(2026, 11, 28)
 VERSION = load_knowledge().version
@@ -419,3 +422,49 @@ class TestCors:
         assert s.require_jwt and s.cors_allow_origins == ("https://a.example",
                                                           "https://b.example")
         assert s.trusted_issuers["https://ehr.example"].jwks_urls == ("https://ehr.example/jwks",)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=3),
+    max_leaves=5,
+)
+
+
+@given(st.data())
+@settings(max_examples=int(__import__("os").environ.get("FUZZ", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+def test_mutated_requests_never_crash(data: st.DataObject) -> None:
+    """Any part of a hook request replaced by any JSON: cards or a 4xx, never a 500."""
+    client, _svc = make_client()
+    bundle = example(data.draw(st.sampled_from(EXAMPLES)))
+    hook = data.draw(st.sampled_from(["patient-view", "order-select"]))
+    body = hook_request(hook, patient_id(bundle), prefetch=prefetch_of(bundle))
+    body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "MedicationRequest", "id": "d", "status": "draft",
+                      "intent": "order", "medicationCodeableConcept": {"text": "doxorubicin"},
+                      "subject": {"reference": f"Patient/{patient_id(bundle)}"}}}]}
+
+    def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        out = [prefix]
+        if isinstance(node, dict):
+            for k, v in node.items():
+                out += paths(v, (*prefix, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                out += paths(v, (*prefix, i))
+        return out
+
+    for _ in range(data.draw(st.integers(1, 2))):
+        path = data.draw(st.sampled_from([p for p in paths(body) if p]))
+        node: Any = body
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = data.draw(_JSON)
+    service = PATIENT_VIEW if hook == "patient-view" else ORDER_SELECT
+    r = client.post(f"/cds-services/{service}", json=body)
+    assert r.status_code in (200, 400, 412)
+    if r.status_code == 200:
+        for card in r.json()["cards"]:
+            check_card(card)

@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from fhir_support import example, hook_request, json_server, patient_id, prefetch_of
 from pecoma.web.cds_auth import TrustedIssuer
 from pecoma.web.cds_hooks import PATIENT_VIEW, CdsHooksSettings, CdsService, build_router
+
+from fhir_support import example, hook_request, json_server, patient_id, prefetch_of
 
 BASE = "https://cds.example.org"
 ISSUER = "https://ehr.example.org"

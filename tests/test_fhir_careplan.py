@@ -10,7 +10,6 @@ from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.plandefinition import PlanDefinition
 from fhir.resources.R4B.requestgroup import RequestGroup
 
-from fhir_support import EXAMPLES, example
 from pecoma.engine import assess
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.fhir import codes as c
@@ -23,6 +22,8 @@ from pecoma.fhir.plandefinition import (
 )
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.knowledge import load_knowledge
+
+from fhir_support import EXAMPLES, example
 
 ON = dt.date(2026, 11, 28)
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from fhir.resources.R4B.plandefinition import PlanDefinition
 
-from fhir_support import example
 from pecoma.case import parse_case
 from pecoma.fhir.careplan import validate_resources
 from pecoma.knowledge import load_knowledge
+
+from fhir_support import example
 
 
 def pecoma(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,13 +8,16 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fhir_support import EXAMPLES, example
 from pecoma.case import Feature, IHCResult, NodeStatus, SurgeryStatus, YesNo
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.fhir import codes as c
 from pecoma.fhir.reader import agent_of, case_from_bundle, case_from_bundle_json, fact_paths
+
+from fhir_support import EXAMPLES, example
 
 ON = dt.date(2026, 11, 28)
 
@@ -280,3 +283,58 @@ class TestAgents:
     def test_project_code(self) -> None:
         a = agent_of({"coding": [{"system": c.PECOMA_SYSTEM, "code": "agent-everolimus"}]})
         assert a is not None and a.is_mtor_inhibitor
+
+
+class TestOnlyWhatIsReadIsValidated:
+    def test_unrelated_invalid_observation_is_ignored(self) -> None:
+        """A vital sign without status is not read, so not validated (engine mode)."""
+        bundle = copy.deepcopy(example("low-risk"))
+        bundle["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "bp",
+            "code": {"coding": [{"system": c.LOINC, "code": "85354-9"}]},
+            "subject": {"reference": "Patient/pat-1002"}}})
+        assert case_from_bundle(bundle).case.tumour.primary_site.value == "kidney"
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle, validate="full")
+        assert "status" in _issues(exc)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+class TestNothingCrashes:
+    @given(st.sampled_from(EXAMPLES), st.data(), st.sampled_from(["none", "engine", "full"]))
+    @settings(max_examples=int(__import__("os").environ.get("FUZZ", "300")), deadline=None)
+    def test_mutated_bundles(self, name: str, data: st.DataObject, mode: str) -> None:
+        """Any value anywhere replaced by any JSON: a case or an InputError, never a crash."""
+        bundle = copy.deepcopy(example(name))
+        for _ in range(data.draw(st.integers(1, 3))):
+            paths = [p for p in _paths(bundle) if p]
+            path = data.draw(st.sampled_from(paths))
+            node: Any = bundle
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = data.draw(_JSON)
+        try:
+            case_from_bundle(bundle, validate=mode)  # type: ignore[arg-type]
+        except InputError as exc:
+            assert exc.issues
+            for issue in exc.issues:
+                assert issue.path and issue.rule

@@ -107,11 +107,15 @@ def fact_paths() -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- helpers
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _codings(concept: Any) -> list[tuple[str, str]]:
     if not isinstance(concept, dict):
         return []
     out = []
-    for coding in concept.get("coding") or ():
+    for coding in _list(concept.get("coding")):
         if isinstance(coding, dict):
             out.append((str(coding.get("system") or ""), str(coding.get("code") or "")))
     return out
@@ -121,7 +125,7 @@ def _texts(concept: Any) -> list[str]:
     if not isinstance(concept, dict):
         return []
     out = [str(concept["text"])] if concept.get("text") else []
-    for coding in concept.get("coding") or ():
+    for coding in _list(concept.get("coding")):
         if isinstance(coding, dict) and coding.get("display"):
             out.append(str(coding["display"]))
     return out
@@ -149,7 +153,7 @@ def _date(value: Any) -> dt.date | None:
 
 
 def _ext(resource: Mapping[str, Any], url: str) -> dict[str, Any] | None:
-    for e in resource.get("extension") or ():
+    for e in _list(resource.get("extension")):
         if isinstance(e, dict) and e.get("url") == url:
             return e
     return None
@@ -278,6 +282,9 @@ def _validation_issues(where: str, exc: ValidationError) -> list[FieldIssue]:
     return out
 
 
+_VALIDATOR_FAILED = "must be valid FHIR R4 (the R4B validator could not read it)"
+
+
 def _validate(
     data: dict[str, Any], entries: list[tuple[int, dict[str, Any]]], mode: Validation, r: _Reader
 ) -> None:
@@ -290,15 +297,42 @@ def _validate(
             get_fhir_model_class("Bundle").model_validate(data)
         except ValidationError as exc:
             r.issues.extend(_validation_issues("Bundle", exc))
+        except Exception as exc:  # the validator itself failed on odd input
+            r.issue("Bundle", type(exc).__name__, _VALIDATOR_FAILED)
         return
     for i, res in entries:
-        kind = res["resourceType"]
-        if kind not in READ_TYPES:
+        if not _engine_reads(res):
             continue
+        kind = res["resourceType"]
         try:
             get_fhir_model_class(kind).model_validate(res)
         except ValidationError as exc:
             r.issues.extend(_validation_issues(_label(i, res), exc))
+        except Exception as exc:  # the validator itself failed on odd input
+            r.issue(_label(i, res), type(exc).__name__, _VALIDATOR_FAILED)
+
+
+def _engine_reads(res: Mapping[str, Any]) -> bool:
+    """Whether the reader takes a fact from ``res`` (only those are validated by default).
+
+    An EHR's Observation search returns vital signs and laboratory results by the
+    hundred; validating each with fhir.resources would cost far more than the assessment.
+    """
+    kind = res.get("resourceType")
+    if kind == "Patient":
+        return True
+    if kind == "Condition":
+        return _is_pecoma(res) or _is_metastasis(res)
+    if kind == "Observation":
+        return _observation_handler(res) is not None
+    if kind == "Procedure":
+        return _has(res.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0])
+    if kind == "MedicationStatement":
+        return agent_of(res.get("medicationCodeableConcept")) is not None
+    if kind == "AllergyIntolerance":
+        agent = agent_of(res.get("code"))
+        return agent is not None and agent.is_mtor_inhibitor
+    return False
 
 
 def _is_pecoma(cond: Mapping[str, Any]) -> bool:
@@ -706,7 +740,7 @@ def _read_conditions(conditions: list[tuple[str, dict[str, Any]]], r: _Reader) -
 
 
 def _read_observations(observations: list[tuple[str, dict[str, Any]]], r: _Reader) -> None:
-    live = [(w, o) for w, o in observations if o.get("status") not in _IGNORED_OBS_STATUS]
+    live = [(w, o) for w, o in observations if str(o.get("status")) not in _IGNORED_OBS_STATUS]
     # Later observations win: sort by their effective time, stable on bundle order.
     live.sort(key=lambda wo: _effective(wo[1]))
     for where, obs in live:

@@ -310,7 +310,8 @@ def _entries(value: Any) -> list[dict[str, Any]]:
         return []
     if value.get("resourceType") == "Bundle":
         out = []
-        for entry in (value.get("entry") if isinstance(value.get("entry"), list) else ()):
+        entries = value.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
             res = entry.get("resource") if isinstance(entry, dict) else None
             if isinstance(res, dict) and res.get("resourceType") not in (
                 "OperationOutcome", None
@@ -361,9 +362,9 @@ async def _fetch_missing(
                                    f"The FHIR server's answer to the {key} query is not "
                                    "JSON.") from None
                 resources += _entries(data)
-                nxt = [link.get("url") for link in (data.get("link") if isinstance(data.get("link"), list) else ())
-                       if isinstance(data, dict) and isinstance(link, dict)
-                       and link.get("relation") == "next"] if isinstance(data, dict) else []
+                links = data.get("link") if isinstance(data, dict) else None
+                nxt = [link.get("url") for link in (links if isinstance(links, list) else [])
+                       if isinstance(link, dict) and link.get("relation") == "next"]
                 if not nxt or not isinstance(nxt[0], str):
                     break
                 url = nxt[0]

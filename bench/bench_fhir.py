@@ -1,0 +1,168 @@
+"""FHIR benchmark: Bundle -> Case -> Assessment per patient, and patient-view end to end.
+
+Run: .venv/bin/python bench/bench_fhir.py [--patients 2000] [--calls 500]
+Bundles are written from seeded generated cases (bench/cases.py) plus an Encounter, as an
+EHR would send them, and kept as JSON text. Per patient it times each stage apart and the
+whole path, with the three validation modes of the reader:
+
+* none    the bundle's shape only (no fhir.resources validation)
+* engine  fhir.resources R4B validation of the resources the engine reads (the default)
+* full    fhir.resources R4B validation of the whole Bundle
+
+then a CDS Hooks patient-view call in-process (ASGI, no network) with the same bundles as
+prefetch. Prints figures (median, p99, in ms); no pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+from cases import generate
+from fastapi import FastAPI
+
+from pecoma import assess, load_knowledge, parse_case
+from pecoma.fhir.reader import case_from_bundle
+from pecoma.fhir.writer import bundle_from_case
+from pecoma.settings import default_settings
+from pecoma.web.cds_hooks import (
+    PATIENT_VIEW,
+    CdsHooksSettings,
+    CdsService,
+    build_router,
+)
+
+ON = dt.date(2026, 11, 28)
+_KEYS = {"Patient": "patient", "Condition": "conditions", "Observation": "observations",
+         "Procedure": "procedures", "MedicationStatement": "medications",
+         "AllergyIntolerance": "allergies"}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bundles(n: int) -> list[str]:
+    out = []
+    for i, data in enumerate(generate(n)):
+        case = parse_case(data)
+        if case.diagnosis.date is not None and case.diagnosis.date > ON:
+            continue
+        b = bundle_from_case(case, patient_id=f"p{i}")
+        b["entry"].append({"resource": {"resourceType": "Encounter", "id": "e1",
+                                        "status": "finished", "class": {"code": "AMB"},
+                                        "subject": {"reference": f"Patient/p{i}"}}})
+        out.append(json.dumps(b))
+    return out
+
+
+def timed(fn: Callable[[str], Any], texts: list[str]) -> list[float]:
+    clock = time.perf_counter_ns
+    lat = []
+    gc.disable()
+    for t in texts:
+        t0 = clock()
+        fn(t)
+        lat.append((clock() - t0) / 1e6)
+    gc.enable()
+    return lat
+
+
+def line(name: str, lat: list[float]) -> None:
+    print(f"  {name:<46} median {statistics.median(lat):7.3f} ms   p99 {pct(lat, 0.99):7.3f} ms")
+
+
+def prefetch(bundle: dict[str, Any]) -> dict[str, Any]:
+    grouped: dict[str, list[dict[str, Any]]] = {k: [] for k in _KEYS.values()}
+    for e in bundle["entry"]:
+        key = _KEYS.get(e["resource"]["resourceType"])
+        if key:
+            grouped[key].append(e["resource"])
+    out: dict[str, Any] = {k: {"resourceType": "Bundle", "type": "searchset",
+                               "entry": [{"resource": r} for r in v]}
+                           for k, v in grouped.items() if k != "patient"}
+    out["patient"] = grouped["patient"][0]
+    return out
+
+
+async def hook_calls(texts: list[str]) -> list[float]:
+    app = FastAPI()
+    svc = CdsService(CdsHooksSettings(report_links=False), today=lambda: ON)
+    app.include_router(build_router(svc))
+    bodies = []
+    for t in texts:
+        b = json.loads(t)
+        pid = b["entry"][0]["resource"]["id"]
+        bodies.append(json.dumps({"hook": "patient-view", "hookInstance": "bench",
+                                  "context": {"userId": "Practitioner/1", "patientId": pid},
+                                  "prefetch": prefetch(b)}).encode())
+    transport = httpx.ASGITransport(app=app)
+    lat = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for body in bodies[:50]:
+            await client.post(f"/cds-services/{PATIENT_VIEW}", content=body)
+        for body in bodies:
+            t0 = time.perf_counter_ns()
+            r = await client.post(f"/cds-services/{PATIENT_VIEW}", content=body,
+                                  headers={"content-type": "application/json"})
+            lat.append((time.perf_counter_ns() - t0) / 1e6)
+            assert r.status_code == 200
+    return lat
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--patients", type=int, default=2000)
+    ap.add_argument("--calls", type=int, default=500)
+    args = ap.parse_args()
+    settings, knowledge = default_settings(), load_knowledge()
+    texts = bundles(args.patients)
+    sizes = [len(json.loads(t)["entry"]) for t in texts]
+    print(f"pecoma FHIR benchmark · {platform.python_implementation()} "
+          f"{platform.python_version()} · {platform.machine()} · knowledge {knowledge.version}")
+    print(f"{len(texts)} bundles, {statistics.median(sizes):g} resources each (median), "
+          f"{statistics.median(len(t) for t in texts) / 1024:.1f} KiB JSON (median)")
+    for t in texts[:300]:  # warm-up: caches, fhir.resources model classes
+        assess(case_from_bundle(json.loads(t), validate="full").case, ON, settings, knowledge)
+
+    print("stages, per patient:")
+    line("json.loads", timed(json.loads, texts))
+    dicts = [json.loads(t) for t in texts]
+    it = iter(dicts)
+    line("reader, validate=none (shape only)",
+         timed(lambda _t: case_from_bundle(next(it), validate="none"), texts))
+    it = iter(dicts)
+    line("reader, validate=engine (resources read, R4B)",
+         timed(lambda _t: case_from_bundle(next(it), validate="engine"), texts))
+    it = iter(dicts)
+    line("reader, validate=full (whole Bundle, R4B)",
+         timed(lambda _t: case_from_bundle(next(it), validate="full"), texts))
+    cases = [case_from_bundle(d, validate="none").case for d in dicts]
+    ic = iter(cases)
+    line("assess", timed(lambda _t: assess(next(ic), ON, settings, knowledge), texts))
+    print("Bundle JSON text -> Case -> Assessment, per patient:")
+    for mode in ("none", "engine", "full"):
+        def path(t: str, mode: str = mode) -> None:
+            bc = case_from_bundle(json.loads(t), validate=mode)  # type: ignore[arg-type]
+            assess(bc.case, ON, settings, knowledge)
+        line(f"end to end, validate={mode}", timed(path, texts))
+    print("CDS Hooks patient-view, in-process ASGI call (prefetch, default validation):")
+    line(f"{args.calls} calls", asyncio.run(hook_calls(texts[: args.calls])))
+
+
+if __name__ == "__main__":
+    main()
