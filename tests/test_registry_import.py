@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ from pecoma.registry.importer import (
 )
 from pecoma.settings import default_settings
 from pecoma.store import Repository
+
 from registry_support import (
     ON,
     db_url,
@@ -273,3 +275,34 @@ class TestTemplate:
             state = repo.state(rid)
             assert state is not None and state.case is not None
             assert parse_case(state.case) == parse_case(data)
+
+
+def test_documentation_lists_every_column() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "registry.md").read_text()
+    for name in COLUMN_NAMES:
+        assert f"`{name.replace('[0]', '[i]').replace('[1]', '[i]').replace('[2]', '[i]')}`" \
+            in doc, name
+
+
+def test_no_registry_id_or_label_in_any_log(
+    repo: Repository, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not even at DEBUG level, SQL parameters included."""
+    from pecoma.registry.reassess import reassess
+    from pecoma.registry.service import record_scan
+
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)
+    try:
+        bad = variant(high_risk(), **{"stage.status": "spreading"})
+        run(repo, write_csv(tmp_path / "a.csv", rows_of({"PEC-7Q1X": high_risk(),
+                                                           "PEC-8Z2Y": bad})),
+            ImportMode.good_rows)
+        record_scan(repo, "PEC-7Q1X", "2025-04-12", "chest_ct", "equivocal", on_date=ON,
+                    actor="a")
+        reassess(repo, ON, default_settings(), "a")
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    assert caplog.records  # the logs were captured
+    assert "PEC-7Q1X" not in caplog.text
+    assert "PEC-8Z2Y" not in caplog.text

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pecoma.case import Case, parse_case
-from pecoma.engine import assess
+from pecoma.engine import Assessment, assess
 from pecoma.errors import InputError, PecomaError, show_value
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
 from pecoma.registry.plan import next_due_for
@@ -35,7 +35,6 @@ from pecoma.store.repository import (
     AssessmentData,
     CaseSubmission,
     Repository,
-    ScanData,
     case_digest,
     check_registry_id,
 )
@@ -94,6 +93,7 @@ class PreparedRow:
     registry_id: str
     submitted: dict[str, Any]
     case: Case
+    assessment: Assessment
 
 
 @dataclass(slots=True)
@@ -350,17 +350,18 @@ def validate_rows(
                 first_row[rid] = raw.number
         submitted, remap = _nest(cells)
         case: Case | None = None
+        a: Assessment | None = None
         try:
             case = parse_case(submitted, source=f"row {raw.number}")
-            assess(case, on_date, settings)
+            a = assess(case, on_date, settings)
         except InputError as exc:
             row_issues += [
                 RowIssue(raw.number, _column(i.path, remap), i.value, i.rule) for i in exc.issues
             ]
         if row_issues:
             issues += row_issues
-        elif case is not None and rid is not None:
-            good.append(PreparedRow(raw.number, rid, submitted, case))
+        elif case is not None and a is not None and rid is not None:
+            good.append(PreparedRow(raw.number, rid, submitted, case, a))
     return good, issues
 
 
@@ -374,25 +375,36 @@ def submissions(
     settings: Settings,
     source: str,
     reason: str = "import",
-) -> list[CaseSubmission]:
-    """Stored form of the good rows, each with its assessment as of ``on_date``."""
-    scans: dict[str, tuple[ScanData, ...]] = {
-        st.registry_id: st.scans for st in repo.states() if st.scans
-    }
-    out = []
+) -> tuple[list[CaseSubmission], dict[str, int]]:
+    """Stored form of the good rows that differ from the latest stored version, each with
+    its assessment and next due date as of ``on_date``; and the rows identical to it
+    (registry id -> version number), which are not written again.
+    """
+    latest = repo.latest_digests()
+    todo = []
+    identical: dict[str, int] = {}
     for row in good:
-        a = assess(row.case, on_date, settings)
-        due = next_due_for(row.case, a, on_date, scans.get(row.registry_id, ()), settings)
+        digest = case_digest(row.case.model_dump(mode="json"))
+        version, stored = latest.get(row.registry_id, (0, ""))
+        if stored == digest:
+            identical[row.registry_id] = version
+        else:
+            todo.append((row, digest))
+    scans = repo.scans_by_registry_id() if todo else {}
+    out = []
+    for row, digest in todo:
+        due = next_due_for(row.case, row.assessment, on_date,
+                           scans.get(row.registry_id, ()), settings)
         out.append(
             CaseSubmission(
                 registry_id=row.registry_id,
                 submitted=row.submitted,
-                digest=case_digest(row.case.model_dump(mode="json")),
+                digest=digest,
                 source=f"{source} row {row.number}",
-                assessment=AssessmentData.of(a, due, reason),
+                assessment=AssessmentData.of(row.assessment, due, reason),
             )
         )
-    return out
+    return out, identical
 
 
 def import_rows(
@@ -417,9 +429,10 @@ def import_rows(
     report.issues = issues
     if issues and mode is ImportMode.all_or_nothing:
         return report
-    report.written = repo.add_cases(
-        submissions(good, repo, on_date, settings, source), actor
-    )
+    todo, identical = submissions(good, repo, on_date, settings, source)
+    report.written = repo.add_cases(todo, actor) if todo else AddResult()
+    report.written.unchanged += len(identical)
+    report.written.versions.update(identical)
     return report
 
 

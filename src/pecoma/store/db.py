@@ -12,6 +12,7 @@ edge (CLI, web) read, so that tests and libraries pass their own.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from importlib import resources
@@ -116,8 +117,25 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _NoResultRows(logging.Filter):
+    """Drop SQLAlchemy's DEBUG records: they print result rows, registry ids included.
+
+    SQL statements (INFO) still pass; their parameters are hidden by the engine.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def _guard_sql_logs() -> None:
+    logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoResultRows) for f in logger.filters):
+        logger.addFilter(_NoResultRows())
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; for SQLite, the data directory is created when missing."""
+    _guard_sql_logs()
     u = _normalise(url)
     if u.get_backend_name() == "sqlite":
         db = u.database or ""
@@ -129,11 +147,15 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
                     f"cannot create the data directory {Path(db).parent}: {exc.strerror}"
                 ) from exc
         engine = create_engine(
-            u, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
+            u,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
         )
         _sqlite_setup(engine)
         return engine
-    return create_engine(u, echo=echo, pool_pre_ping=True)
+    # hide_parameters: SQL logs and error messages never show values (registry ids).
+    return create_engine(u, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def alembic_config(engine: Engine) -> Config:

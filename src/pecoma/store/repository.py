@@ -257,22 +257,28 @@ class Timeline:
     audit: tuple[AuditView, ...]
 
 
-def _stored_view(r: StoredAssessment) -> StoredView:
-    return StoredView(
-        id=r.id,
-        case_version_id=r.case_version_id,
-        evaluated_on=r.evaluated_on,
-        knowledge_version=r.knowledge_version,
-        engine_version=r.engine_version,
-        settings_digest=r.settings_digest,
-        risk_group=r.risk_group,
-        disease_status=r.disease_status,
-        record_ids=tuple(r.record_ids),
-        next_due=r.next_due,
-        reason=r.reason,
-        created_at=r.created_at,
-        created_by=r.created_by,
-    )
+_VIEW_COLUMNS = (
+    StoredAssessment.id,
+    StoredAssessment.case_version_id,
+    StoredAssessment.evaluated_on,
+    StoredAssessment.knowledge_version,
+    StoredAssessment.engine_version,
+    StoredAssessment.settings_digest,
+    StoredAssessment.risk_group,
+    StoredAssessment.disease_status,
+    StoredAssessment.record_ids,
+    StoredAssessment.next_due,
+    StoredAssessment.reason,
+    StoredAssessment.created_at,
+    StoredAssessment.created_by,
+)
+
+
+def _view_of(row: Sequence[Any]) -> StoredView:
+    """A :class:`StoredView` from a row of :data:`_VIEW_COLUMNS` (the output JSON unread)."""
+    values = list(row)
+    values[8] = tuple(values[8])
+    return StoredView(*values)
 
 
 def _audit_view(r: AuditEntry) -> AuditView:
@@ -601,6 +607,40 @@ class Repository:
                 for m in (Patient, CaseVersion, StoredAssessment, ImagingRecord, AuditEntry)
             }
 
+    def latest_digests(self) -> dict[str, tuple[int, str]]:
+        """Registry id -> (number, digest) of the patient's latest case version."""
+        with self._read() as s:
+            top = (
+                select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+                .group_by(CaseVersion.patient_id)
+                .subquery()
+            )
+            q = (
+                select(Patient.registry_id, CaseVersion.version, CaseVersion.digest)
+                .join(CaseVersion, CaseVersion.patient_id == Patient.id)
+                .join(
+                    top,
+                    (CaseVersion.patient_id == top.c.patient_id)
+                    & (CaseVersion.version == top.c.v),
+                )
+            )
+            return {rid: (version, digest) for rid, version, digest in s.execute(q)}
+
+    def scans_by_registry_id(self) -> dict[str, tuple[ScanData, ...]]:
+        """Registry id -> the patient's scans, oldest first (patients with scans only)."""
+        out: dict[str, list[ScanData]] = {}
+        with self._read() as s:
+            for rid, day, modality, finding in s.execute(
+                select(
+                    Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.modality,
+                    ImagingRecord.finding,
+                )
+                .join(Patient, Patient.id == ImagingRecord.patient_id)
+                .order_by(Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.id)
+            ):
+                out.setdefault(rid, []).append(ScanData(day, modality, finding))
+        return {k: tuple(v) for k, v in out.items()}
+
     def states(self) -> list[PatientState]:
         """Every patient's latest case version, scans and latest assessment."""
         with self._read() as s:
@@ -631,11 +671,11 @@ class Repository:
                 .subquery()
             )
             latest = {
-                r.patient_id: _stored_view(r)
-                for r in s.scalars(
-                    select(StoredAssessment)
-                    .join(top_a, StoredAssessment.id == top_a.c.id)
-                    .execution_options(yield_per=2000)
+                row[0]: _view_of(row[1:])
+                for row in s.execute(
+                    select(StoredAssessment.patient_id, *_VIEW_COLUMNS).join(
+                        top_a, StoredAssessment.id == top_a.c.id
+                    )
                 )
             }
             scans: dict[int, list[ScanData]] = {}
@@ -666,8 +706,8 @@ class Repository:
                 .order_by(CaseVersion.version.desc())
                 .limit(1)
             ).first()
-            a = s.scalars(
-                select(StoredAssessment)
+            a = s.execute(
+                select(*_VIEW_COLUMNS)
                 .where(StoredAssessment.patient_id == pid)
                 .order_by(StoredAssessment.id.desc())
                 .limit(1)
@@ -687,7 +727,7 @@ class Repository:
                 cv.version if cv else None,
                 dict(cv.case) if cv else None,
                 scans,
-                _stored_view(a) if a else None,
+                _view_of(a) if a else None,
             )
 
     def timeline(self, registry_id: str) -> Timeline | None:
@@ -706,9 +746,9 @@ class Repository:
                 )
             )
             assessments = tuple(
-                _stored_view(r)
-                for r in s.scalars(
-                    select(StoredAssessment)
+                _view_of(row)
+                for row in s.execute(
+                    select(*_VIEW_COLUMNS)
                     .where(StoredAssessment.patient_id == p.id)
                     .order_by(StoredAssessment.id)
                 )

@@ -1,0 +1,172 @@
+"""Registry: import, scan recording, worklist, re-assessment and summary for N patients.
+
+Prints figures; asserts nothing. Runs on a temporary SQLite file and, when reachable, on
+a freshly created PostgreSQL database (dropped afterwards).
+
+Run: .venv/bin/python bench/bench_registry.py [N] [--backend sqlite|postgresql|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cases import generate
+
+from pecoma.registry.columns import COLUMN_NAMES, flatten
+from pecoma.registry.importer import import_rows, read_table, validate_rows
+from pecoma.registry.reassess import reassess
+from pecoma.registry.service import record_scan
+from pecoma.registry.summary import summarise
+from pecoma.registry.worklist import build_worklist, evaluate, to_csv
+from pecoma.settings import default_settings
+from pecoma.store import Repository, open_registry
+
+ON = dt.date(2026, 11, 28)
+ADMIN = os.environ.get("PECOMA_TEST_POSTGRES_URL",
+                       "postgresql://postgres@127.0.0.1:5432/postgres")
+T = TypeVar("T")
+
+
+def timed(label: str, fn: Callable[[], T], per: int | None = None, unit: str = "") -> T:
+    start = time.perf_counter()
+    result = fn()
+    took = time.perf_counter() - start
+    extra = ""
+    if per:
+        extra = f"  ({per / took:,.0f} {unit}/s, {took / per * 1e3:.3f} ms each)"
+    print(f"  {label:<44} {took:8.2f} s{extra}")
+    return result
+
+
+@contextmanager
+def sqlite_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as d:
+        yield f"sqlite:///{Path(d) / 'bench.sqlite3'}"
+
+
+@contextmanager
+def postgres_url() -> Iterator[str | None]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"pecoma_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(ADMIN, autocommit=True, connect_timeout=3) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        yield None
+        return
+    try:
+        url = make_url(ADMIN).set(drivername="postgresql+psycopg", database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(ADMIN, autocommit=True, connect_timeout=3) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def write_file(n: int, folder: Path) -> Path:
+    path = folder / f"registry-{n}.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, list(COLUMN_NAMES), extrasaction="ignore")
+        w.writeheader()
+        for i, case in enumerate(generate(n)):
+            w.writerow(flatten(case, f"PEC-{i:06d}"))
+    return path
+
+
+def run(backend: str, url: str, path: Path, n: int, scans: int) -> None:
+    s = default_settings()
+    print(f"\n{backend}: {n:,} patients")
+    repo: Repository = timed("open + migrate (empty database)", lambda: open_registry(url))
+    header, rows = timed("read CSV", lambda: read_table(path), n, "rows")
+    timed("validate rows (case model + engine)", lambda: validate_rows(rows, ON, s), n, "rows")
+    report = timed(
+        "import (validate + assess + plan + write)",
+        lambda: import_rows(repo, header, rows, source=path.name, on_date=ON, settings=s,
+                            actor="bench"),
+        n, "rows",
+    )
+    if report.issues:
+        print(f"  (rejected rows: {len(report.rejected_rows)}; first: {report.issues[0]})")
+    again = timed(
+        "re-import, unchanged (idempotent)",
+        lambda: import_rows(repo, header, rows, source=path.name, on_date=ON, settings=s,
+                            actor="bench"),
+        n, "rows",
+    )
+    assert again.written is not None
+    rng = random.Random(5)
+    ids = [f"PEC-{i:06d}" for i in range(n)]
+    states = {st.registry_id: st for st in repo.states()}
+
+    def scan_once() -> None:
+        for _ in range(scans):
+            rid = rng.choice(ids)
+            st = states[rid]
+            surgery = (st.case or {}).get("surgery", {}).get("date") or "2026-01-01"
+            start = dt.date.fromisoformat(surgery)
+            day = start + dt.timedelta(days=rng.randint(1, max(1, (ON - start).days)))
+            record_scan(repo, rid, min(day, ON), "chest_ct", "no_evidence_of_disease",
+                        on_date=ON, actor="bench")
+
+    timed(f"record {scans:,} scans, one transaction each", scan_once, scans, "scans")
+    loaded = timed("load states (latest case, scans, assessment)", repo.states, n, "patients")
+    evaluated = timed("assess + plan every patient", lambda: evaluate(loaded, ON, s), n,
+                      "patients")
+    items = timed("build worklist", lambda: build_worklist(evaluated, ON), n, "patients")
+    timed("worklist CSV", lambda: to_csv(items), n, "rows")
+    start = time.perf_counter()
+    total = build_worklist(evaluate(repo.states(), ON, s), ON)
+    print(f"  {'worklist end to end (load + assess + plan)':<44} "
+          f"{time.perf_counter() - start:8.2f} s  ({len(total):,} rows)")
+    timed("summary (from the evaluated worklist)",
+          lambda: summarise(evaluated, items, ON, s), n, "patients")
+    timed("reassess (dry run)",
+          lambda: reassess(repo, ON, s, "bench", store=False), n, "patients")
+    timed("reassess (storing new assessments)",
+          lambda: reassess(repo, ON, s, "bench"), n, "patients")
+    print(f"  rows: {repo.count()}")
+    repo.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("n", nargs="?", type=int, default=10_000)
+    ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--scans", type=int, default=1_000)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as d:
+        start = time.perf_counter()
+        path = write_file(args.n, Path(d))
+        print(f"generated {args.n:,} cases in {time.perf_counter() - start:.2f} s "
+              f"({path.stat().st_size / 1e6:.1f} MB CSV)")
+        if args.backend in ("sqlite", "both"):
+            with sqlite_url() as url:
+                run("SQLite (WAL)", url, path, args.n, args.scans)
+        if args.backend in ("postgresql", "both"):
+            with postgres_url() as pg:
+                if pg is None:
+                    print("\nPostgreSQL: not reachable, skipped")
+                else:
+                    run("PostgreSQL", pg, path, args.n, args.scans)
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__: list[Any] = []
