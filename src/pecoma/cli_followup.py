@@ -8,6 +8,7 @@ cannot be read or written, 5 for a malformed settings or knowledge file.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sys
 from enum import StrEnum
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from pecoma.cli import (
@@ -151,12 +153,12 @@ def followup_cmd(
         fail(escape(str(exc)), EXIT_CONFIG)
     data = render_plan(plan, fmt, case_key or case_file.stem)
     if data is None:
-        if output is not None:
-            data = markdown_plan(plan).encode()
-            _write(data, output, fmt)
-        else:
+        if output is None:
             print_plan(plan, out)
-        return
+            return
+        buffer = io.StringIO()
+        print_plan(plan, Console(file=buffer, width=140, no_color=True, highlight=False))
+        data = buffer.getvalue().encode()
     _write(data, output, fmt)
     if output is not None and plan.status == "not_drawn":
         fail_soft = "; ".join(r.title for r in plan.reasons)

@@ -40,7 +40,8 @@ _FINDING_STYLE: dict[ScanFinding, tuple[str, str, str]] = {
     ScanFinding.metastasis: ("*", "#b71c1c", "metastasis"),
     ScanFinding.not_recorded: ("s", "#757575", "finding not recorded"),
 }
-_PHASE_COLOURS = ("#fde0dc", "#fff3e0", "#e8f5e9", "#e3f2fd")
+_PHASE_COLOURS = {"intensive": "#fde0dc", "frequent": "#fde0dc", "middle": "#fff3e0",
+                  "yearly": "#e8f5e9"}
 _RC: Any = {
     "svg.hashsalt": "pecoma-timeline",
     "svg.fonttype": "none",
@@ -122,17 +123,19 @@ def _draw(fig: Figure, plan: SurveillancePlan) -> None:
     x0 = _num(start) - 45
     x1 = _num(last) + 45
 
-    for i, p in enumerate(plan.phases):
+    for p in plan.phases:
         ends = p.ends or last
         if p.starts > last:
             continue
         a, b = _num(p.starts), _num(min(ends, last))
+        kind = p.id.rsplit("-", 1)[-1]
         ax.broken_barh([(a, b - a)], (_Y_PHASE - 0.32, 0.64),
-                       facecolors=_PHASE_COLOURS[i % len(_PHASE_COLOURS)],
+                       facecolors=_PHASE_COLOURS.get(kind, "#e3f2fd"),
                        edgecolors="#9e9e9e", linewidth=0.5)
+        chars = max(14, int((b - a) / (x1 - x0) * 160))
         label = f"every {p.interval_months} mo (overdue >{p.overdue_months})"
-        ax.text((a + b) / 2, _Y_PHASE, f"{p.title}\n{label}", ha="center", va="center",
-                fontsize=7, clip_on=True)
+        ax.text((a + b) / 2, _Y_PHASE, textwrap.fill(f"{p.title} · {label}", chars),
+                ha="center", va="center", fontsize=7, clip_on=True)
 
     for v in visits:
         a = _num(v.due)
@@ -155,6 +158,9 @@ def _draw(fig: Figure, plan: SurveillancePlan) -> None:
                     textcoords="offset points", ha="center", va="top", fontsize=7,
                     arrowprops={"arrowstyle": "-", "color": "#424242", "linewidth": 0.6})
 
+    if not plan.imaging:
+        ax.text(_num(plan.anchor) + 20, _Y_SCAN, "no scans recorded", fontsize=7,
+                color="#757575", va="center")
     for e in plan.imaging:
         marker, colour, _label = _FINDING_STYLE[e.finding]
         ax.plot([_num(e.date)], [_Y_SCAN], marker=marker, color=colour, markersize=7,
@@ -166,8 +172,9 @@ def _draw(fig: Figure, plan: SurveillancePlan) -> None:
             color="#1565c0", fontsize=7, ha="left", va="bottom")
     ax.text(_num(plan.anchor), -0.55, f" end of treatment {plan.anchor.isoformat()}",
             fontsize=7, ha="left", va="bottom")
-    if plan.horizon_end < last or plan.horizon_end <= _date_of(x1):
-        ax.axvline(_num(plan.horizon_end), color="#9e9e9e", linewidth=0.8, linestyle=":")
+    ax.axvline(_num(plan.horizon_end), color="#9e9e9e", linewidth=0.8, linestyle=":")
+    ax.text(_num(plan.horizon_end), -0.55, "horizon ", fontsize=7, color="#757575",
+            ha="right", va="bottom")
 
     ax.set_xlim(x0, x1)
     ax.set_ylim(-0.6, 2.8)
