@@ -93,7 +93,8 @@ def _notes(v: Visit) -> str:
 
 
 def plan_rows(plan: SurveillancePlan) -> list[dict[str, str]]:
-    """One plain row per visit, keyed by :data:`COLUMNS`."""
+    """One plain row per visit, keyed by :data:`COLUMNS`, plus ``status`` (the visit's
+    status value, for styling a row in HTML)."""
     titles = {p.id: p.title for p in plan.phases}
     return [
         {
