@@ -98,3 +98,19 @@ def test_no_network_fetch() -> None:
     view = build_report_view(case, a, load_knowledge(), None)
     html = render_pdf_html(make_templates(), view, a)
     assert "http://" not in html and "https://" not in html
+
+
+def test_compact_when_too_long() -> None:
+    """Over the page budget, the summary is set compact: fewer pages, the same sources."""
+    text = resources.files("pecoma").joinpath("examples/high-risk-uterine.json").read_text()
+    case = parse_case(json.loads(text))
+    a = assess(case, ON)
+    view = build_report_view(case, a, load_knowledge(), plan_surveillance(case, a, ON))
+    full = PdfReader(io.BytesIO(report_pdf_bytes(make_templates(), view, a)))
+    compact = PdfReader(io.BytesIO(report_pdf_bytes(make_templates(), view, a, max_pages=1)))
+    assert len(compact.pages) < len(full.pages)
+    words = " ".join(" ".join(p.extract_text() or "" for p in compact.pages).split())
+    assert "Next visit" in words
+    for sid in ("S06", "S07", "S08", "S10", "S27"):
+        assert re.search(rf"\b{sid}\b", words), sid
+    assert "supports, and never replaces" in words

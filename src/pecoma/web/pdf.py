@@ -26,7 +26,12 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def render_pdf_html(templates: Jinja2Templates, view: Any, a: Assessment) -> str:
+MAX_PAGES = 2
+
+
+def render_pdf_html(
+    templates: Jinja2Templates, view: Any, a: Assessment, compact: bool = False
+) -> str:
     """The HTML the PDF is made from (also useful to inspect in tests)."""
     template = templates.env.get_template("report_pdf.html")
     timeline = view.extra.get("timeline_svg")
@@ -34,13 +39,25 @@ def render_pdf_html(templates: Jinja2Templates, view: Any, a: Assessment) -> str
         r=view,
         a=a,
         css=pdf_css(),
-        timeline_uri=svg_data_uri(timeline) if timeline else None,
+        compact=compact,
+        timeline_uri=svg_data_uri(timeline) if timeline and not compact else None,
     )
 
 
-def report_pdf_bytes(templates: Jinja2Templates, view: Any, a: Assessment) -> bytes:
-    """The PDF of the tumour-board summary."""
-    html = render_pdf_html(templates, view, a)
+def report_pdf_bytes(
+    templates: Jinja2Templates, view: Any, a: Assessment, max_pages: int = MAX_PAGES
+) -> bytes:
+    """The PDF of the tumour-board summary.
+
+    When the full summary runs over ``max_pages``, it is rendered again compact (smaller
+    type, no timeline picture, no visit table, the missing facts without their interim
+    notes); the web report keeps everything.
+    """
     fetcher = URLFetcher(allowed_protocols=["data"], timeout=1)
-    pdf: bytes = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
+    for compact in (False, True):
+        html = render_pdf_html(templates, view, a, compact=compact)
+        document = HTML(string=html, url_fetcher=fetcher, base_url=None).render()
+        if compact or len(document.pages) <= max_pages:
+            break
+    pdf: bytes = document.write_pdf()
     return pdf
