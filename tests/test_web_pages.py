@@ -402,3 +402,13 @@ class TestContrast:
     def test_focus_outline(self, colours: dict[str, str]) -> None:
         assert contrast(colours["focus"], colours["paper"]) >= 3.0
         assert contrast(colours["focus"], colours["panel"]) >= 3.0
+
+
+def test_no_calendar_without_dated_visits(client: TestClient) -> None:
+    """Active metastatic disease has no dated plan: no calendar download is offered."""
+    values = form_values(client, "/?example=metachronous-lung")
+    html = submit(client, values).text
+    assert 'action="/report.pdf"' in html
+    assert 'action="/report.ics"' not in html
+    values = form_values(client, "/?example=high-risk-uterine")
+    assert 'action="/report.ics"' in submit(client, values).text
