@@ -159,9 +159,15 @@ def test_high_risk_case(server: str, page: Any) -> None:
     fill(page, "Date of surgery", "2025-01-10")
     select(page, "Resection margin", "R1")
     select(page, "mTOR inhibitor available", "yes")
+    scan = page.locator('.rows[data-prefix="imaging"] fieldset.row[data-row="0"]')
+    scan.get_by_label("Date").fill("2025-04-15")
+    scan.get_by_label("Examination").select_option("chest_ct")
+    scan.get_by_label("Finding").select_option("no_evidence_of_disease")
     submit(page)
 
     assert page.get_by_role("heading", name=re.compile(r"^Risk: high", re.I)).is_visible()
+    first_visit = page.locator("#surveillance-plan table.visits tbody tr").first
+    assert "done 2025-04-15" in first_visit.inner_text()
     assert page.locator(".alerts").is_visible()
     features = page.locator("table.features")
     assert "present" in features.inner_text() and "absent" in features.inner_text()
