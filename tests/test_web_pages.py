@@ -412,3 +412,18 @@ def test_no_calendar_without_dated_visits(client: TestClient) -> None:
     assert 'action="/report.ics"' not in html
     values = form_values(client, "/?example=high-risk-uterine")
     assert 'action="/report.ics"' in submit(client, values).text
+
+
+def test_facts_entered_are_listed(client: TestClient) -> None:
+    """The report lists the known facts in words, and only those (unknown ones are not)."""
+    facts = forms.entered_facts(parse_case(json.loads(example_text("high-risk-uterine"))))
+    listed = {label: value for _, label, value in facts}
+    assert listed["Largest dimension"] == "72 mm"
+    assert listed["Resection margin"].startswith("R1")
+    assert listed["Mitoses"] == "3 per 50 HPF"
+    assert "Vascular invasion" in listed  # absent is a fact
+    minimal = forms.entered_facts(parse_case({"tumour": {"primary_site": "kidney"},
+                                              "stage": {"status": "localized"}}))
+    assert [label for _, label, _ in minimal] == ["Primary site", "Disease status"]
+    html = submit(client, form_values(client, "/?example=metachronous-lung")).text
+    assert "Metastasis 1" in html and "derived.disease_free_interval_months" in html

@@ -698,6 +698,45 @@ def case_to_values(
     return values
 
 
+def entered_facts(case: Case) -> list[tuple[str, str, str]]:
+    """The facts of ``case`` that are known, as (group legend, label, value in words)."""
+    values = case_to_values(case)
+    out: list[tuple[str, str, str]] = []
+    for group in FORM:
+        for c in group.controls:
+            if c.name in COMPANIONS or c.name not in values:
+                continue
+            value = values[c.name]
+            if value == "unknown":
+                continue
+            text = _in_words(c, value)
+            if c.companion and c.companion in values:
+                text += f" {values[c.companion]}"
+            elif c.unit:
+                text += f" {c.unit}"
+            out.append((group.legend, c.label, text))
+        if group.rows is None:
+            continue
+        spec = group.rows
+        for row in range(MAX_ROWS):
+            parts = []
+            for c in spec.controls:
+                value = values.get(spec.name(row, c))
+                if value and value != "unknown":
+                    parts.append(f"{c.label.lower()} {_in_words(c, value)}")
+            if not parts:
+                break
+            out.append((group.legend, f"{spec.noun} {row + 1}", "; ".join(parts)))
+    return out
+
+
+def _in_words(control: Control, value: str) -> str:
+    for option in control.options:
+        if option.value == value:
+            return option.label
+    return value
+
+
 def default_values(on_date: dt.date) -> dict[str, str]:
     """A blank form: every fact unknown, the evaluation date set."""
     return {EVALUATION_DATE: on_date.isoformat()}

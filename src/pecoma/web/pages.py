@@ -288,6 +288,7 @@ class ReportView:
     guideline_refs: tuple[int, ...]
     sources: tuple[tuple[str, str], ...]
     missing: Mapping[str, MissingFact]
+    facts: tuple[tuple[str, str, str], ...]
     extra: Mapping[str, Any]
 
 
@@ -358,6 +359,7 @@ def build_report_view(
         guideline_refs=tuple(refs),
         sources=tuple(sources.items()),
         missing={m.id: m for m in a.missing},
+        facts=tuple(forms.entered_facts(case)),
         extra=extra,
     )
 
