@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pecoma.registry.columns import COLUMN_NAMES
+
 from registry_support import db_url, high_risk, low_risk, metastatic, rows_of, write_csv
 
 __all__ = ["db_url"]

@@ -16,6 +16,7 @@ from pecoma.registry.summary import Ratio, summarise, summary_svg
 from pecoma.registry.worklist import build_worklist, evaluate
 from pecoma.settings import Settings, default_settings, load_settings
 from pecoma.store import Repository
+
 from registry_support import (
     ALL_ABSENT,
     ON,

@@ -22,6 +22,7 @@ from pecoma.registry.worklist import (
 )
 from pecoma.settings import default_settings
 from pecoma.store import Repository
+
 from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
 
 __all__ = ["db_url", "repo"]

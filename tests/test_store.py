@@ -27,6 +27,7 @@ from pecoma.store.repository import (
     case_digest,
     check_registry_id,
 )
+
 from registry_support import ON, db_url, high_risk, low_risk, repo, ticking_clock, variant
 
 __all__ = ["db_url", "repo"]  # fixtures used by this module

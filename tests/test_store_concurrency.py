@@ -15,6 +15,7 @@ from pecoma.registry.importer import ImportMode, import_file
 from pecoma.registry.service import record_scan
 from pecoma.settings import default_settings
 from pecoma.store import open_registry
+
 from registry_support import ON, db_url, high_risk, low_risk, rows_of, write_csv
 
 __all__ = ["db_url"]
