@@ -721,9 +721,9 @@ def entered_facts(case: Case) -> list[tuple[str, str, str]]:
         for row in range(MAX_ROWS):
             parts = []
             for c in spec.controls:
-                value = values.get(spec.name(row, c))
-                if value and value != "unknown":
-                    parts.append(f"{c.label.lower()} {_in_words(c, value)}")
+                given = values.get(spec.name(row, c), "")
+                if given and given != "unknown":
+                    parts.append(f"{c.label.lower()} {_in_words(c, given)}")
             if not parts:
                 break
             out.append((group.legend, f"{spec.noun} {row + 1}", "; ".join(parts)))
