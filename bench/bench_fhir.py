@@ -70,6 +70,24 @@ def bundles(n: int) -> list[str]:
     return out
 
 
+def with_unrelated(text: str, count: int = 60) -> str:
+    """The bundle as an EHR's Observation search returns it: with vital signs and labs."""
+    b = json.loads(text)
+    pid = b["entry"][0]["resource"]["id"]
+    for i in range(count):
+        b["entry"].append({"resource": {
+            "resourceType": "Observation", "id": f"v{i}", "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                      "observation-category", "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4",
+                                 "display": "Heart rate"}]},
+            "subject": {"reference": f"Patient/{pid}"},
+            "effectiveDateTime": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "valueQuantity": {"value": 60 + i % 30, "unit": "/min",
+                              "system": "http://unitsofmeasure.org", "code": "/min"}}})
+    return json.dumps(b)
+
+
 def timed(fn: Callable[[str], Any], texts: list[str]) -> list[float]:
     clock = time.perf_counter_ns
     lat = []
@@ -160,6 +178,14 @@ def main() -> None:
             bc = case_from_bundle(json.loads(t), validate=mode)  # type: ignore[arg-type]
             assess(bc.case, ON, settings, knowledge)
         line(f"end to end, validate={mode}", timed(path, texts))
+    ehr = [with_unrelated(t) for t in texts[:500]]
+    print("The same bundles with 60 unrelated Observations (vital signs), as an EHR sends "
+          "them, first 500:")
+    for mode in ("engine", "full"):
+        def path_ehr(t: str, mode: str = mode) -> None:
+            bc = case_from_bundle(json.loads(t), validate=mode)  # type: ignore[arg-type]
+            assess(bc.case, ON, settings, knowledge)
+        line(f"end to end, validate={mode}", timed(path_ehr, ehr))
     print("CDS Hooks patient-view, in-process ASGI call (prefetch, default validation):")
     line(f"{args.calls} calls", asyncio.run(hook_calls(texts[: args.calls])))
 

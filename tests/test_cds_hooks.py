@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -468,3 +469,20 @@ def test_mutated_requests_never_crash(data: st.DataObject) -> None:
     if r.status_code == 200:
         for card in r.json()["cards"]:
             check_card(card)
+
+
+def test_fhir_queries_leave_no_patient_id_or_token_in_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The FHIR fallback's URLs carry the patient id; no logger may record them."""
+    caplog.set_level(logging.DEBUG)
+    client, _svc = make_client()
+    bundle = example("low-risk")
+    with fhir_server(bundle, token="tok-secret") as (url, rec):
+        body = hook_request("patient-view", patient_id(bundle), fhirServer=url,
+                            fhirAuthorization={"access_token": "tok-secret",
+                                               "token_type": "Bearer"})
+        assert client.post(f"/cds-services/{PATIENT_VIEW}", json=body).status_code == 200
+    assert rec.requests
+    text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    assert "pat-1002" not in text and "tok-secret" not in text

@@ -69,6 +69,10 @@ __all__ = [
 ]
 
 LOG = logging.getLogger("pecoma.web.cds_hooks")
+# httpx and httpcore log every request URL at INFO and DEBUG; the FHIR queries' URLs carry
+# the patient's id, which must never reach a log.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 PATIENT_VIEW = "pecoma-patient-view"
 ORDER_SELECT = "pecoma-order-select"
