@@ -89,3 +89,22 @@ def test_two_processes_lose_nothing(db_url: str, tmp_path: Path) -> None:
     created = [e for e in audit if e.entity == "patient"]
     assert len(created) == patients
     seed.close()
+
+
+def opener(url: str, barrier: Any) -> None:
+    barrier.wait()
+    repo = open_registry(url)
+    assert repo.count()["patient"] == 0
+    repo.close()
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(db_url: str) -> None:
+    """The first migrates; the others wait for it and find the schema current."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    procs = [ctx.Process(target=opener, args=(db_url, barrier)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]

@@ -7,11 +7,12 @@ through an ``alembic.ini``: the engine comes in ``config.attributes["engine"]``.
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from pecoma.store.models import Base
 
 target_metadata = Base.metadata
+MIGRATION_LOCK = 0x7065636F  # 'peco'
 
 
 def run_migrations() -> None:
@@ -26,6 +27,12 @@ def run_migrations() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Two processes opening a new database at once: one migrates, the other
+                # waits here and then finds the schema current. (SQLite's write lock,
+                # taken when the transaction begins, does the same.)
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             context.run_migrations()
         connection.commit()
 
