@@ -427,3 +427,20 @@ def test_facts_entered_are_listed(client: TestClient) -> None:
     assert [label for _, label, _ in minimal] == ["Primary site", "Disease status"]
     html = submit(client, form_values(client, "/?example=metachronous-lung")).text
     assert "Metastasis 1" in html and "derived.disease_free_interval_months" in html
+
+
+@pytest.mark.parametrize("url", ["/", "/?example=metachronous-lung", "/rules"])
+def test_ids_are_unique(client: TestClient, url: str) -> None:
+    html = client.get(url).text
+    html = re.sub(r"<template.*?</template>", "", html, flags=re.S)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    for ref in re.findall(r'aria-(?:describedby|labelledby)="([^"]+)"', html):
+        for target in ref.split():
+            assert target in ids, target
+
+
+def test_report_ids_are_unique(client: TestClient) -> None:
+    html = submit(client, form_values(client, "/?example=high-risk-uterine")).text
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
