@@ -228,10 +228,12 @@ def careplan_bundle(
         "activity": activities,
         "note": notes + plan_notes,
     }
-    if plan is not None and plan.horizon_end is not None:
-        careplan["period"] = {"start": day, "end": plan.horizon_end.isoformat()}
-    else:
-        careplan["period"] = {"start": day}
+    # No end: surveillance is lifelong (S26, I4); the visits are listed up to the horizon.
+    careplan["period"] = {"start": day}
+    if plan is not None and plan.horizon_end is not None and plan.visits:
+        careplan["note"].append(_note(
+            f"Visits are listed up to {plan.horizon_end.isoformat()} (the calendar horizon); "
+            "surveillance continues yearly after that, without end (interpretation I4)."))
     return {
         "resourceType": "Bundle",
         "type": "collection",
