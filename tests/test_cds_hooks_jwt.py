@@ -118,6 +118,16 @@ class TestRejected:
         assert call(client, once).status_code == 200
         assert_bare_401(call(client, once))
 
+    def test_missing_iat_or_sub(self) -> None:
+        assert_bare_401(call(client_for(), token(iat=None)))
+        assert_bare_401(call(client_for(), token(sub=None)))
+
+    def test_issued_in_the_future(self) -> None:
+        assert_bare_401(call(client_for(), token(iat=int(time.time()) + 600)))
+
+    def test_lifetime_too_long(self) -> None:
+        assert_bare_401(call(client_for(), token(exp=int(time.time()) + 86400)))
+
     def test_missing_jti(self) -> None:
         assert_bare_401(call(client_for(), token(jti=None)))
 

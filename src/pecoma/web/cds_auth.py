@@ -7,8 +7,9 @@ Rules, each failure a bare 401 (no body, no reason):
   allow-list of JWK Set URLs (keys come from the allow-listed URL, or from keys
   configured for the issuer);
 * the signature verifies; ``aud`` equals the URL of the service called; ``exp`` is in
-  the future (with a small leeway); ``jti`` is present and has not been seen before
-  (a replay cache keeps each ``jti`` until its token expires).
+  the future (with a small leeway) and at most an hour ahead; ``iat`` is not in the
+  future; ``sub`` (the EHR's client id) is present; ``jti`` is present and has not been
+  seen before (a replay cache keeps each ``jti`` until its token expires).
 
 Tokens are never logged, never echoed, never stored (only the ``jti``).
 """
@@ -122,6 +123,11 @@ class JwtVerifier:
         if not isinstance(exp, int | float) or exp + self.leeway < now:
             raise Unauthorized
         if exp - now > self.max_lifetime:
+            raise Unauthorized
+        iat = claims.get("iat")
+        if not isinstance(iat, int | float) or iat - self.leeway > now:
+            raise Unauthorized
+        if not isinstance(claims.get("sub"), str):
             raise Unauthorized
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
