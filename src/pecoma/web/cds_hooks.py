@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Request
@@ -326,7 +327,7 @@ def _entries(value: Any) -> list[dict[str, Any]]:
 
 
 def _template(query: str, context: Mapping[str, Any]) -> str:
-    return query.replace("{{context.patientId}}", str(context["patientId"]))
+    return query.replace("{{context.patientId}}", quote(str(context["patientId"]), safe=""))
 
 
 async def _fetch_missing(
@@ -375,7 +376,10 @@ async def _fetch_missing(
             fetched[key] = {"resourceType": "Bundle", "type": "searchset",
                             "entry": [{"resource": r} for r in resources]}
 
-        await asyncio.gather(*(get(k) for k in missing))
+        results = await asyncio.gather(*(get(k) for k in missing), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
     return fetched
 
 
