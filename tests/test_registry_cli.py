@@ -64,7 +64,7 @@ def test_end_to_end(db_url: str, good_csv: Path, tmp_path: Path) -> None:
     r = pecoma("registry", "reassess", "--on", "2026-11-28", "--format", "json", *db)
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    assert (data["patients"], data["stored"]) == (3, 3)
+    assert (data["patients"], data["stored"]) == (3, 1)
     assert [c["registry_id"] for c in data["changes"]] == ["PEC-0001"]  # the scan moved it
     r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "json", *db)
     assert json.loads(r.stdout)["by_risk_group"] == {"high": 2, "low": 1}
@@ -72,7 +72,7 @@ def test_end_to_end(db_url: str, good_csv: Path, tmp_path: Path) -> None:
     exported = json.loads(r.stdout)
     assert len(exported["patients"]) == 3 and len(exported["imaging_events"]) == 1
     r = pecoma("registry", "audit", "--limit", "3", *db)
-    assert r.returncode == 0 and r.stdout.count("reassess") == 3
+    assert r.returncode == 0 and "reassess" in r.stdout and "imaging_event" in r.stdout
 
 
 class TestExitCodes:

@@ -52,9 +52,11 @@ def fill(repo: Repository, cases: dict[str, dict]) -> None:
 class TestReassess:
     def test_nothing_changes_with_the_same_knowledge(self, repo: Repository) -> None:
         fill(repo, {"P-1": size_only(), "P-2": low_risk()})
+        before = repo.count()
         report = reassess(repo, ON, default_settings(), "registrar")
         assert (report.patients, len(report.changes), report.unchanged, report.stored) == (
-            2, 0, 2, 2)
+            2, 0, 2, 0)
+        assert repo.count() == before  # same versions, same result: no duplicate rows
 
     def test_a_threshold_change_lists_risk_records_and_due_date(
         self, repo: Repository, tmp_path: Path
@@ -90,7 +92,11 @@ class TestReassess:
             "registrar", "assessment", "reassess", "low")
         # the next run compares with the stored re-assessment: nothing changed since
         again = reassess(repo, ON, stricter_size(tmp_path), "registrar")
-        assert again.changes == []
+        assert (again.changes, again.stored) == ([], 0)
+        # back to the default settings: changed again, and stored (other settings)
+        back = reassess(repo, ON, default_settings(), "registrar")
+        assert [c.risk_after for c in back.changes] == ["high"]
+        assert back.stored == 1
 
     def test_dry_run_stores_nothing(self, repo: Repository, tmp_path: Path) -> None:
         fill(repo, {"P-1": size_only()})

@@ -2,7 +2,9 @@
 
 Each new assessment is compared with the patient's latest stored one; a patient is listed
 when the knowledge records produced (added or removed), the risk group or the next due
-date changed. The new assessments are stored (reason ``reassess``) unless asked not to.
+date changed. A new assessment is stored (reason ``reassess``, unless asked not to) when
+it differs, or when it was made with another knowledge, engine or settings version than
+the stored one; an identical re-evaluation under the same versions adds no row.
 """
 
 from __future__ import annotations
@@ -123,26 +125,32 @@ def reassess(
             )
             continue
         due = next_due_for(case, a, on_date, st.scans, settings, knowledge)
-        data = AssessmentData.of(a, due, "reassess")
-        new.append((st.patient_id, st.case_version_id, data))
         prev = st.latest
         before = set(prev.record_ids) if prev else set()
-        after = set(data.record_ids)
+        after = set(a.record_ids())
         change = Change(
             registry_id=st.registry_id,
             added=tuple(sorted(after - before)),
             removed=tuple(sorted(before - after)),
             risk_before=prev.risk_group if prev else None,
-            risk_after=data.risk_group,
+            risk_after=a.risk.group,
             due_before=prev.next_due if prev else None,
             due_after=due,
             knowledge_before=prev.knowledge_version if prev else None,
-            knowledge_after=data.knowledge_version,
+            knowledge_after=a.knowledge_version,
         )
-        if change.added or change.removed or change.risk_changed or change.due_changed:
+        changed = bool(change.added or change.removed or change.risk_changed
+                       or change.due_changed)
+        if changed:
             report.changes.append(change)
         else:
             report.unchanged += 1
+        same_basis = prev is not None and (
+            prev.knowledge_version, prev.engine_version, prev.settings_digest
+        ) == (a.knowledge_version, a.engine_version, a.settings_digest)
+        if changed or not same_basis:
+            new.append((st.patient_id, st.case_version_id,
+                        AssessmentData.of(a, due, "reassess")))
     if store:
         report.stored = repo.add_assessments(new, actor)
     return report
