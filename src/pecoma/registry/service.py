@@ -74,16 +74,16 @@ def validate_scan(
         rid = check_registry_id(registry_id)
     except InputError as exc:
         issues += exc.issues
-    state = repo.state(rid) if rid else None
-    if rid and state is None:
+    exists, stored = repo.latest_case(rid) if rid else (False, None)
+    if rid and not exists:
         issues.append(
             FieldIssue("registry_id", show_value(rid), "must be the id of a patient in the "
                        "registry (import or record the patient's case first)")
         )
     treatment_end = None
-    if state is not None and state.case is not None:
+    if stored is not None:
         try:
-            treatment_end = parse_case(state.case).treatment_end
+            treatment_end = parse_case(stored).treatment_end
         except InputError:
             treatment_end = None
     raw = {"date": performed_on, "modality": modality, "finding": finding}

@@ -694,6 +694,20 @@ class Repository:
             )
         return out
 
+    def latest_case(self, registry_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """Whether the patient exists, and the latest case version's data (if any)."""
+        with self._read() as s:
+            row = s.execute(
+                select(Patient.id, CaseVersion.case)
+                .outerjoin(CaseVersion, CaseVersion.patient_id == Patient.id)
+                .where(Patient.registry_id == registry_id)
+                .order_by(CaseVersion.version.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return False, None
+        return True, (dict(row[1]) if row[1] is not None else None)
+
     def state(self, registry_id: str) -> PatientState | None:
         """One patient's :class:`PatientState`, or ``None`` when not in the registry."""
         with self._read() as s:
