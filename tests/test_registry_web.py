@@ -13,6 +13,7 @@ from pecoma.settings import default_settings
 from pecoma.store import Repository
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
+
 from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
 
 __all__ = ["db_url", "repo"]
@@ -58,6 +59,13 @@ class TestPatients:
             in page
         assert "guideline S18" in page
         assert "create imaging event" in page
+
+    def test_plan_calendar(self, client: TestClient) -> None:
+        r = client.get("/registry/patients/PEC-0002/plan.ics")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/calendar")
+        assert "BEGIN:VEVENT" in r.text
+        assert client.get("/registry/patients/PEC-9999/plan.ics").status_code == 404
 
     def test_unknown_patient(self, client: TestClient) -> None:
         assert client.get("/registry/patients/PEC-9999").status_code == 404
@@ -126,6 +134,26 @@ class TestWorklist:
         assert r.headers["content-type"].startswith("text/calendar")
         assert r.text.count("BEGIN:VEVENT") == 2
         assert "attachment" in r.headers["content-disposition"]
+
+
+class TestLargeRegistries:
+    def test_pages_of_rows(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        from pecoma.web import registry_pages
+
+        monkeypatch.setattr(registry_pages, "PAGE_SIZE", 2)
+        page = text(client.get("/registry/worklist").text)
+        assert "3 of 3 patients shown (page 1 of 2)" in page
+        assert "PEC-0003" not in page
+        page = text(client.get("/registry/worklist?page=2").text)
+        assert "PEC-0003" in page and "PEC-0002" not in page
+        page = text(client.get("/registry?page=2").text)
+        assert "Page 2 of 2" in page and "PEC-0003" in page
+
+    def test_cached_worklist_follows_every_write(self, client: TestClient) -> None:
+        assert "PEC-0002 Overdue" in text(client.get("/registry/worklist").text)
+        client.post("/registry/patients/PEC-0002/scan",
+                    data={"date": "2026-11-27", "modality": "chest_ct", "finding": ""})
+        assert "PEC-0002 Done recently" in text(client.get("/registry/worklist").text)
 
 
 class TestSummary:

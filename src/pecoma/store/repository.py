@@ -694,6 +694,11 @@ class Repository:
             )
         return out
 
+    def last_change(self) -> int:
+        """The id of the newest audit entry: it changes with every write (for caches)."""
+        with self._read() as s:
+            return s.scalar(select(func.max(AuditEntry.id))) or 0
+
     def latest_case(self, registry_id: str) -> tuple[bool, dict[str, Any] | None]:
         """Whether the patient exists, and the latest case version's data (if any)."""
         with self._read() as s:

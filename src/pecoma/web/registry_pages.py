@@ -37,6 +37,7 @@ from pecoma.registry.worklist import (
     to_csv,
     to_ics,
 )
+from pecoma.render.ics import plan_to_ics
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError, database_url, open_registry
 
@@ -118,13 +119,35 @@ def _unavailable(request: Request, exc: StoreError) -> Response:
     )
 
 
+PAGE_SIZE = 200
+
+
 def _worklist(request: Request, day: dt.date) -> tuple[list[Any], list[WorkItem]]:
-    evaluated = evaluate(_registry(request).states(), day, _settings(request))
-    return evaluated, build_worklist(evaluated, day)
+    """Every patient assessed and planned as of ``day``; cached until the next write."""
+    repo = _registry(request)
+    settings = _settings(request)
+    key = (day, settings.digest(), repo.last_change())
+    cache: dict[str, Any] | None = getattr(request.app.state, "registry_cache", None)
+    if cache is None:
+        cache = {}
+        request.app.state.registry_cache = cache
+    hit = cache.get("worklist")
+    if hit is not None and hit[0] == key:
+        return hit[1], hit[2]
+    evaluated = evaluate(repo.states(), day, settings)
+    items = build_worklist(evaluated, day)
+    cache["worklist"] = (key, evaluated, items)
+    return evaluated, items
+
+
+def _paged(rows: list[Any], page: int) -> tuple[list[Any], int, int]:
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
 
 
 @router.get("")
-def patients_page(request: Request, on: str | None = None) -> Response:
+def patients_page(request: Request, on: str | None = None, page: int = 1) -> Response:
     day, warning = _day(request, on)
     try:
         evaluated, items = _worklist(request, day)
@@ -143,8 +166,10 @@ def patients_page(request: Request, on: str | None = None) -> Response:
         }
         for e in evaluated
     ]
+    shown, page, pages = _paged(rows, page)
     return _page(request, "patients.html", {
-        "rows": rows, "day": day, "warning": warning, "counts": counts,
+        "rows": shown, "total": len(rows), "page": page, "pages": pages, "day": day,
+        "warning": warning, "counts": counts,
     })
 
 
@@ -155,6 +180,7 @@ def worklist_page(
     status: str | None = None,
     risk: str | None = None,
     sort: str = "priority",
+    page: int = 1,
 ) -> Response:
     day, warning = _day(request, on)
     statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
@@ -165,9 +191,11 @@ def worklist_page(
     except StoreError as exc:
         return _unavailable(request, exc)
     rows = select(items, statuses=statuses, risk_groups=risks, sort=key)
+    shown, page, pages = _paged(rows, page)
     query = f"on={day.isoformat()}&status={status or ''}&risk={risk or ''}&sort={key.value}"
     return _page(request, "worklist.html", {
-        "rows": rows, "day": day, "warning": warning, "status": status or "",
+        "rows": shown, "matching": len(rows), "page": page, "pages": pages,
+        "day": day, "warning": warning, "status": status or "",
         "risk": risk or "", "sort": key.value, "statuses": list(WorkStatus),
         "sorts": list(SortKey), "query": query, "total": len(items),
     })
@@ -256,6 +284,26 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
     })
+
+
+@router.get("/patients/{registry_id}/plan.ics")
+def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) -> Response:
+    """The patient's whole surveillance plan as a calendar (the engine's renderer)."""
+    day, _ = _day(request, on)
+    state = _registry(request).state(registry_id)
+    if state is None or state.case is None:
+        return Response("no such patient", status_code=404, media_type="text/plain")
+    try:
+        case = parse_case(state.case, source="stored case")
+        a = assess(case, day, _settings(request))
+        plan = plan_for(case, a, day, state.scans, _settings(request))
+    except InputError as exc:
+        return Response(str(exc), status_code=422, media_type="text/plain")
+    return Response(
+        plan_to_ics(plan, f"registry-{registry_id}"), media_type="text/calendar",
+        headers={"content-disposition":
+                 f'attachment; filename="pecoma-plan-{registry_id}.ics"'},
+    )
 
 
 def _scan_form(request: Request, registry_id: str, values: dict[str, str],
