@@ -163,3 +163,23 @@ def test_tokens_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
     for secret in (good, bad, good.split(".")[2], "pat-1002"):
         assert secret not in text
+
+
+def test_rotated_keys_are_fetched_again() -> None:
+    """The EHR rotates its key: a token signed with the new key is accepted after a refetch."""
+    current = {"keys": [RSA]}
+    with json_server(lambda: public_jwks(*current["keys"])) as url:
+        settings = CdsHooksSettings(base_url=BASE, require_jwt=True,
+                                    trusted_issuers={ISSUER: TrustedIssuer(jwks_urls=(url,))})
+        svc = CdsService(settings, today=lambda: dt.date(2026, 11, 28))
+        clock = [time.time()]
+        svc.verifier.clock = lambda: clock[0]
+        app = FastAPI()
+        app.include_router(build_router(svc))
+        client = TestClient(app)
+        assert call(client, token(header={"jku": url})).status_code == 200
+        rotated = RSAKey.generate_key(2048, parameters={"kid": "rsa-2"})
+        current["keys"] = [rotated]
+        assert_bare_401(call(client, token(rotated, header={"jku": url})))  # too soon
+        clock[0] += 61
+        assert call(client, token(rotated, header={"jku": url})).status_code == 200

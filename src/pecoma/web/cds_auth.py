@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = ["ALGORITHMS", "JtiCache", "JwtVerifier", "TrustedIssuer", "Unauthorized"]
 
 ALGORITHMS = ("RS384", "ES384")
+_MIN_REFETCH_SECONDS = 60.0
 
 
 class Unauthorized(Exception):
@@ -112,7 +113,15 @@ class JwtVerifier:
         try:
             decoded = jwt.decode(token, keys, algorithms=list(ALGORITHMS))
         except (JoseError, ValueError):
-            raise Unauthorized from None
+            # The EHR may have rotated its keys since they were cached: fetch once more
+            # (at most once a minute per URL), then give up.
+            fresh = await self._keys(trust, header.get("jku"), refresh=True)
+            if fresh is keys:
+                raise Unauthorized from None
+            try:
+                decoded = jwt.decode(token, fresh, algorithms=list(ALGORITHMS))
+            except (JoseError, ValueError):
+                raise Unauthorized from None
         claims = decoded.claims
         now = self.clock()
         aud = claims.get("aud")
@@ -136,26 +145,28 @@ class JwtVerifier:
             raise Unauthorized
         return dict(claims)
 
-    async def _keys(self, trust: TrustedIssuer, jku: Any) -> KeySet:
+    async def _keys(self, trust: TrustedIssuer, jku: Any, refresh: bool = False) -> KeySet:
         if jku is not None:
             if not isinstance(jku, str) or jku not in trust.jwks_urls:
                 raise Unauthorized
-            return await self._fetch(jku)
+            return await self._fetch(jku, refresh)
         if trust.jwks is not None:
             try:
                 return KeySet.import_key_set(trust.jwks)  # type: ignore[arg-type]
             except (JoseError, ValueError, TypeError):
                 raise Unauthorized from None
         if trust.jwks_urls:
-            return await self._fetch(trust.jwks_urls[0])
+            return await self._fetch(trust.jwks_urls[0], refresh)
         raise Unauthorized
 
-    async def _fetch(self, url: str) -> KeySet:
+    async def _fetch(self, url: str, refresh: bool = False) -> KeySet:
         now = self.clock()
         with self._lock:
             cached = self._jwks.get(url)
         if cached is not None and cached[0] > now:
-            return cached[1]
+            fetched_at = cached[0] - self.jwks_ttl
+            if not refresh or now - fetched_at < _MIN_REFETCH_SECONDS:
+                return cached[1]
         try:
             async with httpx.AsyncClient(timeout=self.fetch_timeout) as client:
                 response = await client.get(url, headers={"Accept": "application/json"})
