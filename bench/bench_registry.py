@@ -32,7 +32,7 @@ from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_scan
 from pecoma.registry.summary import summarise
 from pecoma.registry.worklist import build_worklist, evaluate, to_csv
-from pecoma.settings import default_settings
+from pecoma.settings import Settings, default_settings
 from pecoma.store import Repository, open_registry
 
 ON = dt.date(2026, 11, 28)
@@ -139,6 +139,13 @@ def run(backend: str, url: str, path: Path, n: int, scans: int) -> None:
           lambda: reassess(repo, ON, s, "bench", store=False), n, "patients")
     timed("reassess (storing new assessments)",
           lambda: reassess(repo, ON, s, "bench"), n, "patients")
+    stricter = Settings.model_validate(
+        {**s.model_dump(), "engine": {**s.engine.model_dump(),
+                                      "guideline_size_cm": {"value": 8.0, "inclusive": False}}}
+    )
+    report = timed("reassess, new settings (stores every one)",
+                   lambda: reassess(repo, ON, stricter, "bench"), n, "patients")
+    print(f"    {len(report.changes):,} patients changed, {report.stored:,} assessments stored")
     print(f"  rows: {repo.count()}")
     repo.close()
 
