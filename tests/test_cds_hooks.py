@@ -486,3 +486,11 @@ def test_fhir_queries_leave_no_patient_id_or_token_in_logs(
     assert rec.requests
     text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
     assert "pat-1002" not in text and "tok-secret" not in text
+
+
+def test_supplementary_cards_cite_the_full_reference(client: TestClient) -> None:
+    """TFE3-positive (supplementary, not from the guideline): the card cites Argani 2010."""
+    cards = patient_view(client, "advanced-mtor-contraindicated").json()["cards"]
+    tfe3 = next(c for c in cards if c["source"].get("topic", {}).get("code") == "SUPP-TFE3")
+    assert "supplementary (not from the guideline)" in tfe3["detail"]
+    assert "Argani P" in tfe3["detail"] and "Am J Surg Pathol" in tfe3["detail"]

@@ -421,6 +421,7 @@ def _source(version: str, svc: CdsService, topic: Item | None = None) -> dict[st
 def _md_item(item: Item) -> str:
     lines = [f"**{item.title}** — {item.text}", "", f"*Why:* {item.rationale}",
              "", f"*Source:* {item.provenance.label}"]
+    lines += [f"  \n{src.citation}" for src in item.provenance.sources]
     return "\n".join(lines)
 
 
