@@ -1,11 +1,14 @@
 """FHIR R4 Bundle -> :class:`~pecoma.case.Case`.
 
 The bundle is checked in two steps. First its shape (a JSON object, ``resourceType``
-``Bundle``, entries holding resources); then each resource the engine reads (Patient,
-Condition, Observation, Procedure, MedicationStatement, AllergyIntolerance) is validated
-with ``fhir.resources.R4B`` (wire-compatible with R4 4.0.1 for these resources); the other
-resources are counted and left alone. With ``validate="full"`` the whole bundle is
-validated instead.
+``Bundle``, entries holding resources); then each resource the reader takes a fact from
+(the Patient, the PEComa and metastasis Conditions, Observations with a mapped code, the
+resection Procedure, MedicationStatements and AllergyIntolerances naming a known agent)
+is validated with ``fhir.resources.R4B`` (wire-compatible with R4 4.0.1 for these
+resources). Other resources (vital signs, laboratory results, encounters) are not read,
+so not validated: that keeps the cost flat however much an EHR sends. With
+``validate="full"`` the whole bundle is validated; with ``"none"`` only the shape and each
+value read (types, dates, codes) are checked.
 
 What the bundle does not say stays unknown, never absent, and is listed in
 :attr:`BundleCase.not_found`. Every problem becomes a :class:`~pecoma.errors.FieldIssue`
