@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -33,9 +34,19 @@ def register(app: typer.Typer) -> None:
                 "log_level); PECOMA_* variables override it.",
             ),
         ] = None,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                min=1,
+                max=64,
+                help="Worker processes (default 1); more use more cores for the same port.",
+            ),
+        ] = 1,
     ) -> None:
         """Start the web application (case form, report, JSON API under /api/v1)."""
         import uvicorn
+        from fastapi import FastAPI
 
         from pecoma.web.app import create_app
         from pecoma.web.logs import APP, configure_logging
@@ -49,10 +60,21 @@ def register(app: typer.Typer) -> None:
         cfg = base.model_copy(update=overrides) if overrides else base
         cfg = WebConfig.build(cfg.model_dump(), "command line")
         configure_logging(cfg.log_level)
-        web = create_app(cfg)
-        APP.info("starting", extra={"host": cfg.host, "port": cfg.port})
+        target: FastAPI | str = "pecoma.web.app:create_app_from_env"
+        if workers == 1:
+            target = create_app(cfg)
+        else:
+            # Each worker process builds its own application from the environment: hand
+            # the resolved configuration (file, environment, options) down as PECOMA_*.
+            for name, value in cfg.model_dump().items():
+                if value is not None:
+                    os.environ[f"PECOMA_{name.upper()}"] = str(value)
+            os.environ.pop("PECOMA_WEB_CONFIG", None)
+        APP.info("starting", extra={"host": cfg.host, "port": cfg.port, "workers": workers})
         uvicorn.run(
-            web,
+            target,
+            factory=workers > 1,
+            workers=workers,
             host=cfg.host,
             port=cfg.port,
             log_config=None,

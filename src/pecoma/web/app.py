@@ -55,7 +55,14 @@ from pecoma.web.config import WebConfig
 from pecoma.web.logs import ACCESS, APP
 from pecoma.web.problems import PROBLEM_SCHEMA, ApiProblem, problem
 
-__all__ = ["API_PREFIX", "ApiProblem", "add_router", "create_app", "make_templates"]
+__all__ = [
+    "API_PREFIX",
+    "ApiProblem",
+    "add_router",
+    "create_app",
+    "create_app_from_env",
+    "make_templates",
+]
 
 API_PREFIX = "/api/v1"
 
@@ -349,3 +356,15 @@ def create_app(
 
     app.add_middleware(_Edge, limit=config.max_body_bytes)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The application configured from ``PECOMA_*`` variables, with JSON logs.
+
+    The factory each uvicorn worker process calls (``pecoma serve --workers N``).
+    """
+    from pecoma.web.logs import configure_logging
+
+    config = WebConfig.from_env()
+    configure_logging(config.log_level)
+    return create_app(config)
