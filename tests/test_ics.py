@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from pecoma import assess, parse_case
@@ -142,3 +144,37 @@ class TestPlanToIcs:
     def test_empty_key_is_refused(self) -> None:
         with pytest.raises(ValueError, match="case_key"):
             plan_to_ics(_plan(dt.date(2025, 2, 1)), "")
+
+
+class TestReexportProperty:
+    @given(gaps=st.lists(st.integers(20, 200), min_size=1, max_size=8),
+           extra=st.integers(20, 200))
+    @settings(max_examples=30, deadline=None)
+    def test_done_visits_unchanged_when_a_later_scan_is_added(
+        self, gaps: list[int], extra: int
+    ) -> None:
+        """A scan after the last done visit's window leaves every earlier done or missed
+        visit's event unchanged (UID, dates, sequence) and keeps every earlier UID."""
+        day, scans = dt.date(2025, 1, 10), []
+        for gap in gaps:
+            day += dt.timedelta(days=gap)
+            scans += [_scan(day.isoformat()), _scan(day.isoformat(), Modality.mri_primary)]
+        # The new scan comes after the window of the last done visit and more than a
+        # window's width (1 month here) after its scans: a scan within either would join
+        # that visit, and rightly change it.
+        done = [v for v in _plan(day, *scans).visits if v.status == "done"]
+        later = max(day + dt.timedelta(days=31), done[-1].latest) + dt.timedelta(days=extra)
+        on = later + dt.timedelta(days=1)
+        before_plan = _plan(on, *scans)
+        after_plan = _plan(on, *scans, _scan(later.isoformat()))
+        before = _events(plan_to_ics(before_plan, KEY))
+        after = _events(plan_to_ics(after_plan, KEY))
+        for v in before_plan.visits:
+            if v.status in ("done", "missed"):
+                uid = visit_uid(KEY, v)
+                assert {k: x for k, x in after[uid].items() if k != "dtstamp"} == {
+                    k: x for k, x in before[uid].items() if k != "dtstamp"}
+        horizon = before_plan.horizon_end
+        assert horizon is not None
+        for uid in set(before) - set(after):
+            assert before[uid]["start"] > dt.date(horizon.year - 1, horizon.month, 1)

@@ -4,9 +4,11 @@ Each visit is an all-day event spanning its window: it starts on the due date an
 after the latest acceptable date. Events carry the imaging, the phase, the reason and its
 provenance. Re-importing an updated plan updates events instead of duplicating them:
 
-* ``UID`` is derived from a case key, the phase and the visit's number in the phase,
-  never from dates, so a re-anchored visit keeps its UID. The key is hashed: a record
-  number used as key never appears in the file.
+* ``UID`` is derived from a case key and the visit's number since the end of treatment,
+  never from dates, so a re-anchored visit keeps its UID. The phase is not part of it: a
+  visit near a phase boundary can move into the next phase when a scan re-anchors the
+  plan, and a UID that changed would leave a stale event behind. The key is hashed: a
+  record number used as key never appears in the file.
 * ``SEQUENCE`` grows with the real scans the visit's dates depend on, plus one once the
   visit is done, missed or cancelled; calendars take the higher sequence as the update.
 * ``DTSTAMP`` is the plan's evaluation date, ``LAST-MODIFIED`` the date of the last scan
@@ -37,8 +39,8 @@ def case_key_digest(case_key: str) -> str:
 
 
 def visit_uid(case_key: str, visit: Visit) -> str:
-    """The UID of a visit's event: case key digest + phase + number in the phase."""
-    return f"{case_key_digest(case_key)}-{visit.phase}-{visit.phase_index}@{_DOMAIN}"
+    """The UID of a visit's event: case key digest + the visit's number in the plan."""
+    return f"{case_key_digest(case_key)}-visit-{visit.index}@{_DOMAIN}"
 
 
 def _midnight(day: dt.date) -> dt.datetime:
