@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pecoma.web.config import WebConfig
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["register"]
 
@@ -46,7 +50,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the web application (case form, report, JSON API under /api/v1)."""
         import uvicorn
-        from fastapi import FastAPI
 
         from pecoma.web.app import create_app
         from pecoma.web.logs import APP, configure_logging
@@ -60,25 +63,52 @@ def register(app: typer.Typer) -> None:
         cfg = base.model_copy(update=overrides) if overrides else base
         cfg = WebConfig.build(cfg.model_dump(), "command line")
         configure_logging(cfg.log_level)
-        target: FastAPI | str = "pecoma.web.app:create_app_from_env"
-        if workers == 1:
-            target = create_app(cfg)
-        else:
-            # Each worker process builds its own application from the environment: hand
-            # the resolved configuration (file, environment, options) down as PECOMA_*.
-            for name, value in cfg.model_dump().items():
-                if value is not None:
-                    os.environ[f"PECOMA_{name.upper()}"] = str(value)
-            os.environ.pop("PECOMA_WEB_CONFIG", None)
         APP.info("starting", extra={"host": cfg.host, "port": cfg.port, "workers": workers})
-        uvicorn.run(
-            target,
-            factory=workers > 1,
-            workers=workers,
-            host=cfg.host,
-            port=cfg.port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
+        if workers == 1:
+            uvicorn.run(
+                create_app(cfg),
+                host=cfg.host,
+                port=cfg.port,
+                log_config=None,
+                access_log=False,
+                server_header=False,
+                proxy_headers=False,
+            )
+            return
+        # Each worker process builds its own application from the environment: hand the
+        # resolved configuration (file, environment, options) down as PECOMA_* values.
+        for name, value in cfg.model_dump().items():
+            if value is not None:
+                os.environ[f"PECOMA_{name.upper()}"] = str(value)
+        os.environ.pop("PECOMA_WEB_CONFIG", None)
+        _serve_workers(
+            uvicorn.Config(
+                "pecoma.web.app:create_app_from_env",
+                factory=True,
+                workers=workers,
+                host=cfg.host,
+                port=cfg.port,
+                log_config=None,
+                access_log=False,
+                server_header=False,
+                proxy_headers=False,
+            )
         )
+
+
+def _serve_workers(config: uvicorn.Config) -> None:
+    """uvicorn's multi-process supervisor, on a listening socket that keeps TCP_NODELAY.
+
+    uvicorn binds the shared socket with protocol 0; asyncio switches Nagle's algorithm
+    off only on accepted sockets whose protocol is IPPROTO_TCP, so every keep-alive
+    response would wait ~40 ms for the client's delayed ACK (uvicorn issue #3149). The
+    same descriptor, re-wrapped as TCP, fixes that.
+    """
+    from uvicorn.supervisors import Multiprocess
+
+    listener = config.bind_socket()
+    if listener.family in (socket.AF_INET, socket.AF_INET6):
+        listener = socket.socket(
+            listener.family, listener.type, socket.IPPROTO_TCP, fileno=listener.detach()
+        )
+    Multiprocess(config, sockets=[listener]).run()
