@@ -106,10 +106,11 @@ class JsonlFeedbackStore(MemoryFeedbackStore):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+        self._file_lock = threading.Lock()
 
     def _append(self, kind: str, data: dict[str, Any]) -> None:
         line = json.dumps({"event": kind, **data}, ensure_ascii=False, sort_keys=True)
-        with self.path.open("a", encoding="utf-8") as fh:
+        with self._file_lock, self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
             fh.flush()
 
