@@ -134,3 +134,22 @@ class TestOtherCommands:
     def test_version(self) -> None:
         r = pecoma("version")
         assert r.returncode == 0 and "knowledge" in r.stdout
+
+
+def test_markup_in_user_values_is_printed_not_interpreted(tmp_path: Path) -> None:
+    """A value that looks like terminal markup comes back verbatim, not as a crash."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"tumour": {"primary_site": "[/x] [bold]"},
+                               "stage": {"status": "localized"}}))
+    r = pecoma("assess", str(bad))
+    assert r.returncode == 3
+    assert "[/x] [bold]" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_settings_copy_gets_its_own_fingerprint() -> None:
+    from pecoma.settings import default_settings
+
+    s = default_settings()
+    copied = s.model_copy(update={"followup": s.followup.model_copy(update={"horizon_years": 12})})
+    assert s.fingerprint != copied.fingerprint == copied.digest()

@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pecoma import __version__
@@ -53,8 +54,13 @@ class ReportFormat(StrEnum):
     markdown = "markdown"
 
 
+def say_error(message: object, label: str = "error") -> None:
+    """Print an error message; user-supplied text is escaped, never read as markup."""
+    err.print(f"[bold red]{label}:[/] {escape(str(message))}", highlight=False)
+
+
 def fail(message: str, code: int) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    say_error(message)
     raise typer.Exit(code)
 
 
@@ -227,13 +233,13 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        say_error(exc)
         sys.exit(EXIT_INPUT)
     except (ConfigError, KnowledgeError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        say_error(exc)
         sys.exit(EXIT_CONFIG)
     except PecomaError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        say_error(exc)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -13,7 +13,8 @@ import tomllib
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -141,6 +142,12 @@ class Settings(BaseModel):
     def fingerprint(self) -> str:
         """A short fingerprint of the settings, computed once per settings object."""
         return self.digest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (with updates); its fingerprint is computed afresh, never copied."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("fingerprint", None)
+        return copy
 
     def digest(self) -> str:
         """A short fingerprint of the settings, shown with every assessment."""
