@@ -1,10 +1,19 @@
-"""Hypothesis strategies for cases: valid ones (built coherent) and raw near-valid dicts."""
+"""Hypothesis strategies for cases: valid ones (built coherent) and raw near-valid dicts.
+
+``case_dicts()`` draws coherent cases; ``near_valid_case_dicts()`` (and
+``case_mutations()``, which also says what was changed and where) draws a coherent case
+with exactly one thing wrong, the way real input goes wrong.
+"""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from pecoma.case import (
@@ -108,3 +117,156 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "therapies": therapies,
     }
     return data
+
+
+# --- near-valid cases: one mutation of a valid case ------------------------------------
+
+#: Keys a case (or one of its parts) cannot do without.
+REQUIRED_KEYS = ("tumour", "stage", "tumour.primary_site", "stage.status", "tumour.size.value",
+                 "tumour.size.unit", "stage.metastases[].site", "systemic.therapies[].agent")
+#: Numeric fields, with a value that is not allowed each side of their range.
+NUMBERS = ("tumour.size.value", "histology.mitoses_per_50_hpf",
+           "stage.disease_free_interval_months", "systemic.therapies[].line")
+ODD_TEXT = ("\u202eesrever", "zero\u200bwidth", "e\u0301\u0301\u0301", "\U0001f9ec\U0001f52c",
+            "nul\x00byte", "line\nbreak", "\ufeffbom", "\ud800lone", "tab\there", "' OR 1=1 --",
+            "<script>alert(1)</script>", "ｆｕｌｌｗｉｄｔｈ", "Ω" * 81, "")
+HUGE = (10**400, -(10**400), 1e308, -1e308, 2**63, 2**64 + 1, 5e-324)
+NON_FINITE = (float("nan"), float("inf"), float("-inf"))
+BAD_DATES = ("2026-02-30", "2026-13-01", "28/11/2026", "", " 2026-11-28", "2026-11-28T10:00",
+             "0000-01-01", "10000-01-01", "2026-W48", 20261128, "yesterday")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A case with one thing wrong, and where (the path an error should name)."""
+
+    data: dict[str, Any]
+    kind: str
+    path: str
+
+
+def _paths(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every (path, value) in a JSON-like tree, in the notation of error paths."""
+    out: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.append((path, value))
+            out.extend(_paths(value, path))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            path = f"{prefix}[{i}]"
+            out.append((path, value))
+            out.extend(_paths(value, path))
+    return out
+
+
+def _steps(path: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for part in path.replace("[", ".[").split("."):
+        if part.startswith("["):
+            steps.append(int(part[1:-1]))
+        elif part:
+            steps.append(part)
+    return steps
+
+
+def _parent_and_key(data: Any, path: str) -> tuple[Any, str | int]:
+    steps = _steps(path)
+    node = data
+    for step in steps[:-1]:
+        node = node[step]
+    return node, steps[-1]
+
+
+def _generic(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+_OTHER_TYPES: tuple[Any, ...] = ([], {}, [1, 2], {"value": 1}, 0, 1.5, True, False, "text")
+
+
+@st.composite
+def case_mutations(draw: st.DrawFn) -> Mutation:
+    """A coherent case (:func:`case_dicts`) with exactly one near-valid mutation."""
+    data = copy.deepcopy(draw(case_dicts()))
+    kinds = ["wrong_type", "unknown_enum", "out_of_range", "huge_number", "non_finite",
+             "extra_key", "deleted_key", "odd_unicode", "bad_date"]
+    kind = draw(st.sampled_from(kinds))
+    every = _paths(data)
+    leaves = [(p, v) for p, v in every if not isinstance(v, dict | list)]
+    if kind == "wrong_type":
+        path, value = draw(st.sampled_from(every))
+        new = draw(st.sampled_from([t for t in _OTHER_TYPES if type(t) is not type(value)]))
+        parent, key = _parent_and_key(data, path)
+        parent[key] = new
+        return Mutation(data, kind, path)
+    if kind in ("unknown_enum", "odd_unicode"):
+        texts = [(p, v) for p, v in leaves if isinstance(v, str)]
+        if kind == "odd_unicode" and draw(st.booleans()):
+            label = draw(st.sampled_from(ODD_TEXT) | st.text(max_size=90))
+            data["label"] = label
+            return Mutation(data, kind, "label")
+        path, value = draw(st.sampled_from(texts))
+        new = (draw(st.sampled_from([value.upper(), value + " ", "maybe", "Present", "null"]))
+               if kind == "unknown_enum" else draw(st.sampled_from(ODD_TEXT)))
+        if new == value:
+            new = value + "?"
+        parent, key = _parent_and_key(data, path)
+        parent[key] = new
+        return Mutation(data, kind, path)
+    if kind in ("out_of_range", "huge_number", "non_finite"):
+        field = draw(st.sampled_from(NUMBERS))
+        bad: Any
+        if kind == "out_of_range":
+            bad = draw(st.sampled_from(
+                {"tumour.size.value": (0, -1, -0.0, 1001, 1e6),
+                 "histology.mitoses_per_50_hpf": (-1, -0.5, 501, 1e9),
+                 "stage.disease_free_interval_months": (-1, 601, 1e9),
+                 "systemic.therapies[].line": (0, -1, 21, 10**6)}[field]))
+        else:
+            bad = draw(st.sampled_from(HUGE if kind == "huge_number" else NON_FINITE))
+        path = _place(data, field, bad, draw)
+        return Mutation(data, kind, path)
+    if kind == "extra_key":
+        dicts = [("", data)] + [(p, v) for p, v in every if isinstance(v, dict)]
+        path, node = draw(st.sampled_from(dicts))
+        key = draw(st.sampled_from(["extra", "Necrosis", "tumor", "label ", "__proto__", "$ref",
+                                    "\u202ekey", "size.value"]) | st.text(min_size=1, max_size=12))
+        assume(key not in node)
+        node[key] = draw(st.sampled_from([None, 1, "x", {}, []]))
+        return Mutation(data, kind, f"{path}.{key}" if path else key)
+    if kind == "deleted_key":
+        required = [p for p, _ in every if _generic(p) in REQUIRED_KEYS]
+        path = draw(st.sampled_from(required or ["tumour"]))
+        parent, key = _parent_and_key(data, path)
+        del parent[key]
+        return Mutation(data, kind, path)
+    # bad_date
+    dated = [p for p, v in leaves if isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", v)]
+    path = draw(st.sampled_from(dated or ["diagnosis.date"]))
+    parent, key = _parent_and_key(data, path)
+    parent[key] = draw(st.sampled_from(BAD_DATES))
+    return Mutation(data, kind, path)
+
+
+def _place(data: dict[str, Any], field: str, value: Any, draw: st.DrawFn) -> str:
+    """Put ``value`` at ``field`` (generic path), creating what it needs; the concrete path."""
+    if field == "tumour.size.value":
+        data["tumour"]["size"] = {"value": value, "unit": draw(st.sampled_from(["cm", "mm"]))}
+        return field
+    if field == "histology.mitoses_per_50_hpf":
+        data.setdefault("histology", {})[field.split(".")[1]] = value
+        return field
+    if field == "stage.disease_free_interval_months":
+        data["stage"]["disease_free_interval_months"] = value
+        return field
+    therapies = data.setdefault("systemic", {}).setdefault("therapies", [])
+    therapies.append({"agent": "sirolimus", "line": value})
+    return f"systemic.therapies[{len(therapies) - 1}].line"
+
+
+def near_valid_case_dicts() -> st.SearchStrategy[dict[str, Any]]:
+    """Raw case dicts one mutation away from valid: wrong type, out-of-range value, unknown
+    enum, extra key, deleted required key, odd Unicode, huge number, NaN/inf, bad date."""
+    return case_mutations().map(lambda m: m.data)
