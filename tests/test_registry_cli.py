@@ -107,6 +107,17 @@ class TestExitCodes:
         assert r.returncode == 3
         assert "written: 1 new patients" in r.stdout
 
+    def test_report_prints_values_verbatim(self, tmp_path: Path) -> None:
+        """A cell that looks like terminal markup is shown as typed, not interpreted."""
+        rows = rows_of({"PEC-0001": high_risk()})
+        rows[0]["stage.metastases[1].site"] = "[bold]moon"
+        path = write_csv(tmp_path / "odd.csv", rows)
+        r = pecoma("registry", "import", str(path), "--on", "2026-11-28",
+                   "--data-dir", str(tmp_path))
+        assert r.returncode == 3
+        assert "row 2, column 'stage.metastases[1].site':" in r.stderr
+        assert "(got '[bold]moon')" in r.stderr
+
     def test_bad_scan_exit_3_naming_each_field(self, tmp_path: Path, good_csv: Path) -> None:
         pecoma("registry", "import", str(good_csv), "--on", "2026-11-28",
                "--data-dir", str(tmp_path))

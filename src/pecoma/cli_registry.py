@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pecoma.cli import (
@@ -145,7 +146,7 @@ def _write_out(data: str | bytes, output: Path | None) -> None:
             output.write_text(data, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}", EXIT_FILE)
-    err.print(f"written: {output}", highlight=False)
+    err.print(f"written: {output}", highlight=False, markup=False)
 
 
 OutputOption = Annotated[
@@ -176,7 +177,7 @@ def init_cmd(database_url_: DbOption = None, data_dir: DataDirOption = None) -> 
             engine.dispose()
         state = "created" if before is None else ("upgraded" if before != after else "current")
         out.print(f"registry {redact(url)}: schema {state} (revision {after}, head {head})",
-                  highlight=False)
+                  highlight=False, markup=False)
 
 
 @registry_app.command("template")
@@ -235,10 +236,10 @@ def import_cmd(
         sys.stdout.write(json.dumps(report.to_jsonable(), indent=2, ensure_ascii=False) + "\n")
     else:
         lines = report.lines()
-        out.print(lines[0], highlight=False)
-        out.print(lines[1], highlight=False)
+        out.print(lines[0], highlight=False, markup=False)
+        out.print(lines[1], highlight=False, markup=False)
         for line in lines[2:]:
-            err.print(line, highlight=False, soft_wrap=True)
+            err.print(line, highlight=False, markup=False, soft_wrap=True)
     if report.issues:
         raise typer.Exit(EXIT_INPUT)
 
@@ -275,9 +276,9 @@ def add_case_cmd(
             repo.close()
     if result.new_versions:
         out.print(f"case version {next(iter(result.versions.values()))} recorded",
-                  highlight=False)
+                  highlight=False, markup=False)
     else:
-        out.print("unchanged: identical to the latest case version", highlight=False)
+        out.print("unchanged: identical to the latest case version", highlight=False, markup=False)
 
 
 @registry_app.command("record-scan")
@@ -309,7 +310,7 @@ def record_scan_cmd(
                         actor=_actor(actor))
         finally:
             repo.close()
-    out.print("scan recorded", highlight=False)
+    out.print("scan recorded", highlight=False, markup=False)
 
 
 class WorklistFormat(StrEnum):
@@ -377,10 +378,10 @@ def worklist_cmd(
             t.add_column(col, no_wrap=True)
         t.add_column("why")
         for i in items:
-            t.add_row(
+            t.add_row(*map(escape, (
                 i.registry_id, i.status.value, str(i.due or ""), str(i.latest or ""),
                 "+".join(i.imaging), i.risk_group or "", i.reason,
-            )
+            )))
         out.print(t)
 
 
@@ -417,12 +418,14 @@ def reassess_cmd(
         f"{report.knowledge_version}: {len(report.changes)} changed, {report.unchanged} "
         f"unchanged, {len(report.not_evaluable)} not evaluable; {report.stored} assessments "
         "stored",
-        highlight=False,
+        highlight=False, markup=False,
     )
     for c in report.changes:
-        out.print(f"  {c.registry_id}: {c.describe()}", highlight=False, soft_wrap=True)
+        out.print(f"  {c.registry_id}: {c.describe()}", highlight=False, markup=False,
+                  soft_wrap=True)
     for rid, why in report.not_evaluable:
-        out.print(f"  {rid}: not evaluable: {why}", highlight=False, soft_wrap=True)
+        out.print(f"  {rid}: not evaluable: {why}", highlight=False, markup=False,
+                  soft_wrap=True)
 
 
 class SummaryFormat(StrEnum):
@@ -534,7 +537,7 @@ def export_cmd(
             (output / fname).write_text(_csv_text(header, rows), encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}", EXIT_FILE)
-    err.print(f"written: {len(tables)} files in {output}", highlight=False)
+    err.print(f"written: {len(tables)} files in {output}", highlight=False, markup=False)
 
 
 @registry_app.command("audit")
@@ -554,8 +557,10 @@ def audit_cmd(
     for col in ("#", "when (UTC)", "who", "action", "entity", "detail"):
         t.add_column(col)
     for e in entries:
-        t.add_row(str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
-                  f"{e.entity} {e.entity_id}", json.dumps(e.detail, sort_keys=True))
+        t.add_row(*map(escape, (
+            str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+            f"{e.entity} {e.entity_id}", json.dumps(e.detail, sort_keys=True),
+        )))
     out.print(t)
 
 
