@@ -54,6 +54,16 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def _text(value: str) -> str:
+    """The text as valid UTF-8: a lone surrogate (JSON allows ``"\\ud800"``) is written out
+    as its escape, so that quoting the input never breaks the response."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def problem_body(
     status: int,
     slug: str,
@@ -65,11 +75,11 @@ def problem_body(
         "type": f"urn:pecoma:problem:{slug}",
         "title": _TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        "detail": _text(detail),
     }
     if instance:
-        body["instance"] = instance
-    listed = [i.to_dict() for i in issues]
+        body["instance"] = _text(instance)
+    listed = [{k: _text(v) for k, v in i.to_dict().items()} for i in issues]
     if listed:
         body["errors"] = listed
     return body
