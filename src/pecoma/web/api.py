@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -96,11 +97,14 @@ async def read_json(request: Request) -> Any:
     except RecursionError:
         raise _problem(400, "malformed-json", "the body nests JSON too deeply") from None
     except ValueError as exc:
+        reason = str(exc)
+        if "integer string conversion" in reason:  # Python's limit on digits in an int
+            reason = f"a number has more than {sys.get_int_max_str_digits()} digits"
         raise _problem(
             400,
             "malformed-json",
-            f"the body is not valid JSON: {exc}",
-            [FieldIssue("(body)", "unparseable text", f"must be valid JSON: {exc}")],
+            f"the body is not valid JSON: {reason}",
+            [FieldIssue("(body)", "unparseable text", f"must be valid JSON: {reason}")],
         ) from None
 
 
@@ -116,6 +120,19 @@ def _date(value: Any, path: str) -> dt.date:
         "the evaluation date was rejected",
         [FieldIssue(path, show_value(value), "must be a date as YYYY-MM-DD")],
     )
+
+
+def query_date(request: Request) -> str | None:
+    """The ``on`` query parameter; given more than once, a 422 problem."""
+    given = request.query_params.getlist("on")
+    if len(given) > 1:
+        raise _problem(
+            422,
+            "invalid-input",
+            "the evaluation date was given more than once",
+            [FieldIssue("on", show_value(given), "must be given at most once")],
+        )
+    return given[0] if given else None
 
 
 def case_and_date(
@@ -218,7 +235,7 @@ def run_assessment(case: Case, on: dt.date, settings: Settings, prefix: str) -> 
 async def assess_endpoint(request: Request) -> JSONResponse:
     payload = await read_json(request)
     today: dt.date = request.app.state.today()
-    case, on, prefix, _ = case_and_date(payload, request.query_params.get("on"), today)
+    case, on, prefix, _ = case_and_date(payload, query_date(request), today)
     result = run_assessment(case, on, request.app.state.settings, prefix)
     return JSONResponse(to_jsonable(result))
 
@@ -255,7 +272,7 @@ async def followup_endpoint(request: Request) -> JSONResponse:
     payload = await read_json(request)
     today: dt.date = request.app.state.today()
     case, on, prefix, extras = case_and_date(
-        payload, request.query_params.get("on"), today, frozenset({"imaging"})
+        payload, query_date(request), today, frozenset({"imaging"})
     )
     settings: Settings = request.app.state.settings
     try:
