@@ -42,6 +42,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -233,13 +235,20 @@ def _where(exc: BaseException) -> str:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    def html_error(request: Request, status: int, title: str, detail: str) -> Response:
+    def html_error(
+        request: Request,
+        status: int,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         templates: Jinja2Templates = request.app.state.templates
         return templates.TemplateResponse(
             request,
             "error.html",
             {"status": status, "title": title, "detail": detail},
             status_code=status,
+            headers=headers,
         )
 
     @app.exception_handler(ApiProblem)
@@ -263,14 +272,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = str(exc.detail)
+        headers = dict(exc.headers or {})  # e.g. Allow on a 405
         if _is_api(request.url.path):
             return problem(
                 exc.status_code,
                 {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http"),
                 detail,
-                headers=dict(exc.headers or {}),
+                headers=headers,
             )
-        return html_error(request, exc.status_code, detail, detail)
+        return html_error(request, exc.status_code, detail, detail, headers)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
@@ -285,6 +295,42 @@ def _install_error_handlers(app: FastAPI) -> None:
         return HTMLResponse(
             f"<!doctype html><title>Internal error</title><p>{detail}.</p>", status_code=500
         )
+
+
+class _AsWritten(GenerateJsonSchema):
+    """JSON Schema of the assessment as ``to_jsonable`` writes it: named tuples are
+    objects keyed by field name (pydantic draws them as arrays)."""
+
+    def named_tuple_schema(self, schema: core_schema.NamedTupleSchema) -> JsonSchemaValue:
+        properties: dict[str, JsonSchemaValue] = {}
+        required: list[str] = []
+        for field in schema["fields"]:
+            inner = self.generate_inner(field["schema"]).copy()
+            inner.setdefault("title", self.get_title_from_name(field["name"]))
+            properties[field["name"]] = inner
+            required.append(field["name"])  # every field is written, null when empty
+        return {"type": "object", "properties": properties, "required": required}
+
+
+def assessment_schemas(ref_template: str) -> dict[str, JsonSchemaValue]:
+    """Component schemas of the assessment document, ``Assessment`` first."""
+    result = TypeAdapter(Assessment).json_schema(
+        ref_template=ref_template, mode="serialization", schema_generator=_AsWritten
+    )
+    defs: dict[str, JsonSchemaValue] = result.pop("$defs", {})
+    # An item is written flat: its template's fields, then triggered_by, conditional_on.
+    template = defs.pop("ItemTemplate")
+    item = defs["Item"]
+    item["properties"] = {
+        **template["properties"],
+        **{k: v for k, v in item["properties"].items() if k != "template"},
+    }
+    item["required"] = [*template["required"], *(r for r in item["required"] if r != "template")]
+    # Provenance also carries its one-line label.
+    provenance = defs["Provenance"]
+    provenance["properties"]["label"] = {"type": "string", "title": "Label"}
+    provenance["required"] = [*provenance.get("required", []), "label"]
+    return {"Assessment": result, **defs}
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -302,9 +348,7 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         case = Case.model_json_schema(ref_template=template)
         schemas.update(case.pop("$defs", {}))
         schemas["Case"] = case
-        result = TypeAdapter(Assessment).json_schema(ref_template=template, mode="serialization")
-        schemas.update(result.pop("$defs", {}))
-        schemas["Assessment"] = result
+        schemas.update(assessment_schemas(template))
         schemas["Problem"] = PROBLEM_SCHEMA
         app.openapi_schema = doc
         return doc
