@@ -37,6 +37,7 @@ FUZZ = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+INSERTS = [*'{}[]",:\\', "\x00", "NaN", "\ufeff", "é"]
 TRACEBACK_MARKS = ("Traceback (most recent call last)", 'File "/', "site-packages", ".py\", line")
 
 APP = create_app(WebConfig(), today=lambda: ON)
@@ -120,8 +121,7 @@ class TestMalformedBodies:
         if how == "cut":
             text = text[:at]
         elif how == "insert":
-            text = text[:at] + data.draw(st.sampled_from(list('{}[]",:\\') + ["\x00", "NaN",
-                                                                            "\ufeff", "é"])) + text[at:]
+            text = text[:at] + data.draw(st.sampled_from(INSERTS)) + text[at:]
         else:
             text = text[:at] + text[at + 1:]
         r = client.post("/api/v1/assess", content=text.encode("utf-8", "surrogatepass"),
