@@ -1,4 +1,4 @@
-"""Helpers for the FHIR and CDS Hooks tests: example bundles, prefetch, a loopback server."""
+"""Support for the FHIR and CDS Hooks tests: example bundles, prefetch, a loopback server."""
 
 from __future__ import annotations
 

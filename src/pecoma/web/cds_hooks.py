@@ -187,7 +187,7 @@ class CdsService:
                                     leeway_seconds=settings.jwt_leeway_seconds)
 
 
-# ----------------------------------------------------------------------------- helpers
+# ---------------------------------------------------------------------- small functions
 
 
 class _Problem(Exception):
