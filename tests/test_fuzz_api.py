@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
+from pecoma import InputError, assess, parse_case
+from pecoma.engine import to_jsonable
 from pecoma.web import WebConfig, create_app
+from pecoma.web.jsonout import dumps
 
-from strategies import Mutation, case_mutations
+from strategies import Mutation, case_dicts, case_mutations
 
 ON = dt.date(2026, 11, 28)
 PROBLEM = "application/problem+json"
@@ -236,6 +240,37 @@ class TestContentTypesAndQueries:
         r = client.request(method, "/api/v1/assess")
         check_response(r)
         assert r.status_code == 405 and "POST" in r.headers["allow"]
+
+
+class TestResponseBytes:
+    """The API writes assessments with orjson; the reference is json.dumps(to_jsonable())."""
+
+    @staticmethod
+    def reference(value: Any) -> bytes:
+        return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode()
+
+    @FUZZ
+    @given(case_dicts())
+    def test_generated_cases(self, data: dict[str, Any]) -> None:
+        try:
+            result = assess(parse_case(data), ON)
+        except InputError:
+            return
+        assert dumps(result) == self.reference(result)
+
+    def test_scenarios_and_examples(self) -> None:
+        folders = sorted((Path(__file__).parent / "scenarios").glob("*/case.json"))
+        examples = resources.files("pecoma").joinpath("examples").iterdir()
+        checked = 0
+        for path in [*folders, *(e for e in examples if e.name.endswith(".json"))]:
+            try:
+                result = assess(parse_case(json.loads(path.read_text())), ON)
+            except InputError:
+                continue
+            assert dumps(result) == self.reference(result), path.name
+            checked += 1
+        assert checked >= 10
 
 
 # --- schemathesis, against the served OpenAPI document --------------------------------

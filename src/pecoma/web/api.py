@@ -18,12 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from pecoma.case import Case, parse_case
-from pecoma.engine import assess, to_jsonable
+from pecoma.engine import assess
 from pecoma.engine.model import Assessment
 from pecoma.engine.schedule import Modality, ScanFinding, parse_imaging, plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings
+from pecoma.web.jsonout import FastJSONResponse
 from pecoma.web.problems import PROBLEM_JSON, ApiProblem
 
 __all__ = ["knowledge_jsonable", "router"]
@@ -237,7 +238,7 @@ async def assess_endpoint(request: Request) -> JSONResponse:
     today: dt.date = request.app.state.today()
     case, on, prefix, _ = case_and_date(payload, query_date(request), today)
     result = run_assessment(case, on, request.app.state.settings, prefix)
-    return JSONResponse(to_jsonable(result))
+    return FastJSONResponse(result)
 
 
 _IMAGING_SCHEMA: dict[str, Any] = {
@@ -288,7 +289,7 @@ async def followup_endpoint(request: Request) -> JSONResponse:
         ) from None
     result = run_assessment(case, on, settings, prefix)
     plan = plan_surveillance(case, result, on, imaging=imaging, settings=settings)
-    return JSONResponse(plan.to_dict())
+    return FastJSONResponse(plan.to_dict())
 
 
 @router.get("/schema", summary="JSON Schema of the case format")
