@@ -1,0 +1,232 @@
+"""HTTP under load: ``POST /api/v1/assess`` and CDS Hooks ``patient-view`` on loopback.
+
+Run: .venv/bin/python bench/bench_http.py [--workers 1,2] [--connections 1,4,16]
+                                          [--duration 10] [--endpoints assess,patient-view]
+
+Starts a real ``pecoma serve --workers N`` on 127.0.0.1 (a free port, logs at the default
+level written to a temporary file, as in production), waits for ``/healthz``, and drives
+it with ``wrk`` (Debian package ``wrk``) using a generated Lua script that cycles through
+seeded request bodies (bench/cases.py). Each run is bounded by ``--duration`` seconds;
+wrk runs one thread on the same machine, so it competes with the server for the cores.
+Prints requests/s, p50/p90/p99 latency and non-2xx counts; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cases import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+PECOMA = ROOT / ".venv" / "bin" / "pecoma"
+ON = "2026-11-28"
+BODIES = 200
+
+
+@dataclass(frozen=True)
+class Result:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def assess_bodies(n: int) -> list[str]:
+    return [json.dumps({"case": c, "on": ON}) for c in generate(n, seed=7)]
+
+
+def patient_view_bodies(n: int) -> list[str]:
+    from bench_fhir import bundles, prefetch
+
+    out = []
+    for text in bundles(n):
+        b = json.loads(text)
+        pid = b["entry"][0]["resource"]["id"]
+        out.append(json.dumps({
+            "hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"userId": "Practitioner/1", "patientId": pid},
+            "prefetch": prefetch(b),
+        }))
+    return out
+
+
+def lua_script(bodies: list[str], path: str) -> str:
+    """A wrk script posting the bodies in turn (long-bracket strings: no escaping)."""
+    parts = []
+    for body in bodies:
+        assert "]==]" not in body
+        parts.append(f"[==[{body}]==]")
+    table = ",\n".join(parts)
+    return (
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"local bodies = {{\n{table}\n}}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i % #bodies + 1\n"
+        f'  return wrk.format("POST", "{path}", nil, bodies[i])\n'
+        "end\n"
+    )
+
+
+_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not m:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(m.group(1)) * _UNIT[m.group(2)]
+
+
+def parse_wrk(out: str) -> Result:
+    pct = {int(m.group(1)): _ms(m.group(2))
+           for m in re.finditer(r"^\s+(\d+)%\s+(\S+)\s*$", out, re.M)}
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if not (total and rps and pct):
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    return Result(
+        requests=int(total.group(1)),
+        seconds=_ms(total.group(2) + total.group(3)) / 1e3,
+        rps=float(rps.group(1)),
+        p50_ms=pct.get(50, float("nan")),
+        p90_ms=pct.get(90, float("nan")),
+        p99_ms=pct.get(99, float("nan")),
+        non_2xx=int(non.group(1)) if non else 0,
+        errors=sum(int(g) for g in errs.groups()) if errs else 0,
+    )
+
+
+@contextlib.contextmanager
+def server(workers: int, log: Path) -> Iterator[str]:
+    """A ``pecoma serve`` on a free loopback port; stopped (its process group) afterwards."""
+    port = free_port()
+    env = {**os.environ, "PECOMA_LOG_LEVEL": os.environ.get("PECOMA_LOG_LEVEL", "info")}
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [str(PECOMA), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)],
+            stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"pecoma serve exited ({proc.returncode}); see {log}")
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("pecoma serve did not answer /healthz within 90 s")
+            time.sleep(0.25)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wrk(base: str, script: Path, connections: int, duration: float) -> Result:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "5s",
+         "--latency", "-s", str(script), base],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return parse_wrk(out)
+
+
+def warm(base: str, script: Path) -> None:
+    """Load every worker's code paths and caches before measuring."""
+    wrk(base, script, 4, 3)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", default="1,2", help="worker counts to try (comma-separated)")
+    ap.add_argument("--connections", default="1,4,16",
+                    help="concurrent connections to try (comma-separated)")
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per run")
+    ap.add_argument("--endpoints", default="assess,patient-view")
+    args = ap.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install -y wrk)")
+    workers = [int(w) for w in args.workers.split(",")]
+    conns = [int(c) for c in args.connections.split(",")]
+    endpoints = args.endpoints.split(",")
+    load = os.getloadavg()
+    print(f"pecoma HTTP benchmark · wrk, 1 thread, {args.duration:g} s per run · "
+          f"{os.cpu_count()} cores · load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        scripts = {}
+        if "assess" in endpoints:
+            bodies = assess_bodies(BODIES)
+            scripts["POST /api/v1/assess"] = folder / "assess.lua"
+            scripts["POST /api/v1/assess"].write_text(lua_script(bodies, "/api/v1/assess"))
+            print(f"assess: {len(bodies)} generated cases, "
+                  f"{sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB per body (mean)")
+        if "patient-view" in endpoints:
+            bodies = patient_view_bodies(BODIES)
+            scripts["POST /cds-services/pecoma-patient-view"] = folder / "pv.lua"
+            scripts["POST /cds-services/pecoma-patient-view"].write_text(
+                lua_script(bodies, "/cds-services/pecoma-patient-view"))
+            print(f"patient-view: {len(bodies)} prefetch bundles, "
+                  f"{sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB per body (mean)")
+        for n in workers:
+            with server(n, folder / f"serve-{n}.log") as base:
+                for name, script in scripts.items():
+                    warm(base, script)
+                    print(f"\n{name} · {n} worker(s)")
+                    print(f"  {'conns':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} "
+                          f"{'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7}")
+                    for c in conns:
+                        r = wrk(base, script, c, args.duration)
+                        print(f"  {c:>5} {r.requests:>9} {r.rps:>8.0f} {r.p50_ms:>8.2f} "
+                              f"{r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>8} "
+                              f"{r.errors:>7}")
+    load = os.getloadavg()
+    print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print("goal: POST /api/v1/assess at 500 requests/s with p99 under 50 ms")
+
+
+if __name__ == "__main__":
+    main()
