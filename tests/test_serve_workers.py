@@ -1,0 +1,91 @@
+"""``pecoma serve --workers N``: the configuration reaches every worker; Nagle stays off."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from pecoma.cli import app as cli_app
+
+
+class FakeSupervisor:
+    """Stands in for uvicorn's Multiprocess: records what it was given, starts nothing."""
+
+    seen: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        FakeSupervisor.seen.clear()
+        FakeSupervisor.seen.update(config=config, sockets=sockets,
+                                   env={k: v for k, v in os.environ.items()
+                                        if k.startswith("PECOMA_")})
+
+    def run(self) -> None:
+        for s in FakeSupervisor.seen["sockets"]:
+            s.close()
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """``serve`` configures logging for the process; put it back afterwards."""
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled)
+             for lg in map(logging.getLogger, names)]
+    yield
+    for lg, handlers, level, propagate, disabled in saved:
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
+        lg.disabled = disabled
+
+
+@pytest.fixture
+def supervisor(monkeypatch: pytest.MonkeyPatch) -> type[FakeSupervisor]:
+    import uvicorn.supervisors
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", FakeSupervisor)
+    for name in list(os.environ):
+        if name.startswith("PECOMA_"):
+            monkeypatch.delenv(name)
+    return FakeSupervisor
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_workers_share_a_tcp_socket_with_nagle_off(
+    supervisor: type[FakeSupervisor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared socket says IPPROTO_TCP, so asyncio sets TCP_NODELAY on each connection
+    (uvicorn's own socket says 0: a ~40 ms delayed-ACK wait per keep-alive request)."""
+    port = _free_port()
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # the command writes PECOMA_*
+    result = CliRunner().invoke(
+        cli_app, ["serve", "--port", str(port), "--workers", "2"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    seen = supervisor.seen
+    assert seen["config"].workers == 2
+    assert seen["config"].factory is True
+    [sock] = seen["sockets"]
+    assert sock.proto == socket.IPPROTO_TCP
+    assert seen["env"]["PECOMA_PORT"] == str(port)
+    assert seen["env"]["PECOMA_HOST"] == "127.0.0.1"
+
+
+def test_a_worker_builds_the_app_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pecoma.web.app import create_app_from_env
+
+    monkeypatch.setenv("PECOMA_MAX_BODY_BYTES", "4096")
+    monkeypatch.setenv("PECOMA_LOG_LEVEL", "warning")
+    app = create_app_from_env()
+    assert app.state.config.max_body_bytes == 4096
