@@ -29,6 +29,8 @@ from pecoma.engine import to_jsonable
 from pecoma.web import WebConfig, create_app
 from pecoma.web.jsonout import dumps
 
+from fhir_support import EXAMPLES as FHIR_EXAMPLES
+from fhir_support import example, hook_request, patient_id, prefetch_of
 from strategies import Mutation, case_dicts, case_mutations
 
 ON = dt.date(2026, 11, 28)
@@ -187,6 +189,63 @@ class TestMalformedBodies:
         problem = check_response(r)
         assert problem is not None and r.status_code == 422
         assert problem["errors"][0]["path"] == "\\ud800x"
+
+
+class TestCdsHooksBodies:
+    """The CDS Hooks services answer in their own format; never a 500 or a traceback."""
+
+    @FUZZ
+    @given(st.binary(max_size=256) | st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+        lambda inner: st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["hook", "hookInstance", "context", "prefetch",
+                                           "patientId", "userId", "patient", "fhirServer",
+                                           "resourceType", "entry", "resource", "id"]),
+                          inner, max_size=5),
+        max_leaves=25))
+    def test_any_body(self, client: TestClient, body: Any) -> None:
+        content = body if isinstance(body, bytes) else _encode(body)
+        for service in ("pecoma-patient-view", "pecoma-order-select",
+                        "pecoma-patient-view/feedback"):
+            r = client.post(f"/cds-services/{service}", content=content, headers=JSON_TYPE)
+            assert r.status_code < 500, r.text[:300]
+            for mark in TRACEBACK_MARKS:
+                assert mark not in r.text
+
+
+    @FUZZ
+    @given(st.sampled_from(FHIR_EXAMPLES), st.data())
+    def test_near_valid_prefetch(self, client: TestClient, name: str,
+                                 data: st.DataObject) -> None:
+        """An example patient's prefetch with one value replaced by junk: cards, an error
+        card or a problem document, never a 500."""
+        bundle = example(name)
+        prefetch = prefetch_of(bundle)
+        leaves = list(_leaf_paths(prefetch))
+        path, _ = data.draw(st.sampled_from(leaves))
+        junk = data.draw(st.sampled_from([None, "", "x", -1, 10**30, 1e308, [], {}, True,
+                                          "\u202e", "2026-02-30", "Patient/other"]))
+        node: Any = prefetch
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = junk
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        r = client.post("/cds-services/pecoma-patient-view", content=_encode(body),
+                        headers=JSON_TYPE)
+        assert r.status_code < 500, r.text[:300]
+        for mark in TRACEBACK_MARKS:
+            assert mark not in r.text
+
+
+def _leaf_paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaf_paths(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaf_paths(v, (*path, i))
+    else:
+        yield path, node
 
 
 class TestContentTypesAndQueries:
