@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 __all__ = [
@@ -225,25 +226,70 @@ class Assessment(NamedTuple):
         return tuple(dict.fromkeys(ids))
 
 
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON data for any assessment value (dataclasses, named tuples, enums, dates)."""
-    if isinstance(value, Item):
-        out = to_jsonable(value.template)
-        out["triggered_by"] = to_jsonable(value.triggered_by)
-        out["conditional_on"] = list(value.conditional_on)
-        return out
-    fields = getattr(value, "_fields", None)
-    if fields is not None and isinstance(value, tuple):
-        return {name: to_jsonable(v) for name, v in zip(fields, value, strict=True)}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if isinstance(value, Provenance):
-            out["label"] = value.label
-        return out
-    if isinstance(value, tuple | list):
-        return [to_jsonable(v) for v in value]
+def _plain(value: Any) -> Any:
+    """A scalar as JSON: enum members as their value, dates as ISO text."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+@lru_cache(maxsize=4096)
+def _provenance_json(p: Provenance) -> dict[str, Any]:
+    return {
+        "kind": p.kind,
+        "statements": list(p.statements),
+        "refs": list(p.refs),
+        "sources": [{"id": s.id, "short": s.short, "citation": s.citation} for s in p.sources],
+        "interpretations": list(p.interpretations),
+        "label": p.label,
+    }
+
+
+@lru_cache(maxsize=4096)
+def _template_json(t: ItemTemplate) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "section": t.section,
+        "title": t.title,
+        "text": t.text,
+        "rationale": t.rationale,
+        "strength": t.strength,
+        "level": t.level,
+        "provenance": _provenance_json(t.provenance),
+    }
+
+
+def _facts_json(facts: tuple[Fact, ...]) -> list[dict[str, Any]]:
+    return [{"path": f.path, "value": _plain(f.value)} for f in facts]
+
+
+def _item_json(item: Item) -> dict[str, Any]:
+    out = dict(_template_json(item.template))
+    out["triggered_by"] = _facts_json(item.triggered_by)
+    out["conditional_on"] = list(item.conditional_on)
+    return out
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data for any assessment value (dataclasses, named tuples, enums, dates).
+
+    The nested dictionaries of shared parts (a record's provenance) may be shared between
+    results: treat the result as read-only, or copy it before changing it.
+    """
+    if isinstance(value, Item):
+        return _item_json(value)
+    if isinstance(value, Fact):
+        return {"path": value.path, "value": _plain(value.value)}
+    if isinstance(value, Provenance):
+        return _provenance_json(value)
+    fields = getattr(value, "_fields", None)
+    if fields is not None and isinstance(value, tuple):
+        return {name: to_jsonable(v) for name, v in zip(fields, value, strict=True)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [to_jsonable(v) for v in value]
+    return _plain(value)
