@@ -42,7 +42,7 @@ def test_end_to_end(db_url: str, good_csv: Path, tmp_path: Path) -> None:
     db = ("--database-url", db_url)
     r = pecoma("registry", "init", *db)
     assert r.returncode == 0, r.stderr
-    assert "schema created (revision 0001" in r.stdout
+    assert "schema created (revision " in r.stdout
     r = pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", "--actor", "ana", *db)
     assert r.returncode == 0, r.stderr
     assert "written: 3 new patients, 3 new case versions, 0 unchanged" in r.stdout

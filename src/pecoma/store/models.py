@@ -10,6 +10,8 @@ checks that Alembic's autogenerate finds no difference).
   with the knowledge, engine and settings versions that produced it.
 - ``imaging_event``: a surveillance scan: date, modality, finding.
 - ``audit_log``: one row for every change, append-only (trigger-enforced).
+- ``api_token``: server-mode API tokens: name, role and the SHA-256 digest of the token
+  (never the token itself); revoked by setting ``revoked_at``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Base",
     "CaseVersion",
@@ -49,6 +52,7 @@ NAMING = {
 
 REGISTRY_ID_MAX = 40
 ACTOR_MAX = 80
+TOKEN_NAME_MAX = 80
 
 
 class Base(DeclarativeBase):
@@ -131,3 +135,16 @@ class AuditEntry(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     detail: Mapped[dict[str, Any]]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = _when()
+    created_by: Mapped[str] = _who()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
