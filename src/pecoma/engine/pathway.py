@@ -64,7 +64,11 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
     facts = [_status(case), Fact("stage.resectable", resectable)]
-    if resectable is YesNo.yes or (status is DiseaseStatus.metastatic and feasible is YesNo.yes):
+    if resectable is YesNo.yes or (
+        resectable is YesNo.unknown
+        and status is DiseaseStatus.metastatic
+        and feasible is YesNo.yes
+    ):
         if feasible is YesNo.yes:
             facts.append(Fact("stage.complete_excision_feasible", "yes"))
         out.add("REC-AGGRESSIVE-SURGERY", facts)
