@@ -225,6 +225,7 @@ __import__("pecoma.cli_web", fromlist=["register"]).register(app)
 __import__("pecoma.cli_registry", fromlist=["register"]).register(app)
 __import__("pecoma.cli_followup", fromlist=["register"]).register(app)
 __import__("pecoma.cli_fhir", fromlist=["register"]).register(app)
+__import__("pecoma.cli_token", fromlist=["register"]).register(app)
 # --- end of command groups --------------------------------------------------------------
 
 

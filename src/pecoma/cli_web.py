@@ -62,8 +62,14 @@ def register(app: typer.Typer) -> None:
         overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
         cfg = base.model_copy(update=overrides) if overrides else base
         cfg = WebConfig.build(cfg.model_dump(), "command line")
+        if cfg.auth_required and cfg.session_secret is None:
+            # One key for every worker process, so that a session works on all of them.
+            import secrets
+
+            cfg = cfg.model_copy(update={"session_secret": secrets.token_urlsafe(32)})
         configure_logging(cfg.log_level)
-        APP.info("starting", extra={"host": cfg.host, "port": cfg.port, "workers": workers})
+        APP.info("starting", extra={"host": cfg.host, "port": cfg.port, "workers": workers,
+                                    "auth": cfg.auth_required})
         if workers == 1:
             uvicorn.run(
                 create_app(cfg),

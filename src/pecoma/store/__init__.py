@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from pecoma.store.db import (
+    DB_TIMEOUT_S,
     StoreError,
     create_db_engine,
     current_revision,
@@ -36,15 +37,22 @@ def open_registry(
     *,
     migrate: bool = True,
     clock: Callable[[], dt.datetime] | None = None,
+    timeout: float = DB_TIMEOUT_S,
 ) -> Repository:
-    """Connect to the registry at ``url`` and, unless ``migrate`` is false, upgrade it."""
-    engine = create_db_engine(url)
-    if migrate:
-        if current_revision(engine) != head_revision(engine):
-            upgrade(engine)
-    elif current_revision(engine) is None:
+    """Connect to the registry at ``url`` and, unless ``migrate`` is false, upgrade it.
+
+    ``timeout`` bounds connecting to PostgreSQL (see :func:`create_db_engine`).
+    """
+    engine = create_db_engine(url, timeout=timeout)
+    try:
+        if migrate:
+            if current_revision(engine) != head_revision(engine):
+                upgrade(engine)
+        elif current_revision(engine) is None:
+            raise StoreError(
+                "the registry database has no schema yet; run `pecoma registry init` first"
+            )
+    except BaseException:
         engine.dispose()
-        raise StoreError(
-            "the registry database has no schema yet; run `pecoma registry init` first"
-        )
+        raise
     return Repository(engine) if clock is None else Repository(engine, clock)

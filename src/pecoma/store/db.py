@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from pecoma.errors import ConfigError, PecomaError
 
 __all__ = [
+    "DB_TIMEOUT_S",
     "DEFAULT_DATA_DIR",
     "DEFAULT_SQLITE_NAME",
     "SQLITE_BUSY_TIMEOUT_S",
@@ -47,6 +48,7 @@ __all__ = [
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_SQLITE_NAME = "pecoma.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 60.0
+DB_TIMEOUT_S = 10.0
 
 _SUPPORTED = ("sqlite", "postgresql")
 
@@ -133,8 +135,16 @@ def _guard_sql_logs() -> None:
         logger.addFilter(_NoResultRows())
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; for SQLite, the data directory is created when missing."""
+def create_db_engine(
+    url: str, *, echo: bool = False, timeout: float = DB_TIMEOUT_S
+) -> Engine:
+    """An engine for ``url``; for SQLite, the data directory is created when missing.
+
+    ``timeout`` bounds how long a PostgreSQL connection attempt (``connect_timeout``) and
+    a wait for a pooled connection may take, so a database that is down gives an error
+    within seconds, not a hang. SQLite waits at most ``SQLITE_BUSY_TIMEOUT_S`` for
+    another writer's lock.
+    """
     _guard_sql_logs()
     u = _normalise(url)
     if u.get_backend_name() == "sqlite":
@@ -155,7 +165,15 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         _sqlite_setup(engine)
         return engine
     # hide_parameters: SQL logs and error messages never show values (registry ids).
-    return create_engine(u, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    # libpq rounds a connect_timeout below 2 s up to 2 s.
+    return create_engine(
+        u,
+        echo=echo,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        pool_timeout=timeout,
+        connect_args={"connect_timeout": max(2, round(timeout))},
+    )
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -44,6 +44,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,9 +54,12 @@ from pecoma.case import Case
 from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import load_knowledge
+from pecoma.store.db import StoreError
+from pecoma.web.auth import AccessControl, principal_of, unavailable
 from pecoma.web.config import WebConfig
 from pecoma.web.logs import ACCESS, APP
 from pecoma.web.problems import PROBLEM_SCHEMA, ApiProblem, problem
+from pecoma.web.store_access import registry_of, tokens_of
 
 __all__ = [
     "API_PREFIX",
@@ -82,8 +86,15 @@ _SECURITY_HEADERS = [
 ]
 
 
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 def _is_api(path: str) -> bool:
     return path.startswith("/api/")
+
+
+def _is_cds(path: str) -> bool:
+    return path == "/cds-services" or path.startswith("/cds-services/")
 
 
 class _Edge:
@@ -91,16 +102,23 @@ class _Edge:
 
     The body is read here, up to the limit, and replayed to the application, so a body
     too large is refused with 413 before any route sees it, whatever its Content-Length.
+    ``/cds-services`` has its own, larger limit (an EHR's prefetch can be big).
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, cds_limit: int | None = None,
+                 hsts: bool = False) -> None:
         self.app = app
         self.limit = limit
+        self.cds_limit = cds_limit or limit
+        self.headers = _SECURITY_HEADERS + ([_HSTS] if hsts else [])
+
+    def _limit(self, path: str) -> int:
+        return self.cds_limit if _is_cds(path) else self.limit
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the request body must be at most {self.limit} bytes"
+        detail = f"the request body must be at most {self._limit(scope['path'])} bytes"
         response: Response
-        if _is_api(scope["path"]):
+        if _is_api(scope["path"]) or _is_cds(scope["path"]):
             response = problem(413, "too-large", detail, instance=scope["path"])
         else:
             response = HTMLResponse(
@@ -123,7 +141,7 @@ class _Edge:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [h for h in _SECURITY_HEADERS if h[0] not in present]
+                headers += [h for h in self.headers if h[0] not in present]
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
@@ -158,10 +176,11 @@ class _Edge:
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole body, or None when it is larger than the limit."""
+        limit = self._limit(scope["path"])
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    if int(value) > self.limit:
+                    if int(value) > limit:
                         return None
                 except ValueError:
                     return None
@@ -173,7 +192,7 @@ class _Edge:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -193,7 +212,10 @@ def make_templates() -> Jinja2Templates:
     knowledge = load_knowledge()
 
     def common(request: Request) -> dict[str, Any]:
+        who = principal_of(request.state)
         return {
+            "principal": who,
+            "csrf_token": who.csrf if who is not None and who.csrf else "",
             "intended_use": knowledge.intended_use,
             "knowledge_version": knowledge.version,
             "engine_version": __version__,
@@ -232,6 +254,11 @@ def _where(exc: BaseException) -> str:
     if tb is None:
         return "?"
     return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+
+
+def _route_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "(unmatched)"
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -281,6 +308,16 @@ def _install_error_handlers(app: FastAPI) -> None:
                 headers=headers,
             )
         return html_error(request, exc.status_code, detail, detail, headers)
+
+    @app.exception_handler(StoreError)
+    async def _store_down(request: Request, exc: StoreError) -> Response:
+        APP.warning("registry database unavailable", extra={"route": _route_of(request)})
+        return unavailable(request.url.path, str(exc))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> Response:
+        APP.warning("registry database unavailable", extra={"route": _route_of(request)})
+        return unavailable(request.url.path, "the registry database cannot be reached")
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
@@ -363,6 +400,7 @@ def create_app(
 ) -> FastAPI:
     """Build the application. ``today`` is the clock (the one place the date is read)."""
     from pecoma.web.api import router as api_router
+    from pecoma.web.auth_pages import router as auth_router
     from pecoma.web.pages import router as pages_router
 
     config = config or WebConfig()
@@ -388,7 +426,22 @@ def create_app(
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    @app.get("/readyz", tags=["service"],
+             summary="Readiness: the registry database answers (503 and 'degraded' if not)")
+    async def readyz(request: Request) -> JSONResponse:
+        from starlette.concurrency import run_in_threadpool
+
+        state = await run_in_threadpool(_database_state, request.app)
+        ok = state == "ok"
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "version": __version__,
+             "database": "ok" if ok else "unavailable",
+             **({} if ok else {"detail": state})},
+            status_code=200 if ok else 503,
+        )
+
     app.mount("/static", StaticFiles(packages=[("pecoma.web", "static")]), name="static")
+    app.include_router(auth_router)
     app.include_router(api_router)
     app.include_router(pages_router)
 
@@ -398,8 +451,25 @@ def create_app(
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
     # --- end of routers of other modules ---------------------------------------------
 
-    app.add_middleware(_Edge, limit=config.max_body_bytes)
+    app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state))
+    app.add_middleware(_Edge, limit=config.max_body_bytes,
+                       cds_limit=config.cds_max_body_bytes, hsts=config.behind_tls)
     return app
+
+
+def _database_state(app: FastAPI) -> str:
+    """``ok``, or why the registry database cannot be used (bounded by the timeouts)."""
+    from sqlalchemy import text
+
+    try:
+        repo = registry_of(app.state)
+        with repo.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except StoreError as exc:
+        return str(exc)
+    except OperationalError:
+        return "the registry database cannot be reached"
+    return "ok"
 
 
 def create_app_from_env() -> FastAPI:

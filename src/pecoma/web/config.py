@@ -11,13 +11,26 @@ PECOMA_HOST                address to bind                              127.0.0.
 PECOMA_PORT                TCP port                                     8000
 PECOMA_SETTINGS            engine settings file (see defaults.toml)     embedded
 PECOMA_MAX_BODY_BYTES      largest request body accepted                262144
+PECOMA_CDS_MAX_BODY_BYTES  largest body accepted under /cds-services      4194304
 PECOMA_LOG_LEVEL           debug, info, warning or error                info
+PECOMA_DATABASE_URL        registry database (else the SQLite file)     data dir
+PECOMA_DB_TIMEOUT_SECONDS  connect / pool wait bound for the database   5
+PECOMA_AUTH                auto (on unless bound to loopback), on, off  auto
+PECOMA_OPEN_ASSESSMENT     case form, report and /api/v1 open to all    true
+PECOMA_SESSION_SECRET      key signing browser session cookies          random
+PECOMA_SESSION_HOURS       lifetime of a browser session                8
+PECOMA_BEHIND_TLS          HTTPS proxy in front: HSTS, Secure cookies   false
 PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
 =========================  ===========================================  ==============
+
+Authentication (see docs/security.md): with ``auth = "auto"`` it is on when ``host`` is
+not a loopback address. ``open_assessment`` keeps the clinician form, the report and the
+stateless ``/api/v1`` assessment endpoints usable without a token (they hold no data).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -29,11 +42,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pecoma.errors import ConfigError
 from pecoma.settings import Settings, load_settings
 
-__all__ = ["ENV_PREFIX", "WebConfig"]
+__all__ = ["ENV_PREFIX", "WebConfig", "is_loopback"]
 
 ENV_PREFIX = "PECOMA_"
 
 LogLevel = Literal["debug", "info", "warning", "error"]
+AuthMode = Literal["auto", "on", "off"]
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``; false for 0.0.0.0 and anything else."""
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class WebConfig(BaseModel):
@@ -49,7 +73,39 @@ class WebConfig(BaseModel):
     max_body_bytes: Annotated[
         int, Field(ge=1024, le=16 * 1024 * 1024, description="largest request body accepted")
     ] = 256 * 1024
+    cds_max_body_bytes: Annotated[
+        int,
+        Field(ge=1024, le=64 * 1024 * 1024,
+              description="largest request body accepted under /cds-services (prefetch)"),
+    ] = 4 * 1024 * 1024
     log_level: LogLevel = "info"
+    database_url: str | None = Field(
+        None, description="registry database URL (default: the SQLite file in the data dir)"
+    )
+    db_timeout_seconds: Annotated[
+        float, Field(gt=0, le=120, description="bound on connecting to / waiting for the DB")
+    ] = 5.0
+    auth: AuthMode = Field(
+        "auto", description="token authentication: auto (on unless bound to loopback)"
+    )
+    open_assessment: bool = Field(
+        True, description="case form, reports and /api/v1 usable without a token"
+    )
+    session_secret: str | None = Field(
+        None, min_length=32,
+        description="key signing session cookies (random per process when not given)",
+    )
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
+    behind_tls: bool = Field(
+        False, description="served over HTTPS by a proxy: send HSTS, mark cookies Secure"
+    )
+
+    @property
+    def auth_required(self) -> bool:
+        """Whether requests need a token (or a session) on protected routes."""
+        if self.auth == "auto":
+            return not is_loopback(self.host)
+        return self.auth == "on"
 
     def engine_settings(self) -> Settings:
         """The engine settings this server passes to every assessment."""

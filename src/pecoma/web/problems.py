@@ -20,12 +20,15 @@ PROBLEM_JSON = "application/problem+json"
 
 _TITLES = {
     400: "Malformed request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     413: "Request too large",
     415: "Unsupported media type",
     422: "The input was rejected",
     500: "Internal error",
+    503: "Service unavailable",
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -4,16 +4,15 @@ the summary (with a server-rendered SVG chart). Plain HTML forms; no JavaScript 
 The registry comes from ``app.state.registry`` when the application was given one;
 otherwise it is opened on first use from the configuration's ``database_url`` if it has
 one, else from ``PECOMA_DATABASE_URL`` / ``PECOMA_DATA_DIR`` (the SQLite file in
-``./data`` by default). Who made a change is the ``X-Remote-User`` header set by the
-authenticating proxy in front of the service, else ``web``. Today's date is the
+``./data`` by default). Who made a change is the signed-in API token (name and id) when
+authentication is on; otherwise the ``X-Remote-User`` header set by an authenticating
+proxy in front of the service, else ``web``. Today's date is the
 application's clock (``app.state.today``); every page also takes ``?on=YYYY-MM-DD``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -39,13 +38,13 @@ from pecoma.registry.worklist import (
 )
 from pecoma.render.ics import plan_to_ics
 from pecoma.settings import Settings
-from pecoma.store import Repository, StoreError, database_url, open_registry
+from pecoma.store import Repository, StoreError
+from pecoma.web.auth import principal_of
+from pecoma.web.store_access import registry_of
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
-
-_LOCK = threading.Lock()
 
 STATUS_LABELS = {
     "overdue": "Overdue",
@@ -71,17 +70,7 @@ def _templates(request: Request) -> Jinja2Templates:
 
 
 def _registry(request: Request) -> Repository:
-    state = request.app.state
-    repo = getattr(state, "registry", None)
-    if isinstance(repo, Repository):
-        return repo
-    with _LOCK:
-        repo = getattr(state, "registry", None)
-        if not isinstance(repo, Repository):
-            explicit = getattr(state.config, "database_url", None)
-            repo = open_registry(database_url(explicit, os.environ))
-            state.registry = repo
-    return repo
+    return registry_of(request.app.state)
 
 
 def _settings(request: Request) -> Settings:
@@ -90,6 +79,13 @@ def _settings(request: Request) -> Settings:
 
 
 def _actor(request: Request) -> str:
+    """Who makes a change: the signed-in token, else (authentication off) the proxy's
+    ``X-Remote-User``, else ``web``."""
+    who = principal_of(request.state)
+    if who is not None:
+        return who.actor
+    if request.app.state.config.auth_required:
+        return "web"  # never trust a header when tokens decide who is calling
     return (request.headers.get("x-remote-user") or "web").strip()[:80] or "web"
 
 

@@ -1,0 +1,87 @@
+"""Signing in and out (browser sessions) and token management over the API (admin).
+
+``GET /login`` shows a form; ``POST /login`` exchanges an API token for a signed session
+cookie (see :mod:`pecoma.web.auth`) and goes back to the page asked for; ``POST /logout``
+clears it. ``GET /api/v1/tokens`` lists the tokens (never their values), for admins.
+Tokens are created and revoked on the command line (``pecoma token …``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from pecoma.store import StoreError
+from pecoma.web.auth import COOKIE, SessionSigner, safe_next, unavailable
+from pecoma.web.logs import APP
+from pecoma.web.store_access import tokens_of
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _login_page(request: Request, next_: str, error: str | None, status: int) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, "login.html", {"next": next_, "error": error}, status_code=status
+    )
+    return response
+
+
+@router.get("/login", include_in_schema=False)
+def login_form(request: Request, next: str | None = None) -> Response:
+    return _login_page(request, safe_next(next), None, 200)
+
+
+@router.post("/login", include_in_schema=False)
+async def login(request: Request) -> Response:
+    form = await request.form()
+    token = str(form.get("token", "")).strip()
+    next_ = safe_next(str(form.get("next", "")))
+    signer = getattr(request.state, "signer", None)
+    if not isinstance(signer, SessionSigner):
+        # Authentication is off: there is nothing to sign in to.
+        return RedirectResponse(next_, status_code=303)
+    origin = request.headers.get("origin")
+    if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host"):
+        return _login_page(request, next_, "The sign-in form must be sent from this site.",
+                           403)
+    try:
+        store = await run_in_threadpool(tokens_of, request.app.state)
+        info = await run_in_threadpool(store.verify, token) if token else None
+    except StoreError as exc:
+        return unavailable(request.url.path, str(exc))
+    if info is None:
+        APP.info("sign-in refused")
+        return _login_page(request, next_, "'token' must be a valid API token that has not "
+                           "been revoked (got a token that is not).", 401)
+    value, _csrf = signer.issue(info.id)
+    APP.info("signed in", extra={"token_id": info.id})
+    response = RedirectResponse(next_, status_code=303)
+    response.set_cookie(
+        COOKIE, value, max_age=int(signer.max_age), path="/", httponly=True,
+        samesite="strict", secure=request.app.state.config.behind_tls,
+    )
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=request.app.state.config.behind_tls)
+    return response
+
+
+@router.get("/api/v1/tokens", tags=["api v1"],
+            summary="The API tokens (admin; never the token values)")
+async def list_tokens(request: Request) -> Response:
+    store = await run_in_threadpool(tokens_of, request.app.state)
+    rows = await run_in_threadpool(store.listing)
+    return JSONResponse([
+        {"id": t.id, "name": t.name, "role": t.role.value,
+         "created_at": t.created_at.isoformat(), "created_by": t.created_by,
+         "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
+        for t in rows
+    ])
