@@ -109,9 +109,18 @@ class TokenInfo:
         return f"token:{self.id}:{self.name}"[:80]
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
 def _info(row: ApiToken) -> TokenInfo:
-    return TokenInfo(row.id, row.name, Role(row.role), row.created_at, row.created_by,
-                     row.revoked_at)
+    created = _utc(row.created_at)
+    assert created is not None
+    return TokenInfo(row.id, row.name, Role(row.role), created, row.created_by,
+                     _utc(row.revoked_at))
 
 
 def _utcnow() -> dt.datetime:
