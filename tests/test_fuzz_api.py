@@ -9,6 +9,7 @@ examples for every operation. Every run is derandomized (the same examples each 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -220,7 +221,8 @@ class TestCdsHooksBodies:
         """An example patient's prefetch with one value replaced by junk: cards, an error
         card or a problem document, never a 500."""
         bundle = example(name)
-        prefetch = prefetch_of(bundle)
+        pid = patient_id(bundle)
+        prefetch = copy.deepcopy(prefetch_of(bundle))
         leaves = list(_leaf_paths(prefetch))
         path, _ = data.draw(st.sampled_from(leaves))
         junk = data.draw(st.sampled_from([None, "", "x", -1, 10**30, 1e308, [], {}, True,
@@ -229,7 +231,7 @@ class TestCdsHooksBodies:
         for step in path[:-1]:
             node = node[step]
         node[path[-1]] = junk
-        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        body = hook_request("patient-view", pid, prefetch=prefetch)
         r = client.post("/cds-services/pecoma-patient-view", content=_encode(body),
                         headers=JSON_TYPE)
         assert r.status_code < 500, r.text[:300]
