@@ -41,7 +41,10 @@ class FieldIssue:
 
 def show_value(value: Any, limit: int = 60) -> str:
     """A short, printable rendering of a rejected value."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # e.g. an integer with more digits than Python will print
+        return f"<{type(value).__name__} too large to show>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
