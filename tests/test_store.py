@@ -32,7 +32,8 @@ from registry_support import ON, db_url, high_risk, low_risk, repo, ticking_cloc
 
 __all__ = ["db_url", "repo"]  # fixtures used by this module
 
-TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token"}
+TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token",
+          "worklist_state"}
 
 
 def submission(rid: str, data: dict, source: str = "test") -> CaseSubmission:

@@ -353,14 +353,16 @@ def worklist_cmd(
         if r not in allowed_risk:
             fail(f"'--risk' must be one of {', '.join(allowed_risk)} (got {r!r})", 2)
     with _edge():
+        from pecoma.registry.state import stored_worklist
+
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
-            states = repo.states()
+            rows = stored_worklist(repo, day, cfg, recent_days)
         finally:
             repo.close()
         items = select(
-            build_worklist(evaluate(states, day, cfg), day, recent_days),
+            rows,
             statuses=status or [],
             risk_groups=risk or [],
             sort=sort,

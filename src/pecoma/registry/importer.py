@@ -28,7 +28,7 @@ from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.errors import InputError, PecomaError, show_value
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
-from pecoma.registry.plan import next_due_for
+from pecoma.registry.state import plan_and_state
 from pecoma.settings import Settings
 from pecoma.store.repository import (
     AddResult,
@@ -377,8 +377,9 @@ def submissions(
     reason: str = "import",
 ) -> tuple[list[CaseSubmission], dict[str, int]]:
     """Stored form of the good rows that differ from the latest stored version, each with
-    its assessment and next due date as of ``on_date``; and the rows identical to it
-    (registry id -> version number), which are not written again.
+    its assessment and next due date as of ``on_date`` and the patient's worklist state
+    (the plan is drawn once for both); and the rows identical to it (registry id ->
+    version number), which are not written again.
     """
     latest = repo.latest_digests()
     todo = []
@@ -393,8 +394,8 @@ def submissions(
     scans = repo.scans_by_registry_id() if todo else {}
     out = []
     for row, digest in todo:
-        due = next_due_for(row.case, row.assessment, on_date,
-                           scans.get(row.registry_id, ()), settings)
+        due, state = plan_and_state(row.case, row.assessment, on_date,
+                                    scans.get(row.registry_id, ()), settings)
         out.append(
             CaseSubmission(
                 registry_id=row.registry_id,
@@ -402,6 +403,7 @@ def submissions(
                 digest=digest,
                 source=f"{source} row {row.number}",
                 assessment=AssessmentData.of(row.assessment, due, reason),
+                state=state,
             )
         )
     return out, identical

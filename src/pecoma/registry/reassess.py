@@ -4,7 +4,10 @@ Each new assessment is compared with the patient's latest stored one; a patient 
 when the knowledge records produced (added or removed), the risk group or the next due
 date changed. A new assessment is stored (reason ``reassess``, unless asked not to) when
 it differs, or when it was made with another knowledge, engine or settings version than
-the stored one; an identical re-evaluation under the same versions adds no row.
+the stored one; an identical re-evaluation under the same versions adds no row. Every
+patient's worklist state (:mod:`pecoma.registry.state`) is stored again with the current
+versions, in the same transaction: after a change of knowledge, engine or settings this
+is what brings the stored worklist up to date.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from pecoma.case import parse_case
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
-from pecoma.registry.plan import next_due_for
+from pecoma.registry.state import compute_state, plan_and_state
 from pecoma.settings import Settings
-from pecoma.store.repository import AssessmentData, Repository
+from pecoma.store.repository import AssessmentData, Repository, StateData
 
 __all__ = ["Change", "ReassessReport", "reassess"]
 
@@ -112,8 +115,9 @@ def reassess(
     knowledge = knowledge or load_knowledge()
     report = ReassessReport(on_date, knowledge.version, settings.digest())
     new: list[tuple[int, int, AssessmentData]] = []
+    states: list[tuple[int, int, StateData]] = []
     for st in repo.states():
-        if st.case is None or st.case_version_id is None:
+        if st.case is None or st.case_version_id is None or st.version is None:
             continue
         report.patients += 1
         try:
@@ -123,8 +127,11 @@ def reassess(
             report.not_evaluable.append(
                 (st.registry_id, "; ".join(str(i) for i in exc.issues))
             )
+            states.append((st.patient_id, st.version,
+                           compute_state(st.case, st.scans, on_date, settings, knowledge)))
             continue
-        due = next_due_for(case, a, on_date, st.scans, settings, knowledge)
+        due, wl = plan_and_state(case, a, on_date, st.scans, settings, knowledge)
+        states.append((st.patient_id, st.version, wl))
         prev = st.latest
         before = set(prev.record_ids) if prev else set()
         after = set(a.record_ids())
@@ -152,5 +159,6 @@ def reassess(
             new.append((st.patient_id, st.case_version_id,
                         AssessmentData.of(a, due, "reassess")))
     if store:
-        report.stored = repo.add_assessments(new, actor)
+        # the worklist states are refreshed too, in the same transaction
+        report.stored = repo.add_assessments(new, actor, states)
     return report

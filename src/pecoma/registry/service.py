@@ -13,14 +13,15 @@ from pecoma.case import parse_case
 from pecoma.engine import assess
 from pecoma.engine.schedule import ImagingEvent, Modality, check_imaging, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.registry.plan import next_due_for
-from pecoma.settings import Settings
+from pecoma.registry.state import compute_state, plan_and_state
+from pecoma.settings import Settings, default_settings
 from pecoma.store.repository import (
     AddResult,
     AssessmentData,
     CaseSubmission,
     Repository,
     ScanData,
+    StateData,
     case_digest,
     check_registry_id,
 )
@@ -43,13 +44,14 @@ def record_case(
     case = parse_case(data)
     a = assess(case, on_date, settings)
     state = repo.state(registry_id)
-    due = next_due_for(case, a, on_date, state.scans if state else (), settings)
+    due, wl = plan_and_state(case, a, on_date, state.scans if state else (), settings)
     sub = CaseSubmission(
         registry_id=registry_id,
         submitted=data,
         digest=case_digest(case.model_dump(mode="json")),
         source=source,
         assessment=AssessmentData.of(a, due, "case"),
+        state=wl,
     )
     return repo.add_cases([sub], actor)
 
@@ -129,8 +131,16 @@ def record_scan(
     *,
     on_date: dt.date,
     actor: str,
+    settings: Settings | None = None,
 ) -> int:
-    """Validate and store one scan; returns its id."""
+    """Validate and store one scan; returns its id. The patient's worklist state is
+    recomputed with the scan, in the same transaction (with ``settings``, else the
+    defaults)."""
     rid, scan = validate_scan(repo, registry_id, performed_on, modality, finding,
                               on_date=on_date)
-    return repo.add_scan(rid, scan, actor)
+    cfg = settings or default_settings()
+
+    def refresh(case: dict[str, Any], scans: tuple[ScanData, ...]) -> StateData:
+        return compute_state(case, scans, on_date, cfg)
+
+    return repo.add_scan(rid, scan, actor, refresh)

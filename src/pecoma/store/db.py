@@ -28,6 +28,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from pecoma.errors import ConfigError, PecomaError
+from pecoma.store.rawjson import json_serializer
 
 __all__ = [
     "DB_TIMEOUT_S",
@@ -160,6 +161,7 @@ def create_db_engine(
             u,
             echo=echo,
             hide_parameters=True,
+            json_serializer=json_serializer,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
         )
         _sqlite_setup(engine)
@@ -172,6 +174,7 @@ def create_db_engine(
         pool_pre_ping=True,
         hide_parameters=True,
         pool_timeout=timeout,
+        json_serializer=json_serializer,
         connect_args={"connect_timeout": max(2, round(timeout))},
     )
 

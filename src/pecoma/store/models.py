@@ -10,6 +10,8 @@ checks that Alembic's autogenerate finds no difference).
   with the knowledge, engine and settings versions that produced it.
 - ``imaging_event``: a surveillance scan: date, modality, finding.
 - ``audit_log``: one row for every change, append-only (trigger-enforced).
+- ``worklist_state``: per patient, the surveillance state the worklist reads (derived
+  from the rows above, replaced in the transaction of every write that changes it).
 - ``api_token``: server-mode API tokens: name, role and the SHA-256 digest of the token
   (never the token itself); revoked by setting ``revoked_at``.
 """
@@ -28,6 +30,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -40,6 +43,7 @@ __all__ = [
     "ImagingRecord",
     "Patient",
     "StoredAssessment",
+    "WorklistState",
 ]
 
 NAMING = {
@@ -148,3 +152,41 @@ class ApiToken(Base):
     created_by: Mapped[str] = _who()
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
+
+
+class WorklistState(Base):
+    """What the worklist needs of a patient, kept current by every write (derived data).
+
+    One row per patient: the next open visit (number, phase, due and latest dates,
+    imaging, record and provenance), the last visit done, the plan's status (``active``,
+    ``suspended``, ``not_drawn``, ``not_evaluable``) with its reason, the risk group and
+    disease status, and the basis it was computed on: case version, number of scans,
+    knowledge, engine and settings versions. The status as of a date (overdue, due,
+    upcoming, done) follows from these dates alone; it holds for every evaluation date
+    from ``valid_from`` (the latest date in the case and its scans) on.
+    """
+
+    __tablename__ = "worklist_state"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), primary_key=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    scan_count: Mapped[int] = mapped_column(Integer)
+    knowledge_version: Mapped[str] = mapped_column(String(20))
+    engine_version: Mapped[str] = mapped_column(String(20))
+    settings_digest: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    plan_status: Mapped[str] = mapped_column(String(16))
+    risk_group: Mapped[str | None] = mapped_column(String(16))
+    disease_status: Mapped[str | None] = mapped_column(String(40))
+    last_scan: Mapped[dt.date | None] = mapped_column(Date)
+    visit: Mapped[int | None] = mapped_column(Integer)
+    phase: Mapped[str | None] = mapped_column(String(40))
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    latest: Mapped[dt.date | None] = mapped_column(Date)
+    imaging: Mapped[str] = mapped_column(String(200))
+    last_done_visit: Mapped[int | None] = mapped_column(Integer)
+    last_done_on: Mapped[dt.date | None] = mapped_column(Date)
+    record: Mapped[str | None] = mapped_column(String(80))
+    provenance: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    refreshed_at: Mapped[dt.datetime] = _when()

@@ -3,7 +3,11 @@
 Writes go through :class:`Repository` only; each writing method adds an ``audit_log`` row
 for every row it creates (who, when, what, which entity), in the same transaction, so a
 change without its audit entry cannot be committed. Nothing is ever updated or deleted:
-a new case version, assessment or scan is a new row.
+a new case version, assessment or scan is a new row. The one exception is derived data:
+``worklist_state``, a patient's surveillance state as the worklist reads it, is replaced
+in the transaction of every write that changes it (a new case version, a scan, a
+re-assessment), or removed when the writer did not compute it, so that it is never
+stale; it is a cache of the rows above, so it has no audit entry.
 
 Concurrency: on SQLite every transaction takes the write lock when it begins (see
 :mod:`pecoma.store.db`); on PostgreSQL a patient is created with ``INSERT … ON CONFLICT
@@ -22,17 +26,18 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pecoma.engine.model import Assessment, to_jsonable
+from pecoma.engine.jsonbytes import assessment_json
+from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import (
@@ -43,7 +48,9 @@ from pecoma.store.models import (
     ImagingRecord,
     Patient,
     StoredAssessment,
+    WorklistState,
 )
+from pecoma.store.rawjson import RawJSON
 
 __all__ = [
     "AddResult",
@@ -53,6 +60,8 @@ __all__ = [
     "PatientState",
     "Repository",
     "ScanData",
+    "StateData",
+    "StateRow",
     "Timeline",
     "case_digest",
     "check_actor",
@@ -119,13 +128,13 @@ class AssessmentData:
     disease_status: str
     record_ids: tuple[str, ...]
     next_due: dt.date | None
-    output: dict[str, Any]
+    output: RawJSON | dict[str, Any]
     reason: str
 
     @classmethod
     def of(cls, a: Assessment, next_due: dt.date | None, reason: str) -> AssessmentData:
-        output = to_jsonable(a)
-        output.pop("label", None)  # a free label stays with the case, not in every output
+        # a free label stays with the case, not in every output
+        output = RawJSON(assessment_json(a, label=False))
         return cls(
             evaluated_on=a.evaluated_on,
             knowledge_version=a.knowledge_version,
@@ -155,14 +164,120 @@ class AssessmentData:
 
 
 @dataclass(frozen=True, slots=True)
+class StateData:
+    """A patient's stored worklist state (see :class:`~pecoma.store.models.WorklistState`).
+
+    ``scan_count`` is the number of the patient's scans it was computed from: a state
+    computed before another scan was recorded is not stored (the worklist recomputes it).
+    """
+
+    scan_count: int
+    knowledge_version: str
+    engine_version: str
+    settings_digest: str
+    valid_from: dt.date | None
+    plan_status: str
+    risk_group: str | None
+    disease_status: str | None
+    last_scan: dt.date | None
+    visit: int | None
+    phase: str | None
+    due: dt.date | None
+    latest: dt.date | None
+    imaging: tuple[str, ...]
+    last_done_visit: int | None
+    last_done_on: dt.date | None
+    record: str | None
+    provenance: str | None
+    reason: str
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "scan_count": self.scan_count,
+            "knowledge_version": self.knowledge_version,
+            "engine_version": self.engine_version,
+            "settings_digest": self.settings_digest,
+            "valid_from": self.valid_from,
+            "plan_status": self.plan_status,
+            "risk_group": self.risk_group,
+            "disease_status": self.disease_status,
+            "last_scan": self.last_scan,
+            "visit": self.visit,
+            "phase": self.phase,
+            "due": self.due,
+            "latest": self.latest,
+            "imaging": " ".join(self.imaging),
+            "last_done_visit": self.last_done_visit,
+            "last_done_on": self.last_done_on,
+            "record": self.record,
+            "provenance": self.provenance,
+            "reason": self.reason,
+        }
+
+
+_STATE_COLUMNS = (
+    WorklistState.scan_count,
+    WorklistState.knowledge_version,
+    WorklistState.engine_version,
+    WorklistState.settings_digest,
+    WorklistState.valid_from,
+    WorklistState.plan_status,
+    WorklistState.risk_group,
+    WorklistState.disease_status,
+    WorklistState.last_scan,
+    WorklistState.visit,
+    WorklistState.phase,
+    WorklistState.due,
+    WorklistState.latest,
+    WorklistState.imaging,
+    WorklistState.last_done_visit,
+    WorklistState.last_done_on,
+    WorklistState.record,
+    WorklistState.provenance,
+    WorklistState.reason,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StateRow:
+    """A patient with its stored worklist state (``None`` when there is none) and the
+    basis that state must match to be current: latest case version and number of scans.
+    """
+
+    patient_id: int
+    registry_id: str
+    version: int | None
+    scan_count: int
+    state_version: int | None
+    state: StateData | None
+
+    @property
+    def current(self) -> bool:
+        """The state was computed from the patient's latest case version and every scan."""
+        return (
+            self.state is not None
+            and self.state_version == self.version
+            and self.state.scan_count == self.scan_count
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CaseSubmission:
-    """A validated case for one patient, with its assessment, ready to be stored."""
+    """A validated case for one patient, with its assessment, ready to be stored.
+
+    ``state`` is the patient's worklist state with this case (``None``: not computed;
+    the patient's stored state is then removed and the worklist recomputes it).
+    """
 
     registry_id: str
     submitted: dict[str, Any]
     digest: str
     source: str
     assessment: AssessmentData
+    state: StateData | None = None
+
+
+StateRefresh = Callable[[dict[str, Any], "tuple[ScanData, ...]"], StateData]
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +402,11 @@ def _audit_view(r: AuditEntry) -> AuditView:
     )
 
 
+def _table(model: type[Any]) -> Table:
+    """The Core table of a model: bulk inserts through it are single executemany calls."""
+    return cast(Table, model.__table__)
+
+
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -354,7 +474,7 @@ class Repository:
     ) -> None:
         if rows:
             s.execute(
-                insert(AuditEntry),
+                insert(_table(AuditEntry)),
                 [
                     {
                         "at": now,
@@ -446,9 +566,10 @@ class Repository:
                 }
                 for sub, pid, version in todo
             ]
+            cvt = _table(CaseVersion)
             cv_ids = list(
                 s.scalars(
-                    insert(CaseVersion).returning(CaseVersion.id, sort_by_parameter_order=True),
+                    insert(cvt).returning(cvt.c.id, sort_by_parameter_order=True),
                     cv_rows,
                 )
             )
@@ -462,11 +583,10 @@ class Repository:
                 }
                 for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)
             ]
+            at = _table(StoredAssessment)
             a_ids = list(
                 s.scalars(
-                    insert(StoredAssessment).returning(
-                        StoredAssessment.id, sort_by_parameter_order=True
-                    ),
+                    insert(at).returning(at.c.id, sort_by_parameter_order=True),
                     a_rows,
                 )
             )
@@ -486,6 +606,13 @@ class Repository:
                 )
                 result.versions[sub.registry_id] = version
             self._audit(s, actor, audit, now)
+            counts = self._scan_counts(s, [pid for _sub, pid, _v in todo])
+            self._put_states(
+                s,
+                [(pid, version, sub.state) for sub, pid, version in todo],
+                counts,
+                now,
+            )
             result.new_versions = len(todo)
             return result
 
@@ -498,14 +625,28 @@ class Repository:
         )
         return result
 
-    def add_scan(self, registry_id: str, scan: ScanData, actor: str) -> int:
-        """Record one imaging event for an existing patient; returns its id."""
+    def add_scan(
+        self,
+        registry_id: str,
+        scan: ScanData,
+        actor: str,
+        refresh: StateRefresh | None = None,
+    ) -> int:
+        """Record one imaging event for an existing patient; returns its id.
+
+        ``refresh(latest case, scans)`` gives the patient's new worklist state, stored in
+        the same transaction; without it the stored state is removed (the worklist then
+        recomputes the patient).
+        """
         actor = check_actor(actor)
         registry_id = check_registry_id(registry_id)
 
         def work(s: Session) -> int:
             now = self._clock()
-            pid = s.scalar(select(Patient.id).where(Patient.registry_id == registry_id))
+            q = select(Patient.id).where(Patient.registry_id == registry_id)
+            if self.dialect == "postgresql":
+                q = q.with_for_update()  # one writer per patient: its state stays current
+            pid = s.scalar(q)
             if pid is None:
                 raise InputError(
                     [FieldIssue("registry_id", show_value(registry_id),
@@ -532,6 +673,7 @@ class Repository:
                 "finding": scan.finding,
             }
             self._audit(s, actor, [("create", "imaging_event", scan_id, pid, detail)], now)
+            self._refresh_one(s, pid, refresh, now)
             return scan_id
 
         scan_id = self._write(work)
@@ -539,15 +681,36 @@ class Repository:
         return scan_id
 
     def add_assessments(
-        self, items: Sequence[tuple[int, int, AssessmentData]], actor: str
+        self,
+        items: Sequence[tuple[int, int, AssessmentData]],
+        actor: str,
+        states: Sequence[tuple[int, int, StateData]] = (),
     ) -> int:
-        """Store assessments of existing case versions: (patient id, case version id, data)."""
+        """Store assessments of existing case versions: (patient id, case version id, data).
+
+        ``states`` (patient id, case version number, state) are stored in the same
+        transaction, each only if it was computed from the patient's current case version
+        and scans.
+        """
         actor = check_actor(actor)
-        if not items:
+        if not items and not states:
             return 0
 
         def work(s: Session) -> int:
             now = self._clock()
+            if states:
+                pids = [pid for pid, _v, _st in states]
+                latest = self._latest_versions(s, pids)
+                counts = self._scan_counts(s, pids)
+                self._put_states(
+                    s,
+                    [(pid, v, st if latest.get(pid, (None, ""))[0] == v else None)
+                     for pid, v, st in states],
+                    counts,
+                    now,
+                )
+            if not items:
+                return 0
             rows = [
                 {
                     "patient_id": pid,
@@ -558,13 +721,9 @@ class Repository:
                 }
                 for pid, cv_id, data in items
             ]
+            at = _table(StoredAssessment)
             ids = list(
-                s.scalars(
-                    insert(StoredAssessment).returning(
-                        StoredAssessment.id, sort_by_parameter_order=True
-                    ),
-                    rows,
-                )
+                s.scalars(insert(at).returning(at.c.id, sort_by_parameter_order=True), rows)
             )
             self._audit(
                 s,
@@ -580,6 +739,124 @@ class Repository:
         n = self._write(work)
         log.info("assessments stored: %d", n)
         return n
+
+    # --- worklist states -----------------------------------------------------------------
+
+    def _scan_counts(self, s: Session, pids: Sequence[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for chunk in _chunks(list(pids)):
+            out.update(
+                {
+                    pid: n
+                    for pid, n in s.execute(
+                        select(ImagingRecord.patient_id, func.count())
+                        .where(ImagingRecord.patient_id.in_(chunk))
+                        .group_by(ImagingRecord.patient_id)
+                    )
+                }
+            )
+        return out
+
+    def _put_states(
+        self,
+        s: Session,
+        items: Sequence[tuple[int, int, StateData | None]],
+        scan_counts: dict[int, int],
+        now: dt.datetime,
+    ) -> None:
+        """Replace the patients' worklist states; a state computed without every scan
+        (or ``None``) leaves the patient without one, to be recomputed when read."""
+        pids = [pid for pid, _v, _st in items]
+        for chunk in _chunks(pids):
+            s.execute(delete(WorklistState).where(WorklistState.patient_id.in_(chunk)))
+        rows = [
+            {"patient_id": pid, "case_version": version, **st.row(), "refreshed_at": now}
+            for pid, version, st in items
+            if st is not None and st.scan_count == scan_counts.get(pid, 0)
+        ]
+        if rows:
+            s.execute(insert(_table(WorklistState)), rows)
+
+    def _refresh_one(
+        self, s: Session, pid: int, refresh: StateRefresh | None, now: dt.datetime
+    ) -> None:
+        """Recompute one patient's worklist state inside the current transaction."""
+        state: StateData | None = None
+        version = 0
+        if refresh is not None:
+            row = s.execute(
+                select(CaseVersion.version, CaseVersion.case)
+                .where(CaseVersion.patient_id == pid)
+                .order_by(CaseVersion.version.desc())
+                .limit(1)
+            ).first()
+            if row is not None:
+                version = row[0]
+                scans = tuple(
+                    ScanData(day, modality, finding)
+                    for day, modality, finding in s.execute(
+                        select(ImagingRecord.performed_on, ImagingRecord.modality,
+                               ImagingRecord.finding)
+                        .where(ImagingRecord.patient_id == pid)
+                        .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                    )
+                )
+                state = refresh(dict(row[1]), scans)
+        self._put_states(s, [(pid, version, state)], self._scan_counts(s, [pid]), now)
+
+    def put_states(self, items: Sequence[tuple[int, int, StateData]]) -> int:
+        """Store worklist states (patient id, case version number, state) in one
+        transaction; a state not computed from the patient's current case version and
+        scans is not stored. Returns the number stored."""
+
+        def work(s: Session) -> int:
+            now = self._clock()
+            pids = [pid for pid, _v, _st in items]
+            latest = self._latest_versions(s, pids)
+            counts = self._scan_counts(s, pids)
+            keep = [(pid, v, st if latest.get(pid, (None, ""))[0] == v else None)
+                    for pid, v, st in items]
+            self._put_states(s, keep, counts, now)
+            return sum(
+                1 for pid, _v, st in keep
+                if st is not None and st.scan_count == counts.get(pid, 0)
+            )
+
+        return self._write(work) if items else 0
+
+    def state_rows(self) -> list[StateRow]:
+        """Every patient with its stored worklist state and the basis to check it against,
+        in registry-id order."""
+        cv = (
+            select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+            .group_by(CaseVersion.patient_id)
+            .subquery()
+        )
+        sc = (
+            select(ImagingRecord.patient_id, func.count().label("n"))
+            .group_by(ImagingRecord.patient_id)
+            .subquery()
+        )
+        q = (
+            select(Patient.id, Patient.registry_id, cv.c.v, sc.c.n,
+                   WorklistState.case_version, *_STATE_COLUMNS)
+            .outerjoin(cv, cv.c.patient_id == Patient.id)
+            .outerjoin(sc, sc.c.patient_id == Patient.id)
+            .outerjoin(WorklistState, WorklistState.patient_id == Patient.id)
+            .order_by(Patient.registry_id)
+        )
+        out: list[StateRow] = []
+        with self._read() as s:
+            for row in s.execute(q).tuples():
+                pid, rid, version, n, state_version = row[:5]
+                st = row[5:]
+                state = None
+                if state_version is not None:
+                    values = list(st)
+                    values[13] = tuple(values[13].split()) if values[13] else ()
+                    state = StateData(*values)
+                out.append(StateRow(pid, rid, version, n or 0, state_version, state))
+        return out
 
     # --- reading ------------------------------------------------------------------------
 
@@ -641,14 +918,28 @@ class Repository:
                 out.setdefault(rid, []).append(ScanData(day, modality, finding))
         return {k: tuple(v) for k, v in out.items()}
 
-    def states(self) -> list[PatientState]:
-        """Every patient's latest case version, scans and latest assessment."""
+    def states(self, patient_ids: Collection[int] | None = None) -> list[PatientState]:
+        """Every patient's latest case version, scans and latest assessment (only those of
+        ``patient_ids`` when given), in registry-id order."""
+        if patient_ids is not None:
+            out: list[PatientState] = []
+            for chunk in _chunks(sorted(patient_ids)):
+                out += self._states(chunk)
+            return sorted(out, key=lambda st: st.registry_id)
+        return self._states(None)
+
+    def _states(self, ids: Sequence[int] | None) -> list[PatientState]:
+        def only(q: Any, column: Any) -> Any:
+            return q if ids is None else q.where(column.in_(ids))
+
         with self._read() as s:
             patients = s.execute(
-                select(Patient.id, Patient.registry_id).order_by(Patient.registry_id)
+                only(select(Patient.id, Patient.registry_id), Patient.id)
+                .order_by(Patient.registry_id)
             ).all()
             top_cv = (
-                select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+                only(select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v")),
+                     CaseVersion.patient_id)
                 .group_by(CaseVersion.patient_id)
                 .subquery()
             )
@@ -666,7 +957,8 @@ class Repository:
                 )
             }
             top_a = (
-                select(func.max(StoredAssessment.id).label("id"))
+                only(select(func.max(StoredAssessment.id).label("id")),
+                     StoredAssessment.patient_id)
                 .group_by(StoredAssessment.patient_id)
                 .subquery()
             )
@@ -680,13 +972,14 @@ class Repository:
             }
             scans: dict[int, list[ScanData]] = {}
             for pid, day, modality, finding in s.execute(
-                select(
+                only(select(
                     ImagingRecord.patient_id, ImagingRecord.performed_on,
                     ImagingRecord.modality, ImagingRecord.finding,
-                ).order_by(ImagingRecord.patient_id, ImagingRecord.performed_on, ImagingRecord.id)
+                ), ImagingRecord.patient_id)
+                .order_by(ImagingRecord.patient_id, ImagingRecord.performed_on, ImagingRecord.id)
             ):
                 scans.setdefault(pid, []).append(ScanData(day, modality, finding))
-        out = []
+        out: list[PatientState] = []
         for pid, rid in patients:
             cid, v, c = cases.get(pid, (None, None, None))
             out.append(
