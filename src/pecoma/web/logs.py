@@ -1,7 +1,9 @@
 """Structured logs: one JSON object per line, never a patient identifier.
 
 Access lines carry the method, the route path (never the query string or the body), the
-status and the duration. Error lines carry the exception's type and where it was raised,
+status and the duration. Authentication lines name a token by its id, never its value.
+httpx (the FHIR client) logs only warnings, because its request lines carry URLs that
+name the patient. Error lines carry the exception's type and where it was raised,
 never its message (messages can quote input values).
 """
 
@@ -57,6 +59,10 @@ def configure_logging(level: str = "info") -> None:
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
+    # httpx logs each request's URL at INFO: a FHIR query names the patient
+    # (Patient/<id>, ?patient=<id>), so only its warnings pass.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # uvicorn's own access log would repeat each request in another format.
     access = logging.getLogger("uvicorn.access")
     access.handlers[:] = []
