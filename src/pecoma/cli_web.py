@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pecoma.web.config import WebConfig
+from pecoma.web.config import WebConfig, is_loopback
 
 if TYPE_CHECKING:
     import uvicorn
@@ -70,6 +70,9 @@ def register(app: typer.Typer) -> None:
         configure_logging(cfg.log_level)
         APP.info("starting", extra={"host": cfg.host, "port": cfg.port, "workers": workers,
                                     "auth": cfg.auth_required})
+        if not cfg.auth_required and not is_loopback(cfg.host):
+            APP.warning("authentication is off on a non-loopback address: anyone who can "
+                        "reach this port can read and change the registry")
         if workers == 1:
             uvicorn.run(
                 create_app(cfg),
