@@ -1,15 +1,24 @@
-"""The surveillance worklist: golden rows for a fixed registry and a fixed date."""
+"""The surveillance worklist: golden rows for a fixed registry and a fixed date; the stored
+worklist against the recomputed one (generated registries, many dates), the refresh of
+the stored states by every write, and stale versions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from icalendar import Calendar
 
+from pecoma.registry.importer import import_file
+from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.state import compute_state, is_usable, stored_worklist, versions
 from pecoma.registry.worklist import (
+    DEFAULT_RECENT_DAYS,
     SortKey,
     WorkItem,
     WorkStatus,
@@ -20,10 +29,23 @@ from pecoma.registry.worklist import (
     to_ics,
     to_json,
 )
-from pecoma.settings import default_settings
+from pecoma.settings import Settings, default_settings, load_settings
 from pecoma.store import Repository
+from pecoma.store.models import WorklistState
+from pecoma.store.repository import ScanData, StateData
 
-from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
+from registry_support import (
+    ON,
+    db_url,
+    high_risk,
+    indeterminate,
+    low_risk,
+    metastatic,
+    repo,
+    rows_of,
+    variant,
+    write_csv,
+)
 
 __all__ = ["db_url", "repo"]
 
@@ -177,3 +199,237 @@ class TestExports:
 
     def test_ics_is_byte_stable(self, registry: Repository) -> None:
         assert to_ics(worklist(registry), ON) == to_ics(worklist(registry), ON)
+
+
+# --- the stored worklist ------------------------------------------------------------
+
+
+def stored(repo: Repository, on: dt.date = ON, settings: Settings | None = None,
+           recent_days: int = DEFAULT_RECENT_DAYS) -> list[WorkItem]:
+    return stored_worklist(repo, on, settings or default_settings(), recent_days)
+
+
+def reference(repo: Repository, on: dt.date = ON, settings: Settings | None = None,
+              recent_days: int = DEFAULT_RECENT_DAYS) -> list[WorkItem]:
+    """Today's recomputed worklist: every patient assessed and planned as of ``on``."""
+    return build_worklist(evaluate(repo.states(), on, settings or default_settings()), on,
+                          recent_days)
+
+
+def usable(repo: Repository, on: dt.date = ON, settings: Settings | None = None) -> int:
+    basis = versions(settings or default_settings())
+    return sum(is_usable(r, on, basis) for r in repo.state_rows())
+
+
+def edge_dates(items: list[WorkItem]) -> set[dt.date]:
+    """The days on which a status can change: each window's first and last day, the day
+    after, and the end of the 'done' period."""
+    out: set[dt.date] = set()
+    for i in items:
+        for day in (i.due, i.latest, i.last_scan):
+            if day is not None:
+                out |= {day - dt.timedelta(days=1), day, day + dt.timedelta(days=1)}
+        if i.last_scan is not None:
+            out.add(i.last_scan + dt.timedelta(days=DEFAULT_RECENT_DAYS + 1))
+    return out
+
+
+def generated_registry(repo: Repository, n: int, seed: int) -> None:
+    """``n`` patients of every kind: high, low, indeterminate risk, metastatic, no anchor;
+    scans on time, early, late, missed, not recorded, finding disease; case versions that
+    move the end of treatment after recorded scans; dates near the evaluation date."""
+    rng = random.Random(seed)
+    s = default_settings()
+    start = dt.date(2019, 1, 1)
+    for k in range(n):
+        rid = f"G-{k:03d}"
+        surgery = start + dt.timedelta(days=rng.randint(0, (ON - start).days))
+        kind = rng.choice(["high", "high", "low", "low", "indeterminate", "metastatic",
+                           "undated"])
+        if kind == "high":
+            case = high_risk(surgery.isoformat())
+        elif kind == "low":
+            case = low_risk(surgery.isoformat())
+        elif kind == "indeterminate":
+            case = indeterminate(surgery.isoformat())
+        elif kind == "metastatic":
+            case = metastatic(rng.choice(["everolimus", None]))
+        else:
+            case = variant(high_risk(surgery.isoformat()), **{"surgery.date": None})
+        for part in ("diagnosis",):
+            if case[part].get("date") and case[part]["date"] > surgery.isoformat():
+                case[part]["date"] = surgery.isoformat()
+        record_case(repo, rid, case, on_date=ON, settings=s, actor="clinic", source="gen")
+        if kind in ("metastatic", "undated") or surgery >= ON:
+            continue
+        day = surgery
+        for _ in range(rng.randint(0, 8)):
+            day += dt.timedelta(days=rng.choice([20, 60, 85, 92, 100, 125, 190, 400]))
+            if day > ON:
+                break
+            finding = rng.choices(
+                ["no_evidence_of_disease", "equivocal", "", "metastasis"],
+                weights=[80, 8, 8, 2])[0]
+            for modality in rng.choice([("chest_ct",), ("chest_ct", "mri_primary")]):
+                record_scan(repo, rid, day.isoformat(), modality, finding, on_date=ON,
+                            actor="radiology")
+        if rng.random() < 0.1 and day > surgery:
+            # a corrected case: treatment ended later than the scans recorded so far
+            later = min(ON, day + dt.timedelta(days=10)).isoformat()
+            record_case(repo, rid, variant(case, **{"surgery.date": later}), on_date=ON,
+                        settings=s, actor="clinic", source="gen")
+
+
+class TestStoredWorklist:
+    """The stored worklist gives exactly the rows of the recomputed one, on any date."""
+
+    def test_golden_rows_from_the_stored_states(self, registry: Repository) -> None:
+        assert [key(i) for i in stored(registry)] == GOLDEN
+        assert to_csv(stored(registry)) == GOLDEN_CSV
+        assert usable(registry) == 7  # nothing recomputed
+
+    def test_same_rows_as_the_recomputed_worklist_on_every_edge(
+        self, registry: Repository
+    ) -> None:
+        days = edge_dates(reference(registry)) | {dt.date(2026, 7, 15), dt.date(2040, 1, 1)}
+        for day in sorted(days):
+            assert stored(registry, day) == reference(registry, day), day
+
+    @pytest.mark.parametrize("seed", [1, 2])
+    def test_generated_registries_over_many_dates(self, repo: Repository, seed: int) -> None:
+        generated_registry(repo, 40, seed)
+        assert usable(repo) == 40
+        rng = random.Random(seed)
+        days = sorted(edge_dates(reference(repo)))
+        sample = rng.sample(days, min(60, len(days)))
+        sample += [dt.date(2018, 6, 1), dt.date(2024, 2, 29), ON, dt.date(2045, 3, 1)]
+        for day in sample:
+            for recent in (0, DEFAULT_RECENT_DAYS):
+                assert stored(repo, day, recent_days=recent) == reference(
+                    repo, day, recent_days=recent), (day, recent)
+
+    def test_every_status_is_covered_by_the_generated_registry(self, repo: Repository) -> None:
+        generated_registry(repo, 40, 1)
+        seen = {i.status for day in (dt.date(2024, 1, 1), ON) for i in stored(repo, day)}
+        assert seen == set(WorkStatus)
+
+    def test_before_a_patients_latest_date_the_patient_is_recomputed(
+        self, registry: Repository
+    ) -> None:
+        """W-04 was operated on 2026-08-01, W-02 and W-03 scanned after 2026-07-15: on that
+        date their stored states do not hold."""
+        day = dt.date(2026, 7, 15)
+        assert usable(registry, day) == 4
+        items = {i.registry_id: i for i in stored(registry, day)}
+        assert items["W-04"].status is WorkStatus.not_evaluable
+        assert "'surgery.date' must not be after the evaluation date" in items["W-04"].reason
+
+
+class TestStoredStateRefresh:
+    """Every write refreshes the patient's state in its own transaction."""
+
+    def state_of(self, repo: Repository, rid: str) -> StateData | None:
+        (row,) = [r for r in repo.state_rows() if r.registry_id == rid]
+        assert row.current
+        return row.state
+
+    def fresh(self, repo: Repository, rid: str) -> StateData:
+        st = repo.state(rid)
+        assert st is not None and st.case is not None
+        return compute_state(st.case, st.scans, ON, default_settings())
+
+    def test_new_case_version(self, registry: Repository) -> None:
+        s = default_settings()
+        record_case(registry, "W-05", variant(low_risk(), **{"tumour.size.value": 90}),
+                    on_date=ON, settings=s, actor="clinic", source="test")
+        state = self.state_of(registry, "W-05")
+        assert state == self.fresh(registry, "W-05")
+        assert state is not None and state.risk_group == "high"
+        assert stored(registry) == reference(registry)
+
+    def test_recorded_scan(self, registry: Repository) -> None:
+        before = self.state_of(registry, "W-04")
+        scans(registry, "W-04", ["2026-11-27"])
+        after = self.state_of(registry, "W-04")
+        assert after == self.fresh(registry, "W-04") != before
+        assert after is not None and after.scan_count == 2
+        assert after.last_done_on == dt.date(2026, 11, 27)
+        assert stored(registry) == reference(registry)
+
+    def test_import(self, repo: Repository, tmp_path: Path) -> None:
+        path = write_csv(tmp_path / "cases.csv", rows_of({"I-1": high_risk(), "I-2": low_risk(),
+                                                          "I-3": metastatic()}))
+        report = import_file(repo, path, on_date=ON, settings=default_settings(),
+                             actor="import")
+        assert report.committed
+        for rid in ("I-1", "I-2", "I-3"):
+            assert self.state_of(repo, rid) == self.fresh(repo, rid)
+        assert usable(repo) == 3
+        assert stored(repo) == reference(repo)
+
+    def test_a_scan_stored_without_a_state_leaves_the_patient_to_be_recomputed(
+        self, registry: Repository
+    ) -> None:
+        """A writer that does not compute the state removes it: never a stale row."""
+        registry.add_scan("W-01", ScanData(dt.date(2025, 4, 12), "chest_ct",
+                                           "no_evidence_of_disease"), "radiology")
+        (row,) = [r for r in registry.state_rows() if r.registry_id == "W-01"]
+        assert row.state is None
+        assert usable(registry) == 6
+        assert stored(registry) == reference(registry)
+
+    def test_a_state_computed_before_another_scan_is_not_stored(
+        self, registry: Repository
+    ) -> None:
+        st = registry.state("W-01")
+        assert st is not None and st.case is not None
+        early = compute_state(st.case, st.scans, ON, default_settings())
+        scans(registry, "W-01", ["2025-04-12"])
+        assert registry.put_states([(st.patient_id, 1, early)]) == 0
+        assert self.state_of(registry, "W-01") == self.fresh(registry, "W-01")
+
+
+class TestStaleStates:
+    """States computed with other versions are never used: recomputed, then refreshed."""
+
+    def tamper(self, repo: Repository, **values: str) -> None:
+        with repo.engine.begin() as conn:
+            conn.execute(sa.update(WorklistState).values(**values))
+
+    @pytest.mark.parametrize("column", ["knowledge_version", "engine_version",
+                                        "settings_digest"])
+    def test_other_versions_are_recomputed_and_reassess_refreshes_them(
+        self, registry: Repository, column: str
+    ) -> None:
+        self.tamper(registry, **{column: "0.0.0-old"})
+        assert usable(registry) == 0
+        assert stored(registry) == reference(registry)
+        reassess(registry, ON, default_settings(), "registrar")
+        assert usable(registry) == 7
+        assert stored(registry) == reference(registry)
+
+    def test_other_settings_recompute_every_patient(
+        self, registry: Repository, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "settings.toml"
+        path.write_text("[followup]\nhigh_intensive_due_months = 2\n"
+                        "high_intensive_overdue_months = 3\n")
+        other = load_settings(path)
+        assert usable(registry, settings=other) == 0
+        for day in (ON, dt.date(2025, 6, 1), dt.date(2027, 3, 1)):
+            assert stored(registry, day, other) == reference(registry, day, other)
+        reassess(registry, ON, other, "registrar")
+        assert usable(registry, settings=other) == 7
+        assert stored(registry, ON, other) == reference(registry, ON, other)
+
+    def test_patients_without_a_state_as_after_the_migration(
+        self, registry: Repository
+    ) -> None:
+        with registry.engine.begin() as conn:
+            conn.execute(sa.delete(WorklistState))
+        assert usable(registry) == 0
+        assert [key(i) for i in stored(registry)] == GOLDEN
+        report = reassess(registry, ON, default_settings(), "registrar", store=False)
+        assert report.stored == 0 and usable(registry) == 0  # a dry run writes nothing
+        reassess(registry, ON, default_settings(), "registrar")
+        assert usable(registry) == 7

@@ -6,6 +6,7 @@ Every test taking ``db_url`` or ``repo`` runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,12 @@ from sqlalchemy.exc import DBAPIError
 
 from pecoma.case import parse_case
 from pecoma.engine import assess
+from pecoma.engine.model import to_jsonable
 from pecoma.errors import ConfigError, InputError
 from pecoma.store import Repository, StoreError, database_url, open_registry
 from pecoma.store.db import create_db_engine, current_revision, downgrade, head_revision, upgrade
 from pecoma.store.models import Base
+from pecoma.store.rawjson import RawJSON
 from pecoma.store.repository import (
     AssessmentData,
     CaseSubmission,
@@ -29,6 +32,8 @@ from pecoma.store.repository import (
 )
 
 from registry_support import ON, db_url, high_risk, low_risk, repo, ticking_clock, variant
+from scenario_tools import run as run_scenario
+from scenario_tools import scenario_names
 
 __all__ = ["db_url", "repo"]  # fixtures used by this module
 
@@ -291,3 +296,25 @@ def test_clock_is_injected(tmp_path: Path) -> None:
         )
     finally:
         r.close()
+
+
+class TestStoredAssessmentJson:
+    """Assessments are stored as orjson text: the JSON of ``to_jsonable`` without the
+    label, byte for byte in its compact form."""
+
+    @pytest.mark.parametrize("name", scenario_names())
+    def test_same_json_as_to_jsonable(self, name: str) -> None:
+        a = run_scenario(name)
+        data = AssessmentData.of(a, None, "test")
+        assert isinstance(data.output, RawJSON)
+        reference = to_jsonable(a)
+        del reference["label"]
+        assert data.output.text == json.dumps(reference, separators=(",", ":"),
+                                              ensure_ascii=False)
+
+    def test_read_back_as_data(self, repo: Repository) -> None:
+        repo.add_cases([submission("PEC-1", high_risk())], "alice")
+        (stored,) = repo.export()["assessments"]
+        reference = to_jsonable(assess(parse_case(high_risk()), ON))
+        del reference["label"]
+        assert stored["output"] == json.loads(json.dumps(reference))

@@ -702,13 +702,7 @@ class Repository:
                 pids = [pid for pid, _v, _st in states]
                 latest = self._latest_versions(s, pids)
                 counts = self._scan_counts(s, pids)
-                self._put_states(
-                    s,
-                    [(pid, v, st if latest.get(pid, (None, ""))[0] == v else None)
-                     for pid, v, st in states],
-                    counts,
-                    now,
-                )
+                self._put_states(s, _same_version(states, latest), counts, now)
             if not items:
                 return 0
             rows = [
@@ -764,15 +758,20 @@ class Repository:
         scan_counts: dict[int, int],
         now: dt.datetime,
     ) -> None:
-        """Replace the patients' worklist states; a state computed without every scan
-        (or ``None``) leaves the patient without one, to be recomputed when read."""
-        pids = [pid for pid, _v, _st in items]
-        for chunk in _chunks(pids):
+        """Replace the patients' worklist states; ``None`` removes the patient's state (it
+        is recomputed when read). A state computed without every scan is not stored: the
+        row in place, if any, no longer matches the scans and is not used either."""
+        keep = [
+            (pid, version, st)
+            for pid, version, st in items
+            if st is None or st.scan_count == scan_counts.get(pid, 0)
+        ]
+        for chunk in _chunks([pid for pid, _v, _st in keep]):
             s.execute(delete(WorklistState).where(WorklistState.patient_id.in_(chunk)))
         rows = [
             {"patient_id": pid, "case_version": version, **st.row(), "refreshed_at": now}
-            for pid, version, st in items
-            if st is not None and st.scan_count == scan_counts.get(pid, 0)
+            for pid, version, st in keep
+            if st is not None
         ]
         if rows:
             s.execute(insert(_table(WorklistState)), rows)
@@ -814,8 +813,7 @@ class Repository:
             pids = [pid for pid, _v, _st in items]
             latest = self._latest_versions(s, pids)
             counts = self._scan_counts(s, pids)
-            keep = [(pid, v, st if latest.get(pid, (None, ""))[0] == v else None)
-                    for pid, v, st in items]
+            keep = _same_version(items, latest)
             self._put_states(s, keep, counts, now)
             return sum(
                 1 for pid, _v, st in keep
@@ -847,7 +845,7 @@ class Repository:
         )
         out: list[StateRow] = []
         with self._read() as s:
-            for row in s.execute(q).tuples():
+            for row in s.execute(q):
                 pid, rid, version, n, state_version = row[:5]
                 st = row[5:]
                 state = None
@@ -1138,6 +1136,14 @@ class Repository:
                 for r in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
             ]
             return out
+
+
+def _same_version(
+    items: Sequence[tuple[int, int, StateData]], latest: dict[int, tuple[int, str]]
+) -> list[tuple[int, int, StateData | None]]:
+    """The states computed from the patient's latest case version (others are dropped:
+    a newer version was stored meanwhile, with its own state)."""
+    return [(pid, v, st) for pid, v, st in items if latest.get(pid, (None, ""))[0] == v]
 
 
 def _assessment_detail(a: AssessmentData) -> dict[str, Any]:
