@@ -3,7 +3,13 @@
 Prints figures; asserts nothing. Runs on a temporary SQLite file and, when reachable, on
 a freshly created PostgreSQL database (dropped afterwards).
 
-Run: .venv/bin/python bench/bench_registry.py [N] [--backend sqlite|postgresql|both]
+The worklist is read from the stored states (``pecoma registry worklist``); the full
+recomputation it replaces (every patient assessed and planned) is timed with
+``--reference``, which also checks that both give the same rows. ``--quick`` leaves out
+the re-assessment and summary steps (for large N).
+
+Run: .venv/bin/python bench/bench_registry.py [--patients N] [--backend sqlite|postgresql|both]
+     [--scans S] [--reference] [--quick]
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pecoma.registry.columns import COLUMN_NAMES, flatten
 from pecoma.registry.importer import import_rows, read_table, validate_rows
 from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_scan
+from pecoma.registry.state import stored_worklist
 from pecoma.registry.summary import summarise
 from pecoma.registry.worklist import build_worklist, evaluate, to_csv
 from pecoma.settings import Settings, default_settings
@@ -88,9 +95,12 @@ def write_file(n: int, folder: Path) -> Path:
     return path
 
 
-def run(backend: str, url: str, path: Path, n: int, scans: int) -> None:
+def run(backend: str, url: str, path: Path, n: int, scans: int, *, reference: bool,
+        quick: bool) -> None:
     s = default_settings()
-    print(f"\n{backend}: {n:,} patients")
+    load = os.getloadavg()
+    print(f"\n{backend}: {n:,} patients (load average {load[0]:.2f} {load[1]:.2f} "
+          f"{load[2]:.2f})")
     repo: Repository = timed("open + migrate (empty database)", lambda: open_registry(url))
     header, rows = timed("read CSV", lambda: read_table(path), n, "rows")
     timed("validate rows (case model + engine)", lambda: validate_rows(rows, ON, s), n, "rows")
@@ -111,7 +121,10 @@ def run(backend: str, url: str, path: Path, n: int, scans: int) -> None:
     assert again.written is not None
     rng = random.Random(5)
     ids = [f"PEC-{i:06d}" for i in range(n)]
-    states = {st.registry_id: st for st in repo.states()}
+    states = {st.registry_id: st for st in repo.states(
+        [r.patient_id for r in repo.state_rows()[:: max(1, n // max(scans, 1))]]
+        if scans < n else None)}
+    ids = sorted(states)
 
     def scan_once() -> None:
         for _ in range(scans):
@@ -124,15 +137,27 @@ def run(backend: str, url: str, path: Path, n: int, scans: int) -> None:
                         on_date=ON, actor="bench")
 
     timed(f"record {scans:,} scans, one transaction each", scan_once, scans, "scans")
+    for k in range(3):
+        items = timed(f"worklist, stored states (run {k + 1})",
+                      lambda: stored_worklist(repo, ON, s), n, "patients")
+    later = ON + dt.timedelta(days=200)
+    timed("worklist, stored states, 200 days later",
+          lambda: stored_worklist(repo, later, s), n, "patients")
+    timed("worklist CSV", lambda: to_csv(items), n, "rows")
+    if reference:
+        start = time.perf_counter()
+        total = build_worklist(evaluate(repo.states(), ON, s), ON)
+        print(f"  {'worklist recomputed (load + assess + plan)':<44} "
+              f"{time.perf_counter() - start:8.2f} s  ({len(total):,} rows)")
+        print(f"    same rows as the stored worklist: {total == items}")
+    if quick:
+        print(f"  rows: {repo.count()}")
+        repo.close()
+        return
     loaded = timed("load states (latest case, scans, assessment)", repo.states, n, "patients")
     evaluated = timed("assess + plan every patient", lambda: evaluate(loaded, ON, s), n,
                       "patients")
     items = timed("build worklist", lambda: build_worklist(evaluated, ON), n, "patients")
-    timed("worklist CSV", lambda: to_csv(items), n, "rows")
-    start = time.perf_counter()
-    total = build_worklist(evaluate(repo.states(), ON, s), ON)
-    print(f"  {'worklist end to end (load + assess + plan)':<44} "
-          f"{time.perf_counter() - start:8.2f} s  ({len(total):,} rows)")
     timed("summary (from the evaluated worklist)",
           lambda: summarise(evaluated, items, ON, s), n, "patients")
     timed("reassess (dry run)",
@@ -153,9 +178,16 @@ def run(backend: str, url: str, path: Path, n: int, scans: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("n", nargs="?", type=int, default=10_000)
+    ap.add_argument("--patients", type=int, default=None, help="N (same as the positional)")
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--scans", type=int, default=1_000)
+    ap.add_argument("--reference", action="store_true",
+                    help="also time the recomputed worklist and compare the rows")
+    ap.add_argument("--quick", action="store_true",
+                    help="import, scans and worklist only (no reassess, no summary)")
     args = ap.parse_args(argv)
+    if args.patients is not None:
+        args.n = args.patients
     with tempfile.TemporaryDirectory() as d:
         start = time.perf_counter()
         path = write_file(args.n, Path(d))
@@ -163,13 +195,15 @@ def main(argv: list[str] | None = None) -> None:
               f"({path.stat().st_size / 1e6:.1f} MB CSV)")
         if args.backend in ("sqlite", "both"):
             with sqlite_url() as url:
-                run("SQLite (WAL)", url, path, args.n, args.scans)
+                run("SQLite (WAL)", url, path, args.n, args.scans,
+                    reference=args.reference, quick=args.quick)
         if args.backend in ("postgresql", "both"):
             with postgres_url() as pg:
                 if pg is None:
                     print("\nPostgreSQL: not reachable, skipped")
                 else:
-                    run("PostgreSQL", pg, path, args.n, args.scans)
+                    run("PostgreSQL", pg, path, args.n, args.scans,
+                        reference=args.reference, quick=args.quick)
 
 
 if __name__ == "__main__":
