@@ -27,6 +27,7 @@ from conftest import POSTGRES_ADMIN_URL
 from pecoma.registry.service import record_case
 from pecoma.settings import default_settings
 from pecoma.store import StoreError, open_registry
+from pecoma.store.tokens import TokenStore
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
@@ -242,10 +243,12 @@ def assert_unavailable(c: TestClient, token: str | None = None) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "The registry is not available" in page.text
     assert "Traceback" not in page.text
-    api = c.get("/api/v1/tokens", headers=headers)
-    assert api.status_code == 503
-    assert api.headers["content-type"] == "application/problem+json"
-    assert api.json()["type"] == "urn:pecoma:problem:database-unavailable"
+    if token is not None:  # server mode: the API needs the database to check the token
+        api = c.get("/api/v1/tokens", headers=headers)
+        assert api.status_code == 503
+        assert api.headers["content-type"] == "application/problem+json"
+        assert api.json()["type"] == "urn:pecoma:problem:database-unavailable"
+        assert api.headers["retry-after"] == "5"
     ready = c.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["status"] == "degraded" and ready.json()["database"] == "unavailable"
@@ -279,17 +282,23 @@ class TestDatabaseDown:
         import psycopg
         from sqlalchemy.engine import make_url
 
+        clients: list[TestClient] = []
         repo = open_registry(postgres_database)
         record_case(repo, "PEC-0001", high_risk(), on_date=ON, settings=default_settings(),
                     actor="t", source="t")
+        _, token = TokenStore(repo.engine).create("ops", "admin", "t")
         repo.close()
-        c = down_client(postgres_database)
-        assert c.get("/registry").status_code == 200
-        assert c.get("/readyz").json()["database"] == "ok"
+        for auth in ("off", "on"):
+            c = down_client(postgres_database, auth=auth)
+            h = {"Authorization": f"Bearer {token}"}
+            assert c.get("/registry", headers=h).status_code == 200
+            assert c.get("/readyz").json()["database"] == "ok"
+            clients.append(c)
         name = make_url(postgres_database).database
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        assert_unavailable(c)
+        assert_unavailable(clients[0])
+        assert_unavailable(clients[1], token=token)
 
     def test_open_registry_raises_store_error(self) -> None:
         started = time.monotonic()

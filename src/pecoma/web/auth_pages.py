@@ -2,7 +2,8 @@
 
 ``GET /login`` shows a form; ``POST /login`` exchanges an API token for a signed session
 cookie (see :mod:`pecoma.web.auth`) and goes back to the page asked for; ``POST /logout``
-clears it. ``GET /api/v1/tokens`` lists the tokens (never their values), for admins.
+clears it. ``GET /api/v1/tokens`` lists the tokens (never their values), for admins, in
+server mode only (404 otherwise, so that no stateless client opens the database).
 Tokens are created and revoked on the command line (``pecoma token …``).
 """
 
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from pecoma.store import StoreError
 from pecoma.web.auth import COOKIE, SessionSigner, safe_next, unavailable
 from pecoma.web.logs import APP
+from pecoma.web.problems import problem
 from pecoma.web.store_access import tokens_of
 
 __all__ = ["router"]
@@ -74,9 +76,12 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@router.get("/api/v1/tokens", tags=["api v1"],
-            summary="The API tokens (admin; never the token values)")
+@router.get("/api/v1/tokens", include_in_schema=False)
 async def list_tokens(request: Request) -> Response:
+    """The API tokens (admin; never the token values). Server mode only."""
+    if not request.app.state.config.auth_required:
+        return problem(404, "not-found", "API tokens are used only in server mode "
+                       "(authentication on); see docs/security.md", instance=request.url.path)
     store = await run_in_threadpool(tokens_of, request.app.state)
     rows = await run_in_threadpool(store.listing)
     return JSONResponse([
