@@ -262,7 +262,10 @@ class TestDatabaseDown:
         assert_unavailable(down_client(CLOSED_PORT_URL))
 
     def test_closed_port_with_authentication_on(self) -> None:
-        assert_unavailable(down_client(CLOSED_PORT_URL, auth="on"), token="pecoma_x")
+        c = down_client(CLOSED_PORT_URL, auth="on")
+        assert_unavailable(c, token="pecoma_x")
+        assert "detail" not in c.get("/readyz").json()  # the reason is logged, not shown
+        assert "port 1" in down_client(CLOSED_PORT_URL).get("/readyz").json()["detail"]
 
     def test_unreachable_host_is_bounded_by_the_timeout(self) -> None:
         """A blackholed address (TEST-NET-1) answers within the connect timeout."""

@@ -433,12 +433,13 @@ def create_app(
 
         state = await run_in_threadpool(_database_state, request.app)
         ok = state == "ok"
-        return JSONResponse(
-            {"status": "ok" if ok else "degraded", "version": __version__,
-             "database": "ok" if ok else "unavailable",
-             **({} if ok else {"detail": state})},
-            status_code=200 if ok else 503,
-        )
+        body: dict[str, Any] = {"status": "ok" if ok else "degraded", "version": __version__,
+                                "database": "ok" if ok else "unavailable"}
+        if not ok:
+            APP.warning("readiness: registry database unavailable", extra={"reason": state})
+            if not request.app.state.config.auth_required:
+                body["detail"] = state  # in server mode, the reason is in the log only
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     app.mount("/static", StaticFiles(packages=[("pecoma.web", "static")]), name="static")
     app.include_router(auth_router)
