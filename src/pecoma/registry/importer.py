@@ -26,6 +26,7 @@ from typing import Any
 
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
+from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, PecomaError, show_value
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
 from pecoma.registry.state import plan_and_state
@@ -89,11 +90,14 @@ class RawRow:
 
 @dataclass(frozen=True, slots=True)
 class PreparedRow:
+    """A good row. ``assessment`` is ``None`` when validation only checked the dates (the
+    case is then assessed when it is stored: an unchanged row never is)."""
+
     number: int
     registry_id: str
     submitted: dict[str, Any]
     case: Case
-    assessment: Assessment
+    assessment: Assessment | None
 
 
 @dataclass(slots=True)
@@ -318,9 +322,14 @@ def _column(path: str, remap: dict[str, dict[int, int]]) -> str:
 
 
 def validate_rows(
-    rows: Iterable[RawRow], on_date: dt.date, settings: Settings
+    rows: Iterable[RawRow], on_date: dt.date, settings: Settings, *, assess_rows: bool = True
 ) -> tuple[list[PreparedRow], list[RowIssue]]:
-    """Good rows, and the issues of the bad ones (a row is good only with no issue)."""
+    """Good rows, and the issues of the bad ones (a row is good only with no issue).
+
+    With ``assess_rows`` false, the engine's only check of a case, its dates against the
+    evaluation date (:func:`~pecoma.engine.check_dates`), is made without the whole
+    assessment, which :func:`submissions` makes for the rows it stores.
+    """
     good: list[PreparedRow] = []
     issues: list[RowIssue] = []
     first_row: dict[str, int] = {}
@@ -353,14 +362,17 @@ def validate_rows(
         a: Assessment | None = None
         try:
             case = parse_case(submitted, source=f"row {raw.number}")
-            a = assess(case, on_date, settings)
+            if assess_rows:
+                a = assess(case, on_date, settings)
+            else:
+                check_dates(case, on_date)
         except InputError as exc:
             row_issues += [
                 RowIssue(raw.number, _column(i.path, remap), i.value, i.rule) for i in exc.issues
             ]
         if row_issues:
             issues += row_issues
-        elif case is not None and a is not None and rid is not None:
+        elif case is not None and rid is not None:
             good.append(PreparedRow(raw.number, rid, submitted, case, a))
     return good, issues
 
@@ -394,7 +406,8 @@ def submissions(
     scans = repo.scans_by_registry_id() if todo else {}
     out = []
     for row, digest in todo:
-        due, state = plan_and_state(row.case, row.assessment, on_date,
+        a = row.assessment or assess(row.case, on_date, settings)
+        due, state = plan_and_state(row.case, a, on_date,
                                     scans.get(row.registry_id, ()), settings)
         out.append(
             CaseSubmission(
@@ -402,7 +415,7 @@ def submissions(
                 submitted=row.submitted,
                 digest=digest,
                 source=f"{source} row {row.number}",
-                assessment=AssessmentData.of(row.assessment, due, reason),
+                assessment=AssessmentData.of(a, due, reason),
                 state=state,
             )
         )
@@ -426,7 +439,7 @@ def import_rows(
     report.issues = header_issues(header)
     if report.issues:
         return report  # a wrong header makes every row doubtful: nothing is imported
-    good, issues = validate_rows(rows, on_date, settings)
+    good, issues = validate_rows(rows, on_date, settings, assess_rows=False)
     report.good = len(good)
     report.issues = issues
     if issues and mode is ImportMode.all_or_nothing:
