@@ -37,11 +37,18 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+_BATCH: list[dict[str, object]] = []  # inherited by forked workers: no pickling of cases
+
+
 def _assess_chunk(chunk: list[dict[str, object]]) -> int:
     settings, knowledge = default_settings(), load_knowledge()
     for c in chunk:
         assess(parse_case(c), ON, settings, knowledge)
     return len(chunk)
+
+
+def _assess_range(bounds: tuple[int, int]) -> int:
+    return _assess_chunk(_BATCH[bounds[0]:bounds[1]])
 
 
 def _warm_worker() -> None:
@@ -95,12 +102,13 @@ def main() -> None:
     if args.processes > 1:
         n = args.processes
         size = -(-len(batch) // (n * 8))
-        chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
+        ranges = [(i, min(i + size, len(batch))) for i in range(0, len(batch), size)]
+        _BATCH[:] = batch
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(n, initializer=_warm_worker) as pool:
             pool.map(_assess_chunk, [generate(200, seed=2)] * n)  # workers started and warm
             t0 = time.perf_counter()
-            done = sum(pool.map(_assess_chunk, chunks))
+            done = sum(pool.map(_assess_range, ranges))
             par_s = time.perf_counter() - t0
         print(f"batch of {done} cases on {n} worker processes (chunks of {size}):")
         print(f"  engine    {par_s:6.2f} s   ({done / par_s:9.0f} cases/s)")
