@@ -218,7 +218,7 @@ def reference(repo: Repository, on: dt.date = ON, settings: Settings | None = No
 
 def usable(repo: Repository, on: dt.date = ON, settings: Settings | None = None) -> int:
     basis = versions(settings or default_settings())
-    return sum(is_usable(r, on, basis) for r in repo.state_rows())
+    return sum(is_usable(r, on, basis) for r in repo.state_rows(verify=True))
 
 
 def edge_dates(items: list[WorkItem]) -> set[dt.date]:
@@ -329,7 +329,7 @@ class TestStoredStateRefresh:
     """Every write refreshes the patient's state in its own transaction."""
 
     def state_of(self, repo: Repository, rid: str) -> StateData | None:
-        (row,) = [r for r in repo.state_rows() if r.registry_id == rid]
+        (row,) = [r for r in repo.state_rows(verify=True) if r.registry_id == rid]
         assert row.current
         return row.state
 

@@ -128,7 +128,7 @@ def state_from(
     last = done[-1] if done else None
     return StateData(
         plan_status="active",
-        reason="",
+        reason=f"visit {nxt.index} ({nxt.phase}), window {nxt.due} to {nxt.latest}",
         **{
             **common,
             "visit": nxt.index,
@@ -196,34 +196,27 @@ def compute_state(
     return state_from(a, plan, None, scans, valid, basis)
 
 
+_STATUS = {s.value: s for s in WorkStatus}
+
+
 def item_of(
     registry_id: str, st: StateData, on_date: dt.date, recent_days: int = DEFAULT_RECENT_DAYS
 ) -> WorkItem:
     """The worklist row of a stored state as of ``on_date`` (``on_date >= valid_from``)."""
-    base: dict[str, Any] = {
-        "registry_id": registry_id,
-        "due": None,
-        "latest": None,
-        "days_overdue": None,
-        "visit": None,
-        "phase": None,
-        "imaging": (),
-        "last_scan": st.last_scan,
-        "risk_group": st.risk_group,
-        "disease_status": st.disease_status,
-        "record": st.record,
-        "provenance": st.provenance,
-    }
-    if st.plan_status != "active" or st.due is None or st.latest is None:
-        return WorkItem(status=WorkStatus(st.plan_status), reason=st.reason, **base)
     due, latest = st.due, st.latest
+    if st.plan_status != "active" or due is None or latest is None:
+        return WorkItem(
+            registry_id, _STATUS[st.plan_status], None, None, None, None, None, (),
+            st.last_scan, st.risk_group, st.disease_status, st.record, st.provenance,
+            st.reason,
+        )
     if on_date > latest:
         status = WorkStatus.overdue
     elif on_date >= due:
         status = WorkStatus.due
     else:
         status = WorkStatus.upcoming
-    reason = f"visit {st.visit} ({st.phase}), window {due} to {latest}"
+    reason = st.reason  # "visit n (phase), window due to latest"
     if (
         status is WorkStatus.upcoming
         and st.last_done_on is not None
@@ -231,15 +224,12 @@ def item_of(
     ):
         status = WorkStatus.done
         reason = f"visit {st.last_done_visit} done on {st.last_done_on}; next {reason}"
-    base.update(
-        due=due,
-        latest=latest,
-        days_overdue=(on_date - latest).days if status is WorkStatus.overdue else None,
-        visit=st.visit,
-        phase=st.phase,
-        imaging=st.imaging,
+    return WorkItem(
+        registry_id, status, due, latest,
+        (on_date - latest).days if status is WorkStatus.overdue else None,
+        st.visit, st.phase, st.imaging, st.last_scan, st.risk_group, st.disease_status,
+        st.record, st.provenance, reason,
     )
-    return WorkItem(status=status, reason=reason, **base)
 
 
 def is_usable(row: StateRow, on_date: dt.date, basis: Versions) -> bool:

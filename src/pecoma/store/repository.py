@@ -507,6 +507,19 @@ class Repository:
             out.update({rid: pid for rid, pid in s.execute(q)})
         return out
 
+    def _lock_patient_ids(self, s: Session, pids: Sequence[int]) -> None:
+        """On PostgreSQL, lock the patients (registry-id order, as every writer does), so
+        that a state checked against the patient's scans here stays current."""
+        if self.dialect != "postgresql":
+            return  # SQLite: the transaction holds the database's write lock
+        for chunk in _chunks(sorted(set(pids))):
+            s.execute(
+                select(Patient.id)
+                .where(Patient.id.in_(chunk))
+                .order_by(Patient.registry_id)
+                .with_for_update()
+            ).all()
+
     def _ensure_patients(
         self, s: Session, registry_ids: Sequence[str], actor: str, now: dt.datetime
     ) -> tuple[dict[str, int], int]:
@@ -607,9 +620,16 @@ class Repository:
                 result.versions[sub.registry_id] = version
             self._audit(s, actor, audit, now)
             counts = self._scan_counts(s, [pid for _sub, pid, _v in todo])
+            # a state computed before another scan was recorded is not stored, and the
+            # previous version's state is removed either way
             self._put_states(
                 s,
-                [(pid, version, sub.state) for sub, pid, version in todo],
+                [
+                    (pid, version,
+                     sub.state if sub.state is not None
+                     and sub.state.scan_count == counts.get(pid, 0) else None)
+                    for sub, pid, version in todo
+                ],
                 counts,
                 now,
             )
@@ -700,6 +720,7 @@ class Repository:
             now = self._clock()
             if states:
                 pids = [pid for pid, _v, _st in states]
+                self._lock_patient_ids(s, pids)
                 latest = self._latest_versions(s, pids)
                 counts = self._scan_counts(s, pids)
                 self._put_states(s, _same_version(states, latest), counts, now)
@@ -811,6 +832,7 @@ class Repository:
         def work(s: Session) -> int:
             now = self._clock()
             pids = [pid for pid, _v, _st in items]
+            self._lock_patient_ids(s, pids)
             latest = self._latest_versions(s, pids)
             counts = self._scan_counts(s, pids)
             keep = _same_version(items, latest)
@@ -822,9 +844,41 @@ class Repository:
 
         return self._write(work) if items else 0
 
-    def state_rows(self) -> list[StateRow]:
-        """Every patient with its stored worklist state and the basis to check it against,
-        in registry-id order."""
+    def state_rows(self, *, verify: bool = False) -> list[StateRow]:
+        """Every patient with its stored worklist state, in registry-id order.
+
+        Every write keeps each stored state current or removes it (the writers lock the
+        patient, or the database on SQLite). With ``verify`` the patient's latest case
+        version and number of scans are read too, so that :attr:`StateRow.current` checks
+        the state against them; without, they are taken from the state.
+        """
+        if not verify:
+            q = (
+                select(Patient.id, Patient.registry_id, WorklistState.case_version,
+                       *_STATE_COLUMNS)
+                .outerjoin(WorklistState, WorklistState.patient_id == Patient.id)
+                .order_by(Patient.registry_id)
+            )
+            sql = str(q.compile(dialect=self.engine.dialect))
+            out: list[StateRow] = []
+            with self._read() as s:
+                # the driver's rows as they are (no result processing: ~3x faster);
+                # SQLite gives dates as ISO text, PostgreSQL as dates
+                cursor = s.connection().connection.cursor()
+                try:
+                    cursor.execute(sql)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+            for row in rows:
+                pid, rid, version = row[:3]
+                state = _state_of(row[3:], raw=True) if version is not None else None
+                out.append(StateRow(pid, rid, version,
+                                    state.scan_count if state else 0, version, state))
+            return out
+        return self._verified_state_rows()
+
+    def _verified_state_rows(self) -> list[StateRow]:
         cv = (
             select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
             .group_by(CaseVersion.patient_id)
@@ -845,14 +899,9 @@ class Repository:
         )
         out: list[StateRow] = []
         with self._read() as s:
-            for row in s.execute(q):
-                pid, rid, version, n, state_version = row[:5]
-                st = row[5:]
-                state = None
-                if state_version is not None:
-                    values = list(st)
-                    values[13] = tuple(values[13].split()) if values[13] else ()
-                    state = StateData(*values)
+            for r in s.connection().execute(q):
+                pid, rid, version, n, state_version = r[:5]
+                state = _state_of(r[5:]) if state_version is not None else None
                 out.append(StateRow(pid, rid, version, n or 0, state_version, state))
         return out
 
@@ -1136,6 +1185,26 @@ class Repository:
                 for r in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
             ]
             return out
+
+
+def _day(value: Any) -> dt.date | None:
+    """A date from the driver: a date, ISO text (SQLite) or ``None``."""
+    return dt.date.fromisoformat(value) if value.__class__ is str else value
+
+
+def _state_of(values: Sequence[Any], raw: bool = False) -> StateData:
+    """A :class:`StateData` from a row of :data:`_STATE_COLUMNS` (``raw``: as the driver
+    gives it, dates perhaps as text)."""
+    (scans, knowledge, engine, settings, valid, plan, risk, disease, last_scan, visit,
+     phase, due, latest, imaging, done_visit, done_on, record, provenance, reason) = values
+    if raw:
+        valid, last_scan, due, latest, done_on = (
+            _day(valid), _day(last_scan), _day(due), _day(latest), _day(done_on))
+    return StateData(
+        scans, knowledge, engine, settings, valid, plan, risk, disease, last_scan, visit,
+        phase, due, latest, tuple(imaging.split()) if imaging else (), done_visit, done_on,
+        record, provenance, reason,
+    )
 
 
 def _same_version(
