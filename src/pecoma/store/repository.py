@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Table, delete, func, insert, select
+from sqlalchemy import Engine, Integer, Table, any_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -510,15 +510,16 @@ class Repository:
     def _lock_patient_ids(self, s: Session, pids: Sequence[int]) -> None:
         """On PostgreSQL, lock the patients (registry-id order, as every writer does), so
         that a state checked against the patient's scans here stays current."""
-        if self.dialect != "postgresql":
+        if self.dialect != "postgresql" or not pids:
             return  # SQLite: the transaction holds the database's write lock
-        for chunk in _chunks(sorted(set(pids))):
-            s.execute(
-                select(Patient.id)
-                .where(Patient.id.in_(chunk))
-                .order_by(Patient.registry_id)
-                .with_for_update()
-            ).all()
+        ids = bindparam("ids", type_=postgresql.ARRAY(Integer))
+        s.execute(
+            select(Patient.id)
+            .where(Patient.id == any_(ids))
+            .order_by(Patient.registry_id)
+            .with_for_update(),
+            {"ids": sorted(set(pids))},
+        ).all()
 
     def _ensure_patients(
         self, s: Session, registry_ids: Sequence[str], actor: str, now: dt.datetime
