@@ -1,4 +1,5 @@
-"""Two real processes importing and recording scans at once lose nothing.
+"""Two real processes importing and recording scans at once lose nothing, and leave no
+stale worklist state.
 
 SQLite (WAL, busy timeout, write lock taken when a transaction begins) and PostgreSQL
 (row locks, ``ON CONFLICT``, retried deadlocks) must both serialise the writers.
@@ -13,6 +14,8 @@ from typing import Any
 
 from pecoma.registry.importer import ImportMode, import_file
 from pecoma.registry.service import record_scan
+from pecoma.registry.state import stored_worklist
+from pecoma.registry.worklist import build_worklist, evaluate
 from pecoma.settings import default_settings
 from pecoma.store import open_registry
 
@@ -88,6 +91,11 @@ def test_two_processes_lose_nothing(db_url: str, tmp_path: Path) -> None:
     # every shared patient was created exactly once, by one of the two processes
     created = [e for e in audit if e.entity == "patient"]
     assert len(created) == patients
+    # the stored worklist states were written by both processes: none is stale
+    rows = seed.state_rows(verify=True)
+    assert all(r.state is None or r.current for r in rows)
+    assert sum(r.state is not None for r in rows) == patients
+    assert stored_worklist(seed, ON, s) == build_worklist(evaluate(seed.states(), ON, s), ON)
     seed.close()
 
 
