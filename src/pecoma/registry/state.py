@@ -252,17 +252,41 @@ def stored_worklist(
     """The worklist as of ``on_date`` from the stored states, in priority order.
 
     Gives exactly the rows of ``build_worklist(evaluate(repo.states(), on_date, settings),
-    on_date, recent_days)``: patients without a usable stored state are recomputed that
-    way (see :func:`is_usable`).
+    on_date, recent_days)``: patients without a usable stored state (see
+    :func:`is_usable`; checked in SQL here) are recomputed that way.
     """
     basis = versions(settings)
     items: list[WorkItem] = []
     redo: list[int] = []
-    for row in repo.state_rows():
-        if row.state is not None and is_usable(row, on_date, basis):
-            items.append(item_of(row.registry_id, row.state, on_date, recent_days))
+    rows = repo.worklist_rows(on_date, *basis)
+    overdue, due_, upcoming, done = (WorkStatus.overdue, WorkStatus.due, WorkStatus.upcoming,
+                                     WorkStatus.done)
+    append = items.append
+    for (pid, rid, ok, plan, risk, disease, last_scan, visit, phase, due, latest, imaging,
+         done_visit, done_on, record, provenance, reason) in rows:
+        if not ok:
+            redo.append(pid)
+            continue
+        # as item_of(), over the plain row
+        if plan != "active" or due is None or latest is None:
+            append(WorkItem(rid, _STATUS[plan], None, None, None, None, None, (), last_scan,
+                            risk, disease, record, provenance, reason))
+            continue
+        if on_date > latest:
+            status = overdue
+        elif on_date >= due:
+            status = due_
         else:
-            redo.append(row.patient_id)
+            status = upcoming
+        if status is upcoming and done_on is not None and (
+            (on_date - done_on).days <= recent_days
+        ):
+            status = done
+            reason = f"visit {done_visit} done on {done_on}; next {reason}"
+        append(WorkItem(rid, status, due, latest,
+                        (on_date - latest).days if status is overdue else None, visit,
+                        phase, tuple(imaging.split()) if imaging else (), last_scan, risk,
+                        disease, record, provenance, reason))
     if redo:
         log.info("worklist: %d patients recomputed (no current stored state)", len(redo))
         items += build_worklist(evaluate(repo.states(redo), on_date, settings), on_date,
