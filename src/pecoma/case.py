@@ -254,7 +254,7 @@ class Size(_Model):
         return self
 
     def __str__(self) -> str:
-        return f"{self.value:g} {self.unit.value}"
+        return f"{self.value:g} {self.unit}"
 
 
 class Diagnosis(_Model):

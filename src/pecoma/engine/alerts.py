@@ -22,15 +22,21 @@ IHC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("melanocytic marker", ("melan_a", "mitf")),
     ("smooth-muscle marker", ("sma", "desmin", "h_caldesmon")),
 )
-_DONE = (IHCResult.positive, IHCResult.negative)
+_DONE = frozenset({IHCResult.positive, IHCResult.negative})
 
 
 def _incomplete_groups(case: Case) -> list[tuple[str, tuple[str, ...]]]:
     ihc = case.immunohistochemistry
+    done = _DONE
+    hmb45 = ihc.hmb45 in done
+    melanocytic = ihc.melan_a in done or ihc.mitf in done
+    smooth_muscle = ihc.sma in done or ihc.desmin in done or ihc.h_caldesmon in done
+    if hmb45 and melanocytic and smooth_muscle:
+        return []
     return [
-        (name, markers)
-        for name, markers in IHC_GROUPS
-        if not any(getattr(ihc, m) in _DONE for m in markers)
+        group
+        for group, ok in zip(IHC_GROUPS, (hmb45, melanocytic, smooth_muscle), strict=True)
+        if not ok
     ]
 
 

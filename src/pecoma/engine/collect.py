@@ -106,7 +106,7 @@ class Collector:
     ) -> None:
         """Emit a recommendation, alert or follow-up record."""
         item = self.item(record_id, facts, conditional_on)
-        kind = item.kind
+        kind = item.template.kind
         if kind == "recommendation":
             self.recommendations.append(item)
         elif kind == "alert":
@@ -115,6 +115,11 @@ class Collector:
             self.followup.append(item)
         else:
             raise KnowledgeError(f"record '{record_id}' of kind '{kind}' cannot be emitted")
+
+    def add_all(self, record_ids: Iterable[str], facts: tuple[Fact, ...]) -> None:
+        """Emit several records that rest on the same facts."""
+        for record_id in record_ids:
+            self.add(record_id, facts)
 
     def missing(self, missing_id: str, affects: Iterable[str] = ()) -> str:
         """Report a missing fact; repeated reports merge what it affects."""

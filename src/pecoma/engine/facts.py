@@ -91,9 +91,10 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     anchor = case.treatment_end
     stage = case.stage
     size = case.tumour.size
-    timings = tuple(_timing(case, anchor, i) for i in range(len(stage.metastases)))
+    mets = stage.metastases
+    timings = tuple(_timing(case, anchor, i) for i in range(len(mets))) if mets else ()
 
-    dated = [m.detected_on for m in stage.metastases if m.detected_on]
+    dated = [m.detected_on for m in mets if m.detected_on] if mets else []
     dfi_months: float | None = None
     dfi_source: Literal["dates", "stated", "unknown"] = "unknown"
     dfi_met: bool | None = None
@@ -114,13 +115,16 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         extrapulmonary = stage.extrapulmonary_disease
 
     progressed = None
-    for t in case.systemic.therapies:
+    therapies = case.systemic.therapies
+    for t in therapies:
         if t.agent.is_mtor_inhibitor and (
             t.progressed is YesNo.yes or t.best_response is Response.progression
         ):
             progressed = t
             break
-    advanced_lines = [t for t in case.systemic.therapies if t.setting is TherapySetting.advanced]
+    advanced_lines = (
+        [t for t in therapies if t.setting is TherapySetting.advanced] if therapies else []
+    )
     first_line = None
     if advanced_lines:
         numbered = [t for t in advanced_lines if t.line is not None]
@@ -136,15 +140,15 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
                 first_line = advanced_lines[0]
 
     return Derived(
-        size_cm=None if size is None else size.cm,
-        size_text="unknown" if size is None else str(size),
-        anchor=anchor,
-        timings=timings,
-        dfi_months=dfi_months,
-        dfi_source=dfi_source,
-        dfi_met=dfi_met,
-        extrapulmonary=extrapulmonary,
-        advanced=_advanced(case),
-        progressed_on_mtor=progressed,
-        first_line=first_line,
+        None if size is None else size.cm,
+        "unknown" if size is None else str(size),
+        anchor,
+        timings,
+        dfi_months,
+        dfi_source,
+        dfi_met,
+        extrapulmonary,
+        _advanced(case),
+        progressed,
+        first_line,
     )

@@ -22,19 +22,14 @@ LOW_RISK_RULES = ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE")
 
 
 def surveillance(case: Case, risk: Risk, out: Collector) -> None:
-    group = Fact("risk.group", risk.group)
+    group = (Fact("risk.group", risk.group),)
     relapsed = case.stage.status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
     if relapsed:
         out.add("FU-AFTER-RELAPSE", [Fact("stage.status", case.stage.status)])
     conditional = risk.item.conditional_on if risk.group == "indeterminate" else ()
     if risk.group == "indeterminate" and not relapsed:
-        out.add("FU-INDETERMINATE", [group], conditional)
-    if risk.surveillance_group == "high":
-        for record_id in HIGH_RISK_RULES:
-            out.add(record_id, [group])
-    else:
-        for record_id in LOW_RISK_RULES:
-            out.add(record_id, [group])
+        out.add("FU-INDETERMINATE", group, conditional)
+    out.add_all(HIGH_RISK_RULES if risk.surveillance_group == "high" else LOW_RISK_RULES, group)
     if (
         case.stage.status is DiseaseStatus.localized
         and case.surgery.status is SurgeryStatus.performed
