@@ -88,6 +88,12 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ("bad date", with_("surgery.date", "2025-02-30"), "surgery.date", "valid"),
     ("status missing", with_("stage", {}), "stage.status", "required"),
     ("label too long", with_("label", "x" * 81), "label", "at most 80"),
+    ("true as a size", with_("tumour.size", {"value": True, "unit": "cm"}), "tumour.size.value",
+     "not true or false"),
+    ("number as a date", with_("surgery.date", 0), "surgery.date", "YYYY-MM-DD"),
+    ("true as a line", with_("systemic", {"therapies": [{"agent": "sirolimus", "line": True}]}),
+     "systemic.therapies[0].line", "not true or false"),
+    ("control character in label", with_("label", "a\x00b"), "label", "control characters"),
 ]
 
 

@@ -16,7 +16,14 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from pecoma.dates import full_months_between
 from pecoma.errors import FieldIssue, InputError, show_value
@@ -227,6 +234,34 @@ class Response(StrEnum):
     unknown = "unknown"
 
 
+def _not_bool(value: Any) -> Any:
+    """Refuse true/false where a number is expected (lax parsing would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def _date_not_number(value: Any) -> Any:
+    """Refuse numbers where a date is expected (lax parsing would read 0 as 1970-01-01)."""
+    if isinstance(value, int | float):
+        raise ValueError("must be a date as YYYY-MM-DD, not a number")
+    return value
+
+
+def _no_control_characters(value: Any) -> Any:
+    """Refuse control characters and lone surrogates (text that cannot be printed)."""
+    if isinstance(value, str) and any(
+        ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value
+    ):
+        raise ValueError("must not contain control characters or unpaired surrogates")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+Day = Annotated[dt.date, BeforeValidator(_date_not_number)]
+Label = Annotated[str, BeforeValidator(_no_control_characters), Field(max_length=80)]
+
 MAX_SIZE_CM = 100.0
 MAX_MITOSES = 500.0
 
@@ -240,7 +275,7 @@ class _Model(BaseModel):
 class Size(_Model):
     """Largest tumour dimension with its unit."""
 
-    value: Annotated[float, Field(gt=0, description="largest dimension, in `unit`")]
+    value: Annotated[Number, Field(gt=0, description="largest dimension, in `unit`")]
     unit: SizeUnit
 
     @property
@@ -261,7 +296,7 @@ class Diagnosis(_Model):
     method: DiagnosisMethod = Field(
         DiagnosisMethod.unknown, description="how the PEComa diagnosis was made"
     )
-    date: Annotated[dt.date | None, Field(description="date of the diagnosis")] = None
+    date: Annotated[Day | None, Field(description="date of the diagnosis")] = None
     prior_diagnosis: PriorDiagnosis = Field(
         PriorDiagnosis.unknown,
         description="a diagnosis the tumour carried before PEComa ('none' if it had none)",
@@ -283,7 +318,7 @@ class Histology(_Model):
         description="nuclear pleomorphism or multinucleated giant cells (Folpe 2005)",
     )
     mitoses_per_50_hpf: Annotated[
-        float | None,
+        Number | None,
         Field(ge=0, le=MAX_MITOSES, description="mitotic count per 50 high-power fields"),
     ] = None
 
@@ -301,7 +336,7 @@ class Immunohistochemistry(_Model):
 
 class Metastasis(_Model):
     site: MetastasisSite
-    detected_on: dt.date | None = None
+    detected_on: Day | None = None
     timing: Timing = Field(
         Timing.unknown,
         description="stated timing; derived from dates when detected_on and the end of "
@@ -323,7 +358,7 @@ class Stage(_Model):
         YesNo.unknown, description="complete excision of all known metastatic foci is feasible"
     )
     disease_free_interval_months: Annotated[
-        float | None,
+        Number | None,
         Field(
             ge=0,
             le=600,
@@ -334,15 +369,15 @@ class Stage(_Model):
 
 class Surgery(_Model):
     status: SurgeryStatus = SurgeryStatus.unknown
-    date: dt.date | None = None
+    date: Day | None = None
     margin: Margin = Margin.unknown
 
 
 class TherapyLine(_Model):
     agent: Agent
     setting: TherapySetting = TherapySetting.advanced
-    line: Annotated[int | None, Field(ge=1, le=20)] = None
-    started_on: dt.date | None = None
+    line: Annotated[Whole | None, Field(ge=1, le=20)] = None
+    started_on: Day | None = None
     best_response: Response = Response.unknown
     progressed: YesNo = YesNo.unknown
 
@@ -364,8 +399,8 @@ class Case(_Model):
 
     format: Literal["pecoma-case/1"] = "pecoma-case/1"
     label: Annotated[
-        str | None,
-        Field(max_length=80, description="a free label for the team; never a patient name"),
+        Label | None,
+        Field(description="a free label for the team; never a patient name"),
     ] = None
     diagnosis: Diagnosis = Diagnosis()
     tumour: Tumour
@@ -373,7 +408,7 @@ class Case(_Model):
     immunohistochemistry: Immunohistochemistry = Immunohistochemistry()
     stage: Stage
     surgery: Surgery = Surgery()
-    primary_treatment_end: dt.date | None = Field(
+    primary_treatment_end: Day | None = Field(
         None,
         description="end of curative treatment of the primary; the surgery date when left out",
     )
@@ -603,7 +638,10 @@ def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
         if rule is None:
             msg = str(err["msg"])
             msg = msg.removeprefix("Value error, ")
-            rule = "must be valid: " + msg[0].lower() + msg[1:] if msg else "is invalid"
+            if msg.startswith("must "):
+                rule = msg
+            else:
+                rule = "must be valid: " + msg[0].lower() + msg[1:] if msg else "is invalid"
             if msg.startswith("Input should be"):
                 rule = "must be " + msg.removeprefix("Input should be ").strip()
         value = "(missing)" if kind == "missing" else show_value(err.get("input"))
