@@ -426,15 +426,23 @@ class Case(_Model):
     @property
     def latest_date(self) -> dt.date | None:
         """The latest date among the case's facts."""
-        dates = [
-            self.diagnosis.date,
-            self.surgery.date if self.surgery.status is SurgeryStatus.performed else None,
+        surgery = self.surgery
+        latest = self.diagnosis.date
+        for day in (
+            surgery.date if surgery.status is SurgeryStatus.performed else None,
             self.primary_treatment_end,
-            *(m.detected_on for m in self.stage.metastases),
-            *(t.started_on for t in self.systemic.therapies),
-        ]
-        known = [d for d in dates if d is not None]
-        return max(known) if known else None
+        ):
+            if day is not None and (latest is None or day > latest):
+                latest = day
+        for met in self.stage.metastases:
+            day = met.detected_on
+            if day is not None and (latest is None or day > latest):
+                latest = day
+        for therapy in self.systemic.therapies:
+            day = therapy.started_on
+            if day is not None and (latest is None or day > latest):
+                latest = day
+        return latest
 
     @model_validator(mode="after")
     def _coherent(self) -> Case:
@@ -526,8 +534,12 @@ def _contradictions(case: Case) -> list[FieldIssue]:
             end.isoformat(),
             f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
         )
-    anchor = case.treatment_end
-    for i, met in enumerate(stage.metastases):
+    mets = stage.metastases
+    therapies = case.systemic.therapies
+    if not mets and not therapies:
+        return issues
+    anchor = end if end is not None else operated_on
+    for i, met in enumerate(mets):
         path = f"stage.metastases[{i}]"
         if met.detected_on and diagnosed and met.detected_on < diagnosed:
             add(
@@ -553,8 +565,8 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "use 'metachronous' or leave timing out",
             )
     stated_dfi = stage.disease_free_interval_months
-    dated = [m.detected_on for m in stage.metastases if m.detected_on]
-    if stated_dfi is not None and anchor and dated and len(dated) == len(stage.metastases):
+    dated = [m.detected_on for m in mets if m.detected_on] if stated_dfi is not None else []
+    if stated_dfi is not None and anchor and dated and len(dated) == len(mets):
         by_dates = full_months_between(anchor, min(dated))
         if by_dates >= 0 and abs(by_dates - stated_dfi) >= 1:
             add(
@@ -564,7 +576,7 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "primary treatment to the first metastasis; leave it out or correct it",
             )
     seen: set[int] = set()
-    for i, t in enumerate(case.systemic.therapies):
+    for i, t in enumerate(therapies):
         if t.setting is TherapySetting.advanced and t.line is not None:
             if t.line in seen:
                 add(

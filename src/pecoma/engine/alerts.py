@@ -11,8 +11,10 @@ from pecoma.case import (
     PriorDiagnosis,
     SurgeryStatus,
 )
-from pecoma.engine.collect import Collector
+from pecoma.engine.collect import Collector, Effects
+from pecoma.engine.memo import rule_group
 from pecoma.engine.model import Fact
+from pecoma.knowledge import Knowledge
 
 __all__ = ["IHC_GROUPS", "alerts", "ihc_panel_complete"]
 
@@ -46,32 +48,84 @@ def ihc_panel_complete(case: Case) -> bool:
 
 
 def alerts(case: Case, out: Collector) -> None:
-    method = case.diagnosis.method
+    k = out.knowledge
+    diagnosis, ihc, surg, status = case.diagnosis, case.immunohistochemistry, case.surgery, (
+        case.stage.status
+    )
+    out.apply(_method_alert(k, diagnosis.method))
+    out.apply(_ihc_alert(k, ihc.hmb45, ihc.melan_a, ihc.mitf, ihc.sma, ihc.desmin,
+                         ihc.h_caldesmon))
+    out.apply(
+        _other_alerts(
+            k,
+            diagnosis.prior_diagnosis,
+            status,
+            surg.margin
+            if status is DiseaseStatus.localized and surg.status is SurgeryStatus.performed
+            else None,
+            ihc.tfe3 is IHCResult.positive,
+        )
+    )
+
+
+@rule_group(maxsize=64)
+def _method_alert(knowledge: Knowledge, method: DiagnosisMethod) -> Effects:
+    out = Collector(knowledge)
     if method is DiagnosisMethod.imaging_only:
         out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method)])
     elif method is DiagnosisMethod.unknown:
         out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
-    missing_groups = _incomplete_groups(case)
+    return out.effects()
+
+
+@rule_group(maxsize=8192)
+def _ihc_alert(
+    knowledge: Knowledge,
+    hmb45: IHCResult,
+    melan_a: IHCResult,
+    mitf: IHCResult,
+    sma: IHCResult,
+    desmin: IHCResult,
+    h_caldesmon: IHCResult,
+) -> Effects:
+    out = Collector(knowledge)
+    values = {"hmb45": hmb45, "melan_a": melan_a, "mitf": mitf, "sma": sma, "desmin": desmin,
+              "h_caldesmon": h_caldesmon}
+    missing_groups = [
+        group for group in IHC_GROUPS if not any(values[m] in _DONE for m in group[1])
+    ]
     if missing_groups:
-        ihc = case.immunohistochemistry
         facts = [
-            Fact(f"immunohistochemistry.{m}", getattr(ihc, m))
+            Fact(f"immunohistochemistry.{m}", values[m])
             for _name, markers in missing_groups
             for m in markers
         ]
         out.add("ALERT-IHC-INCOMPLETE", facts)
-    prior = case.diagnosis.prior_diagnosis
+    return out.effects()
+
+
+@rule_group(maxsize=2048)
+def _other_alerts(
+    knowledge: Knowledge,
+    prior: PriorDiagnosis,
+    status: DiseaseStatus,
+    resected_margin: Margin | None,
+    tfe3_positive: bool,
+) -> Effects:
+    """``resected_margin`` is the margin of a performed resection of localized disease,
+    ``None`` otherwise."""
+    out = Collector(knowledge)
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
     elif prior is not PriorDiagnosis.none:
         out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior)])
-    surg = case.surgery
-    if case.stage.status is DiseaseStatus.localized and surg.status is SurgeryStatus.performed:
-        margin = Fact("surgery.margin", surg.margin)
-        if surg.margin in (Margin.R1, Margin.R2, Margin.uncertain):
+    if resected_margin is not None:
+        margin = Fact("surgery.margin", resected_margin)
+        if resected_margin in (Margin.R1, Margin.R2, Margin.uncertain):
             out.add("ALERT-INCOMPLETE-RESECTION", [margin])
-        elif surg.margin is Margin.unknown:
+        elif resected_margin is Margin.unknown:
             out.add("ALERT-INCOMPLETE-RESECTION", [margin], [out.missing("MISS-MARGIN")])
-    if case.immunohistochemistry.tfe3 is IHCResult.positive:
+    if tfe3_positive:
         out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])
-    out.add("ALERT-LONG-TERM-FOLLOW-UP", [Fact("stage.status", case.stage.status)])
+    out.add("ALERT-LONG-TERM-FOLLOW-UP", [Fact("stage.status", status)])
+    return out.effects()

@@ -77,22 +77,29 @@ def assess(
     alerts.alerts(case, out)
     followup.surveillance(case, guideline, out)
 
-    return Assessment(
-        ASSESSMENT_FORMAT,
-        on_date,
-        __version__,
-        knowledge.version,
-        settings.fingerprint,
-        case.label,
-        case.stage.status,
-        d.advanced,
-        guideline,
-        tuple(classifications),
-        tuple(out.recommendations),
-        tuple(out.alerts),
-        tuple(out.followup),
-        out.missing_facts(),
-        d.facts(),
-        _interpretations(knowledge, frozenset(out.interpretations)),
-        knowledge.intended_use,
+    result: Assessment = _new(
+        Assessment,
+        (
+            ASSESSMENT_FORMAT,
+            on_date,
+            __version__,
+            knowledge.version,
+            settings.fingerprint,
+            case.label,
+            case.stage.status,
+            d.advanced,
+            guideline,
+            tuple(classifications),
+            tuple(out.recommendations),
+            tuple(out.alerts),
+            tuple(out.followup),
+            out.missing_facts(),
+            d.facts(),
+            _interpretations(knowledge, frozenset(out.interpretations)),
+            knowledge.intended_use,
+        ),
     )
+    return result
+
+
+_new = tuple.__new__

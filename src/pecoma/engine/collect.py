@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 from pecoma.engine.model import Fact, Item, ItemTemplate, MissingFact, Provenance, Source
 from pecoma.errors import KnowledgeError
 from pecoma.knowledge import Knowledge, MissingRecord, Record
 
-__all__ = ["Collector", "provenance_of"]
+__all__ = ["Collector", "Effects", "provenance_of"]
 
 
 @lru_cache(maxsize=4096)
@@ -60,11 +61,27 @@ def provenance_of(knowledge: Knowledge, item_id: str) -> Provenance:
     return _provenance(knowledge, item_id)
 
 
+class Effects(NamedTuple):
+    """What a group of rules produced, ready to be replayed into a collector: the items by
+    list, the missing facts reported (id and what it affects, in report order) and the
+    interpretations the items rest on. Immutable, so one value can serve many cases."""
+
+    recommendations: tuple[Item, ...]
+    alerts: tuple[Item, ...]
+    followup: tuple[Item, ...]
+    missing: tuple[tuple[str, tuple[str, ...]], ...]
+    interpretations: frozenset[str]
+
+
+_new = tuple.__new__
+
+
 class Collector:
     """Gathers the items rules produce, in the order they produce them."""
 
     __slots__ = (
         "_missing",
+        "_templates",
         "alerts",
         "followup",
         "interpretations",
@@ -74,6 +91,7 @@ class Collector:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
+        self._templates = _compiled(knowledge)
         self.recommendations: list[Item] = []
         self.alerts: list[Item] = []
         self.followup: list[Item] = []
@@ -87,16 +105,20 @@ class Collector:
         conditional_on: Iterable[str] = (),
     ) -> Item:
         """Build the output item of a record, with its provenance."""
-        template = _compiled(self.knowledge).get(record_id)
+        template = self._templates.get(record_id)
         if template is None:
             raise KnowledgeError(f"the engine names '{record_id}', which the knowledge base lacks")
         if template.provenance.interpretations:
             self.interpretations.update(template.provenance.interpretations)
-        return Item(
-            template,
-            tuple(facts),
-            tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
+        item: Item = _new(
+            Item,
+            (
+                template,
+                tuple(facts),
+                tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
+            ),
         )
+        return item
 
     def add(
         self,
@@ -132,22 +154,64 @@ class Collector:
                 )
             entry = (rec, [])
             self._missing[missing_id] = entry
-            self.interpretations.update(rec.interpretations)
+            if rec.interpretations:
+                self.interpretations.update(rec.interpretations)
+        known = entry[1]
         for a in affects:
-            if a not in entry[1]:
-                entry[1].append(a)
+            if a not in known:
+                known.append(a)
         return missing_id
 
-    def missing_facts(self) -> tuple[MissingFact, ...]:
-        return tuple(
-            MissingFact(
-                id=rec.id,
-                field=rec.field,
-                question=rec.question,
-                would_change=rec.would_change,
-                meanwhile=rec.meanwhile,
-                provenance=_provenance(self.knowledge, rec.id),
-                affects=tuple(affects),
-            )
-            for rec, affects in self._missing.values()
+    def effects(self) -> Effects:
+        """Everything gathered so far, as a value :meth:`apply` can replay elsewhere."""
+        return Effects(
+            tuple(self.recommendations),
+            tuple(self.alerts),
+            tuple(self.followup),
+            tuple((mid, tuple(affects)) for mid, (_rec, affects) in self._missing.items()),
+            frozenset(self.interpretations),
         )
+
+    def apply(self, effects: Effects) -> None:
+        """Replay what a group of rules produced, as if its rules had run here: the same
+        items in the same order, the same missing facts merged the same way."""
+        recs, alerts, followup, missing, interpretations = effects
+        if recs:
+            self.recommendations.extend(recs)
+        if alerts:
+            self.alerts.extend(alerts)
+        if followup:
+            self.followup.extend(followup)
+        for missing_id, affects in missing:
+            self.missing(missing_id, affects)
+        if interpretations:
+            self.interpretations.update(interpretations)
+
+    def missing_facts(self) -> tuple[MissingFact, ...]:
+        if not self._missing:
+            return ()
+        return _missing_facts(
+            self.knowledge,
+            tuple((mid, tuple(affects)) for mid, (_rec, affects) in self._missing.items()),
+        )
+
+
+@lru_cache(maxsize=4096)
+def _missing_facts(
+    knowledge: Knowledge, reported: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[MissingFact, ...]:
+    return tuple(_missing_fact(knowledge, mid, affects) for mid, affects in reported)
+
+
+@lru_cache(maxsize=4096)
+def _missing_fact(knowledge: Knowledge, missing_id: str, affects: tuple[str, ...]) -> MissingFact:
+    rec = knowledge.missing[missing_id]
+    return MissingFact(
+        id=rec.id,
+        field=rec.field,
+        question=rec.question,
+        would_change=rec.would_change,
+        meanwhile=rec.meanwhile,
+        provenance=_provenance(knowledge, rec.id),
+        affects=affects,
+    )

@@ -7,13 +7,16 @@ derived stays ``None`` (unknown), never a default that looks like an answer.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from pecoma.case import (
     Case,
     DiseaseStatus,
+    Metastasis,
     MetastasisSite,
     Response,
+    SizeUnit,
     SurgeryStatus,
     TherapyLine,
     TherapySetting,
@@ -24,7 +27,10 @@ from pecoma.dates import full_months_between, reached_months
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
 
-__all__ = ["Derived", "derive"]
+__all__ = ["Derived", "derive", "size_text"]
+
+
+_new = tuple.__new__
 
 
 class Derived(NamedTuple):
@@ -44,62 +50,106 @@ class Derived(NamedTuple):
         """The derived facts worth showing beside the assessment."""
         out = []
         if self.size_cm is not None:
-            out.append(Fact("derived.size_cm", f"{self.size_cm:g}"))
+            out.append(_size_cm_fact(self.size_cm))
         if self.anchor is not None:
-            out.append(Fact("derived.primary_treatment_end", self.anchor.isoformat()))
+            out.append(_anchor_fact(self.anchor))
         for i, t in enumerate(self.timings):
-            out.append(Fact(f"derived.metastases[{i}].timing", t))
+            out.append(_timing_fact(i, t))
         if self.dfi_months is not None:
-            out.append(Fact("derived.disease_free_interval_months", self.dfi_text))
-        out.append(Fact("derived.advanced", _tri(self.advanced)))
+            out.append(_dfi_fact(self.dfi_months, self.dfi_source))
+        out.append(_ADVANCED_FACT[self.advanced])
         return tuple(out)
 
     @property
     def dfi_text(self) -> str:
         if self.dfi_months is None:
             return "unknown"
-        return f"{self.dfi_months:g} months ({self.dfi_source})"
+        return _dfi_text(self.dfi_months, self.dfi_source)
 
 
-def _tri(value: bool | None) -> str:
-    return "unknown" if value is None else ("yes" if value else "no")
+# The small texts and facts below recur from case to case: each is built once and reused.
+@lru_cache(maxsize=4096)
+def _size_cm_fact(size_cm: float) -> Fact:
+    return Fact("derived.size_cm", _number(size_cm))
 
 
-def _timing(case: Case, anchor: dt.date | None, i: int) -> Timing:
-    met = case.stage.metastases[i]
+@lru_cache(maxsize=4096)
+def _anchor_fact(anchor: dt.date) -> Fact:
+    return Fact("derived.primary_treatment_end", anchor.isoformat())
+
+
+@lru_cache(maxsize=256)
+def _timing_fact(i: int, timing: Timing) -> Fact:
+    return Fact(f"derived.metastases[{i}].timing", timing)
+
+
+@lru_cache(maxsize=1024)
+def _dfi_text(months: float, source: str) -> str:
+    return f"{_number(months)} months ({source})"
+
+
+@lru_cache(maxsize=1024)
+def _dfi_fact(months: float, source: str) -> Fact:
+    return Fact("derived.disease_free_interval_months", _dfi_text(months, source))
+
+
+@lru_cache(maxsize=4096)
+def size_text(value: float, unit: SizeUnit) -> str:
+    """A size as the case gave it, e.g. ``5.1 cm``."""
+    return f"{_number(value)} {unit.value}"
+
+
+def _number(value: float) -> str:
+    # ``:g`` writes -0.0 as "-0": a zero is a zero, whatever its sign.
+    return f"{value + 0.0:g}"
+
+
+_ADVANCED_FACT = {
+    None: Fact("derived.advanced", "unknown"),
+    True: Fact("derived.advanced", "yes"),
+    False: Fact("derived.advanced", "no"),
+}
+
+
+def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool) -> Timing:
     if met.detected_on and anchor:
         return Timing.synchronous if met.detected_on <= anchor else Timing.metachronous
     if met.timing is not Timing.unknown:
         return met.timing
-    if case.surgery.status in (SurgeryStatus.planned, SurgeryStatus.not_performed):
+    if untreated:
         # The primary has not been treated yet: the metastasis is there at presentation.
         return Timing.synchronous
     return Timing.unknown
 
 
-def _advanced(case: Case) -> bool | None:
-    status = case.stage.status
-    if status in (DiseaseStatus.metastatic, DiseaseStatus.locally_advanced_unresectable):
-        return True
-    if status is DiseaseStatus.recurrent:
-        r = case.stage.resectable
-        return None if r is YesNo.unknown else r is YesNo.no
-    return False
+_UNTREATED = (SurgeryStatus.planned, SurgeryStatus.not_performed)
 
 
 def derive(case: Case, settings: EngineSettings) -> Derived:
-    anchor = case.treatment_end
     stage = case.stage
+    surgery = case.surgery
+    anchor = case.primary_treatment_end
+    if anchor is None and surgery.status is SurgeryStatus.performed:
+        anchor = surgery.date
     size = case.tumour.size
     mets = stage.metastases
-    timings = tuple(_timing(case, anchor, i) for i in range(len(mets))) if mets else ()
 
-    dated = [m.detected_on for m in mets if m.detected_on] if mets else []
     dfi_months: float | None = None
     dfi_source: Literal["dates", "stated", "unknown"] = "unknown"
     dfi_met: bool | None = None
     minimum = settings.metastasectomy_min_dfi_months
-    if anchor and dated and len(dated) == len(stage.metastases):
+    if mets:
+        untreated = surgery.status in _UNTREATED
+        timings = tuple([_timing(m, anchor, untreated) for m in mets])
+        dated = [m.detected_on for m in mets if m.detected_on]
+        extrapulmonary = (
+            YesNo.yes
+            if any(m.site is not MetastasisSite.lung for m in mets)
+            else stage.extrapulmonary_disease
+        )
+    else:
+        timings, dated, extrapulmonary = (), [], stage.extrapulmonary_disease
+    if anchor and dated and len(dated) == len(mets):
         first = min(dated)
         dfi_months = float(max(full_months_between(anchor, first), 0))
         dfi_source = "dates"
@@ -109,22 +159,49 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         dfi_source = "stated"
         dfi_met = dfi_months >= minimum
 
-    if any(m.site is not MetastasisSite.lung for m in stage.metastases):
-        extrapulmonary = YesNo.yes
-    else:
-        extrapulmonary = stage.extrapulmonary_disease
-
-    progressed = None
     therapies = case.systemic.therapies
+    progressed, first_line = _lines(therapies) if therapies else (None, None)
+
+    status = stage.status
+    advanced: bool | None
+    if status is DiseaseStatus.metastatic or status is DiseaseStatus.locally_advanced_unresectable:
+        advanced = True
+    elif status is DiseaseStatus.recurrent:
+        r = stage.resectable
+        advanced = None if r is YesNo.unknown else r is YesNo.no
+    else:
+        advanced = False
+
+    derived: Derived = _new(
+        Derived,
+        (
+            None if size is None else size.cm,
+            "unknown" if size is None else size_text(size.value, size.unit),
+            anchor,
+            timings,
+            dfi_months,
+            dfi_source,
+            dfi_met,
+            extrapulmonary,
+            advanced,
+            progressed,
+            first_line,
+        ),
+    )
+    return derived
+
+
+def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, TherapyLine | None]:
+    """The first mTOR inhibitor the disease progressed on, and the first line of treatment
+    of advanced disease (when the lines or their start dates tell which it was)."""
+    progressed = None
     for t in therapies:
         if t.agent.is_mtor_inhibitor and (
             t.progressed is YesNo.yes or t.best_response is Response.progression
         ):
             progressed = t
             break
-    advanced_lines = (
-        [t for t in therapies if t.setting is TherapySetting.advanced] if therapies else []
-    )
+    advanced_lines = [t for t in therapies if t.setting is TherapySetting.advanced]
     first_line = None
     if advanced_lines:
         numbered = [t for t in advanced_lines if t.line is not None]
@@ -138,17 +215,4 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
                 first_line = min(dated_lines, key=lambda t: t.started_on or dt.date.min)
             elif len(advanced_lines) == 1:
                 first_line = advanced_lines[0]
-
-    return Derived(
-        None if size is None else size.cm,
-        "unknown" if size is None else str(size),
-        anchor,
-        timings,
-        dfi_months,
-        dfi_source,
-        dfi_met,
-        extrapulmonary,
-        _advanced(case),
-        progressed,
-        first_line,
-    )
+    return progressed, first_line

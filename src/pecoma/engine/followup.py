@@ -6,8 +6,10 @@ The dated plan of visits is built from these rules by :mod:`pecoma.engine.schedu
 from __future__ import annotations
 
 from pecoma.case import Case, DiseaseStatus, SurgeryStatus
-from pecoma.engine.collect import Collector
+from pecoma.engine.collect import Collector, Effects
+from pecoma.engine.memo import rule_group
 from pecoma.engine.model import Fact, Risk
+from pecoma.knowledge import Knowledge
 
 __all__ = ["surveillance"]
 
@@ -22,17 +24,39 @@ LOW_RISK_RULES = ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE")
 
 
 def surveillance(case: Case, risk: Risk, out: Collector) -> None:
-    group = (Fact("risk.group", risk.group),)
-    relapsed = case.stage.status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+    status = case.stage.status
+    out.apply(
+        _surveillance(
+            out.knowledge,
+            status,
+            risk.group,
+            risk.surveillance_group,
+            risk.item.conditional_on,
+            status is DiseaseStatus.localized
+            and case.surgery.status is SurgeryStatus.performed
+            and case.treatment_end is None,
+        )
+    )
+
+
+@rule_group(maxsize=512)
+def _surveillance(
+    knowledge: Knowledge,
+    status: DiseaseStatus,
+    group: str,
+    surveillance_group: str,
+    risk_conditional_on: tuple[str, ...],
+    resected_without_date: bool,
+) -> Effects:
+    out = Collector(knowledge)
+    group_facts = (Fact("risk.group", group),)
+    relapsed = status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
     if relapsed:
-        out.add("FU-AFTER-RELAPSE", [Fact("stage.status", case.stage.status)])
-    conditional = risk.item.conditional_on if risk.group == "indeterminate" else ()
-    if risk.group == "indeterminate" and not relapsed:
-        out.add("FU-INDETERMINATE", group, conditional)
-    out.add_all(HIGH_RISK_RULES if risk.surveillance_group == "high" else LOW_RISK_RULES, group)
-    if (
-        case.stage.status is DiseaseStatus.localized
-        and case.surgery.status is SurgeryStatus.performed
-        and case.treatment_end is None
-    ):
+        out.add("FU-AFTER-RELAPSE", [Fact("stage.status", status)])
+    conditional = risk_conditional_on if group == "indeterminate" else ()
+    if group == "indeterminate" and not relapsed:
+        out.add("FU-INDETERMINATE", group_facts, conditional)
+    out.add_all(HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES, group_facts)
+    if resected_without_date:
         out.missing("MISS-TREATMENT-END", affects=tuple(i.id for i in out.followup))
+    return out.effects()

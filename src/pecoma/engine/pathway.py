@@ -3,11 +3,16 @@ treatment of advanced disease (S02, S12-S15), metastasectomy (S16, S17) and refe
 
 Each rule names record ids and the facts behind them; when a fact is unknown the rule
 reports it as missing, takes the safer branch and marks the item conditional on it.
+
+Each group of rules is a pure function of the few facts it reads, passed as arguments (it
+cannot see the rest of the case), so its result is kept and reused for the next case with
+the same facts: see :mod:`pecoma.engine.memo`.
 """
 
 from __future__ import annotations
 
 from pecoma.case import (
+    Agent,
     Case,
     DiseaseStatus,
     Margin,
@@ -18,9 +23,11 @@ from pecoma.case import (
     Timing,
     YesNo,
 )
-from pecoma.engine.collect import Collector
+from pecoma.engine.collect import Collector, Effects
 from pecoma.engine.facts import Derived
+from pecoma.engine.memo import rule_group
 from pecoma.engine.model import Fact
+from pecoma.knowledge import Knowledge
 from pecoma.settings import EngineSettings
 
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
@@ -28,42 +35,58 @@ __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
 _INCOMPLETE = (Margin.R1, Margin.R2)
 
 
-def _status(case: Case) -> Fact:
-    return Fact("stage.status", case.stage.status)
-
-
 def surgery(case: Case, d: Derived, out: Collector) -> None:
-    status = case.stage.status
-    surg = case.surgery
+    stage, surg = case.stage, case.surgery
+    out.apply(
+        _surgery(
+            out.knowledge,
+            stage.status,
+            surg.status,
+            surg.margin,
+            stage.resectable,
+            stage.complete_excision_feasible,
+        )
+    )
+
+
+@rule_group(maxsize=1024)
+def _surgery(
+    knowledge: Knowledge,
+    status: DiseaseStatus,
+    surgery_status: SurgeryStatus,
+    margin: Margin,
+    resectable: YesNo,
+    feasible: YesNo,
+) -> Effects:
+    out = Collector(knowledge)
+    status_fact = Fact("stage.status", status)
     if status is DiseaseStatus.localized:
-        if surg.status is SurgeryStatus.performed:
-            margin_fact = Fact("surgery.margin", surg.margin)
-            if surg.margin is Margin.R0:
+        if surgery_status is SurgeryStatus.performed:
+            margin_fact = Fact("surgery.margin", margin)
+            if margin is Margin.R0:
                 out.add("REC-RESECTION-DONE", [margin_fact])
-            elif surg.margin in _INCOMPLETE:
+            elif margin in _INCOMPLETE:
                 out.add("REC-RERESECTION", [margin_fact])
                 out.add("REC-REFER-SURGERY", [margin_fact])
-            elif surg.margin is Margin.unknown:
+            elif margin is Margin.unknown:
                 out.missing(
                     "MISS-MARGIN",
                     affects=("REC-RESECTION-DONE", "REC-RERESECTION", "REC-ADJ-RADIOTHERAPY"),
                 )
         else:
-            facts = [_status(case), Fact("surgery.status", surg.status)]
+            facts = [status_fact, Fact("surgery.status", surgery_status)]
             conditional = []
-            if surg.status is SurgeryStatus.unknown:
+            if surgery_status is SurgeryStatus.unknown:
                 conditional.append(
                     out.missing("MISS-SURGERY-STATUS", affects=("REC-RESECTION",))
                 )
             out.add("REC-RESECTION", facts, conditional)
             out.add("REC-REFER-SURGERY", facts, conditional)
-        return
+        return out.effects()
     if status is DiseaseStatus.locally_advanced_unresectable:
-        return
+        return out.effects()
     # Recurrent or metastatic disease: the aggressive-surgery principle (S17).
-    resectable = case.stage.resectable
-    feasible = case.stage.complete_excision_feasible
-    facts = [_status(case), Fact("stage.resectable", resectable)]
+    facts = [status_fact, Fact("stage.resectable", resectable)]
     if resectable is YesNo.yes or (
         resectable is YesNo.unknown
         and status is DiseaseStatus.metastatic
@@ -76,55 +99,109 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     elif resectable is YesNo.unknown and feasible is not YesNo.no:
         miss = out.missing("MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY",))
         out.add("REC-AGGRESSIVE-SURGERY", facts, [miss])
+    return out.effects()
 
 
 def adjuvant(
     case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
 ) -> None:
-    status = case.stage.status
+    site = case.tumour.primary_site
     surg = case.surgery
+    out.apply(
+        _adjuvant(
+            out.knowledge,
+            case.stage.status,
+            site if site in s.high_risk_sites else None,
+            surg.status,
+            surg.margin,
+            case.stage.lymph_nodes,
+            d.timings,
+            risk_unknown,
+        )
+    )
+
+
+@rule_group(maxsize=4096)
+def _adjuvant(
+    knowledge: Knowledge,
+    status: DiseaseStatus,
+    high_risk_site: PrimarySite | None,
+    surgery_status: SurgeryStatus,
+    margin: Margin,
+    nodes: NodeStatus,
+    timings: tuple[Timing, ...],
+    risk_unknown: tuple[str, ...],
+) -> Effects:
+    out = Collector(knowledge)
     if status is DiseaseStatus.localized:
-        out.add("RISK-ASSESS", [_status(case)], risk_unknown)
+        out.add("RISK-ASSESS", [Fact("stage.status", status)], risk_unknown)
         facts: list[Fact] = []
         conditional: list[str] = []
-        site = case.tumour.primary_site
-        if site in s.high_risk_sites:
-            facts.append(Fact("tumour.primary_site", site))
-        if surg.status is SurgeryStatus.performed:
-            if surg.margin in (*_INCOMPLETE, Margin.uncertain):
-                facts.append(Fact("surgery.margin", surg.margin))
-            elif surg.margin is Margin.unknown:
+        if high_risk_site is not None:
+            facts.append(Fact("tumour.primary_site", high_risk_site))
+        if surgery_status is SurgeryStatus.performed:
+            if margin in (*_INCOMPLETE, Margin.uncertain):
+                facts.append(Fact("surgery.margin", margin))
+            elif margin is Margin.unknown:
                 facts.append(Fact("surgery.margin", "unknown"))
                 conditional.append(out.missing("MISS-MARGIN"))
         if facts:
             out.add("REC-ADJ-RADIOTHERAPY", facts, conditional if len(facts) == 1 else ())
     # S11: nodes or distant metastases at presentation.
     s11: list[Fact] = []
-    if case.stage.lymph_nodes is NodeStatus.positive:
+    if nodes is NodeStatus.positive:
         s11.append(Fact("stage.lymph_nodes", "positive"))
-    for i, timing in enumerate(d.timings):
+    for i, timing in enumerate(timings):
         if timing is Timing.synchronous:
             s11.append(Fact(f"derived.metastases[{i}].timing", "synchronous"))
-    operated = surg.status in (SurgeryStatus.performed, SurgeryStatus.planned)
-    if s11 and (operated or case.stage.lymph_nodes is NodeStatus.positive):
+    operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
+    if s11 and (operated or nodes is NodeStatus.positive):
         out.add("REC-ADJ-NODES-METS", s11)
-    elif case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed) and (
+    elif nodes in (NodeStatus.unknown, NodeStatus.not_assessed) and (
         status is DiseaseStatus.localized or operated
     ):
         out.missing("MISS-NODES", affects=("REC-ADJ-NODES-METS",))
+    return out.effects()
 
 
 def systemic(case: Case, d: Derived, out: Collector) -> None:
     if d.advanced is False:
         return
-    base: list[str] = []
-    if d.advanced is None:
-        base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
-    status = _status(case)
     sysm = case.systemic
-    avail, contra = sysm.mtor_inhibitor_available, sysm.mtor_inhibitor_contraindicated
+    progressed = d.progressed_on_mtor
+    first = d.first_line
+    out.apply(
+        _systemic(
+            out.knowledge,
+            d.advanced,
+            case.stage.status,
+            sysm.mtor_inhibitor_available,
+            sysm.mtor_inhibitor_contraindicated,
+            None if progressed is None else progressed.agent,
+            case.tumour.primary_site is PrimarySite.uterus,
+            None if first is None else first.agent,
+        )
+    )
+
+
+@rule_group(maxsize=4096)
+def _systemic(
+    knowledge: Knowledge,
+    advanced: bool | None,
+    status: DiseaseStatus,
+    avail: YesNo,
+    contra: YesNo,
+    progressed_agent: Agent | None,
+    uterine: bool,
+    first_line_agent: Agent | None,
+) -> Effects:
+    out = Collector(knowledge)
+    base: list[str] = []
+    if advanced is None:
+        base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
+    status_fact = Fact("stage.status", status)
     mtor_facts = [
-        status,
+        status_fact,
         Fact("systemic.mtor_inhibitor_available", avail),
         Fact("systemic.mtor_inhibitor_contraindicated", contra),
     ]
@@ -144,11 +221,10 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                     affects=("REC-MTOR-FIRST-LINE", "REC-ANTHRACYCLINE"),
                 )
             )
-    progressed = d.progressed_on_mtor
-    if progressed is not None:
+    if progressed_agent is not None:
         facts = [
-            status,
-            Fact("systemic.therapies.agent", progressed.agent),
+            status_fact,
+            Fact("systemic.therapies.agent", progressed_agent),
             Fact("systemic.therapies.progressed", "yes"),
         ]
         out.add("REC-NO-NEXT-LINE", facts, base)
@@ -158,32 +234,66 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     else:
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, [*base, *unsure])
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, [*base, *unsure])
-    if case.tumour.primary_site is PrimarySite.uterus:
-        out.add("REC-UTERINE-EPI-IFO", [status, Fact("tumour.primary_site", "uterus")], base)
-    first = d.first_line
-    if first is not None and first.agent.is_conventional_chemotherapy and not mtor_blocked:
+    if uterine:
+        out.add("REC-UTERINE-EPI-IFO", [status_fact, Fact("tumour.primary_site", "uterus")], base)
+    if (
+        first_line_agent is not None
+        and first_line_agent.is_conventional_chemotherapy
+        and not mtor_blocked
+    ):
         out.add(
             "ALERT-CHEMO-BEFORE-MTOR",
             [
-                Fact("systemic.therapies.first_line", first.agent),
+                Fact("systemic.therapies.first_line", first_line_agent),
                 Fact("systemic.mtor_inhibitor_available", avail),
                 Fact("systemic.mtor_inhibitor_contraindicated", contra),
             ],
             unsure,
         )
+    return out.effects()
 
 
 def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     stage = case.stage
     if stage.status not in (DiseaseStatus.metastatic, DiseaseStatus.recurrent):
         return
-    if stage.status is DiseaseStatus.metastatic and not stage.metastases:
+    lung = tuple(
+        t for m, t in zip(stage.metastases, d.timings, strict=True)
+        if m.site is MetastasisSite.lung
+    )
+    out.apply(
+        _metastasectomy(
+            out.knowledge,
+            stage.status,
+            bool(stage.metastases),
+            lung,
+            d.anchor is None,
+            d.dfi_met,
+            d.dfi_text,
+            d.extrapulmonary,
+            stage.complete_excision_feasible,
+        )
+    )
+
+
+@rule_group(maxsize=4096)
+def _metastasectomy(
+    knowledge: Knowledge,
+    status: DiseaseStatus,
+    any_metastases: bool,
+    lung: tuple[Timing, ...],
+    no_anchor: bool,
+    dfi_met: bool | None,
+    dfi_text: str,
+    extrapulmonary: YesNo,
+    feasible: YesNo,
+) -> Effects:
+    out = Collector(knowledge)
+    if status is DiseaseStatus.metastatic and not any_metastases:
         out.missing("MISS-METASTASIS-DETAILS", affects=("REC-LUNG-METASTASECTOMY",))
-        return
-    lung = [t for m, t in zip(stage.metastases, d.timings, strict=True)
-            if m.site is MetastasisSite.lung]
+        return out.effects()
     if not lung:
-        return
+        return out.effects()
     facts: list[Fact] = []
     failed = False
     pending: list[tuple[str, tuple[str, ...]]] = []
@@ -195,21 +305,20 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         failed = True
     else:
         pending.append(("MISS-METASTASIS-TIMING", affects))
-        if d.anchor is None:
+        if no_anchor:
             pending.append(("MISS-TREATMENT-END", affects))
-    if d.dfi_met is None:
+    if dfi_met is None:
         pending.append(("MISS-DFI", affects))
-        if d.anchor is None:
+        if no_anchor:
             pending.append(("MISS-TREATMENT-END", affects))
     else:
-        facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
-        failed = failed or not d.dfi_met
-    if d.extrapulmonary is YesNo.unknown:
+        facts.append(Fact("derived.disease_free_interval_months", dfi_text))
+        failed = failed or not dfi_met
+    if extrapulmonary is YesNo.unknown:
         pending.append(("MISS-EXTRAPULMONARY", affects))
     else:
-        facts.append(Fact("derived.extrapulmonary_disease", d.extrapulmonary))
-        failed = failed or d.extrapulmonary is YesNo.yes
-    feasible = stage.complete_excision_feasible
+        facts.append(Fact("derived.extrapulmonary_disease", extrapulmonary))
+        failed = failed or extrapulmonary is YesNo.yes
     if feasible is YesNo.unknown:
         pending.append(("MISS-EXCISION-FEASIBLE", affects))
     else:
@@ -222,7 +331,15 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, ids)
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts)
+    return out.effects()
 
 
 def referral(case: Case, out: Collector) -> None:
-    out.add("REC-REFER-TRIALS", [_status(case)])
+    out.apply(_referral(out.knowledge, case.stage.status))
+
+
+@rule_group(maxsize=64)
+def _referral(knowledge: Knowledge, status: DiseaseStatus) -> Effects:
+    out = Collector(knowledge)
+    out.add("REC-REFER-TRIALS", [Fact("stage.status", status)])
+    return out.effects()

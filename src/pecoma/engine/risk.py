@@ -4,12 +4,15 @@ Folpe 2005 and Bennett 2018 pathology categories."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
 from pecoma.case import Case, DiseaseStatus, Feature
-from pecoma.engine.collect import Collector, _compiled
+from pecoma.engine.collect import Collector, Effects, _compiled
 from pecoma.engine.facts import Derived
+from pecoma.engine.memo import rule_group
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
+from pecoma.knowledge import Knowledge
 from pecoma.settings import EngineSettings, Threshold
 
 __all__ = ["bennett_2018", "folpe_2005", "guideline_risk", "icdo3_hint"]
@@ -40,16 +43,37 @@ def _measure(value: float | None, threshold: Threshold) -> State:
 
 def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Risk:
     h = case.histology
-    states: tuple[tuple[State, str], ...] = (
-        (_measure(d.size_cm, s.guideline_size_cm), d.size_text),
-        (_state(h.necrosis), h.necrosis),
-        (_state(h.infiltrative_growth), h.infiltrative_growth),
-        (
-            _state(h.high_nuclear_grade_and_cellularity),
-            h.high_nuclear_grade_and_cellularity,
-        ),
+    result, effects = _guideline_risk(
+        out.knowledge,
+        _measure(d.size_cm, s.guideline_size_cm),
+        d.size_text,
+        h.necrosis,
+        h.infiltrative_growth,
+        h.high_nuclear_grade_and_cellularity,
+        case.stage.status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic),
     )
-    compiled = _compiled(out.knowledge)
+    out.apply(effects)
+    return result
+
+
+@rule_group(maxsize=16384)
+def _guideline_risk(
+    knowledge: Knowledge,
+    size_state: State,
+    size_text: str,
+    necrosis: Feature,
+    infiltrative: Feature,
+    grade: Feature,
+    relapsed: bool,
+) -> tuple[Risk, Effects]:
+    out = Collector(knowledge)
+    states: tuple[tuple[State, str], ...] = (
+        (size_state, size_text),
+        (_state(necrosis), necrosis),
+        (_state(infiltrative), infiltrative),
+        (_state(grade), grade),
+    )
+    compiled = _compiled(knowledge)
     features = []
     present: list[str] = []
     unknown: list[str] = []
@@ -80,9 +104,8 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
-    relapsed = case.stage.status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
     surveillance: Literal["high", "low"] = "low" if group == "low" and not relapsed else "high"
-    return Risk(
+    risk = Risk(
         group=group,
         decided_by=tuple(present),
         unknown=tuple(unknown),
@@ -90,6 +113,7 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         surveillance_group=surveillance,
         item=out.item(record, facts, conditional),
     )
+    return risk, out.effects()
 
 
 def _range(low: str, high: str) -> tuple[str, ...]:
@@ -101,42 +125,16 @@ def _range(low: str, high: str) -> tuple[str, ...]:
 Rule = Callable[[int, bool], str]
 
 
-def _classify(
-    counted: list[Criterion], extra: Criterion | None, rule: Rule
-) -> tuple[str, tuple[str, ...]]:
-    """Category with unknowns taken as absent and as present."""
-    present = sum(1 for c in counted if c.state == "present")
-    unknown = sum(1 for c in counted if c.state == "unknown")
-    extra_state = "absent" if extra is None else extra.state
-    low = rule(present, extra_state == "present")
-    high = rule(present + unknown, extra_state != "absent")
-    return (low, (low,)) if low == high else (f"{low} to {high}", _range(low, high))
+class _Scheme(NamedTuple):
+    """A pathology classification's criteria, in the order they are shown: size, the
+    ``before`` criteria, mitoses, the ``after`` criteria. The rule counts the first
+    ``counted`` of them; a further one is its extra criterion."""
 
-
-def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Classification:
-    h = case.histology
-    worrisome = [
-        Criterion("size", _measure(d.size_cm, s.folpe_size_cm), d.size_text),
-        Criterion("infiltrative growth", _state(h.infiltrative_growth), h.infiltrative_growth),
-        Criterion(
-            "high nuclear grade and cellularity",
-            _state(h.high_nuclear_grade_and_cellularity),
-            h.high_nuclear_grade_and_cellularity,
-        ),
-        Criterion(
-            "mitoses",
-            _measure(h.mitoses_per_50_hpf, s.folpe_mitoses_per_50_hpf),
-            _mitoses_text(h.mitoses_per_50_hpf),
-        ),
-        Criterion("necrosis", _state(h.necrosis), h.necrosis),
-        Criterion("vascular invasion", _state(h.vascular_invasion), h.vascular_invasion),
-    ]
-    pleo = Criterion(
-        "nuclear pleomorphism or giant cells",
-        _state(h.nuclear_pleomorphism_or_giant_cells),
-        h.nuclear_pleomorphism_or_giant_cells,
-    )
-    return _classification("CLS-FOLPE-2005", worrisome, pleo, _folpe_rule, out)
+    record_id: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    counted: int
+    rule: Rule
 
 
 def _folpe_rule(worrisome: int, pleomorphism: bool) -> str:
@@ -147,8 +145,40 @@ def _folpe_rule(worrisome: int, pleomorphism: bool) -> str:
     return BENIGN
 
 
+_FOLPE = _Scheme(
+    "CLS-FOLPE-2005",
+    ("infiltrative growth", "high nuclear grade and cellularity"),
+    # Nuclear pleomorphism is not counted: with no worrisome feature it still makes the
+    # tumour of uncertain malignant potential.
+    ("necrosis", "vascular invasion", "nuclear pleomorphism or giant cells"),
+    6,
+    _folpe_rule,
+)
+
+
+def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Classification:
+    h = case.histology
+    mitoses = h.mitoses_per_50_hpf
+    return _classification(
+        _FOLPE,
+        _measure(d.size_cm, s.folpe_size_cm),
+        d.size_text,
+        _measure(mitoses, s.folpe_mitoses_per_50_hpf),
+        _mitoses_text(mitoses),
+        (h.infiltrative_growth, h.high_nuclear_grade_and_cellularity),
+        (h.necrosis, h.vascular_invasion, h.nuclear_pleomorphism_or_giant_cells),
+        out,
+    )
+
+
 def _mitoses_text(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:g}/50 HPF"
+    return "unknown" if value is None else _count_text(value)
+
+
+@lru_cache(maxsize=1024)
+def _count_text(value: float) -> str:
+    # ``:g`` writes -0.0 as "-0": a zero is a zero, whatever its sign.
+    return f"{value + 0.0:g}/50 HPF"
 
 
 def bennett_2018(
@@ -157,27 +187,34 @@ def bennett_2018(
     if not case.tumour.primary_site.gynecologic:
         return None
     h = case.histology
-    criteria = [
-        Criterion("size", _measure(d.size_cm, s.bennett_size_cm), d.size_text),
-        Criterion(
-            "high-grade nuclear atypia",
-            _state(h.high_nuclear_grade_and_cellularity),
-            h.high_nuclear_grade_and_cellularity,
-        ),
-        Criterion(
-            "mitoses",
-            _measure(h.mitoses_per_50_hpf, s.bennett_mitoses_per_50_hpf),
-            _mitoses_text(h.mitoses_per_50_hpf),
-        ),
-        Criterion("necrosis", _state(h.necrosis), h.necrosis),
-        Criterion("lymphovascular invasion", _state(h.vascular_invasion), h.vascular_invasion),
-    ]
-    minimum = s.bennett_malignant_min_features
+    mitoses = h.mitoses_per_50_hpf
+    return _classification(
+        _bennett(s.bennett_malignant_min_features),
+        _measure(d.size_cm, s.bennett_size_cm),
+        d.size_text,
+        _measure(mitoses, s.bennett_mitoses_per_50_hpf),
+        _mitoses_text(mitoses),
+        (h.high_nuclear_grade_and_cellularity,),
+        (h.necrosis, h.vascular_invasion),
+        out,
+    )
+
+
+@lru_cache(maxsize=16)
+def _bennett(minimum: int) -> _Scheme:
+    """Bennett's scheme for a minimum number of features (one value per minimum, so
+    decisions made under it can be kept and reused)."""
 
     def rule(count: int, _extra: bool) -> str:
         return MALIGNANT if count >= minimum else UMP
 
-    return _classification("CLS-BENNETT-2018", criteria, None, rule, out)
+    return _Scheme(
+        "CLS-BENNETT-2018",
+        ("high-grade nuclear atypia",),
+        ("necrosis", "lymphovascular invasion"),
+        5,
+        rule,
+    )
 
 
 _FIELD_OF = {
@@ -204,51 +241,161 @@ _MISSING_FOR = {
     "high-grade nuclear atypia": "MISS-GRADE",
 }
 
+_new = tuple.__new__
+
 
 def _classification(
-    record_id: str,
-    counted: list[Criterion],
-    extra: Criterion | None,
-    rule: Rule,
+    scheme: _Scheme,
+    size_state: State,
+    size_text: str,
+    mitoses_state: State,
+    mitoses_text: str,
+    before: tuple[Feature, ...],
+    after: tuple[Feature, ...],
     out: Collector,
 ) -> Classification:
-    normalised = counted if extra is None else [*counted, extra]
-    category, possible = _classify(counted, extra, rule)
-    determined = len(possible) == 1
+    """A classification from its criteria (see :class:`_Scheme` for their order)."""
+    decision = _decide(out.knowledge, scheme, size_state, mitoses_state, before, after)
+    out.apply(decision.effects)
+    size = _measured("size", size_state, size_text)
+    mitoses = _measured("mitoses", mitoses_state, mitoses_text)
+    facts: list[Fact] = []
+    if size_state == "present":
+        facts.append(_fact("tumour.size", size_text))
+    facts += decision.before_facts
+    if mitoses_state == "present":
+        facts.append(_fact("histology.mitoses_per_50_hpf", mitoses_text))
+    facts += decision.after_facts
+    item = out.item(scheme.record_id, facts, decision.conditional)
+    result: Classification = _new(
+        Classification,
+        (
+            scheme.record_id,
+            item.template.title,
+            decision.category,
+            len(decision.possible) == 1,
+            decision.possible,
+            (size, *decision.before, mitoses, *decision.after),
+            item,
+        ),
+    )
+    return result
+
+
+@lru_cache(maxsize=4096)
+def _measured(name: str, state: State, text: str) -> Criterion:
+    return Criterion(name, state, text)
+
+
+@lru_cache(maxsize=4096)
+def _fact(path: str, value: str) -> Fact:
+    return Fact(path, value)
+
+
+class _Decision(NamedTuple):
+    category: str
+    possible: tuple[str, ...]
+    conditional: tuple[str, ...]
+    effects: Effects
+    before: tuple[Criterion, ...]
+    after: tuple[Criterion, ...]
+    before_facts: tuple[Fact, ...]
+    after_facts: tuple[Fact, ...]
+
+
+@rule_group(maxsize=4096)
+def _decide(
+    knowledge: Knowledge,
+    scheme: _Scheme,
+    size_state: State,
+    mitoses_state: State,
+    before: tuple[Feature, ...],
+    after: tuple[Feature, ...],
+) -> _Decision:
+    """The category with unknowns taken as absent and as present; when that leaves more
+    than one category, the unknown criteria are missing facts the classification rests
+    on. Also the criteria and facts that do not depend on size or mitoses."""
+    names = ("size", *scheme.before, "mitoses", *scheme.after)
+    states: tuple[State, ...] = (
+        size_state,
+        *(_state(f) for f in before),
+        mitoses_state,
+        *(_state(f) for f in after),
+    )
+    counted = states[: scheme.counted]
+    present = sum(1 for state in counted if state == "present")
+    unknown = sum(1 for state in counted if state == "unknown")
+    extra_state = states[scheme.counted] if len(states) > scheme.counted else "absent"
+    low = scheme.rule(present, extra_state == "present")
+    high = scheme.rule(present + unknown, extra_state != "absent")
+    category, possible = (low, (low,)) if low == high else (f"{low} to {high}", _range(low, high))
+    out = Collector(knowledge)
     conditional: list[str] = []
-    if not determined:
-        for c in normalised:
-            if c.state == "unknown":
-                conditional.append(out.missing(_MISSING_FOR[c.name], affects=(record_id,)))
-    facts = [Fact(_FIELD_OF[c.name], c.value) for c in normalised if c.state == "present"]
-    rec = out.knowledge.records[record_id]
-    return Classification(
-        id=record_id,
-        title=rec.title,
-        category=category,
-        determined=determined,
-        possible=possible,
-        criteria=tuple(normalised),
-        item=out.item(record_id, facts, conditional),
+    if len(possible) != 1:
+        for name, state in zip(names, states, strict=True):
+            if state == "unknown":
+                conditional.append(
+                    out.missing(_MISSING_FOR[name], affects=(scheme.record_id,))
+                )
+
+    def criteria(names: tuple[str, ...], values: tuple[Feature, ...]) -> tuple[Criterion, ...]:
+        return tuple(Criterion(n, _state(v), v) for n, v in zip(names, values, strict=True))
+
+    def facts(names: tuple[str, ...], values: tuple[Feature, ...]) -> tuple[Fact, ...]:
+        return tuple(
+            Fact(_FIELD_OF[n], v)
+            for n, v in zip(names, values, strict=True)
+            if v is Feature.present
+        )
+
+    return _Decision(
+        category,
+        possible,
+        tuple(conditional),
+        out.effects(),
+        criteria(scheme.before, before),
+        criteria(scheme.after, after),
+        facts(scheme.before, before),
+        facts(scheme.after, after),
     )
 
 
 def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classification:
     """Registry coding hint: 8714/3 for malignant behaviour, 8714/0 for benign."""
-    metastatic = case.stage.status is DiseaseStatus.metastatic or case.stage.metastases
-    facts = [Fact("classification.folpe_2005", folpe.category)]
+    stage = case.stage
+    metastatic = stage.status is DiseaseStatus.metastatic or bool(stage.metastases)
+    result, effects = _icdo3_hint(
+        out.knowledge,
+        stage.status if metastatic else None,
+        folpe.category,
+        folpe.determined,
+    )
+    out.apply(effects)
+    return result
+
+
+@rule_group(maxsize=256)
+def _icdo3_hint(
+    knowledge: Knowledge,
+    metastatic_status: DiseaseStatus | None,
+    folpe_category: str,
+    folpe_determined: bool,
+) -> tuple[Classification, Effects]:
+    """``metastatic_status`` is the disease status when there are metastases, else None."""
+    out = Collector(knowledge)
+    facts = [Fact("classification.folpe_2005", folpe_category)]
     possible: tuple[str, ...]
-    if metastatic:
+    if metastatic_status is not None:
         code, possible = "8714/3", ("8714/3",)
-        facts.append(Fact("stage.status", case.stage.status))
-    elif folpe.determined and folpe.category == MALIGNANT:
+        facts.append(Fact("stage.status", metastatic_status))
+    elif folpe_determined and folpe_category == MALIGNANT:
         code, possible = "8714/3", ("8714/3",)
-    elif folpe.determined and folpe.category == BENIGN:
+    elif folpe_determined and folpe_category == BENIGN:
         code, possible = "8714/0", ("8714/0",)
     else:
         code, possible = "8714/0 or 8714/3 (per final diagnosis)", ("8714/0", "8714/3")
-    rec = out.knowledge.records["CLS-ICDO3"]
-    return Classification(
+    rec = knowledge.records["CLS-ICDO3"]
+    result = Classification(
         id=rec.id,
         title=rec.title,
         category=code,
@@ -257,4 +404,4 @@ def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classificat
         criteria=(),
         item=out.item(rec.id, facts),
     )
-
+    return result, out.effects()
