@@ -466,7 +466,10 @@ def _contradictions(case: Case) -> list[FieldIssue]:
 
     stage = case.stage
     surgery = case.surgery
-    if stage.status is DiseaseStatus.localized:
+    status = stage.status
+    surgery_status = surgery.status
+    performed = surgery_status is SurgeryStatus.performed
+    if status is DiseaseStatus.localized:
         if stage.metastases:
             add(
                 "stage.metastases",
@@ -480,7 +483,7 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "yes",
                 "must not be 'yes' when 'stage.status' is 'localized'",
             )
-    if stage.status is DiseaseStatus.metastatic and stage.extrapulmonary_disease is YesNo.no:
+    if status is DiseaseStatus.metastatic and stage.extrapulmonary_disease is YesNo.no:
         outside = [m.site.value for m in stage.metastases if m.site is not MetastasisSite.lung]
         if outside:
             add(
@@ -488,31 +491,28 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "no",
                 f"contradicts the metastases listed outside the lungs ({', '.join(outside)})",
             )
-    if (
-        stage.status is DiseaseStatus.locally_advanced_unresectable
-        and stage.resectable is YesNo.yes
-    ):
+    if status is DiseaseStatus.locally_advanced_unresectable and stage.resectable is YesNo.yes:
         add(
             "stage.resectable",
             "yes",
             "must not be 'yes' when 'stage.status' is 'locally_advanced_unresectable'",
         )
-    if surgery.status is not SurgeryStatus.performed:
+    if not performed:
         if surgery.margin is not Margin.unknown:
             add(
                 "surgery.margin",
                 surgery.margin.value,
                 f"can only be given when 'surgery.status' is 'performed' "
-                f"(got status '{surgery.status.value}')",
+                f"(got status '{surgery_status.value}')",
             )
-        if surgery.status is not SurgeryStatus.planned and surgery.date is not None:
+        if surgery_status is not SurgeryStatus.planned and surgery.date is not None:
             add(
                 "surgery.date",
                 surgery.date.isoformat(),
                 "can only be given when 'surgery.status' is 'performed' or 'planned'",
             )
     diagnosed = case.diagnosis.date
-    operated_on = surgery.date if surgery.status is SurgeryStatus.performed else None
+    operated_on = surgery.date if performed else None
     if diagnosed and operated_on and operated_on < diagnosed:
         # The diagnosis date is when the tumour was first diagnosed (the resection
         # specimen included), so surgery before it is a data-entry error.
@@ -522,11 +522,11 @@ def _contradictions(case: Case) -> list[FieldIssue]:
             f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
         )
     end = case.primary_treatment_end
-    if end and surgery.status is SurgeryStatus.performed and surgery.date and end < surgery.date:
+    if end and operated_on and end < operated_on:
         add(
             "primary_treatment_end",
             end.isoformat(),
-            f"must not be before 'surgery.date' ({surgery.date.isoformat()})",
+            f"must not be before 'surgery.date' ({operated_on.isoformat()})",
         )
     if end and diagnosed and end < diagnosed:
         add(
@@ -669,9 +669,13 @@ def parse_case(data: Any, source: str = "case") -> Case:
             source,
         )
     try:
-        return Case.model_validate(data)
+        case: Case = _validate(data)
     except ValidationError as exc:
         raise InputError(issues_from_validation(exc), source) from exc
+    return case
+
+
+_validate = Case.__pydantic_validator__.validate_python
 
 
 def parse_case_json(text: str | bytes, source: str = "case") -> Case:

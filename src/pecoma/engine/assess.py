@@ -69,11 +69,9 @@ def assess(
         classifications.append(bennett)
     classifications.append(risk.icdo3_hint(case, folpe, out))
 
-    pathway.surgery(case, d, out)
-    pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
+    pathway.local_treatment(case, d, engine, out, guideline.item.conditional_on)
     pathway.systemic(case, d, out)
-    pathway.metastasectomy(case, d, out)
-    pathway.referral(case, out)
+    pathway.metastasectomy_and_referral(case, d, out)
     alerts.alerts(case, out)
     followup.surveillance(case, guideline, out)
 

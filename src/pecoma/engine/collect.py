@@ -73,6 +73,8 @@ class Effects(NamedTuple):
     interpretations: frozenset[str]
 
 
+NO_EFFECTS = Effects((), (), (), (), frozenset())
+
 _new = tuple.__new__
 
 
@@ -164,6 +166,14 @@ class Collector:
 
     def effects(self) -> Effects:
         """Everything gathered so far, as a value :meth:`apply` can replay elsewhere."""
+        if not (
+            self.recommendations
+            or self.alerts
+            or self.followup
+            or self._missing
+            or self.interpretations
+        ):
+            return NO_EFFECTS
         return Effects(
             tuple(self.recommendations),
             tuple(self.alerts),
@@ -175,6 +185,8 @@ class Collector:
     def apply(self, effects: Effects) -> None:
         """Replay what a group of rules produced, as if its rules had run here: the same
         items in the same order, the same missing facts merged the same way."""
+        if effects is NO_EFFECTS:
+            return
         recs, alerts, followup, missing, interpretations = effects
         if recs:
             self.recommendations.extend(recs)

@@ -30,35 +30,60 @@ from pecoma.engine.model import Fact
 from pecoma.knowledge import Knowledge
 from pecoma.settings import EngineSettings
 
-__all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
+__all__ = ["local_treatment", "metastasectomy_and_referral", "systemic"]
 
 _INCOMPLETE = (Margin.R1, Margin.R2)
 
 
-def surgery(case: Case, d: Derived, out: Collector) -> None:
+def local_treatment(
+    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
+) -> None:
+    """Surgery (S01, S03, S04, S17), then adjuvant considerations (S10, S11)."""
     stage, surg = case.stage, case.surgery
+    site = case.tumour.primary_site
     out.apply(
-        _surgery(
+        _local_treatment(
             out.knowledge,
             stage.status,
             surg.status,
             surg.margin,
             stage.resectable,
             stage.complete_excision_feasible,
+            site if site in s.high_risk_sites else None,
+            stage.lymph_nodes,
+            d.timings,
+            risk_unknown,
         )
     )
 
 
-@rule_group(maxsize=1024)
-def _surgery(
+@rule_group(maxsize=8192)
+def _local_treatment(
     knowledge: Knowledge,
     status: DiseaseStatus,
     surgery_status: SurgeryStatus,
     margin: Margin,
     resectable: YesNo,
     feasible: YesNo,
+    high_risk_site: PrimarySite | None,
+    nodes: NodeStatus,
+    timings: tuple[Timing, ...],
+    risk_unknown: tuple[str, ...],
 ) -> Effects:
     out = Collector(knowledge)
+    _surgery(out, status, surgery_status, margin, resectable, feasible)
+    _adjuvant(out, status, high_risk_site, surgery_status, margin, nodes, timings, risk_unknown)
+    return out.effects()
+
+
+def _surgery(
+    out: Collector,
+    status: DiseaseStatus,
+    surgery_status: SurgeryStatus,
+    margin: Margin,
+    resectable: YesNo,
+    feasible: YesNo,
+) -> None:
     status_fact = Fact("stage.status", status)
     if status is DiseaseStatus.localized:
         if surgery_status is SurgeryStatus.performed:
@@ -82,9 +107,9 @@ def _surgery(
                 )
             out.add("REC-RESECTION", facts, conditional)
             out.add("REC-REFER-SURGERY", facts, conditional)
-        return out.effects()
+        return
     if status is DiseaseStatus.locally_advanced_unresectable:
-        return out.effects()
+        return
     # Recurrent or metastatic disease: the aggressive-surgery principle (S17).
     facts = [status_fact, Fact("stage.resectable", resectable)]
     if resectable is YesNo.yes or (
@@ -99,31 +124,10 @@ def _surgery(
     elif resectable is YesNo.unknown and feasible is not YesNo.no:
         miss = out.missing("MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY",))
         out.add("REC-AGGRESSIVE-SURGERY", facts, [miss])
-    return out.effects()
 
 
-def adjuvant(
-    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
-) -> None:
-    site = case.tumour.primary_site
-    surg = case.surgery
-    out.apply(
-        _adjuvant(
-            out.knowledge,
-            case.stage.status,
-            site if site in s.high_risk_sites else None,
-            surg.status,
-            surg.margin,
-            case.stage.lymph_nodes,
-            d.timings,
-            risk_unknown,
-        )
-    )
-
-
-@rule_group(maxsize=4096)
 def _adjuvant(
-    knowledge: Knowledge,
+    out: Collector,
     status: DiseaseStatus,
     high_risk_site: PrimarySite | None,
     surgery_status: SurgeryStatus,
@@ -131,8 +135,7 @@ def _adjuvant(
     nodes: NodeStatus,
     timings: tuple[Timing, ...],
     risk_unknown: tuple[str, ...],
-) -> Effects:
-    out = Collector(knowledge)
+) -> None:
     if status is DiseaseStatus.localized:
         out.add("RISK-ASSESS", [Fact("stage.status", status)], risk_unknown)
         facts: list[Fact] = []
@@ -161,7 +164,6 @@ def _adjuvant(
         status is DiseaseStatus.localized or operated
     ):
         out.missing("MISS-NODES", affects=("REC-ADJ-NODES-METS",))
-    return out.effects()
 
 
 def systemic(case: Case, d: Derived, out: Collector) -> None:
@@ -253,18 +255,24 @@ def _systemic(
     return out.effects()
 
 
-def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
+def metastasectomy_and_referral(case: Case, d: Derived, out: Collector) -> None:
+    """Metastasectomy (S16, S17, I5) for recurrent or metastatic disease, then referral to
+    trials and registries (S28) for all."""
     stage = case.stage
-    if stage.status not in (DiseaseStatus.metastatic, DiseaseStatus.recurrent):
-        return
-    lung = tuple(
-        t for m, t in zip(stage.metastases, d.timings, strict=True)
-        if m.site is MetastasisSite.lung
+    status = stage.status
+    relapsed = status is DiseaseStatus.metastatic or status is DiseaseStatus.recurrent
+    lung = (
+        tuple(
+            t for m, t in zip(stage.metastases, d.timings, strict=True)
+            if m.site is MetastasisSite.lung
+        )
+        if relapsed
+        else ()
     )
     out.apply(
-        _metastasectomy(
+        _metastasectomy_and_referral(
             out.knowledge,
-            stage.status,
+            status,
             bool(stage.metastases),
             lung,
             d.anchor is None,
@@ -276,8 +284,8 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     )
 
 
-@rule_group(maxsize=4096)
-def _metastasectomy(
+@rule_group(maxsize=8192)
+def _metastasectomy_and_referral(
     knowledge: Knowledge,
     status: DiseaseStatus,
     any_metastases: bool,
@@ -289,11 +297,31 @@ def _metastasectomy(
     feasible: YesNo,
 ) -> Effects:
     out = Collector(knowledge)
+    if status is DiseaseStatus.metastatic or status is DiseaseStatus.recurrent:
+        _metastasectomy(
+            out, status, any_metastases, lung, no_anchor, dfi_met, dfi_text, extrapulmonary,
+            feasible,
+        )
+    out.add("REC-REFER-TRIALS", [Fact("stage.status", status)])
+    return out.effects()
+
+
+def _metastasectomy(
+    out: Collector,
+    status: DiseaseStatus,
+    any_metastases: bool,
+    lung: tuple[Timing, ...],
+    no_anchor: bool,
+    dfi_met: bool | None,
+    dfi_text: str,
+    extrapulmonary: YesNo,
+    feasible: YesNo,
+) -> None:
     if status is DiseaseStatus.metastatic and not any_metastases:
         out.missing("MISS-METASTASIS-DETAILS", affects=("REC-LUNG-METASTASECTOMY",))
-        return out.effects()
+        return
     if not lung:
-        return out.effects()
+        return
     facts: list[Fact] = []
     failed = False
     pending: list[tuple[str, tuple[str, ...]]] = []
@@ -331,15 +359,5 @@ def _metastasectomy(
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, ids)
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts)
-    return out.effects()
 
 
-def referral(case: Case, out: Collector) -> None:
-    out.apply(_referral(out.knowledge, case.stage.status))
-
-
-@rule_group(maxsize=64)
-def _referral(knowledge: Knowledge, status: DiseaseStatus) -> Effects:
-    out = Collector(knowledge)
-    out.add("REC-REFER-TRIALS", [Fact("stage.status", status)])
-    return out.effects()
