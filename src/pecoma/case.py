@@ -234,6 +234,15 @@ class Response(StrEnum):
     unknown = "unknown"
 
 
+# Enum members as module constants for the checks every case goes through: on Python 3.11
+# reading a member off its class passes through the enum metaclass, several times slower.
+_CM = SizeUnit.cm
+_PERFORMED = SurgeryStatus.performed
+_LOCALIZED = DiseaseStatus.localized
+_METASTATIC = DiseaseStatus.metastatic
+_LOCALLY_ADVANCED = DiseaseStatus.locally_advanced_unresectable
+
+
 def _not_bool(value: Any) -> Any:
     """Refuse true/false where a number is expected (lax parsing would read true as 1)."""
     if isinstance(value, bool):
@@ -280,7 +289,7 @@ class Size(_Model):
 
     @property
     def cm(self) -> float:
-        return self.value if self.unit is SizeUnit.cm else self.value / 10.0
+        return self.value if self.unit is _CM else self.value / 10.0
 
     @model_validator(mode="after")
     def _plausible(self) -> Size:
@@ -419,7 +428,7 @@ class Case(_Model):
         """End of curative treatment of the primary (I5), the anchor of surveillance."""
         if self.primary_treatment_end is not None:
             return self.primary_treatment_end
-        if self.surgery.status is SurgeryStatus.performed:
+        if self.surgery.status is _PERFORMED:
             return self.surgery.date
         return None
 
@@ -429,7 +438,7 @@ class Case(_Model):
         surgery = self.surgery
         latest = self.diagnosis.date
         for day in (
-            surgery.date if surgery.status is SurgeryStatus.performed else None,
+            surgery.date if surgery.status is _PERFORMED else None,
             self.primary_treatment_end,
         ):
             if day is not None and (latest is None or day > latest):
@@ -468,8 +477,8 @@ def _contradictions(case: Case) -> list[FieldIssue]:
     surgery = case.surgery
     status = stage.status
     surgery_status = surgery.status
-    performed = surgery_status is SurgeryStatus.performed
-    if status is DiseaseStatus.localized:
+    performed = surgery_status is _PERFORMED
+    if status is _LOCALIZED:
         if stage.metastases:
             add(
                 "stage.metastases",
@@ -483,7 +492,7 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "yes",
                 "must not be 'yes' when 'stage.status' is 'localized'",
             )
-    if status is DiseaseStatus.metastatic and stage.extrapulmonary_disease is YesNo.no:
+    if status is _METASTATIC and stage.extrapulmonary_disease is YesNo.no:
         outside = [m.site.value for m in stage.metastases if m.site is not MetastasisSite.lung]
         if outside:
             add(
@@ -491,7 +500,7 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "no",
                 f"contradicts the metastases listed outside the lungs ({', '.join(outside)})",
             )
-    if status is DiseaseStatus.locally_advanced_unresectable and stage.resectable is YesNo.yes:
+    if status is _LOCALLY_ADVANCED and stage.resectable is YesNo.yes:
         add(
             "stage.resectable",
             "yes",

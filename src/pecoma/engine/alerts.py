@@ -25,6 +25,9 @@ IHC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("smooth-muscle marker", ("sma", "desmin", "h_caldesmon")),
 )
 _DONE = frozenset({IHCResult.positive, IHCResult.negative})
+_LOCALIZED = DiseaseStatus.localized  # module constants: cheaper than the class attribute
+_PERFORMED = SurgeryStatus.performed
+_POSITIVE = IHCResult.positive
 
 
 def _incomplete_groups(case: Case) -> list[tuple[str, tuple[str, ...]]]:
@@ -61,9 +64,9 @@ def alerts(case: Case, out: Collector) -> None:
             diagnosis.prior_diagnosis,
             status,
             surg.margin
-            if status is DiseaseStatus.localized and surg.status is SurgeryStatus.performed
+            if status is _LOCALIZED and surg.status is _PERFORMED
             else None,
-            ihc.tfe3 is IHCResult.positive,
+            ihc.tfe3 is _POSITIVE,
         )
     )
 

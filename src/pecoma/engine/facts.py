@@ -123,13 +123,23 @@ def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool) -> Timing:
 
 
 _UNTREATED = (SurgeryStatus.planned, SurgeryStatus.not_performed)
+# Enum members read for every case, as module constants (on Python 3.11 reading a member
+# off its class passes through the enum metaclass, several times slower).
+_PERFORMED = SurgeryStatus.performed
+_LUNG = MetastasisSite.lung
+_YES, _NO, _UNKNOWN = YesNo.yes, YesNo.no, YesNo.unknown
+_ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
+    DiseaseStatus.localized: False,
+    DiseaseStatus.metastatic: True,
+    DiseaseStatus.locally_advanced_unresectable: True,
+}
 
 
 def derive(case: Case, settings: EngineSettings) -> Derived:
     stage = case.stage
     surgery = case.surgery
     anchor = case.primary_treatment_end
-    if anchor is None and surgery.status is SurgeryStatus.performed:
+    if anchor is None and surgery.status is _PERFORMED:
         anchor = surgery.date
     size = case.tumour.size
     mets = stage.metastases
@@ -143,8 +153,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         timings = tuple([_timing(m, anchor, untreated) for m in mets])
         dated = [m.detected_on for m in mets if m.detected_on]
         extrapulmonary = (
-            YesNo.yes
-            if any(m.site is not MetastasisSite.lung for m in mets)
+            _YES
+            if any(m.site is not _LUNG for m in mets)
             else stage.extrapulmonary_disease
         )
     else:
@@ -164,13 +174,11 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 
     status = stage.status
     advanced: bool | None
-    if status is DiseaseStatus.metastatic or status is DiseaseStatus.locally_advanced_unresectable:
-        advanced = True
-    elif status is DiseaseStatus.recurrent:
+    if status in _ADVANCED_BY_STATUS:
+        advanced = _ADVANCED_BY_STATUS[status]
+    else:  # recurrent: advanced when it cannot be resected
         r = stage.resectable
-        advanced = None if r is YesNo.unknown else r is YesNo.no
-    else:
-        advanced = False
+        advanced = None if r is _UNKNOWN else r is _NO
 
     derived: Derived = _new(
         Derived,

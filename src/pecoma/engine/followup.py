@@ -23,6 +23,10 @@ HIGH_RISK_RULES = (
 LOW_RISK_RULES = ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE")
 
 
+_LOCALIZED = DiseaseStatus.localized  # module constants: cheaper than the class attribute
+_PERFORMED = SurgeryStatus.performed
+
+
 def surveillance(case: Case, risk: Risk, out: Collector) -> None:
     status = case.stage.status
     out.apply(
@@ -32,8 +36,8 @@ def surveillance(case: Case, risk: Risk, out: Collector) -> None:
             risk.group,
             risk.surveillance_group,
             risk.item.conditional_on,
-            status is DiseaseStatus.localized
-            and case.surgery.status is SurgeryStatus.performed
+            status is _LOCALIZED
+            and case.surgery.status is _PERFORMED
             and case.treatment_end is None,
         )
     )

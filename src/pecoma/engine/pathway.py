@@ -33,6 +33,10 @@ from pecoma.settings import EngineSettings
 __all__ = ["local_treatment", "metastasectomy_and_referral", "systemic"]
 
 _INCOMPLETE = (Margin.R1, Margin.R2)
+# Module constants for the checks every case goes through (cheaper than class attributes).
+_RELAPSED = frozenset({DiseaseStatus.metastatic, DiseaseStatus.recurrent})
+_LUNG = MetastasisSite.lung
+_UTERUS = PrimarySite.uterus
 
 
 def local_treatment(
@@ -180,7 +184,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             sysm.mtor_inhibitor_available,
             sysm.mtor_inhibitor_contraindicated,
             None if progressed is None else progressed.agent,
-            case.tumour.primary_site is PrimarySite.uterus,
+            case.tumour.primary_site is _UTERUS,
             None if first is None else first.agent,
         )
     )
@@ -260,11 +264,11 @@ def metastasectomy_and_referral(case: Case, d: Derived, out: Collector) -> None:
     trials and registries (S28) for all."""
     stage = case.stage
     status = stage.status
-    relapsed = status is DiseaseStatus.metastatic or status is DiseaseStatus.recurrent
+    relapsed = status in _RELAPSED
     lung = (
         tuple(
             t for m, t in zip(stage.metastases, d.timings, strict=True)
-            if m.site is MetastasisSite.lung
+            if m.site is _LUNG
         )
         if relapsed
         else ()

@@ -17,6 +17,9 @@ from pecoma.settings import EngineSettings, Threshold
 
 __all__ = ["bennett_2018", "folpe_2005", "guideline_risk", "icdo3_hint"]
 
+_RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
+_METASTATIC = DiseaseStatus.metastatic  # a module constant: cheaper than the class attribute
+
 BENIGN = "benign"
 UMP = "uncertain malignant potential"
 MALIGNANT = "malignant"
@@ -50,7 +53,7 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         h.necrosis,
         h.infiltrative_growth,
         h.high_nuclear_grade_and_cellularity,
-        case.stage.status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic),
+        case.stage.status in _RELAPSED,
     )
     out.apply(effects)
     return result
@@ -363,7 +366,7 @@ def _decide(
 def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classification:
     """Registry coding hint: 8714/3 for malignant behaviour, 8714/0 for benign."""
     stage = case.stage
-    metastatic = stage.status is DiseaseStatus.metastatic or bool(stage.metastases)
+    metastatic = stage.status is _METASTATIC or bool(stage.metastases)
     result, effects = _icdo3_hint(
         out.knowledge,
         stage.status if metastatic else None,
