@@ -3,9 +3,23 @@
 Run: .venv/bin/python bench/bench_engine.py [--batch 100000] [--latency 20000]
                                             [--processes N]
 Measures validation (parse_case) plus the full assessment, without the surveillance plan,
-on seeded generated cases; prints figures (no pass/fail). The batch runs on one core, then
-split over N worker processes (default: every core), as a batch job would use the machine
-(the engine is pure, so the work splits without coordination).
+on seeded generated cases; prints figures (no pass/fail).
+
+The engine keeps the results of its rule groups and reuses them for later cases with the
+same facts (pecoma.engine.memo), so two states are measured:
+
+* steady state: the engine has already assessed 20,000 other cases (a different seed), as
+  a server or a batch job soon has; this is the figure held against the goal;
+* cold: every kept result forgotten before the run, as in a process that has just started.
+
+The engine and the baseline run in separate loops (interleaving them would measure each
+with the other's data in the processor caches). The inputs are generated before any
+timing and set aside from the garbage collector (gc.freeze): a real batch reads its cases
+one by one and does not hold 100,000 of them in memory while it works.
+
+The batch runs cold, on one core, then split over N worker processes (default: every
+core), as a batch job would use the machine (the engine is pure, so the work splits
+without coordination).
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ from baseline import assess_plain
 from cases import generate
 
 from pecoma import assess, load_knowledge, parse_case
+from pecoma.engine import memo
 from pecoma.settings import default_settings
 
 ON = dt.date(2026, 11, 28)
@@ -55,6 +70,27 @@ def _warm_worker() -> None:
     _assess_chunk(generate(200, seed=1))
 
 
+def _latency(cases: list[dict[str, object]], fn: object) -> list[float]:
+    """Per-case times in µs, garbage collector paused."""
+    call = fn  # type: ignore[assignment]
+    clock = time.perf_counter_ns
+    out = []
+    gc.disable()
+    try:
+        for c in cases:
+            t0 = clock()
+            call(c)  # type: ignore[operator]
+            out.append((clock() - t0) / 1000)
+    finally:
+        gc.enable()
+    return out
+
+
+def _line(name: str, values: list[float], note: str = "") -> str:
+    return (f"  {name:<22} median {statistics.median(values):7.1f} µs   "
+            f"p99 {pct(values, 0.99):7.1f} µs{note}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=100_000)
@@ -65,38 +101,45 @@ def main() -> None:
     print(f"pecoma engine benchmark · {platform.python_implementation()} "
           f"{platform.python_version()} · {platform.machine()} · knowledge {knowledge.version}")
 
-    cases = generate(max(args.batch, args.latency))
-    for c in cases[:500]:  # warm-up
+    def engine(c: dict[str, object]) -> None:
         assess(parse_case(c), ON, settings, knowledge)
-        assess_plain(c)
 
-    gc.disable()
-    lat, base = [], []
-    clock = time.perf_counter_ns
-    for c in cases[: args.latency]:
-        t0 = clock()
-        assess(parse_case(c), ON, settings, knowledge)
-        t1 = clock()
+    cases = generate(max(args.batch, args.latency))
+    others = generate(20_000, seed=4242)  # the steady state's earlier cases
+    gc.collect()
+    gc.freeze()  # inputs made before timing, set aside from the collector
+
+    memo.clear()
+    for c in cases[:200]:  # imports, first calls
+        engine(c)
         assess_plain(c)
-        t2 = clock()
-        lat.append((t1 - t0) / 1000)
-        base.append((t2 - t1) / 1000)
-    gc.enable()
+    memo.clear()
+    cold = _latency(cases[: args.latency], engine)
+    memo.clear()
+    for c in others:
+        engine(c)
+    steady = _latency(cases[: args.latency], engine)
+    base = _latency(cases[: args.latency], assess_plain)
+    reused = memo.stats()
+    hits = sum(s.hits for s in reused.values())
+    calls = hits + sum(s.misses for s in reused.values())
     print(f"per case, {args.latency} cases (parse + assess, no surveillance plan):")
-    print(f"  engine    median {statistics.median(lat):7.1f} µs   p99 {pct(lat, 0.99):7.1f} µs")
-    print(f"  baseline  median {statistics.median(base):7.1f} µs   p99 {pct(base, 0.99):7.1f} µs"
-          "   (bare Python, same decisions, no validation/provenance)")
+    print(_line("engine, steady state", steady, "   (after 20,000 other cases)"))
+    print(_line("engine, cold", cold, "   (kept results forgotten first)"))
+    print(_line("baseline", base, "   (bare Python, same decisions, no validation/provenance)"))
+    print(f"  kept rule-group results reused: {hits / max(calls, 1):.1%} of {calls} group calls")
 
     batch = cases[: args.batch]
+    memo.clear()
     t0 = time.perf_counter()
     for c in batch:
-        assess(parse_case(c), ON, settings, knowledge)
+        engine(c)
     engine_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     for c in batch:
         assess_plain(c)
     base_s = time.perf_counter() - t0
-    print(f"batch of {len(batch)} cases on one core:")
+    print(f"batch of {len(batch)} cases on one core (starting cold):")
     print(f"  engine    {engine_s:6.2f} s   ({len(batch) / engine_s:9.0f} cases/s)")
     print(f"  baseline  {base_s:6.2f} s   ({len(batch) / base_s:9.0f} cases/s)")
     if args.processes > 1:
@@ -104,6 +147,7 @@ def main() -> None:
         size = -(-len(batch) // (n * 8))
         ranges = [(i, min(i + size, len(batch))) for i in range(0, len(batch), size)]
         _BATCH[:] = batch
+        memo.clear()
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(n, initializer=_warm_worker) as pool:
             pool.map(_assess_chunk, [generate(200, seed=2)] * n)  # workers started and warm
@@ -112,7 +156,7 @@ def main() -> None:
             par_s = time.perf_counter() - t0
         print(f"batch of {done} cases on {n} worker processes (chunks of {size}):")
         print(f"  engine    {par_s:6.2f} s   ({done / par_s:9.0f} cases/s)")
-    print("goals: median ≤ 50 µs per case; 100,000-case batch < 5 s")
+    print("goals: median ≤ 50 µs per case; 100,000-case batch < 5 s on one core")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Calendar arithmetic on dates (never datetimes), done by python-dateutil.
+"""Calendar arithmetic on dates (never datetimes), as python-dateutil does it.
 
 Month steps clip to the month's end (31 January + 3 months = 30 April) and count from the
 anchor each time, so a plan does not drift: visit n is ``anchor + n * step`` months.
@@ -6,6 +6,7 @@ anchor each time, so a plan does not drift: visit n is ``anchor + n * step`` mon
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
@@ -15,12 +16,19 @@ __all__ = ["add_months", "full_months_between", "reached_months"]
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus a whole number of months, clipped to the end of the target month."""
-    if day.day <= 28:
-        # Every month has a 28th: no clipping can happen, so plain arithmetic is exact.
-        total = day.month - 1 + months
-        return dt.date(day.year + total // 12, total % 12 + 1, day.day)
-    result: dt.date = day + relativedelta(months=months)
-    return result
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    d = day.day
+    if d > 28:
+        # Clip to the target month's last day, as relativedelta(months=...) does.
+        last = _DAYS_IN_MONTH[month]
+        if month == 2 and calendar.isleap(year):
+            last = 29
+        d = min(d, last)
+    return dt.date(year, month, d)
+
+
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def full_months_between(start: dt.date, end: dt.date) -> int:
