@@ -241,6 +241,10 @@ _PERFORMED = SurgeryStatus.performed
 _LOCALIZED = DiseaseStatus.localized
 _METASTATIC = DiseaseStatus.metastatic
 _LOCALLY_ADVANCED = DiseaseStatus.locally_advanced_unresectable
+_METACHRONOUS, _SYNCHRONOUS = Timing.metachronous, Timing.synchronous
+_ADVANCED_SETTING = TherapySetting.advanced
+_PROGRESSION = Response.progression
+_NO = YesNo.no
 
 
 def _not_bool(value: Any) -> Any:
@@ -558,14 +562,14 @@ def _contradictions(case: Case) -> list[FieldIssue]:
             )
         if not (met.detected_on and anchor):
             continue
-        if met.timing is Timing.metachronous and met.detected_on <= anchor:
+        if met.timing is _METACHRONOUS and met.detected_on <= anchor:
             add(
                 f"{path}.detected_on",
                 met.detected_on.isoformat(),
                 "a metachronous metastasis must be detected after the primary was "
                 f"treated (treatment ended {anchor.isoformat()})",
             )
-        if met.timing is Timing.synchronous and met.detected_on > anchor:
+        if met.timing is _SYNCHRONOUS and met.detected_on > anchor:
             add(
                 f"{path}.timing",
                 "synchronous",
@@ -586,7 +590,7 @@ def _contradictions(case: Case) -> list[FieldIssue]:
             )
     seen: set[int] = set()
     for i, t in enumerate(therapies):
-        if t.setting is TherapySetting.advanced and t.line is not None:
+        if t.setting is _ADVANCED_SETTING and t.line is not None:
             if t.line in seen:
                 add(
                     f"systemic.therapies[{i}].line",
@@ -600,7 +604,7 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 t.started_on.isoformat(),
                 f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
             )
-        if t.best_response is Response.progression and t.progressed is YesNo.no:
+        if t.best_response is _PROGRESSION and t.progressed is _NO:
             add(
                 f"systemic.therapies[{i}].progressed",
                 "no",

@@ -73,7 +73,7 @@ def _size_cm_fact(size_cm: float) -> Fact:
     return Fact("derived.size_cm", _number(size_cm))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _anchor_fact(anchor: dt.date) -> Fact:
     return Fact("derived.primary_treatment_end", anchor.isoformat())
 
@@ -113,13 +113,13 @@ _ADVANCED_FACT = {
 
 def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool) -> Timing:
     if met.detected_on and anchor:
-        return Timing.synchronous if met.detected_on <= anchor else Timing.metachronous
-    if met.timing is not Timing.unknown:
+        return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
+    if met.timing is not _UNKNOWN_TIMING:
         return met.timing
     if untreated:
         # The primary has not been treated yet: the metastasis is there at presentation.
-        return Timing.synchronous
-    return Timing.unknown
+        return _SYNCHRONOUS
+    return _UNKNOWN_TIMING
 
 
 _UNTREATED = (SurgeryStatus.planned, SurgeryStatus.not_performed)
@@ -128,6 +128,13 @@ _UNTREATED = (SurgeryStatus.planned, SurgeryStatus.not_performed)
 _PERFORMED = SurgeryStatus.performed
 _LUNG = MetastasisSite.lung
 _YES, _NO, _UNKNOWN = YesNo.yes, YesNo.no, YesNo.unknown
+_SYNCHRONOUS, _METACHRONOUS, _UNKNOWN_TIMING = (
+    Timing.synchronous,
+    Timing.metachronous,
+    Timing.unknown,
+)
+_PROGRESSION = Response.progression
+_ADVANCED_SETTING = TherapySetting.advanced
 _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
     DiseaseStatus.localized: False,
     DiseaseStatus.metastatic: True,
@@ -205,11 +212,11 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, Ther
     progressed = None
     for t in therapies:
         if t.agent.is_mtor_inhibitor and (
-            t.progressed is YesNo.yes or t.best_response is Response.progression
+            t.progressed is _YES or t.best_response is _PROGRESSION
         ):
             progressed = t
             break
-    advanced_lines = [t for t in therapies if t.setting is TherapySetting.advanced]
+    advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
     first_line = None
     if advanced_lines:
         numbered = [t for t in advanced_lines if t.line is not None]
