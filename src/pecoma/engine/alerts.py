@@ -1,4 +1,8 @@
-"""Alerts: diagnostic pitfalls (S24, S25), behaviour (S26, S27) and supplementary alerts."""
+"""Alerts: diagnostic pitfalls (S24, S25), behaviour (S26, S27) and supplementary alerts.
+
+Each rule takes the collector and the facts it reads, as values; see
+:mod:`pecoma.engine.groups`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,17 @@ from pecoma.case import (
     IHCResult,
     Margin,
     PriorDiagnosis,
-    SurgeryStatus,
 )
-from pecoma.engine.collect import Collector, Effects
-from pecoma.engine.memo import rule_group
+from pecoma.engine.collect import Collector
 from pecoma.engine.model import Fact
-from pecoma.knowledge import Knowledge
 
-__all__ = ["IHC_GROUPS", "alerts", "ihc_panel_complete"]
+__all__ = [
+    "IHC_GROUPS",
+    "diagnosis_method",
+    "history_and_behaviour",
+    "ihc_panel",
+    "ihc_panel_complete",
+]
 
 # The panel S24 calls essential: HMB-45, a melanocytic marker, a smooth-muscle marker.
 IHC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -25,9 +32,6 @@ IHC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("smooth-muscle marker", ("sma", "desmin", "h_caldesmon")),
 )
 _DONE = frozenset({IHCResult.positive, IHCResult.negative})
-_LOCALIZED = DiseaseStatus.localized  # module constants: cheaper than the class attribute
-_PERFORMED = SurgeryStatus.performed
-_POSITIVE = IHCResult.positive
 
 
 def _incomplete_groups(case: Case) -> list[tuple[str, tuple[str, ...]]]:
@@ -50,48 +54,22 @@ def ihc_panel_complete(case: Case) -> bool:
     return not _incomplete_groups(case)
 
 
-def alerts(case: Case, out: Collector) -> None:
-    k = out.knowledge
-    diagnosis, ihc, surg, status = case.diagnosis, case.immunohistochemistry, case.surgery, (
-        case.stage.status
-    )
-    out.apply(_method_alert(k, diagnosis.method))
-    out.apply(_ihc_alert(k, ihc.hmb45, ihc.melan_a, ihc.mitf, ihc.sma, ihc.desmin,
-                         ihc.h_caldesmon))
-    out.apply(
-        _other_alerts(
-            k,
-            diagnosis.prior_diagnosis,
-            status,
-            surg.margin
-            if status is _LOCALIZED and surg.status is _PERFORMED
-            else None,
-            ihc.tfe3 is _POSITIVE,
-        )
-    )
-
-
-@rule_group(maxsize=64)
-def _method_alert(knowledge: Knowledge, method: DiagnosisMethod) -> Effects:
-    out = Collector(knowledge)
+def diagnosis_method(out: Collector, method: DiagnosisMethod) -> None:
     if method is DiagnosisMethod.imaging_only:
         out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method)])
     elif method is DiagnosisMethod.unknown:
         out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
-    return out.effects()
 
 
-@rule_group(maxsize=8192)
-def _ihc_alert(
-    knowledge: Knowledge,
+def ihc_panel(
+    out: Collector,
     hmb45: IHCResult,
     melan_a: IHCResult,
     mitf: IHCResult,
     sma: IHCResult,
     desmin: IHCResult,
     h_caldesmon: IHCResult,
-) -> Effects:
-    out = Collector(knowledge)
+) -> None:
     values = {"hmb45": hmb45, "melan_a": melan_a, "mitf": mitf, "sma": sma, "desmin": desmin,
               "h_caldesmon": h_caldesmon}
     missing_groups = [
@@ -104,20 +82,18 @@ def _ihc_alert(
             for m in markers
         ]
         out.add("ALERT-IHC-INCOMPLETE", facts)
-    return out.effects()
 
 
-@rule_group(maxsize=2048)
-def _other_alerts(
-    knowledge: Knowledge,
+def history_and_behaviour(
+    out: Collector,
     prior: PriorDiagnosis,
     status: DiseaseStatus,
     resected_margin: Margin | None,
     tfe3_positive: bool,
-) -> Effects:
-    """``resected_margin`` is the margin of a performed resection of localized disease,
-    ``None`` otherwise."""
-    out = Collector(knowledge)
+) -> None:
+    """A prior diagnosis of another tumour (S25), an incomplete resection, TFE3 (supplementary)
+    and long-term follow-up for all (S26, S27). ``resected_margin`` is the margin of a
+    performed resection of localized disease, ``None`` otherwise."""
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
     elif prior is not PriorDiagnosis.none:
@@ -131,4 +107,3 @@ def _other_alerts(
     if tfe3_positive:
         out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])
     out.add("ALERT-LONG-TERM-FOLLOW-UP", [Fact("stage.status", status)])
-    return out.effects()

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from pecoma import __version__
 from pecoma.case import Case, dated_facts
-from pecoma.engine import alerts, followup, pathway, risk
+from pecoma.engine import groups, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import derive
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
@@ -69,11 +69,11 @@ def assess(
         classifications.append(bennett)
     classifications.append(risk.icdo3_hint(case, folpe, out))
 
-    pathway.local_treatment(case, d, engine, out, guideline.item.conditional_on)
-    pathway.systemic(case, d, out)
-    pathway.metastasectomy_and_referral(case, d, out)
-    alerts.alerts(case, out)
-    followup.surveillance(case, guideline, out)
+    groups.local_treatment(case, d, engine, out, guideline.item.conditional_on)
+    groups.systemic(case, d, out)
+    groups.relapse_referral_and_diagnosis(case, d, out)
+    groups.ihc_panel(case, out)
+    groups.alerts_and_surveillance(case, guideline, out)
 
     result: Assessment = _new(
         Assessment,

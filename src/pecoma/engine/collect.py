@@ -15,7 +15,7 @@ from pecoma.engine.model import Fact, Item, ItemTemplate, MissingFact, Provenanc
 from pecoma.errors import KnowledgeError
 from pecoma.knowledge import Knowledge, MissingRecord, Record
 
-__all__ = ["Collector", "Effects", "provenance_of"]
+__all__ = ["NO_EFFECTS", "Collector", "Effects", "provenance_of"]
 
 
 @lru_cache(maxsize=4096)

@@ -5,11 +5,9 @@ The dated plan of visits is built from these rules by :mod:`pecoma.engine.schedu
 
 from __future__ import annotations
 
-from pecoma.case import Case, DiseaseStatus, SurgeryStatus
-from pecoma.engine.collect import Collector, Effects
-from pecoma.engine.memo import rule_group
-from pecoma.engine.model import Fact, Risk
-from pecoma.knowledge import Knowledge
+from pecoma.case import DiseaseStatus
+from pecoma.engine.collect import Collector
+from pecoma.engine.model import Fact
 
 __all__ = ["surveillance"]
 
@@ -23,36 +21,16 @@ HIGH_RISK_RULES = (
 LOW_RISK_RULES = ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE")
 
 
-_LOCALIZED = DiseaseStatus.localized  # module constants: cheaper than the class attribute
-_PERFORMED = SurgeryStatus.performed
-
-
-def surveillance(case: Case, risk: Risk, out: Collector) -> None:
-    status = case.stage.status
-    out.apply(
-        _surveillance(
-            out.knowledge,
-            status,
-            risk.group,
-            risk.surveillance_group,
-            risk.item.conditional_on,
-            status is _LOCALIZED
-            and case.surgery.status is _PERFORMED
-            and case.treatment_end is None,
-        )
-    )
-
-
-@rule_group(maxsize=512)
-def _surveillance(
-    knowledge: Knowledge,
+def surveillance(
+    out: Collector,
     status: DiseaseStatus,
     group: str,
     surveillance_group: str,
     risk_conditional_on: tuple[str, ...],
     resected_without_date: bool,
-) -> Effects:
-    out = Collector(knowledge)
+) -> None:
+    """``resected_without_date``: localized disease resected, with no date for the end of
+    primary treatment."""
     group_facts = (Fact("risk.group", group),)
     relapsed = status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
     if relapsed:
@@ -63,4 +41,3 @@ def _surveillance(
     out.add_all(HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES, group_facts)
     if resected_without_date:
         out.missing("MISS-TREATMENT-END", affects=tuple(i.id for i in out.followup))
-    return out.effects()

@@ -4,83 +4,32 @@ treatment of advanced disease (S02, S12-S15), metastasectomy (S16, S17) and refe
 Each rule names record ids and the facts behind them; when a fact is unknown the rule
 reports it as missing, takes the safer branch and marks the item conditional on it.
 
-Each group of rules is a pure function of the few facts it reads, passed as arguments (it
-cannot see the rest of the case), so its result is kept and reused for the next case with
-the same facts: see :mod:`pecoma.engine.memo`.
+Each rule takes the collector and the few facts it reads, as values (it cannot see the
+rest of the case): :mod:`pecoma.engine.groups` reads them off the case and keeps the
+results for the next case with the same facts.
 """
 
 from __future__ import annotations
 
 from pecoma.case import (
     Agent,
-    Case,
     DiseaseStatus,
     Margin,
-    MetastasisSite,
     NodeStatus,
     PrimarySite,
     SurgeryStatus,
     Timing,
     YesNo,
 )
-from pecoma.engine.collect import Collector, Effects
-from pecoma.engine.facts import Derived
-from pecoma.engine.memo import rule_group
+from pecoma.engine.collect import Collector
 from pecoma.engine.model import Fact
-from pecoma.knowledge import Knowledge
-from pecoma.settings import EngineSettings
 
-__all__ = ["local_treatment", "metastasectomy_and_referral", "systemic"]
+__all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
 
 _INCOMPLETE = (Margin.R1, Margin.R2)
-# Module constants for the checks every case goes through (cheaper than class attributes).
-_RELAPSED = frozenset({DiseaseStatus.metastatic, DiseaseStatus.recurrent})
-_LUNG = MetastasisSite.lung
-_UTERUS = PrimarySite.uterus
 
 
-def local_treatment(
-    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
-) -> None:
-    """Surgery (S01, S03, S04, S17), then adjuvant considerations (S10, S11)."""
-    stage, surg = case.stage, case.surgery
-    site = case.tumour.primary_site
-    out.apply(
-        _local_treatment(
-            out.knowledge,
-            stage.status,
-            surg.status,
-            surg.margin,
-            stage.resectable,
-            stage.complete_excision_feasible,
-            site if site in s.high_risk_sites else None,
-            stage.lymph_nodes,
-            d.timings,
-            risk_unknown,
-        )
-    )
-
-
-@rule_group(maxsize=8192)
-def _local_treatment(
-    knowledge: Knowledge,
-    status: DiseaseStatus,
-    surgery_status: SurgeryStatus,
-    margin: Margin,
-    resectable: YesNo,
-    feasible: YesNo,
-    high_risk_site: PrimarySite | None,
-    nodes: NodeStatus,
-    timings: tuple[Timing, ...],
-    risk_unknown: tuple[str, ...],
-) -> Effects:
-    out = Collector(knowledge)
-    _surgery(out, status, surgery_status, margin, resectable, feasible)
-    _adjuvant(out, status, high_risk_site, surgery_status, margin, nodes, timings, risk_unknown)
-    return out.effects()
-
-
-def _surgery(
+def surgery(
     out: Collector,
     status: DiseaseStatus,
     surgery_status: SurgeryStatus,
@@ -130,7 +79,7 @@ def _surgery(
         out.add("REC-AGGRESSIVE-SURGERY", facts, [miss])
 
 
-def _adjuvant(
+def adjuvant(
     out: Collector,
     status: DiseaseStatus,
     high_risk_site: PrimarySite | None,
@@ -170,29 +119,8 @@ def _adjuvant(
         out.missing("MISS-NODES", affects=("REC-ADJ-NODES-METS",))
 
 
-def systemic(case: Case, d: Derived, out: Collector) -> None:
-    if d.advanced is False:
-        return
-    sysm = case.systemic
-    progressed = d.progressed_on_mtor
-    first = d.first_line
-    out.apply(
-        _systemic(
-            out.knowledge,
-            d.advanced,
-            case.stage.status,
-            sysm.mtor_inhibitor_available,
-            sysm.mtor_inhibitor_contraindicated,
-            None if progressed is None else progressed.agent,
-            case.tumour.primary_site is _UTERUS,
-            None if first is None else first.agent,
-        )
-    )
-
-
-@rule_group(maxsize=4096)
-def _systemic(
-    knowledge: Knowledge,
+def systemic(
+    out: Collector,
     advanced: bool | None,
     status: DiseaseStatus,
     avail: YesNo,
@@ -200,8 +128,9 @@ def _systemic(
     progressed_agent: Agent | None,
     uterine: bool,
     first_line_agent: Agent | None,
-) -> Effects:
-    out = Collector(knowledge)
+) -> None:
+    """Systemic treatment of advanced disease (S02, S12-S15); ``advanced`` is unknown for
+    recurrent disease whose resectability is unknown."""
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
@@ -256,61 +185,9 @@ def _systemic(
             ],
             unsure,
         )
-    return out.effects()
 
 
-def metastasectomy_and_referral(case: Case, d: Derived, out: Collector) -> None:
-    """Metastasectomy (S16, S17, I5) for recurrent or metastatic disease, then referral to
-    trials and registries (S28) for all."""
-    stage = case.stage
-    status = stage.status
-    relapsed = status in _RELAPSED
-    lung = (
-        tuple(
-            t for m, t in zip(stage.metastases, d.timings, strict=True)
-            if m.site is _LUNG
-        )
-        if relapsed
-        else ()
-    )
-    out.apply(
-        _metastasectomy_and_referral(
-            out.knowledge,
-            status,
-            bool(stage.metastases),
-            lung,
-            d.anchor is None,
-            d.dfi_met,
-            d.dfi_text,
-            d.extrapulmonary,
-            stage.complete_excision_feasible,
-        )
-    )
-
-
-@rule_group(maxsize=8192)
-def _metastasectomy_and_referral(
-    knowledge: Knowledge,
-    status: DiseaseStatus,
-    any_metastases: bool,
-    lung: tuple[Timing, ...],
-    no_anchor: bool,
-    dfi_met: bool | None,
-    dfi_text: str,
-    extrapulmonary: YesNo,
-    feasible: YesNo,
-) -> Effects:
-    out = Collector(knowledge)
-    if status is DiseaseStatus.metastatic or status is DiseaseStatus.recurrent:
-        _metastasectomy(
-            out, status, any_metastases, lung, no_anchor, dfi_met, dfi_text, extrapulmonary,
-            feasible,
-        )
-    out.add("REC-REFER-TRIALS", [Fact("stage.status", status)])
-    return out.effects()
-
-
-def _metastasectomy(
+def metastasectomy(
     out: Collector,
     status: DiseaseStatus,
     any_metastases: bool,
@@ -321,6 +198,8 @@ def _metastasectomy(
     extrapulmonary: YesNo,
     feasible: YesNo,
 ) -> None:
+    """Lung metastasectomy (S16, I5) for recurrent or metastatic disease; ``lung`` holds
+    the timing of each lung metastasis."""
     if status is DiseaseStatus.metastatic and not any_metastases:
         out.missing("MISS-METASTASIS-DETAILS", affects=("REC-LUNG-METASTASECTOMY",))
         return
@@ -365,3 +244,5 @@ def _metastasectomy(
         out.add("REC-LUNG-METASTASECTOMY", facts)
 
 
+def referral(out: Collector, status: DiseaseStatus) -> None:
+    out.add("REC-REFER-TRIALS", [Fact("stage.status", status)])

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from pecoma.case import Case, DiseaseStatus, Feature
-from pecoma.engine.collect import Collector, Effects, _compiled
+from pecoma.engine.collect import NO_EFFECTS, Collector, Effects, _compiled
 from pecoma.engine.facts import Derived
 from pecoma.engine.memo import rule_group
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
@@ -55,7 +55,8 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         h.high_nuclear_grade_and_cellularity,
         case.stage.status in _RELAPSED,
     )
-    out.apply(effects)
+    if effects is not NO_EFFECTS:
+        out.apply(effects)
     return result
 
 
@@ -259,7 +260,8 @@ def _classification(
 ) -> Classification:
     """A classification from its criteria (see :class:`_Scheme` for their order)."""
     decision = _decide(out.knowledge, scheme, size_state, mitoses_state, before, after)
-    out.apply(decision.effects)
+    if decision.effects is not NO_EFFECTS:
+        out.apply(decision.effects)
     size = _measured("size", size_state, size_text)
     mitoses = _measured("mitoses", mitoses_state, mitoses_text)
     facts: list[Fact] = []
@@ -373,7 +375,8 @@ def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classificat
         folpe.category,
         folpe.determined,
     )
-    out.apply(effects)
+    if effects is not NO_EFFECTS:
+        out.apply(effects)
     return result
 
 
