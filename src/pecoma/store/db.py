@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -108,7 +110,7 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _wal(cur)
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
@@ -118,6 +120,23 @@ def _sqlite_setup(engine: Engine) -> None:
         # Take the write lock at the start: a deferred transaction that reads and then
         # writes cannot wait for another writer and would fail with "database is locked".
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _wal(cur: Any) -> None:
+    """Put the database in WAL mode (it stays so once set). Switching takes an exclusive
+    lock and SQLite does not wait for it with the busy timeout: when several processes
+    open a new database at once, the switch is retried until the timeout."""
+    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class _NoResultRows(logging.Filter):
