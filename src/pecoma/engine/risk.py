@@ -46,78 +46,119 @@ def _measure(value: float | None, threshold: Threshold) -> State:
 
 def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Risk:
     h = case.histology
-    result, effects = _guideline_risk(
+    size_state = _measure(d.size_cm, s.guideline_size_cm)
+    decision = _guideline_decision(
         out.knowledge,
-        _measure(d.size_cm, s.guideline_size_cm),
-        d.size_text,
+        size_state,
         h.necrosis,
         h.infiltrative_growth,
         h.high_nuclear_grade_and_cellularity,
         case.stage.status in _RELAPSED,
     )
-    if effects is not NO_EFFECTS:
-        out.apply(effects)
+    if decision.effects is not NO_EFFECTS:
+        out.apply(decision.effects)
+    size_text = d.size_text
+    facts: tuple[Fact, ...] | list[Fact] = decision.facts
+    if decision.size_fact:
+        facts = [_fact("tumour.size", size_text), *decision.facts]
+    result: Risk = _new(
+        Risk,
+        (
+            decision.group,
+            decision.decided_by,
+            decision.unknown,
+            (_size_feature(out.knowledge, size_state, size_text), *decision.features),
+            decision.surveillance_group,
+            out.item(decision.record, facts, decision.conditional),
+        ),
+    )
     return result
 
 
-@rule_group(maxsize=16384)
-def _guideline_risk(
+@lru_cache(maxsize=4096)
+def _size_feature(knowledge: Knowledge, state: State, text: str) -> RiskFeature:
+    template = _compiled(knowledge)["RISK-SIZE"]
+    return RiskFeature("RISK-SIZE", template.title, "tumour.size", state, text, template.provenance)
+
+
+class _RiskDecision(NamedTuple):
+    """The guideline risk decided on the features' states; the size's text is added per
+    case (``size_fact``: the item's facts start with the size)."""
+
+    group: Literal["high", "low", "indeterminate"]
+    record: str
+    decided_by: tuple[str, ...]
+    unknown: tuple[str, ...]
+    features: tuple[RiskFeature, ...]
+    surveillance_group: Literal["high", "low"]
+    conditional: tuple[str, ...]
+    size_fact: bool
+    facts: tuple[Fact, ...]
+    effects: Effects
+
+
+@rule_group(maxsize=1024)
+def _guideline_decision(
     knowledge: Knowledge,
     size_state: State,
-    size_text: str,
     necrosis: Feature,
     infiltrative: Feature,
     grade: Feature,
     relapsed: bool,
-) -> tuple[Risk, Effects]:
+) -> _RiskDecision:
     out = Collector(knowledge)
-    states: tuple[tuple[State, str], ...] = (
-        (size_state, size_text),
-        (_state(necrosis), necrosis),
-        (_state(infiltrative), infiltrative),
-        (_state(grade), grade),
-    )
+    states: tuple[State, ...] = (size_state, _state(necrosis), _state(infiltrative), _state(grade))
+    values = (None, necrosis, infiltrative, grade)
     compiled = _compiled(knowledge)
     features = []
     present: list[str] = []
     unknown: list[str] = []
-    facts: list[Fact] = []
-    for (record_id, _missing_id, field), (state, value) in zip(_HIGH_RISK, states, strict=True):
-        template = compiled[record_id]
-        features.append(
-            RiskFeature(record_id, template.title, field, state, value, template.provenance)
-        )
+    for (record_id, _missing_id, field), state, value in zip(
+        _HIGH_RISK, states, values, strict=True
+    ):
+        if value is not None:
+            template = compiled[record_id]
+            features.append(
+                RiskFeature(record_id, template.title, field, state, value, template.provenance)
+            )
         if state == "present":
             present.append(record_id)
-            facts.append(Fact(field, value))
         elif state == "unknown":
             unknown.append(field)
     group: Literal["high", "low", "indeterminate"]
+    facts: list[Fact]
     if present:
         group, record = "high", "RISK-HIGH"
+        size_fact = size_state == "present"
+        facts = [Fact(f.field, f.value) for f in features if f.state == "present"]
     elif unknown:
         group, record = "indeterminate", "RISK-INDETERMINATE"
+        size_fact = False
         facts = [Fact(f, "unknown") for f in unknown]
     else:
         group, record = "low", "RISK-LOW"
+        size_fact = True
         facts = [Fact(f.field, f.value) for f in features]
     conditional: list[str] = []
     if group != "high":
-        for (record_id, missing_id, _field), (state, _v) in zip(_HIGH_RISK, states, strict=True):
+        for (record_id, missing_id, _field), state in zip(_HIGH_RISK, states, strict=True):
             if state == "unknown":
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
     surveillance: Literal["high", "low"] = "low" if group == "low" and not relapsed else "high"
-    risk = Risk(
-        group=group,
-        decided_by=tuple(present),
-        unknown=tuple(unknown),
-        features=tuple(features),
-        surveillance_group=surveillance,
-        item=out.item(record, facts, conditional),
+    return _RiskDecision(
+        group,
+        record,
+        tuple(present),
+        tuple(unknown),
+        tuple(features),
+        surveillance,
+        tuple(conditional),
+        size_fact,
+        tuple(facts),
+        out.effects(),
     )
-    return risk, out.effects()
 
 
 def _range(low: str, high: str) -> tuple[str, ...]:
