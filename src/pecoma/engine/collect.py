@@ -194,8 +194,19 @@ class Collector:
             self.alerts.extend(alerts)
         if followup:
             self.followup.extend(followup)
-        for missing_id, affects in missing:
-            self.missing(missing_id, affects)
+        if missing:
+            known = self._missing
+            records = self.knowledge.missing
+            for missing_id, affects in missing:
+                entry = known.get(missing_id)
+                if entry is None:
+                    # The record's interpretations came with the effects.
+                    known[missing_id] = (records[missing_id], list(affects))
+                    continue
+                merged = entry[1]
+                for a in affects:
+                    if a not in merged:
+                        merged.append(a)
         if interpretations:
             self.interpretations.update(interpretations)
 

@@ -51,32 +51,26 @@ _UTERUS = PrimarySite.uterus
 _POSITIVE = IHCResult.positive
 
 
-def _replay(out: Collector, effects: Effects) -> None:
-    if effects is not NO_EFFECTS:
-        out.apply(effects)
-
-
 def local_treatment(
     case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
 ) -> None:
     """Surgery (S01, S03, S04, S17), then adjuvant considerations (S10, S11)."""
     stage, surg = case.stage, case.surgery
     site = case.tumour.primary_site
-    _replay(
-        out,
-        _local_treatment(
-            out.knowledge,
-            stage.status,
-            surg.status,
-            surg.margin,
-            stage.resectable,
-            stage.complete_excision_feasible,
-            site if site in s.high_risk_sites else None,
-            stage.lymph_nodes,
-            d.timings,
-            risk_unknown,
-        ),
+    effects = _local_treatment(
+        out.knowledge,
+        stage.status,
+        surg.status,
+        surg.margin,
+        stage.resectable,
+        stage.complete_excision_feasible,
+        site if site in s.high_risk_sites else None,
+        stage.lymph_nodes,
+        d.timings,
+        risk_unknown,
     )
+    if effects is not NO_EFFECTS:
+        out.apply(effects)
 
 
 @rule_group(maxsize=8192)
@@ -107,19 +101,18 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     sysm = case.systemic
     progressed = d.progressed_on_mtor
     first = d.first_line
-    _replay(
-        out,
-        _systemic(
-            out.knowledge,
-            d.advanced,
-            case.stage.status,
-            sysm.mtor_inhibitor_available,
-            sysm.mtor_inhibitor_contraindicated,
-            None if progressed is None else progressed.agent,
-            case.tumour.primary_site is _UTERUS,
-            None if first is None else first.agent,
-        ),
+    effects = _systemic(
+        out.knowledge,
+        d.advanced,
+        case.stage.status,
+        sysm.mtor_inhibitor_available,
+        sysm.mtor_inhibitor_contraindicated,
+        None if progressed is None else progressed.agent,
+        case.tumour.primary_site is _UTERUS,
+        None if first is None else first.agent,
     )
+    if effects is not NO_EFFECTS:
+        out.apply(effects)
 
 
 @rule_group(maxsize=4096)
@@ -153,21 +146,20 @@ def relapse_referral_and_diagnosis(case: Case, d: Derived, out: Collector) -> No
         if status in _RELAPSED
         else ()
     )
-    _replay(
-        out,
-        _relapse_referral_and_diagnosis(
-            out.knowledge,
-            status,
-            bool(stage.metastases),
-            lung,
-            d.anchor is None,
-            d.dfi_met,
-            d.dfi_text,
-            d.extrapulmonary,
-            stage.complete_excision_feasible,
-            case.diagnosis.method,
-        ),
+    effects = _relapse_referral_and_diagnosis(
+        out.knowledge,
+        status,
+        bool(stage.metastases),
+        lung,
+        d.anchor is None,
+        d.dfi_met,
+        d.dfi_text,
+        d.extrapulmonary,
+        stage.complete_excision_feasible,
+        case.diagnosis.method,
     )
+    if effects is not NO_EFFECTS:
+        out.apply(effects)
 
 
 @rule_group(maxsize=8192)
@@ -197,12 +189,11 @@ def _relapse_referral_and_diagnosis(
 def ihc_panel(case: Case, out: Collector) -> None:
     """The immunohistochemistry panel S24 calls essential."""
     ihc = case.immunohistochemistry
-    _replay(
-        out,
-        _ihc_panel(
-            out.knowledge, ihc.hmb45, ihc.melan_a, ihc.mitf, ihc.sma, ihc.desmin, ihc.h_caldesmon
-        ),
+    effects = _ihc_panel(
+        out.knowledge, ihc.hmb45, ihc.melan_a, ihc.mitf, ihc.sma, ihc.desmin, ihc.h_caldesmon
     )
+    if effects is not NO_EFFECTS:
+        out.apply(effects)
 
 
 @rule_group(maxsize=8192)
@@ -226,20 +217,19 @@ def alerts_and_surveillance(case: Case, risk: Risk, out: Collector) -> None:
     status = case.stage.status
     surg = case.surgery
     resected_localized = status is _LOCALIZED and surg.status is _PERFORMED
-    _replay(
-        out,
-        _alerts_and_surveillance(
-            out.knowledge,
-            case.diagnosis.prior_diagnosis,
-            status,
-            surg.margin if resected_localized else None,
-            case.immunohistochemistry.tfe3 is _POSITIVE,
-            risk.group,
-            risk.surveillance_group,
-            risk.item.conditional_on,
-            resected_localized and case.treatment_end is None,
-        ),
+    effects = _alerts_and_surveillance(
+        out.knowledge,
+        case.diagnosis.prior_diagnosis,
+        status,
+        surg.margin if resected_localized else None,
+        case.immunohistochemistry.tfe3 is _POSITIVE,
+        risk.group,
+        risk.surveillance_group,
+        risk.item.conditional_on,
+        resected_localized and case.treatment_end is None,
     )
+    if effects is not NO_EFFECTS:
+        out.apply(effects)
 
 
 @rule_group(maxsize=4096)
