@@ -116,3 +116,45 @@ def test_rule_groups_see_only_small_immutable_facts() -> None:
             assert isinstance(p.annotation, str), f"{name}({p.name}) has no annotation"
             words = set(re.findall(r"[A-Za-z_]+", p.annotation))
             assert not words & _FORBIDDEN, f"{name}({p.name}: {p.annotation})"
+
+
+def _settings(**engine: Any) -> Any:
+    base = default_settings()
+    return base.model_copy(update={"engine": base.engine.model_copy(update=engine)})
+
+
+OTHER_SETTINGS = [
+    _settings(bennett_malignant_min_features=2),
+    _settings(metastasectomy_min_dfi_months=36),
+    _settings(high_risk_sites=()),
+    _settings(
+        guideline_size_cm=default_settings().engine.guideline_size_cm.model_copy(
+            update={"value": 10.0}
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize("other", OTHER_SETTINGS, ids=["bennett", "dfi", "sites", "size"])
+def test_results_kept_under_one_settings_never_serve_another(other: Any) -> None:
+    """Settings reach the groups as values (a threshold's verdict, a site's standing), so
+    a result kept under the defaults cannot answer for other settings, nor the reverse."""
+    cases = [parse_case(c) for c in generate(400, seed=13)]
+
+    def run(settings: Any) -> list[str]:
+        out = []
+        for c in cases:
+            data = to_jsonable(assess(c, ON, settings, KNOWLEDGE))
+            data.pop("settings_digest")  # differs anyway: compare what the rules said
+            out.append(json.dumps(data, sort_keys=True))
+        return out
+
+    memo.clear()
+    fresh_default = run(SETTINGS)
+    memo.clear()
+    fresh_other = run(other)
+    assert fresh_default != fresh_other, "the setting should change some assessment"
+    memo.clear()
+    for _ in range(2):
+        assert run(SETTINGS) == fresh_default
+        assert run(other) == fresh_other
