@@ -1,5 +1,10 @@
 """Risk: the guideline's high-risk features (S05-S09, I1) and, apart, the supplementary
-Folpe 2005 and Bennett 2018 pathology categories."""
+Folpe 2005 and Bennett 2018 pathology categories.
+
+Each is decided on the criteria's states (present, absent, unknown) by a kept-result group
+(:mod:`pecoma.engine.memo`); what carries the case's own size and mitotic count (the
+criteria's texts, the facts an item rests on) is added for each case.
+"""
 
 from __future__ import annotations
 
