@@ -439,23 +439,15 @@ class Case(_Model):
     @property
     def latest_date(self) -> dt.date | None:
         """The latest date among the case's facts."""
-        surgery = self.surgery
-        latest = self.diagnosis.date
-        for day in (
-            surgery.date if surgery.status is _PERFORMED else None,
+        dates = [
+            self.diagnosis.date,
+            self.surgery.date if self.surgery.status is _PERFORMED else None,
             self.primary_treatment_end,
-        ):
-            if day is not None and (latest is None or day > latest):
-                latest = day
-        for met in self.stage.metastases:
-            day = met.detected_on
-            if day is not None and (latest is None or day > latest):
-                latest = day
-        for therapy in self.systemic.therapies:
-            day = therapy.started_on
-            if day is not None and (latest is None or day > latest):
-                latest = day
-        return latest
+            *(m.detected_on for m in self.stage.metastases),
+            *(t.started_on for t in self.systemic.therapies),
+        ]
+        known = [d for d in dates if d is not None]
+        return max(known) if known else None
 
     @model_validator(mode="after")
     def _coherent(self) -> Case:
