@@ -18,10 +18,13 @@ import json
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pecoma import assess, parse_case_json
 from pecoma.engine.model import Assessment, Item
+
+if TYPE_CHECKING:
+    from pecoma.engine.schedule import SurveillancePlan
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 ON = dt.date(2026, 11, 28)
@@ -56,16 +59,22 @@ def summary(a: Assessment) -> dict[str, Any]:
 CHECK_KEYS = frozenset(
     {
         "risk_group",  # Assessment.risk.group ("high", "low", "indeterminate", ...)
+        "risk_group_not",  # a risk group the assessment must not show
         "surveillance",  # the surveillance schedule followed ("high" or "low")
         "advanced",  # whether the disease is advanced (true/false)
         "present",  # record ids the assessment must produce (any kind, missing facts too)
         "absent",  # record ids it must not produce
         "classification",  # {classification id = category}
+        "classification_not",  # {classification id = category it must not have}
         "strength",  # {record id = strength} of items produced
         "conditional_on",  # {record id = [missing-fact ids it must be provisional on]}
         "unconditional",  # record ids that must be produced and provisional on nothing
+        "conditional",  # record ids that must be produced and provisional on some missing fact
+        "level_not",  # {record id = alert level it must not have, when it is produced}
         "order",  # record ids that must appear in this order among the recommendations
         "first_visit_due",  # due date of the first surveillance visit still open
+        "first_visit_due_from",  # the first open visit is due on or after this date
+        "plan_status",  # status of the dated plan ("active", "suspended", "not_drawn")
     }
 )
 
@@ -79,14 +88,20 @@ def load_checks(name: str) -> list[dict[str, Any]]:
     return checks
 
 
-def failed_checks(name: str, a: Assessment) -> list[str]:
-    """Each hand-written check of ``name`` that ``a`` breaks, as a sentence with its reason."""
+def failed_checks(
+    name: str, a: Assessment, checks: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Each hand-written check of ``name`` that ``a`` breaks, as a sentence with its reason.
+
+    ``checks`` replaces the scenario's assert.toml (to test the checker itself)."""
+    if checks is None:
+        checks = load_checks(name)
     items = {i.id: i for i in a.items()}
     ids = set(a.record_ids())
     rec_order = [i.id for i in a.recommendations]
     categories = {c.id: c.category for c in a.classifications}
     out: list[str] = []
-    for n, check in enumerate(load_checks(name)):
+    for n, check in enumerate(checks):
         why = str(check.get("why", "")).strip()
         keys = set(check) - {"why"}
         where = f"{name} check {n + 1} ({why or 'NO REASON GIVEN'})"
@@ -101,6 +116,9 @@ def failed_checks(name: str, a: Assessment) -> list[str]:
             if key == "risk_group":
                 got = a.risk.group
                 ok = got == want
+            elif key == "risk_group_not":
+                got = a.risk.group
+                ok = got != want
             elif key == "surveillance":
                 got = a.risk.surveillance_group
                 ok = got == want
@@ -116,6 +134,9 @@ def failed_checks(name: str, a: Assessment) -> list[str]:
             elif key == "classification":
                 got = {k: categories.get(k) for k in want}
                 ok = got == want
+            elif key == "classification_not":
+                got = {k: categories.get(k) for k in want}
+                ok = all(got[k] != v for k, v in want.items())
             elif key == "strength":
                 got = {k: items[k].strength if k in items else None for k in want}
                 ok = got == want
@@ -128,24 +149,40 @@ def failed_checks(name: str, a: Assessment) -> list[str]:
             elif key == "unconditional":
                 got = {k: list(items[k].conditional_on) if k in items else None for k in want}
                 ok = all(k in items and not items[k].conditional_on for k in want)
+            elif key == "conditional":
+                got = {k: list(items[k].conditional_on) if k in items else None for k in want}
+                ok = all(k in items and items[k].conditional_on for k in want)
+            elif key == "level_not":
+                got = {k: items[k].level if k in items else None for k in want}
+                ok = all(got[k] != v for k, v in want.items())
             elif key == "order":
                 got = [i for i in rec_order if i in want]
                 ok = got == list(want)
-            else:  # first_visit_due
+            elif key == "first_visit_due":
                 got = first_open_visit_due(a, name)
+                ok = got == want
+            elif key == "first_visit_due_from":
+                got = first_open_visit_due(a, name)
+                ok = got is not None and got >= want
+            else:  # plan_status
+                got = surveillance_plan(a, name).status
                 ok = got == want
             if not ok:
                 out.append(f"{where}: {key} expected {want!r}, got {got!r}")
     return out
 
 
-def first_open_visit_due(a: Assessment, name: str) -> str | None:
-    """Due date (ISO) of the first visit of the dated plan that is not done yet."""
+def surveillance_plan(a: Assessment, name: str) -> SurveillancePlan:
+    """The dated surveillance plan of scenario ``name`` on ``ON``, with no scans recorded."""
     from pecoma.engine.schedule import plan_surveillance
 
     text = (SCENARIOS / name / "case.json").read_text(encoding="utf-8")
-    plan = plan_surveillance(parse_case_json(text), a, ON, ())
-    nxt = plan.next_visit
+    return plan_surveillance(parse_case_json(text), a, ON, ())
+
+
+def first_open_visit_due(a: Assessment, name: str) -> str | None:
+    """Due date (ISO) of the first visit of the dated plan that is not done yet."""
+    nxt = surveillance_plan(a, name).next_visit
     return nxt.due.isoformat() if nxt is not None else None
 
 
