@@ -23,6 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs" / "safety" / "hazards.toml"
 RENDERED = ROOT / "docs" / "safety" / "hazard-log.md"
+SCENARIOS = ROOT / "tests" / "scenarios"
 
 SEVERITY = ("minor", "significant", "considerable", "major", "catastrophic")
 LIKELIHOOD = ("very low", "low", "medium", "high", "very high")
@@ -47,7 +48,7 @@ RATING = {
 
 REQUIRED = ("id", "title", "harm", "cause", "severity", "likelihood", "mitigation",
             "residual_likelihood", "status", "tests")
-OPTIONAL = ("residual_severity", "issue_behaviour", "pending")
+OPTIONAL = ("residual_severity", "issue_behaviour", "pending", "scenarios")
 
 
 def risk(severity: str, likelihood: str) -> int:
@@ -68,6 +69,7 @@ class Hazard:
     residual_likelihood: str
     status: str
     tests: tuple[str, ...]
+    scenarios: tuple[str, ...]
     issue_behaviour: int | None
     pending: str
 
@@ -122,6 +124,7 @@ def load(path: Path = DATA) -> list[Hazard]:
             residual_likelihood=raw["residual_likelihood"],
             status=raw["status"],
             tests=tuple(raw["tests"]),
+            scenarios=tuple(raw.get("scenarios", ())),
             issue_behaviour=raw.get("issue_behaviour"),
             pending=str(raw.get("pending", "")).strip(),
         )
@@ -161,6 +164,13 @@ def unresolved(node_id: str) -> str | None:
         return f"{node_id!r}: no test file {file}"
     if name not in _tests_in(path):
         return f"{node_id!r}: {file} defines no test {name}"
+    return None
+
+
+def unresolved_scenario(name: str) -> str | None:
+    """Why ``name`` is not a golden scenario with hand-written checks (None when it is)."""
+    if not (SCENARIOS / name / "assert.toml").is_file():
+        return f"{name!r}: no tests/scenarios/{name}/assert.toml"
     return None
 
 
@@ -207,6 +217,12 @@ def render(hazards: list[Hazard]) -> str:
             "- **Tests holding the mitigation:**",
         ]
         lines += [f"  - `{t}`" for t in h.tests]
+        if h.scenarios:
+            lines.append(
+                "- **Golden scenarios whose hand-written checks hold part of it** "
+                "(through `test_clinical_facts_hold`): "
+                + ", ".join(f"`{n}`" for n in h.scenarios)
+            )
     return "\n".join(lines) + "\n"
 
 

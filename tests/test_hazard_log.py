@@ -18,6 +18,7 @@ from hazard_tools import (
     render,
     risk,
     unresolved,
+    unresolved_scenario,
 )
 
 HAZARDS = load()
@@ -41,6 +42,18 @@ def test_every_named_test_exists(hazard_id: str) -> None:
     hazard = next(h for h in HAZARDS if h.id == hazard_id)
     assert hazard.tests
     assert [u for t in hazard.tests if (u := unresolved(t))] == []
+
+
+@pytest.mark.parametrize("hazard_id", IDS)
+def test_every_named_scenario_has_checks(hazard_id: str) -> None:
+    """Each golden scenario a hazard cites exists and has its assert.toml."""
+    hazard = next(h for h in HAZARDS if h.id == hazard_id)
+    assert [u for n in hazard.scenarios if (u := unresolved_scenario(n))] == []
+
+
+def test_a_missing_scenario_is_reported() -> None:
+    assert unresolved_scenario("no-such-scenario") is not None
+    assert unresolved_scenario("low-risk-complete") is None
 
 
 class TestResolver:
