@@ -167,7 +167,10 @@ def failed_checks(
             else:  # plan_status
                 got = surveillance_plan(a, name).status
                 ok = got == want
-            if not ok:
+            if not ok and key in ("present", "absent"):
+                said = "not produced" if key == "present" else "produced"
+                out.append(f"{where}: {key} expected {want!r}, but {said}: {got!r}")
+            elif not ok:
                 out.append(f"{where}: {key} expected {want!r}, got {got!r}")
     return out
 
