@@ -144,7 +144,8 @@ def first_open_visit_due(a: Assessment, name: str) -> str | None:
     from pecoma.engine.schedule import plan_surveillance
 
     text = (SCENARIOS / name / "case.json").read_text(encoding="utf-8")
-    plan = plan_surveillance(parse_case_json(text), a, ON, ())
+    # Scenarios give no scan history: not given, never "no scan done" (I13).
+    plan = plan_surveillance(parse_case_json(text), a, ON, None)
     nxt = plan.next_visit
     return nxt.due.isoformat() if nxt is not None else None
 
