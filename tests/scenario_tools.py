@@ -18,10 +18,13 @@ import json
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pecoma import assess, parse_case_json
 from pecoma.engine.model import Assessment, Item
+
+if TYPE_CHECKING:
+    from pecoma.engine.schedule import SurveillancePlan
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 ON = dt.date(2026, 11, 28)
@@ -66,6 +69,7 @@ CHECK_KEYS = frozenset(
         "unconditional",  # record ids that must be produced and provisional on nothing
         "order",  # record ids that must appear in this order among the recommendations
         "first_visit_due",  # due date of the first surveillance visit still open
+        "plan_present",  # record ids the dated surveillance plan must name (missing facts too)
     }
 )
 
@@ -131,6 +135,9 @@ def failed_checks(name: str, a: Assessment) -> list[str]:
             elif key == "order":
                 got = [i for i in rec_order if i in want]
                 ok = got == list(want)
+            elif key == "plan_present":
+                got = sorted(set(want) - set(plan_of(a, name).record_ids()))
+                ok = not got
             else:  # first_visit_due
                 got = first_open_visit_due(a, name)
                 ok = got == want
@@ -139,14 +146,18 @@ def failed_checks(name: str, a: Assessment) -> list[str]:
     return out
 
 
-def first_open_visit_due(a: Assessment, name: str) -> str | None:
-    """Due date (ISO) of the first visit of the dated plan that is not done yet."""
+def plan_of(a: Assessment, name: str) -> SurveillancePlan:
+    """The scenario's dated surveillance plan as of :data:`ON`."""
     from pecoma.engine.schedule import plan_surveillance
 
     text = (SCENARIOS / name / "case.json").read_text(encoding="utf-8")
     # Scenarios give no scan history: not given, never "no scan done" (I13).
-    plan = plan_surveillance(parse_case_json(text), a, ON, None)
-    nxt = plan.next_visit
+    return plan_surveillance(parse_case_json(text), a, ON, None)
+
+
+def first_open_visit_due(a: Assessment, name: str) -> str | None:
+    """Due date (ISO) of the first visit of the dated plan that is not done yet."""
+    nxt = plan_of(a, name).next_visit
     return nxt.due.isoformat() if nxt is not None else None
 
 
