@@ -719,3 +719,53 @@ class TestScanHistoryMissing:
             (ON, dt.date(2026, 12, 28)), (dt.date(2027, 5, 28), dt.date(2027, 6, 28))]
         assert plan.visits[0].phase == "high-middle"
         assert [m.id for m in plan.missing] == ["MISS-SCAN-HISTORY"]
+
+
+class TestLowRiskImagingInterpretation:
+    """I12: chest CT and MRI at low-risk visits are the project's choice, labelled so, and
+    a setting (the guideline names them under high-risk patients only)."""
+
+    def test_default_plans_both_labelled_as_interpretation(self) -> None:
+        plan = _plan(_case("low", "2024-03-01"), dt.date(2024, 3, 1))
+        imaging = plan.visits[0].imaging
+        assert [i.modality for i in imaging] == [Modality.chest_ct, Modality.mri_primary]
+        for i in imaging:
+            assert i.provenance.interpretations == ("I12",)
+            assert "interpretation I12" in i.provenance.label
+            assert "S23" not in i.provenance.statements
+        assert "I12" in [u.id for u in plan.interpretations]
+        ids = {i.record for i in imaging}
+        knowledge = load_knowledge()
+        for record in ids:
+            rec = knowledge.records[record]
+            assert "I12" in rec.title and "interpretation" in rec.strength
+
+    def test_high_risk_imaging_is_guideline_without_i12(self) -> None:
+        plan = _plan(_case("high"), dt.date(2025, 1, 10))
+        assert "I12" not in [u.id for u in plan.interpretations]
+
+    @pytest.mark.parametrize(("chosen", "expected"), [
+        (["chest_ct"], [Modality.chest_ct]),
+        (["mri_primary"], [Modality.mri_primary]),
+        ([], []),
+    ])
+    def test_setting_chooses_the_examinations(self, chosen: list[str],
+                                              expected: list[Modality]) -> None:
+        conf = settings_of({"low_risk_imaging": chosen})
+        plan = _plan(_case("low", "2024-03-01"), dt.date(2024, 3, 1), conf=conf)
+        assert [i.modality for i in plan.visits[0].imaging] == expected
+        assert ("followup.low_risk_imaging", ",".join(chosen) or "none") in plan.settings
+
+    def test_setting_from_a_file_and_bad_values(self, tmp_path: Path) -> None:
+        good = tmp_path / "good.toml"
+        good.write_text('[followup]\nlow_risk_imaging = ["chest_ct"]\n')
+        assert load_settings(good).followup.low_risk_imaging == ("chest_ct",)
+        for text in ('low_risk_imaging = ["chest_xray"]',
+                     'low_risk_imaging = ["chest_ct", "chest_ct"]'):
+            bad = tmp_path / "bad.toml"
+            bad.write_text(f"[followup]\n{text}\n")
+            with pytest.raises(ConfigError, match="low_risk_imaging"):
+                load_settings(bad)
+
+    def test_default_is_documented(self) -> None:
+        assert default_settings().followup.low_risk_imaging == ("chest_ct", "mri_primary")
