@@ -769,3 +769,20 @@ class TestLowRiskImagingInterpretation:
 
     def test_default_is_documented(self) -> None:
         assert default_settings().followup.low_risk_imaging == ("chest_ct", "mri_primary")
+
+
+class TestAssessmentFollowupItems:
+    def test_after_relapse_item_names_the_free_of_disease_date(self) -> None:
+        """The assessment's FU-AFTER-RELAPSE rests on the free-of-disease date when given
+        (the caller passes ``case.free_of_disease.since``)."""
+        from pecoma.case import DiseaseStatus
+        from pecoma.engine.collect import Collector
+        from pecoma.engine.followup import surveillance
+
+        out = Collector(load_knowledge())
+        surveillance(out, DiseaseStatus.metastatic, "low", "high", (), False,
+                     free_since=dt.date(2023, 8, 1))
+        (item,) = [i for i in out.followup if i.id == "FU-AFTER-RELAPSE"]
+        assert ("free_of_disease.since", "2023-08-01") in item.triggered_by
+        assert {i.id for i in out.followup} >= {"FU-HIGH-INTENSIVE", "FU-CHEST-CT"}
+        assert "FU-LOW-LESS-INTENSIVE" not in {i.id for i in out.followup}
