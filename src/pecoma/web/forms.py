@@ -469,7 +469,9 @@ FORM: tuple[Group, ...] = (
             ),
         ),
         note="Surveillance scans done so far. The plan counts the next visits from the "
-        "last real scan; a scan showing disease suspends the plan. Not part of the case.",
+        "last real scan; a scan showing disease suspends the plan. With no scan entered the "
+        "history counts as not given: the plan asks for it and puts a visit due now (I13). "
+        "Not part of the case.",
     ),
 )
 
