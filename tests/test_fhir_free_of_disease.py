@@ -48,3 +48,26 @@ def test_not_written_when_not_given() -> None:
 def test_read_back() -> None:
     case = parse_case(RELAPSED)
     assert case_from_bundle(bundle_from_case(case)).case == case
+
+
+def test_careplan_names_the_plan_and_the_missing_history() -> None:
+    """The CarePlan follows the plan: high-risk schedule after relapse (I8), and the scan
+    history that was not given is a note with its question (I13)."""
+    import datetime as dt
+
+    from pecoma import assess
+    from pecoma.engine.schedule import plan_surveillance
+    from pecoma.fhir.careplan import careplan_bundle
+
+    case = parse_case(RELAPSED)
+    on = dt.date(2026, 11, 28)
+    a = assess(case, on)
+    bundle = careplan_bundle(case, a, plan_surveillance(case, a, on))
+    validate_resources(bundle)
+    (careplan,) = [e["resource"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "CarePlan"]
+    assert "high-risk schedule" in careplan["description"]
+    notes = " ".join(n["text"] for n in careplan["note"])
+    assert "Missing: Which surveillance scans" in notes
+    (first,) = [x for x in careplan["activity"] if "detail" in x][:1]
+    assert first["detail"]["scheduledPeriod"]["start"] == "2026-11-28"
