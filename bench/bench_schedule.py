@@ -73,7 +73,9 @@ def main() -> None:
           f"({visits / n:.1f} per plan)")
     timed("plan_surveillance (assessment given)",
           lambda: [plan_surveillance(c, a, ON, s) for c, s, a in assessed], n)
-    timed("plan_surveillance, no imaging",
+    timed("plan_surveillance, no scan",
+          lambda: [plan_surveillance(c, a, ON, ()) for c, _s, a in assessed], n)
+    timed("plan_surveillance, no history given (I13)",
           lambda: [plan_surveillance(c, a, ON) for c, _s, a in assessed], n)
     timed("assess + plan_surveillance",
           lambda: [plan_surveillance(c, assess(c, ON), ON, s) for c, s in inputs], n)

@@ -43,7 +43,8 @@ def plan_of(name: str) -> SurveillancePlan:
     case = parse_case(spec["case"])
     on = dt.date.fromisoformat(spec["on"])
     settings = settings_of(spec.get("settings"))
-    imaging = parse_imaging(spec.get("imaging", []))
+    # No "imaging" key: the history was not given (I13); [] is a history without scans.
+    imaging = parse_imaging(spec["imaging"]) if "imaging" in spec else None
     return plan_surveillance(case, assess(case, on, settings), on, imaging, settings)
 
 
@@ -73,6 +74,11 @@ def summary(plan: SurveillancePlan) -> dict[str, Any]:
         "next_visit": None if nxt is None else visit_line(nxt),
         "cancelled": len(plan.cancelled),
         "flags": [f.id for f in plan.flags],
+        # Shown only when they differ from a plan counted from the end of treatment with
+        # a scan history given, so the older golden files need not name them.
+        **({"anchor_basis": plan.anchor_basis}
+           if plan.anchor_basis != "treatment_end" else {}),
+        **({"missing": [m.id for m in plan.missing]} if plan.missing else {}),
     }
 
 

@@ -75,6 +75,7 @@ CHECK_KEYS = frozenset(
         "first_visit_due",  # due date of the first surveillance visit still open
         "first_visit_due_from",  # the first open visit is due on or after this date
         "plan_status",  # status of the dated plan ("active", "suspended", "not_drawn")
+        "plan_present",  # record ids the dated surveillance plan must name (missing facts too)
     }
 )
 
@@ -158,6 +159,9 @@ def failed_checks(
             elif key == "order":
                 got = [i for i in rec_order if i in want]
                 ok = got == list(want)
+            elif key == "plan_present":
+                got = sorted(set(want) - set(surveillance_plan(a, name).record_ids()))
+                ok = not got
             elif key == "first_visit_due":
                 got = first_open_visit_due(a, name)
                 ok = got == want
@@ -176,11 +180,12 @@ def failed_checks(
 
 
 def surveillance_plan(a: Assessment, name: str) -> SurveillancePlan:
-    """The dated surveillance plan of scenario ``name`` on ``ON``, with no scans recorded."""
+    """The scenario's dated surveillance plan as of :data:`ON`."""
     from pecoma.engine.schedule import plan_surveillance
 
     text = (SCENARIOS / name / "case.json").read_text(encoding="utf-8")
-    return plan_surveillance(parse_case_json(text), a, ON, ())
+    # Scenarios give no scan history: not given, never "no scan done" (I13).
+    return plan_surveillance(parse_case_json(text), a, ON, None)
 
 
 def first_open_visit_due(a: Assessment, name: str) -> str | None:

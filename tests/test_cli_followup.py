@@ -158,3 +158,99 @@ class TestRejectedInput:
                    "-f", "json")
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["visits"][0]["due"] == "2025-05-10"
+
+
+RELAPSED_CASE = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2019-03-01"},
+    "tumour": {"primary_site": "gastrointestinal", "size": {"value": 4, "unit": "cm"}},
+    "histology": {"necrosis": "absent", "infiltrative_growth": "absent",
+                  "high_nuclear_grade_and_cellularity": "absent"},
+    "stage": {"status": "metastatic", "lymph_nodes": "negative",
+              "metastases": [{"site": "lung", "detected_on": "2023-05-10"}]},
+    "surgery": {"status": "performed", "date": "2019-03-15", "margin": "R0"},
+    "free_of_disease": {"since": "2023-08-01", "by": "surgery"},
+}
+
+
+class TestAfterRelapse:
+    """I8 in every output: the plan counts from the date free of disease again."""
+
+    @pytest.fixture
+    def relapsed(self, tmp_path: Path) -> Path:
+        f = tmp_path / "relapsed.json"
+        f.write_text(json.dumps(RELAPSED_CASE))
+        return f
+
+    def test_json(self, relapsed: Path) -> None:
+        """Low-risk primary, metastasectomy 2023-08-01: high-risk visit due 2023-11-01."""
+        r = pecoma("followup", str(relapsed), "--on", "2023-08-01", "-f", "json")
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        assert data["surveillance_group"] == "high"
+        assert data["anchor"] == "2023-08-01"
+        assert data["anchor_basis"] == "free_of_disease"
+        assert data["next_visit"]["due"] == "2023-11-01"
+
+    def test_text_markdown_and_calendar_say_where_the_plan_counts_from(
+        self, relapsed: Path, tmp_path: Path
+    ) -> None:
+        words = "free of disease again (2023-08-01)"
+        text = pecoma("followup", str(relapsed), "--on", "2023-08-01")
+        assert text.returncode == 0, text.stderr
+        assert words in " ".join(text.stdout.split())
+        assert "After relapse" in text.stdout and "high-risk schedule" in text.stdout
+        md = pecoma("followup", str(relapsed), "--on", "2023-08-01", "-f", "markdown")
+        assert words in md.stdout
+        out = tmp_path / "plan.ics"
+        pecoma("followup", str(relapsed), "--on", "2023-08-01", "-f", "ics", "-o", str(out))
+        first = Calendar.from_ical(out.read_bytes()).walk("VEVENT")[0]
+        assert str(first.decoded("DTSTART")) == "2023-11-01"
+        description = " ".join(str(first.get("DESCRIPTION")).split())
+        assert "counted from 2023-08-01, the date free of disease again" in description
+
+
+class TestWithoutScanHistory:
+    """I13: no --imaging is a history not given; an empty file is a history of no scans.
+    The example was resected 2025-01-10 (high risk): on 2026-11-28 the intensive phase
+    (to 2028-01-10) is in force, so a visit is due 2026-11-28, overdue after 2026-12-28."""
+
+    def test_text_asks_for_the_history_and_shows_no_overdue_visit(self) -> None:
+        r = pecoma("followup", str(HIGH), "--on", "2026-11-28")
+        assert r.returncode == 0, r.stderr
+        out = " ".join(r.stdout.split())
+        assert "OVERDUE" not in out
+        assert "Next visit: #1 due 2026-11-28, overdue after 2026-12-28" in out
+        assert "Scan history not given" in out
+        assert "Which surveillance scans has the patient had" in out
+        assert "2027-02-28" in out
+
+    def test_json_and_markdown_carry_the_missing_fact(self) -> None:
+        r = pecoma("followup", str(HIGH), "--on", "2026-11-28", "-f", "json")
+        data = json.loads(r.stdout)
+        assert data["history_missing"] is True
+        assert [m["id"] for m in data["missing"]] == ["MISS-SCAN-HISTORY"]
+        assert data["next_visit"]["due"] == "2026-11-28"
+        md = pecoma("followup", str(HIGH), "--on", "2026-11-28", "-f", "markdown").stdout
+        assert "## Missing facts" in md and "Which surveillance scans" in md
+
+    def test_calendar_says_the_visit_counts_from_the_evaluation_date(
+        self, tmp_path: Path
+    ) -> None:
+        out = tmp_path / "plan.ics"
+        r = pecoma("followup", str(HIGH), "--on", "2026-11-28", "-f", "ics", "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        first = Calendar.from_ical(out.read_bytes()).walk("VEVENT")[0]
+        assert str(first.decoded("DTSTART")) == "2026-11-28"
+        description = " ".join(str(first.get("DESCRIPTION")).split())
+        assert "no scan history was given" in description
+
+    def test_an_empty_history_keeps_the_overdue_visits(self, tmp_path: Path) -> None:
+        """A history given with no scan: the first visit (due 2025-04-10) is overdue."""
+        f = tmp_path / "none.json"
+        f.write_text("[]")
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2026-11-28",
+                   "-f", "json")
+        data = json.loads(r.stdout)
+        assert data["next_visit"]["due"] == "2025-04-10"
+        assert data["next_visit"]["status"] == "overdue"
+        assert data["missing"] == [] and data["history_missing"] is False

@@ -433,3 +433,48 @@ class TestStaleStates:
         assert report.stored == 0 and usable(registry) == 0  # a dry run writes nothing
         reassess(registry, ON, default_settings(), "registrar")
         assert usable(registry) == 7
+
+
+def relapsed(since: str = "2026-06-01") -> dict[str, object]:
+    """A low-risk kidney primary resected 2024-03-01, a lung metastasis found 2026-04-15,
+    free of disease since ``since`` after metastasectomy."""
+    c = low_risk()
+    c["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                  "metastases": [{"site": "lung", "detected_on": "2026-04-15"}]}
+    c["free_of_disease"] = {"since": since, "by": "surgery"}
+    return c
+
+
+class TestAfterRelapse:
+    """I8 in the registry: the stored state and the worklist count from the date free of
+    disease again, on the high-risk schedule, from a CSV import as from a recorded case."""
+
+    def test_free_of_disease_columns_are_in_the_layout(self) -> None:
+        from pecoma.registry.columns import COLUMN_NAMES
+
+        assert {"free_of_disease.since", "free_of_disease.by"} <= set(COLUMN_NAMES)
+
+    def test_imported_relapse_is_on_the_worklist_from_that_date(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Free of disease 2026-06-01: high-risk visit 1 due 2026-09-01, overdue after
+        2026-10-01; on 2026-11-28 it is 58 days overdue (no scan in the registry)."""
+        path = write_csv(tmp_path / "cases.csv", rows_of({"R-1": relapsed()}))
+        report = import_file(repo, path, on_date=ON, settings=default_settings(),
+                             actor="import")
+        assert report.committed
+        (item,) = stored(repo)
+        assert (item.registry_id, item.status.value, item.due, item.latest,
+                item.days_overdue, item.phase) == (
+            "R-1", "overdue", dt.date(2026, 9, 1), dt.date(2026, 10, 1), 58,
+            "high-intensive")
+        assert stored(repo) == reference(repo)
+
+    def test_a_scan_after_the_date_moves_the_next_visit(self, repo: Repository) -> None:
+        """A scan on 2026-09-05 fulfils visit 1; visit 2 is due 2026-12-05."""
+        record_case(repo, "R-2", relapsed(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="test")
+        scans(repo, "R-2", ["2026-09-05"])
+        (item,) = stored(repo)
+        assert (item.status.value, item.due) == ("upcoming", dt.date(2026, 12, 5))
+        assert stored(repo) == reference(repo)

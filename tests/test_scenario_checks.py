@@ -34,6 +34,8 @@ BREAKS_AND_HOLDS: dict[str, tuple[Any, Any]] = {
     "first_visit_due": ("1999-01-01", None),
     "first_visit_due_from": ("2999-01-01", "2025-01-10"),
     "plan_status": ("not_drawn", "active"),
+    # resected in 2025 and no scan history given: the plan asks for it (I13)
+    "plan_present": (["FU-AFTER-RELAPSE"], ["MISS-SCAN-HISTORY", "FU-LOW-LESS-INTENSIVE"]),
 }
 
 

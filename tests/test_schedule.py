@@ -57,7 +57,7 @@ def _case(risk: str = "high", surgery: str | None = "2025-01-10", **extra: Any) 
     return parse_case(data)
 
 
-def _plan(case: Any, on: dt.date = ON, imaging: tuple[ImagingEvent, ...] = (),
+def _plan(case: Any, on: dt.date = ON, imaging: tuple[ImagingEvent, ...] | None = (),
           conf: Settings | None = None) -> SurveillancePlan:
     conf = conf or default_settings()
     return plan_surveillance(case, assess(case, on, conf), on, imaging, conf)
@@ -573,3 +573,216 @@ class TestSettingsGuard:
                       horizon_years=2)
         with pytest.raises(ValueError, match="in year 2"):
             FollowupSettings.model_validate(values)
+
+
+# --------------------------------------------------------------------------------------
+# After a treated relapse (I8) and without a scan history (I13)
+# --------------------------------------------------------------------------------------
+
+def _relapsed(risk: str = "low", since: str | None = "2023-08-01",
+              status: str = "metastatic", by: str = "surgery") -> Any:
+    """Primary resected 2019-03-15; a lung metastasis found 2023-05-10 (or a local
+    recurrence), then free of disease from ``since``."""
+    stage: dict[str, Any] = {"status": status, "lymph_nodes": "negative"}
+    if status == "metastatic":
+        stage["metastases"] = [{"site": "lung", "detected_on": "2023-05-10"}]
+    else:
+        stage["resectable"] = "yes"
+    extra: dict[str, Any] = {"stage": stage}
+    if since is not None:
+        extra["free_of_disease"] = {"since": since, "by": by}
+    return _case(risk, "2019-03-15", **extra)
+
+
+class TestAfterRelapse:
+    def test_free_of_disease_restarts_high_risk_surveillance_from_that_date(self) -> None:
+        """A low-risk primary that metastasised, made free of disease on 2023-08-01 by
+        metastasectomy: the high-risk schedule counts from 2023-08-01 (I8), so the first
+        visit is due 2023-11-01 (3 months) and overdue after 2023-12-01 (4 months)."""
+        plan = _plan(_relapsed("low"), dt.date(2023, 8, 1))
+        assert plan.status == "active"
+        assert plan.surveillance_group == "high"
+        assert plan.anchor == dt.date(2023, 8, 1)
+        first = plan.visits[0]
+        assert (first.due, first.latest) == (dt.date(2023, 11, 1), dt.date(2023, 12, 1))
+        assert first.record == "FU-HIGH-INTENSIVE"
+        assert [i.modality for i in first.imaging] == [Modality.chest_ct, Modality.mri_primary]
+        reason = next(r for r in plan.reasons if r.id == "FU-AFTER-RELAPSE")
+        assert ("free_of_disease.since", "2023-08-01") in reason.triggered_by
+        assert "I8" in [i.id for i in plan.interpretations]
+
+    def test_phases_count_from_the_free_of_disease_date(self) -> None:
+        """Intensive to 2026-08-01 (3 years), six-monthly to 2028-08-01 (year 5), then
+        yearly: the visit after 2026-08-01 is due 2027-02-01."""
+        plan = _plan(_relapsed("high"), dt.date(2023, 8, 1))
+        assert [(p.id, p.starts, p.ends) for p in plan.phases] == [
+            ("high-intensive", dt.date(2023, 8, 1), dt.date(2026, 8, 1)),
+            ("high-middle", dt.date(2026, 8, 1), dt.date(2028, 8, 1)),
+            ("high-yearly", dt.date(2028, 8, 1), None),
+        ]
+        dues = [v.due for v in plan.visits]
+        assert dt.date(2026, 8, 1) in dues and dt.date(2027, 2, 1) in dues
+        assert dt.date(2029, 8, 1) in dues
+
+    def test_local_recurrence_free_of_disease(self) -> None:
+        plan = _plan(_relapsed("low", status="recurrent", by="systemic_therapy"),
+                     dt.date(2023, 8, 1))
+        assert plan.status == "active" and plan.surveillance_group == "high"
+        assert plan.visits[0].due == dt.date(2023, 11, 1)
+
+    def test_scans_of_the_relapse_do_not_suspend_the_new_plan(self) -> None:
+        """The scan that found the metastasis (2023-05-10) is before the free-of-disease
+        date: it is history, not surveillance. The scan of 2023-11-10 fulfils visit 1,
+        and visit 2 is due 2024-02-10."""
+        imaging = (_scan("2023-05-10", finding=ScanFinding.metastasis), *_both("2023-11-10"))
+        plan = _plan(_relapsed("low"), dt.date(2023, 12, 15), imaging)
+        assert plan.status == "active"
+        assert plan.visits[0].status == "done"
+        assert plan.visits[0].done_on == dt.date(2023, 11, 10)
+        assert plan.visits[1].due == dt.date(2024, 2, 10)
+
+    def test_without_the_date_there_is_still_no_calendar(self) -> None:
+        plan = _plan(_relapsed("low", since=None), dt.date(2023, 8, 1))
+        assert plan.status == "not_drawn"
+        assert plan.reasons[-1].id == "FU-NO-PLAN-ACTIVE-DISEASE"
+
+
+class TestScanHistoryMissing:
+    """I13: a history that was never given (``imaging=None``) is not a history of no scans
+    (``imaging=()``). Past visits are not called overdue on no evidence; a visit is due
+    on the evaluation date, with the rhythm of the phase in force then."""
+
+    def test_resected_years_ago_without_history(self) -> None:
+        """Resected 2019-03-15, high risk, evaluated 2026-11-28: the yearly phase (after
+        2024-03-15) is in force, so a visit is due 2026-11-28, overdue after 2026-12-28
+        (13 - 12 months), and the next one is due 2027-11-28."""
+        plan = _plan(_case("high", "2019-03-15"), ON, None)
+        assert plan.overdue == ()
+        nxt = plan.next_visit
+        assert nxt is not None and nxt.index == 1
+        assert (nxt.due, nxt.latest, nxt.status) == (ON, dt.date(2026, 12, 28), "due")
+        assert nxt.phase == "high-yearly"
+        assert plan.visits[1].due == dt.date(2027, 11, 28)
+        reason = next(r for r in plan.reasons if r.id == "FU-SCAN-HISTORY-MISSING")
+        assert reason.conditional_on == ("MISS-SCAN-HISTORY",)
+        assert [m.id for m in plan.missing] == ["MISS-SCAN-HISTORY"]
+        missing = plan.missing[0]
+        assert missing.question and missing.would_change and missing.meanwhile
+        assert "I13" in [i.id for i in plan.interpretations]
+
+    def test_history_given_without_scans_keeps_overdue_visits(self) -> None:
+        """An empty history says no scan was done: the missed visits stay overdue."""
+        plan = _plan(_case("high", "2019-03-15"), ON, ())
+        assert plan.visits[0].due == dt.date(2019, 6, 15)
+        assert plan.visits[0].status == "overdue"
+        assert "FU-SCAN-HISTORY-MISSING" not in [r.id for r in plan.reasons]
+        assert plan.missing == ()
+
+    def test_history_with_scans_then_missed_visits_stays_overdue(self) -> None:
+        """Scans were entered, then stopped: visits after the last scan are overdue."""
+        plan = _plan(_case("high", "2019-03-15"), ON, _both("2019-06-15"))
+        assert plan.visits[0].status == "done"
+        assert plan.visits[1].status == "overdue"
+        assert plan.missing == ()
+
+    def test_phase_in_force_gives_the_rhythm(self) -> None:
+        """Resected 2025-01-10, evaluated 2025-09-01, in the intensive phase: due
+        2025-09-01, overdue after 2025-10-01, next due 2025-12-01."""
+        on = dt.date(2025, 9, 1)
+        plan = _plan(_case("high", "2025-01-10"), on, None)
+        assert [(v.due, v.latest) for v in plan.visits[:2]] == [
+            (on, dt.date(2025, 10, 1)), (dt.date(2025, 12, 1), dt.date(2026, 1, 1))]
+        assert plan.visits[0].phase == "high-intensive"
+
+    def test_low_risk_phase_in_force(self) -> None:
+        """Low risk from 2024-03-01, evaluated 2026-11-28 (frequent phase to 2027-03-01):
+        due 2026-11-28, overdue after 2027-01-28 (6 - 4 months), next due 2027-03-28,
+        then yearly (the period from 2027-03-28 starts in the yearly phase)."""
+        plan = _plan(_case("low", "2024-03-01"), ON, None)
+        assert [(v.due, v.latest) for v in plan.visits[:3]] == [
+            (ON, dt.date(2027, 1, 28)), (dt.date(2027, 3, 28), dt.date(2027, 5, 28)),
+            (dt.date(2028, 3, 28), dt.date(2028, 4, 28))]
+
+    def test_nothing_missing_before_the_first_visit_could_be_late(self) -> None:
+        """Until the first visit's window has passed, no scan could be missing yet."""
+        plan = _plan(_case("high", "2025-01-10"), dt.date(2025, 5, 10), None)
+        assert plan.missing == ()
+        assert plan.visits[0].due == dt.date(2025, 4, 10)
+        assert plan.visits[0].status == "due"
+
+    def test_after_relapse_without_history(self) -> None:
+        """Free of disease since 2023-08-01, evaluated 2026-11-28: six-monthly phase
+        (2026-08-01 to 2028-08-01): due 2026-11-28, overdue after 2026-12-28, next
+        2027-05-28."""
+        plan = _plan(_relapsed("low"), ON, None)
+        assert [(v.due, v.latest) for v in plan.visits[:2]] == [
+            (ON, dt.date(2026, 12, 28)), (dt.date(2027, 5, 28), dt.date(2027, 6, 28))]
+        assert plan.visits[0].phase == "high-middle"
+        assert [m.id for m in plan.missing] == ["MISS-SCAN-HISTORY"]
+
+
+class TestLowRiskImagingInterpretation:
+    """I12: chest CT and MRI at low-risk visits are the project's choice, labelled so, and
+    a setting (the guideline names them under high-risk patients only)."""
+
+    def test_default_plans_both_labelled_as_interpretation(self) -> None:
+        plan = _plan(_case("low", "2024-03-01"), dt.date(2024, 3, 1))
+        imaging = plan.visits[0].imaging
+        assert [i.modality for i in imaging] == [Modality.chest_ct, Modality.mri_primary]
+        for i in imaging:
+            assert i.provenance.interpretations == ("I12",)
+            assert "interpretation I12" in i.provenance.label
+            assert "S23" not in i.provenance.statements
+        assert "I12" in [u.id for u in plan.interpretations]
+        ids = {i.record for i in imaging}
+        knowledge = load_knowledge()
+        for record in ids:
+            rec = knowledge.records[record]
+            assert "I12" in rec.title and "interpretation" in rec.strength
+
+    def test_high_risk_imaging_is_guideline_without_i12(self) -> None:
+        plan = _plan(_case("high"), dt.date(2025, 1, 10))
+        assert "I12" not in [u.id for u in plan.interpretations]
+
+    @pytest.mark.parametrize(("chosen", "expected"), [
+        (["chest_ct"], [Modality.chest_ct]),
+        (["mri_primary"], [Modality.mri_primary]),
+        ([], []),
+    ])
+    def test_setting_chooses_the_examinations(self, chosen: list[str],
+                                              expected: list[Modality]) -> None:
+        conf = settings_of({"low_risk_imaging": chosen})
+        plan = _plan(_case("low", "2024-03-01"), dt.date(2024, 3, 1), conf=conf)
+        assert [i.modality for i in plan.visits[0].imaging] == expected
+        assert ("followup.low_risk_imaging", ",".join(chosen) or "none") in plan.settings
+
+    def test_setting_from_a_file_and_bad_values(self, tmp_path: Path) -> None:
+        good = tmp_path / "good.toml"
+        good.write_text('[followup]\nlow_risk_imaging = ["chest_ct"]\n')
+        assert load_settings(good).followup.low_risk_imaging == ("chest_ct",)
+        for text in ('low_risk_imaging = ["chest_xray"]',
+                     'low_risk_imaging = ["chest_ct", "chest_ct"]'):
+            bad = tmp_path / "bad.toml"
+            bad.write_text(f"[followup]\n{text}\n")
+            with pytest.raises(ConfigError, match="low_risk_imaging"):
+                load_settings(bad)
+
+    def test_default_is_documented(self) -> None:
+        assert default_settings().followup.low_risk_imaging == ("chest_ct", "mri_primary")
+
+
+class TestAssessmentFollowupItems:
+    def test_after_relapse_item_names_the_free_of_disease_date(self) -> None:
+        """The assessment's FU-AFTER-RELAPSE rests on the free-of-disease date when given
+        (the caller passes ``case.free_of_disease.since``)."""
+        from pecoma.case import DiseaseStatus
+        from pecoma.engine.collect import Collector
+        from pecoma.engine.followup import surveillance
+
+        out = Collector(load_knowledge())
+        surveillance(out, DiseaseStatus.metastatic, "low", "high", (), False,
+                     free_since=dt.date(2023, 8, 1))
+        (item,) = [i for i in out.followup if i.id == "FU-AFTER-RELAPSE"]
+        assert ("free_of_disease.since", "2023-08-01") in item.triggered_by
+        assert {i.id for i in out.followup} >= {"FU-HIGH-INTENSIVE", "FU-CHEST-CT"}
+        assert "FU-LOW-LESS-INTENSIVE" not in {i.id for i in out.followup}

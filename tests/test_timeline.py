@@ -81,3 +81,18 @@ class TestTimelinePng:
         """The figure itself is exposed for other documents (web report, PDF)."""
         fig = timeline_figure(_plan())
         assert fig.get_figwidth() == 11.0 and fig.axes
+
+
+def test_after_relapse_the_axis_starts_at_the_free_of_disease_date() -> None:
+    """I8: the picture names what the plan counts from, not 'end of treatment'."""
+    case = parse_case({
+        "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+        "stage": {"status": "metastatic",
+                  "metastases": [{"site": "lung", "detected_on": "2025-05-10"}]},
+        "surgery": {"status": "performed", "date": "2022-01-20", "margin": "R0"},
+        "free_of_disease": {"since": "2025-08-01", "by": "surgery"},
+    })
+    plan = plan_surveillance(case, assess(case, ON), ON, ())
+    text = timeline_svg(plan)
+    assert "free of disease again 2025-08-01" in text
+    assert "end of treatment" not in text

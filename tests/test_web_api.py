@@ -294,6 +294,22 @@ class TestFollowup:
         assert after["visits"][0]["status"] == "done"
         assert after["visits"] != base["visits"]
 
+    def test_history_left_out_differs_from_an_empty_history(self, client: TestClient) -> None:
+        """I13: without "imaging" the history is not given: no overdue visit, the missing
+        fact, a visit due on 2026-11-28; with "imaging": [] the first visit (due
+        2025-04-10, 3 months after surgery on 2025-01-10) is overdue."""
+        case = example("high-risk-uterine")
+        absent = client.post("/api/v1/followup", json={"case": case, "on": "2026-11-28"}).json()
+        assert absent["history_missing"] is True
+        assert [m["id"] for m in absent["missing"]] == ["MISS-SCAN-HISTORY"]
+        assert absent["next_visit"]["due"] == "2026-11-28"
+        assert not [v for v in absent["visits"] if v["status"] == "overdue"]
+        empty = client.post("/api/v1/followup", json={"case": case, "on": "2026-11-28",
+                                                      "imaging": []}).json()
+        assert empty["history_missing"] is False and empty["missing"] == []
+        assert empty["next_visit"]["due"] == "2025-04-10"
+        assert empty["next_visit"]["status"] == "overdue"
+
     def test_bad_imaging(self, client: TestClient) -> None:
         imaging = [{"date": "2025-04-20", "modality": "x-ray of the soul"}]
         body = assert_problem(

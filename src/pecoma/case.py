@@ -599,6 +599,8 @@ def _contradictions(case: Case) -> list[FieldIssue]:
             f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
         )
     mets = stage.metastases
+    if case.free_of_disease is not None:
+        issues.extend(_free_of_disease_issues(case, operated_on))
     therapies = case.systemic.therapies
     if not mets and not therapies:
         return issues
@@ -662,6 +664,49 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "contradicts 'best_response' 'progression'",
             )
     return issues
+
+
+_RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+
+
+def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[FieldIssue]:
+    """``free_of_disease`` marks the end of a relapse (I8): only a recurrent or metastatic
+    case can be free of disease *again*, and not before the facts of its disease."""
+    fod = case.free_of_disease
+    assert fod is not None
+    status = case.stage.status
+    if status not in _RELAPSED:
+        hint = (
+            "a localized case has never relapsed and is followed from "
+            "'primary_treatment_end'"
+            if status is _LOCALIZED
+            else "the label says the tumour is present and cannot be removed; a primary "
+            "removed after downstaging is 'localized', with its surgery and "
+            "'primary_treatment_end'"
+        )
+        return [FieldIssue(
+            "free_of_disease",
+            show_value({"since": fod.since.isoformat(), "by": fod.by.value}),
+            f"can only be given when 'stage.status' is 'recurrent' or 'metastatic' (got "
+            f"'stage.status' '{status.value}'): it records a patient free of disease again "
+            f"after a relapse; {hint}",
+        )]
+    since = fod.since
+    where = "free_of_disease.since"
+    before: list[tuple[str, dt.date | None]] = [
+        ("diagnosis.date", case.diagnosis.date),
+        ("primary_treatment_end", case.primary_treatment_end),
+        ("surgery.date", operated_on),
+        *((f"stage.metastases[{i}].detected_on", m.detected_on)
+          for i, m in enumerate(case.stage.metastases)),
+    ]
+    return [
+        FieldIssue(where, since.isoformat(),
+                   f"must not be before '{path}' ({day.isoformat()}): the patient cannot be "
+                   "free of disease before it")
+        for path, day in before
+        if day is not None and since < day
+    ]
 
 
 def dated_facts(case: Case) -> list[tuple[str, dt.date]]:

@@ -162,7 +162,7 @@ def careplan_cmd(
     day = parse_day(on)
     s = settings_from(settings)
     try:
-        events = read_imaging(imaging, case.treatment_end, day) if imaging else ()
+        events = read_imaging(imaging, case.treatment_end, day) if imaging else None
         a = assess(case, day, s)
         plan = plan_surveillance(case, a, day, events, s)
     except InputError as exc:

@@ -142,8 +142,9 @@ def followup_cmd(
     try:
         case = read_case(case_file)
         conf = settings_from(settings)
+        # Without --imaging the scan history was not given (I13): not a history of no scans.
         events = (
-            read_imaging(imaging, case.treatment_end, day) if imaging is not None else ()
+            read_imaging(imaging, case.treatment_end, day) if imaging is not None else None
         )
         assessment = assess(case, day, conf)
         plan = plan_surveillance(case, assessment, day, events, conf)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -78,9 +78,17 @@ class FollowupSettings(BaseModel):
     low_frequent_years: Annotated[int, Field(ge=1, le=10)]
     yearly_overdue_months: Annotated[int, Field(ge=12, le=24)]
     horizon_years: Annotated[int, Field(ge=1, le=50)]
+    # I12: the guideline names chest CT (S21) and MRI of the primary site (S22) for high
+    # risk only; which of them low-risk visits plan is the project's interpretation.
+    low_risk_imaging: tuple[Literal["chest_ct", "mri_primary"], ...] = ("chest_ct", "mri_primary")
 
     @model_validator(mode="after")
     def _windows(self) -> FollowupSettings:
+        if len(set(self.low_risk_imaging)) != len(self.low_risk_imaging):
+            raise ValueError(
+                "'low_risk_imaging' must name each examination once "
+                f"(got {list(self.low_risk_imaging)})"
+            )
         pairs = [
             ("high_intensive", self.high_intensive_due_months, self.high_intensive_overdue_months),
             ("high_middle", self.high_middle_interval_months, self.high_middle_overdue_months),

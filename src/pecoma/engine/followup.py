@@ -5,6 +5,8 @@ The dated plan of visits is built from these rules by :mod:`pecoma.engine.schedu
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pecoma.case import DiseaseStatus
 from pecoma.engine.collect import Collector
 from pecoma.engine.model import Fact
@@ -28,13 +30,18 @@ def surveillance(
     surveillance_group: str,
     risk_conditional_on: tuple[str, ...],
     resected_without_date: bool,
+    free_since: dt.date | None = None,
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
-    primary treatment."""
+    primary treatment. ``free_since``: a relapsed patient free of disease again from that
+    date (``case.free_of_disease.since``); surveillance counts from it (I8)."""
     group_facts = (Fact("risk.group", group),)
     relapsed = status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
     if relapsed:
-        out.add("FU-AFTER-RELAPSE", [Fact("stage.status", status)])
+        facts = [Fact("stage.status", status)]
+        if free_since is not None:
+            facts.append(Fact("free_of_disease.since", free_since.isoformat()))
+        out.add("FU-AFTER-RELAPSE", facts)
     conditional = risk_conditional_on if group == "indeterminate" else ()
     if group == "indeterminate" and not relapsed:
         out.add("FU-INDETERMINATE", group_facts, conditional)

@@ -20,6 +20,21 @@ How visits are dated
 * A scan finding local recurrence or metastasis suspends the plan (S27, S17): the visits
   that would have followed are listed apart as ``cancelled`` so calendars can drop them.
 * Without an anchor, or while disease is present, no visit is dated and the plan says why.
+
+After a treated relapse (I8)
+----------------------------
+A recurrent or metastatic case with ``free_of_disease`` is followed on the high-risk
+schedule counted from ``free_of_disease.since``, whatever the primary's features; scans
+before that date belong to the relapse and its treatment, not to surveillance.
+
+A scan history that was never given (I13)
+-----------------------------------------
+``imaging=None`` means the history was not given; ``imaging=()`` means it was given and
+holds no scan. Without a history, once the first visit's window has passed, whether the
+visits were done is unknown: the plan does not call them overdue. It reports the missing
+fact (``MISS-SCAN-HISTORY``) and, meanwhile, a visit due on the evaluation date with the
+rhythm of the phase in force then (phase by time since the anchor); later visits count
+from it. With a history given, visits without a scan stay missed or overdue.
 """
 
 from __future__ import annotations
@@ -42,6 +57,7 @@ from pecoma.engine.model import (
     Assessment,
     Fact,
     Item,
+    MissingFact,
     Provenance,
     UsedInterpretation,
     to_jsonable,
@@ -71,6 +87,7 @@ PLAN_FORMAT = "pecoma-surveillance-plan/1"
 
 VisitStatus = Literal["done", "missed", "overdue", "due", "upcoming", "cancelled"]
 PlanStatus = Literal["active", "suspended", "not_drawn"]
+AnchorBasis = Literal["treatment_end", "free_of_disease"]
 Timeliness = Literal["early", "on_time", "late"]
 
 
@@ -182,6 +199,13 @@ class SurveillancePlan:
     flags: tuple[Item, ...]
     interpretations: tuple[UsedInterpretation, ...]
     settings: tuple[Fact, ...] = field(default=())
+    anchor_basis: AnchorBasis = "treatment_end"
+    """What ``anchor`` is: the end of curative treatment of the primary, or the date a
+    relapsed patient became free of disease again (I8)."""
+    history_missing: bool = False
+    """No scan history was given and a visit could already be late (I13): the first open
+    visit is due on the evaluation date."""
+    missing: tuple[MissingFact, ...] = ()
 
     @property
     def next_visit(self) -> Visit | None:
@@ -409,6 +433,17 @@ _IMAGING = {
     "low": (("FU-LOW-CHEST-CT", Modality.chest_ct),
             ("FU-LOW-MRI-PRIMARY", Modality.mri_primary)),
 }
+_RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+
+
+def _imaging(group: Literal["high", "low"], s: FollowupSettings) -> tuple[
+    tuple[str, Modality], ...
+]:
+    """The examinations planned at each visit: S21/S22 for high risk; for low risk the
+    ones the settings name (I12: the guideline names modalities for high risk only)."""
+    if group == "high":
+        return _IMAGING["high"]
+    return tuple(p for p in _IMAGING["low"] if p[1].value in s.low_risk_imaging)
 
 _SETTING_NAMES = {
     "high": ("high_intensive_due_months", "high_intensive_overdue_months",
@@ -416,7 +451,7 @@ _SETTING_NAMES = {
              "high_middle_overdue_months", "high_middle_until_year",
              "yearly_overdue_months", "horizon_years"),
     "low": ("low_due_months", "low_overdue_months", "low_frequent_years",
-            "yearly_overdue_months", "horizon_years"),
+            "yearly_overdue_months", "horizon_years", "low_risk_imaging"),
 }
 
 
@@ -432,8 +467,11 @@ class _Builder:
         on_date: dt.date,
         horizon_end: dt.date,
         out: Collector,
+        start_on: dt.date | None = None,
     ) -> None:
         self.anchor = anchor
+        # I13: without a scan history, the first open visit is due on this date.
+        self.start_on = start_on
         self.rules = rules
         self.ends = ends
         self.planned = imaging
@@ -545,6 +583,14 @@ class _Builder:
                 self._cancel_from(e.date)
                 return e.date
         ref, months = self.anchor, 0
+        if self.start_on is not None:
+            ref = self.start_on
+            rule = self.rule_at(ref)
+            latest = add_months(ref, rule.overdue - rule.interval)
+            self.visits.append(
+                self._visit(rule, ref, latest, ref, self._open_status(ref, latest))
+            )
+            self.has_open = True
         while True:
             start = add_months(ref, months)
             rule = self.rule_at(start)
@@ -595,6 +641,12 @@ class _Builder:
             months += rule.interval
 
 
+def _setting_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
+
+
 def _interpretations(items: Iterable[Provenance], knowledge: Knowledge) -> tuple[
     UsedInterpretation, ...
 ]:
@@ -613,7 +665,7 @@ def plan_surveillance(
     case: Case,
     assessment: Assessment,
     on_date: dt.date,
-    imaging: Sequence[ImagingEvent] = (),
+    imaging: Sequence[ImagingEvent] | None = None,
     settings: Settings | None = None,
     knowledge: Knowledge | None = None,
 ) -> SurveillancePlan:
@@ -621,31 +673,58 @@ def plan_surveillance(
 
     ``assessment`` is ``assess(case, on_date, settings)``; its risk decides the schedule
     (``risk.surveillance_group``: indeterminate and relapsed cases follow high risk).
-    Raises :class:`InputError` for case dates or imaging dated after ``on_date`` and for
-    imaging dated before the end of treatment.
+    A relapsed case free of disease again is followed on the high-risk schedule from
+    ``free_of_disease.since`` (I8). ``imaging=None``: no scan history was given (I13);
+    ``()``: a history without scans. Raises :class:`InputError` for case dates or imaging
+    dated after ``on_date`` and for imaging dated before the end of treatment.
     """
     settings = settings or default_settings()
     knowledge = knowledge or load_knowledge()
     check_dates(case, on_date)
-    anchor = case.treatment_end
-    issues = check_imaging(imaging, anchor, on_date)
+    history_given = imaging is not None
+    imaging = tuple(imaging) if imaging is not None else ()
+    issues = check_imaging(imaging, case.treatment_end, on_date)
     if issues:
         raise InputError(issues, "imaging history")
     fu = settings.followup
     out = Collector(knowledge)
     risk = assessment.risk
-    group = risk.surveillance_group
-    events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
+    status = case.stage.status
+    free = case.free_of_disease if status in _RELAPSED else None
     reasons: list[Item] = []
     group_fact = Fact("risk.group", risk.group)
-    if risk.group == "indeterminate":
-        reasons.append(out.item("FU-INDETERMINATE", [group_fact], risk.item.conditional_on))
-    if group == "low":
-        reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
-    status = case.stage.status
-    disease_present = status is not DiseaseStatus.localized or assessment.advanced is True
+    anchor_basis: AnchorBasis = "treatment_end"
+    anchor: dt.date | None
+    group: Literal["high", "low"]
+    if free is not None:
+        # I8: the relapse declared the disease's behaviour; the primary's features no
+        # longer decide the schedule, whatever the risk panel says.
+        anchor, anchor_basis, group = free.since, "free_of_disease", "high"
+        anchor_fact = Fact("free_of_disease.since", free.since.isoformat())
+        reasons.append(out.item("FU-AFTER-RELAPSE", [
+            Fact("stage.status", status.value), anchor_fact,
+            Fact("free_of_disease.by", free.by.value)]))
+    else:
+        anchor, group = case.treatment_end, risk.surveillance_group
+        anchor_fact = Fact("derived.primary_treatment_end",
+                           anchor.isoformat() if anchor else "unknown")
+        if risk.group == "indeterminate":
+            reasons.append(out.item("FU-INDETERMINATE", [group_fact],
+                                    risk.item.conditional_on))
+        if group == "low":
+            reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
+    events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
+    if free is not None:
+        # Scans before the free-of-disease date found or followed the relapse.
+        surveillance_events = [(i, e) for i, e in events if e.date >= free.since]
+    else:
+        surveillance_events = events
+    disease_present = free is None and (
+        status is not DiseaseStatus.localized or assessment.advanced is True
+    )
     used_settings = tuple(
-        Fact(f"followup.{name}", str(getattr(fu, name))) for name in _SETTING_NAMES[group]
+        Fact(f"followup.{name}", _setting_text(getattr(fu, name)))
+        for name in _SETTING_NAMES[group]
     )
 
     def finish(
@@ -655,6 +734,7 @@ def plan_surveillance(
         phases: tuple[Phase, ...] = (),
         visits: tuple[Visit, ...] = (),
         cancelled: tuple[Visit, ...] = (),
+        history_missing: bool = False,
     ) -> SurveillancePlan:
         flags = tuple(f for v in visits for f in v.flags)
         provs = [r.provenance for r in reasons] + [p.item.provenance for p in phases]
@@ -681,6 +761,9 @@ def plan_surveillance(
             flags=flags,
             interpretations=_interpretations(provs, knowledge),
             settings=used_settings if plan_status != "not_drawn" else (),
+            anchor_basis=anchor_basis,
+            history_missing=history_missing,
+            missing=out.missing_facts(),
         )
 
     if disease_present:
@@ -703,7 +786,17 @@ def plan_surveillance(
     ends = tuple(None if r.end_month is None else add_months(anchor, r.end_month)
                  for r in rules)
     horizon_end = add_months(anchor, fu.horizon_years * 12)
-    anchor_fact = Fact("derived.primary_treatment_end", anchor.isoformat())
+    # I13: with no history given, once the first visit's window has passed nobody knows
+    # whether visits were done; a visit is due now rather than a list of guessed misses.
+    history_missing = not history_given and add_months(anchor, rules[0].overdue) < on_date
+    start_on: dt.date | None = None
+    if history_missing:
+        start_on = on_date
+        reasons.append(out.item(
+            "FU-SCAN-HISTORY-MISSING",
+            [Fact("imaging", "not given"), anchor_fact],
+            (out.missing("MISS-SCAN-HISTORY", affects=("FU-SCAN-HISTORY-MISSING",)),),
+        ))
     phases = tuple(
         Phase(
             id=r.id,
@@ -716,8 +809,9 @@ def plan_surveillance(
         )
         for r, end in zip(rules, ends, strict=True)
     )
-    builder = _Builder(anchor, rules, ends, _IMAGING[group], on_date, horizon_end, out)
-    counted_from = builder.build(events)
+    builder = _Builder(anchor, rules, ends, _imaging(group, fu), on_date, horizon_end, out,
+                       start_on)
+    counted_from = builder.build(surveillance_events)
     plan_status: PlanStatus = "active"
     if builder.recurrence is None:
         reasons.append(out.item("FU-LIFELONG", [Fact("followup.horizon_years",
@@ -729,4 +823,4 @@ def plan_surveillance(
                  f"{e.finding.value} ({e.modality.value}, {e.date.isoformat()})")]))
         plan_status = "suspended"
     return finish(plan_status, counted_from, horizon_end, phases, tuple(builder.visits),
-                  tuple(builder.cancelled))
+                  tuple(builder.cancelled), history_missing)

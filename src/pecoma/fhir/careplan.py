@@ -208,9 +208,16 @@ def careplan_bundle(
     if plan is not None:
         for reason in plan.reasons:
             plan_notes.append(_note(f"{reason.title}. {reason.text} ({reason.provenance.label})"))
+        for m in plan.missing:
+            plan_notes.append(_note(f"Missing: {m.question} Would change: {m.would_change} "
+                                    f"Meanwhile: {m.meanwhile}"))
+    # The plan's schedule when there is one: after a relapse it is high risk from the date
+    # free of disease again (I8), whatever the primary's risk group.
+    schedule = plan.surveillance_group if plan is not None else \
+        assessment.risk.surveillance_group
     description = (
         f"Risk group: {assessment.risk.group}; surveillance follows the "
-        f"{assessment.risk.surveillance_group}-risk schedule."
+        f"{schedule}-risk schedule."
     )
     if plan is not None:
         description += f" Surveillance plan: {plan.status.replace('_', ' ')}."

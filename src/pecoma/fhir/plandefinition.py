@@ -96,10 +96,15 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-LOW-LESS-INTENSIVE": "Low risk, never relapsed.",
     "SUPP-FU-LOW-SCHEDULE": "Low risk, never relapsed (supplementary default schedule, I3).",
     "FU-INDETERMINATE": "Risk indeterminate and never relapsed.",
-    "FU-AFTER-RELAPSE": "Recurrent or metastatic disease, once free of disease (I8).",
+    "FU-AFTER-RELAPSE": "Recurrent or metastatic disease; the plan counts from the date "
+    "free of disease again (I8).",
     "SUPP-FU-LOW-YEARLY": "Low-risk surveillance after the frequent years.",
-    "FU-LOW-CHEST-CT": "Low-risk surveillance: at every visit.",
-    "FU-LOW-MRI-PRIMARY": "Low-risk surveillance: at every visit.",
+    "FU-LOW-CHEST-CT": "Low-risk surveillance: at every visit, when the settings plan it "
+    "(interpretation I12).",
+    "FU-LOW-MRI-PRIMARY": "Low-risk surveillance: at every visit, when the settings plan it "
+    "(interpretation I12).",
+    "FU-SCAN-HISTORY-MISSING": "No scan history given once the first visit's window has "
+    "passed (I13).",
     "FU-LIFELONG": "Every dated surveillance plan (I4).",
     "FU-NO-ANCHOR": "The end of curative treatment is unknown.",
     "FU-NO-PLAN-ACTIVE-DISEASE": "Disease is present (advanced, recurrent or metastatic).",

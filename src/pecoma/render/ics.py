@@ -65,10 +65,16 @@ def _summary(v: Visit) -> str:
 
 def _description(plan: SurveillancePlan, v: Visit) -> str:
     phase = next((p for p in plan.phases if p.id == v.phase), None)
+    if not v.reanchored:
+        basis = ("the date free of disease again"
+                 if plan.anchor_basis == "free_of_disease" else "the end of treatment")
+    elif plan.history_missing and v.counted_from == plan.evaluated_on:
+        basis = "the evaluation date: no scan history was given"
+    else:
+        basis = "the last real scan"
     lines = [
         f"Due {v.due.isoformat()}; overdue after {v.latest.isoformat()} "
-        f"(counted from {v.counted_from.isoformat()}"
-        + (", the last real scan)" if v.reanchored else ", the end of treatment)"),
+        f"(counted from {v.counted_from.isoformat()}, {basis})",
     ]
     if phase is not None:
         lines += [f"Phase: {phase.title}. {phase.item.text}", f"Why: {phase.item.rationale}"]

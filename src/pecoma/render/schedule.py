@@ -18,6 +18,7 @@ __all__ = [
     "COLUMNS",
     "MODALITY_LABELS",
     "STATUS_LABELS",
+    "counted_from_words",
     "markdown_plan",
     "plan_rows",
     "plan_table",
@@ -112,6 +113,16 @@ def plan_rows(plan: SurveillancePlan) -> list[dict[str, str]]:
     ]
 
 
+def counted_from_words(plan: SurveillancePlan) -> str:
+    """Where the plan counts from, in words: the end of treatment, or the date a relapsed
+    patient became free of disease again (I8)."""
+    if plan.anchor is None:
+        return "the end of treatment (unknown)"
+    if plan.anchor_basis == "free_of_disease":
+        return f"the date free of disease again ({plan.anchor.isoformat()})"
+    return f"the end of treatment ({plan.anchor.isoformat()})"
+
+
 def _header(plan: SurveillancePlan) -> Text:
     t = Text()
     t.append("pecoma surveillance plan", style="bold")
@@ -130,9 +141,8 @@ def _header(plan: SurveillancePlan) -> Text:
 
 def plan_table(plan: SurveillancePlan) -> Table:
     """The visits as a Rich table, one row per visit, status coloured."""
-    anchor = plan.anchor.isoformat() if plan.anchor else "unknown"
     t = Table(
-        title=f"Visits from the end of treatment ({anchor}) to {plan.horizon_end or '—'}",
+        title=f"Visits from {counted_from_words(plan)} to {plan.horizon_end or '—'}",
         expand=True,
         show_lines=False,
     )
@@ -174,6 +184,15 @@ def rich_plan(plan: SurveillancePlan) -> list[RenderableType]:
         reasons += [*_item_lines(r), Text("")]
     if reasons:
         out.append(Panel(Group(*reasons), title="Why this plan", title_align="left"))
+    if plan.missing:
+        missing: list[RenderableType] = []
+        for m in plan.missing:
+            missing += [Text(m.question, style="bold"),
+                        Text("Would change: ", style="dim").append(m.would_change),
+                        Text("Meanwhile: ", style="dim").append(m.meanwhile),
+                        Text(f"{m.id} · {m.provenance.label}", style="dim"), Text("")]
+        out.append(Panel(Group(*missing), title="Missing facts", title_align="left",
+                         style="yellow"))
     if plan.phases:
         phases = Table(title="Schedule", expand=True)
         for col in ("Phase", "From", "Until", "Every", "Overdue after", "Source"):
@@ -234,8 +253,16 @@ def markdown_plan(plan: SurveillancePlan) -> str:
         f" · knowledge {plan.knowledge_version} · settings {plan.settings_digest}",
         "",
     ]
+    if plan.anchor is not None:
+        lines += [f"Counted from {counted_from_words(plan)}.", ""]
     for r in plan.reasons:
         lines += [f"- **{r.title}.** {r.text}  ", f"  Source: {r.provenance.label}"]
+    if plan.missing:
+        lines += ["", "## Missing facts", ""]
+        for m in plan.missing:
+            lines += [f"- **{_md(m.question)}** Would change: {_md(m.would_change)} "
+                      f"Meanwhile: {_md(m.meanwhile)} ({m.id}; {m.provenance.label})"]
+        lines.append("")
     nxt = plan.next_visit
     if nxt is not None:
         lines += ["", f"**Next visit:** #{nxt.index} due {nxt.due.isoformat()}, overdue after "

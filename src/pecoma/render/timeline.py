@@ -58,6 +58,13 @@ _Y_PHASE, _Y_VISIT, _Y_SCAN = 2.0, 1.0, 0.0
 _EPOCH = dt.date(1970, 1, 1)
 
 
+def _anchor_label(plan: SurveillancePlan) -> str:
+    """What the plan counts from (I8: after a relapse, the date free of disease again)."""
+    if plan.anchor_basis == "free_of_disease":
+        return "free of disease again"
+    return "end of treatment"
+
+
 def _num(day: dt.date) -> float:
     """Days since 1970-01-01: Matplotlib's date axis unit, without its converters."""
     return float((day - _EPOCH).days)
@@ -73,7 +80,7 @@ def _title(plan: SurveillancePlan) -> str:
 def _subtitle(plan: SurveillancePlan) -> str:
     parts = [f"risk {plan.risk_group} → {plan.surveillance_group}-risk schedule"]
     if plan.anchor:
-        parts.append(f"end of treatment {plan.anchor.isoformat()}")
+        parts.append(f"{_anchor_label(plan)} {plan.anchor.isoformat()}")
     nxt = plan.next_visit
     if plan.status == "suspended":
         parts.append("SUSPENDED: a scan found disease")
@@ -170,7 +177,7 @@ def _draw(fig: Figure, plan: SurveillancePlan) -> None:
     ax.axvline(_num(plan.evaluated_on), color="#1565c0", linewidth=1.2, linestyle="--")
     ax.text(_num(plan.evaluated_on), 2.55, f" today {plan.evaluated_on.isoformat()}",
             color="#1565c0", fontsize=7, ha="left", va="bottom")
-    ax.text(_num(plan.anchor), -0.55, f" end of treatment {plan.anchor.isoformat()}",
+    ax.text(_num(plan.anchor), -0.55, f" {_anchor_label(plan)} {plan.anchor.isoformat()}",
             fontsize=7, ha="left", va="bottom")
     ax.axvline(_num(plan.horizon_end), color="#9e9e9e", linewidth=0.8, linestyle=":")
     ax.text(_num(plan.horizon_end), -0.55, "horizon ", fontsize=7, color="#757575",

@@ -277,8 +277,12 @@ async def followup_endpoint(request: Request) -> JSONResponse:
     )
     settings: Settings = request.app.state.settings
     try:
-        imaging = parse_imaging(
-            extras.get("imaging", []), treatment_end=case.treatment_end, on_date=on
+        # No "imaging" key: the scan history was not given (I13); [] is a history without
+        # scans.
+        imaging = (
+            parse_imaging(extras["imaging"], treatment_end=case.treatment_end, on_date=on)
+            if "imaging" in extras
+            else None
         )
     except InputError as exc:
         raise _problem(

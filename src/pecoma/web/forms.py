@@ -32,6 +32,7 @@ from pecoma.case import (
     DiagnosisMethod,
     DiseaseStatus,
     Feature,
+    FreeOfDisease,
     Histology,
     IHCResult,
     Margin,
@@ -40,6 +41,7 @@ from pecoma.case import (
     NodeStatus,
     PrimarySite,
     PriorDiagnosis,
+    RemissionBy,
     Response,
     SizeUnit,
     Stage,
@@ -393,6 +395,28 @@ FORM: tuple[Group, ...] = (
         note=None,
     ),
     Group(
+        "relapse",
+        "After a relapse: free of disease again",
+        (
+            Control(
+                "free_of_disease.since",
+                "Free of disease since",
+                "date",
+                help=_describe(FreeOfDisease, "since"),
+            ),
+            Control(
+                "free_of_disease.by",
+                "Made free of disease by",
+                "select",
+                _options(RemissionBy, blank="— not given —"),
+                help=_describe(FreeOfDisease, "by"),
+            ),
+        ),
+        note="Only for recurrent or metastatic disease treated until no disease was "
+        "detectable: surveillance restarts on the high-risk schedule from this date (I8). "
+        "Leave empty while disease is present.",
+    ),
+    Group(
         "systemic",
         "Systemic therapy options",
         (
@@ -445,7 +469,9 @@ FORM: tuple[Group, ...] = (
             ),
         ),
         note="Surveillance scans done so far. The plan counts the next visits from the "
-        "last real scan; a scan showing disease suspends the plan. Not part of the case.",
+        "last real scan; a scan showing disease suspends the plan. With no scan entered the "
+        "history counts as not given: the plan asks for it and puts a visit due now (I13). "
+        "Not part of the case.",
     ),
 )
 

@@ -129,9 +129,10 @@ async def report_page(request: Request) -> Response:
         return render_form(request, result.values, result.errors, result.general, 422)
     case, on = result.case, result.on_date
     try:
+        # No imaging rows: the scan history was not given (I13).
         imaging = parse_imaging(
             result.imaging, treatment_end=case.treatment_end, on_date=on, source="imaging"
-        )
+        ) if result.imaging else None
         assessment, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
     except InputError as exc:
         forms.add_issues(result, exc.issues, result.origins)
@@ -145,9 +146,10 @@ async def report_page(request: Request) -> Response:
 
 
 def assess_and_plan(
-    case: Case, on: dt.date, imaging: tuple[ImagingEvent, ...], settings: Settings
+    case: Case, on: dt.date, imaging: tuple[ImagingEvent, ...] | None, settings: Settings
 ) -> tuple[Assessment, SurveillancePlan]:
-    """The assessment and the surveillance plan of one case (both pure)."""
+    """The assessment and the surveillance plan of one case (both pure); ``imaging`` None:
+    no scan history was given (I13)."""
     assessment = assess(case, on, settings)
     plan = plan_surveillance(case, assessment, on, imaging=imaging, settings=settings)
     return assessment, plan
@@ -155,7 +157,7 @@ def assess_and_plan(
 
 async def _posted_case(
     request: Request,
-) -> tuple[Case, dt.date, tuple[ImagingEvent, ...]]:
+) -> tuple[Case, dt.date, tuple[ImagingEvent, ...] | None]:
     posted = await request.form()
     text = posted.get("case")
     on_text = posted.get("on")
@@ -179,7 +181,7 @@ async def _posted_case(
         raise InputError(
             [FieldIssue("on", repr(on_text), "must be a date as YYYY-MM-DD")], "request"
         ) from None
-    imaging: tuple[ImagingEvent, ...] = ()
+    imaging: tuple[ImagingEvent, ...] | None = None  # not given (I13)
     if isinstance(imaging_text, str) and imaging_text.strip():
         try:
             data = json.loads(imaging_text)
@@ -196,7 +198,7 @@ async def _posted_case(
 @router.post("/edit")
 async def edit_page(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
-    return render_form(request, forms.case_to_values(case, on, imaging))
+    return render_form(request, forms.case_to_values(case, on, imaging or ()))
 
 
 def case_key(case: Case) -> str:
