@@ -59,7 +59,7 @@ def is_genomic_variant(obs: Mapping[str, Any]) -> bool:
 
 def _components(obs: Mapping[str, Any], loinc: str) -> list[Mapping[str, Any]]:
     out: list[Mapping[str, Any]] = []
-    for comp in obs.get("component") or ():
+    for comp in m.as_list(obs.get("component")):
         if isinstance(comp, dict) and m.has_loinc(comp.get("code"), loinc):
             out.append(comp)
     return out
@@ -98,7 +98,7 @@ _FUSION_WORDS: Final = ("fusion", "rearrangement", "translocation")
 def _is_fusion(obs: Mapping[str, Any], gene_count: int) -> bool:
     if gene_count >= 2:
         return True
-    for comp in obs.get("component") or ():
+    for comp in m.as_list(obs.get("component")):
         if isinstance(comp, dict):
             words = m.lower_words(comp.get("valueCodeableConcept"))
             if any(w in words for w in _FUSION_WORDS):
@@ -173,7 +173,7 @@ def implication_of(obs: Mapping[str, Any]) -> list[tuple[str, str]]:
     if significance is None or is_genomic_variant(obs):
         return []
     out = []
-    for ref in obs.get("derivedFrom") or ():
+    for ref in m.as_list(obs.get("derivedFrom")):
         if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
             out.append((ref["reference"], significance))
     return out

@@ -140,12 +140,17 @@ NOT_RESECTION_WORDS: Final = ("biopsy", "aspiration", "core needle", "embolizati
                               "ablation")
 
 
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty list (odd input never raises)."""
+    return value if isinstance(value, list) else []
+
+
 def lower_words(concept: Any) -> str:
     """A CodeableConcept's text and displays, lower case ('' when none)."""
     if not isinstance(concept, dict):
         return ""
     parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
-    for coding in concept.get("coding") or ():
+    for coding in as_list(concept.get("coding")):
         if isinstance(coding, dict) and isinstance(coding.get("display"), str):
             parts.append(coding["display"])
     return " ".join(parts).lower()
