@@ -97,13 +97,18 @@ def _report_not_found(bc: BundleCase) -> None:
                   highlight=False)
     for note in bc.notes:
         err.print(f"note: {note}", highlight=False)
+    for line in bc.evidence:
+        err.print(f"evidence: {line}", highlight=False)
+    for line in bc.not_read:
+        err.print(f"not read: {line}", highlight=False)
 
 
 @fhir_app.command("to-case")
 def to_case_cmd(
     bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle (JSON).")],
     details: Annotated[
-        bool, typer.Option("--details", help="Print {case, not_found, sources, notes} instead.")
+        bool, typer.Option("--details", help="Print {case, not_found, sources, notes, "
+                           "evidence, not_read, ignored} instead.")
     ] = False,
     full: Annotated[
         bool, typer.Option("--full-validation", help="Validate every resource of the bundle.")
@@ -122,7 +127,8 @@ def to_case_cmd(
     case.pop("format", None)
     if details:
         _emit({"case": case, "not_found": list(bc.not_found), "sources": dict(bc.sources),
-               "notes": list(bc.notes), "ignored": list(bc.ignored)}, output)
+               "notes": list(bc.notes), "evidence": list(bc.evidence),
+               "not_read": list(bc.not_read), "ignored": list(bc.ignored)}, output)
     else:
         _emit(case, output)
         _report_not_found(bc)

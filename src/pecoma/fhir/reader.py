@@ -1023,10 +1023,13 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: _Reader) -> None
         if _clinical(cond) in _HISTORY:
             history.append((met, _date(cond.get("abatementDateTime"))))
             r.notes.append(f"{where}: metastasis ({site}) is '{_clinical(cond)}': history, "
-                           "not present disease")
+                           "not present disease (not in stage.metastases while others are "
+                           "present)")
         else:
             present.append(met)
-    metastases = present + [met for met, _day in history]
+    # Present disease only; resolved metastases count when nothing is present any more
+    # (the patient is then free of disease since they resolved).
+    metastases = present or [met for met, _day in history]
     if metastases:
         r.put("stage.metastases", metastases, ", ".join(paths))
     r.present_metastases = len(present)
