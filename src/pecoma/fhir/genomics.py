@@ -30,7 +30,8 @@ from typing import Any, Final
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 
-_RANK: Final = {"wild_type": 1, "vus": 2, "pathogenic": 3, "absent": 1, "present": 3}
+_RANK: Final = {"not_done": 0, "wild_type": 1, "vus": 2, "pathogenic": 3, "absent": 1,
+                "present": 3}
 
 
 @dataclass
@@ -92,6 +93,10 @@ def _found(obs: Mapping[str, Any]) -> bool | None:
     return None
 
 
+def _not_performed(obs: Mapping[str, Any]) -> bool:
+    return any(code == "not-performed" for _s, code in m.codings(obs.get("dataAbsentReason")))
+
+
 _FUSION_WORDS: Final = ("fusion", "rearrangement", "translocation")
 
 
@@ -122,6 +127,10 @@ def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
         if not genes:
             continue
         found = _found(obs)
+        if found is None and _not_performed(obs):
+            for gene in genes:
+                out.put("tfe3_fusion" if gene == "tfe3" else gene, "not_done", where)
+            continue
         if found is None:
             out.notes.append(f"{where}: names {', '.join(g.upper() for g in genes)} but does "
                              "not say whether a variant was found (LA9633-4 / LA9634-2); "

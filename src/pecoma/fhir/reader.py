@@ -36,6 +36,7 @@ from pecoma.case import (
     NodeStatus,
     PrimarySite,
     PriorDiagnosis,
+    RemissionBy,
     Response,
     SurgeryStatus,
     TherapySetting,
@@ -573,6 +574,21 @@ def _treatment_end(r: _Reader, obs: Mapping[str, Any], where: str) -> None:
     r.put("primary_treatment_end", day.isoformat(), where)
 
 
+def _free_of_disease(r: _Reader, obs: Mapping[str, Any], where: str) -> None:
+    raw = obs.get("valueDateTime")
+    day = _date(raw)
+    if day is None:
+        if _absent_reason(obs) is None:
+            r.issue(f"{where}.valueDateTime", raw if raw is not None else "(missing)",
+                    "must be a full date (YYYY-MM-DD)")
+        return
+    value: dict[str, Any] = {"since": day.isoformat()}
+    by = _enum_ext(obs, c.EXT.REMISSION_BY, [x.value for x in RemissionBy], where, r)
+    if by is not None:
+        value["by"] = by
+    r.put("free_of_disease", value, where)
+
+
 _OBSERVATIONS: dict[str, _Handler] = {
     c.OBS_DISEASE_STATUS[0]: _coded(
         "stage.status", [s.value for s in DiseaseStatus], "disease-status"),
@@ -588,6 +604,7 @@ _OBSERVATIONS: dict[str, _Handler] = {
     c.OBS_TUMOUR_SIZE[0]: _size,
     c.OBS_MTOR_AVAILABLE[0]: _yes_no("systemic.mtor_inhibitor_available"),
     c.OBS_MTOR_CONTRA[0]: _yes_no("systemic.mtor_inhibitor_contraindicated"),
+    c.OBS_FREE_OF_DISEASE[0]: _free_of_disease,
     **{code: _feature(f"histology.{f}") for f, (code, _d) in c.HISTOLOGY.items()},
     **{code: _ihc(f"immunohistochemistry.{m}") for m, (code, _d) in c.IHC.items()},
 }
