@@ -10,7 +10,7 @@ the case takes from them; docs/fhir.md lists them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from pecoma.case import Margin, MetastasisSite, PrimarySite
@@ -185,18 +185,31 @@ def icdo3_pecoma(concept: Any) -> str | None:
     return None
 
 
-def _occurs(name: str, words: str) -> bool:
-    """``name`` begins a word of ``words`` (a short name: the whole word, or its plural)."""
-    tail = r"s?(?![a-z0-9])" if len(name) <= 5 else ""
-    return re.search(r"(?<![a-z0-9])" + re.escape(name) + tail, words) is not None
+def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a row of names: each begins a word (a short name is the whole word,
+    or its plural)."""
+    parts = [re.escape(n) + (r"s?(?![a-z0-9])" if len(n) <= 5 else "") for n in names]
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + ")")
 
 
-def first_match(words: str, table: Iterable[tuple[Any, tuple[str, ...]]]) -> Any:
+_COMPILED: dict[tuple[tuple[Any, tuple[str, ...]], ...],
+                tuple[re.Pattern[str], tuple[tuple[Any, re.Pattern[str]], ...]]] = {}
+
+
+def first_match(words: str, table: tuple[tuple[Any, tuple[str, ...]], ...]) -> Any:
     """The first key of ``table`` one of whose names begins a word of ``words``."""
-    if words:
-        for key, names in table:
-            if any(_occurs(n, words) for n in names):
-                return key
+    if not words:
+        return None
+    compiled = _COMPILED.get(table)
+    if compiled is None:
+        every = _pattern(tuple(n for _k, names in table for n in names))
+        compiled = _COMPILED[table] = (every, tuple((k, _pattern(v)) for k, v in table))
+    every, rows = compiled
+    if every.search(words) is None:  # the usual case: one search, nothing named
+        return None
+    for key, pattern in rows:
+        if pattern.search(words):
+            return key
     return None
 
 

@@ -21,6 +21,7 @@ caller never takes "not recognised" for "not an mTOR inhibitor" silently.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any, Final
@@ -84,6 +85,16 @@ RXNORM_NAMES: Final[Mapping[str, str]] = {
 Resolver = Callable[[str], Mapping[str, Any] | None]
 
 
+def _index(resources: Iterable[Mapping[str, Any]],
+           full_urls: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Mapping[str, Any]]:
+    index: dict[str, Mapping[str, Any]] = dict(full_urls or {})
+    for res in resources:
+        kind, rid = res.get("resourceType"), res.get("id")
+        if isinstance(kind, str) and isinstance(rid, str):
+            index.setdefault(f"{kind}/{rid}", res)
+    return index
+
+
 def no_resolver(_reference: str) -> Mapping[str, Any] | None:
     """A resolver that holds nothing (only contained resources resolve)."""
     return None
@@ -96,13 +107,13 @@ def resolver_for(resources: Iterable[Mapping[str, Any]],
     A reference written absolute (``https://ehr/fhir/Medication/m1``) also resolves to
     ``Medication/m1`` when that is the only way the caller holds it.
     """
-    index: dict[str, Mapping[str, Any]] = dict(full_urls or {})
-    for res in resources:
-        kind, rid = res.get("resourceType"), res.get("id")
-        if isinstance(kind, str) and isinstance(rid, str):
-            index.setdefault(f"{kind}/{rid}", res)
+    items = list(resources)
+    held: list[dict[str, Mapping[str, Any]]] = []  # built on the first look-up
 
     def resolve(reference: str) -> Mapping[str, Any] | None:
+        if not held:
+            held.append(_index(items, full_urls))
+        index = held[0]
         found = index.get(reference)
         if found is None and "/" in reference:
             tail = "/".join(reference.rstrip("/").split("/")[-2:])
@@ -151,10 +162,14 @@ _COMBINATIONS: Final[tuple[tuple[tuple[str, ...], tuple[str, ...], Agent], ...]]
 )
 
 
+_ANY_NAME: Final = re.compile("|".join(
+    re.escape(n) for _agent, names in c.AGENT_NAMES for n in names))
+
+
 def _agent_in(words: str) -> Agent | None:
     """The agent named in ``words``: an mTOR inhibitor first (the safety-relevant reading
     when several are named), then a combination regimen, then the first name known."""
-    if not words:
+    if not words or _ANY_NAME.search(words) is None:
         return None
     first = None
     for agent, names in c.AGENT_NAMES:

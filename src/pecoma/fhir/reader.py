@@ -254,6 +254,8 @@ class _Reader:
     history_without_end: bool = False
     distant_metastasis_stated: str | None = None
     no_metastatic_history: str | None = None
+    kinds: dict[int, str | None] = field(default_factory=dict)
+    agents: dict[int, Agent | None] = field(default_factory=dict)
 
     def issue(self, where: str, value: object, rule: str) -> None:
         self.issues.append(FieldIssue(where, show_value(value), rule))
@@ -328,7 +330,7 @@ def _validate(
             r.issue("Bundle", type(exc).__name__, _VALIDATOR_FAILED)
         return
     for i, res in entries:
-        if not _engine_reads(res, resolve):
+        if not _engine_reads(res, resolve, r):
             continue
         kind = res["resourceType"]
         try:
@@ -339,7 +341,7 @@ def _validate(
             r.issue(_label(i, res), type(exc).__name__, _VALIDATOR_FAILED)
 
 
-def _engine_reads(res: Mapping[str, Any], resolve: meds.Resolver) -> bool:
+def _engine_reads(res: Mapping[str, Any], resolve: meds.Resolver, r: _Reader) -> bool:
     """Whether the reader may take a fact from ``res`` (only those are validated by default).
 
     An EHR's Observation search returns vital signs and laboratory results by the
@@ -350,12 +352,12 @@ def _engine_reads(res: Mapping[str, Any], resolve: meds.Resolver) -> bool:
     if kind in ("Patient", "Condition"):
         return True
     if kind == "Observation":
-        return _observation_kind(res) is not None
+        return r.kinds.get(id(res)) is not None
     if kind == "Procedure":
         return _has(res.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0]) or (
             m.is_resection(res))
     if kind in meds.MEDICATION_TYPES:
-        return meds.agent_of(res, resolve) is not None
+        return _agent(res, r) is not None
     if kind == "AllergyIntolerance":
         return _allergy_agent(res) is not None
     return False
@@ -659,30 +661,34 @@ def _marker(r: _Reader, obs: Mapping[str, Any], where: str) -> None:
                 "(missing)")), "must code or say positive or negative (see docs/fhir.md)")
 
 
+_LOINC_KINDS = {
+    c.LOINC_TUMOUR_SIZE: "handler",
+    m.LOINC_HISTOLOGY_BEHAVIOR: "histology",
+    m.LOINC_DISEASE_STATUS: "status",
+    m.LOINC_GENOMIC_VARIANT: "variant",
+    **{code: "marker" for code in m.IHC_LOINC},
+}
+
+
 def _observation_kind(obs: Mapping[str, Any]) -> str | None:
     """What the reader takes from an Observation: 'handler', 'histology', 'status',
-    'variant', 'history', 'marker', 'margin', or ``None`` (not read)."""
+    'variant', 'history', 'implication', 'marker', 'margin', or ``None`` (not read).
+    Called once per Observation: an EHR sends them by the thousand."""
     concept = obs.get("code")
-    code = _project_code(concept)
-    if code is not None and code in _OBSERVATIONS:
-        return "handler"
-    for system, loinc in _codings(concept):
-        if system != c.LOINC:
-            continue
-        if loinc == c.LOINC_TUMOUR_SIZE:
+    for system, code in _codings(concept):
+        if system == c.PECOMA_SYSTEM and code in _OBSERVATIONS:
             return "handler"
-        if loinc == m.LOINC_HISTOLOGY_BEHAVIOR:
-            return "histology"
-        if loinc == m.LOINC_DISEASE_STATUS:
-            return "status"
-        if loinc == m.LOINC_GENOMIC_VARIANT:
-            return "variant"
-    if _has(concept, c.SNOMED, m.SNOMED_HISTORY_OF_METASTATIC):
-        return "history"
-    if genomics.implication_of(obs):
+        if system == c.LOINC and code in _LOINC_KINDS:
+            return _LOINC_KINDS[code]
+        if system == c.SNOMED and code == m.SNOMED_HISTORY_OF_METASTATIC:
+            return "history"
+    if "derivedFrom" in obs and genomics.implication_of(obs):
         return "implication"
-    words = " " + m.lower_words(concept) + " "
-    if m.ihc_marker(concept) is not None and not any(w in words for w in _NOT_TISSUE_MARKER):
+    words = m.lower_words(concept)
+    if not words:
+        return None
+    if m.first_match(words, m.IHC_NAMES) is not None and not any(
+            w in f" {words} " for w in _NOT_TISSUE_MARKER):
         return "marker"
     if "margin" in words:
         return "margin"
@@ -739,6 +745,9 @@ def case_from_bundle(
         if isinstance(url, str):
             full_urls_all[url] = res
     resolve = meds.resolver_for([res for _i, res in entries], full_urls_all)
+    r.resolve = resolve
+    r.kinds = {id(res): _observation_kind(res) for _i, res in entries
+               if res["resourceType"] == "Observation"}
     _validate(data, entries, validate, r, resolve)
     if r.issues:
         raise InputError(r.issues, source)
@@ -903,7 +912,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     ICD-O-3 8714/x: id(condition) -> where the histology came from."""
     out: dict[int, str] = {}
     for where, obs in observations:
-        if not m.has_loinc(obs.get("code"), m.LOINC_HISTOLOGY_BEHAVIOR):
+        if r.kinds.get(id(obs)) != "histology":
             continue
         morphology = m.icdo3_pecoma(obs.get("valueCodeableConcept"))
         if morphology is None:
@@ -1082,7 +1091,7 @@ def _read_observations(observations: list[tuple[str, dict[str, Any]]], r: _Reade
     variants: list[tuple[str, dict[str, Any]]] = []
     implications: dict[str, str] = {}
     for where, obs in observations:
-        kind = _observation_kind(obs)
+        kind = r.kinds.get(id(obs))
         if kind is None or kind in ("histology", "margin"):
             continue
         if kind == "handler":
@@ -1234,7 +1243,7 @@ def _margin(proc: Mapping[str, Any], where: str,
     texts += [(f"{where}.note", str(n.get("text") or "")) for n in _list(proc.get("note"))
               if isinstance(n, dict)]
     for w, obs in observations:
-        if _observation_kind(obs) == "margin":
+        if r.kinds.get(id(obs)) == "margin":
             texts.append((w, m.lower_words(obs.get("valueCodeableConcept"))
                           or str(obs.get("valueString") or "")))
     for w, text in texts:
@@ -1248,11 +1257,19 @@ def _margin(proc: Mapping[str, Any], where: str,
 # ------------------------------------------------------------------------ medications
 
 
+def _agent(med: Mapping[str, Any], r: _Reader) -> Agent | None:
+    """The agent of a medication resource, read once per resource."""
+    key = id(med)
+    if key not in r.agents:
+        r.agents[key] = meds.agent_of(med, r.resolve)
+    return r.agents[key]
+
+
 def _read_medications(records: list[tuple[str, dict[str, Any]]], r: _Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
     for where, med in records:
-        agent = meds.agent_of(med, r.resolve)
+        agent = _agent(med, r)
         if agent is None:
             why = meds.unreadable_medication(med, r.resolve)
             if why is not None:
