@@ -6,6 +6,7 @@ the README beside the corpus says where each resource's shape comes from.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -16,8 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pecoma.case import Agent, DiseaseStatus, IHCResult, Margin, MetastasisSite, NodeStatus
+from pecoma.case import (
+    Agent,
+    DiseaseStatus,
+    IHCResult,
+    Margin,
+    MetastasisSite,
+    NodeStatus,
+    PrimarySite,
+)
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
@@ -468,3 +479,95 @@ class TestCommandLine:
         data = json.loads(run.stdout)
         assert data["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "yes"
         assert any("MedicationRequest: not a systemic agent" in x for x in data["not_read"])
+
+
+class TestRecognisers:
+    """The small readers of fhir/mcode.py, one row per case."""
+
+    @pytest.mark.parametrize(("text", "margin"), [
+        ("R0 resection", Margin.R0),
+        ("resection R 1", Margin.R1),
+        ("margins negative", Margin.R0),
+        ("tumour at margin", Margin.R1),
+        ("gross residual tumour", Margin.R2),
+        ("close margin (0.5 mm)", Margin.uncertain),
+        ("specimen received in formalin", None),
+        ("R10 stain", None),
+    ])
+    def test_margin_in_text(self, text: str, margin: Margin | None) -> None:
+        from pecoma.fhir.mcode import margin_in_text
+        assert margin_in_text(text) is margin
+
+    @pytest.mark.parametrize(("text", "marker"), [
+        ("HMB45 immunostain", "hmb45"),
+        ("Melan A", "melan_a"),
+        ("SMA", "sma"),
+        ("Plasma cell count", None),  # 'sma' inside a word is not SMA
+        ("Desmin Ag [Presence] in Tissue by Immune stain", "desmin"),
+        ("TFE3 IHC", "tfe3"),
+        ("Cathepsin K", "cathepsin_k"),
+        ("Heart rate", None),
+    ])
+    def test_marker_by_name(self, text: str, marker: str | None) -> None:
+        from pecoma.fhir.mcode import ihc_marker
+        assert ihc_marker({"text": text}) == marker
+
+    def test_serum_antibody_is_not_a_stain(self, uterus: dict[str, Any]) -> None:
+        """'Smooth muscle Ab [Titer] in Serum' (an autoimmune test) is not the SMA stain."""
+        obs = {"resourceType": "Observation", "id": "asma", "status": "final",
+               "code": {"text": "Smooth muscle actin Ab [Titer] in Serum"},
+               "valueString": "positive 1:80",
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        b = drop(uterus, "tumor-marker-test-sma-pecoma-u")
+        assert read(add(b, obs)).case.immunohistochemistry.sma is IHCResult.unknown
+
+    @pytest.mark.parametrize(("code", "site"), [
+        ("C78.01", MetastasisSite.lung), ("C78.7", MetastasisSite.liver),
+        ("C79.51", MetastasisSite.bone), ("C79.31", MetastasisSite.brain),
+        ("C78.6", MetastasisSite.peritoneum), ("C79.71", None),
+    ])
+    def test_icd10_secondary_site(self, code: str, site: MetastasisSite | None) -> None:
+        from pecoma.fhir.mcode import metastasis_site
+        cond = {"code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": code}]}}
+        assert metastasis_site(cond) is site
+
+    @pytest.mark.parametrize(("text", "site"), [
+        ("Right kidney structure", "kidney"), ("Renal pelvis", "kidney"),
+        ("Adrenal gland", "other"), ("Uterine corpus", "uterus"),
+        ("Lungs", "lung"), ("Broad ligament of uterus", "broad_ligament"),
+    ])
+    def test_primary_site_by_words(self, text: str, site: str) -> None:
+        from pecoma.fhir.reader import _site  # the one site reader
+        assert _site([{"text": text}], PrimarySite) == site
+
+
+class TestNeverCrashes:
+    @given(st.data())
+    @settings(max_examples=120, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    def test_mutated_corpus(self, data: st.DataObject) -> None:
+        """Any element of a corpus record replaced by an odd value: a case or a clear
+        InputError, never another exception."""
+        bundle = corpus(data.draw(st.sampled_from(["uterus-localized", "kidney-metastatic"])))
+        node: Any = bundle
+        path: list[Any] = []
+        for _ in range(data.draw(st.integers(1, 6))):
+            if isinstance(node, dict) and node:
+                key = data.draw(st.sampled_from(sorted(node)))
+            elif isinstance(node, list) and node:
+                key = data.draw(st.integers(0, len(node) - 1))
+            else:
+                break
+            path.append(key)
+            node = node[key]
+        if not path:
+            return
+        parent: Any = bundle
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = data.draw(st.sampled_from(
+            [None, True, 0, -1.5, "", "x", [], {}, [None], {"coding": True}]))
+        mode = data.draw(st.sampled_from(["none", "engine"]))
+        with contextlib.suppress(InputError):
+            case_from_bundle(bundle, validate=mode)
