@@ -269,6 +269,21 @@ class TestConditions:
             {"system": "http://snomed.info/sct", "code": "399409002"}]}
         assert read(b).case.stage.status is DiseaseStatus.metastatic
 
+    def test_later_status_decides(self, uterus: dict[str, Any]) -> None:
+        """'Distant metastasis present' followed by a later 'full remission' does not
+        make the disease metastatic: without other evidence the status is not assumed."""
+        b = drop(uterus, "no-history-of-metastatic-cancer-pecoma-u")
+        first = res(b, "cancer-disease-status-pecoma-u")
+        first["valueCodeableConcept"] = {"coding": [{"system": "http://snomed.info/sct",
+                                                     "code": "399409002"}]}
+        later = copy.deepcopy(first)
+        later.update(id="cancer-disease-status-later", effectiveDateTime="2025-01-10",
+                     valueCodeableConcept={"coding": [{"system": "http://snomed.info/sct",
+                                                       "code": "550991000124107"}]})
+        with pytest.raises(InputError) as exc:
+            read(add(b, later))
+        assert "stage.status" in str(exc.value)
+
     def test_all_metastases_resolved(self, kidney: dict[str, Any]) -> None:
         """Every metastasis resolved, with abatement dates: free of disease since the
         latest, the metastases kept as history."""

@@ -1131,6 +1131,8 @@ def _disease_status(r: _Reader, obs: Mapping[str, Any], where: str) -> None:
     except 'distant metastasis present', which makes the disease metastatic."""
     concept = obs.get("valueCodeableConcept")
     said = None
+    # Observations come in time order: the latest statement decides.
+    r.distant_metastasis_stated = None
     for system, code in _codings(concept):
         if system == c.SNOMED and code in m.DISEASE_STATUS_TREND:
             said = m.DISEASE_STATUS_TREND[code]
