@@ -465,6 +465,27 @@ class TestLargeRecords:
         assert "Encounter ×1000" in bc.ignored[0] or any("Encounter" in x for x in bc.ignored)
 
 
+class TestValidation:
+    def test_unrelated_invalid_resource_never_breaks_reading(
+            self, uterus: dict[str, Any]) -> None:
+        """An unrelated Condition that is not valid R4 (a date that is no date) is not
+        read, so not validated: the record reads (default validation)."""
+        bad = {"resourceType": "Condition", "id": "hypertension",
+               "code": {"text": "Essential hypertension"}, "onsetDateTime": "last winter",
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        bc = case_from_bundle(add(uterus, bad))
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert any("Condition/hypertension" in x for x in bc.not_read)
+
+    def test_invalid_resource_read_is_rejected(self, uterus: dict[str, Any]) -> None:
+        """A resource a fact is taken from must be valid R4: named in the error."""
+        b = copy.deepcopy(uterus)
+        res(b, "tumor-size-pathology-pecoma-u")["effectiveDateTime"] = "not a date"
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(b)
+        assert "Observation/tumor-size-pathology-pecoma-u.effectiveDateTime" in str(exc.value)
+
+
 def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pecoma", *args], capture_output=True,
                           text=True, timeout=120, check=False)

@@ -315,8 +315,11 @@ _VALIDATOR_FAILED = "must be valid FHIR R4 (the R4B validator could not read it)
 
 def _validate(
     data: dict[str, Any], entries: list[tuple[int, dict[str, Any]]], mode: Validation,
-    r: _Reader, resolve: meds.Resolver,
+    r: _Reader,
 ) -> None:
+    """R4B validation: the whole Bundle (``full``), or each resource a fact was taken from
+    and the Patient (``engine``, after reading: unrelated resources never make a bundle
+    fail), or nothing (``none``)."""
     if mode == "none":
         return
     from fhir.resources.R4B import get_fhir_model_class
@@ -330,37 +333,15 @@ def _validate(
             r.issue("Bundle", type(exc).__name__, _VALIDATOR_FAILED)
         return
     for i, res in entries:
-        if not _engine_reads(res, resolve, r):
+        label = _label(i, res)
+        if label not in r.used and res["resourceType"] != "Patient":
             continue
-        kind = res["resourceType"]
         try:
-            get_fhir_model_class(kind).model_validate(res)
+            get_fhir_model_class(res["resourceType"]).model_validate(res)
         except ValidationError as exc:
-            r.issues.extend(_validation_issues(_label(i, res), exc))
+            r.issues.extend(_validation_issues(label, exc))
         except Exception as exc:  # the validator itself failed on odd input
-            r.issue(_label(i, res), type(exc).__name__, _VALIDATOR_FAILED)
-
-
-def _engine_reads(res: Mapping[str, Any], resolve: meds.Resolver, r: _Reader) -> bool:
-    """Whether the reader may take a fact from ``res`` (only those are validated by default).
-
-    An EHR's Observation search returns vital signs and laboratory results by the
-    hundred; validating each with fhir.resources would cost far more than the assessment.
-    Conditions are all validated (a record holds tens, not thousands).
-    """
-    kind = res.get("resourceType")
-    if kind in ("Patient", "Condition"):
-        return True
-    if kind == "Observation":
-        return r.kinds.get(id(res)) is not None
-    if kind == "Procedure":
-        return _has(res.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0]) or (
-            m.is_resection(res))
-    if kind in meds.MEDICATION_TYPES:
-        return _agent(res, r) is not None
-    if kind == "AllergyIntolerance":
-        return _allergy_agent(res) is not None
-    return False
+            r.issue(label, type(exc).__name__, _VALIDATOR_FAILED)
 
 
 def _is_pecoma(cond: Mapping[str, Any]) -> bool:
@@ -748,9 +729,10 @@ def case_from_bundle(
     r.resolve = resolve
     r.kinds = {id(res): _observation_kind(res) for _i, res in entries
                if res["resourceType"] == "Observation"}
-    _validate(data, entries, validate, r, resolve)
-    if r.issues:
-        raise InputError(r.issues, source)
+    if validate == "full":
+        _validate(data, entries, validate, r)
+        if r.issues:
+            raise InputError(r.issues, source)
 
     patients = [(i, res) for i, res in entries if res["resourceType"] == "Patient"]
     if len(patients) > 1:
@@ -789,6 +771,10 @@ def case_from_bundle(
     _read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
     _read_allergies(by_type["AllergyIntolerance"], r)
     _derive_status(r)
+    if validate == "engine":
+        read_issues, r.issues = r.issues, []
+        _validate(data, entries, validate, r)
+        r.issues.extend(read_issues)
     if r.issues:
         raise InputError(r.issues, source)
     try:
@@ -1241,18 +1227,18 @@ def _period_of(proc: Mapping[str, Any]) -> str:
 def _margin(proc: Mapping[str, Any], where: str,
             observations: list[tuple[str, dict[str, Any]]], r: _Reader) -> None:
     """The margin from the Procedure's outcome or notes, or a margin Observation's finding."""
-    texts = [(f"{where}.outcome", m.lower_words(proc.get("outcome")))]
-    texts += [(f"{where}.note", str(n.get("text") or "")) for n in _list(proc.get("note"))
+    texts = [(where, f"{where}.outcome", m.lower_words(proc.get("outcome")))]
+    texts += [(where, f"{where}.note", str(n.get("text") or "")) for n in _list(proc.get("note"))
               if isinstance(n, dict)]
     for w, obs in observations:
         if r.kinds.get(id(obs)) == "margin":
-            texts.append((w, m.lower_words(obs.get("valueCodeableConcept"))
+            texts.append((w, w, m.lower_words(obs.get("valueCodeableConcept"))
                           or str(obs.get("valueString") or "")))
-    for w, text in texts:
+    for label, w, text in texts:
         found = m.margin_in_text(text) if text else None
         if found is not None:
             r.put("surgery.margin", found.value, w)
-            r.used.add(w.split(".")[0] if w.startswith(where) else w)
+            r.used.add(label)
             return
 
 
