@@ -342,6 +342,15 @@ class TestMedicationsInRecords:
         agents = [t.agent for t in read(b).case.systemic.therapies]
         assert Agent.everolimus not in agents
 
+    def test_future_start_is_planned(self, kidney: dict[str, Any]) -> None:
+        """Read on 2025-03-05, the everolimus order starting 2025-03-06 is planned, not a
+        line given; read the day after, it is."""
+        before = case_from_bundle(kidney, on=dt.date(2025, 3, 5))
+        after = case_from_bundle(kidney, on=dt.date(2025, 3, 6))
+        assert Agent.everolimus not in [t.agent for t in before.case.systemic.therapies]
+        assert any("everolimus planned" in x for x in before.not_read)
+        assert Agent.everolimus in [t.agent for t in after.case.systemic.therapies]
+
     def test_entered_in_error(self, kidney: dict[str, Any]) -> None:
         b = copy.deepcopy(kidney)
         res(b, "cancer-related-medication-request-everolimus")["status"] = "entered-in-error"

@@ -113,13 +113,18 @@ def to_case_cmd(
     full: Annotated[
         bool, typer.Option("--full-validation", help="Validate every resource of the bundle.")
     ] = False,
+    on: OnOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Read a FHIR Bundle into a pecoma case; facts not found stay unknown (listed)."""
+    """Read a FHIR Bundle into a pecoma case; facts not found stay unknown (listed).
+
+    A medication whose first day is after ``--on`` (default: today) is planned, not given.
+    """
     data = _json(bundle, "FHIR bundle")
+    day = parse_day(on)
     try:
         bc = case_from_bundle(data, validate="full" if full else "engine",
-                              source=f"FHIR bundle in {bundle.name}")
+                              source=f"FHIR bundle in {bundle.name}", on=day)
     except InputError as exc:
         _rejected(exc)
         return

@@ -239,6 +239,7 @@ def _effective(resource: Mapping[str, Any]) -> str:
 @dataclass
 class _Reader:
     source: str
+    on: dt.date | None = None
     issues: list[FieldIssue] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -713,10 +714,15 @@ def _enum_ext(
 
 
 def case_from_bundle(
-    data: Any, *, validate: Validation = "engine", source: str = "FHIR bundle"
+    data: Any, *, validate: Validation = "engine", source: str = "FHIR bundle",
+    on: dt.date | None = None,
 ) -> BundleCase:
-    """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`."""
-    r = _Reader(source)
+    """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`.
+
+    ``on`` is the day the record is read for: a medication starting after it is planned,
+    not given. Without it, start dates are not compared with any day.
+    """
+    r = _Reader(source, on=on)
     entries = _shape(data, r)
     if r.issues:
         raise InputError(r.issues, source)
@@ -1265,7 +1271,7 @@ def _read_medications(records: list[tuple[str, dict[str, Any]]], r: _Reader) -> 
                 r.notes.append(f"{where}: {why}; if it is a systemic agent, its line is "
                                "missing")
             continue
-        state = meds.given(med)
+        state = meds.given(med, r.on)
         if state in (meds.Given.error, meds.Given.not_given, meds.Given.planned):
             r.why[where] = f"{agent.value} {state.value.replace('_', ' ')} (status "\
                            f"'{med.get('status')}')"
@@ -1410,7 +1416,8 @@ def _read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: _Reader) -> 
 
 
 def case_from_bundle_json(
-    text: str | bytes, *, validate: Validation = "engine", source: str = "FHIR bundle"
+    text: str | bytes, *, validate: Validation = "engine", source: str = "FHIR bundle",
+    on: dt.date | None = None,
 ) -> BundleCase:
     """Parse JSON text into a case, or raise :class:`InputError`."""
     try:
@@ -1419,4 +1426,4 @@ def case_from_bundle_json(
         raise InputError(
             [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source
         ) from exc
-    return case_from_bundle(data, validate=validate, source=source)
+    return case_from_bundle(data, validate=validate, source=source, on=on)
