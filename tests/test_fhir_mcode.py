@@ -321,6 +321,21 @@ class TestConditions:
         assert [x.site for x in bc.case.stage.metastases] == [MetastasisSite.lung]
         assert any("another primary" in x for x in bc.not_read)
 
+    def test_named_only(self, uterus: dict[str, Any]) -> None:
+        """Conditions named in text only: 'Malignant PEComa of the uterus' is the primary,
+        'PEComa metastasis to the lung' a metastasis (not a second primary)."""
+        b = drop(uterus, "histologic-behavior-and-type-pecoma-u")
+        res(b, "primary-cancer-condition-uterus")["code"] = {
+            "text": "Malignant PEComa of the uterus"}
+        met = {"resourceType": "Condition", "id": "met-lung",
+               "code": {"text": "PEComa metastasis to the lung"},
+               "onsetDateTime": "2025-01-05",
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        case = read(add(b, met)).case
+        assert case.tumour.primary_site.value == "uterus"
+        assert [(x.site, x.detected_on) for x in case.stage.metastases] == [
+            (MetastasisSite.lung, dt.date(2025, 1, 5))]
+
     def test_lymph_node_secondary(self, uterus: dict[str, Any]) -> None:
         """ICD-10-CM C77.5 (intrapelvic nodes) is nodal involvement, not a distant
         metastasis."""

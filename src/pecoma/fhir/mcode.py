@@ -235,7 +235,8 @@ def is_secondary_code(concept: Any) -> bool:
         if system == c.SNOMED and (code in _SNOMED_SECONDARY or code == SNOMED_SECONDARY_DISEASE):
             return True
     words = lower_words(concept)
-    return "secondary malignant" in words or "metasta" in words
+    return any(w in words for w in ("secondary malignant", "metastasis", "metastases",
+                                    "metastatic to"))
 
 
 def is_lymph_node_code(concept: Any) -> bool:

@@ -942,10 +942,12 @@ def _onset(cond: Mapping[str, Any]) -> dt.date | None:
 def _read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: _Reader) -> None:
     linked = _histology_links(conditions, observations, r)
-    primary = [(w, x) for w, x in conditions
-               if _live_condition(x) and (_is_pecoma(x) or id(x) in linked)]
-    mets = [(w, x) for w, x in conditions if _live_condition(x) and _is_metastasis(x)
-            and not (_is_pecoma(x) and not _is_metastasis_only(x)) and id(x) not in linked]
+    # A Condition coded or named as a metastasis is one, even when it names PEComa
+    # ("metastasis of PEComa to the lung"); the primary is the PEComa that is not.
+    primary = [(w, x) for w, x in conditions if _live_condition(x) and (
+        id(x) in linked or (_is_pecoma(x) and not _is_metastasis(x)))]
+    mets = [(w, x) for w, x in conditions
+            if _live_condition(x) and _is_metastasis(x) and id(x) not in linked]
     for where, cond in conditions:
         if not _live_condition(cond):
             r.why[where] = f"verificationStatus '{_verification(cond)}'"
@@ -993,13 +995,6 @@ def _read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     for other_where, _other in primary[1:]:
         r.why[other_where] = f"a further PEComa Condition ({where} is read)"
     _read_metastases(mets, r)
-
-
-def _is_metastasis_only(cond: Mapping[str, Any]) -> bool:
-    """A metastasis Condition that also names PEComa (e.g. 'metastatic PEComa of lung')."""
-    return _is_metastasis(cond) and (
-        _has(cond.get("code"), c.PECOMA_SYSTEM, c.CONDITION_METASTASIS[0])
-        or m.SECONDARY_PROFILE in m.profiles(cond) or m.is_secondary_code(cond.get("code")))
 
 
 def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: _Reader) -> None:
