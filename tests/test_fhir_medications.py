@@ -10,6 +10,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given as hyp_given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from pecoma.case import Agent
 from pecoma.fhir import codes as c
@@ -232,3 +235,33 @@ class TestStartedOn:
     def test_partial_date(self) -> None:
         """A partial date stays unknown."""
         assert started_on(_request(authoredOn="2024-01")) is None
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=20) | st.sampled_from(["35302", RXNORM, "#m", "Medication/m1"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["resourceType", "status", "intent", "medicationCodeableConcept",
+                         "medicationReference", "reference", "coding", "system", "code",
+                         "text", "display", "contained", "id", "ingredient",
+                         "itemCodeableConcept", "dosageInstruction", "timing", "repeat",
+                         "boundsPeriod", "start", "event", "authoredOn",
+                         "effectiveDateTime", "effectivePeriod", "dispenseRequest"]),
+        inner, max_size=5),
+    max_leaves=25)
+
+
+class TestOddInput:
+    @hyp_given(_JSON, _JSON)
+    @settings(max_examples=300, deadline=None)
+    def test_never_raises(self, resource: Any, other: Any) -> None:
+        """Whatever an EHR sends as a medication (or a draft order), the functions answer
+        and never raise."""
+        resolve = resolver_for([other] if isinstance(other, dict) else [])
+        if not isinstance(resource, dict):
+            resource = {"value": resource}
+        agent_of(resource, resolve)
+        unreadable_medication(resource, resolve)
+        medication_concept(resource, resolve)
+        given(resource, dt.date(2026, 1, 1))
+        started_on(resource)
