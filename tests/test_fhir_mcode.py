@@ -174,6 +174,19 @@ class TestKidneyMetastatic:
                                                       Margin.R1)
         assert any("biopsy-lung-pecoma-k" in x for x in bc.not_read)
 
+    def test_unlinked_resection_is_not_assumed(self, kidney: dict[str, Any]) -> None:
+        """A cancer-related surgical procedure that names no organ of the primary and no
+        reason (a cholecystectomy) is not taken as the resection of the PEComa."""
+        other = {"resourceType": "Procedure", "id": "chole", "status": "completed",
+                 "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                      "mcode-cancer-related-surgical-procedure"]},
+                 "code": {"text": "Laparoscopic cholecystectomy"},
+                 "performedDateTime": "2023-01-10",
+                 "subject": {"reference": "Patient/cancer-patient-pecoma-k"}}
+        bc = read(add(kidney, other))
+        assert bc.case.surgery.date == dt.date(2023, 6, 20)
+        assert any("Procedure/chole" in x and "not shown" in x for x in bc.not_read)
+
     def test_medications(self, kidney: dict[str, Any]) -> None:
         """Doxorubicin (by medicationReference, twice) and ifosfamide (by RxNorm 5657
         alone) started the same day: one doxorubicin-ifosfamide line from 2024-01-22;

@@ -27,10 +27,9 @@ RELATED_CONDITION: Final = _MCODE_SD + "mcode-related-condition"
 CONDITION_RELATED: Final = "http://hl7.org/fhir/StructureDefinition/condition-related"
 PRIMARY_PROFILE: Final = _MCODE_SD + "mcode-primary-cancer-condition"
 SECONDARY_PROFILE: Final = _MCODE_SD + "mcode-secondary-cancer-condition"
-SURGERY_PROFILE: Final = _MCODE_SD + "mcode-cancer-related-surgical-procedure"
 
-# LOINC codes of the mCODE profiles (SD_*.fsh).
-LOINC_TUMOR_SIZE: Final = "21889-1"  # TumorSize.code
+# LOINC codes of the mCODE profiles (SD_*.fsh); TumorSize's own 21889-1 is
+# codes.LOINC_TUMOUR_SIZE.
 LOINC_LONGEST_DIMENSION: Final = "33728-7"  # TumorSize.component[tumorLongestDimension]
 LOINC_HISTOLOGY_BEHAVIOR: Final = "31206-6"  # HistologicBehaviorAndType.code
 LOINC_DISEASE_STATUS: Final = "97509-4"  # CancerDiseaseStatus.code
@@ -129,13 +128,11 @@ _ICD10_SECONDARY: Final[tuple[tuple[str, MetastasisSite], ...]] = (
 _SNOMED_SECONDARY: Final[Mapping[str, MetastasisSite]] = {"94225005": MetastasisSite.brain}
 SNOMED_SECONDARY_DISEASE: Final = "128462008"  # "Secondary malignant neoplastic disease"
 
-#: Words of a resection of the primary, by site (a Procedure's code text or display).
-RESECTION_WORDS: Final[tuple[tuple[str, ...], ...]] = (
-    ("hysterectomy", "nephrectomy", "hepatectomy", "lobectomy", "pneumonectomy",
-     "segmentectomy", "cystectomy", "gastrectomy", "colectomy", "enterectomy",
-     "salpingo-oophorectomy", "pancreatectomy", "myomectomy", "resection", "excision",
-     "wide local excision", "metastasectomy"),
-)
+#: Words of a resection (a Procedure's code text or display).
+RESECTION_WORDS: Final = (
+    "hysterectomy", "nephrectomy", "hepatectomy", "lobectomy", "pneumonectomy",
+    "segmentectomy", "cystectomy", "gastrectomy", "colectomy", "enterectomy",
+    "pancreatectomy", "myomectomy", "resection", "excision", "metastasectomy")
 NOT_RESECTION_WORDS: Final = ("biopsy", "aspiration", "core needle", "embolization",
                               "ablation")
 
@@ -251,8 +248,7 @@ def is_resection(procedure: Mapping[str, Any]) -> bool:
     words = lower_words(procedure.get("code"))
     if not words or any(w in words for w in NOT_RESECTION_WORDS):
         return False
-    return any(w in words for group in RESECTION_WORDS for w in group) or words.endswith(
-        "ectomy")
+    return any(w in words for w in RESECTION_WORDS) or words.endswith("ectomy")
 
 
 _ORGAN_BY_OPERATION: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (

@@ -139,16 +139,6 @@ def _codings(concept: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _texts(concept: Any) -> list[str]:
-    if not isinstance(concept, dict):
-        return []
-    out = [str(concept["text"])] if concept.get("text") else []
-    for coding in _list(concept.get("coding")):
-        if isinstance(coding, dict) and coding.get("display"):
-            out.append(str(coding["display"]))
-    return out
-
-
 def _has(concept: Any, system: str, code: str) -> bool:
     return (system, code) in _codings(concept)
 
@@ -1182,9 +1172,9 @@ def _for_primary(proc: Mapping[str, Any], r: _Reader) -> bool:
     if site is not None and site != PrimarySite.other.value:
         return bool(site == primary_site)
     organ = m.resected_organ(proc)
-    if organ is not None:
-        return bool(organ.value == primary_site)
-    return m.SURGERY_PROFILE in m.profiles(proc)
+    # Neither linked nor naming an organ (the mCODE profile alone says cancer-related,
+    # not which cancer): not taken as the resection of the primary.
+    return organ is not None and organ.value == primary_site
 
 
 def _read_procedures(procedures: list[tuple[str, dict[str, Any]]],
@@ -1200,7 +1190,9 @@ def _read_procedures(procedures: list[tuple[str, dict[str, Any]]],
             if _for_primary(p, r):
                 resections.append((w, p))
             else:
-                r.why[w] = "a resection of something other than the PEComa primary"
+                r.why[w] = ("a resection not shown to be of the PEComa primary (its "
+                            "reasonReference, bodySite or name says another site, or "
+                            "nothing)")
     if not resections:
         return
     resections.sort(key=lambda wp: str(wp[1].get("performedDateTime") or _period_of(wp[1])))
