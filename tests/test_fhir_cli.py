@@ -42,7 +42,8 @@ class TestToCase:
         run = pecoma("fhir", "to-case", "--details", "--full-validation", str(bundle))
         assert run.returncode == 0, run.stderr
         data = json.loads(run.stdout)
-        assert set(data) == {"case", "not_found", "sources", "notes", "ignored"}
+        assert set(data) == {"case", "not_found", "sources", "notes", "evidence", "not_read",
+                             "ignored"}
         assert data["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "yes"
 
     def test_rejected_bundle_exit_3_without_traceback(self, tmp_path: Path) -> None:

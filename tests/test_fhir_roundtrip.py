@@ -49,6 +49,16 @@ def full_cases(draw: st.DrawFn) -> Case:
         data["primary_treatment_end"] = (
             dt.date.fromisoformat(surgery["date"]) + dt.timedelta(days=draw(st.integers(0, 200)))
         ).isoformat()
+    data["molecular"] = {
+        "tsc1": draw(st.sampled_from(["pathogenic", "vus", "wild_type", "not_done", "unknown"])),
+        "tsc2": draw(st.sampled_from(["pathogenic", "vus", "wild_type", "not_done", "unknown"])),
+        "tfe3_fusion": draw(st.sampled_from(["present", "absent", "not_done", "unknown"])),
+    }
+    if draw(st.booleans()):
+        data["free_of_disease"] = {
+            "since": (diagnosed + dt.timedelta(days=draw(st.integers(0, 2000)))).isoformat(),
+            "by": draw(st.sampled_from(["surgery", "systemic_therapy", "other", "unknown"])),
+        }
     if draw(st.booleans()):
         data["histology"]["mitoses_per_50_hpf"] = draw(
             st.floats(0, 500, allow_nan=False).map(lambda x: round(x, 2)))

@@ -97,24 +97,34 @@ def _report_not_found(bc: BundleCase) -> None:
                   highlight=False)
     for note in bc.notes:
         err.print(f"note: {note}", highlight=False)
+    for line in bc.evidence:
+        err.print(f"evidence: {line}", highlight=False)
+    for line in bc.not_read:
+        err.print(f"not read: {line}", highlight=False)
 
 
 @fhir_app.command("to-case")
 def to_case_cmd(
     bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle (JSON).")],
     details: Annotated[
-        bool, typer.Option("--details", help="Print {case, not_found, sources, notes} instead.")
+        bool, typer.Option("--details", help="Print {case, not_found, sources, notes, "
+                           "evidence, not_read, ignored} instead.")
     ] = False,
     full: Annotated[
         bool, typer.Option("--full-validation", help="Validate every resource of the bundle.")
     ] = False,
+    on: OnOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Read a FHIR Bundle into a pecoma case; facts not found stay unknown (listed)."""
+    """Read a FHIR Bundle into a pecoma case; facts not found stay unknown (listed).
+
+    A medication whose first day is after ``--on`` (default: today) is planned, not given.
+    """
     data = _json(bundle, "FHIR bundle")
+    day = parse_day(on)
     try:
         bc = case_from_bundle(data, validate="full" if full else "engine",
-                              source=f"FHIR bundle in {bundle.name}")
+                              source=f"FHIR bundle in {bundle.name}", on=day)
     except InputError as exc:
         _rejected(exc)
         return
@@ -122,7 +132,8 @@ def to_case_cmd(
     case.pop("format", None)
     if details:
         _emit({"case": case, "not_found": list(bc.not_found), "sources": dict(bc.sources),
-               "notes": list(bc.notes), "ignored": list(bc.ignored)}, output)
+               "notes": list(bc.notes), "evidence": list(bc.evidence),
+               "not_read": list(bc.not_read), "ignored": list(bc.ignored)}, output)
     else:
         _emit(case, output)
         _report_not_found(bc)

@@ -97,6 +97,7 @@ class EXT:
     KNOWLEDGE_VERSION: Final = ext("knowledge-version")
     RECORD_ID: Final = ext("record-id")
     MISSING_FACT: Final = ext("missing-fact")
+    REMISSION_BY: Final = ext("remission-by")
 
 
 # Observation codes of the project code system: (code, display, case field).
@@ -115,6 +116,7 @@ OBS_MITOSES: Final = ("mitoses-per-50-hpf", "Mitotic count per 50 high-power fie
 OBS_TUMOUR_SIZE: Final = ("tumour-size", "Largest tumour dimension")
 OBS_MTOR_AVAILABLE: Final = ("mtor-inhibitor-available", "mTOR inhibitor available")
 OBS_MTOR_CONTRA: Final = ("mtor-inhibitor-contraindicated", "mTOR inhibitor contraindicated")
+OBS_FREE_OF_DISEASE: Final = ("free-of-disease", "Free of disease again after relapse, since")
 
 #: Histology features: case field -> (project code, display).
 HISTOLOGY: Final[dict[str, tuple[str, str]]] = {

@@ -22,6 +22,7 @@ from pecoma.case import (
     Response,
     SurgeryStatus,
     Timing,
+    VariantStatus,
     YesNo,
 )
 from pecoma.fhir import codes as c
@@ -116,6 +117,8 @@ def bundle_from_case(case: Case, patient_id: str = "pecoma-patient") -> dict[str
     _stage(case, b)
     _surgery(case, b)
     _systemic(case, b)
+    _molecular(case, b)
+    _free_of_disease(case, b)
     return {"resourceType": "Bundle", "type": "collection", "entry": b.entries}
 
 
@@ -275,3 +278,63 @@ def _systemic(case: Case, b: _Builder) -> None:
         if t.started_on is not None:
             med["effectivePeriod"] = {"start": t.started_on.isoformat()}
         b.add(med)
+
+
+_GENES = {"tsc1": ("HGNC:12362", "TSC1"), "tsc2": ("HGNC:12363", "TSC2"),
+          "tfe3_fusion": ("HGNC:11752", "TFE3")}
+_SIGNIFICANCE = {VariantStatus.pathogenic: ("LA6668-3", "Pathogenic"),
+                 VariantStatus.vus: ("LA26333-7", "Uncertain significance")}
+
+
+def _molecular(case: Case, b: _Builder) -> None:
+    """Each known molecular fact as an mCODE GenomicVariant (LOINC 69548-6)."""
+    mol = case.molecular
+    for name, value in (("tsc1", mol.tsc1), ("tsc2", mol.tsc2),
+                        ("tfe3_fusion", mol.tfe3_fusion)):
+        if value.value == "unknown":
+            continue
+        hgnc, symbol = _GENES[name]
+        fusion = name == "tfe3_fusion"
+        obs: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": f"genomic-variant-{symbol.lower()}",
+            "status": "final",
+            "category": [{"coding": [{"system": c.OBSERVATION_CATEGORY,
+                                      "code": "laboratory"}]}],
+            "code": {"coding": [{"system": c.LOINC, "code": "69548-6",
+                                 "display": "Genetic variant assessment"}],
+                     "text": f"{symbol} fusion" if fusion else f"{symbol} variant"},
+            "subject": b.subject,
+            "component": [{"code": {"coding": [{"system": c.LOINC, "code": "48018-6",
+                                                "display": "Gene studied [ID]"}]},
+                           "valueCodeableConcept": {"coding": [
+                               {"system": "http://www.genenames.org", "code": hgnc,
+                                "display": symbol}]}}],
+        }
+        if value.value == "not_done":
+            obs["dataAbsentReason"] = _not_performed()["dataAbsentReason"]
+        elif value.value in ("wild_type", "absent"):
+            obs["valueCodeableConcept"] = {"coding": [{"system": c.LOINC, "code": "LA9634-2",
+                                                       "display": "Absent"}]}
+        else:
+            obs["valueCodeableConcept"] = {"coding": [{"system": c.LOINC, "code": "LA9633-4",
+                                                       "display": "Present"}]}
+            if not fusion:
+                code, display = _SIGNIFICANCE[VariantStatus(value.value)]
+                obs["component"].append({
+                    "code": {"coding": [{"system": c.LOINC, "code": "53037-8",
+                                         "display": "Genetic variation clinical "
+                                                    "significance [Imp]"}]},
+                    "valueCodeableConcept": {"coding": [{"system": c.LOINC, "code": code,
+                                                         "display": display}]}})
+        b.add(obs)
+
+
+def _free_of_disease(case: Case, b: _Builder) -> None:
+    fod = case.free_of_disease
+    if fod is None:
+        return
+    b.observation("free-of-disease", c.OBS_FREE_OF_DISEASE,
+                  {"valueDateTime": fod.since.isoformat()})
+    b.entries[-1]["resource"]["extension"] = [
+        {"url": c.EXT.REMISSION_BY, "valueCode": fod.by.value.replace("_", "-")}]

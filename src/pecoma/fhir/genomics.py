@@ -1,0 +1,188 @@
+"""mCODE GenomicVariant Observations -> the case's molecular facts (TSC1, TSC2, TFE3 fusion).
+
+A GenomicVariant (LOINC 69548-6) names the genes studied (component 48018-6, HGNC ids
+12362 TSC1, 12363 TSC2, 11752 TFE3) and says whether a variant was found
+(``valueCodeableConcept`` LOINC LA9633-4 present / LA9634-2 absent). Its clinical
+significance (component 53037-8) is on the variant itself or on an Observation derived
+from it (a genomics-reporting DiagnosticImplication, ``derivedFrom`` the variant).
+
+What each reading gives, per gene:
+
+- absent (no variant found)                        -> ``wild_type`` / fusion ``absent``
+- present, pathogenic or likely pathogenic         -> ``pathogenic``
+- present, uncertain significance                  -> ``vus``
+- present, benign or likely benign                 -> ``wild_type`` (no pathogenic change)
+- present, significance not given                  -> stays ``unknown`` (said in a note)
+- TFE3 present as a fusion (two genes studied, or a fusion / rearrangement named)
+                                                   -> fusion ``present``
+- TFE3 present but no fusion named                 -> stays ``unknown`` (said in a note)
+
+Where readings of one gene disagree, the most serious wins (pathogenic over vus over
+wild type; a fusion present over absent), and the disagreement is noted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from pecoma.fhir import codes as c
+from pecoma.fhir import mcode as m
+
+_RANK: Final = {"not_done": 0, "wild_type": 1, "vus": 2, "pathogenic": 3, "absent": 1,
+                "present": 3}
+
+
+@dataclass
+class MolecularReading:
+    """The molecular facts read, where each came from, and what could not be read."""
+
+    facts: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def put(self, name: str, value: str, where: str) -> None:
+        old = self.facts.get(name)
+        if old is not None and old != value:
+            self.notes.append(f"molecular.{name}: readings disagree ('{old}' from "
+                              f"{self.sources[name]}, '{value}' from {where}); the more "
+                              "serious is kept")
+            if _RANK[value] <= _RANK[old]:
+                return
+        self.facts[name] = value
+        self.sources[name] = where
+
+
+def is_genomic_variant(obs: Mapping[str, Any]) -> bool:
+    return m.has_loinc(obs.get("code"), m.LOINC_GENOMIC_VARIANT)
+
+
+def _components(obs: Mapping[str, Any], loinc: str) -> list[Mapping[str, Any]]:
+    out: list[Mapping[str, Any]] = []
+    for comp in m.as_list(obs.get("component")):
+        if isinstance(comp, dict) and m.has_loinc(comp.get("code"), loinc):
+            out.append(comp)
+    return out
+
+
+def _significance(obs: Mapping[str, Any]) -> str | None:
+    for comp in _components(obs, m.LOINC_CLINICAL_SIGNIFICANCE):
+        for system, code in m.codings(comp.get("valueCodeableConcept")):
+            if system == c.LOINC and code in m.SIGNIFICANCE:
+                return m.SIGNIFICANCE[code]
+        words = m.lower_words(comp.get("valueCodeableConcept"))
+        for name in ("likely pathogenic", "pathogenic", "uncertain", "likely benign", "benign"):
+            if name in words:
+                return name.replace(" ", "_")
+    return None
+
+
+def _found(obs: Mapping[str, Any]) -> bool | None:
+    concept = obs.get("valueCodeableConcept")
+    for system, code in m.codings(concept):
+        if system == c.LOINC and code == m.LOINC_PRESENT:
+            return True
+        if system == c.LOINC and code == m.LOINC_ABSENT:
+            return False
+    words = m.lower_words(concept)
+    if words in ("present", "detected", "positive"):
+        return True
+    if words in ("absent", "not detected", "negative"):
+        return False
+    return None
+
+
+def _not_performed(obs: Mapping[str, Any]) -> bool:
+    return any(code == "not-performed" for _s, code in m.codings(obs.get("dataAbsentReason")))
+
+
+_FUSION_WORDS: Final = ("fusion", "rearrangement", "translocation")
+
+
+def _is_fusion(obs: Mapping[str, Any], gene_count: int) -> bool:
+    if gene_count >= 2:
+        return True
+    for comp in m.as_list(obs.get("component")):
+        if isinstance(comp, dict):
+            words = m.lower_words(comp.get("valueCodeableConcept"))
+            if any(w in words for w in _FUSION_WORDS):
+                return True
+    text = m.lower_words(obs.get("code")) + " " + m.lower_words(obs.get("method"))
+    return any(w in text for w in _FUSION_WORDS)
+
+
+def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
+                  implications: Mapping[str, str]) -> MolecularReading:
+    """Read GenomicVariants (``(where, resource)``); ``implications`` maps a variant's
+    reference (``Observation/id``) to a significance read from an Observation derived
+    from it."""
+    out = MolecularReading()
+    for where, obs in variants:
+        genes: list[str] = []
+        all_genes = 0
+        for comp in _components(obs, m.LOINC_GENE_STUDIED):
+            all_genes += 1
+            genes.extend(m.genes(comp.get("valueCodeableConcept")))
+        if not genes:
+            continue
+        found = _found(obs)
+        if found is None and _not_performed(obs):
+            for gene in genes:
+                out.put("tfe3_fusion" if gene == "tfe3" else gene, "not_done", where)
+            continue
+        if found is None:
+            out.notes.append(f"{where}: names {', '.join(g.upper() for g in genes)} but does "
+                             "not say whether a variant was found (LA9633-4 / LA9634-2); "
+                             "not read")
+            continue
+        rid = obs.get("id")
+        significance = _significance(obs) or (
+            implications.get(f"Observation/{rid}") if isinstance(rid, str) else None)
+        for gene in genes:
+            if gene == "tfe3":
+                _tfe3(out, where, obs, found, all_genes)
+            else:
+                _tsc(out, where, gene, found, significance)
+    return out
+
+
+def _tsc(out: MolecularReading, where: str, gene: str, found: bool,
+         significance: str | None) -> None:
+    if not found:
+        out.put(gene, "wild_type", where)
+    elif significance in ("pathogenic", "likely_pathogenic"):
+        out.put(gene, "pathogenic", where)
+    elif significance == "uncertain":
+        out.put(gene, "vus", where)
+    elif significance in ("benign", "likely_benign"):
+        out.put(gene, "wild_type", where)
+        out.notes.append(f"{where}: a {significance.replace('_', ' ')} {gene.upper()} "
+                         "variant is read as no pathogenic alteration (wild_type)")
+    else:
+        out.notes.append(f"{where}: a {gene.upper()} variant is present but its clinical "
+                         f"significance is not given; molecular.{gene} stays unknown")
+
+
+def _tfe3(out: MolecularReading, where: str, obs: Mapping[str, Any], found: bool,
+          gene_count: int) -> None:
+    if not found:
+        out.put("tfe3_fusion", "absent", where)
+    elif _is_fusion(obs, gene_count):
+        out.put("tfe3_fusion", "present", where)
+    else:
+        out.notes.append(f"{where}: a TFE3 variant is present but no fusion is named; "
+                         "molecular.tfe3_fusion stays unknown")
+
+
+def implication_of(obs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(variant reference, significance) for an Observation derived from variants that
+    carries a clinical significance (a genomics-reporting DiagnosticImplication)."""
+    significance = _significance(obs)
+    if significance is None or is_genomic_variant(obs):
+        return []
+    out = []
+    for ref in m.as_list(obs.get("derivedFrom")):
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            out.append((ref["reference"], significance))
+    return out

@@ -1,0 +1,319 @@
+"""What the reader recognises in records written the way EHRs and HL7 mCODE STU4 write them.
+
+Codes and patterns, each with where it was read (the published mCODE STU4 IG,
+``github.com/HL7/fhir-mCODE-ig``, ``input/fsh``; the FHIR R4 LOINC value set
+``observation-codes``), and small pure functions that name a site, a metastasis, a
+resection, a margin or a marker from a resource. The reader (fhir/reader.py) decides what
+the case takes from them; docs/fhir.md lists them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pecoma.case import Margin, MetastasisSite, PrimarySite
+from pecoma.fhir import codes as c
+
+ICD10CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10: Final = "http://hl7.org/fhir/sid/icd-10"
+HGNC_SYSTEMS: Final = frozenset({"http://www.genenames.org", "http://www.genenames.org/geneId",
+                                 "https://www.genenames.org"})
+_MCODE_SD: Final = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+#: mCODE extension linking an observation to its Condition (SD_Extensions.fsh).
+RELATED_CONDITION: Final = _MCODE_SD + "mcode-related-condition"
+#: Core extension linking a SecondaryCancerCondition to its primary (SD_Condition.fsh).
+CONDITION_RELATED: Final = "http://hl7.org/fhir/StructureDefinition/condition-related"
+PRIMARY_PROFILE: Final = _MCODE_SD + "mcode-primary-cancer-condition"
+SECONDARY_PROFILE: Final = _MCODE_SD + "mcode-secondary-cancer-condition"
+
+# LOINC codes of the mCODE profiles (SD_*.fsh); TumorSize's own 21889-1 is
+# codes.LOINC_TUMOUR_SIZE.
+LOINC_LONGEST_DIMENSION: Final = "33728-7"  # TumorSize.component[tumorLongestDimension]
+LOINC_HISTOLOGY_BEHAVIOR: Final = "31206-6"  # HistologicBehaviorAndType.code
+LOINC_DISEASE_STATUS: Final = "97509-4"  # CancerDiseaseStatus.code
+LOINC_GENOMIC_VARIANT: Final = "69548-6"  # GenomicVariant.code
+LOINC_GENE_STUDIED: Final = "48018-6"  # component[gene-studied]
+LOINC_CLINICAL_SIGNIFICANCE: Final = "53037-8"  # component[clinical-significance]
+LOINC_PRESENT: Final = "LA9633-4"
+LOINC_ABSENT: Final = "LA9634-2"
+#: HistoryOfMetastaticCancer: SNOMED "History of metastatic malignant neoplasm" (valueBoolean
+#: false = no history), SD_HistoryOfMetastaticCancer.fsh and EX_Basic.fsh.
+SNOMED_HISTORY_OF_METASTATIC: Final = "1287652008"
+
+#: CancerDiseaseStatus values (ConditionStatusTrendMaxVS, VS_Other.fsh) -> what they say.
+DISEASE_STATUS_TREND: Final[Mapping[str, str]] = {
+    "268910001": "improved",
+    "359746009": "stable",
+    "271299001": "worsened",
+    "709137006": "undetermined",
+    "550991000124107": "in full remission",
+    "551001000124108": "in partial remission",
+    "103338009": "in full remission",
+    "103337004": "in partial remission",
+    "399409002": "distant metastasis present",
+}
+SNOMED_DISTANT_METASTASIS_PRESENT: Final = "399409002"
+
+#: Tumour-marker LOINC codes read in the FHIR R4 LOINC value set (observation-codes):
+#: "HMB-45 Ag [Presence] in Tissue by Immune stain", "Desmin Ag [Presence] in Tissue by
+#: Immune stain". Markers without a code listed here are read by name.
+IHC_LOINC: Final[Mapping[str, str]] = {"10487-7": "hmb45", "10476-0": "desmin"}
+
+#: Names of the markers in a test's text or display (lower case), most specific first.
+IHC_NAMES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("hmb45", ("hmb-45", "hmb45", "hmb 45", "gp100", "pmel")),
+    ("melan_a", ("melan-a", "melan a", "melana", "mart-1", "mart1")),
+    ("h_caldesmon", ("caldesmon",)),
+    ("cathepsin_k", ("cathepsin k", "cathepsin-k")),
+    ("mitf", ("mitf", "microphthalmia")),
+    ("sma", ("smooth muscle actin", "smooth-muscle actin", "actin.smooth muscle", "sma",
+             "alpha-sma", "α-sma")),
+    ("desmin", ("desmin",)),
+    ("tfe3", ("tfe3", "tfe-3")),
+)
+
+#: HGNC gene ids of the molecular facts (genenames.org): TSC1, TSC2, TFE3.
+HGNC_GENES: Final[Mapping[str, str]] = {"HGNC:12362": "tsc1", "HGNC:12363": "tsc2",
+                                        "HGNC:11752": "tfe3"}
+
+#: Clinical significance of a variant (LOINC answer list of 53037-8, as the mCODE GenomeX
+#: examples code it, EX_GenomeX.fsh).
+SIGNIFICANCE: Final[Mapping[str, str]] = {
+    "LA6668-3": "pathogenic",
+    "LA26332-9": "likely_pathogenic",
+    "LA26333-7": "uncertain",
+    "LA26334-5": "likely_benign",
+    "LA6675-8": "benign",
+}
+
+#: Words of a site in a bodySite text or display (lower case) -> primary site. A
+#: laterality ("Right kidney structure") or location qualifier does not change the organ.
+PRIMARY_SITE_WORDS: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (
+    (PrimarySite.broad_ligament, ("broad ligament",)),
+    (PrimarySite.uterus, ("uterus", "uterine", "endometri", "myometri", "cervix uteri")),
+    (PrimarySite.other_gynecologic, ("ovary", "ovarian", "vagina", "vulva", "fallopian",
+                                     "cervix")),
+    (PrimarySite.kidney, ("kidney", "renal")),
+    (PrimarySite.liver, ("liver", "hepatic")),
+    (PrimarySite.retroperitoneum, ("retroperiton",)),
+    (PrimarySite.lung, ("lung", "pulmonary", "bronch")),
+    (PrimarySite.bladder, ("bladder",)),
+    (PrimarySite.gastrointestinal, ("stomach", "gastric", "intestin", "colon", "rectum",
+                                    "rectal", "duoden", "jejun", "ileum", "pancrea",
+                                    "oesophag", "esophag")),
+    (PrimarySite.soft_tissue, ("soft tissue", "subcutaneous", "skeletal muscle")),
+)
+METASTASIS_SITE_WORDS: Final[tuple[tuple[MetastasisSite, tuple[str, ...]], ...]] = (
+    (MetastasisSite.lung, ("lung", "pulmonary")),
+    (MetastasisSite.liver, ("liver", "hepatic")),
+    (MetastasisSite.bone, ("bone",)),
+    (MetastasisSite.brain, ("brain", "cerebr")),
+    (MetastasisSite.peritoneum, ("periton",)),
+    (MetastasisSite.distant_lymph_node, ("distant lymph node",)),
+    (MetastasisSite.soft_tissue, ("soft tissue",)),
+)
+
+#: ICD-10-CM secondary malignant neoplasm codes (SecondaryCancerDisorderVS,
+#: VS_CancerCondition.fsh) by prefix -> site; the rest of C78-C79 is 'other'.
+_ICD10_SECONDARY: Final[tuple[tuple[str, MetastasisSite], ...]] = (
+    ("C78.0", MetastasisSite.lung),
+    ("C78.6", MetastasisSite.peritoneum),
+    ("C78.7", MetastasisSite.liver),
+    ("C79.3", MetastasisSite.brain),
+    ("C79.5", MetastasisSite.bone),
+)
+#: SNOMED CT secondary malignant neoplasm codes read in the IG (EX_Basic.fsh).
+_SNOMED_SECONDARY: Final[Mapping[str, MetastasisSite]] = {"94225005": MetastasisSite.brain}
+SNOMED_SECONDARY_DISEASE: Final = "128462008"  # "Secondary malignant neoplastic disease"
+
+#: Words of a resection (a Procedure's code text or display).
+RESECTION_WORDS: Final = (
+    "hysterectomy", "nephrectomy", "hepatectomy", "lobectomy", "pneumonectomy",
+    "segmentectomy", "cystectomy", "gastrectomy", "colectomy", "enterectomy",
+    "pancreatectomy", "myomectomy", "resection", "excision", "metastasectomy")
+NOT_RESECTION_WORDS: Final = ("biopsy", "aspiration", "core needle", "embolization",
+                              "ablation")
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty list (odd input never raises)."""
+    return value if isinstance(value, list) else []
+
+
+def lower_words(concept: Any) -> str:
+    """A CodeableConcept's text and displays, lower case ('' when none)."""
+    if not isinstance(concept, dict):
+        return ""
+    parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
+    for coding in as_list(concept.get("coding")):
+        if isinstance(coding, dict) and isinstance(coding.get("display"), str):
+            parts.append(coding["display"])
+    return " ".join(parts).lower()
+
+
+def codings(concept: Any) -> list[tuple[str, str]]:
+    """The (system, code) pairs of a CodeableConcept (strings; '' when absent)."""
+    if not isinstance(concept, dict) or not isinstance(concept.get("coding"), list):
+        return []
+    return [(str(cd.get("system") or ""), str(cd.get("code") or ""))
+            for cd in concept["coding"] if isinstance(cd, dict)]
+
+
+def has_loinc(concept: Any, code: str) -> bool:
+    return (c.LOINC, code) in codings(concept)
+
+
+def profiles(resource: Mapping[str, Any]) -> list[str]:
+    meta = resource.get("meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("profile"), list):
+        return []
+    return [str(p).split("|")[0] for p in meta["profile"]]
+
+
+def icdo3_pecoma(concept: Any) -> str | None:
+    """'8714/0' or '8714/3' when the concept codes PEComa in ICD-O-3 (with or without '/')."""
+    for system, code in codings(concept):
+        if system == c.ICDO3_SYSTEM:
+            plain = code.replace("/", "").strip()
+            if plain in ("87140", "87143"):
+                return f"8714/{plain[-1]}"
+    return None
+
+
+def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a row of names: each begins a word (a short name is the whole word,
+    or its plural)."""
+    parts = [re.escape(n) + (r"s?(?![a-z0-9])" if len(n) <= 5 else "") for n in names]
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + ")")
+
+
+_COMPILED: dict[tuple[tuple[Any, tuple[str, ...]], ...],
+                tuple[re.Pattern[str], tuple[tuple[Any, re.Pattern[str]], ...]]] = {}
+
+
+def first_match(words: str, table: tuple[tuple[Any, tuple[str, ...]], ...]) -> Any:
+    """The first key of ``table`` one of whose names begins a word of ``words``."""
+    if not words:
+        return None
+    compiled = _COMPILED.get(table)
+    if compiled is None:
+        every = _pattern(tuple(n for _k, names in table for n in names))
+        compiled = _COMPILED[table] = (every, tuple((k, _pattern(v)) for k, v in table))
+    every, rows = compiled
+    if every.search(words) is None:  # the usual case: one search, nothing named
+        return None
+    for key, pattern in rows:
+        if pattern.search(words):
+            return key
+    return None
+
+
+def metastasis_site(condition: Mapping[str, Any]) -> MetastasisSite | None:
+    """The site a secondary-cancer Condition's code names (ICD-10-CM, SNOMED CT, words)."""
+    concept = condition.get("code")
+    for system, code in codings(concept):
+        if system in (ICD10CM, ICD10):
+            for prefix, site in _ICD10_SECONDARY:
+                if code.startswith(prefix):
+                    return site
+        if system == c.SNOMED and code in _SNOMED_SECONDARY:
+            return _SNOMED_SECONDARY[code]
+    named: MetastasisSite | None = first_match(lower_words(concept), METASTASIS_SITE_WORDS)
+    return named
+
+
+def is_secondary_code(concept: Any) -> bool:
+    """A secondary malignant neoplasm by ICD-10-CM C77-C79, SNOMED CT, or by its words."""
+    for system, code in codings(concept):
+        if system in (ICD10CM, ICD10) and code[:3] in ("C77", "C78", "C79"):
+            return True
+        if system == c.SNOMED and (code in _SNOMED_SECONDARY or code == SNOMED_SECONDARY_DISEASE):
+            return True
+    words = lower_words(concept)
+    return any(w in words for w in ("secondary malignant", "metastasis", "metastases",
+                                    "metastatic to"))
+
+
+def is_lymph_node_code(concept: Any) -> bool:
+    """ICD-10-CM C77: secondary malignant neoplasm of lymph nodes (regional or distant)."""
+    return any(system in (ICD10CM, ICD10) and code.startswith("C77")
+               for system, code in codings(concept)) or (
+        "lymph node" in lower_words(concept) and "distant" not in lower_words(concept))
+
+
+def is_resection(procedure: Mapping[str, Any]) -> bool:
+    """A Procedure whose code names a resection (not a biopsy, ablation, embolization)."""
+    words = lower_words(procedure.get("code"))
+    if not words or any(w in words for w in NOT_RESECTION_WORDS):
+        return False
+    return any(w in words for w in RESECTION_WORDS) or words.endswith("ectomy")
+
+
+_ORGAN_BY_OPERATION: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (
+    (PrimarySite.uterus, ("hysterectomy", "myomectomy")),
+    (PrimarySite.kidney, ("nephrectomy",)),
+    (PrimarySite.liver, ("hepatectomy",)),
+    (PrimarySite.lung, ("pneumonectomy", "segmentectomy")),
+    (PrimarySite.bladder, ("cystectomy",)),
+)
+
+
+def resected_organ(procedure: Mapping[str, Any]) -> PrimarySite | None:
+    """The organ a resection's code names: by the organ's name, then by the operation."""
+    words = lower_words(procedure.get("code"))
+    organ: PrimarySite | None = first_match(words, PRIMARY_SITE_WORDS)
+    if organ is None:
+        organ = first_match(words, _ORGAN_BY_OPERATION)
+    return organ
+
+
+_R_CLASS = re.compile(r"\bR\s?([012])\b")
+
+
+def margin_in_text(text: str) -> Margin | None:
+    """An R classification or a plain margin statement in a finding's text."""
+    found = _R_CLASS.search(text)
+    if found:
+        return Margin(f"R{found.group(1)}")
+    low = text.lower()
+    if "gross residual" in low or "macroscopic residual" in low:
+        return Margin.R2
+    if any(w in low for w in ("margin positive", "positive margin", "margins positive",
+                              "margin involved", "involved margin", "tumour at margin",
+                              "tumor at margin", "microscopic residual")):
+        return Margin.R1
+    if any(w in low for w in ("margin negative", "negative margin", "margins negative",
+                              "margins clear", "clear margin", "margin clear",
+                              "margins free", "free margin", "margin free",
+                              "margins uninvolved", "uninvolved margin")):
+        return Margin.R0
+    if "close margin" in low or "margin close" in low or "margin uncertain" in low:
+        return Margin.uncertain
+    return None
+
+
+def ihc_marker(concept: Any) -> str | None:
+    """The case's IHC marker a test code names: LOINC code first, then the marker's name."""
+    for system, code in codings(concept):
+        if system == c.LOINC and code in IHC_LOINC:
+            return IHC_LOINC[code]
+    marker: str | None = first_match(lower_words(concept), IHC_NAMES)
+    return marker
+
+
+def genes(concept: Any) -> list[str]:
+    """The molecular-fact genes ('tsc1', 'tsc2', 'tfe3') a gene-studied concept names."""
+    out = []
+    for system, code in codings(concept):
+        if system in HGNC_SYSTEMS:
+            key = code if code.startswith("HGNC:") else f"HGNC:{code}"
+            if key in HGNC_GENES:
+                out.append(HGNC_GENES[key])
+    if not out:
+        words = lower_words(concept).replace("-", "")
+        for name in ("tsc1", "tsc2", "tfe3"):
+            if re.search(rf"\b{name}\b", words):
+                out.append(name)
+    return out

@@ -1,0 +1,646 @@
+"""Records shaped as EHRs and HL7 mCODE STU4 write them (tests/data/mcode/) read as a case.
+
+Every expected fact is written by hand from the corpus files, with the reason it holds;
+the README beside the corpus says where each resource's shape comes from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pecoma.case import (
+    Agent,
+    DiseaseStatus,
+    IHCResult,
+    Margin,
+    MetastasisSite,
+    NodeStatus,
+    PrimarySite,
+)
+from pecoma.engine import assess
+from pecoma.errors import InputError
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+
+DATA = Path(__file__).parent / "data" / "mcode"
+ON = dt.date(2026, 11, 28)
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def corpus(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text("utf-8"))
+    return data
+
+
+def res(bundle: dict[str, Any], rid: str) -> dict[str, Any]:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == rid)
+
+
+def drop(bundle: dict[str, Any], *rids: str) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    out["entry"] = [e for e in out["entry"] if e["resource"].get("id") not in rids]
+    return out
+
+
+def add(bundle: dict[str, Any], *resources: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    out["entry"] += [{"resource": r} for r in resources]
+    return out
+
+
+def read(bundle: dict[str, Any]) -> BundleCase:
+    return case_from_bundle(bundle, validate="full")
+
+
+@pytest.fixture
+def uterus() -> dict[str, Any]:
+    return corpus("uterus-localized")
+
+
+@pytest.fixture
+def kidney() -> dict[str, Any]:
+    return corpus("kidney-metastatic")
+
+
+class TestUterineLocalized:
+    """uterus-localized.json: a resected uterine PEComa, recorded the mCODE way."""
+
+    def test_diagnosis_from_histology_observation(self, uterus: dict[str, Any]) -> None:
+        """The Condition is coded SNOMED/ICD-10 only; the 31206-6 Observation coding ICD-O-3
+        8714/3 and naming it makes it the PEComa; the date is onset (2024-03-04), not the
+        later recordedDate."""
+        bc = read(uterus)
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert bc.case.diagnosis.date == dt.date(2024, 3, 4)
+        assert any("histologic-behavior-and-type-pecoma-u" in n for n in bc.notes)
+
+    def test_tumour_size_from_longest_dimension_component(self, uterus: dict[str, Any]) -> None:
+        """mCODE TumorSize has no value[x]: the longest dimension 33728-7 is 9.5 cm (the
+        other dimension, 6.0 cm, is not the size)."""
+        size = read(uterus).case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (9.5, "cm")
+
+    def test_markers(self, uterus: dict[str, Any]) -> None:
+        """HMB-45 by LOINC 10487-7 positive, desmin by 10476-0 negative, Melan-A and SMA by
+        name positive (a coded answer, then a text answer), TFE3 not performed."""
+        ihc = read(uterus).case.immunohistochemistry
+        assert ihc.hmb45 is IHCResult.positive
+        assert ihc.desmin is IHCResult.negative
+        assert ihc.melan_a is IHCResult.positive
+        assert ihc.sma is IHCResult.positive
+        assert ihc.tfe3 is IHCResult.not_done
+        assert ihc.mitf is IHCResult.unknown
+
+    def test_resection_and_margin(self, uterus: dict[str, Any]) -> None:
+        """The hysterectomy (SNOMED 236886002) for the PEComa is the resection; its outcome
+        says R0."""
+        s = read(uterus).case.surgery
+        assert (s.status.value, s.date, s.margin) == ("performed", dt.date(2024, 4, 9),
+                                                      Margin.R0)
+
+    def test_status_from_no_history_of_metastatic_cancer(self, uterus: dict[str, Any]) -> None:
+        """HistoryOfMetastaticCancer = false and no metastasis Condition: localized, said
+        in a note; resectability stays unknown."""
+        bc = read(uterus)
+        assert bc.case.stage.status is DiseaseStatus.localized
+        assert "stage.resectable" in bc.not_found
+        assert any("no history of metastatic cancer" in n for n in bc.notes)
+
+    def test_molecular(self, uterus: dict[str, Any]) -> None:
+        """TSC2 variant present, pathogenic by its DiagnosticImplication; TSC1 and TFE3
+        pertinent negatives (one Observation, LA9634-2 absent)."""
+        mol = read(uterus).case.molecular
+        assert (mol.tsc1.value, mol.tsc2.value, mol.tfe3_fusion.value) == (
+            "wild_type", "pathogenic", "absent")
+
+    def test_disease_status_is_evidence(self, uterus: dict[str, Any]) -> None:
+        """CancerDiseaseStatus 'improved' is listed as evidence, not a stage."""
+        bc = read(uterus)
+        assert bc.evidence == ("2024-05-02: cancer disease status 'improved' "
+                               "(Observation/cancer-disease-status-pecoma-u)",)
+
+    def test_not_read_listed_with_why(self, uterus: dict[str, Any]) -> None:
+        """The haemoglobin and the paracetamol order are listed as not read, with why."""
+        text = "\n".join(read(uterus).not_read)
+        assert "Observation/lab-result-observation-hemoglobin-pecoma-u" in text
+        assert "not a systemic agent" in text and "paracetamol" in text
+
+    def test_assessed(self, uterus: dict[str, Any]) -> None:
+        """The case read goes through the engine."""
+        assess(read(uterus).case, ON)
+
+
+class TestKidneyMetastatic:
+    """kidney-metastatic.json: a left renal PEComa with lung and brain metastases."""
+
+    def test_site_with_laterality_qualifier(self, kidney: dict[str, Any]) -> None:
+        """bodySite 'Kidney structure' with a 'Left' laterality qualifier is the kidney;
+        the histology names the Condition by its urn:uuid fullUrl."""
+        assert read(kidney).case.tumour.primary_site.value == "kidney"
+
+    def test_tumour_size_value_quantity(self, kidney: dict[str, Any]) -> None:
+        """A TumorSize with a plain valueQuantity (72 mm) is read as well."""
+        size = read(kidney).case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (72, "mm")
+
+    def test_metastases(self, kidney: dict[str, Any]) -> None:
+        """ICD-10-CM C78.01 (lung) and SNOMED 94225005 (brain) are present metastases with
+        their onset dates; the resolved liver metastasis (C78.7) is history, not present."""
+        bc = read(kidney)
+        stage = bc.case.stage
+        assert stage.status is DiseaseStatus.metastatic
+        assert [(x.site, x.detected_on) for x in stage.metastases] == [
+            (MetastasisSite.lung, dt.date(2025, 2, 12)),
+            (MetastasisSite.brain, dt.date(2025, 3, 1))]
+        assert any("liver-resolved" in n and "history" in n for n in bc.notes)
+
+    def test_resection_by_name_margin_from_note(self, kidney: dict[str, Any]) -> None:
+        """'Radical nephrectomy, left' (text only) is the resection of a renal primary; the
+        pathology note says R1; the lung biopsy is not a resection."""
+        bc = read(kidney)
+        s = bc.case.surgery
+        assert (s.status.value, s.date, s.margin) == ("performed", dt.date(2023, 6, 20),
+                                                      Margin.R1)
+        assert any("biopsy-lung-pecoma-k" in x for x in bc.not_read)
+
+    def test_unlinked_resection_is_not_assumed(self, kidney: dict[str, Any]) -> None:
+        """A cancer-related surgical procedure that names no organ of the primary and no
+        reason (a cholecystectomy) is not taken as the resection of the PEComa."""
+        other = {"resourceType": "Procedure", "id": "chole", "status": "completed",
+                 "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                      "mcode-cancer-related-surgical-procedure"]},
+                 "code": {"text": "Laparoscopic cholecystectomy"},
+                 "performedDateTime": "2023-01-10",
+                 "subject": {"reference": "Patient/cancer-patient-pecoma-k"}}
+        bc = read(add(kidney, other))
+        assert bc.case.surgery.date == dt.date(2023, 6, 20)
+        assert any("Procedure/chole" in x and "not shown" in x for x in bc.not_read)
+
+    def test_medications(self, kidney: dict[str, Any]) -> None:
+        """Doxorubicin (by medicationReference, twice) and ifosfamide (by RxNorm 5657
+        alone) started the same day: one doxorubicin-ifosfamide line from 2024-01-22;
+        everolimus (RxNorm 141704) ordered and active from its dosage start 2025-03-06.
+        The cancelled temsirolimus and the intended pazopanib were not given."""
+        bc = read(kidney)
+        lines = [(t.agent, t.started_on) for t in bc.case.systemic.therapies]
+        assert lines == [(Agent.doxorubicin_ifosfamide, dt.date(2024, 1, 22)),
+                         (Agent.everolimus, dt.date(2025, 3, 6))]
+        text = "\n".join(bc.not_read)
+        assert "temsirolimus not given (status 'cancelled')" in text
+        assert "pazopanib planned (status 'intended')" in text
+
+    def test_allergy_by_rxnorm_code(self, kidney: dict[str, Any]) -> None:
+        """An intolerance coded RxNorm 35302 (sirolimus), no text: an mTOR-inhibitor
+        contraindication."""
+        assert read(kidney).case.systemic.mtor_inhibitor_contraindicated.value == "yes"
+
+    def test_no_mtor_suggestion_with_the_intolerance(self, kidney: dict[str, Any]) -> None:
+        """With the intolerance read, the engine does not recommend an mTOR inhibitor: it
+        gives anthracycline-based chemotherapy for when mTOR inhibitors cannot be used."""
+        a = assess(read(kidney).case, ON)
+        ids = [i.id for i in a.recommendations]
+        assert "REC-ANTHRACYCLINE" in ids
+        assert not [i for i in ids if "MTOR" in i or "SIROLIMUS" in i]
+
+    def test_disease_status_evidence(self, kidney: dict[str, Any]) -> None:
+        assert read(kidney).evidence == (
+            "2025-03-02: cancer disease status 'worsened' "
+            "(Observation/cancer-disease-status-worsened-pecoma-k)",)
+
+
+class TestConditions:
+    def test_provisional_is_not_confirmed(self, uterus: dict[str, Any]) -> None:
+        """A provisional PEComa diagnosis reads, but its method stays unknown (a missing
+        fact) and a note says it is not confirmed."""
+        b = copy.deepcopy(uterus)
+        cond = res(b, "primary-cancer-condition-uterus")
+        cond["verificationStatus"]["coding"][0]["code"] = "provisional"
+        cond["extension"] = [{"url": "https://pecoma.example/fhir/StructureDefinition/"
+                              "diagnosis-method", "valueCode": "histology-with-ihc"}]
+        bc = read(b)
+        assert bc.case.diagnosis.method.value == "unknown"
+        assert "diagnosis.method" in bc.not_found
+        assert any("'provisional', not confirmed" in n for n in bc.notes)
+
+    def test_differential_is_not_confirmed(self, uterus: dict[str, Any]) -> None:
+        b = copy.deepcopy(uterus)
+        res(b, "primary-cancer-condition-uterus")["verificationStatus"]["coding"][0][
+            "code"] = "differential"
+        assert any("'differential', not confirmed" in n for n in read(b).notes)
+
+    def test_site_by_name(self, kidney: dict[str, Any]) -> None:
+        """A bodySite with only a pre-coordinated text ('Right kidney structure') is the
+        kidney."""
+        b = copy.deepcopy(kidney)
+        res(b, "primary-cancer-condition-kidney")["bodySite"] = [
+            {"text": "Right kidney structure"}]
+        assert read(b).case.tumour.primary_site.value == "kidney"
+
+    def test_histology_without_related_condition(self, uterus: dict[str, Any]) -> None:
+        """A 31206-6 result naming no Condition describes the one cancer Condition there
+        is (said in a note)."""
+        b = copy.deepcopy(uterus)
+        del res(b, "histologic-behavior-and-type-pecoma-u")["extension"]
+        bc = read(b)
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert any("names no Condition" in n for n in bc.notes)
+
+    def test_histology_ambiguous(self, uterus: dict[str, Any]) -> None:
+        """With two cancer Conditions and no link, the reader does not guess."""
+        b = copy.deepcopy(uterus)
+        del res(b, "histologic-behavior-and-type-pecoma-u")["extension"]
+        other = copy.deepcopy(res(b, "primary-cancer-condition-uterus"))
+        other["id"] = "primary-cancer-condition-breast"
+        b = add(b, other)
+        with pytest.raises(InputError) as exc:
+            read(b)
+        assert "relatedCondition" in str(exc.value)
+
+    def test_no_status_evidence(self, uterus: dict[str, Any]) -> None:
+        """Without any statement about metastases, the disease status is not assumed."""
+        b = drop(uterus, "no-history-of-metastatic-cancer-pecoma-u")
+        with pytest.raises(InputError) as exc:
+            read(b)
+        assert "stage.status" in str(exc.value) and "never assumed" in str(exc.value)
+
+    def test_distant_metastasis_present_status(self, uterus: dict[str, Any]) -> None:
+        """CancerDiseaseStatus 'distant metastasis present' (399409002) makes it
+        metastatic."""
+        b = drop(uterus, "no-history-of-metastatic-cancer-pecoma-u")
+        res(b, "cancer-disease-status-pecoma-u")["valueCodeableConcept"] = {"coding": [
+            {"system": "http://snomed.info/sct", "code": "399409002"}]}
+        assert read(b).case.stage.status is DiseaseStatus.metastatic
+
+    def test_later_status_decides(self, uterus: dict[str, Any]) -> None:
+        """'Distant metastasis present' followed by a later 'full remission' does not
+        make the disease metastatic: without other evidence the status is not assumed."""
+        b = drop(uterus, "no-history-of-metastatic-cancer-pecoma-u")
+        first = res(b, "cancer-disease-status-pecoma-u")
+        first["valueCodeableConcept"] = {"coding": [{"system": "http://snomed.info/sct",
+                                                     "code": "399409002"}]}
+        later = copy.deepcopy(first)
+        later.update(id="cancer-disease-status-later", effectiveDateTime="2025-01-10",
+                     valueCodeableConcept={"coding": [{"system": "http://snomed.info/sct",
+                                                       "code": "550991000124107"}]})
+        with pytest.raises(InputError) as exc:
+            read(add(b, later))
+        assert "stage.status" in str(exc.value)
+
+    def test_all_metastases_resolved(self, kidney: dict[str, Any]) -> None:
+        """Every metastasis resolved, with abatement dates: free of disease since the
+        latest, the metastases kept as history."""
+        b = copy.deepcopy(kidney)
+        for rid, end in (("secondary-cancer-condition-lung-mets", "2025-06-01"),
+                         ("secondary-cancer-condition-brain-mets", "2025-07-15")):
+            r = res(b, rid)
+            r["clinicalStatus"]["coding"][0]["code"] = "resolved"
+            r["abatementDateTime"] = end
+        case = read(b).case
+        assert case.free_of_disease is not None
+        assert case.free_of_disease.since == dt.date(2025, 7, 15)
+        assert len(case.stage.metastases) == 3
+
+    def test_resolved_without_date(self, kidney: dict[str, Any]) -> None:
+        """Resolved metastases without a date: the status cannot be derived; said."""
+        b = drop(kidney, "secondary-cancer-condition-liver-resolved")
+        for rid in ("secondary-cancer-condition-lung-mets",
+                    "secondary-cancer-condition-brain-mets"):
+            res(b, rid)["clinicalStatus"]["coding"][0]["code"] = "inactive"
+        with pytest.raises(InputError) as exc:
+            read(b)
+        assert "abatementDateTime" in str(exc.value)
+
+    def test_metastasis_of_another_cancer(self, kidney: dict[str, Any]) -> None:
+        """A secondary cancer related to another primary is not a PEComa metastasis."""
+        other = {"resourceType": "Condition", "id": "primary-cancer-condition-prostate",
+                 "code": {"text": "Prostate cancer"},
+                 "subject": {"reference": "Patient/cancer-patient-pecoma-k"}}
+        b = add(kidney, other)
+        res(b, "secondary-cancer-condition-brain-mets")["extension"] = [
+            {"url": "http://hl7.org/fhir/StructureDefinition/condition-related",
+             "valueReference": {"reference": "Condition/primary-cancer-condition-prostate"}}]
+        bc = read(b)
+        assert [x.site for x in bc.case.stage.metastases] == [MetastasisSite.lung]
+        assert any("another primary" in x for x in bc.not_read)
+
+    def test_named_only(self, uterus: dict[str, Any]) -> None:
+        """Conditions named in text only: 'Malignant PEComa of the uterus' is the primary,
+        'PEComa metastasis to the lung' a metastasis (not a second primary)."""
+        b = drop(uterus, "histologic-behavior-and-type-pecoma-u")
+        res(b, "primary-cancer-condition-uterus")["code"] = {
+            "text": "Malignant PEComa of the uterus"}
+        met = {"resourceType": "Condition", "id": "met-lung",
+               "code": {"text": "PEComa metastasis to the lung"},
+               "onsetDateTime": "2025-01-05",
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        case = read(add(b, met)).case
+        assert case.tumour.primary_site.value == "uterus"
+        assert [(x.site, x.detected_on) for x in case.stage.metastases] == [
+            (MetastasisSite.lung, dt.date(2025, 1, 5))]
+
+    def test_lymph_node_secondary(self, uterus: dict[str, Any]) -> None:
+        """ICD-10-CM C77.5 (intrapelvic nodes) is nodal involvement, not a distant
+        metastasis."""
+        node = {"resourceType": "Condition", "id": "secondary-nodes",
+                "clinicalStatus": {"coding": [{"code": "active"}]},
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "C77.5"}]},
+                "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        case = read(add(uterus, node)).case
+        assert case.stage.lymph_nodes is NodeStatus.positive
+        assert case.stage.metastases == ()
+
+
+class TestMedicationsInRecords:
+    def test_plan_intent_is_not_a_line(self, kidney: dict[str, Any]) -> None:
+        """An active everolimus *plan* is not a line given."""
+        b = copy.deepcopy(kidney)
+        res(b, "cancer-related-medication-request-everolimus")["intent"] = "plan"
+        agents = [t.agent for t in read(b).case.systemic.therapies]
+        assert Agent.everolimus not in agents
+
+    def test_future_start_is_planned(self, kidney: dict[str, Any]) -> None:
+        """Read on 2025-03-05, the everolimus order starting 2025-03-06 is planned, not a
+        line given; read the day after, it is."""
+        before = case_from_bundle(kidney, on=dt.date(2025, 3, 5))
+        after = case_from_bundle(kidney, on=dt.date(2025, 3, 6))
+        assert Agent.everolimus not in [t.agent for t in before.case.systemic.therapies]
+        assert any("everolimus planned" in x for x in before.not_read)
+        assert Agent.everolimus in [t.agent for t in after.case.systemic.therapies]
+
+    def test_entered_in_error(self, kidney: dict[str, Any]) -> None:
+        b = copy.deepcopy(kidney)
+        res(b, "cancer-related-medication-request-everolimus")["status"] = "entered-in-error"
+        assert Agent.everolimus not in [t.agent for t in read(b).case.systemic.therapies]
+
+    def test_unresolved_reference_said(self, kidney: dict[str, Any]) -> None:
+        """An administration whose medicationReference resolves nowhere is said to be
+        unidentified, never silently dropped."""
+        b = drop(kidney, "medication-doxorubicin")
+        bc = read(b)
+        assert any("does not resolve" in n for n in bc.notes)
+
+    def test_unreadable_allergy_keeps_contraindication_unknown(
+            self, uterus: dict[str, Any]) -> None:
+        """An allergy whose substance cannot be read: a recorded 'not contraindicated' is
+        not kept (unknown), and a note says why."""
+        obs = {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "mtor-inhibitor-contraindicated"}]},
+               "valueBoolean": False,
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        allergy = {"resourceType": "AllergyIntolerance", "id": "allergy-unknown",
+                   "clinicalStatus": {"coding": [{"code": "active"}]}, "code": {},
+                   "patient": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        bc = read(add(uterus, obs, allergy))
+        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "unknown"
+        assert any("cannot be read" in n for n in bc.notes)
+
+    def test_allergy_to_the_class(self, uterus: dict[str, Any]) -> None:
+        """An intolerance of 'mTOR inhibitors' (the class, no code) is a contraindication."""
+        allergy = {"resourceType": "AllergyIntolerance", "id": "allergy-class",
+                   "code": {"text": "mTOR inhibitors"},
+                   "patient": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        case = read(add(uterus, allergy)).case
+        assert case.systemic.mtor_inhibitor_contraindicated.value == "yes"
+
+
+class TestGenomics:
+    def _variant(self, gene: tuple[str, str], value: str, *components: dict[str, Any]
+                 ) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": f"variant-{gene[1].lower()}",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "69548-6"}]},
+                "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+                "valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                                     "code": value}]},
+                "component": [{"code": {"coding": [{"system": "http://loinc.org",
+                                                    "code": "48018-6"}]},
+                               "valueCodeableConcept": {"coding": [
+                                   {"system": "http://www.genenames.org", "code": gene[0],
+                                    "display": gene[1]}]}}, *components]}
+
+    def _base(self, uterus: dict[str, Any]) -> dict[str, Any]:
+        return drop(uterus, "genomic-variant-tsc2-pecoma-u",
+                    "genomic-diagnostic-implication-tsc2-pecoma-u",
+                    "genomic-variant-pertinent-negative-tsc1-tfe3-pecoma-u")
+
+    def test_vus_on_the_variant(self, uterus: dict[str, Any]) -> None:
+        """Clinical significance on the variant itself (53037-8 LA26333-7): vus."""
+        sig = {"code": {"coding": [{"system": "http://loinc.org", "code": "53037-8"}]},
+               "valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                                    "code": "LA26333-7"}]}}
+        b = add(self._base(uterus), self._variant(("HGNC:12362", "TSC1"), "LA9633-4", sig))
+        assert read(b).case.molecular.tsc1.value == "vus"
+
+    def test_significance_missing_stays_unknown(self, uterus: dict[str, Any]) -> None:
+        """A TSC2 variant present without significance is not taken as pathogenic."""
+        b = add(self._base(uterus), self._variant(("HGNC:12363", "TSC2"), "LA9633-4"))
+        bc = read(b)
+        assert bc.case.molecular.tsc2.value == "unknown"
+        assert any("significance is not given" in n for n in bc.notes)
+
+    def test_tfe3_fusion(self, uterus: dict[str, Any]) -> None:
+        """TFE3 with a partner gene (two genes studied) present: a TFE3 fusion."""
+        v = self._variant(("HGNC:11752", "TFE3"), "LA9633-4")
+        v["component"].append({"code": {"coding": [{"system": "http://loinc.org",
+                                                    "code": "48018-6"}]},
+                               "valueCodeableConcept": {"coding": [
+                                   {"system": "http://www.genenames.org", "code": "HGNC:1",
+                                    "display": "SFPQ"}]}})
+        assert read(add(self._base(uterus), v)).case.molecular.tfe3_fusion.value == "present"
+
+
+def _unrelated(n: int, patient: str, seed: int = 7) -> list[dict[str, Any]]:
+    """``n`` resources an EHR sends that say nothing about PEComa."""
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    vitals = [("8867-4", "Heart rate", "/min"), ("8310-5", "Body temperature", "Cel"),
+              ("29463-7", "Body weight", "kg"), ("718-7", "Hemoglobin", "g/dL")]
+    for i in range(n):
+        kind = i % 5
+        subject = {"reference": f"Patient/{patient}"}
+        if kind in (0, 1, 2):
+            code, text, unit = vitals[rng.randrange(len(vitals))]
+            out.append({"resourceType": "Observation", "id": f"obs-{i}", "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": code,
+                                             "display": text}]},
+                        "subject": subject, "effectiveDateTime": "2024-02-01",
+                        "valueQuantity": {"value": rng.randint(1, 200), "unit": unit}})
+        elif kind == 3:
+            out.append({"resourceType": "Encounter", "id": f"enc-{i}", "status": "finished",
+                        "class": {"code": "AMB"}, "subject": subject})
+        else:
+            out.append({"resourceType": "MedicationRequest", "id": f"mr-{i}",
+                        "status": "completed", "intent": "order", "subject": subject,
+                        "medicationCodeableConcept": {"coding": [
+                            {"system": RXNORM, "code": "161", "display": "acetaminophen"}]}})
+    return out
+
+
+class TestLargeRecords:
+    def test_thousands_of_unrelated_resources(self, kidney: dict[str, Any]) -> None:
+        """5,000 unrelated resources change nothing read, and are listed as not read."""
+        big = add(kidney, *_unrelated(5000, "cancer-patient-pecoma-k"))
+        small = case_from_bundle(kidney)
+        bc = case_from_bundle(big)
+        assert bc.case == small.case
+        text = "\n".join(bc.not_read)
+        assert "Observation: a code the case does not record" in text
+        assert "and 2995 more" in text
+        assert "Encounter ×1000" in bc.ignored[0] or any("Encounter" in x for x in bc.ignored)
+
+
+class TestValidation:
+    def test_unrelated_invalid_resource_never_breaks_reading(
+            self, uterus: dict[str, Any]) -> None:
+        """An unrelated Condition that is not valid R4 (a date that is no date) is not
+        read, so not validated: the record reads (default validation)."""
+        bad = {"resourceType": "Condition", "id": "hypertension",
+               "code": {"text": "Essential hypertension"}, "onsetDateTime": "last winter",
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        bc = case_from_bundle(add(uterus, bad))
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert any("Condition/hypertension" in x for x in bc.not_read)
+
+    def test_invalid_resource_read_is_rejected(self, uterus: dict[str, Any]) -> None:
+        """A resource a fact is taken from must be valid R4: named in the error."""
+        b = copy.deepcopy(uterus)
+        res(b, "tumor-size-pathology-pecoma-u")["effectiveDateTime"] = "not a date"
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(b)
+        assert "Observation/tumor-size-pathology-pecoma-u.effectiveDateTime" in str(exc.value)
+
+
+def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pecoma", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+class TestCommandLine:
+    @pytest.mark.parametrize(("name", "site", "status"), [
+        ("uterus-localized", "uterus", "localized"),
+        ("kidney-metastatic", "kidney", "metastatic"),
+    ])
+    def test_to_case_on_the_corpus(self, name: str, site: str, status: str) -> None:
+        """`pecoma fhir to-case` reads each corpus record (exit 0), and says what it did
+        not read and why on stderr."""
+        run = pecoma("fhir", "to-case", "--full-validation", str(DATA / f"{name}.json"))
+        assert run.returncode == 0, run.stderr
+        case = json.loads(run.stdout)
+        assert (case["tumour"]["primary_site"], case["stage"]["status"]) == (site, status)
+        assert "not read:" in run.stderr and "Traceback" not in run.stderr
+
+    def test_to_case_on_a_large_record(self, tmp_path: Path) -> None:
+        """End to end on a record of 5,000 unrelated resources plus the corpus."""
+        big = add(corpus("kidney-metastatic"), *_unrelated(5000, "cancer-patient-pecoma-k"))
+        path = tmp_path / "big.json"
+        path.write_text(json.dumps(big), encoding="utf-8")
+        run = pecoma("fhir", "to-case", "--details", str(path))
+        assert run.returncode == 0, run.stderr
+        data = json.loads(run.stdout)
+        assert data["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "yes"
+        assert any("MedicationRequest: not a systemic agent" in x for x in data["not_read"])
+
+
+class TestRecognisers:
+    """The small readers of fhir/mcode.py, one row per case."""
+
+    @pytest.mark.parametrize(("text", "margin"), [
+        ("R0 resection", Margin.R0),
+        ("resection R 1", Margin.R1),
+        ("margins negative", Margin.R0),
+        ("tumour at margin", Margin.R1),
+        ("gross residual tumour", Margin.R2),
+        ("close margin (0.5 mm)", Margin.uncertain),
+        ("specimen received in formalin", None),
+        ("R10 stain", None),
+    ])
+    def test_margin_in_text(self, text: str, margin: Margin | None) -> None:
+        from pecoma.fhir.mcode import margin_in_text
+        assert margin_in_text(text) is margin
+
+    @pytest.mark.parametrize(("text", "marker"), [
+        ("HMB45 immunostain", "hmb45"),
+        ("Melan A", "melan_a"),
+        ("SMA", "sma"),
+        ("Plasma cell count", None),  # 'sma' inside a word is not SMA
+        ("Desmin Ag [Presence] in Tissue by Immune stain", "desmin"),
+        ("TFE3 IHC", "tfe3"),
+        ("Cathepsin K", "cathepsin_k"),
+        ("Heart rate", None),
+    ])
+    def test_marker_by_name(self, text: str, marker: str | None) -> None:
+        from pecoma.fhir.mcode import ihc_marker
+        assert ihc_marker({"text": text}) == marker
+
+    def test_serum_antibody_is_not_a_stain(self, uterus: dict[str, Any]) -> None:
+        """'Smooth muscle Ab [Titer] in Serum' (an autoimmune test) is not the SMA stain."""
+        obs = {"resourceType": "Observation", "id": "asma", "status": "final",
+               "code": {"text": "Smooth muscle actin Ab [Titer] in Serum"},
+               "valueString": "positive 1:80",
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        b = drop(uterus, "tumor-marker-test-sma-pecoma-u")
+        assert read(add(b, obs)).case.immunohistochemistry.sma is IHCResult.unknown
+
+    @pytest.mark.parametrize(("code", "site"), [
+        ("C78.01", MetastasisSite.lung), ("C78.7", MetastasisSite.liver),
+        ("C79.51", MetastasisSite.bone), ("C79.31", MetastasisSite.brain),
+        ("C78.6", MetastasisSite.peritoneum), ("C79.71", None),
+    ])
+    def test_icd10_secondary_site(self, code: str, site: MetastasisSite | None) -> None:
+        from pecoma.fhir.mcode import metastasis_site
+        cond = {"code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": code}]}}
+        assert metastasis_site(cond) is site
+
+    @pytest.mark.parametrize(("text", "site"), [
+        ("Right kidney structure", "kidney"), ("Renal pelvis", "kidney"),
+        ("Adrenal gland", "other"), ("Uterine corpus", "uterus"),
+        ("Lungs", "lung"), ("Broad ligament of uterus", "broad_ligament"),
+    ])
+    def test_primary_site_by_words(self, text: str, site: str) -> None:
+        from pecoma.fhir.reader import _site  # the one site reader
+        assert _site([{"text": text}], PrimarySite) == site
+
+
+class TestNeverCrashes:
+    @given(st.data())
+    @settings(max_examples=120, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    def test_mutated_corpus(self, data: st.DataObject) -> None:
+        """Any element of a corpus record replaced by an odd value: a case or a clear
+        InputError, never another exception."""
+        bundle = corpus(data.draw(st.sampled_from(["uterus-localized", "kidney-metastatic"])))
+        node: Any = bundle
+        path: list[Any] = []
+        for _ in range(data.draw(st.integers(1, 6))):
+            if isinstance(node, dict) and node:
+                key = data.draw(st.sampled_from(sorted(node)))
+            elif isinstance(node, list) and node:
+                key = data.draw(st.integers(0, len(node) - 1))
+            else:
+                break
+            path.append(key)
+            node = node[key]
+        if not path:
+            return
+        parent: Any = bundle
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = data.draw(st.sampled_from(
+            [None, True, 0, -1.5, "", "x", [], {}, [None], {"coding": True}]))
+        mode = data.draw(st.sampled_from(["none", "engine"]))
+        with contextlib.suppress(InputError):
+            case_from_bundle(bundle, validate=mode)
