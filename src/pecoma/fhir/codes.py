@@ -116,7 +116,6 @@ OBS_MITOSES: Final = ("mitoses-per-50-hpf", "Mitotic count per 50 high-power fie
 OBS_TUMOUR_SIZE: Final = ("tumour-size", "Largest tumour dimension")
 OBS_MTOR_AVAILABLE: Final = ("mtor-inhibitor-available", "mTOR inhibitor available")
 OBS_MTOR_CONTRA: Final = ("mtor-inhibitor-contraindicated", "mTOR inhibitor contraindicated")
-OBS_FREE_OF_DISEASE: Final = ("free-of-disease", "Free of disease again after relapse, since")
 
 #: Histology features: case field -> (project code, display).
 HISTOLOGY: Final[dict[str, tuple[str, str]]] = {

@@ -238,13 +238,6 @@ def _surgery(case: Case, b: _Builder) -> None:
     if case.primary_treatment_end is not None:
         b.observation("primary-treatment-end", c.OBS_TREATMENT_END,
                       {"valueDateTime": case.primary_treatment_end.isoformat()})
-    free = case.free_of_disease
-    if free is not None:
-        # I8: since when (effective date) and by what (value) the relapse was cleared.
-        b.observation("free-of-disease", c.OBS_FREE_OF_DISEASE, {
-            "effectiveDateTime": free.since.isoformat(),
-            **_coded(free.by.value, free.by.value.replace("_", " ")),
-        })
 
 
 def _systemic(case: Case, b: _Builder) -> None:
