@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pecoma.case import Agent
-from pecoma.fhir.reader import agent_of
+from pecoma.fhir.medications import agent_of_concept
 
 __all__ = ["DrugSafety", "drug_safety"]
 
@@ -81,7 +81,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None) 
             continue
         if _codes(res.get("verificationStatus")) & _IGNORED:
             continue
-        agent = agent_of(res.get("code"))
+        agent = agent_of_concept(res.get("code"))
         if agent is not None:
             intolerant.add(agent)
             continue
