@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
