@@ -122,3 +122,27 @@ def test_feedback_round_trip_and_bounds(repo: Repository) -> None:
     kept = s.feedback()
     assert len(kept) <= 3 and kept[-1].user_comment == "c4"
     assert kept[-1].record_ids == ("ALERT-CHEMO-BEFORE-MTOR",)
+
+
+def test_registry_summary_reads_the_feedback(repo: Repository) -> None:
+    """Concordance with the order-select warning (S13, S14): accepted among the outcomes
+    on that warning's cards; overrides by reason; other cards' feedback left aside."""
+    from pecoma.registry.summary import summarise
+    from pecoma.settings import default_settings
+
+    clock = Clock()
+    s = store(repo, clock)
+
+    def fb(outcome: str, records: tuple[str, ...], code: str | None = None) -> FeedbackRecord:
+        return FeedbackRecord(card="c", service="pecoma-order-select", outcome=outcome,
+                              outcome_at=T0, override_code=code, record_ids=records,
+                              knowledge_version="1.0")
+
+    alert = ("ALERT-CHEMO-BEFORE-MTOR", "REC-MTOR-FIRST-LINE")
+    s.add_feedback([fb("accepted", alert), fb("overridden", alert, "clinical-trial"),
+                    fb("overridden", alert), fb("overridden", ("RISK-HIGH",))])
+    summary = summarise([], [], T0.date(), default_settings(), s.feedback())
+    assert (summary.cds_mtor_accepted.numerator,
+            summary.cds_mtor_accepted.denominator) == (1, 3)
+    assert summary.cds_override_reasons == {"(none given)": 1, "clinical-trial": 1}
+    assert "suggestion accepted (S13, S14): 1/3" in "\n".join(summary.lines())
