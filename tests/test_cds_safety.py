@@ -196,6 +196,35 @@ class TestOrdersRecognised:
         assert "could not identify the drug of MedicationRequest/draft-1" in card["detail"]
         assert "suggestions" not in card
 
+    def test_reference_read_from_the_allowed_server(self, tmp_path: Any) -> None:
+        """Medication/m9 sent by nobody: read from the allow-listed FHIR server (with the
+        token), and the doxorubicin draft gets its warning."""
+        import httpx
+
+        seen: list[tuple[str, str | None]] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append((request.url.path, request.headers.get("authorization")))
+            if request.url.path == "/fhir/Medication/m9":
+                return httpx.Response(200, json={"resourceType": "Medication", "id": "m9",
+                                                 "code": {"coding": [{"system": RXNORM,
+                                                                      "code": "3639"}]}})
+            return httpx.Response(404)
+
+        app = create_app(WebConfig(
+            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+            cds=CdsSettings(fhir_servers=("https://ehr.example.org/fhir",))),
+            today=lambda: ON)
+        app.state.cds.transport = httpx.MockTransport(handler)
+        body = order(medicationReference={"reference": "Medication/m9"})
+        body["fhirServer"] = "https://ehr.example.org/fhir"
+        body["fhirAuthorization"] = {"access_token": "tok", "token_type": "Bearer",
+                                     "expires_in": 300, "scope": "patient/*.read",
+                                     "subject": "pecoma"}
+        [card] = cards_of(TestClient(app), body)
+        assert "Draft order: doxorubicin." in card["detail"]
+        assert seen == [("/fhir/Medication/m9", "Bearer tok")]
+
     def test_mtor_order_by_rxnorm_is_quiet(self, client: TestClient) -> None:
         body = order(medicationCodeableConcept={"coding": [{"system": RXNORM,
                                                             "code": "35302"}]})

@@ -1,8 +1,9 @@
 """``order-select``: conventional chemotherapy drafted as the first line for advanced PEComa.
 
 A draft MedicationRequest is recognised by ``medicationCodeableConcept`` or by
-``medicationReference`` (contained, among the draft orders or the prefetch, or read from
-the allowed FHIR server), by RxNorm code or by name (:mod:`pecoma.fhir.medications`).
+``medicationReference`` (contained, among the draft orders or the prefetch, or a
+``Medication/id`` read from the allowed FHIR server), by RxNorm code or by name
+(:mod:`pecoma.fhir.medications`).
 When a draft order starts conventional chemotherapy while the patient's advanced PEComa
 has had no systemic line and mTOR inhibitors are neither unavailable nor contraindicated,
 the card warns (S13, S14) and, only when the allergy list allows it
@@ -13,6 +14,7 @@ why nothing is proposed. A draft whose drug cannot be identified is never taken 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
@@ -24,7 +26,8 @@ from pecoma.engine import assess
 from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError
 from pecoma.fhir import codes as c
-from pecoma.fhir.medications import agent_of, resolver_for, unreadable_medication
+from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
+from pecoma.fhir.medications import Resolver, agent_of, resolver_for, unreadable_medication
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
@@ -68,6 +71,32 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
     out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
            and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)]
     return out, everything
+
+
+_MEDICATION_REF = re.compile(r"^Medication/[A-Za-z0-9\-.]{1,64}$")
+
+
+async def _fetch_medications(req: HookRequest, orders: list[dict[str, Any]],
+                             resolve: Resolver, svc: CdsService) -> list[dict[str, Any]]:
+    """Medications the drafts reference but nobody sent, read from the allowed FHIR
+    server (nothing when there is no server, it is not allowed, or it fails)."""
+    wanted = sorted({ref for o in orders
+                     if isinstance(o.get("medicationReference"), dict)
+                     and isinstance(ref := o["medicationReference"].get("reference"), str)
+                     and _MEDICATION_REF.match(ref) and resolve(ref) is None})
+    if not wanted or not req.fhir_server:
+        return []
+    try:
+        client = FhirClient.for_server(req.fhir_server, svc.allow, token=req.access_token,
+                                       timeout_seconds=svc.settings.fhir_timeout_seconds,
+                                       max_pages=1, transport=svc.transport)
+    except ServerNotAllowed:
+        return []
+    async with client:
+        results = await client.search_all([(f"medication {i + 1}", ref)
+                                           for i, ref in enumerate(wanted)])
+    return [res for result in results if not isinstance(result, FhirFetchError)
+            for res in result if res.get("resourceType") == "Medication"]
 
 
 def _first_line_case(case: Case, agent: Agent) -> Case | None:
@@ -134,8 +163,11 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     req = check_request(body, "order-select")
     answer = Answer(svc, ORDER_SELECT, req.instance)
     orders, drafted = _draft_orders(req)
-    resolve = resolver_for([*drafted, *(r for v in req.prefetch.values()
-                                        for r in resources_of(v))])
+    held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
+    resolve = resolver_for(held)
+    fetched = await _fetch_medications(req, orders, resolve, svc)
+    if fetched:
+        resolve = resolver_for([*held, *fetched])
     chemo: list[tuple[Mapping[str, Any], Agent]] = []
     unidentified: list[tuple[Mapping[str, Any], str]] = []
     for order in orders:
