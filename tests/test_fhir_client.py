@@ -234,6 +234,12 @@ def test_missing_resource_reads_as_empty() -> None:
     assert _run(lambda request: httpx.Response(404), query="Patient/p1") == []
 
 
+def test_search_the_server_does_not_answer_is_not_empty() -> None:
+    """404 to a search (e.g. a resource type the server lacks): unknown, not 'none'."""
+    with pytest.raises(FhirFetchError, match="no usable answer"):
+        _run(lambda request: httpx.Response(404), query="MedicationAdministration?patient=1")
+
+
 def test_no_token_no_authorization_header() -> None:
     seen: list[str | None] = []
 

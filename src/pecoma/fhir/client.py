@@ -337,9 +337,10 @@ class FhirClient:
             seen.add(url)
             status, page = await self._page(url, label)
             if status == 404:
-                if resources:
-                    raise FhirFetchError(f"a page of the {label} query is missing")
-                return []
+                if resources or "?" in query:  # a search the server does not answer
+                    raise FhirFetchError(f"the FHIR server gave no usable answer to the "
+                                         f"{label} query")
+                return []  # a read of a resource that does not exist
             if isinstance(page, dict) and page.get("resourceType") == "OperationOutcome":
                 raise FhirFetchError(f"the FHIR server answered the {label} query with an "
                                      "OperationOutcome")
@@ -357,7 +358,8 @@ class FhirClient:
     async def search(self, query: str, label: str = "FHIR") -> list[dict[str, Any]]:
         """Every resource the query returns, over its pages (bounded in time and pages).
 
-        A 404 gives an empty list (a read of a missing resource). Raises
+        A 404 to a read (``Type/id``) gives an empty list (no such resource); a 404 to a
+        search is not an empty result but an error, like any other unusable answer. Raises
         :class:`FhirFetchError` on anything else that is not a usable answer.
         """
         try:
