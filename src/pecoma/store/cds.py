@@ -125,8 +125,6 @@ class CdsStore:
         try:
             with Session(self.engine) as session, session.begin():
                 return work(session)
-        except IntegrityError:
-            raise
         except SQLAlchemyError as exc:
             raise StoreError("the registry database cannot store the CDS service's data "
                              f"({type(exc).__name__})") from exc
@@ -151,19 +149,20 @@ class CdsStore:
         key = _digest(issuer, jti)
         check = self._count_due()
 
-        def work(session: Session) -> bool:
-            session.execute(delete(CdsJti).where(CdsJti.expires_at < now))
-            if check:
-                total = session.scalar(select(func.count()).select_from(CdsJti)) or 0
-                if total >= self.limits.max_jti:
-                    return False
-            session.execute(insert(CdsJti).values(key=key, expires_at=_utc(expires)))
-            return True
-
         try:
-            return bool(self._run(work))
+            with Session(self.engine) as session, session.begin():
+                session.execute(delete(CdsJti).where(CdsJti.expires_at < now))
+                if check:
+                    total = session.scalar(select(func.count()).select_from(CdsJti)) or 0
+                    if total >= self.limits.max_jti:
+                        return False
+                session.execute(insert(CdsJti).values(key=key, expires_at=_utc(expires)))
         except IntegrityError:
-            return False
+            return False  # seen before: by this worker or another
+        except SQLAlchemyError as exc:
+            raise StoreError("the registry database cannot check the JWT replay cache "
+                             f"({type(exc).__name__})") from exc
+        return True
 
     # ----------------------------------------------------------- cards and their report
 
