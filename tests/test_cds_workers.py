@@ -8,6 +8,7 @@ other. The same holds for ``--workers N`` on one port (the workers are such proc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -51,12 +52,12 @@ def _wait(url: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> Non
     raise AssertionError("server did not start")
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    db = tmp_path_factory.mktemp("workers") / "registry.db"
+@contextlib.contextmanager
+def two_servers(database_url: str) -> Iterator[tuple[str, str]]:
+    """Two ``pecoma serve`` processes on loopback, one database, JWT required."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PECOMA_")}
     env.update({
-        "PECOMA_DATABASE_URL": f"sqlite:///{db}",
+        "PECOMA_DATABASE_URL": database_url,
         "PECOMA_LOG_LEVEL": "warning",
         "PECOMA_CDS_AUTH": "jwt",
         "PECOMA_CDS_BASE_URL": BASE,
@@ -79,6 +80,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    db = tmp_path_factory.mktemp("workers") / "registry.db"
+    with two_servers(f"sqlite:///{db}") as urls:
+        yield urls
 
 
 def _token(path: str) -> str:
@@ -141,6 +149,20 @@ def test_feedback_on_a_card_from_the_other(servers: tuple[str, str]) -> None:
     r = httpx.post(f"{other}/cds-services/pecoma-order-select/feedback", json=feedback,
                    headers={"Authorization": f"Bearer {token}"}, timeout=10.0)
     assert r.status_code == 200
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_postgresql(postgres_database: str) -> None:
+    """Several machines on one PostgreSQL: the same guarantees."""
+    with two_servers(postgres_database) as (one, other):
+        bundle = example("low-risk")
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
+        token = _token("/cds-services/pecoma-patient-view")
+        r = _call(one, "pecoma-patient-view", body, token)
+        assert r.status_code == 200
+        path = r.json()["cards"][0]["links"][0]["url"].removeprefix(BASE)
+        assert httpx.get(f"{other}{path}", timeout=10.0).status_code == 200
+        assert _call(other, "pecoma-patient-view", body, token).status_code == 401
 
 
 def test_worker_environment_carries_the_cds_settings(tmp_path: Path) -> None:
