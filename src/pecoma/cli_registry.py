@@ -449,6 +449,7 @@ def summary_cmd(
 ) -> None:
     """Counts by risk group and disease status, overdue rate, guideline concordance."""
     from pecoma.registry.summary import summarise, summary_svg
+    from pecoma.store.cds import CdsStore
 
     day = parse_day(on)
     with _edge():
@@ -456,10 +457,11 @@ def summary_cmd(
         repo = _open(database_url_, data_dir)
         try:
             states = repo.states()
+            feedback = CdsStore(repo.engine).feedback()
         finally:
             repo.close()
         evaluated = evaluate(states, day, cfg)
-        summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg)
+        summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
     if fmt is SummaryFormat.json:
         _write_out(json.dumps(summary.to_jsonable(), indent=2) + "\n", output)
     elif fmt is SummaryFormat.svg:

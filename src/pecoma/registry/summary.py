@@ -9,7 +9,11 @@ Figures (all as of one evaluation date, from every patient's latest case):
   (I6) whose first-line systemic therapy is recorded, the share that received an mTOR
   inhibitor; advanced cases without a recorded first line are counted apart, as unknown;
 - complete immunohistochemistry panel (S24): the share of cases with HMB-45, a melanocytic
-  and a smooth-muscle marker all resulted (:func:`pecoma.engine.alerts.ihc_panel_complete`).
+  and a smooth-muscle marker all resulted (:func:`pecoma.engine.alerts.ihc_panel_complete`);
+- the EHR's answer to the CDS order-select warning "mTOR inhibitor before chemotherapy"
+  (S13, S14), from the clinicians' feedback (``cds_feedback``): suggestions accepted among
+  the outcomes reported, and the override reasons given (all dates: feedback carries no
+  patient identifier, so it is not tied to the patients above).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pecoma.engine.alerts import ihc_panel_complete
 from pecoma.engine.facts import derive
 from pecoma.registry.worklist import Evaluated, WorkItem, WorkStatus
 from pecoma.settings import Settings
+from pecoma.store.cds import FeedbackRecord
 
 __all__ = ["Ratio", "Summary", "summarise", "summary_svg"]
 
@@ -66,6 +71,8 @@ class Summary:
     first_line_mtor: Ratio = Ratio(0, 0)
     first_line_unrecorded: int = 0
     ihc_complete: Ratio = Ratio(0, 0)
+    cds_mtor_accepted: Ratio = Ratio(0, 0)
+    cds_override_reasons: dict[str, int] = field(default_factory=dict)
 
     def to_jsonable(self) -> dict[str, Any]:
         return {
@@ -84,6 +91,11 @@ class Summary:
                 "statements": ["S02", "S12", "S13"],
             },
             "ihc_panel_complete": {**self.ihc_complete.to_dict(), "statements": ["S24"]},
+            "cds_mtor_before_chemotherapy": {
+                "accepted": self.cds_mtor_accepted.to_dict(),
+                "override_reasons": self.cds_override_reasons,
+                "statements": ["S13", "S14"],
+            },
         }
 
     def lines(self) -> list[str]:
@@ -101,6 +113,9 @@ class Summary:
             f"first-line mTOR inhibitor in advanced disease (S02, S12, S13): "
             f"{self.first_line_mtor}; first line not recorded: {self.first_line_unrecorded}",
             f"complete IHC panel (S24): {self.ihc_complete}",
+            f"CDS 'mTOR inhibitor first' suggestion accepted (S13, S14): "
+            f"{self.cds_mtor_accepted}; override reasons: "
+            f"{counts(self.cds_override_reasons)}",
         ]
 
 
@@ -112,6 +127,7 @@ def summarise(
     worklist: Sequence[WorkItem],
     on_date: dt.date,
     settings: Settings,
+    feedback: Sequence[FeedbackRecord] = (),
 ) -> Summary:
     """The figures of the registry as of ``on_date`` (see the module docstring)."""
     s = Summary(on_date=on_date, patients=len(evaluated))
@@ -149,6 +165,12 @@ def summarise(
     s.first_line_mtor = Ratio(mtor, recorded)
     s.first_line_unrecorded = unrecorded
     s.ihc_complete = Ratio(ihc_yes, ihc_all)
+    mtor_cards = [f for f in feedback if "ALERT-CHEMO-BEFORE-MTOR" in f.record_ids]
+    s.cds_mtor_accepted = Ratio(sum(f.outcome == "accepted" for f in mtor_cards),
+                                len(mtor_cards))
+    reasons = Counter(f.override_code or "(none given)" for f in mtor_cards
+                      if f.outcome == "overridden")
+    s.cds_override_reasons = dict(sorted(reasons.items()))
     return s
 
 

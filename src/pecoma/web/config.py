@@ -21,6 +21,8 @@ PECOMA_SESSION_SECRET      key signing browser session cookies          random
 PECOMA_SESSION_HOURS       lifetime of a browser session                8
 PECOMA_BEHIND_TLS          HTTPS proxy in front: HSTS, Secure cookies   false
 PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
+PECOMA_CDS_*               CDS Hooks settings (``[web.cds]``; see        see
+                           docs/cds-hooks.md and :mod:`.cds.settings`)  docs
 =========================  ===========================================  ==============
 
 Authentication (see docs/security.md): with ``auth = "auto"`` it is on when ``host`` is
@@ -41,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pecoma.errors import ConfigError
 from pecoma.settings import Settings, load_settings
+from pecoma.web.cds.settings import CdsSettings
 
 __all__ = ["ENV_PREFIX", "WebConfig", "is_loopback"]
 
@@ -99,6 +102,8 @@ class WebConfig(BaseModel):
     behind_tls: bool = Field(
         False, description="served over HTTPS by a proxy: send HSTS, mark cookies Secure"
     )
+    cds: CdsSettings = Field(default_factory=CdsSettings,
+                             description="the CDS Hooks service ([web.cds], PECOMA_CDS_*)")
 
     @property
     def auth_required(self) -> bool:
@@ -106,6 +111,21 @@ class WebConfig(BaseModel):
         if self.auth == "auto":
             return not is_loopback(self.host)
         return self.auth == "on"
+
+    @property
+    def cds_jwt_required(self) -> bool:
+        """Whether ``/cds-services`` calls must carry a verified EHR JWT."""
+        if self.cds.auth == "auto":
+            return self.auth_required
+        return self.cds.auth == "jwt"
+
+    @property
+    def public_base_url(self) -> str:
+        """The server's public base URL (``cds.base_url``, else http://host:port)."""
+        if self.cds.base_url:
+            return self.cds.base_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def engine_settings(self) -> Settings:
         """The engine settings this server passes to every assessment."""
@@ -146,7 +166,12 @@ class WebConfig(BaseModel):
         if file:
             base = cls.from_file(Path(file)).model_dump(exclude_unset=True)
         for name in cls.model_fields:
+            if name == "cds":
+                continue
             raw = env.get(ENV_PREFIX + name.upper())
             if raw is not None and raw != "":
                 base[name] = raw
+        cds = CdsSettings.env_values(dict(env))
+        if cds:
+            base["cds"] = {**base.get("cds", {}), **cds}
         return cls.build(base, "environment")

@@ -39,6 +39,7 @@ from pecoma.registry.worklist import (
 from pecoma.render.ics import plan_to_ics
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
+from pecoma.store.cds import CdsStore
 from pecoma.web.auth import principal_of
 from pecoma.web.store_access import registry_of
 
@@ -235,7 +236,11 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
-    summary = summarise(evaluated, items, day, _settings(request))
+    try:
+        feedback = CdsStore(_registry(request).engine).feedback()
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    summary = summarise(evaluated, items, day, _settings(request), feedback)
     return _page(request, "summary.html", {
         "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
     })
@@ -245,7 +250,9 @@ def summary_page(request: Request, on: str | None = None) -> Response:
 def summary_chart(request: Request, on: str | None = None) -> Response:
     day, _ = _day(request, on)
     evaluated, items = _worklist(request, day)
-    return Response(summary_svg(summarise(evaluated, items, day, _settings(request))),
+    feedback = CdsStore(_registry(request).engine).feedback()
+    return Response(summary_svg(summarise(evaluated, items, day, _settings(request),
+                                          feedback)),
                     media_type="image/svg+xml")
 
 

@@ -1,0 +1,381 @@
+"""A FHIR REST client that talks only to allow-listed servers.
+
+Used wherever pecoma reads a record from an EHR's FHIR server on a caller's behalf (the
+CDS Hooks ``fhirServer``, the SMART launch ``iss``). The caller names the server; the
+allow-list, parsed as URLs, decides whether it may be contacted at all:
+
+* a server URL is ``http(s)://host[:port][/path]``: ASCII only, no user info (``user@``),
+  no backslash, no percent escapes, no whitespace or control characters, no query or
+  fragment, no ``.``/``..`` path segments, a port of digits within 1–65535; the host is a
+  DNS name of letters, digits and hyphens (IDN must be written as its ``xn--`` form), a
+  dotted-quad IPv4 address or a bracketed IPv6 address (no numeric shorthand such as
+  ``2130706433`` or ``0x7f.1``);
+* it is allowed when an allow-list entry has the same scheme, host and port (default
+  ports made explicit) and the entry's path is a whole-segment prefix of its path;
+* paging ``next`` links are followed only when they fall under the same allowed server
+  (same origin and path prefix); redirects are never followed;
+* the access token goes only with requests to that server;
+* every failure raises :class:`FhirFetchError` whose message names the query but never the
+  network cause (refused, reset, timed out, TLS, HTTP status all read the same), so a
+  caller cannot use the service to probe which ports are open.
+
+Timeouts are bounded per request and for a whole query (all its pages); a page's body is
+bounded in bytes. Nothing here logs URLs (they carry patient ids) or tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "AllowList",
+    "FhirClient",
+    "FhirFetchError",
+    "ServerNotAllowed",
+    "ServerUrl",
+    "parse_server_url",
+]
+
+LOG = logging.getLogger("pecoma.fhir.client")
+# httpx and httpcore log every request URL at INFO and DEBUG; FHIR query URLs carry the
+# patient's id, which must never reach a log.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@]*$")
+_QUERY = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$")
+
+
+class ServerNotAllowed(ValueError):
+    """A server URL is malformed or not on the allow-list (the message says which rule)."""
+
+
+class FhirFetchError(Exception):
+    """A FHIR query gave no usable answer; the message never tells the network cause."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerUrl:
+    """A parsed FHIR server base URL (scheme, host, port and path, all normalised)."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str  # "" or "/a/b" (no trailing slash)
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return (self.scheme, self.host, self.port)
+
+    @property
+    def base(self) -> str:
+        """The URL written back, with the port only when it is not the default."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = "" if _DEFAULT_PORTS[self.scheme] == self.port else f":{self.port}"
+        return f"{self.scheme}://{host}{port}{self.path}"
+
+    def contains(self, other: ServerUrl) -> bool:
+        """Whether ``other`` lies under this URL (same origin, whole-segment path prefix)."""
+        if other.origin != self.origin:
+            return False
+        return other.path == self.path or other.path.startswith(self.path + "/")
+
+
+def _host(raw: str) -> str:
+    if raw.startswith("["):
+        if not raw.endswith("]"):
+            raise ServerNotAllowed("the host's IPv6 address must be closed by ']'")
+        try:
+            address = ipaddress.IPv6Address(raw[1:-1])
+        except ValueError:
+            raise ServerNotAllowed("the host is not a valid IPv6 address") from None
+        if address.scope_id:
+            raise ServerNotAllowed("the host must not carry an IPv6 zone")
+        return str(address)
+    host = raw.lower()
+    if host.endswith("."):
+        host = host[:-1]
+    if not host:
+        raise ServerNotAllowed("the URL has no host")
+    if _IPV4.match(host):
+        return host
+    labels = host.split(".")
+    if not all(_LABEL.match(label) for label in labels) or len(host) > 253:
+        raise ServerNotAllowed(
+            "the host must be a DNS name of letters, digits and hyphens (IDN written as "
+            "xn--), a dotted IPv4 address or a bracketed IPv6 address"
+        )
+    if labels[-1].isdigit() or labels[-1].startswith("0x"):
+        raise ServerNotAllowed("the host looks like a shortened or hexadecimal IP address")
+    return host
+
+
+def _split(url: str, *, allow_query: bool) -> tuple[ServerUrl, str]:
+    if not isinstance(url, str) or not url:
+        raise ServerNotAllowed("the URL must be a non-empty string")
+    if len(url) > 2048:
+        raise ServerNotAllowed("the URL is longer than 2048 characters")
+    if not url.isascii():
+        raise ServerNotAllowed("the URL must be ASCII (write an IDN host as xn--)")
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        raise ServerNotAllowed("the URL must not contain whitespace or control characters")
+    if "\\" in url:
+        raise ServerNotAllowed("the URL must not contain a backslash")
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in _DEFAULT_PORTS:
+        raise ServerNotAllowed("the URL must start with https:// or http://")
+    if "#" in rest:
+        raise ServerNotAllowed("the URL must not have a fragment")
+    authority_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0),
+                        default=len(rest))
+    authority, tail = rest[:authority_end], rest[authority_end:]
+    if "@" in authority:
+        raise ServerNotAllowed("the URL must not carry user information ('user@host')")
+    if "%" in authority:
+        raise ServerNotAllowed("the host must not contain percent escapes")
+    if authority.startswith("["):
+        close = authority.find("]")
+        host_raw, port_raw = authority[: close + 1], authority[close + 1:]
+        if port_raw and not port_raw.startswith(":"):
+            raise ServerNotAllowed("the port must follow the host as ':digits'")
+        port_raw = port_raw[1:] if port_raw else ""
+        has_port = close + 1 < len(authority)
+    else:
+        host_raw, has_colon, port_raw = authority.partition(":")
+        has_port = bool(has_colon)
+    if has_port:
+        if (not port_raw.isdigit() or port_raw.startswith("0") or len(port_raw) > 5
+                or not 1 <= int(port_raw) <= 65535):
+            raise ServerNotAllowed("the port must be a number from 1 to 65535 (no leading "
+                                   "zero)")
+        port = int(port_raw)
+    else:
+        port = _DEFAULT_PORTS[scheme]
+    path, qmark, query = tail.partition("?")
+    if qmark and not allow_query:
+        raise ServerNotAllowed("a server URL must not have a query")
+    if qmark and not _QUERY.match(query):
+        raise ServerNotAllowed("the query has characters that must be escaped")
+    segments = path.split("/")[1:] if path else []
+    if path.endswith("/"):
+        segments = segments[:-1]
+    for segment in segments:
+        if segment in (".", "..") or not segment:
+            raise ServerNotAllowed("the path must not have empty, '.' or '..' segments")
+        if not _PATH_SEGMENT.match(segment):
+            raise ServerNotAllowed("the path must not contain percent escapes or reserved "
+                                   "characters")
+    norm = "".join("/" + s for s in segments)
+    return ServerUrl(scheme, _host(host_raw), port, norm), query if qmark else ""
+
+
+def parse_server_url(url: str) -> ServerUrl:
+    """A FHIR server base URL, checked and normalised; :class:`ServerNotAllowed` if bad."""
+    return _split(url, allow_query=False)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AllowList:
+    """The FHIR servers pecoma may contact, as parsed URLs."""
+
+    servers: tuple[ServerUrl, ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> AllowList:
+        """From configured URL strings; :class:`ServerNotAllowed` names the bad entry."""
+        out = []
+        for i, entry in enumerate(entries):
+            try:
+                out.append(parse_server_url(entry))
+            except ServerNotAllowed as exc:
+                raise ServerNotAllowed(f"allow-list entry {i + 1}: {exc}") from None
+        return cls(tuple(out))
+
+    def check(self, url: str) -> ServerUrl:
+        """The parsed server when ``url`` is allowed; else :class:`ServerNotAllowed`."""
+        server = parse_server_url(url)
+        if not any(allowed.contains(server) for allowed in self.servers):
+            raise ServerNotAllowed("the FHIR server is not on this service's allow-list")
+        return server
+
+
+def _resources(page: Any) -> list[dict[str, Any]]:
+    """The resources of a Bundle page (OperationOutcome entries left out), or the resource."""
+    if not isinstance(page, dict):
+        return []
+    if page.get("resourceType") == "Bundle":
+        entries = page.get("entry")
+        out = []
+        for entry in entries if isinstance(entries, list) else []:
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and (
+                res["resourceType"] != "OperationOutcome"
+            ):
+                out.append(res)
+        return out
+    kind = page.get("resourceType")
+    return [page] if isinstance(kind, str) and kind != "OperationOutcome" else []
+
+
+def _next_link(page: Any) -> str | None:
+    links = page.get("link") if isinstance(page, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            return url if isinstance(url, str) else None
+    return None
+
+
+class FhirClient:
+    """Reads FHIR queries from one allowed server, with that server's access token.
+
+    Build it with :meth:`for_server` (which applies the allow-list); use it as an async
+    context manager. ``transport`` lets tests stand in a mock server.
+    """
+
+    def __init__(
+        self,
+        server: ServerUrl,
+        *,
+        token: str | None = None,
+        timeout_seconds: float = 10.0,
+        max_pages: int = 10,
+        max_page_bytes: int = 8 * 1024 * 1024,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not 0 < timeout_seconds <= 120:
+            raise ValueError("timeout_seconds must be within (0, 120]")
+        self.server = server
+        self._token = token
+        self.timeout = timeout_seconds
+        self.max_pages = max_pages
+        self.max_page_bytes = max_page_bytes
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0)),
+            transport=transport, follow_redirects=False, trust_env=False,
+        )
+
+    @classmethod
+    def for_server(
+        cls, url: str, allow: AllowList, *, token: str | None = None, **kwargs: Any
+    ) -> FhirClient:
+        """A client for ``url`` when the allow-list admits it (else ServerNotAllowed)."""
+        return cls(allow.check(url), token=token, **kwargs)
+
+    async def __aenter__(self) -> FhirClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _url(self, query: str) -> str:
+        """The absolute URL of a relative query (``Patient/1``, ``Condition?patient=1``)."""
+        query = query.lstrip("/")
+        url = f"{self.server.base}/{query}"
+        if not self._within(url):
+            raise FhirFetchError("the query leaves the FHIR server's base")
+        return url
+
+    def _within(self, url: str) -> bool:
+        try:
+            target, _ = _split(url, allow_query=True)
+        except ServerNotAllowed:
+            return False
+        return self.server.contains(target)
+
+    async def _page(self, url: str, label: str) -> tuple[int, Any]:
+        if not self._within(url):  # the token never leaves the allowed server
+            raise FhirFetchError(f"the {label} query pointed outside the FHIR server")
+        headers = {"Accept": "application/fhir+json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        try:
+            async with self._client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.max_page_bytes:
+                        raise FhirFetchError(f"the answer to the {label} query is too large")
+                    chunks.append(chunk)
+        except httpx.HTTPError:
+            raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
+                                 "query") from None
+        if status >= 300 and status != 404:
+            LOG.info("fhir query refused", extra={"query": label, "status": status})
+            raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} query")
+        try:
+            data = json.loads(b"".join(chunks)) if chunks else None
+        except (ValueError, RecursionError):
+            raise FhirFetchError(f"the FHIR server's answer to the {label} query is not "
+                                 "valid JSON") from None
+        return status, data
+
+    async def _search(self, query: str, label: str) -> list[dict[str, Any]]:
+        url: str | None = self._url(query)
+        resources: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for _ in range(self.max_pages):
+            assert url is not None
+            seen.add(url)
+            status, page = await self._page(url, label)
+            if status == 404:
+                if resources or "?" in query:  # a search the server does not answer
+                    raise FhirFetchError(f"the FHIR server gave no usable answer to the "
+                                         f"{label} query")
+                return []  # a read of a resource that does not exist
+            if isinstance(page, dict) and page.get("resourceType") == "OperationOutcome":
+                raise FhirFetchError(f"the FHIR server answered the {label} query with an "
+                                     "OperationOutcome")
+            resources += _resources(page)
+            url = _next_link(page)
+            if url is None:
+                return resources
+            if not self._within(url):
+                raise FhirFetchError(f"the {label} query's next page is on another server; "
+                                     "it was not followed")
+            if url in seen:
+                return resources
+        raise FhirFetchError(f"the {label} query has more than {self.max_pages} pages")
+
+    async def search(self, query: str, label: str = "FHIR") -> list[dict[str, Any]]:
+        """Every resource the query returns, over its pages (bounded in time and pages).
+
+        A 404 to a read (``Type/id``) gives an empty list (no such resource); a 404 to a
+        search is not an empty result but an error, like any other unusable answer. Raises
+        :class:`FhirFetchError` on anything else that is not a usable answer.
+        """
+        try:
+            return await asyncio.wait_for(self._search(query, label),
+                                          timeout=self.timeout * 2)
+        except TimeoutError:
+            raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
+                                 "query") from None
+
+    async def search_all(self, queries: Sequence[tuple[str, str]]) -> list[
+        list[dict[str, Any]] | FhirFetchError
+    ]:
+        """Several ``(label, query)`` searches at once; a failed one is its error."""
+        async def one(label: str, query: str) -> list[dict[str, Any]] | FhirFetchError:
+            try:
+                return await self.search(query, label)
+            except FhirFetchError as exc:
+                return exc
+        return list(await asyncio.gather(*(one(lbl, q) for lbl, q in queries)))

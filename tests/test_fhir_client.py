@@ -1,0 +1,251 @@
+"""The allow-listed FHIR client: which servers it contacts, where its token goes, paging."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pecoma.fhir.client import (
+    AllowList,
+    FhirClient,
+    FhirFetchError,
+    ServerNotAllowed,
+    parse_server_url,
+)
+
+ALLOW = AllowList.parse(["https://ehr.example.org/fhir", "http://127.0.0.1:8080/r4"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://ehr.example.org/fhir",
+        "https://ehr.example.org/fhir/",
+        "https://EHR.example.org:443/fhir",
+        "https://ehr.example.org/fhir/tenant-1",
+        "http://127.0.0.1:8080/r4",
+    ],
+)
+def test_allowed_servers(url: str) -> None:
+    assert ALLOW.check(url).host in ("ehr.example.org", "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        # user@host: the real host is evil.example
+        ("https://ehr.example.org@evil.example/fhir", "user information"),
+        ("https://ehr.example.org:443@evil.example/fhir", "user information"),
+        ("https://user:pw@ehr.example.org/fhir", "user information"),
+        # backslash: some parsers read it as a path separator
+        ("https://evil.example\\@ehr.example.org/fhir", "backslash"),
+        ("https://ehr.example.org\\.evil.example/fhir", "backslash"),
+        # another scheme, port or host
+        ("http://ehr.example.org/fhir", "allow-list"),
+        ("https://ehr.example.org:8443/fhir", "allow-list"),
+        ("https://ehr.example.org:0443/fhir", "leading"),
+        ("https://ehr.example.org:99999/fhir", "port"),
+        ("https://ehr.example.org:+443/fhir", "port"),
+        ("https://ehr.example.org:/fhir", "port"),
+        ("https://ehr.example.org.evil.example/fhir", "allow-list"),
+        ("https://evil-ehr.example.org/fhir", "allow-list"),
+        # path prefix must be whole segments, no dot tricks
+        ("https://ehr.example.org/fhirx", "allow-list"),
+        ("https://ehr.example.org/other", "allow-list"),
+        ("https://ehr.example.org/fhir/../admin", "'..'"),
+        ("https://ehr.example.org/fhir/%2e%2e/admin", "percent"),
+        ("https://ehr.example.org/fhir%2fx", "percent"),
+        # IDN and percent tricks on the host
+        ("https://ehr.exаmple.org/fhir", "ASCII"),  # Cyrillic 'а'
+        ("https://ehr%2eexample.org/fhir", "percent"),
+        ("https://ehr.example.org%00/fhir", "percent"),
+        # numeric IP shorthands, zones
+        ("http://2130706433:8080/r4", "IP address"),
+        ("http://0x7f.1:8080/r4", "IP address"),
+        ("http://[fe80::1%25eth0]:8080/r4", "percent"),
+        # whitespace, query, fragment, other schemes
+        ("https://ehr.example.org/fhir ", "whitespace"),
+        ("https://ehr.example.org/fhir?x=1", "query"),
+        ("https://ehr.example.org/fhir#x", "fragment"),
+        ("file:///etc/passwd", "https://"),
+        ("ftp://ehr.example.org/fhir", "https://"),
+        ("//ehr.example.org/fhir", "https://"),
+        ("", "non-empty"),
+    ],
+)
+def test_refused_servers(url: str, why: str) -> None:
+    with pytest.raises(ServerNotAllowed, match=why):
+        ALLOW.check(url)
+
+
+def test_empty_allow_list_allows_nothing() -> None:
+    with pytest.raises(ServerNotAllowed, match="allow-list"):
+        AllowList().check("https://ehr.example.org/fhir")
+
+
+def test_bad_allow_list_entry_is_named() -> None:
+    with pytest.raises(ServerNotAllowed, match=r"entry 2: .*user information"):
+        AllowList.parse(["https://ok.example/fhir", "https://a@b.example/fhir"])
+
+
+@given(st.text(max_size=80))
+def test_parser_never_crashes(text: str) -> None:
+    try:
+        server = parse_server_url("https://" + text)
+    except ServerNotAllowed:
+        return
+    # whatever is accepted is written back in a form that parses to the same server
+    assert parse_server_url(server.base) == server
+
+
+def _bundle(resources: list[dict[str, Any]], next_url: str | None = None) -> dict[str, Any]:
+    page: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset",
+                            "entry": [{"resource": r} for r in resources]}
+    if next_url:
+        page["link"] = [{"relation": "next", "url": next_url}]
+    return page
+
+
+def _run(handler: Any, query: str = "Condition?patient=p1", token: str | None = "tok",
+         **kwargs: Any) -> list[dict[str, Any]]:
+    async def go() -> list[dict[str, Any]]:
+        async with FhirClient.for_server(
+            "https://ehr.example.org/fhir", ALLOW, token=token,
+            transport=httpx.MockTransport(handler), **kwargs,
+        ) as client:
+            return await client.search(query, "conditions")
+    return asyncio.run(go())
+
+
+def test_paging_on_the_same_server_with_the_token() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers.get("authorization")))
+        if "page=2" in str(request.url):
+            return httpx.Response(200, json=_bundle([{"resourceType": "Condition", "id": "b"}]))
+        return httpx.Response(200, json=_bundle(
+            [{"resourceType": "Condition", "id": "a"}],
+            "https://ehr.example.org/fhir/Condition?patient=p1&page=2"))
+
+    out = _run(handler)
+    assert [r["id"] for r in out] == ["a", "b"]
+    assert [auth for _, auth in seen] == ["Bearer tok", "Bearer tok"]
+    assert seen[0][0] == "https://ehr.example.org/fhir/Condition?patient=p1"
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/fhir/Condition?page=2",
+        "https://ehr.example.org@evil.example/fhir/Condition?page=2",
+        "https://ehr.example.org:8443/fhir/Condition?page=2",
+        "http://ehr.example.org/fhir/Condition?page=2",
+        "https://ehr.example.org/other/Condition?page=2",
+        "https://ehr.example.org/fhir/../other/Condition",
+    ],
+)
+def test_next_link_elsewhere_is_not_followed_and_gets_no_token(next_url: str) -> None:
+    hosts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hosts.append(str(request.url))
+        return httpx.Response(200, json=_bundle([{"resourceType": "Condition", "id": "a"}],
+                                                next_url))
+
+    with pytest.raises(FhirFetchError, match=r"not followed|outside"):
+        _run(handler)
+    assert hosts == ["https://ehr.example.org/fhir/Condition?patient=p1"]
+
+
+def test_redirects_are_not_followed() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "https://evil.example/steal"})
+
+    with pytest.raises(FhirFetchError):
+        _run(handler)
+    assert calls == ["https://ehr.example.org/fhir/Condition?patient=p1"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("Connection refused"), httpx.ConnectTimeout("timed out"),
+     httpx.ReadTimeout("timed out"), httpx.RemoteProtocolError("reset")],
+)
+def test_network_failures_read_the_same(failure: Exception) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    with pytest.raises(FhirFetchError) as info:
+        _run(handler)
+    message = str(info.value)
+    assert message == "the FHIR server gave no usable answer to the conditions query"
+
+
+@pytest.mark.parametrize("status", [301, 401, 403, 500, 502, 503])
+def test_http_errors_read_like_network_failures(status: int) -> None:
+    with pytest.raises(FhirFetchError) as info:
+        _run(lambda request: httpx.Response(status, text="secret internals"))
+    assert str(info.value) == "the FHIR server gave no usable answer to the conditions query"
+
+
+def test_operation_outcome_answer_is_an_error_not_an_empty_list() -> None:
+    outcome = {"resourceType": "OperationOutcome",
+               "issue": [{"severity": "error", "code": "forbidden"}]}
+    with pytest.raises(FhirFetchError, match="OperationOutcome"):
+        _run(lambda request: httpx.Response(200, json=outcome))
+
+
+def test_bad_json_and_oversized_pages() -> None:
+    with pytest.raises(FhirFetchError, match="not valid JSON"):
+        _run(lambda request: httpx.Response(200, text="{" * 5000))
+    with pytest.raises(FhirFetchError, match="too large"):
+        _run(lambda request: httpx.Response(200, text="x" * 5000), max_page_bytes=1000)
+
+
+def test_endless_paging_is_bounded() -> None:
+    count = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal count
+        count += 1
+        return httpx.Response(200, json=_bundle(
+            [], f"https://ehr.example.org/fhir/Condition?page={count + 1}"))
+
+    with pytest.raises(FhirFetchError, match="more than 3 pages"):
+        _run(handler, max_pages=3)
+    assert count == 3
+
+
+def test_query_cannot_leave_the_base() -> None:
+    with pytest.raises(FhirFetchError):
+        _run(lambda request: httpx.Response(200, json=_bundle([])), query="../admin/x")
+
+
+def test_missing_resource_reads_as_empty() -> None:
+    assert _run(lambda request: httpx.Response(404), query="Patient/p1") == []
+
+
+def test_search_the_server_does_not_answer_is_not_empty() -> None:
+    """404 to a search (e.g. a resource type the server lacks): unknown, not 'none'."""
+    with pytest.raises(FhirFetchError, match="no usable answer"):
+        _run(lambda request: httpx.Response(404), query="MedicationAdministration?patient=1")
+
+
+def test_no_token_no_authorization_header() -> None:
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json=_bundle([]))
+
+    _run(handler, token=None)
+    assert seen == [None]
