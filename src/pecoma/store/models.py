@@ -14,6 +14,11 @@ checks that Alembic's autogenerate finds no difference).
   from the rows above, replaced in the transaction of every write that changes it).
 - ``api_token``: server-mode API tokens: name, role and the SHA-256 digest of the token
   (never the token itself); revoked by setting ``revoked_at``.
+- ``smart_launch``: a SMART App Launch in progress, between the redirect to the EHR's
+  authorization server and its return: the SHA-256 digests of the ``state`` and of the
+  browser's binding cookie, the PKCE verifier, the FHIR server, the token endpoint and an
+  expiry. Single use (deleted when the EHR comes back), short-lived, bounded in number.
+  No access token is ever stored.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ __all__ = [
     "CaseVersion",
     "ImagingRecord",
     "Patient",
+    "SmartLaunch",
     "StoredAssessment",
     "WorklistState",
 ]
@@ -190,3 +196,18 @@ class WorklistState(Base):
     provenance: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     refreshed_at: Mapped[dt.datetime] = _when()
+
+
+SMART_URL_MAX = 2048
+
+
+class SmartLaunch(Base):
+    __tablename__ = "smart_launch"
+
+    state_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_digest: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    iss: Mapped[str] = mapped_column(String(SMART_URL_MAX))
+    token_endpoint: Mapped[str] = mapped_column(String(SMART_URL_MAX))
+    created_at: Mapped[dt.datetime] = _when()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
