@@ -9,6 +9,7 @@ A module such as ``pecoma.web.registry_pages`` defines ``router = APIRouter()`` 
 ONE line to the block marked ``# --- routers of other modules ---`` in :func:`create_app`::
 
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
+    add_router(app, "pecoma.web.smart")
 
 (``nav`` is optional: it puts a link in the navigation bar of every page.) Its pages
 render with the shared templates, which every template extends::
@@ -450,6 +451,7 @@ def create_app(
     # (each module defines `router`; see the module docstring)
     add_router(app, "pecoma.web.cds_hooks")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
+    add_router(app, "pecoma.web.smart")
     # --- end of routers of other modules ---------------------------------------------
 
     app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state))
