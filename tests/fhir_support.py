@@ -16,6 +16,8 @@ EXAMPLES = ("localized-high-risk", "low-risk", "metastatic-lung-metachronous",
 
 _KEYS = {"Patient": "patient", "Condition": "conditions", "Observation": "observations",
          "Procedure": "procedures", "MedicationStatement": "medications",
+         "MedicationRequest": "medication_requests",
+         "MedicationAdministration": "medication_administrations",
          "AllergyIntolerance": "allergies"}
 
 
@@ -45,6 +47,12 @@ def prefetch_of(bundle: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: searchset(v) for k, v in grouped.items() if k != "patient"}
     out["patient"] = grouped["patient"][0]
     return out
+
+
+def bearer(token: str) -> dict[str, Any]:
+    """A complete ``fhirAuthorization`` object (CDS Hooks 2.0.1) carrying ``token``."""
+    return {"access_token": token, "token_type": "Bearer", "expires_in": 300,
+            "scope": "patient/*.read", "subject": "pecoma"}
 
 
 def hook_request(hook: str, pid: str, **extra: Any) -> dict[str, Any]:

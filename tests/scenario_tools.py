@@ -1,5 +1,8 @@
-"""Golden scenarios: each folder of tests/scenarios holds case.json, expected.json and
-about.md (one line saying what the scenario shows).
+"""Golden scenarios: each folder of tests/scenarios holds case.json, assert.toml,
+expected.json and about.md (one line saying what the scenario shows).
+
+assert.toml holds the clinical facts that must hold, written by hand from the guideline,
+each with its reason; expected.json is the full snapshot, a second line of defence.
 
 expected.json is the decision summary of the assessment on the fixed date 2026-11-28:
 risk group and deciding features, classifications, every record id produced (with the
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +50,103 @@ def summary(a: Assessment) -> dict[str, Any]:
         "missing": [m.id for m in a.missing],
         "derived": {f.path: f.value for f in a.derived},
     }
+
+
+#: The keys a ``[[check]]`` of assert.toml may use besides its required ``why``.
+CHECK_KEYS = frozenset(
+    {
+        "risk_group",  # Assessment.risk.group ("high", "low", "indeterminate", ...)
+        "surveillance",  # the surveillance schedule followed ("high" or "low")
+        "advanced",  # whether the disease is advanced (true/false)
+        "present",  # record ids the assessment must produce (any kind, missing facts too)
+        "absent",  # record ids it must not produce
+        "classification",  # {classification id = category}
+        "strength",  # {record id = strength} of items produced
+        "conditional_on",  # {record id = [missing-fact ids it must be provisional on]}
+        "unconditional",  # record ids that must be produced and provisional on nothing
+        "order",  # record ids that must appear in this order among the recommendations
+        "first_visit_due",  # due date of the first surveillance visit still open
+    }
+)
+
+
+def load_checks(name: str) -> list[dict[str, Any]]:
+    """The hand-written checks of a scenario (empty when it has no assert.toml)."""
+    path = SCENARIOS / name / "assert.toml"
+    if not path.exists():
+        return []
+    checks: list[dict[str, Any]] = tomllib.loads(path.read_text(encoding="utf-8"))["check"]
+    return checks
+
+
+def failed_checks(name: str, a: Assessment) -> list[str]:
+    """Each hand-written check of ``name`` that ``a`` breaks, as a sentence with its reason."""
+    items = {i.id: i for i in a.items()}
+    ids = set(a.record_ids())
+    rec_order = [i.id for i in a.recommendations]
+    categories = {c.id: c.category for c in a.classifications}
+    out: list[str] = []
+    for n, check in enumerate(load_checks(name)):
+        why = str(check.get("why", "")).strip()
+        keys = set(check) - {"why"}
+        where = f"{name} check {n + 1} ({why or 'NO REASON GIVEN'})"
+        if not why:
+            out.append(f"{where}: every check needs a 'why'")
+        if not keys or keys - CHECK_KEYS:
+            out.append(f"{where}: unknown or no check keys {sorted(keys - CHECK_KEYS)}")
+            continue
+        for key in sorted(keys):
+            want = check[key]
+            got: Any
+            if key == "risk_group":
+                got = a.risk.group
+                ok = got == want
+            elif key == "surveillance":
+                got = a.risk.surveillance_group
+                ok = got == want
+            elif key == "advanced":
+                got = a.advanced
+                ok = got is want
+            elif key == "present":
+                got = sorted(set(want) - ids)
+                ok = not got
+            elif key == "absent":
+                got = sorted(set(want) & ids)
+                ok = not got
+            elif key == "classification":
+                got = {k: categories.get(k) for k in want}
+                ok = got == want
+            elif key == "strength":
+                got = {k: items[k].strength if k in items else None for k in want}
+                ok = got == want
+            elif key == "conditional_on":
+                got = {k: sorted(items[k].conditional_on) if k in items else None for k in want}
+                ok = all(
+                    k in items and set(v) <= set(items[k].conditional_on)
+                    for k, v in want.items()
+                )
+            elif key == "unconditional":
+                got = {k: list(items[k].conditional_on) if k in items else None for k in want}
+                ok = all(k in items and not items[k].conditional_on for k in want)
+            elif key == "order":
+                got = [i for i in rec_order if i in want]
+                ok = got == list(want)
+            else:  # first_visit_due
+                got = first_open_visit_due(a, name)
+                ok = got == want
+            if not ok:
+                out.append(f"{where}: {key} expected {want!r}, got {got!r}")
+    return out
+
+
+def first_open_visit_due(a: Assessment, name: str) -> str | None:
+    """Due date (ISO) of the first visit of the dated plan that is not done yet."""
+    from pecoma.engine.schedule import plan_surveillance
+
+    text = (SCENARIOS / name / "case.json").read_text(encoding="utf-8")
+    plan = plan_surveillance(parse_case_json(text), a, ON, ())
+    nxt = plan.next_visit
+    return nxt.due.isoformat() if nxt is not None else None
 
 
 def scenario_names() -> list[str]:

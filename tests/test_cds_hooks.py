@@ -10,33 +10,51 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pecoma.knowledge import load_knowledge
-from pecoma.web.cds_hooks import (
-    ORDER_SELECT,
-    PATIENT_VIEW,
-    PREFETCH,
-    CdsHooksSettings,
-    CdsService,
-    build_router,
-)
-from pecoma.web.cds_store import JsonlFeedbackStore
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW, PREFETCH
+from pecoma.web.cds.service import CdsService
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
 
-from fhir_support import EXAMPLES, example, fhir_server, hook_request, patient_id, prefetch_of
+from fhir_support import (
+    EXAMPLES,
+    bearer,
+    example,
+    fhir_server,
+    hook_request,
+    patient_id,
+    prefetch_of,
+)
 
 ON = dt.date(2026, 11, 28)
 VERSION = load_knowledge().version
 
 
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One registry database for the module (the CDS tables live in it)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('cds') / 'registry.db'}"
+
+
+_DB: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _remember_db(db_url: str) -> None:
+    _DB["url"] = db_url
+
+
 def make_client(**settings: Any) -> tuple[TestClient, CdsService]:
-    svc = CdsService(CdsHooksSettings(**settings), today=lambda: ON)
-    app = FastAPI()
-    app.include_router(build_router(svc))
+    """The whole web application on loopback (JWT off), with these CDS settings."""
+    app = create_app(WebConfig(database_url=_DB["url"], cds=CdsSettings(**settings)),
+                     today=lambda: ON)
+    svc: CdsService = app.state.cds
     return TestClient(app), svc
 
 
@@ -139,7 +157,7 @@ class TestPatientView:
                            if e["resource"].get("id") != "histology-necrosis"]
         body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
         cards = client.post(f"/cds-services/{PATIENT_VIEW}", json=body).json()["cards"]
-        assert "fact(s) missing" in cards[0]["summary"]
+        assert "fact(s) unknown" in cards[0]["summary"]
         assert "`histology.necrosis`" in cards[0]["detail"]
         assert "unknown, not absent" in cards[0]["detail"]
 
@@ -151,12 +169,26 @@ class TestPatientView:
         assert r.status_code == 200 and r.text.startswith("# pecoma assessment")
         assert client.get("/cds-services/reports/nope").status_code == 404
 
-    def test_null_prefetch_values_count_as_missing(self, client: TestClient) -> None:
+    def test_null_prefetch_part_is_unknown_and_said_so(self, client: TestClient) -> None:
+        """Observations sent as null, no fhirServer: cards still come, and say that the
+        observations could not be read (not that there are none)."""
         bundle = example("low-risk")
         prefetch = prefetch_of(bundle)
         prefetch["observations"] = None
         body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
-        assert client.post(f"/cds-services/{PATIENT_VIEW}", json=body).status_code == 412
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        cards = r.json()["cards"]
+        for card in cards:
+            check_card(card)
+        text = " ".join(c["detail"] for c in cards)
+        assert "the observations (tumour size, pathology, markers, status)" in text
+        assert "prefetch null" in text and "no fhirServer" in text
+
+
+def _server_client(url: str) -> TestClient:
+    """A client whose allow-list admits the loopback FHIR server at ``url``."""
+    return make_client(fhir_servers=(url,))[0]
 
 
 class TestFhirServerFallback:
@@ -165,11 +197,8 @@ class TestFhirServerFallback:
         bundle = example("localized-high-risk")
         with fhir_server(bundle, token="tok-123", page_size=4) as (url, rec):
             body = hook_request("patient-view", patient_id(bundle), fhirServer=url,
-                                fhirAuthorization={"access_token": "tok-123",
-                                                   "token_type": "Bearer", "expires_in": 300,
-                                                   "scope": "patient/*.read",
-                                                   "subject": "pecoma"})
-            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+                                fhirAuthorization=bearer("tok-123"))
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
         assert r.status_code == 200
         direct = patient_view(client, "localized-high-risk").json()["cards"]
         assert [c["summary"] for c in r.json()["cards"]] == [c["summary"] for c in direct]
@@ -178,49 +207,117 @@ class TestFhirServerFallback:
         assert {auth for _p, auth in rec.requests} == {"Bearer tok-123"}
         assert len({p.split("?")[0] for p in paths}) == len(PREFETCH)
 
-    def test_partial_prefetch_fetches_only_what_is_missing(self, client: TestClient) -> None:
+    def test_partial_prefetch_fetches_only_what_is_missing(self) -> None:
         bundle = example("low-risk")
         prefetch = prefetch_of(bundle)
         del prefetch["observations"]
         with fhir_server(bundle) as (url, rec):
             body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
                                 fhirServer=url)
-            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
         assert r.status_code == 200
         assert {p.split("?")[0] for p, _a in rec.requests} == {"/fhir/Observation"}
 
-    def test_server_error_is_a_problem(self, client: TestClient) -> None:
+    def test_operation_outcome_prefetch_is_fetched_again(self) -> None:
+        """An OperationOutcome in place of the allergies: asked again of the server."""
+        bundle = example("advanced-mtor-contraindicated")
+        prefetch = prefetch_of(bundle)
+        prefetch["allergies"] = {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "timeout"}]}
+        with fhir_server(bundle) as (url, rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url)
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert {p.split("?")[0] for p, _a in rec.requests} == {"/fhir/AllergyIntolerance"}
+        assert "could not be read" not in " ".join(c["detail"] for c in r.json()["cards"])
+
+    def test_server_not_on_the_allow_list_is_not_asked(self, client: TestClient) -> None:
+        """fhirServer not allowed: nothing is fetched; the parts are unknown, said why."""
         bundle = example("low-risk")
+        prefetch = prefetch_of(bundle)
+        prefetch["observations"] = None
+        with fhir_server(bundle) as (url, rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url, fhirAuthorization=bearer("tok-x"))
+            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200 and rec.requests == []
+        assert "not on this service's allow-list" in r.json()["cards"][0]["detail"]
+
+    @pytest.mark.parametrize("status", [500, 401])
+    def test_server_failure_leaves_the_part_unknown(self, status: int) -> None:
+        """An error from the server is not 'no data': the part is unknown, and the answer
+        does not tell the HTTP status (nor echo the token)."""
+        bundle = example("low-risk")
+        prefetch = prefetch_of(bundle)
+        prefetch["observations"] = None
+        with fhir_server(bundle, status=status) as (url, _rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url, fhirAuthorization=bearer("tok-wrong"))
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        detail = r.json()["cards"][0]["detail"]
+        assert "no usable answer to the observations query" in detail
+        assert str(status) not in detail.replace("2026", "") and "tok-wrong" not in r.text
+
+    def test_unreachable_and_closed_ports_read_alike(self) -> None:
+        """A closed port and a server that answers 500 give the same words on the card."""
+        bundle = example("low-risk")
+        prefetch = prefetch_of(bundle)
+        prefetch["observations"] = None
+        closed = "http://127.0.0.1:9/fhir"
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                            fhirServer=closed)
+        r1 = _server_client(closed).post(f"/cds-services/{PATIENT_VIEW}", json=body)
         with fhir_server(bundle, status=500) as (url, _rec):
-            body = hook_request("patient-view", patient_id(bundle), fhirServer=url)
-            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
-        assert r.status_code == 502
-        assert r.headers["content-type"].startswith("application/problem+json")
-
-    def test_wrong_token_is_reported(self, client: TestClient) -> None:
-        bundle = example("low-risk")
-        with fhir_server(bundle, token="right") as (url, _rec):
-            body = hook_request("patient-view", patient_id(bundle), fhirServer=url,
-                                fhirAuthorization={"access_token": "wrong",
-                                                   "token_type": "Bearer"})
-            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
-        assert r.status_code == 502 and "HTTP 401" in r.json()["detail"]
-        assert "wrong" not in r.text
-
-    def test_unreachable_server(self, client: TestClient) -> None:
-        body = hook_request("patient-view", "p", fhirServer="http://127.0.0.1:9/fhir")
-        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
-        assert r.status_code == 502
+            body["fhirServer"] = url
+            r2 = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        d1, d2 = (r.json()["cards"][0]["detail"] for r in (r1, r2))
+        assert d1.split("*pecoma knowledge")[0] == d2.split("*pecoma knowledge")[0]
 
 
 class TestBadRequests:
-    def test_missing_prefetch_without_server_is_412(self, client: TestClient) -> None:
+    def test_nothing_readable_says_so(self, client: TestClient) -> None:
+        """No prefetch and no server: no silent 'nothing found', one card saying the
+        conditions could not be read."""
         r = client.post(f"/cds-services/{PATIENT_VIEW}",
                         json=hook_request("patient-view", "pat-1"))
-        assert r.status_code == 412
+        assert r.status_code == 200
+        [card] = r.json()["cards"]
+        check_card(card)
+        assert card["indicator"] == "warning"
+        assert "Whether this patient has a PEComa could not be checked" in card["detail"]
+
+    def test_deep_json_is_400(self, client: TestClient) -> None:
+        deep = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", content=deep,
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 400
         assert r.headers["content-type"].startswith("application/problem+json")
-        body = r.json()
-        assert body["status"] == 412 and body["type"] and body["title"] and body["detail"]
+        medium = b"[" * 200 + b"]" * 200
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", content=medium,
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 400
+
+    @pytest.mark.parametrize(("extra", "path"), [
+        ({"fhirAuthorization": bearer("t")}, "fhirAuthorization"),
+        ({"fhirServer": "https://ehr.example/fhir",
+          "fhirAuthorization": {"access_token": "t", "token_type": "Bearer"}},
+         "fhirAuthorization.expires_in"),
+        ({"fhirServer": "ftp://ehr.example/fhir"}, "fhirServer"),
+        ({"hookInstance": "not-a-uuid"}, "hookInstance"),
+        ({"prefetch": {"patient": "Patient/1"}}, "prefetch.patient"),
+    ])
+    def test_spec_rules(self, client: TestClient, extra: dict[str, Any], path: str) -> None:
+        body = hook_request("patient-view", "pat-1", **extra)
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 400
+        assert path in {e["path"] for e in r.json()["errors"]}
+
+    def test_user_id_must_be_a_reference(self, client: TestClient) -> None:
+        body = hook_request("patient-view", "pat-1")
+        body["context"]["userId"] = "dr smith"
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 400 and r.json()["errors"][0]["path"] == "context.userId"
 
     def test_unparseable_json(self, client: TestClient) -> None:
         r = client.post(f"/cds-services/{PATIENT_VIEW}", content=b"{oops",
@@ -346,32 +443,52 @@ class TestFeedback:
         card: dict[str, Any] = r.json()["cards"][0]
         return card
 
+    def _send(self, client: TestClient, **item: Any) -> Any:
+        return client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": [{
+            "outcomeTimestamp": "2026-11-28T10:00:00Z", **item}]})
+
     def test_overridden_with_reason_is_kept_with_the_card(self) -> None:
         client, svc = make_client()
         card = self._card(client)
         reason = card["overrideReasons"][0]
-        r = client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": [{
-            "card": card["uuid"], "outcome": "overridden",
-            "overrideReason": {"reason": reason, "userComment": "trial protocol"},
-            "outcomeTimestamp": "2026-11-28T10:00:00Z"}]})
+        r = self._send(client, card=card["uuid"], outcome="overridden",
+                       overrideReason={"reason": reason, "userComment": "trial protocol"})
         assert r.status_code == 200
-        [entry] = svc.store.entries()
+        entry = svc.store().feedback()[-1]
         assert entry.card == card["uuid"] and entry.outcome == "overridden"
-        assert entry.override_reason == reason and entry.user_comment == "trial protocol"
-        assert entry.issued is not None
-        assert entry.issued.record_ids[0] == "ALERT-CHEMO-BEFORE-MTOR"
-        assert entry.issued.knowledge_version == VERSION
+        assert (entry.override_system, entry.override_code) == (reason["system"],
+                                                                 reason["code"])
+        assert entry.user_comment == "trial protocol"
+        assert entry.record_ids[0] == "ALERT-CHEMO-BEFORE-MTOR"
+        assert entry.knowledge_version == VERSION
 
     def test_accepted_suggestion(self) -> None:
         client, svc = make_client()
         card = self._card(client)
         suggestion = card["suggestions"][0]["uuid"]
-        r = client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": [{
-            "card": card["uuid"], "outcome": "accepted",
-            "acceptedSuggestions": [{"id": suggestion}],
-            "outcomeTimestamp": "2026-11-28T10:00:00Z"}]})
+        r = self._send(client, card=card["uuid"], outcome="accepted",
+                       acceptedSuggestions=[{"id": suggestion}])
         assert r.status_code == 200
-        assert svc.store.entries()[0].accepted_suggestions == (suggestion,)
+        assert svc.store().feedback()[-1].accepted_suggestions == (suggestion,)
+
+    def test_rules_against_the_card_as_issued(self, client: TestClient) -> None:
+        card = self._card(client)
+        cases = [
+            ({"outcome": "accepted"}, "acceptedSuggestions"),  # accepted needs one
+            ({"outcome": "accepted", "acceptedSuggestions": [{"id": "not-offered"}]},
+             "acceptedSuggestions"),
+            ({"outcome": "overridden",
+              "overrideReason": {"reason": {"system": "x", "code": "made-up"}}},
+             "overrideReason.reason"),
+            ({"outcome": "overridden", "acceptedSuggestions": []}, "acceptedSuggestions"),
+            ({"outcome": "overridden", "outcomeTimestamp": "2026-11-28"}, "outcomeTimestamp"),
+            ({"outcome": "overridden", "outcomeTimestamp": "2026-11-28T10:00:00"},
+             "outcomeTimestamp"),
+        ]
+        for item, field in cases:
+            r = self._send(client, card=card["uuid"], **item)
+            assert r.status_code == 400, item
+            assert any(e["path"].endswith(field) for e in r.json()["errors"]), item
 
     @pytest.mark.parametrize("item", [
         {"card": "x", "outcome": "ignored", "outcomeTimestamp": "t"},
@@ -384,23 +501,27 @@ class TestFeedback:
         r = client.post(f"/cds-services/{PATIENT_VIEW}/feedback", json={"feedback": [item]})
         assert r.status_code == 400 and r.json()["errors"]
 
-    def test_jsonl_store(self, tmp_path: Path) -> None:
-        path = tmp_path / "audit.jsonl"
-        client, svc = make_client()
-        svc.store = JsonlFeedbackStore(path)
+    def test_card_of_another_service_is_refused(self, client: TestClient) -> None:
         card = self._card(client)
-        client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": [{
-            "card": card["uuid"], "outcome": "accepted",
+        r = client.post(f"/cds-services/{PATIENT_VIEW}/feedback", json={"feedback": [{
+            "card": card["uuid"], "outcome": "overridden",
             "outcomeTimestamp": "2026-11-28T10:00:00Z"}]})
-        events = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-        assert [e["event"] for e in events] == ["card", "feedback"]
-        assert events[1]["card"] == card["uuid"] == events[0]["uuid"]
-        assert "pat-1003" not in path.read_text("utf-8")
+        assert r.status_code == 400 and r.json()["errors"][0]["path"] == "feedback[0].card"
+
+    def test_nothing_stored_when_one_item_is_bad(self) -> None:
+        client, svc = make_client()
+        card = self._card(client)
+        before = len(svc.store().feedback())
+        good = {"card": card["uuid"], "outcome": "overridden",
+                "outcomeTimestamp": "2026-11-28T10:00:00Z"}
+        r = client.post(f"/cds-services/{ORDER_SELECT}/feedback",
+                        json={"feedback": [good, {**good, "outcome": "maybe"}]})
+        assert r.status_code == 400 and len(svc.store().feedback()) == before
 
 
 class TestCors:
     def test_allowed_origin(self) -> None:
-        client, _svc = make_client(cors_allow_origins=("https://ehr.example",))
+        client, _svc = make_client(cors_origins=("https://ehr.example",))
         r = client.get("/cds-services", headers={"Origin": "https://ehr.example"})
         assert r.headers["access-control-allow-origin"] == "https://ehr.example"
         pre = client.options(f"/cds-services/{PATIENT_VIEW}",
@@ -410,19 +531,28 @@ class TestCors:
         assert "Authorization" in pre.headers["access-control-allow-headers"]
 
     def test_other_origin(self) -> None:
-        client, _svc = make_client(cors_allow_origins=("https://ehr.example",))
+        client, _svc = make_client(cors_origins=("https://ehr.example",))
         r = client.get("/cds-services", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
 
     def test_settings_from_env(self) -> None:
-        s = CdsHooksSettings.from_env({
-            "PECOMA_CDS_BASE_URL": "https://cds.example", "PECOMA_CDS_REQUIRE_JWT": "true",
+        config = WebConfig.from_env({
+            "PECOMA_CDS_BASE_URL": "https://cds.example/", "PECOMA_CDS_AUTH": "jwt",
             "PECOMA_CDS_CORS_ORIGINS": "https://a.example, https://b.example",
+            "PECOMA_CDS_FHIR_SERVERS": "https://ehr.example/fhir",
             "PECOMA_CDS_TRUSTED_ISSUERS": '{"https://ehr.example": {"jwks_urls": '
                                           '["https://ehr.example/jwks"]}}'})
-        assert s.require_jwt and s.cors_allow_origins == ("https://a.example",
-                                                          "https://b.example")
+        s = config.cds
+        assert config.cds_jwt_required and config.public_base_url == "https://cds.example"
+        assert s.cors_origins == ("https://a.example", "https://b.example")
+        assert s.fhir_servers == ("https://ehr.example/fhir",)
         assert s.trusted_issuers["https://ehr.example"].jwks_urls == ("https://ehr.example/jwks",)
+
+    def test_bad_allow_list_entry_is_a_config_error(self) -> None:
+        from pecoma.errors import ConfigError
+
+        with pytest.raises(ConfigError, match="user information"):
+            WebConfig.from_env({"PECOMA_CDS_FHIR_SERVERS": "https://a@b.example/fhir"})
 
 
 _JSON = st.recursive(
@@ -465,7 +595,7 @@ def test_mutated_requests_never_crash(data: st.DataObject) -> None:
         node[path[-1]] = data.draw(_JSON)
     service = PATIENT_VIEW if hook == "patient-view" else ORDER_SELECT
     r = client.post(f"/cds-services/{service}", json=body)
-    assert r.status_code in (200, 400, 412)
+    assert r.status_code in (200, 400)
     if r.status_code == 200:
         for card in r.json()["cards"]:
             check_card(card)
@@ -476,12 +606,11 @@ def test_fhir_queries_leave_no_patient_id_or_token_in_logs(
 ) -> None:
     """The FHIR fallback's URLs carry the patient id; no logger may record them."""
     caplog.set_level(logging.DEBUG)
-    client, _svc = make_client()
     bundle = example("low-risk")
     with fhir_server(bundle, token="tok-secret") as (url, rec):
+        client = _server_client(url)
         body = hook_request("patient-view", patient_id(bundle), fhirServer=url,
-                            fhirAuthorization={"access_token": "tok-secret",
-                                               "token_type": "Bearer"})
+                            fhirAuthorization=bearer("tok-secret"))
         assert client.post(f"/cds-services/{PATIENT_VIEW}", json=body).status_code == 200
     assert rec.requests
     text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)

@@ -1,4 +1,5 @@
-"""The EHR's JWT: RS384/ES384 only, trusted issuer and jku, aud, exp, jti; a bare 401."""
+"""The EHR's JWT (CDS Hooks 2.0.1): RS384/ES384 only, kid, trusted issuer and jku, aud,
+finite exp/iat, optional sub, jti never twice; a bare 401. On in server mode."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import uuid
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from pecoma.web.cds_auth import TrustedIssuer
-from pecoma.web.cds_hooks import PATIENT_VIEW, CdsHooksSettings, CdsService, build_router
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.service import CdsService
+from pecoma.web.cds.settings import CdsSettings, TrustedIssuer
+from pecoma.web.config import WebConfig
 
 from fhir_support import example, hook_request, json_server, patient_id, prefetch_of
 
@@ -44,13 +47,25 @@ def token(key: Any = RSA, alg: str = "RS384", header: dict[str, Any] | None = No
     return jwt.encode(head, body, key, algorithms=[alg])
 
 
-def client_for(issuers: dict[str, TrustedIssuer] | None = None) -> TestClient:
+_DB: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _database(tmp_path_factory: pytest.TempPathFactory) -> None:
+    if "url" not in _DB:
+        _DB["url"] = f"sqlite:///{tmp_path_factory.mktemp('jwt') / 'registry.db'}"
+
+
+def app_for(issuers: dict[str, TrustedIssuer] | None = None, **config: Any) -> Any:
     trusted = issuers if issuers is not None else {
         ISSUER: TrustedIssuer(jwks=public_jwks(RSA, EC))}
-    settings = CdsHooksSettings(base_url=BASE, require_jwt=True, trusted_issuers=trusted)
-    app = FastAPI()
-    app.include_router(build_router(CdsService(settings, today=lambda: dt.date(2026, 11, 28))))
-    return TestClient(app)
+    cds = CdsSettings(base_url=BASE, auth=config.pop("auth", "jwt"), trusted_issuers=trusted)
+    return create_app(WebConfig(database_url=_DB["url"], cds=cds, **config),
+                      today=lambda: dt.date(2026, 11, 28))
+
+
+def client_for(issuers: dict[str, TrustedIssuer] | None = None) -> TestClient:
+    return TestClient(app_for(issuers))
 
 
 def call(client: TestClient, bearer: str | None, path: str = PATIENT_VIEW) -> Any:
@@ -66,6 +81,27 @@ def assert_bare_401(response: Any) -> None:
 
 
 class TestAccepted:
+    def test_sub_is_optional(self) -> None:
+        """CDS Hooks 2.0.1 makes sub optional: a token without it is accepted."""
+        assert call(client_for(), token(sub=None)).status_code == 200
+
+    def test_server_mode_turns_verification_on(self) -> None:
+        """Bound beyond loopback with cds.auth left to 'auto': no token, no cards."""
+        app = app_for(auth="auto", host="0.0.0.0")  # noqa: S104 (a setting, nothing bound)
+        assert app.state.cds.jwt_required
+        assert_bare_401(call(TestClient(app), None))
+
+    def test_open_in_server_mode_only_by_choice_and_warned(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.WARNING)
+        app = app_for(auth="open", host="0.0.0.0")  # noqa: S104
+        assert not app.state.cds.jwt_required
+        assert "without JWT verification in server mode" in caplog.text
+
+    def test_loopback_default_is_off(self) -> None:
+        assert not app_for(auth="auto").state.cds.jwt_required
+
     @pytest.mark.parametrize(("key", "alg"), [(RSA, "RS384"), (EC, "ES384")])
     def test_valid_token(self, key: Any, alg: str) -> None:
         r = call(client_for(), token(key, alg))
@@ -118,9 +154,34 @@ class TestRejected:
         assert call(client, once).status_code == 200
         assert_bare_401(call(client, once))
 
-    def test_missing_iat_or_sub(self) -> None:
+    def test_missing_iat(self) -> None:
         assert_bare_401(call(client_for(), token(iat=None)))
-        assert_bare_401(call(client_for(), token(sub=None)))
+
+    def test_missing_kid(self) -> None:
+        """CDS Hooks 2.0.1: the JWT header must name its key (kid)."""
+        raw = jwt.encode({"alg": "RS384", "typ": "JWT"}, {
+            "iss": ISSUER, "aud": AUD, "iat": int(time.time()),
+            "exp": int(time.time()) + 300, "jti": str(uuid.uuid4())}, RSA,
+            algorithms=["RS384"])
+        assert_bare_401(call(client_for(), raw))
+
+    @pytest.mark.parametrize("claim", ["exp", "iat"])
+    @pytest.mark.parametrize("value", ["9999999999", True])
+    def test_times_must_be_numbers(self, claim: str, value: Any) -> None:
+        """exp/iat as a string or a boolean (JSON true is not a time) is refused."""
+        assert_bare_401(call(client_for(), token(**{claim: value})))
+
+    def test_non_finite_exp(self) -> None:
+        head = {"alg": "RS384", "typ": "JWT", "kid": RSA.kid}
+        import base64
+        import json as _json
+        # joserfc refuses to encode NaN; write the payload by hand and sign it
+        from joserfc import jws
+        payload = _json.dumps({"iss": ISSUER, "aud": AUD, "iat": int(time.time()),
+                               "exp": float("inf"), "jti": str(uuid.uuid4())})
+        raw = jws.serialize_compact(head, payload.encode(), RSA, algorithms=["RS384"])
+        assert "Infinity" in base64.urlsafe_b64decode(raw.split(".")[1] + "==").decode()
+        assert_bare_401(call(client_for(), raw))
 
     def test_issued_in_the_future(self) -> None:
         assert_bare_401(call(client_for(), token(iat=int(time.time()) + 600)))
@@ -169,13 +230,10 @@ def test_rotated_keys_are_fetched_again() -> None:
     """The EHR rotates its key: a token signed with the new key is accepted after a refetch."""
     current = {"keys": [RSA]}
     with json_server(lambda: public_jwks(*current["keys"])) as url:
-        settings = CdsHooksSettings(base_url=BASE, require_jwt=True,
-                                    trusted_issuers={ISSUER: TrustedIssuer(jwks_urls=(url,))})
-        svc = CdsService(settings, today=lambda: dt.date(2026, 11, 28))
+        app = app_for({ISSUER: TrustedIssuer(jwks_urls=(url,))})
+        svc: CdsService = app.state.cds
         clock = [time.time()]
         svc.verifier.clock = lambda: clock[0]
-        app = FastAPI()
-        app.include_router(build_router(svc))
         client = TestClient(app)
         assert call(client, token(header={"jku": url})).status_code == 200
         rotated = RSAKey.generate_key(2048, parameters={"kid": "rsa-2"})

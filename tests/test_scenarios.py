@@ -9,7 +9,7 @@ import pytest
 from pecoma import assess, load_knowledge, parse_case_json, to_jsonable
 
 from followup_tools import plan_record_ids
-from scenario_tools import ON, SCENARIOS, run, scenario_names, summary
+from scenario_tools import ON, SCENARIOS, failed_checks, run, scenario_names, summary
 
 NAMES = scenario_names()
 
@@ -25,6 +25,10 @@ class TestScenario:
         """The assessment's decision summary equals the reviewed expected.json."""
         expected = json.loads((SCENARIOS / name / "expected.json").read_text())
         assert summary(run(name)) == expected
+
+    def test_clinical_facts_hold(self, name: str) -> None:
+        """The hand-written clinical facts of assert.toml hold (each with its reason)."""
+        assert failed_checks(name, run(name)) == []
 
     def test_says_what_it_shows(self, name: str) -> None:
         """Each scenario has a one-line about.md."""

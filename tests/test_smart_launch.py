@@ -63,19 +63,20 @@ def ehr() -> Iterator[Ehr]:
         yield server
 
 
-def config(ehr: Ehr, tmp_path: Path, **extra: Any) -> WebConfig:
-    values: dict[str, Any] = {
-        "smart_client_id": CLIENT_ID,
-        "smart_issuers": (ehr.fhir,),
-        "smart_redirect_base": PECOMA,
+def config(ehr: Ehr, tmp_path: Path, web: dict[str, Any] | None = None,
+           **smart: Any) -> WebConfig:
+    """pecoma's configuration: a SMART client of the test EHR, ``smart`` settings over it."""
+    settings: dict[str, Any] = {"client_id": CLIENT_ID, "issuers": (ehr.fhir,),
+                                "redirect_base": PECOMA, **smart}
+    return WebConfig.model_validate({
         "database_url": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
-        **extra,
-    }
-    return WebConfig(**values)
+        "smart": settings, **(web or {}),
+    })
 
 
-def pecoma(ehr: Ehr, tmp_path: Path, **extra: Any) -> TestClient:
-    app = create_app(config(ehr, tmp_path, **extra), today=lambda: ON)
+def pecoma(ehr: Ehr, tmp_path: Path, web: dict[str, Any] | None = None,
+           **smart: Any) -> TestClient:
+    app = create_app(config(ehr, tmp_path, web, **smart), today=lambda: ON)
     return TestClient(app, base_url=PECOMA, follow_redirects=False)
 
 
@@ -186,7 +187,7 @@ class TestLaunch:
     def test_smart_v1_scopes_as_configured(self, ehr: Ehr, tmp_path: Path) -> None:
         """An EHR on SMART 1 gets the .read scopes it was configured with."""
         scopes = "launch openid fhirUser patient/*.read"
-        with pecoma(ehr, tmp_path, smart_scopes=scopes) as client:
+        with pecoma(ehr, tmp_path, scopes=scopes) as client:
             assert launch_and_return(client, ehr).status_code == 200
             assert ehr.authorize_params[0]["scope"] == scopes
 
@@ -195,7 +196,7 @@ class TestLaunch:
         """With a client secret, the token request carries HTTP Basic client credentials
         (and the PKCE verifier all the same)."""
         ehr.behaviour["client_secret"] = CLIENT_SECRET
-        with pecoma(ehr, tmp_path, smart_client_secret=CLIENT_SECRET) as client:
+        with pecoma(ehr, tmp_path, client_secret=CLIENT_SECRET) as client:
             assert launch_and_return(client, ehr).status_code == 200
             (request,) = token_requests(ehr)
             assert request["headers"]["authorization"].startswith("Basic ")
@@ -212,6 +213,15 @@ class TestLaunch:
             one_again = one.get(callback)
             assert one_again.status_code == 400
             assert "unknown or was already used" in one_again.text
+
+
+class TestServerMode:
+    def test_launch_works_without_a_pecoma_token(self, ehr: Ehr, tmp_path: Path) -> None:
+        """In server mode (auth on) the launch pages need no pecoma token: the EHR
+        authorizes the launch. Other pages still do."""
+        with pecoma(ehr, tmp_path, {"auth": "on", "open_assessment": False}) as client:
+            assert launch_and_return(client, ehr).status_code == 200
+            assert client.get("/registry").status_code in (303, 401)
 
 
 class TestRefusals:
@@ -304,7 +314,7 @@ class TestRefusals:
     def test_expired_launch(self, ehr: Ehr, tmp_path: Path) -> None:
         """A launch that comes back after its lifetime is refused."""
         now = [dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)]
-        with pecoma(ehr, tmp_path, smart_launch_seconds=60) as client:
+        with pecoma(ehr, tmp_path, launch_seconds=60) as client:
             app = client.app
             app.state.smart_launches = LaunchStore(  # type: ignore[attr-defined]
                 registry_of(app.state).engine, clock=lambda: now[0])  # type: ignore[attr-defined]
@@ -316,8 +326,8 @@ class TestRefusals:
             assert token_requests(ehr) == []
 
     def test_launches_in_progress_are_bounded(self, ehr: Ehr, tmp_path: Path) -> None:
-        """Past smart_max_pending launches in progress, a new one gets 503."""
-        with pecoma(ehr, tmp_path, smart_max_pending=2) as client:
+        """Past smart.max_pending launches in progress, a new one gets 503."""
+        with pecoma(ehr, tmp_path, max_pending=2) as client:
             assert start(client, ehr.fhir).status_code == 302
             assert start(client, ehr.fhir).status_code == 302
             r = start(client, ehr.fhir)
@@ -356,7 +366,7 @@ class TestRefusals:
     def test_unreachable_server(self, ehr: Ehr, tmp_path: Path) -> None:
         """An allowed server that does not answer gives 502, without the network cause."""
         iss = f"http://127.0.0.1:{closed_port()}/fhir"
-        with pecoma(ehr, tmp_path, smart_issuers=(iss,)) as client:
+        with pecoma(ehr, tmp_path, issuers=(iss,)) as client:
             r = start(client, iss)
             assert r.status_code == 502
             assert "could not be reached" in r.text
@@ -399,6 +409,25 @@ class TestMissingData:
             assert r.status_code == 200
             assert form_value(r.text, "systemic.mtor_inhibitor_contraindicated") == "yes"
 
+    def test_an_unidentified_drug_allergy_leaves_the_contraindication_unknown(
+        self, tmp_path: Path
+    ) -> None:
+        """An active drug allergy pecoma cannot match to a drug could be to an mTOR
+        inhibitor: the Observation's 'no' is not taken, the question is asked."""
+        record = example("localized-high-risk")
+        record["entry"].append({"resource": {
+            "resourceType": "AllergyIntolerance", "id": "unknown-drug",
+            "category": ["medication"],
+            "code": {"text": "study drug XR-17"},
+            "patient": {"reference": "Patient/pat-1001"},
+        }})
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200
+            assert form_value(r.text, "systemic.mtor_inhibitor_contraindicated") == "unknown"
+            assert "could not be matched to a drug" in r.text
+
     def test_unreadable_medications_are_said(self, tmp_path: Path) -> None:
         """A failed medication search is named, with the instruction to enter the lines."""
         ehr = Ehr(record=example("localized-high-risk"),
@@ -430,7 +459,7 @@ class TestSecrets:
         the Authorization header."""
         ehr.behaviour["client_secret"] = CLIENT_SECRET
         caplog.set_level(logging.DEBUG)
-        with pecoma(ehr, tmp_path, smart_client_secret=CLIENT_SECRET) as client:
+        with pecoma(ehr, tmp_path, client_secret=CLIENT_SECRET) as client:
             first = start(client, ehr.fhir)
             cookie = client.cookies.get(COOKIE) or ""
             page = client.get(at_ehr(first))
@@ -458,34 +487,52 @@ class TestConfig:
     def test_launch_needs_issuers_and_redirect_base(self) -> None:
         """A client id without allowed issuers or a redirect base is a configuration error
         naming the setting."""
-        with pytest.raises(ConfigError, match="smart_issuers"):
-            WebConfig.build({"smart_client_id": "c", "smart_redirect_base": PECOMA}, "test")
-        with pytest.raises(ConfigError, match="smart_redirect_base"):
-            WebConfig.build({"smart_client_id": "c",
-                             "smart_issuers": "https://ehr.example/fhir"}, "test")
+        with pytest.raises(ConfigError, match=r"smart\.issuers"):
+            WebConfig.build({"smart": {"client_id": "c", "redirect_base": PECOMA}}, "test")
+        with pytest.raises(ConfigError, match=r"smart\.redirect_base"):
+            WebConfig.build({"smart": {"client_id": "c",
+                                       "issuers": "https://ehr.example/fhir"}}, "test")
 
-    def test_issuers_are_parsed_as_urls(self) -> None:
-        """Issuers come space- or comma-separated from the environment; one with user
+    def test_from_the_environment(self) -> None:
+        """PECOMA_SMART_* variables: issuers space- or comma-separated; one with user
         information is refused, naming the rule."""
         config = WebConfig.from_env({
             "PECOMA_SMART_CLIENT_ID": "c",
             "PECOMA_SMART_ISSUERS": "https://a.example/fhir, https://b.example/r4",
             "PECOMA_SMART_REDIRECT_BASE": "https://pecoma.example/",
         })
-        assert config.smart_issuers == ("https://a.example/fhir", "https://b.example/r4")
-        assert config.smart_redirect_base == "https://pecoma.example"
+        assert config.smart.enabled
+        assert config.smart.issuers == ("https://a.example/fhir", "https://b.example/r4")
+        assert config.smart.redirect_uri == "https://pecoma.example/smart/callback"
+        assert not WebConfig.from_env({}).smart.enabled
         with pytest.raises(ConfigError, match="user information"):
-            WebConfig.build({"smart_issuers": "https://x@a.example/fhir"}, "test")
+            WebConfig.from_env({"PECOMA_SMART_ISSUERS": "https://x@a.example/fhir"})
+
+    def test_from_a_file_and_handed_to_workers(self, tmp_path: Path) -> None:
+        """The [web.smart] table of a TOML file; the settings survive the trip through
+        PECOMA_SMART_* variables that worker processes are started with (the secret too)."""
+        path = tmp_path / "web.toml"
+        path.write_text('[web.smart]\nclient_id = "c"\nclient_secret = "s3cret-value"\n'
+                        'issuers = ["https://a.example/fhir"]\n'
+                        'redirect_base = "https://pecoma.example"\nscopes = '
+                        '"launch openid fhirUser patient/*.read"\n', encoding="utf-8")
+        config = WebConfig.from_file(path)
+        again = WebConfig.from_env(config.smart.env_items())
+        assert again.smart == config.smart
+        secret = again.smart.client_secret
+        assert secret is not None and secret.get_secret_value() == "s3cret-value"
 
     def test_the_secret_is_never_shown(self) -> None:
         """Neither the model's repr nor a configuration error shows the client secret."""
-        config = WebConfig(smart_client_id="c", smart_client_secret="s3cret-value",
-                           smart_issuers=("https://a.example/fhir",),
-                           smart_redirect_base=PECOMA)
+        config = WebConfig.build({"smart": {
+            "client_id": "c", "client_secret": "s3cret-value",
+            "issuers": ("https://a.example/fhir",), "redirect_base": PECOMA}}, "test")
         assert "s3cret-value" not in repr(config)
-        with pytest.raises(ConfigError) as info:
-            WebConfig.build({"smart_client_secret": ["s3cret-value"]}, "test")
-        assert "s3cret-value" not in str(info.value)
+        for bad in ({"client_secret": ["s3cret-value"]},
+                    {"client_id": "c", "client_secret": "s3cret-value"}):
+            with pytest.raises(ConfigError) as info:
+                WebConfig.build({"smart": bad}, "test")
+            assert "s3cret-value" not in str(info.value)
 
 
 class TestLaunchStore:

@@ -36,15 +36,19 @@ __all__ = [
     "DiagnosisMethod",
     "DiseaseStatus",
     "Feature",
+    "FreeOfDisease",
+    "FusionStatus",
     "Histology",
     "IHCResult",
     "Immunohistochemistry",
     "Margin",
     "Metastasis",
     "MetastasisSite",
+    "Molecular",
     "NodeStatus",
     "PrimarySite",
     "PriorDiagnosis",
+    "RemissionBy",
     "Response",
     "Size",
     "SizeUnit",
@@ -56,6 +60,7 @@ __all__ = [
     "TherapySetting",
     "Timing",
     "Tumour",
+    "VariantStatus",
     "YesNo",
     "parse_case",
     "parse_case_json",
@@ -234,6 +239,34 @@ class Response(StrEnum):
     unknown = "unknown"
 
 
+class VariantStatus(StrEnum):
+    """A gene's alteration status from molecular testing (ACMG-style classes)."""
+
+    pathogenic = "pathogenic"
+    vus = "vus"
+    wild_type = "wild_type"
+    not_done = "not_done"
+    unknown = "unknown"
+
+
+class FusionStatus(StrEnum):
+    """Whether a gene fusion (rearrangement) was found."""
+
+    present = "present"
+    absent = "absent"
+    not_done = "not_done"
+    unknown = "unknown"
+
+
+class RemissionBy(StrEnum):
+    """How a relapsed patient was made free of disease."""
+
+    surgery = "surgery"
+    systemic_therapy = "systemic_therapy"
+    other = "other"
+    unknown = "unknown"
+
+
 # Enum members as module constants for the checks every case goes through: on Python 3.11
 # reading a member off its class passes through the enum metaclass, several times slower.
 _CM = SizeUnit.cm
@@ -401,6 +434,25 @@ class Systemic(_Model):
     therapies: tuple[TherapyLine, ...] = ()
 
 
+class Molecular(_Model):
+    """Molecular findings (supplementary knowledge; the guideline's advice does not use them)."""
+
+    tsc1: VariantStatus = Field(VariantStatus.unknown, description="TSC1 alteration status")
+    tsc2: VariantStatus = Field(VariantStatus.unknown, description="TSC2 alteration status")
+    tfe3_fusion: FusionStatus = Field(
+        FusionStatus.unknown, description="TFE3 gene rearrangement (fusion), by FISH or sequencing"
+    )
+
+
+class FreeOfDisease(_Model):
+    """A relapsed patient made free of disease again (surveillance restarts from here, I8)."""
+
+    since: Day = Field(description="date from which no disease was detectable")
+    by: RemissionBy = Field(
+        RemissionBy.unknown, description="what made the patient free of disease"
+    )
+
+
 class Case(_Model):
     """One patient's PEComa, as a multidisciplinary team would summarise it."""
 
@@ -426,6 +478,12 @@ class Case(_Model):
         description="end of curative treatment of the primary; the surgery date when left out",
     )
     systemic: Systemic = Systemic()
+    molecular: Molecular = Molecular()
+    free_of_disease: FreeOfDisease | None = Field(
+        None,
+        description="after recurrent or metastatic disease: free of disease again since a date, "
+        "and how",
+    )
 
     @property
     def treatment_end(self) -> dt.date | None:
@@ -445,6 +503,7 @@ class Case(_Model):
             self.primary_treatment_end,
             *(m.detected_on for m in self.stage.metastases),
             *(t.started_on for t in self.systemic.therapies),
+            self.free_of_disease.since if self.free_of_disease is not None else None,
         ]
         known = [d for d in dates if d is not None]
         return max(known) if known else None
@@ -620,6 +679,8 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     for i, t in enumerate(case.systemic.therapies):
         if t.started_on:
             out.append((f"systemic.therapies[{i}].started_on", t.started_on))
+    if case.free_of_disease is not None:
+        out.append(("free_of_disease.since", case.free_of_disease.since))
     return out
 
 

@@ -44,6 +44,7 @@ from pecoma.case import (
 )
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
+from pecoma.fhir.medications import agent_of_concept
 
 __all__ = [
     "READ_TYPES",
@@ -180,17 +181,8 @@ def _ref_id(reference: Any) -> str | None:
 
 
 def agent_of(concept: Any) -> Agent | None:
-    """The systemic agent a medication CodeableConcept names, if the project knows it."""
-    code = _project_code(concept)
-    if code is not None and code in c.AGENT_BY_CODE:
-        return c.AGENT_BY_CODE[code]
-    words = " ".join(_texts(concept)).lower()
-    if not words:
-        return None
-    for agent, names in c.AGENT_NAMES:
-        if any(n in words for n in names):
-            return agent
-    return None
+    """The systemic agent a medication CodeableConcept names (see fhir/medications.py)."""
+    return agent_of_concept(concept)
 
 
 def _site(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -> str | None:

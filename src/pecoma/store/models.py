@@ -14,6 +14,10 @@ checks that Alembic's autogenerate finds no difference).
   from the rows above, replaced in the transaction of every write that changes it).
 - ``api_token``: server-mode API tokens: name, role and the SHA-256 digest of the token
   (never the token itself); revoked by setting ``revoked_at``.
+- ``cds_jti``, ``cds_report``, ``cds_card``, ``cds_feedback``: the CDS Hooks service's
+  memory (JWT replay cache, reports behind card links, cards issued, clinicians'
+  feedback), shared by every worker; no patient identifier in any of them
+  (see :mod:`pecoma.store.cds`).
 - ``smart_launch``: a SMART App Launch in progress, between the redirect to the EHR's
   authorization server and its return: the SHA-256 digests of the ``state`` and of the
   browser's binding cookie, the PKCE verifier, the FHIR server, the token endpoint and an
@@ -45,6 +49,10 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CaseVersion",
+    "CdsCard",
+    "CdsFeedback",
+    "CdsJti",
+    "CdsReport",
     "ImagingRecord",
     "Patient",
     "SmartLaunch",
@@ -196,6 +204,64 @@ class WorklistState(Base):
     provenance: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     refreshed_at: Mapped[dt.datetime] = _when()
+
+
+class CdsJti(Base):
+    """A JWT ``jti`` seen by the CDS service, until its token expires (replay cache).
+
+    Keyed by the SHA-256 of issuer and jti (bounded length whatever the EHR sends)."""
+
+    __tablename__ = "cds_jti"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CdsReport(Base):
+    """The full report a card links to, under the SHA-256 of its random link token."""
+
+    __tablename__ = "cds_report"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _when()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CdsCard(Base):
+    """What one issued card said (no patient data): for feedback checks and audit."""
+
+    __tablename__ = "cds_card"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service: Mapped[str] = mapped_column(String(40))
+    hook_instance: Mapped[str] = mapped_column(String(64))
+    indicator: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(String(140))
+    record_ids: Mapped[list[str]]
+    suggestions: Mapped[list[str]]
+    override_reasons: Mapped[list[str]]
+    knowledge_version: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CdsFeedback(Base):
+    """A clinician's outcome on one card (CDS Hooks 2.0.1 feedback), with what it said."""
+
+    __tablename__ = "cds_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    card_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    service: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(12))
+    outcome_at: Mapped[dt.datetime] = _when()
+    accepted_suggestions: Mapped[list[str]]
+    override_system: Mapped[str | None] = mapped_column(String(255))
+    override_code: Mapped[str | None] = mapped_column(String(64))
+    user_comment: Mapped[str | None] = mapped_column(Text)
+    record_ids: Mapped[list[str]]
+    knowledge_version: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 SMART_URL_MAX = 2048

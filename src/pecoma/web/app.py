@@ -9,7 +9,6 @@ A module such as ``pecoma.web.registry_pages`` defines ``router = APIRouter()`` 
 ONE line to the block marked ``# --- routers of other modules ---`` in :func:`create_app`::
 
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
-    add_router(app, "pecoma.web.smart")
 
 (``nav`` is optional: it puts a link in the navigation bar of every page.) Its pages
 render with the shared templates, which every template extends::
@@ -449,15 +448,38 @@ def create_app(
 
     # --- routers of other modules: one line each -------------------------------------
     # (each module defines `router`; see the module docstring)
-    add_router(app, "pecoma.web.cds_hooks")
+    _add_cds(app, config, today)
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
-    add_router(app, "pecoma.web.smart")
+    add_router(app, "pecoma.web.smart.routes")
     # --- end of routers of other modules ---------------------------------------------
 
     app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state))
     app.add_middleware(_Edge, limit=config.max_body_bytes,
                        cds_limit=config.cds_max_body_bytes, hsts=config.behind_tls)
     return app
+
+
+def _add_cds(app: FastAPI, config: WebConfig, today: Callable[[], dt.date]) -> None:
+    """Mount the CDS Hooks service (its state is ``app.state.cds``)."""
+    from pecoma.web.cds.router import build_router
+    from pecoma.web.cds.service import CdsService, limits_of
+    from pecoma.web.store_access import cds_store_of
+
+    limits = limits_of(config.cds)
+    svc = CdsService(
+        settings=config.cds, base_url=config.public_base_url,
+        jwt_required=config.cds_jwt_required,
+        store=lambda: cds_store_of(app.state, limits),
+        engine_settings=lambda: app.state.settings, today=today,
+    )
+    app.state.cds = svc
+    if config.auth_required and not svc.jwt_required:
+        APP.warning("CDS Hooks service open without JWT verification in server mode "
+                    "(cds.auth = 'open'): any caller can request cards")
+    elif svc.jwt_required and not config.cds.trusted_issuers:
+        APP.warning("CDS Hooks JWT verification is on but no trusted issuer is configured: "
+                    "every CDS call will be refused")
+    app.include_router(build_router(svc))
 
 
 def _database_state(app: FastAPI) -> str:

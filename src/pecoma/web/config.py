@@ -21,27 +21,15 @@ PECOMA_SESSION_SECRET      key signing browser session cookies          random
 PECOMA_SESSION_HOURS       lifetime of a browser session                8
 PECOMA_BEHIND_TLS          HTTPS proxy in front: HSTS, Secure cookies   false
 PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
-PECOMA_SMART_CLIENT_ID     SMART App Launch client id (launch is off    none
-                           until it is set)
-PECOMA_SMART_CLIENT_SECRET secret of a confidential client              none (public)
-PECOMA_SMART_ISSUERS       FHIR servers (``iss``) that may launch       none
-                           pecoma, space- or comma-separated
-PECOMA_SMART_SCOPES        scopes asked for                             see below
-PECOMA_SMART_REDIRECT_BASE pecoma's public URL; the redirect URI is     none
-                           this plus ``/smart/callback``
-PECOMA_SMART_LAUNCH_SECONDS how long a launch may take to come back     600
-PECOMA_SMART_MAX_PENDING   launches in progress at once, at most        10000
-PECOMA_SMART_TIMEOUT_SECONDS bound on each request to the EHR           10
+PECOMA_CDS_*               CDS Hooks settings (``[web.cds]``; see        see
+                           docs/cds-hooks.md and :mod:`.cds.settings`)  docs
+PECOMA_SMART_*             SMART App Launch (``[web.smart]``; see        off
+                           docs/smart.md and :mod:`.smart.settings`)
 =========================  ===========================================  ==============
 
 Authentication (see docs/security.md): with ``auth = "auto"`` it is on when ``host`` is
 not a loopback address. ``open_assessment`` keeps the clinician form, the report and the
 stateless ``/api/v1`` assessment endpoints usable without a token (they hold no data).
-
-SMART App Launch (see docs/smart.md) is on when ``smart_client_id`` is set; it then needs
-``smart_issuers`` and ``smart_redirect_base``. The default scopes are the SMART 2
-``launch openid fhirUser patient/*.rs``; an EHR on SMART 1 takes ``launch openid fhirUser
-patient/*.read``.
 """
 
 from __future__ import annotations
@@ -53,27 +41,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pecoma.errors import ConfigError
-from pecoma.fhir.client import AllowList, ServerNotAllowed, parse_server_url
 from pecoma.settings import Settings, load_settings
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.smart.settings import SmartSettings
 
 __all__ = ["ENV_PREFIX", "WebConfig", "is_loopback"]
 
 ENV_PREFIX = "PECOMA_"
-
-DEFAULT_SMART_SCOPES = "launch openid fhirUser patient/*.rs"
-
-_SECRETS = frozenset({"session_secret", "smart_client_secret"})
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 AuthMode = Literal["auto", "on", "off"]
@@ -128,73 +105,11 @@ class WebConfig(BaseModel):
     behind_tls: bool = Field(
         False, description="served over HTTPS by a proxy: send HSTS, mark cookies Secure"
     )
-
-    smart_client_id: str | None = Field(
-        None, min_length=1, max_length=200,
-        description="SMART App Launch client id registered with the EHR (off when unset)",
-    )
-    smart_client_secret: SecretStr | None = Field(
-        None, description="client secret of a confidential SMART client (public when unset)"
-    )
-    smart_issuers: tuple[str, ...] = Field(
-        (), description="FHIR server base URLs (iss) allowed to launch pecoma"
-    )
-    smart_scopes: str = Field(
-        DEFAULT_SMART_SCOPES, pattern=r"^[!#-\[\]-~]+( [!#-\[\]-~]+)*$",
-        description="scopes asked for, space-separated (SMART 2 .rs or SMART 1 .read style)",
-    )
-    smart_redirect_base: str | None = Field(
-        None, description="pecoma's public base URL, e.g. https://pecoma.example.org"
-    )
-    smart_launch_seconds: Annotated[int, Field(ge=30, le=3600)] = 600
-    smart_max_pending: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
-    smart_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
-
-    @field_validator("smart_issuers", mode="before")
-    @classmethod
-    def _split_issuers(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(v for v in value.replace(",", " ").split() if v)
-        return value
-
-    @field_validator("smart_issuers")
-    @classmethod
-    def _check_issuers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        try:
-            AllowList.parse(value)
-        except ServerNotAllowed as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
-    @field_validator("smart_redirect_base")
-    @classmethod
-    def _check_redirect_base(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parse_server_url(value)
-        except ServerNotAllowed as exc:
-            raise ValueError(f"must be pecoma's public URL: {exc}") from None
-        return value.rstrip("/")
-
-    @model_validator(mode="after")
-    def _smart_complete(self) -> WebConfig:
-        if self.smart_client_id is not None:
-            if not self.smart_issuers:
-                raise ValueError("smart_issuers must name at least one FHIR server when "
-                                 "smart_client_id is set")
-            if self.smart_redirect_base is None:
-                raise ValueError("smart_redirect_base must be set when smart_client_id is set")
-        return self
-
-    @property
-    def smart_enabled(self) -> bool:
-        """Whether SMART App Launch is configured (``/smart/*`` answers)."""
-        return self.smart_client_id is not None
-
-    @property
-    def smart_allow_list(self) -> AllowList:
-        return AllowList.parse(self.smart_issuers)
+    cds: CdsSettings = Field(default_factory=CdsSettings,
+                             description="the CDS Hooks service ([web.cds], PECOMA_CDS_*)")
+    smart: SmartSettings = Field(
+        default_factory=SmartSettings,
+        description="SMART App Launch ([web.smart], PECOMA_SMART_*); off by default")
 
     @property
     def auth_required(self) -> bool:
@@ -202,6 +117,21 @@ class WebConfig(BaseModel):
         if self.auth == "auto":
             return not is_loopback(self.host)
         return self.auth == "on"
+
+    @property
+    def cds_jwt_required(self) -> bool:
+        """Whether ``/cds-services`` calls must carry a verified EHR JWT."""
+        if self.cds.auth == "auto":
+            return self.auth_required
+        return self.cds.auth == "jwt"
+
+    @property
+    def public_base_url(self) -> str:
+        """The server's public base URL (``cds.base_url``, else http://host:port)."""
+        if self.cds.base_url:
+            return self.cds.base_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def engine_settings(self) -> Settings:
         """The engine settings this server passes to every assessment."""
@@ -215,9 +145,10 @@ class WebConfig(BaseModel):
             err = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in err["loc"])
             message = str(err["msg"]).removeprefix("Value error, ")
-            if not where:  # a rule across fields: the message names them
-                raise ConfigError(f"{origin}: {message}") from exc
-            shown = "(hidden)" if where in _SECRETS else repr(err.get("input"))
+            given = err.get("input")
+            if isinstance(given, Mapping):  # a rule across a table's fields: it names them
+                raise ConfigError(f"{origin}: '{where}': {message}") from exc
+            shown = "(hidden)" if "secret" in where else repr(given)
             raise ConfigError(f"{origin}: '{where}' {message} (got {shown})") from exc
 
     @classmethod
@@ -243,7 +174,15 @@ class WebConfig(BaseModel):
         if file:
             base = cls.from_file(Path(file)).model_dump(exclude_unset=True)
         for name in cls.model_fields:
+            if name in ("cds", "smart"):
+                continue
             raw = env.get(ENV_PREFIX + name.upper())
             if raw is not None and raw != "":
                 base[name] = raw
+        cds = CdsSettings.env_values(dict(env))
+        if cds:
+            base["cds"] = {**base.get("cds", {}), **cds}
+        smart = SmartSettings.env_values(dict(env))
+        if smart:
+            base["smart"] = {**base.get("smart", {}), **smart}
         return cls.build(base, "environment")

@@ -14,9 +14,10 @@ import threading
 from starlette.datastructures import State
 
 from pecoma.store import Repository, database_url, open_registry
+from pecoma.store.cds import CdsLimits, CdsStore
 from pecoma.store.tokens import TokenStore
 
-__all__ = ["registry_of", "tokens_of"]
+__all__ = ["cds_store_of", "registry_of", "tokens_of"]
 
 _LOCK = threading.Lock()
 
@@ -43,4 +44,14 @@ def tokens_of(state: State) -> TokenStore:
         return store
     store = TokenStore(registry_of(state).engine)
     state.token_store = store
+    return store
+
+
+def cds_store_of(state: State, limits: CdsLimits) -> CdsStore:
+    """The CDS Hooks service's store on the registry's database."""
+    store = getattr(state, "cds_store", None)
+    if isinstance(store, CdsStore):
+        return store
+    store = CdsStore(registry_of(state).engine, limits)
+    state.cds_store = store
     return store

@@ -6,12 +6,14 @@ server (authorization code with PKCE S256). ``/smart/callback`` exchanges the co
 access token, reads the patient's record from the FHIR server, and shows the case form
 filled in from it, with the facts the record did not give. See docs/smart.md.
 
-Modules: :mod:`.discovery` (the configuration document), :mod:`.oauth` (authorization
-URL and token exchange), :mod:`.record` (the FHIR reads), :mod:`.routes` (the pages).
+==================  =================================================================
+:mod:`.settings`    the ``smart`` settings of the web configuration
+:mod:`.errors`      the one error of a launch, shown as a page
+:mod:`.discovery`   the EHR's configuration document
+:mod:`.oauth`       the authorization URL and the token exchange (Authlib)
+:mod:`.record`      the FHIR reads, and what unread searches leave unknown
+:mod:`.routes`      the two pages
+==================  =================================================================
+
+Launch state lives in the registry database (:mod:`pecoma.store.smart_launch`).
 """
-
-from __future__ import annotations
-
-from pecoma.web.smart.routes import router
-
-__all__ = ["router"]

@@ -80,7 +80,7 @@ def allowed_server(iss: str, allow: AllowList) -> ServerUrl:
     except ServerNotAllowed as exc:
         raise LaunchError(400, "This EHR may not launch pecoma",
                           f"The FHIR server (iss) was refused: {exc}. Ask the pecoma "
-                          "administrator to add it to smart_issuers.") from None
+                          "administrator to add it to smart.issuers.") from None
 
 
 async def discover(server: ServerUrl, *, timeout: float,

@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
-from pecoma.web.config import WebConfig
 from pecoma.web.smart.errors import LaunchError
+from pecoma.web.smart.settings import SmartSettings
 
-__all__ = ["Grant", "authorization_url", "exchange_code", "new_secret", "redirect_uri"]
+__all__ = ["Grant", "authorization_url", "exchange_code", "new_secret"]
 
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 #: A FHIR resource id (FHIR R4 ``id`` datatype).
@@ -44,19 +44,15 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def redirect_uri(config: WebConfig) -> str:
-    return f"{config.smart_redirect_base}/smart/callback"
-
-
-def _client(config: WebConfig, timeout: float,
+def _client(config: SmartSettings, timeout: float,
             transport: httpx.AsyncBaseTransport | None) -> AsyncOAuth2Client:
-    secret = config.smart_client_secret
+    secret = config.client_secret
     return AsyncOAuth2Client(
-        client_id=config.smart_client_id,
+        client_id=config.client_id,
         client_secret=secret.get_secret_value() if secret is not None else None,
         token_endpoint_auth_method="client_secret_basic" if secret is not None else "none",
-        scope=config.smart_scopes,
-        redirect_uri=redirect_uri(config),
+        scope=config.scopes,
+        redirect_uri=config.redirect_uri,
         code_challenge_method="S256",
         timeout=timeout,
         follow_redirects=False,
@@ -65,10 +61,10 @@ def _client(config: WebConfig, timeout: float,
     )
 
 
-def authorization_url(config: WebConfig, endpoint: str, *, iss: str, launch: str,
+def authorization_url(config: SmartSettings, endpoint: str, *, iss: str, launch: str,
                       state: str, verifier: str) -> str:
     """Where to send the browser to ask the EHR for authorization."""
-    client = _client(config, config.smart_timeout_seconds, None)
+    client = _client(config, config.timeout_seconds, None)
     url, _ = client.create_authorization_url(
         endpoint, state=state, code_verifier=verifier, aud=iss, launch=launch
     )
@@ -95,15 +91,15 @@ def _grant(token: Any) -> Grant:
     return Grant(access, patient, scope if isinstance(scope, str) else "")
 
 
-async def exchange_code(config: WebConfig, token_endpoint: str, *, code: str,
+async def exchange_code(config: SmartSettings, token_endpoint: str, *, code: str,
                         verifier: str,
                         transport: httpx.AsyncBaseTransport | None = None) -> Grant:
     """Exchange the authorization code for an access token at the EHR's token endpoint."""
-    async with _client(config, config.smart_timeout_seconds, transport) as client:
+    async with _client(config, config.timeout_seconds, transport) as client:
         try:
             token = await client.fetch_token(
                 token_endpoint, grant_type="authorization_code", code=code,
-                code_verifier=verifier, redirect_uri=redirect_uri(config),
+                code_verifier=verifier, redirect_uri=config.redirect_uri,
             )
         except OAuthError as exc:
             error = str(exc.error) if _ERROR_CODE.match(str(exc.error)) else "an error"

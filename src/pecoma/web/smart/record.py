@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 import httpx
 
-from pecoma.case import Case, YesNo
+from pecoma.case import Agent, Case, YesNo
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerUrl
+from pecoma.web.cds.allergies import drug_safety
 from pecoma.web.smart.errors import LaunchError
 
 __all__ = ["MEDICATION_KINDS", "SEARCHES", "Record", "read_record", "unread_stays_unknown"]
@@ -83,27 +84,32 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
     return Record(bundle, tuple(failed))
 
 
-def unread_stays_unknown(case: Case, failed: tuple[tuple[str, str], ...]
+def unread_stays_unknown(case: Case, record: Record
                          ) -> tuple[Case, tuple[str, ...], tuple[str, ...]]:
-    """The case with what unread searches would have decided made unknown again.
+    """The case with what the record cannot vouch for made unknown again.
 
-    When the allergies and intolerances could not be read, an mTOR inhibitor is not known
-    to be tolerated, whatever an Observation says: a recorded intolerance may be among
-    what was not read. ``mtor_inhibitor_contraindicated`` goes back to unknown (unless
-    the record already says yes, the safer value), so that no mTOR inhibitor is suggested
-    without the question being asked. Returns the case, the paths made unknown and notes.
+    An mTOR inhibitor is known to be tolerated only when the allergy list was read and
+    nothing on it could concern one (the rule of :mod:`pecoma.web.cds.allergies`): when
+    the AllergyIntolerance search failed, or a drug allergy could not be matched to a
+    drug, ``mtor_inhibitor_contraindicated`` goes back to unknown whatever an Observation
+    says (a ``yes`` stays: it is the safer value), so that no mTOR inhibitor is suggested
+    without the question being asked. Returns the case, the paths made unknown and the
+    warnings to show.
     """
-    kinds = {kind for kind, _ in failed}
+    kinds = {kind for kind, _ in record.failed}
+    allergies = [e["resource"] for e in record.bundle["entry"]
+                 if e["resource"].get("resourceType") == "AllergyIntolerance"]
+    safety = drug_safety(allergies, "the EHR gave no usable answer to the AllergyIntolerance "
+                         "search" if "AllergyIntolerance" in kinds else None)
+    reason = safety.withheld(Agent.sirolimus)
     paths: list[str] = []
     notes: list[str] = []
-    if "AllergyIntolerance" in kinds and (
-        case.systemic.mtor_inhibitor_contraindicated is not YesNo.yes
-    ):
-        if case.systemic.mtor_inhibitor_contraindicated is YesNo.no:
-            notes.append("The allergies and intolerances could not be read, so 'mTOR "
-                         "inhibitor contraindicated' is left unknown although the record "
-                         "says no: ask whether the patient tolerates sirolimus, everolimus "
-                         "or temsirolimus.")
+    said = case.systemic.mtor_inhibitor_contraindicated
+    if reason is not None and said is not YesNo.yes:
+        although = " although the record says no" if said is YesNo.no else ""
+        notes.append(f"'mTOR inhibitor contraindicated' is left unknown{although}: {reason}. "
+                     "Ask whether the patient tolerates sirolimus, everolimus or "
+                     "temsirolimus.")
         systemic = case.systemic.model_copy(
             update={"mtor_inhibitor_contraindicated": YesNo.unknown})
         case = case.model_copy(update={"systemic": systemic})

@@ -1,6 +1,6 @@
 """The two pages of a SMART EHR launch: ``/smart/launch`` and ``/smart/callback``.
 
-Both answer 404 until ``smart_client_id`` is configured. Every refusal is an HTML page
+Both answer 404 until ``smart.client_id`` is configured. Every refusal is an HTML page
 with its status (the browser is the client here): 400 for an iss not allowed or a launch
 that is unknown, used, expired or from another browser; 403 for an authorization the EHR
 denied; 422 for a record without a readable PEComa case; 502 for an EHR that could not be
@@ -25,13 +25,13 @@ from pecoma.errors import InputError
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.store.smart_launch import LaunchesFull, LaunchRefused, LaunchStore, PendingLaunch
 from pecoma.web import forms
-from pecoma.web.config import WebConfig
 from pecoma.web.logs import APP
 from pecoma.web.pages import label_of, render_form
 from pecoma.web.smart.discovery import allowed_server, discover
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.oauth import authorization_url, exchange_code, new_secret
 from pecoma.web.smart.record import read_record, unread_stays_unknown
+from pecoma.web.smart.settings import SmartSettings
 from pecoma.web.store_access import registry_of
 
 __all__ = ["COOKIE", "router"]
@@ -44,12 +44,12 @@ _STATE = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 
 
-def _config(request: Request) -> WebConfig:
-    config: WebConfig = request.app.state.config
-    if not config.smart_enabled:
+def _config(request: Request) -> SmartSettings:
+    config: SmartSettings = request.app.state.config.smart
+    if not config.enabled:
         raise LaunchError(404, "SMART launch is not configured",
                           "This pecoma server has no SMART client registration "
-                          "(smart_client_id); the EHR cannot launch it.")
+                          "(smart.client_id); the EHR cannot launch it.")
     return config
 
 
@@ -91,15 +91,15 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
     if not _LAUNCH.match(launch):
         raise LaunchError(400, "Not a SMART EHR launch",
                           "'launch' must be 1 to 1024 printable ASCII characters.")
-    server = allowed_server(iss, config.smart_allow_list)
-    doc = await discover(server, timeout=config.smart_timeout_seconds)
+    server = allowed_server(iss, config.allow_list())
+    doc = await discover(server, timeout=config.timeout_seconds)
     state, verifier, browser_key = new_secret(), new_secret(), new_secret()
     pending = PendingLaunch(server.base, doc.token_endpoint, verifier)
     store = _launches(request)
     try:
         await run_in_threadpool(store.begin, state, browser_key, pending,
-                                lifetime_seconds=config.smart_launch_seconds,
-                                max_pending=config.smart_max_pending)
+                                lifetime_seconds=config.launch_seconds,
+                                max_pending=config.max_pending)
     except LaunchesFull:
         raise LaunchError(503, "Too many launches in progress",
                           "pecoma is finishing too many SMART launches at once; try again "
@@ -108,9 +108,9 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
                             state=state, verifier=verifier)
     APP.info("smart launch started")
     response = RedirectResponse(url, status_code=302)
-    response.set_cookie(COOKIE, browser_key, max_age=config.smart_launch_seconds,
+    response.set_cookie(COOKIE, browser_key, max_age=config.launch_seconds,
                         path="/smart/", httponly=True, samesite="lax",
-                        secure=config.behind_tls)
+                        secure=request.app.state.config.behind_tls)
     return response
 
 
@@ -148,11 +148,11 @@ async def _callback(request: Request, state: str | None, code: str | None,
     if not code or len(code) > 4096:
         raise LaunchError(400, "Not a return from the EHR",
                           "The EHR's answer has no authorization 'code'.")
-    server = allowed_server(pending.iss, config.smart_allow_list)
+    server = allowed_server(pending.iss, config.allow_list())
     grant = await exchange_code(config, pending.token_endpoint, code=code,
                                 verifier=pending.code_verifier)
     record = await read_record(server, grant.access_token, grant.patient,
-                               timeout=config.smart_timeout_seconds)
+                               timeout=config.timeout_seconds)
     del grant  # the access token is used for this request only
     try:
         read = case_from_bundle(record.bundle, source="EHR record")
@@ -164,7 +164,7 @@ async def _callback(request: Request, state: str | None, code: str | None,
                           + (f" These searches gave no usable answer: {unread}." if unread
                              else "")
                           + " Enter the case by hand on a new case form.") from None
-    case, unknown_again, warnings = unread_stays_unknown(read.case, record.failed)
+    case, unknown_again, warnings = unread_stays_unknown(read.case, record)
     not_found = [*read.not_found, *(p for p in unknown_again if p not in read.not_found)]
     today: dt.date = request.app.state.today()
     notice = {

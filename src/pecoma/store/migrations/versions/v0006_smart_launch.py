@@ -1,7 +1,7 @@
 """SMART App Launch state: one row per launch in progress, single use, short-lived.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02
 
 Holds what the return from the EHR's authorization server needs (the PKCE verifier, the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,72 +1,58 @@
-"""Verification of the JWT an EHR sends with each CDS Hooks call (CDS Hooks 2.0, security).
+"""Verification of the JWT an EHR sends with each CDS Hooks call (CDS Hooks 2.0.1).
 
 Rules, each failure a bare 401 (no body, no reason):
 
-* ``Authorization: Bearer <JWT>``; the header's ``alg`` is RS384 or ES384, nothing else;
+* ``Authorization: Bearer <JWT>``; the header's ``alg`` is RS384 or ES384 and it names a
+  ``kid`` (required by the specification);
 * ``iss`` is a trusted issuer; a ``jku`` header, when present, is on that issuer's
-  allow-list of JWK Set URLs (keys come from the allow-listed URL, or from keys
-  configured for the issuer);
-* the signature verifies; ``aud`` equals the URL of the service called; ``exp`` is in
-  the future (with a small leeway) and at most an hour ahead; ``iat`` is not in the
-  future; ``sub`` (the EHR's client id) is present; ``jti`` is present and has not been
-  seen before (a replay cache keeps each ``jti`` until its token expires).
+  allow-list of JWK Set URLs (keys come from the allow-listed URL, or from keys configured
+  for the issuer);
+* the signature verifies; ``aud`` equals the URL of the service called; ``exp`` and
+  ``iat`` are finite numbers (not booleans, strings or NaN); ``exp`` is in the future
+  (with a small leeway) and at most an hour ahead; ``iat`` is not in the future; ``sub``
+  is optional, but a string when given; ``jti`` is present and has not been seen by any
+  worker (the replay cache is the ``cds_jti`` table of the registry database, which keeps
+  each ``jti`` until its token expires).
 
-Tokens are never logged, never echoed, never stored (only the ``jti``).
+JWK Sets fetched from ``jku`` URLs are cached per process for five minutes (public keys,
+not state). Tokens are never logged, echoed or stored (only a digest of the ``jti``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ALGORITHMS", "JtiCache", "JwtVerifier", "TrustedIssuer", "Unauthorized"]
+from pecoma.web.cds.settings import TrustedIssuer
+
+__all__ = ["ALGORITHMS", "Claim", "JwtVerifier", "Unauthorized"]
 
 ALGORITHMS = ("RS384", "ES384")
 _MIN_REFETCH_SECONDS = 60.0
+
+#: Records a ``(issuer, jti, expires)``; False when it was seen already (a replay).
+Claim = Callable[[str, str, dt.datetime], Awaitable[bool]]
 
 
 class Unauthorized(Exception):
     """The call is not authenticated; becomes a bare 401. Carries no detail on purpose."""
 
 
-class TrustedIssuer(BaseModel):
-    """An EHR allowed to call: the JWK Set URLs it may name in ``jku``, or its keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    jwks_urls: tuple[str, ...] = Field((), description="allow-list of JWK Set URLs (jku)")
-    jwks: dict[str, Any] | None = Field(None, description="a JWK Set given in configuration")
-
-
-class JtiCache:
-    """Seen ``jti`` values until their token expires (process-local, thread-safe)."""
-
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._seen: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-        self._max = max_entries
-
-    def add(self, issuer: str, jti: str, expires: float, now: float) -> bool:
-        """Record ``jti``; False when it was already seen (a replay)."""
-        with self._lock:
-            if len(self._seen) >= self._max:
-                for key in [k for k, exp in self._seen.items() if exp < now]:
-                    del self._seen[key]
-                if len(self._seen) >= self._max:
-                    return False  # refuse rather than forget: a full cache fails closed
-            key = (issuer, jti)
-            if key in self._seen and self._seen[key] >= now:
-                return False
-            self._seen[key] = expires
-            return True
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 class JwtVerifier:
@@ -88,11 +74,11 @@ class JwtVerifier:
         self.clock = clock
         self.fetch_timeout = fetch_timeout
         self.jwks_ttl = jwks_ttl_seconds
-        self.jti = JtiCache()
         self._jwks: dict[str, tuple[float, KeySet]] = {}
         self._lock = threading.Lock()
 
-    async def verify(self, authorization: str | None, audiences: tuple[str, ...]) -> dict[str, Any]:
+    async def verify(self, authorization: str | None, audiences: tuple[str, ...],
+                     claim: Claim) -> dict[str, Any]:
         """The verified claims of the bearer token in ``authorization``."""
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorized
@@ -101,9 +87,11 @@ class JwtVerifier:
             compact = jws.extract_compact(token.encode("ascii"))
             header = compact.protected
             unverified = json.loads(compact.payload)
-        except (JoseError, ValueError, UnicodeError):
+        except (JoseError, ValueError, UnicodeError, RecursionError):
             raise Unauthorized from None
         if header.get("alg") not in ALGORITHMS or not isinstance(unverified, dict):
+            raise Unauthorized
+        if not isinstance(header.get("kid"), str) or not header["kid"]:
             raise Unauthorized
         issuer = unverified.get("iss")
         trust = self.issuers.get(issuer) if isinstance(issuer, str) else None
@@ -112,7 +100,7 @@ class JwtVerifier:
         keys = await self._keys(trust, header.get("jku"))
         try:
             decoded = jwt.decode(token, keys, algorithms=list(ALGORITHMS))
-        except (JoseError, ValueError):
+        except (JoseError, ValueError, TypeError):
             # The EHR may have rotated its keys since they were cached: fetch once more
             # (at most once a minute per URL), then give up.
             fresh = await self._keys(trust, header.get("jku"), refresh=True)
@@ -120,7 +108,7 @@ class JwtVerifier:
                 raise Unauthorized from None
             try:
                 decoded = jwt.decode(token, fresh, algorithms=list(ALGORITHMS))
-            except (JoseError, ValueError):
+            except (JoseError, ValueError, TypeError):
                 raise Unauthorized from None
         claims = decoded.claims
         now = self.clock()
@@ -128,20 +116,19 @@ class JwtVerifier:
         auds = aud if isinstance(aud, list) else [aud]
         if not any(a in audiences for a in auds if isinstance(a, str)):
             raise Unauthorized
-        exp = claims.get("exp")
-        if not isinstance(exp, int | float) or exp + self.leeway < now:
+        exp = _number(claims.get("exp"))
+        if exp is None or exp + self.leeway < now or exp - now > self.max_lifetime:
             raise Unauthorized
-        if exp - now > self.max_lifetime:
+        iat = _number(claims.get("iat"))
+        if iat is None or iat - self.leeway > now:
             raise Unauthorized
-        iat = claims.get("iat")
-        if not isinstance(iat, int | float) or iat - self.leeway > now:
-            raise Unauthorized
-        if not isinstance(claims.get("sub"), str):
+        if "sub" in claims and not isinstance(claims["sub"], str):
             raise Unauthorized
         jti = claims.get("jti")
-        if not isinstance(jti, str) or not jti:
+        if not isinstance(jti, str) or not jti or len(jti) > 1000:
             raise Unauthorized
-        if not self.jti.add(issuer, jti, float(exp) + self.leeway, now):
+        expires = dt.datetime.fromtimestamp(exp + self.leeway, dt.UTC)
+        if not await claim(issuer, jti, expires):
             raise Unauthorized
         return dict(claims)
 
@@ -168,7 +155,8 @@ class JwtVerifier:
             if not refresh or now - fetched_at < _MIN_REFETCH_SECONDS:
                 return cached[1]
         try:
-            async with httpx.AsyncClient(timeout=self.fetch_timeout) as client:
+            async with httpx.AsyncClient(timeout=self.fetch_timeout,
+                                         follow_redirects=False) as client:
                 response = await client.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
             keys = KeySet.import_key_set(response.json())

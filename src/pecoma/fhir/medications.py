@@ -1,0 +1,377 @@
+"""Which systemic agent a medication resource names, and whether it was given.
+
+One reading for every place a medication arrives: MedicationRequest,
+MedicationAdministration and MedicationStatement in a record, and a draft order in a CDS
+Hooks ``order-select`` context. The medication is taken from
+``medicationCodeableConcept`` or from ``medicationReference`` resolved against a
+contained resource (``#id``) or the resources the caller holds (bundle entries, draft
+orders); a Medication resource is read by its ``code`` and its ingredients.
+
+An agent is recognised by the project's own code, by an RxNorm code listed in
+:data:`RXNORM_NAMES`, or by a name in the text or a coding's display
+(:data:`pecoma.fhir.codes.AGENT_NAMES`): an EHR order for "10 ML doxorubicin
+hydrochloride 2 MG/ML Injection" carries its ingredient in the display even when its
+RxNorm code is a clinical-drug code not listed here.
+
+A medication that cannot be identified at all (a reference that does not resolve, no code
+and no text) is reported by :func:`unreadable_medication` with the reason, so that a
+caller never takes "not recognised" for "not an mTOR inhibitor" silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from enum import StrEnum
+from typing import Any, Final
+
+from pecoma.case import Agent
+from pecoma.fhir import codes as c
+
+__all__ = [
+    "MEDICATION_TYPES",
+    "RXNORM",
+    "RXNORM_NAMES",
+    "Given",
+    "Resolver",
+    "agent_of",
+    "agent_of_concept",
+    "given",
+    "medication_concept",
+    "no_resolver",
+    "resolver_for",
+    "started_on",
+    "unreadable_medication",
+]
+
+RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+#: The resource types that name a medication given, ordered or taken.
+MEDICATION_TYPES: Final = ("MedicationRequest", "MedicationAdministration",
+                           "MedicationStatement")
+
+#: RxNorm concepts (ingredients ``IN`` and brand names ``BN``) -> the ingredient name the
+#: agent is then recognised by (:data:`pecoma.fhir.codes.AGENT_NAMES`). Only codes read in
+#: a published source are listed; every other code falls back to the text and displays.
+#: - 35302 sirolimus, 657797 temsirolimus, 258355 Rapamune (BN, sirolimus), 2586864
+#:   Fyarro (BN, sirolimus protein-bound particles): the RxNorm value set
+#:   ValueSet-med-gvhd-prophylaxis-vs of the NMDP CIBMTR reporting IG
+#:   (github.com/nmdp-ig/cibmtr-reporting-ig, build/fsh-generated/resources/).
+#: - 5657 ifosfamide, 217701 Ifex (BN, ifosfamide), 12574 gemcitabine, 40048
+#:   carboplatin, 3002 cyclophosphamide: the same IG, input/fsh/terminology/medications/
+#:   med-form2400-prep-regimen-valueset.fsh and med-cyclophosmamide-valueset.fsh.
+#: - 3639 doxorubicin, 56946 paclitaxel (and 3002 cyclophosphamide): HL7 mCODE STU4 IG,
+#:   input/fsh/EX_ExtendedExample.fsh (CancerRelatedMedicationRequest examples).
+#: - 141704 everolimus (and 35302 sirolimus): the CCC19 REDCap-to-OMOP mapping of RxNorm
+#:   concept codes (redcap2omop, drug_exposure choices "Everolimus", "Sirolimus").
+RXNORM_NAMES: Final[Mapping[str, str]] = {
+    "35302": "sirolimus",
+    "258355": "sirolimus",
+    "2586864": "nab-sirolimus",
+    "657797": "temsirolimus",
+    "141704": "everolimus",
+    "3639": "doxorubicin",
+    "5657": "ifosfamide",
+    "217701": "ifosfamide",
+    "12574": "gemcitabine",
+    "56946": "paclitaxel",
+    "3002": "cyclophosphamide",
+    "40048": "carboplatin",
+}
+
+
+#: Looks a reference up among the resources the caller holds; ``None`` if not there.
+Resolver = Callable[[str], Mapping[str, Any] | None]
+
+
+def no_resolver(_reference: str) -> Mapping[str, Any] | None:
+    """A resolver that holds nothing (only contained resources resolve)."""
+    return None
+
+
+def resolver_for(resources: Iterable[Mapping[str, Any]],
+                 full_urls: Mapping[str, Mapping[str, Any]] | None = None) -> Resolver:
+    """A resolver over ``resources`` by ``Type/id`` (and by ``fullUrl`` where given).
+
+    A reference written absolute (``https://ehr/fhir/Medication/m1``) also resolves to
+    ``Medication/m1`` when that is the only way the caller holds it.
+    """
+    index: dict[str, Mapping[str, Any]] = dict(full_urls or {})
+    for res in resources:
+        kind, rid = res.get("resourceType"), res.get("id")
+        if isinstance(kind, str) and isinstance(rid, str):
+            index.setdefault(f"{kind}/{rid}", res)
+
+    def resolve(reference: str) -> Mapping[str, Any] | None:
+        found = index.get(reference)
+        if found is None and "/" in reference:
+            tail = "/".join(reference.rstrip("/").split("/")[-2:])
+            found = index.get(tail)
+        return found
+    return resolve
+
+
+# ------------------------------------------------------------------------ identification
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _words(concept: Mapping[str, Any]) -> str:
+    """The concept's text, displays and the names of its known RxNorm codes, lowercased."""
+    parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
+    for coding in _list(concept.get("coding")):
+        if not isinstance(coding, dict):
+            continue
+        if isinstance(coding.get("display"), str):
+            parts.append(coding["display"])
+        code = coding.get("code")
+        if coding.get("system") == RXNORM and isinstance(code, str):
+            name = RXNORM_NAMES.get(code.strip())
+            if name is not None:
+                parts.append(name)
+    return " ".join(parts).lower()
+
+
+def _project_agent(concept: Mapping[str, Any]) -> Agent | None:
+    for coding in _list(concept.get("coding")):
+        if isinstance(coding, dict) and coding.get("system") == c.PECOMA_SYSTEM:
+            agent = c.AGENT_BY_CODE.get(str(coding.get("code")))
+            if agent is not None:
+                return agent
+    return None
+
+
+#: Two ingredients that make one of the case's combination regimens.
+_COMBINATIONS: Final[tuple[tuple[tuple[str, ...], tuple[str, ...], Agent], ...]] = (
+    (("doxorubicin", "adriamycin"), ("ifosfamide",), Agent.doxorubicin_ifosfamide),
+    (("epirubicin",), ("ifosfamide",), Agent.epirubicin_ifosfamide),
+    (("gemcitabine",), ("docetaxel",), Agent.gemcitabine_docetaxel),
+)
+
+
+def _agent_in(words: str) -> Agent | None:
+    """The agent named in ``words``: an mTOR inhibitor first (the safety-relevant reading
+    when several are named), then a combination regimen, then the first name known."""
+    if not words:
+        return None
+    first = None
+    for agent, names in c.AGENT_NAMES:
+        if any(n in words for n in names):
+            first = agent
+            break
+    if first is None or first.is_mtor_inhibitor:
+        return first
+    for one, other, agent in _COMBINATIONS:
+        if any(n in words for n in one) and any(n in words for n in other):
+            return agent
+    return first
+
+
+def agent_of_concept(concept: Any) -> Agent | None:
+    """The agent a medication CodeableConcept names: project code, RxNorm code, then name."""
+    if not isinstance(concept, dict):
+        return None
+    return _project_agent(concept) or _agent_in(_words(concept))
+
+
+def _contained(resource: Mapping[str, Any], reference: str) -> Mapping[str, Any] | None:
+    wanted = reference[1:]
+    for res in _list(resource.get("contained")):
+        if isinstance(res, dict) and res.get("id") == wanted:
+            return res
+    return None
+
+
+def _medication_reference(resource: Mapping[str, Any]) -> str | None:
+    ref = resource.get("medicationReference")
+    if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+        return str(ref["reference"])
+    return None
+
+
+def _medication(resource: Mapping[str, Any], resolve: Resolver) -> Mapping[str, Any] | None:
+    reference = _medication_reference(resource)
+    if reference is None:
+        return None
+    if reference.startswith("#"):
+        return _contained(resource, reference)
+    found = resolve(reference)
+    return found if isinstance(found, Mapping) else None
+
+
+def _concepts(resource: Mapping[str, Any], resolve: Resolver) -> list[Mapping[str, Any]]:
+    """Every CodeableConcept naming the medication: its own, then a Medication's."""
+    out: list[Mapping[str, Any]] = []
+    concept = resource.get("medicationCodeableConcept")
+    if isinstance(concept, dict):
+        out.append(concept)
+    ref = resource.get("medicationReference")
+    if isinstance(ref, dict) and isinstance(ref.get("display"), str):
+        out.append({"text": ref["display"]})
+    med = _medication(resource, resolve)
+    if med is not None and med.get("resourceType") == "Medication":
+        if isinstance(med.get("code"), dict):
+            out.append(med["code"])
+        for ingredient in _list(med.get("ingredient")):
+            if isinstance(ingredient, dict) and isinstance(
+                ingredient.get("itemCodeableConcept"), dict
+            ):
+                out.append(ingredient["itemCodeableConcept"])
+    return out
+
+
+def medication_concept(resource: Mapping[str, Any],
+                       resolve: Resolver = no_resolver) -> Mapping[str, Any] | None:
+    """The CodeableConcept that names the medication (resolved if by reference), if any."""
+    concepts = _concepts(resource, resolve)
+    return concepts[0] if concepts else None
+
+
+def agent_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> Agent | None:
+    """The systemic agent a medication resource (or draft order) names, if the project
+    knows it. All the names found are read together (the concept, the reference's display,
+    a Medication's code and ingredients), so a Medication of doxorubicin with ifosfamide is
+    the combination, and any mTOR inhibitor named is never hidden behind another drug."""
+    concepts = _concepts(resource, resolve)
+    for concept in concepts:
+        agent = _project_agent(concept)
+        if agent is not None:
+            return agent
+    return _agent_in(" ".join(_words(cc) for cc in concepts))
+
+
+def unreadable_medication(resource: Mapping[str, Any],
+                          resolve: Resolver = no_resolver) -> str | None:
+    """Why the medication of ``resource`` cannot be identified, or ``None`` if it can be read.
+
+    "Can be read" means a code or a text names the medication, whether or not the
+    project knows that medication; an unresolved reference with no display, or neither
+    code nor text, cannot be read.
+    """
+    reference = _medication_reference(resource)
+    concepts = _concepts(resource, resolve)
+    if reference is not None and _medication(resource, resolve) is None and not any(
+        _words(cc) or _list(cc.get("coding")) for cc in concepts
+    ):
+        return (f"medicationReference {reference!r} does not resolve to a Medication among "
+                "the resources given")
+    for concept in concepts:
+        if _words(concept) or any(
+            isinstance(cd, dict) and cd.get("code") for cd in _list(concept.get("coding"))
+        ):
+            return None
+    if reference is None and "medicationCodeableConcept" not in resource:
+        return "neither medicationCodeableConcept nor medicationReference is given"
+    return "the medication has neither a code nor a text"
+
+
+# ------------------------------------------------------------------------- given or not
+
+
+class Given(StrEnum):
+    """Whether a medication resource says the agent was given."""
+
+    given = "given"  # given, being given, or given then stopped
+    not_given = "not_given"  # refused, not done, cancelled before any dose
+    planned = "planned"  # proposed, planned or drafted, not yet given
+    unknown = "unknown"  # the status does not say
+    error = "error"  # entered in error: the resource is to be ignored
+
+
+_STATUS: Final[Mapping[str, Mapping[str, Given]]] = {
+    # R4 medicationrequest-status
+    "MedicationRequest": {
+        "active": Given.given, "completed": Given.given, "stopped": Given.given,
+        "on-hold": Given.given, "cancelled": Given.not_given, "draft": Given.planned,
+        "entered-in-error": Given.error, "unknown": Given.unknown,
+    },
+    # R4 medication-admin-status
+    "MedicationAdministration": {
+        "completed": Given.given, "in-progress": Given.given, "on-hold": Given.given,
+        "stopped": Given.given, "not-done": Given.not_given,
+        "entered-in-error": Given.error, "unknown": Given.unknown,
+    },
+    # R4 medication-statement-status
+    "MedicationStatement": {
+        "active": Given.given, "completed": Given.given, "stopped": Given.given,
+        "on-hold": Given.given, "intended": Given.planned, "not-taken": Given.not_given,
+        "entered-in-error": Given.error, "unknown": Given.unknown,
+    },
+}
+
+#: MedicationRequest intents that are not orders to give the drug.
+_PLAN_INTENTS: Final = frozenset({"proposal", "plan"})
+
+
+def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
+    """Whether the agent of ``resource`` was given, by its status, intent and dates.
+
+    An order (MedicationRequest, intent ``order`` and its kinds) that is active or
+    completed counts as given; a proposal or plan counts as planned. With ``on_date``,
+    a medication whose start lies after that day is planned, not given.
+    """
+    kind = str(resource.get("resourceType"))
+    table = _STATUS.get(kind)
+    if table is None:
+        return Given.unknown
+    status = table.get(str(resource.get("status")), Given.unknown)
+    if status is Given.given and kind == "MedicationRequest" and (
+        resource.get("intent") in _PLAN_INTENTS
+    ):
+        return Given.planned
+    if status is Given.given and kind == "MedicationRequest" and resource.get("doNotPerform"):
+        return Given.not_given
+    if status is Given.given and on_date is not None:
+        start = started_on(resource)
+        if start is not None and start > on_date:
+            return Given.planned
+    return status
+
+
+def _day(value: Any) -> dt.date | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _period_start(period: Any) -> dt.date | None:
+    return _day(period.get("start")) if isinstance(period, dict) else None
+
+
+def started_on(resource: Mapping[str, Any]) -> dt.date | None:
+    """The first day of the medication, as exactly as the resource says it.
+
+    MedicationAdministration and MedicationStatement: ``effective[x]``. MedicationRequest:
+    the dosage's ``timing.repeat.boundsPeriod.start`` or first ``timing.event``, then
+    ``dispenseRequest.validityPeriod.start``, then ``authoredOn``. Partial dates stay
+    unknown.
+    """
+    day = _day(resource.get("effectiveDateTime")) or _period_start(
+        resource.get("effectivePeriod"))
+    if day is not None or resource.get("resourceType") != "MedicationRequest":
+        return day
+    starts: list[dt.date] = []
+    for dosage in _list(resource.get("dosageInstruction")):
+        timing = dosage.get("timing") if isinstance(dosage, dict) else None
+        if not isinstance(timing, dict):
+            continue
+        repeat = timing.get("repeat")
+        if isinstance(repeat, dict):
+            start = _period_start(repeat.get("boundsPeriod"))
+            if start is not None:
+                starts.append(start)
+        events = [d for d in (_day(e) for e in _list(timing.get("event"))) if d is not None]
+        starts.extend(events)
+    if starts:
+        return min(starts)
+    dispense = resource.get("dispenseRequest")
+    if isinstance(dispense, dict):
+        start = _period_start(dispense.get("validityPeriod"))
+        if start is not None:
+            return start
+    return _day(resource.get("authoredOn"))

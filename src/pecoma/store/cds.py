@@ -1,0 +1,272 @@
+"""The CDS Hooks service's memory in the registry database, shared by all workers.
+
+Four tables (:mod:`pecoma.store.models`), each bounded in retention and in size:
+
+==================  =============================================  =====================
+table               holds                                          bound
+==================  =============================================  =====================
+``cds_jti``         SHA-256 of (issuer, jti) until the JWT expires  expiry; ``max_jti``
+``cds_report``      report text behind a card link (SHA-256 of     ``report_ttl``;
+                    the random token as key; the token itself is    ``max_reports``
+                    never stored)
+``cds_card``        what each issued card said (no patient data)   ``card_days``;
+                                                                    ``max_cards``
+``cds_feedback``    clinicians' outcomes on cards                  ``feedback_days``;
+                                                                    ``max_feedback``
+==================  =============================================  =====================
+
+Expired rows are deleted by every write to their table (indexed deletes). The row
+counts are checked on every ``prune_every``-th write of a process: above the bound, the
+oldest rows go, except for the replay cache, which refuses new tokens instead (forgetting
+a ``jti`` would let a replay through: it fails closed). Writes are short transactions;
+the jti claim relies on the primary key, so two workers seeing the same ``jti`` at the
+same moment cannot both accept it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from pecoma.store.db import StoreError
+from pecoma.store.models import CdsCard, CdsFeedback, CdsJti, CdsReport
+
+__all__ = ["CardRecord", "CdsLimits", "CdsStore", "FeedbackRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class CdsLimits:
+    """Retention and size bounds of the CDS tables."""
+
+    report_ttl_seconds: float = 3600.0
+    max_reports: int = 5_000
+    max_jti: int = 200_000
+    card_days: float = 400.0
+    max_cards: int = 500_000
+    feedback_days: float = 3650.0
+    max_feedback: int = 500_000
+    prune_every: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CardRecord:
+    """What a card said, for audit and for checking feedback: no patient data."""
+
+    uuid: str
+    service: str
+    hook_instance: str
+    indicator: str
+    summary: str
+    record_ids: tuple[str, ...]
+    knowledge_version: str
+    suggestions: tuple[str, ...] = ()
+    override_reasons: tuple[str, ...] = ()  # "system|code"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """One clinician's outcome on one card, checked against the card as issued."""
+
+    card: str
+    service: str
+    outcome: str
+    outcome_at: dt.datetime
+    accepted_suggestions: tuple[str, ...] = ()
+    override_system: str | None = None
+    override_code: str | None = None
+    user_comment: str | None = None
+    record_ids: tuple[str, ...] = ()
+    knowledge_version: str = ""
+    received_at: dt.datetime | None = field(default=None)
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "backslashreplace"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Naive UTC (what SQLite hands back), so comparisons agree on every database."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+class CdsStore:
+    """Reads and writes the CDS tables on the registry's engine (synchronous calls)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        limits: CdsLimits | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.limits = limits or CdsLimits()
+        self.clock = clock
+        self._writes = itertools.count(1)
+
+    def _now(self) -> dt.datetime:
+        return _utc(self.clock())
+
+    def _run(self, work: Callable[[Session], Any]) -> Any:
+        try:
+            with Session(self.engine) as session, session.begin():
+                return work(session)
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError("the registry database cannot store the CDS service's data "
+                             f"({type(exc).__name__})") from exc
+
+    def _count_due(self) -> bool:
+        return next(self._writes) % self.limits.prune_every == 0
+
+    @staticmethod
+    def _keep_newest(session: Session, column: Any, bound: int) -> None:
+        total = session.scalar(select(func.count()).select_from(column.class_))
+        if total is None or total <= bound:
+            return
+        cut = session.scalar(select(column).order_by(column.desc()).offset(bound).limit(1))
+        if cut is not None:
+            session.execute(delete(column.class_).where(column <= cut))
+
+    # ---------------------------------------------------------------- JWT replay cache
+
+    def claim_jti(self, issuer: str, jti: str, expires: dt.datetime) -> bool:
+        """Record a token's ``jti``; False when already seen (a replay) or the cache is full."""
+        now = self._now()
+        key = _digest(issuer, jti)
+        check = self._count_due()
+
+        def work(session: Session) -> bool:
+            session.execute(delete(CdsJti).where(CdsJti.expires_at < now))
+            if check:
+                total = session.scalar(select(func.count()).select_from(CdsJti)) or 0
+                if total >= self.limits.max_jti:
+                    return False
+            session.execute(insert(CdsJti).values(key=key, expires_at=_utc(expires)))
+            return True
+
+        try:
+            return bool(self._run(work))
+        except IntegrityError:
+            return False
+
+    # ----------------------------------------------------------- cards and their report
+
+    @staticmethod
+    def new_token() -> str:
+        """A fresh, unguessable report link token (192 random bits)."""
+        return secrets.token_urlsafe(24)
+
+    def issue(self, cards: Sequence[CardRecord], report: tuple[str, str] | None) -> None:
+        """Store the cards of one answer and, as ``(token, text)``, the report they link to."""
+        now = self._now()
+        prune = self._count_due()
+        lim = self.limits
+
+        def work(session: Session) -> None:
+            if report is not None:
+                session.execute(delete(CdsReport).where(CdsReport.expires_at < now))
+                session.execute(insert(CdsReport).values(
+                    digest=_digest(report[0]), text=report[1], created_at=now,
+                    expires_at=now + dt.timedelta(seconds=lim.report_ttl_seconds)))
+            if cards:
+                session.execute(insert(CdsCard), [{
+                    "uuid": c.uuid, "service": c.service, "hook_instance": c.hook_instance[:64],
+                    "indicator": c.indicator, "summary": c.summary[:140],
+                    "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
+                    "override_reasons": list(c.override_reasons),
+                    "knowledge_version": c.knowledge_version, "issued_at": now,
+                } for c in cards])
+            if prune:
+                session.execute(delete(CdsCard).where(
+                    CdsCard.issued_at < now - dt.timedelta(days=lim.card_days)))
+                self._keep_newest(session, CdsCard.issued_at, lim.max_cards)
+                self._keep_newest(session, CdsReport.created_at, lim.max_reports)
+
+        self._run(work)
+
+    def report(self, token: str) -> str | None:
+        """The report behind a link token, unless it expired or never existed."""
+        if not token or len(token) > 200:
+            return None
+        now = self._now()
+
+        def work(session: Session) -> str | None:
+            row = session.get(CdsReport, _digest(token))
+            if row is None or _utc(row.expires_at) < now:
+                return None
+            return row.text
+
+        result = self._run(work)
+        return result if isinstance(result, str) else None
+
+    def card(self, uuid: str) -> CardRecord | None:
+        """The card issued under ``uuid``, if still kept."""
+        def work(session: Session) -> CardRecord | None:
+            row = session.get(CdsCard, uuid[:36])
+            if row is None:
+                return None
+            return CardRecord(
+                uuid=row.uuid, service=row.service, hook_instance=row.hook_instance,
+                indicator=row.indicator, summary=row.summary,
+                record_ids=tuple(row.record_ids), knowledge_version=row.knowledge_version,
+                suggestions=tuple(row.suggestions),
+                override_reasons=tuple(row.override_reasons))
+
+        result = self._run(work)
+        return result if isinstance(result, CardRecord) else None
+
+    # ----------------------------------------------------------------------- feedback
+
+    def add_feedback(self, entries: Sequence[FeedbackRecord]) -> None:
+        """Store feedback entries (all or none)."""
+        now = self._now()
+        prune = self._count_due()
+        lim = self.limits
+
+        def work(session: Session) -> None:
+            session.execute(insert(CdsFeedback), [{
+                "card_uuid": e.card, "service": e.service, "outcome": e.outcome,
+                "outcome_at": _utc(e.outcome_at),
+                "accepted_suggestions": list(e.accepted_suggestions),
+                "override_system": e.override_system, "override_code": e.override_code,
+                "user_comment": e.user_comment, "record_ids": list(e.record_ids),
+                "knowledge_version": e.knowledge_version, "received_at": now,
+            } for e in entries])
+            if prune:
+                session.execute(delete(CdsFeedback).where(
+                    CdsFeedback.received_at < now - dt.timedelta(days=lim.feedback_days)))
+                self._keep_newest(session, CdsFeedback.received_at, lim.max_feedback)
+
+        self._run(work)
+
+    def feedback(self, limit: int = 10_000) -> list[FeedbackRecord]:
+        """The newest feedback entries (for audit and the registry's concordance)."""
+        def work(session: Session) -> list[FeedbackRecord]:
+            rows = session.scalars(select(CdsFeedback).order_by(CdsFeedback.id.desc())
+                                   .limit(limit)).all()
+            return [FeedbackRecord(
+                card=r.card_uuid, service=r.service, outcome=r.outcome,
+                outcome_at=r.outcome_at, accepted_suggestions=tuple(r.accepted_suggestions),
+                override_system=r.override_system, override_code=r.override_code,
+                user_comment=r.user_comment, record_ids=tuple(r.record_ids),
+                knowledge_version=r.knowledge_version, received_at=r.received_at,
+            ) for r in reversed(rows)]
+
+        result = self._run(work)
+        return list(result)

@@ -1,0 +1,92 @@
+"""Whether a drug may be proposed, given what the allergy and intolerance list says.
+
+A drug is proposed on a card (a suggestion that drafts an order) only when the patient's
+AllergyIntolerance list was read and nothing on it rules the drug out:
+
+* the list could not be read (prefetch null or an OperationOutcome, the FHIR server not
+  allowed or failing): nothing is proposed, and the card says why;
+* an active intolerance to the agent rules the agent out; one to any mTOR inhibitor rules
+  out every mTOR inhibitor (the reader takes it as a class contraindication);
+* an active drug allergy (category ``medication``, or no category) whose substance
+  pecoma cannot identify could be to the drug: nothing is proposed, and the card names
+  how many entries could not be identified.
+
+Entries that are inactive, resolved, refuted or entered in error are left aside; an
+``unconfirmed`` entry counts (the safer reading).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pecoma.case import Agent
+from pecoma.fhir.medications import agent_of_concept
+
+__all__ = ["DrugSafety", "drug_safety"]
+
+_INACTIVE = {"inactive", "resolved"}
+_IGNORED = {"refuted", "entered-in-error"}
+
+
+def _codes(concept: Any) -> set[str]:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    return {str(cd.get("code")) for cd in (codings if isinstance(codings, list) else [])
+            if isinstance(cd, dict)}
+
+
+@dataclass(frozen=True, slots=True)
+class DrugSafety:
+    """What the allergy list allows: read or not, agents ruled out, entries not identified."""
+
+    unreadable: str | None = None
+    intolerant: frozenset[Agent] = frozenset()
+    unidentified: int = 0
+
+    def ruled_out(self, agent: Agent) -> str | None:
+        """Why a recorded intolerance rules ``agent`` out, or ``None``."""
+        if agent in self.intolerant:
+            return f"the record lists an allergy or intolerance to {agent.value}"
+        if agent.is_mtor_inhibitor and any(a.is_mtor_inhibitor for a in self.intolerant):
+            names = ", ".join(sorted(a.value for a in self.intolerant if a.is_mtor_inhibitor))
+            return f"the record lists an allergy or intolerance to an mTOR inhibitor ({names})"
+        return None
+
+    def withheld(self, agent: Agent) -> str | None:
+        """Why ``agent`` must not be proposed, or ``None`` when the list allows it."""
+        if self.unreadable is not None:
+            return ("the patient's allergies and intolerances could not be read "
+                    f"({self.unreadable})")
+        ruled = self.ruled_out(agent)
+        if ruled is not None:
+            return ruled
+        if self.unidentified:
+            return (f"{self.unidentified} drug allergy or intolerance entr"
+                    f"{'y' if self.unidentified == 1 else 'ies'} in the record could not be "
+                    "matched to a drug by pecoma; check them before ordering")
+        return None
+
+
+def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None) -> DrugSafety:
+    """The :class:`DrugSafety` of a patient's AllergyIntolerance resources."""
+    if unreadable is not None:
+        return DrugSafety(unreadable=unreadable)
+    intolerant: set[Agent] = set()
+    unidentified = 0
+    for res in allergies:
+        if res.get("resourceType") != "AllergyIntolerance":
+            continue
+        if _codes(res.get("clinicalStatus")) & _INACTIVE:
+            continue
+        if _codes(res.get("verificationStatus")) & _IGNORED:
+            continue
+        agent = agent_of_concept(res.get("code"))
+        if agent is not None:
+            intolerant.add(agent)
+            continue
+        category = res.get("category")
+        categories = set(category) if isinstance(category, list) else set()
+        if not categories or "medication" in categories:
+            unidentified += 1
+    return DrugSafety(intolerant=frozenset(intolerant), unidentified=unidentified)

@@ -1,0 +1,163 @@
+"""CDS Hooks cards: how each is written, and the answer that collects them.
+
+Spec rules kept here: optional fields are omitted (never null or empty); ``summary`` is
+under 140 characters; ``indicator`` is info, warning or critical; every card has a
+``source`` with label and URL (``source_url`` setting) and names the knowledge version.
+Cards may link to the full report (stored in the registry database behind an
+unguessable token, under the public ``base_url``) and, with ``smart_links``, to the SMART
+launch of pecoma (``/smart/launch``). What each card said is stored, without patient data,
+for feedback checks and audit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pecoma.engine.model import Item, MissingFact
+from pecoma.fhir import codes as c
+from pecoma.fhir.reader import BundleCase
+from pecoma.knowledge import load_knowledge
+from pecoma.store.cds import CardRecord, CdsStore
+from pecoma.web.cds.discovery import PREFETCH_MEANING
+from pecoma.web.cds.service import CdsService
+
+__all__ = ["SUMMARY_MAX", "Answer", "Indicator", "md_item", "md_missing", "md_not_found",
+           "md_unknown"]
+
+SUMMARY_MAX = 139
+Indicator = Literal["info", "warning", "critical"]
+
+
+def clean(value: Any) -> Any:
+    """Drop None, empty strings, lists and objects (CDS Hooks: omit, never null)."""
+    if isinstance(value, dict):
+        out = {k: clean(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        items = [clean(v) for v in value]
+        return [v for v in items if v not in (None, "", [], {})]
+    return value
+
+
+def summary_text(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
+
+
+def md_item(item: Item) -> str:
+    lines = [f"**{item.title}** — {item.text}", "", f"*Why:* {item.rationale}",
+             "", f"*Source:* {item.provenance.label}"]
+    lines += [f"  \n{src.citation}" for src in item.provenance.sources]
+    return "\n".join(lines)
+
+
+def md_missing(missing: Iterable[MissingFact], only: tuple[str, ...] | None = None) -> str:
+    chosen = [m for m in missing if only is None or m.id in only]
+    if not chosen:
+        return ""
+    lines = ["", "**Missing facts** (unknown, not absent):"]
+    for m in chosen:
+        lines.append(f"- `{m.field}`: {m.question} *Would change:* {m.would_change} "
+                     f"*Meanwhile:* {m.meanwhile}")
+    return "\n".join(lines)
+
+
+def md_not_found(bc: BundleCase) -> str:
+    if not bc.not_found:
+        return ""
+    return ("\n\n**Not found in the record** (treated as unknown): "
+            + ", ".join(f"`{p}`" for p in bc.not_found))
+
+
+def md_unknown(unknown: dict[str, str]) -> str:
+    """The parts of the record pecoma could not read, each with why (never "none")."""
+    if not unknown:
+        return ""
+    lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent; "
+             "the advice above does not rely on them being empty):"]
+    lines += [f"- {PREFETCH_MEANING.get(k, k)}: {why}" for k, why in unknown.items()]
+    return "\n".join(lines)
+
+
+@dataclass
+class Answer:
+    """The cards of one hook call, stored with their report when the call is answered."""
+
+    svc: CdsService
+    service: str
+    instance: str
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    records: list[CardRecord] = field(default_factory=list)
+    report: tuple[str, str] | None = None
+
+    def links(self, report: str | None) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if report and self.svc.settings.report_links:
+            if self.report is None:
+                self.report = (CdsStore.new_token(), report)
+            out.append({"label": "Full pecoma report", "type": "absolute",
+                        "url": f"{self.svc.base_url}/cds-services/reports/{self.report[0]}"})
+        if self.svc.settings.smart_links:
+            out.append({"label": "Open the case in pecoma", "type": "smart",
+                        "url": f"{self.svc.base_url}/smart/launch"})
+        return out
+
+    def card(
+        self, *, summary: str, indicator: Indicator, detail: str, version: str,
+        record_ids: tuple[str, ...], topic: Item | None = None,
+        links: list[dict[str, Any]] | None = None, suggestions: list[dict[str, Any]] | None = None,
+        override_reasons: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        card_uuid = str(uuid.uuid4())
+        source: dict[str, Any] = {"label": f"pecoma · PEComa guideline, knowledge {version}",
+                                  "url": self.svc.settings.source_url}
+        if topic is not None:
+            source["topic"] = {"system": c.PECOMA_SYSTEM, "code": topic.id,
+                               "display": topic.title}
+        text = summary_text(summary)
+        card: dict[str, Any] = {
+            "uuid": card_uuid, "summary": text, "indicator": indicator,
+            "detail": detail + f"\n\n*pecoma knowledge {version}.*",
+            "source": source, "links": links or [],
+        }
+        if suggestions:
+            card["suggestions"] = suggestions
+            card["selectionBehavior"] = "at-most-one"
+        if override_reasons:
+            card["overrideReasons"] = override_reasons
+        self.records.append(CardRecord(
+            uuid=card_uuid, service=self.service, hook_instance=self.instance,
+            indicator=indicator, summary=text, record_ids=record_ids,
+            knowledge_version=version,
+            suggestions=tuple(str(s["uuid"]) for s in suggestions or ()),
+            override_reasons=tuple(f"{r['system']}|{r['code']}" for r in override_reasons or ()),
+        ))
+        cleaned: dict[str, Any] = clean(card)
+        self.cards.append(cleaned)
+        return cleaned
+
+    def unknown_card(self, unknown: dict[str, str], what: str) -> None:
+        """A warning that parts of the record could not be read, and what that leaves open."""
+        version = load_knowledge().version
+        self.card(summary=f"PEComa check incomplete: {len(unknown)} part(s) of the record "
+                  "could not be read",
+                  indicator="warning", version=version, record_ids=(),
+                  detail=what + md_unknown(unknown))
+
+    def error_card(self, issues: list[str], count: int) -> None:
+        version = load_knowledge().version
+        lines = [f"pecoma could not read this patient's record ({count} problem"
+                 f"{'s' if count != 1 else ''}). Nothing was assessed; correct the record "
+                 "and reopen the chart.", ""]
+        lines += issues[:20]
+        if count > 20:
+            lines.append(f"- … and {count - 20} more")
+        self.card(summary=f"PEComa guideline check not possible: {count} problem(s) in the "
+                  "FHIR record", indicator="warning", detail="\n".join(lines),
+                  version=version, record_ids=())
+
+    def result(self) -> dict[str, Any]:
+        return {"cards": self.cards}

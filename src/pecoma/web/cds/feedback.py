@@ -1,0 +1,142 @@
+"""Feedback on cards (CDS Hooks 2.0.1): checked against the card as issued, then stored.
+
+Body: ``{"feedback": [item, ...]}``, each item with
+
+* ``card``: the uuid of a card this service issued (and still keeps), of this service;
+* ``outcome``: ``accepted`` or ``overridden``;
+* ``acceptedSuggestions``: required when accepted, forbidden when overridden; a list of
+  ``{"id": uuid}`` naming suggestions the card offered (at most one: cards offer
+  ``at-most-one``);
+* ``overrideReason``: only when overridden, optional; ``reason`` (a Coding from the
+  card's ``overrideReasons``) and/or ``userComment`` (a string of at most 1000
+  characters);
+* ``outcomeTimestamp``: an ISO 8601 date-time with its time zone.
+
+All items are checked first; any broken rule gives one 400 problem listing each, and
+nothing is stored. Stored entries (``cds_feedback``) carry the card's record ids and
+knowledge version, for the registry's concordance figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from pecoma.errors import FieldIssue
+from pecoma.store.cds import CardRecord, FeedbackRecord
+from pecoma.web.problems import ApiProblem
+
+__all__ = ["COMMENT_MAX", "feedback_entries"]
+
+COMMENT_MAX = 1000
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else None
+
+
+def _item(item: dict[str, Any], path: str, service: str,
+          card_of: Callable[[str], CardRecord | None],
+          issues: list[FieldIssue]) -> FeedbackRecord | None:
+    before = len(issues)
+    uuid = item.get("card")
+    card = card_of(uuid) if isinstance(uuid, str) and uuid else None
+    if card is None or card.service != service:
+        issues.append(FieldIssue(f"{path}.card", repr(uuid)[:60],
+                                 "must be the uuid of a card this service issued"))
+    outcome = item.get("outcome")
+    if outcome not in ("accepted", "overridden"):
+        issues.append(FieldIssue(f"{path}.outcome", repr(outcome)[:40],
+                                 "must be 'accepted' or 'overridden'"))
+    stamp = _timestamp(item.get("outcomeTimestamp"))
+    if stamp is None:
+        issues.append(FieldIssue(f"{path}.outcomeTimestamp",
+                                 repr(item.get("outcomeTimestamp"))[:40],
+                                 "must be an ISO 8601 date-time with a time zone"))
+    accepted = item.get("acceptedSuggestions")
+    ids: list[str] = []
+    if accepted is not None:
+        if not isinstance(accepted, list) or not all(
+            isinstance(x, dict) and isinstance(x.get("id"), str) for x in accepted
+        ):
+            issues.append(FieldIssue(f"{path}.acceptedSuggestions", "(invalid)",
+                                     "must be a list of {\"id\": suggestion uuid}"))
+        else:
+            ids = [str(x["id"]) for x in accepted]
+    if outcome == "accepted":
+        if not ids:
+            issues.append(FieldIssue(f"{path}.acceptedSuggestions", "(missing)",
+                                     "must name the suggestion accepted"))
+        elif card is not None and (len(ids) > 1 or not set(ids) <= set(card.suggestions)):
+            issues.append(FieldIssue(f"{path}.acceptedSuggestions", ", ".join(ids)[:80],
+                                     "must be one suggestion the card offered"))
+    elif outcome == "overridden" and accepted is not None:
+        issues.append(FieldIssue(f"{path}.acceptedSuggestions", "(given)",
+                                 "must be left out when the outcome is 'overridden'"))
+    reason = item.get("overrideReason")
+    system = code = comment = None
+    if reason is not None:
+        if outcome != "overridden":
+            issues.append(FieldIssue(f"{path}.overrideReason", "(given)",
+                                     "must be left out unless the outcome is 'overridden'"))
+        elif not isinstance(reason, dict):
+            issues.append(FieldIssue(f"{path}.overrideReason", type(reason).__name__,
+                                     "must be an object with 'reason' and/or 'userComment'"))
+        else:
+            coding = reason.get("reason")
+            if coding is not None:
+                offered = set(card.override_reasons) if card is not None else set()
+                key = (f"{coding.get('system')}|{coding.get('code')}"
+                       if isinstance(coding, dict) else None)
+                if key is None or key not in offered:
+                    issues.append(FieldIssue(f"{path}.overrideReason.reason",
+                                             "(not offered)",
+                                             "must be a Coding from the card's "
+                                             "overrideReasons"))
+                else:
+                    system, code = key.split("|", 1)
+            text = reason.get("userComment")
+            if text is not None and (not isinstance(text, str) or len(text) > COMMENT_MAX):
+                issues.append(FieldIssue(f"{path}.overrideReason.userComment", "(invalid)",
+                                         f"must be a string of at most {COMMENT_MAX} "
+                                         "characters"))
+            elif isinstance(text, str):
+                comment = text
+    if len(issues) > before or card is None or stamp is None:
+        return None
+    return FeedbackRecord(
+        card=card.uuid, service=service, outcome=str(outcome), outcome_at=stamp,
+        accepted_suggestions=tuple(ids), override_system=system, override_code=code,
+        user_comment=comment, record_ids=card.record_ids,
+        knowledge_version=card.knowledge_version)
+
+
+def feedback_entries(body: dict[str, Any], service: str,
+                     card_of: Callable[[str], CardRecord | None]) -> list[FeedbackRecord]:
+    """The checked feedback entries of a body, or a 400 problem listing every rule broken."""
+    items = body.get("feedback")
+    if not isinstance(items, list) or not items or len(items) > 100:
+        raise ApiProblem(400, "invalid-feedback", "The body must be {\"feedback\": [...]} "
+                         "with 1 to 100 entries.",
+                         [FieldIssue("feedback", "(invalid)", "must be a list of 1-100 items")])
+    issues: list[FieldIssue] = []
+    out = []
+    for i, item in enumerate(items):
+        path = f"feedback[{i}]"
+        if not isinstance(item, dict):
+            issues.append(FieldIssue(path, type(item).__name__, "must be an object"))
+            continue
+        entry = _item(item, path, service, card_of, issues)
+        if entry is not None:
+            out.append(entry)
+    if issues:
+        raise ApiProblem(400, "invalid-feedback",
+                         "The feedback breaks the CDS Hooks 2.0.1 rules.", issues)
+    return out

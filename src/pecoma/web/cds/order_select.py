@@ -1,0 +1,188 @@
+"""``order-select``: conventional chemotherapy drafted as the first line for advanced PEComa.
+
+A draft MedicationRequest is recognised by ``medicationCodeableConcept`` or by
+``medicationReference`` (contained, among the draft orders or the prefetch, or read from
+the allowed FHIR server), by RxNorm code or by name (:mod:`pecoma.fhir.medications`).
+When a draft order starts conventional chemotherapy while the patient's advanced PEComa
+has had no systemic line and mTOR inhibitors are neither unavailable nor contraindicated,
+the card warns (S13, S14) and, only when the allergy list allows it
+(:mod:`.allergies`), proposes an mTOR-inhibitor order in its place; otherwise it says
+why nothing is proposed. A draft whose drug cannot be identified is never taken for
+"not chemotherapy" silently: for such a patient the card says it could not be checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from starlette.requests import Request
+
+from pecoma.case import Agent, Case, TherapyLine, TherapySetting
+from pecoma.engine import assess
+from pecoma.engine.model import Assessment
+from pecoma.errors import FieldIssue, InputError
+from pecoma.fhir import codes as c
+from pecoma.fhir.medications import agent_of, resolver_for, unreadable_medication
+from pecoma.fhir.writer import concept
+from pecoma.knowledge import load_knowledge
+from pecoma.render.text import markdown_report
+from pecoma.web.cds.allergies import DrugSafety, drug_safety
+from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_unknown
+from pecoma.web.cds.discovery import ORDER_SELECT
+from pecoma.web.cds.patient_view import read_case, screened_out, with_allergy_doubt
+from pecoma.web.cds.record import gather_record, resources_of
+from pecoma.web.cds.requests import HookRequest, check_request
+from pecoma.web.cds.service import CdsService
+from pecoma.web.problems import ApiProblem
+
+__all__ = ["OVERRIDE_REASONS", "SUGGESTED", "order_select"]
+
+OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
+    ("mtor-unavailable", "No mTOR inhibitor is available for this patient"),
+    ("mtor-contraindicated", "mTOR inhibitor contraindicated (not yet recorded)"),
+    ("clinical-trial", "Treatment within a clinical trial protocol"),
+    ("team-decision", "Sarcoma team decision, documented in the record"),
+)
+
+#: The mTOR inhibitor a replacement order drafts (the sarcoma team chooses in the end).
+SUGGESTED: Final = Agent.sirolimus
+
+
+def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The selected draft MedicationRequests, and every resource of the draft Bundle."""
+    orders = req.context.get("draftOrders")
+    if not isinstance(orders, dict) or orders.get("resourceType") != "Bundle":
+        raise ApiProblem(400, "invalid-hook-request", "context.draftOrders must be a FHIR "
+                         "Bundle.", [FieldIssue("context.draftOrders", "(not a Bundle)",
+                                                "must be a FHIR Bundle of draft orders")])
+    selections = req.context.get("selections")
+    if selections is not None and not (isinstance(selections, list)
+                                       and all(isinstance(s, str) for s in selections)):
+        raise ApiProblem(400, "invalid-hook-request", "context.selections must be a list of "
+                         "references.", [FieldIssue("context.selections", "(invalid)",
+                                                    "must be a list of 'Type/id' strings")])
+    chosen = set(selections) if selections else None
+    everything = resources_of(orders)
+    out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
+           and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)]
+    return out, everything
+
+
+def _first_line_case(case: Case, agent: Agent) -> Case | None:
+    """The case as if the draft were given; None when it would not be the first line."""
+    if any(t.setting is TherapySetting.advanced for t in case.systemic.therapies):
+        return None
+    draft = TherapyLine(agent=agent, line=1)
+    systemic = case.systemic.model_copy(update={"therapies": (*case.systemic.therapies, draft)})
+    return case.model_copy(update={"systemic": systemic})
+
+
+def _replacement(order: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
+    proposal = {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "medicationCodeableConcept": concept(c.agent_code(SUGGESTED),
+                                             "sirolimus (mTOR inhibitor)"),
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "note": [{"text": "Proposed by pecoma in place of first-line chemotherapy (guideline "
+                          "S13). Choose the mTOR inhibitor and dose with the sarcoma team."}],
+    }
+    actions: list[dict[str, Any]] = [{"type": "create", "resource": proposal,
+                                      "description": "Draft an mTOR-inhibitor order for "
+                                                     "review"}]
+    if order.get("id"):
+        actions.insert(0, {"type": "delete", "description": "Remove the draft chemotherapy "
+                           "order", "resourceId": f"MedicationRequest/{order['id']}"})
+    return {"label": "Replace with an mTOR inhibitor (sirolimus) draft",
+            "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
+
+
+def _alerting(case: Case, agent: Agent, svc: CdsService) -> Assessment | None:
+    trial = _first_line_case(case, agent)
+    if trial is None:
+        return None
+    a = assess(trial, svc.today(), svc.engine_settings())
+    return a if any(x.id == "ALERT-CHEMO-BEFORE-MTOR" for x in a.alerts) else None
+
+
+def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
+          req: HookRequest, safety: DrugSafety, tail: str) -> None:
+    alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
+    rec = load_knowledge().records["REC-MTOR-FIRST-LINE"]
+    withheld = safety.withheld(SUGGESTED)
+    detail = (md_item(alert) + f"\n\n**{rec.title}** — {rec.text}\n\n*Why:* {rec.rationale}"
+              + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
+    if withheld is not None:
+        detail += f"\n\n**No mTOR-inhibitor order is proposed:** {withheld}."
+    detail += md_missing(a.missing, alert.conditional_on) + tail
+    answer.card(
+        summary="Chemotherapy first line for advanced PEComa: the guideline puts an mTOR "
+                "inhibitor first",
+        indicator="warning", detail=detail, version=a.knowledge_version,
+        record_ids=(alert.id, "REC-MTOR-FIRST-LINE"), topic=alert,
+        links=answer.links(markdown_report(a)),
+        suggestions=None if withheld is not None else [_replacement(order, req.patient_id)],
+        override_reasons=[{"system": c.PECOMA_SYSTEM, "code": code, "display": text}
+                          for code, text in OVERRIDE_REASONS],
+    )
+
+
+async def order_select(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
+    req = check_request(body, "order-select")
+    answer = Answer(svc, ORDER_SELECT, req.instance)
+    orders, drafted = _draft_orders(req)
+    resolve = resolver_for([*drafted, *(r for v in req.prefetch.values()
+                                        for r in resources_of(v))])
+    chemo: list[tuple[Mapping[str, Any], Agent]] = []
+    unidentified: list[tuple[Mapping[str, Any], str]] = []
+    for order in orders:
+        agent = agent_of(order, resolve)
+        if agent is None:
+            why = unreadable_medication(order, resolve)
+            if why is not None:
+                unidentified.append((order, why))
+        elif agent.is_conventional_chemotherapy:
+            chemo.append((order, agent))
+    if not chemo and not unidentified:
+        return answer
+    record = await gather_record(req, svc.allow,
+                                 timeout_seconds=svc.settings.fhir_timeout_seconds,
+                                 max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
+    if screened_out(answer, record):
+        return answer
+    bc = read_case(answer, record, svc)
+    if bc is None:
+        return answer
+    safety = drug_safety((r for r in record.resources
+                          if r.get("resourceType") == "AllergyIntolerance"),
+                         record.unknown.get("allergies"))
+    bc = with_allergy_doubt(bc, safety)
+    tail = md_not_found(bc) + md_unknown(record.unknown)
+    try:
+        for draft, agent in chemo:
+            a = _alerting(bc.case, agent, svc)
+            if a is not None:
+                _warn(answer, a, draft, agent, req, safety, tail)
+        for draft, why in unidentified:
+            a = _alerting(bc.case, Agent.other_chemotherapy, svc)
+            if a is None:
+                continue
+            ident = f"MedicationRequest/{draft.get('id')}" if draft.get("id") else "a draft"
+            answer.card(
+                summary="Draft order's drug not identified: if it is chemotherapy, the "
+                        "guideline puts an mTOR inhibitor first",
+                indicator="warning", version=a.knowledge_version,
+                detail=f"pecoma could not identify the drug of {ident} ({why}). This "
+                       "patient has advanced PEComa with no systemic line yet: if the order "
+                       "is conventional chemotherapy, the guideline recommends an mTOR "
+                       "inhibitor first (S13, S14). Nothing is proposed." + tail,
+                record_ids=("ALERT-CHEMO-BEFORE-MTOR",),
+            )
+    except InputError as exc:
+        answer = Answer(svc, ORDER_SELECT, req.instance)
+        answer.error_card([f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues],
+                          len(exc.issues))
+    return answer

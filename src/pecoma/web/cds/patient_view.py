@@ -1,0 +1,168 @@
+"""``patient-view``: the guideline assessment of the patient whose chart is opened.
+
+The record is gathered (:mod:`.record`); a patient whose Conditions and Observations were
+read and name no PEComa gets no cards (:mod:`.screen`). Otherwise the record becomes a
+case (:mod:`pecoma.fhir.reader`), the engine assesses it, and the answer is a summary card
+(risk, recommendations, informational alerts, surveillance, missing facts) and one card
+per warning or critical alert.
+
+Unknown stays unknown: every part of the record that could not be read is listed on the
+cards. When the allergy list could not be read, a recorded "mTOR inhibitor not
+contraindicated" is not relied upon (it becomes unknown, so the engine asks the
+question), and every recommendation that names a drug says it is conditional on checking
+the allergies, or ruled out by a recorded intolerance (:mod:`.allergies`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Final, Literal
+
+from starlette.requests import Request
+
+from pecoma.case import Agent, YesNo
+from pecoma.engine import assess
+from pecoma.engine.model import Assessment, Item
+from pecoma.errors import InputError
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.render.text import markdown_report
+from pecoma.web.cds.allergies import DrugSafety, drug_safety
+from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_unknown
+from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.record import Record, gather_record
+from pecoma.web.cds.requests import check_request
+from pecoma.web.cds.screen import mentions_pecoma
+from pecoma.web.cds.service import CdsService
+
+__all__ = ["DRUG_ITEMS", "patient_view"]
+
+#: Recommendations that name a drug, and the agent each one would start.
+DRUG_ITEMS: Final[dict[str, Agent]] = {
+    "REC-MTOR-FIRST-LINE": Agent.sirolimus,
+    "SUPP-NAB-SIROLIMUS": Agent.nab_sirolimus,
+    "REC-ANTHRACYCLINE": Agent.doxorubicin,
+    "REC-UTERINE-EPI-IFO": Agent.epirubicin_ifosfamide,
+}
+
+#: Which recommendation heads the summary card, most decisive first.
+_HEADLINE: Final = (
+    "REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING", "REC-RERESECTION",
+    "REC-RESECTION", "REC-MTOR-FIRST-LINE", "REC-ANTHRACYCLINE", "REC-NO-NEXT-LINE",
+    "REC-AGGRESSIVE-SURGERY", "REC-ADJ-RADIOTHERAPY", "REC-ADJ-NODES-METS",
+    "REC-RESECTION-DONE",
+)
+
+
+def drug_note(item: Item, safety: DrugSafety) -> str:
+    """What the allergy list says about the drug a recommendation names ('' if nothing)."""
+    agent = DRUG_ITEMS.get(item.id)
+    if agent is None:
+        return ""
+    ruled = safety.ruled_out(agent)
+    if ruled is not None:
+        return f"\n\n**Not for this patient as recorded:** {ruled}."
+    withheld = safety.withheld(agent)
+    if withheld is not None:
+        return f"\n\n**Conditional:** {withheld}; confirm before any order."
+    return ""
+
+
+def _recommendations_md(a: Assessment, safety: DrugSafety) -> str:
+    return "\n\n".join(md_item(r) + drug_note(r, safety) for r in (a.risk.item,
+                                                                    *a.recommendations))
+
+
+def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
+                  safety: DrugSafety) -> None:
+    """The summary card and the alert cards of one assessment."""
+    version = a.knowledge_version
+    links = answer.links(markdown_report(a))
+    ranked = sorted(a.recommendations, key=lambda r: _HEADLINE.index(r.id)
+                    if r.id in _HEADLINE else len(_HEADLINE))
+    head = ranked[0].title if ranked else "see the report"
+    summary = f"PEComa ({a.disease_status.replace('_', ' ')}), risk {a.risk.group}: {head}"
+    if a.missing or record.unknown:
+        summary += f"; {len(a.missing) + len(record.unknown)} fact(s) unknown"
+    info_alerts = [x for x in a.alerts if x.level == "info"]
+    follow = "\n".join(f"- {f.title} ({f.provenance.label})" for f in a.followup)
+    detail = (_recommendations_md(a, safety)
+              + ("\n\n" + "\n\n".join(md_item(x) for x in info_alerts) if info_alerts else "")
+              + ("\n\n**Surveillance**\n" + follow if follow else "")
+              + md_missing(a.missing) + md_not_found(bc) + md_unknown(record.unknown)
+              + f"\n\n*{a.intended_use}*")
+    records = tuple(i.id for i in (a.risk.item, *a.recommendations, *info_alerts,
+                                   *a.followup))
+    indicator: Literal["info", "warning"] = "warning" if record.unknown else "info"
+    answer.card(summary=summary, indicator=indicator, detail=detail, version=version,
+                record_ids=records, links=links)
+    for alert in a.alerts:
+        if alert.level not in ("warning", "critical"):
+            continue
+        level: Literal["warning", "critical"] = (
+            "critical" if alert.level == "critical" else "warning")
+        answer.card(summary=alert.title, indicator=level, version=version,
+                    detail=md_item(alert) + md_missing(a.missing, alert.conditional_on)
+                    + md_unknown(record.unknown),
+                    record_ids=(alert.id,), topic=alert, links=links)
+
+
+def read_case(answer: Answer, record: Record, svc: CdsService) -> BundleCase | None:
+    """The case of the record, or ``None`` with an error card saying what is wrong."""
+    try:
+        return case_from_bundle(record.bundle(), validate=svc.settings.validation,
+                                source="FHIR record")
+    except InputError as exc:
+        lines = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues]
+        if record.unknown:
+            lines.append(md_unknown(record.unknown))
+        answer.error_card(lines, len(exc.issues))
+        return None
+
+
+def screened_out(answer: Answer, record: Record) -> bool:
+    """True when the patient needs no PEComa card (or only the 'could not check' card)."""
+    if mentions_pecoma(record.resources):
+        return False
+    blind = {k: v for k, v in record.unknown.items() if k in ("conditions", "observations")}
+    if blind:
+        answer.unknown_card(blind, "Whether this patient has a PEComa could not be checked: "
+                            "the parts of the record below could not be read.")
+    return True
+
+
+def with_allergy_doubt(bc: BundleCase, safety: DrugSafety) -> BundleCase:
+    """The case with "mTOR inhibitor not contraindicated" made unknown when the allergy
+    list could not be read (a statement the unread list might contradict)."""
+    systemic = bc.case.systemic
+    if safety.unreadable is None or systemic.mtor_inhibitor_contraindicated is not YesNo.no:
+        return bc
+    case = bc.case.model_copy(update={"systemic": systemic.model_copy(
+        update={"mtor_inhibitor_contraindicated": YesNo.unknown})})
+    return dataclasses.replace(
+        bc, case=case, not_found=(*bc.not_found, "systemic.mtor_inhibitor_contraindicated"),
+        notes=(*bc.notes, "mTOR-inhibitor contraindication taken as unknown: the allergy "
+               "list could not be read"))
+
+
+async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
+    req = check_request(body, "patient-view")
+    answer = Answer(svc, PATIENT_VIEW, req.instance)
+    record = await gather_record(req, svc.allow, timeout_seconds=svc.settings.fhir_timeout_seconds,
+                                 max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
+    if screened_out(answer, record):
+        return answer
+    bc = read_case(answer, record, svc)
+    if bc is None:
+        return answer
+    safety = drug_safety((r for r in record.resources
+                          if r.get("resourceType") == "AllergyIntolerance"),
+                         record.unknown.get("allergies"))
+    bc = with_allergy_doubt(bc, safety)
+    try:
+        a = assess(bc.case, svc.today(), svc.engine_settings())
+    except InputError as exc:
+        answer.error_card([f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues],
+                          len(exc.issues))
+        return answer
+    summary_cards(answer, bc, a, record, safety)
+    return answer

@@ -1,0 +1,135 @@
+"""The patient's record for one hook call: prefetch first, then the allowed FHIR server.
+
+Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A key that is
+absent, ``null``, an OperationOutcome, or a Bundle carrying an OperationOutcome of
+severity error or fatal means the EHR has **no data** for that part (not "nothing
+recorded"). Such a part is fetched from ``fhirServer`` with the template's query when the
+server is on the allow-list (:mod:`pecoma.fhir.client`); when there is no server, the
+server is not allowed, or the fetch fails, the part stays **unknown** and the reason is
+kept, for the cards to say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from pecoma.fhir.client import AllowList, FhirClient, FhirFetchError, ServerNotAllowed
+from pecoma.web.cds.discovery import PREFETCH
+from pecoma.web.cds.requests import HookRequest
+
+__all__ = ["Record", "gather_record", "resources_of"]
+
+
+@dataclass(slots=True)
+class Record:
+    """The resources read, and the parts of the record that are unknown, with why."""
+
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    unknown: dict[str, str] = field(default_factory=dict)
+
+    def bundle(self) -> dict[str, Any]:
+        return {"resourceType": "Bundle", "type": "collection",
+                "entry": [{"resource": r} for r in self.resources]}
+
+
+def _failed_outcome(resource: Mapping[str, Any]) -> bool:
+    issues = resource.get("issue")
+    return any(isinstance(i, dict) and i.get("severity") in ("error", "fatal")
+               for i in (issues if isinstance(issues, list) else []))
+
+
+def no_data_reason(value: Any) -> str | None:
+    """Why a prefetch value carries no data, or ``None`` when it does."""
+    if value is None:
+        return "the EHR sent no data for it (prefetch null or absent)"
+    if not isinstance(value, dict):
+        return "the EHR sent something other than a FHIR resource"
+    if value.get("resourceType") == "OperationOutcome":
+        return "the EHR could not provide it (OperationOutcome)"
+    if value.get("resourceType") == "Bundle":
+        entries = value.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(res, dict) and res.get("resourceType") == "OperationOutcome" and (
+                _failed_outcome(res)
+            ):
+                return "the EHR's search for it failed (OperationOutcome in the Bundle)"
+    return None
+
+
+def resources_of(value: Any) -> list[dict[str, Any]]:
+    """Resources of a prefetch value: a resource, or a Bundle of them (outcomes left out)."""
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") == "Bundle":
+        out = []
+        entries = value.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and (
+                res["resourceType"] != "OperationOutcome"
+            ):
+                out.append(res)
+        return out
+    kind = value.get("resourceType")
+    return [value] if isinstance(kind, str) and kind != "OperationOutcome" else []
+
+
+async def gather_record(
+    req: HookRequest,
+    allow: AllowList,
+    *,
+    timeout_seconds: float,
+    max_pages: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Record:
+    """The record of the request's patient, with its unknown parts named."""
+    record = Record()
+    parts: dict[str, list[dict[str, Any]]] = {}
+    wanted: list[str] = []
+    for key in PREFETCH:
+        value = req.prefetch.get(key)
+        reason = no_data_reason(value)
+        if reason is None:
+            parts[key] = resources_of(value)
+        else:
+            record.unknown[key] = reason
+            wanted.append(key)
+    if wanted and req.fhir_server:
+        try:
+            client = FhirClient.for_server(
+                req.fhir_server, allow, token=req.access_token,
+                timeout_seconds=timeout_seconds, max_pages=max_pages, transport=transport)
+        except ServerNotAllowed:
+            for key in wanted:
+                record.unknown[key] += ("; the fhirServer named is not on this service's "
+                                        "allow-list, so it was not asked")
+        else:
+            patient = quote(req.patient_id, safe="")
+            queries = [(key, PREFETCH[key].replace("{{context.patientId}}", patient))
+                       for key in wanted]
+            async with client:
+                results = await client.search_all(queries)
+            for (key, _query), result in zip(queries, results, strict=True):
+                if isinstance(result, FhirFetchError):
+                    record.unknown[key] += f"; {result}"
+                else:
+                    parts[key] = result
+                    del record.unknown[key]
+    elif wanted:
+        for key in wanted:
+            record.unknown[key] += "; no fhirServer was given to fetch it from"
+    seen: set[tuple[str, str]] = set()
+    for key in PREFETCH:
+        for res in parts.get(key, []):
+            ident = (str(res.get("resourceType")), str(res.get("id")))
+            if res.get("id") is not None and ident in seen:
+                continue
+            seen.add(ident)
+            record.resources.append(res)
+    return record

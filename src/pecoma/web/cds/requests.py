@@ -1,0 +1,159 @@
+"""Reading and checking a CDS Hooks 2.0.1 request body.
+
+The body is read by the app's JSON reader (:func:`pecoma.web.api.read_json`: 415 for a
+non-JSON type, 400 for bad or too deeply nested JSON) and then must be an object no deeper
+than :data:`MAX_DEPTH`. The hook request's fields are checked per the specification:
+``hook`` names this service's hook; ``hookInstance`` is a UUID; ``context.patientId`` a
+string; ``userId`` (when given) a ``Type/id`` reference to a Practitioner, PractitionerRole,
+Patient or RelatedPerson; ``fhirServer`` an http(s) URL; ``fhirAuthorization`` only with a
+``fhirServer``, and then with ``access_token``, ``token_type`` "Bearer", ``expires_in``,
+``scope`` and ``subject``; ``prefetch`` an object whose values are FHIR resources or null.
+Every rule broken is listed, by field, in one 400 problem.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from pecoma.errors import FieldIssue
+from pecoma.web.api import read_json
+from pecoma.web.problems import ApiProblem
+
+__all__ = ["MAX_DEPTH", "HookRequest", "check_request", "read_body"]
+
+#: Deepest nesting accepted; FHIR resources in practice stay far below it.
+MAX_DEPTH = 64
+_USER = re.compile(r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$")
+
+
+def _depth_ok(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return True
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or an :class:`ApiProblem` (400 / 415)."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "malformed-request", "The request body must be a JSON object.",
+                         [FieldIssue("(body)", type(body).__name__, "must be a JSON object")])
+    if not _depth_ok(body, MAX_DEPTH):
+        raise ApiProblem(400, "malformed-json",
+                         f"The body nests JSON more than {MAX_DEPTH} levels deep.",
+                         [FieldIssue("(body)", "nesting", f"at most {MAX_DEPTH} levels")])
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class HookRequest:
+    """The checked parts of a hook call the services use."""
+
+    hook: str
+    instance: str
+    patient_id: str
+    context: Mapping[str, Any]
+    prefetch: Mapping[str, Any]
+    fhir_server: str | None
+    access_token: str | None
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _authorization(auth: Any, issues: list[FieldIssue]) -> str | None:
+    if not isinstance(auth, dict):
+        issues.append(FieldIssue("fhirAuthorization", _kind(auth), "must be an object"))
+        return None
+    token = auth.get("access_token")
+    if not isinstance(token, str) or not token:
+        issues.append(FieldIssue("fhirAuthorization.access_token", "(not shown)",
+                                 "must be a non-empty string"))
+        token = None
+    if not isinstance(auth.get("token_type"), str) or auth["token_type"].lower() != "bearer":
+        issues.append(FieldIssue("fhirAuthorization.token_type", repr(auth.get("token_type")),
+                                 "must be 'Bearer'"))
+    expires = auth.get("expires_in")
+    if isinstance(expires, bool) or not isinstance(expires, int) or expires <= 0:
+        issues.append(FieldIssue("fhirAuthorization.expires_in", repr(expires),
+                                 "must be a positive whole number of seconds"))
+    for key in ("scope", "subject"):
+        if not isinstance(auth.get(key), str) or not auth[key]:
+            issues.append(FieldIssue(f"fhirAuthorization.{key}", _kind(auth.get(key)),
+                                     "must be a non-empty string"))
+    return token
+
+
+def check_request(body: Mapping[str, Any], hook: str) -> HookRequest:
+    """The checked request, or a 400 problem listing every rule broken."""
+    issues: list[FieldIssue] = []
+    if body.get("hook") != hook:
+        issues.append(FieldIssue("hook", repr(body.get("hook", "(missing)"))[:60],
+                                 f"must be '{hook}' for this service"))
+    instance = body.get("hookInstance")
+    try:
+        if not isinstance(instance, str):
+            raise ValueError
+        uuid.UUID(instance)
+    except ValueError:
+        issues.append(FieldIssue("hookInstance", repr(instance)[:60], "must be a UUID string"))
+    context = body.get("context")
+    patient = None
+    if not isinstance(context, dict):
+        issues.append(FieldIssue("context", _kind(context), "must be an object"))
+        context = {}
+    else:
+        patient = context.get("patientId")
+        if not isinstance(patient, str) or not patient:
+            issues.append(FieldIssue("context.patientId", _kind(patient),
+                                     "must be a non-empty string"))
+        user = context.get("userId")
+        if user is not None and (not isinstance(user, str) or not _USER.match(user)):
+            issues.append(FieldIssue("context.userId", "(not shown)",
+                                     "must be a reference such as 'Practitioner/123' "
+                                     "(Practitioner, PractitionerRole, Patient or "
+                                     "RelatedPerson)"))
+    server = body.get("fhirServer")
+    if server is not None and (not isinstance(server, str)
+                               or not server.lower().startswith(("https://", "http://"))):
+        issues.append(FieldIssue("fhirServer", "(not shown)", "must be an http(s) URL"))
+    token = None
+    if body.get("fhirAuthorization") is not None:
+        if server is None:
+            issues.append(FieldIssue("fhirAuthorization", "(given)",
+                                     "must not be given without fhirServer"))
+        token = _authorization(body["fhirAuthorization"], issues)
+    prefetch = body.get("prefetch")
+    if prefetch is None:
+        prefetch = {}
+    elif not isinstance(prefetch, dict):
+        issues.append(FieldIssue("prefetch", _kind(prefetch), "must be an object"))
+        prefetch = {}
+    else:
+        for key, value in prefetch.items():
+            if value is not None and not (isinstance(value, dict)
+                                          and isinstance(value.get("resourceType"), str)):
+                issues.append(FieldIssue(f"prefetch.{str(key)[:40]}", _kind(value),
+                                         "must be a FHIR resource (an object with "
+                                         "resourceType) or null"))
+    if issues:
+        raise ApiProblem(400, "invalid-hook-request",
+                         f"The {hook} request breaks the CDS Hooks 2.0.1 rules.", issues)
+    return HookRequest(hook=hook, instance=str(instance), patient_id=str(patient),
+                       context=context, prefetch=prefetch,
+                       fhir_server=server if isinstance(server, str) else None,
+                       access_token=token)

@@ -1,0 +1,166 @@
+"""The CDS Hooks routes of one application (built by :func:`pecoma.web.app.create_app`).
+
+::
+
+    GET  /cds-services                          discovery
+    POST /cds-services/pecoma-patient-view      patient-view
+    POST /cds-services/pecoma-order-select      order-select
+    POST /cds-services/{id}/feedback            feedback on cards
+    GET  /cds-services/reports/{token}          the full report a card links to
+
+With JWT verification on (server mode, or ``cds.auth = "jwt"``) every POST must carry a
+valid EHR JWT, or gets a bare 401. Errors are the app's problem details
+(:mod:`pecoma.web.problems`) with the CORS headers of the call. Tokens and patient
+identifiers are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from pecoma.knowledge import load_knowledge
+from pecoma.store.db import StoreError
+from pecoma.web.cds.cards import Answer
+from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW, SERVICES, discovery
+from pecoma.web.cds.feedback import feedback_entries
+from pecoma.web.cds.jwt import Unauthorized
+from pecoma.web.cds.order_select import order_select
+from pecoma.web.cds.patient_view import patient_view
+from pecoma.web.cds.requests import read_body
+from pecoma.web.cds.service import CdsService
+from pecoma.web.problems import ApiProblem, problem
+
+__all__ = ["build_router"]
+
+LOG = logging.getLogger("pecoma.web.cds")
+
+Handler = Callable[[dict[str, Any], Request, CdsService], Awaitable[Answer]]
+_HANDLERS: dict[str, Handler] = {PATIENT_VIEW: patient_view, ORDER_SELECT: order_select}
+
+
+def _cors(request: Request, svc: CdsService) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    allowed = svc.settings.cors_origins
+    if not origin or not allowed:
+        return {}
+    if "*" in allowed:
+        return {"Access-Control-Allow-Origin": "*"}
+    if origin in allowed:
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {}
+
+
+def build_router(svc: CdsService) -> APIRouter:
+    """The CDS Hooks router of one application."""
+    api = APIRouter(tags=["CDS Hooks"])
+
+    async def denied(request: Request, path: str) -> Response | None:
+        if not svc.jwt_required:
+            return None
+        audiences: tuple[str, ...] = (f"{svc.base_url}{path}",)
+        if path.endswith("/feedback"):
+            audiences += (f"{svc.base_url}{path.removesuffix('/feedback')}",)
+
+        async def claim(issuer: str, jti: str, expires: Any) -> bool:
+            return bool(await run_in_threadpool(svc.store().claim_jti, issuer, jti, expires))
+
+        try:
+            await svc.verifier.verify(request.headers.get("authorization"), audiences, claim)
+        except Unauthorized:
+            return Response(status_code=401, headers=_cors(request, svc))
+        except StoreError:
+            LOG.warning("cds-hooks: replay cache unavailable; call refused")
+            return Response(status_code=401, headers=_cors(request, svc))
+        return None
+
+    def failed(exc: ApiProblem, path: str, request: Request) -> Response:
+        return problem(exc.status, exc.slug, exc.detail, exc.issues, path,
+                       headers=_cors(request, svc))
+
+    @api.get("/cds-services", summary="CDS Hooks discovery")
+    async def discover(request: Request) -> JSONResponse:
+        return JSONResponse(discovery(load_knowledge().version), headers=_cors(request, svc))
+
+    @api.options("/cds-services", include_in_schema=False)
+    @api.options("/cds-services/{rest:path}", include_in_schema=False)
+    async def preflight(request: Request, rest: str = "") -> Response:
+        del rest
+        headers = _cors(request, svc)
+        if headers:
+            headers.update({
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            })
+        return Response(status_code=204, headers=headers)
+
+    @api.post("/cds-services/{service_id}", summary="Call a CDS service")
+    async def call(service_id: str, request: Request) -> Response:
+        path = f"/cds-services/{service_id}"
+        handler = _HANDLERS.get(service_id)
+        if handler is None:
+            return failed(ApiProblem(404, "unknown-service", f"No CDS service "
+                                     f"'{service_id[:40]}'; see /cds-services."), path, request)
+        refused = await denied(request, path)
+        if refused is not None:
+            return refused
+        try:
+            answer = await handler(await read_body(request), request, svc)
+            if answer.records:
+                await run_in_threadpool(svc.store().issue, answer.records, answer.report)
+        except ApiProblem as exc:
+            LOG.info("cds-hooks request refused", extra={"service": service_id,
+                                                         "status": exc.status})
+            return failed(exc, path, request)
+        except StoreError:
+            LOG.warning("cds-hooks: registry database unavailable", extra={
+                "service": service_id})
+            return failed(ApiProblem(503, "database-unavailable", "The cards could not be "
+                                     "recorded; try again."), path, request)
+        LOG.info("cds-hooks cards", extra={"service": service_id,
+                                           "cards": len(answer.cards)})
+        return JSONResponse(answer.result(), headers=_cors(request, svc))
+
+    @api.post("/cds-services/{service_id}/feedback", summary="Feedback on cards")
+    async def feedback(service_id: str, request: Request) -> Response:
+        path = f"/cds-services/{service_id}/feedback"
+        if service_id not in SERVICES:
+            return failed(ApiProblem(404, "unknown-service",
+                                     f"No CDS service '{service_id[:40]}'."), path, request)
+        refused = await denied(request, path)
+        if refused is not None:
+            return refused
+        try:
+            body = await read_body(request)
+            store = svc.store()
+            entries = await run_in_threadpool(feedback_entries, body, service_id, store.card)
+            await run_in_threadpool(store.add_feedback, entries)
+        except ApiProblem as exc:
+            return failed(exc, path, request)
+        except StoreError:
+            return failed(ApiProblem(503, "database-unavailable", "The feedback could not be "
+                                     "recorded; try again."), path, request)
+        LOG.info("cds-hooks feedback", extra={"service": service_id, "entries": len(entries)})
+        return Response(status_code=200, headers=_cors(request, svc))
+
+    @api.get("/cds-services/reports/{token}", summary="The full report a card links to")
+    async def report(token: str, request: Request) -> Response:
+        try:
+            text = await run_in_threadpool(svc.store().report, token)
+        except StoreError:
+            text = None
+        if text is None:
+            return failed(ApiProblem(404, "report-not-found", "This report link has expired "
+                                     "or never existed."), "/cds-services/reports", request)
+        return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Robots-Tag": "noindex"})
+
+    return api

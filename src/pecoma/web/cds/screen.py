@@ -1,0 +1,45 @@
+"""A quick, conservative look for PEComa in a record before the full reading.
+
+A patient is answered with no cards only when nothing in the record's Conditions and
+Observations could name a PEComa: no code beginning ``8714`` (ICD-O-3 morphology, in any
+code system or extension), no code of the project's own system, and no text or display
+mentioning PEComa or a perivascular epithelioid cell tumour. Anything that might is read
+in full. This keeps patients without PEComa cheap without ever skipping one who has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pecoma.fhir import codes as c
+
+__all__ = ["mentions_pecoma"]
+
+_WORDS = ("pecoma", "perivascular epithelioid")
+_TYPES = ("Condition", "Observation")
+
+
+def _mentions(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            code = item.get("code")
+            if isinstance(code, str) and code.startswith("8714"):
+                return True
+            if item.get("system") == c.PECOMA_SYSTEM:
+                return True
+            stack.extend(v for v in item.values() if isinstance(v, dict | list | str))
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and len(item) > 5:
+            low = item.lower()
+            if any(w in low for w in _WORDS):
+                return True
+    return False
+
+
+def mentions_pecoma(resources: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether any Condition or Observation could name a PEComa (see the module doc)."""
+    return any(res.get("resourceType") in _TYPES and _mentions(res) for res in resources)

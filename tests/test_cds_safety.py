@@ -1,0 +1,228 @@
+"""CDS Hooks safety: unknown stays unknown, no drug proposed against the allergy list,
+orders recognised however the EHR names the drug.
+
+Expected outputs are clinical facts: the patient of ``metastatic-lung-metachronous`` has
+metastatic PEComa, no systemic line yet, mTOR inhibitors recorded available and not
+contraindicated; so conventional chemotherapy drafted as the first line gets a warning
+(S13, S14), and an mTOR-inhibitor order may be proposed only if the allergy list was read
+and allows it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import example, hook_request, patient_id, prefetch_of
+
+ON = dt.date(2026, 11, 28)
+PATIENT = "metastatic-lung-metachronous"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'registry.db'}"
+    return TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
+                                 today=lambda: ON))
+
+
+def allergy(code: dict[str, Any], category: str | None = "medication",
+            status: str = "active") -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance", "id": f"a-{abs(hash(str(code))) % 10_000}",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+            "code": status}]},
+        "code": code, "patient": {"reference": "Patient/pat-1003"}}
+    if category:
+        res["category"] = [category]
+    return res
+
+
+def order(prefetch_change: Any = None, **medication: Any) -> dict[str, Any]:
+    bundle = example(PATIENT)
+    pid = patient_id(bundle)
+    draft = {"resourceType": "MedicationRequest", "id": "draft-1", "status": "draft",
+             "intent": "order", "subject": {"reference": f"Patient/{pid}"}}
+    extra_entries = medication.pop("entries", [])
+    draft.update(medication)
+    prefetch = prefetch_of(bundle)
+    if prefetch_change is not None:
+        prefetch_change(prefetch)
+    body = hook_request("order-select", pid, prefetch=prefetch)
+    body["context"].update({
+        "selections": ["MedicationRequest/draft-1"],
+        "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                        "entry": [{"resource": draft}, *extra_entries]}})
+    return body
+
+
+def cards_of(client: TestClient, body: dict[str, Any], service: str = ORDER_SELECT) -> Any:
+    r = client.post(f"/cds-services/{service}", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()["cards"]
+
+
+DOXORUBICIN = {"medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2"}}
+
+
+class TestAllergyListDecidesTheProposal:
+    def test_read_and_clear_the_mtor_order_is_proposed(self, client: TestClient) -> None:
+        [card] = cards_of(client, order(**DOXORUBICIN))
+        assert card["suggestions"][0]["label"].startswith("Replace with an mTOR inhibitor")
+
+    @pytest.mark.parametrize("unreadable", [
+        None,
+        {"resourceType": "OperationOutcome",
+         "issue": [{"severity": "error", "code": "exception"}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "fatal", "code": "timeout"}]}}]},
+        "absent",
+    ])
+    def test_unreadable_allergies_withhold_the_proposal(self, client: TestClient,
+                                                         unreadable: Any) -> None:
+        """Allergies null, an OperationOutcome, a failed search or not sent at all (no
+        fhirServer): the warning stays, no order is proposed, and the card says why."""
+        def change(prefetch: dict[str, Any]) -> None:
+            if unreadable == "absent":
+                del prefetch["allergies"]
+            else:
+                prefetch["allergies"] = copy.deepcopy(unreadable)
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert card["indicator"] == "warning"
+        assert "suggestions" not in card
+        assert "No mTOR-inhibitor order is proposed" in card["detail"]
+        assert "allergies and intolerances could not be read" in card["detail"]
+        # and the recorded "not contraindicated" is not relied upon: the question is asked
+        assert "systemic.mtor_inhibitor_contraindicated" in card["detail"]
+
+    @pytest.mark.parametrize("code", [
+        {"coding": [{"system": RXNORM, "code": "35302"}]},          # sirolimus, RxNorm only
+        {"coding": [{"system": RXNORM, "code": "258355"}]},         # Rapamune (brand)
+        {"text": "Sirolimus"},
+        {"coding": [{"system": RXNORM, "code": "141704", "display": "everolimus"}]},
+    ])
+    def test_recorded_mtor_intolerance_never_gets_an_mtor_proposal(
+        self, client: TestClient, code: dict[str, Any]
+    ) -> None:
+        """An intolerance to sirolimus (or another mTOR inhibitor) however coded: the
+        mTOR inhibitor is contraindicated, chemotherapy first is what the guideline then
+        says (S14): no card proposes sirolimus."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy(code)})
+
+        for card in cards_of(client, order(change, **DOXORUBICIN)):
+            assert "suggestions" not in card
+
+    def test_resolved_intolerance_does_not_count(self, client: TestClient) -> None:
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append(
+                {"resource": allergy({"text": "sirolimus"}, status="resolved")})
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert card["suggestions"]
+
+    def test_unidentified_drug_allergy_withholds(self, client: TestClient) -> None:
+        """A drug allergy pecoma cannot match (could be a brand of sirolimus): withheld."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy(
+                {"coding": [{"system": RXNORM, "code": "999999"}]})})
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert "suggestions" not in card
+        assert "could not be matched to a drug" in card["detail"]
+
+    def test_food_allergy_does_not_withhold(self, client: TestClient) -> None:
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy(
+                {"text": "peanut"}, category="food")})
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert card["suggestions"]
+
+    def test_patient_view_marks_the_mtor_recommendation_conditional(
+        self, client: TestClient
+    ) -> None:
+        bundle = example(PATIENT)
+        prefetch = prefetch_of(bundle)
+        prefetch["allergies"] = None
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        assert head["indicator"] == "warning"
+        detail = head["detail"]
+        at = detail.index("**Start an mTOR inhibitor")
+        assert "**Conditional:** the patient's allergies and intolerances could not be read" \
+            in detail[at:]
+        assert "the allergies and intolerances: the EHR sent no data" in detail
+
+
+class TestOrdersRecognised:
+    """Doxorubicin named every way an EHR may: each draft gets the warning."""
+
+    @pytest.mark.parametrize("medication", [
+        {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "3639"}]}},
+        {"medicationReference": {"reference": "#med"},
+         "contained": [{"resourceType": "Medication", "id": "med",
+                        "code": {"coding": [{"system": RXNORM, "code": "3639"}]}}]},
+        {"medicationReference": {"reference": "Medication/m1"},
+         "entries": [{"resource": {"resourceType": "Medication", "id": "m1",
+                                   "code": {"coding": [{"system": RXNORM, "code": "3639"}]}}}]},
+        {"medicationReference": {"reference": "Medication/m2", "display": "Doxorubicin"}},
+    ])
+    def test_doxorubicin_however_named(self, client: TestClient,
+                                       medication: dict[str, Any]) -> None:
+        [card] = cards_of(client, order(**medication))
+        assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+        assert "Draft order: doxorubicin." in card["detail"]
+
+    def test_unresolvable_reference_is_not_a_silent_no(self, client: TestClient) -> None:
+        [card] = cards_of(client, order(medicationReference={"reference": "Medication/zz"}))
+        assert card["indicator"] == "warning"
+        assert "could not identify the drug of MedicationRequest/draft-1" in card["detail"]
+        assert "suggestions" not in card
+
+    def test_mtor_order_by_rxnorm_is_quiet(self, client: TestClient) -> None:
+        body = order(medicationCodeableConcept={"coding": [{"system": RXNORM,
+                                                            "code": "35302"}]})
+        assert cards_of(client, body) == []
+
+
+class TestNotPecoma:
+    def test_patient_without_pecoma_gets_no_card(self, client: TestClient) -> None:
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p9"}},
+            {"resource": {"resourceType": "Condition", "id": "c1",
+                          "code": {"text": "Essential hypertension"},
+                          "subject": {"reference": "Patient/p9"}}}]}
+        body = hook_request("patient-view", "p9", prefetch=prefetch_of(bundle))
+        assert cards_of(client, body, PATIENT_VIEW) == []
+
+    def test_pecoma_named_only_in_an_observation_is_read(self, client: TestClient) -> None:
+        """A Condition coded only by ICD-10 with the 8714/3 histology in an Observation is
+        not screened out (it goes to the reader)."""
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p8"}},
+            {"resource": {"resourceType": "Condition", "id": "c1", "code": {"coding": [
+                {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C64.1"}]},
+                "subject": {"reference": "Patient/p8"}}},
+            {"resource": {"resourceType": "Observation", "id": "o1", "status": "final",
+                          "code": {"coding": [{"system": "http://loinc.org",
+                                               "code": "31206-6"}]},
+                          "valueCodeableConcept": {"coding": [{
+                              "system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                              "code": "8714/3"}]},
+                          "subject": {"reference": "Patient/p8"}}}]}
+        body = hook_request("patient-view", "p8", prefetch=prefetch_of(bundle))
+        assert cards_of(client, body, PATIENT_VIEW) != []

@@ -1,0 +1,234 @@
+"""Which agent a medication resource names, and whether it was given (fhir/medications.py).
+
+Expected agents are written by hand: the RxNorm ingredient codes are those listed, with
+their published source, in RXNORM_NAMES; the names are those of codes.AGENT_NAMES.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pecoma.case import Agent
+from pecoma.fhir import codes as c
+from pecoma.fhir.medications import (
+    RXNORM,
+    Given,
+    agent_of,
+    agent_of_concept,
+    given,
+    medication_concept,
+    resolver_for,
+    started_on,
+    unreadable_medication,
+)
+
+
+def _rx(code: str, display: str | None = None) -> dict[str, Any]:
+    coding: dict[str, Any] = {"system": RXNORM, "code": code}
+    if display is not None:
+        coding["display"] = display
+    return {"coding": [coding]}
+
+
+def _request(**extra: Any) -> dict[str, Any]:
+    return {"resourceType": "MedicationRequest", "id": "mr1", "status": "active",
+            "intent": "order", "subject": {"reference": "Patient/p1"}, **extra}
+
+
+class TestAgentOfConcept:
+    @pytest.mark.parametrize(("code", "agent"), [
+        ("35302", Agent.sirolimus),  # sirolimus (IN)
+        ("258355", Agent.sirolimus),  # Rapamune (BN)
+        ("2586864", Agent.nab_sirolimus),  # Fyarro (BN): protein-bound sirolimus
+        ("657797", Agent.temsirolimus),
+        ("141704", Agent.everolimus),
+        ("3639", Agent.doxorubicin),
+        ("5657", Agent.ifosfamide),
+        ("12574", Agent.other_chemotherapy),  # gemcitabine alone is not a listed regimen
+    ])
+    def test_rxnorm_code_alone(self, code: str, agent: Agent) -> None:
+        """An order coded by an RxNorm ingredient or brand alone, with no text, is read."""
+        assert agent_of_concept(_rx(code)) is agent
+
+    def test_rxnorm_clinical_drug_by_display(self) -> None:
+        """A clinical-drug code not listed is read by its display (mCODE's own example)."""
+        concept = _rx("1790099", "10 ML doxorubicin hydrochloride 2 MG/ML Injection")
+        assert agent_of_concept(concept) is Agent.doxorubicin
+
+    def test_unknown_code_without_text(self) -> None:
+        """An RxNorm code the project does not know, with no text, names no agent."""
+        assert agent_of_concept(_rx("161")) is None
+
+    def test_other_system_same_code(self) -> None:
+        """The code 35302 in another system is not sirolimus."""
+        assert agent_of_concept({"coding": [{"system": "http://x", "code": "35302"}]}) is None
+
+    def test_project_code(self) -> None:
+        """The project's own agent code is read."""
+        concept = {"coding": [{"system": c.PECOMA_SYSTEM, "code": "agent-pazopanib"}]}
+        assert agent_of_concept(concept) is Agent.pazopanib
+
+    @pytest.mark.parametrize(("text", "agent"), [
+        ("Temsirolimus 25 mg IV weekly", Agent.temsirolimus),  # not plain sirolimus
+        ("nab-sirolimus 100 mg/m2", Agent.nab_sirolimus),
+        ("Afinitor (everolimus) 10 mg", Agent.everolimus),
+        ("Doxorubicin and ifosfamide", Agent.doxorubicin_ifosfamide),
+    ])
+    def test_names(self, text: str, agent: Agent) -> None:
+        """Names in the text are read, the most specific first."""
+        assert agent_of_concept({"text": text}) is agent
+
+    def test_not_a_concept(self) -> None:
+        """Anything but an object names no agent (never an exception)."""
+        assert agent_of_concept("sirolimus") is None
+        assert agent_of_concept({"coding": "sirolimus"}) is None
+
+
+class TestAgentOf:
+    def test_codeable_concept(self) -> None:
+        """medicationCodeableConcept is read."""
+        assert agent_of(_request(medicationCodeableConcept=_rx("35302"))) is Agent.sirolimus
+
+    def test_reference_in_bundle(self) -> None:
+        """medicationReference resolves against the resources the caller holds."""
+        med = {"resourceType": "Medication", "id": "m1", "code": _rx("141704")}
+        order = _request(medicationReference={"reference": "Medication/m1"})
+        assert agent_of(order, resolver_for([med])) is Agent.everolimus
+
+    def test_absolute_reference(self) -> None:
+        """An absolute reference resolves to the Medication held by Type/id."""
+        med = {"resourceType": "Medication", "id": "m1", "code": _rx("657797")}
+        order = _request(medicationReference={"reference": "https://ehr.example/fhir/"
+                                                            "Medication/m1"})
+        assert agent_of(order, resolver_for([med])) is Agent.temsirolimus
+
+    def test_full_url(self) -> None:
+        """A urn:uuid reference resolves by the entry's fullUrl."""
+        med = {"resourceType": "Medication", "code": _rx("3639")}
+        order = _request(medicationReference={"reference": "urn:uuid:1234"})
+        assert agent_of(order, resolver_for([], {"urn:uuid:1234": med})) is Agent.doxorubicin
+
+    def test_contained(self) -> None:
+        """A contained Medication (#id) resolves without the caller's help."""
+        order = _request(
+            contained=[{"resourceType": "Medication", "id": "med",
+                        "code": {"text": "Sirolimus 1 mg tablet"}}],
+            medicationReference={"reference": "#med"})
+        assert agent_of(order) is Agent.sirolimus
+
+    def test_ingredients(self) -> None:
+        """A Medication coded only by its ingredients is read; two make the regimen."""
+        med = {"resourceType": "Medication", "id": "m2", "ingredient": [
+            {"itemCodeableConcept": _rx("3639")}, {"itemCodeableConcept": _rx("5657")}]}
+        order = _request(medicationReference={"reference": "Medication/m2"})
+        assert agent_of(order, resolver_for([med])) is Agent.doxorubicin_ifosfamide
+
+    def test_mtor_never_hidden(self) -> None:
+        """Where several drugs are named, an mTOR inhibitor among them is the reading."""
+        med = {"resourceType": "Medication", "id": "m3", "ingredient": [
+            {"itemCodeableConcept": _rx("3639")}, {"itemCodeableConcept": _rx("35302")}]}
+        order = _request(medicationReference={"reference": "Medication/m3"})
+        assert agent_of(order, resolver_for([med])) is Agent.sirolimus
+
+    def test_reference_display(self) -> None:
+        """An unresolved reference with a display is read by the display."""
+        order = _request(medicationReference={"reference": "Medication/x",
+                                              "display": "everolimus 10 MG Oral Tablet"})
+        assert agent_of(order) is Agent.everolimus
+
+    def test_unrelated_drug(self) -> None:
+        """A drug the guideline does not concern names no agent."""
+        assert agent_of(_request(medicationCodeableConcept={"text": "Paracetamol"})) is None
+
+    def test_medication_concept(self) -> None:
+        """The concept found is returned (the order's own, else the Medication's code)."""
+        med = {"resourceType": "Medication", "id": "m1", "code": _rx("141704")}
+        order = _request(medicationReference={"reference": "Medication/m1"})
+        assert medication_concept(order, resolver_for([med])) == _rx("141704")
+        assert medication_concept(_request()) is None
+
+
+class TestUnreadable:
+    def test_unresolved_reference(self) -> None:
+        """A reference that resolves nowhere, with no display, cannot be read: say so."""
+        order = _request(medicationReference={"reference": "Medication/gone"})
+        reason = unreadable_medication(order)
+        assert reason is not None and "Medication/gone" in reason
+
+    def test_no_medication(self) -> None:
+        """Neither element: cannot be read."""
+        assert unreadable_medication(_request()) is not None
+
+    def test_empty_concept(self) -> None:
+        """A concept with neither code nor text cannot be read."""
+        assert unreadable_medication(_request(medicationCodeableConcept={})) is not None
+
+    def test_readable_even_if_unknown(self) -> None:
+        """A coded medication the project does not know is readable (just not an agent)."""
+        assert unreadable_medication(_request(medicationCodeableConcept=_rx("161"))) is None
+        med = {"resourceType": "Medication", "id": "m1", "code": _rx("161")}
+        order = _request(medicationReference={"reference": "Medication/m1"})
+        assert unreadable_medication(order, resolver_for([med])) is None
+
+
+class TestGiven:
+    @pytest.mark.parametrize(("kind", "status", "expected"), [
+        ("MedicationRequest", "active", Given.given),
+        ("MedicationRequest", "completed", Given.given),
+        ("MedicationRequest", "stopped", Given.given),  # started, then stopped
+        ("MedicationRequest", "cancelled", Given.not_given),
+        ("MedicationRequest", "draft", Given.planned),
+        ("MedicationRequest", "entered-in-error", Given.error),
+        ("MedicationRequest", "unknown", Given.unknown),
+        ("MedicationAdministration", "completed", Given.given),
+        ("MedicationAdministration", "in-progress", Given.given),
+        ("MedicationAdministration", "not-done", Given.not_given),
+        ("MedicationStatement", "active", Given.given),
+        ("MedicationStatement", "intended", Given.planned),
+        ("MedicationStatement", "not-taken", Given.not_given),
+        ("MedicationStatement", "entered-in-error", Given.error),
+        ("MedicationStatement", "bogus", Given.unknown),
+        ("Observation", "final", Given.unknown),
+    ])
+    def test_status(self, kind: str, status: str, expected: Given) -> None:
+        """The R4 status value sets decide, one row per status."""
+        assert given({"resourceType": kind, "status": status, "intent": "order"}) is expected
+
+    def test_plan_intent(self) -> None:
+        """An active proposal or plan is not an order: planned, not given."""
+        assert given(_request(intent="plan")) is Given.planned
+        assert given(_request(intent="proposal")) is Given.planned
+
+    def test_do_not_perform(self) -> None:
+        """An order not to give the drug is not given."""
+        assert given(_request(doNotPerform=True)) is Given.not_given
+
+    def test_future_start(self) -> None:
+        """An order starting after the evaluation day is planned."""
+        order = _request(authoredOn="2026-12-20")
+        assert given(order, dt.date(2026, 12, 1)) is Given.planned
+        assert given(order, dt.date(2026, 12, 20)) is Given.given
+
+
+class TestStartedOn:
+    def test_effective(self) -> None:
+        """Administration and statement: effective[x]."""
+        assert started_on({"resourceType": "MedicationAdministration",
+                           "effectivePeriod": {"start": "2024-03-01T10:00:00Z"}}) == (
+            dt.date(2024, 3, 1))
+        assert started_on({"resourceType": "MedicationStatement",
+                           "effectiveDateTime": "2024-03-02"}) == dt.date(2024, 3, 2)
+
+    def test_request_dosage_bounds_over_authored(self) -> None:
+        """Request: the dosage's bounds come before the day it was written."""
+        order = _request(authoredOn="2024-01-05", dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2024-01-10"}}}}])
+        assert started_on(order) == dt.date(2024, 1, 10)
+        assert started_on(_request(authoredOn="2024-01-05")) == dt.date(2024, 1, 5)
+
+    def test_partial_date(self) -> None:
+        """A partial date stays unknown."""
+        assert started_on(_request(authoredOn="2024-01")) is None
