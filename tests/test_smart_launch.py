@@ -40,9 +40,9 @@ PECOMA = "http://testserver"
 LAUNCH = "launch-123"
 
 
-def record_without_contraindication_observation() -> dict[str, Any]:
-    """The localized high-risk record with its 'mTOR inhibitor contraindicated: no'
-    Observation, and a recorded sirolimus intolerance."""
+def record_with_sirolimus_intolerance() -> dict[str, Any]:
+    """The localized high-risk record (its Observation says mTOR inhibitor contraindicated:
+    no) with a recorded sirolimus intolerance."""
     bundle = copy.deepcopy(example("localized-high-risk"))
     bundle["entry"].append({"resource": {
         "resourceType": "AllergyIntolerance", "id": "sirolimus-intolerance",
@@ -389,7 +389,7 @@ class TestMissingData:
         """When the AllergyIntolerance search fails, 'mTOR inhibitor contraindicated' is
         unknown (not the 'no' of an Observation): a sirolimus intolerance may be among
         what was not read. The page names the search and asks the question."""
-        ehr = Ehr(record=record_without_contraindication_observation(),
+        ehr = Ehr(record=record_with_sirolimus_intolerance(),
                   behaviour={"fail": ("AllergyIntolerance",)})
         with running(ehr), pecoma(ehr, tmp_path) as client:
             r = launch_and_return(client, ehr)
@@ -403,7 +403,7 @@ class TestMissingData:
     def test_readable_intolerance_is_a_contraindication(self, tmp_path: Path) -> None:
         """With the allergies read, the sirolimus intolerance outweighs the Observation's
         'no': the form says contraindicated."""
-        ehr = Ehr(record=record_without_contraindication_observation())
+        ehr = Ehr(record=record_with_sirolimus_intolerance())
         with running(ehr), pecoma(ehr, tmp_path) as client:
             r = launch_and_return(client, ehr)
             assert r.status_code == 200
