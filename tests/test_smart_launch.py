@@ -372,6 +372,15 @@ class TestRefusals:
             assert "could not be reached" in r.text
             assert "refused" not in r.text.lower()
 
+    def test_server_without_a_configuration(self, ehr: Ehr, tmp_path: Path) -> None:
+        """An allowed server with no SMART configuration document (404) gives 502."""
+        iss = f"{ehr.base}/other-fhir"
+        with pecoma(ehr, tmp_path, issuers=(iss,)) as client:
+            r = start(client, iss)
+            assert r.status_code == 502
+            assert "no usable SMART configuration" in r.text
+            assert COOKIE not in r.cookies
+
     def test_configuration_without_s256(self, ehr: Ehr, tmp_path: Path) -> None:
         """An authorization server that does not offer PKCE S256 is not used."""
         ehr.behaviour["no_s256"] = True
