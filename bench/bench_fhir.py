@@ -32,22 +32,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 from cases import generate
-from fastapi import FastAPI
 
 from pecoma import assess, load_knowledge, parse_case
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.fhir.writer import bundle_from_case
 from pecoma.settings import default_settings
-from pecoma.web.cds_hooks import (
-    PATIENT_VIEW,
-    CdsHooksSettings,
-    CdsService,
-    build_router,
-)
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
 
 ON = dt.date(2026, 11, 28)
 _KEYS = {"Patient": "patient", "Condition": "conditions", "Observation": "observations",
          "Procedure": "procedures", "MedicationStatement": "medications",
+         "MedicationRequest": "medication_requests",
+         "MedicationAdministration": "medication_administrations",
          "AllergyIntolerance": "allergies"}
 
 
@@ -118,14 +117,17 @@ def prefetch(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 async def hook_calls(texts: list[str]) -> list[float]:
-    app = FastAPI()
-    svc = CdsService(CdsHooksSettings(report_links=False), today=lambda: ON)
-    app.include_router(build_router(svc))
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="pecoma-bench-")
+    app = create_app(WebConfig(database_url=f"sqlite:///{folder}/registry.db",
+                               cds=CdsSettings(report_links=False)), today=lambda: ON)
     bodies = []
     for t in texts:
         b = json.loads(t)
         pid = b["entry"][0]["resource"]["id"]
-        bodies.append(json.dumps({"hook": "patient-view", "hookInstance": "bench",
+        bodies.append(json.dumps({"hook": "patient-view",
+                                  "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
                                   "context": {"userId": "Practitioner/1", "patientId": pid},
                                   "prefetch": prefetch(b)}).encode())
     transport = httpx.ASGITransport(app=app)

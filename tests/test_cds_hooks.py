@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -623,3 +621,63 @@ def test_supplementary_cards_cite_the_full_reference(client: TestClient) -> None
     tfe3 = next(c for c in cards if c["source"].get("topic", {}).get("code") == "SUPP-TFE3")
     assert "supplementary (not from the guideline)" in tfe3["detail"]
     assert "Argani P" in tfe3["detail"] and "Am J Surg Pathol" in tfe3["detail"]
+
+
+class TestSpecExamples:
+    """The request shapes of the CDS Hooks 2.0.1 specification's own examples
+    (cds-hooks/docs, docs/specification/current.md), as input."""
+
+    SPEC_REQUEST: dict[str, Any] = {  # noqa: RUF012
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "fhirServer": "http://hooks.smarthealthit.org:9080",
+        "hook": "patient-view",
+        "fhirAuthorization": {
+            "access_token": "some-opaque-fhir-access-token", "token_type": "Bearer",
+            "expires_in": 300, "scope": "user/Patient.read user/Observation.read",
+            "subject": "cds-service4"},
+        "context": {"userId": "Practitioner/example", "patientId": "1288992",
+                    "encounterId": "89284"},
+        "prefetch": {"patientToGreet": {"resourceType": "Patient", "gender": "male",
+                                        "birthDate": "1925-12-23", "id": "1288992",
+                                        "active": True}},
+    }
+
+    def test_spec_request_to_a_server_not_allowed(self, client: TestClient) -> None:
+        """Valid per the spec; its fhirServer is not on the allow-list: nothing is fetched,
+        the card says the PEComa check could not be made and why (never 'no PEComa')."""
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=self.SPEC_REQUEST)
+        assert r.status_code == 200
+        [card] = r.json()["cards"]
+        check_card(card)
+        assert "could not be checked" in card["detail"]
+        assert "not on this service's allow-list" in card["detail"]
+        assert "some-opaque-fhir-access-token" not in r.text
+
+    def test_spec_feedback_shapes(self) -> None:
+        """The spec's three feedback examples (accepted; overridden without and with a
+        reason), with this service's card and suggestion ids and an offered reason."""
+        client, svc = make_client()
+        card = TestFeedback()._card(client)
+        offered = card["overrideReasons"][1]
+        examples = [
+            {"card": card["uuid"], "outcome": "accepted",
+             "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+             "outcomeTimestamp": "2021-12-11T10:05:31Z"},
+            {"card": card["uuid"], "outcome": "overridden",
+             "outcomeTimestamp": "2020-12-11T00:00:00Z"},
+            {"card": card["uuid"], "outcome": "overridden",
+             "overrideReason": {"reason": {"code": offered["code"],
+                                           "system": offered["system"]},
+                                "userComment": "A comment entered by the clinician."},
+             "outcomeTimestamp": "2020-12-11T00:00:00Z"},
+        ]
+        r = client.post(f"/cds-services/{ORDER_SELECT}/feedback", json={"feedback": examples})
+        assert r.status_code == 200
+        assert [e.outcome for e in svc.store().feedback()[-3:]] == [
+            "accepted", "overridden", "overridden"]
+        # the spec's own reason code was not offered by this card: refused
+        examples[2]["overrideReason"]["reason"] = {
+            "code": "d7ecf885", "system": "https://example.com/cds-hooks/override-reason-system"}
+        r = client.post(f"/cds-services/{ORDER_SELECT}/feedback",
+                        json={"feedback": [examples[2]]})
+        assert r.status_code == 400

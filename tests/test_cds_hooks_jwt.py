@@ -87,7 +87,7 @@ class TestAccepted:
 
     def test_server_mode_turns_verification_on(self) -> None:
         """Bound beyond loopback with cds.auth left to 'auto': no token, no cards."""
-        app = app_for(auth="auto", host="0.0.0.0")  # noqa: S104 (a setting, nothing bound)
+        app = app_for(auth="auto", host="0.0.0.0")
         assert app.state.cds.jwt_required
         assert_bare_401(call(TestClient(app), None))
 
@@ -95,7 +95,7 @@ class TestAccepted:
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
         caplog.set_level(logging.WARNING)
-        app = app_for(auth="open", host="0.0.0.0")  # noqa: S104
+        app = app_for(auth="open", host="0.0.0.0")
         assert not app.state.cds.jwt_required
         assert "without JWT verification in server mode" in caplog.text
 
@@ -175,6 +175,7 @@ class TestRejected:
         head = {"alg": "RS384", "typ": "JWT", "kid": RSA.kid}
         import base64
         import json as _json
+
         # joserfc refuses to encode NaN; write the payload by hand and sign it
         from joserfc import jws
         payload = _json.dumps({"iss": ISSUER, "aud": AUD, "iat": int(time.time()),

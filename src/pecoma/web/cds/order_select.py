@@ -151,7 +151,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     record = await gather_record(req, svc.allow,
                                  timeout_seconds=svc.settings.fhir_timeout_seconds,
                                  max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
-    if screened_out(answer, record):
+    if screened_out(answer, record, await request.body()):
         return answer
     bc = read_case(answer, record, svc)
     if bc is None:

@@ -31,7 +31,7 @@ from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_u
 from pecoma.web.cds.discovery import PATIENT_VIEW
 from pecoma.web.cds.record import Record, gather_record
 from pecoma.web.cds.requests import check_request
-from pecoma.web.cds.screen import mentions_pecoma
+from pecoma.web.cds.screen import mentions_pecoma, text_may_mention
 from pecoma.web.cds.service import CdsService
 
 __all__ = ["DRUG_ITEMS", "patient_view"]
@@ -119,9 +119,12 @@ def read_case(answer: Answer, record: Record, svc: CdsService) -> BundleCase | N
         return None
 
 
-def screened_out(answer: Answer, record: Record) -> bool:
-    """True when the patient needs no PEComa card (or only the 'could not check' card)."""
-    if mentions_pecoma(record.resources):
+def screened_out(answer: Answer, record: Record, raw: bytes) -> bool:
+    """True when the patient needs no PEComa card (or only the 'could not check' card).
+
+    ``raw`` is the request body: when nothing was fetched and the body cannot name a
+    PEComa, the resources need no look."""
+    if (record.fetched or text_may_mention(raw)) and mentions_pecoma(record.resources):
         return False
     blind = {k: v for k, v in record.unknown.items() if k in ("conditions", "observations")}
     if blind:
@@ -149,7 +152,7 @@ async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) 
     answer = Answer(svc, PATIENT_VIEW, req.instance)
     record = await gather_record(req, svc.allow, timeout_seconds=svc.settings.fhir_timeout_seconds,
                                  max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
-    if screened_out(answer, record):
+    if screened_out(answer, record, await request.body()):
         return answer
     bc = read_case(answer, record, svc)
     if bc is None:

@@ -31,6 +31,7 @@ class Record:
 
     resources: list[dict[str, Any]] = field(default_factory=list)
     unknown: dict[str, str] = field(default_factory=dict)
+    fetched: tuple[str, ...] = ()  # the parts read from the FHIR server, not the prefetch
 
     def bundle(self) -> dict[str, Any]:
         return {"resourceType": "Bundle", "type": "collection",
@@ -121,6 +122,7 @@ async def gather_record(
                 else:
                     parts[key] = result
                     del record.unknown[key]
+                    record.fetched += (key,)
     elif wanted:
         for key in wanted:
             record.unknown[key] += "; no fhirServer was given to fetch it from"

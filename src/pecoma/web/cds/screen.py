@@ -5,6 +5,10 @@ Observations could name a PEComa: no code beginning ``8714`` (ICD-O-3 morphology
 code system or extension), no code of the project's own system, and no text or display
 mentioning PEComa or a perivascular epithelioid cell tumour. Anything that might is read
 in full. This keeps patients without PEComa cheap without ever skipping one who has it.
+
+:func:`text_may_mention` answers the same question on the request's bytes at C speed:
+when none of the markers occurs anywhere in the body (and the body uses no ``\\u``
+escapes that could spell one), no resource from the prefetch can name a PEComa.
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ from typing import Any
 
 from pecoma.fhir import codes as c
 
-__all__ = ["mentions_pecoma"]
+__all__ = ["mentions_pecoma", "text_may_mention"]
+
+_MARKERS = (b"8714", b"pecoma", b"perivascular epithelioid")
+
+
+def text_may_mention(raw: bytes) -> bool:
+    """False only when the JSON text cannot name a PEComa anywhere (see the module doc)."""
+    low = raw.lower()
+    return b"\\u" in low or any(marker in low for marker in _MARKERS)
 
 _WORDS = ("pecoma", "perivascular epithelioid")
 _TYPES = ("Condition", "Observation")

@@ -1,0 +1,124 @@
+"""The CDS service's memory in the registry database: replay cache, reports, cards,
+feedback; each bounded in retention and size. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from pecoma.store import Repository, open_registry
+from pecoma.store.cds import CardRecord, CdsLimits, CdsStore, FeedbackRecord
+
+from registry_support import db_url  # noqa: F401 (fixture)
+
+T0 = dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def repo(db_url: str) -> Iterator[Repository]:  # noqa: F811
+    r = open_registry(db_url)
+    yield r
+    r.close()
+
+
+def store(repo: Repository, clock: Clock, **limits: float) -> CdsStore:
+    return CdsStore(repo.engine, CdsLimits(**limits), clock)  # type: ignore[arg-type]
+
+
+def card(n: int, suggestions: tuple[str, ...] = ()) -> CardRecord:
+    return CardRecord(uuid=f"00000000-0000-4000-8000-{n:012d}", service="pecoma-order-select",
+                      hook_instance="h", indicator="warning", summary="s",
+                      record_ids=("ALERT-CHEMO-BEFORE-MTOR",), knowledge_version="1.0",
+                      suggestions=suggestions, override_reasons=("sys|code",))
+
+
+def test_jti_once_per_issuer_until_it_expires(repo: Repository) -> None:
+    clock = Clock()
+    s = store(repo, clock)
+    exp = T0 + dt.timedelta(minutes=5)
+    assert s.claim_jti("iss-a", "j1", exp)
+    assert not s.claim_jti("iss-a", "j1", exp)  # replay
+    assert s.claim_jti("iss-b", "j1", exp)  # another issuer's jti
+    other_worker = store(repo, clock)
+    assert not other_worker.claim_jti("iss-a", "j1", exp)
+    clock.now = exp + dt.timedelta(seconds=1)  # expired tokens are refused by exp anyway
+    assert s.claim_jti("iss-a", "j1", clock.now + dt.timedelta(minutes=5))
+
+
+def test_full_replay_cache_fails_closed(repo: Repository) -> None:
+    clock = Clock()
+    s = store(repo, clock, max_jti=3, prune_every=1)
+    exp = T0 + dt.timedelta(minutes=5)
+    assert all(s.claim_jti("i", f"j{n}", exp) for n in range(3))
+    assert not s.claim_jti("i", "j-new", exp)  # refused rather than forgetting one
+    clock.now = exp + dt.timedelta(seconds=1)  # once they expire, room again
+    assert s.claim_jti("i", "j-new", clock.now + dt.timedelta(minutes=5))
+
+
+def test_report_expires_and_token_is_not_stored(repo: Repository) -> None:
+    clock = Clock()
+    s = store(repo, clock, report_ttl_seconds=60)
+    token = s.new_token()
+    s.issue([card(1)], (token, "# report"))
+    assert s.report(token) == "# report"
+    assert s.report(token + "x") is None
+    with repo.engine.connect() as conn:
+        from sqlalchemy import text
+
+        stored = conn.execute(text("SELECT digest, text FROM cds_report")).all()
+    assert all(token not in row[0] for row in stored)
+    clock.now += dt.timedelta(seconds=61)
+    assert s.report(token) is None
+
+
+def test_cards_and_reports_bounded_in_number(repo: Repository) -> None:
+    clock = Clock()
+    s = store(repo, clock, max_cards=5, max_reports=2, prune_every=1)
+    tokens = []
+    for n in range(8):
+        clock.now += dt.timedelta(seconds=1)
+        tokens.append(s.new_token())
+        s.issue([card(n)], (tokens[-1], f"r{n}"))
+    assert s.card(card(7).uuid) is not None and s.card(card(0).uuid) is None
+    with repo.engine.connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("SELECT count(*) FROM cds_card")).scalar_one() <= 5
+        assert conn.execute(text("SELECT count(*) FROM cds_report")).scalar_one() <= 2
+    assert s.report(tokens[-1]) == "r7"
+
+
+def test_cards_kept_for_their_retention(repo: Repository) -> None:
+    clock = Clock()
+    s = store(repo, clock, card_days=1, prune_every=1)
+    s.issue([card(1)], None)
+    clock.now += dt.timedelta(days=2)
+    s.issue([card(2)], None)
+    assert s.card(card(1).uuid) is None and s.card(card(2).uuid) is not None
+
+
+def test_feedback_round_trip_and_bounds(repo: Repository) -> None:
+    clock = Clock()
+    s = store(repo, clock, max_feedback=3, prune_every=1)
+    s.issue([card(1, ("sug-1",))], None)
+    issued = s.card(card(1).uuid)
+    assert issued is not None and issued.suggestions == ("sug-1",)
+    for n in range(5):
+        clock.now += dt.timedelta(seconds=1)
+        s.add_feedback([FeedbackRecord(
+            card=issued.uuid, service=issued.service, outcome="accepted",
+            outcome_at=T0, accepted_suggestions=("sug-1",), record_ids=issued.record_ids,
+            knowledge_version="1.0", user_comment=f"c{n}")])
+    kept = s.feedback()
+    assert len(kept) <= 3 and kept[-1].user_comment == "c4"
+    assert kept[-1].record_ids == ("ALERT-CHEMO-BEFORE-MTOR",)
