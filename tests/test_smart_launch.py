@@ -111,6 +111,25 @@ def form_value(html: str, name: str) -> str | None:
     return None
 
 
+def post_form(client: TestClient, html: str) -> str:
+    """Submit the case form as the browser would (every input and selected option); the
+    report page."""
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    for select in re.finditer(r'<select[^>]*name="([^"]+)".*?</select>', html, re.S):
+        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', select.group(0))
+        if chosen:
+            fields[select.group(1)] = chosen.group(1)
+    report = client.post("/report", data=fields)
+    assert report.status_code == 200, report.text[:2000]
+    return report.text
+
+
+def item_html(report: str, item_id: str) -> str:
+    """One recommendation of the report page (empty when the report does not make it)."""
+    m = re.search(rf'<article[^>]*id="item-{re.escape(item_id)}".*?</article>', report, re.S)
+    return m.group(0) if m else ""
+
+
 def token_requests(ehr: Ehr) -> list[dict[str, Any]]:
     return [r for r in ehr.seen if urlsplit(r["url"]).path == "/token"]
 
@@ -143,17 +162,8 @@ class TestLaunch:
             # Observations came over two pages (the second by a same-server next link).
             assert any("page=2" in r["url"] for r in fhir_requests(ehr))
             # The form posts to the report as any case form does.
-            fields = {
-                name: value for name, value in
-                re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)
-            }
-            for select in re.finditer(r'<select[^>]*name="([^"]+)".*?</select>', html, re.S):
-                chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', select.group(0))
-                if chosen:
-                    fields[select.group(1)] = chosen.group(1)
-            report = client.post("/report", data=fields)
-            assert report.status_code == 200, report.text[:2000]
-            assert "R1" in report.text or "re-resection" in report.text.lower()
+            report = post_form(client, html)
+            assert "R1" in report or "re-resection" in report.lower()
 
     def test_the_authorization_request(self, ehr: Ehr, tmp_path: Path) -> None:
         """SMART 2 EHR launch: response_type code, the client id, aud = iss, the launch
@@ -408,6 +418,25 @@ class TestMissingData:
             assert "AllergyIntolerance" in r.text
             assert "systemic.mtor_inhibitor_contraindicated" in r.text
             assert "left unknown although the record says no" in r.text
+
+    def test_no_mtor_inhibitor_firmly_advised_when_allergies_are_unread(
+        self, tmp_path: Path
+    ) -> None:
+        """A metastatic PEComa (lung, metachronous): the guideline's mTOR inhibitor first
+        line (S12, S13) is in the report either way, but with the allergy search failed it is
+        provisional until the contraindication is supplied, instead of firm on the
+        Observation's 'no'."""
+        for fail, provisional in (((), False), (("AllergyIntolerance",), True)):
+            ehr = Ehr(record=example("metastatic-lung-metachronous"),
+                      behaviour={"fail": fail})
+            with running(ehr), pecoma(ehr, tmp_path) as client:
+                page = launch_and_return(client, ehr)
+                assert page.status_code == 200
+                item = item_html(post_form(client, page.text), "REC-MTOR-FIRST-LINE")
+                assert item, "the report recommends the mTOR inhibitor first line"
+                said = ("Provisional until supplied" in item
+                        and "mtor_inhibitor_contraindicated" in item)
+                assert said is provisional, fail
 
     def test_readable_intolerance_is_a_contraindication(self, tmp_path: Path) -> None:
         """With the allergies read, the sirolimus intolerance outweighs the Observation's
