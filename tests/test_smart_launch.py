@@ -212,11 +212,13 @@ class TestLaunch:
             assert request["headers"]["authorization"].startswith("Basic ")
             assert "code_verifier=" in request["body"]
 
-    def test_a_launch_begun_on_one_worker_ends_on_another(self, ehr: Ehr,
-                                                          tmp_path: Path) -> None:
+    def test_a_launch_begun_on_one_worker_ends_on_another(self, ehr: Ehr, tmp_path: Path,
+                                                          db_url: str) -> None:
         """Launch state lives in the database: two applications on one database (two
-        workers) finish each other's launches, and a replay on either is refused."""
-        with pecoma(ehr, tmp_path) as one, pecoma(ehr, tmp_path) as two:
+        workers; SQLite and PostgreSQL) finish each other's launches, and a replay on
+        either is refused."""
+        shared = {"database_url": db_url}
+        with pecoma(ehr, tmp_path, shared) as one, pecoma(ehr, tmp_path, shared) as two:
             callback = at_ehr(start(one, ehr.fhir))
             two.cookies.set(COOKIE, one.cookies.get(COOKIE) or "", path="/smart/")
             assert two.get(callback).status_code == 200
