@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -22,10 +22,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pecoma.errors import ConfigError
+from pecoma.fhir.client import parse_server_url
 from pecoma.store import open_registry
 from pecoma.store.smart_launch import LaunchRefused, LaunchStore, PendingLaunch
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
+from pecoma.web.smart.discovery import check_configuration
+from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.routes import COOKIE
 from pecoma.web.store_access import registry_of
 
@@ -573,6 +576,45 @@ class TestConfig:
             with pytest.raises(ConfigError) as info:
                 WebConfig.build({"smart": bad}, "test")
             assert "s3cret-value" not in str(info.value)
+
+
+class TestConfigurationDocument:
+    ISS = parse_server_url("https://ehr.example/fhir")
+    GOOD: ClassVar[dict[str, Any]] = {
+        "authorization_endpoint": "https://auth.example/oauth2/authorize/",
+        "token_endpoint": "https://auth.example/oauth2/token",
+        "code_challenge_methods_supported": ["S256"],
+        "capabilities": ["launch-ehr", "client-public"],
+    }
+
+    def test_endpoints_are_used_as_written(self) -> None:
+        """Checked endpoints are used as the EHR wrote them (the trailing slash kept)."""
+        doc = check_configuration(self.GOOD, self.ISS)
+        assert doc.authorization_endpoint == "https://auth.example/oauth2/authorize/"
+        assert doc.token_endpoint == "https://auth.example/oauth2/token"
+
+    @pytest.mark.parametrize(("change", "says"), [
+        ({"token_endpoint": None}, "'token_endpoint'"),
+        ({"authorization_endpoint": "http://auth.example/authorize"}, "must use HTTPS"),
+        ({"token_endpoint": "https://user@auth.example/token"}, "user information"),
+        ({"token_endpoint": "https://auth.example/token?x=1"}, "query"),
+        ({"authorization_endpoint": "/authorize"}, "https://"),
+        ({"code_challenge_methods_supported": ["plain"]}, "S256"),
+    ])
+    def test_refused(self, change: dict[str, Any], says: str) -> None:
+        """A document pecoma cannot rely on is refused, naming what is wrong."""
+        data = {**self.GOOD, **change}
+        data = {k: v for k, v in data.items() if v is not None}
+        with pytest.raises(LaunchError) as info:
+            check_configuration(data, self.ISS)
+        assert info.value.status == 502
+        assert says in info.value.detail
+
+    def test_a_v1_document_without_pkce_methods(self) -> None:
+        """A SMART 1 document that does not list code challenge methods is used; pecoma
+        sends its S256 challenge all the same."""
+        data = {k: v for k, v in self.GOOD.items() if k != "code_challenge_methods_supported"}
+        assert check_configuration(data, self.ISS).code_challenge_methods_supported is None
 
 
 class TestLaunchStore:

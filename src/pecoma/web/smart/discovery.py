@@ -49,7 +49,7 @@ def _endpoint(name: str, url: str, iss: ServerUrl) -> str:
     if parsed.scheme != "https" and iss.scheme == "https":
         raise LaunchError(502, "The EHR's SMART configuration is not usable",
                           f"Its {name} must use HTTPS.")
-    return parsed.base
+    return url  # checked, and used as the EHR wrote it (a trailing slash may matter)
 
 
 def check_configuration(data: Any, iss: ServerUrl) -> SmartConfiguration:
