@@ -197,6 +197,15 @@ class TestLaunch:
             assert q2["state"][0] != q["state"]
             assert q2["code_challenge"][0] != q["code_challenge"]
 
+    def test_two_charts_opened_at_once_in_one_browser(self, ehr: Ehr,
+                                                      tmp_path: Path) -> None:
+        """Two launches in progress in one browser both finish, in either order."""
+        with pecoma(ehr, tmp_path) as client:
+            first = at_ehr(start(client, ehr.fhir))
+            second = at_ehr(start(client, ehr.fhir))
+            assert client.get(second).status_code == 200
+            assert client.get(first).status_code == 200
+
     def test_smart_v1_scopes_as_configured(self, ehr: Ehr, tmp_path: Path) -> None:
         """An EHR on SMART 1 gets the .read scopes it was configured with."""
         scopes = "launch openid fhirUser patient/*.read"

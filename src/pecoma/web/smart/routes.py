@@ -8,7 +8,8 @@ reached or gave an unusable answer; 503 when too many launches are in progress.
 
 The launch is bound to the browser that started it by a random key in an HttpOnly cookie
 (SameSite=Lax, so that it comes back with the EHR's redirect; Secure behind TLS), whose
-digest is kept with the launch in the database.
+digest is kept with the launch in the database. The key is kept for the browser's later
+launches (its lifetime renewed by each), so that charts opened at once all finish.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ COOKIE = "pecoma_smart"
 _LAUNCH = re.compile(r"^[!-~]{1,1024}$")  # printable ASCII, no space
 _STATE = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+_BROWSER_KEY = re.compile(r"^[A-Za-z0-9_\-]{43}$")
 
 
 def _config(request: Request) -> SmartSettings:
@@ -64,13 +66,11 @@ def _launches(request: Request) -> LaunchStore:
 def _error_page(request: Request, exc: LaunchError) -> Response:
     APP.info("smart launch refused", extra={"status": exc.status, "reason": exc.title})
     templates: Jinja2Templates = request.app.state.templates
-    response = templates.TemplateResponse(
+    return templates.TemplateResponse(
         request, "error.html", {"status": exc.status, "title": exc.title,
                                 "detail": exc.detail},
         status_code=exc.status,
     )
-    response.delete_cookie(COOKIE, path="/smart/")
-    return response
 
 
 @router.get("/smart/launch")
@@ -93,7 +93,11 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
                           "'launch' must be 1 to 1024 printable ASCII characters.")
     server = allowed_server(iss, config.allow_list())
     doc = await discover(server, timeout=config.timeout_seconds)
-    state, verifier, browser_key = new_secret(), new_secret(), new_secret()
+    state, verifier = new_secret(), new_secret()
+    # One key per browser, kept across its launches: two charts opened at once both finish.
+    browser_key = request.cookies.get(COOKIE) or ""
+    if not _BROWSER_KEY.match(browser_key):
+        browser_key = new_secret()
     pending = PendingLaunch(server.base, doc.token_endpoint, verifier)
     store = _launches(request)
     try:
@@ -118,11 +122,9 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
 async def smart_callback(request: Request, state: str | None = None, code: str | None = None,
                          error: str | None = None) -> Response:
     try:
-        response = await _callback(request, state, code, error)
+        return await _callback(request, state, code, error)
     except LaunchError as exc:
         return _error_page(request, exc)
-    response.delete_cookie(COOKIE, path="/smart/")
-    return response
 
 
 async def _callback(request: Request, state: str | None, code: str | None,
