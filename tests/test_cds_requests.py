@@ -34,6 +34,13 @@ def test_depth_on_bytes_is_the_parsed_depth(value: Any, ascii_only: bool) -> Non
     assert max_depth(raw) == depth(value)
 
 
+@given(st.binary(max_size=64))
+def test_depth_of_any_bytes_never_fails(raw: bytes) -> None:
+    """Not JSON at all (an unpaired quote, a lone backslash): a number, never an error."""
+    assert isinstance(max_depth(raw), int)
+    assert max_depth(b'"\\') == 0
+
+
 @given(JSON)
 def test_text_screen_never_misses_what_the_resource_screen_sees(value: Any) -> None:
     """Whenever the structural look finds a PEComa marker, the byte look does too."""

@@ -88,12 +88,15 @@ class TestAllergyListDecidesTheProposal:
         {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
             "resourceType": "OperationOutcome",
             "issue": [{"severity": "fatal", "code": "timeout"}]}}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [],  # page 1 of more
+         "link": [{"relation": "next", "url": "https://ehr.example/fhir/x?page=2"}]},
         "absent",
     ])
     def test_unreadable_allergies_withhold_the_proposal(self, client: TestClient,
                                                          unreadable: Any) -> None:
-        """Allergies null, an OperationOutcome, a failed search or not sent at all (no
-        fhirServer): the warning stays, no order is proposed, and the card says why."""
+        """Allergies null, an OperationOutcome, a failed search, only a first page, or not
+        sent at all (no fhirServer): the warning stays, no order is proposed, and the card
+        says why."""
         def change(prefetch: dict[str, Any]) -> None:
             if unreadable == "absent":
                 del prefetch["allergies"]
@@ -226,3 +229,18 @@ class TestNotPecoma:
                           "subject": {"reference": "Patient/p8"}}}]}
         body = hook_request("patient-view", "p8", prefetch=prefetch_of(bundle))
         assert cards_of(client, body, PATIENT_VIEW) != []
+
+
+def test_two_drafts_link_each_to_its_own_report(client: TestClient) -> None:
+    """Two chemotherapy drafts: each card's report is the assessment with its own draft."""
+    body = order(**DOXORUBICIN)
+    body["context"]["draftOrders"]["entry"].append({"resource": {
+        "resourceType": "MedicationRequest", "id": "draft-2", "status": "draft",
+        "intent": "order", "medicationCodeableConcept": {"text": "dacarbazine"},
+        "subject": {"reference": "Patient/pat-1003"}}})
+    body["context"]["selections"].append("MedicationRequest/draft-2")
+    cards = cards_of(client, body)
+    assert len(cards) == 2
+    texts = [client.get(c["links"][0]["url"].removeprefix("http://127.0.0.1:8000")).text
+             for c in cards]
+    assert "doxorubicin" in texts[0].lower() and "dacarbazine" in texts[1].lower()

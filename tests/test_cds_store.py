@@ -69,7 +69,7 @@ def test_report_expires_and_token_is_not_stored(repo: Repository) -> None:
     clock = Clock()
     s = store(repo, clock, report_ttl_seconds=60)
     token = s.new_token()
-    s.issue([card(1)], (token, "# report"))
+    s.issue([card(1)], [(token, "# report")])
     assert s.report(token) == "# report"
     assert s.report(token + "x") is None
     with repo.engine.connect() as conn:
@@ -88,7 +88,7 @@ def test_cards_and_reports_bounded_in_number(repo: Repository) -> None:
     for n in range(8):
         clock.now += dt.timedelta(seconds=1)
         tokens.append(s.new_token())
-        s.issue([card(n)], (tokens[-1], f"r{n}"))
+        s.issue([card(n)], [(tokens[-1], f"r{n}")])
     assert s.card(card(7).uuid) is not None and s.card(card(0).uuid) is None
     with repo.engine.connect() as conn:
         from sqlalchemy import text
@@ -101,16 +101,16 @@ def test_cards_and_reports_bounded_in_number(repo: Repository) -> None:
 def test_cards_kept_for_their_retention(repo: Repository) -> None:
     clock = Clock()
     s = store(repo, clock, card_days=1, prune_every=1)
-    s.issue([card(1)], None)
+    s.issue([card(1)])
     clock.now += dt.timedelta(days=2)
-    s.issue([card(2)], None)
+    s.issue([card(2)])
     assert s.card(card(1).uuid) is None and s.card(card(2).uuid) is not None
 
 
 def test_feedback_round_trip_and_bounds(repo: Repository) -> None:
     clock = Clock()
     s = store(repo, clock, max_feedback=3, prune_every=1)
-    s.issue([card(1, ("sug-1",))], None)
+    s.issue([card(1, ("sug-1",))])
     issued = s.card(card(1).uuid)
     assert issued is not None and issued.suggestions == ("sug-1",)
     for n in range(5):

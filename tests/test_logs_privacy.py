@@ -3,21 +3,27 @@
 A real ``pecoma serve`` (authentication on, DEBUG logs captured) is used as a team would:
 tokens created on the command line, a registry file imported, cases added, signing in,
 scans recorded, every registry page and export viewed, the JSON API and CDS Hooks
-called (with part of the record fetched from a FHIR server). Then the captured logs are
-searched for every registry id, label, FHIR patient id and token: none may appear.
+called with the EHR's JWT (with part of the record fetched from an allowed FHIR server).
+Then the captured logs are searched for every registry id, label, FHIR patient id and
+token: none may appear.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from test_faults import ROOT, free_port, start_server
 
@@ -41,6 +47,18 @@ def renamed_bundle() -> dict[str, Any]:
     text = json.dumps(bundle).replace(patient_id(bundle), FHIR_PID)
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+EHR_KEY = RSAKey.generate_key(2048, parameters={"kid": "ehr-1"})
+EHR = "https://ehr.example.org"
+
+
+def ehr_jwt(aud: str) -> str:
+    """A JWT as the EHR signs each CDS Hooks call."""
+    now = int(time.time())
+    return jwt.encode({"alg": "RS384", "typ": "JWT", "kid": "ehr-1"},
+                      {"iss": EHR, "aud": aud, "iat": now, "exp": now + 300,
+                       "jti": str(uuid.uuid4())}, EHR_KEY, algorithms=["RS384"])
 
 
 def test_a_whole_session_logs_no_identifier(tmp_path: Path) -> None:
@@ -68,7 +86,20 @@ def test_a_whole_session_logs_no_identifier(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    proc = start_server(port, {**env, "PECOMA_CDS_BASE_URL": base}, log)
+    bundle = renamed_bundle()
+    stack = contextlib.ExitStack()
+    fhir, requests = stack.enter_context(fhir_server(bundle, token="fhir-access-ZTOK-99314"))
+    proc = start_server(port, {
+        **env, "PECOMA_CDS_BASE_URL": base, "PECOMA_CDS_FHIR_SERVERS": fhir,
+        "PECOMA_CDS_TRUSTED_ISSUERS": json.dumps(
+            {EHR: {"jwks": {"keys": [EHR_KEY.as_dict(private=False)]}}})}, log)
+    service = f"{base}/cds-services/pecoma-patient-view"
+    jwts: list[str] = []
+
+    def signed() -> dict[str, str]:
+        jwts.append(ehr_jwt(service))
+        return {"Authorization": f"Bearer {jwts[-1]}"}
+
     try:
         with httpx.Client(base_url=base, timeout=30) as c:
             # A browser signs in and records a scan through the form (CSRF token and all).
@@ -111,26 +142,27 @@ def test_a_whole_session_logs_no_identifier(tmp_path: Path) -> None:
         assert r.status_code == 422
         r = httpx.post(f"{base}/report", data={"label": LABELS[2], "on": "2026-11-28"})
         assert r.status_code in (200, 422)
-        # CDS Hooks: full prefetch, then part of the record from a FHIR server.
-        bundle = renamed_bundle()
+        # CDS Hooks (the EHR's JWT): full prefetch, then part of the record from the FHIR
+        # server; without a JWT, a bare 401.
         body = hook_request("patient-view", FHIR_PID, prefetch=prefetch_of(bundle))
-        r = httpx.post(f"{base}/cds-services/pecoma-patient-view", json=body, timeout=30)
+        assert httpx.post(service, json=body, timeout=30).status_code == 401
+        r = httpx.post(service, json=body, timeout=30, headers=signed())
         assert r.status_code == 200 and r.json()["cards"]
-        with fhir_server(bundle, token="fhir-access-ZTOK-99314") as (fhir, requests):
-            partial = prefetch_of(bundle)
-            del partial["observations"]
-            body = hook_request(
-                "patient-view", FHIR_PID, prefetch=partial, fhirServer=fhir,
-                fhirAuthorization={"access_token": "fhir-access-ZTOK-99314",
-                                   "token_type": "Bearer", "expires_in": 300,
-                                   "scope": "patient/*.read", "subject": "pecoma"})
-            r = httpx.post(f"{base}/cds-services/pecoma-patient-view", json=body, timeout=30)
-            assert r.status_code == 200
-            assert requests.requests  # the record was fetched
-        r = httpx.post(f"{base}/cds-services/pecoma-patient-view",
+        partial = prefetch_of(bundle)
+        del partial["observations"]
+        body = hook_request(
+            "patient-view", FHIR_PID, prefetch=partial, fhirServer=fhir,
+            fhirAuthorization={"access_token": "fhir-access-ZTOK-99314",
+                               "token_type": "Bearer", "expires_in": 300,
+                               "scope": "patient/*.read", "subject": "pecoma"})
+        r = httpx.post(service, json=body, timeout=30, headers=signed())
+        assert r.status_code == 200
+        assert requests.requests  # the record was fetched
+        r = httpx.post(service, headers=signed(),
                        json={"hook": "patient-view", "context": {"patientId": FHIR_PID}})
         assert r.status_code in (400, 412, 422)
     finally:
+        stack.close()
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -142,7 +174,8 @@ def test_a_whole_session_logs_no_identifier(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     assert any(rec.get("route") == "/registry/patients/{registry_id}" for rec in lines)
     assert any(rec.get("message") == "signed in" for rec in lines)
-    secrets_ = [*RIDS, *LABELS, FHIR_PID, "fhir-access-ZTOK-99314", *tokens.values()]
+    secrets_ = [*RIDS, *LABELS, FHIR_PID, "fhir-access-ZTOK-99314", *tokens.values(),
+                *jwts, *(j.split(".")[2][:16] for j in jwts)]
     for value in secrets_:
         assert value not in logs, f"{value!r} appears in the server log"
     for value in tokens.values():

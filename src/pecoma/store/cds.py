@@ -172,18 +172,20 @@ class CdsStore:
         """A fresh, unguessable report link token (192 random bits)."""
         return secrets.token_urlsafe(24)
 
-    def issue(self, cards: Sequence[CardRecord], report: tuple[str, str] | None) -> None:
-        """Store the cards of one answer and, as ``(token, text)``, the report they link to."""
+    def issue(self, cards: Sequence[CardRecord],
+              reports: Sequence[tuple[str, str]] = ()) -> None:
+        """Store the cards of one answer and, as ``(token, text)``, the reports they link to."""
         now = self._now()
         prune = self._count_due()
         lim = self.limits
 
         def work(session: Session) -> None:
-            if report is not None:
+            if reports:
                 session.execute(delete(CdsReport).where(CdsReport.expires_at < now))
-                session.execute(insert(CdsReport).values(
-                    digest=_digest(report[0]), text=report[1], created_at=now,
-                    expires_at=now + dt.timedelta(seconds=lim.report_ttl_seconds)))
+                session.execute(insert(CdsReport), [{
+                    "digest": _digest(token), "text": text, "created_at": now,
+                    "expires_at": now + dt.timedelta(seconds=lim.report_ttl_seconds),
+                } for token, text in reports])
             if cards:
                 session.execute(insert(CdsCard), [{
                     "uuid": c.uuid, "service": c.service, "hook_instance": c.hook_instance[:64],

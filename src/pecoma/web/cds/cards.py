@@ -91,15 +91,16 @@ class Answer:
     instance: str
     cards: list[dict[str, Any]] = field(default_factory=list)
     records: list[CardRecord] = field(default_factory=list)
-    report: tuple[str, str] | None = None
+    reports: dict[str, str] = field(default_factory=dict)  # report text -> link token
 
     def links(self, report: str | None) -> list[dict[str, Any]]:
+        """The card's links: its own report (one token per distinct report) and, when
+        set, the SMART launch."""
         out: list[dict[str, Any]] = []
         if report and self.svc.settings.report_links:
-            if self.report is None:
-                self.report = (CdsStore.new_token(), report)
+            token = self.reports.setdefault(report, CdsStore.new_token())
             out.append({"label": "Full pecoma report", "type": "absolute",
-                        "url": f"{self.svc.base_url}/cds-services/reports/{self.report[0]}"})
+                        "url": f"{self.svc.base_url}/cds-services/reports/{token}"})
         if self.svc.settings.smart_links:
             out.append({"label": "Open the case in pecoma", "type": "smart",
                         "url": f"{self.svc.base_url}/smart/launch"})

@@ -1,12 +1,12 @@
 """The patient's record for one hook call: prefetch first, then the allowed FHIR server.
 
 Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A key that is
-absent, ``null``, an OperationOutcome, or a Bundle carrying an OperationOutcome of
-severity error or fatal means the EHR has **no data** for that part (not "nothing
-recorded"). Such a part is fetched from ``fhirServer`` with the template's query when the
-server is on the allow-list (:mod:`pecoma.fhir.client`); when there is no server, the
-server is not allowed, or the fetch fails, the part stays **unknown** and the reason is
-kept, for the cards to say.
+absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome of severity
+error or fatal, or a Bundle with a ``next`` page (only part of the result) means the EHR
+has **no data** for that part (not "nothing recorded"). Such a part is fetched from
+``fhirServer`` with the template's query when the server is on the allow-list
+(:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
+fetch fails, the part stays **unknown** and the reason is kept, for the cards to say.
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ def no_data_reason(value: Any) -> str | None:
                 _failed_outcome(res)
             ):
                 return "the EHR's search for it failed (OperationOutcome in the Bundle)"
+        links = value.get("link")
+        if any(isinstance(link, dict) and link.get("relation") == "next"
+               for link in (links if isinstance(links, list) else [])):
+            return "the EHR sent only the first page of it"
     return None
 
 

@@ -42,8 +42,10 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 def max_depth(raw: bytes) -> int:
     """The deepest nesting of arrays and objects in JSON text (brackets in strings aside),
     on the bytes before parsing: escapes are dropped, then everything but brackets and
-    quotes (C speed), then the strings; the brackets left are counted."""
+    quotes (C speed), then the strings and any unpaired quote (text that is not JSON is
+    refused by the parser after); the brackets left are counted."""
     syntax = _STRING.sub(b"", _ESCAPE.sub(b"", raw).translate(None, _SYNTAX))
+    syntax = syntax.translate(None, b'"')
     return max(itertools.accumulate(map(_STEP.__getitem__, syntax)), default=0)
 
 

@@ -114,7 +114,8 @@ def build_router(svc: CdsService) -> APIRouter:
         try:
             answer = await handler(await read_body(request), request, svc)
             if answer.records:
-                await run_in_threadpool(svc.store().issue, answer.records, answer.report)
+                await run_in_threadpool(svc.store().issue, answer.records,
+                                        [(t, text) for text, t in answer.reports.items()])
         except ApiProblem as exc:
             LOG.info("cds-hooks request refused", extra={"service": service_id,
                                                          "status": exc.status})
