@@ -89,3 +89,26 @@ def test_a_worker_builds_the_app_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("PECOMA_LOG_LEVEL", "warning")
     app = create_app_from_env()
     assert app.state.config.max_body_bytes == 4096
+
+
+def test_workers_receive_the_smart_settings(
+    supervisor: type[FakeSupervisor], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The [web.smart] table of --config reaches every worker through PECOMA_SMART_*,
+    the client secret in clear (a masked '**********' would break the token exchange)."""
+    from pecoma.web.config import WebConfig
+
+    config = tmp_path / "web.toml"
+    config.write_text('[web.smart]\nclient_id = "pecoma"\nclient_secret = "s3cret-value"\n'
+                      'issuers = ["https://ehr.example/fhir", "https://ehr2.example/r4"]\n'
+                      'redirect_base = "https://pecoma.example"\n', encoding="utf-8")
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    result = CliRunner().invoke(
+        cli_app, ["serve", "--port", str(_free_port()), "--workers", "2", "--config",
+                  str(config)], catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    worker = WebConfig.from_env(supervisor.seen["env"])
+    assert worker.smart == WebConfig.from_file(config).smart
+    secret = worker.smart.client_secret
+    assert secret is not None and secret.get_secret_value() == "s3cret-value"

@@ -87,9 +87,10 @@ def register(app: typer.Typer) -> None:
         # Each worker process builds its own application from the environment: hand the
         # resolved configuration (file, environment, options) down as PECOMA_* values.
         for name, value in cfg.model_dump().items():
-            if name != "cds" and value is not None:
+            if name not in ("cds", "smart") and value is not None:
                 os.environ[f"PECOMA_{name.upper()}"] = str(value)
         os.environ.update(cfg.cds.env_items())
+        os.environ.update(cfg.smart.env_items())
         os.environ.pop("PECOMA_WEB_CONFIG", None)
         _serve_workers(
             uvicorn.Config(

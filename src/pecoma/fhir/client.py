@@ -379,3 +379,20 @@ class FhirClient:
             except FhirFetchError as exc:
                 return exc
         return list(await asyncio.gather(*(one(lbl, q) for lbl, q in queries)))
+
+    async def document(self, path: str, label: str) -> Any:
+        """The JSON of one GET under the server, as sent (no paging, no resource check).
+
+        For documents that are not FHIR resources, such as
+        ``.well-known/smart-configuration``. Raises :class:`FhirFetchError` when the
+        answer is not a 2xx JSON document.
+        """
+        try:
+            status, data = await asyncio.wait_for(self._page(self._url(path), label),
+                                                  timeout=self.timeout * 2)
+        except TimeoutError:
+            raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
+                                 "query") from None
+        if status >= 300 or data is None:
+            raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} query")
+        return data

@@ -18,6 +18,11 @@ checks that Alembic's autogenerate finds no difference).
   memory (JWT replay cache, reports behind card links, cards issued, clinicians'
   feedback), shared by every worker; no patient identifier in any of them
   (see :mod:`pecoma.store.cds`).
+- ``smart_launch``: a SMART App Launch in progress, between the redirect to the EHR's
+  authorization server and its return: the SHA-256 digests of the ``state`` and of the
+  browser's binding cookie, the PKCE verifier, the FHIR server, the token endpoint and an
+  expiry. Single use (deleted when the EHR comes back), short-lived, bounded in number.
+  No access token is ever stored.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ __all__ = [
     "CdsReport",
     "ImagingRecord",
     "Patient",
+    "SmartLaunch",
     "StoredAssessment",
     "WorklistState",
 ]
@@ -256,3 +262,18 @@ class CdsFeedback(Base):
     record_ids: Mapped[list[str]]
     knowledge_version: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+SMART_URL_MAX = 2048
+
+
+class SmartLaunch(Base):
+    __tablename__ = "smart_launch"
+
+    state_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_digest: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    iss: Mapped[str] = mapped_column(String(SMART_URL_MAX))
+    token_endpoint: Mapped[str] = mapped_column(String(SMART_URL_MAX))
+    created_at: Mapped[dt.datetime] = _when()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -450,6 +450,7 @@ def create_app(
     # (each module defines `router`; see the module docstring)
     _add_cds(app, config, today)
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
+    add_router(app, "pecoma.web.smart.routes")
     # --- end of routers of other modules ---------------------------------------------
 
     app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state))

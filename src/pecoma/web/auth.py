@@ -9,6 +9,7 @@ route                                           needs
 ``/healthz``, ``/readyz``, ``/static/``         nothing
 ``/login``                                      nothing (it is how a browser signs in)
 ``/cds-services…``                              nothing here: CDS Hooks has its own JWT check
+``/smart/…`` (SMART launch and its return)      nothing here: the EHR authorizes the launch
 ``/``, ``/report*``, ``/edit``, ``/rules``,     nothing while ``open_assessment`` (they hold
 ``/api/v1/…`` (assess, schema, rules, openapi)  no data); else ``reader``
 ``GET /registry…`` (pages, worklist, exports)   ``reader``
@@ -67,7 +68,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _OPEN_ASSESSMENT = ("/report", "/edit", "/rules", "/api/v1/")
-_PUBLIC = ("/static/", "/cds-services/")
+_PUBLIC = ("/static/", "/cds-services/", "/smart/")
 
 Need = Role | Literal["public", "session"]
 

@@ -23,6 +23,8 @@ PECOMA_BEHIND_TLS          HTTPS proxy in front: HSTS, Secure cookies   false
 PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
 PECOMA_CDS_*               CDS Hooks settings (``[web.cds]``; see        see
                            docs/cds-hooks.md and :mod:`.cds.settings`)  docs
+PECOMA_SMART_*             SMART App Launch (``[web.smart]``; see        off
+                           docs/smart.md and :mod:`.smart.settings`)
 =========================  ===========================================  ==============
 
 Authentication (see docs/security.md): with ``auth = "auto"`` it is on when ``host`` is
@@ -44,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pecoma.errors import ConfigError
 from pecoma.settings import Settings, load_settings
 from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.smart.settings import SmartSettings
 
 __all__ = ["ENV_PREFIX", "WebConfig", "is_loopback"]
 
@@ -104,6 +107,9 @@ class WebConfig(BaseModel):
     )
     cds: CdsSettings = Field(default_factory=CdsSettings,
                              description="the CDS Hooks service ([web.cds], PECOMA_CDS_*)")
+    smart: SmartSettings = Field(
+        default_factory=SmartSettings,
+        description="SMART App Launch ([web.smart], PECOMA_SMART_*); off by default")
 
     @property
     def auth_required(self) -> bool:
@@ -138,10 +144,12 @@ class WebConfig(BaseModel):
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in err["loc"])
-            raise ConfigError(
-                f"{origin}: '{where}' {str(err['msg']).removeprefix('Value error, ')} "
-                f"(got {err.get('input')!r})"
-            ) from exc
+            message = str(err["msg"]).removeprefix("Value error, ")
+            given = err.get("input")
+            if isinstance(given, Mapping):  # a rule across a table's fields: it names them
+                raise ConfigError(f"{origin}: '{where}': {message}") from exc
+            shown = "(hidden)" if "secret" in where else repr(given)
+            raise ConfigError(f"{origin}: '{where}' {message} (got {shown})") from exc
 
     @classmethod
     def from_file(cls, path: Path) -> WebConfig:
@@ -166,7 +174,7 @@ class WebConfig(BaseModel):
         if file:
             base = cls.from_file(Path(file)).model_dump(exclude_unset=True)
         for name in cls.model_fields:
-            if name == "cds":
+            if name in ("cds", "smart"):
                 continue
             raw = env.get(ENV_PREFIX + name.upper())
             if raw is not None and raw != "":
@@ -174,4 +182,7 @@ class WebConfig(BaseModel):
         cds = CdsSettings.env_values(dict(env))
         if cds:
             base["cds"] = {**base.get("cds", {}), **cds}
+        smart = SmartSettings.env_values(dict(env))
+        if smart:
+            base["smart"] = {**base.get("smart", {}), **smart}
         return cls.build(base, "environment")

@@ -37,7 +37,7 @@ from pecoma.render.timeline import timeline_svg
 from pecoma.settings import Settings
 from pecoma.web import forms
 
-__all__ = ["ReportView", "build_report_view", "router"]
+__all__ = ["ReportView", "build_report_view", "label_of", "render_form", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,13 +65,17 @@ def render_form(
     errors: Mapping[str, list[str]] | None = None,
     general: list[str] | None = None,
     status_code: int = 200,
+    notice: Mapping[str, Any] | None = None,
 ) -> Response:
+    """The case form; ``notice`` tells where pre-filled values came from (SMART launch):
+    ``source``, ``not_found`` (path, label), ``failed`` (kind, what it gives),
+    ``warnings`` and ``notes``."""
     groups = []
     for group in forms.FORM:
         count = forms.row_count(values, group.rows) if group.rows is not None else 0
         groups.append({"group": group, "rows": list(range(count))})
     summary = [
-        (name, forms.control_id(name), _label_of(name), message)
+        (name, forms.control_id(name), label_of(name), message)
         for name, messages in (errors or {}).items()
         for message in messages
     ]
@@ -87,13 +91,15 @@ def render_form(
             "control_id": forms.control_id,
             "controls": forms.CONTROLS,
             "companions": forms.COMPANIONS,
-            "examples": list(example_cases()),
+            "examples": [] if notice else list(example_cases()),
+            "notice": notice,
         },
         status_code=status_code,
     )
 
 
-def _label_of(name: str) -> str:
+def label_of(name: str) -> str:
+    """The form's label of a case path (the path itself when the form has none)."""
     for group in forms.FORM:
         for c in group.controls:
             if c.name == name:

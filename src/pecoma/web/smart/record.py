@@ -1,0 +1,121 @@
+"""The patient's record, read from the EHR's FHIR server with the launch's access token.
+
+One read of the Patient and one search per resource kind the reader may use, all through
+the allow-listed :class:`~pecoma.fhir.client.FhirClient` (the token goes only to that
+server; paging stays on it). A search that fails (refused for want of a scope, an
+OperationOutcome, a timeout) is named in :attr:`Record.failed`: what it would have given
+stays unknown, never absent, and the page says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from pecoma.case import Agent, Case, YesNo
+from pecoma.fhir.client import FhirClient, FhirFetchError, ServerUrl
+from pecoma.web.cds.allergies import drug_safety
+from pecoma.web.smart.errors import LaunchError
+
+__all__ = ["MEDICATION_KINDS", "SEARCHES", "Record", "read_record", "unread_stays_unknown"]
+
+#: The searches made for a patient: (resource kind, what it gives the case).
+SEARCHES: tuple[tuple[str, str], ...] = (
+    ("Condition", "the PEComa diagnosis, its site and date, metastases"),
+    ("Observation", "size, histology, immunohistochemistry, margins and disease status"),
+    ("Procedure", "the resection and its date"),
+    ("MedicationRequest", "systemic treatment given"),
+    ("MedicationAdministration", "systemic treatment given"),
+    ("MedicationStatement", "systemic treatment given"),
+    ("AllergyIntolerance", "intolerance of an mTOR inhibitor"),
+)
+
+
+MEDICATION_KINDS = frozenset({"MedicationRequest", "MedicationAdministration",
+                              "MedicationStatement"})
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The record as a collection Bundle, and the searches that gave no usable answer."""
+
+    bundle: dict[str, Any]
+    failed: tuple[tuple[str, str], ...]  # (resource kind, what it would have given)
+
+
+async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: float,
+                      transport: httpx.AsyncBaseTransport | None = None) -> Record:
+    """Read the patient's record; :class:`LaunchError` when the Patient cannot be read."""
+    pid = quote(patient, safe="")
+    async with FhirClient(server, token=token, timeout_seconds=timeout,
+                          transport=transport) as client:
+        queries = [("Patient", f"Patient/{pid}")]
+        queries += [(kind, f"{kind}?patient={pid}") for kind, _ in SEARCHES]
+        results = await client.search_all(queries)
+    patient_result = results[0]
+    if isinstance(patient_result, FhirFetchError) or not patient_result:
+        raise LaunchError(502, "The patient's record could not be read",
+                          "The EHR's FHIR server gave no usable answer when asked for the "
+                          "patient. Try again from the EHR.")
+    resources: list[dict[str, Any]] = [r for r in patient_result
+                                       if r.get("resourceType") == "Patient"][:1]
+    failed: list[tuple[str, str]] = []
+    for (kind, gives), result in zip(SEARCHES, results[1:], strict=True):
+        if isinstance(result, FhirFetchError):
+            failed.append((kind, gives))
+            continue
+        # A search may _include other kinds (Medication); keep each resource once.
+        resources += [r for r in result if r.get("resourceType") != "Patient"]
+    seen: set[tuple[str, str]] = set()
+    entries = []
+    for res in resources:
+        key = (str(res.get("resourceType")), str(res.get("id")))
+        if res.get("id") is not None and key in seen:
+            continue
+        seen.add(key)
+        entry: dict[str, Any] = {"resource": res}
+        if res.get("id") is not None:
+            entry["fullUrl"] = f"{server.base}/{key[0]}/{key[1]}"
+        entries.append(entry)
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return Record(bundle, tuple(failed))
+
+
+def unread_stays_unknown(case: Case, record: Record
+                         ) -> tuple[Case, tuple[str, ...], tuple[str, ...]]:
+    """The case with what the record cannot vouch for made unknown again.
+
+    An mTOR inhibitor is known to be tolerated only when the allergy list was read and
+    nothing on it could concern one (the rule of :mod:`pecoma.web.cds.allergies`): when
+    the AllergyIntolerance search failed, or a drug allergy could not be matched to a
+    drug, ``mtor_inhibitor_contraindicated`` goes back to unknown whatever an Observation
+    says (a ``yes`` stays: it is the safer value), so that no mTOR inhibitor is suggested
+    without the question being asked. Returns the case, the paths made unknown and the
+    warnings to show.
+    """
+    kinds = {kind for kind, _ in record.failed}
+    allergies = [e["resource"] for e in record.bundle["entry"]
+                 if e["resource"].get("resourceType") == "AllergyIntolerance"]
+    safety = drug_safety(allergies, "the EHR gave no usable answer to the AllergyIntolerance "
+                         "search" if "AllergyIntolerance" in kinds else None)
+    reason = safety.withheld(Agent.sirolimus)
+    paths: list[str] = []
+    notes: list[str] = []
+    said = case.systemic.mtor_inhibitor_contraindicated
+    if reason is not None and said is not YesNo.yes:
+        although = " although the record says no" if said is YesNo.no else ""
+        notes.append(f"'mTOR inhibitor contraindicated' is left unknown{although}: {reason}. "
+                     "Ask whether the patient tolerates sirolimus, everolimus or "
+                     "temsirolimus.")
+        systemic = case.systemic.model_copy(
+            update={"mtor_inhibitor_contraindicated": YesNo.unknown})
+        case = case.model_copy(update={"systemic": systemic})
+        paths.append("systemic.mtor_inhibitor_contraindicated")
+    if kinds & MEDICATION_KINDS:
+        notes.append("Some medication records could not be read: enter every line of "
+                     "systemic treatment the patient has had before asking for the report "
+                     "(a line not entered is taken as not given).")
+    return case, tuple(paths), tuple(notes)

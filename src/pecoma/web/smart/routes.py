@@ -1,0 +1,181 @@
+"""The two pages of a SMART EHR launch: ``/smart/launch`` and ``/smart/callback``.
+
+Both answer 404 until ``smart.client_id`` is configured. Every refusal is an HTML page
+with its status (the browser is the client here): 400 for an iss not allowed or a launch
+that is unknown, used, expired or from another browser; 403 for an authorization the EHR
+denied; 422 for a record without a readable PEComa case; 502 for an EHR that could not be
+reached or gave an unusable answer; 503 when too many launches are in progress.
+
+The launch is bound to the browser that started it by a random key in an HttpOnly cookie
+(SameSite=Lax, so that it comes back with the EHR's redirect; Secure behind TLS), whose
+digest is kept with the launch in the database. The key is kept for the browser's later
+launches (its lifetime renewed by each), so that charts opened at once all finish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from pecoma.errors import InputError
+from pecoma.fhir.reader import case_from_bundle
+from pecoma.store.smart_launch import LaunchesFull, LaunchRefused, LaunchStore, PendingLaunch
+from pecoma.web import forms
+from pecoma.web.logs import APP
+from pecoma.web.pages import label_of, render_form
+from pecoma.web.smart.discovery import allowed_server, discover
+from pecoma.web.smart.errors import LaunchError
+from pecoma.web.smart.oauth import authorization_url, exchange_code, new_secret
+from pecoma.web.smart.record import read_record, unread_stays_unknown
+from pecoma.web.smart.settings import SmartSettings
+from pecoma.web.store_access import registry_of
+
+__all__ = ["COOKIE", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "pecoma_smart"
+_LAUNCH = re.compile(r"^[!-~]{1,1024}$")  # printable ASCII, no space
+_STATE = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
+_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+_BROWSER_KEY = re.compile(r"^[A-Za-z0-9_\-]{43}$")
+
+
+def _config(request: Request) -> SmartSettings:
+    config: SmartSettings = request.app.state.config.smart
+    if not config.enabled:
+        raise LaunchError(404, "SMART launch is not configured",
+                          "This pecoma server has no SMART client registration "
+                          "(smart.client_id); the EHR cannot launch it.")
+    return config
+
+
+def _launches(request: Request) -> LaunchStore:
+    store = getattr(request.app.state, "smart_launches", None)
+    if not isinstance(store, LaunchStore):
+        store = LaunchStore(registry_of(request.app.state).engine)
+        request.app.state.smart_launches = store
+    return store
+
+
+def _error_page(request: Request, exc: LaunchError) -> Response:
+    APP.info("smart launch refused", extra={"status": exc.status, "reason": exc.title})
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, "error.html", {"status": exc.status, "title": exc.title,
+                                "detail": exc.detail},
+        status_code=exc.status,
+    )
+
+
+@router.get("/smart/launch")
+async def smart_launch(request: Request, iss: str | None = None,
+                       launch: str | None = None) -> Response:
+    try:
+        return await _launch(request, iss, launch)
+    except LaunchError as exc:
+        return _error_page(request, exc)
+
+
+async def _launch(request: Request, iss: str | None, launch: str | None) -> Response:
+    config = _config(request)
+    if not iss or not launch:
+        raise LaunchError(400, "Not a SMART EHR launch",
+                          "The EHR must open this page with both 'iss' (its FHIR server) and "
+                          "'launch' (the launch context).")
+    if not _LAUNCH.match(launch):
+        raise LaunchError(400, "Not a SMART EHR launch",
+                          "'launch' must be 1 to 1024 printable ASCII characters.")
+    server = allowed_server(iss, config.allow_list())
+    doc = await discover(server, timeout=config.timeout_seconds)
+    state, verifier = new_secret(), new_secret()
+    # One key per browser, kept across its launches: two charts opened at once both finish.
+    browser_key = request.cookies.get(COOKIE) or ""
+    if not _BROWSER_KEY.match(browser_key):
+        browser_key = new_secret()
+    pending = PendingLaunch(server.base, doc.token_endpoint, verifier)
+    store = _launches(request)
+    try:
+        await run_in_threadpool(store.begin, state, browser_key, pending,
+                                lifetime_seconds=config.launch_seconds,
+                                max_pending=config.max_pending)
+    except LaunchesFull:
+        raise LaunchError(503, "Too many launches in progress",
+                          "pecoma is finishing too many SMART launches at once; try again "
+                          "in a few minutes.") from None
+    url = authorization_url(config, doc.authorization_endpoint, iss=iss, launch=launch,
+                            state=state, verifier=verifier)
+    APP.info("smart launch started")
+    response = RedirectResponse(url, status_code=302)
+    response.set_cookie(COOKIE, browser_key, max_age=config.launch_seconds,
+                        path="/smart/", httponly=True, samesite="lax",
+                        secure=request.app.state.config.behind_tls)
+    return response
+
+
+@router.get("/smart/callback")
+async def smart_callback(request: Request, state: str | None = None, code: str | None = None,
+                         error: str | None = None) -> Response:
+    try:
+        return await _callback(request, state, code, error)
+    except LaunchError as exc:
+        return _error_page(request, exc)
+
+
+async def _callback(request: Request, state: str | None, code: str | None,
+                    error: str | None) -> Response:
+    config = _config(request)
+    if not state or not _STATE.match(state):
+        raise LaunchError(400, "Not a return from the EHR",
+                          "The EHR's answer has no valid 'state'; start again from the EHR.")
+    try:
+        pending = await run_in_threadpool(_launches(request).take, state,
+                                          request.cookies.get(COOKIE))
+    except LaunchRefused as exc:
+        raise LaunchError(400, "This launch cannot be finished", str(exc) + ".") from None
+    if error is not None:
+        shown = error if _ERROR_CODE.match(error) else "an error"
+        if error == "access_denied":
+            raise LaunchError(403, "Access was denied at the EHR",
+                              "The EHR did not authorize pecoma to read this patient's "
+                              "record (access_denied). Nothing was read.")
+        raise LaunchError(403, "The EHR did not authorize the launch",
+                          f"The EHR's authorization server answered with {shown}. Nothing "
+                          "was read.")
+    if not code or len(code) > 4096:
+        raise LaunchError(400, "Not a return from the EHR",
+                          "The EHR's answer has no authorization 'code'.")
+    server = allowed_server(pending.iss, config.allow_list())
+    grant = await exchange_code(config, pending.token_endpoint, code=code,
+                                verifier=pending.code_verifier)
+    record = await read_record(server, grant.access_token, grant.patient,
+                               timeout=config.timeout_seconds)
+    del grant  # the access token is used for this request only
+    try:
+        read = case_from_bundle(record.bundle, source="EHR record")
+    except InputError as exc:
+        problems = "; ".join(str(i) for i in exc.issues[:20])
+        unread = ", ".join(kind for kind, _ in record.failed)
+        raise LaunchError(422, "No PEComa case could be read from this record",
+                          f"{problems}."
+                          + (f" These searches gave no usable answer: {unread}." if unread
+                             else "")
+                          + " Enter the case by hand on a new case form.") from None
+    case, unknown_again, warnings = unread_stays_unknown(read.case, record)
+    not_found = [*read.not_found, *(p for p in unknown_again if p not in read.not_found)]
+    today: dt.date = request.app.state.today()
+    notice = {
+        "source": server.base,
+        "not_found": [(path, label_of(path)) for path in not_found],
+        "failed": list(record.failed),
+        "warnings": list(warnings),
+        "notes": list(read.notes),
+    }
+    APP.info("smart launch finished", extra={"not_found": len(not_found),
+                                             "failed_searches": len(record.failed)})
+    return render_form(request, forms.case_to_values(case, today), notice=notice)

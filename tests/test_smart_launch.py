@@ -1,0 +1,662 @@
+"""SMART App Launch (EHR launch), end to end against a small SMART EHR on loopback.
+
+The EHR (``smart_ehr.py``) runs in uvicorn on 127.0.0.1; pecoma runs in a TestClient
+whose base URL is its registered redirect base (``http://testserver``). The browser's
+part (following the redirect to the EHR's authorization endpoint and back) is played by
+the test with httpx, carrying pecoma's launch cookie as a browser would.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.errors import ConfigError
+from pecoma.fhir.client import parse_server_url
+from pecoma.store import open_registry
+from pecoma.store.smart_launch import LaunchRefused, LaunchStore, PendingLaunch
+from pecoma.web.app import create_app
+from pecoma.web.config import WebConfig
+from pecoma.web.smart.discovery import check_configuration
+from pecoma.web.smart.errors import LaunchError
+from pecoma.web.smart.routes import COOKIE
+from pecoma.web.store_access import registry_of
+
+from fhir_support import example
+from registry_support import db_url
+from smart_ehr import CLIENT_ID, CLIENT_SECRET, Ehr, closed_port, running
+
+__all__ = ["db_url"]
+
+ON = dt.date(2026, 11, 28)
+PECOMA = "http://testserver"
+LAUNCH = "launch-123"
+
+
+def record_with_sirolimus_intolerance() -> dict[str, Any]:
+    """The localized high-risk record (its Observation says mTOR inhibitor contraindicated:
+    no) with a recorded sirolimus intolerance."""
+    bundle = copy.deepcopy(example("localized-high-risk"))
+    bundle["entry"].append({"resource": {
+        "resourceType": "AllergyIntolerance", "id": "sirolimus-intolerance",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+            "code": "active"}]},
+        "type": "intolerance",
+        "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                             "code": "35302", "display": "sirolimus"}], "text": "sirolimus"},
+        "patient": {"reference": "Patient/pat-1001"},
+    }})
+    return bundle
+
+
+@pytest.fixture
+def ehr() -> Iterator[Ehr]:
+    with running(Ehr(record=example("localized-high-risk"))) as server:
+        yield server
+
+
+def config(ehr: Ehr, tmp_path: Path, web: dict[str, Any] | None = None,
+           **smart: Any) -> WebConfig:
+    """pecoma's configuration: a SMART client of the test EHR, ``smart`` settings over it."""
+    settings: dict[str, Any] = {"client_id": CLIENT_ID, "issuers": (ehr.fhir,),
+                                "redirect_base": PECOMA, **smart}
+    return WebConfig.model_validate({
+        "database_url": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        "smart": settings, **(web or {}),
+    })
+
+
+def pecoma(ehr: Ehr, tmp_path: Path, web: dict[str, Any] | None = None,
+           **smart: Any) -> TestClient:
+    app = create_app(config(ehr, tmp_path, web, **smart), today=lambda: ON)
+    return TestClient(app, base_url=PECOMA, follow_redirects=False)
+
+
+def start(client: TestClient, iss: str, launch: str = LAUNCH) -> httpx.Response:
+    return client.get("/smart/launch", params={"iss": iss, "launch": launch})
+
+
+def at_ehr(response: httpx.Response) -> str:
+    """The browser follows pecoma's redirect to the EHR, which sends it back: the
+    callback's path and query on pecoma."""
+    assert response.status_code == 302, response.text
+    back = httpx.get(response.headers["location"], follow_redirects=False, trust_env=False)
+    assert back.status_code == 302, back.text
+    location = back.headers["location"]
+    assert location.startswith(PECOMA + "/smart/callback?")
+    return location.removeprefix(PECOMA)
+
+
+def launch_and_return(client: TestClient, ehr: Ehr) -> httpx.Response:
+    return client.get(at_ehr(start(client, ehr.fhir)))
+
+
+def form_value(html: str, name: str) -> str | None:
+    """The value a form control shows: an input's value or a select's selected option."""
+    m = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*value="([^"]*)"', html)
+    if m:
+        return m.group(1)
+    m = re.search(rf'<select[^>]*name="{re.escape(name)}".*?</select>', html, re.S)
+    if m:
+        sel = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', m.group(0))
+        return sel.group(1) if sel else None
+    return None
+
+
+def post_form(client: TestClient, html: str) -> str:
+    """Submit the case form as the browser would (every input and selected option); the
+    report page."""
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    for select in re.finditer(r'<select[^>]*name="([^"]+)".*?</select>', html, re.S):
+        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', select.group(0))
+        if chosen:
+            fields[select.group(1)] = chosen.group(1)
+    report = client.post("/report", data=fields)
+    assert report.status_code == 200, report.text[:2000]
+    return report.text
+
+
+def item_html(report: str, item_id: str) -> str:
+    """One recommendation of the report page (empty when the report does not make it)."""
+    m = re.search(rf'<article[^>]*id="item-{re.escape(item_id)}".*?</article>', report, re.S)
+    return m.group(0) if m else ""
+
+
+def token_requests(ehr: Ehr) -> list[dict[str, Any]]:
+    return [r for r in ehr.seen if urlsplit(r["url"]).path == "/token"]
+
+
+def fhir_requests(ehr: Ehr) -> list[dict[str, Any]]:
+    return [r for r in ehr.seen if urlsplit(r["url"]).path.startswith("/fhir/")
+            and ".well-known" not in r["url"]]
+
+
+class TestLaunch:
+    def test_the_record_fills_the_form_and_the_report_follows(self, ehr: Ehr,
+                                                              tmp_path: Path) -> None:
+        """A launch from the EHR ends on the case form filled in from the patient's record
+        (the uterine PEComa of 72 mm, necrosis present, R1 resection), listing the facts the
+        record did not give, and the form gives the report as usual."""
+        with pecoma(ehr, tmp_path) as client:
+            page = launch_and_return(client, ehr)
+            assert page.status_code == 200, page.text
+            html = page.text
+            assert "Filled in from the EHR" in html
+            assert ehr.fhir in html
+            # Facts from the record, by hand from the bundle.
+            assert form_value(html, "tumour.primary_site") == "uterus"
+            assert form_value(html, "tumour.size.value") == "72"
+            assert form_value(html, "histology.necrosis") == "present"
+            assert form_value(html, "surgery.margin") == "R1"
+            # The record says nothing of resectability: listed, and left unknown.
+            assert "stage.resectable" in html
+            assert form_value(html, "stage.resectable") == "unknown"
+            # Observations came over two pages (the second by a same-server next link).
+            assert any("page=2" in r["url"] for r in fhir_requests(ehr))
+            # The form posts to the report as any case form does.
+            report = post_form(client, html)
+            assert "R1" in report or "re-resection" in report.lower()
+
+    def test_the_authorization_request(self, ehr: Ehr, tmp_path: Path) -> None:
+        """SMART 2 EHR launch: response_type code, the client id, aud = iss, the launch
+        context, the configured scopes, a fresh state and a PKCE S256 challenge (never the
+        verifier), the registered redirect URI."""
+        with pecoma(ehr, tmp_path) as client:
+            response = start(client, ehr.fhir)
+            assert response.status_code == 302
+            q = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query)
+                 .items()}
+            assert urlsplit(response.headers["location"]).path == "/authorize"
+            assert q["response_type"] == "code"
+            assert q["client_id"] == CLIENT_ID
+            assert q["aud"] == ehr.fhir
+            assert q["launch"] == LAUNCH
+            assert q["scope"] == "launch openid fhirUser patient/*.rs"
+            assert q["redirect_uri"] == PECOMA + "/smart/callback"
+            assert q["code_challenge_method"] == "S256"
+            assert len(q["state"]) >= 43 and len(q["code_challenge"]) == 43
+            cookie = response.cookies.get(COOKIE)
+            assert cookie and cookie not in response.headers["location"]
+            set_cookie = response.headers["set-cookie"].lower()
+            assert "httponly" in set_cookie and "samesite=lax" in set_cookie
+            assert "path=/smart/" in set_cookie
+            # Two launches never share a state.
+            again = start(client, ehr.fhir)
+            q2 = parse_qs(urlsplit(again.headers["location"]).query)
+            assert q2["state"][0] != q["state"]
+            assert q2["code_challenge"][0] != q["code_challenge"]
+
+    def test_two_charts_opened_at_once_in_one_browser(self, ehr: Ehr,
+                                                      tmp_path: Path) -> None:
+        """Two launches in progress in one browser both finish, in either order."""
+        with pecoma(ehr, tmp_path) as client:
+            first = at_ehr(start(client, ehr.fhir))
+            second = at_ehr(start(client, ehr.fhir))
+            assert client.get(second).status_code == 200
+            assert client.get(first).status_code == 200
+
+    def test_smart_v1_scopes_as_configured(self, ehr: Ehr, tmp_path: Path) -> None:
+        """An EHR on SMART 1 gets the .read scopes it was configured with."""
+        scopes = "launch openid fhirUser patient/*.read"
+        with pecoma(ehr, tmp_path, scopes=scopes) as client:
+            assert launch_and_return(client, ehr).status_code == 200
+            assert ehr.authorize_params[0]["scope"] == scopes
+
+    def test_confidential_client_authenticates_with_its_secret(self, ehr: Ehr,
+                                                               tmp_path: Path) -> None:
+        """With a client secret, the token request carries HTTP Basic client credentials
+        (and the PKCE verifier all the same)."""
+        ehr.behaviour["client_secret"] = CLIENT_SECRET
+        with pecoma(ehr, tmp_path, client_secret=CLIENT_SECRET) as client:
+            assert launch_and_return(client, ehr).status_code == 200
+            (request,) = token_requests(ehr)
+            assert request["headers"]["authorization"].startswith("Basic ")
+            assert "code_verifier=" in request["body"]
+
+    def test_a_launch_begun_on_one_worker_ends_on_another(self, ehr: Ehr, tmp_path: Path,
+                                                          db_url: str) -> None:
+        """Launch state lives in the database: two applications on one database (two
+        workers; SQLite and PostgreSQL) finish each other's launches, and a replay on
+        either is refused."""
+        shared = {"database_url": db_url}
+        with pecoma(ehr, tmp_path, shared) as one, pecoma(ehr, tmp_path, shared) as two:
+            callback = at_ehr(start(one, ehr.fhir))
+            two.cookies.set(COOKIE, one.cookies.get(COOKIE) or "", path="/smart/")
+            assert two.get(callback).status_code == 200
+            one_again = one.get(callback)
+            assert one_again.status_code == 400
+            assert "unknown or was already used" in one_again.text
+
+
+class TestServerMode:
+    def test_launch_works_without_a_pecoma_token(self, ehr: Ehr, tmp_path: Path) -> None:
+        """In server mode (auth on) the launch pages need no pecoma token: the EHR
+        authorizes the launch. Other pages still do."""
+        with pecoma(ehr, tmp_path, {"auth": "on", "open_assessment": False}) as client:
+            assert launch_and_return(client, ehr).status_code == 200
+            assert client.get("/registry").status_code in (303, 401)
+
+
+class TestRefusals:
+    def test_off_unless_configured(self, tmp_path: Path) -> None:
+        """Without a client id, both pages answer 404 and nothing is contacted."""
+        app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}"),
+                         today=lambda: ON)
+        with TestClient(app, base_url=PECOMA, follow_redirects=False) as client:
+            r = client.get("/smart/launch", params={"iss": "https://ehr.example/fhir",
+                                                    "launch": "x"})
+            assert r.status_code == 404
+            assert "not configured" in r.text
+            assert client.get("/smart/callback", params={"state": "s" * 43,
+                                                         "code": "c"}).status_code == 404
+
+    @pytest.mark.parametrize("params", [
+        {"launch": LAUNCH}, {"iss": "ISS"}, {"iss": "ISS", "launch": ""},
+        {"iss": "ISS", "launch": "has space"},
+    ])
+    def test_not_an_ehr_launch(self, ehr: Ehr, tmp_path: Path,
+                               params: dict[str, str]) -> None:
+        """Both iss and launch are required (launch as printable ASCII)."""
+        params = {k: v.replace("ISS", ehr.fhir) for k, v in params.items()}
+        with pecoma(ehr, tmp_path) as client:
+            r = client.get("/smart/launch", params=params)
+            assert r.status_code == 400
+            assert "Not a SMART EHR launch" in r.text
+        assert ehr.seen == []
+
+    @pytest.mark.parametrize("iss", [
+        "{base}/other",                      # same server, outside the allowed path
+        "{base}/fhirx",                      # not a whole-segment prefix
+        "http://user@{host}/fhir",           # user information
+        "http://{host}@evil.example/fhir",   # the allowed host as user information
+        "https://{host}/fhir",               # another scheme
+        "http://localhost:{port}/fhir",      # another host name for the same machine
+        "javascript:alert(1)",
+    ])
+    def test_iss_not_allowed(self, ehr: Ehr, tmp_path: Path, iss: str) -> None:
+        """An iss not on the allow-list (parsed as a URL) is refused before anything is
+        fetched from it."""
+        host = ehr.base.removeprefix("http://")
+        iss = iss.format(base=ehr.base, host=host, port=host.rsplit(":", 1)[1])
+        with pecoma(ehr, tmp_path) as client:
+            r = start(client, iss)
+            assert r.status_code == 400
+            assert "may not launch pecoma" in r.text
+            assert COOKIE not in r.cookies
+        assert ehr.seen == []
+
+    def test_wrong_state(self, ehr: Ehr, tmp_path: Path) -> None:
+        """A return whose state matches no launch is refused; no code is exchanged."""
+        with pecoma(ehr, tmp_path) as client:
+            callback = at_ehr(start(client, ehr.fhir))
+            q = parse_qs(urlsplit(callback).query)
+            forged = client.get("/smart/callback",
+                                params={"code": q["code"][0], "state": "A" * 43})
+            assert forged.status_code == 400
+            assert token_requests(ehr) == []
+            assert client.get("/smart/callback", params={"code": "x"}).status_code == 400
+
+    def test_replayed_state(self, ehr: Ehr, tmp_path: Path) -> None:
+        """A launch is finished once: the same return again is refused without a second
+        token request."""
+        with pecoma(ehr, tmp_path) as client:
+            callback = at_ehr(start(client, ehr.fhir))
+            cookie = client.cookies.get(COOKIE) or ""
+            assert client.get(callback).status_code == 200
+            client.cookies.set(COOKIE, cookie, path="/smart/")
+            replay = client.get(callback)
+            assert replay.status_code == 400
+            assert "already used" in replay.text
+            assert len(token_requests(ehr)) == 1
+
+    def test_another_browser_cannot_finish_the_launch(self, ehr: Ehr,
+                                                      tmp_path: Path) -> None:
+        """The return must come to the browser that started the launch (its cookie); a
+        return without it is refused and the launch is spent."""
+        with pecoma(ehr, tmp_path) as client:
+            callback = at_ehr(start(client, ehr.fhir))
+            cookie = client.cookies.get(COOKIE) or ""
+            client.cookies.clear()
+            other = client.get(callback)
+            assert other.status_code == 400
+            assert "another browser" in other.text
+            client.cookies.set(COOKIE, cookie, path="/smart/")
+            assert client.get(callback).status_code == 400
+            assert token_requests(ehr) == []
+
+    def test_expired_launch(self, ehr: Ehr, tmp_path: Path) -> None:
+        """A launch that comes back after its lifetime is refused."""
+        now = [dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)]
+        with pecoma(ehr, tmp_path, launch_seconds=60) as client:
+            app = client.app
+            app.state.smart_launches = LaunchStore(  # type: ignore[attr-defined]
+                registry_of(app.state).engine, clock=lambda: now[0])  # type: ignore[attr-defined]
+            callback = at_ehr(start(client, ehr.fhir))
+            now[0] += dt.timedelta(seconds=61)
+            r = client.get(callback)
+            assert r.status_code == 400
+            assert "expired" in r.text
+            assert token_requests(ehr) == []
+
+    def test_launches_in_progress_are_bounded(self, ehr: Ehr, tmp_path: Path) -> None:
+        """Past smart.max_pending launches in progress, a new one gets 503."""
+        with pecoma(ehr, tmp_path, max_pending=2) as client:
+            assert start(client, ehr.fhir).status_code == 302
+            assert start(client, ehr.fhir).status_code == 302
+            r = start(client, ehr.fhir)
+            assert r.status_code == 503
+            assert "Too many launches" in r.text
+
+    def test_denied_authorization(self, ehr: Ehr, tmp_path: Path) -> None:
+        """The user (or the EHR) refuses: 403, and nothing is read."""
+        ehr.behaviour["deny"] = True
+        with pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 403
+            assert "denied" in r.text
+            assert token_requests(ehr) == [] and fhir_requests(ehr) == []
+
+    def test_token_endpoint_error(self, ehr: Ehr, tmp_path: Path) -> None:
+        """The token endpoint refuses the code: 502 naming the OAuth error code only (not
+        the server's free text), and nothing is read."""
+        ehr.behaviour["token_error"] = True
+        with pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 502
+            assert "invalid_grant" in r.text
+            assert "<script>" not in r.text and "not valid" not in r.text
+            assert fhir_requests(ehr) == []
+
+    def test_no_patient_in_context(self, ehr: Ehr, tmp_path: Path) -> None:
+        """A token without a patient context gives a page saying so, and nothing is read."""
+        ehr.behaviour["no_patient"] = True
+        with pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 422
+            assert "no patient" in r.text
+            assert fhir_requests(ehr) == []
+
+    def test_unreachable_server(self, ehr: Ehr, tmp_path: Path) -> None:
+        """An allowed server that does not answer gives 502, without the network cause."""
+        iss = f"http://127.0.0.1:{closed_port()}/fhir"
+        with pecoma(ehr, tmp_path, issuers=(iss,)) as client:
+            r = start(client, iss)
+            assert r.status_code == 502
+            assert "could not be reached" in r.text
+            assert "refused" not in r.text.lower()
+
+    def test_server_without_a_configuration(self, ehr: Ehr, tmp_path: Path) -> None:
+        """An allowed server with no SMART configuration document (404) gives 502."""
+        iss = f"{ehr.base}/other-fhir"
+        with pecoma(ehr, tmp_path, issuers=(iss,)) as client:
+            r = start(client, iss)
+            assert r.status_code == 502
+            assert "no usable SMART configuration" in r.text
+            assert COOKIE not in r.cookies
+
+    def test_configuration_without_s256(self, ehr: Ehr, tmp_path: Path) -> None:
+        """An authorization server that does not offer PKCE S256 is not used."""
+        ehr.behaviour["no_s256"] = True
+        with pecoma(ehr, tmp_path) as client:
+            r = start(client, ehr.fhir)
+            assert r.status_code == 502
+            assert "S256" in r.text
+        assert not any("/authorize" in s["url"] for s in ehr.seen)
+
+
+class TestMissingData:
+    def test_unreadable_allergies_leave_the_contraindication_unknown(
+        self, tmp_path: Path
+    ) -> None:
+        """When the AllergyIntolerance search fails, 'mTOR inhibitor contraindicated' is
+        unknown (not the 'no' of an Observation): a sirolimus intolerance may be among
+        what was not read. The page names the search and asks the question."""
+        ehr = Ehr(record=record_with_sirolimus_intolerance(),
+                  behaviour={"fail": ("AllergyIntolerance",)})
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200
+            assert form_value(r.text, "systemic.mtor_inhibitor_contraindicated") == "unknown"
+            assert "Not read from the EHR" in r.text
+            assert "AllergyIntolerance" in r.text
+            assert "systemic.mtor_inhibitor_contraindicated" in r.text
+            assert "left unknown although the record says no" in r.text
+
+    def test_no_mtor_inhibitor_firmly_advised_when_allergies_are_unread(
+        self, tmp_path: Path
+    ) -> None:
+        """A metastatic PEComa (lung, metachronous): the guideline's mTOR inhibitor first
+        line (S12, S13) is in the report either way, but with the allergy search failed it is
+        provisional until the contraindication is supplied, instead of firm on the
+        Observation's 'no'."""
+        for fail, provisional in (((), False), (("AllergyIntolerance",), True)):
+            ehr = Ehr(record=example("metastatic-lung-metachronous"),
+                      behaviour={"fail": fail})
+            with running(ehr), pecoma(ehr, tmp_path) as client:
+                page = launch_and_return(client, ehr)
+                assert page.status_code == 200
+                item = item_html(post_form(client, page.text), "REC-MTOR-FIRST-LINE")
+                assert item, "the report recommends the mTOR inhibitor first line"
+                said = ("Provisional until supplied" in item
+                        and "mtor_inhibitor_contraindicated" in item)
+                assert said is provisional, fail
+
+    def test_readable_intolerance_is_a_contraindication(self, tmp_path: Path) -> None:
+        """With the allergies read, the sirolimus intolerance outweighs the Observation's
+        'no': the form says contraindicated."""
+        ehr = Ehr(record=record_with_sirolimus_intolerance())
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200
+            assert form_value(r.text, "systemic.mtor_inhibitor_contraindicated") == "yes"
+
+    def test_an_unidentified_drug_allergy_leaves_the_contraindication_unknown(
+        self, tmp_path: Path
+    ) -> None:
+        """An active drug allergy pecoma cannot match to a drug could be to an mTOR
+        inhibitor: the Observation's 'no' is not taken, the question is asked."""
+        record = example("localized-high-risk")
+        record["entry"].append({"resource": {
+            "resourceType": "AllergyIntolerance", "id": "unknown-drug",
+            "category": ["medication"],
+            "code": {"text": "study drug XR-17"},
+            "patient": {"reference": "Patient/pat-1001"},
+        }})
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200
+            assert form_value(r.text, "systemic.mtor_inhibitor_contraindicated") == "unknown"
+            assert "could not be matched to a drug" in r.text
+
+    def test_unreadable_medications_are_said(self, tmp_path: Path) -> None:
+        """A failed medication search is named, with the instruction to enter the lines."""
+        ehr = Ehr(record=example("localized-high-risk"),
+                  behaviour={"fail": ("MedicationRequest",)})
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200
+            assert "MedicationRequest" in r.text
+            assert "enter every line of systemic treatment" in r.text
+
+    def test_a_record_without_pecoma(self, tmp_path: Path) -> None:
+        """A record without a PEComa diagnosis gives a page saying what is missing."""
+        record = example("localized-high-risk")
+        record["entry"] = [e for e in record["entry"]
+                           if e["resource"]["resourceType"] != "Condition"]
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 422
+            assert "No PEComa case could be read" in r.text
+            assert "8714" in r.text
+
+
+class TestSecrets:
+    def test_tokens_never_logged_nor_in_urls(self, ehr: Ehr, tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+        """The access token, the client secret, the PKCE verifier and the launch cookie
+        appear in no log record and no URL; the token goes only to the FHIR server, in
+        the Authorization header."""
+        ehr.behaviour["client_secret"] = CLIENT_SECRET
+        caplog.set_level(logging.DEBUG)
+        with pecoma(ehr, tmp_path, client_secret=CLIENT_SECRET) as client:
+            first = start(client, ehr.fhir)
+            cookie = client.cookies.get(COOKIE) or ""
+            page = client.get(at_ehr(first))
+            assert page.status_code == 200
+        (token,) = ehr.issued
+        verifier = parse_qs(token_requests(ehr)[0]["body"])["code_verifier"][0]
+        secrets_ = (token, CLIENT_SECRET, verifier, cookie)
+        logged = [f"{r.getMessage()} {r.__dict__}" for r in caplog.records]
+        assert logged  # the access log and the launch's own records were captured
+        for secret in secrets_:
+            assert all(secret not in line for line in logged)
+            assert all(secret not in s["url"] for s in ehr.seen)
+            assert secret not in first.headers["location"]
+            assert secret not in page.text
+        for request in ehr.seen:
+            auth = request["headers"].get("authorization", "")
+            if token in auth:
+                assert urlsplit(request["url"]).path.startswith("/fhir/")
+                assert auth == f"Bearer {token}"
+        assert all(f"Bearer {token}" == r["headers"].get("authorization")
+                   for r in fhir_requests(ehr))
+
+
+class TestConfig:
+    def test_launch_needs_issuers_and_redirect_base(self) -> None:
+        """A client id without allowed issuers or a redirect base is a configuration error
+        naming the setting."""
+        with pytest.raises(ConfigError, match=r"smart\.issuers"):
+            WebConfig.build({"smart": {"client_id": "c", "redirect_base": PECOMA}}, "test")
+        with pytest.raises(ConfigError, match=r"smart\.redirect_base"):
+            WebConfig.build({"smart": {"client_id": "c",
+                                       "issuers": "https://ehr.example/fhir"}}, "test")
+
+    def test_from_the_environment(self) -> None:
+        """PECOMA_SMART_* variables: issuers space- or comma-separated; one with user
+        information is refused, naming the rule."""
+        config = WebConfig.from_env({
+            "PECOMA_SMART_CLIENT_ID": "c",
+            "PECOMA_SMART_ISSUERS": "https://a.example/fhir, https://b.example/r4",
+            "PECOMA_SMART_REDIRECT_BASE": "https://pecoma.example/",
+        })
+        assert config.smart.enabled
+        assert config.smart.issuers == ("https://a.example/fhir", "https://b.example/r4")
+        assert config.smart.redirect_uri == "https://pecoma.example/smart/callback"
+        assert not WebConfig.from_env({}).smart.enabled
+        with pytest.raises(ConfigError, match="user information"):
+            WebConfig.from_env({"PECOMA_SMART_ISSUERS": "https://x@a.example/fhir"})
+
+    def test_from_a_file_and_handed_to_workers(self, tmp_path: Path) -> None:
+        """The [web.smart] table of a TOML file; the settings survive the trip through
+        PECOMA_SMART_* variables that worker processes are started with (the secret too)."""
+        path = tmp_path / "web.toml"
+        path.write_text('[web.smart]\nclient_id = "c"\nclient_secret = "s3cret-value"\n'
+                        'issuers = ["https://a.example/fhir"]\n'
+                        'redirect_base = "https://pecoma.example"\nscopes = '
+                        '"launch openid fhirUser patient/*.read"\n', encoding="utf-8")
+        config = WebConfig.from_file(path)
+        again = WebConfig.from_env(config.smart.env_items())
+        assert again.smart == config.smart
+        secret = again.smart.client_secret
+        assert secret is not None and secret.get_secret_value() == "s3cret-value"
+
+    def test_the_secret_is_never_shown(self) -> None:
+        """Neither the model's repr nor a configuration error shows the client secret."""
+        config = WebConfig.build({"smart": {
+            "client_id": "c", "client_secret": "s3cret-value",
+            "issuers": ("https://a.example/fhir",), "redirect_base": PECOMA}}, "test")
+        assert "s3cret-value" not in repr(config)
+        for bad in ({"client_secret": ["s3cret-value"]},
+                    {"client_id": "c", "client_secret": "s3cret-value"}):
+            with pytest.raises(ConfigError) as info:
+                WebConfig.build({"smart": bad}, "test")
+            assert "s3cret-value" not in str(info.value)
+
+
+class TestConfigurationDocument:
+    ISS = parse_server_url("https://ehr.example/fhir")
+    GOOD: ClassVar[dict[str, Any]] = {
+        "authorization_endpoint": "https://auth.example/oauth2/authorize/",
+        "token_endpoint": "https://auth.example/oauth2/token",
+        "code_challenge_methods_supported": ["S256"],
+        "capabilities": ["launch-ehr", "client-public"],
+    }
+
+    def test_endpoints_are_used_as_written(self) -> None:
+        """Checked endpoints are used as the EHR wrote them (the trailing slash kept)."""
+        doc = check_configuration(self.GOOD, self.ISS)
+        assert doc.authorization_endpoint == "https://auth.example/oauth2/authorize/"
+        assert doc.token_endpoint == "https://auth.example/oauth2/token"
+
+    @pytest.mark.parametrize(("change", "says"), [
+        ({"token_endpoint": None}, "'token_endpoint'"),
+        ({"authorization_endpoint": "http://auth.example/authorize"}, "must use HTTPS"),
+        ({"token_endpoint": "https://user@auth.example/token"}, "user information"),
+        ({"token_endpoint": "https://auth.example/token?x=1"}, "query"),
+        ({"authorization_endpoint": "/authorize"}, "https://"),
+        ({"code_challenge_methods_supported": ["plain"]}, "S256"),
+    ])
+    def test_refused(self, change: dict[str, Any], says: str) -> None:
+        """A document pecoma cannot rely on is refused, naming what is wrong."""
+        data = {**self.GOOD, **change}
+        data = {k: v for k, v in data.items() if v is not None}
+        with pytest.raises(LaunchError) as info:
+            check_configuration(data, self.ISS)
+        assert info.value.status == 502
+        assert says in info.value.detail
+
+    def test_a_v1_document_without_pkce_methods(self) -> None:
+        """A SMART 1 document that does not list code challenge methods is used; pecoma
+        sends its S256 challenge all the same."""
+        data = {k: v for k, v in self.GOOD.items() if k != "code_challenge_methods_supported"}
+        assert check_configuration(data, self.ISS).code_challenge_methods_supported is None
+
+
+class TestLaunchStore:
+    def test_single_use_bounded_expiring(self, db_url: str) -> None:
+        """On SQLite and PostgreSQL: a launch is taken once, by its browser key only,
+        before it expires; the number in progress is bounded and expired ones are purged."""
+        repo = open_registry(db_url)
+        now = [dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)]
+        store = LaunchStore(repo.engine, clock=lambda: now[0])
+        pending = PendingLaunch("https://ehr.example/fhir", "https://ehr.example/token", "v" * 43)
+        store.begin("state-1", "key-1", pending, lifetime_seconds=60, max_pending=2)
+        assert store.take("state-1", "key-1") == pending
+        with pytest.raises(LaunchRefused, match="already used"):
+            store.take("state-1", "key-1")
+        store.begin("state-2", "key-2", pending, lifetime_seconds=60, max_pending=2)
+        with pytest.raises(LaunchRefused, match="another browser"):
+            store.take("state-2", "key-x")
+        with pytest.raises(LaunchRefused, match="already used"):
+            store.take("state-2", "key-2")
+        store.begin("state-3", "key-3", pending, lifetime_seconds=60, max_pending=2)
+        store.begin("state-4", "key-4", pending, lifetime_seconds=60, max_pending=2)
+        from pecoma.store.smart_launch import LaunchesFull
+
+        with pytest.raises(LaunchesFull):
+            store.begin("state-5", "key-5", pending, lifetime_seconds=60, max_pending=2)
+        now[0] += dt.timedelta(seconds=61)
+        with pytest.raises(LaunchRefused, match="expired"):
+            store.take("state-3", "key-3")
+        store.begin("state-5", "key-5", pending, lifetime_seconds=60, max_pending=2)
+        with repo.engine.connect() as conn:
+            import sqlalchemy as sa
+
+            rows = conn.execute(sa.text("SELECT state_digest FROM smart_launch")).all()
+        assert len(rows) == 1  # state-4 expired and purged; only state-5 remains
+        assert all("state" not in r[0] for r in rows)  # digests, never the state
+        repo.engine.dispose()
