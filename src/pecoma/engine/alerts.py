@@ -1,7 +1,7 @@
 """Alerts: diagnostic pitfalls (S24, S25), behaviour (S26, S27) and supplementary alerts.
 
-Each rule takes the collector and the facts it reads, as values; see
-:mod:`pecoma.engine.groups`.
+Each rule is a plain function of the case (and what was derived from it), writing into
+the assessment's collector.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pecoma.case import (
     IHCResult,
     Margin,
     PriorDiagnosis,
+    SurgeryStatus,
 )
 from pecoma.engine.collect import Collector
 from pecoma.engine.model import Fact
@@ -54,46 +55,39 @@ def ihc_panel_complete(case: Case) -> bool:
     return not _incomplete_groups(case)
 
 
-def diagnosis_method(out: Collector, method: DiagnosisMethod) -> None:
+def diagnosis_method(case: Case, out: Collector) -> None:
+    method = case.diagnosis.method
     if method is DiagnosisMethod.imaging_only:
         out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method)])
     elif method is DiagnosisMethod.unknown:
         out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
 
 
-def ihc_panel(
-    out: Collector,
-    hmb45: IHCResult,
-    melan_a: IHCResult,
-    mitf: IHCResult,
-    sma: IHCResult,
-    desmin: IHCResult,
-    h_caldesmon: IHCResult,
-) -> None:
-    values = {"hmb45": hmb45, "melan_a": melan_a, "mitf": mitf, "sma": sma, "desmin": desmin,
-              "h_caldesmon": h_caldesmon}
-    missing_groups = [
-        group for group in IHC_GROUPS if not any(values[m] in _DONE for m in group[1])
-    ]
+def ihc_panel(case: Case, out: Collector) -> None:
+    """The panel S24 calls essential: each marker group without a result."""
+    missing_groups = _incomplete_groups(case)
     if missing_groups:
+        ihc = case.immunohistochemistry
         facts = [
-            Fact(f"immunohistochemistry.{m}", values[m])
+            Fact(f"immunohistochemistry.{m}", getattr(ihc, m))
             for _name, markers in missing_groups
             for m in markers
         ]
         out.add("ALERT-IHC-INCOMPLETE", facts)
 
 
-def history_and_behaviour(
-    out: Collector,
-    prior: PriorDiagnosis,
-    status: DiseaseStatus,
-    resected_margin: Margin | None,
-    tfe3_positive: bool,
-) -> None:
-    """A prior diagnosis of another tumour (S25), an incomplete resection, TFE3 (supplementary)
-    and long-term follow-up for all (S26, S27). ``resected_margin`` is the margin of a
-    performed resection of localized disease, ``None`` otherwise."""
+def history_and_behaviour(case: Case, out: Collector) -> None:
+    """A prior diagnosis of another tumour (S25), an incomplete resection (S27), TFE3
+    (supplementary) and long-term follow-up for all (S26)."""
+    prior = case.diagnosis.prior_diagnosis
+    status = case.stage.status
+    surgery = case.surgery
+    resected_margin = (
+        surgery.margin
+        if status is DiseaseStatus.localized and surgery.status is SurgeryStatus.performed
+        else None
+    )
+    tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
     elif prior is not PriorDiagnosis.none:

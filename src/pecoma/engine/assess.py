@@ -7,11 +7,10 @@ and the same case, date, settings and knowledge give the same assessment, byte f
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 from pecoma import __version__
-from pecoma.case import Case, dated_facts
-from pecoma.engine import groups, risk
+from pecoma.case import Case, DiseaseStatus, SurgeryStatus, dated_facts
+from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import derive
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
@@ -37,10 +36,7 @@ def check_dates(case: Case, on_date: dt.date) -> None:
         raise InputError(issues)
 
 
-@lru_cache(maxsize=256)
-def _interpretations(
-    knowledge: Knowledge, used: frozenset[str]
-) -> tuple[UsedInterpretation, ...]:
+def _interpretations(knowledge: Knowledge, used: set[str]) -> tuple[UsedInterpretation, ...]:
     return tuple(
         UsedInterpretation(i, knowledge.interpretations[i].title, knowledge.interpretations[i].text)
         for i in sorted(used, key=lambda x: int(x[1:]))
@@ -69,35 +65,43 @@ def assess(
         classifications.append(bennett)
     classifications.append(risk.icdo3_hint(case, folpe, out))
 
-    groups.local_treatment(case, d, engine, out, guideline.item.conditional_on)
-    groups.systemic(case, d, out)
-    groups.relapse_referral_and_diagnosis(case, d, out)
-    groups.ihc_panel(case, out)
-    groups.alerts_and_surveillance(case, guideline, out)
-
-    result: Assessment = _new(
-        Assessment,
-        (
-            ASSESSMENT_FORMAT,
-            on_date,
-            __version__,
-            knowledge.version,
-            settings.fingerprint,
-            case.label,
-            case.stage.status,
-            d.advanced,
-            guideline,
-            tuple(classifications),
-            tuple(out.recommendations),
-            tuple(out.alerts),
-            tuple(out.followup),
-            out.missing_facts(),
-            d.facts(),
-            _interpretations(knowledge, frozenset(out.interpretations)),
-            knowledge.intended_use,
-        ),
+    pathway.surgery(case, d, out)
+    pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
+    pathway.systemic(case, d, out)
+    pathway.metastasectomy(case, d, out)
+    pathway.referral(case, out)
+    alerts.diagnosis_method(case, out)
+    alerts.ihc_panel(case, out)
+    alerts.history_and_behaviour(case, out)
+    status = case.stage.status
+    resected_localized = (
+        status is DiseaseStatus.localized and case.surgery.status is SurgeryStatus.performed
     )
-    return result
+    followup.surveillance(
+        out,
+        status,
+        guideline.group,
+        guideline.surveillance_group,
+        guideline.item.conditional_on,
+        resected_localized and case.treatment_end is None,
+    )
 
-
-_new = tuple.__new__
+    return Assessment(
+        ASSESSMENT_FORMAT,
+        on_date,
+        __version__,
+        knowledge.version,
+        settings.fingerprint,
+        case.label,
+        status,
+        d.advanced,
+        guideline,
+        tuple(classifications),
+        tuple(out.recommendations),
+        tuple(out.alerts),
+        tuple(out.followup),
+        out.missing_facts(),
+        d.facts(),
+        _interpretations(knowledge, out.interpretations),
+        knowledge.intended_use,
+    )

@@ -7,7 +7,6 @@ derived stays ``None`` (unknown), never a default that looks like an answer.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from pecoma.case import (
@@ -29,8 +28,6 @@ from pecoma.settings import EngineSettings
 
 __all__ = ["Derived", "derive", "size_text"]
 
-
-_new = tuple.__new__
 
 
 class Derived(NamedTuple):
@@ -67,33 +64,26 @@ class Derived(NamedTuple):
         return _dfi_text(self.dfi_months, self.dfi_source)
 
 
-# The small texts and facts below recur from case to case: each is built once and reused.
-@lru_cache(maxsize=4096)
 def _size_cm_fact(size_cm: float) -> Fact:
     return Fact("derived.size_cm", _number(size_cm))
 
 
-@lru_cache(maxsize=16384)
 def _anchor_fact(anchor: dt.date) -> Fact:
     return Fact("derived.primary_treatment_end", anchor.isoformat())
 
 
-@lru_cache(maxsize=256)
 def _timing_fact(i: int, timing: Timing) -> Fact:
     return Fact(f"derived.metastases[{i}].timing", timing)
 
 
-@lru_cache(maxsize=1024)
 def _dfi_text(months: float, source: str) -> str:
     return f"{_number(months)} months ({source})"
 
 
-@lru_cache(maxsize=1024)
 def _dfi_fact(months: float, source: str) -> Fact:
     return Fact("derived.disease_free_interval_months", _dfi_text(months, source))
 
 
-@lru_cache(maxsize=4096)
 def size_text(value: float, unit: SizeUnit) -> str:
     """A size as the case gave it, e.g. ``5.1 cm``."""
     return f"{_number(value)} {unit.value}"
@@ -187,23 +177,19 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         r = stage.resectable
         advanced = None if r is _UNKNOWN else r is _NO
 
-    derived: Derived = _new(
-        Derived,
-        (
-            None if size is None else size.cm,
-            "unknown" if size is None else size_text(size.value, size.unit),
-            anchor,
-            timings,
-            dfi_months,
-            dfi_source,
-            dfi_met,
-            extrapulmonary,
-            advanced,
-            progressed,
-            first_line,
-        ),
+    return Derived(
+        None if size is None else size.cm,
+        "unknown" if size is None else size_text(size.value, size.unit),
+        anchor,
+        timings,
+        dfi_months,
+        dfi_source,
+        dfi_met,
+        extrapulmonary,
+        advanced,
+        progressed,
+        first_line,
     )
-    return derived
 
 
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, TherapyLine | None]:
