@@ -14,6 +14,7 @@ from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import derive
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
+from pecoma.engine.order import decision_order
 from pecoma.errors import FieldIssue, InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings, default_settings
@@ -57,29 +58,32 @@ def assess(
     out = Collector(knowledge)
     d = derive(case, engine)
 
+    alerts.status_from_facts(case, d, out)
+    alerts.require_tissue(case, out)
     guideline = risk.guideline_risk(case, d, engine, out)
     folpe = risk.folpe_2005(case, d, engine, out)
-    classifications = [folpe]
     bennett = risk.bennett_2018(case, d, engine, out)
-    if bennett is not None:
-        classifications.append(bennett)
-    classifications.append(risk.icdo3_hint(case, folpe, out))
+    classifications = [folpe] if bennett is None else [folpe, bennett]
+    classifications.append(risk.icdo3_hint(case, d, folpe, bennett, out))
 
     pathway.surgery(case, d, out)
     pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
     pathway.systemic(case, d, out)
+    alerts.molecular(
+        case, d, any(i.id == "REC-MTOR-FIRST-LINE" for i in out.recommendations), out
+    )
     pathway.metastasectomy(case, d, out)
-    pathway.referral(case, out)
+    pathway.referral(d, out)
     alerts.diagnosis_method(case, out)
     alerts.ihc_panel(case, out)
-    alerts.history_and_behaviour(case, out)
-    status = case.stage.status
+    alerts.history_and_behaviour(case, d, classifications, out)
     resected_localized = (
-        status is DiseaseStatus.localized and case.surgery.status is SurgeryStatus.performed
+        case.stage.status is DiseaseStatus.localized
+        and case.surgery.status is SurgeryStatus.performed
     )
     followup.surveillance(
         out,
-        status,
+        d.status,
         guideline.group,
         guideline.surveillance_group,
         guideline.item.conditional_on,
@@ -93,11 +97,11 @@ def assess(
         knowledge.version,
         settings.fingerprint,
         case.label,
-        status,
+        d.status,
         d.advanced,
         guideline,
         tuple(classifications),
-        tuple(out.recommendations),
+        decision_order(out.recommendations),
         tuple(out.alerts),
         tuple(out.followup),
         out.missing_facts(),

@@ -146,6 +146,8 @@ class Collector:
         kind = template.kind
         if kind == "recommendation":
             if self.treatment_conditions and template.section in TREATMENT_SECTIONS:
+                for condition in self.treatment_conditions:
+                    self.missing(condition, affects=(record_id,))
                 conditional_on = [*self.treatment_conditions, *conditional_on]
             self.recommendations.append(self.item(record_id, facts, conditional_on))
         elif kind == "alert":

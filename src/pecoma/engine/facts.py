@@ -31,6 +31,11 @@ __all__ = ["Derived", "derive", "size_text"]
 
 
 class Derived(NamedTuple):
+    #: The disease status the advice follows (I6): the recorded one unless the facts
+    #: say otherwise (localized but not resectable; distant metastases listed).
+    status: DiseaseStatus
+    #: The recorded facts that made ``status`` differ from the recorded status.
+    status_because: tuple[Fact, ...]
     size_cm: float | None
     size_text: str
     anchor: dt.date | None
@@ -46,6 +51,8 @@ class Derived(NamedTuple):
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
         out = []
+        if self.status_because:
+            out.append(Fact("derived.disease_status", self.status))
         if self.size_cm is not None:
             out.append(_size_cm_fact(self.size_cm))
         if self.anchor is not None:
@@ -56,6 +63,18 @@ class Derived(NamedTuple):
             out.append(_dfi_fact(self.dfi_months, self.dfi_source))
         out.append(_ADVANCED_FACT[self.advanced])
         return tuple(out)
+
+    def status_fact(self) -> Fact:
+        """The disease status as a fact an item rests on: the recorded status, or the
+        derived one when the facts changed it."""
+        if self.status_because:
+            return Fact("derived.disease_status", self.status)
+        return Fact("stage.status", self.status)
+
+    @property
+    def relapsed(self) -> bool:
+        """Recurrent or metastatic disease (by the derived status)."""
+        return self.status in _RELAPSED
 
     @property
     def dfi_text(self) -> str:
@@ -125,6 +144,7 @@ _SYNCHRONOUS, _METACHRONOUS, _UNKNOWN_TIMING = (
 )
 _PROGRESSION = Response.progression
 _ADVANCED_SETTING = TherapySetting.advanced
+_RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
 _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
     DiseaseStatus.localized: False,
     DiseaseStatus.metastatic: True,
@@ -169,7 +189,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     therapies = case.systemic.therapies
     progressed, first_line = _lines(therapies) if therapies else (None, None)
 
-    status = stage.status
+    status, because = _status(case)
     advanced: bool | None
     if status in _ADVANCED_BY_STATUS:
         advanced = _ADVANCED_BY_STATUS[status]
@@ -178,6 +198,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         advanced = None if r is _UNKNOWN else r is _NO
 
     return Derived(
+        status,
+        because,
         None if size is None else size.cm,
         "unknown" if size is None else size_text(size.value, size.unit),
         anchor,
@@ -190,6 +212,18 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         progressed,
         first_line,
     )
+
+
+def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:
+    """The status the advice follows (I6), and the facts that changed it, if any."""
+    stage = case.stage
+    recorded = stage.status
+    if recorded is DiseaseStatus.localized and stage.resectable is _NO:
+        return DiseaseStatus.locally_advanced_unresectable, (Fact("stage.resectable", "no"),)
+    if recorded is not DiseaseStatus.metastatic and stage.metastases:
+        sites = ", ".join(m.site.value for m in stage.metastases)
+        return DiseaseStatus.metastatic, (Fact("stage.metastases", sites),)
+    return recorded, ()
 
 
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, TherapyLine | None]:

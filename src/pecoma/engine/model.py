@@ -33,7 +33,7 @@ __all__ = [
 
 ASSESSMENT_FORMAT = "pecoma-assessment/1"
 
-RiskGroup = Literal["high", "low", "indeterminate"]
+RiskGroup = Literal["high", "low", "indeterminate", "not_applicable"]
 State = Literal["present", "absent", "unknown"]
 
 

@@ -4,7 +4,8 @@ treatment of advanced disease (S02, S12-S15), metastasectomy (S16, S17) and refe
 Each rule is a plain function of the case, the facts derived from it and the engine
 settings, writing into the assessment's collector. It names record ids and the facts
 behind them; when a fact is unknown it reports it as missing, takes the safer branch and
-marks the item conditional on it.
+marks the item conditional on it. The rules follow the derived disease status
+(``d.status``, I6), never the label alone.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 def surgery(case: Case, d: Derived, out: Collector) -> None:
     """Resection of localized disease (S01, S03, S04); for recurrent or metastatic disease
     the aggressive-surgery principle (S17)."""
-    status = case.stage.status
+    status = d.status
     surgery_status = case.surgery.status
     margin = case.surgery.margin
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
-    status_fact = Fact("stage.status", status)
+    status_fact = d.status_fact()
     if status is DiseaseStatus.localized:
         if surgery_status is SurgeryStatus.performed:
             margin_fact = Fact("surgery.margin", margin)
@@ -48,6 +49,12 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             elif margin in _INCOMPLETE:
                 out.add("REC-RERESECTION", [margin_fact])
                 out.add("REC-REFER-SURGERY", [margin_fact])
+            elif margin is Margin.uncertain:
+                ask = out.missing(
+                    "MISS-MARGIN-UNCERTAIN",
+                    affects=("REC-RERESECTION-OPTION", "REC-RESECTION-DONE", "REC-RERESECTION"),
+                )
+                out.add("REC-RERESECTION-OPTION", [margin_fact], [ask])
             elif margin is Margin.unknown:
                 out.missing(
                     "MISS-MARGIN",
@@ -85,13 +92,13 @@ def adjuvant(
 ) -> None:
     """Risk stratification first (S05), adjuvant radiotherapy (S10), postoperative
     treatment with nodes or metastases at presentation (S11)."""
-    status = case.stage.status
+    status = d.status
     surgery_status = case.surgery.status
     margin = case.surgery.margin
     nodes = case.stage.lymph_nodes
     site: PrimarySite = case.tumour.primary_site
     if status is DiseaseStatus.localized:
-        out.add("RISK-ASSESS", [Fact("stage.status", status)], risk_unknown)
+        out.add("RISK-ASSESS", [d.status_fact()], risk_unknown)
         facts: list[Fact] = []
         conditional: list[str] = []
         if site in s.high_risk_sites:
@@ -114,6 +121,10 @@ def adjuvant(
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
     if s11 and (operated or nodes is NodeStatus.positive):
         out.add("REC-ADJ-NODES-METS", s11)
+    elif s11 and surgery_status is SurgeryStatus.unknown:
+        # Unknown is not "no": if the primary was (or will be) operated on, S11 applies.
+        ask = out.missing("MISS-SURGERY-STATUS", affects=("REC-ADJ-NODES-METS",))
+        out.add("REC-ADJ-NODES-METS", [*s11, Fact("surgery.status", "unknown")], [ask])
     elif nodes in (NodeStatus.unknown, NodeStatus.not_assessed) and (
         status is DiseaseStatus.localized or operated
     ):
@@ -126,13 +137,12 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     advanced = d.advanced
     if advanced is False:
         return
-    status = case.stage.status
     avail = case.systemic.mtor_inhibitor_available
     contra = case.systemic.mtor_inhibitor_contraindicated
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
-    status_fact = Fact("stage.status", status)
+    status_fact = d.status_fact()
     mtor_facts = [
         status_fact,
         Fact("systemic.mtor_inhibitor_available", avail),
@@ -190,7 +200,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
 def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     """Lung metastasectomy (S16, I5, I7) for recurrent or metastatic disease."""
     stage = case.stage
-    status = stage.status
+    status = d.status
     if status not in _RELAPSED:
         return
     if status is DiseaseStatus.metastatic and not stage.metastases:
@@ -235,6 +245,10 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         facts.append(Fact("stage.complete_excision_feasible", feasible))
         failed = failed or feasible is YesNo.no
+    if stage.resectable is YesNo.no:
+        # Surgery cannot remove the current disease: not every focus can be excised.
+        facts.append(Fact("stage.resectable", "no"))
+        failed = True
     if failed:
         out.add("REC-LUNG-METASTASECTOMY-NOT-MET", facts)
     elif pending:
@@ -244,5 +258,5 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-LUNG-METASTASECTOMY", facts)
 
 
-def referral(case: Case, out: Collector) -> None:
-    out.add("REC-REFER-TRIALS", [Fact("stage.status", case.stage.status)])
+def referral(d: Derived, out: Collector) -> None:
+    out.add("REC-REFER-TRIALS", [d.status_fact()])

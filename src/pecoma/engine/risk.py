@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
-from pecoma.case import Case, DiseaseStatus, Feature
+from pecoma.case import Case, DiagnosisMethod, Feature
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
@@ -18,8 +18,6 @@ from pecoma.settings import EngineSettings, Threshold
 
 __all__ = ["bennett_2018", "folpe_2005", "guideline_risk", "icdo3_hint"]
 
-_RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
-_METASTATIC = DiseaseStatus.metastatic  # a module constant: cheaper than the class attribute
 
 BENIGN = "benign"
 UMP = "uncertain malignant potential"
@@ -46,7 +44,9 @@ def _measure(value: float | None, threshold: Threshold) -> State:
 
 
 def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Risk:
-    """The guideline's risk group (S05-S09, I1) and the surveillance schedule it implies."""
+    """The guideline's risk group (S05-S09, I1) and the surveillance schedule it implies.
+    For recurrent or metastatic disease stratification no longer applies (I8): the
+    primary's features are shown for reference and nothing is asked about them."""
     h = case.histology
     size_state = _measure(d.size_cm, s.guideline_size_cm)
     values: tuple[str, ...] = (
@@ -75,6 +75,15 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
             present.append(record_id)
         elif state == "unknown":
             unknown.append(field)
+    if d.relapsed:
+        return Risk(
+            "not_applicable",
+            (),
+            (),
+            tuple(features),
+            "high",
+            out.item("RISK-NOT-APPLICABLE", [d.status_fact()]),
+        )
     group: Literal["high", "low", "indeterminate"]
     if present:
         group, record = "high", "RISK-HIGH"
@@ -92,8 +101,7 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
-    relapsed = case.stage.status in _RELAPSED
-    surveillance: Literal["high", "low"] = "low" if group == "low" and not relapsed else "high"
+    surveillance: Literal["high", "low"] = "low" if group == "low" else "high"
     return Risk(
         group,
         tuple(present),
@@ -296,21 +304,36 @@ def _present_facts(names: tuple[str, ...], values: tuple[Feature, ...]) -> list[
     ]
 
 
-def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classification:
-    """Registry coding hint: 8714/3 for malignant behaviour, 8714/0 for benign."""
-    stage = case.stage
-    metastatic = stage.status is _METASTATIC or bool(stage.metastases)
-    facts = [Fact("classification.folpe_2005", folpe.category)]
+def icdo3_hint(
+    case: Case,
+    d: Derived,
+    folpe: Classification,
+    bennett: Classification | None,
+    out: Collector,
+) -> Classification:
+    """Registry coding hint: 8714/3 for malignant behaviour, 8714/0 for benign. None
+    without histology (I11); malignant once the disease has recurred or metastasised;
+    otherwise the pathology categories, both codes open when they leave it open or when
+    Folpe and Bennett disagree (the disagreement is shown, not settled)."""
     possible: tuple[str, ...]
-    if metastatic:
+    if case.diagnosis.method is DiagnosisMethod.imaging_only:
+        item = out.item("CLS-ICDO3", [Fact("diagnosis.method", "imaging_only")])
+        return Classification(
+            item.id, item.title, "none without histology", False, (), (), item
+        )
+    facts = [Fact("classification.folpe_2005", folpe.category)]
+    if d.relapsed:
         code, possible = "8714/3", ("8714/3",)
-        facts.append(Fact("stage.status", stage.status))
-    elif folpe.determined and folpe.category == MALIGNANT:
-        code, possible = "8714/3", ("8714/3",)
-    elif folpe.determined and folpe.category == BENIGN:
-        code, possible = "8714/0", ("8714/0",)
+        facts.append(d.status_fact())
     else:
-        code, possible = "8714/0 or 8714/3 (per final diagnosis)", ("8714/0", "8714/3")
+        possible = _CODES.get(folpe.category, _OPEN) if folpe.determined else _OPEN
+        code = possible[0] if len(possible) == 1 else "8714/0 or 8714/3 (per final diagnosis)"
+        if bennett is not None:
+            facts.append(Fact("classification.bennett_2018", bennett.category))
+            if folpe.determined and bennett.determined and folpe.category != bennett.category:
+                out.add("ALERT-CLASSIFICATIONS-DISAGREE", facts)
+                possible = _OPEN
+                code = "8714/0 or 8714/3 (Folpe and Bennett disagree)"
     item = out.item("CLS-ICDO3", facts)
     return Classification(
         id=item.id,
@@ -321,3 +344,7 @@ def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classificat
         criteria=(),
         item=item,
     )
+
+
+_OPEN = ("8714/0", "8714/3")
+_CODES = {MALIGNANT: ("8714/3",), BENIGN: ("8714/0",)}

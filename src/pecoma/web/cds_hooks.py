@@ -509,7 +509,7 @@ def _assessment_cards(
                     if r.id in _HEADLINE else len(_HEADLINE))
     head = ranked[0].title if ranked else "see the report"
     status = a.disease_status.replace("_", " ")
-    summary = f"PEComa ({status}), risk {a.risk.group}: {head}"
+    summary = f"PEComa ({status}), risk {a.risk.group.replace('_', ' ')}: {head}"
     if a.missing:
         summary += f"; {len(a.missing)} fact(s) missing"
     recs = "\n\n".join(_md_item(r) for r in (a.risk.item, *a.recommendations))
