@@ -154,7 +154,8 @@ class TestSummary:
         evaluated = evaluate(repo.states(), ON, s)
         summary = summarise(evaluated, build_worklist(evaluated, ON), ON, s)
         assert summary.patients == 6
-        assert summary.by_risk == {"high": 4, "indeterminate": 1, "low": 1}
+        # the 3 metastatic patients: stratification no longer applies (I8)
+        assert summary.by_risk == {"high": 1, "indeterminate": 1, "low": 1, "not_applicable": 3}
         assert summary.by_disease_status == {"localized": 3, "metastatic": 3}
         assert summary.by_worklist_status == {"overdue": 3, "not_drawn": 3}
         assert summary.overdue == Ratio(3, 3)
