@@ -130,10 +130,19 @@ class Collector:
         conditional_on: Iterable[str] = (),
     ) -> Item:
         """Build the output item of a record, with its provenance."""
-        template = self.template(record_id)
-        if template.provenance.interpretations:
-            self.interpretations.update(template.provenance.interpretations)
-        return Item(template, tuple(facts), tuple(dict.fromkeys(conditional_on)))
+        return self._item(self.template(record_id), facts, conditional_on)
+
+    def _item(
+        self, template: ItemTemplate, facts: Iterable[Fact], conditional_on: Iterable[str]
+    ) -> Item:
+        interpretations = template.provenance.interpretations
+        if interpretations:
+            self.interpretations.update(interpretations)
+        return Item(
+            template,
+            tuple(facts),
+            tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
+        )
 
     def add(
         self,
@@ -149,11 +158,11 @@ class Collector:
                 for condition in self.treatment_conditions:
                     self.missing(condition, affects=(record_id,))
                 conditional_on = [*self.treatment_conditions, *conditional_on]
-            self.recommendations.append(self.item(record_id, facts, conditional_on))
+            self.recommendations.append(self._item(template, facts, conditional_on))
         elif kind == "alert":
-            self.alerts.append(self.item(record_id, facts, conditional_on))
+            self.alerts.append(self._item(template, facts, conditional_on))
         elif kind == "followup":
-            self.followup.append(self.item(record_id, facts, conditional_on))
+            self.followup.append(self._item(template, facts, conditional_on))
         else:
             raise KnowledgeError(f"record '{record_id}' of kind '{kind}' cannot be emitted")
 
