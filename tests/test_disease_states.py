@@ -207,6 +207,15 @@ class TestUncertainMargins:
         assert alert.template.level == "warning"
         assert "I9" in alert.provenance.interpretations
 
+    def test_malignancy_left_open_takes_the_safer_branch(self) -> None:
+        """Unknown is not 'benign': with the features that decide malignancy unknown, the
+        critical alert is shown, provisional on them."""
+        a = run(self.data(necrosis="unknown", infiltrative_growth="unknown",
+                          vascular_invasion="unknown"))
+        alert = item(a, "ALERT-INCOMPLETE-RESECTION")
+        assert {"MISS-NECROSIS", "MISS-INFILTRATIVE"} <= set(alert.conditional_on)
+        assert "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR" not in ids(a)
+
     def test_malignant_features_keep_the_critical_alert(self) -> None:
         a = run(self.data(necrosis="present", infiltrative_growth="present"))
         alert = item(a, "ALERT-INCOMPLETE-RESECTION")

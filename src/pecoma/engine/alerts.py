@@ -125,14 +125,19 @@ def history_and_behaviour(
         facts = [Fact("surgery.margin", resected_margin)]
         conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]
         evidence = malignancy_evidence(d, classifications)
+        # Malignancy left open by missing pathology facts: the safer branch (the critical
+        # alert), provisional on the facts that would settle it.
+        open_on = [
+            m
+            for c in classifications
+            if c.id in _CLASSIFICATION_FACT and not c.determined and MALIGNANT in c.possible
+            for m in c.item.conditional_on
+        ]
         if evidence:
             out.add("ALERT-INCOMPLETE-RESECTION", [*facts, *evidence], conditional)
+        elif open_on:
+            out.add("ALERT-INCOMPLETE-RESECTION", facts, [*conditional, *open_on])
         else:
-            # Malignancy not established: the missing pathology facts that could establish
-            # it are what the classifications are provisional on.
-            for c in classifications:
-                if MALIGNANT in c.possible:
-                    conditional += c.item.conditional_on
             out.add("ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR", facts, conditional)
     if tfe3_positive:
         out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])

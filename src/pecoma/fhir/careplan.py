@@ -209,7 +209,7 @@ def careplan_bundle(
         for reason in plan.reasons:
             plan_notes.append(_note(f"{reason.title}. {reason.text} ({reason.provenance.label})"))
     description = (
-        f"Risk group: {assessment.risk.group}; surveillance follows the "
+        f"Risk group: {assessment.risk.group.replace('_', ' ')}; surveillance follows the "
         f"{assessment.risk.surveillance_group}-risk schedule."
     )
     if plan is not None:

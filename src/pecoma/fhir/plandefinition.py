@@ -95,9 +95,10 @@ APPLIES_WHEN: dict[str, str] = {
     "chemotherapy while mTOR inhibitors are neither unavailable nor contraindicated.",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, R2, uncertain or "
-    "unknown margin, and evidence of malignancy (I9).",
+    "unknown margin, and malignancy established or left open by missing facts (I9).",
     "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, R2, "
-    "uncertain or unknown margin, malignancy not established (I9).",
+    "uncertain or unknown margin, the tumour benign or of uncertain malignant potential "
+    "on the facts entered (I9).",
     "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
     "SUPP-TSC-ALTERED": "Advanced disease (or possibly advanced) with a pathogenic TSC1 or "
     "TSC2 variant.",
