@@ -112,7 +112,15 @@ class TestRecurrenceWithMetastases:
         other["stage"]["status"] = (
             "metastatic" if data["stage"]["status"] == "recurrent" else "recurrent"
         )
-        one, two = run(data), run(other)
+        from pecoma import InputError
+
+        try:
+            one, two = run(data), run(other)
+        except InputError:
+            # A check that only one label carries (e.g. 'metastatic' with metastases
+            # outside the lungs but no extrapulmonary disease) rejected one of the two.
+            assume(False)
+            return
         assert [i.id for i in one.recommendations] == [i.id for i in two.recommendations]
         assert one.advanced == two.advanced
 
