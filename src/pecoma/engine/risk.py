@@ -234,6 +234,7 @@ _MISSING_FOR = {
     "high-grade nuclear atypia": "MISS-GRADE",
 }
 
+
 def _classification(
     scheme: _Scheme,
     size_state: State,
