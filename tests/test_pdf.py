@@ -76,7 +76,7 @@ class TestPdfText:
 
     def test_risk_and_alerts(self, rendered: tuple[str, int, Assessment]) -> None:
         text, _, a = rendered
-        assert f"Risk: {a.risk.group.upper()}" in text
+        assert f"Risk: {a.risk.group.replace('_', ' ').upper()}" in text
         for alert in a.alerts:
             assert alert.title in text
 

@@ -67,7 +67,7 @@ def test_end_to_end(db_url: str, good_csv: Path, tmp_path: Path) -> None:
     assert (data["patients"], data["stored"]) == (3, 1)
     assert [c["registry_id"] for c in data["changes"]] == ["PEC-0001"]  # the scan moved it
     r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "json", *db)
-    assert json.loads(r.stdout)["by_risk_group"] == {"high": 2, "low": 1}
+    assert json.loads(r.stdout)["by_risk_group"] == {"high": 1, "low": 1, "not_applicable": 1}
     r = pecoma("registry", "export", *db)
     exported = json.loads(r.stdout)
     assert len(exported["patients"]) == 3 and len(exported["imaging_events"]) == 1

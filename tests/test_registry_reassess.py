@@ -154,7 +154,8 @@ class TestSummary:
         evaluated = evaluate(repo.states(), ON, s)
         summary = summarise(evaluated, build_worklist(evaluated, ON), ON, s)
         assert summary.patients == 6
-        assert summary.by_risk == {"high": 4, "indeterminate": 1, "low": 1}
+        # the 3 metastatic patients: stratification no longer applies (I8)
+        assert summary.by_risk == {"high": 1, "indeterminate": 1, "low": 1, "not_applicable": 3}
         assert summary.by_disease_status == {"localized": 3, "metastatic": 3}
         assert summary.by_worklist_status == {"overdue": 3, "not_drawn": 3}
         assert summary.overdue == Ratio(3, 3)
@@ -183,6 +184,6 @@ class TestSummary:
         root = ET.fromstring(svg)
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
         titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
-        assert "high: 4" in titles and "overdue: 3" in titles
+        assert "high: 1" in titles and "not_applicable: 3" in titles and "overdue: 3" in titles
         assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
         assert "<script" not in svg

@@ -45,7 +45,7 @@ class TestPatients:
         assert "3 patients" in page
         assert re.search(r"PEC-0001 1 high localized 1 Done recently 2027-02-20", page)
         assert re.search(r"PEC-0002 1 low localized 0 Overdue 2024-07-01", page)
-        assert re.search(r"PEC-0003 1 high metastatic 0 No dated plan", page)
+        assert re.search(r"PEC-0003 1 not applicable metastatic 0 No dated plan", page)
         assert 'href="/registry"' in r.text  # in the main navigation
 
     def test_timeline(self, client: TestClient) -> None:

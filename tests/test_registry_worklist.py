@@ -103,7 +103,7 @@ W-04,due,2026-11-01,2026-12-01,,1,high-intensive,chest_ct + mri_primary,,high,lo
 W-02,upcoming,2027-01-10,2027-02-10,,8,high-intensive,chest_ct + mri_primary,2026-10-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 8 (high-intensive), window 2027-01-10 to 2027-02-10"
 W-03,done,2027-02-10,2027-03-10,,8,high-intensive,chest_ct + mri_primary,2026-11-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 7 done on 2026-11-10; next visit 8 (high-intensive), window 2027-02-10 to 2027-03-10"
 W-07,suspended,,,,,,,2025-04-10,high,localized,FU-SUSPENDED-RECURRENCE,"guideline S17, S27 · ref [4], [3] · interpretation I8",Surveillance suspended: a scan found disease
-W-06,not_drawn,,,,,,,,high,metastatic,FU-NO-PLAN-ACTIVE-DISEASE,"guideline S12, S17 · ref [1], [4], [3] · interpretation I6, I8",No surveillance calendar while disease is present
+W-06,not_drawn,,,,,,,,not_applicable,metastatic,FU-NO-PLAN-ACTIVE-DISEASE,"guideline S12, S17 · ref [1], [4], [3] · interpretation I6, I8",No surveillance calendar while disease is present
 """  # noqa: E501
 
 

@@ -282,7 +282,7 @@ class TestReport:
         assert "present" in report and "absent" in report
 
     def test_recommendations_grouped_with_provenance(self, report: str) -> None:
-        assert "Recommendations by guideline section" in report
+        assert "grouped by guideline section" in report
         assert "Localized disease: surgery" in report
         assert "Why" in report and "Strength" in report
         assert "ref [1]" in report

@@ -555,6 +555,19 @@ def _contradictions(case: Case) -> list[FieldIssue]:
                 "no",
                 f"contradicts the metastases listed outside the lungs ({', '.join(outside)})",
             )
+    if (
+        status is _LOCALIZED
+        and stage.resectable is YesNo.no
+        and performed
+        and surgery.margin is Margin.R0
+    ):
+        add(
+            "stage.resectable",
+            "no",
+            "contradicts 'surgery.margin' 'R0' for localized disease (a completely resected "
+            "tumour leaves no unresectable disease); leave 'stage.resectable' out, or record "
+            "the residual or recurrent disease with its status",
+        )
     if status is _LOCALLY_ADVANCED and stage.resectable is YesNo.yes:
         add(
             "stage.resectable",

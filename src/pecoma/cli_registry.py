@@ -329,7 +329,10 @@ def worklist_cmd(
     ] = None,
     risk: Annotated[
         list[str] | None,
-        typer.Option("--risk", help="Only these risk groups: high, indeterminate, low."),
+        typer.Option(
+            "--risk",
+            help="Only these risk groups: high, indeterminate, low, not_applicable.",
+        ),
     ] = None,
     sort: Annotated[SortKey, typer.Option("--sort", help="Sort order.")] = SortKey.priority,
     descending: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,
@@ -348,7 +351,7 @@ def worklist_cmd(
 ) -> None:
     """Every patient's next scan as of a date: overdue, due, upcoming, done, …"""
     day = parse_day(on)
-    allowed_risk = ("high", "indeterminate", "low")
+    allowed_risk = ("high", "indeterminate", "low", "not_applicable")
     for r in risk or []:
         if r not in allowed_risk:
             fail(f"'--risk' must be one of {', '.join(allowed_risk)} (got {r!r})", 2)

@@ -1,21 +1,28 @@
 """Alerts: diagnostic pitfalls (S24, S25), behaviour (S26, S27) and supplementary alerts.
 
-Each rule takes the collector and the facts it reads, as values; see
-:mod:`pecoma.engine.groups`.
+Each rule is a plain function of the case (and what was derived from it), writing into
+the assessment's collector.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from pecoma.case import (
     Case,
     DiagnosisMethod,
     DiseaseStatus,
+    FusionStatus,
     IHCResult,
     Margin,
     PriorDiagnosis,
+    SurgeryStatus,
+    VariantStatus,
 )
 from pecoma.engine.collect import Collector
-from pecoma.engine.model import Fact
+from pecoma.engine.facts import Derived
+from pecoma.engine.model import Classification, Fact
+from pecoma.engine.risk import MALIGNANT
 
 __all__ = [
     "IHC_GROUPS",
@@ -23,6 +30,10 @@ __all__ = [
     "history_and_behaviour",
     "ihc_panel",
     "ihc_panel_complete",
+    "malignancy_evidence",
+    "molecular",
+    "require_tissue",
+    "status_from_facts",
 ]
 
 # The panel S24 calls essential: HMB-45, a melanocytic marker, a smooth-muscle marker.
@@ -54,30 +65,37 @@ def ihc_panel_complete(case: Case) -> bool:
     return not _incomplete_groups(case)
 
 
-def diagnosis_method(out: Collector, method: DiagnosisMethod) -> None:
+def require_tissue(case: Case, out: Collector) -> None:
+    """A diagnosis on imaging alone makes every treatment recommendation conditional on a
+    tissue diagnosis (S24, I11). Call before the treatment rules run."""
+    if case.diagnosis.method is DiagnosisMethod.imaging_only:
+        out.treatment_conditions = (out.missing("MISS-TISSUE-DIAGNOSIS"),)
+
+
+def status_from_facts(case: Case, d: Derived, out: Collector) -> None:
+    """Say so when the advice follows a disease status derived from the facts (I6)."""
+    if d.status_because:
+        out.add(
+            "ALERT-STATUS-FROM-FACTS",
+            [Fact("stage.status", case.stage.status), *d.status_because, d.status_fact()],
+        )
+
+
+def diagnosis_method(case: Case, out: Collector) -> None:
+    method = case.diagnosis.method
     if method is DiagnosisMethod.imaging_only:
         out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method)])
     elif method is DiagnosisMethod.unknown:
         out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
 
 
-def ihc_panel(
-    out: Collector,
-    hmb45: IHCResult,
-    melan_a: IHCResult,
-    mitf: IHCResult,
-    sma: IHCResult,
-    desmin: IHCResult,
-    h_caldesmon: IHCResult,
-) -> None:
-    values = {"hmb45": hmb45, "melan_a": melan_a, "mitf": mitf, "sma": sma, "desmin": desmin,
-              "h_caldesmon": h_caldesmon}
-    missing_groups = [
-        group for group in IHC_GROUPS if not any(values[m] in _DONE for m in group[1])
-    ]
+def ihc_panel(case: Case, out: Collector) -> None:
+    """The panel S24 calls essential: each marker group without a result."""
+    missing_groups = _incomplete_groups(case)
     if missing_groups:
+        ihc = case.immunohistochemistry
         facts = [
-            Fact(f"immunohistochemistry.{m}", values[m])
+            Fact(f"immunohistochemistry.{m}", getattr(ihc, m))
             for _name, markers in missing_groups
             for m in markers
         ]
@@ -85,25 +103,90 @@ def ihc_panel(
 
 
 def history_and_behaviour(
-    out: Collector,
-    prior: PriorDiagnosis,
-    status: DiseaseStatus,
-    resected_margin: Margin | None,
-    tfe3_positive: bool,
+    case: Case, d: Derived, classifications: Sequence[Classification], out: Collector
 ) -> None:
-    """A prior diagnosis of another tumour (S25), an incomplete resection, TFE3 (supplementary)
-    and long-term follow-up for all (S26, S27). ``resected_margin`` is the margin of a
-    performed resection of localized disease, ``None`` otherwise."""
+    """A prior diagnosis of another tumour (S25), an incomplete resection (S27, with the
+    severity the evidence of malignancy gives it, I9), TFE3 (supplementary) and long-term
+    follow-up for all (S26)."""
+    prior = case.diagnosis.prior_diagnosis
+    status = case.stage.status
+    surgery = case.surgery
+    resected_margin = (
+        surgery.margin
+        if status is DiseaseStatus.localized and surgery.status is SurgeryStatus.performed
+        else None
+    )
+    tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
     elif prior is not PriorDiagnosis.none:
         out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior)])
-    if resected_margin is not None:
-        margin = Fact("surgery.margin", resected_margin)
-        if resected_margin in (Margin.R1, Margin.R2, Margin.uncertain):
-            out.add("ALERT-INCOMPLETE-RESECTION", [margin])
-        elif resected_margin is Margin.unknown:
-            out.add("ALERT-INCOMPLETE-RESECTION", [margin], [out.missing("MISS-MARGIN")])
+    if resected_margin is not None and resected_margin is not Margin.R0:
+        facts = [Fact("surgery.margin", resected_margin)]
+        conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]
+        evidence = malignancy_evidence(d, classifications)
+        # Malignancy left open by missing pathology facts: the safer branch (the critical
+        # alert), provisional on the facts that would settle it.
+        open_on = [
+            m
+            for c in classifications
+            if c.id in _CLASSIFICATION_FACT and not c.determined and MALIGNANT in c.possible
+            for m in c.item.conditional_on
+        ]
+        if evidence:
+            out.add("ALERT-INCOMPLETE-RESECTION", [*facts, *evidence], conditional)
+        elif open_on:
+            out.add("ALERT-INCOMPLETE-RESECTION", facts, [*conditional, *open_on])
+        else:
+            out.add("ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR", facts, conditional)
     if tfe3_positive:
         out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])
-    out.add("ALERT-LONG-TERM-FOLLOW-UP", [Fact("stage.status", status)])
+    out.add("ALERT-LONG-TERM-FOLLOW-UP", [d.status_fact()])
+
+
+def malignancy_evidence(d: Derived, classifications: Sequence[Classification]) -> list[Fact]:
+    """The facts that make the tumour count as malignant (I9): a pathology classification
+    determined as malignant, or disease that has recurred or metastasised."""
+    evidence = [
+        Fact(_CLASSIFICATION_FACT[c.id], c.category)
+        for c in classifications
+        if c.id in _CLASSIFICATION_FACT and c.determined and c.category == MALIGNANT
+    ]
+    if d.relapsed:
+        evidence.append(d.status_fact())
+    return evidence
+
+
+_CLASSIFICATION_FACT = {
+    "CLS-FOLPE-2005": "classification.folpe_2005",
+    "CLS-BENNETT-2018": "classification.bennett_2018",
+}
+_NO_RESULT = frozenset({VariantStatus.unknown, VariantStatus.not_done})
+_NO_FUSION_RESULT = frozenset({FusionStatus.unknown, FusionStatus.not_done})
+
+
+def molecular(case: Case, d: Derived, mtor_decided: bool, out: Collector) -> None:
+    """What published experience says about TSC1/TSC2 and TFE3 findings, shown where
+    systemic treatment is at stake (supplementary; the guideline's advice is unchanged).
+    ``mtor_decided``: an mTOR inhibitor is being recommended as first line, so a test
+    result would add to what is shown; without one the test is asked for."""
+    if d.advanced is False:
+        return
+    m = case.molecular
+    shown = False
+    altered = [
+        Fact(f"molecular.{gene}", "pathogenic")
+        for gene, status in (("tsc1", m.tsc1), ("tsc2", m.tsc2))
+        if status is VariantStatus.pathogenic
+    ]
+    if altered:
+        out.add("SUPP-TSC-ALTERED", altered)
+        shown = True
+    if m.tfe3_fusion is FusionStatus.present:
+        out.add("SUPP-TFE3-FUSION", [Fact("molecular.tfe3_fusion", "present")])
+        shown = True
+    untested = (
+        m.tsc1 in _NO_RESULT or m.tsc2 in _NO_RESULT or m.tfe3_fusion in _NO_FUSION_RESULT
+    )
+    if mtor_decided and not shown and untested:
+        out.missing("MISS-MOLECULAR", affects=("SUPP-TSC-ALTERED", "SUPP-TFE3-FUSION"))

@@ -7,14 +7,14 @@ and the same case, date, settings and knowledge give the same assessment, byte f
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 from pecoma import __version__
-from pecoma.case import Case, dated_facts
-from pecoma.engine import groups, risk
+from pecoma.case import Case, DiseaseStatus, SurgeryStatus, dated_facts
+from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import derive
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
+from pecoma.engine.order import decision_order
 from pecoma.errors import FieldIssue, InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings, default_settings
@@ -37,10 +37,7 @@ def check_dates(case: Case, on_date: dt.date) -> None:
         raise InputError(issues)
 
 
-@lru_cache(maxsize=256)
-def _interpretations(
-    knowledge: Knowledge, used: frozenset[str]
-) -> tuple[UsedInterpretation, ...]:
+def _interpretations(knowledge: Knowledge, used: set[str]) -> tuple[UsedInterpretation, ...]:
     return tuple(
         UsedInterpretation(i, knowledge.interpretations[i].title, knowledge.interpretations[i].text)
         for i in sorted(used, key=lambda x: int(x[1:]))
@@ -61,43 +58,54 @@ def assess(
     out = Collector(knowledge)
     d = derive(case, engine)
 
+    alerts.status_from_facts(case, d, out)
+    alerts.require_tissue(case, out)
     guideline = risk.guideline_risk(case, d, engine, out)
     folpe = risk.folpe_2005(case, d, engine, out)
-    classifications = [folpe]
     bennett = risk.bennett_2018(case, d, engine, out)
-    if bennett is not None:
-        classifications.append(bennett)
-    classifications.append(risk.icdo3_hint(case, folpe, out))
+    classifications = [folpe] if bennett is None else [folpe, bennett]
+    classifications.append(risk.icdo3_hint(case, d, folpe, bennett, out))
 
-    groups.local_treatment(case, d, engine, out, guideline.item.conditional_on)
-    groups.systemic(case, d, out)
-    groups.relapse_referral_and_diagnosis(case, d, out)
-    groups.ihc_panel(case, out)
-    groups.alerts_and_surveillance(case, guideline, out)
-
-    result: Assessment = _new(
-        Assessment,
-        (
-            ASSESSMENT_FORMAT,
-            on_date,
-            __version__,
-            knowledge.version,
-            settings.fingerprint,
-            case.label,
-            case.stage.status,
-            d.advanced,
-            guideline,
-            tuple(classifications),
-            tuple(out.recommendations),
-            tuple(out.alerts),
-            tuple(out.followup),
-            out.missing_facts(),
-            d.facts(),
-            _interpretations(knowledge, frozenset(out.interpretations)),
-            knowledge.intended_use,
-        ),
+    pathway.surgery(case, d, out)
+    pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
+    pathway.systemic(case, d, out)
+    alerts.molecular(
+        case, d, any(i.id == "REC-MTOR-FIRST-LINE" for i in out.recommendations), out
     )
-    return result
+    pathway.metastasectomy(case, d, out)
+    pathway.referral(d, out)
+    alerts.diagnosis_method(case, out)
+    alerts.ihc_panel(case, out)
+    alerts.history_and_behaviour(case, d, classifications, out)
+    resected_localized = (
+        case.stage.status is DiseaseStatus.localized
+        and case.surgery.status is SurgeryStatus.performed
+    )
+    followup.surveillance(
+        out,
+        d.status,
+        guideline.group,
+        guideline.surveillance_group,
+        guideline.item.conditional_on,
+        resected_localized and case.treatment_end is None,
+    )
 
-
-_new = tuple.__new__
+    return Assessment(
+        ASSESSMENT_FORMAT,
+        on_date,
+        __version__,
+        knowledge.version,
+        settings.fingerprint,
+        case.label,
+        d.status,
+        d.advanced,
+        guideline,
+        tuple(classifications),
+        decision_order(out.recommendations),
+        tuple(out.alerts),
+        tuple(out.followup),
+        out.missing_facts(),
+        d.facts(),
+        _interpretations(knowledge, out.interpretations),
+        knowledge.intended_use,
+    )

@@ -3,28 +3,25 @@
 Rules name record ids and the facts that triggered them; the collector looks the record
 up in the knowledge base and builds the output item with its provenance, so no rule can
 forget it or word it on its own.
+
+A collector lives for one assessment. The only thing kept between assessments is each
+record's template (its wording and provenance), compiled once per knowledge base from
+that immutable knowledge: nothing computed for one patient serves another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import NamedTuple
 
 from pecoma.engine.model import Fact, Item, ItemTemplate, MissingFact, Provenance, Source
 from pecoma.errors import KnowledgeError
 from pecoma.knowledge import Knowledge, MissingRecord, Record
 
-__all__ = ["NO_EFFECTS", "Collector", "Effects", "provenance_of"]
+__all__ = ["Collector", "provenance_of", "template_of"]
 
 
-@lru_cache(maxsize=4096)
-def _provenance(knowledge: Knowledge, item_id: str) -> Provenance:
-    rec: Record | MissingRecord | None = knowledge.records.get(item_id) or knowledge.missing.get(
-        item_id
-    )
-    if rec is None:
-        raise KnowledgeError(f"the engine names '{item_id}', which the knowledge base lacks")
+def _provenance(knowledge: Knowledge, rec: Record | MissingRecord) -> Provenance:
     return Provenance(
         kind=rec.provenance,
         statements=rec.statements,
@@ -37,68 +34,94 @@ def _provenance(knowledge: Knowledge, item_id: str) -> Provenance:
     )
 
 
+class _Compiled:
+    """A knowledge base's records as immutable output templates, and the provenance of
+    its missing-fact records: built once per knowledge base, never per patient."""
+
+    __slots__ = ("missing", "templates")
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.templates = {
+            rid: ItemTemplate(
+                rec.id,
+                rec.kind,
+                rec.section,
+                rec.title,
+                rec.text,
+                rec.rationale,
+                rec.strength,
+                rec.level,
+                _provenance(knowledge, rec),
+            )
+            for rid, rec in knowledge.records.items()
+        }
+        self.missing = {
+            mid: _provenance(knowledge, rec) for mid, rec in knowledge.missing.items()
+        }
+
+
 @lru_cache(maxsize=8)
-def _compiled(knowledge: Knowledge) -> dict[str, ItemTemplate]:
-    """Each record's output template with its provenance, built once per knowledge base."""
-    return {
-        rid: ItemTemplate(
-            rec.id,
-            rec.kind,
-            rec.section,
-            rec.title,
-            rec.text,
-            rec.rationale,
-            rec.strength,
-            rec.level,
-            _provenance(knowledge, rid),
-        )
-        for rid, rec in knowledge.records.items()
-    }
+def _compiled(knowledge: Knowledge) -> _Compiled:
+    # Keyed by the knowledge base alone (immutable, loaded once): no per-patient value.
+    return _Compiled(knowledge)
+
+
+def _lacks(item_id: str) -> KnowledgeError:
+    return KnowledgeError(f"the engine names '{item_id}', which the knowledge base lacks")
 
 
 def provenance_of(knowledge: Knowledge, item_id: str) -> Provenance:
     """The provenance of a record or missing-fact record."""
-    return _provenance(knowledge, item_id)
+    compiled = _compiled(knowledge)
+    template = compiled.templates.get(item_id)
+    if template is not None:
+        return template.provenance
+    provenance = compiled.missing.get(item_id)
+    if provenance is None:
+        raise _lacks(item_id)
+    return provenance
 
 
-class Effects(NamedTuple):
-    """What a group of rules produced, ready to be replayed into a collector: the items by
-    list, the missing facts reported (id and what it affects, in report order) and the
-    interpretations the items rest on. Immutable, so one value can serve many cases."""
-
-    recommendations: tuple[Item, ...]
-    alerts: tuple[Item, ...]
-    followup: tuple[Item, ...]
-    missing: tuple[tuple[str, tuple[str, ...]], ...]
-    interpretations: frozenset[str]
-
-
-NO_EFFECTS = Effects((), (), (), (), frozenset())
-
-_new = tuple.__new__
+def template_of(knowledge: Knowledge, record_id: str) -> ItemTemplate:
+    """A record's output template (wording and provenance)."""
+    template = _compiled(knowledge).templates.get(record_id)
+    if template is None:
+        raise _lacks(record_id)
+    return template
 
 
 class Collector:
-    """Gathers the items rules produce, in the order they produce them."""
+    """Gathers the items the rules of one assessment produce, in the order they produce
+    them, and the missing facts they report."""
 
     __slots__ = (
+        "_compiled",
         "_missing",
-        "_templates",
         "alerts",
         "followup",
         "interpretations",
         "knowledge",
         "recommendations",
+        "treatment_conditions",
     )
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
-        self._templates = _compiled(knowledge)
+        self._compiled = _compiled(knowledge)
         self.recommendations: list[Item] = []
         self.alerts: list[Item] = []
         self.followup: list[Item] = []
-        self._missing: dict[str, tuple[MissingRecord, list[str]]] = {}
+        self._missing: dict[str, list[str]] = {}
         self.interpretations: set[str] = set()
+        #: Missing facts every treatment recommendation rests on (a diagnosis not yet
+        #: confirmed on tissue), added to each one's conditions.
+        self.treatment_conditions: tuple[str, ...] = ()
+
+    def template(self, record_id: str) -> ItemTemplate:
+        template = self._compiled.templates.get(record_id)
+        if template is None:
+            raise _lacks(record_id)
+        return template
 
     def item(
         self,
@@ -107,20 +130,19 @@ class Collector:
         conditional_on: Iterable[str] = (),
     ) -> Item:
         """Build the output item of a record, with its provenance."""
-        template = self._templates.get(record_id)
-        if template is None:
-            raise KnowledgeError(f"the engine names '{record_id}', which the knowledge base lacks")
-        if template.provenance.interpretations:
-            self.interpretations.update(template.provenance.interpretations)
-        item: Item = _new(
-            Item,
-            (
-                template,
-                tuple(facts),
-                tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
-            ),
+        return self._item(self.template(record_id), facts, conditional_on)
+
+    def _item(
+        self, template: ItemTemplate, facts: Iterable[Fact], conditional_on: Iterable[str]
+    ) -> Item:
+        interpretations = template.provenance.interpretations
+        if interpretations:
+            self.interpretations.update(interpretations)
+        return Item(
+            template,
+            tuple(facts),
+            tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
         )
-        return item
 
     def add(
         self,
@@ -129,112 +151,61 @@ class Collector:
         conditional_on: Iterable[str] = (),
     ) -> None:
         """Emit a recommendation, alert or follow-up record."""
-        item = self.item(record_id, facts, conditional_on)
-        kind = item.template.kind
+        template = self.template(record_id)
+        kind = template.kind
         if kind == "recommendation":
-            self.recommendations.append(item)
+            if self.treatment_conditions and template.section in TREATMENT_SECTIONS:
+                for condition in self.treatment_conditions:
+                    self.missing(condition, affects=(record_id,))
+                conditional_on = [*self.treatment_conditions, *conditional_on]
+            self.recommendations.append(self._item(template, facts, conditional_on))
         elif kind == "alert":
-            self.alerts.append(item)
+            self.alerts.append(self._item(template, facts, conditional_on))
         elif kind == "followup":
-            self.followup.append(item)
+            self.followup.append(self._item(template, facts, conditional_on))
         else:
             raise KnowledgeError(f"record '{record_id}' of kind '{kind}' cannot be emitted")
 
-    def add_all(self, record_ids: Iterable[str], facts: tuple[Fact, ...]) -> None:
+    def add_all(self, record_ids: Iterable[str], facts: Iterable[Fact]) -> None:
         """Emit several records that rest on the same facts."""
+        facts = tuple(facts)
         for record_id in record_ids:
             self.add(record_id, facts)
 
     def missing(self, missing_id: str, affects: Iterable[str] = ()) -> str:
         """Report a missing fact; repeated reports merge what it affects."""
-        entry = self._missing.get(missing_id)
-        if entry is None:
-            rec = self.knowledge.missing.get(missing_id)
-            if rec is None:
-                raise KnowledgeError(
-                    f"the engine names '{missing_id}', which the knowledge base lacks"
-                )
-            entry = (rec, [])
-            self._missing[missing_id] = entry
-            if rec.interpretations:
-                self.interpretations.update(rec.interpretations)
-        known = entry[1]
+        known = self._missing.get(missing_id)
+        if known is None:
+            provenance = self._compiled.missing.get(missing_id)
+            if provenance is None:
+                raise _lacks(missing_id)
+            known = self._missing[missing_id] = []
+            if provenance.interpretations:
+                self.interpretations.update(provenance.interpretations)
         for a in affects:
             if a not in known:
                 known.append(a)
         return missing_id
 
-    def effects(self) -> Effects:
-        """Everything gathered so far, as a value :meth:`apply` can replay elsewhere."""
-        if not (
-            self.recommendations
-            or self.alerts
-            or self.followup
-            or self._missing
-            or self.interpretations
-        ):
-            return NO_EFFECTS
-        return Effects(
-            tuple(self.recommendations),
-            tuple(self.alerts),
-            tuple(self.followup),
-            tuple((mid, tuple(affects)) for mid, (_rec, affects) in self._missing.items()),
-            frozenset(self.interpretations),
-        )
-
-    def apply(self, effects: Effects) -> None:
-        """Replay what a group of rules produced, as if its rules had run here: the same
-        items in the same order, the same missing facts merged the same way."""
-        if effects is NO_EFFECTS:
-            return
-        recs, alerts, followup, missing, interpretations = effects
-        if recs:
-            self.recommendations.extend(recs)
-        if alerts:
-            self.alerts.extend(alerts)
-        if followup:
-            self.followup.extend(followup)
-        if missing:
-            known = self._missing
-            records = self.knowledge.missing
-            for missing_id, affects in missing:
-                entry = known.get(missing_id)
-                if entry is None:
-                    # The record's interpretations came with the effects.
-                    known[missing_id] = (records[missing_id], list(affects))
-                    continue
-                merged = entry[1]
-                for a in affects:
-                    if a not in merged:
-                        merged.append(a)
-        if interpretations:
-            self.interpretations.update(interpretations)
-
     def missing_facts(self) -> tuple[MissingFact, ...]:
-        if not self._missing:
-            return ()
-        return _missing_facts(
-            self.knowledge,
-            tuple((mid, tuple(affects)) for mid, (_rec, affects) in self._missing.items()),
+        """The missing facts reported, in the order first reported."""
+        records = self.knowledge.missing
+        provenance = self._compiled.missing
+        return tuple(
+            MissingFact(
+                id=rec.id,
+                field=rec.field,
+                question=rec.question,
+                would_change=rec.would_change,
+                meanwhile=rec.meanwhile,
+                provenance=provenance[mid],
+                affects=tuple(affects),
+            )
+            for mid, affects in self._missing.items()
+            for rec in (records[mid],)
         )
 
 
-@lru_cache(maxsize=4096)
-def _missing_facts(
-    knowledge: Knowledge, reported: tuple[tuple[str, tuple[str, ...]], ...]
-) -> tuple[MissingFact, ...]:
-    return tuple(_missing_fact(knowledge, mid, affects) for mid, affects in reported)
-
-
-@lru_cache(maxsize=4096)
-def _missing_fact(knowledge: Knowledge, missing_id: str, affects: tuple[str, ...]) -> MissingFact:
-    rec = knowledge.missing[missing_id]
-    return MissingFact(
-        id=rec.id,
-        field=rec.field,
-        question=rec.question,
-        would_change=rec.would_change,
-        meanwhile=rec.meanwhile,
-        provenance=_provenance(knowledge, rec.id),
-        affects=affects,
-    )
+#: Sections whose recommendations are treatment decisions (what a diagnosis not yet
+#: confirmed on tissue makes conditional).
+TREATMENT_SECTIONS = frozenset({"localized", "adjuvant", "advanced", "metastatic surgery"})

@@ -7,7 +7,6 @@ derived stays ``None`` (unknown), never a default that looks like an answer.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from pecoma.case import (
@@ -30,10 +29,13 @@ from pecoma.settings import EngineSettings
 __all__ = ["Derived", "derive", "size_text"]
 
 
-_new = tuple.__new__
-
 
 class Derived(NamedTuple):
+    #: The disease status the advice follows (I6): the recorded one unless the facts
+    #: say otherwise (localized but not resectable; distant metastases listed).
+    status: DiseaseStatus
+    #: The recorded facts that made ``status`` differ from the recorded status.
+    status_because: tuple[Fact, ...]
     size_cm: float | None
     size_text: str
     anchor: dt.date | None
@@ -49,6 +51,8 @@ class Derived(NamedTuple):
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
         out = []
+        if self.status_because:
+            out.append(Fact("derived.disease_status", self.status))
         if self.size_cm is not None:
             out.append(_size_cm_fact(self.size_cm))
         if self.anchor is not None:
@@ -60,6 +64,18 @@ class Derived(NamedTuple):
         out.append(_ADVANCED_FACT[self.advanced])
         return tuple(out)
 
+    def status_fact(self) -> Fact:
+        """The disease status as a fact an item rests on: the recorded status, or the
+        derived one when the facts changed it."""
+        if self.status_because:
+            return Fact("derived.disease_status", self.status)
+        return Fact("stage.status", self.status)
+
+    @property
+    def relapsed(self) -> bool:
+        """Recurrent or metastatic disease (by the derived status)."""
+        return self.status in _RELAPSED
+
     @property
     def dfi_text(self) -> str:
         if self.dfi_months is None:
@@ -67,33 +83,26 @@ class Derived(NamedTuple):
         return _dfi_text(self.dfi_months, self.dfi_source)
 
 
-# The small texts and facts below recur from case to case: each is built once and reused.
-@lru_cache(maxsize=4096)
 def _size_cm_fact(size_cm: float) -> Fact:
     return Fact("derived.size_cm", _number(size_cm))
 
 
-@lru_cache(maxsize=16384)
 def _anchor_fact(anchor: dt.date) -> Fact:
     return Fact("derived.primary_treatment_end", anchor.isoformat())
 
 
-@lru_cache(maxsize=256)
 def _timing_fact(i: int, timing: Timing) -> Fact:
     return Fact(f"derived.metastases[{i}].timing", timing)
 
 
-@lru_cache(maxsize=1024)
 def _dfi_text(months: float, source: str) -> str:
     return f"{_number(months)} months ({source})"
 
 
-@lru_cache(maxsize=1024)
 def _dfi_fact(months: float, source: str) -> Fact:
     return Fact("derived.disease_free_interval_months", _dfi_text(months, source))
 
 
-@lru_cache(maxsize=4096)
 def size_text(value: float, unit: SizeUnit) -> str:
     """A size as the case gave it, e.g. ``5.1 cm``."""
     return f"{_number(value)} {unit.value}"
@@ -135,6 +144,7 @@ _SYNCHRONOUS, _METACHRONOUS, _UNKNOWN_TIMING = (
 )
 _PROGRESSION = Response.progression
 _ADVANCED_SETTING = TherapySetting.advanced
+_RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
 _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
     DiseaseStatus.localized: False,
     DiseaseStatus.metastatic: True,
@@ -179,7 +189,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     therapies = case.systemic.therapies
     progressed, first_line = _lines(therapies) if therapies else (None, None)
 
-    status = stage.status
+    status, because = _status(case)
     advanced: bool | None
     if status in _ADVANCED_BY_STATUS:
         advanced = _ADVANCED_BY_STATUS[status]
@@ -187,23 +197,33 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         r = stage.resectable
         advanced = None if r is _UNKNOWN else r is _NO
 
-    derived: Derived = _new(
-        Derived,
-        (
-            None if size is None else size.cm,
-            "unknown" if size is None else size_text(size.value, size.unit),
-            anchor,
-            timings,
-            dfi_months,
-            dfi_source,
-            dfi_met,
-            extrapulmonary,
-            advanced,
-            progressed,
-            first_line,
-        ),
+    return Derived(
+        status,
+        because,
+        None if size is None else size.cm,
+        "unknown" if size is None else size_text(size.value, size.unit),
+        anchor,
+        timings,
+        dfi_months,
+        dfi_source,
+        dfi_met,
+        extrapulmonary,
+        advanced,
+        progressed,
+        first_line,
     )
-    return derived
+
+
+def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:
+    """The status the advice follows (I6), and the facts that changed it, if any."""
+    stage = case.stage
+    recorded = stage.status
+    if recorded is DiseaseStatus.localized and stage.resectable is _NO:
+        return DiseaseStatus.locally_advanced_unresectable, (Fact("stage.resectable", "no"),)
+    if recorded is not DiseaseStatus.metastatic and stage.metastases:
+        sites = ", ".join(m.site.value for m in stage.metastases)
+        return DiseaseStatus.metastatic, (Fact("stage.metastases", sites),)
+    return recorded, ()
 
 
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, TherapyLine | None]:

@@ -7,38 +7,28 @@ shape (named tuples become objects keyed by field name, an
 ``conditional_on``, a :class:`~pecoma.engine.model.Provenance` carries its ``label``,
 enums their value, dates ISO 8601). orjson writes strings, numbers, lists, dicts, enums
 and dates itself and asks :func:`_default` for the rest, several times faster than
-building the dictionaries first. A test holds the two equal.
+building the dictionaries first. Nothing is kept between calls. A test holds the two
+equal.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
 from typing import Any
 
 import orjson
 
-from pecoma.engine.model import Assessment, Item, ItemTemplate, Provenance
+from pecoma.engine.model import Assessment, Item, Provenance
 
 __all__ = ["assessment_json", "dumps"]
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS
 
 
-@lru_cache(maxsize=4096)
-def _template(template: ItemTemplate) -> dict[str, Any]:
-    """A record template (with its provenance) as plain JSON data, built once: orjson
-    then writes it without calling back into Python. Read-only."""
-    data: dict[str, Any] = orjson.loads(
-        orjson.dumps(dict(zip(template._fields, template, strict=True)), default=_default,
-                     option=_OPTIONS)
-    )
-    return data
-
-
 def _default(value: Any) -> Any:
     if isinstance(value, Item):
-        out: dict[str, Any] = dict(_template(value.template))
+        template = value.template
+        out: dict[str, Any] = dict(zip(template._fields, template, strict=True))
         out["triggered_by"] = value.triggered_by
         out["conditional_on"] = value.conditional_on
         return out

@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 __all__ = [
@@ -34,7 +33,7 @@ __all__ = [
 
 ASSESSMENT_FORMAT = "pecoma-assessment/1"
 
-RiskGroup = Literal["high", "low", "indeterminate"]
+RiskGroup = Literal["high", "low", "indeterminate", "not_applicable"]
 State = Literal["present", "absent", "unknown"]
 
 
@@ -235,7 +234,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=4096)
 def _provenance_json(p: Provenance) -> dict[str, Any]:
     return {
         "kind": p.kind,
@@ -247,7 +245,6 @@ def _provenance_json(p: Provenance) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=4096)
 def _template_json(t: ItemTemplate) -> dict[str, Any]:
     return {
         "id": t.id,
@@ -267,7 +264,7 @@ def _facts_json(facts: tuple[Fact, ...]) -> list[dict[str, Any]]:
 
 
 def _item_json(item: Item) -> dict[str, Any]:
-    out = dict(_template_json(item.template))
+    out = _template_json(item.template)
     out["triggered_by"] = _facts_json(item.triggered_by)
     out["conditional_on"] = list(item.conditional_on)
     return out
@@ -276,8 +273,8 @@ def _item_json(item: Item) -> dict[str, Any]:
 def to_jsonable(value: Any) -> Any:
     """Plain JSON data for any assessment value (dataclasses, named tuples, enums, dates).
 
-    The nested dictionaries of shared parts (a record's provenance) may be shared between
-    results: treat the result as read-only, or copy it before changing it.
+    Every call builds new data: the caller owns it and may change it without changing
+    any other result.
     """
     if isinstance(value, Item):
         return _item_json(value)

@@ -1,20 +1,20 @@
 """Treatment pathway: surgery (S01, S03, S04), adjuvant considerations (S10, S11), systemic
 treatment of advanced disease (S02, S12-S15), metastasectomy (S16, S17) and referral (S28).
 
-Each rule names record ids and the facts behind them; when a fact is unknown the rule
-reports it as missing, takes the safer branch and marks the item conditional on it.
-
-Each rule takes the collector and the few facts it reads, as values (it cannot see the
-rest of the case): :mod:`pecoma.engine.groups` reads them off the case and keeps the
-results for the next case with the same facts.
+Each rule is a plain function of the case, the facts derived from it and the engine
+settings, writing into the assessment's collector. It names record ids and the facts
+behind them; when a fact is unknown it reports it as missing, takes the safer branch and
+marks the item conditional on it. The rules follow the derived disease status
+(``d.status``, I6), never the label alone.
 """
 
 from __future__ import annotations
 
 from pecoma.case import (
-    Agent,
+    Case,
     DiseaseStatus,
     Margin,
+    MetastasisSite,
     NodeStatus,
     PrimarySite,
     SurgeryStatus,
@@ -22,22 +22,25 @@ from pecoma.case import (
     YesNo,
 )
 from pecoma.engine.collect import Collector
+from pecoma.engine.facts import Derived
 from pecoma.engine.model import Fact
+from pecoma.settings import EngineSettings
 
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
 
 _INCOMPLETE = (Margin.R1, Margin.R2)
+_RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 
-def surgery(
-    out: Collector,
-    status: DiseaseStatus,
-    surgery_status: SurgeryStatus,
-    margin: Margin,
-    resectable: YesNo,
-    feasible: YesNo,
-) -> None:
-    status_fact = Fact("stage.status", status)
+def surgery(case: Case, d: Derived, out: Collector) -> None:
+    """Resection of localized disease (S01, S03, S04); for recurrent or metastatic disease
+    the aggressive-surgery principle (S17)."""
+    status = d.status
+    surgery_status = case.surgery.status
+    margin = case.surgery.margin
+    resectable = case.stage.resectable
+    feasible = case.stage.complete_excision_feasible
+    status_fact = d.status_fact()
     if status is DiseaseStatus.localized:
         if surgery_status is SurgeryStatus.performed:
             margin_fact = Fact("surgery.margin", margin)
@@ -46,6 +49,12 @@ def surgery(
             elif margin in _INCOMPLETE:
                 out.add("REC-RERESECTION", [margin_fact])
                 out.add("REC-REFER-SURGERY", [margin_fact])
+            elif margin is Margin.uncertain:
+                ask = out.missing(
+                    "MISS-MARGIN-UNCERTAIN",
+                    affects=("REC-RERESECTION-OPTION", "REC-RESECTION-DONE", "REC-RERESECTION"),
+                )
+                out.add("REC-RERESECTION-OPTION", [margin_fact], [ask])
             elif margin is Margin.unknown:
                 out.missing(
                     "MISS-MARGIN",
@@ -63,7 +72,6 @@ def surgery(
         return
     if status is DiseaseStatus.locally_advanced_unresectable:
         return
-    # Recurrent or metastatic disease: the aggressive-surgery principle (S17).
     facts = [status_fact, Fact("stage.resectable", resectable)]
     if resectable is YesNo.yes or (
         resectable is YesNo.unknown
@@ -80,21 +88,21 @@ def surgery(
 
 
 def adjuvant(
-    out: Collector,
-    status: DiseaseStatus,
-    high_risk_site: PrimarySite | None,
-    surgery_status: SurgeryStatus,
-    margin: Margin,
-    nodes: NodeStatus,
-    timings: tuple[Timing, ...],
-    risk_unknown: tuple[str, ...],
+    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
 ) -> None:
+    """Risk stratification first (S05), adjuvant radiotherapy (S10), postoperative
+    treatment with nodes or metastases at presentation (S11)."""
+    status = d.status
+    surgery_status = case.surgery.status
+    margin = case.surgery.margin
+    nodes = case.stage.lymph_nodes
+    site: PrimarySite = case.tumour.primary_site
     if status is DiseaseStatus.localized:
-        out.add("RISK-ASSESS", [Fact("stage.status", status)], risk_unknown)
+        out.add("RISK-ASSESS", [d.status_fact()], risk_unknown)
         facts: list[Fact] = []
         conditional: list[str] = []
-        if high_risk_site is not None:
-            facts.append(Fact("tumour.primary_site", high_risk_site))
+        if site in s.high_risk_sites:
+            facts.append(Fact("tumour.primary_site", site))
         if surgery_status is SurgeryStatus.performed:
             if margin in (*_INCOMPLETE, Margin.uncertain):
                 facts.append(Fact("surgery.margin", margin))
@@ -107,34 +115,34 @@ def adjuvant(
     s11: list[Fact] = []
     if nodes is NodeStatus.positive:
         s11.append(Fact("stage.lymph_nodes", "positive"))
-    for i, timing in enumerate(timings):
+    for i, timing in enumerate(d.timings):
         if timing is Timing.synchronous:
             s11.append(Fact(f"derived.metastases[{i}].timing", "synchronous"))
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
     if s11 and (operated or nodes is NodeStatus.positive):
         out.add("REC-ADJ-NODES-METS", s11)
+    elif s11 and surgery_status is SurgeryStatus.unknown:
+        # Unknown is not "no": if the primary was (or will be) operated on, S11 applies.
+        ask = out.missing("MISS-SURGERY-STATUS", affects=("REC-ADJ-NODES-METS",))
+        out.add("REC-ADJ-NODES-METS", [*s11, Fact("surgery.status", "unknown")], [ask])
     elif nodes in (NodeStatus.unknown, NodeStatus.not_assessed) and (
         status is DiseaseStatus.localized or operated
     ):
         out.missing("MISS-NODES", affects=("REC-ADJ-NODES-METS",))
 
 
-def systemic(
-    out: Collector,
-    advanced: bool | None,
-    status: DiseaseStatus,
-    avail: YesNo,
-    contra: YesNo,
-    progressed_agent: Agent | None,
-    uterine: bool,
-    first_line_agent: Agent | None,
-) -> None:
-    """Systemic treatment of advanced disease (S02, S12-S15); ``advanced`` is unknown for
-    recurrent disease whose resectability is unknown."""
+def systemic(case: Case, d: Derived, out: Collector) -> None:
+    """Systemic treatment of advanced disease (S02, S12-S15), for advanced disease or
+    disease that may be (``d.advanced`` unknown: resectability unknown)."""
+    advanced = d.advanced
+    if advanced is False:
+        return
+    avail = case.systemic.mtor_inhibitor_available
+    contra = case.systemic.mtor_inhibitor_contraindicated
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
-    status_fact = Fact("stage.status", status)
+    status_fact = d.status_fact()
     mtor_facts = [
         status_fact,
         Fact("systemic.mtor_inhibitor_available", avail),
@@ -156,10 +164,11 @@ def systemic(
                     affects=("REC-MTOR-FIRST-LINE", "REC-ANTHRACYCLINE"),
                 )
             )
-    if progressed_agent is not None:
+    progressed = d.progressed_on_mtor
+    if progressed is not None:
         facts = [
             status_fact,
-            Fact("systemic.therapies.agent", progressed_agent),
+            Fact("systemic.therapies.agent", progressed.agent),
             Fact("systemic.therapies.progressed", "yes"),
         ]
         out.add("REC-NO-NEXT-LINE", facts, base)
@@ -169,17 +178,18 @@ def systemic(
     else:
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, [*base, *unsure])
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, [*base, *unsure])
-    if uterine:
+    if case.tumour.primary_site is PrimarySite.uterus:
         out.add("REC-UTERINE-EPI-IFO", [status_fact, Fact("tumour.primary_site", "uterus")], base)
+    first = d.first_line
     if (
-        first_line_agent is not None
-        and first_line_agent.is_conventional_chemotherapy
+        first is not None
+        and first.agent.is_conventional_chemotherapy
         and not mtor_blocked
     ):
         out.add(
             "ALERT-CHEMO-BEFORE-MTOR",
             [
-                Fact("systemic.therapies.first_line", first_line_agent),
+                Fact("systemic.therapies.first_line", first.agent),
                 Fact("systemic.mtor_inhibitor_available", avail),
                 Fact("systemic.mtor_inhibitor_contraindicated", contra),
             ],
@@ -187,24 +197,24 @@ def systemic(
         )
 
 
-def metastasectomy(
-    out: Collector,
-    status: DiseaseStatus,
-    any_metastases: bool,
-    lung: tuple[Timing, ...],
-    no_anchor: bool,
-    dfi_met: bool | None,
-    dfi_text: str,
-    extrapulmonary: YesNo,
-    feasible: YesNo,
-) -> None:
-    """Lung metastasectomy (S16, I5) for recurrent or metastatic disease; ``lung`` holds
-    the timing of each lung metastasis."""
-    if status is DiseaseStatus.metastatic and not any_metastases:
+def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
+    """Lung metastasectomy (S16, I5, I7) for recurrent or metastatic disease."""
+    stage = case.stage
+    status = d.status
+    if status not in _RELAPSED:
+        return
+    if status is DiseaseStatus.metastatic and not stage.metastases:
         out.missing("MISS-METASTASIS-DETAILS", affects=("REC-LUNG-METASTASECTOMY",))
         return
+    lung = [
+        t for m, t in zip(stage.metastases, d.timings, strict=True)
+        if m.site is MetastasisSite.lung
+    ]
     if not lung:
         return
+    no_anchor = d.anchor is None
+    extrapulmonary = d.extrapulmonary
+    feasible = stage.complete_excision_feasible
     facts: list[Fact] = []
     failed = False
     pending: list[tuple[str, tuple[str, ...]]] = []
@@ -218,13 +228,13 @@ def metastasectomy(
         pending.append(("MISS-METASTASIS-TIMING", affects))
         if no_anchor:
             pending.append(("MISS-TREATMENT-END", affects))
-    if dfi_met is None:
+    if d.dfi_met is None:
         pending.append(("MISS-DFI", affects))
         if no_anchor:
             pending.append(("MISS-TREATMENT-END", affects))
     else:
-        facts.append(Fact("derived.disease_free_interval_months", dfi_text))
-        failed = failed or not dfi_met
+        facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
+        failed = failed or not d.dfi_met
     if extrapulmonary is YesNo.unknown:
         pending.append(("MISS-EXTRAPULMONARY", affects))
     else:
@@ -235,6 +245,10 @@ def metastasectomy(
     else:
         facts.append(Fact("stage.complete_excision_feasible", feasible))
         failed = failed or feasible is YesNo.no
+    if stage.resectable is YesNo.no:
+        # Surgery cannot remove the current disease: not every focus can be excised.
+        facts.append(Fact("stage.resectable", "no"))
+        failed = True
     if failed:
         out.add("REC-LUNG-METASTASECTOMY-NOT-MET", facts)
     elif pending:
@@ -244,5 +258,5 @@ def metastasectomy(
         out.add("REC-LUNG-METASTASECTOMY", facts)
 
 
-def referral(out: Collector, status: DiseaseStatus) -> None:
-    out.add("REC-REFER-TRIALS", [Fact("stage.status", status)])
+def referral(d: Derived, out: Collector) -> None:
+    out.add("REC-REFER-TRIALS", [d.status_fact()])

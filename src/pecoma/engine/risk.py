@@ -1,29 +1,23 @@
 """Risk: the guideline's high-risk features (S05-S09, I1) and, apart, the supplementary
 Folpe 2005 and Bennett 2018 pathology categories.
 
-Each is decided on the criteria's states (present, absent, unknown) by a kept-result group
-(:mod:`pecoma.engine.memo`); what carries the case's own size and mitotic count (the
-criteria's texts, the facts an item rests on) is added for each case.
+Each is decided for the case at hand on the criteria's states (present, absent, unknown);
+nothing is kept from one case to the next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from pecoma.case import Case, DiseaseStatus, Feature
-from pecoma.engine.collect import NO_EFFECTS, Collector, Effects, _compiled
+from pecoma.case import Case, DiagnosisMethod, Feature
+from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived
-from pecoma.engine.memo import rule_group
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
-from pecoma.knowledge import Knowledge
 from pecoma.settings import EngineSettings, Threshold
 
 __all__ = ["bennett_2018", "folpe_2005", "guideline_risk", "icdo3_hint"]
 
-_RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
-_METASTATIC = DiseaseStatus.metastatic  # a module constant: cheaper than the class attribute
 
 BENIGN = "benign"
 UMP = "uncertain malignant potential"
@@ -50,99 +44,55 @@ def _measure(value: float | None, threshold: Threshold) -> State:
 
 
 def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Risk:
+    """The guideline's risk group (S05-S09, I1) and the surveillance schedule it implies.
+    For recurrent or metastatic disease stratification no longer applies (I8): the
+    primary's features are shown for reference and nothing is asked about them."""
     h = case.histology
     size_state = _measure(d.size_cm, s.guideline_size_cm)
-    decision = _guideline_decision(
-        out.knowledge,
-        size_state,
+    values: tuple[str, ...] = (
+        d.size_text,
         h.necrosis,
         h.infiltrative_growth,
         h.high_nuclear_grade_and_cellularity,
-        case.stage.status in _RELAPSED,
     )
-    if decision.effects is not NO_EFFECTS:
-        out.apply(decision.effects)
-    size_text = d.size_text
-    facts: tuple[Fact, ...] | list[Fact] = decision.facts
-    if decision.size_fact:
-        facts = [_fact("tumour.size", size_text), *decision.facts]
-    result: Risk = _new(
-        Risk,
-        (
-            decision.group,
-            decision.decided_by,
-            decision.unknown,
-            (_size_feature(out.knowledge, size_state, size_text), *decision.features),
-            decision.surveillance_group,
-            out.item(decision.record, facts, decision.conditional),
-        ),
+    states: tuple[State, ...] = (
+        size_state,
+        _state(h.necrosis),
+        _state(h.infiltrative_growth),
+        _state(h.high_nuclear_grade_and_cellularity),
     )
-    return result
-
-
-@lru_cache(maxsize=4096)
-def _size_feature(knowledge: Knowledge, state: State, text: str) -> RiskFeature:
-    template = _compiled(knowledge)["RISK-SIZE"]
-    return RiskFeature("RISK-SIZE", template.title, "tumour.size", state, text, template.provenance)
-
-
-class _RiskDecision(NamedTuple):
-    """The guideline risk decided on the features' states; the size's text is added per
-    case (``size_fact``: the item's facts start with the size)."""
-
-    group: Literal["high", "low", "indeterminate"]
-    record: str
-    decided_by: tuple[str, ...]
-    unknown: tuple[str, ...]
-    features: tuple[RiskFeature, ...]
-    surveillance_group: Literal["high", "low"]
-    conditional: tuple[str, ...]
-    size_fact: bool
-    facts: tuple[Fact, ...]
-    effects: Effects
-
-
-@rule_group(maxsize=1024)
-def _guideline_decision(
-    knowledge: Knowledge,
-    size_state: State,
-    necrosis: Feature,
-    infiltrative: Feature,
-    grade: Feature,
-    relapsed: bool,
-) -> _RiskDecision:
-    out = Collector(knowledge)
-    states: tuple[State, ...] = (size_state, _state(necrosis), _state(infiltrative), _state(grade))
-    values = (None, necrosis, infiltrative, grade)
-    compiled = _compiled(knowledge)
     features = []
     present: list[str] = []
     unknown: list[str] = []
     for (record_id, _missing_id, field), state, value in zip(
         _HIGH_RISK, states, values, strict=True
     ):
-        if value is not None:
-            template = compiled[record_id]
-            features.append(
-                RiskFeature(record_id, template.title, field, state, value, template.provenance)
-            )
+        template = out.template(record_id)
+        features.append(
+            RiskFeature(record_id, template.title, field, state, value, template.provenance)
+        )
         if state == "present":
             present.append(record_id)
         elif state == "unknown":
             unknown.append(field)
+    if d.relapsed:
+        return Risk(
+            "not_applicable",
+            (),
+            (),
+            tuple(features),
+            "high",
+            out.item("RISK-NOT-APPLICABLE", [d.status_fact()]),
+        )
     group: Literal["high", "low", "indeterminate"]
-    facts: list[Fact]
     if present:
         group, record = "high", "RISK-HIGH"
-        size_fact = size_state == "present"
         facts = [Fact(f.field, f.value) for f in features if f.state == "present"]
     elif unknown:
         group, record = "indeterminate", "RISK-INDETERMINATE"
-        size_fact = False
         facts = [Fact(f, "unknown") for f in unknown]
     else:
         group, record = "low", "RISK-LOW"
-        size_fact = True
         facts = [Fact(f.field, f.value) for f in features]
     conditional: list[str] = []
     if group != "high":
@@ -151,18 +101,14 @@ def _guideline_decision(
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
-    surveillance: Literal["high", "low"] = "low" if group == "low" and not relapsed else "high"
-    return _RiskDecision(
+    surveillance: Literal["high", "low"] = "low" if group == "low" else "high"
+    return Risk(
         group,
-        record,
         tuple(present),
         tuple(unknown),
         tuple(features),
         surveillance,
-        tuple(conditional),
-        size_fact,
-        tuple(facts),
-        out.effects(),
+        out.item(record, facts, conditional),
     )
 
 
@@ -225,7 +171,6 @@ def _mitoses_text(value: float | None) -> str:
     return "unknown" if value is None else _count_text(value)
 
 
-@lru_cache(maxsize=1024)
 def _count_text(value: float) -> str:
     # ``:g`` writes -0.0 as "-0": a zero is a zero, whatever its sign.
     return f"{value + 0.0:g}/50 HPF"
@@ -250,10 +195,8 @@ def bennett_2018(
     )
 
 
-@lru_cache(maxsize=16)
 def _bennett(minimum: int) -> _Scheme:
-    """Bennett's scheme for a minimum number of features (one value per minimum, so
-    decisions made under it can be kept and reused)."""
+    """Bennett's scheme for a minimum number of features (a setting)."""
 
     def rule(count: int, _extra: bool) -> str:
         return MALIGNANT if count >= minimum else UMP
@@ -291,8 +234,6 @@ _MISSING_FOR = {
     "high-grade nuclear atypia": "MISS-GRADE",
 }
 
-_new = tuple.__new__
-
 
 def _classification(
     scheme: _Scheme,
@@ -304,68 +245,9 @@ def _classification(
     after: tuple[Feature, ...],
     out: Collector,
 ) -> Classification:
-    """A classification from its criteria (see :class:`_Scheme` for their order)."""
-    decision = _decide(out.knowledge, scheme, size_state, mitoses_state, before, after)
-    if decision.effects is not NO_EFFECTS:
-        out.apply(decision.effects)
-    size = _measured("size", size_state, size_text)
-    mitoses = _measured("mitoses", mitoses_state, mitoses_text)
-    facts: list[Fact] = []
-    if size_state == "present":
-        facts.append(_fact("tumour.size", size_text))
-    facts += decision.before_facts
-    if mitoses_state == "present":
-        facts.append(_fact("histology.mitoses_per_50_hpf", mitoses_text))
-    facts += decision.after_facts
-    item = out.item(scheme.record_id, facts, decision.conditional)
-    result: Classification = _new(
-        Classification,
-        (
-            scheme.record_id,
-            item.template.title,
-            decision.category,
-            len(decision.possible) == 1,
-            decision.possible,
-            (size, *decision.before, mitoses, *decision.after),
-            item,
-        ),
-    )
-    return result
-
-
-@lru_cache(maxsize=4096)
-def _measured(name: str, state: State, text: str) -> Criterion:
-    return Criterion(name, state, text)
-
-
-@lru_cache(maxsize=4096)
-def _fact(path: str, value: str) -> Fact:
-    return Fact(path, value)
-
-
-class _Decision(NamedTuple):
-    category: str
-    possible: tuple[str, ...]
-    conditional: tuple[str, ...]
-    effects: Effects
-    before: tuple[Criterion, ...]
-    after: tuple[Criterion, ...]
-    before_facts: tuple[Fact, ...]
-    after_facts: tuple[Fact, ...]
-
-
-@rule_group(maxsize=4096)
-def _decide(
-    knowledge: Knowledge,
-    scheme: _Scheme,
-    size_state: State,
-    mitoses_state: State,
-    before: tuple[Feature, ...],
-    after: tuple[Feature, ...],
-) -> _Decision:
-    """The category with unknowns taken as absent and as present; when that leaves more
-    than one category, the unknown criteria are missing facts the classification rests
-    on. Also the criteria and facts that do not depend on size or mitoses."""
+    """A classification from its criteria (see :class:`_Scheme` for their order): the
+    category with unknowns taken as absent and as present; when that leaves more than one
+    category, the unknown criteria are missing facts the classification rests on."""
     names = ("size", *scheme.before, "mitoses", *scheme.after)
     states: tuple[State, ...] = (
         size_state,
@@ -380,7 +262,6 @@ def _decide(
     low = scheme.rule(present, extra_state == "present")
     high = scheme.rule(present + unknown, extra_state != "absent")
     category, possible = (low, (low,)) if low == high else (f"{low} to {high}", _range(low, high))
-    out = Collector(knowledge)
     conditional: list[str] = []
     if len(possible) != 1:
         for name, state in zip(names, states, strict=True):
@@ -388,72 +269,83 @@ def _decide(
                 conditional.append(
                     out.missing(_MISSING_FOR[name], affects=(scheme.record_id,))
                 )
-
-    def criteria(names: tuple[str, ...], values: tuple[Feature, ...]) -> tuple[Criterion, ...]:
-        return tuple(Criterion(n, _state(v), v) for n, v in zip(names, values, strict=True))
-
-    def facts(names: tuple[str, ...], values: tuple[Feature, ...]) -> tuple[Fact, ...]:
-        return tuple(
-            Fact(_FIELD_OF[n], v)
-            for n, v in zip(names, values, strict=True)
-            if v is Feature.present
-        )
-
-    return _Decision(
+    facts: list[Fact] = []
+    if size_state == "present":
+        facts.append(Fact("tumour.size", size_text))
+    facts += _present_facts(scheme.before, before)
+    if mitoses_state == "present":
+        facts.append(Fact("histology.mitoses_per_50_hpf", mitoses_text))
+    facts += _present_facts(scheme.after, after)
+    item = out.item(scheme.record_id, facts, conditional)
+    return Classification(
+        scheme.record_id,
+        item.template.title,
         category,
+        len(possible) == 1,
         possible,
-        tuple(conditional),
-        out.effects(),
-        criteria(scheme.before, before),
-        criteria(scheme.after, after),
-        facts(scheme.before, before),
-        facts(scheme.after, after),
+        (
+            Criterion("size", size_state, size_text),
+            *_criteria(scheme.before, before),
+            Criterion("mitoses", mitoses_state, mitoses_text),
+            *_criteria(scheme.after, after),
+        ),
+        item,
     )
 
 
-def icdo3_hint(case: Case, folpe: Classification, out: Collector) -> Classification:
-    """Registry coding hint: 8714/3 for malignant behaviour, 8714/0 for benign."""
-    stage = case.stage
-    metastatic = stage.status is _METASTATIC or bool(stage.metastases)
-    result, effects = _icdo3_hint(
-        out.knowledge,
-        stage.status if metastatic else None,
-        folpe.category,
-        folpe.determined,
-    )
-    if effects is not NO_EFFECTS:
-        out.apply(effects)
-    return result
+def _criteria(names: tuple[str, ...], values: tuple[Feature, ...]) -> list[Criterion]:
+    return [Criterion(n, _state(v), v) for n, v in zip(names, values, strict=True)]
 
 
-@rule_group(maxsize=256)
-def _icdo3_hint(
-    knowledge: Knowledge,
-    metastatic_status: DiseaseStatus | None,
-    folpe_category: str,
-    folpe_determined: bool,
-) -> tuple[Classification, Effects]:
-    """``metastatic_status`` is the disease status when there are metastases, else None."""
-    out = Collector(knowledge)
-    facts = [Fact("classification.folpe_2005", folpe_category)]
+def _present_facts(names: tuple[str, ...], values: tuple[Feature, ...]) -> list[Fact]:
+    return [
+        Fact(_FIELD_OF[n], v)
+        for n, v in zip(names, values, strict=True)
+        if v is Feature.present
+    ]
+
+
+def icdo3_hint(
+    case: Case,
+    d: Derived,
+    folpe: Classification,
+    bennett: Classification | None,
+    out: Collector,
+) -> Classification:
+    """Registry coding hint: 8714/3 for malignant behaviour, 8714/0 for benign. None
+    without histology (I11); malignant once the disease has recurred or metastasised;
+    otherwise the pathology categories, both codes open when they leave it open or when
+    Folpe and Bennett disagree (the disagreement is shown, not settled)."""
     possible: tuple[str, ...]
-    if metastatic_status is not None:
+    if case.diagnosis.method is DiagnosisMethod.imaging_only:
+        item = out.item("CLS-ICDO3", [Fact("diagnosis.method", "imaging_only")])
+        return Classification(
+            item.id, item.title, "none without histology", False, (), (), item
+        )
+    facts = [Fact("classification.folpe_2005", folpe.category)]
+    if d.relapsed:
         code, possible = "8714/3", ("8714/3",)
-        facts.append(Fact("stage.status", metastatic_status))
-    elif folpe_determined and folpe_category == MALIGNANT:
-        code, possible = "8714/3", ("8714/3",)
-    elif folpe_determined and folpe_category == BENIGN:
-        code, possible = "8714/0", ("8714/0",)
+        facts.append(d.status_fact())
     else:
-        code, possible = "8714/0 or 8714/3 (per final diagnosis)", ("8714/0", "8714/3")
-    rec = knowledge.records["CLS-ICDO3"]
-    result = Classification(
-        id=rec.id,
-        title=rec.title,
+        possible = _CODES.get(folpe.category, _OPEN) if folpe.determined else _OPEN
+        code = possible[0] if len(possible) == 1 else "8714/0 or 8714/3 (per final diagnosis)"
+        if bennett is not None:
+            facts.append(Fact("classification.bennett_2018", bennett.category))
+            if folpe.determined and bennett.determined and folpe.category != bennett.category:
+                out.add("ALERT-CLASSIFICATIONS-DISAGREE", facts)
+                possible = _OPEN
+                code = "8714/0 or 8714/3 (Folpe and Bennett disagree)"
+    item = out.item("CLS-ICDO3", facts)
+    return Classification(
+        id=item.id,
+        title=item.title,
         category=code,
         determined=len(possible) == 1,
         possible=possible,
         criteria=(),
-        item=out.item(rec.id, facts),
+        item=item,
     )
-    return result, out.effects()
+
+
+_OPEN = ("8714/0", "8714/3")
+_CODES = {MALIGNANT: ("8714/3",), BENIGN: ("8714/0",)}

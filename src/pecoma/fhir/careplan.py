@@ -216,7 +216,7 @@ def careplan_bundle(
     schedule = plan.surveillance_group if plan is not None else \
         assessment.risk.surveillance_group
     description = (
-        f"Risk group: {assessment.risk.group}; surveillance follows the "
+        f"Risk group: {assessment.risk.group.replace('_', ' ')}; surveillance follows the "
         f"{schedule}-risk schedule."
     )
     if plan is not None:

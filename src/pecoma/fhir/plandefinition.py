@@ -39,6 +39,7 @@ _STRONG = frozenset({
 })
 _WEAK = frozenset({
     "consider", "consider; limited supporting data", "option", "alternative first line",
+    "can be considered",
 })
 
 #: When each record applies, in words (the engine's rules are the executable form).
@@ -51,12 +52,18 @@ APPLIES_WHEN: dict[str, str] = {
     "RISK-HIGH": "At least one of the four high-risk features is present.",
     "RISK-LOW": "All four high-risk features are known and absent.",
     "RISK-INDETERMINATE": "No high-risk feature is present and at least one is unknown (I1).",
+    "RISK-NOT-APPLICABLE": "Recurrent or metastatic disease (by the facts, I6): stratification "
+    "no longer applies (I8).",
     "CLS-FOLPE-2005": "Every case: the Folpe 2005 criteria are counted, unknowns as a range.",
     "CLS-BENNETT-2018": "The primary site is gynecologic.",
-    "CLS-ICDO3": "Every case: registry coding hint from stage and the Folpe category.",
+    "CLS-ICDO3": "Every case: registry coding hint from the disease status, the diagnosis "
+    "method and the Folpe (and, for gynecologic primaries, Bennett) categories.",
+    "ALERT-CLASSIFICATIONS-DISAGREE": "Gynecologic primary whose Folpe 2005 and Bennett 2018 "
+    "categories are both determined and differ.",
     "REC-RESECTION": "Localized disease not yet resected (or surgery status unknown).",
     "REC-RESECTION-DONE": "Localized disease resected with an R0 margin.",
-    "REC-RERESECTION": "Localized disease resected with an R1, R2 or uncertain margin.",
+    "REC-RERESECTION": "Localized disease resected with an R1 or R2 margin.",
+    "REC-RERESECTION-OPTION": "Localized disease resected with an uncertain margin.",
     "REC-REFER-SURGERY": "Surgery is planned or to be decided.",
     "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
     "ligament) or where complete margins are uncertain.",
@@ -82,12 +89,20 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-IHC-INCOMPLETE": "HMB-45, a melanocytic marker or a smooth-muscle marker has no "
     "result.",
     "ALERT-PRIOR-DIAGNOSIS": "The tumour carried another diagnosis before PEComa.",
+    "ALERT-STATUS-FROM-FACTS": "The recorded disease status differs from the one the facts "
+    "give (localized but not resectable; distant metastases listed) (I6).",
     "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease whose first systemic line is conventional "
     "chemotherapy while mTOR inhibitors are neither unavailable nor contraindicated.",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, R2, uncertain or "
-    "unknown margin.",
+    "unknown margin, and malignancy established or left open by missing facts (I9).",
+    "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, R2, "
+    "uncertain or unknown margin, the tumour benign or of uncertain malignant potential "
+    "on the facts entered (I9).",
     "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
+    "SUPP-TSC-ALTERED": "Advanced disease (or possibly advanced) with a pathogenic TSC1 or "
+    "TSC2 variant.",
+    "SUPP-TFE3-FUSION": "Advanced disease (or possibly advanced) with a TFE3 rearrangement.",
     "FU-HIGH-INTENSIVE": "High-risk surveillance (high, indeterminate or relapsed).",
     "FU-HIGH-SIX-MONTHLY": "High-risk surveillance, after the intensive years.",
     "FU-HIGH-YEARLY": "High-risk surveillance, after year 5.",

@@ -119,7 +119,7 @@ class Summary:
         ]
 
 
-_RISK_ORDER = ("high", "indeterminate", "low", "not evaluable")
+_RISK_ORDER = ("high", "indeterminate", "low", "not_applicable", "not evaluable")
 
 
 def summarise(

@@ -11,7 +11,14 @@ from rich.text import Text
 
 from pecoma.engine.model import Assessment, Item, MissingFact
 
-__all__ = ["SECTION_TITLES", "markdown_report", "print_report", "rich_report"]
+__all__ = [
+    "RISK_GROUP_TEXT",
+    "SECTION_TITLES",
+    "markdown_report",
+    "print_report",
+    "rich_report",
+    "sections_in_decision_order",
+]
 
 SECTION_TITLES = {
     "risk": "Risk stratification",
@@ -25,7 +32,27 @@ SECTION_TITLES = {
     "follow-up": "Surveillance",
 }
 
-_RISK_STYLE = {"high": "bold red", "indeterminate": "bold yellow", "low": "bold green"}
+#: How each risk group reads in a report.
+RISK_GROUP_TEXT = {
+    "high": "high",
+    "low": "low",
+    "indeterminate": "indeterminate",
+    "not_applicable": "not applicable (recurrent or metastatic disease)",
+}
+
+
+def sections_in_decision_order(a: Assessment) -> list[str]:
+    """The recommendation sections in the order the decision at hand first reaches them
+    (the assessment's recommendations are in decision order), then the others."""
+    order = list(dict.fromkeys(i.section for i in a.recommendations if i.section in SECTION_TITLES))
+    return order + [s for s in SECTION_TITLES if s not in order]
+
+_RISK_STYLE = {
+    "high": "bold red",
+    "indeterminate": "bold yellow",
+    "low": "bold green",
+    "not_applicable": "bold",
+}
 _STATE_STYLE = {"present": "red", "absent": "green", "unknown": "yellow"}
 _LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -86,7 +113,9 @@ def rich_report(a: Assessment) -> list[RenderableType]:
         risk.add_row(
             f.title, Text(f.state, style=_STATE_STYLE[f.state]), f.value, f.provenance.label
         )
-    group = Text("Risk: ").append(a.risk.group.upper(), style=_RISK_STYLE[a.risk.group])
+    group = Text("Risk: ").append(
+        RISK_GROUP_TEXT[a.risk.group].upper(), style=_RISK_STYLE[a.risk.group]
+    )
     group.append(f"  — {a.risk.item.text}")
     cls = Table(show_header=True, expand=True, title="Supplementary classifications "
                 "(not from the guideline)")
@@ -101,7 +130,7 @@ def rich_report(a: Assessment) -> list[RenderableType]:
         panel = _section("Alerts", a.alerts)
         if panel:
             out.append(panel)
-    for section in SECTION_TITLES:
+    for section in sections_in_decision_order(a):
         panel = _section(
             SECTION_TITLES[section], [i for i in a.recommendations if i.section == section]
         )
@@ -162,7 +191,7 @@ def markdown_report(a: Assessment) -> str:
         "",
         f"> **Intended use.** {a.intended_use}",
         "",
-        f"## Risk: {a.risk.group}",
+        f"## Risk: {RISK_GROUP_TEXT[a.risk.group]}",
         "",
         a.risk.item.text,
         "",
@@ -178,10 +207,10 @@ def markdown_report(a: Assessment) -> str:
         lines += ["", "## Alerts", ""]
         for i in a.alerts:
             lines += _md_item(i)
-    for section, title in SECTION_TITLES.items():
+    for section in sections_in_decision_order(a):
         items = [i for i in a.recommendations if i.section == section]
         if items:
-            lines += ["", f"## {title}", ""]
+            lines += ["", f"## {SECTION_TITLES[section]}", ""]
             for i in items:
                 lines += _md_item(i)
     if a.followup:

@@ -33,11 +33,13 @@ from pecoma.case import (
     DiseaseStatus,
     Feature,
     FreeOfDisease,
+    FusionStatus,
     Histology,
     IHCResult,
     Margin,
     Metastasis,
     MetastasisSite,
+    Molecular,
     NodeStatus,
     PrimarySite,
     PriorDiagnosis,
@@ -48,6 +50,7 @@ from pecoma.case import (
     SurgeryStatus,
     TherapySetting,
     Timing,
+    VariantStatus,
     YesNo,
     parse_case,
 )
@@ -108,6 +111,9 @@ _WORDS: dict[str, str] = {
     "ct_primary": "CT of the primary site",
     "pet_ct": "PET-CT",
     "no_evidence_of_disease": "no evidence of disease",
+    "pathogenic": "pathogenic or likely pathogenic variant",
+    "vus": "variant of uncertain significance",
+    "wild_type": "wild type (no variant found)",
 }
 
 
@@ -309,6 +315,22 @@ FORM: tuple[Group, ...] = (
             _ihc("h_caldesmon", "h-Caldesmon"),
             _ihc("tfe3", "TFE3"),
         ),
+    ),
+    Group(
+        "molecular",
+        "Molecular findings",
+        (
+            _select_unknown("molecular.tsc1", "TSC1", VariantStatus),
+            _select_unknown("molecular.tsc2", "TSC2", VariantStatus),
+            _select_unknown(
+                "molecular.tfe3_fusion",
+                "TFE3 rearrangement",
+                FusionStatus,
+                _describe(Molecular, "tfe3_fusion"),
+            ),
+        ),
+        note="Supplementary context from published series; the guideline's advice does not "
+        "depend on these results.",
     ),
     Group(
         "stage",

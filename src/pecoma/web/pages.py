@@ -32,7 +32,7 @@ from pecoma.errors import FieldIssue, InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
-from pecoma.render.text import SECTION_TITLES
+from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
 from pecoma.render.timeline import timeline_svg
 from pecoma.settings import Settings
 from pecoma.web import forms
@@ -312,7 +312,8 @@ def build_report_view(
 ) -> ReportView:
     sections: list[SectionView] = []
     known = set(SECTION_TITLES)
-    for key, title in SECTION_TITLES.items():
+    for key in sections_in_decision_order(a):
+        title = SECTION_TITLES[key]
         items = (
             list(a.followup)
             if key == "follow-up"

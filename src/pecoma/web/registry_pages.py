@@ -64,6 +64,8 @@ FINDING_LABELS = {
     "not_recorded": "Not recorded",
 }
 
+_RISK_GROUPS = ("high", "indeterminate", "low", "not_applicable")
+
 
 def _templates(request: Request) -> Jinja2Templates:
     templates: Jinja2Templates = request.app.state.templates
@@ -181,7 +183,7 @@ def worklist_page(
 ) -> Response:
     day, warning = _day(request, on)
     statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
-    risks = [r for r in (risk or "").split(",") if r in ("high", "indeterminate", "low")]
+    risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
     key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
     try:
         _, items = _worklist(request, day)
@@ -223,7 +225,7 @@ def worklist_ics(request: Request, on: str | None = None, status: str | None = N
 def _filtered(request: Request, day: dt.date, status: str | None, risk: str | None,
               sort: str) -> list[WorkItem]:
     statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
-    risks = [r for r in (risk or "").split(",") if r in ("high", "indeterminate", "low")]
+    risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
     key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
     _, items = _worklist(request, day)
     return select(items, statuses=statuses, risk_groups=risks, sort=key)

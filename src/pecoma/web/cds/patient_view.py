@@ -80,7 +80,8 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
     ranked = sorted(a.recommendations, key=lambda r: _HEADLINE.index(r.id)
                     if r.id in _HEADLINE else len(_HEADLINE))
     head = ranked[0].title if ranked else "see the report"
-    summary = f"PEComa ({a.disease_status.replace('_', ' ')}), risk {a.risk.group}: {head}"
+    status, group = a.disease_status.replace("_", " "), a.risk.group.replace("_", " ")
+    summary = f"PEComa ({status}), risk {group}: {head}"
     if a.missing or record.unknown:
         summary += f"; {len(a.missing) + len(record.unknown)} fact(s) unknown"
     info_alerts = [x for x in a.alerts if x.level == "info"]

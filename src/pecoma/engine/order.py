@@ -1,0 +1,47 @@
+"""The order of the recommendations: that of the decision at hand.
+
+Local treatment whose criteria are met comes first (resection, re-excision, removal of
+metastatic foci, lung metastasectomy), then adjuvant considerations, then systemic
+treatment, then local treatment that is still undecided or whose criteria are not met,
+then referral. Within a step the rules' own order is kept. The section each record
+belongs to stays on the item, so a renderer can still group by section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pecoma.engine.model import Item
+
+__all__ = ["decision_order"]
+
+LOCAL = frozenset(
+    {
+        "REC-RESECTION",
+        "REC-RESECTION-DONE",
+        "REC-RERESECTION",
+        "REC-RERESECTION-OPTION",
+        "REC-REFER-SURGERY",
+        "REC-AGGRESSIVE-SURGERY",
+        "REC-LUNG-METASTASECTOMY",
+    }
+)
+LOCAL_UNDECIDED = frozenset({"REC-LUNG-METASTASECTOMY-PENDING", "REC-LUNG-METASTASECTOMY-NOT-MET"})
+#: Missing facts that make every treatment conditional alike (they do not make local
+#: treatment any less the first step).
+_SHARED_CONDITIONS = frozenset({"MISS-TISSUE-DIAGNOSIS"})
+_STEP_OF_SECTION = {"risk": 1, "localized": 1, "adjuvant": 1, "advanced": 2}
+
+
+def _step(item: Item) -> int:
+    if item.id in LOCAL:
+        own = [c for c in item.conditional_on if c not in _SHARED_CONDITIONS]
+        return 3 if own and item.id == "REC-AGGRESSIVE-SURGERY" else 0
+    if item.id in LOCAL_UNDECIDED:
+        return 3
+    return _STEP_OF_SECTION.get(item.section, 4)
+
+
+def decision_order(items: Sequence[Item]) -> tuple[Item, ...]:
+    """``items`` in decision order (a stable sort: ties keep the rules' order)."""
+    return tuple(sorted(items, key=_step))
