@@ -312,6 +312,20 @@ class TestBrowserSession:
         c.cookies.clear()
         assert c.get("/registry").status_code == 303
 
+    @pytest.mark.parametrize("cookie", ["pecoma_session=\u00e9t\u00e9.sig",
+                                        "pecoma_session=abc.\u00ff\u00fe",
+                                        "pecoma_session=\u6f22\u5b57"])
+    def test_non_ascii_cookie_is_no_session(self, server: Server, cookie: str) -> None:
+        """A session cookie with non-ASCII bytes is no session: the page asks to sign in
+        (303) and the API answers 401, never a 500 before authentication."""
+        c = server.client
+        c.cookies.clear()
+        raw = {"cookie": cookie.encode("utf-8")}
+        assert c.get("/registry", headers=raw).status_code == 303
+        r = c.get("/api/v1/tokens", headers=raw)
+        assert r.status_code == 401
+        assert r.headers["content-type"].startswith("application/problem+json")
+
 
 EXPECTED_HEADERS = {
     "x-content-type-options": "nosniff",

@@ -138,7 +138,12 @@ class SessionSigner:
         return f"{payload}.{self._sign(payload)}", csrf
 
     def check(self, value: str, now: float | None = None) -> tuple[int, str] | None:
-        """The token id and CSRF secret of a valid, unexpired cookie, else None."""
+        """The token id and CSRF secret of a valid, unexpired cookie, else None.
+
+        A cookie that is not ASCII (a browser or client may send anything) is no session.
+        """
+        if not value.isascii():
+            return None
         payload, _, signature = value.partition(".")
         if not payload or not hmac.compare_digest(signature, self._sign(payload)):
             return None
