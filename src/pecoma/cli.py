@@ -3,13 +3,18 @@
 Exit codes: 0 done; 1 unexpected internal error; 2 wrong usage; 3 the input was rejected
 (the message lists each field); 4 a file could not be read or written; 5 a settings or
 knowledge file is malformed.
+
+``--debug`` anywhere on the command line (or ``PECOMA_DEBUG=1``) prints the traceback of
+an unexpected internal error after the message, for a useful defect report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
+import traceback
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -38,7 +43,8 @@ EXIT_CONFIG = 5
 app = typer.Typer(
     name="pecoma",
     help="Decision support for the PEComa treatment guideline. It supports, and never "
-    "replaces, a multidisciplinary sarcoma team.",
+    "replaces, a multidisciplinary sarcoma team. Add --debug (or set PECOMA_DEBUG=1) to "
+    "print the traceback of an internal error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -229,8 +235,21 @@ __import__("pecoma.cli_token", fromlist=["register"]).register(app)
 # --- end of command groups --------------------------------------------------------------
 
 
+DEBUG_FLAG = "--debug"
+
+
+def _debug_requested(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> bool:
+    """Whether to print tracebacks; removes ``--debug`` from ``argv`` (before any ``--``)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    found = DEBUG_FLAG in argv[1:end]
+    if found:
+        argv[1:end] = [a for a in argv[1:end] if a != DEBUG_FLAG]
+    return found or environ.get("PECOMA_DEBUG", "").strip().lower() in ("1", "true", "yes")
+
+
 def main() -> None:
     """Console entry point: every error becomes a message and an exit code."""
+    debug = _debug_requested(sys.argv, os.environ)
     try:
         app()
     except InputError as exc:
@@ -244,10 +263,15 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # the last line of defence: never a traceback
+    except Exception as exc:  # the last line of defence: never a traceback unless asked
         err.print(
             f"[bold red]internal error:[/] {type(exc).__name__}. This is a defect in pecoma; "
-            "please report it with the command you ran (without patient data).",
+            "please report it with the command you ran (without patient data)"
+            + ("; the traceback follows." if debug else
+               f". Run it again with {DEBUG_FLAG} (or PECOMA_DEBUG=1) to see where it "
+               "happened."),
             highlight=False,
         )
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
         sys.exit(1)
