@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from pecoma.dates import full_months_between
+from pecoma.dates import full_months_between, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 
 __all__ = [
@@ -261,6 +262,14 @@ def _date_not_number(value: Any) -> Any:
     return value
 
 
+def _in_date_range(value: dt.date) -> dt.date:
+    """Refuse dates outside the supported range (see :mod:`pecoma.dates`)."""
+    rule = range_rule(value)
+    if rule is not None:
+        raise ValueError(rule)
+    return value
+
+
 def _no_control_characters(value: Any) -> Any:
     """Refuse control characters and lone surrogates (text that cannot be printed)."""
     if isinstance(value, str) and any(
@@ -272,7 +281,9 @@ def _no_control_characters(value: Any) -> Any:
 
 Number = Annotated[float, BeforeValidator(_not_bool)]
 Whole = Annotated[int, BeforeValidator(_not_bool)]
-Day = Annotated[dt.date, BeforeValidator(_date_not_number)]
+Day = Annotated[dt.date, BeforeValidator(_date_not_number), AfterValidator(_in_date_range),
+               Field(json_schema_extra={"formatMinimum": "1900-01-01",
+                                        "formatMaximum": "2199-12-31"})]
 Label = Annotated[str, BeforeValidator(_no_control_characters), Field(max_length=80)]
 
 MAX_SIZE_CM = 100.0

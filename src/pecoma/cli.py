@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pecoma import __version__
+from pecoma import __version__, dates
 from pecoma.case import Case, parse_case_json
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.model import Assessment
@@ -96,10 +96,10 @@ def parse_day(value: str | None, option: str = "--on") -> dt.date:
     """The evaluation date: given explicitly, or today's date read here, at the edge."""
     if value is None:
         return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"'{option}' must be a date as YYYY-MM-DD (got {value!r})", 2)
+    day = dates.parse_day(value)
+    if day is None:
+        fail(f"'{option}' {dates.DATE_RULE} (got {value!r})", 2)
+    return day
 
 
 SettingsOption = Annotated[

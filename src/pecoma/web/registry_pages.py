@@ -20,9 +20,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import parse_case
+from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
 from pecoma.engine.schedule import Modality, ScanFinding
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.plan import plan_for
 from pecoma.registry.service import validate_scan
 from pecoma.registry.summary import summarise, summary_svg
@@ -94,10 +95,10 @@ def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
     today: dt.date = request.app.state.today()
     if not value:
         return today, None
-    try:
-        return dt.date.fromisoformat(value), None
-    except ValueError:
-        return today, f"'on' must be a date as YYYY-MM-DD (got {value!r}); showing today"
+    day = parse_day(value)
+    if day is None:
+        return today, f"'on' {DATE_RULE} (got {show_value(value)}); showing today"
+    return day, None
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
