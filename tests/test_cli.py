@@ -198,3 +198,29 @@ class TestInternalErrors:
         monkeypatch.setenv("PECOMA_DEBUG", "1")
         err = self.run_broken(monkeypatch, capsys)
         assert "Traceback (most recent call last)" in err
+
+
+class TestDeeplyNestedJson:
+    """A 10,000-deep JSON document is an input error naming the document (exit 3), never
+    "internal error: RecursionError" (issue 14, defect 7)."""
+
+    @pytest.mark.parametrize("command", [
+        ("assess",), ("followup",), ("fhir", "to-case"),
+        ("registry", "add-case", "PEC-0001"),
+    ])
+    def test_each_command(self, tmp_path: Path, command: tuple[str, ...]) -> None:
+        deep = tmp_path / "deep.json"
+        deep.write_text("[" * 10_000 + "]" * 10_000)
+        extra = (("--database-url", f"sqlite:///{tmp_path / 'r.sqlite3'}")
+                 if command[0] == "registry" else ())
+        done = pecoma(*command, str(deep), *extra, cwd=tmp_path)
+        assert done.returncode == 3, done.stderr
+        assert "internal error" not in done.stderr
+        assert "nested less deeply" in done.stderr
+
+    def test_deep_imaging_history(self, tmp_path: Path) -> None:
+        deep = tmp_path / "deep.json"
+        deep.write_text("[" * 10_000 + "]" * 10_000)
+        done = pecoma("followup", str(HIGH), "--imaging", str(deep), cwd=tmp_path)
+        assert done.returncode == 3, done.stderr
+        assert "nested less deeply" in done.stderr

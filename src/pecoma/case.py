@@ -12,7 +12,6 @@ yes/no fact may be ``unknown``. Leaving a field out means ``unknown``, never ``a
 from __future__ import annotations
 
 import datetime as dt
-import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -696,10 +695,10 @@ _validate = Case.__pydantic_validator__.validate_python
 
 def parse_case_json(text: str | bytes, source: str = "case") -> Case:
     """Parse JSON text into a :class:`Case`, or raise :class:`InputError`."""
+    from pecoma.jsonin import loads
+
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(
-            [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source
-        ) from exc
-    return parse_case(data, source)
+        return parse_case(loads(text, source), source)
+    except RecursionError:
+        raise InputError([FieldIssue("(case)", "deeply nested text",
+                                     "must be nested less deeply")], source) from None

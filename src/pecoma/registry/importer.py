@@ -176,7 +176,7 @@ def _csv_table(text: str) -> tuple[list[str], list[RawRow]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     rows: list[RawRow] = []
-    for number, record in enumerate(reader, start=1):
+    for number, record in enumerate(_records(reader), start=1):
         if header is None:
             header = [h.strip() for h in record]
             continue
@@ -190,6 +190,25 @@ def _csv_table(text: str) -> tuple[list[str], list[RawRow]]:
     if header is None:
         raise ImportFileError("the file is empty: a header row is needed (see the template)")
     return header, rows
+
+
+def _records(reader: Any) -> Iterable[list[str]]:
+    """The CSV records; a record the parser refuses names its line (e.g. a cell longer than
+    the parser's limit of ``csv.field_size_limit()`` characters)."""
+    count = 0
+    while True:
+        try:
+            record: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            limit = csv.field_size_limit()
+            reason = (f"a cell is longer than {limit} characters" if "field larger" in str(exc)
+                      else f"the CSV cannot be parsed ({exc})")
+            raise ImportFileError(f"row {count + 1}: {reason}; no cell of the layout "
+                                  "needs that much text") from exc
+        count += 1
+        yield record
 
 
 def _xlsx_table(data: bytes) -> tuple[list[str], list[RawRow]]:
