@@ -481,9 +481,11 @@ def _csv_text(header: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def _csv_cell(v: Any) -> Any:
+    from pecoma.registry.cells import neutralise
+
     if isinstance(v, dict | list):
-        return json.dumps(v, sort_keys=True, ensure_ascii=False)
-    return "" if v is None else v
+        return neutralise(json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return "" if v is None else neutralise(v)
 
 
 @registry_app.command("export")

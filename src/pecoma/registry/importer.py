@@ -28,6 +28,7 @@ from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, PecomaError, show_value
+from pecoma.registry.cells import restore
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
 from pecoma.registry.state import plan_and_state
 from pecoma.settings import Settings
@@ -163,7 +164,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        text = value.strip()
+        text = restore(value.strip())
         return text or None
     if isinstance(value, float) and value.is_integer():
         return int(value)
