@@ -85,8 +85,12 @@ class RowIssue:
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
+    """A row as read; ``problems`` are cells that cannot be read as a value at all
+    (column, value, rule), e.g. a spreadsheet formula: the row is then rejected."""
+
     number: int
     cells: dict[str, Any]
+    problems: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,33 +216,92 @@ def _records(reader: Any) -> Iterable[list[str]]:
         yield record
 
 
+_FORMULA_RULE = ("must hold a value, not a formula (copy the column and paste it as "
+                 "values; a formula's result may be missing or out of date)")
+_ERROR_RULE = "must hold a value, not a spreadsheet error (fix the cell or leave it empty)"
+
+
+def _merged_ranges(data: bytes, ws: Any) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only sheet as (min_col, min_row, max_col, max_row):
+    openpyxl's read-only mode does not read them, so they come from the sheet's XML."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import range_boundaries
+
+    path = getattr(ws, "_worksheet_path", None)
+    if not isinstance(path, str):
+        return []
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z, z.open(path.lstrip("/")) as f:
+        for _event, elem in iterparse(f):
+            if elem.tag.endswith("}mergeCell") and elem.get("ref"):
+                min_col, min_row, max_col, max_row = range_boundaries(str(elem.get("ref")))
+                if None not in (min_col, min_row, max_col, max_row):
+                    out.append((int(min_col or 0), int(min_row or 0), int(max_col or 0),
+                                int(max_row or 0)))
+            elif not elem.tag.endswith(("}mergeCells", "}mergeCell")):
+                elem.clear()
+    return out
+
+
 def _xlsx_table(data: bytes) -> tuple[list[str], list[RawRow]]:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ImportFileError(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
     try:
+        hidden = [s.title for s in wb.worksheets if s.sheet_state != "visible"]
+        if hidden:
+            names = ", ".join(repr(n) for n in hidden)
+            raise ImportFileError(f"the workbook has hidden sheets ({names}): unhide or "
+                                  "delete them, so that what is imported can be seen")
         ws = wb["cases"] if "cases" in wb.sheetnames else wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
+        merged = _merged_ranges(data, ws)
+        it = ws.iter_rows()
         first = next(it, None)
         if first is None:
             raise ImportFileError("the sheet is empty: a header row is needed (see the template)")
-        header = [str(h).strip() if h is not None else "" for h in first]
+        header = [str(c.value).strip() if c.value is not None else "" for c in first]
         while header and header[-1] == "":
             header.pop()
+
+        def name_of(col: int) -> str:
+            return header[col - 1] if 0 < col <= len(header) and header[col - 1] else \
+                f"column {get_column_letter(col)}"
+
         rows: list[RawRow] = []
-        for number, record in enumerate(it, start=2):
-            if all(_cell(v) is None for v in record):
+        for number, cells in enumerate(it, start=2):
+            problems: list[tuple[str, str, str]] = []
+            record: list[Any] = []
+            for col, c in enumerate(cells, start=1):
+                kind = getattr(c, "data_type", None)
+                if kind == "f" or (kind != "s" and isinstance(c.value, str)
+                                   and c.value.startswith("=")):
+                    problems.append((name_of(col), show_value(c.value), _FORMULA_RULE))
+                    record.append(None)
+                elif kind == "e":
+                    problems.append((name_of(col), show_value(c.value), _ERROR_RULE))
+                    record.append(None)
+                else:
+                    record.append(c.value)
+            for min_col, min_row, max_col, max_row in merged:
+                if min_row <= number <= max_row:
+                    ref = (f"{get_column_letter(min_col)}{min_row}:"
+                           f"{get_column_letter(max_col)}{max_row}")
+                    problems += [(name_of(col), "(merged cells)",
+                                  f"must not be part of merged cells ({ref}): unmerge them "
+                                  "and fill each cell") for col in range(min_col, max_col + 1)]
+            if not problems and all(_cell(v) is None for v in record):
                 continue  # an empty (perhaps only formatted) line
             extra = [v for v in record[len(header):] if _cell(v) is not None]
             if extra:
                 rows.append(RawRow(number, {"(row)": "cells beyond the last named column"}))
                 continue
-            rows.append(
-                RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)})
-            )
+            rows.append(RawRow(number, {h: _cell(v) for h, v in zip(header, record,
+                                                                     strict=False)},
+                               tuple(problems)))
             if len(rows) > MAX_ROWS:
                 raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
         return header, rows
@@ -355,13 +418,14 @@ def validate_rows(
     first_row: dict[str, int] = {}
     for raw in rows:
         cells = raw.cells
-        if all(v is None for v in cells.values()):
+        if not raw.problems and all(v is None for v in cells.values()):
             continue  # an empty line
         if "(row)" in cells:
             issues.append(RowIssue(raw.number, "(row)", show_value(cells["(row)"]),
                                    "every cell must be under a named column"))
             continue
-        row_issues: list[RowIssue] = []
+        row_issues = [RowIssue(raw.number, column, value, rule)
+                      for column, value, rule in raw.problems]
         rid_raw = cells.get(REGISTRY_ID)
         rid: str | None = None
         try:
@@ -455,7 +519,8 @@ def import_rows(
 ) -> ImportReport:
     """Validate ``rows`` and write the good ones (all of them, or none: see ``mode``)."""
     report = ImportReport(source=source, mode=mode)
-    report.rows = sum(1 for r in rows if any(v is not None for v in r.cells.values()))
+    report.rows = sum(1 for r in rows
+                      if r.problems or any(v is not None for v in r.cells.values()))
     report.issues = header_issues(header)
     if report.issues:
         return report  # a wrong header makes every row doubtful: nothing is imported
