@@ -194,12 +194,16 @@ def _html(status: int, title: str, detail: str, headers: dict[str, str] | None =
     )
 
 
+RETRY_AFTER_SECONDS = "5"
+
+
 def unavailable(path: str, detail: str) -> Response:
     """503 for a database that is down: problem+json for APIs, a page otherwise."""
     if _is_json_client(path):
         return problem(503, "database-unavailable", detail, instance=path,
-                       headers={"Retry-After": "5"})
-    return _html(503, "The registry is not available", detail, {"Retry-After": "5"})
+                       headers={"Retry-After": RETRY_AFTER_SECONDS})
+    return _html(503, "The registry is not available", detail,
+                 {"Retry-After": RETRY_AFTER_SECONDS})
 
 
 class AccessControl:
@@ -226,8 +230,13 @@ class AccessControl:
         try:
             who = await self._authenticate(scope)
         except StoreError as exc:
+            from pecoma.web.store_access import unavailable_reason
+
             APP.warning("authentication: registry database unavailable")
-            await unavailable(path, str(exc))(scope, receive, send)
+            app_state = scope["app"].state if "app" in scope else None
+            reason = (str(exc) if app_state is None else
+                      await run_in_threadpool(unavailable_reason, app_state, str(exc)))
+            await unavailable(path, reason)(scope, receive, send)
             return
         if who is None:
             await self._unauthenticated(scope, method, path)(scope, receive, send)

@@ -41,7 +41,7 @@ from pecoma.render.ics import plan_to_ics
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
 from pecoma.web.auth import principal_of
-from pecoma.web.store_access import registry_of
+from pecoma.web.store_access import registry_of, unavailable_reason
 
 __all__ = ["router"]
 
@@ -109,9 +109,10 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
 
 
 def _unavailable(request: Request, exc: StoreError) -> Response:
+    detail = unavailable_reason(request.app.state, str(exc))
     return _templates(request).TemplateResponse(
         request, "error.html",
-        {"status": 503, "title": "The registry is not available", "detail": str(exc)},
+        {"status": 503, "title": "The registry is not available", "detail": detail},
         status_code=503,
     )
 
