@@ -279,7 +279,6 @@ def _no_control_characters(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_not_bool)]
-Whole = Annotated[int, BeforeValidator(_not_bool)]
 Day = Annotated[dt.date, BeforeValidator(_date_not_number), AfterValidator(_in_date_range),
                Field(json_schema_extra={"formatMinimum": "1900-01-01",
                                         "formatMaximum": "2199-12-31"})]
@@ -298,7 +297,10 @@ class _Model(BaseModel):
 class Size(_Model):
     """Largest tumour dimension with its unit."""
 
-    value: Annotated[Number, Field(gt=0, description="largest dimension, in `unit`")]
+    value: Annotated[
+        float, Field(gt=0, description="largest dimension, in `unit`"),
+        BeforeValidator(_not_bool),
+    ]
     unit: SizeUnit
 
     @property
@@ -341,8 +343,8 @@ class Histology(_Model):
         description="nuclear pleomorphism or multinucleated giant cells (Folpe 2005)",
     )
     mitoses_per_50_hpf: Annotated[
-        Number | None,
-        Field(ge=0, le=MAX_MITOSES, description="mitotic count per 50 high-power fields"),
+        Annotated[float, Field(ge=0, le=MAX_MITOSES), BeforeValidator(_not_bool)] | None,
+        Field(description="mitotic count per 50 high-power fields"),
     ] = None
 
 
@@ -381,12 +383,8 @@ class Stage(_Model):
         YesNo.unknown, description="complete excision of all known metastatic foci is feasible"
     )
     disease_free_interval_months: Annotated[
-        Number | None,
-        Field(
-            ge=0,
-            le=600,
-            description="stated disease-free interval, used only when dates cannot give it",
-        ),
+        Annotated[float, Field(ge=0, le=600), BeforeValidator(_not_bool)] | None,
+        Field(description="stated disease-free interval, used only when dates cannot give it"),
     ] = None
 
 
@@ -399,7 +397,7 @@ class Surgery(_Model):
 class TherapyLine(_Model):
     agent: Agent
     setting: TherapySetting = TherapySetting.advanced
-    line: Annotated[Whole | None, Field(ge=1, le=20)] = None
+    line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None
     best_response: Response = Response.unknown
     progressed: YesNo = YesNo.unknown

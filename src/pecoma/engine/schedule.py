@@ -263,7 +263,13 @@ def _parse_event(raw: object, path: str, issues: list[FieldIssue]) -> ImagingEve
                                  f"must be one of {_allowed(Modality)}"))
     finding: ScanFinding | None = ScanFinding.not_recorded
     value = raw.get("finding")
-    if value is None or value == "":
+    if value is None and "finding" in raw:
+        # JSON null: the schema has no null; a finding not recorded is left out.
+        finding = None
+        issues.append(FieldIssue(f"{path}.finding", "null",
+                                 f"must be one of {_allowed(ScanFinding)} (or left out when "
+                                 "not recorded), not null"))
+    elif value is None or value == "":
         finding = ScanFinding.not_recorded
     elif isinstance(value, ScanFinding):
         finding = value

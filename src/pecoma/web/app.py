@@ -404,10 +404,31 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         schemas["Case"] = case
         schemas.update(assessment_schemas(template))
         schemas["Problem"] = PROBLEM_SCHEMA
+        _document_errors(doc)
         app.openapi_schema = doc
         return doc
 
     return build
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _document_errors(doc: dict[str, Any]) -> None:
+    """Every answer a route can give is in the document: 404 where the path names
+    something that may not exist, 503 where the registry database is needed."""
+    for path, operations in doc.get("paths", {}).items():
+        for op in operations.values():
+            responses = op.setdefault("responses", {})
+            if "{" in path:
+                responses.setdefault("404", _problem_response("Not found"))
+            if path == "/readyz":
+                responses.setdefault("503", {
+                    "description": "The registry database is unavailable or has no schema "
+                                   "('degraded'; Retry-After says when to try again)",
+                    "content": {"application/json": {"schema": {"type": "object"}}}})
 
 
 def create_app(
