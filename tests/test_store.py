@@ -38,7 +38,7 @@ from scenario_tools import scenario_names
 __all__ = ["db_url", "repo"]  # fixtures used by this module
 
 TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token",
-          "worklist_state"}
+          "worklist_state", "web_session", "login_failure"}
 
 
 def submission(rid: str, data: dict, source: str = "test") -> CaseSubmission:

@@ -14,6 +14,11 @@ checks that Alembic's autogenerate finds no difference).
   from the rows above, replaced in the transaction of every write that changes it).
 - ``api_token``: server-mode API tokens: name, role and the SHA-256 digest of the token
   (never the token itself); revoked by setting ``revoked_at``.
+- ``web_session``: browser sessions made at sign-in (the SHA-256 digest of the session
+  id the signed cookie carries, the token, the expiry); signing out sets ``ended_at``,
+  so a copied cookie stops working on every worker at once.
+- ``login_failure``: refused sign-ins, by the SHA-256 digest of the client address, for
+  the per-address attempt limit (rows older than the limit's window are deleted).
 """
 
 from __future__ import annotations
@@ -41,8 +46,10 @@ __all__ = [
     "Base",
     "CaseVersion",
     "ImagingRecord",
+    "LoginFailure",
     "Patient",
     "StoredAssessment",
+    "WebSession",
     "WorklistState",
 ]
 
@@ -152,6 +159,25 @@ class ApiToken(Base):
     created_by: Mapped[str] = _who()
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
+
+
+class WebSession(Base):
+    __tablename__ = "web_session"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), index=True)
+    created_at: Mapped[dt.datetime] = _when()
+    expires_at: Mapped[dt.datetime] = _when()
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_address_at", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = _when()
 
 
 class WorklistState(Base):

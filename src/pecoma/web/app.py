@@ -59,7 +59,12 @@ from pecoma.web.auth import RETRY_AFTER_SECONDS, AccessControl, principal_of, un
 from pecoma.web.config import WebConfig
 from pecoma.web.logs import ACCESS, APP
 from pecoma.web.problems import PROBLEM_SCHEMA, ApiProblem, problem
-from pecoma.web.store_access import database_state, tokens_of, unavailable_reason
+from pecoma.web.store_access import (
+    database_state,
+    sessions_of,
+    tokens_of,
+    unavailable_reason,
+)
 
 __all__ = [
     "API_PREFIX",
@@ -490,7 +495,8 @@ def create_app(
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
     # --- end of routers of other modules ---------------------------------------------
 
-    app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state))
+    app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state),
+                       sessions=lambda: sessions_of(app.state))
     app.add_middleware(_Edge, limit=config.max_body_bytes,
                        cds_limit=config.cds_max_body_bytes, hsts=config.behind_tls)
     return app

@@ -20,9 +20,10 @@ from starlette.datastructures import State
 
 from pecoma.store import Repository, StoreError, database_url, open_registry
 from pecoma.store.db import schema_problem
+from pecoma.store.sessions import SessionStore
 from pecoma.store.tokens import TokenStore
 
-__all__ = ["database_state", "registry_of", "tokens_of", "unavailable_reason"]
+__all__ = ["database_state", "registry_of", "sessions_of", "tokens_of", "unavailable_reason"]
 
 _LOCK = threading.Lock()
 
@@ -56,6 +57,16 @@ def tokens_of(state: State) -> TokenStore:
         return store
     store = TokenStore(registry_of(state).engine)
     state.token_store = store
+    return store
+
+
+def sessions_of(state: State) -> SessionStore:
+    """Browser sessions and refused sign-ins, on the registry's database."""
+    store = getattr(state, "session_store", None)
+    if isinstance(store, SessionStore):
+        return store
+    store = SessionStore(registry_of(state).engine)
+    state.session_store = store
     return store
 
 
