@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from conftest import POSTGRES_ADMIN_URL
 from pecoma.registry.service import record_case
 from pecoma.settings import default_settings
-from pecoma.store import StoreError, open_registry
+from pecoma.store import Repository, StoreError, open_registry
 from pecoma.store.tokens import TokenStore
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
@@ -432,3 +432,82 @@ class TestDatabaseRecreatedEmpty:
                 assert repo.count()["patient"] == 0  # nothing partial was written
         finally:
             repo.close()
+
+
+# --- a full disk ------------------------------------------------------------------------
+
+
+class TestDiskFull:
+    """Every write fails as on a full disk (SQLITE_FULL, raised by the driver on each
+    INSERT or UPDATE): the answer is a clear error (503 on the web, StoreError for the
+    command line) and nothing partial remains; reading still works."""
+
+    @staticmethod
+    def full_registry(tmp_path: Path) -> tuple[str, Repository]:
+        from sqlalchemy import event
+
+        url = f"sqlite:///{tmp_path / 'full.sqlite3'}"
+        repo = open_registry(url)
+        record_case(repo, "PEC-0001", high_risk(), on_date=ON, settings=default_settings(),
+                    actor="t", source="t")
+
+        @event.listens_for(repo.engine, "before_cursor_execute")
+        def _full(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                raise sqlite3.OperationalError("database or disk is full")
+
+        return url, repo
+
+    def test_import_on_a_full_disk_writes_nothing(self, tmp_path: Path, cases_csv: Path
+                                                  ) -> None:
+        from pecoma.registry.importer import import_file
+
+        _url, repo = self.full_registry(tmp_path)
+        before = repo.count()
+        with pytest.raises(StoreError, match="full"):
+            import_file(repo, cases_csv, on_date=ON, settings=default_settings(), actor="t")
+        assert repo.count() == before
+        repo.close()
+
+    def test_scan_on_a_full_disk_answers_503(self, tmp_path: Path) -> None:
+        url, repo = self.full_registry(tmp_path)
+        app = create_app(WebConfig(database_url=url), today=lambda: ON)
+        app.state.registry = repo
+        before = repo.count()
+        with TestClient(app, raise_server_exceptions=False) as c:
+            r = c.post("/registry/patients/PEC-0001/scan",
+                       data={"date": "2026-11-20", "modality": "chest_ct",
+                             "finding": "no_evidence_of_disease"})
+            assert r.status_code == 503, r.text[:300]
+            assert r.headers["retry-after"]
+            assert "full" in r.text
+            assert c.get("/registry").status_code == 200  # reading still works
+        assert repo.count() == before
+        repo.close()
+
+    def test_cli_import_on_a_full_disk(self, tmp_path: Path, cases_csv: Path) -> None:
+        """The command line says the disk is full and exits non-zero, no traceback."""
+        url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        assert pecoma("registry", "init", "--database-url", url).returncode == 0
+        before = counts(url)
+        hook = textwrap.dedent("""
+            import sqlite3, sys
+            from sqlalchemy import event
+            from sqlalchemy.engine import Engine
+
+            @event.listens_for(Engine, "before_cursor_execute")
+            def _full(conn, cursor, statement, *args):
+                if statement.lstrip().upper().startswith("INSERT INTO PATIENT"):
+                    raise sqlite3.OperationalError("database or disk is full")
+
+            sys.argv = ["pecoma", *sys.argv[1:]]
+            from pecoma.cli import main
+            main()
+        """)
+        r = subprocess.run([sys.executable, "-c", hook, "registry", "import", str(cases_csv),
+                            "--on", str(ON), "--database-url", url],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert r.returncode != 0
+        assert "Traceback" not in r.stderr + r.stdout
+        assert "full" in r.stderr
+        assert counts(url) == before
