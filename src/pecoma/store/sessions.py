@@ -45,6 +45,11 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
+def _forget_expired(s: Session, now: dt.datetime) -> None:
+    """Sessions long expired are of no use: keep the table small."""
+    s.execute(delete(WebSession).where(WebSession.expires_at < now - LOGIN_WINDOW))
+
+
 class SessionStore:
     """The ``web_session`` and ``login_failure`` tables of one registry database."""
 
@@ -69,6 +74,7 @@ class SessionStore:
         def work(s: Session) -> None:
             s.add(WebSession(digest=_digest(session_id), token_id=token_id, created_at=now,
                              expires_at=now + lifetime))
+            _forget_expired(s, now)
 
         self._run(work)
 
@@ -91,8 +97,7 @@ class SessionStore:
                       .where(WebSession.digest == _digest(session_id),
                              WebSession.ended_at.is_(None))
                       .values(ended_at=now))
-            # Sessions long expired are of no use: keep the table small.
-            s.execute(delete(WebSession).where(WebSession.expires_at < now - LOGIN_WINDOW))
+            _forget_expired(s, now)
 
         self._run(work)
 
