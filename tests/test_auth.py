@@ -312,6 +312,82 @@ class TestBrowserSession:
         c.cookies.clear()
         assert c.get("/registry").status_code == 303
 
+    def test_sign_out_ends_the_session_on_every_worker(self, server: Server) -> None:
+        """Signing out ends the session in the database: the same cookie, replayed on
+        this worker or another one (same database and key), is refused afterwards."""
+        secret = "k" * 40
+        workers = []
+        for _ in range(2):
+            app = create_app(WebConfig(auth="on", session_secret=secret), today=lambda: ON)
+            app.state.registry = server.repo
+            workers.append(TestClient(app, follow_redirects=False))
+        first, second = workers
+        value = self.sign_in(first, server.tokens["reader"]).cookies["pecoma_session"]
+        second.cookies.set("pecoma_session", value)
+        assert second.get("/registry").status_code == 200  # one session, any worker
+        page = first.get("/registry").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert csrf is not None
+        assert first.post("/logout", data={"csrf_token": csrf[1]}).status_code == 303
+        for c in workers:
+            c.cookies.clear()
+            c.cookies.set("pecoma_session", value)
+            assert c.get("/registry").status_code == 303  # ask to sign in again
+
+    def test_cookie_without_a_stored_session_is_refused(self, server: Server) -> None:
+        """A cookie signed with the right key but for no started session is refused."""
+        signer = SessionSigner("k" * 40, 3600)
+        app = create_app(WebConfig(auth="on", session_secret="k" * 40), today=lambda: ON)
+        app.state.registry = server.repo
+        c = TestClient(app, follow_redirects=False)
+        for session in ("", "never-started"):
+            value, _ = signer.issue(server.ids["reader"], session=session)
+            c.cookies.set("pecoma_session", value)
+            assert c.get("/registry").status_code == 303
+
+    def test_sign_in_attempt_limit_per_address(self, server: Server) -> None:
+        """Ten refused sign-ins from one address: the next attempt, even with a valid
+        token, answers 429 with a clear message and Retry-After, on every worker."""
+        from pecoma.store.sessions import LOGIN_ATTEMPTS
+
+        c = server.client
+        for _ in range(LOGIN_ATTEMPTS):
+            assert self.sign_in(c, "pecoma_wrong").status_code == 401
+        r = self.sign_in(c, server.tokens["reader"])
+        assert r.status_code == 429
+        assert "Too many refused sign-ins from this address" in r.text
+        assert int(r.headers["retry-after"]) > 0
+        other = create_app(WebConfig(auth="on"), today=lambda: ON)
+        other.state.registry = server.repo
+        r = TestClient(other, follow_redirects=False).post(
+            "/login", data={"token": server.tokens["reader"], "next": "/registry"})
+        assert r.status_code == 429
+
+    def test_a_good_sign_in_clears_the_count(self, server: Server) -> None:
+        from pecoma.store.sessions import LOGIN_ATTEMPTS
+
+        c = server.client
+        for _ in range(LOGIN_ATTEMPTS - 1):
+            assert self.sign_in(c, "pecoma_wrong").status_code == 401
+        assert self.sign_in(c, server.tokens["reader"]).status_code == 303
+        for _ in range(LOGIN_ATTEMPTS - 1):
+            assert self.sign_in(c, "pecoma_wrong").status_code == 401
+        assert self.sign_in(c, server.tokens["reader"]).status_code == 303
+
+    @pytest.mark.parametrize("cookie", ["pecoma_session=\u00e9t\u00e9.sig",
+                                        "pecoma_session=abc.\u00ff\u00fe",
+                                        "pecoma_session=\u6f22\u5b57"])
+    def test_non_ascii_cookie_is_no_session(self, server: Server, cookie: str) -> None:
+        """A session cookie with non-ASCII bytes is no session: the page asks to sign in
+        (303) and the API answers 401, never a 500 before authentication."""
+        c = server.client
+        c.cookies.clear()
+        raw = {"cookie": cookie.encode("utf-8")}
+        assert c.get("/registry", headers=raw).status_code == 303
+        r = c.get("/api/v1/tokens", headers=raw)
+        assert r.status_code == 401
+        assert r.headers["content-type"].startswith("application/problem+json")
+
 
 EXPECTED_HEADERS = {
     "x-content-type-options": "nosniff",

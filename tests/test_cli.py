@@ -153,3 +153,74 @@ def test_settings_copy_gets_its_own_fingerprint() -> None:
     s = default_settings()
     copied = s.model_copy(update={"followup": s.followup.model_copy(update={"horizon_years": 12})})
     assert s.fingerprint != copied.fingerprint == copied.digest()
+
+
+class TestInternalErrors:
+    """An unexpected error prints a friendly message; ``--debug`` or ``PECOMA_DEBUG=1``
+    adds the traceback (issue 14, defect 10)."""
+
+    @staticmethod
+    def run_broken(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                   *extra: str) -> str:
+        import pecoma.cli as cli
+
+        def broken(*_args: object, **_kwargs: object) -> None:
+            raise KeyError("a defect")
+
+        monkeypatch.setattr(cli, "assess", broken)
+        case = str(HIGH)
+        monkeypatch.setattr(sys, "argv", ["pecoma", "assess", case, "--on", "2026-11-28",
+                                          *extra])
+        with pytest.raises(SystemExit) as stop:
+            cli.main()
+        assert stop.value.code == 1
+        return capsys.readouterr().err
+
+    def test_without_debug_no_traceback(self, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch.delenv("PECOMA_DEBUG", raising=False)
+        err = self.run_broken(monkeypatch, capsys)
+        assert "internal error" in err and "KeyError" in err
+        assert "--debug" in err  # says how to get the traceback
+        assert "Traceback" not in err
+
+    def test_debug_flag_prints_the_traceback(self, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch.delenv("PECOMA_DEBUG", raising=False)
+        err = self.run_broken(monkeypatch, capsys, "--debug")
+        assert "internal error" in err
+        assert "Traceback (most recent call last)" in err
+        assert "KeyError: 'a defect'" in err
+        assert "def broken" in err or "in broken" in err
+
+    def test_debug_environment_variable(self, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch.setenv("PECOMA_DEBUG", "1")
+        err = self.run_broken(monkeypatch, capsys)
+        assert "Traceback (most recent call last)" in err
+
+
+class TestDeeplyNestedJson:
+    """A 10,000-deep JSON document is an input error naming the document (exit 3), never
+    "internal error: RecursionError" (issue 14, defect 7)."""
+
+    @pytest.mark.parametrize("command", [
+        ("assess",), ("followup",), ("fhir", "to-case"),
+        ("registry", "add-case", "PEC-0001"),
+    ])
+    def test_each_command(self, tmp_path: Path, command: tuple[str, ...]) -> None:
+        deep = tmp_path / "deep.json"
+        deep.write_text("[" * 10_000 + "]" * 10_000)
+        extra = (("--database-url", f"sqlite:///{tmp_path / 'r.sqlite3'}")
+                 if command[0] == "registry" else ())
+        done = pecoma(*command, str(deep), *extra, cwd=tmp_path)
+        assert done.returncode == 3, done.stderr
+        assert "internal error" not in done.stderr
+        assert "nested less deeply" in done.stderr
+
+    def test_deep_imaging_history(self, tmp_path: Path) -> None:
+        deep = tmp_path / "deep.json"
+        deep.write_text("[" * 10_000 + "]" * 10_000)
+        done = pecoma("followup", str(HIGH), "--imaging", str(deep), cwd=tmp_path)
+        assert done.returncode == 3, done.stderr
+        assert "nested less deeply" in done.stderr

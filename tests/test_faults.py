@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from conftest import POSTGRES_ADMIN_URL
 from pecoma.registry.service import record_case
 from pecoma.settings import default_settings
-from pecoma.store import StoreError, open_registry
+from pecoma.store import Repository, StoreError, open_registry
 from pecoma.store.tokens import TokenStore
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
@@ -324,3 +324,190 @@ class TestCliDatabaseDown:
         assert r.returncode != 0
         assert "Traceback" not in r.stderr + r.stdout
         assert "cannot open the registry database" in " ".join(r.stderr.split())
+
+
+# --- a database that hangs --------------------------------------------------------------
+
+
+@pytest.fixture
+def hung_server() -> Iterator[str]:
+    """A loopback socket that accepts connections and never answers: a hung database."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            held.append(conn)  # kept open, never read from, never answered
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{listener.getsockname()[1]}/pecoma"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+class TestHungDatabase:
+    TIMEOUT = 2.0
+
+    def test_parallel_requests_fail_each_on_its_own(self, hung_server: str) -> None:
+        """8 parallel registry requests and /readyz against a database that accepts and
+        never answers: each gets 503 with Retry-After within the timeout (plus slack),
+        none waits for another's attempt to finish."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        c = down_client(hung_server)
+        paths = ["/registry", "/registry/worklist", "/registry/summary", "/readyz",
+                 "/registry", "/registry/worklist.csv", "/registry/patients/PEC-1",
+                 "/readyz"]
+
+        def call(path: str) -> tuple[str, int, str | None, float]:
+            started = time.monotonic()
+            r = c.get(path)
+            return path, r.status_code, r.headers.get("retry-after"), \
+                time.monotonic() - started
+
+        with c, ThreadPoolExecutor(len(paths)) as pool:
+            started = time.monotonic()
+            results = list(pool.map(call, paths))
+            total = time.monotonic() - started
+        for path, status, retry_after, took in results:
+            assert status == 503, (path, status)
+            assert retry_after is not None, path
+            assert took < 2 * self.TIMEOUT + 3, (path, took)
+        assert total < 2 * self.TIMEOUT + 4, total
+
+
+# --- a database re-created empty --------------------------------------------------------
+
+
+class TestDatabaseRecreatedEmpty:
+    def test_registry_routes_and_readyz_say_why(self, db_url: str) -> None:
+        """Serving, then the database loses its schema (re-created empty): every registry
+        route answers 503 naming the reason, /readyz reports it, nothing is written; once
+        the schema is back (``pecoma registry init``), the same process serves again."""
+        from pecoma.store.db import downgrade, upgrade
+
+        repo = open_registry(db_url)
+        record_case(repo, "PEC-0001", high_risk(), on_date=ON, settings=default_settings(),
+                    actor="t", source="t")
+        app = create_app(WebConfig(database_url=db_url), today=lambda: ON)
+        app.state.registry = repo
+        try:
+            with TestClient(app, raise_server_exceptions=False) as c:
+                assert c.get("/registry").status_code == 200
+                assert c.get("/readyz").json()["database"] == "ok"
+                downgrade(repo.engine, "base")
+                for path in ["/registry", "/registry/worklist", "/registry/summary",
+                             "/registry/worklist.csv", "/registry/patients/PEC-0001",
+                             "/registry/patients/PEC-0001/plan.ics"]:
+                    r = c.get(path)
+                    assert r.status_code == 503, (path, r.status_code)
+                    assert r.headers["retry-after"], path
+                    assert "no schema" in r.text, (path, r.text[:300])
+                r = c.post("/registry/patients/PEC-0001/scan",
+                           data={"date": "2026-11-20", "modality": "chest_ct"})
+                assert r.status_code == 503
+                ready = c.get("/readyz")
+                assert ready.status_code == 503
+                assert ready.json()["database"] == "unavailable"
+                assert "no schema" in ready.json()["detail"]
+                upgrade(repo.engine)
+                assert c.get("/readyz").status_code == 200
+                assert c.get("/registry").status_code == 200
+                assert repo.count()["patient"] == 0  # nothing partial was written
+        finally:
+            repo.close()
+
+
+# --- a full disk ------------------------------------------------------------------------
+
+
+class TestDiskFull:
+    """Every write fails as on a full disk (SQLITE_FULL, raised by the driver on each
+    INSERT or UPDATE): the answer is a clear error (503 on the web, StoreError for the
+    command line) and nothing partial remains; reading still works."""
+
+    @staticmethod
+    def full_registry(tmp_path: Path) -> tuple[str, Repository]:
+        from sqlalchemy import event
+
+        url = f"sqlite:///{tmp_path / 'full.sqlite3'}"
+        repo = open_registry(url)
+        record_case(repo, "PEC-0001", high_risk(), on_date=ON, settings=default_settings(),
+                    actor="t", source="t")
+
+        @event.listens_for(repo.engine, "before_cursor_execute")
+        def _full(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                raise sqlite3.OperationalError("database or disk is full")
+
+        return url, repo
+
+    def test_import_on_a_full_disk_writes_nothing(self, tmp_path: Path, cases_csv: Path
+                                                  ) -> None:
+        from pecoma.registry.importer import import_file
+
+        _url, repo = self.full_registry(tmp_path)
+        before = repo.count()
+        with pytest.raises(StoreError, match="full"):
+            import_file(repo, cases_csv, on_date=ON, settings=default_settings(), actor="t")
+        assert repo.count() == before
+        repo.close()
+
+    def test_scan_on_a_full_disk_answers_503(self, tmp_path: Path) -> None:
+        url, repo = self.full_registry(tmp_path)
+        app = create_app(WebConfig(database_url=url), today=lambda: ON)
+        app.state.registry = repo
+        before = repo.count()
+        with TestClient(app, raise_server_exceptions=False) as c:
+            r = c.post("/registry/patients/PEC-0001/scan",
+                       data={"date": "2026-11-20", "modality": "chest_ct",
+                             "finding": "no_evidence_of_disease"})
+            assert r.status_code == 503, r.text[:300]
+            assert r.headers["retry-after"]
+            assert "full" in r.text
+            assert c.get("/registry").status_code == 200  # reading still works
+        assert repo.count() == before
+        repo.close()
+
+    def test_cli_import_on_a_full_disk(self, tmp_path: Path, cases_csv: Path) -> None:
+        """The command line says the disk is full and exits non-zero, no traceback."""
+        url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        assert pecoma("registry", "init", "--database-url", url).returncode == 0
+        before = counts(url)
+        hook = textwrap.dedent("""
+            import sqlite3, sys
+            from sqlalchemy import event
+            from sqlalchemy.engine import Engine
+
+            @event.listens_for(Engine, "before_cursor_execute")
+            def _full(conn, cursor, statement, *args):
+                if statement.lstrip().upper().startswith("INSERT INTO PATIENT"):
+                    raise sqlite3.OperationalError("database or disk is full")
+
+            sys.argv = ["pecoma", *sys.argv[1:]]
+            from pecoma.cli import main
+            main()
+        """)
+        r = subprocess.run([sys.executable, "-c", hook, "registry", "import", str(cases_csv),
+                            "--on", str(ON), "--database-url", url],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert r.returncode != 0
+        assert "Traceback" not in r.stderr + r.stdout
+        assert "full" in r.stderr
+        assert counts(url) == before

@@ -178,3 +178,14 @@ class TestReexportProperty:
         assert horizon is not None
         for uid in set(before) - set(after):
             assert before[uid]["start"] > dt.date(horizon.year - 1, horizon.month, 1)
+
+
+def test_calendar_name_escapes_backslash_semicolon_and_comma() -> None:
+    """A label with '\\', ';' and ',' is written escaped as TEXT in X-WR-CALNAME (so a
+    calendar program reads the same name back), never raw."""
+    label = "ward 3\\b; desk, left"
+    case = parse_case({**CASE.model_dump(mode="json"), "label": label})
+    on = dt.date(2026, 11, 28)
+    data = plan_to_ics(plan_surveillance(case, assess(case, on), on, ()), KEY)
+    unfolded = data.decode().replace("\r\n ", "")
+    assert "X-WR-CALNAME:PEComa surveillance: ward 3\\\\b\\; desk\\, left\r\n" in unfolded

@@ -235,6 +235,15 @@ class TestFiles:
         with pytest.raises(ImportFileError, match="file not found"):
             read_table(tmp_path / "nope.csv")
 
+    def test_huge_cell_names_its_row(self, tmp_path: Path) -> None:
+        """A cell longer than the CSV parser's limit (131,072 characters) is a clear
+        error naming the row, not "internal error"."""
+        path = tmp_path / "cases.csv"
+        path.write_text("registry_id,label\nPEC-0001,short\nPEC-0002," + "x" * 140_000
+                        + "\n", encoding="utf-8")
+        with pytest.raises(ImportFileError, match=r"row 3: a cell is longer than 131072"):
+            read_table(path)
+
 
 class TestTemplate:
     def test_csv_template_is_the_header_of_the_layout(self) -> None:

@@ -12,11 +12,11 @@ yes/no fact may be ``unknown``. Leaving a field out means ``unknown``, never ``a
 from __future__ import annotations
 
 import datetime as dt
-import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from pecoma.dates import full_months_between
+from pecoma.dates import full_months_between, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 
 __all__ = [
@@ -294,6 +294,14 @@ def _date_not_number(value: Any) -> Any:
     return value
 
 
+def _in_date_range(value: dt.date) -> dt.date:
+    """Refuse dates outside the supported range (see :mod:`pecoma.dates`)."""
+    rule = range_rule(value)
+    if rule is not None:
+        raise ValueError(rule)
+    return value
+
+
 def _no_control_characters(value: Any) -> Any:
     """Refuse control characters and lone surrogates (text that cannot be printed)."""
     if isinstance(value, str) and any(
@@ -304,8 +312,9 @@ def _no_control_characters(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_not_bool)]
-Whole = Annotated[int, BeforeValidator(_not_bool)]
-Day = Annotated[dt.date, BeforeValidator(_date_not_number)]
+Day = Annotated[dt.date, BeforeValidator(_date_not_number), AfterValidator(_in_date_range),
+               Field(json_schema_extra={"formatMinimum": "1900-01-01",
+                                        "formatMaximum": "2199-12-31"})]
 Label = Annotated[str, BeforeValidator(_no_control_characters), Field(max_length=80)]
 
 MAX_SIZE_CM = 100.0
@@ -321,7 +330,10 @@ class _Model(BaseModel):
 class Size(_Model):
     """Largest tumour dimension with its unit."""
 
-    value: Annotated[Number, Field(gt=0, description="largest dimension, in `unit`")]
+    value: Annotated[
+        float, Field(gt=0, description="largest dimension, in `unit`"),
+        BeforeValidator(_not_bool),
+    ]
     unit: SizeUnit
 
     @property
@@ -364,8 +376,8 @@ class Histology(_Model):
         description="nuclear pleomorphism or multinucleated giant cells (Folpe 2005)",
     )
     mitoses_per_50_hpf: Annotated[
-        Number | None,
-        Field(ge=0, le=MAX_MITOSES, description="mitotic count per 50 high-power fields"),
+        Annotated[float, Field(ge=0, le=MAX_MITOSES), BeforeValidator(_not_bool)] | None,
+        Field(description="mitotic count per 50 high-power fields"),
     ] = None
 
 
@@ -404,12 +416,8 @@ class Stage(_Model):
         YesNo.unknown, description="complete excision of all known metastatic foci is feasible"
     )
     disease_free_interval_months: Annotated[
-        Number | None,
-        Field(
-            ge=0,
-            le=600,
-            description="stated disease-free interval, used only when dates cannot give it",
-        ),
+        Annotated[float, Field(ge=0, le=600), BeforeValidator(_not_bool)] | None,
+        Field(description="stated disease-free interval, used only when dates cannot give it"),
     ] = None
 
 
@@ -422,7 +430,7 @@ class Surgery(_Model):
 class TherapyLine(_Model):
     agent: Agent
     setting: TherapySetting = TherapySetting.advanced
-    line: Annotated[Whole | None, Field(ge=1, le=20)] = None
+    line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None
     best_response: Response = Response.unknown
     progressed: YesNo = YesNo.unknown
@@ -804,10 +812,10 @@ _validate = Case.__pydantic_validator__.validate_python
 
 def parse_case_json(text: str | bytes, source: str = "case") -> Case:
     """Parse JSON text into a :class:`Case`, or raise :class:`InputError`."""
+    from pecoma.jsonin import loads
+
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(
-            [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source
-        ) from exc
-    return parse_case(data, source)
+        return parse_case(loads(text, source), source)
+    except RecursionError:
+        raise InputError([FieldIssue("(case)", "deeply nested text",
+                                     "must be nested less deeply")], source) from None

@@ -3,13 +3,18 @@
 Exit codes: 0 done; 1 unexpected internal error; 2 wrong usage; 3 the input was rejected
 (the message lists each field); 4 a file could not be read or written; 5 a settings or
 knowledge file is malformed.
+
+``--debug`` anywhere on the command line (or ``PECOMA_DEBUG=1``) prints the traceback of
+an unexpected internal error after the message, for a useful defect report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
+import traceback
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -20,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pecoma import __version__
+from pecoma import __version__, dates
 from pecoma.case import Case, parse_case_json
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.model import Assessment
@@ -38,7 +43,8 @@ EXIT_CONFIG = 5
 app = typer.Typer(
     name="pecoma",
     help="Decision support for the PEComa treatment guideline. It supports, and never "
-    "replaces, a multidisciplinary sarcoma team.",
+    "replaces, a multidisciplinary sarcoma team. Add --debug (or set PECOMA_DEBUG=1) to "
+    "print the traceback of an internal error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -90,10 +96,10 @@ def parse_day(value: str | None, option: str = "--on") -> dt.date:
     """The evaluation date: given explicitly, or today's date read here, at the edge."""
     if value is None:
         return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"'{option}' must be a date as YYYY-MM-DD (got {value!r})", 2)
+    day = dates.parse_day(value)
+    if day is None:
+        fail(f"'{option}' {dates.DATE_RULE} (got {value!r})", 2)
+    return day
 
 
 SettingsOption = Annotated[
@@ -229,8 +235,21 @@ __import__("pecoma.cli_token", fromlist=["register"]).register(app)
 # --- end of command groups --------------------------------------------------------------
 
 
+DEBUG_FLAG = "--debug"
+
+
+def _debug_requested(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> bool:
+    """Whether to print tracebacks; removes ``--debug`` from ``argv`` (before any ``--``)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    found = DEBUG_FLAG in argv[1:end]
+    if found:
+        argv[1:end] = [a for a in argv[1:end] if a != DEBUG_FLAG]
+    return found or environ.get("PECOMA_DEBUG", "").strip().lower() in ("1", "true", "yes")
+
+
 def main() -> None:
     """Console entry point: every error becomes a message and an exit code."""
+    debug = _debug_requested(sys.argv, os.environ)
     try:
         app()
     except InputError as exc:
@@ -244,10 +263,15 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # the last line of defence: never a traceback
+    except Exception as exc:  # the last line of defence: never a traceback unless asked
         err.print(
             f"[bold red]internal error:[/] {type(exc).__name__}. This is a defect in pecoma; "
-            "please report it with the command you ran (without patient data).",
+            "please report it with the command you ran (without patient data)"
+            + ("; the traceback follows." if debug else
+               f". Run it again with {DEBUG_FLAG} (or PECOMA_DEBUG=1) to see where it "
+               "happened."),
             highlight=False,
         )
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
         sys.exit(1)

@@ -34,11 +34,12 @@ from pecoma.cli import (
 )
 from pecoma.engine import assess
 from pecoma.engine.schedule import plan_surveillance
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import InputError
 from pecoma.fhir.careplan import careplan_bundle
 from pecoma.fhir.plandefinition import plan_definition
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.fhir.writer import bundle_from_case
+from pecoma.jsonin import loads
 
 __all__ = ["fhir_app", "register"]
 
@@ -67,11 +68,9 @@ def _emit(data: Any, output: Path | None) -> None:
 def _json(path: Path, what: str) -> Any:
     text = read_text(path, what)
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        fail(str(InputError([FieldIssue("(json)", "unparseable text",
-                                        f"must be valid JSON: {exc}")], f"{what} in {path.name}")),
-             EXIT_INPUT)
+        return loads(text, f"{what} in {path.name}")
+    except InputError as exc:
+        fail(str(exc), EXIT_INPUT)
 
 
 def _rejected(exc: InputError) -> None:

@@ -40,7 +40,8 @@ from pecoma.engine.schedule import (
     parse_imaging_csv,
     plan_surveillance,
 )
-from pecoma.errors import ConfigError, FieldIssue, InputError, KnowledgeError
+from pecoma.errors import ConfigError, InputError, KnowledgeError
+from pecoma.jsonin import loads
 from pecoma.render.schedule import markdown_plan, print_plan
 
 __all__ = ["FollowupFormat", "read_imaging", "register", "render_plan"]
@@ -65,12 +66,7 @@ def read_imaging(
     if path.suffix.lower() == ".csv":
         return parse_imaging_csv(text, source=source, treatment_end=treatment_end,
                                  on_date=on_date)
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(
-            [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source
-        ) from exc
+    data = loads(text, source)
     return parse_imaging(data, source=source, treatment_end=treatment_end, on_date=on_date)
 
 

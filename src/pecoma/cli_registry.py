@@ -39,6 +39,7 @@ from pecoma.cli import (
     settings_from,
 )
 from pecoma.errors import ConfigError, InputError, KnowledgeError, PecomaError
+from pecoma.jsonin import loads
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, flatten, template_csv, template_xlsx
 from pecoma.registry.worklist import (
     DEFAULT_RECENT_DAYS,
@@ -259,10 +260,7 @@ def add_case_cmd(
 
     day = parse_day(on)
     text = read_text(case_file, "case")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        fail(f"the case file is not valid JSON: {exc}", EXIT_INPUT)
+    data = loads(text, f"case in {case_file.name}")
     if not isinstance(data, dict):
         fail("the case file must hold a JSON object", EXIT_INPUT)
     with _edge():
@@ -488,9 +486,11 @@ def _csv_text(header: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def _csv_cell(v: Any) -> Any:
+    from pecoma.registry.cells import neutralise
+
     if isinstance(v, dict | list):
-        return json.dumps(v, sort_keys=True, ensure_ascii=False)
-    return "" if v is None else v
+        return neutralise(json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return "" if v is None else neutralise(v)
 
 
 @registry_app.command("export")

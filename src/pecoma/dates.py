@@ -1,7 +1,15 @@
-"""Calendar arithmetic on dates (never datetimes), as python-dateutil does it.
+"""Calendar arithmetic on dates (never datetimes), as python-dateutil does it, and the
+supported date range.
 
 Month steps clip to the month's end (31 January + 3 months = 30 April) and count from the
 anchor each time, so a plan does not drift: visit n is ``anchor + n * step`` months.
+
+Every date pecoma accepts (a case's facts, an evaluation date ``on``, a scan date) lies
+between :data:`EARLIEST` (1900-01-01) and :data:`LATEST` (2199-12-31); each edge (API,
+form, command line, import, registry pages) checks it with :func:`parse_day` or
+:func:`range_rule` and names the field when it does not. A plan drawn from such dates
+stays centuries inside the calendar (which ends in 9999), so its arithmetic cannot
+overflow.
 """
 
 from __future__ import annotations
@@ -11,7 +19,43 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 
-__all__ = ["add_months", "full_months_between", "reached_months"]
+__all__ = [
+    "DATE_RULE",
+    "EARLIEST",
+    "LATEST",
+    "add_months",
+    "full_months_between",
+    "parse_day",
+    "range_rule",
+    "reached_months",
+]
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+DATE_RULE = (f"must be a date as YYYY-MM-DD between {EARLIEST.isoformat()} and "
+             f"{LATEST.isoformat()}")
+
+
+def range_rule(day: dt.date) -> str | None:
+    """``None`` when ``day`` is in the supported range, else the rule it breaks."""
+    if EARLIEST <= day <= LATEST:
+        return None
+    return f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+
+
+def parse_day(value: object) -> dt.date | None:
+    """A ``YYYY-MM-DD`` text in the supported range as a date, else ``None``
+    (the caller reports :data:`DATE_RULE` with the field's name)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if range_rule(day) is None else None
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

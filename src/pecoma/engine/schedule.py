@@ -50,7 +50,7 @@ from typing import Any, Literal
 
 from pecoma import __version__
 from pecoma.case import Case, DiseaseStatus, SurgeryStatus
-from pecoma.dates import add_months
+from pecoma.dates import DATE_RULE, add_months, parse_day, range_rule
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
 from pecoma.engine.model import (
@@ -266,14 +266,13 @@ def _parse_event(raw: object, path: str, issues: list[FieldIssue]) -> ImagingEve
         issues.append(FieldIssue(f"{path}.date", "(missing)", "is required (YYYY-MM-DD)"))
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         day = value
-    else:
-        try:
-            day = dt.date.fromisoformat(str(value).strip()) if isinstance(value, str) else None
-        except ValueError:
+        if range_rule(day) is not None:
+            issues.append(FieldIssue(f"{path}.date", show_value(value), DATE_RULE))
             day = None
+    else:
+        day = parse_day(value)
         if day is None:
-            issues.append(FieldIssue(f"{path}.date", show_value(value),
-                                     "must be a date as YYYY-MM-DD"))
+            issues.append(FieldIssue(f"{path}.date", show_value(value), DATE_RULE))
     modality: Modality | None = None
     value = raw.get("modality")
     if value is None:
@@ -288,7 +287,13 @@ def _parse_event(raw: object, path: str, issues: list[FieldIssue]) -> ImagingEve
                                  f"must be one of {_allowed(Modality)}"))
     finding: ScanFinding | None = ScanFinding.not_recorded
     value = raw.get("finding")
-    if value is None or value == "":
+    if value is None and "finding" in raw:
+        # JSON null: the schema has no null; a finding not recorded is left out.
+        finding = None
+        issues.append(FieldIssue(f"{path}.finding", "null",
+                                 f"must be one of {_allowed(ScanFinding)} (or left out when "
+                                 "not recorded), not null"))
+    elif value is None or value == "":
         finding = ScanFinding.not_recorded
     elif isinstance(value, ScanFinding):
         finding = value

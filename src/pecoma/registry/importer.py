@@ -13,12 +13,12 @@ the patient's latest version is not stored again.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
-import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +28,7 @@ from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, PecomaError, show_value
+from pecoma.registry.cells import restore
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
 from pecoma.registry.state import plan_and_state
 from pecoma.settings import Settings
@@ -84,8 +85,12 @@ class RowIssue:
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
+    """A row as read; ``problems`` are cells that cannot be read as a value at all
+    (column, value, rule), e.g. a spreadsheet formula: the row is then rejected."""
+
     number: int
     cells: dict[str, Any]
+    problems: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,91 +168,185 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        text = value.strip()
+        text = restore(value.strip())
         return text or None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
-def _csv_table(text: str) -> tuple[list[str], list[RawRow]]:
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[RawRow] = []
-    for number, record in enumerate(reader, start=1):
-        if header is None:
-            header = [h.strip() for h in record]
-            continue
+def _csv_rows(reader: Any, header: list[str]) -> Iterator[RawRow]:
+    for number, record in enumerate(_records(reader), start=2):
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
-            rows.append(RawRow(number, {"(row)": f"{len(record)} cells for "
-                                        f"{len(header)} columns"}))
-            continue
-        rows.append(RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)}))
-        if len(rows) > MAX_ROWS:
+            yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
+        else:
+            yield RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)})
+        if number - 1 > MAX_ROWS:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
-    if header is None:
-        raise ImportFileError("the file is empty: a header row is needed (see the template)")
-    return header, rows
 
 
-def _xlsx_table(data: bytes) -> tuple[list[str], list[RawRow]]:
+def _records(reader: Any, first: int = 2) -> Iterator[list[str]]:
+    """The CSV records; a record the parser refuses names its row (e.g. a cell longer
+    than the parser's limit of ``csv.field_size_limit()`` characters)."""
+    count = 0
+    while True:
+        try:
+            record: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            limit = csv.field_size_limit()
+            reason = (f"a cell is longer than {limit} characters" if "field larger" in str(exc)
+                      else f"the CSV cannot be parsed ({exc})")
+            raise ImportFileError(f"row {first + count}: {reason}; no cell of the layout "
+                                  "needs that much text") from exc
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("the CSV file must be UTF-8 text") from exc
+        count += 1
+        yield record
+
+
+@contextlib.contextmanager
+def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
+    """The header and the rows of a CSV file, read as they are used (constant memory)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        try:
+            first = f.readline()
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("the CSV file must be UTF-8 text") from exc
+        f.seek(0)
+        delimiter = max((",", ";", "\t"), key=first.count)
+        reader = csv.reader(f, delimiter=delimiter)
+        head = next(_records(reader, first=1), None)
+        if head is None:
+            raise ImportFileError("the file is empty: a header row is needed (see the template)")
+        header = [h.strip() for h in head]
+        yield header, _csv_rows(reader, header)
+
+
+_FORMULA_RULE = ("must hold a value, not a formula (copy the column and paste it as "
+                 "values; a formula's result may be missing or out of date)")
+_ERROR_RULE = "must hold a value, not a spreadsheet error (fix the cell or leave it empty)"
+
+
+def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only sheet as (min_col, min_row, max_col, max_row):
+    openpyxl's read-only mode does not read them, so they come from the sheet's XML."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import range_boundaries
+
+    sheet = getattr(ws, "_worksheet_path", None)
+    if not isinstance(sheet, str):
+        return []
+    out = []
+    with zipfile.ZipFile(path) as z, z.open(sheet.lstrip("/")) as f:
+        for _event, elem in iterparse(f):
+            if elem.tag.endswith("}mergeCell") and elem.get("ref"):
+                min_col, min_row, max_col, max_row = range_boundaries(str(elem.get("ref")))
+                if None not in (min_col, min_row, max_col, max_row):
+                    out.append((int(min_col or 0), int(min_row or 0), int(max_col or 0),
+                                int(max_row or 0)))
+            elif not elem.tag.endswith(("}mergeCells", "}mergeCell")):
+                elem.clear()
+    return out
+
+
+def _xlsx_rows(cells_by_row: Iterator[Any], header: list[str],
+               merged: list[tuple[int, int, int, int]]) -> Iterator[RawRow]:
+    from openpyxl.utils import get_column_letter
+
+    def name_of(col: int) -> str:
+        return header[col - 1] if 0 < col <= len(header) and header[col - 1] else \
+            f"column {get_column_letter(col)}"
+
+    count = 0
+    for number, cells in enumerate(cells_by_row, start=2):
+        problems: list[tuple[str, str, str]] = []
+        record: list[Any] = []
+        for col, c in enumerate(cells, start=1):
+            kind = getattr(c, "data_type", None)
+            if kind == "f" or (kind != "s" and isinstance(c.value, str)
+                               and c.value.startswith("=")):
+                problems.append((name_of(col), show_value(c.value), _FORMULA_RULE))
+                record.append(None)
+            elif kind == "e":
+                problems.append((name_of(col), show_value(c.value), _ERROR_RULE))
+                record.append(None)
+            else:
+                record.append(c.value)
+        for min_col, min_row, max_col, max_row in merged:
+            if min_row <= number <= max_row:
+                ref = (f"{get_column_letter(min_col)}{min_row}:"
+                       f"{get_column_letter(max_col)}{max_row}")
+                problems += [(name_of(col), "(merged cells)",
+                              f"must not be part of merged cells ({ref}): unmerge them "
+                              "and fill each cell") for col in range(min_col, max_col + 1)]
+        if not problems and all(_cell(v) is None for v in record):
+            continue  # an empty (perhaps only formatted) line
+        extra = [v for v in record[len(header):] if _cell(v) is not None]
+        if extra:
+            yield RawRow(number, {"(row)": "cells beyond the last named column"})
+        else:
+            yield RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)},
+                         tuple(problems))
+        count += 1
+        if count > MAX_ROWS:
+            raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
+
+
+@contextlib.contextmanager
+def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
+    """The header and the rows of the ``cases`` sheet (else the first), streamed."""
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ImportFileError(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
     try:
+        hidden = [s.title for s in wb.worksheets if s.sheet_state != "visible"]
+        if hidden:
+            names = ", ".join(repr(n) for n in hidden)
+            raise ImportFileError(f"the workbook has hidden sheets ({names}): unhide or "
+                                  "delete them, so that what is imported can be seen")
         ws = wb["cases"] if "cases" in wb.sheetnames else wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
+        merged = _merged_ranges(path, ws)
+        it = ws.iter_rows()
         first = next(it, None)
         if first is None:
             raise ImportFileError("the sheet is empty: a header row is needed (see the template)")
-        header = [str(h).strip() if h is not None else "" for h in first]
+        header = [str(c.value).strip() if c.value is not None else "" for c in first]
         while header and header[-1] == "":
             header.pop()
-        rows: list[RawRow] = []
-        for number, record in enumerate(it, start=2):
-            if all(_cell(v) is None for v in record):
-                continue  # an empty (perhaps only formatted) line
-            extra = [v for v in record[len(header):] if _cell(v) is not None]
-            if extra:
-                rows.append(RawRow(number, {"(row)": "cells beyond the last named column"}))
-                continue
-            rows.append(
-                RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)})
-            )
-            if len(rows) > MAX_ROWS:
-                raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
-        return header, rows
+        yield header, _xlsx_rows(it, header, merged)
     finally:
         wb.close()
 
 
-def read_table(path: Path) -> tuple[list[str], list[RawRow]]:
-    """The header and rows of a ``.csv`` or ``.xlsx`` file; :class:`ImportFileError` else."""
+@contextlib.contextmanager
+def open_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
+    """The header and rows of a ``.csv`` or ``.xlsx`` file, read as the rows are used;
+    :class:`ImportFileError` when it cannot be read as a table."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ImportFileError(
             f"'file' must be a .csv or .xlsx file (got {show_value(path.name)})"
         )
+    if not path.exists():
+        raise ImportFileError(f"file not found: {path}")
+    if path.is_dir():
+        raise ImportFileError(f"path is a directory, not a file: {path}")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ImportFileError(f"file not found: {path}") from exc
-    except IsADirectoryError as exc:
-        raise ImportFileError(f"path is a directory, not a file: {path}") from exc
+        with (_xlsx_table(path) if suffix == ".xlsx" else _csv_table(path)) as table:
+            yield table
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
-    if suffix == ".xlsx":
-        return _xlsx_table(data)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError("the CSV file must be UTF-8 text") from exc
-    return _csv_table(text)
+
+
+def read_table(path: Path) -> tuple[list[str], list[RawRow]]:
+    """The header and all rows of a ``.csv`` or ``.xlsx`` file (see :func:`open_table`)."""
+    with open_table(path) as (header, rows):
+        return header, list(rows)
 
 
 # --- validating ---------------------------------------------------------------------
@@ -334,47 +433,61 @@ def validate_rows(
     issues: list[RowIssue] = []
     first_row: dict[str, int] = {}
     for raw in rows:
-        cells = raw.cells
-        if all(v is None for v in cells.values()):
-            continue  # an empty line
-        if "(row)" in cells:
-            issues.append(RowIssue(raw.number, "(row)", show_value(cells["(row)"]),
-                                   "every cell must be under a named column"))
-            continue
-        row_issues: list[RowIssue] = []
-        rid_raw = cells.get(REGISTRY_ID)
-        rid: str | None = None
-        try:
-            rid = check_registry_id("" if rid_raw is None else str(rid_raw))
-        except InputError as exc:
-            value = "(missing)" if rid_raw is None else exc.issues[0].value
-            row_issues.append(RowIssue(raw.number, REGISTRY_ID, value, exc.issues[0].rule))
-        if rid is not None:
-            if rid in first_row:
-                row_issues.append(
-                    RowIssue(raw.number, REGISTRY_ID, show_value(rid),
-                             f"must appear only once in a file (also on row {first_row[rid]})")
-                )
-            else:
-                first_row[rid] = raw.number
-        submitted, remap = _nest(cells)
-        case: Case | None = None
-        a: Assessment | None = None
-        try:
-            case = parse_case(submitted, source=f"row {raw.number}")
-            if assess_rows:
-                a = assess(case, on_date, settings)
-            else:
-                check_dates(case, on_date)
-        except InputError as exc:
-            row_issues += [
-                RowIssue(raw.number, _column(i.path, remap), i.value, i.rule) for i in exc.issues
-            ]
-        if row_issues:
-            issues += row_issues
-        elif case is not None and rid is not None:
-            good.append(PreparedRow(raw.number, rid, submitted, case, a))
+        row, row_issues = _check_row(raw, first_row, on_date, settings, assess_rows)
+        issues += row_issues
+        if row is not None:
+            good.append(row)
     return good, issues
+
+
+def _is_empty(raw: RawRow) -> bool:
+    return not raw.problems and all(v is None for v in raw.cells.values())
+
+
+def _check_row(
+    raw: RawRow, first_row: dict[str, int], on_date: dt.date, settings: Settings,
+    assess_rows: bool,
+) -> tuple[PreparedRow | None, list[RowIssue]]:
+    """One row: the good row, or its issues (``first_row`` tracks registry ids seen)."""
+    cells = raw.cells
+    if _is_empty(raw):
+        return None, []  # an empty line
+    if "(row)" in cells:
+        return None, [RowIssue(raw.number, "(row)", show_value(cells["(row)"]),
+                               "every cell must be under a named column")]
+    row_issues = [RowIssue(raw.number, column, value, rule)
+                  for column, value, rule in raw.problems]
+    rid_raw = cells.get(REGISTRY_ID)
+    rid: str | None = None
+    try:
+        rid = check_registry_id("" if rid_raw is None else str(rid_raw))
+    except InputError as exc:
+        value = "(missing)" if rid_raw is None else exc.issues[0].value
+        row_issues.append(RowIssue(raw.number, REGISTRY_ID, value, exc.issues[0].rule))
+    if rid is not None:
+        if rid in first_row:
+            row_issues.append(
+                RowIssue(raw.number, REGISTRY_ID, show_value(rid),
+                         f"must appear only once in a file (also on row {first_row[rid]})")
+            )
+        else:
+            first_row[rid] = raw.number
+    submitted, remap = _nest(cells)
+    case: Case | None = None
+    a: Assessment | None = None
+    try:
+        case = parse_case(submitted, source=f"row {raw.number}")
+        if assess_rows:
+            a = assess(case, on_date, settings)
+        else:
+            check_dates(case, on_date)
+    except InputError as exc:
+        row_issues += [
+            RowIssue(raw.number, _column(i.path, remap), i.value, i.rule) for i in exc.issues
+        ]
+    if row_issues or case is None or rid is None:
+        return None, row_issues
+    return PreparedRow(raw.number, rid, submitted, case, a), []
 
 
 # --- importing ----------------------------------------------------------------------
@@ -394,8 +507,23 @@ def submissions(
     version number), which are not written again.
     """
     latest = repo.latest_digests()
-    todo = []
     identical: dict[str, int] = {}
+    scans = repo.scans_by_registry_id() if good else {}
+    out = _submissions(good, latest, scans, on_date, settings, source, identical, reason)
+    return out, identical
+
+
+def _submissions(
+    good: Sequence[PreparedRow],
+    latest: dict[str, tuple[int, str]],
+    scans: dict[str, Any],
+    on_date: dt.date,
+    settings: Settings,
+    source: str,
+    identical: dict[str, int],
+    reason: str = "import",
+) -> list[CaseSubmission]:
+    todo = []
     for row in good:
         digest = case_digest(row.case.model_dump(mode="json"))
         version, stored = latest.get(row.registry_id, (0, ""))
@@ -403,7 +531,6 @@ def submissions(
             identical[row.registry_id] = version
         else:
             todo.append((row, digest))
-    scans = repo.scans_by_registry_id() if todo else {}
     out = []
     for row, digest in todo:
         a = row.assessment or assess(row.case, on_date, settings)
@@ -419,7 +546,10 @@ def submissions(
                 state=state,
             )
         )
-    return out, identical
+    return out
+
+
+BATCH_ROWS = 500
 
 
 def import_rows(
@@ -434,21 +564,8 @@ def import_rows(
     mode: ImportMode = ImportMode.all_or_nothing,
 ) -> ImportReport:
     """Validate ``rows`` and write the good ones (all of them, or none: see ``mode``)."""
-    report = ImportReport(source=source, mode=mode)
-    report.rows = sum(1 for r in rows if any(v is not None for v in r.cells.values()))
-    report.issues = header_issues(header)
-    if report.issues:
-        return report  # a wrong header makes every row doubtful: nothing is imported
-    good, issues = validate_rows(rows, on_date, settings, assess_rows=False)
-    report.good = len(good)
-    report.issues = issues
-    if issues and mode is ImportMode.all_or_nothing:
-        return report
-    todo, identical = submissions(good, repo, on_date, settings, source)
-    report.written = repo.add_cases(todo, actor) if todo else AddResult()
-    report.written.unchanged += len(identical)
-    report.written.versions.update(identical)
-    return report
+    return _import(repo, header, lambda: iter(rows), source=source, on_date=on_date,
+                   settings=settings, actor=actor, mode=mode)
 
 
 def import_file(
@@ -460,9 +577,84 @@ def import_file(
     actor: str,
     mode: ImportMode = ImportMode.all_or_nothing,
 ) -> ImportReport:
-    """Read ``path`` (CSV or XLSX) and import it; see :func:`import_rows`."""
-    header, rows = read_table(path)
-    return import_rows(
-        repo, header, rows, source=path.name, on_date=on_date, settings=settings,
-        actor=actor, mode=mode,
-    )
+    """Read ``path`` (CSV or XLSX) and import it; see :func:`import_rows`.
+
+    The file is read twice, row by row: once to validate every row, once to assess and
+    write the good ones in batches of :data:`BATCH_ROWS`, all in one transaction. Memory
+    stays that of a batch, whatever the number of rows.
+    """
+
+    def again() -> Iterator[RawRow]:
+        with open_table(path) as (_header, rows):
+            yield from rows
+
+    with open_table(path) as (header, _rows):
+        pass
+    return _import(repo, header, again, source=path.name, on_date=on_date,
+                   settings=settings, actor=actor, mode=mode)
+
+
+def _import(
+    repo: Repository,
+    header: Sequence[str],
+    rows: Callable[[], Iterator[RawRow]],
+    *,
+    source: str,
+    on_date: dt.date,
+    settings: Settings,
+    actor: str,
+    mode: ImportMode,
+) -> ImportReport:
+    report = ImportReport(source=source, mode=mode)
+    report.issues = header_issues(header)
+    if report.issues:
+        report.rows = sum(1 for r in rows() if not _is_empty(r))
+        return report  # a wrong header makes every row doubtful: nothing is imported
+    # First pass: validate every row, keeping only the issues.
+    first_row: dict[str, int] = {}
+    bad: set[int] = set()
+    for raw in rows():
+        if _is_empty(raw):
+            continue
+        report.rows += 1
+        good, row_issues = _check_row(raw, first_row, on_date, settings, False)
+        if good is None:
+            report.issues += row_issues
+            bad.add(raw.number)
+        else:
+            report.good += 1
+    if report.issues and mode is ImportMode.all_or_nothing:
+        return report
+    latest = repo.latest_digests()
+    scans = repo.scans_by_registry_id()
+    expected = report.good
+    identical: dict[str, int] = {}
+
+    def batches() -> Iterator[list[CaseSubmission]]:
+        # Second pass: the good rows again, assessed and stored a batch at a time.
+        identical.clear()
+        seen: dict[str, int] = {}
+        batch: list[PreparedRow] = []
+        count = 0
+        for raw in rows():
+            if _is_empty(raw) or raw.number in bad:
+                continue
+            good, _issues = _check_row(raw, seen, on_date, settings, False)
+            if good is None:
+                raise ImportFileError(f"row {raw.number} changed while the file was being "
+                                      "imported; nothing was written")
+            batch.append(good)
+            count += 1
+            if len(batch) >= BATCH_ROWS:
+                yield _submissions(batch, latest, scans, on_date, settings, source, identical)
+                batch = []
+        if batch:
+            yield _submissions(batch, latest, scans, on_date, settings, source, identical)
+        if count != expected:
+            raise ImportFileError("the file changed while it was being imported; nothing "
+                                  "was written")
+
+    report.written = repo.add_case_batches(batches, actor)
+    report.written.unchanged += len(identical)
+    report.written.versions.update(identical)
+    return report

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from pecoma.case import parse_case
+from pecoma.dates import parse_day, range_rule
 from pecoma.engine import assess
 from pecoma.engine.schedule import ImagingEvent, Modality, check_imaging, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
@@ -115,11 +116,8 @@ def validate_scan(
 
 def _date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
+        return value if range_rule(value) is None else None
+    return parse_day(str(value))
 
 
 def record_scan(

@@ -33,6 +33,7 @@ from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.schedule import SurveillancePlan, Visit
 from pecoma.errors import InputError
+from pecoma.registry.cells import neutralise
 from pecoma.registry.plan import plan_for
 from pecoma.settings import Settings
 
@@ -275,7 +276,7 @@ def to_csv(items: Iterable[WorkItem]) -> str:
     for i in items:
         d = i.to_dict()
         d["imaging"] = " + ".join(i.imaging)
-        w.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+        w.writerow(["" if d[c] is None else neutralise(d[c]) for c in CSV_COLUMNS])
     return buf.getvalue()
 
 

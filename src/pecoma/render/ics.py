@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from pecoma.engine.schedule import SurveillancePlan, Visit
 from pecoma.render.schedule import MODALITY_LABELS
@@ -123,9 +123,10 @@ def plan_to_ics(plan: SurveillancePlan, case_key: str) -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     name = "PEComa surveillance" + (f": {plan.label}" if plan.label else "")
-    cal.add("x-wr-calname", name)
+    # X- properties are written raw unless typed: as TEXT, '\\', ';' and ',' are escaped.
+    cal.add("x-wr-calname", vText(name))
     why = " ".join(f"{r.title}. {r.text}" for r in plan.reasons)
-    cal.add("x-wr-caldesc", why)
+    cal.add("x-wr-caldesc", vText(why))
     for v in (*plan.visits, *plan.cancelled):
         cal.add_component(_event(plan, v, case_key))
     data: bytes = cal.to_ical()

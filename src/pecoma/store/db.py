@@ -12,6 +12,7 @@ edge (CLI, web) read, so that tests and libraries pass their own.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -45,6 +46,7 @@ __all__ = [
     "downgrade",
     "head_revision",
     "redact",
+    "schema_problem",
     "upgrade",
 ]
 
@@ -210,6 +212,30 @@ def alembic_config(engine: Engine) -> Config:
 
 def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+@functools.cache
+def _shipped_head() -> str | None:
+    cfg = Config()
+    location = resources.files("pecoma.store").joinpath("migrations")
+    cfg.set_main_option("script_location", str(location))
+    cfg.set_main_option("path_separator", os.pathsep)
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """``None`` when the database holds the schema this version uses, else why not (e.g.
+    a database re-created empty under a running server). :class:`StoreError` when the
+    database cannot be reached."""
+    current = current_revision(engine)
+    if current is None:
+        return ("the registry database has no schema (was it re-created empty?); "
+                "run 'pecoma registry init' to create it")
+    head = _shipped_head()
+    if current != head:
+        return (f"the registry database's schema is at revision {current}, this version "
+                f"of pecoma uses {head}; run 'pecoma registry init' to upgrade it")
+    return None
 
 
 def current_revision(engine: Engine) -> str | None:

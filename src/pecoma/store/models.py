@@ -23,6 +23,11 @@ checks that Alembic's autogenerate finds no difference).
   browser's binding cookie, the PKCE verifier, the FHIR server, the token endpoint and an
   expiry. Single use (deleted when the EHR comes back), short-lived, bounded in number.
   No access token is ever stored.
+- ``web_session``: browser sessions made at sign-in (the SHA-256 digest of the session
+  id the signed cookie carries, the token, the expiry); signing out sets ``ended_at``,
+  so a copied cookie stops working on every worker at once.
+- ``login_failure``: refused sign-ins, by the SHA-256 digest of the client address, for
+  the per-address attempt limit (rows older than the limit's window are deleted).
 """
 
 from __future__ import annotations
@@ -54,9 +59,11 @@ __all__ = [
     "CdsJti",
     "CdsReport",
     "ImagingRecord",
+    "LoginFailure",
     "Patient",
     "SmartLaunch",
     "StoredAssessment",
+    "WebSession",
     "WorklistState",
 ]
 
@@ -166,6 +173,25 @@ class ApiToken(Base):
     created_by: Mapped[str] = _who()
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
+
+
+class WebSession(Base):
+    __tablename__ = "web_session"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), index=True)
+    created_at: Mapped[dt.datetime] = _when()
+    expires_at: Mapped[dt.datetime] = _when()
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_address_at", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = _when()
 
 
 class WorklistState(Base):

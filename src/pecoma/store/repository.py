@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -562,94 +562,36 @@ class Repository:
         A submission identical to the patient's latest case version adds nothing, so that
         importing the same file twice changes nothing.
         """
-        actor = check_actor(actor)
         ids = [x.registry_id for x in submissions]
         if len(set(ids)) != len(ids):
             raise StoreError("each patient may appear only once in one batch of cases")
+        return self.add_case_batches(lambda: [submissions], actor)
+
+    def add_case_batches(
+        self, batches: Callable[[], Iterable[Sequence[CaseSubmission]]], actor: str
+    ) -> AddResult:
+        """Store the submissions of every batch in ONE transaction, a batch at a time, so
+        that a large import needs the memory of one batch, not of the whole file.
+
+        ``batches`` is called to produce them (again, should the transaction be retried);
+        a patient may appear only once over all of them.
+        """
+        actor = check_actor(actor)
 
         def work(s: Session) -> AddResult:
             now = self._clock()
             result = AddResult()
-            pids, result.new_patients = self._ensure_patients(s, ids, actor, now)
-            latest = self._latest_versions(s, list(pids.values()))
-            todo: list[tuple[CaseSubmission, int, int]] = []
-            for sub in submissions:
-                pid = pids[sub.registry_id]
-                version, digest = latest.get(pid, (0, ""))
-                if digest == sub.digest:
-                    result.unchanged += 1
-                    result.versions[sub.registry_id] = version
+            seen: set[str] = set()
+            for batch in batches():
+                if not batch:
                     continue
-                todo.append((sub, pid, version + 1))
-            if not todo:
-                return result
-            cv_rows = [
-                {
-                    "patient_id": pid,
-                    "version": version,
-                    "case": sub.submitted,
-                    "digest": sub.digest,
-                    "source": sub.source[:200],
-                    "recorded_at": now,
-                    "recorded_by": actor,
-                }
-                for sub, pid, version in todo
-            ]
-            cvt = _table(CaseVersion)
-            cv_ids = list(
-                s.scalars(
-                    insert(cvt).returning(cvt.c.id, sort_by_parameter_order=True),
-                    cv_rows,
-                )
-            )
-            a_rows = [
-                {
-                    "patient_id": pid,
-                    "case_version_id": cv_id,
-                    **sub.assessment.row(),
-                    "created_at": now,
-                    "created_by": actor,
-                }
-                for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)
-            ]
-            at = _table(StoredAssessment)
-            a_ids = list(
-                s.scalars(
-                    insert(at).returning(at.c.id, sort_by_parameter_order=True),
-                    a_rows,
-                )
-            )
-            audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
-            for (sub, pid, version), cv_id, a_id in zip(todo, cv_ids, a_ids, strict=True):
-                audit.append(
-                    (
-                        "create",
-                        "case_version",
-                        cv_id,
-                        pid,
-                        {"version": version, "digest": sub.digest, "source": sub.source},
-                    )
-                )
-                audit.append(
-                    ("create", "assessment", a_id, pid, _assessment_detail(sub.assessment))
-                )
-                result.versions[sub.registry_id] = version
-            self._audit(s, actor, audit, now)
-            counts = self._scan_counts(s, [pid for _sub, pid, _v in todo])
-            # a state computed before another scan was recorded is not stored, and the
-            # previous version's state is removed either way
-            self._put_states(
-                s,
-                [
-                    (pid, version,
-                     sub.state if sub.state is not None
-                     and sub.state.scan_count == counts.get(pid, 0) else None)
-                    for sub, pid, version in todo
-                ],
-                counts,
-                now,
-            )
-            result.new_versions = len(todo)
+                ids = [x.registry_id for x in batch]
+                if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
+                    raise StoreError("each patient may appear only once in one import")
+                seen.update(ids)
+                self._add_batch(s, batch, ids, actor, now, result)
+                s.flush()
+                s.expunge_all()  # nothing of a written batch stays in memory
             return result
 
         result = self._write(work)
@@ -660,6 +602,90 @@ class Repository:
             result.unchanged,
         )
         return result
+
+    def _add_batch(self, s: Session, submissions: Sequence[CaseSubmission], ids: list[str],
+                   actor: str, now: dt.datetime, result: AddResult) -> None:
+        pids, new_patients = self._ensure_patients(s, ids, actor, now)
+        result.new_patients += new_patients
+        latest = self._latest_versions(s, list(pids.values()))
+        todo: list[tuple[CaseSubmission, int, int]] = []
+        for sub in submissions:
+            pid = pids[sub.registry_id]
+            version, digest = latest.get(pid, (0, ""))
+            if digest == sub.digest:
+                result.unchanged += 1
+                result.versions[sub.registry_id] = version
+                continue
+            todo.append((sub, pid, version + 1))
+        if not todo:
+            return
+        cv_rows = [
+            {
+                "patient_id": pid,
+                "version": version,
+                "case": sub.submitted,
+                "digest": sub.digest,
+                "source": sub.source[:200],
+                "recorded_at": now,
+                "recorded_by": actor,
+            }
+            for sub, pid, version in todo
+        ]
+        cvt = _table(CaseVersion)
+        cv_ids = list(
+            s.scalars(
+                insert(cvt).returning(cvt.c.id, sort_by_parameter_order=True),
+                cv_rows,
+            )
+        )
+        a_rows = [
+            {
+                "patient_id": pid,
+                "case_version_id": cv_id,
+                **sub.assessment.row(),
+                "created_at": now,
+                "created_by": actor,
+            }
+            for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)
+        ]
+        at = _table(StoredAssessment)
+        a_ids = list(
+            s.scalars(
+                insert(at).returning(at.c.id, sort_by_parameter_order=True),
+                a_rows,
+            )
+        )
+        audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
+        for (sub, pid, version), cv_id, a_id in zip(todo, cv_ids, a_ids, strict=True):
+            audit.append(
+                (
+                    "create",
+                    "case_version",
+                    cv_id,
+                    pid,
+                    {"version": version, "digest": sub.digest, "source": sub.source},
+                )
+            )
+            audit.append(
+                ("create", "assessment", a_id, pid, _assessment_detail(sub.assessment))
+            )
+            result.versions[sub.registry_id] = version
+        self._audit(s, actor, audit, now)
+        counts = self._scan_counts(s, [pid for _sub, pid, _v in todo])
+        # a state computed before another scan was recorded is not stored, and the
+        # previous version's state is removed either way
+        self._put_states(
+            s,
+            [
+                (pid, version,
+                 sub.state if sub.state is not None
+                 and sub.state.scan_count == counts.get(pid, 0) else None)
+                for sub, pid, version in todo
+            ],
+            counts,
+            now,
+        )
+        result.new_versions += len(todo)
 
     def add_scan(
         self,

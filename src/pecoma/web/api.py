@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from pecoma.case import Case, parse_case
+from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment
 from pecoma.engine.schedule import Modality, ScanFinding, parse_imaging, plan_surveillance
@@ -110,16 +111,14 @@ async def read_json(request: Request) -> Any:
 
 
 def _date(value: Any, path: str) -> dt.date:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+    day = parse_day(value)
+    if day is not None:
+        return day
     raise _problem(
         422,
         "invalid-input",
         "the evaluation date was rejected",
-        [FieldIssue(path, show_value(value), "must be a date as YYYY-MM-DD")],
+        [FieldIssue(path, show_value(value), DATE_RULE)],
     )
 
 

@@ -44,7 +44,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,11 +55,16 @@ from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import load_knowledge
 from pecoma.store.db import StoreError
-from pecoma.web.auth import AccessControl, principal_of, unavailable
+from pecoma.web.auth import RETRY_AFTER_SECONDS, AccessControl, principal_of, unavailable
 from pecoma.web.config import WebConfig
 from pecoma.web.logs import ACCESS, APP
 from pecoma.web.problems import PROBLEM_SCHEMA, ApiProblem, problem
-from pecoma.web.store_access import registry_of, tokens_of
+from pecoma.web.store_access import (
+    database_state,
+    sessions_of,
+    tokens_of,
+    unavailable_reason,
+)
 
 __all__ = [
     "API_PREFIX",
@@ -98,7 +103,8 @@ def _is_cds(path: str) -> bool:
 
 
 class _Edge:
-    """Outermost ASGI layer: request-size limit, security headers, access log.
+    """Outermost ASGI layer: request-size limit, security headers (and ``Retry-After`` on
+    every 503), access log.
 
     The body is read here, up to the limit, and replayed to the application, so a body
     too large is refused with 413 before any route sees it, whatever its Content-Length.
@@ -142,6 +148,9 @@ class _Edge:
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [h for h in self.headers if h[0] not in present]
+                if status == 503 and b"retry-after" not in present:
+                    # Every 503 says when to try again (a database that is down or busy).
+                    headers.append((b"retry-after", RETRY_AFTER_SECONDS.encode()))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
@@ -311,13 +320,26 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     async def _store_down(request: Request, exc: StoreError) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
         APP.warning("registry database unavailable", extra={"route": _route_of(request)})
-        return unavailable(request.url.path, str(exc))
+        reason = await run_in_threadpool(unavailable_reason, request.app.state, str(exc))
+        return unavailable(request.url.path, reason)
 
     @app.exception_handler(OperationalError)
-    async def _db_down(request: Request, exc: OperationalError) -> Response:
+    @app.exception_handler(ProgrammingError)
+    async def _db_down(request: Request, exc: Exception) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        # A missing table means the schema is gone (a database re-created empty): say so.
+        reason = await run_in_threadpool(_database_state, request.app)
+        if reason == "ok":
+            reason = "the registry database cannot be used (see the server log)"
+            APP.error("registry database error",
+                      extra={"exception": type(exc).__name__, "where": _where(exc),
+                             "route": _route_of(request)})
         APP.warning("registry database unavailable", extra={"route": _route_of(request)})
-        return unavailable(request.url.path, "the registry database cannot be reached")
+        return unavailable(request.url.path, reason)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
@@ -387,10 +409,31 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         schemas["Case"] = case
         schemas.update(assessment_schemas(template))
         schemas["Problem"] = PROBLEM_SCHEMA
+        _document_errors(doc)
         app.openapi_schema = doc
         return doc
 
     return build
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _document_errors(doc: dict[str, Any]) -> None:
+    """Every answer a route can give is in the document: 404 where the path names
+    something that may not exist, 503 where the registry database is needed."""
+    for path, operations in doc.get("paths", {}).items():
+        for op in operations.values():
+            responses = op.setdefault("responses", {})
+            if "{" in path:
+                responses.setdefault("404", _problem_response("Not found"))
+            if path == "/readyz":
+                responses.setdefault("503", {
+                    "description": "The registry database is unavailable or has no schema "
+                                   "('degraded'; Retry-After says when to try again)",
+                    "content": {"application/json": {"schema": {"type": "object"}}}})
 
 
 def create_app(
@@ -453,7 +496,8 @@ def create_app(
     add_router(app, "pecoma.web.smart.routes")
     # --- end of routers of other modules ---------------------------------------------
 
-    app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state))
+    app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state),
+                       sessions=lambda: sessions_of(app.state))
     app.add_middleware(_Edge, limit=config.max_body_bytes,
                        cds_limit=config.cds_max_body_bytes, hsts=config.behind_tls)
     return app
@@ -483,18 +527,7 @@ def _add_cds(app: FastAPI, config: WebConfig, today: Callable[[], dt.date]) -> N
 
 
 def _database_state(app: FastAPI) -> str:
-    """``ok``, or why the registry database cannot be used (bounded by the timeouts)."""
-    from sqlalchemy import text
-
-    try:
-        repo = registry_of(app.state)
-        with repo.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except StoreError as exc:
-        return str(exc)
-    except OperationalError:
-        return "the registry database cannot be reached"
-    return "ok"
+    return database_state(app.state)
 
 
 def create_app_from_env() -> FastAPI:

@@ -80,6 +80,7 @@ class Principal:
     token: TokenInfo
     via: Literal["bearer", "session"]
     csrf: str | None = None
+    session: str | None = None  # the session id (in the database as its digest)
 
     @property
     def actor(self) -> str:
@@ -131,26 +132,36 @@ class SessionSigner:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
 
-    def issue(self, token_id: int, now: float | None = None) -> tuple[str, str]:
-        """A cookie value for ``token_id`` and its CSRF secret."""
+    def issue(self, token_id: int, now: float | None = None, session: str = ""
+              ) -> tuple[str, str]:
+        """A cookie value for ``token_id`` (and the database session ``session``) and its
+        CSRF secret."""
         csrf = secrets.token_urlsafe(24)
         expires = int((now if now is not None else time.time()) + self.max_age)
-        payload = _b64(json.dumps({"t": token_id, "e": expires, "c": csrf}).encode())
+        payload = _b64(json.dumps({"t": token_id, "e": expires, "c": csrf,
+                                   "s": session}).encode())
         return f"{payload}.{self._sign(payload)}", csrf
 
-    def check(self, value: str, now: float | None = None) -> tuple[int, str] | None:
-        """The token id and CSRF secret of a valid, unexpired cookie, else None."""
+    def check(self, value: str, now: float | None = None) -> tuple[int, str, str] | None:
+        """The token id, CSRF secret and session id of a valid, unexpired cookie, else
+        None.
+
+        A cookie that is not ASCII (a browser or client may send anything) is no session.
+        """
+        if not value.isascii():
+            return None
         payload, _, signature = value.partition(".")
         if not payload or not hmac.compare_digest(signature, self._sign(payload)):
             return None
         try:
             data = json.loads(_unb64(payload))
             token_id, expires, csrf = int(data["t"]), int(data["e"]), str(data["c"])
-        except (ValueError, KeyError, TypeError):
+            session = str(data.get("s", ""))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
         if expires < (now if now is not None else time.time()):
             return None
-        return token_id, csrf
+        return token_id, csrf, session
 
 
 def _cookie(scope: Scope) -> str | None:
@@ -190,21 +201,27 @@ def _html(status: int, title: str, detail: str, headers: dict[str, str] | None =
     )
 
 
+RETRY_AFTER_SECONDS = "5"
+
+
 def unavailable(path: str, detail: str) -> Response:
     """503 for a database that is down: problem+json for APIs, a page otherwise."""
     if _is_json_client(path):
         return problem(503, "database-unavailable", detail, instance=path,
-                       headers={"Retry-After": "5"})
-    return _html(503, "The registry is not available", detail, {"Retry-After": "5"})
+                       headers={"Retry-After": RETRY_AFTER_SECONDS})
+    return _html(503, "The registry is not available", detail,
+                 {"Retry-After": RETRY_AFTER_SECONDS})
 
 
 class AccessControl:
     """ASGI layer enforcing :func:`needed_role` (a no-op when authentication is off)."""
 
-    def __init__(self, app: ASGIApp, config: WebConfig, tokens: Any) -> None:
+    def __init__(self, app: ASGIApp, config: WebConfig, tokens: Any,
+                 sessions: Any = None) -> None:
         self.app = app
         self.config = config
         self.tokens = tokens  # a callable returning the TokenStore (opened lazily)
+        self.sessions = sessions  # a callable returning the SessionStore (same database)
         self.signer = SessionSigner(
             config.session_secret or secrets.token_urlsafe(32), config.session_hours * 3600
         )
@@ -222,8 +239,13 @@ class AccessControl:
         try:
             who = await self._authenticate(scope)
         except StoreError as exc:
+            from pecoma.web.store_access import unavailable_reason
+
             APP.warning("authentication: registry database unavailable")
-            await unavailable(path, str(exc))(scope, receive, send)
+            app_state = scope["app"].state if "app" in scope else None
+            reason = (str(exc) if app_state is None else
+                      await run_in_threadpool(unavailable_reason, app_state, str(exc)))
+            await unavailable(path, reason)(scope, receive, send)
             return
         if who is None:
             await self._unauthenticated(scope, method, path)(scope, receive, send)
@@ -258,12 +280,18 @@ class AccessControl:
         checked = self.signer.check(cookie)
         if checked is None:
             return None
-        token_id, csrf = checked
+        token_id, csrf, session = checked
         store = await run_in_threadpool(self.tokens)
         got = await run_in_threadpool(store.get, token_id)
         if got is None or not got.active:
             return None
-        return Principal(got, "session", csrf)
+        if self.sessions is not None:
+            if not session:
+                return None
+            sessions = await run_in_threadpool(self.sessions)
+            if not await run_in_threadpool(sessions.active, session, token_id):
+                return None  # signed out (on any worker), or never started
+        return Principal(got, "session", csrf, session)
 
     def _unauthenticated(self, scope: Scope, method: str, path: str) -> Response:
         if _is_json_client(path):

@@ -9,15 +9,19 @@ Tokens are created and revoked on the command line (``pecoma token …``).
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from pecoma.store import StoreError
-from pecoma.web.auth import COOKIE, SessionSigner, safe_next, unavailable
+from pecoma.store.sessions import LOGIN_ATTEMPTS, LOGIN_WINDOW
+from pecoma.web.auth import COOKIE, SessionSigner, principal_of, safe_next, unavailable
 from pecoma.web.logs import APP
 from pecoma.web.problems import problem
-from pecoma.web.store_access import tokens_of
+from pecoma.web.store_access import sessions_of, tokens_of
 
 __all__ = ["router"]
 
@@ -49,16 +53,33 @@ async def login(request: Request) -> Response:
     if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host"):
         return _login_page(request, next_, "The sign-in form must be sent from this site.",
                            403)
+    address = request.client.host if request.client else "(unknown)"
     try:
+        sessions = await run_in_threadpool(sessions_of, request.app.state)
+        if await run_in_threadpool(sessions.too_many_failures, address):
+            APP.info("sign-in refused: attempt limit")
+            minutes = int(LOGIN_WINDOW.total_seconds() // 60)
+            response = _login_page(
+                request, next_, f"Too many refused sign-ins from this address: at most "
+                f"{LOGIN_ATTEMPTS} in {minutes} minutes. Wait, then try again.", 429)
+            response.headers["Retry-After"] = str(int(LOGIN_WINDOW.total_seconds()))
+            return response
         store = await run_in_threadpool(tokens_of, request.app.state)
         info = await run_in_threadpool(store.verify, token) if token else None
+        if info is None:
+            await run_in_threadpool(sessions.record_failure, address)
+        else:
+            session = secrets.token_urlsafe(32)
+            await run_in_threadpool(sessions.start, session, info.id,
+                                    dt.timedelta(seconds=signer.max_age))
+            await run_in_threadpool(sessions.clear_failures, address)
     except StoreError as exc:
         return unavailable(request.url.path, str(exc))
     if info is None:
         APP.info("sign-in refused")
         return _login_page(request, next_, "'token' must be a valid API token that has not "
                            "been revoked (got a token that is not).", 401)
-    value, _csrf = signer.issue(info.id)
+    value, _csrf = signer.issue(info.id, session=session)
     APP.info("signed in", extra={"token_id": info.id})
     response = RedirectResponse(next_, status_code=303)
     response.set_cookie(
@@ -70,6 +91,14 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout", include_in_schema=False)
 async def logout(request: Request) -> Response:
+    who = principal_of(request.state)
+    if who is not None and who.session:
+        # Ended in the database: the cookie stops working everywhere, even if copied.
+        try:
+            sessions = await run_in_threadpool(sessions_of, request.app.state)
+            await run_in_threadpool(sessions.end, who.session)
+        except StoreError as exc:
+            return unavailable(request.url.path, str(exc))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                            secure=request.app.state.config.behind_tls)

@@ -54,8 +54,9 @@ from pecoma.case import (
     YesNo,
     parse_case,
 )
+from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine.schedule import ImagingEvent, Modality, ScanFinding
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import FieldIssue, InputError, show_value
 
 __all__ = [
     "COMPANIONS",
@@ -671,12 +672,9 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
     if not on_text:
         issues.append(FieldIssue(EVALUATION_DATE, "(empty)", "is required (YYYY-MM-DD)"))
     else:
-        try:
-            result.on_date = dt.date.fromisoformat(on_text)
-        except ValueError:
-            issues.append(
-                FieldIssue(EVALUATION_DATE, repr(on_text), "must be a date as YYYY-MM-DD")
-            )
+        result.on_date = parse_day(on_text)
+        if result.on_date is None:
+            issues.append(FieldIssue(EVALUATION_DATE, show_value(on_text), DATE_RULE))
     try:
         result.case = parse_case(data, source="form")
     except InputError as exc:

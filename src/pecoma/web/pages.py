@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import Case, parse_case_json
+from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.model import Assessment, Item, MissingFact
 from pecoma.engine.schedule import (
@@ -28,7 +29,7 @@ from pecoma.engine.schedule import (
     parse_imaging,
     plan_surveillance,
 )
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
@@ -181,12 +182,9 @@ async def _posted_case(
         raise InputError(
             [FieldIssue("case", "deeply nested text", "must be a case as JSON")], "request"
         ) from None
-    try:
-        on = dt.date.fromisoformat(on_text)
-    except ValueError:
-        raise InputError(
-            [FieldIssue("on", repr(on_text), "must be a date as YYYY-MM-DD")], "request"
-        ) from None
+    on = parse_day(on_text)
+    if on is None:
+        raise InputError([FieldIssue("on", show_value(on_text), DATE_RULE)], "request")
     imaging: tuple[ImagingEvent, ...] | None = None  # not given (I13)
     if isinstance(imaging_text, str) and imaging_text.strip():
         try:

@@ -20,9 +20,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import parse_case
+from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
 from pecoma.engine.schedule import Modality, ScanFinding
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.plan import plan_for
 from pecoma.registry.service import validate_scan
 from pecoma.registry.summary import summarise, summary_svg
@@ -41,7 +42,7 @@ from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
 from pecoma.store.cds import CdsStore
 from pecoma.web.auth import principal_of
-from pecoma.web.store_access import registry_of
+from pecoma.web.store_access import registry_of, unavailable_reason
 
 __all__ = ["router"]
 
@@ -97,10 +98,10 @@ def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
     today: dt.date = request.app.state.today()
     if not value:
         return today, None
-    try:
-        return dt.date.fromisoformat(value), None
-    except ValueError:
-        return today, f"'on' must be a date as YYYY-MM-DD (got {value!r}); showing today"
+    day = parse_day(value)
+    if day is None:
+        return today, f"'on' {DATE_RULE} (got {show_value(value)}); showing today"
+    return day, None
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -111,9 +112,10 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
 
 
 def _unavailable(request: Request, exc: StoreError) -> Response:
+    detail = unavailable_reason(request.app.state, str(exc))
     return _templates(request).TemplateResponse(
         request, "error.html",
-        {"status": 503, "title": "The registry is not available", "detail": str(exc)},
+        {"status": 503, "title": "The registry is not available", "detail": detail},
         status_code=503,
     )
 

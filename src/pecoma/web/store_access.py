@@ -4,6 +4,11 @@ The database URL is the configuration's ``database_url`` (``PECOMA_DATABASE_URL`
 the SQLite file in ``PECOMA_DATA_DIR`` (``./data`` by default). A database that cannot be
 reached raises :class:`~pecoma.store.StoreError` within ``db_timeout_seconds``; nothing is
 cached then, so the next request tries again.
+
+Opening is done by one request at a time (migrations must not run twice at once), but a
+request waits for another's attempt at most ``db_timeout_seconds``: with a database that
+accepts connections and never answers, each request fails on its own within the bound
+instead of queueing behind every attempt before it.
 """
 
 from __future__ import annotations
@@ -13,11 +18,20 @@ import threading
 
 from starlette.datastructures import State
 
-from pecoma.store import Repository, database_url, open_registry
+from pecoma.store import Repository, StoreError, database_url, open_registry
 from pecoma.store.cds import CdsLimits, CdsStore
+from pecoma.store.db import schema_problem
+from pecoma.store.sessions import SessionStore
 from pecoma.store.tokens import TokenStore
 
-__all__ = ["cds_store_of", "registry_of", "tokens_of"]
+__all__ = [
+    "cds_store_of",
+    "database_state",
+    "registry_of",
+    "sessions_of",
+    "tokens_of",
+    "unavailable_reason",
+]
 
 _LOCK = threading.Lock()
 
@@ -27,13 +41,20 @@ def registry_of(state: State) -> Repository:
     repo = getattr(state, "registry", None)
     if isinstance(repo, Repository):
         return repo
-    with _LOCK:
+    config = state.config
+    timeout = float(getattr(config, "db_timeout_seconds", 10.0))
+    if not _LOCK.acquire(timeout=timeout):
+        raise StoreError("cannot open the registry database: another request has been "
+                         f"trying to for more than {timeout:g} s (the database does not "
+                         "answer)")
+    try:
         repo = getattr(state, "registry", None)
         if not isinstance(repo, Repository):
-            config = state.config
             url = database_url(getattr(config, "database_url", None), os.environ)
-            repo = open_registry(url, timeout=getattr(config, "db_timeout_seconds", 10.0))
+            repo = open_registry(url, timeout=timeout)
             state.registry = repo
+    finally:
+        _LOCK.release()
     return repo
 
 
@@ -55,3 +76,38 @@ def cds_store_of(state: State, limits: CdsLimits) -> CdsStore:
     store = CdsStore(registry_of(state).engine, limits)
     state.cds_store = store
     return store
+
+
+def sessions_of(state: State) -> SessionStore:
+    """Browser sessions and refused sign-ins, on the registry's database."""
+    store = getattr(state, "session_store", None)
+    if isinstance(store, SessionStore):
+        return store
+    store = SessionStore(registry_of(state).engine)
+    state.session_store = store
+    return store
+
+
+def database_state(state: State) -> str:
+    """``ok``, or why the registry database cannot be used (bounded by the timeouts):
+    unreachable, or reachable without this version's schema (re-created empty)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        repo = registry_of(state)
+        with repo.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        problem = schema_problem(repo.engine)
+    except StoreError as exc:
+        return str(exc)
+    except OperationalError:
+        return "the registry database cannot be reached"
+    return problem or "ok"
+
+
+def unavailable_reason(state: State, fallback: str) -> str:
+    """Why a request failed on the database: the schema's state when that is the cause,
+    else ``fallback``."""
+    reason = database_state(state)
+    return fallback if reason == "ok" else reason

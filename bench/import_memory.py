@@ -1,0 +1,79 @@
+"""Peak memory of ``pecoma registry import`` for a large file.
+
+Run: .venv/bin/python bench/import_memory.py [--rows 100000] [--format csv|xlsx]
+                                            [--mode all-or-nothing|good-rows]
+
+Writes a CSV (or XLSX) of ``--rows`` distinct patients in the import layout (the bench's
+seeded cases, bench/cases.py), imports it into a fresh SQLite registry with the real
+command line in a subprocess, and prints the child's peak resident set size (ru_maxrss)
+and the time taken. The goal (issue 14): at most 300 MB at 100,000 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from cases import generate  # noqa: E402
+
+from pecoma.registry.columns import COLUMN_NAMES, flatten  # noqa: E402
+
+
+def write_file(path: Path, rows: int) -> None:
+    cases = generate(min(rows, 2000), seed=7)
+    header = list(COLUMN_NAMES)
+    if path.suffix == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, header, extrasaction="ignore")
+            w.writeheader()
+            for i in range(rows):
+                w.writerow(flatten(cases[i % len(cases)], f"PEC-{i:06d}"))
+        return
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("cases")
+    ws.append(header)
+    for i in range(rows):
+        flat = flatten(cases[i % len(cases)], f"PEC-{i:06d}")
+        ws.append([flat.get(h) for h in header])
+    wb.save(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    parser.add_argument("--mode", choices=["all-or-nothing", "good-rows"],
+                        default="all-or-nothing")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"cases.{args.format}"
+        write_file(path, args.rows)
+        url = f"sqlite:///{Path(tmp) / 'r.sqlite3'}"
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "pecoma", "registry", "import", str(path), "--on",
+             "2026-11-28", f"--{args.mode}", "--database-url", url],
+            capture_output=True, text=True, check=False)
+        took = time.monotonic() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"rows: {args.rows} ({args.format}, {args.mode}), file "
+              f"{path.stat().st_size / 1e6:.1f} MB")
+        print(f"exit code: {done.returncode}; {done.stdout.strip().splitlines()[:2]}")
+        if done.returncode:
+            print(done.stderr[-2000:])
+        print(f"peak RSS of the import: {peak_mb:.0f} MB; time {took:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

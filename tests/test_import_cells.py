@@ -1,0 +1,152 @@
+"""Spreadsheet cells that hold no plain value are reported per cell, never read as unknown.
+
+A formula without a cached value (openpyxl writes formulas so; so do scripts) was read as an
+empty cell, so necrosis and margin became *unknown* and the row counted as good. Formula
+cells, error cells (``#N/A``), merged cells and hidden sheets are now rejected with the
+row and column. A property test imports one row whose cell holds each type openpyxl can
+write: the import answers with a report, never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import IllegalCharacterError
+
+from pecoma.registry.columns import COLUMN_NAMES
+from pecoma.registry.importer import ImportFileError, read_table, validate_rows
+
+from registry_support import high_risk, rows_of, write_xlsx
+
+ON = dt.date(2026, 11, 28)
+EXAMPLES = int(os.environ.get("PECOMA_FUZZ_EXAMPLES", "0"))
+
+
+def good_workbook(path: Path) -> Path:
+    return write_xlsx(path, rows_of({"PEC-0001": high_risk(), "PEC-0002": high_risk()}))
+
+
+def column_letter(name: str) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(list(COLUMN_NAMES).index(name) + 1)
+
+
+def issues_of(path: Path) -> list[tuple[int, str, str]]:
+    from pecoma.settings import default_settings
+
+    _header, rows = read_table(path)
+    _good, issues = validate_rows(rows, ON, default_settings(), assess_rows=False)
+    return [(i.row, i.column, i.rule) for i in issues]
+
+
+def edit(path: Path, change: Any) -> Path:
+    wb = load_workbook(path)
+    change(wb)
+    wb.save(path)
+    return path
+
+
+class TestUnreadableCells:
+    def test_formula_without_cached_value(self, tmp_path: Path) -> None:
+        """Necrosis and margin as formulas: both cells rejected, the row is not good."""
+        path = good_workbook(tmp_path / "f.xlsx")
+
+        def formulas(wb: Workbook) -> None:
+            ws = wb["cases"]
+            ws[f"{column_letter('histology.necrosis')}2"] = '=IF(1=1,"present","absent")'
+            ws[f"{column_letter('surgery.margin')}2"] = '="R1"'
+
+        issues = issues_of(edit(path, formulas))
+        assert {(row, col) for row, col, _ in issues} == {
+            (2, "histology.necrosis"), (2, "surgery.margin")}
+        assert all("not a formula" in rule for _, _, rule in issues)
+
+    def test_error_cell(self, tmp_path: Path) -> None:
+        path = good_workbook(tmp_path / "e.xlsx")
+
+        def error(wb: Workbook) -> None:
+            cell = wb["cases"][f"{column_letter('histology.necrosis')}3"]
+            cell.value = "#N/A"
+            cell.data_type = "e"
+
+        issues = issues_of(edit(path, error))
+        assert [(row, col) for row, col, _ in issues] == [(3, "histology.necrosis")]
+        assert "spreadsheet error" in issues[0][2]
+
+    def test_merged_cells(self, tmp_path: Path) -> None:
+        """Two rows' margins merged: the second row would read as unknown; both are
+        reported."""
+        path = good_workbook(tmp_path / "m.xlsx")
+        letter = column_letter("surgery.margin")
+        issues = issues_of(edit(path, lambda wb: wb["cases"].merge_cells(
+            f"{letter}2:{letter}3")))
+        assert [(row, col) for row, col, _ in issues] == [
+            (2, "surgery.margin"), (3, "surgery.margin")]
+        assert all(f"{letter}2:{letter}3" in rule for _, _, rule in issues)
+
+    @pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+    def test_hidden_sheet(self, tmp_path: Path, state: str) -> None:
+        path = good_workbook(tmp_path / "h.xlsx")
+
+        def hide(wb: Workbook) -> None:
+            extra = wb.create_sheet("more cases")
+            extra.sheet_state = state
+
+        with pytest.raises(ImportFileError, match="hidden sheets \\('more cases'\\)"):
+            read_table(edit(path, hide))
+
+    def test_plain_workbook_still_reads(self, tmp_path: Path) -> None:
+        assert issues_of(good_workbook(tmp_path / "ok.xlsx")) == []
+
+
+CELL_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=True, allow_infinity=False, width=64),
+    st.booleans(),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(9999, 12, 31)),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.times(),
+    st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3000)),
+    st.sampled_from(["=1+1", "=NA()", '="present"', "=A1", "#N/A!", "#DIV/0!", "#REF!"]),
+)
+
+
+class TestEveryCellType:
+    @settings(max_examples=EXAMPLES or 40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(column=st.sampled_from(list(COLUMN_NAMES)), value=CELL_VALUES,
+           error=st.booleans())
+    def test_any_cell_gives_a_report(self, tmp_path: Path, column: str, value: Any,
+                                     error: bool) -> None:
+        """One cell of a good row replaced by any openpyxl value (or an error cell): the
+        row is good or rejected with that cell named, never an exception."""
+        path = good_workbook(tmp_path / "any.xlsx")
+
+        def put(wb: Workbook) -> None:
+            cell = wb["cases"][f"{column_letter(column)}2"]
+            cell.value = value
+            if error and isinstance(value, str) and value.startswith("#"):
+                cell.data_type = "e"
+
+        try:
+            edit(path, put)
+        except (ValueError, TypeError, OverflowError, IllegalCharacterError):
+            return  # openpyxl itself refuses to write this value
+        try:
+            issues = issues_of(path)
+        except ImportFileError:
+            return  # a clear file-level message
+        for row, col, rule in issues:
+            assert row == 2 and rule, (row, col, rule)
+        if isinstance(value, str) and value.startswith("="):
+            assert (2, column) in {(r, c) for r, c, _ in issues}
