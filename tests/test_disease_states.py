@@ -299,6 +299,176 @@ class TestDecisionOrder:
         assert order.index("REC-MTOR-FIRST-LINE") < order.index("REC-AGGRESSIVE-SURGERY")
 
 
+#: Advice for disease that is present: once a relapsed patient is free of disease again
+#: none of it follows from the facts (behaviour 5, I8).
+PRESENT_DISEASE_ADVICE = {
+    "REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO",
+    "REC-NO-NEXT-LINE", "SUPP-AFTER-MTOR", "REC-AGGRESSIVE-SURGERY", "REC-REFER-SURGERY",
+    "REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING",
+    "REC-LUNG-METASTASECTOMY-NOT-MET", "MISS-RESECTABLE", "MISS-MOLECULAR",
+    "MISS-METASTASIS-DETAILS", "MISS-MTOR-AVAILABLE", "MISS-MTOR-CONTRAINDICATED",
+}
+
+
+def relapse_free(**free: Any) -> dict[str, Any]:
+    """Low-risk renal primary resected in 2022, a metachronous lung metastasis in 2025
+    removed by metastasectomy; free of disease since 2026-09-01 unless ``free`` is empty."""
+    data = base(tumour={"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+                diagnosis={"method": "histology_with_ihc", "date": "2022-01-12",
+                           "prior_diagnosis": "none"},
+                stage={"status": "metastatic", "lymph_nodes": "negative",
+                       "metastases": [{"site": "lung", "detected_on": "2025-06-10"}],
+                       "extrapulmonary_disease": "no", "resectable": "yes",
+                       "complete_excision_feasible": "yes"},
+                surgery={"status": "performed", "date": "2022-01-20", "margin": "R0"})
+    if free:
+        data["free_of_disease"] = free
+    return data
+
+
+class TestFreeOfDiseaseAfterRelapse:
+    """Behaviour 5 (advice): free of disease again, there is no present disease to resect
+    or treat; referral, the guideline's silence on adjuvant treatment and high-risk
+    surveillance from the date remain (S26, S28, I8)."""
+
+    def test_no_treatment_of_present_disease(self) -> None:
+        a = run(relapse_free(since="2026-09-01", by="surgery"))
+        assert not ids(a) & PRESENT_DISEASE_ADVICE, ids(a) & PRESENT_DISEASE_ADVICE
+        assert {"REC-REFER-TRIALS", "REC-NO-ADJUVANT-AFTER-RELAPSE", "FU-AFTER-RELAPSE",
+                "ALERT-LONG-TERM-FOLLOW-UP", "FU-HIGH-INTENSIVE", "FU-CHEST-CT"} <= ids(a)
+        assert item(a, "REC-NO-ADJUVANT-AFTER-RELAPSE").strength == "guideline silent"
+        assert "I8" in item(a, "REC-NO-ADJUVANT-AFTER-RELAPSE").provenance.interpretations
+
+    def test_the_same_case_with_disease_present_keeps_its_treatment(self) -> None:
+        """The contrast: without the free-of-disease date the metastasis is present."""
+        a = run(relapse_free())
+        assert {"REC-MTOR-FIRST-LINE", "REC-LUNG-METASTASECTOMY"} <= ids(a)
+        assert "REC-NO-ADJUVANT-AFTER-RELAPSE" not in ids(a)
+        assert a.advanced is True
+
+    def test_cleared_by_systemic_therapy(self) -> None:
+        a = run(relapse_free(since="2026-09-01", by="systemic_therapy"))
+        assert not ids(a) & PRESENT_DISEASE_ADVICE
+
+    def test_the_state_is_said_truthfully(self) -> None:
+        """No present advanced disease; still malignant behaviour: risk stratification does
+        not apply, ICD-O 8714/3, high-risk surveillance counted from the date (I8)."""
+        a = run(relapse_free(since="2026-09-01", by="surgery"))
+        assert a.advanced is False
+        assert a.disease_status == "metastatic"
+        derived = {f.path: f.value for f in a.derived}
+        assert derived["derived.advanced"] == "no"
+        assert derived["derived.disease_present"] == "no: free of disease since 2026-09-01"
+        assert a.risk.group == "not_applicable"
+        assert a.risk.surveillance_group == "high"
+        icdo = next(c for c in a.classifications if c.id == "CLS-ICDO3")
+        assert icdo.category == "8714/3"
+        fu = item(a, "FU-AFTER-RELAPSE")
+        assert ("free_of_disease.since", "2026-09-01") in [(f.path, f.value)
+                                                           for f in fu.triggered_by]
+
+    def test_local_recurrence_resected(self) -> None:
+        a = run(base(tumour={"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+                     surgery={"status": "performed", "date": "2024-02-01", "margin": "R0"},
+                     stage={"status": "recurrent", "lymph_nodes": "negative",
+                            "resectable": "yes"},
+                     free_of_disease={"since": "2025-05-01", "by": "surgery"}))
+        assert not ids(a) & PRESENT_DISEASE_ADVICE
+        assert a.advanced is False
+        assert "REC-NO-ADJUVANT-AFTER-RELAPSE" in ids(a)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case_dicts(), st.sampled_from(["surgery", "systemic_therapy", "other", "unknown"]))
+    def test_never_advice_for_present_disease_once_free(
+        self, data: dict[str, Any], by: str
+    ) -> None:
+        """Whatever else is recorded, a relapsed case free of disease gets no advice to
+        resect or treat present disease (a case the check rejects is not a counterexample)."""
+        from pecoma import InputError
+
+        assume(data["stage"]["status"] in ("recurrent", "metastatic"))
+        data = copy.deepcopy(data)
+        data["free_of_disease"] = {"since": ON.isoformat(), "by": by}
+        try:
+            case = parse_case(data)
+        except InputError:
+            assume(False)
+            return
+        a = assess(case, ON)
+        assert not ids(a) & PRESENT_DISEASE_ADVICE
+        assert a.advanced is False
+
+
+class TestNodePositiveSurveillance:
+    """Positive lymph nodes: high-risk surveillance (I10), the risk group unchanged (I1)."""
+
+    def data(self, nodes: str) -> dict[str, Any]:
+        return base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
+                    stage={"status": "localized", "lymph_nodes": nodes},
+                    surgery={"status": "performed", "date": "2025-01-10", "margin": "R0"})
+
+    def test_high_risk_schedule_named_i10(self) -> None:
+        a = run(self.data("positive"))
+        assert a.risk.group == "low"
+        assert a.risk.surveillance_group == "high"
+        assert a.advanced is False
+        fu = item(a, "FU-NODES-POSITIVE")
+        assert "I10" in fu.provenance.interpretations
+        assert "I10" in [i.id for i in a.interpretations]
+        assert {"FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY", "FU-CHEST-CT"} <= ids(a)
+        assert not {"FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE"} & ids(a)
+
+    def test_dated_plan_follows_it(self) -> None:
+        import datetime as dt
+
+        from pecoma.engine.schedule import plan_surveillance
+
+        case = parse_case(self.data("positive"))
+        plan = plan_surveillance(case, assess(case, ON), ON, imaging=())
+        assert plan.surveillance_group == "high"
+        assert "FU-NODES-POSITIVE" in [r.id for r in plan.reasons]
+        # Resected 2025-01-10: the first high-risk visit is due 3 months later (S18, I2).
+        assert plan.visits[0].due == dt.date(2025, 4, 10)
+
+    def test_negative_nodes_keep_the_low_risk_schedule(self) -> None:
+        a = run(self.data("negative"))
+        assert a.risk.surveillance_group == "low"
+        assert "FU-NODES-POSITIVE" not in ids(a)
+
+
+class TestS11UnknownTiming:
+    """Behaviour 3 for metastasis timing: unknown is not 'metachronous'."""
+
+    def data(self, metastasis: dict[str, Any], nodes: str = "negative") -> dict[str, Any]:
+        return base(stage={"status": "metastatic", "lymph_nodes": nodes,
+                           "metastases": [metastasis]},
+                    surgery={"status": "performed", "margin": "R0"})
+
+    def test_s11_provisional_on_the_timing(self) -> None:
+        a = run(self.data({"site": "lung"}))
+        rec = item(a, "REC-ADJ-NODES-METS")
+        assert "MISS-METASTASIS-TIMING" in rec.conditional_on
+        assert rec.strength == "consider"
+        miss = next(m for m in a.missing if m.id == "MISS-METASTASIS-TIMING")
+        assert "REC-ADJ-NODES-METS" in miss.affects
+
+    def test_metachronous_metastasis_gives_no_s11(self) -> None:
+        a = run(self.data({"site": "lung", "timing": "metachronous"}))
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+
+    def test_synchronous_metastasis_gives_s11_unconditionally(self) -> None:
+        a = run(self.data({"site": "liver", "timing": "synchronous"}))
+        assert item(a, "REC-ADJ-NODES-METS").conditional_on == ()
+
+    def test_unknown_nodes_are_asked_not_treated(self) -> None:
+        """MISS-NODES' 'meanwhile' says no postoperative treatment is suggested on that
+        ground: the nodal status is asked for, S11 does not appear on it."""
+        a = run(base(stage={"status": "localized", "lymph_nodes": "unknown"},
+                     surgery={"status": "performed", "date": "2025-01-10", "margin": "R0"}))
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+        assert "MISS-NODES" in [m.id for m in a.missing]
+
+
 def test_json_of_new_states_is_plain() -> None:
     """The new states serialise like any other (no enum or tuple leaks)."""
     from pecoma import to_jsonable

@@ -2,10 +2,8 @@
 
 The recorded facts say no disease is detectable since ``free_of_disease.since``: advice to
 start first-line systemic treatment or to resect metastases that were already removed
-does not follow from those facts. The treatment pathway (``engine/pathway.py``) does not
-read ``free_of_disease`` yet; this test states the expected behaviour and is marked as
-a known failure until it does (strict: it fails loudly once the pathway is fixed, so the
-mark is removed with the fix).
+does not follow from those facts (I8). The treatment pathway reads the derived fact
+``free_of_disease`` (``engine/facts.py``); more cases in ``test_disease_states.py``.
 """
 
 from __future__ import annotations
@@ -13,14 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
-
 from pecoma import assess, parse_case_json
 
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "relapse-free-after-metastasectomy"
 
 
-@pytest.mark.xfail(strict=True, reason="the treatment pathway does not read free_of_disease")
 def test_no_treatment_of_present_disease_once_free_of_disease() -> None:
     """Metastasectomy done 2026-09-01, free of disease since: neither 'start an mTOR
     inhibitor' (S12, for present advanced disease) nor 'resect the lung metastases'

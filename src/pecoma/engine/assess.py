@@ -88,6 +88,8 @@ def assess(
         guideline.surveillance_group,
         guideline.item.conditional_on,
         resected_localized and case.treatment_end is None,
+        d.free_since,
+        d.nodes_positive,
     )
 
     return Assessment(

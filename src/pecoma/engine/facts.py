@@ -1,6 +1,7 @@
-"""Facts derived from a case: size in cm, metastasis timing, disease-free interval, stage.
+"""Facts derived from a case: size in cm, metastasis timing, disease-free interval, stage,
+and whether disease is present at all.
 
-Derivations follow the documented interpretations (I5, I6, I7); a fact that cannot be
+Derivations follow the documented interpretations (I5, I6, I7, I8); a fact that cannot be
 derived stays ``None`` (unknown), never a default that looks like an answer.
 """
 
@@ -14,6 +15,7 @@ from pecoma.case import (
     DiseaseStatus,
     Metastasis,
     MetastasisSite,
+    NodeStatus,
     Response,
     SizeUnit,
     SurgeryStatus,
@@ -47,6 +49,11 @@ class Derived(NamedTuple):
     advanced: bool | None
     progressed_on_mtor: TherapyLine | None
     first_line: TherapyLine | None
+    #: A relapsed patient free of disease again since this date (I8): no disease is
+    #: present, so nothing is advised to resect or treat it; ``advanced`` is then False.
+    free_since: dt.date | None = None
+    #: Positive regional lymph nodes: high-risk surveillance whatever the risk group (I10).
+    nodes_positive: bool = False
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -61,6 +68,8 @@ class Derived(NamedTuple):
             out.append(_timing_fact(i, t))
         if self.dfi_months is not None:
             out.append(_dfi_fact(self.dfi_months, self.dfi_source))
+        if self.free_since is not None:
+            out.append(_free_fact(self.free_since))
         out.append(_ADVANCED_FACT[self.advanced])
         return tuple(out)
 
@@ -75,6 +84,11 @@ class Derived(NamedTuple):
     def relapsed(self) -> bool:
         """Recurrent or metastatic disease (by the derived status)."""
         return self.status in _RELAPSED
+
+    @property
+    def free_of_disease(self) -> bool:
+        """A relapsed patient free of disease again: no present disease (I8)."""
+        return self.free_since is not None
 
     @property
     def dfi_text(self) -> str:
@@ -93,6 +107,10 @@ def _anchor_fact(anchor: dt.date) -> Fact:
 
 def _timing_fact(i: int, timing: Timing) -> Fact:
     return Fact(f"derived.metastases[{i}].timing", timing)
+
+
+def _free_fact(since: dt.date) -> Fact:
+    return Fact("derived.disease_present", f"no: free of disease since {since.isoformat()}")
 
 
 def _dfi_text(months: float, source: str) -> str:
@@ -190,8 +208,13 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     progressed, first_line = _lines(therapies) if therapies else (None, None)
 
     status, because = _status(case)
+    free = case.free_of_disease
+    free_since = free.since if free is not None and status in _RELAPSED else None
     advanced: bool | None
-    if status in _ADVANCED_BY_STATUS:
+    if free_since is not None:
+        # I8: free of disease again, no disease is present to be advanced.
+        advanced = False
+    elif status in _ADVANCED_BY_STATUS:
         advanced = _ADVANCED_BY_STATUS[status]
     else:  # recurrent: advanced when it cannot be resected
         r = stage.resectable
@@ -211,6 +234,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         advanced,
         progressed,
         first_line,
+        free_since,
+        stage.lymph_nodes is NodeStatus.positive,
     )
 
 

@@ -1,4 +1,4 @@
-"""Which surveillance rules apply (S18-S23, S26, I1, I3, I8).
+"""Which surveillance rules apply (S18-S23, S26, I1, I3, I8, I10).
 
 The dated plan of visits is built from these rules by :mod:`pecoma.engine.schedule`.
 """
@@ -31,10 +31,12 @@ def surveillance(
     risk_conditional_on: tuple[str, ...],
     resected_without_date: bool,
     free_since: dt.date | None = None,
+    nodes_positive: bool = False,
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a relapsed patient free of disease again from that
-    date (``case.free_of_disease.since``); surveillance counts from it (I8)."""
+    date (``case.free_of_disease.since``); surveillance counts from it (I8).
+    ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10)."""
     group_facts = (Fact("risk.group", group),)
     relapsed = status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
     if relapsed:
@@ -45,6 +47,8 @@ def surveillance(
     conditional = risk_conditional_on if group == "indeterminate" else ()
     if group == "indeterminate" and not relapsed:
         out.add("FU-INDETERMINATE", group_facts, conditional)
+    if nodes_positive and not relapsed and group != "high":
+        out.add("FU-NODES-POSITIVE", [Fact("stage.lymph_nodes", "positive"), *group_facts])
     out.add_all(HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES, group_facts)
     if resected_without_date:
         out.missing("MISS-TREATMENT-END", affects=tuple(i.id for i in out.followup))

@@ -5,7 +5,8 @@ Each rule is a plain function of the case, the facts derived from it and the eng
 settings, writing into the assessment's collector. It names record ids and the facts
 behind them; when a fact is unknown it reports it as missing, takes the safer branch and
 marks the item conditional on it. The rules follow the derived disease status
-(``d.status``, I6), never the label alone.
+(``d.status``, I6), never the label alone, and a relapsed patient free of disease again
+(``d.free_of_disease``, I8) has no present disease to resect or treat.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             out.add("REC-RESECTION", facts, conditional)
             out.add("REC-REFER-SURGERY", facts, conditional)
         return
-    if status is DiseaseStatus.locally_advanced_unresectable:
+    if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
     facts = [status_fact, Fact("stage.resectable", resectable)]
     if resectable is YesNo.yes or (
@@ -91,7 +92,8 @@ def adjuvant(
     case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
 ) -> None:
     """Risk stratification first (S05), adjuvant radiotherapy (S10), postoperative
-    treatment with nodes or metastases at presentation (S11)."""
+    treatment with nodes or metastases at presentation (S11); free of disease after a
+    relapse, the guideline's silence on adjuvant treatment (I8)."""
     status = d.status
     surgery_status = case.surgery.status
     margin = case.surgery.margin
@@ -115,20 +117,46 @@ def adjuvant(
     s11: list[Fact] = []
     if nodes is NodeStatus.positive:
         s11.append(Fact("stage.lymph_nodes", "positive"))
+    untimed: list[Fact] = []
     for i, timing in enumerate(d.timings):
         if timing is Timing.synchronous:
             s11.append(Fact(f"derived.metastases[{i}].timing", "synchronous"))
+        elif timing is Timing.unknown:
+            untimed.append(Fact(f"derived.metastases[{i}].timing", "unknown"))
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
+    s11_affects = ("REC-ADJ-NODES-METS",)
+    # Unknown is not "no": a metastasis of unknown timing may have been there at
+    # presentation, and an unknown surgery status may be "operated on".
+    timing_unknown: list[str] = []
+    if not s11 and untimed:
+        s11 = untimed
+        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
+        if d.anchor is None:
+            timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
+    shown = bool(s11) and (
+        operated or nodes is NodeStatus.positive or surgery_status is SurgeryStatus.unknown
+    )
     if s11 and (operated or nodes is NodeStatus.positive):
-        out.add("REC-ADJ-NODES-METS", s11)
+        out.add("REC-ADJ-NODES-METS", s11, timing_unknown)
     elif s11 and surgery_status is SurgeryStatus.unknown:
-        # Unknown is not "no": if the primary was (or will be) operated on, S11 applies.
-        ask = out.missing("MISS-SURGERY-STATUS", affects=("REC-ADJ-NODES-METS",))
-        out.add("REC-ADJ-NODES-METS", [*s11, Fact("surgery.status", "unknown")], [ask])
-    elif nodes in (NodeStatus.unknown, NodeStatus.not_assessed) and (
-        status is DiseaseStatus.localized or operated
+        ask = out.missing("MISS-SURGERY-STATUS", affects=s11_affects)
+        out.add(
+            "REC-ADJ-NODES-METS",
+            [*s11, Fact("surgery.status", "unknown")],
+            [*timing_unknown, ask],
+        )
+    if (
+        (not shown or timing_unknown)
+        and nodes in (NodeStatus.unknown, NodeStatus.not_assessed)
+        and (status is DiseaseStatus.localized or operated)
     ):
-        out.missing("MISS-NODES", affects=("REC-ADJ-NODES-METS",))
+        # MISS-NODES says what is done meanwhile: nothing suggested on this ground.
+        out.missing("MISS-NODES", affects=s11_affects)
+    if d.free_since is not None and not shown:
+        out.add(
+            "REC-NO-ADJUVANT-AFTER-RELAPSE",
+            [d.status_fact(), Fact("free_of_disease.since", d.free_since.isoformat())],
+        )
 
 
 def systemic(case: Case, d: Derived, out: Collector) -> None:
@@ -201,7 +229,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     """Lung metastasectomy (S16, I5, I7) for recurrent or metastatic disease."""
     stage = case.stage
     status = d.status
-    if status not in _RELAPSED:
+    if status not in _RELAPSED or d.free_of_disease:
         return
     if status is DiseaseStatus.metastatic and not stage.metastases:
         out.missing("MISS-METASTASIS-DETAILS", affects=("REC-LUNG-METASTASECTOMY",))

@@ -46,7 +46,8 @@ def _measure(value: float | None, threshold: Threshold) -> State:
 def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Risk:
     """The guideline's risk group (S05-S09, I1) and the surveillance schedule it implies.
     For recurrent or metastatic disease stratification no longer applies (I8): the
-    primary's features are shown for reference and nothing is asked about them."""
+    primary's features are shown for reference and nothing is asked about them.
+    Positive lymph nodes do not change the group (I1) but the schedule (I10)."""
     h = case.histology
     size_state = _measure(d.size_cm, s.guideline_size_cm)
     values: tuple[str, ...] = (
@@ -101,7 +102,10 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
-    surveillance: Literal["high", "low"] = "low" if group == "low" else "high"
+    # I10: positive lymph nodes put a low-risk case on the high-risk schedule.
+    surveillance: Literal["high", "low"] = (
+        "low" if group == "low" and not d.nodes_positive else "high"
+    )
     return Risk(
         group,
         tuple(present),

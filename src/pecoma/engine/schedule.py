@@ -716,6 +716,8 @@ def plan_surveillance(
         if risk.group == "indeterminate":
             reasons.append(out.item("FU-INDETERMINATE", [group_fact],
                                     risk.item.conditional_on))
+        # I10, decided by the assessment: positive lymph nodes, high-risk schedule.
+        reasons.extend(i for i in assessment.followup if i.id == "FU-NODES-POSITIVE")
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))

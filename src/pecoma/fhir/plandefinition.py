@@ -68,7 +68,10 @@ APPLIES_WHEN: dict[str, str] = {
     "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
     "ligament) or where complete margins are uncertain.",
     "REC-ADJ-NODES-METS": "Positive lymph nodes or synchronous distant metastases, with the "
-    "primary operated or to be operated.",
+    "primary operated or to be operated; provisional when the surgery status or a "
+    "metastasis's timing is unknown.",
+    "REC-NO-ADJUVANT-AFTER-RELAPSE": "Recurrent or metastatic disease free of disease again "
+    "(I8), without nodes or metastases at presentation calling for S11.",
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
     "contraindicated, no progression on an mTOR inhibitor.",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
@@ -83,7 +86,8 @@ APPLIES_WHEN: dict[str, str] = {
     "and none is known to fail.",
     "REC-LUNG-METASTASECTOMY-NOT-MET": "Lung metastases where at least one criterion of S16 "
     "fails.",
-    "REC-AGGRESSIVE-SURGERY": "Recurrent or metastatic disease that surgery can remove.",
+    "REC-AGGRESSIVE-SURGERY": "Recurrent or metastatic disease, present, that surgery can "
+    "remove.",
     "REC-REFER-TRIALS": "Every case.",
     "ALERT-IMAGING-ONLY": "The diagnosis was made on imaging alone.",
     "ALERT-IHC-INCOMPLETE": "HMB-45, a melanocytic marker or a smooth-muscle marker has no "
@@ -103,7 +107,8 @@ APPLIES_WHEN: dict[str, str] = {
     "SUPP-TSC-ALTERED": "Advanced disease (or possibly advanced) with a pathogenic TSC1 or "
     "TSC2 variant.",
     "SUPP-TFE3-FUSION": "Advanced disease (or possibly advanced) with a TFE3 rearrangement.",
-    "FU-HIGH-INTENSIVE": "High-risk surveillance (high, indeterminate or relapsed).",
+    "FU-HIGH-INTENSIVE": "High-risk surveillance (high, indeterminate, relapsed or "
+    "node-positive).",
     "FU-HIGH-SIX-MONTHLY": "High-risk surveillance, after the intensive years.",
     "FU-HIGH-YEARLY": "High-risk surveillance, after year 5.",
     "FU-CHEST-CT": "High-risk surveillance: at every visit.",
@@ -111,6 +116,8 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-LOW-LESS-INTENSIVE": "Low risk, never relapsed.",
     "SUPP-FU-LOW-SCHEDULE": "Low risk, never relapsed (supplementary default schedule, I3).",
     "FU-INDETERMINATE": "Risk indeterminate and never relapsed.",
+    "FU-NODES-POSITIVE": "Positive lymph nodes, risk low or indeterminate, never relapsed "
+    "(I10).",
     "FU-AFTER-RELAPSE": "Recurrent or metastatic disease; the plan counts from the date "
     "free of disease again (I8).",
     "SUPP-FU-LOW-YEARLY": "Low-risk surveillance after the frequent years.",
