@@ -1,5 +1,5 @@
 """The EHR's JWT (CDS Hooks 2.0.1): RS384/ES384 only, kid, trusted issuer and jku, aud,
-finite exp/iat, optional sub, jti never twice; a bare 401. On in server mode."""
+finite exp/iat, optional sub, jti never twice; one 401 that names no reason. On in server mode."""
 
 from __future__ import annotations
 
@@ -75,9 +75,21 @@ def call(client: TestClient, bearer: str | None, path: str = PATIENT_VIEW) -> An
     return client.post(f"/cds-services/{path}", json=body, headers=headers)
 
 
+#: The one refusal: the same body whatever check failed, so it tells a caller nothing.
+REFUSAL_DETAIL = (
+    "The call needs a valid JWT from a trusted EHR in the Authorization header "
+    "(CDS Hooks 2.0.1)."
+)
+
+
 def assert_bare_401(response: Any) -> None:
+    """401 as problem details that name no reason (and WWW-Authenticate: Bearer)."""
     assert response.status_code == 401
-    assert response.content == b""
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+    body = response.json()
+    assert body["detail"] == REFUSAL_DETAIL
+    assert set(body) == {"type", "title", "status", "detail", "instance"}
 
 
 class TestAccepted:

@@ -134,7 +134,8 @@ def test_replayed_jti_is_refused_by_the_other(servers: tuple[str, str]) -> None:
     token = _token("/cds-services/pecoma-patient-view")
     assert _call(one, "pecoma-patient-view", body, token).status_code == 200
     replay = _call(other, "pecoma-patient-view", body, token)
-    assert replay.status_code == 401 and replay.content == b""
+    assert replay.status_code == 401
+    assert replay.json()["type"] == "urn:pecoma:problem:unauthenticated"
 
 
 def test_feedback_on_a_card_from_the_other(servers: tuple[str, str]) -> None:

@@ -1,6 +1,6 @@
 """Verification of the JWT an EHR sends with each CDS Hooks call (CDS Hooks 2.0.1).
 
-Rules, each failure a bare 401 (no body, no reason):
+Rules, each failure the same 401 (problem details that never say which rule failed):
 
 * ``Authorization: Bearer <JWT>``; the header's ``alg`` is RS384 or ES384 and it names a
   ``kid`` (required by the specification);
@@ -45,7 +45,7 @@ Claim = Callable[[str, str, dt.datetime], Awaitable[bool]]
 
 
 class Unauthorized(Exception):
-    """The call is not authenticated; becomes a bare 401. Carries no detail on purpose."""
+    """The call is not authenticated; becomes the one 401. Carries no detail on purpose."""
 
 
 def _number(value: Any) -> float | None:

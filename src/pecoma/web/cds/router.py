@@ -9,7 +9,8 @@
     GET  /cds-services/reports/{token}          the full report a card links to
 
 With JWT verification on (server mode, or ``cds.auth = "jwt"``) every POST must carry a
-valid EHR JWT, or gets a bare 401. Errors are the app's problem details
+valid EHR JWT, or gets a 401 that never says which check failed. Errors are the app's
+problem details
 (:mod:`pecoma.web.problems`) with the CORS headers of the call. Tokens and patient
 identifiers are never logged.
 """
@@ -57,6 +58,19 @@ def _cors(request: Request, svc: CdsService) -> dict[str, str]:
     return {}
 
 
+def _refused(request: Request, svc: CdsService, path: str) -> Response:
+    """401 as problem details, the same for every reason: it says what is needed, never
+    which check failed."""
+    return problem(
+        401,
+        "unauthenticated",
+        "The call needs a valid JWT from a trusted EHR in the Authorization header "
+        "(CDS Hooks 2.0.1).",
+        instance=path,
+        headers={**_cors(request, svc), "WWW-Authenticate": "Bearer"},
+    )
+
+
 def build_router(svc: CdsService) -> APIRouter:
     """The CDS Hooks router of one application."""
     api = APIRouter(tags=["CDS Hooks"])
@@ -74,10 +88,10 @@ def build_router(svc: CdsService) -> APIRouter:
         try:
             await svc.verifier.verify(request.headers.get("authorization"), audiences, claim)
         except Unauthorized:
-            return Response(status_code=401, headers=_cors(request, svc))
+            return _refused(request, svc, path)
         except StoreError:
             LOG.warning("cds-hooks: replay cache unavailable; call refused")
-            return Response(status_code=401, headers=_cors(request, svc))
+            return _refused(request, svc, path)
         return None
 
     def failed(exc: ApiProblem, path: str, request: Request) -> Response:
