@@ -25,6 +25,10 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            # SQLite runs DDL inside transactions; without this Alembic commits after each
+            # migration, and a second process opening the same new database could take
+            # the write lock in between and run the later migrations a second time.
+            transactional_ddl=True,
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
