@@ -38,6 +38,7 @@ from scenario_tools import scenario_names
 __all__ = ["db_url", "repo"]  # fixtures used by this module
 
 TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token",
+          "outcome_event",
           "worklist_state"}
 
 

@@ -313,6 +313,49 @@ def record_scan_cmd(
     out.print("scan recorded", highlight=False, markup=False)
 
 
+@registry_app.command("record-outcome")
+def record_outcome_cmd(
+    registry_id: Annotated[str, typer.Argument(help="The patient's pseudonymous registry id.")],
+    event: Annotated[
+        str,
+        typer.Option("--event", help="last_contact, local_recurrence, distant_metastasis, "
+                     "progression or death."),
+    ],
+    date: Annotated[
+        str, typer.Option("--date", help="Date of the event (of death, of last contact, of "
+                          "detection), YYYY-MM-DD.")
+    ],
+    vital_status: Annotated[
+        str | None,
+        typer.Option("--vital-status", help="For last_contact: alive_without_disease, "
+                     "alive_with_disease or lost_to_follow_up; for death: dead_of_disease or "
+                     "dead_of_other_cause."),
+    ] = None,
+    found_by: Annotated[
+        str | None,
+        typer.Option("--found-by", help="For a recurrence or progression: scheduled_scan, "
+                     "symptoms or other (left out: not recorded)."),
+    ] = None,
+    on: OnOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record an outcome: last contact and vital status, recurrence, progression, death."""
+    from pecoma.registry.outcomes import record_outcome
+
+    day = parse_day(on)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            ids = record_outcome(repo, registry_id, event, date, vital_status, found_by,
+                                 on_date=day, actor=_actor(actor))
+        finally:
+            repo.close()
+    out.print("outcome recorded" if ids else "unchanged: this outcome is already recorded",
+              highlight=False, markup=False)
+
+
 class WorklistFormat(StrEnum):
     text = "text"
     csv = "csv"

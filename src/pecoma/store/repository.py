@@ -61,6 +61,7 @@ from pecoma.store.models import (
     AuditEntry,
     CaseVersion,
     ImagingRecord,
+    OutcomeRecord,
     Patient,
     StoredAssessment,
     WorklistState,
@@ -72,6 +73,9 @@ __all__ = [
     "AssessmentData",
     "AuditView",
     "CaseSubmission",
+    "OutcomeCheck",
+    "OutcomeData",
+    "OutcomeView",
     "PatientState",
     "Repository",
     "ScanData",
@@ -290,6 +294,7 @@ class CaseSubmission:
     source: str
     assessment: AssessmentData
     state: StateData | None = None
+    outcomes: tuple[OutcomeData, ...] = ()
 
 
 StateRefresh = Callable[[dict[str, Any], "tuple[ScanData, ...]"], StateData]
@@ -310,6 +315,7 @@ class AddResult:
     new_versions: int = 0
     unchanged: int = 0
     versions: dict[str, int] = field(default_factory=dict)
+    new_outcomes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +372,49 @@ class ScanView:
 
 
 @dataclass(frozen=True, slots=True)
+class OutcomeData:
+    """An outcome event to store (see :mod:`pecoma.registry.outcomes`); ``scan_id`` is the
+    scan that found it, when there is one."""
+
+    event: str
+    event_date: dt.date
+    vital_status: str | None = None
+    found_by: str | None = None
+    scan_id: int | None = None
+
+    def same_fact(self, other: OutcomeData | OutcomeView) -> bool:
+        """Both say the same thing (re-importing a file records nothing new)."""
+        return (self.event, self.event_date, self.vital_status, self.found_by) == (
+            other.event, other.event_date, other.vital_status, other.found_by)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeView:
+    id: int
+    event: str
+    event_date: dt.date
+    vital_status: str | None
+    found_by: str | None
+    scan_id: int | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+OutcomeCheck = Callable[
+    [dict[str, Any] | None, "tuple[OutcomeView, ...]", "tuple[ScanView, ...]",
+     Sequence[OutcomeData]],
+    Sequence[OutcomeData],
+]
+"""``check(latest case, stored outcomes, scans, new outcomes)`` -> the new outcomes to
+store (with their scans linked), or :class:`InputError` naming each contradiction."""
+
+
+def _outcome_view(r: OutcomeRecord) -> OutcomeView:
+    return OutcomeView(r.id, r.event, r.event_date, r.vital_status, r.found_by, r.scan_id,
+                       r.recorded_at, r.recorded_by)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditView:
     id: int
     at: dt.datetime
@@ -385,6 +434,7 @@ class Timeline:
     assessments: tuple[StoredView, ...]
     scans: tuple[ScanView, ...]
     audit: tuple[AuditView, ...]
+    outcomes: tuple[OutcomeView, ...] = ()
 
 
 _VIEW_COLUMNS = (
@@ -556,12 +606,21 @@ class Repository:
 
     # --- writing use cases --------------------------------------------------------------
 
-    def add_cases(self, submissions: Sequence[CaseSubmission], actor: str) -> AddResult:
+    def add_cases(
+        self,
+        submissions: Sequence[CaseSubmission],
+        actor: str,
+        check_outcomes: OutcomeCheck | None = None,
+    ) -> AddResult:
         """Store case versions (and their assessments) in one transaction.
 
         A submission identical to the patient's latest case version adds nothing, so that
-        importing the same file twice changes nothing.
+        importing the same file twice changes nothing. A submission's outcomes are checked
+        by ``check_outcomes`` against the patient's latest case and stored outcomes and
+        written in the same transaction (an outcome already stored is skipped).
         """
+        if check_outcomes is None and any(x.outcomes for x in submissions):
+            raise StoreError("outcomes need their check")
         actor = check_actor(actor)
         ids = [x.registry_id for x in submissions]
         if len(set(ids)) != len(ids):
@@ -582,6 +641,8 @@ class Repository:
                     continue
                 todo.append((sub, pid, version + 1))
             if not todo:
+                self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now,
+                                         result)
                 return result
             cv_rows = [
                 {
@@ -650,6 +711,7 @@ class Repository:
                 now,
             )
             result.new_versions = len(todo)
+            self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
             return result
 
         result = self._write(work)
@@ -660,6 +722,23 @@ class Repository:
             result.unchanged,
         )
         return result
+
+    def _submitted_outcomes(
+        self,
+        s: Session,
+        submissions: Sequence[CaseSubmission],
+        pids: dict[str, int],
+        check: OutcomeCheck | None,
+        actor: str,
+        now: dt.datetime,
+        result: AddResult,
+    ) -> None:
+        for sub in submissions:
+            if sub.outcomes and check is not None:
+                result.new_outcomes += len(
+                    self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
+                                         actor, now)
+                )
 
     def add_scan(
         self,
@@ -770,6 +849,114 @@ class Repository:
         n = self._write(work)
         log.info("assessments stored: %d", n)
         return n
+
+    # --- outcomes ------------------------------------------------------------------------
+
+    def _write_outcomes(
+        self,
+        s: Session,
+        pid: int,
+        outcomes: Sequence[OutcomeData],
+        check: OutcomeCheck,
+        actor: str,
+        now: dt.datetime,
+    ) -> list[int]:
+        """Check and store one patient's new outcomes inside the current transaction
+        (the patient is locked by the caller); an outcome already stored is skipped."""
+        stored = tuple(
+            _outcome_view(r)
+            for r in s.scalars(
+                select(OutcomeRecord)
+                .where(OutcomeRecord.patient_id == pid)
+                .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
+            )
+        )
+        fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
+        if not fresh:
+            return []
+        case_row = s.scalar(
+            select(CaseVersion.case)
+            .where(CaseVersion.patient_id == pid)
+            .order_by(CaseVersion.version.desc())
+            .limit(1)
+        )
+        scans = tuple(
+            ScanView(r.id, r.performed_on, r.modality, r.finding, r.recorded_at, r.recorded_by)
+            for r in s.scalars(
+                select(ImagingRecord)
+                .where(ImagingRecord.patient_id == pid)
+                .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+            )
+        )
+        checked = check(dict(case_row) if case_row is not None else None, stored, scans, fresh)
+        ids: list[int] = []
+        audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
+        for o in checked:
+            oid = s.scalar(
+                insert(OutcomeRecord)
+                .values(patient_id=pid, event=o.event, event_date=o.event_date,
+                        vital_status=o.vital_status, found_by=o.found_by, scan_id=o.scan_id,
+                        recorded_at=now, recorded_by=actor)
+                .returning(OutcomeRecord.id)
+            )
+            if not isinstance(oid, int):
+                raise StoreError("the registry did not return the new outcome's id")
+            ids.append(oid)
+            audit.append(("create", "outcome_event", oid, pid, {
+                "event": o.event, "event_date": o.event_date.isoformat(),
+                "vital_status": o.vital_status, "found_by": o.found_by, "scan_id": o.scan_id,
+            }))
+        self._audit(s, actor, audit, now)
+        return ids
+
+    def add_outcomes(
+        self,
+        registry_id: str,
+        outcomes: Sequence[OutcomeData],
+        actor: str,
+        check: OutcomeCheck,
+    ) -> list[int]:
+        """Record outcome events of an existing patient in one transaction with their audit
+        entries; ``check`` sees the stored facts inside the transaction (the patient is
+        locked), so two writers cannot record contradicting outcomes. Returns the new ids
+        (an outcome identical to a stored one is not stored again)."""
+        actor = check_actor(actor)
+        registry_id = check_registry_id(registry_id)
+
+        def work(s: Session) -> list[int]:
+            now = self._clock()
+            q = select(Patient.id).where(Patient.registry_id == registry_id)
+            if self.dialect == "postgresql":
+                q = q.with_for_update()
+            pid = s.scalar(q)
+            if pid is None:
+                raise InputError(
+                    [FieldIssue("registry_id", show_value(registry_id),
+                                "must be the id of a patient in the registry")],
+                    "outcome",
+                )
+            return self._write_outcomes(s, pid, outcomes, check, actor, now)
+
+        ids = self._write(work)
+        log.info("outcomes recorded: %d", len(ids))
+        return ids
+
+    def outcomes(self) -> dict[int, tuple[OutcomeView, ...]]:
+        """Patient id -> the patient's outcome events, by date (patients with outcomes)."""
+        out: dict[int, list[OutcomeView]] = {}
+        with self._read() as s:
+            for r in s.scalars(
+                select(OutcomeRecord).order_by(
+                    OutcomeRecord.patient_id, OutcomeRecord.event_date, OutcomeRecord.id)
+            ):
+                out.setdefault(r.patient_id, []).append(_outcome_view(r))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def outcomes_by_registry_id(self) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the patient's outcome events, by date (patients with outcomes)."""
+        with self._read() as s:
+            rid = dict(s.execute(select(Patient.id, Patient.registry_id)).all())
+        return {rid[pid]: v for pid, v in self.outcomes().items()}
 
     # --- worklist states -----------------------------------------------------------------
 
@@ -1206,7 +1393,16 @@ class Repository:
                     .order_by(AuditEntry.id)
                 )
             )
-            return Timeline(p.registry_id, p.created_at, cases, assessments, scans, audit)
+            outcomes = tuple(
+                _outcome_view(r)
+                for r in s.scalars(
+                    select(OutcomeRecord)
+                    .where(OutcomeRecord.patient_id == p.id)
+                    .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
+                )
+            )
+            return Timeline(p.registry_id, p.created_at, cases, assessments, scans, audit,
+                            outcomes)
 
     def audit(self, limit: int | None = None) -> list[AuditView]:
         """The audit log, oldest first (the last ``limit`` entries when given)."""

@@ -31,6 +31,7 @@ from pecoma.registry.worklist import (
     WorkItem,
     WorkStatus,
     build_worklist,
+    close,
     evaluate,
     select,
     to_csv,
@@ -54,6 +55,8 @@ STATUS_LABELS = {
     "suspended": "Suspended",
     "not_drawn": "No dated plan",
     "not_evaluable": "Not evaluable",
+    "deceased": "Deceased (left surveillance)",
+    "lost_to_follow_up": "Lost to follow-up (left surveillance)",
 }
 FINDING_LABELS = {
     "no_evidence_of_disease": "No evidence of disease",
@@ -130,8 +133,10 @@ def _worklist(request: Request, day: dt.date) -> tuple[list[Any], list[WorkItem]
     hit = cache.get("worklist")
     if hit is not None and hit[0] == key:
         return hit[1], hit[2]
+    from pecoma.registry.state import closures
+
     evaluated = evaluate(repo.states(), day, settings)
-    items = build_worklist(evaluated, day)
+    items = close(build_worklist(evaluated, day), closures(repo, day))
     cache["worklist"] = (key, evaluated, items)
     return evaluated, items
 
@@ -274,11 +279,17 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
             plan = plan_for(case, a, day, state.scans, _settings(request))
         except InputError as exc:
             problem = "; ".join(str(i) for i in exc.issues)
+    from pecoma.registry.outcomes import closure
+
     item = build_worklist(evaluate([state], day, _settings(request)), day)[0]
+    left = closure([o for o in timeline.outcomes if o.event_date <= day])
+    if left is not None:
+        item = close([item], {registry_id: (left.status, left.reason)})[0]
     visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
+        "recorded": request.query_params.get("recorded"),
     })
 
 
@@ -368,3 +379,78 @@ async def _record(request: Request, registry_id: str, values: dict[str, str],
                 general.append(str(i))
         return _scan_form(request, registry_id, values, errors, 422, general)
     return RedirectResponse(f"/registry/patients/{registry_id}?recorded=1", status_code=303)
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+_OUTCOME_FIELDS = ("event", "date", "vital_status", "found_by")
+
+
+def _outcome_form(request: Request, registry_id: str, values: dict[str, str],
+                  errors: dict[str, list[str]], status: int = 200,
+                  general: list[str] | None = None) -> Response:
+    from pecoma.registry.outcomes import FoundBy, OutcomeEvent, VitalStatus
+
+    return _page(request, "outcome_form.html", {
+        "registry_id": registry_id, "values": values, "errors": errors,
+        "general": general or [],
+        "events": [e.value for e in OutcomeEvent],
+        "vital_statuses": [v.value for v in VitalStatus],
+        "found_bys": [f.value for f in FoundBy],
+    }, status)
+
+
+@router.get("/patients/{registry_id}/outcome")
+def outcome_form(request: Request, registry_id: str) -> Response:
+    try:
+        if _registry(request).state(registry_id) is None:
+            return _templates(request).TemplateResponse(
+                request, "error.html",
+                {"status": 404, "title": "No such patient",
+                 "detail": "There is no patient with this registry id in the registry."},
+                status_code=404,
+            )
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    today: dt.date = request.app.state.today()
+    return _outcome_form(request, registry_id,
+                         {"event": "", "date": today.isoformat(), "vital_status": "",
+                          "found_by": ""}, {})
+
+
+@router.post("/patients/{registry_id}/outcome")
+async def record_outcome_post(request: Request, registry_id: str) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from pecoma.registry.outcomes import record_outcome
+
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in _OUTCOME_FIELDS}
+    today: dt.date = request.app.state.today()
+    repo = _registry(request)
+
+    def work() -> list[FieldIssue] | None:
+        try:
+            record_outcome(repo, registry_id, values["event"] or None,
+                           values["date"] or None, values["vital_status"] or None,
+                           values["found_by"] or None, on_date=today,
+                           actor=_actor(request))
+        except InputError as exc:
+            return exc.issues
+        return None
+
+    try:
+        issues = await run_in_threadpool(work)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if issues is not None:
+        errors: dict[str, list[str]] = {}
+        general: list[str] = []
+        for i in issues:
+            if i.path in _OUTCOME_FIELDS:
+                errors.setdefault(i.path, []).append(f"{i.rule} (got {i.value})")
+            else:
+                general.append(str(i))
+        return _outcome_form(request, registry_id, values, errors, 422, general)
+    return RedirectResponse(f"/registry/patients/{registry_id}?recorded=outcome",
+                            status_code=303)
