@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 
 from pecoma.errors import InputError
+from pecoma.registry.columns import COLUMN_NAMES, flatten
+from pecoma.registry.importer import ImportMode, ImportReport, import_file
 from pecoma.registry.outcomes import closure, parse_outcome, record_outcome
 from pecoma.registry.service import record_case, record_scan
 from pecoma.registry.state import stored_worklist
@@ -21,7 +23,7 @@ from pecoma.store.repository import OutcomeData
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
-from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
+from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo, write_csv
 
 __all__ = ["db_url", "repo"]
 
@@ -247,7 +249,7 @@ def test_cli_record_outcome(db_url: str, tmp_path: Path) -> None:
     """The command records, says so, and refuses a contradiction with the field named."""
     from test_registry_cli import no_traceback, pecoma
 
-    from registry_support import rows_of, write_csv
+    from registry_support import rows_of
 
     db = ("--database-url", db_url)
     good = write_csv(tmp_path / "c.csv", rows_of({"PEC-0001": high_risk()}))
@@ -263,3 +265,64 @@ def test_cli_record_outcome(db_url: str, tmp_path: Path) -> None:
     assert "'date'" in r.stderr + r.stdout
     r = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "csv", *db)
     assert "lost_to_follow_up" in r.stdout
+
+
+class TestImportColumns:
+    """Optional ``outcome.<event>.*`` columns: same rules, reported per cell."""
+
+    COLUMNS = ("registry_id", *COLUMN_NAMES[1:], "outcome.last_contact.date",
+               "outcome.last_contact.vital_status", "outcome.local_recurrence.date",
+               "outcome.local_recurrence.found_by", "outcome.death.date",
+               "outcome.death.vital_status")
+
+    def run(self, repo: Repository, path: Path, rows: list[dict[str, object]],
+            mode: ImportMode = ImportMode.all_or_nothing) -> ImportReport:
+        write_csv(path, rows, list(self.COLUMNS))
+        return import_file(repo, path, on_date=ON, settings=default_settings(),
+                           actor="import", mode=mode)
+
+    def test_outcomes_imported_with_the_case_and_once_only(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        row = {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_with_disease",
+               "outcome.local_recurrence.date": "2026-06-01",
+               "outcome.local_recurrence.found_by": "scheduled_scan"}
+        report = self.run(repo, tmp_path / "a.csv", [row])
+        assert report.written is not None and report.written.new_outcomes == 2
+        assert "2 new outcomes" in report.lines()[1]
+        again = self.run(repo, tmp_path / "a.csv", [row])
+        assert again.written is not None and again.written.new_outcomes == 0
+        assert [o.event for o in repo.outcomes_by_registry_id()["PEC-1"]] == [
+            "local_recurrence", "last_contact"]
+
+    def test_bad_cells_named_with_row_and_column(self, repo: Repository, tmp_path: Path) -> None:
+        """Row 2: death before diagnosis; row 3: a status that is not one; nothing written."""
+        rows = [
+            {**flatten(high_risk(), "PEC-1"), "outcome.death.date": "2024-01-01",
+             "outcome.death.vital_status": "dead_of_disease"},
+            {**flatten(low_risk(), "PEC-2"), "outcome.last_contact.date": "2026-01-01",
+             "outcome.last_contact.vital_status": "well"},
+            {**flatten(low_risk(), "PEC-3"), "outcome.local_recurrence.found_by": "symptoms"},
+        ]
+        report = self.run(repo, tmp_path / "b.csv", rows)
+        assert [(i.row, i.column) for i in report.issues] == [
+            (2, "outcome.death.date"), (3, "outcome.last_contact.vital_status"),
+            (4, "outcome.local_recurrence.date")]
+        assert "before the diagnosis (2025-01-06)" in report.issues[0].rule
+        assert report.written is None and repo.count()["patient"] == 0
+
+    def test_contradiction_with_a_stored_outcome(self, repo: Repository, tmp_path: Path) -> None:
+        """PEC-1 died on 2026-03-01 (recorded earlier): a later contact in a file is refused,
+        and good-rows mode still writes the other row."""
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_disease")
+        rows = [
+            {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.date": "2026-05-01",
+             "outcome.last_contact.vital_status": "alive_without_disease"},
+            flatten(low_risk(), "PEC-2"),
+        ]
+        report = self.run(repo, tmp_path / "c.csv", rows, ImportMode.good_rows)
+        assert [(i.row, i.column) for i in report.issues] == [(2, "outcome.last_contact.date")]
+        assert "after the recorded death (2026-03-01)" in report.issues[0].rule
+        assert report.written is not None and report.written.new_patients == 1

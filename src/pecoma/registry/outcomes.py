@@ -43,6 +43,7 @@ from pecoma.store.repository import (
 __all__ = [
     "ALIVE_STATUSES",
     "DEAD_STATUSES",
+    "OUTCOME_COLUMNS",
     "Closure",
     "FoundBy",
     "OutcomeEvent",
@@ -89,6 +90,44 @@ _SCAN_FINDING = {
     OutcomeEvent.distant_metastasis: "metastasis",
     OutcomeEvent.progression: "metastasis",
 }
+
+
+# The optional outcome columns of a registry import file: per event, its date and (for
+# each event that has one) its vital status or how it was found.
+OUTCOME_COLUMNS: dict[str, tuple[OutcomeEvent, str]] = {
+    f"outcome.{event.value}.{part}": (event, part)
+    for event, parts in (
+        (OutcomeEvent.last_contact, ("date", "vital_status")),
+        (OutcomeEvent.local_recurrence, ("date", "found_by")),
+        (OutcomeEvent.distant_metastasis, ("date", "found_by")),
+        (OutcomeEvent.progression, ("date", "found_by")),
+        (OutcomeEvent.death, ("date", "vital_status")),
+    )
+    for part in parts
+}
+
+
+def outcomes_of_cells(cells: dict[str, Any]) -> tuple[list[OutcomeData], list[FieldIssue]]:
+    """The outcomes of one import row's outcome cells (empty cells: nothing recorded), and
+    the issues, each naming its column."""
+    out: list[OutcomeData] = []
+    issues: list[FieldIssue] = []
+    for event in OutcomeEvent:
+        values = {part: cells.get(name) for name, (ev, part) in OUTCOME_COLUMNS.items()
+                  if ev is event}
+        if all(_blank(v) for v in values.values()):
+            continue
+        prefix = f"outcome.{event.value}."
+        if _blank(values.get("date")):
+            issues.append(FieldIssue(prefix + "date", "(empty)", f"is required when a "
+                                     f"{prefix}* cell is filled"))
+            continue
+        try:
+            out.append(parse_outcome(event.value, values["date"], values.get("vital_status"),
+                                     values.get("found_by")))
+        except InputError as exc:
+            issues += [FieldIssue(prefix + i.path, i.value, i.rule) for i in exc.issues]
+    return out, issues
 
 
 def _choices(values: Sequence[StrEnum]) -> str:
@@ -180,9 +219,15 @@ def check_outcomes(
     scans: Sequence[ScanView],
     new: Sequence[OutcomeData],
     on_date: dt.date,
+    *,
+    columns: bool = False,
 ) -> list[OutcomeData]:
     """The new outcomes, each linked to the scan that found it, or :class:`InputError`
-    naming each contradiction with the patient's case, scans and stored outcomes."""
+    naming each contradiction with the patient's case, scans and stored outcomes.
+
+    With ``columns`` each issue names the import column of the outcome's date
+    (``outcome.<event>.date``) instead of ``date`` or ``event``.
+    """
     case: Case | None = None
     if case_data is not None:
         try:
@@ -192,6 +237,9 @@ def check_outcomes(
     issues: list[FieldIssue] = []
     everything: list[OutcomeData | OutcomeView] = [*stored]
     out: list[OutcomeData] = []
+    def where(o: OutcomeData, path: str) -> str:
+        return f"outcome.{o.event}.date" if columns else path
+
     for o in sorted(new, key=lambda x: (x.event_date, x.event != OutcomeEvent.death)):
         day = o.event_date.isoformat()
         found = len(issues)
@@ -200,39 +248,39 @@ def check_outcomes(
                                      "before its outcomes"))
             break
         if o.event_date > on_date:
-            issues.append(FieldIssue("date", day, f"must not be after the evaluation date "
-                                     f"({on_date.isoformat()})"))
+            issues.append(FieldIssue(where(o, "date"), day, "must not be after the "
+                                     f"evaluation date ({on_date.isoformat()})"))
         diagnosed = case.diagnosis.date
         if diagnosed is not None and o.event_date < diagnosed:
             what = "a death" if o.event == OutcomeEvent.death else f"a {o.event}"
-            issues.append(FieldIssue("date", day, f"must not be before the diagnosis "
+            issues.append(FieldIssue(where(o, "date"), day, f"must not be before the diagnosis "
                                      f"({diagnosed.isoformat()}): {what} cannot precede it"))
         if o.event in RECURRENCES:
             surgery = case.surgery
             if surgery.status is SurgeryStatus.performed and surgery.date is not None:
                 if o.event_date <= surgery.date:
-                    issues.append(FieldIssue("date", day, f"must be after the surgery "
+                    issues.append(FieldIssue(where(o, "date"), day, f"must be after the surgery "
                                              f"({surgery.date.isoformat()}): a recurrence "
                                              "cannot precede the resection"))
             elif o.event == OutcomeEvent.local_recurrence and (
                 surgery.status is not SurgeryStatus.performed
             ):
-                issues.append(FieldIssue("event", o.event, "needs a resection recorded in "
-                                         f"the case (surgery.status is "
+                issues.append(FieldIssue(where(o, "event"), o.event, "needs a resection "
+                                         f"recorded in the case (surgery.status is "
                                          f"{surgery.status.value}): update the case first"))
         death = _death(everything)
         if o.event == OutcomeEvent.death and death is not None:
-            issues.append(FieldIssue("event", o.event, "a death is already recorded (on "
+            issues.append(FieldIssue(where(o, "event"), o.event, "a death is already recorded (on "
                                      f"{death.event_date.isoformat()})"))
         elif death is not None and o.event_date > death.event_date:
-            issues.append(FieldIssue("date", day, "must not be after the recorded death "
+            issues.append(FieldIssue(where(o, "date"), day, "must not be after the recorded death "
                                      f"({death.event_date.isoformat()}): no follow-up after "
                                      "death"))
         if o.event == OutcomeEvent.death:
             later = [e for e in everything if e.event_date > o.event_date]
             if later:
                 last = max(later, key=lambda e: e.event_date)
-                issues.append(FieldIssue("date", day, "must not be before the latest "
+                issues.append(FieldIssue(where(o, "date"), day, "must not be before the latest "
                                          f"recorded follow-up ({last.event} on "
                                          f"{last.event_date.isoformat()})"))
         if len(issues) == found:

@@ -735,10 +735,15 @@ class Repository:
     ) -> None:
         for sub in submissions:
             if sub.outcomes and check is not None:
-                result.new_outcomes += len(
-                    self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
-                                         actor, now)
-                )
+                try:
+                    ids = self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
+                                               actor, now)
+                except InputError as exc:  # name the submission (e.g. the file's row)
+                    raise InputError(
+                        [FieldIssue(f"{sub.source}: {i.path}", i.value, i.rule)
+                         for i in exc.issues], exc.source,
+                    ) from exc
+                result.new_outcomes += len(ids)
 
     def add_scan(
         self,
@@ -957,6 +962,62 @@ class Repository:
         with self._read() as s:
             rid = dict(s.execute(select(Patient.id, Patient.registry_id)).all())
         return {rid[pid]: v for pid, v in self.outcomes().items()}
+
+    def cohort_rows(self) -> list[tuple[Any, ...]]:
+        """Every patient with a case, for survival and quality figures, in registry-id
+        order: (patient id, registry id, diagnosis date, surgery status, surgery date,
+        stage status, risk group, Folpe 2005 category, its determined flag, last scan date).
+
+        Case facts come from the latest case version, risk group and classification from
+        the latest stored assessment (JSON fields read in SQL; dates as ISO text or dates,
+        as the driver gives them; missing facts ``None``).
+        """
+        cv_top = (
+            select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+            .group_by(CaseVersion.patient_id)
+            .subquery()
+        )
+        a_top = (
+            select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+            .group_by(StoredAssessment.patient_id)
+            .subquery()
+        )
+        last_scan = (
+            select(ImagingRecord.patient_id, func.max(ImagingRecord.performed_on).label("d"))
+            .group_by(ImagingRecord.patient_id)
+            .subquery()
+        )
+        c = CaseVersion.case
+        o = StoredAssessment.output
+        q = (
+            select(
+                Patient.id, Patient.registry_id,
+                c[("diagnosis", "date")].as_string(),
+                c[("surgery", "status")].as_string(),
+                c[("surgery", "date")].as_string(),
+                c[("stage", "status")].as_string(),
+                StoredAssessment.risk_group,
+                o[("classifications", 0, "id")].as_string(),
+                o[("classifications", 0, "category")].as_string(),
+                o[("classifications", 0, "determined")].as_boolean(),
+                last_scan.c.d,
+            )
+            .join(cv_top, cv_top.c.patient_id == Patient.id)
+            .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
+                  & (CaseVersion.version == cv_top.c.v))
+            .outerjoin(a_top, a_top.c.patient_id == Patient.id)
+            .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
+            .outerjoin(last_scan, last_scan.c.patient_id == Patient.id)
+            .order_by(Patient.registry_id)
+        )
+        with self._read() as s:
+            rows = s.execute(q).all()
+        out: list[tuple[Any, ...]] = []
+        for pid, rid, diag, s_status, s_date, stage, risk, cls_id, cat, determined, scan in rows:
+            folpe = cat if cls_id == "CLS-FOLPE-2005" else None
+            out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
+                        bool(determined) if folpe is not None else False, _day(scan)))
+        return out
 
     # --- worklist states -----------------------------------------------------------------
 
