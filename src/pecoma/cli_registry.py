@@ -511,6 +511,112 @@ def summary_cmd(
         _write_out("\n".join(summary.lines()) + "\n", output)
 
 
+class SurvivalFormat(StrEnum):
+    text = "text"
+    json = "json"
+    png = "png"
+    svg = "svg"
+
+
+class EndpointChoice(StrEnum):
+    rfs = "rfs"
+    os = "os"
+
+
+class GroupingChoice(StrEnum):
+    risk = "risk"
+    folpe = "folpe"
+
+
+MinCellOption = Annotated[
+    int,
+    typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000, show_envvar=True,
+                 help="Suppress groups and counts below this many patients (privacy)."),
+]
+
+
+@registry_app.command("survival")
+def survival_cmd(
+    endpoint: Annotated[
+        EndpointChoice, typer.Option("--endpoint", "-e", help="rfs (recurrence-free, from "
+                                     "surgery) or os (overall, from diagnosis).")
+    ] = EndpointChoice.rfs,
+    by: Annotated[
+        GroupingChoice, typer.Option("--by", help="Guideline risk group or Folpe 2005 category.")
+    ] = GroupingChoice.risk,
+    on: OnOption = None,
+    min_cell: MinCellOption = 5,
+    fmt: Annotated[SurvivalFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        SurvivalFormat.text
+    ),
+    output: OutputOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Kaplan-Meier survival by group: 95 % CI, numbers at risk, median follow-up, log-rank."""
+    from pecoma.registry.survival import (
+        Endpoint,
+        Grouping,
+        survival_report,
+        to_figure,
+        to_json,
+        to_text,
+    )
+
+    day = parse_day(on)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            report = survival_report(repo, Endpoint(endpoint.value), Grouping(by.value), day,
+                                     min_cell)
+        finally:
+            repo.close()
+    if fmt is SurvivalFormat.json:
+        _write_out(to_json(report), output)
+    elif fmt in (SurvivalFormat.png, SurvivalFormat.svg):
+        _write_out(to_figure(report, fmt.value), output)
+    else:
+        _write_out(to_text(report), output)
+
+
+@registry_app.command("quality")
+def quality_cmd(
+    on: OnOption = None,
+    min_cell: MinCellOption = 5,
+    fmt: Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")] = (
+        TextJson.text
+    ),
+    output: OutputOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Surveillance quality (visits in their window, delays, how recurrences were found)
+    and concordance of recorded treatment with the stored recommendations."""
+    from pecoma.registry.quality import registry_quality
+
+    day = parse_day(on)
+    with _edge():
+        cfg = settings_from(settings)
+        repo = _open(database_url_, data_dir)
+        try:
+            states = repo.states()
+            outcomes = repo.outcomes_by_registry_id()
+            history = repo.recommendation_history()
+        finally:
+            repo.close()
+        quality, concord = registry_quality(evaluate(states, day, cfg), outcomes, history,
+                                            day, cfg)
+    if fmt is TextJson.json:
+        data = {"format": "pecoma-quality/1", "min_cell": min_cell,
+                "surveillance": quality.to_jsonable(),
+                "concordance": concord.to_jsonable(min_cell)}
+        _write_out(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        _write_out("\n".join([*quality.lines(), "", *concord.lines(min_cell)]) + "\n",
+                   output)
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"

@@ -1019,6 +1019,19 @@ class Repository:
                         bool(determined) if folpe is not None else False, _day(scan)))
         return out
 
+    def recommendation_history(self) -> dict[int, list[tuple[dt.date, tuple[str, ...]]]]:
+        """Patient id -> every stored assessment's evaluation date and knowledge record
+        ids, oldest first (what was recommended, and when)."""
+        out: dict[int, list[tuple[dt.date, tuple[str, ...]]]] = {}
+        with self._read() as s:
+            for pid, day, records in s.execute(
+                select(StoredAssessment.patient_id, StoredAssessment.evaluated_on,
+                       StoredAssessment.record_ids)
+                .order_by(StoredAssessment.patient_id, StoredAssessment.id)
+            ):
+                out.setdefault(pid, []).append((day, tuple(records)))
+        return out
+
     # --- worklist states -----------------------------------------------------------------
 
     def _scan_counts(self, s: Session, pids: Sequence[int]) -> dict[int, int]:

@@ -96,6 +96,10 @@ class WebConfig(BaseModel):
         description="key signing session cookies (random per process when not given)",
     )
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
+    min_cell: Annotated[int, Field(ge=1, le=1000)] = Field(
+        5, description="registry figures: groups and counts below this many patients are "
+        "suppressed (privacy)"
+    )
     behind_tls: bool = Field(
         False, description="served over HTTPS by a proxy: send HSTS, mark cookies Secure"
     )

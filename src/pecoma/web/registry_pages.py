@@ -240,10 +240,63 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
+    from pecoma.registry.survival import Endpoint, Grouping
+
     summary = summarise(evaluated, items, day, _settings(request))
+    by = Grouping.folpe if request.query_params.get("by") == "folpe" else Grouping.risk
+    from pecoma.registry.quality import registry_quality
+
+    repo = _registry(request)
+    try:
+        survival = [_survival(request, e, by, day) for e in (Endpoint.rfs, Endpoint.os)]
+        quality, concord = registry_quality(
+            evaluated, repo.outcomes_by_registry_id(), repo.recommendation_history(), day,
+            _settings(request))
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    min_cell: int = request.app.state.config.min_cell
     return _page(request, "summary.html", {
         "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
+        "survival": survival, "by": by.value, "quality": quality.lines()[1:],
+        "concordance": concord.lines(min_cell),
     })
+
+
+def _survival(request: Request, endpoint: Any, by: Any, day: dt.date) -> Any:
+    """The survival report, cached with the worklist until the next write."""
+    from pecoma.registry.survival import survival_report
+
+    repo = _registry(request)
+    min_cell: int = request.app.state.config.min_cell
+    key = ("survival", endpoint, by, day, min_cell, repo.last_change())
+    cache: dict[Any, Any] = getattr(request.app.state, "registry_cache", None) or {}
+    request.app.state.registry_cache = cache
+    if key not in cache:
+        for old in [k for k in cache if isinstance(k, tuple) and k[0] == "survival"]:
+            if old[-1] != key[-1]:
+                del cache[old]
+        cache[key] = survival_report(repo, endpoint, by, day, min_cell)
+    return cache[key]
+
+
+@router.get("/survival.svg")
+def survival_chart(request: Request, endpoint: str = "rfs", by: str = "risk",
+                   on: str | None = None) -> Response:
+    from pecoma.registry.survival import Endpoint, Grouping, to_figure
+
+    day, _ = _day(request, on)
+    problems = []
+    if endpoint not in Endpoint.__members__:
+        problems.append(f"'endpoint' must be one of rfs, os (got {endpoint!r})")
+    if by not in Grouping.__members__:
+        problems.append(f"'by' must be one of risk, folpe (got {by!r})")
+    if problems:
+        return Response("; ".join(problems), status_code=400, media_type="text/plain")
+    try:
+        report = _survival(request, Endpoint(endpoint), Grouping(by), day)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return Response(to_figure(report, "svg"), media_type="image/svg+xml")
 
 
 @router.get("/summary.svg")
