@@ -617,6 +617,60 @@ def quality_cmd(
                    output)
 
 
+class DatePrecision(StrEnum):
+    day = "day"
+    month = "month"
+
+
+@registry_app.command("export-omop")
+def export_omop_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder for the CSV files (one per table).")],
+    demographics: Annotated[
+        Path | None,
+        typer.Option("--demographics", help="CSV of registry_id,sex,year_of_birth (the "
+                     "registry records neither; OMOP PERSON needs the year of birth)."),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option("--pseudonymise", help="File holding the network's secret: person "
+                     "source values become keyed hashes of the registry ids."),
+    ] = None,
+    precision: Annotated[
+        DatePrecision, typer.Option("--dates", help="day, or month (every date moved to the "
+                                    "first of its month).")
+    ] = DatePrecision.day,
+    on: OnOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """OMOP CDM 5.4 CSVs with the oncology extension (EPISODE, EPISODE_EVENT)."""
+    from pecoma.registry.omop import omop_export, read_demographics
+
+    day = parse_day(on)
+    secret: bytes | None = None
+    if secret_file is not None:
+        try:
+            secret = secret_file.read_bytes().strip()
+        except OSError as exc:
+            fail(f"cannot read the secret file {secret_file}: {exc.strerror}", EXIT_FILE)
+        if len(secret) < 16:
+            fail(f"'--pseudonymise' needs a secret of at least 16 bytes (got {len(secret)})",
+                 EXIT_INPUT)
+    with _edge():
+        demo = read_demographics(demographics) if demographics is not None else {}
+        repo = _open(database_url_, data_dir)
+        try:
+            ex = omop_export(repo, folder, demo, day, secret=secret,
+                             month_precision=precision is DatePrecision.month)
+        finally:
+            repo.close()
+    for table, n in ex.counts().items():
+        out.print(f"{table}: {n} rows", highlight=False, markup=False)
+    for reason, n in sorted(ex.left_out.items()):
+        out.print(f"left out: {n} ({reason})", highlight=False, markup=False)
+    err.print(f"written: {folder}", highlight=False, markup=False)
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
