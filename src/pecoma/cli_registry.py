@@ -647,15 +647,7 @@ def export_omop_cmd(
     from pecoma.registry.omop import omop_export, read_demographics
 
     day = parse_day(on)
-    secret: bytes | None = None
-    if secret_file is not None:
-        try:
-            secret = secret_file.read_bytes().strip()
-        except OSError as exc:
-            fail(f"cannot read the secret file {secret_file}: {exc.strerror}", EXIT_FILE)
-        if len(secret) < 16:
-            fail(f"'--pseudonymise' needs a secret of at least 16 bytes (got {len(secret)})",
-                 EXIT_INPUT)
+    secret = _secret(secret_file)
     with _edge():
         demo = read_demographics(demographics) if demographics is not None else {}
         repo = _open(database_url_, data_dir)
@@ -669,6 +661,54 @@ def export_omop_cmd(
     for reason, n in sorted(ex.left_out.items()):
         out.print(f"left out: {n} ({reason})", highlight=False, markup=False)
     err.print(f"written: {folder}", highlight=False, markup=False)
+
+
+@registry_app.command("export-fhir")
+def export_fhir_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder for the NDJSON files and manifest.")],
+    secret_file: Annotated[
+        Path | None,
+        typer.Option("--pseudonymise", help="File holding the network's secret: patient ids "
+                     "become keyed hashes of the registry ids."),
+    ] = None,
+    precision: Annotated[
+        DatePrecision, typer.Option("--dates", help="day, or month (dates reduced to "
+                                    "YYYY-MM).")
+    ] = DatePrecision.day,
+    on: OnOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """FHIR Bulk Data NDJSON (one file per resource type) with mCODE profiles declared."""
+    from pecoma.registry.fhir_bulk import bulk_export
+
+    day = parse_day(on)
+    secret = _secret(secret_file)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            counts, left_out = bulk_export(repo, folder, day, secret=secret,
+                                           month_precision=precision is DatePrecision.month)
+        finally:
+            repo.close()
+    for kind, n in counts.items():
+        out.print(f"{kind}: {n} resources", highlight=False, markup=False)
+    for reason, n in sorted(left_out.items()):
+        out.print(f"left out: {n} ({reason})", highlight=False, markup=False)
+    err.print(f"written: {folder}", highlight=False, markup=False)
+
+
+def _secret(secret_file: Path | None) -> bytes | None:
+    if secret_file is None:
+        return None
+    try:
+        secret = secret_file.read_bytes().strip()
+    except OSError as exc:
+        fail(f"cannot read the secret file {secret_file}: {exc.strerror}", EXIT_FILE)
+    if len(secret) < 16:
+        fail(f"'--pseudonymise' needs a secret of at least 16 bytes (got {len(secret)})",
+             EXIT_INPUT)
+    return secret
 
 
 class ExportFormat(StrEnum):
