@@ -40,11 +40,15 @@ RISKS = (("high", "malignant", 3.0), ("indeterminate", "uncertain malignant pote
          ("low", "benign", 30.0))
 
 
-def fill(url: str, n: int, seed: int = 7) -> None:
+def fill(url: str, n: int, seed: int = 7, *, realistic: bool = False) -> None:
     """n synthetic patients: resected localized tumours (a tenth metastatic), times to
-    recurrence and death drawn by risk group, censored by the evaluation date."""
+    recurrence and death drawn by risk group, censored by the evaluation date. With
+    ``realistic`` each case is a generated case of cases.py (every fact filled in)."""
+    from cases import generate
+
     repo = open_registry(url)
     rng = random.Random(seed)
+    generated = generate(n) if realistic else []
     patients: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
     assessments: list[dict[str, Any]] = []
@@ -56,20 +60,23 @@ def fill(url: str, n: int, seed: int = 7) -> None:
         stage = "metastatic" if rng.random() < 0.1 else "localized"
         patients.append({"id": i, "registry_id": f"S-{i:06d}", "created_at": NOW,
                          "created_by": "bench"})
+        case = generated[i - 1] if realistic else {
+            "diagnosis": {"date": diagnosed.isoformat()},
+            "surgery": {"status": "performed", "date": surgery.isoformat()},
+            "stage": {"status": stage}, "tumour": {"primary_site": "uterus"}}
         cases.append({"id": i, "patient_id": i, "version": 1, "digest": f"{i:064d}",
                       "source": "bench", "recorded_at": NOW, "recorded_by": "bench",
-                      "case": {"diagnosis": {"date": diagnosed.isoformat()},
-                               "surgery": {"status": "performed",
-                                           "date": surgery.isoformat()},
-                               "stage": {"status": stage},
-                               "tumour": {"primary_site": "uterus"}}})
+                      "case": case})
         assessments.append({
             "id": i, "patient_id": i, "case_version_id": i, "evaluated_on": ON,
             "knowledge_version": "bench", "engine_version": "bench",
             "settings_digest": "bench", "risk_group": risk, "disease_status": stage,
             "record_ids": [], "next_due": None, "reason": "bench", "created_at": NOW,
+            "folpe_category": folpe, "icdo3_morphology": "8714/3",
             "created_by": "bench",
             "output": {"classifications": [{"id": "CLS-FOLPE-2005", "category": folpe,
+                                            "determined": True},
+                                           {"id": "CLS-ICDO3", "category": "8714/3",
                                             "determined": True}],
                        "recommendations": PADDING}})
         years = rng.expovariate(1 / scale)

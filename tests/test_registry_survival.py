@@ -268,3 +268,46 @@ class TestSummaryPage:
     def test_bad_query_is_a_clear_400(self, client: TestClient) -> None:
         r = client.get("/registry/survival.svg?endpoint=dfs")
         assert r.status_code == 400 and "'endpoint' must be one of rfs, os" in r.text
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_migration_fills_the_classification_columns(db_url: str, position: int) -> None:
+    """A registry made before revision 0007: each assessment's Folpe category and ICD-O-3
+    morphology are copied from its stored output (wherever they sit in the list; an
+    undetermined category stays empty)."""
+    import json as json_
+
+    import sqlalchemy as sa
+
+    from pecoma.store.db import create_db_engine, upgrade
+
+    engine = create_db_engine(db_url)
+    try:
+        upgrade(engine, "0003")
+        classes = [{"id": "CLS-FOLPE-2005", "category": "malignant", "determined": True},
+                   {"id": "CLS-ICDO3", "category": "8714/3", "determined": False}]
+        if position:
+            classes.reverse()
+        now = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO patient (id, registry_id, created_at, created_by) "
+                              "VALUES (1, 'P-1', :t, 'x')"), {"t": now})
+            c.execute(sa.text(
+                "INSERT INTO case_version (id, patient_id, version, \"case\", digest, source, "
+                "recorded_at, recorded_by) VALUES (1, 1, 1, '{}', 'd', 's', :t, 'x')"),
+                {"t": now})
+            c.execute(sa.text(
+                "INSERT INTO assessment (id, patient_id, case_version_id, evaluated_on, "
+                "knowledge_version, engine_version, settings_digest, risk_group, "
+                "disease_status, record_ids, next_due, output, reason, created_at, "
+                "created_by) VALUES (1, 1, 1, :d, 'k', 'e', 's', 'high', 'localized', '[]', "
+                "NULL, :o, 'r', :t, 'x')"),
+                {"d": dt.date(2026, 11, 28), "t": now,
+                 "o": json_.dumps({"classifications": classes})})
+        upgrade(engine)
+        with engine.connect() as c:
+            got = c.execute(sa.text(
+                "SELECT folpe_category, icdo3_morphology FROM assessment")).one()
+        assert tuple(got) == ("malignant", None)
+    finally:
+        engine.dispose()

@@ -48,7 +48,8 @@ _STATUS = {
     "remission": ("550991000124107", "Malignant neoplasm in full remission"),
     "undetermined": ("709137006", "Patient condition undetermined"),
 }
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# a full date as a JSON string (the writer and the outcomes give dates as YYYY-MM-DD)
+_DAY = re.compile(rb'"(\d{4}-\d{2})-\d{2}"')
 
 
 def _profile(resource: dict[str, Any], local_id: str) -> str | None:
@@ -64,24 +65,6 @@ def _profile(resource: dict[str, Any], local_id: str) -> str | None:
     if kind == "MedicationStatement":
         return MCODE["medication"]
     return None
-
-
-def _rewrite(node: Any, pid: str, month: bool) -> Any:
-    """Prefix local references with the patient id; reduce dates to the month."""
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            if k == "reference" and isinstance(v, str) and "/" in v:
-                kind, local = v.split("/", 1)
-                out[k] = v if kind == "Patient" else f"{kind}/{pid}-{local}"
-            else:
-                out[k] = _rewrite(v, pid, month)
-        return out
-    if isinstance(node, list):
-        return [_rewrite(v, pid, month) for v in node]
-    if month and isinstance(node, str) and _DAY.match(node):
-        return node[:7]
-    return node
 
 
 def _status(o: OutcomeView) -> str | None:
@@ -100,12 +83,14 @@ def build_bulk(
     *,
     ids: Mapping[str, str] | None = None,
     month_precision: bool = False,
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
-    """Resources by type, and the patients left out by reason. ``ids``: registry id ->
-    the id to export (pseudonyms); by default the registry id."""
+) -> tuple[dict[str, list[bytes]], dict[str, int]]:
+    """The NDJSON lines of each resource type, and the patients left out by reason.
+    ``ids``: registry id -> the id to export (pseudonyms); by default the registry id."""
+    import orjson
+
     from pecoma.fhir.writer import bundle_from_case
 
-    by_type: dict[str, list[dict[str, Any]]] = {}
+    by_type: dict[str, list[bytes]] = {}
     left_out: dict[str, int] = {}
     for rid, data, _histology in patients:
         try:
@@ -148,13 +133,16 @@ def build_bulk(
         death = next((o for o in events if o.event == "death"), None)
         if death is not None:
             resources[0]["deceasedDateTime"] = death.event_date.isoformat()
+        # the writer's only references are to the patient: nothing to rewrite
         for res in resources:
-            by_type.setdefault(res["resourceType"], []).append(
-                _rewrite(res, pid, month_precision))
+            line = orjson.dumps(res)
+            if month_precision:
+                line = _DAY.sub(rb'"\1"', line)
+            by_type.setdefault(res["resourceType"], []).append(line)
     return by_type, left_out
 
 
-def write_bulk(by_type: Mapping[str, Sequence[dict[str, Any]]], folder: Path,
+def write_bulk(by_type: Mapping[str, Sequence[bytes]], folder: Path,
                transaction_time: dt.datetime) -> Path:
     """``<Type>.ndjson`` per resource type and ``manifest.json`` (the ``$export``
     completion body, with relative file names)."""
@@ -162,9 +150,9 @@ def write_bulk(by_type: Mapping[str, Sequence[dict[str, Any]]], folder: Path,
     output = []
     for kind in sorted(by_type):
         path = folder / f"{kind}.ndjson"
-        with path.open("w", encoding="utf-8") as f:
-            for res in by_type[kind]:
-                f.write(json.dumps(res, ensure_ascii=False, separators=(",", ":")) + "\n")
+        with path.open("wb") as f:
+            for line in by_type[kind]:
+                f.write(line + b"\n")
         output.append({"type": kind, "url": path.name, "count": len(by_type[kind])})
     manifest = folder / "manifest.json"
     manifest.write_text(json.dumps({

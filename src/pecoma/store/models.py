@@ -7,7 +7,9 @@ checks that Alembic's autogenerate finds no difference).
 - ``case_version``: the case as submitted (JSON), numbered 1, 2, … per patient; never
   changed once written (a database trigger refuses updates and deletes).
 - ``assessment``: what the engine said about one case version on one evaluation date,
-  with the knowledge, engine and settings versions that produced it.
+  with the knowledge, engine and settings versions that produced it (and, copied from
+  its output for the registry's figures, the Folpe 2005 category and ICD-O-3 morphology
+  when determined).
 - ``imaging_event``: a surveillance scan: date, modality, finding.
 - ``outcome_event``: what happened to the patient after treatment: last contact with
   vital status, local recurrence, distant metastasis, progression on systemic therapy,
@@ -114,6 +116,8 @@ class StoredAssessment(Base):
     record_ids: Mapped[list[str]]
     next_due: Mapped[dt.date | None] = mapped_column(Date)
     output: Mapped[dict[str, Any]]
+    folpe_category: Mapped[str | None] = mapped_column(String(40))
+    icdo3_morphology: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = _when()
     created_by: Mapped[str] = _who()

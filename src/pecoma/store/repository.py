@@ -149,11 +149,14 @@ class AssessmentData:
     next_due: dt.date | None
     output: RawJSON | dict[str, Any]
     reason: str
+    folpe_category: str | None = None
+    icdo3_morphology: str | None = None
 
     @classmethod
     def of(cls, a: Assessment, next_due: dt.date | None, reason: str) -> AssessmentData:
         # a free label stays with the case, not in every output
         output = RawJSON(assessment_json(a, label=False))
+        determined = {c.id: c.category for c in a.classifications if c.determined}
         return cls(
             evaluated_on=a.evaluated_on,
             knowledge_version=a.knowledge_version,
@@ -165,10 +168,14 @@ class AssessmentData:
             next_due=next_due,
             output=output,
             reason=reason,
+            folpe_category=determined.get("CLS-FOLPE-2005"),
+            icdo3_morphology=determined.get("CLS-ICDO3"),
         )
 
     def row(self) -> dict[str, Any]:
         return {
+            "folpe_category": self.folpe_category,
+            "icdo3_morphology": self.icdo3_morphology,
             "evaluated_on": self.evaluated_on,
             "knowledge_version": self.knowledge_version,
             "engine_version": self.engine_version,
@@ -998,8 +1005,7 @@ class Repository:
                 c[("surgery", "date")].as_string(),
                 c[("stage", "status")].as_string(),
                 StoredAssessment.risk_group,
-                # one extraction of the (small) list from the assessment's large output
-                StoredAssessment.output["classifications"],
+                StoredAssessment.folpe_category,
                 last_scan.c.d,
             )
             .join(cv_top, cv_top.c.patient_id == Patient.id)
@@ -1013,11 +1019,9 @@ class Repository:
         with self._read() as s:
             rows = s.execute(q).all()
         out: list[tuple[Any, ...]] = []
-        for pid, rid, diag, s_status, s_date, stage, risk, classes, scan in rows:
-            folpe = _classification(classes, "CLS-FOLPE-2005")
-            out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk,
-                        folpe[0] if folpe else None, folpe[1] if folpe else False,
-                        _day(scan)))
+        for pid, rid, diag, s_status, s_date, stage, risk, folpe, scan in rows:
+            out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
+                        folpe is not None, _day(scan)))
         return out
 
     def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:
@@ -1035,8 +1039,7 @@ class Repository:
             .subquery()
         )
         q = (
-            select(Patient.registry_id, CaseVersion.case,
-                   StoredAssessment.output["classifications"])
+            select(Patient.registry_id, CaseVersion.case, StoredAssessment.icdo3_morphology)
             .join(cv_top, cv_top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
                   & (CaseVersion.version == cv_top.c.v))
@@ -1046,9 +1049,8 @@ class Repository:
         )
         out: list[tuple[str, dict[str, Any], str | None]] = []
         with self._read() as s:
-            for rid, data, classes in s.execute(q):
-                icdo = _classification(classes, "CLS-ICDO3")
-                out.append((rid, dict(data), icdo[0] if icdo else None))
+            for rid, data, icdo in s.execute(q):
+                out.append((rid, dict(data), icdo))
         return out
 
     def recommendation_history(self) -> dict[int, list[tuple[dt.date, tuple[str, ...]]]]:
@@ -1564,17 +1566,6 @@ class Repository:
                 for r in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
             ]
             return out
-
-
-def _classification(classes: Any, cls_id: str) -> tuple[str, bool] | None:
-    """The category and determined flag of classification ``cls_id`` in an assessment's
-    ``classifications`` list (as the driver gives it: a list, or JSON text)."""
-    if isinstance(classes, str):
-        classes = json.loads(classes)
-    for c in classes or ():
-        if isinstance(c, dict) and c.get("id") == cls_id:
-            return str(c.get("category")), bool(c.get("determined"))
-    return None
 
 
 def _day(value: Any) -> dt.date | None:

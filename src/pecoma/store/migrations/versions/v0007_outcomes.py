@@ -8,6 +8,10 @@ Last contact with vital status, local recurrence, distant metastasis, progressio
 systemic therapy and death, each with its date (and how it was found, and the scan that
 found it). Append-only like the case versions and the audit log: triggers refuse UPDATE
 and DELETE, so a correction is a new row and the history stays readable.
+
+The ``assessment`` table gains ``folpe_category`` and ``icdo3_morphology``, copied from
+each output's classifications (when determined) so that survival and exports read two
+short columns instead of every stored output; existing rows are filled from their output.
 """
 
 from __future__ import annotations
@@ -23,7 +27,32 @@ depends_on: str | None = None
 TABLE = "outcome_event"
 
 
+_CLASSES = (("folpe_category", "CLS-FOLPE-2005", 40), ("icdo3_morphology", "CLS-ICDO3", 16))
+
+
+def _fill_classes(dialect: str) -> None:
+    """Copy the determined categories from each stored output (any position in the list)."""
+    for column, cls_id, _n in _CLASSES:
+        if dialect == "postgresql":
+            op.execute(
+                f"UPDATE assessment SET {column} = ("  # noqa: S608 (module constants)
+                "SELECT c->>'category' FROM json_array_elements(output->'classifications') c "
+                f"WHERE c->>'id' = '{cls_id}' AND (c->>'determined')::boolean LIMIT 1)"
+            )
+        elif dialect == "sqlite":
+            op.execute(
+                f"UPDATE assessment SET {column} = ("  # noqa: S608 (module constants)
+                "SELECT json_extract(c.value, '$.category') "
+                "FROM json_each(json_extract(output, '$.classifications')) c "
+                f"WHERE json_extract(c.value, '$.id') = '{cls_id}' "
+                "AND json_extract(c.value, '$.determined') LIMIT 1)"
+            )
+
+
 def upgrade() -> None:
+    for column, _cls, n in _CLASSES:
+        op.add_column("assessment", sa.Column(column, sa.String(length=n), nullable=True))
+    _fill_classes(op.get_bind().dialect.name)
     op.create_table(
         TABLE,
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,3 +98,6 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_{verb}")
     op.drop_index(op.f("ix_outcome_event_patient_id"), table_name=TABLE)
     op.drop_table(TABLE)
+    with op.batch_alter_table("assessment") as batch:
+        for column, _cls, _n in _CLASSES:
+            batch.drop_column(column)
