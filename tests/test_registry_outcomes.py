@@ -108,6 +108,26 @@ class TestContradictions:
         assert paths(e) == ["date"]
         assert "latest recorded follow-up (last_contact on 2026-05-01)" in e.value.issues[0].rule
 
+    def test_no_scan_after_death(self, repo: Repository) -> None:
+        """Died 2026-03-01: a scan dated 2026-04-01 is follow-up after death, refused."""
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_other_cause")
+        with pytest.raises(InputError) as e:
+            record_scan(repo, "PEC-1", "2026-04-01", "chest_ct", "no_evidence_of_disease",
+                        on_date=ON, actor="radiology")
+        assert paths(e) == ["date"]
+        assert "after the recorded death (2026-03-01)" in e.value.issues[0].rule
+
+    def test_death_before_a_recorded_scan(self, repo: Repository) -> None:
+        """A scan on 2026-05-04 shows the patient alive: a death on 2026-04-01 is refused."""
+        add(repo, "PEC-1", high_risk())
+        record_scan(repo, "PEC-1", "2026-05-04", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-1", "death", "2026-04-01", "dead_of_disease")
+        assert paths(e) == ["date"]
+        assert "scan (chest_ct) on 2026-05-04" in e.value.issues[0].rule
+
     def test_one_death_only(self, repo: Repository) -> None:
         add(repo, "PEC-1", high_risk())
         outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_disease")

@@ -14,8 +14,9 @@ death               with ``vital_status`` dead_of_disease or dead_of_other_cause
 
 Contradictions are refused with the field named: no event after the evaluation date or
 before the diagnosis, no recurrence or metastasis on or before the surgery (nor a local
-recurrence without a resection recorded), nothing dated after a recorded death, a death
-not before a recorded event, and one death per patient.
+recurrence without a resection recorded), nothing dated after a recorded death (no
+outcome, and no scan: see :func:`pecoma.registry.service.validate_scan`), a death not
+before a recorded event or scan, and one death per patient.
 
 A deceased patient, or one whose latest contact says lost to follow-up with nothing
 recorded after it, leaves the surveillance worklist: :func:`closure` gives the status and
@@ -277,12 +278,14 @@ def check_outcomes(
                                      f"({death.event_date.isoformat()}): no follow-up after "
                                      "death"))
         if o.event == OutcomeEvent.death:
-            later = [e for e in everything if e.event_date > o.event_date]
+            later = [(e.event_date, e.event) for e in everything if e.event_date > o.event_date]
+            later += [(sc.performed_on, f"scan ({sc.modality})") for sc in scans
+                      if sc.performed_on > o.event_date]
             if later:
-                last = max(later, key=lambda e: e.event_date)
+                last_day, what = max(later)
                 issues.append(FieldIssue(where(o, "date"), day, "must not be before the latest "
-                                         f"recorded follow-up ({last.event} on "
-                                         f"{last.event_date.isoformat()})"))
+                                         f"recorded follow-up ({what} on "
+                                         f"{last_day.isoformat()})"))
         if len(issues) == found:
             linked = OutcomeData(o.event, o.event_date, o.vital_status, o.found_by,
                                  _link(o, scans))

@@ -953,6 +953,17 @@ class Repository:
         log.info("outcomes recorded: %d", len(ids))
         return ids
 
+    def death_date(self, registry_id: str) -> dt.date | None:
+        """The patient's recorded date of death, if any."""
+        with self._read() as s:
+            day = s.scalar(
+                select(OutcomeRecord.event_date)
+                .join(Patient, Patient.id == OutcomeRecord.patient_id)
+                .where(Patient.registry_id == registry_id, OutcomeRecord.event == "death")
+                .limit(1)
+            )
+        return _day(day)
+
     def outcomes(self) -> dict[int, tuple[OutcomeView, ...]]:
         """Patient id -> the patient's outcome events, by date (patients with outcomes)."""
         out: dict[int, list[OutcomeView]] = {}
