@@ -20,6 +20,7 @@ PECOMA_OPEN_ASSESSMENT     case form, report and /api/v1 open to all    true
 PECOMA_SESSION_SECRET      key signing browser session cookies          random
 PECOMA_SESSION_HOURS       lifetime of a browser session                8
 PECOMA_BEHIND_TLS          HTTPS proxy in front: HSTS, Secure cookies   false
+PECOMA_MIN_CELL            registry figures: smaller counts suppressed  5
 PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
 =========================  ===========================================  ==============
 
