@@ -311,7 +311,8 @@ class TestStoredWorklist:
     def test_every_status_is_covered_by_the_generated_registry(self, repo: Repository) -> None:
         generated_registry(repo, 40, 1)
         seen = {i.status for day in (dt.date(2024, 1, 1), ON) for i in stored(repo, day)}
-        assert seen == set(WorkStatus)
+        # leaving surveillance needs a recorded outcome: see test_registry_outcomes.py
+        assert seen == set(WorkStatus) - {WorkStatus.deceased, WorkStatus.lost_to_follow_up}
 
     def test_before_a_patients_latest_date_the_patient_is_recomputed(
         self, registry: Repository

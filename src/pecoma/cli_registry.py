@@ -311,6 +311,49 @@ def record_scan_cmd(
     out.print("scan recorded", highlight=False, markup=False)
 
 
+@registry_app.command("record-outcome")
+def record_outcome_cmd(
+    registry_id: Annotated[str, typer.Argument(help="The patient's pseudonymous registry id.")],
+    event: Annotated[
+        str,
+        typer.Option("--event", help="last_contact, local_recurrence, distant_metastasis, "
+                     "progression or death."),
+    ],
+    date: Annotated[
+        str, typer.Option("--date", help="Date of the event (of death, of last contact, of "
+                          "detection), YYYY-MM-DD.")
+    ],
+    vital_status: Annotated[
+        str | None,
+        typer.Option("--vital-status", help="For last_contact: alive_without_disease, "
+                     "alive_with_disease or lost_to_follow_up; for death: dead_of_disease or "
+                     "dead_of_other_cause."),
+    ] = None,
+    found_by: Annotated[
+        str | None,
+        typer.Option("--found-by", help="For a recurrence or progression: scheduled_scan, "
+                     "symptoms or other (left out: not recorded)."),
+    ] = None,
+    on: OnOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record an outcome: last contact and vital status, recurrence, progression, death."""
+    from pecoma.registry.outcomes import record_outcome
+
+    day = parse_day(on)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            ids = record_outcome(repo, registry_id, event, date, vital_status, found_by,
+                                 on_date=day, actor=_actor(actor))
+        finally:
+            repo.close()
+    out.print("outcome recorded" if ids else "unchanged: this outcome is already recorded",
+              highlight=False, markup=False)
+
+
 class WorklistFormat(StrEnum):
     text = "text"
     csv = "csv"
@@ -469,6 +512,206 @@ def summary_cmd(
         _write_out(summary_svg(summary), output)
     else:
         _write_out("\n".join(summary.lines()) + "\n", output)
+
+
+class SurvivalFormat(StrEnum):
+    text = "text"
+    json = "json"
+    png = "png"
+    svg = "svg"
+
+
+class EndpointChoice(StrEnum):
+    rfs = "rfs"
+    os = "os"
+
+
+class GroupingChoice(StrEnum):
+    risk = "risk"
+    folpe = "folpe"
+
+
+MinCellOption = Annotated[
+    int,
+    typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000, show_envvar=True,
+                 help="Suppress groups and counts below this many patients (privacy)."),
+]
+
+
+@registry_app.command("survival")
+def survival_cmd(
+    endpoint: Annotated[
+        EndpointChoice, typer.Option("--endpoint", "-e", help="rfs (recurrence-free, from "
+                                     "surgery) or os (overall, from diagnosis).")
+    ] = EndpointChoice.rfs,
+    by: Annotated[
+        GroupingChoice, typer.Option("--by", help="Guideline risk group or Folpe 2005 category.")
+    ] = GroupingChoice.risk,
+    on: OnOption = None,
+    min_cell: MinCellOption = 5,
+    fmt: Annotated[SurvivalFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        SurvivalFormat.text
+    ),
+    output: OutputOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Kaplan-Meier survival by group: 95 % CI, numbers at risk, median follow-up, log-rank."""
+    from pecoma.registry.survival import (
+        Endpoint,
+        Grouping,
+        survival_report,
+        to_figure,
+        to_json,
+        to_text,
+    )
+
+    day = parse_day(on)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            report = survival_report(repo, Endpoint(endpoint.value), Grouping(by.value), day,
+                                     min_cell)
+        finally:
+            repo.close()
+    if fmt is SurvivalFormat.json:
+        _write_out(to_json(report), output)
+    elif fmt in (SurvivalFormat.png, SurvivalFormat.svg):
+        _write_out(to_figure(report, fmt.value), output)
+    else:
+        _write_out(to_text(report), output)
+
+
+@registry_app.command("quality")
+def quality_cmd(
+    on: OnOption = None,
+    min_cell: MinCellOption = 5,
+    fmt: Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")] = (
+        TextJson.text
+    ),
+    output: OutputOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Surveillance quality (visits in their window, delays, how recurrences were found)
+    and concordance of recorded treatment with the stored recommendations."""
+    from pecoma.registry.quality import registry_quality
+
+    day = parse_day(on)
+    with _edge():
+        cfg = settings_from(settings)
+        repo = _open(database_url_, data_dir)
+        try:
+            states = repo.states()
+            outcomes = repo.outcomes_by_registry_id()
+            history = repo.recommendation_history()
+        finally:
+            repo.close()
+        quality, concord = registry_quality(evaluate(states, day, cfg), outcomes, history,
+                                            day, cfg)
+    if fmt is TextJson.json:
+        data = {"format": "pecoma-quality/1", "min_cell": min_cell,
+                "surveillance": quality.to_jsonable(),
+                "concordance": concord.to_jsonable(min_cell)}
+        _write_out(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        _write_out("\n".join([*quality.lines(), "", *concord.lines(min_cell)]) + "\n",
+                   output)
+
+
+class DatePrecision(StrEnum):
+    day = "day"
+    month = "month"
+
+
+@registry_app.command("export-omop")
+def export_omop_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder for the CSV files (one per table).")],
+    demographics: Annotated[
+        Path | None,
+        typer.Option("--demographics", help="CSV of registry_id,sex,year_of_birth (the "
+                     "registry records neither; OMOP PERSON needs the year of birth)."),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option("--pseudonymise", help="File holding the network's secret: person "
+                     "source values become keyed hashes of the registry ids."),
+    ] = None,
+    precision: Annotated[
+        DatePrecision, typer.Option("--dates", help="day, or month (every date moved to the "
+                                    "first of its month).")
+    ] = DatePrecision.day,
+    on: OnOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """OMOP CDM 5.4 CSVs with the oncology extension (EPISODE, EPISODE_EVENT)."""
+    from pecoma.registry.omop import omop_export, read_demographics
+
+    day = parse_day(on)
+    secret = _secret(secret_file)
+    with _edge():
+        demo = read_demographics(demographics) if demographics is not None else {}
+        repo = _open(database_url_, data_dir)
+        try:
+            ex = omop_export(repo, folder, demo, day, secret=secret,
+                             month_precision=precision is DatePrecision.month)
+        finally:
+            repo.close()
+    for table, n in ex.counts().items():
+        out.print(f"{table}: {n} rows", highlight=False, markup=False)
+    for reason, n in sorted(ex.left_out.items()):
+        out.print(f"left out: {n} ({reason})", highlight=False, markup=False)
+    err.print(f"written: {folder}", highlight=False, markup=False)
+
+
+@registry_app.command("export-fhir")
+def export_fhir_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder for the NDJSON files and manifest.")],
+    secret_file: Annotated[
+        Path | None,
+        typer.Option("--pseudonymise", help="File holding the network's secret: patient ids "
+                     "become keyed hashes of the registry ids."),
+    ] = None,
+    precision: Annotated[
+        DatePrecision, typer.Option("--dates", help="day, or month (dates reduced to "
+                                    "YYYY-MM).")
+    ] = DatePrecision.day,
+    on: OnOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """FHIR Bulk Data NDJSON (one file per resource type) with mCODE profiles declared."""
+    from pecoma.registry.fhir_bulk import bulk_export
+
+    day = parse_day(on)
+    secret = _secret(secret_file)
+    with _edge():
+        repo = _open(database_url_, data_dir)
+        try:
+            counts, left_out = bulk_export(repo, folder, day, secret=secret,
+                                           month_precision=precision is DatePrecision.month)
+        finally:
+            repo.close()
+    for kind, n in counts.items():
+        out.print(f"{kind}: {n} resources", highlight=False, markup=False)
+    for reason, n in sorted(left_out.items()):
+        out.print(f"left out: {n} ({reason})", highlight=False, markup=False)
+    err.print(f"written: {folder}", highlight=False, markup=False)
+
+
+def _secret(secret_file: Path | None) -> bytes | None:
+    if secret_file is None:
+        return None
+    try:
+        secret = secret_file.read_bytes().strip()
+    except OSError as exc:
+        fail(f"cannot read the secret file {secret_file}: {exc.strerror}", EXIT_FILE)
+    if len(secret) < 16:
+        fail(f"'--pseudonymise' needs a secret of at least 16 bytes (got {len(secret)})",
+             EXIT_INPUT)
+    return secret
 
 
 class ExportFormat(StrEnum):

@@ -5,6 +5,11 @@ Every row is validated the same way as any other input: flat columns become a ne
 dates against the evaluation date. Each broken rule is reported with its row number (the
 spreadsheet's: the header is row 1), column, value and what is allowed.
 
+Optional outcome columns (``outcome.<event>.date`` and its ``vital_status`` or
+``found_by``, see :data:`~pecoma.registry.outcomes.OUTCOME_COLUMNS`) record outcomes with
+the row's case, checked like any outcome (against the row's case and the outcomes already
+stored) and reported per cell; an outcome already stored is not recorded again.
+
 Two modes: ``all-or-nothing`` (the default) writes nothing when any row is bad;
 ``good-rows`` writes the good rows and reports the bad ones. Either way the good rows go
 in one transaction. Importing the same file twice changes nothing: a case identical to
@@ -30,13 +35,17 @@ from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, PecomaError, show_value
 from pecoma.registry.cells import restore
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
+from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.registry.state import plan_and_state
 from pecoma.settings import Settings
 from pecoma.store.repository import (
     AddResult,
     AssessmentData,
     CaseSubmission,
+    OutcomeData,
+    OutcomeView,
     Repository,
+    ScanView,
     case_digest,
     check_registry_id,
 )
@@ -103,6 +112,7 @@ class PreparedRow:
     submitted: dict[str, Any]
     case: Case
     assessment: Assessment | None
+    outcomes: tuple[OutcomeData, ...] = ()
 
 
 @dataclass(slots=True)
@@ -136,6 +146,7 @@ class ImportReport:
             "new_patients": w.new_patients if w else 0,
             "new_case_versions": w.new_versions if w else 0,
             "unchanged": w.unchanged if w else 0,
+            "new_outcomes": w.new_outcomes if w else 0,
             "issues": [i.to_dict() for i in self.issues],
         }
 
@@ -149,6 +160,7 @@ class ImportReport:
             out.append(
                 f"written: {w.new_patients} new patients, {w.new_versions} new case versions, "
                 f"{w.unchanged} unchanged"
+                + (f"; {w.new_outcomes} new outcomes" if w.new_outcomes else "")
             )
         else:
             out.append("nothing was written")
@@ -359,7 +371,7 @@ def header_issues(header: Sequence[str]) -> list[RowIssue]:
     for name in header:
         if name == "":
             issues.append(RowIssue(1, "(header)", "''", "every column needs a name"))
-        elif name not in COLUMN_NAMES:
+        elif name not in COLUMN_NAMES and name not in OUTCOME_COLUMNS:
             issues.append(
                 RowIssue(1, name, show_value(name),
                          "is not a column of the registry layout (see the template)")
@@ -472,6 +484,11 @@ def _check_row(
             )
         else:
             first_row[rid] = raw.number
+    outcome_cells = {k: v for k, v in cells.items() if k in OUTCOME_COLUMNS}
+    outcomes, outcome_issues = outcomes_of_cells(outcome_cells)
+    row_issues += [RowIssue(raw.number, i.path, i.value, i.rule) for i in outcome_issues]
+    if outcome_cells:
+        cells = {k: v for k, v in cells.items() if k not in OUTCOME_COLUMNS}
     submitted, remap = _nest(cells)
     case: Case | None = None
     a: Assessment | None = None
@@ -485,9 +502,47 @@ def _check_row(
         row_issues += [
             RowIssue(raw.number, _column(i.path, remap), i.value, i.rule) for i in exc.issues
         ]
+    if case is not None and outcomes and not row_issues:
+        row_issues += _outcome_issues(raw.number, submitted, (), outcomes, on_date)
     if row_issues or case is None or rid is None:
         return None, row_issues
-    return PreparedRow(raw.number, rid, submitted, case, a), []
+    return PreparedRow(raw.number, rid, submitted, case, a, tuple(outcomes)), []
+
+
+def _outcome_issues(
+    number: int,
+    case_data: dict[str, Any],
+    stored: Sequence[OutcomeView],
+    outcomes: Sequence[OutcomeData],
+    on_date: dt.date,
+) -> list[RowIssue]:
+    """The row's outcomes checked against its case and the stored outcomes, each issue
+    in the column of the outcome's date."""
+    try:
+        check_outcomes(case_data, stored, (), outcomes, on_date, columns=True)
+    except InputError as exc:
+        return [RowIssue(number, i.path, i.value, i.rule) for i in exc.issues]
+    return []
+
+
+def _against_store(
+    row: PreparedRow, stored: dict[str, tuple[OutcomeView, ...]], on_date: dt.date
+) -> list[RowIssue]:
+    """The issues of a good row whose outcomes disagree with the outcomes already stored
+    for its patient (an outcome already stored is not new)."""
+    if not row.outcomes:
+        return []
+    known = stored.get(row.registry_id, ())
+    new = [o for o in row.outcomes if not any(o.same_fact(v) for v in known)]
+    return _outcome_issues(row.number, row.submitted, known, new, on_date)
+
+
+def _check_outcomes_at(on_date: dt.date) -> Any:
+    def check(case: dict[str, Any] | None, stored: tuple[OutcomeView, ...],
+              scans: tuple[ScanView, ...], new: Sequence[OutcomeData]) -> list[OutcomeData]:
+        return check_outcomes(case, stored, scans, new, on_date)
+
+    return check
 
 
 # --- importing ----------------------------------------------------------------------
@@ -527,7 +582,7 @@ def _submissions(
     for row in good:
         digest = case_digest(row.case.model_dump(mode="json"))
         version, stored = latest.get(row.registry_id, (0, ""))
-        if stored == digest:
+        if stored == digest and not row.outcomes:
             identical[row.registry_id] = version
         else:
             todo.append((row, digest))
@@ -544,6 +599,7 @@ def _submissions(
                 source=f"{source} row {row.number}",
                 assessment=AssessmentData.of(a, due, reason),
                 state=state,
+                outcomes=row.outcomes,
             )
         )
     return out
@@ -613,11 +669,18 @@ def _import(
     # First pass: validate every row, keeping only the issues.
     first_row: dict[str, int] = {}
     bad: set[int] = set()
+    stored: dict[str, tuple[OutcomeView, ...]] | None = None
     for raw in rows():
         if _is_empty(raw):
             continue
         report.rows += 1
         good, row_issues = _check_row(raw, first_row, on_date, settings, False)
+        if good is not None and good.outcomes:
+            if stored is None:
+                stored = repo.outcomes_by_registry_id()
+            row_issues = _against_store(good, stored, on_date)
+            if row_issues:
+                good = None
         if good is None:
             report.issues += row_issues
             bad.add(raw.number)
@@ -654,7 +717,7 @@ def _import(
             raise ImportFileError("the file changed while it was being imported; nothing "
                                   "was written")
 
-    report.written = repo.add_case_batches(batches, actor)
+    report.written = repo.add_case_batches(batches, actor, _check_outcomes_at(on_date))
     report.written.unchanged += len(identical)
     report.written.versions.update(identical)
     return report

@@ -69,7 +69,8 @@ def validate_scan(
     """The checked registry id and scan, or :class:`InputError` naming each bad field.
 
     The date must not be after ``on_date`` nor before the end of curative treatment of
-    the patient's latest case (surveillance starts after treatment).
+    the patient's latest case (surveillance starts after treatment), nor after a
+    recorded death.
     """
     issues: list[FieldIssue] = []
     rid: str | None = None
@@ -109,6 +110,12 @@ def validate_scan(
                 for i in check_imaging([ImagingEvent(day, Modality.other)], treatment_end,
                                        on_date)
             ]
+    if event is not None and rid is not None and exists:
+        death = repo.death_date(rid)
+        if death is not None and event.date > death:
+            issues.append(FieldIssue("date", show_value(event.date.isoformat()),
+                                     f"must not be after the recorded death "
+                                     f"({death.isoformat()}): no follow-up after death"))
     if issues or event is None or rid is None:
         raise InputError(issues, "scan")
     return rid, ScanData(event.date, event.modality.value, event.finding.value)

@@ -37,6 +37,7 @@ from pecoma.registry.worklist import (
     WorkItem,
     WorkStatus,
     build_worklist,
+    close,
     evaluate,
     select,
 )
@@ -291,4 +292,17 @@ def stored_worklist(
         log.info("worklist: %d patients recomputed (no current stored state)", len(redo))
         items += build_worklist(evaluate(repo.states(redo), on_date, settings), on_date,
                                 recent_days)
-    return select(items)
+    return select(close(items, closures(repo, on_date)))
+
+
+def closures(repo: Repository, on_date: dt.date) -> dict[str, tuple[str, str]]:
+    """Registry id -> (status, reason) of every patient who left surveillance as of
+    ``on_date`` (died, or lost to follow-up; outcomes dated later do not count)."""
+    from pecoma.registry.outcomes import closure
+
+    out: dict[str, tuple[str, str]] = {}
+    for rid, outcomes in repo.outcomes_by_registry_id().items():
+        c = closure([o for o in outcomes if o.event_date <= on_date])
+        if c is not None:
+            out[rid] = (c.status, c.reason)
+    return out

@@ -13,9 +13,12 @@ done          a visit was done within the last ``recent_days`` days; the next is
 suspended     a scan found recurrence or metastasis: the plan is suspended (S27, S17)
 not_drawn     no plan can be dated (disease present, or no end-of-treatment date)
 not_evaluable the stored case cannot be assessed as of the date (the reason says why)
+deceased      a death is recorded: the patient has left surveillance
+lost_to_follow_up  the latest contact says lost to follow-up, nothing recorded after it
 ============  =======================================================================
 
-A patient is never left out: one without a plan is listed with the reason.
+A patient is never left out: one without a plan, or who left surveillance, is listed
+with the reason (last, below every patient still followed).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -47,6 +50,7 @@ __all__ = [
     "WorkItem",
     "WorkStatus",
     "build_worklist",
+    "close",
     "evaluate",
     "select",
     "to_csv",
@@ -65,6 +69,8 @@ class WorkStatus(StrEnum):
     suspended = "suspended"
     not_drawn = "not_drawn"
     not_evaluable = "not_evaluable"
+    deceased = "deceased"
+    lost_to_follow_up = "lost_to_follow_up"
 
 
 _ORDER = {s: i for i, s in enumerate(WorkStatus)}
@@ -232,6 +238,23 @@ def build_worklist(
 ) -> list[WorkItem]:
     """One row per patient, in priority order (most urgent first)."""
     return select([_item(e, on_date, recent_days) for e in evaluated])
+
+
+def close(items: Iterable[WorkItem], closed: Mapping[str, tuple[str, str]]) -> list[WorkItem]:
+    """The items, those of patients who left surveillance (registry id -> status,
+    reason; see :func:`pecoma.registry.outcomes.closure`) replaced by their closing row."""
+    out: list[WorkItem] = []
+    for i in items:
+        why = closed.get(i.registry_id)
+        if why is None:
+            out.append(i)
+            continue
+        status, reason = why
+        out.append(WorkItem(
+            i.registry_id, WorkStatus(status), None, None, None, None, None, (), i.last_scan,
+            i.risk_group, i.disease_status, None, None, reason,
+        ))
+    return out
 
 
 def select(

@@ -7,8 +7,13 @@ checks that Alembic's autogenerate finds no difference).
 - ``case_version``: the case as submitted (JSON), numbered 1, 2, … per patient; never
   changed once written (a database trigger refuses updates and deletes).
 - ``assessment``: what the engine said about one case version on one evaluation date,
-  with the knowledge, engine and settings versions that produced it.
+  with the knowledge, engine and settings versions that produced it (and, copied from
+  its output for the registry's figures, the Folpe 2005 category and ICD-O-3 morphology
+  when determined).
 - ``imaging_event``: a surveillance scan: date, modality, finding.
+- ``outcome_event``: what happened to the patient after treatment: last contact with
+  vital status, local recurrence, distant metastasis, progression on systemic therapy,
+  death; append-only (trigger-enforced), a correction is a new row.
 - ``audit_log``: one row for every change, append-only (trigger-enforced).
 - ``worklist_state``: per patient, the surveillance state the worklist reads (derived
   from the rows above, replaced in the transaction of every write that changes it).
@@ -60,6 +65,7 @@ __all__ = [
     "CdsReport",
     "ImagingRecord",
     "LoginFailure",
+    "OutcomeRecord",
     "Patient",
     "SmartLaunch",
     "StoredAssessment",
@@ -131,6 +137,8 @@ class StoredAssessment(Base):
     record_ids: Mapped[list[str]]
     next_due: Mapped[dt.date | None] = mapped_column(Date)
     output: Mapped[dict[str, Any]]
+    folpe_category: Mapped[str | None] = mapped_column(String(40))
+    icdo3_morphology: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = _when()
     created_by: Mapped[str] = _who()
@@ -144,6 +152,28 @@ class ImagingRecord(Base):
     performed_on: Mapped[dt.date] = mapped_column(Date)
     modality: Mapped[str] = mapped_column(String(32))
     finding: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[dt.datetime] = _when()
+    recorded_by: Mapped[str] = _who()
+
+
+class OutcomeRecord(Base):
+    """One outcome event of a patient (see :mod:`pecoma.registry.outcomes` for the rules).
+
+    ``event``: ``last_contact``, ``local_recurrence``, ``distant_metastasis``,
+    ``progression`` or ``death``; ``vital_status`` for a last contact or a death;
+    ``found_by`` (scheduled scan, symptoms, other) for a recurrence or progression;
+    ``scan_id`` the scan that found it, when there is one.
+    """
+
+    __tablename__ = "outcome_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    event: Mapped[str] = mapped_column(String(24))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    vital_status: Mapped[str | None] = mapped_column(String(24))
+    found_by: Mapped[str | None] = mapped_column(String(16))
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("imaging_event.id"))
     recorded_at: Mapped[dt.datetime] = _when()
     recorded_by: Mapped[str] = _who()
 

@@ -61,6 +61,7 @@ from pecoma.store.models import (
     AuditEntry,
     CaseVersion,
     ImagingRecord,
+    OutcomeRecord,
     Patient,
     StoredAssessment,
     WorklistState,
@@ -72,6 +73,9 @@ __all__ = [
     "AssessmentData",
     "AuditView",
     "CaseSubmission",
+    "OutcomeCheck",
+    "OutcomeData",
+    "OutcomeView",
     "PatientState",
     "Repository",
     "ScanData",
@@ -145,11 +149,14 @@ class AssessmentData:
     next_due: dt.date | None
     output: RawJSON | dict[str, Any]
     reason: str
+    folpe_category: str | None = None
+    icdo3_morphology: str | None = None
 
     @classmethod
     def of(cls, a: Assessment, next_due: dt.date | None, reason: str) -> AssessmentData:
         # a free label stays with the case, not in every output
         output = RawJSON(assessment_json(a, label=False))
+        determined = {c.id: c.category for c in a.classifications if c.determined}
         return cls(
             evaluated_on=a.evaluated_on,
             knowledge_version=a.knowledge_version,
@@ -161,10 +168,14 @@ class AssessmentData:
             next_due=next_due,
             output=output,
             reason=reason,
+            folpe_category=determined.get("CLS-FOLPE-2005"),
+            icdo3_morphology=determined.get("CLS-ICDO3"),
         )
 
     def row(self) -> dict[str, Any]:
         return {
+            "folpe_category": self.folpe_category,
+            "icdo3_morphology": self.icdo3_morphology,
             "evaluated_on": self.evaluated_on,
             "knowledge_version": self.knowledge_version,
             "engine_version": self.engine_version,
@@ -290,6 +301,7 @@ class CaseSubmission:
     source: str
     assessment: AssessmentData
     state: StateData | None = None
+    outcomes: tuple[OutcomeData, ...] = ()
 
 
 StateRefresh = Callable[[dict[str, Any], "tuple[ScanData, ...]"], StateData]
@@ -310,6 +322,7 @@ class AddResult:
     new_versions: int = 0
     unchanged: int = 0
     versions: dict[str, int] = field(default_factory=dict)
+    new_outcomes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +379,49 @@ class ScanView:
 
 
 @dataclass(frozen=True, slots=True)
+class OutcomeData:
+    """An outcome event to store (see :mod:`pecoma.registry.outcomes`); ``scan_id`` is the
+    scan that found it, when there is one."""
+
+    event: str
+    event_date: dt.date
+    vital_status: str | None = None
+    found_by: str | None = None
+    scan_id: int | None = None
+
+    def same_fact(self, other: OutcomeData | OutcomeView) -> bool:
+        """Both say the same thing (re-importing a file records nothing new)."""
+        return (self.event, self.event_date, self.vital_status, self.found_by) == (
+            other.event, other.event_date, other.vital_status, other.found_by)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeView:
+    id: int
+    event: str
+    event_date: dt.date
+    vital_status: str | None
+    found_by: str | None
+    scan_id: int | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+OutcomeCheck = Callable[
+    [dict[str, Any] | None, "tuple[OutcomeView, ...]", "tuple[ScanView, ...]",
+     Sequence[OutcomeData]],
+    Sequence[OutcomeData],
+]
+"""``check(latest case, stored outcomes, scans, new outcomes)`` -> the new outcomes to
+store (with their scans linked), or :class:`InputError` naming each contradiction."""
+
+
+def _outcome_view(r: OutcomeRecord) -> OutcomeView:
+    return OutcomeView(r.id, r.event, r.event_date, r.vital_status, r.found_by, r.scan_id,
+                       r.recorded_at, r.recorded_by)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditView:
     id: int
     at: dt.datetime
@@ -385,6 +441,7 @@ class Timeline:
     assessments: tuple[StoredView, ...]
     scans: tuple[ScanView, ...]
     audit: tuple[AuditView, ...]
+    outcomes: tuple[OutcomeView, ...] = ()
 
 
 _VIEW_COLUMNS = (
@@ -556,25 +613,38 @@ class Repository:
 
     # --- writing use cases --------------------------------------------------------------
 
-    def add_cases(self, submissions: Sequence[CaseSubmission], actor: str) -> AddResult:
+    def add_cases(
+        self,
+        submissions: Sequence[CaseSubmission],
+        actor: str,
+        check_outcomes: OutcomeCheck | None = None,
+    ) -> AddResult:
         """Store case versions (and their assessments) in one transaction.
 
         A submission identical to the patient's latest case version adds nothing, so that
-        importing the same file twice changes nothing.
+        importing the same file twice changes nothing. A submission's outcomes are checked
+        by ``check_outcomes`` against the patient's latest case and stored outcomes and
+        written in the same transaction (an outcome already stored is skipped).
         """
+        if check_outcomes is None and any(x.outcomes for x in submissions):
+            raise StoreError("outcomes need their check")
         ids = [x.registry_id for x in submissions]
         if len(set(ids)) != len(ids):
             raise StoreError("each patient may appear only once in one batch of cases")
-        return self.add_case_batches(lambda: [submissions], actor)
+        return self.add_case_batches(lambda: [submissions], actor, check_outcomes)
 
     def add_case_batches(
-        self, batches: Callable[[], Iterable[Sequence[CaseSubmission]]], actor: str
+        self,
+        batches: Callable[[], Iterable[Sequence[CaseSubmission]]],
+        actor: str,
+        check_outcomes: OutcomeCheck | None = None,
     ) -> AddResult:
         """Store the submissions of every batch in ONE transaction, a batch at a time, so
         that a large import needs the memory of one batch, not of the whole file.
 
         ``batches`` is called to produce them (again, should the transaction be retried);
-        a patient may appear only once over all of them.
+        a patient may appear only once over all of them. Outcomes of the submissions are
+        checked by ``check_outcomes`` and written in the same transaction.
         """
         actor = check_actor(actor)
 
@@ -589,7 +659,7 @@ class Repository:
                 if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
                     raise StoreError("each patient may appear only once in one import")
                 seen.update(ids)
-                self._add_batch(s, batch, ids, actor, now, result)
+                self._add_batch(s, batch, ids, actor, now, result, check_outcomes)
                 s.flush()
                 s.expunge_all()  # nothing of a written batch stays in memory
             return result
@@ -604,7 +674,8 @@ class Repository:
         return result
 
     def _add_batch(self, s: Session, submissions: Sequence[CaseSubmission], ids: list[str],
-                   actor: str, now: dt.datetime, result: AddResult) -> None:
+                   actor: str, now: dt.datetime, result: AddResult,
+                   check_outcomes: OutcomeCheck | None) -> None:
         pids, new_patients = self._ensure_patients(s, ids, actor, now)
         result.new_patients += new_patients
         latest = self._latest_versions(s, list(pids.values()))
@@ -618,6 +689,7 @@ class Repository:
                 continue
             todo.append((sub, pid, version + 1))
         if not todo:
+            self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
             return
         cv_rows = [
             {
@@ -686,6 +758,29 @@ class Repository:
             now,
         )
         result.new_versions += len(todo)
+        self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
+
+    def _submitted_outcomes(
+        self,
+        s: Session,
+        submissions: Sequence[CaseSubmission],
+        pids: dict[str, int],
+        check: OutcomeCheck | None,
+        actor: str,
+        now: dt.datetime,
+        result: AddResult,
+    ) -> None:
+        for sub in submissions:
+            if sub.outcomes and check is not None:
+                try:
+                    ids = self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
+                                               actor, now)
+                except InputError as exc:  # name the submission (e.g. the file's row)
+                    raise InputError(
+                        [FieldIssue(f"{sub.source}: {i.path}", i.value, i.rule)
+                         for i in exc.issues], exc.source,
+                    ) from exc
+                result.new_outcomes += len(ids)
 
     def add_scan(
         self,
@@ -796,6 +891,239 @@ class Repository:
         n = self._write(work)
         log.info("assessments stored: %d", n)
         return n
+
+    # --- outcomes ------------------------------------------------------------------------
+
+    def _write_outcomes(
+        self,
+        s: Session,
+        pid: int,
+        outcomes: Sequence[OutcomeData],
+        check: OutcomeCheck,
+        actor: str,
+        now: dt.datetime,
+    ) -> list[int]:
+        """Check and store one patient's new outcomes inside the current transaction
+        (the patient is locked by the caller); an outcome already stored is skipped."""
+        stored = tuple(
+            _outcome_view(r)
+            for r in s.scalars(
+                select(OutcomeRecord)
+                .where(OutcomeRecord.patient_id == pid)
+                .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
+            )
+        )
+        fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
+        if not fresh:
+            return []
+        case_row = s.scalar(
+            select(CaseVersion.case)
+            .where(CaseVersion.patient_id == pid)
+            .order_by(CaseVersion.version.desc())
+            .limit(1)
+        )
+        scans = tuple(
+            ScanView(r.id, r.performed_on, r.modality, r.finding, r.recorded_at, r.recorded_by)
+            for r in s.scalars(
+                select(ImagingRecord)
+                .where(ImagingRecord.patient_id == pid)
+                .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+            )
+        )
+        checked = check(dict(case_row) if case_row is not None else None, stored, scans, fresh)
+        ids: list[int] = []
+        audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
+        for o in checked:
+            oid = s.scalar(
+                insert(OutcomeRecord)
+                .values(patient_id=pid, event=o.event, event_date=o.event_date,
+                        vital_status=o.vital_status, found_by=o.found_by, scan_id=o.scan_id,
+                        recorded_at=now, recorded_by=actor)
+                .returning(OutcomeRecord.id)
+            )
+            if not isinstance(oid, int):
+                raise StoreError("the registry did not return the new outcome's id")
+            ids.append(oid)
+            audit.append(("create", "outcome_event", oid, pid, {
+                "event": o.event, "event_date": o.event_date.isoformat(),
+                "vital_status": o.vital_status, "found_by": o.found_by, "scan_id": o.scan_id,
+            }))
+        self._audit(s, actor, audit, now)
+        return ids
+
+    def add_outcomes(
+        self,
+        registry_id: str,
+        outcomes: Sequence[OutcomeData],
+        actor: str,
+        check: OutcomeCheck,
+    ) -> list[int]:
+        """Record outcome events of an existing patient in one transaction with their audit
+        entries; ``check`` sees the stored facts inside the transaction (the patient is
+        locked), so two writers cannot record contradicting outcomes. Returns the new ids
+        (an outcome identical to a stored one is not stored again)."""
+        actor = check_actor(actor)
+        registry_id = check_registry_id(registry_id)
+
+        def work(s: Session) -> list[int]:
+            now = self._clock()
+            q = select(Patient.id).where(Patient.registry_id == registry_id)
+            if self.dialect == "postgresql":
+                q = q.with_for_update()
+            pid = s.scalar(q)
+            if pid is None:
+                raise InputError(
+                    [FieldIssue("registry_id", show_value(registry_id),
+                                "must be the id of a patient in the registry")],
+                    "outcome",
+                )
+            return self._write_outcomes(s, pid, outcomes, check, actor, now)
+
+        ids = self._write(work)
+        log.info("outcomes recorded: %d", len(ids))
+        return ids
+
+    def death_date(self, registry_id: str) -> dt.date | None:
+        """The patient's recorded date of death, if any."""
+        with self._read() as s:
+            day = s.scalar(
+                select(OutcomeRecord.event_date)
+                .join(Patient, Patient.id == OutcomeRecord.patient_id)
+                .where(Patient.registry_id == registry_id, OutcomeRecord.event == "death")
+                .limit(1)
+            )
+        return _day(day)
+
+    def outcomes(self) -> dict[int, tuple[OutcomeView, ...]]:
+        """Patient id -> the patient's outcome events, by date (patients with outcomes)."""
+        out: dict[int, list[OutcomeView]] = {}
+        o = OutcomeRecord
+        q = select(o.patient_id, o.id, o.event, o.event_date, o.vital_status, o.found_by,
+                   o.scan_id, o.recorded_at, o.recorded_by).order_by(
+                       o.patient_id, o.event_date, o.id)
+        with self._read() as s:
+            # plain column rows, not ORM objects: several times faster for a whole registry
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def outcomes_by_registry_id(self) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the patient's outcome events, by date (patients with outcomes)."""
+        with self._read() as s:
+            rid = dict(s.execute(select(Patient.id, Patient.registry_id)).all())
+        return {rid[pid]: v for pid, v in self.outcomes().items()}
+
+    def cohort_rows(self) -> list[tuple[Any, ...]]:
+        """Every patient with a case, for survival and quality figures, in registry-id
+        order: (patient id, registry id, diagnosis date, surgery status, surgery date,
+        stage status, risk group, Folpe 2005 category, its determined flag, last scan date).
+
+        Case facts come from the latest case version; risk group and classification from
+        the latest stored assessment that stratified the primary (the risk group of the
+        localized decision: an assessment made after a relapse, whose risk group is
+        ``not_applicable``, must not move a patient out of the group they were followed
+        in), else from the latest one (advanced at presentation: ``not_applicable``).
+        JSON fields are read in SQL; dates as ISO text or dates, as the driver gives them;
+        missing facts ``None``.
+        """
+        cv_top = (
+            select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+            .group_by(CaseVersion.patient_id)
+            .subquery()
+        )
+        stratified = (
+            select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+            .where(StoredAssessment.risk_group != "not_applicable")
+            .group_by(StoredAssessment.patient_id)
+            .subquery()
+        )
+        latest = (
+            select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+            .group_by(StoredAssessment.patient_id)
+            .subquery()
+        )
+        a_top = (
+            select(
+                latest.c.patient_id,
+                func.coalesce(stratified.c.id, latest.c.id).label("id"),
+            )
+            .outerjoin(stratified, stratified.c.patient_id == latest.c.patient_id)
+            .subquery()
+        )
+        last_scan = (
+            select(ImagingRecord.patient_id, func.max(ImagingRecord.performed_on).label("d"))
+            .group_by(ImagingRecord.patient_id)
+            .subquery()
+        )
+        c = CaseVersion.case
+        q = (
+            select(
+                Patient.id, Patient.registry_id,
+                c[("diagnosis", "date")].as_string(),
+                c[("surgery", "status")].as_string(),
+                c[("surgery", "date")].as_string(),
+                c[("stage", "status")].as_string(),
+                StoredAssessment.risk_group,
+                StoredAssessment.folpe_category,
+                last_scan.c.d,
+            )
+            .join(cv_top, cv_top.c.patient_id == Patient.id)
+            .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
+                  & (CaseVersion.version == cv_top.c.v))
+            .outerjoin(a_top, a_top.c.patient_id == Patient.id)
+            .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
+            .outerjoin(last_scan, last_scan.c.patient_id == Patient.id)
+            .order_by(Patient.registry_id)
+        )
+        with self._read() as s:
+            rows = s.execute(q).all()
+        out: list[tuple[Any, ...]] = []
+        for pid, rid, diag, s_status, s_date, stage, risk, folpe, scan in rows:
+            out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
+                        folpe is not None, _day(scan)))
+        return out
+
+    def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:
+        """Every patient with a case, in registry-id order: registry id, latest case data
+        and the ICD-O-3 morphology (e.g. ``8714/3``) of the latest stored assessment
+        (``None`` when it gave none)."""
+        cv_top = (
+            select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+            .group_by(CaseVersion.patient_id)
+            .subquery()
+        )
+        a_top = (
+            select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+            .group_by(StoredAssessment.patient_id)
+            .subquery()
+        )
+        q = (
+            select(Patient.registry_id, CaseVersion.case, StoredAssessment.icdo3_morphology)
+            .join(cv_top, cv_top.c.patient_id == Patient.id)
+            .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
+                  & (CaseVersion.version == cv_top.c.v))
+            .outerjoin(a_top, a_top.c.patient_id == Patient.id)
+            .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
+            .order_by(Patient.registry_id)
+        )
+        out: list[tuple[str, dict[str, Any], str | None]] = []
+        with self._read() as s:
+            for rid, data, icdo in s.execute(q):
+                out.append((rid, dict(data), icdo))
+        return out
+
+    def recommendation_history(self) -> dict[int, list[tuple[dt.date, tuple[str, ...]]]]:
+        """Patient id -> every stored assessment's evaluation date and knowledge record
+        ids, oldest first (what was recommended, and when)."""
+        out: dict[int, list[tuple[dt.date, tuple[str, ...]]]] = {}
+        with self._read() as s:
+            for pid, day, records in s.execute(
+                select(StoredAssessment.patient_id, StoredAssessment.evaluated_on,
+                       StoredAssessment.record_ids)
+                .order_by(StoredAssessment.patient_id, StoredAssessment.id)
+            ):
+                out.setdefault(pid, []).append((day, tuple(records)))
+        return out
 
     # --- worklist states -----------------------------------------------------------------
 
@@ -1232,7 +1560,16 @@ class Repository:
                     .order_by(AuditEntry.id)
                 )
             )
-            return Timeline(p.registry_id, p.created_at, cases, assessments, scans, audit)
+            outcomes = tuple(
+                _outcome_view(r)
+                for r in s.scalars(
+                    select(OutcomeRecord)
+                    .where(OutcomeRecord.patient_id == p.id)
+                    .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
+                )
+            )
+            return Timeline(p.registry_id, p.created_at, cases, assessments, scans, audit,
+                            outcomes)
 
     def audit(self, limit: int | None = None) -> list[AuditView]:
         """The audit log, oldest first (the last ``limit`` entries when given)."""

@@ -20,6 +20,7 @@ PECOMA_OPEN_ASSESSMENT     case form, report and /api/v1 open to all    true
 PECOMA_SESSION_SECRET      key signing browser session cookies          random
 PECOMA_SESSION_HOURS       lifetime of a browser session                8
 PECOMA_BEHIND_TLS          HTTPS proxy in front: HSTS, Secure cookies   false
+PECOMA_MIN_CELL            registry figures: smaller counts suppressed  5
 PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
 PECOMA_CDS_*               CDS Hooks settings (``[web.cds]``; see        see
                            docs/cds-hooks.md and :mod:`.cds.settings`)  docs
@@ -102,6 +103,10 @@ class WebConfig(BaseModel):
         description="key signing session cookies (random per process when not given)",
     )
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
+    min_cell: Annotated[int, Field(ge=1, le=1000)] = Field(
+        5, description="registry figures: groups and counts below this many patients are "
+        "suppressed (privacy)"
+    )
     behind_tls: bool = Field(
         False, description="served over HTTPS by a proxy: send HSTS, mark cookies Secure"
     )

@@ -32,6 +32,7 @@ from pecoma.registry.worklist import (
     WorkItem,
     WorkStatus,
     build_worklist,
+    close,
     evaluate,
     select,
     to_csv,
@@ -56,6 +57,8 @@ STATUS_LABELS = {
     "suspended": "Suspended",
     "not_drawn": "No dated plan",
     "not_evaluable": "Not evaluable",
+    "deceased": "Deceased (left surveillance)",
+    "lost_to_follow_up": "Lost to follow-up (left surveillance)",
 }
 FINDING_LABELS = {
     "no_evidence_of_disease": "No evidence of disease",
@@ -135,8 +138,10 @@ def _worklist(request: Request, day: dt.date) -> tuple[list[Any], list[WorkItem]
     hit = cache.get("worklist")
     if hit is not None and hit[0] == key:
         return hit[1], hit[2]
+    from pecoma.registry.state import closures
+
     evaluated = evaluate(repo.states(), day, settings)
-    items = build_worklist(evaluated, day)
+    items = close(build_worklist(evaluated, day), closures(repo, day))
     cache["worklist"] = (key, evaluated, items)
     return evaluated, items
 
@@ -240,14 +245,67 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
+    from pecoma.registry.quality import registry_quality
+    from pecoma.registry.survival import Endpoint, Grouping
+
     try:
         feedback = CdsStore(_registry(request).engine).feedback()
     except StoreError as exc:
         return _unavailable(request, exc)
     summary = summarise(evaluated, items, day, _settings(request), feedback)
+    by = Grouping.folpe if request.query_params.get("by") == "folpe" else Grouping.risk
+
+    repo = _registry(request)
+    try:
+        survival = [_survival(request, e, by, day) for e in (Endpoint.rfs, Endpoint.os)]
+        quality, concord = registry_quality(
+            evaluated, repo.outcomes_by_registry_id(), repo.recommendation_history(), day,
+            _settings(request))
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    min_cell: int = request.app.state.config.min_cell
     return _page(request, "summary.html", {
         "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
+        "survival": survival, "by": by.value, "quality": quality.lines()[1:],
+        "concordance": concord.lines(min_cell),
     })
+
+
+def _survival(request: Request, endpoint: Any, by: Any, day: dt.date) -> Any:
+    """The survival report, cached with the worklist until the next write."""
+    from pecoma.registry.survival import survival_report
+
+    repo = _registry(request)
+    min_cell: int = request.app.state.config.min_cell
+    key = ("survival", endpoint, by, day, min_cell, repo.last_change())
+    cache: dict[Any, Any] = getattr(request.app.state, "registry_cache", None) or {}
+    request.app.state.registry_cache = cache
+    if key not in cache:
+        for old in [k for k in cache if isinstance(k, tuple) and k[0] == "survival"]:
+            if old[-1] != key[-1]:
+                del cache[old]
+        cache[key] = survival_report(repo, endpoint, by, day, min_cell)
+    return cache[key]
+
+
+@router.get("/survival.svg")
+def survival_chart(request: Request, endpoint: str = "rfs", by: str = "risk",
+                   on: str | None = None) -> Response:
+    from pecoma.registry.survival import Endpoint, Grouping, to_figure
+
+    day, _ = _day(request, on)
+    problems = []
+    if endpoint not in Endpoint.__members__:
+        problems.append(f"'endpoint' must be one of rfs, os (got {endpoint!r})")
+    if by not in Grouping.__members__:
+        problems.append(f"'by' must be one of risk, folpe (got {by!r})")
+    if problems:
+        return Response("; ".join(problems), status_code=400, media_type="text/plain")
+    try:
+        report = _survival(request, Endpoint(endpoint), Grouping(by), day)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return Response(to_figure(report, "svg"), media_type="image/svg+xml")
 
 
 @router.get("/summary.svg")
@@ -285,11 +343,17 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
             plan = plan_for(case, a, day, state.scans, _settings(request))
         except InputError as exc:
             problem = "; ".join(str(i) for i in exc.issues)
+    from pecoma.registry.outcomes import closure
+
     item = build_worklist(evaluate([state], day, _settings(request)), day)[0]
+    left = closure([o for o in timeline.outcomes if o.event_date <= day])
+    if left is not None:
+        item = close([item], {registry_id: (left.status, left.reason)})[0]
     visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
+        "recorded": request.query_params.get("recorded"),
     })
 
 
@@ -379,3 +443,78 @@ async def _record(request: Request, registry_id: str, values: dict[str, str],
                 general.append(str(i))
         return _scan_form(request, registry_id, values, errors, 422, general)
     return RedirectResponse(f"/registry/patients/{registry_id}?recorded=1", status_code=303)
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+_OUTCOME_FIELDS = ("event", "date", "vital_status", "found_by")
+
+
+def _outcome_form(request: Request, registry_id: str, values: dict[str, str],
+                  errors: dict[str, list[str]], status: int = 200,
+                  general: list[str] | None = None) -> Response:
+    from pecoma.registry.outcomes import FoundBy, OutcomeEvent, VitalStatus
+
+    return _page(request, "outcome_form.html", {
+        "registry_id": registry_id, "values": values, "errors": errors,
+        "general": general or [],
+        "events": [e.value for e in OutcomeEvent],
+        "vital_statuses": [v.value for v in VitalStatus],
+        "found_bys": [f.value for f in FoundBy],
+    }, status)
+
+
+@router.get("/patients/{registry_id}/outcome")
+def outcome_form(request: Request, registry_id: str) -> Response:
+    try:
+        if _registry(request).state(registry_id) is None:
+            return _templates(request).TemplateResponse(
+                request, "error.html",
+                {"status": 404, "title": "No such patient",
+                 "detail": "There is no patient with this registry id in the registry."},
+                status_code=404,
+            )
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    today: dt.date = request.app.state.today()
+    return _outcome_form(request, registry_id,
+                         {"event": "", "date": today.isoformat(), "vital_status": "",
+                          "found_by": ""}, {})
+
+
+@router.post("/patients/{registry_id}/outcome")
+async def record_outcome_post(request: Request, registry_id: str) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from pecoma.registry.outcomes import record_outcome
+
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in _OUTCOME_FIELDS}
+    today: dt.date = request.app.state.today()
+    repo = _registry(request)
+
+    def work() -> list[FieldIssue] | None:
+        try:
+            record_outcome(repo, registry_id, values["event"] or None,
+                           values["date"] or None, values["vital_status"] or None,
+                           values["found_by"] or None, on_date=today,
+                           actor=_actor(request))
+        except InputError as exc:
+            return exc.issues
+        return None
+
+    try:
+        issues = await run_in_threadpool(work)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if issues is not None:
+        errors: dict[str, list[str]] = {}
+        general: list[str] = []
+        for i in issues:
+            if i.path in _OUTCOME_FIELDS:
+                errors.setdefault(i.path, []).append(f"{i.rule} (got {i.value})")
+            else:
+                general.append(str(i))
+        return _outcome_form(request, registry_id, values, errors, 422, general)
+    return RedirectResponse(f"/registry/patients/{registry_id}?recorded=outcome",
+                            status_code=303)

@@ -1,0 +1,333 @@
+"""Export to the OMOP Common Data Model 5.4 with its oncology extension (EPISODE,
+EPISODE_EVENT): one CSV per table, loadable into the 5.4 DDL (``data/omop54-subset.sql``).
+
+From every patient's latest case and recorded outcomes:
+
+==========================  =============================================================
+PERSON                      one row per patient: year of birth and sex from the
+                            demographics file (the registry records neither); a patient
+                            without a year of birth is left out of every table, counted
+OBSERVATION_PERIOD          from the diagnosis (or surgery) to the last date known alive
+                            or the death
+CONDITION_OCCURRENCE        the PEComa: ICD-O-3 histology/topography as source value
+                            (``8714/3-C55.9``), concept 0 until mapped by the network
+MEASUREMENT                 tumour size (largest dimension, mm)
+PROCEDURE_OCCURRENCE        the resection, with its margin
+DRUG_EXPOSURE               each systemic therapy with a start date
+DEATH                       the recorded death and its cause
+EPISODE                     disease first occurrence, each recurrence or metastasis,
+                            each progression, each treatment regimen
+EPISODE_EVENT               first occurrence -> its condition; regimen -> its drug
+==========================  =============================================================
+
+Concepts pecoma cannot map without the network's vocabulary are 0 ("no matching
+concept") with the source value kept; the type of every record is "Registry". With
+``pseudonymise`` the person's source value is a keyed hash of the registry id
+(HMAC-SHA256 with the network's secret) instead of the id, and with ``month`` precision
+every date is moved to the first day of its month. No free text is exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pecoma.case import Case, SurgeryStatus, parse_case
+from pecoma.errors import InputError
+
+if TYPE_CHECKING:
+    from pecoma.store.repository import OutcomeView, Repository
+
+__all__ = [
+    "CONCEPTS",
+    "TABLES",
+    "Demographics",
+    "OmopExport",
+    "build_omop",
+    "pseudonym",
+    "read_demographics",
+    "write_omop",
+]
+
+# concept ids used (OMOP standard vocabulary; check against the network's release)
+CONCEPTS: dict[str, int] = {
+    "registry": 32879,  # Type Concept: Registry
+    "female": 8532,
+    "male": 8507,
+    "millimeter": 8588,
+    "disease_first_occurrence": 32528,
+    "disease_recurrence": 32529,
+    "treatment_regimen": 32531,
+    "disease_progression": 32677,
+    "condition_occurrence_id": 1147127,  # episode_event field: condition_occurrence
+    "drug_exposure_id": 1147094,  # episode_event field: drug_exposure
+}
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "person": ("person_id", "gender_concept_id", "year_of_birth", "month_of_birth",
+               "day_of_birth", "birth_datetime", "race_concept_id", "ethnicity_concept_id",
+               "location_id", "provider_id", "care_site_id", "person_source_value",
+               "gender_source_value", "gender_source_concept_id", "race_source_value",
+               "race_source_concept_id", "ethnicity_source_value",
+               "ethnicity_source_concept_id"),
+    "observation_period": ("observation_period_id", "person_id",
+                           "observation_period_start_date", "observation_period_end_date",
+                           "period_type_concept_id"),
+    "condition_occurrence": ("condition_occurrence_id", "person_id", "condition_concept_id",
+                             "condition_start_date", "condition_start_datetime",
+                             "condition_end_date", "condition_end_datetime",
+                             "condition_type_concept_id", "condition_status_concept_id",
+                             "stop_reason", "provider_id", "visit_occurrence_id",
+                             "visit_detail_id", "condition_source_value",
+                             "condition_source_concept_id", "condition_status_source_value"),
+    "measurement": ("measurement_id", "person_id", "measurement_concept_id",
+                    "measurement_date", "measurement_datetime", "measurement_time",
+                    "measurement_type_concept_id", "operator_concept_id", "value_as_number",
+                    "value_as_concept_id", "unit_concept_id", "range_low", "range_high",
+                    "provider_id", "visit_occurrence_id", "visit_detail_id",
+                    "measurement_source_value", "measurement_source_concept_id",
+                    "unit_source_value", "unit_source_concept_id", "value_source_value",
+                    "measurement_event_id", "meas_event_field_concept_id"),
+    "procedure_occurrence": ("procedure_occurrence_id", "person_id", "procedure_concept_id",
+                             "procedure_date", "procedure_datetime", "procedure_end_date",
+                             "procedure_end_datetime", "procedure_type_concept_id",
+                             "modifier_concept_id", "quantity", "provider_id",
+                             "visit_occurrence_id", "visit_detail_id",
+                             "procedure_source_value", "procedure_source_concept_id",
+                             "modifier_source_value"),
+    "drug_exposure": ("drug_exposure_id", "person_id", "drug_concept_id",
+                      "drug_exposure_start_date", "drug_exposure_start_datetime",
+                      "drug_exposure_end_date", "drug_exposure_end_datetime",
+                      "verbatim_end_date", "drug_type_concept_id", "stop_reason", "refills",
+                      "quantity", "days_supply", "sig", "route_concept_id", "lot_number",
+                      "provider_id", "visit_occurrence_id", "visit_detail_id",
+                      "drug_source_value", "drug_source_concept_id", "route_source_value",
+                      "dose_unit_source_value"),
+    "death": ("person_id", "death_date", "death_datetime", "death_type_concept_id",
+              "cause_concept_id", "cause_source_value", "cause_source_concept_id"),
+    "episode": ("episode_id", "person_id", "episode_concept_id", "episode_start_date",
+                "episode_start_datetime", "episode_end_date", "episode_end_datetime",
+                "episode_parent_id", "episode_number", "episode_object_concept_id",
+                "episode_type_concept_id", "episode_source_value",
+                "episode_source_concept_id"),
+    "episode_event": ("episode_id", "event_id", "episode_event_field_concept_id"),
+}
+
+# ICD-O-3 topography of the case's primary sites (the site groups pecoma records)
+TOPOGRAPHY: dict[str, str] = {
+    "uterus": "C55.9", "broad_ligament": "C57.1", "other_gynecologic": "C57.9",
+    "kidney": "C64.9", "liver": "C22.0", "retroperitoneum": "C48.0", "lung": "C34.9",
+    "gastrointestinal": "C26.9", "bladder": "C67.9", "soft_tissue": "C49.9",
+    "other": "C80.9",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Demographics:
+    sex: str  # female, male, unknown
+    year_of_birth: int | None
+
+
+def read_demographics(path: Path) -> dict[str, Demographics]:
+    """``registry_id,sex,year_of_birth`` rows (sex: female, male or unknown; year empty =
+    unknown), or :class:`InputError` naming the row and column of each bad cell."""
+    from pecoma.errors import FieldIssue, show_value
+
+    out: dict[str, Demographics] = {}
+    issues: list[FieldIssue] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError([FieldIssue("demographics", path.name,
+                                     f"cannot be read ({exc.strerror})")],
+                         "demographics file") from exc
+    rows = list(csv.DictReader(text.splitlines()))
+    for k, r in enumerate(rows, start=2):
+        rid = (r.get("registry_id") or "").strip()
+        sex = (r.get("sex") or "unknown").strip() or "unknown"
+        year_text = (r.get("year_of_birth") or "").strip()
+        if not rid:
+            issues.append(FieldIssue(f"row {k}: registry_id", "''", "is required"))
+        if sex not in ("female", "male", "unknown"):
+            issues.append(FieldIssue(f"row {k}: sex", show_value(sex),
+                                     "must be female, male or unknown"))
+        year: int | None = None
+        if year_text:
+            if not year_text.isdigit() or not 1900 <= int(year_text) <= 2100:
+                issues.append(FieldIssue(f"row {k}: year_of_birth", show_value(year_text),
+                                         "must be a year between 1900 and 2100"))
+            else:
+                year = int(year_text)
+        out[rid] = Demographics(sex, year)
+    if issues:
+        raise InputError(issues, "demographics file")
+    return out
+
+
+def pseudonym(registry_id: str, secret: bytes) -> str:
+    """The keyed hash of a registry id: the same for every export with the same secret,
+    useless without it (HMAC-SHA256, first 32 hex digits)."""
+    return hmac.new(secret, registry_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class OmopExport:
+    tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {t: len(rows) for t, rows in self.tables.items()}
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def build_omop(
+    patients: Iterable[tuple[str, dict[str, Any], str | None]],
+    outcomes: Mapping[str, Sequence[OutcomeView]],
+    demographics: Mapping[str, Demographics],
+    on_date: dt.date,
+    *,
+    secret: bytes | None = None,
+    month_precision: bool = False,
+) -> OmopExport:
+    """The OMOP rows of the patients (registry id, latest case data, ICD-O-3 histology
+    of the latest assessment), in the given order (person ids 1, 2, …)."""
+    ex = OmopExport({t: [] for t in TABLES})
+    t = ex.tables
+    reg = CONCEPTS["registry"]
+    day = _month if month_precision else (lambda d: d)
+    ids = dict.fromkeys(TABLES, 0)
+
+    def next_id(table: str) -> int:
+        ids[table] += 1
+        return ids[table]
+
+    def skip(reason: str) -> None:
+        ex.left_out[reason] = ex.left_out.get(reason, 0) + 1
+
+    person_id = 0
+    for rid, data, histology in patients:
+        demo = demographics.get(rid)
+        if demo is None or demo.year_of_birth is None:
+            skip("no year of birth (OMOP PERSON requires it)")
+            continue
+        try:
+            case: Case = parse_case(data, source="stored case")
+        except InputError:
+            skip("stored case not readable")
+            continue
+        events = [o for o in outcomes.get(rid, ()) if o.event_date <= on_date]
+        resected = (case.surgery.date if case.surgery.status is SurgeryStatus.performed
+                    else None)
+        start = case.diagnosis.date or resected
+        if start is None:
+            skip("no diagnosis or surgery date")
+            continue
+        person_id += 1
+        pid = person_id
+        gender = CONCEPTS.get(demo.sex, 0)
+        t["person"].append((
+            pid, gender, demo.year_of_birth, None, None, None, 0, 0, None, None, None,
+            pseudonym(rid, secret) if secret is not None else rid, demo.sex, None, None,
+            None, None, None))
+        death = next((o for o in events if o.event == "death"), None)
+        known = [d for d in (case.latest_date, *(o.event_date for o in events))
+                 if d is not None and d <= on_date]
+        end = death.event_date if death is not None else max([start, *known])
+        t["observation_period"].append((next_id("observation_period"), pid, day(start),
+                                        day(end), reg))
+        topo = TOPOGRAPHY.get(case.tumour.primary_site.value, "C80.9")
+        source = f"{histology or '8714'}-{topo}"
+        cond = next_id("condition_occurrence")
+        t["condition_occurrence"].append((
+            cond, pid, 0, day(start), None, None, None, reg, None, None, None, None, None,
+            source, None, None))
+        if case.tumour.size is not None:
+            mm = round(case.tumour.size.cm * 10, 1)
+            t["measurement"].append((
+                next_id("measurement"), pid, 0, day(resected or start), None, None, reg,
+                None, mm, None, CONCEPTS["millimeter"], None, None, None, None, None,
+                "tumour size, largest dimension", None, "mm", None, None, None, None))
+        if resected is not None:
+            t["procedure_occurrence"].append((
+                next_id("procedure_occurrence"), pid, 0, day(resected), None, None, None,
+                reg, None, None, None, None, None, "resection of the primary tumour", None,
+                f"margin {case.surgery.margin.value}"))
+        first = next_id("episode")
+        t["episode"].append((first, pid, CONCEPTS["disease_first_occurrence"], day(start),
+                             None, None, None, None, 1, 0, reg, "first occurrence", None))
+        t["episode_event"].append((first, cond, CONCEPTS["condition_occurrence_id"]))
+        number = {"recurrence": 0, "progression": 0}
+        for o in events:
+            if o.event in ("local_recurrence", "distant_metastasis"):
+                number["recurrence"] += 1
+                t["episode"].append((
+                    next_id("episode"), pid, CONCEPTS["disease_recurrence"],
+                    day(o.event_date), None, None, None, first, number["recurrence"], 0,
+                    reg, o.event, None))
+            elif o.event == "progression":
+                number["progression"] += 1
+                t["episode"].append((
+                    next_id("episode"), pid, CONCEPTS["disease_progression"],
+                    day(o.event_date), None, None, None, first, number["progression"], 0,
+                    reg, "progression", None))
+        line = 0
+        for therapy in case.systemic.therapies:
+            if therapy.started_on is None:
+                skip("systemic therapy without a start date (drug not exported)")
+                continue
+            line += 1
+            drug = next_id("drug_exposure")
+            started = day(therapy.started_on)
+            t["drug_exposure"].append((
+                drug, pid, 0, started, None, started, None, None, reg, None, None, None,
+                None, None, None, None, None, None, None, therapy.agent.value, None, None,
+                None))
+            regimen = next_id("episode")
+            t["episode"].append((
+                regimen, pid, CONCEPTS["treatment_regimen"], started, None, None, None,
+                first, therapy.line or line, 0, reg, f"{therapy.setting.value} therapy",
+                None))
+            t["episode_event"].append((regimen, drug, CONCEPTS["drug_exposure_id"]))
+        if death is not None:
+            t["death"].append((pid, day(death.event_date), None, reg, 0,
+                               death.vital_status, None))
+    return ex
+
+
+def write_omop(ex: OmopExport, folder: Path) -> list[Path]:
+    """One CSV per table (header row; empty cell = NULL; dates YYYY-MM-DD)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table, columns in TABLES.items():
+        path = folder / f"{table}.csv"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(columns)
+            w.writerows(ex.tables[table])
+        written.append(path)
+    return written
+
+
+def omop_export(
+    repo: Repository,
+    folder: Path,
+    demographics: Mapping[str, Demographics],
+    on_date: dt.date,
+    *,
+    secret: bytes | None = None,
+    month_precision: bool = False,
+) -> OmopExport:
+    """Read the registry, build and write the OMOP tables into ``folder``."""
+    ex = build_omop(repo.latest_cases(), repo.outcomes_by_registry_id(), demographics,
+                    on_date, secret=secret, month_precision=month_precision)
+    write_omop(ex, folder)
+    return ex

@@ -1,0 +1,334 @@
+"""Quality of care as far as the registry's data go: surveillance quality and concordance.
+
+**Surveillance quality** (from every patient's plan as of the evaluation date, drawn with
+the recorded scans; a patient who died or was lost counts until that date only):
+
+- visits whose window has closed (latest date before the evaluation date): how many were
+  done inside the window, early, late, or missed;
+- the delay of the visits done: days from the due date to the first scan (median, and
+  the median lateness of the late ones past the window's latest date);
+- recurrences and metastases recorded as outcomes, by how they were found: at a
+  scheduled scan, by symptoms between scans, otherwise, or not recorded.
+
+**Concordance** compares what the stored assessments recommended with what the patient's
+latest case records as done. It measures, for each recommendation record and year (the
+year of the first assessment that carried it), among the patients it was recommended
+to: how many had the recommended treatment recorded (followed), a different one (not
+followed, with the treatment recorded instead as the reason), or nothing recorded yet
+(unknown). Only records with a treatment fact to compare are measured:
+
+- ``REC-MTOR-FIRST-LINE``: first-line systemic therapy of advanced disease is an mTOR
+  inhibitor (followed) or another agent (not followed);
+- ``REC-RESECTION``: the surgery is recorded as performed (followed) or not performed
+  (not followed).
+
+Every other recommendation is listed with the number of patients it was given to and
+"no recorded decision to compare". Tumour-board decisions and their reasons for
+deviation are not recorded yet: each further source of decisions (board decisions, CDS
+override reasons) is one more :class:`DecisionSource` giving :class:`Decision` rows,
+aggregated the same way.
+
+Every figure carries its n; counts below ``min_cell`` are shown as "< min_cell".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pecoma.case import Case, SurgeryStatus
+from pecoma.registry.outcomes import closure
+from pecoma.registry.summary import Ratio
+from pecoma.registry.worklist import Evaluated
+from pecoma.settings import Settings
+
+if TYPE_CHECKING:
+    from pecoma.store.repository import OutcomeView
+
+__all__ = [
+    "Concordance",
+    "Decision",
+    "DecisionSource",
+    "SurveillanceQuality",
+    "concordance",
+    "recorded_treatment",
+    "registry_quality",
+    "surveillance_quality",
+]
+
+_FOUND = ("scheduled_scan", "symptoms", "other", "not_recorded")
+
+
+@dataclass(slots=True)
+class SurveillanceQuality:
+    on_date: dt.date
+    windows_closed: int = 0
+    on_time: int = 0
+    early: int = 0
+    late: int = 0
+    missed: int = 0
+    delays: list[int] = field(default_factory=list)
+    lateness: list[int] = field(default_factory=list)
+    recurrences_found: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def inside_window(self) -> Ratio:
+        return Ratio(self.on_time, self.windows_closed)
+
+    @property
+    def median_delay(self) -> float | None:
+        return statistics.median(self.delays) if self.delays else None
+
+    @property
+    def median_lateness(self) -> float | None:
+        return statistics.median(self.lateness) if self.lateness else None
+
+    @property
+    def at_scheduled_scan(self) -> Ratio:
+        known = sum(v for k, v in self.recurrences_found.items() if k != "not_recorded")
+        return Ratio(self.recurrences_found.get("scheduled_scan", 0), known)
+
+    def to_jsonable(self) -> dict[str, Any]:
+        return {
+            "evaluated_on": self.on_date.isoformat(),
+            "visits_with_window_closed": self.windows_closed,
+            "inside_window": self.inside_window.to_dict(),
+            "early": self.early, "late": self.late, "missed": self.missed,
+            "visits_done": len(self.delays),
+            "median_delay_days": self.median_delay,
+            "median_days_late": self.median_lateness,
+            "late_visits": len(self.lateness),
+            "recurrences_by_how_found": dict(self.recurrences_found),
+            "found_at_scheduled_scan": self.at_scheduled_scan.to_dict(),
+        }
+
+    def lines(self) -> list[str]:
+        def days(x: float | None) -> str:
+            return "n/a" if x is None else f"{x:g} days"
+
+        found = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
+                          self.recurrences_found.items()) or "none recorded"
+        return [
+            f"Surveillance quality as of {self.on_date.isoformat()}",
+            f"visits done inside their window: {self.inside_window} of the visits whose "
+            f"window has closed (early {self.early}, late {self.late}, missed {self.missed})",
+            f"median delay from due date to scan: {days(self.median_delay)} "
+            f"(n {len(self.delays)} visits done)",
+            f"median lateness past the window: {days(self.median_lateness)} "
+            f"(n {len(self.lateness)} late visits)",
+            f"recurrences and metastases by how found: {found}",
+            f"found at a scheduled scan: {self.at_scheduled_scan} of those with the way "
+            "recorded",
+        ]
+
+
+def surveillance_quality(
+    evaluated: Iterable[Evaluated],
+    outcomes: Mapping[str, Sequence[OutcomeView]],
+    on_date: dt.date,
+) -> SurveillanceQuality:
+    """Surveillance quality of the plans in ``evaluated`` (see the module docstring);
+    ``outcomes`` by registry id."""
+    q = SurveillanceQuality(on_date)
+    found = dict.fromkeys(_FOUND, 0)
+    for e in evaluated:
+        rid = e.state.registry_id
+        mine = [o for o in outcomes.get(rid, ()) if o.event_date <= on_date]
+        for o in mine:
+            if o.event in ("local_recurrence", "distant_metastasis"):
+                found[o.found_by or "not_recorded"] += 1
+        if e.plan is None:
+            continue
+        left = closure(mine)
+        until = min(on_date, left.since) if left is not None else on_date
+        for v in e.plan.visits:
+            if v.status == "cancelled" or v.latest >= until:
+                continue
+            q.windows_closed += 1
+            if v.done_on is None:
+                q.missed += 1
+                continue
+            q.delays.append((v.done_on - v.due).days)
+            if v.timeliness == "on_time":
+                q.on_time += 1
+            elif v.timeliness == "early":
+                q.early += 1
+            else:
+                q.late += 1
+                q.lateness.append((v.done_on - v.latest).days)
+    q.recurrences_found = {k: v for k, v in found.items() if v}
+    return q
+
+
+# --- concordance ------------------------------------------------------------------------
+
+Verdict = Literal["followed", "not_followed", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What became of one recommendation for one patient, from one source."""
+
+    record: str
+    year: int
+    verdict: Verdict
+    reason: str | None
+    source: str
+
+
+DecisionSource = Callable[[Case, str, Settings], "tuple[Verdict, str | None] | None"]
+"""``source(latest case, record id, settings)`` -> the verdict and the reason for a
+deviation, or ``None`` when the source has nothing to compare for that record."""
+
+
+def recorded_treatment(case: Case, record: str, settings: Settings) -> (
+    tuple[Verdict, str | None] | None
+):
+    """The treatment recorded in the case, compared with the recommendation."""
+    if record == "REC-MTOR-FIRST-LINE":
+        from pecoma.engine.facts import derive
+
+        first = derive(case, settings.engine).first_line
+        if first is None:
+            return "unknown", None
+        if first.agent.is_mtor_inhibitor:
+            return "followed", None
+        return "not_followed", f"first line recorded: {first.agent.value}"
+    if record == "REC-RESECTION":
+        status = case.surgery.status
+        if status is SurgeryStatus.performed:
+            return "followed", None
+        if status is SurgeryStatus.not_performed:
+            return "not_followed", "surgery recorded as not performed"
+        return "unknown", None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConcordanceRow:
+    record: str
+    year: int
+    recommended: int
+    followed: int
+    not_followed: int
+    unknown: int
+    reasons: tuple[tuple[str, int], ...]
+    compared: bool
+
+    @property
+    def share(self) -> Ratio:
+        return Ratio(self.followed, self.followed + self.not_followed)
+
+
+@dataclass(slots=True)
+class Concordance:
+    on_date: dt.date
+    sources: tuple[str, ...]
+    rows: list[ConcordanceRow] = field(default_factory=list)
+
+    def to_jsonable(self, min_cell: int = 1) -> dict[str, Any]:
+        def n(v: int) -> int | str:
+            return f"<{min_cell}" if 0 < v < min_cell else v
+
+        return {
+            "evaluated_on": self.on_date.isoformat(),
+            "sources": list(self.sources),
+            "measures": "per recommendation record and year of first recommendation: "
+                        "patients recommended, recorded treatment followed it or not, or "
+                        "not recorded; tumour-board decisions are not recorded yet",
+            "rows": [
+                {"record": r.record, "year": r.year, "recommended": n(r.recommended),
+                 "compared": r.compared,
+                 "followed": n(r.followed) if r.compared else None,
+                 "not_followed": n(r.not_followed) if r.compared else None,
+                 "unknown": n(r.unknown) if r.compared else None,
+                 "share_followed": r.share.to_dict() if r.compared else None,
+                 "reasons": [{"reason": k, "n": n(v)} for k, v in r.reasons]}
+                for r in self.rows
+            ],
+        }
+
+    def lines(self, min_cell: int = 1) -> list[str]:
+        def n(v: int) -> str:
+            return f"< {min_cell}" if 0 < v < min_cell else str(v)
+
+        out = [f"Concordance as of {self.on_date.isoformat()} (sources: "
+               f"{', '.join(self.sources)}; tumour-board decisions not recorded yet)"]
+        for r in self.rows:
+            head = f"{r.record} {r.year}: recommended to {n(r.recommended)}"
+            if not r.compared:
+                out.append(f"{head}; no recorded decision to compare")
+                continue
+            reasons = "; ".join(f"{k} ({n(v)})" for k, v in r.reasons)
+            share = "n/a" if r.share.value is None else f"{r.share.value:.1%}"
+            out.append(f"{head}; followed {n(r.followed)}, not followed {n(r.not_followed)}"
+                       f", not recorded {n(r.unknown)}; followed {share} of those recorded"
+                       + (f"; reasons: {reasons}" if reasons else ""))
+        return out
+
+
+def concordance(
+    history: Mapping[str, Sequence[tuple[dt.date, Sequence[str]]]],
+    cases: Mapping[str, Case],
+    on_date: dt.date,
+    settings: Settings,
+    sources: Mapping[str, DecisionSource] | None = None,
+) -> Concordance:
+    """Concordance of the stored recommendations (registry id -> the assessments' dates
+    and record ids, oldest first) with the decisions of ``sources`` (by default the
+    treatment recorded in the patient's latest case)."""
+    chosen = dict(sources or {"recorded treatment": recorded_treatment})
+    decisions: list[Decision] = []
+    recommended: dict[tuple[str, int], int] = {}
+    for rid, assessments in history.items():
+        first: dict[str, int] = {}
+        for day, records in assessments:
+            if day > on_date:
+                continue
+            for rec in records:
+                if rec.startswith("REC-"):
+                    first.setdefault(rec, day.year)
+        case = cases.get(rid)
+        for rec, year in first.items():
+            recommended[(rec, year)] = recommended.get((rec, year), 0) + 1
+            if case is None:
+                continue
+            for name, source in chosen.items():
+                got = source(case, rec, settings)
+                if got is not None:
+                    decisions.append(Decision(rec, year, got[0], got[1], name))
+    result = Concordance(on_date, tuple(chosen))
+    for (rec, year), count in sorted(recommended.items()):
+        mine = [d for d in decisions if d.record == rec and d.year == year]
+        reasons: dict[str, int] = {}
+        for d in mine:
+            if d.verdict == "not_followed" and d.reason:
+                reasons[d.reason] = reasons.get(d.reason, 0) + 1
+        result.rows.append(ConcordanceRow(
+            rec, year, count,
+            sum(d.verdict == "followed" for d in mine),
+            sum(d.verdict == "not_followed" for d in mine),
+            sum(d.verdict == "unknown" for d in mine),
+            tuple(sorted(reasons.items())),
+            bool(mine),
+        ))
+    return result
+
+
+def registry_quality(
+    evaluated: Sequence[Evaluated],
+    outcomes: Mapping[str, Sequence[OutcomeView]],
+    history: Mapping[int, Sequence[tuple[dt.date, Sequence[str]]]],
+    on_date: dt.date,
+    settings: Settings,
+) -> tuple[SurveillanceQuality, Concordance]:
+    """Both figures of the registry, from its evaluated patients, their outcomes (by
+    registry id) and the stored assessments' records (by patient id)."""
+    by_rid = {e.state.patient_id: e.state.registry_id for e in evaluated}
+    cases = {e.state.registry_id: e.case for e in evaluated if e.case is not None}
+    named = {by_rid[pid]: h for pid, h in history.items() if pid in by_rid}
+    return (surveillance_quality(evaluated, outcomes, on_date),
+            concordance(named, cases, on_date, settings))

@@ -1,0 +1,180 @@
+"""OMOP CDM 5.4 export: loaded into the 5.4 DDL (constraints on) on DuckDB and PostgreSQL,
+a golden query on a fixture registry, pseudonymisation and month precision."""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from pecoma.registry.omop import Demographics, omop_export, pseudonym
+from pecoma.registry.outcomes import record_outcome
+from pecoma.registry.service import record_case
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+
+from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
+
+__all__ = ["db_url", "repo"]
+
+DDL = resources.files("pecoma.registry").joinpath("data/omop54-subset.sql")
+DEMO = {"H1": Demographics("female", 1971), "L1": Demographics("male", 1958),
+        "M1": Demographics("unknown", 1980)}  # N1 has no year of birth
+
+
+def add(repo: Repository, rid: str, case: dict[str, object]) -> None:
+    record_case(repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic",
+                source="test")
+
+
+@pytest.fixture
+def fixture_registry(repo: Repository) -> Repository:
+    """H1 high risk resected, local recurrence then death; L1 low risk resected; M1
+    metastatic on everolimus, progression; N1 without demographics (left out)."""
+    add(repo, "H1", high_risk())
+    add(repo, "L1", low_risk())
+    add(repo, "M1", metastatic("everolimus"))
+    add(repo, "N1", high_risk())
+    for rid, event, day, vital, found in (
+        ("H1", "local_recurrence", "2026-01-10", None, "symptoms"),
+        ("H1", "death", "2026-07-10", "dead_of_disease", None),
+        ("M1", "progression", "2026-03-01", None, "scheduled_scan"),
+    ):
+        record_outcome(repo, rid, event, day, vital, found, on_date=ON, actor="dr-a")
+    return repo
+
+
+def export(repo: Repository, folder: Path, **kw: object) -> object:
+    return omop_export(repo, folder, DEMO, ON, **kw)  # type: ignore[arg-type]
+
+
+GOLDEN = """
+    SELECT episode_concept_id, count(DISTINCT person_id) AS persons
+    FROM episode GROUP BY episode_concept_id ORDER BY episode_concept_id
+"""
+# first occurrence: H1, L1, M1; recurrence: H1; regimen: M1 (everolimus); progression: M1
+EXPECTED = [(32528, 3), (32529, 1), (32531, 1), (32677, 1)]
+
+
+def rows(folder: Path, table: str) -> list[dict[str, str]]:
+    with (folder / f"{table}.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+class TestContent:
+    def test_tables_and_left_out(self, fixture_registry: Repository, tmp_path: Path) -> None:
+        ex = export(fixture_registry, tmp_path)
+        assert ex.left_out == {"no year of birth (OMOP PERSON requires it)": 1}  # type: ignore[attr-defined]
+        person = rows(tmp_path, "person")
+        assert [(p["person_source_value"], p["year_of_birth"], p["gender_concept_id"])
+                for p in person] == [("H1", "1971", "8532"), ("L1", "1958", "8507"),
+                                     ("M1", "1980", "0")]
+        cond = rows(tmp_path, "condition_occurrence")
+        # uterine high risk: malignant (8714/3) of the uterus (C55.9), from the diagnosis
+        assert (cond[0]["condition_source_value"], cond[0]["condition_start_date"]) == (
+            "8714/3-C55.9", "2025-01-06")
+        # 3 cm kidney tumour without worrisome features
+        assert cond[1]["condition_source_value"].endswith("-C64.9")
+        size = rows(tmp_path, "measurement")
+        assert [(m["person_id"], m["value_as_number"]) for m in size] == [
+            ("1", "80.0"), ("2", "30.0"), ("3", "120.0")]
+        death = rows(tmp_path, "death")
+        assert [(d["person_id"], d["death_date"], d["cause_source_value"]) for d in death] == [
+            ("1", "2026-07-10", "dead_of_disease")]
+        drug = rows(tmp_path, "drug_exposure")
+        assert [(d["person_id"], d["drug_source_value"]) for d in drug] == [("3", "everolimus")]
+        period = rows(tmp_path, "observation_period")
+        assert period[0]["observation_period_end_date"] == "2026-07-10"  # H1: the death
+
+    def test_pseudonymised_month_precision(self, fixture_registry: Repository,
+                                           tmp_path: Path) -> None:
+        """The person carries the keyed hash, never the id; every date is a first of
+        month; the same secret gives the same pseudonym (centres can be merged)."""
+        secret = b"network-secret-of-32-bytes-long!"
+        export(fixture_registry, tmp_path, secret=secret, month_precision=True)
+        person = rows(tmp_path, "person")
+        assert person[0]["person_source_value"] == pseudonym("H1", secret)
+        assert pseudonym("H1", secret) != pseudonym("H1", b"another-secret-0123456789")
+        text = "".join((tmp_path / f).read_text() for f in ("person.csv", "episode.csv"))
+        assert "H1" not in text and "L1" not in text
+        for table, column in (("condition_occurrence", "condition_start_date"),
+                              ("death", "death_date"), ("episode", "episode_start_date")):
+            for r in rows(tmp_path, table):
+                assert r[column].endswith("-01"), (table, r[column])
+
+
+def _load_duckdb(folder: Path) -> list[tuple[int, int]]:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(DDL.read_text(encoding="utf-8"))
+    for table in ("person", "observation_period", "condition_occurrence", "measurement",
+                  "procedure_occurrence", "drug_exposure", "death", "episode",
+                  "episode_event"):
+        con.execute(f"COPY {table} FROM '{folder / (table + '.csv')}' (HEADER, NULL '')")
+    return [tuple(r) for r in con.execute(GOLDEN).fetchall()]  # type: ignore[misc]
+
+
+class TestLoading:
+    def test_duckdb(self, fixture_registry: Repository, tmp_path: Path) -> None:
+        export(fixture_registry, tmp_path)
+        assert _load_duckdb(tmp_path) == EXPECTED
+
+    def test_duckdb_refuses_a_broken_file(self, fixture_registry: Repository,
+                                          tmp_path: Path) -> None:
+        """The constraints are on: an episode of an unknown person does not load."""
+        import duckdb
+
+        export(fixture_registry, tmp_path)
+        with (tmp_path / "episode.csv").open("a", encoding="utf-8") as f:
+            f.write("999,999,32528,2026-01-01,,,,,1,0,32879,x,\n")
+        with pytest.raises(duckdb.Error):
+            _load_duckdb(tmp_path)
+
+    @pytest.mark.postgres
+    def test_postgresql(self, fixture_registry: Repository, tmp_path: Path,
+                        postgres_database: str) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        export(fixture_registry, tmp_path)
+        url = make_url(postgres_database).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False)) as con:
+            con.execute("CREATE SCHEMA omop; SET search_path TO omop")
+            con.execute(DDL.read_text(encoding="utf-8"))
+            for table in ("person", "observation_period", "condition_occurrence",
+                          "measurement", "procedure_occurrence", "drug_exposure", "death",
+                          "episode", "episode_event"):
+                with (tmp_path / f"{table}.csv").open("rb") as f, con.cursor().copy(
+                    f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)"
+                ) as copy:
+                    copy.write(f.read())
+            got = con.execute(GOLDEN).fetchall()
+        assert [tuple(r) for r in got] == EXPECTED
+
+
+def test_cli(db_url: str, fixture_registry: Repository, tmp_path: Path) -> None:
+    from test_registry_cli import no_traceback, pecoma
+
+    demo = tmp_path / "demo.csv"
+    demo.write_text("registry_id,sex,year_of_birth\nH1,female,1971\nL1,male,1958\n")
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"network-secret-of-32-bytes-long!")
+    r = pecoma("registry", "export-omop", str(tmp_path / "out"), "--demographics", str(demo),
+               "--pseudonymise", str(secret), "--dates", "month", "--on", "2026-11-28",
+               "--database-url", db_url)
+    assert r.returncode == 0, r.stderr
+    assert "person: 2 rows" in r.stdout
+    assert "left out: 2 (no year of birth (OMOP PERSON requires it))" in r.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("registry_id,sex,year_of_birth\nH1,f,19x1\n")
+    r = pecoma("registry", "export-omop", str(tmp_path / "o2"), "--demographics", str(bad),
+               "--database-url", db_url)
+    assert r.returncode == 3
+    no_traceback(r)
+    assert "'row 2: sex'" in r.stderr + r.stdout and "'row 2: year_of_birth'" in (
+        r.stderr + r.stdout)
+
+

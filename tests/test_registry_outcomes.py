@@ -1,0 +1,348 @@
+"""Outcomes: recorded append-only with their audit entry, contradictions refused with the
+field named, a deceased or lost patient leaving the worklist with the reason shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import DBAPIError
+
+from pecoma.errors import InputError
+from pecoma.registry.columns import COLUMN_NAMES, flatten
+from pecoma.registry.importer import ImportMode, ImportReport, import_file
+from pecoma.registry.outcomes import closure, parse_outcome, record_outcome
+from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.state import stored_worklist
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from pecoma.store.repository import OutcomeData
+from pecoma.web.app import create_app
+from pecoma.web.config import WebConfig
+
+from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo, write_csv
+
+__all__ = ["db_url", "repo"]
+
+
+def add(repo: Repository, rid: str, case: dict[str, object]) -> None:
+    record_case(repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic",
+                source="test")
+
+
+def outcome(repo: Repository, rid: str, event: str, date: str, vital: str | None = None,
+            found: str | None = None) -> list[int]:
+    return record_outcome(repo, rid, event, date, vital, found, on_date=ON, actor="dr-a")
+
+
+def paths(exc: pytest.ExceptionInfo[InputError]) -> list[str]:
+    return [i.path for i in exc.value.issues]
+
+
+class TestParse:
+    def test_last_contact_needs_an_alive_or_lost_status(self) -> None:
+        """A last contact without vital status is refused: the status is the point of it."""
+        with pytest.raises(InputError) as e:
+            parse_outcome("last_contact", "2026-01-01")
+        assert paths(e) == ["vital_status"]
+        assert "alive_without_disease" in e.value.issues[0].rule
+
+    def test_death_needs_a_cause(self) -> None:
+        with pytest.raises(InputError) as e:
+            parse_outcome("death", "2026-01-01", "alive_with_disease")
+        assert paths(e) == ["vital_status"]
+        assert "dead_of_disease" in e.value.issues[0].rule
+
+    def test_every_bad_field_is_named(self) -> None:
+        with pytest.raises(InputError) as e:
+            parse_outcome("relapse", "01/02/2026", "fine", "luck")
+        assert paths(e) == ["event", "date", "vital_status", "found_by"]
+
+    def test_found_by_may_be_left_unrecorded(self) -> None:
+        """How a recurrence was found may be unknown: stored as not recorded, never guessed."""
+        o = parse_outcome("local_recurrence", "2026-01-01")
+        assert o.found_by is None and o.vital_status is None
+
+
+class TestContradictions:
+    def test_death_before_diagnosis(self, repo: Repository) -> None:
+        """Diagnosed 2025-01-06: a death on 2024-12-31 is impossible."""
+        add(repo, "PEC-1", high_risk())
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-1", "death", "2024-12-31", "dead_of_disease")
+        assert paths(e) == ["date"]
+        assert "before the diagnosis (2025-01-06)" in e.value.issues[0].rule
+
+    def test_recurrence_before_surgery(self, repo: Repository) -> None:
+        """Resected 2025-01-10: a recurrence found 2025-01-08 (or that day) is refused."""
+        add(repo, "PEC-1", high_risk())
+        for day in ("2025-01-08", "2025-01-10"):
+            with pytest.raises(InputError) as e:
+                outcome(repo, "PEC-1", "local_recurrence", day, found="symptoms")
+            assert paths(e) == ["date"]
+            assert "after the surgery (2025-01-10)" in e.value.issues[0].rule
+
+    def test_local_recurrence_without_resection(self, repo: Repository) -> None:
+        """Metastatic, never operated: there is no local recurrence to record."""
+        add(repo, "PEC-3", metastatic())
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-3", "local_recurrence", "2026-01-01")
+        assert paths(e) == ["event"]
+
+    def test_follow_up_after_death(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_other_cause")
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-1", "last_contact", "2026-04-01", "alive_without_disease")
+        assert paths(e) == ["date"]
+        assert "after the recorded death (2026-03-01)" in e.value.issues[0].rule
+
+    def test_death_before_a_recorded_contact(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "last_contact", "2026-05-01", "alive_without_disease")
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-1", "death", "2026-04-01", "dead_of_disease")
+        assert paths(e) == ["date"]
+        assert "latest recorded follow-up (last_contact on 2026-05-01)" in e.value.issues[0].rule
+
+    def test_no_scan_after_death(self, repo: Repository) -> None:
+        """Died 2026-03-01: a scan dated 2026-04-01 is follow-up after death, refused."""
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_other_cause")
+        with pytest.raises(InputError) as e:
+            record_scan(repo, "PEC-1", "2026-04-01", "chest_ct", "no_evidence_of_disease",
+                        on_date=ON, actor="radiology")
+        assert paths(e) == ["date"]
+        assert "after the recorded death (2026-03-01)" in e.value.issues[0].rule
+
+    def test_death_before_a_recorded_scan(self, repo: Repository) -> None:
+        """A scan on 2026-05-04 shows the patient alive: a death on 2026-04-01 is refused."""
+        add(repo, "PEC-1", high_risk())
+        record_scan(repo, "PEC-1", "2026-05-04", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-1", "death", "2026-04-01", "dead_of_disease")
+        assert paths(e) == ["date"]
+        assert "scan (chest_ct) on 2026-05-04" in e.value.issues[0].rule
+
+    def test_one_death_only(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_disease")
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-1", "death", "2026-03-02", "dead_of_disease")
+        assert "event" in paths(e)
+
+    def test_future_date(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-1", "last_contact", "2026-12-01", "alive_without_disease")
+        assert paths(e) == ["date"]
+
+    def test_unknown_patient(self, repo: Repository) -> None:
+        with pytest.raises(InputError) as e:
+            outcome(repo, "PEC-404", "last_contact", "2026-01-01", "alive_without_disease")
+        assert paths(e) == ["registry_id"]
+
+    def test_refused_outcome_writes_nothing(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        before = repo.count()["audit_log"]
+        with pytest.raises(InputError):
+            outcome(repo, "PEC-1", "death", "2024-01-01", "dead_of_disease")
+        assert repo.count()["audit_log"] == before
+        assert repo.outcomes() == {}
+
+
+class TestStored:
+    def test_outcome_and_audit_entry_in_one_write(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        (oid,) = outcome(repo, "PEC-1", "last_contact", "2026-06-01", "alive_without_disease")
+        t = repo.timeline("PEC-1")
+        assert t is not None
+        assert [(o.id, o.event, o.event_date, o.vital_status) for o in t.outcomes] == [
+            (oid, "last_contact", dt.date(2026, 6, 1), "alive_without_disease")]
+        entry = t.audit[-1]
+        assert (entry.entity, entry.entity_id, entry.actor) == ("outcome_event", oid, "dr-a")
+
+    def test_same_outcome_twice_is_stored_once(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        assert outcome(repo, "PEC-1", "last_contact", "2026-06-01", "alive_with_disease")
+        assert outcome(repo, "PEC-1", "last_contact", "2026-06-01", "alive_with_disease") == []
+
+    def test_recurrence_links_the_scan_that_found_it(self, repo: Repository) -> None:
+        """A local recurrence on the day of a scan showing it is linked to that scan."""
+        add(repo, "PEC-1", high_risk())
+        record_scan(repo, "PEC-1", "2026-02-01", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        scan_id = record_scan(repo, "PEC-1", "2026-05-04", "mri_primary", "local_recurrence",
+                              on_date=ON, actor="radiology")
+        outcome(repo, "PEC-1", "local_recurrence", "2026-05-04", found="scheduled_scan")
+        outcome(repo, "PEC-1", "distant_metastasis", "2026-07-01", found="symptoms")
+        t = repo.timeline("PEC-1")
+        assert t is not None
+        assert [o.scan_id for o in t.outcomes] == [scan_id, None]
+
+    @pytest.mark.parametrize("verb", ["UPDATE", "DELETE"])
+    def test_outcomes_are_append_only(self, repo: Repository, verb: str) -> None:
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "last_contact", "2026-06-01", "alive_without_disease")
+        sql = {"UPDATE": "UPDATE outcome_event SET id = id",
+               "DELETE": "DELETE FROM outcome_event"}[verb]
+        with pytest.raises(DBAPIError, match="append-only"), repo.engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+        assert len(repo.outcomes()) == 1
+
+
+class TestLeavingTheWorklist:
+    def test_deceased_and_lost_leave_with_the_reason(self, repo: Repository) -> None:
+        """PEC-1 died, PEC-2 was lost: both listed last with why; PEC-3 unchanged."""
+        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-2", low_risk())
+        add(repo, "PEC-3", metastatic())
+        outcome(repo, "PEC-1", "death", "2026-09-01", "dead_of_disease")
+        outcome(repo, "PEC-2", "last_contact", "2026-08-15", "lost_to_follow_up")
+        items = {i.registry_id: i for i in stored_worklist(repo, ON, default_settings())}
+        assert items["PEC-1"].status.value == "deceased"
+        assert items["PEC-1"].reason == "died on 2026-09-01 (dead of disease)"
+        assert items["PEC-1"].due is None
+        assert items["PEC-2"].status.value == "lost_to_follow_up"
+        assert items["PEC-2"].reason == "lost to follow-up (last contact 2026-08-15)"
+        assert items["PEC-3"].status.value == "not_drawn"
+        order = [i.registry_id for i in stored_worklist(repo, ON, default_settings())]
+        assert order[-2:] == ["PEC-1", "PEC-2"]
+
+    def test_found_again_returns_to_the_worklist(self, repo: Repository) -> None:
+        add(repo, "PEC-2", low_risk())
+        outcome(repo, "PEC-2", "last_contact", "2026-08-15", "lost_to_follow_up")
+        outcome(repo, "PEC-2", "last_contact", "2026-10-01", "alive_without_disease")
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value not in ("lost_to_follow_up", "deceased")
+
+    def test_a_death_after_the_evaluation_date_does_not_count_yet(self) -> None:
+        outcomes = [OutcomeData("death", dt.date(2026, 9, 1), "dead_of_disease")]
+        assert closure(outcomes) is not None
+        assert closure([o for o in outcomes if o.event_date <= dt.date(2026, 8, 1)]) is None
+
+
+@pytest.fixture
+def client(repo: Repository) -> Iterator[TestClient]:
+    add(repo, "PEC-1", high_risk())
+    app = create_app(WebConfig(), today=lambda: ON)
+    app.state.registry = repo
+    with TestClient(app) as c:
+        yield c
+
+
+class TestWebForm:
+    def test_record_and_see_it(self, client: TestClient) -> None:
+        assert client.get("/registry/patients/PEC-1/outcome").status_code == 200
+        r = client.post("/registry/patients/PEC-1/outcome", data={
+            "event": "death", "date": "2026-09-01", "vital_status": "dead_of_disease"},
+            follow_redirects=False)
+        assert r.status_code == 303
+        page = client.get("/registry/patients/PEC-1").text
+        assert "died on 2026-09-01 (dead of disease)" in page
+        assert "Deceased" in page
+
+    def test_contradiction_shown_next_to_the_field(self, client: TestClient) -> None:
+        r = client.post("/registry/patients/PEC-1/outcome", data={
+            "event": "local_recurrence", "date": "2025-01-02", "found_by": "symptoms"})
+        assert r.status_code == 422
+        assert 'id="outcome-date-err"' in r.text
+        assert "after the surgery (2025-01-10)" in r.text
+
+    def test_unknown_patient_is_404(self, client: TestClient) -> None:
+        assert client.get("/registry/patients/PEC-9/outcome").status_code == 404
+
+
+def test_outcome_form_needs_the_clinician_role() -> None:
+    from pecoma.web.auth import Role, needed_role
+
+    cfg = WebConfig(auth="on")
+    assert needed_role("POST", "/registry/patients/P-1/outcome", cfg) is Role.clinician
+    assert needed_role("GET", "/registry/patients/P-1/outcome", cfg) is Role.reader
+
+
+def test_cli_record_outcome(db_url: str, tmp_path: Path) -> None:
+    """The command records, says so, and refuses a contradiction with the field named."""
+    from test_registry_cli import no_traceback, pecoma
+
+    from registry_support import rows_of
+
+    db = ("--database-url", db_url)
+    good = write_csv(tmp_path / "c.csv", rows_of({"PEC-0001": high_risk()}))
+    assert pecoma("registry", "import", str(good), "--on", "2026-11-28", *db).returncode == 0
+    r = pecoma("registry", "record-outcome", "PEC-0001", "--event", "last_contact", "--date",
+               "2026-10-01", "--vital-status", "lost_to_follow_up", "--on", "2026-11-28", *db)
+    assert r.returncode == 0, r.stderr
+    assert "outcome recorded" in r.stdout
+    r = pecoma("registry", "record-outcome", "PEC-0001", "--event", "death", "--date",
+               "2024-01-01", "--vital-status", "dead_of_disease", "--on", "2026-11-28", *db)
+    assert r.returncode == 3
+    no_traceback(r)
+    assert "'date'" in r.stderr + r.stdout
+    r = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "csv", *db)
+    assert "lost_to_follow_up" in r.stdout
+
+
+class TestImportColumns:
+    """Optional ``outcome.<event>.*`` columns: same rules, reported per cell."""
+
+    COLUMNS = ("registry_id", *COLUMN_NAMES[1:], "outcome.last_contact.date",
+               "outcome.last_contact.vital_status", "outcome.local_recurrence.date",
+               "outcome.local_recurrence.found_by", "outcome.death.date",
+               "outcome.death.vital_status")
+
+    def run(self, repo: Repository, path: Path, rows: list[dict[str, object]],
+            mode: ImportMode = ImportMode.all_or_nothing) -> ImportReport:
+        write_csv(path, rows, list(self.COLUMNS))
+        return import_file(repo, path, on_date=ON, settings=default_settings(),
+                           actor="import", mode=mode)
+
+    def test_outcomes_imported_with_the_case_and_once_only(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        row = {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_with_disease",
+               "outcome.local_recurrence.date": "2026-06-01",
+               "outcome.local_recurrence.found_by": "scheduled_scan"}
+        report = self.run(repo, tmp_path / "a.csv", [row])
+        assert report.written is not None and report.written.new_outcomes == 2
+        assert "2 new outcomes" in report.lines()[1]
+        again = self.run(repo, tmp_path / "a.csv", [row])
+        assert again.written is not None and again.written.new_outcomes == 0
+        assert [o.event for o in repo.outcomes_by_registry_id()["PEC-1"]] == [
+            "local_recurrence", "last_contact"]
+
+    def test_bad_cells_named_with_row_and_column(self, repo: Repository, tmp_path: Path) -> None:
+        """Row 2: death before diagnosis; row 3: a status that is not one; nothing written."""
+        rows = [
+            {**flatten(high_risk(), "PEC-1"), "outcome.death.date": "2024-01-01",
+             "outcome.death.vital_status": "dead_of_disease"},
+            {**flatten(low_risk(), "PEC-2"), "outcome.last_contact.date": "2026-01-01",
+             "outcome.last_contact.vital_status": "well"},
+            {**flatten(low_risk(), "PEC-3"), "outcome.local_recurrence.found_by": "symptoms"},
+        ]
+        report = self.run(repo, tmp_path / "b.csv", rows)
+        assert [(i.row, i.column) for i in report.issues] == [
+            (2, "outcome.death.date"), (3, "outcome.last_contact.vital_status"),
+            (4, "outcome.local_recurrence.date")]
+        assert "before the diagnosis (2025-01-06)" in report.issues[0].rule
+        assert report.written is None and repo.count()["patient"] == 0
+
+    def test_contradiction_with_a_stored_outcome(self, repo: Repository, tmp_path: Path) -> None:
+        """PEC-1 died on 2026-03-01 (recorded earlier): a later contact in a file is refused,
+        and good-rows mode still writes the other row."""
+        add(repo, "PEC-1", high_risk())
+        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_disease")
+        rows = [
+            {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.date": "2026-05-01",
+             "outcome.last_contact.vital_status": "alive_without_disease"},
+            flatten(low_risk(), "PEC-2"),
+        ]
+        report = self.run(repo, tmp_path / "c.csv", rows, ImportMode.good_rows)
+        assert [(i.row, i.column) for i in report.issues] == [(2, "outcome.last_contact.date")]
+        assert "after the recorded death (2026-03-01)" in report.issues[0].rule
+        assert report.written is not None and report.written.new_patients == 1

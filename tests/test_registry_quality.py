@@ -1,0 +1,131 @@
+"""Surveillance quality and concordance, with expected figures worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pecoma.registry.outcomes import record_outcome
+from pecoma.registry.quality import registry_quality
+from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.worklist import evaluate
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+
+from registry_support import ON, db_url, high_risk, metastatic, repo, variant
+
+__all__ = ["db_url", "repo"]
+
+
+def add(repo: Repository, rid: str, case: dict[str, object]) -> None:
+    record_case(repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic",
+                source="test")
+
+
+def figures(repo: Repository) -> tuple[object, object]:
+    s = default_settings()
+    return registry_quality(evaluate(repo.states(), ON, s), repo.outcomes_by_registry_id(),
+                            repo.recommendation_history(), ON, s)
+
+
+@pytest.fixture
+def followed(repo: Repository) -> Repository:
+    """H1: high risk, resected 2025-01-10, follow-up every 3-4 months (S18): visit 1
+    window 2025-04-10..05-10, scanned 04-20 (on time, 10 days after due); visit 2
+    re-anchored on that scan, window 2025-07-20..08-20, scanned 09-01 (12 days late,
+    43 days after due); visits 3-6 (windows closing 2026-01-01, 04-01, 07-01, 10-01) not
+    done by 2026-11-28. A local recurrence found at the 09-01 scan is recorded."""
+    add(repo, "H1", high_risk())
+    for day in ("2025-04-20", "2025-09-01"):
+        record_scan(repo, "H1", day, "chest_ct", "no_evidence_of_disease", on_date=ON,
+                    actor="radiology")
+    record_outcome(repo, "H1", "local_recurrence", "2025-09-01", None, "scheduled_scan",
+                   on_date=ON, actor="dr-a")
+    return repo
+
+
+class TestSurveillanceQuality:
+    def test_windows_delays_and_how_found(self, followed: Repository) -> None:
+        q, _ = figures(followed)
+        assert q.windows_closed == 6  # type: ignore[attr-defined]
+        assert (q.on_time, q.early, q.late, q.missed) == (1, 0, 1, 4)  # type: ignore[attr-defined]
+        assert str(q.inside_window) == "1/6 (16.7%)"  # type: ignore[attr-defined]
+        assert q.median_delay == 26.5  # type: ignore[attr-defined]  # of 10 and 43 days
+        assert q.median_lateness == 12  # type: ignore[attr-defined]
+        assert q.recurrences_found == {"scheduled_scan": 1}  # type: ignore[attr-defined]
+        assert str(q.at_scheduled_scan) == "1/1 (100.0%)"  # type: ignore[attr-defined]
+
+    def test_nothing_counts_after_death(self, followed: Repository) -> None:
+        """Died 2026-03-15: only visits 1-3 (windows closed by then) count; 1 missed."""
+        record_outcome(followed, "H1", "death", "2026-03-15", "dead_of_disease", None,
+                       on_date=ON, actor="dr-a")
+        q, _ = figures(followed)
+        assert (q.windows_closed, q.missed) == (3, 1)  # type: ignore[attr-defined]
+
+    def test_unrecorded_way_found_is_kept_apart(self, repo: Repository) -> None:
+        add(repo, "H2", high_risk())
+        record_outcome(repo, "H2", "distant_metastasis", "2026-02-01", None, None,
+                       on_date=ON, actor="dr-a")
+        q, _ = figures(repo)
+        assert q.recurrences_found == {"not_recorded": 1}  # type: ignore[attr-defined]
+        assert str(q.at_scheduled_scan) == "0/0 (n/a)"  # type: ignore[attr-defined]
+
+
+class TestConcordance:
+    def test_mtor_first_line_and_resection(self, repo: Repository) -> None:
+        """M1 (everolimus first line) followed REC-MTOR-FIRST-LINE, M2 (doxorubicin) did
+        not, M3 has no first line recorded; R1 was recommended resection (surgery
+        planned) and a later version records it performed: followed."""
+        add(repo, "M1", metastatic("everolimus"))
+        add(repo, "M2", metastatic("doxorubicin"))
+        add(repo, "M3", metastatic(None))
+        add(repo, "R1", variant(high_risk(), surgery={"status": "planned"}))
+        add(repo, "R1", high_risk())
+        _, c = figures(repo)
+        rows = {(r.record, r.year): r for r in c.rows}  # type: ignore[attr-defined]
+        mtor = rows[("REC-MTOR-FIRST-LINE", 2026)]
+        assert (mtor.recommended, mtor.followed, mtor.not_followed, mtor.unknown) == (3, 1, 1, 1)
+        assert mtor.reasons == (("first line recorded: doxorubicin", 1),)
+        assert str(mtor.share) == "1/2 (50.0%)"
+        res = rows[("REC-RESECTION", 2026)]
+        assert (res.recommended, res.followed, res.not_followed) == (1, 1, 0)
+        trials = rows[("REC-REFER-TRIALS", 2026)]
+        assert not trials.compared and trials.recommended == 4
+
+    def test_small_counts_suppressed_in_shared_output(self, repo: Repository) -> None:
+        add(repo, "M2", metastatic("doxorubicin"))
+        _, c = figures(repo)
+        text = "\n".join(c.lines(min_cell=5))  # type: ignore[attr-defined]
+        assert "REC-MTOR-FIRST-LINE 2026: recommended to < 5" in text
+        data = c.to_jsonable(min_cell=5)  # type: ignore[attr-defined]
+        row = next(r for r in data["rows"] if r["record"] == "REC-MTOR-FIRST-LINE")
+        assert row["not_followed"] == "<5"
+
+
+def test_cli(db_url: str, followed: Repository, tmp_path: Path) -> None:
+    from test_registry_cli import pecoma
+
+    r = pecoma("registry", "quality", "--on", "2026-11-28", "--format", "json",
+               "--database-url", db_url)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["surveillance"]["inside_window"] == {"numerator": 1, "denominator": 6,
+                                                     "share": 0.1667}
+    r = pecoma("registry", "quality", "--on", "2026-11-28", "--database-url", db_url)
+    assert "visits done inside their window: 1/6 (16.7%)" in r.stdout
+
+
+def test_summary_page_shows_both(followed: Repository) -> None:
+    from fastapi.testclient import TestClient
+
+    from pecoma.web.app import create_app
+    from pecoma.web.config import WebConfig
+
+    app = create_app(WebConfig(), today=lambda: ON)
+    app.state.registry = followed
+    with TestClient(app) as c:
+        page = c.get("/registry/summary").text
+    assert "visits done inside their window: 1/6 (16.7%)" in page
+    assert "REC-REFER-TRIALS 2026: recommended to &lt; 5; no recorded decision" in page

@@ -1,0 +1,328 @@
+"""Survival: the estimates checked against published textbook values, then the registry's
+cohort rules (who is counted, from when, to what), suppression of small cells, and the
+command line and summary page."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.registry.outcomes import record_outcome
+from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.survival import (
+    Endpoint,
+    Grouping,
+    Subject,
+    analyse,
+    survival_report,
+    to_figure,
+    to_json,
+    to_text,
+)
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from pecoma.web.app import create_app
+from pecoma.web.config import WebConfig
+
+from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
+
+__all__ = ["db_url", "repo"]
+
+DATA = Path(__file__).parent / "data" / "survival" / "freireich-6mp.csv"
+
+
+def freireich() -> list[Subject]:
+    with DATA.open(encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return [Subject(f"F{i}", r["group"], float(r["weeks"]), r["event"] == "1")
+                for i, r in enumerate(rows)]
+
+
+class TestTextbookEstimates:
+    """Freireich's 6-MP remission data: values printed in survival textbooks
+    (Kleinbaum & Klein, Survival Analysis, 3rd ed., ch. 2; Klein & Moeschberger)."""
+
+    @pytest.fixture(scope="class")
+    def report(self) -> object:
+        return analyse(freireich(), Endpoint.rfs, Grouping.risk, ON, min_cell=5)
+
+    def curve(self, report: object, group: str) -> object:
+        return next(c for c in report.curves if c.group == group)  # type: ignore[attr-defined]
+
+    def test_product_limit_estimates_of_the_6mp_group(self, report: object) -> None:
+        """S(t) at the 6-MP relapse times: 0.857, 0.807, 0.753, 0.690, 0.627, 0.538, 0.448."""
+        c = self.curve(report, "6-MP")
+        got = {t: s for t, s in zip(c.times, c.survival, strict=True)}  # type: ignore[attr-defined]
+        for t, s in {6: 0.857, 7: 0.807, 10: 0.753, 13: 0.690, 16: 0.627, 22: 0.538,
+                     23: 0.448}.items():
+            assert got[t] == pytest.approx(s, abs=5e-4), t
+
+    def test_log_log_confidence_interval(self, report: object) -> None:
+        """At 6 weeks: 0.857, Greenwood SE 0.0764, 95 % CI 0.620-0.952 (log(-log)
+        transform, as printed for this data set); at 23 weeks recomputed by hand."""
+        c = self.curve(report, "6-MP")
+        i = c.times.index(6.0)  # type: ignore[attr-defined]
+        assert c.lower[i] == pytest.approx(0.620, abs=1e-3)  # type: ignore[attr-defined]
+        assert c.upper[i] == pytest.approx(0.952, abs=1e-3)  # type: ignore[attr-defined]
+        # by hand at 23 weeks: Greenwood sum over the relapse times (n at risk, d relapses)
+        s = 0.448
+        risk = [(21, 3), (17, 1), (15, 1), (12, 1), (11, 1), (7, 1), (6, 1)]
+        exact = math.prod((n - d) / n for n, d in risk)
+        var = sum(d / (n * (n - d)) for n, d in risk)  # of log S
+        half = 1.959964 * math.sqrt(var) / abs(math.log(exact))
+        lo, hi = exact ** math.exp(half), exact ** math.exp(-half)
+        assert exact == pytest.approx(s, abs=5e-4)
+        j = c.times.index(23.0)  # type: ignore[attr-defined]
+        assert c.lower[j] == pytest.approx(lo, abs=1e-6)  # type: ignore[attr-defined]
+        assert c.upper[j] == pytest.approx(hi, abs=1e-6)  # type: ignore[attr-defined]
+
+    def test_medians(self, report: object) -> None:
+        """Median remission: 23 weeks on 6-MP, 8 weeks on placebo."""
+        assert self.curve(report, "6-MP").median == 23  # type: ignore[attr-defined]
+        assert self.curve(report, "placebo").median == 8  # type: ignore[attr-defined]
+
+    def test_log_rank(self, report: object) -> None:
+        """Log-rank chi-square 16.79 on 1 df, p = 0.00004 (Kleinbaum & Klein, ch. 2)."""
+        lr = report.log_rank  # type: ignore[attr-defined]
+        assert lr.statistic == pytest.approx(16.79, abs=0.01)
+        assert lr.df == 1
+        assert lr.p_value == pytest.approx(4.17e-5, rel=0.01)
+
+    def test_numbers_at_risk(self, report: object) -> None:
+        """Still in remission (at risk) at 1, 3, 5 and 10 (here weeks): counted by hand."""
+        assert [h.at_risk for h in self.curve(report, "6-MP").horizons] == [  # type: ignore[attr-defined]
+            21, 21, 21, 15]
+        assert [h.at_risk for h in self.curve(report, "placebo").horizons] == [  # type: ignore[attr-defined]
+            21, 17, 14, 8]
+
+    def test_median_follow_up_is_reverse_km(self, report: object) -> None:
+        """6-MP, censoring taken as the event, by hand: 20/21 at 6, x15/16 at 9, x14/15 at
+        10, x12/13 at 11, x9/10 at 17, x8/9 at 19, x7/8 at 20 (0.538), x4/5 at 25 (0.431):
+        the median follow-up is 25 weeks."""
+        assert self.curve(report, "6-MP").median_follow_up == 25  # type: ignore[attr-defined]
+        # placebo: nobody censored, the reverse curve never drops: not estimable
+        assert self.curve(report, "placebo").median_follow_up is None  # type: ignore[attr-defined]
+
+
+class TestSuppression:
+    def test_small_group_shows_no_estimate(self) -> None:
+        """A group of 4 with threshold 5: no curve, n shown as '< 5', left out of log-rank."""
+        subjects = [*freireich(), *(Subject(f"S{i}", "tiny", 3.0 + i, True) for i in range(4))]
+        r = analyse(subjects, Endpoint.rfs, Grouping.risk, ON, min_cell=5)
+        tiny = next(c for c in r.curves if c.group == "tiny")
+        assert tiny.suppressed and tiny.times == () and tiny.median is None
+        assert r.log_rank is not None and "tiny" not in r.log_rank.groups
+        text = to_text(r)
+        assert "tiny: n < 5: suppressed" in text
+        data = json.loads(to_json(r))
+        (g,) = [g for g in data["groups"] if g["group"] == "tiny"]
+        assert g["n"] == "<5" and g["at"] == [] and g["curve"]["time"] == []
+
+    def test_small_counts_shown_as_below_threshold(self) -> None:
+        r = analyse(freireich(), Endpoint.rfs, Grouping.risk, ON, min_cell=10)
+        # 6-MP: 8 at risk at... none below 10 among [21, 21, 21, 15]; placebo at 10: 8
+        assert "at risk < 10" in to_text(r)
+
+
+# --- the registry ---------------------------------------------------------------------
+
+
+def add(repo: Repository, rid: str, case: dict[str, object]) -> None:
+    record_case(repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic",
+                source="test")
+
+
+def outcome(repo: Repository, rid: str, event: str, date: str, vital: str | None = None,
+            found: str | None = None) -> None:
+    record_outcome(repo, rid, event, date, vital, found, on_date=ON, actor="dr-a")
+
+
+@pytest.fixture
+def cohort(repo: Repository) -> Repository:
+    """H1 resected 2025-01-10 (high), recurrence 2026-01-10, death 2026-07-10.
+    H2 resected 2025-01-10 (high), last contact alive 2026-01-10.
+    L1 resected 2024-03-01 (low), a scan on 2025-03-01, nothing else.
+    M1 metastatic (never resected; diagnosed 2025-06-01), died 2026-06-01.
+    N1 resected 2025-01-10 (high), no follow-up at all."""
+    add(repo, "H1", high_risk())
+    add(repo, "H2", high_risk())
+    add(repo, "L1", low_risk())
+    add(repo, "M1", metastatic())
+    add(repo, "N1", high_risk())
+    outcome(repo, "H1", "local_recurrence", "2026-01-10", found="symptoms")
+    outcome(repo, "H1", "death", "2026-07-10", "dead_of_disease")
+    outcome(repo, "H2", "last_contact", "2026-01-10", "alive_without_disease")
+    record_scan(repo, "L1", "2025-03-01", "chest_ct", "no_evidence_of_disease", on_date=ON,
+                actor="radiology")
+    outcome(repo, "M1", "death", "2026-06-01", "dead_of_disease")
+    return repo
+
+
+def years(a: str, b: str) -> float:
+    return (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days / 365.25
+
+
+class TestCohortRules:
+    def test_group_is_that_of_the_localized_decision(self, cohort: Repository) -> None:
+        """H1's team later records the recurrence in the case itself (status recurrent):
+        that assessment's risk group is 'not applicable', yet H1 stays in the high-risk
+        group it was followed in (else every relapse would leave its group and the
+        high-risk curve would show none); M1, advanced at presentation, was never
+        stratified."""
+        relapsed = high_risk()
+        relapsed["stage"] = {**relapsed["stage"], "status": "recurrent"}  # type: ignore[dict-item]
+        add(cohort, "H1", relapsed)
+        groups = {row[1]: row[6] for row in cohort.cohort_rows()}
+        assert groups["H1"] == "high"
+        assert groups["M1"] == "not_applicable"
+
+    def test_rfs_subjects(self, cohort: Repository) -> None:
+        """RFS from surgery: H1 event at the recurrence, H2 censored at last contact, L1
+        censored at its scan; M1 (no resection) and N1 (no follow-up) left out, counted."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        subjects, excluded = subjects_of(cohort.cohort_rows(), cohort.outcomes(),
+                                         Endpoint.rfs, Grouping.risk, ON)
+        got = {s.registry_id: (s.group, round(s.time, 6), s.event) for s in subjects}
+        assert got == {
+            "H1": ("high", round(years("2025-01-10", "2026-01-10"), 6), True),
+            "H2": ("high", round(years("2025-01-10", "2026-01-10"), 6), False),
+            "L1": ("low", round(years("2024-03-01", "2025-03-01"), 6), False),
+        }
+        assert excluded == {"no resection of a localized tumour (not in RFS)": 1,
+                            "no follow-up after the start date": 1}
+
+    def test_os_subjects(self, cohort: Repository) -> None:
+        """OS from diagnosis: H1 died 2026-07-10, M1 died 2026-06-01 (diagnosed
+        2025-06-01), H2 alive at last contact; L1 censored at its scan; N1 (nothing
+        after its surgery, 4 days after diagnosis) censored at the surgery."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        subjects, _ = subjects_of(cohort.cohort_rows(), cohort.outcomes(), Endpoint.os,
+                                  Grouping.risk, ON)
+        got = {s.registry_id: (round(s.time, 6), s.event) for s in subjects}
+        assert got["H1"] == (round(years("2025-01-06", "2026-07-10"), 6), True)
+        assert got["M1"] == (round(years("2025-06-01", "2026-06-01"), 6), True)
+        assert got["H2"] == (round(years("2025-01-06", "2026-01-10"), 6), False)
+        assert got["L1"] == (round(years("2024-02-20", "2025-03-01"), 6), False)
+        assert got["N1"] == (round(years("2025-01-06", "2025-01-10"), 6), False)
+
+    def test_outcomes_after_the_evaluation_date_do_not_count(self, cohort: Repository) -> None:
+        """As of 2026-03-01 H1's death (2026-07-10) has not happened yet."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        day = dt.date(2026, 3, 1)
+        subjects, _ = subjects_of(cohort.cohort_rows(), cohort.outcomes(), Endpoint.os,
+                                  Grouping.risk, day)
+        h1 = next(s for s in subjects if s.registry_id == "H1")
+        assert h1.event is False  # censored at the recurrence, the last date known alive
+
+    def test_folpe_grouping(self, cohort: Repository) -> None:
+        """Folpe 2005: the high-risk uterine cases (8 cm, necrosis) are malignant; the
+        3 cm kidney case with no worrisome feature is benign."""
+        r = survival_report(cohort, Endpoint.rfs, Grouping.folpe, ON, min_cell=1)
+        assert {c.group: c.n for c in r.curves} == {"malignant": 2, "benign": 1}
+
+
+class TestOutputs:
+    def test_figure_formats(self, cohort: Repository) -> None:
+        r = survival_report(cohort, Endpoint.os, Grouping.risk, ON, min_cell=1)
+        svg = to_figure(r, "svg")
+        assert svg.startswith(b"<?xml") and b"at risk" in svg
+        assert to_figure(r, "png").startswith(b"\x89PNG")
+        assert to_figure(r, "svg") == svg  # byte-stable
+
+    def test_cli(self, db_url: str, cohort: Repository, tmp_path: Path) -> None:
+        from test_registry_cli import no_traceback, pecoma
+
+        r = pecoma("registry", "survival", "--endpoint", "os", "--by", "risk", "--on",
+                   "2026-11-28", "--min-cell", "1", "--format", "json", "--database-url",
+                   db_url)
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        # M1 is metastatic at presentation: risk stratification of the localized decision
+        # does not apply to it, so it is not counted among the high-risk patients
+        assert {g["group"]: g["n"] for g in data["groups"]} == {
+            "high": 3, "low": 1, "not_applicable": 1}
+        r = pecoma("registry", "survival", "--on", "2026-11-28", "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        assert "suppressed (fewer than 5 patients)" in r.stdout
+        out = tmp_path / "km.png"
+        r = pecoma("registry", "survival", "--format", "png", "-o", str(out),
+                   "--database-url", db_url)
+        assert r.returncode == 0 and out.read_bytes().startswith(b"\x89PNG")
+        r = pecoma("registry", "survival", "--min-cell", "-1", "--database-url", db_url)
+        assert r.returncode == 2
+        no_traceback(r)
+
+
+@pytest.fixture
+def client(cohort: Repository) -> Iterator[TestClient]:
+    app = create_app(WebConfig(), today=lambda: ON)
+    app.state.registry = cohort
+    with TestClient(app) as c:
+        yield c
+
+
+class TestSummaryPage:
+    def test_plot_and_numbers_at_risk(self, client: TestClient) -> None:
+        page = client.get("/registry/summary").text
+        assert "Recurrence-free survival" in page and "Overall survival" in page
+        assert 'src="/registry/survival.svg?endpoint=rfs&amp;by=risk' in page
+        assert "fewer than 5 patients" in page  # every group here is small: suppressed
+        r = client.get("/registry/survival.svg?endpoint=os&by=folpe")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg")
+
+    def test_bad_query_is_a_clear_400(self, client: TestClient) -> None:
+        r = client.get("/registry/survival.svg?endpoint=dfs")
+        assert r.status_code == 400 and "'endpoint' must be one of rfs, os" in r.text
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_migration_fills_the_classification_columns(db_url: str, position: int) -> None:
+    """A registry made before revision 0007: each assessment's Folpe category and ICD-O-3
+    morphology are copied from its stored output (wherever they sit in the list; an
+    undetermined category stays empty)."""
+    import json as json_
+
+    import sqlalchemy as sa
+
+    from pecoma.store.db import create_db_engine, upgrade
+
+    engine = create_db_engine(db_url)
+    try:
+        upgrade(engine, "0003")
+        classes = [{"id": "CLS-FOLPE-2005", "category": "malignant", "determined": True},
+                   {"id": "CLS-ICDO3", "category": "8714/3", "determined": False}]
+        if position:
+            classes.reverse()
+        now = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO patient (id, registry_id, created_at, created_by) "
+                              "VALUES (1, 'P-1', :t, 'x')"), {"t": now})
+            c.execute(sa.text(
+                "INSERT INTO case_version (id, patient_id, version, \"case\", digest, source, "
+                "recorded_at, recorded_by) VALUES (1, 1, 1, '{}', 'd', 's', :t, 'x')"),
+                {"t": now})
+            c.execute(sa.text(
+                "INSERT INTO assessment (id, patient_id, case_version_id, evaluated_on, "
+                "knowledge_version, engine_version, settings_digest, risk_group, "
+                "disease_status, record_ids, next_due, output, reason, created_at, "
+                "created_by) VALUES (1, 1, 1, :d, 'k', 'e', 's', 'high', 'localized', '[]', "
+                "NULL, :o, 'r', :t, 'x')"),
+                {"d": dt.date(2026, 11, 28), "t": now,
+                 "o": json_.dumps({"classifications": classes})})
+        upgrade(engine)
+        with engine.connect() as c:
+            got = c.execute(sa.text(
+                "SELECT folpe_category, icdo3_morphology FROM assessment")).one()
+        assert tuple(got) == ("malignant", None)
+    finally:
+        engine.dispose()
