@@ -166,12 +166,13 @@ def parse_wrk(out: str) -> Result:
 
 
 @contextlib.contextmanager
-def server(workers: int, log: Path) -> Iterator[str]:
-    """A ``pecoma serve`` on a free loopback port, with a fresh SQLite registry next to its
-    log (the CDS service stores cards and reports there); stopped afterwards."""
+def server(workers: int, log: Path, database_url: str | None = None) -> Iterator[str]:
+    """A ``pecoma serve`` on a free loopback port, with the registry at ``database_url``
+    (by default a fresh SQLite file next to its log; the CDS service stores cards and
+    reports there); stopped afterwards."""
     port = free_port()
     env = {**os.environ, "PECOMA_LOG_LEVEL": os.environ.get("PECOMA_LOG_LEVEL", "info"),
-           "PECOMA_DATABASE_URL": f"sqlite:///{log.with_suffix('.db')}"}
+           "PECOMA_DATABASE_URL": database_url or f"sqlite:///{log.with_suffix('.db')}"}
     with log.open("wb") as err:
         proc = subprocess.Popen(
             [str(PECOMA), "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -225,6 +226,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--connections", default="1,4,16",
                     help="concurrent connections to try (comma-separated)")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per run")
+    ap.add_argument("--database-url", default=None,
+                    help="the registry the servers use (default: a fresh SQLite file per "
+                    "server; several workers are meant to share PostgreSQL)")
     ap.add_argument("--endpoints", default="assess,patient-view,patient-view-other",
                     help="assess, patient-view, patient-view-other (comma-separated)")
     ap.add_argument("--prefetch-kib", type=float, default=15,
@@ -261,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"patient-view-other: {len(bodies)} patients without PEComa, "
                   f"{sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB per body (mean)")
         for n in workers:
-            with server(n, folder / f"serve-{n}.log") as base:
+            with server(n, folder / f"serve-{n}.log", args.database_url) as base:
                 for name, script in scripts.items():
                     warm(base, script)
                     print(f"\n{name} · {n} worker(s)")
