@@ -32,10 +32,13 @@ DATES = ["2026-11-28", "2025-01-01", "1900-01-01", "2199-12-31", "9999-12-31",
 REGISTRY_GETS = ["/registry", "/registry/worklist", "/registry/worklist.csv",
                  "/registry/worklist.ics", "/registry/summary", "/registry/summary.svg",
                  "/registry/patients/{rid}", "/registry/patients/{rid}/plan.ics",
-                 "/registry/patients/{rid}/scan"]
-QUERY_NAMES = ["on", "page", "status", "risk", "sort", "desc", "recent_days", "format",
+                 "/registry/patients/{rid}/scan", "/registry/patients/{rid}/outcome",
+                 "/registry/survival.svg"]
+QUERY_NAMES = ["on", "page", "status", "risk", "sort", "desc", "recent_days", "format", "by",
+               "endpoint",
                "next", "x"]
-QUERY_VALUES = ["overdue", "due", "upcoming", "done", "high", "low", "indeterminate",
+QUERY_VALUES = ["overdue", "due", "upcoming", "done", "high", "low", "indeterminate", "folpe",
+                "rfs", "os",
                 "priority", "due_date", "registry_id", "1", "2", "99999999999999999999",
                 "-5", *DATES, *ODD[:12]]
 JSON_PATHS = ("/api/", "/cds-services")
@@ -87,7 +90,7 @@ def _query(rng: random.Random) -> dict[str, str]:
 
 def random_request(rng: random.Random, *, pdf: bool = True) -> tuple[str, str, dict[str, Any]]:
     """(method, path, keyword arguments for httpx) of one random request."""
-    surface = rng.randrange(14)
+    surface = rng.randrange(16)
     rid = rng.choice([*PATIENTS, "PEC-9999", "x", "%2e%2e", "a" * 200])
     if surface in (0, 1, 2):
         path = rng.choice(REGISTRY_GETS).format(rid=rid)
@@ -134,6 +137,18 @@ def random_request(rng: random.Random, *, pdf: bool = True) -> tuple[str, str, d
                 "next": rng.choice(["/registry", "//evil.example", "https://x", "/\\x",
                                     *ODD[:6]])}
         return "POST", rng.choice(["/login", "/login", "/logout"]), {"data": data}
+    if surface == 13:
+        data = {"event": rng.choice(["last_contact", "local_recurrence", "distant_metastasis",
+                                     "progression", "death", "", "x"]),
+                "date": rng.choice(DATES + ODD),
+                "vital_status": rng.choice(["alive_without_disease", "alive_with_disease",
+                                            "dead_of_disease", "lost_to_follow_up", "", "x"]),
+                "found_by": rng.choice(["scheduled_scan", "symptoms", "other", "", "x"])}
+        return "POST", f"/registry/patients/{rid}/outcome", {"data": data}
+    if surface == 14:
+        params = {k: rng.choice([*ODD[:8], "https://ehr.example/fhir", "x"])
+                  for k in rng.sample(["iss", "launch", "state", "code", "error"], 2)}
+        return "GET", rng.choice(["/smart/launch", "/smart/callback"]), {"params": params}
     service = rng.choice(["pecoma-patient-view", "pecoma-order-select", "nothing", "x" * 80])
     if surface in (10, 11, 12):
         body = {"hook": rng.choice(["patient-view", "order-select", "x"]),
