@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import re
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+
+with warnings.catch_warnings():
+    # Authlib announces a move of its httpx client to httpx2; pecoma pins an Authlib that
+    # still has it (see pyproject.toml), so the notice says nothing a user can act on.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.settings import SmartSettings

@@ -30,7 +30,6 @@ from pecoma.web.logs import APP
 from pecoma.web.pages import label_of, render_form
 from pecoma.web.smart.discovery import allowed_server, discover
 from pecoma.web.smart.errors import LaunchError
-from pecoma.web.smart.oauth import authorization_url, exchange_code, new_secret
 from pecoma.web.smart.record import read_record, unread_stays_unknown
 from pecoma.web.smart.settings import SmartSettings
 from pecoma.web.store_access import registry_of
@@ -83,6 +82,8 @@ async def smart_launch(request: Request, iss: str | None = None,
 
 
 async def _launch(request: Request, iss: str | None, launch: str | None) -> Response:
+    from pecoma.web.smart.oauth import authorization_url, new_secret  # authlib: only when used
+
     config = _config(request)
     if not iss or not launch:
         raise LaunchError(400, "Not a SMART EHR launch",
@@ -129,6 +130,8 @@ async def smart_callback(request: Request, state: str | None = None, code: str |
 
 async def _callback(request: Request, state: str | None, code: str | None,
                     error: str | None) -> Response:
+    from pecoma.web.smart.oauth import exchange_code  # authlib: only when used
+
     config = _config(request)
     if not state or not _STATE.match(state):
         raise LaunchError(400, "Not a return from the EHR",
