@@ -23,7 +23,9 @@ import httpx
 with warnings.catch_warnings():
     # Authlib announces a move of its httpx client to httpx2; pecoma pins an Authlib that
     # still has it (see pyproject.toml), so the notice says nothing a user can act on.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    import authlib.deprecate  # sets its own "always" filter on import; ours goes after it
+
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from pecoma.web.smart.errors import LaunchError
