@@ -31,11 +31,11 @@ from pecoma.fhir.medications import Resolver, agent_of, resolver_for, unreadable
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, drug_safety
+from pecoma.web.cds.allergies import DrugSafety
 from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_unknown
 from pecoma.web.cds.discovery import ORDER_SELECT
-from pecoma.web.cds.patient_view import read_case, screened_out, with_allergy_doubt
-from pecoma.web.cds.record import gather_record, resources_of
+from pecoma.web.cds.patient_view import read_record
+from pecoma.web.cds.record import resources_of
 from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.service import CdsService
 from pecoma.web.problems import ApiProblem
@@ -180,18 +180,10 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             chemo.append((order, agent))
     if not chemo and not unidentified:
         return answer
-    record = await gather_record(req, svc.allow,
-                                 timeout_seconds=svc.settings.fhir_timeout_seconds,
-                                 max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
-    if screened_out(answer, record, await request.body()):
+    read = await read_record(req, request, svc, answer)
+    if read is None:
         return answer
-    bc = read_case(answer, record, svc)
-    if bc is None:
-        return answer
-    safety = drug_safety((r for r in record.resources
-                          if r.get("resourceType") == "AllergyIntolerance"),
-                         record.unknown.get("allergies"))
-    bc = with_allergy_doubt(bc, safety)
+    record, bc, safety = read
     tail = md_not_found(bc) + md_unknown(record.unknown)
     try:
         for draft, agent in chemo:

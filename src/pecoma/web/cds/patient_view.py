@@ -30,7 +30,7 @@ from pecoma.web.cds.allergies import DrugSafety, drug_safety
 from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_unknown
 from pecoma.web.cds.discovery import PATIENT_VIEW
 from pecoma.web.cds.record import Record, gather_record
-from pecoma.web.cds.requests import check_request
+from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.screen import mentions_pecoma, text_may_mention
 from pecoma.web.cds.service import CdsService
 
@@ -148,20 +148,32 @@ def with_allergy_doubt(bc: BundleCase, safety: DrugSafety) -> BundleCase:
                "list could not be read"))
 
 
-async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
-    req = check_request(body, "patient-view")
-    answer = Answer(svc, PATIENT_VIEW, req.instance)
+async def read_record(
+    req: HookRequest, request: Request, svc: CdsService, answer: Answer
+) -> tuple[Record, BundleCase, DrugSafety] | None:
+    """The patient's record (prefetch, else the allowed FHIR server), read into a case
+    whose mTOR-inhibitor contraindication stays unknown when the allergy list could not be
+    read; ``None`` when ``answer`` is already complete (no PEComa, or nothing readable)."""
     record = await gather_record(req, svc.allow, timeout_seconds=svc.settings.fhir_timeout_seconds,
                                  max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
     if screened_out(answer, record, await request.body()):
-        return answer
+        return None
     bc = read_case(answer, record, svc)
     if bc is None:
-        return answer
+        return None
     safety = drug_safety((r for r in record.resources
                           if r.get("resourceType") == "AllergyIntolerance"),
                          record.unknown.get("allergies"))
-    bc = with_allergy_doubt(bc, safety)
+    return record, with_allergy_doubt(bc, safety), safety
+
+
+async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
+    req = check_request(body, "patient-view")
+    answer = Answer(svc, PATIENT_VIEW, req.instance)
+    read = await read_record(req, request, svc, answer)
+    if read is None:
+        return answer
+    record, bc, safety = read
     try:
         a = assess(bc.case, svc.today(), svc.engine_settings())
     except InputError as exc:
