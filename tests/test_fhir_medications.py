@@ -209,6 +209,13 @@ class TestGiven:
         """An order not to give the drug is not given."""
         assert given(_request(doNotPerform=True)) is Given.not_given
 
+    @pytest.mark.parametrize("odd", [{"intent": []}, {"intent": {"x": 1}}, {"intent": 5},
+                                     {"doNotPerform": "true"}, {"doNotPerform": []}])
+    def test_malformed_order_fields_leave_it_unknown(self, odd: dict[str, object]) -> None:
+        """An intent or doNotPerform of the wrong type (the EHR's record is malformed):
+        whether the drug was ordered is unknown, never assumed, and nothing raises."""
+        assert given(_request(**odd)) is Given.unknown
+
     def test_future_start(self) -> None:
         """An order starting after the evaluation day is planned."""
         order = _request(authoredOn="2026-12-20")

@@ -332,12 +332,14 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     if table is None:
         return Given.unknown
     status = table.get(str(resource.get("status")), Given.unknown)
-    if status is Given.given and kind == "MedicationRequest" and (
-        resource.get("intent") in _PLAN_INTENTS
-    ):
-        return Given.planned
-    if status is Given.given and kind == "MedicationRequest" and resource.get("doNotPerform"):
-        return Given.not_given
+    if status is Given.given and kind == "MedicationRequest":
+        intent, do_not = resource.get("intent"), resource.get("doNotPerform")
+        if not isinstance(intent, str | None) or not isinstance(do_not, bool | None):
+            return Given.unknown  # malformed: whether it was an order to give is unknown
+        if intent in _PLAN_INTENTS:
+            return Given.planned
+        if do_not:
+            return Given.not_given
     if status is Given.given and on_date is not None:
         start = started_on(resource)
         if start is not None and start > on_date:
