@@ -417,7 +417,8 @@ def worklist_cmd(
     elif fmt is WorklistFormat.json:
         _write_out(to_json(items, day), output)
     elif fmt is WorklistFormat.ics:
-        _write_out(to_ics(items, day), output)
+        _write_out(to_ics(items, day, reminder_days=cfg.followup.calendar_reminder_days),
+                   output)
     else:
         t = Table(title=f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients")
         for col in ("registry id", "status", "due", "latest", "imaging", "risk"):

@@ -243,7 +243,8 @@ async def report_pdf(request: Request) -> Response:
 async def report_ics(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
     _, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
-    body = plan_to_ics(plan, calendar_key(case))
+    body = plan_to_ics(plan, calendar_key(case),
+                       reminder_days=request.app.state.settings.followup.calendar_reminder_days)
     return _attachment(body, "text/calendar", f"pecoma-{case_key(case)}-{on}.ics")
 
 
