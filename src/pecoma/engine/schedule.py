@@ -208,6 +208,22 @@ class SurveillancePlan:
     missing: tuple[MissingFact, ...] = ()
 
     @property
+    def alerts(self) -> tuple[Item, ...]:
+        """What the team must act on, once per kind, for the places that list alerts
+        (report, registry patient page, worklist): the visits' flags (an equivocal scan, a
+        result not recorded, a planned examination missing) and a missing scan history
+        (I13). An alert raised at several visits keeps the facts of each."""
+        merged: dict[str, Item] = {}
+        for item in (*self.flags,
+                     *(r for r in self.reasons if r.id == "FU-SCAN-HISTORY-MISSING")):
+            seen = merged.get(item.id)
+            merged[item.id] = item if seen is None else seen._replace(
+                triggered_by=seen.triggered_by + item.triggered_by,
+                conditional_on=tuple(dict.fromkeys(seen.conditional_on + item.conditional_on)),
+            )
+        return tuple(merged.values())
+
+    @property
     def next_visit(self) -> Visit | None:
         """The first visit not done (overdue, due or upcoming); None when not drawn."""
         for v in self.visits:

@@ -193,17 +193,18 @@ def worklist_page(
     risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
     key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
     try:
-        _, items = _worklist(request, day)
+        evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
     rows = select(items, statuses=statuses, risk_groups=risks, sort=key)
+    alerts = {e.state.registry_id: e.plan.alerts for e in evaluated if e.plan is not None}
     shown, page, pages = _paged(rows, page)
     query = f"on={day.isoformat()}&status={status or ''}&risk={risk or ''}&sort={key.value}"
     return _page(request, "worklist.html", {
         "rows": shown, "matching": len(rows), "page": page, "pages": pages,
         "day": day, "warning": warning, "status": status or "",
         "risk": risk or "", "sort": key.value, "statuses": list(WorkStatus),
-        "sorts": list(SortKey), "query": query, "total": len(items),
+        "sorts": list(SortKey), "query": query, "total": len(items), "alerts": alerts,
     })
 
 
@@ -223,7 +224,9 @@ def worklist_ics(request: Request, on: str | None = None, status: str | None = N
                  risk: str | None = None, sort: str = "priority") -> Response:
     day, _ = _day(request, on)
     return Response(
-        to_ics(_filtered(request, day, status, risk, sort), day), media_type="text/calendar",
+        to_ics(_filtered(request, day, status, risk, sort), day,
+               reminder_days=_settings(request).followup.calendar_reminder_days),
+        media_type="text/calendar",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-worklist-{day.isoformat()}.ics"'},
     )
@@ -371,7 +374,9 @@ def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) 
     except InputError as exc:
         return Response(str(exc), status_code=422, media_type="text/plain")
     return Response(
-        plan_to_ics(plan, f"registry-{registry_id}"), media_type="text/calendar",
+        plan_to_ics(plan, f"registry-{registry_id}", label=registry_id,
+                    reminder_days=_settings(request).followup.calendar_reminder_days),
+        media_type="text/calendar",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-plan-{registry_id}.ics"'},
     )
