@@ -200,6 +200,13 @@ def _scan_form_with_errors(pg: Any, base: str) -> None:
         pg.get_by_role("button", name="Record the scan").click()
 
 
+def _login_with_a_wrong_token(pg: Any, base: str) -> None:
+    pg.goto(base + "/login")
+    pg.get_by_label("API token").fill("not-a-token")
+    with pg.expect_navigation():
+        pg.get_by_role("button", name="Sign in").click()
+
+
 ON_Q = f"?on={ON.isoformat()}"
 PAGES: dict[str, Callable[[Any, str], None]] = {
     **{f"report-{e}": _report(e) for e in EXAMPLES},
@@ -208,7 +215,10 @@ PAGES: dict[str, Callable[[Any, str], None]] = {
     "form-errors": _form_with_errors,
     "rules": _goto("/rules"),
     "login": _goto("/login"),
+    "login-error": _login_with_a_wrong_token,
     "not-found": _goto("/no-such-page"),
+    "smart-launch-not-configured": _goto("/smart/launch?iss=https://ehr.invalid&launch=x"),
+    "registry-no-such-patient": _goto("/registry/patients/PEC-9999" + ON_Q),
     "registry-patients": _goto("/registry" + ON_Q),
     "registry-worklist": _goto("/registry/worklist" + ON_Q),
     "registry-summary": _goto("/registry/summary" + ON_Q),
@@ -305,3 +315,23 @@ def test_screenshot_directory_can_be_chosen(
 ) -> None:
     monkeypatch.setenv("PECOMA_SCREENSHOTS", str(tmp_path / "shots"))
     assert shots_dir() == tmp_path / "shots" and (tmp_path / "shots").is_dir()
+
+
+def test_timeline_keeps_a_legible_size_on_the_phone(browser: Any, site: str) -> None:
+    """The picture is drawn 11 in wide with 8 pt labels: squeezed into 358 px they would
+    be 3 px high. On the phone it keeps at least 90 % of its natural width (labels near
+    10 px) and scrolls sideways in its own focusable box; the page itself does not."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        pg = context.new_page()
+        _report("high-risk-uterine")(pg, site)
+        figure = pg.locator("figure.timeline")
+        scale = pg.evaluate(
+            "() => { const s = document.querySelector('figure.timeline svg');"
+            " return s.getBoundingClientRect().width / s.viewBox.baseVal.width * 0.75; }")
+        assert scale >= 0.9, scale  # rendered px per natural px (pt -> px at 96 dpi)
+        assert figure.evaluate("f => f.scrollWidth > f.clientWidth")
+        assert figure.get_attribute("tabindex") == "0"
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
