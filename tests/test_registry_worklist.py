@@ -202,7 +202,8 @@ class TestExports:
         assert w04.decoded("dtstart") + alarm.decoded("trigger") == dt.date(2026, 10, 18)
 
     def test_ics_is_byte_stable(self, registry: Repository) -> None:
-        assert to_ics(worklist(registry), ON, reminder_days=14) == to_ics(worklist(registry), ON, reminder_days=14)
+        first = to_ics(worklist(registry), ON, reminder_days=14)
+        assert first == to_ics(worklist(registry), ON, reminder_days=14)
 
 
 # --- the stored worklist ------------------------------------------------------------
