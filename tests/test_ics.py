@@ -274,3 +274,34 @@ class TestTitleAndReminder:
         conf.write_text("[followup]\ncalendar_reminder_days = -2\n", encoding="utf-8")
         with pytest.raises(ConfigError, match="calendar_reminder_days"):
             load_settings(conf)
+
+
+@given(days=st.integers(0, 365), offset=st.integers(0, 4000))
+@settings(max_examples=25, deadline=None)
+def test_every_open_visit_reminds_once_and_spans_its_window(days: int, offset: int) -> None:
+    """Whatever the reminder and the evaluation date: an event per visit spanning exactly
+    its window, one reminder on each visit still to be done, none on the others."""
+    on = dt.date(2025, 1, 10) + dt.timedelta(days=offset)
+    plan = _plan(on)
+    cal = Calendar.from_ical(plan_to_ics(plan, KEY, reminder_days=days))
+    by_uid = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    for v in (*plan.visits, *plan.cancelled):
+        ev = by_uid[visit_uid(KEY, v)]
+        assert ev.decoded("DTSTART") == v.due
+        assert ev.decoded("DTEND") == v.latest + dt.timedelta(days=1)
+        alarms = ev.walk("VALARM")
+        if v.open:
+            assert [a.decoded("TRIGGER") for a in alarms] == [-dt.timedelta(days=days)]
+        else:
+            assert alarms == []
+
+
+def test_label_with_separators_is_read_back_whole() -> None:
+    """A label with ';', ',' and '\\' is escaped in the title and read back unchanged."""
+    label = "ward 3\\b; desk, left"
+    plan = _plan(dt.date(2025, 1, 10))
+    cal = Calendar.from_ical(plan_to_ics(plan, KEY, label=label))
+    first = next(e for e in cal.walk("VEVENT")
+                 if str(e["UID"]) == visit_uid(KEY, plan.visits[0]))
+    assert str(first["SUMMARY"]).startswith(f"{label}: PEComa surveillance visit 1: ")
+    assert str(first.walk("VALARM")[0]["DESCRIPTION"]).endswith(str(first["SUMMARY"]))
