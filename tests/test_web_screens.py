@@ -4,9 +4,10 @@ For each page of the list: nothing is wider than the viewport
 (``document.documentElement.scrollWidth`` <= the viewport width; wide tables scroll inside
 their own box), and axe-core (vendored in ``tests/vendor``) reports no violation of any
 impact. A screenshot of every page at both sizes is written to the directory named by
-``PECOMA_SCREENSHOTS``, else to ``artifacts/screens/`` (git-ignored, kept by CI with the
-other artefacts). With ``PECOMA_DOC_IMAGES=1`` the screenshots that ``docs/web.md`` shows
-are written to ``docs/img`` as well (``scripts/doc-screenshots`` does this).
+``PECOMA_SCREENSHOTS``, else to ``artifacts/screens/`` (git-ignored, beside the e2e test's
+``artifacts/e2e/``), and each page's width and axe count are appended to
+``measurements.jsonl`` there. With ``PECOMA_DOC_IMAGES=1`` the screenshots that
+``docs/web.md`` shows are written to ``docs/img`` as well (``scripts/doc-screenshots``).
 """
 
 from __future__ import annotations
@@ -258,6 +259,10 @@ def measure(browser: Any, base: str, name: str, size: str) -> Measured:
             " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
             " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))})); }"
         )
+        with (shots_dir() / "measurements.jsonl").open("a", encoding="utf-8") as log:
+            log.write(json.dumps({"page": name, "size": size, "viewport": w,
+                                  "scroll_width": scroll_width,
+                                  "axe_violations": len(result)}) + "\n")
         return Measured(w, scroll_width, list(result))
     finally:
         context.close()
