@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.service import record_case, record_scan
 from pecoma.settings import default_settings
 from pecoma.store import Repository
@@ -155,6 +156,19 @@ class TestPlanAlerts:
         assert page.index("Equivocal scan") < page.index("Timeline")
         assert "equivocal (mri primary, 2026-11-20)" in page
         assert "guideline S26, S27" in page
+
+    def test_no_alert_once_the_patient_left_surveillance(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        """PEC-0001 has the missing-MRI alert; once a death is recorded the row is
+        "deceased" and neither the row nor the page asks for imaging any more."""
+        record_outcome(repo, "PEC-0001", "death", "2026-11-25", "dead_of_other_cause", None,
+                       on_date=ON, actor="clinic")
+        row = worklist_row(client.get("/registry/worklist").text, "PEC-0001")
+        assert "Deceased" in row or "deceased" in row
+        assert "Alert" not in row
+        page = client.get("/registry/patients/PEC-0001").text
+        assert "Alerts from the surveillance plan" not in page
 
     def test_no_alert_without_a_flag(self, client: TestClient) -> None:
         """PEC-0003 (metastatic, no dated plan) and PEC-0002 (never scanned, so no visit
