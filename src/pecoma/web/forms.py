@@ -745,7 +745,8 @@ def more_rows(form: Mapping[str, str]) -> dict[str, str]:
     values = _clean(form)
     spec = _ROWSPECS.get(form.get(ADD_ROW, "") if isinstance(form.get(ADD_ROW), str) else "")
     if spec is not None:
-        values[ROWS_SHOWN + spec.prefix] = str(min(MAX_ROWS, row_count(values, spec) + 1))
+        more = max(rows_shown(values, spec) + 1, row_count(values, spec))
+        values[ROWS_SHOWN + spec.prefix] = str(min(MAX_ROWS, more))
     return values
 
 
