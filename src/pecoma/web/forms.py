@@ -552,7 +552,7 @@ _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
 CONTROLS: Mapping[str, Control] = _CONTROLS
 COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
 _ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
-_ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$")
+_ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$", re.ASCII)
 MAX_ROWS = 50
 _FORM_ONLY = frozenset({EVALUATION_DATE, NONE_OF_FOUR})
 
@@ -579,7 +579,7 @@ def _control_of(name: str) -> Control | None:
 # --------------------------------------------------------------------------------------
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 
 
 def parse_form_number(text: str) -> str | None:
@@ -604,9 +604,9 @@ DATE_FORM_RULE = (
     f"must be a date as {DATE_FORMS}, between {EARLIEST.isoformat()} and "
     f"{LATEST.isoformat()}"
 )
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$")
-_NUMERIC = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2,4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+_NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
+_NUMERIC = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2,4})$", re.ASCII)
 
 
 def _day(year: int, month: int, day: int) -> dt.date | None:
