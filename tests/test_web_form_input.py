@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from pecoma.case import Feature
 from pecoma.engine import assess
+from pecoma.store.tokens import Role
 from pecoma.web import WebConfig, create_app, forms
+from pecoma.web.auth import needed_role
 
 ON = dt.date(2026, 11, 28)
 BASE = {"on": "2026-11-28", "tumour.primary_site": "kidney", "stage.status": "localized"}
@@ -434,3 +436,12 @@ class TestRowsWithoutJavaScript:
         assert r.status_code == 200
         for prefix in ("stage.metastases", "systemic.therapies", "imaging"):
             assert len(rows_of(r.text, prefix)) <= forms.MAX_ROWS
+
+
+def test_add_another_is_open_as_the_assessment_is() -> None:
+    """In server mode "add another" (POST /form) needs what assessing a case needs."""
+    assert needed_role("POST", "/form", WebConfig(auth="on")) == needed_role(
+        "POST", "/report", WebConfig(auth="on")
+    )
+    closed = WebConfig(auth="on", open_assessment=False)
+    assert needed_role("POST", "/form", closed) is Role.reader
