@@ -222,6 +222,9 @@ def test_rows_follow_the_disease_status(server: str, page: Any) -> None:
     fill(page, "Evaluation date", "2026-11-28")
     select(page, "Primary site", "kidney")
     submit(page)
+    assert rows(page, "stage.metastases") == 1  # shown again, with the data
+    select(page, "Disease status", "localized")  # rendered by the server with data: kept
+    assert rows(page, "stage.metastases") == 1
     summary = page.locator("#error-summary")
     assert summary.is_visible()
     assert "Metastasis 1: Site" in summary.inner_text()

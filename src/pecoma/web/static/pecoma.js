@@ -12,12 +12,6 @@
     var note = repeat.querySelector(".rows-note");
     if (!rows || !template || !button) { return null; }
     var noun = button.getAttribute("data-noun");
-    // A select's first option is its default in a blank row.
-    template.content.querySelectorAll("select").forEach(function (el) {
-      var chosen = el.querySelector("option[selected]");
-      el.setAttribute("data-default", chosen ? chosen.value : el.options[0].value);
-    });
-
     function current() { return rows.querySelectorAll("fieldset.row"); }
     function refresh() {
       var n = current().length;
@@ -44,17 +38,13 @@
         if (first) { first.focus(); }
       }
     }
+    // A row is blank when every control holds its default (data-default, from the
+    // server's form description), whatever the page was rendered with.
     function blank(row) {
       var empty = true;
       row.querySelectorAll("select, input").forEach(function (el) {
-        var dflt = el.getAttribute("data-default");
-        if (el.tagName === "SELECT") {
-          if (dflt === null) {
-            var chosen = el.querySelector("option[selected]");
-            dflt = chosen ? chosen.value : el.options[0].value;
-          }
-          if (el.value !== dflt) { empty = false; }
-        } else if (el.value.trim() !== "") { empty = false; }
+        var dflt = el.tagName === "SELECT" ? (el.getAttribute("data-default") || "") : "";
+        if (el.value.trim() !== dflt) { empty = false; }
       });
       return empty;
     }
