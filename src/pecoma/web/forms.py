@@ -227,9 +227,7 @@ def _describe(model: type[BaseModel], name: str) -> str | None:
     return text[0].upper() + text[1:] if text else None
 
 
-def _select_unknown(
-    name: str, label: str, enum: type[StrEnum], help: str | None = None
-) -> Control:
+def _select_unknown(name: str, label: str, enum: type[StrEnum], help: str | None = None) -> Control:
     return Control(name, label, "select", _unknown_first(enum), default="unknown", help=help)
 
 
@@ -594,15 +592,26 @@ def parse_form_number(text: str) -> str | None:
 _MONTHS = {
     name: number
     for number, full in enumerate(
-        ("january", "february", "march", "april", "may", "june", "july", "august",
-         "september", "october", "november", "december"),
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
         start=1,
     )
     for name in (full, full[:3])
 } | {"sept": 9}
 DATE_FORM_RULE = (
-    f"must be a date as {DATE_FORMS}, between {EARLIEST.isoformat()} and "
-    f"{LATEST.isoformat()}"
+    f"must be a date as {DATE_FORMS}, between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
 )
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
 _NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
@@ -691,12 +700,14 @@ def _none_of_four(values: dict[str, str], issues: list[FieldIssue]) -> None:
         if state in ("", Feature.unknown.value):
             values[name] = Feature.absent.value
         elif state == Feature.present.value:
-            issues.append(FieldIssue(
-                name,
-                state,
-                "is present, but “None of the four worrisome features” is ticked: untick "
-                "that box, or change this feature",
-            ))
+            issues.append(
+                FieldIssue(
+                    name,
+                    state,
+                    "is present, but “None of the four worrisome features” is ticked: untick "
+                    "that box, or change this feature",
+                )
+            )
 
 
 # --------------------------------------------------------------------------------------
@@ -705,11 +716,13 @@ def _none_of_four(values: dict[str, str], issues: list[FieldIssue]) -> None:
 
 
 def _row_indices(values: Mapping[str, str], spec: RowSpec) -> list[int]:
-    return sorted({
-        int(m["row"])
-        for name in values
-        if (m := _ROW_NAME.match(name)) and m["prefix"] == spec.prefix
-    })
+    return sorted(
+        {
+            int(m["row"])
+            for name in values
+            if (m := _ROW_NAME.match(name)) and m["prefix"] == spec.prefix
+        }
+    )
 
 
 def _entered(values: Mapping[str, str], spec: RowSpec, row: int) -> dict[str, str]:
@@ -777,7 +790,7 @@ def _clean(form: Mapping[str, str]) -> dict[str, str]:
         if name in _CONTROLS:
             out[name] = value
             continue
-        if name.startswith(ROWS_SHOWN) and name[len(ROWS_SHOWN):] in _ROWSPECS:
+        if name.startswith(ROWS_SHOWN) and name[len(ROWS_SHOWN) :] in _ROWSPECS:
             out[name] = value
             continue
         m = _ROW_NAME.match(name)
@@ -805,9 +818,7 @@ def _rows(
     for row in _row_indices(values, spec):
         if not _entered(values, spec, row):
             continue
-        given = {
-            c.name: value for c in spec.controls if (value := values.get(spec.name(row, c)))
-        }
+        given = {c.name: value for c in spec.controls if (value := values.get(spec.name(row, c)))}
         if not given.get(spec.key):
             key = next(c for c in spec.controls if c.name == spec.key)
             issues.append(
@@ -927,8 +938,10 @@ def _position(name: str) -> tuple[int, int, int]:
 
 # Stand-ins for required facts that could not be read, chosen so that no contradiction
 # depends on them: the case can still be checked for the contradictions among the rest.
-_STAND_INS = {"tumour.primary_site": PrimarySite.other.value,
-              "stage.status": DiseaseStatus.recurrent.value}
+_STAND_INS = {
+    "tumour.primary_site": PrimarySite.other.value,
+    "stage.status": DiseaseStatus.recurrent.value,
+}
 _ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value}
 _STEP = re.compile(r"[a-z_]+|\[\d+\]")
 
@@ -996,12 +1009,7 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
     data: dict[str, Any] = {"tumour": {}, "stage": {}}
     origins: dict[str, list[int]] = {}
     for name, value in readable.items():
-        if (
-            not value
-            or name in _FORM_ONLY
-            or name.startswith(ROWS_SHOWN)
-            or _ROW_NAME.match(name)
-        ):
+        if not value or name in _FORM_ONLY or name.startswith(ROWS_SHOWN) or _ROW_NAME.match(name):
             continue
         if name == "tumour.size.value" or name == "tumour.size.unit":
             continue
