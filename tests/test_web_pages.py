@@ -72,7 +72,8 @@ class Page(HTMLParser):
             self._label_text = []
         if tag == "input" and a.get("type") != "hidden":
             self.controls.append(a)
-            self.values[a["name"]] = a.get("value", "")
+            if a.get("type") != "checkbox" or "checked" in a:  # as a browser posts it
+                self.values[a["name"]] = a.get("value", "")
         if tag == "select":
             self.controls.append(a)
             self._select = a["name"]

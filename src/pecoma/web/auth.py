@@ -67,7 +67,7 @@ COOKIE = "pecoma_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_OPEN_ASSESSMENT = ("/report", "/edit", "/rules", "/api/v1/")
+_OPEN_ASSESSMENT = ("/report", "/edit", "/form", "/rules", "/api/v1/")
 _PUBLIC = ("/static/", "/cds-services/", "/smart/")
 
 Need = Role | Literal["public", "session"]

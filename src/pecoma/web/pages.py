@@ -127,6 +127,15 @@ async def form_page(request: Request, example: str | None = None) -> Response:
     return render_form(request, values)
 
 
+@router.post("/form")
+async def form_again(request: Request) -> Response:
+    """The form again with one more row of a repeated group ("add another" without
+    JavaScript): nothing is checked or assessed, everything entered is kept."""
+    posted = await request.form()
+    form = {k: v for k, v in posted.items() if isinstance(v, str)}
+    return render_form(request, forms.more_rows(form))
+
+
 @router.post("/report")
 async def report_page(request: Request) -> Response:
     posted = await request.form()
