@@ -51,8 +51,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pecoma.engine.jsonbytes import assessment_json
-from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import (
@@ -151,26 +149,6 @@ class AssessmentData:
     reason: str
     folpe_category: str | None = None
     icdo3_morphology: str | None = None
-
-    @classmethod
-    def of(cls, a: Assessment, next_due: dt.date | None, reason: str) -> AssessmentData:
-        # a free label stays with the case, not in every output
-        output = RawJSON(assessment_json(a, label=False))
-        determined = {c.id: c.category for c in a.classifications if c.determined}
-        return cls(
-            evaluated_on=a.evaluated_on,
-            knowledge_version=a.knowledge_version,
-            engine_version=a.engine_version,
-            settings_digest=a.settings_digest,
-            risk_group=a.risk.group,
-            disease_status=a.disease_status,
-            record_ids=a.record_ids(),
-            next_due=next_due,
-            output=output,
-            reason=reason,
-            folpe_category=determined.get("CLS-FOLPE-2005"),
-            icdo3_morphology=determined.get("CLS-ICDO3"),
-        )
 
     def row(self) -> dict[str, Any]:
         return {
