@@ -40,6 +40,7 @@ from it. With a history given, visits without a scan stay missed or overdue.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections import deque
@@ -217,7 +218,8 @@ class SurveillancePlan:
         for item in (*self.flags,
                      *(r for r in self.reasons if r.id == "FU-SCAN-HISTORY-MISSING")):
             seen = merged.get(item.id)
-            merged[item.id] = item if seen is None else seen._replace(
+            merged[item.id] = item if seen is None else dataclasses.replace(
+                seen,
                 triggered_by=seen.triggered_by + item.triggered_by,
                 conditional_on=tuple(dict.fromkeys(seen.conditional_on + item.conditional_on)),
             )
