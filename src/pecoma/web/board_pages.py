@@ -169,7 +169,7 @@ def linked_report(request: Request, token: str) -> Response:
         "expires": dt.datetime.fromtimestamp(expires, dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "has_imaging": imaging is not None,
         "errors": {},
-        "values": {"registry_id": ""},
+        "form": {"registry_id": ""},
     }
     return render_report(request, case, a, plan, board)
 
@@ -196,7 +196,7 @@ async def save_to_registry(request: Request) -> Response:
             "can_write": can_write(request),
             "expires": dt.datetime.fromtimestamp(expires, dt.UTC).strftime("%Y-%m-%d %H:%M"),
             "has_imaging": imaging is not None,
-            "values": {"registry_id": registry_id},
+            "form": {"registry_id": registry_id},
             "errors": {"registry_id": [f"{i.rule} (got {i.value})" for i in exc.issues]},
         }
         return render_report(request, case, a, plan, board, status_code=422)
@@ -284,7 +284,7 @@ def _stored_page(
         "can_write": can_write(request),
         "changed": changed,
         "errors": errors or {},
-        "values": values or {},
+        "form": values or {},
         "saved": request.query_params.get("saved"),
     }
     return render_report(request, case, a, plan, board, status_code=status)
