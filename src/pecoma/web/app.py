@@ -86,7 +86,9 @@ _CSP = (
 _SECURITY_HEADERS = [
     (b"content-security-policy", _CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer, Chromium sends "Origin: null" on
+    # form posts, and the Origin check of sign-in and CSRF refuses every browser form.
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 ]

@@ -11,7 +11,8 @@ route                                           needs
 ``/cds-services…``                              nothing here: CDS Hooks has its own JWT check
 ``/smart/…`` (SMART launch and its return)      nothing here: the EHR authorizes the launch
 ``/``, ``/report*``, ``/edit``, ``/rules``,     nothing while ``open_assessment`` (they hold
-``/api/v1/…`` (assess, schema, rules, openapi)  no data); else ``reader``
+``/api/v1/…`` (assess, schema, rules, openapi)  no data; a signed-in caller is still known
+                                                on GET); else ``reader``
 ``GET /registry…`` (pages, worklist, exports)   ``reader``
 ``POST /registry…`` (every registry write)      ``clinician``
 ``/api/v1/tokens``                              ``admin``
@@ -234,6 +235,15 @@ class AccessControl:
         method, path = scope["method"], scope["path"]
         need = needed_role(method, path, self.config)
         if need == "public":
+            if method in _SAFE_METHODS and (path == "/" or path.startswith(_OPEN_ASSESSMENT)):
+                # Open pages still know a signed-in caller (the report offers "save to
+                # registry" to a clinician); no credentials, or bad ones, change nothing.
+                try:
+                    who = await self._authenticate(scope)
+                except StoreError:
+                    who = None
+                if who is not None:
+                    scope["state"]["principal"] = who
             await self.app(scope, receive, send)
             return
         try:

@@ -13,7 +13,7 @@ The token is signed, not encrypted: whoever holds the link can read the case in 
 they could read the report. Pages under ``/report`` need the ``reader`` role when the
 server is not open for assessment (see :mod:`pecoma.web.auth`); the access log records
 the route only, never the address, and pages are sent with ``Referrer-Policy:
-no-referrer`` and ``Cache-Control: no-store``.
+same-origin`` (no Referer to other sites) and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
