@@ -24,8 +24,9 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from registry_support import high_risk, rows_of, write_csv
 from test_web_e2e import ARTIFACTS, ROOT, browser, free_port
+
+from registry_support import high_risk, rows_of, write_csv
 
 __all__ = ["browser"]
 
