@@ -67,8 +67,9 @@ class Server:
 @pytest.fixture
 def server(repo: Repository) -> Iterator[Server]:
     for rid, case in ((H, high_risk()), (M, metastatic())):
-        record_case(repo, rid, case, on_date=ON, settings=default_settings(),
-                    actor="clinic", source="test")
+        record_case(
+            repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic", source="test"
+        )
     store = TokenStore(repo.engine)
     tokens = {}
     for role in ("reader", "clinician"):
@@ -88,12 +89,20 @@ def rows(repo: Repository) -> list[BoardDecision]:
         return list(conn.execute(select(BoardDecision).order_by(BoardDecision.id)).all())
 
 
-def decide(server: Server, rid: str, aid: int, role: str = "clinician",
-           **form: str) -> Any:
-    data = {"record_id": "REC-REFER-TRIALS", "decision": "accepted", "reason_code": "",
-            "reason_text": "", "supersedes": "", **form}
-    return server.client.post(f"/registry/patients/{rid}/assessments/{aid}/decisions",
-                              data=data, headers=bearer(server, role))
+def decide(server: Server, rid: str, aid: int, role: str = "clinician", **form: str) -> Any:
+    data = {
+        "record_id": "REC-REFER-TRIALS",
+        "decision": "accepted",
+        "reason_code": "",
+        "reason_text": "",
+        "supersedes": "",
+        **form,
+    }
+    return server.client.post(
+        f"/registry/patients/{rid}/assessments/{aid}/decisions",
+        data=data,
+        headers=bearer(server, role),
+    )
 
 
 # --- the decision flow ------------------------------------------------------------------
@@ -107,8 +116,9 @@ class TestDecisionFlow:
         aid = latest_assessment(repo, H)
         patient = server.client.get(f"/registry/patients/{H}", headers=bearer(server))
         assert f'href="/registry/patients/{H}/assessments/{aid}"' in patient.text
-        page = server.client.get(f"/registry/patients/{H}/assessments/{aid}",
-                                 headers=bearer(server))
+        page = server.client.get(
+            f"/registry/patients/{H}/assessments/{aid}", headers=bearer(server)
+        )
         assert page.status_code == 200
         words = plain(page.text)
         assert "Decision of the board" in words
@@ -117,48 +127,73 @@ class TestDecisionFlow:
             assert f'id="decision-{rec}"' in page.text
         assert f'href="/registry/patients/{H}"' in page.text  # back to the patient
 
-        r = decide(server, H, aid, decision="declined", reason_code="patient-preference",
-                   reason_text="prefers to wait until after the summer")
+        r = decide(
+            server,
+            H,
+            aid,
+            decision="declined",
+            reason_code="patient-preference",
+            reason_text="prefers to wait until after the summer",
+        )
         assert r.status_code == 303
         assert r.headers["location"].startswith(f"/registry/patients/{H}/assessments/{aid}")
         first = rows(repo)
         assert len(first) == 1
         d = first[0]
         pid = repo.state(H).patient_id  # type: ignore[union-attr]
-        assert (d.source, d.patient_id, d.assessment_id, d.record_id, d.decision,
-                d.reason_code, d.decided_by) == (
-            "board", pid, aid, "REC-REFER-TRIALS", "declined", "patient-preference",
-            "token:2:clinician one")
+        assert (
+            d.source,
+            d.patient_id,
+            d.assessment_id,
+            d.record_id,
+            d.decision,
+            d.reason_code,
+            d.decided_by,
+        ) == (
+            "board",
+            pid,
+            aid,
+            "REC-REFER-TRIALS",
+            "declined",
+            "patient-preference",
+            "token:2:clinician one",
+        )
         r = decide(server, H, aid, decision="accepted", supersedes=str(d.id))
         assert r.status_code == 303
         both = rows(repo)
         assert [x.decision for x in both] == ["declined", "accepted"]
         assert both[1].supersedes == d.id and both[0].decision == "declined"  # kept
         views = patient_decisions(repo, H)
-        assert [(v.decision, v.current) for v in views] == [("declined", False),
-                                                            ("accepted", True)]
+        assert [(v.decision, v.current) for v in views] == [("declined", False), ("accepted", True)]
         with repo.engine.connect() as conn:
-            audit = conn.execute(select(AuditEntry.entity_id, AuditEntry.patient_id)
-                                 .where(AuditEntry.entity == "board_decision")).all()
+            audit = conn.execute(
+                select(AuditEntry.entity_id, AuditEntry.patient_id).where(
+                    AuditEntry.entity == "board_decision"
+                )
+            ).all()
         assert sorted(audit) == [(both[0].id, pid), (both[1].id, pid)]
 
-        page = plain(server.client.get(f"/registry/patients/{H}/assessments/{aid}",
-                                       headers=bearer(server)).text)
+        page = plain(
+            server.client.get(
+                f"/registry/patients/{H}/assessments/{aid}", headers=bearer(server)
+            ).text
+        )
         assert "Accepted · by token:2:clinician one" in page
         assert "Earlier decisions (1)" in page
-        patient = plain(server.client.get(f"/registry/patients/{H}",
-                                          headers=bearer(server)).text)
+        patient = plain(server.client.get(f"/registry/patients/{H}", headers=bearer(server)).text)
         assert "1 decision recorded: REC-REFER-TRIALS accepted" in patient
 
-        pdf = server.client.get(f"/registry/patients/{H}/assessments/{aid}/report.pdf",
-                                headers=bearer(server))
+        pdf = server.client.get(
+            f"/registry/patients/{H}/assessments/{aid}/report.pdf", headers=bearer(server)
+        )
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         from io import BytesIO
 
         from pypdf import PdfReader
 
-        pdf_text = " ".join(" ".join(p.extract_text() or "" for p in
-                                     PdfReader(BytesIO(pdf.content)).pages).split())
+        pdf_text = " ".join(
+            " ".join(p.extract_text() or "" for p in PdfReader(BytesIO(pdf.content)).pages).split()
+        )
         assert "Decision of the board" in pdf_text
         assert "Accepted" in pdf_text and "clinician one" in pdf_text
 
@@ -170,8 +205,9 @@ class TestDecisionFlow:
         assert r.status_code == 404
         assert rows(server.repo) == []
         with pytest.raises(InputError) as exc:
-            record_decision(server.repo, H, other, DecisionData("REC-MTOR-FIRST-LINE",
-                                                                "accepted"), "x", None)
+            record_decision(
+                server.repo, H, other, DecisionData("REC-MTOR-FIRST-LINE", "accepted"), "x", None
+            )
         assert exc.value.issues[0].path == "assessment"
 
     def test_a_recommendation_the_assessment_did_not_make(self, server: Server) -> None:
@@ -180,25 +216,39 @@ class TestDecisionFlow:
         aid = latest_assessment(server.repo, H)
         r = decide(server, H, aid, record_id="REC-MTOR-FIRST-LINE")
         assert r.status_code == 422
-        assert "record_id: must be one of the recommendations of this assessment: " \
-               "REC-RESECTION-DONE, RISK-ASSESS, REC-REFER-TRIALS" in plain(r.text)
+        assert (
+            "record_id: must be one of the recommendations of this assessment: "
+            "REC-RESECTION-DONE, RISK-ASSESS, REC-REFER-TRIALS" in plain(r.text)
+        )
         assert rows(server.repo) == []
 
-    @pytest.mark.parametrize(("form", "field", "words"), [
-        ({"decision": "declined"}, "reason_code", "is required when the recommendation "
-         "is declined"),
-        ({"decision": "maybe"}, "decision", "must be one of accepted, declined, deferred"),
-        ({"decision": ""}, "decision", "must be one of accepted, declined, deferred"),
-        ({"decision": "deferred", "reason_code": "astrology"}, "reason_code",
-         "must be one of patient-preference"),
-        ({"decision": "declined", "reason_code": "other"}, "reason_text",
-         "is required when the reason is 'other'"),
-        ({"reason_text": "x" * 1001}, "reason_text", "must be at most 1000 characters"),
-        ({"supersedes": "first"}, "supersedes", "must be the number of the current "
-         "decision"),
-    ])
-    def test_bad_input_names_the_field(self, server: Server, form: dict[str, str],
-                                       field: str, words: str) -> None:
+    @pytest.mark.parametrize(
+        ("form", "field", "words"),
+        [
+            (
+                {"decision": "declined"},
+                "reason_code",
+                "is required when the recommendation is declined",
+            ),
+            ({"decision": "maybe"}, "decision", "must be one of accepted, declined, deferred"),
+            ({"decision": ""}, "decision", "must be one of accepted, declined, deferred"),
+            (
+                {"decision": "deferred", "reason_code": "astrology"},
+                "reason_code",
+                "must be one of patient-preference",
+            ),
+            (
+                {"decision": "declined", "reason_code": "other"},
+                "reason_text",
+                "is required when the reason is 'other'",
+            ),
+            ({"reason_text": "x" * 1001}, "reason_text", "must be at most 1000 characters"),
+            ({"supersedes": "first"}, "supersedes", "must be the number of the current decision"),
+        ],
+    )
+    def test_bad_input_names_the_field(
+        self, server: Server, form: dict[str, str], field: str, words: str
+    ) -> None:
         aid = latest_assessment(server.repo, H)
         r = decide(server, H, aid, **form)
         assert r.status_code == 422
@@ -210,8 +260,12 @@ class TestDecisionFlow:
         assert decide(server, "PEC-9999", 1).status_code == 404
         assert decide(server, H, 99999).status_code == 404
         assert decide(server, H, "1x").status_code == 404  # type: ignore[arg-type]
-        assert server.client.get(f"/registry/patients/{H}/assessments/99999",
-                                 headers=bearer(server)).status_code == 404
+        assert (
+            server.client.get(
+                f"/registry/patients/{H}/assessments/99999", headers=bearer(server)
+            ).status_code
+            == 404
+        )
         assert rows(server.repo) == []
 
     def test_reader_cannot_write(self, server: Server) -> None:
@@ -220,8 +274,9 @@ class TestDecisionFlow:
         assert r.status_code == 403
         assert "clinician role" in r.text
         assert rows(server.repo) == []
-        page = server.client.get(f"/registry/patients/{H}/assessments/{aid}",
-                                 headers=bearer(server, "reader"))
+        page = server.client.get(
+            f"/registry/patients/{H}/assessments/{aid}", headers=bearer(server, "reader")
+        )
         assert page.status_code == 200
         assert "decision-form" not in page.text  # no form offered to a reader
 
@@ -245,8 +300,10 @@ class TestDecisionFlow:
         decision; the first records 'declined'; the second's 'accepted' (made without
         seeing it) is refused with 409 naming 'supersedes', and the first stays current."""
         aid = latest_assessment(server.repo, H)
-        assert decide(server, H, aid, decision="declined",
-                      reason_code="comorbidity").status_code == 303
+        assert (
+            decide(server, H, aid, decision="declined", reason_code="comorbidity").status_code
+            == 303
+        )
         r = decide(server, H, aid, decision="accepted", supersedes="")
         assert r.status_code == 409
         assert "supersedes: must be the decision currently recorded" in plain(r.text)
@@ -255,10 +312,11 @@ class TestDecisionFlow:
     def test_append_only(self, server: Server) -> None:
         aid = latest_assessment(server.repo, H)
         decide(server, H, aid)
-        for sql in ("UPDATE board_decision SET decision = 'declined'",
-                    "DELETE FROM board_decision"):
-            with pytest.raises(Exception, match="append-only"), \
-                    server.repo.engine.begin() as conn:
+        for sql in (
+            "UPDATE board_decision SET decision = 'declined'",
+            "DELETE FROM board_decision",
+        ):
+            with pytest.raises(Exception, match="append-only"), server.repo.engine.begin() as conn:
                 conn.execute(text(sql))
         assert [x.decision for x in rows(server.repo)] == ["accepted"]
 
@@ -266,8 +324,9 @@ class TestDecisionFlow:
 def test_concurrent_writers_lose_nothing(repo: Repository) -> None:
     """Two writers at once, both having seen no decision: exactly one is stored, the
     other is told (DecisionConflict), never silently overwritten; on both databases."""
-    record_case(repo, H, high_risk(), on_date=ON, settings=default_settings(),
-                actor="clinic", source="test")
+    record_case(
+        repo, H, high_risk(), on_date=ON, settings=default_settings(), actor="clinic", source="test"
+    )
     aid = latest_assessment(repo, H)
     results: list[str] = []
     barrier = threading.Barrier(2)
@@ -275,8 +334,14 @@ def test_concurrent_writers_lose_nothing(repo: Repository) -> None:
     def write(decision: str) -> None:
         barrier.wait()
         try:
-            record_decision(repo, H, aid, check_decision(
-                "REC-REFER-TRIALS", decision, "team-judgement", ""), decision, None)
+            record_decision(
+                repo,
+                H,
+                aid,
+                check_decision("REC-REFER-TRIALS", decision, "team-judgement", ""),
+                decision,
+                None,
+            )
             results.append("stored")
         except DecisionConflict:
             results.append("conflict")
@@ -295,8 +360,7 @@ def test_concurrent_writers_lose_nothing(repo: Repository) -> None:
 
 @pytest.fixture
 def open_client() -> Iterator[TestClient]:
-    app = create_app(WebConfig(session_secret="k" * 40, report_link_hours=2),
-                     today=lambda: ON)
+    app = create_app(WebConfig(session_secret="k" * 40, report_link_hours=2), today=lambda: ON)
     with TestClient(app, follow_redirects=False) as c:
         yield c
 
@@ -308,8 +372,7 @@ def example_form(client: TestClient) -> dict[str, str]:
 
 
 class TestReportLink:
-    def test_post_redirects_to_the_reports_own_address(self, open_client: TestClient
-                                                       ) -> None:
+    def test_post_redirects_to_the_reports_own_address(self, open_client: TestClient) -> None:
         r = open_client.post("/report", data=example_form(open_client))
         assert r.status_code == 303
         where = r.headers["location"]
@@ -323,31 +386,35 @@ class TestReportLink:
         assert plain(again.text) == words
 
     def test_bad_and_expired_links_say_so(self, open_client: TestClient) -> None:
-        where = open_client.post("/report", data=example_form(open_client)).headers[
-            "location"]
+        where = open_client.post("/report", data=example_form(open_client)).headers["location"]
         token = where.removeprefix("/report/s/")
         payload, sig = token.split(".")
-        for bad in (payload[:-4] + "AAAA." + sig, payload + "." + sig[:-2], "x", "a.b.c",
-                    payload + "." + sig + "é", "A" * 13_000):
+        for bad in (
+            payload[:-4] + "AAAA." + sig,
+            payload + "." + sig[:-2],
+            "x",
+            "a.b.c",
+            payload + "." + sig + "é",
+            "A" * 13_000,
+        ):
             r = open_client.get(f"/report/s/{bad}")
             assert r.status_code == 400, bad[:20]
             assert "This report link is not valid" in r.text
         other = LinkSigner("o" * 40, 3600).issue({"tumour": {}}, "2026-11-28", None)[0]
         assert open_client.get(f"/report/s/{other}").status_code == 400
         signer = LinkSigner("k" * 40, 2 * 3600)
-        old, _ = signer.issue({"tumour": {"primary_site": "kidney"}}, "2026-11-28", None,
-                              now=0)
+        old, _ = signer.issue({"tumour": {"primary_site": "kidney"}}, "2026-11-28", None, now=0)
         r = open_client.get(f"/report/s/{old}")
         assert r.status_code == 410
         assert "valid for 2 hours" in plain(r.text)
 
-    def test_a_signed_link_with_a_broken_case_is_a_clear_422(self, open_client: TestClient
-                                                              ) -> None:
+    def test_a_signed_link_with_a_broken_case_is_a_clear_422(self, open_client: TestClient) -> None:
         """Signed by this server, but the case breaks a rule (e.g. a rule tightened since):
         the error names the field, never a 500."""
         signer = LinkSigner("k" * 40, 3600)
-        token, _ = signer.issue({"tumour": {"size": {"value": -3, "unit": "cm"}}},
-                                "2026-11-28", None)
+        token, _ = signer.issue(
+            {"tumour": {"size": {"value": -3, "unit": "cm"}}}, "2026-11-28", None
+        )
         r = open_client.get(f"/report/s/{token}")
         assert r.status_code == 422
         assert "tumour.size" in r.text
@@ -368,23 +435,35 @@ class TestSaveAndImport:
         values = example_form(c)
         where = c.post("/report", data=values, headers=bearer(server)).headers["location"]
         token = where.removeprefix("/report/s/")
-        r = c.post("/registry/save", data={"token": token, "registry_id": "PEC-0100"},
-                   headers=bearer(server, "reader"))
+        r = c.post(
+            "/registry/save",
+            data={"token": token, "registry_id": "PEC-0100"},
+            headers=bearer(server, "reader"),
+        )
         assert r.status_code == 403
-        r = c.post("/registry/save", data={"token": token, "registry_id": "Jane Doe"},
-                   headers=bearer(server))
+        r = c.post(
+            "/registry/save",
+            data={"token": token, "registry_id": "Jane Doe"},
+            headers=bearer(server),
+        )
         assert r.status_code == 422
         assert "registry_id: must be a pseudonymous registry code" in plain(r.text)
         assert server.repo.state("PEC-0100") is None
-        r = c.post("/registry/save", data={"token": token, "registry_id": "PEC-0100"},
-                   headers=bearer(server))
+        r = c.post(
+            "/registry/save",
+            data={"token": token, "registry_id": "PEC-0100"},
+            headers=bearer(server),
+        )
         assert r.status_code == 303
         aid = latest_assessment(server.repo, "PEC-0100")
         assert r.headers["location"] == f"/registry/patients/PEC-0100/assessments/{aid}?saved=1"
         page = plain(c.get(r.headers["location"], headers=bearer(server)).text)
         assert "Saved to the registry." in page and "Risk: high" in page
-        r = c.post("/registry/save", data={"token": "forged.x", "registry_id": "PEC-0101"},
-                   headers=bearer(server))
+        r = c.post(
+            "/registry/save",
+            data={"token": "forged.x", "registry_id": "PEC-0101"},
+            headers=bearer(server),
+        )
         assert r.status_code == 400 and server.repo.state("PEC-0101") is None
 
     def test_import_page_reports_like_the_cli(self, server: Server, tmp_path: Path) -> None:
@@ -399,21 +478,26 @@ class TestSaveAndImport:
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert csrf is not None
         upload = {"file": ("board.csv", path.read_bytes(), "text/csv")}
-        assert c.post("/registry/import", files=upload,
-                      data={"mode": "all-or-nothing"}).status_code == 403  # no CSRF
-        r = c.post("/registry/import", files=upload,
-                   data={"mode": "all-or-nothing", "csrf_token": csrf[1]})
+        assert (
+            c.post("/registry/import", files=upload, data={"mode": "all-or-nothing"}).status_code
+            == 403
+        )  # no CSRF
+        r = c.post(
+            "/registry/import", files=upload, data={"mode": "all-or-nothing", "csrf_token": csrf[1]}
+        )
         assert r.status_code == 422
         page = plain(r.text)
         assert "Nothing was written" in page
         assert server.repo.state("PEC-0200") is None
-        expected = import_file(server.repo, path, on_date=ON, settings=default_settings(),
-                               actor="x")
+        expected = import_file(
+            server.repo, path, on_date=ON, settings=default_settings(), actor="x"
+        )
         assert expected.issues
         for issue in expected.issues:
             assert f"{issue.row} {issue.column} {issue.value} {issue.rule}" in page
-        r = c.post("/registry/import", files=upload,
-                   data={"mode": "good-rows", "csrf_token": csrf[1]})
+        r = c.post(
+            "/registry/import", files=upload, data={"mode": "good-rows", "csrf_token": csrf[1]}
+        )
         assert r.status_code == 200
         assert server.repo.state("PEC-0200") is not None
         assert server.repo.state("PEC-0201") is None
@@ -423,15 +507,22 @@ class TestSaveAndImport:
         h = bearer(server)
         r = c.post("/registry/import", data={"mode": "all-or-nothing"}, headers=h)
         assert r.status_code == 422 and "&#39;file&#39; is required" in r.text
-        r = c.post("/registry/import", files={"file": ("x.pdf", b"%PDF", "application/pdf")},
-                   headers=h)
+        r = c.post(
+            "/registry/import", files={"file": ("x.pdf", b"%PDF", "application/pdf")}, headers=h
+        )
         assert r.status_code == 422 and "must be a .csv or .xlsx file" in r.text
-        r = c.post("/registry/import", files={"file": ("x.xlsx", b"not a zip", "x")},
-                   headers=h)
+        r = c.post("/registry/import", files={"file": ("x.xlsx", b"not a zip", "x")}, headers=h)
         assert r.status_code == 422 and "&#39;file&#39;:" in r.text
-        r = c.post("/registry/import", files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
-                   data={"mode": "sometimes"}, headers=h)
+        r = c.post(
+            "/registry/import",
+            files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
+            data={"mode": "sometimes"},
+            headers=h,
+        )
         assert r.status_code == 422 and "&#39;mode&#39; must be" in r.text
-        r = c.post("/registry/import", files={"file": ("x.csv", b"a,b\n", "text/csv")},
-                   headers=bearer(server, "reader"))
+        r = c.post(
+            "/registry/import",
+            files={"file": ("x.csv", b"a,b\n", "text/csv")},
+            headers=bearer(server, "reader"),
+        )
         assert r.status_code == 403

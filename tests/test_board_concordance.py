@@ -45,11 +45,19 @@ __all__ = ["db_url", "repo"]
 LATER = dt.date(2027, 2, 1)
 
 
-def decide(repo: Repository, rid: str, record: str, decision: str, code: str = "",
-           text: str = "", supersedes: int | None = None) -> int:
+def decide(
+    repo: Repository,
+    rid: str,
+    record: str,
+    decision: str,
+    code: str = "",
+    text: str = "",
+    supersedes: int | None = None,
+) -> int:
     aid = repo.state(rid).latest.id  # type: ignore[union-attr]
-    return record_decision(repo, rid, aid, check_decision(record, decision, code, text),
-                           "board chair", supersedes)
+    return record_decision(
+        repo, rid, aid, check_decision(record, decision, code, text), "board chair", supersedes
+    )
 
 
 @pytest.fixture
@@ -62,23 +70,44 @@ def registry(repo: Repository, db_url: str) -> Repository:
     decide(repo, "H2", "REC-REFER-TRIALS", "declined", "not-available")
     decide(repo, "M1", "REC-REFER-TRIALS", "deferred", "more-information")
     decide(repo, "M1", "REC-MTOR-FIRST-LINE", "accepted")
-    later = open_registry(db_url, clock=ticking_clock(
-        dt.datetime(2027, 1, 15, 10, 0, tzinfo=dt.UTC)))
+    later = open_registry(
+        db_url, clock=ticking_clock(dt.datetime(2027, 1, 15, 10, 0, tzinfo=dt.UTC))
+    )
     try:
-        decide(later, "H2", "REC-RESECTION-DONE", "declined", "other",
-               "margin review pending at the reference centre")
+        decide(
+            later,
+            "H2",
+            "REC-RESECTION-DONE",
+            "declined",
+            "other",
+            "margin review pending at the reference centre",
+        )
     finally:
         later.close()
     records = ("ALERT-CHEMO-BEFORE-MTOR", "REC-MTOR-FIRST-LINE")
     at = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.UTC)
-    CdsStore(repo.engine).add_feedback([
-        FeedbackRecord(card="card-1", service="pecoma-order-select", outcome="accepted",
-                       outcome_at=at, accepted_suggestions=("s",), record_ids=records,
-                       knowledge_version="1"),
-        FeedbackRecord(card="card-2", service="pecoma-order-select", outcome="overridden",
-                       outcome_at=at, override_code="clinical-trial", record_ids=records,
-                       knowledge_version="1"),
-    ])
+    CdsStore(repo.engine).add_feedback(
+        [
+            FeedbackRecord(
+                card="card-1",
+                service="pecoma-order-select",
+                outcome="accepted",
+                outcome_at=at,
+                accepted_suggestions=("s",),
+                record_ids=records,
+                knowledge_version="1",
+            ),
+            FeedbackRecord(
+                card="card-2",
+                service="pecoma-order-select",
+                outcome="overridden",
+                outcome_at=at,
+                override_code="clinical-trial",
+                record_ids=records,
+                knowledge_version="1",
+            ),
+        ]
+    )
     return repo
 
 
@@ -91,8 +120,12 @@ def rows_of(repo: Repository, on: dt.date) -> dict[tuple[str, int, str], object]
 def test_hand_worked_figures(registry: Repository) -> None:
     rows = rows_of(registry, LATER)
     trials = rows[("REC-REFER-TRIALS", 2026, "board")]
-    assert (trials.decided, trials.accepted, trials.declined,  # type: ignore[attr-defined]
-            trials.deferred) == (3, 1, 1, 1)  # type: ignore[attr-defined]
+    assert (
+        trials.decided,
+        trials.accepted,
+        trials.declined,  # type: ignore[attr-defined]
+        trials.deferred,
+    ) == (3, 1, 1, 1)  # type: ignore[attr-defined]
     assert str(trials.share) == "1/3 (33.3%)"  # type: ignore[attr-defined]
     # the superseded decline (patient's preference) is not a reason any more
     assert trials.reasons == (  # type: ignore[attr-defined]
@@ -105,14 +138,16 @@ def test_hand_worked_figures(registry: Repository) -> None:
     assert str(mtor_cds.share) == "1/2 (50.0%)"  # type: ignore[attr-defined]
     # the CDS override code 'clinical-trial' is also a board reason code: same label
     assert mtor_cds.reasons == (  # type: ignore[attr-defined]
-        ("declined: Treated within a clinical trial", 1),)
+        ("declined: Treated within a clinical trial", 1),
+    )
     alert = rows[("ALERT-CHEMO-BEFORE-MTOR", 2026, "cds-hooks")]
     assert (alert.accepted, alert.declined) == (1, 1)  # type: ignore[attr-defined]
     resection = rows[("REC-RESECTION-DONE", 2027, "board")]
     assert (resection.decided, resection.declined) == (1, 1)  # type: ignore[attr-defined]
     # free text is never aggregated: only the coded reason
     assert resection.reasons == (  # type: ignore[attr-defined]
-        ("declined: Other (say what in the text)", 1),)
+        ("declined: Other (say what in the text)", 1),
+    )
     assert len(rows) == 5
 
 
@@ -125,20 +160,29 @@ def test_by_evaluation_date(registry: Repository) -> None:
 
 def test_small_cells_suppressed(registry: Repository) -> None:
     s = default_settings()
-    _, c = registry_quality(evaluate(registry.states(), LATER, s), {},
-                            registry.recommendation_history(), LATER, s,
-                            registry_decisions(registry))
+    _, c = registry_quality(
+        evaluate(registry.states(), LATER, s),
+        {},
+        registry.recommendation_history(),
+        LATER,
+        s,
+        registry_decisions(registry),
+    )
     text = "\n".join(c.lines(min_cell=5))
-    assert ("REC-REFER-TRIALS 2026 board: decided < 5; accepted < 5, declined < 5, "
-            "deferred < 5; accepted suppressed") in text
+    assert (
+        "REC-REFER-TRIALS 2026 board: decided < 5; accepted < 5, declined < 5, "
+        "deferred < 5; accepted suppressed"
+    ) in text
     assert "33.3%" not in text
     data = c.to_jsonable(min_cell=5)
     row = next(r for r in data["decisions"] if r["record"] == "REC-REFER-TRIALS")
     assert row["decided"] == "<5" and row["share_accepted"] == "suppressed"
     shown = "\n".join(c.lines(min_cell=1))
-    assert ("REC-REFER-TRIALS 2026 board: decided 3; accepted 1, declined 1, deferred 1; "
-            "accepted 33.3%; reasons: declined: Treatment or trial not available (1); "
-            "deferred: More information needed first (missing facts, review) (1)") in shown
+    assert (
+        "REC-REFER-TRIALS 2026 board: decided 3; accepted 1, declined 1, deferred 1; "
+        "accepted 33.3%; reasons: declined: Treatment or trial not available (1); "
+        "deferred: More information needed first (missing facts, review) (1)"
+    ) in shown
 
 
 def test_cds_answers_are_in_the_decision_table_with_audit(registry: Repository) -> None:
@@ -147,13 +191,21 @@ def test_cds_answers_are_in_the_decision_table_with_audit(registry: Repository) 
     from pecoma.store.models import AuditEntry, BoardDecision
 
     with registry.engine.connect() as conn:
-        cds = conn.execute(select(BoardDecision.card_uuid, BoardDecision.record_id,
-                                  BoardDecision.decision, BoardDecision.reason_code,
-                                  BoardDecision.patient_id)
-                           .where(BoardDecision.source == "cds-hooks")
-                           .order_by(BoardDecision.id)).all()
-        audited = conn.execute(select(AuditEntry.entity_id).where(
-            AuditEntry.entity == "board_decision", AuditEntry.actor.like("cds-hooks:%"))
+        cds = conn.execute(
+            select(
+                BoardDecision.card_uuid,
+                BoardDecision.record_id,
+                BoardDecision.decision,
+                BoardDecision.reason_code,
+                BoardDecision.patient_id,
+            )
+            .where(BoardDecision.source == "cds-hooks")
+            .order_by(BoardDecision.id)
+        ).all()
+        audited = conn.execute(
+            select(AuditEntry.entity_id).where(
+                AuditEntry.entity == "board_decision", AuditEntry.actor.like("cds-hooks:%")
+            )
         ).all()
     assert [tuple(r) for r in cds] == [
         ("card-1", "ALERT-CHEMO-BEFORE-MTOR", "accepted", None, None),
@@ -173,12 +225,25 @@ def test_cli_summary_and_web_summary(registry: Repository, db_url: str) -> None:
     from pecoma.web.config import WebConfig
     from test_registry_cli import pecoma
 
-    r = pecoma("registry", "summary", "--on", LATER.isoformat(), "--format", "json",
-               "--min-cell", "1", "--database-url", db_url)
+    r = pecoma(
+        "registry",
+        "summary",
+        "--on",
+        LATER.isoformat(),
+        "--format",
+        "json",
+        "--min-cell",
+        "1",
+        "--database-url",
+        db_url,
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    row = next(d for d in data["concordance"]["decisions"]
-               if (d["record"], d["source"]) == ("REC-REFER-TRIALS", "board"))
+    row = next(
+        d
+        for d in data["concordance"]["decisions"]
+        if (d["record"], d["source"]) == ("REC-REFER-TRIALS", "board")
+    )
     assert row["share_accepted"] == {"numerator": 1, "denominator": 3, "share": 0.3333}
     r = pecoma("registry", "summary", "--on", LATER.isoformat(), "--database-url", db_url)
     assert r.returncode == 0, r.stderr
@@ -200,17 +265,23 @@ def test_migration_copies_stored_feedback(tmp_path: object) -> None:
     engine = create_db_engine(f"sqlite:///{tmp_path}/old.sqlite3")
     upgrade(engine, "0007")
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO cds_feedback (card_uuid, service, outcome, outcome_at, "
-            "accepted_suggestions, override_system, override_code, user_comment, "
-            "record_ids, knowledge_version, received_at) VALUES ('c1', 'svc', "
-            "'overridden', '2026-01-02 03:04:05', '[]', 'sys', 'team-decision', 'note', "
-            "'[\"REC-A\", \"REC-B\"]', '1', '2026-01-02 03:04:05')"))
+        conn.execute(
+            text(
+                "INSERT INTO cds_feedback (card_uuid, service, outcome, outcome_at, "
+                "accepted_suggestions, override_system, override_code, user_comment, "
+                "record_ids, knowledge_version, received_at) VALUES ('c1', 'svc', "
+                "'overridden', '2026-01-02 03:04:05', '[]', 'sys', 'team-decision', 'note', "
+                "'[\"REC-A\", \"REC-B\"]', '1', '2026-01-02 03:04:05')"
+            )
+        )
     upgrade(engine)
     with engine.connect() as conn:
-        got = conn.execute(text(
-            "SELECT source, card_uuid, record_id, decision, reason_code, reason_text "
-            "FROM board_decision ORDER BY id")).all()
+        got = conn.execute(
+            text(
+                "SELECT source, card_uuid, record_id, decision, reason_code, reason_text "
+                "FROM board_decision ORDER BY id"
+            )
+        ).all()
     engine.dispose()
     assert [tuple(r) for r in got] == [
         ("cds-hooks", "c1", "REC-A", "declined", "team-decision", "note"),

@@ -38,8 +38,9 @@ RID = "PEC-E2E-7"
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
-def board_server(request: pytest.FixtureRequest, tmp_path: Path,
-                 chromium_path: str) -> Iterator[tuple[str, str, str]]:
+def board_server(
+    request: pytest.FixtureRequest, tmp_path: Path, chromium_path: str
+) -> Iterator[tuple[str, str, str]]:
     """``pecoma serve`` with authentication on; yields (base URL, clinician token, db)."""
     from pecoma.store import open_registry
     from pecoma.store.tokens import TokenStore
@@ -54,14 +55,28 @@ def board_server(request: pytest.FixtureRequest, tmp_path: Path,
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = ARTIFACTS / f"server-board-{request.param}.log"
-    env = {**os.environ, "PECOMA_LOG_LEVEL": "info", "PECOMA_DATABASE_URL": url,
-           "PECOMA_AUTH": "on", "PECOMA_SESSION_SECRET": "e2e-secret-" + "x" * 32}
+    env = {
+        **os.environ,
+        "PECOMA_LOG_LEVEL": "info",
+        "PECOMA_DATABASE_URL": url,
+        "PECOMA_AUTH": "on",
+        "PECOMA_SESSION_SECRET": "e2e-secret-" + "x" * 32,
+    }
     env.pop("PECOMA_WEB_CONFIG", None)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from pecoma.cli import main; main()", "serve",
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            [
+                sys.executable,
+                "-c",
+                "from pecoma.cli import main; main()",
+                "serve",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -92,11 +107,9 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join((p.extract_text() or "") for p in reader.pages).split())
 
 
-def test_decision_flow(board_server: tuple[str, str, str], browser: Any,
-                       tmp_path: Path) -> None:
+def test_decision_flow(board_server: tuple[str, str, str], browser: Any, tmp_path: Path) -> None:
     base, token, db = board_server
-    context = browser.new_context(accept_downloads=True,
-                                  viewport={"width": 1280, "height": 900})
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
     try:

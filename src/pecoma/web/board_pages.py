@@ -341,9 +341,7 @@ def stored_assessment_pdf(request: Request, registry_id: str, assessment: str) -
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={
-            "content-disposition": f'attachment; filename="pecoma-{registry_id}-{aid}.pdf"'
-        },
+        headers={"content-disposition": f'attachment; filename="pecoma-{registry_id}-{aid}.pdf"'},
     )
 
 
