@@ -526,3 +526,89 @@ class TestSaveAndImport:
             headers=bearer(server, "reader"),
         )
         assert r.status_code == 403
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_field = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "accepted",
+            "declined",
+            "deferred",
+            "other",
+            "REC-REFER-TRIALS",
+            "RISK-ASSESS",
+            "1",
+            "0",
+            "-1",
+            "99999999999999999999",
+        ]
+    ),
+    st.text(max_size=40),
+)
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    from pecoma.store import open_registry
+
+    r = open_registry(f"sqlite:///{tmp_path / 'fuzz.sqlite3'}")
+    record_case(
+        r, H, high_risk(), on_date=ON, settings=default_settings(), actor="clinic", source="test"
+    )
+    _info, token = TokenStore(r.engine).create("clinician one", "clinician", "setup")
+    app = create_app(WebConfig(auth="on", session_secret="s" * 40), today=lambda: ON)
+    app.state.registry = r
+    with TestClient(app, follow_redirects=False) as c:
+        yield Server(c, r, {"clinician": token})
+    r.close()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(record=_field, decision=_field, code=_field, words=_field, seen=_field)
+def test_any_decision_form_is_stored_whole_or_refused(
+    sqlite_server: Server, record: str, decision: str, code: str, words: str, seen: str
+) -> None:
+    """Whatever the form holds: 303 and exactly one more row, or a 4xx page and none;
+    never a 500, never a row for a recommendation the assessment did not make."""
+    aid = latest_assessment(sqlite_server.repo, H)
+    before = len(rows(sqlite_server.repo))
+    r = decide(
+        sqlite_server,
+        H,
+        aid,
+        record_id=record,
+        decision=decision,
+        reason_code=code,
+        reason_text=words,
+        supersedes=seen,
+    )
+    after = rows(sqlite_server.repo)
+    if r.status_code == 303:
+        assert len(after) == before + 1
+        assert after[-1].record_id in ("REC-RESECTION-DONE", "RISK-ASSESS", "REC-REFER-TRIALS")
+        assert after[-1].decision != "declined" or after[-1].reason_code
+    else:
+        assert r.status_code in (404, 409, 422), r.status_code
+        assert len(after) == before
+
+
+_LINK_APP = create_app(WebConfig(session_secret="k" * 40), today=lambda: ON)
+
+
+@settings(max_examples=80, deadline=None)
+@given(token=st.text(min_size=1, max_size=300).filter(lambda t: t not in (".", "..")))
+def test_any_link_token_is_a_clear_page(token: str) -> None:
+    """Any text where the token goes: a page saying the link is not valid, never a 500."""
+    from urllib.parse import quote
+
+    with TestClient(_LINK_APP) as c:
+        r = c.get("/report/s/" + quote(token, safe=""))
+    assert r.status_code in (400, 404), r.status_code
