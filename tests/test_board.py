@@ -435,6 +435,8 @@ class TestSaveAndImport:
         values = example_form(c)
         where = c.post("/report", data=values, headers=bearer(server)).headers["location"]
         token = where.removeprefix("/report/s/")
+        assert "Save to registry" in c.get(where, headers=bearer(server)).text
+        assert "Save to registry" not in c.get(where, headers=bearer(server, "reader")).text
         r = c.post(
             "/registry/save",
             data={"token": token, "registry_id": "PEC-0100"},
