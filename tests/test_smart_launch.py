@@ -127,6 +127,8 @@ def post_form(client: TestClient, html: str) -> str:
         if chosen:
             fields[select.group(1)] = chosen.group(1)
     report = client.post("/report", data=fields)
+    assert report.status_code == 303, report.text[:2000]  # to the report's own address
+    report = client.get(report.headers["location"])
     assert report.status_code == 200, report.text[:2000]
     return report.text
 

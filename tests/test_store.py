@@ -39,7 +39,7 @@ __all__ = ["db_url", "repo"]  # fixtures used by this module
 
 TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token",
           "worklist_state", "cds_jti", "cds_report", "cds_card", "cds_feedback", "smart_launch",
-          "web_session", "login_failure", "outcome_event"}
+          "web_session", "login_failure", "outcome_event", "board_decision"}
 
 
 def submission(rid: str, data: dict, source: str = "test") -> CaseSubmission:

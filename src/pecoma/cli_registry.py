@@ -484,6 +484,12 @@ class SummaryFormat(StrEnum):
 @registry_app.command("summary")
 def summary_cmd(
     on: OnOption = None,
+    min_cell: Annotated[
+        int,
+        typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000,
+                     show_envvar=True,
+                     help="Suppress concordance counts below this many (privacy)."),
+    ] = 5,
     fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="Output format.")] = (
         SummaryFormat.text
     ),
@@ -492,7 +498,9 @@ def summary_cmd(
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Counts by risk group and disease status, overdue rate, guideline concordance."""
+    """Counts by risk group and disease status, overdue rate, guideline concordance
+    (with the decisions recorded by the tumour board and through CDS Hooks)."""
+    from pecoma.registry.quality import concordance_of
     from pecoma.registry.summary import summarise, summary_svg
     from pecoma.store.cds import CdsStore
 
@@ -503,16 +511,20 @@ def summary_cmd(
         try:
             states = repo.states()
             feedback = CdsStore(repo.engine).feedback()
+            evaluated = evaluate(states, day, cfg)
+            concord = concordance_of(repo, evaluated, day, cfg)
         finally:
             repo.close()
-        evaluated = evaluate(states, day, cfg)
         summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
     if fmt is SummaryFormat.json:
-        _write_out(json.dumps(summary.to_jsonable(), indent=2) + "\n", output)
+        data = {**summary.to_jsonable(), "min_cell": min_cell,
+                "concordance": concord.to_jsonable(min_cell)}
+        _write_out(json.dumps(data, indent=2) + "\n", output)
     elif fmt is SummaryFormat.svg:
         _write_out(summary_svg(summary), output)
     else:
-        _write_out("\n".join(summary.lines()) + "\n", output)
+        _write_out("\n".join([*summary.lines(), "", *concord.lines(min_cell)]) + "\n",
+                   output)
 
 
 class SurvivalFormat(StrEnum):
@@ -597,7 +609,7 @@ def quality_cmd(
 ) -> None:
     """Surveillance quality (visits in their window, delays, how recurrences were found)
     and concordance of recorded treatment with the stored recommendations."""
-    from pecoma.registry.quality import registry_quality
+    from pecoma.registry.quality import registry_decisions, registry_quality
 
     day = parse_day(on)
     with _edge():
@@ -607,10 +619,11 @@ def quality_cmd(
             states = repo.states()
             outcomes = repo.outcomes_by_registry_id()
             history = repo.recommendation_history()
+            decisions = registry_decisions(repo)
         finally:
             repo.close()
         quality, concord = registry_quality(evaluate(states, day, cfg), outcomes, history,
-                                            day, cfg)
+                                            day, cfg, decisions)
     if fmt is TextJson.json:
         data = {"format": "pecoma-quality/1", "min_cell": min_cell,
                 "surveillance": quality.to_jsonable(),

@@ -8,6 +8,7 @@ Adding pages from another module
 A module such as ``pecoma.web.registry_pages`` defines ``router = APIRouter()`` and adds
 ONE line to the block marked ``# --- routers of other modules ---`` in :func:`create_app`::
 
+    add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
 
 (``nav`` is optional: it puts a link in the navigation bar of every page.) Its pages
@@ -84,7 +85,9 @@ _CSP = (
 _SECURITY_HEADERS = [
     (b"content-security-policy", _CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer, Chromium sends "Origin: null" on
+    # form posts, and the Origin check of sign-in and CSRF refuses every browser form.
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 ]
@@ -467,6 +470,7 @@ def create_app(
     # --- routers of other modules: one line each -------------------------------------
     # (each module defines `router`; see the module docstring)
     _add_cds(app, config, today)
+    add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
     add_router(app, "pecoma.web.smart.routes")
     # --- end of routers of other modules ---------------------------------------------

@@ -38,7 +38,14 @@ from pecoma.render.timeline import timeline_svg
 from pecoma.settings import Settings
 from pecoma.web import forms
 
-__all__ = ["ReportView", "build_report_view", "label_of", "render_form", "router"]
+__all__ = [
+    "ReportView",
+    "build_report_view",
+    "label_of",
+    "render_form",
+    "render_report",
+    "router",
+]
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,11 +160,31 @@ async def report_page(request: Request) -> Response:
     except InputError as exc:
         forms.add_issues(result, exc.issues, result.origins)
         return render_form(request, result.values, result.errors, result.general, 422)
+    # Post/redirect/get: the report has an address of its own (pecoma.web.links).
+    from pecoma.web.board_pages import report_link
+
+    target = report_link(request, case, on, result.imaging or None)
+    if target is not None:
+        return RedirectResponse(target, status_code=303)
+    return render_report(request, case, assessment, plan)
+
+
+def render_report(
+    request: Request,
+    case: Case,
+    assessment: Assessment,
+    plan: SurveillancePlan,
+    board: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The report page; ``board``: its address, or its registry record and the board's
+    decisions (see :mod:`pecoma.web.board_pages`)."""
     view = build_report_view(case, assessment, load_knowledge(), plan)
     return _templates(request).TemplateResponse(
         request,
         "report.html",
-        {"r": view, "a": assessment},
+        {"r": view, "a": assessment, "board": board},
+        status_code=status_code,
     )
 
 

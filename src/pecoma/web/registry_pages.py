@@ -248,7 +248,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
-    from pecoma.registry.quality import registry_quality
+    from pecoma.registry.quality import registry_decisions, registry_quality
     from pecoma.registry.survival import Endpoint, Grouping
 
     try:
@@ -263,7 +263,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         survival = [_survival(request, e, by, day) for e in (Endpoint.rfs, Endpoint.os)]
         quality, concord = registry_quality(
             evaluated, repo.outcomes_by_registry_id(), repo.recommendation_history(), day,
-            _settings(request))
+            _settings(request), registry_decisions(repo))
     except StoreError as exc:
         return _unavailable(request, exc)
     min_cell: int = request.app.state.config.min_cell
@@ -347,7 +347,12 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         except InputError as exc:
             problem = "; ".join(str(i) for i in exc.issues)
     from pecoma.registry.outcomes import closure
+    from pecoma.store.decisions import patient_decisions
 
+    try:
+        decisions = patient_decisions(repo, registry_id)
+    except StoreError as exc:
+        return _unavailable(request, exc)
     item = build_worklist(evaluate([state], day, _settings(request)), day)[0]
     left = closure([o for o in timeline.outcomes if o.event_date <= day])
     if left is not None:
@@ -357,6 +362,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
         "recorded": request.query_params.get("recorded"),
+        "decisions": decisions,
     })
 
 
