@@ -104,9 +104,9 @@ def run(backend: str, url: str, n: int) -> None:
                                          ("pseudonymised, month dates", True)):
                 folder = str(Path(d) / f"{kind}-{int(pseudonymised)}")
                 r = _in_fresh_process(_export, kind, url, n, folder, pseudonymised)
-                load = os.getloadavg()[0]
+                now_load = os.getloadavg()[0]
                 print(f"  {title + ', ' + label:<44} {r['wall']:8.2f} s  (CPU {r['cpu']:.2f} s, "
-                      f"{r['rows']:,} rows, peak {r['peak_mb']:.0f} MB, load {load:.2f})")
+                      f"{r['rows']:,} rows, peak {r['peak_mb']:.0f} MB, load {now_load:.2f})")
                 if kind == "fhir":
                     checked = validate_sample(Path(folder))
                     print(f"  {'':<44} {checked:,} sampled resources valid FHIR R4B")
