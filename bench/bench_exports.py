@@ -11,6 +11,7 @@ files, is validated under fhir.resources R4B (not timed). Prints figures; assert
 nothing but the sample's validity.
 
 Run: .venv/bin/python bench/bench_exports.py [--patients N] [--backend sqlite|postgresql|both]
+     [--url DATABASE_URL]  (a registry filled by an earlier run: exports only)
 """
 
 from __future__ import annotations
@@ -91,13 +92,15 @@ def validate_sample(folder: Path, sample: int = SAMPLE) -> int:
     return checked
 
 
-def run(backend: str, url: str, n: int) -> None:
+def run(backend: str, url: str, n: int, fill: bool = True) -> None:
     load = os.getloadavg()
     print(f"\n{backend}: {n:,} patients, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC "
           f"(load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
-    start = time.perf_counter()
-    _in_fresh_process(_fill, url, n)
-    print(f"  {'fill (bulk insert, not a pecoma path)':<44} {time.perf_counter() - start:8.2f} s")
+    if fill:
+        start = time.perf_counter()
+        _in_fresh_process(_fill, url, n)
+        print(f"  {'fill (bulk insert, not a pecoma path)':<44} "
+              f"{time.perf_counter() - start:8.2f} s")
     with tempfile.TemporaryDirectory() as d:
         for kind, title in (("omop", "OMOP CSVs"), ("fhir", "FHIR Bulk NDJSON")):
             for label, pseudonymised in (("plain", False),
@@ -116,7 +119,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--patients", type=int, default=100_000)
     p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    p.add_argument("--url", help="export this registry, filled by an earlier run with the "
+                   "same --patients (no fill)")
     a = p.parse_args()
+    if a.url:
+        run(a.url.split(":")[0], a.url, a.patients, fill=False)
+        return
     if a.backend in ("sqlite", "both"):
         with sqlite_url() as url:
             run("SQLite", url, a.patients)

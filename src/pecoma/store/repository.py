@@ -49,6 +49,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -1133,8 +1134,13 @@ class Repository:
             .order_by(Patient.registry_id)
         )
         with self._read() as s:
-            for rid, text, icdo in s.execute(q, execution_options={"yield_per": batch}):
-                yield rid, _json_object(text), icdo
+            if s.get_bind().dialect.name == "postgresql":
+                # a cursor is planned for its first rows by default (nested loops over
+                # the latest-version subqueries: minutes at 100,000 patients); plan it
+                # for all of them, as the query without a cursor is
+                s.execute(sql_text("SET LOCAL cursor_tuple_fraction = 1.0"))
+            for rid, case_text, icdo in s.execute(q, execution_options={"yield_per": batch}):
+                yield rid, _json_object(case_text), icdo
 
     def recommendation_history(self) -> dict[int, list[tuple[dt.date, tuple[str, ...]]]]:
         """Patient id -> every stored assessment's evaluation date and knowledge record
