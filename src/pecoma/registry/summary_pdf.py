@@ -8,6 +8,8 @@ A shared report protects privacy as the registry's exports do: every count below
 whose numerator or denominator is suppressed is not printed, a median of fewer than
 ``min_cell`` values is not printed, and a survival group under ``min_cell`` patients
 shows no estimate (see :mod:`pecoma.registry.survival`). Every figure carries its n.
+There is no complementary suppression: a suppressed cell can be derived from a printed
+total and the other cells of its breakdown (documented in docs/registry.md).
 
 Rendered from ``web/templates/registry_summary_pdf.html`` with ``static/pdf.css`` and
 ``static/registry_pdf.css``; nothing is fetched from any network (the curves are
