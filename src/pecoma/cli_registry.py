@@ -475,25 +475,30 @@ def reassess_cmd(
                   soft_wrap=True)
 
 
+MinCellOption = Annotated[
+    int,
+    typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000, show_envvar=True,
+                 help="Suppress groups and counts below this many patients (privacy)."),
+]
+
+
 class SummaryFormat(StrEnum):
     text = "text"
     json = "json"
     svg = "svg"
+    pdf = "pdf"
 
 
 @registry_app.command("summary")
 def summary_cmd(
     on: OnOption = None,
-    min_cell: Annotated[
-        int,
-        typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000,
-                     show_envvar=True,
-                     help="Suppress concordance counts below this many (privacy)."),
-    ] = 5,
-    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="Output format.")] = (
+    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="Output format (pdf: "
+                                               "with survival and surveillance quality, "
+                                               "small counts suppressed).")] = (
         SummaryFormat.text
     ),
     output: OutputOption = None,
+    min_cell: MinCellOption = 5,
     settings: SettingsOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
@@ -505,6 +510,9 @@ def summary_cmd(
     from pecoma.store.cds import CdsStore
 
     day = parse_day(on)
+    if fmt is SummaryFormat.pdf and output is None:
+        fail("--format pdf needs --output FILE (a PDF is not written to a terminal)",
+             EXIT_INPUT)
     with _edge():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
@@ -513,10 +521,14 @@ def summary_cmd(
             feedback = CdsStore(repo.engine).feedback()
             evaluated = evaluate(states, day, cfg)
             concord = concordance_of(repo, evaluated, day, cfg)
+            summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
+            if fmt is SummaryFormat.pdf:
+                pdf = _summary_pdf(repo, summary, evaluated, day, min_cell)
         finally:
             repo.close()
-        summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
-    if fmt is SummaryFormat.json:
+    if fmt is SummaryFormat.pdf:
+        _write_out(pdf, output)
+    elif fmt is SummaryFormat.json:
         data = {**summary.to_jsonable(), "min_cell": min_cell,
                 "concordance": concord.to_jsonable(min_cell)}
         _write_out(json.dumps(data, indent=2) + "\n", output)
@@ -525,6 +537,15 @@ def summary_cmd(
     else:
         _write_out("\n".join([*summary.lines(), "", *concord.lines(min_cell)]) + "\n",
                    output)
+
+
+def _summary_pdf(repo: Repository, summary: Any, evaluated: Any, day: Any,
+                 min_cell: int) -> bytes:
+    from pecoma.registry.quality import surveillance_quality
+    from pecoma.registry.summary_pdf import summary_pdf, survival_reports
+
+    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+    return summary_pdf(summary, quality, survival_reports(repo, day, min_cell), min_cell)
 
 
 class SurvivalFormat(StrEnum):
@@ -542,13 +563,6 @@ class EndpointChoice(StrEnum):
 class GroupingChoice(StrEnum):
     risk = "risk"
     folpe = "folpe"
-
-
-MinCellOption = Annotated[
-    int,
-    typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000, show_envvar=True,
-                 help="Suppress groups and counts below this many patients (privacy)."),
-]
 
 
 @registry_app.command("survival")

@@ -321,6 +321,31 @@ def summary_chart(request: Request, on: str | None = None) -> Response:
                     media_type="image/svg+xml")
 
 
+@router.get("/summary.pdf")
+def summary_pdf_download(request: Request, on: str | None = None) -> Response:
+    """The summary to share as PDF: counts, surveillance quality and survival, every
+    count under the ``min_cell`` setting suppressed."""
+    from pecoma.registry.quality import surveillance_quality
+    from pecoma.registry.summary_pdf import summary_pdf, survival_reports
+
+    day, _ = _day(request, on)
+    min_cell: int = request.app.state.config.min_cell
+    repo = _registry(request)
+    try:
+        evaluated, items = _worklist(request, day)
+        feedback = CdsStore(repo.engine).feedback()
+        summary = summarise(evaluated, items, day, _settings(request), feedback)
+        quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+        reports = survival_reports(repo, day, min_cell)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return Response(
+        summary_pdf(summary, quality, reports, min_cell), media_type="application/pdf",
+        headers={"content-disposition":
+                 f'attachment; filename="pecoma-registry-summary-{day.isoformat()}.pdf"'},
+    )
+
+
 @router.get("/patients/{registry_id}")
 def patient_page(request: Request, registry_id: str, on: str | None = None) -> Response:
     day, warning = _day(request, on)
