@@ -16,6 +16,7 @@ to its month (``2025-01``, a valid FHIR date).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import shutil
@@ -78,6 +79,20 @@ def _status(o: OutcomeView) -> str | None:
     return None
 
 
+_FHIR_ID = re.compile(r"[A-Za-z0-9.-]{1,64}")
+
+
+def fhir_id(registry_id: str) -> str:
+    """The FHIR id of a patient in the plain export: the registry id itself when FHIR
+    allows it (letters, digits, '-', '.'); otherwise (a registry id may hold '_') the id
+    with each other character as '-', followed by 8 hex digits of its SHA-256, so that
+    two registry ids never share a FHIR id."""
+    if _FHIR_ID.fullmatch(registry_id):
+        return registry_id
+    digest = hashlib.sha256(registry_id.encode()).hexdigest()[:8]
+    return f"{re.sub(r'[^A-Za-z0-9.-]', '-', registry_id)}-{digest}"
+
+
 def bulk_lines(
     patients: Iterable[tuple[str, dict[str, Any], str | None]],
     outcomes: Mapping[str, Sequence[OutcomeView]],
@@ -109,7 +124,7 @@ def bulk_lines(
             left_out["stored case not readable"] = left_out.get("stored case not readable",
                                                                 0) + 1
             continue
-        pid = pseudonym(rid, secret) if secret is not None else rid
+        pid = pseudonym(rid, secret) if secret is not None else fhir_id(rid)
         bundle = bundle_from_case(case, pid)
         resources: list[dict[str, Any]] = []
         for entry in bundle["entry"]:
