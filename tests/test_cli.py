@@ -162,17 +162,17 @@ class TestInternalErrors:
     @staticmethod
     def run_broken(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                    *extra: str) -> str:
-        import pecoma.cli as cli
+        from pecoma.cli import core, main
 
         def broken(*_args: object, **_kwargs: object) -> None:
             raise KeyError("a defect")
 
-        monkeypatch.setattr(cli, "assess", broken)
+        monkeypatch.setattr(core, "assess", broken)
         case = str(HIGH)
         monkeypatch.setattr(sys, "argv", ["pecoma", "assess", case, "--on", "2026-11-28",
                                           *extra])
         with pytest.raises(SystemExit) as stop:
-            cli.main()
+            main()
         assert stop.value.code == 1
         return capsys.readouterr().err
 
