@@ -1,0 +1,85 @@
+"""Run the ``pecoma`` command line inside the test process, as a fresh process would run it.
+
+``run_cli(*args)`` calls the console entry point :func:`pecoma.cli.main` (so errors become
+the same messages and exit codes) under Typer's ``CliRunner`` isolation: its own stdout,
+stderr and stdin, ``COLUMNS`` and ``NO_COLOR`` set, every ``PECOMA_*`` variable of the test
+process removed unless given, the working directory as asked, and consoles of the given
+width without colour. The result has the fields of ``subprocess.CompletedProcess`` that
+the tests read. Tests of the installed console script itself still start a real process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+__all__ = ["CliRun", "run_cli"]
+
+
+@dataclass(frozen=True)
+class CliRun:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def _consoles(width: int) -> Iterator[None]:
+    """Every ``out``/``err`` console of the command-line modules, replaced for one run."""
+    from pecoma.cli import common
+
+    shared = {"out": common.out, "err": common.err}
+    fresh = {
+        "out": Console(width=width, color_system=None),
+        "err": Console(width=width, color_system=None, stderr=True),
+    }
+    swapped: list[tuple[object, str, Console]] = []
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("pecoma.cli"):
+            continue
+        for attr, console in shared.items():
+            if getattr(module, attr, None) is console:
+                swapped.append((module, attr, console))
+                setattr(module, attr, fresh[attr])
+    try:
+        yield
+    finally:
+        for module, attr, console in swapped:
+            setattr(module, attr, console)
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, columns: int = 120
+) -> CliRun:
+    from pecoma.cli import main
+
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PECOMA_")}
+    overrides.update({"COLUMNS": str(columns), "NO_COLOR": "1", **(env or {})})
+    runner = CliRunner()
+    argv = sys.argv
+    with (
+        contextlib.chdir(cwd or Path.cwd()),
+        _consoles(columns),
+        runner.isolation(env=overrides) as (stdout, stderr, _mixed),
+    ):
+        sys.argv = ["pecoma", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        finally:
+            sys.argv = argv
+            sys.stdout.flush()
+            sys.stderr.flush()
+        out_text = stdout.getvalue().decode("utf-8", "replace")
+        err_text = stderr.getvalue().decode("utf-8", "replace")
+    return CliRun(args, code, out_text, err_text)
