@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,10 +21,12 @@ from rich.markup import escape
 
 from pecoma import dates
 from pecoma.case import Case, parse_case_json
-from pecoma.engine.schedule import ImagingEvent, parse_imaging, parse_imaging_csv
 from pecoma.errors import ConfigError, InputError, KnowledgeError, PecomaError
 from pecoma.jsonin import loads
 from pecoma.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pecoma.engine.schedule import ImagingEvent
 
 __all__ = [
     "EXIT_CONFIG",
@@ -91,6 +93,8 @@ def read_imaging(
 ) -> tuple[ImagingEvent, ...]:
     """An imaging history file: JSON (a list, or ``{"imaging": [...]}``) or CSV, with its
     dates checked against the end of treatment and the evaluation date when given."""
+    from pecoma.engine.schedule import parse_imaging, parse_imaging_csv
+
     text = read_text(path, "imaging history")
     source = f"imaging history in {path.name}"
     if path.suffix.lower() == ".csv":

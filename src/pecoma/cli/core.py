@@ -1,8 +1,9 @@
 """The commands on one case and on the knowledge base: ``assess``, ``followup``, ``demo``,
 ``schema``, ``rules``, ``version``.
 
-Parse, call the library, render; nothing is decided here. The calendar and picture
-libraries load only when ``followup`` is asked for those formats.
+Parse, call the library, render; nothing is decided here. The surveillance planner loads
+when ``followup`` runs, and the calendar and picture libraries only when it is asked for
+those formats.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -37,11 +38,12 @@ from pecoma.cli.common import (
 )
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.model import Assessment
-from pecoma.engine.schedule import SurveillancePlan, plan_surveillance
 from pecoma.errors import ConfigError, InputError, KnowledgeError
 from pecoma.knowledge import load_knowledge
-from pecoma.render.schedule import markdown_plan, print_plan
 from pecoma.render.text import markdown_report, print_report
+
+if TYPE_CHECKING:
+    from pecoma.engine.schedule import SurveillancePlan
 
 __all__ = [
     "FollowupFormat",
@@ -187,6 +189,8 @@ def render_plan(plan: SurveillancePlan, fmt: FollowupFormat, case_key: str) -> b
     if fmt is FollowupFormat.json:
         return (json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
     if fmt is FollowupFormat.markdown:
+        from pecoma.render.schedule import markdown_plan
+
         return markdown_plan(plan).encode()
     # Calendar and picture libraries load only when asked for, to keep every command quick.
     if fmt is FollowupFormat.ics:
@@ -246,6 +250,9 @@ def followup_cmd(
     ] = None,
 ) -> None:
     """The dated surveillance plan of one case: visits, windows, status, calendar, picture."""
+    from pecoma.engine.schedule import plan_surveillance
+    from pecoma.render.schedule import print_plan
+
     day = parse_day(on)
     try:
         case = read_case(case_file)

@@ -49,6 +49,7 @@ fhir_app = typer.Typer(
     name="fhir",
     help="FHIR R4 in and out: Bundle to case, case to Bundle, CarePlan, PlanDefinition.",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 

@@ -67,6 +67,7 @@ registry_app = typer.Typer(
     name="registry",
     help="The patient registry: import cases, record scans, see who is due, re-assess.",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 

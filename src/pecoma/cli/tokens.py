@@ -36,6 +36,7 @@ token_app = typer.Typer(
     name="token",
     help="API tokens for server mode: create (printed once), list, revoke.",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 
