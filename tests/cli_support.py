@@ -33,7 +33,8 @@ class CliRun:
 
 @contextlib.contextmanager
 def _consoles(width: int) -> Iterator[None]:
-    """Every ``out``/``err`` console of the command-line modules, replaced for one run."""
+    """The ``out``/``err`` consoles of every command-line module, replaced for one run
+    (also in a module the run imports) and put back afterwards."""
     from pecoma.cli import common
 
     shared = {"out": common.out, "err": common.err}
@@ -41,19 +42,19 @@ def _consoles(width: int) -> Iterator[None]:
         "out": Console(width=width, color_system=None),
         "err": Console(width=width, color_system=None, stderr=True),
     }
-    swapped: list[tuple[object, str, Console]] = []
-    for name, module in list(sys.modules.items()):
-        if not name.startswith("pecoma.cli"):
-            continue
-        for attr, console in shared.items():
-            if getattr(module, attr, None) is console:
-                swapped.append((module, attr, console))
-                setattr(module, attr, fresh[attr])
+
+    def point(consoles: dict[str, Console]) -> None:
+        for name, module in list(sys.modules.items()):
+            if name == "pecoma.cli" or name.startswith("pecoma.cli."):
+                for attr, console in consoles.items():
+                    if isinstance(getattr(module, attr, None), Console):
+                        setattr(module, attr, console)
+
+    point(fresh)
     try:
         yield
     finally:
-        for module, attr, console in swapped:
-            setattr(module, attr, console)
+        point(shared)
 
 
 def run_cli(
