@@ -74,7 +74,8 @@ class _Commands(TyperGroup):
     """The top-level commands, where a command group's module loads when it is named."""
 
     def list_commands(self, ctx: Context) -> list[str]:
-        return [name for name in ORDER if name in self.commands or name in LAZY_GROUPS]
+        listed = [name for name in ORDER if name in self.commands or name in LAZY_GROUPS]
+        return listed + [name for name in self.commands if name not in listed]
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
