@@ -1,25 +1,21 @@
-"""``pecoma token create | list | revoke`` on SQLite and PostgreSQL."""
+"""``pecoma token create | list | revoke`` on SQLite and PostgreSQL (in this process, see
+``cli_support``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from pecoma.store import open_registry
 from pecoma.store.tokens import TokenStore
 
+from cli_support import CliRun, run_cli
 from registry_support import db_url
 
 __all__ = ["db_url"]
 
 
-def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from pecoma.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
-    )
+def pecoma(*args: str) -> CliRun:
+    return run_cli(*args, columns=200)
 
 
 def test_create_list_revoke(db_url: str) -> None:

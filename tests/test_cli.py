@@ -1,4 +1,6 @@
-"""The command line, run as a user runs it: a real process, real files, exit codes."""
+"""The command line, run as a user runs it: real files, exit codes. Most tests run it in
+this process (``cli_support``: the same entry point, own stdout and stderr); the installed
+console script and ``python -m pecoma`` are run as real processes in TestConsoleScript."""
 
 from __future__ import annotations
 
@@ -9,16 +11,56 @@ from pathlib import Path
 
 import pytest
 
+from cli_support import CliRun, run_cli
+
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 HIGH = SCENARIOS / "margin-r1" / "case.json"
 
 
-def pecoma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def pecoma(*args: str, cwd: Path | None = None) -> CliRun:
+    return run_cli(*args, cwd=cwd, columns=120)
+
+
+def process(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pecoma", *args],
-        capture_output=True, text=True, timeout=120, cwd=cwd, check=False,
+        list(command), capture_output=True, text=True, timeout=120, check=False,
         env={"COLUMNS": "120", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
     )
+
+
+class TestConsoleScript:
+    """The installed ``pecoma`` script and ``python -m pecoma``, each a real process."""
+
+    SCRIPT = str(Path(sys.executable).with_name("pecoma"))
+
+    def test_version(self) -> None:
+        r = process(self.SCRIPT, "version")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("pecoma ") and "· knowledge " in r.stdout
+
+    def test_assess_json(self) -> None:
+        r = process(self.SCRIPT, "assess", str(HIGH), "--on", "2026-11-28", "-f", "json")
+        assert r.returncode == 0, r.stderr
+        assert "REC-RERESECTION" in [i["id"] for i in json.loads(r.stdout)["recommendations"]]
+
+    def test_rejected_case_exit_3_without_traceback(self, tmp_path: Path) -> None:
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({"tumour": {"primary_site": "moon"},
+                                   "stage": {"status": "localized"}}))
+        r = process(self.SCRIPT, "assess", str(bad), "--on", "2026-11-28")
+        assert r.returncode == 3
+        assert "tumour.primary_site" in r.stderr and "moon" in r.stderr
+        assert "Traceback" not in r.stderr + r.stdout
+
+    def test_usage_error_exit_2(self) -> None:
+        r = process(self.SCRIPT, "assess", str(HIGH), "--format", "pdf")
+        assert r.returncode == 2
+        assert "Traceback" not in r.stderr
+
+    def test_python_dash_m(self) -> None:
+        r = process(sys.executable, "-m", "pecoma", "version")
+        assert r.returncode == 0, r.stderr
+        assert "knowledge" in r.stdout
 
 
 class TestAssess:
@@ -162,17 +204,17 @@ class TestInternalErrors:
     @staticmethod
     def run_broken(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                    *extra: str) -> str:
-        import pecoma.cli as cli
+        from pecoma.cli import core, main
 
         def broken(*_args: object, **_kwargs: object) -> None:
             raise KeyError("a defect")
 
-        monkeypatch.setattr(cli, "assess", broken)
+        monkeypatch.setattr(core, "assess", broken)
         case = str(HIGH)
         monkeypatch.setattr(sys, "argv", ["pecoma", "assess", case, "--on", "2026-11-28",
                                           *extra])
         with pytest.raises(SystemExit) as stop:
-            cli.main()
+            main()
         assert stop.value.code == 1
         return capsys.readouterr().err
 

@@ -1,27 +1,24 @@
-"""`pecoma followup`, run as a user runs it: real processes, real files, exit codes."""
+"""`pecoma followup`, run as a user runs it: real files, exit codes (in this process, see
+``cli_support``; the console script itself is run as a process in test_cli.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+
+from cli_support import CliRun, run_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "src" / "pecoma" / "examples"
 HIGH = EXAMPLES / "high-risk-uterine.json"  # surgery 2025-01-10, high risk
 METASTATIC = EXAMPLES / "metachronous-lung.json"
 
 
-def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pecoma", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
-    )
+def pecoma(*args: str) -> CliRun:
+    return run_cli(*args, columns=160)
 
 
 @pytest.fixture

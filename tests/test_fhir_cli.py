@@ -1,10 +1,9 @@
-"""``pecoma fhir``: to-case, from-case, careplan, export-plandefinition, run as a user would."""
+"""``pecoma fhir``: to-case, from-case, careplan, export-plandefinition, run as a user would
+(in this process, see ``cli_support``)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from fhir.resources.R4B.plandefinition import PlanDefinition
@@ -13,12 +12,12 @@ from pecoma.case import parse_case
 from pecoma.fhir.careplan import validate_resources
 from pecoma.knowledge import load_knowledge
 
+from cli_support import CliRun, run_cli
 from fhir_support import example
 
 
-def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pecoma", *args], capture_output=True,
-                          text=True, timeout=120, check=False)
+def pecoma(*args: str) -> CliRun:
+    return run_cli(*args, columns=80)
 
 
 def _write(tmp_path: Path, name: str, data: object) -> Path:

@@ -1,33 +1,29 @@
-"""``pecoma registry``, run as a user runs it: a real process, real files, exit codes."""
+"""``pecoma registry``, run as a user runs it: real files, real databases, exit codes (in
+this process, see ``cli_support``; the console script itself is run as a process in
+test_cli.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pecoma.registry.columns import COLUMN_NAMES
 
+from cli_support import CliRun, run_cli
 from registry_support import db_url, high_risk, low_risk, metastatic, rows_of, write_csv
 
 __all__ = ["db_url"]
 
 
-def pecoma(*args: str, cwd: Path | None = None,
-           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pecoma", *args],
-        capture_output=True, text=True, timeout=120, cwd=cwd, check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1", **(env or {})},
-    )
+def pecoma(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliRun:
+    return run_cli(*args, cwd=cwd, env=env, columns=200)
 
 
-def no_traceback(r: subprocess.CompletedProcess[str]) -> None:
+def no_traceback(r: CliRun) -> None:
     assert "Traceback" not in r.stderr + r.stdout
 
 

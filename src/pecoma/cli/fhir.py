@@ -8,7 +8,8 @@
     pecoma fhir export-plandefinition        the knowledge base as a PlanDefinition
 
 Parse, call the library, render. Exit codes follow :mod:`pecoma.cli`: 3 when the input is
-rejected (each field named), 4 when a file cannot be read or written.
+rejected (each field named), 4 when a file cannot be read or written. The FHIR models
+load when a command runs, not when the command line starts.
 """
 
 from __future__ import annotations
@@ -16,42 +17,40 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from pecoma.case import Case, parse_case
-from pecoma.cli import (
+from pecoma.cli.common import (
     EXIT_FILE,
     EXIT_INPUT,
     OnOption,
+    OutputOption,
     SettingsOption,
     err,
     fail,
     parse_day,
+    read_imaging,
     read_text,
     settings_from,
 )
 from pecoma.engine import assess
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import InputError
-from pecoma.fhir.careplan import careplan_bundle
-from pecoma.fhir.plandefinition import plan_definition
-from pecoma.fhir.reader import BundleCase, case_from_bundle
-from pecoma.fhir.writer import bundle_from_case
 from pecoma.jsonin import loads
 
-__all__ = ["fhir_app", "register"]
+if TYPE_CHECKING:
+    from pecoma.fhir.reader import BundleCase
+
+__all__ = ["fhir_app"]
 
 fhir_app = typer.Typer(
     name="fhir",
     help="FHIR R4 in and out: Bundle to case, case to Bundle, CarePlan, PlanDefinition.",
     no_args_is_help=True,
+    add_completion=False,
 )
-
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-]
 
 
 def _emit(data: Any, output: Path | None) -> None:
@@ -79,6 +78,8 @@ def _rejected(exc: InputError) -> None:
 
 def _read_any(path: Path) -> tuple[Case, str | None]:
     """A pecoma case file, or a FHIR Bundle (then the patient id comes with it)."""
+    from pecoma.fhir.reader import case_from_bundle
+
     data = _json(path, "case")
     try:
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
@@ -92,8 +93,10 @@ def _read_any(path: Path) -> tuple[Case, str | None]:
 
 def _report_not_found(bc: BundleCase) -> None:
     if bc.not_found:
-        err.print("not found in the bundle (unknown, not absent): " + ", ".join(bc.not_found),
-                  highlight=False)
+        err.print(
+            "not found in the bundle (unknown, not absent): " + ", ".join(bc.not_found),
+            highlight=False,
+        )
     for note in bc.notes:
         err.print(f"note: {note}", highlight=False)
     for line in bc.evidence:
@@ -106,8 +109,11 @@ def _report_not_found(bc: BundleCase) -> None:
 def to_case_cmd(
     bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle (JSON).")],
     details: Annotated[
-        bool, typer.Option("--details", help="Print {case, not_found, sources, notes, "
-                           "evidence, not_read, ignored} instead.")
+        bool,
+        typer.Option(
+            "--details",
+            help="Print {case, not_found, sources, notes, evidence, not_read, ignored} instead.",
+        ),
     ] = False,
     full: Annotated[
         bool, typer.Option("--full-validation", help="Validate every resource of the bundle.")
@@ -119,20 +125,35 @@ def to_case_cmd(
 
     A medication whose first day is after ``--on`` (default: today) is planned, not given.
     """
+    from pecoma.fhir.reader import case_from_bundle
+
     data = _json(bundle, "FHIR bundle")
     day = parse_day(on)
     try:
-        bc = case_from_bundle(data, validate="full" if full else "engine",
-                              source=f"FHIR bundle in {bundle.name}", on=day)
+        bc = case_from_bundle(
+            data,
+            validate="full" if full else "engine",
+            source=f"FHIR bundle in {bundle.name}",
+            on=day,
+        )
     except InputError as exc:
         _rejected(exc)
         return
     case = bc.case.model_dump(mode="json", exclude_defaults=True)
     case.pop("format", None)
     if details:
-        _emit({"case": case, "not_found": list(bc.not_found), "sources": dict(bc.sources),
-               "notes": list(bc.notes), "evidence": list(bc.evidence),
-               "not_read": list(bc.not_read), "ignored": list(bc.ignored)}, output)
+        _emit(
+            {
+                "case": case,
+                "not_found": list(bc.not_found),
+                "sources": dict(bc.sources),
+                "notes": list(bc.notes),
+                "evidence": list(bc.evidence),
+                "not_read": list(bc.not_read),
+                "ignored": list(bc.ignored),
+            },
+            output,
+        )
     else:
         _emit(case, output)
         _report_not_found(bc)
@@ -147,6 +168,8 @@ def from_case_cmd(
     output: OutputOption = None,
 ) -> None:
     """Write a pecoma case as a FHIR R4 collection Bundle (unknown facts are left out)."""
+    from pecoma.fhir.writer import bundle_from_case
+
     case, _pid = _read_any(case_file)
     _emit(bundle_from_case(case, patient_id=patient), output)
 
@@ -166,7 +189,7 @@ def careplan_cmd(
     output: OutputOption = None,
 ) -> None:
     """The assessment as a FHIR CarePlan (dated surveillance) and RequestGroup."""
-    from pecoma.cli_followup import read_imaging
+    from pecoma.fhir.careplan import careplan_bundle
 
     case, pid = _read_any(case_file)
     day = parse_day(on)
@@ -184,9 +207,6 @@ def careplan_cmd(
 @fhir_app.command("export-plandefinition")
 def export_plandefinition_cmd(output: OutputOption = None) -> None:
     """The knowledge base as a FHIR PlanDefinition, versioned with the knowledge."""
+    from pecoma.fhir.plandefinition import plan_definition
+
     _emit(plan_definition(), output)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``fhir`` command group to the ``pecoma`` command line."""
-    app.add_typer(fhir_app, name="fhir")

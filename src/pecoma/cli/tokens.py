@@ -16,18 +16,27 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pecoma.cli import err, out
-from pecoma.cli_registry import ActorOption, DataDirOption, DbOption, TextJson, _actor, _edge
+from pecoma.cli.common import (
+    ActorOption,
+    DataDirOption,
+    DbOption,
+    TextJson,
+    actor_name,
+    err,
+    out,
+    registry_errors,
+)
 
 if TYPE_CHECKING:
     from pecoma.store.tokens import TokenStore
 
-__all__ = ["register"]
+__all__ = ["token_app"]
 
 token_app = typer.Typer(
     name="token",
     help="API tokens for server mode: create (printed once), list, revoke.",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 
@@ -48,14 +57,17 @@ def create_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Create a token and print it once (it cannot be shown again)."""
-    with _edge():
+    with registry_errors():
         store = _store(database_url_, data_dir)
         try:
-            info, token = store.create(name, role, _actor(actor))
+            info, token = store.create(name, role, actor_name(actor))
         finally:
             store.engine.dispose()
-    err.print(f"token {info.id} '{escape(info.name)}' ({info.role.value}) created; it is "
-              "shown once, below. Keep it secret.", highlight=False)
+    err.print(
+        f"token {info.id} '{escape(info.name)}' ({info.role.value}) created; it is "
+        "shown once, below. Keep it secret.",
+        highlight=False,
+    )
     print(token)
 
 
@@ -63,30 +75,47 @@ def create_cmd(
 def list_cmd(
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
-    format_: Annotated[TextJson, typer.Option("--format", help="text or json.")] = (
-        TextJson.text
-    ),
+    format_: Annotated[TextJson, typer.Option("--format", help="text or json.")] = (TextJson.text),
 ) -> None:
     """List the tokens: id, name, role, created, revoked (never the tokens)."""
-    with _edge():
+    with registry_errors():
         store = _store(database_url_, data_dir)
         try:
             rows = store.listing()
         finally:
             store.engine.dispose()
     if format_ == TextJson.json:
-        print(json.dumps([
-            {"id": t.id, "name": t.name, "role": t.role.value,
-             "created_at": t.created_at.isoformat(), "created_by": t.created_by,
-             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
-            for t in rows], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": t.id,
+                        "name": t.name,
+                        "role": t.role.value,
+                        "created_at": t.created_at.isoformat(),
+                        "created_by": t.created_by,
+                        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+                    }
+                    for t in rows
+                ],
+                indent=2,
+            )
+        )
         return
     t = Table("id", "name", "role", "created", "by", "status")
     for r in rows:
-        t.add_row(str(r.id), escape(r.name), r.role.value,
-                  r.created_at.strftime("%Y-%m-%d %H:%M"), escape(r.created_by),
-                  "active" if r.active else
-                  f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "")
+        t.add_row(
+            str(r.id),
+            escape(r.name),
+            r.role.value,
+            r.created_at.strftime("%Y-%m-%d %H:%M"),
+            escape(r.created_by),
+            "active"
+            if r.active
+            else f"revoked {r.revoked_at:%Y-%m-%d %H:%M}"
+            if r.revoked_at
+            else "",
+        )
     out.print(t)
 
 
@@ -98,15 +127,10 @@ def revoke_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Revoke a token: it stops working at once (sessions made with it too)."""
-    with _edge():
+    with registry_errors():
         store = _store(database_url_, data_dir)
         try:
-            info = store.revoke(token, _actor(actor))
+            info = store.revoke(token, actor_name(actor))
         finally:
             store.engine.dispose()
     err.print(f"token {info.id} '{escape(info.name)}' revoked", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``token`` command group to the ``pecoma`` command line."""
-    app.add_typer(token_app, name="token")

@@ -11,12 +11,9 @@ each cell), 4 when the import file or the database cannot be read or written.
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,20 +22,25 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pecoma.cli import (
-    EXIT_CONFIG,
+from pecoma.cli.common import (
     EXIT_FILE,
     EXIT_INPUT,
+    ActorOption,
+    DataDirOption,
+    DbOption,
     OnOption,
+    OutputOption,
     SettingsOption,
+    TextJson,
+    actor_name,
     err,
     fail,
     out,
     parse_day,
     read_text,
+    registry_errors,
     settings_from,
 )
-from pecoma.errors import ConfigError, InputError, KnowledgeError, PecomaError
 from pecoma.jsonin import loads
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, flatten, template_csv, template_xlsx
 from pecoma.registry.worklist import (
@@ -56,74 +58,17 @@ from pecoma.registry.worklist import (
 if TYPE_CHECKING:
     from pecoma.store import Repository
 
-# The store (SQLAlchemy, Alembic) is imported by the commands that use it, so that the
-# rest of the command line starts quickly.
+# The store (SQLAlchemy, Alembic) and the export, survival and quality modules are imported
+# by the commands that use them, so that the rest of the command line starts quickly.
 
-__all__ = ["register"]
+__all__ = ["registry_app"]
 
 registry_app = typer.Typer(
     name="registry",
     help="The patient registry: import cases, record scans, see who is due, re-assess.",
     no_args_is_help=True,
+    add_completion=False,
 )
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="PECOMA_DATABASE_URL",
-        help="Database URL (postgresql://user@host/db or sqlite:///file). Default: the "
-        "SQLite file in the data directory.",
-        show_envvar=True,
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        envvar="PECOMA_DATA_DIR",
-        help="Folder of the embedded SQLite registry (default ./data).",
-        show_envvar=True,
-    ),
-]
-ActorOption = Annotated[
-    str | None,
-    typer.Option(
-        "--actor",
-        envvar="PECOMA_ACTOR",
-        help="Who makes the change, for the audit log (default: the login name).",
-        show_envvar=True,
-    ),
-]
-
-
-def _actor(value: str | None) -> str:
-    if value:
-        return value
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"
-
-
-@contextmanager
-def _edge() -> Iterator[None]:
-    """Turn the errors of a registry command into a message and an exit code."""
-    try:
-        yield
-    except InputError as exc:
-        fail(str(exc), EXIT_INPUT)
-    except (ConfigError, KnowledgeError) as exc:
-        fail(str(exc), EXIT_CONFIG)
-    except PecomaError as exc:
-        from pecoma.registry.importer import ImportFileError
-        from pecoma.store import StoreError
-
-        if isinstance(exc, ImportFileError):
-            fail(f"cannot import: {exc}", EXIT_FILE)
-        if isinstance(exc, StoreError):
-            fail(str(exc), EXIT_FILE)
-        raise
 
 
 def _open(url: str | None, data_dir: Path | None) -> Repository:
@@ -150,23 +95,13 @@ def _write_out(data: str | bytes, output: Path | None) -> None:
     err.print(f"written: {output}", highlight=False, markup=False)
 
 
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-]
-
-
-class TextJson(StrEnum):
-    text = "text"
-    json = "json"
-
-
 @registry_app.command("init")
 def init_cmd(database_url_: DbOption = None, data_dir: DataDirOption = None) -> None:
     """Create the registry database, or bring its schema up to date."""
     from pecoma.store import database_url, redact
     from pecoma.store.db import create_db_engine, current_revision, head_revision, upgrade
 
-    with _edge():
+    with registry_errors():
         url = database_url(database_url_, {}, data_dir)
         engine = create_db_engine(url)
         try:
@@ -177,8 +112,11 @@ def init_cmd(database_url_: DbOption = None, data_dir: DataDirOption = None) -> 
         finally:
             engine.dispose()
         state = "created" if before is None else ("upgraded" if before != after else "current")
-        out.print(f"registry {redact(url)}: schema {state} (revision {after}, head {head})",
-                  highlight=False, markup=False)
+        out.print(
+            f"registry {redact(url)}: schema {state} (revision {after}, head {head})",
+            highlight=False,
+            markup=False,
+        )
 
 
 @registry_app.command("template")
@@ -224,12 +162,12 @@ def import_cmd(
 
     day = parse_day(on)
     mode = ImportMode.all_or_nothing if all_or_nothing else ImportMode.good_rows
-    with _edge():
+    with registry_errors():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
             report = import_file(
-                repo, file, on_date=day, settings=cfg, actor=_actor(actor), mode=mode
+                repo, file, on_date=day, settings=cfg, actor=actor_name(actor), mode=mode
             )
         finally:
             repo.close()
@@ -263,18 +201,26 @@ def add_case_cmd(
     data = loads(text, f"case in {case_file.name}")
     if not isinstance(data, dict):
         fail("the case file must hold a JSON object", EXIT_INPUT)
-    with _edge():
+    with registry_errors():
         repo = _open(database_url_, data_dir)
         try:
             result = record_case(
-                repo, registry_id, data, on_date=day, settings=settings_from(settings),
-                actor=_actor(actor), source=f"file {case_file.name}",
+                repo,
+                registry_id,
+                data,
+                on_date=day,
+                settings=settings_from(settings),
+                actor=actor_name(actor),
+                source=f"file {case_file.name}",
             )
         finally:
             repo.close()
     if result.new_versions:
-        out.print(f"case version {next(iter(result.versions.values()))} recorded",
-                  highlight=False, markup=False)
+        out.print(
+            f"case version {next(iter(result.versions.values()))} recorded",
+            highlight=False,
+            markup=False,
+        )
     else:
         out.print("unchanged: identical to the latest case version", highlight=False, markup=False)
 
@@ -301,11 +247,12 @@ def record_scan_cmd(
     from pecoma.registry.service import record_scan
 
     day = parse_day(on)
-    with _edge():
+    with registry_errors():
         repo = _open(database_url_, data_dir)
         try:
-            record_scan(repo, registry_id, date, modality, finding, on_date=day,
-                        actor=_actor(actor))
+            record_scan(
+                repo, registry_id, date, modality, finding, on_date=day, actor=actor_name(actor)
+            )
         finally:
             repo.close()
     out.print("scan recorded", highlight=False, markup=False)
@@ -316,23 +263,34 @@ def record_outcome_cmd(
     registry_id: Annotated[str, typer.Argument(help="The patient's pseudonymous registry id.")],
     event: Annotated[
         str,
-        typer.Option("--event", help="last_contact, local_recurrence, distant_metastasis, "
-                     "progression or death."),
+        typer.Option(
+            "--event",
+            help="last_contact, local_recurrence, distant_metastasis, progression or death.",
+        ),
     ],
     date: Annotated[
-        str, typer.Option("--date", help="Date of the event (of death, of last contact, of "
-                          "detection), YYYY-MM-DD.")
+        str,
+        typer.Option(
+            "--date",
+            help="Date of the event (of death, of last contact, of detection), YYYY-MM-DD.",
+        ),
     ],
     vital_status: Annotated[
         str | None,
-        typer.Option("--vital-status", help="For last_contact: alive_without_disease, "
-                     "alive_with_disease or lost_to_follow_up; for death: dead_of_disease or "
-                     "dead_of_other_cause."),
+        typer.Option(
+            "--vital-status",
+            help="For last_contact: alive_without_disease, "
+            "alive_with_disease or lost_to_follow_up; for death: dead_of_disease or "
+            "dead_of_other_cause.",
+        ),
     ] = None,
     found_by: Annotated[
         str | None,
-        typer.Option("--found-by", help="For a recurrence or progression: scheduled_scan, "
-                     "symptoms or other (left out: not recorded)."),
+        typer.Option(
+            "--found-by",
+            help="For a recurrence or progression: scheduled_scan, "
+            "symptoms or other (left out: not recorded).",
+        ),
     ] = None,
     on: OnOption = None,
     database_url_: DbOption = None,
@@ -343,15 +301,26 @@ def record_outcome_cmd(
     from pecoma.registry.outcomes import record_outcome
 
     day = parse_day(on)
-    with _edge():
+    with registry_errors():
         repo = _open(database_url_, data_dir)
         try:
-            ids = record_outcome(repo, registry_id, event, date, vital_status, found_by,
-                                 on_date=day, actor=_actor(actor))
+            ids = record_outcome(
+                repo,
+                registry_id,
+                event,
+                date,
+                vital_status,
+                found_by,
+                on_date=day,
+                actor=actor_name(actor),
+            )
         finally:
             repo.close()
-    out.print("outcome recorded" if ids else "unchanged: this outcome is already recorded",
-              highlight=False, markup=False)
+    out.print(
+        "outcome recorded" if ids else "unchanged: this outcome is already recorded",
+        highlight=False,
+        markup=False,
+    )
 
 
 class WorklistFormat(StrEnum):
@@ -379,8 +348,9 @@ def worklist_cmd(
     descending: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,
     recent_days: Annotated[
         int,
-        typer.Option("--recent-days", min=0, max=366,
-                     help="A scan this recent makes the patient 'done'."),
+        typer.Option(
+            "--recent-days", min=0, max=366, help="A scan this recent makes the patient 'done'."
+        ),
     ] = DEFAULT_RECENT_DAYS,
     fmt: Annotated[
         WorklistFormat, typer.Option("--format", "-f", help="Output format.")
@@ -396,7 +366,7 @@ def worklist_cmd(
     for r in risk or []:
         if r not in allowed_risk:
             fail(f"'--risk' must be one of {', '.join(allowed_risk)} (got {r!r})", 2)
-    with _edge():
+    with registry_errors():
         from pecoma.registry.state import stored_worklist
 
         cfg = settings_from(settings)
@@ -417,18 +387,27 @@ def worklist_cmd(
     elif fmt is WorklistFormat.json:
         _write_out(to_json(items, day), output)
     elif fmt is WorklistFormat.ics:
-        _write_out(to_ics(items, day, reminder_days=cfg.followup.calendar_reminder_days),
-                   output)
+        _write_out(to_ics(items, day, reminder_days=cfg.followup.calendar_reminder_days), output)
     else:
         t = Table(title=f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients")
         for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
             t.add_column(col, no_wrap=True)
         t.add_column("why")
         for i in items:
-            t.add_row(*map(escape, (
-                i.registry_id, i.status.value, str(i.due or ""), str(i.latest or ""),
-                "+".join(i.imaging), i.risk_group or "", i.reason,
-            )))
+            t.add_row(
+                *map(
+                    escape,
+                    (
+                        i.registry_id,
+                        i.status.value,
+                        str(i.due or ""),
+                        str(i.latest or ""),
+                        "+".join(i.imaging),
+                        i.risk_group or "",
+                        i.reason,
+                    ),
+                )
+            )
         out.print(t)
 
 
@@ -450,11 +429,11 @@ def reassess_cmd(
     from pecoma.registry.reassess import reassess
 
     day = parse_day(on)
-    with _edge():
+    with registry_errors():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
-            report = reassess(repo, day, cfg, _actor(actor), store=not dry_run)
+            report = reassess(repo, day, cfg, actor_name(actor), store=not dry_run)
         finally:
             repo.close()
     if fmt is TextJson.json:
@@ -465,20 +444,27 @@ def reassess_cmd(
         f"{report.knowledge_version}: {len(report.changes)} changed, {report.unchanged} "
         f"unchanged, {len(report.not_evaluable)} not evaluable; {report.stored} assessments "
         "stored",
-        highlight=False, markup=False,
+        highlight=False,
+        markup=False,
     )
     for c in report.changes:
-        out.print(f"  {c.registry_id}: {c.describe()}", highlight=False, markup=False,
-                  soft_wrap=True)
+        out.print(
+            f"  {c.registry_id}: {c.describe()}", highlight=False, markup=False, soft_wrap=True
+        )
     for rid, why in report.not_evaluable:
-        out.print(f"  {rid}: not evaluable: {why}", highlight=False, markup=False,
-                  soft_wrap=True)
+        out.print(f"  {rid}: not evaluable: {why}", highlight=False, markup=False, soft_wrap=True)
 
 
 MinCellOption = Annotated[
     int,
-    typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000, show_envvar=True,
-                 help="Suppress groups and counts below this many patients (privacy)."),
+    typer.Option(
+        "--min-cell",
+        envvar="PECOMA_MIN_CELL",
+        min=1,
+        max=1000,
+        show_envvar=True,
+        help="Suppress groups and counts below this many patients (privacy).",
+    ),
 ]
 
 
@@ -492,11 +478,16 @@ class SummaryFormat(StrEnum):
 @registry_app.command("summary")
 def summary_cmd(
     on: OnOption = None,
-    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="Output format (pdf: "
-                                               "with survival and surveillance quality, "
-                                               "small counts suppressed).")] = (
-        SummaryFormat.text
-    ),
+    fmt: Annotated[
+        SummaryFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (pdf: "
+            "with survival and surveillance quality, "
+            "small counts suppressed).",
+        ),
+    ] = (SummaryFormat.text),
     output: OutputOption = None,
     min_cell: MinCellOption = 5,
     settings: SettingsOption = None,
@@ -511,9 +502,8 @@ def summary_cmd(
 
     day = parse_day(on)
     if fmt is SummaryFormat.pdf and output is None:
-        fail("--format pdf needs --output FILE (a PDF is not written to a terminal)",
-             EXIT_INPUT)
-    with _edge():
+        fail("--format pdf needs --output FILE (a PDF is not written to a terminal)", EXIT_INPUT)
+    with registry_errors():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
@@ -529,18 +519,19 @@ def summary_cmd(
     if fmt is SummaryFormat.pdf:
         _write_out(pdf, output)
     elif fmt is SummaryFormat.json:
-        data = {**summary.to_jsonable(), "min_cell": min_cell,
-                "concordance": concord.to_jsonable(min_cell)}
+        data = {
+            **summary.to_jsonable(),
+            "min_cell": min_cell,
+            "concordance": concord.to_jsonable(min_cell),
+        }
         _write_out(json.dumps(data, indent=2) + "\n", output)
     elif fmt is SummaryFormat.svg:
         _write_out(summary_svg(summary), output)
     else:
-        _write_out("\n".join([*summary.lines(), "", *concord.lines(min_cell)]) + "\n",
-                   output)
+        _write_out("\n".join([*summary.lines(), "", *concord.lines(min_cell)]) + "\n", output)
 
 
-def _summary_pdf(repo: Repository, summary: Any, evaluated: Any, day: Any,
-                 min_cell: int) -> bytes:
+def _summary_pdf(repo: Repository, summary: Any, evaluated: Any, day: Any, min_cell: int) -> bytes:
     from pecoma.registry.quality import surveillance_quality
     from pecoma.registry.summary_pdf import summary_pdf, survival_reports
 
@@ -568,8 +559,12 @@ class GroupingChoice(StrEnum):
 @registry_app.command("survival")
 def survival_cmd(
     endpoint: Annotated[
-        EndpointChoice, typer.Option("--endpoint", "-e", help="rfs (recurrence-free, from "
-                                     "surgery) or os (overall, from diagnosis).")
+        EndpointChoice,
+        typer.Option(
+            "--endpoint",
+            "-e",
+            help="rfs (recurrence-free, from surgery) or os (overall, from diagnosis).",
+        ),
     ] = EndpointChoice.rfs,
     by: Annotated[
         GroupingChoice, typer.Option("--by", help="Guideline risk group or Folpe 2005 category.")
@@ -594,11 +589,12 @@ def survival_cmd(
     )
 
     day = parse_day(on)
-    with _edge():
+    with registry_errors():
         repo = _open(database_url_, data_dir)
         try:
-            report = survival_report(repo, Endpoint(endpoint.value), Grouping(by.value), day,
-                                     min_cell)
+            report = survival_report(
+                repo, Endpoint(endpoint.value), Grouping(by.value), day, min_cell
+            )
         finally:
             repo.close()
     if fmt is SurvivalFormat.json:
@@ -626,7 +622,7 @@ def quality_cmd(
     from pecoma.registry.quality import registry_decisions, registry_quality
 
     day = parse_day(on)
-    with _edge():
+    with registry_errors():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
@@ -636,16 +632,19 @@ def quality_cmd(
             decisions = registry_decisions(repo)
         finally:
             repo.close()
-        quality, concord = registry_quality(evaluate(states, day, cfg), outcomes, history,
-                                            day, cfg, decisions)
+        quality, concord = registry_quality(
+            evaluate(states, day, cfg), outcomes, history, day, cfg, decisions
+        )
     if fmt is TextJson.json:
-        data = {"format": "pecoma-quality/1", "min_cell": min_cell,
-                "surveillance": quality.to_jsonable(),
-                "concordance": concord.to_jsonable(min_cell)}
+        data = {
+            "format": "pecoma-quality/1",
+            "min_cell": min_cell,
+            "surveillance": quality.to_jsonable(),
+            "concordance": concord.to_jsonable(min_cell),
+        }
         _write_out(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
     else:
-        _write_out("\n".join([*quality.lines(), "", *concord.lines(min_cell)]) + "\n",
-                   output)
+        _write_out("\n".join([*quality.lines(), "", *concord.lines(min_cell)]) + "\n", output)
 
 
 class DatePrecision(StrEnum):
@@ -658,17 +657,23 @@ def export_omop_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder for the CSV files (one per table).")],
     demographics: Annotated[
         Path | None,
-        typer.Option("--demographics", help="CSV of registry_id,sex,year_of_birth (the "
-                     "registry records neither; OMOP PERSON needs the year of birth)."),
+        typer.Option(
+            "--demographics",
+            help="CSV of registry_id,sex,year_of_birth (the "
+            "registry records neither; OMOP PERSON needs the year of birth).",
+        ),
     ] = None,
     secret_file: Annotated[
         Path | None,
-        typer.Option("--pseudonymise", help="File holding the network's secret: person "
-                     "source values become keyed hashes of the registry ids."),
+        typer.Option(
+            "--pseudonymise",
+            help="File holding the network's secret: person "
+            "source values become keyed hashes of the registry ids.",
+        ),
     ] = None,
     precision: Annotated[
-        DatePrecision, typer.Option("--dates", help="day, or month (every date moved to the "
-                                    "first of its month).")
+        DatePrecision,
+        typer.Option("--dates", help="day, or month (every date moved to the first of its month)."),
     ] = DatePrecision.day,
     on: OnOption = None,
     database_url_: DbOption = None,
@@ -679,12 +684,18 @@ def export_omop_cmd(
 
     day = parse_day(on)
     secret = _secret(secret_file)
-    with _edge():
+    with registry_errors():
         demo = read_demographics(demographics) if demographics is not None else {}
         repo = _open(database_url_, data_dir)
         try:
-            ex = omop_export(repo, folder, demo, day, secret=secret,
-                             month_precision=precision is DatePrecision.month)
+            ex = omop_export(
+                repo,
+                folder,
+                demo,
+                day,
+                secret=secret,
+                month_precision=precision is DatePrecision.month,
+            )
         finally:
             repo.close()
     for table, n in ex.counts().items():
@@ -699,12 +710,14 @@ def export_fhir_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder for the NDJSON files and manifest.")],
     secret_file: Annotated[
         Path | None,
-        typer.Option("--pseudonymise", help="File holding the network's secret: patient ids "
-                     "become keyed hashes of the registry ids."),
+        typer.Option(
+            "--pseudonymise",
+            help="File holding the network's secret: patient ids "
+            "become keyed hashes of the registry ids.",
+        ),
     ] = None,
     precision: Annotated[
-        DatePrecision, typer.Option("--dates", help="day, or month (dates reduced to "
-                                    "YYYY-MM).")
+        DatePrecision, typer.Option("--dates", help="day, or month (dates reduced to YYYY-MM).")
     ] = DatePrecision.day,
     on: OnOption = None,
     database_url_: DbOption = None,
@@ -715,11 +728,12 @@ def export_fhir_cmd(
 
     day = parse_day(on)
     secret = _secret(secret_file)
-    with _edge():
+    with registry_errors():
         repo = _open(database_url_, data_dir)
         try:
-            counts, left_out = bulk_export(repo, folder, day, secret=secret,
-                                           month_precision=precision is DatePrecision.month)
+            counts, left_out = bulk_export(
+                repo, folder, day, secret=secret, month_precision=precision is DatePrecision.month
+            )
         finally:
             repo.close()
     for kind, n in counts.items():
@@ -737,8 +751,9 @@ def _secret(secret_file: Path | None) -> bytes | None:
     except OSError as exc:
         fail(f"cannot read the secret file {secret_file}: {exc.strerror}", EXIT_FILE)
     if len(secret) < 16:
-        fail(f"'--pseudonymise' needs a secret of at least 16 bytes (got {len(secret)})",
-             EXIT_INPUT)
+        fail(
+            f"'--pseudonymise' needs a secret of at least 16 bytes (got {len(secret)})", EXIT_INPUT
+        )
     return secret
 
 
@@ -780,7 +795,7 @@ def export_cmd(
     """
     from pecoma.knowledge import load_knowledge
 
-    with _edge():
+    with registry_errors():
         repo = _open(database_url_, data_dir)
         try:
             data = repo.export()
@@ -825,7 +840,7 @@ def audit_cmd(
     data_dir: DataDirOption = None,
 ) -> None:
     """Show the last entries of the audit log (who, when, what, which entity)."""
-    with _edge():
+    with registry_errors():
         repo = _open(database_url_, data_dir)
         try:
             entries = repo.audit(limit)
@@ -835,13 +850,17 @@ def audit_cmd(
     for col in ("#", "when (UTC)", "who", "action", "entity", "detail"):
         t.add_column(col)
     for e in entries:
-        t.add_row(*map(escape, (
-            str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
-            f"{e.entity} {e.entity_id}", json.dumps(e.detail, sort_keys=True),
-        )))
+        t.add_row(
+            *map(
+                escape,
+                (
+                    str(e.id),
+                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    e.action,
+                    f"{e.entity} {e.entity_id}",
+                    json.dumps(e.detail, sort_keys=True),
+                ),
+            )
+        )
     out.print(t)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``registry`` command group to the ``pecoma`` command line."""
-    app.add_typer(registry_app, name="registry")

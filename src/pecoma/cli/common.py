@@ -1,0 +1,197 @@
+"""What every ``pecoma`` command shares: exit codes, consoles, error messages, reading user
+files, the evaluation date, and the options of the commands that open the registry.
+
+Nothing here imports another module of :mod:`pecoma.cli`, nor the web stack, the database
+or the PDF, FHIR and plotting libraries: a command imports those itself, when it runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from pecoma import dates
+from pecoma.case import Case, parse_case_json
+from pecoma.errors import ConfigError, InputError, KnowledgeError, PecomaError
+from pecoma.jsonin import loads
+from pecoma.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pecoma.engine.schedule import ImagingEvent
+
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_FILE",
+    "EXIT_INPUT",
+    "ActorOption",
+    "DataDirOption",
+    "DbOption",
+    "OnOption",
+    "OutputOption",
+    "SettingsOption",
+    "TextJson",
+    "actor_name",
+    "err",
+    "fail",
+    "out",
+    "parse_day",
+    "read_case",
+    "read_imaging",
+    "read_text",
+    "registry_errors",
+    "say_error",
+    "settings_from",
+]
+
+EXIT_INPUT = 3
+EXIT_FILE = 4
+EXIT_CONFIG = 5
+
+out = Console()
+err = Console(stderr=True)
+
+
+def say_error(message: object, label: str = "error") -> None:
+    """Print an error message; user-supplied text is escaped, never read as markup."""
+    err.print(f"[bold red]{label}:[/] {escape(str(message))}", highlight=False)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    say_error(message)
+    raise typer.Exit(code)
+
+
+def read_text(path: Path, what: str) -> str:
+    """Read a user file, turning OS errors into a message (exit 4)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{what} file not found: {path}", EXIT_FILE)
+    except IsADirectoryError:
+        fail(f"{what} path is a directory, not a file: {path}", EXIT_FILE)
+    except UnicodeDecodeError:
+        fail(f"{what} file is not UTF-8 text: {path}", EXIT_FILE)
+    except OSError as exc:
+        fail(f"cannot read {what} file {path}: {exc.strerror}", EXIT_FILE)
+
+
+def read_case(path: Path) -> Case:
+    return parse_case_json(read_text(path, "case"), source=f"case in {path.name}")
+
+
+def read_imaging(
+    path: Path, treatment_end: dt.date | None = None, on_date: dt.date | None = None
+) -> tuple[ImagingEvent, ...]:
+    """An imaging history file: JSON (a list, or ``{"imaging": [...]}``) or CSV, with its
+    dates checked against the end of treatment and the evaluation date when given."""
+    from pecoma.engine.schedule import parse_imaging, parse_imaging_csv
+
+    text = read_text(path, "imaging history")
+    source = f"imaging history in {path.name}"
+    if path.suffix.lower() == ".csv":
+        return parse_imaging_csv(text, source=source, treatment_end=treatment_end, on_date=on_date)
+    data = loads(text, source)
+    return parse_imaging(data, source=source, treatment_end=treatment_end, on_date=on_date)
+
+
+def settings_from(path: Path | None) -> Settings:
+    return load_settings(path)
+
+
+def parse_day(value: str | None, option: str = "--on") -> dt.date:
+    """The evaluation date: given explicitly, or today's date read here, at the edge."""
+    if value is None:
+        return dt.date.today()
+    day = dates.parse_day(value)
+    if day is None:
+        fail(f"'{option}' {dates.DATE_RULE} (got {value!r})", 2)
+    return day
+
+
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option("--settings", help="TOML settings file overriding the documented defaults."),
+]
+OnOption = Annotated[
+    str | None,
+    typer.Option("--on", help="Evaluation date, YYYY-MM-DD (default: today)."),
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+
+
+class TextJson(StrEnum):
+    text = "text"
+    json = "json"
+
+
+# --- the commands that open the registry database (registry, token) --------------------
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="PECOMA_DATABASE_URL",
+        help="Database URL (postgresql://user@host/db or sqlite:///file). Default: the "
+        "SQLite file in the data directory.",
+        show_envvar=True,
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="PECOMA_DATA_DIR",
+        help="Folder of the embedded SQLite registry (default ./data).",
+        show_envvar=True,
+    ),
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--actor",
+        envvar="PECOMA_ACTOR",
+        help="Who makes the change, for the audit log (default: the login name).",
+        show_envvar=True,
+    ),
+]
+
+
+def actor_name(value: str | None) -> str:
+    """Who makes a change, for the audit log: ``--actor``, else the login name."""
+    if value:
+        return value
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+@contextmanager
+def registry_errors() -> Iterator[None]:
+    """Turn the errors of a registry command into a message and an exit code."""
+    try:
+        yield
+    except InputError as exc:
+        fail(str(exc), EXIT_INPUT)
+    except (ConfigError, KnowledgeError) as exc:
+        fail(str(exc), EXIT_CONFIG)
+    except PecomaError as exc:
+        from pecoma.registry.importer import ImportFileError
+        from pecoma.store import StoreError
+
+        if isinstance(exc, ImportFileError):
+            fail(f"cannot import: {exc}", EXIT_FILE)
+        if isinstance(exc, StoreError):
+            fail(str(exc), EXIT_FILE)
+        raise

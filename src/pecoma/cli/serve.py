@@ -1,0 +1,128 @@
+"""``pecoma serve``: the clinician web application and the JSON API on uvicorn.
+
+The web stack (FastAPI, uvicorn, the database) is imported when the command runs, so that
+every other command starts without it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["serve_cmd"]
+
+
+def serve_cmd(
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Address to bind (default 127.0.0.1, or PECOMA_HOST)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="TCP port (default 8000, or PECOMA_PORT)."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML file with a \\[web] table (host, port, settings, max_body_bytes, "
+            "log_level); PECOMA_* variables override it.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes (default 1); more use more cores for the same port.",
+        ),
+    ] = 1,
+) -> None:
+    """Start the web application (case form, report, JSON API under /api/v1)."""
+    import uvicorn
+
+    from pecoma.web.app import create_app
+    from pecoma.web.config import WebConfig, is_loopback
+    from pecoma.web.logs import APP, configure_logging
+
+    base = WebConfig.from_env()
+    if config is not None:
+        from_file = WebConfig.from_file(config).model_dump(exclude_unset=True)
+        from_env = base.model_dump(exclude_unset=True)
+        base = WebConfig.build({**from_file, **from_env}, config.name)
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    cfg = base.model_copy(update=overrides) if overrides else base
+    cfg = WebConfig.build(cfg.model_dump(), "command line")
+    if cfg.auth_required and cfg.session_secret is None:
+        # One key for every worker process, so that a session works on all of them.
+        import secrets
+
+        cfg = cfg.model_copy(update={"session_secret": secrets.token_urlsafe(32)})
+    configure_logging(cfg.log_level)
+    APP.info(
+        "starting",
+        extra={"host": cfg.host, "port": cfg.port, "workers": workers, "auth": cfg.auth_required},
+    )
+    if not cfg.auth_required and not is_loopback(cfg.host):
+        APP.warning(
+            "authentication is off on a non-loopback address: anyone who can "
+            "reach this port can read and change the registry"
+        )
+    if workers == 1:
+        uvicorn.run(
+            create_app(cfg),
+            host=cfg.host,
+            port=cfg.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+        )
+        return
+    # Each worker process builds its own application from the environment: hand the
+    # resolved configuration (file, environment, options) down as PECOMA_* values.
+    for name, value in cfg.model_dump().items():
+        if name not in ("cds", "smart") and value is not None:
+            os.environ[f"PECOMA_{name.upper()}"] = str(value)
+    os.environ.update(cfg.cds.env_items())
+    os.environ.update(cfg.smart.env_items())
+    os.environ.pop("PECOMA_WEB_CONFIG", None)
+    _serve_workers(
+        uvicorn.Config(
+            "pecoma.web.app:create_app_from_env",
+            factory=True,
+            workers=workers,
+            host=cfg.host,
+            port=cfg.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+        )
+    )
+
+
+def _serve_workers(config: uvicorn.Config) -> None:
+    """uvicorn's multi-process supervisor, on a listening socket that keeps TCP_NODELAY.
+
+    uvicorn binds the shared socket with protocol 0; asyncio switches Nagle's algorithm
+    off only on accepted sockets whose protocol is IPPROTO_TCP, so every keep-alive
+    response would wait ~40 ms for the client's delayed ACK (uvicorn issue #3149). The
+    same descriptor, re-wrapped as TCP, fixes that.
+    """
+    from uvicorn.supervisors import Multiprocess
+
+    listener = config.bind_socket()
+    if listener.family in (socket.AF_INET, socket.AF_INET6):
+        listener = socket.socket(
+            listener.family, listener.type, socket.IPPROTO_TCP, fileno=listener.detach()
+        )
+    Multiprocess(config, sockets=[listener]).run()
