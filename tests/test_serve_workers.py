@@ -112,3 +112,18 @@ def test_workers_receive_the_smart_settings(
     assert worker.smart == WebConfig.from_file(config).smart
     secret = worker.smart.client_secret
     assert secret is not None and secret.get_secret_value() == "s3cret-value"
+
+
+def test_workers_share_one_link_key_with_authentication_off(
+    supervisor: type[FakeSupervisor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On loopback (authentication off) a report's own address is still signed: every
+    worker gets the same key, so a link made by one opens on the others."""
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.delitem(os.environ, "PECOMA_SESSION_SECRET", raising=False)
+    result = CliRunner().invoke(
+        cli_app, ["serve", "--port", str(_free_port()), "--workers", "2"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    key = supervisor.seen["env"].get("PECOMA_SESSION_SECRET", "")
+    assert len(key) >= 32

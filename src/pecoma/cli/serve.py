@@ -61,8 +61,9 @@ def serve_cmd(
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     cfg = base.model_copy(update=overrides) if overrides else base
     cfg = WebConfig.build(cfg.model_dump(), "command line")
-    if cfg.auth_required and cfg.session_secret is None:
-        # One key for every worker process, so that a session works on all of them.
+    if cfg.session_secret is None:
+        # One key for every worker process, so that a session and a report's own address
+        # (a signed link) work on all of them. Several machines need one configured key.
         import secrets
 
         cfg = cfg.model_copy(update={"session_secret": secrets.token_urlsafe(32)})
