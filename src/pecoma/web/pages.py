@@ -37,6 +37,14 @@ from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
 from pecoma.render.timeline import timeline_svg
 from pecoma.settings import Settings
 from pecoma.web import forms
+from pecoma.web.summary import (
+    LEVEL_ORDER,
+    BoardSummary,
+    board_summary,
+    fact_words,
+    field_label,
+    value_words,
+)
 
 __all__ = ["ReportView", "build_report_view", "label_of", "render_form", "router"]
 
@@ -296,6 +304,24 @@ class ReportView:
     missing: Mapping[str, MissingFact]
     facts: tuple[tuple[str, str, str], ...]
     extra: Mapping[str, Any]
+    summary: BoardSummary
+
+    def because(self, item: Item) -> list[tuple[str, str]]:
+        """The facts ``item`` rests on, as (label, value) in the form's words."""
+        return [fact_words(f) for f in item.triggered_by]
+
+    def provisional_on(self, item: Item) -> list[tuple[str, str]]:
+        """What ``item`` waits for: (anchor id, the missing fact in words)."""
+        return [
+            (f"missing-{c}", field_label(self.missing[c].field) if c in self.missing else c)
+            for c in item.conditional_on
+        ]
+
+    def label(self, path: str) -> str:
+        return field_label(path)
+
+    def words(self, value: Any) -> str:
+        return value_words(value)
 
 
 def _split(items: tuple[Item, ...] | list[Item]) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
@@ -360,14 +386,15 @@ def build_report_view(
         case_json=case.model_dump_json(exclude_defaults=True),
         imaging_json=imaging_json,
         on=a.evaluated_on.isoformat(),
-        alerts=a.alerts,
+        alerts=tuple(sorted(a.alerts, key=lambda i: LEVEL_ORDER.get(i.level or "", 3))),
         sections=tuple(sections),
         statements={s: k.statements[s].text for s in sorted(used) if s in k.statements},
         guideline_refs=tuple(refs),
         sources=tuple(sources.items()),
-        missing={m.id: m for m in a.missing},
+        missing={m.id: m for m in (*a.missing, *(plan.missing if plan else ()))},
         facts=tuple(forms.entered_facts(case)),
         extra=extra,
+        summary=board_summary(a, plan),
     )
 
 
