@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
-from pecoma.engine.model import Assessment, Fact, Item, MissingFact
+from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
 from pecoma.engine.schedule import SurveillancePlan
 from pecoma.knowledge import load_knowledge
 from pecoma.web import forms
@@ -78,6 +78,7 @@ class SummaryAlert:
     title: str
     text: str
     anchor: str  # where the full card is on the report page
+    provenance: Provenance
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +191,7 @@ def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
         if level is None or i.id in seen:
             continue
         seen.add(i.id)
-        out.append(SummaryAlert(level, i.title, i.text, "#surveillance-plan"))
+        out.append(SummaryAlert(level, i.title, i.text, f"#item-{i.id}", i.provenance))
     late = [v for v in plan.visits if v.status in ("overdue", "missed")]
     if late:
         words = "; ".join(
@@ -205,6 +206,7 @@ def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
                 "Surveillance imaging missed or overdue",
                 f"No scan is recorded for {words}{more}. Book the scan or record it.",
                 "#surveillance-plan",
+                late[0].provenance,
             )
         )
     return out
@@ -215,9 +217,7 @@ def _tier(m: MissingFact, a: Assessment, plan: SurveillancePlan | None) -> int:
     if m.id in _DIAGNOSIS:
         return 0
     records = load_knowledge().records
-    kinds = {
-        (r.kind, r.provenance) for rid in m.affects if (r := records.get(rid)) is not None
-    }
+    kinds = {(r.kind, r.provenance) for rid in m.affects if (r := records.get(rid)) is not None}
     if m.id in a.risk.item.conditional_on or any(kind == "risk" for kind, _ in kinds):
         return 1
     if ("recommendation", "guideline") in kinds or any(
@@ -233,9 +233,7 @@ def _tier(m: MissingFact, a: Assessment, plan: SurveillancePlan | None) -> int:
     return 4
 
 
-def rank_missing(
-    a: Assessment, plan: SurveillancePlan | None = None
-) -> tuple[RankedMissing, ...]:
+def rank_missing(a: Assessment, plan: SurveillancePlan | None = None) -> tuple[RankedMissing, ...]:
     """Every missing fact (the assessment's, then the plan's), most decisive first."""
     facts: dict[str, MissingFact] = {m.id: m for m in a.missing}
     if plan is not None:
@@ -270,6 +268,7 @@ def board_summary(a: Assessment, plan: SurveillancePlan | None = None) -> BoardS
             i.title,
             i.text,
             f"#item-{i.id}",
+            i.provenance,
         )
         for i in a.alerts
     ]
