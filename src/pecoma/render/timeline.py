@@ -79,7 +79,7 @@ def _title(plan: SurveillancePlan) -> str:
 
 
 def _subtitle(plan: SurveillancePlan) -> str:
-    parts = [f"risk {plan.risk_group} → {plan.surveillance_group}-risk schedule"]
+    parts = [f"risk {plan.risk_group.replace('_', ' ')} → {plan.surveillance_group}-risk schedule"]
     if plan.anchor:
         parts.append(f"{_anchor_label(plan)} {plan.anchor.isoformat()}")
     nxt = plan.next_visit

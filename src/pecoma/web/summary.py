@@ -103,6 +103,7 @@ class BoardSummary:
 
 #: Labels of the facts the engine derives or names that have no form control.
 _EXTRA_LABELS: dict[str, str] = {
+    "tumour.size": "Largest dimension",
     "primary_treatment_end": "End of curative treatment of the primary",
     "derived.primary_treatment_end": "End of curative treatment of the primary (derived)",
     "derived.advanced": "Advanced disease (derived)",
