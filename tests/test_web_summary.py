@@ -30,6 +30,7 @@ from pecoma.web.app import make_templates
 from pecoma.web.pages import build_report_view
 from pecoma.web.pdf import render_pdf_html
 from pecoma.web.summary import BoardSummary, board_summary, field_label, value_words
+
 from followup_tools import load, plan_of
 
 ON = dt.date(2026, 11, 28)
