@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from test_web_e2e import ARTIFACTS, browser, server  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
@@ -95,7 +96,7 @@ def test_risk_and_summary_on_the_first_screen(
     for selector in ("#summary-title", "#summary-risk"):
         box = pg.locator(selector).bounding_box()
         assert box is not None, selector
-        assert -1 <= box["y"] and box["y"] + box["height"] <= height, (selector, box)
+        assert box["y"] >= -1 and box["y"] + box["height"] <= height, (selector, box)
     pg.screenshot(path=str(ARTIFACTS / f"report-first-screen-{example}-{screen}.png"))
     risk = pg.locator("#summary-risk").inner_text()
     assert risk.startswith("Risk:")
