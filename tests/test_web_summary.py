@@ -24,7 +24,6 @@ from pecoma.engine import assess
 from pecoma.engine.model import Assessment
 from pecoma.engine.schedule import SurveillancePlan, plan_surveillance
 from pecoma.knowledge import load_knowledge
-from pecoma.render.timeline import PRINT_SIZE
 from pecoma.web import WebConfig, create_app, forms
 from pecoma.web.app import make_templates
 from pecoma.web.pages import build_report_view
@@ -255,7 +254,7 @@ def test_no_field_path_or_repr_in_any_report(client: TestClient) -> None:
         assert not dup, (name, dup)
         assert set(page.hrefs) <= set(page.ids), (name, set(page.hrefs) - set(page.ids))
         a = assess(case, ON)
-        view = build_report_view(case, a, k, plan_surveillance(case, a, ON), PRINT_SIZE)
+        view = build_report_view(case, a, k, plan_surveillance(case, a, ON))
         for compact in (False, True):
             html = render_pdf_html(templates, view, a, compact=compact)
             html = re.sub(r'src="data:[^"]+"', 'src=""', html)
@@ -300,3 +299,37 @@ def test_statement_text_on_tap(client: TestClient) -> None:
         text in m.group(0) and f"S10: {text}" in m.group(0)
         for m in re.finditer(r'<details class="statement-texts">.*?</details>', html.text, re.S)
     )
+
+
+# --------------------------------------------------------------------------- the timeline
+
+
+def test_web_timeline_is_deterministic_and_says_what_it_shows() -> None:
+    from pecoma.render.timeline_web import timeline_web_svg
+
+    from followup_tools import plan_of
+
+    plan = plan_of("equivocal-and-unrecorded")
+    svg = timeline_web_svg(plan)
+    assert svg == timeline_web_svg(plan)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    for text in ("visit windows", "scans done", "scan: equivocal", "today 2025-09-01",
+                 "end of treatment 2025-01-10", "done", "upcoming"):
+        assert text in svg, text
+    suspended = timeline_web_svg(plan_of("recurrence-suspends"))
+    assert "SUSPENDED: a scan found disease" in suspended and "cancelled" in suspended
+    not_drawn = timeline_web_svg(plan_of("no-anchor-date-missing"))
+    assert "No dated surveillance plan can be drawn." in not_drawn
+    assert "start of surveillance is not known" in not_drawn
+
+
+def test_web_timeline_escapes_the_label() -> None:
+    from dataclasses import replace
+
+    from pecoma.render.timeline_web import timeline_web_svg
+
+    from followup_tools import plan_of
+
+    plan = replace(plan_of("high-2025-01-10"), label='<script>alert("x")</script> & co')
+    svg = timeline_web_svg(plan)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&amp; co" in svg

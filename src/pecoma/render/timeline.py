@@ -23,8 +23,7 @@ from matplotlib.patches import Patch
 from pecoma.engine.schedule import ScanFinding, SurveillancePlan
 from pecoma.render.schedule import MODALITY_LABELS, STATUS_LABELS
 
-__all__ = ["PRINT_SIZE", "SCREEN_SIZE", "STATUS_COLOURS", "timeline_figure", "timeline_png",
-           "timeline_svg"]
+__all__ = ["STATUS_COLOURS", "timeline_figure", "timeline_png", "timeline_svg"]
 
 STATUS_COLOURS = {
     "done": "#2e7d32",
@@ -122,9 +121,7 @@ def _footer(plan: SurveillancePlan) -> str:
 
 def _draw(fig: Figure, plan: SurveillancePlan) -> None:
     assert plan.anchor is not None and plan.horizon_end is not None
-    inches = fig.get_figwidth()
-    left = max(0.1, 1.0 / inches)  # room for the row labels at any width
-    ax = fig.add_axes((left, 0.36, 0.98 - left, 0.46))
+    ax = fig.add_axes((0.1, 0.36, 0.88, 0.46))
     fig.suptitle(_title(plan), x=0.02, y=0.97, ha="left", fontsize=11, fontweight="bold")
     fig.text(0.02, 0.89, _subtitle(plan), ha="left", fontsize=8.5)
     visits = (*plan.visits, *plan.cancelled)
@@ -143,8 +140,7 @@ def _draw(fig: Figure, plan: SurveillancePlan) -> None:
         ax.broken_barh([(a, b - a)], (_Y_PHASE - 0.32, 0.64),
                        facecolors=_PHASE_COLOURS.get(kind, "#e3f2fd"),
                        edgecolors="#9e9e9e", linewidth=0.5)
-        width = (0.98 - left) * inches / 9.68  # of the screen picture's axis
-        chars = max(14, int((b - a) / (x1 - x0) * 160 * width))
+        chars = max(14, int((b - a) / (x1 - x0) * 160))
         label = f"every {p.interval_months} mo (overdue >{p.overdue_months})"
         ax.text((a + b) / 2, _Y_PHASE, textwrap.fill(f"{p.title} · {label}", chars),
                 ha="center", va="center", fontsize=7, clip_on=True)
@@ -224,21 +220,11 @@ def _date_of(x: float) -> dt.date:
     return _EPOCH + dt.timedelta(days=int(x))
 
 
-#: Figure sizes in inches (width, height of a dated plan, height of a plan not drawn): the
-#: screen picture, and the print picture that fills an A4 text column at its own size, so
-#: its type prints at the sizes set here (7 pt and up).
-SCREEN_SIZE = (11.0, 4.6, 2.4)
-PRINT_SIZE = (7.3, 4.2, 2.4)
-
-
-def timeline_figure(
-    plan: SurveillancePlan, size: tuple[float, float, float] = SCREEN_SIZE
-) -> Figure:
+def timeline_figure(plan: SurveillancePlan) -> Figure:
     """The picture as a Matplotlib figure (for embedding in other documents)."""
     with mpl.rc_context(_RC):
-        width, drawn, not_drawn = size
-        height = drawn if plan.status != "not_drawn" else not_drawn
-        fig = Figure(figsize=(width, height), dpi=100)
+        height = 4.6 if plan.status != "not_drawn" else 2.4
+        fig = Figure(figsize=(11.0, height), dpi=100)
         if plan.status == "not_drawn" or plan.anchor is None:
             _not_drawn(fig, plan)
         else:
@@ -246,12 +232,10 @@ def timeline_figure(
     return fig
 
 
-def timeline_svg(
-    plan: SurveillancePlan, size: tuple[float, float, float] = SCREEN_SIZE
-) -> str:
+def timeline_svg(plan: SurveillancePlan) -> str:
     """The picture as SVG text; the same plan always gives the same bytes."""
     with mpl.rc_context(_RC):
-        fig = timeline_figure(plan, size)
+        fig = timeline_figure(plan)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata=_SVG_META)
     return buf.getvalue()

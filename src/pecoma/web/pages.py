@@ -34,7 +34,7 @@ from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
 from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
-from pecoma.render.timeline import PRINT_SIZE, SCREEN_SIZE, timeline_svg
+from pecoma.render.timeline_web import timeline_web_svg
 from pecoma.settings import Settings
 from pecoma.web import forms
 from pecoma.web.summary import (
@@ -242,7 +242,7 @@ async def report_pdf(request: Request) -> Response:
 
     case, on, imaging = await _posted_case(request)
     a, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
-    view = build_report_view(case, a, load_knowledge(), plan, PRINT_SIZE)
+    view = build_report_view(case, a, load_knowledge(), plan)
     pdf = report_pdf_bytes(_templates(request), view, a)
     return _attachment(pdf, "application/pdf", f"pecoma-{case_key(case)}-{on}.pdf")
 
@@ -332,14 +332,8 @@ def _split(items: tuple[Item, ...] | list[Item]) -> tuple[tuple[Item, ...], tupl
 
 
 def build_report_view(
-    case: Case,
-    a: Assessment,
-    k: Knowledge,
-    plan: SurveillancePlan | None = None,
-    timeline_size: tuple[float, float, float] = SCREEN_SIZE,
+    case: Case, a: Assessment, k: Knowledge, plan: SurveillancePlan | None = None
 ) -> ReportView:
-    """What the report shows; ``timeline_size``: the timeline picture for the screen, or
-    ``PRINT_SIZE`` for the PDF (its type then prints at its own size)."""
     sections: list[SectionView] = []
     known = set(SECTION_TITLES)
     for key in sections_in_decision_order(a):
@@ -374,7 +368,7 @@ def build_report_view(
     extra: dict[str, Any] = {}
     imaging_json = ""
     if plan is not None:
-        extra = plan_extras(plan, timeline_size)
+        extra = plan_extras(plan)
         if plan.imaging:
             imaging_json = json.dumps(
                 [
@@ -414,14 +408,13 @@ def inline_svg(svg: str) -> str:
     )
 
 
-def plan_extras(
-    plan: SurveillancePlan, timeline_size: tuple[float, float, float] = SCREEN_SIZE
-) -> dict[str, Any]:
-    """What the report shows of the surveillance plan."""
+def plan_extras(plan: SurveillancePlan) -> dict[str, Any]:
+    """What the report shows of the surveillance plan (the timeline drawn directly as SVG:
+    a Matplotlib figure would take most of the answer's time)."""
     rows = plan_rows(plan)
     nxt = plan.next_visit
     upcoming = [r for r, v in zip(rows, plan.visits, strict=True) if v.open][:6]
-    svg = timeline_svg(plan, timeline_size)
+    svg = timeline_web_svg(plan)
     return {
         "plan": plan,
         "timeline_svg": svg,
