@@ -333,3 +333,29 @@ def test_web_timeline_escapes_the_label() -> None:
     plan = replace(plan_of("high-2025-01-10"), label='<script>alert("x")</script> & co')
     svg = timeline_web_svg(plan)
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&amp; co" in svg
+
+
+def test_equivocal_scan_on_the_report_page(client: TestClient) -> None:
+    """Entered with its scans, the equivocal chest CT is the first alert of the summary,
+    linked to its card; the page reads in plain words."""
+    from pecoma.engine.schedule import parse_imaging
+
+    spec = load("equivocal-and-unrecorded")["input"]
+    case = parse_case(spec["case"])
+    on = dt.date.fromisoformat(spec["on"])
+    values = forms.case_to_values(case, on, parse_imaging(spec["imaging"]))
+    r = client.post("/report", data=values)
+    assert r.status_code == 200, r.text[:500]
+    html = r.text
+    summary = html[html.index('id="summary-title"') : html.index('id="alerts-title"')]
+    first = re.search(r'<li class="level-(\w+)">.*?<a href="#([\w-]+)">([^<]+)</a>', summary, re.S)
+    assert first is not None
+    assert first.groups() == (
+        "critical",
+        "item-FU-EQUIVOCAL",
+        "Equivocal scan: decide before the next routine visit",
+    )
+    page = VisibleText(html)
+    assert "item-FU-EQUIVOCAL" in page.ids and page.ids.count("item-FU-EQUIVOCAL") == 1
+    assert set(page.hrefs) <= set(page.ids)
+    assert_plain(page.text, "report page with an equivocal scan")
