@@ -220,7 +220,7 @@ def test_metastatic_case(server: str, page: Any) -> None:
     submit(page)
 
     assert page.locator("#item-REC-LUNG-METASTASECTOMY").is_visible()  # S16, in decision order
-    page.locator("#by-section > summary").click()  # the guideline-section view, one click
+    page.get_by_role("link", name="View by guideline section").click()  # one click away
     assert page.get_by_role("heading", name="Surgery of metastatic or recurrent disease")\
         .is_visible()
     body = page.locator("main").inner_text()
