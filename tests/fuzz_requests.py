@@ -31,6 +31,7 @@ DATES = ["2026-11-28", "2025-01-01", "1900-01-01", "2199-12-31", "9999-12-31",
          "0001-01-01", "2026-13-01", "x"]
 REGISTRY_GETS = ["/registry", "/registry/worklist", "/registry/worklist.csv",
                  "/registry/worklist.ics", "/registry/summary", "/registry/summary.svg",
+                 "/registry/summary.pdf",
                  "/registry/patients/{rid}", "/registry/patients/{rid}/plan.ics",
                  "/registry/patients/{rid}/scan", "/registry/patients/{rid}/outcome",
                  "/registry/survival.svg"]

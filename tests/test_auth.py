@@ -391,7 +391,7 @@ class TestBrowserSession:
 
 EXPECTED_HEADERS = {
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
 }
 

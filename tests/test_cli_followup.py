@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -60,6 +61,19 @@ class TestFormats:
         events = Calendar.from_ical(out.read_bytes()).walk("VEVENT")
         assert len(events) == 21
         assert str(events[0].decoded("DTSTART")) == "2025-04-10"
+
+    def test_ics_reminder_follows_the_settings_file(self, tmp_path: Path) -> None:
+        """--settings with followup.calendar_reminder_days = 5: each open visit reminds
+        5 days before its window opens (visit 1: due 2025-04-10, so on 2025-04-05)."""
+        conf = tmp_path / "s.toml"
+        conf.write_text("[followup]\ncalendar_reminder_days = 5\n", encoding="utf-8")
+        out = tmp_path / "plan.ics"
+        r = pecoma("followup", str(HIGH), "--on", "2025-01-10", "-f", "ics", "-o", str(out),
+                   "--settings", str(conf))
+        assert r.returncode == 0, r.stderr
+        first = Calendar.from_ical(out.read_bytes()).walk("VEVENT")[0]
+        [alarm] = first.walk("VALARM")
+        assert first.decoded("DTSTART") + alarm.decoded("TRIGGER") == dt.date(2025, 4, 5)
 
     def test_ics_uid_uses_case_key(self, tmp_path: Path) -> None:
         """--case-key makes UIDs independent of the file name."""

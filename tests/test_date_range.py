@@ -128,8 +128,8 @@ class TestPages:
 
 REGISTRY_PAGES = ["/registry", "/registry/worklist", "/registry/worklist.csv",
                   "/registry/worklist.ics", "/registry/summary", "/registry/summary.svg",
-                  "/registry/patients/PEC-0001", "/registry/patients/PEC-0001/plan.ics",
-                  "/registry/patients/PEC-0001/scan"]
+                  "/registry/summary.pdf", "/registry/patients/PEC-0001",
+                  "/registry/patients/PEC-0001/plan.ics", "/registry/patients/PEC-0001/scan"]
 
 
 @pytest.fixture(scope="module")

@@ -212,7 +212,7 @@ class TestUncertainMargins:
         a = run(self.data())
         assert "ALERT-INCOMPLETE-RESECTION" not in ids(a)
         alert = item(a, "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR")
-        assert alert.template.level == "warning"
+        assert alert.level == "warning"
         assert "I9" in alert.provenance.interpretations
 
     def test_malignancy_left_open_takes_the_safer_branch(self) -> None:
@@ -227,7 +227,7 @@ class TestUncertainMargins:
     def test_malignant_features_keep_the_critical_alert(self) -> None:
         a = run(self.data(necrosis="present", infiltrative_growth="present"))
         alert = item(a, "ALERT-INCOMPLETE-RESECTION")
-        assert alert.template.level == "critical"
+        assert alert.level == "critical"
         assert "I9" in alert.provenance.interpretations
         assert "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR" not in ids(a)
 

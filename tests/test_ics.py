@@ -4,6 +4,8 @@ re-exports; nothing reads the clock; the case key never appears in the file."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +20,9 @@ from pecoma.engine.schedule import (
     SurveillancePlan,
     plan_surveillance,
 )
+from pecoma.errors import ConfigError
 from pecoma.render.ics import case_key_digest, plan_to_ics, visit_uid
+from pecoma.settings import default_settings, load_settings
 
 CASE = parse_case({
     "label": "ics test",
@@ -189,3 +193,115 @@ def test_calendar_name_escapes_backslash_semicolon_and_comma() -> None:
     data = plan_to_ics(plan_surveillance(case, assess(case, on), on, ()), KEY)
     unfolded = data.decode().replace("\r\n ", "")
     assert "X-WR-CALNAME:PEComa surveillance: ward 3\\\\b\\; desk\\, left\r\n" in unfolded
+
+
+class TestTitleAndReminder:
+    """Each event names the patient and the visit, spans the visit's window, and reminds
+    a set number of days before the window opens."""
+
+    def _first(self, data: bytes, plan: SurveillancePlan) -> Any:
+        cal = Calendar.from_ical(data)
+        uid = visit_uid(KEY, plan.visits[0])
+        return next(e for e in cal.walk("VEVENT") if str(e["UID"]) == uid)
+
+    def test_event_for_a_visit(self) -> None:
+        """Surgery 2025-01-10, high risk: visit 1 is due 2025-04-10 and overdue after
+        2025-05-10 (3-4 months, S18). With a 10-day reminder the alarm is set 10 days
+        before 2025-04-10, i.e. it rings on 2025-03-31."""
+        plan = _plan(dt.date(2025, 1, 10))
+        ev = self._first(plan_to_ics(plan, KEY, reminder_days=10), plan)
+        assert ev.decoded("DTSTART") == dt.date(2025, 4, 10)
+        assert ev.decoded("DTEND") == dt.date(2025, 5, 11)  # the last day 2025-05-10 included
+        assert str(ev["SUMMARY"]) == (
+            "ics test: PEComa surveillance visit 1: chest CT + MRI primary site")
+        [alarm] = ev.walk("VALARM")
+        assert str(alarm["ACTION"]) == "DISPLAY"
+        assert alarm["TRIGGER"].params["RELATED"] == "START"
+        assert alarm.decoded("TRIGGER") == -dt.timedelta(days=10)
+        assert ev.decoded("DTSTART") + alarm.decoded("TRIGGER") == dt.date(2025, 3, 31)
+        assert "ics test" in str(alarm["DESCRIPTION"])
+
+    def test_default_reminder_comes_from_the_settings(self) -> None:
+        """The documented default (followup.calendar_reminder_days = 14)."""
+        plan = _plan(dt.date(2025, 1, 10))
+        unfolded = plan_to_ics(plan, KEY).decode().replace("\r\n ", "")
+        assert "TRIGGER;RELATED=START:-P14D" in unfolded
+        assert default_settings().followup.calendar_reminder_days == 14
+
+    def test_zero_days_rings_when_the_window_opens(self) -> None:
+        plan = _plan(dt.date(2025, 1, 10))
+        [alarm] = self._first(plan_to_ics(plan, KEY, reminder_days=0), plan).walk("VALARM")
+        assert alarm.decoded("TRIGGER") == dt.timedelta(0)
+
+    def test_label_given_names_the_patient(self) -> None:
+        """A registry passes its pseudonymous id; the UID stays the same."""
+        plan = _plan(dt.date(2025, 1, 10))
+        ev = self._first(plan_to_ics(plan, KEY, label="PEC-0042"), plan)
+        assert str(ev["SUMMARY"]).startswith("PEC-0042: PEComa surveillance visit 1: ")
+        assert str(ev["UID"]) == visit_uid(KEY, plan.visits[0])
+
+    def test_no_label(self) -> None:
+        case = parse_case({**CASE.model_dump(mode="json"), "label": None})
+        on = dt.date(2025, 1, 10)
+        plan = plan_surveillance(case, assess(case, on), on, ())
+        ev = self._first(plan_to_ics(plan, KEY), plan)
+        assert str(ev["SUMMARY"]).startswith("PEComa surveillance visit 1: ")
+
+    def test_done_and_cancelled_visits_do_not_remind(self) -> None:
+        """Visit 1 done on 2025-04-15; a metastasis on 2025-07-15 cancels later visits:
+        neither the done nor a cancelled visit rings."""
+        plan = _plan(dt.date(2025, 8, 1), _scan("2025-04-15"),
+                     _scan("2025-04-15", Modality.mri_primary),
+                     _scan("2025-07-15", finding=ScanFinding.metastasis))
+        cal = Calendar.from_ical(plan_to_ics(plan, KEY))
+        by_uid = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+        assert plan.visits[0].status == "done"
+        assert by_uid[visit_uid(KEY, plan.visits[0])].walk("VALARM") == []
+        assert plan.cancelled
+        for v in plan.cancelled:
+            assert by_uid[visit_uid(KEY, v)].walk("VALARM") == []
+
+    @pytest.mark.parametrize("days", [-1, 366])
+    def test_reminder_out_of_range_is_refused(self, days: int) -> None:
+        expected = rf"'reminder_days' must be 0 to 365 days \(got {days}\)"
+        with pytest.raises(ValueError, match=expected):
+            plan_to_ics(_plan(dt.date(2025, 2, 1)), KEY, reminder_days=days)
+
+    def test_settings_file_sets_the_reminder(self, tmp_path: Path) -> None:
+        conf = tmp_path / "s.toml"
+        conf.write_text("[followup]\ncalendar_reminder_days = 3\n", encoding="utf-8")
+        assert load_settings(conf).followup.calendar_reminder_days == 3
+        conf.write_text("[followup]\ncalendar_reminder_days = -2\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="calendar_reminder_days"):
+            load_settings(conf)
+
+
+@given(days=st.integers(0, 365), offset=st.integers(0, 4000))
+@settings(max_examples=25, deadline=None)
+def test_every_open_visit_reminds_once_and_spans_its_window(days: int, offset: int) -> None:
+    """Whatever the reminder and the evaluation date: an event per visit spanning exactly
+    its window, one reminder on each visit still to be done, none on the others."""
+    on = dt.date(2025, 1, 10) + dt.timedelta(days=offset)
+    plan = _plan(on)
+    cal = Calendar.from_ical(plan_to_ics(plan, KEY, reminder_days=days))
+    by_uid = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    for v in (*plan.visits, *plan.cancelled):
+        ev = by_uid[visit_uid(KEY, v)]
+        assert ev.decoded("DTSTART") == v.due
+        assert ev.decoded("DTEND") == v.latest + dt.timedelta(days=1)
+        alarms = ev.walk("VALARM")
+        if v.open:
+            assert [a.decoded("TRIGGER") for a in alarms] == [-dt.timedelta(days=days)]
+        else:
+            assert alarms == []
+
+
+def test_label_with_separators_is_read_back_whole() -> None:
+    """A label with ';', ',' and '\\' is escaped in the title and read back unchanged."""
+    label = "ward 3\\b; desk, left"
+    plan = _plan(dt.date(2025, 1, 10))
+    cal = Calendar.from_ical(plan_to_ics(plan, KEY, label=label))
+    first = next(e for e in cal.walk("VEVENT")
+                 if str(e["UID"]) == visit_uid(KEY, plan.visits[0]))
+    assert str(first["SUMMARY"]).startswith(f"{label}: PEComa surveillance visit 1: ")
+    assert str(first.walk("VALARM")[0]["DESCRIPTION"]).endswith(str(first["SUMMARY"]))

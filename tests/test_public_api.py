@@ -7,9 +7,10 @@ import pecoma
 
 def test_public_names() -> None:
     assert set(pecoma.__all__) == {
-        "Assessment", "Case", "ConfigError", "FieldIssue", "InputError", "KnowledgeError",
-        "PecomaError", "Settings", "__version__", "assess", "default_settings",
-        "load_knowledge", "load_settings", "parse_case", "parse_case_json", "to_jsonable",
+        "Assessment", "Case", "ConfigError", "FieldIssue", "ImagingEvent", "InputError",
+        "Knowledge", "KnowledgeError", "PecomaError", "Settings", "SurveillancePlan",
+        "__version__", "assess", "default_settings", "load_knowledge", "load_settings",
+        "parse_case", "parse_case_json", "plan_surveillance", "to_jsonable",
     }
     for name in pecoma.__all__:
         assert hasattr(pecoma, name), name

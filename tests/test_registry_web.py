@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.service import record_case, record_scan
 from pecoma.settings import default_settings
 from pecoma.store import Repository
@@ -66,6 +67,11 @@ class TestPatients:
         assert r.headers["content-type"].startswith("text/calendar")
         assert "BEGIN:VEVENT" in r.text
         assert client.get("/registry/patients/PEC-9999/plan.ics").status_code == 404
+        # Each event names the patient by the registry id and the visit, and reminds 14
+        # days (the default settings) before its window opens.
+        unfolded = r.text.replace("\r\n ", "")
+        assert "SUMMARY:PEC-0002: PEComa surveillance visit 1: " in unfolded
+        assert "TRIGGER;RELATED=START:-P14D" in unfolded
 
     def test_unknown_patient(self, client: TestClient) -> None:
         assert client.get("/registry/patients/PEC-9999").status_code == 404
@@ -116,6 +122,60 @@ class TestRecordScan:
             "dr.who", "imaging_event", "equivocal")
         page = text(client.get(r.headers["location"]).text)
         assert "Scan 2026-11-27 · mri primary · Equivocal · recorded by dr.who" in page
+
+
+def worklist_row(html: str, registry_id: str) -> str:
+    """The text of the worklist row of one patient."""
+    rows = [r for r in html.split("<tr") if f">{registry_id}</a>" in r]
+    assert len(rows) == 1, registry_id
+    return text("<tr" + rows[0].split("</tr>")[0])
+
+
+class TestPlanAlerts:
+    """Equivocal scans and missing imaging are shown where the team looks: the worklist
+    row and the top of the patient page (the plan's own flags, S21, S22, S26, S27)."""
+
+    def test_missing_mri_then_equivocal_mri(self, client: TestClient, repo: Repository) -> None:
+        # PEC-0001 (high risk) had a chest CT on 2026-11-20 but no MRI of the primary: the
+        # visit's planned MRI (S22) is missing.
+        html = client.get("/registry/worklist").text
+        assert "Not every planned examination is recorded" in worklist_row(html, "PEC-0001")
+        assert "Alert" not in worklist_row(html, "PEC-0002")  # no scan, window passed
+        page = text(client.get("/registry/patients/PEC-0001").text)
+        assert "Alerts from the surveillance plan" in page
+        assert "Not every planned examination is recorded" in page
+        assert "not recorded: mri primary" in page
+        # The MRI of the same day is then recorded, read as equivocal: the gap closes and
+        # the equivocal scan needs the team's decision (S26, S27).
+        record_scan(repo, "PEC-0001", "2026-11-20", "mri_primary", "equivocal",
+                    on_date=ON, actor="radiology")
+        row = worklist_row(client.get("/registry/worklist").text, "PEC-0001")
+        assert "Equivocal scan: decide before the next routine visit" in row
+        assert "Not every planned examination" not in row
+        page = text(client.get("/registry/patients/PEC-0001").text)
+        assert page.index("Equivocal scan") < page.index("Timeline")
+        assert "equivocal (mri primary, 2026-11-20)" in page
+        assert "guideline S26, S27" in page
+
+    def test_no_alert_once_the_patient_left_surveillance(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        """PEC-0001 has the missing-MRI alert; once a death is recorded the row is
+        "deceased" and neither the row nor the page asks for imaging any more."""
+        record_outcome(repo, "PEC-0001", "death", "2026-11-25", "dead_of_other_cause", None,
+                       on_date=ON, actor="clinic")
+        row = worklist_row(client.get("/registry/worklist").text, "PEC-0001")
+        assert "Deceased" in row or "deceased" in row
+        assert "Alert" not in row
+        page = client.get("/registry/patients/PEC-0001").text
+        assert "Alerts from the surveillance plan" not in page
+
+    def test_no_alert_without_a_flag(self, client: TestClient) -> None:
+        """PEC-0003 (metastatic, no dated plan) and PEC-0002 (never scanned, so no visit
+        was done and none is flagged) have no alert section."""
+        for rid in ("PEC-0002", "PEC-0003"):
+            assert "Alerts from the surveillance plan" not in client.get(
+                f"/registry/patients/{rid}").text
 
 
 class TestWorklist:

@@ -182,23 +182,28 @@ class TestExports:
         assert data["items"][2]["imaging"] == ["chest_ct", "mri_primary"]
 
     def test_ics_has_one_event_per_dated_scan(self, registry: Repository) -> None:
-        cal = Calendar.from_ical(to_ics(worklist(registry), ON))
+        cal = Calendar.from_ical(to_ics(worklist(registry), ON, reminder_days=14))
         events = list(cal.walk("VEVENT"))
         assert [str(e["summary"]) for e in events] == [
-            "W-05: chest ct + mri primary (overdue)",
-            "W-01: chest ct + mri primary (overdue)",
-            "W-04: chest ct + mri primary (due)",
-            "W-02: chest ct + mri primary (upcoming)",
-            "W-03: chest ct + mri primary (done)",
+            "W-05: surveillance visit 1: chest ct + mri primary (overdue)",
+            "W-01: surveillance visit 1: chest ct + mri primary (overdue)",
+            "W-04: surveillance visit 1: chest ct + mri primary (due)",
+            "W-02: surveillance visit 8: chest ct + mri primary (upcoming)",
+            "W-03: surveillance visit 8: chest ct + mri primary (done)",
         ]
         w04 = events[2]
         assert w04.decoded("dtstart") == dt.date(2026, 11, 1)
         assert w04.decoded("dtend") == dt.date(2026, 12, 2)  # the window, end exclusive
         assert str(w04["uid"]) == "pecoma-W-04-visit-1-2026-11-01@pecoma"
         assert "guideline S18" in str(w04["description"])
+        # The reminder rings 14 days before the window opens on 2026-11-01: 2026-10-18.
+        [alarm] = w04.walk("VALARM")
+        assert alarm.decoded("trigger") == -dt.timedelta(days=14)
+        assert w04.decoded("dtstart") + alarm.decoded("trigger") == dt.date(2026, 10, 18)
 
     def test_ics_is_byte_stable(self, registry: Repository) -> None:
-        assert to_ics(worklist(registry), ON) == to_ics(worklist(registry), ON)
+        first = to_ics(worklist(registry), ON, reminder_days=14)
+        assert first == to_ics(worklist(registry), ON, reminder_days=14)
 
 
 # --- the stored worklist ------------------------------------------------------------

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pecoma import ConfigError, InputError, assess, load_settings, parse_case
 from pecoma.dates import add_months
 from pecoma.engine import schedule
-from pecoma.engine.model import to_jsonable
+from pecoma.engine.model import Fact, to_jsonable
 from pecoma.engine.schedule import (
     ImagingEvent,
     Modality,
@@ -608,7 +608,7 @@ class TestAfterRelapse:
         assert first.record == "FU-HIGH-INTENSIVE"
         assert [i.modality for i in first.imaging] == [Modality.chest_ct, Modality.mri_primary]
         reason = next(r for r in plan.reasons if r.id == "FU-AFTER-RELAPSE")
-        assert ("free_of_disease.since", "2023-08-01") in reason.triggered_by
+        assert Fact("free_of_disease.since", "2023-08-01") in reason.triggered_by
         assert "I8" in [i.id for i in plan.interpretations]
 
     def test_phases_count_from_the_free_of_disease_date(self) -> None:
@@ -754,7 +754,7 @@ class TestLowRiskImagingInterpretation:
         conf = settings_of({"low_risk_imaging": chosen})
         plan = _plan(_case("low", "2024-03-01"), dt.date(2024, 3, 1), conf=conf)
         assert [i.modality for i in plan.visits[0].imaging] == expected
-        assert ("followup.low_risk_imaging", ",".join(chosen) or "none") in plan.settings
+        assert Fact("followup.low_risk_imaging", ",".join(chosen) or "none") in plan.settings
 
     def test_setting_from_a_file_and_bad_values(self, tmp_path: Path) -> None:
         good = tmp_path / "good.toml"
@@ -783,6 +783,6 @@ class TestAssessmentFollowupItems:
         surveillance(out, DiseaseStatus.metastatic, "low", "high", (), False,
                      free_since=dt.date(2023, 8, 1))
         (item,) = [i for i in out.followup if i.id == "FU-AFTER-RELAPSE"]
-        assert ("free_of_disease.since", "2023-08-01") in item.triggered_by
+        assert Fact("free_of_disease.since", "2023-08-01") in item.triggered_by
         assert {i.id for i in out.followup} >= {"FU-HIGH-INTENSIVE", "FU-CHEST-CT"}
         assert "FU-LOW-LESS-INTENSIVE" not in {i.id for i in out.followup}

@@ -117,12 +117,18 @@ def form_value(html: str, name: str) -> str | None:
 def post_form(client: TestClient, html: str) -> str:
     """Submit the case form as the browser would (every input and selected option); the
     report page."""
-    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    fields = {
+        m[1]: m[2]
+        for m in re.finditer(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"[^>]*>', html)
+        if 'type="checkbox"' not in m[0] or " checked" in m[0]  # as a browser posts it
+    }
     for select in re.finditer(r'<select[^>]*name="([^"]+)".*?</select>', html, re.S):
         chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', select.group(0))
         if chosen:
             fields[select.group(1)] = chosen.group(1)
     report = client.post("/report", data=fields)
+    assert report.status_code == 303, report.text[:2000]  # to the report's own address
+    report = client.get(report.headers["location"])
     assert report.status_code == 200, report.text[:2000]
     return report.text
 

@@ -19,12 +19,12 @@ from pecoma.case import parse_case
 from pecoma.engine import assess
 from pecoma.engine.model import to_jsonable
 from pecoma.errors import ConfigError, InputError
+from pecoma.registry.stored import assessment_data
 from pecoma.store import Repository, StoreError, database_url, open_registry
 from pecoma.store.db import create_db_engine, current_revision, downgrade, head_revision, upgrade
 from pecoma.store.models import Base
 from pecoma.store.rawjson import RawJSON
 from pecoma.store.repository import (
-    AssessmentData,
     CaseSubmission,
     ScanData,
     case_digest,
@@ -39,14 +39,14 @@ __all__ = ["db_url", "repo"]  # fixtures used by this module
 
 TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token",
           "worklist_state", "cds_jti", "cds_report", "cds_card", "cds_feedback", "smart_launch",
-          "web_session", "login_failure", "outcome_event"}
+          "web_session", "login_failure", "outcome_event", "board_decision"}
 
 
 def submission(rid: str, data: dict, source: str = "test") -> CaseSubmission:
     case = parse_case(data)
     a = assess(case, ON)
     return CaseSubmission(rid, data, case_digest(case.model_dump(mode="json")), source,
-                          AssessmentData.of(a, None, "test"))
+                          assessment_data(a, None, "test"))
 
 
 def tables(engine: sa.Engine) -> set[str]:
@@ -306,7 +306,7 @@ class TestStoredAssessmentJson:
     @pytest.mark.parametrize("name", scenario_names())
     def test_same_json_as_to_jsonable(self, name: str) -> None:
         a = run_scenario(name)
-        data = AssessmentData.of(a, None, "test")
+        data = assessment_data(a, None, "test")
         assert isinstance(data.output, RawJSON)
         reference = to_jsonable(a)
         del reference["label"]

@@ -194,7 +194,8 @@ def test_high_risk_case(server: str, page: Any) -> None:
 
 
 def test_metastatic_case(server: str, page: Any) -> None:
-    """Metachronous lung metastases, a row added with JavaScript: metastasectomy (S16)."""
+    """Metachronous lung metastases, a row added with JavaScript: metastasectomy (S16).
+    Choosing "metastatic" offers the first metastasis row; "add another" a second."""
     page.goto(server + "/")
     fill(page, "Evaluation date", "2026-11-28")
     select(page, "Primary site", "soft_tissue")
@@ -208,8 +209,8 @@ def test_metastatic_case(server: str, page: Any) -> None:
     add = page.get_by_role("button", name="Add another metastasis")
     assert add.is_visible()
     add.click()
-    row = page.locator('fieldset.row[data-row="3"]')
-    assert row.locator("legend").inner_text().strip() == "Metastasis 4"
+    row = page.locator('fieldset.row[data-row="1"]')
+    assert row.locator("legend").inner_text().strip() == "Metastasis 2"
     row.get_by_label("Site").select_option("lung")
     row.get_by_label("Detected on").fill("2024-10-20")
     select(page, "Surgery of the primary", "performed")
@@ -262,13 +263,14 @@ def test_errors_next_to_the_field(server: str, page: Any) -> None:
 
 
 def test_works_without_javascript(server: str, browser: Any) -> None:
-    """Plain HTML form posts: the fixed rows are there, the add button is not."""
+    """Plain HTML form posts: no row before the disease status is known, and "Add a
+    metastasis" is a plain submit button (see test_web_form_e2e for its round trip)."""
     context = browser.new_context(java_script_enabled=False)
     pg = context.new_page()
     try:
         pg.goto(server + "/")
-        assert not pg.get_by_role("button", name="Add another metastasis").is_visible()
-        assert pg.locator('.rows[data-prefix="stage.metastases"] fieldset.row').count() == 3
+        assert pg.get_by_role("button", name="Add a metastasis").is_visible()
+        assert pg.locator('.rows[data-prefix="stage.metastases"] fieldset.row').count() == 0
         fill(pg, "Evaluation date", "2026-11-28")
         select(pg, "Primary site", "kidney")
         select(pg, "Disease status", "localized")

@@ -57,7 +57,9 @@ class TestForm:
         result = forms.form_to_case(values)
         assert result.case is None
         assert "free_of_disease.since" in result.errors
-        assert "'stage.status'" in result.errors["free_of_disease.since"][0]
+        # In words: the label of the status, never its field path.
+        assert "“Disease status”" in result.errors["free_of_disease.since"][0]
+        assert "stage.status" not in result.errors["free_of_disease.since"][0]
 
 
 class TestReport:

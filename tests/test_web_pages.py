@@ -7,10 +7,12 @@ import json
 import re
 from html.parser import HTMLParser
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 
 from pecoma.case import Case, Feature, Histology, parse_case
 from pecoma.web import WebConfig, create_app, forms
@@ -70,7 +72,8 @@ class Page(HTMLParser):
             self._label_text = []
         if tag == "input" and a.get("type") != "hidden":
             self.controls.append(a)
-            self.values[a["name"]] = a.get("value", "")
+            if a.get("type") != "checkbox" or "checked" in a:  # as a browser posts it
+                self.values[a["name"]] = a.get("value", "")
         if tag == "select":
             self.controls.append(a)
             self._select = a["name"]
@@ -453,3 +456,24 @@ def test_report_ids_are_unique(client: TestClient) -> None:
     html = submit(client, form_values(client, "/?example=high-risk-uterine")).text
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+def test_report_calendar_follows_the_server_settings(tmp_path: Path) -> None:
+    """A server whose settings file says calendar_reminder_days = 7: the report's calendar
+    reminds 7 days before each open window; the high-risk example (surgery 2025-01-10,
+    nothing scanned, evaluated 2026-11-28) has its next visit due on the evaluation date
+    (I13), so that reminder is set for 2026-11-21."""
+    conf = tmp_path / "s.toml"
+    conf.write_text("[followup]\ncalendar_reminder_days = 7\n", encoding="utf-8")
+    client = TestClient(create_app(WebConfig(settings=conf), today=lambda: dt.date(2026, 11, 28)))
+    case = parse_case(json.loads(example_text("high-risk-uterine")))
+    r = client.post("/report.ics", data={"case": case.model_dump_json(), "on": "2026-11-28",
+                                         "imaging": ""})
+    assert r.status_code == 200
+    events = [e for e in Calendar.from_ical(r.content).walk("VEVENT") if e.walk("VALARM")]
+    assert events
+    for ev in events:
+        assert ev.walk("VALARM")[0].decoded("TRIGGER") == -dt.timedelta(days=7)
+    first = min(events, key=lambda e: e.decoded("DTSTART"))
+    assert first.decoded("DTSTART") == dt.date(2026, 11, 28)
+    assert str(first["SUMMARY"]).startswith(f"{case.label}: PEComa surveillance visit ")

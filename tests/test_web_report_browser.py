@@ -2,7 +2,7 @@
 
 Uses the server and browser of ``test_web_e2e`` (``pecoma serve`` on a free port, Playwright
 driving /usr/bin/chromium). Accessibility is checked with the vendored axe-core
-(``tests/vendor/axe-core``, injected into the page: no network). Screenshots are written
+(``tests/vendor/axe.min.js``, injected into the page: no network). Screenshots are written
 under ``artifacts/e2e/``.
 """
 
@@ -19,7 +19,7 @@ from test_web_e2e import ARTIFACTS, browser, server  # noqa: F401  (shared fixtu
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 EXAMPLES = [
     "high-risk-uterine",
     "metachronous-lung",

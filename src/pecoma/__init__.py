@@ -1,11 +1,15 @@
 """pecoma: decision support for the PEComa treatment guideline.
 
 The public surface: :class:`Case` and :func:`parse_case` (the way in), :func:`assess`
-(the pure engine), :class:`Assessment` (what comes out), the settings and knowledge
-loaders, and the exception tree of :mod:`pecoma.errors`.
+(the pure engine), :class:`Assessment` (what comes out, frozen dataclasses),
+:func:`plan_surveillance` (the dated surveillance plan) with :class:`SurveillancePlan`
+and :class:`ImagingEvent`, the settings and :class:`Knowledge` loaders, and the
+exception tree of :mod:`pecoma.errors`. See docs/library.md.
 """
 
 __version__ = "0.1.0"
+
+from typing import TYPE_CHECKING, Any
 
 from pecoma.case import Case, parse_case, parse_case_json
 from pecoma.engine import Assessment, assess, to_jsonable
@@ -16,18 +20,37 @@ from pecoma.errors import (
     KnowledgeError,
     PecomaError,
 )
-from pecoma.knowledge import load_knowledge
+from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings, default_settings, load_settings
+
+if TYPE_CHECKING:
+    from pecoma.engine.schedule import ImagingEvent, SurveillancePlan, plan_surveillance
+
+_SCHEDULE = ("ImagingEvent", "SurveillancePlan", "plan_surveillance")
+
+
+def __getattr__(name: str) -> Any:
+    # The planner is imported when first asked for: commands that do not plan do not
+    # pay for it at start-up.
+    if name in _SCHEDULE:
+        from pecoma.engine import schedule
+
+        return getattr(schedule, name)
+    raise AttributeError(f"module 'pecoma' has no attribute {name!r}")
+
 
 __all__ = [
     "Assessment",
     "Case",
     "ConfigError",
     "FieldIssue",
+    "ImagingEvent",
     "InputError",
+    "Knowledge",
     "KnowledgeError",
     "PecomaError",
     "Settings",
+    "SurveillancePlan",
     "__version__",
     "assess",
     "default_settings",
@@ -35,5 +58,6 @@ __all__ = [
     "load_settings",
     "parse_case",
     "parse_case_json",
+    "plan_surveillance",
     "to_jsonable",
 ]

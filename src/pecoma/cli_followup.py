@@ -70,8 +70,11 @@ def read_imaging(
     return parse_imaging(data, source=source, treatment_end=treatment_end, on_date=on_date)
 
 
-def render_plan(plan: SurveillancePlan, fmt: FollowupFormat, case_key: str) -> bytes | None:
-    """The plan in ``fmt`` as bytes, or None for the terminal table (printed directly)."""
+def render_plan(plan: SurveillancePlan, fmt: FollowupFormat, case_key: str,
+                reminder_days: int | None = None) -> bytes | None:
+    """The plan in ``fmt`` as bytes, or None for the terminal table (printed directly);
+    a calendar reminds ``reminder_days`` before each window (default: the default
+    settings)."""
     if fmt is FollowupFormat.json:
         return (json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
     if fmt is FollowupFormat.markdown:
@@ -80,7 +83,7 @@ def render_plan(plan: SurveillancePlan, fmt: FollowupFormat, case_key: str) -> b
     if fmt is FollowupFormat.ics:
         from pecoma.render.ics import plan_to_ics
 
-        return plan_to_ics(plan, case_key)
+        return plan_to_ics(plan, case_key, reminder_days=reminder_days)
     if fmt is FollowupFormat.svg:
         from pecoma.render.timeline import timeline_svg
 
@@ -148,7 +151,8 @@ def followup_cmd(
         fail(escape(str(exc)), EXIT_INPUT)
     except (ConfigError, KnowledgeError) as exc:
         fail(escape(str(exc)), EXIT_CONFIG)
-    data = render_plan(plan, fmt, case_key or case_file.stem)
+    data = render_plan(plan, fmt, case_key or case_file.stem,
+                       conf.followup.calendar_reminder_days)
     if data is None:
         if output is None:
             print_plan(plan, out)

@@ -417,7 +417,8 @@ def worklist_cmd(
     elif fmt is WorklistFormat.json:
         _write_out(to_json(items, day), output)
     elif fmt is WorklistFormat.ics:
-        _write_out(to_ics(items, day), output)
+        _write_out(to_ics(items, day, reminder_days=cfg.followup.calendar_reminder_days),
+                   output)
     else:
         t = Table(title=f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients")
         for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
@@ -474,44 +475,77 @@ def reassess_cmd(
                   soft_wrap=True)
 
 
+MinCellOption = Annotated[
+    int,
+    typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000, show_envvar=True,
+                 help="Suppress groups and counts below this many patients (privacy)."),
+]
+
+
 class SummaryFormat(StrEnum):
     text = "text"
     json = "json"
     svg = "svg"
+    pdf = "pdf"
 
 
 @registry_app.command("summary")
 def summary_cmd(
     on: OnOption = None,
-    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="Output format.")] = (
+    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="Output format (pdf: "
+                                               "with survival and surveillance quality, "
+                                               "small counts suppressed).")] = (
         SummaryFormat.text
     ),
     output: OutputOption = None,
+    min_cell: MinCellOption = 5,
     settings: SettingsOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Counts by risk group and disease status, overdue rate, guideline concordance."""
+    """Counts by risk group and disease status, overdue rate, guideline concordance
+    (with the decisions recorded by the tumour board and through CDS Hooks)."""
+    from pecoma.registry.quality import concordance_of
     from pecoma.registry.summary import summarise, summary_svg
     from pecoma.store.cds import CdsStore
 
     day = parse_day(on)
+    if fmt is SummaryFormat.pdf and output is None:
+        fail("--format pdf needs --output FILE (a PDF is not written to a terminal)",
+             EXIT_INPUT)
     with _edge():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
             states = repo.states()
             feedback = CdsStore(repo.engine).feedback()
+            evaluated = evaluate(states, day, cfg)
+            concord = concordance_of(repo, evaluated, day, cfg)
+            summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
+            if fmt is SummaryFormat.pdf:
+                pdf = _summary_pdf(repo, summary, evaluated, day, min_cell)
         finally:
             repo.close()
-        evaluated = evaluate(states, day, cfg)
-        summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
-    if fmt is SummaryFormat.json:
-        _write_out(json.dumps(summary.to_jsonable(), indent=2) + "\n", output)
+    if fmt is SummaryFormat.pdf:
+        _write_out(pdf, output)
+    elif fmt is SummaryFormat.json:
+        data = {**summary.to_jsonable(), "min_cell": min_cell,
+                "concordance": concord.to_jsonable(min_cell)}
+        _write_out(json.dumps(data, indent=2) + "\n", output)
     elif fmt is SummaryFormat.svg:
         _write_out(summary_svg(summary), output)
     else:
-        _write_out("\n".join(summary.lines()) + "\n", output)
+        _write_out("\n".join([*summary.lines(), "", *concord.lines(min_cell)]) + "\n",
+                   output)
+
+
+def _summary_pdf(repo: Repository, summary: Any, evaluated: Any, day: Any,
+                 min_cell: int) -> bytes:
+    from pecoma.registry.quality import surveillance_quality
+    from pecoma.registry.summary_pdf import summary_pdf, survival_reports
+
+    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+    return summary_pdf(summary, quality, survival_reports(repo, day, min_cell), min_cell)
 
 
 class SurvivalFormat(StrEnum):
@@ -529,13 +563,6 @@ class EndpointChoice(StrEnum):
 class GroupingChoice(StrEnum):
     risk = "risk"
     folpe = "folpe"
-
-
-MinCellOption = Annotated[
-    int,
-    typer.Option("--min-cell", envvar="PECOMA_MIN_CELL", min=1, max=1000, show_envvar=True,
-                 help="Suppress groups and counts below this many patients (privacy)."),
-]
 
 
 @registry_app.command("survival")
@@ -596,7 +623,7 @@ def quality_cmd(
 ) -> None:
     """Surveillance quality (visits in their window, delays, how recurrences were found)
     and concordance of recorded treatment with the stored recommendations."""
-    from pecoma.registry.quality import registry_quality
+    from pecoma.registry.quality import registry_decisions, registry_quality
 
     day = parse_day(on)
     with _edge():
@@ -606,10 +633,11 @@ def quality_cmd(
             states = repo.states()
             outcomes = repo.outcomes_by_registry_id()
             history = repo.recommendation_history()
+            decisions = registry_decisions(repo)
         finally:
             repo.close()
         quality, concord = registry_quality(evaluate(states, day, cfg), outcomes, history,
-                                            day, cfg)
+                                            day, cfg, decisions)
     if fmt is TextJson.json:
         data = {"format": "pecoma-quality/1", "min_cell": min_cell,
                 "surveillance": quality.to_jsonable(),

@@ -81,6 +81,9 @@ class FollowupSettings(BaseModel):
     # I12: the guideline names chest CT (S21) and MRI of the primary site (S22) for high
     # risk only; which of them low-risk visits plan is the project's interpretation.
     low_risk_imaging: tuple[Literal["chest_ct", "mri_primary"], ...] = ("chest_ct", "mri_primary")
+    # Calendar exports: each open visit's event reminds this many days before its window
+    # opens (0: on the day it opens). A convenience of the export, not from the guideline.
+    calendar_reminder_days: Annotated[int, Field(ge=0, le=365)] = 14
 
     @model_validator(mode="after")
     def _windows(self) -> FollowupSettings:

@@ -138,7 +138,7 @@ class Collector:
         interpretations = template.provenance.interpretations
         if interpretations:
             self.interpretations.update(interpretations)
-        return Item(
+        return Item.of(
             template,
             tuple(facts),
             tuple(dict.fromkeys(conditional_on)) if conditional_on else (),

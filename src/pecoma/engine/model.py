@@ -1,18 +1,18 @@
-"""The assessment: what the engine returns, as immutable values (named tuples for the
-many small values, frozen dataclasses for the few large ones).
+"""The assessment: what the engine returns, as immutable values (frozen dataclasses).
 
 Every item carries its provenance (``guideline`` with statement ids and references, or
 ``supplementary`` with full published references) and the facts that triggered it.
-``to_jsonable`` turns any of these values into plain JSON data, in a stable order.
+:func:`to_jsonable` turns any of these values into plain JSON data, in field order; its
+bytes come from the one JSON writer, :func:`pecoma.engine.jsonbytes.dumps`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Literal, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
 
 __all__ = [
     "ASSESSMENT_FORMAT",
@@ -48,15 +48,17 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
+    """Where an item comes from; ``label`` is the one line a clinician reads, written
+    with the rest (it is set from the other fields and cannot be given)."""
+
     kind: Literal["guideline", "supplementary"]
     statements: tuple[str, ...]
     refs: tuple[int, ...]
     sources: tuple[Source, ...]
     interpretations: tuple[str, ...]
+    label: str = field(init=False)
 
-    @property
-    def label(self) -> str:
-        """One line a clinician reads: where this item comes from."""
+    def __post_init__(self) -> None:
         if self.kind == "guideline":
             refs = ", ".join(f"[{r}]" for r in self.refs)
             text = f"guideline {', '.join(self.statements)} · ref {refs}"
@@ -66,17 +68,19 @@ class Provenance:
             )
         if self.interpretations:
             text += f" · interpretation {', '.join(self.interpretations)}"
-        return text
+        object.__setattr__(self, "label", text)
 
 
-class Fact(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Fact:
     """A fact of the case (or derived from it) that an item rests on."""
 
     path: str
     value: str
 
 
-class ItemTemplate(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class ItemTemplate:
     """What a knowledge record says, with its provenance: built once per record."""
 
     id: str
@@ -90,53 +94,35 @@ class ItemTemplate(NamedTuple):
     provenance: Provenance
 
 
-class Item(NamedTuple):
-    """A recommendation, alert, risk rule, classification note or follow-up rule: a
-    record's template, the facts that triggered it, and the missing facts it is
-    provisional on. Its JSON form is flat (the template's fields, then the two lists)."""
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A recommendation, alert, risk rule, classification note or follow-up rule: what a
+    knowledge record says (its template's fields), the facts that triggered it, and the
+    missing facts it is provisional on."""
 
-    template: ItemTemplate
+    id: str
+    kind: str
+    section: str
+    title: str
+    text: str
+    rationale: str
+    strength: str
+    level: str | None
+    provenance: Provenance
     triggered_by: tuple[Fact, ...]
     conditional_on: tuple[str, ...]
 
-    @property
-    def id(self) -> str:
-        return self.template.id
-
-    @property
-    def kind(self) -> str:
-        return self.template.kind
-
-    @property
-    def section(self) -> str:
-        return self.template.section
-
-    @property
-    def title(self) -> str:
-        return self.template.title
-
-    @property
-    def text(self) -> str:
-        return self.template.text
-
-    @property
-    def rationale(self) -> str:
-        return self.template.rationale
-
-    @property
-    def strength(self) -> str:
-        return self.template.strength
-
-    @property
-    def level(self) -> str | None:
-        return self.template.level
-
-    @property
-    def provenance(self) -> Provenance:
-        return self.template.provenance
+    @classmethod
+    def of(
+        cls, t: ItemTemplate, triggered_by: tuple[Fact, ...], conditional_on: tuple[str, ...]
+    ) -> Item:
+        """The item of a record's template for these facts."""
+        return cls(t.id, t.kind, t.section, t.title, t.text, t.rationale, t.strength,
+                   t.level, t.provenance, triggered_by, conditional_on)
 
 
-class MissingFact(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class MissingFact:
     """A fact the engine needed and did not get, with what it would change."""
 
     id: str
@@ -148,7 +134,8 @@ class MissingFact(NamedTuple):
     affects: tuple[str, ...]
 
 
-class RiskFeature(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class RiskFeature:
     id: str
     title: str
     field: str
@@ -157,7 +144,8 @@ class RiskFeature(NamedTuple):
     provenance: Provenance
 
 
-class Risk(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Risk:
     group: RiskGroup
     decided_by: tuple[str, ...]
     unknown: tuple[str, ...]
@@ -166,13 +154,15 @@ class Risk(NamedTuple):
     item: Item
 
 
-class Criterion(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Criterion:
     name: str
     state: State
     value: str
 
 
-class Classification(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Classification:
     id: str
     title: str
     category: str
@@ -182,13 +172,15 @@ class Classification(NamedTuple):
     item: Item
 
 
-class UsedInterpretation(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class UsedInterpretation:
     id: str
     title: str
     text: str
 
 
-class Assessment(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Assessment:
     format: str
     evaluated_on: dt.date
     engine_version: str
@@ -225,68 +217,12 @@ class Assessment(NamedTuple):
         return tuple(dict.fromkeys(ids))
 
 
-def _plain(value: Any) -> Any:
-    """A scalar as JSON: enum members as their value, dates as ISO text."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _provenance_json(p: Provenance) -> dict[str, Any]:
-    return {
-        "kind": p.kind,
-        "statements": list(p.statements),
-        "refs": list(p.refs),
-        "sources": [{"id": s.id, "short": s.short, "citation": s.citation} for s in p.sources],
-        "interpretations": list(p.interpretations),
-        "label": p.label,
-    }
-
-
-def _template_json(t: ItemTemplate) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "kind": t.kind,
-        "section": t.section,
-        "title": t.title,
-        "text": t.text,
-        "rationale": t.rationale,
-        "strength": t.strength,
-        "level": t.level,
-        "provenance": _provenance_json(t.provenance),
-    }
-
-
-def _facts_json(facts: tuple[Fact, ...]) -> list[dict[str, Any]]:
-    return [{"path": f.path, "value": _plain(f.value)} for f in facts]
-
-
-def _item_json(item: Item) -> dict[str, Any]:
-    out = _template_json(item.template)
-    out["triggered_by"] = _facts_json(item.triggered_by)
-    out["conditional_on"] = list(item.conditional_on)
-    return out
-
-
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON data for any assessment value (dataclasses, named tuples, enums, dates).
+    """Plain JSON data for any assessment value (dataclasses, enums, dates, tuples).
 
-    Every call builds new data: the caller owns it and may change it without changing
-    any other result.
+    It is the JSON that the one writer, :func:`pecoma.engine.jsonbytes.dumps`, writes,
+    read back: every call builds new data, which the caller owns and may change.
     """
-    if isinstance(value, Item):
-        return _item_json(value)
-    if isinstance(value, Fact):
-        return {"path": value.path, "value": _plain(value.value)}
-    if isinstance(value, Provenance):
-        return _provenance_json(value)
-    fields = getattr(value, "_fields", None)
-    if fields is not None and isinstance(value, tuple):
-        return {name: to_jsonable(v) for name, v in zip(fields, value, strict=True)}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple | list):
-        return [to_jsonable(v) for v in value]
-    return _plain(value)
+    from pecoma.engine.jsonbytes import dumps
+
+    return orjson.loads(dumps(value))

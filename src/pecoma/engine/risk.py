@@ -283,7 +283,7 @@ def _classification(
     item = out.item(scheme.record_id, facts, conditional)
     return Classification(
         scheme.record_id,
-        item.template.title,
+        item.title,
         category,
         len(possible) == 1,
         possible,

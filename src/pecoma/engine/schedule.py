@@ -40,6 +40,7 @@ from it. With a history given, visits without a scan stay missed or overdue.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections import deque
@@ -206,6 +207,23 @@ class SurveillancePlan:
     """No scan history was given and a visit could already be late (I13): the first open
     visit is due on the evaluation date."""
     missing: tuple[MissingFact, ...] = ()
+
+    @property
+    def alerts(self) -> tuple[Item, ...]:
+        """What the team must act on, once per kind, for the places that list alerts
+        (report, registry patient page, worklist): the visits' flags (an equivocal scan, a
+        result not recorded, a planned examination missing) and a missing scan history
+        (I13). An alert raised at several visits keeps the facts of each."""
+        merged: dict[str, Item] = {}
+        for item in (*self.flags,
+                     *(r for r in self.reasons if r.id == "FU-SCAN-HISTORY-MISSING")):
+            seen = merged.get(item.id)
+            merged[item.id] = item if seen is None else dataclasses.replace(
+                seen,
+                triggered_by=seen.triggered_by + item.triggered_by,
+                conditional_on=tuple(dict.fromkeys(seen.conditional_on + item.conditional_on)),
+            )
+        return tuple(merged.values())
 
     @property
     def next_visit(self) -> Visit | None:

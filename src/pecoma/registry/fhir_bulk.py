@@ -16,11 +16,14 @@ to its month (``2025-01``, a valid FHIR date).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pecoma.case import parse_case
 from pecoma.errors import InputError
@@ -28,7 +31,7 @@ from pecoma.errors import InputError
 if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeView, Repository
 
-__all__ = ["MCODE", "build_bulk", "bulk_export", "write_bulk"]
+__all__ = ["MCODE", "build_bulk", "bulk_export", "bulk_lines", "write_bulk"]
 
 _MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 MCODE: dict[str, str] = {
@@ -76,22 +79,44 @@ def _status(o: OutcomeView) -> str | None:
     return None
 
 
-def build_bulk(
+_FHIR_ID = re.compile(r"[A-Za-z0-9.-]{1,64}")
+
+
+def fhir_id(registry_id: str) -> str:
+    """The FHIR id of a patient in the plain export: the registry id itself when FHIR
+    allows it (letters, digits, '-', '.'); otherwise (a registry id may hold '_') the id
+    with each other character as '-', followed by 8 hex digits of its SHA-256, so that
+    two registry ids never share a FHIR id."""
+    if _FHIR_ID.fullmatch(registry_id):
+        return registry_id
+    digest = hashlib.sha256(registry_id.encode()).hexdigest()[:8]
+    return f"{re.sub(r'[^A-Za-z0-9.-]', '-', registry_id)}-{digest}"
+
+
+def bulk_lines(
     patients: Iterable[tuple[str, dict[str, Any], str | None]],
     outcomes: Mapping[str, Sequence[OutcomeView]],
     on_date: dt.date,
+    left_out: dict[str, int],
     *,
-    ids: Mapping[str, str] | None = None,
+    secret: bytes | None = None,
     month_precision: bool = False,
-) -> tuple[dict[str, list[bytes]], dict[str, int]]:
-    """The NDJSON lines of each resource type, and the patients left out by reason.
-    ``ids``: registry id -> the id to export (pseudonyms); by default the registry id."""
+) -> Iterator[tuple[str, bytes]]:
+    """Each resource of the patients as (resource type, NDJSON line), patient by patient;
+    the patients left out are counted in ``left_out`` by reason. With ``secret`` the
+    patient id is the keyed hash of the registry id, else the registry id.
+
+    Every case is read through the case model again (``parse_case``): the stored data
+    were validated when written, but a case stored under an older case model that no
+    longer validates is left out and counted, never exported half-read. The resources
+    are the FHIR writer's plain dicts serialised directly (no FHIR model objects); the
+    tests validate every resource of a fixture registry under fhir.resources R4B."""
     import orjson
 
     from pecoma.fhir.writer import bundle_from_case
+    from pecoma.registry.omop import pseudonym
 
-    by_type: dict[str, list[bytes]] = {}
-    left_out: dict[str, int] = {}
+    dumps = orjson.dumps
     for rid, data, _histology in patients:
         try:
             case = parse_case(data, source="stored case").model_copy(update={"label": None})
@@ -99,11 +124,11 @@ def build_bulk(
             left_out["stored case not readable"] = left_out.get("stored case not readable",
                                                                 0) + 1
             continue
-        pid = (ids or {}).get(rid, rid)
+        pid = pseudonym(rid, secret) if secret is not None else fhir_id(rid)
         bundle = bundle_from_case(case, pid)
         resources: list[dict[str, Any]] = []
         for entry in bundle["entry"]:
-            res = dict(entry["resource"])
+            res = entry["resource"]  # the bundle is ours alone: changed in place
             local = res["id"]
             if res["resourceType"] != "Patient":
                 res["id"] = f"{pid}-{local}"
@@ -135,34 +160,80 @@ def build_bulk(
             resources[0]["deceasedDateTime"] = death.event_date.isoformat()
         # the writer's only references are to the patient: nothing to rewrite
         for res in resources:
-            line = orjson.dumps(res)
+            line = dumps(res)
             if month_precision:
                 line = _DAY.sub(rb'"\1"', line)
-            by_type.setdefault(res["resourceType"], []).append(line)
+            yield res["resourceType"], line
+
+
+def build_bulk(
+    patients: Iterable[tuple[str, dict[str, Any], str | None]],
+    outcomes: Mapping[str, Sequence[OutcomeView]],
+    on_date: dt.date,
+    *,
+    secret: bytes | None = None,
+    month_precision: bool = False,
+) -> tuple[dict[str, list[bytes]], dict[str, int]]:
+    """The NDJSON lines of each resource type in memory (for small registries and
+    tests), and the patients left out by reason."""
+    by_type: dict[str, list[bytes]] = {}
+    left_out: dict[str, int] = {}
+    for kind, line in bulk_lines(patients, outcomes, on_date, left_out, secret=secret,
+                                 month_precision=month_precision):
+        by_type.setdefault(kind, []).append(line)
     return by_type, left_out
 
 
-def write_bulk(by_type: Mapping[str, Sequence[bytes]], folder: Path,
-               transaction_time: dt.datetime) -> Path:
+def write_bulk(lines: Iterable[tuple[str, bytes]], folder: Path,
+               transaction_time: dt.datetime) -> dict[str, int]:
     """``<Type>.ndjson`` per resource type and ``manifest.json`` (the ``$export``
-    completion body, with relative file names)."""
+    completion body, with relative file names), written as the lines come; returns the
+    resources per type. The files are written aside and moved into ``folder`` only when
+    all are complete: a failed export leaves no partial file."""
     folder.mkdir(parents=True, exist_ok=True)
-    output = []
-    for kind in sorted(by_type):
-        path = folder / f"{kind}.ndjson"
-        with path.open("wb") as f:
-            for line in by_type[kind]:
-                f.write(line + b"\n")
-        output.append({"type": kind, "url": path.name, "count": len(by_type[kind])})
-    manifest = folder / "manifest.json"
-    manifest.write_text(json.dumps({
-        "transactionTime": transaction_time.isoformat(timespec="seconds"),
-        "request": "pecoma registry export-fhir",
-        "requiresAccessToken": False,
-        "output": output,
-        "error": [],
-    }, indent=2) + "\n", encoding="utf-8")
-    return manifest
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    files: dict[str, BinaryIO] = {}
+    pending: dict[str, list[bytes]] = {}
+    counts: dict[str, int] = {}
+
+    def flush(kind: str) -> None:
+        lines_of = pending[kind]
+        files[kind].write(b"\n".join(lines_of) + b"\n")
+        counts[kind] += len(lines_of)
+        lines_of.clear()
+
+    try:
+        try:
+            for kind, line in lines:
+                waiting = pending.get(kind)
+                if waiting is None:
+                    files[kind] = (work / f"{kind}.ndjson").open("wb")
+                    waiting = pending[kind] = []
+                    counts[kind] = 0
+                waiting.append(line)
+                if len(waiting) >= 2000:
+                    flush(kind)
+            for kind, waiting in pending.items():
+                if waiting:
+                    flush(kind)
+        finally:
+            for f in files.values():
+                f.close()
+        output = [{"type": kind, "url": f"{kind}.ndjson", "count": counts[kind]}
+                  for kind in sorted(counts)]
+        (work / "manifest.json").write_text(json.dumps({
+            "transactionTime": transaction_time.isoformat(timespec="seconds"),
+            "request": "pecoma registry export-fhir",
+            "requiresAccessToken": False,
+            "output": output,
+            "error": [],
+        }, indent=2) + "\n", encoding="utf-8")
+        for kind in sorted(counts):
+            (work / f"{kind}.ndjson").replace(folder / f"{kind}.ndjson")
+        (work / "manifest.json").replace(folder / "manifest.json")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {k: counts[k] for k in sorted(counts)}
 
 
 def bulk_export(
@@ -174,13 +245,10 @@ def bulk_export(
     month_precision: bool = False,
     now: dt.datetime | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Read the registry and write the export; returns resources per type and the
-    patients left out by reason."""
-    from pecoma.registry.omop import pseudonym
-
-    patients = repo.latest_cases()
-    ids = {rid: pseudonym(rid, secret) for rid, _d, _h in patients} if secret else None
-    by_type, left_out = build_bulk(patients, repo.outcomes_by_registry_id(), on_date,
-                                   ids=ids, month_precision=month_precision)
-    write_bulk(by_type, folder, now or dt.datetime.now(dt.UTC))
-    return {k: len(v) for k, v in sorted(by_type.items())}, left_out
+    """Read the registry and write the export, streaming (one patient in memory at a
+    time); returns resources per type and the patients left out by reason."""
+    left_out: dict[str, int] = {}
+    lines = bulk_lines(repo.iter_latest_cases(), repo.outcomes_by_registry_id(), on_date,
+                       left_out, secret=secret, month_precision=month_precision)
+    counts = write_bulk(lines, folder, now or dt.datetime.now(dt.UTC))
+    return counts, left_out

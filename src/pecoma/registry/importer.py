@@ -37,10 +37,10 @@ from pecoma.registry.cells import restore
 from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.registry.state import plan_and_state
+from pecoma.registry.stored import assessment_data
 from pecoma.settings import Settings
 from pecoma.store.repository import (
     AddResult,
-    AssessmentData,
     CaseSubmission,
     OutcomeData,
     OutcomeView,
@@ -597,7 +597,7 @@ def _submissions(
                 submitted=row.submitted,
                 digest=digest,
                 source=f"{source} row {row.number}",
-                assessment=AssessmentData.of(a, due, reason),
+                assessment=assessment_data(a, due, reason),
                 state=state,
                 outcomes=row.outcomes,
             )

@@ -29,11 +29,14 @@ every date is moved to the first day of its month. No free text is exported.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +53,8 @@ __all__ = [
     "Demographics",
     "OmopExport",
     "build_omop",
+    "omop_export",
+    "omop_rows",
     "pseudonym",
     "read_demographics",
     "write_omop",
@@ -178,10 +183,17 @@ def pseudonym(registry_id: str, secret: bytes) -> str:
 
 @dataclass(slots=True)
 class OmopExport:
+    """The rows of each table (``tables``: only when built in memory, see
+    :func:`build_omop`; a streamed export keeps the counts alone) and the patients left
+    out, by reason."""
+
     tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
+        if self.rows:
+            return dict(self.rows)
         return {t: len(rows) for t, rows in self.tables.items()}
 
 
@@ -189,19 +201,37 @@ def _month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def build_omop(
+class _Rows:
+    """Appending a row to a table hands it on (``table`` -> ``(table, row)``)."""
+
+    __slots__ = ("out", "table")
+
+    def __init__(self, table: str, out: list[tuple[str, tuple[Any, ...]]]) -> None:
+        self.table = table
+        self.out = out
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        self.out.append((self.table, row))
+
+
+def omop_rows(
     patients: Iterable[tuple[str, dict[str, Any], str | None]],
     outcomes: Mapping[str, Sequence[OutcomeView]],
     demographics: Mapping[str, Demographics],
     on_date: dt.date,
+    left_out: dict[str, int],
     *,
     secret: bytes | None = None,
     month_precision: bool = False,
-) -> OmopExport:
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """The OMOP rows of the patients (registry id, latest case data, ICD-O-3 histology
-    of the latest assessment), in the given order (person ids 1, 2, …)."""
-    ex = OmopExport({t: [] for t in TABLES})
-    t = ex.tables
+    of the latest assessment), in the given order (person ids 1, 2, …), as (table, row),
+    patient by patient; the patients left out are counted in ``left_out`` by reason.
+
+    Every case is read through the case model again (``parse_case``): a case stored
+    under an older case model that no longer validates is left out and counted."""
+    ready: list[tuple[str, tuple[Any, ...]]] = []
+    t = {table: _Rows(table, ready) for table in TABLES}
     reg = CONCEPTS["registry"]
     day = _month if month_precision else (lambda d: d)
     ids = dict.fromkeys(TABLES, 0)
@@ -211,7 +241,7 @@ def build_omop(
         return ids[table]
 
     def skip(reason: str) -> None:
-        ex.left_out[reason] = ex.left_out.get(reason, 0) + 1
+        left_out[reason] = left_out.get(reason, 0) + 1
 
     person_id = 0
     for rid, data, histology in patients:
@@ -300,21 +330,51 @@ def build_omop(
         if death is not None:
             t["death"].append((pid, day(death.event_date), None, reg, 0,
                                death.vital_status, None))
+        yield from ready
+        ready.clear()
+
+
+def build_omop(
+    patients: Iterable[tuple[str, dict[str, Any], str | None]],
+    outcomes: Mapping[str, Sequence[OutcomeView]],
+    demographics: Mapping[str, Demographics],
+    on_date: dt.date,
+    *,
+    secret: bytes | None = None,
+    month_precision: bool = False,
+) -> OmopExport:
+    """The OMOP rows of the patients in memory (for small registries and tests)."""
+    ex = OmopExport({t: [] for t in TABLES})
+    for table, row in omop_rows(patients, outcomes, demographics, on_date, ex.left_out,
+                                secret=secret, month_precision=month_precision):
+        ex.tables[table].append(row)
     return ex
 
 
-def write_omop(ex: OmopExport, folder: Path) -> list[Path]:
-    """One CSV per table (header row; empty cell = NULL; dates YYYY-MM-DD)."""
+def write_omop(rows: Iterable[tuple[str, tuple[Any, ...]]], folder: Path) -> dict[str, int]:
+    """One CSV per table (header row; empty cell = NULL; dates YYYY-MM-DD), written as
+    the rows come; returns the rows per table. The files are written aside and moved
+    into ``folder`` only when all are complete: a failed export leaves no partial file."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for table, columns in TABLES.items():
-        path = folder / f"{table}.csv"
-        with path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(columns)
-            w.writerows(ex.tables[table])
-        written.append(path)
-    return written
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    counts = dict.fromkeys(TABLES, 0)
+    try:
+        with contextlib.ExitStack() as stack:
+            writers = {}
+            for table, columns in TABLES.items():
+                f = stack.enter_context(
+                    (work / f"{table}.csv").open("w", newline="", encoding="utf-8"))
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(columns)
+                writers[table] = w.writerow
+            for table, row in rows:
+                writers[table](row)
+                counts[table] += 1
+        for table in TABLES:
+            (work / f"{table}.csv").replace(folder / f"{table}.csv")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return counts
 
 
 def omop_export(
@@ -326,8 +386,11 @@ def omop_export(
     secret: bytes | None = None,
     month_precision: bool = False,
 ) -> OmopExport:
-    """Read the registry, build and write the OMOP tables into ``folder``."""
-    ex = build_omop(repo.latest_cases(), repo.outcomes_by_registry_id(), demographics,
-                    on_date, secret=secret, month_precision=month_precision)
-    write_omop(ex, folder)
+    """Read the registry, build and write the OMOP tables into ``folder``, streaming
+    (one patient in memory at a time); the export carries the counts, not the rows."""
+    ex = OmopExport()
+    rows = omop_rows(repo.iter_latest_cases(), repo.outcomes_by_registry_id(),
+                     demographics, on_date, ex.left_out, secret=secret,
+                     month_precision=month_precision)
+    ex.rows = write_omop(rows, folder)
     return ex

@@ -19,14 +19,13 @@ from pecoma.engine.schedule import (
     SurveillancePlan,
     plan_surveillance,
 )
-from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge
 from pecoma.settings import Settings
 
 if TYPE_CHECKING:
     from pecoma.store.repository import ScanData
 
-__all__ = ["events_of", "next_due_for", "plan_for"]
+__all__ = ["events_of", "plan_for"]
 
 
 def events_of(scans: Sequence[ScanData]) -> tuple[ImagingEvent, ...]:
@@ -46,19 +45,3 @@ def plan_for(
 ) -> SurveillancePlan:
     """The patient's surveillance plan as of ``on_date`` (may raise :class:`InputError`)."""
     return plan_surveillance(case, assessment, on_date, events_of(scans), settings, knowledge)
-
-
-def next_due_for(
-    case: Case,
-    assessment: Assessment,
-    on_date: dt.date,
-    scans: Sequence[ScanData],
-    settings: Settings,
-    knowledge: Knowledge | None = None,
-) -> dt.date | None:
-    """When the next surveillance scan is due (``None`` when no plan can be drawn)."""
-    try:
-        nxt = plan_for(case, assessment, on_date, scans, settings, knowledge).next_visit
-    except InputError:
-        return None
-    return None if nxt is None else nxt.due

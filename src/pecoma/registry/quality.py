@@ -23,12 +23,19 @@ followed, with the treatment recorded instead as the reason), or nothing recorde
   (not followed).
 
 Every other recommendation is listed with the number of patients it was given to and
-"no recorded decision to compare". Tumour-board decisions and their reasons for
-deviation are not recorded yet: each further source of decisions (board decisions, CDS
-override reasons) is one more :class:`DecisionSource` giving :class:`Decision` rows,
-aggregated the same way.
+"no recorded decision to compare".
 
-Every figure carries its n; counts below ``min_cell`` are shown as "< min_cell".
+**Decisions recorded** (``board_decision``: the tumour board's decisions, and the
+clinicians' answers to CDS Hooks cards), for each recommendation record, year of the
+decision and source (``board``, ``cds-hooks``): how many current decisions were recorded
+(a superseded decision does not count; a board decision counts once per stored
+assessment and recommendation, a CDS answer once per card and record), how many
+accepted the recommendation (followed it), declined it or deferred it, the share
+accepted, and the reasons for each decline and deferral by coded reason (free text is
+never aggregated: it may name people).
+
+Every figure carries its n; counts below ``min_cell`` are shown as "< min_cell", and a
+share is shown only when none of the counts it is made of is suppressed.
 """
 
 from __future__ import annotations
@@ -46,15 +53,22 @@ from pecoma.registry.worklist import Evaluated
 from pecoma.settings import Settings
 
 if TYPE_CHECKING:
-    from pecoma.store.repository import OutcomeView
+    from pecoma.store.decisions import DecisionView
+    from pecoma.store.repository import OutcomeView, Repository
 
 __all__ = [
     "Concordance",
     "Decision",
+    "DecisionRow",
     "DecisionSource",
+    "RecordedDecision",
     "SurveillanceQuality",
     "concordance",
+    "concordance_of",
+    "decision_rows",
+    "recorded_decisions",
     "recorded_treatment",
+    "registry_decisions",
     "registry_quality",
     "surveillance_quality",
 ]
@@ -223,11 +237,71 @@ class ConcordanceRow:
         return Ratio(self.followed, self.followed + self.not_followed)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    """One current decision about one recommendation (board or CDS Hooks)."""
+
+    record: str
+    day: dt.date
+    decision: Literal["accepted", "declined", "deferred"]
+    reason: str | None  # the reason's label
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    record: str
+    year: int
+    source: str
+    accepted: int
+    declined: int
+    deferred: int
+    reasons: tuple[tuple[str, int], ...]  # ("declined: <reason>", n), …
+
+    @property
+    def decided(self) -> int:
+        return self.accepted + self.declined + self.deferred
+
+    @property
+    def share(self) -> Ratio:
+        return Ratio(self.accepted, self.decided)
+
+    def share_shown(self, min_cell: int) -> bool:
+        """The share only when none of its counts is suppressed."""
+        return all(v == 0 or v >= min_cell
+                   for v in (self.accepted, self.decided - self.accepted))
+
+
+def decision_rows(decisions: Iterable[RecordedDecision], on_date: dt.date
+                  ) -> list[DecisionRow]:
+    """The decisions up to ``on_date`` by record, year of the decision and source."""
+    groups: dict[tuple[str, int, str], list[RecordedDecision]] = {}
+    for d in decisions:
+        if d.day <= on_date:
+            groups.setdefault((d.record, d.day.year, d.source), []).append(d)
+    rows = []
+    for (rec, year, source), mine in sorted(groups.items()):
+        reasons: dict[str, int] = {}
+        for d in mine:
+            if d.decision != "accepted":
+                key = f"{d.decision}: {d.reason or 'no reason given'}"
+                reasons[key] = reasons.get(key, 0) + 1
+        rows.append(DecisionRow(
+            rec, year, source,
+            sum(d.decision == "accepted" for d in mine),
+            sum(d.decision == "declined" for d in mine),
+            sum(d.decision == "deferred" for d in mine),
+            tuple(sorted(reasons.items())),
+        ))
+    return rows
+
+
 @dataclass(slots=True)
 class Concordance:
     on_date: dt.date
     sources: tuple[str, ...]
     rows: list[ConcordanceRow] = field(default_factory=list)
+    decisions: list[DecisionRow] = field(default_factory=list)
 
     def to_jsonable(self, min_cell: int = 1) -> dict[str, Any]:
         def n(v: int) -> int | str:
@@ -238,7 +312,7 @@ class Concordance:
             "sources": list(self.sources),
             "measures": "per recommendation record and year of first recommendation: "
                         "patients recommended, recorded treatment followed it or not, or "
-                        "not recorded; tumour-board decisions are not recorded yet",
+                        "not recorded",
             "rows": [
                 {"record": r.record, "year": r.year, "recommended": n(r.recommended),
                  "compared": r.compared,
@@ -249,6 +323,19 @@ class Concordance:
                  "reasons": [{"reason": k, "n": n(v)} for k, v in r.reasons]}
                 for r in self.rows
             ],
+            "decisions_measure": "per recommendation record, year of the decision and "
+                                 "source (board, cds-hooks): current decisions recorded, "
+                                 "accepted (followed), declined, deferred, and the reasons "
+                                 "for each decline and deferral",
+            "decisions": [
+                {"record": d.record, "year": d.year, "source": d.source,
+                 "decided": n(d.decided), "accepted": n(d.accepted),
+                 "declined": n(d.declined), "deferred": n(d.deferred),
+                 "share_accepted": (d.share.to_dict() if d.share_shown(min_cell)
+                                    else "suppressed"),
+                 "reasons": [{"reason": k, "n": n(v)} for k, v in d.reasons]}
+                for d in self.decisions
+            ],
         }
 
     def lines(self, min_cell: int = 1) -> list[str]:
@@ -256,7 +343,7 @@ class Concordance:
             return f"< {min_cell}" if 0 < v < min_cell else str(v)
 
         out = [f"Concordance as of {self.on_date.isoformat()} (sources: "
-               f"{', '.join(self.sources)}; tumour-board decisions not recorded yet)"]
+               f"{', '.join(self.sources)})"]
         for r in self.rows:
             head = f"{r.record} {r.year}: recommended to {n(r.recommended)}"
             if not r.compared:
@@ -266,6 +353,18 @@ class Concordance:
             share = "n/a" if r.share.value is None else f"{r.share.value:.1%}"
             out.append(f"{head}; followed {n(r.followed)}, not followed {n(r.not_followed)}"
                        f", not recorded {n(r.unknown)}; followed {share} of those recorded"
+                       + (f"; reasons: {reasons}" if reasons else ""))
+        out.append(f"Decisions recorded as of {self.on_date.isoformat()} (tumour board and "
+                   "CDS Hooks answers; current decisions, by year of the decision)")
+        if not self.decisions:
+            out.append("no decision recorded yet")
+        for d in self.decisions:
+            share = ("suppressed" if not d.share_shown(min_cell) else
+                     "n/a" if d.share.value is None else f"{d.share.value:.1%}")
+            reasons = "; ".join(f"{k} ({n(v)})" for k, v in d.reasons)
+            out.append(f"{d.record} {d.year} {d.source}: decided {n(d.decided)}; accepted "
+                       f"{n(d.accepted)}, declined {n(d.declined)}, deferred {n(d.deferred)}"
+                       f"; accepted {share}"
                        + (f"; reasons: {reasons}" if reasons else ""))
         return out
 
@@ -324,11 +423,49 @@ def registry_quality(
     history: Mapping[int, Sequence[tuple[dt.date, Sequence[str]]]],
     on_date: dt.date,
     settings: Settings,
+    decisions: Iterable[RecordedDecision] = (),
 ) -> tuple[SurveillanceQuality, Concordance]:
     """Both figures of the registry, from its evaluated patients, their outcomes (by
-    registry id) and the stored assessments' records (by patient id)."""
+    registry id), the stored assessments' records (by patient id) and the decisions
+    recorded (see :func:`registry_decisions`)."""
     by_rid = {e.state.patient_id: e.state.registry_id for e in evaluated}
     cases = {e.state.registry_id: e.case for e in evaluated if e.case is not None}
     named = {by_rid[pid]: h for pid, h in history.items() if pid in by_rid}
-    return (surveillance_quality(evaluated, outcomes, on_date),
-            concordance(named, cases, on_date, settings))
+    concord = concordance(named, cases, on_date, settings)
+    concord.decisions = decision_rows(decisions, on_date)
+    return surveillance_quality(evaluated, outcomes, on_date), concord
+
+
+def concordance_of(repo: Repository, evaluated: Sequence[Evaluated], on_date: dt.date,
+                   settings: Settings) -> Concordance:
+    """The registry's concordance (recorded treatment and recorded decisions) alone."""
+    by_rid = {e.state.patient_id: e.state.registry_id for e in evaluated}
+    cases = {e.state.registry_id: e.case for e in evaluated if e.case is not None}
+    named = {by_rid[pid]: h for pid, h in repo.recommendation_history().items()
+             if pid in by_rid}
+    concord = concordance(named, cases, on_date, settings)
+    concord.decisions = decision_rows(registry_decisions(repo), on_date)
+    return concord
+
+
+def registry_decisions(repo: Repository) -> list[RecordedDecision]:
+    """The registry's current decisions (board and CDS Hooks), for :func:`registry_quality`."""
+    from pecoma.store.decisions import current_decisions
+
+    return recorded_decisions(current_decisions(repo))
+
+
+def recorded_decisions(views: Iterable[DecisionView]) -> list[RecordedDecision]:
+    """The current decisions of the store as :class:`RecordedDecision` (reason labels)."""
+    from pecoma.registry.decisions import reason_label
+
+    out = []
+    for v in views:
+        if not v.current or v.decision not in ("accepted", "declined", "deferred"):
+            continue
+        at = v.decided_at
+        day = (at.astimezone(dt.UTC) if at.tzinfo is not None else at).date()
+        out.append(RecordedDecision(v.record_id, day, v.decision,  # type: ignore[arg-type]
+                                    reason_label(v.reason_code) if v.reason_code else None,
+                                    v.source))
+    return out

@@ -21,6 +21,7 @@ from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.registry.state import compute_state, plan_and_state
+from pecoma.registry.stored import assessment_data
 from pecoma.settings import Settings
 from pecoma.store.repository import AssessmentData, Repository, StateData
 
@@ -157,7 +158,7 @@ def reassess(
         ) == (a.knowledge_version, a.engine_version, a.settings_digest)
         if changed or not same_basis:
             new.append((st.patient_id, st.case_version_id,
-                        AssessmentData.of(a, due, "reassess")))
+                        assessment_data(a, due, "reassess")))
     if store:
         # the worklist states are refreshed too, in the same transaction
         report.stored = repo.add_assessments(new, actor, states)

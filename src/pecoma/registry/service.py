@@ -15,10 +15,10 @@ from pecoma.engine import assess
 from pecoma.engine.schedule import ImagingEvent, Modality, check_imaging, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.state import compute_state, plan_and_state
+from pecoma.registry.stored import assessment_data
 from pecoma.settings import Settings, default_settings
 from pecoma.store.repository import (
     AddResult,
-    AssessmentData,
     CaseSubmission,
     Repository,
     ScanData,
@@ -51,7 +51,7 @@ def record_case(
         submitted=data,
         digest=case_digest(case.model_dump(mode="json")),
         source=source,
-        assessment=AssessmentData.of(a, due, "case"),
+        assessment=assessment_data(a, due, "case"),
         state=wl,
     )
     return repo.add_cases([sub], actor)

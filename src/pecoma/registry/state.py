@@ -10,10 +10,10 @@ version, number of scans, knowledge, engine and settings versions, and ``valid_f
 the earliest date they hold for). :func:`compute_state` draws them; every write stores
 them in its own transaction (:mod:`pecoma.store.repository`).
 
-:func:`stored_worklist` then reads one row per patient and classifies it with
-:func:`item_of`. A patient whose stored state is missing, was computed from another case
-version, scan count, knowledge, engine or settings version, or does not hold for the
-date asked (before ``valid_from``), is recomputed by the reference path,
+:func:`stored_worklist` then reads one row per patient and classifies it. A patient
+whose stored state is missing, was computed from another case version, scan count,
+knowledge, engine or settings version, or does not hold for the date asked (before
+``valid_from``), is recomputed by the reference path,
 :func:`pecoma.registry.worklist.evaluate`, so the rows are always exactly those of a
 full recomputation (a test holds the two equal).
 """
@@ -48,7 +48,6 @@ __all__ = [
     "Versions",
     "compute_state",
     "is_usable",
-    "item_of",
     "plan_and_state",
     "state_from",
     "stored_worklist",
@@ -200,39 +199,6 @@ def compute_state(
 _STATUS = {s.value: s for s in WorkStatus}
 
 
-def item_of(
-    registry_id: str, st: StateData, on_date: dt.date, recent_days: int = DEFAULT_RECENT_DAYS
-) -> WorkItem:
-    """The worklist row of a stored state as of ``on_date`` (``on_date >= valid_from``)."""
-    due, latest = st.due, st.latest
-    if st.plan_status != "active" or due is None or latest is None:
-        return WorkItem(
-            registry_id, _STATUS[st.plan_status], None, None, None, None, None, (),
-            st.last_scan, st.risk_group, st.disease_status, st.record, st.provenance,
-            st.reason,
-        )
-    if on_date > latest:
-        status = WorkStatus.overdue
-    elif on_date >= due:
-        status = WorkStatus.due
-    else:
-        status = WorkStatus.upcoming
-    reason = st.reason  # "visit n (phase), window due to latest"
-    if (
-        status is WorkStatus.upcoming
-        and st.last_done_on is not None
-        and (on_date - st.last_done_on).days <= recent_days
-    ):
-        status = WorkStatus.done
-        reason = f"visit {st.last_done_visit} done on {st.last_done_on}; next {reason}"
-    return WorkItem(
-        registry_id, status, due, latest,
-        (on_date - latest).days if status is WorkStatus.overdue else None,
-        st.visit, st.phase, st.imaging, st.last_scan, st.risk_group, st.disease_status,
-        st.record, st.provenance, reason,
-    )
-
-
 def is_usable(row: StateRow, on_date: dt.date, basis: Versions) -> bool:
     """The stored state is current and holds as of ``on_date``."""
     st = row.state
@@ -268,7 +234,7 @@ def stored_worklist(
         if not ok:
             redo.append(pid)
             continue
-        # as item_of(), over the plain row
+        # the rules of worklist._item, over the plain row
         if plan != "active" or due is None or latest is None:
             append(WorkItem(rid, _STATUS[plan], None, None, None, None, None, (), last_scan,
                             risk, disease, record, provenance, reason))

@@ -312,9 +312,12 @@ def to_json(items: Iterable[WorkItem], on_date: dt.date) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_ics(items: Iterable[WorkItem], on_date: dt.date) -> bytes:
-    """An iCalendar file: one all-day event per next scan, spanning its window."""
+def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -> bytes:
+    """An iCalendar file: one all-day event per next scan, spanning its window, titled
+    with the registry id and the visit, reminding ``reminder_days`` before it opens."""
     from icalendar import Calendar, Event
+
+    from pecoma.render.ics import reminder
 
     cal = Calendar()
     cal.add("prodid", "-//pecoma//surveillance worklist//EN")
@@ -330,7 +333,8 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date) -> bytes:
         ev.add("dtstart", i.due)
         ev.add("dtend", i.latest + dt.timedelta(days=1))
         what = " + ".join(x.replace("_", " ") for x in i.imaging) or "surveillance imaging"
-        ev.add("summary", f"{i.registry_id}: {what} ({i.status.value})")
+        title = f"{i.registry_id}: surveillance visit {i.visit}: {what} ({i.status.value})"
+        ev.add("summary", title)
         ev.add(
             "description",
             f"Status {i.status.value} as of {on_date.isoformat()}. {i.reason}. "
@@ -338,5 +342,6 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date) -> bytes:
         )
         ev.add("categories", ["PEComa surveillance", i.status.value])
         ev.add("transp", "TRANSPARENT")
+        ev.add_component(reminder(reminder_days, title))
         cal.add_component(ev)
     return bytes(cal.to_ical())

@@ -15,6 +15,9 @@ provenance. Re-importing an updated plan updates events instead of duplicating t
   the visit depends on: nothing reads the clock, so the same plan gives the same bytes.
 * Visits that a recurrence cancelled are exported with ``STATUS:CANCELLED`` so calendars
   drop them.
+* Each event is titled with the patient's label (when there is one) and the visit's
+  number; each visit still to be done carries a reminder (``VALARM``) a set number of days
+  before its window opens (``followup.calendar_reminder_days`` in the settings).
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from icalendar import Calendar, Event, vText
+from icalendar import Alarm, Calendar, Event, vText
 
 from pecoma.engine.schedule import SurveillancePlan, Visit
 from pecoma.render.schedule import MODALITY_LABELS
 
-__all__ = ["PRODID", "case_key_digest", "plan_to_ics", "visit_uid"]
+__all__ = ["PRODID", "case_key_digest", "plan_to_ics", "reminder", "visit_uid"]
 
 PRODID = "-//pecoma//PEComa surveillance plan//EN"
 _DOMAIN = "pecoma.invalid"
@@ -53,9 +56,10 @@ def _sequence(plan: SurveillancePlan, v: Visit) -> int:
     return len(sessions) + (1 if v.status in ("done", "missed", "cancelled") else 0)
 
 
-def _summary(v: Visit) -> str:
+def _summary(v: Visit, label: str | None) -> str:
     imaging = " + ".join(MODALITY_LABELS[p.modality] for p in v.imaging)
-    text = f"PEComa surveillance #{v.index}: {imaging}"
+    who = f"{label}: " if label else ""
+    text = f"{who}PEComa surveillance visit {v.index}: {imaging}"
     if v.status == "done" and v.done_on is not None:
         text += f" (done {v.done_on.isoformat()})"
     elif v.status in ("missed", "cancelled"):
@@ -92,7 +96,18 @@ def _description(plan: SurveillancePlan, v: Visit) -> str:
     return "\n".join(lines)
 
 
-def _event(plan: SurveillancePlan, v: Visit, case_key: str) -> Event:
+def reminder(days_before: int, what: str) -> Alarm:
+    """A display alarm ``days_before`` days before the event starts (its window opens)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -dt.timedelta(days=days_before), parameters={"RELATED": "START"})
+    alarm.add("description", f"Window opens in {days_before} days: {what}"
+              if days_before else f"Window opens today: {what}")
+    return alarm
+
+
+def _event(plan: SurveillancePlan, v: Visit, case_key: str, label: str | None,
+           reminder_days: int) -> Event:
     e = Event()
     e.add("uid", visit_uid(case_key, v))
     e.add("dtstamp", _midnight(plan.evaluated_on))
@@ -100,7 +115,7 @@ def _event(plan: SurveillancePlan, v: Visit, case_key: str) -> Event:
     e.add("sequence", _sequence(plan, v))
     e.add("dtstart", v.due)
     e.add("dtend", v.latest + dt.timedelta(days=1))
-    e.add("summary", _summary(v))
+    e.add("summary", _summary(v, label))
     e.add("description", _description(plan, v))
     e.add("status", "CANCELLED" if v.status == "cancelled" else "CONFIRMED")
     e.add("transp", "TRANSPARENT")
@@ -109,14 +124,28 @@ def _event(plan: SurveillancePlan, v: Visit, case_key: str) -> Event:
     e.add("x-pecoma-due", v.due.isoformat())
     e.add("x-pecoma-latest", v.latest.isoformat())
     e.add("x-pecoma-modalities", ",".join(p.modality.value for p in v.imaging))
+    if v.open:
+        e.add_component(reminder(reminder_days, _summary(v, label)))
     return e
 
 
-def plan_to_ics(plan: SurveillancePlan, case_key: str) -> bytes:
+def plan_to_ics(plan: SurveillancePlan, case_key: str, *, label: str | None = None,
+                reminder_days: int | None = None) -> bytes:
     """The plan as an iCalendar file; a plan that cannot be dated gives no events and
-    says why in the calendar's description."""
+    says why in the calendar's description.
+
+    ``label`` names the patient in each event's title (default: the case's label);
+    ``reminder_days`` is how long before a window opens its reminder rings (default: the
+    default settings' ``followup.calendar_reminder_days``)."""
     if not case_key:
         raise ValueError("'case_key' must be a non-empty string (it makes event UIDs stable)")
+    if reminder_days is None:
+        from pecoma.settings import default_settings
+
+        reminder_days = default_settings().followup.calendar_reminder_days
+    if not 0 <= reminder_days <= 365:
+        raise ValueError(f"'reminder_days' must be 0 to 365 days (got {reminder_days})")
+    label = label or plan.label
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -128,6 +157,6 @@ def plan_to_ics(plan: SurveillancePlan, case_key: str) -> bytes:
     why = " ".join(f"{r.title}. {r.text}" for r in plan.reasons)
     cal.add("x-wr-caldesc", vText(why))
     for v in (*plan.visits, *plan.cancelled):
-        cal.add_component(_event(plan, v, case_key))
+        cal.add_component(_event(plan, v, case_key, label, reminder_days))
     data: bytes = cal.to_ical()
     return data

@@ -15,6 +15,11 @@ table               holds                                          bound
                                                                     ``max_feedback``
 ==================  =============================================  =====================
 
+Each feedback entry is also written, in the same transaction and with an audit entry, to
+``board_decision`` (source ``cds-hooks``, one row per record id of the card: accepted, or
+declined with the override reason), the one table of decisions the registry's
+concordance reads; those rows are never pruned.
+
 Expired rows are deleted by every write to their table (indexed deletes). The row
 counts are checked on every ``prune_every``-th write of a process: above the bound, the
 oldest rows go, except for the replay cache, which refuses new tokens instead (forgetting
@@ -31,14 +36,21 @@ import itertools
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pecoma.store.db import StoreError
-from pecoma.store.models import CdsCard, CdsFeedback, CdsJti, CdsReport
+from pecoma.store.models import (
+    AuditEntry,
+    BoardDecision,
+    CdsCard,
+    CdsFeedback,
+    CdsJti,
+    CdsReport,
+)
 
 __all__ = ["CardRecord", "CdsLimits", "CdsStore", "FeedbackRecord"]
 
@@ -249,12 +261,35 @@ class CdsStore:
                 "user_comment": e.user_comment, "record_ids": list(e.record_ids),
                 "knowledge_version": e.knowledge_version, "received_at": now,
             } for e in entries])
+            self._decisions(session, entries, now)
             if prune:
                 session.execute(delete(CdsFeedback).where(
                     CdsFeedback.received_at < now - dt.timedelta(days=lim.feedback_days)))
                 self._keep_newest(session, CdsFeedback.received_at, lim.max_feedback)
 
         self._run(work)
+
+    @staticmethod
+    def _decisions(session: Session, entries: Sequence[FeedbackRecord],
+                   now: dt.datetime) -> None:
+        """The entries as decisions, each with its audit entry (no patient named)."""
+        from pecoma.store.decisions import cds_decision_rows
+
+        rows = [row for e in entries for row in cds_decision_rows(
+            e.service, e.card, e.outcome, e.record_ids, e.override_code, e.user_comment,
+            _utc(e.outcome_at))]
+        if not rows:
+            return
+        table = cast(Table, BoardDecision.__table__)
+        ids = list(session.scalars(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+        session.execute(insert(AuditEntry), [{
+            "at": now, "actor": row["decided_by"], "action": "create",
+            "entity": "board_decision", "entity_id": i, "patient_id": None,
+            "detail": {"source": "cds-hooks", "card": row["card_uuid"],
+                       "record_id": row["record_id"], "decision": row["decision"],
+                       "reason_code": row["reason_code"]},
+        } for row, i in zip(rows, ids, strict=True)])
 
     def feedback(self, limit: int = 10_000) -> list[FeedbackRecord]:
         """The newest feedback entries (for audit and the registry's concordance)."""

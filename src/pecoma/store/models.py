@@ -14,6 +14,12 @@ checks that Alembic's autogenerate finds no difference).
 - ``outcome_event``: what happened to the patient after treatment: last contact with
   vital status, local recurrence, distant metastasis, progression on systemic therapy,
   death; append-only (trigger-enforced), a correction is a new row.
+- ``board_decision``: what was decided about one recommendation: accepted, declined or
+  deferred, with a coded reason and free text, who and when. From the tumour board
+  (``source = 'board'``: the patient and the stored assessment named) or from a CDS Hooks
+  feedback (``source = 'cds-hooks'``: the card, no patient). Append-only
+  (trigger-enforced): a later row for the same assessment and recommendation supersedes
+  the earlier one, which stays readable.
 - ``audit_log``: one row for every change, append-only (trigger-enforced).
 - ``worklist_state``: per patient, the surveillance state the worklist reads (derived
   from the rows above, replaced in the transaction of every write that changes it).
@@ -42,6 +48,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -58,6 +65,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "BoardDecision",
     "CaseVersion",
     "CdsCard",
     "CdsFeedback",
@@ -176,6 +184,48 @@ class OutcomeRecord(Base):
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("imaging_event.id"))
     recorded_at: Mapped[dt.datetime] = _when()
     recorded_by: Mapped[str] = _who()
+
+
+DECISIONS = ("accepted", "declined", "deferred")
+DECISION_SOURCES = ("board", "cds-hooks")
+RECORD_ID_MAX = 80
+REASON_CODE_MAX = 64
+
+
+class BoardDecision(Base):
+    """One decision about one recommendation (see the module docstring).
+
+    ``record_id``: the knowledge record of the recommendation (``REC-…``); ``supersedes``:
+    the decision this one replaces (the one its author saw), when there was one.
+    """
+
+    __tablename__ = "board_decision"
+    __table_args__ = (
+        CheckConstraint("decision IN ('accepted', 'declined', 'deferred')", name="decision"),
+        CheckConstraint("source IN ('board', 'cds-hooks')", name="source"),
+        CheckConstraint(
+            "source <> 'board' OR (patient_id IS NOT NULL AND assessment_id IS NOT NULL)",
+            name="board_names_patient",
+        ),
+        CheckConstraint(
+            "source <> 'board' OR decision <> 'declined' OR reason_code IS NOT NULL",
+            name="decline_has_reason",
+        ),
+        Index(None, "assessment_id", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
+    card_uuid: Mapped[str | None] = mapped_column(String(36))
+    record_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX))
+    decision: Mapped[str] = mapped_column(String(12))
+    reason_code: Mapped[str | None] = mapped_column(String(REASON_CODE_MAX))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    supersedes: Mapped[int | None] = mapped_column(ForeignKey("board_decision.id"))
+    decided_at: Mapped[dt.datetime] = _when()
+    decided_by: Mapped[str] = _who()
 
 
 class AuditEntry(Base):

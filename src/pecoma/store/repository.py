@@ -37,6 +37,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     and_,
     any_,
     bindparam,
@@ -47,12 +48,12 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import cast as sql_cast
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pecoma.engine.jsonbytes import assessment_json
-from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import (
@@ -151,26 +152,6 @@ class AssessmentData:
     reason: str
     folpe_category: str | None = None
     icdo3_morphology: str | None = None
-
-    @classmethod
-    def of(cls, a: Assessment, next_due: dt.date | None, reason: str) -> AssessmentData:
-        # a free label stays with the case, not in every output
-        output = RawJSON(assessment_json(a, label=False))
-        determined = {c.id: c.category for c in a.classifications if c.determined}
-        return cls(
-            evaluated_on=a.evaluated_on,
-            knowledge_version=a.knowledge_version,
-            engine_version=a.engine_version,
-            settings_digest=a.settings_digest,
-            risk_group=a.risk.group,
-            disease_status=a.disease_status,
-            record_ids=a.record_ids(),
-            next_due=next_due,
-            output=output,
-            reason=reason,
-            folpe_category=determined.get("CLS-FOLPE-2005"),
-            icdo3_morphology=determined.get("CLS-ICDO3"),
-        )
 
     def row(self) -> dict[str, Any]:
         return {
@@ -477,6 +458,17 @@ def _audit_view(r: AuditEntry) -> AuditView:
 def _table(model: type[Any]) -> Table:
     """The Core table of a model: bulk inserts through it are single executemany calls."""
     return cast(Table, model.__table__)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """A stored JSON object from its text (orjson, or json.loads for what it declines)."""
+    import orjson
+
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        data = json.loads(text)
+    return dict(data)
 
 
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -1087,6 +1079,15 @@ class Repository:
         """Every patient with a case, in registry-id order: registry id, latest case data
         and the ICD-O-3 morphology (e.g. ``8714/3``) of the latest stored assessment
         (``None`` when it gave none)."""
+        return list(self.iter_latest_cases())
+
+    def iter_latest_cases(
+        self, batch: int = 1000
+    ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+        """:meth:`latest_cases` one row at a time, fetched ``batch`` rows at a time (a
+        server-side cursor on PostgreSQL): memory stays bounded however large the
+        registry. The read transaction stays open until the iterator is exhausted or
+        closed."""
         cv_top = (
             select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
             .group_by(CaseVersion.patient_id)
@@ -1097,8 +1098,12 @@ class Repository:
             .group_by(StoredAssessment.patient_id)
             .subquery()
         )
+        # the case as its stored JSON text, decoded here by orjson (several times faster
+        # than the driver's json.loads; the same values: anything orjson declines, such
+        # as an integer beyond 64 bits, goes through json.loads as before)
         q = (
-            select(Patient.registry_id, CaseVersion.case, StoredAssessment.icdo3_morphology)
+            select(Patient.registry_id, sql_cast(CaseVersion.case, Text),
+                   StoredAssessment.icdo3_morphology)
             .join(cv_top, cv_top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
                   & (CaseVersion.version == cv_top.c.v))
@@ -1106,11 +1111,14 @@ class Repository:
             .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
             .order_by(Patient.registry_id)
         )
-        out: list[tuple[str, dict[str, Any], str | None]] = []
         with self._read() as s:
-            for rid, data, icdo in s.execute(q):
-                out.append((rid, dict(data), icdo))
-        return out
+            if s.get_bind().dialect.name == "postgresql":
+                # a cursor is planned for its first rows by default (nested loops over
+                # the latest-version subqueries: minutes at 100,000 patients); plan it
+                # for all of them, as the query without a cursor is
+                s.execute(sql_text("SET LOCAL cursor_tuple_fraction = 1.0"))
+            for rid, case_text, icdo in s.execute(q, execution_options={"yield_per": batch}):
+                yield rid, _json_object(case_text), icdo
 
     def recommendation_history(self) -> dict[int, list[tuple[dt.date, tuple[str, ...]]]]:
         """Patient id -> every stored assessment's evaluation date and knowledge record

@@ -8,6 +8,7 @@ Adding pages from another module
 A module such as ``pecoma.web.registry_pages`` defines ``router = APIRouter()`` and adds
 ONE line to the block marked ``# --- routers of other modules ---`` in :func:`create_app`::
 
+    add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
 
 (``nav`` is optional: it puts a link in the navigation bar of every page.) Its pages
@@ -42,8 +43,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import TypeAdapter
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
+from pydantic.json_schema import JsonSchemaValue
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -85,7 +85,9 @@ _CSP = (
 _SECURITY_HEADERS = [
     (b"content-security-policy", _CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer, Chromium sends "Origin: null" on
+    # form posts, and the Origin check of sign-in and CSRF refuses every browser form.
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 ]
@@ -356,36 +358,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-class _AsWritten(GenerateJsonSchema):
-    """JSON Schema of the assessment as ``to_jsonable`` writes it: named tuples are
-    objects keyed by field name (pydantic draws them as arrays)."""
-
-    def named_tuple_schema(self, schema: core_schema.NamedTupleSchema) -> JsonSchemaValue:
-        properties: dict[str, JsonSchemaValue] = {}
-        required: list[str] = []
-        for field in schema["fields"]:
-            inner = self.generate_inner(field["schema"]).copy()
-            inner.setdefault("title", self.get_title_from_name(field["name"]))
-            properties[field["name"]] = inner
-            required.append(field["name"])  # every field is written, null when empty
-        return {"type": "object", "properties": properties, "required": required}
-
-
 def assessment_schemas(ref_template: str) -> dict[str, JsonSchemaValue]:
-    """Component schemas of the assessment document, ``Assessment`` first."""
-    result = TypeAdapter(Assessment).json_schema(
-        ref_template=ref_template, mode="serialization", schema_generator=_AsWritten
-    )
+    """Component schemas of the assessment document, ``Assessment`` first: the result
+    dataclasses' fields are exactly what the JSON writer writes."""
+    result = TypeAdapter(Assessment).json_schema(ref_template=ref_template, mode="serialization")
     defs: dict[str, JsonSchemaValue] = result.pop("$defs", {})
-    # An item is written flat: its template's fields, then triggered_by, conditional_on.
-    template = defs.pop("ItemTemplate")
-    item = defs["Item"]
-    item["properties"] = {
-        **template["properties"],
-        **{k: v for k, v in item["properties"].items() if k != "template"},
-    }
-    item["required"] = [*template["required"], *(r for r in item["required"] if r != "template")]
-    # Provenance also carries its one-line label.
+    # A provenance's label is set from its other fields (no init), and written all the same.
     provenance = defs["Provenance"]
     provenance["properties"]["label"] = {"type": "string", "title": "Label"}
     provenance["required"] = [*provenance.get("required", []), "label"]
@@ -492,6 +470,7 @@ def create_app(
     # --- routers of other modules: one line each -------------------------------------
     # (each module defines `router`; see the module docstring)
     _add_cds(app, config, today)
+    add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
     add_router(app, "pecoma.web.smart.routes")
     # --- end of routers of other modules ---------------------------------------------

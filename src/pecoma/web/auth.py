@@ -11,9 +11,10 @@ route                                           needs
 ``/cds-services…``                              nothing here: CDS Hooks has its own JWT check
 ``/smart/…`` (SMART launch and its return)      nothing here: the EHR authorizes the launch
 ``/``, ``/report*``, ``/edit``, ``/rules``,     nothing while ``open_assessment`` (they hold
-``/api/v1/…`` (assess, schema, rules, openapi)  no data); else ``reader``
+``/api/v1/…`` (assess, schema, rules, openapi)  no data; a signed-in caller is still known
+                                                on GET); else ``reader``
 ``GET /registry…`` (pages, worklist, exports)   ``reader``
-``POST /registry…`` (record a scan)             ``clinician``
+``POST /registry…`` (every registry write)      ``clinician``
 ``/api/v1/tokens``                              ``admin``
 ``POST /logout``                                a session
 anything else                                   ``reader`` (deny by default)
@@ -24,9 +25,9 @@ Credentials: ``Authorization: Bearer <token>`` (an API token, see
 exchange for a token. The cookie is signed (HMAC-SHA256 with ``session_secret``),
 HttpOnly, SameSite=Strict, Secure behind TLS, and carries the token's id, an expiry and a
 CSRF secret: a state-changing request authenticated by cookie must echo it in the
-``csrf_token`` form field or the ``X-CSRF-Token`` header, and its ``Origin`` (when sent)
-must be this server. The token's row is read on every request, so revocation is
-immediate. Nothing here logs a token, a cookie or a registry id.
+``csrf_token`` form field (URL-encoded or multipart) or the ``X-CSRF-Token`` header,
+and its ``Origin`` (when sent) must be this server. The token's row is read on every
+request, so revocation is immediate. Nothing here logs a token, a cookie or a registry id.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ COOKIE = "pecoma_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_OPEN_ASSESSMENT = ("/report", "/edit", "/rules", "/api/v1/")
+_OPEN_ASSESSMENT = ("/report", "/edit", "/form", "/rules", "/api/v1/")
 _PUBLIC = ("/static/", "/cds-services/", "/smart/")
 
 Need = Role | Literal["public", "session"]
@@ -234,6 +235,15 @@ class AccessControl:
         method, path = scope["method"], scope["path"]
         need = needed_role(method, path, self.config)
         if need == "public":
+            if method in _SAFE_METHODS and (path == "/" or path.startswith(_OPEN_ASSESSMENT)):
+                # Open pages still know a signed-in caller (the report offers "save to
+                # registry" to a clinician); no credentials, or bad ones, change nothing.
+                try:
+                    who = await self._authenticate(scope)
+                except StoreError:
+                    who = None
+                if who is not None:
+                    scope["state"]["principal"] = who
             await self.app(scope, receive, send)
             return
         try:
@@ -330,15 +340,35 @@ class AccessControl:
             if not message.get("more_body", False):
                 break
         given = headers.get(CSRF_HEADER.decode())
-        if given is None and headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
+        kind = headers.get("content-type", "")
+        if given is None and kind.startswith("application/x-www-form-urlencoded"):
             values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD, [])
             given = values[0] if values else None
+        elif given is None and kind.startswith("multipart/form-data"):
+            given = await _multipart_field(scope, body, CSRF_FIELD)
         ok = given is not None and who.csrf is not None and hmac.compare_digest(
             given.encode(), who.csrf.encode()
         )
         return body, ok
+
+
+async def _multipart_field(scope: Scope, body: bytes, name: str) -> str | None:
+    """A text field of a multipart form (a file upload from the browser), else None."""
+    from starlette.requests import Request
+
+    async def nothing() -> Message:
+        return {"type": "http.disconnect"}
+
+    request = Request(scope, _replay(body, nothing))
+    try:
+        form = await request.form()
+    except Exception:  # any malformed body: no CSRF token
+        return None
+    try:
+        value = form.get(name)
+        return value if isinstance(value, str) else None
+    finally:
+        await form.close()
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -103,6 +103,11 @@ class WebConfig(BaseModel):
         description="key signing session cookies (random per process when not given)",
     )
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
+    report_link_hours: Annotated[float, Field(gt=0, le=24 * 90)] = Field(
+        72.0,
+        description="how long a report's own address (a signed link that carries "
+        "the case) stays valid",
+    )
     min_cell: Annotated[int, Field(ge=1, le=1000)] = Field(
         5, description="registry figures: groups and counts below this many patients are "
         "suppressed (privacy)"

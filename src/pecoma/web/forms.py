@@ -7,13 +7,28 @@ Every control is named by the field path of the case format (``tumour.size.value
 or one left on "unknown" leaves the fact out of the case, which the case format reads as
 unknown, never as absent.
 
-Repeated facts (metastases, lines of systemic therapy) come as numbered rows; a row with
-nothing entered is ignored, and errors are mapped back from the case's list index to the
-row the user filled.
+Repeated facts (metastases, lines of systemic therapy, scans) come as numbered rows; a row
+with nothing entered is ignored, and errors are mapped back from the case's list index to
+the row the user filled. A blank row is offered only where the disease status needs one
+(:attr:`RowSpec.show_for`); "add another" adds one (without JavaScript by posting the form
+to ``/form``, which shows it again with every value kept and one more row).
+
+What people type is read as they write it: a decimal comma (``3,5``) in every number, a
+date as ``YYYY-MM-DD`` or with the month's name (``2 Dec 2026``); a numeric date in any
+other order (``12/02/2026``) is refused because it reads two ways. "None of the four
+worrisome features" (:data:`NONE_OF_FOUR`) sets the four histological features left
+unknown to absent; a feature explicitly set to present is never overwritten: the form
+says that the two contradict each other.
+
+Every problem is reported in one pass: values that cannot be read, facts the case format
+refuses, contradictions between facts (checked on the case with the unreadable values
+left out), dates after the evaluation date and scans, each in words with the control's
+label.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -54,8 +69,9 @@ from pecoma.case import (
     YesNo,
     parse_case,
 )
-from pecoma.dates import DATE_RULE, parse_day
-from pecoma.engine.schedule import ImagingEvent, Modality, ScanFinding
+from pecoma.dates import EARLIEST, LATEST, range_rule
+from pecoma.engine.assess import check_dates
+from pecoma.engine.schedule import ImagingEvent, Modality, ScanFinding, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 
 __all__ = [
@@ -63,6 +79,8 @@ __all__ = [
     "CONTROLS",
     "EVALUATION_DATE",
     "FORM",
+    "NONE_OF_FOUR",
+    "WORRISOME_FOUR",
     "Control",
     "FormResult",
     "Group",
@@ -71,13 +89,29 @@ __all__ = [
     "case_to_values",
     "control_id",
     "form_to_case",
+    "label_for",
+    "more_rows",
+    "parse_form_date",
+    "parse_form_number",
 ]
 
 EVALUATION_DATE = "on"
 IMAGING = "imaging"
-MIN_ROWS = 3
+STATUS = "stage.status"
+NONE_OF_FOUR = "none_of_four"
+ROWS_SHOWN = "_rows."  # + a row prefix: how many rows the form showed (hidden field)
+ADD_ROW = "_add"  # the "add another" button's name; its value is the row prefix
 
-ControlKind = Literal["select", "number", "date", "text"]
+# The four worrisome features recorded as present/absent/unknown (size and mitoses are
+# measured and entered as numbers).
+WORRISOME_FOUR = (
+    "histology.necrosis",
+    "histology.infiltrative_growth",
+    "histology.high_nuclear_grade_and_cellularity",
+    "histology.vascular_invasion",
+)
+
+ControlKind = Literal["select", "number", "date", "text", "checkbox"]
 
 # Words for enum values where the value itself does not read well.
 _WORDS: dict[str, str] = {
@@ -149,12 +183,14 @@ class Control:
 
 @dataclass(frozen=True, slots=True)
 class RowSpec:
-    """Repeated rows, e.g. ``stage.metastases[i].site``; ``key`` must be set in a used row."""
+    """Repeated rows, e.g. ``stage.metastases[i].site``; ``key`` must be set in a used row.
+    A blank row is offered when the disease status is one of ``show_for``."""
 
     prefix: str
     noun: str
     key: str
     controls: tuple[Control, ...]
+    show_for: frozenset[str] = frozenset()
 
     def name(self, row: int, control: Control) -> str:
         return f"{self.prefix}[{row}].{control.name}"
@@ -191,9 +227,7 @@ def _describe(model: type[BaseModel], name: str) -> str | None:
     return text[0].upper() + text[1:] if text else None
 
 
-def _select_unknown(
-    name: str, label: str, enum: type[StrEnum], help: str | None = None
-) -> Control:
+def _select_unknown(name: str, label: str, enum: type[StrEnum], help: str | None = None) -> Control:
     return Control(name, label, "select", _unknown_first(enum), default="unknown", help=help)
 
 
@@ -209,7 +243,10 @@ def _yes_no(name: str, label: str, help: str | None = None) -> Control:
     return _select_unknown(name, label, YesNo, help)
 
 
-_DATE_HELP = "Date as YYYY-MM-DD; leave empty when unknown."
+DATE_FORMS = "YYYY-MM-DD or day, month name, year (2026-12-02 or 2 Dec 2026)"
+_DATE_HELP = f"As {DATE_FORMS}; leave empty when unknown."
+_ROW_DATE_HELP = f"As {DATE_FORMS}."
+_RELAPSED = frozenset({DiseaseStatus.recurrent.value, DiseaseStatus.metastatic.value})
 
 FORM: tuple[Group, ...] = (
     Group(
@@ -281,6 +318,14 @@ FORM: tuple[Group, ...] = (
         "histology",
         "Histology",
         (
+            Control(
+                NONE_OF_FOUR,
+                "None of the four worrisome features: necrosis, infiltrative growth, high "
+                "nuclear grade and cellularity, vascular invasion",
+                "checkbox",
+                help="Sets those of the four left unknown to absent; each can still be "
+                "changed below. Size and mitoses are entered as numbers.",
+            ),
             _feature("necrosis", "Necrosis"),
             _feature("infiltrative_growth", "Infiltrative growth"),
             _feature("high_nuclear_grade_and_cellularity", "High nuclear grade and cellularity"),
@@ -378,7 +423,7 @@ FORM: tuple[Group, ...] = (
                     "select",
                     _options(MetastasisSite, blank="— none —"),
                 ),
-                Control("detected_on", "Detected on", "date"),
+                Control("detected_on", "Detected on", "date", help=_ROW_DATE_HELP),
                 Control(
                     "timing",
                     "Timing",
@@ -388,6 +433,7 @@ FORM: tuple[Group, ...] = (
                     help=_describe(Metastasis, "timing"),
                 ),
             ),
+            show_for=_RELAPSED,
         ),
     ),
     Group(
@@ -460,7 +506,7 @@ FORM: tuple[Group, ...] = (
                     default=TherapySetting.advanced.value,
                 ),
                 Control("line", "Line", "number", minimum=1, maximum=20, step="1"),
-                Control("started_on", "Started on", "date"),
+                Control("started_on", "Started on", "date", help=_ROW_DATE_HELP),
                 Control(
                     "best_response",
                     "Best response",
@@ -470,6 +516,7 @@ FORM: tuple[Group, ...] = (
                 ),
                 _select_unknown("progressed", "Progressed", YesNo),
             ),
+            show_for=_RELAPSED | {DiseaseStatus.locally_advanced_unresectable.value},
         ),
     ),
     Group(
@@ -481,7 +528,7 @@ FORM: tuple[Group, ...] = (
             "Scan",
             "modality",
             (
-                Control("date", "Date", "date"),
+                Control("date", "Date", "date", help=_ROW_DATE_HELP),
                 Control("modality", "Examination", "select", _options(Modality, blank="— none —")),
                 Control(
                     "finding",
@@ -490,6 +537,7 @@ FORM: tuple[Group, ...] = (
                     _options(ScanFinding, blank="not recorded"),
                 ),
             ),
+            show_for=_RELAPSED | {DiseaseStatus.localized.value},
         ),
         note="Surveillance scans done so far. The plan counts the next visits from the "
         "last real scan; a scan showing disease suspends the plan. With no scan entered the "
@@ -502,8 +550,9 @@ _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
 CONTROLS: Mapping[str, Control] = _CONTROLS
 COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
 _ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
-_ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$")
+_ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$", re.ASCII)
 MAX_ROWS = 50
+_FORM_ONLY = frozenset({EVALUATION_DATE, NONE_OF_FOUR})
 
 
 def control_id(name: str) -> str:
@@ -511,14 +560,207 @@ def control_id(name: str) -> str:
     return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
+def _control_of(name: str) -> Control | None:
+    """The control named ``name`` (a row control by its full name)."""
+    if name in _CONTROLS:
+        return _CONTROLS[name]
+    m = _ROW_NAME.match(name)
+    if m and m["prefix"] in _ROWSPECS:
+        for c in _ROWSPECS[m["prefix"]].controls:
+            if c.name == m["field"]:
+                return c
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Numbers and dates as people type them
+# --------------------------------------------------------------------------------------
+
+NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
+
+
+def parse_form_number(text: str) -> str | None:
+    """A number as typed, in the case format's notation (``3,5`` gives ``3.5``), or
+    ``None`` when it is not a plain decimal number (``1.234,5``, ``3e2``, ``nan``)."""
+    value = text.strip()
+    if not _NUMBER.match(value):
+        return None
+    return value.replace(",", ".")
+
+
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+    for name in (full, full[:3])
+} | {"sept": 9}
+DATE_FORM_RULE = (
+    f"must be a date as {DATE_FORMS}, between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+)
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+_NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
+_NUMERIC = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2,4})$", re.ASCII)
+
+
+def _day(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _ambiguous(m: re.Match[str]) -> str:
+    a, b, year = int(m[1]), int(m[2]), int(m[3])
+    readings = [
+        d.strftime("%d %b %Y").lstrip("0")
+        for d in (_day(year, b, a), _day(year, a, b))
+        if d is not None and len(m[3]) == 4
+    ]
+    if len(readings) == 2 and readings[0] != readings[1]:
+        return (
+            f"can be read as {readings[0]} or as {readings[1]}: write it as YYYY-MM-DD "
+            f"or with the month's name (2 Dec 2026)"
+        )
+    return (
+        f"{DATE_FORM_RULE} (a date in numbers only is read year first, so that it cannot be "
+        "read two ways)"
+    )
+
+
+def parse_form_date(text: str) -> dt.date | str:
+    """A date as typed (``2026-12-02``, ``2 Dec 2026``, ``2 December 2026``), or the rule
+    it breaks. Numbers in another order (``12/02/2026``, ``02.12.2026``) are refused:
+    they read differently from country to country."""
+    value = text.strip()
+    day: dt.date | None = None
+    if m := _ISO.match(value):
+        day = _day(int(m[1]), int(m[2]), int(m[3]))
+    elif m := _NAMED.match(value):
+        month = _MONTHS.get(m[2].lower())
+        day = _day(int(m[3]), month, int(m[1])) if month else None
+    elif m := _NUMERIC.match(value):
+        return _ambiguous(m)
+    if day is None:
+        return DATE_FORM_RULE
+    rule = range_rule(day)
+    return day if rule is None else rule
+
+
+def _readable(values: Mapping[str, str]) -> tuple[dict[str, str], list[FieldIssue]]:
+    """The values in the case format's notation (point decimals, ISO dates), and an issue
+    for each value that cannot be read; those are left out."""
+    out: dict[str, str] = {}
+    issues: list[FieldIssue] = []
+    for name, value in values.items():
+        c = _control_of(name)
+        if c is None or not value or c.kind not in ("number", "date"):
+            out[name] = value
+        elif c.kind == "number":
+            number = parse_form_number(value)
+            if number is None:
+                issues.append(FieldIssue(name, show_value(value), NUMBER_RULE))
+            else:
+                out[name] = number
+        else:
+            day = parse_form_date(value)
+            if isinstance(day, str):
+                issues.append(FieldIssue(name, show_value(value), day))
+            else:
+                out[name] = day.isoformat()
+    return out, issues
+
+
+def _none_of_four(values: dict[str, str], issues: list[FieldIssue]) -> None:
+    """Apply "none of the four worrisome features": each of the four left unknown becomes
+    absent; one set to present stays present and the contradiction is reported."""
+    ticked = values.get(NONE_OF_FOUR, "")
+    if ticked not in ("", "yes"):
+        issues.append(FieldIssue(NONE_OF_FOUR, show_value(ticked), "must be ticked or not"))
+        return
+    if not ticked:
+        return
+    for name in WORRISOME_FOUR:
+        state = values.get(name, "")
+        if state in ("", Feature.unknown.value):
+            values[name] = Feature.absent.value
+        elif state == Feature.present.value:
+            issues.append(
+                FieldIssue(
+                    name,
+                    state,
+                    "is present, but “None of the four worrisome features” is ticked: untick "
+                    "that box, or change this feature",
+                )
+            )
+
+
+# --------------------------------------------------------------------------------------
+# Repeated rows
+# --------------------------------------------------------------------------------------
+
+
+def _row_indices(values: Mapping[str, str], spec: RowSpec) -> list[int]:
+    return sorted(
+        {
+            int(m["row"])
+            for name in values
+            if (m := _ROW_NAME.match(name)) and m["prefix"] == spec.prefix
+        }
+    )
+
+
+def _entered(values: Mapping[str, str], spec: RowSpec, row: int) -> dict[str, str]:
+    """What a row holds beyond its defaults (empty: the row is not used)."""
+    out: dict[str, str] = {}
+    for c in spec.controls:
+        value = values.get(spec.name(row, c), "")
+        if value and value != c.default:
+            out[c.name] = value
+    return out
+
+
+def rows_shown(values: Mapping[str, str], spec: RowSpec) -> int:
+    """How many rows of ``spec`` the form showed when it was posted (its hidden field)."""
+    text = values.get(ROWS_SHOWN + spec.prefix, "")
+    return min(int(text), MAX_ROWS) if text.isdigit() and len(text) < 4 else 0
+
+
 def row_count(values: Mapping[str, str], spec: RowSpec) -> int:
-    """How many rows to show: the filled ones, one blank, at least :data:`MIN_ROWS`."""
-    used = {
-        int(m["row"])
-        for name in values
-        if (m := _ROW_NAME.match(name)) and m["prefix"] == spec.prefix
-    }
-    return max(MIN_ROWS, max(used, default=-1) + 2)
+    """How many rows to show: every filled row, one blank row when the disease status
+    needs these rows (:attr:`RowSpec.show_for`), and never fewer than were shown."""
+    filled = max(
+        (row + 1 for row in _row_indices(values, spec) if _entered(values, spec, row)),
+        default=0,
+    )
+    blank = 1 if values.get(STATUS, "") in spec.show_for else 0
+    return min(MAX_ROWS, max(rows_shown(values, spec), filled + blank))
+
+
+def more_rows(form: Mapping[str, str]) -> dict[str, str]:
+    """The values to show the form again with one more row of the group named by the
+    "add another" button (``_add``), everything entered kept as typed."""
+    values = _clean(form)
+    spec = _ROWSPECS.get(form.get(ADD_ROW, "") if isinstance(form.get(ADD_ROW), str) else "")
+    if spec is not None:
+        more = max(rows_shown(values, spec) + 1, row_count(values, spec))
+        values[ROWS_SHOWN + spec.prefix] = str(min(MAX_ROWS, more))
+    return values
 
 
 @dataclass
@@ -540,11 +782,15 @@ class FormResult:
 
 
 def _clean(form: Mapping[str, str]) -> dict[str, str]:
-    """Only the known controls, trimmed; unknown names are dropped."""
+    """Only the known controls (and the rows' counters), trimmed; unknown names are
+    dropped."""
     out: dict[str, str] = {}
     for name, raw in form.items():
         value = raw.strip() if isinstance(raw, str) else ""
         if name in _CONTROLS:
+            out[name] = value
+            continue
+        if name.startswith(ROWS_SHOWN) and name[len(ROWS_SHOWN) :] in _ROWSPECS:
             out[name] = value
             continue
         m = _ROW_NAME.match(name)
@@ -569,19 +815,10 @@ def _rows(
     """The used rows as case data, and for each the row number it came from."""
     rows: list[dict[str, str]] = []
     origin: list[int] = []
-    for row in range(row_count(values, spec)):
-        entered = {
-            c.name: values.get(spec.name(row, c), "")
-            for c in spec.controls
-        }
-        given = {k: v for k, v in entered.items() if v}
-        meaningful = {
-            k: v
-            for k, v in given.items()
-            if v != next(c.default for c in spec.controls if c.name == k)
-        }
-        if not meaningful:
+    for row in _row_indices(values, spec):
+        if not _entered(values, spec, row):
             continue
+        given = {c.name: value for c in spec.controls if (value := values.get(spec.name(row, c)))}
         if not given.get(spec.key):
             key = next(c for c in spec.controls if c.name == spec.key)
             issues.append(
@@ -628,39 +865,163 @@ def _control_for(path: str, values: Mapping[str, str]) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------------
+# Problems in plain words
+# --------------------------------------------------------------------------------------
+
+
+def label_for(path: str) -> str | None:
+    """The form's label of a control name or case path (``Metastasis 2: Site`` for a
+    row), or ``None`` when the form has no control for it."""
+    if path in _CONTROLS:
+        return _CONTROLS[path].label
+    m = _ROW_NAME.match(path)
+    if m and m["prefix"] in _ROWSPECS:
+        spec = _ROWSPECS[m["prefix"]]
+        control = _control_of(path)
+        if control is not None:
+            return f"{spec.noun} {int(m['row']) + 1}: {control.label}"
+    return None
+
+
+_ROW_FIELDS: dict[str, str] = {
+    c.name: c.label for spec in _ROWSPECS.values() for c in spec.controls
+}
+_QUOTED = re.compile(r"'([^'\s]+)'")
+
+
+def plain(text: str) -> str:
+    """A rule in words: a quoted field path becomes the control's label, a quoted value
+    with underscores its words (``'locally_advanced_unresectable'``)."""
+
+    def word(m: re.Match[str]) -> str:
+        token = m[1]
+        label = label_for(token) or _ROW_FIELDS.get(token)
+        if label is not None:
+            return f"“{label}”"
+        if "_" in token:
+            return f"'{words(token)}'"
+        return m[0]
+
+    return _QUOTED.sub(word, text)
+
+
 def issue_message(issue: FieldIssue) -> str:
     """An issue in words, for the line next to its control."""
     rule = issue.rule
     if rule == "is required":
         return "Required: choose or enter a value."
+    rule = plain(rule)
     text = rule[0].upper() + rule[1:]
-    if issue.value in ("(missing)", "(empty)"):
+    if issue.value in ("(missing)", "(empty)") or issue.value.startswith(("{", "[")):
         return text + "."
     return f"{text} — entered: {issue.value}."
 
 
+def _position(name: str) -> tuple[int, int, int]:
+    """Where a control stands in the form (the error summary follows the form's order)."""
+    m = _ROW_NAME.match(name)
+    for gi, group in enumerate(FORM):
+        for ci, c in enumerate(group.controls):
+            if c.name == name:
+                return gi, -1, ci
+        if group.rows is not None and m and m["prefix"] == group.rows.prefix:
+            for ci, c in enumerate(group.rows.controls):
+                if c.name == m["field"]:
+                    return gi, int(m["row"]), ci
+    return len(FORM), 0, 0
+
+
+# --------------------------------------------------------------------------------------
+# Reading the form
+# --------------------------------------------------------------------------------------
+
+# Stand-ins for required facts that could not be read, chosen so that no contradiction
+# depends on them: the case can still be checked for the contradictions among the rest.
+_STAND_INS = {
+    "tumour.primary_site": PrimarySite.other.value,
+    "stage.status": DiseaseStatus.recurrent.value,
+}
+_ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value}
+_STEP = re.compile(r"[a-z_]+|\[\d+\]")
+
+
+def _leave_out(data: dict[str, Any], path: str) -> None:
+    """Leave the fact at ``path`` out of ``data`` (a stand-in where it is required)."""
+    if path in _STAND_INS:
+        _put(data, path, _STAND_INS[path])
+        return
+    if path.startswith("tumour.size"):
+        path = "tumour.size"
+    elif path.startswith("free_of_disease.since"):
+        path = "free_of_disease"
+    steps = _STEP.findall(path)
+    node: Any = data
+    for step in steps[:-1]:
+        if step.startswith("["):
+            index = int(step[1:-1])
+            if not isinstance(node, list) or index >= len(node):
+                return
+            node = node[index]
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        else:
+            return
+    last = steps[-1] if steps else ""
+    if not isinstance(node, dict) or last not in node:
+        return
+    if last in _ROW_STAND_INS and len(steps) > 1 and steps[-2].startswith("["):
+        node[last] = _ROW_STAND_INS[last]
+    else:
+        del node[last]
+
+
+def _checked_apart(
+    data: dict[str, Any], first: list[FieldIssue]
+) -> tuple[Case | None, list[FieldIssue]]:
+    """The case without the facts ``first`` refused, and the further problems found in
+    it (contradictions among the facts that could be read)."""
+    data = copy.deepcopy(data)
+    reported = {i.path for i in first}
+    found: list[FieldIssue] = []
+    pending = first
+    for _ in range(4):
+        for issue in pending:
+            _leave_out(data, issue.path)
+        try:
+            return parse_case(data, source="form"), found
+        except InputError as exc:
+            pending = list(exc.issues)
+        found += [i for i in pending if i.path not in reported]
+        reported |= {i.path for i in pending}
+    return None, found
+
+
 def form_to_case(form: Mapping[str, str]) -> FormResult:
-    """Read a posted form into a case and an evaluation date, or into field errors."""
+    """Read a posted form into a case and an evaluation date, or into every problem it
+    has, each attached to its control."""
     values = _clean(form)
-    result = FormResult(values)
+    readable, early = _readable(values)
+    _none_of_four(readable, early)
+    result = FormResult({**values, **readable})
     issues: list[FieldIssue] = []
 
     data: dict[str, Any] = {"tumour": {}, "stage": {}}
     origins: dict[str, list[int]] = {}
-    for name, value in values.items():
-        if not value or name == EVALUATION_DATE or _ROW_NAME.match(name):
+    for name, value in readable.items():
+        if not value or name in _FORM_ONLY or name.startswith(ROWS_SHOWN) or _ROW_NAME.match(name):
             continue
         if name == "tumour.size.value" or name == "tumour.size.unit":
             continue
         _put(data, name, value)
-    size = values.get("tumour.size.value", "")
+    size = readable.get("tumour.size.value", "")
     if size:
         data["tumour"]["size"] = {
             "value": size,
-            "unit": values.get("tumour.size.unit") or SizeUnit.cm.value,
+            "unit": readable.get("tumour.size.unit") or SizeUnit.cm.value,
         }
     for spec in _ROWSPECS.values():
-        rows, origin = _rows(values, spec, issues)
+        rows, origin = _rows(readable, spec, early)
         origins[spec.prefix] = origin
         if spec.prefix == IMAGING:
             result.imaging = rows
@@ -668,22 +1029,43 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
             _put(data, spec.prefix, rows)
     result.origins = origins
 
-    on_text = values.get(EVALUATION_DATE, "")
-    if not on_text:
-        issues.append(FieldIssue(EVALUATION_DATE, "(empty)", "is required (YYYY-MM-DD)"))
-    else:
-        result.on_date = parse_day(on_text)
-        if result.on_date is None:
-            issues.append(FieldIssue(EVALUATION_DATE, show_value(on_text), DATE_RULE))
+    if not values.get(EVALUATION_DATE, ""):
+        early.append(FieldIssue(EVALUATION_DATE, "(empty)", f"is required ({DATE_FORMS})"))
+    elif EVALUATION_DATE in readable:
+        result.on_date = dt.date.fromisoformat(readable[EVALUATION_DATE])
+    case: Case | None = None
     try:
-        result.case = parse_case(data, source="form")
+        case = parse_case(data, source="form")
     except InputError as exc:
-        issues.extend(
-            FieldIssue(_to_case_path(i.path, origins), i.value, i.rule) for i in exc.issues
-        )
-    if issues:
-        result.case = None
+        refused = list(exc.issues)
+        issues += refused
+        apart, further = _checked_apart(data, refused)
+        issues += further
+        checkable = apart
+    else:
+        checkable = case
+    on = result.on_date
+    if on is not None and checkable is not None:
+        try:
+            check_dates(checkable, on)
+        except InputError as exc:
+            issues += exc.issues
+    if on is not None:
+        try:
+            parse_imaging(
+                result.imaging,
+                treatment_end=checkable.treatment_end if checkable is not None else None,
+                on_date=on,
+                source="imaging",
+            )
+        except InputError as exc:
+            issues += exc.issues
+    if early or issues:
+        add_issues(result, early)
         add_issues(result, issues, origins)
+        result.errors = dict(sorted(result.errors.items(), key=lambda kv: _position(kv[0])))
+    else:
+        result.case = case
     return result
 
 
@@ -692,14 +1074,17 @@ def add_issues(
     issues: Iterable[FieldIssue],
     origins: Mapping[str, list[int]] | None = None,
 ) -> None:
-    """Attach issues to their controls (or to the form as a whole)."""
+    """Attach issues to their controls (or to the form as a whole), each once."""
     for issue in issues:
         if origins is not None:
             issue = FieldIssue(_to_case_path(issue.path, origins), issue.value, issue.rule)
+        if issue in result.issues:
+            continue
         result.issues.append(issue)
         name = _control_for(issue.path, result.values)
         if name is None:
-            result.general.append(f"'{issue.path}' {issue_message(issue)}")
+            where = label_for(issue.path) or "The case"
+            result.general.append(f"{where}: {issue_message(issue)}")
         else:
             result.errors.setdefault(name, []).append(issue_message(issue))
 

@@ -46,7 +46,14 @@ from pecoma.web.summary import (
     value_words,
 )
 
-__all__ = ["ReportView", "build_report_view", "label_of", "render_form", "router"]
+__all__ = [
+    "ReportView",
+    "build_report_view",
+    "label_of",
+    "render_form",
+    "render_report",
+    "router",
+]
 
 router = APIRouter(include_in_schema=False)
 
@@ -135,6 +142,15 @@ async def form_page(request: Request, example: str | None = None) -> Response:
     return render_form(request, values)
 
 
+@router.post("/form")
+async def form_again(request: Request) -> Response:
+    """The form again with one more row of a repeated group ("add another" without
+    JavaScript): nothing is checked or assessed, everything entered is kept."""
+    posted = await request.form()
+    form = {k: v for k, v in posted.items() if isinstance(v, str)}
+    return render_form(request, forms.more_rows(form))
+
+
 @router.post("/report")
 async def report_page(request: Request) -> Response:
     posted = await request.form()
@@ -152,11 +168,31 @@ async def report_page(request: Request) -> Response:
     except InputError as exc:
         forms.add_issues(result, exc.issues, result.origins)
         return render_form(request, result.values, result.errors, result.general, 422)
+    # Post/redirect/get: the report has an address of its own (pecoma.web.links).
+    from pecoma.web.board_pages import report_link
+
+    target = report_link(request, case, on, result.imaging or None)
+    if target is not None:
+        return RedirectResponse(target, status_code=303)
+    return render_report(request, case, assessment, plan)
+
+
+def render_report(
+    request: Request,
+    case: Case,
+    assessment: Assessment,
+    plan: SurveillancePlan,
+    board: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The report page; ``board``: its address, or its registry record and the board's
+    decisions (see :mod:`pecoma.web.board_pages`)."""
     view = build_report_view(case, assessment, load_knowledge(), plan)
     return _templates(request).TemplateResponse(
         request,
         "report.html",
-        {"r": view, "a": assessment},
+        {"r": view, "a": assessment, "board": board},
+        status_code=status_code,
     )
 
 
@@ -251,7 +287,8 @@ async def report_pdf(request: Request) -> Response:
 async def report_ics(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
     _, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
-    body = plan_to_ics(plan, calendar_key(case))
+    body = plan_to_ics(plan, calendar_key(case),
+                       reminder_days=request.app.state.settings.followup.calendar_reminder_days)
     return _attachment(body, "text/calendar", f"pecoma-{case_key(case)}-{on}.ics")
 
 

@@ -30,9 +30,14 @@ MAX_PAGES = 2
 
 
 def render_pdf_html(
-    templates: Jinja2Templates, view: Any, a: Assessment, compact: bool = False
+    templates: Jinja2Templates,
+    view: Any,
+    a: Assessment,
+    compact: bool = False,
+    decisions: Any = None,
 ) -> str:
-    """The HTML the PDF is made from (also useful to inspect in tests)."""
+    """The HTML the PDF is made from (also useful to inspect in tests); ``decisions``:
+    the board's decisions of a stored assessment (else the box is left to fill in)."""
     template = templates.env.get_template("report_pdf.html")
     timeline = view.extra.get("timeline_svg")
     return template.render(
@@ -41,11 +46,16 @@ def render_pdf_html(
         css=pdf_css(),
         compact=compact,
         timeline_uri=svg_data_uri(timeline) if timeline and not compact else None,
+        decisions=decisions,
     )
 
 
 def report_pdf_bytes(
-    templates: Jinja2Templates, view: Any, a: Assessment, max_pages: int = MAX_PAGES
+    templates: Jinja2Templates,
+    view: Any,
+    a: Assessment,
+    max_pages: int = MAX_PAGES,
+    decisions: Any = None,
 ) -> bytes:
     """The PDF of the tumour-board summary.
 
@@ -55,7 +65,7 @@ def report_pdf_bytes(
     """
     fetcher = URLFetcher(allowed_protocols=["data"], timeout=1)
     for compact in (False, True):
-        html = render_pdf_html(templates, view, a, compact=compact)
+        html = render_pdf_html(templates, view, a, compact=compact, decisions=decisions)
         document = HTML(string=html, url_fetcher=fetcher, base_url=None).render()
         if compact or len(document.pages) <= max_pages:
             break

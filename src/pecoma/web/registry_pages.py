@@ -193,17 +193,18 @@ def worklist_page(
     risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
     key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
     try:
-        _, items = _worklist(request, day)
+        evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
     rows = select(items, statuses=statuses, risk_groups=risks, sort=key)
+    alerts = {e.state.registry_id: e.plan.alerts for e in evaluated if e.plan is not None}
     shown, page, pages = _paged(rows, page)
     query = f"on={day.isoformat()}&status={status or ''}&risk={risk or ''}&sort={key.value}"
     return _page(request, "worklist.html", {
         "rows": shown, "matching": len(rows), "page": page, "pages": pages,
         "day": day, "warning": warning, "status": status or "",
         "risk": risk or "", "sort": key.value, "statuses": list(WorkStatus),
-        "sorts": list(SortKey), "query": query, "total": len(items),
+        "sorts": list(SortKey), "query": query, "total": len(items), "alerts": alerts,
     })
 
 
@@ -223,7 +224,9 @@ def worklist_ics(request: Request, on: str | None = None, status: str | None = N
                  risk: str | None = None, sort: str = "priority") -> Response:
     day, _ = _day(request, on)
     return Response(
-        to_ics(_filtered(request, day, status, risk, sort), day), media_type="text/calendar",
+        to_ics(_filtered(request, day, status, risk, sort), day,
+               reminder_days=_settings(request).followup.calendar_reminder_days),
+        media_type="text/calendar",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-worklist-{day.isoformat()}.ics"'},
     )
@@ -245,7 +248,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
-    from pecoma.registry.quality import registry_quality
+    from pecoma.registry.quality import registry_decisions, registry_quality
     from pecoma.registry.survival import Endpoint, Grouping
 
     try:
@@ -260,7 +263,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         survival = [_survival(request, e, by, day) for e in (Endpoint.rfs, Endpoint.os)]
         quality, concord = registry_quality(
             evaluated, repo.outcomes_by_registry_id(), repo.recommendation_history(), day,
-            _settings(request))
+            _settings(request), registry_decisions(repo))
     except StoreError as exc:
         return _unavailable(request, exc)
     min_cell: int = request.app.state.config.min_cell
@@ -318,6 +321,31 @@ def summary_chart(request: Request, on: str | None = None) -> Response:
                     media_type="image/svg+xml")
 
 
+@router.get("/summary.pdf")
+def summary_pdf_download(request: Request, on: str | None = None) -> Response:
+    """The summary to share as PDF: counts, surveillance quality and survival, every
+    count under the ``min_cell`` setting suppressed."""
+    from pecoma.registry.quality import surveillance_quality
+    from pecoma.registry.summary_pdf import summary_pdf, survival_reports
+
+    day, _ = _day(request, on)
+    min_cell: int = request.app.state.config.min_cell
+    repo = _registry(request)
+    try:
+        evaluated, items = _worklist(request, day)
+        feedback = CdsStore(repo.engine).feedback()
+        summary = summarise(evaluated, items, day, _settings(request), feedback)
+        quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+        reports = survival_reports(repo, day, min_cell)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return Response(
+        summary_pdf(summary, quality, reports, min_cell), media_type="application/pdf",
+        headers={"content-disposition":
+                 f'attachment; filename="pecoma-registry-summary-{day.isoformat()}.pdf"'},
+    )
+
+
 @router.get("/patients/{registry_id}")
 def patient_page(request: Request, registry_id: str, on: str | None = None) -> Response:
     day, warning = _day(request, on)
@@ -344,7 +372,12 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         except InputError as exc:
             problem = "; ".join(str(i) for i in exc.issues)
     from pecoma.registry.outcomes import closure
+    from pecoma.store.decisions import patient_decisions
 
+    try:
+        decisions = patient_decisions(repo, registry_id)
+    except StoreError as exc:
+        return _unavailable(request, exc)
     item = build_worklist(evaluate([state], day, _settings(request)), day)[0]
     left = closure([o for o in timeline.outcomes if o.event_date <= day])
     if left is not None:
@@ -354,6 +387,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
         "recorded": request.query_params.get("recorded"),
+        "decisions": decisions,
     })
 
 
@@ -371,7 +405,9 @@ def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) 
     except InputError as exc:
         return Response(str(exc), status_code=422, media_type="text/plain")
     return Response(
-        plan_to_ics(plan, f"registry-{registry_id}"), media_type="text/calendar",
+        plan_to_ics(plan, f"registry-{registry_id}", label=registry_id,
+                    reminder_days=_settings(request).followup.calendar_reminder_days),
+        media_type="text/calendar",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-plan-{registry_id}.ics"'},
     )

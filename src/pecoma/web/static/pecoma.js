@@ -2,16 +2,26 @@
 (function () {
   "use strict";
 
-  // "Add another ..." for repeated rows (metastases, therapy lines).
-  document.querySelectorAll("button.add-row").forEach(function (button) {
-    var prefix = button.getAttribute("data-prefix");
-    var rows = document.querySelector('.rows[data-prefix="' + prefix + '"]');
-    var template = document.querySelector('template.row-template[data-prefix="' + prefix + '"]');
-    if (!rows || !template) { return; }
-    button.hidden = false;
-    button.addEventListener("click", function () {
+  // Repeated rows (metastases, therapy lines, scans). Without this script the "add
+  // another" button posts the form to /form, which shows it again with one more row.
+  function setupRepeat(repeat) {
+    var rows = repeat.querySelector(".rows");
+    var template = repeat.querySelector("template.row-template");
+    var button = repeat.querySelector("button.add-row");
+    var counter = repeat.querySelector("input.rows-shown");
+    var note = repeat.querySelector(".rows-note");
+    if (!rows || !template || !button) { return null; }
+    var noun = button.getAttribute("data-noun");
+    function current() { return rows.querySelectorAll("fieldset.row"); }
+    function refresh() {
+      var n = current().length;
+      button.textContent = (n ? "Add another " : "Add a ") + noun;
+      if (counter) { counter.value = String(n); }
+      if (note) { note.hidden = n === 0; }
+    }
+    function add(focus) {
       var next = 0;
-      rows.querySelectorAll("fieldset.row").forEach(function (row) {
+      current().forEach(function (row) {
         next = Math.max(next, Number(row.getAttribute("data-row")) + 1);
       });
       var html = template.innerHTML
@@ -22,10 +32,72 @@
       holder.innerHTML = html.trim();
       var row = holder.firstElementChild;
       rows.appendChild(row);
-      var first = row.querySelector("select, input");
-      if (first) { first.focus(); }
+      refresh();
+      if (focus) {
+        var first = row.querySelector("select, input");
+        if (first) { first.focus(); }
+      }
+    }
+    // A row is blank when every control holds its default (data-default, from the
+    // server's form description), whatever the page was rendered with.
+    function blank(row) {
+      var empty = true;
+      row.querySelectorAll("select, input").forEach(function (el) {
+        var dflt = el.tagName === "SELECT" ? (el.getAttribute("data-default") || "") : "";
+        if (el.value.trim() !== dflt) { empty = false; }
+      });
+      return empty;
+    }
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      add(true);
     });
+    // The disease status decides whether a blank row is offered; rows holding data are
+    // never removed (the server reports a contradiction instead).
+    return function (status) {
+      var wanted = (repeat.getAttribute("data-show-for") || "").split(" ").indexOf(status) >= 0;
+      var all = Array.prototype.slice.call(current());
+      if (wanted && all.length === 0) {
+        add(false);
+      } else if (!wanted && all.length > 0 && all.every(blank)) {
+        all.forEach(function (row) { row.remove(); });
+        refresh();
+      }
+    };
+  }
+
+  var status = document.querySelector('select[name="stage.status"]');
+  var updates = [];
+  document.querySelectorAll(".repeat").forEach(function (repeat) {
+    var update = setupRepeat(repeat);
+    if (update) { updates.push(update); }
   });
+  if (status) {
+    status.addEventListener("change", function () {
+      updates.forEach(function (update) { update(status.value); });
+    });
+  }
+
+  // "None of the four worrisome features": the four left unknown become absent; changing
+  // one of them to anything but absent clears the box again.
+  var none = document.querySelector('input[name="none_of_four"]');
+  if (none) {
+    var four = ["histology.necrosis", "histology.infiltrative_growth",
+      "histology.high_nuclear_grade_and_cellularity", "histology.vascular_invasion"]
+      .map(function (name) { return document.querySelector('select[name="' + name + '"]'); })
+      .filter(function (el) { return el !== null; });
+    none.addEventListener("change", function () {
+      if (!none.checked) { return; }
+      four.forEach(function (el) {
+        if (el.value === "unknown") { el.value = "absent"; }
+      });
+    });
+    four.forEach(function (el) {
+      el.addEventListener("change", function () {
+        if (el.value !== "absent") { none.checked = false; }
+      });
+    });
+  }
 
   // A print button where JavaScript runs (the browser's own print works anyway).
   document.querySelectorAll("button.print-button").forEach(function (button) {

@@ -1,0 +1,194 @@
+"""The registry summary as a PDF to share (WeasyPrint): the counts of the summary, the
+surveillance quality figures, and recurrence-free and overall survival by guideline risk
+group and by Folpe 2005 category (Kaplan–Meier curves with 95 % bands, numbers at risk at
+1, 3, 5 and 10 years, median follow-up, log-rank test).
+
+A shared report protects privacy as the registry's exports do: every count below
+``min_cell`` (the ``min_cell`` setting, default 5) is printed as "< min_cell", a share
+whose numerator or denominator is suppressed is not printed, a median of fewer than
+``min_cell`` values is not printed, and a survival group under ``min_cell`` patients
+shows no estimate (see :mod:`pecoma.registry.survival`). Every figure carries its n.
+There is no complementary suppression: a suppressed cell can be derived from a printed
+total and the other cells of its breakdown (documented in docs/registry.md).
+
+Rendered from ``web/templates/registry_summary_pdf.html`` with ``static/pdf.css`` and
+``static/registry_pdf.css``; nothing is fetched from any network (the curves are
+``data:`` URLs of the survival module's SVG).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from pecoma.registry.summary import Ratio, Summary
+from pecoma.registry.survival import (
+    HORIZONS,
+    Endpoint,
+    Grouping,
+    SurvivalReport,
+    analyse,
+    cohort,
+    to_figure,
+)
+
+if TYPE_CHECKING:
+    from pecoma.registry.quality import SurveillanceQuality
+    from pecoma.store.repository import Repository
+
+__all__ = ["Suppress", "summary_pdf", "summary_pdf_html", "survival_reports"]
+
+# the four survival figures, in the order printed
+FIGURES = ((Endpoint.rfs, Grouping.risk), (Endpoint.rfs, Grouping.folpe),
+           (Endpoint.os, Grouping.risk), (Endpoint.os, Grouping.folpe))
+
+
+@dataclass(frozen=True, slots=True)
+class Suppress:
+    """Small-cell suppression of a shared report."""
+
+    min_cell: int
+
+    def n(self, value: int) -> str:
+        """A count: "< min_cell" when 0 < value < min_cell."""
+        return f"< {self.min_cell}" if 0 < value < self.min_cell else str(value)
+
+    def ratio(self, r: Ratio) -> str:
+        """"a/b (x %)", with the share left out when a or b is suppressed."""
+        a, b = self.n(r.numerator), self.n(r.denominator)
+        if r.value is None:
+            return f"{a}/{b} (n/a)"
+        if a.startswith("<") or b.startswith("<"):
+            return f"{a}/{b}"
+        return f"{a}/{b} ({r.value:.1%})"
+
+    def median(self, value: float | None, count: int, unit: str) -> str:
+        if count == 0 or value is None:
+            return "n/a (none)"
+        if count < self.min_cell:
+            return f"not shown (n {self.n(count)})"
+        return f"{value:g} {unit} (n {count})"
+
+
+def survival_reports(repo: Repository, on_date: dt.date,
+                     min_cell: int) -> list[SurvivalReport]:
+    """The four survival figures of the registry as of ``on_date`` (one read)."""
+    rows = repo.cohort_rows()
+    outcomes = repo.outcomes()
+    out = []
+    for endpoint, grouping in FIGURES:
+        subjects, excluded = cohort(rows, outcomes, endpoint, grouping, on_date)
+        out.append(analyse(subjects, endpoint, grouping, on_date, min_cell, excluded))
+    return out
+
+
+def _quality_lines(q: SurveillanceQuality, s: Suppress) -> list[str]:
+    found = ", ".join(f"{k.replace('_', ' ')} {s.n(v)}" for k, v in
+                      q.recurrences_found.items()) or "none recorded"
+    return [
+        f"Visits whose window has closed: {s.n(q.windows_closed)}; done inside the window "
+        f"{s.ratio(q.inside_window)}; early {s.n(q.early)}, late {s.n(q.late)}, missed "
+        f"{s.n(q.missed)}",
+        f"Median delay from the due date to the scan: "
+        f"{s.median(q.median_delay, len(q.delays), 'days')}",
+        f"Median lateness past the window: "
+        f"{s.median(q.median_lateness, len(q.lateness), 'days')}",
+        f"Recurrences and metastases by how they were found: {found}",
+        f"Found at a scheduled scan, of those with the way recorded: "
+        f"{s.ratio(q.at_scheduled_scan)}",
+    ]
+
+
+def _counts(d: dict[str, int], s: Suppress) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {s.n(v)}" for k, v in d.items()) or "none"
+
+
+def _data_uri(svg: bytes) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _survival_view(r: SurvivalReport, s: Suppress) -> dict[str, Any]:
+    shown = [c for c in r.curves if not c.suppressed]
+    rows = []
+    for c in r.curves:
+        at_risk = [s.n(h.at_risk) for h in c.horizons]
+        if c.suppressed:
+            rows.append({"group": c.group, "n": s.n(c.n), "suppressed": True,
+                         "at_risk": at_risk})
+            continue
+        rows.append({
+            "group": c.group, "n": s.n(c.n), "events": s.n(c.events), "suppressed": False,
+            "at_risk": at_risk,
+            "at": [{"estimate": "—" if h.survival is None or h.lower is None
+                    or h.upper is None else
+                    f"{100 * h.survival:.1f} ({100 * h.lower:.1f}–{100 * h.upper:.1f})"}
+                   for h in c.horizons],
+            "median": "not reached" if c.median is None else f"{c.median:.2f} y",
+            "follow_up": "—" if c.median_follow_up is None else f"{c.median_follow_up:.2f} y",
+        })
+    lr = r.log_rank
+    return {
+        "title": r.title,
+        "figure": _data_uri(to_figure(r, "svg")),
+        "n": s.n(sum(c.n for c in r.curves)),
+        "n_shown": s.n(sum(c.n for c in shown)),
+        "rows": rows,
+        "log_rank": None if lr is None else
+        f"chi-square {lr.statistic:.2f}, df {lr.df}, p = {lr.p_value:.4g} "
+        f"({', '.join(lr.groups)})",
+        "excluded": [(reason, s.n(k)) for reason, k in sorted(r.excluded.items())],
+    }
+
+
+def summary_pdf_html(
+    summary: Summary,
+    quality: SurveillanceQuality,
+    survival: Sequence[SurvivalReport],
+    min_cell: int,
+    generated: dt.datetime | None = None,
+) -> str:
+    """The HTML the PDF is made from (also what the tests read)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("pecoma.web", "templates"),
+        autoescape=select_autoescape(("html", "xml"), default_for_string=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    static = resources.files("pecoma.web").joinpath("static")
+    css = "\n".join(static.joinpath(name).read_text(encoding="utf-8")
+                    for name in ("pdf.css", "registry_pdf.css"))
+    s = Suppress(min_cell)
+    return env.get_template("registry_summary_pdf.html").render(
+        css=css, day=summary.on_date.isoformat(), min_cell=min_cell,
+        generated=None if generated is None else generated.strftime("%Y-%m-%d %H:%M UTC"),
+        patients=s.n(summary.patients),
+        counts=[("Guideline risk group (S05–S09, I1)", _counts(summary.by_risk, s)),
+                ("Disease status", _counts(summary.by_disease_status, s)),
+                ("Worklist status", _counts(summary.by_worklist_status, s)),
+                ("Overdue among patients with an active plan", s.ratio(summary.overdue)),
+                ("Complete immunohistochemistry panel (S24)", s.ratio(summary.ihc_complete))],
+        quality=_quality_lines(quality, s),
+        survival=[_survival_view(r, s) for r in survival],
+        horizons=HORIZONS,
+    )
+
+
+def summary_pdf(
+    summary: Summary,
+    quality: SurveillanceQuality,
+    survival: Sequence[SurvivalReport],
+    min_cell: int,
+    generated: dt.datetime | None = None,
+) -> bytes:
+    """The registry summary PDF (see the module docstring)."""
+    from weasyprint import HTML, URLFetcher  # type: ignore[import-untyped]
+
+    html = summary_pdf_html(summary, quality, survival, min_cell, generated)
+    fetcher = URLFetcher(allowed_protocols=["data"], timeout=1)
+    pdf: bytes = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
+    return pdf

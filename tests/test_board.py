@@ -1,0 +1,616 @@
+"""The board's workflow through the HTTP application, on SQLite and PostgreSQL: a report's
+own address (post/redirect/get), saving it to the registry, importing a file, and the
+board's decision about each recommendation of a stored assessment.
+
+The patient fixtures are the registry's hand-written cases (``registry_support``): a
+high-risk uterine PEComa, R0 resected (recommendations REC-RESECTION-DONE, RISK-ASSESS,
+REC-REFER-TRIALS), and a metastatic one (REC-MTOR-FIRST-LINE first).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from pecoma.errors import InputError
+from pecoma.registry.decisions import check_decision
+from pecoma.registry.importer import import_file
+from pecoma.registry.service import record_case
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from pecoma.store.decisions import (
+    DecisionConflict,
+    DecisionData,
+    patient_decisions,
+    record_decision,
+)
+from pecoma.store.models import AuditEntry, BoardDecision
+from pecoma.store.tokens import TokenStore
+from pecoma.web.app import create_app
+from pecoma.web.config import WebConfig
+from pecoma.web.links import LinkSigner
+
+from registry_support import ON, db_url, high_risk, metastatic, repo, rows_of, write_csv
+
+__all__ = ["db_url", "repo"]
+
+H = "PEC-0001"  # high risk, resected
+M = "PEC-0003"  # metastatic
+
+
+def plain(page: str) -> str:
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+def latest_assessment(repo: Repository, rid: str) -> int:
+    state = repo.state(rid)
+    assert state is not None and state.latest is not None
+    return state.latest.id
+
+
+@dataclass
+class Server:
+    client: TestClient
+    repo: Repository
+    tokens: dict[str, str]
+
+
+@pytest.fixture
+def server(repo: Repository) -> Iterator[Server]:
+    for rid, case in ((H, high_risk()), (M, metastatic())):
+        record_case(
+            repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic", source="test"
+        )
+    store = TokenStore(repo.engine)
+    tokens = {}
+    for role in ("reader", "clinician"):
+        _info, tokens[role] = store.create(f"{role} one", role, "setup")
+    app = create_app(WebConfig(auth="on", session_secret="s" * 40), today=lambda: ON)
+    app.state.registry = repo
+    with TestClient(app, follow_redirects=False) as c:
+        yield Server(c, repo, tokens)
+
+
+def bearer(server: Server, role: str = "clinician") -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.tokens[role]}"}
+
+
+def rows(repo: Repository) -> list[BoardDecision]:
+    with repo.engine.connect() as conn:
+        return list(conn.execute(select(BoardDecision).order_by(BoardDecision.id)).all())
+
+
+def decide(server: Server, rid: str, aid: int, role: str = "clinician", **form: str) -> Any:
+    data = {
+        "record_id": "REC-REFER-TRIALS",
+        "decision": "accepted",
+        "reason_code": "",
+        "reason_text": "",
+        "supersedes": "",
+        **form,
+    }
+    return server.client.post(
+        f"/registry/patients/{rid}/assessments/{aid}/decisions",
+        data=data,
+        headers=bearer(server, role),
+    )
+
+
+# --- the decision flow ------------------------------------------------------------------
+
+
+class TestDecisionFlow:
+    def test_record_supersede_show_and_print(self, server: Server) -> None:
+        """From the patient page to the stored report, a decision, a changed decision
+        (the first kept as history), the patient page and the PDF box."""
+        repo = server.repo
+        aid = latest_assessment(repo, H)
+        patient = server.client.get(f"/registry/patients/{H}", headers=bearer(server))
+        assert f'href="/registry/patients/{H}/assessments/{aid}"' in patient.text
+        page = server.client.get(
+            f"/registry/patients/{H}/assessments/{aid}", headers=bearer(server)
+        )
+        assert page.status_code == 200
+        words = plain(page.text)
+        assert "Decision of the board" in words
+        # the three recommendations of a resected high-risk case, each with its form
+        for rec in ("REC-RESECTION-DONE", "RISK-ASSESS", "REC-REFER-TRIALS"):
+            assert f'id="decision-{rec}"' in page.text
+        assert f'href="/registry/patients/{H}"' in page.text  # back to the patient
+
+        r = decide(
+            server,
+            H,
+            aid,
+            decision="declined",
+            reason_code="patient-preference",
+            reason_text="prefers to wait until after the summer",
+        )
+        assert r.status_code == 303
+        assert r.headers["location"].startswith(f"/registry/patients/{H}/assessments/{aid}")
+        first = rows(repo)
+        assert len(first) == 1
+        d = first[0]
+        pid = repo.state(H).patient_id  # type: ignore[union-attr]
+        assert (
+            d.source,
+            d.patient_id,
+            d.assessment_id,
+            d.record_id,
+            d.decision,
+            d.reason_code,
+            d.decided_by,
+        ) == (
+            "board",
+            pid,
+            aid,
+            "REC-REFER-TRIALS",
+            "declined",
+            "patient-preference",
+            "token:2:clinician one",
+        )
+        r = decide(server, H, aid, decision="accepted", supersedes=str(d.id))
+        assert r.status_code == 303
+        both = rows(repo)
+        assert [x.decision for x in both] == ["declined", "accepted"]
+        assert both[1].supersedes == d.id and both[0].decision == "declined"  # kept
+        views = patient_decisions(repo, H)
+        assert [(v.decision, v.current) for v in views] == [("declined", False), ("accepted", True)]
+        with repo.engine.connect() as conn:
+            audit = conn.execute(
+                select(AuditEntry.entity_id, AuditEntry.patient_id).where(
+                    AuditEntry.entity == "board_decision"
+                )
+            ).all()
+        assert sorted(audit) == [(both[0].id, pid), (both[1].id, pid)]
+
+        page = plain(
+            server.client.get(
+                f"/registry/patients/{H}/assessments/{aid}", headers=bearer(server)
+            ).text
+        )
+        assert "Accepted · by token:2:clinician one" in page
+        assert "Earlier decisions (1)" in page
+        patient = plain(server.client.get(f"/registry/patients/{H}", headers=bearer(server)).text)
+        assert "1 decision recorded: REC-REFER-TRIALS accepted" in patient
+
+        pdf = server.client.get(
+            f"/registry/patients/{H}/assessments/{aid}/report.pdf", headers=bearer(server)
+        )
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        pdf_text = " ".join(
+            " ".join(p.extract_text() or "" for p in PdfReader(BytesIO(pdf.content)).pages).split()
+        )
+        assert "Decision of the board" in pdf_text
+        assert "Accepted" in pdf_text and "clinician one" in pdf_text
+
+    def test_another_patients_assessment_is_refused(self, server: Server) -> None:
+        """Hazard: a decision filed under the wrong patient. The assessment number of M's
+        assessment under H's address is refused, and nothing is written."""
+        other = latest_assessment(server.repo, M)
+        r = decide(server, H, other, record_id="REC-MTOR-FIRST-LINE")
+        assert r.status_code == 404
+        assert rows(server.repo) == []
+        with pytest.raises(InputError) as exc:
+            record_decision(
+                server.repo, H, other, DecisionData("REC-MTOR-FIRST-LINE", "accepted"), "x", None
+            )
+        assert exc.value.issues[0].path == "assessment"
+
+    def test_a_recommendation_the_assessment_did_not_make(self, server: Server) -> None:
+        """Hazard: a decision recorded against the wrong recommendation. REC-MTOR-FIRST-
+        LINE is a metastatic patient's; H's assessment never made it."""
+        aid = latest_assessment(server.repo, H)
+        r = decide(server, H, aid, record_id="REC-MTOR-FIRST-LINE")
+        assert r.status_code == 422
+        assert (
+            "record_id: must be one of the recommendations of this assessment: "
+            "REC-RESECTION-DONE, RISK-ASSESS, REC-REFER-TRIALS" in plain(r.text)
+        )
+        assert rows(server.repo) == []
+
+    @pytest.mark.parametrize(
+        ("form", "field", "words"),
+        [
+            (
+                {"decision": "declined"},
+                "reason_code",
+                "is required when the recommendation is declined",
+            ),
+            ({"decision": "maybe"}, "decision", "must be one of accepted, declined, deferred"),
+            ({"decision": ""}, "decision", "must be one of accepted, declined, deferred"),
+            (
+                {"decision": "deferred", "reason_code": "astrology"},
+                "reason_code",
+                "must be one of patient-preference",
+            ),
+            (
+                {"decision": "declined", "reason_code": "other"},
+                "reason_text",
+                "is required when the reason is 'other'",
+            ),
+            ({"reason_text": "x" * 1001}, "reason_text", "must be at most 1000 characters"),
+            ({"supersedes": "first"}, "supersedes", "must be the number of the current decision"),
+        ],
+    )
+    def test_bad_input_names_the_field(
+        self, server: Server, form: dict[str, str], field: str, words: str
+    ) -> None:
+        aid = latest_assessment(server.repo, H)
+        r = decide(server, H, aid, **form)
+        assert r.status_code == 422
+        assert f"{field}: {words}" in plain(r.text)
+        assert "The decision was not recorded" in plain(r.text)
+        assert rows(server.repo) == []
+
+    def test_unknown_patient_or_assessment(self, server: Server) -> None:
+        assert decide(server, "PEC-9999", 1).status_code == 404
+        assert decide(server, H, 99999).status_code == 404
+        assert decide(server, H, "1x").status_code == 404  # type: ignore[arg-type]
+        assert (
+            server.client.get(
+                f"/registry/patients/{H}/assessments/99999", headers=bearer(server)
+            ).status_code
+            == 404
+        )
+        assert rows(server.repo) == []
+
+    def test_reader_cannot_write(self, server: Server) -> None:
+        aid = latest_assessment(server.repo, H)
+        r = decide(server, H, aid, role="reader")
+        assert r.status_code == 403
+        assert "clinician role" in r.text
+        assert rows(server.repo) == []
+        page = server.client.get(
+            f"/registry/patients/{H}/assessments/{aid}", headers=bearer(server, "reader")
+        )
+        assert page.status_code == 200
+        assert "decision-form" not in page.text  # no form offered to a reader
+
+    def test_csrf_is_needed_with_a_session(self, server: Server) -> None:
+        c = server.client
+        c.post("/login", data={"token": server.tokens["clinician"], "next": "/registry"})
+        aid = latest_assessment(server.repo, H)
+        url = f"/registry/patients/{H}/assessments/{aid}/decisions"
+        form = {"record_id": "REC-REFER-TRIALS", "decision": "accepted", "supersedes": ""}
+        assert c.post(url, data=form).status_code == 403
+        assert c.post(url, data={**form, "csrf_token": "forged"}).status_code == 403
+        assert rows(server.repo) == []
+        page = c.get(f"/registry/patients/{H}/assessments/{aid}").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert csrf is not None
+        assert c.post(url, data={**form, "csrf_token": csrf[1]}).status_code == 303
+        assert len(rows(server.repo)) == 1
+
+    def test_stale_page_cannot_overwrite_a_newer_decision(self, server: Server) -> None:
+        """Hazard: a decision lost on concurrent write. Two members open the page with no
+        decision; the first records 'declined'; the second's 'accepted' (made without
+        seeing it) is refused with 409 naming 'supersedes', and the first stays current."""
+        aid = latest_assessment(server.repo, H)
+        assert (
+            decide(server, H, aid, decision="declined", reason_code="comorbidity").status_code
+            == 303
+        )
+        r = decide(server, H, aid, decision="accepted", supersedes="")
+        assert r.status_code == 409
+        assert "supersedes: must be the decision currently recorded" in plain(r.text)
+        assert [x.decision for x in rows(server.repo)] == ["declined"]
+
+    def test_append_only(self, server: Server) -> None:
+        aid = latest_assessment(server.repo, H)
+        decide(server, H, aid)
+        for sql in (
+            "UPDATE board_decision SET decision = 'declined'",
+            "DELETE FROM board_decision",
+        ):
+            with pytest.raises(Exception, match="append-only"), server.repo.engine.begin() as conn:
+                conn.execute(text(sql))
+        assert [x.decision for x in rows(server.repo)] == ["accepted"]
+
+
+def test_concurrent_writers_lose_nothing(repo: Repository) -> None:
+    """Two writers at once, both having seen no decision: exactly one is stored, the
+    other is told (DecisionConflict), never silently overwritten; on both databases."""
+    record_case(
+        repo, H, high_risk(), on_date=ON, settings=default_settings(), actor="clinic", source="test"
+    )
+    aid = latest_assessment(repo, H)
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def write(decision: str) -> None:
+        barrier.wait()
+        try:
+            record_decision(
+                repo,
+                H,
+                aid,
+                check_decision("REC-REFER-TRIALS", decision, "team-judgement", ""),
+                decision,
+                None,
+            )
+            results.append("stored")
+        except DecisionConflict:
+            results.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(d,)) for d in ("accepted", "deferred")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["conflict", "stored"]
+    assert len(rows(repo)) == 1
+
+
+# --- post/redirect/get ------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_client() -> Iterator[TestClient]:
+    app = create_app(WebConfig(session_secret="k" * 40, report_link_hours=2), today=lambda: ON)
+    with TestClient(app, follow_redirects=False) as c:
+        yield c
+
+
+def example_form(client: TestClient) -> dict[str, str]:
+    from test_web_pages import Page
+
+    return Page(client.get("/?example=high-risk-uterine").text).values
+
+
+class TestReportLink:
+    def test_post_redirects_to_the_reports_own_address(self, open_client: TestClient) -> None:
+        r = open_client.post("/report", data=example_form(open_client))
+        assert r.status_code == 303
+        where = r.headers["location"]
+        assert where.startswith("/report/s/")
+        page = open_client.get(where)
+        assert page.status_code == 200
+        words = plain(page.text)
+        assert "Risk: high" in words
+        assert "This report's address" in words and "Save to registry" in words
+        again = open_client.get(where)  # reload: the same report, nothing re-posted
+        assert plain(again.text) == words
+
+    def test_bad_and_expired_links_say_so(self, open_client: TestClient) -> None:
+        where = open_client.post("/report", data=example_form(open_client)).headers["location"]
+        token = where.removeprefix("/report/s/")
+        payload, sig = token.split(".")
+        for bad in (
+            payload[:-4] + "AAAA." + sig,
+            payload + "." + sig[:-2],
+            "x",
+            "a.b.c",
+            payload + "." + sig + "é",
+            "A" * 13_000,
+        ):
+            r = open_client.get(f"/report/s/{bad}")
+            assert r.status_code == 400, bad[:20]
+            assert "This report link is not valid" in r.text
+        other = LinkSigner("o" * 40, 3600).issue({"tumour": {}}, "2026-11-28", None)[0]
+        assert open_client.get(f"/report/s/{other}").status_code == 400
+        signer = LinkSigner("k" * 40, 2 * 3600)
+        old, _ = signer.issue({"tumour": {"primary_site": "kidney"}}, "2026-11-28", None, now=0)
+        r = open_client.get(f"/report/s/{old}")
+        assert r.status_code == 410
+        assert "valid for 2 hours" in plain(r.text)
+
+    def test_a_signed_link_with_a_broken_case_is_a_clear_422(self, open_client: TestClient) -> None:
+        """Signed by this server, but the case breaks a rule (e.g. a rule tightened since):
+        the error names the field, never a 500."""
+        signer = LinkSigner("k" * 40, 3600)
+        token, _ = signer.issue(
+            {"tumour": {"size": {"value": -3, "unit": "cm"}}}, "2026-11-28", None
+        )
+        r = open_client.get(f"/report/s/{token}")
+        assert r.status_code == 422
+        assert "tumour.size" in r.text
+
+    def test_bad_form_is_still_answered_in_place(self, open_client: TestClient) -> None:
+        values = example_form(open_client)
+        values["tumour.size.value"] = "-2"
+        r = open_client.post("/report", data=values)
+        assert r.status_code == 422  # the form again, with the error; no redirect
+
+
+# --- save to registry, import --------------------------------------------------------------
+
+
+class TestSaveAndImport:
+    def test_save_a_linked_report(self, server: Server) -> None:
+        c = server.client
+        values = example_form(c)
+        where = c.post("/report", data=values, headers=bearer(server)).headers["location"]
+        token = where.removeprefix("/report/s/")
+        assert "Save to registry" in c.get(where, headers=bearer(server)).text
+        assert "Save to registry" not in c.get(where, headers=bearer(server, "reader")).text
+        r = c.post(
+            "/registry/save",
+            data={"token": token, "registry_id": "PEC-0100"},
+            headers=bearer(server, "reader"),
+        )
+        assert r.status_code == 403
+        r = c.post(
+            "/registry/save",
+            data={"token": token, "registry_id": "Jane Doe"},
+            headers=bearer(server),
+        )
+        assert r.status_code == 422
+        assert "registry_id: must be a pseudonymous registry code" in plain(r.text)
+        assert server.repo.state("PEC-0100") is None
+        r = c.post(
+            "/registry/save",
+            data={"token": token, "registry_id": "PEC-0100"},
+            headers=bearer(server),
+        )
+        assert r.status_code == 303
+        aid = latest_assessment(server.repo, "PEC-0100")
+        assert r.headers["location"] == f"/registry/patients/PEC-0100/assessments/{aid}?saved=1"
+        page = plain(c.get(r.headers["location"], headers=bearer(server)).text)
+        assert "Saved to the registry." in page and "Risk: high" in page
+        r = c.post(
+            "/registry/save",
+            data={"token": "forged.x", "registry_id": "PEC-0101"},
+            headers=bearer(server),
+        )
+        assert r.status_code == 400 and server.repo.state("PEC-0101") is None
+
+    def test_import_page_reports_like_the_cli(self, server: Server, tmp_path: Path) -> None:
+        """The same file through the page and through the importer the CLI uses: the same
+        rejected cells; all or nothing writes nothing."""
+        good, bad = rows_of({"PEC-0200": high_risk(), "PEC-0201": high_risk()})
+        bad["tumour.size.value"] = "huge"
+        path = write_csv(tmp_path / "board.csv", [good, bad])
+        c = server.client
+        c.post("/login", data={"token": server.tokens["clinician"], "next": "/registry"})
+        form = c.get("/registry/import").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf is not None
+        upload = {"file": ("board.csv", path.read_bytes(), "text/csv")}
+        assert (
+            c.post("/registry/import", files=upload, data={"mode": "all-or-nothing"}).status_code
+            == 403
+        )  # no CSRF
+        r = c.post(
+            "/registry/import", files=upload, data={"mode": "all-or-nothing", "csrf_token": csrf[1]}
+        )
+        assert r.status_code == 422
+        page = plain(r.text)
+        assert "Nothing was written" in page
+        assert server.repo.state("PEC-0200") is None
+        expected = import_file(
+            server.repo, path, on_date=ON, settings=default_settings(), actor="x"
+        )
+        assert expected.issues
+        for issue in expected.issues:
+            assert f"{issue.row} {issue.column} {issue.value} {issue.rule}" in page
+        r = c.post(
+            "/registry/import", files=upload, data={"mode": "good-rows", "csrf_token": csrf[1]}
+        )
+        assert r.status_code == 200
+        assert server.repo.state("PEC-0200") is not None
+        assert server.repo.state("PEC-0201") is None
+
+    def test_import_bad_requests(self, server: Server) -> None:
+        c = server.client
+        h = bearer(server)
+        r = c.post("/registry/import", data={"mode": "all-or-nothing"}, headers=h)
+        assert r.status_code == 422 and "&#39;file&#39; is required" in r.text
+        r = c.post(
+            "/registry/import", files={"file": ("x.pdf", b"%PDF", "application/pdf")}, headers=h
+        )
+        assert r.status_code == 422 and "must be a .csv or .xlsx file" in r.text
+        r = c.post("/registry/import", files={"file": ("x.xlsx", b"not a zip", "x")}, headers=h)
+        assert r.status_code == 422 and "&#39;file&#39;:" in r.text
+        r = c.post(
+            "/registry/import",
+            files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
+            data={"mode": "sometimes"},
+            headers=h,
+        )
+        assert r.status_code == 422 and "&#39;mode&#39; must be" in r.text
+        r = c.post(
+            "/registry/import",
+            files={"file": ("x.csv", b"a,b\n", "text/csv")},
+            headers=bearer(server, "reader"),
+        )
+        assert r.status_code == 403
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_field = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "accepted",
+            "declined",
+            "deferred",
+            "other",
+            "REC-REFER-TRIALS",
+            "RISK-ASSESS",
+            "1",
+            "0",
+            "-1",
+            "99999999999999999999",
+        ]
+    ),
+    st.text(max_size=40),
+)
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    from pecoma.store import open_registry
+
+    r = open_registry(f"sqlite:///{tmp_path / 'fuzz.sqlite3'}")
+    record_case(
+        r, H, high_risk(), on_date=ON, settings=default_settings(), actor="clinic", source="test"
+    )
+    _info, token = TokenStore(r.engine).create("clinician one", "clinician", "setup")
+    app = create_app(WebConfig(auth="on", session_secret="s" * 40), today=lambda: ON)
+    app.state.registry = r
+    with TestClient(app, follow_redirects=False) as c:
+        yield Server(c, r, {"clinician": token})
+    r.close()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(record=_field, decision=_field, code=_field, words=_field, seen=_field)
+def test_any_decision_form_is_stored_whole_or_refused(
+    sqlite_server: Server, record: str, decision: str, code: str, words: str, seen: str
+) -> None:
+    """Whatever the form holds: 303 and exactly one more row, or a 4xx page and none;
+    never a 500, never a row for a recommendation the assessment did not make."""
+    aid = latest_assessment(sqlite_server.repo, H)
+    before = len(rows(sqlite_server.repo))
+    r = decide(
+        sqlite_server,
+        H,
+        aid,
+        record_id=record,
+        decision=decision,
+        reason_code=code,
+        reason_text=words,
+        supersedes=seen,
+    )
+    after = rows(sqlite_server.repo)
+    if r.status_code == 303:
+        assert len(after) == before + 1
+        assert after[-1].record_id in ("REC-RESECTION-DONE", "RISK-ASSESS", "REC-REFER-TRIALS")
+        assert after[-1].decision != "declined" or after[-1].reason_code
+    else:
+        assert r.status_code in (404, 409, 422), r.status_code
+        assert len(after) == before
+
+
+_LINK_APP = create_app(WebConfig(session_secret="k" * 40), today=lambda: ON)
+
+
+@settings(max_examples=80, deadline=None)
+@given(token=st.text(min_size=1, max_size=300).filter(lambda t: t not in (".", "..")))
+def test_any_link_token_is_a_clear_page(token: str) -> None:
+    """Any text where the token goes: a page saying the link is not valid, never a 500."""
+    from urllib.parse import quote
+
+    with TestClient(_LINK_APP) as c:
+        r = c.get("/report/s/" + quote(token, safe=""))
+    assert r.status_code in (400, 404), r.status_code

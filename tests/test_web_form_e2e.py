@@ -1,0 +1,312 @@
+"""The case form in Debian's headless chromium: the three cases a tumour board sees most,
+entered with the keyboard only; rows offered by the disease status; the form without
+JavaScript; axe-core finding nothing on the form.
+
+Each keyboard run records its keystrokes and wall time in
+``artifacts/e2e/form-keyboard.json`` (the figures in ``bench/RESULTS.md`` come from there);
+the time itself is not asserted here: speed is a bench figure, not a test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from test_web_e2e import ARTIFACTS, browser, fill, page, select, server, submit
+
+__all__ = ["browser", "page", "server"]  # fixtures shared with test_web_e2e
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+# Keystroke-level model (Card, Moran & Newell 1980): an average skilled typist takes
+# 0.28 s a keystroke, and 1.35 s to decide before each fact entered.
+KLM_KEY_S = 0.28
+KLM_THINK_S = 1.35
+
+
+@dataclass
+class Keyboard:
+    """Drives the form with Tab, typing, Space and Enter only, counting every key."""
+
+    pg: Any
+    keys: int = 0
+    facts: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def press(self, key: str) -> None:
+        self.pg.keyboard.press(key)
+        self.keys += 1
+
+    def active_name(self) -> str:
+        name: str = self.pg.evaluate(
+            "document.activeElement.getAttribute('name') || document.activeElement.textContent"
+        )
+        return name.strip()
+
+    def tab_to(self, name: str, limit: int = 80) -> None:
+        """Tab forward until the control named ``name`` (or the button saying it) has focus."""
+        for _ in range(limit):
+            self.press("Tab")
+            if self.active_name() == name:
+                return
+        raise AssertionError(f"Tab never reached {name!r}")
+
+    def type(self, name: str, text: str) -> None:
+        """Tab to a field and type ``text`` (replacing what it held)."""
+        self.tab_to(name)
+        self.facts += 1
+        if self.pg.evaluate("document.activeElement.value") != "":
+            self.press("Control+a")
+        self.pg.keyboard.type(text)
+        self.keys += len(text)
+
+    def choose(self, name: str, typed: str, value: str) -> None:
+        """Tab to a select and type the start of an option's words (type-ahead)."""
+        self.tab_to(name)
+        self.facts += 1
+        self.pg.keyboard.type(typed)
+        self.keys += len(typed)
+        got = self.pg.evaluate("document.activeElement.value")
+        assert got == value, f"{name}: typing {typed!r} chose {got!r}, not {value!r}"
+
+    def tick(self, name: str) -> None:
+        self.tab_to(name)
+        self.facts += 1
+        self.press("Space")
+        assert self.pg.evaluate("document.activeElement.checked")
+
+    def assess(self) -> None:
+        """Enter in the next text field: the form's default button assesses the case (never
+        "add another")."""
+        for _ in range(20):
+            self.press("Tab")
+            if self.pg.evaluate(
+                "document.activeElement.tagName === 'INPUT'"
+                " && document.activeElement.type === 'text'"
+            ):
+                break
+        with self.pg.expect_navigation():
+            self.press("Enter")
+        assert "/form" not in self.pg.url  # not the "add another" button
+
+
+def record(case: str, kb: Keyboard, seconds: float) -> None:
+    path = ARTIFACTS / "form-keyboard.json"
+    runs = json.loads(path.read_text()) if path.exists() else {}
+    runs[case] = {
+        "keystrokes": kb.keys,
+        "facts": kb.facts,
+        "browser_seconds": round(seconds, 2),
+        "klm_seconds": round(kb.keys * KLM_KEY_S + kb.facts * KLM_THINK_S, 1),
+    }
+    path.write_text(json.dumps(runs, indent=2) + "\n")
+    print(case, runs[case])
+
+
+def report_text(pg: Any) -> str:
+    text: str = pg.locator("main").inner_text()
+    return " ".join(text.split())
+
+
+def test_keyboard_small_localized_kidney(server: str, page: Any) -> None:
+    """A 3.5 cm renal PEComa, completely resected, none of the four worrisome features.
+    Expected: low risk, because every one of the guideline's four high-risk features is
+    absent (I1, S06-S09): 3.5 cm is not above 5 cm, and necrosis, infiltrative growth and
+    high nuclear grade with cellularity are absent (set by the one checkbox)."""
+    page.goto(server + "/")
+    start = time.monotonic()
+    kb = Keyboard(page)
+    kb.choose("tumour.primary_site", "k", "kidney")
+    kb.type("tumour.size.value", "3,5")  # a decimal comma
+    kb.tick("none_of_four")
+    kb.choose("stage.status", "localiz", "localized")
+    kb.choose("surgery.status", "pe", "performed")
+    kb.type("surgery.date", "15 Jun 2026")
+    kb.choose("surgery.margin", "r0", "R0")
+    kb.assess()
+    seconds = time.monotonic() - start
+    text = report_text(page)
+    assert re.search(r"Risk: low\b", text, re.I), text[:1500]
+    assert "3.5 cm" in text
+    record("small localized kidney", kb, seconds)
+
+
+def test_keyboard_high_risk_uterine(server: str, page: Any) -> None:
+    """A 7.2 cm uterine PEComa with necrosis, resected with R1 margins. Expected: high
+    risk, because the tumour is larger than 5 cm (S06) and necrosis is present (S07);
+    either alone makes it high risk (I1)."""
+    page.goto(server + "/")
+    start = time.monotonic()
+    kb = Keyboard(page)
+    kb.choose("tumour.primary_site", "u", "uterus")
+    kb.type("tumour.size.value", "7,2")
+    kb.choose("histology.necrosis", "p", "present")
+    kb.choose("stage.status", "localiz", "localized")
+    kb.choose("surgery.status", "pe", "performed")
+    kb.type("surgery.date", "2026-03-10")
+    kb.choose("surgery.margin", "r1", "R1")
+    kb.assess()
+    seconds = time.monotonic() - start
+    text = report_text(page)
+    assert re.search(r"Risk: high\b", text, re.I), text[:1500]
+    for sid in ("S06", "S07"):
+        assert sid in text, sid
+    record("high-risk uterine", kb, seconds)
+
+
+def test_keyboard_metachronous_lung_metastases(server: str, page: Any) -> None:
+    """An 8 cm soft-tissue PEComa resected in February 2023; one lung metastasis found in
+    October 2024, nothing outside the lungs, resectable. Expected: risk stratification no
+    longer applies (metastatic disease, I8: "not applicable") and metastasectomy is a
+    guideline option (S16), because the metastasis came 20 months after the primary was
+    treated and complete excision is feasible. The metastasis row appears when the status
+    is chosen, without any "add" key."""
+    page.goto(server + "/")
+    start = time.monotonic()
+    kb = Keyboard(page)
+    kb.choose("tumour.primary_site", "so", "soft_tissue")
+    kb.type("tumour.size.value", "8")
+    kb.choose("stage.status", "m", "metastatic")
+    kb.choose("stage.extrapulmonary_disease", "n", "no")
+    kb.choose("stage.resectable", "y", "yes")
+    kb.choose("stage.complete_excision_feasible", "y", "yes")
+    kb.choose("stage.metastases[0].site", "lu", "lung")
+    kb.type("stage.metastases[0].detected_on", "20 Oct 2024")
+    kb.choose("surgery.status", "pe", "performed")
+    kb.type("surgery.date", "2023-02-14")
+    kb.choose("surgery.margin", "r0", "R0")
+    kb.assess()
+    seconds = time.monotonic() - start
+    text = report_text(page)
+    assert re.search(r"Risk: not applicable", text, re.I), text[:1500]
+    assert page.get_by_role(
+        "heading", name="Surgery of metastatic or recurrent disease"
+    ).is_visible()
+    assert "S16" in text
+    record("metachronous lung metastases", kb, seconds)
+
+
+def rows(pg: Any, prefix: str) -> int:
+    count: int = pg.locator(f'.rows[data-prefix="{prefix}"] fieldset.row').count()
+    return count
+
+
+def test_rows_follow_the_disease_status(server: str, page: Any) -> None:
+    """No row before the status is known; metastatic offers a metastasis, a therapy line
+    and a scan; localized takes the blank metastasis and therapy rows away but keeps a
+    filled one (never dropped: the server then names the contradiction)."""
+    page.goto(server + "/")
+    assert rows(page, "stage.metastases") == 0
+    assert page.get_by_role("button", name="Add a metastasis").is_visible()
+    select(page, "Disease status", "metastatic")
+    assert rows(page, "stage.metastases") == 1
+    assert rows(page, "systemic.therapies") == 1
+    assert rows(page, "imaging") == 1
+    assert page.get_by_role("button", name="Add another metastasis").is_visible()
+    select(page, "Disease status", "localized")
+    assert rows(page, "stage.metastases") == 0
+    assert rows(page, "systemic.therapies") == 0
+    assert rows(page, "imaging") == 1
+    select(page, "Disease status", "metastatic")
+    page.locator('[name="stage.metastases[0].site"]').select_option("liver")
+    select(page, "Disease status", "localized")
+    assert rows(page, "stage.metastases") == 1  # it holds data: kept
+    fill(page, "Evaluation date", "2026-11-28")
+    select(page, "Primary site", "kidney")
+    submit(page)
+    assert rows(page, "stage.metastases") == 1  # shown again, with the data
+    select(page, "Disease status", "localized")  # rendered by the server with data: kept
+    assert rows(page, "stage.metastases") == 1
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert "Metastasis 1: Site" in summary.inner_text()
+
+
+def test_none_of_four_sets_and_stays_editable(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    select(page, "Necrosis", "present")
+    page.locator('[name="none_of_four"]').check()
+    values = page.evaluate(
+        "['necrosis','infiltrative_growth','high_nuclear_grade_and_cellularity',"
+        "'vascular_invasion'].map(n => document.querySelector("
+        "`select[name='histology.${n}']`).value)"
+    )
+    assert values == ["present", "absent", "absent", "absent"]  # an explicit 'present' stays
+    select(page, "Necrosis", "absent")
+    select(page, "Vascular invasion", "unknown")  # edited afterwards: the box is cleared
+    assert not page.locator('[name="none_of_four"]').is_checked()
+
+
+def test_add_another_without_javascript(server: str, browser: Any) -> None:
+    """Without JavaScript "Add a metastasis" posts the form and it comes back with the row
+    and everything typed kept as typed; the case then reaches the report."""
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    try:
+        pg.goto(server + "/")
+        assert rows(pg, "stage.metastases") == 0
+        fill(pg, "Evaluation date", "28 Nov 2026")
+        select(pg, "Primary site", "soft_tissue")
+        fill(pg, "Largest dimension", "8,0")
+        select(pg, "Disease status", "metastatic")
+        with pg.expect_navigation():
+            pg.get_by_role("button", name="Add a metastasis").click()
+        assert rows(pg, "stage.metastases") == 1
+        assert pg.get_by_label("Largest dimension", exact=True).input_value() == "8,0"
+        assert pg.get_by_label(re.compile("^Disease status")).input_value() == "metastatic"
+        with pg.expect_navigation():
+            pg.get_by_role("button", name="Add another metastasis").click()
+        assert rows(pg, "stage.metastases") == 2
+        pg.locator('[name="stage.metastases[0].site"]').select_option("lung")
+        pg.locator('[name="stage.metastases[0].detected_on"]').fill("2024-10-20")
+        select(pg, "Surgery of the primary", "performed")
+        fill(pg, "Date of surgery", "2023-02-14")
+        submit(pg)
+        text = report_text(pg)
+        assert re.search(r"Risk: not applicable", text, re.I), text[:1500]
+    finally:
+        context.close()
+
+
+def axe_violations(pg: Any) -> list[dict[str, Any]]:
+    pg.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = pg.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact,"
+        " nodes: v.nodes.map(n => n.target.join(' '))})); }"
+    )
+    return found
+
+
+def test_axe_finds_nothing_on_the_form(server: str, browser: Any) -> None:
+    """axe-core: no violation of any impact on the blank form, with rows and the box, and
+    with the error summary (the page's own content policy is bypassed to inject axe)."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    try:
+        check_axe(server, context.new_page())
+    finally:
+        context.close()
+
+
+def check_axe(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    assert axe_violations(page) == []
+    select(page, "Disease status", "metastatic")
+    page.get_by_role("button", name="Add another metastasis").click()
+    page.locator('[name="none_of_four"]').check()
+    assert axe_violations(page) == []
+    fill(page, "Evaluation date", "12/02/2026")
+    fill(page, "Largest dimension", "seven")
+    submit(page)
+    assert page.locator("#error-summary").is_visible()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "form-errors-in-one-pass.png"), full_page=True)

@@ -1,0 +1,479 @@
+"""The case form reads what people type: decimal commas, dates in ISO or with the month's
+name (never a numeric date that reads two ways), "none of the four worrisome features",
+every problem in one pass in words, and repeated rows with or without JavaScript."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from typing import ClassVar
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pecoma.case import Feature
+from pecoma.engine import assess
+from pecoma.store.tokens import Role
+from pecoma.web import WebConfig, create_app, forms
+from pecoma.web.auth import needed_role
+
+ON = dt.date(2026, 11, 28)
+BASE = {"on": "2026-11-28", "tumour.primary_site": "kidney", "stage.status": "localized"}
+FOUR = forms.WORRISOME_FOUR
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False)
+
+
+def words_of(html: str) -> str:
+    """A page's text without its tags."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+class Summary(HTMLParser):
+    """The error summary's links (href, words) and the ids of the page's controls."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.items: list[str] = []
+        self.ids: set[str] = set()
+        self._in = 0
+        self._href: str | None = None
+        self._item: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag in ("input", "select") and "id" in a:
+            self.ids.add(a["id"])
+        if a.get("id") == "error-summary":
+            self._in = 1
+        elif self._in and tag == "section":
+            self._in += 1
+        if self._in and tag == "li":
+            self._item = []
+        if self._in and tag == "a":
+            self._href = a.get("href", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in and tag == "section":
+            self._in -= 1
+        if self._in and tag == "li" and self._item is not None:
+            self.items.append("".join(self._item).strip())
+            self._item = None
+
+    def handle_data(self, data: str) -> None:
+        if self._item is not None:
+            self._item.append(data)
+        if self._href is not None:
+            self.links.append((self._href, data.strip()))
+            self._href = None
+
+
+class TestNumbers:
+    @pytest.mark.parametrize(
+        ("typed", "read"),
+        [
+            ("3,5", "3.5"),
+            ("3.5", "3.5"),
+            ("0,25", "0.25"),
+            (" 12 ", "12"),
+            (",5", ".5"),
+            ("7,", "7."),
+            ("-1", "-1"),
+        ],
+    )
+    def test_read(self, typed: str, read: str) -> None:
+        assert forms.parse_form_number(typed) == read
+
+    @pytest.mark.parametrize(
+        "typed",
+        ["", "seven", "1.234,5", "1,234.5", "3,5,1", "3e2", "nan", "inf", "3 5", "0x10", "½", "٣"],
+    )
+    def test_refused(self, typed: str) -> None:
+        assert forms.parse_form_number(typed) is None
+
+    @pytest.mark.parametrize(
+        "name", [c.name for c in forms.CONTROLS.values() if c.kind == "number"]
+    )
+    def test_every_number_field_takes_a_decimal_comma(self, name: str) -> None:
+        """The same case whether the decimal is written with a point or a comma."""
+        values = {**BASE, "stage.status": "metastatic", name: "2,5"}
+        with_comma = forms.form_to_case(values)
+        with_point = forms.form_to_case({**values, name: "2.5"})
+        assert with_comma.errors == with_point.errors
+        assert with_comma.case == with_point.case
+        assert with_comma.case is not None
+
+    def test_row_numbers_take_a_decimal_comma(self) -> None:
+        """The line of a therapy row is a number too: '2,0' is line 2; '2,5' is refused
+        by the case format (a line is a whole number), not as unreadable."""
+        row = {**BASE, "stage.status": "metastatic", "systemic.therapies[0].agent": "sirolimus"}
+        whole = forms.form_to_case({**row, "systemic.therapies[0].line": "2,0"})
+        assert whole.case is not None and whole.case.systemic.therapies[0].line == 2
+        half = forms.form_to_case({**row, "systemic.therapies[0].line": "2,5"})
+        (message,) = half.errors["systemic.therapies[0].line"]
+        assert "decimal comma" not in message and "2.5" in message
+
+    def test_size_with_a_comma_in_the_case(self) -> None:
+        result = forms.form_to_case({**BASE, "tumour.size.value": "3,5"})
+        assert result.case is not None and result.case.tumour.size is not None
+        assert result.case.tumour.size.value == 3.5
+
+    def test_unreadable_number_names_the_forms_allowed(self) -> None:
+        result = forms.form_to_case({**BASE, "histology.mitoses_per_50_hpf": "1.234,5"})
+        (message,) = result.errors["histology.mitoses_per_50_hpf"]
+        assert "3.5 or 3,5" in message and "1.234,5" in message
+
+    @given(st.decimals(min_value=0, max_value=400, places=3, allow_nan=False))
+    def test_any_decimal_reads_the_same_with_a_comma(self, number: object) -> None:
+        text = f"{number}"
+        assert forms.parse_form_number(text.replace(".", ",")) == text
+
+
+class TestDates:
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "2026-12-02",
+            "2026-12-2",
+            "2 Dec 2026",
+            "02 Dec 2026",
+            "2 December 2026",
+            "2 dec 2026",
+            "2-Dec-2026",
+            "2 Dec. 2026",
+            "2 DECEMBER 2026",
+            " 2 Dec 2026 ",
+        ],
+    )
+    def test_read(self, typed: str) -> None:
+        assert forms.parse_form_date(typed) == dt.date(2026, 12, 2)
+
+    def test_september_abbreviations(self) -> None:
+        assert forms.parse_form_date("3 Sept 2025") == dt.date(2025, 9, 3)
+        assert forms.parse_form_date("3 Sep 2025") == dt.date(2025, 9, 3)
+
+    @pytest.mark.parametrize("typed", ["12/02/2026", "02.12.2026", "2-12-2026", "12/2/2026"])
+    def test_two_readings_refused_with_both(self, typed: str) -> None:
+        rule = forms.parse_form_date(typed)
+        assert isinstance(rule, str)
+        assert "12 Feb 2026" in rule and "2 Dec 2026" in rule
+        assert "YYYY-MM-DD" in rule
+
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "31/12/2026",
+            "12/31/2026",
+            "12/02/26",
+            "2026/12/02",
+            "2026-02-30",
+            "30 Feb 2026",
+            "2 Foo 2026",
+            "yesterday",
+            "20261202",
+            "2 Dez 2026",
+        ],
+    )
+    def test_refused(self, typed: str) -> None:
+        rule = forms.parse_form_date(typed)
+        assert isinstance(rule, str) and "YYYY-MM-DD" in rule
+
+    def test_outside_the_supported_range(self) -> None:
+        rule = forms.parse_form_date("31 Dec 1899")
+        assert isinstance(rule, str) and "1900-01-01" in rule
+
+    def test_shown_again_in_iso(self) -> None:
+        """A date typed with the month's name is shown back as YYYY-MM-DD."""
+        result = forms.form_to_case(
+            {**BASE, "diagnosis.date": "2 Dec 2025", "histology.mitoses_per_50_hpf": "x"}
+        )
+        assert result.case is None
+        assert result.values["diagnosis.date"] == "2025-12-02"
+
+    def test_ambiguous_date_rejected_with_the_field_label(self, client: TestClient) -> None:
+        r = client.post("/report", data={**BASE, "diagnosis.date": "12/02/2026"})
+        assert r.status_code == 422
+        page = Summary(r.text)
+        assert ("#f-diagnosis-date", "Date of diagnosis") in page.links
+        (item,) = page.items
+        assert "12 Feb 2026" in item and "2 Dec 2026" in item and "12/02/2026" in item
+
+    def test_evaluation_date_with_the_month_name(self, client: TestClient) -> None:
+        r = client.post("/report", data={**BASE, "on": "28 Nov 2026"})
+        assert r.status_code == 200, r.text[:2000]
+        assert re.search(r"Risk:\s*indeterminate", words_of(r.text))
+
+
+class TestNoneOfFour:
+    """Precedence: the box turns each of the four left unknown (or blank) into absent; an
+    explicit 'absent' stays absent; an explicit 'present' is never overwritten: it is
+    reported as contradicting the box, and the case is not assessed."""
+
+    def test_unknown_become_absent(self) -> None:
+        result = forms.form_to_case(
+            {**BASE, "none_of_four": "yes", **{name: "unknown" for name in FOUR}}
+        )
+        assert result.case is not None
+        h = result.case.histology
+        assert (
+            h.necrosis,
+            h.infiltrative_growth,
+            h.high_nuclear_grade_and_cellularity,
+            h.vascular_invasion,
+        ) == (Feature.absent,) * 4
+        # Pleomorphism is not one of the four: it stays unknown.
+        assert h.nuclear_pleomorphism_or_giant_cells is Feature.unknown
+
+    def test_blank_or_missing_become_absent(self) -> None:
+        result = forms.form_to_case({**BASE, "none_of_four": "yes", FOUR[0]: ""})
+        assert result.case is not None and result.case.histology.necrosis is Feature.absent
+
+    def test_shown_as_absent_on_the_form(self) -> None:
+        result = forms.form_to_case({**BASE, "none_of_four": "yes", "on": "bad"})
+        assert [result.values[name] for name in FOUR] == ["absent"] * 4
+
+    def test_explicit_present_is_never_overwritten(self) -> None:
+        values = {**BASE, "none_of_four": "yes", "histology.infiltrative_growth": "present"}
+        result = forms.form_to_case(values)
+        assert result.case is None
+        assert result.values["histology.infiltrative_growth"] == "present"
+        (message,) = result.errors["histology.infiltrative_growth"]
+        assert "None of the four worrisome features" in message
+        assert list(result.errors) == ["histology.infiltrative_growth"]
+
+    def test_explicit_absent_with_the_box(self) -> None:
+        result = forms.form_to_case({**BASE, "none_of_four": "yes", FOUR[1]: "absent"})
+        assert result.case is not None
+        assert result.case.histology.infiltrative_growth is Feature.absent
+
+    def test_without_the_box_unknown_stays_unknown(self) -> None:
+        result = forms.form_to_case({**BASE, **{name: "unknown" for name in FOUR}})
+        assert result.case is not None
+        assert result.case.histology.necrosis is Feature.unknown
+
+    @pytest.mark.parametrize("ticked", ["no", "on", "<script>", "YES"])
+    def test_other_values_are_refused(self, ticked: str) -> None:
+        result = forms.form_to_case({**BASE, "none_of_four": ticked})
+        assert result.case is None and "none_of_four" in result.errors
+
+    def test_small_kidney_with_the_box_is_low_risk(self) -> None:
+        """3 cm and the box: every guideline high-risk feature absent, so low risk (I1)."""
+        result = forms.form_to_case({**BASE, "none_of_four": "yes", "tumour.size.value": "3,0"})
+        assert result.case is not None
+        assert assess(result.case, ON).risk.group == "low"
+        without = forms.form_to_case({**BASE, "tumour.size.value": "3,0"})
+        assert without.case is not None
+        assert assess(without.case, ON).risk.group == "indeterminate"
+
+
+PATH = re.compile(r"\b[a-z_]+\.[a-z_]+|\[\d+\]")
+
+
+class TestAllErrorsAtOnce:
+    FORM: ClassVar[dict[str, str]] = {
+        "on": "2026-11-28",
+        "tumour.size.value": "seven",  # unreadable number
+        "diagnosis.date": "12/02/2026",  # two readings
+        "stage.status": "localized",
+        "stage.extrapulmonary_disease": "yes",  # contradicts localized
+        "stage.metastases[0].site": "lung",  # contradicts localized
+        "surgery.margin": "R0",  # contradicts surgery not performed
+        "primary_treatment_end": "2027-01-05",  # after the evaluation date
+        "imaging[0].modality": "chest_ct",  # a scan without its date
+        # tumour.primary_site left out: required
+    }
+    EXPECTED: ClassVar[list[str]] = [
+        "tumour.primary_site",
+        "tumour.size.value",
+        "diagnosis.date",
+        "stage.extrapulmonary_disease",
+        "stage.metastases[0].site",
+        "surgery.margin",
+        "primary_treatment_end",
+        "imaging[0].date",
+    ]
+
+    def test_every_problem_in_one_pass(self) -> None:
+        result = forms.form_to_case(self.FORM)
+        assert result.case is None
+        assert list(result.errors) == self.EXPECTED  # in the order of the form
+        assert result.general == []
+
+    def test_contradictions_found_beside_unreadable_required_facts(self) -> None:
+        """With the disease status unreadable the other contradictions are still found."""
+        result = forms.form_to_case({**self.FORM, "stage.status": "spreading"})
+        assert "stage.status" in result.errors
+        assert "surgery.margin" in result.errors
+        # Those that depend on the status cannot be judged without it.
+        assert "stage.extrapulmonary_disease" not in result.errors
+
+    def test_summary_in_words_each_linked(self, client: TestClient) -> None:
+        r = client.post("/report", data=self.FORM)
+        assert r.status_code == 422
+        page = Summary(r.text)
+        assert len(page.items) == len(self.EXPECTED)
+        for href, _ in page.links:
+            assert href.startswith("#") and href[1:] in page.ids, href
+        labels = [words for _, words in page.links]
+        assert labels[:3] == ["Primary site", "Largest dimension", "Date of diagnosis"]
+        assert "Metastasis 1: Site" in labels and "Scan 1: Date" in labels
+        for item in page.items:
+            assert not PATH.search(item.replace("Metastasis 1", "")), item
+        assert "<title>Error: " in r.text
+
+    def test_no_field_path_in_any_contradiction(self) -> None:
+        """The case format's contradictions, in words (labels for paths, words for
+        values)."""
+        result = forms.form_to_case(
+            {
+                **BASE,
+                "stage.status": "locally_advanced_unresectable",
+                "stage.resectable": "yes",
+                "surgery.status": "performed",
+                "surgery.date": "2024-01-10",
+                "diagnosis.date": "2024-02-01",
+            }
+        )
+        messages = [m for ms in result.errors.values() for m in ms]
+        assert len(messages) == 2
+        for m in messages:
+            assert not PATH.search(m), m
+        assert any("“Disease status” is 'locally advanced, unresectable'" in m for m in messages)
+        assert any("“Date of diagnosis”" in m for m in messages)
+
+
+def rows_of(html: str, prefix: str) -> list[int]:
+    return sorted({int(n) for n in re.findall(rf'name="{re.escape(prefix)}\[(\d+)\]\.', html)})
+
+
+class TestRowsWithoutJavaScript:
+    def test_no_rows_before_the_status_is_known(self, client: TestClient) -> None:
+        html = client.get("/").text
+        assert rows_of(html, "stage.metastases") == []
+        assert "Add a metastasis" in html
+
+    def test_status_decides_the_blank_rows(self) -> None:
+        spec = {g.rows.prefix: g.rows for g in forms.FORM if g.rows}
+        for status, expected in [
+            ("", (0, 0, 0)),
+            ("localized", (0, 0, 1)),
+            ("locally_advanced_unresectable", (0, 1, 0)),
+            ("recurrent", (1, 1, 1)),
+            ("metastatic", (1, 1, 1)),
+        ]:
+            counts = tuple(
+                forms.row_count({"stage.status": status}, spec[p])
+                for p in ("stage.metastases", "systemic.therapies", "imaging")
+            )
+            assert counts == expected, status
+
+    def test_add_another_keeps_everything_typed(self, client: TestClient) -> None:
+        posted = {
+            **BASE,
+            "stage.status": "metastatic",
+            "tumour.size.value": "3,5",
+            "diagnosis.date": "2 Dec 2025",
+            "none_of_four": "yes",
+            "_rows.stage.metastases": "1",
+            "stage.metastases[0].site": "lung",
+            "_add": "stage.metastases",
+        }
+        r = client.post("/form", data=posted)
+        assert r.status_code == 200
+        assert rows_of(r.text, "stage.metastases") == [0, 1]
+        assert 'value="3,5"' in r.text and 'value="2 Dec 2025"' in r.text
+        assert re.search(r'name="none_of_four" value="yes" checked', r.text)
+        assert re.search(r'<option value="lung" selected>', r.text)
+        assert "error-summary" not in r.text  # nothing is checked yet
+        again = client.post("/form", data={**posted, "_rows.stage.metastases": "2"})
+        assert rows_of(again.text, "stage.metastases") == [0, 1, 2]
+
+    def test_first_row_from_no_rows(self, client: TestClient) -> None:
+        r = client.post("/form", data={**BASE, "_add": "systemic.therapies"})
+        assert rows_of(r.text, "systemic.therapies") == [0]
+
+    def test_the_form_then_reaches_the_report(self, client: TestClient) -> None:
+        r = client.post(
+            "/report",
+            data={
+                **BASE,
+                "stage.status": "metastatic",
+                "tumour.size.value": "8",
+                "_rows.stage.metastases": "2",
+                "stage.metastases[0].site": "lung",
+                "stage.metastases[0].detected_on": "20 Oct 2024",
+                "stage.metastases[1].timing": "unknown",  # a blank row left as offered
+                "surgery.status": "performed",
+                "surgery.date": "2023-02-14",
+            },
+        )
+        assert r.status_code == 200, r.text[:3000]
+        assert re.search(r"Risk:\s*not applicable", words_of(r.text))
+
+    def test_enter_assesses(self, client: TestClient) -> None:
+        """The form's first submit button (the one Enter presses) assesses the case."""
+        html = client.get("/").text
+        form = html[html.index('<form method="post" action="/report"') :]
+        first = re.search(r"<button[^>]*>", form)
+        assert first is not None and 'type="submit"' in first[0]
+        assert "formaction" not in first[0] and "_add" not in first[0]
+
+    @pytest.mark.parametrize(
+        "posted",
+        [
+            {"_add": "nonsense"},
+            {"_add": "stage.metastases", "_rows.stage.metastases": "999999"},
+            {"_add": "imaging", "_rows.imaging": "-3"},
+            {"_rows.evil": "4", "_add": ""},
+            {"_add": "stage.metastases", "stage.metastases[49].site": "lung"},
+        ],
+    )
+    def test_hostile_posts(self, client: TestClient, posted: dict[str, str]) -> None:
+        r = client.post("/form", data={**BASE, **posted})
+        assert r.status_code == 200
+        for prefix in ("stage.metastases", "systemic.therapies", "imaging"):
+            assert len(rows_of(r.text, prefix)) <= forms.MAX_ROWS
+
+
+def test_add_another_is_open_as_the_assessment_is() -> None:
+    """In server mode "add another" (POST /form) needs what assessing a case needs."""
+    assert needed_role("POST", "/form", WebConfig(auth="on")) == needed_role(
+        "POST", "/report", WebConfig(auth="on")
+    )
+    closed = WebConfig(auth="on", open_assessment=False)
+    assert needed_role("POST", "/form", closed) is Role.reader
+
+
+class TestAnyText:
+    """Whatever is typed is read or named at its field: never dropped, never a crash."""
+
+    @given(st.text(max_size=14))
+    def test_number_field(self, text: str) -> None:
+        result = forms.form_to_case({**BASE, "histology.mitoses_per_50_hpf": text})
+        if result.case is None:
+            assert list(result.errors) == ["histology.mitoses_per_50_hpf"]
+            return
+        read = result.case.histology.mitoses_per_50_hpf
+        if text.strip():
+            assert read == float(text.strip().replace(",", "."))
+        else:
+            assert read is None
+
+    @given(st.text(max_size=20))
+    def test_date_field(self, text: str) -> None:
+        result = forms.form_to_case({**BASE, "diagnosis.date": text})
+        if result.case is None:
+            assert list(result.errors) == ["diagnosis.date"]
+            return
+        day = result.case.diagnosis.date
+        assert (day is None) == (not text.strip())
+        if day is not None:
+            assert forms.parse_form_date(text) == day
