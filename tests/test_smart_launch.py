@@ -455,7 +455,8 @@ class TestMissingData:
                 item = item_html(post_form(client, page.text), "REC-MTOR-FIRST-LINE")
                 assert item, "the report recommends the mTOR inhibitor first line"
                 said = ("Provisional until supplied" in item
-                        and "mtor_inhibitor_contraindicated" in item)
+                        and 'href="#missing-MISS-MTOR-CONTRAINDICATED">mTOR inhibitor'
+                        in item)
                 assert said is provisional, fail
 
     def test_readable_intolerance_is_a_contraindication(self, tmp_path: Path) -> None:

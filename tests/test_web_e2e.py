@@ -220,6 +220,8 @@ def test_metastatic_case(server: str, page: Any) -> None:
     select(page, "mTOR inhibitor contraindicated", "no")
     submit(page)
 
+    assert page.locator("#item-REC-LUNG-METASTASECTOMY").is_visible()  # S16, in decision order
+    page.get_by_role("link", name="View by guideline section").click()  # one click away
     assert page.get_by_role("heading", name="Surgery of metastatic or recurrent disease")\
         .is_visible()
     body = page.locator("main").inner_text()

@@ -284,9 +284,16 @@ class TestReport:
             assert sid in report
         assert "present" in report and "absent" in report
 
-    def test_recommendations_grouped_with_provenance(self, report: str) -> None:
-        assert "grouped by guideline section" in report
-        assert "Localized disease: surgery" in report
+    def test_recommendations_in_decision_order_with_sections_a_click_away(
+        self, report: str
+    ) -> None:
+        # Re-excision of the R1 margin (local treatment, S10) comes before the referral.
+        assert report.index('id="item-REC-RERESECTION"') < report.index(
+            'id="item-REC-REFER-TRIALS"'
+        )
+        by_section = report[report.index('id="by-section"'):]
+        assert "Localized disease: surgery" in by_section
+        assert 'href="#by-section"' in report
         assert "Why" in report and "Strength" in report
         assert "ref [1]" in report
 
@@ -314,10 +321,11 @@ class TestReport:
             page.texts["missing-title"]
         assert "indeterminate" in page.texts["risk-title"]
         html = submit(client, values).text
-        # Provisional items name the missing fact's field and link to its row.
+        # Provisional items name the missing fact by its form label and link to its row.
         for link in re.findall(r'href="#(missing-[A-Z0-9-]+)"', html):
             assert f'id="{link}"' in html
-        assert re.search(r'href="#missing-[A-Z0-9-]+"><code>[a-z_.]+</code>', html)
+        assert '<a href="#missing-MISS-INFILTRATIVE">Infiltrative growth</a>' in html
+        assert "<code>histology." not in html
 
     def test_downloads(self, client: TestClient) -> None:
         case = parse_case(json.loads(example_text("high-risk-uterine")))
@@ -429,7 +437,8 @@ def test_facts_entered_are_listed(client: TestClient) -> None:
                                               "stage": {"status": "localized"}}))
     assert [label for _, label, _ in minimal] == ["Primary site", "Disease status"]
     html = submit(client, form_values(client, "/?example=metachronous-lung")).text
-    assert "Metastasis 1" in html and "derived.disease_free_interval_months" in html
+    assert "Metastasis 1" in html and "Disease-free interval in months (derived)" in html
+    assert "derived.disease_free_interval_months" not in html
 
 
 @pytest.mark.parametrize("url", ["/", "/?example=metachronous-lung", "/rules"])

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from pecoma.engine.schedule import ScanFinding, SurveillancePlan
-from pecoma.render.schedule import STATUS_LABELS
+from pecoma.render.schedule import MODALITY_LABELS, STATUS_LABELS
 
 __all__ = ["STATUS_COLOURS", "timeline_figure", "timeline_png", "timeline_svg"]
 
@@ -78,7 +78,7 @@ def _title(plan: SurveillancePlan) -> str:
 
 
 def _subtitle(plan: SurveillancePlan) -> str:
-    parts = [f"risk {plan.risk_group} → {plan.surveillance_group}-risk schedule"]
+    parts = [f"risk {plan.risk_group.replace('_', ' ')} → {plan.surveillance_group}-risk schedule"]
     if plan.anchor:
         parts.append(f"{_anchor_label(plan)} {plan.anchor.isoformat()}")
     nxt = plan.next_visit
@@ -109,7 +109,8 @@ def _footer(plan: SurveillancePlan) -> str:
     lines = [f"{p.title}: every {p.interval_months} months, overdue after "
              f"{p.overdue_months} — {p.item.provenance.label}" for p in plan.phases]
     imaging = {pi.record: pi for v in plan.visits[:1] for pi in v.imaging}
-    lines += [f"Imaging {pi.modality.value}: {pi.provenance.label}" for pi in imaging.values()]
+    lines += [f"Imaging {MODALITY_LABELS[pi.modality]}: {pi.provenance.label}"
+              for pi in imaging.values()]
     if plan.interpretations:
         lines.append("Interpretations: " + "; ".join(f"{i.id} {i.title}"
                                                        for i in plan.interpretations))

@@ -34,9 +34,17 @@ from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
 from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
-from pecoma.render.timeline import timeline_svg
+from pecoma.render.timeline_web import timeline_web_svg
 from pecoma.settings import Settings
 from pecoma.web import forms
+from pecoma.web.summary import (
+    LEVEL_ORDER,
+    BoardSummary,
+    board_summary,
+    fact_words,
+    field_label,
+    value_words,
+)
 
 __all__ = [
     "ReportView",
@@ -333,6 +341,24 @@ class ReportView:
     missing: Mapping[str, MissingFact]
     facts: tuple[tuple[str, str, str], ...]
     extra: Mapping[str, Any]
+    summary: BoardSummary
+
+    def because(self, item: Item) -> list[tuple[str, str]]:
+        """The facts ``item`` rests on, as (label, value) in the form's words."""
+        return [fact_words(f) for f in item.triggered_by]
+
+    def provisional_on(self, item: Item) -> list[tuple[str, str]]:
+        """What ``item`` waits for: (anchor id, the missing fact in words)."""
+        return [
+            (f"missing-{c}", field_label(self.missing[c].field) if c in self.missing else c)
+            for c in item.conditional_on
+        ]
+
+    def label(self, path: str) -> str:
+        return field_label(path)
+
+    def words(self, value: Any) -> str:
+        return value_words(value)
 
 
 def _split(items: tuple[Item, ...] | list[Item]) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
@@ -397,14 +423,15 @@ def build_report_view(
         case_json=case.model_dump_json(exclude_defaults=True),
         imaging_json=imaging_json,
         on=a.evaluated_on.isoformat(),
-        alerts=a.alerts,
+        alerts=tuple(sorted(a.alerts, key=lambda i: LEVEL_ORDER.get(i.level or "", 3))),
         sections=tuple(sections),
         statements={s: k.statements[s].text for s in sorted(used) if s in k.statements},
         guideline_refs=tuple(refs),
         sources=tuple(sources.items()),
-        missing={m.id: m for m in a.missing},
+        missing={m.id: m for m in (*a.missing, *(plan.missing if plan else ()))},
         facts=tuple(forms.entered_facts(case)),
         extra=extra,
+        summary=board_summary(a, plan),
     )
 
 
@@ -419,11 +446,12 @@ def inline_svg(svg: str) -> str:
 
 
 def plan_extras(plan: SurveillancePlan) -> dict[str, Any]:
-    """What the report shows of the surveillance plan."""
+    """What the report shows of the surveillance plan (the timeline drawn directly as SVG:
+    a Matplotlib figure would take most of the answer's time)."""
     rows = plan_rows(plan)
     nxt = plan.next_visit
     upcoming = [r for r, v in zip(rows, plan.visits, strict=True) if v.open][:6]
-    svg = timeline_svg(plan)
+    svg = timeline_web_svg(plan)
     return {
         "plan": plan,
         "timeline_svg": svg,

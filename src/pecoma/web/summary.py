@@ -1,0 +1,286 @@
+"""The summary for the board, and the plain words a clinician reads instead of field paths.
+
+The summary stands at the top of the report page and of the PDF:
+
+- **Alerts by severity**, critical first: the assessment's alerts with their own level,
+  and what the surveillance plan found that needs the team (``PLAN_ALERT_LEVELS``): a
+  scan that found disease, an equivocal scan, missing or incomplete imaging, a visit
+  missed or overdue. Ties keep the engine's order.
+- **The risk** group, or "not applicable: advanced disease".
+- **The top actions** (``TOP_ACTIONS``) of the guideline in the engine's decision order
+  (``pecoma.engine.order``), each marked provisional when a missing fact holds it.
+- **The missing facts ranked by how much each would change** (``MISSING_TIERS``): first
+  what decides whether the recommendations apply at all (the tissue diagnosis), then what
+  could change the risk group, then what a recommended treatment is provisional on, then
+  what changes the surveillance plan, last what only changes an alert or supplementary
+  context. Within a tier the guideline's facts come before supplementary ones, then the
+  fact that more items depend on, then the engine's order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal
+
+from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
+from pecoma.engine.schedule import SurveillancePlan
+from pecoma.knowledge import load_knowledge
+from pecoma.web import forms
+
+__all__ = [
+    "LEVEL_ORDER",
+    "MISSING_TIERS",
+    "PLAN_ALERT_LEVELS",
+    "TOP_ACTIONS",
+    "BoardSummary",
+    "RankedMissing",
+    "SummaryAlert",
+    "board_summary",
+    "fact_words",
+    "field_label",
+    "rank_missing",
+    "value_words",
+]
+
+Level = Literal["critical", "warning", "info"]
+LEVEL_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
+TOP_ACTIONS = 3
+
+#: What the surveillance plan found, as alerts. A scan that found disease and an
+#: equivocal scan both need the team's decision now (S26, S27); missing imaging is
+#: a warning: the plan cannot be trusted until it is recorded.
+PLAN_ALERT_LEVELS: dict[str, Level] = {
+    "FU-SUSPENDED-RECURRENCE": "critical",
+    "FU-EQUIVOCAL": "critical",
+    "FU-SCAN-HISTORY-MISSING": "warning",
+    "FU-FINDING-NOT-RECORDED": "warning",
+    "FU-IMAGING-INCOMPLETE": "warning",
+}
+
+#: The tiers of the missing-fact ranking, most decisive first: (tier, what it changes).
+MISSING_TIERS: tuple[tuple[int, str], ...] = (
+    (0, "decides whether the recommendations apply at all"),
+    (1, "could change the risk group"),
+    (2, "could change the treatment"),
+    (3, "could change the surveillance plan"),
+    (4, "changes an alert or supplementary context only"),
+)
+_TIER_WORDS = dict(MISSING_TIERS)
+_DIAGNOSIS = frozenset({"MISS-TISSUE-DIAGNOSIS", "MISS-DIAGNOSIS-METHOD"})
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryAlert:
+    level: Level
+    title: str
+    text: str
+    anchor: str  # where the full card is on the report page
+    provenance: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class RankedMissing:
+    fact: MissingFact
+    label: str  # the fact in the form's words
+    tier: int
+    changes: str  # what the tier means, in words
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSummary:
+    alerts: tuple[SummaryAlert, ...]
+    risk: str  # "high", "low", "indeterminate" or "not applicable: advanced disease"
+    risk_group: str
+    actions: tuple[Item, ...]
+    more_actions: int
+    missing: tuple[RankedMissing, ...]
+
+
+# --------------------------------------------------------------------------- plain words
+
+#: Labels of the facts the engine derives or names that have no form control.
+_EXTRA_LABELS: dict[str, str] = {
+    "tumour.size": "Largest dimension",
+    "primary_treatment_end": "End of curative treatment of the primary",
+    "derived.primary_treatment_end": "End of curative treatment of the primary (derived)",
+    "derived.advanced": "Advanced disease (derived)",
+    "derived.disease_status": "Disease status (derived from the facts)",
+    "derived.disease_present": "Disease present now (derived)",
+    "derived.disease_free_interval_months": "Disease-free interval in months (derived)",
+    "derived.lung_metastases": "Lung metastases (derived)",
+    "derived.extrapulmonary_disease": "Disease outside the lungs (derived)",
+    "derived.size_cm": "Largest dimension in cm (derived)",
+    "risk.group": "Risk group",
+    "classification.folpe_2005": "Folpe 2005 category",
+    "classification.bennett_2018": "Bennett 2018 category",
+    "followup.horizon_years": "Years of surveillance listed",
+    "stage.metastases": "Metastases",
+    "stage.metastases[].detected_on": "Date each metastasis was detected",
+    "imaging": "Surveillance scans",
+    "molecular": "Molecular tests (TSC1, TSC2, TFE3)",
+    "systemic.therapies.progressed": "Progression on a systemic therapy",
+    "systemic.therapies.first_line": "First-line systemic therapy",
+    "systemic.therapies.agent": "Systemic therapy agent",
+}
+_INDEXED = re.compile(r"^(?P<head>[a-z_.]+)\[(?P<row>\d*)\]\.(?P<field>[a-z_0-9]+)$")
+_INDEXED_NOUNS = {
+    "derived.metastases": "Metastasis",
+    "visit": "Visit",
+    "imaging": "Scan",
+    "stage.metastases": "Metastasis",
+}
+
+
+def _humane(name: str) -> str:
+    words = name.rsplit(".", 1)[-1].replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else "Fact"
+
+
+def field_label(path: str) -> str:
+    """A case or derived fact path in the form's words: never the path itself."""
+    if path in _EXTRA_LABELS:
+        return _EXTRA_LABELS[path]
+    from pecoma.web.pages import label_of  # the form's own labels (pages imports this)
+
+    label = label_of(path)
+    if label != path:
+        return label
+    m = _INDEXED.match(path)
+    if m:
+        noun = _INDEXED_NOUNS.get(m["head"], _humane(m["head"]))
+        row = f" {int(m['row']) + (0 if m['head'] == 'visit' else 1)}" if m["row"] else ""
+        return f"{noun}{row}: {_humane(m['field']).lower()}"
+    return _humane(path)
+
+
+def value_words(value: Any) -> str:
+    """A fact's value as a clinician reads it: no Python reprs, no snake_case codes."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple | list | set | frozenset):
+        return ", ".join(value_words(v) for v in value) or "none"
+    text = str(value)
+    return re.sub(r"\b([a-z0-9]+(?:_[a-z0-9]+)+)\b", lambda m: forms.words(m[1]), text)
+
+
+def fact_words(fact: Fact) -> tuple[str, str]:
+    """(label, value) of a fact an item rests on."""
+    return field_label(fact.path), value_words(fact.value)
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
+    if plan is None:
+        return []
+    out: list[SummaryAlert] = []
+    seen: set[str] = set()
+    for i in (*plan.reasons, *plan.flags):
+        level = PLAN_ALERT_LEVELS.get(i.id)
+        if level is None or i.id in seen:
+            continue
+        seen.add(i.id)
+        out.append(SummaryAlert(level, i.title, i.text, f"#item-{i.id}", i.provenance))
+    late = [v for v in plan.visits if v.status in ("overdue", "missed")]
+    if late:
+        words = "; ".join(
+            f"visit {v.index} {'overdue' if v.status == 'overdue' else 'missed'}"
+            f" (due {v.due.isoformat()}, overdue after {v.latest.isoformat()})"
+            for v in late[:3]
+        )
+        more = f" and {len(late) - 3} more" if len(late) > 3 else ""
+        out.append(
+            SummaryAlert(
+                "warning",
+                "Surveillance imaging missed or overdue",
+                f"No scan is recorded for {words}{more}. Book the scan or record it.",
+                "#surveillance-plan",
+                late[0].provenance,
+            )
+        )
+    return out
+
+
+def _tier(m: MissingFact, a: Assessment, plan: SurveillancePlan | None) -> int:
+    """The tier of ``m``: what the records it affects (shown now or not) are."""
+    if m.id in _DIAGNOSIS:
+        return 0
+    records = load_knowledge().records
+    kinds = {(r.kind, r.provenance) for rid in m.affects if (r := records.get(rid)) is not None}
+    if m.id in a.risk.item.conditional_on or any(kind == "risk" for kind, _ in kinds):
+        return 1
+    if ("recommendation", "guideline") in kinds or any(
+        m.id in i.conditional_on for i in a.recommendations if i.provenance.kind == "guideline"
+    ):
+        return 2
+    if any(kind == "followup" for kind, _ in kinds) or any(
+        m.id in i.conditional_on for i in a.followup
+    ):
+        return 3
+    if plan is not None and any(pm.id == m.id for pm in plan.missing):
+        return 3
+    return 4
+
+
+def rank_missing(a: Assessment, plan: SurveillancePlan | None = None) -> tuple[RankedMissing, ...]:
+    """Every missing fact (the assessment's, then the plan's), most decisive first."""
+    facts: dict[str, MissingFact] = {m.id: m for m in a.missing}
+    if plan is not None:
+        for m in plan.missing:
+            facts.setdefault(m.id, m)
+    ranked = sorted(
+        enumerate(facts.values()),
+        key=lambda pair: (
+            _tier(pair[1], a, plan),
+            pair[1].provenance.kind != "guideline",
+            -len(pair[1].affects),
+            pair[0],
+        ),
+    )
+    return tuple(
+        RankedMissing(m, field_label(m.field), t, _TIER_WORDS[t])
+        for _, m in ranked
+        for t in (_tier(m, a, plan),)
+    )
+
+
+def risk_words(a: Assessment) -> str:
+    if a.risk.group == "not_applicable":
+        return "not applicable: advanced disease"
+    return a.risk.group
+
+
+def board_summary(a: Assessment, plan: SurveillancePlan | None = None) -> BoardSummary:
+    alerts = [
+        SummaryAlert(
+            i.level if i.level in LEVEL_ORDER else "warning",  # type: ignore[arg-type]
+            i.title,
+            i.text,
+            f"#item-{i.id}",
+            i.provenance,
+        )
+        for i in a.alerts
+    ]
+    alerts += _plan_alerts(plan)
+    alerts.sort(key=lambda x: LEVEL_ORDER[x.level])  # stable: ties keep their order
+    guideline = [i for i in a.recommendations if i.provenance.kind == "guideline"]
+    return BoardSummary(
+        alerts=tuple(alerts),
+        risk=risk_words(a),
+        risk_group=a.risk.group,
+        actions=tuple(guideline[:TOP_ACTIONS]),
+        more_actions=max(0, len(a.recommendations) - TOP_ACTIONS),
+        missing=rank_missing(a, plan),
+    )
