@@ -1089,12 +1089,6 @@ def add_issues(
             result.errors.setdefault(name, []).append(issue_message(issue))
 
 
-def row_origins(values: Mapping[str, str]) -> dict[str, list[int]]:
-    """For each repeated group, the form row of each case list index (for later issues)."""
-    scratch: list[FieldIssue] = []
-    return {p: _rows(values, s, scratch)[1] for p, s in _ROWSPECS.items()}
-
-
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"

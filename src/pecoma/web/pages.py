@@ -116,17 +116,7 @@ def render_form(
 
 def label_of(name: str) -> str:
     """The form's label of a case path (the path itself when the form has none)."""
-    for group in forms.FORM:
-        for c in group.controls:
-            if c.name == name:
-                return c.label
-        if group.rows and name.startswith(group.rows.prefix + "["):
-            row = name[len(group.rows.prefix) + 1 :].split("]", 1)[0]
-            field = name.rsplit(".", 1)[-1]
-            for c in group.rows.controls:
-                if c.name == field:
-                    return f"{group.rows.noun} {int(row) + 1}: {c.label}"
-    return name
+    return forms.label_for(name) or name
 
 
 @router.get("/")
