@@ -15,12 +15,14 @@ table               holds                                          bound
                                                                     ``max_feedback``
 ==================  =============================================  =====================
 
-Expired rows are deleted by every write to their table (indexed deletes). The row
-counts are checked on every ``prune_every``-th write of a process: above the bound, the
-oldest rows go, except for the replay cache, which refuses new tokens instead (forgetting
-a ``jti`` would let a replay through: it fails closed). Writes are short transactions;
-the jti claim relies on the primary key, so two workers seeing the same ``jti`` at the
-same moment cannot both accept it.
+Expired ``jti`` rows are deleted by every claim (indexed delete). Expired reports, old
+cards and old feedback are deleted, and the row counts checked, on every
+``prune_every``-th write of a process (an expired report is refused when read, so it
+need not go at once): above the bound, the oldest rows go, except for the replay cache,
+which refuses new tokens instead (forgetting a ``jti`` would let a replay through: it
+fails closed). Writes are short transactions; the cards and the report of one answer are
+one transaction of two inserts. The jti claim relies on the primary key, so two workers
+seeing the same ``jti`` at the same moment cannot both accept it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -133,7 +135,7 @@ class CdsStore:
         return next(self._writes) % self.limits.prune_every == 0
 
     @staticmethod
-    def _keep_newest(session: Session, column: Any, bound: int) -> None:
+    def _keep_newest(session: Session | Connection, column: Any, bound: int) -> None:
         total = session.scalar(select(func.count()).select_from(column.class_))
         if total is None or total <= bound:
             return
@@ -178,15 +180,14 @@ class CdsStore:
         prune = self._count_due()
         lim = self.limits
 
-        def work(session: Session) -> None:
+        def work(conn: Connection) -> None:
             if reports:
-                session.execute(delete(CdsReport).where(CdsReport.expires_at < now))
-                session.execute(insert(CdsReport), [{
+                conn.execute(insert(CdsReport), [{
                     "digest": _digest(token), "text": text, "created_at": now,
                     "expires_at": now + dt.timedelta(seconds=lim.report_ttl_seconds),
                 } for token, text in reports])
             if cards:
-                session.execute(insert(CdsCard), [{
+                conn.execute(insert(CdsCard), [{
                     "uuid": c.uuid, "service": c.service, "hook_instance": c.hook_instance[:64],
                     "indicator": c.indicator, "summary": c.summary[:140],
                     "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
@@ -194,12 +195,20 @@ class CdsStore:
                     "knowledge_version": c.knowledge_version, "issued_at": now,
                 } for c in cards])
             if prune:
-                session.execute(delete(CdsCard).where(
+                conn.execute(delete(CdsReport).where(CdsReport.expires_at < now))
+                conn.execute(delete(CdsCard).where(
                     CdsCard.issued_at < now - dt.timedelta(days=lim.card_days)))
-                self._keep_newest(session, CdsCard.issued_at, lim.max_cards)
-                self._keep_newest(session, CdsReport.created_at, lim.max_reports)
+                self._keep_newest(conn, CdsCard.issued_at, lim.max_cards)
+                self._keep_newest(conn, CdsReport.created_at, lim.max_reports)
 
-        self._run(work)
+        if not cards and not reports and not prune:
+            return  # nothing to store: no transaction at all
+        try:
+            with self.engine.begin() as conn:
+                work(conn)
+        except SQLAlchemyError as exc:
+            raise StoreError("the registry database cannot store the CDS service's data "
+                             f"({type(exc).__name__})") from exc
 
     def report(self, token: str) -> str | None:
         """The report behind a link token, unless it expired or never existed."""
