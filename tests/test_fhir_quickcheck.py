@@ -10,11 +10,13 @@ anywhere with odd JSON; the hand-written cases name invalid resources one by one
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from fhir.resources.R4B import get_fhir_model_class
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,8 +25,11 @@ from pydantic import ValidationError
 from pecoma.errors import InputError
 from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.reader import case_from_bundle
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.config import WebConfig
 
-from fhir_support import EXAMPLES, example
+from fhir_support import EXAMPLES, example, hook_request, patient_id, prefetch_of
 
 CORPUS = Path(__file__).parent / "data" / "mcode"
 
@@ -171,3 +176,56 @@ def test_invalid_read_resource_still_refused_by_the_reader() -> None:
         case_from_bundle(bundle)
     assert any(i.path == "Observation/histology-necrosis.status"
                and "must be valid FHIR R4" in i.rule for i in exc.value.issues)
+
+
+# ------------------------------------------------------- the same over CDS Hooks
+
+
+def _patient_view(tmp_path: Path, prefetch: dict[str, Any], pid: str) -> list[dict[str, Any]]:
+    app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'registry.db'}"),
+                     today=lambda: dt.date(2026, 11, 28))
+    body = hook_request("patient-view", pid, prefetch=prefetch)
+    r = TestClient(app).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+    assert r.status_code == 200
+    cards: list[dict[str, Any]] = r.json()["cards"]
+    return cards
+
+
+def test_impossible_date_in_a_read_resource_gets_the_error_card(tmp_path: Path) -> None:
+    """A histology Observation dated 30 February: plainly a date to a loose reading, but
+    not a valid FHIR dateTime. The quick check leaves it to R4B, which refuses it: the
+    patient-view answer is the error card naming the Observation and the element;
+    nothing is assessed from the record."""
+    bundle = copy.deepcopy(example("localized-high-risk"))
+    prefetch = prefetch_of(bundle)
+    entry = next(e for e in prefetch["observations"]["entry"]
+                 if e["resource"]["id"] == "histology-necrosis")
+    entry["resource"]["effectiveDateTime"] = "2024-02-30"
+    cards = _patient_view(tmp_path, prefetch, patient_id(bundle))
+    assert len(cards) == 1 and cards[0]["indicator"] == "warning"
+    assert "could not read this patient's record" in cards[0]["detail"]
+    assert "Observation/histology-necrosis.effectiveDateTime" in cards[0]["detail"]
+    assert "must be valid FHIR R4" in cards[0]["detail"]
+
+
+def test_malformed_unrelated_resource_is_not_read_and_does_not_stop_the_advice(
+    tmp_path: Path,
+) -> None:
+    """A vital-sign Observation with a numeric status next to a valid record: it gives no
+    fact (it is not read, so not validated, as before) and the summary card is given."""
+    bundle = copy.deepcopy(example("localized-high-risk"))
+    prefetch = prefetch_of(bundle)
+    prefetch["observations"]["entry"].append({"resource": {
+        "resourceType": "Observation", "id": "hr-1", "status": 7,
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "subject": {"reference": f"Patient/{patient_id(bundle)}"},
+        "valueQuantity": {"value": "fast"}}})
+    cards = _patient_view(tmp_path, prefetch, patient_id(bundle))
+    assert cards[0]["summary"].startswith("PEComa (")
+    assert "hr-1" not in json.dumps(cards)
+    bc = case_from_bundle({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": r} for key in prefetch for r in (
+            [e["resource"] for e in prefetch[key]["entry"]]
+            if prefetch[key].get("resourceType") == "Bundle" else [prefetch[key]])]})
+    assert "hr-1" not in " ".join(bc.sources.values())
+    assert any("Observation/hr-1" in line for line in bc.not_read)
