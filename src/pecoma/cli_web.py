@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
+#: Seconds a worker process may take to answer the supervisor (first answer included).
+WORKER_HEALTHCHECK_S = 60
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to the ``pecoma`` command line."""
@@ -103,6 +106,11 @@ def register(app: typer.Typer) -> None:
                 access_log=False,
                 server_header=False,
                 proxy_headers=False,
+                # A worker answers the supervisor's health check only once it has
+                # imported pecoma (about 3 s of CPU): on a busy host that takes longer
+                # than uvicorn's 5 s default, and the workers were killed and restarted
+                # without end.
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
             )
         )
 
