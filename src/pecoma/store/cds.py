@@ -15,14 +15,14 @@ table               holds                                          bound
                                                                     ``max_feedback``
 ==================  =============================================  =====================
 
-Expired ``jti`` rows are deleted by every claim (indexed delete). Expired reports, old
-cards and old feedback are deleted, and the row counts checked, on every
-``prune_every``-th write of a process (an expired report is refused when read, so it
-need not go at once): above the bound, the oldest rows go, except for the replay cache,
-which refuses new tokens instead (forgetting a ``jti`` would let a replay through: it
-fails closed). Writes are short transactions; the cards and the report of one answer are
-one transaction of two inserts. The jti claim relies on the primary key, so two workers
-seeing the same ``jti`` at the same moment cannot both accept it.
+Expired rows (``jti``, reports), old cards and old feedback are deleted, and the row
+counts checked, on every ``prune_every``-th write of a process (an expired report or
+token is refused all the same): above the bound, the oldest rows go, except for the
+replay cache, which refuses new tokens instead (forgetting a ``jti`` would let a replay
+through: it fails closed). Writes are short transactions: one insert per JWT claim; the
+cards and the report of one answer are one transaction of two inserts. The jti claim
+relies on the primary key, so two workers seeing the same ``jti`` at the same moment
+cannot both accept it.
 """
 
 from __future__ import annotations
@@ -146,25 +146,38 @@ class CdsStore:
     # ---------------------------------------------------------------- JWT replay cache
 
     def claim_jti(self, issuer: str, jti: str, expires: dt.datetime) -> bool:
-        """Record a token's ``jti``; False when already seen (a replay) or the cache is full."""
+        """Record a token's ``jti``; False when already seen (a replay) or the cache is full.
+
+        One insert per call; expired rows are deleted (and the count checked) on every
+        ``prune_every``-th claim. A key still held by an expired row that was not pruned
+        yet is taken over (the token it stood for can no longer be replayed)."""
         now = self._now()
         key = _digest(issuer, jti)
         check = self._count_due()
-
+        row = insert(CdsJti).values(key=key, expires_at=_utc(expires))
         try:
-            with Session(self.engine) as session, session.begin():
-                session.execute(delete(CdsJti).where(CdsJti.expires_at < now))
-                if check:
-                    total = session.scalar(select(func.count()).select_from(CdsJti)) or 0
-                    if total >= self.limits.max_jti:
-                        return False
-                session.execute(insert(CdsJti).values(key=key, expires_at=_utc(expires)))
+            try:
+                with self.engine.begin() as conn:
+                    if check:
+                        conn.execute(delete(CdsJti).where(CdsJti.expires_at < now))
+                        total = conn.scalar(select(func.count()).select_from(CdsJti)) or 0
+                        if total >= self.limits.max_jti:
+                            return False
+                    conn.execute(row)
+                return True
+            except IntegrityError:
+                with self.engine.begin() as conn:
+                    gone = conn.execute(delete(CdsJti).where(
+                        CdsJti.key == key, CdsJti.expires_at < now)).rowcount
+                    if not gone:
+                        return False  # seen before, by this worker or another: a replay
+                    conn.execute(row)
+                return True
         except IntegrityError:
-            return False  # seen before: by this worker or another
+            return False  # another worker took the expired key over at the same moment
         except SQLAlchemyError as exc:
             raise StoreError("the registry database cannot check the JWT replay cache "
                              f"({type(exc).__name__})") from exc
-        return True
 
     # ----------------------------------------------------------- cards and their report
 
