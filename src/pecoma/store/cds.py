@@ -31,7 +31,9 @@ import datetime as dt
 import hashlib
 import itertools
 import secrets
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +108,9 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value
 
 
+_SQLITE_WRITES = threading.Lock()
+
+
 class CdsStore:
     """Reads and writes the CDS tables on the registry's engine (synchronous calls)."""
 
@@ -119,6 +124,14 @@ class CdsStore:
         self.limits = limits or CdsLimits()
         self.clock = clock
         self._writes = itertools.count(1)
+
+    def _writing(self) -> AbstractContextManager[Any]:
+        """This process's writes one at a time on SQLite. SQLite's busy handler sleeps
+        longer at each try (up to 100 ms) while another writer holds the file: with many
+        threads of each worker waiting at once, some lost again and again (tails of over
+        a second at 16 connections). One waiter per process keeps the wait short.
+        PostgreSQL locks rows, not the database: no lock there."""
+        return _SQLITE_WRITES if self.engine.dialect.name == "sqlite" else nullcontext()
 
     def _now(self) -> dt.datetime:
         return _utc(self.clock())
@@ -157,7 +170,7 @@ class CdsStore:
         row = insert(CdsJti).values(key=key, expires_at=_utc(expires))
         try:
             try:
-                with self.engine.begin() as conn:
+                with self._writing(), self.engine.begin() as conn:
                     if check:
                         conn.execute(delete(CdsJti).where(CdsJti.expires_at < now))
                         total = conn.scalar(select(func.count()).select_from(CdsJti)) or 0
@@ -166,7 +179,7 @@ class CdsStore:
                     conn.execute(row)
                 return True
             except IntegrityError:
-                with self.engine.begin() as conn:
+                with self._writing(), self.engine.begin() as conn:
                     gone = conn.execute(delete(CdsJti).where(
                         CdsJti.key == key, CdsJti.expires_at < now)).rowcount
                     if not gone:
@@ -217,7 +230,7 @@ class CdsStore:
         if not cards and not reports and not prune:
             return  # nothing to store: no transaction at all
         try:
-            with self.engine.begin() as conn:
+            with self._writing(), self.engine.begin() as conn:
                 work(conn)
         except SQLAlchemyError as exc:
             raise StoreError("the registry database cannot store the CDS service's data "
