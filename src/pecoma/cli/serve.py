@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["serve_cmd"]
 
+#: Seconds a worker process may take to answer the supervisor (first answer included).
+WORKER_HEALTHCHECK_S = 60
+
 
 def serve_cmd(
     host: Annotated[
@@ -107,6 +110,10 @@ def serve_cmd(
             access_log=False,
             server_header=False,
             proxy_headers=False,
+            # A worker answers the supervisor's health check only once it has imported
+            # pecoma: on a busy host that takes longer than uvicorn's 5 s default, and
+            # the workers were killed and restarted without end.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
     )
 

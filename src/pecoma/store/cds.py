@@ -20,12 +20,14 @@ Each feedback entry is also written, in the same transaction and with an audit e
 declined with the override reason), the one table of decisions the registry's
 concordance reads; those rows are never pruned.
 
-Expired rows are deleted by every write to their table (indexed deletes). The row
-counts are checked on every ``prune_every``-th write of a process: above the bound, the
-oldest rows go, except for the replay cache, which refuses new tokens instead (forgetting
-a ``jti`` would let a replay through: it fails closed). Writes are short transactions;
-the jti claim relies on the primary key, so two workers seeing the same ``jti`` at the
-same moment cannot both accept it.
+Expired rows (``jti``, reports), old cards and old feedback are deleted, and the row
+counts checked, on every ``prune_every``-th write of a process (an expired report or
+token is refused all the same): above the bound, the oldest rows go, except for the
+replay cache, which refuses new tokens instead (forgetting a ``jti`` would let a replay
+through: it fails closed). Writes are short transactions: one insert per JWT claim; the
+cards and the report of one answer are one transaction of two inserts. The jti claim
+relies on the primary key, so two workers seeing the same ``jti`` at the same moment
+cannot both accept it.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ import datetime as dt
 import hashlib
 import itertools
 import secrets
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -116,6 +120,9 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value
 
 
+_SQLITE_WRITES = threading.Lock()
+
+
 class CdsStore:
     """Reads and writes the CDS tables on the registry's engine (synchronous calls)."""
 
@@ -129,6 +136,14 @@ class CdsStore:
         self.limits = limits or CdsLimits()
         self.clock = clock
         self._writes = itertools.count(1)
+
+    def _writing(self) -> AbstractContextManager[Any]:
+        """This process's writes one at a time on SQLite. SQLite's busy handler sleeps
+        longer at each try (up to 100 ms) while another writer holds the file: with many
+        threads of each worker waiting at once, some lost again and again (tails of over
+        a second at 16 connections). One waiter per process keeps the wait short.
+        PostgreSQL locks rows, not the database: no lock there."""
+        return _SQLITE_WRITES if self.engine.dialect.name == "sqlite" else nullcontext()
 
     def _now(self) -> dt.datetime:
         return _utc(self.clock())
@@ -145,7 +160,7 @@ class CdsStore:
         return next(self._writes) % self.limits.prune_every == 0
 
     @staticmethod
-    def _keep_newest(session: Session, column: Any, bound: int) -> None:
+    def _keep_newest(session: Session | Connection, column: Any, bound: int) -> None:
         total = session.scalar(select(func.count()).select_from(column.class_))
         if total is None or total <= bound:
             return
@@ -156,25 +171,38 @@ class CdsStore:
     # ---------------------------------------------------------------- JWT replay cache
 
     def claim_jti(self, issuer: str, jti: str, expires: dt.datetime) -> bool:
-        """Record a token's ``jti``; False when already seen (a replay) or the cache is full."""
+        """Record a token's ``jti``; False when already seen (a replay) or the cache is full.
+
+        One insert per call; expired rows are deleted (and the count checked) on every
+        ``prune_every``-th claim. A key still held by an expired row that was not pruned
+        yet is taken over (the token it stood for can no longer be replayed)."""
         now = self._now()
         key = _digest(issuer, jti)
         check = self._count_due()
-
+        row = insert(CdsJti).values(key=key, expires_at=_utc(expires))
         try:
-            with Session(self.engine) as session, session.begin():
-                session.execute(delete(CdsJti).where(CdsJti.expires_at < now))
-                if check:
-                    total = session.scalar(select(func.count()).select_from(CdsJti)) or 0
-                    if total >= self.limits.max_jti:
-                        return False
-                session.execute(insert(CdsJti).values(key=key, expires_at=_utc(expires)))
+            try:
+                with self._writing(), self.engine.begin() as conn:
+                    if check:
+                        conn.execute(delete(CdsJti).where(CdsJti.expires_at < now))
+                        total = conn.scalar(select(func.count()).select_from(CdsJti)) or 0
+                        if total >= self.limits.max_jti:
+                            return False
+                    conn.execute(row)
+                return True
+            except IntegrityError:
+                with self._writing(), self.engine.begin() as conn:
+                    gone = conn.execute(delete(CdsJti).where(
+                        CdsJti.key == key, CdsJti.expires_at < now)).rowcount
+                    if not gone:
+                        return False  # seen before, by this worker or another: a replay
+                    conn.execute(row)
+                return True
         except IntegrityError:
-            return False  # seen before: by this worker or another
+            return False  # another worker took the expired key over at the same moment
         except SQLAlchemyError as exc:
             raise StoreError("the registry database cannot check the JWT replay cache "
                              f"({type(exc).__name__})") from exc
-        return True
 
     # ----------------------------------------------------------- cards and their report
 
@@ -190,15 +218,14 @@ class CdsStore:
         prune = self._count_due()
         lim = self.limits
 
-        def work(session: Session) -> None:
+        def work(conn: Connection) -> None:
             if reports:
-                session.execute(delete(CdsReport).where(CdsReport.expires_at < now))
-                session.execute(insert(CdsReport), [{
+                conn.execute(insert(CdsReport), [{
                     "digest": _digest(token), "text": text, "created_at": now,
                     "expires_at": now + dt.timedelta(seconds=lim.report_ttl_seconds),
                 } for token, text in reports])
             if cards:
-                session.execute(insert(CdsCard), [{
+                conn.execute(insert(CdsCard), [{
                     "uuid": c.uuid, "service": c.service, "hook_instance": c.hook_instance[:64],
                     "indicator": c.indicator, "summary": c.summary[:140],
                     "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
@@ -206,12 +233,20 @@ class CdsStore:
                     "knowledge_version": c.knowledge_version, "issued_at": now,
                 } for c in cards])
             if prune:
-                session.execute(delete(CdsCard).where(
+                conn.execute(delete(CdsReport).where(CdsReport.expires_at < now))
+                conn.execute(delete(CdsCard).where(
                     CdsCard.issued_at < now - dt.timedelta(days=lim.card_days)))
-                self._keep_newest(session, CdsCard.issued_at, lim.max_cards)
-                self._keep_newest(session, CdsReport.created_at, lim.max_reports)
+                self._keep_newest(conn, CdsCard.issued_at, lim.max_cards)
+                self._keep_newest(conn, CdsReport.created_at, lim.max_reports)
 
-        self._run(work)
+        if not cards and not reports and not prune:
+            return  # nothing to store: no transaction at all
+        try:
+            with self._writing(), self.engine.begin() as conn:
+                work(conn)
+        except SQLAlchemyError as exc:
+            raise StoreError("the registry database cannot store the CDS service's data "
+                             f"({type(exc).__name__})") from exc
 
     def report(self, token: str) -> str | None:
         """The report behind a link token, unless it expired or never existed."""

@@ -1,0 +1,171 @@
+"""A quick, conservative R4B check: "certainly valid", or "ask the full validator".
+
+Validating a resource with ``fhir.resources`` builds a pydantic model for every element
+(about 0.2 ms for a small Observation), which dominates reading a CDS Hooks prefetch.
+Most resources an EHR sends are plainly valid: only known elements, JSON types as FHIR
+says, no nulls, no ``_element`` extensions. :func:`plainly_valid` walks such a resource
+against the same ``fhir.resources`` model definitions (element names, cardinality,
+required elements, one value per choice ``[x]``) and checks each primitive value with
+the library's own primitive type (``Code``, ``DateTime``, ``Id``, ...), without building
+models.
+
+It never decides that a resource is invalid: anything it does not plainly recognise
+(an unknown element, a null, an empty object or list, a ``contained`` resource, a
+primitive extension, a value that fails its type) answers ``False``, and the caller then
+validates the resource with ``fhir.resources`` as before, which gives the verdict and the
+message. So the outcome of reading a record is the same with or without this check; only
+the time differs. The tables it builds are per resource type and hold no patient data.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+__all__ = ["plainly_valid"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Element:
+    many: bool
+    model: Any  # a complex type's fhir.resources model class; None for a primitive
+    primitive: TypeAdapter[Any] | None
+    choice: str | None  # the [x] group, e.g. "value"
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    resource_type: str | None  # set for resources (the 'resourceType' they must carry)
+    elements: dict[str, _Element]
+    required: frozenset[str]
+    choices: dict[str, bool]  # [x] group -> whether one value is required
+
+
+class _Unsupported(Exception):
+    """An element type this check does not handle: the resource goes to the validator."""
+
+
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) != 1:
+            raise _Unsupported(str(tp))
+        return args[0]
+    return tp
+
+
+@cache
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+def _element(annotation: Any, extra: Mapping[str, Any]) -> _Element:
+    from fhir_core.types import FhirBase, FhirElementOrResourceBase
+
+    tp = _strip_optional(annotation)
+    many = typing.get_origin(tp) in (list, typing.List)  # noqa: UP006
+    if many:
+        (tp,) = typing.get_args(tp)
+        tp = _strip_optional(tp)  # a null item is refused below all the same
+    choice = extra.get("one_of_many")
+    choice = choice if isinstance(choice, str) else None
+    if isinstance(tp, type) and issubclass(tp, FhirBase):
+        if issubclass(tp, FhirElementOrResourceBase):
+            raise _Unsupported(tp.__name__)  # 'contained' resources and the like
+        return _Element(many, tp.get_model_klass(), None, choice)
+    if typing.get_origin(tp) is typing.Annotated or tp in (bool, str):
+        return _Element(many, None, _adapter(tp), choice)
+    raise _Unsupported(str(tp))
+
+
+@cache
+def _shape(model: Any) -> _Shape:
+    """The elements of a ``fhir.resources`` model class that this check can judge (an
+    element of another kind is left out, so a resource using it is never accepted)."""
+    elements: dict[str, _Element] = {}
+    required: set[str] = set()
+    choices: dict[str, bool] = {}
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if not extra.get("element_property"):
+            continue  # primitive extensions ('_status') and fhir_comments: not accepted
+        try:
+            element = _element(info.annotation, extra)
+        except _Unsupported:
+            continue  # never accepted: a resource using it goes to the validator
+        elements[alias] = element
+        if info.is_required() or extra.get("element_required"):
+            required.add(alias)
+        if element.choice is not None:
+            choices[element.choice] = choices.get(element.choice, False) or bool(
+                extra.get("one_of_many_required"))
+    resource_type = model.get_resource_type() if model.has_resource_base() else None
+    return _Shape(resource_type, elements, frozenset(required), choices)
+
+
+def _primitive(adapter: TypeAdapter[Any], value: Any) -> bool:
+    if value is None or isinstance(value, dict | list):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    try:
+        adapter.validate_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _plain(model: Any, data: Any, depth: int) -> bool:
+    if not isinstance(data, dict) or not data or depth > 32:
+        return False
+    shape = _shape(model)
+    seen_choices: set[str] = set()
+    for key, value in data.items():
+        if key == "resourceType":
+            if shape.resource_type is None or value != shape.resource_type:
+                return False
+            continue
+        element = shape.elements.get(key)
+        if element is None:
+            return False
+        if element.choice is not None:
+            if element.choice in seen_choices:
+                return False
+            seen_choices.add(element.choice)
+        items = value if element.many else [value]
+        if not isinstance(items, list) or not items:
+            return False
+        for item in items:
+            if element.model is not None:
+                if not _plain(element.model, item, depth + 1):
+                    return False
+            elif element.primitive is None or not _primitive(element.primitive, item):
+                return False
+    if shape.resource_type is not None and "resourceType" not in data:
+        return False
+    if not shape.required.issubset(data):
+        return False
+    return all(group in seen_choices for group, needed in shape.choices.items() if needed)
+
+
+def plainly_valid(resource: Mapping[str, Any]) -> bool:
+    """True only when ``fhir.resources`` R4B would accept the resource as it is; False
+    when it might not (then validate it with ``fhir.resources``)."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    kind = resource.get("resourceType")
+    if not isinstance(kind, str):
+        return False
+    try:
+        model = get_fhir_model_class(kind)
+    except (KeyError, ValueError, AttributeError, ImportError):
+        return False
+    return _plain(model, resource, 0)
