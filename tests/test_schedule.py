@@ -302,6 +302,44 @@ class TestReanchoring:
         assert [f.id for f in plan.flags] == ["FU-EQUIVOCAL"]
         assert "equivocal" in plan.flags[0].triggered_by[0].value
 
+    def test_equivocal_alert_settled_by_a_later_clear_visit(self) -> None:
+        """High risk, surgery 2025-01-10: visit 1 (due 2025-04-10) has an equivocal chest
+        CT and MRI, visit 2 (due 2025-07-10) repeats both, clear. On 2025-08-01 the
+        visit-1 flag stays in the plan's history, but nothing is left to act on: no
+        alert for the worklist or the summary."""
+        plan = _plan(_case(), dt.date(2025, 8, 1),
+                     (*_both("2025-04-10", ScanFinding.equivocal), *_both("2025-07-10")))
+        assert [v.status for v in plan.visits[:2]] == ["done", "done"]
+        assert [f.id for f in plan.flags] == ["FU-EQUIVOCAL"]
+        assert plan.alerts == ()
+
+    def test_equivocal_alert_stays_until_that_examination_is_repeated(self) -> None:
+        """The equivocal examination was the chest CT; visit 2 has only a clear MRI. The
+        chest CT question is still open (critical), and visit 2 lacks its chest CT."""
+        plan = _plan(_case(), dt.date(2025, 8, 1), (
+            _scan("2025-04-10", Modality.chest_ct, ScanFinding.equivocal),
+            _scan("2025-04-10", Modality.mri_primary),
+            _scan("2025-07-10", Modality.mri_primary),
+        ))
+        assert [a.id for a in plan.alerts] == ["FU-EQUIVOCAL", "FU-IMAGING-INCOMPLETE"]
+        assert "chest_ct, 2025-04-10" in plan.alerts[0].triggered_by[0].value
+
+    def test_unrecorded_result_alert_settled_by_the_next_visit(self) -> None:
+        """A result not recorded at visit 1 is still flagged on that visit; once visit 2
+        is done it is no longer an alert. While visit 1 is the latest, it is."""
+        early = _plan(_case(), dt.date(2025, 5, 1), _both("2025-04-10", ScanFinding.not_recorded))
+        assert [a.id for a in early.alerts] == ["FU-FINDING-NOT-RECORDED"]
+        later = _plan(_case(), dt.date(2025, 8, 1),
+                      (*_both("2025-04-10", ScanFinding.not_recorded), *_both("2025-07-10")))
+        assert [f.id for f in later.flags] == ["FU-FINDING-NOT-RECORDED"]
+        assert later.alerts == ()
+
+    def test_recurrence_is_an_alert(self) -> None:
+        """A scan that found disease suspends the plan: the team must act (S27)."""
+        plan = _plan(_case(), ON, (*_both("2025-04-10"),
+                                   _scan("2025-07-10", finding=ScanFinding.metastasis)))
+        assert "FU-SUSPENDED-RECURRENCE" in [a.id for a in plan.alerts]
+
     def test_unrecorded_finding_is_not_read_as_normal(self) -> None:
         """A scan without a finding counts as done but is flagged (unknown is not absent)."""
         plan = _plan(_case(), dt.date(2025, 5, 1),

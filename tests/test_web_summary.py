@@ -119,15 +119,39 @@ def _plan_summary(name: str) -> tuple[BoardSummary, SurveillancePlan]:
     return board_summary(a, plan), plan
 
 
+def _visit_one(name: str) -> tuple[Any, dt.date, tuple[Any, ...]]:
+    """The scenario as of 2025-05-01, with the scans of its first visit only."""
+    from pecoma.engine.schedule import parse_imaging
+
+    spec = load(name)["input"]
+    on = dt.date(2025, 5, 1)
+    scans = tuple(e for e in parse_imaging(spec["imaging"]) if e.date <= on)
+    return parse_case(spec["case"]), on, scans
+
+
 def test_equivocal_scan_and_missing_imaging_are_alerts() -> None:
-    """An equivocal chest CT needs the team's decision (S26, S27): a critical alert; a scan
-    without its finding and a visit without its MRI are warnings."""
-    s, _ = _plan_summary("equivocal-and-unrecorded")
-    by_title = {a.title: a.level for a in s.alerts}
+    """Visit 1 (April 2025): the chest CT is equivocal and the MRI's result was not
+    recorded. On 2025-05-01 the equivocal CT needs the team's decision (S26, S27): a
+    critical alert, first; the unread MRI is a warning."""
+    case, on, scans = _visit_one("equivocal-and-unrecorded")
+    a = assess(case, on)
+    s = board_summary(a, plan_surveillance(case, a, on, scans))
+    by_title = {x.title: x.level for x in s.alerts}
     assert by_title["Equivocal scan: decide before the next routine visit"] == "critical"
     assert by_title["Scan result not recorded"] == "warning"
-    assert by_title["Not every planned examination is recorded"] == "warning"
     assert s.alerts[0].level == "critical"
+
+
+def test_a_repeated_clear_scan_settles_the_equivocal_alert() -> None:
+    """By 2025-09-01 visit 2 (July) repeated the chest CT, clear: the equivocal question is
+    answered, and no critical alert is left. The MRI was never read since April (its result
+    not recorded) and visit 2 has none: both stay as warnings."""
+    s, plan = _plan_summary("equivocal-and-unrecorded")
+    assert "FU-EQUIVOCAL" in [f.id for f in plan.flags]  # the history keeps it
+    by_title = {x.title: x.level for x in s.alerts}
+    assert "Equivocal scan: decide before the next routine visit" not in by_title
+    assert by_title["Scan result not recorded"] == "warning"
+    assert by_title["Not every planned examination is recorded"] == "warning"
 
 
 def test_missed_visits_are_an_alert() -> None:
@@ -338,12 +362,9 @@ def test_web_timeline_escapes_the_label() -> None:
 def test_equivocal_scan_on_the_report_page(client: TestClient) -> None:
     """Entered with its scans, the equivocal chest CT is the first alert of the summary,
     linked to its card; the page reads in plain words."""
-    from pecoma.engine.schedule import parse_imaging
 
-    spec = load("equivocal-and-unrecorded")["input"]
-    case = parse_case(spec["case"])
-    on = dt.date.fromisoformat(spec["on"])
-    values = forms.case_to_values(case, on, parse_imaging(spec["imaging"]))
+    case, on, scans = _visit_one("equivocal-and-unrecorded")
+    values = forms.case_to_values(case, on, scans)
     r = client.post("/report", data=values)
     assert r.status_code == 200, r.text[:500]
     html = r.text

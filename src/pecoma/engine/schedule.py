@@ -176,6 +176,13 @@ class Visit:
         return self.status in ("overdue", "due", "upcoming")
 
 
+#: The plan's reasons that are alerts: the team must act on them.
+_ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING"})
+#: Flags about one scan's finding: settled when that examination is read again later.
+_FLAG_FINDING = {"FU-EQUIVOCAL": ScanFinding.equivocal,
+                 "FU-FINDING-NOT-RECORDED": ScanFinding.not_recorded}
+
+
 @dataclass(frozen=True, slots=True)
 class SurveillancePlan:
     """The dated surveillance plan of one case, as of ``evaluated_on``."""
@@ -210,13 +217,31 @@ class SurveillancePlan:
 
     @property
     def alerts(self) -> tuple[Item, ...]:
-        """What the team must act on, once per kind, for the places that list alerts
-        (report, registry patient page, worklist): the visits' flags (an equivocal scan, a
-        result not recorded, a planned examination missing) and a missing scan history
-        (I13). An alert raised at several visits keeps the facts of each."""
+        """What the team must act on now, once per kind, for every place that lists
+        alerts (report summary, registry patient page, worklist): a recurrence that
+        suspended the plan, a missing scan history (I13), and the visits' flags that a
+        later visit has not settled. An equivocal scan, or a scan whose result was not
+        recorded, is settled when that examination was done again, with its finding
+        recorded, at a later visit done; a planned examination missing at a visit is
+        settled by any later visit done (which is flagged in turn if it lacks it too).
+        Settled flags stay on their visits (the plan's history). An alert raised at
+        several visits keeps the facts of each."""
+        done = [v for v in self.visits if v.status == "done"]
+        open_flags: list[Item] = []
+        for k, visit in enumerate(done):
+            later = done[k + 1 :]
+            again = {e.modality for v in later for e in v.scans
+                     if e.finding is not ScanFinding.not_recorded}
+            for flag in visit.flags:
+                finding = _FLAG_FINDING.get(flag.id)
+                if finding is not None:
+                    if {e.modality for e in visit.scans if e.finding is finding} <= again:
+                        continue
+                elif later:
+                    continue
+                open_flags.append(flag)
         merged: dict[str, Item] = {}
-        for item in (*self.flags,
-                     *(r for r in self.reasons if r.id == "FU-SCAN-HISTORY-MISSING")):
+        for item in (*(r for r in self.reasons if r.id in _ALERT_REASONS), *open_flags):
             seen = merged.get(item.id)
             merged[item.id] = item if seen is None else dataclasses.replace(
                 seen,

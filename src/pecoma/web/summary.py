@@ -186,12 +186,8 @@ def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
     if plan is None:
         return []
     out: list[SummaryAlert] = []
-    seen: set[str] = set()
-    for i in (*plan.reasons, *plan.flags):
-        level = PLAN_ALERT_LEVELS.get(i.id)
-        if level is None or i.id in seen:
-            continue
-        seen.add(i.id)
+    for i in plan.alerts:  # the plan's one list of what the team must act on now
+        level = PLAN_ALERT_LEVELS.get(i.id, "warning")
         out.append(SummaryAlert(level, i.title, i.text, f"#item-{i.id}", i.provenance))
     late = [v for v in plan.visits if v.status in ("overdue", "missed")]
     if late:
