@@ -13,10 +13,10 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.base import AXE_FILE_PATH
 
 from test_web_e2e import ARTIFACTS, browser, fill, page, select, server, submit
 
@@ -24,7 +24,7 @@ __all__ = ["browser", "page", "server"]  # fixtures shared with test_web_e2e
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE = AXE_FILE_PATH  # axe-core as packaged by axe-playwright-python (no network)
 
 # Keystroke-level model (Card, Moran & Newell 1980): an average skilled typist takes
 # 0.28 s a keystroke, and 1.35 s to decide before each fact entered.

@@ -1,8 +1,8 @@
 """The report in Debian's headless chromium: the answer on the first screen, axe clean.
 
 Uses the server and browser of ``test_web_e2e`` (``pecoma serve`` on a free port, Playwright
-driving /usr/bin/chromium). Accessibility is checked with the vendored axe-core
-(``tests/vendor/axe.min.js``, injected into the page: no network). Screenshots are written
+driving /usr/bin/chromium). Accessibility is checked with axe-core as packaged by
+axe-playwright-python, injected into the page: no network. Screenshots are written
 under ``artifacts/e2e/``.
 """
 
@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.base import AXE_FILE_PATH
 
 from test_web_e2e import ARTIFACTS, browser, server  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE = AXE_FILE_PATH  # axe-core as packaged by axe-playwright-python (no network)
 EXAMPLES = [
     "high-risk-uterine",
     "metachronous-lung",

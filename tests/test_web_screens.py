@@ -2,7 +2,7 @@
 
 For each page of the list: nothing is wider than the viewport
 (``document.documentElement.scrollWidth`` <= the viewport width; wide tables scroll inside
-their own box), and axe-core (vendored in ``tests/vendor``) reports no violation of any
+their own box), and axe-core (from axe-playwright-python) reports no violation of any
 impact. A screenshot of every page at both sizes is written to the directory named by
 ``PECOMA_SCREENSHOTS``, else to ``artifacts/screens/`` (git-ignored, beside the e2e test's
 ``artifacts/e2e/``), and each page's width and axe count are appended to
@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python.base import AXE_FILE_PATH
 
 from pecoma.registry.service import record_case, record_scan
 from pecoma.settings import default_settings
@@ -36,7 +37,7 @@ from registry_support import ON, high_risk, low_risk, metastatic
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE = AXE_FILE_PATH  # axe-core as packaged by axe-playwright-python (no network)
 DOC_IMAGES = ROOT / "docs" / "img"
 CHROMIUM_ARGS = [
     "--headless",
