@@ -611,8 +611,8 @@ class TestRecognisers:
         ("Lungs", "lung"), ("Broad ligament of uterus", "broad_ligament"),
     ])
     def test_primary_site_by_words(self, text: str, site: str) -> None:
-        from pecoma.fhir.reader import _site  # the one site reader
-        assert _site([{"text": text}], PrimarySite) == site
+        from pecoma.fhir.reading import site_of  # the one site reader
+        assert site_of([{"text": text}], PrimarySite) == site
 
 
 class TestNeverCrashes:

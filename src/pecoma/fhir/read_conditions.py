@@ -1,0 +1,280 @@
+"""The FHIR reader's Conditions: the PEComa primary (coded, named, or made PEComa by an mCODE
+histology result), its metastases (present or history), and the disease status derived
+from them when no Observation states it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from pecoma.case import (
+    DiagnosisMethod,
+    DiseaseStatus,
+    MetastasisSite,
+    PrimarySite,
+    PriorDiagnosis,
+    Timing,
+)
+from pecoma.fhir import codes as c
+from pecoma.fhir import mcode as m
+from pecoma.fhir.reading import (
+    Reader,
+    clinical_status,
+    codings,
+    day_of,
+    enum_extension,
+    extension,
+    has_code,
+    live_condition,
+    reference_of,
+    resolved,
+    site_of,
+    verification,
+)
+
+
+def _is_pecoma(cond: Mapping[str, Any]) -> bool:
+    """A Condition that codes or names PEComa itself (project code, ICD-O-3, mCODE
+    morphology extension, or the name)."""
+    concept = cond.get("code")
+    if has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0]):
+        return True
+    if m.icdo3_pecoma(concept) is not None:
+        return True
+    e = extension(cond, c.MCODE_MORPHOLOGY)
+    if e is not None and m.icdo3_pecoma(e.get("valueCodeableConcept")) is not None:
+        return True
+    words = m.lower_words(concept)
+    return "pecoma" in words or "perivascular epithelioid" in words
+
+
+def _is_metastasis(cond: Mapping[str, Any]) -> bool:
+    concept = cond.get("code")
+    return (has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_METASTASIS[0])
+            or has_code(concept, c.ICDO3_SYSTEM, "8714/6")
+            or m.SECONDARY_PROFILE in m.profiles(cond)
+            or m.is_secondary_code(concept))
+
+
+_NOT_CONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
+
+
+_HISTORY = frozenset({"inactive", "resolved", "remission"})
+
+
+def _related_condition(obs: Mapping[str, Any], r: Reader) -> Mapping[str, Any] | None:
+    e = extension(obs, m.RELATED_CONDITION)
+    return resolved(reference_of((e or {}).get("valueReference")), r)
+
+
+def _candidate_primary(cond: Mapping[str, Any]) -> bool:
+    """A Condition that may be the primary cancer an unlinked histology result belongs to."""
+    if _is_metastasis(cond) or not live_condition(cond):
+        return False
+    if m.PRIMARY_PROFILE in m.profiles(cond):
+        return True
+    for system, code in codings(cond.get("code")):
+        if system in (m.ICD10CM, m.ICD10) and code[:1] in ("C", "D") and code[:3] < "D50":
+            return True
+    words = m.lower_words(cond.get("code"))
+    return any(w in words for w in ("neoplasm", "tumour", "tumor", "sarcoma", "cancer",
+                                    "malignan"))
+
+
+def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
+                     observations: list[tuple[str, dict[str, Any]]],
+                     r: Reader) -> dict[int, str]:
+    """Conditions made PEComa by an mCODE HistologicBehaviorAndType (LOINC 31206-6) coded
+    ICD-O-3 8714/x: id(condition) -> where the histology came from."""
+    out: dict[int, str] = {}
+    for where, obs in observations:
+        if r.kinds.get(id(obs)) != "histology":
+            continue
+        morphology = m.icdo3_pecoma(obs.get("valueCodeableConcept"))
+        if morphology is None:
+            r.why[where] = "histology other than PEComa (ICD-O-3 8714/x)"
+            continue
+        r.used.add(where)
+        cond = _related_condition(obs, r)
+        if cond is None:
+            candidates = [x for _w, x in conditions if _candidate_primary(x)]
+            if len(candidates) != 1:
+                r.issue(f"{where}.extension(relatedCondition)", "(missing)",
+                        f"must name the Condition it describes: {len(candidates)} cancer "
+                        "Conditions could be meant")
+                continue
+            cond = candidates[0]
+            r.notes.append(f"{where} ({morphology}) names no Condition; read as describing "
+                           f"{r.labels.get(id(cond), 'the one cancer Condition')}")
+        out[id(cond)] = f"{where} ({morphology})"
+    return out
+
+
+def _onset(cond: Mapping[str, Any]) -> dt.date | None:
+    """When the condition began: onset, then the asserted date, then the recorded date."""
+    period = cond.get("onsetPeriod")
+    asserted = extension(cond, c.ASSERTED_DATE) or {}
+    for raw in (cond.get("onsetDateTime"),
+                period.get("start") if isinstance(period, dict) else None,
+                asserted.get("valueDateTime"), cond.get("recordedDate")):
+        day = day_of(raw)
+        if day is not None:
+            return day
+    return None
+
+
+def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
+                     observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    linked = _histology_links(conditions, observations, r)
+    # A Condition coded or named as a metastasis is one, even when it names PEComa
+    # ("metastasis of PEComa to the lung"); the primary is the PEComa that is not.
+    primary = [(w, x) for w, x in conditions if live_condition(x) and (
+        id(x) in linked or (_is_pecoma(x) and not _is_metastasis(x)))]
+    mets = [(w, x) for w, x in conditions
+            if live_condition(x) and _is_metastasis(x) and id(x) not in linked]
+    for where, cond in conditions:
+        if not live_condition(cond):
+            r.why[where] = f"verificationStatus '{verification(cond)}'"
+    if not primary:
+        r.issue("Condition", "(none found)",
+                "the bundle must hold the PEComa diagnosis: a Condition coded ICD-O-3 8714/0 "
+                f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or an mCODE "
+                "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it")
+        return
+    # A confirmed diagnosis before a provisional one.
+    primary.sort(key=lambda wx: verification(wx[1]) in _NOT_CONFIRMED)
+    where, cond = primary[0]
+    r.used.add(where)
+    r.primary = cond
+    site = site_of(cond.get("bodySite"), PrimarySite)
+    if site is None:
+        r.issue(f"{where}.bodySite", "(missing)",
+                "must name the primary site (project site code, SNOMED CT body structure, "
+                "or the organ in its text; see docs/fhir.md)")
+    else:
+        r.put("tumour.primary_site", site, f"{where}.bodySite")
+        if site == PrimarySite.other.value:
+            r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
+                           "read as 'other'")
+    day = _onset(cond)
+    if day is not None:
+        r.put("diagnosis.date", day.isoformat(), where)
+    confirmed = verification(cond) not in _NOT_CONFIRMED
+    if not confirmed:
+        r.notes.append(f"{where}: the PEComa diagnosis is '{verification(cond)}', not "
+                       "confirmed; diagnosis.method stays unknown until it is confirmed "
+                       "(how was the diagnosis made: histology with immunohistochemistry?)")
+    method = enum_extension(cond, c.EXT.DIAGNOSIS_METHOD, [x.value for x in DiagnosisMethod],
+                       where, r)
+    if confirmed and method is not None and method != DiagnosisMethod.unknown.value:
+        r.put("diagnosis.method", method, where)
+    prior = enum_extension(cond, c.EXT.PRIOR_DIAGNOSIS, [p.value for p in PriorDiagnosis], where, r)
+    if prior is not None and prior != PriorDiagnosis.unknown.value:
+        r.put("diagnosis.prior_diagnosis", prior, where)
+    label = extension(cond, c.EXT.CASE_LABEL)
+    if label is not None and isinstance(label.get("valueString"), str):
+        r.data["label"] = label["valueString"]
+    if id(cond) in linked:
+        r.notes.append(f"{where} is the PEComa: histology from {linked[id(cond)]}")
+    for other_where, _other in primary[1:]:
+        r.why[other_where] = f"a further PEComa Condition ({where} is read)"
+    _read_metastases(mets, r)
+
+
+def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    present: list[dict[str, Any]] = []
+    history: list[tuple[dict[str, Any], dt.date | None]] = []
+    paths: list[str] = []
+    for where, cond in mets:
+        related = extension(cond, m.CONDITION_RELATED)
+        target = resolved(reference_of((related or {}).get("valueReference")), r)
+        if target is not None and r.primary is not None and target is not r.primary:
+            r.why[where] = "a metastasis of another primary cancer"
+            continue
+        if m.is_lymph_node_code(cond.get("code")) and not _site_named(cond):
+            if clinical_status(cond) not in _HISTORY:
+                r.put("stage.lymph_nodes", "positive", where)
+                r.notes.append(f"{where}: lymph-node involvement (regional or distant not "
+                               "stated) read as positive regional lymph nodes")
+                r.used.add(where)
+            else:
+                r.why[where] = "resolved lymph-node involvement"
+            continue
+        site = site_of(cond.get("bodySite"), MetastasisSite)
+        if site in (None, MetastasisSite.other.value):
+            by_code = m.metastasis_site(cond)
+            if by_code is not None:
+                site = by_code.value
+        if site is None:
+            site = MetastasisSite.other.value
+            r.notes.append(f"{where} names no site: its site is taken as 'other'")
+        met: dict[str, Any] = {"site": site}
+        day = _onset(cond)
+        if day is not None:
+            met["detected_on"] = day.isoformat()
+        timing = enum_extension(cond, c.EXT.METASTASIS_TIMING, [t.value for t in Timing], where, r)
+        if timing is not None:
+            met["timing"] = timing
+        r.used.add(where)
+        paths.append(where)
+        if clinical_status(cond) in _HISTORY:
+            history.append((met, day_of(cond.get("abatementDateTime"))))
+            r.notes.append(f"{where}: metastasis ({site}) is '{clinical_status(cond)}': history, "
+                           "not present disease (not in stage.metastases while others are "
+                           "present)")
+        else:
+            present.append(met)
+    # Present disease only; resolved metastases count when nothing is present any more
+    # (the patient is then free of disease since they resolved).
+    metastases = present or [met for met, _day in history]
+    if metastases:
+        r.put("stage.metastases", metastases, ", ".join(paths))
+    r.present_metastases = len(present)
+    if history and not present:
+        ends = [d for _met, d in history]
+        if all(d is not None for d in ends):
+            since = max(d for d in ends if d is not None)
+            r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
+            r.notes.append("free_of_disease.since taken from the latest abatement date of the "
+                           "resolved metastases; how (surgery or systemic therapy) is unknown")
+        else:
+            r.history_without_end = True
+
+
+def _site_named(cond: Mapping[str, Any]) -> bool:
+    site = site_of(cond.get("bodySite"), MetastasisSite)
+    return site not in (None, MetastasisSite.other.value)
+
+
+def derive_status(r: Reader) -> None:
+    if "stage.status" in r.sources:
+        return
+    if r.present_metastases:
+        r.put("stage.status", DiseaseStatus.metastatic.value, "derived: metastasis Condition")
+        r.notes.append("stage.status taken as 'metastatic' from the metastasis Conditions")
+    elif r.distant_metastasis_stated is not None:
+        r.put("stage.status", DiseaseStatus.metastatic.value, r.distant_metastasis_stated)
+        r.notes.append(f"stage.status taken as 'metastatic': {r.distant_metastasis_stated} "
+                       "states distant metastasis present")
+    elif "free_of_disease" in r.sources:
+        r.put("stage.status", DiseaseStatus.metastatic.value, "derived: resolved metastases")
+        r.notes.append("stage.status taken as 'metastatic' (resolved metastases); the patient "
+                       "is free of disease since free_of_disease.since")
+    elif r.history_without_end:
+        r.issue("stage.status", "(not found)",
+                "cannot be derived: the metastasis Conditions are resolved but give no "
+                "abatementDateTime; record when the patient became free of disease, or the "
+                "disease status")
+    elif r.no_metastatic_history is not None and not r.data.get("stage", {}).get("metastases"):
+        r.put("stage.status", DiseaseStatus.localized.value, r.no_metastatic_history)
+        r.notes.append(f"stage.status taken as 'localized': {r.no_metastatic_history} states "
+                       "no history of metastatic cancer; resectability is not assumed")
+    else:
+        r.issue("stage.status", "(not found)",
+                f"must be given by an Observation coded {c.PECOMA_SYSTEM}|"
+                f"{c.OBS_DISEASE_STATUS[0]}, a metastasis Condition (mCODE "
+                "SecondaryCancerCondition), an mCODE CancerDiseaseStatus 'distant metastasis "
+                "present', or an mCODE HistoryOfMetastaticCancer stating none; the disease "
+                "status is never assumed")

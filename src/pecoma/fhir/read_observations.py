@@ -1,0 +1,386 @@
+"""The FHIR reader's Observations: the project's coded observations (one handler per code),
+mCODE tumour size, tumour markers, disease status, history of metastatic cancer, and
+genomic variants with their implications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pecoma.case import (
+    DiseaseStatus,
+    Margin,
+    NodeStatus,
+    RemissionBy,
+)
+from pecoma.fhir import codes as c
+from pecoma.fhir import genomics
+from pecoma.fhir import mcode as m
+from pecoma.fhir.reading import (
+    Reader,
+    as_list,
+    codings,
+    day_of,
+    effective_time,
+    enum_extension,
+    has_code,
+    project_code,
+)
+
+_IGNORED_OBS_STATUS = frozenset({"entered-in-error", "cancelled"})
+
+
+_YES = frozenset({(c.PECOMA_SYSTEM, "yes"), (c.SNOMED, "373066001"),
+                  ("http://terminology.hl7.org/CodeSystem/v2-0136", "Y")})
+
+
+_NO = frozenset({(c.PECOMA_SYSTEM, "no"), (c.SNOMED, "373067005"),
+                 ("http://terminology.hl7.org/CodeSystem/v2-0136", "N")})
+
+
+_POS = frozenset({(c.PECOMA_SYSTEM, "positive"), (c.SNOMED, c.SNOMED_POSITIVE),
+                  (c.PECOMA_SYSTEM, "present"), (c.SNOMED, c.SNOMED_PRESENT)})
+
+
+_NEG = frozenset({(c.PECOMA_SYSTEM, "negative"), (c.SNOMED, c.SNOMED_NEGATIVE),
+                  (c.PECOMA_SYSTEM, "absent"), (c.SNOMED, c.SNOMED_ABSENT)})
+
+
+def _absent_reason(obs: Mapping[str, Any]) -> str | None:
+    dar = obs.get("dataAbsentReason")
+    for system, code in codings(dar):
+        if system == c.DATA_ABSENT:
+            return code
+    return "unknown" if dar is not None else None
+
+
+def _binary(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> bool | None:
+    """True / False from valueBoolean or a coded yes/no, positive/negative, present/absent."""
+    if isinstance(obs.get("valueBoolean"), bool):
+        return bool(obs["valueBoolean"])
+    concept = obs.get("valueCodeableConcept")
+    if concept is not None:
+        found = set(codings(concept))
+        if found & (_YES | _POS):
+            return True
+        if found & (_NO | _NEG):
+            return False
+        r.issue(f"{where}.valueCodeableConcept", codings(concept),
+                f"must code {kind} (see docs/fhir.md)")
+        return None
+    if _absent_reason(obs) is None:
+        r.issue(f"{where}.value[x]", "(missing)",
+                "must be valueBoolean or valueCodeableConcept, or carry a dataAbsentReason")
+    return None
+
+
+def _quantity(obs: Mapping[str, Any], where: str, r: Reader) -> tuple[float, str] | None:
+    q = obs.get("valueQuantity")
+    if isinstance(q, dict) and isinstance(q.get("value"), int | float):
+        unit = q.get("code") or q.get("unit") or ""
+        return float(q["value"]), str(unit)
+    if isinstance(obs.get("valueInteger"), int):
+        return float(obs["valueInteger"]), ""
+    if _absent_reason(obs) is None:
+        r.issue(f"{where}.valueQuantity", obs.get("valueQuantity", "(missing)"),
+                "must be a quantity with a numeric value")
+    return None
+
+
+# Observation handlers: project code -> function(reader, obs, where).
+_Handler = Callable[[Reader, Mapping[str, Any], str], None]
+
+
+def _yes_no(path: str) -> _Handler:
+    def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+        value = _binary(obs, where, r, "yes or no")
+        if value is not None:
+            r.put(path, "yes" if value else "no", where)
+    return handle
+
+
+def _feature(path: str) -> _Handler:
+    def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+        value = _binary(obs, where, r, "present or absent")
+        if value is not None:
+            r.put(path, "present" if value else "absent", where)
+    return handle
+
+
+def _ihc(path: str) -> _Handler:
+    def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+        reason = _absent_reason(obs)
+        if reason == "not-performed":
+            r.put(path, "not_done", where)
+            return
+        value = _binary(obs, where, r, "positive or negative")
+        if value is not None:
+            r.put(path, "positive" if value else "negative", where)
+    return handle
+
+
+def _nodes(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    if _absent_reason(obs) == "not-performed":
+        r.put("stage.lymph_nodes", NodeStatus.not_assessed.value, where)
+        return
+    value = _binary(obs, where, r, "positive or negative")
+    if value is not None:
+        r.put("stage.lymph_nodes", "positive" if value else "negative", where)
+
+
+def _coded(path: str, allowed: Iterable[str], element: str) -> _Handler:
+    values = {v.replace("_", "-"): v for v in allowed}
+
+    def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+        if _absent_reason(obs) is not None:
+            return
+        code = project_code(obs.get("valueCodeableConcept"))
+        if code is None or code not in values:
+            r.issue(f"{where}.valueCodeableConcept", code or obs.get("valueCodeableConcept"),
+                    f"must be a {element} code of {c.PECOMA_SYSTEM}: "
+                    f"{', '.join(sorted(values))}")
+            return
+        r.put(path, values[code], where)
+    return handle
+
+
+def _size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    q = _quantity(obs, where, r)
+    if q is None:
+        return
+    value, unit = q
+    if unit not in ("cm", "mm"):
+        r.issue(f"{where}.valueQuantity.code", unit or "(missing)",
+                "must be the UCUM unit 'cm' or 'mm'")
+        return
+    r.put("tumour.size", {"value": value, "unit": unit}, where)
+
+
+def _mitoses(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    q = _quantity(obs, where, r)
+    if q is not None:
+        r.put("histology.mitoses_per_50_hpf", q[0], where)
+
+
+def _dfi(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    q = _quantity(obs, where, r)
+    if q is None:
+        return
+    value, unit = q
+    if unit in ("a", "year", "years"):
+        value *= 12
+    elif unit not in ("mo", "month", "months"):
+        r.issue(f"{where}.valueQuantity.code", unit or "(missing)",
+                "must be the UCUM unit 'mo' (months) or 'a' (years)")
+        return
+    r.put("stage.disease_free_interval_months", value, where)
+
+
+def _treatment_end(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    raw = obs.get("valueDateTime")
+    day = day_of(raw)
+    if day is None:
+        if _absent_reason(obs) is None:
+            r.issue(f"{where}.valueDateTime", raw if raw is not None else "(missing)",
+                    "must be a full date (YYYY-MM-DD)")
+        return
+    r.put("primary_treatment_end", day.isoformat(), where)
+
+
+def _free_of_disease(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    raw = obs.get("valueDateTime")
+    day = day_of(raw)
+    if day is None:
+        if _absent_reason(obs) is None:
+            r.issue(f"{where}.valueDateTime", raw if raw is not None else "(missing)",
+                    "must be a full date (YYYY-MM-DD)")
+        return
+    value: dict[str, Any] = {"since": day.isoformat()}
+    by = enum_extension(obs, c.EXT.REMISSION_BY, [x.value for x in RemissionBy], where, r)
+    if by is not None:
+        value["by"] = by
+    r.put("free_of_disease", value, where)
+
+
+_OBSERVATIONS: dict[str, _Handler] = {
+    c.OBS_DISEASE_STATUS[0]: _coded(
+        "stage.status", [s.value for s in DiseaseStatus], "disease-status"),
+    c.OBS_LYMPH_NODES[0]: _nodes,
+    c.OBS_EXTRAPULMONARY[0]: _yes_no("stage.extrapulmonary_disease"),
+    c.OBS_RESECTABLE[0]: _yes_no("stage.resectable"),
+    c.OBS_EXCISION_FEASIBLE[0]: _yes_no("stage.complete_excision_feasible"),
+    c.OBS_DFI[0]: _dfi,
+    c.OBS_TREATMENT_END[0]: _treatment_end,
+    c.OBS_MARGIN[0]: _coded(
+        "surgery.margin", [m.value for m in Margin if m is not Margin.unknown], "margin"),
+    c.OBS_MITOSES[0]: _mitoses,
+    c.OBS_TUMOUR_SIZE[0]: _size,
+    c.OBS_MTOR_AVAILABLE[0]: _yes_no("systemic.mtor_inhibitor_available"),
+    c.OBS_MTOR_CONTRA[0]: _yes_no("systemic.mtor_inhibitor_contraindicated"),
+    c.OBS_FREE_OF_DISEASE[0]: _free_of_disease,
+    **{code: _feature(f"histology.{f}") for f, (code, _d) in c.HISTOLOGY.items()},
+    **{code: _ihc(f"immunohistochemistry.{m}") for m, (code, _d) in c.IHC.items()},
+}
+
+
+def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """mCODE TumorSize: the longest dimension in component 33728-7 (no value[x]), or a
+    plain valueQuantity."""
+    if "valueQuantity" not in obs:
+        for comp in as_list(obs.get("component")):
+            if isinstance(comp, dict) and m.has_loinc(comp.get("code"),
+                                                      m.LOINC_LONGEST_DIMENSION):
+                _size(r, comp, f"{where}.component(33728-7)")
+                r.sources["tumour.size"] = where
+                return
+    _size(r, obs, where)
+
+
+_MARKER_RESULT_WORDS = (("not performed", None), ("not done", None),
+                        ("not detected", False), ("negative", False), ("absent", False),
+                        ("positive", True), ("detected", True), ("present", True))
+
+
+_NOT_TISSUE_MARKER = ("serum", "plasma", "antibod", " ab ", "titer", "titre", "blood")
+
+
+def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """A TumorMarkerTest (or any immune stain) of a marker the case records."""
+    marker = m.ihc_marker(obs.get("code"))
+    if marker is None:
+        return
+    path = f"immunohistochemistry.{marker}"
+    if _absent_reason(obs) == "not-performed":
+        r.put(path, "not_done", where)
+        return
+    value = obs.get("valueCodeableConcept")
+    found = set(codings(value))
+    if found & (_YES | _POS):
+        r.put(path, "positive", where)
+        return
+    if found & (_NO | _NEG):
+        r.put(path, "negative", where)
+        return
+    text = m.lower_words(value) or str(obs.get("valueString") or "").lower()
+    for word, result in _MARKER_RESULT_WORDS:
+        if word in text:
+            if result is None:
+                r.put(path, "not_done", where)
+            else:
+                r.put(path, "positive" if result else "negative", where)
+            return
+    if _absent_reason(obs) is None:
+        r.issue(f"{where}.value[x]", obs.get("valueCodeableConcept", obs.get("valueString",
+                "(missing)")), "must code or say positive or negative (see docs/fhir.md)")
+
+
+_LOINC_KINDS = {
+    c.LOINC_TUMOUR_SIZE: "handler",
+    m.LOINC_HISTOLOGY_BEHAVIOR: "histology",
+    m.LOINC_DISEASE_STATUS: "status",
+    m.LOINC_GENOMIC_VARIANT: "variant",
+    **{code: "marker" for code in m.IHC_LOINC},
+}
+
+
+def observation_kind(obs: Mapping[str, Any]) -> str | None:
+    """What the reader takes from an Observation: 'handler', 'histology', 'status',
+    'variant', 'history', 'implication', 'marker', 'margin', or ``None`` (not read).
+    Called once per Observation: an EHR sends them by the thousand."""
+    concept = obs.get("code")
+    for system, code in codings(concept):
+        if system == c.PECOMA_SYSTEM and code in _OBSERVATIONS:
+            return "handler"
+        if system == c.LOINC and code in _LOINC_KINDS:
+            return _LOINC_KINDS[code]
+        if system == c.SNOMED and code == m.SNOMED_HISTORY_OF_METASTATIC:
+            return "history"
+    if "derivedFrom" in obs and genomics.implication_of(obs):
+        return "implication"
+    words = m.lower_words(concept)
+    if not words:
+        return None
+    if m.first_match(words, m.IHC_NAMES) is not None and not any(
+            w in f" {words} " for w in _NOT_TISSUE_MARKER):
+        return "marker"
+    if "margin" in words:
+        return "margin"
+    return None
+
+
+def _observation_handler(obs: Mapping[str, Any]) -> _Handler | None:
+    concept = obs.get("code")
+    code = project_code(concept)
+    if code is not None and code in _OBSERVATIONS:
+        return _OBSERVATIONS[code]
+    if has_code(concept, c.LOINC, c.LOINC_TUMOUR_SIZE):
+        return _tumour_size
+    return None
+
+
+def live_observations(
+    observations: list[tuple[str, dict[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    live = [(w, o) for w, o in observations if str(o.get("status")) not in _IGNORED_OBS_STATUS]
+    # Later observations win: sort by their effective time, stable on bundle order.
+    live.sort(key=lambda wo: effective_time(wo[1]))
+    return live
+
+
+def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    variants: list[tuple[str, dict[str, Any]]] = []
+    implications: dict[str, str] = {}
+    for where, obs in observations:
+        kind = r.kinds.get(id(obs))
+        if kind is None or kind in ("histology", "margin"):
+            continue
+        if kind == "handler":
+            handler = _observation_handler(obs)
+            if handler is not None:
+                handler(r, obs, where)
+                r.used.add(where)
+        elif kind == "marker":
+            _marker(r, obs, where)
+            r.used.add(where)
+        elif kind == "status":
+            _disease_status(r, obs, where)
+        elif kind == "history":
+            if obs.get("valueBoolean") is False:
+                r.no_metastatic_history = where
+                r.used.add(where)
+            else:
+                r.why[where] = "a history of metastatic cancer without site or date"
+        elif kind == "variant":
+            variants.append((where, obs))
+        elif kind == "implication":
+            for ref, significance in genomics.implication_of(obs):
+                implications[ref] = significance
+            r.used.add(where)
+    reading = genomics.read_variants(variants, implications)
+    for name, value in reading.facts.items():
+        r.put(f"molecular.{name}", value, reading.sources[name])
+    r.used.update(w for w, _o in variants if w in set(reading.sources.values()))
+    for where, _obs in variants:
+        if where not in r.used:
+            r.why[where] = "a variant of a gene other than TSC1, TSC2 or TFE3"
+    r.notes.extend(reading.notes)
+
+
+def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """mCODE CancerDiseaseStatus: evidence of the trend, listed; never a stage by itself,
+    except 'distant metastasis present', which makes the disease metastatic."""
+    concept = obs.get("valueCodeableConcept")
+    said = None
+    # Observations come in time order: the latest statement decides.
+    r.distant_metastasis_stated = None
+    for system, code in codings(concept):
+        if system == c.SNOMED and code in m.DISEASE_STATUS_TREND:
+            said = m.DISEASE_STATUS_TREND[code]
+            if code == m.SNOMED_DISTANT_METASTASIS_PRESENT:
+                r.distant_metastasis_stated = where
+    said = said or m.lower_words(concept) or "(no value)"
+    day = day_of(obs.get("effectiveDateTime"))
+    when = day.isoformat() if day else "undated"
+    r.evidence.append((when, f"{when}: cancer disease status '{said}' ({where})"))
+    r.used.add(where)

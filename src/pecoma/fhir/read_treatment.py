@@ -1,0 +1,296 @@
+"""The FHIR reader's treatment records: the resection of the primary (Procedure, with its
+margin), lines of systemic therapy (medication statements, requests and
+administrations), and allergies or intolerances to mTOR inhibitors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from pecoma.case import (
+    Agent,
+    PrimarySite,
+    Response,
+    SurgeryStatus,
+    TherapySetting,
+)
+from pecoma.fhir import codes as c
+from pecoma.fhir import mcode as m
+from pecoma.fhir import medications as meds
+from pecoma.fhir.medications import agent_of_concept
+from pecoma.fhir.reading import (
+    Reader,
+    as_list,
+    codings,
+    day_of,
+    enum_extension,
+    extension,
+    has_code,
+    live_condition,
+    reference_of,
+    resolved,
+    site_of,
+    verification,
+)
+
+# ------------------------------------------------------------------------ procedures
+
+
+_PROCEDURE_STATUS = {
+    "completed": SurgeryStatus.performed,
+    "in-progress": SurgeryStatus.performed,
+    "stopped": SurgeryStatus.performed,
+    "preparation": SurgeryStatus.planned,
+    "on-hold": SurgeryStatus.planned,
+    "not-done": SurgeryStatus.not_performed,
+    "unknown": SurgeryStatus.unknown,
+}
+
+
+def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool:
+    """Whether a resection Procedure is of the PEComa primary."""
+    reasons = [resolved(reference_of(x), r) for x in as_list(proc.get("reasonReference"))]
+    known = [x for x in reasons if x is not None]
+    if known:
+        return any(x is r.primary for x in known)
+    if as_list(proc.get("reasonReference")):
+        return False  # a reason the bundle does not hold: not assumed to be the PEComa
+    if any(m.icdo3_pecoma(x) for x in as_list(proc.get("reasonCode"))):
+        return True
+    primary_site = r.data.get("tumour", {}).get("primary_site")
+    site = site_of(proc.get("bodySite"), PrimarySite)
+    if site is not None and site != PrimarySite.other.value:
+        return bool(site == primary_site)
+    organ = m.resected_organ(proc)
+    # Neither linked nor naming an organ (the mCODE profile alone says cancer-related,
+    # not which cancer): not taken as the resection of the primary.
+    return organ is not None and organ.value == primary_site
+
+
+def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
+                     observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    resections = []
+    for w, p in procedures:
+        if p.get("status") == "entered-in-error":
+            r.why[w] = "entered in error"
+            continue
+        if has_code(p.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0]):
+            resections.append((w, p))
+        elif m.is_resection(p):
+            if _for_primary(p, r):
+                resections.append((w, p))
+            else:
+                r.why[w] = ("a resection not shown to be of the PEComa primary (its "
+                            "reasonReference, bodySite or name says another site, or "
+                            "nothing)")
+    if not resections:
+        return
+    resections.sort(key=lambda wp: str(wp[1].get("performedDateTime") or _period_of(wp[1])))
+    where, proc = resections[0]
+    r.used.add(where)
+    for other, _p in resections[1:]:
+        r.why[other] = f"a later resection ({where} is read as the resection of the primary)"
+    status = _PROCEDURE_STATUS.get(str(proc.get("status")), SurgeryStatus.unknown)
+    r.put("surgery.status", status.value, f"{where}.status")
+    raw = proc.get("performedDateTime") or _period_of(proc)
+    day = day_of(raw)
+    if day is not None and status in (SurgeryStatus.performed, SurgeryStatus.planned):
+        r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
+    if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
+        _margin(proc, where, observations, r)
+
+
+def _period_of(proc: Mapping[str, Any]) -> str:
+    period = proc.get("performedPeriod")
+    if isinstance(period, dict):
+        return str(period.get("end") or period.get("start") or "")
+    return ""
+
+
+def _margin(proc: Mapping[str, Any], where: str,
+            observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    """The margin from the Procedure's outcome or notes, or a margin Observation's finding."""
+    texts = [(where, f"{where}.outcome", m.lower_words(proc.get("outcome")))]
+    texts += [(where, f"{where}.note", str(n.get("text") or "")) for n in as_list(proc.get("note"))
+              if isinstance(n, dict)]
+    for w, obs in observations:
+        if r.kinds.get(id(obs)) == "margin":
+            texts.append((w, w, m.lower_words(obs.get("valueCodeableConcept"))
+                          or str(obs.get("valueString") or "")))
+    for label, w, text in texts:
+        found = m.margin_in_text(text) if text else None
+        if found is not None:
+            r.put("surgery.margin", found.value, w)
+            r.used.add(label)
+            return
+
+
+# ----------------------------------------------------------------------- medications
+
+
+def _agent(med: Mapping[str, Any], r: Reader) -> Agent | None:
+    """The agent of a medication resource, read once per resource."""
+    key = id(med)
+    if key not in r.agents:
+        r.agents[key] = meds.agent_of(med, r.resolve)
+    return r.agents[key]
+
+
+def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    own: list[tuple[str, dict[str, Any], Agent]] = []
+    given: list[tuple[str, dict[str, Any], Agent]] = []
+    for where, med in records:
+        agent = _agent(med, r)
+        if agent is None:
+            why = meds.unreadable_medication(med, r.resolve)
+            if why is not None:
+                r.why[where] = f"medication not identified: {why}"
+                r.notes.append(f"{where}: {why}; if it is a systemic agent, its line is "
+                               "missing")
+            continue
+        state = meds.given(med, r.on)
+        if state in (meds.Given.error, meds.Given.not_given, meds.Given.planned):
+            r.why[where] = f"{agent.value} {state.value.replace('_', ' ')} (status "\
+                           f"'{med.get('status')}')"
+            continue
+        if state is meds.Given.unknown and extension(med, c.EXT.THERAPY_SETTING) is None:
+            r.notes.append(f"{where}: status '{med.get('status')}' does not say whether "
+                           f"{agent.value} was given; read as given")
+        if extension(med, c.EXT.THERAPY_SETTING) is not None:
+            own.append((where, med, agent))
+        else:
+            given.append((where, med, agent))
+    therapies = [_own_line(where, med, agent, r) for where, med, agent in own]
+    paths = [where for where, _m, _a in own]
+    for line, wheres in _lines(given, r):
+        therapies.append(line)
+        paths.extend(wheres)
+    r.used.update(paths)
+    if therapies:
+        r.put("systemic.therapies", therapies, ", ".join(paths))
+
+
+def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> dict[str, Any]:
+    """A line as the project's writer records it (its extensions say setting and result)."""
+    t: dict[str, Any] = {"agent": agent.value}
+    setting = enum_extension(med, c.EXT.THERAPY_SETTING, [s.value for s in TherapySetting],
+                        where, r)
+    if setting is not None:
+        t["setting"] = setting
+    line = extension(med, c.EXT.THERAPY_LINE)
+    if line is not None:
+        t["line"] = line.get("valuePositiveInt", line.get("valueInteger"))
+    day = meds.started_on(med)
+    if day is not None:
+        t["started_on"] = day.isoformat()
+    response = enum_extension(med, c.EXT.BEST_RESPONSE, [x.value for x in Response], where, r)
+    if response is not None:
+        t["best_response"] = response
+    progressed = enum_extension(med, c.EXT.PROGRESSED, ["yes", "no", "unknown"], where, r)
+    if progressed is not None:
+        t["progressed"] = progressed
+    return t
+
+
+#: Orders of two agents started this close are read as one combination regimen.
+_SAME_REGIMEN_DAYS = 7
+
+
+_PAIRS = {
+    frozenset({Agent.doxorubicin, Agent.ifosfamide}): Agent.doxorubicin_ifosfamide,
+}
+
+
+def _lines(records: list[tuple[str, dict[str, Any], Agent]],
+           r: Reader) -> list[tuple[dict[str, Any], list[str]]]:
+    """One line per agent from an EHR's orders, administrations and statements (many
+    records of one drug are one line, from the first day), with doxorubicin and
+    ifosfamide (or gemcitabine and docetaxel) started within a week read as the
+    combination."""
+    groups: dict[Agent, list[tuple[str, dt.date | None]]] = {}
+    words: dict[Agent, str] = {}
+    for where, med, agent in records:
+        groups.setdefault(agent, []).append((where, meds.started_on(med)))
+        concept = meds.medication_concept(med, r.resolve)
+        words[agent] = words.get(agent, "") + " " + m.lower_words(concept)
+    starts = {a: min((d for _w, d in v if d is not None), default=None)
+              for a, v in groups.items()}
+    # Gemcitabine and docetaxel are each 'other chemotherapy' alone; together a regimen.
+    other = words.get(Agent.other_chemotherapy, "")
+    if "gemcitabine" in other and "docetaxel" in other:
+        groups[Agent.gemcitabine_docetaxel] = groups.pop(Agent.other_chemotherapy)
+        starts[Agent.gemcitabine_docetaxel] = starts.pop(Agent.other_chemotherapy)
+        r.notes.append("gemcitabine and docetaxel read as the gemcitabine-docetaxel regimen")
+    for pair, combined in _PAIRS.items():
+        a, b = sorted(pair)
+        if a in groups and b in groups:
+            da, db = starts[a], starts[b]
+            if da is not None and db is not None and abs((da - db).days) <= _SAME_REGIMEN_DAYS:
+                groups[combined] = groups.pop(a) + groups.pop(b)
+                starts[combined] = min(da, db)
+                starts.pop(a)
+                starts.pop(b)
+                r.notes.append(f"{a.value} and {b.value} started within "
+                               f"{_SAME_REGIMEN_DAYS} days read as {combined.value}")
+    out = []
+    for agent, recs in groups.items():
+        line: dict[str, Any] = {"agent": agent.value}
+        if starts[agent] is not None:
+            line["started_on"] = starts[agent].isoformat()  # type: ignore[union-attr]
+        if len(recs) > 1:
+            r.notes.append(f"{agent.value}: {len(recs)} records read as one line")
+        out.append((line, [w for w, _d in recs]))
+    out.sort(key=lambda lw: str(lw[0].get("started_on") or "9999"))
+    return out
+
+
+# ------------------------------------------------------------------------- allergies
+
+
+def _allergy_agent(allergy: Mapping[str, Any]) -> Agent | str | None:
+    """The mTOR inhibitor an allergy names, 'class' for the drug class, or ``None``."""
+    concept = allergy.get("code")
+    agent = agent_of_concept(concept)
+    if agent is not None and agent.is_mtor_inhibitor:
+        return agent
+    words = m.lower_words(concept)
+    if "mtor" in words or "rapalog" in words:
+        return "class"
+    return None
+
+
+def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    unreadable = []
+    for where, allergy in allergies:
+        if not live_condition(allergy):
+            r.why[where] = f"verificationStatus '{verification(allergy)}'"
+            continue
+        status = {code for _s, code in codings(allergy.get("clinicalStatus"))}
+        if status & {"inactive", "resolved"}:
+            r.why[where] = "inactive or resolved"
+            continue
+        agent = _allergy_agent(allergy)
+        if agent is None:
+            concept = allergy.get("code")
+            if not m.lower_words(concept) and not any(code for _s, code in codings(concept)):
+                unreadable.append(where)
+            continue
+        # An allergy or intolerance to an mTOR inhibitor is a contraindication; it
+        # outweighs an observation that says otherwise (the safer reading).
+        r.put("systemic.mtor_inhibitor_contraindicated", "yes", where)
+        r.used.add(where)
+        what = "mTOR inhibitors" if agent == "class" else getattr(agent, "value", agent)
+        r.notes.append(f"{where}: intolerance of {what} read as an mTOR-inhibitor "
+                       "contraindication")
+        return
+    for where in unreadable:
+        r.why[where] = "the substance is not named (no code, no text)"
+        r.notes.append(f"{where}: an allergy or intolerance whose substance cannot be read; "
+                       "an mTOR-inhibitor contraindication cannot be ruled out")
+    if unreadable and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
+        del r.data["systemic"]["mtor_inhibitor_contraindicated"]
+        del r.sources["systemic.mtor_inhibitor_contraindicated"]
+        r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept while an "
+                       "allergy cannot be read; it stays unknown")

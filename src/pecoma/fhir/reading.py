@@ -1,0 +1,188 @@
+"""What the FHIR reader's parts share: the state of one reading (:class:`Reader`: the
+case data gathered, where each fact came from, the issues and notes) and the small
+functions that read FHIR values (codings, dates, extensions, references, body sites).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pecoma.case import (
+    Agent,
+    MetastasisSite,
+    PrimarySite,
+)
+from pecoma.errors import FieldIssue, show_value
+from pecoma.fhir import codes as c
+from pecoma.fhir import mcode as m
+from pecoma.fhir import medications as meds
+
+IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+
+
+@dataclass
+class Reader:
+    source: str
+    on: dt.date | None = None
+    issues: list[FieldIssue] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    resolve: meds.Resolver = meds.no_resolver
+    labels: dict[int, str] = field(default_factory=dict)
+    #: Resources a fact was taken from, and why others were not read.
+    used: set[str] = field(default_factory=set)
+    why: dict[str, str] = field(default_factory=dict)
+    evidence: list[tuple[str, str]] = field(default_factory=list)
+    primary: Mapping[str, Any] | None = None
+    present_metastases: int = 0
+    history_without_end: bool = False
+    distant_metastasis_stated: str | None = None
+    no_metastatic_history: str | None = None
+    kinds: dict[int, str | None] = field(default_factory=dict)
+    agents: dict[int, Agent | None] = field(default_factory=dict)
+
+    def issue(self, where: str, value: object, rule: str) -> None:
+        self.issues.append(FieldIssue(where, show_value(value), rule))
+
+    def put(self, path: str, value: Any, where: str) -> None:
+        node = self.data
+        *parents, leaf = path.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+        self.sources[path] = where
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def codings(concept: Any) -> list[tuple[str, str]]:
+    if not isinstance(concept, dict):
+        return []
+    out = []
+    for coding in as_list(concept.get("coding")):
+        if isinstance(coding, dict):
+            out.append((str(coding.get("system") or ""), str(coding.get("code") or "")))
+    return out
+
+
+def has_code(concept: Any, system: str, code: str) -> bool:
+    return (system, code) in codings(concept)
+
+
+def project_code(concept: Any, prefix: str = "") -> str | None:
+    for system, code in codings(concept):
+        if system == c.PECOMA_SYSTEM and code.startswith(prefix):
+            return code.removeprefix(prefix)
+    return None
+
+
+def day_of(value: Any) -> dt.date | None:
+    """The calendar day of a FHIR date or dateTime; partial dates stay unknown."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def extension(resource: Mapping[str, Any], url: str) -> dict[str, Any] | None:
+    for e in as_list(resource.get("extension")):
+        if isinstance(e, dict) and e.get("url") == url:
+            return e
+    return None
+
+
+def extension_code(resource: Mapping[str, Any], url: str) -> str | None:
+    e = extension(resource, url)
+    if e is None:
+        return None
+    for key in ("valueCode", "valueString"):
+        if isinstance(e.get(key), str):
+            return str(e[key])
+    code = project_code(e.get("valueCodeableConcept"))
+    return code
+
+
+def reference_of(reference: Any) -> str | None:
+    if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
+        return str(reference["reference"])
+    return None
+
+
+def enum_extension(
+    res: Mapping[str, Any], url: str, allowed: Iterable[str], where: str, r: Reader
+) -> str | None:
+    code = extension_code(res, url)
+    if code is None:
+        return None
+    value = code.replace("-", "_")
+    names = [a for a in allowed]
+    if value not in names:
+        r.issue(f"{where}.extension({url.rsplit('/', 1)[-1]})", code,
+                f"must be one of {', '.join(n.replace('_', '-') for n in names)}")
+        return None
+    return value
+
+
+def resolved(ref: str | None, r: Reader) -> Mapping[str, Any] | None:
+    return None if ref is None else r.resolve(ref)
+
+
+def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -> str | None:
+    """A site value from a bodySite list: project code, SNOMED CT, then the organ named in
+    the text or display (a laterality or location qualifier does not change the organ);
+    'other' if none of these; ``None`` when there is no bodySite."""
+    if not isinstance(concept_list, list) or not concept_list:
+        return None
+    by_snomed = {v[0]: k for k, v in c.BODY_SITE_SNOMED.items()}
+    allowed = {x.value for x in kind}
+    words = m.PRIMARY_SITE_WORDS if kind is PrimarySite else m.METASTASIS_SITE_WORDS
+    for concept in concept_list:
+        code = project_code(concept, "site-")
+        if code is not None:
+            value = code.replace("-", "_")
+            if value in allowed:
+                return value
+        for system, snomed in codings(concept):
+            if system == c.SNOMED and by_snomed.get(snomed) in allowed:
+                return by_snomed[snomed]
+        named = m.first_match(m.lower_words(concept), words)
+        if named is not None:
+            return str(named.value)
+    return "other"
+
+
+def effective_time(resource: Mapping[str, Any]) -> str:
+    for key in ("effectiveDateTime", "issued"):
+        if isinstance(resource.get(key), str):
+            return str(resource[key])
+    period = resource.get("effectivePeriod")
+    if isinstance(period, dict) and isinstance(period.get("start"), str):
+        return str(period["start"])
+    return ""
+
+
+def live_condition(cond: Mapping[str, Any]) -> bool:
+    for _system, code in codings(cond.get("verificationStatus")):
+        if code in IGNORED_VERIFICATION:
+            return False
+    return True
+
+
+def verification(cond: Mapping[str, Any]) -> str | None:
+    for _system, code in codings(cond.get("verificationStatus")):
+        return code
+    return None
+
+
+def clinical_status(cond: Mapping[str, Any]) -> str | None:
+    for _system, code in codings(cond.get("clinicalStatus")):
+        return code
+    return None
