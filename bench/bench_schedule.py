@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pecoma import assess, parse_case
-from pecoma.engine.schedule import ImagingEvent, Modality, ScanFinding, plan_surveillance
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import plan_rows
 from pecoma.render.timeline import timeline_png, timeline_svg

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from pecoma import assess, parse_case
-from pecoma.engine.schedule import SurveillancePlan, parse_imaging, plan_surveillance
+from pecoma.engine.imaging import parse_imaging
+from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.settings import FollowupSettings, Settings, default_settings
 
 FOLLOWUP = Path(__file__).resolve().parent / "data" / "followup"

@@ -24,7 +24,7 @@ from pecoma import assess, parse_case_json
 from pecoma.engine.model import Assessment, Item
 
 if TYPE_CHECKING:
-    from pecoma.engine.schedule import SurveillancePlan
+    from pecoma.engine.plan import SurveillancePlan
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 ON = dt.date(2026, 11, 28)

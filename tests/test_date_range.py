@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from pecoma import InputError, assess, parse_case
 from pecoma.dates import EARLIEST, LATEST, parse_day
-from pecoma.engine.schedule import parse_imaging, plan_surveillance
+from pecoma.engine.imaging import parse_imaging
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.registry.service import record_case
 from pecoma.settings import default_settings
 from pecoma.store import open_registry

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pecoma.web import WebConfig, create_app
-from pecoma.web.forms import CONTROLS, FORM
+from pecoma.web.form_layout import CONTROLS, FORM
 
 from strategies import ODD_TEXT, near_valid_case_dicts
 

@@ -13,13 +13,9 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from pecoma import assess, parse_case
-from pecoma.engine.schedule import (
-    ImagingEvent,
-    Modality,
-    ScanFinding,
-    SurveillancePlan,
-    plan_surveillance,
-)
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
+from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import ConfigError
 from pecoma.render.ics import case_key_digest, plan_to_ics, visit_uid
 from pecoma.settings import default_settings, load_settings

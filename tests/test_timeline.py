@@ -6,13 +6,9 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 from pecoma import Case, assess, parse_case
-from pecoma.engine.schedule import (
-    ImagingEvent,
-    Modality,
-    ScanFinding,
-    SurveillancePlan,
-    plan_surveillance,
-)
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
+from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.render.timeline import timeline_figure, timeline_png, timeline_svg
 
 CASE = parse_case({

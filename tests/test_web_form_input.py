@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from pecoma.case import Feature
 from pecoma.engine import assess
 from pecoma.store.tokens import Role
-from pecoma.web import WebConfig, create_app, forms
+from pecoma.web import WebConfig, create_app, form_input, form_layout, forms
 from pecoma.web.auth import needed_role
 
 ON = dt.date(2026, 11, 28)
 BASE = {"on": "2026-11-28", "tumour.primary_site": "kidney", "stage.status": "localized"}
-FOUR = forms.WORRISOME_FOUR
+FOUR = form_layout.WORRISOME_FOUR
 
 
 @pytest.fixture(scope="module")
@@ -90,17 +90,17 @@ class TestNumbers:
         ],
     )
     def test_read(self, typed: str, read: str) -> None:
-        assert forms.parse_form_number(typed) == read
+        assert form_input.parse_form_number(typed) == read
 
     @pytest.mark.parametrize(
         "typed",
         ["", "seven", "1.234,5", "1,234.5", "3,5,1", "3e2", "nan", "inf", "3 5", "0x10", "½", "٣"],
     )
     def test_refused(self, typed: str) -> None:
-        assert forms.parse_form_number(typed) is None
+        assert form_input.parse_form_number(typed) is None
 
     @pytest.mark.parametrize(
-        "name", [c.name for c in forms.CONTROLS.values() if c.kind == "number"]
+        "name", [c.name for c in form_layout.CONTROLS.values() if c.kind == "number"]
     )
     def test_every_number_field_takes_a_decimal_comma(self, name: str) -> None:
         """The same case whether the decimal is written with a point or a comma."""
@@ -134,7 +134,7 @@ class TestNumbers:
     @given(st.decimals(min_value=0, max_value=400, places=3, allow_nan=False))
     def test_any_decimal_reads_the_same_with_a_comma(self, number: object) -> None:
         text = f"{number}"
-        assert forms.parse_form_number(text.replace(".", ",")) == text
+        assert form_input.parse_form_number(text.replace(".", ",")) == text
 
 
 class TestDates:
@@ -154,15 +154,15 @@ class TestDates:
         ],
     )
     def test_read(self, typed: str) -> None:
-        assert forms.parse_form_date(typed) == dt.date(2026, 12, 2)
+        assert form_input.parse_form_date(typed) == dt.date(2026, 12, 2)
 
     def test_september_abbreviations(self) -> None:
-        assert forms.parse_form_date("3 Sept 2025") == dt.date(2025, 9, 3)
-        assert forms.parse_form_date("3 Sep 2025") == dt.date(2025, 9, 3)
+        assert form_input.parse_form_date("3 Sept 2025") == dt.date(2025, 9, 3)
+        assert form_input.parse_form_date("3 Sep 2025") == dt.date(2025, 9, 3)
 
     @pytest.mark.parametrize("typed", ["12/02/2026", "02.12.2026", "2-12-2026", "12/2/2026"])
     def test_two_readings_refused_with_both(self, typed: str) -> None:
-        rule = forms.parse_form_date(typed)
+        rule = form_input.parse_form_date(typed)
         assert isinstance(rule, str)
         assert "12 Feb 2026" in rule and "2 Dec 2026" in rule
         assert "YYYY-MM-DD" in rule
@@ -183,11 +183,11 @@ class TestDates:
         ],
     )
     def test_refused(self, typed: str) -> None:
-        rule = forms.parse_form_date(typed)
+        rule = form_input.parse_form_date(typed)
         assert isinstance(rule, str) and "YYYY-MM-DD" in rule
 
     def test_outside_the_supported_range(self) -> None:
-        rule = forms.parse_form_date("31 Dec 1899")
+        rule = form_input.parse_form_date("31 Dec 1899")
         assert isinstance(rule, str) and "1900-01-01" in rule
 
     def test_shown_again_in_iso(self) -> None:
@@ -361,7 +361,7 @@ class TestRowsWithoutJavaScript:
         assert "Add a metastasis" in html
 
     def test_status_decides_the_blank_rows(self) -> None:
-        spec = {g.rows.prefix: g.rows for g in forms.FORM if g.rows}
+        spec = {g.rows.prefix: g.rows for g in form_layout.FORM if g.rows}
         for status, expected in [
             ("", (0, 0, 0)),
             ("localized", (0, 0, 1)),
@@ -440,7 +440,7 @@ class TestRowsWithoutJavaScript:
         r = client.post("/form", data={**BASE, **posted})
         assert r.status_code == 200
         for prefix in ("stage.metastases", "systemic.therapies", "imaging"):
-            assert len(rows_of(r.text, prefix)) <= forms.MAX_ROWS
+            assert len(rows_of(r.text, prefix)) <= form_layout.MAX_ROWS
 
 
 def test_add_another_is_open_as_the_assessment_is() -> None:
@@ -476,4 +476,4 @@ class TestAnyText:
         day = result.case.diagnosis.date
         assert (day is None) == (not text.strip())
         if day is not None:
-            assert forms.parse_form_date(text) == day
+            assert form_input.parse_form_date(text) == day

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pecoma import parse_case
-from pecoma.web import forms
+from pecoma.web import form_layout, forms
 
 ON = dt.date(2023, 12, 1)
 
@@ -38,7 +38,7 @@ class TestForm:
         values = forms.case_to_values(case, ON)
         assert values["free_of_disease.since"] == "2023-08-01"
         assert values["free_of_disease.by"] == "surgery"
-        assert {"free_of_disease.since", "free_of_disease.by"} <= set(forms.CONTROLS)
+        assert {"free_of_disease.since", "free_of_disease.by"} <= set(form_layout.CONTROLS)
         result = forms.form_to_case(values)
         assert result.case == case, result.errors
 

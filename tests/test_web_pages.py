@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from pecoma.case import Case, Feature, Histology, parse_case
-from pecoma.web import WebConfig, create_app, forms
+from pecoma.web import WebConfig, create_app, form_layout, forms
 
 ON = dt.date(2026, 11, 28)
 
@@ -149,7 +149,7 @@ class TestForm:
                                         "best_response": "partial", "progressed": "no"}]},
         })
         values = forms.case_to_values(case, ON)
-        known = set(forms.CONTROLS)
+        known = set(form_layout.CONTROLS)
         for name in values:
             generic = re.sub(r"\[\d+\]", "", name)
             row_prefix = generic.rsplit(".", 1)[0]

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from pecoma.case import Case, parse_case
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment
-from pecoma.engine.schedule import SurveillancePlan, plan_surveillance
+from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.knowledge import load_knowledge
 from pecoma.web import WebConfig, create_app, forms
 from pecoma.web.app import make_templates
@@ -121,7 +122,7 @@ def _plan_summary(name: str) -> tuple[BoardSummary, SurveillancePlan]:
 
 def _visit_one(name: str) -> tuple[Any, dt.date, tuple[Any, ...]]:
     """The scenario as of 2025-05-01, with the scans of its first visit only."""
-    from pecoma.engine.schedule import parse_imaging
+    from pecoma.engine.imaging import parse_imaging
 
     spec = load(name)["input"]
     on = dt.date(2025, 5, 1)

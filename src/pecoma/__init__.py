@@ -24,18 +24,24 @@ from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings, default_settings, load_settings
 
 if TYPE_CHECKING:
-    from pecoma.engine.schedule import ImagingEvent, SurveillancePlan, plan_surveillance
+    from pecoma.engine.imaging import ImagingEvent
+    from pecoma.engine.plan import SurveillancePlan
+    from pecoma.engine.schedule import plan_surveillance
 
-_SCHEDULE = ("ImagingEvent", "SurveillancePlan", "plan_surveillance")
+_SCHEDULE = {
+    "ImagingEvent": "pecoma.engine.imaging",
+    "SurveillancePlan": "pecoma.engine.plan",
+    "plan_surveillance": "pecoma.engine.schedule",
+}
 
 
 def __getattr__(name: str) -> Any:
     # The planner is imported when first asked for: commands that do not plan do not
     # pay for it at start-up.
     if name in _SCHEDULE:
-        from pecoma.engine import schedule
+        from importlib import import_module
 
-        return getattr(schedule, name)
+        return getattr(import_module(_SCHEDULE[name]), name)
     raise AttributeError(f"module 'pecoma' has no attribute {name!r}")
 
 

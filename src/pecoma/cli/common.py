@@ -26,7 +26,7 @@ from pecoma.jsonin import loads
 from pecoma.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from pecoma.engine.schedule import ImagingEvent
+    from pecoma.engine.imaging import ImagingEvent
 
 __all__ = [
     "EXIT_CONFIG",
@@ -93,7 +93,7 @@ def read_imaging(
 ) -> tuple[ImagingEvent, ...]:
     """An imaging history file: JSON (a list, or ``{"imaging": [...]}``) or CSV, with its
     dates checked against the end of treatment and the evaluation date when given."""
-    from pecoma.engine.schedule import parse_imaging, parse_imaging_csv
+    from pecoma.engine.imaging import parse_imaging, parse_imaging_csv
 
     text = read_text(path, "imaging history")
     source = f"imaging history in {path.name}"

@@ -43,7 +43,7 @@ from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report, print_report
 
 if TYPE_CHECKING:
-    from pecoma.engine.schedule import SurveillancePlan
+    from pecoma.engine.plan import SurveillancePlan
 
 __all__ = [
     "FollowupFormat",

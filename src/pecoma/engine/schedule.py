@@ -4,7 +4,8 @@
 visits a clinic can book: each with its due date, the latest acceptable date (the range
 "every 3-4 months" is a window, I2), the imaging to do, the phase it belongs to, and the
 provenance of every element. The module is pure: no I/O, no clock; the evaluation date is
-a parameter.
+a parameter. The plan's values are in :mod:`pecoma.engine.plan`, the imaging history and
+its parsing in :mod:`pecoma.engine.imaging`.
 
 How visits are dated
 --------------------
@@ -39,409 +40,43 @@ from it. With a history given, visits without a scan stay missed or overdue.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import datetime as dt
-import io
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Literal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from pecoma import __version__
 from pecoma.case import Case, DiseaseStatus, SurgeryStatus
-from pecoma.dates import DATE_RULE, add_months, parse_day, range_rule
+from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
 from pecoma.engine.model import (
     Assessment,
     Fact,
     Item,
-    MissingFact,
     Provenance,
     UsedInterpretation,
-    to_jsonable,
 )
-from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.engine.plan import (
+    PLAN_FORMAT,
+    AnchorBasis,
+    Phase,
+    PlannedImaging,
+    PlanStatus,
+    SurveillancePlan,
+    Timeliness,
+    Visit,
+    VisitStatus,
+)
+from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import FollowupSettings, Settings, default_settings
 
 __all__ = [
-    "PLAN_FORMAT",
-    "ImagingEvent",
-    "Modality",
-    "Phase",
-    "PlanStatus",
-    "PlannedImaging",
-    "ScanFinding",
-    "SurveillancePlan",
-    "Visit",
-    "VisitStatus",
-    "check_imaging",
-    "parse_imaging",
-    "parse_imaging_csv",
     "plan_surveillance",
 ]
-
-PLAN_FORMAT = "pecoma-surveillance-plan/1"
-
-VisitStatus = Literal["done", "missed", "overdue", "due", "upcoming", "cancelled"]
-PlanStatus = Literal["active", "suspended", "not_drawn"]
-AnchorBasis = Literal["treatment_end", "free_of_disease"]
-Timeliness = Literal["early", "on_time", "late"]
-
-
-class Modality(StrEnum):
-    """An imaging examination, as recorded in the history."""
-
-    chest_ct = "chest_ct"
-    mri_primary = "mri_primary"
-    chest_xray = "chest_xray"
-    ct_primary = "ct_primary"
-    pet_ct = "pet_ct"
-    ultrasound = "ultrasound"
-    other = "other"
-
-
-class ScanFinding(StrEnum):
-    """What a scan showed. ``not_recorded`` is unknown, never read as normal."""
-
-    no_evidence_of_disease = "no_evidence_of_disease"
-    equivocal = "equivocal"
-    local_recurrence = "local_recurrence"
-    metastasis = "metastasis"
-    not_recorded = "not_recorded"
-
-    @property
-    def disease(self) -> bool:
-        return self in (ScanFinding.local_recurrence, ScanFinding.metastasis)
-
-
-@dataclass(frozen=True, slots=True)
-class ImagingEvent:
-    """One imaging examination that really happened."""
-
-    date: dt.date
-    modality: Modality
-    finding: ScanFinding = ScanFinding.not_recorded
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedImaging:
-    """An examination planned at a visit, with its provenance and when it was done."""
-
-    modality: Modality
-    record: str
-    provenance: Provenance
-    done_on: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Phase:
-    """A stretch of the plan with one rhythm (e.g. every 3 months, overdue after 4)."""
-
-    id: str
-    title: str
-    interval_months: int
-    overdue_months: int
-    starts: dt.date
-    ends: dt.date | None
-    item: Item
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """One surveillance visit: its window, imaging, status and provenance."""
-
-    index: int
-    phase: str
-    phase_index: int
-    due: dt.date
-    latest: dt.date
-    counted_from: dt.date
-    reanchored: bool
-    status: VisitStatus
-    done_on: dt.date | None
-    timeliness: Timeliness | None
-    imaging: tuple[PlannedImaging, ...]
-    scans: tuple[ImagingEvent, ...]
-    flags: tuple[Item, ...]
-    record: str
-    provenance: Provenance
-
-    @property
-    def open(self) -> bool:
-        """Still to be done (overdue, due or upcoming)."""
-        return self.status in ("overdue", "due", "upcoming")
-
-
-#: The plan's reasons that are alerts: the team must act on them.
-_ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING"})
-#: Flags about one scan's finding: settled when that examination is read again later.
-_FLAG_FINDING = {"FU-EQUIVOCAL": ScanFinding.equivocal,
-                 "FU-FINDING-NOT-RECORDED": ScanFinding.not_recorded}
-
-
-@dataclass(frozen=True, slots=True)
-class SurveillancePlan:
-    """The dated surveillance plan of one case, as of ``evaluated_on``."""
-
-    format: str
-    evaluated_on: dt.date
-    engine_version: str
-    knowledge_version: str
-    settings_digest: str
-    label: str | None
-    status: PlanStatus
-    risk_group: str
-    surveillance_group: Literal["high", "low"]
-    anchor: dt.date | None
-    counted_from: dt.date | None
-    horizon_end: dt.date | None
-    phases: tuple[Phase, ...]
-    visits: tuple[Visit, ...]
-    cancelled: tuple[Visit, ...]
-    imaging: tuple[ImagingEvent, ...]
-    reasons: tuple[Item, ...]
-    flags: tuple[Item, ...]
-    interpretations: tuple[UsedInterpretation, ...]
-    settings: tuple[Fact, ...] = field(default=())
-    anchor_basis: AnchorBasis = "treatment_end"
-    """What ``anchor`` is: the end of curative treatment of the primary, or the date a
-    relapsed patient became free of disease again (I8)."""
-    history_missing: bool = False
-    """No scan history was given and a visit could already be late (I13): the first open
-    visit is due on the evaluation date."""
-    missing: tuple[MissingFact, ...] = ()
-
-    @property
-    def alerts(self) -> tuple[Item, ...]:
-        """What the team must act on now, once per kind, for every place that lists
-        alerts (report summary, registry patient page, worklist): a recurrence that
-        suspended the plan, a missing scan history (I13), and the visits' flags that a
-        later visit has not settled. An equivocal scan, or a scan whose result was not
-        recorded, is settled when that examination was done again, with its finding
-        recorded, at a later visit done; a planned examination missing at a visit is
-        settled by any later visit done (which is flagged in turn if it lacks it too).
-        Settled flags stay on their visits (the plan's history). An alert raised at
-        several visits keeps the facts of each."""
-        done = [v for v in self.visits if v.status == "done"]
-        open_flags: list[Item] = []
-        for k, visit in enumerate(done):
-            later = done[k + 1 :]
-            again = {e.modality for v in later for e in v.scans
-                     if e.finding is not ScanFinding.not_recorded}
-            for flag in visit.flags:
-                finding = _FLAG_FINDING.get(flag.id)
-                if finding is not None:
-                    if {e.modality for e in visit.scans if e.finding is finding} <= again:
-                        continue
-                elif later:
-                    continue
-                open_flags.append(flag)
-        merged: dict[str, Item] = {}
-        for item in (*(r for r in self.reasons if r.id in _ALERT_REASONS), *open_flags):
-            seen = merged.get(item.id)
-            merged[item.id] = item if seen is None else dataclasses.replace(
-                seen,
-                triggered_by=seen.triggered_by + item.triggered_by,
-                conditional_on=tuple(dict.fromkeys(seen.conditional_on + item.conditional_on)),
-            )
-        return tuple(merged.values())
-
-    @property
-    def next_visit(self) -> Visit | None:
-        """The first visit not done (overdue, due or upcoming); None when not drawn."""
-        for v in self.visits:
-            if v.open:
-                return v
-        return None
-
-    @property
-    def overdue(self) -> tuple[Visit, ...]:
-        return tuple(v for v in self.visits if v.status == "overdue")
-
-    def record_ids(self) -> tuple[str, ...]:
-        """Ids of every knowledge record this plan names, in reading order."""
-        ids = [r.id for r in self.reasons] + [p.item.id for p in self.phases]
-        for v in (*self.visits, *self.cancelled):
-            ids += [v.record, *(pi.record for pi in v.imaging), *(f.id for f in v.flags)]
-        ids += [m for r in self.reasons for m in r.conditional_on]
-        return tuple(dict.fromkeys(ids))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data, with the next visit's index added for worklists."""
-        data: dict[str, Any] = to_jsonable(self)
-        nxt = self.next_visit
-        data["next_visit"] = None if nxt is None else to_jsonable(nxt)
-        return data
-
-
-# --------------------------------------------------------------------------------------
-# Imaging history: parsing and checks
-# --------------------------------------------------------------------------------------
-
-_FIELDS = ("date", "modality", "finding")
-
-
-def _allowed(enum: type[StrEnum]) -> str:
-    return ", ".join(f"'{m.value}'" for m in enum)
-
-
-def _normal(text: str) -> str:
-    return "_".join(text.strip().lower().replace("-", " ").split())
-
-
-def _parse_event(raw: object, path: str, issues: list[FieldIssue]) -> ImagingEvent | None:
-    if not isinstance(raw, Mapping):
-        issues.append(FieldIssue(path, show_value(raw), "must be an object with 'date', "
-                                 "'modality' and 'finding'"))
-        return None
-    for key in raw:
-        if key not in _FIELDS:
-            issues.append(FieldIssue(f"{path}.{key}", show_value(raw[key]),
-                                     "is not a field of an imaging event (allowed: "
-                                     "date, modality, finding)"))
-    day: dt.date | None = None
-    value = raw.get("date")
-    if value is None:
-        issues.append(FieldIssue(f"{path}.date", "(missing)", "is required (YYYY-MM-DD)"))
-    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        day = value
-        if range_rule(day) is not None:
-            issues.append(FieldIssue(f"{path}.date", show_value(value), DATE_RULE))
-            day = None
-    else:
-        day = parse_day(value)
-        if day is None:
-            issues.append(FieldIssue(f"{path}.date", show_value(value), DATE_RULE))
-    modality: Modality | None = None
-    value = raw.get("modality")
-    if value is None:
-        issues.append(FieldIssue(f"{path}.modality", "(missing)",
-                                 f"is required (one of {_allowed(Modality)})"))
-    elif isinstance(value, Modality):
-        modality = value
-    elif isinstance(value, str) and _normal(value) in Modality.__members__:
-        modality = Modality(_normal(value))
-    else:
-        issues.append(FieldIssue(f"{path}.modality", show_value(value),
-                                 f"must be one of {_allowed(Modality)}"))
-    finding: ScanFinding | None = ScanFinding.not_recorded
-    value = raw.get("finding")
-    if value is None and "finding" in raw:
-        # JSON null: the schema has no null; a finding not recorded is left out.
-        finding = None
-        issues.append(FieldIssue(f"{path}.finding", "null",
-                                 f"must be one of {_allowed(ScanFinding)} (or left out when "
-                                 "not recorded), not null"))
-    elif value is None or value == "":
-        finding = ScanFinding.not_recorded
-    elif isinstance(value, ScanFinding):
-        finding = value
-    elif isinstance(value, str) and _normal(value) in ScanFinding.__members__:
-        finding = ScanFinding(_normal(value))
-    else:
-        finding = None
-        issues.append(FieldIssue(f"{path}.finding", show_value(value),
-                                 f"must be one of {_allowed(ScanFinding)} (or left out when "
-                                 "not recorded)"))
-    if day is None or modality is None or finding is None:
-        return None
-    return ImagingEvent(day, modality, finding)
-
-
-def _date_issues(
-    e: ImagingEvent, where: str, treatment_end: dt.date | None, on_date: dt.date | None
-) -> list[FieldIssue]:
-    issues = []
-    if treatment_end is not None and e.date < treatment_end:
-        issues.append(FieldIssue(where, e.date.isoformat(),
-                                 "must not be before the end of curative treatment "
-                                 f"({treatment_end.isoformat()}); surveillance imaging "
-                                 "starts after treatment"))
-    if on_date is not None and e.date > on_date:
-        issues.append(FieldIssue(where, e.date.isoformat(),
-                                 f"must not be after the evaluation date "
-                                 f"({on_date.isoformat()})"))
-    return issues
-
-
-def check_imaging(
-    events: Sequence[ImagingEvent],
-    treatment_end: dt.date | None,
-    on_date: dt.date | None,
-    path: str = "imaging",
-) -> list[FieldIssue]:
-    """Rule breaks of dated events: before the end of treatment or after the evaluation."""
-    return [
-        issue
-        for i, e in enumerate(events)
-        for issue in _date_issues(e, f"{path}[{i}].date", treatment_end, on_date)
-    ]
-
-
-def parse_imaging(
-    data: object,
-    *,
-    treatment_end: dt.date | None = None,
-    on_date: dt.date | None = None,
-    source: str = "imaging history",
-) -> tuple[ImagingEvent, ...]:
-    """Validate an imaging history: a list of events, or ``{"imaging": [...]}``.
-
-    Each event is ``{"date": "YYYY-MM-DD", "modality": ..., "finding": ...}``; the finding
-    may be left out (it is then ``not_recorded``). With ``treatment_end`` and ``on_date``
-    the dates are also checked against them. Raises :class:`InputError` listing every
-    problem with its field path (``imaging[2].modality``).
-    """
-    items: object = data
-    if isinstance(data, Mapping):
-        extra = [k for k in data if k != "imaging"]
-        if extra or "imaging" not in data:
-            raise InputError([FieldIssue("(imaging)", show_value(sorted(map(str, data))),
-                                         "must be a list of events or an object with the "
-                                         "single key 'imaging'")], source)
-        items = data["imaging"]
-    if not isinstance(items, list | tuple):
-        raise InputError([FieldIssue("imaging", show_value(type(items).__name__),
-                                     "must be a list of imaging events")], source)
-    issues: list[FieldIssue] = []
-    events: list[ImagingEvent] = []
-    for i, raw in enumerate(items):
-        event = _parse_event(raw, f"imaging[{i}]", issues)
-        if event is not None:
-            events.append(event)
-            issues.extend(_date_issues(event, f"imaging[{i}].date", treatment_end, on_date))
-    if issues:
-        raise InputError(issues, source)
-    return tuple(events)
-
-
-def parse_imaging_csv(
-    text: str,
-    source: str = "imaging history",
-    *,
-    treatment_end: dt.date | None = None,
-    on_date: dt.date | None = None,
-) -> tuple[ImagingEvent, ...]:
-    """An imaging history as CSV with the header ``date,modality,finding`` (the finding
-    column may be left out or empty). Row ``n`` after the header is ``imaging[n-1]``."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if "date" not in header or "modality" not in header:
-        raise InputError([FieldIssue("(csv header)", show_value(",".join(header)),
-                                     "must name the columns date, modality and "
-                                     "(optionally) finding")], source)
-    rows: list[dict[str, str]] = []
-    for row in reader:
-        clean = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
-        if not any(clean.values()):
-            continue
-        rows.append({k: v for k, v in clean.items() if v != "" or k in ("date", "modality")})
-    return parse_imaging(rows, source=source, treatment_end=treatment_end, on_date=on_date)
-
 
 # --------------------------------------------------------------------------------------
 # The plan
@@ -481,6 +116,8 @@ _IMAGING = {
     "low": (("FU-LOW-CHEST-CT", Modality.chest_ct),
             ("FU-LOW-MRI-PRIMARY", Modality.mri_primary)),
 }
+
+
 _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 
@@ -492,6 +129,7 @@ def _imaging(group: Literal["high", "low"], s: FollowupSettings) -> tuple[
     if group == "high":
         return _IMAGING["high"]
     return tuple(p for p in _IMAGING["low"] if p[1].value in s.low_risk_imaging)
+
 
 _SETTING_NAMES = {
     "high": ("high_intensive_due_months", "high_intensive_overdue_months",

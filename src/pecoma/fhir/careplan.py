@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from pecoma.case import Case
+from pecoma.engine.imaging import Modality
 from pecoma.engine.model import Assessment, Item, MissingFact, Provenance
-from pecoma.engine.schedule import Modality, SurveillancePlan, Visit
+from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.fhir import codes as c
 from pecoma.fhir.writer import concept
 

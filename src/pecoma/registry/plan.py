@@ -1,6 +1,6 @@
 """The registry's bridge to the engine's scheduler (:mod:`pecoma.engine.schedule`).
 
-Stored scans become :class:`~pecoma.engine.schedule.ImagingEvent` values; the plan itself
+Stored scans become :class:`~pecoma.engine.imaging.ImagingEvent` values; the plan itself
 is always drawn by :func:`~pecoma.engine.schedule.plan_surveillance`, never here.
 """
 
@@ -11,14 +11,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pecoma.case import Case
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
 from pecoma.engine.model import Assessment
-from pecoma.engine.schedule import (
-    ImagingEvent,
-    Modality,
-    ScanFinding,
-    SurveillancePlan,
-    plan_surveillance,
-)
+from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.knowledge import Knowledge
 from pecoma.settings import Settings
 

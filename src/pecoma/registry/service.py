@@ -12,7 +12,7 @@ from typing import Any
 from pecoma.case import parse_case
 from pecoma.dates import parse_day, range_rule
 from pecoma.engine import assess
-from pecoma.engine.schedule import ImagingEvent, Modality, check_imaging, parse_imaging
+from pecoma.engine.imaging import ImagingEvent, Modality, check_imaging, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.state import compute_state, plan_and_state
 from pecoma.registry.stored import assessment_data

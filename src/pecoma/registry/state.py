@@ -28,7 +28,7 @@ from typing import Any
 from pecoma import __version__
 from pecoma.case import Case, dated_facts, parse_case
 from pecoma.engine import Assessment, assess
-from pecoma.engine.schedule import SurveillancePlan
+from pecoma.engine.plan import SurveillancePlan
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.registry.plan import plan_for

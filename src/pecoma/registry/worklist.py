@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
-from pecoma.engine.schedule import SurveillancePlan, Visit
+from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.errors import InputError
 from pecoma.registry.cells import neutralise
 from pecoma.registry.plan import plan_for

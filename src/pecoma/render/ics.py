@@ -27,7 +27,7 @@ import hashlib
 
 from icalendar import Alarm, Calendar, Event, vText
 
-from pecoma.engine.schedule import SurveillancePlan, Visit
+from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.render.schedule import MODALITY_LABELS
 
 __all__ = ["PRODID", "case_key_digest", "plan_to_ics", "reminder", "visit_uid"]

@@ -11,8 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from pecoma.engine.imaging import Modality
 from pecoma.engine.model import Item
-from pecoma.engine.schedule import Modality, SurveillancePlan, Visit
+from pecoma.engine.plan import SurveillancePlan, Visit
 
 __all__ = [
     "COLUMNS",

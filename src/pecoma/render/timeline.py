@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from pecoma.engine.schedule import ScanFinding, SurveillancePlan
+from pecoma.engine.imaging import ScanFinding
+from pecoma.engine.plan import SurveillancePlan
 from pecoma.render.schedule import MODALITY_LABELS, STATUS_LABELS
 
 __all__ = ["STATUS_COLOURS", "timeline_figure", "timeline_png", "timeline_svg"]

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from pecoma.engine.schedule import ScanFinding, SurveillancePlan
+from pecoma.engine.imaging import ScanFinding
+from pecoma.engine.plan import SurveillancePlan
 from pecoma.render.schedule import STATUS_LABELS
 from pecoma.render.timeline import STATUS_COLOURS
 

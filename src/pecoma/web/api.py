@@ -20,8 +20,9 @@ from fastapi.responses import JSONResponse
 from pecoma.case import Case, parse_case
 from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
+from pecoma.engine.imaging import Modality, ScanFinding, parse_imaging
 from pecoma.engine.model import Assessment
-from pecoma.engine.schedule import Modality, ScanFinding, parse_imaging, plan_surveillance
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings

@@ -43,7 +43,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import Case, parse_case
 from pecoma.dates import DATE_RULE, parse_day
-from pecoma.engine.schedule import parse_imaging
+from pecoma.engine.imaging import parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store import StoreError
 from pecoma.store.tokens import Role

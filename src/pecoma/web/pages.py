@@ -22,13 +22,10 @@ from starlette.responses import RedirectResponse, Response
 from pecoma.case import Case, parse_case_json
 from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess, to_jsonable
+from pecoma.engine.imaging import ImagingEvent, parse_imaging
 from pecoma.engine.model import Assessment, Item, MissingFact
-from pecoma.engine.schedule import (
-    ImagingEvent,
-    SurveillancePlan,
-    parse_imaging,
-    plan_surveillance,
-)
+from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
@@ -36,7 +33,7 @@ from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
 from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
 from pecoma.render.timeline_web import timeline_web_svg
 from pecoma.settings import Settings
-from pecoma.web import forms
+from pecoma.web import form_layout, form_messages, forms
 from pecoma.web.summary import (
     LEVEL_ORDER,
     BoardSummary,
@@ -87,11 +84,11 @@ def render_form(
     ``source``, ``not_found`` (path, label), ``failed`` (kind, what it gives),
     ``warnings`` and ``notes``."""
     groups = []
-    for group in forms.FORM:
+    for group in form_layout.FORM:
         count = forms.row_count(values, group.rows) if group.rows is not None else 0
         groups.append({"group": group, "rows": list(range(count))})
     summary = [
-        (name, forms.control_id(name), label_of(name), message)
+        (name, form_layout.control_id(name), label_of(name), message)
         for name, messages in (errors or {}).items()
         for message in messages
     ]
@@ -104,9 +101,9 @@ def render_form(
             "errors": errors or {},
             "general": general or [],
             "summary": summary,
-            "control_id": forms.control_id,
-            "controls": forms.CONTROLS,
-            "companions": forms.COMPANIONS,
+            "control_id": form_layout.control_id,
+            "controls": form_layout.CONTROLS,
+            "companions": form_layout.COMPANIONS,
             "examples": [] if notice else list(example_cases()),
             "notice": notice,
         },
@@ -116,7 +113,7 @@ def render_form(
 
 def label_of(name: str) -> str:
     """The form's label of a case path (the path itself when the form has none)."""
-    return forms.label_for(name) or name
+    return form_messages.label_for(name) or name
 
 
 @router.get("/")

@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from pecoma.case import parse_case
 from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
-from pecoma.engine.schedule import Modality, ScanFinding
+from pecoma.engine.imaging import Modality, ScanFinding
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.plan import plan_for
 from pecoma.registry.service import validate_scan

@@ -26,9 +26,9 @@ from enum import Enum
 from typing import Any, Literal
 
 from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
-from pecoma.engine.schedule import SurveillancePlan
+from pecoma.engine.plan import SurveillancePlan
 from pecoma.knowledge import load_knowledge
-from pecoma.web import forms
+from pecoma.web import form_controls
 
 __all__ = [
     "LEVEL_ORDER",
@@ -171,7 +171,7 @@ def value_words(value: Any) -> str:
     if isinstance(value, tuple | list | set | frozenset):
         return ", ".join(value_words(v) for v in value) or "none"
     text = str(value)
-    return re.sub(r"\b([a-z0-9]+(?:_[a-z0-9]+)+)\b", lambda m: forms.words(m[1]), text)
+    return re.sub(r"\b([a-z0-9]+(?:_[a-z0-9]+)+)\b", lambda m: form_controls.words(m[1]), text)
 
 
 def fact_words(fact: Fact) -> tuple[str, str]:

@@ -1,0 +1,200 @@
+"""The dated surveillance plan as data (:class:`SurveillancePlan`, its :class:`Phase` and
+:class:`Visit` values, each with provenance), with what the team must act on now
+(:attr:`SurveillancePlan.alerts`). The plan is drawn by :mod:`pecoma.engine.schedule`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
+from pecoma.engine.model import (
+    Fact,
+    Item,
+    MissingFact,
+    Provenance,
+    UsedInterpretation,
+    to_jsonable,
+)
+
+__all__ = [
+    "PLAN_FORMAT",
+    "AnchorBasis",
+    "Phase",
+    "PlanStatus",
+    "PlannedImaging",
+    "SurveillancePlan",
+    "Timeliness",
+    "Visit",
+    "VisitStatus",
+]
+
+PLAN_FORMAT = "pecoma-surveillance-plan/1"
+
+
+VisitStatus = Literal["done", "missed", "overdue", "due", "upcoming", "cancelled"]
+
+
+PlanStatus = Literal["active", "suspended", "not_drawn"]
+
+
+AnchorBasis = Literal["treatment_end", "free_of_disease"]
+
+
+Timeliness = Literal["early", "on_time", "late"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedImaging:
+    """An examination planned at a visit, with its provenance and when it was done."""
+
+    modality: Modality
+    record: str
+    provenance: Provenance
+    done_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A stretch of the plan with one rhythm (e.g. every 3 months, overdue after 4)."""
+
+    id: str
+    title: str
+    interval_months: int
+    overdue_months: int
+    starts: dt.date
+    ends: dt.date | None
+    item: Item
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One surveillance visit: its window, imaging, status and provenance."""
+
+    index: int
+    phase: str
+    phase_index: int
+    due: dt.date
+    latest: dt.date
+    counted_from: dt.date
+    reanchored: bool
+    status: VisitStatus
+    done_on: dt.date | None
+    timeliness: Timeliness | None
+    imaging: tuple[PlannedImaging, ...]
+    scans: tuple[ImagingEvent, ...]
+    flags: tuple[Item, ...]
+    record: str
+    provenance: Provenance
+
+    @property
+    def open(self) -> bool:
+        """Still to be done (overdue, due or upcoming)."""
+        return self.status in ("overdue", "due", "upcoming")
+
+
+#: The plan's reasons that are alerts: the team must act on them.
+_ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING"})
+
+
+#: Flags about one scan's finding: settled when that examination is read again later.
+_FLAG_FINDING = {"FU-EQUIVOCAL": ScanFinding.equivocal,
+                 "FU-FINDING-NOT-RECORDED": ScanFinding.not_recorded}
+
+
+@dataclass(frozen=True, slots=True)
+class SurveillancePlan:
+    """The dated surveillance plan of one case, as of ``evaluated_on``."""
+
+    format: str
+    evaluated_on: dt.date
+    engine_version: str
+    knowledge_version: str
+    settings_digest: str
+    label: str | None
+    status: PlanStatus
+    risk_group: str
+    surveillance_group: Literal["high", "low"]
+    anchor: dt.date | None
+    counted_from: dt.date | None
+    horizon_end: dt.date | None
+    phases: tuple[Phase, ...]
+    visits: tuple[Visit, ...]
+    cancelled: tuple[Visit, ...]
+    imaging: tuple[ImagingEvent, ...]
+    reasons: tuple[Item, ...]
+    flags: tuple[Item, ...]
+    interpretations: tuple[UsedInterpretation, ...]
+    settings: tuple[Fact, ...] = field(default=())
+    anchor_basis: AnchorBasis = "treatment_end"
+    """What ``anchor`` is: the end of curative treatment of the primary, or the date a
+    relapsed patient became free of disease again (I8)."""
+    history_missing: bool = False
+    """No scan history was given and a visit could already be late (I13): the first open
+    visit is due on the evaluation date."""
+    missing: tuple[MissingFact, ...] = ()
+
+    @property
+    def alerts(self) -> tuple[Item, ...]:
+        """What the team must act on now, once per kind, for every place that lists
+        alerts (report summary, registry patient page, worklist): a recurrence that
+        suspended the plan, a missing scan history (I13), and the visits' flags that a
+        later visit has not settled. An equivocal scan, or a scan whose result was not
+        recorded, is settled when that examination was done again, with its finding
+        recorded, at a later visit done; a planned examination missing at a visit is
+        settled by any later visit done (which is flagged in turn if it lacks it too).
+        Settled flags stay on their visits (the plan's history). An alert raised at
+        several visits keeps the facts of each."""
+        done = [v for v in self.visits if v.status == "done"]
+        open_flags: list[Item] = []
+        for k, visit in enumerate(done):
+            later = done[k + 1 :]
+            again = {e.modality for v in later for e in v.scans
+                     if e.finding is not ScanFinding.not_recorded}
+            for flag in visit.flags:
+                finding = _FLAG_FINDING.get(flag.id)
+                if finding is not None:
+                    if {e.modality for e in visit.scans if e.finding is finding} <= again:
+                        continue
+                elif later:
+                    continue
+                open_flags.append(flag)
+        merged: dict[str, Item] = {}
+        for item in (*(r for r in self.reasons if r.id in _ALERT_REASONS), *open_flags):
+            seen = merged.get(item.id)
+            merged[item.id] = item if seen is None else dataclasses.replace(
+                seen,
+                triggered_by=seen.triggered_by + item.triggered_by,
+                conditional_on=tuple(dict.fromkeys(seen.conditional_on + item.conditional_on)),
+            )
+        return tuple(merged.values())
+
+    @property
+    def next_visit(self) -> Visit | None:
+        """The first visit not done (overdue, due or upcoming); None when not drawn."""
+        for v in self.visits:
+            if v.open:
+                return v
+        return None
+
+    @property
+    def overdue(self) -> tuple[Visit, ...]:
+        return tuple(v for v in self.visits if v.status == "overdue")
+
+    def record_ids(self) -> tuple[str, ...]:
+        """Ids of every knowledge record this plan names, in reading order."""
+        ids = [r.id for r in self.reasons] + [p.item.id for p in self.phases]
+        for v in (*self.visits, *self.cancelled):
+            ids += [v.record, *(pi.record for pi in v.imaging), *(f.id for f in v.flags)]
+        ids += [m for r in self.reasons for m in r.conditional_on]
+        return tuple(dict.fromkeys(ids))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data, with the next visit's index added for worklists."""
+        data: dict[str, Any] = to_jsonable(self)
+        nxt = self.next_visit
+        data["next_visit"] = None if nxt is None else to_jsonable(nxt)
+        return data

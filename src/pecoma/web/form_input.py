@@ -1,0 +1,117 @@
+"""Numbers and dates as people type them into the case form: a decimal comma (``3,5``) in
+every number, a date as ``YYYY-MM-DD`` or with the month's name (``2 Dec 2026``); a
+numeric date in any other order (``12/02/2026``) is refused because it reads two ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pecoma.dates import EARLIEST, LATEST, range_rule
+
+__all__ = [
+    "DATE_FORMS",
+    "DATE_FORM_RULE",
+    "NUMBER_RULE",
+    "parse_form_date",
+    "parse_form_number",
+]
+
+DATE_FORMS = "YYYY-MM-DD or day, month name, year (2026-12-02 or 2 Dec 2026)"
+
+
+NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
+
+
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
+
+
+def parse_form_number(text: str) -> str | None:
+    """A number as typed, in the case format's notation (``3,5`` gives ``3.5``), or
+    ``None`` when it is not a plain decimal number (``1.234,5``, ``3e2``, ``nan``)."""
+    value = text.strip()
+    if not _NUMBER.match(value):
+        return None
+    return value.replace(",", ".")
+
+
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+    for name in (full, full[:3])
+} | {"sept": 9}
+
+
+DATE_FORM_RULE = (
+    f"must be a date as {DATE_FORMS}, between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+)
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+
+
+_NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
+
+
+_NUMERIC = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2,4})$", re.ASCII)
+
+
+def _day(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _ambiguous(m: re.Match[str]) -> str:
+    a, b, year = int(m[1]), int(m[2]), int(m[3])
+    readings = [
+        d.strftime("%d %b %Y").lstrip("0")
+        for d in (_day(year, b, a), _day(year, a, b))
+        if d is not None and len(m[3]) == 4
+    ]
+    if len(readings) == 2 and readings[0] != readings[1]:
+        return (
+            f"can be read as {readings[0]} or as {readings[1]}: write it as YYYY-MM-DD "
+            f"or with the month's name (2 Dec 2026)"
+        )
+    return (
+        f"{DATE_FORM_RULE} (a date in numbers only is read year first, so that it cannot be "
+        "read two ways)"
+    )
+
+
+def parse_form_date(text: str) -> dt.date | str:
+    """A date as typed (``2026-12-02``, ``2 Dec 2026``, ``2 December 2026``), or the rule
+    it breaks. Numbers in another order (``12/02/2026``, ``02.12.2026``) are refused:
+    they read differently from country to country."""
+    value = text.strip()
+    day: dt.date | None = None
+    if m := _ISO.match(value):
+        day = _day(int(m[1]), int(m[2]), int(m[3]))
+    elif m := _NAMED.match(value):
+        month = _MONTHS.get(m[2].lower())
+        day = _day(int(m[3]), month, int(m[1])) if month else None
+    elif m := _NUMERIC.match(value):
+        return _ambiguous(m)
+    if day is None:
+        return DATE_FORM_RULE
+    rule = range_rule(day)
+    return day if rule is None else rule

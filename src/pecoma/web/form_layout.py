@@ -1,0 +1,467 @@
+"""The case form's layout: its controls, grouped as pathology and surgery reports are
+(:data:`FORM`), each named by the field path of the case format (``tumour.size.value``,
+``stage.metastases[0].site``), and the index of controls by name.
+
+The table is long because the form is: one declaration per control, read by the
+template and by :mod:`pecoma.web.forms`, which maps posted values to a case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from pecoma.case import (
+    MAX_MITOSES,
+    MAX_SIZE_CM,
+    Agent,
+    Case,
+    Diagnosis,
+    DiagnosisMethod,
+    DiseaseStatus,
+    Feature,
+    FreeOfDisease,
+    FusionStatus,
+    Histology,
+    IHCResult,
+    Margin,
+    Metastasis,
+    MetastasisSite,
+    Molecular,
+    NodeStatus,
+    PrimarySite,
+    PriorDiagnosis,
+    RemissionBy,
+    Response,
+    SizeUnit,
+    Stage,
+    SurgeryStatus,
+    TherapySetting,
+    Timing,
+    VariantStatus,
+    YesNo,
+)
+from pecoma.engine.imaging import Modality, ScanFinding
+from pecoma.web.form_controls import Control, Group, Option, RowSpec, words
+from pecoma.web.form_input import DATE_FORMS
+
+__all__ = [
+    "COMPANIONS",
+    "CONTROLS",
+    "EVALUATION_DATE",
+    "FORM",
+    "IMAGING",
+    "MAX_ROWS",
+    "NONE_OF_FOUR",
+    "ROWSPECS",
+    "ROW_NAME",
+    "STATUS",
+    "WORRISOME_FOUR",
+    "control_id",
+    "control_of",
+]
+
+EVALUATION_DATE = "on"
+
+
+IMAGING = "imaging"
+
+
+STATUS = "stage.status"
+
+
+NONE_OF_FOUR = "none_of_four"
+
+
+# The four worrisome features recorded as present/absent/unknown (size and mitoses are
+# measured and entered as numbers).
+WORRISOME_FOUR = (
+    "histology.necrosis",
+    "histology.infiltrative_growth",
+    "histology.high_nuclear_grade_and_cellularity",
+    "histology.vascular_invasion",
+)
+
+
+def _options(
+    enum: type[StrEnum], blank: str | None = None, order: Iterable[str] | None = None
+) -> tuple[Option, ...]:
+    values = [e.value for e in enum]
+    if order is not None:
+        values = list(order)
+    out = [Option("", blank)] if blank is not None else []
+    out += [Option(v, words(v)) for v in values]
+    return tuple(out)
+
+
+def _unknown_first(enum: type[StrEnum]) -> tuple[Option, ...]:
+    values = [e.value for e in enum]
+    values.remove("unknown")
+    return _options(enum, order=["unknown", *values])
+
+
+def _describe(model: type[BaseModel], name: str) -> str | None:
+    text = model.model_fields[name].description
+    return text[0].upper() + text[1:] if text else None
+
+
+def _select_unknown(name: str, label: str, enum: type[StrEnum], help: str | None = None) -> Control:
+    return Control(name, label, "select", _unknown_first(enum), default="unknown", help=help)
+
+
+def _feature(name: str, label: str, help: str | None = None) -> Control:
+    return _select_unknown(f"histology.{name}", label, Feature, help)
+
+
+def _ihc(name: str, label: str) -> Control:
+    return _select_unknown(f"immunohistochemistry.{name}", label, IHCResult)
+
+
+def _yes_no(name: str, label: str, help: str | None = None) -> Control:
+    return _select_unknown(name, label, YesNo, help)
+
+
+_DATE_HELP = f"As {DATE_FORMS}; leave empty when unknown."
+
+
+_ROW_DATE_HELP = f"As {DATE_FORMS}."
+
+
+_RELAPSED = frozenset({DiseaseStatus.recurrent.value, DiseaseStatus.metastatic.value})
+
+
+FORM: tuple[Group, ...] = (
+    Group(
+        "case",
+        "Case and evaluation",
+        (
+            Control(
+                "label",
+                "Case label",
+                "text",
+                help="A free label for the team (at most 80 characters). Never a patient "
+                "name or record number.",
+            ),
+            Control(
+                EVALUATION_DATE,
+                "Evaluation date",
+                "date",
+                help="The date the guideline is applied on (surveillance is counted to it).",
+                required=True,
+            ),
+        ),
+    ),
+    Group(
+        "tumour",
+        "Tumour and diagnosis",
+        (
+            Control(
+                "tumour.primary_site",
+                "Primary site",
+                "select",
+                _options(PrimarySite, blank="— choose —"),
+                required=True,
+            ),
+            Control(
+                "tumour.size.value",
+                "Largest dimension",
+                "number",
+                minimum=0,
+                maximum=MAX_SIZE_CM * 10,
+                step="any",
+                help=f"Leave empty when unknown; at most {MAX_SIZE_CM:g} cm.",
+                companion="tumour.size.unit",
+            ),
+            Control(
+                "tumour.size.unit",
+                "Unit of the largest dimension",
+                "select",
+                _options(SizeUnit),
+                default="cm",
+                hidden_label=True,
+            ),
+            Control(
+                "diagnosis.method",
+                "How the diagnosis was made",
+                "select",
+                _unknown_first(DiagnosisMethod),
+                default="unknown",
+            ),
+            Control("diagnosis.date", "Date of diagnosis", "date", help=_DATE_HELP),
+            _select_unknown(
+                "diagnosis.prior_diagnosis",
+                "Earlier diagnosis of this tumour",
+                PriorDiagnosis,
+                _describe(Diagnosis, "prior_diagnosis"),
+            ),
+        ),
+    ),
+    Group(
+        "histology",
+        "Histology",
+        (
+            Control(
+                NONE_OF_FOUR,
+                "None of the four worrisome features: necrosis, infiltrative growth, high "
+                "nuclear grade and cellularity, vascular invasion",
+                "checkbox",
+                help="Sets those of the four left unknown to absent; each can still be "
+                "changed below. Size and mitoses are entered as numbers.",
+            ),
+            _feature("necrosis", "Necrosis"),
+            _feature("infiltrative_growth", "Infiltrative growth"),
+            _feature("high_nuclear_grade_and_cellularity", "High nuclear grade and cellularity"),
+            _feature("vascular_invasion", "Vascular invasion"),
+            _feature(
+                "nuclear_pleomorphism_or_giant_cells",
+                "Nuclear pleomorphism or giant cells",
+                _describe(Histology, "nuclear_pleomorphism_or_giant_cells"),
+            ),
+            Control(
+                "histology.mitoses_per_50_hpf",
+                "Mitoses",
+                "number",
+                unit="per 50 HPF",
+                minimum=0,
+                maximum=MAX_MITOSES,
+                step="any",
+                help="Mitotic count per 50 high-power fields; leave empty when unknown.",
+            ),
+        ),
+        note="Present: seen. Absent: looked for and not seen. Unknown: not reported.",
+    ),
+    Group(
+        "ihc",
+        "Immunohistochemistry",
+        (
+            _ihc("hmb45", "HMB-45"),
+            _ihc("melan_a", "Melan-A"),
+            _ihc("mitf", "MITF"),
+            _ihc("cathepsin_k", "Cathepsin K"),
+            _ihc("sma", "Smooth-muscle actin (SMA)"),
+            _ihc("desmin", "Desmin"),
+            _ihc("h_caldesmon", "h-Caldesmon"),
+            _ihc("tfe3", "TFE3"),
+        ),
+    ),
+    Group(
+        "molecular",
+        "Molecular findings",
+        (
+            _select_unknown("molecular.tsc1", "TSC1", VariantStatus),
+            _select_unknown("molecular.tsc2", "TSC2", VariantStatus),
+            _select_unknown(
+                "molecular.tfe3_fusion",
+                "TFE3 rearrangement",
+                FusionStatus,
+                _describe(Molecular, "tfe3_fusion"),
+            ),
+        ),
+        note="Supplementary context from published series; the guideline's advice does not "
+        "depend on these results.",
+    ),
+    Group(
+        "stage",
+        "Stage and metastases",
+        (
+            Control(
+                "stage.status",
+                "Disease status",
+                "select",
+                _options(DiseaseStatus, blank="— choose —"),
+                required=True,
+            ),
+            _select_unknown("stage.lymph_nodes", "Regional lymph nodes", NodeStatus),
+            _yes_no(
+                "stage.extrapulmonary_disease",
+                "Disease outside the lungs",
+                _describe(Stage, "extrapulmonary_disease"),
+            ),
+            _yes_no("stage.resectable", "Resectable", _describe(Stage, "resectable")),
+            _yes_no(
+                "stage.complete_excision_feasible",
+                "Complete excision of metastases feasible",
+                _describe(Stage, "complete_excision_feasible"),
+            ),
+            Control(
+                "stage.disease_free_interval_months",
+                "Disease-free interval",
+                "number",
+                unit="months",
+                minimum=0,
+                maximum=600,
+                step="any",
+                help=_describe(Stage, "disease_free_interval_months"),
+            ),
+        ),
+        rows=RowSpec(
+            "stage.metastases",
+            "Metastasis",
+            "site",
+            (
+                Control(
+                    "site",
+                    "Site",
+                    "select",
+                    _options(MetastasisSite, blank="— none —"),
+                ),
+                Control("detected_on", "Detected on", "date", help=_ROW_DATE_HELP),
+                Control(
+                    "timing",
+                    "Timing",
+                    "select",
+                    _unknown_first(Timing),
+                    default="unknown",
+                    help=_describe(Metastasis, "timing"),
+                ),
+            ),
+            show_for=_RELAPSED,
+        ),
+    ),
+    Group(
+        "surgery",
+        "Surgery",
+        (
+            Control(
+                "surgery.status",
+                "Surgery of the primary",
+                "select",
+                _unknown_first(SurgeryStatus),
+                default="unknown",
+            ),
+            Control(
+                "surgery.date",
+                "Date of surgery",
+                "date",
+                help="Performed or planned date; " + _DATE_HELP[0].lower() + _DATE_HELP[1:],
+            ),
+            _select_unknown("surgery.margin", "Resection margin", Margin),
+            Control(
+                "primary_treatment_end",
+                "End of curative treatment of the primary",
+                "date",
+                help=_describe(Case, "primary_treatment_end"),
+            ),
+        ),
+        note=None,
+    ),
+    Group(
+        "relapse",
+        "After a relapse: free of disease again",
+        (
+            Control(
+                "free_of_disease.since",
+                "Free of disease since",
+                "date",
+                help=_describe(FreeOfDisease, "since"),
+            ),
+            Control(
+                "free_of_disease.by",
+                "Made free of disease by",
+                "select",
+                _options(RemissionBy, blank="— not given —"),
+                help=_describe(FreeOfDisease, "by"),
+            ),
+        ),
+        note="Only for recurrent or metastatic disease treated until no disease was "
+        "detectable: surveillance restarts on the high-risk schedule from this date (I8). "
+        "Leave empty while disease is present.",
+    ),
+    Group(
+        "systemic",
+        "Systemic therapy options",
+        (
+            _yes_no("systemic.mtor_inhibitor_available", "mTOR inhibitor available"),
+            _yes_no("systemic.mtor_inhibitor_contraindicated", "mTOR inhibitor contraindicated"),
+        ),
+        rows=RowSpec(
+            "systemic.therapies",
+            "Therapy line",
+            "agent",
+            (
+                Control("agent", "Agent", "select", _options(Agent, blank="— none —")),
+                Control(
+                    "setting",
+                    "Setting",
+                    "select",
+                    _options(TherapySetting),
+                    default=TherapySetting.advanced.value,
+                ),
+                Control("line", "Line", "number", minimum=1, maximum=20, step="1"),
+                Control("started_on", "Started on", "date", help=_ROW_DATE_HELP),
+                Control(
+                    "best_response",
+                    "Best response",
+                    "select",
+                    _unknown_first(Response),
+                    default="unknown",
+                ),
+                _select_unknown("progressed", "Progressed", YesNo),
+            ),
+            show_for=_RELAPSED | {DiseaseStatus.locally_advanced_unresectable.value},
+        ),
+    ),
+    Group(
+        "imaging",
+        "Imaging since the end of treatment",
+        (),
+        rows=RowSpec(
+            IMAGING,
+            "Scan",
+            "modality",
+            (
+                Control("date", "Date", "date", help=_ROW_DATE_HELP),
+                Control("modality", "Examination", "select", _options(Modality, blank="— none —")),
+                Control(
+                    "finding",
+                    "Finding",
+                    "select",
+                    _options(ScanFinding, blank="not recorded"),
+                ),
+            ),
+            show_for=_RELAPSED | {DiseaseStatus.localized.value},
+        ),
+        note="Surveillance scans done so far. The plan counts the next visits from the "
+        "last real scan; a scan showing disease suspends the plan. With no scan entered the "
+        "history counts as not given: the plan asks for it and puts a visit due now (I13). "
+        "Not part of the case.",
+    ),
+)
+
+
+_CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
+
+
+CONTROLS: Mapping[str, Control] = _CONTROLS
+
+
+COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
+
+
+ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
+
+
+ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$", re.ASCII)
+
+
+MAX_ROWS = 50
+
+
+def control_id(name: str) -> str:
+    """The HTML id of the control named ``name`` (a case field path)."""
+    return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+
+
+def control_of(name: str) -> Control | None:
+    """The control named ``name`` (a row control by its full name)."""
+    if name in _CONTROLS:
+        return _CONTROLS[name]
+    m = ROW_NAME.match(name)
+    if m and m["prefix"] in ROWSPECS:
+        for c in ROWSPECS[m["prefix"]].controls:
+            if c.name == m["field"]:
+                return c
+    return None
