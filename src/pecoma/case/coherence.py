@@ -1,0 +1,269 @@
+"""The coherence of a case: facts that contradict each other (a localized tumour with
+metastases, a margin without surgery, dates out of order, a patient free of disease before
+the facts of the disease), each reported with its field path, value and rule. Run by
+:class:`~pecoma.case.Case`'s validator on every case built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from pecoma.case.values import (
+    DiseaseStatus,
+    Margin,
+    MetastasisSite,
+    Response,
+    SurgeryStatus,
+    TherapySetting,
+    Timing,
+    YesNo,
+)
+from pecoma.dates import full_months_between
+from pecoma.errors import FieldIssue, show_value
+
+if TYPE_CHECKING:
+    from pecoma.case.model import Case
+
+__all__ = [
+    "Contradictions",
+    "contradictions",
+    "dated_facts",
+]
+
+# Enum members as module constants for the checks every case goes through: on Python 3.11
+# reading a member off its class passes through the enum metaclass, several times slower.
+_PERFORMED = SurgeryStatus.performed
+_LOCALIZED = DiseaseStatus.localized
+_METASTATIC = DiseaseStatus.metastatic
+_LOCALLY_ADVANCED = DiseaseStatus.locally_advanced_unresectable
+_METACHRONOUS, _SYNCHRONOUS = Timing.metachronous, Timing.synchronous
+_ADVANCED_SETTING = TherapySetting.advanced
+_PROGRESSION = Response.progression
+_NO = YesNo.no
+
+
+class Contradictions(ValueError):
+    def __init__(self, issues: list[FieldIssue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(str(i) for i in issues))
+
+
+def contradictions(case: Case) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+
+    def add(path: str, value: object, rule: str) -> None:
+        issues.append(FieldIssue(path, show_value(value), rule))
+
+    stage = case.stage
+    surgery = case.surgery
+    status = stage.status
+    surgery_status = surgery.status
+    performed = surgery_status is _PERFORMED
+    if status is _LOCALIZED:
+        if stage.metastases:
+            add(
+                "stage.metastases",
+                [m.site.value for m in stage.metastases],
+                "must be empty when 'stage.status' is 'localized' (distant metastases make "
+                "the disease metastatic)",
+            )
+        if stage.extrapulmonary_disease is YesNo.yes:
+            add(
+                "stage.extrapulmonary_disease",
+                "yes",
+                "must not be 'yes' when 'stage.status' is 'localized'",
+            )
+    if status is _METASTATIC and stage.extrapulmonary_disease is YesNo.no:
+        outside = [m.site.value for m in stage.metastases if m.site is not MetastasisSite.lung]
+        if outside:
+            add(
+                "stage.extrapulmonary_disease",
+                "no",
+                f"contradicts the metastases listed outside the lungs ({', '.join(outside)})",
+            )
+    if (
+        status is _LOCALIZED
+        and stage.resectable is YesNo.no
+        and performed
+        and surgery.margin is Margin.R0
+    ):
+        add(
+            "stage.resectable",
+            "no",
+            "contradicts 'surgery.margin' 'R0' for localized disease (a completely resected "
+            "tumour leaves no unresectable disease); leave 'stage.resectable' out, or record "
+            "the residual or recurrent disease with its status",
+        )
+    if status is _LOCALLY_ADVANCED and stage.resectable is YesNo.yes:
+        add(
+            "stage.resectable",
+            "yes",
+            "must not be 'yes' when 'stage.status' is 'locally_advanced_unresectable'",
+        )
+    if not performed:
+        if surgery.margin is not Margin.unknown:
+            add(
+                "surgery.margin",
+                surgery.margin.value,
+                f"can only be given when 'surgery.status' is 'performed' "
+                f"(got status '{surgery_status.value}')",
+            )
+        if surgery_status is not SurgeryStatus.planned and surgery.date is not None:
+            add(
+                "surgery.date",
+                surgery.date.isoformat(),
+                "can only be given when 'surgery.status' is 'performed' or 'planned'",
+            )
+    diagnosed = case.diagnosis.date
+    operated_on = surgery.date if performed else None
+    if diagnosed and operated_on and operated_on < diagnosed:
+        # The diagnosis date is when the tumour was first diagnosed (the resection
+        # specimen included), so surgery before it is a data-entry error.
+        add(
+            "surgery.date",
+            operated_on.isoformat(),
+            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+        )
+    end = case.primary_treatment_end
+    if end and operated_on and end < operated_on:
+        add(
+            "primary_treatment_end",
+            end.isoformat(),
+            f"must not be before 'surgery.date' ({operated_on.isoformat()})",
+        )
+    if end and diagnosed and end < diagnosed:
+        add(
+            "primary_treatment_end",
+            end.isoformat(),
+            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+        )
+    mets = stage.metastases
+    if case.free_of_disease is not None:
+        issues.extend(_free_of_disease_issues(case, operated_on))
+    therapies = case.systemic.therapies
+    if not mets and not therapies:
+        return issues
+    anchor = end if end is not None else operated_on
+    for i, met in enumerate(mets):
+        path = f"stage.metastases[{i}]"
+        if met.detected_on and diagnosed and met.detected_on < diagnosed:
+            add(
+                f"{path}.detected_on",
+                met.detected_on.isoformat(),
+                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+            )
+        if not (met.detected_on and anchor):
+            continue
+        if met.timing is _METACHRONOUS and met.detected_on <= anchor:
+            add(
+                f"{path}.detected_on",
+                met.detected_on.isoformat(),
+                "a metachronous metastasis must be detected after the primary was "
+                f"treated (treatment ended {anchor.isoformat()})",
+            )
+        if met.timing is _SYNCHRONOUS and met.detected_on > anchor:
+            add(
+                f"{path}.timing",
+                "synchronous",
+                "contradicts 'detected_on' after the end of primary treatment "
+                f"({met.detected_on.isoformat()} > {anchor.isoformat()}); "
+                "use 'metachronous' or leave timing out",
+            )
+    stated_dfi = stage.disease_free_interval_months
+    dated = [m.detected_on for m in mets if m.detected_on] if stated_dfi is not None else []
+    if stated_dfi is not None and anchor and dated and len(dated) == len(mets):
+        by_dates = full_months_between(anchor, min(dated))
+        if by_dates >= 0 and abs(by_dates - stated_dfi) >= 1:
+            add(
+                "stage.disease_free_interval_months",
+                stated_dfi,
+                f"contradicts the dates, which give {by_dates} whole months from the end of "
+                "primary treatment to the first metastasis; leave it out or correct it",
+            )
+    seen: set[int] = set()
+    for i, t in enumerate(therapies):
+        if t.setting is _ADVANCED_SETTING and t.line is not None:
+            if t.line in seen:
+                add(
+                    f"systemic.therapies[{i}].line",
+                    t.line,
+                    "must be unique among advanced-setting therapies",
+                )
+            seen.add(t.line)
+        if t.started_on and diagnosed and t.started_on < diagnosed:
+            add(
+                f"systemic.therapies[{i}].started_on",
+                t.started_on.isoformat(),
+                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+            )
+        if t.best_response is _PROGRESSION and t.progressed is _NO:
+            add(
+                f"systemic.therapies[{i}].progressed",
+                "no",
+                "contradicts 'best_response' 'progression'",
+            )
+    return issues
+
+
+_RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+
+
+def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[FieldIssue]:
+    """``free_of_disease`` marks the end of a relapse (I8): only a recurrent or metastatic
+    case can be free of disease *again*, and not before the facts of its disease."""
+    fod = case.free_of_disease
+    assert fod is not None
+    status = case.stage.status
+    if status not in _RELAPSED:
+        hint = (
+            "a localized case has never relapsed and is followed from "
+            "'primary_treatment_end'"
+            if status is _LOCALIZED
+            else "the label says the tumour is present and cannot be removed; a primary "
+            "removed after downstaging is 'localized', with its surgery and "
+            "'primary_treatment_end'"
+        )
+        return [FieldIssue(
+            "free_of_disease",
+            show_value({"since": fod.since.isoformat(), "by": fod.by.value}),
+            f"can only be given when 'stage.status' is 'recurrent' or 'metastatic' (got "
+            f"'stage.status' '{status.value}'): it records a patient free of disease again "
+            f"after a relapse; {hint}",
+        )]
+    since = fod.since
+    where = "free_of_disease.since"
+    before: list[tuple[str, dt.date | None]] = [
+        ("diagnosis.date", case.diagnosis.date),
+        ("primary_treatment_end", case.primary_treatment_end),
+        ("surgery.date", operated_on),
+        *((f"stage.metastases[{i}].detected_on", m.detected_on)
+          for i, m in enumerate(case.stage.metastases)),
+    ]
+    return [
+        FieldIssue(where, since.isoformat(),
+                   f"must not be before '{path}' ({day.isoformat()}): the patient cannot be "
+                   "free of disease before it")
+        for path, day in before
+        if day is not None and since < day
+    ]
+
+
+def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
+    """Every date in the case with its field path (for checks against the evaluation date)."""
+    out: list[tuple[str, dt.date]] = []
+    if case.diagnosis.date:
+        out.append(("diagnosis.date", case.diagnosis.date))
+    if case.surgery.date and case.surgery.status is SurgeryStatus.performed:
+        out.append(("surgery.date", case.surgery.date))
+    if case.primary_treatment_end:
+        out.append(("primary_treatment_end", case.primary_treatment_end))
+    for i, met in enumerate(case.stage.metastases):
+        if met.detected_on:
+            out.append((f"stage.metastases[{i}].detected_on", met.detected_on))
+    for i, t in enumerate(case.systemic.therapies):
+        if t.started_on:
+            out.append((f"systemic.therapies[{i}].started_on", t.started_on))
+    if case.free_of_disease is not None:
+        out.append(("free_of_disease.since", case.free_of_disease.since))
+    return out

@@ -1,0 +1,320 @@
+"""The case model: one pydantic model per part of a case (:class:`Case` holds them), each
+field with its type, range and description. Every case built is coherent: its validator
+runs the checks of :mod:`pecoma.case.coherence`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from pecoma.case.coherence import Contradictions, contradictions
+from pecoma.case.values import (
+    Agent,
+    DiagnosisMethod,
+    DiseaseStatus,
+    Feature,
+    FusionStatus,
+    IHCResult,
+    Margin,
+    MetastasisSite,
+    NodeStatus,
+    PrimarySite,
+    PriorDiagnosis,
+    RemissionBy,
+    Response,
+    SizeUnit,
+    SurgeryStatus,
+    TherapySetting,
+    Timing,
+    VariantStatus,
+    YesNo,
+)
+from pecoma.dates import range_rule
+
+__all__ = [
+    "MAX_MITOSES",
+    "MAX_SIZE_CM",
+    "Case",
+    "Day",
+    "Diagnosis",
+    "FreeOfDisease",
+    "Histology",
+    "Immunohistochemistry",
+    "Label",
+    "Metastasis",
+    "Molecular",
+    "Number",
+    "Size",
+    "Stage",
+    "Surgery",
+    "Systemic",
+    "TherapyLine",
+    "Tumour",
+]
+
+# Enum members as module constants for the checks every case goes through: on Python 3.11
+# reading a member off its class passes through the enum metaclass, several times slower.
+_CM = SizeUnit.cm
+_PERFORMED = SurgeryStatus.performed
+
+
+def _not_bool(value: Any) -> Any:
+    """Refuse true/false where a number is expected (lax parsing would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def _date_not_number(value: Any) -> Any:
+    """Refuse numbers where a date is expected (lax parsing would read 0 as 1970-01-01)."""
+    if isinstance(value, int | float):
+        raise ValueError("must be a date as YYYY-MM-DD, not a number")
+    return value
+
+
+def _in_date_range(value: dt.date) -> dt.date:
+    """Refuse dates outside the supported range (see :mod:`pecoma.dates`)."""
+    rule = range_rule(value)
+    if rule is not None:
+        raise ValueError(rule)
+    return value
+
+
+def _no_control_characters(value: Any) -> Any:
+    """Refuse control characters and lone surrogates (text that cannot be printed)."""
+    if isinstance(value, str) and any(
+        ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value
+    ):
+        raise ValueError("must not contain control characters or unpaired surrogates")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+
+
+Day = Annotated[dt.date, BeforeValidator(_date_not_number), AfterValidator(_in_date_range),
+               Field(json_schema_extra={"formatMinimum": "1900-01-01",
+                                        "formatMaximum": "2199-12-31"})]
+
+
+Label = Annotated[str, BeforeValidator(_no_control_characters), Field(max_length=80)]
+
+
+MAX_SIZE_CM = 100.0
+
+
+MAX_MITOSES = 500.0
+
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class _Model(BaseModel):
+    model_config = _STRICT
+
+
+class Size(_Model):
+    """Largest tumour dimension with its unit."""
+
+    value: Annotated[
+        float, Field(gt=0, description="largest dimension, in `unit`"),
+        BeforeValidator(_not_bool),
+    ]
+    unit: SizeUnit
+
+    @property
+    def cm(self) -> float:
+        return self.value if self.unit is _CM else self.value / 10.0
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Size:
+        if self.cm > MAX_SIZE_CM:
+            raise ValueError(f"must be at most {MAX_SIZE_CM:g} cm ({MAX_SIZE_CM * 10:g} mm)")
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit}"
+
+
+class Diagnosis(_Model):
+    method: DiagnosisMethod = Field(
+        DiagnosisMethod.unknown, description="how the PEComa diagnosis was made"
+    )
+    date: Annotated[Day | None, Field(description="date of the diagnosis")] = None
+    prior_diagnosis: PriorDiagnosis = Field(
+        PriorDiagnosis.unknown,
+        description="a diagnosis the tumour carried before PEComa ('none' if it had none)",
+    )
+
+
+class Tumour(_Model):
+    primary_site: PrimarySite
+    size: Size | None = Field(None, description="largest dimension; leave out when unknown")
+
+
+class Histology(_Model):
+    necrosis: Feature = Feature.unknown
+    infiltrative_growth: Feature = Feature.unknown
+    high_nuclear_grade_and_cellularity: Feature = Feature.unknown
+    vascular_invasion: Feature = Feature.unknown
+    nuclear_pleomorphism_or_giant_cells: Feature = Field(
+        Feature.unknown,
+        description="nuclear pleomorphism or multinucleated giant cells (Folpe 2005)",
+    )
+    mitoses_per_50_hpf: Annotated[
+        Annotated[float, Field(ge=0, le=MAX_MITOSES), BeforeValidator(_not_bool)] | None,
+        Field(description="mitotic count per 50 high-power fields"),
+    ] = None
+
+
+class Immunohistochemistry(_Model):
+    hmb45: IHCResult = IHCResult.unknown
+    melan_a: IHCResult = IHCResult.unknown
+    mitf: IHCResult = IHCResult.unknown
+    cathepsin_k: IHCResult = IHCResult.unknown
+    sma: IHCResult = IHCResult.unknown
+    desmin: IHCResult = IHCResult.unknown
+    h_caldesmon: IHCResult = IHCResult.unknown
+    tfe3: IHCResult = IHCResult.unknown
+
+
+class Metastasis(_Model):
+    site: MetastasisSite
+    detected_on: Day | None = None
+    timing: Timing = Field(
+        Timing.unknown,
+        description="stated timing; derived from dates when detected_on and the end of "
+        "primary treatment are known",
+    )
+
+
+class Stage(_Model):
+    status: DiseaseStatus
+    lymph_nodes: NodeStatus = NodeStatus.unknown
+    metastases: tuple[Metastasis, ...] = ()
+    extrapulmonary_disease: YesNo = Field(
+        YesNo.unknown, description="disease outside the lungs other than the treated primary"
+    )
+    resectable: YesNo = Field(
+        YesNo.unknown, description="surgery can remove the current disease"
+    )
+    complete_excision_feasible: YesNo = Field(
+        YesNo.unknown, description="complete excision of all known metastatic foci is feasible"
+    )
+    disease_free_interval_months: Annotated[
+        Annotated[float, Field(ge=0, le=600), BeforeValidator(_not_bool)] | None,
+        Field(description="stated disease-free interval, used only when dates cannot give it"),
+    ] = None
+
+
+class Surgery(_Model):
+    status: SurgeryStatus = SurgeryStatus.unknown
+    date: Day | None = None
+    margin: Margin = Margin.unknown
+
+
+class TherapyLine(_Model):
+    agent: Agent
+    setting: TherapySetting = TherapySetting.advanced
+    line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
+    started_on: Day | None = None
+    best_response: Response = Response.unknown
+    progressed: YesNo = YesNo.unknown
+
+
+class Systemic(_Model):
+    mtor_inhibitor_available: YesNo = YesNo.unknown
+    mtor_inhibitor_contraindicated: YesNo = YesNo.unknown
+    therapies: tuple[TherapyLine, ...] = ()
+
+
+class Molecular(_Model):
+    """Molecular findings (supplementary knowledge; the guideline's advice does not use them)."""
+
+    tsc1: VariantStatus = Field(VariantStatus.unknown, description="TSC1 alteration status")
+    tsc2: VariantStatus = Field(VariantStatus.unknown, description="TSC2 alteration status")
+    tfe3_fusion: FusionStatus = Field(
+        FusionStatus.unknown, description="TFE3 gene rearrangement (fusion), by FISH or sequencing"
+    )
+
+
+class FreeOfDisease(_Model):
+    """A relapsed patient made free of disease again (surveillance restarts from here, I8)."""
+
+    since: Day = Field(description="date from which no disease was detectable")
+    by: RemissionBy = Field(
+        RemissionBy.unknown, description="what made the patient free of disease"
+    )
+
+
+class Case(_Model):
+    """One patient's PEComa, as a multidisciplinary team would summarise it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"title": "pecoma case", "$comment": "pecoma case format 1"},
+    )
+
+    format: Literal["pecoma-case/1"] = "pecoma-case/1"
+    label: Annotated[
+        Label | None,
+        Field(description="a free label for the team; never a patient name"),
+    ] = None
+    diagnosis: Diagnosis = Diagnosis()
+    tumour: Tumour
+    histology: Histology = Histology()
+    immunohistochemistry: Immunohistochemistry = Immunohistochemistry()
+    stage: Stage
+    surgery: Surgery = Surgery()
+    primary_treatment_end: Day | None = Field(
+        None,
+        description="end of curative treatment of the primary; the surgery date when left out",
+    )
+    systemic: Systemic = Systemic()
+    molecular: Molecular = Molecular()
+    free_of_disease: FreeOfDisease | None = Field(
+        None,
+        description="after recurrent or metastatic disease: free of disease again since a date, "
+        "and how",
+    )
+
+    @property
+    def treatment_end(self) -> dt.date | None:
+        """End of curative treatment of the primary (I5), the anchor of surveillance."""
+        if self.primary_treatment_end is not None:
+            return self.primary_treatment_end
+        if self.surgery.status is _PERFORMED:
+            return self.surgery.date
+        return None
+
+    @property
+    def latest_date(self) -> dt.date | None:
+        """The latest date among the case's facts."""
+        dates = [
+            self.diagnosis.date,
+            self.surgery.date if self.surgery.status is _PERFORMED else None,
+            self.primary_treatment_end,
+            *(m.detected_on for m in self.stage.metastases),
+            *(t.started_on for t in self.systemic.therapies),
+            self.free_of_disease.since if self.free_of_disease is not None else None,
+        ]
+        known = [d for d in dates if d is not None]
+        return max(known) if known else None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Case:
+        issues = list(contradictions(self))
+        if issues:
+            raise Contradictions(issues)
+        return self

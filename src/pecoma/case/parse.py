@@ -1,0 +1,90 @@
+"""A case from data or JSON text: :func:`parse_case` and :func:`parse_case_json` give a
+:class:`~pecoma.case.Case` or raise :class:`~pecoma.errors.InputError` listing every broken
+rule, each pydantic error translated into a field path, the value given and the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from pecoma.case.coherence import Contradictions
+from pecoma.case.model import Case
+from pecoma.errors import FieldIssue, InputError, show_value
+
+__all__ = [
+    "issues_from_validation",
+    "parse_case",
+    "parse_case_json",
+]
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-"):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(case)"
+
+
+_FRIENDLY = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of the case format (check the spelling)",
+}
+
+
+def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
+    """Translate a pydantic error into field issues (path, value, rule)."""
+    issues: list[FieldIssue] = []
+    for err in exc.errors(include_url=False):
+        ctx_err = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, Contradictions):
+            issues.extend(ctx_err.issues)
+            continue
+        path = _loc_to_path(tuple(err["loc"]))
+        kind = err["type"]
+        rule = _FRIENDLY.get(kind)
+        if rule is None:
+            msg = str(err["msg"])
+            msg = msg.removeprefix("Value error, ")
+            if msg.startswith("must "):
+                rule = msg
+            else:
+                rule = "must be valid: " + msg[0].lower() + msg[1:] if msg else "is invalid"
+            if msg.startswith("Input should be"):
+                rule = "must be " + msg.removeprefix("Input should be ").strip()
+        value = "(missing)" if kind == "missing" else show_value(err.get("input"))
+        issues.append(FieldIssue(path, value, rule))
+    return issues
+
+
+def parse_case(data: Any, source: str = "case") -> Case:
+    """Validate a mapping into a :class:`Case`, or raise :class:`InputError`."""
+    if not isinstance(data, dict):
+        raise InputError(
+            [FieldIssue("(case)", show_value(type(data).__name__), "must be a JSON object")],
+            source,
+        )
+    try:
+        case: Case = _validate(data)
+    except ValidationError as exc:
+        raise InputError(issues_from_validation(exc), source) from exc
+    return case
+
+
+_validate = Case.__pydantic_validator__.validate_python
+
+
+def parse_case_json(text: str | bytes, source: str = "case") -> Case:
+    """Parse JSON text into a :class:`Case`, or raise :class:`InputError`."""
+    from pecoma.jsonin import loads
+
+    try:
+        return parse_case(loads(text, source), source)
+    except RecursionError:
+        raise InputError([FieldIssue("(case)", "deeply nested text",
+                                     "must be nested less deeply")], source) from None

@@ -1,0 +1,231 @@
+"""The values a case fact takes: one enumeration per kind of fact. Unknown is a value
+(``unknown``, ``not_done``), never the same as absent.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "MTOR_AGENTS",
+    "Agent",
+    "DiagnosisMethod",
+    "DiseaseStatus",
+    "Feature",
+    "FusionStatus",
+    "IHCResult",
+    "Margin",
+    "MetastasisSite",
+    "NodeStatus",
+    "PrimarySite",
+    "PriorDiagnosis",
+    "RemissionBy",
+    "Response",
+    "SizeUnit",
+    "SurgeryStatus",
+    "TherapySetting",
+    "Timing",
+    "VariantStatus",
+    "YesNo",
+]
+
+class Feature(StrEnum):
+    """A histology finding: seen, looked for and not seen, or not reported."""
+
+    present = "present"
+    absent = "absent"
+    unknown = "unknown"
+
+
+class YesNo(StrEnum):
+    yes = "yes"
+    no = "no"
+    unknown = "unknown"
+
+
+class IHCResult(StrEnum):
+    positive = "positive"
+    negative = "negative"
+    not_done = "not_done"
+    unknown = "unknown"
+
+
+class PrimarySite(StrEnum):
+    uterus = "uterus"
+    broad_ligament = "broad_ligament"
+    other_gynecologic = "other_gynecologic"
+    kidney = "kidney"
+    liver = "liver"
+    retroperitoneum = "retroperitoneum"
+    lung = "lung"
+    gastrointestinal = "gastrointestinal"
+    bladder = "bladder"
+    soft_tissue = "soft_tissue"
+    other = "other"
+
+    @property
+    def gynecologic(self) -> bool:
+        return self in _GYNECOLOGIC
+
+
+_GYNECOLOGIC = frozenset(
+    {PrimarySite.uterus, PrimarySite.broad_ligament, PrimarySite.other_gynecologic}
+)
+
+
+class SizeUnit(StrEnum):
+    cm = "cm"
+    mm = "mm"
+
+
+class DiagnosisMethod(StrEnum):
+    histology_with_ihc = "histology_with_ihc"
+    histology_without_ihc = "histology_without_ihc"
+    imaging_only = "imaging_only"
+    unknown = "unknown"
+
+
+class PriorDiagnosis(StrEnum):
+    """A diagnosis the tumour carried before it was called PEComa."""
+
+    none = "none"
+    leiomyoma = "leiomyoma"
+    leiomyosarcoma = "leiomyosarcoma"
+    fibrosarcoma = "fibrosarcoma"
+    gist = "gist"
+    melanoma = "melanoma"
+    other_sarcoma = "other_sarcoma"
+    other = "other"
+    unknown = "unknown"
+
+
+class DiseaseStatus(StrEnum):
+    localized = "localized"
+    locally_advanced_unresectable = "locally_advanced_unresectable"
+    recurrent = "recurrent"
+    metastatic = "metastatic"
+
+
+class SurgeryStatus(StrEnum):
+    performed = "performed"
+    planned = "planned"
+    not_performed = "not_performed"
+    unknown = "unknown"
+
+
+class Margin(StrEnum):
+    R0 = "R0"
+    R1 = "R1"
+    R2 = "R2"
+    uncertain = "uncertain"
+    unknown = "unknown"
+
+
+class NodeStatus(StrEnum):
+    positive = "positive"
+    negative = "negative"
+    not_assessed = "not_assessed"
+    unknown = "unknown"
+
+
+class MetastasisSite(StrEnum):
+    lung = "lung"
+    liver = "liver"
+    bone = "bone"
+    peritoneum = "peritoneum"
+    distant_lymph_node = "distant_lymph_node"
+    brain = "brain"
+    soft_tissue = "soft_tissue"
+    other = "other"
+
+
+class Timing(StrEnum):
+    synchronous = "synchronous"
+    metachronous = "metachronous"
+    unknown = "unknown"
+
+
+class Agent(StrEnum):
+    sirolimus = "sirolimus"
+    nab_sirolimus = "nab_sirolimus"
+    everolimus = "everolimus"
+    temsirolimus = "temsirolimus"
+    doxorubicin = "doxorubicin"
+    doxorubicin_ifosfamide = "doxorubicin_ifosfamide"
+    epirubicin_ifosfamide = "epirubicin_ifosfamide"
+    ifosfamide = "ifosfamide"
+    gemcitabine_docetaxel = "gemcitabine_docetaxel"
+    dacarbazine = "dacarbazine"
+    trabectedin = "trabectedin"
+    pazopanib = "pazopanib"
+    other_chemotherapy = "other_chemotherapy"
+    other = "other"
+
+    @property
+    def is_mtor_inhibitor(self) -> bool:
+        return self in MTOR_AGENTS
+
+    @property
+    def is_conventional_chemotherapy(self) -> bool:
+        return self in _CHEMOTHERAPY
+
+
+MTOR_AGENTS = frozenset(
+    {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
+)
+
+
+_CHEMOTHERAPY = frozenset(
+    {
+        Agent.doxorubicin,
+        Agent.doxorubicin_ifosfamide,
+        Agent.epirubicin_ifosfamide,
+        Agent.ifosfamide,
+        Agent.gemcitabine_docetaxel,
+        Agent.dacarbazine,
+        Agent.trabectedin,
+        Agent.other_chemotherapy,
+    }
+)
+
+
+class TherapySetting(StrEnum):
+    adjuvant = "adjuvant"
+    advanced = "advanced"
+
+
+class Response(StrEnum):
+    complete = "complete"
+    partial = "partial"
+    stable = "stable"
+    progression = "progression"
+    not_evaluable = "not_evaluable"
+    unknown = "unknown"
+
+
+class VariantStatus(StrEnum):
+    """A gene's alteration status from molecular testing (ACMG-style classes)."""
+
+    pathogenic = "pathogenic"
+    vus = "vus"
+    wild_type = "wild_type"
+    not_done = "not_done"
+    unknown = "unknown"
+
+
+class FusionStatus(StrEnum):
+    """Whether a gene fusion (rearrangement) was found."""
+
+    present = "present"
+    absent = "absent"
+    not_done = "not_done"
+    unknown = "unknown"
+
+
+class RemissionBy(StrEnum):
+    """How a relapsed patient was made free of disease."""
+
+    surgery = "surgery"
+    systemic_therapy = "systemic_therapy"
+    other = "other"
+    unknown = "unknown"
