@@ -8,14 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pecoma.case.coherence import Contradictions, contradictions
 from pecoma.case.values import (
@@ -100,19 +93,13 @@ def _no_control_characters(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_not_bool)]
-
-
 Day = Annotated[dt.date, BeforeValidator(_date_not_number), AfterValidator(_in_date_range),
                Field(json_schema_extra={"formatMinimum": "1900-01-01",
                                         "formatMaximum": "2199-12-31"})]
-
-
 Label = Annotated[str, BeforeValidator(_no_control_characters), Field(max_length=80)]
 
 
 MAX_SIZE_CM = 100.0
-
-
 MAX_MITOSES = 500.0
 
 

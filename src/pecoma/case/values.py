@@ -173,8 +173,6 @@ class Agent(StrEnum):
 MTOR_AGENTS = frozenset(
     {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
 )
-
-
 _CHEMOTHERAPY = frozenset(
     {
         Agent.doxorubicin,

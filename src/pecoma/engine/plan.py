@@ -11,14 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
-from pecoma.engine.model import (
-    Fact,
-    Item,
-    MissingFact,
-    Provenance,
-    UsedInterpretation,
-    to_jsonable,
-)
+from pecoma.engine.model import Fact, Item, MissingFact, Provenance, UsedInterpretation, to_jsonable
 
 __all__ = [
     "PLAN_FORMAT",
@@ -36,14 +29,8 @@ PLAN_FORMAT = "pecoma-surveillance-plan/1"
 
 
 VisitStatus = Literal["done", "missed", "overdue", "due", "upcoming", "cancelled"]
-
-
 PlanStatus = Literal["active", "suspended", "not_drawn"]
-
-
 AnchorBasis = Literal["treatment_end", "free_of_disease"]
-
-
 Timeliness = Literal["early", "on_time", "late"]
 
 
@@ -98,8 +85,6 @@ class Visit:
 
 #: The plan's reasons that are alerts: the team must act on them.
 _ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING"})
-
-
 #: Flags about one scan's finding: settled when that examination is read again later.
 _FLAG_FINDING = {"FU-EQUIVOCAL": ScanFinding.equivocal,
                  "FU-FINDING-NOT-RECORDED": ScanFinding.not_recorded}

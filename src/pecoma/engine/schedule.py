@@ -52,13 +52,7 @@ from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
-from pecoma.engine.model import (
-    Assessment,
-    Fact,
-    Item,
-    Provenance,
-    UsedInterpretation,
-)
+from pecoma.engine.model import Assessment, Fact, Item, Provenance, UsedInterpretation
 from pecoma.engine.plan import (
     PLAN_FORMAT,
     AnchorBasis,
@@ -116,8 +110,6 @@ _IMAGING = {
     "low": (("FU-LOW-CHEST-CT", Modality.chest_ct),
             ("FU-LOW-MRI-PRIMARY", Modality.mri_primary)),
 }
-
-
 _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 

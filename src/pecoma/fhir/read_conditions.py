@@ -34,6 +34,11 @@ from pecoma.fhir.reading import (
     verification,
 )
 
+__all__ = [
+    "derive_status",
+    "read_conditions",
+]
+
 
 def _is_pecoma(cond: Mapping[str, Any]) -> bool:
     """A Condition that codes or names PEComa itself (project code, ICD-O-3, mCODE
@@ -59,8 +64,6 @@ def _is_metastasis(cond: Mapping[str, Any]) -> bool:
 
 
 _NOT_CONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
-
-
 _HISTORY = frozenset({"inactive", "resolved", "remission"})
 
 

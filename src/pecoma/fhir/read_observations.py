@@ -8,12 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pecoma.case import (
-    DiseaseStatus,
-    Margin,
-    NodeStatus,
-    RemissionBy,
-)
+from pecoma.case import DiseaseStatus, Margin, NodeStatus, RemissionBy
 from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
 from pecoma.fhir import mcode as m
@@ -28,21 +23,21 @@ from pecoma.fhir.reading import (
     project_code,
 )
 
+__all__ = [
+    "live_observations",
+    "observation_kind",
+    "read_observations",
+]
+
 _IGNORED_OBS_STATUS = frozenset({"entered-in-error", "cancelled"})
 
 
 _YES = frozenset({(c.PECOMA_SYSTEM, "yes"), (c.SNOMED, "373066001"),
                   ("http://terminology.hl7.org/CodeSystem/v2-0136", "Y")})
-
-
 _NO = frozenset({(c.PECOMA_SYSTEM, "no"), (c.SNOMED, "373067005"),
                  ("http://terminology.hl7.org/CodeSystem/v2-0136", "N")})
-
-
 _POS = frozenset({(c.PECOMA_SYSTEM, "positive"), (c.SNOMED, c.SNOMED_POSITIVE),
                   (c.PECOMA_SYSTEM, "present"), (c.SNOMED, c.SNOMED_PRESENT)})
-
-
 _NEG = frozenset({(c.PECOMA_SYSTEM, "negative"), (c.SNOMED, c.SNOMED_NEGATIVE),
                   (c.PECOMA_SYSTEM, "absent"), (c.SNOMED, c.SNOMED_ABSENT)})
 
@@ -240,8 +235,6 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 _MARKER_RESULT_WORDS = (("not performed", None), ("not done", None),
                         ("not detected", False), ("negative", False), ("absent", False),
                         ("positive", True), ("detected", True), ("present", True))
-
-
 _NOT_TISSUE_MARKER = ("serum", "plasma", "antibod", " ab ", "titer", "titre", "blood")
 
 

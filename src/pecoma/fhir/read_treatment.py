@@ -9,13 +9,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from pecoma.case import (
-    Agent,
-    PrimarySite,
-    Response,
-    SurgeryStatus,
-    TherapySetting,
-)
+from pecoma.case import Agent, PrimarySite, Response, SurgeryStatus, TherapySetting
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
@@ -34,6 +28,12 @@ from pecoma.fhir.reading import (
     site_of,
     verification,
 )
+
+__all__ = [
+    "read_allergies",
+    "read_medications",
+    "read_procedures",
+]
 
 # ------------------------------------------------------------------------ procedures
 
@@ -196,8 +196,6 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
 
 #: Orders of two agents started this close are read as one combination regimen.
 _SAME_REGIMEN_DAYS = 7
-
-
 _PAIRS = {
     frozenset({Agent.doxorubicin, Agent.ifosfamide}): Agent.doxorubicin_ifosfamide,
 }

@@ -34,12 +34,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from pecoma.case import (
-    Agent,
-    Case,
-    SurgeryStatus,
-    parse_case,
-)
+from pecoma.case import Agent, Case, SurgeryStatus, parse_case
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds

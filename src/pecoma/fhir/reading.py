@@ -10,15 +10,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pecoma.case import (
-    Agent,
-    MetastasisSite,
-    PrimarySite,
-)
+from pecoma.case import Agent, MetastasisSite, PrimarySite
 from pecoma.errors import FieldIssue, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+
+__all__ = [
+    "IGNORED_VERIFICATION",
+    "Reader",
+    "as_list",
+    "clinical_status",
+    "codings",
+    "day_of",
+    "effective_time",
+    "enum_extension",
+    "extension",
+    "extension_code",
+    "has_code",
+    "live_condition",
+    "project_code",
+    "reference_of",
+    "resolved",
+    "site_of",
+    "verification",
+]
 
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 

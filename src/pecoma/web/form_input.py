@@ -22,8 +22,6 @@ DATE_FORMS = "YYYY-MM-DD or day, month name, year (2026-12-02 or 2 Dec 2026)"
 
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
-
-
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 
 
@@ -57,19 +55,11 @@ _MONTHS = {
     )
     for name in (full, full[:3])
 } | {"sept": 9}
-
-
 DATE_FORM_RULE = (
     f"must be a date as {DATE_FORMS}, between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
 )
-
-
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
-
-
 _NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
-
-
 _NUMERIC = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2,4})$", re.ASCII)
 
 

@@ -65,14 +65,8 @@ __all__ = [
 ]
 
 EVALUATION_DATE = "on"
-
-
 IMAGING = "imaging"
-
-
 STATUS = "stage.status"
-
-
 NONE_OF_FOUR = "none_of_four"
 
 
@@ -125,11 +119,7 @@ def _yes_no(name: str, label: str, help: str | None = None) -> Control:
 
 
 _DATE_HELP = f"As {DATE_FORMS}; leave empty when unknown."
-
-
 _ROW_DATE_HELP = f"As {DATE_FORMS}."
-
-
 _RELAPSED = frozenset({DiseaseStatus.recurrent.value, DiseaseStatus.metastatic.value})
 
 
@@ -433,20 +423,10 @@ FORM: tuple[Group, ...] = (
 
 
 _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
-
-
 CONTROLS: Mapping[str, Control] = _CONTROLS
-
-
 COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
-
-
 ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
-
-
 ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$", re.ASCII)
-
-
 MAX_ROWS = 50
 
 

@@ -31,8 +31,6 @@ def label_for(path: str) -> str | None:
 _ROW_FIELDS: dict[str, str] = {
     c.name: c.label for spec in ROWSPECS.values() for c in spec.controls
 }
-
-
 _QUOTED = re.compile(r"'([^'\s]+)'")
 
 

@@ -295,11 +295,7 @@ _STAND_INS = {
     "tumour.primary_site": PrimarySite.other.value,
     "stage.status": DiseaseStatus.recurrent.value,
 }
-
-
 _ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value}
-
-
 _STEP = re.compile(r"[a-z_]+|\[\d+\]")
 
 
