@@ -5,7 +5,8 @@ visits a clinic can book: each with its due date, the latest acceptable date (th
 "every 3-4 months" is a window, I2), the imaging to do, the phase it belongs to, and the
 provenance of every element. The module is pure: no I/O, no clock; the evaluation date is
 a parameter. The plan's values are in :mod:`pecoma.engine.plan`, the imaging history and
-its parsing in :mod:`pecoma.engine.imaging`.
+its parsing in :mod:`pecoma.engine.imaging`. What is left is one idea, drawing the plan,
+at about 500 lines, this description included.
 
 How visits are dated
 --------------------

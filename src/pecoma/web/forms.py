@@ -22,6 +22,10 @@ Every problem is reported in one pass: values that cannot be read, facts the cas
 refuses, contradictions between facts (checked on the case with the unreadable values
 left out), dates after the evaluation date and scans, each in words with the control's
 label (:mod:`pecoma.web.form_messages`).
+
+One idea at a little over 500 lines: a posted form and the case it gives, both ways. The
+rows, the stand-ins for refused facts and the mapping of issues back to controls share
+the form's names and are read together.
 """
 
 from __future__ import annotations
