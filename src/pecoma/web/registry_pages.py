@@ -3,11 +3,11 @@ the summary (with a server-rendered SVG chart). Plain HTML forms; no JavaScript 
 
 The registry comes from ``app.state.registry`` when the application was given one;
 otherwise it is opened on first use from the configuration's ``database_url`` if it has
-one, else from ``PECOMA_DATABASE_URL`` / ``PECOMA_DATA_DIR`` (the SQLite file in
-``./data`` by default). Who made a change is the signed-in API token (name and id) when
-authentication is on; otherwise the ``X-Remote-User`` header set by an authenticating
-proxy in front of the service, else ``web``. Today's date is the
-application's clock (``app.state.today``); every page also takes ``?on=YYYY-MM-DD``.
+one, else the SQLite file in its ``data_dir`` (``./data`` by default). Who made a change
+is the signed-in API token (name and id) when authentication is on; otherwise the
+``X-Remote-User`` header set by an authenticating proxy in front of the service, else
+``web``. Today's date is the application's clock (``app.state.today``); every page also
+takes ``?on=YYYY-MM-DD``.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ reached raises :class:`~pecoma.store.StoreError` within ``db_timeout_seconds``; 
 cached then, so the next request tries again.
 
 Opening is done by one request of the application at a time (``app.state.registry_lock``:
-migrations must not run twice at once), but a
-request waits for another's attempt at most ``db_timeout_seconds``: with a database that
-accepts connections and never answers, each request fails on its own within the bound
-instead of queueing behind every attempt before it.
+migrations must not run twice at once), but a request waits for another's attempt at most
+``db_timeout_seconds``: with a database that accepts connections and never answers, each
+request fails on its own within the bound instead of queueing behind every attempt before
+it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ __all__ = [
     "tokens_of",
     "unavailable_reason",
 ]
+
 
 def registry_of(state: State) -> Repository:
     """The application's registry (``app.state.registry``), opened when first needed."""
