@@ -119,7 +119,7 @@ class TestDiscovery:
     def test_included_in_the_web_app(self) -> None:
         from pecoma.web.app import create_app
 
-        r = TestClient(create_app()).get("/cds-services")
+        r = TestClient(create_app(WebConfig())).get("/cds-services")
         assert r.status_code == 200 and len(r.json()["services"]) == 2
 
 

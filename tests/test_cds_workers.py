@@ -166,13 +166,18 @@ def test_two_servers_on_one_postgresql(postgres_database: str) -> None:
         assert _call(other, "pecoma-patient-view", body, token).status_code == 401
 
 
-def test_worker_environment_carries_the_cds_settings(tmp_path: Path) -> None:
-    """``serve --workers N`` hands the [web.cds] table of a config file to each worker."""
+def test_worker_factory_carries_the_cds_settings(tmp_path: Path) -> None:
+    """``serve --workers N`` hands each worker its factory with the configuration, pickled
+    by multiprocessing's "spawn": the CDS settings arrive whole."""
+    import functools
+    import pickle
+
+    from pecoma.web.app import worker_app
     from pecoma.web.cds.settings import CdsSettings
     from pecoma.web.config import WebConfig
 
     cds = CdsSettings(auth="jwt", fhir_servers=("https://ehr.example/fhir",),
                       trusted_issuers={ISSUER: {"jwks_urls": ("https://ehr.example/k",)}},
                       smart_links=True)
-    back = WebConfig.from_env(cds.env_items()).cds
-    assert back == cds
+    factory = pickle.loads(pickle.dumps(functools.partial(worker_app, WebConfig(cds=cds))))
+    assert factory.args[0].cds == cds

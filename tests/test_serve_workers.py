@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import socket
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from pecoma.cli import app as cli_app
+from pecoma.web.config import WebConfig
 
 
 class FakeSupervisor:
@@ -25,6 +27,15 @@ class FakeSupervisor:
         FakeSupervisor.seen.update(config=config, sockets=sockets,
                                    env={k: v for k, v in os.environ.items()
                                         if k.startswith("PECOMA_")})
+
+    @staticmethod
+    def worker_config() -> WebConfig:
+        """The configuration a worker process receives: the factory's argument, after the
+        pickling that multiprocessing's "spawn" does to start the worker."""
+        factory = pickle.loads(pickle.dumps(FakeSupervisor.seen["config"].app))
+        [config] = factory.args
+        assert isinstance(config, WebConfig)
+        return config
 
     def run(self) -> None:
         for s in FakeSupervisor.seen["sockets"]:
@@ -68,7 +79,6 @@ def test_workers_share_a_tcp_socket_with_nagle_off(
     """The shared socket says IPPROTO_TCP, so asyncio sets TCP_NODELAY on each connection
     (uvicorn's own socket says 0: a ~40 ms delayed-ACK wait per keep-alive request)."""
     port = _free_port()
-    monkeypatch.setattr(os, "environ", dict(os.environ))  # the command writes PECOMA_*
     result = CliRunner().invoke(
         cli_app, ["serve", "--port", str(port), "--workers", "2"], catch_exceptions=False
     )
@@ -78,11 +88,33 @@ def test_workers_share_a_tcp_socket_with_nagle_off(
     assert seen["config"].factory is True
     [sock] = seen["sockets"]
     assert sock.proto == socket.IPPROTO_TCP
-    assert seen["env"]["PECOMA_PORT"] == str(port)
-    assert seen["env"]["PECOMA_HOST"] == "127.0.0.1"
+    worker = supervisor.worker_config()
+    assert (worker.host, worker.port) == ("127.0.0.1", port)
+
+
+def test_workers_get_the_resolved_object_not_the_environment(
+    supervisor: type[FakeSupervisor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file, the variables and the options are resolved once, in the supervisor; the
+    worker's factory receives that object and the command writes no PECOMA_* variable."""
+    monkeypatch.setenv("PECOMA_MAX_BODY_BYTES", "4096")
+    monkeypatch.setenv("PECOMA_DATABASE_URL", "sqlite:////srv/pecoma/registry.sqlite3")
+    port = _free_port()
+    result = CliRunner().invoke(
+        cli_app, ["serve", "--port", str(port), "--workers", "2"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert supervisor.seen["env"] == {  # what the test set, nothing more
+        "PECOMA_MAX_BODY_BYTES": "4096",
+        "PECOMA_DATABASE_URL": "sqlite:////srv/pecoma/registry.sqlite3"}
+    worker = supervisor.worker_config()
+    assert worker.port == port  # the option, over PECOMA_PORT (unset) and the default
+    assert worker.max_body_bytes == 4096
+    assert worker.registry_url() == "sqlite:////srv/pecoma/registry.sqlite3"
 
 
 def test_a_worker_builds_the_app_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``create_app_from_env``, for uvicorn run directly, reads PECOMA_* once."""
     from pecoma.web.app import create_app_from_env
 
     monkeypatch.setenv("PECOMA_MAX_BODY_BYTES", "4096")
@@ -94,22 +126,26 @@ def test_a_worker_builds_the_app_from_the_environment(monkeypatch: pytest.Monkey
 def test_workers_receive_the_smart_settings(
     supervisor: type[FakeSupervisor], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    """The [web.smart] table of --config reaches every worker through PECOMA_SMART_*,
-    the client secret in clear (a masked '**********' would break the token exchange)."""
-    from pecoma.web.config import WebConfig
-
+    """The [web.smart] table of --config reaches every worker, the client secret in
+    clear (a masked '**********' would break the token exchange), and the [web.cds]
+    table whole although a PECOMA_CDS_* variable overrides one of its settings."""
     config = tmp_path / "web.toml"
     config.write_text('[web.smart]\nclient_id = "pecoma"\nclient_secret = "s3cret-value"\n'
                       'issuers = ["https://ehr.example/fhir", "https://ehr2.example/r4"]\n'
-                      'redirect_base = "https://pecoma.example"\n', encoding="utf-8")
-    monkeypatch.setattr(os, "environ", dict(os.environ))
+                      'redirect_base = "https://pecoma.example"\n'
+                      '[web.cds]\nauth = "jwt"\nfhir_servers = ["https://ehr.example/fhir"]\n'
+                      '[web.cds.trusted_issuers."https://ehr.example"]\n'
+                      'jwks_urls = ["https://ehr.example/jwks"]\n', encoding="utf-8")
+    monkeypatch.setenv("PECOMA_CDS_SMART_LINKS", "true")
     result = CliRunner().invoke(
         cli_app, ["serve", "--port", str(_free_port()), "--workers", "2", "--config",
                   str(config)], catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    worker = WebConfig.from_env(supervisor.seen["env"])
+    worker = supervisor.worker_config()
     assert worker.smart == WebConfig.from_file(config).smart
+    assert worker.cds == WebConfig.from_file(config).cds.model_copy(
+        update={"smart_links": True})
     secret = worker.smart.client_secret
     assert secret is not None and secret.get_secret_value() == "s3cret-value"
 
@@ -119,11 +155,9 @@ def test_workers_share_one_link_key_with_authentication_off(
 ) -> None:
     """On loopback (authentication off) a report's own address is still signed: every
     worker gets the same key, so a link made by one opens on the others."""
-    monkeypatch.setattr(os, "environ", dict(os.environ))
-    monkeypatch.delitem(os.environ, "PECOMA_SESSION_SECRET", raising=False)
     result = CliRunner().invoke(
         cli_app, ["serve", "--port", str(_free_port()), "--workers", "2"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    key = supervisor.seen["env"].get("PECOMA_SESSION_SECRET", "")
+    key = supervisor.worker_config().session_secret or ""
     assert len(key) >= 32

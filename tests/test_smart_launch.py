@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+import pickle
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -568,15 +569,15 @@ class TestConfig:
             WebConfig.from_env({"PECOMA_SMART_ISSUERS": "https://x@a.example/fhir"})
 
     def test_from_a_file_and_handed_to_workers(self, tmp_path: Path) -> None:
-        """The [web.smart] table of a TOML file; the settings survive the trip through
-        PECOMA_SMART_* variables that worker processes are started with (the secret too)."""
+        """The [web.smart] table of a TOML file; the settings survive the pickling that
+        hands worker processes their configuration (the secret too)."""
         path = tmp_path / "web.toml"
         path.write_text('[web.smart]\nclient_id = "c"\nclient_secret = "s3cret-value"\n'
                         'issuers = ["https://a.example/fhir"]\n'
                         'redirect_base = "https://pecoma.example"\nscopes = '
                         '"launch openid fhirUser patient/*.read"\n', encoding="utf-8")
         config = WebConfig.from_file(path)
-        again = WebConfig.from_env(config.smart.env_items())
+        again = pickle.loads(pickle.dumps(config))
         assert again.smart == config.smart
         secret = again.smart.client_secret
         assert secret is not None and secret.get_secret_value() == "s3cret-value"

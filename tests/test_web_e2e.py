@@ -46,13 +46,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(chromium_path: str) -> Iterator[str]:
-    """``pecoma serve`` on a free port; yields its base URL; checks its logs at the end."""
+def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``pecoma serve`` on a free port; yields its base URL; checks its logs at the end.
+    Its registry is a SQLite file in a temporary folder (not ./data of the checkout)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = ARTIFACTS / "server.log"
-    env = {**os.environ, "PECOMA_LOG_LEVEL": "info"}
-    env.pop("PECOMA_WEB_CONFIG", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PECOMA_")}
+    env.update({"PECOMA_LOG_LEVEL": "info",
+                "PECOMA_DATA_DIR": str(tmp_path_factory.mktemp("e2e-data"))})
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", "from pecoma.cli import main; main()", "serve",

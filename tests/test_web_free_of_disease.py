@@ -28,8 +28,9 @@ RELAPSED = {
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     from pecoma.web.app import create_app
+    from pecoma.web.config import WebConfig
 
-    return TestClient(create_app())
+    return TestClient(create_app(WebConfig()))
 
 
 class TestForm:

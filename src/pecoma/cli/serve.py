@@ -1,12 +1,17 @@
 """``pecoma serve``: the clinician web application and the JSON API on uvicorn.
 
+The configuration is resolved once, here (the ``--config`` file, ``PECOMA_*`` variables,
+the options), and handed to the application as one object: to ``create_app`` in this
+process, or, with ``--workers N``, pickled to each worker process as its factory's
+argument (the environment is neither read nor written for it).
+
 The web stack (FastAPI, uvicorn, the database) is imported when the command runs, so that
 every other command starts without it.
 """
 
 from __future__ import annotations
 
-import os
+import functools
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,8 +40,9 @@ def serve_cmd(
         Path | None,
         typer.Option(
             "--config",
-            help="TOML file with a \\[web] table (host, port, settings, max_body_bytes, "
-            "log_level); PECOMA_* variables override it.",
+            help="TOML file with a \\[web] table (host, port, database_url, auth, "
+            "[web.cds], [web.smart], …; see docs/web.md) instead of PECOMA_WEB_CONFIG; "
+            "PECOMA_* variables override it.",
         ),
     ] = None,
     workers: Annotated[
@@ -52,18 +58,12 @@ def serve_cmd(
     """Start the web application (case form, report, JSON API under /api/v1)."""
     import uvicorn
 
-    from pecoma.web.app import create_app
+    from pecoma.web.app import create_app, worker_app
     from pecoma.web.config import WebConfig, is_loopback
     from pecoma.web.logs import APP, configure_logging
 
-    base = WebConfig.from_env()
-    if config is not None:
-        from_file = WebConfig.from_file(config).model_dump(exclude_unset=True)
-        from_env = base.model_dump(exclude_unset=True)
-        base = WebConfig.build({**from_file, **from_env}, config.name)
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    cfg = base.model_copy(update=overrides) if overrides else base
-    cfg = WebConfig.build(cfg.model_dump(), "command line")
+    options = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    cfg = WebConfig.from_env(file=config, options=options)
     if cfg.session_secret is None:
         # One key for every worker process, so that a session and a report's own address
         # (a signed link) work on all of them. Several machines need one configured key.
@@ -91,17 +91,12 @@ def serve_cmd(
             proxy_headers=False,
         )
         return
-    # Each worker process builds its own application from the environment: hand the
-    # resolved configuration (file, environment, options) down as PECOMA_* values.
-    for name, value in cfg.model_dump().items():
-        if name not in ("cds", "smart") and value is not None:
-            os.environ[f"PECOMA_{name.upper()}"] = str(value)
-    os.environ.update(cfg.cds.env_items())
-    os.environ.update(cfg.smart.env_items())
-    os.environ.pop("PECOMA_WEB_CONFIG", None)
+    # Each worker process builds its own application from this same object: uvicorn
+    # starts workers with multiprocessing's "spawn", which pickles the factory and its
+    # argument to the child (the secrets too, without putting them in the environment).
     _serve_workers(
         uvicorn.Config(
-            "pecoma.web.app:create_app_from_env",
+            functools.partial(worker_app, cfg),
             factory=True,
             workers=workers,
             host=cfg.host,

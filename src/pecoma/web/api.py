@@ -31,7 +31,56 @@ from pecoma.web.problems import PROBLEM_JSON, ApiProblem
 
 __all__ = ["knowledge_jsonable", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["api v1"])
+
+def router() -> APIRouter:
+    """A new router with the routes of this module (each application builds its own)."""
+    r = APIRouter(prefix="/api/v1", tags=["api v1"])
+    r.add_api_route(
+        "/assess",
+        assess_endpoint,
+        methods=["POST"],
+        summary="Assess one case",
+        description="What the guideline recommends for the case as of the evaluation date, "
+        "and why: the assessment document (format `pecoma-assessment/1`).",
+        responses={
+            200: {
+                "description": "The assessment",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}
+                },
+            },
+            **_ERRORS,
+        },
+        openapi_extra=_request_body(),
+    )
+    r.add_api_route(
+        "/followup",
+        followup_endpoint,
+        methods=["POST"],
+        summary="The dated surveillance plan of one case",
+        description="The visits with their windows, imaging, status and provenance (format "
+        "`pecoma-surveillance-plan/1`), counted from the end of treatment and re-anchored on "
+        "the imaging given (`imaging`, envelope form only).",
+        responses={
+            200: {"description": "The surveillance plan", "content": {"application/json": {}}},
+            **_ERRORS,
+        },
+        openapi_extra=_request_body({"imaging": _IMAGING_SCHEMA}),
+    )
+    r.add_api_route(
+        "/schema",
+        schema_endpoint,
+        methods=["GET"],
+        summary="JSON Schema of the case format",
+    )
+    r.add_api_route(
+        "/rules",
+        rules_endpoint,
+        methods=["GET"],
+        summary="The knowledge base: every record with its provenance",
+    )
+    return r
+
 
 _PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -217,22 +266,6 @@ def run_assessment(case: Case, on: dt.date, settings: Settings, prefix: str) -> 
         ) from None
 
 
-@router.post(
-    "/assess",
-    summary="Assess one case",
-    description="What the guideline recommends for the case as of the evaluation date, "
-    "and why: the assessment document (format `pecoma-assessment/1`).",
-    responses={
-        200: {
-            "description": "The assessment",
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}
-            },
-        },
-        **_ERRORS,
-    },
-    openapi_extra=_request_body(),
-)
 async def assess_endpoint(request: Request) -> JSONResponse:
     payload = await read_json(request)
     today: dt.date = request.app.state.today()
@@ -257,18 +290,6 @@ _IMAGING_SCHEMA: dict[str, Any] = {
 }
 
 
-@router.post(
-    "/followup",
-    summary="The dated surveillance plan of one case",
-    description="The visits with their windows, imaging, status and provenance (format "
-    "`pecoma-surveillance-plan/1`), counted from the end of treatment and re-anchored on "
-    "the imaging given (`imaging`, envelope form only).",
-    responses={
-        200: {"description": "The surveillance plan", "content": {"application/json": {}}},
-        **_ERRORS,
-    },
-    openapi_extra=_request_body({"imaging": _IMAGING_SCHEMA}),
-)
 async def followup_endpoint(request: Request) -> JSONResponse:
     payload = await read_json(request)
     today: dt.date = request.app.state.today()
@@ -296,7 +317,6 @@ async def followup_endpoint(request: Request) -> JSONResponse:
     return FastJSONResponse(plan.to_dict())
 
 
-@router.get("/schema", summary="JSON Schema of the case format")
 async def schema_endpoint() -> JSONResponse:
     return JSONResponse(Case.model_json_schema())
 
@@ -317,6 +337,5 @@ def knowledge_jsonable(k: Knowledge) -> dict[str, Any]:
     }
 
 
-@router.get("/rules", summary="The knowledge base: every record with its provenance")
 async def rules_endpoint() -> JSONResponse:
     return JSONResponse(knowledge_jsonable(load_knowledge()))

@@ -1,18 +1,30 @@
 """The web application: ``create_app(config)`` builds it; ``pecoma serve`` runs it.
 
-Nothing here is global: the configuration, the engine settings, the templates and the
-clock (today's date, read at the edge) live on ``app.state``.
+Nothing here is global: the configuration (one :class:`~pecoma.web.config.WebConfig`,
+read once at start-up), the engine settings, the templates, the routers and the clock
+(today's date, read at the edge) live on the application. Importing a module of
+``pecoma.web`` creates no router and reads no setting; nothing after start-up reads the
+environment.
 
 Adding pages from another module
 --------------------------------
-A module such as ``pecoma.web.registry_pages`` defines ``router = APIRouter()`` and adds
-ONE line to the block marked ``# --- routers of other modules ---`` in :func:`create_app`::
+A module such as ``pecoma.web.registry_pages`` defines its handlers as plain functions
+and a function that builds a new router with them::
+
+    def router() -> APIRouter:
+        r = APIRouter(prefix="/registry", include_in_schema=False)
+        r.add_api_route("/worklist", worklist_page, methods=["GET"])
+        return r
+
+and adds ONE line to the block marked ``# --- routers of other modules ---`` in
+:func:`create_app`::
 
     add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
 
 (``nav`` is optional: it puts a link in the navigation bar of every page.) Its pages
-render with the shared templates, which every template extends::
+render with the shared templates, which every template extends; their settings are
+``request.app.state.config``::
 
     request.app.state.templates.TemplateResponse(request, "registry/list.html", {...})
 
@@ -31,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -73,6 +86,7 @@ __all__ = [
     "create_app",
     "create_app_from_env",
     "make_templates",
+    "worker_app",
 ]
 
 API_PREFIX = "/api/v1"
@@ -237,9 +251,9 @@ def make_templates() -> Jinja2Templates:
 
 
 def add_router(app: FastAPI, module: str, nav: tuple[str, str] | None = None) -> None:
-    """Include ``module.router`` in ``app``; ``nav`` = (path, label) adds a nav link."""
-    router = importlib.import_module(module).router
-    app.include_router(router)
+    """Include the router ``module.router()`` builds in ``app``; ``nav`` = (path, label)
+    adds a nav link."""
+    app.include_router(importlib.import_module(module).router())
     if nav is not None:
         app.state.nav.append(nav)
 
@@ -415,16 +429,12 @@ def _document_errors(doc: dict[str, Any]) -> None:
 
 
 def create_app(
-    config: WebConfig | None = None,
+    config: WebConfig,
     *,
     today: Callable[[], dt.date] = dt.date.today,
 ) -> FastAPI:
-    """Build the application. ``today`` is the clock (the one place the date is read)."""
-    from pecoma.web.api import router as api_router
-    from pecoma.web.auth_pages import router as auth_router
-    from pecoma.web.pages import router as pages_router
-
-    config = config or WebConfig()
+    """Build the application from its configuration (the only settings it follows).
+    ``today`` is the clock (the one place the date is read)."""
     app = FastAPI(
         title="pecoma",
         version=__version__,
@@ -435,6 +445,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.config = config
+    app.state.registry_lock = threading.Lock()  # opening the registry: one request at a time
     app.state.settings = config.engine_settings()
     app.state.today = today
     app.state.nav = [("/", "New case"), ("/rules", "Knowledge base")]
@@ -463,12 +474,12 @@ def create_app(
         return JSONResponse(body, status_code=200 if ok else 503)
 
     app.mount("/static", StaticFiles(packages=[("pecoma.web", "static")]), name="static")
-    app.include_router(auth_router)
-    app.include_router(api_router)
-    app.include_router(pages_router)
+    add_router(app, "pecoma.web.auth_pages")
+    add_router(app, "pecoma.web.api")
+    add_router(app, "pecoma.web.pages")
 
     # --- routers of other modules: one line each -------------------------------------
-    # (each module defines `router`; see the module docstring)
+    # (each module defines `router()`; see the module docstring)
     _add_cds(app, config, today)
     add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
@@ -509,13 +520,21 @@ def _database_state(app: FastAPI) -> str:
     return database_state(app.state)
 
 
-def create_app_from_env() -> FastAPI:
-    """The application configured from ``PECOMA_*`` variables, with JSON logs.
+def worker_app(config: WebConfig) -> FastAPI:
+    """The application of one server process, with JSON logs.
 
-    The factory each uvicorn worker process calls (``pecoma serve --workers N``).
+    ``pecoma serve --workers N`` hands each uvicorn worker ``partial(worker_app, config)``
+    as its factory: the configuration it resolved once (file, environment, options, the
+    shared session key) reaches the worker as that object, not through the environment.
     """
     from pecoma.web.logs import configure_logging
 
-    config = WebConfig.from_env()
     configure_logging(config.log_level)
     return create_app(config)
+
+
+def create_app_from_env() -> FastAPI:
+    """The application configured from ``PECOMA_*`` variables (read once, here), with JSON
+    logs: a factory for running under uvicorn directly
+    (``uvicorn --factory pecoma.web.app:create_app_from_env``)."""
+    return worker_app(WebConfig.from_env())

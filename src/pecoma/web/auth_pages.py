@@ -25,7 +25,16 @@ from pecoma.web.store_access import sessions_of, tokens_of
 
 __all__ = ["router"]
 
-router = APIRouter()
+
+def router() -> APIRouter:
+    """A new router with the routes of this module (each application builds its own)."""
+    r = APIRouter()
+    r.add_api_route("/login", login_form, methods=["GET"], include_in_schema=False)
+    r.add_api_route("/login", login, methods=["POST"], include_in_schema=False)
+    r.add_api_route("/logout", logout, methods=["POST"], include_in_schema=False)
+    r.add_api_route("/api/v1/tokens", list_tokens, methods=["GET"], include_in_schema=False)
+    return r
+
 
 
 def _login_page(request: Request, next_: str, error: str | None, status: int) -> Response:
@@ -35,12 +44,10 @@ def _login_page(request: Request, next_: str, error: str | None, status: int) ->
     return response
 
 
-@router.get("/login", include_in_schema=False)
 def login_form(request: Request, next: str | None = None) -> Response:
     return _login_page(request, safe_next(next), None, 200)
 
 
-@router.post("/login", include_in_schema=False)
 async def login(request: Request) -> Response:
     form = await request.form()
     token = str(form.get("token", "")).strip()
@@ -89,7 +96,6 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout", include_in_schema=False)
 async def logout(request: Request) -> Response:
     who = principal_of(request.state)
     if who is not None and who.session:
@@ -105,7 +111,6 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@router.get("/api/v1/tokens", include_in_schema=False)
 async def list_tokens(request: Request) -> Response:
     """The API tokens (admin; never the token values). Server mode only."""
     if not request.app.state.config.auth_required:

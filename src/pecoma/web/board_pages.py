@@ -54,7 +54,31 @@ from pecoma.web.store_access import registry_of, unavailable_reason
 
 __all__ = ["can_write", "links_of", "report_link", "router"]
 
-router = APIRouter(include_in_schema=False)
+
+def router() -> APIRouter:
+    """A new router with the routes of this module (each application builds its own)."""
+    r = APIRouter(include_in_schema=False)
+    r.add_api_route("/report/s/{token}", linked_report, methods=["GET"])
+    r.add_api_route("/registry/save", save_to_registry, methods=["POST"])
+    r.add_api_route(
+        "/registry/patients/{registry_id}/assessments/{assessment}",
+        stored_assessment_page,
+        methods=["GET"],
+    )
+    r.add_api_route(
+        "/registry/patients/{registry_id}/assessments/{assessment}/report.pdf",
+        stored_assessment_pdf,
+        methods=["GET"],
+    )
+    r.add_api_route(
+        "/registry/patients/{registry_id}/assessments/{assessment}/decisions",
+        record_decision_post,
+        methods=["POST"],
+    )
+    r.add_api_route("/registry/import", import_form, methods=["GET"])
+    r.add_api_route("/registry/import", import_post, methods=["POST"])
+    return r
+
 
 
 def _error(request: Request, status: int, title: str, detail: str) -> Response:
@@ -155,7 +179,6 @@ def _linked_case(request: Request, token: str) -> tuple[Case, dt.date, Any, floa
     return case, on, imaging, got.expires
 
 
-@router.get("/report/s/{token}")
 def linked_report(request: Request, token: str) -> Response:
     got = _linked_case(request, token)
     if isinstance(got, Response):
@@ -174,7 +197,6 @@ def linked_report(request: Request, token: str) -> Response:
     return render_report(request, case, a, plan, board)
 
 
-@router.post("/registry/save")
 async def save_to_registry(request: Request) -> Response:
     from pecoma.registry.service import record_case
     from pecoma.store.repository import check_registry_id
@@ -294,7 +316,6 @@ def _assessment_id(value: str) -> int | None:
     return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
 
 
-@router.get("/registry/patients/{registry_id}/assessments/{assessment}")
 def stored_assessment_page(request: Request, registry_id: str, assessment: str) -> Response:
     aid = _assessment_id(assessment)
     if aid is None:
@@ -302,7 +323,6 @@ def stored_assessment_page(request: Request, registry_id: str, assessment: str) 
     return _stored_page(request, registry_id, aid)
 
 
-@router.get("/registry/patients/{registry_id}/assessments/{assessment}/report.pdf")
 def stored_assessment_pdf(request: Request, registry_id: str, assessment: str) -> Response:
     from pecoma.knowledge import load_knowledge
     from pecoma.registry.decisions import DECISION_LABELS, reason_label
@@ -348,7 +368,6 @@ def stored_assessment_pdf(request: Request, registry_id: str, assessment: str) -
 _DECISION_FIELDS = ("record_id", "decision", "reason_code", "reason_text", "supersedes")
 
 
-@router.post("/registry/patients/{registry_id}/assessments/{assessment}/decisions")
 async def record_decision_post(request: Request, registry_id: str, assessment: str) -> Response:
     from pecoma.registry.decisions import check_decision
     from pecoma.store.decisions import DecisionConflict, record_decision
@@ -434,7 +453,6 @@ def _import_page(request: Request, context: dict[str, Any], status: int = 200) -
     )
 
 
-@router.get("/registry/import")
 def import_form(request: Request) -> Response:
     return _import_page(request, {})
 
@@ -442,7 +460,6 @@ def import_form(request: Request) -> Response:
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-@router.post("/registry/import")
 async def import_post(request: Request) -> Response:
     from pecoma.registry.importer import ImportFileError, ImportMode, import_file
 

@@ -1,8 +1,11 @@
 """The web application's configuration: one pydantic object, from the environment or a file.
 
 ``WebConfig.from_env()`` reads ``PECOMA_*`` variables; ``WebConfig.from_file(path)`` reads
-the ``[web]`` table of a TOML file. Nothing in the application reads the environment
-itself: ``create_app(config)`` receives the object.
+the ``[web]`` table of a TOML file. Both are called once, at start-up (``pecoma serve``,
+or :func:`~pecoma.web.app.create_app_from_env`); nothing in the application reads the
+environment itself: ``create_app(config)`` receives the object, CDS Hooks (``cds``) and
+SMART App Launch (``smart``) settings included, and every part of the application reads
+``app.state.config``. ``WebConfig()`` is the defaults, whatever the environment holds.
 
 =========================  ===========================================  ==============
 variable                   meaning                                      default
@@ -14,6 +17,7 @@ PECOMA_MAX_BODY_BYTES      largest request body accepted                262144
 PECOMA_CDS_MAX_BODY_BYTES  largest body accepted under /cds-services      4194304
 PECOMA_LOG_LEVEL           debug, info, warning or error                info
 PECOMA_DATABASE_URL        registry database (else the SQLite file)     data dir
+PECOMA_DATA_DIR            folder of the SQLite file pecoma.sqlite3     ./data
 PECOMA_DB_TIMEOUT_SECONDS  connect / pool wait bound for the database   5
 PECOMA_AUTH                auto (on unless bound to loopback), on, off  auto
 PECOMA_OPEN_ASSESSMENT     case form, report and /api/v1 open to all    true
@@ -89,6 +93,10 @@ class WebConfig(BaseModel):
     database_url: str | None = Field(
         None, description="registry database URL (default: the SQLite file in the data dir)"
     )
+    data_dir: Path | None = Field(
+        None, description="folder of the registry's SQLite file when no database_url "
+        "(default ./data)"
+    )
     db_timeout_seconds: Annotated[
         float, Field(gt=0, le=120, description="bound on connecting to / waiting for the DB")
     ] = 5.0
@@ -143,6 +151,12 @@ class WebConfig(BaseModel):
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    def registry_url(self) -> str:
+        """The registry database: ``database_url``, else the SQLite file in ``data_dir``."""
+        from pecoma.store.db import database_url  # the database stack: only when used
+
+        return database_url(self.database_url, {}, self.data_dir)
+
     def engine_settings(self) -> Settings:
         """The engine settings this server passes to every assessment."""
         return load_settings(self.settings)
@@ -176,13 +190,26 @@ class WebConfig(BaseModel):
         return cls.build(table, path.name)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> WebConfig:
-        """``PECOMA_*`` variables over the file named by ``PECOMA_WEB_CONFIG`` (if any)."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        file: Path | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> WebConfig:
+        """``options`` (the command line's) over ``PECOMA_*`` variables over a TOML file:
+        ``file``, else the one ``PECOMA_WEB_CONFIG`` names (if any).
+
+        ``environ`` defaults to the process environment: this is where the web
+        application's settings are read from it, once, at start-up.
+        """
         env = os.environ if environ is None else environ
         base: dict[str, Any] = {}
-        file = env.get(ENV_PREFIX + "WEB_CONFIG")
-        if file:
-            base = cls.from_file(Path(file)).model_dump(exclude_unset=True)
+        named = env.get(ENV_PREFIX + "WEB_CONFIG")
+        if file is None and named:
+            file = Path(named)
+        if file is not None:
+            base = cls.from_file(file).model_dump(exclude_unset=True)
         for name in cls.model_fields:
             if name in ("cds", "smart"):
                 continue
@@ -195,4 +222,7 @@ class WebConfig(BaseModel):
         smart = SmartSettings.env_values(dict(env))
         if smart:
             base["smart"] = {**base.get("smart", {}), **smart}
-        return cls.build(base, "environment")
+        config = cls.build(base, "environment")
+        if options:
+            config = cls.build({**base, **options}, "command line")
+        return config

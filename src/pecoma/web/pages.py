@@ -52,7 +52,20 @@ __all__ = [
     "router",
 ]
 
-router = APIRouter(include_in_schema=False)
+
+def router() -> APIRouter:
+    """A new router with the routes of this module (each application builds its own)."""
+    r = APIRouter(include_in_schema=False)
+    r.add_api_route("/", form_page, methods=["GET"])
+    r.add_api_route("/form", form_again, methods=["POST"])
+    r.add_api_route("/report", report_page, methods=["POST"])
+    r.add_api_route("/edit", edit_page, methods=["POST"])
+    r.add_api_route("/report.json", report_json, methods=["POST"])
+    r.add_api_route("/report.pdf", report_pdf, methods=["POST"])
+    r.add_api_route("/report.ics", report_ics, methods=["POST"])
+    r.add_api_route("/rules", rules_page, methods=["GET"])
+    return r
+
 
 STATE_WORDS = {"present": "present", "absent": "absent", "unknown": "unknown"}
 
@@ -116,7 +129,6 @@ def label_of(name: str) -> str:
     return form_messages.label_for(name) or name
 
 
-@router.get("/")
 async def form_page(request: Request, example: str | None = None) -> Response:
     today: dt.date = request.app.state.today()
     if example:
@@ -129,7 +141,6 @@ async def form_page(request: Request, example: str | None = None) -> Response:
     return render_form(request, values)
 
 
-@router.post("/form")
 async def form_again(request: Request) -> Response:
     """The form again with one more row of a repeated group ("add another" without
     JavaScript): nothing is checked or assessed, everything entered is kept."""
@@ -138,7 +149,6 @@ async def form_again(request: Request) -> Response:
     return render_form(request, forms.more_rows(form))
 
 
-@router.post("/report")
 async def report_page(request: Request) -> Response:
     posted = await request.form()
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
@@ -230,7 +240,6 @@ async def _posted_case(
     return case, on, imaging
 
 
-@router.post("/edit")
 async def edit_page(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
     return render_form(request, forms.case_to_values(case, on, imaging or ()))
@@ -250,7 +259,6 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-@router.post("/report.json")
 async def report_json(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
     a, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
@@ -259,7 +267,6 @@ async def report_json(request: Request) -> Response:
     return _attachment(body, "application/json", f"pecoma-{case_key(case)}-{on}.json")
 
 
-@router.post("/report.pdf")
 async def report_pdf(request: Request) -> Response:
     from pecoma.web.pdf import report_pdf_bytes
 
@@ -270,7 +277,6 @@ async def report_pdf(request: Request) -> Response:
     return _attachment(pdf, "application/pdf", f"pecoma-{case_key(case)}-{on}.pdf")
 
 
-@router.post("/report.ics")
 async def report_ics(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
     _, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
@@ -287,7 +293,6 @@ def calendar_key(case: Case) -> str:
     return case.label or case_key(case)
 
 
-@router.get("/rules")
 async def rules_page(request: Request) -> Response:
     k = load_knowledge()
     return _templates(request).TemplateResponse(

@@ -3,11 +3,11 @@ the summary (with a server-rendered SVG chart). Plain HTML forms; no JavaScript 
 
 The registry comes from ``app.state.registry`` when the application was given one;
 otherwise it is opened on first use from the configuration's ``database_url`` if it has
-one, else from ``PECOMA_DATABASE_URL`` / ``PECOMA_DATA_DIR`` (the SQLite file in
-``./data`` by default). Who made a change is the signed-in API token (name and id) when
-authentication is on; otherwise the ``X-Remote-User`` header set by an authenticating
-proxy in front of the service, else ``web``. Today's date is the
-application's clock (``app.state.today``); every page also takes ``?on=YYYY-MM-DD``.
+one, else the SQLite file in its ``data_dir`` (``./data`` by default). Who made a change
+is the signed-in API token (name and id) when authentication is on; otherwise the
+``X-Remote-User`` header set by an authenticating proxy in front of the service, else
+``web``. Today's date is the application's clock (``app.state.today``); every page also
+takes ``?on=YYYY-MM-DD``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,26 @@ from pecoma.web.store_access import registry_of, unavailable_reason
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/registry", include_in_schema=False)
+
+def router() -> APIRouter:
+    """A new router with the routes of this module (each application builds its own)."""
+    r = APIRouter(prefix="/registry", include_in_schema=False)
+    r.add_api_route("", patients_page, methods=["GET"])
+    r.add_api_route("/worklist", worklist_page, methods=["GET"])
+    r.add_api_route("/worklist.csv", worklist_csv, methods=["GET"])
+    r.add_api_route("/worklist.ics", worklist_ics, methods=["GET"])
+    r.add_api_route("/summary", summary_page, methods=["GET"])
+    r.add_api_route("/survival.svg", survival_chart, methods=["GET"])
+    r.add_api_route("/summary.svg", summary_chart, methods=["GET"])
+    r.add_api_route("/summary.pdf", summary_pdf_download, methods=["GET"])
+    r.add_api_route("/patients/{registry_id}", patient_page, methods=["GET"])
+    r.add_api_route("/patients/{registry_id}/plan.ics", patient_plan_ics, methods=["GET"])
+    r.add_api_route("/patients/{registry_id}/scan", scan_form, methods=["GET"])
+    r.add_api_route("/patients/{registry_id}/scan", record_scan_post, methods=["POST"])
+    r.add_api_route("/patients/{registry_id}/outcome", outcome_form, methods=["GET"])
+    r.add_api_route("/patients/{registry_id}/outcome", record_outcome_post, methods=["POST"])
+    return r
+
 
 STATUS_LABELS = {
     "overdue": "Overdue",
@@ -152,7 +171,6 @@ def _paged(rows: list[Any], page: int) -> tuple[list[Any], int, int]:
     return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
 
 
-@router.get("")
 def patients_page(request: Request, on: str | None = None, page: int = 1) -> Response:
     day, warning = _day(request, on)
     try:
@@ -179,7 +197,6 @@ def patients_page(request: Request, on: str | None = None, page: int = 1) -> Res
     })
 
 
-@router.get("/worklist")
 def worklist_page(
     request: Request,
     on: str | None = None,
@@ -208,7 +225,6 @@ def worklist_page(
     })
 
 
-@router.get("/worklist.csv")
 def worklist_csv(request: Request, on: str | None = None, status: str | None = None,
                  risk: str | None = None, sort: str = "priority") -> Response:
     day, _ = _day(request, on)
@@ -219,7 +235,6 @@ def worklist_csv(request: Request, on: str | None = None, status: str | None = N
     )
 
 
-@router.get("/worklist.ics")
 def worklist_ics(request: Request, on: str | None = None, status: str | None = None,
                  risk: str | None = None, sort: str = "priority") -> Response:
     day, _ = _day(request, on)
@@ -241,7 +256,6 @@ def _filtered(request: Request, day: dt.date, status: str | None, risk: str | No
     return select(items, statuses=statuses, risk_groups=risks, sort=key)
 
 
-@router.get("/summary")
 def summary_page(request: Request, on: str | None = None) -> Response:
     day, warning = _day(request, on)
     try:
@@ -291,7 +305,6 @@ def _survival(request: Request, endpoint: Any, by: Any, day: dt.date) -> Any:
     return cache[key]
 
 
-@router.get("/survival.svg")
 def survival_chart(request: Request, endpoint: str = "rfs", by: str = "risk",
                    on: str | None = None) -> Response:
     from pecoma.registry.survival import Endpoint, Grouping, to_figure
@@ -311,7 +324,6 @@ def survival_chart(request: Request, endpoint: str = "rfs", by: str = "risk",
     return Response(to_figure(report, "svg"), media_type="image/svg+xml")
 
 
-@router.get("/summary.svg")
 def summary_chart(request: Request, on: str | None = None) -> Response:
     day, _ = _day(request, on)
     evaluated, items = _worklist(request, day)
@@ -321,7 +333,6 @@ def summary_chart(request: Request, on: str | None = None) -> Response:
                     media_type="image/svg+xml")
 
 
-@router.get("/summary.pdf")
 def summary_pdf_download(request: Request, on: str | None = None) -> Response:
     """The summary to share as PDF: counts, surveillance quality and survival, every
     count under the ``min_cell`` setting suppressed."""
@@ -346,7 +357,6 @@ def summary_pdf_download(request: Request, on: str | None = None) -> Response:
     )
 
 
-@router.get("/patients/{registry_id}")
 def patient_page(request: Request, registry_id: str, on: str | None = None) -> Response:
     day, warning = _day(request, on)
     try:
@@ -391,7 +401,6 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
     })
 
 
-@router.get("/patients/{registry_id}/plan.ics")
 def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) -> Response:
     """The patient's whole surveillance plan as a calendar (the engine's renderer)."""
     day, _ = _day(request, on)
@@ -424,7 +433,6 @@ def _scan_form(request: Request, registry_id: str, values: dict[str, str],
     }, status)
 
 
-@router.get("/patients/{registry_id}/scan")
 def scan_form(request: Request, registry_id: str) -> Response:
     try:
         if _registry(request).state(registry_id) is None:
@@ -441,7 +449,6 @@ def scan_form(request: Request, registry_id: str) -> Response:
                       {"date": today.isoformat(), "modality": "", "finding": ""}, {})
 
 
-@router.post("/patients/{registry_id}/scan")
 async def record_scan_post(request: Request, registry_id: str) -> Response:
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in ("date", "modality", "finding")}
@@ -500,7 +507,6 @@ def _outcome_form(request: Request, registry_id: str, values: dict[str, str],
     }, status)
 
 
-@router.get("/patients/{registry_id}/outcome")
 def outcome_form(request: Request, registry_id: str) -> Response:
     try:
         if _registry(request).state(registry_id) is None:
@@ -518,7 +524,6 @@ def outcome_form(request: Request, registry_id: str) -> Response:
                           "found_by": ""}, {})
 
 
-@router.post("/patients/{registry_id}/outcome")
 async def record_outcome_post(request: Request, registry_id: str) -> Response:
     from starlette.concurrency import run_in_threadpool
 

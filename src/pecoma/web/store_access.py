@@ -1,24 +1,23 @@
 """The registry and token store of a running application, opened once on first use.
 
-The database URL is the configuration's ``database_url`` (``PECOMA_DATABASE_URL``), else
-the SQLite file in ``PECOMA_DATA_DIR`` (``./data`` by default). A database that cannot be
+The database is the one the application's configuration names
+(:meth:`~pecoma.web.config.WebConfig.registry_url`: ``database_url``, else the SQLite file
+in ``data_dir``); nothing here reads the environment. A database that cannot be
 reached raises :class:`~pecoma.store.StoreError` within ``db_timeout_seconds``; nothing is
 cached then, so the next request tries again.
 
-Opening is done by one request at a time (migrations must not run twice at once), but a
-request waits for another's attempt at most ``db_timeout_seconds``: with a database that
-accepts connections and never answers, each request fails on its own within the bound
-instead of queueing behind every attempt before it.
+Opening is done by one request of the application at a time (``app.state.registry_lock``:
+migrations must not run twice at once), but a request waits for another's attempt at most
+``db_timeout_seconds``: with a database that accepts connections and never answers, each
+request fails on its own within the bound instead of queueing behind every attempt before
+it.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-
 from starlette.datastructures import State
 
-from pecoma.store import Repository, StoreError, database_url, open_registry
+from pecoma.store import Repository, StoreError, open_registry
 from pecoma.store.cds import CdsLimits, CdsStore
 from pecoma.store.db import schema_problem
 from pecoma.store.sessions import SessionStore
@@ -33,8 +32,6 @@ __all__ = [
     "unavailable_reason",
 ]
 
-_LOCK = threading.Lock()
-
 
 def registry_of(state: State) -> Repository:
     """The application's registry (``app.state.registry``), opened when first needed."""
@@ -42,19 +39,19 @@ def registry_of(state: State) -> Repository:
     if isinstance(repo, Repository):
         return repo
     config = state.config
-    timeout = float(getattr(config, "db_timeout_seconds", 10.0))
-    if not _LOCK.acquire(timeout=timeout):
+    timeout = float(config.db_timeout_seconds)
+    lock = state.registry_lock
+    if not lock.acquire(timeout=timeout):
         raise StoreError("cannot open the registry database: another request has been "
                          f"trying to for more than {timeout:g} s (the database does not "
                          "answer)")
     try:
         repo = getattr(state, "registry", None)
         if not isinstance(repo, Repository):
-            url = database_url(getattr(config, "database_url", None), os.environ)
-            repo = open_registry(url, timeout=timeout)
+            repo = open_registry(config.registry_url(), timeout=timeout)
             state.registry = repo
     finally:
-        _LOCK.release()
+        lock.release()
     return repo
 
 

@@ -81,23 +81,6 @@ class CdsSettings(BaseModel):
     def allow_list(self) -> AllowList:
         return AllowList.parse(self.fhir_servers)
 
-    def env_items(self) -> dict[str, str]:
-        """These settings as ``PECOMA_CDS_*`` values (read back by :meth:`env_values`)."""
-        import json
-
-        out: dict[str, str] = {}
-        for name, value in self.model_dump(mode="json").items():
-            if value is None:
-                continue
-            if isinstance(value, dict):
-                text = json.dumps(value)
-            elif isinstance(value, list):
-                text = ",".join(str(v) for v in value)
-            else:
-                text = str(value).lower() if isinstance(value, bool) else str(value)
-            out[f"PECOMA_CDS_{name.upper()}"] = text
-        return out
-
     @classmethod
     def env_values(cls, env: dict[str, str]) -> dict[str, Any]:
         """The raw values of ``PECOMA_CDS_*`` variables, keyed by setting name."""

@@ -36,7 +36,14 @@ from pecoma.web.store_access import registry_of
 
 __all__ = ["COOKIE", "router"]
 
-router = APIRouter(include_in_schema=False)
+
+def router() -> APIRouter:
+    """A new router with the routes of this module (each application builds its own)."""
+    r = APIRouter(include_in_schema=False)
+    r.add_api_route("/smart/launch", smart_launch, methods=["GET"])
+    r.add_api_route("/smart/callback", smart_callback, methods=["GET"])
+    return r
+
 
 COOKIE = "pecoma_smart"
 _LAUNCH = re.compile(r"^[!-~]{1,1024}$")  # printable ASCII, no space
@@ -72,7 +79,6 @@ def _error_page(request: Request, exc: LaunchError) -> Response:
     )
 
 
-@router.get("/smart/launch")
 async def smart_launch(request: Request, iss: str | None = None,
                        launch: str | None = None) -> Response:
     try:
@@ -119,7 +125,6 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
     return response
 
 
-@router.get("/smart/callback")
 async def smart_callback(request: Request, state: str | None = None, code: str | None = None,
                          error: str | None = None) -> Response:
     try:

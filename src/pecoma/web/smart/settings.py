@@ -113,23 +113,6 @@ class SmartSettings(BaseModel):
     def redirect_uri(self) -> str:
         return f"{self.redirect_base}/smart/callback"
 
-    def env_items(self) -> dict[str, str]:
-        """These settings as ``PECOMA_SMART_*`` values (read back by :meth:`env_values`);
-        the secret in clear, for worker processes only."""
-        out: dict[str, str] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, SecretStr):
-                text = value.get_secret_value()
-            elif isinstance(value, tuple):
-                text = " ".join(value)
-            else:
-                text = str(value)
-            out[f"{_ENV}{name.upper()}"] = text
-        return out
-
     @classmethod
     def env_values(cls, env: dict[str, str]) -> dict[str, Any]:
         """The raw values of ``PECOMA_SMART_*`` variables, keyed by setting name."""
