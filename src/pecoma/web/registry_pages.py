@@ -270,7 +270,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
     return _page(request, "summary.html", {
         "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
         "survival": survival, "by": by.value, "quality": quality.lines()[1:],
-        "concordance": concord.lines(min_cell),
+        "concordance": concord.lines(min_cell), "min_cell": min_cell,
     })
 
 
