@@ -129,3 +129,80 @@ def test_summary_page_shows_both(followed: Repository) -> None:
         page = c.get("/registry/summary").text
     assert "visits done inside their window: 1/6 (16.7%)" in page
     assert "REC-REFER-TRIALS 2026: recommended to &lt; 5; no recorded decision" in page
+
+
+class TestComplementarySuppression:
+    """:func:`pecoma.registry.suppression.suppress`, the one rule behind the PDF, the web
+    page and the JSON, on hand-made counts (threshold 5)."""
+
+    def test_only_primary_when_nothing_can_be_subtracted(self) -> None:
+        from pecoma.registry.suppression import suppress
+
+        # 3 < 5 is suppressed; the total 3 too, so nothing is left to subtract from
+        c = suppress({"total": 3, "a": 3, "b": 0}, [("total", ("a", "b"))], 5)
+        assert [c.text(k) for k in ("total", "a", "b")] == ["< 5", "< 5", "0"]
+        assert c.json("a") == "<5" and not c.complementary
+
+    def test_next_smallest_part_of_a_shown_total(self) -> None:
+        from pecoma.registry.suppression import suppress
+
+        # 20 = 3 + 6 + 11: with 20, 6 and 11 shown the 3 is 20 - 17; the next smallest
+        # (6) is suppressed too, so 3 + 6 = 9 has two unknowns; 11 and 20 stay
+        c = suppress({"total": 20, "a": 3, "b": 6, "c": 11},
+                     [("total", ("a", "b", "c"))], 5)
+        assert [c.text(k) for k in ("total", "a", "b", "c")] == [
+            "20", "< 5", "suppressed", "11"]
+        assert c.json("b") == "suppressed"
+        assert c.share("c", "total") == 11 / 20
+        assert c.share("b", "total") is None
+        assert c.ratio_text("a", "total") == "< 5/20"
+
+    def test_total_when_no_other_part_is_non_zero(self) -> None:
+        from pecoma.registry.suppression import suppress
+
+        # a total that is not the sum of its shown parts (a patient counted without a
+        # case to compare): 7 with parts 3 and 0 would give 3 by subtraction
+        c = suppress({"total": 7, "a": 3, "b": 0}, [("total", ("a", "b"))], 5)
+        assert [c.text(k) for k in ("total", "a", "b")] == ["suppressed", "< 5", "0"]
+
+    def test_linked_sums(self) -> None:
+        from pecoma.registry.suppression import suppress
+
+        # decided 11 = accepted 7 + declined 4, declined 4 = reason x 1 + reason y 3:
+        # declined, x and y are "< 5"; 11 - 7 would give the 4, so accepted goes too
+        c = suppress({"decided": 11, "accepted": 7, "declined": 4, "x": 1, "y": 3},
+                     [("decided", ("accepted", "declined")), ("declined", ("x", "y"))], 5)
+        assert [c.text(k) for k in ("decided", "accepted", "declined", "x", "y")] == [
+            "11", "suppressed", "< 5", "< 5", "< 5"]
+        # closed 17 = done 9 + missed 8, done 9 = on time 4 + late 5: 9 - 5 would give
+        # the 4, so late (the smallest other) goes; done and closed stay shown
+        c = suppress({"closed": 17, "done": 9, "missed": 8, "on_time": 4, "late": 5},
+                     [("closed", ("done", "missed")), ("done", ("on_time", "late"))], 5)
+        assert [c.text(k) for k in ("closed", "done", "missed", "on_time", "late")] == [
+            "17", "9", "8", "< 5", "suppressed"]
+        # closed 12 = done 9 + missed 3: missed is "< 5", so done goes (12 - 9); done
+        # = on time 6 + late 3 ("< 5") then has two unknowns, so nothing more goes
+        c = suppress({"closed": 12, "done": 9, "missed": 3, "on_time": 6, "late": 3},
+                     [("closed", ("done", "missed")), ("done", ("on_time", "late"))], 5)
+        assert [c.text(k) for k in ("closed", "done", "missed", "on_time", "late")] == [
+            "12", "suppressed", "< 5", "6", "< 5"]
+        # a suppressed total whose parts are all shown would be their sum: t 20 = a 3 +
+        # x 6 + e 11 hides x (the smallest other part); x 6 = p 6 + q 0 would then give
+        # x, so p goes too
+        c = suppress({"t": 20, "a": 3, "x": 6, "e": 11, "p": 6, "q": 0},
+                     [("t", ("a", "x", "e")), ("x", ("p", "q"))], 5)
+        assert [c.text(k) for k in ("t", "a", "x", "e", "p", "q")] == [
+            "20", "< 5", "suppressed", "11", "suppressed", "0"]
+
+    def test_concordance_row_and_share(self) -> None:
+        from pecoma.registry.quality import ConcordanceRow
+
+        # recommended 12 = followed 9 + not followed 3 + not recorded 0; shown 12 and 9
+        # and the share 75 % would each give the 3: followed is suppressed, and the share
+        r = ConcordanceRow("REC-MTOR-FIRST-LINE", 2026, 12, 9, 3, 0,
+                           (("first line recorded: doxorubicin", 3),), True)
+        c = r.cells(5)
+        assert [c.text(k) for k in ("recommended", "followed", "not_followed", "unknown")] \
+            == ["12", "suppressed", "< 5", "0"]
+        # the share's denominator, followed + not followed = 12, leaves two unknowns
+        assert c.ratio_text("followed", "recorded") == "suppressed/12"

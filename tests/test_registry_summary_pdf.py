@@ -1,10 +1,14 @@
 """The registry summary PDF: it opens, carries the survival figures with their n and
 numbers at risk worked out by hand for a small registry, the surveillance quality
-figures, and no count under the suppression threshold."""
+figures, the concordance figures (recorded treatment and recorded decisions, from the
+same rows as the web page and the JSON), and no count under the suppression threshold nor
+one that could be worked out from the others by subtraction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,17 +18,19 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from pecoma.registry.outcomes import record_outcome
-from pecoma.registry.quality import surveillance_quality
+from pecoma.registry.quality import SurveillanceQuality, concordance_of, surveillance_quality
 from pecoma.registry.service import record_case
 from pecoma.registry.summary import Ratio, summarise
 from pecoma.registry.summary_pdf import Suppress, summary_pdf, survival_reports
 from pecoma.registry.worklist import build_worklist, evaluate
 from pecoma.settings import default_settings
-from pecoma.store import Repository
+from pecoma.store import Repository, open_registry
+from pecoma.store.cds import CdsStore, FeedbackRecord
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
+from test_board_concordance import decide
 
-from registry_support import ON, db_url, high_risk, low_risk, repo
+from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo, ticking_clock
 
 __all__ = ["db_url", "repo"]
 
@@ -66,18 +72,25 @@ def registry(repo: Repository) -> Repository:
     return repo
 
 
-def render(repo: Repository, min_cell: int) -> bytes:
+def render(repo: Repository, min_cell: int, on: dt.date = ON) -> bytes:
     settings = default_settings()
-    evaluated = evaluate(repo.states(), ON, settings)
-    summary = summarise(evaluated, build_worklist(evaluated, ON), ON, settings)
-    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), ON)
-    return summary_pdf(summary, quality, survival_reports(repo, ON, min_cell), min_cell)
+    evaluated = evaluate(repo.states(), on, settings)
+    summary = summarise(evaluated, build_worklist(evaluated, on), on, settings)
+    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), on)
+    concord = concordance_of(repo, evaluated, on, settings)
+    return summary_pdf(summary, quality, concord, survival_reports(repo, on, min_cell),
+                       min_cell)
 
 
 def text_of(pdf: bytes) -> tuple[str, int]:
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(p.extract_text() for p in reader.pages)
     return re.sub(r"[ \t]+", " ", text), len(reader.pages)
+
+
+def flat(pdf: bytes) -> str:
+    """The PDF's text on one line (table cells wrap inside their column)."""
+    return " ".join(text_of(pdf)[0].split())
 
 
 def section(text: str, title: str) -> str:
@@ -152,8 +165,6 @@ class TestSuppress:
         assert s.ratio(Ratio(3, 40)) == "< 5/40"  # no share that would reveal the 3
         assert s.ratio(Ratio(10, 40)) == "10/40 (25.0%)"
         assert s.ratio(Ratio(0, 0)) == "0/0 (n/a)"
-        assert s.median(12.0, 3, "days") == "not shown (n < 5)"
-        assert s.median(12.0, 7, "days") == "12 days (n 7)"
 
 
 @pytest.fixture
@@ -185,3 +196,133 @@ def test_cli(db_url: str, registry: Repository, tmp_path: Path) -> None:
     assert "high 4 < 3 75.0 (12.8–96.1)" in text
     r = pecoma("registry", "summary", "--format", "pdf", "--database-url", db_url)
     assert r.returncode != 0 and "--format pdf needs --output FILE" in r.stderr
+
+
+# --- concordance ----------------------------------------------------------------------
+
+LATER = dt.date(2027, 2, 1)
+
+
+@pytest.fixture
+def decided(repo: Repository, db_url: str) -> Repository:
+    """H1, H2: high-risk uterine tumours, resected (recommendations REC-RESECTION-DONE,
+    REC-REFER-TRIALS, …); M1: metastatic, everolimus first line (REC-MTOR-FIRST-LINE, …);
+    all recorded on 2026-11-28. The board accepted REC-REFER-TRIALS for H1 and H2 on
+    2026-11-28 and declined REC-RESECTION-DONE for H2 on 2027-01-15 (the patient's
+    preference)."""
+    for rid, case in (("H1", high_risk()), ("H2", high_risk()), ("M1", metastatic())):
+        add(repo, rid, case)
+    decide(repo, "H1", "REC-REFER-TRIALS", "accepted")
+    decide(repo, "H2", "REC-REFER-TRIALS", "accepted")
+    later = open_registry(db_url, clock=ticking_clock(dt.datetime(2027, 1, 15, 10, 0,
+                                                                  tzinfo=dt.UTC)))
+    try:
+        decide(later, "H2", "REC-RESECTION-DONE", "declined", "patient-preference")
+    finally:
+        later.close()
+    return repo
+
+
+def test_concordance_in_two_years(decided: Repository) -> None:
+    """As of 2027-02-01 with nothing suppressed (threshold 1), by hand:
+    - recorded treatment: REC-MTOR-FIRST-LINE first recommended in 2026 to M1 only, whose
+      first line is everolimus (an mTOR inhibitor): recommended 1, followed 1, not followed
+      0, not recorded 0, 1/1 (100.0%); REC-RESECTION-DONE (2026, H1 and H2) has no
+      recorded treatment to compare;
+    - decisions: REC-REFER-TRIALS 2026 board: decided 2, accepted 2, 0 declined, 0
+      deferred, 2/2 (100.0%), no reason; REC-RESECTION-DONE 2027 board: decided 1,
+      accepted 0, declined 1, 0 deferred, 0/1 (0.0%), reason "declined: Patient's
+      preference" 1."""
+    text = flat(render(decided, min_cell=1, on=LATER))
+    assert "Concordance with the recommendations" in text
+    assert "REC-MTOR-FIRST-LINE 2026 1 1 0 0 1/1 (100.0%) —" in text, text
+    assert "REC-RESECTION-DONE 2026 2 no recorded decision to compare" in text, text
+    assert "REC-REFER-TRIALS 2026 board 2 2 0 0 2/2 (100.0%) —" in text, text
+    assert ("REC-RESECTION-DONE 2027 board 1 0 1 0 0/1 (0.0%) declined: Patient's "
+            "preference (1)") in text, text
+    # as of 2026-12-31 the 2027 decision is not made yet
+    text = flat(render(decided, min_cell=1, on=dt.date(2026, 12, 31)))
+    assert "REC-RESECTION-DONE 2027" not in text
+    assert "REC-REFER-TRIALS 2026 board 2 2 0 0 2/2 (100.0%)" in text
+
+
+@pytest.fixture
+def answered(repo: Repository) -> Repository:
+    """M1 (metastatic, everolimus) and nine CDS Hooks answers on 2026-12-02 to cards
+    carrying REC-MTOR-FIRST-LINE: six accepted, three overridden (clinical trial)."""
+    add(repo, "M1", metastatic())
+    at = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.UTC)
+    CdsStore(repo.engine).add_feedback([
+        FeedbackRecord(card=f"card-{i}", service="pecoma-order-select",
+                       outcome="accepted" if i < 6 else "overridden", outcome_at=at,
+                       accepted_suggestions=("s",) if i < 6 else (),
+                       override_code=None if i < 6 else "clinical-trial",
+                       record_ids=("REC-MTOR-FIRST-LINE",), knowledge_version="1")
+        for i in range(9)])
+    return repo
+
+
+class TestSmallCellsEverywhere:
+    """REC-MTOR-FIRST-LINE 2026 cds-hooks with threshold 5: declined 3 is "< 5"; decided 9
+    = accepted 6 + declined 3 + deferred 0, so with accepted shown the 3 would be 9 - 6 -
+    0: accepted (the smallest other non-zero count) is suppressed too, and with it the
+    share. The reason (declined: clinical trial, 3) is "< 5"."""
+
+    ROW = ("REC-MTOR-FIRST-LINE 2026 cds-hooks: decided 9; accepted suppressed, declined "
+           "< 5, deferred 0; accepted suppressed; reasons: declined: Treated within a "
+           "clinical trial (< 5)")
+
+    def test_pdf(self, answered: Repository) -> None:
+        text = flat(render(answered, min_cell=5, on=LATER))
+        assert ("REC-MTOR-FIRST-LINE 2026 cds-hooks 9 suppressed < 5 0 suppressed/9 "
+                "declined: Treated within a clinical trial (< 5)") in text, text
+        assert not re.search(r"cds-hooks 9 6\b", text)
+        assert "66.7" not in text and "33.3" not in text
+
+    def test_web(self, answered: Repository) -> None:
+        app = create_app(WebConfig(min_cell=5), today=lambda: LATER)
+        app.state.registry = answered
+        with TestClient(app) as c:
+            page = c.get("/registry/summary").text
+            pdf = c.get("/registry/summary.pdf").content
+        assert self.ROW.replace("< 5", "&lt; 5") in page, page
+        text = flat(pdf)
+        assert "cds-hooks 9 suppressed < 5 0 suppressed/9" in text, text
+
+    def test_json(self, db_url: str, answered: Repository) -> None:
+        from test_registry_cli import pecoma
+
+        r = pecoma("registry", "summary", "--format", "json", "--on", LATER.isoformat(),
+                   "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        row = next(d for d in json.loads(r.stdout)["concordance"]["decisions"]
+                   if d["source"] == "cds-hooks")
+        assert row == {
+            "record": "REC-MTOR-FIRST-LINE", "year": 2026, "source": "cds-hooks",
+            "decided": 9, "accepted": "suppressed", "declined": "<5", "deferred": 0,
+            "share_accepted": "suppressed",
+            "reasons": [{"reason": "declined: Treated within a clinical trial", "n": "<5"}],
+        }
+
+
+def test_quality_complementary_suppression() -> None:
+    """10 visits whose window has closed: 6 on time, 0 early, 3 late, 1 missed (9 done).
+    With threshold 5, late 3 and missed 1 are "< 5"; 10 = done + missed would give missed
+    from done, so done (9) is suppressed too, and the median delay of the 9 is not
+    printed; late 3 stays "< 5" and its median lateness is not printed."""
+    q = SurveillanceQuality(ON, windows_closed=10, on_time=6, early=0, late=3, missed=1,
+                            delays=[0] * 6 + [40, 41, 42], lateness=[5, 6, 7])
+    html = summary_pdf_html_of(q, min_cell=5)
+    assert ("Visits whose window has closed: 10; done inside the window 6/10 (60.0%); "
+            "early 0, late &lt; 5, missed &lt; 5") in html
+    assert "Median delay from the due date to the scan: not shown (n suppressed)" in html
+    assert "Median lateness past the window: not shown (n &lt; 5)" in html
+
+
+def summary_pdf_html_of(q: SurveillanceQuality, min_cell: int) -> str:
+    from pecoma.registry.quality import Concordance
+    from pecoma.registry.summary import Summary
+    from pecoma.registry.summary_pdf import summary_pdf_html
+
+    return summary_pdf_html(Summary(ON, 0), q, Concordance(ON, ("recorded treatment",)),
+                            [], min_cell)

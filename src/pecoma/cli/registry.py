@@ -513,7 +513,7 @@ def summary_cmd(
             concord = concordance_of(repo, evaluated, day, cfg)
             summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
             if fmt is SummaryFormat.pdf:
-                pdf = _summary_pdf(repo, summary, evaluated, day, min_cell)
+                pdf = _summary_pdf(repo, summary, concord, evaluated, day, min_cell)
         finally:
             repo.close()
     if fmt is SummaryFormat.pdf:
@@ -531,12 +531,14 @@ def summary_cmd(
         _write_out("\n".join([*summary.lines(), "", *concord.lines(min_cell)]) + "\n", output)
 
 
-def _summary_pdf(repo: Repository, summary: Any, evaluated: Any, day: Any, min_cell: int) -> bytes:
+def _summary_pdf(repo: Repository, summary: Any, concord: Any, evaluated: Any, day: Any,
+                 min_cell: int) -> bytes:
     from pecoma.registry.quality import surveillance_quality
     from pecoma.registry.summary_pdf import summary_pdf, survival_reports
 
     quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
-    return summary_pdf(summary, quality, survival_reports(repo, day, min_cell), min_cell)
+    return summary_pdf(summary, quality, concord, survival_reports(repo, day, min_cell),
+                       min_cell)
 
 
 class SurvivalFormat(StrEnum):

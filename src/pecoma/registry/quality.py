@@ -34,8 +34,12 @@ accepted the recommendation (followed it), declined it or deferred it, the share
 accepted, and the reasons for each decline and deferral by coded reason (free text is
 never aggregated: it may name people).
 
-Every figure carries its n; counts below ``min_cell`` are shown as "< min_cell", and a
-share is shown only when none of the counts it is made of is suppressed.
+Every figure carries its n; counts below ``min_cell`` are shown as "< min_cell", with
+complementary suppression so that no suppressed count can be worked out from a total and
+the other counts of its row (:mod:`pecoma.registry.suppression`: in a concordance row,
+recommended = followed + not followed + not recorded, and not followed = its reasons; in a
+decision row, decided = accepted + declined + deferred, and declined and deferred = their
+reasons); a share is shown only when its numerator and denominator are both shown.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pecoma.case import Case, SurgeryStatus
 from pecoma.registry.outcomes import closure
 from pecoma.registry.summary import Ratio
+from pecoma.registry.suppression import Cells, suppress
 from pecoma.registry.worklist import Evaluated
 from pecoma.settings import Settings
 
@@ -104,6 +109,23 @@ class SurveillanceQuality:
     def at_scheduled_scan(self) -> Ratio:
         known = sum(v for k, v in self.recurrences_found.items() if k != "not_recorded")
         return Ratio(self.recurrences_found.get("scheduled_scan", 0), known)
+
+    def cells(self, min_cell: int) -> Cells:
+        """The counts, suppressed for a shared report: windows closed = visits done +
+        missed, visits done = on time + early + late, and the recurrences with the way
+        found recorded = at a scheduled scan + symptoms + other."""
+        found = {f"found:{k}": v for k, v in self.recurrences_found.items()}
+        counts = {
+            "windows_closed": self.windows_closed, "visits_done": len(self.delays),
+            "on_time": self.on_time, "early": self.early, "late": self.late,
+            "missed": self.missed, "found_known": self.at_scheduled_scan.denominator,
+            **found, "found:scheduled_scan": self.at_scheduled_scan.numerator,
+        }
+        return suppress(counts, [
+            ("windows_closed", ("visits_done", "missed")),
+            ("visits_done", ("on_time", "early", "late")),
+            ("found_known", ("found:scheduled_scan", "found:symptoms", "found:other")),
+        ], min_cell)
 
     def to_jsonable(self) -> dict[str, Any]:
         return {
@@ -236,6 +258,21 @@ class ConcordanceRow:
     def share(self) -> Ratio:
         return Ratio(self.followed, self.followed + self.not_followed)
 
+    def cells(self, min_cell: int) -> Cells:
+        """The counts, suppressed for a shared report (``reason:<reason>`` for the
+        reasons); recommended = followed + not followed + not recorded, not followed =
+        its reasons, and the share's denominator = followed + not followed."""
+        reasons = {f"reason:{k}": v for k, v in self.reasons}
+        counts = {"recommended": self.recommended, "followed": self.followed,
+                  "not_followed": self.not_followed, "unknown": self.unknown,
+                  "recorded": self.followed + self.not_followed, **reasons}
+        sums: list[tuple[str, tuple[str, ...]]] = []
+        if self.compared:
+            sums = [("recommended", ("followed", "not_followed", "unknown")),
+                    ("recorded", ("followed", "not_followed")),
+                    ("not_followed", tuple(reasons))]
+        return suppress(counts, sums, min_cell)
+
 
 @dataclass(frozen=True, slots=True)
 class RecordedDecision:
@@ -266,10 +303,18 @@ class DecisionRow:
     def share(self) -> Ratio:
         return Ratio(self.accepted, self.decided)
 
-    def share_shown(self, min_cell: int) -> bool:
-        """The share only when none of its counts is suppressed."""
-        return all(v == 0 or v >= min_cell
-                   for v in (self.accepted, self.decided - self.accepted))
+    def cells(self, min_cell: int) -> Cells:
+        """The counts, suppressed for a shared report (``reason:<reason>`` for the
+        reasons); decided = accepted + declined + deferred, and declined and deferred =
+        their reasons."""
+        reasons = {f"reason:{k}": v for k, v in self.reasons}
+        counts = {"decided": self.decided, "accepted": self.accepted,
+                  "declined": self.declined, "deferred": self.deferred, **reasons}
+        return suppress(counts, [
+            ("decided", ("accepted", "declined", "deferred")),
+            ("declined", tuple(k for k in reasons if k.startswith("reason:declined: "))),
+            ("deferred", tuple(k for k in reasons if k.startswith("reason:deferred: "))),
+        ], min_cell)
 
 
 def decision_rows(decisions: Iterable[RecordedDecision], on_date: dt.date
@@ -304,69 +349,83 @@ class Concordance:
     decisions: list[DecisionRow] = field(default_factory=list)
 
     def to_jsonable(self, min_cell: int = 1) -> dict[str, Any]:
-        def n(v: int) -> int | str:
-            return f"<{min_cell}" if 0 < v < min_cell else v
-
         return {
             "evaluated_on": self.on_date.isoformat(),
             "sources": list(self.sources),
             "measures": "per recommendation record and year of first recommendation: "
                         "patients recommended, recorded treatment followed it or not, or "
                         "not recorded",
-            "rows": [
-                {"record": r.record, "year": r.year, "recommended": n(r.recommended),
-                 "compared": r.compared,
-                 "followed": n(r.followed) if r.compared else None,
-                 "not_followed": n(r.not_followed) if r.compared else None,
-                 "unknown": n(r.unknown) if r.compared else None,
-                 "share_followed": r.share.to_dict() if r.compared else None,
-                 "reasons": [{"reason": k, "n": n(v)} for k, v in r.reasons]}
-                for r in self.rows
-            ],
+            "rows": [_row_json(r, r.cells(min_cell)) for r in self.rows],
             "decisions_measure": "per recommendation record, year of the decision and "
                                  "source (board, cds-hooks): current decisions recorded, "
                                  "accepted (followed), declined, deferred, and the reasons "
                                  "for each decline and deferral",
-            "decisions": [
-                {"record": d.record, "year": d.year, "source": d.source,
-                 "decided": n(d.decided), "accepted": n(d.accepted),
-                 "declined": n(d.declined), "deferred": n(d.deferred),
-                 "share_accepted": (d.share.to_dict() if d.share_shown(min_cell)
-                                    else "suppressed"),
-                 "reasons": [{"reason": k, "n": n(v)} for k, v in d.reasons]}
-                for d in self.decisions
-            ],
+            "decisions": [_decision_json(d, d.cells(min_cell)) for d in self.decisions],
         }
 
     def lines(self, min_cell: int = 1) -> list[str]:
-        def n(v: int) -> str:
-            return f"< {min_cell}" if 0 < v < min_cell else str(v)
-
         out = [f"Concordance as of {self.on_date.isoformat()} (sources: "
                f"{', '.join(self.sources)})"]
         for r in self.rows:
-            head = f"{r.record} {r.year}: recommended to {n(r.recommended)}"
+            c = r.cells(min_cell)
+            head = f"{r.record} {r.year}: recommended to {c.text('recommended')}"
             if not r.compared:
                 out.append(f"{head}; no recorded decision to compare")
                 continue
-            reasons = "; ".join(f"{k} ({n(v)})" for k, v in r.reasons)
-            share = "n/a" if r.share.value is None else f"{r.share.value:.1%}"
-            out.append(f"{head}; followed {n(r.followed)}, not followed {n(r.not_followed)}"
-                       f", not recorded {n(r.unknown)}; followed {share} of those recorded"
-                       + (f"; reasons: {reasons}" if reasons else ""))
+            reasons = "; ".join(f"{k} ({c.text(f'reason:{k}')})" for k, _ in r.reasons)
+            out.append(f"{head}; followed {c.text('followed')}, not followed "
+                       f"{c.text('not_followed')}, not recorded {c.text('unknown')}; "
+                       f"followed {_share_text(c, 'followed', 'recorded')} of those "
+                       "recorded" + (f"; reasons: {reasons}" if reasons else ""))
         out.append(f"Decisions recorded as of {self.on_date.isoformat()} (tumour board and "
                    "CDS Hooks answers; current decisions, by year of the decision)")
         if not self.decisions:
             out.append("no decision recorded yet")
         for d in self.decisions:
-            share = ("suppressed" if not d.share_shown(min_cell) else
-                     "n/a" if d.share.value is None else f"{d.share.value:.1%}")
-            reasons = "; ".join(f"{k} ({n(v)})" for k, v in d.reasons)
-            out.append(f"{d.record} {d.year} {d.source}: decided {n(d.decided)}; accepted "
-                       f"{n(d.accepted)}, declined {n(d.declined)}, deferred {n(d.deferred)}"
-                       f"; accepted {share}"
+            c = d.cells(min_cell)
+            reasons = "; ".join(f"{k} ({c.text(f'reason:{k}')})" for k, _ in d.reasons)
+            out.append(f"{d.record} {d.year} {d.source}: decided {c.text('decided')}; "
+                       f"accepted {c.text('accepted')}, declined {c.text('declined')}, "
+                       f"deferred {c.text('deferred')}; accepted "
+                       f"{_share_text(c, 'accepted', 'decided')}"
                        + (f"; reasons: {reasons}" if reasons else ""))
         return out
+
+
+def _share_text(c: Cells, numerator: str, denominator: str) -> str:
+    """"x %", "n/a" (nothing to divide by) or "suppressed"."""
+    if not c.shown(numerator, denominator):
+        return "suppressed"
+    share = c.share(numerator, denominator)
+    return "n/a" if share is None else f"{share:.1%}"
+
+
+def _share_json(c: Cells, numerator: str, denominator: str) -> dict[str, Any] | str:
+    if not c.shown(numerator, denominator):
+        return "suppressed"
+    return Ratio(c.counts[numerator], c.counts[denominator]).to_dict()
+
+
+def _row_json(r: ConcordanceRow, c: Cells) -> dict[str, Any]:
+    return {
+        "record": r.record, "year": r.year, "recommended": c.json("recommended"),
+        "compared": r.compared,
+        "followed": c.json("followed") if r.compared else None,
+        "not_followed": c.json("not_followed") if r.compared else None,
+        "unknown": c.json("unknown") if r.compared else None,
+        "share_followed": _share_json(c, "followed", "recorded") if r.compared else None,
+        "reasons": [{"reason": k, "n": c.json(f"reason:{k}")} for k, _ in r.reasons],
+    }
+
+
+def _decision_json(d: DecisionRow, c: Cells) -> dict[str, Any]:
+    return {
+        "record": d.record, "year": d.year, "source": d.source,
+        "decided": c.json("decided"), "accepted": c.json("accepted"),
+        "declined": c.json("declined"), "deferred": c.json("deferred"),
+        "share_accepted": _share_json(c, "accepted", "decided"),
+        "reasons": [{"reason": k, "n": c.json(f"reason:{k}")} for k, _ in d.reasons],
+    }
 
 
 def concordance(

@@ -1,15 +1,19 @@
 """The registry summary as a PDF to share (WeasyPrint): the counts of the summary, the
-surveillance quality figures, and recurrence-free and overall survival by guideline risk
-group and by Folpe 2005 category (Kaplan–Meier curves with 95 % bands, numbers at risk at
-1, 3, 5 and 10 years, median follow-up, log-rank test).
+surveillance quality figures, the concordance with the recommendations (the recorded
+treatment and the decisions recorded by the tumour board and through CDS Hooks, from
+:func:`pecoma.registry.quality.concordance_of`, as on the web page), and recurrence-free
+and overall survival by guideline risk group and by Folpe 2005 category (Kaplan–Meier
+curves with 95 % bands, numbers at risk at 1, 3, 5 and 10 years, median follow-up,
+log-rank test).
 
 A shared report protects privacy as the registry's exports do: every count below
 ``min_cell`` (the ``min_cell`` setting, default 5) is printed as "< min_cell", a share
 whose numerator or denominator is suppressed is not printed, a median of fewer than
 ``min_cell`` values is not printed, and a survival group under ``min_cell`` patients
-shows no estimate (see :mod:`pecoma.registry.survival`). Every figure carries its n.
-There is no complementary suppression: a suppressed cell can be derived from a printed
-total and the other cells of its breakdown (documented in docs/registry.md).
+shows no estimate (see :mod:`pecoma.registry.survival`). The surveillance quality and
+concordance figures also get complementary suppression, from the same cells as the web
+page and the JSON (:mod:`pecoma.registry.suppression`), so that no suppressed count
+there can be worked out by subtraction. Every figure carries its n.
 
 Rendered from ``web/templates/registry_summary_pdf.html`` with ``static/pdf.css`` and
 ``static/registry_pdf.css``; nothing is fetched from any network (the curves are
@@ -26,6 +30,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from pecoma.registry.summary import Ratio, Summary
+from pecoma.registry.suppression import Cells
 from pecoma.registry.survival import (
     HORIZONS,
     Endpoint,
@@ -37,7 +42,7 @@ from pecoma.registry.survival import (
 )
 
 if TYPE_CHECKING:
-    from pecoma.registry.quality import SurveillanceQuality
+    from pecoma.registry.quality import Concordance, SurveillanceQuality
     from pecoma.store.repository import Repository
 
 __all__ = ["Suppress", "summary_pdf", "summary_pdf_html", "survival_reports"]
@@ -66,13 +71,6 @@ class Suppress:
             return f"{a}/{b}"
         return f"{a}/{b} ({r.value:.1%})"
 
-    def median(self, value: float | None, count: int, unit: str) -> str:
-        if count == 0 or value is None:
-            return "n/a (none)"
-        if count < self.min_cell:
-            return f"not shown (n {self.n(count)})"
-        return f"{value:g} {unit} (n {count})"
-
 
 def survival_reports(repo: Repository, on_date: dt.date,
                      min_cell: int) -> list[SurvivalReport]:
@@ -86,21 +84,54 @@ def survival_reports(repo: Repository, on_date: dt.date,
     return out
 
 
-def _quality_lines(q: SurveillanceQuality, s: Suppress) -> list[str]:
-    found = ", ".join(f"{k.replace('_', ' ')} {s.n(v)}" for k, v in
-                      q.recurrences_found.items()) or "none recorded"
+def _median(value: float | None, c: Cells, key: str, unit: str) -> str:
+    if c.counts[key] == 0 or value is None:
+        return "n/a (none)"
+    if not c.shown(key):
+        return f"not shown (n {c.text(key)})"
+    return f"{value:g} {unit} (n {c.counts[key]})"
+
+
+def _quality_lines(q: SurveillanceQuality, min_cell: int) -> list[str]:
+    c = q.cells(min_cell)
+    found = ", ".join(f"{k.replace('_', ' ')} {c.text(f'found:{k}')}" for k in
+                      q.recurrences_found) or "none recorded"
     return [
-        f"Visits whose window has closed: {s.n(q.windows_closed)}; done inside the window "
-        f"{s.ratio(q.inside_window)}; early {s.n(q.early)}, late {s.n(q.late)}, missed "
-        f"{s.n(q.missed)}",
+        f"Visits whose window has closed: {c.text('windows_closed')}; done inside the "
+        f"window {c.ratio_text('on_time', 'windows_closed')}; early {c.text('early')}, "
+        f"late {c.text('late')}, missed {c.text('missed')}",
         f"Median delay from the due date to the scan: "
-        f"{s.median(q.median_delay, len(q.delays), 'days')}",
-        f"Median lateness past the window: "
-        f"{s.median(q.median_lateness, len(q.lateness), 'days')}",
+        f"{_median(q.median_delay, c, 'visits_done', 'days')}",
+        f"Median lateness past the window: {_median(q.median_lateness, c, 'late', 'days')}",
         f"Recurrences and metastases by how they were found: {found}",
         f"Found at a scheduled scan, of those with the way recorded: "
-        f"{s.ratio(q.at_scheduled_scan)}",
+        f"{c.ratio_text('found:scheduled_scan', 'found_known')}",
     ]
+
+
+def _concordance_view(concord: Concordance, min_cell: int) -> dict[str, Any]:
+    """The rows of both concordance tables, every count through the rows' own cells."""
+    rows = []
+    for r in concord.rows:
+        c = r.cells(min_cell)
+        rows.append({
+            "record": r.record, "year": r.year, "recommended": c.text("recommended"),
+            "compared": r.compared, "followed": c.text("followed"),
+            "not_followed": c.text("not_followed"), "unknown": c.text("unknown"),
+            "share": c.ratio_text("followed", "recorded"),
+            "reasons": [f"{k} ({c.text(f'reason:{k}')})" for k, _ in r.reasons],
+        })
+    decisions = []
+    for d in concord.decisions:
+        c = d.cells(min_cell)
+        decisions.append({
+            "record": d.record, "year": d.year, "source": d.source,
+            "decided": c.text("decided"), "accepted": c.text("accepted"),
+            "declined": c.text("declined"), "deferred": c.text("deferred"),
+            "share": c.ratio_text("accepted", "decided"),
+            "reasons": [f"{k} ({c.text(f'reason:{k}')})" for k, _ in d.reasons],
+        })
+    return {"sources": ", ".join(concord.sources), "rows": rows, "decisions": decisions}
 
 
 def _counts(d: dict[str, int], s: Suppress) -> str:
@@ -147,6 +178,7 @@ def _survival_view(r: SurvivalReport, s: Suppress) -> dict[str, Any]:
 def summary_pdf_html(
     summary: Summary,
     quality: SurveillanceQuality,
+    concordance: Concordance,
     survival: Sequence[SurvivalReport],
     min_cell: int,
     generated: dt.datetime | None = None,
@@ -172,7 +204,8 @@ def summary_pdf_html(
                 ("Worklist status", _counts(summary.by_worklist_status, s)),
                 ("Overdue among patients with an active plan", s.ratio(summary.overdue)),
                 ("Complete immunohistochemistry panel (S24)", s.ratio(summary.ihc_complete))],
-        quality=_quality_lines(quality, s),
+        quality=_quality_lines(quality, min_cell),
+        concordance=_concordance_view(concordance, min_cell),
         survival=[_survival_view(r, s) for r in survival],
         horizons=HORIZONS,
     )
@@ -181,6 +214,7 @@ def summary_pdf_html(
 def summary_pdf(
     summary: Summary,
     quality: SurveillanceQuality,
+    concordance: Concordance,
     survival: Sequence[SurvivalReport],
     min_cell: int,
     generated: dt.datetime | None = None,
@@ -188,7 +222,7 @@ def summary_pdf(
     """The registry summary PDF (see the module docstring)."""
     from weasyprint import HTML, URLFetcher  # type: ignore[import-untyped]
 
-    html = summary_pdf_html(summary, quality, survival, min_cell, generated)
+    html = summary_pdf_html(summary, quality, concordance, survival, min_cell, generated)
     fetcher = URLFetcher(allowed_protocols=["data"], timeout=1)
     pdf: bytes = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
     return pdf

@@ -284,7 +284,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
     return _page(request, "summary.html", {
         "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
         "survival": survival, "by": by.value, "quality": quality.lines()[1:],
-        "concordance": concord.lines(min_cell),
+        "concordance": concord.lines(min_cell), "min_cell": min_cell,
     })
 
 
@@ -334,9 +334,9 @@ def summary_chart(request: Request, on: str | None = None) -> Response:
 
 
 def summary_pdf_download(request: Request, on: str | None = None) -> Response:
-    """The summary to share as PDF: counts, surveillance quality and survival, every
-    count under the ``min_cell`` setting suppressed."""
-    from pecoma.registry.quality import surveillance_quality
+    """The summary to share as PDF: counts, surveillance quality, concordance and
+    survival, every count under the ``min_cell`` setting suppressed."""
+    from pecoma.registry.quality import concordance_of, surveillance_quality
     from pecoma.registry.summary_pdf import summary_pdf, survival_reports
 
     day, _ = _day(request, on)
@@ -347,11 +347,12 @@ def summary_pdf_download(request: Request, on: str | None = None) -> Response:
         feedback = CdsStore(repo.engine).feedback()
         summary = summarise(evaluated, items, day, _settings(request), feedback)
         quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+        concord = concordance_of(repo, evaluated, day, _settings(request))
         reports = survival_reports(repo, day, min_cell)
     except StoreError as exc:
         return _unavailable(request, exc)
     return Response(
-        summary_pdf(summary, quality, reports, min_cell), media_type="application/pdf",
+        summary_pdf(summary, quality, concord, reports, min_cell), media_type="application/pdf",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-registry-summary-{day.isoformat()}.pdf"'},
     )
