@@ -124,6 +124,38 @@ def test_feedback_round_trip_and_bounds(repo: Repository) -> None:
     assert kept[-1].record_ids == ("ALERT-CHEMO-BEFORE-MTOR",)
 
 
+def test_only_cards_and_reports_skip_the_flush_wait(repo: Repository) -> None:
+    """On PostgreSQL the cards and report of an answer commit asynchronously (they are a
+    cache of what the EHR already has); the replay cache and the feedback (with its board
+    decisions and audit entries) must wait for the disk. SET LOCAL ends with its
+    transaction: the pooled connection is back to synchronous commits afterwards."""
+    from sqlalchemy import event
+
+    s = store(repo, Clock())
+    seen: list[str] = []
+
+    def log(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(repo.engine, "before_cursor_execute", log)
+    try:
+        s.issue([card(1)], [(CdsStore.new_token(), "# report")])
+        answer, seen[:] = list(seen), []
+        s.claim_jti("iss", "j1", T0 + dt.timedelta(minutes=5))
+        s.add_feedback([FeedbackRecord(
+            card=card(1).uuid, service="pecoma-order-select", outcome="overridden",
+            outcome_at=T0, record_ids=card(1).record_ids, knowledge_version="1.0")])
+        durable = list(seen)
+    finally:
+        event.remove(repo.engine, "before_cursor_execute", log)
+    off = "SET LOCAL synchronous_commit TO OFF"
+    assert (off in answer) is (repo.engine.dialect.name == "postgresql")
+    assert off not in durable and durable  # jti and feedback did write
+    if repo.engine.dialect.name == "postgresql":
+        with repo.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
 def test_registry_summary_reads_the_feedback(repo: Repository) -> None:
     """Concordance with the order-select warning (S13, S14): accepted among the outcomes
     on that warning's cards; overrides by reason; other cards' feedback left aside."""
