@@ -156,6 +156,24 @@ def test_only_cards_and_reports_skip_the_flush_wait(repo: Repository) -> None:
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
 
 
+def test_a_burst_waits_for_pooled_connections(repo: Repository) -> None:
+    """Sixteen answers at once in one process open no more connections than the pool
+    keeps (each overflow connection would be a new server process and a log-in, closed
+    again on return), and every answer is stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    repo.engine.dispose()
+    opened: list[object] = []
+    event.listen(repo.engine, "connect", lambda conn, record: opened.append(conn))
+    s = store(repo, Clock())
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda n: s.issue([card(n)], [(f"token-{n}", "# r")]), range(48)))
+    assert 1 <= len(opened) <= repo.engine.pool.size()  # type: ignore[attr-defined]
+    assert all(s.card(card(n).uuid) is not None for n in range(48))
+
+
 def test_registry_summary_reads_the_feedback(repo: Repository) -> None:
     """Concordance with the order-select warning (S13, S14): accepted among the outcomes
     on that warning's cards; overrides by reason; other cards' feedback left aside."""
