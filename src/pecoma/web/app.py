@@ -514,9 +514,9 @@ def create_app_from_env() -> FastAPI:
 
     The factory each uvicorn worker process calls (``pecoma serve --workers N``).
     """
-    from pecoma.web.logs import configure_logging
-
     import gc
+
+    from pecoma.web.logs import configure_logging
 
     config = WebConfig.from_env()
     configure_logging(config.log_level)
