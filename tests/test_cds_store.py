@@ -174,6 +174,33 @@ def test_a_burst_waits_for_pooled_connections(repo: Repository) -> None:
     assert all(s.card(card(n).uuid) is not None for n in range(48))
 
 
+def test_waiting_for_a_connection_is_bounded(repo: Repository,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """When every turn is taken (a database that hangs), the next call gives up after the
+    bound with a StoreError (a 503, or a refused JWT), never waits for ever."""
+    import time
+
+    import pecoma.store.cds as cds
+    from pecoma.store.db import StoreError
+
+    if repo.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: one writer per process on a lock, covered by the busy timeout")
+    monkeypatch.setattr(cds, "DB_TIMEOUT_S", 0.2)
+    s = store(repo, Clock())
+    taken = 0
+    while s._gate.acquire(blocking=False):
+        taken += 1
+    assert taken == repo.engine.pool.size()  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="busy"):
+        s.issue([card(1)])
+    assert time.monotonic() - started < 5
+    for _ in range(taken):
+        s._gate.release()
+    s.issue([card(1)])
+    assert s.card(card(1).uuid) is not None
+
+
 def test_registry_summary_reads_the_feedback(repo: Repository) -> None:
     """Concordance with the order-select warning (S13, S14): accepted among the outcomes
     on that warning's cards; overrides by reason; other cards' feedback left aside."""

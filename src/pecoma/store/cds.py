@@ -48,8 +48,8 @@ import hashlib
 import itertools
 import secrets
 import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -57,7 +57,7 @@ from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pecoma.store.db import StoreError
+from pecoma.store.db import DB_TIMEOUT_S, StoreError
 from pecoma.store.models import (
     AuditEntry,
     BoardDecision,
@@ -158,8 +158,19 @@ class CdsStore:
         process keeps the wait short. On PostgreSQL (row locks), at most as many calls at
         once as the pool keeps connections: a burst waits for a pooled connection instead
         of opening overflow connections that are closed again when returned (a new
-        server process and a log-in each time: 138 connections in one benchmark run)."""
-        return _SQLITE_WRITES if self.engine.dialect.name == "sqlite" else self._gate
+        server process and a log-in each time: 138 connections in one benchmark run);
+        the wait is bounded like the pool's own (a :class:`StoreError` after it)."""
+        return _SQLITE_WRITES if self.engine.dialect.name == "sqlite" else self._pooled()
+
+    @contextmanager
+    def _pooled(self) -> Iterator[None]:
+        if not self._gate.acquire(timeout=DB_TIMEOUT_S):
+            raise StoreError("the registry database is busy: no connection came free in "
+                             f"{DB_TIMEOUT_S:g} s")
+        try:
+            yield
+        finally:
+            self._gate.release()
 
     def _now(self) -> dt.datetime:
         return _utc(self.clock())
