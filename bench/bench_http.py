@@ -8,7 +8,10 @@ level written to a temporary file, as in production), waits for ``/healthz``, an
 it with ``wrk`` (Debian package ``wrk``) using a generated Lua script that cycles through
 seeded request bodies (bench/cases.py). Each run is bounded by ``--duration`` seconds;
 wrk runs one thread on the same machine, so it competes with the server for the cores.
-Prints requests/s, p50/p90/p99 latency and non-2xx counts; asserts nothing.
+Prints requests/s, p50/p90/p99 latency and non-2xx counts, and the CPU time per answer
+of the server's processes (the workers, and with ``--database-url`` on PostgreSQL the
+backends serving that database), read from ``/proc/<pid>/stat`` before and after each run:
+on a shared machine that figure moves far less than the latencies. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +41,53 @@ ROOT = Path(__file__).resolve().parent.parent
 PECOMA = ROOT / ".venv" / "bin" / "pecoma"
 ON = "2026-11-28"
 BODIES = 200
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def server_pids(group: int) -> list[int]:
+    """The processes of the server's process group except the supervisor (the workers)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == group:
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[2]) == group:
+            out.append(int(entry.name))
+    return sorted(out)
+
+
+def backend_pids(database: str) -> list[int]:
+    """PostgreSQL backends serving ``database`` (their title names it)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if database and title.startswith("postgres: ") and f" {database} " in title:
+            out.append(int(entry.name))
+    return sorted(out)
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    return {pid: _cpu_seconds(pid) for pid in pids}
 
 
 @dataclass(frozen=True)
@@ -166,16 +216,17 @@ def parse_wrk(out: str) -> Result:
 
 
 @contextlib.contextmanager
-def server(workers: int, log: Path, database_url: str | None = None) -> Iterator[str]:
+def server(workers: int, log: Path, database_url: str | None = None,
+           pecoma: Path = PECOMA) -> Iterator[tuple[str, int]]:
     """A ``pecoma serve`` on a free loopback port, with the registry at ``database_url``
     (by default a fresh SQLite file next to its log; the CDS service stores cards and
-    reports there); stopped afterwards."""
+    reports there); yields its address and process group; stopped afterwards."""
     port = free_port()
     env = {**os.environ, "PECOMA_LOG_LEVEL": os.environ.get("PECOMA_LOG_LEVEL", "info"),
            "PECOMA_DATABASE_URL": database_url or f"sqlite:///{log.with_suffix('.db')}"}
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [str(PECOMA), "serve", "--host", "127.0.0.1", "--port", str(port),
+            [str(pecoma), "serve", "--host", "127.0.0.1", "--port", str(port),
              "--workers", str(workers)],
             stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True,
         )
@@ -194,7 +245,7 @@ def server(workers: int, log: Path, database_url: str | None = None) -> Iterator
             if time.monotonic() > deadline:
                 raise RuntimeError("pecoma serve did not answer /healthz within 90 s")
             time.sleep(0.25)
-        yield base
+        yield base, proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -231,6 +282,9 @@ def main(argv: list[str] | None = None) -> None:
                     "server; several workers are meant to share PostgreSQL)")
     ap.add_argument("--endpoints", default="assess,patient-view,patient-view-other",
                     help="assess, patient-view, patient-view-other (comma-separated)")
+    ap.add_argument("--pecoma", type=Path, default=PECOMA,
+                    help="the pecoma command to serve with (another checkout's, to compare "
+                    "code before and after in the same minutes)")
     ap.add_argument("--prefetch-kib", type=float, default=15,
                     help="pad each prefetch with unrelated Observations to about this size")
     args = ap.parse_args(argv)
@@ -239,6 +293,9 @@ def main(argv: list[str] | None = None) -> None:
     workers = [int(w) for w in args.workers.split(",")]
     conns = [int(c) for c in args.connections.split(",")]
     endpoints = args.endpoints.split(",")
+    database = (args.database_url.rsplit("/", 1)[-1].split("?")[0]
+                if args.database_url and args.database_url.startswith("postgresql")
+                else "")
     load = os.getloadavg()
     print(f"pecoma HTTP benchmark · wrk, 1 thread, {args.duration:g} s per run · "
           f"{os.cpu_count()} cores · load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
@@ -265,17 +322,27 @@ def main(argv: list[str] | None = None) -> None:
             print(f"patient-view-other: {len(bodies)} patients without PEComa, "
                   f"{sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB per body (mean)")
         for n in workers:
-            with server(n, folder / f"serve-{n}.log", args.database_url) as base:
+            with server(n, folder / f"serve-{n}.log", args.database_url,
+                        args.pecoma) as (base, group):
                 for name, script in scripts.items():
                     warm(base, script)
                     print(f"\n{name} · {n} worker(s)")
                     print(f"  {'conns':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} "
-                          f"{'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7}")
+                          f"{'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7} "
+                          f"{'cpu ms/answer: workers':>22} {'db':>5} {'load':>5}")
                     for c in conns:
+                        workers_pids = server_pids(group)
+                        before = cpu_of(workers_pids + backend_pids(database))
                         r = wrk(base, script, c, args.duration)
+                        db = backend_pids(database)  # new connections included
+                        after = cpu_of(workers_pids + db)
+                        ms = 1e3 / max(r.requests, 1)
+                        workers_ms = sum(after[p] - before[p] for p in workers_pids) * ms
+                        db_ms = sum(after[p] - before.get(p, 0.0) for p in db) * ms
                         print(f"  {c:>5} {r.requests:>9} {r.rps:>8.0f} {r.p50_ms:>8.2f} "
                               f"{r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>8} "
-                              f"{r.errors:>7}")
+                              f"{r.errors:>7} {workers_ms:>22.2f} {db_ms:>5.2f} "
+                              f"{os.getloadavg()[0]:>5.1f}")
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print("goal: POST /api/v1/assess at 500 requests/s with p99 under 50 ms")

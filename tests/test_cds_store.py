@@ -124,6 +124,83 @@ def test_feedback_round_trip_and_bounds(repo: Repository) -> None:
     assert kept[-1].record_ids == ("ALERT-CHEMO-BEFORE-MTOR",)
 
 
+def test_only_cards_and_reports_skip_the_flush_wait(repo: Repository) -> None:
+    """On PostgreSQL the cards and report of an answer commit asynchronously (they are a
+    cache of what the EHR already has); the replay cache and the feedback (with its board
+    decisions and audit entries) must wait for the disk. SET LOCAL ends with its
+    transaction: the pooled connection is back to synchronous commits afterwards."""
+    from sqlalchemy import event
+
+    s = store(repo, Clock())
+    seen: list[str] = []
+
+    def log(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(repo.engine, "before_cursor_execute", log)
+    try:
+        s.issue([card(1)], [(CdsStore.new_token(), "# report")])
+        answer, seen[:] = list(seen), []
+        s.claim_jti("iss", "j1", T0 + dt.timedelta(minutes=5))
+        s.add_feedback([FeedbackRecord(
+            card=card(1).uuid, service="pecoma-order-select", outcome="overridden",
+            outcome_at=T0, record_ids=card(1).record_ids, knowledge_version="1.0")])
+        durable = list(seen)
+    finally:
+        event.remove(repo.engine, "before_cursor_execute", log)
+    off = "SET LOCAL synchronous_commit TO OFF"
+    assert (off in answer) is (repo.engine.dialect.name == "postgresql")
+    assert off not in durable and durable  # jti and feedback did write
+    if repo.engine.dialect.name == "postgresql":
+        with repo.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
+def test_a_burst_waits_for_pooled_connections(repo: Repository) -> None:
+    """Sixteen answers at once in one process open no more connections than the pool
+    keeps (each overflow connection would be a new server process and a log-in, closed
+    again on return), and every answer is stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    repo.engine.dispose()
+    opened: list[object] = []
+    event.listen(repo.engine, "connect", lambda conn, record: opened.append(conn))
+    s = store(repo, Clock())
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda n: s.issue([card(n)], [(f"token-{n}", "# r")]), range(48)))
+    assert 1 <= len(opened) <= repo.engine.pool.size()  # type: ignore[attr-defined]
+    assert all(s.card(card(n).uuid) is not None for n in range(48))
+
+
+def test_waiting_for_a_connection_is_bounded(repo: Repository,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """When every turn is taken (a database that hangs), the next call gives up after the
+    bound with a StoreError (a 503, or a refused JWT), never waits for ever."""
+    import time
+
+    import pecoma.store.cds as cds
+    from pecoma.store.db import StoreError
+
+    if repo.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: one writer per process on a lock, covered by the busy timeout")
+    monkeypatch.setattr(cds, "DB_TIMEOUT_S", 0.2)
+    s = store(repo, Clock())
+    taken = 0
+    while s._gate.acquire(blocking=False):
+        taken += 1
+    assert taken == repo.engine.pool.size()  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="busy"):
+        s.issue([card(1)])
+    assert time.monotonic() - started < 5
+    for _ in range(taken):
+        s._gate.release()
+    s.issue([card(1)])
+    assert s.card(card(1).uuid) is not None
+
+
 def test_registry_summary_reads_the_feedback(repo: Repository) -> None:
     """Concordance with the order-select warning (S13, S14): accepted among the outcomes
     on that warning's cards; overrides by reason; other cards' feedback left aside."""

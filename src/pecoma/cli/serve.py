@@ -58,7 +58,7 @@ def serve_cmd(
     """Start the web application (case form, report, JSON API under /api/v1)."""
     import uvicorn
 
-    from pecoma.web.app import create_app, worker_app
+    from pecoma.web.app import worker_app
     from pecoma.web.config import WebConfig, is_loopback
     from pecoma.web.logs import APP, configure_logging
 
@@ -82,7 +82,7 @@ def serve_cmd(
         )
     if workers == 1:
         uvicorn.run(
-            create_app(cfg),
+            worker_app(cfg),
             host=cfg.host,
             port=cfg.port,
             log_config=None,

@@ -527,10 +527,17 @@ def worker_app(config: WebConfig) -> FastAPI:
     as its factory: the configuration it resolved once (file, environment, options, the
     shared session key) reaches the worker as that object, not through the environment.
     """
+    import gc
+
     from pecoma.web.logs import configure_logging
 
     configure_logging(config.log_level)
-    return create_app(config)
+    app = create_app(config)
+    # What is built by now (modules, models, the application) lives as long as the worker:
+    # kept out of the collector's way, a full collection no longer walks some 200,000
+    # objects (a pause of 0.1-0.3 s under every request of that moment).
+    gc.freeze()
+    return app
 
 
 def create_app_from_env() -> FastAPI:

@@ -35,17 +35,16 @@ _USER = re.compile(r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Z
 
 _SYNTAX = bytes(b for b in range(256) if b not in b'[]{}"')
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_STRING = re.compile(rb'"[^"]*"')
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 def max_depth(raw: bytes) -> int:
     """The deepest nesting of arrays and objects in JSON text (brackets in strings aside),
     on the bytes before parsing: escapes are dropped, then everything but brackets and
-    quotes (C speed), then the strings and any unpaired quote (text that is not JSON is
-    refused by the parser after); the brackets left are counted."""
-    syntax = _STRING.sub(b"", _ESCAPE.sub(b"", raw).translate(None, _SYNTAX))
-    syntax = syntax.translate(None, b'"')
+    quotes (C speed); what lies between a quote and the next is inside a string and goes
+    (text that is not JSON is refused by the parser after); the brackets left are
+    counted."""
+    syntax = b"".join(_ESCAPE.sub(b"", raw).translate(None, _SYNTAX).split(b'"')[::2])
     return max(itertools.accumulate(map(_STEP.__getitem__, syntax)), default=0)
 
 
