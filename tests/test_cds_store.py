@@ -174,17 +174,18 @@ def test_a_burst_waits_for_pooled_connections(repo: Repository) -> None:
     assert all(s.card(card(n).uuid) is not None for n in range(48))
 
 
-def test_waiting_for_a_connection_is_bounded(repo: Repository,
+@pytest.mark.postgres
+def test_waiting_for_a_connection_is_bounded(postgres_database: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """When every turn is taken (a database that hangs), the next call gives up after the
-    bound with a StoreError (a 503, or a refused JWT), never waits for ever."""
+    bound with a StoreError (a 503, or a refused JWT), never waits for ever. PostgreSQL
+    only: SQLite has one writer per process on a lock, bounded by its busy timeout."""
     import time
 
     import pecoma.store.cds as cds
     from pecoma.store.db import StoreError
 
-    if repo.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite: one writer per process on a lock, covered by the busy timeout")
+    repo = open_registry(postgres_database)
     monkeypatch.setattr(cds, "DB_TIMEOUT_S", 0.2)
     s = store(repo, Clock())
     taken = 0
@@ -198,6 +199,7 @@ def test_waiting_for_a_connection_is_bounded(repo: Repository,
     for _ in range(taken):
         s._gate.release()
     s.issue([card(1)])
+    repo.close()
     assert s.card(card(1).uuid) is not None
 
 
