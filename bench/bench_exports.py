@@ -27,6 +27,7 @@ import resource
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,10 @@ def _export(kind: str, url: str, n: int, folder: str, pseudonymised: bool,
 
 
 def _in_fresh_process(fn: Any, *args: Any) -> Any:
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(fn, args)
+    # not a multiprocessing.Pool: its processes are daemons, which may start none (the
+    # FHIR export starts worker processes)
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def validate_sample(folder: Path, sample: int = SAMPLE) -> int:

@@ -217,3 +217,17 @@ def test_registry_id_ranges(odd_registry: Repository) -> None:
     assert odd_registry.registry_id_cuts(5) == ["A1", "B2.odd-id-", "C3", "D4"]
     assert odd_registry.registry_id_cuts(9) == ["A1", "B2.odd-id-", "C3", "D4"]  # 5 ranges
     assert odd_registry.registry_id_cuts(2, min_part=3) == []  # 2 ranges of 2.5: too few
+
+
+def test_fhir_export_in_a_daemon_process_starts_no_worker(odd_registry: Repository,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """A daemon process (a multiprocessing pool's worker) may start no process: the
+    export stays in it, whatever was asked."""
+    import multiprocessing as mp
+
+    from pecoma.registry.fhir_bulk import _workers
+
+    assert _workers(odd_registry, 2) == 2
+    monkeypatch.setattr(mp.current_process(), "daemon", True)
+    assert _workers(odd_registry, 2) == 1

@@ -26,8 +26,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from orjson import dumps
+
 from pecoma.case import parse_case
 from pecoma.errors import InputError
+from pecoma.fhir.writer import bundle_from_case
+from pecoma.registry.omop import pseudonym
 
 if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeView, Repository
@@ -104,11 +108,6 @@ def _lines(
     """The FHIR resources of one patient as (resource type, NDJSON line), built from
     that patient's data alone, or ``None`` when the stored case no longer reads under
     the case model."""
-    from orjson import dumps
-
-    from pecoma.fhir.writer import bundle_from_case
-    from pecoma.registry.omop import pseudonym
-
     try:
         case = parse_case(data, source="stored case").model_copy(update={"label": None})
     except InputError:
@@ -349,9 +348,14 @@ _MIN_PER_WORKER = 10_000
 
 def _workers(repo: Repository, wanted: int | None) -> int:
     """The worker processes for an export: ``wanted``, else up to 2 on a machine with
-    several cores; one for a registry in memory (another process cannot open it)."""
+    several cores; one for a registry in memory (another process cannot open it) and in
+    a daemon process (which may start none)."""
+    import multiprocessing as mp
+
     url = repo.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return 1
+    if mp.current_process().daemon:
         return 1
     if wanted is not None:
         return max(1, wanted)
@@ -430,10 +434,35 @@ def _join_parts(work: Path, kind: str, parts: int) -> None:
     first = work / f"{kind}.0"
     if first.exists():
         first.replace(target)  # the first part is not copied
-    with target.open("ab") as out:
+    else:
+        target.touch()
+    with target.open("r+b") as out:  # not "ab": copy_file_range refuses O_APPEND
+        out.seek(0, os.SEEK_END)
         for part in range(1, parts):
             path = work / f"{kind}.{part}"
             if path.exists():
                 with path.open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
+                    _append(src, out)
                 path.unlink()
+
+
+def _append(src: BinaryIO, out: BinaryIO) -> None:
+    """``src`` appended to ``out``: copied by the kernel where it can
+    (``copy_file_range``, Linux), else read and written."""
+    size = os.fstat(src.fileno()).st_size
+    if hasattr(os, "copy_file_range"):
+        out.flush()
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(src.fileno(), out.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except OSError:  # not between these two files: read and write the rest
+            pass
+        if done == size:
+            return
+        src.seek(done)
+        out.seek(0, os.SEEK_END)
+    shutil.copyfileobj(src, out, 1 << 20)
