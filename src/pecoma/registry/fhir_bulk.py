@@ -11,6 +11,9 @@ with disease: undetermined) and the death sets ``Patient.deceasedDateTime``. Wit
 network secret the patient id is the keyed hash of the registry id (see
 :func:`pecoma.registry.omop.pseudonym`); with ``month`` precision every date is reduced
 to its month (``2025-01``, a valid FHIR date).
+
+A large registry is written by two processes over registry-id ranges, joined in order
+into the very files one process writes (see :func:`bulk_export`).
 """
 
 from __future__ import annotations
