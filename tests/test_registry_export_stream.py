@@ -160,3 +160,74 @@ def test_registry_id_with_underscore(repo: Repository, tmp_path: Path) -> None:
         for other in path.read_text().splitlines():
             resource = json.loads(other)
             get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+@pytest.mark.parametrize("pseudonymised", [False, True])
+def test_fhir_parallel_is_the_serial_export(odd_registry: Repository, tmp_path: Path,
+                                            pseudonymised: bool) -> None:
+    """Two workers over registry-id ranges write the very files of one process: the
+    registry-id order is the database's, each range's part files are joined in order."""
+    kw: dict[str, Any] = ({"secret": SECRET, "month_precision": True} if pseudonymised
+                          else {})
+    # 5 patients in 2 ranges: the cut is the 2nd registry id (A1, B2.odd-id- | C3, D4,
+    # E5), so both ranges hold patients with outcomes (B2; D4 and E5)
+    assert odd_registry.registry_id_cuts(2) == ["B2.odd-id-"]
+    serial = bulk_export(odd_registry, tmp_path / "serial", ON, now=NOW, workers=1, **kw)
+    parallel = bulk_export(odd_registry, tmp_path / "parallel", ON, now=NOW, workers=2, **kw)
+    assert serial == parallel
+    names = sorted(p.name for p in (tmp_path / "serial").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "parallel").iterdir())
+    assert names == ["Condition.ndjson", "MedicationStatement.ndjson", "Observation.ndjson",
+                     "Patient.ndjson", "Procedure.ndjson", "manifest.json"]
+    for name in names:
+        assert ((tmp_path / "serial" / name).read_bytes()
+                == (tmp_path / "parallel" / name).read_bytes()), name
+
+
+def test_fhir_parallel_keeps_each_patient_apart(odd_registry: Repository,
+                                                tmp_path: Path) -> None:
+    """Each patient's resources in the parallel export are exactly those of the patient
+    exported alone: nothing of one patient reaches another's resources."""
+    bulk_export(odd_registry, tmp_path, ON, now=NOW, workers=2)
+    written = [json.loads(line) for p in sorted(tmp_path.glob("*.ndjson"))
+               for line in p.read_bytes().splitlines()]
+    outcomes = odd_registry.outcomes_by_registry_id()
+    alone_total = 0
+    for rid, data, icdo in odd_registry.latest_cases():
+        alone, _ = build_bulk([(rid, data, icdo)], outcomes, ON)
+        expected = [json.loads(line) for lines in alone.values() for line in lines]
+        pid = fhir_id(rid)
+        mine = [r for r in written
+                if r["id"] == pid or (r["resourceType"] != "Patient"
+                                      and r["subject"]["reference"] == f"Patient/{pid}")]
+        assert sorted(json.dumps(r, sort_keys=True) for r in mine) == sorted(
+            json.dumps(r, sort_keys=True) for r in expected)
+        alone_total += len(mine)
+    assert alone_total == len(written)  # every resource belongs to one patient
+
+
+def test_registry_id_ranges(odd_registry: Repository) -> None:
+    """Outcomes and cases read by range: after (exclusive) up to (inclusive)."""
+    ids = [rid for rid, _, _ in odd_registry.iter_latest_cases(after="B2.odd-id-",
+                                                                upto="D4")]
+    assert ids == ["C3", "D4"]
+    assert sorted(odd_registry.outcomes_by_registry_id(upto="C3")) == ["B2.odd-id-"]
+    assert sorted(odd_registry.outcomes_by_registry_id(after="C3")) == ["D4", "E5"]
+    assert odd_registry.registry_id_cuts(1) == []
+    assert odd_registry.registry_id_cuts(5) == ["A1", "B2.odd-id-", "C3", "D4"]
+    assert odd_registry.registry_id_cuts(9) == ["A1", "B2.odd-id-", "C3", "D4"]  # 5 ranges
+    assert odd_registry.registry_id_cuts(2, min_part=3) == []  # 2 ranges of 2.5: too few
+
+
+def test_fhir_export_in_a_daemon_process_starts_no_worker(odd_registry: Repository,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """A daemon process (a multiprocessing pool's worker) may start no process: the
+    export stays in it, whatever was asked."""
+    import multiprocessing as mp
+
+    from pecoma.registry.fhir_bulk import _workers
+
+    assert _workers(odd_registry, 2) == 2
+    monkeypatch.setattr(mp.current_process(), "daemon", True)
+    assert _workers(odd_registry, 2) == 1

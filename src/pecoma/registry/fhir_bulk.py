@@ -11,6 +11,9 @@ with disease: undetermined) and the death sets ``Patient.deceasedDateTime``. Wit
 network secret the patient id is the keyed hash of the registry id (see
 :func:`pecoma.registry.omop.pseudonym`); with ``month`` precision every date is reduced
 to its month (``2025-01``, a valid FHIR date).
+
+A large registry is written by two processes over registry-id ranges, joined in order
+into the very files one process writes (see :func:`bulk_export`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -25,8 +29,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from orjson import dumps
+
 from pecoma.case import parse_case
 from pecoma.errors import InputError
+from pecoma.fhir.writer import bundle_from_case
+from pecoma.registry.omop import pseudonym
 
 if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeView, Repository
@@ -93,6 +101,67 @@ def fhir_id(registry_id: str) -> str:
     return f"{re.sub(r'[^A-Za-z0-9.-]', '-', registry_id)}-{digest}"
 
 
+def _lines(
+    rid: str,
+    data: dict[str, Any],
+    outcomes: Sequence[OutcomeView],
+    on_date: dt.date,
+    secret: bytes | None,
+) -> list[tuple[str, bytes]] | None:
+    """The FHIR resources of one patient as (resource type, NDJSON line), built from
+    that patient's data alone, or ``None`` when the stored case no longer reads under
+    the case model."""
+    try:
+        case = parse_case(data, source="stored case").model_copy(update={"label": None})
+    except InputError:
+        return None
+    pid = pseudonym(rid, secret) if secret is not None else fhir_id(rid)
+    events = [o for o in outcomes if o.event_date <= on_date]
+    death = next((o for o in events if o.event == "death"), None)
+    lines: list[tuple[str, bytes]] = []
+    for entry in bundle_from_case(case, pid)["entry"]:
+        res = entry["resource"]  # the bundle is ours alone: changed in place
+        kind = res["resourceType"]
+        local = res["id"]
+        if kind != "Patient":
+            res["id"] = f"{pid}-{local}"
+        profile = _profile(res, local)
+        if profile is not None:
+            res["meta"] = {"profile": [profile]}
+        if kind == "Patient" and death is not None:
+            res["deceasedDateTime"] = death.event_date.isoformat()
+        lines.append((kind, dumps(res)))
+    for k, o in enumerate(events, start=1):
+        status = _status(o)
+        if status is None:
+            continue
+        code, display = _STATUS[status]
+        lines.append(("Observation", dumps({
+            "resourceType": "Observation", "id": f"{pid}-status-{k}",
+            "meta": {"profile": [MCODE["disease-status"]]},
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org",
+                                 "code": _LOINC_DISEASE_STATUS[0],
+                                 "display": _LOINC_DISEASE_STATUS[1]}]},
+            "subject": {"reference": f"Patient/{pid}"},
+            "focus": [{"reference": f"Condition/{pid}-pecoma-diagnosis"}],
+            "effectiveDateTime": o.event_date.isoformat(),
+            "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
+                                                 "code": code, "display": display}]},
+        })))
+    # the writer's only references are to the patient: nothing to rewrite
+    return lines
+
+
+def _to_months(ndjson: bytes) -> bytes:
+    """Every full date (a JSON string ``"YYYY-MM-DD"``) reduced to its month, in one
+    line or in many (a date never spans a line break)."""
+    return _DAY.sub(rb'"\1"', ndjson)
+
+
+_UNREADABLE = "stored case not readable"
+
+
 def bulk_lines(
     patients: Iterable[tuple[str, dict[str, Any], str | None]],
     outcomes: Mapping[str, Sequence[OutcomeView]],
@@ -111,59 +180,13 @@ def bulk_lines(
     longer validates is left out and counted, never exported half-read. The resources
     are the FHIR writer's plain dicts serialised directly (no FHIR model objects); the
     tests validate every resource of a fixture registry under fhir.resources R4B."""
-    import orjson
-
-    from pecoma.fhir.writer import bundle_from_case
-    from pecoma.registry.omop import pseudonym
-
-    dumps = orjson.dumps
     for rid, data, _histology in patients:
-        try:
-            case = parse_case(data, source="stored case").model_copy(update={"label": None})
-        except InputError:
-            left_out["stored case not readable"] = left_out.get("stored case not readable",
-                                                                0) + 1
+        lines = _lines(rid, data, outcomes.get(rid, ()), on_date, secret)
+        if lines is None:
+            left_out[_UNREADABLE] = left_out.get(_UNREADABLE, 0) + 1
             continue
-        pid = pseudonym(rid, secret) if secret is not None else fhir_id(rid)
-        bundle = bundle_from_case(case, pid)
-        resources: list[dict[str, Any]] = []
-        for entry in bundle["entry"]:
-            res = entry["resource"]  # the bundle is ours alone: changed in place
-            local = res["id"]
-            if res["resourceType"] != "Patient":
-                res["id"] = f"{pid}-{local}"
-            profile = _profile(res, local)
-            if profile is not None:
-                res["meta"] = {"profile": [profile]}
-            resources.append(res)
-        events = [o for o in outcomes.get(rid, ()) if o.event_date <= on_date]
-        for k, o in enumerate(events, start=1):
-            status = _status(o)
-            if status is None:
-                continue
-            code, display = _STATUS[status]
-            resources.append({
-                "resourceType": "Observation", "id": f"{pid}-status-{k}",
-                "meta": {"profile": [MCODE["disease-status"]]},
-                "status": "final",
-                "code": {"coding": [{"system": "http://loinc.org",
-                                     "code": _LOINC_DISEASE_STATUS[0],
-                                     "display": _LOINC_DISEASE_STATUS[1]}]},
-                "subject": {"reference": f"Patient/{pid}"},
-                "focus": [{"reference": f"Condition/{pid}-pecoma-diagnosis"}],
-                "effectiveDateTime": o.event_date.isoformat(),
-                "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
-                                                     "code": code, "display": display}]},
-            })
-        death = next((o for o in events if o.event == "death"), None)
-        if death is not None:
-            resources[0]["deceasedDateTime"] = death.event_date.isoformat()
-        # the writer's only references are to the patient: nothing to rewrite
-        for res in resources:
-            line = dumps(res)
-            if month_precision:
-                line = _DAY.sub(rb'"\1"', line)
-            yield res["resourceType"], line
+        for kind, line in lines:
+            yield kind, _to_months(line) if month_precision else line
 
 
 def build_bulk(
@@ -184,6 +207,87 @@ def build_bulk(
     return by_type, left_out
 
 
+class _TypeFiles:
+    """``<Type><suffix>`` per resource type in ``work``, written a few thousand lines at
+    a time (with ``month_precision`` the dates of each batch reduced to their month)."""
+
+    def __init__(self, work: Path, suffix: str, month_precision: bool) -> None:
+        self.work = work
+        self.suffix = suffix
+        self.months = month_precision
+        self.files: dict[str, BinaryIO] = {}
+        self.pending: dict[str, list[bytes]] = {}
+        self.counts: dict[str, int] = {}
+        self.waiting = 0  # lines waiting, all types (add_patient)
+
+    def add(self, kind: str, line: bytes) -> None:
+        waiting = self.pending.get(kind)
+        if waiting is None:
+            waiting = self._open(kind)
+        waiting.append(line)
+        if len(waiting) >= 2000:
+            self.flush(kind)
+
+    def add_patient(self, lines: list[tuple[str, bytes]]) -> None:
+        """A patient's lines; every type's file is written when 4,000 or more lines
+        wait (more lines held at once cost memory and save no time)."""
+        pending = self.pending
+        for kind, line in lines:
+            waiting = pending.get(kind)
+            if waiting is None:
+                waiting = self._open(kind)
+            waiting.append(line)
+        self.waiting += len(lines)
+        if self.waiting >= 4000:
+            for kind, waiting in pending.items():
+                if waiting:
+                    self.flush(kind)
+            self.waiting = 0
+
+    def _open(self, kind: str) -> list[bytes]:
+        self.files[kind] = (self.work / f"{kind}{self.suffix}").open("wb")
+        self.counts[kind] = 0
+        waiting: list[bytes] = []
+        self.pending[kind] = waiting
+        return waiting
+
+    def flush(self, kind: str) -> None:
+        waiting = self.pending[kind]
+        chunk = b"\n".join(waiting) + b"\n"
+        self.files[kind].write(_to_months(chunk) if self.months else chunk)
+        self.counts[kind] += len(waiting)
+        waiting.clear()
+
+    def close(self) -> None:
+        """Write what waits and close every file (a failed export closes them too)."""
+        try:
+            for kind, waiting in self.pending.items():
+                if waiting:
+                    self.flush(kind)
+        finally:
+            for f in self.files.values():
+                f.close()
+
+
+def _finish(work: Path, folder: Path, counts: Mapping[str, int],
+            transaction_time: dt.datetime) -> dict[str, int]:
+    """The manifest (the ``$export`` completion body, with relative file names) next to
+    the complete ``<Type>.ndjson`` files in ``work``, then all moved into ``folder``."""
+    output = [{"type": kind, "url": f"{kind}.ndjson", "count": counts[kind]}
+              for kind in sorted(counts)]
+    (work / "manifest.json").write_text(json.dumps({
+        "transactionTime": transaction_time.isoformat(timespec="seconds"),
+        "request": "pecoma registry export-fhir",
+        "requiresAccessToken": False,
+        "output": output,
+        "error": [],
+    }, indent=2) + "\n", encoding="utf-8")
+    for kind in sorted(counts):
+        (work / f"{kind}.ndjson").replace(folder / f"{kind}.ndjson")
+    (work / "manifest.json").replace(folder / "manifest.json")
+    return {k: counts[k] for k in sorted(counts)}
+
+
 def write_bulk(lines: Iterable[tuple[str, bytes]], folder: Path,
                transaction_time: dt.datetime) -> dict[str, int]:
     """``<Type>.ndjson`` per resource type and ``manifest.json`` (the ``$export``
@@ -192,48 +296,73 @@ def write_bulk(lines: Iterable[tuple[str, bytes]], folder: Path,
     all are complete: a failed export leaves no partial file."""
     folder.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
-    files: dict[str, BinaryIO] = {}
-    pending: dict[str, list[bytes]] = {}
-    counts: dict[str, int] = {}
-
-    def flush(kind: str) -> None:
-        lines_of = pending[kind]
-        files[kind].write(b"\n".join(lines_of) + b"\n")
-        counts[kind] += len(lines_of)
-        lines_of.clear()
-
     try:
+        files = _TypeFiles(work, ".ndjson", month_precision=False)
         try:
             for kind, line in lines:
-                waiting = pending.get(kind)
-                if waiting is None:
-                    files[kind] = (work / f"{kind}.ndjson").open("wb")
-                    waiting = pending[kind] = []
-                    counts[kind] = 0
-                waiting.append(line)
-                if len(waiting) >= 2000:
-                    flush(kind)
-            for kind, waiting in pending.items():
-                if waiting:
-                    flush(kind)
+                files.add(kind, line)
         finally:
-            for f in files.values():
-                f.close()
-        output = [{"type": kind, "url": f"{kind}.ndjson", "count": counts[kind]}
-                  for kind in sorted(counts)]
-        (work / "manifest.json").write_text(json.dumps({
-            "transactionTime": transaction_time.isoformat(timespec="seconds"),
-            "request": "pecoma registry export-fhir",
-            "requiresAccessToken": False,
-            "output": output,
-            "error": [],
-        }, indent=2) + "\n", encoding="utf-8")
-        for kind in sorted(counts):
-            (work / f"{kind}.ndjson").replace(folder / f"{kind}.ndjson")
-        (work / "manifest.json").replace(folder / "manifest.json")
+            files.close()
+        return _finish(work, folder, files.counts, transaction_time)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {k: counts[k] for k in sorted(counts)}
+
+
+_Range = tuple[str | None, str | None]  # registry ids: after (exclusive), upto (inclusive)
+
+
+def _write_range(repo: Repository, span: _Range, on_date: dt.date, secret: bytes | None,
+                 month_precision: bool, work: Path, part: int
+                 ) -> tuple[dict[str, int], dict[str, int]]:
+    """The patients of one registry-id range into ``<Type>.<part>`` files in ``work``;
+    returns resources per type and patients left out by reason."""
+    after, upto = span
+    outcomes = repo.outcomes_by_registry_id(after=after, upto=upto)
+    left_out: dict[str, int] = {}
+    files = _TypeFiles(work, f".{part}", month_precision)
+    try:
+        for rid, data, _histology in repo.iter_latest_cases(after=after, upto=upto):
+            lines = _lines(rid, data, outcomes.get(rid, ()), on_date, secret)
+            if lines is None:
+                left_out[_UNREADABLE] = left_out.get(_UNREADABLE, 0) + 1
+                continue
+            files.add_patient(lines)
+    finally:
+        files.close()
+    return files.counts, left_out
+
+
+def _write_range_apart(url: str, span: _Range, on_date: dt.date, secret: bytes | None,
+                       month_precision: bool, work: str, part: int
+                       ) -> tuple[dict[str, int], dict[str, int]]:
+    """:func:`_write_range` in a worker process, on its own connection."""
+    from pecoma.store import open_registry
+
+    repo = open_registry(url, migrate=False)
+    try:
+        return _write_range(repo, span, on_date, secret, month_precision, Path(work), part)
+    finally:
+        repo.close()
+
+
+# below this many patients per worker, starting a process costs more than it saves
+_MIN_PER_WORKER = 10_000
+
+
+def _workers(repo: Repository, wanted: int | None) -> int:
+    """The worker processes for an export: ``wanted``, else up to 2 on a machine with
+    several cores; one for a registry in memory (another process cannot open it) and in
+    a daemon process (which may start none)."""
+    import multiprocessing as mp
+
+    url = repo.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return 1
+    if mp.current_process().daemon:
+        return 1
+    if wanted is not None:
+        return max(1, wanted)
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def bulk_export(
@@ -244,11 +373,99 @@ def bulk_export(
     secret: bytes | None = None,
     month_precision: bool = False,
     now: dt.datetime | None = None,
+    workers: int | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Read the registry and write the export, streaming (one patient in memory at a
-    time); returns resources per type and the patients left out by reason."""
-    left_out: dict[str, int] = {}
-    lines = bulk_lines(repo.iter_latest_cases(), repo.outcomes_by_registry_id(), on_date,
-                       left_out, secret=secret, month_precision=month_precision)
-    counts = write_bulk(lines, folder, now or dt.datetime.now(dt.UTC))
-    return counts, left_out
+    """Read the registry and write the export, streaming; returns resources per type and
+    the patients left out by reason.
+
+    The registry is cut into registry-id ranges (:meth:`Repository.registry_id_cuts`),
+    one per worker (``workers``; by default up to 2 when each gets at least 10,000
+    patients): this process writes the first range, worker processes (each on its own
+    connection, sharing nothing) the others, each into its own part files, one patient
+    in memory at a time; the parts are then joined in range order. Every patient's
+    resources depend on that patient alone, so the files are byte for byte those of a
+    single process."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = _workers(repo, workers)
+    cuts = repo.registry_id_cuts(n, min_part=1 if workers else _MIN_PER_WORKER) if n > 1 else []
+    spans: list[_Range] = list(zip([None, *cuts], [*cuts, None], strict=True))
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    try:
+        results = _run_ranges(repo, spans, on_date, secret, month_precision, work)
+        counts: dict[str, int] = {}
+        left_out: dict[str, int] = {}
+        for part_counts, part_left_out in results:
+            for kind, k in part_counts.items():
+                counts[kind] = counts.get(kind, 0) + k
+            for reason, k in part_left_out.items():
+                left_out[reason] = left_out.get(reason, 0) + k
+        for kind in counts:
+            _join_parts(work, kind, len(spans))
+        return _finish(work, folder, counts, now or dt.datetime.now(dt.UTC)), left_out
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_ranges(repo: Repository, spans: list[_Range], on_date: dt.date,
+                secret: bytes | None, month_precision: bool, work: Path
+                ) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """The first range here, the others in fresh worker processes (spawned: nothing
+    inherited but the arguments); the results in range order."""
+    if len(spans) == 1:
+        return [_write_range(repo, spans[0], on_date, secret, month_precision, work, 0)]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    url = repo.engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(len(spans) - 1, mp_context=mp.get_context("spawn")) as pool:
+        rest = [pool.submit(_write_range_apart, url, span, on_date, secret, month_precision,
+                            str(work), part)
+                for part, span in enumerate(spans[1:], start=1)]
+        try:
+            first = _write_range(repo, spans[0], on_date, secret, month_precision, work, 0)
+            return [first, *(f.result() for f in rest)]
+        except BaseException:
+            for f in rest:
+                f.cancel()
+            raise
+
+
+def _join_parts(work: Path, kind: str, parts: int) -> None:
+    """``<Type>.0``, ``<Type>.1``, … (those that exist) joined in order into
+    ``<Type>.ndjson``."""
+    target = work / f"{kind}.ndjson"
+    first = work / f"{kind}.0"
+    if first.exists():
+        first.replace(target)  # the first part is not copied
+    else:
+        target.touch()
+    with target.open("r+b") as out:  # not "ab": copy_file_range refuses O_APPEND
+        out.seek(0, os.SEEK_END)
+        for part in range(1, parts):
+            path = work / f"{kind}.{part}"
+            if path.exists():
+                with path.open("rb") as src:
+                    _append(src, out)
+                path.unlink()
+
+
+def _append(src: BinaryIO, out: BinaryIO) -> None:
+    """``src`` appended to ``out``: copied by the kernel where it can
+    (``copy_file_range``, Linux), else read and written."""
+    size = os.fstat(src.fileno()).st_size
+    if hasattr(os, "copy_file_range"):
+        out.flush()
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(src.fileno(), out.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except OSError:  # not between these two files: read and write the rest
+            pass
+        if done == size:
+            return
+        src.seek(done)
+        out.seek(0, os.SEEK_END)
+    shutil.copyfileobj(src, out, 1 << 20)

@@ -105,6 +105,10 @@ def _normalise(url: str) -> URL:
     return u
 
 
+# execution option of a connection whose transactions only read (see _sqlite_setup)
+READ_ONLY = "pecoma_read_only"
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -121,7 +125,10 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Take the write lock at the start: a deferred transaction that reads and then
         # writes cannot wait for another writer and would fail with "database is locked".
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction marked read only (the streamed exports' reads) takes no lock: in
+        # WAL mode it reads a snapshot beside writers and other readers.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _wal(cur: Any) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Date,
     Engine,
     Integer,
+    Select,
     String,
     Table,
     Text,
@@ -55,7 +56,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.store.db import StoreError
+from pecoma.store.db import READ_ONLY, StoreError
 from pecoma.store.models import (
     ACTOR_MAX,
     REGISTRY_ID_MAX,
@@ -504,9 +505,13 @@ class Repository:
     # --- transactions -------------------------------------------------------------------
 
     @contextmanager
-    def _read(self) -> Iterator[Session]:
+    def _read(self, *, only: bool = False) -> Iterator[Session]:
+        """A read transaction; ``only`` promises that it writes nothing, so that on SQLite
+        it takes no write lock (several export workers read at once)."""
         try:
             with self._sessions() as s, s.begin():
+                if only:
+                    s.connection(execution_options={READ_ONLY: True})
                 yield s
         except OperationalError as exc:
             raise StoreError(f"cannot read the registry: {_first_line(exc)}") from exc
@@ -999,11 +1004,35 @@ class Repository:
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
         return {k: tuple(v) for k, v in out.items()}
 
-    def outcomes_by_registry_id(self) -> dict[str, tuple[OutcomeView, ...]]:
-        """Registry id -> the patient's outcome events, by date (patients with outcomes)."""
-        with self._read() as s:
-            rid = dict(s.execute(select(Patient.id, Patient.registry_id)).all())
-        return {rid[pid]: v for pid, v in self.outcomes().items()}
+    def outcomes_by_registry_id(
+        self, *, after: str | None = None, upto: str | None = None
+    ) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the patient's outcome events, by date (patients with outcomes);
+        with ``after``/``upto`` only the registry ids in that range (see
+        :meth:`registry_id_cuts`)."""
+        o = OutcomeRecord
+        q = _registry_id_range(
+            select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
+                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
+            .join(Patient, Patient.id == o.patient_id), after, upto,
+        ).order_by(o.patient_id, o.event_date, o.id)
+        out: dict[str, list[OutcomeView]] = {}
+        with self._read(only=True) as s:
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def registry_id_cuts(self, parts: int, min_part: int = 1) -> list[str]:
+        """At most ``parts - 1`` registry ids cutting the registry, in registry-id order
+        (the database's own), into ranges of about equal size: range k holds the ids
+        after cut k-1 (none for the first) up to and including cut k (none for the
+        last). Fewer ranges when they would hold fewer than ``min_part`` patients."""
+        with self._read(only=True) as s:
+            total = s.execute(select(func.count()).select_from(Patient)).scalar_one()
+            parts = max(1, min(parts, total // max(1, min_part)))
+            positions = sorted({total * k // parts for k in range(1, parts)} - {0})
+            return [s.execute(select(Patient.registry_id).order_by(Patient.registry_id)
+                              .offset(at - 1).limit(1)).scalar_one() for at in positions]
 
     def cohort_rows(self) -> list[tuple[Any, ...]]:
         """Every patient with a case, for survival and quality figures, in registry-id
@@ -1082,12 +1111,13 @@ class Repository:
         return list(self.iter_latest_cases())
 
     def iter_latest_cases(
-        self, batch: int = 1000
+        self, batch: int = 1000, *, after: str | None = None, upto: str | None = None
     ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
         """:meth:`latest_cases` one row at a time, fetched ``batch`` rows at a time (a
         server-side cursor on PostgreSQL): memory stays bounded however large the
         registry. The read transaction stays open until the iterator is exhausted or
-        closed."""
+        closed. With ``after``/``upto`` only the registry ids in that range (see
+        :meth:`registry_id_cuts`)."""
         cv_top = (
             select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
             .group_by(CaseVersion.patient_id)
@@ -1111,7 +1141,8 @@ class Repository:
             .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
             .order_by(Patient.registry_id)
         )
-        with self._read() as s:
+        q = _registry_id_range(q, after, upto)
+        with self._read(only=True) as s:
             if s.get_bind().dialect.name == "postgresql":
                 # a cursor is planned for its first rows by default (nested loops over
                 # the latest-version subqueries: minutes at 100,000 patients); plan it
@@ -1683,3 +1714,16 @@ def _first_line(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     lines = str(orig if orig is not None else exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+_Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
+
+
+def _registry_id_range(q: _Q, after: str | None, upto: str | None) -> _Q:
+    """``q`` limited to the registry ids after ``after`` up to and including ``upto``
+    (compared by the database, in the order of its ``ORDER BY``)."""
+    if after is not None:
+        q = q.where(Patient.registry_id > after)
+    if upto is not None:
+        q = q.where(Patient.registry_id <= upto)
+    return q
