@@ -39,7 +39,10 @@ complementary suppression so that no suppressed count can be worked out from a t
 the other counts of its row (:mod:`pecoma.registry.suppression`: in a concordance row,
 recommended = followed + not followed + not recorded, and not followed = its reasons; in a
 decision row, decided = accepted + declined + deferred, and declined and deferred = their
-reasons); a share is shown only when its numerator and denominator are both shown.
+reasons; in the surveillance quality, windows closed = visits done + missed, visits done =
+on time + early + late, and the recurrences with the way found recorded = their ways); a
+share is shown only when its numerator and denominator are both shown. The text and JSON
+rendering is :mod:`pecoma.registry.quality_text`.
 """
 
 from __future__ import annotations

@@ -10,10 +10,13 @@ A shared report protects privacy as the registry's exports do: every count below
 ``min_cell`` (the ``min_cell`` setting, default 5) is printed as "< min_cell", a share
 whose numerator or denominator is suppressed is not printed, a median of fewer than
 ``min_cell`` values is not printed, and a survival group under ``min_cell`` patients
-shows no estimate (see :mod:`pecoma.registry.survival`). The surveillance quality and
-concordance figures also get complementary suppression, from the same cells as the web
-page and the JSON (:mod:`pecoma.registry.suppression`), so that no suppressed count
-there can be worked out by subtraction. Every figure carries its n.
+shows no estimate and is not drawn (see :mod:`pecoma.registry.survival`). Every figure
+also gets complementary suppression (:mod:`pecoma.registry.suppression`), so that no
+suppressed count can be worked out by subtraction: the patient counts
+(:meth:`pecoma.registry.summary.Summary.cells`), the survival figures' totals
+(:meth:`pecoma.registry.survival.SurvivalReport.cells`), and the surveillance quality and
+concordance figures, from the same cells and lines as the web page, the text and the JSON
+(:mod:`pecoma.registry.quality_text`). Every figure carries its n.
 
 Rendered from ``web/templates/registry_summary_pdf.html`` with ``static/pdf.css`` and
 ``static/registry_pdf.css``; nothing is fetched from any network (the curves are
