@@ -182,6 +182,22 @@ def test_nothing_small_nothing_suppressed(registry: Repository) -> None:
     assert "Not drawn" not in text
 
 
+class TestSuppress:
+    def test_counts_and_shares(self) -> None:
+        """The PDF's counts and shares through :meth:`Summary.cells` (threshold 5): 40
+        patients with a plan, 3 overdue + 12 due + 25 upcoming; 10 with the full panel."""
+        s = Summary(ON, 40, by_worklist_status={"overdue": 3, "due": 12, "upcoming": 25},
+                    overdue=Ratio(3, 40), ihc_complete=Ratio(10, 40))
+        c = s.cells(5)
+        # the 3 is "< 5" and 40 - 12 - 25 would give it: 12 (the smallest other) goes
+        assert [c.text(f"worklist:{k}") for k in ("overdue", "due", "upcoming", "done")] == [
+            "< 5", "suppressed", "25", "0"]
+        assert c.ratio_text("worklist:overdue", "active") == "< 5/40"  # no share
+        assert c.ratio_text("ihc_complete", "evaluable") == "10/40 (25.0%)"
+        assert Summary(ON, 0).cells(5).ratio_text("worklist:overdue", "active") == (
+            "0/0 (n/a)")
+
+
 class TestPatientCounts:
     """:meth:`Summary.cells` on hand-made counts."""
 
