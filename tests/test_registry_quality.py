@@ -108,27 +108,85 @@ def test_cli(db_url: str, followed: Repository, tmp_path: Path) -> None:
     from test_registry_cli import pecoma
 
     r = pecoma("registry", "quality", "--on", "2026-11-28", "--format", "json",
-               "--database-url", db_url)
+               "--min-cell", "1", "--database-url", db_url)
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["surveillance"]["inside_window"] == {"numerator": 1, "denominator": 6,
                                                      "share": 0.1667}
-    r = pecoma("registry", "quality", "--on", "2026-11-28", "--database-url", db_url)
-    assert "visits done inside their window: 1/6 (16.7%)" in r.stdout
+    r = pecoma("registry", "quality", "--on", "2026-11-28", "--min-cell", "1",
+               "--database-url", db_url)
+    assert ("Visits whose window has closed: 6; done inside the window 1/6 (16.7%); "
+            "early 0, late 1, missed 4") in r.stdout
 
 
-def test_summary_page_shows_both(followed: Repository) -> None:
+# H1's figures (see ``followed``): 6 windows closed = 2 done (1 on time + 0 early + 1
+# late) + 4 missed; 1 recurrence, found at a scheduled scan.
+SHOWN = ("Visits whose window has closed: 6; done inside the window 1/6 (16.7%); early 0, "
+         "late 1, missed 4")
+# threshold 5: 1, 1, 4 and the 2 done are "< 5"; 6 = done + missed has two unknowns, so
+# nothing else goes
+AT_5 = ("Visits whose window has closed: 6; done inside the window < 5/6; early 0, "
+        "late < 5, missed < 5")
+# threshold 3: the 2 done is "< 3" and 6 - 4 missed would give it, so missed (the only
+# other non-zero part) is suppressed too
+AT_3 = ("Visits whose window has closed: 6; done inside the window < 3/6; early 0, "
+        "late < 3, missed suppressed")
+
+
+def _page(repo: Repository, min_cell: int) -> str:
     from fastapi.testclient import TestClient
 
     from pecoma.web.app import create_app
     from pecoma.web.config import WebConfig
 
-    app = create_app(WebConfig(), today=lambda: ON)
-    app.state.registry = followed
+    app = create_app(WebConfig(min_cell=min_cell), today=lambda: ON)
+    app.state.registry = repo
     with TestClient(app) as c:
-        page = c.get("/registry/summary").text
-    assert "visits done inside their window: 1/6 (16.7%)" in page
-    assert "REC-REFER-TRIALS 2026: recommended to &lt; 5; no recorded decision" in page
+        return c.get("/registry/summary").text
+
+
+def test_summary_page_shows_both(followed: Repository) -> None:
+    page = _page(followed, 1)
+    assert SHOWN in page
+    assert "Median delay from the due date to the scan: 26.5 days (n 2)" in page
+    assert "REC-REFER-TRIALS 2026: recommended to 1; no recorded decision" in page
+
+
+class TestQualitySuppressed:
+    """The surveillance quality figures on the web page, in the JSON and in the text get
+    the PDF's suppression (one rendering, :mod:`pecoma.registry.quality_text`)."""
+
+    def test_web(self, followed: Repository) -> None:
+        page = _page(followed, 5)
+        assert AT_5.replace("<", "&lt;") in page, page
+        assert "Median delay from the due date to the scan: not shown (n &lt; 5)" in page
+        assert "scheduled scan &lt; 5" in page
+        assert "16.7" not in page and "26.5" not in page
+        page = _page(followed, 3)
+        assert AT_3.replace("<", "&lt;") in page, page
+        assert "missed 4" not in page
+
+    def test_json_and_text(self, db_url: str, followed: Repository) -> None:
+        from test_registry_cli import pecoma
+
+        args = ("registry", "quality", "--on", "2026-11-28", "--database-url", db_url)
+        r = pecoma(*args, "--format", "json", "--min-cell", "3")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["surveillance"] == {
+            "evaluated_on": "2026-11-28", "visits_with_window_closed": 6,
+            "inside_window": "suppressed", "early": 0, "late": "<3", "missed": "suppressed",
+            "visits_done": "<3", "median_delay_days": "suppressed",
+            "median_days_late": "suppressed", "late_visits": "<3",
+            "recurrences_by_how_found": {"scheduled_scan": "<3"},
+            "found_at_scheduled_scan": "suppressed",
+        }
+        r = pecoma(*args, "--format", "json")  # the default threshold, 5
+        data = json.loads(r.stdout)["surveillance"]
+        assert (data["late"], data["missed"], data["inside_window"]) == ("<5", "<5",
+                                                                         "suppressed")
+        r = pecoma(*args, "--min-cell", "3")
+        assert AT_3 in r.stdout, r.stdout
+        assert "Median lateness past the window: not shown (n < 3)" in r.stdout
 
 
 class TestComplementarySuppression:
@@ -164,6 +222,19 @@ class TestComplementarySuppression:
         # case to compare): 7 with parts 3 and 0 would give 3 by subtraction
         c = suppress({"total": 7, "a": 3, "b": 0}, [("total", ("a", "b"))], 5)
         assert [c.text(k) for k in ("total", "a", "b")] == ["suppressed", "< 5", "0"]
+
+    def test_kept_parts_are_not_chosen(self) -> None:
+        from pecoma.registry.suppression import suppress
+
+        # a survival figure: n 6 = high 4 (drawn: its curve gives its n away, so kept) +
+        # low 2 ("< 3"); 6 - 4 would give the 2, and high may not go, so the total does
+        c = suppress({"n": 6, "high": 4, "low": 2}, [("n", ("high", "low"))], 3,
+                     keep=("high",))
+        assert [c.text(k) for k in ("n", "high", "low")] == ["suppressed", "4", "< 3"]
+        # a kept total with only kept other parts: the smallest kept part goes after all
+        c = suppress({"n": 9, "a": 4, "b": 2, "c": 3}, [("n", ("a", "b", "c"))], 3,
+                     keep=("n", "a", "c"))
+        assert [c.text(k) for k in ("n", "a", "b", "c")] == ["9", "4", "< 3", "suppressed"]
 
     def test_linked_sums(self) -> None:
         from pecoma.registry.suppression import suppress

@@ -20,8 +20,8 @@ from pypdf import PdfReader
 from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.quality import SurveillanceQuality, concordance_of, surveillance_quality
 from pecoma.registry.service import record_case
-from pecoma.registry.summary import Ratio, summarise
-from pecoma.registry.summary_pdf import Suppress, summary_pdf, survival_reports
+from pecoma.registry.summary import Ratio, Summary, summarise
+from pecoma.registry.summary_pdf import summary_pdf, survival_reports
 from pecoma.registry.worklist import build_worklist, evaluate
 from pecoma.settings import default_settings
 from pecoma.store import Repository, open_registry
@@ -102,6 +102,12 @@ def section(text: str, title: str) -> str:
     return text[start:end]
 
 
+TITLES = ("Recurrence-free survival by guideline risk group",
+          "Recurrence-free survival by Folpe 2005 category",
+          "Overall survival by guideline risk group",
+          "Overall survival by Folpe 2005 category")
+
+
 class TestContent:
     @pytest.fixture
     def text(self, registry: Repository) -> str:
@@ -112,12 +118,19 @@ class TestContent:
         return text
 
     def test_every_survival_figure_with_its_n(self, text: str) -> None:
-        for title in ("Recurrence-free survival by guideline risk group",
-                      "Recurrence-free survival by Folpe 2005 category",
-                      "Overall survival by guideline risk group",
-                      "Overall survival by Folpe 2005 category"):
-            # 4 high-risk (malignant) + 2 low-risk (benign) patients = 6
-            assert f"{title}, as of 2026-11-28 (n 6)" in text, title
+        for title in TITLES:
+            # 4 high-risk (malignant) + 2 low-risk (benign) patients = 6; the 2 is "< 3"
+            # and the 4 stays shown beside its curve, so 6 - 4 would give the 2: the
+            # total is the count suppressed
+            assert f"{title}, as of 2026-11-28 (n suppressed)" in text, title
+            assert f"{title}, as of 2026-11-28 (n 6)" not in text, title
+
+    def test_patient_counts(self, text: str) -> None:
+        # 6 patients = high 4 + low 2: the 2 is "< 3" and 6 - 4 would give it, so high
+        # (the only other non-zero group) is suppressed; all 6 are localized
+        assert "6 patients, from every patient's latest case" in text
+        assert "Guideline risk group (S05–S09, I1) high suppressed, low < 3" in text, text
+        assert not re.search(r"high 4,", text)
 
     def test_hand_computed_rows(self, text: str) -> None:
         rfs = section(text, "Recurrence-free survival by guideline risk group")
@@ -147,6 +160,8 @@ class TestContent:
     def test_log_rank_and_quality(self, text: str) -> None:
         # a single group is shown: no test between groups
         assert "Log-rank test not computed (fewer than two groups shown)" in text
+        # the low-risk (benign) group is not drawn, and the note says so
+        assert "Not drawn (fewer than 3 patients, no estimate shown): low." in text
         assert "Surveillance quality" in text and "Visits whose window has closed" in text
 
 
@@ -158,13 +173,55 @@ def test_default_threshold_suppresses_every_group(registry: Repository) -> None:
     assert not re.search(r"\bhigh 4\b", text)
 
 
+def test_nothing_small_nothing_suppressed(registry: Repository) -> None:
+    """Threshold 2: no group is under it (4 and 2), so every count is shown: n 6."""
+    text, _ = text_of(render(registry, min_cell=2))
+    for title in TITLES:
+        assert f"{title}, as of 2026-11-28 (n 6)" in text, title
+    assert "Guideline risk group (S05–S09, I1) high 4, low 2" in text, text
+    assert "Not drawn" not in text
+
+
 class TestSuppress:
     def test_counts_and_shares(self) -> None:
-        s = Suppress(5)
-        assert [s.n(v) for v in (0, 1, 4, 5, 12)] == ["0", "< 5", "< 5", "5", "12"]
-        assert s.ratio(Ratio(3, 40)) == "< 5/40"  # no share that would reveal the 3
-        assert s.ratio(Ratio(10, 40)) == "10/40 (25.0%)"
-        assert s.ratio(Ratio(0, 0)) == "0/0 (n/a)"
+        """The PDF's counts and shares through :meth:`Summary.cells` (threshold 5): 40
+        patients with a plan, 3 overdue + 12 due + 25 upcoming; 10 with the full panel."""
+        s = Summary(ON, 40, by_worklist_status={"overdue": 3, "due": 12, "upcoming": 25},
+                    overdue=Ratio(3, 40), ihc_complete=Ratio(10, 40))
+        c = s.cells(5)
+        # the 3 is "< 5" and 40 - 12 - 25 would give it: 12 (the smallest other) goes
+        assert [c.text(f"worklist:{k}") for k in ("overdue", "due", "upcoming", "done")] == [
+            "< 5", "suppressed", "25", "0"]
+        assert c.ratio_text("worklist:overdue", "active") == "< 5/40"  # no share
+        assert c.ratio_text("ihc_complete", "evaluable") == "10/40 (25.0%)"
+        assert Summary(ON, 0).cells(5).ratio_text("worklist:overdue", "active") == (
+            "0/0 (n/a)")
+
+
+class TestPatientCounts:
+    """:meth:`Summary.cells` on hand-made counts."""
+
+    def test_group_of_two_recoverable_from_the_total(self) -> None:
+        # 6 = high 4 + low 2 at threshold 3: low "< 3", high suppressed (6 - 4 = 2)
+        s = Summary(ON, 6, by_risk={"high": 4, "low": 2}, by_disease_status={"localized": 6},
+                    by_worklist_status={"upcoming": 6}, overdue=Ratio(0, 6),
+                    ihc_complete=Ratio(6, 6))
+        c = s.cells(3)
+        assert [c.text(k) for k in ("patients", "risk:high", "risk:low",
+                                    "status:localized", "worklist:upcoming")] == [
+            "6", "suppressed", "< 3", "6", "6"]
+        assert c.ratio_text("worklist:overdue", "active") == "0/6 (0.0%)"
+
+    def test_not_evaluable_is_one_count_in_every_breakdown(self) -> None:
+        # 9 = 7 evaluable + 2 not evaluable ("< 5"): with 9 shown the 7 would give the
+        # 2, so evaluable (the other part) goes; evaluable = high 7 = localized 7 would
+        # then give the 7 back, so high and localized go too
+        s = Summary(ON, 9, by_risk={"high": 7, "not evaluable": 2},
+                    by_disease_status={"localized": 7, "not evaluable": 2})
+        c = s.cells(5)
+        assert [c.text(k) for k in ("patients", "not_evaluable", "evaluable", "risk:high",
+                                    "status:localized")] == [
+            "9", "< 5", "suppressed", "suppressed", "suppressed"]
 
 
 @pytest.fixture

@@ -124,6 +124,17 @@ class TestSuppression:
         data = json.loads(to_json(r))
         (g,) = [g for g in data["groups"] if g["group"] == "tiny"]
         assert g["n"] == "<5" and g["at"] == [] and g["curve"]["time"] == []
+        # not drawn, and the figure, the text and the JSON say so
+        note = "Not drawn (fewer than 5 patients, no estimate shown): tiny."
+        assert r.note == note and data["note"] == note and note in text
+        assert note.encode() in to_figure(r, "svg")
+        # the total 42 + 4 = 46 beside the drawn groups (21 and 21, kept: their curves
+        # give them away) would give the 4, so the total is the count suppressed
+        c = r.cells()
+        assert [c.text(k) for k in ("n", "n:6-MP", "n:placebo", "n:tiny")] == [
+            "suppressed", "21", "21", "< 5"]
+        assert json.loads(to_json(analyse(freireich(), Endpoint.rfs, Grouping.risk, ON,
+                                          min_cell=5)))["note"] is None
 
     def test_small_counts_shown_as_below_threshold(self) -> None:
         r = analyse(freireich(), Endpoint.rfs, Grouping.risk, ON, min_cell=10)

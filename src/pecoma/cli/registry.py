@@ -641,12 +641,13 @@ def quality_cmd(
         data = {
             "format": "pecoma-quality/1",
             "min_cell": min_cell,
-            "surveillance": quality.to_jsonable(),
+            "surveillance": quality.to_jsonable(min_cell),
             "concordance": concord.to_jsonable(min_cell),
         }
         _write_out(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
     else:
-        _write_out("\n".join([*quality.lines(), "", *concord.lines(min_cell)]) + "\n", output)
+        _write_out("\n".join([*quality.lines(min_cell), "", *concord.lines(min_cell)]) + "\n",
+                   output)
 
 
 class DatePrecision(StrEnum):

@@ -39,7 +39,10 @@ complementary suppression so that no suppressed count can be worked out from a t
 the other counts of its row (:mod:`pecoma.registry.suppression`: in a concordance row,
 recommended = followed + not followed + not recorded, and not followed = its reasons; in a
 decision row, decided = accepted + declined + deferred, and declined and deferred = their
-reasons); a share is shown only when its numerator and denominator are both shown.
+reasons; in the surveillance quality, windows closed = visits done + missed, visits done =
+on time + early + late, and the recurrences with the way found recorded = their ways); a
+share is shown only when its numerator and denominator are both shown. The text and JSON
+rendering is :mod:`pecoma.registry.quality_text`.
 """
 
 from __future__ import annotations
@@ -127,38 +130,16 @@ class SurveillanceQuality:
             ("found_known", ("found:scheduled_scan", "found:symptoms", "found:other")),
         ], min_cell)
 
-    def to_jsonable(self) -> dict[str, Any]:
-        return {
-            "evaluated_on": self.on_date.isoformat(),
-            "visits_with_window_closed": self.windows_closed,
-            "inside_window": self.inside_window.to_dict(),
-            "early": self.early, "late": self.late, "missed": self.missed,
-            "visits_done": len(self.delays),
-            "median_delay_days": self.median_delay,
-            "median_days_late": self.median_lateness,
-            "late_visits": len(self.lateness),
-            "recurrences_by_how_found": dict(self.recurrences_found),
-            "found_at_scheduled_scan": self.at_scheduled_scan.to_dict(),
-        }
+    def to_jsonable(self, min_cell: int = 1) -> dict[str, Any]:
+        from pecoma.registry.quality_text import quality_json
 
-    def lines(self) -> list[str]:
-        def days(x: float | None) -> str:
-            return "n/a" if x is None else f"{x:g} days"
+        return quality_json(self, min_cell)
 
-        found = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
-                          self.recurrences_found.items()) or "none recorded"
-        return [
-            f"Surveillance quality as of {self.on_date.isoformat()}",
-            f"visits done inside their window: {self.inside_window} of the visits whose "
-            f"window has closed (early {self.early}, late {self.late}, missed {self.missed})",
-            f"median delay from due date to scan: {days(self.median_delay)} "
-            f"(n {len(self.delays)} visits done)",
-            f"median lateness past the window: {days(self.median_lateness)} "
-            f"(n {len(self.lateness)} late visits)",
-            f"recurrences and metastases by how found: {found}",
-            f"found at a scheduled scan: {self.at_scheduled_scan} of those with the way "
-            "recorded",
-        ]
+    def lines(self, min_cell: int = 1) -> list[str]:
+        from pecoma.registry.quality_text import quality_lines
+
+        return [f"Surveillance quality as of {self.on_date.isoformat()}",
+                *quality_lines(self, min_cell)]
 
 
 def surveillance_quality(
@@ -349,83 +330,14 @@ class Concordance:
     decisions: list[DecisionRow] = field(default_factory=list)
 
     def to_jsonable(self, min_cell: int = 1) -> dict[str, Any]:
-        return {
-            "evaluated_on": self.on_date.isoformat(),
-            "sources": list(self.sources),
-            "measures": "per recommendation record and year of first recommendation: "
-                        "patients recommended, recorded treatment followed it or not, or "
-                        "not recorded",
-            "rows": [_row_json(r, r.cells(min_cell)) for r in self.rows],
-            "decisions_measure": "per recommendation record, year of the decision and "
-                                 "source (board, cds-hooks): current decisions recorded, "
-                                 "accepted (followed), declined, deferred, and the reasons "
-                                 "for each decline and deferral",
-            "decisions": [_decision_json(d, d.cells(min_cell)) for d in self.decisions],
-        }
+        from pecoma.registry.quality_text import concordance_json
+
+        return concordance_json(self, min_cell)
 
     def lines(self, min_cell: int = 1) -> list[str]:
-        out = [f"Concordance as of {self.on_date.isoformat()} (sources: "
-               f"{', '.join(self.sources)})"]
-        for r in self.rows:
-            c = r.cells(min_cell)
-            head = f"{r.record} {r.year}: recommended to {c.text('recommended')}"
-            if not r.compared:
-                out.append(f"{head}; no recorded decision to compare")
-                continue
-            reasons = "; ".join(f"{k} ({c.text(f'reason:{k}')})" for k, _ in r.reasons)
-            out.append(f"{head}; followed {c.text('followed')}, not followed "
-                       f"{c.text('not_followed')}, not recorded {c.text('unknown')}; "
-                       f"followed {_share_text(c, 'followed', 'recorded')} of those "
-                       "recorded" + (f"; reasons: {reasons}" if reasons else ""))
-        out.append(f"Decisions recorded as of {self.on_date.isoformat()} (tumour board and "
-                   "CDS Hooks answers; current decisions, by year of the decision)")
-        if not self.decisions:
-            out.append("no decision recorded yet")
-        for d in self.decisions:
-            c = d.cells(min_cell)
-            reasons = "; ".join(f"{k} ({c.text(f'reason:{k}')})" for k, _ in d.reasons)
-            out.append(f"{d.record} {d.year} {d.source}: decided {c.text('decided')}; "
-                       f"accepted {c.text('accepted')}, declined {c.text('declined')}, "
-                       f"deferred {c.text('deferred')}; accepted "
-                       f"{_share_text(c, 'accepted', 'decided')}"
-                       + (f"; reasons: {reasons}" if reasons else ""))
-        return out
+        from pecoma.registry.quality_text import concordance_lines
 
-
-def _share_text(c: Cells, numerator: str, denominator: str) -> str:
-    """"x %", "n/a" (nothing to divide by) or "suppressed"."""
-    if not c.shown(numerator, denominator):
-        return "suppressed"
-    share = c.share(numerator, denominator)
-    return "n/a" if share is None else f"{share:.1%}"
-
-
-def _share_json(c: Cells, numerator: str, denominator: str) -> dict[str, Any] | str:
-    if not c.shown(numerator, denominator):
-        return "suppressed"
-    return Ratio(c.counts[numerator], c.counts[denominator]).to_dict()
-
-
-def _row_json(r: ConcordanceRow, c: Cells) -> dict[str, Any]:
-    return {
-        "record": r.record, "year": r.year, "recommended": c.json("recommended"),
-        "compared": r.compared,
-        "followed": c.json("followed") if r.compared else None,
-        "not_followed": c.json("not_followed") if r.compared else None,
-        "unknown": c.json("unknown") if r.compared else None,
-        "share_followed": _share_json(c, "followed", "recorded") if r.compared else None,
-        "reasons": [{"reason": k, "n": c.json(f"reason:{k}")} for k, _ in r.reasons],
-    }
-
-
-def _decision_json(d: DecisionRow, c: Cells) -> dict[str, Any]:
-    return {
-        "record": d.record, "year": d.year, "source": d.source,
-        "decided": c.json("decided"), "accepted": c.json("accepted"),
-        "declined": c.json("declined"), "deferred": c.json("deferred"),
-        "share_accepted": _share_json(c, "accepted", "decided"),
-        "reasons": [{"reason": k, "n": c.json(f"reason:{k}")} for k, _ in d.reasons],
-    }
+        return concordance_lines(self, min_cell)
 
 
 def concordance(

@@ -26,6 +26,7 @@ from typing import Any
 
 from pecoma.engine.alerts import ihc_panel_complete
 from pecoma.engine.facts import derive
+from pecoma.registry.suppression import Cells, suppress
 from pecoma.registry.worklist import Evaluated, WorkItem, WorkStatus
 from pecoma.settings import Settings
 from pecoma.store.cds import FeedbackRecord
@@ -73,6 +74,36 @@ class Summary:
     ihc_complete: Ratio = Ratio(0, 0)
     cds_mtor_accepted: Ratio = Ratio(0, 0)
     cds_override_reasons: dict[str, int] = field(default_factory=dict)
+
+    def cells(self, min_cell: int) -> Cells:
+        """The patient counts, suppressed for a shared report (``risk:<group>``,
+        ``status:<disease status>``, ``worklist:<status>``; ``not_evaluable`` is the one
+        count of the patients without an evaluable case, a part of every breakdown).
+
+        The sums: patients = the risk groups = the disease statuses = the worklist
+        statuses; patients = evaluable + not evaluable; evaluable = the risk groups (and
+        the disease statuses) of the evaluable patients, the denominator of the
+        complete-panel share; the active plans = overdue + due + upcoming + done, the
+        denominator of the overdue rate."""
+        ne = "not evaluable"
+        risk = {f"risk:{k}": v for k, v in self.by_risk.items() if k != ne}
+        status = {f"status:{k}": v for k, v in self.by_disease_status.items() if k != ne}
+        work = {f"worklist:{k.value}": self.by_worklist_status.get(k.value, 0)
+                for k in WorkStatus if k in _ACTIVE or k.value in self.by_worklist_status}
+        not_evaluable = self.by_risk.get(ne, 0)
+        counts = {
+            "patients": self.patients, "evaluable": self.patients - not_evaluable,
+            "not_evaluable": not_evaluable, **risk, **status, **work,
+            "active": self.overdue.denominator, "ihc_complete": self.ihc_complete.numerator,
+        }
+        active = tuple(f"worklist:{k.value}" for k in _ACTIVE)
+        return suppress(counts, [
+            ("patients", ("evaluable", "not_evaluable")),
+            ("evaluable", tuple(risk)),
+            ("evaluable", tuple(status)),
+            ("patients", tuple(work)),
+            ("active", active),
+        ], min_cell)
 
     def to_jsonable(self) -> dict[str, Any]:
         return {

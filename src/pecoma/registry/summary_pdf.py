@@ -10,10 +10,13 @@ A shared report protects privacy as the registry's exports do: every count below
 ``min_cell`` (the ``min_cell`` setting, default 5) is printed as "< min_cell", a share
 whose numerator or denominator is suppressed is not printed, a median of fewer than
 ``min_cell`` values is not printed, and a survival group under ``min_cell`` patients
-shows no estimate (see :mod:`pecoma.registry.survival`). The surveillance quality and
-concordance figures also get complementary suppression, from the same cells as the web
-page and the JSON (:mod:`pecoma.registry.suppression`), so that no suppressed count
-there can be worked out by subtraction. Every figure carries its n.
+shows no estimate and is not drawn (see :mod:`pecoma.registry.survival`). Every figure
+also gets complementary suppression (:mod:`pecoma.registry.suppression`), so that no
+suppressed count can be worked out by subtraction: the patient counts
+(:meth:`pecoma.registry.summary.Summary.cells`), the survival figures' totals
+(:meth:`pecoma.registry.survival.SurvivalReport.cells`), and the surveillance quality and
+concordance figures, from the same cells and lines as the web page, the text and the JSON
+(:mod:`pecoma.registry.quality_text`). Every figure carries its n.
 
 Rendered from ``web/templates/registry_summary_pdf.html`` with ``static/pdf.css`` and
 ``static/registry_pdf.css``; nothing is fetched from any network (the curves are
@@ -25,11 +28,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from pecoma.registry.summary import Ratio, Summary
+from pecoma.registry.quality_text import quality_lines
+from pecoma.registry.summary import Summary
 from pecoma.registry.suppression import Cells
 from pecoma.registry.survival import (
     HORIZONS,
@@ -45,31 +48,11 @@ if TYPE_CHECKING:
     from pecoma.registry.quality import Concordance, SurveillanceQuality
     from pecoma.store.repository import Repository
 
-__all__ = ["Suppress", "summary_pdf", "summary_pdf_html", "survival_reports"]
+__all__ = ["summary_pdf", "summary_pdf_html", "survival_reports"]
 
 # the four survival figures, in the order printed
 FIGURES = ((Endpoint.rfs, Grouping.risk), (Endpoint.rfs, Grouping.folpe),
            (Endpoint.os, Grouping.risk), (Endpoint.os, Grouping.folpe))
-
-
-@dataclass(frozen=True, slots=True)
-class Suppress:
-    """Small-cell suppression of a shared report."""
-
-    min_cell: int
-
-    def n(self, value: int) -> str:
-        """A count: "< min_cell" when 0 < value < min_cell."""
-        return f"< {self.min_cell}" if 0 < value < self.min_cell else str(value)
-
-    def ratio(self, r: Ratio) -> str:
-        """"a/b (x %)", with the share left out when a or b is suppressed."""
-        a, b = self.n(r.numerator), self.n(r.denominator)
-        if r.value is None:
-            return f"{a}/{b} (n/a)"
-        if a.startswith("<") or b.startswith("<"):
-            return f"{a}/{b}"
-        return f"{a}/{b} ({r.value:.1%})"
 
 
 def survival_reports(repo: Repository, on_date: dt.date,
@@ -82,31 +65,6 @@ def survival_reports(repo: Repository, on_date: dt.date,
         subjects, excluded = cohort(rows, outcomes, endpoint, grouping, on_date)
         out.append(analyse(subjects, endpoint, grouping, on_date, min_cell, excluded))
     return out
-
-
-def _median(value: float | None, c: Cells, key: str, unit: str) -> str:
-    if c.counts[key] == 0 or value is None:
-        return "n/a (none)"
-    if not c.shown(key):
-        return f"not shown (n {c.text(key)})"
-    return f"{value:g} {unit} (n {c.counts[key]})"
-
-
-def _quality_lines(q: SurveillanceQuality, min_cell: int) -> list[str]:
-    c = q.cells(min_cell)
-    found = ", ".join(f"{k.replace('_', ' ')} {c.text(f'found:{k}')}" for k in
-                      q.recurrences_found) or "none recorded"
-    return [
-        f"Visits whose window has closed: {c.text('windows_closed')}; done inside the "
-        f"window {c.ratio_text('on_time', 'windows_closed')}; early {c.text('early')}, "
-        f"late {c.text('late')}, missed {c.text('missed')}",
-        f"Median delay from the due date to the scan: "
-        f"{_median(q.median_delay, c, 'visits_done', 'days')}",
-        f"Median lateness past the window: {_median(q.median_lateness, c, 'late', 'days')}",
-        f"Recurrences and metastases by how they were found: {found}",
-        f"Found at a scheduled scan, of those with the way recorded: "
-        f"{c.ratio_text('found:scheduled_scan', 'found_known')}",
-    ]
 
 
 def _concordance_view(concord: Concordance, min_cell: int) -> dict[str, Any]:
@@ -134,25 +92,31 @@ def _concordance_view(concord: Concordance, min_cell: int) -> dict[str, Any]:
     return {"sources": ", ".join(concord.sources), "rows": rows, "decisions": decisions}
 
 
-def _counts(d: dict[str, int], s: Suppress) -> str:
-    return ", ".join(f"{k.replace('_', ' ')} {s.n(v)}" for k, v in d.items()) or "none"
+def _counts(d: dict[str, int], c: Cells, prefix: str) -> str:
+    """A breakdown; the patients without an evaluable case are the one ``not_evaluable``
+    count of every breakdown (see :meth:`Summary.cells`)."""
+    def key(k: str) -> str:
+        return "not_evaluable" if k == "not evaluable" else f"{prefix}:{k}"
+
+    return ", ".join(f"{k.replace('_', ' ')} {c.text(key(k))}" for k in d) or "none"
 
 
 def _data_uri(svg: bytes) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def _survival_view(r: SurvivalReport, s: Suppress) -> dict[str, Any]:
-    shown = [c for c in r.curves if not c.suppressed]
+def _survival_view(r: SurvivalReport) -> dict[str, Any]:
+    cells = r.cells()
     rows = []
     for c in r.curves:
-        at_risk = [s.n(h.at_risk) for h in c.horizons]
+        n = cells.text(f"n:{c.group}")
+        at_risk = [cells.text(f"at_risk:{c.group}:{h.years}") for h in c.horizons]
         if c.suppressed:
-            rows.append({"group": c.group, "n": s.n(c.n), "suppressed": True,
-                         "at_risk": at_risk})
+            rows.append({"group": c.group, "n": n, "suppressed": True, "at_risk": at_risk})
             continue
         rows.append({
-            "group": c.group, "n": s.n(c.n), "events": s.n(c.events), "suppressed": False,
+            "group": c.group, "n": n, "events": cells.text(f"events:{c.group}"),
+            "suppressed": False,
             "at_risk": at_risk,
             "at": [{"estimate": "—" if h.survival is None or h.lower is None
                     or h.upper is None else
@@ -165,13 +129,13 @@ def _survival_view(r: SurvivalReport, s: Suppress) -> dict[str, Any]:
     return {
         "title": r.title,
         "figure": _data_uri(to_figure(r, "svg")),
-        "n": s.n(sum(c.n for c in r.curves)),
-        "n_shown": s.n(sum(c.n for c in shown)),
+        "n": cells.text("n"),
+        "note": r.note,
         "rows": rows,
         "log_rank": None if lr is None else
         f"chi-square {lr.statistic:.2f}, df {lr.df}, p = {lr.p_value:.4g} "
         f"({', '.join(lr.groups)})",
-        "excluded": [(reason, s.n(k)) for reason, k in sorted(r.excluded.items())],
+        "excluded": [(reason, cells.text(f"excluded:{reason}")) for reason in sorted(r.excluded)],
     }
 
 
@@ -194,19 +158,21 @@ def summary_pdf_html(
     static = resources.files("pecoma.web").joinpath("static")
     css = "\n".join(static.joinpath(name).read_text(encoding="utf-8")
                     for name in ("pdf.css", "registry_pdf.css"))
-    s = Suppress(min_cell)
+    c = summary.cells(min_cell)
     return env.get_template("registry_summary_pdf.html").render(
         css=css, day=summary.on_date.isoformat(), min_cell=min_cell,
         generated=None if generated is None else generated.strftime("%Y-%m-%d %H:%M UTC"),
-        patients=s.n(summary.patients),
-        counts=[("Guideline risk group (S05–S09, I1)", _counts(summary.by_risk, s)),
-                ("Disease status", _counts(summary.by_disease_status, s)),
-                ("Worklist status", _counts(summary.by_worklist_status, s)),
-                ("Overdue among patients with an active plan", s.ratio(summary.overdue)),
-                ("Complete immunohistochemistry panel (S24)", s.ratio(summary.ihc_complete))],
-        quality=_quality_lines(quality, min_cell),
+        patients=c.text("patients"),
+        counts=[("Guideline risk group (S05–S09, I1)", _counts(summary.by_risk, c, "risk")),
+                ("Disease status", _counts(summary.by_disease_status, c, "status")),
+                ("Worklist status", _counts(summary.by_worklist_status, c, "worklist")),
+                ("Overdue among patients with an active plan",
+                 c.ratio_text("worklist:overdue", "active")),
+                ("Complete immunohistochemistry panel (S24)",
+                 c.ratio_text("ihc_complete", "evaluable"))],
+        quality=quality_lines(quality, min_cell),
         concordance=_concordance_view(concordance, min_cell),
-        survival=[_survival_view(r, s) for r in survival],
+        survival=[_survival_view(r) for r in survival],
         horizons=HORIZONS,
     )
 

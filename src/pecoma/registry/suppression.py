@@ -18,6 +18,11 @@ unknown count:
 A count suppressed this way reads "suppressed" (it may be ``min_cell`` or more). A share
 is shown only when its numerator and its denominator are both shown.
 
+A figure may name counts to **keep** shown, because something else printed beside them
+gives them away (a survival group's curve and confidence band reveal its n): a kept
+count is never chosen as the complement while another choice is left (the total of its
+sum, when no other part will do).
+
 This protects each sum on its own and sums linked through a shared count (a count that is
 a part of one sum and the total of another); it does not defend against bounds worked out
 from several sums together (the method of statistical offices' auditing tools).
@@ -78,17 +83,21 @@ class Cells:
         return f"{head} ({'n/a' if share is None else f'{share:.1%}'})"
 
 
-def suppress(counts: Mapping[str, int], sums: Iterable[Sum], min_cell: int) -> Cells:
+def suppress(counts: Mapping[str, int], sums: Iterable[Sum], min_cell: int,
+             keep: Iterable[str] = ()) -> Cells:
     """The cells of ``counts`` with primary and complementary suppression (see the module
-    docstring); ``sums`` tie the counts together, keys absent from ``counts`` are 0."""
+    docstring); ``sums`` tie the counts together, keys absent from ``counts`` are 0;
+    ``keep``: counts not to choose as a complement while another choice is left."""
     order = {k: i for i, k in enumerate(counts)}
+    kept = frozenset(keep)
     primary = frozenset(k for k, v in counts.items() if 0 < v < min_cell)
     hidden = set(primary)
     tied = [(t, [p for p in parts if p in counts]) for t, parts in sums if t in counts]
 
     def smallest(keys: Iterable[str]) -> str | None:
         candidates = [k for k in keys if k not in hidden and counts[k] > 0]
-        return min(candidates, key=lambda k: (counts[k], order[k]), default=None)
+        free = [k for k in candidates if k not in kept]
+        return min(free or candidates, key=lambda k: (counts[k], order[k]), default=None)
 
     changed = True
     while changed:
@@ -96,7 +105,10 @@ def suppress(counts: Mapping[str, int], sums: Iterable[Sum], min_cell: int) -> C
         for total, parts in tied:
             unknown = [p for p in parts if p in hidden]
             if total not in hidden and len(unknown) == 1:
-                extra = smallest(p for p in parts if p != unknown[0])
+                others = [p for p in parts if p != unknown[0]]
+                extra = smallest(p for p in others if p not in kept)
+                if extra is None and total in kept:
+                    extra = smallest(others)
                 hidden.add(total if extra is None else extra)
                 changed = True
             elif total in hidden and not unknown:

@@ -22,8 +22,12 @@ risk at 1, 3, 5 and 10 years, median survival, and the median follow-up (reverse
 Kaplan–Meier: censoring taken as the event). The log-rank test compares the groups shown.
 
 Small numbers protect privacy: a group of fewer than ``min_cell`` patients shows no
-estimate (its n is given as "< min_cell"), and a count below it (events, numbers at
-risk) is shown as "< min_cell"; suppressed groups are left out of the log-rank test.
+estimate and is not drawn (its n is given as "< min_cell", and the figure's note names
+it), and a count below it (events, numbers at risk) is shown as "< min_cell"; suppressed
+groups are left out of the log-rank test. Where the figure's total n is printed beside
+its groups (the PDF), :meth:`SurvivalReport.cells` gives it complementary suppression: a
+group drawn keeps its n shown (the curve's steps and band would reveal it), so the total
+is the count suppressed instead (:mod:`pecoma.registry.suppression`).
 The estimates come from lifelines (imported only here).
 """
 
@@ -37,6 +41,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from pecoma.registry.suppression import Cells, suppress
 
 if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeView, Repository
@@ -139,6 +145,30 @@ class SurvivalReport:
     def title(self) -> str:
         return (f"{ENDPOINT_TITLES[self.endpoint]} by {GROUPING_TITLES[self.grouping]}, "
                 f"as of {self.on_date.isoformat()}")
+
+    def cells(self) -> Cells:
+        """The counts, suppressed with the report's ``min_cell``: ``n`` (the patients of
+        every group), ``n:<group>``, ``events:<group>``, ``at_risk:<group>:<years>`` and
+        ``excluded:<reason>``; n = the groups' n, and the n of a group drawn is kept."""
+        counts = {"n": sum(c.n for c in self.curves)}
+        for c in self.curves:
+            counts[f"n:{c.group}"] = c.n
+            counts[f"events:{c.group}"] = c.events
+            for h in c.horizons:
+                counts[f"at_risk:{c.group}:{h.years}"] = h.at_risk
+        counts.update({f"excluded:{k}": v for k, v in self.excluded.items()})
+        return suppress(counts, [("n", tuple(f"n:{c.group}" for c in self.curves))],
+                        self.min_cell,
+                        keep=(f"n:{c.group}" for c in self.curves if not c.suppressed))
+
+    @property
+    def note(self) -> str | None:
+        """What the figure leaves out: the groups under ``min_cell`` patients."""
+        hidden = [c.group for c in self.curves if c.suppressed]
+        if not hidden:
+            return None
+        return (f"Not drawn (fewer than {self.min_cell} patients, no estimate shown): "
+                f"{', '.join(hidden)}.")
 
 
 # --- from the registry to subjects ------------------------------------------------------
@@ -300,10 +330,6 @@ def survival_report(
 # --- rendering ----------------------------------------------------------------------------
 
 
-def _count(value: int, min_cell: int) -> str:
-    return f"< {min_cell}" if 0 < value < min_cell else str(value)
-
-
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}"
 
@@ -316,18 +342,20 @@ def _years(x: float | None, reached: bool = True) -> str:
 
 def to_text(r: SurvivalReport) -> str:
     lines = [r.title, ""]
+    cells = r.cells()
     for c in r.curves:
-        n = _count(c.n, r.min_cell)
+        n = cells.text(f"n:{c.group}")
         if c.suppressed:
             lines.append(f"{c.group}: n {n}: suppressed (fewer than {r.min_cell} patients)")
             continue
         lines.append(
-            f"{c.group}: n {n}, events {_count(c.events, r.min_cell)}, median "
+            f"{c.group}: n {n}, events {cells.text(f'events:{c.group}')}, median "
             f"{_years(c.median)}, median follow-up {_years(c.median_follow_up)}")
         for h in c.horizons:
             est = ("—" if h.survival is None else
                    f"{_pct(h.survival)} % (95 % CI {_pct(h.lower)}–{_pct(h.upper)})")
-            lines.append(f"  {h.years:>2} y: {est}, at risk {_count(h.at_risk, r.min_cell)}")
+            at_risk = cells.text(f"at_risk:{c.group}:{h.years}")
+            lines.append(f"  {h.years:>2} y: {est}, at risk {at_risk}")
     if not r.curves:
         lines.append("no patient with the facts this endpoint needs")
     lr = r.log_rank
@@ -337,15 +365,15 @@ def to_text(r: SurvivalReport) -> str:
                      f"df {lr.df}, p = {lr.p_value:.4g}")
     else:
         lines.append("log-rank test: not computed (fewer than two groups shown)")
-    for reason, k in sorted(r.excluded.items()):
-        lines.append(f"left out: {_count(k, r.min_cell)} ({reason})")
+    for reason in sorted(r.excluded):
+        lines.append(f"left out: {cells.text(f'excluded:{reason}')} ({reason})")
+    if r.note:
+        lines.append(r.note)
     return "\n".join(lines) + "\n"
 
 
 def to_jsonable(r: SurvivalReport) -> dict[str, Any]:
-    def count(v: int) -> int | str:
-        return f"<{r.min_cell}" if 0 < v < r.min_cell else v
-
+    cells = r.cells()
     return {
         "format": "pecoma-survival/1",
         "endpoint": r.endpoint.value,
@@ -355,10 +383,12 @@ def to_jsonable(r: SurvivalReport) -> dict[str, Any]:
         "min_cell": r.min_cell,
         "groups": [
             {
-                "group": c.group, "n": count(c.n), "events": count(c.events) if not
-                c.suppressed else None, "suppressed": c.suppressed,
+                "group": c.group, "n": cells.json(f"n:{c.group}"),
+                "events": cells.json(f"events:{c.group}") if not c.suppressed else None,
+                "suppressed": c.suppressed,
                 "median": c.median, "median_follow_up": c.median_follow_up,
-                "at": [{"years": h.years, "at_risk": count(h.at_risk), "survival": h.survival,
+                "at": [{"years": h.years, "at_risk": cells.json(f"at_risk:{c.group}:{h.years}"),
+                        "survival": h.survival,
                         "lower": h.lower, "upper": h.upper}
                        for h in c.horizons] if not c.suppressed else [],
                 "curve": {"time": list(c.times), "survival": list(c.survival),
@@ -369,7 +399,8 @@ def to_jsonable(r: SurvivalReport) -> dict[str, Any]:
         "log_rank": None if r.log_rank is None else {
             "statistic": r.log_rank.statistic, "df": r.log_rank.df,
             "p_value": r.log_rank.p_value, "groups": list(r.log_rank.groups)},
-        "excluded": {k: count(v) for k, v in sorted(r.excluded.items())},
+        "excluded": {k: cells.json(f"excluded:{k}") for k in sorted(r.excluded)},
+        "note": r.note,
     }
 
 
@@ -400,6 +431,7 @@ def _draw(r: SurvivalReport, fmt: str) -> bytes:
     from matplotlib.figure import Figure
 
     shown = [c for c in r.curves if not c.suppressed]
+    cells = r.cells()
     fig = Figure(figsize=(8, 5.2 + 0.25 * len(r.curves)))
     ax = fig.add_axes((0.1, 0.18 + 0.04 * len(r.curves), 0.86, 0.72 - 0.04 * len(r.curves)))
     horizon = max([10.0, *(c.times[-1] for c in shown if c.times)])
@@ -431,8 +463,10 @@ def _draw(r: SurvivalReport, fmt: str) -> bytes:
         fig.text(0.01, y, c.group[:14], fontsize=8)
         for at in c.horizons:
             fig.text(0.1 + 0.86 * at.years / min(horizon, 15.0) - 0.01, y,
-                     _count(at.at_risk, r.min_cell), fontsize=8)
+                     cells.text(f"at_risk:{c.group}:{at.years}"), fontsize=8)
         y -= 0.035
+    if r.note:
+        fig.text(0.1, 0.965, r.note, fontsize=8, style="italic")
     buf = io.BytesIO()
     meta: dict[str, Any] = (
         {"Date": None, "Creator": "pecoma", "Title": r.title} if fmt == "svg"

@@ -283,7 +283,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
     min_cell: int = request.app.state.config.min_cell
     return _page(request, "summary.html", {
         "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
-        "survival": survival, "by": by.value, "quality": quality.lines()[1:],
+        "survival": survival, "by": by.value, "quality": quality.lines(min_cell)[1:],
         "concordance": concord.lines(min_cell), "min_cell": min_cell,
     })
 
