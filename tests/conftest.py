@@ -2,6 +2,10 @@
 
 Tests that need a real service (PostgreSQL, Debian's chromium) are skipped when it is
 absent, unless PECOMA_REQUIRE_SERVICES=1 (set by CI), in which case they fail.
+
+The suite runs in several processes (pytest-xdist, ``-n auto`` in pyproject.toml): every
+database, port and file a test makes is its own (random names, free ports, ``tmp_path``,
+or a name carrying :data:`WORKER`); ``-n 0`` runs it in one process.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +23,8 @@ REQUIRE_SERVICES = os.environ.get("PECOMA_REQUIRE_SERVICES") == "1"
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 ON = dt.date(2026, 11, 28)
+# The xdist worker running this process ("gw0", "gw1", …), "main" without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def service_missing(what: str) -> None:
@@ -66,3 +73,26 @@ def chromium_path() -> str:
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         service_missing(f"chromium ({CHROMIUM})")
     return CHROMIUM
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """One headless chromium for every browser test of this process (each test opens its
+    own context: no cookies, storage or pages are shared)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
