@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 REQUIRE_SERVICES = os.environ.get("PECOMA_REQUIRE_SERVICES") == "1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,23 @@ SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 ON = dt.date(2026, 11, 28)
 # The xdist worker running this process ("gw0", "gw1", …), "main" without xdist.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+# --- Hypothesis: how many examples the heaviest property tests draw ----------------------
+# The ordinary run draws enough to catch what a change breaks, in seconds. For a longer
+# search (before a release, or after touching what a property covers):
+#   PECOMA_HYPOTHESIS_PROFILE=deep scripts/test
+# draws ten times as many in the tests sized with examples() and at least 1,000 in the
+# others.
+HYPOTHESIS_PROFILE = os.environ.get("PECOMA_HYPOTHESIS_PROFILE", "default")
+settings.register_profile("deep", max_examples=1000)
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(ordinary: int) -> int:
+    """The number of examples for a property test: ``ordinary`` in the ordinary run, ten
+    times as many under the ``deep`` profile."""
+    return ordinary * 10 if HYPOTHESIS_PROFILE == "deep" else ordinary
 
 
 def service_missing(what: str) -> None:
