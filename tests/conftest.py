@@ -32,8 +32,8 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # The ordinary run draws enough to catch what a change breaks, in seconds. For a longer
 # search (before a release, or after touching what a property covers):
 #   PECOMA_HYPOTHESIS_PROFILE=deep scripts/test
-# draws ten times as many in the tests sized with examples() and at least 1,000 in the
-# others.
+# draws ten times as many in the tests sized with examples(), and 1,000 in the tests that
+# set no number of their own.
 HYPOTHESIS_PROFILE = os.environ.get("PECOMA_HYPOTHESIS_PROFILE", "default")
 settings.register_profile("deep", max_examples=1000)
 settings.load_profile(HYPOTHESIS_PROFILE)
