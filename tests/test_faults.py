@@ -173,7 +173,7 @@ def start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[
              "--port", str(port)],
             stdout=f, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=ROOT,
         )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a bound, not a wait: a loaded machine starts slowly
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

@@ -59,7 +59,7 @@ def server(request: pytest.FixtureRequest, chromium_path: str) -> Iterator[str]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
