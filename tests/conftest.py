@@ -2,6 +2,10 @@
 
 Tests that need a real service (PostgreSQL, Debian's chromium) are skipped when it is
 absent, unless PECOMA_REQUIRE_SERVICES=1 (set by CI), in which case they fail.
+
+The suite runs in several processes (pytest-xdist, ``-n auto`` in pyproject.toml): every
+database, port and file a test makes is its own (random names, free ports, ``tmp_path``,
+or a name carrying :data:`WORKER`); ``-n 0`` runs it in one process.
 """
 
 from __future__ import annotations
@@ -11,13 +15,34 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import settings
 
 REQUIRE_SERVICES = os.environ.get("PECOMA_REQUIRE_SERVICES") == "1"
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 ON = dt.date(2026, 11, 28)
+# The xdist worker running this process ("gw0", "gw1", …), "main" without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+# --- Hypothesis: how many examples the heaviest property tests draw ----------------------
+# The ordinary run draws enough to catch what a change breaks, in seconds. For a longer
+# search (before a release, or after touching what a property covers):
+#   PECOMA_HYPOTHESIS_PROFILE=deep scripts/test
+# draws ten times as many in the tests sized with examples(), and 1,000 in the tests that
+# set no number of their own.
+HYPOTHESIS_PROFILE = os.environ.get("PECOMA_HYPOTHESIS_PROFILE", "default")
+settings.register_profile("deep", max_examples=1000)
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(ordinary: int) -> int:
+    """The number of examples for a property test: ``ordinary`` in the ordinary run, ten
+    times as many under the ``deep`` profile."""
+    return ordinary * 10 if HYPOTHESIS_PROFILE == "deep" else ordinary
 
 
 def service_missing(what: str) -> None:
@@ -66,3 +91,26 @@ def chromium_path() -> str:
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         service_missing(f"chromium ({CHROMIUM})")
     return CHROMIUM
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """One headless chromium for every browser test of this process (each test opens its
+    own context: no cookies, storage or pages are shared)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -24,11 +24,10 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from test_web_e2e import ARTIFACTS, ROOT, browser, free_port
+from conftest import WORKER
+from test_web_e2e import ARTIFACTS, ROOT, free_port
 
 from registry_support import high_risk, rows_of, write_csv
-
-__all__ = ["browser"]
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +53,7 @@ def board_server(
     repo.close()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log_path = ARTIFACTS / f"server-board-{request.param}.log"
+    log_path = ARTIFACTS / f"server-board-{request.param}-{WORKER}.log"
     env = {
         **os.environ,
         "PECOMA_LOG_LEVEL": "info",

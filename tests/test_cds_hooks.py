@@ -13,6 +13,7 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from pecoma.knowledge import load_knowledge
 from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW, PREFETCH
@@ -562,7 +563,7 @@ _JSON = st.recursive(
 
 
 @given(st.data())
-@settings(max_examples=int(__import__("os").environ.get("FUZZ", "150")), deadline=None,
+@settings(max_examples=int(__import__("os").environ.get("FUZZ", examples(50))), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_requests_never_crash(data: st.DataObject) -> None:
     """Any part of a hook request replaced by any JSON: cards or a 4xx, never a 500."""

@@ -38,7 +38,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
+def _wait(url: str, proc: subprocess.Popen[bytes], seconds: float = 90.0) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -73,7 +73,8 @@ def two_servers(database_url: str) -> Iterator[tuple[str, str]]:
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(proc)
             urls.append(f"http://127.0.0.1:{port}")
-            _wait(urls[-1], proc)
+        for url, proc in zip(urls, procs, strict=True):  # both start at once
+            _wait(url, proc)
         yield urls[0], urls[1]
     finally:
         for proc in procs:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -32,6 +30,7 @@ from pecoma.store import open_registry
 from pecoma.web import WebConfig, create_app
 from pecoma.web.forms import case_to_values
 
+from cli_support import CliRun, run_cli
 from registry_support import rows_of, write_csv
 
 ON = dt.date(2026, 11, 28)
@@ -166,12 +165,9 @@ class TestRegistryPages:
         assert "2199-12-31" in r.text
 
 
-def pecoma(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pecoma", *args], capture_output=True, text=True, timeout=120,
-        cwd=cwd, check=False,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PECOMA_DEBUG": ""},
-    )
+def pecoma(*args: str, cwd: Path) -> CliRun:
+    """The command line in-process, as a fresh process runs it (no PECOMA_* settings)."""
+    return run_cli(*args, cwd=cwd, columns=200)
 
 
 class TestCommandLine:

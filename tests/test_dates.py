@@ -8,18 +8,19 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from pecoma.dates import add_months, full_months_between, reached_months
 
 DAYS = st.dates(dt.date(1990, 1, 1), dt.date(2090, 12, 31))
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(500))
 @given(DAYS, st.integers(-240, 600))
 def test_add_months_is_relativedelta(day: dt.date, months: int) -> None:
     assert add_months(day, months) == day + relativedelta(months=months)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(500))
 @given(DAYS, DAYS)
 def test_full_months_between_is_relativedelta(a: dt.date, b: dt.date) -> None:
     delta = relativedelta(b, a)

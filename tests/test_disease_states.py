@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from pecoma import assess, parse_case
 from pecoma.engine.model import Assessment
 
@@ -100,7 +101,8 @@ class TestRecurrenceWithMetastases:
         assert "REC-MTOR-FIRST-LINE" in ids(a)
         assert "ALERT-STATUS-FROM-FACTS" in ids(a)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(50), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
     @given(case_dicts())
     def test_the_label_alone_never_changes_the_treatment_advice(
         self, data: dict[str, Any]
@@ -124,7 +126,8 @@ class TestRecurrenceWithMetastases:
         assert [i.id for i in one.recommendations] == [i.id for i in two.recommendations]
         assert one.advanced == two.advanced
 
-    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(60), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
     @given(case_dicts(), st.booleans())
     def test_never_resection_of_disease_recorded_unresectable(
         self, data: dict[str, Any], localized: bool
@@ -377,7 +380,8 @@ class TestFreeOfDiseaseAfterRelapse:
         assert a.advanced is False
         assert "REC-NO-ADJUVANT-AFTER-RELAPSE" in ids(a)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(50), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
     @given(case_dicts(), st.sampled_from(["surgery", "systemic_therapy", "other", "unknown"]))
     def test_never_advice_for_present_disease_once_free(
         self, data: dict[str, Any], by: str

@@ -31,6 +31,7 @@ from pecoma.store.tokens import TokenStore
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
+from cli_support import CliRun, run_cli
 from registry_support import ON, db_url, high_risk, low_risk, metastatic, rows_of, write_csv
 
 __all__ = ["db_url"]
@@ -60,12 +61,10 @@ KILLABLE = textwrap.dedent("""
 """)
 
 
-def pecoma(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from pecoma.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
-        env={**os.environ, **(env or {})},
-    )
+def pecoma(*args: str) -> CliRun:
+    """A command line run in-process (the set-up and the messages need no process of their
+    own; the killed writers and the server below are real processes)."""
+    return run_cli(*args, cwd=ROOT)
 
 
 def kill_inside_transaction(tmp_path: Path, table: str, *args: str) -> None:
@@ -174,7 +173,7 @@ def start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[
              "--port", str(port)],
             stdout=f, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=ROOT,
         )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a bound, not a wait: a loaded machine starts slowly
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -490,23 +489,19 @@ class TestDiskFull:
         url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
         assert pecoma("registry", "init", "--database-url", url).returncode == 0
         before = counts(url)
-        hook = textwrap.dedent("""
-            import sqlite3, sys
-            from sqlalchemy import event
-            from sqlalchemy.engine import Engine
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
 
-            @event.listens_for(Engine, "before_cursor_execute")
-            def _full(conn, cursor, statement, *args):
-                if statement.lstrip().upper().startswith("INSERT INTO PATIENT"):
-                    raise sqlite3.OperationalError("database or disk is full")
+        def _full(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO PATIENT"):
+                raise sqlite3.OperationalError("database or disk is full")
 
-            sys.argv = ["pecoma", *sys.argv[1:]]
-            from pecoma.cli import main
-            main()
-        """)
-        r = subprocess.run([sys.executable, "-c", hook, "registry", "import", str(cases_csv),
-                            "--on", str(ON), "--database-url", url],
-                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+        event.listen(Engine, "before_cursor_execute", _full)
+        try:
+            r = pecoma("registry", "import", str(cases_csv), "--on", str(ON),
+                       "--database-url", url)
+        finally:
+            event.remove(Engine, "before_cursor_execute", _full)
         assert r.returncode != 0
         assert "Traceback" not in r.stderr + r.stdout
         assert "full" in r.stderr

@@ -11,8 +11,6 @@ import copy
 import datetime as dt
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,8 @@ from pecoma.case import (
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
+
+from cli_support import CliRun, run_cli
 
 DATA = Path(__file__).parent / "data" / "mcode"
 ON = dt.date(2026, 11, 28)
@@ -523,9 +523,8 @@ class TestValidation:
         assert "Observation/tumor-size-pathology-pecoma-u.effectiveDateTime" in str(exc.value)
 
 
-def pecoma(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pecoma", *args], capture_output=True,
-                          text=True, timeout=120, check=False)
+def pecoma(*args: str) -> CliRun:
+    return run_cli(*args)
 
 
 class TestCommandLine:

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from conftest import examples
 from pecoma.errors import InputError
 from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.reader import case_from_bundle
@@ -89,7 +90,7 @@ _KEYS = st.sampled_from([
 
 
 @given(st.sampled_from(range(len(RESOURCES))), st.data())
-@settings(max_examples=int(__import__("os").environ.get("FUZZ", "400")), deadline=None)
+@settings(max_examples=int(__import__("os").environ.get("FUZZ", examples(100))), deadline=None)
 def test_never_accepts_what_r4b_refuses(index: int, data: st.DataObject) -> None:
     """Any resource of the corpus, changed in one to three places (a value replaced, an
     element removed or added): if the quick check accepts it, so does fhir.resources."""

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from pecoma.case import Feature, IHCResult, NodeStatus, SurgeryStatus, YesNo
 from pecoma.engine import assess
 from pecoma.errors import InputError
@@ -321,7 +322,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 class TestNothingCrashes:
     @given(st.sampled_from(EXAMPLES), st.data(), st.sampled_from(["none", "engine", "full"]))
-    @settings(max_examples=int(__import__("os").environ.get("FUZZ", "300")), deadline=None)
+    @settings(max_examples=int(__import__("os").environ.get("FUZZ", examples(100))), deadline=None)
     def test_mutated_bundles(self, name: str, data: st.DataObject, mode: str) -> None:
         """Any value anywhere replaced by any JSON: a case or an InputError, never a crash."""
         bundle = copy.deepcopy(example(name))

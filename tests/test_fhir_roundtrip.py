@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from pecoma.case import Case, parse_case, parse_case_json
 from pecoma.errors import InputError
 from pecoma.fhir.careplan import validate_resources
@@ -79,7 +80,7 @@ class TestRoundTrip:
         assert case_from_bundle(bundle, validate="full").case == case, name
 
     @given(full_cases())
-    @settings(max_examples=150, deadline=None,
+    @settings(max_examples=examples(50), deadline=None,
               suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
     def test_generated_cases(self, case: Case) -> None:
         """Any coherent case: the bundle is valid R4B and reads back to the same case."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from conftest import examples
 from pecoma import InputError, assess, parse_case
 from pecoma.engine import to_jsonable
 from pecoma.errors import FieldIssue, show_value
@@ -21,7 +22,7 @@ from pecoma.errors import FieldIssue, show_value
 from strategies import ON, Mutation, case_mutations, near_valid_case_dicts
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("PECOMA_FUZZ_EXAMPLES", "300")),
+    max_examples=int(os.environ.get("PECOMA_FUZZ_EXAMPLES", examples(100))),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,6 +25,7 @@ from joserfc.jwk import RSAKey
 
 from test_faults import ROOT, free_port, start_server
 
+from cli_support import CliRun, run_cli
 from fhir_support import example, fhir_server, hook_request, patient_id, prefetch_of
 from registry_support import ON, high_risk, low_risk, metastatic, rows_of, write_csv
 
@@ -35,11 +34,9 @@ LABELS = ["ZLBL-Tumour-Board-7731", "ZLBL-Api-Case-2290", "ZLBL-Form-Case-6154"]
 FHIR_PID = "ZPAT-55123"
 
 
-def pecoma(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from pecoma.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, env={**os.environ, **env},
-    )
+def pecoma(env: dict[str, str], *args: str) -> CliRun:
+    """The command line in-process (the server below is a real process)."""
+    return run_cli(*args, cwd=ROOT, env=env)
 
 
 def renamed_bundle() -> dict[str, Any]:
@@ -67,7 +64,7 @@ def test_a_whole_session_logs_no_identifier(tmp_path: Path) -> None:
     env.pop("PECOMA_DATABASE_URL", None)
     cli_output: list[str] = []
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str) -> CliRun:
         r = pecoma({**env, "PECOMA_DATABASE_URL": ""}, *args)
         cli_output.append(r.stderr)
         assert r.returncode == 0, r.stderr

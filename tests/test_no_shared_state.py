@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from pecoma import assess, load_knowledge, parse_case
 from pecoma.engine.jsonbytes import dumps
 from pecoma.engine.model import to_jsonable
@@ -120,7 +121,8 @@ class TestAssess:
         random.Random(11).shuffle(order)
         assert {i: _text(cases[i]) for i in order} == alone
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(50), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(case_dicts(), min_size=2, max_size=5))
     def test_any_sequence_of_cases_gives_what_each_case_gives_alone(
         self, datas: list[dict[str, Any]]

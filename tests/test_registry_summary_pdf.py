@@ -108,14 +108,25 @@ TITLES = ("Recurrence-free survival by guideline risk group",
           "Overall survival by Folpe 2005 category")
 
 
+@pytest.fixture(scope="module")
+def texts() -> dict[str, str]:
+    """The PDF's text per database: the same registry gives the same PDF, so the tests of
+    TestContent read one rendering on each database."""
+    return {}
+
+
 class TestContent:
     @pytest.fixture
-    def text(self, registry: Repository) -> str:
-        pdf = render(registry, min_cell=3)
-        assert pdf.startswith(b"%PDF-")
-        text, pages = text_of(pdf)
-        assert pages >= 1
-        return text
+    def text(self, request: pytest.FixtureRequest, db_url: str, texts: dict[str, str]
+             ) -> str:
+        backend = request.node.callspec.params["db_url"]
+        if backend not in texts:
+            pdf = render(request.getfixturevalue("registry"), min_cell=3)
+            assert pdf.startswith(b"%PDF-")
+            text, pages = text_of(pdf)
+            assert pages >= 1
+            texts[backend] = text
+        return texts[backend]
 
     def test_every_survival_figure_with_its_n(self, text: str) -> None:
         for title in TITLES:

@@ -22,19 +22,12 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from conftest import WORKER
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "e2e"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LABEL = "E2E-TEAM-LABEL-42"
 
 
@@ -46,12 +39,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(request: pytest.FixtureRequest, chromium_path: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``pecoma serve`` on a free port; yields its base URL; checks its logs at the end.
-    Its registry is a SQLite file in a temporary folder (not ./data of the checkout)."""
+    Its registry is a SQLite file in a temporary folder (not ./data of the checkout). The
+    log's name says which module and process it serves: modules and xdist workers each
+    start their own."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log_path = ARTIFACTS / "server.log"
+    log_path = ARTIFACTS / f"server-{request.module.__name__}-{WORKER}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PECOMA_")}
     env.update({"PECOMA_LOG_LEVEL": "info",
                 "PECOMA_DATA_DIR": str(tmp_path_factory.mktemp("e2e-data"))})
@@ -66,7 +62,7 @@ def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -86,16 +82,6 @@ def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     logs = log_path.read_text(encoding="utf-8")
     assert '"route": "/report"' in logs  # structured access lines were written
     assert LABEL not in logs  # and they carry no case label
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from axe_playwright_python.base import AXE_FILE_PATH
 
-from test_web_e2e import ARTIFACTS, browser, fill, page, select, server, submit
+from test_web_e2e import ARTIFACTS, fill, page, select, server, submit
 
-__all__ = ["browser", "page", "server"]  # fixtures shared with test_web_e2e
+__all__ = ["page", "server"]  # fixtures shared with test_web_e2e
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.base import AXE_FILE_PATH
 
-from test_web_e2e import ARTIFACTS, browser, server  # noqa: F401  (shared fixtures)
+from test_web_e2e import ARTIFACTS, server  # noqa: F401  (shared fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ SCREENS = {"desktop": (1366, 768), "phone": (390, 844)}
 
 
 @pytest.fixture
-def context(browser: Any) -> Iterator[Any]:  # noqa: F811
+def context(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
     yield ctx
     ctx.close()

@@ -39,15 +39,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 AXE = AXE_FILE_PATH  # axe-core as packaged by axe-playwright-python (no network)
 DOC_IMAGES = ROOT / "docs" / "img"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SIZES = {"phone": (390, 844), "desktop": (1366, 768)}
 # The screenshots docs/web.md shows: (page, size) -> file name in docs/img.
 DOC_SHOTS = {
@@ -160,16 +151,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
         server.should_exit = True
         thread.join(timeout=10)
         repo.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _report(example: str) -> Callable[[Any, str], None]:
