@@ -16,7 +16,7 @@ from icalendar import Calendar
 from pecoma.registry.importer import import_file
 from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_case, record_scan
-from pecoma.registry.state import compute_state, is_usable, stored_worklist, versions
+from pecoma.registry.state import compute_state, is_usable, versions
 from pecoma.registry.worklist import (
     DEFAULT_RECENT_DAYS,
     SortKey,
@@ -25,6 +25,7 @@ from pecoma.registry.worklist import (
     build_worklist,
     evaluate,
     select,
+    stored_worklist,
     to_csv,
     to_ics,
     to_json,
@@ -223,7 +224,7 @@ def reference(repo: Repository, on: dt.date = ON, settings: Settings | None = No
 
 def usable(repo: Repository, on: dt.date = ON, settings: Settings | None = None) -> int:
     basis = versions(settings or default_settings())
-    return sum(is_usable(r, on, basis) for r in repo.state_rows(verify=True))
+    return sum(is_usable(r, on, basis) for r in repo.state_rows())
 
 
 def edge_dates(items: list[WorkItem]) -> set[dt.date]:
@@ -335,7 +336,7 @@ class TestStoredStateRefresh:
     """Every write refreshes the patient's state in its own transaction."""
 
     def state_of(self, repo: Repository, rid: str) -> StateData | None:
-        (row,) = [r for r in repo.state_rows(verify=True) if r.registry_id == rid]
+        (row,) = [r for r in repo.state_rows() if r.registry_id == rid]
         assert row.current
         return row.state
 
