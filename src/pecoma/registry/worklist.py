@@ -313,8 +313,8 @@ def closures(repo: Repository, on_date: dt.date) -> dict[str, tuple[str, str]]:
     from pecoma.registry.outcomes import closure
 
     out: dict[str, tuple[str, str]] = {}
-    for rid, outcomes in repo.outcomes_by_registry_id().items():
-        c = closure([o for o in outcomes if o.event_date <= on_date])
+    for rid, outcomes in repo.leaving_outcomes(on_date).items():
+        c = closure(outcomes)
         if c is not None:
             out[rid] = (c.status, c.reason)
     return out
@@ -352,17 +352,23 @@ def select(
         and (not risk_groups or (i.risk_group or "") in risk_groups)
     ]
     far = dt.date.max
+    keys: dict[SortKey, tuple[Callable[[WorkItem], Any], ...]] = {
+        SortKey.due: (lambda i: i.due or far, lambda i: _ORDER[i.status]),
+        SortKey.registry_id: (),
+        SortKey.risk: (lambda i: i.risk_group or "~", lambda i: _ORDER[i.status],
+                       lambda i: i.due or far),
+        SortKey.priority: (lambda i: _ORDER[i.status], lambda i: i.due or far),
+    }
+    # one stable sort per key, the least significant first (each is quick on rows
+    # already in that order, as the stored worklist's are)
+    rows.sort(key=_registry_id, reverse=descending)
+    for k in reversed(keys[sort]):
+        rows.sort(key=k, reverse=descending)
+    return rows
 
-    def key(i: WorkItem) -> tuple[Any, ...]:
-        if sort is SortKey.due:
-            return (i.due or far, _ORDER[i.status], i.registry_id)
-        if sort is SortKey.registry_id:
-            return (i.registry_id,)
-        if sort is SortKey.risk:
-            return (i.risk_group or "~", _ORDER[i.status], i.due or far, i.registry_id)
-        return (_ORDER[i.status], i.due or far, i.registry_id)
 
-    return sorted(rows, key=key, reverse=descending)
+def _registry_id(i: WorkItem) -> str:
+    return i.registry_id
 
 
 # --- exports ------------------------------------------------------------------------

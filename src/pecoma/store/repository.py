@@ -1004,6 +1004,32 @@ class Repository:
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
         return {k: tuple(v) for k, v in out.items()}
 
+    def leaving_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the outcome events dated on or before ``on_date``, by date, of
+        the patients who may have left surveillance by then (a death, or a last contact
+        lost to follow-up, dated on or before it); for the worklist."""
+        o = OutcomeRecord
+        leaving = (
+            select(o.patient_id)
+            .where(o.event_date <= on_date,
+                   or_(o.event == "death", o.vital_status == "lost_to_follow_up"))
+            .distinct()
+            .subquery()
+        )
+        q = (
+            select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
+                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
+            .join(Patient, Patient.id == o.patient_id)
+            .join(leaving, leaving.c.patient_id == o.patient_id)
+            .where(o.event_date <= on_date)
+            .order_by(o.patient_id, o.event_date, o.id)
+        )
+        out: dict[str, list[OutcomeView]] = {}
+        with self._read() as s:
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+
     def outcomes_by_registry_id(self) -> dict[str, tuple[OutcomeView, ...]]:
         """Registry id -> the patient's outcome events, by date (patients with outcomes)."""
         with self._read() as s:
