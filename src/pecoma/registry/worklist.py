@@ -34,12 +34,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
@@ -384,9 +385,11 @@ def to_csv(items: Iterable[WorkItem]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for i in items:
-        d = i.to_dict()
-        d["imaging"] = " + ".join(i.imaging)
-        w.writerow(["" if d[c] is None else neutralise(d[c]) for c in CSV_COLUMNS])
+        w.writerow(["" if v is None else neutralise(v) for v in (
+            i.registry_id, i.status.value, i.due, i.latest, i.days_overdue, i.visit, i.phase,
+            " + ".join(i.imaging), i.last_scan, i.risk_group, i.disease_status, i.record,
+            i.provenance, i.reason,
+        )])
     return buf.getvalue()
 
 
@@ -396,7 +399,7 @@ def to_json(items: Iterable[WorkItem], on_date: dt.date) -> str:
         "evaluated_on": on_date.isoformat(),
         "items": [i.to_dict() for i in items],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -> bytes:
