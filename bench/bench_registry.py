@@ -36,9 +36,15 @@ from pecoma.registry.columns import COLUMN_NAMES, flatten
 from pecoma.registry.importer import import_rows, read_table, validate_rows
 from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_scan
-from pecoma.registry.state import stored_worklist
 from pecoma.registry.summary import summarise
-from pecoma.registry.worklist import build_worklist, evaluate, to_csv
+from pecoma.registry.worklist import (
+    build_worklist,
+    close,
+    closures,
+    evaluate,
+    stored_worklist,
+    to_csv,
+)
 from pecoma.settings import Settings, default_settings
 from pecoma.store import Repository, open_registry
 
@@ -49,14 +55,38 @@ T = TypeVar("T")
 
 
 def timed(label: str, fn: Callable[[], T], per: int | None = None, unit: str = "") -> T:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn()
-    took = time.perf_counter() - start
+    took, cpu = time.perf_counter() - start, time.process_time() - cpu
     extra = ""
     if per:
         extra = f"  ({per / took:,.0f} {unit}/s, {took / per * 1e3:.3f} ms each)"
-    print(f"  {label:<44} {took:8.2f} s{extra}")
+    print(f"  {label:<44} {took:8.2f} s  cpu {cpu:6.2f} s{extra}")
     return result
+
+
+def web_worklist(repo: Repository) -> tuple[Callable[[], None], Callable[[], int]]:
+    """(empty the cache, GET /registry/worklist?page=1) in-process: the server's time for
+    the page with nothing cached (the stored worklist, sorting, the first 200 rows
+    rendered)."""
+    from fastapi.testclient import TestClient
+
+    from pecoma.web.app import create_app
+    from pecoma.web.config import WebConfig
+
+    app = create_app(WebConfig(), today=lambda: ON)
+    app.state.registry = repo
+    client = TestClient(app)
+
+    def reset() -> None:
+        app.state.registry_cache = {}
+
+    def get() -> int:
+        r = client.get("/registry/worklist?page=1")
+        assert r.status_code == 200, r.status_code
+        return len(r.content)
+
+    return reset, get
 
 
 @contextmanager
@@ -146,9 +176,14 @@ def run(backend: str, url: str, path: Path, n: int, scans: int, *, reference: bo
     timed("worklist, stored states, 200 days later",
           lambda: stored_worklist(repo, later, s), n, "patients")
     timed("worklist CSV", lambda: to_csv(items), n, "rows")
+    reset, page = web_worklist(repo)
+    for k in range(3):
+        reset()
+        timed(f"web GET /registry/worklist?page=1 (run {k + 1})", page)
     if reference:
         start = time.perf_counter()
-        total = build_worklist(evaluate(repo.states(), ON, s), ON)
+        total = close(build_worklist(evaluate(repo.states(), ON, s), ON),
+                      closures(repo, ON))
         print(f"  {'worklist recomputed (load + assess + plan)':<44} "
               f"{time.perf_counter() - start:8.2f} s  ({len(total):,} rows)")
         print(f"    same rows as the stored worklist: {total == items}")

@@ -16,7 +16,7 @@ from pecoma.registry.columns import COLUMN_NAMES, flatten
 from pecoma.registry.importer import ImportMode, ImportReport, import_file
 from pecoma.registry.outcomes import closure, parse_outcome, record_outcome
 from pecoma.registry.service import record_case, record_scan
-from pecoma.registry.state import stored_worklist
+from pecoma.registry.worklist import stored_worklist
 from pecoma.settings import default_settings
 from pecoma.store import Repository
 from pecoma.store.repository import OutcomeData

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as html_text
+import json
 import re
 from collections.abc import Iterator
 
@@ -15,6 +17,7 @@ from pecoma.store import Repository
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
+from cli_support import run_cli
 from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
 
 __all__ = ["db_url", "repo"]
@@ -231,3 +234,38 @@ class TestSummary:
         r = client.get("/registry/summary.svg")
         assert r.headers["content-type"].startswith("image/svg+xml")
         assert r.text.startswith("<svg")
+
+
+def web_rows(page: str) -> list[tuple[str, str, list[str]]]:
+    """(registry id, status, alert titles) of each row of a worklist page."""
+    out = []
+    for row in page.split('<tr class="row-')[1:]:
+        row = row.split("</tr>")[0]
+        rid = re.search(r'">([^<]+)</a>', row)
+        assert rid is not None
+        alerts = re.findall(r'level-warning">Alert</span> ([^<]+)</li>', row)
+        out.append((rid.group(1), row.split('"')[0],
+                    [html_text.unescape(a) for a in alerts]))
+    return out
+
+
+class TestOneWorklist:
+    def test_the_web_page_and_the_command_line_list_the_same_rows(
+        self, client: TestClient, repo: Repository, db_url: str
+    ) -> None:
+        """Same patients, order, statuses and alerts: PEC-0001's visit lacks the MRI of
+        the primary (S22), PEC-0003 has no dated plan (metastatic), and after a death is
+        recorded for PEC-0002 both list it as deceased, without alerts."""
+        record_outcome(repo, "PEC-0002", "death", "2026-11-25", "dead_of_other_cause", None,
+                       on_date=ON, actor="clinic")
+        web = web_rows(client.get("/registry/worklist?on=2026-11-28&page=1").text)
+        r = run_cli("registry", "worklist", "--on", "2026-11-28", "--format", "json",
+                    "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        cli = [(i["registry_id"], i["status"], [a["title"] for a in i["alerts"]])
+               for i in json.loads(r.stdout)["items"]]
+        assert cli == web
+        by_id = {rid: (status, alerts) for rid, status, alerts in web}
+        assert by_id["PEC-0001"][1] == ["Not every planned examination is recorded"]
+        assert by_id["PEC-0002"] == ("deceased", [])
+        assert by_id["PEC-0003"] == ("not_drawn", [])

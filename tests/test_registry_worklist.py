@@ -16,7 +16,7 @@ from icalendar import Calendar
 from pecoma.registry.importer import import_file
 from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_case, record_scan
-from pecoma.registry.state import compute_state, is_usable, stored_worklist, versions
+from pecoma.registry.state import compute_state, is_usable, versions
 from pecoma.registry.worklist import (
     DEFAULT_RECENT_DAYS,
     SortKey,
@@ -25,6 +25,7 @@ from pecoma.registry.worklist import (
     build_worklist,
     evaluate,
     select,
+    stored_worklist,
     to_csv,
     to_ics,
     to_json,
@@ -223,7 +224,7 @@ def reference(repo: Repository, on: dt.date = ON, settings: Settings | None = No
 
 def usable(repo: Repository, on: dt.date = ON, settings: Settings | None = None) -> int:
     basis = versions(settings or default_settings())
-    return sum(is_usable(r, on, basis) for r in repo.state_rows(verify=True))
+    return sum(is_usable(r, on, basis) for r in repo.state_rows())
 
 
 def edge_dates(items: list[WorkItem]) -> set[dt.date]:
@@ -335,7 +336,7 @@ class TestStoredStateRefresh:
     """Every write refreshes the patient's state in its own transaction."""
 
     def state_of(self, repo: Repository, rid: str) -> StateData | None:
-        (row,) = [r for r in repo.state_rows(verify=True) if r.registry_id == rid]
+        (row,) = [r for r in repo.state_rows() if r.registry_id == rid]
         assert row.current
         return row.state
 
@@ -439,6 +440,73 @@ class TestStaleStates:
         assert report.stored == 0 and usable(registry) == 0  # a dry run writes nothing
         reassess(registry, ON, default_settings(), "registrar")
         assert usable(registry) == 7
+
+
+class TestStoredAlerts:
+    """The plan's alerts are part of the stored state: every write that changes them
+    stores them, and a state that does not know them is never used."""
+
+    def test_an_alert_comes_with_a_scan_and_leaves_with_a_settling_scan(
+        self, repo: Repository
+    ) -> None:
+        """High risk, operated 2025-01-10: the first visit (window 2025-04-10 to
+        2025-05-10) has an equivocal chest CT, so the plan asks for a decision (S26, S27);
+        the next visit reads the chest CT again (no evidence of disease): settled."""
+        record_case(repo, "A-1", high_risk(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="test")
+        (item,) = stored(repo)
+        assert item.alerts == ()
+        record_scan(repo, "A-1", "2025-04-10", "chest_ct", "equivocal", on_date=ON,
+                    actor="radiology")
+        record_scan(repo, "A-1", "2025-04-10", "mri_primary", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        assert usable(repo) == 1  # read from the stored state, not recomputed
+        (item,) = stored(repo)
+        assert [(a.id, a.title) for a in item.alerts] == [
+            ("FU-EQUIVOCAL", "Equivocal scan: decide before the next routine visit")]
+        assert json.loads(to_json([item], ON))["items"][0]["alerts"] == [
+            {"id": "FU-EQUIVOCAL",
+             "title": "Equivocal scan: decide before the next routine visit"}]
+        assert stored(repo) == reference(repo)
+        scans(repo, "A-1", ["2025-07-10"])
+        assert usable(repo) == 1
+        (item,) = stored(repo)
+        assert item.alerts == ()
+        assert stored(repo) == reference(repo)
+
+    def test_states_without_their_alerts_are_recomputed(self, registry: Repository) -> None:
+        """The states stored before revision 0009 have no alerts (NULL): not known, so not
+        used; W-07's recurrence is still shown, and reassess stores them again."""
+        with registry.engine.begin() as conn:
+            conn.execute(sa.update(WorklistState).values(alerts=None))
+        assert usable(registry) == 0
+        by_id = {i.registry_id: i for i in stored(registry)}
+        assert [a.id for a in by_id["W-07"].alerts] == ["FU-SUSPENDED-RECURRENCE"]
+        assert stored(registry) == reference(registry)
+        reassess(registry, ON, default_settings(), "registrar")
+        assert usable(registry) == 7
+        assert stored(registry) == reference(registry)
+
+    def test_a_date_before_the_state_holds_is_recomputed(self, registry: Repository) -> None:
+        """W-02's state holds from its last scan, 2026-10-10. Its stored window is
+        altered here: on ON the stored row is read (the altered window shows), on
+        2026-09-01 the state does not hold and the patient is assessed again."""
+        (row,) = [r for r in registry.state_rows() if r.registry_id == "W-02"]
+        assert row.state is not None and row.state.valid_from == dt.date(2026, 10, 10)
+        with registry.engine.begin() as conn:
+            conn.execute(sa.update(WorklistState)
+                         .where(WorklistState.patient_id == row.patient_id)
+                         .values(due=dt.date(2000, 1, 1), latest=dt.date(2000, 2, 1)))
+        on_stored = {i.registry_id: i for i in stored(registry)}
+        assert on_stored["W-02"].due == dt.date(2000, 1, 1)  # the stored row was read
+        day = dt.date(2026, 9, 1)
+        assert usable(registry, day) == 5  # W-02, and W-03 scanned 2026-11-10, do not hold
+        before = {i.registry_id: i for i in stored(registry, day)}
+        # assessed again as of 2026-09-01: the 2026-10-10 scans are after that date, so no
+        # plan holds then (never the altered window)
+        assert (before["W-02"].status, before["W-02"].due) == (WorkStatus.not_evaluable, None)
+        assert "2026-10-10" in before["W-02"].reason
+        assert stored(registry, day) == reference(registry, day)
 
 
 def relapsed(since: str = "2026-06-01") -> dict[str, object]:

@@ -14,8 +14,7 @@ from typing import Any
 
 from pecoma.registry.importer import ImportMode, import_file
 from pecoma.registry.service import record_scan
-from pecoma.registry.state import stored_worklist
-from pecoma.registry.worklist import build_worklist, evaluate
+from pecoma.registry.worklist import build_worklist, evaluate, stored_worklist
 from pecoma.settings import default_settings
 from pecoma.store import open_registry
 
@@ -92,7 +91,7 @@ def test_two_processes_lose_nothing(db_url: str, tmp_path: Path) -> None:
     created = [e for e in audit if e.entity == "patient"]
     assert len(created) == patients
     # the stored worklist states were written by both processes: none is stale
-    rows = seed.state_rows(verify=True)
+    rows = seed.state_rows()
     assert all(r.state is None or r.current for r in rows)
     assert sum(r.state is not None for r in rows) == patients
     assert stored_worklist(seed, ON, s) == build_worklist(evaluate(seed.states(), ON, s), ON)

@@ -367,7 +367,7 @@ def worklist_cmd(
         if r not in allowed_risk:
             fail(f"'--risk' must be one of {', '.join(allowed_risk)} (got {r!r})", 2)
     with registry_errors():
-        from pecoma.registry.state import stored_worklist
+        from pecoma.registry.worklist import stored_worklist
 
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
@@ -393,6 +393,7 @@ def worklist_cmd(
         for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
             t.add_column(col, no_wrap=True)
         t.add_column("why")
+        t.add_column("alerts")
         for i in items:
             t.add_row(
                 *map(
@@ -405,6 +406,7 @@ def worklist_cmd(
                         "+".join(i.imaging),
                         i.risk_group or "",
                         i.reason,
+                        "; ".join(a.title for a in i.alerts),
                     ),
                 )
             )

@@ -1,27 +1,27 @@
-"""The stored worklist: each patient's surveillance state, kept with the registry.
+"""A patient's stored surveillance state: what the worklist needs, kept with the registry.
 
 Drawing every patient's plan on each request costs a full assessment per patient. Yet a
 plan, as of any date after the latest date in the case and its scans, has the same next
-visit: the visits before it are done or missed by the scans, and the status of the next
-one (upcoming, due, overdue; done when a scan is recent) depends on the date only through
-its due and latest dates. So the registry keeps, per patient, that next visit, the last
-visit done, the plan's status and reason, and the basis they were computed on (case
-version, number of scans, knowledge, engine and settings versions, and ``valid_from``,
-the earliest date they hold for). :func:`compute_state` draws them; every write stores
-them in its own transaction (:mod:`pecoma.store.repository`).
+visit and the same alerts: the visits before it are done or missed by the scans, and the
+status of the next one (upcoming, due, overdue; done when a scan is recent) depends on
+the date only through its due and latest dates. So the registry keeps, per patient, that
+next visit, the last visit done, the plan's status, reason and alerts, and the basis
+they were computed on (case version, number of scans, knowledge, engine and settings
+versions, and ``valid_from``, the earliest date they hold for). :func:`state_from` is
+the one place a plan becomes such a state; :func:`compute_state` and
+:func:`plan_and_state` draw the plan for it, and every write (import, a case version, a
+scan, a re-assessment) stores the result in its own transaction
+(:mod:`pecoma.store.repository`). Recording an outcome or a board decision does not
+change the plan: who left surveillance is read from the outcomes as of the worklist's
+date.
 
-:func:`stored_worklist` then reads one row per patient and classifies it. A patient
-whose stored state is missing, was computed from another case version, scan count,
-knowledge, engine or settings version, or does not hold for the date asked (before
-``valid_from``), is recomputed by the reference path,
-:func:`pecoma.registry.worklist.evaluate`, so the rows are always exactly those of a
-full recomputation (a test holds the two equal).
+:func:`pecoma.registry.worklist.stored_worklist` reads the states; :func:`is_usable`
+says when one may be used as of a date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,17 +32,8 @@ from pecoma.engine.plan import SurveillancePlan
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.registry.plan import plan_for
-from pecoma.registry.worklist import (
-    DEFAULT_RECENT_DAYS,
-    WorkItem,
-    WorkStatus,
-    build_worklist,
-    close,
-    evaluate,
-    select,
-)
 from pecoma.settings import Settings
-from pecoma.store.repository import Repository, ScanData, StateData, StateRow
+from pecoma.store.repository import ScanData, StateData, StateRow
 
 __all__ = [
     "Versions",
@@ -50,12 +41,9 @@ __all__ = [
     "is_usable",
     "plan_and_state",
     "state_from",
-    "stored_worklist",
     "valid_from",
     "versions",
 ]
-
-log = logging.getLogger(__name__)
 
 Versions = tuple[str, str, str]
 """Knowledge version, engine version, settings digest."""
@@ -88,7 +76,8 @@ def state_from(
     valid: dt.date | None,
     basis: Versions,
 ) -> StateData:
-    """The stored form of a patient's evaluation (assessment, plan or the problem)."""
+    """The stored form of a patient's evaluation (assessment, plan or the problem): the
+    plan's status and reason, its next open visit and last visit done, and its alerts."""
     common: dict[str, Any] = {
         "scan_count": len(scans),
         "knowledge_version": basis[0],
@@ -107,6 +96,7 @@ def state_from(
         "last_done_on": None,
         "record": None,
         "provenance": None,
+        "alerts": () if plan is None else tuple(i.id for i in plan.alerts),
     }
     if plan is None:
         return StateData(plan_status="not_evaluable", reason=problem or "", **common)
@@ -196,79 +186,13 @@ def compute_state(
     return state_from(a, plan, None, scans, valid, basis)
 
 
-_STATUS = {s.value: s for s in WorkStatus}
-
-
 def is_usable(row: StateRow, on_date: dt.date, basis: Versions) -> bool:
-    """The stored state is current and holds as of ``on_date``."""
+    """The stored state is current, knows its alerts and holds as of ``on_date``."""
     st = row.state
     return (
         st is not None
         and row.current
+        and st.alerts is not None
         and (st.knowledge_version, st.engine_version, st.settings_digest) == basis
         and (st.valid_from is None or on_date >= st.valid_from)
     )
-
-
-def stored_worklist(
-    repo: Repository,
-    on_date: dt.date,
-    settings: Settings,
-    recent_days: int = DEFAULT_RECENT_DAYS,
-) -> list[WorkItem]:
-    """The worklist as of ``on_date`` from the stored states, in priority order.
-
-    Gives exactly the rows of ``build_worklist(evaluate(repo.states(), on_date, settings),
-    on_date, recent_days)``: patients without a usable stored state (see
-    :func:`is_usable`; checked in SQL here) are recomputed that way.
-    """
-    basis = versions(settings)
-    items: list[WorkItem] = []
-    redo: list[int] = []
-    rows = repo.worklist_rows(on_date, *basis)
-    overdue, due_, upcoming, done = (WorkStatus.overdue, WorkStatus.due, WorkStatus.upcoming,
-                                     WorkStatus.done)
-    append = items.append
-    for (pid, rid, ok, plan, risk, disease, last_scan, visit, phase, due, latest, imaging,
-         done_visit, done_on, record, provenance, reason) in rows:
-        if not ok:
-            redo.append(pid)
-            continue
-        # the rules of worklist._item, over the plain row
-        if plan != "active" or due is None or latest is None:
-            append(WorkItem(rid, _STATUS[plan], None, None, None, None, None, (), last_scan,
-                            risk, disease, record, provenance, reason))
-            continue
-        if on_date > latest:
-            status = overdue
-        elif on_date >= due:
-            status = due_
-        else:
-            status = upcoming
-        if status is upcoming and done_on is not None and (
-            (on_date - done_on).days <= recent_days
-        ):
-            status = done
-            reason = f"visit {done_visit} done on {done_on}; next {reason}"
-        append(WorkItem(rid, status, due, latest,
-                        (on_date - latest).days if status is overdue else None, visit,
-                        phase, tuple(imaging.split()) if imaging else (), last_scan, risk,
-                        disease, record, provenance, reason))
-    if redo:
-        log.info("worklist: %d patients recomputed (no current stored state)", len(redo))
-        items += build_worklist(evaluate(repo.states(redo), on_date, settings), on_date,
-                                recent_days)
-    return select(close(items, closures(repo, on_date)))
-
-
-def closures(repo: Repository, on_date: dt.date) -> dict[str, tuple[str, str]]:
-    """Registry id -> (status, reason) of every patient who left surveillance as of
-    ``on_date`` (died, or lost to follow-up; outcomes dated later do not count)."""
-    from pecoma.registry.outcomes import closure
-
-    out: dict[str, tuple[str, str]] = {}
-    for rid, outcomes in repo.outcomes_by_registry_id().items():
-        c = closure([o for o in outcomes if o.event_date <= on_date])
-        if c is not None:
-            out[rid] = (c.status, c.reason)
-    return out

@@ -1,7 +1,15 @@
-"""The surveillance worklist: as of a date, every patient's next scan and its status.
+"""The surveillance worklist: as of a date, every patient's next scan, its status and the
+plan's alerts.
 
-Each patient's latest case is assessed as of the date and its plan drawn by the engine's
-scheduler, with the scans recorded in the registry; the worklist only reads the plan.
+There is one way to get it, :func:`stored_worklist`, used by the command line, the web
+pages and every export: it reads each patient's stored state (:mod:`pecoma.registry.state`:
+the next visit, the last visit done, the plan's status, reason and alerts, kept current by
+every write) and applies the status rules below, in one place (:func:`_item`). A patient
+whose stored state is missing, was computed with another knowledge, engine or settings
+version, lacks its alerts, or does not hold for the date asked (before its
+``valid_from``), is assessed and planned again as of that date (:func:`evaluate`, the
+reference path, whose plans pass through the same state and rules), so the rows are
+always those of a full recomputation; never a stale status.
 
 Statuses, in priority order:
 
@@ -26,37 +34,46 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
-from pecoma.engine.plan import SurveillancePlan, Visit
+from pecoma.engine.collect import template_of
+from pecoma.engine.plan import SurveillancePlan
 from pecoma.errors import InputError
+from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.registry.cells import neutralise
 from pecoma.registry.plan import plan_for
 from pecoma.settings import Settings
 
-if TYPE_CHECKING:
-    from pecoma.store.repository import PatientState
+if TYPE_CHECKING:  # the database layer is imported only where it is used
+    from pecoma.store.repository import PatientState, Repository
 
 __all__ = [
     "DEFAULT_RECENT_DAYS",
+    "Alert",
     "Evaluated",
     "SortKey",
     "WorkItem",
     "WorkStatus",
     "build_worklist",
     "close",
+    "closures",
     "evaluate",
     "select",
+    "stored_worklist",
     "to_csv",
     "to_ics",
     "to_json",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RECENT_DAYS = 30
 
@@ -95,6 +112,15 @@ class Evaluated:
 
 
 @dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert of the patient's surveillance plan (see
+    :attr:`~pecoma.engine.schedule.SurveillancePlan.alerts`): its record and title."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItem:
     """One worklist row: a patient's next scan, or why there is none."""
 
@@ -112,6 +138,8 @@ class WorkItem:
     record: str | None
     provenance: str | None
     reason: str
+    alerts: tuple[Alert, ...] = ()
+    """What the team must act on (none on the row of a patient who left surveillance)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +157,7 @@ class WorkItem:
             "record": self.record,
             "provenance": self.provenance,
             "reason": self.reason,
+            "alerts": [{"id": a.id, "title": a.title} for a in self.alerts],
         }
 
 
@@ -159,90 +188,143 @@ def evaluate(
     return out
 
 
-def _last_done(plan: SurveillancePlan) -> Visit | None:
-    done = [v for v in plan.visits if v.status == "done"]
-    return done[-1] if done else None
+_STATUS = {s.value: s for s in WorkStatus}
 
 
-def _item(e: Evaluated, on_date: dt.date, recent_days: int) -> WorkItem:
-    st = e.state
-    last_scan = st.scans[-1].performed_on if st.scans else None
-    risk = e.assessment.risk.group if e.assessment else None
-    disease = e.assessment.disease_status if e.assessment else None
-    base: dict[str, Any] = {
-        "registry_id": st.registry_id,
-        "due": None,
-        "latest": None,
-        "days_overdue": None,
-        "visit": None,
-        "phase": None,
-        "imaging": (),
-        "last_scan": last_scan,
-        "risk_group": risk,
-        "disease_status": disease,
-        "record": None,
-        "provenance": None,
-    }
-    plan = e.plan
-    if plan is None:
-        return WorkItem(status=WorkStatus.not_evaluable, reason=e.problem or "", **base)
-    if plan.status == "not_drawn":
-        why = plan.reasons[-1] if plan.reasons else None
-        return WorkItem(
-            status=WorkStatus.not_drawn,
-            reason=why.title if why else "no plan can be dated",
-            **{**base, "record": why.id if why else None,
-               "provenance": why.provenance.label if why else None},
-        )
-    if plan.status == "suspended":
-        first = plan.reasons[0] if plan.reasons else None
-        return WorkItem(
-            status=WorkStatus.suspended,
-            reason=first.title if first else "surveillance suspended",
-            **{**base, "record": first.id if first else None,
-               "provenance": first.provenance.label if first else None},
-        )
-    nxt = plan.next_visit
-    if nxt is None:
-        return WorkItem(status=WorkStatus.not_drawn, reason="no open visit in the plan", **base)
-    status = WorkStatus(nxt.status)
-    reason = f"visit {nxt.index} ({nxt.phase}), window {nxt.due} to {nxt.latest}"
-    last = _last_done(plan)
-    if (
-        status is WorkStatus.upcoming
-        and last is not None
-        and last.done_on is not None
-        and (on_date - last.done_on).days <= recent_days
+def _item(
+    registry_id: str, plan_status: str, risk: str | None, disease: str | None,
+    last_scan: dt.date | None, visit: int | None, phase: str | None, due: dt.date | None,
+    latest: dt.date | None, imaging: tuple[str, ...], done_visit: int | None,
+    done_on: dt.date | None, record: str | None, provenance: str | None, reason: str,
+    alerts: tuple[Alert, ...], on_date: dt.date, recent_days: int,
+) -> WorkItem:
+    """THE status rules: a patient's row as of ``on_date`` from its state (the columns
+    of :class:`~pecoma.store.repository.StateData`), valid as of that date."""
+    if plan_status != "active" or due is None or latest is None:
+        return WorkItem(registry_id, _STATUS[plan_status], None, None, None, None, None, (),
+                        last_scan, risk, disease, record, provenance, reason, alerts)
+    if on_date > latest:
+        status = WorkStatus.overdue
+    elif on_date >= due:
+        status = WorkStatus.due
+    else:
+        status = WorkStatus.upcoming
+    if status is WorkStatus.upcoming and done_on is not None and (
+        (on_date - done_on).days <= recent_days
     ):
         status = WorkStatus.done
-        reason = f"visit {last.index} done on {last.done_on}; next {reason}"
-    return WorkItem(
-        status=status,
-        reason=reason,
-        **{
-            **base,
-            "due": nxt.due,
-            "latest": nxt.latest,
-            "days_overdue": (on_date - nxt.latest).days if status is WorkStatus.overdue else None,
-            "visit": nxt.index,
-            "phase": nxt.phase,
-            "imaging": tuple(p.modality.value for p in nxt.imaging),
-            "record": nxt.record,
-            "provenance": nxt.provenance.label,
-        },
-    )
+        reason = f"visit {done_visit} done on {done_on}; next {reason}"
+    return WorkItem(registry_id, status, due, latest,
+                    (on_date - latest).days if status is WorkStatus.overdue else None, visit,
+                    phase, imaging, last_scan, risk, disease, record, provenance, reason,
+                    alerts)
+
+
+def _alert_titles(knowledge: Knowledge) -> Callable[[str], tuple[Alert, ...]]:
+    """Alert record ids (separated by spaces) -> the alerts, with the titles of
+    ``knowledge`` (the version the states were computed with)."""
+    seen: dict[str, tuple[Alert, ...]] = {"": ()}
+
+    def alerts(ids: str) -> tuple[Alert, ...]:
+        out = seen.get(ids)
+        if out is None:
+            out = seen[ids] = tuple(
+                Alert(i, template_of(knowledge, i).title) for i in ids.split()
+            )
+        return out
+
+    return alerts
+
+
+#: The basis of a state made only to be read at once: the rules do not look at it.
+_UNSTORED = ("", "", "")
+
+
+def _items(
+    evaluated: Iterable[Evaluated], on_date: dt.date, recent_days: int, knowledge: Knowledge
+) -> list[WorkItem]:
+    from pecoma.registry.state import state_from
+
+    alerts = _alert_titles(knowledge)
+    out: list[WorkItem] = []
+    for e in evaluated:
+        st = state_from(e.assessment, e.plan, e.problem, e.state.scans, None, _UNSTORED)
+        out.append(_item(
+            e.state.registry_id, st.plan_status, st.risk_group, st.disease_status,
+            st.last_scan, st.visit, st.phase, st.due, st.latest, st.imaging,
+            st.last_done_visit, st.last_done_on, st.record, st.provenance, st.reason,
+            alerts(" ".join(st.alerts or ())), on_date, recent_days,
+        ))
+    return out
 
 
 def build_worklist(
     evaluated: Iterable[Evaluated], on_date: dt.date, recent_days: int = DEFAULT_RECENT_DAYS
 ) -> list[WorkItem]:
-    """One row per patient, in priority order (most urgent first)."""
-    return select([_item(e, on_date, recent_days) for e in evaluated])
+    """One row per patient of plans drawn as of ``on_date`` (see :func:`evaluate`), in
+    priority order (most urgent first): the state each plan gives, read by the rules of
+    :func:`stored_worklist`. Who left surveillance is not applied (see :func:`close`)."""
+    return select(_items(evaluated, on_date, recent_days, load_knowledge()))
+
+
+def stored_worklist(
+    repo: Repository,
+    on_date: dt.date,
+    settings: Settings,
+    recent_days: int = DEFAULT_RECENT_DAYS,
+) -> list[WorkItem]:
+    """THE worklist as of ``on_date``, in priority order, from the stored states.
+
+    Gives exactly the rows of ``close(build_worklist(evaluate(repo.states(), on_date,
+    settings), on_date, recent_days), closures(repo, on_date))``: a patient without a
+    state usable as of ``on_date`` (see :meth:`Repository.worklist_rows
+    <pecoma.store.repository.Repository.worklist_rows>` and
+    :func:`pecoma.registry.state.is_usable`) is assessed and planned again that way.
+    """
+    from pecoma.registry.state import versions
+
+    knowledge = load_knowledge()
+    basis = versions(settings, knowledge)
+    alerts = _alert_titles(knowledge)
+    words: dict[str, tuple[str, ...]] = {}
+    items: list[WorkItem] = []
+    redo: list[int] = []
+    for (pid, rid, ok, plan, risk, disease, last_scan, visit, phase, due, latest, imaging,
+         done_visit, done_on, record, provenance, reason, ids) in repo.worklist_rows(
+             on_date, *basis):
+        if not ok:
+            redo.append(pid)
+            continue
+        modalities = words.get(imaging)
+        if modalities is None:
+            modalities = words[imaging] = tuple(imaging.split())
+        items.append(_item(rid, plan, risk, disease, last_scan, visit, phase, due, latest,
+                           modalities, done_visit, done_on, record, provenance, reason,
+                           alerts(ids), on_date, recent_days))
+    if redo:
+        log.info("worklist: %d patients recomputed (no usable stored state)", len(redo))
+        items += _items(evaluate(repo.states(redo), on_date, settings), on_date,
+                        recent_days, knowledge)
+    return select(close(items, closures(repo, on_date)))
+
+
+def closures(repo: Repository, on_date: dt.date) -> dict[str, tuple[str, str]]:
+    """Registry id -> (status, reason) of every patient who left surveillance as of
+    ``on_date`` (died, or lost to follow-up; outcomes dated later do not count)."""
+    from pecoma.registry.outcomes import closure
+
+    out: dict[str, tuple[str, str]] = {}
+    for rid, outcomes in repo.leaving_outcomes(on_date).items():
+        c = closure(outcomes)
+        if c is not None:
+            out[rid] = (c.status, c.reason)
+    return out
 
 
 def close(items: Iterable[WorkItem], closed: Mapping[str, tuple[str, str]]) -> list[WorkItem]:
     """The items, those of patients who left surveillance (registry id -> status,
-    reason; see :func:`pecoma.registry.outcomes.closure`) replaced by their closing row."""
+    reason; see :func:`pecoma.registry.outcomes.closure`) replaced by their closing row
+    (no next visit, no alerts: the patient is no longer followed)."""
     out: list[WorkItem] = []
     for i in items:
         why = closed.get(i.registry_id)
@@ -271,17 +353,23 @@ def select(
         and (not risk_groups or (i.risk_group or "") in risk_groups)
     ]
     far = dt.date.max
+    keys: dict[SortKey, tuple[Callable[[WorkItem], Any], ...]] = {
+        SortKey.due: (lambda i: i.due or far, lambda i: _ORDER[i.status]),
+        SortKey.registry_id: (),
+        SortKey.risk: (lambda i: i.risk_group or "~", lambda i: _ORDER[i.status],
+                       lambda i: i.due or far),
+        SortKey.priority: (lambda i: _ORDER[i.status], lambda i: i.due or far),
+    }
+    # one stable sort per key, the least significant first (each is quick on rows
+    # already in that order, as the stored worklist's are)
+    rows.sort(key=_registry_id, reverse=descending)
+    for k in reversed(keys[sort]):
+        rows.sort(key=k, reverse=descending)
+    return rows
 
-    def key(i: WorkItem) -> tuple[Any, ...]:
-        if sort is SortKey.due:
-            return (i.due or far, _ORDER[i.status], i.registry_id)
-        if sort is SortKey.registry_id:
-            return (i.registry_id,)
-        if sort is SortKey.risk:
-            return (i.risk_group or "~", _ORDER[i.status], i.due or far, i.registry_id)
-        return (_ORDER[i.status], i.due or far, i.registry_id)
 
-    return sorted(rows, key=key, reverse=descending)
+def _registry_id(i: WorkItem) -> str:
+    return i.registry_id
 
 
 # --- exports ------------------------------------------------------------------------
@@ -297,9 +385,11 @@ def to_csv(items: Iterable[WorkItem]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for i in items:
-        d = i.to_dict()
-        d["imaging"] = " + ".join(i.imaging)
-        w.writerow(["" if d[c] is None else neutralise(d[c]) for c in CSV_COLUMNS])
+        w.writerow(["" if v is None else neutralise(v) for v in (
+            i.registry_id, i.status.value, i.due, i.latest, i.days_overdue, i.visit, i.phase,
+            " + ".join(i.imaging), i.last_scan, i.risk_group, i.disease_status, i.record,
+            i.provenance, i.reason,
+        )])
     return buf.getvalue()
 
 
@@ -309,7 +399,7 @@ def to_json(items: Iterable[WorkItem], on_date: dt.date) -> str:
         "evaluated_on": on_date.isoformat(),
         "items": [i.to_dict() for i in items],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -> bytes:

@@ -279,9 +279,10 @@ class WorklistState(Base):
 
     One row per patient: the next open visit (number, phase, due and latest dates,
     imaging, record and provenance), the last visit done, the plan's status (``active``,
-    ``suspended``, ``not_drawn``, ``not_evaluable``) with its reason, the risk group and
-    disease status, and the basis it was computed on: case version, number of scans,
-    knowledge, engine and settings versions. The status as of a date (overdue, due,
+    ``suspended``, ``not_drawn``, ``not_evaluable``) with its reason, the plan's alerts
+    (record ids separated by spaces; ``NULL``: not known, the state is recomputed), the
+    risk group and disease status, and the basis it was computed on: case version, number
+    of scans, knowledge, engine and settings versions. The status as of a date (overdue, due,
     upcoming, done) follows from these dates alone; it holds for every evaluation date
     from ``valid_from`` (the latest date in the case and its scans) on.
     """
@@ -309,6 +310,7 @@ class WorklistState(Base):
     record: Mapped[str | None] = mapped_column(String(80))
     provenance: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+    alerts: Mapped[str | None] = mapped_column(Text)
     refreshed_at: Mapped[dt.datetime] = _when()
 
 

@@ -177,6 +177,8 @@ class StateData:
 
     ``scan_count`` is the number of the patient's scans it was computed from: a state
     computed before another scan was recorded is not stored (the worklist recomputes it).
+    ``alerts`` are the record ids of the plan's alerts (``None``: not known, a state
+    stored before they were kept; it is never used).
     """
 
     scan_count: int
@@ -198,6 +200,7 @@ class StateData:
     record: str | None
     provenance: str | None
     reason: str
+    alerts: tuple[str, ...] | None
 
     def row(self) -> dict[str, Any]:
         return {
@@ -220,6 +223,7 @@ class StateData:
             "record": self.record,
             "provenance": self.provenance,
             "reason": self.reason,
+            "alerts": None if self.alerts is None else " ".join(self.alerts),
         }
 
 
@@ -243,6 +247,7 @@ _STATE_COLUMNS = (
     WorklistState.record,
     WorklistState.provenance,
     WorklistState.reason,
+    WorklistState.alerts,
 )
 
 
@@ -1022,6 +1027,32 @@ class Repository:
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
         return {k: tuple(v) for k, v in out.items()}
 
+    def leaving_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the outcome events dated on or before ``on_date``, by date, of
+        the patients who may have left surveillance by then (a death, or a last contact
+        lost to follow-up, dated on or before it); for the worklist."""
+        o = OutcomeRecord
+        leaving = (
+            select(o.patient_id)
+            .where(o.event_date <= on_date,
+                   or_(o.event == "death", o.vital_status == "lost_to_follow_up"))
+            .distinct()
+            .subquery()
+        )
+        q = (
+            select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
+                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
+            .join(Patient, Patient.id == o.patient_id)
+            .join(leaving, leaving.c.patient_id == o.patient_id)
+            .where(o.event_date <= on_date)
+            .order_by(o.patient_id, o.event_date, o.id)
+        )
+        out: dict[str, list[OutcomeView]] = {}
+        with self._read() as s:
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+
     def registry_id_cuts(self, parts: int, min_part: int = 1) -> list[str]:
         """At most ``parts - 1`` registry ids cutting the registry, in registry-id order
         (the database's own), into ranges of about equal size: range k holds the ids
@@ -1253,102 +1284,10 @@ class Repository:
 
         return self._write(work) if items else 0
 
-    def state_rows(self, *, verify: bool = False) -> list[StateRow]:
-        """Every patient with its stored worklist state, in registry-id order.
-
-        Every write keeps each stored state current or removes it (the writers lock the
-        patient, or the database on SQLite). With ``verify`` the patient's latest case
-        version and number of scans are read too, so that :attr:`StateRow.current` checks
-        the state against them; without, they are taken from the state.
-        """
-        if not verify:
-            q = (
-                select(Patient.id, Patient.registry_id, WorklistState.case_version,
-                       *_STATE_COLUMNS)
-                .outerjoin(WorklistState, WorklistState.patient_id == Patient.id)
-                .order_by(Patient.registry_id)
-            )
-            sql = str(q.compile(dialect=self.engine.dialect))
-            out: list[StateRow] = []
-            with self._read() as s:
-                # the driver's rows as they are (no result processing: ~3x faster);
-                # SQLite gives dates as ISO text, PostgreSQL as dates
-                cursor = s.connection().connection.cursor()
-                try:
-                    cursor.execute(sql)
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.close()
-            for row in rows:
-                pid, rid, version = row[:3]
-                state = _state_of(row[3:], raw=True) if version is not None else None
-                out.append(StateRow(pid, rid, version,
-                                    state.scan_count if state else 0, version, state))
-            return out
-        return self._verified_state_rows()
-
-    def worklist_rows(
-        self,
-        on_date: dt.date,
-        knowledge_version: str,
-        engine_version: str,
-        settings_digest: str,
-    ) -> list[tuple[Any, ...]]:
-        """Every patient's stored worklist state as plain rows, for the worklist as of
-        ``on_date``, in registry-id order; the fastest read of the registry.
-
-        Each row: patient id, registry id, usable (1 when the patient has a state made
-        with these versions that holds as of ``on_date``, else 0: recompute it), plan
-        status, risk group, disease status, last scan, visit, phase, due, latest, imaging
-        (modalities separated by spaces), last visit done, its date, record, provenance,
-        reason. Dates are dates.
-        """
-        ws = WorklistState
-        sqlite_ = self.dialect == "sqlite"
-        day = bindparam("on_date", on_date.isoformat() if sqlite_ else on_date,
-                        type_=String if sqlite_ else Date)
-        usable = case(
-            (
-                and_(
-                    ws.knowledge_version == bindparam("k", knowledge_version),
-                    ws.engine_version == bindparam("e", engine_version),
-                    ws.settings_digest == bindparam("sd", settings_digest),
-                    or_(ws.valid_from.is_(None), ws.valid_from <= day),
-                ),
-                1,
-            ),
-            else_=0,
-        )
-        q = (
-            select(Patient.id, Patient.registry_id, usable, ws.plan_status, ws.risk_group,
-                   ws.disease_status, ws.last_scan, ws.visit, ws.phase, ws.due, ws.latest,
-                   ws.imaging, ws.last_done_visit, ws.last_done_on, ws.record,
-                   ws.provenance, ws.reason)
-            .outerjoin(ws, ws.patient_id == Patient.id)
-            .order_by(Patient.registry_id)
-        )
-        compiled = q.compile(dialect=self.engine.dialect)
-        params: Any = compiled.params
-        if compiled.positiontup is not None:
-            params = tuple(params[name] for name in compiled.positiontup)
-        with self._read() as s:
-            # the driver's rows as they are (no result processing: several times faster)
-            cursor = s.connection().connection.cursor()
-            try:
-                cursor.execute(str(compiled), params)
-                rows: list[tuple[Any, ...]] = list(cursor.fetchall())
-            finally:
-                cursor.close()
-        if sqlite_:  # dates come back as ISO text
-            rows = [
-                (*r[:6], _day(r[6]), *r[7:9], _day(r[9]), _day(r[10]), *r[11:13],
-                 _day(r[13]), *r[14:])
-                if r[2] else r
-                for r in rows
-            ]
-        return rows
-
-    def _verified_state_rows(self) -> list[StateRow]:
+    def state_rows(self) -> list[StateRow]:
+        """Every patient with its stored worklist state, the patient's latest case version
+        and number of scans (so that :attr:`StateRow.current` checks the state against
+        them), in registry-id order."""
         cv = (
             select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
             .group_by(CaseVersion.patient_id)
@@ -1374,6 +1313,72 @@ class Repository:
                 state = _state_of(r[5:]) if state_version is not None else None
                 out.append(StateRow(pid, rid, version, n or 0, state_version, state))
         return out
+
+    def worklist_rows(
+        self,
+        on_date: dt.date,
+        knowledge_version: str,
+        engine_version: str,
+        settings_digest: str,
+    ) -> list[tuple[Any, ...]]:
+        """Every patient's stored worklist state as plain rows, for the worklist as of
+        ``on_date``, in registry-id order: the one read of the stored worklist.
+
+        Each row: patient id, registry id, usable, then the columns of the state in the
+        order of :class:`StateData` from ``plan_status`` on (plan status, risk group,
+        disease status, last scan, visit, phase, due, latest, imaging, last visit done,
+        its date, record, provenance, reason, alerts). Usable is 1 when the patient has a
+        state made with these versions, with its alerts known, that holds as of
+        ``on_date``; else 0 and the other columns are not read (recompute the patient).
+        Every write keeps each stored state current with the patient's case version and
+        scans or removes it (the writers lock the patient, or the database on SQLite).
+        Imaging and alerts are space-separated text; dates are dates.
+        """
+        ws = WorklistState
+        sqlite_ = self.dialect == "sqlite"
+        day = bindparam("on_date", on_date.isoformat() if sqlite_ else on_date,
+                        type_=String if sqlite_ else Date)
+        usable = case(
+            (
+                and_(
+                    ws.knowledge_version == bindparam("k", knowledge_version),
+                    ws.engine_version == bindparam("e", engine_version),
+                    ws.settings_digest == bindparam("sd", settings_digest),
+                    or_(ws.valid_from.is_(None), ws.valid_from <= day),
+                    ws.alerts.is_not(None),
+                ),
+                1,
+            ),
+            else_=0,
+        )
+        q = (
+            select(Patient.id, Patient.registry_id, usable, ws.plan_status, ws.risk_group,
+                   ws.disease_status, ws.last_scan, ws.visit, ws.phase, ws.due, ws.latest,
+                   ws.imaging, ws.last_done_visit, ws.last_done_on, ws.record,
+                   ws.provenance, ws.reason, ws.alerts)
+            .outerjoin(ws, ws.patient_id == Patient.id)
+            .order_by(Patient.registry_id)
+        )
+        compiled = q.compile(dialect=self.engine.dialect)
+        params: Any = compiled.params
+        if compiled.positiontup is not None:
+            params = tuple(params[name] for name in compiled.positiontup)
+        with self._read() as s:
+            # the driver's rows as they are (no result processing: several times faster)
+            cursor = s.connection().connection.cursor()
+            try:
+                cursor.execute(str(compiled), params)
+                rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+            finally:
+                cursor.close()
+        if sqlite_:  # dates come back as ISO text
+            rows = [
+                (*r[:6], _day(r[6]), *r[7:9], _day(r[9]), _day(r[10]), *r[11:13],
+                 _day(r[13]), *r[14:])
+                if r[2] else r
+                for r in rows
+            ]
+        return rows
 
     # --- reading ------------------------------------------------------------------------
 
@@ -1671,18 +1676,15 @@ def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if value.__class__ is str else value
 
 
-def _state_of(values: Sequence[Any], raw: bool = False) -> StateData:
-    """A :class:`StateData` from a row of :data:`_STATE_COLUMNS` (``raw``: as the driver
-    gives it, dates perhaps as text)."""
+def _state_of(values: Sequence[Any]) -> StateData:
+    """A :class:`StateData` from a row of :data:`_STATE_COLUMNS`."""
     (scans, knowledge, engine, settings, valid, plan, risk, disease, last_scan, visit,
-     phase, due, latest, imaging, done_visit, done_on, record, provenance, reason) = values
-    if raw:
-        valid, last_scan, due, latest, done_on = (
-            _day(valid), _day(last_scan), _day(due), _day(latest), _day(done_on))
+     phase, due, latest, imaging, done_visit, done_on, record, provenance, reason,
+     alerts) = values
     return StateData(
         scans, knowledge, engine, settings, valid, plan, risk, disease, last_scan, visit,
         phase, due, latest, tuple(imaging.split()) if imaging else (), done_visit, done_on,
-        record, provenance, reason,
+        record, provenance, reason, None if alerts is None else tuple(alerts.split()),
     )
 
 

@@ -35,6 +35,7 @@ from pecoma.registry.worklist import (
     close,
     evaluate,
     select,
+    stored_worklist,
     to_csv,
     to_ics,
 )
@@ -145,24 +146,43 @@ def _unavailable(request: Request, exc: StoreError) -> Response:
 PAGE_SIZE = 200
 
 
-def _worklist(request: Request, day: dt.date) -> tuple[list[Any], list[WorkItem]]:
-    """Every patient assessed and planned as of ``day``; cached until the next write."""
-    repo = _registry(request)
-    settings = _settings(request)
-    key = (day, settings.digest(), repo.last_change())
-    cache: dict[str, Any] | None = getattr(request.app.state, "registry_cache", None)
+def _cache(request: Request) -> dict[Any, Any]:
+    cache: dict[Any, Any] | None = getattr(request.app.state, "registry_cache", None)
     if cache is None:
         cache = {}
         request.app.state.registry_cache = cache
+    return cache
+
+
+def _items(request: Request, day: dt.date) -> list[WorkItem]:
+    """The worklist as of ``day`` (the stored states: :func:`stored_worklist`), in
+    priority order; cached until the next write."""
+    repo = _registry(request)
+    settings = _settings(request)
+    key = (day, settings.digest(), repo.last_change())
+    cache = _cache(request)
     hit = cache.get("worklist")
     if hit is not None and hit[0] == key:
-        return hit[1], hit[2]
-    from pecoma.registry.state import closures
+        items: list[WorkItem] = hit[1]
+        return items
+    items = stored_worklist(repo, day, settings)
+    cache["worklist"] = (key, items)
+    return items
 
-    evaluated = evaluate(repo.states(), day, settings)
-    items = close(build_worklist(evaluated, day), closures(repo, day))
-    cache["worklist"] = (key, evaluated, items)
-    return evaluated, items
+
+def _worklist(request: Request, day: dt.date) -> tuple[list[Any], list[WorkItem]]:
+    """Every patient assessed and planned as of ``day`` (for the summary and the list of
+    patients), with the worklist; cached until the next write."""
+    repo = _registry(request)
+    settings = _settings(request)
+    key = (day, settings.digest(), repo.last_change())
+    cache = _cache(request)
+    hit = cache.get("evaluated")
+    if hit is None or hit[0] != key:
+        hit = (key, evaluate(repo.states(), day, settings))
+        cache["evaluated"] = hit
+    evaluated: list[Any] = hit[1]
+    return evaluated, _items(request, day)
 
 
 def _paged(rows: list[Any], page: int) -> tuple[list[Any], int, int]:
@@ -210,12 +230,12 @@ def worklist_page(
     risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
     key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
     try:
-        evaluated, items = _worklist(request, day)
+        items = _items(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
     rows = select(items, statuses=statuses, risk_groups=risks, sort=key)
-    alerts = {e.state.registry_id: e.plan.alerts for e in evaluated if e.plan is not None}
     shown, page, pages = _paged(rows, page)
+    alerts = {i.registry_id: i.alerts for i in shown if i.alerts}
     query = f"on={day.isoformat()}&status={status or ''}&risk={risk or ''}&sort={key.value}"
     return _page(request, "worklist.html", {
         "rows": shown, "matching": len(rows), "page": page, "pages": pages,
@@ -252,8 +272,7 @@ def _filtered(request: Request, day: dt.date, status: str | None, risk: str | No
     statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
     risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
     key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
-    _, items = _worklist(request, day)
-    return select(items, statuses=statuses, risk_groups=risks, sort=key)
+    return select(_items(request, day), statuses=statuses, risk_groups=risks, sort=key)
 
 
 def summary_page(request: Request, on: str | None = None) -> Response:
