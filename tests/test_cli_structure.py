@@ -185,3 +185,26 @@ class TestLazyGroups:
         assert r.returncode == 2
         assert "No such command 'registri'. Did you mean 'registry'?" in r.stderr
         assert "Traceback" not in r.stderr
+
+
+# Builds the web application in a fresh interpreter, then reports what it imported.
+WEB_PROBE = """
+import json, sys
+from pecoma.web.app import create_app
+from pecoma.web.config import WebConfig
+create_app(WebConfig())
+print("\\nPROBE " + json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_web_app_starts_without_plotting_pdf_or_survival_libraries() -> None:
+    """Each server process builds the app (``pecoma serve``, each of its workers): the
+    timeline picture on the web is drawn as SVG text, the PDF and the survival figures
+    load their libraries only when asked for, so none of them is imported at start-up
+    (matplotlib and numpy were, through a colour table, until 2026-12-02)."""
+    done = subprocess.run([sys.executable, "-c", WEB_PROBE], capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert "PROBE " in done.stdout, done.stderr
+    top = {m.split(".")[0] for m in json.loads(done.stdout.rsplit("PROBE ", 1)[1])}
+    assert top & {"matplotlib", "numpy", "pandas", "scipy", "lifelines", "weasyprint",
+                  "openpyxl", "PIL"} == set()

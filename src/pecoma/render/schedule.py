@@ -18,6 +18,7 @@ from pecoma.engine.plan import SurveillancePlan, Visit
 __all__ = [
     "COLUMNS",
     "MODALITY_LABELS",
+    "STATUS_COLOURS",
     "STATUS_LABELS",
     "counted_from_words",
     "markdown_plan",
@@ -28,6 +29,16 @@ __all__ = [
 ]
 
 COLUMNS = ("#", "Phase", "Due", "Overdue after", "Imaging", "Status", "Notes", "Source")
+
+# The colour of each visit status in the timeline pictures (web SVG, command-line SVG/PNG).
+STATUS_COLOURS = {
+    "done": "#2e7d32",
+    "missed": "#b71c1c",
+    "overdue": "#e53935",
+    "due": "#f9a825",
+    "upcoming": "#90a4ae",
+    "cancelled": "#d7dbdd",
+}
 
 STATUS_LABELS = {
     "done": "done",

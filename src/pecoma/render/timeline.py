@@ -22,18 +22,10 @@ from matplotlib.patches import Patch
 
 from pecoma.engine.imaging import ScanFinding
 from pecoma.engine.plan import SurveillancePlan
-from pecoma.render.schedule import MODALITY_LABELS, STATUS_LABELS
+from pecoma.render.schedule import MODALITY_LABELS, STATUS_COLOURS, STATUS_LABELS
 
-__all__ = ["STATUS_COLOURS", "timeline_figure", "timeline_png", "timeline_svg"]
+__all__ = ["timeline_figure", "timeline_png", "timeline_svg"]
 
-STATUS_COLOURS = {
-    "done": "#2e7d32",
-    "missed": "#b71c1c",
-    "overdue": "#e53935",
-    "due": "#f9a825",
-    "upcoming": "#90a4ae",
-    "cancelled": "#d7dbdd",
-}
 _FINDING_STYLE: dict[ScanFinding, tuple[str, str, str]] = {
     ScanFinding.no_evidence_of_disease: ("o", "#2e7d32", "no evidence of disease"),
     ScanFinding.equivocal: ("^", "#f9a825", "equivocal"),

@@ -18,8 +18,7 @@ from html import escape
 
 from pecoma.engine.imaging import ScanFinding
 from pecoma.engine.plan import SurveillancePlan
-from pecoma.render.schedule import STATUS_LABELS
-from pecoma.render.timeline import STATUS_COLOURS
+from pecoma.render.schedule import STATUS_COLOURS, STATUS_LABELS
 
 __all__ = ["timeline_web_svg"]
 
