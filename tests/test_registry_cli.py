@@ -184,3 +184,26 @@ class TestFiles:
         r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "svg",
                    "--data-dir", str(tmp_path))
         assert r.stdout.startswith("<svg")
+
+
+def test_worklist_table_shows_the_first_rows_and_says_so(tmp_path: Path, good_csv: Path) -> None:
+    """The text table is for a terminal: ``--limit`` keeps the first rows in the chosen
+    order (overdue first) and says how many are left out and how to get every row; CSV
+    and JSON always hold every patient. Worklist as of 2026-11-28 (see test_end_to_end):
+    PEC-0002 overdue, PEC-0001 overdue or due, PEC-0003 not drawn (last)."""
+    db = ("--data-dir", str(tmp_path))
+    assert pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", *db).returncode == 0
+    whole = pecoma("registry", "worklist", "--on", "2026-11-28", *db)
+    assert whole.returncode == 0, whole.stderr
+    assert all(rid in whole.stdout for rid in ("PEC-0001", "PEC-0002", "PEC-0003"))
+    assert "--limit 0" not in whole.stdout  # nothing left out, nothing said
+    two = pecoma("registry", "worklist", "--on", "2026-11-28", "--limit", "2", *db)
+    assert two.returncode == 0, two.stderr
+    assert "PEC-0003" not in two.stdout  # not drawn: last in priority order
+    assert "PEC-0002" in two.stdout and "PEC-0001" in two.stdout
+    assert "The first 2 of 3 patients" in " ".join(two.stdout.split())
+    csv_rows = pecoma("registry", "worklist", "--on", "2026-11-28", "--limit", "1",
+                      "--format", "csv", *db)
+    assert len(list(csv.DictReader(io.StringIO(csv_rows.stdout)))) == 3
+    bad = pecoma("registry", "worklist", "--limit", "-1", *db)
+    assert bad.returncode == 2 and "--limit" in bad.stderr

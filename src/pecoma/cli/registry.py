@@ -330,6 +330,11 @@ class WorklistFormat(StrEnum):
     json = "json"
 
 
+# Rows of the worklist's text table by default: the table is for reading at a terminal
+# (a whole registry of 100,000 rows takes a minute to lay out, and nobody reads it there).
+TABLE_ROWS = 200
+
+
 @registry_app.command("worklist")
 def worklist_cmd(
     on: OnOption = None,
@@ -355,6 +360,15 @@ def worklist_cmd(
     fmt: Annotated[
         WorklistFormat, typer.Option("--format", "-f", help="Output format.")
     ] = WorklistFormat.text,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            min=0,
+            help=f"Text table: the first N rows in the chosen order (default {TABLE_ROWS}; "
+            "0: every row). CSV, JSON and calendar files always hold every row.",
+        ),
+    ] = TABLE_ROWS,
     output: OutputOption = None,
     settings: SettingsOption = None,
     database_url_: DbOption = None,
@@ -389,12 +403,13 @@ def worklist_cmd(
     elif fmt is WorklistFormat.ics:
         _write_out(to_ics(items, day, reminder_days=cfg.followup.calendar_reminder_days), output)
     else:
+        shown = items if limit == 0 else items[:limit]
         t = Table(title=f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients")
         for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
             t.add_column(col, no_wrap=True)
         t.add_column("why")
         t.add_column("alerts")
-        for i in items:
+        for i in shown:
             t.add_row(
                 *map(
                     escape,
@@ -411,6 +426,11 @@ def worklist_cmd(
                 )
             )
         out.print(t)
+        if len(shown) < len(items):
+            out.print(
+                f"The first {len(shown):,} of {len(items):,} patients in this order; "
+                "--limit 0 shows every row, --format csv or json writes them all to a file."
+            )
 
 
 @registry_app.command("reassess")
