@@ -487,6 +487,24 @@ class TestStoredAlerts:
         assert usable(registry) == 7
         assert stored(registry) == reference(registry)
 
+    def test_upgrading_a_registry_of_revision_0008_keeps_the_worklist(
+            self, registry: Repository) -> None:
+        """A registry written before revision 0009 (its states without alerts) is upgraded
+        in place: nothing is read from a state without its alerts, so every patient is
+        assessed again and the worklist is the recomputed one, W-07's recurrence included;
+        reassess then stores the states again."""
+        from pecoma.store.db import current_revision, downgrade, upgrade
+
+        downgrade(registry.engine, "0008")
+        upgrade(registry.engine)
+        assert current_revision(registry.engine) == "0009"
+        assert usable(registry) == 0
+        by_id = {i.registry_id: i for i in stored(registry)}
+        assert [a.id for a in by_id["W-07"].alerts] == ["FU-SUSPENDED-RECURRENCE"]
+        assert stored(registry) == reference(registry)
+        reassess(registry, ON, default_settings(), "registrar")
+        assert usable(registry) == 7
+
     def test_a_date_before_the_state_holds_is_recomputed(self, registry: Repository) -> None:
         """W-02's state holds from its last scan, 2026-10-10. Its stored window is
         altered here: on ON the stored row is read (the altered window shows), on
