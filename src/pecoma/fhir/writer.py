@@ -27,7 +27,7 @@ from pecoma.case import (
 )
 from pecoma.fhir import codes as c
 
-__all__ = ["bundle_from_case", "concept", "site_concept"]
+__all__ = ["bundle_from_case", "concept", "resources_from_case", "site_concept"]
 
 _PROCEDURE_STATUS = {
     SurgeryStatus.performed: "completed",
@@ -57,17 +57,14 @@ def _code(value: str) -> str:
 class _Builder:
     def __init__(self, patient_id: str) -> None:
         self.patient_id = patient_id
-        self.entries: list[dict[str, Any]] = []
+        self.resources: list[dict[str, Any]] = []
 
     @property
     def subject(self) -> dict[str, str]:
         return {"reference": f"Patient/{self.patient_id}"}
 
     def add(self, resource: dict[str, Any]) -> None:
-        self.entries.append({
-            "fullUrl": f"{c.PECOMA_BASE}/{resource['resourceType']}/{resource['id']}",
-            "resource": resource,
-        })
+        self.resources.append(resource)
 
     def observation(
         self, rid: str, code: tuple[str, str], value: dict[str, Any],
@@ -110,6 +107,14 @@ _RESULT = {
 
 def bundle_from_case(case: Case, patient_id: str = "pecoma-patient") -> dict[str, Any]:
     """A FHIR R4 collection Bundle carrying every known fact of ``case``."""
+    entries = [{"fullUrl": f"{c.PECOMA_BASE}/{r['resourceType']}/{r['id']}", "resource": r}
+               for r in resources_from_case(case, patient_id)]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def resources_from_case(case: Case, patient_id: str = "pecoma-patient"
+                        ) -> list[dict[str, Any]]:
+    """The resources of :func:`bundle_from_case`, in its order, without the bundle."""
     b = _Builder(patient_id)
     b.add({"resourceType": "Patient", "id": patient_id})
     _diagnosis(case, b)
@@ -119,7 +124,7 @@ def bundle_from_case(case: Case, patient_id: str = "pecoma-patient") -> dict[str
     _systemic(case, b)
     _molecular(case, b)
     _free_of_disease(case, b)
-    return {"resourceType": "Bundle", "type": "collection", "entry": b.entries}
+    return b.resources
 
 
 def _diagnosis(case: Case, b: _Builder) -> None:
@@ -329,5 +334,5 @@ def _free_of_disease(case: Case, b: _Builder) -> None:
         return
     b.observation("free-of-disease", c.OBS_FREE_OF_DISEASE,
                   {"valueDateTime": fod.since.isoformat()})
-    b.entries[-1]["resource"]["extension"] = [
+    b.resources[-1]["extension"] = [
         {"url": c.EXT.REMISSION_BY, "valueCode": fod.by.value.replace("_", "-")}]
