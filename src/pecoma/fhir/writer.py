@@ -39,7 +39,8 @@ _PROCEDURE_STATUS = {
 def concept(code: str, display: str, *more: tuple[str, str, str]) -> dict[str, Any]:
     """A CodeableConcept with the project code first and standard codes after it."""
     codings = [{"system": c.PECOMA_SYSTEM, "code": code, "display": display}]
-    codings += [{"system": s, "code": k, "display": d} for s, k, d in more]
+    if more:
+        codings += [{"system": s, "code": k, "display": d} for s, k, d in more]
     return {"coding": codings, "text": display}
 
 
@@ -57,11 +58,12 @@ def _code(value: str) -> str:
 class _Builder:
     def __init__(self, patient_id: str) -> None:
         self.patient_id = patient_id
+        self.reference = f"Patient/{patient_id}"
         self.resources: list[dict[str, Any]] = []
 
     @property
     def subject(self) -> dict[str, str]:
-        return {"reference": f"Patient/{self.patient_id}"}
+        return {"reference": self.reference}  # a new dict for each resource
 
     def add(self, resource: dict[str, Any]) -> None:
         self.resources.append(resource)
