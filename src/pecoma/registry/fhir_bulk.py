@@ -101,8 +101,12 @@ def _status_parts() -> tuple[bytes, bytes, bytes, bytes, bytes, dict[str, bytes]
 _S_HEAD, _S_K, _S_SUBJECT, _S_FOCUS, _S_DATE, _S_TAIL = _status_parts()
 
 
-# a full date as a JSON string (the writer and the outcomes give dates as YYYY-MM-DD)
-_DAY = re.compile(rb'"(\d{4}-\d{2})-\d{2}"')
+# the day of a full date as a JSON string "YYYY-MM-DD" (the writer and the outcomes give
+# dates so): "-DD" before a quote, found first (a '-' is rarer than a quote), then the rest
+# checked behind it; replaced by nothing, which Python's re does without calling back.
+# In JSON a quote after a digit closes a string and is never followed by a digit, so two
+# such dates never overlap.
+_DAY = re.compile(rb'-\d\d(?=")(?<="\d{4}-\d\d-\d\d)')
 
 
 def _profile(resource: dict[str, Any], local_id: str) -> str | None:
@@ -187,7 +191,7 @@ def _lines(
 def _to_months(ndjson: bytes) -> bytes:
     """Every full date (a JSON string ``"YYYY-MM-DD"``) reduced to its month, in one
     line or in many (a date never spans a line break)."""
-    return _DAY.sub(rb'"\1"', ndjson)
+    return _DAY.sub(b"", ndjson)
 
 
 _UNREADABLE = "stored case not readable"
