@@ -108,3 +108,35 @@ def test_short_secret_refused(db_url: str, fixture_registry: Repository, tmp_pat
     assert r.returncode == 3
     no_traceback(r)
     assert "at least 16 bytes" in r.stderr + r.stdout
+
+
+def test_status_line_exact(fixture_registry: Repository, tmp_path: Path) -> None:
+    """The disease-status observation is spliced from bytes serialised once: H1's line
+    is, byte for byte, the compact JSON of the resource written out by hand (H1's first
+    outcome, the recurrence of 2026-01-10: worsened)."""
+    bulk_export(fixture_registry, tmp_path, ON, now=NOW)
+    lines = [line for line in (tmp_path / "Observation.ndjson").read_bytes().splitlines()
+             if b'"id":"H1-status-' in line]
+    assert lines == [
+        b'{"resourceType":"Observation","id":"H1-status-1",'
+        b'"meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/'
+        b'mcode-cancer-disease-status"]},"status":"final",'
+        b'"code":{"coding":[{"system":"http://loinc.org","code":"97509-4",'
+        b'"display":"Cancer disease progression"}]},'
+        b'"subject":{"reference":"Patient/H1"},'
+        b'"focus":[{"reference":"Condition/H1-pecoma-diagnosis"}],'
+        b'"effectiveDateTime":"2026-01-10",'
+        b'"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct",'
+        b'"code":"271299001","display":"Patient\'s condition worsened"}]}}']
+
+
+def test_months_exact() -> None:
+    """Only whole JSON strings "YYYY-MM-DD" lose their day; a date inside a longer string,
+    a date-time, a number and an id that looks like a date are kept (written by hand)."""
+    from pecoma.registry.fhir_bulk import _to_months
+
+    text = (b'{"a":"2025-01-31","b":["2024-12-01","x2025-01-31","2025-01-31T10:00",'
+            b'"1-2025-01-31"],"c":20250131,"d":"2025-1-31"}\n{"e":"1999-09-09"}\n')
+    assert _to_months(text) == (
+        b'{"a":"2025-01","b":["2024-12","x2025-01-31","2025-01-31T10:00",'
+        b'"1-2025-01-31"],"c":20250131,"d":"2025-1-31"}\n{"e":"1999-09"}\n')

@@ -27,7 +27,7 @@ from pecoma.case import (
 )
 from pecoma.fhir import codes as c
 
-__all__ = ["bundle_from_case", "concept", "site_concept"]
+__all__ = ["bundle_from_case", "concept", "resources_from_case", "site_concept"]
 
 _PROCEDURE_STATUS = {
     SurgeryStatus.performed: "completed",
@@ -39,7 +39,8 @@ _PROCEDURE_STATUS = {
 def concept(code: str, display: str, *more: tuple[str, str, str]) -> dict[str, Any]:
     """A CodeableConcept with the project code first and standard codes after it."""
     codings = [{"system": c.PECOMA_SYSTEM, "code": code, "display": display}]
-    codings += [{"system": s, "code": k, "display": d} for s, k, d in more]
+    if more:
+        codings += [{"system": s, "code": k, "display": d} for s, k, d in more]
     return {"coding": codings, "text": display}
 
 
@@ -57,17 +58,15 @@ def _code(value: str) -> str:
 class _Builder:
     def __init__(self, patient_id: str) -> None:
         self.patient_id = patient_id
-        self.entries: list[dict[str, Any]] = []
+        self.reference = f"Patient/{patient_id}"
+        self.resources: list[dict[str, Any]] = []
 
     @property
     def subject(self) -> dict[str, str]:
-        return {"reference": f"Patient/{self.patient_id}"}
+        return {"reference": self.reference}  # a new dict for each resource
 
     def add(self, resource: dict[str, Any]) -> None:
-        self.entries.append({
-            "fullUrl": f"{c.PECOMA_BASE}/{resource['resourceType']}/{resource['id']}",
-            "resource": resource,
-        })
+        self.resources.append(resource)
 
     def observation(
         self, rid: str, code: tuple[str, str], value: dict[str, Any],
@@ -110,6 +109,14 @@ _RESULT = {
 
 def bundle_from_case(case: Case, patient_id: str = "pecoma-patient") -> dict[str, Any]:
     """A FHIR R4 collection Bundle carrying every known fact of ``case``."""
+    entries = [{"fullUrl": f"{c.PECOMA_BASE}/{r['resourceType']}/{r['id']}", "resource": r}
+               for r in resources_from_case(case, patient_id)]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def resources_from_case(case: Case, patient_id: str = "pecoma-patient"
+                        ) -> list[dict[str, Any]]:
+    """The resources of :func:`bundle_from_case`, in its order, without the bundle."""
     b = _Builder(patient_id)
     b.add({"resourceType": "Patient", "id": patient_id})
     _diagnosis(case, b)
@@ -119,7 +126,7 @@ def bundle_from_case(case: Case, patient_id: str = "pecoma-patient") -> dict[str
     _systemic(case, b)
     _molecular(case, b)
     _free_of_disease(case, b)
-    return {"resourceType": "Bundle", "type": "collection", "entry": b.entries}
+    return b.resources
 
 
 def _diagnosis(case: Case, b: _Builder) -> None:
@@ -329,5 +336,5 @@ def _free_of_disease(case: Case, b: _Builder) -> None:
         return
     b.observation("free-of-disease", c.OBS_FREE_OF_DISEASE,
                   {"valueDateTime": fod.since.isoformat()})
-    b.entries[-1]["resource"]["extension"] = [
+    b.resources[-1]["extension"] = [
         {"url": c.EXT.REMISSION_BY, "valueCode": fod.by.value.replace("_", "-")}]

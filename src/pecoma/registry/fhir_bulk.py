@@ -3,7 +3,7 @@ a manifest, with the mCODE profiles each resource conforms to declared in
 ``meta.profile``.
 
 Each patient's latest case goes through the same writer as ``pecoma fhir from-case``
-(:func:`pecoma.fhir.writer.bundle_from_case`), without the case's free label; resource
+(:func:`pecoma.fhir.writer.resources_from_case`), without the case's free label; resource
 ids are prefixed with the patient's id so that they are unique in the export. The
 recorded outcomes add a CancerDiseaseStatus observation each (recurrence, metastasis or
 progression: worsened; a last contact alive without disease: in full remission; alive
@@ -29,11 +29,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from orjson import dumps
+from orjson import Fragment, dumps
 
 from pecoma.case import parse_case
 from pecoma.errors import InputError
-from pecoma.fhir.writer import bundle_from_case
+from pecoma.fhir.writer import resources_from_case
 from pecoma.registry.omop import pseudonym
 
 if TYPE_CHECKING:
@@ -53,14 +53,60 @@ MCODE: dict[str, str] = {
     # administrations, which the registry does not record)
     "medication": _MCODE + "mcode-cancer-related-medication-statement|1.0.0",
 }
+# each profile's ``meta`` serialised once, spliced into every resource (orjson.Fragment)
+_META = {p: Fragment(dumps({"profile": [p]})) for p in MCODE.values()}
 _LOINC_DISEASE_STATUS = ("97509-4", "Cancer disease progression")
 _STATUS = {
     "worsened": ("271299001", "Patient's condition worsened"),
     "remission": ("550991000124107", "Malignant neoplasm in full remission"),
     "undetermined": ("709137006", "Patient condition undetermined"),
 }
-# a full date as a JSON string (the writer and the outcomes give dates as YYYY-MM-DD)
-_DAY = re.compile(rb'"(\d{4}-\d{2})-\d{2}"')
+
+
+def _status_parts() -> tuple[bytes, bytes, bytes, bytes, bytes, dict[str, bytes]]:
+    """A CancerDiseaseStatus observation serialised with marks where its variable parts
+    go (patient id, number, date, status), cut into the constant pieces between them;
+    the last piece of each status carries its coding. Built from the very dict a
+    resource is serialised from, so the spliced lines are those ``dumps`` gives."""
+    marks = {s: f"\x00{s}\x00" for s in ("pid", "k", "date", "status")}
+    text = dumps({
+        "resourceType": "Observation", "id": f"{marks['pid']}-status-{marks['k']}",
+        "meta": {"profile": [MCODE["disease-status"]]},
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org",
+                             "code": _LOINC_DISEASE_STATUS[0],
+                             "display": _LOINC_DISEASE_STATUS[1]}]},
+        "subject": {"reference": f"Patient/{marks['pid']}"},
+        "focus": [{"reference": f"Condition/{marks['pid']}-pecoma-diagnosis"}],
+        "effectiveDateTime": marks["date"],
+        "valueCodeableConcept": marks["status"],
+    }).decode()
+    # orjson writes U+0000 as \u0000: the marks as they appear in the text
+    cut = {s: m.replace("\x00", "\\u0000") for s, m in marks.items()}
+    head, rest = text.split(cut["pid"], 1)
+    mid1, rest = rest.split(cut["k"], 1)
+    mid2, rest = rest.split(cut["pid"], 1)
+    mid3, rest = rest.split(cut["pid"], 1)
+    mid4, rest = rest.split(cut["date"], 1)
+    before, after = rest.split(f'"{cut["status"]}"', 1)
+    tails = {
+        status: (before + dumps({"coding": [{"system": "http://snomed.info/sct",
+                                             "code": code, "display": display}]}
+                                ).decode() + after).encode()
+        for status, (code, display) in _STATUS.items()
+    }
+    return head.encode(), mid1.encode(), mid2.encode(), mid3.encode(), mid4.encode(), tails
+
+
+_S_HEAD, _S_K, _S_SUBJECT, _S_FOCUS, _S_DATE, _S_TAIL = _status_parts()
+
+
+# the day of a full date as a JSON string "YYYY-MM-DD" (the writer and the outcomes give
+# dates so): "-DD" before a quote, found first (a '-' is rarer than a quote), then the rest
+# checked behind it; replaced by nothing, which Python's re does without calling back.
+# In JSON a quote after a digit closes a string and is never followed by a digit, so two
+# such dates never overlap.
+_DAY = re.compile(rb'-\d\d(?=")(?<="\d{4}-\d\d-\d\d)')
 
 
 def _profile(resource: dict[str, Any], local_id: str) -> str | None:
@@ -119,36 +165,25 @@ def _lines(
     events = [o for o in outcomes if o.event_date <= on_date]
     death = next((o for o in events if o.event == "death"), None)
     lines: list[tuple[str, bytes]] = []
-    for entry in bundle_from_case(case, pid)["entry"]:
-        res = entry["resource"]  # the bundle is ours alone: changed in place
+    for res in resources_from_case(case, pid):  # the resources are ours alone: changed
         kind = res["resourceType"]
         local = res["id"]
         if kind != "Patient":
             res["id"] = f"{pid}-{local}"
         profile = _profile(res, local)
         if profile is not None:
-            res["meta"] = {"profile": [profile]}
+            res["meta"] = _META[profile]
         if kind == "Patient" and death is not None:
             res["deceasedDateTime"] = death.event_date.isoformat()
         lines.append((kind, dumps(res)))
+    p = dumps(pid)[1:-1]  # the id as in a JSON string
     for k, o in enumerate(events, start=1):
         status = _status(o)
         if status is None:
             continue
-        code, display = _STATUS[status]
-        lines.append(("Observation", dumps({
-            "resourceType": "Observation", "id": f"{pid}-status-{k}",
-            "meta": {"profile": [MCODE["disease-status"]]},
-            "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org",
-                                 "code": _LOINC_DISEASE_STATUS[0],
-                                 "display": _LOINC_DISEASE_STATUS[1]}]},
-            "subject": {"reference": f"Patient/{pid}"},
-            "focus": [{"reference": f"Condition/{pid}-pecoma-diagnosis"}],
-            "effectiveDateTime": o.event_date.isoformat(),
-            "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
-                                                 "code": code, "display": display}]},
-        })))
+        lines.append(("Observation", b"".join((
+            _S_HEAD, p, _S_K, str(k).encode(), _S_SUBJECT, p, _S_FOCUS, p, _S_DATE,
+            o.event_date.isoformat().encode(), _S_TAIL[status]))))
     # the writer's only references are to the patient: nothing to rewrite
     return lines
 
@@ -156,7 +191,7 @@ def _lines(
 def _to_months(ndjson: bytes) -> bytes:
     """Every full date (a JSON string ``"YYYY-MM-DD"``) reduced to its month, in one
     line or in many (a date never spans a line break)."""
-    return _DAY.sub(rb'"\1"', ndjson)
+    return _DAY.sub(b"", ndjson)
 
 
 _UNREADABLE = "stored case not readable"
