@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
+    JSON,
     Date,
     Engine,
     Integer,
@@ -67,7 +68,7 @@ from pecoma.store.models import (
     StoredAssessment,
     WorklistState,
 )
-from pecoma.store.rawjson import RawJSON
+from pecoma.store.rawjson import RawJSON, json_serializer
 
 __all__ = [
     "AddResult",
@@ -471,6 +472,11 @@ def _json_object(text: str) -> dict[str, Any]:
     return dict(data)
 
 
+_AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "patient_id", "detail")
+_CASE_COLUMNS = ("id", "patient_id", "version", "case", "digest", "source", "recorded_at",
+                 "recorded_by")
+
+
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -537,21 +543,66 @@ class Repository:
         now: dt.datetime,
     ) -> None:
         if rows:
-            s.execute(
-                insert(_table(AuditEntry)),
-                [
-                    {
-                        "at": now,
-                        "actor": actor,
-                        "action": action,
-                        "entity": entity,
-                        "entity_id": entity_id,
-                        "patient_id": patient_id,
-                        "detail": detail,
-                    }
-                    for action, entity, entity_id, patient_id, detail in rows
-                ],
+            self._bulk_insert(
+                s, AuditEntry, _AUDIT_COLUMNS,
+                [(now, actor, action, entity, entity_id, patient_id, detail)
+                 for action, entity, entity_id, patient_id, detail in rows],
             )
+
+    def _new_ids(self, s: Session, model: type[Any], n: int) -> list[int]:
+        """``n`` fresh primary keys of ``model``'s table, taken before the rows are written
+        so that a bulk insert needs no ``RETURNING``: on PostgreSQL from the table's
+        sequence; on SQLite after the largest id (the transaction holds the write lock)."""
+        if n == 0:
+            return []
+        name = _table(model).name
+        if self.dialect == "postgresql":
+            return list(s.scalars(
+                sql_text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                         "FROM generate_series(1, :n)"),
+                {"t": name, "n": n},
+            ))
+        top = s.scalar(select(func.max(_table(model).c.id))) or 0
+        return list(range(top + 1, top + 1 + n))
+
+    def _bulk_insert(
+        self, s: Session, model: type[Any], columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """Insert plain rows (values in the order of ``columns``) in the current
+        transaction, in bulk: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite. The
+        values are converted by the columns' own types, exactly as an ``insert()`` would
+        store them."""
+        if not rows:
+            return
+        table = _table(model)
+        conn = s.connection()
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in columns)
+        if self.dialect == "postgresql":
+            raw = conn.connection.driver_connection
+            convert = [json_serializer if isinstance(table.c[c].type, JSON) else None
+                       for c in columns]
+            statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"  # model names
+            try:
+                with raw.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
+                    for row in rows:
+                        copy.write_row([v if f is None else f(v)
+                                        for f, v in zip(convert, row, strict=True)])
+            except dialect.loaded_dbapi.Error as exc:
+                # as SQLAlchemy reports any driver error (retry, message)
+                raise DBAPIError.instance(statement, None, exc,
+                                          dialect.loaded_dbapi.Error) from exc
+            return
+        procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+                 for c in columns]
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",  # noqa: S608
+            [tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True))
+             for row in rows],
+        )
 
     def _insert_ignore(self) -> Any:
         if self.dialect == "postgresql":
@@ -683,42 +734,15 @@ class Repository:
         if not todo:
             self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
             return
-        cv_rows = [
-            {
-                "patient_id": pid,
-                "version": version,
-                "case": sub.submitted,
-                "digest": sub.digest,
-                "source": sub.source[:200],
-                "recorded_at": now,
-                "recorded_by": actor,
-            }
-            for sub, pid, version in todo
-        ]
-        cvt = _table(CaseVersion)
-        cv_ids = list(
-            s.scalars(
-                insert(cvt).returning(cvt.c.id, sort_by_parameter_order=True),
-                cv_rows,
-            )
+        cv_ids = self._new_ids(s, CaseVersion, len(todo))
+        self._bulk_insert(
+            s, CaseVersion, _CASE_COLUMNS,
+            [(cv_id, pid, version, sub.submitted, sub.digest, sub.source[:200], now, actor)
+             for (sub, pid, version), cv_id in zip(todo, cv_ids, strict=True)],
         )
-        a_rows = [
-            {
-                "patient_id": pid,
-                "case_version_id": cv_id,
-                **sub.assessment.row(),
-                "created_at": now,
-                "created_by": actor,
-            }
-            for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)
-        ]
-        at = _table(StoredAssessment)
-        a_ids = list(
-            s.scalars(
-                insert(at).returning(at.c.id, sort_by_parameter_order=True),
-                a_rows,
-            )
-        )
+        a_ids = self._insert_assessments(
+            s, [(pid, cv_id, sub.assessment)
+                for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)], actor, now)
         audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
         for (sub, pid, version), cv_id, a_id in zip(todo, cv_ids, a_ids, strict=True):
             audit.append(
@@ -855,20 +879,7 @@ class Repository:
                 self._put_states(s, _same_version(states, latest), counts, now)
             if not items:
                 return 0
-            rows = [
-                {
-                    "patient_id": pid,
-                    "case_version_id": cv_id,
-                    **data.row(),
-                    "created_at": now,
-                    "created_by": actor,
-                }
-                for pid, cv_id, data in items
-            ]
-            at = _table(StoredAssessment)
-            ids = list(
-                s.scalars(insert(at).returning(at.c.id, sort_by_parameter_order=True), rows)
-            )
+            ids = self._insert_assessments(s, items, actor, now)
             self._audit(
                 s,
                 actor,
@@ -883,6 +894,22 @@ class Repository:
         n = self._write(work)
         log.info("assessments stored: %d", n)
         return n
+
+    def _insert_assessments(
+        self, s: Session, items: Sequence[tuple[int, int, AssessmentData]], actor: str,
+        now: dt.datetime,
+    ) -> list[int]:
+        """Insert assessments (patient id, case version id, data); their new ids."""
+        ids = self._new_ids(s, StoredAssessment, len(items))
+        if items:
+            names = tuple(items[0][2].row())
+            self._bulk_insert(
+                s, StoredAssessment,
+                ("id", "patient_id", "case_version_id", *names, "created_at", "created_by"),
+                [(a_id, pid, cv_id, *data.row().values(), now, actor)
+                 for (pid, cv_id, data), a_id in zip(items, ids, strict=True)],
+            )
+        return ids
 
     # --- outcomes ------------------------------------------------------------------------
 
@@ -1167,13 +1194,13 @@ class Repository:
         ]
         for chunk in _chunks([pid for pid, _v, _st in keep]):
             s.execute(delete(WorklistState).where(WorklistState.patient_id.in_(chunk)))
-        rows = [
-            {"patient_id": pid, "case_version": version, **st.row(), "refreshed_at": now}
-            for pid, version, st in keep
-            if st is not None
-        ]
+        rows = [(pid, version, st.row(), now) for pid, version, st in keep if st is not None]
         if rows:
-            s.execute(insert(_table(WorklistState)), rows)
+            names = tuple(rows[0][2])
+            self._bulk_insert(
+                s, WorklistState, ("patient_id", "case_version", *names, "refreshed_at"),
+                [(pid, version, *values.values(), when) for pid, version, values, when in rows],
+            )
 
     def _refresh_one(
         self, s: Session, pid: int, refresh: StateRefresh | None, now: dt.datetime
