@@ -124,7 +124,7 @@ def run_write_paths(backend: str, url: str, path: Path, n: int, workers: int) ->
                                                   actor="bench", workers=workers)),
         ("re-import, unchanged", lambda: import_file(repo, path, on_date=ON, settings=s,
                                                      actor="bench", workers=workers)),
-        ("reassess (storing)", lambda: reassess(repo, ON, s, "bench")),
+        ("reassess (storing)", lambda: reassess(repo, ON, s, "bench", workers=workers)),
     ]
     for label, fn in steps:
         before = os.getloadavg()[0]

@@ -58,7 +58,8 @@ class TestStreaming:
 
     def test_failure_in_a_late_batch_writes_nothing(self, repo: Repository, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-        """The third batch fails to write: the first two are rolled back with it."""
+        """The third batch fails to write: the first two are rolled back with it. (On
+        PostgreSQL case versions are written with COPY, on SQLite with INSERT.)"""
         from sqlalchemy import event
 
         monkeypatch.setattr(importer, "BATCH_ROWS", 20)
@@ -73,10 +74,24 @@ class TestStreaming:
                     # the driver's own error class, as a full disk would raise it
                     raise repo.engine.dialect.dbapi.OperationalError("disk is full")
 
+        if repo.dialect == "postgresql":
+            import psycopg
+
+            copy = psycopg.Cursor.copy
+
+            def failing_copy(cur, statement, *a, **k):  # type: ignore[no-untyped-def]
+                if str(statement).startswith("COPY case_version"):
+                    inserts["n"] += 1
+                    if inserts["n"] == 3:
+                        raise psycopg.errors.DiskFull("disk is full")
+                return copy(cur, statement, *a, **k)
+
+            monkeypatch.setattr(psycopg.Cursor, "copy", failing_copy)
         with pytest.raises(StoreError):
             import_file(repo, big_csv(tmp_path / "c.csv", 70), on_date=ON,
                         settings=default_settings(), actor="t")
         event.remove(repo.engine, "before_cursor_execute", _fail)
+        assert inserts["n"] == 3
         assert repo.count() == before
 
     def test_all_or_nothing_with_one_bad_row_at_the_end(self, repo: Repository,

@@ -428,13 +428,15 @@ def reassess_cmd(
 ) -> None:
     """Run every latest case through the current knowledge; list what changed."""
     from pecoma.registry.reassess import reassess
+    from pecoma.registry.workers import WORKERS
 
     day = parse_day(on)
     with registry_errors():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
-            report = reassess(repo, day, cfg, actor_name(actor), store=not dry_run)
+            report = reassess(repo, day, cfg, actor_name(actor), store=not dry_run,
+                              workers=WORKERS)
         finally:
             repo.close()
     if fmt is TextJson.json:

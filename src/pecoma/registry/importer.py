@@ -23,13 +23,13 @@ import csv
 import datetime as dt
 import re
 import zipfile
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pecoma import __version__
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
@@ -39,6 +39,7 @@ from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_f
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.registry.state import plan_and_state
 from pecoma.registry.stored import assessment_data
+from pecoma.registry.workers import WORKERS, runner
 from pecoma.settings import Settings
 from pecoma.store.repository import (
     AddResult,
@@ -48,10 +49,12 @@ from pecoma.store.repository import (
     Repository,
     ScanView,
     case_digest,
+    case_text_digest,
     check_registry_id,
 )
 
 __all__ = [
+    "WORKERS",
     "ImportFileError",
     "ImportMode",
     "ImportReport",
@@ -193,7 +196,9 @@ def _csv_rows(reader: Any, header: list[str]) -> Iterator[RawRow]:
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
         else:
-            yield RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)})
+            # an empty cell is most cells of a registry file: None without a call
+            yield RawRow(number, {h: _cell(v) if v else None
+                                  for h, v in zip(header, record, strict=False)})
         if number - 1 > MAX_ROWS:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
 
@@ -553,8 +558,6 @@ BATCH_ROWS = 1000
 """Rows written per batch (all batches in one transaction)."""
 CHUNK_ROWS = 250
 """Rows per piece of engine work (parse, assess, plan) handed to a worker process."""
-WORKERS = 2
-"""Worker processes the command line uses for the engine work of a large file."""
 POOL_MIN_ROWS = 5000
 """Files with fewer rows (or bytes / 400 for a file) are assessed in this process."""
 
@@ -568,7 +571,8 @@ class _Task:
     """One piece of engine work: rows with, per row, the row number a registry id was
     first seen on (duplicates), the stored (version, digest) and the patient's scans."""
 
-    rows: tuple[tuple[RawRow, dict[str, int], tuple[int, str] | None, tuple[Any, ...]], ...]
+    rows: tuple[tuple[RawRow, dict[str, int], tuple[int, str] | None, tuple[Any, ...],
+                      int | None], ...]
     on_date: dt.date
     settings: Settings
     source: str
@@ -594,7 +598,10 @@ def _engine_rows(task: _Task) -> list[_Done]:
     run in a worker process for a large file). A row identical to its patient's stored
     version is only checked."""
     out: list[_Done] = []
-    for raw, first_row, stored, scans in task.rows:
+    for raw, first_row, stored, scans, same in task.rows:
+        if same is not None:  # known unchanged (see _unchanged): not parsed again
+            out.append(_Done(raw.number, [], str(raw.cells[REGISTRY_ID]), identical=same))
+            continue
         row, issues = _check_row(raw, dict(first_row), task.on_date, task.settings, False)
         if row is None:
             out.append(_Done(raw.number, issues))
@@ -619,30 +626,6 @@ def _engine_rows(task: _Task) -> list[_Done]:
             )
         out.append(_Done(row.number, [], row.registry_id, row.submitted, row.outcomes, sub))
     return out
-
-
-@contextlib.contextmanager
-def _engine(workers: int) -> Iterator[Callable[[Iterable[_Task]], Iterator[list[_Done]]]]:
-    """A runner of engine tasks giving their results in task order: in this process, or
-    in ``workers`` processes with a few tasks in flight (memory stays bounded)."""
-    if workers <= 1:
-        yield lambda tasks: map(_engine_rows, tasks)
-        return
-    import multiprocessing
-
-    # spawn: a worker shares nothing with this process (no open database connection)
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-
-        def run(tasks: Iterable[_Task]) -> Iterator[list[_Done]]:
-            pending: deque[Any] = deque()
-            for task in tasks:
-                pending.append(pool.apply_async(_engine_rows, (task,)))
-                if len(pending) > 2 * workers:
-                    yield pending.popleft().get()
-            while pending:
-                yield pending.popleft().get()
-
-        yield run
 
 
 def import_rows(
@@ -718,6 +701,19 @@ def _first_rows(raw: RawRow, seen: dict[str, int]) -> tuple[dict[str, int], str]
     return {}, rid
 
 
+def _unchanged(raw: RawRow, stored: bytes | None, outcome_columns: Sequence[str]) -> bool:
+    """The row holds exactly the case data stored as its patient's latest version, which
+    passed the same checks as of an earlier date (``stored``: see
+    :meth:`~pecoma.store.repository.Repository.import_basis`): it is good and unchanged
+    without being parsed again. A row with a cell problem or an outcome is never."""
+    if stored is None or raw.problems or "(row)" in raw.cells:
+        return False
+    if any(raw.cells.get(c) is not None for c in outcome_columns):
+        return False
+    submitted, _remap = _nest(raw.cells)
+    return case_text_digest(submitted) == stored
+
+
 def _import(
     repo: Repository,
     header: Sequence[str],
@@ -735,8 +731,9 @@ def _import(
     if report.issues:
         report.rows = sum(1 for r in rows() if not _is_empty(r))
         return report  # a wrong header makes every row doubtful: nothing is imported
-    latest = repo.latest_digests()
+    basis = repo.import_basis(__version__, on_date)
     scans = repo.scans_by_registry_id()
+    outcome_columns = [h for h in header if h in OUTCOME_COLUMNS]
     stored = (repo.outcomes_by_registry_id()
               if any(h in OUTCOME_COLUMNS for h in header) else {})
     identical: dict[str, int] = {}
@@ -745,12 +742,17 @@ def _import(
     def tasks() -> Iterator[_Task]:
         seen: dict[str, int] = {}
         chunk: list[tuple[RawRow, dict[str, int], tuple[int, str] | None,
-                          tuple[Any, ...]]] = []
+                          tuple[Any, ...], int | None]] = []
         for raw in rows():
             if _is_empty(raw):
                 continue
             first, rid = _first_rows(raw, seen)
-            chunk.append((raw, first, latest.get(rid), scans.get(rid, ())))
+            known = basis.get(rid)
+            if known is not None and not first and _unchanged(raw, known[2], outcome_columns):
+                chunk.append((RawRow(raw.number, {REGISTRY_ID: rid}), {}, None, (), known[0]))
+            else:
+                chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
+                              None))
             if len(chunk) >= CHUNK_ROWS:
                 yield _Task(tuple(chunk), on_date, settings, source,
                             not (strict and report.issues))
@@ -793,7 +795,7 @@ def _import(
         if strict and report.issues:
             raise _Rejected
 
-    with _engine(workers) as run:
+    with runner(_engine_rows, workers) as run:
         try:
             report.written = repo.add_case_batches(lambda: batches(run), actor,
                                                    _check_outcomes_at(on_date))

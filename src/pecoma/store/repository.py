@@ -85,6 +85,7 @@ __all__ = [
     "StateRow",
     "Timeline",
     "case_digest",
+    "case_text_digest",
     "check_actor",
     "check_registry_id",
 ]
@@ -135,6 +136,16 @@ def case_digest(case_data: dict[str, Any]) -> str:
     """The fingerprint of a case: equal cases (after validation) have equal digests."""
     blob = json.dumps(case_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def case_text_digest(case_data: dict[str, Any]) -> bytes:
+    """The fingerprint of a case's data exactly as a case version stores it (the text
+    of its JSON column): equal only for the same data with the same key order."""
+    return _text_digest(json_serializer(case_data))
+
+
+def _text_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -1397,24 +1408,42 @@ class Repository:
                 for m in (Patient, CaseVersion, StoredAssessment, ImagingRecord, AuditEntry)
             }
 
-    def latest_digests(self) -> dict[str, tuple[int, str]]:
-        """Registry id -> (number, digest) of the patient's latest case version."""
+    def import_basis(
+        self, engine_version: str, on_date: dt.date
+    ) -> dict[str, tuple[int, str, bytes | None]]:
+        """Registry id -> (number, digest, text digest) of the patient's latest case
+        version. The text digest (:func:`case_text_digest` of the case as stored) is given
+        only when the version's first assessment was made by ``engine_version`` as of
+        ``on_date`` or earlier: the same case data then passes the same checks today and
+        has the same digest, so an import may skip it unparsed (``None`` otherwise)."""
+        cv, a = CaseVersion, StoredAssessment
+        top = (
+            select(cv.patient_id, func.max(cv.version).label("v"))
+            .group_by(cv.patient_id)
+            .subquery()
+        )
+        first = (
+            select(a.case_version_id, func.min(a.id).label("id"))
+            .group_by(a.case_version_id)
+            .subquery()
+        )
+        q = (
+            select(Patient.registry_id, cv.version, cv.digest, sql_cast(cv.case, Text),
+                   a.engine_version, a.evaluated_on)
+            .join(cv, cv.patient_id == Patient.id)
+            .join(top, (cv.patient_id == top.c.patient_id) & (cv.version == top.c.v))
+            .outerjoin(first, first.c.case_version_id == cv.id)
+            .outerjoin(a, a.id == first.c.id)
+        )
+        out: dict[str, tuple[int, str, bytes | None]] = {}
         with self._read() as s:
-            top = (
-                select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
-                .group_by(CaseVersion.patient_id)
-                .subquery()
-            )
-            q = (
-                select(Patient.registry_id, CaseVersion.version, CaseVersion.digest)
-                .join(CaseVersion, CaseVersion.patient_id == Patient.id)
-                .join(
-                    top,
-                    (CaseVersion.patient_id == top.c.patient_id)
-                    & (CaseVersion.version == top.c.v),
-                )
-            )
-            return {rid: (version, digest) for rid, version, digest in s.execute(q)}
+            for rid, version, digest, text, engine, evaluated in s.execute(
+                q.execution_options(yield_per=5000)
+            ):
+                day = _day(evaluated)
+                same = engine == engine_version and day is not None and day <= on_date
+                out[rid] = (version, digest, _text_digest(text) if same else None)
+        return out
 
     def scans_by_registry_id(self) -> dict[str, tuple[ScanData, ...]]:
         """Registry id -> the patient's scans, oldest first (patients with scans only)."""
