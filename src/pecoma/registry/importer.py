@@ -701,7 +701,7 @@ def _first_rows(raw: RawRow, seen: dict[str, int]) -> tuple[dict[str, int], str]
     return {}, rid
 
 
-def _unchanged(raw: RawRow, stored: bytes | None, outcome_columns: Sequence[str]) -> bool:
+def _unchanged(raw: RawRow, stored: str | None, outcome_columns: Sequence[str]) -> bool:
     """The row holds exactly the case data stored as its patient's latest version, which
     passed the same checks as of an earlier date (``stored``: see
     :meth:`~pecoma.store.repository.Repository.import_basis`): it is good and unchanged

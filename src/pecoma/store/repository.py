@@ -138,14 +138,15 @@ def case_digest(case_data: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def case_text_digest(case_data: dict[str, Any]) -> bytes:
-    """The fingerprint of a case's data exactly as a case version stores it (the text
-    of its JSON column): equal only for the same data with the same key order."""
+def case_text_digest(case_data: dict[str, Any]) -> str:
+    """The fingerprint of a case's data exactly as a case version stores it (MD5 of the
+    text of its JSON column, as PostgreSQL's ``md5()`` gives it; not a security
+    measure): equal only for the same data with the same key order."""
     return _text_digest(json_serializer(case_data))
 
 
-def _text_digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+def _text_digest(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -1410,7 +1411,7 @@ class Repository:
 
     def import_basis(
         self, engine_version: str, on_date: dt.date
-    ) -> dict[str, tuple[int, str, bytes | None]]:
+    ) -> dict[str, tuple[int, str, str | None]]:
         """Registry id -> (number, digest, text digest) of the patient's latest case
         version. The text digest (:func:`case_text_digest` of the case as stored) is given
         only when the version's first assessment was made by ``engine_version`` as of
@@ -1427,22 +1428,27 @@ class Repository:
             .group_by(a.case_version_id)
             .subquery()
         )
+        text: Any = sql_cast(cv.case, Text)
+        if self.dialect == "postgresql":
+            text = func.md5(text)  # the digest made by the server: 32 characters a row
         q = (
-            select(Patient.registry_id, cv.version, cv.digest, sql_cast(cv.case, Text),
+            select(Patient.registry_id, cv.version, cv.digest, text,
                    a.engine_version, a.evaluated_on)
             .join(cv, cv.patient_id == Patient.id)
             .join(top, (cv.patient_id == top.c.patient_id) & (cv.version == top.c.v))
             .outerjoin(first, first.c.case_version_id == cv.id)
             .outerjoin(a, a.id == first.c.id)
         )
-        out: dict[str, tuple[int, str, bytes | None]] = {}
+        server = self.dialect == "postgresql"
+        if not server:
+            q = q.execution_options(yield_per=5000)  # SQLite: the case texts, streamed
+        out: dict[str, tuple[int, str, str | None]] = {}
         with self._read() as s:
-            for rid, version, digest, text, engine, evaluated in s.execute(
-                q.execution_options(yield_per=5000)
-            ):
+            for rid, version, digest, case_text, engine, evaluated in s.execute(q):
                 day = _day(evaluated)
                 same = engine == engine_version and day is not None and day <= on_date
-                out[rid] = (version, digest, _text_digest(text) if same else None)
+                mark = (case_text if server else _text_digest(case_text)) if same else None
+                out[rid] = (version, digest, mark)
         return out
 
     def scans_by_registry_id(self) -> dict[str, tuple[ScanData, ...]]:
