@@ -1,8 +1,8 @@
 """A large import streams: memory stays that of one batch, and all-or-nothing still holds.
 
 20,000 rows once peaked at 1.1 GB, every row's case, assessment and plan held at once
-before one write. The file is now read twice, row by row (validate; then assess and
-write a batch at a time in one transaction): bench/import_memory.py measures the peak
+before one write. The file is now read once, row by row, each row checked, assessed and
+written a batch at a time in one transaction: bench/import_memory.py measures the peak
 (bench/RESULTS.md); here tracemalloc bounds the Python heap of a smaller import, and a
 failure in a late batch leaves nothing behind.
 """
