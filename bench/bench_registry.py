@@ -125,6 +125,54 @@ def write_file(n: int, folder: Path) -> Path:
     return path
 
 
+def cpu_of(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """``fn()``, with the CPU seconds of this process and of its finished children."""
+    import resource
+
+    def used() -> tuple[float, float]:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+    a = used()
+    result = fn()
+    b = used()
+    return result, b[0] - a[0], b[1] - a[1]
+
+
+def run_write_paths(backend: str, url: str, path: Path, n: int, workers: int) -> None:
+    """Import, re-import and reassess (storing): wall, CPU and load for each."""
+    import resource
+
+    from pecoma.registry.importer import import_file
+
+    s = default_settings()
+    print(f"\n{backend}: {n:,} patients, {workers} worker process(es)")
+    repo = open_registry(url)
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("import (new rows)", lambda: import_file(repo, path, on_date=ON, settings=s,
+                                                  actor="bench", workers=workers)),
+        ("re-import, unchanged", lambda: import_file(repo, path, on_date=ON, settings=s,
+                                                     actor="bench", workers=workers)),
+        ("reassess (storing)", lambda: reassess(repo, ON, s, "bench", workers=workers)),
+    ]
+    for label, fn in steps:
+        before = os.getloadavg()[0]
+        start = time.perf_counter()
+        result, cpu, kids = cpu_of(fn)
+        took = time.perf_counter() - start
+        print(f"  {label:<24} {took:7.1f} s wall, CPU {cpu:6.1f} s + workers {kids:6.1f} s, "
+              f"load {before:.1f} -> {os.getloadavg()[0]:.1f}")
+        written = getattr(result, "written", None)
+        if written is not None:
+            print(f"    {written.new_versions:,} new versions, {written.unchanged:,} unchanged")
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kid = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"  peak RSS: this process {me:.0f} MB, largest worker {kid:.0f} MB; "
+          f"rows: {repo.count()}")
+    repo.close()
+
+
 def run(backend: str, url: str, path: Path, n: int, scans: int, *, reference: bool,
         quick: bool) -> None:
     s = default_settings()
@@ -222,6 +270,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="also time the recomputed worklist and compare the rows")
     ap.add_argument("--quick", action="store_true",
                     help="import, scans and worklist only (no reassess, no summary)")
+    ap.add_argument("--write-paths", action="store_true",
+                    help="only import, re-import and reassess (storing), with CPU times")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="worker processes of the import (with --write-paths)")
     args = ap.parse_args(argv)
     if args.patients is not None:
         args.n = args.patients
@@ -230,6 +282,15 @@ def main(argv: list[str] | None = None) -> None:
         path = write_file(args.n, Path(d))
         print(f"generated {args.n:,} cases in {time.perf_counter() - start:.2f} s "
               f"({path.stat().st_size / 1e6:.1f} MB CSV)")
+        if args.write_paths:
+            if args.backend in ("sqlite", "both"):
+                with sqlite_url() as url:
+                    run_write_paths("SQLite (WAL)", url, path, args.n, args.workers)
+            if args.backend in ("postgresql", "both"):
+                with postgres_url() as pg:
+                    if pg is not None:
+                        run_write_paths("PostgreSQL", pg, path, args.n, args.workers)
+            return
         if args.backend in ("sqlite", "both"):
             with sqlite_url() as url:
                 run("SQLite (WAL)", url, path, args.n, args.scans,

@@ -6,7 +6,10 @@ Run: .venv/bin/python bench/import_memory.py [--rows 100000] [--format csv|xlsx]
 Writes a CSV (or XLSX) of ``--rows`` distinct patients in the import layout (the bench's
 seeded cases, bench/cases.py), imports it into a fresh SQLite registry with the real
 command line in a subprocess, and prints the child's peak resident set size (ru_maxrss)
-and the time taken. The goal (issue 14): at most 300 MB at 100,000 rows.
+and the time taken. The goal (issue 14): at most 300 MB at 100,000 rows. The import's
+engine work runs in worker processes for a large file: ru_maxrss is then the largest
+single process, so the sum over the command and its workers is sampled too (every 0.2 s
+from /proc; Linux only).
 """
 
 from __future__ import annotations
@@ -49,6 +52,20 @@ def write_file(path: Path, rows: int) -> None:
     wb.save(path)
 
 
+def tree_rss(pid: int) -> int:
+    """Resident kB of ``pid`` and its descendants (0 for a process that is gone)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")),
+                          0)
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = [int(k) for k in f.read().split()]
+    except (OSError, ValueError):
+        return total
+    return total + sum(tree_rss(k) for k in kids)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -61,18 +78,28 @@ def main() -> None:
         write_file(path, args.rows)
         url = f"sqlite:///{Path(tmp) / 'r.sqlite3'}"
         started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "pecoma", "registry", "import", str(path), "--on",
-             "2026-11-28", f"--{args.mode}", "--database-url", url],
-            capture_output=True, text=True, check=False)
-        took = time.monotonic() - started
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "pecoma", "registry", "import", str(path), "--on",
+                 "2026-11-28", f"--{args.mode}", "--database-url", url],
+                stdout=out, stderr=err, text=True)
+            tree_peak = 0
+            while child.poll() is None:
+                tree_peak = max(tree_peak, tree_rss(child.pid))
+                time.sleep(0.2)
+            took = time.monotonic() - started
+            out.seek(0)
+            err.seek(0)
+            done = subprocess.CompletedProcess(child.args, child.returncode, out.read(),
+                                               err.read())
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"rows: {args.rows} ({args.format}, {args.mode}), file "
               f"{path.stat().st_size / 1e6:.1f} MB")
         print(f"exit code: {done.returncode}; {done.stdout.strip().splitlines()[:2]}")
         if done.returncode:
             print(done.stderr[-2000:])
-        print(f"peak RSS of the import: {peak_mb:.0f} MB; time {took:.1f} s")
+        print(f"peak RSS of the import: {peak_mb:.0f} MB (largest process); sum over the "
+              f"command and its workers, sampled: {tree_peak / 1024:.0f} MB; time {took:.1f} s")
 
 
 if __name__ == "__main__":

@@ -315,3 +315,35 @@ def test_no_registry_id_or_label_in_any_log(
     assert caplog.records  # the logs were captured
     assert "PEC-7Q1X" not in caplog.text
     assert "PEC-8Z2Y" not in caplog.text
+
+
+def test_unchanged_rows_are_not_parsed_again(repo: Repository, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row holding exactly the stored case data, checked and assessed by this version
+    as of an earlier date, is unchanged without being parsed; as of an earlier date than
+    that it is checked again (its dates may be after the new evaluation date)."""
+    import datetime as dt
+
+    from pecoma.registry import importer
+
+    path = write_csv(tmp_path / "c.csv", rows_of({"P-1": high_risk(), "P-2": low_risk()}))
+    first = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
+    assert first.written is not None and first.written.new_versions == 2
+    parsed: list[str] = []
+    original = importer.parse_case
+
+    def counting(data: Any, **kw: Any) -> Any:
+        parsed.append(kw.get("source", ""))
+        return original(data, **kw)
+
+    monkeypatch.setattr(importer, "parse_case", counting)
+    again = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
+    assert again.written is not None and again.written.unchanged == 2
+    assert again.written.versions == {"P-1": 1, "P-2": 1}
+    assert parsed == []
+    # 2025-01-01: before P-1's diagnosis (2025-01-06) and surgery; P-2's dates are older
+    early = import_file(repo, path, on_date=dt.date(2025, 1, 1),
+                        settings=default_settings(), actor="t")
+    assert parsed == ["row 2", "row 3"]
+    assert early.rejected_rows == [2] and not early.committed
+    assert {i.column for i in early.issues} >= {"diagnosis.date"}

@@ -187,3 +187,36 @@ class TestSummary:
         assert "high: 1" in titles and "not_applicable: 3" in titles and "overdue: 3" in titles
         assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
         assert "<script" not in svg
+
+
+def test_worker_processes_give_the_same_report_and_rows(
+    repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine work of a re-assessment shared by worker processes (here 2 patients a
+    task, so 4 tasks) gives the report and stores the rows a single process gives."""
+    from pecoma.registry import reassess as module
+    from pecoma.store import open_registry
+
+    monkeypatch.setattr(module, "TASK_PATIENTS", 2)
+    cases = {"P-1": size_only(), "P-2": low_risk(), "P-3": high_risk(), "P-4": metastatic(),
+             "P-5": indeterminate(), "P-6": size_only("2025-02-01"), "P-7": low_risk()}
+    one = open_registry(f"sqlite:///{tmp_path / 'one.sqlite3'}")
+    try:
+        fill(repo, cases)
+        fill(one, cases)
+        stricter = stricter_size(tmp_path)
+        dry = reassess(repo, ON, stricter, "registrar", store=False, workers=2)
+        got = reassess(repo, ON, stricter, "registrar", workers=2)
+        expected = reassess(one, ON, stricter, "registrar", workers=1)
+        assert dry.to_jsonable() == {**got.to_jsonable(), "stored": 0}
+        assert got.to_jsonable() == expected.to_jsonable()
+        # by hand: the 8 cm tumours are no longer high risk by size under a 10 cm
+        # threshold; every patient gets an assessment made under the new settings
+        assert sorted(c.registry_id for c in got.changes if c.risk_changed) == ["P-1", "P-6"]
+        assert got.stored == 7
+        states = {r.registry_id: r.state for r in repo.state_rows()}
+        assert states == {r.registry_id: r.state for r in one.state_rows()}
+        assert all(st is not None and st.settings_digest == stricter.digest()
+                   for st in states.values())
+    finally:
+        one.close()

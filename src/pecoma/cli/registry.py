@@ -158,7 +158,7 @@ def import_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Import cases: every row validated; a report of rejected cells; idempotent."""
-    from pecoma.registry.importer import ImportMode, import_file
+    from pecoma.registry.importer import WORKERS, ImportMode, import_file
 
     day = parse_day(on)
     mode = ImportMode.all_or_nothing if all_or_nothing else ImportMode.good_rows
@@ -167,7 +167,8 @@ def import_cmd(
         repo = _open(database_url_, data_dir)
         try:
             report = import_file(
-                repo, file, on_date=day, settings=cfg, actor=actor_name(actor), mode=mode
+                repo, file, on_date=day, settings=cfg, actor=actor_name(actor), mode=mode,
+                workers=WORKERS,
             )
         finally:
             repo.close()
@@ -449,13 +450,15 @@ def reassess_cmd(
 ) -> None:
     """Run every latest case through the current knowledge; list what changed."""
     from pecoma.registry.reassess import reassess
+    from pecoma.registry.workers import WORKERS
 
     day = parse_day(on)
     with registry_errors():
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
-            report = reassess(repo, day, cfg, actor_name(actor), store=not dry_run)
+            report = reassess(repo, day, cfg, actor_name(actor), store=not dry_run,
+                              workers=WORKERS)
         finally:
             repo.close()
     if fmt is TextJson.json:

@@ -29,6 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pecoma import __version__
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
@@ -38,6 +39,7 @@ from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_f
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.registry.state import plan_and_state
 from pecoma.registry.stored import assessment_data
+from pecoma.registry.workers import WORKERS, runner
 from pecoma.settings import Settings
 from pecoma.store.repository import (
     AddResult,
@@ -47,10 +49,12 @@ from pecoma.store.repository import (
     Repository,
     ScanView,
     case_digest,
+    case_text_digest,
     check_registry_id,
 )
 
 __all__ = [
+    "WORKERS",
     "ImportFileError",
     "ImportMode",
     "ImportReport",
@@ -192,7 +196,9 @@ def _csv_rows(reader: Any, header: list[str]) -> Iterator[RawRow]:
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
         else:
-            yield RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)})
+            # an empty cell is most cells of a registry file: None without a call
+            yield RawRow(number, {h: _cell(v) if v else None
+                                  for h, v in zip(header, record, strict=False)})
         if number - 1 > MAX_ROWS:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
 
@@ -439,7 +445,7 @@ def validate_rows(
 
     With ``assess_rows`` false, the engine's only check of a case, its dates against the
     evaluation date (:func:`~pecoma.engine.check_dates`), is made without the whole
-    assessment, which :func:`submissions` makes for the rows it stores.
+    assessment (an import assesses only the rows it stores).
     """
     good: list[PreparedRow] = []
     issues: list[RowIssue] = []
@@ -526,11 +532,11 @@ def _outcome_issues(
 
 
 def _against_store(
-    row: PreparedRow, stored: dict[str, tuple[OutcomeView, ...]], on_date: dt.date
+    row: _Done, stored: dict[str, tuple[OutcomeView, ...]], on_date: dt.date
 ) -> list[RowIssue]:
     """The issues of a good row whose outcomes disagree with the outcomes already stored
     for its patient (an outcome already stored is not new)."""
-    if not row.outcomes:
+    if not row.outcomes or row.submitted is None:
         return []
     known = stored.get(row.registry_id, ())
     new = [o for o in row.outcomes if not any(o.same_fact(v) for v in known)]
@@ -548,64 +554,78 @@ def _check_outcomes_at(on_date: dt.date) -> Any:
 # --- importing ----------------------------------------------------------------------
 
 
-def submissions(
-    good: Sequence[PreparedRow],
-    repo: Repository,
-    on_date: dt.date,
-    settings: Settings,
-    source: str,
-    reason: str = "import",
-) -> tuple[list[CaseSubmission], dict[str, int]]:
-    """Stored form of the good rows that differ from the latest stored version, each with
-    its assessment and next due date as of ``on_date`` and the patient's worklist state
-    (the plan is drawn once for both); and the rows identical to it (registry id ->
-    version number), which are not written again.
-    """
-    latest = repo.latest_digests()
-    identical: dict[str, int] = {}
-    scans = repo.scans_by_registry_id() if good else {}
-    out = _submissions(good, latest, scans, on_date, settings, source, identical, reason)
-    return out, identical
+BATCH_ROWS = 1000
+"""Rows written per batch (all batches in one transaction)."""
+CHUNK_ROWS = 250
+"""Rows per piece of engine work (parse, assess, plan) handed to a worker process."""
+POOL_MIN_ROWS = 5000
+"""Files with fewer rows (or bytes / 400 for a file) are assessed in this process."""
 
 
-def _submissions(
-    good: Sequence[PreparedRow],
-    latest: dict[str, tuple[int, str]],
-    scans: dict[str, Any],
-    on_date: dt.date,
-    settings: Settings,
-    source: str,
-    identical: dict[str, int],
-    reason: str = "import",
-) -> list[CaseSubmission]:
-    todo = []
-    for row in good:
+class _Rejected(Exception):
+    """An all-or-nothing import met a bad row: the transaction is rolled back."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One piece of engine work: rows with, per row, the row number a registry id was
+    first seen on (duplicates), the stored (version, digest) and the patient's scans."""
+
+    rows: tuple[tuple[RawRow, dict[str, int], tuple[int, str] | None, tuple[Any, ...],
+                      int | None], ...]
+    on_date: dt.date
+    settings: Settings
+    source: str
+    write: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """A row after the engine: its issues, or what is stored of it (``None`` when it is
+    identical to the stored version, ``identical``, or not needed)."""
+
+    number: int
+    issues: list[RowIssue]
+    registry_id: str = ""
+    submitted: dict[str, Any] | None = None
+    outcomes: tuple[OutcomeData, ...] = ()
+    submission: CaseSubmission | None = None
+    identical: int | None = None
+
+
+def _engine_rows(task: _Task) -> list[_Done]:
+    """Check, assess and plan the rows of ``task`` (pure: no database, no shared state;
+    run in a worker process for a large file). A row identical to its patient's stored
+    version is only checked."""
+    out: list[_Done] = []
+    for raw, first_row, stored, scans, same in task.rows:
+        if same is not None:  # known unchanged (see _unchanged): not parsed again
+            out.append(_Done(raw.number, [], str(raw.cells[REGISTRY_ID]), identical=same))
+            continue
+        row, issues = _check_row(raw, dict(first_row), task.on_date, task.settings, False)
+        if row is None:
+            out.append(_Done(raw.number, issues))
+            continue
         digest = case_digest(row.case.model_dump(mode="json"))
-        version, stored = latest.get(row.registry_id, (0, ""))
-        if stored == digest and not row.outcomes:
-            identical[row.registry_id] = version
-        else:
-            todo.append((row, digest))
-    out = []
-    for row, digest in todo:
-        a = row.assessment or assess(row.case, on_date, settings)
-        due, state = plan_and_state(row.case, a, on_date,
-                                    scans.get(row.registry_id, ()), settings)
-        out.append(
-            CaseSubmission(
+        if stored is not None and stored[1] == digest and not row.outcomes:
+            out.append(_Done(row.number, [], row.registry_id, row.submitted,
+                             identical=stored[0]))
+            continue
+        sub: CaseSubmission | None = None
+        if task.write:
+            a = assess(row.case, task.on_date, task.settings)
+            due, state = plan_and_state(row.case, a, task.on_date, scans, task.settings)
+            sub = CaseSubmission(
                 registry_id=row.registry_id,
                 submitted=row.submitted,
                 digest=digest,
-                source=f"{source} row {row.number}",
-                assessment=assessment_data(a, due, reason),
+                source=f"{task.source} row {row.number}",
+                assessment=assessment_data(a, due, "import"),
                 state=state,
                 outcomes=row.outcomes,
             )
-        )
+        out.append(_Done(row.number, [], row.registry_id, row.submitted, row.outcomes, sub))
     return out
-
-
-BATCH_ROWS = 500
 
 
 def import_rows(
@@ -618,10 +638,19 @@ def import_rows(
     settings: Settings,
     actor: str,
     mode: ImportMode = ImportMode.all_or_nothing,
+    workers: int = 1,
 ) -> ImportReport:
-    """Validate ``rows`` and write the good ones (all of them, or none: see ``mode``)."""
+    """Validate ``rows`` and write the good ones (all of them, or none: see ``mode``).
+
+    ``workers`` above 1: the engine work (parse, assess, plan) of at least
+    :data:`POOL_MIN_ROWS` rows is shared by that many worker processes (started with
+    ``spawn``: the calling program's main module must be import-safe); what is stored
+    is the same either way.
+    """
+    if len(rows) < POOL_MIN_ROWS:
+        workers = 1
     return _import(repo, header, lambda: iter(rows), source=source, on_date=on_date,
-                   settings=settings, actor=actor, mode=mode)
+                   settings=settings, actor=actor, mode=mode, workers=workers)
 
 
 def import_file(
@@ -632,12 +661,15 @@ def import_file(
     settings: Settings,
     actor: str,
     mode: ImportMode = ImportMode.all_or_nothing,
+    workers: int = 1,
 ) -> ImportReport:
-    """Read ``path`` (CSV or XLSX) and import it; see :func:`import_rows`.
+    """Read ``path`` (CSV or XLSX) and import it; see :func:`import_rows` (a file of
+    fewer than about 400 bytes per :data:`POOL_MIN_ROWS` rows is assessed in this process).
 
-    The file is read twice, row by row: once to validate every row, once to assess and
-    write the good ones in batches of :data:`BATCH_ROWS`, all in one transaction. Memory
-    stays that of a batch, whatever the number of rows.
+    The file is read once, row by row, in one transaction: each row is checked, and the
+    good ones are assessed and written in batches of :data:`BATCH_ROWS`; memory stays that
+    of a few batches, whatever the number of rows. A bad row in an all-or-nothing import
+    rolls the transaction back (the remaining rows are still checked for the report).
     """
 
     def again() -> Iterator[RawRow]:
@@ -646,8 +678,40 @@ def import_file(
 
     with open_table(path) as (header, _rows):
         pass
+    if path.stat().st_size < POOL_MIN_ROWS * 400:
+        workers = 1
     return _import(repo, header, again, source=path.name, on_date=on_date,
-                   settings=settings, actor=actor, mode=mode)
+                   settings=settings, actor=actor, mode=mode, workers=workers)
+
+
+def _first_rows(raw: RawRow, seen: dict[str, int]) -> tuple[dict[str, int], str]:
+    """What :func:`_check_row` needs of the rows before ``raw`` (the row its registry id
+    was first seen on, if any; ``seen`` is updated as :func:`_check_row` would), and the
+    row's registry id (``""`` when it has none)."""
+    if "(row)" in raw.cells:
+        return {}, ""
+    rid_raw = raw.cells.get(REGISTRY_ID)
+    try:
+        rid = check_registry_id("" if rid_raw is None else str(rid_raw))
+    except InputError:
+        return {}, ""
+    if rid in seen:
+        return {rid: seen[rid]}, rid
+    seen[rid] = raw.number
+    return {}, rid
+
+
+def _unchanged(raw: RawRow, stored: str | None, outcome_columns: Sequence[str]) -> bool:
+    """The row holds exactly the case data stored as its patient's latest version, which
+    passed the same checks as of an earlier date (``stored``: see
+    :meth:`~pecoma.store.repository.Repository.import_basis`): it is good and unchanged
+    without being parsed again. A row with a cell problem or an outcome is never."""
+    if stored is None or raw.problems or "(row)" in raw.cells:
+        return False
+    if any(raw.cells.get(c) is not None for c in outcome_columns):
+        return False
+    submitted, _remap = _nest(raw.cells)
+    return case_text_digest(submitted) == stored
 
 
 def _import(
@@ -660,64 +724,83 @@ def _import(
     settings: Settings,
     actor: str,
     mode: ImportMode,
+    workers: int = 1,
 ) -> ImportReport:
     report = ImportReport(source=source, mode=mode)
     report.issues = header_issues(header)
     if report.issues:
         report.rows = sum(1 for r in rows() if not _is_empty(r))
         return report  # a wrong header makes every row doubtful: nothing is imported
-    # First pass: validate every row, keeping only the issues.
-    first_row: dict[str, int] = {}
-    bad: set[int] = set()
-    stored: dict[str, tuple[OutcomeView, ...]] | None = None
-    for raw in rows():
-        if _is_empty(raw):
-            continue
-        report.rows += 1
-        good, row_issues = _check_row(raw, first_row, on_date, settings, False)
-        if good is not None and good.outcomes:
-            if stored is None:
-                stored = repo.outcomes_by_registry_id()
-            row_issues = _against_store(good, stored, on_date)
-            if row_issues:
-                good = None
-        if good is None:
-            report.issues += row_issues
-            bad.add(raw.number)
-        else:
-            report.good += 1
-    if report.issues and mode is ImportMode.all_or_nothing:
-        return report
-    latest = repo.latest_digests()
+    basis = repo.import_basis(__version__, on_date)
     scans = repo.scans_by_registry_id()
-    expected = report.good
+    outcome_columns = [h for h in header if h in OUTCOME_COLUMNS]
+    stored = (repo.outcomes_by_registry_id()
+              if any(h in OUTCOME_COLUMNS for h in header) else {})
     identical: dict[str, int] = {}
+    strict = mode is ImportMode.all_or_nothing
 
-    def batches() -> Iterator[list[CaseSubmission]]:
-        # Second pass: the good rows again, assessed and stored a batch at a time.
-        identical.clear()
+    def tasks() -> Iterator[_Task]:
         seen: dict[str, int] = {}
-        batch: list[PreparedRow] = []
-        count = 0
+        chunk: list[tuple[RawRow, dict[str, int], tuple[int, str] | None,
+                          tuple[Any, ...], int | None]] = []
         for raw in rows():
-            if _is_empty(raw) or raw.number in bad:
+            if _is_empty(raw):
                 continue
-            good, _issues = _check_row(raw, seen, on_date, settings, False)
-            if good is None:
-                raise ImportFileError(f"row {raw.number} changed while the file was being "
-                                      "imported; nothing was written")
-            batch.append(good)
-            count += 1
-            if len(batch) >= BATCH_ROWS:
-                yield _submissions(batch, latest, scans, on_date, settings, source, identical)
-                batch = []
-        if batch:
-            yield _submissions(batch, latest, scans, on_date, settings, source, identical)
-        if count != expected:
-            raise ImportFileError("the file changed while it was being imported; nothing "
-                                  "was written")
+            first, rid = _first_rows(raw, seen)
+            known = basis.get(rid)
+            if known is not None and not first and _unchanged(raw, known[2], outcome_columns):
+                chunk.append((RawRow(raw.number, {REGISTRY_ID: rid}), {}, None, (), known[0]))
+            else:
+                chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
+                              None))
+            if len(chunk) >= CHUNK_ROWS:
+                yield _Task(tuple(chunk), on_date, settings, source,
+                            not (strict and report.issues))
+                chunk = []
+        if chunk:
+            yield _Task(tuple(chunk), on_date, settings, source,
+                        not (strict and report.issues))
 
-    report.written = repo.add_case_batches(batches, actor, _check_outcomes_at(on_date))
+    def batches(run: Callable[[Iterable[_Task]], Iterator[list[_Done]]]
+                ) -> Iterator[list[CaseSubmission]]:
+        # (again, from the start, should the transaction be retried)
+        report.rows = report.good = 0
+        report.issues = []
+        identical.clear()
+        batch: list[CaseSubmission] = []
+        for done in run(tasks()):
+            for d in done:
+                report.rows += 1
+                issues = d.issues
+                if not issues:
+                    issues = _against_store(d, stored, on_date)
+                if issues:
+                    report.issues += issues
+                    continue
+                report.good += 1
+                if d.identical is not None:
+                    identical[d.registry_id] = d.identical
+                elif not (strict and report.issues):
+                    if d.submission is None:
+                        raise ImportFileError(f"row {d.number} was not assessed")
+                    batch.append(d.submission)
+            if strict and report.issues:
+                batch = []  # nothing more is written: the transaction is rolled back
+            while len(batch) >= BATCH_ROWS:
+                yield batch[:BATCH_ROWS]
+                batch = batch[BATCH_ROWS:]
+        while batch:
+            yield batch[:BATCH_ROWS]
+            batch = batch[BATCH_ROWS:]
+        if strict and report.issues:
+            raise _Rejected
+
+    with runner(_engine_rows, workers) as run:
+        try:
+            report.written = repo.add_case_batches(lambda: batches(run), actor,
+                                                   _check_outcomes_at(on_date))
+        except _Rejected:
+            return report
     report.written.unchanged += len(identical)
     report.written.versions.update(identical)
     return report

@@ -22,8 +22,9 @@ from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.registry.state import compute_state, plan_and_state
 from pecoma.registry.stored import assessment_data
+from pecoma.registry.workers import runner
 from pecoma.settings import Settings
-from pecoma.store.repository import AssessmentData, Repository, StateData
+from pecoma.store.repository import AssessmentData, PatientState, Repository, StateData
 
 __all__ = ["Change", "ReassessReport", "reassess"]
 
@@ -103,36 +104,49 @@ class ReassessReport:
         }
 
 
-def reassess(
-    repo: Repository,
-    on_date: dt.date,
-    settings: Settings,
-    actor: str,
-    *,
-    knowledge: Knowledge | None = None,
-    store: bool = True,
-) -> ReassessReport:
-    """Assess every latest case again; list what changed; store the new assessments."""
-    knowledge = knowledge or load_knowledge()
-    report = ReassessReport(on_date, knowledge.version, settings.digest())
-    new: list[tuple[int, int, AssessmentData]] = []
-    states: list[tuple[int, int, StateData]] = []
-    for st in repo.states():
-        if st.case is None or st.case_version_id is None or st.version is None:
-            continue
-        report.patients += 1
+TASK_PATIENTS = 250
+"""Patients per piece of engine work handed to a worker process."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    patients: tuple[PatientState, ...]
+    on_date: dt.date
+    settings: Settings
+    knowledge: Knowledge | None  # None: the default knowledge (loaded by the worker)
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    """One patient re-assessed: the new state, and the change and the assessment to store
+    (or why the case is not evaluable)."""
+
+    patient_id: int
+    version: int
+    state: StateData
+    problem: str | None = None
+    change: Change | None = None
+    changed: bool = False
+    new: AssessmentData | None = None
+
+
+def _reassess_patients(task: _Task) -> list[_Result]:
+    """The engine's part of :func:`reassess` for some patients (pure: may run in a worker
+    process)."""
+    out: list[_Result] = []
+    on_date, settings, knowledge = task.on_date, task.settings, task.knowledge
+    for st in task.patients:
+        if st.case is None or st.version is None:
+            continue  # not given: the caller keeps patients with a case only
         try:
             case = parse_case(st.case, source="stored case")
             a = assess(case, on_date, settings, knowledge)
         except InputError as exc:
-            report.not_evaluable.append(
-                (st.registry_id, "; ".join(str(i) for i in exc.issues))
-            )
-            states.append((st.patient_id, st.version,
-                           compute_state(st.case, st.scans, on_date, settings, knowledge)))
+            out.append(_Result(st.patient_id, st.version,
+                               compute_state(st.case, st.scans, on_date, settings, knowledge),
+                               problem="; ".join(str(i) for i in exc.issues)))
             continue
         due, wl = plan_and_state(case, a, on_date, st.scans, settings, knowledge)
-        states.append((st.patient_id, st.version, wl))
         prev = st.latest
         before = set(prev.record_ids) if prev else set()
         after = set(a.record_ids())
@@ -149,16 +163,55 @@ def reassess(
         )
         changed = bool(change.added or change.removed or change.risk_changed
                        or change.due_changed)
-        if changed:
-            report.changes.append(change)
-        else:
-            report.unchanged += 1
         same_basis = prev is not None and (
             prev.knowledge_version, prev.engine_version, prev.settings_digest
         ) == (a.knowledge_version, a.engine_version, a.settings_digest)
-        if changed or not same_basis:
-            new.append((st.patient_id, st.case_version_id,
-                        assessment_data(a, due, "reassess")))
+        new = assessment_data(a, due, "reassess") if changed or not same_basis else None
+        out.append(_Result(st.patient_id, st.version, wl, None, change, changed, new))
+    return out
+
+
+def reassess(
+    repo: Repository,
+    on_date: dt.date,
+    settings: Settings,
+    actor: str,
+    *,
+    knowledge: Knowledge | None = None,
+    store: bool = True,
+    workers: int = 1,
+) -> ReassessReport:
+    """Assess every latest case again; list what changed; store the new assessments.
+
+    ``workers`` above 1: the engine work is shared by that many worker processes
+    (:mod:`pecoma.registry.workers`); the report and what is stored are the same.
+    """
+    given = knowledge
+    knowledge = knowledge or load_knowledge()
+    report = ReassessReport(on_date, knowledge.version, settings.digest())
+    new: list[tuple[int, int, AssessmentData]] = []
+    states: list[tuple[int, int, StateData]] = []
+    todo = [st for st in repo.states()
+            if st.case is not None and st.case_version_id is not None
+            and st.version is not None]
+    if len(todo) < 2 * TASK_PATIENTS:
+        workers = 1
+    tasks = (_Task(tuple(todo[i:i + TASK_PATIENTS]), on_date, settings, given)
+             for i in range(0, len(todo), TASK_PATIENTS))
+    with runner(_reassess_patients, workers) as run:
+        for results, task in zip(run(tasks), range(0, len(todo), TASK_PATIENTS), strict=True):
+            for r, st in zip(results, todo[task:task + TASK_PATIENTS], strict=True):
+                report.patients += 1
+                states.append((r.patient_id, r.version, r.state))
+                if r.change is None:
+                    report.not_evaluable.append((st.registry_id, r.problem or ""))
+                    continue
+                if r.changed:
+                    report.changes.append(r.change)
+                else:
+                    report.unchanged += 1
+                if r.new is not None and st.case_version_id is not None:
+                    new.append((st.patient_id, st.case_version_id, r.new))
     if store:
         # the worklist states are refreshed too, in the same transaction
         report.stored = repo.add_assessments(new, actor, states)

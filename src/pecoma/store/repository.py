@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
+    JSON,
     Date,
     Engine,
     Integer,
@@ -68,7 +69,7 @@ from pecoma.store.models import (
     StoredAssessment,
     WorklistState,
 )
-from pecoma.store.rawjson import RawJSON
+from pecoma.store.rawjson import RawJSON, json_serializer
 
 __all__ = [
     "AddResult",
@@ -85,6 +86,7 @@ __all__ = [
     "StateRow",
     "Timeline",
     "case_digest",
+    "case_text_digest",
     "check_actor",
     "check_registry_id",
 ]
@@ -135,6 +137,17 @@ def case_digest(case_data: dict[str, Any]) -> str:
     """The fingerprint of a case: equal cases (after validation) have equal digests."""
     blob = json.dumps(case_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def case_text_digest(case_data: dict[str, Any]) -> str:
+    """The fingerprint of a case's data exactly as a case version stores it (MD5 of the
+    text of its JSON column, as PostgreSQL's ``md5()`` gives it; not a security
+    measure): equal only for the same data with the same key order."""
+    return _text_digest(json_serializer(case_data))
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,6 +490,11 @@ def _json_object(text: str) -> dict[str, Any]:
     return dict(data)
 
 
+_AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "patient_id", "detail")
+_CASE_COLUMNS = ("id", "patient_id", "version", "case", "digest", "source", "recorded_at",
+                 "recorded_by")
+
+
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -547,21 +565,66 @@ class Repository:
         now: dt.datetime,
     ) -> None:
         if rows:
-            s.execute(
-                insert(_table(AuditEntry)),
-                [
-                    {
-                        "at": now,
-                        "actor": actor,
-                        "action": action,
-                        "entity": entity,
-                        "entity_id": entity_id,
-                        "patient_id": patient_id,
-                        "detail": detail,
-                    }
-                    for action, entity, entity_id, patient_id, detail in rows
-                ],
+            self._bulk_insert(
+                s, AuditEntry, _AUDIT_COLUMNS,
+                [(now, actor, action, entity, entity_id, patient_id, detail)
+                 for action, entity, entity_id, patient_id, detail in rows],
             )
+
+    def _new_ids(self, s: Session, model: type[Any], n: int) -> list[int]:
+        """``n`` fresh primary keys of ``model``'s table, taken before the rows are written
+        so that a bulk insert needs no ``RETURNING``: on PostgreSQL from the table's
+        sequence; on SQLite after the largest id (the transaction holds the write lock)."""
+        if n == 0:
+            return []
+        name = _table(model).name
+        if self.dialect == "postgresql":
+            return list(s.scalars(
+                sql_text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                         "FROM generate_series(1, :n)"),
+                {"t": name, "n": n},
+            ))
+        top = s.scalar(select(func.max(_table(model).c.id))) or 0
+        return list(range(top + 1, top + 1 + n))
+
+    def _bulk_insert(
+        self, s: Session, model: type[Any], columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """Insert plain rows (values in the order of ``columns``) in the current
+        transaction, in bulk: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite. The
+        values are converted by the columns' own types, exactly as an ``insert()`` would
+        store them."""
+        if not rows:
+            return
+        table = _table(model)
+        conn = s.connection()
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in columns)
+        if self.dialect == "postgresql":
+            raw = conn.connection.driver_connection
+            convert = [json_serializer if isinstance(table.c[c].type, JSON) else None
+                       for c in columns]
+            statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"  # model names
+            try:
+                with raw.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
+                    for row in rows:
+                        copy.write_row([v if f is None else f(v)
+                                        for f, v in zip(convert, row, strict=True)])
+            except dialect.loaded_dbapi.Error as exc:
+                # as SQLAlchemy reports any driver error (retry, message)
+                raise DBAPIError.instance(statement, None, exc,
+                                          dialect.loaded_dbapi.Error) from exc
+            return
+        procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+                 for c in columns]
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",  # noqa: S608
+            [tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True))
+             for row in rows],
+        )
 
     def _insert_ignore(self) -> Any:
         if self.dialect == "postgresql":
@@ -693,42 +756,15 @@ class Repository:
         if not todo:
             self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
             return
-        cv_rows = [
-            {
-                "patient_id": pid,
-                "version": version,
-                "case": sub.submitted,
-                "digest": sub.digest,
-                "source": sub.source[:200],
-                "recorded_at": now,
-                "recorded_by": actor,
-            }
-            for sub, pid, version in todo
-        ]
-        cvt = _table(CaseVersion)
-        cv_ids = list(
-            s.scalars(
-                insert(cvt).returning(cvt.c.id, sort_by_parameter_order=True),
-                cv_rows,
-            )
+        cv_ids = self._new_ids(s, CaseVersion, len(todo))
+        self._bulk_insert(
+            s, CaseVersion, _CASE_COLUMNS,
+            [(cv_id, pid, version, sub.submitted, sub.digest, sub.source[:200], now, actor)
+             for (sub, pid, version), cv_id in zip(todo, cv_ids, strict=True)],
         )
-        a_rows = [
-            {
-                "patient_id": pid,
-                "case_version_id": cv_id,
-                **sub.assessment.row(),
-                "created_at": now,
-                "created_by": actor,
-            }
-            for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)
-        ]
-        at = _table(StoredAssessment)
-        a_ids = list(
-            s.scalars(
-                insert(at).returning(at.c.id, sort_by_parameter_order=True),
-                a_rows,
-            )
-        )
+        a_ids = self._insert_assessments(
+            s, [(pid, cv_id, sub.assessment)
+                for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)], actor, now)
         audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
         for (sub, pid, version), cv_id, a_id in zip(todo, cv_ids, a_ids, strict=True):
             audit.append(
@@ -865,20 +901,7 @@ class Repository:
                 self._put_states(s, _same_version(states, latest), counts, now)
             if not items:
                 return 0
-            rows = [
-                {
-                    "patient_id": pid,
-                    "case_version_id": cv_id,
-                    **data.row(),
-                    "created_at": now,
-                    "created_by": actor,
-                }
-                for pid, cv_id, data in items
-            ]
-            at = _table(StoredAssessment)
-            ids = list(
-                s.scalars(insert(at).returning(at.c.id, sort_by_parameter_order=True), rows)
-            )
+            ids = self._insert_assessments(s, items, actor, now)
             self._audit(
                 s,
                 actor,
@@ -893,6 +916,22 @@ class Repository:
         n = self._write(work)
         log.info("assessments stored: %d", n)
         return n
+
+    def _insert_assessments(
+        self, s: Session, items: Sequence[tuple[int, int, AssessmentData]], actor: str,
+        now: dt.datetime,
+    ) -> list[int]:
+        """Insert assessments (patient id, case version id, data); their new ids."""
+        ids = self._new_ids(s, StoredAssessment, len(items))
+        if items:
+            names = tuple(items[0][2].row())
+            self._bulk_insert(
+                s, StoredAssessment,
+                ("id", "patient_id", "case_version_id", *names, "created_at", "created_by"),
+                [(a_id, pid, cv_id, *data.row().values(), now, actor)
+                 for (pid, cv_id, data), a_id in zip(items, ids, strict=True)],
+            )
+        return ids
 
     # --- outcomes ------------------------------------------------------------------------
 
@@ -1229,13 +1268,13 @@ class Repository:
         ]
         for chunk in _chunks([pid for pid, _v, _st in keep]):
             s.execute(delete(WorklistState).where(WorklistState.patient_id.in_(chunk)))
-        rows = [
-            {"patient_id": pid, "case_version": version, **st.row(), "refreshed_at": now}
-            for pid, version, st in keep
-            if st is not None
-        ]
+        rows = [(pid, version, st.row(), now) for pid, version, st in keep if st is not None]
         if rows:
-            s.execute(insert(_table(WorklistState)), rows)
+            names = tuple(rows[0][2])
+            self._bulk_insert(
+                s, WorklistState, ("patient_id", "case_version", *names, "refreshed_at"),
+                [(pid, version, *values.values(), when) for pid, version, values, when in rows],
+            )
 
     def _refresh_one(
         self, s: Session, pid: int, refresh: StateRefresh | None, now: dt.datetime
@@ -1406,24 +1445,47 @@ class Repository:
                 for m in (Patient, CaseVersion, StoredAssessment, ImagingRecord, AuditEntry)
             }
 
-    def latest_digests(self) -> dict[str, tuple[int, str]]:
-        """Registry id -> (number, digest) of the patient's latest case version."""
+    def import_basis(
+        self, engine_version: str, on_date: dt.date
+    ) -> dict[str, tuple[int, str, str | None]]:
+        """Registry id -> (number, digest, text digest) of the patient's latest case
+        version. The text digest (:func:`case_text_digest` of the case as stored) is given
+        only when the version's first assessment was made by ``engine_version`` as of
+        ``on_date`` or earlier: the same case data then passes the same checks today and
+        has the same digest, so an import may skip it unparsed (``None`` otherwise)."""
+        cv, a = CaseVersion, StoredAssessment
+        top = (
+            select(cv.patient_id, func.max(cv.version).label("v"))
+            .group_by(cv.patient_id)
+            .subquery()
+        )
+        first = (
+            select(a.case_version_id, func.min(a.id).label("id"))
+            .group_by(a.case_version_id)
+            .subquery()
+        )
+        text: Any = sql_cast(cv.case, Text)
+        if self.dialect == "postgresql":
+            text = func.md5(text)  # the digest made by the server: 32 characters a row
+        q = (
+            select(Patient.registry_id, cv.version, cv.digest, text,
+                   a.engine_version, a.evaluated_on)
+            .join(cv, cv.patient_id == Patient.id)
+            .join(top, (cv.patient_id == top.c.patient_id) & (cv.version == top.c.v))
+            .outerjoin(first, first.c.case_version_id == cv.id)
+            .outerjoin(a, a.id == first.c.id)
+        )
+        server = self.dialect == "postgresql"
+        if not server:
+            q = q.execution_options(yield_per=5000)  # SQLite: the case texts, streamed
+        out: dict[str, tuple[int, str, str | None]] = {}
         with self._read() as s:
-            top = (
-                select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
-                .group_by(CaseVersion.patient_id)
-                .subquery()
-            )
-            q = (
-                select(Patient.registry_id, CaseVersion.version, CaseVersion.digest)
-                .join(CaseVersion, CaseVersion.patient_id == Patient.id)
-                .join(
-                    top,
-                    (CaseVersion.patient_id == top.c.patient_id)
-                    & (CaseVersion.version == top.c.v),
-                )
-            )
-            return {rid: (version, digest) for rid, version, digest in s.execute(q)}
+            for rid, version, digest, case_text, engine, evaluated in s.execute(q):
+                day = _day(evaluated)
+                same = engine == engine_version and day is not None and day <= on_date
+                mark = (case_text if server else _text_digest(case_text)) if same else None
+                out[rid] = (version, digest, mark)
+        return out
 
     def scans_by_registry_id(self) -> dict[str, tuple[ScanData, ...]]:
         """Registry id -> the patient's scans, oldest first (patients with scans only)."""
