@@ -347,7 +347,8 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     return status
 
 
-def _day(value: Any) -> dt.date | None:
+def day_of(value: Any) -> dt.date | None:
+    """The calendar day of a FHIR date or dateTime; partial dates stay unknown."""
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
@@ -357,7 +358,7 @@ def _day(value: Any) -> dt.date | None:
 
 
 def _period_start(period: Any) -> dt.date | None:
-    return _day(period.get("start")) if isinstance(period, dict) else None
+    return day_of(period.get("start")) if isinstance(period, dict) else None
 
 
 def started_on(resource: Mapping[str, Any]) -> dt.date | None:
@@ -368,7 +369,7 @@ def started_on(resource: Mapping[str, Any]) -> dt.date | None:
     ``dispenseRequest.validityPeriod.start``, then ``authoredOn``. Partial dates stay
     unknown.
     """
-    day = _day(resource.get("effectiveDateTime")) or _period_start(
+    day = day_of(resource.get("effectiveDateTime")) or _period_start(
         resource.get("effectivePeriod"))
     if day is not None or resource.get("resourceType") != "MedicationRequest":
         return day
@@ -382,7 +383,7 @@ def started_on(resource: Mapping[str, Any]) -> dt.date | None:
             start = _period_start(repeat.get("boundsPeriod"))
             if start is not None:
                 starts.append(start)
-        events = [d for d in (_day(e) for e in _list(timing.get("event"))) if d is not None]
+        events = [d for d in (day_of(e) for e in _list(timing.get("event"))) if d is not None]
         starts.extend(events)
     if starts:
         return min(starts)
@@ -391,4 +392,4 @@ def started_on(resource: Mapping[str, Any]) -> dt.date | None:
         start = _period_start(dispense.get("validityPeriod"))
         if start is not None:
             return start
-    return _day(resource.get("authoredOn"))
+    return day_of(resource.get("authoredOn"))

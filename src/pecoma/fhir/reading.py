@@ -15,6 +15,7 @@ from pecoma.errors import FieldIssue, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+from pecoma.fhir.medications import day_of
 
 __all__ = [
     "IGNORED_VERIFICATION",
@@ -96,16 +97,6 @@ def project_code(concept: Any, prefix: str = "") -> str | None:
         if system == c.PECOMA_SYSTEM and code.startswith(prefix):
             return code.removeprefix(prefix)
     return None
-
-
-def day_of(value: Any) -> dt.date | None:
-    """The calendar day of a FHIR date or dateTime; partial dates stay unknown."""
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def extension(resource: Mapping[str, Any], url: str) -> dict[str, Any] | None:
