@@ -49,11 +49,34 @@ KILLABLE = textwrap.dedent("""
 
     marker, table = Path(sys.argv[1]), sys.argv[2]
 
+    def _writes_table(statement):
+        words = str(statement).replace('"', "").upper().split()
+        return words[:3] == ["INSERT", "INTO", table.upper()] or words[:2] == [
+            "COPY", table.upper()]
+
+    def _hold():
+        marker.write_text("in transaction")
+        time.sleep(120)
+
     @event.listens_for(Engine, "after_cursor_execute")
     def _pause(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
-            marker.write_text("in transaction")
-            time.sleep(120)
+        if _writes_table(statement):
+            _hold()
+
+    # bulk writes on PostgreSQL go through the driver's COPY, not through SQLAlchemy
+    import contextlib
+    import psycopg
+
+    _copy = psycopg.Cursor.copy
+
+    @contextlib.contextmanager
+    def _copy_then_pause(self, statement, *args, **kwargs):
+        with _copy(self, statement, *args, **kwargs) as copy:
+            yield copy
+        if _writes_table(statement):
+            _hold()
+
+    psycopg.Cursor.copy = _copy_then_pause
 
     sys.argv = ["pecoma", *sys.argv[3:]]
     from pecoma.cli import main
