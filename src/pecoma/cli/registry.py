@@ -158,7 +158,7 @@ def import_cmd(
     actor: ActorOption = None,
 ) -> None:
     """Import cases: every row validated; a report of rejected cells; idempotent."""
-    from pecoma.registry.importer import WORKERS, ImportMode, import_file
+    from pecoma.registry.importer import ImportMode, import_file
 
     day = parse_day(on)
     mode = ImportMode.all_or_nothing if all_or_nothing else ImportMode.good_rows
@@ -166,9 +166,11 @@ def import_cmd(
         cfg = settings_from(settings)
         repo = _open(database_url_, data_dir)
         try:
+            # One process: the engine work is not what an import waits for most (reading
+            # and checking the rows is), and worker processes would double the memory
+            # (about 400 MB instead of 200 MB at 100,000 rows; bench/RESULTS.md).
             report = import_file(
                 repo, file, on_date=day, settings=cfg, actor=actor_name(actor), mode=mode,
-                workers=WORKERS,
             )
         finally:
             repo.close()

@@ -39,7 +39,7 @@ from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_f
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.registry.state import plan_and_state
 from pecoma.registry.stored import assessment_data
-from pecoma.registry.workers import WORKERS, runner
+from pecoma.registry.workers import runner
 from pecoma.settings import Settings
 from pecoma.store.repository import (
     AddResult,
@@ -54,7 +54,6 @@ from pecoma.store.repository import (
 )
 
 __all__ = [
-    "WORKERS",
     "ImportFileError",
     "ImportMode",
     "ImportReport",

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 __all__ = ["WORKERS", "Runner", "runner"]
 
 WORKERS = 2
-"""Worker processes the command line uses for the engine work of a large import or
-re-assessment."""
+"""Worker processes the command line uses for the engine work of a re-assessment (the
+import runs in one process: its memory goal, bench/RESULTS.md)."""
 
 T = TypeVar("T")
 R = TypeVar("R")
