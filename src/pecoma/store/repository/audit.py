@@ -1,0 +1,54 @@
+"""The audit log: an entry for every row a write creates, in the same transaction, and
+the log read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pecoma.store.models import AuditEntry
+from pecoma.store.repository.bulk import BulkWrites
+from pecoma.store.repository.records import AuditView
+
+_AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "patient_id", "detail")
+
+
+def _audit_view(r: AuditEntry) -> AuditView:
+    return AuditView(
+        r.id, r.at, r.actor, r.action, r.entity, r.entity_id, r.patient_id, dict(r.detail)
+    )
+
+
+class AuditLog(BulkWrites):
+    """Writing and reading the audit log."""
+
+    def _audit(
+        self,
+        s: Session,
+        actor: str,
+        rows: list[tuple[str, str, int, int | None, dict[str, Any]]],
+        now: dt.datetime,
+    ) -> None:
+        if rows:
+            self._bulk_insert(
+                s, AuditEntry, _AUDIT_COLUMNS,
+                [(now, actor, action, entity, entity_id, patient_id, detail)
+                 for action, entity, entity_id, patient_id, detail in rows],
+            )
+
+    def last_change(self) -> int:
+        """The id of the newest audit entry: it changes with every write (for caches)."""
+        with self._read() as s:
+            return s.scalar(select(func.max(AuditEntry.id))) or 0
+
+    def audit(self, limit: int | None = None) -> list[AuditView]:
+        """The audit log, oldest first (the last ``limit`` entries when given)."""
+        with self._read() as s:
+            q = select(AuditEntry).order_by(AuditEntry.id.desc())
+            if limit is not None:
+                q = q.limit(limit)
+            return [_audit_view(r) for r in reversed(list(s.scalars(q)))]
+

@@ -1,0 +1,281 @@
+"""Cases and assessments: patients created, case versions numbered and stored with
+their assessments, worklist states and outcomes, in batches within one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from pecoma.errors import FieldIssue, InputError
+from pecoma.store.db import StoreError
+from pecoma.store.models import CaseVersion, Patient, StoredAssessment
+from pecoma.store.repository.base import _chunks, log
+from pecoma.store.repository.checks import check_actor
+from pecoma.store.repository.outcomes import Outcomes
+from pecoma.store.repository.records import (
+    AddResult,
+    AssessmentData,
+    CaseSubmission,
+    OutcomeCheck,
+    StateData,
+)
+from pecoma.store.repository.states import WorklistStates, _same_version
+
+_CASE_COLUMNS = ("id", "patient_id", "version", "case", "digest", "source", "recorded_at",
+                 "recorded_by")
+
+
+def _assessment_detail(a: AssessmentData) -> dict[str, Any]:
+    return {
+        "evaluated_on": a.evaluated_on.isoformat(),
+        "knowledge_version": a.knowledge_version,
+        "engine_version": a.engine_version,
+        "risk_group": a.risk_group,
+        "reason": a.reason,
+    }
+
+
+class Cases(WorklistStates, Outcomes):
+    """Storing case versions and assessments."""
+
+    def _insert_ignore(self) -> Any:
+        if self.dialect == "postgresql":
+            return postgresql.insert(Patient)
+        return sqlite.insert(Patient)
+
+    def _lock_patients(self, s: Session, registry_ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for chunk in _chunks(sorted(registry_ids)):
+            q = (
+                select(Patient.registry_id, Patient.id)
+                .where(Patient.registry_id.in_(chunk))
+                .order_by(Patient.registry_id)
+            )
+            if self.dialect == "postgresql":
+                q = q.with_for_update()
+            out.update({rid: pid for rid, pid in s.execute(q)})
+        return out
+
+    def _ensure_patients(
+        self, s: Session, registry_ids: Sequence[str], actor: str, now: dt.datetime
+    ) -> tuple[dict[str, int], int]:
+        wanted = sorted(set(registry_ids))
+        created: list[tuple[int, str]] = []
+        for chunk in _chunks(wanted):
+            stmt = (
+                self._insert_ignore()
+                .on_conflict_do_nothing(index_elements=["registry_id"])
+                .returning(Patient.id, Patient.registry_id)
+            )
+            rows = [{"registry_id": r, "created_at": now, "created_by": actor} for r in chunk]
+            created += [(pid, rid) for pid, rid in s.execute(stmt, rows)]
+        self._audit(
+            s, actor, [("create", "patient", pid, pid, {}) for pid, _ in created], now
+        )
+        return self._lock_patients(s, wanted), len(created)
+
+    def add_cases(
+        self,
+        submissions: Sequence[CaseSubmission],
+        actor: str,
+        check_outcomes: OutcomeCheck | None = None,
+    ) -> AddResult:
+        """Store case versions (and their assessments) in one transaction.
+
+        A submission identical to the patient's latest case version adds nothing, so that
+        importing the same file twice changes nothing. A submission's outcomes are checked
+        by ``check_outcomes`` against the patient's latest case and stored outcomes and
+        written in the same transaction (an outcome already stored is skipped).
+        """
+        if check_outcomes is None and any(x.outcomes for x in submissions):
+            raise StoreError("outcomes need their check")
+        ids = [x.registry_id for x in submissions]
+        if len(set(ids)) != len(ids):
+            raise StoreError("each patient may appear only once in one batch of cases")
+        return self.add_case_batches(lambda: [submissions], actor, check_outcomes)
+
+    def add_case_batches(
+        self,
+        batches: Callable[[], Iterable[Sequence[CaseSubmission]]],
+        actor: str,
+        check_outcomes: OutcomeCheck | None = None,
+    ) -> AddResult:
+        """Store the submissions of every batch in ONE transaction, a batch at a time, so
+        that a large import needs the memory of one batch, not of the whole file.
+
+        ``batches`` is called to produce them (again, should the transaction be retried);
+        a patient may appear only once over all of them. Outcomes of the submissions are
+        checked by ``check_outcomes`` and written in the same transaction.
+        """
+        actor = check_actor(actor)
+
+        def work(s: Session) -> AddResult:
+            now = self._clock()
+            result = AddResult()
+            seen: set[str] = set()
+            for batch in batches():
+                if not batch:
+                    continue
+                ids = [x.registry_id for x in batch]
+                if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
+                    raise StoreError("each patient may appear only once in one import")
+                seen.update(ids)
+                self._add_batch(s, batch, ids, actor, now, result, check_outcomes)
+                s.flush()
+                s.expunge_all()  # nothing of a written batch stays in memory
+            return result
+
+        result = self._write(work)
+        log.info(
+            "cases stored: %d new patients, %d new versions, %d unchanged",
+            result.new_patients,
+            result.new_versions,
+            result.unchanged,
+        )
+        return result
+
+    def _add_batch(self, s: Session, submissions: Sequence[CaseSubmission], ids: list[str],
+                   actor: str, now: dt.datetime, result: AddResult,
+                   check_outcomes: OutcomeCheck | None) -> None:
+        pids, new_patients = self._ensure_patients(s, ids, actor, now)
+        result.new_patients += new_patients
+        latest = self._latest_versions(s, list(pids.values()))
+        todo: list[tuple[CaseSubmission, int, int]] = []
+        for sub in submissions:
+            pid = pids[sub.registry_id]
+            version, digest = latest.get(pid, (0, ""))
+            if digest == sub.digest:
+                result.unchanged += 1
+                result.versions[sub.registry_id] = version
+                continue
+            todo.append((sub, pid, version + 1))
+        if not todo:
+            self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
+            return
+        cv_ids = self._new_ids(s, CaseVersion, len(todo))
+        self._bulk_insert(
+            s, CaseVersion, _CASE_COLUMNS,
+            [(cv_id, pid, version, sub.submitted, sub.digest, sub.source[:200], now, actor)
+             for (sub, pid, version), cv_id in zip(todo, cv_ids, strict=True)],
+        )
+        a_ids = self._insert_assessments(
+            s, [(pid, cv_id, sub.assessment)
+                for (sub, pid, _v), cv_id in zip(todo, cv_ids, strict=True)], actor, now)
+        audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
+        for (sub, pid, version), cv_id, a_id in zip(todo, cv_ids, a_ids, strict=True):
+            audit.append(
+                (
+                    "create",
+                    "case_version",
+                    cv_id,
+                    pid,
+                    {"version": version, "digest": sub.digest, "source": sub.source},
+                )
+            )
+            audit.append(
+                ("create", "assessment", a_id, pid, _assessment_detail(sub.assessment))
+            )
+            result.versions[sub.registry_id] = version
+        self._audit(s, actor, audit, now)
+        counts = self._scan_counts(s, [pid for _sub, pid, _v in todo])
+        # a state computed before another scan was recorded is not stored, and the
+        # previous version's state is removed either way
+        self._put_states(
+            s,
+            [
+                (pid, version,
+                 sub.state if sub.state is not None
+                 and sub.state.scan_count == counts.get(pid, 0) else None)
+                for sub, pid, version in todo
+            ],
+            counts,
+            now,
+        )
+        result.new_versions += len(todo)
+        self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
+
+    def _submitted_outcomes(
+        self,
+        s: Session,
+        submissions: Sequence[CaseSubmission],
+        pids: dict[str, int],
+        check: OutcomeCheck | None,
+        actor: str,
+        now: dt.datetime,
+        result: AddResult,
+    ) -> None:
+        for sub in submissions:
+            if sub.outcomes and check is not None:
+                try:
+                    ids = self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
+                                               actor, now)
+                except InputError as exc:  # name the submission (e.g. the file's row)
+                    raise InputError(
+                        [FieldIssue(f"{sub.source}: {i.path}", i.value, i.rule)
+                         for i in exc.issues], exc.source,
+                    ) from exc
+                result.new_outcomes += len(ids)
+
+    def add_assessments(
+        self,
+        items: Sequence[tuple[int, int, AssessmentData]],
+        actor: str,
+        states: Sequence[tuple[int, int, StateData]] = (),
+    ) -> int:
+        """Store assessments of existing case versions: (patient id, case version id, data).
+
+        ``states`` (patient id, case version number, state) are stored in the same
+        transaction, each only if it was computed from the patient's current case version
+        and scans.
+        """
+        actor = check_actor(actor)
+        if not items and not states:
+            return 0
+
+        def work(s: Session) -> int:
+            now = self._clock()
+            if states:
+                pids = [pid for pid, _v, _st in states]
+                self._lock_patient_ids(s, pids)
+                latest = self._latest_versions(s, pids)
+                counts = self._scan_counts(s, pids)
+                self._put_states(s, _same_version(states, latest), counts, now)
+            if not items:
+                return 0
+            ids = self._insert_assessments(s, items, actor, now)
+            self._audit(
+                s,
+                actor,
+                [
+                    ("create", "assessment", a_id, pid, _assessment_detail(data))
+                    for (pid, _cv, data), a_id in zip(items, ids, strict=True)
+                ],
+                now,
+            )
+            return len(ids)
+
+        n = self._write(work)
+        log.info("assessments stored: %d", n)
+        return n
+
+    def _insert_assessments(
+        self, s: Session, items: Sequence[tuple[int, int, AssessmentData]], actor: str,
+        now: dt.datetime,
+    ) -> list[int]:
+        """Insert assessments (patient id, case version id, data); their new ids."""
+        ids = self._new_ids(s, StoredAssessment, len(items))
+        if items:
+            names = tuple(items[0][2].row())
+            self._bulk_insert(
+                s, StoredAssessment,
+                ("id", "patient_id", "case_version_id", *names, "created_at", "created_by"),
+                [(a_id, pid, cv_id, *data.row().values(), now, actor)
+                 for (pid, cv_id, data), a_id in zip(items, ids, strict=True)],
+            )
+        return ids
+

@@ -1,0 +1,215 @@
+"""Reads for the exports and figures: the cohort for survival and quality, the latest
+cases (streamed, by registry-id range), recommendation history and the full export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Text, func, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy import text as sql_text
+
+from pecoma.store.models import AuditEntry, CaseVersion, ImagingRecord, Patient, StoredAssessment
+from pecoma.store.repository.base import (
+    RepositoryBase,
+    _day,
+    _iso,
+    _json_object,
+    _registry_id_range,
+)
+
+
+class Exports(RepositoryBase):
+    """Reading the registry for exports, survival and quality."""
+
+    def registry_id_cuts(self, parts: int, min_part: int = 1) -> list[str]:
+        """At most ``parts - 1`` registry ids cutting the registry, in registry-id order
+        (the database's own), into ranges of about equal size: range k holds the ids
+        after cut k-1 (none for the first) up to and including cut k (none for the
+        last). Fewer ranges when they would hold fewer than ``min_part`` patients."""
+        with self._read(only=True) as s:
+            total = s.execute(select(func.count()).select_from(Patient)).scalar_one()
+            parts = max(1, min(parts, total // max(1, min_part)))
+            positions = sorted({total * k // parts for k in range(1, parts)} - {0})
+            return [s.execute(select(Patient.registry_id).order_by(Patient.registry_id)
+                              .offset(at - 1).limit(1)).scalar_one() for at in positions]
+
+    def cohort_rows(self) -> list[tuple[Any, ...]]:
+        """Every patient with a case, for survival and quality figures, in registry-id
+        order: (patient id, registry id, diagnosis date, surgery status, surgery date,
+        stage status, risk group, Folpe 2005 category, its determined flag, last scan date).
+
+        Case facts come from the latest case version; risk group and classification from
+        the latest stored assessment that stratified the primary (the risk group of the
+        localized decision: an assessment made after a relapse, whose risk group is
+        ``not_applicable``, must not move a patient out of the group they were followed
+        in), else from the latest one (advanced at presentation: ``not_applicable``).
+        JSON fields are read in SQL; dates as ISO text or dates, as the driver gives them;
+        missing facts ``None``.
+        """
+        cv_top = (
+            select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+            .group_by(CaseVersion.patient_id)
+            .subquery()
+        )
+        stratified = (
+            select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+            .where(StoredAssessment.risk_group != "not_applicable")
+            .group_by(StoredAssessment.patient_id)
+            .subquery()
+        )
+        latest = (
+            select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+            .group_by(StoredAssessment.patient_id)
+            .subquery()
+        )
+        a_top = (
+            select(
+                latest.c.patient_id,
+                func.coalesce(stratified.c.id, latest.c.id).label("id"),
+            )
+            .outerjoin(stratified, stratified.c.patient_id == latest.c.patient_id)
+            .subquery()
+        )
+        last_scan = (
+            select(ImagingRecord.patient_id, func.max(ImagingRecord.performed_on).label("d"))
+            .group_by(ImagingRecord.patient_id)
+            .subquery()
+        )
+        c = CaseVersion.case
+        q = (
+            select(
+                Patient.id, Patient.registry_id,
+                c[("diagnosis", "date")].as_string(),
+                c[("surgery", "status")].as_string(),
+                c[("surgery", "date")].as_string(),
+                c[("stage", "status")].as_string(),
+                StoredAssessment.risk_group,
+                StoredAssessment.folpe_category,
+                last_scan.c.d,
+            )
+            .join(cv_top, cv_top.c.patient_id == Patient.id)
+            .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
+                  & (CaseVersion.version == cv_top.c.v))
+            .outerjoin(a_top, a_top.c.patient_id == Patient.id)
+            .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
+            .outerjoin(last_scan, last_scan.c.patient_id == Patient.id)
+            .order_by(Patient.registry_id)
+        )
+        with self._read() as s:
+            rows = s.execute(q).all()
+        out: list[tuple[Any, ...]] = []
+        for pid, rid, diag, s_status, s_date, stage, risk, folpe, scan in rows:
+            out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
+                        folpe is not None, _day(scan)))
+        return out
+
+    def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:
+        """Every patient with a case, in registry-id order: registry id, latest case data
+        and the ICD-O-3 morphology (e.g. ``8714/3``) of the latest stored assessment
+        (``None`` when it gave none)."""
+        return list(self.iter_latest_cases())
+
+    def iter_latest_cases(
+        self, batch: int = 1000, *, after: str | None = None, upto: str | None = None
+    ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+        """:meth:`latest_cases` one row at a time, fetched ``batch`` rows at a time (a
+        server-side cursor on PostgreSQL): memory stays bounded however large the
+        registry. The read transaction stays open until the iterator is exhausted or
+        closed. With ``after``/``upto`` only the registry ids in that range (see
+        :meth:`registry_id_cuts`)."""
+        cv_top = (
+            select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+            .group_by(CaseVersion.patient_id)
+            .subquery()
+        )
+        a_top = (
+            select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+            .group_by(StoredAssessment.patient_id)
+            .subquery()
+        )
+        # the case as its stored JSON text, decoded here by orjson (several times faster
+        # than the driver's json.loads; the same values: anything orjson declines, such
+        # as an integer beyond 64 bits, goes through json.loads as before)
+        q = (
+            select(Patient.registry_id, sql_cast(CaseVersion.case, Text),
+                   StoredAssessment.icdo3_morphology)
+            .join(cv_top, cv_top.c.patient_id == Patient.id)
+            .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
+                  & (CaseVersion.version == cv_top.c.v))
+            .outerjoin(a_top, a_top.c.patient_id == Patient.id)
+            .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
+            .order_by(Patient.registry_id)
+        )
+        q = _registry_id_range(q, after, upto)
+        with self._read(only=True) as s:
+            if s.get_bind().dialect.name == "postgresql":
+                # a cursor is planned for its first rows by default (nested loops over
+                # the latest-version subqueries: minutes at 100,000 patients); plan it
+                # for all of them, as the query without a cursor is
+                s.execute(sql_text("SET LOCAL cursor_tuple_fraction = 1.0"))
+            for rid, case_text, icdo in s.execute(q, execution_options={"yield_per": batch}):
+                yield rid, _json_object(case_text), icdo
+
+    def recommendation_history(self) -> dict[int, list[tuple[dt.date, tuple[str, ...]]]]:
+        """Patient id -> every stored assessment's evaluation date and knowledge record
+        ids, oldest first (what was recommended, and when)."""
+        out: dict[int, list[tuple[dt.date, tuple[str, ...]]]] = {}
+        with self._read() as s:
+            for pid, day, records in s.execute(
+                select(StoredAssessment.patient_id, StoredAssessment.evaluated_on,
+                       StoredAssessment.record_ids)
+                .order_by(StoredAssessment.patient_id, StoredAssessment.id)
+            ):
+                out.setdefault(pid, []).append((day, tuple(records)))
+        return out
+
+    def export(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table, as plain JSON-ready data (registry ids included)."""
+        with self._read() as s:
+            rid = dict(s.execute(select(Patient.id, Patient.registry_id)).all())
+            out: dict[str, list[dict[str, Any]]] = {}
+            out["patients"] = [
+                {"registry_id": r.registry_id, "created_at": _iso(r.created_at),
+                 "created_by": r.created_by}
+                for r in s.scalars(select(Patient).order_by(Patient.registry_id))
+            ]
+            out["case_versions"] = [
+                {"registry_id": rid[r.patient_id], "version": r.version, "case": r.case,
+                 "digest": r.digest, "source": r.source,
+                 "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
+                for r in s.scalars(select(CaseVersion).order_by(CaseVersion.id))
+            ]
+            cv_version = dict(
+                s.execute(select(CaseVersion.id, CaseVersion.version)).all()
+            )
+            out["assessments"] = [
+                {"registry_id": rid[r.patient_id], "case_version": cv_version[r.case_version_id],
+                 "evaluated_on": r.evaluated_on.isoformat(),
+                 "knowledge_version": r.knowledge_version, "engine_version": r.engine_version,
+                 "settings_digest": r.settings_digest, "risk_group": r.risk_group,
+                 "disease_status": r.disease_status, "record_ids": r.record_ids,
+                 "next_due": r.next_due.isoformat() if r.next_due else None,
+                 "reason": r.reason, "created_at": _iso(r.created_at),
+                 "created_by": r.created_by, "output": r.output}
+                for r in s.scalars(select(StoredAssessment).order_by(StoredAssessment.id))
+            ]
+            out["imaging_events"] = [
+                {"registry_id": rid[r.patient_id], "performed_on": r.performed_on.isoformat(),
+                 "modality": r.modality, "finding": r.finding,
+                 "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
+                for r in s.scalars(
+                    select(ImagingRecord).order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                )
+            ]
+            out["audit_log"] = [
+                {"at": _iso(r.at), "actor": r.actor, "action": r.action, "entity": r.entity,
+                 "entity_id": r.entity_id,
+                 "registry_id": rid.get(r.patient_id) if r.patient_id else None,
+                 "detail": r.detail}
+                for r in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
+            ]
+            return out
+

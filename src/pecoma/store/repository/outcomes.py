@@ -1,0 +1,186 @@
+"""Outcome events: checked against the stored facts and recorded with their audit
+entries, and read back for survival, quality, the worklist and the exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.store.db import StoreError
+from pecoma.store.models import CaseVersion, ImagingRecord, OutcomeRecord, Patient
+from pecoma.store.repository.audit import AuditLog
+from pecoma.store.repository.base import _day, _registry_id_range, log
+from pecoma.store.repository.checks import check_actor, check_registry_id
+from pecoma.store.repository.records import OutcomeCheck, OutcomeData, OutcomeView, ScanView
+
+
+def _outcome_view(r: OutcomeRecord) -> OutcomeView:
+    return OutcomeView(r.id, r.event, r.event_date, r.vital_status, r.found_by, r.scan_id,
+                       r.recorded_at, r.recorded_by)
+
+
+class Outcomes(AuditLog):
+    """Recording and reading outcome events."""
+
+    def _write_outcomes(
+        self,
+        s: Session,
+        pid: int,
+        outcomes: Sequence[OutcomeData],
+        check: OutcomeCheck,
+        actor: str,
+        now: dt.datetime,
+    ) -> list[int]:
+        """Check and store one patient's new outcomes inside the current transaction
+        (the patient is locked by the caller); an outcome already stored is skipped."""
+        stored = tuple(
+            _outcome_view(r)
+            for r in s.scalars(
+                select(OutcomeRecord)
+                .where(OutcomeRecord.patient_id == pid)
+                .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
+            )
+        )
+        fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
+        if not fresh:
+            return []
+        case_row = s.scalar(
+            select(CaseVersion.case)
+            .where(CaseVersion.patient_id == pid)
+            .order_by(CaseVersion.version.desc())
+            .limit(1)
+        )
+        scans = tuple(
+            ScanView(r.id, r.performed_on, r.modality, r.finding, r.recorded_at, r.recorded_by)
+            for r in s.scalars(
+                select(ImagingRecord)
+                .where(ImagingRecord.patient_id == pid)
+                .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+            )
+        )
+        checked = check(dict(case_row) if case_row is not None else None, stored, scans, fresh)
+        ids: list[int] = []
+        audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
+        for o in checked:
+            oid = s.scalar(
+                insert(OutcomeRecord)
+                .values(patient_id=pid, event=o.event, event_date=o.event_date,
+                        vital_status=o.vital_status, found_by=o.found_by, scan_id=o.scan_id,
+                        recorded_at=now, recorded_by=actor)
+                .returning(OutcomeRecord.id)
+            )
+            if not isinstance(oid, int):
+                raise StoreError("the registry did not return the new outcome's id")
+            ids.append(oid)
+            audit.append(("create", "outcome_event", oid, pid, {
+                "event": o.event, "event_date": o.event_date.isoformat(),
+                "vital_status": o.vital_status, "found_by": o.found_by, "scan_id": o.scan_id,
+            }))
+        self._audit(s, actor, audit, now)
+        return ids
+
+    def add_outcomes(
+        self,
+        registry_id: str,
+        outcomes: Sequence[OutcomeData],
+        actor: str,
+        check: OutcomeCheck,
+    ) -> list[int]:
+        """Record outcome events of an existing patient in one transaction with their audit
+        entries; ``check`` sees the stored facts inside the transaction (the patient is
+        locked), so two writers cannot record contradicting outcomes. Returns the new ids
+        (an outcome identical to a stored one is not stored again)."""
+        actor = check_actor(actor)
+        registry_id = check_registry_id(registry_id)
+
+        def work(s: Session) -> list[int]:
+            now = self._clock()
+            q = select(Patient.id).where(Patient.registry_id == registry_id)
+            if self.dialect == "postgresql":
+                q = q.with_for_update()
+            pid = s.scalar(q)
+            if pid is None:
+                raise InputError(
+                    [FieldIssue("registry_id", show_value(registry_id),
+                                "must be the id of a patient in the registry")],
+                    "outcome",
+                )
+            return self._write_outcomes(s, pid, outcomes, check, actor, now)
+
+        ids = self._write(work)
+        log.info("outcomes recorded: %d", len(ids))
+        return ids
+
+    def death_date(self, registry_id: str) -> dt.date | None:
+        """The patient's recorded date of death, if any."""
+        with self._read() as s:
+            day = s.scalar(
+                select(OutcomeRecord.event_date)
+                .join(Patient, Patient.id == OutcomeRecord.patient_id)
+                .where(Patient.registry_id == registry_id, OutcomeRecord.event == "death")
+                .limit(1)
+            )
+        return _day(day)
+
+    def outcomes(self) -> dict[int, tuple[OutcomeView, ...]]:
+        """Patient id -> the patient's outcome events, by date (patients with outcomes)."""
+        out: dict[int, list[OutcomeView]] = {}
+        o = OutcomeRecord
+        q = select(o.patient_id, o.id, o.event, o.event_date, o.vital_status, o.found_by,
+                   o.scan_id, o.recorded_at, o.recorded_by).order_by(
+                       o.patient_id, o.event_date, o.id)
+        with self._read() as s:
+            # plain column rows, not ORM objects: several times faster for a whole registry
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def outcomes_by_registry_id(
+        self, *, after: str | None = None, upto: str | None = None
+    ) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the patient's outcome events, by date (patients with outcomes);
+        with ``after``/``upto`` only the registry ids in that range (see
+        :meth:`registry_id_cuts`)."""
+        o = OutcomeRecord
+        q = _registry_id_range(
+            select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
+                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
+            .join(Patient, Patient.id == o.patient_id), after, upto,
+        ).order_by(o.patient_id, o.event_date, o.id)
+        out: dict[str, list[OutcomeView]] = {}
+        with self._read(only=True) as s:
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def leaving_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the outcome events dated on or before ``on_date``, by date, of
+        the patients who may have left surveillance by then (a death, or a last contact
+        lost to follow-up, dated on or before it); for the worklist."""
+        o = OutcomeRecord
+        leaving = (
+            select(o.patient_id)
+            .where(o.event_date <= on_date,
+                   or_(o.event == "death", o.vital_status == "lost_to_follow_up"))
+            .distinct()
+            .subquery()
+        )
+        q = (
+            select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
+                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
+            .join(Patient, Patient.id == o.patient_id)
+            .join(leaving, leaving.c.patient_id == o.patient_id)
+            .where(o.event_date <= on_date)
+            .order_by(o.patient_id, o.event_date, o.id)
+        )
+        out: dict[str, list[OutcomeView]] = {}
+        with self._read() as s:
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+

@@ -1,0 +1,280 @@
+"""Reads of patients: their current pictures (latest case, scans, latest assessment),
+one patient's timeline, and the basis an import compares a file against."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import Text, func, select
+from sqlalchemy import cast as sql_cast
+
+from pecoma.store.models import (
+    AuditEntry,
+    CaseVersion,
+    ImagingRecord,
+    OutcomeRecord,
+    Patient,
+    StoredAssessment,
+)
+from pecoma.store.repository.audit import _audit_view
+from pecoma.store.repository.base import RepositoryBase, _chunks, _day
+from pecoma.store.repository.checks import _text_digest
+from pecoma.store.repository.outcomes import _outcome_view
+from pecoma.store.repository.records import (
+    CaseView,
+    PatientState,
+    ScanData,
+    ScanView,
+    StoredView,
+    Timeline,
+)
+
+_VIEW_COLUMNS = (
+    StoredAssessment.id,
+    StoredAssessment.case_version_id,
+    StoredAssessment.evaluated_on,
+    StoredAssessment.knowledge_version,
+    StoredAssessment.engine_version,
+    StoredAssessment.settings_digest,
+    StoredAssessment.risk_group,
+    StoredAssessment.disease_status,
+    StoredAssessment.record_ids,
+    StoredAssessment.next_due,
+    StoredAssessment.reason,
+    StoredAssessment.created_at,
+    StoredAssessment.created_by,
+)
+
+
+def _view_of(row: Sequence[Any]) -> StoredView:
+    """A :class:`StoredView` from a row of :data:`_VIEW_COLUMNS` (the output JSON unread)."""
+    values = list(row)
+    values[8] = tuple(values[8])
+    return StoredView(*values)
+
+
+class PatientReads(RepositoryBase):
+    """Reading patients' cases, scans and assessments."""
+
+    def count(self) -> dict[str, int]:
+        """Rows per table."""
+        with self._read() as s:
+            return {
+                m.__tablename__: s.scalar(select(func.count()).select_from(m)) or 0
+                for m in (Patient, CaseVersion, StoredAssessment, ImagingRecord, AuditEntry)
+            }
+
+    def import_basis(
+        self, engine_version: str, on_date: dt.date
+    ) -> dict[str, tuple[int, str, str | None]]:
+        """Registry id -> (number, digest, text digest) of the patient's latest case
+        version. The text digest (:func:`case_text_digest` of the case as stored) is given
+        only when the version's first assessment was made by ``engine_version`` as of
+        ``on_date`` or earlier: the same case data then passes the same checks today and
+        has the same digest, so an import may skip it unparsed (``None`` otherwise)."""
+        cv, a = CaseVersion, StoredAssessment
+        top = (
+            select(cv.patient_id, func.max(cv.version).label("v"))
+            .group_by(cv.patient_id)
+            .subquery()
+        )
+        first = (
+            select(a.case_version_id, func.min(a.id).label("id"))
+            .group_by(a.case_version_id)
+            .subquery()
+        )
+        text: Any = sql_cast(cv.case, Text)
+        if self.dialect == "postgresql":
+            text = func.md5(text)  # the digest made by the server: 32 characters a row
+        q = (
+            select(Patient.registry_id, cv.version, cv.digest, text,
+                   a.engine_version, a.evaluated_on)
+            .join(cv, cv.patient_id == Patient.id)
+            .join(top, (cv.patient_id == top.c.patient_id) & (cv.version == top.c.v))
+            .outerjoin(first, first.c.case_version_id == cv.id)
+            .outerjoin(a, a.id == first.c.id)
+        )
+        server = self.dialect == "postgresql"
+        if not server:
+            q = q.execution_options(yield_per=5000)  # SQLite: the case texts, streamed
+        out: dict[str, tuple[int, str, str | None]] = {}
+        with self._read() as s:
+            for rid, version, digest, case_text, engine, evaluated in s.execute(q):
+                day = _day(evaluated)
+                same = engine == engine_version and day is not None and day <= on_date
+                mark = (case_text if server else _text_digest(case_text)) if same else None
+                out[rid] = (version, digest, mark)
+        return out
+
+    def states(self, patient_ids: Collection[int] | None = None) -> list[PatientState]:
+        """Every patient's latest case version, scans and latest assessment (only those of
+        ``patient_ids`` when given), in registry-id order."""
+        if patient_ids is not None:
+            out: list[PatientState] = []
+            for chunk in _chunks(sorted(patient_ids)):
+                out += self._states(chunk)
+            return sorted(out, key=lambda st: st.registry_id)
+        return self._states(None)
+
+    def _states(self, ids: Sequence[int] | None) -> list[PatientState]:
+        def only(q: Any, column: Any) -> Any:
+            return q if ids is None else q.where(column.in_(ids))
+
+        with self._read() as s:
+            patients = s.execute(
+                only(select(Patient.id, Patient.registry_id), Patient.id)
+                .order_by(Patient.registry_id)
+            ).all()
+            top_cv = (
+                only(select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v")),
+                     CaseVersion.patient_id)
+                .group_by(CaseVersion.patient_id)
+                .subquery()
+            )
+            cases = {
+                pid: (cid, v, c)
+                for cid, pid, v, c in s.execute(
+                    select(
+                        CaseVersion.id, CaseVersion.patient_id, CaseVersion.version,
+                        CaseVersion.case,
+                    ).join(
+                        top_cv,
+                        (CaseVersion.patient_id == top_cv.c.patient_id)
+                        & (CaseVersion.version == top_cv.c.v),
+                    )
+                )
+            }
+            top_a = (
+                only(select(func.max(StoredAssessment.id).label("id")),
+                     StoredAssessment.patient_id)
+                .group_by(StoredAssessment.patient_id)
+                .subquery()
+            )
+            latest = {
+                row[0]: _view_of(row[1:])
+                for row in s.execute(
+                    select(StoredAssessment.patient_id, *_VIEW_COLUMNS).join(
+                        top_a, StoredAssessment.id == top_a.c.id
+                    )
+                )
+            }
+            scans: dict[int, list[ScanData]] = {}
+            for pid, day, modality, finding in s.execute(
+                only(select(
+                    ImagingRecord.patient_id, ImagingRecord.performed_on,
+                    ImagingRecord.modality, ImagingRecord.finding,
+                ), ImagingRecord.patient_id)
+                .order_by(ImagingRecord.patient_id, ImagingRecord.performed_on, ImagingRecord.id)
+            ):
+                scans.setdefault(pid, []).append(ScanData(day, modality, finding))
+        out: list[PatientState] = []
+        for pid, rid in patients:
+            cid, v, c = cases.get(pid, (None, None, None))
+            out.append(
+                PatientState(pid, rid, cid, v, c, tuple(scans.get(pid, ())), latest.get(pid))
+            )
+        return out
+
+    def latest_case(self, registry_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """Whether the patient exists, and the latest case version's data (if any)."""
+        with self._read() as s:
+            row = s.execute(
+                select(Patient.id, CaseVersion.case)
+                .outerjoin(CaseVersion, CaseVersion.patient_id == Patient.id)
+                .where(Patient.registry_id == registry_id)
+                .order_by(CaseVersion.version.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return False, None
+        return True, (dict(row[1]) if row[1] is not None else None)
+
+    def state(self, registry_id: str) -> PatientState | None:
+        """One patient's :class:`PatientState`, or ``None`` when not in the registry."""
+        with self._read() as s:
+            pid = s.scalar(select(Patient.id).where(Patient.registry_id == registry_id))
+            if pid is None:
+                return None
+            cv = s.scalars(
+                select(CaseVersion)
+                .where(CaseVersion.patient_id == pid)
+                .order_by(CaseVersion.version.desc())
+                .limit(1)
+            ).first()
+            a = s.execute(
+                select(*_VIEW_COLUMNS)
+                .where(StoredAssessment.patient_id == pid)
+                .order_by(StoredAssessment.id.desc())
+                .limit(1)
+            ).first()
+            scans = tuple(
+                ScanData(r.performed_on, r.modality, r.finding)
+                for r in s.scalars(
+                    select(ImagingRecord)
+                    .where(ImagingRecord.patient_id == pid)
+                    .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                )
+            )
+            return PatientState(
+                pid,
+                registry_id,
+                cv.id if cv else None,
+                cv.version if cv else None,
+                dict(cv.case) if cv else None,
+                scans,
+                _view_of(a) if a else None,
+            )
+
+    def timeline(self, registry_id: str) -> Timeline | None:
+        """Everything stored about one patient, oldest first."""
+        with self._read() as s:
+            p = s.scalars(select(Patient).where(Patient.registry_id == registry_id)).first()
+            if p is None:
+                return None
+            cases = tuple(
+                CaseView(r.id, r.version, dict(r.case), r.digest, r.source, r.recorded_at,
+                         r.recorded_by)
+                for r in s.scalars(
+                    select(CaseVersion)
+                    .where(CaseVersion.patient_id == p.id)
+                    .order_by(CaseVersion.version)
+                )
+            )
+            assessments = tuple(
+                _view_of(row)
+                for row in s.execute(
+                    select(*_VIEW_COLUMNS)
+                    .where(StoredAssessment.patient_id == p.id)
+                    .order_by(StoredAssessment.id)
+                )
+            )
+            scans = tuple(
+                ScanView(r.id, r.performed_on, r.modality, r.finding, r.recorded_at,
+                         r.recorded_by)
+                for r in s.scalars(
+                    select(ImagingRecord)
+                    .where(ImagingRecord.patient_id == p.id)
+                    .order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                )
+            )
+            audit = tuple(
+                _audit_view(r)
+                for r in s.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.patient_id == p.id)
+                    .order_by(AuditEntry.id)
+                )
+            )
+            outcomes = tuple(
+                _outcome_view(r)
+                for r in s.scalars(
+                    select(OutcomeRecord)
+                    .where(OutcomeRecord.patient_id == p.id)
+                    .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
+                )
+            )
+            return Timeline(p.registry_id, p.created_at, cases, assessments, scans, audit,
+                            outcomes)
+

@@ -1,0 +1,277 @@
+"""The records the repository takes and gives: what is stored of an assessment, a
+worklist state, a case submission, a scan and an outcome, and the views read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pecoma.store.rawjson import RawJSON
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentData:
+    """What is stored of an assessment: its output, versions and the headline facts."""
+
+    evaluated_on: dt.date
+    knowledge_version: str
+    engine_version: str
+    settings_digest: str
+    risk_group: str
+    disease_status: str
+    record_ids: tuple[str, ...]
+    next_due: dt.date | None
+    output: RawJSON | dict[str, Any]
+    reason: str
+    folpe_category: str | None = None
+    icdo3_morphology: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "folpe_category": self.folpe_category,
+            "icdo3_morphology": self.icdo3_morphology,
+            "evaluated_on": self.evaluated_on,
+            "knowledge_version": self.knowledge_version,
+            "engine_version": self.engine_version,
+            "settings_digest": self.settings_digest,
+            "risk_group": self.risk_group,
+            "disease_status": self.disease_status,
+            "record_ids": list(self.record_ids),
+            "next_due": self.next_due,
+            "output": self.output,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StateData:
+    """A patient's stored worklist state (see :class:`~pecoma.store.models.WorklistState`).
+
+    ``scan_count`` is the number of the patient's scans it was computed from: a state
+    computed before another scan was recorded is not stored (the worklist recomputes it).
+    ``alerts`` are the record ids of the plan's alerts (``None``: not known, a state
+    stored before they were kept; it is never used).
+    """
+
+    scan_count: int
+    knowledge_version: str
+    engine_version: str
+    settings_digest: str
+    valid_from: dt.date | None
+    plan_status: str
+    risk_group: str | None
+    disease_status: str | None
+    last_scan: dt.date | None
+    visit: int | None
+    phase: str | None
+    due: dt.date | None
+    latest: dt.date | None
+    imaging: tuple[str, ...]
+    last_done_visit: int | None
+    last_done_on: dt.date | None
+    record: str | None
+    provenance: str | None
+    reason: str
+    alerts: tuple[str, ...] | None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "scan_count": self.scan_count,
+            "knowledge_version": self.knowledge_version,
+            "engine_version": self.engine_version,
+            "settings_digest": self.settings_digest,
+            "valid_from": self.valid_from,
+            "plan_status": self.plan_status,
+            "risk_group": self.risk_group,
+            "disease_status": self.disease_status,
+            "last_scan": self.last_scan,
+            "visit": self.visit,
+            "phase": self.phase,
+            "due": self.due,
+            "latest": self.latest,
+            "imaging": " ".join(self.imaging),
+            "last_done_visit": self.last_done_visit,
+            "last_done_on": self.last_done_on,
+            "record": self.record,
+            "provenance": self.provenance,
+            "reason": self.reason,
+            "alerts": None if self.alerts is None else " ".join(self.alerts),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StateRow:
+    """A patient with its stored worklist state (``None`` when there is none) and the
+    basis that state must match to be current: latest case version and number of scans.
+    """
+
+    patient_id: int
+    registry_id: str
+    version: int | None
+    scan_count: int
+    state_version: int | None
+    state: StateData | None
+
+    @property
+    def current(self) -> bool:
+        """The state was computed from the patient's latest case version and every scan."""
+        return (
+            self.state is not None
+            and self.state_version == self.version
+            and self.state.scan_count == self.scan_count
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSubmission:
+    """A validated case for one patient, with its assessment, ready to be stored.
+
+    ``state`` is the patient's worklist state with this case (``None``: not computed;
+    the patient's stored state is then removed and the worklist recomputes it).
+    """
+
+    registry_id: str
+    submitted: dict[str, Any]
+    digest: str
+    source: str
+    assessment: AssessmentData
+    state: StateData | None = None
+    outcomes: tuple[OutcomeData, ...] = ()
+
+
+StateRefresh = Callable[[dict[str, Any], "tuple[ScanData, ...]"], StateData]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanData:
+    performed_on: dt.date
+    modality: str
+    finding: str
+
+
+@dataclass(slots=True)
+class AddResult:
+    """What a case-storing use case changed."""
+
+    new_patients: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    versions: dict[str, int] = field(default_factory=dict)
+    new_outcomes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredView:
+    """The latest stored assessment of a patient, in brief."""
+
+    id: int
+    case_version_id: int
+    evaluated_on: dt.date
+    knowledge_version: str
+    engine_version: str
+    settings_digest: str
+    risk_group: str
+    disease_status: str
+    record_ids: tuple[str, ...]
+    next_due: dt.date | None
+    reason: str
+    created_at: dt.datetime
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientState:
+    """A patient's current picture: latest case version, scans, latest assessment."""
+
+    patient_id: int
+    registry_id: str
+    case_version_id: int | None
+    version: int | None
+    case: dict[str, Any] | None
+    scans: tuple[ScanData, ...]
+    latest: StoredView | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    id: int
+    version: int
+    case: dict[str, Any]
+    digest: str
+    source: str
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanView:
+    id: int
+    performed_on: dt.date
+    modality: str
+    finding: str
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeData:
+    """An outcome event to store (see :mod:`pecoma.registry.outcomes`); ``scan_id`` is the
+    scan that found it, when there is one."""
+
+    event: str
+    event_date: dt.date
+    vital_status: str | None = None
+    found_by: str | None = None
+    scan_id: int | None = None
+
+    def same_fact(self, other: OutcomeData | OutcomeView) -> bool:
+        """Both say the same thing (re-importing a file records nothing new)."""
+        return (self.event, self.event_date, self.vital_status, self.found_by) == (
+            other.event, other.event_date, other.vital_status, other.found_by)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeView:
+    id: int
+    event: str
+    event_date: dt.date
+    vital_status: str | None
+    found_by: str | None
+    scan_id: int | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+OutcomeCheck = Callable[
+    [dict[str, Any] | None, "tuple[OutcomeView, ...]", "tuple[ScanView, ...]",
+     Sequence[OutcomeData]],
+    Sequence[OutcomeData],
+]
+"""``check(latest case, stored outcomes, scans, new outcomes)`` -> the new outcomes to
+store (with their scans linked), or :class:`InputError` naming each contradiction."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditView:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: int
+    patient_id: int | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    registry_id: str
+    created_at: dt.datetime
+    cases: tuple[CaseView, ...]
+    assessments: tuple[StoredView, ...]
+    scans: tuple[ScanView, ...]
+    audit: tuple[AuditView, ...]
+    outcomes: tuple[OutcomeView, ...] = ()
+

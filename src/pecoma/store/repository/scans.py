@@ -1,0 +1,91 @@
+"""Scans: one imaging event recorded (with the patient's worklist state in the same
+transaction), and every patient's scans read back."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.store.db import StoreError
+from pecoma.store.models import ImagingRecord, Patient
+from pecoma.store.repository.audit import AuditLog
+from pecoma.store.repository.base import log
+from pecoma.store.repository.checks import check_actor, check_registry_id
+from pecoma.store.repository.records import ScanData, StateRefresh
+from pecoma.store.repository.states import WorklistStates
+
+
+class Scans(WorklistStates, AuditLog):
+    """Recording and reading scans."""
+
+    def add_scan(
+        self,
+        registry_id: str,
+        scan: ScanData,
+        actor: str,
+        refresh: StateRefresh | None = None,
+    ) -> int:
+        """Record one imaging event for an existing patient; returns its id.
+
+        ``refresh(latest case, scans)`` gives the patient's new worklist state, stored in
+        the same transaction; without it the stored state is removed (the worklist then
+        recomputes the patient).
+        """
+        actor = check_actor(actor)
+        registry_id = check_registry_id(registry_id)
+
+        def work(s: Session) -> int:
+            now = self._clock()
+            q = select(Patient.id).where(Patient.registry_id == registry_id)
+            if self.dialect == "postgresql":
+                q = q.with_for_update()  # one writer per patient: its state stays current
+            pid = s.scalar(q)
+            if pid is None:
+                raise InputError(
+                    [FieldIssue("registry_id", show_value(registry_id),
+                                "must be the id of a patient in the registry")],
+                    "scan",
+                )
+            scan_id = s.scalar(
+                insert(ImagingRecord)
+                .values(
+                    patient_id=pid,
+                    performed_on=scan.performed_on,
+                    modality=scan.modality,
+                    finding=scan.finding,
+                    recorded_at=now,
+                    recorded_by=actor,
+                )
+                .returning(ImagingRecord.id)
+            )
+            if not isinstance(scan_id, int):
+                raise StoreError("the registry did not return the new scan's id")
+            detail = {
+                "performed_on": scan.performed_on.isoformat(),
+                "modality": scan.modality,
+                "finding": scan.finding,
+            }
+            self._audit(s, actor, [("create", "imaging_event", scan_id, pid, detail)], now)
+            self._refresh_one(s, pid, refresh, now)
+            return scan_id
+
+        scan_id = self._write(work)
+        log.info("scan recorded")
+        return scan_id
+
+    def scans_by_registry_id(self) -> dict[str, tuple[ScanData, ...]]:
+        """Registry id -> the patient's scans, oldest first (patients with scans only)."""
+        out: dict[str, list[ScanData]] = {}
+        with self._read() as s:
+            for rid, day, modality, finding in s.execute(
+                select(
+                    Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.modality,
+                    ImagingRecord.finding,
+                )
+                .join(Patient, Patient.id == ImagingRecord.patient_id)
+                .order_by(Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.id)
+            ):
+                out.setdefault(rid, []).append(ScanData(day, modality, finding))
+        return {k: tuple(v) for k, v in out.items()}
+
