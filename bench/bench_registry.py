@@ -33,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import generate
 
 from pecoma.registry.columns import COLUMN_NAMES, flatten
-from pecoma.registry.importer import import_rows, read_table, validate_rows
+from pecoma.registry.import_check import validate_rows
+from pecoma.registry.import_table import read_table
+from pecoma.registry.importer import import_rows
 from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_scan
 from pecoma.registry.summary import summarise

@@ -30,7 +30,10 @@ HEAVY = (
     "authlib", "joserfc", "jinja2", "multipart", "icalendar", "PIL",
 )  # fmt: skip
 GROUPS = ("core", "fhir", "registry", "tokens", "serve")
-LAZY = {"pecoma.cli.fhir", "pecoma.cli.registry", "pecoma.cli.tokens"}
+# The modules of the registry group's commands, assembled by ``registry`` alone.
+REGISTRY_PARTS = ("registry_records", "registry_views", "registry_exports")
+LAZY = {"pecoma.cli.fhir", "pecoma.cli.registry", "pecoma.cli.tokens",
+        *(f"pecoma.cli.{p}" for p in REGISTRY_PARTS)}  # fmt: skip
 
 # Runs a command in a fresh interpreter, then reports what that process imported.
 PROBE = """
@@ -82,15 +85,24 @@ def cli_imports(path: Path) -> set[str]:
 
 class TestImportGraph:
     def test_the_modules_are_the_expected_ones(self) -> None:
-        assert {p.stem for p in CLI.glob("*.py")} == {"__init__", "common", *GROUPS}
+        assert {p.stem for p in CLI.glob("*.py")} == {"__init__", "common", *GROUPS,
+                                                    *REGISTRY_PARTS}
         assert not list(CLI.parent.glob("cli_*.py")), "the old cli_*.py modules are back"
 
     def test_common_imports_no_other_cli_module(self) -> None:
         assert cli_imports(CLI / "common.py") == set()
 
-    @pytest.mark.parametrize("group", GROUPS)
+    @pytest.mark.parametrize("group", [g for g in GROUPS if g != "registry"])
     def test_a_command_group_imports_only_common(self, group: str) -> None:
         assert cli_imports(CLI / f"{group}.py") <= {"pecoma.cli.common"}
+
+    def test_the_registry_group_imports_only_its_parts(self) -> None:
+        assert cli_imports(CLI / "registry.py") == {
+            f"pecoma.cli.{p}" for p in REGISTRY_PARTS}  # fmt: skip
+
+    @pytest.mark.parametrize("part", REGISTRY_PARTS)
+    def test_a_part_of_the_registry_group_imports_only_common(self, part: str) -> None:
+        assert cli_imports(CLI / f"{part}.py") == {"pecoma.cli.common"}
 
     def test_the_package_assembles_every_group(self) -> None:
         assert cli_imports(CLI / "__init__.py") == {
@@ -124,7 +136,8 @@ class TestImportGraph:
 
 
 @pytest.mark.parametrize(
-    "module", ["pecoma.cli", *(f"pecoma.cli.{g}" for g in ("common", *GROUPS))]
+    "module",
+    ["pecoma.cli", *(f"pecoma.cli.{g}" for g in ("common", *GROUPS, *REGISTRY_PARTS))],
 )
 def test_each_module_imports_alone_without_the_heavy_libraries(module: str) -> None:
     """A fresh interpreter imports one module of the package and nothing heavy comes along."""
@@ -159,7 +172,7 @@ class TestQuickStart:
         p = probe("registry", "init", "--database-url", f"sqlite:///{tmp_path / 'r.sqlite3'}")
         assert p.code == 0
         assert {"sqlalchemy", "alembic"} <= set(p.heavy)
-        assert "pecoma.cli.registry" in p.cli
+        assert {"pecoma.cli.registry", *(f"pecoma.cli.{p}" for p in REGISTRY_PARTS)} <= p.cli
 
 
 class TestLazyGroups:

@@ -21,7 +21,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from pecoma.registry.columns import COLUMN_NAMES
-from pecoma.registry.importer import ImportFileError, read_table, validate_rows
+from pecoma.registry.import_check import validate_rows
+from pecoma.registry.import_table import ImportFileError, read_table
 
 from registry_support import high_risk, rows_of, write_xlsx
 

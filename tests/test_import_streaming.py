@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from pecoma.registry import importer
+from pecoma.registry.import_table import read_table
 from pecoma.registry.importer import ImportMode, import_file
 from pecoma.settings import default_settings
 from pecoma.store import Repository, StoreError
@@ -161,7 +162,7 @@ class TestParallelImport:
                              actor="t", workers=2)
         assert report.written is not None and report.written.new_versions == 7
 
-        header, raws = importer.read_table(path)
+        header, raws = read_table(path)
         one = open_registry(f"sqlite:///{tmp_path / 'one.sqlite3'}")
         try:
             for raw in raws:  # the reference: one row per import, in this process

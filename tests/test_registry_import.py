@@ -19,13 +19,9 @@ from pecoma.registry.columns import (
     template_csv,
     template_xlsx,
 )
-from pecoma.registry.importer import (
-    ImportFileError,
-    ImportMode,
-    RowIssue,
-    import_file,
-    read_table,
-)
+from pecoma.registry.import_check import RowIssue
+from pecoma.registry.import_table import ImportFileError, read_table
+from pecoma.registry.importer import ImportMode, import_file
 from pecoma.settings import default_settings
 from pecoma.store import Repository
 
@@ -324,19 +320,19 @@ def test_unchanged_rows_are_not_parsed_again(repo: Repository, tmp_path: Path,
     that it is checked again (its dates may be after the new evaluation date)."""
     import datetime as dt
 
-    from pecoma.registry import importer
+    from pecoma.registry import import_check
 
     path = write_csv(tmp_path / "c.csv", rows_of({"P-1": high_risk(), "P-2": low_risk()}))
     first = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
     assert first.written is not None and first.written.new_versions == 2
     parsed: list[str] = []
-    original = importer.parse_case
+    original = import_check.parse_case
 
     def counting(data: Any, **kw: Any) -> Any:
         parsed.append(kw.get("source", ""))
         return original(data, **kw)
 
-    monkeypatch.setattr(importer, "parse_case", counting)
+    monkeypatch.setattr(import_check, "parse_case", counting)
     again = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
     assert again.written is not None and again.written.unchanged == 2
     assert again.written.versions == {"P-1": 1, "P-2": 1}

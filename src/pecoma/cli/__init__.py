@@ -10,9 +10,11 @@ an unexpected internal error after the message, for a useful defect report.
 The modules: :mod:`~pecoma.cli.common` (exit codes, consoles, shared options and helpers;
 it imports no other module of this package) and one module per command group, each
 importing only ``common``: :mod:`~pecoma.cli.core` (assess, followup, demo, schema, rules,
-version), :mod:`~pecoma.cli.serve`, :mod:`~pecoma.cli.registry`, :mod:`~pecoma.cli.fhir`
-and :mod:`~pecoma.cli.tokens`. This module assembles them into the Typer ``app`` and
-holds the console entry point :func:`main`.
+version), :mod:`~pecoma.cli.serve`, :mod:`~pecoma.cli.registry` (which assembles its
+commands from :mod:`~pecoma.cli.registry_records`, :mod:`~pecoma.cli.registry_views` and
+:mod:`~pecoma.cli.registry_exports`, each importing only ``common``),
+:mod:`~pecoma.cli.fhir` and :mod:`~pecoma.cli.tokens`. This module assembles them into
+the Typer ``app`` and holds the console entry point :func:`main`.
 
 Start-up is kept short for the commands people wait for (``assess``, ``version``): the
 ``registry``, ``fhir`` and ``token`` groups are imported only when named (or when the

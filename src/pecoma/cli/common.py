@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -27,6 +28,7 @@ from pecoma.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pecoma.engine.imaging import ImagingEvent
+    from pecoma.store import Repository
 
 __all__ = [
     "EXIT_CONFIG",
@@ -42,6 +44,7 @@ __all__ = [
     "actor_name",
     "err",
     "fail",
+    "open_repo",
     "out",
     "parse_day",
     "read_case",
@@ -50,6 +53,7 @@ __all__ = [
     "registry_errors",
     "say_error",
     "settings_from",
+    "write_out",
 ]
 
 EXIT_INPUT = 3
@@ -187,7 +191,7 @@ def registry_errors() -> Iterator[None]:
     except (ConfigError, KnowledgeError) as exc:
         fail(str(exc), EXIT_CONFIG)
     except PecomaError as exc:
-        from pecoma.registry.importer import ImportFileError
+        from pecoma.registry.import_table import ImportFileError
         from pecoma.store import StoreError
 
         if isinstance(exc, ImportFileError):
@@ -195,3 +199,30 @@ def registry_errors() -> Iterator[None]:
         if isinstance(exc, StoreError):
             fail(str(exc), EXIT_FILE)
         raise
+
+
+def open_repo(url: str | None, data_dir: Path | None) -> Repository:
+    """The registry at ``url`` (else ``PECOMA_DATABASE_URL``, else the SQLite file in the
+    data folder), its schema brought up to date."""
+    from pecoma.store import database_url, open_registry
+
+    return open_registry(database_url(url, {}, data_dir))
+
+
+def write_out(data: str | bytes, output: Path | None) -> None:
+    """Text or bytes to ``output`` (its path said on stderr), else to stdout."""
+    if output is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            sys.stdout.write(data)
+        return
+    try:
+        if isinstance(data, bytes):
+            output.write_bytes(data)
+        else:
+            output.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}", EXIT_FILE)
+    err.print(f"written: {output}", highlight=False, markup=False)

@@ -461,7 +461,8 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 async def import_post(request: Request) -> Response:
-    from pecoma.registry.importer import ImportFileError, ImportMode, import_file
+    from pecoma.registry.import_table import ImportFileError
+    from pecoma.registry.importer import ImportMode, import_file
 
     form = await request.form()
     upload = form.get("file")

@@ -1,0 +1,384 @@
+"""``pecoma registry`` commands that show the registry: the surveillance worklist, the
+summary, survival, surveillance quality and the audit log.
+
+The commands are plain functions; :mod:`pecoma.cli.registry` adds them to the group.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from pecoma.cli.common import (
+    EXIT_INPUT,
+    DataDirOption,
+    DbOption,
+    OnOption,
+    OutputOption,
+    SettingsOption,
+    TextJson,
+    fail,
+    open_repo,
+    out,
+    parse_day,
+    registry_errors,
+    settings_from,
+    write_out,
+)
+from pecoma.registry.worklist import (
+    DEFAULT_RECENT_DAYS,
+    SortKey,
+    WorkStatus,
+    build_worklist,
+    evaluate,
+    select,
+    to_csv,
+    to_ics,
+    to_json,
+)
+
+if TYPE_CHECKING:
+    from pecoma.store import Repository
+
+# The store and the survival, quality and PDF modules are imported by the commands that
+# use them, so that the rest of the command line starts quickly.
+
+__all__ = ["audit_cmd", "quality_cmd", "summary_cmd", "survival_cmd", "worklist_cmd"]
+
+
+class WorklistFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+    ics = "ics"
+    json = "json"
+
+
+# Rows of the worklist's text table by default: the table is for reading at a terminal
+# (a whole registry of 100,000 rows takes a minute to lay out, and nobody reads it there).
+TABLE_ROWS = 200
+
+
+def worklist_cmd(
+    on: OnOption = None,
+    status: Annotated[
+        list[WorkStatus] | None,
+        typer.Option("--status", "-s", help="Only these statuses (repeat the option)."),
+    ] = None,
+    risk: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--risk",
+            help="Only these risk groups: high, indeterminate, low, not_applicable.",
+        ),
+    ] = None,
+    sort: Annotated[SortKey, typer.Option("--sort", help="Sort order.")] = SortKey.priority,
+    descending: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,
+    recent_days: Annotated[
+        int,
+        typer.Option(
+            "--recent-days", min=0, max=366, help="A scan this recent makes the patient 'done'."
+        ),
+    ] = DEFAULT_RECENT_DAYS,
+    fmt: Annotated[
+        WorklistFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = WorklistFormat.text,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            min=0,
+            help=f"Text table: the first N rows in the chosen order (default {TABLE_ROWS}; "
+            "0: every row). CSV, JSON and calendar files always hold every row.",
+        ),
+    ] = TABLE_ROWS,
+    output: OutputOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Every patient's next scan as of a date: overdue, due, upcoming, done, …"""
+    day = parse_day(on)
+    allowed_risk = ("high", "indeterminate", "low", "not_applicable")
+    for r in risk or []:
+        if r not in allowed_risk:
+            fail(f"'--risk' must be one of {', '.join(allowed_risk)} (got {r!r})", 2)
+    with registry_errors():
+        from pecoma.registry.worklist import stored_worklist
+
+        cfg = settings_from(settings)
+        repo = open_repo(database_url_, data_dir)
+        try:
+            rows = stored_worklist(repo, day, cfg, recent_days)
+        finally:
+            repo.close()
+        items = select(
+            rows,
+            statuses=status or [],
+            risk_groups=risk or [],
+            sort=sort,
+            descending=descending,
+        )
+    if fmt is WorklistFormat.csv:
+        write_out(to_csv(items), output)
+    elif fmt is WorklistFormat.json:
+        write_out(to_json(items, day), output)
+    elif fmt is WorklistFormat.ics:
+        write_out(to_ics(items, day, reminder_days=cfg.followup.calendar_reminder_days), output)
+    else:
+        shown = items if limit == 0 else items[:limit]
+        t = Table(title=f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients")
+        for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
+            t.add_column(col, no_wrap=True)
+        t.add_column("why")
+        t.add_column("alerts")
+        for i in shown:
+            t.add_row(
+                *map(
+                    escape,
+                    (
+                        i.registry_id,
+                        i.status.value,
+                        str(i.due or ""),
+                        str(i.latest or ""),
+                        "+".join(i.imaging),
+                        i.risk_group or "",
+                        i.reason,
+                        "; ".join(a.title for a in i.alerts),
+                    ),
+                )
+            )
+        out.print(t)
+        if len(shown) < len(items):
+            out.print(
+                f"The first {len(shown):,} of {len(items):,} patients in this order; "
+                "--limit 0 shows every row, --format csv or json writes them all to a file."
+            )
+
+
+MinCellOption = Annotated[
+    int,
+    typer.Option(
+        "--min-cell",
+        envvar="PECOMA_MIN_CELL",
+        min=1,
+        max=1000,
+        show_envvar=True,
+        help="Suppress groups and counts below this many patients (privacy).",
+    ),
+]
+
+
+class SummaryFormat(StrEnum):
+    text = "text"
+    json = "json"
+    svg = "svg"
+    pdf = "pdf"
+
+
+def summary_cmd(
+    on: OnOption = None,
+    fmt: Annotated[
+        SummaryFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (pdf: "
+            "with survival and surveillance quality, "
+            "small counts suppressed).",
+        ),
+    ] = (SummaryFormat.text),
+    output: OutputOption = None,
+    min_cell: MinCellOption = 5,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Counts by risk group and disease status, overdue rate, guideline concordance
+    (with the decisions recorded by the tumour board and through CDS Hooks)."""
+    from pecoma.registry.quality import concordance_of
+    from pecoma.registry.summary import summarise, summary_svg
+    from pecoma.store.cds import CdsStore
+
+    day = parse_day(on)
+    if fmt is SummaryFormat.pdf and output is None:
+        fail("--format pdf needs --output FILE (a PDF is not written to a terminal)", EXIT_INPUT)
+    with registry_errors():
+        cfg = settings_from(settings)
+        repo = open_repo(database_url_, data_dir)
+        try:
+            states = repo.states()
+            feedback = CdsStore(repo.engine).feedback()
+            evaluated = evaluate(states, day, cfg)
+            concord = concordance_of(repo, evaluated, day, cfg)
+            summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
+            if fmt is SummaryFormat.pdf:
+                pdf = _summary_pdf(repo, summary, concord, evaluated, day, min_cell)
+        finally:
+            repo.close()
+    if fmt is SummaryFormat.pdf:
+        write_out(pdf, output)
+    elif fmt is SummaryFormat.json:
+        data = {
+            **summary.to_jsonable(),
+            "min_cell": min_cell,
+            "concordance": concord.to_jsonable(min_cell),
+        }
+        write_out(json.dumps(data, indent=2) + "\n", output)
+    elif fmt is SummaryFormat.svg:
+        write_out(summary_svg(summary), output)
+    else:
+        write_out("\n".join([*summary.lines(), "", *concord.lines(min_cell)]) + "\n", output)
+
+
+def _summary_pdf(repo: Repository, summary: Any, concord: Any, evaluated: Any, day: Any,
+                 min_cell: int) -> bytes:
+    from pecoma.registry.quality import surveillance_quality
+    from pecoma.registry.summary_pdf import summary_pdf, survival_reports
+
+    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+    return summary_pdf(summary, quality, concord, survival_reports(repo, day, min_cell),
+                       min_cell)
+
+
+class SurvivalFormat(StrEnum):
+    text = "text"
+    json = "json"
+    png = "png"
+    svg = "svg"
+
+
+class EndpointChoice(StrEnum):
+    rfs = "rfs"
+    os = "os"
+
+
+class GroupingChoice(StrEnum):
+    risk = "risk"
+    folpe = "folpe"
+
+
+def survival_cmd(
+    endpoint: Annotated[
+        EndpointChoice,
+        typer.Option(
+            "--endpoint",
+            "-e",
+            help="rfs (recurrence-free, from surgery) or os (overall, from diagnosis).",
+        ),
+    ] = EndpointChoice.rfs,
+    by: Annotated[
+        GroupingChoice, typer.Option("--by", help="Guideline risk group or Folpe 2005 category.")
+    ] = GroupingChoice.risk,
+    on: OnOption = None,
+    min_cell: MinCellOption = 5,
+    fmt: Annotated[SurvivalFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        SurvivalFormat.text
+    ),
+    output: OutputOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Kaplan-Meier survival by group: 95 % CI, numbers at risk, median follow-up, log-rank."""
+    from pecoma.registry.survival import (
+        Endpoint,
+        Grouping,
+        survival_report,
+        to_figure,
+        to_json,
+        to_text,
+    )
+
+    day = parse_day(on)
+    with registry_errors():
+        repo = open_repo(database_url_, data_dir)
+        try:
+            report = survival_report(
+                repo, Endpoint(endpoint.value), Grouping(by.value), day, min_cell
+            )
+        finally:
+            repo.close()
+    if fmt is SurvivalFormat.json:
+        write_out(to_json(report), output)
+    elif fmt in (SurvivalFormat.png, SurvivalFormat.svg):
+        write_out(to_figure(report, fmt.value), output)
+    else:
+        write_out(to_text(report), output)
+
+
+def quality_cmd(
+    on: OnOption = None,
+    min_cell: MinCellOption = 5,
+    fmt: Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")] = (
+        TextJson.text
+    ),
+    output: OutputOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Surveillance quality (visits in their window, delays, how recurrences were found)
+    and concordance of recorded treatment with the stored recommendations."""
+    from pecoma.registry.quality import registry_decisions, registry_quality
+
+    day = parse_day(on)
+    with registry_errors():
+        cfg = settings_from(settings)
+        repo = open_repo(database_url_, data_dir)
+        try:
+            states = repo.states()
+            outcomes = repo.outcomes_by_registry_id()
+            history = repo.recommendation_history()
+            decisions = registry_decisions(repo)
+        finally:
+            repo.close()
+        quality, concord = registry_quality(
+            evaluate(states, day, cfg), outcomes, history, day, cfg, decisions
+        )
+    if fmt is TextJson.json:
+        data = {
+            "format": "pecoma-quality/1",
+            "min_cell": min_cell,
+            "surveillance": quality.to_jsonable(min_cell),
+            "concordance": concord.to_jsonable(min_cell),
+        }
+        write_out(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        write_out("\n".join([*quality.lines(min_cell), "", *concord.lines(min_cell)]) + "\n",
+                   output)
+
+
+def audit_cmd(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="The last N entries.")] = 50,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show the last entries of the audit log (who, when, what, which entity)."""
+    with registry_errors():
+        repo = open_repo(database_url_, data_dir)
+        try:
+            entries = repo.audit(limit)
+        finally:
+            repo.close()
+    t = Table(title=f"Audit log: last {len(entries)} entries")
+    for col in ("#", "when (UTC)", "who", "action", "entity", "detail"):
+        t.add_column(col)
+    for e in entries:
+        t.add_row(
+            *map(
+                escape,
+                (
+                    str(e.id),
+                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    e.action,
+                    f"{e.entity} {e.entity_id}",
+                    json.dumps(e.detail, sort_keys=True),
+                ),
+            )
+        )
+    out.print(t)

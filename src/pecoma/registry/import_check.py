@@ -1,0 +1,232 @@
+"""Checking the rows read from a registry file: each broken rule is reported with its
+row number (the spreadsheet's: the header is row 1), column, value and what is allowed.
+
+Flat columns become a nested case, :func:`~pecoma.case.parse_case` checks it and
+:func:`~pecoma.engine.assess` (or only :func:`~pecoma.engine.check_dates`) checks its
+dates against the evaluation date; outcome columns are checked against the row's case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pecoma.case import Case, parse_case
+from pecoma.engine import Assessment, assess
+from pecoma.engine.assess import check_dates
+from pecoma.errors import InputError, show_value
+from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
+from pecoma.registry.import_table import RawRow
+from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
+from pecoma.settings import Settings
+from pecoma.store.repository import OutcomeData, OutcomeView, check_registry_id
+
+__all__ = [
+    "PreparedRow",
+    "RowIssue",
+    "check_row",
+    "header_issues",
+    "is_empty",
+    "issues_of_outcomes",
+    "nest",
+    "validate_rows",
+]
+
+_INDEX = re.compile(r"\[(\d+)\]")
+_REQUIRED = tuple(c.name for c in COLUMNS if c.required)
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """One rejected cell: spreadsheet row number (header = 1), column, value, rule."""
+
+    row: int
+    column: str
+    value: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column '{self.column}': {self.rule} (got {self.value})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "rule": self.rule}
+
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRow:
+    """A good row. ``assessment`` is ``None`` when validation only checked the dates (the
+    case is then assessed when it is stored: an unchanged row never is)."""
+
+    number: int
+    registry_id: str
+    submitted: dict[str, Any]
+    case: Case
+    assessment: Assessment | None
+    outcomes: tuple[OutcomeData, ...] = ()
+
+
+
+def header_issues(header: Sequence[str]) -> list[RowIssue]:
+    """Problems with the header row (row 1): unknown, repeated or missing columns."""
+    issues: list[RowIssue] = []
+    seen: set[str] = set()
+    for name in header:
+        if name == "":
+            issues.append(RowIssue(1, "(header)", "''", "every column needs a name"))
+        elif name not in COLUMN_NAMES and name not in OUTCOME_COLUMNS:
+            issues.append(
+                RowIssue(1, name, show_value(name),
+                         "is not a column of the registry layout (see the template)")
+            )
+        elif name in seen:
+            issues.append(RowIssue(1, name, show_value(name), "must appear only once"))
+        seen.add(name)
+    for name in _REQUIRED:
+        if name not in seen:
+            issues.append(RowIssue(1, name, "(missing)", "is a required column"))
+    return issues
+
+
+def nest(cells: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[int, int]]]:
+    """Flat ``a.b[0].c`` cells -> a nested dict; list slots are packed (gaps removed).
+
+    Returns the dict and, per list path, new index -> original slot (for error reports).
+    """
+    tree: dict[str, Any] = {}
+    slots: dict[str, dict[int, dict[str, Any]]] = {}
+    for name, value in cells.items():
+        if value is None or name == REGISTRY_ID:
+            continue
+        m = _INDEX.search(name)
+        if m:
+            list_path = name[: m.start()]
+            rest = name[m.end() + 1 :]
+            slots.setdefault(list_path, {}).setdefault(int(m.group(1)), {})[rest] = value
+            continue
+        _put(tree, name.split("."), value)
+    remap: dict[str, dict[int, int]] = {}
+    for list_path, by_slot in slots.items():
+        items = []
+        remap[list_path] = {}
+        for new, old in enumerate(sorted(by_slot)):
+            item: dict[str, Any] = {}
+            for rest, value in by_slot[old].items():
+                _put(item, rest.split("."), value)
+            items.append(item)
+            remap[list_path][new] = old
+        _put(tree, list_path.split("."), items)
+    return tree, remap
+
+
+def _put(tree: dict[str, Any], parts: list[str], value: Any) -> None:
+    node = tree
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+
+
+def _column(path: str, remap: dict[str, dict[int, int]]) -> str:
+    m = _INDEX.search(path)
+    if m:
+        list_path = path[: m.start()]
+        slot = remap.get(list_path, {}).get(int(m.group(1)), int(m.group(1)))
+        path = f"{list_path}[{slot}]{path[m.end():]}"
+    return column_for_path(path)
+
+
+def validate_rows(
+    rows: Iterable[RawRow], on_date: dt.date, settings: Settings, *, assess_rows: bool = True
+) -> tuple[list[PreparedRow], list[RowIssue]]:
+    """Good rows, and the issues of the bad ones (a row is good only with no issue).
+
+    With ``assess_rows`` false, the engine's only check of a case, its dates against the
+    evaluation date (:func:`~pecoma.engine.check_dates`), is made without the whole
+    assessment (an import assesses only the rows it stores).
+    """
+    good: list[PreparedRow] = []
+    issues: list[RowIssue] = []
+    first_row: dict[str, int] = {}
+    for raw in rows:
+        row, row_issues = check_row(raw, first_row, on_date, settings, assess_rows)
+        issues += row_issues
+        if row is not None:
+            good.append(row)
+    return good, issues
+
+
+def is_empty(raw: RawRow) -> bool:
+    return not raw.problems and all(v is None for v in raw.cells.values())
+
+
+def check_row(
+    raw: RawRow, first_row: dict[str, int], on_date: dt.date, settings: Settings,
+    assess_rows: bool,
+) -> tuple[PreparedRow | None, list[RowIssue]]:
+    """One row: the good row, or its issues (``first_row`` tracks registry ids seen)."""
+    cells = raw.cells
+    if is_empty(raw):
+        return None, []  # an empty line
+    if "(row)" in cells:
+        return None, [RowIssue(raw.number, "(row)", show_value(cells["(row)"]),
+                               "every cell must be under a named column")]
+    row_issues = [RowIssue(raw.number, column, value, rule)
+                  for column, value, rule in raw.problems]
+    rid_raw = cells.get(REGISTRY_ID)
+    rid: str | None = None
+    try:
+        rid = check_registry_id("" if rid_raw is None else str(rid_raw))
+    except InputError as exc:
+        value = "(missing)" if rid_raw is None else exc.issues[0].value
+        row_issues.append(RowIssue(raw.number, REGISTRY_ID, value, exc.issues[0].rule))
+    if rid is not None:
+        if rid in first_row:
+            row_issues.append(
+                RowIssue(raw.number, REGISTRY_ID, show_value(rid),
+                         f"must appear only once in a file (also on row {first_row[rid]})")
+            )
+        else:
+            first_row[rid] = raw.number
+    outcome_cells = {k: v for k, v in cells.items() if k in OUTCOME_COLUMNS}
+    outcomes, outcome_issues = outcomes_of_cells(outcome_cells)
+    row_issues += [RowIssue(raw.number, i.path, i.value, i.rule) for i in outcome_issues]
+    if outcome_cells:
+        cells = {k: v for k, v in cells.items() if k not in OUTCOME_COLUMNS}
+    submitted, remap = nest(cells)
+    case: Case | None = None
+    a: Assessment | None = None
+    try:
+        case = parse_case(submitted, source=f"row {raw.number}")
+        if assess_rows:
+            a = assess(case, on_date, settings)
+        else:
+            check_dates(case, on_date)
+    except InputError as exc:
+        row_issues += [
+            RowIssue(raw.number, _column(i.path, remap), i.value, i.rule) for i in exc.issues
+        ]
+    if case is not None and outcomes and not row_issues:
+        row_issues += issues_of_outcomes(raw.number, submitted, (), outcomes, on_date)
+    if row_issues or case is None or rid is None:
+        return None, row_issues
+    return PreparedRow(raw.number, rid, submitted, case, a, tuple(outcomes)), []
+
+
+def issues_of_outcomes(
+    number: int,
+    case_data: dict[str, Any],
+    stored: Sequence[OutcomeView],
+    outcomes: Sequence[OutcomeData],
+    on_date: dt.date,
+) -> list[RowIssue]:
+    """The row's outcomes checked against its case and the stored outcomes, each issue
+    in the column of the outcome's date."""
+    try:
+        check_outcomes(case_data, stored, (), outcomes, on_date, columns=True)
+    except InputError as exc:
+        return [RowIssue(number, i.path, i.value, i.rule) for i in exc.issues]
+    return []
+

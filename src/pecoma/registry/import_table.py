@@ -1,0 +1,234 @@
+"""Reading a registry file (CSV or XLSX, the layout of :mod:`pecoma.registry.columns`)
+into rows of cells, streamed as they are used.
+
+A cell that cannot be read as a value at all (a spreadsheet formula or error, part of
+merged cells) is kept as a problem of its row, for the per-cell report of
+:mod:`pecoma.registry.import_check`; a file that cannot be read as a table raises
+:class:`ImportFileError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pecoma.errors import PecomaError, show_value
+from pecoma.registry.cells import restore
+
+__all__ = ["MAX_ROWS", "ImportFileError", "RawRow", "open_table", "read_table"]
+
+MAX_ROWS = 100_000
+
+
+class ImportFileError(PecomaError):
+    """The file cannot be read as a registry table at all (missing, not CSV/XLSX, …)."""
+
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """A row as read; ``problems`` are cells that cannot be read as a value at all
+    (column, value, rule), e.g. a spreadsheet formula: the row is then rejected."""
+
+    number: int
+    cells: dict[str, Any]
+    problems: tuple[tuple[str, str, str], ...] = ()
+
+
+
+def _cell(value: Any) -> Any:
+    """A cell as the case format expects it; ``None`` for an empty cell."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = restore(value.strip())
+        return text or None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _csv_rows(reader: Any, header: list[str]) -> Iterator[RawRow]:
+    for number, record in enumerate(_records(reader), start=2):
+        if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
+            yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
+        else:
+            # an empty cell is most cells of a registry file: None without a call
+            yield RawRow(number, {h: _cell(v) if v else None
+                                  for h, v in zip(header, record, strict=False)})
+        if number - 1 > MAX_ROWS:
+            raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
+
+
+def _records(reader: Any, first: int = 2) -> Iterator[list[str]]:
+    """The CSV records; a record the parser refuses names its row (e.g. a cell longer
+    than the parser's limit of ``csv.field_size_limit()`` characters)."""
+    count = 0
+    while True:
+        try:
+            record: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            limit = csv.field_size_limit()
+            reason = (f"a cell is longer than {limit} characters" if "field larger" in str(exc)
+                      else f"the CSV cannot be parsed ({exc})")
+            raise ImportFileError(f"row {first + count}: {reason}; no cell of the layout "
+                                  "needs that much text") from exc
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("the CSV file must be UTF-8 text") from exc
+        count += 1
+        yield record
+
+
+@contextlib.contextmanager
+def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
+    """The header and the rows of a CSV file, read as they are used (constant memory)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        try:
+            first = f.readline()
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("the CSV file must be UTF-8 text") from exc
+        f.seek(0)
+        delimiter = max((",", ";", "\t"), key=first.count)
+        reader = csv.reader(f, delimiter=delimiter)
+        head = next(_records(reader, first=1), None)
+        if head is None:
+            raise ImportFileError("the file is empty: a header row is needed (see the template)")
+        header = [h.strip() for h in head]
+        yield header, _csv_rows(reader, header)
+
+
+_FORMULA_RULE = ("must hold a value, not a formula (copy the column and paste it as "
+                 "values; a formula's result may be missing or out of date)")
+_ERROR_RULE = "must hold a value, not a spreadsheet error (fix the cell or leave it empty)"
+
+
+def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only sheet as (min_col, min_row, max_col, max_row):
+    openpyxl's read-only mode does not read them, so they come from the sheet's XML."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import range_boundaries
+
+    sheet = getattr(ws, "_worksheet_path", None)
+    if not isinstance(sheet, str):
+        return []
+    out = []
+    with zipfile.ZipFile(path) as z, z.open(sheet.lstrip("/")) as f:
+        for _event, elem in iterparse(f):
+            if elem.tag.endswith("}mergeCell") and elem.get("ref"):
+                min_col, min_row, max_col, max_row = range_boundaries(str(elem.get("ref")))
+                if None not in (min_col, min_row, max_col, max_row):
+                    out.append((int(min_col or 0), int(min_row or 0), int(max_col or 0),
+                                int(max_row or 0)))
+            elif not elem.tag.endswith(("}mergeCells", "}mergeCell")):
+                elem.clear()
+    return out
+
+
+def _xlsx_rows(cells_by_row: Iterator[Any], header: list[str],
+               merged: list[tuple[int, int, int, int]]) -> Iterator[RawRow]:
+    from openpyxl.utils import get_column_letter
+
+    def name_of(col: int) -> str:
+        return header[col - 1] if 0 < col <= len(header) and header[col - 1] else \
+            f"column {get_column_letter(col)}"
+
+    count = 0
+    for number, cells in enumerate(cells_by_row, start=2):
+        problems: list[tuple[str, str, str]] = []
+        record: list[Any] = []
+        for col, c in enumerate(cells, start=1):
+            kind = getattr(c, "data_type", None)
+            if kind == "f" or (kind != "s" and isinstance(c.value, str)
+                               and c.value.startswith("=")):
+                problems.append((name_of(col), show_value(c.value), _FORMULA_RULE))
+                record.append(None)
+            elif kind == "e":
+                problems.append((name_of(col), show_value(c.value), _ERROR_RULE))
+                record.append(None)
+            else:
+                record.append(c.value)
+        for min_col, min_row, max_col, max_row in merged:
+            if min_row <= number <= max_row:
+                ref = (f"{get_column_letter(min_col)}{min_row}:"
+                       f"{get_column_letter(max_col)}{max_row}")
+                problems += [(name_of(col), "(merged cells)",
+                              f"must not be part of merged cells ({ref}): unmerge them "
+                              "and fill each cell") for col in range(min_col, max_col + 1)]
+        if not problems and all(_cell(v) is None for v in record):
+            continue  # an empty (perhaps only formatted) line
+        extra = [v for v in record[len(header):] if _cell(v) is not None]
+        if extra:
+            yield RawRow(number, {"(row)": "cells beyond the last named column"})
+        else:
+            yield RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)},
+                         tuple(problems))
+        count += 1
+        if count > MAX_ROWS:
+            raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
+
+
+@contextlib.contextmanager
+def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
+    """The header and the rows of the ``cases`` sheet (else the first), streamed."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ImportFileError(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
+    try:
+        hidden = [s.title for s in wb.worksheets if s.sheet_state != "visible"]
+        if hidden:
+            names = ", ".join(repr(n) for n in hidden)
+            raise ImportFileError(f"the workbook has hidden sheets ({names}): unhide or "
+                                  "delete them, so that what is imported can be seen")
+        ws = wb["cases"] if "cases" in wb.sheetnames else wb.worksheets[0]
+        merged = _merged_ranges(path, ws)
+        it = ws.iter_rows()
+        first = next(it, None)
+        if first is None:
+            raise ImportFileError("the sheet is empty: a header row is needed (see the template)")
+        header = [str(c.value).strip() if c.value is not None else "" for c in first]
+        while header and header[-1] == "":
+            header.pop()
+        yield header, _xlsx_rows(it, header, merged)
+    finally:
+        wb.close()
+
+
+@contextlib.contextmanager
+def open_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
+    """The header and rows of a ``.csv`` or ``.xlsx`` file, read as the rows are used;
+    :class:`ImportFileError` when it cannot be read as a table."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ImportFileError(
+            f"'file' must be a .csv or .xlsx file (got {show_value(path.name)})"
+        )
+    if not path.exists():
+        raise ImportFileError(f"file not found: {path}")
+    if path.is_dir():
+        raise ImportFileError(f"path is a directory, not a file: {path}")
+    try:
+        with (_xlsx_table(path) if suffix == ".xlsx" else _csv_table(path)) as table:
+            yield table
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def read_table(path: Path) -> tuple[list[str], list[RawRow]]:
+    """The header and all rows of a ``.csv`` or ``.xlsx`` file (see :func:`open_table`)."""
+    with open_table(path) as (header, rows):
+        return header, list(rows)
