@@ -1396,8 +1396,10 @@ class Repository:
                    ws.imaging, ws.last_done_visit, ws.last_done_on, ws.record,
                    ws.provenance, ws.reason, ws.alerts)
             .outerjoin(ws, ws.patient_id == Patient.id)
-            .order_by(Patient.registry_id)
         )
+        # no ORDER BY: the database would sort the wide rows (on disk, on PostgreSQL);
+        # sorting the fetched rows by registry id here is cheaper (they mostly come in
+        # that order already), and gives Python's order, the one the worklist sorts by
         compiled = q.compile(dialect=self.engine.dialect)
         params: Any = compiled.params
         if compiled.positiontup is not None:
@@ -1410,6 +1412,7 @@ class Repository:
                 rows: list[tuple[Any, ...]] = list(cursor.fetchall())
             finally:
                 cursor.close()
+        rows.sort(key=lambda r: r[1])
         if sqlite_:  # dates come back as ISO text
             rows = [
                 (*r[:6], _day(r[6]), *r[7:9], _day(r[9]), _day(r[10]), *r[11:13],
