@@ -5,6 +5,7 @@ the stored states by every write, and stale versions."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import random
 from pathlib import Path
@@ -293,6 +294,30 @@ class TestStoredWorklist:
         assert [key(i) for i in stored(registry)] == GOLDEN
         assert to_csv(stored(registry)) == GOLDEN_CSV
         assert usable(registry) == 7  # nothing recomputed
+
+    def test_the_garbage_collector_is_left_as_it_was(
+        self, registry: Repository, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # the collector is paused only while the rows are made: enabled after, also when
+        # reading fails; and one disabled by the caller stays disabled
+        assert gc.isenabled()
+        stored(registry)
+        assert gc.isenabled()
+
+        def fail(*args: object) -> list[tuple[object, ...]]:
+            raise RuntimeError("read failed")
+
+        monkeypatch.setattr(registry, "worklist_rows", fail)
+        with pytest.raises(RuntimeError, match="read failed"):
+            stored(registry)
+        assert gc.isenabled()
+        monkeypatch.undo()
+        gc.disable()
+        try:
+            assert [key(i) for i in stored(registry)] == GOLDEN
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
     def test_same_rows_as_the_recomputed_worklist_on_every_edge(
         self, registry: Repository

@@ -33,11 +33,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -289,23 +292,42 @@ def stored_worklist(
     words: dict[str, tuple[str, ...]] = {}
     items: list[WorkItem] = []
     redo: list[int] = []
-    for (pid, rid, ok, plan, risk, disease, last_scan, visit, phase, due, latest, imaging,
-         done_visit, done_on, record, provenance, reason, ids) in repo.worklist_rows(
-             on_date, *basis):
-        if not ok:
-            redo.append(pid)
-            continue
-        modalities = words.get(imaging)
-        if modalities is None:
-            modalities = words[imaging] = tuple(imaging.split())
-        items.append(_item(rid, plan, risk, disease, last_scan, visit, phase, due, latest,
-                           modalities, done_visit, done_on, record, provenance, reason,
-                           alerts(ids), on_date, recent_days))
+    with _collector_paused():
+        for (pid, rid, ok, plan, risk, disease, last_scan, visit, phase, due, latest,
+             imaging, done_visit, done_on, record, provenance, reason,
+             ids) in repo.worklist_rows(on_date, *basis):
+            if not ok:
+                redo.append(pid)
+                continue
+            modalities = words.get(imaging)
+            if modalities is None:
+                modalities = words[imaging] = tuple(imaging.split())
+            items.append(_item(rid, plan, risk, disease, last_scan, visit, phase, due,
+                               latest, modalities, done_visit, done_on, record, provenance,
+                               reason, alerts(ids), on_date, recent_days))
     if redo:
         log.info("worklist: %d patients recomputed (no usable stored state)", len(redo))
         items += _items(evaluate(repo.states(redo), on_date, settings), on_date,
                         recent_days, knowledge)
-    return select(close(items, closures(repo, on_date)))
+    with _collector_paused():
+        return select(close(items, closures(repo, on_date)))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the worklist's rows are made and
+    sorted: they hold no reference cycles (memory is freed as usual), and each full
+    collection the 100,000s of new objects would set off walks every object alive:
+    for a large registry, as long as making the rows. Left as it was found (disabled
+    by someone else: stays disabled)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def closures(repo: Repository, on_date: dt.date) -> dict[str, tuple[str, str]]:
@@ -325,18 +347,17 @@ def close(items: Iterable[WorkItem], closed: Mapping[str, tuple[str, str]]) -> l
     """The items, those of patients who left surveillance (registry id -> status,
     reason; see :func:`pecoma.registry.outcomes.closure`) replaced by their closing row
     (no next visit, no alerts: the patient is no longer followed)."""
-    out: list[WorkItem] = []
-    for i in items:
-        why = closed.get(i.registry_id)
-        if why is None:
-            out.append(i)
-            continue
-        status, reason = why
-        out.append(WorkItem(
-            i.registry_id, WorkStatus(status), None, None, None, None, None, (), i.last_scan,
-            i.risk_group, i.disease_status, None, None, reason,
-        ))
-    return out
+    if not closed:
+        return list(items)
+    return [i if i.registry_id not in closed else _closed(i, *closed[i.registry_id])
+            for i in items]
+
+
+def _closed(i: WorkItem, status: str, reason: str) -> WorkItem:
+    return WorkItem(
+        i.registry_id, WorkStatus(status), None, None, None, None, None, (), i.last_scan,
+        i.risk_group, i.disease_status, None, None, reason,
+    )
 
 
 def select(
@@ -362,14 +383,10 @@ def select(
     }
     # one stable sort per key, the least significant first (each is quick on rows
     # already in that order, as the stored worklist's are)
-    rows.sort(key=_registry_id, reverse=descending)
+    rows.sort(key=attrgetter("registry_id"), reverse=descending)
     for k in reversed(keys[sort]):
         rows.sort(key=k, reverse=descending)
     return rows
-
-
-def _registry_id(i: WorkItem) -> str:
-    return i.registry_id
 
 
 # --- exports ------------------------------------------------------------------------

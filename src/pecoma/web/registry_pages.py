@@ -233,7 +233,10 @@ def worklist_page(
         items = _items(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
-    rows = select(items, statuses=statuses, risk_groups=risks, sort=key)
+    # the worklist is in priority order already: sorted again only for another order
+    # or a filter
+    rows = (items if key is SortKey.priority and not statuses and not risks
+            else select(items, statuses=statuses, risk_groups=risks, sort=key))
     shown, page, pages = _paged(rows, page)
     alerts = {i.registry_id: i.alerts for i in shown if i.alerts}
     query = f"on={day.isoformat()}&status={status or ''}&risk={risk or ''}&sort={key.value}"
