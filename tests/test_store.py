@@ -22,7 +22,7 @@ from pecoma.errors import ConfigError, InputError
 from pecoma.registry.stored import assessment_data
 from pecoma.store import Repository, StoreError, database_url, open_registry
 from pecoma.store.db import create_db_engine, current_revision, downgrade, head_revision, upgrade
-from pecoma.store.models import Base
+from pecoma.store.models import AuditEntry, Base
 from pecoma.store.rawjson import RawJSON
 from pecoma.store.repository import (
     CaseSubmission,
@@ -280,6 +280,23 @@ class TestReading:
         }
         assert data["case_versions"][0]["case"] == high_risk()
         assert data["audit_log"][0]["at"] == "2026-11-28T09:00:00+00:00"
+
+    def test_last_change_sees_a_write_that_commits_after_a_newer_id(
+            self, repo: Repository) -> None:
+        """Caches of whole-registry figures (the web worklist, survival) are keyed by
+        ``last_change``. On PostgreSQL a write may take its id from the sequence before
+        another write and commit after it: the newest id is then unchanged, but the
+        registry has changed, so the key must change too."""
+        repo.add_cases([submission("PEC-1", high_risk())], "a")
+        repo.add_cases([submission("PEC-2", low_risk())], "a")
+        before = repo.last_change()
+        with repo.engine.begin() as conn:  # the late commit of an earlier-numbered write
+            conn.execute(sa.insert(AuditEntry).values(
+                id=-1, at=dt.datetime(2026, 11, 28, tzinfo=dt.UTC), actor="a",
+                action="create", entity="patient", entity_id=1, patient_id=None, detail={}))
+        after = repo.last_change()
+        assert after != before
+        assert after[1] == before[1]  # the newest id alone would not have shown it
 
     def test_timeline_of_unknown_patient_is_none(self, repo: Repository) -> None:
         assert repo.timeline("PEC-404") is None

@@ -39,10 +39,14 @@ class AuditLog(BulkWrites):
                  for action, entity, entity_id, patient_id, detail in rows],
             )
 
-    def last_change(self) -> int:
-        """The id of the newest audit entry: it changes with every write (for caches)."""
+    def last_change(self) -> tuple[int, int]:
+        """(number of audit entries, newest id): it changes with every committed write, for
+        caches of figures derived from the whole registry. The count is what makes it
+        sure: the log only grows, while a write that took its id before another one may
+        commit after it (sequence ids on PostgreSQL), leaving the newest id unchanged."""
         with self._read() as s:
-            return s.scalar(select(func.max(AuditEntry.id))) or 0
+            count, newest = s.execute(select(func.count(), func.max(AuditEntry.id))).one()
+            return int(count), int(newest or 0)
 
     def audit(self, limit: int | None = None) -> list[AuditView]:
         """The audit log, oldest first (the last ``limit`` entries when given)."""
