@@ -1,10 +1,13 @@
-"""Server mode on a real ``pecoma serve --workers 2``: one session works on every worker;
+"""Server mode on a real ``pecoma serve --workers 2``: one session works on every worker,
+and connections are spread over the workers;
 a serve bound beyond loopback with authentication off warns in its log."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +18,42 @@ import httpx
 from pecoma.store import open_registry
 from pecoma.store.tokens import TokenStore
 from test_faults import ROOT, free_port, start_server
+
+
+def connections_per_worker(supervisor: int, port: int, n: int) -> list[int]:
+    """Open ``n`` keep-alive connections at once (as an EHR's client pool does), make one
+    request on each, and count, per worker process, the connections it holds (Linux
+    /proc). With one shared listening socket, the first worker to wake took them all; on
+    a socket of its own each (SO_REUSEPORT) the kernel spreads them: fewer than 6 of 32
+    on either worker happens by chance about once in 10,000 runs."""
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
+    try:
+        for c in conns:
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        for c in conns:
+            assert c.recv(1024).startswith(b"HTTP/1.1 200")
+        held: dict[int, int] = {}
+        wanted = f"{port:04X}"
+        established = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                f = line.split()
+                if f[1].endswith(":" + wanted) and f[3] == "01":  # local port, ESTABLISHED
+                    established.add(f[9])  # inode
+        children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+        for pid in map(int, children):
+            inodes = set()
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+            if inodes & established:
+                held[pid] = len(inodes & established)
+        return sorted(held.values())
+    finally:
+        for c in conns:
+            c.close()
 
 
 def test_a_session_is_valid_on_every_worker(tmp_path: Path) -> None:
@@ -51,6 +90,9 @@ def test_a_session_is_valid_on_every_worker(tmp_path: Path) -> None:
             with httpx.Client(base_url=base, timeout=10,
                               cookies={"pecoma_session": cookie}) as fresh:
                 assert fresh.get("/registry").status_code == 200
+        if sys.platform.startswith("linux"):
+            spread = connections_per_worker(proc.pid, port, 32)
+            assert len(spread) == 2 and min(spread) >= 6, spread
     finally:
         proc.terminate()
         proc.wait(timeout=20)

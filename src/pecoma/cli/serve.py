@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import functools
 import socket
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -114,18 +115,70 @@ def serve_cmd(
 
 
 def _serve_workers(config: uvicorn.Config) -> None:
-    """uvicorn's multi-process supervisor, on a listening socket that keeps TCP_NODELAY.
+    """uvicorn's multi-process supervisor, each worker on a listening socket of its own.
 
-    uvicorn binds the shared socket with protocol 0; asyncio switches Nagle's algorithm
-    off only on accepted sockets whose protocol is IPPROTO_TCP, so every keep-alive
-    response would wait ~40 ms for the client's delayed ACK (uvicorn issue #3149). The
-    same descriptor, re-wrapped as TCP, fixes that.
+    With one shared listening socket, the first worker to wake accepts every connection
+    waiting: a burst of keep-alive connections (an EHR's client pool, a load test) all
+    went to one of two workers, which then did all the work while the other idled. On
+    Linux each worker therefore opens its own socket on the address with SO_REUSEPORT,
+    and the kernel spreads new connections evenly over them (:class:`_OwnListener`).
+    Elsewhere the workers share one socket, as uvicorn does.
+
+    Either socket says IPPROTO_TCP: asyncio switches Nagle's algorithm off only on
+    accepted sockets whose protocol is IPPROTO_TCP, and uvicorn binds with protocol 0, so
+    every keep-alive response would wait ~40 ms for the client's delayed ACK (uvicorn
+    issue #3149).
     """
     from uvicorn.supervisors import Multiprocess
 
     listener = config.bind_socket()
     if listener.family in (socket.AF_INET, socket.AF_INET6):
-        listener = socket.socket(
-            listener.family, listener.type, socket.IPPROTO_TCP, fileno=listener.detach()
-        )
+        address = listener.getsockname()
+        family = listener.family
+        listener = socket.socket(family, listener.type, socket.IPPROTO_TCP,
+                                 fileno=listener.detach())
+        if hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith("linux"):
+            # The address is free (bound just now, nothing else listens on it): the
+            # workers may now each listen on it.
+            listener.close()
+            listener = _OwnListener(family, address)
     Multiprocess(config, sockets=[listener]).run()
+
+
+class _OwnListener(socket.socket):
+    """A socket bound (not listening) to the server's address with SO_REUSEPORT, which
+    each worker process replaces by one of its own: pickled to a worker (uvicorn's
+    supervisor hands its sockets to every worker it starts, restarted ones too), it
+    becomes a new socket bound to the same address, on which that worker listens.
+
+    Only sockets of the same user may join the address, and only while one of them is
+    bound: a second ``pecoma serve`` on the port still fails ("address in use") when it
+    binds its first socket without SO_REUSEPORT."""
+
+    def __init__(self, family: int, address: tuple[Any, ...]) -> None:
+        super().__init__(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self.bind(address)
+        self._address = address
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return (_worker_socket, (self.family, self._address))
+
+
+def _worker_socket(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """A worker's own socket on ``address`` (see :class:`_OwnListener`); the worker's
+    event loop makes it listen. A worker that cannot bind it stops as a start-up failure,
+    so that the supervisor stops too rather than restart it without end."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        print(f"pecoma serve: a worker could not bind {address}: {exc}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from None
+    return sock
