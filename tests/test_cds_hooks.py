@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import logging
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from conftest import examples
 from pecoma.knowledge import load_knowledge
@@ -167,6 +169,22 @@ class TestPatientView:
         r = client.get(url.removeprefix("http://127.0.0.1:8000"))
         assert r.status_code == 200 and r.text.startswith("# pecoma assessment")
         assert client.get("/cds-services/reports/nope").status_code == 404
+
+    def test_reports_kept_within_their_bound_by_the_service(self) -> None:
+        """The service prunes after its answers (a background task, so no answer waits):
+        with room for two reports, three answers leave the newest two, and the newest
+        link opens."""
+        client, svc = make_client()
+        store = svc.store()
+        store.limits = dataclasses.replace(store.limits, prune_every=1, max_reports=2)
+        with store.engine.begin() as conn:
+            conn.execute(text("DELETE FROM cds_report"))
+        urls = [patient_view(client, "low-risk").json()["cards"][0]["links"][0]["url"]
+                for _ in range(3)]
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM cds_report")).scalar_one() == 2
+        assert client.get(urls[-1].removeprefix("http://127.0.0.1:8000")).status_code == 200
+        assert client.get(urls[0].removeprefix("http://127.0.0.1:8000")).status_code == 404
 
     def test_null_prefetch_part_is_unknown_and_said_so(self, client: TestClient) -> None:
         """Observations sent as null, no fhirServer: cards still come, and say that the

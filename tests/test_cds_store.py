@@ -89,6 +89,8 @@ def test_cards_and_reports_bounded_in_number(repo: Repository) -> None:
         clock.now += dt.timedelta(seconds=1)
         tokens.append(s.new_token())
         s.issue([card(n)], [(tokens[-1], f"r{n}")])
+        assert s.prune_due()  # prune_every=1
+        s.prune_cards()
     assert s.card(card(7).uuid) is not None and s.card(card(0).uuid) is None
     with repo.engine.connect() as conn:
         from sqlalchemy import text
@@ -104,6 +106,7 @@ def test_cards_kept_for_their_retention(repo: Repository) -> None:
     s.issue([card(1)])
     clock.now += dt.timedelta(days=2)
     s.issue([card(2)])
+    s.prune_cards()
     assert s.card(card(1).uuid) is None and s.card(card(2).uuid) is not None
 
 

@@ -22,7 +22,8 @@ concordance reads; those rows are never pruned.
 
 Expired rows (``jti``, reports), old cards and old feedback are deleted, and the row
 counts checked, on every ``prune_every``-th write of a process (an expired report or
-token is refused all the same): above the bound, the oldest rows go, except for the
+token is refused all the same; the cards and reports after the answer has been sent,
+:meth:`CdsStore.prune_cards`): above the bound, the oldest rows go, except for the
 replay cache, which refuses new tokens instead (forgetting a ``jti`` would let a replay
 through: it fails closed). Writes are short transactions: one insert per JWT claim; the
 cards and the report of one answer are one transaction of two inserts. The jti claim
@@ -241,41 +242,58 @@ class CdsStore:
     def issue(self, cards: Sequence[CardRecord],
               reports: Sequence[tuple[str, str]] = ()) -> None:
         """Store the cards of one answer and, as ``(token, text)``, the reports they link to
-        (asynchronous commit on PostgreSQL: see the module doc)."""
+        (asynchronous commit on PostgreSQL: see the module doc). The bounds are kept by
+        :meth:`prune_cards`, which the service runs after the answer has gone."""
+        if not cards and not reports:
+            return  # nothing to store: no transaction at all
         now = self._now()
-        prune = self._count_due()
         lim = self.limits
+        try:
+            with self._writing(), self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                if reports:
+                    conn.execute(insert(CdsReport), [{
+                        "digest": _digest(token), "text": text, "created_at": now,
+                        "expires_at": now + dt.timedelta(seconds=lim.report_ttl_seconds),
+                    } for token, text in reports])
+                if cards:
+                    conn.execute(insert(CdsCard), [{
+                        "uuid": c.uuid, "service": c.service,
+                        "hook_instance": c.hook_instance[:64],
+                        "indicator": c.indicator, "summary": c.summary[:140],
+                        "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
+                        "override_reasons": list(c.override_reasons),
+                        "knowledge_version": c.knowledge_version, "issued_at": now,
+                    } for c in cards])
+        except SQLAlchemyError as exc:
+            raise StoreError("the registry database cannot store the CDS service's data "
+                             f"({type(exc).__name__})") from exc
 
-        def work(conn: Connection) -> None:
-            if reports:
-                conn.execute(insert(CdsReport), [{
-                    "digest": _digest(token), "text": text, "created_at": now,
-                    "expires_at": now + dt.timedelta(seconds=lim.report_ttl_seconds),
-                } for token, text in reports])
-            if cards:
-                conn.execute(insert(CdsCard), [{
-                    "uuid": c.uuid, "service": c.service, "hook_instance": c.hook_instance[:64],
-                    "indicator": c.indicator, "summary": c.summary[:140],
-                    "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
-                    "override_reasons": list(c.override_reasons),
-                    "knowledge_version": c.knowledge_version, "issued_at": now,
-                } for c in cards])
-            if prune:
+    def prune_due(self) -> bool:
+        """Whether this write of the process is a ``prune_every``-th one (see
+        :meth:`prune_cards`)."""
+        return self._count_due()
+
+    def prune_cards(self) -> None:
+        """Delete expired reports and cards past their retention, then the oldest beyond
+        each table's bound.
+
+        Counting a table of half a million cards takes tens of milliseconds: the service
+        does this after every ``prune_every``-th answer of a process (:meth:`prune_due`),
+        once the answer has been sent (a background task), so that no answer waits for
+        it."""
+        now = self._now()
+        lim = self.limits
+        try:
+            with self._writing(), self.engine.begin() as conn:
                 conn.execute(delete(CdsReport).where(CdsReport.expires_at < now))
                 conn.execute(delete(CdsCard).where(
                     CdsCard.issued_at < now - dt.timedelta(days=lim.card_days)))
                 self._keep_newest(conn, CdsCard.issued_at, lim.max_cards)
                 self._keep_newest(conn, CdsReport.created_at, lim.max_reports)
-
-        if not cards and not reports and not prune:
-            return  # nothing to store: no transaction at all
-        try:
-            with self._writing(), self.engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                work(conn)
         except SQLAlchemyError as exc:
-            raise StoreError("the registry database cannot store the CDS service's data "
+            raise StoreError("the registry database cannot prune the CDS service's data "
                              f"({type(exc).__name__})") from exc
 
     def report(self, token: str) -> str | None:

@@ -22,11 +22,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from pecoma.knowledge import load_knowledge
+from pecoma.store.cds import CdsStore
 from pecoma.store.db import StoreError
 from pecoma.web.cds.cards import Answer
 from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW, SERVICES, discovery
@@ -69,6 +71,15 @@ def _refused(request: Request, svc: CdsService, path: str) -> Response:
         instance=path,
         headers={**_cors(request, svc), "WWW-Authenticate": "Bearer"},
     )
+
+
+def prune(store: CdsStore) -> None:
+    """Keep the cards and reports within their bounds, after the answer has gone (every
+    ``prune_every``-th answer of a process); a failure is logged, never raised."""
+    try:
+        store.prune_cards()
+    except StoreError:
+        LOG.warning("cds-hooks: old cards and reports could not be pruned")
 
 
 def build_router(svc: CdsService) -> APIRouter:
@@ -127,9 +138,13 @@ def build_router(svc: CdsService) -> APIRouter:
             return refused
         try:
             answer = await handler(await read_body(request), request, svc)
+            background = None
             if answer.records:
-                await run_in_threadpool(svc.store().issue, answer.records,
+                store = svc.store()
+                await run_in_threadpool(store.issue, answer.records,
                                         [(t, text) for text, t in answer.reports.items()])
+                if store.prune_due():
+                    background = BackgroundTask(prune, store)
         except ApiProblem as exc:
             LOG.info("cds-hooks request refused", extra={"service": service_id,
                                                          "status": exc.status})
@@ -141,7 +156,8 @@ def build_router(svc: CdsService) -> APIRouter:
                                      "recorded; try again."), path, request)
         LOG.info("cds-hooks cards", extra={"service": service_id,
                                            "cards": len(answer.cards)})
-        return JSONResponse(answer.result(), headers=_cors(request, svc))
+        return JSONResponse(answer.result(), headers=_cors(request, svc),
+                            background=background)
 
     @api.post("/cds-services/{service_id}/feedback", summary="Feedback on cards")
     async def feedback(service_id: str, request: Request) -> Response:
