@@ -14,6 +14,7 @@ import json
 import sys
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -130,8 +131,21 @@ def _problem(
     return ApiProblem(status, slug, detail, issues or ())
 
 
+#: Every digit as "0", every other byte as " ": a run of 19 digits, which may be an
+#: integer beyond 64 bits (see :func:`read_json`), is then a run of 19 zeros.
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
 async def read_json(request: Request) -> Any:
-    """The JSON body, or a 415 / 400 problem."""
+    """The JSON body, or a 415 / 400 problem.
+
+    orjson reads plain UTF-8 JSON several times faster than the standard library (a 15 kB
+    CDS Hooks prefetch in a fraction of its time); whatever it refuses (another encoding,
+    a byte-order mark, NaN, a lone surrogate, an integer beyond 64 bits, nesting beyond
+    its limit, text that is not JSON) is read by the standard library as before, and so is
+    a body with a run of 19 digits or more (orjson turns an integer beyond 64 bits into a
+    float), so the value, or the problem, is the same either way."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json" and not ctype.endswith("+json"):
         raise _problem(
@@ -139,9 +153,18 @@ async def read_json(request: Request) -> Any:
             "unsupported-media-type",
             f"the body must be JSON sent as 'application/json' (got {ctype or 'no type'!r})",
         )
-    raw = await request.body()
+    return json_body(await request.body())
+
+
+def json_body(raw: bytes) -> Any:
+    """The JSON value of a request body, or a 400 problem (see :func:`read_json`)."""
     if not raw.strip():
         raise _problem(400, "malformed-json", "the body is empty; send a case as JSON")
+    if _LONG_NUMBER not in raw.translate(_DIGITS):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the standard reader below gives the verdict and the message
     try:
         return json.loads(raw)
     except UnicodeDecodeError:

@@ -1,0 +1,85 @@
+"""Request bodies are read by orjson where it can, by the standard library otherwise: the
+value (or the refusal) is the same as the standard library's for every body."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pecoma.web.api import json_body
+from pecoma.web.problems import ApiProblem
+
+
+def standard(raw: bytes) -> tuple[str, str]:
+    """What the standard library makes of ``raw``: ("ok", repr of the value) or ("refused",)."""
+    try:
+        return "ok", repr(json.loads(raw))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return "refused", ""
+
+
+def ours(raw: bytes) -> tuple[str, str]:
+    try:
+        return "ok", repr(json_body(raw))
+    except ApiProblem as exc:
+        assert exc.status == 400
+        return "refused", ""
+
+
+# repr() tells 1 from 1.0 and True from 1, and shows nan and -0.0: the same repr is the
+# same value of the same types.
+json_values = st.recursive(
+    st.none() | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]),
+       st.booleans())
+def test_every_value_reads_as_the_standard_library_reads_it(
+    value: Any, encoding: str, ascii_only: bool
+) -> None:
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode(encoding)
+    assert ours(raw) == standard(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": 1, "a": 2}',                        # duplicate keys: the last one counts
+    b"123456789012345678901234567890",          # beyond 64 bits: stays an exact integer
+    b"-9223372036854775809",                     # just below the 64-bit range
+    b"18446744073709551616",                     # just above it
+    b'{"id": "1234567890123456789012"}',         # a long digit run inside a string
+    b"1E400", b"-1e999", b"NaN", b"[Infinity, -Infinity]",  # read as the library does
+    b'"\\ud800"', b'"\\udfff x"',                # lone surrogates
+    b"\xef\xbb\xbf{}",                           # byte-order mark
+    b"\xff\xfe{\x00}\x00",                       # UTF-16
+    b'"\xff"',                                   # not UTF-8
+    b"[1,]", b"01", b"1.", b'"\t"', b"{", b"", b"   ",  # not JSON
+    b"[" * 5000 + b"]" * 5000,                   # nesting beyond orjson's limit
+    b'{"n": 1.0, "m": -0.0, "k": 0.1e1}',
+])
+def test_odd_bodies_read_as_the_standard_library_reads_them(raw: bytes) -> None:
+    assert ours(raw) == standard(raw)
+
+
+def test_an_integer_beyond_64_bits_is_not_rounded() -> None:
+    """orjson alone would give the float 1.2345678901234568e+29."""
+    value = json_body(b'{"size": 123456789012345678901234567890}')
+    assert value == {"size": 123456789012345678901234567890}
+    assert isinstance(value["size"], int)
+
+
+def test_nan_is_read_as_before() -> None:
+    """The standard library reads NaN (and the engine's checks then refuse it by field)."""
+    value = json_body(b'{"size": NaN}')
+    assert math.isnan(value["size"])
