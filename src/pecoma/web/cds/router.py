@@ -38,6 +38,7 @@ from pecoma.web.cds.order_select import order_select
 from pecoma.web.cds.patient_view import patient_view
 from pecoma.web.cds.requests import read_body
 from pecoma.web.cds.service import CdsService
+from pecoma.web.jsonout import FastJSONResponse
 from pecoma.web.problems import ApiProblem, problem
 
 __all__ = ["build_router"]
@@ -156,8 +157,8 @@ def build_router(svc: CdsService) -> APIRouter:
                                      "recorded; try again."), path, request)
         LOG.info("cds-hooks cards", extra={"service": service_id,
                                            "cards": len(answer.cards)})
-        return JSONResponse(answer.result(), headers=_cors(request, svc),
-                            background=background)
+        return FastJSONResponse(answer.result(), headers=_cors(request, svc),
+                                background=background)
 
     @api.post("/cds-services/{service_id}/feedback", summary="Feedback on cards")
     async def feedback(service_id: str, request: Request) -> Response:
