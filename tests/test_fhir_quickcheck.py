@@ -109,6 +109,12 @@ def test_never_accepts_what_r4b_refuses(index: int, data: st.DataObject) -> None
             node[path[-1]] = copy.deepcopy(data.draw(_JSON))  # never shared
     if plainly_valid(resource):
         assert r4b_accepts(resource), resource
+    # The verdicts on text values kept for one record: the same verdict, whichever of
+    # the record's resources (plain or broken) was checked first.
+    seen: dict[tuple[int, str], bool] = {}
+    others = data.draw(st.lists(st.sampled_from(RESOURCES), max_size=3))
+    assert [plainly_valid(r, seen) for r in [*others, resource, *others]] == [
+        plainly_valid(r) for r in [*others, resource, *others]]
 
 
 def test_corpus_agrees_and_the_plain_resources_are_recognised() -> None:

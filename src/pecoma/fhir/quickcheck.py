@@ -123,7 +123,7 @@ def _primitive(adapter: TypeAdapter[Any], value: Any) -> bool:
     return True
 
 
-def _plain(model: Any, data: Any, depth: int) -> bool:
+def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool]) -> bool:
     if not isinstance(data, dict) or not data or depth > 32:
         return False
     shape = _shape(model)
@@ -145,9 +145,18 @@ def _plain(model: Any, data: Any, depth: int) -> bool:
             return False
         for item in items:
             if element.model is not None:
-                if not _plain(element.model, item, depth + 1):
+                if not _plain(element.model, item, depth + 1, seen):
                     return False
-            elif element.primitive is None or not _primitive(element.primitive, item):
+            elif element.primitive is None:
+                return False
+            elif type(item) is str:
+                key = (id(element.primitive), item)
+                verdict = seen.get(key)
+                if verdict is None:
+                    verdict = seen[key] = _primitive(element.primitive, item)
+                if not verdict:
+                    return False
+            elif not _primitive(element.primitive, item):
                 return False
     if shape.resource_type is not None and "resourceType" not in data:
         return False
@@ -156,9 +165,14 @@ def _plain(model: Any, data: Any, depth: int) -> bool:
     return all(group in seen_choices for group, needed in shape.choices.items() if needed)
 
 
-def plainly_valid(resource: Mapping[str, Any]) -> bool:
+def plainly_valid(resource: Mapping[str, Any],
+                  seen: dict[tuple[int, str], bool] | None = None) -> bool:
     """True only when ``fhir.resources`` R4B would accept the resource as it is; False
-    when it might not (then validate it with ``fhir.resources``)."""
+    when it might not (then validate it with ``fhir.resources``).
+
+    ``seen`` holds the verdicts on text values already checked, by primitive type: pass
+    one dictionary for the resources of one record (a code system, a status or a unit
+    recurs in most of them), never across records."""
     from fhir.resources.R4B import get_fhir_model_class
 
     kind = resource.get("resourceType")
@@ -168,4 +182,4 @@ def plainly_valid(resource: Mapping[str, Any]) -> bool:
         model = get_fhir_model_class(kind)
     except (KeyError, ValueError, AttributeError, ImportError):
         return False
-    return _plain(model, resource, 0)
+    return _plain(model, resource, 0, {} if seen is None else seen)

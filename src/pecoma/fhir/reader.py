@@ -183,11 +183,12 @@ def _validate(
         except Exception as exc:  # the validator itself failed on odd input
             r.issue("Bundle", type(exc).__name__, _VALIDATOR_FAILED)
         return
+    seen: dict[tuple[int, str], bool] = {}  # this record's text values already checked
     for i, res in entries:
         label = _label(i, res)
         if label not in r.used and res["resourceType"] != "Patient":
             continue
-        if plainly_valid(res):
+        if plainly_valid(res, seen):
             continue  # certainly valid: the full validator would accept it
         try:
             get_fhir_model_class(res["resourceType"]).model_validate(res)
