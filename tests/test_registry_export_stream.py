@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from pecoma.registry.fhir_bulk import build_bulk, bulk_export, fhir_id, write_bulk
+from pecoma.registry.fhir_bulk import bulk_export
+from pecoma.registry.fhir_bulk_files import write_bulk
+from pecoma.registry.fhir_bulk_resources import build_bulk, fhir_id
 from pecoma.registry.omop import TABLES, Demographics, build_omop, omop_export, write_omop
 from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.service import record_case

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from pecoma.registry.fhir_bulk import MCODE, bulk_export
+from pecoma.registry.fhir_bulk import bulk_export
+from pecoma.registry.fhir_bulk_resources import MCODE
 from pecoma.registry.omop import pseudonym
 from pecoma.registry.service import record_case
 from pecoma.settings import default_settings
@@ -133,7 +134,7 @@ def test_status_line_exact(fixture_registry: Repository, tmp_path: Path) -> None
 def test_months_exact() -> None:
     """Only whole JSON strings "YYYY-MM-DD" lose their day; a date inside a longer string,
     a date-time, a number and an id that looks like a date are kept (written by hand)."""
-    from pecoma.registry.fhir_bulk import _to_months
+    from pecoma.registry.fhir_bulk_resources import _to_months
 
     text = (b'{"a":"2025-01-31","b":["2024-12-01","x2025-01-31","2025-01-31T10:00",'
             b'"1-2025-01-31"],"c":20250131,"d":"2025-1-31"}\n{"e":"1999-09-09"}\n')

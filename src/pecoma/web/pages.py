@@ -183,7 +183,7 @@ def render_report(
     status_code: int = 200,
 ) -> Response:
     """The report page; ``board``: its address, or its registry record and the board's
-    decisions (see :mod:`pecoma.web.board_pages`)."""
+    decisions (see :mod:`pecoma.web.board_pages`, :mod:`pecoma.web.board_decisions`)."""
     view = build_report_view(case, assessment, load_knowledge(), plan)
     return _templates(request).TemplateResponse(
         request,

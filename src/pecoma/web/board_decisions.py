@@ -1,0 +1,229 @@
+"""A stored assessment and the board's decisions: the stored assessment's full report with
+its recommendations and the decisions taken on each, its PDF (with "Decision of the
+board"), and recording a decision (clinician).
+
+A stored assessment's report is drawn again from the stored case version at the stored
+evaluation date (with the scans recorded up to that date); the recommendations decided
+upon are those the assessment stored, and the page says so when the knowledge, engine or
+settings have changed since.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from pecoma.case import Case, parse_case
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.store import StoreError
+from pecoma.web.pages import assess_and_plan, render_report
+from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
+from pecoma.web.store_access import registry_of
+
+if TYPE_CHECKING:
+    from pecoma.engine.model import Assessment
+    from pecoma.engine.plan import SurveillancePlan
+    from pecoma.store.decisions import DecisionView, StoredReport
+
+
+def _no_patient(request: Request) -> Response:
+    return _error(
+        request,
+        404,
+        "No such assessment",
+        "There is no stored assessment with this number for this patient.",
+    )
+
+
+def _redraw(
+    request: Request, registry_id: str, assessment_id: int | None
+) -> tuple[StoredReport, list[DecisionView], Case, Assessment, SurveillancePlan] | Response:
+    """The stored assessment, the patient's decisions, and the case, assessment and plan
+    drawn again from the stored case version at the stored evaluation date (with the scans
+    recorded up to that date); or the page saying why not."""
+    from pecoma.registry.plan import plan_for
+    from pecoma.store.decisions import patient_decisions, stored_report
+
+    repo = registry_of(request.app.state)
+    try:
+        stored = (
+            stored_report(repo, registry_id, assessment_id) if assessment_id is not None else None
+        )
+        state = repo.state(registry_id) if stored is not None else None
+        decisions = patient_decisions(repo, registry_id) if stored is not None else []
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if stored is None or state is None:
+        return _no_patient(request)
+    settings = request.app.state.settings
+    case = parse_case(stored.case, source="stored case")
+    day = stored.evaluated_on
+    scans = tuple(sc for sc in state.scans if sc.performed_on <= day)
+    a, _ = assess_and_plan(case, day, None, settings)
+    plan = plan_for(case, a, day, scans, settings)
+    return stored, decisions, case, a, plan
+
+
+def _stored_page(
+    request: Request,
+    registry_id: str,
+    assessment_id: int,
+    errors: dict[str, list[str]] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    from pecoma.registry.decisions import DECISION_LABELS, REASONS, reason_label
+    from pecoma.store.decisions import recommendations_of
+
+    got = _redraw(request, registry_id, assessment_id)
+    if isinstance(got, Response):
+        return got
+    stored, decisions, case, a, plan = got
+    mine = [d for d in decisions if d.assessment_id == assessment_id]
+    recs = []
+    for rec_id, title in recommendations_of(stored.output):
+        history = [d for d in mine if d.record_id == rec_id]
+        current = next((d for d in reversed(history) if d.current), None)
+        recs.append(
+            {"id": rec_id, "title": title, "current": current, "history": list(reversed(history))}
+        )
+    changed = [
+        f"{what} {then} (now {now})"
+        for what, then, now in (
+            ("knowledge", stored.knowledge_version, a.knowledge_version),
+            ("engine", stored.engine_version, a.engine_version),
+            ("settings", stored.settings_digest, a.settings_digest),
+        )
+        if then != now
+    ]
+    board = {
+        "kind": "stored",
+        "registry_id": registry_id,
+        "assessment_id": assessment_id,
+        "stored": stored,
+        "recs": recs,
+        "reasons": REASONS,
+        "decision_labels": DECISION_LABELS,
+        "reason_label": reason_label,
+        "can_write": can_write(request),
+        "changed": changed,
+        "errors": errors or {},
+        "form": values or {},
+        "saved": request.query_params.get("saved"),
+    }
+    return render_report(request, case, a, plan, board, status_code=status)
+
+
+def _assessment_id(value: str) -> int | None:
+    return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
+
+
+def stored_assessment_page(request: Request, registry_id: str, assessment: str) -> Response:
+    aid = _assessment_id(assessment)
+    if aid is None:
+        return _no_patient(request)
+    return _stored_page(request, registry_id, aid)
+
+
+def stored_assessment_pdf(request: Request, registry_id: str, assessment: str) -> Response:
+    from pecoma.knowledge import load_knowledge
+    from pecoma.registry.decisions import DECISION_LABELS, reason_label
+    from pecoma.store.decisions import recommendations_of
+    from pecoma.web.pages import build_report_view
+    from pecoma.web.pdf import report_pdf_bytes
+
+    aid = _assessment_id(assessment)
+    got = _redraw(request, registry_id, aid)
+    if isinstance(got, Response):
+        return got
+    stored, decisions, case, a, plan = got
+    view = build_report_view(case, a, load_knowledge(), plan)
+    current = {d.record_id: d for d in decisions if d.assessment_id == aid and d.current}
+    rows = [
+        (rec_id, title, current.get(rec_id)) for rec_id, title in recommendations_of(stored.output)
+    ]
+    box = {
+        "registry_id": registry_id,
+        "rows": rows,
+        "labels": DECISION_LABELS,
+        "reason_label": reason_label,
+    }
+    pdf = report_pdf_bytes(request.app.state.templates, view, a, decisions=box)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="pecoma-{registry_id}-{aid}.pdf"'},
+    )
+
+
+_DECISION_FIELDS = ("record_id", "decision", "reason_code", "reason_text", "supersedes")
+
+
+async def record_decision_post(request: Request, registry_id: str, assessment: str) -> Response:
+    from pecoma.registry.decisions import check_decision
+    from pecoma.store.decisions import DecisionConflict, record_decision
+
+    aid = _assessment_id(assessment)
+    if aid is None:
+        return _no_patient(request)
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in _DECISION_FIELDS}
+    seen_text = values["supersedes"]
+    repo = registry_of(request.app.state)
+    actor = _actor(request)
+
+    def work() -> tuple[int, list[FieldIssue]]:
+        issues: list[FieldIssue] = []
+        seen: int | None = None
+        if seen_text and not seen_text.isdigit():
+            issues.append(
+                FieldIssue(
+                    "supersedes",
+                    show_value(seen_text),
+                    "must be the number of the current decision, or empty",
+                )
+            )
+        elif seen_text:
+            seen = int(seen_text)
+        try:
+            data = check_decision(
+                values["record_id"],
+                values["decision"] or None,
+                values["reason_code"],
+                values["reason_text"],
+            )
+        except InputError as exc:
+            return 422, issues + exc.issues
+        if issues:
+            return 422, issues
+        try:
+            record_decision(repo, registry_id, aid, data, actor, seen)
+        except DecisionConflict as exc:
+            return 409, exc.issues
+        except InputError as exc:
+            status = (
+                404 if exc.issues and exc.issues[0].path in ("registry_id", "assessment") else 422
+            )
+            return status, exc.issues
+        return 303, []
+
+    try:
+        status, issues = await run_in_threadpool(work)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if status == 303:
+        return RedirectResponse(
+            f"/registry/patients/{registry_id}/assessments/{aid}?saved=decision"
+            f"#decision-{values['record_id']}",
+            status_code=303,
+        )
+    if status == 404:
+        return _no_patient(request)
+    errors: dict[str, list[str]] = {}
+    for i in issues:
+        errors.setdefault(i.path, []).append(f"{i.rule} (got {i.value})")
+    return _stored_page(request, registry_id, aid, errors, values, status)

@@ -1,0 +1,139 @@
+"""The outermost ASGI layer of the application (:class:`_Edge`): the request-size limit,
+the security headers (``Retry-After`` on every 503) and the access log; and the two
+path tests the error handlers share (an API path, a CDS Hooks path)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pecoma.web.auth import RETRY_AFTER_SECONDS, _replay
+from pecoma.web.logs import ACCESS
+from pecoma.web.problems import problem
+
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = [
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    # same-origin, not no-referrer: with no-referrer, Chromium sends "Origin: null" on
+    # form posts, and the Origin check of sign-in and CSRF refuses every browser form.
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
+
+
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def _is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def _is_cds(path: str) -> bool:
+    return path == "/cds-services" or path.startswith("/cds-services/")
+
+
+class _Edge:
+    """Outermost ASGI layer: request-size limit, security headers (and ``Retry-After`` on
+    every 503), access log.
+
+    The body is read here, up to the limit, and replayed to the application, so a body
+    too large is refused with 413 before any route sees it, whatever its Content-Length.
+    ``/cds-services`` has its own, larger limit (an EHR's prefetch can be big).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, cds_limit: int | None = None,
+                 hsts: bool = False) -> None:
+        self.app = app
+        self.limit = limit
+        self.cds_limit = cds_limit or limit
+        self.headers = _SECURITY_HEADERS + ([_HSTS] if hsts else [])
+
+    def _limit(self, path: str) -> int:
+        return self.cds_limit if _is_cds(path) else self.limit
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body must be at most {self._limit(scope['path'])} bytes"
+        response: Response
+        if _is_api(scope["path"]) or _is_cds(scope["path"]):
+            response = problem(413, "too-large", detail, instance=scope["path"])
+        else:
+            response = HTMLResponse(
+                f"<!doctype html><title>Request too large</title><p>{detail}.</p>",
+                status_code=413,
+            )
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:12]
+        status = 500
+
+        async def send_wrapped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [h for h in self.headers if h[0] not in present]
+                if status == 503 and b"retry-after" not in present:
+                    # Every 503 says when to try again (a database that is down or busy).
+                    headers.append((b"retry-after", RETRY_AFTER_SECONDS.encode()))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            body = await self._read_body(scope, receive)
+            if body is None:
+                await self._too_large(scope, receive, send_wrapped)
+                return
+            await self.app(scope, _replay(body, receive), send_wrapped)
+        finally:
+            route = scope.get("route")
+            ACCESS.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "route": getattr(route, "path", None) or "(unmatched)",
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body, or None when it is larger than the limit."""
+        limit = self._limit(scope["path"])
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    if int(value) > limit:
+                        return None
+                except ValueError:
+                    return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)

@@ -1,0 +1,126 @@
+"""What the registry's pages and the tumour board's pages share: the application's
+templates, registry, settings and clock as a request sees them (``?on=`` read as the
+evaluation date), who makes a change and whether they may, and the error pages (the
+registry unavailable, no such patient).
+
+Who made a change is the signed-in API token (name and id) when authentication is on;
+otherwise the ``X-Remote-User`` header set by an authenticating proxy in front of the
+service, else ``web``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from pecoma.dates import DATE_RULE, parse_day
+from pecoma.errors import show_value
+from pecoma.settings import Settings
+from pecoma.store import Repository, StoreError
+from pecoma.store.tokens import Role
+from pecoma.web.auth import principal_of
+from pecoma.web.store_access import registry_of, unavailable_reason
+
+__all__ = ["FINDING_LABELS", "STATUS_LABELS", "can_write"]
+
+
+STATUS_LABELS = {
+    "overdue": "Overdue",
+    "due": "Due (window open)",
+    "upcoming": "Upcoming",
+    "done": "Done recently",
+    "suspended": "Suspended",
+    "not_drawn": "No dated plan",
+    "not_evaluable": "Not evaluable",
+    "deceased": "Deceased (left surveillance)",
+    "lost_to_follow_up": "Lost to follow-up (left surveillance)",
+}
+FINDING_LABELS = {
+    "no_evidence_of_disease": "No evidence of disease",
+    "equivocal": "Equivocal",
+    "local_recurrence": "Local recurrence",
+    "metastasis": "Metastasis",
+    "not_recorded": "Not recorded",
+}
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+def _registry(request: Request) -> Repository:
+    return registry_of(request.app.state)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _actor(request: Request) -> str:
+    """Who makes a change: the signed-in token, else (authentication off) the proxy's
+    ``X-Remote-User``, else ``web``."""
+    who = principal_of(request.state)
+    if who is not None:
+        return who.actor
+    if request.app.state.config.auth_required:
+        return "web"  # never trust a header when tokens decide who is calling
+    return (request.headers.get("x-remote-user") or "web").strip()[:80] or "web"
+
+
+def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
+    """The evaluation date: ``?on=`` when valid, else today (and a message)."""
+    today: dt.date = request.app.state.today()
+    if not value:
+        return today, None
+    day = parse_day(value)
+    if day is None:
+        return today, f"'on' {DATE_RULE} (got {show_value(value)}); showing today"
+    return day, None
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return _templates(request).TemplateResponse(
+        request, f"registry/{name}", {"status_labels": STATUS_LABELS, **context},
+        status_code=status,
+    )
+
+
+def can_write(request: Request) -> bool:
+    """Whether the caller may change the registry (clinician role in server mode)."""
+    if not request.app.state.config.auth_required:
+        return True
+    who = principal_of(request.state)
+    return who is not None and who.token.role.allows(Role.clinician)
+
+
+def _error(request: Request, status: int, title: str, detail: str) -> Response:
+    return _templates(request).TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail},
+        status_code=status,
+    )
+
+
+def _unavailable(request: Request, exc: StoreError) -> Response:
+    return _error(
+        request,
+        503,
+        "The registry is not available",
+        unavailable_reason(request.app.state, str(exc)),
+    )
+
+
+def _no_such_patient(request: Request) -> Response:
+    return _error(
+        request,
+        404,
+        "No such patient",
+        "There is no patient with this registry id in the registry.",
+    )

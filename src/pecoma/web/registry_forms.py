@@ -1,0 +1,162 @@
+"""The registry's forms: recording a scan and recording an outcome (plain HTML forms; no
+JavaScript needed). A form posted with problems is shown again with the values kept and
+each problem next to its field; a recorded one redirects to the patient's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import Request
+from starlette.responses import RedirectResponse, Response
+
+from pecoma.engine.imaging import Modality, ScanFinding
+from pecoma.errors import FieldIssue, InputError
+from pecoma.registry.service import validate_scan
+from pecoma.store import StoreError
+from pecoma.web.registry_common import (
+    FINDING_LABELS,
+    _actor,
+    _no_such_patient,
+    _page,
+    _registry,
+    _unavailable,
+)
+
+_SCAN_FIELDS = ("date", "modality", "finding")
+
+
+def _missing(request: Request, registry_id: str) -> Response | None:
+    """The page saying why no form is shown for ``registry_id`` (no such patient, the
+    registry unavailable), or None."""
+    try:
+        if _registry(request).state(registry_id) is None:
+            return _no_such_patient(request)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return None
+
+
+def _by_field(issues: list[FieldIssue], fields: tuple[str, ...]
+              ) -> tuple[dict[str, list[str]], list[str]]:
+    """The problems of a posted form: those of a field next to it, the others above."""
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    for i in issues:
+        if i.path in fields:
+            errors.setdefault(i.path, []).append(f"{i.rule} (got {i.value})")
+        else:
+            general.append(str(i))
+    return errors, general
+
+
+def _scan_form(request: Request, registry_id: str, values: dict[str, str],
+               errors: dict[str, list[str]], status: int = 200,
+               general: list[str] | None = None) -> Response:
+    return _page(request, "scan_form.html", {
+        "registry_id": registry_id, "values": values, "errors": errors,
+        "general": general or [],
+        "modalities": [m.value for m in Modality],
+        "findings": [(f.value, FINDING_LABELS[f.value]) for f in ScanFinding],
+    }, status)
+
+
+def scan_form(request: Request, registry_id: str) -> Response:
+    missing = _missing(request, registry_id)
+    if missing is not None:
+        return missing
+    today: dt.date = request.app.state.today()
+    return _scan_form(request, registry_id,
+                      {"date": today.isoformat(), "modality": "", "finding": ""}, {})
+
+
+async def record_scan_post(request: Request, registry_id: str) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in _SCAN_FIELDS}
+    today: dt.date = request.app.state.today()
+    return await _record(request, registry_id, values, today)
+
+
+async def _record(request: Request, registry_id: str, values: dict[str, str],
+                  today: dt.date) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    repo = _registry(request)
+
+    def work() -> tuple[int | None, list[FieldIssue]]:
+        try:
+            rid, scan = validate_scan(
+                repo, registry_id, values["date"] or None, values["modality"] or None,
+                values["finding"] or None, on_date=today,
+            )
+        except InputError as exc:
+            return None, exc.issues
+        return repo.add_scan(rid, scan, _actor(request)), []
+
+    try:
+        scan_id, issues = await run_in_threadpool(work)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if scan_id is None:
+        errors, general = _by_field(issues, _SCAN_FIELDS)
+        return _scan_form(request, registry_id, values, errors, 422, general)
+    return RedirectResponse(f"/registry/patients/{registry_id}?recorded=1", status_code=303)
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+_OUTCOME_FIELDS = ("event", "date", "vital_status", "found_by")
+
+
+def _outcome_form(request: Request, registry_id: str, values: dict[str, str],
+                  errors: dict[str, list[str]], status: int = 200,
+                  general: list[str] | None = None) -> Response:
+    from pecoma.registry.outcomes import FoundBy, OutcomeEvent, VitalStatus
+
+    return _page(request, "outcome_form.html", {
+        "registry_id": registry_id, "values": values, "errors": errors,
+        "general": general or [],
+        "events": [e.value for e in OutcomeEvent],
+        "vital_statuses": [v.value for v in VitalStatus],
+        "found_bys": [f.value for f in FoundBy],
+    }, status)
+
+
+def outcome_form(request: Request, registry_id: str) -> Response:
+    missing = _missing(request, registry_id)
+    if missing is not None:
+        return missing
+    today: dt.date = request.app.state.today()
+    return _outcome_form(request, registry_id,
+                         {"event": "", "date": today.isoformat(), "vital_status": "",
+                          "found_by": ""}, {})
+
+
+async def record_outcome_post(request: Request, registry_id: str) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from pecoma.registry.outcomes import record_outcome
+
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in _OUTCOME_FIELDS}
+    today: dt.date = request.app.state.today()
+    repo = _registry(request)
+
+    def work() -> list[FieldIssue] | None:
+        try:
+            record_outcome(repo, registry_id, values["event"] or None,
+                           values["date"] or None, values["vital_status"] or None,
+                           values["found_by"] or None, on_date=today,
+                           actor=_actor(request))
+        except InputError as exc:
+            return exc.issues
+        return None
+
+    try:
+        issues = await run_in_threadpool(work)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if issues is not None:
+        errors, general = _by_field(issues, _OUTCOME_FIELDS)
+        return _outcome_form(request, registry_id, values, errors, 422, general)
+    return RedirectResponse(f"/registry/patients/{registry_id}?recorded=outcome",
+                            status_code=303)

@@ -1,0 +1,99 @@
+"""The registry's summary: the page (counts, the surveillance quality, the board's
+concordance and survival, with server-rendered SVG charts), its charts on their own and
+the PDF to share, every count under the ``min_cell`` setting suppressed."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from starlette.responses import Response
+
+from pecoma.registry.summary import summarise, summary_svg
+from pecoma.store import StoreError
+from pecoma.store.cds import CdsStore
+from pecoma.web.registry_cache import _survival, _worklist
+from pecoma.web.registry_common import _day, _page, _registry, _settings, _unavailable
+
+
+def summary_page(request: Request, on: str | None = None) -> Response:
+    day, warning = _day(request, on)
+    try:
+        evaluated, items = _worklist(request, day)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    from pecoma.registry.quality import registry_decisions, registry_quality
+    from pecoma.registry.survival import Endpoint, Grouping
+
+    try:
+        feedback = CdsStore(_registry(request).engine).feedback()
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    summary = summarise(evaluated, items, day, _settings(request), feedback)
+    by = Grouping.folpe if request.query_params.get("by") == "folpe" else Grouping.risk
+
+    repo = _registry(request)
+    try:
+        survival = [_survival(request, e, by, day) for e in (Endpoint.rfs, Endpoint.os)]
+        quality, concord = registry_quality(
+            evaluated, repo.outcomes_by_registry_id(), repo.recommendation_history(), day,
+            _settings(request), registry_decisions(repo))
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    min_cell: int = request.app.state.config.min_cell
+    return _page(request, "summary.html", {
+        "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
+        "survival": survival, "by": by.value, "quality": quality.lines(min_cell)[1:],
+        "concordance": concord.lines(min_cell), "min_cell": min_cell,
+    })
+
+
+def survival_chart(request: Request, endpoint: str = "rfs", by: str = "risk",
+                   on: str | None = None) -> Response:
+    from pecoma.registry.survival import Endpoint, Grouping, to_figure
+
+    day, _ = _day(request, on)
+    problems = []
+    if endpoint not in Endpoint.__members__:
+        problems.append(f"'endpoint' must be one of rfs, os (got {endpoint!r})")
+    if by not in Grouping.__members__:
+        problems.append(f"'by' must be one of risk, folpe (got {by!r})")
+    if problems:
+        return Response("; ".join(problems), status_code=400, media_type="text/plain")
+    try:
+        report = _survival(request, Endpoint(endpoint), Grouping(by), day)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return Response(to_figure(report, "svg"), media_type="image/svg+xml")
+
+
+def summary_chart(request: Request, on: str | None = None) -> Response:
+    day, _ = _day(request, on)
+    evaluated, items = _worklist(request, day)
+    feedback = CdsStore(_registry(request).engine).feedback()
+    return Response(summary_svg(summarise(evaluated, items, day, _settings(request),
+                                          feedback)),
+                    media_type="image/svg+xml")
+
+
+def summary_pdf_download(request: Request, on: str | None = None) -> Response:
+    """The summary to share as PDF: counts, surveillance quality, concordance and
+    survival, every count under the ``min_cell`` setting suppressed."""
+    from pecoma.registry.quality import concordance_of, surveillance_quality
+    from pecoma.registry.summary_pdf import summary_pdf, survival_reports
+
+    day, _ = _day(request, on)
+    min_cell: int = request.app.state.config.min_cell
+    repo = _registry(request)
+    try:
+        evaluated, items = _worklist(request, day)
+        feedback = CdsStore(repo.engine).feedback()
+        summary = summarise(evaluated, items, day, _settings(request), feedback)
+        quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+        concord = concordance_of(repo, evaluated, day, _settings(request))
+        reports = survival_reports(repo, day, min_cell)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return Response(
+        summary_pdf(summary, quality, concord, reports, min_cell), media_type="application/pdf",
+        headers={"content-disposition":
+                 f'attachment; filename="pecoma-registry-summary-{day.isoformat()}.pdf"'},
+    )
