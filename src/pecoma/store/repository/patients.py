@@ -17,6 +17,7 @@ from pecoma.store.models import (
     OutcomeRecord,
     Patient,
     StoredAssessment,
+    WorklistState,
 )
 from pecoma.store.repository.audit import _audit_view
 from pecoma.store.repository.base import RepositoryBase, _chunks, _day
@@ -24,12 +25,16 @@ from pecoma.store.repository.checks import _text_digest
 from pecoma.store.repository.outcomes import _outcome_view
 from pecoma.store.repository.records import (
     CaseView,
+    PatientBasis,
     PatientState,
     ScanData,
     ScanView,
+    StateData,
+    StateRow,
     StoredView,
     Timeline,
 )
+from pecoma.store.repository.states import _STATE_COLUMNS, _state_of
 
 _VIEW_COLUMNS = (
     StoredAssessment.id,
@@ -175,6 +180,86 @@ class PatientReads(RepositoryBase):
             out.append(
                 PatientState(pid, rid, cid, v, c, tuple(scans.get(pid, ())), latest.get(pid))
             )
+        return out
+
+    def patient_bases(self, after: str | None, limit: int) -> list[PatientBasis]:
+        """Up to ``limit`` patients after registry id ``after`` (from the first when
+        ``None``), in registry-id order, each with its latest case version, latest
+        assessment and stored worklist state: a page of a re-assessment, read without the
+        cases (:meth:`case_texts` reads those needed)."""
+        cv, a, ws = CaseVersion, StoredAssessment, WorklistState
+        with self._read(only=True) as s:
+            q = select(Patient.id, Patient.registry_id).order_by(Patient.registry_id)
+            if after is not None:
+                q = q.where(Patient.registry_id > after)
+            patients = s.execute(q.limit(limit)).all()
+            pids = [pid for pid, _rid in patients]
+            cases: dict[int, tuple[int, int]] = {}
+            latest: dict[int, StoredView] = {}
+            counts: dict[int, int] = {}
+            states: dict[int, tuple[int, StateData]] = {}
+            for chunk in _chunks(pids):
+                top = (
+                    select(cv.patient_id, func.max(cv.version).label("v"))
+                    .where(cv.patient_id.in_(chunk)).group_by(cv.patient_id).subquery()
+                )
+                cases.update(
+                    (pid, (cid, v)) for cid, pid, v in s.execute(
+                        select(cv.id, cv.patient_id, cv.version).join(
+                            top, (cv.patient_id == top.c.patient_id) & (cv.version == top.c.v))
+                    )
+                )
+                top_a = (
+                    select(func.max(a.id).label("id"))
+                    .where(a.patient_id.in_(chunk)).group_by(a.patient_id).subquery()
+                )
+                latest.update(
+                    (row[0], _view_of(row[1:])) for row in s.execute(
+                        select(a.patient_id, *_VIEW_COLUMNS).join(top_a, a.id == top_a.c.id))
+                )
+                counts.update(
+                    (pid, n) for pid, n in s.execute(
+                        select(ImagingRecord.patient_id, func.count())
+                        .where(ImagingRecord.patient_id.in_(chunk))
+                        .group_by(ImagingRecord.patient_id))
+                )
+                states.update(
+                    (row[0], (row[1], _state_of(row[2:]))) for row in s.execute(
+                        select(ws.patient_id, ws.case_version, *_STATE_COLUMNS)
+                        .where(ws.patient_id.in_(chunk)))
+                )
+        out: list[PatientBasis] = []
+        for pid, rid in patients:
+            cid, v = cases.get(pid, (None, None))
+            sv, st = states.get(pid, (None, None))
+            out.append(PatientBasis(pid, rid, cid, v, latest.get(pid),
+                                    StateRow(pid, rid, v, counts.get(pid, 0), sv, st)))
+        return out
+
+    def case_texts(
+        self, items: Sequence[tuple[int, int]]
+    ) -> dict[int, tuple[str, tuple[ScanData, ...]]]:
+        """For (patient id, case version id) pairs: patient id -> (the case version's
+        data as its stored JSON text, the patient's scans in date order)."""
+        out: dict[int, tuple[str, tuple[ScanData, ...]]] = {}
+        with self._read(only=True) as s:
+            for chunk in _chunks(list(items)):
+                texts: dict[int, str] = {
+                    cid: text for cid, text in s.execute(
+                        select(CaseVersion.id, sql_cast(CaseVersion.case, Text))
+                        .where(CaseVersion.id.in_([cid for _pid, cid in chunk])))
+                }
+                scans: dict[int, list[ScanData]] = {}
+                for pid, day, modality, finding in s.execute(
+                    select(ImagingRecord.patient_id, ImagingRecord.performed_on,
+                           ImagingRecord.modality, ImagingRecord.finding)
+                    .where(ImagingRecord.patient_id.in_([pid for pid, _cid in chunk]))
+                    .order_by(ImagingRecord.patient_id, ImagingRecord.performed_on,
+                              ImagingRecord.id)
+                ):
+                    scans.setdefault(pid, []).append(ScanData(day, modality, finding))
+                out.update((pid, (texts[cid], tuple(scans.get(pid, ()))))
+                           for pid, cid in chunk if cid in texts)
         return out
 
     def latest_case(self, registry_id: str) -> tuple[bool, dict[str, Any] | None]:
