@@ -5,9 +5,15 @@ when the knowledge records produced (added or removed), the risk group or the ne
 date changed. A new assessment is stored (reason ``reassess``, unless asked not to) when
 it differs, or when it was made with another knowledge, engine or settings version than
 the stored one; an identical re-evaluation under the same versions adds no row. Every
-patient's worklist state (:mod:`pecoma.registry.state`) is stored again with the current
-versions, in the same transaction: after a change of knowledge, engine or settings this
-is what brings the stored worklist up to date.
+re-assessed patient's worklist state (:mod:`pecoma.registry.state`) is stored again with
+the current versions, in the transaction of its new assessment: after a change of
+knowledge, engine or settings this is what brings the stored worklist up to date.
+
+The registry is read a page at a time and the results are stored in batches (each one
+transaction), so memory stays that of a few pages whatever the size of the registry. A
+patient :func:`known_unchanged` (assessed as of the same date, from the same case
+version, with the same versions, its stored state current) is counted unchanged without
+the engine.
 """
 
 from __future__ import annotations
