@@ -247,8 +247,10 @@ def _tasks(
     basis: Versions,
 ) -> Iterator[_Task]:
     """Every patient with a case, page by page in registry-id order: those known unchanged
-    are counted in ``report``; the others are read with their cases and given as tasks."""
+    are counted in ``report``; the others are read with their cases and given as tasks of
+    :data:`TASK_PATIENTS` (gathered over pages: a few patients a page make one task)."""
     after: str | None = None
+    ready: list[_Patient] = []
     while page := repo.patient_bases(after, PAGE_PATIENTS):
         after = page[-1].registry_id
         todo: list[PatientBasis] = []
@@ -261,13 +263,16 @@ def _tasks(
             else:
                 todo.append(p)
         cases = repo.case_texts([(p.patient_id, cast(int, p.case_version_id)) for p in todo])
-        patients = [
+        ready += [
             _Patient(p.patient_id, p.registry_id, cast(int, p.case_version_id),
                      cast(int, p.version), *cases[p.patient_id], p.latest)
             for p in todo if p.patient_id in cases
         ]
-        for i in range(0, len(patients), TASK_PATIENTS):
-            yield _Task(tuple(patients[i:i + TASK_PATIENTS]), on_date, settings, knowledge)
+        while len(ready) >= TASK_PATIENTS:
+            yield _Task(tuple(ready[:TASK_PATIENTS]), on_date, settings, knowledge)
+            del ready[:TASK_PATIENTS]
+    if ready:
+        yield _Task(tuple(ready), on_date, settings, knowledge)
 
 
 def reassess(
@@ -287,8 +292,8 @@ def reassess(
     few pages, whatever the size of the registry. A patient :func:`known_unchanged` is
     not assessed again (and nothing of it is written: its stored state is current).
     ``workers`` above 1: the engine work is shared by that many worker processes
-    (:mod:`pecoma.registry.workers`) when there are two tasks or more; the report and
-    what is stored are the same.
+    (:mod:`pecoma.registry.workers`) when there are two full tasks or more; the report
+    and what is stored are the same.
     """
     given = knowledge
     knowledge = knowledge or load_knowledge()
@@ -304,8 +309,12 @@ def reassess(
         states.clear()
 
     tasks = _tasks(repo, report, on_date, settings, given, versions(settings, knowledge))
+    # worker processes only for two full tasks or more (starting them costs more than
+    # the engine work of a few hundred patients)
     first = list(itertools.islice(tasks, 2))
-    with runner(_reassess_patients, workers if len(first) == 2 else 1) as run:
+    if len(first) < 2 or len(first[1].patients) < TASK_PATIENTS:
+        workers = 1
+    with runner(_reassess_patients, workers) as run:
         for results in run(itertools.chain(first, tasks)):
             for r in results:
                 report.patients += 1
