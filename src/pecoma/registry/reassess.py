@@ -5,28 +5,44 @@ when the knowledge records produced (added or removed), the risk group or the ne
 date changed. A new assessment is stored (reason ``reassess``, unless asked not to) when
 it differs, or when it was made with another knowledge, engine or settings version than
 the stored one; an identical re-evaluation under the same versions adds no row. Every
-patient's worklist state (:mod:`pecoma.registry.state`) is stored again with the current
-versions, in the same transaction: after a change of knowledge, engine or settings this
-is what brings the stored worklist up to date.
+re-assessed patient's worklist state (:mod:`pecoma.registry.state`) is stored again with
+the current versions, in the transaction of its new assessment: after a change of
+knowledge, engine or settings this is what brings the stored worklist up to date.
+
+The registry is read a page at a time and the results are stored in batches (each one
+transaction), so memory stays that of a few pages whatever the size of the registry. A
+patient :func:`known_unchanged` (assessed as of the same date, from the same case
+version, with the same versions, its stored state current) is counted unchanged without
+the engine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pecoma.case import parse_case
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
-from pecoma.registry.state import compute_state, plan_and_state
+from pecoma.registry.state import Versions, compute_state, is_usable, plan_and_state, versions
 from pecoma.registry.stored import assessment_data
 from pecoma.registry.workers import runner
 from pecoma.settings import Settings
-from pecoma.store.repository import AssessmentData, PatientState, Repository, StateData
+from pecoma.store.repository import (
+    AssessmentData,
+    PatientBasis,
+    Repository,
+    ScanData,
+    StateData,
+)
+from pecoma.store.repository.records import StoredView
 
-__all__ = ["Change", "ReassessReport", "reassess"]
+__all__ = ["Change", "ReassessReport", "known_unchanged", "reassess"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +120,33 @@ class ReassessReport:
         }
 
 
+PAGE_PATIENTS = 1000
+"""Patients read from the registry at a time (their cases only when they are assessed)."""
+
 TASK_PATIENTS = 250
 """Patients per piece of engine work handed to a worker process."""
+
+WRITE_PATIENTS = 2000
+"""Re-assessed patients whose states and new assessments are stored in one transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Patient:
+    """What the engine work needs of one patient: its latest case version as stored (JSON
+    text), its scans and its latest stored assessment."""
+
+    patient_id: int
+    registry_id: str
+    case_version_id: int
+    version: int
+    case_text: str
+    scans: tuple[ScanData, ...]
+    latest: StoredView | None
 
 
 @dataclass(frozen=True, slots=True)
 class _Task:
-    patients: tuple[PatientState, ...]
+    patients: tuple[_Patient, ...]
     on_date: dt.date
     settings: Settings
     knowledge: Knowledge | None  # None: the default knowledge (loaded by the worker)
@@ -122,6 +158,8 @@ class _Result:
     (or why the case is not evaluable)."""
 
     patient_id: int
+    registry_id: str
+    case_version_id: int
     version: int
     state: StateData
     problem: str | None = None
@@ -135,23 +173,22 @@ def _reassess_patients(task: _Task) -> list[_Result]:
     process)."""
     out: list[_Result] = []
     on_date, settings, knowledge = task.on_date, task.settings, task.knowledge
-    for st in task.patients:
-        if st.case is None or st.version is None:
-            continue  # not given: the caller keeps patients with a case only
+    for p in task.patients:
+        ids = (p.patient_id, p.registry_id, p.case_version_id, p.version)
+        data = json.loads(p.case_text)
         try:
-            case = parse_case(st.case, source="stored case")
+            case = parse_case(data, source="stored case")
             a = assess(case, on_date, settings, knowledge)
         except InputError as exc:
-            out.append(_Result(st.patient_id, st.version,
-                               compute_state(st.case, st.scans, on_date, settings, knowledge),
+            out.append(_Result(*ids, compute_state(data, p.scans, on_date, settings, knowledge),
                                problem="; ".join(str(i) for i in exc.issues)))
             continue
-        due, wl = plan_and_state(case, a, on_date, st.scans, settings, knowledge)
-        prev = st.latest
+        due, wl = plan_and_state(case, a, on_date, p.scans, settings, knowledge)
+        prev = p.latest
         before = set(prev.record_ids) if prev else set()
         after = set(a.record_ids())
         change = Change(
-            registry_id=st.registry_id,
+            registry_id=p.registry_id,
             added=tuple(sorted(after - before)),
             removed=tuple(sorted(before - after)),
             risk_before=prev.risk_group if prev else None,
@@ -167,8 +204,75 @@ def _reassess_patients(task: _Task) -> list[_Result]:
             prev.knowledge_version, prev.engine_version, prev.settings_digest
         ) == (a.knowledge_version, a.engine_version, a.settings_digest)
         new = assessment_data(a, due, "reassess") if changed or not same_basis else None
-        out.append(_Result(st.patient_id, st.version, wl, None, change, changed, new))
+        out.append(_Result(*ids, wl, None, change, changed, new))
     return out
+
+
+def known_unchanged(p: PatientBasis, on_date: dt.date, basis: Versions) -> bool:
+    """The patient's re-assessment as of ``on_date`` is known without the engine: nothing
+    changed, no assessment to store, and its stored worklist state is the one it would
+    compute.
+
+    That is so when the latest stored assessment was made from the patient's latest case
+    version as of ``on_date`` itself, with the same knowledge, engine and settings
+    versions (the engine is deterministic: the same assessment again, the same records
+    and risk), and the stored worklist state is usable as of ``on_date``
+    (:func:`~pecoma.registry.state.is_usable`: from that case version and every scan,
+    with these versions) with the stored assessment's next due date: an active plan whose
+    next visit is due then, or a plan not drawn (no visit, no date) when the assessment
+    has none. The plan is the same as of any date from the state's ``valid_from`` on,
+    which the stored worklist relies on as well. A suspended plan or a problem is
+    assessed again.
+    """
+    a, state = p.latest, p.state_row.state
+    return (
+        a is not None
+        and state is not None
+        and p.case_version_id is not None
+        and a.case_version_id == p.case_version_id
+        and a.evaluated_on == on_date
+        and (a.knowledge_version, a.engine_version, a.settings_digest) == basis
+        and is_usable(p.state_row, on_date, basis)
+        and state.plan_status in ("active", "not_drawn")
+        and state.due == a.next_due
+    )
+
+
+def _tasks(
+    repo: Repository,
+    report: ReassessReport,
+    on_date: dt.date,
+    settings: Settings,
+    knowledge: Knowledge | None,
+    basis: Versions,
+) -> Iterator[_Task]:
+    """Every patient with a case, page by page in registry-id order: those known unchanged
+    are counted in ``report``; the others are read with their cases and given as tasks of
+    :data:`TASK_PATIENTS` (gathered over pages: a few patients a page make one task)."""
+    after: str | None = None
+    ready: list[_Patient] = []
+    while page := repo.patient_bases(after, PAGE_PATIENTS):
+        after = page[-1].registry_id
+        todo: list[PatientBasis] = []
+        for p in page:
+            if p.case_version_id is None or p.version is None:
+                continue  # no case: nothing to assess
+            if known_unchanged(p, on_date, basis):
+                report.patients += 1
+                report.unchanged += 1
+            else:
+                todo.append(p)
+        cases = repo.case_texts([(p.patient_id, cast(int, p.case_version_id)) for p in todo])
+        ready += [
+            _Patient(p.patient_id, p.registry_id, cast(int, p.case_version_id),
+                     cast(int, p.version), *cases[p.patient_id], p.latest)
+            for p in todo if p.patient_id in cases
+        ]
+        while len(ready) >= TASK_PATIENTS:
+            yield _Task(tuple(ready[:TASK_PATIENTS]), on_date, settings, knowledge)
+            del ready[:TASK_PATIENTS]
+    if ready:
+        yield _Task(tuple(ready), on_date, settings, knowledge)
 
 
 def reassess(
@@ -183,36 +287,48 @@ def reassess(
 ) -> ReassessReport:
     """Assess every latest case again; list what changed; store the new assessments.
 
+    The registry is read a page at a time and what changed is stored every
+    :data:`WRITE_PATIENTS` patients, each time in one transaction: memory stays that of a
+    few pages, whatever the size of the registry. A patient :func:`known_unchanged` is
+    not assessed again (and nothing of it is written: its stored state is current).
     ``workers`` above 1: the engine work is shared by that many worker processes
-    (:mod:`pecoma.registry.workers`); the report and what is stored are the same.
+    (:mod:`pecoma.registry.workers`) when there are two full tasks or more; the report
+    and what is stored are the same.
     """
     given = knowledge
     knowledge = knowledge or load_knowledge()
     report = ReassessReport(on_date, knowledge.version, settings.digest())
     new: list[tuple[int, int, AssessmentData]] = []
     states: list[tuple[int, int, StateData]] = []
-    todo = [st for st in repo.states()
-            if st.case is not None and st.case_version_id is not None
-            and st.version is not None]
-    if len(todo) < 2 * TASK_PATIENTS:
+
+    def flush() -> None:
+        if store and (new or states):
+            # the worklist states are refreshed too, in the same transaction
+            report.stored += repo.add_assessments(new, actor, states)
+        new.clear()
+        states.clear()
+
+    tasks = _tasks(repo, report, on_date, settings, given, versions(settings, knowledge))
+    # worker processes only for two full tasks or more (starting them costs more than
+    # the engine work of a few hundred patients)
+    first = list(itertools.islice(tasks, 2))
+    if len(first) < 2 or len(first[1].patients) < TASK_PATIENTS:
         workers = 1
-    tasks = (_Task(tuple(todo[i:i + TASK_PATIENTS]), on_date, settings, given)
-             for i in range(0, len(todo), TASK_PATIENTS))
     with runner(_reassess_patients, workers) as run:
-        for results, task in zip(run(tasks), range(0, len(todo), TASK_PATIENTS), strict=True):
-            for r, st in zip(results, todo[task:task + TASK_PATIENTS], strict=True):
+        for results in run(itertools.chain(first, tasks)):
+            for r in results:
                 report.patients += 1
                 states.append((r.patient_id, r.version, r.state))
                 if r.change is None:
-                    report.not_evaluable.append((st.registry_id, r.problem or ""))
+                    report.not_evaluable.append((r.registry_id, r.problem or ""))
                     continue
                 if r.changed:
                     report.changes.append(r.change)
                 else:
                     report.unchanged += 1
-                if r.new is not None and st.case_version_id is not None:
-                    new.append((st.patient_id, st.case_version_id, r.new))
-    if store:
-        # the worklist states are refreshed too, in the same transaction
-        report.stored = repo.add_assessments(new, actor, states)
+                if r.new is not None:
+                    new.append((r.patient_id, r.case_version_id, r.new))
+            if len(states) >= WRITE_PATIENTS:
+                flush()
+    flush()
     return report

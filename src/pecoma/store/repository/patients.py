@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Text, func, select
 from sqlalchemy import cast as sql_cast
+from sqlalchemy import text as sql_text
 
 from pecoma.store.models import (
     AuditEntry,
@@ -17,6 +18,7 @@ from pecoma.store.models import (
     OutcomeRecord,
     Patient,
     StoredAssessment,
+    WorklistState,
 )
 from pecoma.store.repository.audit import _audit_view
 from pecoma.store.repository.base import RepositoryBase, _chunks, _day
@@ -24,12 +26,15 @@ from pecoma.store.repository.checks import _text_digest
 from pecoma.store.repository.outcomes import _outcome_view
 from pecoma.store.repository.records import (
     CaseView,
+    PatientBasis,
     PatientState,
     ScanData,
     ScanView,
+    StateRow,
     StoredView,
     Timeline,
 )
+from pecoma.store.repository.states import _STATE_COLUMNS, _state_of
 
 _VIEW_COLUMNS = (
     StoredAssessment.id,
@@ -175,6 +180,80 @@ class PatientReads(RepositoryBase):
             out.append(
                 PatientState(pid, rid, cid, v, c, tuple(scans.get(pid, ())), latest.get(pid))
             )
+        return out
+
+    def patient_bases(self, after: str | None, limit: int) -> list[PatientBasis]:
+        """Up to ``limit`` patients after registry id ``after`` (from the first when
+        ``None``), in registry-id order, each with its latest case version, latest
+        assessment and stored worklist state: a page of a re-assessment, read without the
+        cases (:meth:`case_texts` reads those needed)."""
+        cv, a, ws, im = CaseVersion, StoredAssessment, WorklistState, ImagingRecord
+        # the page's patients first, each with its latest version number, latest
+        # assessment id and number of scans (looked up by the patient_id indexes; the
+        # GROUP BY keeps PostgreSQL from reading the assessments backwards by id instead,
+        # which it may choose on stale statistics), then joined
+        q = select(
+            Patient.id, Patient.registry_id,
+            select(func.max(cv.version)).where(cv.patient_id == Patient.id)
+            .scalar_subquery().label("v"),
+            select(func.max(a.id)).where(a.patient_id == Patient.id).group_by(a.patient_id)
+            .scalar_subquery().label("a"),
+            select(func.count()).select_from(im).where(im.patient_id == Patient.id)
+            .scalar_subquery().label("n"),
+        ).order_by(Patient.registry_id).limit(limit)
+        if after is not None:
+            q = q.where(Patient.registry_id > after)
+        page = q.subquery()
+        q = (
+            select(page.c.id, page.c.registry_id, cv.id, cv.version, page.c.n,
+                   ws.case_version, *_STATE_COLUMNS, *_VIEW_COLUMNS)
+            .select_from(page)
+            .outerjoin(cv, (cv.patient_id == page.c.id) & (cv.version == page.c.v))
+            .outerjoin(a, a.id == page.c.a)
+            .outerjoin(ws, ws.patient_id == page.c.id)
+            .order_by(page.c.registry_id)
+        )
+        n_state = len(_STATE_COLUMNS)
+        out: list[PatientBasis] = []
+        with self._read(only=True) as s:
+            if self.dialect == "postgresql":
+                # a page is a thousand index look-ups (about 20 ms); on stale statistics
+                # PostgreSQL may expect far more and compile the query first (JIT, about
+                # 0.8 s a page)
+                s.execute(sql_text("SET LOCAL jit = off"))
+            for r in s.connection().execute(q):
+                pid, rid, cid, version, scans, sv = r[:6]
+                state = _state_of(r[6:6 + n_state]) if sv is not None else None
+                view = r[6 + n_state:]
+                out.append(PatientBasis(
+                    pid, rid, cid, version, _view_of(view) if view[0] is not None else None,
+                    StateRow(pid, rid, version, scans or 0, sv, state)))
+        return out
+
+    def case_texts(
+        self, items: Sequence[tuple[int, int]]
+    ) -> dict[int, tuple[str, tuple[ScanData, ...]]]:
+        """For (patient id, case version id) pairs: patient id -> (the case version's
+        data as its stored JSON text, the patient's scans in date order)."""
+        out: dict[int, tuple[str, tuple[ScanData, ...]]] = {}
+        with self._read(only=True) as s:
+            for chunk in _chunks(list(items)):
+                texts: dict[int, str] = {
+                    cid: text for cid, text in s.execute(
+                        select(CaseVersion.id, sql_cast(CaseVersion.case, Text))
+                        .where(CaseVersion.id.in_([cid for _pid, cid in chunk])))
+                }
+                scans: dict[int, list[ScanData]] = {}
+                for pid, day, modality, finding in s.execute(
+                    select(ImagingRecord.patient_id, ImagingRecord.performed_on,
+                           ImagingRecord.modality, ImagingRecord.finding)
+                    .where(ImagingRecord.patient_id.in_([pid for pid, _cid in chunk]))
+                    .order_by(ImagingRecord.patient_id, ImagingRecord.performed_on,
+                              ImagingRecord.id)
+                ):
+                    scans.setdefault(pid, []).append(ScanData(day, modality, finding))
+                out.update((pid, (texts[cid], tuple(scans.get(pid, ()))))
+                           for pid, cid in chunk if cid in texts)
         return out
 
     def latest_case(self, registry_id: str) -> tuple[bool, dict[str, Any] | None]:

@@ -195,6 +195,20 @@ class PatientState:
 
 
 @dataclass(frozen=True, slots=True)
+class PatientBasis:
+    """What a re-assessment reads of a patient before its case: the latest case version
+    (id and number), the latest stored assessment, and the stored worklist state with what
+    it must match to be current (see :class:`StateRow`)."""
+
+    patient_id: int
+    registry_id: str
+    case_version_id: int | None
+    version: int | None
+    latest: StoredView | None
+    state_row: StateRow
+
+
+@dataclass(frozen=True, slots=True)
 class CaseView:
     id: int
     version: int
