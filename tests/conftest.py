@@ -114,3 +114,64 @@ def browser(chromium_path: str) -> Iterator[Any]:
         b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# --- The real server of the browser tests: one ``pecoma serve`` per process --------------
+# A case label the browser tests type in: the server's logs must never carry it.
+E2E_LABEL = "E2E-TEAM-LABEL-42"
+
+
+@pytest.fixture(scope="session")
+def e2e_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``pecoma serve`` on a free port, started once in each process of the run for the
+    browser tests of test_web_e2e, test_web_form_e2e and test_web_report_browser (not
+    once a module); yields its base URL and checks its logs at the end. Its registry is a
+    SQLite file in a temporary folder (not ./data of the checkout); none of these tests
+    writes to it."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    artifacts = ROOT / "artifacts" / "e2e"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = artifacts / f"server-{WORKER}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PECOMA_")}
+    env.update({"PECOMA_LOG_LEVEL": "info",
+                "PECOMA_DATA_DIR": str(tmp_path_factory.mktemp("e2e-data"))})
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from pecoma.cli import main; main()", "serve",
+             "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not start: {log_path.read_text()[-2000:]}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    logs = log_path.read_text(encoding="utf-8")
+    assert '"route": "/report"' in logs  # structured access lines were written
+    assert E2E_LABEL not in logs  # and they carry no case label

@@ -8,27 +8,21 @@ written under ``artifacts/e2e/`` for people to look at.
 from __future__ import annotations
 
 import io
-import os
 import re
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
-from conftest import WORKER
+from conftest import E2E_LABEL as LABEL
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "e2e"
-LABEL = "E2E-TEAM-LABEL-42"
 
 
 def free_port() -> int:
@@ -38,50 +32,11 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest, chromium_path: str,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``pecoma serve`` on a free port; yields its base URL; checks its logs at the end.
-    Its registry is a SQLite file in a temporary folder (not ./data of the checkout). The
-    log's name says which module and process it serves: modules and xdist workers each
-    start their own."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log_path = ARTIFACTS / f"server-{request.module.__name__}-{WORKER}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PECOMA_")}
-    env.update({"PECOMA_LOG_LEVEL": "info",
-                "PECOMA_DATA_DIR": str(tmp_path_factory.mktemp("e2e-data"))})
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from pecoma.cli import main; main()", "serve",
-             "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    logs = log_path.read_text(encoding="utf-8")
-    assert '"route": "/report"' in logs  # structured access lines were written
-    assert LABEL not in logs  # and they carry no case label
+@pytest.fixture
+def server(e2e_server: str) -> str:
+    """The base URL of the real ``pecoma serve`` every browser test of this process uses
+    (``e2e_server`` in conftest.py: started once, its logs checked at the end)."""
+    return e2e_server
 
 
 @pytest.fixture

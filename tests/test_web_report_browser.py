@@ -1,6 +1,6 @@
 """The report in Debian's headless chromium: the answer on the first screen, axe clean.
 
-Uses the server and browser of ``test_web_e2e`` (``pecoma serve`` on a free port, Playwright
+Uses the server and browser of ``test_web_e2e`` (one ``pecoma serve`` on a free port, Playwright
 driving /usr/bin/chromium). Accessibility is checked with axe-core as packaged by
 axe-playwright-python, injected into the page: no network. Screenshots are written
 under ``artifacts/e2e/``.
