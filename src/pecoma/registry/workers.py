@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 __all__ = ["WORKERS", "Runner", "runner"]
 
+START = "spawn"
+
 WORKERS = 2
 """Worker processes the command line uses for the engine work of a re-assessment (the
 import runs in one process: its memory goal, bench/RESULTS.md)."""
@@ -37,7 +39,7 @@ def runner(fn: Callable[[T], R], workers: int) -> Iterator[Callable[[Iterable[T]
         return
     import multiprocessing
 
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    with multiprocessing.get_context(START).Pool(workers) as pool:
 
         def run(tasks: Iterable[T]) -> Iterator[R]:
             pending: deque[Any] = deque()
