@@ -9,7 +9,8 @@ command line in a subprocess, and prints the child's peak resident set size (ru_
 and the time taken. The goal (issue 14): at most 300 MB at 100,000 rows. The import's
 engine work runs in worker processes for a large file: ru_maxrss is then the largest
 single process, so the sum over the command and its workers is sampled too (every 0.2 s
-from /proc; Linux only).
+from /proc; Linux only): their resident sizes (a page the forked workers share with the
+command counts in each of them) and their proportional set sizes (each page once).
 """
 
 from __future__ import annotations
@@ -52,18 +53,21 @@ def write_file(path: Path, rows: int) -> None:
     wb.save(path)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident kB of ``pid`` and its descendants (0 for a process that is gone)."""
+def tree_rss(pid: int, pss: bool = False) -> int:
+    """Resident kB of ``pid`` and its descendants (0 for a process that is gone); with
+    ``pss``, each page shared by n processes counts 1/n in each (proportional set size),
+    so that pages forked workers share with the command are counted once."""
     total = 0
+    source, field = ("smaps_rollup", "Pss:") if pss else ("status", "VmRSS:")
     try:
-        with open(f"/proc/{pid}/status") as f:
-            total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")),
+        with open(f"/proc/{pid}/{source}") as f:
+            total += next((int(line.split()[1]) for line in f if line.startswith(field)),
                           0)
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             kids = [int(k) for k in f.read().split()]
     except (OSError, ValueError):
         return total
-    return total + sum(tree_rss(k) for k in kids)
+    return total + sum(tree_rss(k, pss) for k in kids)
 
 
 def main() -> None:
@@ -83,9 +87,10 @@ def main() -> None:
                 [sys.executable, "-m", "pecoma", "registry", "import", str(path), "--on",
                  "2026-11-28", f"--{args.mode}", "--database-url", url],
                 stdout=out, stderr=err, text=True)
-            tree_peak = 0
+            tree_peak = tree_pss = 0
             while child.poll() is None:
                 tree_peak = max(tree_peak, tree_rss(child.pid))
+                tree_pss = max(tree_pss, tree_rss(child.pid, pss=True))
                 time.sleep(0.2)
             took = time.monotonic() - started
             out.seek(0)
@@ -99,7 +104,8 @@ def main() -> None:
         if done.returncode:
             print(done.stderr[-2000:])
         print(f"peak RSS of the import: {peak_mb:.0f} MB (largest process); sum over the "
-              f"command and its workers, sampled: {tree_peak / 1024:.0f} MB; time {took:.1f} s")
+              f"command and its workers, sampled: {tree_peak / 1024:.0f} MB resident "
+              f"({tree_pss / 1024:.0f} MB proportional); time {took:.1f} s")
 
 
 if __name__ == "__main__":

@@ -210,3 +210,46 @@ class TestParallelImport:
         assert report.rows == 10 and report.good == 8
         assert repo.count() == before
         assert repo.state_rows() == []
+
+
+def _pid_of(task: int) -> tuple[int, int]:
+    import os
+
+    return task, os.getpid()
+
+
+class TestRunner:
+    """The worker processes' runner keeps the tasks' order, wherever each task ran."""
+
+    def test_forked_workers_and_tasks_done_here_keep_their_order(self) -> None:
+        """Tasks 0, 3, 6, 9 are marked for this process: they run here (this process's
+        id); the others run in the 2 forked workers (other ids); the results come back
+        in task order."""
+        import os
+
+        from pecoma.registry.workers import runner
+
+        with runner(_pid_of, 2, start="fork", here=lambda t: t % 3 == 0) as run:
+            got = list(run(range(10)))
+        assert [t for t, _pid in got] == list(range(10))
+        assert [t for t, pid in got if pid == os.getpid()] == [0, 3, 6, 9]
+
+    def test_reimport_with_workers_changes_nothing(self, repo: Repository, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """The same 7 rows imported twice with workers: the second import finds every row
+        unchanged (done in this process, no engine work) and writes nothing."""
+        monkeypatch.setattr(importer, "POOL_MIN_ROWS", 0)
+        monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+        monkeypatch.setattr(importer, "BATCH_ROWS", 3)
+        path = write_csv(tmp_path / "c.csv",
+                         rows_of({f"PEC-{i:05d}": KINDS[i % 3] for i in range(7)}))
+        first = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t",
+                            workers=2)
+        assert first.written is not None and first.written.new_versions == 7
+        before = _stored(repo)
+        again = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t",
+                            workers=2)
+        assert again.written is not None
+        assert (again.written.new_versions, again.written.unchanged) == (0, 7)
+        assert again.written.versions == {f"PEC-{i:05d}": 1 for i in range(7)}
+        assert _stored(repo) == before

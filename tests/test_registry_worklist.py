@@ -526,7 +526,7 @@ class TestStoredAlerts:
 
         downgrade(registry.engine, "0008")
         upgrade(registry.engine)
-        assert current_revision(registry.engine) == "0009"
+        assert current_revision(registry.engine) == "0010"
         assert usable(registry) == 0
         by_id = {i.registry_id: i for i in stored(registry)}
         assert [a.id for a in by_id["W-07"].alerts] == ["FU-SUSPENDED-RECURRENCE"]

@@ -426,7 +426,7 @@ def plan_surveillance(
             evaluated_on=on_date,
             engine_version=__version__,
             knowledge_version=knowledge.version,
-            settings_digest=settings.digest(),
+            settings_digest=settings.fingerprint,
             label=case.label,
             status=plan_status,
             risk_group=risk.group,

@@ -144,9 +144,9 @@ def _check_outcomes_at(on_date: dt.date) -> Any:
 # --- importing ----------------------------------------------------------------------
 
 
-BATCH_ROWS = 1000
+BATCH_ROWS = 250
 """Rows written per batch (all batches in one transaction)."""
-CHUNK_ROWS = 250
+CHUNK_ROWS = 100
 """Rows per piece of engine work (parse, assess, plan) handed to a worker process."""
 POOL_MIN_ROWS = 5000
 """Files with fewer rows (or bytes / 400 for a file) are assessed in this process."""
@@ -181,6 +181,11 @@ class _Done:
     outcomes: tuple[OutcomeData, ...] = ()
     submission: CaseSubmission | None = None
     identical: int | None = None
+
+
+def _all_unchanged(task: _Task) -> bool:
+    """Every row of ``task`` is known unchanged: it needs no engine work."""
+    return all(same is not None for *_rest, same in task.rows)
 
 
 def _engine_rows(task: _Task) -> list[_Done]:
@@ -233,9 +238,10 @@ def import_rows(
     """Validate ``rows`` and write the good ones (all of them, or none: see ``mode``).
 
     ``workers`` above 1: the engine work (parse, assess, plan) of at least
-    :data:`POOL_MIN_ROWS` rows is shared by that many worker processes (started with
-    ``spawn``: the calling program's main module must be import-safe); what is stored
-    is the same either way.
+    :data:`POOL_MIN_ROWS` rows is shared by that many worker processes, forked from
+    this one (call it so only from a program that runs no other thread, such as the
+    command line; see :mod:`pecoma.registry.workers`); what is stored is the same either
+    way.
     """
     if len(rows) < POOL_MIN_ROWS:
         workers = 1
@@ -322,71 +328,72 @@ def _import(
     if report.issues:
         report.rows = sum(1 for r in rows() if not is_empty(r))
         return report  # a wrong header makes every row doubtful: nothing is imported
-    basis = repo.import_basis(__version__, on_date)
-    scans = repo.scans_by_registry_id()
-    outcome_columns = [h for h in header if h in OUTCOME_COLUMNS]
-    stored = (repo.outcomes_by_registry_id()
-              if any(h in OUTCOME_COLUMNS for h in header) else {})
-    identical: dict[str, int] = {}
-    strict = mode is ImportMode.all_or_nothing
+    # the workers are forked before the registry's data is read: they hold none of it
+    with runner(_engine_rows, workers, start="fork", here=_all_unchanged) as run:
+        basis = repo.import_basis(__version__, on_date)
+        scans = repo.scans_by_registry_id()
+        outcome_columns = [h for h in header if h in OUTCOME_COLUMNS]
+        stored = (repo.outcomes_by_registry_id()
+                  if any(h in OUTCOME_COLUMNS for h in header) else {})
+        identical: dict[str, int] = {}
+        strict = mode is ImportMode.all_or_nothing
 
-    def tasks() -> Iterator[_Task]:
-        seen: dict[str, int] = {}
-        chunk: list[tuple[RawRow, dict[str, int], tuple[int, str] | None,
-                          tuple[Any, ...], int | None]] = []
-        for raw in rows():
-            if is_empty(raw):
-                continue
-            first, rid = _first_rows(raw, seen)
-            known = basis.get(rid)
-            if known is not None and not first and _unchanged(raw, known[2], outcome_columns):
-                chunk.append((RawRow(raw.number, {REGISTRY_ID: rid}), {}, None, (), known[0]))
-            else:
-                chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
-                              None))
-            if len(chunk) >= CHUNK_ROWS:
+        def tasks() -> Iterator[_Task]:
+            seen: dict[str, int] = {}
+            chunk: list[tuple[RawRow, dict[str, int], tuple[int, str] | None,
+                              tuple[Any, ...], int | None]] = []
+            for raw in rows():
+                if is_empty(raw):
+                    continue
+                first, rid = _first_rows(raw, seen)
+                known = basis.get(rid)
+                if known is not None and not first and _unchanged(raw, known[2], outcome_columns):
+                    chunk.append((RawRow(raw.number, {REGISTRY_ID: rid}), {}, None, (), known[0]))
+                else:
+                    chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
+                                  None))
+                if len(chunk) >= CHUNK_ROWS:
+                    yield _Task(tuple(chunk), on_date, settings, source,
+                                not (strict and report.issues))
+                    chunk = []
+            if chunk:
                 yield _Task(tuple(chunk), on_date, settings, source,
                             not (strict and report.issues))
-                chunk = []
-        if chunk:
-            yield _Task(tuple(chunk), on_date, settings, source,
-                        not (strict and report.issues))
 
-    def batches(run: Callable[[Iterable[_Task]], Iterator[list[_Done]]]
-                ) -> Iterator[list[CaseSubmission]]:
-        # (again, from the start, should the transaction be retried)
-        report.rows = report.good = 0
-        report.issues = []
-        identical.clear()
-        batch: list[CaseSubmission] = []
-        for done in run(tasks()):
-            for d in done:
-                report.rows += 1
-                issues = d.issues
-                if not issues:
-                    issues = _against_store(d, stored, on_date)
-                if issues:
-                    report.issues += issues
-                    continue
-                report.good += 1
-                if d.identical is not None:
-                    identical[d.registry_id] = d.identical
-                elif not (strict and report.issues):
-                    if d.submission is None:
-                        raise ImportFileError(f"row {d.number} was not assessed")
-                    batch.append(d.submission)
-            if strict and report.issues:
-                batch = []  # nothing more is written: the transaction is rolled back
-            while len(batch) >= BATCH_ROWS:
+        def batches(run: Callable[[Iterable[_Task]], Iterator[list[_Done]]]
+                    ) -> Iterator[list[CaseSubmission]]:
+            # (again, from the start, should the transaction be retried)
+            report.rows = report.good = 0
+            report.issues = []
+            identical.clear()
+            batch: list[CaseSubmission] = []
+            for done in run(tasks()):
+                for d in done:
+                    report.rows += 1
+                    issues = d.issues
+                    if not issues:
+                        issues = _against_store(d, stored, on_date)
+                    if issues:
+                        report.issues += issues
+                        continue
+                    report.good += 1
+                    if d.identical is not None:
+                        identical[d.registry_id] = d.identical
+                    elif not (strict and report.issues):
+                        if d.submission is None:
+                            raise ImportFileError(f"row {d.number} was not assessed")
+                        batch.append(d.submission)
+                if strict and report.issues:
+                    batch = []  # nothing more is written: the transaction is rolled back
+                while len(batch) >= BATCH_ROWS:
+                    yield batch[:BATCH_ROWS]
+                    batch = batch[BATCH_ROWS:]
+            while batch:
                 yield batch[:BATCH_ROWS]
                 batch = batch[BATCH_ROWS:]
-        while batch:
-            yield batch[:BATCH_ROWS]
-            batch = batch[BATCH_ROWS:]
-        if strict and report.issues:
-            raise _Rejected
+            if strict and report.issues:
+                raise _Rejected
 
-    with runner(_engine_rows, workers) as run:
         try:
             report.written = repo.add_case_batches(lambda: batches(run), actor,
                                                    _check_outcomes_at(on_date))

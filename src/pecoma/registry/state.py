@@ -51,7 +51,7 @@ Versions = tuple[str, str, str]
 
 def versions(settings: Settings, knowledge: Knowledge | None = None) -> Versions:
     """The versions a state computed now would carry."""
-    return ((knowledge or load_knowledge()).version, __version__, settings.digest())
+    return ((knowledge or load_knowledge()).version, __version__, settings.fingerprint)
 
 
 def valid_from(case: Case, scans: Sequence[ScanData]) -> dt.date | None:
