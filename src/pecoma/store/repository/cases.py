@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -115,6 +116,13 @@ class Cases(WorklistStates, Outcomes):
         actor = check_actor(actor)
 
         def work(s: Session) -> AddResult:
+            if self.dialect == "postgresql":
+                # Each batch looks its patients up by lists of ids in tables that grow in
+                # this very transaction. A plan kept from the first batches (tables of a
+                # few hundred rows: read them whole) would read every row for every
+                # batch of a large import, whose time then grew with the square of its
+                # size; planned for each batch, the lookups use the indexes.
+                s.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
             now = self._clock()
             result = AddResult()
             seen: set[str] = set()
