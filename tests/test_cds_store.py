@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -100,6 +101,39 @@ def test_cards_and_reports_bounded_in_number(repo: Repository) -> None:
     assert s.report(tokens[-1]) == "r7"
 
 
+def test_a_table_far_from_its_bound_is_not_counted_at_every_pruning(repo: Repository) -> None:
+    """Counting half a million cards costs the database tens of milliseconds: after a
+    count, a process counts a table again only once it has added its share (1/SHARERS) of
+    the room that was left below the bound; near the bound, at every pruning."""
+    from sqlalchemy import event
+
+    from pecoma.store.cds import SHARERS
+
+    clock = Clock()
+    s = store(repo, clock, max_cards=1000, max_reports=1000, prune_every=1)
+    counts: list[str] = []
+
+    def log(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "count(" in statement.lower():
+            counts.append(statement)
+
+    event.listen(repo.engine, "before_cursor_execute", log)
+    try:
+        s.issue([card(0)])
+        s.prune_cards()
+        assert len(counts) == 2  # cards and reports, counted once
+        share = (1000 - 1) // SHARERS  # 62 rows of this process before the next count
+        for n in range(1, share):
+            s.issue([card(n)])
+        s.prune_cards()
+        assert len(counts) == 2  # the cards' share not used up; no report was added
+        s.issue([card(share)])
+        s.prune_cards()
+        assert len(counts) == 3  # the cards counted again
+    finally:
+        event.remove(repo.engine, "before_cursor_execute", log)
+
+
 def test_cards_kept_for_their_retention(repo: Repository) -> None:
     clock = Clock()
     s = store(repo, clock, card_days=1, prune_every=1)
@@ -127,36 +161,55 @@ def test_feedback_round_trip_and_bounds(repo: Repository) -> None:
     assert kept[-1].record_ids == ("ALERT-CHEMO-BEFORE-MTOR",)
 
 
-def test_only_cards_and_reports_skip_the_flush_wait(repo: Repository) -> None:
+def _wal_flushes(conn: Any) -> int:
+    """WAL flushes to disk so far, all processes (PostgreSQL 15-17: pg_stat_wal; 18 and
+    later: pg_stat_io), after this backend's own counts are flushed to the statistics
+    (``conn`` in autocommit: the flush happens at the end of a transaction)."""
+    conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+    conn.exec_driver_sql("SELECT 1")  # the flush happens at the end of a transaction
+    if conn.dialect.server_version_info >= (18,):
+        sql = "SELECT coalesce(sum(fsyncs), 0) FROM pg_stat_io WHERE object = 'wal'"
+    else:
+        sql = "SELECT wal_sync FROM pg_stat_wal"
+    return int(conn.exec_driver_sql(sql).scalar_one())
+
+
+@pytest.mark.postgres
+def test_only_cards_and_reports_skip_the_flush_wait(postgres_database: str) -> None:
     """On PostgreSQL the cards and report of an answer commit asynchronously (they are a
     cache of what the EHR already has); the replay cache and the feedback (with its board
-    decisions and audit entries) must wait for the disk. SET LOCAL ends with its
-    transaction: the pooled connection is back to synchronous commits afterwards."""
-    from sqlalchemy import event
+    decisions and audit entries) must wait for the disk. Measured, not read off the SQL:
+    on one connection, 30 answers cause (almost) no WAL flush, 30 JWT claims at least 30.
+    The setting ends with its transaction: the connection commits synchronously
+    afterwards. PostgreSQL only (SQLite has no asynchronous commit)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
 
-    s = store(repo, Clock())
-    seen: list[str] = []
-
-    def log(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    event.listen(repo.engine, "before_cursor_execute", log)
+    repo = open_registry(postgres_database)  # creates the tables
+    repo.close()
+    engine = create_engine(postgres_database, poolclass=StaticPool)
     try:
-        s.issue([card(1)], [(CdsStore.new_token(), "# report")])
-        answer, seen[:] = list(seen), []
-        s.claim_jti("iss", "j1", T0 + dt.timedelta(minutes=5))
+        s = CdsStore(engine, CdsLimits(), Clock())
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            assert conn.exec_driver_sql("SHOW fsync").scalar() == "on", "needs fsync on"
+            before = _wal_flushes(conn)
+        for n in range(30):
+            s.issue([card(n)], [(CdsStore.new_token(), "# report")])
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            answers = _wal_flushes(conn) - before
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        for n in range(30):
+            assert s.claim_jti("iss", f"j{n}", T0 + dt.timedelta(minutes=5))
         s.add_feedback([FeedbackRecord(
             card=card(1).uuid, service="pecoma-order-select", outcome="overridden",
             outcome_at=T0, record_ids=card(1).record_ids, knowledge_version="1.0")])
-        durable = list(seen)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            durable = _wal_flushes(conn) - before - answers
+        assert answers < 10, answers  # the WAL writer's own flushes, at most a few
+        assert durable >= 31, durable
+        assert s.card(card(29).uuid) is not None  # the answers were stored all the same
     finally:
-        event.remove(repo.engine, "before_cursor_execute", log)
-    off = "SET LOCAL synchronous_commit TO OFF"
-    assert (off in answer) is (repo.engine.dialect.name == "postgresql")
-    assert off not in durable and durable  # jti and feedback did write
-    if repo.engine.dialect.name == "postgresql":
-        with repo.engine.connect() as conn:
-            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        engine.dispose()
 
 
 def test_a_burst_waits_for_pooled_connections(repo: Repository) -> None:

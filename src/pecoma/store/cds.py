@@ -26,18 +26,20 @@ token is refused all the same; the cards and reports after the answer has been s
 :meth:`CdsStore.prune_cards`): above the bound, the oldest rows go, except for the
 replay cache, which refuses new tokens instead (forgetting a ``jti`` would let a replay
 through: it fails closed). Writes are short transactions: one insert per JWT claim; the
-cards and the report of one answer are one transaction of two inserts. The jti claim
+cards and the report of one answer are one transaction (on PostgreSQL one statement, so
+one round trip to the server; on SQLite two inserts). The jti claim
 relies on the primary key, so two workers seeing the same ``jti`` at the same moment
 cannot both accept it.
 
 **Durability.** On PostgreSQL the cards and report of an answer commit without waiting
-for the write-ahead log to reach the disk (``SET LOCAL synchronous_commit TO OFF``, that
-transaction only): the answer no longer waits ~5 ms for a flush. The rows are visible to
-every worker at once and the transaction stays all-or-nothing; what is given up is only
-this: if the database server itself crashes, the answers of its last fraction of a second
-(at most three ``wal_writer_delay``, 0.6 s by default) may be lost, so their report links
-say "expired or never existed" and feedback on those cards is refused as on an unknown
-card (the EHR has the cards already). The replay cache, the feedback, its board decisions
+for the write-ahead log to reach the disk (``set_config('synchronous_commit', 'off',
+true)`` inside that statement: that transaction only): the answer no longer waits ~5 ms
+for a flush. The rows are visible to every worker at once and the transaction stays
+all-or-nothing; what is given up is only this: if the database server itself crashes,
+the answers of its last fraction of a second (at most three ``wal_writer_delay``, 0.6 s
+by default) may be lost, so their report links say "expired or never existed" and
+feedback on those cards is refused as on an unknown card (the EHR has the cards
+already). The replay cache, the feedback, its board decisions
 and audit entries commit synchronously: a token claimed is claimed on disk, and what a
 clinician decided is never lost.
 """
@@ -54,7 +56,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
+import orjson
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -134,6 +137,32 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 _SQLITE_WRITES = threading.Lock()
 
+#: How many processes (workers, machines) are assumed to share the CDS tables when the
+#: room left below a table's bound is shared out (:meth:`CdsStore._keep_within`).
+SHARERS = 16
+
+#: The cards and reports of one answer on PostgreSQL: one statement (so one round trip and
+#: one transaction, committed without waiting for the WAL flush: ``set_config(..., true)``
+#: holds for that statement's transaction only). The rows arrive as two JSON arrays, so the
+#: statement's text is the same whatever the number of cards.
+_ISSUE_PG = text(
+    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)), "
+    "reports AS (INSERT INTO cds_report (digest, text, created_at, expires_at) "
+    "SELECT digest, text, created_at, expires_at "
+    "FROM json_populate_recordset(NULL::cds_report, :reports)) "
+    "INSERT INTO cds_card (uuid, service, hook_instance, indicator, summary, record_ids, "
+    "suggestions, override_reasons, knowledge_version, issued_at) "
+    "SELECT uuid, service, hook_instance, indicator, summary, record_ids, suggestions, "
+    "override_reasons, knowledge_version, issued_at "
+    "FROM json_populate_recordset(NULL::cds_card, :cards) CROSS JOIN async_commit"
+)
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> str:
+    """Rows as a JSON array for ``json_populate_recordset`` (times as UTC instants)."""
+    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()
+
+
 
 class CdsStore:
     """Reads and writes the CDS tables on the registry's engine (synchronous calls)."""
@@ -148,6 +177,8 @@ class CdsStore:
         self.limits = limits or CdsLimits()
         self.clock = clock
         self._writes = itertools.count(1)
+        self._room: dict[str, int] = {}  # rows this process may add before counting again
+        self._room_lock = threading.Lock()
         size = getattr(engine.pool, "size", None)
         self._gate = threading.BoundedSemaphore(max(1, size() if callable(size) else 5))
 
@@ -188,13 +219,36 @@ class CdsStore:
         return next(self._writes) % self.limits.prune_every == 0
 
     @staticmethod
-    def _keep_newest(session: Session | Connection, column: Any, bound: int) -> None:
-        total = session.scalar(select(func.count()).select_from(column.class_))
-        if total is None or total <= bound:
-            return
+    def _keep_newest(session: Session | Connection, column: Any, bound: int) -> int:
+        """Delete the oldest rows beyond ``bound``; the count of rows found."""
+        total = session.scalar(select(func.count()).select_from(column.class_)) or 0
+        if total <= bound:
+            return total
         cut = session.scalar(select(column).order_by(column.desc()).offset(bound).limit(1))
         if cut is not None:
             session.execute(delete(column.class_).where(column <= cut))
+        return total
+
+    def _added(self, table: str, rows: int) -> None:
+        with self._room_lock:
+            self._room[table] = self._room.get(table, 0) - rows
+
+    def _keep_within(self, conn: Connection, column: Any, bound: int) -> None:
+        """:meth:`_keep_newest`, counting the table only when it may be near its bound.
+
+        After a count, the room left below the bound is shared out among
+        :data:`SHARERS` processes: this process counts again once it has added its share
+        (a table far from its bound is not counted at every pruning; counting half a
+        million cards takes tens of milliseconds of the database's CPU). With up to
+        ``SHARERS`` processes writing, the table cannot pass its bound unnoticed; with more,
+        it may pass it by their extra shares until the next count."""
+        table = column.class_.__tablename__
+        with self._room_lock:
+            if self._room.get(table, 0) > 0:
+                return
+        total = self._keep_newest(conn, column, bound)
+        with self._room_lock:
+            self._room[table] = max(0, bound - total) // SHARERS
 
     # ---------------------------------------------------------------- JWT replay cache
 
@@ -241,34 +295,40 @@ class CdsStore:
 
     def issue(self, cards: Sequence[CardRecord],
               reports: Sequence[tuple[str, str]] = ()) -> None:
-        """Store the cards of one answer and, as ``(token, text)``, the reports they link to
-        (asynchronous commit on PostgreSQL: see the module doc). The bounds are kept by
-        :meth:`prune_cards`, which the service runs after the answer has gone."""
+        """Store the cards of one answer and, as ``(token, text)``, the reports they link to,
+        all or nothing (asynchronous commit on PostgreSQL: see the module doc). The bounds
+        are kept by :meth:`prune_cards`, which the service runs after the answer has gone."""
         if not cards and not reports:
             return  # nothing to store: no transaction at all
         now = self._now()
-        lim = self.limits
+        expires = now + dt.timedelta(seconds=self.limits.report_ttl_seconds)
+        report_rows = [{"digest": _digest(token), "text": text, "created_at": now,
+                        "expires_at": expires} for token, text in reports]
+        card_rows = [{
+            "uuid": c.uuid, "service": c.service, "hook_instance": c.hook_instance[:64],
+            "indicator": c.indicator, "summary": c.summary[:140],
+            "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
+            "override_reasons": list(c.override_reasons),
+            "knowledge_version": c.knowledge_version, "issued_at": now,
+        } for c in cards]
         try:
-            with self._writing(), self.engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                if reports:
-                    conn.execute(insert(CdsReport), [{
-                        "digest": _digest(token), "text": text, "created_at": now,
-                        "expires_at": now + dt.timedelta(seconds=lim.report_ttl_seconds),
-                    } for token, text in reports])
-                if cards:
-                    conn.execute(insert(CdsCard), [{
-                        "uuid": c.uuid, "service": c.service,
-                        "hook_instance": c.hook_instance[:64],
-                        "indicator": c.indicator, "summary": c.summary[:140],
-                        "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
-                        "override_reasons": list(c.override_reasons),
-                        "knowledge_version": c.knowledge_version, "issued_at": now,
-                    } for c in cards])
+            with self._writing():
+                if self.engine.dialect.name == "postgresql":
+                    with self.engine.connect().execution_options(
+                            isolation_level="AUTOCOMMIT") as conn:
+                        conn.execute(_ISSUE_PG, {"reports": _json_rows(report_rows),
+                                                 "cards": _json_rows(card_rows)})
+                else:
+                    with self.engine.begin() as conn:
+                        if report_rows:
+                            conn.execute(insert(CdsReport), report_rows)
+                        if card_rows:
+                            conn.execute(insert(CdsCard), card_rows)
         except SQLAlchemyError as exc:
             raise StoreError("the registry database cannot store the CDS service's data "
                              f"({type(exc).__name__})") from exc
+        self._added("cds_report", len(report_rows))
+        self._added("cds_card", len(card_rows))
 
     def prune_due(self) -> bool:
         """Whether this write of the process is a ``prune_every``-th one (see
@@ -279,10 +339,10 @@ class CdsStore:
         """Delete expired reports and cards past their retention, then the oldest beyond
         each table's bound.
 
-        Counting a table of half a million cards takes tens of milliseconds: the service
-        does this after every ``prune_every``-th answer of a process (:meth:`prune_due`),
-        once the answer has been sent (a background task), so that no answer waits for
-        it."""
+        The service does this after every ``prune_every``-th answer of a process
+        (:meth:`prune_due`), once the answer has been sent (a background task), so that no
+        answer waits for it; a table is counted only when it may be near its bound
+        (:meth:`_keep_within`)."""
         now = self._now()
         lim = self.limits
         try:
@@ -290,8 +350,8 @@ class CdsStore:
                 conn.execute(delete(CdsReport).where(CdsReport.expires_at < now))
                 conn.execute(delete(CdsCard).where(
                     CdsCard.issued_at < now - dt.timedelta(days=lim.card_days)))
-                self._keep_newest(conn, CdsCard.issued_at, lim.max_cards)
-                self._keep_newest(conn, CdsReport.created_at, lim.max_reports)
+                self._keep_within(conn, CdsCard.issued_at, lim.max_cards)
+                self._keep_within(conn, CdsReport.created_at, lim.max_reports)
         except SQLAlchemyError as exc:
             raise StoreError("the registry database cannot prune the CDS service's data "
                              f"({type(exc).__name__})") from exc
