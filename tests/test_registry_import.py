@@ -343,3 +343,29 @@ def test_unchanged_rows_are_not_parsed_again(repo: Repository, tmp_path: Path,
     assert parsed == ["row 2", "row 3"]
     assert early.rejected_rows == [2] and not early.committed
     assert {i.column for i in early.issues} >= {"diagnosis.date"}
+
+
+def test_flat_cells_nest_into_a_case_with_list_slots_packed() -> None:
+    """A registry row's flat columns become the nested case: dotted names are objects, a
+    list's slots are packed in order (a gap left by an empty slot 0 is closed), and the
+    remap says which spreadsheet slot each list item came from (for error messages);
+    empty cells and the registry id are left out."""
+    from pecoma.registry.import_check import nest
+
+    tree, remap = nest({
+        "registry_id": "PEC-1",
+        "tumour.primary_site": "kidney",
+        "tumour.size.value": 52,
+        "tumour.size.unit": "mm",
+        "stage.metastases[0].site": None,
+        "stage.metastases[2].site": "liver",
+        "stage.metastases[1].site": "lung",
+        "stage.metastases[1].detected_on": "2026-01-05",
+        "surgery.margin": None,
+    })
+    assert tree == {
+        "tumour": {"primary_site": "kidney", "size": {"value": 52, "unit": "mm"}},
+        "stage": {"metastases": [{"site": "lung", "detected_on": "2026-01-05"},
+                                 {"site": "liver"}]},
+    }
+    assert remap == {"stage.metastases": {0: 1, 1: 2}}

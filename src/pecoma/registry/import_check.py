@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pecoma.case import Case, parse_case
@@ -97,17 +98,15 @@ def nest(cells: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[int, int
     Returns the dict and, per list path, new index -> original slot (for error reports).
     """
     tree: dict[str, Any] = {}
-    slots: dict[str, dict[int, dict[str, Any]]] = {}
+    slots: dict[str, dict[int, dict[tuple[str, ...], Any]]] = {}
     for name, value in cells.items():
         if value is None or name == REGISTRY_ID:
             continue
-        m = _INDEX.search(name)
-        if m:
-            list_path = name[: m.start()]
-            rest = name[m.end() + 1 :]
-            slots.setdefault(list_path, {}).setdefault(int(m.group(1)), {})[rest] = value
-            continue
-        _put(tree, name.split("."), value)
+        list_path, slot, parts = _route(name)
+        if list_path is None:
+            _put(tree, parts, value)
+        else:
+            slots.setdefault(list_path, {}).setdefault(slot, {})[parts] = value
     remap: dict[str, dict[int, int]] = {}
     for list_path, by_slot in slots.items():
         items = []
@@ -115,14 +114,25 @@ def nest(cells: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[int, int
         for new, old in enumerate(sorted(by_slot)):
             item: dict[str, Any] = {}
             for rest, value in by_slot[old].items():
-                _put(item, rest.split("."), value)
+                _put(item, rest, value)
             items.append(item)
             remap[list_path][new] = old
-        _put(tree, list_path.split("."), items)
+        _put(tree, tuple(list_path.split(".")), items)
     return tree, remap
 
 
-def _put(tree: dict[str, Any], parts: list[str], value: Any) -> None:
+@lru_cache(maxsize=4096)
+def _route(name: str) -> tuple[str | None, int, tuple[str, ...]]:
+    """Where a column's cell goes: ``(list path, slot, path inside the item)`` for a
+    column inside a list (``stage.metastases[1].site``), else ``(None, 0, path)``.
+    Worked out once per column name (a file repeats its header's names on every row)."""
+    m = _INDEX.search(name)
+    if m:
+        return name[: m.start()], int(m.group(1)), tuple(name[m.end() + 1 :].split("."))
+    return None, 0, tuple(name.split("."))
+
+
+def _put(tree: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:
     node = tree
     for p in parts[:-1]:
         node = node.setdefault(p, {})
