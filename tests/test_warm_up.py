@@ -9,6 +9,8 @@ wrong: a failure is logged as a warning, which these tests look for.
 from __future__ import annotations
 
 import logging
+import socket
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +46,36 @@ def test_a_failing_warm_up_is_logged_and_the_worker_starts(
         _warm_up(app)  # does not raise
     assert [r for r in caplog.records if "warm-up" in r.getMessage()
             and r.levelno == logging.WARNING]
+
+
+def test_the_registry_is_opened_before_the_first_request(tmp_path: Path) -> None:
+    from pecoma.store import Repository
+
+    app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'r.db'}"))
+    _warm_up(app)
+    assert isinstance(app.state.registry, Repository)
+    assert (tmp_path / "r.db").exists()
+
+
+def test_a_database_down_at_start_is_logged_and_opened_on_first_use(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing listens on the port: the worker still starts (within the database timeout),
+    says so, and keeps nothing; the first request tries again (and gets a 503 while the
+    database is down)."""
+    from fastapi.testclient import TestClient
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free, and closed again: nothing listens there
+    app = create_app(WebConfig(
+        database_url=f"postgresql+psycopg://pecoma@127.0.0.1:{port}/none",
+        db_timeout_seconds=2))
+    with caplog.at_level(logging.WARNING):
+        _warm_up(app)
+    assert [r for r in caplog.records if "registry database not available at start"
+            in r.getMessage()]
+    assert getattr(app.state, "registry", None) is None
+    client = TestClient(app)
+    assert client.get("/healthz").status_code == 200  # the process answers
+    assert client.get("/readyz").status_code == 503  # the database does not
