@@ -46,6 +46,7 @@ class _Shape:
     elements: dict[str, _Element]
     required: frozenset[str]
     choices: dict[str, bool]  # [x] group -> whether one value is required
+    needed_choices: tuple[str, ...]  # the [x] groups that must have a value
 
 
 class _Unsupported(Exception):
@@ -108,7 +109,8 @@ def _shape(model: Any) -> _Shape:
             choices[element.choice] = choices.get(element.choice, False) or bool(
                 extra.get("one_of_many_required"))
     resource_type = model.get_resource_type() if model.has_resource_base() else None
-    return _Shape(resource_type, elements, frozenset(required), choices)
+    return _Shape(resource_type, elements, frozenset(required), choices,
+                  tuple(group for group, needed in choices.items() if needed))
 
 
 def _primitive(adapter: TypeAdapter[Any], value: Any) -> bool:
@@ -127,7 +129,7 @@ def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool])
     if not isinstance(data, dict) or not data or depth > 32:
         return False
     shape = _shape(model)
-    seen_choices: set[str] = set()
+    seen_choices: set[str] | None = None
     for key, value in data.items():
         if key == "resourceType":
             if shape.resource_type is None or value != shape.resource_type:
@@ -137,32 +139,41 @@ def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool])
         if element is None:
             return False
         if element.choice is not None:
-            if element.choice in seen_choices:
+            if seen_choices is None:
+                seen_choices = set()
+            elif element.choice in seen_choices:
                 return False
             seen_choices.add(element.choice)
-        items = value if element.many else [value]
-        if not isinstance(items, list) or not items:
-            return False
-        for item in items:
-            if element.model is not None:
-                if not _plain(element.model, item, depth + 1, seen):
-                    return False
-            elif element.primitive is None:
+        if not element.many:
+            if not _value(element, value, depth, seen):
                 return False
-            elif type(item) is str:
-                key = (id(element.primitive), item)
-                verdict = seen.get(key)
-                if verdict is None:
-                    verdict = seen[key] = _primitive(element.primitive, item)
-                if not verdict:
-                    return False
-            elif not _primitive(element.primitive, item):
+            continue
+        if not isinstance(value, list) or not value:
+            return False
+        for item in value:
+            if not _value(element, item, depth, seen):
                 return False
     if shape.resource_type is not None and "resourceType" not in data:
         return False
     if not shape.required.issubset(data):
         return False
-    return all(group in seen_choices for group, needed in shape.choices.items() if needed)
+    return all(group in (seen_choices or ()) for group in shape.needed_choices)
+
+
+def _value(element: _Element, item: Any, depth: int,
+           seen: dict[tuple[int, str], bool]) -> bool:
+    """One value of an element (an item of a list element)."""
+    if element.model is not None:
+        return _plain(element.model, item, depth + 1, seen)
+    if element.primitive is None or isinstance(item, list):
+        return False
+    if type(item) is str:
+        key = (id(element.primitive), item)
+        verdict = seen.get(key)
+        if verdict is None:
+            verdict = seen[key] = _primitive(element.primitive, item)
+        return verdict
+    return _primitive(element.primitive, item)
 
 
 def plainly_valid(resource: Mapping[str, Any],
