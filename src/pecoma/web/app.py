@@ -141,6 +141,9 @@ def create_app(
     app.openapi = _openapi(app)  # type: ignore[method-assign]
 
     add_router(app, "pecoma.web.health")
+    # the EHR's CDS calls are matched first: they are the requests a clinician waits for
+    # at the chart (matched after every page and API route, 2.4% more instructions)
+    _add_cds(app, config, today)
     app.mount("/static", StaticFiles(packages=[("pecoma.web", "static")]), name="static")
     add_router(app, "pecoma.web.auth_pages")
     add_router(app, "pecoma.web.api")
@@ -148,7 +151,6 @@ def create_app(
 
     # --- routers of other modules: one line each -------------------------------------
     # (each module defines `router()`; see the module docstring)
-    _add_cds(app, config, today)
     add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
     add_router(app, "pecoma.web.smart.routes")
