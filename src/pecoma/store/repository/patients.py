@@ -105,8 +105,8 @@ class PatientReads(RepositoryBase):
         if not server:
             q = q.execution_options(yield_per=5000)  # SQLite: the case texts, streamed
         out: dict[str, tuple[int, str, str | None]] = {}
-        with self._read() as s:
-            for rid, version, digest, case_text, engine, evaluated in s.execute(q):
+        with self._read() as s:  # rows as the driver gives them (no ORM row processing)
+            for rid, version, digest, case_text, engine, evaluated in s.connection().execute(q):
                 day = _day(evaluated)
                 same = engine == engine_version and day is not None and day <= on_date
                 mark = (case_text if server else _text_digest(case_text)) if same else None
