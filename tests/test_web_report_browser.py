@@ -67,9 +67,10 @@ def test_axe_no_violation_at_any_impact(
     example: str,
 ) -> None:
     """axe-core's default rules (WCAG 2 A/AA and best practices, heading-order included):
-    no violation of any impact, with every <details> closed and opened."""
+    no violation of any impact with every <details> opened. The report as it opens (every
+    <details> closed) is checked at desktop and phone width by
+    ``test_web_screens.py::test_page_fits_and_passes_axe``."""
     pg = open_report(context, server, example, SCREENS["desktop"])
-    assert axe_violations(pg) == []
     pg.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert axe_violations(pg) == []
     # The check can fail: a heading out of order and an image without text are caught.
