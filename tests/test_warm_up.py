@@ -57,12 +57,11 @@ def test_the_registry_is_opened_before_the_first_request(tmp_path: Path) -> None
     assert (tmp_path / "r.db").exists()
 
 
-def test_a_database_down_at_start_is_logged_and_opened_on_first_use(
+def test_a_database_down_at_start_is_logged_and_the_worker_starts(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Nothing listens on the port: the worker still starts (within the database timeout),
-    says so, and keeps nothing; the first request tries again (and gets a 503 while the
-    database is down)."""
+    says so, and keeps nothing; a request finds the database still down (503)."""
     from fastapi.testclient import TestClient
 
     with socket.socket() as s:
@@ -79,3 +78,25 @@ def test_a_database_down_at_start_is_logged_and_opened_on_first_use(
     client = TestClient(app)
     assert client.get("/healthz").status_code == 200  # the process answers
     assert client.get("/readyz").status_code == 503  # the database does not
+
+
+def test_a_registry_unavailable_at_start_is_opened_on_first_use(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The registry's folder cannot be made at start (a file stands where it should be);
+    once the file is gone, the first request opens the registry (nothing was kept from
+    the failed attempt)."""
+    from fastapi.testclient import TestClient
+
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder")
+    app = create_app(WebConfig(database_url=f"sqlite:///{blocker / 'registry.db'}"))
+    with caplog.at_level(logging.WARNING):
+        _warm_up(app)
+    assert [r for r in caplog.records if "registry database not available at start"
+            in r.getMessage()]
+    client = TestClient(app)
+    assert client.get("/readyz").status_code == 503
+    blocker.unlink()
+    assert client.get("/readyz").status_code == 200
+    assert (blocker / "registry.db").exists()
