@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,8 +36,9 @@ __all__ = ["plainly_valid"]
 class _Element:
     many: bool
     model: Any  # a complex type's fhir.resources model class; None for a primitive
-    primitive: TypeAdapter[Any] | None
+    primitive: Callable[[Any], Any] | None  # the primitive type's own validation
     choice: str | None  # the [x] group, e.g. "value"
+    key: int  # the primitive type's key among a record's verdicts (0 for a complex type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +81,10 @@ def _element(annotation: Any, extra: Mapping[str, Any]) -> _Element:
     if isinstance(tp, type) and issubclass(tp, FhirBase):
         if issubclass(tp, FhirElementOrResourceBase):
             raise _Unsupported(tp.__name__)  # 'contained' resources and the like
-        return _Element(many, tp.get_model_klass(), None, choice)
+        return _Element(many, tp.get_model_klass(), None, choice, 0)
     if typing.get_origin(tp) is typing.Annotated or tp in (bool, str):
-        return _Element(many, None, _adapter(tp), choice)
+        validate = _adapter(tp).validator.validate_python
+        return _Element(many, None, validate, choice, id(tp))
     raise _Unsupported(str(tp))
 
 
@@ -113,13 +115,14 @@ def _shape(model: Any) -> _Shape:
                   tuple(group for group, needed in choices.items() if needed))
 
 
-def _primitive(adapter: TypeAdapter[Any], value: Any) -> bool:
+def _primitive(validate: Callable[[Any], Any], value: Any) -> bool:
+    """Whether the primitive type's own validation accepts ``value`` (a JSON value)."""
     if value is None or isinstance(value, dict | list):
         return False
     if isinstance(value, float) and not math.isfinite(value):
         return False
     try:
-        adapter.validate_python(value)
+        validate(value)
     except (ValidationError, ValueError, TypeError):
         return False
     return True
@@ -129,13 +132,14 @@ def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool])
     if not isinstance(data, dict) or not data or depth > 32:
         return False
     shape = _shape(model)
+    elements = shape.elements
     seen_choices: set[str] | None = None
     for key, value in data.items():
         if key == "resourceType":
             if shape.resource_type is None or value != shape.resource_type:
                 return False
             continue
-        element = shape.elements.get(key)
+        element = elements.get(key)
         if element is None:
             return False
         if element.choice is not None:
@@ -144,36 +148,37 @@ def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool])
             elif element.choice in seen_choices:
                 return False
             seen_choices.add(element.choice)
-        if not element.many:
-            if not _value(element, value, depth, seen):
+        if element.many:
+            if not isinstance(value, list) or not value:
                 return False
+            items = value
+        else:
+            items = (value,)
+        if element.model is not None:
+            for item in items:
+                if not _plain(element.model, item, depth + 1, seen):
+                    return False
             continue
-        if not isinstance(value, list) or not value:
-            return False
-        for item in value:
-            if not _value(element, item, depth, seen):
+        # A primitive, checked here (the most frequent values: no call per value). A text
+        # value's verdict is kept for this record, by primitive type.
+        validator = element.primitive
+        for item in items:
+            if type(item) is str:
+                verdict = seen.get((element.key, item))
+                if verdict is None:
+                    verdict = seen[(element.key, item)] = _primitive(validator, item)
+                if not verdict:
+                    return False
+            elif validator is None or not _primitive(validator, item):
                 return False
     if shape.resource_type is not None and "resourceType" not in data:
         return False
     if not shape.required.issubset(data):
         return False
-    return all(group in (seen_choices or ()) for group in shape.needed_choices)
-
-
-def _value(element: _Element, item: Any, depth: int,
-           seen: dict[tuple[int, str], bool]) -> bool:
-    """One value of an element (an item of a list element)."""
-    if element.model is not None:
-        return _plain(element.model, item, depth + 1, seen)
-    if element.primitive is None or isinstance(item, list):
-        return False
-    if type(item) is str:
-        key = (id(element.primitive), item)
-        verdict = seen.get(key)
-        if verdict is None:
-            verdict = seen[key] = _primitive(element.primitive, item)
-        return verdict
-    return _primitive(element.primitive, item)
+    if shape.needed_choices:  # a [x] group that needs a value (e.g. Extension.value[x])
+        return seen_choices is not None and all(
+            group in seen_choices for group in shape.needed_choices)
+    return True
 
 
 def plainly_valid(resource: Mapping[str, Any],

@@ -33,29 +33,32 @@ MAX_DEPTH = 64
 _USER = re.compile(r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$")
 
 
-_SYNTAX = bytes(b for b in range(256) if b not in b'[]{}"')
+_OTHER = bytes(b for b in range(256) if b not in b'[]{}"')  # all but brackets and quotes
+_ONE_PAIR = bytes.maketrans(b"[]{}", b"()()")  # depth counts any opener and any closer
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-
-
-_PAIR = re.compile(rb"\[\]|\{\}")
+_STEP = {ord("("): 1, ord(")"): -1}
 
 
 def max_depth(raw: bytes, cap: int = MAX_DEPTH) -> int:
     """The deepest nesting of arrays and objects in JSON text (brackets in strings aside),
     or ``cap + 1`` when it is deeper than ``cap``; measured on the bytes before parsing.
 
-    Escapes are dropped, then everything but brackets and quotes; what lies between a
-    quote and the next is inside a string and goes (text that is not JSON is refused by
-    the parser after). In the brackets left, each pass removes every empty pair (``[]``,
-    ``{}``), so a balanced text is gone after as many passes as it is deep (all at C
-    speed, a few passes for a FHIR record); brackets that do not pair up are counted one
-    by one."""
-    syntax = b"".join(_ESCAPE.sub(b"", raw).translate(None, _SYNTAX).split(b'"')[::2])
+    Escapes are dropped, then everything but brackets (each written as ``(`` or ``)``)
+    and quotes. A string without a bracket in it is then an adjacent pair of quotes, and
+    all of them go at once; when a quote is left (a string holding a bracket), what lies
+    between a quote and the next is inside a string and goes (text that is not JSON is
+    refused by the parser after). In the brackets left, each pass removes every empty
+    pair, so a balanced text is gone after as many passes as it is deep (all at C speed,
+    a few passes for a FHIR record); brackets that do not pair up are counted one by
+    one."""
+    text = _ESCAPE.sub(b"", raw).translate(_ONE_PAIR, _OTHER)
+    syntax = text.replace(b'""', b"")
+    if b'"' in syntax:
+        syntax = b"".join(text.split(b'"')[::2])
     passes = 0
     rest = syntax
     while rest and passes <= cap:
-        inner = _PAIR.sub(b"", rest)
+        inner = rest.replace(b"()", b"")
         if len(inner) == len(rest):  # unpaired brackets: count them
             passes = max(itertools.accumulate(map(_STEP.__getitem__, syntax)), default=0)
             break
