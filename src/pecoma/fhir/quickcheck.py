@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -148,6 +148,7 @@ def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool])
             elif element.choice in seen_choices:
                 return False
             seen_choices.add(element.choice)
+        items: Sequence[Any]
         if element.many:
             if not isinstance(value, list) or not value:
                 return False
@@ -162,6 +163,8 @@ def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool])
         # A primitive, checked here (the most frequent values: no call per value). A text
         # value's verdict is kept for this record, by primitive type.
         validator = element.primitive
+        if validator is None:
+            return False
         for item in items:
             if type(item) is str:
                 verdict = seen.get((element.key, item))
@@ -169,7 +172,7 @@ def _plain(model: Any, data: Any, depth: int, seen: dict[tuple[int, str], bool])
                     verdict = seen[(element.key, item)] = _primitive(validator, item)
                 if not verdict:
                     return False
-            elif validator is None or not _primitive(validator, item):
+            elif not _primitive(validator, item):
                 return False
     if shape.resource_type is not None and "resourceType" not in data:
         return False
