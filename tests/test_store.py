@@ -124,6 +124,45 @@ class TestMigrations:
         finally:
             r.close()
 
+    @pytest.mark.postgres
+    def test_cds_reports_are_compressed_with_lz4_on_postgresql(
+        self, postgres_database: str
+    ) -> None:
+        """Revision 0011 stores the reports behind CDS card links with LZ4 on PostgreSQL
+        (pglz took the server twice the CPU per report, on the cores that answer the EHR);
+        down to 0010 the column is back to the server's default method. A report reads
+        back exactly as it was stored, and the assessments keep their LZ4 (0010)."""
+        from pecoma.store.cds import CdsStore
+
+        db_url = postgres_database
+        query = sa.text("SELECT attcompression FROM pg_attribute "
+                        "WHERE attrelid = 'cds_report'::regclass AND attname = 'text'")
+        engine = create_db_engine(db_url)
+        try:
+            upgrade(engine)
+            with engine.connect() as conn:
+                assert conn.execute(query).scalar_one() == "l"  # lz4
+            downgrade(engine, "0010")
+            with engine.connect() as conn:
+                assert conn.execute(query).scalar_one() == ""  # the server's default
+                assert conn.execute(sa.text(
+                    "SELECT attcompression FROM pg_attribute WHERE attrelid = "
+                    "'assessment'::regclass AND attname = 'output'")).scalar_one() == "l"
+        finally:
+            engine.dispose()
+        r = open_registry(db_url)
+        try:
+            store = CdsStore(r.engine)
+            token = CdsStore.new_token()
+            text = "# Report\n\n" + "\n".join(f"- item {i}: résumé of the advice"
+                                                 for i in range(400))
+            store.issue([], [(token, text)])
+            with r.engine.connect() as conn:
+                assert conn.execute(query).scalar_one() == "l"
+            assert store.report(token) == text
+        finally:
+            r.close()
+
     def test_open_upgrades_automatically(self, db_url: str) -> None:
         r = open_registry(db_url)
         try:

@@ -31,7 +31,9 @@ _LZ4 = "ALTER TABLE assessment ALTER COLUMN output SET COMPRESSION lz4"
 _DEFAULT = "ALTER TABLE assessment ALTER COLUMN output SET COMPRESSION default"
 
 
-def _set_compression(statement: str) -> None:
+def set_compression(statement: str) -> None:
+    """Run ``statement`` (a column's compression method) on PostgreSQL 14 or newer built
+    with LZ4; elsewhere nothing changes."""
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -45,8 +47,8 @@ def _set_compression(statement: str) -> None:
 
 
 def upgrade() -> None:
-    _set_compression(_LZ4)
+    set_compression(_LZ4)
 
 
 def downgrade() -> None:
-    _set_compression(_DEFAULT)
+    set_compression(_DEFAULT)
