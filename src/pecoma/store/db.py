@@ -28,7 +28,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DisconnectionError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from pecoma.errors import ConfigError, PecomaError
 from pecoma.store.rawjson import json_serializer
@@ -54,6 +59,9 @@ DEFAULT_DATA_DIR = Path("data")
 DEFAULT_SQLITE_NAME = "pecoma.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 60.0
 DB_TIMEOUT_S = 10.0
+#: A pooled PostgreSQL connection unused for longer than this is checked with a round trip
+#: before it is handed out; one in steady use is not (see :func:`_ping_when_idle`).
+PING_AFTER_IDLE_S = 1.0
 
 _SUPPORTED = ("sqlite", "postgresql")
 
@@ -196,15 +204,42 @@ def create_db_engine(
         return engine
     # hide_parameters: SQL logs and error messages never show values (registry ids).
     # libpq rounds a connect_timeout below 2 s up to 2 s.
-    return create_engine(
+    engine = create_engine(
         u,
         echo=echo,
-        pool_pre_ping=True,
         hide_parameters=True,
         pool_timeout=timeout,
         json_serializer=json_serializer,
         connect_args={"connect_timeout": max(2, round(timeout))},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use when it has been idle for more than
+    :data:`PING_AFTER_IDLE_S`: a dead one (the server restarted, an idle timeout) is then
+    replaced by a new connection, unseen by the caller.
+
+    A connection handed back less than that ago is used as it is: under load (a CDS
+    answer every few milliseconds) the check was a round trip per use, about a tenth of
+    the database's work for an answer. The price: when the server restarts during steady
+    use, the operation under way on each worker fails once (a 503 "try again"), and that
+    failure makes the pool open new connections for the next ones."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")  # None: connected just now
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection is closed") from exc
 
 
 def alembic_config(engine: Engine) -> Config:
