@@ -100,25 +100,13 @@ class TestMigrations:
         time of a large import); down to 0009 the column is back to the server's default
         method. Either way an assessment reads back exactly as it was stored. (Column
         compression is PostgreSQL's: SQLite has no such setting.)"""
-        db_url = postgres_database
-        query = sa.text("SELECT attcompression FROM pg_attribute "
-                        "WHERE attrelid = 'assessment'::regclass AND attname = 'output'")
-        engine = create_db_engine(db_url)
-        try:
-            upgrade(engine)
-            with engine.connect() as conn:
-                assert conn.execute(query).scalar_one() == "l"  # lz4
-            downgrade(engine, "0009")
-            with engine.connect() as conn:
-                assert conn.execute(query).scalar_one() == ""  # the server's default
-        finally:
-            engine.dispose()
-        r = open_registry(db_url)
+        _lz4_from(postgres_database, "assessment", "output", "0009")
+        r = open_registry(postgres_database)
         try:
             sub = submission("PEC-0001", high_risk())
             r.add_cases([sub], "registrar")
             with r.engine.connect() as conn:
-                assert conn.execute(query).scalar_one() == "l"
+                assert _compression(conn, "assessment", "output") == "l"
                 stored = conn.execute(sa.text("SELECT output::text FROM assessment")).scalar_one()
             assert stored == sub.assessment.output.text
         finally:
@@ -130,35 +118,21 @@ class TestMigrations:
     ) -> None:
         """Revision 0011 stores the reports behind CDS card links with LZ4 on PostgreSQL
         (pglz took the server twice the CPU per report, on the cores that answer the EHR);
-        down to 0010 the column is back to the server's default method. A report reads
-        back exactly as it was stored, and the assessments keep their LZ4 (0010)."""
+        down to 0010 the column is back to the server's default method, and the
+        assessments keep their LZ4. A report reads back exactly as it was stored."""
         from pecoma.store.cds import CdsStore
 
-        db_url = postgres_database
-        query = sa.text("SELECT attcompression FROM pg_attribute "
-                        "WHERE attrelid = 'cds_report'::regclass AND attname = 'text'")
-        engine = create_db_engine(db_url)
+        _lz4_from(postgres_database, "cds_report", "text", "0010")
+        r = open_registry(postgres_database)
         try:
-            upgrade(engine)
-            with engine.connect() as conn:
-                assert conn.execute(query).scalar_one() == "l"  # lz4
-            downgrade(engine, "0010")
-            with engine.connect() as conn:
-                assert conn.execute(query).scalar_one() == ""  # the server's default
-                assert conn.execute(sa.text(
-                    "SELECT attcompression FROM pg_attribute WHERE attrelid = "
-                    "'assessment'::regclass AND attname = 'output'")).scalar_one() == "l"
-        finally:
-            engine.dispose()
-        r = open_registry(db_url)
-        try:
+            with r.engine.connect() as conn:
+                assert _compression(conn, "cds_report", "text") == "l"
+                assert _compression(conn, "assessment", "output") == "l"
             store = CdsStore(r.engine)
             token = CdsStore.new_token()
             text = "# Report\n\n" + "\n".join(f"- item {i}: résumé of the advice"
                                                  for i in range(400))
             store.issue([], [(token, text)])
-            with r.engine.connect() as conn:
-                assert conn.execute(query).scalar_one() == "l"
             assert store.report(token) == text
         finally:
             r.close()
@@ -407,3 +381,25 @@ class TestStoredAssessmentJson:
         reference = to_jsonable(assess(parse_case(high_risk()), ON))
         del reference["label"]
         assert stored["output"] == json.loads(json.dumps(reference))
+
+
+def _compression(conn: sa.Connection, table: str, column: str) -> str:
+    """A PostgreSQL column's compression method: "l" for LZ4, "" for the server's default."""
+    return str(conn.execute(sa.text(
+        "SELECT attcompression FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+        "AND attname = :c"), {"t": table, "c": column}).scalar_one())
+
+
+def _lz4_from(db_url: str, table: str, column: str, before: str) -> None:
+    """The newest schema compresses ``table.column`` with LZ4; down to revision ``before``
+    it is back to the server's default method (then upgraded again by the caller)."""
+    engine = create_db_engine(db_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert _compression(conn, table, column) == "l"
+        downgrade(engine, before)
+        with engine.connect() as conn:
+            assert _compression(conn, table, column) == ""
+    finally:
+        engine.dispose()
