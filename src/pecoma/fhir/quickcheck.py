@@ -83,8 +83,8 @@ def _element(annotation: Any, extra: Mapping[str, Any]) -> _Element:
             raise _Unsupported(tp.__name__)  # 'contained' resources and the like
         return _Element(many, tp.get_model_klass(), None, choice, 0)
     if typing.get_origin(tp) is typing.Annotated or tp in (bool, str):
-        validate = _adapter(tp).validator.validate_python
-        return _Element(many, None, validate, choice, id(tp))
+        adapter = _adapter(tp)  # one per primitive type, kept by the cache: its id is the key
+        return _Element(many, None, adapter.validator.validate_python, choice, id(adapter))
     raise _Unsupported(str(tp))
 
 
