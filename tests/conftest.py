@@ -10,6 +10,7 @@ or a name carrying :data:`WORKER`); ``-n 0`` runs it in one process.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -63,22 +64,65 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """The URL of a newly created, empty PostgreSQL database (``pecoma_test_<random>``)."""
+@contextlib.contextmanager
+def _new_postgres_database(template: str | None = None) -> Iterator[str]:
+    """A newly created PostgreSQL database (``pecoma_test_<random>``), a copy of
+    ``template`` if given, dropped afterwards; yields its URL."""
     import psycopg
     from sqlalchemy.engine import make_url
 
     name = f"pecoma_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     try:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
+            c.execute(f'CREATE DATABASE "{name}"{copy}')
     except psycopg.OperationalError:
         service_missing("PostgreSQL (PECOMA_TEST_POSTGRES_URL)")
     url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-    yield url.render_as_string(hide_password=False)
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """The URL of a newly created, empty PostgreSQL database (``pecoma_test_<random>``)."""
+    with _new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _postgres_registry_template() -> Iterator[str]:
+    """A PostgreSQL database upgraded to the registry's newest revision, made once in each
+    process of the run (with its own migrations: a copy is what a fresh ``open_registry``
+    would have made, without the upgrade's cost in every test)."""
+    from pecoma.store import open_registry
+
+    with _new_postgres_database() as url:
+        open_registry(url).close()  # no connection may stay open on a template
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite registry file at the newest revision, made once in each process of the
+    run; tests copy it rather than upgrade a new file each (see registry_support.db_url)."""
+    from pecoma.store import open_registry
+
+    path = tmp_path_factory.mktemp("registry-template") / "registry.sqlite3"
+    open_registry(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture
+def postgres_registry_database(_postgres_registry_template: str) -> Iterator[str]:
+    """The URL of a newly created PostgreSQL database holding an empty registry at the
+    newest revision (a copy of :func:`_postgres_registry_template`), dropped afterwards.
+    Tests of the migrations themselves take :func:`postgres_database`."""
+    with _new_postgres_database(_postgres_registry_template) as url:
+        yield url
 
 
 # --- Browser: Debian's chromium, driven by Playwright (never a downloaded browser) -------

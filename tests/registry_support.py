@@ -1,8 +1,10 @@
 """Fixtures and builders shared by the store and registry tests.
 
-``db_url`` runs a test twice: on a SQLite file and on a freshly created PostgreSQL
+``db_url`` runs a test twice: on a new SQLite file and on a newly created PostgreSQL
 database (marked ``postgres``; skipped when the server is absent unless services are
-required). Import the fixtures into a test module to use them.
+required), each holding an empty registry at the newest revision; ``empty_db_url`` gives
+databases without any schema, for the tests of the migrations. Import the fixtures into a
+test module to use them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import copy
 import csv
 import datetime as dt
 import itertools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,10 +34,24 @@ def ticking_clock(start: dt.datetime = T0) -> Any:
     return lambda: start + dt.timedelta(seconds=next(counter))
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new registry database at the newest revision, this test's own: a copy of the
+    process's template (conftest.py), made by the migrations once per process."""
+    if request.param == "sqlite":
+        path = tmp_path / "registry.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_registry_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_registry_database")
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database (no schema): for the tests of the migrations themselves."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
     url: str = request.getfixturevalue("postgres_database")

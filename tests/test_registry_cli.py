@@ -14,9 +14,17 @@ import pytest
 from pecoma.registry.columns import COLUMN_NAMES
 
 from cli_support import CliRun, run_cli
-from registry_support import db_url, high_risk, low_risk, metastatic, rows_of, write_csv
+from registry_support import (
+    db_url,
+    empty_db_url,
+    high_risk,
+    low_risk,
+    metastatic,
+    rows_of,
+    write_csv,
+)
 
-__all__ = ["db_url"]
+__all__ = ["db_url", "empty_db_url"]
 
 
 def pecoma(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliRun:
@@ -33,8 +41,9 @@ def good_csv(tmp_path: Path) -> Path:
         {"PEC-0001": high_risk(), "PEC-0002": low_risk(), "PEC-0003": metastatic()}))
 
 
-def test_end_to_end(db_url: str, good_csv: Path, tmp_path: Path) -> None:
+def test_end_to_end(empty_db_url: str, good_csv: Path, tmp_path: Path) -> None:
     """init, import twice, record a scan, worklist, reassess, summary, export, audit."""
+    db_url = empty_db_url
     db = ("--database-url", db_url)
     r = pecoma("registry", "init", *db)
     assert r.returncode == 0, r.stderr

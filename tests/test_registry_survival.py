@@ -31,9 +31,9 @@ from pecoma.store import Repository
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
-from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
+from registry_support import ON, db_url, empty_db_url, high_risk, low_risk, metastatic, repo
 
-__all__ = ["db_url", "repo"]
+__all__ = ["db_url", "empty_db_url", "repo"]
 
 DATA = Path(__file__).parent / "data" / "survival" / "freireich-6mp.csv"
 
@@ -297,7 +297,7 @@ class TestSummaryPage:
 
 
 @pytest.mark.parametrize("position", [0, 1])
-def test_migration_fills_the_classification_columns(db_url: str, position: int) -> None:
+def test_migration_fills_the_classification_columns(empty_db_url: str, position: int) -> None:
     """A registry made before revision 0007: each assessment's Folpe category and ICD-O-3
     morphology are copied from its stored output (wherever they sit in the list; an
     undetermined category stays empty)."""
@@ -307,7 +307,7 @@ def test_migration_fills_the_classification_columns(db_url: str, position: int) 
 
     from pecoma.store.db import create_db_engine, upgrade
 
-    engine = create_db_engine(db_url)
+    engine = create_db_engine(empty_db_url)
     try:
         upgrade(engine, "0003")
         classes = [{"id": "CLS-FOLPE-2005", "category": "malignant", "determined": True},

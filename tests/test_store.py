@@ -31,11 +31,20 @@ from pecoma.store.repository import (
     check_registry_id,
 )
 
-from registry_support import ON, db_url, high_risk, low_risk, repo, ticking_clock, variant
+from registry_support import (
+    ON,
+    db_url,
+    empty_db_url,
+    high_risk,
+    low_risk,
+    repo,
+    ticking_clock,
+    variant,
+)
 from scenario_tools import run as run_scenario
 from scenario_tools import scenario_names
 
-__all__ = ["db_url", "repo"]  # fixtures used by this module
+__all__ = ["db_url", "empty_db_url", "repo"]  # fixtures used by this module
 
 TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token",
           "worklist_state", "cds_jti", "cds_report", "cds_card", "cds_feedback", "smart_launch",
@@ -54,9 +63,9 @@ def tables(engine: sa.Engine) -> set[str]:
 
 
 class TestMigrations:
-    def test_upgrade_from_empty_creates_every_table(self, db_url: str) -> None:
+    def test_upgrade_from_empty_creates_every_table(self, empty_db_url: str) -> None:
         """An empty database is brought to the head revision with every table."""
-        engine = create_db_engine(db_url)
+        engine = create_db_engine(empty_db_url)
         try:
             assert current_revision(engine) is None
             assert tables(engine) == set()
@@ -66,9 +75,9 @@ class TestMigrations:
         finally:
             engine.dispose()
 
-    def test_downgrade_upgrade_round_trip(self, db_url: str) -> None:
+    def test_downgrade_upgrade_round_trip(self, empty_db_url: str) -> None:
         """Down to base empties the schema (triggers too); up again restores it."""
-        engine = create_db_engine(db_url)
+        engine = create_db_engine(empty_db_url)
         try:
             upgrade(engine)
             downgrade(engine, "base")
@@ -81,9 +90,9 @@ class TestMigrations:
         finally:
             engine.dispose()
 
-    def test_models_match_migrations(self, db_url: str) -> None:
+    def test_models_match_migrations(self, empty_db_url: str) -> None:
         """Alembic autogenerate finds no difference between the models and the schema."""
-        engine = create_db_engine(db_url)
+        engine = create_db_engine(empty_db_url)
         try:
             upgrade(engine)
             with engine.connect() as conn:
@@ -137,16 +146,16 @@ class TestMigrations:
         finally:
             r.close()
 
-    def test_open_upgrades_automatically(self, db_url: str) -> None:
-        r = open_registry(db_url)
+    def test_open_upgrades_automatically(self, empty_db_url: str) -> None:
+        r = open_registry(empty_db_url)
         try:
             assert current_revision(r.engine) == head_revision(r.engine)
         finally:
             r.close()
 
-    def test_open_without_migrating_refuses_an_empty_database(self, db_url: str) -> None:
+    def test_open_without_migrating_refuses_an_empty_database(self, empty_db_url: str) -> None:
         with pytest.raises(StoreError, match="registry init"):
-            open_registry(db_url, migrate=False)
+            open_registry(empty_db_url, migrate=False)
 
 
 class TestAppendOnly:
