@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from axe_playwright_python.base import AXE_FILE_PATH
 
 from test_web_e2e import ARTIFACTS, fill, page, select, server, submit
+
+from axe_support import axe_violations
 
 __all__ = ["page", "server"]  # fixtures shared with test_web_e2e
 
 pytestmark = pytest.mark.browser
 
-AXE = AXE_FILE_PATH  # axe-core as packaged by axe-playwright-python (no network)
 
 # Keystroke-level model (Card, Moran & Newell 1980): an average skilled typist takes
 # 0.28 s a keystroke, and 1.35 s to decide before each fact entered.
@@ -274,16 +274,6 @@ def test_add_another_without_javascript(server: str, browser: Any) -> None:
         assert re.search(r"Risk: not applicable", text, re.I), text[:1500]
     finally:
         context.close()
-
-
-def axe_violations(pg: Any) -> list[dict[str, Any]]:
-    pg.add_script_tag(path=str(AXE))
-    found: list[dict[str, Any]] = pg.evaluate(
-        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-        " return r.violations.map(v => ({id: v.id, impact: v.impact,"
-        " nodes: v.nodes.map(n => n.target.join(' '))})); }"
-    )
-    return found
 
 
 def test_axe_finds_nothing_on_the_form(server: str, browser: Any) -> None:

@@ -3,11 +3,12 @@
 For each page of the list: nothing is wider than the viewport
 (``document.documentElement.scrollWidth`` <= the viewport width; wide tables scroll inside
 their own box), and axe-core (from axe-playwright-python) reports no violation of any
-impact. A screenshot of every page at both sizes is written to the directory named by
-``PECOMA_SCREENSHOTS``, else to ``artifacts/screens/`` (git-ignored, beside the e2e test's
-``artifacts/e2e/``), and each page's width and axe count are appended to
-``measurements.jsonl`` there. With ``PECOMA_DOC_IMAGES=1`` the screenshots that
-``docs/web.md`` shows are written to ``docs/img`` as well (``scripts/doc-screenshots``).
+impact. Each page's width and axe count are appended to ``measurements.jsonl`` in the
+directory named by ``PECOMA_SCREENSHOTS``, else in ``artifacts/screens/`` (git-ignored,
+beside the e2e test's ``artifacts/e2e/``); with ``PECOMA_SCREENSHOTS`` set, a full-page
+screenshot of every page at both sizes is written there too (half a second of the
+browser's time each, so only when asked). With ``PECOMA_DOC_IMAGES=1`` the screenshots
+that ``docs/web.md`` shows are written to ``docs/img`` (``scripts/doc-screenshots``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any
 
 import httpx
 import pytest
-from axe_playwright_python.base import AXE_FILE_PATH
 
 from pecoma.registry.service import record_case, record_scan
 from pecoma.settings import default_settings
@@ -32,12 +32,12 @@ from pecoma.store import open_registry
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
+from axe_support import axe_violations
 from registry_support import ON, high_risk, low_risk, metastatic
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-AXE = AXE_FILE_PATH  # axe-core as packaged by axe-playwright-python (no network)
 DOC_IMAGES = ROOT / "docs" / "img"
 SIZES = {"phone": (390, 844), "desktop": (1366, 768)}
 # The screenshots docs/web.md shows: (page, size) -> file name in docs/img.
@@ -231,16 +231,11 @@ def measure(browser: Any, base: str, name: str, size: str) -> Measured:
         PAGES[name](pg, base)
         pg.wait_for_load_state("load")
         scroll_width = int(pg.evaluate("document.documentElement.scrollWidth"))
-        target = shots_dir() / f"{name}-{size}.png"
-        pg.screenshot(path=str(target), full_page=True)
+        if os.environ.get("PECOMA_SCREENSHOTS"):
+            pg.screenshot(path=str(shots_dir() / f"{name}-{size}.png"), full_page=True)
         if os.environ.get("PECOMA_DOC_IMAGES") == "1" and (name, size) in DOC_SHOTS:
             pg.screenshot(path=str(DOC_IMAGES / DOC_SHOTS[name, size]), full_page=False)
-        pg.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-        result = pg.evaluate(
-            "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-            " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-            " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))})); }"
-        )
+        result = axe_violations(pg)
         with (shots_dir() / "measurements.jsonl").open("a", encoding="utf-8") as log:
             log.write(json.dumps({"page": name, "size": size, "viewport": w,
                                   "scroll_width": scroll_width,
