@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -119,7 +120,10 @@ def _run(handler: Any, query: str = "Condition?patient=p1", token: str | None = 
             transport=httpx.MockTransport(handler), **kwargs,
         ) as client:
             return await client.search(query, "conditions")
-    return asyncio.run(go())
+    # In a thread of its own: once a browser test of this process has started Playwright's
+    # synchronous API, this thread has an event loop running, and asyncio.run refuses.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 def test_paging_on_the_same_server_with_the_token() -> None:
