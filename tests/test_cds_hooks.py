@@ -634,6 +634,35 @@ def test_fhir_queries_leave_no_patient_id_or_token_in_logs(
     assert "pat-1002" not in text and "tok-secret" not in text
 
 
+def test_one_access_line_per_call_with_the_service_and_the_count(
+    client: TestClient, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each call is logged once, on the access line, with its request id and status and
+    the service called and the number of cards (or of feedback entries): no second line
+    to tie back to it, and never a patient id."""
+    caplog.set_level(logging.INFO)
+    r = patient_view(client, "localized-high-risk")
+    assert r.status_code == 200
+    uuid = r.json()["cards"][0]["uuid"]
+    refused = client.post(f"/cds-services/{PATIENT_VIEW}", json={"hook": "patient-view"})
+    assert refused.status_code == 400
+    feedback = client.post(f"/cds-services/{PATIENT_VIEW}/feedback", json={"feedback": [{
+        "card": uuid, "outcome": "overridden", "outcomeTimestamp": "2026-11-28T10:00:00Z"}]})
+    assert feedback.status_code == 200
+    info = [x for x in caplog.records if x.levelno == logging.INFO
+            and x.name.startswith("pecoma")]
+    assert [x.name for x in info] == ["pecoma.web.access"] * 3, [x.msg for x in info]
+    (answer, bad, fed) = info
+    assert (answer.service, answer.cards, answer.status) == (  # type: ignore[attr-defined]
+        PATIENT_VIEW, len(r.json()["cards"]), 200)
+    assert (bad.service, bad.status) == (PATIENT_VIEW, 400)  # type: ignore[attr-defined]
+    assert not hasattr(bad, "cards")
+    assert (fed.service, fed.entries, fed.status) == (  # type: ignore[attr-defined]
+        PATIENT_VIEW, 1, 200)
+    bundle = example("localized-high-risk")
+    assert patient_id(bundle) not in " ".join(str(x.__dict__) for x in caplog.records)
+
+
 def test_supplementary_cards_cite_the_full_reference(client: TestClient) -> None:
     """TFE3-positive (supplementary, not from the guideline): the card cites Argani 2010."""
     cards = patient_view(client, "advanced-mtor-contraindicated").json()["cards"]

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pecoma.web.auth import RETRY_AFTER_SECONDS, _replay
-from pecoma.web.logs import ACCESS
+from pecoma.web.logs import ACCESS, access_extra
 from pecoma.web.problems import problem
 
 _CSP = (
@@ -105,6 +105,7 @@ class _Edge:
             ACCESS.info(
                 "request",
                 extra={
+                    **access_extra(scope),
                     "request_id": request_id,
                     "method": scope.get("method"),
                     "route": getattr(route, "path", None) or "(unmatched)",

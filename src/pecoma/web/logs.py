@@ -1,7 +1,9 @@
 """Structured logs: one JSON object per line, never a patient identifier.
 
 Access lines carry the method, the route path (never the query string or the body), the
-status and the duration. Authentication lines name a token by its id, never its value.
+status and the duration, and what the route added (:func:`access_fields`: for a CDS
+Hooks call the service and the number of cards or feedback entries). Authentication
+lines name a token by its id, never its value.
 httpx (the FHIR client) logs only warnings, because its request lines carry URLs that
 name the patient. Error lines carry the exception's type and where it was raised,
 never its message (messages can quote input values).
@@ -13,12 +15,30 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["ACCESS", "APP", "JsonFormatter", "configure_logging"]
+__all__ = ["ACCESS", "APP", "JsonFormatter", "access_fields", "configure_logging"]
 
 ACCESS = logging.getLogger("pecoma.web.access")
 APP = logging.getLogger("pecoma.web")
+
+#: The ASGI scope key under which a route leaves fields for its request's access line.
+_ACCESS_FIELDS = "pecoma.access"
+
+
+def access_fields(scope: MutableMapping[str, Any], **fields: str | int) -> None:
+    """Add ``fields`` to the access line of the request of ``scope`` (one line per
+    request: what a route adds, such as the CDS service called and the number of cards,
+    stands beside the request's id, status and duration). Names and counts only, never a
+    value from the request."""
+    scope.setdefault(_ACCESS_FIELDS, {}).update(fields)
+
+
+def access_extra(scope: Mapping[str, Any]) -> dict[str, str | int]:
+    """The fields the route of ``scope`` added to its access line (see
+    :func:`access_fields`)."""
+    return dict(scope.get(_ACCESS_FIELDS, {}))
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {

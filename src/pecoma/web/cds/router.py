@@ -39,6 +39,7 @@ from pecoma.web.cds.patient_view import patient_view
 from pecoma.web.cds.requests import read_body
 from pecoma.web.cds.service import CdsService
 from pecoma.web.jsonout import FastJSONResponse
+from pecoma.web.logs import access_fields
 from pecoma.web.problems import ApiProblem, problem
 
 __all__ = ["build_router"]
@@ -134,6 +135,7 @@ def build_router(svc: CdsService) -> APIRouter:
         if handler is None:
             return failed(ApiProblem(404, "unknown-service", f"No CDS service "
                                      f"'{service_id[:40]}'; see /cds-services."), path, request)
+        access_fields(request.scope, service=service_id)
         refused = await denied(request, path)
         if refused is not None:
             return refused
@@ -147,16 +149,13 @@ def build_router(svc: CdsService) -> APIRouter:
                 if store.prune_due():
                     background = BackgroundTask(prune, store)
         except ApiProblem as exc:
-            LOG.info("cds-hooks request refused", extra={"service": service_id,
-                                                         "status": exc.status})
             return failed(exc, path, request)
         except StoreError:
             LOG.warning("cds-hooks: registry database unavailable", extra={
                 "service": service_id})
             return failed(ApiProblem(503, "database-unavailable", "The cards could not be "
                                      "recorded; try again."), path, request)
-        LOG.info("cds-hooks cards", extra={"service": service_id,
-                                           "cards": len(answer.cards)})
+        access_fields(request.scope, cards=len(answer.cards))
         return FastJSONResponse(answer.result(), headers=_cors(request, svc),
                                 background=background)
 
@@ -166,6 +165,7 @@ def build_router(svc: CdsService) -> APIRouter:
         if service_id not in SERVICES:
             return failed(ApiProblem(404, "unknown-service",
                                      f"No CDS service '{service_id[:40]}'."), path, request)
+        access_fields(request.scope, service=service_id)
         refused = await denied(request, path)
         if refused is not None:
             return refused
@@ -179,7 +179,7 @@ def build_router(svc: CdsService) -> APIRouter:
         except StoreError:
             return failed(ApiProblem(503, "database-unavailable", "The feedback could not be "
                                      "recorded; try again."), path, request)
-        LOG.info("cds-hooks feedback", extra={"service": service_id, "entries": len(entries)})
+        access_fields(request.scope, entries=len(entries))
         return Response(status_code=200, headers=_cors(request, svc))
 
     @api.get("/cds-services/reports/{token}", summary="The full report a card links to")
