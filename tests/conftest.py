@@ -106,7 +106,7 @@ def _postgres_registry_template() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def sqlite_registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _sqlite_registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite registry file at the newest revision, made once in each process of the
     run; tests copy it rather than upgrade a new file each (see registry_support.db_url)."""
     from pecoma.store import open_registry

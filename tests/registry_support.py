@@ -43,7 +43,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     process's template (conftest.py), made by the migrations once per process."""
     if request.param == "sqlite":
         path = tmp_path / "registry.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_registry_template"), path)
+        shutil.copyfile(request.getfixturevalue("_sqlite_registry_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_registry_database")
     return url
