@@ -347,6 +347,15 @@ class TestLogs:
         assert "SECRET-VALUE" not in text
         assert "leiomyosarcoma" not in text
 
+    def test_route_fields_join_the_access_line_without_replacing_its_own(self) -> None:
+        from pecoma.web.logs import access_extra, access_fields
+
+        scope: dict[str, Any] = {}
+        assert access_extra(scope) == {}
+        access_fields(scope, service="pecoma-patient-view")
+        access_fields(scope, cards=3, status=999)
+        assert access_extra(scope) == {"service": "pecoma-patient-view", "cards": 3}
+
     def test_json_formatter(self) -> None:
         from pecoma.web.logs import JsonFormatter
 

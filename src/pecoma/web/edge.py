@@ -105,12 +105,12 @@ class _Edge:
             ACCESS.info(
                 "request",
                 extra={
-                    **access_extra(scope),
                     "request_id": request_id,
                     "method": scope.get("method"),
                     "route": getattr(route, "path", None) or "(unmatched)",
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    **access_extra(scope),
                 },
             )
 

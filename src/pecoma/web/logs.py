@@ -25,6 +25,8 @@ APP = logging.getLogger("pecoma.web")
 
 #: The ASGI scope key under which a route leaves fields for its request's access line.
 _ACCESS_FIELDS = "pecoma.access"
+#: The access line's own fields.
+_OWN = frozenset({"request_id", "method", "route", "status", "duration_ms"})
 
 
 def access_fields(scope: MutableMapping[str, Any], **fields: str | int) -> None:
@@ -37,8 +39,8 @@ def access_fields(scope: MutableMapping[str, Any], **fields: str | int) -> None:
 
 def access_extra(scope: Mapping[str, Any]) -> dict[str, str | int]:
     """The fields the route of ``scope`` added to its access line (see
-    :func:`access_fields`)."""
-    return dict(scope.get(_ACCESS_FIELDS, {}))
+    :func:`access_fields`), after the line's own fields, which they never replace."""
+    return {k: v for k, v in scope.get(_ACCESS_FIELDS, {}).items() if k not in _OWN}
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
