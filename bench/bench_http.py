@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/bench_http.py [--workers 1,2] [--connections 1,4,16]
         [--duration 10] [--endpoints assess,patient-view,patient-view-other] [--prefetch-kib 15]
+        [--database-url postgresql+psycopg://…/db [--fresh-database]]
 
 Starts a real ``pecoma serve --workers N`` on 127.0.0.1 (a free port, logs at the default
 level written to a temporary file, as in production), waits for ``/healthz``, and drives
@@ -256,6 +257,32 @@ def server(workers: int, log: Path, database_url: str | None = None,
             proc.wait()
 
 
+@contextlib.contextmanager
+def fresh_database(url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of ``url`` (``pecoma_bench_<hex>``,
+    made through the server's ``postgres`` database), dropped afterwards; yields its URL.
+
+    A database reused from run to run keeps every pruned CDS report as a dead tuple where
+    autovacuum is off (as on some test machines), and the server's CPU per answer grows
+    run after run; a fresh one per server start compares like with like."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres")
+    name = f"pecoma_bench_{uuid.uuid4().hex[:12]}"
+    dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield target.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def wrk(base: str, script: Path, connections: int, duration: float) -> Result:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "5s",
@@ -280,6 +307,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--database-url", default=None,
                     help="the registry the servers use (default: a fresh SQLite file per "
                     "server; several workers are meant to share PostgreSQL)")
+    ap.add_argument("--fresh-database", action="store_true",
+                    help="with a PostgreSQL --database-url: serve each worker count from a "
+                    "new database on that server, dropped afterwards")
     ap.add_argument("--endpoints", default="assess,patient-view,patient-view-other",
                     help="assess, patient-view, patient-view-other (comma-separated)")
     ap.add_argument("--pecoma", type=Path, default=PECOMA,
@@ -293,9 +323,9 @@ def main(argv: list[str] | None = None) -> None:
     workers = [int(w) for w in args.workers.split(",")]
     conns = [int(c) for c in args.connections.split(",")]
     endpoints = args.endpoints.split(",")
-    database = (args.database_url.rsplit("/", 1)[-1].split("?")[0]
-                if args.database_url and args.database_url.startswith("postgresql")
-                else "")
+    postgres = bool(args.database_url and args.database_url.startswith("postgresql"))
+    if args.fresh_database and not postgres:
+        sys.exit("--fresh-database needs a PostgreSQL --database-url")
     load = os.getloadavg()
     print(f"pecoma HTTP benchmark · wrk, 1 thread, {args.duration:g} s per run · "
           f"{os.cpu_count()} cores · load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
@@ -322,8 +352,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"patient-view-other: {len(bodies)} patients without PEComa, "
                   f"{sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB per body (mean)")
         for n in workers:
-            with server(n, folder / f"serve-{n}.log", args.database_url,
-                        args.pecoma) as (base, group):
+            with contextlib.ExitStack() as stack:
+                url = args.database_url
+                if args.fresh_database:
+                    url = stack.enter_context(fresh_database(url))
+                database = url.rsplit("/", 1)[-1].split("?")[0] if postgres else ""
+                base, group = stack.enter_context(
+                    server(n, folder / f"serve-{n}.log", url, args.pecoma))
                 for name, script in scripts.items():
                     warm(base, script)
                     print(f"\n{name} · {n} worker(s)")
