@@ -348,13 +348,15 @@ class TestLogs:
         assert "leiomyosarcoma" not in text
 
     def test_route_fields_join_the_access_line_without_replacing_its_own(self) -> None:
-        from pecoma.web.logs import access_extra, access_fields
+        from pecoma.web.logs import ACCESS, access_extra, access_fields
 
         scope: dict[str, Any] = {}
         assert access_extra(scope) == {}
         access_fields(scope, service="pecoma-patient-view")
-        access_fields(scope, cards=3, status=999)
+        access_fields(scope, cards=3, status=999, message="x", name="y")
         assert access_extra(scope) == {"service": "pecoma-patient-view", "cards": 3}
+        # and the line is written (the logging module refuses to overwrite 'message')
+        ACCESS.info("request", extra={"status": 200, **access_extra(scope)})
 
     def test_json_formatter(self) -> None:
         from pecoma.web.logs import JsonFormatter

@@ -18,7 +18,8 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["ACCESS", "APP", "JsonFormatter", "access_fields", "configure_logging"]
+__all__ = ["ACCESS", "APP", "JsonFormatter", "access_extra", "access_fields",
+           "configure_logging"]
 
 ACCESS = logging.getLogger("pecoma.web.access")
 APP = logging.getLogger("pecoma.web")
@@ -39,8 +40,11 @@ def access_fields(scope: MutableMapping[str, Any], **fields: str | int) -> None:
 
 def access_extra(scope: Mapping[str, Any]) -> dict[str, str | int]:
     """The fields the route of ``scope`` added to its access line (see
-    :func:`access_fields`), after the line's own fields, which they never replace."""
-    return {k: v for k, v in scope.get(_ACCESS_FIELDS, {}).items() if k not in _OWN}
+    :func:`access_fields`), after the line's own fields, which they never replace (nor a
+    log record's own attributes, which the logging module refuses to overwrite)."""
+    return {k: v for k, v in scope.get(_ACCESS_FIELDS, {}).items()
+            if k not in _OWN and k not in _STANDARD}
+
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
