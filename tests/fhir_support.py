@@ -37,8 +37,10 @@ def searchset(resources_: list[dict[str, Any]]) -> dict[str, Any]:
             "entry": [{"resource": r} for r in resources_]}
 
 
-def prefetch_of(bundle: dict[str, Any]) -> dict[str, Any]:
-    """The prefetch an EHR would send for the service's templates."""
+def prefetch_of(bundle: dict[str, Any], *, include: bool = False) -> dict[str, Any]:
+    """The prefetch an EHR would send for the service's templates; with ``include``, the
+    medication searches carry the Medications their resources name by ``Type/id`` (as
+    ``_include`` asks), else not (an EHR that ignores ``_include``)."""
     grouped: dict[str, list[dict[str, Any]]] = {k: [] for k in _KEYS.values()}
     for e in bundle["entry"]:
         key = _KEYS.get(e["resource"]["resourceType"])
@@ -46,7 +48,33 @@ def prefetch_of(bundle: dict[str, Any]) -> dict[str, Any]:
             grouped[key].append(e["resource"])
     out: dict[str, Any] = {k: searchset(v) for k, v in grouped.items() if k != "patient"}
     out["patient"] = grouped["patient"][0]
+    if include:
+        medications = {f"Medication/{e['resource']['id']}": e["resource"]
+                       for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "Medication"}
+        for key in ("medications", "medication_requests", "medication_administrations"):
+            named = {str(r.get("medicationReference", {}).get("reference"))
+                     for r in grouped[key]}
+            out[key]["entry"] += [{"resource": medications[ref], "search": {"mode": "include"}}
+                                  for ref in sorted(named) if ref in medications]
     return out
+
+
+def as_searched(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The bundle with every ``urn:uuid`` reference written ``Type/id``, as a FHIR server's
+    search results refer to each other (a transaction or export uses the fullUrls)."""
+    by_url = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
+              for e in bundle["entry"] if "fullUrl" in e and "id" in e["resource"]}
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (by_url.get(v, v) if k == "reference" and isinstance(v, str)
+                        else walk(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return {**bundle, "entry": [{"resource": walk(e["resource"])} for e in bundle["entry"]]}
 
 
 def bearer(token: str) -> dict[str, Any]:
@@ -106,12 +134,11 @@ def fhir_server(
                 self._send(status, {"resourceType": "OperationOutcome"})
                 return
             parts = urlsplit(self.path)
-            segments = [s for s in parts.path.split("/") if s]
-            kind = segments[-2] if len(segments) >= 2 and segments[-2] == "Patient" else (
-                segments[-1] if segments else "")
-            if kind == "Patient":
-                pid = segments[-1]
-                found = [p for p in by_type.get("Patient", []) if p.get("id") == pid]
+            segments = [s for s in parts.path.split("/") if s]  # fhir, Type[, id]
+            kind = segments[1] if len(segments) >= 2 else ""
+            if len(segments) == 3:  # a read: Type/id
+                rid = segments[2]
+                found = [p for p in by_type.get(kind, []) if p.get("id") == rid]
                 if not found:
                     self._send(404, {"resourceType": "OperationOutcome"})
                 else:

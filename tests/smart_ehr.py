@@ -3,7 +3,8 @@
 It publishes ``/fhir/.well-known/smart-configuration`` (shaped like the SMART App Launch
 IG's example), an ``/authorize`` endpoint that checks the request and redirects back with
 a one-time code, a ``/token`` endpoint that checks the client and the PKCE verifier, and
-FHIR reads and searches of one patient's record (a second Observation page via ``next``).
+FHIR reads and searches of one patient's record (a second Observation page via ``next``;
+a search never ``_include``s: a Medication named by reference is only read by its id).
 FHIR reads need the access token it issued. Every request is recorded (method, URL,
 headers, form body) so that tests can see where the token went. ``behaviour`` switches
 in faults: ``deny`` (the user refuses), ``token_error`` (the token endpoint refuses),
@@ -161,6 +162,15 @@ def make_app(ehr: Ehr) -> FastAPI:
         if not authorized(request):
             return JSONResponse({"resourceType": "OperationOutcome"}, status_code=401)
         found = [p for p in ehr.resources("Patient") if p["id"] == pid]
+        if not found:
+            return JSONResponse({"resourceType": "OperationOutcome"}, status_code=404)
+        return JSONResponse(found[0])
+
+    @app.get("/fhir/{kind}/{rid}")
+    async def read(kind: str, rid: str, request: Request) -> JSONResponse:
+        if not authorized(request):
+            return JSONResponse({"resourceType": "OperationOutcome"}, status_code=401)
+        found = [r for r in ehr.resources(kind) if r.get("id") == rid]
         if not found:
             return JSONResponse({"resourceType": "OperationOutcome"}, status_code=404)
         return JSONResponse(found[0])

@@ -146,6 +146,24 @@ class TestPatientView:
         assert "*Why:*" in head["detail"] and "S16" in head["detail"]
         assert "Not found in the record" in head["detail"]
 
+    def test_source_and_links_follow_the_settings(self) -> None:
+        """The hospital's own source URL and public base URL on every card, and the
+        SMART launch link when switched on (CDS Hooks 2.0: a link of type smart)."""
+        settings = {"source_url": "https://hospital.example/pecoma/guideline",
+                    "base_url": "https://cds.hospital.example/pecoma", "smart_links": True}
+        cards = patient_view(make_client(**settings)[0], "localized-high-risk").json()["cards"]
+        assert cards
+        for card in cards:
+            check_card(card)
+            assert card["source"]["url"] == "https://hospital.example/pecoma/guideline"
+            report, smart = card["links"]
+            assert report["type"] == "absolute" and report["url"].startswith(
+                "https://cds.hospital.example/pecoma/cds-services/reports/")
+            assert smart == {"label": "Open the case in pecoma", "type": "smart",
+                             "url": "https://cds.hospital.example/pecoma/smart/launch"}
+        plain = patient_view(make_client()[0], "localized-high-risk").json()["cards"]
+        assert all(link["type"] != "smart" for c in plain for link in c["links"])
+
     def test_alert_cards_carry_their_level(self, client: TestClient) -> None:
         cards = patient_view(client, "localized-high-risk").json()["cards"]
         levels = {c["source"].get("topic", {}).get("code"): c["indicator"] for c in cards}

@@ -247,6 +247,23 @@ class TestConditions:
             {"text": "Right kidney structure"}]
         assert read(b).case.tumour.primary_site.value == "kidney"
 
+    @pytest.mark.parametrize(("code", "site"), [
+        ("9846003", "kidney"),    # Right kidney structure
+        ("18639004", "kidney"),   # Left kidney structure
+        ("3341006", "lung"),      # Right lung structure
+        ("44029006", "lung"),     # Left lung structure
+        ("42400003", "lung"),     # Structure of upper lobe of right lung
+        ("41224006", "lung"),     # Structure of lower lobe of left lung
+    ])
+    def test_site_by_a_lateral_snomed_code_alone(self, kidney: dict[str, Any], code: str,
+                                                 site: str) -> None:
+        """A side or a lobe coded in SNOMED CT with no display or text is the organ: the
+        side does not change the guideline's site."""
+        b = copy.deepcopy(kidney)
+        res(b, "primary-cancer-condition-kidney")["bodySite"] = [
+            {"coding": [{"system": "http://snomed.info/sct", "code": code}]}]
+        assert read(b).case.tumour.primary_site.value == site
+
     def test_histology_without_related_condition(self, uterus: dict[str, Any]) -> None:
         """A 31206-6 result naming no Condition describes the one cancer Condition there
         is (said in a note)."""

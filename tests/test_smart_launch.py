@@ -498,6 +498,29 @@ class TestMissingData:
             assert "MedicationRequest" in r.text
             assert "enter every line of systemic treatment" in r.text
 
+    def test_a_line_named_by_reference_is_read(self, tmp_path: Path) -> None:
+        """A sirolimus order naming its drug by a reference to a Medication (coded by
+        RxNorm only) that the search does not include: the Medication is read by its id,
+        with the launch's token, and the line is on the form."""
+        record = example("localized-high-risk")
+        pid = next(e["resource"]["id"] for e in record["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        record["entry"] += [
+            {"resource": {"resourceType": "MedicationRequest", "id": "mr-s", "status": "active",
+                          "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+                          "authoredOn": "2026-03-02",
+                          "medicationReference": {"reference": "Medication/sir-1"}}},
+            {"resource": {"resourceType": "Medication", "id": "sir-1", "code": {"coding": [{
+                "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "35302"}]}}}]
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200
+            assert form_value(r.text, "systemic.therapies[0].agent") == "sirolimus"
+        [read] = [q for q in fhir_requests(ehr) if "/fhir/Medication/" in q["url"]]
+        assert urlsplit(read["url"]).path == "/fhir/Medication/sir-1"
+        assert read["headers"]["authorization"].startswith("Bearer ")
+
     def test_a_record_without_pecoma(self, tmp_path: Path) -> None:
         """A record without a PEComa diagnosis gives a page saying what is missing."""
         record = example("localized-high-risk")

@@ -380,6 +380,16 @@ class FhirClient:
                 return exc
         return list(await asyncio.gather(*(one(lbl, q) for lbl, q in queries)))
 
+    async def read_medications(self, references: Sequence[str]) -> list[dict[str, Any]]:
+        """The Medication resources behind ``references`` (``Medication/id``, as
+        :func:`~pecoma.fhir.medications.unheld_medications` lists them), read one by one.
+        One that cannot be read is left out: the line naming it stays unidentified, and
+        the reader says so."""
+        results = await self.search_all([(f"medication {i + 1}", ref)
+                                         for i, ref in enumerate(references)])
+        return [res for result in results if not isinstance(result, FhirFetchError)
+                for res in result if res.get("resourceType") == "Medication"]
+
     async def document(self, path: str, label: str) -> Any:
         """The JSON of one GET under the server, as sent (no paging, no resource check).
 

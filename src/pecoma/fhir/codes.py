@@ -52,6 +52,20 @@ BODY_SITE_SNOMED: Final[dict[str, tuple[str, str]]] = {
     MetastasisSite.brain.value: ("12738006", "Brain structure"),
 }
 
+#: SNOMED CT body structures that are part of, or one side of, an organ above: read as
+#: that organ (a laterality or lobe does not change the site); never written.
+BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
+    "9846003": PrimarySite.kidney.value,  # Right kidney structure
+    "18639004": PrimarySite.kidney.value,  # Left kidney structure
+    "3341006": PrimarySite.lung.value,  # Right lung structure
+    "44029006": PrimarySite.lung.value,  # Left lung structure
+    "42400003": PrimarySite.lung.value,  # Structure of upper lobe of right lung
+    "72481006": PrimarySite.lung.value,  # Middle lobe of right lung structure
+    "266005": PrimarySite.lung.value,  # Structure of lower lobe of right lung
+    "44714003": PrimarySite.lung.value,  # Structure of upper lobe of left lung
+    "41224006": PrimarySite.lung.value,  # Structure of lower lobe of left lung
+}
+
 #: Words that identify an agent in a medication's text or display, most specific first.
 AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",

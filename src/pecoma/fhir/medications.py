@@ -42,6 +42,7 @@ __all__ = [
     "no_resolver",
     "resolver_for",
     "started_on",
+    "unheld_medications",
     "unreadable_medication",
 ]
 
@@ -120,6 +121,27 @@ def resolver_for(resources: Iterable[Mapping[str, Any]],
             found = index.get(tail)
         return found
     return resolve
+
+
+#: A relative reference to a Medication, as a FHIR server can be asked for it.
+_MEDICATION_REF: Final = re.compile(r"^Medication/[A-Za-z0-9\-.]{1,64}$")
+
+
+def unheld_medications(resources: Iterable[Mapping[str, Any]],
+                       resolve: Resolver) -> list[str]:
+    """The ``Medication/id`` references of the medication resources among ``resources``
+    (and of draft orders) that ``resolve`` cannot find, each once, sorted: what to read
+    from the FHIR server the record came from. Contained (``#id``) and absolute references
+    are not listed (the first resolve within the resource, the second name another
+    server)."""
+    wanted: set[str] = set()
+    for res in resources:
+        if res.get("resourceType") not in MEDICATION_TYPES:
+            continue
+        ref = _medication_reference(res)
+        if ref is not None and _MEDICATION_REF.match(ref) and resolve(ref) is None:
+            wanted.add(ref)
+    return sorted(wanted)
 
 
 # ------------------------------------------------------------------------ identification

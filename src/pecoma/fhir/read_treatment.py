@@ -143,14 +143,18 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
     given: list[tuple[str, dict[str, Any], Agent]] = []
     for where, med in records:
         agent = _agent(med, r)
+        state = meds.given(med, r.on)
         if agent is None:
             why = meds.unreadable_medication(med, r.resolve)
-            if why is not None:
-                r.why[where] = f"medication not identified: {why}"
-                r.notes.append(f"{where}: {why}; if it is a systemic agent, its line is "
-                               "missing")
+            if why is None:
+                continue  # a medication pecoma reads but that is no PEComa agent
+            r.why[where] = f"medication not identified: {why}"
+            if state in (meds.Given.error, meds.Given.not_given, meds.Given.planned):
+                continue  # not given, whatever it is
+            r.unidentified.append(f"{where}: {why}")
+            r.notes.append(f"{where}: {why}; if it is a systemic agent, its line is "
+                           "missing")
             continue
-        state = meds.given(med, r.on)
         if state in (meds.Given.error, meds.Given.not_given, meds.Given.planned):
             r.why[where] = f"{agent.value} {state.value.replace('_', ' ')} (status "\
                            f"'{med.get('status')}')"

@@ -86,6 +86,9 @@ class BundleCase:
     not_read: tuple[str, ...] = ()
     #: Statements read as evidence only (mCODE CancerDiseaseStatus), newest last.
     evidence: tuple[str, ...] = ()
+    #: Medication records that may be a line given but name no drug pecoma can identify
+    #: (``where: why``): the lines of systemic therapy already given are then not known.
+    unidentified_medications: tuple[str, ...] = ()
 
 
 def fact_paths() -> tuple[str, ...]:
@@ -300,6 +303,7 @@ def case_from_bundle(
         notes=tuple(r.notes),
         not_read=_not_read(by_type, r),
         evidence=tuple(text for _when, text in sorted(r.evidence, key=lambda e: e[0])),
+        unidentified_medications=tuple(r.unidentified),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from pecoma.case import Agent, MetastasisSite, PrimarySite
 from pecoma.errors import FieldIssue, show_value
@@ -61,6 +61,8 @@ class Reader:
     no_metastatic_history: str | None = None
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
+    #: Medication records that may be a line given but whose drug cannot be identified.
+    unidentified: list[str] = field(default_factory=list)
 
     def issue(self, where: str, value: object, rule: str) -> None:
         self.issues.append(FieldIssue(where, show_value(value), rule))
@@ -142,13 +144,17 @@ def resolved(ref: str | None, r: Reader) -> Mapping[str, Any] | None:
     return None if ref is None else r.resolve(ref)
 
 
+#: Site values by SNOMED CT code: the organs' own codes and their sides and lobes.
+_SITE_BY_SNOMED: Final[dict[str, str]] = {**c.BODY_SITE_SNOMED_PARTS,
+                          **{code: site for site, (code, _) in c.BODY_SITE_SNOMED.items()}}
+
+
 def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -> str | None:
     """A site value from a bodySite list: project code, SNOMED CT, then the organ named in
     the text or display (a laterality or location qualifier does not change the organ);
     'other' if none of these; ``None`` when there is no bodySite."""
     if not isinstance(concept_list, list) or not concept_list:
         return None
-    by_snomed = {v[0]: k for k, v in c.BODY_SITE_SNOMED.items()}
     allowed = {x.value for x in kind}
     words = m.PRIMARY_SITE_WORDS if kind is PrimarySite else m.METASTASIS_SITE_WORDS
     for concept in concept_list:
@@ -158,8 +164,8 @@ def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -
             if value in allowed:
                 return value
         for system, snomed in codings(concept):
-            if system == c.SNOMED and by_snomed.get(snomed) in allowed:
-                return by_snomed[snomed]
+            if system == c.SNOMED and _SITE_BY_SNOMED.get(snomed) in allowed:
+                return _SITE_BY_SNOMED[snomed]
         named = m.first_match(m.lower_words(concept), words)
         if named is not None:
             return str(named.value)

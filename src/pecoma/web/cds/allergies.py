@@ -1,7 +1,13 @@
-"""Whether a drug may be proposed, given what the allergy and intolerance list says.
+"""Whether a drug may be proposed, given the allergy list and the medication history.
 
 A drug is proposed on a card (a suggestion that drafts an order) only when the patient's
-AllergyIntolerance list was read and nothing on it rules the drug out:
+AllergyIntolerance list was read and nothing on it rules the drug out, and the lines of
+systemic therapy already given are known:
+
+* the medication history could not be read in full (a medication search null or an
+  OperationOutcome and not fetched, or a medication record whose drug pecoma cannot
+  identify): which line a drug would be is not known, so nothing is proposed and every
+  recommendation naming a drug is conditional, with the reason;
 
 * the list could not be read (prefetch null or an OperationOutcome, the FHIR server not
   allowed or failing): nothing is proposed, and the card says why;
@@ -43,6 +49,8 @@ class DrugSafety:
     unreadable: str | None = None
     intolerant: frozenset[Agent] = frozenset()
     unidentified: int = 0
+    #: Why the lines of systemic therapy already given are not fully known, if they are not.
+    history: str | None = None
 
     def ruled_out(self, agent: Agent) -> str | None:
         """Why a recorded intolerance rules ``agent`` out, or ``None``."""
@@ -54,24 +62,32 @@ class DrugSafety:
         return None
 
     def withheld(self, agent: Agent) -> str | None:
-        """Why ``agent`` must not be proposed, or ``None`` when the list allows it."""
-        if self.unreadable is not None:
-            return ("the patient's allergies and intolerances could not be read "
-                    f"({self.unreadable})")
+        """Why ``agent`` must not be proposed (every reason, joined), or ``None`` when the
+        record allows it."""
+        reasons = []
+        if self.history is not None:
+            reasons.append("the lines of systemic therapy already given are not fully known "
+                           f"({self.history})")
         ruled = self.ruled_out(agent)
-        if ruled is not None:
-            return ruled
-        if self.unidentified:
-            return (f"{self.unidentified} drug allergy or intolerance entr"
-                    f"{'y' if self.unidentified == 1 else 'ies'} in the record could not be "
-                    "matched to a drug by pecoma; check them before ordering")
-        return None
+        if self.unreadable is not None:
+            reasons.append("the patient's allergies and intolerances could not be read "
+                           f"({self.unreadable})")
+        elif ruled is not None:
+            reasons.append(ruled)
+        elif self.unidentified:
+            reasons.append(f"{self.unidentified} drug allergy or intolerance entr"
+                           f"{'y' if self.unidentified == 1 else 'ies'} in the record could "
+                           "not be matched to a drug by pecoma; check them before ordering")
+        return "; and ".join(reasons) or None
 
 
-def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None) -> DrugSafety:
-    """The :class:`DrugSafety` of a patient's AllergyIntolerance resources."""
+def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
+                history: str | None = None) -> DrugSafety:
+    """The :class:`DrugSafety` of a patient's AllergyIntolerance resources (``unreadable``:
+    why the list could not be read) and medication history (``history``: why it is not
+    fully known)."""
     if unreadable is not None:
-        return DrugSafety(unreadable=unreadable)
+        return DrugSafety(unreadable=unreadable, history=history)
     intolerant: set[Agent] = set()
     unidentified = 0
     for res in allergies:
@@ -89,4 +105,5 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None) 
         categories = set(category) if isinstance(category, list) else set()
         if not categories or "medication" in categories:
             unidentified += 1
-    return DrugSafety(intolerant=frozenset(intolerant), unidentified=unidentified)
+    return DrugSafety(intolerant=frozenset(intolerant), unidentified=unidentified,
+                      history=history)

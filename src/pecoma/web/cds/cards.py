@@ -76,8 +76,9 @@ def md_unknown(unknown: dict[str, str]) -> str:
     """The parts of the record pecoma could not read, each with why (never "none")."""
     if not unknown:
         return ""
-    lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent; "
-             "the advice above does not rely on them being empty):"]
+    lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent: "
+             "the facts they would give are taken as unknown, and advice naming a drug is "
+             "conditional):"]
     lines += [f"- {PREFETCH_MEANING.get(k, k)}: {why}" for k, why in unknown.items()]
     return "\n".join(lines)
 

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["ORDER_SELECT", "PATIENT_VIEW", "PREFETCH", "SERVICES", "discovery"]
+__all__ = ["MEDICATION_KEYS", "ORDER_SELECT", "PATIENT_VIEW", "PREFETCH", "PREFETCH_MEANING",
+           "SERVICES", "UNIDENTIFIED_MEDICATIONS", "discovery"]
 
 PATIENT_VIEW: Final = "pecoma-patient-view"
 ORDER_SELECT: Final = "pecoma-order-select"
 SERVICES: Final = {PATIENT_VIEW: "patient-view", ORDER_SELECT: "order-select"}
 
-#: Prefetch templates: every resource type the FHIR reader uses. A key the EHR sends as
-#: null or as an OperationOutcome is fetched from ``fhirServer`` (when allowed) with the
-#: same query, else that part of the record is unknown.
+#: Prefetch templates: every resource type the FHIR reader uses (the medication searches
+#: with the Medications they refer to). A key the EHR sends as null or as an
+#: OperationOutcome is fetched from ``fhirServer`` (when allowed) with the same query,
+#: else that part of the record is unknown.
 PREFETCH: Final[dict[str, str]] = {
     "patient": "Patient/{{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}",
     "procedures": "Procedure?patient={{context.patientId}}",
-    "medications": "MedicationStatement?patient={{context.patientId}}",
-    "medication_requests": "MedicationRequest?patient={{context.patientId}}",
-    "medication_administrations": "MedicationAdministration?patient={{context.patientId}}",
+    "medications": "MedicationStatement?patient={{context.patientId}}"
+                   "&_include=MedicationStatement:medication",
+    "medication_requests": "MedicationRequest?patient={{context.patientId}}"
+                           "&_include=MedicationRequest:medication",
+    "medication_administrations": "MedicationAdministration?patient={{context.patientId}}"
+                                  "&_include=MedicationAdministration:medication",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
 }
+
+#: The prefetch keys that give the lines of systemic therapy already given.
+MEDICATION_KEYS: Final = ("medications", "medication_requests", "medication_administrations")
+
+#: The part of a record named unknown when medication records name drugs pecoma cannot
+#: identify (not a prefetch key: what the record holds, not what was sent).
+UNIDENTIFIED_MEDICATIONS: Final = "unidentified_medications"
 
 #: What each prefetch key is, in the words a card uses when it is unknown.
 PREFETCH_MEANING: Final[dict[str, str]] = {
@@ -34,6 +46,7 @@ PREFETCH_MEANING: Final[dict[str, str]] = {
     "medication_requests": "the medication orders",
     "medication_administrations": "the medication administrations",
     "allergies": "the allergies and intolerances",
+    UNIDENTIFIED_MEDICATIONS: "the drug of some medication records",
 }
 
 

@@ -14,7 +14,6 @@ why nothing is proposed. A draft whose drug cannot be identified is never taken 
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
@@ -26,8 +25,14 @@ from pecoma.engine import assess
 from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError
 from pecoma.fhir import codes as c
-from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
-from pecoma.fhir.medications import Resolver, agent_of, resolver_for, unreadable_medication
+from pecoma.fhir.client import FhirClient, ServerNotAllowed
+from pecoma.fhir.medications import (
+    Resolver,
+    agent_of,
+    resolver_for,
+    unheld_medications,
+    unreadable_medication,
+)
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
@@ -73,17 +78,11 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
     return out, everything
 
 
-_MEDICATION_REF = re.compile(r"^Medication/[A-Za-z0-9\-.]{1,64}$")
-
-
 async def _fetch_medications(req: HookRequest, orders: list[dict[str, Any]],
                              resolve: Resolver, svc: CdsService) -> list[dict[str, Any]]:
     """Medications the drafts reference but nobody sent, read from the allowed FHIR
     server (nothing when there is no server, it is not allowed, or it fails)."""
-    wanted = sorted({ref for o in orders
-                     if isinstance(o.get("medicationReference"), dict)
-                     and isinstance(ref := o["medicationReference"].get("reference"), str)
-                     and _MEDICATION_REF.match(ref) and resolve(ref) is None})
+    wanted = unheld_medications(orders, resolve)
     if not wanted or not req.fhir_server:
         return []
     try:
@@ -93,10 +92,7 @@ async def _fetch_medications(req: HookRequest, orders: list[dict[str, Any]],
     except ServerNotAllowed:
         return []
     async with client:
-        results = await client.search_all([(f"medication {i + 1}", ref)
-                                           for i, ref in enumerate(wanted)])
-    return [res for result in results if not isinstance(result, FhirFetchError)
-            for res in result if res.get("resourceType") == "Medication"]
+        return await client.read_medications(wanted)
 
 
 def _first_line_case(case: Case, agent: Agent) -> Case | None:
@@ -144,12 +140,18 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
     withheld = safety.withheld(SUGGESTED)
     detail = (md_item(alert) + f"\n\n**{rec.title}** — {rec.text}\n\n*Why:* {rec.rationale}"
               + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
+    if safety.history is not None:
+        detail += ("\n\n**Conditional:** this holds only if the patient has had no systemic "
+                   "line for advanced disease; the lines already given are not fully known "
+                   f"({safety.history}). Check them first.")
     if withheld is not None:
         detail += f"\n\n**No mTOR-inhibitor order is proposed:** {withheld}."
     detail += md_missing(a.missing, alert.conditional_on) + tail
     answer.card(
-        summary="Chemotherapy first line for advanced PEComa: the guideline puts an mTOR "
-                "inhibitor first",
+        summary=("Chemotherapy, perhaps first line, for advanced PEComa: the guideline puts an "
+                 "mTOR inhibitor first" if safety.history is not None else
+                 "Chemotherapy first line for advanced PEComa: the guideline puts an mTOR "
+                 "inhibitor first"),
         indicator="warning", detail=detail, version=a.knowledge_version,
         record_ids=(alert.id, "REC-MTOR-FIRST-LINE"), topic=alert,
         links=answer.links(markdown_report(a)),
@@ -200,9 +202,12 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                         "guideline puts an mTOR inhibitor first",
                 indicator="warning", version=a.knowledge_version,
                 detail=f"pecoma could not identify the drug of {ident} ({why}). This "
-                       "patient has advanced PEComa with no systemic line yet: if the order "
-                       "is conventional chemotherapy, the guideline recommends an mTOR "
-                       "inhibitor first (S13, S14). Nothing is proposed." + tail,
+                       "patient has advanced PEComa with no systemic line "
+                       + ("yet" if safety.history is None else "read in the record (the "
+                          f"lines already given are not fully known: {safety.history})")
+                       + ": if the order is conventional chemotherapy, the guideline "
+                       "recommends an mTOR inhibitor first (S13, S14). Nothing is proposed."
+                       + tail,
                 record_ids=("ALERT-CHEMO-BEFORE-MTOR",),
             )
     except InputError as exc:

@@ -28,13 +28,18 @@ from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_safety
 from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_unknown
-from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.discovery import (
+    MEDICATION_KEYS,
+    PATIENT_VIEW,
+    PREFETCH_MEANING,
+    UNIDENTIFIED_MEDICATIONS,
+)
 from pecoma.web.cds.record import Record, gather_record
 from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.screen import mentions_pecoma, text_may_mention
 from pecoma.web.cds.service import CdsService
 
-__all__ = ["DRUG_ITEMS", "patient_view"]
+__all__ = ["DRUG_ITEMS", "history_doubt", "patient_view"]
 
 #: Recommendations that name a drug, and the agent each one would start.
 DRUG_ITEMS: Final[dict[str, Agent]] = {
@@ -114,9 +119,16 @@ def read_case(answer: Answer, record: Record, svc: CdsService) -> BundleCase | N
                                 source="FHIR record")
     except InputError as exc:
         lines = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues]
-        if record.unknown:
-            lines.append(md_unknown(record.unknown))
-        answer.error_card(lines, len(exc.issues))
+        if record.unknown:  # the parts not read may hold what the reader missed
+            more = len(lines) - 20
+            answer.unknown_card(record.unknown, "Nothing was assessed: the parts of the "
+                                "record below could not be read, and without them the rest "
+                                "does not give a complete PEComa case. Reopen the chart once "
+                                "they can be read. What the rest lacks:\n\n"
+                                + "\n".join(lines[:20])
+                                + (f"\n- … and {more} more" if more > 0 else ""))
+        else:
+            answer.error_card(lines, len(exc.issues))
         return None
 
 
@@ -161,10 +173,26 @@ async def read_record(
     bc = read_case(answer, record, svc)
     if bc is None:
         return None
+    if bc.unidentified_medications:
+        shown = bc.unidentified_medications[:5]
+        more = len(bc.unidentified_medications) - len(shown)
+        record.unknown[UNIDENTIFIED_MEDICATIONS] = "; ".join(shown) + (
+            f"; and {more} more" if more else "")
     safety = drug_safety((r for r in record.resources
                           if r.get("resourceType") == "AllergyIntolerance"),
-                         record.unknown.get("allergies"))
+                         record.unknown.get("allergies"), history_doubt(record))
     return record, with_allergy_doubt(bc, safety), safety
+
+
+def history_doubt(record: Record) -> str | None:
+    """Why the lines of systemic therapy already given are not fully known, or ``None``:
+    a medication part of the record could not be read, or a medication record names a
+    drug pecoma cannot identify (the case would then hold fewer lines than were given)."""
+    reasons = [PREFETCH_MEANING[key] + " could not be read" for key in MEDICATION_KEYS
+               if key in record.unknown]
+    if UNIDENTIFIED_MEDICATIONS in record.unknown:
+        reasons.append("a medication record names a drug pecoma cannot identify")
+    return "; ".join(reasons) or None
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:

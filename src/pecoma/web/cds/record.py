@@ -7,6 +7,8 @@ has **no data** for that part (not "nothing recorded"). Such a part is fetched f
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
 fetch fails, the part stays **unknown** and the reason is kept, for the cards to say.
+The medication templates ``_include`` the Medications their resources refer to; one
+still missing is read from the allowed ``fhirServer`` by its id.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from pecoma.fhir.client import AllowList, FhirClient, FhirFetchError, ServerNotAllowed
+from pecoma.fhir.medications import resolver_for, unheld_medications
 from pecoma.web.cds.discovery import PREFETCH
 from pecoma.web.cds.requests import HookRequest
 
@@ -93,7 +96,11 @@ async def gather_record(
     max_pages: int,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Record:
-    """The record of the request's patient, with its unknown parts named."""
+    """The record of the request's patient, with its unknown parts named.
+
+    A medication named by ``medicationReference`` to a Medication the record does not
+    hold (an EHR that ignores the templates' ``_include``) is read from the allowed
+    ``fhirServer``; one that still cannot be read is reported by the FHIR reader."""
     record = Record()
     parts: dict[str, list[dict[str, Any]]] = {}
     wanted: list[str] = []
@@ -105,21 +112,27 @@ async def gather_record(
         else:
             record.unknown[key] = reason
             wanted.append(key)
-    if wanted and req.fhir_server:
+    client: FhirClient | None = None
+    refused = "; no fhirServer was given to fetch it from"
+    if req.fhir_server:
         try:
             client = FhirClient.for_server(
                 req.fhir_server, allow, token=req.access_token,
                 timeout_seconds=timeout_seconds, max_pages=max_pages, transport=transport)
         except ServerNotAllowed:
-            for key in wanted:
-                record.unknown[key] += ("; the fhirServer named is not on this service's "
-                                        "allow-list, so it was not asked")
-        else:
+            refused = ("; the fhirServer named is not on this service's allow-list, so it "
+                       "was not asked")
+    if client is None:
+        for key in wanted:
+            record.unknown[key] += refused
+        _collect(record, parts)
+        return record
+    async with client:
+        if wanted:
             patient = quote(req.patient_id, safe="")
             queries = [(key, PREFETCH[key].replace("{{context.patientId}}", patient))
                        for key in wanted]
-            async with client:
-                results = await client.search_all(queries)
+            results = await client.search_all(queries)
             for (key, _query), result in zip(queries, results, strict=True):
                 if isinstance(result, FhirFetchError):
                     record.unknown[key] += f"; {result}"
@@ -127,15 +140,25 @@ async def gather_record(
                     parts[key] = result
                     del record.unknown[key]
                     record.fetched += (key,)
-    elif wanted:
-        for key in wanted:
-            record.unknown[key] += "; no fhirServer was given to fetch it from"
-    seen: set[tuple[str, str]] = set()
-    for key in PREFETCH:
-        for res in parts.get(key, []):
-            ident = (str(res.get("resourceType")), str(res.get("id")))
-            if res.get("id") is not None and ident in seen:
-                continue
-            seen.add(ident)
-            record.resources.append(res)
+        _collect(record, parts)
+        unheld = unheld_medications(record.resources, resolver_for(record.resources))
+        if unheld:
+            _add(record, await client.read_medications(unheld))
     return record
+
+
+def _collect(record: Record, parts: dict[str, list[dict[str, Any]]]) -> None:
+    """The parts' resources into the record, in the templates' order, each once."""
+    for key in PREFETCH:
+        _add(record, parts.get(key, []))
+
+
+def _add(record: Record, resources: list[dict[str, Any]]) -> None:
+    seen = {(str(r.get("resourceType")), str(r.get("id"))) for r in record.resources
+            if r.get("id") is not None}
+    for res in resources:
+        ident = (str(res.get("resourceType")), str(res.get("id")))
+        if res.get("id") is not None and ident in seen:
+            continue
+        seen.add(ident)
+        record.resources.append(res)

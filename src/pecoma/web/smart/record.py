@@ -1,8 +1,9 @@
 """The patient's record, read from the EHR's FHIR server with the launch's access token.
 
-One read of the Patient and one search per resource kind the reader may use, all through
-the allow-listed :class:`~pecoma.fhir.client.FhirClient` (the token goes only to that
-server; paging stays on it). A search that fails (refused for want of a scope, an
+One read of the Patient and one search per resource kind the reader may use (the
+medication searches ``_include`` the Medications they name; one still missing is read by
+its id), all through the allow-listed :class:`~pecoma.fhir.client.FhirClient` (the token
+goes only to that server; paging stays on it). A search that fails (refused for want of a scope, an
 OperationOutcome, a timeout) is named in :attr:`Record.failed`: what it would have given
 stays unknown, never absent, and the page says so.
 """
@@ -17,6 +18,7 @@ import httpx
 
 from pecoma.case import Agent, Case, YesNo
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerUrl
+from pecoma.fhir.medications import resolver_for, unheld_medications
 from pecoma.web.cds.allergies import drug_safety
 from pecoma.web.smart.errors import LaunchError
 
@@ -53,8 +55,14 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
     async with FhirClient(server, token=token, timeout_seconds=timeout,
                           transport=transport) as client:
         queries = [("Patient", f"Patient/{pid}")]
-        queries += [(kind, f"{kind}?patient={pid}") for kind, _ in SEARCHES]
+        queries += [(kind, f"{kind}?patient={pid}" + (
+            f"&_include={kind}:medication" if kind in MEDICATION_KINDS else ""))
+            for kind, _ in SEARCHES]
         results = await client.search_all(queries)
+        held = [r for result in results[1:] if not isinstance(result, FhirFetchError)
+                for r in result]
+        unheld = unheld_medications(held, resolver_for(held))
+        medications = await client.read_medications(unheld) if unheld else []
     patient_result = results[0]
     if isinstance(patient_result, FhirFetchError) or not patient_result:
         raise LaunchError(502, "The patient's record could not be read",
@@ -69,6 +77,7 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
             continue
         # A search may _include other kinds (Medication); keep each resource once.
         resources += [r for r in result if r.get("resourceType") != "Patient"]
+    resources += medications  # named by reference, not included: read by their ids
     seen: set[tuple[str, str]] = set()
     entries = []
     for res in resources:

@@ -1,0 +1,267 @@
+"""CDS Hooks: the lines of systemic therapy already given, however the EHR sends them.
+
+Which line a drug would be depends on the lines already given: conventional chemotherapy
+is a warning (S13, S14) only as the first line of advanced disease. So a medication part of
+the record the EHR could not send, or a medication record naming its drug by a reference
+to a Medication that nobody sent, leaves the history unknown, not empty: the warning says
+it holds only if no line was given, nothing is proposed, and every recommendation naming
+a drug is conditional. A Medication the search ``_include``s, or that the allowed FHIR
+server gives by its id, is read like any other.
+
+The patient of ``metastatic-lung-metachronous`` has metastatic PEComa, mTOR inhibitors
+recorded available and not contraindicated, and no systemic line in the example: a
+sirolimus order (active, 2026) added to the record is a first line already given, so a
+doxorubicin draft is no longer a first line and gets no warning.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import (
+    as_searched,
+    bearer,
+    example,
+    fhir_server,
+    hook_request,
+    patient_id,
+    prefetch_of,
+)
+
+ON = dt.date(2026, 11, 28)
+PATIENT = "metastatic-lung-metachronous"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+MCODE = Path(__file__).parent / "data" / "mcode"
+
+SIROLIMUS = {"resourceType": "Medication", "id": "sir-1",
+             "code": {"coding": [{"system": RXNORM, "code": "35302"}]}}  # RxNorm only
+DOXORUBICIN_DRAFT = {"medicationCodeableConcept": {"coding": [{"system": RXNORM,
+                                                               "code": "3639"}]}}
+OUTCOME = {"resourceType": "OperationOutcome",
+           "issue": [{"severity": "error", "code": "exception"}]}
+
+
+def _client(tmp: Path, fhir_servers: tuple[str, ...] = ()) -> TestClient:
+    return TestClient(create_app(WebConfig(
+        database_url=f"sqlite:///{tmp / 'registry.db'}",
+        cds=CdsSettings(fhir_servers=fhir_servers)), today=lambda: ON))
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    return _client(tmp_path_factory.mktemp("history"))
+
+
+def with_sirolimus_line(*, medication_sent: bool) -> dict[str, Any]:
+    """The example patient's record with an active sirolimus order by reference."""
+    bundle = copy.deepcopy(example(PATIENT))
+    pid = patient_id(bundle)
+    bundle["entry"].append({"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-sirolimus", "status": "active",
+        "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+        "authoredOn": "2026-03-02", "medicationReference": {"reference": "Medication/sir-1"}}})
+    if medication_sent:
+        bundle["entry"].append({"resource": copy.deepcopy(SIROLIMUS)})
+    return bundle
+
+
+def order_select(prefetch: dict[str, Any] | None, pid: str, **extra: Any) -> dict[str, Any]:
+    draft = {"resourceType": "MedicationRequest", "id": "draft-1", "status": "draft",
+             "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+             **DOXORUBICIN_DRAFT}
+    body = hook_request("order-select", pid, **extra)
+    if prefetch is not None:
+        body["prefetch"] = prefetch
+    body["context"].update({
+        "selections": ["MedicationRequest/draft-1"],
+        "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                        "entry": [{"resource": draft}]}})
+    return body
+
+
+def cards_of(client: TestClient, body: dict[str, Any], service: str = ORDER_SELECT) -> Any:
+    r = client.post(f"/cds-services/{service}", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()["cards"]
+
+
+def assert_conditional_warning(card: dict[str, Any]) -> None:
+    """The first-line warning, said to hold only if no line was given, with no order."""
+    assert card["indicator"] == "warning"
+    assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+    assert "perhaps first line" in card["summary"]
+    assert "**Conditional:** this holds only if the patient has had no systemic line" \
+        in card["detail"]
+    assert "suggestions" not in card
+    assert "No mTOR-inhibitor order is proposed:** the lines of systemic therapy already " \
+           "given are not fully known" in card["detail"]
+
+
+class TestUnknownHistory:
+    def test_known_empty_history_gets_the_plain_warning(self, client: TestClient) -> None:
+        """The reference point: every medication search answered, none holds a line."""
+        bundle = example(PATIENT)
+        [card] = cards_of(client, order_select(prefetch_of(bundle), patient_id(bundle)))
+        assert card["summary"].startswith("Chemotherapy first line for advanced PEComa")
+        assert card["suggestions"]
+
+    @pytest.mark.parametrize("key", ["medications", "medication_requests",
+                                     "medication_administrations"])
+    @pytest.mark.parametrize("value", [None, OUTCOME])
+    def test_a_medication_search_not_sent_leaves_the_history_unknown(
+        self, client: TestClient, key: str, value: Any
+    ) -> None:
+        """One medication search null or an OperationOutcome (no fhirServer): a line may
+        be there, so the warning is conditional and no mTOR order is proposed."""
+        bundle = example(PATIENT)
+        prefetch = prefetch_of(bundle)
+        prefetch[key] = copy.deepcopy(value)
+        [card] = cards_of(client, order_select(prefetch, patient_id(bundle)))
+        assert_conditional_warning(card)
+
+    def test_patient_view_makes_every_drug_conditional(self, client: TestClient) -> None:
+        bundle = example(PATIENT)
+        prefetch = prefetch_of(bundle)
+        prefetch["medication_administrations"] = None
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        assert head["indicator"] == "warning"
+        detail = head["detail"]
+        at = detail.index("**Start an mTOR inhibitor")
+        assert "**Conditional:** the lines of systemic therapy already given are not fully " \
+               "known (the medication administrations could not be read)" in detail[at:]
+
+
+class TestLineByReference:
+    def test_medication_not_sent_leaves_the_history_unknown(self, client: TestClient) -> None:
+        """Before: the order was read as no line at all, and the card proposed sirolimus
+        to a patient on sirolimus. Now the record is named and nothing is proposed."""
+        bundle = with_sirolimus_line(medication_sent=False)
+        [card] = cards_of(client, order_select(prefetch_of(bundle), patient_id(bundle)))
+        assert_conditional_warning(card)
+        assert "MedicationRequest/mr-sirolimus: medicationReference 'Medication/sir-1' does " \
+               "not resolve" in card["detail"]
+
+    def test_patient_view_names_the_record_and_makes_drugs_conditional(
+        self, client: TestClient
+    ) -> None:
+        bundle = with_sirolimus_line(medication_sent=False)
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        assert head["indicator"] == "warning"
+        assert "- the drug of some medication records: MedicationRequest/mr-sirolimus" \
+            in head["detail"]
+        assert "**Conditional:** the lines of systemic therapy already given are not fully " \
+               "known (a medication record names a drug pecoma cannot identify)" in head["detail"]
+
+    def test_included_medication_is_read(self, client: TestClient) -> None:
+        """The Medication in the search result (``_include``): sirolimus was the first
+        line, so the doxorubicin draft is not a first line: no card."""
+        bundle = with_sirolimus_line(medication_sent=True)
+        prefetch = prefetch_of(bundle, include=True)
+        assert prefetch["medication_requests"]["entry"][-1]["search"] == {"mode": "include"}
+        assert cards_of(client, order_select(prefetch, patient_id(bundle))) == []
+
+    def test_medication_read_from_the_allowed_server(self, tmp_path: Path) -> None:
+        """Not included: read from the allow-listed loopback FHIR server by its id, with
+        the EHR's token, and nothing else is asked."""
+        bundle = with_sirolimus_line(medication_sent=True)
+        prefetch = prefetch_of(bundle)
+        with fhir_server(bundle, token="tok-m") as (url, rec):
+            body = order_select(prefetch, patient_id(bundle), fhirServer=url,
+                                fhirAuthorization=bearer("tok-m"))
+            cards = cards_of(_client(tmp_path, (url,)), body)
+        assert cards == []
+        assert rec.requests == [("/fhir/Medication/sir-1", "Bearer tok-m")]
+
+    def test_medication_the_server_lacks_stays_unknown(self, tmp_path: Path) -> None:
+        bundle = with_sirolimus_line(medication_sent=False)
+        with fhir_server(bundle) as (url, rec):
+            body = order_select(prefetch_of(bundle), patient_id(bundle), fhirServer=url)
+            [card] = cards_of(_client(tmp_path, (url,)), body)
+        assert [p for p, _a in rec.requests] == ["/fhir/Medication/sir-1"]
+        assert_conditional_warning(card)
+
+
+def test_conditions_not_sent_is_an_incomplete_record_not_a_bad_one(
+    client: TestClient,
+) -> None:
+    """The Conditions an OperationOutcome while an Observation names the PEComa: the
+    reader cannot build a case, because a part is missing, not because the record is
+    wrong: the card says what could not be read and asks for no correction."""
+    bundle = example(PATIENT)
+    prefetch = prefetch_of(bundle)
+    pid = patient_id(bundle)
+    prefetch["conditions"] = copy.deepcopy(OUTCOME)
+    prefetch["observations"]["entry"].append({"resource": {
+        "resourceType": "Observation", "id": "hbt-1", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "31206-6"}]},
+        "subject": {"reference": f"Patient/{pid}"},
+        "valueCodeableConcept": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/icd-o-3", "code": "8714/3"}]}}})
+    body = hook_request("patient-view", pid, prefetch=prefetch)
+    [card] = cards_of(client, body, PATIENT_VIEW)
+    assert card["summary"].startswith("PEComa check incomplete")
+    assert "Nothing was assessed" in card["detail"]
+    assert "correct the record" not in card["detail"]
+    assert "- the conditions (diagnoses, metastases): the EHR could not provide it" \
+        in card["detail"]
+
+
+class TestMcodeCorpus:
+    """The mCODE corpus (tests/data/mcode), sent as a FHIR server's search results."""
+
+    def test_localized_uterine_record(self, client: TestClient) -> None:
+        """A resected uterine PEComa, high risk (test_fhir_mcode reads why): the head card
+        says so and nothing is unknown."""
+        import json
+
+        bundle = as_searched(json.loads((MCODE / "uterus-localized.json").read_text()))
+        body = hook_request("patient-view", patient_id(bundle),
+                            prefetch=prefetch_of(bundle, include=True))
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        assert head["summary"].startswith("PEComa (localized), risk high")
+        assert "could not be read" not in head["detail"]
+
+    @pytest.mark.parametrize("how", ["included", "from the server", "missing"])
+    def test_metastatic_kidney_record_with_its_doxorubicin_by_reference(
+        self, tmp_path: Path, how: str
+    ) -> None:
+        """Doxorubicin given by MedicationAdministrations naming a Medication: included,
+        or read from the server, it is read (no unknown part); missing, the records are
+        named and drug advice is conditional."""
+        import json
+
+        bundle = as_searched(json.loads((MCODE / "kidney-metastatic.json").read_text()))
+        pid = patient_id(bundle)
+        prefetch = prefetch_of(bundle, include=how == "included")
+        with fhir_server(bundle) as (url, rec):
+            extra = {"fhirServer": url} if how == "from the server" else {}
+            body = hook_request("patient-view", pid, prefetch=prefetch, **extra)
+            head = cards_of(_client(tmp_path, (url,)), body, PATIENT_VIEW)[0]
+        assert head["summary"].startswith("PEComa (metastatic)")
+        if how == "missing":
+            assert head["indicator"] == "warning"
+            assert "MedicationAdministration/medication-administration-doxorubicin-c1: " \
+                   "medicationReference 'Medication/medication-doxorubicin' does not " \
+                   "resolve" in head["detail"]
+            assert "**Conditional:** the lines of systemic therapy already given are not " \
+                   "fully known" in head["detail"]
+        else:
+            assert "could not be read" not in head["detail"]
+            assert "not fully known" not in head["detail"]
+        if how == "from the server":
+            assert [p for p, _a in rec.requests] == ["/fhir/Medication/medication-doxorubicin"]
+        else:
+            assert rec.requests == []
