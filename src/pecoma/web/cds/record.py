@@ -140,22 +140,23 @@ async def gather_record(
                     parts[key] = result
                     del record.unknown[key]
                     record.fetched += (key,)
-        _collect(record, parts)
+        seen = _collect(record, parts)
         unheld = unheld_medications(record.resources, resolver_for(record.resources))
         if unheld:
-            _add(record, await client.read_medications(unheld))
+            _add(record, await client.read_medications(unheld), seen)
     return record
 
 
-def _collect(record: Record, parts: dict[str, list[dict[str, Any]]]) -> None:
-    """The parts' resources into the record, in the templates' order, each once."""
+def _collect(record: Record, parts: dict[str, list[dict[str, Any]]]) -> set[tuple[str, str]]:
+    """The parts' resources into the record, in the templates' order, each once; returns
+    the identities kept (for :func:`_add`)."""
+    seen: set[tuple[str, str]] = set()
     for key in PREFETCH:
-        _add(record, parts.get(key, []))
+        _add(record, parts.get(key, []), seen)
+    return seen
 
 
-def _add(record: Record, resources: list[dict[str, Any]]) -> None:
-    seen = {(str(r.get("resourceType")), str(r.get("id"))) for r in record.resources
-            if r.get("id") is not None}
+def _add(record: Record, resources: list[dict[str, Any]], seen: set[tuple[str, str]]) -> None:
     for res in resources:
         ident = (str(res.get("resourceType")), str(res.get("id")))
         if res.get("id") is not None and ident in seen:
