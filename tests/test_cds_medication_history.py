@@ -185,6 +185,29 @@ class TestLineByReference:
         assert cards == []
         assert rec.requests == [("/fhir/Medication/sir-1", "Bearer tok-m")]
 
+    def test_absolute_reference_is_read_only_from_the_record_s_server(
+        self, tmp_path: Path
+    ) -> None:
+        """``https://<fhirServer>/Medication/sir-1`` is read from that server; the same
+        reference on another server is never followed: the history stays unknown."""
+        bundle = with_sirolimus_line(medication_sent=True)
+        for elsewhere in (False, True):
+            with fhir_server(bundle) as (url, rec):
+                prefetch = prefetch_of(bundle)
+                [line] = [e["resource"] for e in prefetch["medication_requests"]["entry"]
+                          if e["resource"]["id"] == "mr-sirolimus"]
+                server = "https://elsewhere.example/fhir" if elsewhere else url
+                line["medicationReference"]["reference"] = f"{server}/Medication/sir-1"
+                body = order_select(prefetch, patient_id(bundle), fhirServer=url)
+                cards = cards_of(_client(tmp_path, (url,)), body)
+            if elsewhere:
+                assert rec.requests == []
+                [card] = cards
+                assert_conditional_warning(card)
+            else:
+                assert cards == []
+                assert [p for p, _a in rec.requests] == ["/fhir/Medication/sir-1"]
+
     def test_medication_the_server_lacks_stays_unknown(self, tmp_path: Path) -> None:
         bundle = with_sirolimus_line(medication_sent=False)
         with fhir_server(bundle) as (url, rec):

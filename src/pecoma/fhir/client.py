@@ -381,12 +381,16 @@ class FhirClient:
         return list(await asyncio.gather(*(one(lbl, q) for lbl, q in queries)))
 
     async def read_medications(self, references: Sequence[str]) -> list[dict[str, Any]]:
-        """The Medication resources behind ``references`` (``Medication/id``, as
+        """The Medication resources behind ``references`` (``Medication/id``, or an
+        absolute URL under this server; as
         :func:`~pecoma.fhir.medications.unheld_medications` lists them), read one by one.
-        One that cannot be read is left out: the line naming it stays unidentified, and
-        the reader says so."""
-        results = await self.search_all([(f"medication {i + 1}", ref)
-                                         for i, ref in enumerate(references)])
+        An absolute reference elsewhere is never asked for. One that cannot be read is
+        left out: the line naming it stays unidentified, and the reader says so."""
+        base = self.server.base + "/"
+        queries = [ref.removeprefix(base) for ref in references
+                   if "://" not in ref or (ref.startswith(base) and self._within(ref))]
+        results = await self.search_all([(f"medication {i + 1}", query)
+                                         for i, query in enumerate(queries)])
         return [res for result in results if not isinstance(result, FhirFetchError)
                 for res in result if res.get("resourceType") == "Medication"]
 

@@ -123,23 +123,25 @@ def resolver_for(resources: Iterable[Mapping[str, Any]],
     return resolve
 
 
-#: A relative reference to a Medication, as a FHIR server can be asked for it.
-_MEDICATION_REF: Final = re.compile(r"^Medication/[A-Za-z0-9\-.]{1,64}$")
+#: A reference to a Medication by its id, relative or absolute (FHIR id: 1-64 of
+#: ``A-Za-z0-9-.``).
+_MEDICATION_REF: Final = re.compile(r"(?:^|/)Medication/[A-Za-z0-9\-.]{1,64}$")
 
 
 def unheld_medications(resources: Iterable[Mapping[str, Any]],
                        resolve: Resolver) -> list[str]:
-    """The ``Medication/id`` references of the medication resources among ``resources``
-    (and of draft orders) that ``resolve`` cannot find, each once, sorted: what to read
-    from the FHIR server the record came from. Contained (``#id``) and absolute references
-    are not listed (the first resolve within the resource, the second name another
-    server)."""
+    """The references to a Medication by id (``Medication/id``, or an absolute URL ending
+    so) of the medication resources among ``resources`` (and of draft orders) that
+    ``resolve`` cannot find, each once, sorted: what to ask the record's FHIR server for
+    (:meth:`~pecoma.fhir.client.FhirClient.read_medications`, which never follows an
+    absolute one to another server). Contained (``#id``) references are not listed: they
+    resolve within the resource or not at all."""
     wanted: set[str] = set()
     for res in resources:
         if res.get("resourceType") not in MEDICATION_TYPES:
             continue
         ref = _medication_reference(res)
-        if ref is not None and _MEDICATION_REF.match(ref) and resolve(ref) is None:
+        if ref is not None and _MEDICATION_REF.search(ref) and resolve(ref) is None:
             wanted.add(ref)
     return sorted(wanted)
 
