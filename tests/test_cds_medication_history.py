@@ -208,6 +208,42 @@ class TestLineByReference:
                 assert cards == []
                 assert [p for p, _a in rec.requests] == ["/fhir/Medication/sir-1"]
 
+    def test_medication_known_only_by_an_unknown_code_leaves_the_history_unknown(
+        self, client: TestClient
+    ) -> None:
+        """The Medication is there, coded only by an RxNorm code pecoma does not list:
+        it could be an mTOR inhibitor's brand, so the line is not taken as absent."""
+        bundle = with_sirolimus_line(medication_sent=True)
+        for e in bundle["entry"]:
+            if e["resource"]["id"] == "sir-1":
+                e["resource"]["code"] = {"coding": [{"system": RXNORM, "code": "845509"}]}
+        [card] = cards_of(client, order_select(prefetch_of(bundle, include=True),
+                                               patient_id(bundle)))
+        assert_conditional_warning(card)
+        assert f"{RXNORM}|845509, a code pecoma does not know" in card["detail"]
+
+    @pytest.mark.parametrize("reference", [
+        "Patient?name=smith&_count=500&x=/Medication/a",
+        "Patient/other-patient/Medication/b",
+        "{url}/Observation?code=x&y=/Medication/c",
+        "{url}/Patient/other/Medication/d",
+    ])
+    def test_a_reference_is_never_turned_into_another_query(
+        self, tmp_path: Path, reference: str
+    ) -> None:
+        """Only ``Medication/<id>`` (relative, or under the server's base) is ever read:
+        a reference shaped as a search or another patient's path asks nothing."""
+        bundle = with_sirolimus_line(medication_sent=False)
+        with fhir_server(bundle) as (url, rec):
+            prefetch = prefetch_of(bundle)
+            [line] = [e["resource"] for e in prefetch["medication_requests"]["entry"]
+                      if e["resource"]["id"] == "mr-sirolimus"]
+            line["medicationReference"]["reference"] = reference.format(url=url)
+            body = order_select(prefetch, patient_id(bundle), fhirServer=url)
+            [card] = cards_of(_client(tmp_path, (url,)), body)
+        assert rec.requests == []
+        assert_conditional_warning(card)
+
     def test_medication_the_server_lacks_stays_unknown(self, tmp_path: Path) -> None:
         bundle = with_sirolimus_line(medication_sent=False)
         with fhir_server(bundle) as (url, rec):
@@ -288,3 +324,132 @@ class TestMcodeCorpus:
             assert [p for p, _a in rec.requests] == ["/fhir/Medication/medication-doxorubicin"]
         else:
             assert rec.requests == []
+
+
+class TestAskingTheServer:
+    def test_a_patient_without_pecoma_has_no_medication_read(self, tmp_path: Path) -> None:
+        """Medications are read only for a record that may be a PEComa patient's: a
+        patient with hypertension and forty orders by reference costs no request."""
+        pid = "other-1"
+        entries: list[dict[str, Any]] = [
+            {"resource": {"resourceType": "Patient", "id": pid}},
+            {"resource": {"resourceType": "Condition", "id": "c1",
+                          "subject": {"reference": f"Patient/{pid}"},
+                          "code": {"coding": [{"system": "http://snomed.info/sct",
+                                               "code": "59621000",
+                                               "display": "Essential hypertension"}]}}}]
+        entries += [{"resource": {
+            "resourceType": "MedicationRequest", "id": f"mr{i}", "status": "active",
+            "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+            "medicationReference": {"reference": f"Medication/m{i}"}}} for i in range(40)]
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+        with fhir_server(bundle) as (url, rec):
+            body = hook_request("patient-view", pid, prefetch=prefetch_of(bundle),
+                                fhirServer=url)
+            assert cards_of(_client(tmp_path, (url,)), body, PATIENT_VIEW) == []
+        assert rec.requests == []
+
+    def test_medication_reads_are_bounded(self, tmp_path: Path) -> None:
+        """Thirty lines by reference to Medications not sent: at most MEDICATION_READS_MAX
+        are read; the rest stay unidentified and the history unknown."""
+        from pecoma.fhir.client import MEDICATION_READS_MAX
+
+        bundle = copy.deepcopy(example(PATIENT))
+        pid = patient_id(bundle)
+        bundle["entry"] += [{"resource": {
+            "resourceType": "MedicationAdministration", "id": f"ma{i}", "status": "completed",
+            "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": "2026-01-05",
+            "medicationReference": {"reference": f"Medication/x{i:02d}"}}} for i in range(30)]
+        with fhir_server(bundle) as (url, rec):
+            body = hook_request("patient-view", pid, prefetch=prefetch_of(bundle),
+                                fhirServer=url)
+            head = cards_of(_client(tmp_path, (url,)), body, PATIENT_VIEW)[0]
+        assert len(rec.requests) == MEDICATION_READS_MAX
+        assert "not fully known" in head["detail"]
+
+    def test_a_search_refused_with_include_is_asked_again_without(
+        self, tmp_path: Path
+    ) -> None:
+        """A server that refuses ``_include`` (400) still gives the orders: the search is
+        asked again without it, and the Medication is then read by its id."""
+        import httpx
+
+        bundle = with_sirolimus_line(medication_sent=True)
+        pid = patient_id(bundle)
+        orders = [e["resource"] for e in bundle["entry"]
+                  if e["resource"]["resourceType"] == "MedicationRequest"]
+        asked: list[str] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            asked.append(str(request.url))
+            if "_include" in str(request.url):
+                return httpx.Response(400, json={"resourceType": "OperationOutcome"})
+            if request.url.path == "/fhir/MedicationRequest":
+                return httpx.Response(200, json={
+                    "resourceType": "Bundle", "type": "searchset",
+                    "entry": [{"resource": r} for r in orders]})
+            if request.url.path == "/fhir/Medication/sir-1":
+                return httpx.Response(200, json=SIROLIMUS)
+            return httpx.Response(404)
+
+        client = _client(tmp_path, ("https://ehr.example.org/fhir",))
+        client.app.state.cds.transport = httpx.MockTransport(handler)  # type: ignore[attr-defined]
+        prefetch = prefetch_of(bundle)
+        prefetch["medication_requests"] = None
+        body = order_select(prefetch, pid, fhirServer="https://ehr.example.org/fhir")
+        assert cards_of(client, body) == []
+        assert [u.split("?")[0].removeprefix("https://ehr.example.org") for u in asked] == [
+            "/fhir/MedicationRequest", "/fhir/MedicationRequest", "/fhir/Medication/sir-1"]
+
+
+class TestCardWording:
+    def test_a_broken_record_stays_a_broken_record_when_allergies_are_unsent(
+        self, client: TestClient
+    ) -> None:
+        """The PEComa Condition has no bodySite (an error of the record) and the
+        allergies were not sent: the allergies cannot supply a site, so the card asks for
+        the record to be corrected, and still lists the part not read."""
+        bundle = copy.deepcopy(example(PATIENT))
+        for e in bundle["entry"]:
+            if e["resource"]["id"] == "pecoma-diagnosis":
+                del e["resource"]["bodySite"]
+        prefetch = prefetch_of(bundle)
+        prefetch["allergies"] = None
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        [card] = cards_of(client, body, PATIENT_VIEW)
+        assert card["summary"].startswith("PEComa guideline check not possible")
+        assert "correct the record" in card["detail"]
+        assert "- the allergies and intolerances: the EHR sent no data" in card["detail"]
+
+    @pytest.mark.parametrize(("key", "drugs_conditional"), [
+        ("observations", False), ("procedures", False),
+        ("allergies", True), ("medication_requests", True)])
+    def test_the_unknown_parts_say_drug_advice_is_conditional_only_when_it_is(
+        self, client: TestClient, key: str, drugs_conditional: bool
+    ) -> None:
+        bundle = example(PATIENT)
+        prefetch = prefetch_of(bundle)
+        prefetch[key] = None
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        assert "**Parts of the record that could not be read**" in head["detail"]
+        said = "advice naming a drug is conditional" in head["detail"]
+        assert said is drugs_conditional
+        assert ("**Conditional:**" in head["detail"]) is drugs_conditional
+
+    def test_a_drug_at_the_head_of_the_summary_says_conditional_first(
+        self, client: TestClient
+    ) -> None:
+        """mTOR inhibitor contraindicated: the headline is anthracycline (S14); with the
+        medication orders unknown it is conditional, said before the title (a summary
+        longer than 140 characters is cut at its end)."""
+        bundle = example("advanced-mtor-contraindicated")
+        prefetch = prefetch_of(bundle)
+        plain = cards_of(client, hook_request("patient-view", patient_id(bundle),
+                                              prefetch=prefetch), PATIENT_VIEW)[0]
+        assert "Anthracycline-based chemotherapy" in plain["summary"]
+        assert "(conditional)" not in plain["summary"]
+        prefetch["medication_requests"] = None
+        head = cards_of(client, hook_request("patient-view", patient_id(bundle),
+                                             prefetch=prefetch), PATIENT_VIEW)[0]
+        assert "(conditional) Anthracycline-based chemotherapy" in head["summary"]

@@ -169,12 +169,35 @@ class TestUnreadable:
         """A concept with neither code nor text cannot be read."""
         assert unreadable_medication(_request(medicationCodeableConcept={})) is not None
 
-    def test_readable_even_if_unknown(self) -> None:
-        """A coded medication the project does not know is readable (just not an agent)."""
-        assert unreadable_medication(_request(medicationCodeableConcept=_rx("161"))) is None
-        med = {"resourceType": "Medication", "id": "m1", "code": _rx("161")}
+    def test_named_medication_is_readable_even_if_not_an_agent(self) -> None:
+        """A medication named (text or display) is readable, agent or not: acetaminophen
+        is not a PEComa agent, and the name says so."""
+        named = {"coding": [{"system": RXNORM, "code": "161", "display": "acetaminophen"}]}
+        assert unreadable_medication(_request(medicationCodeableConcept=named)) is None
+        med = {"resourceType": "Medication", "id": "m1", "code": {"text": "Acetaminophen"}}
         order = _request(medicationReference={"reference": "Medication/m1"})
         assert unreadable_medication(order, resolver_for([med])) is None
+
+    def test_only_an_unknown_code_is_not_readable(self) -> None:
+        """Only an RxNorm code pecoma does not list (845509 could be a brand of an mTOR
+        inhibitor as far as pecoma knows): not readable, and the reason names the code,
+        so that a caller never takes it for "not an agent"."""
+        reason = unreadable_medication(_request(medicationCodeableConcept=_rx("845509")))
+        assert reason is not None and f"{RXNORM}|845509" in reason
+        med = {"resourceType": "Medication", "id": "m1", "code": _rx("845509")}
+        order = _request(medicationReference={"reference": "Medication/m1"})
+        assert unreadable_medication(order, resolver_for([med])) is not None
+        # a code pecoma knows is readable by itself
+        assert unreadable_medication(_request(medicationCodeableConcept=_rx("35302"))) is None
+
+    @pytest.mark.parametrize(("name", "agent"), [
+        ("Afinitor 10 MG Oral Tablet", Agent.everolimus),
+        ("Torisel 25 MG/ML Injectable Solution", Agent.temsirolimus),
+        ("Rapamune 1 MG Oral Tablet", Agent.sirolimus),
+        ("Doxil 2 MG/ML Injectable Suspension", Agent.doxorubicin),
+    ])
+    def test_brand_names_alone(self, name: str, agent: Agent) -> None:
+        assert agent_of(_request(medicationCodeableConcept={"text": name})) is agent
 
 
 class TestGiven:

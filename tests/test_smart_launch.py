@@ -521,6 +521,23 @@ class TestMissingData:
         assert urlsplit(read["url"]).path == "/fhir/Medication/sir-1"
         assert read["headers"]["authorization"].startswith("Bearer ")
 
+    def test_a_line_whose_drug_cannot_be_read_is_warned_about(self, tmp_path: Path) -> None:
+        """The Medication the order names is neither included nor readable: the page
+        warns that lines may be missing, as for a failed search."""
+        record = example("localized-high-risk")
+        pid = next(e["resource"]["id"] for e in record["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        record["entry"].append({"resource": {
+            "resourceType": "MedicationRequest", "id": "mr-x", "status": "active",
+            "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+            "medicationReference": {"reference": "Medication/gone"}}})
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200
+            assert "1 medication record(s) name a drug pecoma cannot identify" in r.text
+            assert "enter every line of systemic treatment" in r.text
+
     def test_a_record_without_pecoma(self, tmp_path: Path) -> None:
         """A record without a PEComa diagnosis gives a page saying what is missing."""
         record = example("localized-high-risk")

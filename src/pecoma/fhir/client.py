@@ -36,7 +36,13 @@ from typing import Any
 
 import httpx
 
+from pecoma.fhir.medications import MEDICATION_BY_ID
+
+#: The most Medications read by id for one record (each is a request to the EHR).
+MEDICATION_READS_MAX = 20
+
 __all__ = [
+    "MEDICATION_READS_MAX",
     "AllowList",
     "FhirClient",
     "FhirFetchError",
@@ -384,11 +390,13 @@ class FhirClient:
         """The Medication resources behind ``references`` (``Medication/id``, or an
         absolute URL under this server; as
         :func:`~pecoma.fhir.medications.unheld_medications` lists them), read one by one.
-        An absolute reference elsewhere is never asked for. One that cannot be read is
-        left out: the line naming it stays unidentified, and the reader says so."""
+        An absolute reference elsewhere is never asked for, nor more than
+        :data:`MEDICATION_READS_MAX` Medications. One not read is left out: the line
+        naming it stays unidentified, and the reader says so."""
         base = self.server.base + "/"
-        queries = [ref.removeprefix(base) for ref in references
-                   if "://" not in ref or (ref.startswith(base) and self._within(ref))]
+        queries = [query for query in (ref.removeprefix(base) for ref in references)
+                   if MEDICATION_BY_ID.fullmatch(query)]  # a read by id, nothing else
+        queries = queries[:MEDICATION_READS_MAX]
         results = await self.search_all([(f"medication {i + 1}", query)
                                          for i, query in enumerate(queries)])
         return [res for result in results if not isinstance(result, FhirFetchError)

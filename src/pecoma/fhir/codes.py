@@ -66,26 +66,29 @@ BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
     "41224006": PrimarySite.lung.value,  # Structure of lower lobe of left lung
 }
 
-#: Words that identify an agent in a medication's text or display, most specific first.
+#: Words that identify an agent in a medication's text or display, most specific first:
+#: the ingredient's name, then brand names an order may carry alone.
 AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",
                            "sirolimus protein-bound", "fyarro")),
-    (Agent.temsirolimus, ("temsirolimus",)),
-    (Agent.everolimus, ("everolimus",)),
-    (Agent.sirolimus, ("sirolimus", "rapamycin")),
+    (Agent.temsirolimus, ("temsirolimus", "torisel")),
+    (Agent.everolimus, ("everolimus", "afinitor", "votubia", "zortress", "certican")),
+    (Agent.sirolimus, ("sirolimus", "rapamycin", "rapamune")),
     (Agent.doxorubicin_ifosfamide, ("doxorubicin and ifosfamide", "doxorubicin/ifosfamide",
                                     "doxorubicin + ifosfamide", "doxorubicin-ifosfamide")),
     (Agent.epirubicin_ifosfamide, ("epirubicin and ifosfamide", "epirubicin/ifosfamide",
                                    "epirubicin + ifosfamide", "epirubicin-ifosfamide")),
     (Agent.gemcitabine_docetaxel, ("gemcitabine and docetaxel", "gemcitabine/docetaxel",
                                    "gemcitabine + docetaxel", "gemcitabine-docetaxel")),
-    (Agent.doxorubicin, ("doxorubicin", "adriamycin")),
-    (Agent.ifosfamide, ("ifosfamide",)),
+    (Agent.doxorubicin, ("doxorubicin", "adriamycin", "doxil", "caelyx", "myocet")),
+    (Agent.ifosfamide, ("ifosfamide", "ifex", "holoxan")),
     (Agent.dacarbazine, ("dacarbazine",)),
-    (Agent.trabectedin, ("trabectedin",)),
-    (Agent.pazopanib, ("pazopanib",)),
+    (Agent.trabectedin, ("trabectedin", "yondelis")),
+    (Agent.pazopanib, ("pazopanib", "votrient")),
     (Agent.other_chemotherapy, ("epirubicin", "gemcitabine", "docetaxel", "paclitaxel",
-                                "cyclophosphamide", "cisplatin", "carboplatin", "eribulin")),
+                                "cyclophosphamide", "cisplatin", "carboplatin", "eribulin",
+                                "ellence", "pharmorubicin", "gemzar", "taxotere", "taxol",
+                                "halaven")),
 )
 
 _EXT_BASE: Final = f"{PECOMA_BASE}/StructureDefinition"

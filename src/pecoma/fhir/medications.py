@@ -30,6 +30,7 @@ from pecoma.case import Agent
 from pecoma.fhir import codes as c
 
 __all__ = [
+    "MEDICATION_BY_ID",
     "MEDICATION_TYPES",
     "RXNORM",
     "RXNORM_NAMES",
@@ -38,6 +39,7 @@ __all__ = [
     "agent_of",
     "agent_of_concept",
     "given",
+    "may_have_been_given",
     "medication_concept",
     "no_resolver",
     "resolver_for",
@@ -123,9 +125,10 @@ def resolver_for(resources: Iterable[Mapping[str, Any]],
     return resolve
 
 
-#: A reference to a Medication by its id, relative or absolute (FHIR id: 1-64 of
-#: ``A-Za-z0-9-.``).
-_MEDICATION_REF: Final = re.compile(r"(?:^|/)Medication/[A-Za-z0-9\-.]{1,64}$")
+#: A reference to a Medication by its id (FHIR id: 1-64 of ``A-Za-z0-9-.``), relative or
+#: an absolute URL without query or fragment.
+MEDICATION_BY_ID: Final = re.compile(r"Medication/[A-Za-z0-9\-.]{1,64}")
+_MEDICATION_REF: Final = re.compile(r"(?:https?://[^?#\s]+/)?Medication/[A-Za-z0-9\-.]{1,64}")
 
 
 def unheld_medications(resources: Iterable[Mapping[str, Any]],
@@ -141,7 +144,7 @@ def unheld_medications(resources: Iterable[Mapping[str, Any]],
         if res.get("resourceType") not in MEDICATION_TYPES:
             continue
         ref = _medication_reference(res)
-        if ref is not None and _MEDICATION_REF.search(ref) and resolve(ref) is None:
+        if ref is not None and _MEDICATION_REF.fullmatch(ref) and resolve(ref) is None:
             wanted.add(ref)
     return sorted(wanted)
 
@@ -285,9 +288,10 @@ def unreadable_medication(resource: Mapping[str, Any],
                           resolve: Resolver = no_resolver) -> str | None:
     """Why the medication of ``resource`` cannot be identified, or ``None`` if it can be read.
 
-    "Can be read" means a code or a text names the medication, whether or not the
-    project knows that medication; an unresolved reference with no display, or neither
-    code nor text, cannot be read.
+    "Can be read" means a name (text or display) or a code pecoma knows says what the
+    medication is, whether or not it is a PEComa agent; an unresolved reference with no
+    display, neither code nor text, or only codes pecoma does not know (an RxNorm code of
+    a brand it does not list could be an mTOR inhibitor) cannot be read.
     """
     reference = _medication_reference(resource)
     concepts = _concepts(resource, resolve)
@@ -297,12 +301,15 @@ def unreadable_medication(resource: Mapping[str, Any],
         return (f"medicationReference {reference!r} does not resolve to a Medication among "
                 "the resources given")
     for concept in concepts:
-        if _words(concept) or any(
-            isinstance(cd, dict) and cd.get("code") for cd in _list(concept.get("coding"))
-        ):
+        if _words(concept) or _project_agent(concept) is not None:
             return None
     if reference is None and "medicationCodeableConcept" not in resource:
         return "neither medicationCodeableConcept nor medicationReference is given"
+    codes = [f"{cd.get('system')}|{cd.get('code')}" for cc in concepts
+             for cd in _list(cc.get("coding")) if isinstance(cd, dict) and cd.get("code")]
+    if codes:
+        return (f"coded only by {', '.join(codes[:3])}, a code pecoma does not know, with "
+                "no name")
     return "the medication has neither a code nor a text"
 
 
@@ -369,6 +376,13 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
         if start is not None and start > on_date:
             return Given.planned
     return status
+
+
+def may_have_been_given(resource: Mapping[str, Any]) -> bool:
+    """Whether ``resource`` is a medication record whose drug may have been given (not in
+    error, not refused or cancelled, not only planned): a line that may count."""
+    return resource.get("resourceType") in MEDICATION_TYPES and given(resource) not in (
+        Given.error, Given.not_given, Given.planned)
 
 
 def day_of(value: Any) -> dt.date | None:

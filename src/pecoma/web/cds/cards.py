@@ -21,10 +21,14 @@ from pecoma.fhir import codes as c
 from pecoma.fhir.reader import BundleCase
 from pecoma.knowledge import load_knowledge
 from pecoma.store.cds import CardRecord, CdsStore
-from pecoma.web.cds.discovery import PREFETCH_MEANING
+from pecoma.web.cds.discovery import (
+    MEDICATION_KEYS,
+    PREFETCH_MEANING,
+    UNIDENTIFIED_MEDICATIONS,
+)
 from pecoma.web.cds.service import CdsService
 
-__all__ = ["SUMMARY_MAX", "Answer", "Indicator", "md_item", "md_missing", "md_not_found",
+__all__ = ["SUMMARY_MAX", "Answer", "Indicator", "listed", "md_item", "md_missing", "md_not_found",
            "md_unknown"]
 
 SUMMARY_MAX = 139
@@ -45,6 +49,12 @@ def clean(value: Any) -> Any:
 def summary_text(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
+
+
+def listed(lines: list[str], most: int = 20) -> str:
+    """At most ``most`` lines of a list, and how many more there are."""
+    more = len(lines) - most
+    return "\n".join(lines[:most]) + (f"\n- … and {more} more" if more > 0 else "")
 
 
 def md_item(item: Item) -> str:
@@ -76,9 +86,10 @@ def md_unknown(unknown: dict[str, str]) -> str:
     """The parts of the record pecoma could not read, each with why (never "none")."""
     if not unknown:
         return ""
+    drugs = unknown.keys() & {*MEDICATION_KEYS, "allergies", UNIDENTIFIED_MEDICATIONS}
     lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent: "
-             "the facts they would give are taken as unknown, and advice naming a drug is "
-             "conditional):"]
+             "the facts they would give are taken as unknown"
+             + (", and advice naming a drug is conditional):" if drugs else "):")]
     lines += [f"- {PREFETCH_MEANING.get(k, k)}: {why}" for k, why in unknown.items()]
     return "\n".join(lines)
 
@@ -149,16 +160,13 @@ class Answer:
                   indicator="warning", version=version, record_ids=(),
                   detail=what + md_unknown(unknown))
 
-    def error_card(self, issues: list[str], count: int) -> None:
+    def error_card(self, issues: list[str], count: int, tail: str = "") -> None:
         version = load_knowledge().version
-        lines = [f"pecoma could not read this patient's record ({count} problem"
-                 f"{'s' if count != 1 else ''}). Nothing was assessed; correct the record "
-                 "and reopen the chart.", ""]
-        lines += issues[:20]
-        if count > 20:
-            lines.append(f"- … and {count - 20} more")
+        head = (f"pecoma could not read this patient's record ({count} problem"
+                f"{'s' if count != 1 else ''}). Nothing was assessed; correct the record "
+                "and reopen the chart.")
         self.card(summary=f"PEComa guideline check not possible: {count} problem(s) in the "
-                  "FHIR record", indicator="warning", detail="\n".join(lines),
+                  "FHIR record", indicator="warning", detail=f"{head}\n\n{listed(issues)}{tail}",
                   version=version, record_ids=())
 
     def result(self) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["MEDICATION_KEYS", "ORDER_SELECT", "PATIENT_VIEW", "PREFETCH", "PREFETCH_MEANING",
-           "SERVICES", "UNIDENTIFIED_MEDICATIONS", "discovery"]
+__all__ = ["CASE_PARTS", "MEDICATION_KEYS", "ORDER_SELECT", "PATIENT_VIEW", "PREFETCH",
+           "PREFETCH_MEANING", "SERVICES", "UNIDENTIFIED_MEDICATIONS", "discovery"]
 
 PATIENT_VIEW: Final = "pecoma-patient-view"
 ORDER_SELECT: Final = "pecoma-order-select"
@@ -28,6 +28,10 @@ PREFETCH: Final[dict[str, str]] = {
                                   "&_include=MedicationAdministration:medication",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
 }
+
+#: The prefetch keys whose resources make up the case itself (diagnosis, tumour, stage,
+#: surgery): without one of them a record may fail to give a case at all.
+CASE_PARTS: Final = frozenset({"patient", "conditions", "observations", "procedures"})
 
 #: The prefetch keys that give the lines of systemic therapy already given.
 MEDICATION_KEYS: Final = ("medications", "medication_requests", "medication_administrations")

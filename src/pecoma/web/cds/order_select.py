@@ -142,8 +142,8 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
               + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
     if safety.history is not None:
         detail += ("\n\n**Conditional:** this holds only if the patient has had no systemic "
-                   "line for advanced disease; the lines already given are not fully known "
-                   f"({safety.history}). Check them first.")
+                   "line for advanced disease (see below why that is not known). Check the "
+                   "lines already given first.")
     if withheld is not None:
         detail += f"\n\n**No mTOR-inhibitor order is proposed:** {withheld}."
     detail += md_missing(a.missing, alert.conditional_on) + tail

@@ -27,19 +27,27 @@ from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_safety
-from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_unknown
+from pecoma.web.cds.cards import (
+    Answer,
+    listed,
+    md_item,
+    md_missing,
+    md_not_found,
+    md_unknown,
+)
 from pecoma.web.cds.discovery import (
+    CASE_PARTS,
     MEDICATION_KEYS,
     PATIENT_VIEW,
     PREFETCH_MEANING,
     UNIDENTIFIED_MEDICATIONS,
 )
-from pecoma.web.cds.record import Record, gather_record
+from pecoma.web.cds.record import Record, gather_record, read_named_medications
 from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.screen import mentions_pecoma, text_may_mention
 from pecoma.web.cds.service import CdsService
 
-__all__ = ["DRUG_ITEMS", "history_doubt", "patient_view"]
+__all__ = ["DRUG_ITEMS", "patient_view"]
 
 #: Recommendations that name a drug, and the agent each one would start.
 DRUG_ITEMS: Final[dict[str, Agent]] = {
@@ -85,6 +93,11 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
     ranked = sorted(a.recommendations, key=lambda r: _HEADLINE.index(r.id)
                     if r.id in _HEADLINE else len(_HEADLINE))
     head = ranked[0].title if ranked else "see the report"
+    agent = DRUG_ITEMS.get(ranked[0].id) if ranked else None
+    if agent is not None and safety.ruled_out(agent):  # said first: summaries are cut
+        head = f"(not for this patient as recorded) {head}"
+    elif agent is not None and safety.withheld(agent):
+        head = f"(conditional) {head}"
     status, group = a.disease_status.replace("_", " "), a.risk.group.replace("_", " ")
     summary = f"PEComa ({status}), risk {group}: {head}"
     if a.missing or record.unknown:
@@ -119,16 +132,14 @@ def read_case(answer: Answer, record: Record, svc: CdsService) -> BundleCase | N
                                 source="FHIR record")
     except InputError as exc:
         lines = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues]
-        if record.unknown:  # the parts not read may hold what the reader missed
-            more = len(lines) - 20
+        if record.unknown.keys() & CASE_PARTS:  # the parts not read may hold what is missing
             answer.unknown_card(record.unknown, "Nothing was assessed: the parts of the "
                                 "record below could not be read, and without them the rest "
                                 "does not give a complete PEComa case. Reopen the chart once "
                                 "they can be read. What the rest lacks:\n\n"
-                                + "\n".join(lines[:20])
-                                + (f"\n- … and {more} more" if more > 0 else ""))
+                                + listed(lines))
         else:
-            answer.error_card(lines, len(exc.issues))
+            answer.error_card(lines, len(exc.issues), md_unknown(record.unknown))
         return None
 
 
@@ -170,6 +181,9 @@ async def read_record(
                                  max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
     if screened_out(answer, record, await request.body()):
         return None
+    await read_named_medications(record, req, svc.allow,
+                                 timeout_seconds=svc.settings.fhir_timeout_seconds,
+                                 transport=svc.transport)
     bc = read_case(answer, record, svc)
     if bc is None:
         return None
@@ -180,11 +194,11 @@ async def read_record(
             f"; and {more} more" if more else "")
     safety = drug_safety((r for r in record.resources
                           if r.get("resourceType") == "AllergyIntolerance"),
-                         record.unknown.get("allergies"), history_doubt(record))
+                         record.unknown.get("allergies"), _history_doubt(record))
     return record, with_allergy_doubt(bc, safety), safety
 
 
-def history_doubt(record: Record) -> str | None:
+def _history_doubt(record: Record) -> str | None:
     """Why the lines of systemic therapy already given are not fully known, or ``None``:
     a medication part of the record could not be read, or a medication record names a
     drug pecoma cannot identify (the case would then hold fewer lines than were given)."""

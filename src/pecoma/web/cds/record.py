@@ -7,8 +7,9 @@ has **no data** for that part (not "nothing recorded"). Such a part is fetched f
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
 fetch fails, the part stays **unknown** and the reason is kept, for the cards to say.
-The medication templates ``_include`` the Medications their resources refer to; one
-still missing is read from the allowed ``fhirServer`` by its id.
+The medication templates ``_include`` the Medications their resources refer to; for a
+record that may be a PEComa patient's, one still missing is read from the allowed
+``fhirServer`` by its id (:func:`read_named_medications`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from urllib.parse import quote
 import httpx
 
 from pecoma.fhir.client import AllowList, FhirClient, FhirFetchError, ServerNotAllowed
-from pecoma.fhir.medications import resolver_for, unheld_medications
+from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
 from pecoma.web.cds.discovery import PREFETCH
 from pecoma.web.cds.requests import HookRequest
 
-__all__ = ["Record", "gather_record", "resources_of"]
+__all__ = ["Record", "gather_record", "read_named_medications", "resources_of"]
 
 
 @dataclass(slots=True)
@@ -96,11 +97,9 @@ async def gather_record(
     max_pages: int,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Record:
-    """The record of the request's patient, with its unknown parts named.
-
-    A medication named by ``medicationReference`` to a Medication the record does not
-    hold (an EHR that ignores the templates' ``_include``) is read from the allowed
-    ``fhirServer``; one that still cannot be read is reported by the FHIR reader."""
+    """The record of the request's patient, with its unknown parts named. A medication
+    search the server refuses with ``_include`` is asked again without it (the
+    Medications are then read by :func:`read_named_medications`)."""
     record = Record()
     parts: dict[str, list[dict[str, Any]]] = {}
     wanted: list[str] = []
@@ -112,51 +111,81 @@ async def gather_record(
         else:
             record.unknown[key] = reason
             wanted.append(key)
-    client: FhirClient | None = None
-    refused = "; no fhirServer was given to fetch it from"
-    if req.fhir_server:
+    if wanted and req.fhir_server:
         try:
             client = FhirClient.for_server(
                 req.fhir_server, allow, token=req.access_token,
                 timeout_seconds=timeout_seconds, max_pages=max_pages, transport=transport)
         except ServerNotAllowed:
-            refused = ("; the fhirServer named is not on this service's allow-list, so it "
-                       "was not asked")
-    if client is None:
-        for key in wanted:
-            record.unknown[key] += refused
-        _collect(record, parts)
-        return record
-    async with client:
-        if wanted:
+            for key in wanted:
+                record.unknown[key] += ("; the fhirServer named is not on this service's "
+                                        "allow-list, so it was not asked")
+        else:
             patient = quote(req.patient_id, safe="")
-            queries = [(key, PREFETCH[key].replace("{{context.patientId}}", patient))
-                       for key in wanted]
-            results = await client.search_all(queries)
-            for (key, _query), result in zip(queries, results, strict=True):
-                if isinstance(result, FhirFetchError):
-                    record.unknown[key] += f"; {result}"
-                else:
-                    parts[key] = result
-                    del record.unknown[key]
-                    record.fetched += (key,)
-        seen = _collect(record, parts)
-        unheld = unheld_medications(record.resources, resolver_for(record.resources))
-        if unheld:
-            _add(record, await client.read_medications(unheld), seen)
-    return record
-
-
-def _collect(record: Record, parts: dict[str, list[dict[str, Any]]]) -> set[tuple[str, str]]:
-    """The parts' resources into the record, in the templates' order, each once; returns
-    the identities kept (for :func:`_add`)."""
+            queries = {key: PREFETCH[key].replace("{{context.patientId}}", patient)
+                       for key in wanted}
+            async with client:
+                failed = await _search(client, queries, parts, record)
+                plain = {key: queries[key].split("&_include=")[0] for key in failed
+                         if "&_include=" in queries[key]}
+                if plain:
+                    await _search(client, plain, parts, record)
+    elif wanted:
+        for key in wanted:
+            record.unknown[key] += "; no fhirServer was given to fetch it from"
     seen: set[tuple[str, str]] = set()
     for key in PREFETCH:
         _add(record, parts.get(key, []), seen)
-    return seen
+    return record
+
+
+async def _search(client: FhirClient, queries: dict[str, str],
+                  parts: dict[str, list[dict[str, Any]]], record: Record) -> list[str]:
+    """Run the queries of the unknown parts; a part read is no longer unknown. Returns the
+    keys whose search failed (their reasons kept)."""
+    results = await client.search_all(list(queries.items()))
+    failed = []
+    for key, result in zip(queries, results, strict=True):
+        if isinstance(result, FhirFetchError):
+            record.unknown[key] += f"; {result}"
+            failed.append(key)
+        else:
+            parts[key] = result
+            record.unknown.pop(key, None)
+            record.fetched += (key,)
+    return failed
+
+
+async def read_named_medications(
+    record: Record, req: HookRequest, allow: AllowList, *, timeout_seconds: float,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
+    """The Medications that the record's medication resources (those that may have been
+    given) name by id but the record does not hold, read from the allowed ``fhirServer``
+    (at most :data:`~pecoma.fhir.client.MEDICATION_READS_MAX`); one still missing leaves
+    its line unidentified, and the FHIR reader says so. Called only for a record that may
+    be a PEComa patient's: nobody else's medications are asked for."""
+    if not req.fhir_server:
+        return
+    unheld = unheld_medications([r for r in record.resources if may_have_been_given(r)],
+                                resolver_for(record.resources))
+    if not unheld:
+        return
+    try:
+        client = FhirClient.for_server(req.fhir_server, allow, token=req.access_token,
+                                       timeout_seconds=timeout_seconds, max_pages=1,
+                                       transport=transport)
+    except ServerNotAllowed:
+        return
+    async with client:
+        found = await client.read_medications(unheld)
+    seen = {(str(r.get("resourceType")), str(r.get("id"))) for r in record.resources
+            if r.get("id") is not None}
+    _add(record, found, seen)
 
 
 def _add(record: Record, resources: list[dict[str, Any]], seen: set[tuple[str, str]]) -> None:
+    """Append the resources not yet kept (by type and id) to the record."""
     for res in resources:
         ident = (str(res.get("resourceType")), str(res.get("id")))
         if res.get("id") is not None and ident in seen:

@@ -3,13 +3,14 @@
 One read of the Patient and one search per resource kind the reader may use (the
 medication searches ``_include`` the Medications they name; one still missing is read by
 its id), all through the allow-listed :class:`~pecoma.fhir.client.FhirClient` (the token
-goes only to that server; paging stays on it). A search that fails (refused for want of a scope, an
-OperationOutcome, a timeout) is named in :attr:`Record.failed`: what it would have given
-stays unknown, never absent, and the page says so.
+goes only to that server; paging stays on it). A search that fails (refused for want of
+a scope, an OperationOutcome, a timeout) is named in :attr:`Record.failed`: what it
+would have given stays unknown, never absent, and the page says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -18,11 +19,16 @@ import httpx
 
 from pecoma.case import Agent, Case, YesNo
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerUrl
-from pecoma.fhir.medications import resolver_for, unheld_medications
+from pecoma.fhir.medications import (
+    MEDICATION_TYPES,
+    may_have_been_given,
+    resolver_for,
+    unheld_medications,
+)
 from pecoma.web.cds.allergies import drug_safety
 from pecoma.web.smart.errors import LaunchError
 
-__all__ = ["MEDICATION_KINDS", "SEARCHES", "Record", "read_record", "unread_stays_unknown"]
+__all__ = ["SEARCHES", "Record", "read_record", "unread_stays_unknown"]
 
 #: The searches made for a patient: (resource kind, what it gives the case).
 SEARCHES: tuple[tuple[str, str], ...] = (
@@ -35,9 +41,6 @@ SEARCHES: tuple[tuple[str, str], ...] = (
     ("AllergyIntolerance", "intolerance of an mTOR inhibitor"),
 )
 
-
-MEDICATION_KINDS = frozenset({"MedicationRequest", "MedicationAdministration",
-                              "MedicationStatement"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +59,21 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
                           transport=transport) as client:
         queries = [("Patient", f"Patient/{pid}")]
         queries += [(kind, f"{kind}?patient={pid}" + (
-            f"&_include={kind}:medication" if kind in MEDICATION_KINDS else ""))
+            f"&_include={kind}:medication" if kind in MEDICATION_TYPES else ""))
             for kind, _ in SEARCHES]
         results = await client.search_all(queries)
+        # a server that refuses _include is asked again without it
+        again = [i for i, (_kind, query) in enumerate(queries)
+                 if "&_include=" in query and isinstance(results[i], FhirFetchError)]
+        if again:
+            plain = await client.search_all([(queries[i][0], queries[i][1].split("&_include=")[0])
+                                             for i in again])
+            for i, result in zip(again, plain, strict=True):
+                results[i] = result
         held = [r for result in results[1:] if not isinstance(result, FhirFetchError)
                 for r in result]
-        unheld = unheld_medications(held, resolver_for(held))
+        unheld = unheld_medications([r for r in held if may_have_been_given(r)],
+                                    resolver_for(held))
         medications = await client.read_medications(unheld) if unheld else []
     patient_result = results[0]
     if isinstance(patient_result, FhirFetchError) or not patient_result:
@@ -93,7 +105,7 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
     return Record(bundle, tuple(failed))
 
 
-def unread_stays_unknown(case: Case, record: Record
+def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str] = ()
                          ) -> tuple[Case, tuple[str, ...], tuple[str, ...]]:
     """The case with what the record cannot vouch for made unknown again.
 
@@ -102,7 +114,9 @@ def unread_stays_unknown(case: Case, record: Record
     the AllergyIntolerance search failed, or a drug allergy could not be matched to a
     drug, ``mtor_inhibitor_contraindicated`` goes back to unknown whatever an Observation
     says (a ``yes`` stays: it is the safer value), so that no mTOR inhibitor is suggested
-    without the question being asked. Returns the case, the paths made unknown and the
+    without the question being asked. Medication searches that failed, and the medication
+    records whose drug could not be identified (``unidentified``), are warned about: the
+    form holds only the lines read. Returns the case, the paths made unknown and the
     warnings to show.
     """
     kinds = {kind for kind, _ in record.failed}
@@ -123,8 +137,13 @@ def unread_stays_unknown(case: Case, record: Record
             update={"mtor_inhibitor_contraindicated": YesNo.unknown})
         case = case.model_copy(update={"systemic": systemic})
         paths.append("systemic.mtor_inhibitor_contraindicated")
-    if kinds & MEDICATION_KINDS:
+    if kinds & set(MEDICATION_TYPES):
         notes.append("Some medication records could not be read: enter every line of "
+                     "systemic treatment the patient has had before asking for the report "
+                     "(a line not entered is taken as not given).")
+    if unidentified:
+        notes.append(f"{len(unidentified)} medication record(s) name a drug pecoma cannot "
+                     f"identify ({'; '.join(unidentified[:3])}): enter every line of "
                      "systemic treatment the patient has had before asking for the report "
                      "(a line not entered is taken as not given).")
     return case, tuple(paths), tuple(notes)

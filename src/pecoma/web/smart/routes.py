@@ -174,7 +174,8 @@ async def _callback(request: Request, state: str | None, code: str | None,
                           + (f" These searches gave no usable answer: {unread}." if unread
                              else "")
                           + " Enter the case by hand on a new case form.") from None
-    case, unknown_again, warnings = unread_stays_unknown(read.case, record)
+    case, unknown_again, warnings = unread_stays_unknown(read.case, record,
+                                                         read.unidentified_medications)
     not_found = [*read.not_found, *(p for p in unknown_again if p not in read.not_found)]
     today: dt.date = request.app.state.today()
     notice = {
