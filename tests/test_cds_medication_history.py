@@ -327,6 +327,27 @@ class TestMcodeCorpus:
 
 
 class TestAskingTheServer:
+    def test_one_time_budget_for_every_read_of_a_call(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every FHIR read of one hook call shares one deadline (a slow server never
+        makes the EHR wait for each read in turn): with no time left, nothing is asked,
+        and the parts stay unknown with the reason on the card."""
+        import time
+
+        from pecoma.web.cds.service import CdsService
+
+        monkeypatch.setattr(CdsService, "fhir_deadline", lambda self: time.monotonic() - 1)
+        bundle = with_sirolimus_line(medication_sent=True)
+        prefetch = prefetch_of(bundle)
+        prefetch["medication_requests"] = None
+        with fhir_server(bundle) as (url, rec):
+            body = order_select(prefetch, patient_id(bundle), fhirServer=url)
+            [card] = cards_of(_client(tmp_path, (url,)), body)
+        assert rec.requests == []
+        assert "no time was left for the medication_requests query" in card["detail"]
+        assert_conditional_warning(card)
+
     def test_a_patient_without_pecoma_has_no_medication_read(self, tmp_path: Path) -> None:
         """Medications are read only for a record that may be a PEComa patient's: a
         patient with hypertension and forty orders by reference costs no request."""

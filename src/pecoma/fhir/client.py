@@ -30,6 +30,7 @@ import ipaddress
 import json
 import logging
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -261,12 +262,14 @@ class FhirClient:
         max_pages: int = 10,
         max_page_bytes: int = 8 * 1024 * 1024,
         transport: httpx.AsyncBaseTransport | None = None,
+        deadline: float | None = None,
     ) -> None:
         if not 0 < timeout_seconds <= 120:
             raise ValueError("timeout_seconds must be within (0, 120]")
         self.server = server
         self._token = token
         self.timeout = timeout_seconds
+        self.deadline = deadline  # time.monotonic() by which every query must have ended
         self.max_pages = max_pages
         self.max_page_bytes = max_page_bytes
         self._client = httpx.AsyncClient(
@@ -361,6 +364,16 @@ class FhirClient:
                 return resources
         raise FhirFetchError(f"the {label} query has more than {self.max_pages} pages")
 
+    def _time_left(self, label: str) -> float:
+        """How long one query may take: twice the request timeout, and no later than the
+        deadline (:class:`FhirFetchError` when it has passed)."""
+        limit = self.timeout * 2
+        if self.deadline is not None:
+            limit = min(limit, self.deadline - time.monotonic())
+            if limit <= 0:
+                raise FhirFetchError(f"no time was left for the {label} query")
+        return limit
+
     async def search(self, query: str, label: str = "FHIR") -> list[dict[str, Any]]:
         """Every resource the query returns, over its pages (bounded in time and pages).
 
@@ -368,9 +381,9 @@ class FhirClient:
         search is not an empty result but an error, like any other unusable answer. Raises
         :class:`FhirFetchError` on anything else that is not a usable answer.
         """
+        limit = self._time_left(label)
         try:
-            return await asyncio.wait_for(self._search(query, label),
-                                          timeout=self.timeout * 2)
+            return await asyncio.wait_for(self._search(query, label), timeout=limit)
         except TimeoutError:
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
                                  "query") from None
@@ -409,9 +422,10 @@ class FhirClient:
         ``.well-known/smart-configuration``. Raises :class:`FhirFetchError` when the
         answer is not a 2xx JSON document.
         """
+        limit = self._time_left(label)
         try:
             status, data = await asyncio.wait_for(self._page(self._url(path), label),
-                                                  timeout=self.timeout * 2)
+                                                  timeout=limit)
         except TimeoutError:
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
                                  "query") from None

@@ -25,7 +25,7 @@ from pecoma.engine import assess
 from pecoma.engine.model import Assessment
 from pecoma.errors import FieldIssue, InputError
 from pecoma.fhir import codes as c
-from pecoma.fhir.client import FhirClient, ServerNotAllowed
+from pecoma.fhir.client import ServerNotAllowed
 from pecoma.fhir.medications import (
     Resolver,
     agent_of,
@@ -79,16 +79,16 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
 
 
 async def _fetch_medications(req: HookRequest, orders: list[dict[str, Any]],
-                             resolve: Resolver, svc: CdsService) -> list[dict[str, Any]]:
+                             resolve: Resolver, svc: CdsService,
+                             deadline: float) -> list[dict[str, Any]]:
     """Medications the drafts reference but nobody sent, read from the allowed FHIR
     server (nothing when there is no server, it is not allowed, or it fails)."""
     wanted = unheld_medications(orders, resolve)
     if not wanted or not req.fhir_server:
         return []
     try:
-        client = FhirClient.for_server(req.fhir_server, svc.allow, token=req.access_token,
-                                       timeout_seconds=svc.settings.fhir_timeout_seconds,
-                                       max_pages=1, transport=svc.transport)
+        client = svc.fhir_client(req.fhir_server, req.access_token, max_pages=1,
+                                 deadline=deadline)
     except ServerNotAllowed:
         return []
     async with client:
@@ -167,7 +167,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     orders, drafted = _draft_orders(req)
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
     resolve = resolver_for(held)
-    fetched = await _fetch_medications(req, orders, resolve, svc)
+    deadline = svc.fhir_deadline()
+    fetched = await _fetch_medications(req, orders, resolve, svc, deadline)
     if fetched:
         resolve = resolver_for([*held, *fetched])
     chemo: list[tuple[Mapping[str, Any], Agent]] = []
@@ -182,7 +183,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             chemo.append((order, agent))
     if not chemo and not unidentified:
         return answer
-    read = await read_record(req, request, svc, answer)
+    read = await read_record(req, request, svc, answer, deadline)
     if read is None:
         return answer
     record, bc, safety = read

@@ -172,18 +172,15 @@ def with_allergy_doubt(bc: BundleCase, safety: DrugSafety) -> BundleCase:
 
 
 async def read_record(
-    req: HookRequest, request: Request, svc: CdsService, answer: Answer
+    req: HookRequest, request: Request, svc: CdsService, answer: Answer, deadline: float
 ) -> tuple[Record, BundleCase, DrugSafety] | None:
     """The patient's record (prefetch, else the allowed FHIR server), read into a case
     whose mTOR-inhibitor contraindication stays unknown when the allergy list could not be
     read; ``None`` when ``answer`` is already complete (no PEComa, or nothing readable)."""
-    record = await gather_record(req, svc.allow, timeout_seconds=svc.settings.fhir_timeout_seconds,
-                                 max_pages=svc.settings.fhir_max_pages, transport=svc.transport)
+    record = await gather_record(req, svc, deadline)
     if screened_out(answer, record, await request.body()):
         return None
-    await read_named_medications(record, req, svc.allow,
-                                 timeout_seconds=svc.settings.fhir_timeout_seconds,
-                                 transport=svc.transport)
+    await read_named_medications(record, req, svc, deadline)
     bc = read_case(answer, record, svc)
     if bc is None:
         return None
@@ -212,7 +209,7 @@ def _history_doubt(record: Record) -> str | None:
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
     req = check_request(body, "patient-view")
     answer = Answer(svc, PATIENT_VIEW, req.instance)
-    read = await read_record(req, request, svc, answer)
+    read = await read_record(req, request, svc, answer, svc.fhir_deadline())
     if read is None:
         return answer
     record, bc, safety = read

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from pecoma.fhir.client import AllowList, FhirClient, FhirFetchError, ServerNotAllowed
+from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
 from pecoma.web.cds.discovery import PREFETCH
 from pecoma.web.cds.requests import HookRequest
+from pecoma.web.cds.service import CdsService
 
 __all__ = ["Record", "gather_record", "read_named_medications", "resources_of"]
 
@@ -89,14 +88,7 @@ def resources_of(value: Any) -> list[dict[str, Any]]:
     return [value] if isinstance(kind, str) and kind != "OperationOutcome" else []
 
 
-async def gather_record(
-    req: HookRequest,
-    allow: AllowList,
-    *,
-    timeout_seconds: float,
-    max_pages: int,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> Record:
+async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> Record:
     """The record of the request's patient, with its unknown parts named. A medication
     search the server refuses with ``_include`` is asked again without it (the
     Medications are then read by :func:`read_named_medications`)."""
@@ -113,9 +105,8 @@ async def gather_record(
             wanted.append(key)
     if wanted and req.fhir_server:
         try:
-            client = FhirClient.for_server(
-                req.fhir_server, allow, token=req.access_token,
-                timeout_seconds=timeout_seconds, max_pages=max_pages, transport=transport)
+            client = svc.fhir_client(req.fhir_server, req.access_token,
+                                     max_pages=svc.settings.fhir_max_pages, deadline=deadline)
         except ServerNotAllowed:
             for key in wanted:
                 record.unknown[key] += ("; the fhirServer named is not on this service's "
@@ -156,10 +147,8 @@ async def _search(client: FhirClient, queries: dict[str, str],
     return failed
 
 
-async def read_named_medications(
-    record: Record, req: HookRequest, allow: AllowList, *, timeout_seconds: float,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> None:
+async def read_named_medications(record: Record, req: HookRequest, svc: CdsService,
+                                 deadline: float) -> None:
     """The Medications that the record's medication resources (those that may have been
     given) name by id but the record does not hold, read from the allowed ``fhirServer``
     (at most :data:`~pecoma.fhir.client.MEDICATION_READS_MAX`); one still missing leaves
@@ -172,9 +161,8 @@ async def read_named_medications(
     if not unheld:
         return
     try:
-        client = FhirClient.for_server(req.fhir_server, allow, token=req.access_token,
-                                       timeout_seconds=timeout_seconds, max_pages=1,
-                                       transport=transport)
+        client = svc.fhir_client(req.fhir_server, req.access_token, max_pages=1,
+                                 deadline=deadline)
     except ServerNotAllowed:
         return
     async with client:

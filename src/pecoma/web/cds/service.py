@@ -8,12 +8,13 @@ process: cards, reports, feedback and seen JWT ids live in the registry database
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
-from pecoma.fhir.client import AllowList
+from pecoma.fhir.client import AllowList, FhirClient
 from pecoma.settings import Settings
 from pecoma.store.cds import CdsLimits, CdsStore
 from pecoma.web.cds.jwt import JwtVerifier
@@ -49,3 +50,19 @@ class CdsService:
         self.allow = self.settings.allow_list()
         self.verifier = JwtVerifier(self.settings.trusted_issuers,
                                     leeway_seconds=self.settings.jwt_leeway_seconds)
+
+    def fhir_deadline(self) -> float:
+        """When the FHIR reads of one hook call must have ended (``time.monotonic()``):
+        twice the request timeout from now, the most one query may take, shared by every
+        read of the call, so that a slow server never makes the EHR wait for each in turn
+        (a read with no time left fails, and its part stays unknown)."""
+        return time.monotonic() + 2 * self.settings.fhir_timeout_seconds
+
+    def fhir_client(self, url: str, token: str | None, *, max_pages: int,
+                    deadline: float) -> FhirClient:
+        """A client of the FHIR server ``url`` (:class:`ServerNotAllowed` when the
+        allow-list refuses it), bounded by the settings and ``deadline``."""
+        return FhirClient.for_server(url, self.allow, token=token,
+                                     timeout_seconds=self.settings.fhir_timeout_seconds,
+                                     max_pages=max_pages, transport=self.transport,
+                                     deadline=deadline)
