@@ -169,11 +169,6 @@ class Agent(StrEnum):
     def is_conventional_chemotherapy(self) -> bool:
         return self in _CHEMOTHERAPY
 
-    @property
-    def is_anthracycline_based(self) -> bool:
-        """Doxorubicin or epirubicin, alone or with ifosfamide (the option of S14, S15)."""
-        return self in _ANTHRACYCLINE
-
 
 MTOR_AGENTS = frozenset(
     {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
@@ -189,11 +184,6 @@ _CHEMOTHERAPY = frozenset(
         Agent.trabectedin,
         Agent.other_chemotherapy,
     }
-)
-
-
-_ANTHRACYCLINE = frozenset(
-    {Agent.doxorubicin, Agent.doxorubicin_ifosfamide, Agent.epirubicin_ifosfamide}
 )
 
 

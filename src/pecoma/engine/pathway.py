@@ -19,7 +19,6 @@ from pecoma.case import (
     NodeStatus,
     PrimarySite,
     SurgeryStatus,
-    TherapySetting,
     Timing,
     YesNo,
 )
@@ -203,14 +202,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-NO-NEXT-LINE", facts, base)
         out.add("SUPP-AFTER-MTOR", facts, base)
     elif mtor_blocked:
-        given = next((t for t in case.systemic.therapies
-                      if t.setting is TherapySetting.advanced
-                      and t.agent.is_anthracycline_based), None)
-        if given is None:
-            out.add("REC-ANTHRACYCLINE", mtor_facts, base)
-        else:  # S14's option has been used: the guideline names nothing after it
-            out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE",
-                    [*mtor_facts, Fact("systemic.therapies.agent", given.agent)], base)
+        out.add("REC-ANTHRACYCLINE", mtor_facts, base)
     else:
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, [*base, *unsure])
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, [*base, *unsure])

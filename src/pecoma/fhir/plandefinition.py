@@ -75,11 +75,9 @@ APPLIES_WHEN: dict[str, str] = {
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
     "contraindicated, no progression on an mTOR inhibitor.",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
-    "contraindicated, no anthracycline-based line given for it yet.",
+    "contraindicated.",
     "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary.",
     "REC-NO-NEXT-LINE": "Advanced disease that progressed on an mTOR inhibitor.",
-    "REC-NO-LINE-AFTER-ANTHRACYCLINE": "Advanced disease, mTOR inhibitors unavailable or "
-    "contraindicated, anthracycline-based chemotherapy already given for it.",
     "SUPP-AFTER-MTOR": "Advanced disease that progressed on an mTOR inhibitor.",
     "SUPP-NAB-SIROLIMUS": "Advanced disease where an mTOR inhibitor is the first line.",
     "REC-LUNG-METASTASECTOMY": "Metachronous lung metastases, disease-free interval of at "
