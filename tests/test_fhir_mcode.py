@@ -424,6 +424,35 @@ class TestMedicationsInRecords:
         assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "unknown"
         assert any("cannot be read" in n for n in bc.notes)
 
+    @pytest.mark.parametrize(("code", "category", "doubt"), [
+        # an RxNorm code pecoma does not list, no name: could be an mTOR inhibitor's brand
+        ({"coding": [{"system": RXNORM, "code": "845509"}]}, ["medication"], True),
+        ({"coding": [{"system": RXNORM, "code": "845509"}]}, None, True),
+        # a food allergy coded without a name is no drug allergy
+        ({"coding": [{"system": "http://snomed.info/sct", "code": "91935009"}]},
+         ["food"], False),
+        # named: read for what it is (penicillin is no mTOR inhibitor)
+        ({"text": "Penicillin"}, ["medication"], False),
+    ])
+    def test_allergy_known_only_by_an_unknown_code(
+            self, uterus: dict[str, Any], code: dict[str, Any], category: Any,
+            doubt: bool) -> None:
+        """A drug allergy named only by a code pecoma does not know leaves a recorded
+        'not contraindicated' unknown, as one with no code at all does."""
+        obs = {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "mtor-inhibitor-contraindicated"}]},
+               "valueBoolean": False,
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        allergy: dict[str, Any] = {
+            "resourceType": "AllergyIntolerance", "id": "allergy-coded",
+            "clinicalStatus": {"coding": [{"code": "active"}]}, "code": code,
+            "patient": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        if category is not None:
+            allergy["category"] = category
+        said = read(add(uterus, obs, allergy)).case.systemic.mtor_inhibitor_contraindicated
+        assert said.value == ("unknown" if doubt else "no")
+
     def test_allergy_to_the_class(self, uterus: dict[str, Any]) -> None:
         """An intolerance of 'mTOR inhibitors' (the class, no code) is a contraindication."""
         allergy = {"resourceType": "AllergyIntolerance", "id": "allergy-class",

@@ -263,6 +263,12 @@ def _allergy_agent(allergy: Mapping[str, Any]) -> Agent | str | None:
     return None
 
 
+def _may_be_a_drug(allergy: Mapping[str, Any]) -> bool:
+    """Whether an allergy's category allows a drug: ``medication``, or none given."""
+    category = allergy.get("category")
+    return not isinstance(category, list) or not category or "medication" in category
+
+
 def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     unreadable = []
     for where, allergy in allergies:
@@ -275,9 +281,8 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             continue
         agent = _allergy_agent(allergy)
         if agent is None:
-            concept = allergy.get("code")
-            if not m.lower_words(concept) and not any(code for _s, code in codings(concept)):
-                unreadable.append(where)
+            if not m.lower_words(allergy.get("code")) and _may_be_a_drug(allergy):
+                unreadable.append(where)  # no name: a code pecoma does not know, or none
             continue
         # An allergy or intolerance to an mTOR inhibitor is a contraindication; it
         # outweighs an observation that says otherwise (the safer reading).
@@ -288,9 +293,9 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                        "contraindication")
         return
     for where in unreadable:
-        r.why[where] = "the substance is not named (no code, no text)"
-        r.notes.append(f"{where}: an allergy or intolerance whose substance cannot be read; "
-                       "an mTOR-inhibitor contraindication cannot be ruled out")
+        r.why[where] = ("the substance is not named (no text, and no code pecoma knows)")
+        r.notes.append(f"{where}: a drug allergy or intolerance whose substance cannot be "
+                       "read; an mTOR-inhibitor contraindication cannot be ruled out")
     if unreadable and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
         del r.data["systemic"]["mtor_inhibitor_contraindicated"]
         del r.sources["systemic.mtor_inhibitor_contraindicated"]
