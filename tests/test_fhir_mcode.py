@@ -205,6 +205,17 @@ class TestKidneyMetastatic:
         contraindication."""
         assert read(kidney).case.systemic.mtor_inhibitor_contraindicated.value == "yes"
 
+    def test_an_mtor_inhibitor_given_despite_the_intolerance_is_pointed_out(
+            self, kidney: dict[str, Any]) -> None:
+        """The record's everolimus is being given while its sirolimus intolerance is read
+        as a contraindication of every mTOR inhibitor: kept (the safer reading), and the
+        conflict is said, as a question for the team."""
+        bc = read(kidney)
+        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "yes"
+        assert any("the record also shows everolimus given" in n for n in bc.notes)
+        without = read(drop(kidney, "cancer-related-medication-request-everolimus"))
+        assert not any("the record also shows" in n for n in without.notes)
+
     def test_no_mtor_suggestion_with_the_intolerance(self, kidney: dict[str, Any]) -> None:
         """With the intolerance read, the engine does not recommend an mTOR inhibitor: it
         gives anthracycline-based chemotherapy for when mTOR inhibitors cannot be used."""

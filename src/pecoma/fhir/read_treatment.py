@@ -291,6 +291,13 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         what = "mTOR inhibitors" if agent == "class" else getattr(agent, "value", agent)
         r.notes.append(f"{where}: intolerance of {what} read as an mTOR-inhibitor "
                        "contraindication")
+        mtor = {a.value for a in Agent if a.is_mtor_inhibitor}
+        given = sorted({str(t.get("agent")) for t in r.data.get("systemic", {}).get(
+            "therapies", []) if t.get("agent") in mtor})
+        if given:
+            r.notes.append(f"{where}: the record also shows {', '.join(given)} given: check "
+                           "whether every mTOR inhibitor is contraindicated (read so, the "
+                           "safer reading) or only the one named")
         return
     for where in unreadable:
         r.why[where] = ("the substance is not named (no text, and no code pecoma knows)")
