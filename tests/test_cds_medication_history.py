@@ -474,3 +474,21 @@ class TestCardWording:
         head = cards_of(client, hook_request("patient-view", patient_id(bundle),
                                              prefetch=prefetch), PATIENT_VIEW)[0]
         assert "(conditional) Anthracycline-based chemotherapy" in head["summary"]
+
+
+@pytest.mark.parametrize("category", [
+    [{"coding": [{"code": "medication"}]}], [["medication"]], [None], "medication"])
+def test_an_allergy_category_written_oddly_may_still_be_a_drug(
+    client: TestClient, category: Any
+) -> None:
+    """An allergy coded only by a code pecoma does not know, its category not a list of
+    codes: answered (never a 500), and taken as possibly a drug: no order is proposed."""
+    bundle = example(PATIENT)
+    prefetch = prefetch_of(bundle)
+    prefetch["allergies"]["entry"].append({"resource": {
+        "resourceType": "AllergyIntolerance", "id": "odd", "category": category,
+        "code": {"coding": [{"system": RXNORM, "code": "845509"}]},
+        "patient": {"reference": f"Patient/{patient_id(bundle)}"}}})
+    [card] = cards_of(client, order_select(prefetch, patient_id(bundle)))
+    assert "suggestions" not in card
+    assert "could not be matched to a drug" in card["detail"]

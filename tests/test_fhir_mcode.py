@@ -212,9 +212,29 @@ class TestKidneyMetastatic:
         conflict is said, as a question for the team."""
         bc = read(kidney)
         assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "yes"
-        assert any("the record also shows everolimus given" in n for n in bc.notes)
+        assert any(n.startswith("everolimus given although sirolimus intolerance")
+                   for n in bc.notes)
         without = read(drop(kidney, "cancer-related-medication-request-everolimus"))
-        assert not any("the record also shows" in n for n in without.notes)
+        assert not any(" given although " in n for n in without.notes)
+
+    @pytest.mark.parametrize(("intolerances", "conflict"), [
+        ([{"text": "everolimus"}], None),  # the drug given is the one named: no conflict
+        ([{"text": "sirolimus"}, {"text": "everolimus"}], None),  # named too
+        ([{"text": "mTOR inhibitors"}], "intolerance of mTOR inhibitors is recorded"),
+    ])
+    def test_the_conflict_is_said_only_for_a_drug_no_intolerance_names(
+            self, kidney: dict[str, Any], intolerances: list[dict[str, Any]],
+            conflict: str | None) -> None:
+        b = drop(kidney, "allergy-sirolimus-pecoma-k")
+        b = add(b, *({"resourceType": "AllergyIntolerance", "id": f"allergy-{i}",
+                      "code": code,
+                      "patient": {"reference": "Patient/cancer-patient-pecoma-k"}}
+                     for i, code in enumerate(intolerances)))
+        notes = [n for n in read(b).notes if " given although " in n]
+        if conflict is None:
+            assert notes == []
+        else:
+            assert len(notes) == 1 and conflict in notes[0]
 
     def test_no_mtor_suggestion_with_the_intolerance(self, kidney: dict[str, Any]) -> None:
         """With the intolerance read, the engine does not recommend an mTOR inhibitor: it
@@ -444,6 +464,13 @@ class TestMedicationsInRecords:
          ["food"], False),
         # named: read for what it is (penicillin is no mTOR inhibitor)
         ({"text": "Penicillin"}, ["medication"], False),
+        # no usable category, or one written oddly: may be a drug
+        ({"coding": [{"system": RXNORM, "code": "845509"}]}, [None], True),
+        ({"coding": [{"system": RXNORM, "code": "845509"}]}, ["Medication"], True),
+        # blanks and dashes name nothing
+        ({"text": "  ", "coding": [{"system": RXNORM, "code": "845509"}]}, ["medication"],
+         True),
+        ({"coding": [{"system": RXNORM, "code": "845509", "display": "-"}]}, None, True),
     ])
     def test_allergy_known_only_by_an_unknown_code(
             self, uterus: dict[str, Any], code: dict[str, Any], category: Any,

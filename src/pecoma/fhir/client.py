@@ -41,8 +41,11 @@ from pecoma.fhir.medications import MEDICATION_BY_ID
 
 #: The most Medications read by id for one record (each is a request to the EHR).
 MEDICATION_READS_MAX = 20
+#: The largest answer taken for one Medication read (a Medication is a few kB).
+MEDICATION_BYTES_MAX = 256 * 1024
 
 __all__ = [
+    "MEDICATION_BYTES_MAX",
     "MEDICATION_READS_MAX",
     "AllowList",
     "FhirClient",
@@ -308,7 +311,8 @@ class FhirClient:
             return False
         return self.server.contains(target)
 
-    async def _page(self, url: str, label: str) -> tuple[int, Any]:
+    async def _page(self, url: str, label: str,
+                    max_bytes: int | None = None) -> tuple[int, Any]:
         if not self._within(url):  # the token never leaves the allowed server
             raise FhirFetchError(f"the {label} query pointed outside the FHIR server")
         headers = {"Accept": "application/fhir+json"}
@@ -321,7 +325,7 @@ class FhirClient:
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
-                    if size > self.max_page_bytes:
+                    if size > (max_bytes or self.max_page_bytes):
                         raise FhirFetchError(f"the answer to the {label} query is too large")
                     chunks.append(chunk)
         except httpx.HTTPError:
@@ -403,19 +407,30 @@ class FhirClient:
         """The Medication resources behind ``references`` (``Medication/id``, or an
         absolute URL under this server; as
         :func:`~pecoma.fhir.medications.unheld_medications` lists them), read one by one.
-        An absolute reference elsewhere is never asked for, nor more than
-        :data:`MEDICATION_READS_MAX` Medications. One not read is left out: the line
-        naming it stays unidentified, and the reader says so."""
+        Each is one GET (no paging) of at most :data:`MEDICATION_BYTES_MAX`, kept only if
+        it is the Medication asked for. An absolute reference elsewhere is never asked
+        for, nor more than :data:`MEDICATION_READS_MAX` Medications. One not read is left
+        out: the line naming it stays unidentified, and the reader says so."""
         base = self.server.base + "/"
         queries = [query for query in (ref.removeprefix(base) for ref in references)
                    if MEDICATION_BY_ID.fullmatch(query)]  # a read by id, nothing else
         queries = queries[:MEDICATION_READS_MAX]
-        results = await self.search_all([(f"medication {i + 1}", query)
-                                         for i, query in enumerate(queries)])
-        return [res for result in results if not isinstance(result, FhirFetchError)
-                for res in result if res.get("resourceType") == "Medication"]
 
-    async def document(self, path: str, label: str) -> Any:
+        async def read(number: int, query: str) -> dict[str, Any] | None:
+            try:  # one GET, no paging, a Medication's size at most
+                data = await self.document(query, f"medication {number}",
+                                           max_bytes=MEDICATION_BYTES_MAX)
+            except FhirFetchError:
+                return None
+            if isinstance(data, dict) and data.get("resourceType") == "Medication" and (
+                    f"Medication/{data.get('id')}" == query):
+                return data
+            return None
+
+        found = await asyncio.gather(*(read(i + 1, q) for i, q in enumerate(queries)))
+        return [res for res in found if res is not None]
+
+    async def document(self, path: str, label: str, *, max_bytes: int | None = None) -> Any:
         """The JSON of one GET under the server, as sent (no paging, no resource check).
 
         For documents that are not FHIR resources, such as
@@ -424,8 +439,8 @@ class FhirClient:
         """
         limit = self._time_left(label)
         try:
-            status, data = await asyncio.wait_for(self._page(self._url(path), label),
-                                                  timeout=limit)
+            status, data = await asyncio.wait_for(
+                self._page(self._url(path), label, max_bytes), timeout=limit)
         except TimeoutError:
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
                                  "query") from None

@@ -38,9 +38,11 @@ __all__ = [
     "Resolver",
     "agent_of",
     "agent_of_concept",
+    "allergy_may_be_to_a_drug",
     "given",
     "may_have_been_given",
     "medication_concept",
+    "names_something",
     "no_resolver",
     "resolver_for",
     "started_on",
@@ -284,6 +286,20 @@ def agent_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> Ag
     return _agent_in(" ".join(_words(cc) for cc in concepts))
 
 
+def names_something(words: str) -> bool:
+    """Whether a text names anything (a letter or a digit; blanks and dashes do not)."""
+    return any(ch.isalnum() for ch in words)
+
+
+def allergy_may_be_to_a_drug(allergy: Mapping[str, Any]) -> bool:
+    """Whether an AllergyIntolerance may be to a drug: category ``medication``, or no
+    usable category (absent, empty, or no category code given as text)."""
+    category = allergy.get("category")
+    codes = ({c.strip().lower() for c in category if isinstance(c, str) and c.strip()}
+             if isinstance(category, list) else set())
+    return not codes or "medication" in codes
+
+
 def unreadable_medication(resource: Mapping[str, Any],
                           resolve: Resolver = no_resolver) -> str | None:
     """Why the medication of ``resource`` cannot be identified, or ``None`` if it can be read.
@@ -301,7 +317,7 @@ def unreadable_medication(resource: Mapping[str, Any],
         return (f"medicationReference {reference!r} does not resolve to a Medication among "
                 "the resources given")
     for concept in concepts:
-        if _words(concept) or _project_agent(concept) is not None:
+        if names_something(_words(concept)) or _project_agent(concept) is not None:
             return None
     if reference is None and "medicationCodeableConcept" not in resource:
         return "neither medicationCodeableConcept nor medicationReference is given"

@@ -263,14 +263,30 @@ def _allergy_agent(allergy: Mapping[str, Any]) -> Agent | str | None:
     return None
 
 
-def _may_be_a_drug(allergy: Mapping[str, Any]) -> bool:
-    """Whether an allergy's category allows a drug: ``medication``, or none given."""
-    category = allergy.get("category")
-    return not isinstance(category, list) or not category or "medication" in category
+def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
+    """A note for each mTOR inhibitor the record shows given although an intolerance
+    read as a contraindication of every mTOR inhibitor does not name it: a question for
+    the team, the contraindication being kept (the safer reading)."""
+    mtor = {a.value for a in Agent if a.is_mtor_inhibitor}
+    names = {getattr(agent, "value", agent) for _w, agent in named}
+    given = sorted({str(t.get("agent")) for t in r.data.get("systemic", {}).get(
+        "therapies", []) if t.get("agent") in mtor} - names)
+    if not given:
+        return
+    wheres = ", ".join(w for w, _a in named)
+    if "class" in names:
+        r.notes.append(f"{', '.join(given)} given although an intolerance of mTOR "
+                       f"inhibitors is recorded ({wheres}): check the record")
+    else:
+        r.notes.append(f"{', '.join(given)} given although {', '.join(sorted(names))} "
+                       f"intolerance ({wheres}) is read as a contraindication of every mTOR "
+                       "inhibitor (the safer reading): check whether it holds for "
+                       f"{', '.join(given)}")
 
 
 def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     unreadable = []
+    named: list[tuple[str, Agent | str]] = []  # (where, agent or 'class')
     for where, allergy in allergies:
         if not live_condition(allergy):
             r.why[where] = f"verificationStatus '{verification(allergy)}'"
@@ -281,23 +297,21 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             continue
         agent = _allergy_agent(allergy)
         if agent is None:
-            if not m.lower_words(allergy.get("code")) and _may_be_a_drug(allergy):
+            if not meds.names_something(m.lower_words(allergy.get("code"))) and (
+                    meds.allergy_may_be_to_a_drug(allergy)):
                 unreadable.append(where)  # no name: a code pecoma does not know, or none
             continue
-        # An allergy or intolerance to an mTOR inhibitor is a contraindication; it
-        # outweighs an observation that says otherwise (the safer reading).
-        r.put("systemic.mtor_inhibitor_contraindicated", "yes", where)
-        r.used.add(where)
-        what = "mTOR inhibitors" if agent == "class" else getattr(agent, "value", agent)
-        r.notes.append(f"{where}: intolerance of {what} read as an mTOR-inhibitor "
-                       "contraindication")
-        mtor = {a.value for a in Agent if a.is_mtor_inhibitor}
-        given = sorted({str(t.get("agent")) for t in r.data.get("systemic", {}).get(
-            "therapies", []) if t.get("agent") in mtor})
-        if given:
-            r.notes.append(f"{where}: the record also shows {', '.join(given)} given: check "
-                           "whether every mTOR inhibitor is contraindicated (read so, the "
-                           "safer reading) or only the one named")
+        named.append((where, agent))
+    if named:
+        # An allergy or intolerance to an mTOR inhibitor is a contraindication of every
+        # one; it outweighs an observation that says otherwise (the safer reading).
+        r.put("systemic.mtor_inhibitor_contraindicated", "yes", named[0][0])
+        for where, agent in named:
+            r.used.add(where)
+            what = "mTOR inhibitors" if agent == "class" else getattr(agent, "value", agent)
+            r.notes.append(f"{where}: intolerance of {what} read as an mTOR-inhibitor "
+                           "contraindication")
+        _given_despite(named, r)
         return
     for where in unreadable:
         r.why[where] = ("the substance is not named (no text, and no code pecoma knows)")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pecoma.case import Agent
-from pecoma.fhir.medications import agent_of_concept
+from pecoma.fhir.medications import agent_of_concept, allergy_may_be_to_a_drug
 
 __all__ = ["DrugSafety", "drug_safety"]
 
@@ -101,9 +101,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
         if agent is not None:
             intolerant.add(agent)
             continue
-        category = res.get("category")
-        categories = set(category) if isinstance(category, list) else set()
-        if not categories or "medication" in categories:
+        if allergy_may_be_to_a_drug(res):
             unidentified += 1
     return DrugSafety(intolerant=frozenset(intolerant), unidentified=unidentified,
                       history=history)

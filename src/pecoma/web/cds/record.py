@@ -119,8 +119,8 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
                 failed = await _search(client, queries, parts, record)
                 plain = {key: queries[key].split("&_include=")[0] for key in failed
                          if "&_include=" in queries[key]}
-                if plain:
-                    await _search(client, plain, parts, record)
+                if plain:  # a failure again adds nothing to the reason already kept
+                    await _search(client, plain, parts, record, say_failure=False)
     elif wanted:
         for key in wanted:
             record.unknown[key] += "; no fhirServer was given to fetch it from"
@@ -131,14 +131,16 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
 
 
 async def _search(client: FhirClient, queries: dict[str, str],
-                  parts: dict[str, list[dict[str, Any]]], record: Record) -> list[str]:
+                  parts: dict[str, list[dict[str, Any]]], record: Record, *,
+                  say_failure: bool = True) -> list[str]:
     """Run the queries of the unknown parts; a part read is no longer unknown. Returns the
-    keys whose search failed (their reasons kept)."""
+    keys whose search failed (with the reason, when ``say_failure``)."""
     results = await client.search_all(list(queries.items()))
     failed = []
     for key, result in zip(queries, results, strict=True):
         if isinstance(result, FhirFetchError):
-            record.unknown[key] += f"; {result}"
+            if say_failure:
+                record.unknown[key] += f"; {result}"
             failed.append(key)
         else:
             parts[key] = result

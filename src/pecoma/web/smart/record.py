@@ -3,13 +3,15 @@
 One read of the Patient and one search per resource kind the reader may use (the
 medication searches ``_include`` the Medications they name; one still missing is read by
 its id), all through the allow-listed :class:`~pecoma.fhir.client.FhirClient` (the token
-goes only to that server; paging stays on it). A search that fails (refused for want of
+goes only to that server; paging stays on it; all the reads end within twice the
+timeout). A search that fails (refused for want of
 a scope, an OperationOutcome, a timeout) is named in :attr:`Record.failed`: what it
 would have given stays unknown, never absent, and the page says so.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,8 +57,8 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
                       transport: httpx.AsyncBaseTransport | None = None) -> Record:
     """Read the patient's record; :class:`LaunchError` when the Patient cannot be read."""
     pid = quote(patient, safe="")
-    async with FhirClient(server, token=token, timeout_seconds=timeout,
-                          transport=transport) as client:
+    async with FhirClient(server, token=token, timeout_seconds=timeout, transport=transport,
+                          deadline=time.monotonic() + 2 * timeout) as client:
         queries = [("Patient", f"Patient/{pid}")]
         queries += [(kind, f"{kind}?patient={pid}" + (
             f"&_include={kind}:medication" if kind in MEDICATION_TYPES else ""))
