@@ -253,3 +253,44 @@ def test_no_token_no_authorization_header() -> None:
 
     _run(handler, token=None)
     assert seen == [None]
+
+
+def test_a_medication_read_is_one_small_get_of_the_medication_asked_for() -> None:
+    """Each Medication is read by one GET (no paging), at most MEDICATION_BYTES_MAX, and
+    kept only if it is the Medication asked for; references that are no read by id, or
+    name another server, are never asked."""
+    from pecoma.fhir.client import MEDICATION_BYTES_MAX
+
+    seen: list[str] = []
+    medication = {"resourceType": "Medication", "code": {"text": "sirolimus"}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        rid = request.url.path.rsplit("/", 1)[1]
+        if rid == "ok":
+            return httpx.Response(200, json={**medication, "id": "ok"})
+        if rid == "paged":  # a Bundle with a next link: not a read's answer
+            return httpx.Response(200, json=_bundle(
+                [{**medication, "id": "paged"}], "https://ehr.example.org/fhir/x?page=2"))
+        if rid == "other":
+            return httpx.Response(200, json={**medication, "id": "someone-else"})
+        if rid == "huge":
+            return httpx.Response(200, json={**medication, "id": "huge",
+                                             "text": {"div": "x" * MEDICATION_BYTES_MAX}})
+        return httpx.Response(404)
+
+    async def go() -> list[dict[str, Any]]:
+        async with FhirClient.for_server("https://ehr.example.org/fhir", ALLOW, token="t",
+                                         transport=httpx.MockTransport(handler)) as client:
+            return await client.read_medications([
+                "Medication/ok", "Medication/paged", "Medication/other", "Medication/huge",
+                "https://ehr.example.org/fhir/Medication/ok",
+                "https://elsewhere.example/fhir/Medication/x",
+                "Medication/ok?_include=x", "Patient/p1/Medication/y"])
+
+    with ThreadPoolExecutor(1) as pool:
+        found = pool.submit(asyncio.run, go()).result()
+    assert [m["id"] for m in found] == ["ok", "ok"]
+    assert sorted(seen) == sorted(["/fhir/Medication/ok", "/fhir/Medication/paged",
+                                   "/fhir/Medication/other", "/fhir/Medication/huge",
+                                   "/fhir/Medication/ok"])
