@@ -32,6 +32,7 @@ from pecoma.fhir import codes as c
 __all__ = [
     "MEDICATION_BY_ID",
     "MEDICATION_TYPES",
+    "NOT_A_LINE",
     "RXNORM",
     "RXNORM_NAMES",
     "Given",
@@ -394,11 +395,16 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     return status
 
 
+#: What a medication record says when it is no line given: in error, refused or
+#: cancelled, or only planned.
+NOT_A_LINE: Final = frozenset({Given.error, Given.not_given, Given.planned})
+
+
 def may_have_been_given(resource: Mapping[str, Any]) -> bool:
-    """Whether ``resource`` is a medication record whose drug may have been given (not in
-    error, not refused or cancelled, not only planned): a line that may count."""
-    return resource.get("resourceType") in MEDICATION_TYPES and given(resource) not in (
-        Given.error, Given.not_given, Given.planned)
+    """Whether ``resource`` is a medication record whose drug may have been given (its
+    status is not one of :data:`NOT_A_LINE`): a line that may count."""
+    return resource.get("resourceType") in MEDICATION_TYPES and (
+        given(resource) not in NOT_A_LINE)
 
 
 def day_of(value: Any) -> dt.date | None:

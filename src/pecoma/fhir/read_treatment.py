@@ -149,13 +149,13 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             if why is None:
                 continue  # a medication pecoma reads but that is no PEComa agent
             r.why[where] = f"medication not identified: {why}"
-            if state in (meds.Given.error, meds.Given.not_given, meds.Given.planned):
+            if state in meds.NOT_A_LINE:
                 continue  # not given, whatever it is
             r.unidentified.append(f"{where}: {why}")
             r.notes.append(f"{where}: {why}; if it is a systemic agent, its line is "
                            "missing")
             continue
-        if state in (meds.Given.error, meds.Given.not_given, meds.Given.planned):
+        if state in meds.NOT_A_LINE:
             r.why[where] = f"{agent.value} {state.value.replace('_', ' ')} (status "\
                            f"'{med.get('status')}')"
             continue

@@ -4,9 +4,9 @@ One read of the Patient and one search per resource kind the reader may use (the
 medication searches ``_include`` the Medications they name; one still missing is read by
 its id), all through the allow-listed :class:`~pecoma.fhir.client.FhirClient` (the token
 goes only to that server; paging stays on it; all the reads end within twice the
-timeout). A search that fails (refused for want of
-a scope, an OperationOutcome, a timeout) is named in :attr:`Record.failed`: what it
-would have given stays unknown, never absent, and the page says so.
+timeout). A search that fails (refused for want of a scope, an OperationOutcome, a
+timeout) is named in :attr:`Record.failed`: what it would have given stays unknown, never
+absent, and the page says so.
 """
 
 from __future__ import annotations
