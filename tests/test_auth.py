@@ -94,6 +94,15 @@ class TestTokenStore:
         with pytest.raises(InputError, match="already revoked"):
             store.revoke(str(info.id), "x")
 
+    def test_revoke_by_a_name_of_other_digits(self, repo: Repository) -> None:
+        """A 30-digit token name is revoked by its name, not taken for an id (which
+        overflows the column); '²' names no token (int() once raised on it)."""
+        store = TokenStore(repo.engine)
+        store.create("1" * 30, "reader", "x")
+        assert not store.revoke("1" * 30, "x").active
+        with pytest.raises(InputError):
+            store.revoke("²", "x")
+
     def test_audit_names_the_token_never_its_value(self, repo: Repository) -> None:
         store = TokenStore(repo.engine)
         info, token = store.create("ops", "admin", "root")

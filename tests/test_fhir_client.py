@@ -66,6 +66,8 @@ def test_allowed_servers(url: str) -> None:
         ("https://ehr%2eexample.org/fhir", "percent"),
         ("https://ehr.example.org%00/fhir", "percent"),
         # numeric IP shorthands, zones
+        ("https://ehr.example.org:²/fhir", "ASCII"),  # a digit to str.isdigit(), not to int()
+        ("https://ehr.example.org:٤٤٣/fhir", "ASCII"),  # Arabic-Indic 443
         ("http://2130706433:8080/r4", "IP address"),
         ("http://0x7f.1:8080/r4", "IP address"),
         ("http://[fe80::1%25eth0]:8080/r4", "percent"),

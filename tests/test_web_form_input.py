@@ -375,6 +375,16 @@ class TestRowsWithoutJavaScript:
             )
             assert counts == expected, status
 
+    def test_rows_shown_takes_only_ascii_digits(self) -> None:
+        """The hidden count of rows shown is a number the form wrote: '²' or Arabic-Indic
+        digits (str.isdigit() accepts both, int() refuses '²') count as no rows, not a
+        500."""
+        spec = {g.rows.prefix: g.rows for g in form_layout.FORM if g.rows}
+        rows = spec["systemic.therapies"]
+        for text in ("²", "١", "2²", "-1", "", "1000"):
+            assert forms.rows_shown({"_rows.systemic.therapies": text}, rows) == 0, text
+        assert forms.rows_shown({"_rows.systemic.therapies": "2"}, rows) == 2
+
     def test_add_another_keeps_everything_typed(self, client: TestClient) -> None:
         posted = {
             **BASE,

@@ -213,7 +213,8 @@ class TokenStore:
 
         def work(s: Session) -> TokenInfo:
             query = select(ApiToken).where(
-                ApiToken.id == int(ref) if ref.isdigit() else ApiToken.name == ref
+                ApiToken.id == int(ref) if ref.isascii() and ref.isdigit() and len(ref) <= 18
+                else ApiToken.name == ref
             )
             row = s.scalar(query)
             if row is None:

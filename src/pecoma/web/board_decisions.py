@@ -179,7 +179,8 @@ async def record_decision_post(request: Request, registry_id: str, assessment: s
     def work() -> tuple[int, list[FieldIssue]]:
         issues: list[FieldIssue] = []
         seen: int | None = None
-        if seen_text and not seen_text.isdigit():
+        if seen_text and not (seen_text.isascii() and seen_text.isdigit()
+                              and len(seen_text) <= 18):
             issues.append(
                 FieldIssue(
                     "supersedes",

@@ -161,7 +161,7 @@ def _entered(values: Mapping[str, str], spec: RowSpec, row: int) -> dict[str, st
 def rows_shown(values: Mapping[str, str], spec: RowSpec) -> int:
     """How many rows of ``spec`` the form showed when it was posted (its hidden field)."""
     text = values.get(ROWS_SHOWN + spec.prefix, "")
-    return min(int(text), MAX_ROWS) if text.isdigit() and len(text) < 4 else 0
+    return min(int(text), MAX_ROWS) if text.isascii() and text.isdigit() and len(text) < 4 else 0
 
 
 def row_count(values: Mapping[str, str], spec: RowSpec) -> int:
