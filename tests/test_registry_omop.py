@@ -184,17 +184,20 @@ def test_cli(db_url: str, fixture_registry: Repository, tmp_path: Path) -> None:
 
 
 def test_a_year_of_other_digits_is_named_not_a_crash(tmp_path: Path) -> None:
-    """'19²1' and Arabic-Indic digits pass str.isdigit() but are no year: the row and the
-    column are named, as for any bad year (int() once raised on them)."""
+    """'19²1' and Arabic-Indic digits pass str.isdigit() but are no year, and int() does
+    not read 5,000 digits: the row and the column are named, as for any bad year (int()
+    once raised on all three)."""
     from pecoma.errors import InputError
     from pecoma.registry.omop import read_demographics
 
     path = tmp_path / "demo.csv"
-    path.write_text("registry_id,sex,year_of_birth\nH1,female,19²1\nL1,male,١٩٥٨\n",
+    path.write_text("registry_id,sex,year_of_birth\nH1,female,19²1\nL1,male,١٩٥٨\n"
+                    f"M1,male,{'9' * 5000}\n",
                     encoding="utf-8")
     with pytest.raises(InputError) as caught:
         read_demographics(path)
     assert [(i.path, i.rule) for i in caught.value.issues] == [
         ("row 2: year_of_birth", "must be a year between 1900 and 2100"),
         ("row 3: year_of_birth", "must be a year between 1900 and 2100"),
+        ("row 4: year_of_birth", "must be a year between 1900 and 2100"),
     ]

@@ -164,7 +164,7 @@ def read_demographics(path: Path) -> dict[str, Demographics]:
                                      "must be female, male or unknown"))
         year: int | None = None
         if year_text:
-            if not (year_text.isascii() and year_text.isdigit()
+            if not (year_text.isascii() and year_text.isdigit() and len(year_text) == 4
                     and 1900 <= int(year_text) <= 2100):
                 issues.append(FieldIssue(f"row {k}: year_of_birth", show_value(year_text),
                                          "must be a year between 1900 and 2100"))
