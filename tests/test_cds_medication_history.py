@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pecoma.fhir.codes import ext
 from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
 from pecoma.web.cds.settings import CdsSettings
@@ -138,7 +139,7 @@ class TestUnknownHistory:
         head = cards_of(client, body, PATIENT_VIEW)[0]
         assert head["indicator"] == "warning"
         detail = head["detail"]
-        at = detail.index("**Start an mTOR inhibitor")
+        at = detail.index("**An mTOR inhibitor is the first-line")
         assert "**Conditional:** the lines of systemic therapy already given are not fully " \
                "known (the medication administrations could not be read)" in detail[at:]
 
@@ -492,3 +493,39 @@ def test_an_allergy_category_written_oddly_may_still_be_a_drug(
     [card] = cards_of(client, order_select(prefetch, patient_id(bundle)))
     assert "suggestions" not in card
     assert "could not be matched to a drug" in card["detail"]
+
+
+class TestLineAlreadyGiven:
+    """A patient already on an mTOR inhibitor is not told to start one, and is asked
+    whether the disease progressed on it: after progression the guideline names no next
+    line (REC-NO-NEXT-LINE), so the first-line advice holds only if it did not."""
+
+    def test_patient_on_sirolimus_is_asked_about_progression(self, client: TestClient
+                                                             ) -> None:
+        bundle = with_sirolimus_line(medication_sent=True)
+        body = hook_request("patient-view", patient_id(bundle),
+                            prefetch=prefetch_of(bundle, include=True))
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        summary, detail = head["summary"], head["detail"]
+        assert "Start an mTOR" not in detail
+        assert "**An mTOR inhibitor is the first-line systemic treatment**" in detail
+        assert "fact(s) unknown" in summary
+        assert "Has the disease progressed on the mTOR inhibitor already recorded?" in detail
+        assert "**After progression on an mTOR inhibitor" not in detail
+
+    def test_the_answer_decides(self, client: TestClient) -> None:
+        """Progression recorded (pecoma's own extensions on the order, as its FHIR writer
+        records a line): the guideline's silence is said instead, and nothing asks about
+        progression."""
+        bundle = with_sirolimus_line(medication_sent=True)
+        order = next(e["resource"] for e in bundle["entry"]
+                     if e["resource"]["id"] == "mr-sirolimus")
+        order["extension"] = [{"url": ext("therapy-setting"), "valueCode": "advanced"},
+                              {"url": ext("progressed"), "valueCode": "yes"}]
+        body = hook_request("patient-view", patient_id(bundle),
+                            prefetch=prefetch_of(bundle, include=True))
+        detail = cards_of(client, body, PATIENT_VIEW)[0]["detail"]
+        assert "**After progression on an mTOR inhibitor the guideline names no next " \
+               "line**" in detail
+        assert "first-line systemic treatment**" not in detail
+        assert "Has the disease progressed" not in detail

@@ -165,7 +165,7 @@ class TestAllergyListDecidesTheProposal:
         head = cards_of(client, body, PATIENT_VIEW)[0]
         assert head["indicator"] == "warning"
         detail = head["detail"]
-        at = detail.index("**Start an mTOR inhibitor")
+        at = detail.index("**An mTOR inhibitor is the first-line")
         assert "**Conditional:** the patient's allergies and intolerances could not be read" \
             in detail[at:]
         assert "the allergies and intolerances: the EHR sent no data" in detail

@@ -54,6 +54,10 @@ class Derived(NamedTuple):
     free_since: dt.date | None = None
     #: Positive regional lymph nodes: high-risk surveillance whatever the risk group (I10).
     nodes_positive: bool = False
+    #: The first mTOR-inhibitor line recorded without saying whether the disease progressed
+    #: on it, when none is recorded as progressed: the advice of a first line then holds
+    #: only if it did not.
+    mtor_progression_unknown: TherapyLine | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -205,7 +209,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         dfi_met = dfi_months >= minimum
 
     therapies = case.systemic.therapies
-    progressed, first_line = _lines(therapies) if therapies else (None, None)
+    progressed, first_line, mtor_unknown = (_lines(therapies) if therapies
+                                            else (None, None, None))
 
     status, because = _status(case)
     free = case.free_of_disease
@@ -236,6 +241,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         first_line,
         free_since,
         stage.lymph_nodes is NodeStatus.positive,
+        mtor_unknown,
     )
 
 
@@ -251,9 +257,13 @@ def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:
     return recorded, ()
 
 
-def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, TherapyLine | None]:
-    """The first mTOR inhibitor the disease progressed on, and the first line of treatment
-    of advanced disease (when the lines or their start dates tell which it was)."""
+def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
+    TherapyLine | None, TherapyLine | None, TherapyLine | None
+]:
+    """The first mTOR inhibitor the disease progressed on; the first line of treatment of
+    advanced disease (when the lines or their start dates tell which it was); and, when no
+    mTOR inhibitor is recorded as progressed on, the first one whose progression is not
+    recorded."""
     progressed = None
     for t in therapies:
         if t.agent.is_mtor_inhibitor and (
@@ -261,6 +271,9 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, Ther
         ):
             progressed = t
             break
+    unknown = None if progressed is not None else next(
+        (t for t in therapies if t.agent.is_mtor_inhibitor and t.progressed is _UNKNOWN),
+        None)
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
     first_line = None
     if advanced_lines:
@@ -275,4 +288,4 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[TherapyLine | None, Ther
                 first_line = min(dated_lines, key=lambda t: t.started_on or dt.date.min)
             elif len(advanced_lines) == 1:
                 first_line = advanced_lines[0]
-    return progressed, first_line
+    return progressed, first_line, unknown

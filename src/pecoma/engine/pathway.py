@@ -193,6 +193,17 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                 )
             )
     progressed = d.progressed_on_mtor
+    given = d.mtor_progression_unknown
+    if_not_progressed: list[str] = []
+    if given is not None:
+        # An mTOR inhibitor already recorded: whether the disease progressed on it decides
+        # between the first-line advice and the guideline's silence (REC-NO-NEXT-LINE).
+        if_not_progressed.append(out.missing(
+            "MISS-MTOR-PROGRESSION",
+            affects=("REC-ANTHRACYCLINE",) if mtor_blocked
+            else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")))
+        mtor_facts += [Fact("systemic.therapies.agent", given.agent),
+                       Fact("systemic.therapies.progressed", YesNo.unknown)]
     if progressed is not None:
         facts = [
             status_fact,
@@ -202,10 +213,11 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-NO-NEXT-LINE", facts, base)
         out.add("SUPP-AFTER-MTOR", facts, base)
     elif mtor_blocked:
-        out.add("REC-ANTHRACYCLINE", mtor_facts, base)
+        out.add("REC-ANTHRACYCLINE", mtor_facts, [*base, *if_not_progressed])
     else:
-        out.add("REC-MTOR-FIRST-LINE", mtor_facts, [*base, *unsure])
-        out.add("SUPP-NAB-SIROLIMUS", mtor_facts, [*base, *unsure])
+        conditions = [*base, *unsure, *if_not_progressed]
+        out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
+        out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
     if case.tumour.primary_site is PrimarySite.uterus:
         out.add("REC-UTERINE-EPI-IFO", [status_fact, Fact("tumour.primary_site", "uterus")], base)
     first = d.first_line
