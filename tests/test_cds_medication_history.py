@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -327,6 +328,56 @@ class TestMcodeCorpus:
             assert rec.requests == []
 
 
+class TestReadingsShown:
+    """What the reader assumed is on the card the clinician reads (it was said only on
+    the command line): a status read as given, an intolerance read as a class
+    contraindication, a resolved metastasis taken as history, the disease status taken
+    from the metastases."""
+
+    def test_the_kidney_record_s_readings_are_on_the_summary_card(self, client: TestClient
+                                                                   ) -> None:
+        import json
+
+        bundle = as_searched(json.loads((MCODE / "kidney-metastatic.json").read_text()))
+        body = hook_request("patient-view", patient_id(bundle),
+                            prefetch=prefetch_of(bundle, include=True))
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        detail = head["detail"]
+        # everolimus given, sirolimus intolerance read as a class contraindication: the
+        # anthracycline option heads the card, provisional on progression on everolimus
+        assert head["summary"].startswith("PEComa (metastatic), risk not applicable: "
+                                          "(provisional) Anthracycline-based chemotherapy "
+                                          "can be considered"), head["summary"]
+        readings = detail[detail.index("**How the record was read**"):]
+        assert "intolerance of sirolimus read as an mTOR-inhibitor contraindication" \
+            in readings
+        assert "everolimus given although sirolimus intolerance" in readings
+        assert "metastasis (liver) is 'resolved': history, not present disease" in readings
+        assert "stage.status taken as 'metastatic' from the metastasis Conditions" \
+            in readings
+
+    def test_the_ehr_s_words_cannot_spell_markdown(self, client: TestClient) -> None:
+        """A note quotes the record (here an unknown drug's name in an intolerance): it
+        reaches the card as plain text, never a link, an image, emphasis or HTML."""
+        bundle = copy.deepcopy(example(PATIENT))
+        pid = patient_id(bundle)
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationStatement", "id": "ms-x", "status": "unknown",
+            "subject": {"reference": f"Patient/{pid}"},
+            "effectiveDateTime": "2026-01-05",
+            "medicationCodeableConcept": {"text": "sirolimus"}}})
+        body = hook_request("patient-view", pid, prefetch=prefetch_of(bundle))
+        body["prefetch"]["medications"]["entry"][0]["resource"]["status"] = \
+            "[x](javascript:alert(1)) **b** <img src=x> `c`\n# h"
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200, r.text
+        detail = r.json()["cards"][0]["detail"]
+        [note] = [line for line in detail.splitlines() if "read as given" in line]
+        markup = re.sub(r"\\.", "", note)  # what Markdown would read as markup
+        assert not set(markup) & set("[]*<>`#"), markup
+        assert "\\[x\\](javascript:alert(1)) \\*\\*b\\*\\* \\<img src=x\\> \\`c\\` \\# h" in detail
+
+
 class TestAskingTheServer:
     def test_one_time_budget_for_every_read_of_a_call(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -512,6 +563,10 @@ class TestLineAlreadyGiven:
         assert "fact(s) unknown" in summary
         assert "Has the disease progressed on the mTOR inhibitor already recorded?" in detail
         assert "**After progression on an mTOR inhibitor" not in detail
+        # the advice itself says it is provisional, not only the list at the bottom
+        advice = detail[detail.index("**An mTOR inhibitor is the first-line"):]
+        assert advice.index("*Provisional until supplied* (see the missing facts): "
+                            "MISS-MTOR-PROGRESSION") < advice.index("**Missing facts**")
 
     def test_the_answer_decides(self, client: TestClient) -> None:
         """Progression recorded (pecoma's own extensions on the order, as its FHIR writer

@@ -28,7 +28,7 @@ from pecoma.dates import full_months_between, reached_months
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
 
-__all__ = ["Derived", "derive", "size_text"]
+__all__ = ["Derived", "derive", "progressed_on", "size_text"]
 
 
 
@@ -257,23 +257,37 @@ def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:
     return recorded, ()
 
 
+def progressed_on(line: TherapyLine) -> bool:
+    """The disease is recorded as having progressed on this line."""
+    return line.progressed is _YES or line.best_response is _PROGRESSION
+
+
+def _in_time_order(lines: list[TherapyLine]) -> list[TherapyLine]:
+    """Lines in the order they were given: by start date when every one has it, else by
+    line number when every one has it, else as recorded."""
+    if all(t.started_on is not None for t in lines):
+        return sorted(lines, key=lambda t: t.started_on or dt.date.min)
+    if all(t.line is not None for t in lines):
+        return sorted(lines, key=lambda t: t.line or 0)
+    return lines
+
+
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
     TherapyLine | None, TherapyLine | None, TherapyLine | None
 ]:
-    """The first mTOR inhibitor the disease progressed on; the first line of treatment of
-    advanced disease (when the lines or their start dates tell which it was); and, when no
-    mTOR inhibitor is recorded as progressed on, the first one whose progression is not
-    recorded."""
-    progressed = None
-    for t in therapies:
-        if t.agent.is_mtor_inhibitor and (
-            t.progressed is _YES or t.best_response is _PROGRESSION
-        ):
-            progressed = t
-            break
-    unknown = None if progressed is not None else next(
-        (t for t in therapies if t.agent.is_mtor_inhibitor and t.progressed is _UNKNOWN),
-        None)
+    """The mTOR inhibitor the disease progressed on; the first line of treatment of
+    advanced disease (when the lines or their start dates tell which it was); and the mTOR
+    inhibitor whose progression decides the advice but is not recorded.
+
+    The latest mTOR-inhibitor line decides: recorded as not progressed, the disease
+    responds to an mTOR inhibitor now, whatever an earlier line did; otherwise the first
+    line progressed on counts, and without one, the latest line's progression is asked."""
+    mtor = _in_time_order([t for t in therapies if t.agent.is_mtor_inhibitor])
+    progressed = unknown = None
+    if mtor and mtor[-1].progressed is not _NO:
+        progressed = next((t for t in mtor if progressed_on(t)), None)
+        if progressed is None and mtor[-1].progressed is _UNKNOWN:
+            unknown = mtor[-1]
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
     first_line = None
     if advanced_lines:

@@ -12,6 +12,7 @@ marks the item conditional on it. The rules follow the derived disease status
 from __future__ import annotations
 
 from pecoma.case import (
+    Agent,
     Case,
     DiseaseStatus,
     Margin,
@@ -23,7 +24,7 @@ from pecoma.case import (
     YesNo,
 )
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import Derived
+from pecoma.engine.facts import Derived, progressed_on
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
 
@@ -182,14 +183,15 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         if avail is YesNo.unknown:
             unsure.append(
                 out.missing(
-                    "MISS-MTOR-AVAILABLE", affects=("REC-MTOR-FIRST-LINE", "REC-ANTHRACYCLINE")
+                    "MISS-MTOR-AVAILABLE",
+                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE")
                 )
             )
         if contra is YesNo.unknown:
             unsure.append(
                 out.missing(
                     "MISS-MTOR-CONTRAINDICATED",
-                    affects=("REC-MTOR-FIRST-LINE", "REC-ANTHRACYCLINE"),
+                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE"),
                 )
             )
     progressed = d.progressed_on_mtor
@@ -218,7 +220,10 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         conditions = [*base, *unsure, *if_not_progressed]
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
-    if case.tumour.primary_site is PrimarySite.uterus:
+    if case.tumour.primary_site is PrimarySite.uterus and not any(
+        t.agent is Agent.epirubicin_ifosfamide and progressed_on(t)
+        for t in case.systemic.therapies
+    ):  # S15's regimen is no option once the disease has progressed on it
         out.add("REC-UTERINE-EPI-IFO", [status_fact, Fact("tumour.primary_site", "uterus")], base)
     first = d.first_line
     if (

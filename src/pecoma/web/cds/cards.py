@@ -28,10 +28,12 @@ from pecoma.web.cds.discovery import (
 )
 from pecoma.web.cds.service import CdsService
 
-__all__ = ["SUMMARY_MAX", "Answer", "Indicator", "listed", "md_item", "md_missing", "md_not_found",
-           "md_unknown"]
+__all__ = ["NOTES_SHOWN", "SUMMARY_MAX", "Answer", "Indicator", "listed", "md_item", "md_missing",
+           "md_not_found", "md_notes", "md_text", "md_unknown"]
 
 SUMMARY_MAX = 139
+NOTES_SHOWN = 12
+"""The reader's notes a card shows at most (the rest are counted)."""
 Indicator = Literal["info", "warning", "critical"]
 
 
@@ -60,6 +62,9 @@ def listed(lines: list[str], most: int = 20) -> str:
 def md_item(item: Item) -> str:
     lines = [f"**{item.title}** — {item.text}", "", f"*Why:* {item.rationale}",
              "", f"*Source:* {item.provenance.label}"]
+    if item.conditional_on:
+        lines += ["", "*Provisional until supplied* (see the missing facts): "
+                  + ", ".join(item.conditional_on)]
     lines += [f"  \n{src.citation}" for src in item.provenance.sources]
     return "\n".join(lines)
 
@@ -80,6 +85,25 @@ def md_not_found(bc: BundleCase) -> str:
         return ""
     return ("\n\n**Not found in the record** (treated as unknown): "
             + ", ".join(f"`{p}`" for p in bc.not_found))
+
+
+_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>!|~#"})
+
+
+def md_text(text: str) -> str:
+    """Text that may hold the EHR's own words, as plain Markdown text on one line: no
+    emphasis, link, image, HTML or code it could spell."""
+    return " ".join(text.split()).translate(_MARKDOWN)
+
+
+def md_notes(bc: BundleCase) -> str:
+    """How the reader read the record where the team should know it (a status read as
+    given, an intolerance read as a class contraindication, a provisional diagnosis, …):
+    at most :data:`NOTES_SHOWN` of the reader's notes, and how many more there are."""
+    if not bc.notes:
+        return ""
+    return ("\n\n**How the record was read** (readings to check):\n"
+            + listed([f"- {md_text(n)}" for n in bc.notes], NOTES_SHOWN))
 
 
 def md_unknown(unknown: dict[str, str]) -> str:

@@ -37,7 +37,7 @@ from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety
-from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_unknown
+from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_notes, md_unknown
 from pecoma.web.cds.discovery import ORDER_SELECT
 from pecoma.web.cds.patient_view import read_record
 from pecoma.web.cds.record import resources_of
@@ -187,7 +187,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     if read is None:
         return answer
     record, bc, safety = read
-    tail = md_not_found(bc) + md_unknown(record.unknown)
+    tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
     try:
         for draft, agent in chemo:
             a = _alerting(bc.case, agent, svc)

@@ -33,6 +33,7 @@ from pecoma.web.cds.cards import (
     md_item,
     md_missing,
     md_not_found,
+    md_notes,
     md_unknown,
 )
 from pecoma.web.cds.discovery import (
@@ -98,6 +99,8 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
         head = f"(not for this patient as recorded) {head}"
     elif agent is not None and safety.withheld(agent):
         head = f"(conditional) {head}"
+    elif ranked and ranked[0].conditional_on:
+        head = f"(provisional) {head}"
     status, group = a.disease_status.replace("_", " "), a.risk.group.replace("_", " ")
     summary = f"PEComa ({status}), risk {group}: {head}"
     if a.missing or record.unknown:
@@ -107,7 +110,8 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
     detail = (_recommendations_md(a, safety)
               + ("\n\n" + "\n\n".join(md_item(x) for x in info_alerts) if info_alerts else "")
               + ("\n\n**Surveillance**\n" + follow if follow else "")
-              + md_missing(a.missing) + md_not_found(bc) + md_unknown(record.unknown)
+              + md_missing(a.missing) + md_not_found(bc) + md_notes(bc)
+              + md_unknown(record.unknown)
               + f"\n\n*{a.intended_use}*")
     records = tuple(i.id for i in (a.risk.item, *a.recommendations, *info_alerts,
                                    *a.followup))
