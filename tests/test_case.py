@@ -193,3 +193,32 @@ def test_json_schema_names_every_section() -> None:
     assert {"tumour", "histology", "immunohistochemistry", "stage", "surgery", "systemic",
             "diagnosis", "primary_treatment_end"} <= set(schema["properties"])
     assert set(schema["required"]) == {"tumour", "stage"}
+
+
+class TestDatesAreWrittenAsDates:
+    """A date is a date or a text written YYYY-MM-DD. Lax parsing read the text "0" as
+    1970-01-01 and "1736121600" as 2025-01-06 (seconds since 1970), and dropped the time
+    and zone of a date and time; such a date reached the registry and was later read
+    back wrong or not at all."""
+
+    @pytest.mark.parametrize("text", [
+        "0", "1736121600", "-2208988800", "20260101", "2026-W01-1", "2026-1-5",
+        "2025-01-06T00:00:00+14:00", "2025-01-06 00:00", "2025-01-06T00:00:00",
+        " 2025-01-06", "２０２５-０１-０６", "2025‐01‐06",
+    ])
+    def test_anything_else_is_refused_naming_the_field(self, text: str) -> None:
+        with pytest.raises(InputError) as caught:
+            parse_case(with_("diagnosis.date", text))
+        [issue] = caught.value.issues
+        assert issue.path == "diagnosis.date"
+        assert "YYYY-MM-DD" in issue.rule, issue.rule
+
+    def test_a_number_says_so(self) -> None:
+        with pytest.raises(InputError, match="not a number"):
+            parse_case(with_("diagnosis.date", 0))
+
+    def test_a_calendar_date_is_read(self) -> None:
+        case = parse_case(with_("diagnosis.date", "2025-01-06"))
+        assert case.diagnosis.date == dt.date(2025, 1, 6)
+        with pytest.raises(InputError):
+            parse_case(with_("diagnosis.date", "2025-02-30"))

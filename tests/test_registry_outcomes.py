@@ -61,6 +61,18 @@ class TestParse:
             parse_outcome("relapse", "01/02/2026", "fine", "luck")
         assert paths(e) == ["event", "date", "vital_status", "found_by"]
 
+    @pytest.mark.parametrize("text", ["0001-01-01", "1800-01-01", "2200-01-01",
+                                      "2026-W01-1", "20260101", "1736121600",
+                                      "2026-01-01T10:00", "２０２６-０１-０１"])
+    def test_a_date_outside_the_range_or_not_yyyy_mm_dd_is_refused(self, text: str) -> None:
+        """Outcome dates follow the rule of every other date (1900-2199, YYYY-MM-DD):
+        '2026-W01-1' was stored as 2025-12-29 and '1736121600' as 1736-12-16."""
+        with pytest.raises(InputError) as e:
+            parse_outcome("local_recurrence", text)
+        assert paths(e) == ["date"]
+        assert e.value.issues[0].rule == ("must be a date as YYYY-MM-DD between 1900-01-01 "
+                                          "and 2199-12-31")
+
     def test_found_by_may_be_left_unrecorded(self) -> None:
         """How a recurrence was found may be unknown: stored as not recorded, never guessed."""
         o = parse_outcome("local_recurrence", "2026-01-01")

@@ -6,6 +6,7 @@ runs the checks of :mod:`pecoma.case.coherence`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -68,11 +69,20 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-def _date_not_number(value: Any) -> Any:
-    """Refuse numbers where a date is expected (lax parsing would read 0 as 1970-01-01)."""
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only a date, or a text written YYYY-MM-DD: lax parsing would read 0 or "0" as
+    1970-01-01 (seconds since 1970), "1736121600" as 2025-01-06, and drop the time and
+    zone of a date and time."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return value  # then checked as a calendar date (2026-02-30 is refused)
     if isinstance(value, int | float):
         raise ValueError("must be a date as YYYY-MM-DD, not a number")
-    return value
+    raise ValueError("must be a date as YYYY-MM-DD")
 
 
 def _in_date_range(value: dt.date) -> dt.date:
@@ -93,7 +103,7 @@ def _no_control_characters(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_not_bool)]
-Day = Annotated[dt.date, BeforeValidator(_date_not_number), AfterValidator(_in_date_range),
+Day = Annotated[dt.date, BeforeValidator(_iso_day), AfterValidator(_in_date_range),
                Field(json_schema_extra={"formatMinimum": "1900-01-01",
                                         "formatMaximum": "2199-12-31"})]
 Label = Annotated[str, BeforeValidator(_no_control_characters), Field(max_length=80)]

@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from pecoma.case import Case, SurgeryStatus, parse_case
+from pecoma.dates import DATE_RULE, parse_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.repository import (
     OutcomeData,
@@ -140,14 +141,12 @@ def _blank(value: object) -> bool:
 
 
 def _day(value: object) -> dt.date | None:
+    """A date (a spreadsheet's date cell, or a text YYYY-MM-DD) in the supported range."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
+        return value if range_rule(value) is None else None
+    return parse_day(str(value))
 
 
 def parse_outcome(
@@ -165,7 +164,7 @@ def parse_outcome(
                                  f"must be one of {_choices(list(OutcomeEvent))}"))
     day = None if _blank(date) else _day(date)
     if day is None:
-        issues.append(FieldIssue("date", show_value(date), "must be a date as YYYY-MM-DD"))
+        issues.append(FieldIssue("date", show_value(date), DATE_RULE))
     status: VitalStatus | None = None
     if not _blank(vital_status):
         try:
