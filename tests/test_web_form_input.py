@@ -375,6 +375,15 @@ class TestRowsWithoutJavaScript:
             )
             assert counts == expected, status
 
+    def test_a_row_number_of_thousands_of_digits_is_no_500(self, client: TestClient
+                                                          ) -> None:
+        """int() does not read 5,000 digits: such a row name is not a row of the form."""
+        for path in ("/report", "/form"):
+            r = client.post(path, data={**BASE, "stage.status": "metastatic",
+                                        f"systemic.therapies[{'9' * 5000}].agent":
+                                        "sirolimus"}, follow_redirects=False)
+            assert r.status_code < 500, (path, r.status_code)
+
     def test_rows_shown_takes_only_ascii_digits(self) -> None:
         """The hidden count of rows shown is a number the form wrote: '²' or Arabic-Indic
         digits (str.isdigit() accepts both, int() refuses '²') count as no rows, not a

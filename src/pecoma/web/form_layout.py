@@ -426,7 +426,8 @@ _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
 CONTROLS: Mapping[str, Control] = _CONTROLS
 COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
 ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
-ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>\d+)\]\.(?P<field>[a-z_]+)$", re.ASCII)
+ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>[0-9]{1,6})\]\.(?P<field>[a-z_]+)$",
+                      re.ASCII)
 MAX_ROWS = 50
 
 
