@@ -151,3 +151,69 @@ class TestEveryCellType:
             assert row == 2 and rule, (row, col, rule)
         if isinstance(value, str) and value.startswith("="):
             assert (2, column) in {(r, c) for r, c, _ in issues}
+
+
+def _rewritten(path: Path, part: str, change: Any) -> Path:
+    """The workbook with one part's bytes changed by ``change`` (``None``: left out)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    out = path.with_name("damaged-" + path.name)
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in parts.items():
+            if name == part:
+                data = change(data)
+                if data is None:
+                    continue
+            z.writestr(name, data)
+    return out
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+class TestDamagedWorkbooks:
+    """A workbook damaged in its parts (as a failed download or an odd writer leaves it) is
+    'not a readable XLSX workbook', never an internal error or a 500."""
+
+    @pytest.mark.parametrize("part, change", [
+        (SHEET, lambda b: b[: len(b) // 2]),  # truncated XML
+        (SHEET, lambda b: b.replace(b"</sheetData>",
+                                    b"</sheetData><mergeCells count=\"1\">"
+                                    b"<mergeCell ref=\"garbage\"/></mergeCells>")),
+        ("xl/workbook.xml", lambda b: b[:-20]),
+        (SHEET, lambda b: None),  # the sheet itself missing
+        (SHEET, lambda b: b.replace(b"<c r=\"A2\"", b"<c r=\"ZZZZZZZZ2\"", 1)),
+    ], ids=["truncated-sheet", "bad-merge-ref", "truncated-workbook", "no-sheet",
+            "bad-cell-ref"])
+    def test_is_named_unreadable(self, tmp_path: Path, part: str, change: Any) -> None:
+        path = _rewritten(good_workbook(tmp_path / "d.xlsx"), part, change)
+        with pytest.raises(ImportFileError, match="not a readable XLSX workbook"):
+            issues_of(path)
+
+    def test_a_number_cell_that_is_no_number(self, tmp_path: Path) -> None:
+        import re
+
+        def spoil(b: bytes) -> bytes:
+            return re.sub(rb'(<c r="[A-Z]+2"[^>]*t="n"[^>]*><v>)[^<]*', rb"\1abc", b, count=1) \
+                if re.search(rb'<c r="[A-Z]+2"[^>]*t="n"', b) else \
+                re.sub(rb'(<c r="[A-Z]+2"(?: s="\d+")?><v>)[^<]*', rb"\1abc", b, count=1)
+
+        path = _rewritten(good_workbook(tmp_path / "n.xlsx"), SHEET, spoil)
+        with pytest.raises(ImportFileError, match="not a readable XLSX workbook"):
+            issues_of(path)
+
+    def test_rows_beyond_the_declared_range_are_read(self, tmp_path: Path) -> None:
+        """A writer that leaves a stale <dimension ref="A1:…2"> on a sheet of three rows:
+        the third row is read all the same, never silently left out."""
+        import re
+
+        def stale(b: bytes) -> bytes:
+            out, n = re.subn(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:BM2"/>', b)
+            assert n == 1
+            return out
+
+        path = _rewritten(good_workbook(tmp_path / "s.xlsx"), SHEET, stale)
+        _header, rows = read_table(path)
+        assert [r.number for r in rows] == [2, 3]

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import datetime as dt
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,24 +180,51 @@ def _xlsx_rows(cells_by_row: Iterator[Any], header: list[str],
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
 
 
+#: What reading a damaged workbook raises (bad zip or XML, a missing part, a cell value or
+#: reference that is no number): the file, not pecoma, is at fault.
+_DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, IndexError, TypeError, EOFError,
+            SyntaxError, zlib.error)
+
+
+def _damaged(exc: BaseException) -> ImportFileError:
+    return ImportFileError(f"not a readable XLSX workbook ({type(exc).__name__})")
+
+
+def _read_or_damaged(rows: Iterator[Any]) -> Iterator[Any]:
+    """``rows``, a damaged part of the workbook met while streaming them said as such."""
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except _DAMAGED as exc:
+            raise _damaged(exc) from exc
+        yield row
+
+
 @contextlib.contextmanager
 def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
-    """The header and the rows of the ``cases`` sheet (else the first), streamed."""
+    """The header and the rows of the ``cases`` sheet (else the first), streamed; every row
+    the sheet holds, whatever range it declares."""
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportFileError(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
+    except (*_DAMAGED, OSError) as exc:
+        raise _damaged(exc) from exc
     try:
         hidden = [s.title for s in wb.worksheets if s.sheet_state != "visible"]
         if hidden:
             names = ", ".join(repr(n) for n in hidden)
             raise ImportFileError(f"the workbook has hidden sheets ({names}): unhide or "
                                   "delete them, so that what is imported can be seen")
-        ws = wb["cases"] if "cases" in wb.sheetnames else wb.worksheets[0]
-        merged = _merged_ranges(path, ws)
-        it = ws.iter_rows()
+        try:
+            ws = wb["cases"] if "cases" in wb.sheetnames else wb.worksheets[0]
+            merged = _merged_ranges(path, ws)
+            ws.reset_dimensions()  # a writer's stale <dimension> would hide rows
+        except _DAMAGED as exc:
+            raise _damaged(exc) from exc
+        it = _read_or_damaged(ws.iter_rows())
         first = next(it, None)
         if first is None:
             raise ImportFileError("the sheet is empty: a header row is needed (see the template)")
