@@ -87,6 +87,14 @@ class TestExitCodes:
         assert "cannot import: file not found" in r.stderr
         no_traceback(r)
 
+    def test_an_audit_limit_beyond_any_log_is_named(self, tmp_path: Path) -> None:
+        """A limit of 26 digits overflowed the database's integer: now the option and
+        its range are named (exit 2, usage), with no traceback."""
+        r = pecoma("registry", "audit", "--limit", "9" * 26, "--data-dir", str(tmp_path))
+        assert r.returncode == 2
+        assert "--limit" in r.stderr
+        no_traceback(r)
+
     def test_not_a_workbook(self, tmp_path: Path) -> None:
         bad = tmp_path / "cases.xlsx"
         bad.write_text("hello")

@@ -184,3 +184,17 @@ def test_importing_the_web_package_builds_no_router_or_settings() -> None:
     count, built = out.split(" ", 1)
     assert int(count) >= 30  # the walk found the modules (pages, api, cds, smart, ...)
     assert built.strip() == "[]"
+
+
+def test_config_files_that_are_not_utf8_are_named(tmp_path: Path) -> None:
+    """A settings or web config file saved in another encoding is a ConfigError naming
+    the file (the command line says it and exits 5), not an internal error."""
+    from pecoma.errors import ConfigError
+    from pecoma.settings import load_settings
+
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("[web]\ntitle = \"Clinique de l'\xe9t\xe9\"\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.toml is not UTF-8 text"):
+        load_settings(path)
+    with pytest.raises(ConfigError, match=r"latin1\.toml is not UTF-8 text"):
+        WebConfig.from_file(path)

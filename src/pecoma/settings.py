@@ -209,6 +209,9 @@ def load_settings(path: Path | None = None) -> Settings:
         over = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read settings file {path.name}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"settings file {path.name} is not UTF-8 text (byte "
+                          f"{exc.start + 1})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"settings file {path.name} is not valid TOML: {exc}") from exc
     return _validate(_merge(_defaults_raw(), over), path.name)

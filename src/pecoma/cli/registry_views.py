@@ -353,7 +353,8 @@ def quality_cmd(
 
 
 def audit_cmd(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="The last N entries.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1_000_000,
+                                       help="The last N entries.")] = 50,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:

@@ -182,6 +182,9 @@ class WebConfig(BaseModel):
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"cannot read web config {path.name}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"web config {path.name} is not UTF-8 text (byte "
+                              f"{exc.start + 1})") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"web config {path.name} is not valid TOML: {exc}") from exc
         table = data.get("web", {})
