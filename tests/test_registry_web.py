@@ -111,6 +111,23 @@ class TestRecordScan:
         assert 'value="2027-01-01"' in r.text  # what was typed stays in the form
         assert repo.count() == before
 
+    def test_a_field_sent_twice_is_refused_and_nothing_stored(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        """Two dates in one post (a script or a tampered form): which one was meant is
+        unknown, so nothing is stored and the field is named with both values (the last
+        one was stored silently)."""
+        before = repo.count()
+        r = client.post("/registry/patients/PEC-0002/scan",
+                        content="date=2026-01-03&date=2026-01-04&modality=chest_ct"
+                                "&finding=no_evidence_of_disease",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422
+        date_err = re.search(r'<p class="field-error" id="scan-date-err">(.*?)</p>', r.text)
+        assert date_err and "was sent more than once" in date_err.group(1)
+        assert "2026-01-03" in date_err.group(1) and "2026-01-04" in date_err.group(1)
+        assert repo.count() == before
+
     def test_recorded_then_redirected_to_the_timeline(
         self, client: TestClient, repo: Repository
     ) -> None:

@@ -384,6 +384,20 @@ class TestRowsWithoutJavaScript:
                                         "sirolimus"}, follow_redirects=False)
             assert r.status_code < 500, (path, r.status_code)
 
+    def test_a_field_sent_twice_is_refused_naming_both_values(self, client: TestClient
+                                                               ) -> None:
+        """'tumour.size.value=80&tumour.size.value=3' was read as 3 cm, silently (the risk
+        turns on the size): the form comes back naming the field and both values."""
+        from urllib.parse import urlencode
+
+        body = urlencode([*BASE.items(), ("tumour.size.value", "80"),
+                          ("tumour.size.value", "3")])
+        r = client.post("/report", content=body, follow_redirects=False,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422
+        assert "tumour.size.value" in r.text and "was sent more than once" in r.text
+        assert "&#39;80&#39;, &#39;3&#39;" in r.text
+
     def test_rows_shown_takes_only_ascii_digits(self) -> None:
         """The hidden count of rows shown is a number the form wrote: '²' or Arabic-Indic
         digits (str.isdigit() accepts both, int() refuses '²') count as no rows, not a

@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from pecoma.case import Case, parse_case
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store import StoreError
+from pecoma.web.form_input import repeated_fields
 from pecoma.web.pages import assess_and_plan, render_report
 from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
 from pecoma.web.store_access import registry_of
@@ -176,8 +177,10 @@ async def record_decision_post(request: Request, registry_id: str, assessment: s
     repo = registry_of(request.app.state)
     actor = _actor(request)
 
+    repeated = repeated_fields(form, _DECISION_FIELDS)
+
     def work() -> tuple[int, list[FieldIssue]]:
-        issues: list[FieldIssue] = []
+        issues: list[FieldIssue] = list(repeated)
         seen: int | None = None
         if seen_text and not (seen_text.isascii() and seen_text.isdigit()
                               and len(seen_text) <= 18):

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Container
+from typing import Any, Protocol
 
 from pecoma.dates import EARLIEST, LATEST, range_rule
+from pecoma.errors import FieldIssue, show_value
 
 __all__ = [
     "DATE_FORMS",
@@ -16,6 +19,7 @@ __all__ = [
     "NUMBER_RULE",
     "parse_form_date",
     "parse_form_number",
+    "repeated_fields",
 ]
 
 DATE_FORMS = "YYYY-MM-DD or day, month name, year (2026-12-02 or 2 Dec 2026)"
@@ -105,3 +109,23 @@ def parse_form_date(text: str) -> dt.date | str:
         return DATE_FORM_RULE
     rule = range_rule(day)
     return day if rule is None else rule
+
+
+class _Posted(Protocol):
+    def multi_items(self) -> list[tuple[str, Any]]: ...
+
+
+REPEATED_RULE = "was sent more than once: send each field once"
+
+
+def repeated_fields(posted: _Posted, names: Container[str] | None = None
+                    ) -> list[FieldIssue]:
+    """Each field of a posted form sent more than once (among ``names`` when given), with
+    its values. A browser sends each of pecoma's fields once; a repeat (a scripted or
+    tampered post) is refused rather than read as its last value: which size was meant?"""
+    seen: dict[str, list[str]] = {}
+    for name, value in posted.multi_items():
+        if isinstance(value, str) and (names is None or name in names):
+            seen.setdefault(name, []).append(value)
+    return [FieldIssue(name, ", ".join(show_value(v) for v in values), REPEATED_RULE)
+            for name, values in seen.items() if len(values) > 1]

@@ -34,6 +34,7 @@ from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
 from pecoma.render.timeline_web import timeline_web_svg
 from pecoma.settings import Settings
 from pecoma.web import form_layout, form_messages, forms
+from pecoma.web.form_input import repeated_fields
 from pecoma.web.summary import (
     LEVEL_ORDER,
     BoardSummary,
@@ -153,7 +154,10 @@ async def report_page(request: Request) -> Response:
     posted = await request.form()
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     result = forms.form_to_case(form)
-    if result.case is None or result.on_date is None:
+    repeated = repeated_fields(posted)
+    if repeated:
+        result.general.extend(str(i) for i in repeated)
+    if result.case is None or result.on_date is None or repeated:
         return render_form(request, result.values, result.errors, result.general, 422)
     case, on = result.case, result.on_date
     try:

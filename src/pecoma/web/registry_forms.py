@@ -13,6 +13,7 @@ from pecoma.engine.imaging import Modality, ScanFinding
 from pecoma.errors import FieldIssue, InputError
 from pecoma.registry.service import validate_scan
 from pecoma.store import StoreError
+from pecoma.web.form_input import repeated_fields
 from pecoma.web.registry_common import (
     FINDING_LABELS,
     _actor,
@@ -72,6 +73,10 @@ def scan_form(request: Request, registry_id: str) -> Response:
 async def record_scan_post(request: Request, registry_id: str) -> Response:
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in _SCAN_FIELDS}
+    repeated = repeated_fields(form, _SCAN_FIELDS)
+    if repeated:
+        errors, general = _by_field(repeated, _SCAN_FIELDS)
+        return _scan_form(request, registry_id, values, errors, 422, general)
     today: dt.date = request.app.state.today()
     return await _record(request, registry_id, values, today)
 
@@ -138,6 +143,10 @@ async def record_outcome_post(request: Request, registry_id: str) -> Response:
 
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in _OUTCOME_FIELDS}
+    repeated = repeated_fields(form, _OUTCOME_FIELDS)
+    if repeated:
+        errors, general = _by_field(repeated, _OUTCOME_FIELDS)
+        return _outcome_form(request, registry_id, values, errors, 422, general)
     today: dt.date = request.app.state.today()
     repo = _registry(request)
 
