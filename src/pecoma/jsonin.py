@@ -1,5 +1,6 @@
-"""Reading JSON input: text that is not JSON, or nested too deeply for the parser, becomes
-an :class:`~pecoma.errors.InputError` naming the document, never a ``RecursionError``."""
+"""Reading JSON input: text that is not JSON, nested too deeply for the parser, or naming a
+key twice in one object becomes an :class:`~pecoma.errors.InputError` naming the document,
+never a ``RecursionError`` or a value silently dropped."""
 
 from __future__ import annotations
 
@@ -8,18 +9,43 @@ from typing import Any
 
 from pecoma.errors import FieldIssue, InputError
 
-__all__ = ["loads"]
+__all__ = ["DUPLICATE_RULE", "DuplicateKey", "loads", "unique_keys"]
 
 _TOO_DEEP = "must be nested less deeply (arrays and objects inside each other)"
+DUPLICATE_RULE = "must name each key once in an object"
+
+
+class DuplicateKey(ValueError):
+    """An object of the JSON text names a key twice (the standard reader keeps the last
+    value silently: which was meant?)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the key {key!r} appears twice in one object")
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' ``object_pairs_hook``: the object, or :class:`DuplicateKey`."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def loads(text: str | bytes, source: str) -> Any:
     """The JSON value of ``text``, or :class:`InputError` (path ``(json)``) from ``source``."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=unique_keys)
     except RecursionError:
         raise InputError([FieldIssue("(json)", "deeply nested text", _TOO_DEEP)],
                          source) from None
+    except DuplicateKey as exc:
+        raise InputError([FieldIssue("(json)", f"the key {exc.key!r} twice",
+                                     DUPLICATE_RULE)], source) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(
             [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source

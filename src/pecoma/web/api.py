@@ -25,6 +25,7 @@ from pecoma.engine.imaging import Modality, ScanFinding, parse_imaging
 from pecoma.engine.model import Assessment
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.jsonin import DUPLICATE_RULE, DuplicateKey, unique_keys
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings
 from pecoma.web.jsonout import FastJSONResponse
@@ -137,7 +138,7 @@ _DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_NUMBER = b"0" * 19
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request, *, one_key_once: bool = False) -> Any:
     """The JSON body, or a 415 / 400 problem.
 
     orjson reads plain UTF-8 JSON several times faster than the standard library (a 15 kB
@@ -145,7 +146,9 @@ async def read_json(request: Request) -> Any:
     a byte-order mark, NaN, a lone surrogate, an integer beyond 64 bits, nesting beyond
     its limit, text that is not JSON) is read by the standard library as before, and so is
     a body with a run of 19 digits or more (orjson turns an integer beyond 64 bits into a
-    float), so the value, or the problem, is the same either way."""
+    float), so the value, or the problem, is the same either way. ``one_key_once``: an
+    object naming a key twice is a 400 problem (a case: which value was meant?); it is read
+    by the standard library only."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json" and not ctype.endswith("+json"):
         raise _problem(
@@ -153,20 +156,24 @@ async def read_json(request: Request) -> Any:
             "unsupported-media-type",
             f"the body must be JSON sent as 'application/json' (got {ctype or 'no type'!r})",
         )
-    return json_body(await request.body())
+    return json_body(await request.body(), one_key_once=one_key_once)
 
 
-def json_body(raw: bytes) -> Any:
+def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
     """The JSON value of a request body, or a 400 problem (see :func:`read_json`)."""
     if not raw.strip():
         raise _problem(400, "malformed-json", "the body is empty; send a case as JSON")
-    if _LONG_NUMBER not in raw.translate(_DIGITS):
+    if not one_key_once and _LONG_NUMBER not in raw.translate(_DIGITS):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass  # the standard reader below gives the verdict and the message
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=unique_keys if one_key_once else None)
+    except DuplicateKey as exc:
+        raise _problem(400, "malformed-json", f"the body names the key {exc.key!r} twice in "
+                       "one object", [FieldIssue("(body)", f"the key {exc.key!r} twice",
+                                                 DUPLICATE_RULE)]) from None
     except UnicodeDecodeError:
         raise _problem(400, "malformed-json", "the body is not UTF-8 text") from None
     except RecursionError:
@@ -290,7 +297,7 @@ def run_assessment(case: Case, on: dt.date, settings: Settings, prefix: str) -> 
 
 
 async def assess_endpoint(request: Request) -> JSONResponse:
-    payload = await read_json(request)
+    payload = await read_json(request, one_key_once=True)
     today: dt.date = request.app.state.today()
     case, on, prefix, _ = case_and_date(payload, query_date(request), today)
     result = run_assessment(case, on, request.app.state.settings, prefix)
@@ -314,7 +321,7 @@ _IMAGING_SCHEMA: dict[str, Any] = {
 
 
 async def followup_endpoint(request: Request) -> JSONResponse:
-    payload = await read_json(request)
+    payload = await read_json(request, one_key_once=True)
     today: dt.date = request.app.state.today()
     case, on, prefix, extras = case_and_date(
         payload, query_date(request), today, frozenset({"imaging"})
