@@ -6,6 +6,7 @@ import html as html_text
 import json
 import re
 from collections.abc import Iterator
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -214,6 +215,34 @@ class TestWorklist:
         assert r.headers["content-type"].startswith("text/calendar")
         assert r.text.count("BEGIN:VEVENT") == 2
         assert "attachment" in r.headers["content-disposition"]
+
+
+    @pytest.mark.parametrize("query, named", [
+        ("on=2026-02-30", "'on' must be a date"),
+        ("status=overdu", "'status' must be one or more of"),
+        ("risk=hihg", "'risk' must be one or more of"),
+        ("sort=dew", "'sort' must be one of"),
+    ])
+    def test_a_download_is_never_made_of_a_query_it_could_not_read(
+        self, client: TestClient, query: str, named: str
+    ) -> None:
+        """'on=2026-02-30&status=overdu' gave today's whole worklist under a file name
+        with today's date: another list than asked for, looking right. Now: 400, the
+        parameter and what it allows named, no file."""
+        for path in ("/registry/worklist.csv", "/registry/worklist.ics"):
+            r = client.get(f"{path}?{query}")
+            assert r.status_code == 400, (path, r.status_code)
+            assert "attachment" not in r.headers.get("content-disposition", "")
+            assert named in unescape(text(r.text)), text(r.text)
+        if query.startswith("on="):
+            r = client.get(f"/registry/patients/PEC-0001/plan.ics?{query}")
+            assert r.status_code == 400 and named in unescape(text(r.text))
+
+    def test_the_page_says_which_filter_it_left_out(self, client: TestClient) -> None:
+        page = text(client.get("/registry/worklist?status=overdu,overdue").text)
+        assert "1 of 3 patients shown" in page
+        assert "'status' must be one or more of" in unescape(page)
+        assert "(left out)" in page
 
 
 class TestLargeRegistries:

@@ -25,7 +25,7 @@ from starlette.responses import Response
 
 from pecoma.case import parse_case
 from pecoma.engine import assess
-from pecoma.errors import InputError
+from pecoma.errors import InputError, show_value
 from pecoma.registry.plan import plan_for
 from pecoma.registry.worklist import (
     SortKey,
@@ -44,6 +44,7 @@ from pecoma.web.registry_cache import _items, _worklist
 from pecoma.web.registry_common import (
     FINDING_LABELS,
     _day,
+    _error,
     _no_such_patient,
     _page,
     _registry,
@@ -132,9 +133,9 @@ def worklist_page(
     page: int = 1,
 ) -> Response:
     day, warning = _day(request, on)
-    statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
-    risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
-    key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
+    statuses, risks, key, wrong = _filters(status, risk, sort)
+    if wrong:
+        warning = "; ".join(([warning] if warning else []) + wrong) + " (left out)"
     try:
         items = _items(request, day)
     except StoreError as exc:
@@ -156,9 +157,12 @@ def worklist_page(
 
 def worklist_csv(request: Request, on: str | None = None, status: str | None = None,
                  risk: str | None = None, sort: str = "priority") -> Response:
-    day, _ = _day(request, on)
+    day, bad_day = _day(request, on)
+    statuses, risks, key, wrong = _filters(status, risk, sort)
+    if bad_day or wrong:
+        return _download_refused(request, [*_as_rule(bad_day), *wrong])
     return Response(
-        to_csv(_filtered(request, day, status, risk, sort)), media_type="text/csv",
+        to_csv(_filtered(request, day, statuses, risks, key)), media_type="text/csv",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-worklist-{day.isoformat()}.csv"'},
     )
@@ -166,9 +170,12 @@ def worklist_csv(request: Request, on: str | None = None, status: str | None = N
 
 def worklist_ics(request: Request, on: str | None = None, status: str | None = None,
                  risk: str | None = None, sort: str = "priority") -> Response:
-    day, _ = _day(request, on)
+    day, bad_day = _day(request, on)
+    statuses, risks, key, wrong = _filters(status, risk, sort)
+    if bad_day or wrong:
+        return _download_refused(request, [*_as_rule(bad_day), *wrong])
     return Response(
-        to_ics(_filtered(request, day, status, risk, sort), day,
+        to_ics(_filtered(request, day, statuses, risks, key), day,
                reminder_days=_settings(request).followup.calendar_reminder_days),
         media_type="text/calendar",
         headers={"content-disposition":
@@ -176,11 +183,46 @@ def worklist_ics(request: Request, on: str | None = None, status: str | None = N
     )
 
 
-def _filtered(request: Request, day: dt.date, status: str | None, risk: str | None,
-              sort: str) -> list[WorkItem]:
-    statuses = [WorkStatus(s) for s in (status or "").split(",") if s in WorkStatus.__members__]
-    risks = [r for r in (risk or "").split(",") if r in _RISK_GROUPS]
-    key = SortKey(sort) if sort in SortKey.__members__ else SortKey.priority
+def _filters(status: str | None, risk: str | None, sort: str
+             ) -> tuple[list[WorkStatus], list[str], SortKey, list[str]]:
+    """The worklist's filters and order from the query, and what in it names none
+    (each with the values allowed)."""
+    wrong: list[str] = []
+    statuses: list[WorkStatus] = []
+    for s in filter(None, (status or "").split(",")):
+        if s in WorkStatus.__members__:
+            statuses.append(WorkStatus(s))
+        else:
+            wrong.append(f"'status' must be one or more of {', '.join(WorkStatus)} "
+                         f"(got {show_value(s)})")
+    risks: list[str] = []
+    for r in filter(None, (risk or "").split(",")):
+        if r in _RISK_GROUPS:
+            risks.append(r)
+        else:
+            wrong.append(f"'risk' must be one or more of {', '.join(_RISK_GROUPS)} "
+                         f"(got {show_value(r)})")
+    key = SortKey.priority
+    if sort in SortKey.__members__:
+        key = SortKey(sort)
+    else:
+        wrong.append(f"'sort' must be one of {', '.join(SortKey)} (got {show_value(sort)})")
+    return statuses, risks, key, wrong
+
+
+def _as_rule(warning: str | None) -> list[str]:
+    """The date's problem as a rule (the page's warning, without 'showing today')."""
+    return [] if warning is None else [warning.removesuffix("; showing today")]
+
+
+def _download_refused(request: Request, problems: list[str]) -> Response:
+    """A file is never made of a query it could not read (a wrong date or filter would give
+    another list under a name that looks right)."""
+    return _error(request, 400, "The download was not made", "; ".join(problems) + ".")
+
+
+def _filtered(request: Request, day: dt.date, statuses: list[WorkStatus], risks: list[str],
+              key: SortKey) -> list[WorkItem]:
     return select(_items(request, day), statuses=statuses, risk_groups=risks, sort=key)
 
 
@@ -225,7 +267,9 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
 
 def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) -> Response:
     """The patient's whole surveillance plan as a calendar (the engine's renderer)."""
-    day, _ = _day(request, on)
+    day, bad_day = _day(request, on)
+    if bad_day:
+        return _download_refused(request, _as_rule(bad_day))
     state = _registry(request).state(registry_id)
     if state is None or state.case is None:
         return Response("no such patient", status_code=404, media_type="text/plain")
