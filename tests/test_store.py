@@ -28,6 +28,7 @@ from pecoma.store.repository import (
     CaseSubmission,
     ScanData,
     case_digest,
+    check_actor,
     check_registry_id,
 )
 
@@ -232,6 +233,22 @@ class TestRegistryId:
         (issue,) = info.value.issues
         assert issue.path == "registry_id"
         assert "never a name" in issue.rule
+
+
+class TestActor:
+    @pytest.mark.parametrize("value", ["dr.who", "Dr Zoë Müller", "lab-system@site"])
+    def test_accepted(self, value: str) -> None:
+        assert check_actor(value) == value
+
+    @pytest.mark.parametrize("value", ["a\x01b", "a\nb", "a\x7fb", "a\x85b", "\ud800x", "",
+                                       "x" * 81])
+    def test_refused_naming_the_field(self, value: str) -> None:
+        """The audit log keeps who made a change: a control character (from a header or
+        the command line) was stored as given."""
+        with pytest.raises(InputError) as info:
+            check_actor(value)
+        (issue,) = info.value.issues
+        assert issue.path == "actor"
 
 
 class TestAddCases:

@@ -39,10 +39,15 @@ def check_registry_id(value: object, path: str = "registry_id") -> str:
 
 
 def check_actor(value: str) -> str:
+    """Who made a change, as the audit log keeps it: 1-80 printable characters."""
     text = value.strip()
-    if not 1 <= len(text) <= ACTOR_MAX:
+    if not 1 <= len(text) <= ACTOR_MAX or any(
+        ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) <= 0xDFFF for c in text
+    ):
         raise InputError(
-            [FieldIssue("actor", show_value(value), f"must be 1-{ACTOR_MAX} characters")],
+            [FieldIssue("actor", show_value(value),
+                        f"must be 1-{ACTOR_MAX} characters, none of them a control "
+                        "character")],
             "actor",
         )
     return text
