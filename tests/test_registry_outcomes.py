@@ -73,6 +73,10 @@ class TestParse:
         assert e.value.issues[0].rule == ("must be a date as YYYY-MM-DD between 1900-01-01 "
                                           "and 2199-12-31")
 
+    def test_the_midnight_of_a_day_is_that_day(self) -> None:
+        assert parse_outcome("local_recurrence", "2026-01-01 00:00:00").event_date == \
+            dt.date(2026, 1, 1)
+
     def test_found_by_may_be_left_unrecorded(self) -> None:
         """How a recurrence was found may be unknown: stored as not recorded, never guessed."""
         o = parse_outcome("local_recurrence", "2026-01-01")

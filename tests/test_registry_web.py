@@ -129,6 +129,18 @@ class TestRecordScan:
         assert "2026-01-03" in date_err.group(1) and "2026-01-04" in date_err.group(1)
         assert repo.count() == before
 
+    def test_a_proxy_user_named_in_utf8_is_recorded_by_name(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        """HTTP headers reach the app as Latin-1: 'Dvořák' sent as UTF-8 read 'DvoÅ\x99Ã¡k'
+        (a control character, then refused as an actor). The proxy's name is kept."""
+        r = client.post("/registry/patients/PEC-0002/scan",
+                        data={"date": "2026-11-27", "modality": "chest_ct",
+                              "finding": "no_evidence_of_disease"},
+                        headers={"X-Remote-User": "Dvořák".encode()}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        assert repo.audit()[-1].actor == "Dvořák"
+
     def test_recorded_then_redirected_to_the_timeline(
         self, client: TestClient, repo: Repository
     ) -> None:
@@ -243,6 +255,32 @@ class TestWorklist:
         assert "1 of 3 patients shown" in page
         assert "'status' must be one or more of" in unescape(page)
         assert "(left out)" in page
+
+
+    @pytest.mark.parametrize("query", ["sort=", "status=due,%20Overdue", "risk=High&sort=Due"])
+    def test_a_hand_made_link_with_spaces_or_capitals_is_read(
+        self, client: TestClient, query: str
+    ) -> None:
+        for path in ("/registry/worklist.csv", "/registry/worklist.ics"):
+            assert client.get(f"{path}?{query}").status_code == 200, (path, query)
+
+
+def test_a_case_stored_with_midnight_dates_is_read(repo: Repository) -> None:
+    """An earlier version stored cases as submitted, dates as the midnight of the day
+    included ('2025-01-06 00:00:00', '…T00:00:00+01:00'): they stay evaluable, and the
+    summary, which reads the stored dates directly, is no 500."""
+    case = high_risk()
+    case["diagnosis"]["date"] = f"{case['diagnosis']['date']} 00:00:00"
+    case["surgery"]["date"] = f"{case['surgery']['date']}T00:00:00+01:00"
+    record_case(repo, "PEC-0009", case, on_date=ON, settings=default_settings(),
+                actor="clinic", source="test")
+    app = create_app(WebConfig(), today=lambda: ON)
+    app.state.registry = repo
+    with TestClient(app) as c:
+        assert c.get("/registry/summary").status_code == 200
+        rows = c.get("/registry/worklist.csv").text.splitlines()
+    [row] = [r for r in rows if r.startswith("PEC-0009,")]
+    assert row.split(",")[1] not in ("not_evaluable", "not_drawn"), row
 
 
 class TestLargeRegistries:

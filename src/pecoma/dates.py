@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 from dateutil.relativedelta import relativedelta
 
@@ -24,6 +25,7 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "add_months",
+    "day_text",
     "full_months_between",
     "parse_day",
     "range_rule",
@@ -41,6 +43,21 @@ def range_rule(day: dt.date) -> str | None:
     if EARLIEST <= day <= LATEST:
         return None
     return f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+
+
+#: YYYY-MM-DD, or the midnight of that day as date-and-time exports write it ("2026-05-04
+#: 00:00:00", "…T00:00:00.000Z", "…T00:00+01:00"): the day is the same in any zone.
+_DAY_TEXT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
+                       r"(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+
+
+def day_text(text: str) -> str | None:
+    """The ``YYYY-MM-DD`` of a recorded date (a case's, an outcome's) written so, or
+    written as the midnight of that day; ``None`` for anything else (seconds since 1970, a
+    week date, a time of day, other digits than ASCII). Whether it is a calendar date is
+    not checked here; an evaluation date (``on``) is :func:`parse_day`'s."""
+    m = _DAY_TEXT.fullmatch(text)
+    return m[1] if m else None
 
 
 def parse_day(value: object) -> dt.date | None:

@@ -6,7 +6,6 @@ runs the checks of :mod:`pecoma.case.coherence`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -33,7 +32,7 @@ from pecoma.case.values import (
     VariantStatus,
     YesNo,
 )
-from pecoma.dates import range_rule
+from pecoma.dates import day_text, range_rule
 
 __all__ = [
     "MAX_MITOSES",
@@ -69,17 +68,14 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def _iso_day(value: Any) -> Any:
-    """Only a date, or a text written YYYY-MM-DD: lax parsing would read 0 or "0" as
-    1970-01-01 (seconds since 1970), "1736121600" as 2025-01-06, and drop the time and
-    zone of a date and time."""
+    """Only a date, or a text written YYYY-MM-DD (or the midnight of that day): lax parsing
+    would read 0 or "0" as 1970-01-01 (seconds since 1970) and "1736121600" as
+    2025-01-06."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
-        return value  # then checked as a calendar date (2026-02-30 is refused)
+    if isinstance(value, str) and (text := day_text(value)) is not None:
+        return text  # then checked as a calendar date (2026-02-30 is refused)
     if isinstance(value, int | float):
         raise ValueError("must be a date as YYYY-MM-DD, not a number")
     raise ValueError("must be a date as YYYY-MM-DD")

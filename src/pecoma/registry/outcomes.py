@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from pecoma.case import Case, SurgeryStatus, parse_case
-from pecoma.dates import DATE_RULE, parse_day, range_rule
+from pecoma.dates import DATE_RULE, day_text, parse_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.repository import (
     OutcomeData,
@@ -141,12 +141,14 @@ def _blank(value: object) -> bool:
 
 
 def _day(value: object) -> dt.date | None:
-    """A date (a spreadsheet's date cell, or a text YYYY-MM-DD) in the supported range."""
+    """A date (a spreadsheet's date cell, or a text YYYY-MM-DD or the midnight of that
+    day) in the supported range."""
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
         return value if range_rule(value) is None else None
-    return parse_day(str(value))
+    text = day_text(str(value).strip())
+    return None if text is None else parse_day(text)
 
 
 def parse_outcome(

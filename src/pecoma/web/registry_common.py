@@ -70,7 +70,16 @@ def _actor(request: Request) -> str:
         return who.actor
     if request.app.state.config.auth_required:
         return "web"  # never trust a header when tokens decide who is calling
-    return (request.headers.get("x-remote-user") or "web").strip()[:80] or "web"
+    return (_utf8(request.headers.get("x-remote-user") or "web")).strip()[:80] or "web"
+
+
+def _utf8(header: str) -> str:
+    """A header's text as the proxy wrote it: HTTP headers reach the app as Latin-1, so a
+    UTF-8 name ('Dvořák') would read 'DvoÅ\x99Ã¡k'; text that is not UTF-8 stays as read."""
+    try:
+        return header.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return header
 
 
 def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:

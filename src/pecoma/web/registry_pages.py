@@ -183,29 +183,36 @@ def worklist_ics(request: Request, on: str | None = None, status: str | None = N
     )
 
 
+def _listed(text: str | None) -> list[str]:
+    """The values of a comma-separated filter, as typed in a hand-made link too
+    ('due, Overdue')."""
+    return [v.strip().lower() for v in (text or "").split(",") if v.strip()]
+
+
 def _filters(status: str | None, risk: str | None, sort: str
              ) -> tuple[list[WorkStatus], list[str], SortKey, list[str]]:
     """The worklist's filters and order from the query, and what in it names none
     (each with the values allowed)."""
     wrong: list[str] = []
     statuses: list[WorkStatus] = []
-    for s in filter(None, (status or "").split(",")):
+    for s in _listed(status):
         if s in WorkStatus.__members__:
             statuses.append(WorkStatus(s))
         else:
             wrong.append(f"'status' must be one or more of {', '.join(WorkStatus)} "
                          f"(got {show_value(s)})")
     risks: list[str] = []
-    for r in filter(None, (risk or "").split(",")):
+    for r in _listed(risk):
         if r in _RISK_GROUPS:
             risks.append(r)
         else:
             wrong.append(f"'risk' must be one or more of {', '.join(_RISK_GROUPS)} "
                          f"(got {show_value(r)})")
     key = SortKey.priority
+    sort = sort.strip().lower()
     if sort in SortKey.__members__:
         key = SortKey(sort)
-    else:
+    elif sort:
         wrong.append(f"'sort' must be one of {', '.join(SortKey)} (got {show_value(sort)})")
     return statuses, risks, key, wrong
 

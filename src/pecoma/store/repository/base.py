@@ -55,8 +55,15 @@ def _table(model: type[Any]) -> Table:
 
 
 def _day(value: Any) -> dt.date | None:
-    """A date from the driver: a date, ISO text (SQLite) or ``None``."""
-    return dt.date.fromisoformat(value) if value.__class__ is str else value
+    """A date from the driver: a date, ISO text (SQLite; from a stored case also the
+    midnight of a day, "2026-05-04 00:00:00") or ``None``; ``None`` also for a stored
+    text that is no date (kept as an older version accepted it): unknown, never a 500."""
+    if value.__class__ is not str:
+        return cast("dt.date | None", value)
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 def _iso(value: dt.datetime) -> str:
