@@ -314,6 +314,11 @@ class TestSummary:
             in page
         assert "Complete immunohistochemistry panel (S24) 2/3 (66.7%)" in page
 
+    def test_a_grouping_it_cannot_read_is_said(self, client: TestClient) -> None:
+        """'by=bogus' was grouped by risk without a word."""
+        page = unescape(text(client.get("/registry/summary?by=bogus").text))
+        assert "'by' must be one of risk, folpe (got 'bogus'); grouped by risk" in page
+
     def test_svg_download(self, client: TestClient) -> None:
         r = client.get("/registry/summary.svg")
         assert r.headers["content-type"].startswith("image/svg+xml")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
+from pecoma.errors import show_value
 from pecoma.registry.summary import summarise, summary_svg
 from pecoma.store import StoreError
 from pecoma.store.cds import CdsStore
@@ -28,7 +29,11 @@ def summary_page(request: Request, on: str | None = None) -> Response:
     except StoreError as exc:
         return _unavailable(request, exc)
     summary = summarise(evaluated, items, day, _settings(request), feedback)
-    by = Grouping.folpe if request.query_params.get("by") == "folpe" else Grouping.risk
+    asked = request.query_params.get("by") or "risk"
+    by = Grouping(asked) if asked in Grouping.__members__ else Grouping.risk
+    if asked != by.value:
+        wrong = f"'by' must be one of risk, folpe (got {show_value(asked)}); grouped by risk"
+        warning = f"{warning}; {wrong}" if warning else wrong
 
     repo = _registry(request)
     try:
