@@ -210,7 +210,10 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         facts = [
             status_fact,
             Fact("systemic.therapies.agent", progressed.agent),
-            Fact("systemic.therapies.progressed", "yes"),
+            # the fact recorded: progressed, or progression as the best response
+            Fact("systemic.therapies.progressed", "yes")
+            if progressed.progressed is YesNo.yes
+            else Fact("systemic.therapies.best_response", "progression"),
         ]
         out.add("REC-NO-NEXT-LINE", facts, base)
         out.add("SUPP-AFTER-MTOR", facts, base)
