@@ -377,6 +377,18 @@ class TestReadingsShown:
         assert not set(markup) & set("[]*<>`#"), markup
         assert "\\[x\\](javascript:alert(1)) \\*\\*b\\*\\* \\<img src=x\\> \\`c\\` \\# h" in detail
 
+    def test_a_note_quoting_a_long_text_is_cut(self, client: TestClient) -> None:
+        bundle = copy.deepcopy(example(PATIENT))
+        pid = patient_id(bundle)
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationStatement", "id": "ms-x", "status": "x" * 100_000,
+            "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": "2026-01-05",
+            "medicationCodeableConcept": {"text": "sirolimus"}}})
+        body = hook_request("patient-view", pid, prefetch=prefetch_of(bundle))
+        detail = cards_of(client, body, PATIENT_VIEW)[0]["detail"]
+        [note] = [line for line in detail.splitlines() if "xxxx" in line]
+        assert len(note) <= 302 and note.endswith("…")
+
 
 class TestAskingTheServer:
     def test_one_time_budget_for_every_read_of_a_call(

@@ -28,12 +28,14 @@ from pecoma.web.cds.discovery import (
 )
 from pecoma.web.cds.service import CdsService
 
-__all__ = ["NOTES_SHOWN", "SUMMARY_MAX", "Answer", "Indicator", "listed", "md_item", "md_missing",
-           "md_not_found", "md_notes", "md_text", "md_unknown"]
+__all__ = ["NOTES_SHOWN", "NOTE_CHARS", "SUMMARY_MAX", "Answer", "Indicator", "listed",
+           "md_item", "md_missing", "md_not_found", "md_notes", "md_text", "md_unknown"]
 
 SUMMARY_MAX = 139
 NOTES_SHOWN = 12
 """The reader's notes a card shows at most (the rest are counted)."""
+NOTE_CHARS = 300
+"""A note's characters a card shows at most (it may quote the record)."""
 Indicator = Literal["info", "warning", "critical"]
 
 
@@ -103,7 +105,11 @@ def md_notes(bc: BundleCase) -> str:
     if not bc.notes:
         return ""
     return ("\n\n**How the record was read** (readings to check):\n"
-            + listed([f"- {md_text(n)}" for n in bc.notes], NOTES_SHOWN))
+            + listed([f"- {md_text(_cut(n))}" for n in bc.notes], NOTES_SHOWN))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= NOTE_CHARS else text[: NOTE_CHARS - 1] + "…"
 
 
 def md_unknown(unknown: dict[str, str]) -> str:
