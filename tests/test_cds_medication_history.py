@@ -187,6 +187,32 @@ class TestLineByReference:
         assert cards == []
         assert rec.requests == [("/fhir/Medication/sir-1", "Bearer tok-m")]
 
+    def test_a_medication_the_draft_and_the_history_share_is_read_once(
+        self, tmp_path: Path
+    ) -> None:
+        """A doxorubicin draft and a doxorubicin administration naming the same Medication,
+        sent by nobody: it is read once for the draft and kept for the history."""
+        bundle = copy.deepcopy(example(PATIENT))
+        pid = patient_id(bundle)
+        bundle["entry"] += [
+            {"resource": {"resourceType": "Medication", "id": "doxo-1", "code": {
+                "coding": [{"system": RXNORM, "code": "3639"}]}}},
+            {"resource": {"resourceType": "MedicationAdministration", "id": "ma-1",
+                          "status": "completed", "subject": {"reference": f"Patient/{pid}"},
+                          "effectiveDateTime": "2026-02-01",
+                          "medicationReference": {"reference": "Medication/doxo-1"}}}]
+        prefetch = prefetch_of(bundle)
+        with fhir_server(bundle, token="tok-m") as (url, rec):
+            body = order_select(prefetch, pid, fhirServer=url,
+                                fhirAuthorization=bearer("tok-m"))
+            body["context"]["draftOrders"]["entry"][0]["resource"].pop(
+                "medicationCodeableConcept")
+            body["context"]["draftOrders"]["entry"][0]["resource"]["medicationReference"] = {
+                "reference": "Medication/doxo-1"}
+            cards = cards_of(_client(tmp_path, (url,)), body)
+        assert cards == []  # doxorubicin already given: the draft is no first line
+        assert rec.requests == [("/fhir/Medication/doxo-1", "Bearer tok-m")]
+
     def test_absolute_reference_is_read_only_from_the_record_s_server(
         self, tmp_path: Path
     ) -> None:

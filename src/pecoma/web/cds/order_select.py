@@ -183,7 +183,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             chemo.append((order, agent))
     if not chemo and not unidentified:
         return answer
-    read = await read_record(req, request, svc, answer, deadline)
+    read = await read_record(req, request, svc, answer, deadline, fetched)
     if read is None:
         return answer
     record, bc, safety = read

@@ -16,6 +16,7 @@ the allergies, or ruled out by a recorded intolerance (:mod:`.allergies`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 from starlette.requests import Request
@@ -176,15 +177,17 @@ def with_allergy_doubt(bc: BundleCase, safety: DrugSafety) -> BundleCase:
 
 
 async def read_record(
-    req: HookRequest, request: Request, svc: CdsService, answer: Answer, deadline: float
+    req: HookRequest, request: Request, svc: CdsService, answer: Answer, deadline: float,
+    known: Sequence[dict[str, Any]] = (),
 ) -> tuple[Record, BundleCase, DrugSafety] | None:
     """The patient's record (prefetch, else the allowed FHIR server), read into a case
     whose mTOR-inhibitor contraindication stays unknown when the allergy list could not be
-    read; ``None`` when ``answer`` is already complete (no PEComa, or nothing readable)."""
+    read; ``None`` when ``answer`` is already complete (no PEComa, or nothing readable).
+    ``known``: Medications this call has read already, not read again."""
     record = await gather_record(req, svc, deadline)
     if screened_out(answer, record, await request.body()):
         return None
-    await read_named_medications(record, req, svc, deadline)
+    await read_named_medications(record, req, svc, deadline, known)
     bc = read_case(answer, record, svc)
     if bc is None:
         return None

@@ -14,7 +14,7 @@ record that may be a PEComa patient's, one still missing is read from the allowe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -150,12 +150,17 @@ async def _search(client: FhirClient, queries: dict[str, str],
 
 
 async def read_named_medications(record: Record, req: HookRequest, svc: CdsService,
-                                 deadline: float) -> None:
+                                 deadline: float, known: Sequence[dict[str, Any]] = ()
+                                 ) -> None:
     """The Medications that the record's medication resources (those that may have been
     given) name by id but the record does not hold, read from the allowed ``fhirServer``
     (at most :data:`~pecoma.fhir.client.MEDICATION_READS_MAX`); one still missing leaves
-    its line unidentified, and the FHIR reader says so. Called only for a record that may
-    be a PEComa patient's: nobody else's medications are asked for."""
+    its line unidentified, and the FHIR reader says so. ``known``: Medications this call
+    has read already (a draft order's), kept and not read again. Called only for a record
+    that may be a PEComa patient's: nobody else's medications are asked for."""
+    if known:
+        _add(record, [m for m in known if m.get("resourceType") == "Medication"],
+             _kept(record))
     if not req.fhir_server:
         return
     unheld = unheld_medications([r for r in record.resources if may_have_been_given(r)],
@@ -169,9 +174,13 @@ async def read_named_medications(record: Record, req: HookRequest, svc: CdsServi
         return
     async with client:
         found = await client.read_medications(unheld)
-    seen = {(str(r.get("resourceType")), str(r.get("id"))) for r in record.resources
+    _add(record, found, _kept(record))
+
+
+def _kept(record: Record) -> set[tuple[str, str]]:
+    """The (type, id) of every resource the record holds."""
+    return {(str(r.get("resourceType")), str(r.get("id"))) for r in record.resources
             if r.get("id") is not None}
-    _add(record, found, seen)
 
 
 def _add(record: Record, resources: list[dict[str, Any]], seen: set[tuple[str, str]]) -> None:
