@@ -54,9 +54,9 @@ class Derived(NamedTuple):
     free_since: dt.date | None = None
     #: Positive regional lymph nodes: high-risk surveillance whatever the risk group (I10).
     nodes_positive: bool = False
-    #: The first mTOR-inhibitor line recorded without saying whether the disease progressed
-    #: on it, when none is recorded as progressed: the advice of a first line then holds
-    #: only if it did not.
+    #: The latest mTOR-inhibitor line, when it is recorded without saying whether the
+    #: disease progressed on it and no line is recorded as progressed on: the first-line
+    #: advice then holds only if it did not (see ``_lines``).
     mtor_progression_unknown: TherapyLine | None = None
 
     def facts(self) -> tuple[Fact, ...]:

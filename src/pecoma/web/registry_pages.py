@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pecoma.case import parse_case
+from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
 from pecoma.errors import InputError, show_value
 from pecoma.registry.plan import plan_for
@@ -157,12 +158,12 @@ def worklist_page(
 
 def worklist_csv(request: Request, on: str | None = None, status: str | None = None,
                  risk: str | None = None, sort: str = "priority") -> Response:
-    day, bad_day = _day(request, on)
-    statuses, risks, key, wrong = _filters(status, risk, sort)
-    if bad_day or wrong:
-        return _download_refused(request, [*_as_rule(bad_day), *wrong])
+    asked = _download_query(request, on, status, risk, sort)
+    if isinstance(asked, Response):
+        return asked
+    day, items = asked
     return Response(
-        to_csv(_filtered(request, day, statuses, risks, key)), media_type="text/csv",
+        to_csv(items), media_type="text/csv",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-worklist-{day.isoformat()}.csv"'},
     )
@@ -170,12 +171,12 @@ def worklist_csv(request: Request, on: str | None = None, status: str | None = N
 
 def worklist_ics(request: Request, on: str | None = None, status: str | None = None,
                  risk: str | None = None, sort: str = "priority") -> Response:
-    day, bad_day = _day(request, on)
-    statuses, risks, key, wrong = _filters(status, risk, sort)
-    if bad_day or wrong:
-        return _download_refused(request, [*_as_rule(bad_day), *wrong])
+    asked = _download_query(request, on, status, risk, sort)
+    if isinstance(asked, Response):
+        return asked
+    day, items = asked
     return Response(
-        to_ics(_filtered(request, day, statuses, risks, key), day,
+        to_ics(items, day,
                reminder_days=_settings(request).followup.calendar_reminder_days),
         media_type="text/calendar",
         headers={"content-disposition":
@@ -217,20 +218,30 @@ def _filters(status: str | None, risk: str | None, sort: str
     return statuses, risks, key, wrong
 
 
-def _as_rule(warning: str | None) -> list[str]:
-    """The date's problem as a rule (the page's warning, without 'showing today')."""
-    return [] if warning is None else [warning.removesuffix("; showing today")]
+def _download_day(request: Request, on: str | None) -> dt.date | str:
+    """The evaluation date of a download (today when not given), or the rule ``on``
+    breaks: a file is never made of a query it could not read (a wrong date or filter
+    would give another list under a name that looks right)."""
+    if not on:
+        today: dt.date = request.app.state.today()
+        return today
+    day = parse_day(on)
+    return day if day is not None else f"'on' {DATE_RULE} (got {show_value(on)})"
+
+
+def _download_query(request: Request, on: str | None, status: str | None,
+                    risk: str | None, sort: str) -> tuple[dt.date, list[WorkItem]] | Response:
+    """The day and the worklist rows a download asks for, or a 400 page naming each
+    parameter it could not read."""
+    day = _download_day(request, on)
+    statuses, risks, key, wrong = _filters(status, risk, sort)
+    if isinstance(day, str) or wrong:
+        return _download_refused(request, [*([day] if isinstance(day, str) else []), *wrong])
+    return day, select(_items(request, day), statuses=statuses, risk_groups=risks, sort=key)
 
 
 def _download_refused(request: Request, problems: list[str]) -> Response:
-    """A file is never made of a query it could not read (a wrong date or filter would give
-    another list under a name that looks right)."""
     return _error(request, 400, "The download was not made", "; ".join(problems) + ".")
-
-
-def _filtered(request: Request, day: dt.date, statuses: list[WorkStatus], risks: list[str],
-              key: SortKey) -> list[WorkItem]:
-    return select(_items(request, day), statuses=statuses, risk_groups=risks, sort=key)
 
 
 def patient_page(request: Request, registry_id: str, on: str | None = None) -> Response:
@@ -274,9 +285,9 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
 
 def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) -> Response:
     """The patient's whole surveillance plan as a calendar (the engine's renderer)."""
-    day, bad_day = _day(request, on)
-    if bad_day:
-        return _download_refused(request, _as_rule(bad_day))
+    day = _download_day(request, on)
+    if isinstance(day, str):
+        return _download_refused(request, [day])
     state = _registry(request).state(registry_id)
     if state is None or state.case is None:
         return Response("no such patient", status_code=404, media_type="text/plain")
