@@ -117,7 +117,9 @@ def form_value(html: str, name: str) -> str | None:
 
 def post_form(client: TestClient, html: str) -> str:
     """Submit the case form as the browser would (every input and selected option); the
-    report page."""
+    report page. A row template's controls are not part of the form (a browser never
+    posts them)."""
+    html = re.sub(r"<template.*?</template>", "", html, flags=re.S)
     fields = {
         m[1]: m[2]
         for m in re.finditer(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"[^>]*>', html)

@@ -230,6 +230,20 @@ def test_rows_follow_the_disease_status(server: str, page: Any) -> None:
     assert "Metastasis 1: Site" in summary.inner_text()
 
 
+def test_add_another_stops_where_the_server_stops_reading(server: str, page: Any) -> None:
+    """The script added rows without end, and the server read only the first 50: the
+    latest scans of a long follow-up were dropped without a word. The button now stops
+    at the rows the server reads (100), and the page says so."""
+    page.goto(server + "/")
+    select(page, "Disease status", "metastatic")
+    button = page.locator('button.add-row[value="imaging"]')
+    page.evaluate("b => { for (let i = 0; i < 150; i++) b.click(); }", button.element_handle())
+    assert rows(page, "imaging") == 100
+    assert button.is_disabled()
+    assert page.get_by_text("The form takes at most 100 scans.").is_visible()
+    assert page.locator('input[name="_rows.imaging"]').input_value() == "100"
+
+
 def test_none_of_four_sets_and_stays_editable(server: str, page: Any) -> None:
     page.goto(server + "/")
     select(page, "Necrosis", "present")

@@ -476,6 +476,101 @@ class TestRowsWithoutJavaScript:
             assert len(rows_of(r.text, prefix)) <= form_layout.MAX_ROWS
 
 
+def _scans(n: int) -> dict[str, str]:
+    """``n`` scans, one a month from 2016, each a chest CT without recurrence."""
+    out: dict[str, str] = {}
+    for i in range(n):
+        day = dt.date(2016 + i // 12, 1 + i % 12, 1)
+        out[f"imaging[{i}].date"] = day.isoformat()
+        out[f"imaging[{i}].modality"] = "chest_ct"
+        out[f"imaging[{i}].finding"] = "no_evidence_of_disease"
+    return out
+
+
+class TestNothingPostedIsLeftOut:
+    """A posted field the form cannot read used to be dropped without a word: a misspelt
+    field of a scripted post, and the rows after the 50th (a browser with JavaScript could
+    add them), so a patient's latest scans were missing from the plan. Such a form is now
+    refused, naming the field; the form takes 100 rows per group."""
+
+    MITOSES = "histology.mitoses_per_50_hpf"
+
+    @pytest.mark.parametrize(
+        ("name", "says"),
+        [
+            ("histology.mitoses_per_50hpf", "is not a field of the case form"),
+            ("stage.metastases[0].sites", "is not a field of a row of metastases"),
+            ("imaging[100].date", "is row 101: the form reads at most 100 rows of scans"),
+            (f"systemic.therapies[{'9' * 5000}].agent", "is not a field of the case form"),
+        ],
+    )
+    def test_a_field_the_form_cannot_read_is_refused(
+        self, client: TestClient, name: str, says: str
+    ) -> None:
+        r = client.post("/report", data={**BASE, name: "12"}, follow_redirects=False)
+        assert r.status_code == 422
+        text = words_of(r.text)
+        assert says in text
+        assert name[:40] in text
+
+    def test_many_unread_fields_are_counted(self, client: TestClient) -> None:
+        posted = {**BASE, **{f"extra_{i}": "1" for i in range(13)}}
+        r = client.post("/report", data=posted, follow_redirects=False)
+        assert r.status_code == 422
+        assert "3 more fields cannot be read either" in words_of(r.text)
+
+    def test_the_form_own_fields_are_no_facts_and_are_accepted(self, client: TestClient
+                                                               ) -> None:
+        posted = {**BASE, "_rows.imaging": "1", "_rows.stage.metastases": "0"}
+        r = client.post("/report", data=posted, follow_redirects=False)
+        assert r.status_code == 303
+
+    def test_a_hundred_scans_are_all_read(self, client: TestClient) -> None:
+        """The 100th scan (the latest, 2024-04-01) re-anchors the plan: with only the
+        first 50 (to 2020-02-01) the next visit would already be long overdue."""
+        posted = {**BASE, "diagnosis.date": "2015-11-01", "surgery.status": "performed",
+                  "surgery.date": "2015-12-01",
+                  "surgery.margin": "R0", **_scans(100)}
+        result = forms.form_to_case(posted)
+        assert result.case is not None and len(result.imaging) == 100
+        assert result.imaging[-1]["date"] == "2024-04-01"
+        assert forms.unread_fields(posted) == []
+        r = client.post("/report", data=posted)
+        assert r.status_code == 200
+        assert "2024-04-01" in r.text
+
+    def test_the_add_button_stops_at_the_limit(self, client: TestClient) -> None:
+        full = client.post("/form", data={**BASE, **_scans(100), "_rows.imaging": "100",
+                                          "_add": "imaging"})
+        assert rows_of(full.text, "imaging") == list(range(100))
+        button = re.search(r'<button[^>]*value="imaging"[^>]*>', full.text)
+        assert button is not None and "disabled" in button[0]
+        assert "The form takes at most 100 scans." in words_of(full.text)
+        fewer = client.post("/form", data={**BASE, **_scans(3), "_add": "imaging"})
+        button = re.search(r'<button[^>]*value="imaging"[^>]*>', fewer.text)
+        assert button is not None and "disabled" not in button[0]
+
+    def test_a_case_too_long_for_the_form_is_not_shown_cut_short(self, client: TestClient
+                                                                  ) -> None:
+        """Editing a case of 101 scans would have shown 50 (the rest lost on the next
+        submit): it is refused, naming the group and the way that takes it."""
+        import json
+
+        scans = [{"date": f"{2000 + i // 12}-{1 + i % 12:02d}-01", "modality": "chest_ct"}
+                 for i in range(101)]
+        case = {"format": "pecoma-case/1", "tumour": {"primary_site": "kidney"},
+                "stage": {"status": "localized"}}
+        r = client.post("/edit", data={"case": json.dumps(case), "on": "2026-11-28",
+                                       "imaging": json.dumps(scans)})
+        assert r.status_code == 422
+        text = words_of(r.text)
+        assert "101 scans" in text and "at most 100" in text
+        ok = client.post("/edit", data={"case": json.dumps(case), "on": "2026-11-28",
+                                        "imaging": json.dumps(scans[:100])})
+        assert ok.status_code == 200
+        assert rows_of(ok.text, "imaging") == list(range(100))
+
+
 def test_add_another_is_open_as_the_assessment_is() -> None:
     """In server mode "add another" (POST /form) needs what assessing a case needs."""
     assert needed_role("POST", "/form", WebConfig(auth="on")) == needed_role(

@@ -101,6 +101,12 @@ class RowSpec:
     def name(self, row: int, control: Control) -> str:
         return f"{self.prefix}[{row}].{control.name}"
 
+    @property
+    def nouns(self) -> str:
+        """The noun in the plural, in lower case ("metastases", "scans")."""
+        noun = self.noun.lower()
+        return noun[:-2] + "es" if noun.endswith("is") else noun + "s"
+
 
 @dataclass(frozen=True, slots=True)
 class Group:

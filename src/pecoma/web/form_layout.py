@@ -428,7 +428,9 @@ COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() i
 ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
 ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>[0-9]{1,6})\]\.(?P<field>[a-z_]+)$",
                       re.ASCII)
-MAX_ROWS = 50
+MAX_ROWS = 100
+"""Rows the form reads per repeated group (more are refused, never left out): a century
+of yearly scans, or twice-yearly scans for half of one."""
 
 
 def control_id(name: str) -> str:

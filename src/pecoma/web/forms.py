@@ -77,7 +77,9 @@ __all__ = [
     "form_to_case",
     "more_rows",
     "row_count",
+    "rows_beyond",
     "rows_shown",
+    "unread_fields",
 ]
 
 ROWS_SHOWN = "_rows."  # + a row prefix: how many rows the form showed (hidden field)
@@ -204,23 +206,48 @@ class FormResult:
         return self.case is not None and self.on_date is not None and not self.issues
 
 
+_NOT_CASE = frozenset({"csrf_token", ADD_ROW})  # posted with the form, not case facts
+UNREAD_SHOWN = 10
+"""Unread field names named one by one in the message (the rest are counted)."""
+
+
+def _unread_reason(name: str) -> str | None:
+    """Why the form cannot read a posted field named ``name`` (None: it is read, or it is
+    one of the form's own fields that carry no fact)."""
+    if name in CONTROLS or name in _NOT_CASE:
+        return None
+    if name.startswith(ROWS_SHOWN) and name[len(ROWS_SHOWN) :] in ROWSPECS:
+        return None
+    m = ROW_NAME.match(name)
+    if m and m["prefix"] in ROWSPECS:
+        spec = ROWSPECS[m["prefix"]]
+        if not any(c.name == m["field"] for c in spec.controls):
+            return f"is not a field of a row of {spec.nouns}"
+        if int(m["row"]) >= MAX_ROWS:
+            return (f"is row {int(m['row']) + 1}: the form reads at most {MAX_ROWS} rows "
+                    f"of {spec.nouns}")
+        return None
+    return "is not a field of the case form"
+
+
+def unread_fields(form: Mapping[str, str]) -> list[str]:
+    """A message for each posted field the case form cannot read (a scripted post, or a
+    row beyond :data:`MAX_ROWS`): refused rather than left out, since the fact it holds
+    would otherwise be missing from the report without a word."""
+    unread = [(name, reason) for name in form if (reason := _unread_reason(name))]
+    out = [f"Field {show_value(name)} {reason}." for name, reason in unread[:UNREAD_SHOWN]]
+    if len(unread) > UNREAD_SHOWN:
+        out.append(f"{len(unread) - UNREAD_SHOWN} more fields cannot be read either.")
+    return out
+
+
 def _clean(form: Mapping[str, str]) -> dict[str, str]:
-    """Only the known controls (and the rows' counters), trimmed; unknown names are
-    dropped."""
+    """Only the fields the form reads (its controls, its rows and the rows' counters),
+    trimmed (see :func:`unread_fields` for the others)."""
     out: dict[str, str] = {}
     for name, raw in form.items():
-        value = raw.strip() if isinstance(raw, str) else ""
-        if name in CONTROLS:
-            out[name] = value
-            continue
-        if name.startswith(ROWS_SHOWN) and name[len(ROWS_SHOWN) :] in ROWSPECS:
-            out[name] = value
-            continue
-        m = ROW_NAME.match(name)
-        if m and m["prefix"] in ROWSPECS and int(m["row"]) < MAX_ROWS:
-            spec = ROWSPECS[m["prefix"]]
-            if any(c.name == m["field"] for c in spec.controls):
-                out[name] = value
+        if name not in _NOT_CASE and _unread_reason(name) is None:
+            out[name] = raw.strip() if isinstance(raw, str) else ""
     return out
 
 
@@ -500,15 +527,34 @@ def entered_facts(case: Case) -> list[tuple[str, str, str]]:
         if group.rows is None:
             continue
         spec = group.rows
-        for row in range(MAX_ROWS):
+        for row in _row_numbers(values, spec):
             parts = []
             for c in spec.controls:
                 given = values.get(spec.name(row, c), "")
                 if given and given != "unknown":
                     parts.append(f"{c.label.lower()} {_in_words(c, given)}")
-            if not parts:
-                break
-            out.append((group.legend, f"{spec.noun} {row + 1}", "; ".join(parts)))
+            if parts:
+                out.append((group.legend, f"{spec.noun} {row + 1}", "; ".join(parts)))
+    return out
+
+
+def _row_numbers(values: Mapping[str, str], spec: RowSpec) -> list[int]:
+    """The row numbers of ``spec``'s group in ``values`` (any number of rows)."""
+    return sorted({int(m["row"]) for name in values
+                   if (m := ROW_NAME.match(name)) and m["prefix"] == spec.prefix})
+
+
+def rows_beyond(values: Mapping[str, str]) -> list[FieldIssue]:
+    """An issue for each repeated group of ``values`` (a case shown as form values) with
+    more rows than the form takes: such a case cannot be edited in the form without
+    losing rows, so it is refused rather than shown cut short."""
+    out = []
+    for spec in ROWSPECS.values():
+        rows = _row_numbers(values, spec)
+        if len(rows) > MAX_ROWS:
+            out.append(FieldIssue(spec.prefix, f"{len(rows)} {spec.nouns}",
+                                  f"the form takes at most {MAX_ROWS}: use the JSON API "
+                                  "or the command line for this case"))
     return out
 
 

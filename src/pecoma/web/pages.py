@@ -118,6 +118,7 @@ def render_form(
             "control_id": form_layout.control_id,
             "controls": form_layout.CONTROLS,
             "companions": form_layout.COMPANIONS,
+            "max_rows": form_layout.MAX_ROWS,
             "examples": [] if notice else list(example_cases()),
             "notice": notice,
         },
@@ -154,10 +155,9 @@ async def report_page(request: Request) -> Response:
     posted = await request.form()
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     result = forms.form_to_case(form)
-    repeated = repeated_fields(posted)
-    if repeated:
-        result.general.extend(str(i) for i in repeated)
-    if result.case is None or result.on_date is None or repeated:
+    refused = [str(i) for i in repeated_fields(posted)] + forms.unread_fields(form)
+    result.general.extend(refused)
+    if result.case is None or result.on_date is None or refused:
         return render_form(request, result.values, result.errors, result.general, 422)
     case, on = result.case, result.on_date
     try:
@@ -246,7 +246,11 @@ async def _posted_case(
 
 async def edit_page(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
-    return render_form(request, forms.case_to_values(case, on, imaging or ()))
+    values = forms.case_to_values(case, on, imaging or ())
+    beyond = forms.rows_beyond(values)
+    if beyond:
+        raise InputError(beyond, "case")
+    return render_form(request, values)
 
 
 def case_key(case: Case) -> str:

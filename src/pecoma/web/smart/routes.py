@@ -187,4 +187,9 @@ async def _callback(request: Request, state: str | None, code: str | None,
     }
     APP.info("smart launch finished", extra={"not_found": len(not_found),
                                              "failed_searches": len(record.failed)})
-    return render_form(request, forms.case_to_values(case, today), notice=notice)
+    values = forms.case_to_values(case, today)
+    beyond = forms.rows_beyond(values)
+    if beyond:
+        raise LaunchError(422, "This record is too long for the case form",
+                          "; ".join(str(i) for i in beyond) + ".")
+    return render_form(request, values, notice=notice)

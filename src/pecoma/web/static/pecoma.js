@@ -10,16 +10,22 @@
     var button = repeat.querySelector("button.add-row");
     var counter = repeat.querySelector("input.rows-shown");
     var note = repeat.querySelector(".rows-note");
+    var full = repeat.querySelector(".rows-full");
     if (!rows || !template || !button) { return null; }
     var noun = button.getAttribute("data-noun");
+    // The server reads at most this many rows (and refuses a form with more).
+    var most = Number(repeat.getAttribute("data-max-rows")) || Infinity;
     function current() { return rows.querySelectorAll("fieldset.row"); }
     function refresh() {
       var n = current().length;
       button.textContent = (n ? "Add another " : "Add a ") + noun;
+      button.disabled = n >= most;
       if (counter) { counter.value = String(n); }
       if (note) { note.hidden = n === 0; }
+      if (full) { full.hidden = n < most; }
     }
     function add(focus) {
+      if (current().length >= most) { return; }
       var next = 0;
       current().forEach(function (row) {
         next = Math.max(next, Number(row.getAttribute("data-row")) + 1);
