@@ -10,8 +10,10 @@ REC-REFER-TRIALS), and a metastatic one (REC-MTOR-FIRST-LINE first).
 from __future__ import annotations
 
 import html
+import io
 import re
 import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -515,6 +517,12 @@ class TestSaveAndImport:
         assert r.status_code == 422 and "must be a .csv or .xlsx file" in r.text
         r = c.post("/registry/import", files={"file": ("x.xlsx", b"not a zip", "x")}, headers=h)
         assert r.status_code == 422 and "&#39;file&#39;:" in r.text
+        bomb = io.BytesIO()  # 47 kB that would unpack to 50 MB
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("xl/worksheets/sheet1.xml", b" " * (50 * 2**20))
+        r = c.post("/registry/import", files={"file": ("x.xlsx", bomb.getvalue(), "x")},
+                   headers=h)
+        assert r.status_code == 422 and "more than 200 times" in r.text
         r = c.post(
             "/registry/import",
             files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},

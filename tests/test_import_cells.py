@@ -217,3 +217,58 @@ class TestDamagedWorkbooks:
         path = _rewritten(good_workbook(tmp_path / "s.xlsx"), SHEET, stale)
         _header, rows = read_table(path)
         assert [r.number for r in rows] == [2, 3]
+
+
+def _packed(path: Path, part: str, data: bytes) -> Path:
+    """The workbook with ``part`` replaced by ``data``, every part deflated."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    parts[part] = data
+    out = path.with_name("packed-" + path.name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, blob in parts.items():
+            z.writestr(name, blob)
+    return out
+
+
+class TestOversizedWorkbooks:
+    """A workbook of a few tens of kB whose sheet unpacks to 40 MB of blank space was read
+    to its end (the web upload's byte limit counts packed bytes): a small upload could keep
+    a server busy and its memory full. Such a workbook is refused before it is unpacked."""
+
+    def test_a_part_packed_far_tighter_than_a_spreadsheet_is_refused(self, tmp_path: Path
+                                                                      ) -> None:
+        import zipfile
+
+        good = good_workbook(tmp_path / "b.xlsx")
+        with zipfile.ZipFile(good) as z:
+            sheet = z.read(SHEET)
+        bomb = sheet.replace(b"</sheetData>", b" " * (40 * 2**20) + b"</sheetData>")
+        path = _packed(good, SHEET, bomb)
+        assert path.stat().st_size < 200_000
+        with pytest.raises(ImportFileError,
+                           match=r"unpacks to 40 MB from [\d,]+ bytes \(more than 200 times\)"):
+            read_table(path)
+
+    def test_a_workbook_larger_than_the_bound_is_refused(self, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+        from pecoma.registry import import_table
+
+        path = good_workbook(tmp_path / "c.xlsx")
+        monkeypatch.setattr(import_table, "MAX_UNPACKED_BYTES", 10_000)
+        with pytest.raises(ImportFileError, match=r"unpacks to 0 MB .*split it, or import it "
+                                                  r"as CSV"):
+            read_table(path)
+
+    def test_a_spreadsheet_program_packing_is_read(self, tmp_path: Path) -> None:
+        """The same rows, packed as writers pack them: read as before."""
+        import zipfile
+
+        good = good_workbook(tmp_path / "d.xlsx")
+        with zipfile.ZipFile(good) as z:
+            sheet = z.read(SHEET)
+        path = _packed(good, SHEET, sheet)
+        assert [r.number for r in read_table(path)[1]] == [r.number for r in read_table(good)[1]]

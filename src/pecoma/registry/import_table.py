@@ -22,7 +22,8 @@ from typing import Any
 from pecoma.errors import PecomaError, show_value
 from pecoma.registry.cells import restore
 
-__all__ = ["MAX_ROWS", "ImportFileError", "RawRow", "open_table", "read_table"]
+__all__ = ["MAX_PACKING_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES", "ImportFileError", "RawRow",
+           "open_table", "read_table"]
 
 MAX_ROWS = 100_000
 
@@ -202,12 +203,45 @@ def _read_or_damaged(rows: Iterator[Any]) -> Iterator[Any]:
         yield row
 
 
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+"""The most a workbook may unpack to, all its parts together (a sheet of 100,000 rows of
+the registry's columns is well under 200 MB of XML)."""
+MAX_PACKING_RATIO = 200
+"""The most a part of over 1 MB may unpack to, in times its packed size (a spreadsheet
+program's sheet packs 10–30 times; a few hundred kB that unpack to gigabytes are made to
+exhaust the server)."""
+
+
+def _check_unpacked(path: Path) -> None:
+    """Refuse a workbook whose parts would unpack to far more than a registry export does,
+    before any of it is unpacked (the sizes a part declares bound what is read of it)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+    except _DAMAGED as exc:
+        raise _damaged(exc) from exc
+    total = sum(p.file_size for p in parts)
+    if total > MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            f"the workbook unpacks to {total / 2**20:,.0f} MB (at most "
+            f"{MAX_UNPACKED_BYTES // 2**20} MB is read): split it, or import it as CSV")
+    for p in parts:
+        if p.file_size > 2**20 and p.file_size > MAX_PACKING_RATIO * max(1, p.compress_size):
+            raise ImportFileError(
+                f"part {show_value(p.filename)} of the workbook unpacks to "
+                f"{p.file_size / 2**20:,.0f} MB from {p.compress_size:,} bytes (more than "
+                f"{MAX_PACKING_RATIO} times): not a spreadsheet program's file; save it "
+                "again from the spreadsheet program, or import it as CSV")
+
+
 @contextlib.contextmanager
 def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
     """The header and the rows of the ``cases`` sheet (else the first), streamed; every row
-    the sheet holds, whatever range it declares."""
+    the sheet holds, whatever range it declares. A workbook that would unpack to far more
+    than a registry export is refused first (:func:`_check_unpacked`)."""
     from openpyxl import load_workbook
 
+    _check_unpacked(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except (*_DAMAGED, OSError) as exc:
