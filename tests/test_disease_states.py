@@ -133,7 +133,9 @@ class TestRecurrenceWithMetastases:
         self, data: dict[str, Any], localized: bool
     ) -> None:
         """Whatever the status, a tumour recorded as not resectable is never advised
-        resection (a contradiction may instead be rejected, naming the fields)."""
+        resection (a contradiction may instead be rejected, naming the fields). It is
+        advanced disease (I6), except what an R1 or uncertain margin leaves of a resected
+        localized tumour: microscopic at most, so 'not resectable' means no re-excision."""
         from pecoma import InputError
 
         data = copy.deepcopy(data)
@@ -148,7 +150,13 @@ class TestRecurrenceWithMetastases:
             return
         a = assess(case, ON)
         assert not ids(a) & SURGERY_ADVICE
-        assert a.advanced is True
+        microscopic = (case.stage.status.value == "localized"
+                       and case.surgery.status.value == "performed"
+                       and case.surgery.margin.value in ("R1", "uncertain"))
+        assert a.advanced is not microscopic
+        if microscopic:
+            assert not ids(a) & {"REC-RERESECTION", "REC-RERESECTION-OPTION",
+                                 "REC-MTOR-FIRST-LINE"}
 
 
 class TestUnknownSurgeryStatus:

@@ -169,9 +169,17 @@ class Agent(StrEnum):
     def is_conventional_chemotherapy(self) -> bool:
         return self in _CHEMOTHERAPY
 
+    @property
+    def is_anthracycline_based(self) -> bool:
+        """Doxorubicin or epirubicin, alone or with ifosfamide (S14, S15)."""
+        return self in ANTHRACYCLINE_AGENTS
+
 
 MTOR_AGENTS = frozenset(
     {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
+)
+ANTHRACYCLINE_AGENTS = frozenset(
+    {Agent.doxorubicin, Agent.doxorubicin_ifosfamide, Agent.epirubicin_ifosfamide}
 )
 _CHEMOTHERAPY = frozenset(
     {

@@ -13,6 +13,7 @@ from typing import Literal, NamedTuple
 from pecoma.case import (
     Case,
     DiseaseStatus,
+    Margin,
     Metastasis,
     MetastasisSite,
     NodeStatus,
@@ -58,6 +59,9 @@ class Derived(NamedTuple):
     #: disease progressed on it and no line is recorded as progressed on: the first-line
     #: advice then holds only if it did not (see ``_lines``).
     mtor_progression_unknown: TherapyLine | None = None
+    #: The anthracycline-based line the disease progressed on (decided as for mTOR
+    #: inhibitors: the latest such line recorded as not progressed undoes it).
+    progressed_on_anthracycline: TherapyLine | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -166,6 +170,7 @@ _SYNCHRONOUS, _METACHRONOUS, _UNKNOWN_TIMING = (
 )
 _PROGRESSION = Response.progression
 _ADVANCED_SETTING = TherapySetting.advanced
+_MICROSCOPIC = (Margin.R1, Margin.uncertain)
 _RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
 _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
     DiseaseStatus.localized: False,
@@ -242,6 +247,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         free_since,
         stage.lymph_nodes is NodeStatus.positive,
         mtor_unknown,
+        _progression([t for t in therapies if t.agent.is_anthracycline_based])[0],
     )
 
 
@@ -249,12 +255,21 @@ def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:
     """The status the advice follows (I6), and the facts that changed it, if any."""
     stage = case.stage
     recorded = stage.status
-    if recorded is DiseaseStatus.localized and stage.resectable is _NO:
+    if recorded is DiseaseStatus.localized and stage.resectable is _NO \
+            and not _microscopic_residue(case):
         return DiseaseStatus.locally_advanced_unresectable, (Fact("stage.resectable", "no"),)
     if recorded is not DiseaseStatus.metastatic and stage.metastases:
         sites = ", ".join(m.site.value for m in stage.metastases)
         return DiseaseStatus.metastatic, (Fact("stage.metastases", sites),)
     return recorded, ()
+
+
+def _microscopic_residue(case: Case) -> bool:
+    """The primary was resected with an R1 or uncertain margin: what may be left is
+    microscopic, so a record that surgery cannot remove it means no re-excision, not
+    locally advanced disease (an R2 margin leaves gross tumour)."""
+    surgery = case.surgery
+    return surgery.status is SurgeryStatus.performed and surgery.margin in _MICROSCOPIC
 
 
 def progressed_on(line: TherapyLine) -> bool:
@@ -272,22 +287,30 @@ def _in_time_order(lines: list[TherapyLine]) -> list[TherapyLine]:
     return lines
 
 
+def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyLine | None]:
+    """Of lines of one kind of treatment: the line the disease progressed on, and the line
+    whose progression decides the advice but is not recorded.
+
+    The latest line decides: recorded as not progressed, the disease responds to that
+    treatment now, whatever an earlier line did; otherwise the first line progressed on
+    counts, and without one, the latest line's progression is asked."""
+    ordered = _in_time_order(lines)
+    progressed = unknown = None
+    if ordered and ordered[-1].progressed is not _NO:
+        progressed = next((t for t in ordered if progressed_on(t)), None)
+        if progressed is None and ordered[-1].progressed is _UNKNOWN:
+            unknown = ordered[-1]
+    return progressed, unknown
+
+
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
     TherapyLine | None, TherapyLine | None, TherapyLine | None
 ]:
     """The mTOR inhibitor the disease progressed on; the first line of treatment of
     advanced disease (when the lines or their start dates tell which it was); and the mTOR
-    inhibitor whose progression decides the advice but is not recorded.
-
-    The latest mTOR-inhibitor line decides: recorded as not progressed, the disease
-    responds to an mTOR inhibitor now, whatever an earlier line did; otherwise the first
-    line progressed on counts, and without one, the latest line's progression is asked."""
-    mtor = _in_time_order([t for t in therapies if t.agent.is_mtor_inhibitor])
-    progressed = unknown = None
-    if mtor and mtor[-1].progressed is not _NO:
-        progressed = next((t for t in mtor if progressed_on(t)), None)
-        if progressed is None and mtor[-1].progressed is _UNKNOWN:
-            unknown = mtor[-1]
+    inhibitor whose progression decides the advice but is not recorded
+    (:func:`_progression`)."""
+    progressed, unknown = _progression([t for t in therapies if t.agent.is_mtor_inhibitor])
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
     first_line = None
     if advanced_lines:

@@ -20,6 +20,7 @@ from pecoma.case import (
     NodeStatus,
     PrimarySite,
     SurgeryStatus,
+    TherapyLine,
     Timing,
     YesNo,
 )
@@ -31,6 +32,7 @@ from pecoma.settings import EngineSettings
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
 
 _INCOMPLETE = (Margin.R1, Margin.R2)
+_ANTHRACYCLINE_IFOSFAMIDE = (Agent.epirubicin_ifosfamide, Agent.doxorubicin_ifosfamide)
 _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 
@@ -46,9 +48,11 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     if status is DiseaseStatus.localized:
         if surgery_status is SurgeryStatus.performed:
             margin_fact = Fact("surgery.margin", margin)
+            # recorded as beyond surgery (an R1 or uncertain margin: no re-excision)
+            no_reexcision = resectable is YesNo.no
             if margin is Margin.R0:
                 out.add("REC-RESECTION-DONE", [margin_fact])
-            elif margin in _INCOMPLETE:
+            elif margin in _INCOMPLETE and not no_reexcision:
                 out.add("REC-RERESECTION", [margin_fact])
                 out.add("REC-REFER-SURGERY", [margin_fact])
             elif margin is Margin.uncertain:
@@ -56,7 +60,8 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                     "MISS-MARGIN-UNCERTAIN",
                     affects=("REC-RERESECTION-OPTION", "REC-RESECTION-DONE", "REC-RERESECTION"),
                 )
-                out.add("REC-RERESECTION-OPTION", [margin_fact], [ask])
+                if not no_reexcision:
+                    out.add("REC-RERESECTION-OPTION", [margin_fact], [ask])
             elif margin is Margin.unknown:
                 out.missing(
                     "MISS-MARGIN",
@@ -109,6 +114,8 @@ def adjuvant(
         if surgery_status is SurgeryStatus.performed:
             if margin in (*_INCOMPLETE, Margin.uncertain):
                 facts.append(Fact("surgery.margin", margin))
+                if case.stage.resectable is YesNo.no:
+                    facts.append(Fact("stage.resectable", "no"))
             elif margin is Margin.unknown:
                 facts.append(Fact("surgery.margin", "unknown"))
                 conditional.append(out.missing("MISS-MARGIN"))
@@ -125,6 +132,11 @@ def adjuvant(
         elif timing is Timing.unknown:
             untimed.append(Fact(f"derived.metastases[{i}].timing", "unknown"))
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
+    # S11 is postoperative: positive nodes call for it where the primary is to be operated
+    # on, not where surgery cannot remove the disease and none was done.
+    to_operate = nodes is NodeStatus.positive and surgery_status is not SurgeryStatus.unknown \
+        and status is not DiseaseStatus.locally_advanced_unresectable \
+        and case.stage.resectable is not YesNo.no
     s11_affects = ("REC-ADJ-NODES-METS",)
     # Unknown is not "no": a metastasis of unknown timing may have been there at
     # presentation, and an unknown surgery status may be "operated on".
@@ -134,10 +146,8 @@ def adjuvant(
         timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
         if d.anchor is None:
             timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
-    shown = bool(s11) and (
-        operated or nodes is NodeStatus.positive or surgery_status is SurgeryStatus.unknown
-    )
-    if s11 and (operated or nodes is NodeStatus.positive):
+    shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
+    if s11 and (operated or to_operate):
         out.add("REC-ADJ-NODES-METS", s11, timing_unknown)
     elif s11 and surgery_status is SurgeryStatus.unknown:
         ask = out.missing("MISS-SURGERY-STATUS", affects=s11_affects)
@@ -206,17 +216,15 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")))
         mtor_facts += [Fact("systemic.therapies.agent", given.agent),
                        Fact("systemic.therapies.progressed", YesNo.unknown)]
+    chemo = d.progressed_on_anthracycline
     if progressed is not None:
-        facts = [
-            status_fact,
-            Fact("systemic.therapies.agent", progressed.agent),
-            # the fact recorded: progressed, or progression as the best response
-            Fact("systemic.therapies.progressed", "yes")
-            if progressed.progressed is YesNo.yes
-            else Fact("systemic.therapies.best_response", "progression"),
-        ]
+        facts = [status_fact, *_progressed_facts(progressed)]
         out.add("REC-NO-NEXT-LINE", facts, base)
         out.add("SUPP-AFTER-MTOR", facts, base)
+    elif mtor_blocked and chemo is not None:
+        # S14's option is a first line: the disease has progressed on it already.
+        out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", [*mtor_facts, *_progressed_facts(chemo)],
+                [*base, *if_not_progressed])
     elif mtor_blocked:
         out.add("REC-ANTHRACYCLINE", mtor_facts, [*base, *if_not_progressed])
     else:
@@ -224,9 +232,10 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
     if case.tumour.primary_site is PrimarySite.uterus and not any(
-        t.agent is Agent.epirubicin_ifosfamide and progressed_on(t)
+        t.agent in _ANTHRACYCLINE_IFOSFAMIDE and progressed_on(t)
         for t in case.systemic.therapies
-    ):  # S15's regimen is no option once the disease has progressed on it
+    ):  # S15's regimen is no option once the disease has progressed on it (or on
+        # doxorubicin with ifosfamide, the same pairing with a sister anthracycline)
         out.add("REC-UTERINE-EPI-IFO", [status_fact, Fact("tumour.primary_site", "uterus")], base)
     first = d.first_line
     if (
@@ -243,6 +252,17 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             ],
             unsure,
         )
+
+
+def _progressed_facts(line: TherapyLine) -> list[Fact]:
+    """The line's agent and the fact recorded of its progression: progressed, or
+    progression as the best response."""
+    return [
+        Fact("systemic.therapies.agent", line.agent),
+        Fact("systemic.therapies.progressed", "yes")
+        if line.progressed is YesNo.yes
+        else Fact("systemic.therapies.best_response", "progression"),
+    ]
 
 
 def metastasectomy(case: Case, d: Derived, out: Collector) -> None:

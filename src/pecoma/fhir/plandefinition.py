@@ -75,8 +75,11 @@ APPLIES_WHEN: dict[str, str] = {
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
     "contraindicated, no progression on an mTOR inhibitor.",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
-    "contraindicated.",
-    "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary.",
+    "contraindicated, no progression on anthracycline-based chemotherapy.",
+    "REC-NO-LINE-AFTER-ANTHRACYCLINE": "Advanced disease, mTOR inhibitors unavailable or "
+    "contraindicated, that progressed on anthracycline-based chemotherapy.",
+    "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary, no progression on "
+    "an anthracycline with ifosfamide.",
     "REC-NO-NEXT-LINE": "Advanced disease that progressed on an mTOR inhibitor.",
     "SUPP-AFTER-MTOR": "Advanced disease that progressed on an mTOR inhibitor.",
     "SUPP-NAB-SIROLIMUS": "Advanced disease where an mTOR inhibitor is the first line.",
