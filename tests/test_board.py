@@ -174,6 +174,14 @@ class TestDecisionFlow:
                 )
             ).all()
         assert sorted(audit) == [(both[0].id, pid), (both[1].id, pid)]
+        # the registry's export carries both (it had no decisions: a registry moved
+        # through it lost the board's record)
+        exported = repo.export()["board_decisions"]
+        assert [(x["registry_id"], x["record_id"], x["decision"], x["reason_code"],
+                 x["supersedes"]) for x in exported] == [
+            (H, "REC-REFER-TRIALS", "declined", "patient-preference", None),
+            (H, "REC-REFER-TRIALS", "accepted", None, exported[0]["id"])]
+        assert {x["case_version"] for x in exported} == {repo.state(H).version}  # type: ignore[union-attr]
 
         page = plain(
             server.client.get(

@@ -181,14 +181,59 @@ class TestFiles:
                    "--data-dir", str(a))
         assert r.returncode == 0, r.stderr
         names = sorted(p.name for p in (tmp_path / "out").iterdir())
-        assert names == ["assessments.csv", "audit_log.csv", "case_versions.csv", "cases.csv",
-                         "imaging_events.csv", "patients.csv"]
+        assert names == ["assessments.csv", "audit_log.csv", "board_decisions.csv",
+                         "case_versions.csv", "cases.csv", "imaging_events.csv",
+                         "outcomes.csv", "patients.csv"]
         r = pecoma("registry", "import", str(tmp_path / "out" / "cases.csv"), "--on",
                    "2026-11-28", "--data-dir", str(a), "--format", "json")
         assert json.loads(r.stdout)["unchanged"] == 3
         r = pecoma("registry", "import", str(tmp_path / "out" / "cases.csv"), "--on",
                    "2026-11-28", "--data-dir", str(b), "--format", "json")
         assert json.loads(r.stdout)["new_patients"] == 3
+
+    def test_csv_export_keeps_every_metastasis_and_line(self, tmp_path: Path) -> None:
+        """cases.csv had three slots per list: a 4th and 5th metastasis and a 4th therapy
+        line were left out without a word, and importing the file stored a new case
+        version without them. It now carries as many slots as the longest list needs, and
+        imports unchanged."""
+        from registry_support import metastatic
+
+        case = metastatic()
+        sites = ["lung", "liver", "bone", "brain", "peritoneum"]
+        case["stage"]["metastases"] = [
+            {"site": site, "detected_on": "2025-06-01", "timing": "synchronous"}
+            for site in sites]
+        agents = ["everolimus", "doxorubicin", "gemcitabine_docetaxel", "pazopanib"]
+        case["systemic"]["therapies"] = [
+            {"agent": agent, "setting": "advanced", "line": i + 1,
+             "started_on": f"{2025 + i // 2}-{1 + 6 * (i % 2):02d}-01"}
+            for i, agent in enumerate(agents)]
+        case["systemic"]["therapies"][0]["started_on"] = "2025-07-01"
+        a, b = tmp_path / "a", tmp_path / "b"
+        src = tmp_path / "five.json"
+        src.write_text(json.dumps(case))
+        r = pecoma("registry", "add-case", "PEC-0009", str(src), "--on", "2026-11-28",
+                   "--data-dir", str(a))
+        assert r.returncode == 0, r.stderr
+        r = pecoma("registry", "export", "--format", "csv", "-o", str(tmp_path / "out"),
+                   "--data-dir", str(a))
+        assert r.returncode == 0, r.stderr
+        text = (tmp_path / "out" / "cases.csv").read_text()
+        header = text.splitlines()[0].split(",")
+        assert "stage.metastases[4].site" in header
+        assert "systemic.therapies[3].agent" in header
+        assert "brain" in text and "peritoneum" in text and "pazopanib" in text
+        r = pecoma("registry", "import", str(tmp_path / "out" / "cases.csv"), "--on",
+                   "2026-11-28", "--data-dir", str(a), "--format", "json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["unchanged"] == 1
+        r = pecoma("registry", "import", str(tmp_path / "out" / "cases.csv"), "--on",
+                   "2026-11-28", "--data-dir", str(b), "--format", "json")
+        assert json.loads(r.stdout)["new_patients"] == 1
+        r = pecoma("registry", "export", "--data-dir", str(b))
+        stored = json.loads(r.stdout)["case_versions"][0]["case"]
+        assert [m["site"] for m in stored["stage"]["metastases"]] == sites
+        assert [t["agent"] for t in stored["systemic"]["therapies"]] == agents
 
     def test_worklist_ics_and_summary_svg_to_files(self, tmp_path: Path, good_csv: Path) -> None:
         pecoma("registry", "import", str(good_csv), "--on", "2026-11-28",

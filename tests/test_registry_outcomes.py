@@ -236,6 +236,70 @@ class TestLeavingTheWorklist:
         (item,) = stored_worklist(repo, ON, default_settings())
         assert item.status.value not in ("lost_to_follow_up", "deceased")
 
+    def test_a_scan_after_the_last_contact_brings_the_patient_back(self, repo: Repository
+                                                                   ) -> None:
+        """'Lost with nothing recorded after it': a scan recorded after the last contact
+        is something recorded after it. The patient stayed 'lost' with no next visit (the
+        surveillance quality figures too stopped counting the visits)."""
+        add(repo, "PEC-2", low_risk())
+        outcome(repo, "PEC-2", "last_contact", "2025-08-01", "lost_to_follow_up")
+        record_scan(repo, "PEC-2", "2025-07-01", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="clinic")
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value == "lost_to_follow_up"  # the scan came before the contact
+        record_scan(repo, "PEC-2", "2025-10-01", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="clinic")
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value not in ("lost_to_follow_up", "deceased")
+        assert item.due is not None and item.last_scan == dt.date(2025, 10, 1)
+        lost = [OutcomeData("last_contact", dt.date(2025, 8, 1), "lost_to_follow_up")]
+        assert closure(lost, dt.date(2025, 10, 1)) is None
+        assert closure(lost, dt.date(2025, 8, 1)) is not None
+
+    def test_a_relapse_recorded_as_an_outcome_suspends_routine_visits(
+            self, repo: Repository) -> None:
+        """A distant metastasis recorded as an outcome left the patient 'overdue' for a
+        routine visit of the disease-free plan, with no alert: staff were told to book
+        routine follow-up for known metastatic disease. Until the case records the
+        relapse, the routine plan is suspended, with why and what to record."""
+        add(repo, "PEC-1", high_risk())
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value == "overdue"  # high risk, no scan history: due now (I13)
+        outcome(repo, "PEC-1", "distant_metastasis", "2026-11-01", found="symptoms")
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value == "suspended" and item.due is None
+        assert item.reason.startswith("distant metastasis recorded on 2026-11-01, found by "
+                                      "symptoms, which the case does not hold")
+        # a worklist of a day before the outcome does not know of it yet
+        (before,) = stored_worklist(repo, dt.date(2026, 10, 1), default_settings())
+        assert before.status.value != "suspended"
+        # the new case version records the metastasis: the plan follows the case
+        relapsed = high_risk()
+        relapsed["stage"] = {"status": "metastatic", "metastases": [
+            {"site": "liver", "detected_on": "2026-11-01"}]}
+        add(repo, "PEC-1", relapsed)
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value == "not_drawn"  # disease present: no routine visit
+        assert "which the case does not hold" not in item.reason
+
+    def test_the_relapse_a_case_records_as_treated_does_not_suspend(
+            self, repo: Repository) -> None:
+        """Free of disease again since 2026-03-01 (I8): the metastasis of 2025-09-01 is
+        the one treated, and the plan counts from 2026-03-01; a new one after it is not
+        in the case yet."""
+        case = high_risk()
+        case["stage"] = {"status": "metastatic", "metastases": [
+            {"site": "lung", "detected_on": "2025-09-01"}]}
+        case["free_of_disease"] = {"since": "2026-03-01", "by": "surgery"}
+        add(repo, "PEC-1", case)
+        outcome(repo, "PEC-1", "distant_metastasis", "2025-09-01", found="scheduled_scan")
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value in ("overdue", "due", "upcoming")
+        outcome(repo, "PEC-1", "local_recurrence", "2026-10-15", found="symptoms")
+        (item,) = stored_worklist(repo, ON, default_settings())
+        assert item.status.value == "suspended"
+        assert item.reason.startswith("local recurrence recorded on 2026-10-15")
+
     def test_a_death_after_the_evaluation_date_does_not_count_yet(self) -> None:
         outcomes = [OutcomeData("death", dt.date(2026, 9, 1), "dead_of_disease")]
         assert closure(outcomes) is not None
@@ -301,6 +365,63 @@ def test_cli_record_outcome(db_url: str, tmp_path: Path) -> None:
     assert "'date'" in r.stderr + r.stdout
     r = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "csv", *db)
     assert "lost_to_follow_up" in r.stdout
+
+
+def test_cli_summary_counts_the_deceased_as_such(db_url: str, tmp_path: Path) -> None:
+    """`registry summary` counted a patient who died by the plan left behind (overdue 2 of
+    2, against the worklist's overdue 1, deceased 1): the overdue rate a coordinator reads
+    was wrong. It now counts from the worklist `registry worklist` and the web give."""
+    import json
+
+    from test_registry_cli import pecoma
+
+    from registry_support import rows_of
+
+    db = ("--database-url", db_url)
+    good = write_csv(tmp_path / "c.csv", rows_of({"PEC-0001": high_risk(),
+                                                  "PEC-0002": high_risk()}))
+    assert pecoma("registry", "import", str(good), "--on", "2026-11-28", *db).returncode == 0
+    r = pecoma("registry", "record-outcome", "PEC-0002", "--event", "death", "--date",
+               "2026-10-01", "--vital-status", "dead_of_disease", "--on", "2026-11-28", *db)
+    assert r.returncode == 0, r.stderr
+    listed = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "json", *db)
+    statuses = sorted(i["status"] for i in json.loads(listed.stdout)["items"])
+    assert statuses == ["deceased", "overdue"]  # high risk, no scan history: due now (I13)
+    r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "json", *db)
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(r.stdout)
+    assert figures["by_worklist_status"] == {"overdue": 1, "deceased": 1}
+    assert figures["overdue_rate"]["numerator"] == 1
+    assert figures["overdue_rate"]["denominator"] == 1
+
+
+def test_outcomes_are_in_the_export(db_url: str, tmp_path: Path) -> None:
+    """`registry export` said 'the whole registry' but held no outcome: a registry moved
+    through it lost every death and recurrence. Both exports now carry them."""
+    import csv
+    import json
+
+    from test_registry_cli import pecoma
+
+    from registry_support import rows_of
+
+    db = ("--database-url", db_url)
+    good = write_csv(tmp_path / "c.csv", rows_of({"PEC-0001": high_risk()}))
+    assert pecoma("registry", "import", str(good), "--on", "2026-11-28", *db).returncode == 0
+    r = pecoma("registry", "record-outcome", "PEC-0001", "--event", "death", "--date",
+               "2026-10-01", "--vital-status", "dead_of_disease", "--on", "2026-11-28", *db)
+    assert r.returncode == 0, r.stderr
+    r = pecoma("registry", "export", *db)
+    assert r.returncode == 0, r.stderr
+    [death] = json.loads(r.stdout)["outcomes"]
+    assert (death["registry_id"], death["event"], death["event_date"],
+            death["vital_status"]) == ("PEC-0001", "death", "2026-10-01", "dead_of_disease")
+    r = pecoma("registry", "export", "--format", "csv", "-o", str(tmp_path / "out"), *db)
+    assert r.returncode == 0, r.stderr
+    with (tmp_path / "out" / "outcomes.csv").open(newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert (row["registry_id"], row["event"], row["event_date"]) == (
+        "PEC-0001", "death", "2026-10-01")
 
 
 class TestImportColumns:

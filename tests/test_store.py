@@ -347,7 +347,7 @@ class TestReading:
         data = repo.export()
         assert {k: len(v) for k, v in data.items()} == {
             "patients": 1, "case_versions": 1, "assessments": 1, "imaging_events": 1,
-            "audit_log": 4,
+            "outcomes": 0, "board_decisions": 0, "audit_log": 4,
         }
         assert data["case_versions"][0]["case"] == high_risk()
         assert data["audit_log"][0]["at"] == "2026-11-28T09:00:00+00:00"

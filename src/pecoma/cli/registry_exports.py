@@ -30,7 +30,7 @@ from pecoma.cli.common import (
     registry_errors,
     write_out,
 )
-from pecoma.registry.columns import COLUMN_NAMES, flatten
+from pecoma.registry.columns import columns_for, flatten
 
 __all__ = ["export_cmd", "export_fhir_cmd", "export_omop_cmd"]
 
@@ -196,13 +196,15 @@ def export_cmd(
     latest: dict[str, dict[str, Any]] = {}
     for cv in data["case_versions"]:
         latest[cv["registry_id"]] = cv["case"]
+    try:
+        flat = [flatten(case, rid) for rid, case in sorted(latest.items())]
+    except ValueError as exc:  # more items in one list than a file may carry
+        fail(f"cases.csv cannot hold every case: {exc}; export as JSON", EXIT_INPUT)
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {
-        "cases.csv": (
-            list(COLUMN_NAMES),
-            [flatten(case, rid) for rid, case in sorted(latest.items())],
-        ),
+        "cases.csv": (columns_for(flat), flat),
     }
-    for name in ("patients", "case_versions", "assessments", "imaging_events", "audit_log"):
+    for name in ("patients", "case_versions", "assessments", "imaging_events", "outcomes",
+                 "board_decisions", "audit_log"):
         rows = data[name]
         header = list(rows[0]) if rows else []
         if name == "assessments":

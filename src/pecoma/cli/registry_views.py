@@ -34,7 +34,6 @@ from pecoma.registry.worklist import (
     DEFAULT_RECENT_DAYS,
     SortKey,
     WorkStatus,
-    build_worklist,
     evaluate,
     select,
     to_csv,
@@ -202,6 +201,7 @@ def summary_cmd(
     (with the decisions recorded by the tumour board and through CDS Hooks)."""
     from pecoma.registry.quality import concordance_of
     from pecoma.registry.summary import summarise, summary_svg
+    from pecoma.registry.worklist import stored_worklist
     from pecoma.store.cds import CdsStore
 
     day = parse_day(on)
@@ -215,7 +215,9 @@ def summary_cmd(
             feedback = CdsStore(repo.engine).feedback()
             evaluated = evaluate(states, day, cfg)
             concord = concordance_of(repo, evaluated, day, cfg)
-            summary = summarise(evaluated, build_worklist(evaluated, day), day, cfg, feedback)
+            # the worklist as the web's summary and `registry worklist` give it: a
+            # deceased or lost patient is counted as such, never by the old plan
+            summary = summarise(evaluated, stored_worklist(repo, day, cfg), day, cfg, feedback)
             if fmt is SummaryFormat.pdf:
                 pdf = _summary_pdf(repo, summary, concord, evaluated, day, min_cell)
         finally:

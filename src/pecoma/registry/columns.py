@@ -3,7 +3,9 @@
 A column is named by its path in the case format (``tumour.size.value``,
 ``stage.metastases[0].site``); the layout is derived from :class:`~pecoma.case.Case`
 itself, so it cannot drift from the model. Lists (metastases, systemic therapies) have
-:data:`LIST_SLOTS` numbered slots each. ``registry_id`` comes first and is required.
+:data:`LIST_SLOTS` numbered slots each in the template; a file may carry more slots, up to
+:data:`MAX_LIST_SLOTS` (an export writes as many as its longest list needs, so no item is
+left out). ``registry_id`` comes first and is required.
 
 An empty cell means *unknown* (the case format's default), never *absent*.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -25,15 +28,20 @@ from pecoma.case import Case
 __all__ = [
     "COLUMNS",
     "LIST_SLOTS",
+    "MAX_LIST_SLOTS",
     "REGISTRY_ID",
     "Column",
     "column_for_path",
+    "columns_for",
     "flatten",
+    "is_column",
     "template_csv",
     "template_xlsx",
 ]
 
 LIST_SLOTS = 3
+MAX_LIST_SLOTS = 100
+"""The most slots of one list a file may carry (``stage.metastases[99].site``)."""
 REGISTRY_ID = "registry_id"
 _SKIP = {"format", "label"}  # the format is implied; a free label has no place in a registry
 
@@ -75,7 +83,8 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _walk(model: type[BaseModel], prefix: str, required: bool) -> list[Column]:
+def _walk(model: type[BaseModel], prefix: str, required: bool, slots: int = LIST_SLOTS
+          ) -> list[Column]:
     out: list[Column] = []
     for name, info in model.model_fields.items():
         if not prefix and name in _SKIP:
@@ -86,10 +95,10 @@ def _walk(model: type[BaseModel], prefix: str, required: bool) -> list[Column]:
         desc = info.description or ""
         if get_origin(t) is tuple:
             item = get_args(t)[0]
-            for i in range(LIST_SLOTS):
-                out += _walk(item, f"{path}[{i}]", False)
+            for i in range(slots):
+                out += _walk(item, f"{path}[{i}]", False, slots)
         elif isinstance(t, type) and issubclass(t, BaseModel):
-            out += _walk(t, path, need)
+            out += _walk(t, path, need, slots)
         elif isinstance(t, type) and issubclass(t, Enum):
             allowed = tuple(str(m.value) for m in t)
             out.append(Column(path, "choice", need, allowed, desc))
@@ -114,6 +123,29 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 _BY_NAME = {c.name: c for c in COLUMNS}
+
+
+_SLOT = re.compile(r"\[(\d{1,3})\]")
+
+
+def is_column(name: str) -> bool:
+    """``name`` is a column of the layout, a list's slot beyond the template's included
+    (up to :data:`MAX_LIST_SLOTS`)."""
+    if name in _BY_NAME:
+        return True
+    m = _SLOT.search(name)
+    return (m is not None and int(m[1]) < MAX_LIST_SLOTS
+            and name[: m.start()] + "[0]" + name[m.end():] in _BY_NAME)
+
+
+def columns_for(rows: list[dict[str, Any]]) -> list[str]:
+    """The header for flat ``rows`` (see :func:`flatten`): the template's columns, with
+    as many slots per list as the longest list needs."""
+    slots = max([LIST_SLOTS, *(int(m[1]) + 1 for row in rows for name in row
+                                if (m := _SLOT.search(name)))])
+    if slots == LIST_SLOTS:
+        return list(COLUMN_NAMES)
+    return [REGISTRY_ID, *(c.name for c in _walk(Case, "", True, slots))]
 
 
 def column_for_path(path: str) -> str:
@@ -189,8 +221,11 @@ def flatten(case_data: dict[str, Any], registry_id: str) -> dict[str, Any]:
         elif isinstance(node, list | tuple):
             for i, v in enumerate(node):
                 walk(v, f"{path}[{i}]")
-        elif node is not None and path in _BY_NAME:
+        elif node is not None and is_column(path):
             row[path] = node
+        elif node is not None:  # never left out: a list longer than a file may carry
+            raise ValueError(f"{path} cannot be written in the registry layout (at most "
+                             f"{MAX_LIST_SLOTS} items per list)")
 
     walk({k: v for k, v in case_data.items() if k not in _SKIP}, "")
     return row

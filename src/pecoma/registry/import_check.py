@@ -19,7 +19,7 @@ from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, show_value
-from pecoma.registry.columns import COLUMN_NAMES, COLUMNS, REGISTRY_ID, column_for_path
+from pecoma.registry.columns import COLUMNS, REGISTRY_ID, column_for_path, is_column
 from pecoma.registry.import_table import RawRow
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.settings import Settings
@@ -78,7 +78,7 @@ def header_issues(header: Sequence[str]) -> list[RowIssue]:
     for name in header:
         if name == "":
             issues.append(RowIssue(1, "(header)", "''", "every column needs a name"))
-        elif name not in COLUMN_NAMES and name not in OUTCOME_COLUMNS:
+        elif not is_column(name) and name not in OUTCOME_COLUMNS:
             issues.append(
                 RowIssue(1, name, show_value(name),
                          "is not a column of the registry layout (see the template)")

@@ -319,10 +319,18 @@ class Closure:
     since: dt.date
     reason: str
 
+    def undone_by(self, last_scan: dt.date | None) -> bool:
+        """A scan recorded after the last contact brings a patient lost to follow-up
+        back: something was recorded after it."""
+        return (self.status == "lost_to_follow_up" and last_scan is not None
+                and last_scan > self.since)
 
-def closure(outcomes: Sequence[OutcomeData | OutcomeView]) -> Closure | None:
+
+def closure(outcomes: Sequence[OutcomeData | OutcomeView], last_scan: dt.date | None = None
+            ) -> Closure | None:
     """Whether the patient has left surveillance: died, or lost to follow-up (the latest
-    contact says so and nothing was recorded after it)."""
+    contact says so and nothing was recorded after it: no outcome, no scan up to
+    ``last_scan``)."""
     death = _death(outcomes)
     if death is not None:
         cause = (death.vital_status or "cause not recorded").replace("_", " ")
@@ -336,8 +344,9 @@ def closure(outcomes: Sequence[OutcomeData | OutcomeView]) -> Closure | None:
         return None
     if any(o.event_date > last.event_date for o in outcomes):
         return None
-    return Closure("lost_to_follow_up", last.event_date,
+    lost = Closure("lost_to_follow_up", last.event_date,
                    f"lost to follow-up (last contact {last.event_date.isoformat()})")
+    return None if lost.undone_by(last_scan) else lost
 
 
 def record_outcome(

@@ -159,7 +159,8 @@ def surveillance_quality(
                 found[o.found_by or "not_recorded"] += 1
         if e.plan is None:
             continue
-        left = closure(mine)
+        left = closure(mine, max((sc.performed_on for sc in e.state.scans
+                                  if sc.performed_on <= on_date), default=None))
         until = min(on_date, left.since) if left is not None else on_date
         for v in e.plan.visits:
             if v.status == "cancelled" or v.latest >= until:

@@ -56,6 +56,7 @@ from pecoma.registry.plan import plan_for
 from pecoma.settings import Settings
 
 if TYPE_CHECKING:  # the database layer is imported only where it is used
+    from pecoma.registry.outcomes import Closure
     from pecoma.store.repository import PatientState, Repository
 
 __all__ = [
@@ -71,9 +72,11 @@ __all__ = [
     "evaluate",
     "select",
     "stored_worklist",
+    "suspend",
     "to_csv",
     "to_ics",
     "to_json",
+    "unrecorded_relapses",
 ]
 
 log = logging.getLogger(__name__)
@@ -278,8 +281,9 @@ def stored_worklist(
 ) -> list[WorkItem]:
     """THE worklist as of ``on_date``, in priority order, from the stored states.
 
-    Gives exactly the rows of ``close(build_worklist(evaluate(repo.states(), on_date,
-    settings), on_date, recent_days), closures(repo, on_date))``: a patient without a
+    Gives exactly the rows of ``suspend(close(build_worklist(evaluate(repo.states(),
+    on_date, settings), on_date, recent_days), closures(repo, on_date)),
+    unrecorded_relapses(repo, on_date))``: a patient without a
     state usable as of ``on_date`` (see :meth:`Repository.worklist_rows
     <pecoma.store.repository.Repository.worklist_rows>` and
     :func:`pecoma.registry.state.is_usable`) is assessed and planned again that way.
@@ -310,7 +314,8 @@ def stored_worklist(
         items += _items(evaluate(repo.states(redo), on_date, settings), on_date,
                         recent_days, knowledge)
     with _collector_paused():
-        return select(close(items, closures(repo, on_date)))
+        return select(suspend(close(items, closures(repo, on_date)),
+                              unrecorded_relapses(repo, on_date)))
 
 
 @contextmanager
@@ -330,33 +335,79 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def closures(repo: Repository, on_date: dt.date) -> dict[str, tuple[str, str]]:
-    """Registry id -> (status, reason) of every patient who left surveillance as of
-    ``on_date`` (died, or lost to follow-up; outcomes dated later do not count)."""
+def closures(repo: Repository, on_date: dt.date) -> dict[str, Closure]:
+    """Registry id -> why every patient who left surveillance as of ``on_date`` left it
+    (died, or lost to follow-up; outcomes dated later do not count)."""
     from pecoma.registry.outcomes import closure
 
-    out: dict[str, tuple[str, str]] = {}
+    out: dict[str, Closure] = {}
     for rid, outcomes in repo.leaving_outcomes(on_date).items():
         c = closure(outcomes)
         if c is not None:
-            out[rid] = (c.status, c.reason)
+            out[rid] = c
     return out
 
 
-def close(items: Iterable[WorkItem], closed: Mapping[str, tuple[str, str]]) -> list[WorkItem]:
-    """The items, those of patients who left surveillance (registry id -> status,
-    reason; see :func:`pecoma.registry.outcomes.closure`) replaced by their closing row
-    (no next visit, no alerts: the patient is no longer followed)."""
+def close(items: Iterable[WorkItem], closed: Mapping[str, Closure]) -> list[WorkItem]:
+    """The items, those of patients who left surveillance (registry id -> why; see
+    :func:`pecoma.registry.outcomes.closure`) replaced by their closing row (no next
+    visit, no alerts: the patient is no longer followed). A patient lost to follow-up
+    with a scan recorded after the last contact is followed again."""
     if not closed:
         return list(items)
-    return [i if i.registry_id not in closed else _closed(i, *closed[i.registry_id])
-            for i in items]
+    out = []
+    for i in items:
+        c = closed.get(i.registry_id)
+        out.append(i if c is None or c.undone_by(i.last_scan) else _closed(i, c.status,
+                                                                           c.reason))
+    return out
 
 
-def _closed(i: WorkItem, status: str, reason: str) -> WorkItem:
+_FOLLOWED = frozenset({WorkStatus.overdue, WorkStatus.due, WorkStatus.upcoming,
+                       WorkStatus.done})
+
+
+def unrecorded_relapses(repo: Repository, on_date: dt.date) -> dict[str, str]:
+    """Registry id -> why routine surveillance is suspended, for each patient with a
+    recurrence, metastasis or progression recorded as an outcome that the latest case
+    does not hold: a localized case, or a relapse after the date the case says the
+    patient was free of disease again (the plan is still drawn from a disease-free
+    patient's dates)."""
+    out: dict[str, str] = {}
+    for rid, relapses in repo.relapse_outcomes(on_date).items():
+        latest = relapses[-1]
+        state = repo.state(rid)
+        case = state.case if state is not None else None
+        if not isinstance(case, dict):
+            continue
+        free = case.get("free_of_disease") or {}
+        since = free.get("since") if case.get("stage", {}).get("status") in (
+            "recurrent", "metastatic") else None
+        if since is not None and latest.event_date.isoformat() <= str(since):
+            continue  # the relapse the case records, treated since
+        found = f", found by {latest.found_by.replace('_', ' ')}" if latest.found_by else ""
+        out[rid] = (f"{latest.event.replace('_', ' ')} recorded on "
+                    f"{latest.event_date.isoformat()}{found}, which the case does not hold: "
+                    "routine visits are suspended; record the new case version (recurrent "
+                    "or metastatic) so that the advice and the plan follow it (S17, S27)")
+    return out
+
+
+def suspend(items: Iterable[WorkItem], relapsed: Mapping[str, str]) -> list[WorkItem]:
+    """The items, those of patients still on a routine plan though a relapse is recorded
+    (registry id -> why; see :func:`unrecorded_relapses`) suspended as a scan finding
+    recurrence suspends a plan: no routine visit is offered for known disease."""
+    if not relapsed:
+        return list(items)
+    return [_closed(i, WorkStatus.suspended.value, relapsed[i.registry_id], i.alerts)
+            if i.registry_id in relapsed and i.status in _FOLLOWED else i for i in items]
+
+
+def _closed(i: WorkItem, status: str, reason: str, alerts: tuple[Alert, ...] = ()
+            ) -> WorkItem:
     return WorkItem(
         i.registry_id, WorkStatus(status), None, None, None, None, None, (), i.last_scan,
-        i.risk_group, i.disease_status, None, None, reason,
+        i.risk_group, i.disease_status, None, None, reason, alerts,
     )
 
 

@@ -36,8 +36,10 @@ from pecoma.registry.worklist import (
     close,
     evaluate,
     select,
+    suspend,
     to_csv,
     to_ics,
+    unrecorded_relapses,
 )
 from pecoma.render.ics import plan_to_ics
 from pecoma.store import StoreError
@@ -273,7 +275,8 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
     item = build_worklist(evaluate([state], day, _settings(request)), day)[0]
     left = closure([o for o in timeline.outcomes if o.event_date <= day])
     if left is not None:
-        item = close([item], {registry_id: (left.status, left.reason)})[0]
+        item = close([item], {registry_id: left})[0]
+    item = suspend([item], unrecorded_relapses(repo, day))[0]
     visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,

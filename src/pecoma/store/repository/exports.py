@@ -11,7 +11,15 @@ from sqlalchemy import Text, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import text as sql_text
 
-from pecoma.store.models import AuditEntry, CaseVersion, ImagingRecord, Patient, StoredAssessment
+from pecoma.store.models import (
+    AuditEntry,
+    BoardDecision,
+    CaseVersion,
+    ImagingRecord,
+    OutcomeRecord,
+    Patient,
+    StoredAssessment,
+)
 from pecoma.store.repository.base import (
     RepositoryBase,
     _day,
@@ -203,6 +211,29 @@ class Exports(RepositoryBase):
                 for r in s.scalars(
                     select(ImagingRecord).order_by(ImagingRecord.performed_on, ImagingRecord.id)
                 )
+            ]
+            scan_day = dict(s.execute(select(ImagingRecord.id,
+                                             ImagingRecord.performed_on)).all())
+            out["outcomes"] = [
+                {"registry_id": rid[r.patient_id], "event": r.event,
+                 "event_date": r.event_date.isoformat(), "vital_status": r.vital_status,
+                 "found_by": r.found_by,
+                 "scan_performed_on": scan_day[r.scan_id].isoformat() if r.scan_id else None,
+                 "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
+                for r in s.scalars(select(OutcomeRecord).order_by(OutcomeRecord.id))
+            ]
+            assessed = dict(s.execute(select(StoredAssessment.id,
+                                             StoredAssessment.case_version_id)).all())
+            out["board_decisions"] = [
+                {"id": r.id, "source": r.source,
+                 "registry_id": rid[r.patient_id] if r.patient_id else None,
+                 "case_version": cv_version[assessed[r.assessment_id]]
+                 if r.assessment_id else None,
+                 "card_uuid": r.card_uuid, "record_id": r.record_id, "decision": r.decision,
+                 "reason_code": r.reason_code, "reason_text": r.reason_text,
+                 "supersedes": r.supersedes, "decided_at": _iso(r.decided_at),
+                 "decided_by": r.decided_by}
+                for r in s.scalars(select(BoardDecision).order_by(BoardDecision.id))
             ]
             out["audit_log"] = [
                 {"at": _iso(r.at), "actor": r.actor, "action": r.action, "entity": r.entity,

@@ -158,6 +158,24 @@ class Outcomes(AuditLog):
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
         return {k: tuple(v) for k, v in out.items()}
 
+    def relapse_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
+        """Registry id -> the recurrences, metastases and progressions recorded as
+        outcomes dated on or before ``on_date``, by date; for the worklist."""
+        o = OutcomeRecord
+        q = (
+            select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
+                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
+            .join(Patient, Patient.id == o.patient_id)
+            .where(o.event_date <= on_date,
+                   o.event.in_(("local_recurrence", "distant_metastasis", "progression")))
+            .order_by(o.patient_id, o.event_date, o.id)
+        )
+        out: dict[str, list[OutcomeView]] = {}
+        with self._read() as s:
+            for row in s.connection().execute(q):
+                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+        return {k: tuple(v) for k, v in out.items()}
+
     def leaving_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
         """Registry id -> the outcome events dated on or before ``on_date``, by date, of
         the patients who may have left surveillance by then (a death, or a last contact
