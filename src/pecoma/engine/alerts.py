@@ -66,10 +66,19 @@ def ihc_panel_complete(case: Case) -> bool:
 
 
 def require_tissue(case: Case, out: Collector) -> None:
-    """A diagnosis on imaging alone makes every treatment recommendation conditional on a
-    tissue diagnosis (S24, I11). Call before the treatment rules run."""
-    if case.diagnosis.method is DiagnosisMethod.imaging_only:
+    """A diagnosis not confirmed on tissue with the immunohistochemistry panel makes
+    every treatment recommendation conditional on the confirmation (S24, S25, I11): a
+    diagnosis on imaging alone, a diagnosis method not recorded (it may have been), or
+    histology without immunohistochemistry and no complete panel recorded (PEComa is
+    mistaken for leiomyosarcoma and other sarcomas). Call before the treatment rules
+    run."""
+    method = case.diagnosis.method
+    if method is DiagnosisMethod.imaging_only:
         out.treatment_conditions = (out.missing("MISS-TISSUE-DIAGNOSIS"),)
+    elif method is DiagnosisMethod.unknown:
+        out.treatment_conditions = (out.missing("MISS-DIAGNOSIS-METHOD"),)
+    elif method is DiagnosisMethod.histology_without_ihc and _incomplete_groups(case):
+        out.treatment_conditions = (out.missing("MISS-IHC-CONFIRMATION"),)
 
 
 def status_from_facts(case: Case, d: Derived, out: Collector) -> None:
