@@ -53,6 +53,11 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             if margin is Margin.R0:
                 out.add("REC-RESECTION-DONE", [margin_fact])
             elif margin in _INCOMPLETE and not no_reexcision:
+                if margin is Margin.R2 and resectable is YesNo.unknown:
+                    # gross tumour is left: whether surgery can remove it decides
+                    # between completing the resection and advanced disease (I6)
+                    out.missing("MISS-RESIDUAL-RESECTABLE",
+                                affects=("REC-RERESECTION", "REC-MTOR-FIRST-LINE"))
                 out.add("REC-RERESECTION", [margin_fact])
                 out.add("REC-REFER-SURGERY", [margin_fact])
             elif margin is Margin.uncertain:
