@@ -189,6 +189,23 @@ class TestHeader:
         assert report.issues == []
         assert report.written is not None and report.written.new_patients == 1
 
+    def test_trailing_delimiters_of_a_spreadsheet_export_are_no_columns(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Spreadsheets save a CSV with empty columns at the end of every line
+        (`a;b;c;;`): the whole file was refused ('every column needs a name' twice), as an
+        XLSX with the same sheet is not. The trailing nameless columns are no columns; a
+        value under one is still refused, naming its row."""
+        path = tmp_path / "trailing.csv"
+        path.write_text("registry_id;tumour.primary_site;stage.status;;\n"
+                        "PEC-0001;kidney;localized;;\n"
+                        "PEC-0002;lung;localized;;forgotten\n")
+        report = run(repo, path, ImportMode.good_rows)
+        assert [(i.row, i.column) for i in report.issues] == [(3, "(row)")]
+        assert report.written is not None and report.written.new_patients == 1
+        path.write_text("registry_id;;stage.status\nPEC-0003;kidney;localized\n")
+        assert [i.rule for i in run(repo, path).issues][:1] == ["every column needs a name"]
+
     def test_only_some_columns_is_fine_and_empty_means_unknown(
         self, repo: Repository, tmp_path: Path
     ) -> None:

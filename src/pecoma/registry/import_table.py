@@ -108,6 +108,8 @@ def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
         if head is None:
             raise ImportFileError("the file is empty: a header row is needed (see the template)")
         header = [h.strip() for h in head]
+        while header and header[-1] == "":  # trailing delimiters, as spreadsheets save them
+            header.pop()
         yield header, _csv_rows(reader, header)
 
 
