@@ -23,7 +23,13 @@ from pecoma.registry.columns import COLUMNS, REGISTRY_ID, column_for_path, is_co
 from pecoma.registry.import_table import RawRow
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.settings import Settings
-from pecoma.store.repository import OutcomeData, OutcomeView, check_registry_id
+from pecoma.store.repository import (
+    OutcomeData,
+    OutcomeView,
+    ScanData,
+    ScanView,
+    check_registry_id,
+)
 
 __all__ = [
     "PreparedRow",
@@ -37,6 +43,7 @@ __all__ = [
 ]
 
 _INDEX = re.compile(r"\[(\d+)\]")
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 _REQUIRED = tuple(c.name for c in COLUMNS if c.required)
 
 
@@ -231,11 +238,14 @@ def issues_of_outcomes(
     stored: Sequence[OutcomeView],
     outcomes: Sequence[OutcomeData],
     on_date: dt.date,
+    scans: Sequence[ScanData] = (),
 ) -> list[RowIssue]:
-    """The row's outcomes checked against its case and the stored outcomes, each issue
-    in the column of the outcome's date."""
+    """The row's outcomes checked against its case, the stored outcomes and the stored
+    ``scans``, each issue in the column of the outcome's date."""
+    views = [ScanView(0, sc.performed_on, sc.modality, sc.finding, _NEVER, "")
+             for sc in scans]  # as stored (only the dates and modalities are read here)
     try:
-        check_outcomes(case_data, stored, (), outcomes, on_date, columns=True)
+        check_outcomes(case_data, stored, views, outcomes, on_date, columns=True)
     except InputError as exc:
         return [RowIssue(number, i.path, i.value, i.rule) for i in exc.issues]
     return []

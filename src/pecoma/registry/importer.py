@@ -52,6 +52,7 @@ from pecoma.store.repository import (
     OutcomeData,
     OutcomeView,
     Repository,
+    ScanData,
     ScanView,
     case_digest,
     case_text_digest,
@@ -122,15 +123,18 @@ class ImportReport:
 
 
 def _against_store(
-    row: _Done, stored: dict[str, tuple[OutcomeView, ...]], on_date: dt.date
+    row: _Done, stored: dict[str, tuple[OutcomeView, ...]],
+    scans: dict[str, tuple[ScanData, ...]], on_date: dt.date
 ) -> list[RowIssue]:
-    """The issues of a good row whose outcomes disagree with the outcomes already stored
-    for its patient (an outcome already stored is not new)."""
+    """The issues of a good row whose outcomes disagree with the outcomes and scans
+    already stored for its patient (an outcome already stored is not new): reported in
+    their cells, as any other, rather than stopping the whole import."""
     if not row.outcomes or row.submitted is None:
         return []
     known = stored.get(row.registry_id, ())
     new = [o for o in row.outcomes if not any(o.same_fact(v) for v in known)]
-    return issues_of_outcomes(row.number, row.submitted, known, new, on_date)
+    return issues_of_outcomes(row.number, row.submitted, known, new, on_date,
+                              scans.get(row.registry_id, ()))
 
 
 def _check_outcomes_at(on_date: dt.date) -> Any:
@@ -372,7 +376,7 @@ def _import(
                     report.rows += 1
                     issues = d.issues
                     if not issues:
-                        issues = _against_store(d, stored, on_date)
+                        issues = _against_store(d, stored, scans, on_date)
                     if issues:
                         report.issues += issues
                         continue
