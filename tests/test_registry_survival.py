@@ -210,6 +210,38 @@ class TestCohortRules:
         assert excluded == {"no resection of a localized tumour (not in RFS)": 1,
                             "no follow-up after the start date": 1}
 
+    def test_a_relapse_recorded_in_the_case_keeps_the_patient_in_rfs(
+            self, cohort: Repository) -> None:
+        """H1's recurrence recorded as a new case version (status recurrent, as the
+        surveillance page tells the team to) took H1 out of RFS ('no resection of a
+        localized tumour'): the high-risk curve lost its only event. The stage is that of
+        the localized decision, as the group is."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        relapsed = high_risk()
+        relapsed["stage"] = {**relapsed["stage"], "status": "recurrent"}  # type: ignore[dict-item]
+        add(cohort, "H1", relapsed)
+        subjects, excluded = subjects_of(cohort.cohort_rows(), cohort.outcomes(),
+                                         Endpoint.rfs, Grouping.risk, ON)
+        got = {s.registry_id: (s.group, round(s.time, 6), s.event) for s in subjects}
+        assert got["H1"] == ("high", round(years("2025-01-10", "2026-01-10"), 6), True)
+        assert excluded["no resection of a localized tumour (not in RFS)"] == 1  # M1 only
+
+    def test_free_of_disease_counts_as_known_alive(self, cohort: Repository) -> None:
+        """N1 (no follow-up after its surgery) recorded free of disease again on
+        2026-02-01 after a relapse: OS censors it then, not at its surgery."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        relapsed = high_risk()
+        relapsed["stage"] = {"status": "metastatic", "metastases": [
+            {"site": "lung", "detected_on": "2025-09-01"}]}
+        relapsed["free_of_disease"] = {"since": "2026-02-01", "by": "surgery"}
+        add(cohort, "N1", relapsed)
+        subjects, _ = subjects_of(cohort.cohort_rows(), cohort.outcomes(), Endpoint.os,
+                                  Grouping.risk, ON)
+        got = {s.registry_id: (round(s.time, 6), s.event) for s in subjects}
+        assert got["N1"] == (round(years("2025-01-06", "2026-02-01"), 6), False)
+
     def test_os_subjects(self, cohort: Repository) -> None:
         """OS from diagnosis: H1 died 2026-07-10, M1 died 2026-06-01 (diagnosed
         2025-06-01), H2 alive at last contact; L1 censored at its scan; N1 (nothing

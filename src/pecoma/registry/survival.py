@@ -194,7 +194,7 @@ def cohort(
         excluded[reason] = excluded.get(reason, 0) + 1
 
     for (pid, rid, diagnosed, s_status, s_date, stage, risk, folpe, determined,
-         last_scan) in rows:
+         last_scan, free_since) in rows:
         group = risk if grouping is Grouping.risk else (folpe if determined else None)
         if not group:
             skip(f"{GROUPING_TITLES[grouping]} not determined")
@@ -224,7 +224,8 @@ def cohort(
                 continue
             subjects.append(Subject(rid, group, _days(start, end_event), True))
             continue
-        known = [d for d in (last_scan, diagnosed, resected) if d is not None and d <= on_date]
+        known = [d for d in (last_scan, diagnosed, resected, free_since)
+                 if d is not None and d <= on_date]
         known += [o.event_date for o in events]
         last_alive = max(known) if known else None
         if last_alive is None or last_alive <= start:

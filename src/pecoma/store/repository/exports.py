@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Text, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import text as sql_text
+from sqlalchemy.orm import aliased
 
 from pecoma.store.models import (
     AuditEntry,
@@ -47,9 +48,11 @@ class Exports(RepositoryBase):
     def cohort_rows(self) -> list[tuple[Any, ...]]:
         """Every patient with a case, for survival and quality figures, in registry-id
         order: (patient id, registry id, diagnosis date, surgery status, surgery date,
-        stage status, risk group, Folpe 2005 category, its determined flag, last scan date).
+        stage status, risk group, Folpe 2005 category, its determined flag, last scan date,
+        free-of-disease date).
 
-        Case facts come from the latest case version; risk group and classification from
+        Case facts come from the latest case version, the stage from the version the
+        chosen assessment was made on; risk group and classification from
         the latest stored assessment that stratified the primary (the risk group of the
         localized decision: an assessment made after a relapse, whose risk group is
         ``not_applicable``, must not move a patient out of the group they were followed
@@ -87,31 +90,37 @@ class Exports(RepositoryBase):
             .subquery()
         )
         c = CaseVersion.case
+        # the stage the risk group was decided on (a later version may record a relapse:
+        # a recurrence must not take the patient out of recurrence-free survival)
+        assessed = aliased(CaseVersion)
         q = (
             select(
                 Patient.id, Patient.registry_id,
                 c[("diagnosis", "date")].as_string(),
                 c[("surgery", "status")].as_string(),
                 c[("surgery", "date")].as_string(),
-                c[("stage", "status")].as_string(),
+                func.coalesce(assessed.case[("stage", "status")].as_string(),
+                              c[("stage", "status")].as_string()),
                 StoredAssessment.risk_group,
                 StoredAssessment.folpe_category,
                 last_scan.c.d,
+                c[("free_of_disease", "since")].as_string(),
             )
             .join(cv_top, cv_top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
                   & (CaseVersion.version == cv_top.c.v))
             .outerjoin(a_top, a_top.c.patient_id == Patient.id)
             .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
+            .outerjoin(assessed, assessed.id == StoredAssessment.case_version_id)
             .outerjoin(last_scan, last_scan.c.patient_id == Patient.id)
             .order_by(Patient.registry_id)
         )
         with self._read() as s:
             rows = s.execute(q).all()
         out: list[tuple[Any, ...]] = []
-        for pid, rid, diag, s_status, s_date, stage, risk, folpe, scan in rows:
+        for pid, rid, diag, s_status, s_date, stage, risk, folpe, scan, free in rows:
             out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
-                        folpe is not None, _day(scan)))
+                        folpe is not None, _day(scan), _day(free)))
         return out
 
     def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:
