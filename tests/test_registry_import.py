@@ -180,6 +180,31 @@ class TestHeader:
         assert not report.committed
         assert repo.count()["patient"] == 0
 
+    def test_a_row_that_leaves_the_patient_not_evaluable_is_named(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A corrected surgery date after scans already recorded turned the patient 'not
+        evaluable' (off the overdue, due and upcoming lists) and the import said only
+        '1 new case version'. The row is written (the correction may be right, the scans
+        wrong) and the report names it, with why."""
+        from pecoma.registry.service import record_scan
+
+        path = tmp_path / "a.csv"
+        write_csv(path, rows_of({"PEC-0001": high_risk()}))
+        assert run(repo, path).committed
+        record_scan(repo, "PEC-0001", "2025-04-20", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        write_csv(path, rows_of({"PEC-0001": high_risk(surgery="2025-06-01")}))
+        report = run(repo, path)
+        assert report.committed and report.issues == []
+        [warning] = report.warnings
+        assert (warning.row, warning.value) == (2, "PEC-0001")
+        assert "cannot be evaluated" in warning.rule and "2025-04-20" in warning.rule
+        assert report.to_jsonable()["warnings"][0]["row"] == 2
+        assert any(line.startswith("  ! row 2") for line in report.lines())
+        unchanged = run(repo, path)  # nothing new written: nothing to warn about
+        assert unchanged.warnings == []
+
     def test_semicolon_separated_csv(self, repo: Repository, tmp_path: Path) -> None:
         row = flatten(low_risk(), "PEC-0001")
         header = [c for c in COLUMN_NAMES if c in row]

@@ -79,6 +79,10 @@ class ImportReport:
     good: int = 0
     issues: list[RowIssue] = field(default_factory=list)
     written: AddResult | None = None
+    #: Rows written whose patient cannot be evaluated with the data already stored (a
+    #: new surgery date after recorded scans, say): the patient leaves the overdue, due
+    #: and upcoming lists for 'not evaluable', so the import says so.
+    warnings: list[RowIssue] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -102,6 +106,7 @@ class ImportReport:
             "unchanged": w.unchanged if w else 0,
             "new_outcomes": w.new_outcomes if w else 0,
             "issues": [i.to_dict() for i in self.issues],
+            "warnings": [i.to_dict() for i in self.warnings] if w else [],
         }
 
     def lines(self) -> list[str]:
@@ -119,6 +124,8 @@ class ImportReport:
         else:
             out.append("nothing was written")
         out += [f"  - {i}" for i in self.issues]
+        if w is not None:
+            out += [f"  ! {i}" for i in self.warnings]
         return out
 
 
@@ -185,6 +192,8 @@ class _Done:
     outcomes: tuple[OutcomeData, ...] = ()
     submission: CaseSubmission | None = None
     identical: int | None = None
+    #: Why the patient cannot be evaluated with this case and the stored scans.
+    unevaluable: str | None = None
 
 
 def _all_unchanged(task: _Task) -> bool:
@@ -211,6 +220,7 @@ def _engine_rows(task: _Task) -> list[_Done]:
                              identical=stored[0]))
             continue
         sub: CaseSubmission | None = None
+        unevaluable: str | None = None
         if task.write:
             a = assess(row.case, task.on_date, task.settings)
             due, state = plan_and_state(row.case, a, task.on_date, scans, task.settings)
@@ -223,7 +233,10 @@ def _engine_rows(task: _Task) -> list[_Done]:
                 state=state,
                 outcomes=row.outcomes,
             )
-        out.append(_Done(row.number, [], row.registry_id, row.submitted, row.outcomes, sub))
+            if scans and state.plan_status == "not_evaluable":
+                unevaluable = state.reason
+        out.append(_Done(row.number, [], row.registry_id, row.submitted, row.outcomes, sub,
+                         unevaluable=unevaluable))
     return out
 
 
@@ -369,6 +382,7 @@ def _import(
             # (again, from the start, should the transaction be retried)
             report.rows = report.good = 0
             report.issues = []
+            report.warnings = []
             identical.clear()
             batch: list[CaseSubmission] = []
             for done in run(tasks()):
@@ -387,6 +401,12 @@ def _import(
                         if d.submission is None:
                             raise ImportFileError(f"row {d.number} was not assessed")
                         batch.append(d.submission)
+                        if d.unevaluable is not None:
+                            report.warnings.append(RowIssue(
+                                d.number, REGISTRY_ID, d.registry_id,
+                                "written, but with the scans already recorded the patient "
+                                f"cannot be evaluated ({d.unevaluable}): listed as not "
+                                "evaluable until the case or the scans are corrected"))
                 if strict and report.issues:
                     batch = []  # nothing more is written: the transaction is rolled back
                 while len(batch) >= BATCH_ROWS:
