@@ -148,9 +148,14 @@ def history_and_behaviour(
             out.add("ALERT-INCOMPLETE-RESECTION", facts, [*conditional, *open_on])
         else:
             out.add("ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR", facts, conditional)
-    if tfe3_positive:
+    if tfe3_positive and case.molecular.tfe3_fusion not in _FUSION_TESTED:
+        # the molecular confirmation it asks for: once done, its result speaks instead
+        # (SUPP-TFE3-FUSION when present; a stain not borne out when absent)
         out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])
     out.add("ALERT-LONG-TERM-FOLLOW-UP", [d.status_fact()])
+
+
+_FUSION_TESTED = (FusionStatus.present, FusionStatus.absent)
 
 
 def malignancy_evidence(d: Derived, classifications: Sequence[Classification]) -> list[Fact]:
