@@ -39,6 +39,9 @@ def surveillance(
     ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10)."""
     group_facts = (Fact("risk.group", group),)
     relapsed = status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+    if status is DiseaseStatus.locally_advanced_unresectable:
+        # as the plan says: the schedule below applies once treatment has cleared it
+        out.add("FU-NO-PLAN-ACTIVE-DISEASE", [Fact("derived.disease_status", status)])
     if relapsed:
         facts = [Fact("stage.status", status)]
         if free_since is not None:
