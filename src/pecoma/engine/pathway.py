@@ -21,6 +21,7 @@ from pecoma.case import (
     PrimarySite,
     SurgeryStatus,
     TherapyLine,
+    TherapySetting,
     Timing,
     YesNo,
 )
@@ -146,6 +147,10 @@ def adjuvant(
     # Unknown is not "no": a metastasis of unknown timing may have been there at
     # presentation, and an unknown surgery status may be "operated on".
     timing_unknown: list[str] = []
+    # postoperative systemic treatment is recorded: S11's consideration has been made
+    considered = any(t.setting is TherapySetting.adjuvant for t in case.systemic.therapies)
+    if considered:
+        s11, untimed = [], []
     if not s11 and untimed:
         s11 = untimed
         timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
@@ -163,6 +168,7 @@ def adjuvant(
         )
     if (
         (not shown or timing_unknown)
+        and not considered
         and nodes in (NodeStatus.unknown, NodeStatus.not_assessed)
         and (status is DiseaseStatus.localized or operated)
     ):
