@@ -326,6 +326,33 @@ class TestWebForm:
         assert "died on 2026-09-01 (dead of disease)" in page
         assert "Deceased" in page
 
+    def test_the_calendar_of_a_patient_who_died_cancels_the_visits_after(
+            self, client: TestClient) -> None:
+        """The patient's plan.ics still held every visit to 2029 as confirmed, with
+        reminders, after a recorded death: a team calendar kept calling for scans of a
+        patient who had died. Visits after the death are now cancelled (calendars drop
+        them) and ring no reminder."""
+        from icalendar import Calendar
+
+        def events() -> list[tuple[str, str, bool]]:
+            r = client.get("/registry/patients/PEC-1/plan.ics")
+            assert r.status_code == 200
+            return [(str(e["x-pecoma-latest"]), str(e["status"]),
+                     any(c.name == "VALARM" for c in e.subcomponents))
+                    for e in Calendar.from_ical(r.content).walk("VEVENT")]
+
+        before = events()
+        assert any(status == "CONFIRMED" and latest > "2026-09-01"
+                   for latest, status, _ in before)
+        r = client.post("/registry/patients/PEC-1/outcome", data={
+            "event": "death", "date": "2026-09-01", "vital_status": "dead_of_disease"},
+            follow_redirects=False)
+        assert r.status_code == 303
+        after = events()
+        assert len(after) == len(before)
+        late = [(status, alarm) for latest, status, alarm in after if latest >= "2026-09-01"]
+        assert late and all(s == "CANCELLED" and not alarm for s, alarm in late)
+
     def test_contradiction_shown_next_to_the_field(self, client: TestClient) -> None:
         r = client.post("/registry/patients/PEC-1/outcome", data={
             "event": "local_recurrence", "date": "2025-01-02", "found_by": "symptoms"})

@@ -17,6 +17,7 @@ the application's clock (``app.state.today``); every page also takes ``?on=YYYY-
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -26,6 +27,7 @@ from starlette.responses import Response
 from pecoma.case import parse_case
 from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
+from pecoma.engine.plan import SurveillancePlan
 from pecoma.errors import InputError, show_value
 from pecoma.registry.plan import plan_for
 from pecoma.registry.worklist import (
@@ -42,7 +44,7 @@ from pecoma.registry.worklist import (
     unrecorded_relapses,
 )
 from pecoma.render.ics import plan_to_ics
-from pecoma.store import StoreError
+from pecoma.store import Repository, StoreError
 from pecoma.web.registry_cache import _items, _worklist
 from pecoma.web.registry_common import (
     FINDING_LABELS,
@@ -286,6 +288,25 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
     })
 
 
+def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.date
+          ) -> SurveillancePlan:
+    """The plan with the visits after the patient left surveillance (died, or lost to
+    follow-up: see :func:`pecoma.registry.outcomes.closure`) cancelled, so a calendar
+    drops them rather than reminding the team of visits for a patient who died."""
+    from pecoma.registry.outcomes import closure
+
+    timeline = repo.timeline(registry_id)
+    outcomes = [o for o in timeline.outcomes if o.event_date <= day] if timeline else []
+    left = closure(outcomes, max((e.date for e in plan.imaging if e.date <= day),
+                                 default=None))
+    if left is None:
+        return plan
+    kept = tuple(v for v in plan.visits if v.status == "done" or v.latest < left.since)
+    gone = tuple(dataclasses.replace(v, status="cancelled") for v in plan.visits
+                 if v not in kept)
+    return dataclasses.replace(plan, visits=kept, cancelled=(*gone, *plan.cancelled))
+
+
 def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) -> Response:
     """The patient's whole surveillance plan as a calendar (the engine's renderer)."""
     day = _download_day(request, on)
@@ -300,6 +321,7 @@ def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) 
         plan = plan_for(case, a, day, state.scans, _settings(request))
     except InputError as exc:
         return Response(str(exc), status_code=422, media_type="text/plain")
+    plan = _left(plan, _registry(request), registry_id, day)
     return Response(
         plan_to_ics(plan, f"registry-{registry_id}", label=registry_id,
                     reminder_days=_settings(request).followup.calendar_reminder_days),
