@@ -205,6 +205,16 @@ class TestHeader:
         unchanged = run(repo, path)  # nothing new written: nothing to warn about
         assert unchanged.warnings == []
 
+    def test_a_rejected_cell_is_shown_as_written(self, repo: Repository, tmp_path: Path
+                                                 ) -> None:
+        """A size checked with its unit showed the whole group ("got {'value': 'inf',
+        'unit': 'mm'}") instead of the cell the coordinator has to correct."""
+        path = tmp_path / "inf.csv"
+        path.write_text("registry_id,tumour.primary_site,stage.status,tumour.size.value,"
+                        "tumour.size.unit\nPEC-1,kidney,localized,inf,mm\n")
+        [issue] = run(repo, path).issues
+        assert (issue.column, issue.value) == ("tumour.size.value", "'inf'")
+
     def test_semicolon_separated_csv(self, repo: Repository, tmp_path: Path) -> None:
         row = flatten(low_risk(), "PEC-0001")
         header = [c for c in COLUMN_NAMES if c in row]

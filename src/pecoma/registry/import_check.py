@@ -222,9 +222,14 @@ def check_row(
         else:
             check_dates(case, on_date)
     except InputError as exc:
-        row_issues += [
-            RowIssue(raw.number, _column(i.path, remap), i.value, i.rule) for i in exc.issues
-        ]
+        for i in exc.issues:
+            column = _column(i.path, remap)
+            # a rule about a group of cells (a size's value and unit are checked
+            # together) shows the cell it is reported in, not the whole group
+            group = not column.endswith(_INDEX.sub("", i.path).rsplit(".", 1)[-1])
+            value = show_value(cells[column]) if group and cells.get(column) is not None \
+                else i.value
+            row_issues.append(RowIssue(raw.number, column, value, i.rule))
     if case is not None and outcomes and not row_issues:
         row_issues += issues_of_outcomes(raw.number, submitted, (), outcomes, on_date)
     if row_issues or case is None or rid is None:
