@@ -697,6 +697,30 @@ class TestRecognisers:
         b = drop(uterus, "tumor-marker-test-sma-pecoma-u")
         assert read(add(b, obs)).case.immunohistochemistry.sma is IHCResult.unknown
 
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("Not present", IHCResult.negative),  # was read as positive ('present')
+        ("No positive staining", IHCResult.unknown),  # was read as positive
+        ("not convincingly positive", IHCResult.unknown),
+        ("Equivocal, possibly positive", IHCResult.unknown),
+        ("Focally positive", IHCResult.positive),  # HMB-45 often is, in PEComa
+        ("Positive", IHCResult.positive),
+        ("Negative", IHCResult.negative),
+        ("Not performed", IHCResult.not_done),
+    ])
+    def test_a_marker_result_in_words_is_read_only_when_plain(
+        self, uterus: dict[str, Any], text: str, expected: IHCResult
+    ) -> None:
+        """A text result was matched by substring: 'Not present' and 'No positive
+        staining' became positive, and a leiomyosarcoma's profile could read as PEComa's
+        (S24). A text that turns its own result word around stays unknown, with a note."""
+        obs = copy.deepcopy(res(uterus, "tumor-marker-test-hmb45-pecoma-u"))
+        obs.pop("valueCodeableConcept", None)
+        obs["valueString"] = text
+        got = read(add(drop(uterus, "tumor-marker-test-hmb45-pecoma-u"), obs))
+        assert got.case.immunohistochemistry.hmb45 is expected
+        if expected is IHCResult.unknown:
+            assert any("does not say positive or negative plainly" in n for n in got.notes)
+
     @pytest.mark.parametrize(("code", "site"), [
         ("C78.01", MetastasisSite.lung), ("C78.7", MetastasisSite.liver),
         ("C79.51", MetastasisSite.bone), ("C79.31", MetastasisSite.brain),

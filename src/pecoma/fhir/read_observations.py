@@ -5,10 +5,12 @@ genomic variants with their implications.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pecoma.case import DiseaseStatus, Margin, NodeStatus, RemissionBy
+from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
 from pecoma.fhir import mcode as m
@@ -233,8 +235,13 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 
 
 _MARKER_RESULT_WORDS = (("not performed", None), ("not done", None),
-                        ("not detected", False), ("negative", False), ("absent", False),
+                        ("not detected", False), ("not present", False), ("not seen", False),
+                        ("negative", False), ("absent", False),
                         ("positive", True), ("detected", True), ("present", True))
+#: A word that may turn a result word around ("no positive staining", "not
+#: convincingly positive"): a text with one is read only by a phrase above that says
+#: "not …" itself, else it stays unknown ("focally positive" is positive).
+_NEGATION = re.compile(r"\b(no|not|non|without|lacks?|lacking|absence|equivocal)\b")
 _NOT_TISSUE_MARKER = ("serum", "plasma", "antibod", " ab ", "titer", "titre", "blood")
 
 
@@ -258,7 +265,11 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     text = m.lower_words(value) or str(obs.get("valueString") or "").lower()
     for word, result in _MARKER_RESULT_WORDS:
         if word in text:
-            if result is None:
+            if not word.startswith("not ") and _NEGATION.search(text):
+                r.why[where] = (f"the result {show_value(text)} does not say positive or "
+                                "negative plainly: the marker stays unknown")
+                r.notes.append(f"{where}: {r.why[where]}")
+            elif result is None:
                 r.put(path, "not_done", where)
             else:
                 r.put(path, "positive" if result else "negative", where)
