@@ -721,6 +721,22 @@ class TestRecognisers:
         if expected is IHCResult.unknown:
             assert any("does not say positive or negative plainly" in n for n in got.notes)
 
+    def test_a_size_with_a_comparator_is_no_exact_size(self, uterus: dict[str, Any]
+                                                        ) -> None:
+        """'> 5 cm' was read as 5.0 cm, which S06 (> 5 cm) does not meet: a tumour known
+        to be larger than 5 cm was called low risk. Not an exact value, it stays unknown
+        (the risk indeterminate, high-risk surveillance meanwhile, I1), with a note."""
+        b = copy.deepcopy(uterus)
+        obs = res(b, "tumor-size-pathology-pecoma-u")
+        for holder in [obs, *obs.get("component", [])]:
+            q = holder.get("valueQuantity")
+            if isinstance(q, dict):
+                q.update({"value": 5, "comparator": ">", "code": "cm", "unit": "cm"})
+        got = read(b)
+        assert got.case.tumour.size is None
+        assert any("not an exact value" in n for n in got.notes)
+        assert assess(got.case, dt.date(2026, 11, 28)).risk.group != "low"
+
     @pytest.mark.parametrize(("code", "site"), [
         ("C78.01", MetastasisSite.lung), ("C78.7", MetastasisSite.liver),
         ("C79.51", MetastasisSite.bone), ("C79.31", MetastasisSite.brain),

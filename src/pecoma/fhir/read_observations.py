@@ -74,6 +74,13 @@ def _binary(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> bool | 
 
 def _quantity(obs: Mapping[str, Any], where: str, r: Reader) -> tuple[float, str] | None:
     q = obs.get("valueQuantity")
+    if isinstance(q, dict) and q.get("comparator") is not None:
+        # '> 5 cm' is no size of 5 cm (nor a mitotic count '< 1' one of 1): not read
+        shown = f"{q.get('comparator')} {q.get('value')} {q.get('code') or q.get('unit') or ''}"
+        r.why[where] = (f"the value is given as {show_value(shown.strip())}, not an exact "
+                        "value: the fact stays unknown")
+        r.notes.append(f"{where}: {r.why[where]}")
+        return None
     if isinstance(q, dict) and isinstance(q.get("value"), int | float):
         unit = q.get("code") or q.get("unit") or ""
         return float(q["value"]), str(unit)
