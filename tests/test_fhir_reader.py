@@ -237,6 +237,22 @@ class TestRejectedBundles:
             case_from_bundle(bundle)
         assert "Observation/tumour-size.subject" in _issues(exc)
 
+    def test_resources_of_two_patients_without_a_patient_resource(self) -> None:
+        """Without a Patient resource the subject check was skipped: a metastasis of
+        another patient made this one's disease metastatic (exit 0)."""
+        bundle = copy.deepcopy(example("low-risk"))
+        bundle["entry"] = [e for e in bundle["entry"]
+                           if e["resource"]["resourceType"] != "Patient"]
+        _resource(bundle, "tumour-size")["subject"] = {"reference": "Patient/someone-else"}
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "must refer to one patient (the resources refer to 2)" in _issues(exc)
+        alone = copy.deepcopy(bundle)
+        _resource(alone, "tumour-size")["subject"] = {
+            "reference": "https://ehr.example/fhir/Patient/" + _resource(
+                alone, "pecoma-diagnosis")["subject"]["reference"].split("/")[-1]}
+        assert case_from_bundle(alone).case is not None  # the same patient, written absolute
+
     def test_no_pecoma_condition(self) -> None:
         with pytest.raises(InputError) as exc:
             case_from_bundle(_drop(example("low-risk"), "pecoma-diagnosis"))

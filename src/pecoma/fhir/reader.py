@@ -219,6 +219,16 @@ def _check_subject(
                     f"{patient}); a bundle holds one patient's record")
 
 
+def _patient_part(ref: str) -> str:
+    """``Patient/<id>`` of a reference written relative, absolute or versioned (another
+    resource type's reference as written)."""
+    parts = ref.split("/")
+    for i in range(len(parts) - 1):
+        if parts[i] == "Patient":
+            return f"Patient/{parts[i + 1]}"
+    return ref
+
+
 @contextlib.contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """Python's cyclic garbage collector paused for the block (then as before).
@@ -285,6 +295,19 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> B
             entry = data["entry"][i]
             if isinstance(entry.get("fullUrl"), str):
                 full_urls.add(entry["fullUrl"])
+
+    if patient_id is None:
+        # no Patient resource to check against: the resources read must still all be
+        # one patient's (a search across patients would merge their records)
+        subjects = sorted({_patient_part(ref) for _i, res in entries
+                           if res["resourceType"] in READ_TYPES
+                           for key in ("subject", "patient")
+                           if (ref := reference_of(res.get(key))) is not None})
+        if len(subjects) > 1:
+            r.issue("Bundle.entry (subject)", ", ".join(subjects[:5]),
+                    f"must refer to one patient (the resources refer to {len(subjects)}): "
+                    "a bundle holds one patient's record")
+            raise InputError(r.issues, source)
 
     by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {t: [] for t in READ_TYPES}
     ignored: dict[str, int] = {}
