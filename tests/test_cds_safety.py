@@ -129,6 +129,57 @@ class TestAllergyListDecidesTheProposal:
         for card in cards_of(client, order(change, **DOXORUBICIN)):
             assert "suggestions" not in card
 
+    @pytest.mark.parametrize(("allergic_to", "draft", "says"), [
+        ({"coding": [{"system": RXNORM, "code": "35302"}]},  # sirolimus
+         {"medicationCodeableConcept": {"text": "sirolimus 2 mg"}},
+         "allergy or intolerance to sirolimus"),
+        ({"text": "Sirolimus"}, {"medicationCodeableConcept": {"text": "everolimus 10 mg"}},
+         "allergy or intolerance to an mTOR inhibitor (sirolimus)"),
+        ({"text": "Doxorubicin"}, DOXORUBICIN, "allergy or intolerance to doxorubicin"),
+        ({"text": "Ifosfamide"},
+         {"medicationCodeableConcept": {"text": "epirubicin and ifosfamide"}},
+         "ifosfamide, which epirubicin ifosfamide contains"),
+        ({"text": "Epirubicin"},
+         {"medicationCodeableConcept": {"text": "epirubicin and ifosfamide"}},
+         "epirubicin, which epirubicin ifosfamide contains"),
+    ])
+    def test_a_draft_of_a_drug_the_allergy_list_rules_out_gets_a_critical_card(
+        self, client: TestClient, allergic_to: dict[str, Any], draft: dict[str, Any],
+        says: str,
+    ) -> None:
+        """An order of sirolimus for a patient with a recorded sirolimus allergy got no
+        card at all (order-select looked only at chemotherapy drafts), nor one of
+        epirubicin with ifosfamide beside an ifosfamide allergy."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy(allergic_to)})
+
+        critical = [c for c in cards_of(client, order(change, **draft))
+                    if c["indicator"] == "critical"]
+        assert len(critical) == 1 and says in critical[0]["summary"] + critical[0]["detail"]
+        assert "suggestions" not in critical[0]
+
+    def test_no_allergy_no_critical_card(self, client: TestClient) -> None:
+        cards = cards_of(client, order(**{"medicationCodeableConcept": {"text": "sirolimus"}}))
+        assert not any(c["indicator"] == "critical" for c in cards)
+
+    def test_an_allergy_named_in_its_reaction_is_read(self, client: TestClient) -> None:
+        """Coded 'Allergy to drug' with the drug in reaction.substance: the sirolimus
+        allergy was missed, and a doxorubicin draft got 'an mTOR inhibitor first'. Read,
+        the mTOR inhibitors are contraindicated: doxorubicin draws no warning (S14), and a
+        sirolimus draft a critical card."""
+        def change(prefetch: dict[str, Any]) -> None:
+            res = allergy({"coding": [{"system": "http://snomed.info/sct",
+                                       "code": "416098002", "display": "Allergy to drug"}]})
+            res["reaction"] = [{"substance": {"coding": [{"system": RXNORM,
+                                                           "code": "35302"}]},
+                                "manifestation": [{"text": "anaphylaxis"}]}]
+            prefetch["allergies"]["entry"].append({"resource": res})
+
+        assert cards_of(client, order(change, **DOXORUBICIN)) == []
+        [card] = cards_of(client, order(change, **{
+            "medicationCodeableConcept": {"text": "sirolimus 2 mg"}}))
+        assert card["indicator"] == "critical" and "to sirolimus" in card["summary"]
+
     def test_resolved_intolerance_does_not_count(self, client: TestClient) -> None:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"]["entry"].append(

@@ -30,6 +30,7 @@ from pecoma.case import Agent
 from pecoma.fhir import codes as c
 
 __all__ = [
+    "INGREDIENTS",
     "MEDICATION_BY_ID",
     "MEDICATION_TYPES",
     "NOT_A_LINE",
@@ -40,7 +41,9 @@ __all__ = [
     "agent_of",
     "agent_of_concept",
     "allergy_may_be_to_a_drug",
+    "allergy_substances",
     "given",
+    "ingredients_named",
     "may_have_been_given",
     "medication_concept",
     "names_something",
@@ -285,6 +288,41 @@ def agent_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> Ag
         if agent is not None:
             return agent
     return _agent_in(" ".join(_words(cc) for cc in concepts))
+
+
+#: The drugs an agent of the case format is made of, each by the names that identify it:
+#: an intolerance to one rules out every agent that holds it (ifosfamide: doxorubicin
+#: with ifosfamide, epirubicin with ifosfamide, ifosfamide).
+_DRUG_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "doxorubicin": ("doxorubicin", "adriamycin", "doxil", "caelyx", "myocet"),
+    "epirubicin": ("epirubicin", "ellence", "pharmorubicin"),
+    "ifosfamide": ("ifosfamide", "ifex", "holoxan"),
+    "gemcitabine": ("gemcitabine", "gemzar"),
+    "docetaxel": ("docetaxel", "taxotere"),
+}
+INGREDIENTS: Final[dict[Agent, frozenset[str]]] = {
+    Agent.doxorubicin: frozenset({"doxorubicin"}),
+    Agent.doxorubicin_ifosfamide: frozenset({"doxorubicin", "ifosfamide"}),
+    Agent.epirubicin_ifosfamide: frozenset({"epirubicin", "ifosfamide"}),
+    Agent.ifosfamide: frozenset({"ifosfamide"}),
+    Agent.gemcitabine_docetaxel: frozenset({"gemcitabine", "docetaxel"}),
+}
+
+
+def ingredients_named(concept: Mapping[str, Any]) -> frozenset[str]:
+    """The drugs of :data:`INGREDIENTS` a medication concept names (by name or RxNorm)."""
+    words = _words(concept)
+    return frozenset(drug for drug, names in _DRUG_NAMES.items()
+                     if any(n in words for n in names))
+
+
+def allergy_substances(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The concepts an AllergyIntolerance names its substance by: its code, then each
+    reaction's substance (a code such as 'Allergy to drug' leaves the drug to it)."""
+    out = [allergy.get("code")]
+    out += [reaction.get("substance") for reaction in _list(allergy.get("reaction"))
+            if isinstance(reaction, dict)]
+    return [concept for concept in out if isinstance(concept, dict)]
 
 
 def names_something(words: str) -> bool:

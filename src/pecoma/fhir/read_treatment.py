@@ -13,7 +13,7 @@ from pecoma.case import Agent, PrimarySite, Response, SurgeryStatus, TherapySett
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
-from pecoma.fhir.medications import agent_of_concept
+from pecoma.fhir.medications import agent_of_concept, allergy_substances
 from pecoma.fhir.reading import (
     Reader,
     as_list,
@@ -252,14 +252,15 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]],
 
 
 def _allergy_agent(allergy: Mapping[str, Any]) -> Agent | str | None:
-    """The mTOR inhibitor an allergy names, 'class' for the drug class, or ``None``."""
-    concept = allergy.get("code")
-    agent = agent_of_concept(concept)
-    if agent is not None and agent.is_mtor_inhibitor:
-        return agent
-    words = m.lower_words(concept)
-    if "mtor" in words or "rapalog" in words:
-        return "class"
+    """The mTOR inhibitor an allergy names (by its code, else a reaction's substance),
+    'class' for the drug class, or ``None``."""
+    for concept in allergy_substances(allergy):
+        agent = agent_of_concept(concept)
+        if agent is not None and agent.is_mtor_inhibitor:
+            return agent
+        words = m.lower_words(concept)
+        if "mtor" in words or "rapalog" in words:
+            return "class"
     return None
 
 

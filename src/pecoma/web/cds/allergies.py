@@ -11,8 +11,10 @@ systemic therapy already given are known:
 
 * the list could not be read (prefetch null or an OperationOutcome, the FHIR server not
   allowed or failing): nothing is proposed, and the card says why;
-* an active intolerance to the agent rules the agent out; one to any mTOR inhibitor rules
-  out every mTOR inhibitor (the reader takes it as a class contraindication);
+* an active intolerance to the agent rules the agent out, as does one to a drug it holds
+  (ifosfamide rules out epirubicin with ifosfamide); one to any mTOR inhibitor rules out
+  every mTOR inhibitor (the reader takes it as a class contraindication); the substance is
+  read from the entry's code, else from its reactions' substances;
 * an active drug allergy (category ``medication``, or no category) whose substance
   pecoma cannot identify could be to the drug: nothing is proposed, and the card names
   how many entries could not be identified.
@@ -28,7 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pecoma.case import Agent
-from pecoma.fhir.medications import agent_of_concept, allergy_may_be_to_a_drug
+from pecoma.fhir.medications import (
+    INGREDIENTS,
+    agent_of_concept,
+    allergy_may_be_to_a_drug,
+    allergy_substances,
+    ingredients_named,
+)
 
 __all__ = ["DrugSafety", "drug_safety"]
 
@@ -49,6 +57,9 @@ class DrugSafety:
     unreadable: str | None = None
     intolerant: frozenset[Agent] = frozenset()
     unidentified: int = 0
+    #: Drugs an agent may be made of (:data:`~pecoma.fhir.medications.INGREDIENTS`)
+    #: that an active allergy names.
+    ingredients: frozenset[str] = frozenset()
     #: Why the lines of systemic therapy already given are not fully known, if they are not.
     history: str | None = None
 
@@ -59,6 +70,10 @@ class DrugSafety:
         if agent.is_mtor_inhibitor and any(a.is_mtor_inhibitor for a in self.intolerant):
             names = ", ".join(sorted(a.value for a in self.intolerant if a.is_mtor_inhibitor))
             return f"the record lists an allergy or intolerance to an mTOR inhibitor ({names})"
+        held = sorted(INGREDIENTS.get(agent, frozenset()) & self.ingredients)
+        if held:
+            return (f"the record lists an allergy or intolerance to {', '.join(held)}, "
+                    f"which {agent.value.replace('_', ' ')} contains")
         return None
 
     def withheld(self, agent: Agent) -> str | None:
@@ -89,6 +104,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     if unreadable is not None:
         return DrugSafety(unreadable=unreadable, history=history)
     intolerant: set[Agent] = set()
+    ingredients: set[str] = set()
     unidentified = 0
     for res in allergies:
         if res.get("resourceType") != "AllergyIntolerance":
@@ -97,11 +113,15 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
             continue
         if _codes(res.get("verificationStatus")) & _IGNORED:
             continue
-        agent = agent_of_concept(res.get("code"))
-        if agent is not None:
-            intolerant.add(agent)
-            continue
-        if allergy_may_be_to_a_drug(res):
+        named = False
+        for concept in allergy_substances(res):
+            agent = agent_of_concept(concept)
+            drugs = ingredients_named(concept)
+            if agent is not None:
+                intolerant.add(agent)
+            ingredients |= drugs
+            named = named or agent is not None or bool(drugs)
+        if not named and allergy_may_be_to_a_drug(res):
             unidentified += 1
     return DrugSafety(intolerant=frozenset(intolerant), unidentified=unidentified,
-                      history=history)
+                      history=history, ingredients=frozenset(ingredients))

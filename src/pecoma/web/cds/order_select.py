@@ -161,6 +161,24 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
     )
 
 
+def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
+                 safety: DrugSafety) -> None:
+    """A critical card for a draft of a drug the patient's allergy list rules out (the
+    agent itself, a drug it holds, or any mTOR inhibitor after an intolerance of one)."""
+    why = safety.ruled_out(agent)
+    if why is None:
+        return
+    ident = f"MedicationRequest/{order.get('id')}" if order.get("id") else "the draft order"
+    name = agent.value.replace("_", " ")
+    answer.card(
+        summary=f"Draft order of {name}: {why}",
+        indicator="critical", version=load_knowledge().version,
+        detail=(f"{ident} orders {name}; {why}. Check the allergy list before ordering: "
+                "pecoma never proposes a drug a recorded intolerance rules out."),
+        record_ids=(),
+    )
+
+
 async def order_select(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
     req = check_request(body, "order-select")
     answer = Answer(svc, ORDER_SELECT, req.instance)
@@ -171,7 +189,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     fetched = await _fetch_medications(req, orders, resolve, svc, deadline)
     if fetched:
         resolve = resolver_for([*held, *fetched])
-    chemo: list[tuple[Mapping[str, Any], Agent]] = []
+    known: list[tuple[Mapping[str, Any], Agent]] = []
     unidentified: list[tuple[Mapping[str, Any], str]] = []
     for order in orders:
         agent = agent_of(order, resolve)
@@ -179,15 +197,27 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             why = unreadable_medication(order, resolve)
             if why is not None:
                 unidentified.append((order, why))
-        elif agent.is_conventional_chemotherapy:
-            chemo.append((order, agent))
+        else:
+            known.append((order, agent))
+    chemo = [(order, agent) for order, agent in known if agent.is_conventional_chemotherapy]
+    if not known and not unidentified:
+        return answer
     if not chemo and not unidentified:
+        # only the allergy list to check: a record that cannot be read says nothing here
+        # (the EHR's own allergy check applies), so its cards go to a scratch answer
+        scratch = Answer(svc, ORDER_SELECT, req.instance)
+        read = await read_record(req, request, svc, scratch, deadline, fetched)
+        if read is not None:
+            for draft, agent in known:
+                _intolerance(answer, draft, agent, read[2])
         return answer
     read = await read_record(req, request, svc, answer, deadline, fetched)
     if read is None:
         return answer
     record, bc, safety = read
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
+    for draft, agent in known:
+        _intolerance(answer, draft, agent, safety)
     try:
         for draft, agent in chemo:
             a = _alerting(bc.case, agent, svc)
