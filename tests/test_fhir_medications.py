@@ -227,6 +227,11 @@ class TestGiven:
         """An active proposal or plan is not an order: planned, not given."""
         assert given(_request(intent="plan")) is Given.planned
         assert given(_request(intent="proposal")) is Given.planned
+        # an option of a group and a patient's own request are no order either: an
+        # everolimus 'option' read as given silenced the chemotherapy-first warning
+        assert given(_request(intent="option")) is Given.planned
+        assert given(_request(intent="directive")) is Given.planned
+        assert given(_request(intent="original-order")) is Given.given
 
     def test_do_not_perform(self) -> None:
         """An order not to give the drug is not given."""

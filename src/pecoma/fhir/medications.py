@@ -402,8 +402,9 @@ _STATUS: Final[Mapping[str, Mapping[str, Given]]] = {
     },
 }
 
-#: MedicationRequest intents that are not orders to give the drug.
-_PLAN_INTENTS: Final = frozenset({"proposal", "plan"})
+#: MedicationRequest intents that are not orders to give the drug (R4: an ``option`` is
+#: one choice of a group, a ``directive`` the patient's or a relative's request).
+_PLAN_INTENTS: Final = frozenset({"proposal", "plan", "option", "directive"})
 
 
 def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
