@@ -60,6 +60,13 @@ def _incomplete_groups(case: Case) -> list[tuple[str, tuple[str, ...]]]:
     ]
 
 
+def _no_melanocytic_marker(case: Case) -> bool:
+    """No melanocytic marker (HMB-45, Melan-A, MITF), the mark of PEComa, has a result,
+    and one is recorded as not done: the melanocytic differentiation was not shown."""
+    markers = [getattr(case.immunohistochemistry, m) for m in ("hmb45", "melan_a", "mitf")]
+    return not any(x in _DONE for x in markers) and IHCResult.not_done in markers
+
+
 def ihc_panel_complete(case: Case) -> bool:
     """Whether HMB-45, a melanocytic and a smooth-muscle marker all have a result."""
     return not _incomplete_groups(case)
@@ -73,11 +80,16 @@ def require_tissue(case: Case, out: Collector) -> None:
     mistaken for leiomyosarcoma and other sarcomas). Call before the treatment rules
     run."""
     method = case.diagnosis.method
+    incomplete = _incomplete_groups(case)
     if method is DiagnosisMethod.imaging_only:
         out.treatment_conditions = (out.missing("MISS-TISSUE-DIAGNOSIS"),)
+    elif not incomplete:
+        return  # the panel's results are recorded: the diagnosis was made on tissue
     elif method is DiagnosisMethod.unknown:
         out.treatment_conditions = (out.missing("MISS-DIAGNOSIS-METHOD"),)
-    elif method is DiagnosisMethod.histology_without_ihc and _incomplete_groups(case):
+    elif method is DiagnosisMethod.histology_without_ihc or _no_melanocytic_marker(case):
+        # without immunohistochemistry, or no melanocytic marker done whatever the method
+        # says (smooth-muscle markers alone: a leiomyosarcoma's profile)
         out.treatment_conditions = (out.missing("MISS-IHC-CONFIRMATION"),)
 
 
@@ -148,14 +160,14 @@ def history_and_behaviour(
             out.add("ALERT-INCOMPLETE-RESECTION", facts, [*conditional, *open_on])
         else:
             out.add("ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR", facts, conditional)
-    if tfe3_positive and case.molecular.tfe3_fusion not in _FUSION_TESTED:
+    fusion = case.molecular.tfe3_fusion
+    if tfe3_positive and not (fusion is FusionStatus.absent or (
+            fusion is FusionStatus.present and d.advanced is not False)):
         # the molecular confirmation it asks for: once done, its result speaks instead
-        # (SUPP-TFE3-FUSION when present; a stain not borne out when absent)
+        # (SUPP-TFE3-FUSION where systemic treatment is at stake; a stain not borne out
+        # when absent)
         out.add("SUPP-TFE3", [Fact("immunohistochemistry.tfe3", "positive")])
     out.add("ALERT-LONG-TERM-FOLLOW-UP", [d.status_fact()])
-
-
-_FUSION_TESTED = (FusionStatus.present, FusionStatus.absent)
 
 
 def malignancy_evidence(d: Derived, classifications: Sequence[Classification]) -> list[Fact]:

@@ -18,7 +18,7 @@ from pecoma.engine.model import Fact, Item, ItemTemplate, MissingFact, Provenanc
 from pecoma.errors import KnowledgeError
 from pecoma.knowledge import Knowledge, MissingRecord, Record
 
-__all__ = ["Collector", "provenance_of", "template_of"]
+__all__ = ["DIAGNOSIS_CONDITIONS", "Collector", "provenance_of", "template_of"]
 
 
 def _provenance(knowledge: Knowledge, rec: Record | MissingRecord) -> Provenance:
@@ -205,6 +205,11 @@ class Collector:
             for rec in (records[mid],)
         )
 
+
+#: Missing facts that make every treatment recommendation conditional alike: whether the
+#: diagnosis is confirmed on tissue with the immunohistochemistry panel (I11).
+DIAGNOSIS_CONDITIONS = frozenset({"MISS-TISSUE-DIAGNOSIS", "MISS-DIAGNOSIS-METHOD",
+                                  "MISS-IHC-CONFIRMATION"})
 
 #: Sections whose recommendations are treatment decisions (what a diagnosis not yet
 #: confirmed on tissue makes conditional).

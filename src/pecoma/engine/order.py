@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pecoma.engine.collect import DIAGNOSIS_CONDITIONS
 from pecoma.engine.model import Item
 
 __all__ = ["decision_order"]
@@ -29,7 +30,7 @@ LOCAL = frozenset(
 LOCAL_UNDECIDED = frozenset({"REC-LUNG-METASTASECTOMY-PENDING", "REC-LUNG-METASTASECTOMY-NOT-MET"})
 #: Missing facts that make every treatment conditional alike (they do not make local
 #: treatment any less the first step).
-_SHARED_CONDITIONS = frozenset({"MISS-TISSUE-DIAGNOSIS"})
+_SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS
 _STEP_OF_SECTION = {"risk": 1, "localized": 1, "adjuvant": 1, "advanced": 2}
 
 

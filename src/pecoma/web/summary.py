@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
+from pecoma.engine.collect import DIAGNOSIS_CONDITIONS
 from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
 from pecoma.engine.plan import SurveillancePlan
 from pecoma.knowledge import load_knowledge
@@ -69,7 +70,7 @@ MISSING_TIERS: tuple[tuple[int, str], ...] = (
     (4, "changes an alert or supplementary context only"),
 )
 _TIER_WORDS = dict(MISSING_TIERS)
-_DIAGNOSIS = frozenset({"MISS-TISSUE-DIAGNOSIS", "MISS-DIAGNOSIS-METHOD"})
+_DIAGNOSIS = DIAGNOSIS_CONDITIONS
 
 
 @dataclass(frozen=True, slots=True)
