@@ -21,7 +21,6 @@ from pecoma.case import (
     PrimarySite,
     SurgeryStatus,
     TherapyLine,
-    TherapySetting,
     Timing,
     YesNo,
 )
@@ -143,12 +142,18 @@ def adjuvant(
     to_operate = nodes is NodeStatus.positive and surgery_status is not SurgeryStatus.unknown \
         and status is not DiseaseStatus.locally_advanced_unresectable \
         and case.stage.resectable is not YesNo.no
+    # relapsed disease never operated on: whether surgery can remove it decides
+    resection_open = (to_operate and not operated and status in _RELAPSED
+                      and case.stage.resectable is YesNo.unknown)
     s11_affects = ("REC-ADJ-NODES-METS",)
     # Unknown is not "no": a metastasis of unknown timing may have been there at
     # presentation, and an unknown surgery status may be "operated on".
     timing_unknown: list[str] = []
-    # postoperative systemic treatment is recorded: S11's consideration has been made
-    considered = any(t.setting is TherapySetting.adjuvant for t in case.systemic.therapies)
+    # S11 is a decision at presentation: made once systemic treatment is recorded (after
+    # the operation or for advanced disease), and past once the disease has recurred or
+    # a relapse has been cleared (I8 then says the guideline names no adjuvant treatment)
+    considered = bool(case.systemic.therapies) or d.free_since is not None \
+        or status is DiseaseStatus.recurrent
     if considered:
         s11, untimed = [], []
     if not s11 and untimed:
@@ -157,7 +162,11 @@ def adjuvant(
         if d.anchor is None:
             timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
-    if s11 and (operated or to_operate):
+    if s11 and resection_open:
+        ask = out.missing("MISS-RESECTABLE", affects=s11_affects)
+        out.add("REC-ADJ-NODES-METS", [*s11, Fact("stage.resectable", "unknown")],
+                [*timing_unknown, ask])
+    elif s11 and (operated or to_operate):
         out.add("REC-ADJ-NODES-METS", s11, timing_unknown)
     elif s11 and surgery_status is SurgeryStatus.unknown:
         ask = out.missing("MISS-SURGERY-STATUS", affects=s11_affects)
@@ -228,25 +237,31 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         mtor_facts += [Fact("systemic.therapies.agent", given.agent),
                        Fact("systemic.therapies.progressed", YesNo.unknown)]
     chemo = d.progressed_on_anthracycline
+    # S15 names a regimen for a uterine primary, no option once the disease has progressed
+    # on it (or on doxorubicin with ifosfamide, the same pairing with a sister
+    # anthracycline). Where it is offered the guideline does name a further line, so its
+    # silence is not said.
+    s15 = case.tumour.primary_site is PrimarySite.uterus and not any(
+        t.agent in _ANTHRACYCLINE_IFOSFAMIDE and progressed_on(t)
+        for t in case.systemic.therapies
+    )
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
-        out.add("REC-NO-NEXT-LINE", facts, base)
+        if not s15:
+            out.add("REC-NO-NEXT-LINE", facts, base)
         out.add("SUPP-AFTER-MTOR", facts, base)
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already.
-        out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", [*mtor_facts, *_progressed_facts(chemo)],
-                [*base, *if_not_progressed])
+        if not s15:
+            out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE",
+                    [*mtor_facts, *_progressed_facts(chemo)], [*base, *if_not_progressed])
     elif mtor_blocked:
         out.add("REC-ANTHRACYCLINE", mtor_facts, [*base, *if_not_progressed])
     else:
         conditions = [*base, *unsure, *if_not_progressed]
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
-    if case.tumour.primary_site is PrimarySite.uterus and not any(
-        t.agent in _ANTHRACYCLINE_IFOSFAMIDE and progressed_on(t)
-        for t in case.systemic.therapies
-    ):  # S15's regimen is no option once the disease has progressed on it (or on
-        # doxorubicin with ifosfamide, the same pairing with a sister anthracycline)
+    if s15:
         out.add("REC-UTERINE-EPI-IFO", [status_fact, Fact("tumour.primary_site", "uterus")], base)
     first = d.first_line
     if (
