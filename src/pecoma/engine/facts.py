@@ -62,6 +62,9 @@ class Derived(NamedTuple):
     #: The anthracycline-based line the disease progressed on (decided as for mTOR
     #: inhibitors: the latest such line recorded as not progressed undoes it).
     progressed_on_anthracycline: TherapyLine | None = None
+    #: The latest anthracycline-based line, when whether the disease progressed on it is
+    #: not recorded (and none is recorded as progressed on).
+    anthracycline_progression_unknown: TherapyLine | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -247,7 +250,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         free_since,
         stage.lymph_nodes is NodeStatus.positive,
         mtor_unknown,
-        _progression([t for t in therapies if t.agent.is_anthracycline_based])[0],
+        *_progression([t for t in therapies if t.agent.is_anthracycline_based]),
     )
 
 

@@ -256,6 +256,12 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE",
                     [*mtor_facts, *_progressed_facts(chemo)], [*base, *if_not_progressed])
     elif mtor_blocked:
+        doubt = d.anthracycline_progression_unknown
+        if doubt is not None:  # given already: whether it is past is asked
+            if_not_progressed.append(out.missing("MISS-ANTHRACYCLINE-PROGRESSION",
+                                                 affects=("REC-ANTHRACYCLINE",)))
+            mtor_facts += [Fact("systemic.therapies.agent", doubt.agent),
+                           Fact("systemic.therapies.progressed", YesNo.unknown)]
         out.add("REC-ANTHRACYCLINE", mtor_facts, [*base, *if_not_progressed])
     else:
         conditions = [*base, *unsure, *if_not_progressed]
