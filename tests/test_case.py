@@ -150,6 +150,19 @@ class TestContradictions:
         with pytest.raises(InputError, match=r"stage\.resectable"):
             parse_case(data)
 
+    @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain"])
+    def test_locally_advanced_but_resected(self, margin: str) -> None:
+        """A resection leaving at most microscopic tumour, labelled 'locally advanced
+        unresectable', was read as present disease: an mTOR inhibitor first line and no
+        surveillance. The label contradicts the margin; R2 (gross residue) stays legal."""
+        data = copy.deepcopy(BASE)
+        data["stage"] = {"status": "locally_advanced_unresectable"}
+        data["surgery"] = {"status": "performed", "date": "2025-01-10", "margin": margin}
+        with pytest.raises(InputError, match=r"stage\.status.*record 'localized'"):
+            parse_case(data)
+        data["surgery"]["margin"] = "R2"
+        assert parse_case(data).surgery.margin.value == "R2"
+
     def test_duplicate_line_numbers(self) -> None:
         data = _metastatic(metastases=[{"site": "liver"}])
         data["systemic"] = {"therapies": [{"agent": "sirolimus", "line": 1},

@@ -95,6 +95,16 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "tumour leaves no unresectable disease); leave 'stage.resectable' out, or record "
             "the residual or recurrent disease with its status",
         )
+    if status is _LOCALLY_ADVANCED and performed and surgery.margin in (
+            Margin.R0, Margin.R1, Margin.uncertain):
+        add(
+            "stage.status",
+            status.value,
+            f"contradicts 'surgery.margin' '{surgery.margin.value}' (a resection that leaves "
+            "at most microscopic tumour leaves no unresectable, locally advanced disease); "
+            "record 'localized' (with 'stage.resectable' 'no' when no re-excision is "
+            "possible), or the R2 margin",
+        )
     if status is _LOCALLY_ADVANCED and stage.resectable is YesNo.yes:
         add(
             "stage.resectable",
