@@ -241,6 +241,15 @@ class TestOrdersRecognised:
         assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
         assert "Draft order: doxorubicin." in card["detail"]
 
+    @pytest.mark.parametrize("name", ["irinotecan 125 mg/m2", "Vincristine sulfate 1 MG/ML",
+                                      "etoposide", "temozolomide 150 mg"])
+    def test_other_cytotoxics_are_chemotherapy(self, client: TestClient, name: str) -> None:
+        """Irinotecan and vincristine orders were read as 'not a systemic agent of the
+        guideline': no card, though S13 puts mTOR inhibitors before all conventional
+        chemotherapy."""
+        [card] = cards_of(client, order(medicationCodeableConcept={"text": name}))
+        assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+
     def test_unresolvable_reference_is_not_a_silent_no(self, client: TestClient) -> None:
         [card] = cards_of(client, order(medicationReference={"reference": "Medication/zz"}))
         assert card["indicator"] == "warning"

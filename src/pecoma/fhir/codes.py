@@ -88,7 +88,15 @@ AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.other_chemotherapy, ("epirubicin", "gemcitabine", "docetaxel", "paclitaxel",
                                 "cyclophosphamide", "cisplatin", "carboplatin", "eribulin",
                                 "ellence", "pharmorubicin", "gemzar", "taxotere", "taxol",
-                                "halaven")),
+                                "halaven",
+                                # other cytotoxics a sarcoma team may order: conventional
+                                # chemotherapy for S13, never "not a systemic agent"
+                                "irinotecan", "topotecan", "vincristine", "vinblastine",
+                                "vinorelbine", "etoposide", "temozolomide", "methotrexate",
+                                "dactinomycin", "actinomycin", "oxaliplatin", "fluorouracil",
+                                "capecitabine", "cabazitaxel", "pemetrexed", "mitomycin",
+                                "bleomycin", "melphalan", "bendamustine", "camptosar",
+                                "oncovin", "temodar")),
 )
 
 _EXT_BASE: Final = f"{PECOMA_BASE}/StructureDefinition"
