@@ -721,6 +721,26 @@ class TestRecognisers:
         if expected is IHCResult.unknown:
             assert any("does not say positive or negative plainly" in n for n in got.notes)
 
+    def test_a_later_absent_result_makes_the_earlier_one_unknown(
+            self, uterus: dict[str, Any]) -> None:
+        """Observations come in time order and the later wins (docs/fhir.md), but an
+        amended result withdrawn ('dataAbsentReason') left the earlier value standing:
+        HMB-45 stayed positive after its result was withdrawn."""
+        b = copy.deepcopy(uterus)
+        first = res(b, "tumor-marker-test-hmb45-pecoma-u")
+        later = copy.deepcopy(first)
+        later.update({"id": "hmb45-amended", "status": "amended",
+                      "effectiveDateTime": "2024-04-30",
+                      "dataAbsentReason": {"coding": [{
+                          "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                          "code": "unknown"}]}})
+        later.pop("valueCodeableConcept", None)
+        later.pop("valueString", None)
+        got = read(add(b, later))
+        assert got.case.immunohistochemistry.hmb45 is IHCResult.unknown
+        assert any("the latest result is absent" in n for n in got.notes)
+        assert read(uterus).case.immunohistochemistry.hmb45 is IHCResult.positive
+
     def test_a_size_with_a_comparator_is_no_exact_size(self, uterus: dict[str, Any]
                                                         ) -> None:
         """'> 5 cm' was read as 5.0 cm, which S06 (> 5 cm) does not meet: a tumour known

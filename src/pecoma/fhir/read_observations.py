@@ -342,18 +342,18 @@ def live_observations(
 def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     variants: list[tuple[str, dict[str, Any]]] = []
     implications: dict[str, str] = {}
+    written: dict[tuple[tuple[str, str], ...], set[str]] = {}  # code -> facts it gave
     for where, obs in observations:
         kind = r.kinds.get(id(obs))
         if kind is None or kind in ("histology", "margin"):
             continue
-        if kind == "handler":
-            handler = _observation_handler(obs)
+        if kind in ("handler", "marker"):
+            handler = _observation_handler(obs) if kind == "handler" else _marker
             if handler is not None:
+                before = dict(r.sources)
                 handler(r, obs, where)
                 r.used.add(where)
-        elif kind == "marker":
-            _marker(r, obs, where)
-            r.used.add(where)
+                _later_absent(r, obs, where, before, written)
         elif kind == "status":
             _disease_status(r, obs, where)
         elif kind == "history":
@@ -376,6 +376,31 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
         if where not in r.used:
             r.why[where] = "a variant of a gene other than TSC1, TSC2 or TFE3"
     r.notes.extend(reading.notes)
+
+
+def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[str, str],
+                  written: dict[tuple[tuple[str, str], ...], set[str]]) -> None:
+    """Observations come in time order and the later one wins: one whose result is absent
+    (an amended result withdrawn: ``dataAbsentReason``) makes the facts an earlier one of
+    the same code gave unknown again, rather than leaving the earlier value standing."""
+    code = tuple(sorted(codings(obs.get("code")))) or (("text", m.lower_words(obs.get("code"))),)
+    gave = {path for path, w in r.sources.items() if before.get(path) != w}
+    if gave:
+        written[code] = gave
+        return
+    reason = _absent_reason(obs)
+    if reason is None or reason == "not-performed" or not written.get(code):
+        return
+    for path in sorted(written.pop(code)):
+        node: Any = r.data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+        r.sources.pop(path, None)
+        r.notes.append(f"{where}: the latest result is absent ({reason}): {path} is unknown, "
+                       "not the earlier value")
 
 
 def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
