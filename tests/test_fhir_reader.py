@@ -253,6 +253,21 @@ class TestRejectedBundles:
                 alone, "pecoma-diagnosis")["subject"]["reference"].split("/")[-1]}
         assert case_from_bundle(alone).case is not None  # the same patient, written absolute
 
+    def test_an_id_repeated_with_other_content_is_refused(self) -> None:
+        """Two Medication/dox of different drugs: a reference was resolved to the first,
+        silently (a doxorubicin line read as everolimus). Which one is meant cannot be
+        told; the same resource sent twice is fine."""
+        bundle = copy.deepcopy(example("low-risk"))
+        size = _resource(bundle, "tumour-size")
+        bundle["entry"].append({"resource": copy.deepcopy(size)})
+        assert case_from_bundle(bundle).case is not None
+        other = copy.deepcopy(size)
+        other["valueQuantity"]["value"] = 9
+        bundle["entry"].append({"resource": other})
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        assert "must not repeat an id with other content" in _issues(exc)
+
     def test_no_pecoma_condition(self) -> None:
         with pytest.raises(InputError) as exc:
             case_from_bundle(_drop(example("low-risk"), "pecoma-diagnosis"))

@@ -265,6 +265,20 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> B
     entries = _shape(data, r)
     if r.issues:
         raise InputError(r.issues, source)
+    seen: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for i, res in entries:
+        rid = res.get("id")
+        if not isinstance(rid, str):
+            continue
+        key = (str(res.get("resourceType")), rid)
+        if key in seen and seen[key] != res:
+            # which one a reference means cannot be told: never the first by chance
+            r.issue(f"Bundle.entry[{i}]", f"{key[0]}/{key[1]}",
+                    "must not repeat an id with other content (two resources "
+                    f"{key[0]}/{key[1]}: a reference to it could mean either)")
+        seen.setdefault(key, res)
+    if r.issues:
+        raise InputError(r.issues, source)
     full_urls_all: dict[str, Mapping[str, Any]] = {}
     for i, res in entries:
         url = data["entry"][i].get("fullUrl")
