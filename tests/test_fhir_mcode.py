@@ -721,6 +721,15 @@ class TestRecognisers:
         if expected is IHCResult.unknown:
             assert any("does not say positive or negative plainly" in n for n in got.notes)
 
+    @pytest.mark.parametrize("system", ["http://terminology.hl7.org/CodeSystem/icd-o-3",
+                                        "urn:oid:2.16.840.1.113883.6.43.1",
+                                        "http://hl7.org/fhir/sid/icd-o-3"])
+    def test_icdo3_however_its_system_is_written(self, system: str) -> None:
+        """ICD-O-3 sent by its OID was not read, and the record was refused ('no PEComa
+        Condition'): the same disease, another spelling of the code system."""
+        from pecoma.fhir.mcode import icdo3_pecoma
+        assert icdo3_pecoma({"coding": [{"system": system, "code": "8714/3"}]}) == "8714/3"
+
     def test_a_later_absent_result_makes_the_earlier_one_unknown(
             self, uterus: dict[str, Any]) -> None:
         """Observations come in time order and the later wins (docs/fhir.md), but an

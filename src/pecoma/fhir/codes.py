@@ -21,6 +21,10 @@ LOINC: Final = "http://loinc.org"
 SNOMED: Final = "http://snomed.info/sct"
 UCUM: Final = "http://unitsofmeasure.org"
 ICDO3_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+#: The same code system as EHRs often send it: its OID (HL7 terminology, ICD-O-3) and
+#: the older URI.
+ICDO3_SYSTEMS: Final = frozenset({ICDO3_SYSTEM, "urn:oid:2.16.840.1.113883.6.43.1",
+                                  "http://hl7.org/fhir/sid/icd-o-3"})
 DATA_ABSENT: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"

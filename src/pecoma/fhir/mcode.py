@@ -175,7 +175,7 @@ def profiles(resource: Mapping[str, Any]) -> list[str]:
 def icdo3_pecoma(concept: Any) -> str | None:
     """'8714/0' or '8714/3' when the concept codes PEComa in ICD-O-3 (with or without '/')."""
     for system, code in codings(concept):
-        if system == c.ICDO3_SYSTEM:
+        if system in c.ICDO3_SYSTEMS:
             plain = code.replace("/", "").strip()
             if plain in ("87140", "87143"):
                 return f"8714/{plain[-1]}"

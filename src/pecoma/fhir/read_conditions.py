@@ -58,7 +58,7 @@ def _is_pecoma(cond: Mapping[str, Any]) -> bool:
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
     concept = cond.get("code")
     return (has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_METASTASIS[0])
-            or has_code(concept, c.ICDO3_SYSTEM, "8714/6")
+            or any(has_code(concept, system, "8714/6") for system in c.ICDO3_SYSTEMS)
             or m.SECONDARY_PROFILE in m.profiles(cond)
             or m.is_secondary_code(concept))
 
