@@ -268,6 +268,19 @@ class TestRejectedBundles:
             case_from_bundle(bundle)
         assert "must not repeat an id with other content" in _issues(exc)
 
+    def test_a_search_that_is_not_the_whole_record_is_said(self) -> None:
+        """One page of a search, or a search that reported an error: the case was built
+        as if it were the whole record (the CDS services already took it as unread)."""
+        bundle = copy.deepcopy(example("low-risk"))
+        bundle["link"] = [{"relation": "next", "url": "https://ehr.example/fhir/x?page=2"}]
+        bundle["entry"].append({"resource": {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "timeout"}]}})
+        notes = case_from_bundle(bundle).notes
+        assert any("one page of a search" in n for n in notes)
+        assert any("did not return everything (error: timeout)" in n for n in notes)
+        assert not any("one page" in n for n in case_from_bundle(example("low-risk")).notes)
+
     def test_no_pecoma_condition(self) -> None:
         with pytest.raises(InputError) as exc:
             case_from_bundle(_drop(example("low-risk"), "pecoma-diagnosis"))
