@@ -281,6 +281,17 @@ class TestRejectedBundles:
         assert any("did not return everything (error: timeout)" in n for n in notes)
         assert not any("one page" in n for n in case_from_bundle(example("low-risk")).notes)
 
+    def test_a_versioned_reference_is_the_resource_held(self) -> None:
+        """'Patient/p1/_history/3' refused the whole bundle (every subject 'another
+        patient'), and a versioned medicationReference dropped its line."""
+        bundle = copy.deepcopy(example("low-risk"))
+        size = _resource(bundle, "tumour-size")
+        size["subject"] = {"reference": size["subject"]["reference"] + "/_history/3"}
+        assert case_from_bundle(bundle).case.tumour.size is not None
+        from pecoma.fhir.medications import resolver_for
+        med = {"resourceType": "Medication", "id": "m1"}
+        assert resolver_for([med])("Medication/m1/_history/2") is med
+
     def test_no_pecoma_condition(self) -> None:
         with pytest.raises(InputError) as exc:
             case_from_bundle(_drop(example("low-risk"), "pecoma-diagnosis"))

@@ -52,6 +52,7 @@ __all__ = [
     "started_on",
     "unheld_medications",
     "unreadable_medication",
+    "unversioned",
 ]
 
 RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -109,6 +110,13 @@ def no_resolver(_reference: str) -> Mapping[str, Any] | None:
     return None
 
 
+def unversioned(reference: str) -> str:
+    """A reference without its version (``Patient/p1/_history/3`` -> ``Patient/p1``): the
+    record read is the one the bundle holds."""
+    cut = reference.find("/_history/")
+    return reference[:cut] if cut > 0 else reference
+
+
 def resolver_for(resources: Iterable[Mapping[str, Any]],
                  full_urls: Mapping[str, Mapping[str, Any]] | None = None) -> Resolver:
     """A resolver over ``resources`` by ``Type/id`` (and by ``fullUrl`` where given).
@@ -123,6 +131,7 @@ def resolver_for(resources: Iterable[Mapping[str, Any]],
         if not held:
             held.append(_index(items, full_urls))
         index = held[0]
+        reference = unversioned(reference)
         found = index.get(reference)
         if found is None and "/" in reference:
             tail = "/".join(reference.rstrip("/").split("/")[-2:])

@@ -120,8 +120,9 @@ def extension_code(resource: Mapping[str, Any], url: str) -> str | None:
 
 
 def reference_of(reference: Any) -> str | None:
+    """The reference a Reference holds, without its version (``…/_history/3``)."""
     if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
-        return str(reference["reference"])
+        return meds.unversioned(str(reference["reference"]))
     return None
 
 
