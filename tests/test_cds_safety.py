@@ -90,6 +90,10 @@ class TestAllergyListDecidesTheProposal:
             "issue": [{"severity": "fatal", "code": "timeout"}]}}]},
         {"resourceType": "Bundle", "type": "searchset", "entry": [],  # page 1 of more
          "link": [{"relation": "next", "url": "https://ehr.example/fhir/x?page=2"}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+            # a warning that some entries were suppressed: the list is not whole
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "warning", "code": "incomplete"}]}}]},
         "absent",
     ])
     def test_unreadable_allergies_withhold_the_proposal(self, client: TestClient,

@@ -2,7 +2,8 @@
 
 Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A key that is
 absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome of severity
-error or fatal, or a Bundle with a ``next`` page (only part of the result) means the EHR
+error or fatal or of code ``incomplete``, or a Bundle with a ``next`` page (only part of
+the result) means the EHR
 has **no data** for that part (not "nothing recorded"). Such a part is fetched from
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
@@ -42,8 +43,11 @@ class Record:
 
 
 def _failed_outcome(resource: Mapping[str, Any]) -> bool:
+    """An OperationOutcome saying the search failed (error, fatal) or left things out
+    (code ``incomplete``, whatever its severity: "some allergies suppressed")."""
     issues = resource.get("issue")
-    return any(isinstance(i, dict) and i.get("severity") in ("error", "fatal")
+    return any(isinstance(i, dict) and (i.get("severity") in ("error", "fatal")
+                                        or i.get("code") == "incomplete")
                for i in (issues if isinstance(issues, list) else []))
 
 
