@@ -721,6 +721,23 @@ class TestRecognisers:
         if expected is IHCResult.unknown:
             assert any("does not say positive or negative plainly" in n for n in got.notes)
 
+    @pytest.mark.parametrize("panel_name", ["Immunohistochemistry panel",
+                                            "Immunohistochemistry panel: HMB-45, Melan-A"])
+    def test_a_stain_panel_s_components_are_read(self, uterus: dict[str, Any],
+                                                 panel_name: str) -> None:
+        """A panel Observation with one component per stain was left unread (or, named
+        after its markers, refused the whole record for having no value)."""
+        b = drop(uterus, "tumor-marker-test-hmb45-pecoma-u", "tumor-marker-test-melan-a-pecoma-u")
+        neg = {"coding": [{"system": "http://snomed.info/sct", "code": "260385009"}]}
+        pos = {"coding": [{"system": "http://snomed.info/sct", "code": "10828004"}]}
+        panel = {"resourceType": "Observation", "id": "panel", "status": "final",
+                 "code": {"text": panel_name},
+                 "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+                 "component": [{"code": {"text": "HMB-45"}, "valueCodeableConcept": neg},
+                               {"code": {"text": "Melan-A"}, "valueCodeableConcept": pos}]}
+        ihc = read(add(b, panel)).case.immunohistochemistry
+        assert (ihc.hmb45, ihc.melan_a) == (IHCResult.negative, IHCResult.positive)
+
     @pytest.mark.parametrize("system", ["http://terminology.hl7.org/CodeSystem/icd-o-3",
                                         "urn:oid:2.16.840.1.113883.6.43.1",
                                         "http://hl7.org/fhir/sid/icd-o-3"])

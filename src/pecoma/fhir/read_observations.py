@@ -252,8 +252,25 @@ _NEGATION = re.compile(r"\b(no|not|non|without|lacks?|lacking|absence|equivocal)
 _NOT_TISSUE_MARKER = ("serum", "plasma", "antibod", " ab ", "titer", "titre", "blood")
 
 
+def _panel(obs: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
+    """The components of a stain panel (an Observation with no value of its own whose
+    components name markers), each read as a stain of its own."""
+    if any(k.startswith("value") for k in obs):
+        return []
+    components = obs.get("component")
+    return [(i, comp) for i, comp in enumerate(components if isinstance(components, list)
+                                              else [])
+            if isinstance(comp, dict) and m.ihc_marker(comp.get("code")) is not None]
+
+
 def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
-    """A TumorMarkerTest (or any immune stain) of a marker the case records."""
+    """A TumorMarkerTest (or any immune stain) of a marker the case records; a panel's
+    components each as one."""
+    panel = _panel(obs)
+    if panel:
+        for i, comp in panel:
+            _marker(r, comp, f"{where}.component[{i}]")
+        return
     marker = m.ihc_marker(obs.get("code"))
     if marker is None:
         return
@@ -309,6 +326,8 @@ def observation_kind(obs: Mapping[str, Any]) -> str | None:
             return "history"
     if "derivedFrom" in obs and genomics.implication_of(obs):
         return "implication"
+    if _panel(obs):
+        return "marker"
     words = m.lower_words(concept)
     if not words:
         return None
