@@ -374,16 +374,9 @@ def unrecorded_relapses(repo: Repository, on_date: dt.date) -> dict[str, str]:
     patient was free of disease again (the plan is still drawn from a disease-free
     patient's dates)."""
     out: dict[str, str] = {}
-    for rid, relapses in repo.relapse_outcomes(on_date).items():
-        latest = relapses[-1]
-        state = repo.state(rid)
-        case = state.case if state is not None else None
-        if not isinstance(case, dict):
-            continue
-        free = case.get("free_of_disease") or {}
-        since = free.get("since") if case.get("stage", {}).get("status") in (
-            "recurrent", "metastatic") else None
-        if since is not None and latest.event_date.isoformat() <= str(since):
+    for rid, (latest, status, free_since) in repo.relapse_outcomes(on_date).items():
+        since = free_since if status in ("recurrent", "metastatic") else None
+        if since is not None and latest.event_date <= since:
             continue  # the relapse the case records, treated since
         found = f", found by {latest.found_by.replace('_', ' ')}" if latest.found_by else ""
         out[rid] = (f"{latest.event.replace('_', ' ')} recorded on "

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError, show_value
@@ -158,23 +158,33 @@ class Outcomes(AuditLog):
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
         return {k: tuple(v) for k, v in out.items()}
 
-    def relapse_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
-        """Registry id -> the recurrences, metastases and progressions recorded as
-        outcomes dated on or before ``on_date``, by date; for the worklist."""
+    def relapse_outcomes(self, on_date: dt.date
+                         ) -> dict[str, tuple[OutcomeView, str | None, dt.date | None]]:
+        """Registry id -> the latest recurrence, metastasis or progression recorded as an
+        outcome dated on or before ``on_date``, with the latest case version's disease
+        status and free-of-disease date (one read, for the worklist)."""
         o = OutcomeRecord
+        top = (select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+               .group_by(CaseVersion.patient_id).subquery())
+        case = CaseVersion.case
         q = (
             select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
-                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
+                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by,
+                   case[("stage", "status")].as_string(),
+                   case[("free_of_disease", "since")].as_string())
             .join(Patient, Patient.id == o.patient_id)
+            .join(top, top.c.patient_id == o.patient_id)
+            .join(CaseVersion, (CaseVersion.patient_id == o.patient_id)
+                  & (CaseVersion.version == top.c.v))
             .where(o.event_date <= on_date,
                    o.event.in_(("local_recurrence", "distant_metastasis", "progression")))
             .order_by(o.patient_id, o.event_date, o.id)
         )
-        out: dict[str, list[OutcomeView]] = {}
+        out: dict[str, tuple[OutcomeView, str | None, dt.date | None]] = {}
         with self._read() as s:
             for row in s.connection().execute(q):
-                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
-        return {k: tuple(v) for k, v in out.items()}
+                out[row[0]] = (OutcomeView(*row[1:9]), row[9], _day(row[10]))
+        return out
 
     def leaving_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
         """Registry id -> the outcome events dated on or before ``on_date``, by date, of
