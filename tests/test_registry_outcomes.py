@@ -496,38 +496,31 @@ class TestImportColumns:
         assert "before the diagnosis (2025-01-06)" in report.issues[0].rule
         assert report.written is None and repo.count()["patient"] == 0
 
-    def test_contradiction_with_a_stored_scan_is_reported_in_its_cell(
-        self, repo: Repository, tmp_path: Path
+    @pytest.mark.parametrize(("stored", "cells", "column", "rule"), [
+        # PEC-1 died on 2026-03-01 (recorded earlier): a later contact in a file
+        ("death", {"outcome.last_contact.date": "2026-05-01",
+                   "outcome.last_contact.vital_status": "alive_without_disease"},
+         "outcome.last_contact.date", "after the recorded death (2026-03-01)"),
+        # PEC-1 had a scan on 2026-02-20: a death on 2026-01-01 in a file stopped the
+        # whole good-rows import with an error and no report (the web: a bare 422)
+        ("scan", {"outcome.death.date": "2026-01-01",
+                  "outcome.death.vital_status": "dead_of_disease"},
+         "outcome.death.date", "latest recorded follow-up (scan (chest_ct) on 2026-02-20)"),
+    ], ids=["stored-outcome", "stored-scan"])
+    def test_contradiction_with_what_is_stored_is_reported_in_its_cell(
+        self, repo: Repository, tmp_path: Path, stored: str, cells: dict[str, str],
+        column: str, rule: str,
     ) -> None:
-        """PEC-1 had a scan on 2026-02-20: a death on 2026-01-01 in a file stopped the
-        whole good-rows import with an error and no report (the web: a bare 422). It is
-        now a rejected cell like any other, and the good row is written."""
+        """An outcome in a file that contradicts what is stored for its patient is a
+        rejected cell like any other, and good-rows mode still writes the other row."""
         add(repo, "PEC-1", high_risk())
-        record_scan(repo, "PEC-1", "2026-02-20", "chest_ct", "no_evidence_of_disease",
-                    on_date=ON, actor="clinic")
-        rows = [
-            {**flatten(high_risk(), "PEC-1"), "outcome.death.date": "2026-01-01",
-             "outcome.death.vital_status": "dead_of_disease"},
-            flatten(low_risk(), "PEC-2"),
-        ]
-        report = self.run(repo, tmp_path / "s.csv", rows, ImportMode.good_rows)
-        assert [(i.row, i.column) for i in report.issues] == [(2, "outcome.death.date")]
-        assert "latest recorded follow-up (scan (chest_ct) on 2026-02-20)" in \
-            report.issues[0].rule
-        assert report.written is not None and report.written.new_patients == 1
-        assert "PEC-1" not in repo.outcomes_by_registry_id()
-
-    def test_contradiction_with_a_stored_outcome(self, repo: Repository, tmp_path: Path) -> None:
-        """PEC-1 died on 2026-03-01 (recorded earlier): a later contact in a file is refused,
-        and good-rows mode still writes the other row."""
-        add(repo, "PEC-1", high_risk())
-        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_disease")
-        rows = [
-            {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.date": "2026-05-01",
-             "outcome.last_contact.vital_status": "alive_without_disease"},
-            flatten(low_risk(), "PEC-2"),
-        ]
+        if stored == "death":
+            outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_disease")
+        else:
+            record_scan(repo, "PEC-1", "2026-02-20", "chest_ct", "no_evidence_of_disease",
+                        on_date=ON, actor="clinic")
+        rows = [{**flatten(high_risk(), "PEC-1"), **cells}, flatten(low_risk(), "PEC-2")]
         report = self.run(repo, tmp_path / "c.csv", rows, ImportMode.good_rows)
-        assert [(i.row, i.column) for i in report.issues] == [(2, "outcome.last_contact.date")]
-        assert "after the recorded death (2026-03-01)" in report.issues[0].rule
+        assert [(i.row, i.column) for i in report.issues] == [(2, column)]
+        assert rule in report.issues[0].rule
         assert report.written is not None and report.written.new_patients == 1

@@ -37,7 +37,8 @@ GOLDEN = golden_names()
 ON = dt.date(2026, 11, 28)
 
 
-def _case(risk: str = "high", surgery: str | None = "2025-01-10", **extra: Any) -> Any:
+def _case(risk: str = "high", surgery: str | None = "2025-01-10", margin: str = "R0",
+          **extra: Any) -> Any:
     histology = {
         "high": {"necrosis": "present"},
         "low": {"necrosis": "absent", "infiltrative_growth": "absent",
@@ -48,7 +49,7 @@ def _case(risk: str = "high", surgery: str | None = "2025-01-10", **extra: Any) 
         "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
         "histology": histology,
         "stage": {"status": "localized", "lymph_nodes": "negative"},
-        "surgery": {"status": "performed", "date": surgery, "margin": "R0"},
+        "surgery": {"status": "performed", "date": surgery, "margin": margin},
     }
     if surgery is None:
         data["surgery"] = {"status": "planned"}
@@ -234,7 +235,8 @@ class TestNoDatedPlan:
     ])
     def test_disease_present(self, stage: dict[str, Any]) -> None:
         """While disease is present no calendar is drawn, and the plan says why."""
-        plan = _plan(_case(stage=stage))
+        # (an R0 resection leaves no locally advanced disease: an R2 one may)
+        plan = _plan(_case(stage=stage, margin="R2"))
         assert plan.status == "not_drawn" and not plan.visits
         assert plan.reasons[-1].id == "FU-NO-PLAN-ACTIVE-DISEASE"
         assert plan.surveillance_group == "high"
