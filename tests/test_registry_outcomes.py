@@ -394,6 +394,22 @@ def test_cli_record_outcome(db_url: str, tmp_path: Path) -> None:
     assert "lost_to_follow_up" in r.stdout
 
 
+def _died_on_the_command_line(db_url: str, tmp_path: Path, *rids: str) -> tuple[str, ...]:
+    """The database options of a registry of high-risk ``rids`` imported by the command
+    line, the last of whom died on 2026-10-01 (recorded by the command line)."""
+    from test_registry_cli import pecoma
+
+    from registry_support import rows_of
+
+    db = ("--database-url", db_url)
+    good = write_csv(tmp_path / "c.csv", rows_of(dict.fromkeys(rids, high_risk())))
+    assert pecoma("registry", "import", str(good), "--on", "2026-11-28", *db).returncode == 0
+    r = pecoma("registry", "record-outcome", rids[-1], "--event", "death", "--date",
+               "2026-10-01", "--vital-status", "dead_of_disease", "--on", "2026-11-28", *db)
+    assert r.returncode == 0, r.stderr
+    return db
+
+
 def test_cli_summary_counts_the_deceased_as_such(db_url: str, tmp_path: Path) -> None:
     """`registry summary` counted a patient who died by the plan left behind (overdue 2 of
     2, against the worklist's overdue 1, deceased 1): the overdue rate a coordinator reads
@@ -402,15 +418,7 @@ def test_cli_summary_counts_the_deceased_as_such(db_url: str, tmp_path: Path) ->
 
     from test_registry_cli import pecoma
 
-    from registry_support import rows_of
-
-    db = ("--database-url", db_url)
-    good = write_csv(tmp_path / "c.csv", rows_of({"PEC-0001": high_risk(),
-                                                  "PEC-0002": high_risk()}))
-    assert pecoma("registry", "import", str(good), "--on", "2026-11-28", *db).returncode == 0
-    r = pecoma("registry", "record-outcome", "PEC-0002", "--event", "death", "--date",
-               "2026-10-01", "--vital-status", "dead_of_disease", "--on", "2026-11-28", *db)
-    assert r.returncode == 0, r.stderr
+    db = _died_on_the_command_line(db_url, tmp_path, "PEC-0001", "PEC-0002")
     listed = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "json", *db)
     statuses = sorted(i["status"] for i in json.loads(listed.stdout)["items"])
     assert statuses == ["deceased", "overdue"]  # high risk, no scan history: due now (I13)
@@ -430,14 +438,7 @@ def test_outcomes_are_in_the_export(db_url: str, tmp_path: Path) -> None:
 
     from test_registry_cli import pecoma
 
-    from registry_support import rows_of
-
-    db = ("--database-url", db_url)
-    good = write_csv(tmp_path / "c.csv", rows_of({"PEC-0001": high_risk()}))
-    assert pecoma("registry", "import", str(good), "--on", "2026-11-28", *db).returncode == 0
-    r = pecoma("registry", "record-outcome", "PEC-0001", "--event", "death", "--date",
-               "2026-10-01", "--vital-status", "dead_of_disease", "--on", "2026-11-28", *db)
-    assert r.returncode == 0, r.stderr
+    db = _died_on_the_command_line(db_url, tmp_path, "PEC-0001")
     r = pecoma("registry", "export", *db)
     assert r.returncode == 0, r.stderr
     [death] = json.loads(r.stdout)["outcomes"]
