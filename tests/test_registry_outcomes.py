@@ -300,6 +300,21 @@ class TestLeavingTheWorklist:
         assert item.status.value == "suspended"
         assert item.reason.startswith("local recurrence recorded on 2026-10-15")
 
+    def test_a_worklist_of_a_past_date_knows_only_the_scans_done_by_then(
+            self, repo: Repository) -> None:
+        """As of 2025-06-01 a scan of 2025-12-01 had not been done: the patient was 'not
+        evaluable' ('imaging[1].date must not be after …') instead of on the worklist of
+        that day, as an outcome dated later does not count either."""
+        add(repo, "PEC-1", high_risk())
+        for day in ("2025-04-12", "2025-12-01"):
+            record_scan(repo, "PEC-1", day, "chest_ct", "no_evidence_of_disease",
+                        on_date=ON, actor="radiology")
+        (then,) = stored_worklist(repo, dt.date(2025, 6, 1), default_settings())
+        assert then.status.value in ("upcoming", "due", "overdue")
+        assert then.last_scan == dt.date(2025, 4, 12)
+        (now,) = stored_worklist(repo, ON, default_settings())
+        assert now.last_scan == dt.date(2025, 12, 1)
+
     def test_a_death_after_the_evaluation_date_does_not_count_yet(self) -> None:
         outcomes = [OutcomeData("death", dt.date(2026, 9, 1), "dead_of_disease")]
         assert closure(outcomes) is not None

@@ -32,6 +32,7 @@ with the reason (last, below every patient still followed).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import io
@@ -174,9 +175,14 @@ def _iso(day: dt.date | None) -> str | None:
 def evaluate(
     states: Iterable[PatientState], on_date: dt.date, settings: Settings
 ) -> list[Evaluated]:
-    """Assess every patient's latest case and draw its plan as of ``on_date``."""
+    """Assess every patient's latest case and draw its plan as of ``on_date``, with the
+    scans done by then (a scan recorded later is not known yet as of that date, as an
+    outcome dated later does not count: a worklist of a past date can be reproduced)."""
     out: list[Evaluated] = []
     for st in states:
+        if any(sc.performed_on > on_date for sc in st.scans):
+            st = dataclasses.replace(st, scans=tuple(
+                sc for sc in st.scans if sc.performed_on <= on_date))
         if st.case is None:
             out.append(Evaluated(st, None, None, None, "no case recorded yet"))
             continue
