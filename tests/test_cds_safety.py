@@ -245,6 +245,17 @@ class TestOrdersRecognised:
         assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
         assert "Draft order: doxorubicin." in card["detail"]
 
+    def test_a_draft_naming_its_medication_by_urn_uuid(self, client: TestClient) -> None:
+        """A draft whose medicationReference is the urn:uuid fullUrl of a Medication in the
+        same draft Bundle (as EHRs write transaction bundles) got 'drug not identified'."""
+        med = {"fullUrl": "urn:uuid:0b4f6c1e-2a33-4b8a-9d77-1f3c2d5e6a7b",
+               "resource": {"resourceType": "Medication",
+                            "code": {"coding": [{"system": RXNORM, "code": "3639"}]}}}
+        [card] = cards_of(client, order(
+            medicationReference={"reference": "urn:uuid:0b4f6c1e-2a33-4b8a-9d77-1f3c2d5e6a7b"},
+            entries=[med]))
+        assert "Draft order: doxorubicin." in card["detail"]
+
     @pytest.mark.parametrize("name", ["irinotecan 125 mg/m2", "Vincristine sulfate 1 MG/ML",
                                       "etoposide", "temozolomide 150 mg"])
     def test_other_cytotoxics_are_chemotherapy(self, client: TestClient, name: str) -> None:

@@ -58,6 +58,14 @@ OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
 SUGGESTED: Final = Agent.sirolimus
 
 
+def _full_urls(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The resources of a Bundle by their ``fullUrl`` (a ``urn:uuid`` reference's target)."""
+    entries = bundle.get("entry")
+    return {e["fullUrl"]: e["resource"] for e in entries if isinstance(e, dict)
+            and isinstance(e.get("fullUrl"), str) and isinstance(e.get("resource"), dict)
+            } if isinstance(entries, list) else {}
+
+
 def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The selected draft MedicationRequests, and every resource of the draft Bundle."""
     orders = req.context.get("draftOrders")
@@ -184,11 +192,12 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     answer = Answer(svc, ORDER_SELECT, req.instance)
     orders, drafted = _draft_orders(req)
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
-    resolve = resolver_for(held)
+    by_url = _full_urls(req.context["draftOrders"])
+    resolve = resolver_for(held, by_url)
     deadline = svc.fhir_deadline()
     fetched = await _fetch_medications(req, orders, resolve, svc, deadline)
     if fetched:
-        resolve = resolver_for([*held, *fetched])
+        resolve = resolver_for([*held, *fetched], by_url)
     known: list[tuple[Mapping[str, Any], Agent]] = []
     unidentified: list[tuple[Mapping[str, Any], str]] = []
     for order in orders:
