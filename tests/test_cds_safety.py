@@ -162,6 +162,18 @@ class TestAllergyListDecidesTheProposal:
         assert len(critical) == 1 and says in critical[0]["summary"] + critical[0]["detail"]
         assert "suggestions" not in critical[0]
 
+    def test_the_draft_s_id_cannot_spell_markdown_on_the_card(self, client: TestClient
+                                                              ) -> None:
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Sirolimus"})})
+
+        body = order(change, medicationCodeableConcept={"text": "sirolimus"})
+        body["context"]["draftOrders"]["entry"][0]["resource"]["id"] = "x](https://evil.example)"
+        body["context"]["selections"] = ["MedicationRequest/x](https://evil.example)"]
+        [card] = cards_of(client, body)
+        assert card["indicator"] == "critical"
+        assert "x](" not in card["detail"] and "x\\](" in card["detail"]  # escaped
+
     def test_no_allergy_no_critical_card(self, client: TestClient) -> None:
         cards = cards_of(client, order(**{"medicationCodeableConcept": {"text": "sirolimus"}}))
         assert not any(c["indicator"] == "critical" for c in cards)

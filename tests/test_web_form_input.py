@@ -526,8 +526,10 @@ class TestNothingPostedIsLeftOut:
         assert r.status_code == 303
 
     def test_a_hundred_scans_are_all_read(self, client: TestClient) -> None:
-        """The 100th scan (the latest, 2024-04-01) re-anchors the plan: with only the
-        first 50 (to 2020-02-01) the next visit would already be long overdue."""
+        """The 100th scan (the latest, 2024-04-01) re-anchors the plan: past year 5 of
+        the high-risk schedule visits are yearly (S20, I1: the risk is indeterminate), so
+        the next is due a year after it, on 2025-04-01. With only the first 50 scans (to
+        2020-02-01) it would have been 2020-08-01."""
         posted = {**BASE, "diagnosis.date": "2015-11-01", "surgery.status": "performed",
                   "surgery.date": "2015-12-01",
                   "surgery.margin": "R0", **_scans(100)}
@@ -537,7 +539,7 @@ class TestNothingPostedIsLeftOut:
         assert forms.unread_fields(posted) == []
         r = client.post("/report", data=posted)
         assert r.status_code == 200
-        assert "2024-04-01" in r.text
+        assert "Next visit: #17 due 2025-04-01" in words_of(r.text)
 
     def test_the_add_button_stops_at_the_limit(self, client: TestClient) -> None:
         full = client.post("/form", data={**BASE, **_scans(100), "_rows.imaging": "100",

@@ -303,9 +303,9 @@ def agent_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> Ag
 #: an intolerance to one rules out every agent that holds it (ifosfamide: doxorubicin
 #: with ifosfamide, epirubicin with ifosfamide, ifosfamide).
 _DRUG_NAMES: Final[dict[str, tuple[str, ...]]] = {
-    "doxorubicin": ("doxorubicin", "adriamycin", "doxil", "caelyx", "myocet"),
+    "doxorubicin": dict(c.AGENT_NAMES)[Agent.doxorubicin],
     "epirubicin": ("epirubicin", "ellence", "pharmorubicin"),
-    "ifosfamide": ("ifosfamide", "ifex", "holoxan"),
+    "ifosfamide": dict(c.AGENT_NAMES)[Agent.ifosfamide],
     "gemcitabine": ("gemcitabine", "gemzar"),
     "docetaxel": ("docetaxel", "taxotere"),
 }

@@ -37,7 +37,15 @@ from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety
-from pecoma.web.cds.cards import Answer, md_item, md_missing, md_not_found, md_notes, md_unknown
+from pecoma.web.cds.cards import (
+    Answer,
+    md_item,
+    md_missing,
+    md_not_found,
+    md_notes,
+    md_text,
+    md_unknown,
+)
 from pecoma.web.cds.discovery import ORDER_SELECT
 from pecoma.web.cds.patient_view import read_record
 from pecoma.web.cds.record import resources_of
@@ -176,7 +184,9 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
     why = safety.ruled_out(agent)
     if why is None:
         return
-    ident = f"MedicationRequest/{order.get('id')}" if order.get("id") else "the draft order"
+    # the id is the EHR's: it must not spell Markdown on the card
+    ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
+        else "the draft order"
     name = agent.value.replace("_", " ")
     answer.card(
         summary=f"Draft order of {name}: {why}",
@@ -236,7 +246,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)
             if a is None:
                 continue
-            ident = f"MedicationRequest/{draft.get('id')}" if draft.get("id") else "a draft"
+            ident = md_text(f"MedicationRequest/{draft.get('id')}") if draft.get("id") \
+                else "a draft"
             answer.card(
                 summary="Draft order's drug not identified: if it is chemotherapy, the "
                         "guideline puts an mTOR inhibitor first",
