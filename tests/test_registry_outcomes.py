@@ -368,6 +368,21 @@ class TestWebForm:
         late = [(status, alarm) for latest, status, alarm in after if latest >= "2026-09-01"]
         assert late and all(s == "CANCELLED" and not alarm for s, alarm in late)
 
+    def test_the_calendar_drops_routine_visits_after_a_relapse_recorded_as_an_outcome(
+            self, client: TestClient) -> None:
+        """As on the worklist: a metastasis recorded only as an outcome suspends the
+        routine visits of the patient's calendar too (they stayed confirmed)."""
+        from icalendar import Calendar
+
+        r = client.post("/registry/patients/PEC-1/outcome", data={
+            "event": "distant_metastasis", "date": "2026-09-01", "found_by": "symptoms"},
+            follow_redirects=False)
+        assert r.status_code == 303
+        ics = client.get("/registry/patients/PEC-1/plan.ics")
+        late = [str(e["status"]) for e in Calendar.from_ical(ics.content).walk("VEVENT")
+                if str(e["x-pecoma-latest"]) >= "2026-09-01"]
+        assert late and set(late) == {"CANCELLED"}
+
     def test_contradiction_shown_next_to_the_field(self, client: TestClient) -> None:
         r = client.post("/registry/patients/PEC-1/outcome", data={
             "event": "local_recurrence", "date": "2025-01-02", "found_by": "symptoms"})

@@ -373,32 +373,36 @@ _FOLLOWED = frozenset({WorkStatus.overdue, WorkStatus.due, WorkStatus.upcoming,
                        WorkStatus.done})
 
 
-def unrecorded_relapses(repo: Repository, on_date: dt.date) -> dict[str, str]:
-    """Registry id -> why routine surveillance is suspended, for each patient with a
+def unrecorded_relapses(repo: Repository, on_date: dt.date
+                        ) -> dict[str, tuple[dt.date, str]]:
+    """Registry id -> since when and why routine surveillance is suspended, for each
+    patient with a
     recurrence, metastasis or progression recorded as an outcome that the latest case
     does not hold: a localized case, or a relapse after the date the case says the
     patient was free of disease again (the plan is still drawn from a disease-free
     patient's dates)."""
-    out: dict[str, str] = {}
+    out: dict[str, tuple[dt.date, str]] = {}
     for rid, (latest, status, free_since) in repo.relapse_outcomes(on_date).items():
         since = free_since if status in ("recurrent", "metastatic") else None
         if since is not None and latest.event_date <= since:
             continue  # the relapse the case records, treated since
         found = f", found by {latest.found_by.replace('_', ' ')}" if latest.found_by else ""
-        out[rid] = (f"{latest.event.replace('_', ' ')} recorded on "
-                    f"{latest.event_date.isoformat()}{found}, which the case does not hold: "
-                    "routine visits are suspended; record the new case version (recurrent "
-                    "or metastatic) so that the advice and the plan follow it (S17, S27)")
+        out[rid] = (latest.event_date, (
+            f"{latest.event.replace('_', ' ')} recorded on "
+            f"{latest.event_date.isoformat()}{found}, which the case does not hold: routine "
+            "visits are suspended; record the new case version (recurrent or metastatic) "
+            "so that the advice and the plan follow it (S17, S27)"))
     return out
 
 
-def suspend(items: Iterable[WorkItem], relapsed: Mapping[str, str]) -> list[WorkItem]:
+def suspend(items: Iterable[WorkItem], relapsed: Mapping[str, tuple[dt.date, str]]
+            ) -> list[WorkItem]:
     """The items, those of patients still on a routine plan though a relapse is recorded
     (registry id -> why; see :func:`unrecorded_relapses`) suspended as a scan finding
     recurrence suspends a plan: no routine visit is offered for known disease."""
     if not relapsed:
         return list(items)
-    return [_closed(i, WorkStatus.suspended.value, relapsed[i.registry_id], i.alerts)
+    return [_closed(i, WorkStatus.suspended.value, relapsed[i.registry_id][1], i.alerts)
             if i.registry_id in relapsed and i.status in _FOLLOWED else i for i in items]
 
 

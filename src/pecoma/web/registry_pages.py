@@ -291,17 +291,23 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
 def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.date
           ) -> SurveillancePlan:
     """The plan with the visits after the patient left surveillance (died, or lost to
-    follow-up: see :func:`pecoma.registry.outcomes.closure`) cancelled, so a calendar
-    drops them rather than reminding the team of visits for a patient who died."""
+    follow-up: see :func:`pecoma.registry.outcomes.closure`), or after a relapse the case
+    does not hold yet (:func:`~pecoma.registry.worklist.unrecorded_relapses`), cancelled,
+    as on the worklist: a calendar drops them rather than reminding the team of routine
+    visits for a patient who died or has known disease."""
     from pecoma.registry.outcomes import closure
 
     timeline = repo.timeline(registry_id)
     outcomes = [o for o in timeline.outcomes if o.event_date <= day] if timeline else []
     left = closure(outcomes, max((e.date for e in plan.imaging if e.date <= day),
                                  default=None))
-    if left is None:
+    relapse = unrecorded_relapses(repo, day).get(registry_id)
+    ends = [d for d in (left.since if left else None, relapse[0] if relapse else None)
+            if d is not None]
+    if not ends:
         return plan
-    kept = tuple(v for v in plan.visits if v.status == "done" or v.latest < left.since)
+    since = min(ends)
+    kept = tuple(v for v in plan.visits if v.status == "done" or v.latest < since)
     gone = tuple(dataclasses.replace(v, status="cancelled") for v in plan.visits
                  if v not in kept)
     return dataclasses.replace(plan, visits=kept, cancelled=(*gone, *plan.cancelled))
