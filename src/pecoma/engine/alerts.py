@@ -67,6 +67,14 @@ def _no_melanocytic_marker(case: Case) -> bool:
     return not any(x in _DONE for x in markers) and IHCResult.not_done in markers
 
 
+def _melanocytic_negative(case: Case) -> bool:
+    """A melanocytic marker (HMB-45, Melan-A, MITF) was tested and none is positive: the
+    melanocytic differentiation that marks PEComa (WHO 2020) is not shown, whatever the
+    smooth-muscle markers say (a leiomyosarcoma's profile)."""
+    markers = [getattr(case.immunohistochemistry, m) for m in ("hmb45", "melan_a", "mitf")]
+    return IHCResult.negative in markers and IHCResult.positive not in markers
+
+
 def ihc_panel_complete(case: Case) -> bool:
     """Whether HMB-45, a melanocytic and a smooth-muscle marker all have a result."""
     return not _incomplete_groups(case)
@@ -77,12 +85,16 @@ def require_tissue(case: Case, out: Collector) -> None:
     every treatment recommendation conditional on the confirmation (S24, S25, I11): a
     diagnosis on imaging alone, a diagnosis method not recorded (it may have been), or
     histology without immunohistochemistry and no complete panel recorded (PEComa is
-    mistaken for leiomyosarcoma and other sarcomas). Call before the treatment rules
+    mistaken for leiomyosarcoma and other sarcomas), or no melanocytic marker positive
+    among those tested (the panel does not show PEComa). Call before the treatment rules
     run."""
     method = case.diagnosis.method
     incomplete = _incomplete_groups(case)
     if method is DiagnosisMethod.imaging_only:
         out.treatment_conditions = (out.missing("MISS-TISSUE-DIAGNOSIS"),)
+    elif _melanocytic_negative(case):
+        # the panel was done, complete or not, and shows no melanocytic differentiation
+        out.treatment_conditions = (out.missing("MISS-MELANOCYTIC-EVIDENCE"),)
     elif not incomplete:
         return  # the panel's results are recorded: the diagnosis was made on tissue
     elif method is DiagnosisMethod.unknown:

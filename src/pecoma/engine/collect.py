@@ -209,7 +209,7 @@ class Collector:
 #: Missing facts that make every treatment recommendation conditional alike: whether the
 #: diagnosis is confirmed on tissue with the immunohistochemistry panel (I11).
 DIAGNOSIS_CONDITIONS = frozenset({"MISS-TISSUE-DIAGNOSIS", "MISS-DIAGNOSIS-METHOD",
-                                  "MISS-IHC-CONFIRMATION"})
+                                  "MISS-IHC-CONFIRMATION", "MISS-MELANOCYTIC-EVIDENCE"})
 
 #: Sections whose recommendations are treatment decisions (what a diagnosis not yet
 #: confirmed on tissue makes conditional).
