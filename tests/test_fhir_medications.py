@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pecoma.case import Agent
 from pecoma.fhir import codes as c
 from pecoma.fhir.medications import (
+    ATC,
     RXNORM,
     Given,
     agent_of,
@@ -83,6 +84,43 @@ class TestAgentOfConcept:
     def test_names(self, text: str, agent: Agent) -> None:
         """Names in the text are read, the most specific first."""
         assert agent_of_concept({"text": text}) is agent
+
+    @pytest.mark.parametrize(("text", "agent"), [
+        # nab-sirolimus by its trial name (AMPECT): read as nothing, a patient who
+        # progressed on it would be offered an mTOR inhibitor as if never given one
+        ("ABI-009 100 mg/m2 IV days 1 and 8", Agent.nab_sirolimus),
+        ("abi 009", Agent.nab_sirolimus),
+        # anticancer drugs the guideline does not name: a line of another agent, not
+        # "no systemic treatment"
+        ("Pembrolizumab 200 mg IV q3w", Agent.other),
+        ("KEYTRUDA 25 MG/ML Injectable Solution", Agent.other),
+        ("cabozantinib 60 mg", Agent.other),
+        ("Bevacizumab", Agent.other),
+        # still the regimens they were
+        ("irinotecan", Agent.other_chemotherapy),
+        ("Everolimus with pembrolizumab (trial)", Agent.everolimus),
+    ])
+    def test_names_of_other_agents(self, text: str, agent: Agent) -> None:
+        assert agent_of_concept({"text": text}) is agent
+
+    @pytest.mark.parametrize(("code", "agent"), [
+        ("L04AA10", Agent.sirolimus),
+        ("L01EG01", Agent.temsirolimus),
+        ("L01EG02", Agent.everolimus),
+        ("L01DB01", Agent.doxorubicin),
+        ("L01XE11", Agent.pazopanib),
+        ("l01ff02", Agent.other),  # pembrolizumab: an antineoplastic pecoma does not list
+        ("L01XC18", Agent.other),
+    ])
+    def test_atc_code_alone(self, code: str, agent: Agent) -> None:
+        """A medication coded by WHO ATC alone (as European EHRs code them) is read."""
+        assert agent_of_concept({"coding": [{"system": ATC, "code": code}]}) is agent
+
+    def test_atc_outside_antineoplastics_names_nothing(self) -> None:
+        """N02BE01 (paracetamol) is no systemic anticancer agent."""
+        assert agent_of_concept({"coding": [{"system": ATC, "code": "N02BE01"}]}) is None
+        assert unreadable_medication(_request(medicationCodeableConcept={
+            "coding": [{"system": ATC, "code": "L01FF02"}]})) is None
 
     def test_not_a_concept(self) -> None:
         """Anything but an object names no agent (never an exception)."""

@@ -341,6 +341,42 @@ class TestAgents:
         assert a is not None and a.is_mtor_inhibitor
 
 
+class TestLinesOfAgentsByOtherNames:
+    """The metastatic example patient (mTOR inhibitors available, no line recorded) with
+    one completed MedicationStatement added."""
+
+    @staticmethod
+    def _with(concept: dict[str, Any]) -> Any:
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        pid = next(e["resource"]["id"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationStatement", "id": "ms1", "status": "completed",
+            "subject": {"reference": f"Patient/{pid}"},
+            "effectivePeriod": {"start": "2025-06-01", "end": "2026-01-10"},
+            "medicationCodeableConcept": concept}})
+        return case_from_bundle(bundle)
+
+    def test_nab_sirolimus_by_its_trial_name(self) -> None:
+        """ABI-009 is nab-sirolimus: the line was dropped and the first-line mTOR
+        inhibitor (S13) offered unconditionally to a patient who may have progressed on
+        one; it is now provisional on whether the disease progressed on it."""
+        bc = self._with({"text": "ABI-009 100 mg/m2"})
+        [line] = bc.case.systemic.therapies
+        assert line.agent.value == "nab_sirolimus"
+        a = assess(bc.case, dt.date(2026, 11, 28))
+        mtor = next(i for i in a.items() if i.id == "REC-MTOR-FIRST-LINE")
+        assert mtor.conditional_on == ("MISS-MTOR-PROGRESSION",)
+
+    def test_an_agent_the_guideline_does_not_name_is_a_line(self) -> None:
+        """Pembrolizumab coded by ATC alone was read as 'no systemic treatment given'."""
+        bc = self._with({"coding": [{"system": "http://www.whocc.no/atc",
+                                     "code": "L01FF02"}]})
+        [line] = bc.case.systemic.therapies
+        assert line.agent.value == "other"
+        assert any("ms1" in n and "another systemic agent" in n for n in bc.notes)
+
+
 class TestOnlyWhatIsReadIsValidated:
     def test_unrelated_invalid_observation_is_ignored(self) -> None:
         """A vital sign without status is not read, so not validated (engine mode)."""

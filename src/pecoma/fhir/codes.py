@@ -72,9 +72,14 @@ BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
 
 #: Words that identify an agent in a medication's text or display, most specific first:
 #: the ingredient's name, then brand names an order may carry alone.
+#: The name an ATC code of an antineoplastic agent (L01) not listed by pecoma stands for.
+ANTINEOPLASTIC: Final = "antineoplastic agent"
+
 AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",
-                           "sirolimus protein-bound", "fyarro")),
+                           "sirolimus protein-bound", "fyarro",
+                           # its name in the trials (AMPECT) and early-access records
+                           "abi-009", "abi 009", "abi009")),
     (Agent.temsirolimus, ("temsirolimus", "torisel")),
     (Agent.everolimus, ("everolimus", "afinitor", "votubia", "zortress", "certican")),
     (Agent.sirolimus, ("sirolimus", "rapamycin", "rapamune")),
@@ -101,6 +106,16 @@ AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                                 "capecitabine", "cabazitaxel", "pemetrexed", "mitomycin",
                                 "bleomycin", "melphalan", "bendamustine", "camptosar",
                                 "oncovin", "temodar")),
+    # Systemic anticancer agents the guideline does not name (immunotherapy, other
+    # targeted drugs): a line of "another agent", never "no systemic treatment given".
+    # ANTINEOPLASTIC stands for an ATC L01 code pecoma does not list (medications._words).
+    (Agent.other, (ANTINEOPLASTIC, "pembrolizumab", "nivolumab", "ipilimumab",
+                   "atezolizumab", "durvalumab", "avelumab", "dostarlimab", "cemiplimab",
+                   "keytruda", "opdivo", "yervoy", "sunitinib", "sorafenib", "cabozantinib",
+                   "regorafenib", "lenvatinib", "imatinib", "anlotinib", "axitinib",
+                   "bevacizumab", "avastin", "olaratumab", "tazemetostat", "nirogacestat",
+                   "sutent", "nexavar", "cabometyx", "stivarga", "lenvima", "gleevec",
+                   "glivec")),
 )
 
 _EXT_BASE: Final = f"{PECOMA_BASE}/StructureDefinition"

@@ -30,6 +30,8 @@ from pecoma.case import Agent
 from pecoma.fhir import codes as c
 
 __all__ = [
+    "ATC",
+    "ATC_NAMES",
     "INGREDIENTS",
     "MEDICATION_BY_ID",
     "MEDICATION_TYPES",
@@ -89,6 +91,36 @@ RXNORM_NAMES: Final[Mapping[str, str]] = {
     "3002": "cyclophosphamide",
     "40048": "carboplatin",
 }
+
+
+ATC: Final = "http://www.whocc.no/atc"
+
+#: WHO ATC codes of the agents pecoma names (the WHO Collaborating Centre for Drug
+#: Statistics Methodology's ATC/DDD Index); any other code under L01 (antineoplastic
+#: agents) is read as another systemic agent (:data:`pecoma.fhir.codes.ANTINEOPLASTIC`).
+#: Sirolimus and everolimus also have codes under L04AA (immunosuppressants).
+ATC_NAMES: Final[Mapping[str, str]] = {
+    "L04AA10": "sirolimus",
+    "L04AA18": "everolimus",
+    "L01EG01": "temsirolimus",
+    "L01EG02": "everolimus",
+    "L01DB01": "doxorubicin",
+    "L01DB03": "epirubicin",
+    "L01AA06": "ifosfamide",
+    "L01BC05": "gemcitabine",
+    "L01CD02": "docetaxel",
+    "L01AX04": "dacarbazine",
+    "L01EX03": "pazopanib",
+    "L01XE11": "pazopanib",
+}
+
+
+def _atc_name(code: str) -> str | None:
+    code = code.strip().upper()
+    name = ATC_NAMES.get(code)
+    if name is None and code.startswith("L01"):
+        return c.ANTINEOPLASTIC
+    return name
 
 
 #: Looks a reference up among the resources the caller holds; ``None`` if not there.
@@ -172,7 +204,8 @@ def _list(value: Any) -> list[Any]:
 
 
 def _words(concept: Mapping[str, Any]) -> str:
-    """The concept's text, displays and the names of its known RxNorm codes, lowercased."""
+    """The concept's text, displays and the names of its known RxNorm and ATC codes,
+    lowercased."""
     parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
     for coding in _list(concept.get("coding")):
         if not isinstance(coding, dict):
@@ -180,10 +213,13 @@ def _words(concept: Mapping[str, Any]) -> str:
         if isinstance(coding.get("display"), str):
             parts.append(coding["display"])
         code = coding.get("code")
-        if coding.get("system") == RXNORM and isinstance(code, str):
-            name = RXNORM_NAMES.get(code.strip())
-            if name is not None:
-                parts.append(name)
+        if not isinstance(code, str):
+            continue
+        system = coding.get("system")
+        name = (RXNORM_NAMES.get(code.strip()) if system == RXNORM
+                else _atc_name(code) if system == ATC else None)
+        if name is not None:
+            parts.append(name)
     return " ".join(parts).lower()
 
 

@@ -159,6 +159,9 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             r.why[where] = f"{agent.value} {state.value.replace('_', ' ')} (status "\
                            f"'{med.get('status')}')"
             continue
+        if agent is Agent.other:
+            r.notes.append(f"{where}: read as a line of another systemic agent, one the "
+                           "guideline does not name")
         if state is meds.Given.unknown and extension(med, c.EXT.THERAPY_SETTING) is None:
             r.notes.append(f"{where}: status '{med.get('status')}' does not say whether "
                            f"{agent.value} was given; read as given")
