@@ -471,6 +471,17 @@ class TestSaveAndImport:
         assert r.headers["location"] == f"/registry/patients/PEC-0100/assessments/{aid}?saved=1"
         page = plain(c.get(r.headers["location"], headers=bearer(server)).text)
         assert "Saved to the registry." in page and "Risk: high" in page
+        # the same patient spelt in lower case: refused on the page, naming the stored id
+        # (it had become a second patient)
+        r = c.post(
+            "/registry/save",
+            data={"token": token, "registry_id": "pec-0100"},
+            headers=bearer(server),
+        )
+        assert r.status_code == 422
+        assert ("registry_id: differs only in letter case from the stored registry id "
+                "'PEC-0100'") in plain(r.text)
+        assert server.repo.state("pec-0100") is None
         r = c.post(
             "/registry/save",
             data={"token": "forged.x", "registry_id": "PEC-0101"},

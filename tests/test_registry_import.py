@@ -78,8 +78,8 @@ def expected_issues(fmt: str) -> list[RowIssue]:
         RowIssue(6, "stage.metastases[1].site", "'moon'",
                  "must be 'lung', 'liver', 'bone', 'peritoneum', 'distant_lymph_node', "
                  "'brain', 'soft_tissue' or 'other'"),
-        RowIssue(7, "registry_id", "'PEC-0001'", "must appear only once in a file (also on "
-                 "row 2)"),
+        RowIssue(7, "registry_id", "'PEC-0001'", "must appear only once in a file, whatever "
+                 "its letter case (also on row 2)"),
         RowIssue(8, "surgery.date", "2027-01-01",
                  "must not be after the evaluation date (2026-11-28)"),
     ]
@@ -164,6 +164,64 @@ class TestIdempotence:
         assert report.written is not None
         assert (report.written.new_versions, report.written.unchanged) == (1, 1)
         assert report.written.versions == {"PEC-0001": 1, "PEC-0002": 2}
+
+
+class TestRegistryIdsDifferingOnlyInCase:
+    """'pec-0002' and 'PEC-0002' had become two patients, each with its own plan and
+    worklist row: the same patient's scans and outcomes split between them."""
+
+    def test_in_one_file(self, repo: Repository, tmp_path: Path) -> None:
+        path = write_csv(tmp_path / "a.csv", rows_of({"PEC-0002": low_risk()})
+                         + rows_of({"pec-0002": low_risk()}))
+        report = run(repo, path, ImportMode.good_rows)
+        assert report.issues == [RowIssue(
+            3, "registry_id", "'pec-0002'",
+            "must appear only once in a file, whatever its letter case (also on row 2)")]
+        assert [s.registry_id for s in repo.states()] == ["PEC-0002"]
+
+    def test_against_a_stored_patient(self, repo: Repository, tmp_path: Path) -> None:
+        run(repo, write_csv(tmp_path / "a.csv", rows_of({"pec-0002": low_risk()})))
+        before = repo.count()
+        report = run(repo, write_csv(tmp_path / "b.csv", rows_of(
+            {"PEC-0002": high_risk(), "PEC-0003": low_risk()})))
+        assert report.issues == [RowIssue(
+            2, "registry_id", "'PEC-0002'",
+            "differs only in letter case from the stored registry id 'pec-0002': if it is "
+            "the same patient, spell it the same way; if not, give another id")]
+        assert not report.committed and repo.count() == before
+        # spelt as stored, it is the same patient's next version
+        again = run(repo, write_csv(tmp_path / "c.csv", rows_of({"pec-0002": high_risk()})))
+        assert again.written is not None and again.written.versions == {"pec-0002": 2}
+
+    def test_the_store_refuses_it_on_every_path(self, repo: Repository) -> None:
+        """The repository itself refuses a new patient so spelt (a form, a FHIR import,
+        two imports at once), naming the field and the stored id."""
+        from pecoma.errors import InputError
+        from pecoma.store.repository import CaseSubmission
+
+        def submission(rid: str) -> CaseSubmission:
+            from pecoma.engine import assess
+            from pecoma.registry.state import plan_and_state
+            from pecoma.registry.stored import assessment_data
+            from pecoma.store.repository import case_digest
+
+            case = parse_case(low_risk())
+            a = assess(case, ON)
+            due, state = plan_and_state(case, a, ON, (), default_settings())
+            return CaseSubmission(registry_id=rid, submitted=low_risk(),
+                                  digest=case_digest(case.model_dump(mode="json")),
+                                  source="test", assessment=assessment_data(a, due, "test"),
+                                  state=state)
+
+        repo.add_cases([submission("pec-0002")], "tester")
+        with pytest.raises(InputError) as exc:
+            repo.add_cases([submission("PEC-0002")], "tester")
+        [issue] = exc.value.issues
+        assert (issue.path, issue.value) == ("registry_id", "PEC-0002")
+        assert "'pec-0002'" in issue.rule
+        with pytest.raises(InputError):
+            repo.add_cases([submission("Pec-0007"), submission("pec-0007")], "tester")
+        assert [s.registry_id for s in repo.states()] == ["pec-0002"]
 
 
 class TestHeader:

@@ -183,7 +183,8 @@ def check_row(
     raw: RawRow, first_row: dict[str, int], on_date: dt.date, settings: Settings,
     assess_rows: bool,
 ) -> tuple[PreparedRow | None, list[RowIssue]]:
-    """One row: the good row, or its issues (``first_row`` tracks registry ids seen)."""
+    """One row: the good row, or its issues (``first_row`` tracks registry ids seen, in
+    lower case: ``PEC-1`` and ``pec-1`` are one id written twice)."""
     cells = raw.cells
     if is_empty(raw):
         return None, []  # an empty line
@@ -200,13 +201,14 @@ def check_row(
         value = "(missing)" if rid_raw is None else exc.issues[0].value
         row_issues.append(RowIssue(raw.number, REGISTRY_ID, value, exc.issues[0].rule))
     if rid is not None:
-        if rid in first_row:
+        if rid.lower() in first_row:
             row_issues.append(
                 RowIssue(raw.number, REGISTRY_ID, show_value(rid),
-                         f"must appear only once in a file (also on row {first_row[rid]})")
+                         "must appear only once in a file, whatever its letter case (also "
+                         f"on row {first_row[rid.lower()]})")
             )
         else:
-            first_row[rid] = raw.number
+            first_row[rid.lower()] = raw.number
     outcome_cells = {k: v for k, v in cells.items() if k in OUTCOME_COLUMNS}
     outcomes, outcome_issues = outcomes_of_cells(outcome_cells)
     row_issues += [RowIssue(raw.number, i.path, i.value, i.rule) for i in outcome_issues]

@@ -30,7 +30,7 @@ from typing import Any
 
 from pecoma import __version__
 from pecoma.engine import assess
-from pecoma.errors import InputError
+from pecoma.errors import InputError, show_value
 from pecoma.registry.columns import REGISTRY_ID
 from pecoma.registry.import_check import (
     RowIssue,
@@ -56,6 +56,7 @@ from pecoma.store.repository import (
     ScanView,
     case_digest,
     case_text_digest,
+    case_variant_rule,
     check_registry_id,
 )
 
@@ -170,10 +171,12 @@ class _Rejected(Exception):
 @dataclass(frozen=True, slots=True)
 class _Task:
     """One piece of engine work: rows with, per row, the row number a registry id was
-    first seen on (duplicates), the stored (version, digest) and the patient's scans."""
+    first seen on (duplicates), the stored (version, digest), the patient's scans, the
+    version known unchanged and, for a new id, a stored id it differs from only in letter
+    case."""
 
     rows: tuple[tuple[RawRow, dict[str, int], tuple[int, str] | None, tuple[Any, ...],
-                      int | None], ...]
+                      int | None, str | None], ...]
     on_date: dt.date
     settings: Settings
     source: str
@@ -198,7 +201,7 @@ class _Done:
 
 def _all_unchanged(task: _Task) -> bool:
     """Every row of ``task`` is known unchanged: it needs no engine work."""
-    return all(same is not None for *_rest, same in task.rows)
+    return all(same is not None for *_rest, same, _variant in task.rows)
 
 
 def _engine_rows(task: _Task) -> list[_Done]:
@@ -206,11 +209,16 @@ def _engine_rows(task: _Task) -> list[_Done]:
     run in a worker process for a large file). A row identical to its patient's stored
     version is only checked."""
     out: list[_Done] = []
-    for raw, first_row, stored, scans, same in task.rows:
+    for raw, first_row, stored, scans, same, variant in task.rows:
         if same is not None:  # known unchanged (see _unchanged): not parsed again
             out.append(_Done(raw.number, [], str(raw.cells[REGISTRY_ID]), identical=same))
             continue
         row, issues = check_row(raw, dict(first_row), task.on_date, task.settings, False)
+        if variant is not None:
+            rid = str(raw.cells.get(REGISTRY_ID)).strip()
+            issues.append(RowIssue(raw.number, REGISTRY_ID, show_value(rid),
+                                   case_variant_rule([variant], stored=True)))
+            row = None
         if row is None:
             out.append(_Done(raw.number, issues))
             continue
@@ -309,9 +317,10 @@ def _first_rows(raw: RawRow, seen: dict[str, int]) -> tuple[dict[str, int], str]
         rid = check_registry_id("" if rid_raw is None else str(rid_raw))
     except InputError:
         return {}, ""
-    if rid in seen:
-        return {rid: seen[rid]}, rid
-    seen[rid] = raw.number
+    key = rid.lower()
+    if key in seen:
+        return {key: seen[key]}, rid
+    seen[key] = raw.number
     return {}, rid
 
 
@@ -354,21 +363,24 @@ def _import(
                   if any(h in OUTCOME_COLUMNS for h in header) else {})
         identical: dict[str, int] = {}
         strict = mode is ImportMode.all_or_nothing
+        spelt = {rid.lower(): rid for rid in basis}  # (one of a stored pair is enough)
 
         def tasks() -> Iterator[_Task]:
             seen: dict[str, int] = {}
             chunk: list[tuple[RawRow, dict[str, int], tuple[int, str] | None,
-                              tuple[Any, ...], int | None]] = []
+                              tuple[Any, ...], int | None, str | None]] = []
             for raw in rows():
                 if is_empty(raw):
                     continue
                 first, rid = _first_rows(raw, seen)
                 known = basis.get(rid)
                 if known is not None and not first and _unchanged(raw, known[2], outcome_columns):
-                    chunk.append((RawRow(raw.number, {REGISTRY_ID: rid}), {}, None, (), known[0]))
-                else:
-                    chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
+                    chunk.append((RawRow(raw.number, {REGISTRY_ID: rid}), {}, None, (), known[0],
                                   None))
+                else:
+                    variant = spelt.get(rid.lower()) if rid and known is None else None
+                    chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
+                                  None, variant))
                 if len(chunk) >= CHUNK_ROWS:
                     yield _Task(tuple(chunk), on_date, settings, source,
                                 not (strict and report.issues))

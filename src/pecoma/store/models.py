@@ -58,6 +58,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -114,6 +115,11 @@ class Patient(Base):
     registry_id: Mapped[str] = mapped_column(String(REGISTRY_ID_MAX), unique=True)
     created_at: Mapped[dt.datetime] = _when()
     created_by: Mapped[str] = _who()
+
+
+#: Registry ids in lower case, so that a new id differing from a stored one only in letter
+#: case is found (and refused) without reading the table (migration 0012).
+Index("ix_patient_registry_id_folded", func.lower(Patient.registry_id))
 
 
 class CaseVersion(Base):

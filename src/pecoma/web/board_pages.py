@@ -168,9 +168,8 @@ async def save_to_registry(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     case, on, imaging, expires = got
-    try:
-        rid = check_registry_id(registry_id)
-    except InputError as exc:
+
+    def refused(exc: InputError) -> Response:
         a, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
         board = {
             "kind": "link",
@@ -182,6 +181,11 @@ async def save_to_registry(request: Request) -> Response:
             "errors": {"registry_id": [f"{i.rule} (got {i.value})" for i in exc.issues]},
         }
         return render_report(request, case, a, plan, board, status_code=422)
+
+    try:
+        rid = check_registry_id(registry_id)
+    except InputError as exc:
+        return refused(exc)
     repo = registry_of(request.app.state)
     data = json.loads(case.model_dump_json(exclude_defaults=True))
 
@@ -202,6 +206,8 @@ async def save_to_registry(request: Request) -> Response:
         aid = await run_in_threadpool(work)
     except StoreError as exc:
         return _unavailable(request, exc)
+    except InputError as exc:  # a new id differing from a stored one only in letter case
+        return refused(exc)
     if aid is None:
         return RedirectResponse(f"/registry/patients/{rid}", status_code=303)
     return RedirectResponse(f"/registry/patients/{rid}/assessments/{aid}?saved=1", status_code=303)

@@ -31,6 +31,7 @@ from pecoma.store.repository.cases import Cases
 from pecoma.store.repository.checks import (
     case_digest,
     case_text_digest,
+    case_variant_rule,
     check_actor,
     check_registry_id,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "Timeline",
     "case_digest",
     "case_text_digest",
+    "case_variant_rule",
     "check_actor",
     "check_registry_id",
 ]

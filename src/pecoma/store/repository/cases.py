@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from pecoma.errors import FieldIssue, InputError
 from pecoma.store.db import StoreError
 from pecoma.store.models import CaseVersion, Patient, StoredAssessment
 from pecoma.store.repository.base import _chunks, log
-from pecoma.store.repository.checks import check_actor
+from pecoma.store.repository.checks import case_variant_rule, check_actor
 from pecoma.store.repository.outcomes import Outcomes
 from pecoma.store.repository.records import (
     AddResult,
@@ -66,6 +66,7 @@ class Cases(WorklistStates, Outcomes):
         self, s: Session, registry_ids: Sequence[str], actor: str, now: dt.datetime
     ) -> tuple[dict[str, int], int]:
         wanted = sorted(set(registry_ids))
+        self._refuse_case_variants(s, wanted)
         created: list[tuple[int, str]] = []
         for chunk in _chunks(wanted):
             stmt = (
@@ -79,6 +80,30 @@ class Cases(WorklistStates, Outcomes):
             s, actor, [("create", "patient", pid, pid, {}) for pid, _ in created], now
         )
         return self._lock_patients(s, wanted), len(created)
+
+    def _refuse_case_variants(self, s: Session, wanted: Sequence[str]) -> None:
+        """:class:`InputError` when a new patient's id differs from another only in letter
+        case (a stored patient's, or another id of ``wanted``): ``PEC-0002`` beside
+        ``pec-0002`` is a second patient in all but intent. Patients already stored are
+        left as they are, such pairs included. Ids are ASCII, so ``lower`` is the same
+        here and in the database (indexed: migration 0012)."""
+        folded: dict[str, set[str]] = {}
+        for rid in wanted:
+            folded.setdefault(rid.lower(), set()).add(rid)
+        stored: set[str] = set()
+        for chunk in _chunks(sorted(folded)):
+            q = select(Patient.registry_id).where(func.lower(Patient.registry_id).in_(chunk))
+            stored.update(s.scalars(q))
+        for rid in stored:
+            folded[rid.lower()].add(rid)
+        issues = [
+            FieldIssue("registry_id", rid, case_variant_rule(
+                sorted(others - {rid}), stored=any(o in stored for o in others - {rid})))
+            for others in folded.values() if len(others) > 1
+            for rid in sorted(others) if rid not in stored
+        ]
+        if issues:
+            raise InputError(issues, "registry id")
 
     def add_cases(
         self,

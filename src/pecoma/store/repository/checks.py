@@ -38,6 +38,15 @@ def check_registry_id(value: object, path: str = "registry_id") -> str:
     return text
 
 
+def case_variant_rule(others: list[str], *, stored: bool) -> str:
+    """What is wrong with a new registry id that differs from ``others`` only in letter
+    case (``stored``: they are stored patients')."""
+    named = " and ".join(repr(o) for o in others)
+    return (f"differs only in letter case from the {'stored ' if stored else ''}registry id "
+            f"{named}: if it is the same patient, spell it the same way; if not, give "
+            "another id")
+
+
 def check_actor(value: str) -> str:
     """Who made a change, as the audit log keeps it: 1-80 printable characters."""
     text = value.strip()
