@@ -455,6 +455,33 @@ def test_unchanged_rows_are_not_parsed_again(repo: Repository, tmp_path: Path,
     assert {i.column for i in early.issues} >= {"diagnosis.date"}
 
 
+def test_rows_assessed_with_an_older_knowledge_release_are_checked_again(
+        repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new knowledge release comes with new checks of the case (one refuses a locally
+    advanced unresectable tumour beside an R0 resection): a row stored under an older
+    release is parsed and checked again, not called unchanged unread."""
+    from sqlalchemy import update
+
+    from pecoma.registry import import_check
+    from pecoma.store.models import StoredAssessment
+
+    path = write_csv(tmp_path / "c.csv", rows_of({"P-1": high_risk(), "P-2": low_risk()}))
+    import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
+    with repo.engine.begin() as conn:
+        conn.execute(update(StoredAssessment).values(knowledge_version="2026.1.1"))
+    parsed: list[str] = []
+    original = import_check.parse_case
+
+    def counting(data: Any, **kw: Any) -> Any:
+        parsed.append(kw.get("source", ""))
+        return original(data, **kw)
+
+    monkeypatch.setattr(import_check, "parse_case", counting)
+    again = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
+    assert parsed == ["row 2", "row 3"]
+    assert again.written is not None and again.written.unchanged == 2
+
+
 def test_flat_cells_nest_into_a_case_with_list_slots_packed() -> None:
     """A registry row's flat columns become the nested case: dotted names are objects, a
     list's slots are packed in order (a gap left by an empty slot 0 is closed), and the

@@ -31,6 +31,7 @@ from typing import Any
 from pecoma import __version__
 from pecoma.engine import assess
 from pecoma.errors import InputError, show_value
+from pecoma.knowledge import load_knowledge
 from pecoma.registry.columns import REGISTRY_ID
 from pecoma.registry.import_check import (
     RowIssue,
@@ -356,7 +357,7 @@ def _import(
         return report  # a wrong header makes every row doubtful: nothing is imported
     # the workers are forked before the registry's data is read: they hold none of it
     with runner(_engine_rows, workers, start="fork", here=_all_unchanged) as run:
-        basis = repo.import_basis(__version__, on_date)
+        basis = repo.import_basis(__version__, on_date, load_knowledge().version)
         scans = repo.scans_by_registry_id()
         outcome_columns = [h for h in header if h in OUTCOME_COLUMNS]
         stored = (repo.outcomes_by_registry_id()

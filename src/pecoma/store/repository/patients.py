@@ -72,13 +72,15 @@ class PatientReads(RepositoryBase):
             }
 
     def import_basis(
-        self, engine_version: str, on_date: dt.date
+        self, engine_version: str, on_date: dt.date, knowledge_version: str | None = None
     ) -> dict[str, tuple[int, str, str | None]]:
         """Registry id -> (number, digest, text digest) of the patient's latest case
         version. The text digest (:func:`case_text_digest` of the case as stored) is given
         only when the version's first assessment was made by ``engine_version`` as of
-        ``on_date`` or earlier: the same case data then passes the same checks today and
-        has the same digest, so an import may skip it unparsed (``None`` otherwise)."""
+        ``on_date`` or earlier (and, when given, with ``knowledge_version``: a new
+        knowledge release comes with new checks of the case): the same case data then
+        passes the same checks today and has the same digest, so an import may skip it
+        unparsed (``None`` otherwise)."""
         cv, a = CaseVersion, StoredAssessment
         top = (
             select(cv.patient_id, func.max(cv.version).label("v"))
@@ -95,7 +97,7 @@ class PatientReads(RepositoryBase):
             text = func.md5(text)  # the digest made by the server: 32 characters a row
         q = (
             select(Patient.registry_id, cv.version, cv.digest, text,
-                   a.engine_version, a.evaluated_on)
+                   a.engine_version, a.evaluated_on, a.knowledge_version)
             .join(cv, cv.patient_id == Patient.id)
             .join(top, (cv.patient_id == top.c.patient_id) & (cv.version == top.c.v))
             .outerjoin(first, first.c.case_version_id == cv.id)
@@ -106,9 +108,11 @@ class PatientReads(RepositoryBase):
             q = q.execution_options(yield_per=5000)  # SQLite: the case texts, streamed
         out: dict[str, tuple[int, str, str | None]] = {}
         with self._read() as s:  # rows as the driver gives them (no ORM row processing)
-            for rid, version, digest, case_text, engine, evaluated in s.connection().execute(q):
+            for (rid, version, digest, case_text, engine, evaluated,
+                 knowledge) in s.connection().execute(q):
                 day = _day(evaluated)
-                same = engine == engine_version and day is not None and day <= on_date
+                same = (engine == engine_version and day is not None and day <= on_date
+                        and knowledge_version in (None, knowledge))
                 mark = (case_text if server else _text_digest(case_text)) if same else None
                 out[rid] = (version, digest, mark)
         return out
