@@ -1,8 +1,9 @@
 """``free_of_disease``: when it may be given, and the dates it must respect.
 
-A patient is free of disease *again* only after a relapse (I8): the field belongs to a case
-whose stage is 'recurrent' or 'metastatic', and its date cannot come before the disease it
-ends (the diagnosis, the primary's treatment, the metastases found).
+A patient is free of disease after treatment only of a relapse or of unresectable locally
+advanced disease cleared without surgery (I8): the field belongs to a case whose stage is
+'recurrent', 'metastatic' or 'locally_advanced_unresectable', and its date cannot come
+before the disease it ends (the diagnosis, the primary's treatment, the metastases found).
 """
 
 from __future__ import annotations
@@ -62,13 +63,25 @@ class TestWhereItBelongs:
         data = relapsed(stage={"status": "localized"})
         rule = issues_of(data)["free_of_disease"]
         assert "'stage.status'" in rule and "'localized'" in rule
-        assert "'recurrent' or 'metastatic'" in rule
+        assert "'recurrent', 'metastatic' or 'locally_advanced_unresectable'" in rule
 
-    def test_locally_advanced_unresectable_is_rejected(self) -> None:
-        """The label says the tumour is there and cannot be removed: not free of disease."""
-        data = relapsed(stage={"status": "locally_advanced_unresectable"})
-        rule = issues_of(data)["free_of_disease"]
-        assert "'locally_advanced_unresectable'" in rule
+    def test_locally_advanced_disease_cleared_without_surgery_is_accepted(self) -> None:
+        """An unresectable tumour that systemic treatment made undetectable: the date is
+        what surveillance counts from (I8). It could not be recorded, while the
+        assessment told the team to record it."""
+        data = relapsed(stage={"status": "locally_advanced_unresectable"},
+                        surgery={"status": "not_performed"},
+                        free_of_disease={"since": "2023-08-01", "by": "systemic_therapy"})
+        fod = parse_case(data).free_of_disease
+        assert fod is not None and fod.by.value == "systemic_therapy"
+
+    def test_locally_advanced_disease_removed_by_surgery_is_localized(self) -> None:
+        """A primary removed after downstaging is localized, with its surgery: 'by
+        surgery' contradicts 'cannot be removed'."""
+        data = relapsed(stage={"status": "locally_advanced_unresectable"},
+                        surgery={"status": "not_performed"})
+        rule = issues_of(data)["free_of_disease.by"]
+        assert "'localized'" in rule and "'primary_treatment_end'" in rule
 
     def test_how_defaults_to_unknown(self) -> None:
         data = relapsed(free_of_disease={"since": "2023-08-01"})

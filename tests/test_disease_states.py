@@ -7,6 +7,7 @@ recommendations come in the order of the decision at hand."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from pecoma import assess, parse_case
+from pecoma import assess, parse_case, plan_surveillance
 from pecoma.engine.model import Assessment
 
 from strategies import ON, case_dicts
@@ -388,6 +389,29 @@ class TestFreeOfDiseaseAfterRelapse:
         assert a.advanced is False
         assert "REC-NO-ADJUVANT-AFTER-RELAPSE" in ids(a)
 
+    def test_locally_advanced_disease_cleared_without_surgery(self) -> None:
+        """A small renal tumour with no high-risk feature but invading what cannot be
+        removed, cleared by everolimus: no treatment of present disease, and the high-risk
+        schedule from the date (I8) in the assessment as in the plan, not the low-risk
+        one the features alone would give; no 'no calendar while disease is present'."""
+        data = base(tumour={"primary_site": "kidney", "size": {"value": 4, "unit": "cm"}},
+                    histology={"necrosis": "absent", "infiltrative_growth": "absent",
+                               "high_nuclear_grade_and_cellularity": "absent"},
+                    stage={"status": "locally_advanced_unresectable",
+                           "lymph_nodes": "negative", "resectable": "no"},
+                    surgery={"status": "not_performed"},
+                    free_of_disease={"since": "2026-09-01", "by": "systemic_therapy"})
+        a = run(data)
+        assert a.risk.group == "low"  # the features, shown as they are
+        assert a.risk.surveillance_group == "high"
+        assert a.advanced is False
+        assert not ids(a) & PRESENT_DISEASE_ADVICE
+        assert {"FU-AFTER-RELAPSE", "FU-HIGH-INTENSIVE", "REC-NO-ADJUVANT-AFTER-RELAPSE"} \
+            <= ids(a)
+        assert not {"FU-NO-PLAN-ACTIVE-DISEASE", "FU-LOW-LESS-INTENSIVE"} & ids(a)
+        plan = plan_surveillance(parse_case(data), a, ON)
+        assert plan.status == "active" and plan.anchor == dt.date(2026, 9, 1)
+
     @settings(max_examples=examples(50), deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(case_dicts(), st.sampled_from(["surgery", "systemic_therapy", "other", "unknown"]))
@@ -398,7 +422,8 @@ class TestFreeOfDiseaseAfterRelapse:
         resect or treat present disease (a case the check rejects is not a counterexample)."""
         from pecoma import InputError
 
-        assume(data["stage"]["status"] in ("recurrent", "metastatic"))
+        assume(data["stage"]["status"] in ("recurrent", "metastatic",
+                                           "locally_advanced_unresectable"))
         data = copy.deepcopy(data)
         data["free_of_disease"] = {"since": ON.isoformat(), "by": by}
         try:

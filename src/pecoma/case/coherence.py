@@ -13,6 +13,7 @@ from pecoma.case.values import (
     DiseaseStatus,
     Margin,
     MetastasisSite,
+    RemissionBy,
     Response,
     SurgeryStatus,
     TherapySetting,
@@ -216,30 +217,34 @@ def contradictions(case: Case) -> list[FieldIssue]:
     return issues
 
 
-_RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+_CLEARABLE = (DiseaseStatus.recurrent, DiseaseStatus.metastatic,
+              DiseaseStatus.locally_advanced_unresectable)
 
 
 def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[FieldIssue]:
-    """``free_of_disease`` marks the end of a relapse (I8): only a recurrent or metastatic
-    case can be free of disease *again*, and not before the facts of its disease."""
+    """``free_of_disease`` marks the end of a relapse, or of unresectable locally advanced
+    disease cleared without surgery (I8): only such a case can be free of disease after
+    treatment, and not before the facts of its disease."""
     fod = case.free_of_disease
     assert fod is not None
     status = case.stage.status
-    if status not in _RELAPSED:
-        hint = (
-            "a localized case has never relapsed and is followed from "
-            "'primary_treatment_end'"
-            if status is _LOCALIZED
-            else "the label says the tumour is present and cannot be removed; a primary "
-            "removed after downstaging is 'localized', with its surgery and "
-            "'primary_treatment_end'"
-        )
+    shown = show_value({"since": fod.since.isoformat(), "by": fod.by.value})
+    if status not in _CLEARABLE:
         return [FieldIssue(
-            "free_of_disease",
-            show_value({"since": fod.since.isoformat(), "by": fod.by.value}),
-            f"can only be given when 'stage.status' is 'recurrent' or 'metastatic' (got "
-            f"'stage.status' '{status.value}'): it records a patient free of disease again "
-            f"after a relapse; {hint}",
+            "free_of_disease", shown,
+            "can only be given when 'stage.status' is 'recurrent', 'metastatic' or "
+            f"'locally_advanced_unresectable' (got 'stage.status' '{status.value}'): it "
+            "records a patient free of disease after treatment of a relapse or of a tumour "
+            "that could not be removed; a localized case is followed from "
+            "'primary_treatment_end' (a tumour recorded as not resectable that treatment "
+            "cleared without surgery is 'locally_advanced_unresectable')",
+        )]
+    if status is DiseaseStatus.locally_advanced_unresectable and fod.by is RemissionBy.surgery:
+        return [FieldIssue(
+            "free_of_disease.by", fod.by.value,
+            "cannot be 'surgery' when 'stage.status' is 'locally_advanced_unresectable': a "
+            "primary removed after downstaging is 'localized', with its surgery and "
+            "'primary_treatment_end'",
         )]
     since = fod.since
     where = "free_of_disease.since"

@@ -242,7 +242,8 @@ class Molecular(_Model):
 
 
 class FreeOfDisease(_Model):
-    """A relapsed patient made free of disease again (surveillance restarts from here, I8)."""
+    """A patient made free of disease by the treatment of a relapse or of unresectable
+    locally advanced disease (surveillance restarts from here, I8)."""
 
     since: Day = Field(description="date from which no disease was detectable")
     by: RemissionBy = Field(

@@ -229,7 +229,7 @@ class FusionStatus(StrEnum):
 
 
 class RemissionBy(StrEnum):
-    """How a relapsed patient was made free of disease."""
+    """How a patient with a relapse or advanced disease was made free of disease."""
 
     surgery = "surgery"
     systemic_therapy = "systemic_therapy"

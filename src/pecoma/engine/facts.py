@@ -98,7 +98,8 @@ class Derived(NamedTuple):
 
     @property
     def free_of_disease(self) -> bool:
-        """A relapsed patient free of disease again: no present disease (I8)."""
+        """A patient free of disease after treatment of a relapse or of unresectable
+        locally advanced disease: no present disease (I8)."""
         return self.free_since is not None
 
     @property
@@ -175,6 +176,9 @@ _PROGRESSION = Response.progression
 _ADVANCED_SETTING = TherapySetting.advanced
 _MICROSCOPIC = (Margin.R1, Margin.uncertain)
 _RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
+#: The statuses a treatment can leave free of disease (I8): a relapse, or unresectable
+#: locally advanced disease cleared without surgery.
+_CLEARABLE = _RELAPSED | {DiseaseStatus.locally_advanced_unresectable}
 _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
     DiseaseStatus.localized: False,
     DiseaseStatus.metastatic: True,
@@ -222,7 +226,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 
     status, because = _status(case)
     free = case.free_of_disease
-    free_since = free.since if free is not None and status in _RELAPSED else None
+    free_since = free.since if free is not None and status in _CLEARABLE else None
     advanced: bool | None
     if free_since is not None:
         # I8: free of disease again, no disease is present to be advanced.

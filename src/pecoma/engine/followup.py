@@ -34,12 +34,16 @@ def surveillance(
     nodes_positive: bool = False,
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
-    primary treatment. ``free_since``: a relapsed patient free of disease again from that
-    date (``case.free_of_disease.since``); surveillance counts from it (I8).
+    primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
+    disease, from that date (``case.free_of_disease.since``); surveillance counts from it
+    (I8).
     ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10)."""
     group_facts = (Fact("risk.group", group),)
-    relapsed = status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
-    if status is DiseaseStatus.locally_advanced_unresectable:
+    # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
+    # from the date free of disease (I8), whatever the primary's features
+    relapsed = (status in (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+                or free_since is not None)
+    if status is DiseaseStatus.locally_advanced_unresectable and free_since is None:
         # as the plan says: the schedule below applies once treatment has cleared it
         out.add("FU-NO-PLAN-ACTIVE-DISEASE", [Fact("derived.disease_status", status)])
     if relapsed:

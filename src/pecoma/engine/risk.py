@@ -102,9 +102,11 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
-    # I10: positive lymph nodes put a low-risk case on the high-risk schedule.
+    # I10: positive lymph nodes put a low-risk case on the high-risk schedule; I8: so does
+    # unresectable disease that treatment cleared.
     surveillance: Literal["high", "low"] = (
-        "low" if group == "low" and not d.nodes_positive else "high"
+        "low" if group == "low" and not d.nodes_positive and not d.free_of_disease
+        else "high"
     )
     return Risk(
         group,

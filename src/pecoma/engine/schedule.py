@@ -23,11 +23,12 @@ How visits are dated
   that would have followed are listed apart as ``cancelled`` so calendars can drop them.
 * Without an anchor, or while disease is present, no visit is dated and the plan says why.
 
-After a treated relapse (I8)
-----------------------------
-A recurrent or metastatic case with ``free_of_disease`` is followed on the high-risk
-schedule counted from ``free_of_disease.since``, whatever the primary's features; scans
-before that date belong to the relapse and its treatment, not to surveillance.
+After a treated relapse or unresectable disease (I8)
+----------------------------------------------------
+A recurrent, metastatic or unresectable locally advanced case with ``free_of_disease`` is
+followed on the high-risk schedule counted from ``free_of_disease.since``, whatever the
+primary's features; scans before that date belong to the disease and its treatment, not
+to surveillance.
 
 A scan history that was never given (I13)
 -----------------------------------------
@@ -111,7 +112,9 @@ _IMAGING = {
     "low": (("FU-LOW-CHEST-CT", Modality.chest_ct),
             ("FU-LOW-MRI-PRIMARY", Modality.mri_primary)),
 }
-_RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
+#: The statuses a treatment can leave free of disease (I8).
+_CLEARABLE = (DiseaseStatus.recurrent, DiseaseStatus.metastatic,
+              DiseaseStatus.locally_advanced_unresectable)
 
 
 def _imaging(group: Literal["high", "low"], s: FollowupSettings) -> tuple[
@@ -369,15 +372,16 @@ def plan_surveillance(
     out = Collector(knowledge)
     risk = assessment.risk
     status = case.stage.status
-    free = case.free_of_disease if status in _RELAPSED else None
+    free = case.free_of_disease if status in _CLEARABLE else None
     reasons: list[Item] = []
     group_fact = Fact("risk.group", risk.group)
     anchor_basis: AnchorBasis = "treatment_end"
     anchor: dt.date | None
     group: Literal["high", "low"]
     if free is not None:
-        # I8: the relapse declared the disease's behaviour; the primary's features no
-        # longer decide the schedule, whatever the risk panel says.
+        # I8: the relapse or the unresectable disease declared the disease's behaviour;
+        # the primary's features no longer decide the schedule, whatever the risk panel
+        # says.
         anchor, anchor_basis, group = free.since, "free_of_disease", "high"
         anchor_fact = Fact("free_of_disease.since", free.since.isoformat())
         reasons.append(out.item("FU-AFTER-RELAPSE", [

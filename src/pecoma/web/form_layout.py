@@ -340,7 +340,7 @@ FORM: tuple[Group, ...] = (
     ),
     Group(
         "relapse",
-        "After a relapse: free of disease again",
+        "After a relapse or advanced disease: free of disease",
         (
             Control(
                 "free_of_disease.since",
@@ -356,8 +356,9 @@ FORM: tuple[Group, ...] = (
                 help=_describe(FreeOfDisease, "by"),
             ),
         ),
-        note="Only for recurrent or metastatic disease treated until no disease was "
-        "detectable: surveillance restarts on the high-risk schedule from this date (I8). "
+        note="Only for recurrent, metastatic or unresectable locally advanced disease "
+        "treated until no disease was detectable: surveillance restarts on the high-risk "
+        "schedule from this date (I8). "
         "Leave empty while disease is present.",
     ),
     Group(
