@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pecoma.fhir.medications import ATC
 from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
 from pecoma.web.cds.settings import CdsSettings
@@ -161,6 +162,46 @@ class TestAllergyListDecidesTheProposal:
                     if c["indicator"] == "critical"]
         assert len(critical) == 1 and says in critical[0]["summary"] + critical[0]["detail"]
         assert "suggestions" not in critical[0]
+
+    @pytest.mark.parametrize("allergic_to", [
+        {"coding": [{"system": ATC, "code": "L01EG"}]},  # the mTOR kinase inhibitors
+        {"coding": [{"system": ATC, "code": "L01EG03"}]},  # ridaforolimus
+        {"coding": [{"system": ATC, "code": "L01EG04"}]},  # sirolimus for cancer
+        {"text": "Ridaforolimus"},
+        {"text": "mTOR inhibitors"},
+    ])
+    def test_an_allergy_to_the_mtor_class_by_atc_or_name_rules_out_sirolimus(
+        self, client: TestClient, allergic_to: dict[str, Any]
+    ) -> None:
+        """An allergy coded with the ATC group of mTOR inhibitors (L01EG) had been read as
+        'another antineoplastic', an identified drug that is not sirolimus: the doxorubicin
+        card then proposed a sirolimus draft. One mTOR inhibitor ruled out rules out all."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy(allergic_to)})
+
+        for card in cards_of(client, order(change, **DOXORUBICIN)):
+            assert "suggestions" not in card
+        [card] = cards_of(client, order(change, medicationCodeableConcept={
+            "coding": [{"system": ATC, "code": "L01EG04"}]}))
+        assert card["indicator"] == "critical"
+        assert "sirolimus" in card["summary"]
+
+    def test_a_draft_not_identified_is_checked_against_the_allergy_list(
+        self, client: TestClient
+    ) -> None:
+        """A draft pecoma cannot identify (RxNorm sirolimus under the RxNorm OID), for a
+        patient allergic to sirolimus: no card at all had been given (the 'not identified'
+        warning only shows when chemotherapy would be a first line, and the allergy makes
+        the mTOR inhibitor contraindicated). It may be the drug the list rules out."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Sirolimus"})})
+
+        cards = cards_of(client, order(change, medicationCodeableConcept={"coding": [
+            {"system": "urn:oid:2.16.840.1.113883.6.88", "code": "35302"}]}))
+        [card] = [c for c in cards if "allergy list" in c["summary"]]
+        assert card["indicator"] == "warning"
+        assert "MedicationRequest/draft-1" in card["detail"] and "sirolimus" in card["detail"]
+        assert "suggestions" not in card
 
     def test_the_draft_s_id_cannot_spell_markdown_on_the_card(self, client: TestClient
                                                               ) -> None:

@@ -109,12 +109,28 @@ class TestAgentOfConcept:
         ("L01EG02", Agent.everolimus),
         ("L01DB01", Agent.doxorubicin),
         ("L01XE11", Agent.pazopanib),
+        ("L01EG04", Agent.nab_sirolimus),  # sirolimus for cancer: the protein-bound form
         ("l01ff02", Agent.other),  # pembrolizumab: an antineoplastic pecoma does not list
         ("L01XC18", Agent.other),
     ])
     def test_atc_code_alone(self, code: str, agent: Agent) -> None:
         """A medication coded by WHO ATC alone (as European EHRs code them) is read."""
         assert agent_of_concept({"coding": [{"system": ATC, "code": code}]}) is agent
+
+    @pytest.mark.parametrize("concept", [
+        {"coding": [{"system": ATC, "code": "L01EG03"}]},
+        {"coding": [{"system": ATC, "code": "L01EG"}]},
+        {"text": "Ridaforolimus 40 mg"},
+    ])
+    def test_an_mtor_inhibitor_pecoma_has_no_agent_for_is_not_read_as_another_agent(
+        self, concept: dict[str, Any]
+    ) -> None:
+        """The ATC group of mTOR inhibitors (L01EG) had been read as 'another
+        antineoplastic': a line of an mTOR inhibitor counted as none. It is not an agent
+        of the case format, so the record says it cannot be identified as a line."""
+        assert agent_of_concept(concept) is None
+        reason = unreadable_medication(_request(medicationCodeableConcept=concept))
+        assert reason is not None and "mTOR inhibitor" in reason
 
     def test_atc_outside_antineoplastics_names_nothing(self) -> None:
         """N02BE01 (paracetamol) is no systemic anticancer agent."""

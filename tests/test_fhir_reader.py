@@ -368,6 +368,23 @@ class TestLinesOfAgentsByOtherNames:
         mtor = next(i for i in a.items() if i.id == "REC-MTOR-FIRST-LINE")
         assert mtor.conditional_on == ("MISS-MTOR-PROGRESSION",)
 
+    @pytest.mark.parametrize("code", [{"text": "Ridaforolimus"},
+                                      {"coding": [{"system": "http://www.whocc.no/atc",
+                                                   "code": "L01EG"}]}])
+    def test_an_intolerance_of_an_unlisted_mtor_inhibitor_contraindicates_the_class(
+        self, code: dict[str, Any]
+    ) -> None:
+        """Ridaforolimus is an mTOR inhibitor (ATC L01EG03): an intolerance of it, or of
+        the ATC group, had left 'mTOR inhibitor not contraindicated' standing."""
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        pid = next(e["resource"]["id"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        bundle["entry"].append({"resource": {
+            "resourceType": "AllergyIntolerance", "id": "al1", "category": ["medication"],
+            "patient": {"reference": f"Patient/{pid}"}, "code": code}})
+        bc = case_from_bundle(bundle)
+        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "yes"
+
     def test_an_agent_the_guideline_does_not_name_is_a_line(self) -> None:
         """Pembrolizumab coded by ATC alone was read as 'no systemic treatment given'."""
         bc = self._with({"coding": [{"system": "http://www.whocc.no/atc",

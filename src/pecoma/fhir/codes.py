@@ -75,6 +75,12 @@ BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
 #: The name an ATC code of an antineoplastic agent (L01) not listed by pecoma stands for.
 ANTINEOPLASTIC: Final = "antineoplastic agent"
 
+#: Words that name an mTOR inhibitor, or the class, that is none of the case format's
+#: agents (an ATC code under L01EG pecoma does not list reads as "mtor inhibitor"): an
+#: intolerance of one rules out every mTOR inhibitor; a line of one cannot be recorded.
+MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "zotarolimus",
+                           "umirolimus", "biolimus")
+
 AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",
                            "sirolimus protein-bound", "fyarro",
@@ -82,7 +88,7 @@ AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                            "abi-009", "abi 009", "abi009")),
     (Agent.temsirolimus, ("temsirolimus", "torisel")),
     (Agent.everolimus, ("everolimus", "afinitor", "votubia", "zortress", "certican")),
-    (Agent.sirolimus, ("sirolimus", "rapamycin", "rapamune")),
+    (Agent.sirolimus, ("sirolimus", "rapamycin", "rapamune", "hyftor")),
     (Agent.doxorubicin_ifosfamide, ("doxorubicin and ifosfamide", "doxorubicin/ifosfamide",
                                     "doxorubicin + ifosfamide", "doxorubicin-ifosfamide")),
     (Agent.epirubicin_ifosfamide, ("epirubicin and ifosfamide", "epirubicin/ifosfamide",

@@ -48,6 +48,7 @@ __all__ = [
     "ingredients_named",
     "may_have_been_given",
     "medication_concept",
+    "mtor_class_named",
     "names_something",
     "no_resolver",
     "resolver_for",
@@ -96,14 +97,19 @@ RXNORM_NAMES: Final[Mapping[str, str]] = {
 ATC: Final = "http://www.whocc.no/atc"
 
 #: WHO ATC codes of the agents pecoma names (the WHO Collaborating Centre for Drug
-#: Statistics Methodology's ATC/DDD Index); any other code under L01 (antineoplastic
-#: agents) is read as another systemic agent (:data:`pecoma.fhir.codes.ANTINEOPLASTIC`).
-#: Sirolimus and everolimus also have codes under L04AA (immunosuppressants).
+#: Statistics Methodology's ATC/DDD Index). L01EG is the group of mTOR kinase inhibitors:
+#: any other code in it (the group itself, ridaforolimus) is an mTOR inhibitor pecoma has
+#: no agent for (:data:`pecoma.fhir.codes.MTOR_CLASS_WORDS`); any other code under L01
+#: (antineoplastic agents) is another systemic agent
+#: (:data:`pecoma.fhir.codes.ANTINEOPLASTIC`). Sirolimus and everolimus also have codes
+#: under L04AA (immunosuppressants); L01EG04 is sirolimus for cancer, given as the
+#: protein-bound (nab-) form.
 ATC_NAMES: Final[Mapping[str, str]] = {
     "L04AA10": "sirolimus",
     "L04AA18": "everolimus",
     "L01EG01": "temsirolimus",
     "L01EG02": "everolimus",
+    "L01EG04": "nab-sirolimus",
     "L01DB01": "doxorubicin",
     "L01DB03": "epirubicin",
     "L01AA06": "ifosfamide",
@@ -118,6 +124,8 @@ ATC_NAMES: Final[Mapping[str, str]] = {
 def _atc_name(code: str) -> str | None:
     code = code.strip().upper()
     name = ATC_NAMES.get(code)
+    if name is None and code.startswith("L01EG"):
+        return "mtor inhibitor"
     if name is None and code.startswith("L01"):
         return c.ANTINEOPLASTIC
     return name
@@ -354,6 +362,13 @@ INGREDIENTS: Final[dict[Agent, frozenset[str]]] = {
 }
 
 
+def mtor_class_named(concept: Mapping[str, Any]) -> bool:
+    """Whether a concept names the mTOR-inhibitor class, or an mTOR inhibitor that is none
+    of the case format's agents (:data:`pecoma.fhir.codes.MTOR_CLASS_WORDS`)."""
+    words = _words(concept)
+    return any(w in words for w in c.MTOR_CLASS_WORDS)
+
+
 def ingredients_named(concept: Mapping[str, Any]) -> frozenset[str]:
     """The drugs of :data:`INGREDIENTS` a medication concept names (by name or RxNorm)."""
     words = _words(concept)
@@ -395,6 +410,11 @@ def unreadable_medication(resource: Mapping[str, Any],
     """
     reference = _medication_reference(resource)
     concepts = _concepts(resource, resolve)
+    words = " ".join(_words(cc) for cc in concepts)
+    unlisted = [w for w in c.MTOR_CLASS_WORDS if w in words]
+    if unlisted and agent_of(resource, resolve) is None:
+        return (f"it names an mTOR inhibitor ({unlisted[0]}) that is none of the agents "
+                "pecoma records, so its line cannot be recorded")
     if reference is not None and _medication(resource, resolve) is None and not any(
         _words(cc) or _list(cc.get("coding")) for cc in concepts
     ):

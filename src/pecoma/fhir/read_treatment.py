@@ -261,8 +261,7 @@ def _allergy_agent(allergy: Mapping[str, Any]) -> Agent | str | None:
         agent = agent_of_concept(concept)
         if agent is not None and agent.is_mtor_inhibitor:
             return agent
-        words = m.lower_words(concept)
-        if "mtor" in words or "rapalog" in words:
+        if meds.mtor_class_named(concept):
             return "class"
     return None
 

@@ -13,8 +13,10 @@ systemic therapy already given are known:
   allowed or failing): nothing is proposed, and the card says why;
 * an active intolerance to the agent rules the agent out, as does one to a drug it holds
   (ifosfamide rules out epirubicin with ifosfamide); one to any mTOR inhibitor rules out
-  every mTOR inhibitor (the reader takes it as a class contraindication); the substance is
-  read from the entry's code, else from its reactions' substances;
+  every mTOR inhibitor (the reader takes it as a class contraindication), and so does one
+  to the class, or to an mTOR inhibitor that is none of the case format's agents
+  (ridaforolimus; ATC L01EG); the substance is read from the entry's code, else from its
+  reactions' substances;
 * an active drug allergy (category ``medication``, or no category) whose substance
   pecoma cannot identify could be to the drug: nothing is proposed, and the card names
   how many entries could not be identified.
@@ -29,13 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pecoma.case import Agent
+from pecoma.case import MTOR_AGENTS, Agent
 from pecoma.fhir.medications import (
     INGREDIENTS,
     agent_of_concept,
     allergy_may_be_to_a_drug,
     allergy_substances,
     ingredients_named,
+    mtor_class_named,
 )
 
 __all__ = ["DrugSafety", "drug_safety"]
@@ -119,6 +122,9 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
             drugs = ingredients_named(concept)
             if agent is not None:
                 intolerant.add(agent)
+            elif mtor_class_named(concept):  # the class, or one pecoma has no agent for
+                intolerant |= MTOR_AGENTS
+                agent = Agent.sirolimus
             ingredients |= drugs
             named = named or agent is not None or bool(drugs)
         if not named and allergy_may_be_to_a_drug(res):

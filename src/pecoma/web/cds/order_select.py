@@ -197,6 +197,26 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
     )
 
 
+def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
+               safety: DrugSafety) -> None:
+    """A warning for a draft whose drug pecoma cannot identify while the allergy list rules
+    drugs out: it may be one of them, and pecoma cannot tell."""
+    listed = sorted({a.value.replace("_", " ") for a in safety.intolerant}
+                    | safety.ingredients)
+    if not listed:
+        return
+    ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
+        else "a draft"
+    answer.card(
+        summary="Draft order's drug not identified: check it against the allergy list",
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"pecoma could not identify the drug of {ident} ({md_text(why)}), so it could "
+                "not check it against the record's allergies and intolerances, which rule "
+                f"out: {', '.join(listed)}. Check the draft against them before ordering."),
+        record_ids=(),
+    )
+
+
 async def order_select(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
     req = check_request(body, "order-select")
     answer = Answer(svc, ORDER_SELECT, req.instance)
@@ -243,6 +263,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             if a is not None:
                 _warn(answer, a, draft, agent, req, safety, tail)
         for draft, why in unidentified:
+            _unchecked(answer, draft, why, safety)
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)
             if a is None:
                 continue
