@@ -244,6 +244,24 @@ class TestUncertainMargins:
         assert "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR" not in ids(a)
 
 
+class TestMalignantByClassification:
+    def test_the_plan_follows_the_high_risk_schedule(self) -> None:
+        """2 cm, none of the four features, vascular invasion and 8 mitoses per 50 HPF:
+        Folpe malignant. The dated plan, not only the assessment, follows the high-risk
+        schedule (I14): the first visit 3 months after the resection (S18, I2), not 4-6."""
+        data = base(tumour={"primary_site": "soft_tissue", "size": {"value": 2, "unit": "cm"}},
+                    histology={"necrosis": "absent", "infiltrative_growth": "absent",
+                               "high_nuclear_grade_and_cellularity": "absent",
+                               "vascular_invasion": "present", "mitoses_per_50_hpf": 8},
+                    stage={"status": "localized", "lymph_nodes": "negative"},
+                    surgery={"status": "performed", "date": "2026-10-01", "margin": "R0"})
+        a = run(data)
+        assert (a.risk.group, a.risk.surveillance_group) == ("low", "high")
+        plan = plan_surveillance(parse_case(data), a, ON, ())
+        assert plan.visits[0].due == dt.date(2027, 1, 1)
+        assert "FU-MALIGNANT-LOW-RISK" in {r.id for r in plan.reasons}
+
+
 class TestRiskPanelOnRelapse:
     """Behaviour 7: stratification no longer applies; ICD-O follows the disease."""
 

@@ -184,7 +184,8 @@ def history_and_behaviour(
 
 def malignancy_evidence(d: Derived, classifications: Sequence[Classification]) -> list[Fact]:
     """The facts that make the tumour count as malignant (I9): a pathology classification
-    determined as malignant, or disease that has recurred or metastasised."""
+    determined as malignant, disease that has recurred or metastasised, or spread to
+    regional lymph nodes."""
     evidence = [
         Fact(_CLASSIFICATION_FACT[c.id], c.category)
         for c in classifications
@@ -192,6 +193,8 @@ def malignancy_evidence(d: Derived, classifications: Sequence[Classification]) -
     ]
     if d.relapsed:
         evidence.append(d.status_fact())
+    if d.nodes_positive:
+        evidence.append(Fact("stage.lymph_nodes", "positive"))
     return evidence
 
 

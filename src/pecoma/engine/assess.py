@@ -65,6 +65,7 @@ def assess(
     bennett = risk.bennett_2018(case, d, engine, out)
     classifications = [folpe] if bennett is None else [folpe, bennett]
     classifications.append(risk.icdo3_hint(case, d, folpe, bennett, out))
+    guideline, malignant = risk.surveillance_of_malignant(guideline, classifications)
 
     pathway.surgery(case, d, out)
     pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
@@ -90,6 +91,7 @@ def assess(
         resected_localized and case.treatment_end is None,
         d.free_since,
         d.nodes_positive,
+        malignant,
     )
 
     return Assessment(

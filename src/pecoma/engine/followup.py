@@ -6,6 +6,7 @@ The dated plan of visits is built from these rules by :mod:`pecoma.engine.schedu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from pecoma.case import DiseaseStatus
 from pecoma.engine.collect import Collector
@@ -32,12 +33,15 @@ def surveillance(
     resected_without_date: bool,
     free_since: dt.date | None = None,
     nodes_positive: bool = False,
+    malignant: Sequence[Fact] = (),
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
     disease, from that date (``case.free_of_disease.since``); surveillance counts from it
     (I8).
-    ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10)."""
+    ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10).
+    ``malignant``: the classifications that call a low-risk tumour malignant, high-risk
+    schedule (I14)."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -56,6 +60,8 @@ def surveillance(
         out.add("FU-INDETERMINATE", group_facts, conditional)
     if nodes_positive and not relapsed and group != "high":
         out.add("FU-NODES-POSITIVE", [Fact("stage.lymph_nodes", "positive"), *group_facts])
+    elif malignant and not relapsed:
+        out.add("FU-MALIGNANT-LOW-RISK", [*malignant, *group_facts])
     out.add_all(HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES, group_facts)
     if resected_without_date:
         out.missing("MISS-TREATMENT-END", affects=tuple(i.id for i in out.followup))

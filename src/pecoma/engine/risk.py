@@ -7,7 +7,8 @@ nothing is kept from one case to the next.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Literal, NamedTuple
 
 from pecoma.case import Case, DiagnosisMethod, Feature
@@ -116,6 +117,23 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         surveillance,
         out.item(record, facts, conditional),
     )
+
+
+def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classification]
+                              ) -> tuple[Risk, list[Fact]]:
+    """A low-risk tumour that a pathology classification determines malignant (Folpe 2005;
+    Bennett 2018 for gynecologic primaries) is followed on the high-risk schedule (I14):
+    the risk with its surveillance group, and the classifications that decided it."""
+    if risk.surveillance_group != "low":
+        return risk, []
+    malignant = [Fact(f"classification.{c.id.removeprefix('CLS-').lower().replace('-', '_')}",
+                      c.category)
+                 for c in classifications
+                 if c.id in ("CLS-FOLPE-2005", "CLS-BENNETT-2018") and c.determined
+                 and c.category == MALIGNANT]
+    if not malignant:
+        return risk, []
+    return replace(risk, surveillance_group="high"), malignant
 
 
 def _range(low: str, high: str) -> tuple[str, ...]:
@@ -319,7 +337,8 @@ def icdo3_hint(
     out: Collector,
 ) -> Classification:
     """Registry coding hint: 8714/3 for malignant behaviour, 8714/0 for benign. None
-    without histology (I11); malignant once the disease has recurred or metastasised;
+    without histology (I11); malignant once the disease has recurred, metastasised or
+    spread to regional lymph nodes (I9);
     otherwise the pathology categories, both codes open when they leave it open or when
     Folpe and Bennett disagree (the disagreement is shown, not settled)."""
     possible: tuple[str, ...]
@@ -329,9 +348,10 @@ def icdo3_hint(
             item.id, item.title, "none without histology", False, (), (), item
         )
     facts = [Fact("classification.folpe_2005", folpe.category)]
-    if d.relapsed:
+    if d.relapsed or d.nodes_positive:
+        # behaviour shown, not predicted: relapse, metastasis or nodal spread (I9)
         code, possible = "8714/3", ("8714/3",)
-        facts.append(d.status_fact())
+        facts.append(d.status_fact() if d.relapsed else Fact("stage.lymph_nodes", "positive"))
     else:
         possible = _CODES.get(folpe.category, _OPEN) if folpe.determined else _OPEN
         code = possible[0] if len(possible) == 1 else "8714/0 or 8714/3 (per final diagnosis)"

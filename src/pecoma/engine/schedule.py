@@ -394,8 +394,10 @@ def plan_surveillance(
         if risk.group == "indeterminate":
             reasons.append(out.item("FU-INDETERMINATE", [group_fact],
                                     risk.item.conditional_on))
-        # I10, decided by the assessment: positive lymph nodes, high-risk schedule.
-        reasons.extend(i for i in assessment.followup if i.id == "FU-NODES-POSITIVE")
+        # I10 and I14, decided by the assessment: positive lymph nodes, or a malignant
+        # classification of a low-risk tumour: high-risk schedule.
+        reasons.extend(i for i in assessment.followup
+                       if i.id in ("FU-NODES-POSITIVE", "FU-MALIGNANT-LOW-RISK"))
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))

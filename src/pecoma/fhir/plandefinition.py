@@ -110,8 +110,8 @@ APPLIES_WHEN: dict[str, str] = {
     "SUPP-TSC-ALTERED": "Advanced disease (or possibly advanced) with a pathogenic TSC1 or "
     "TSC2 variant.",
     "SUPP-TFE3-FUSION": "Advanced disease (or possibly advanced) with a TFE3 rearrangement.",
-    "FU-HIGH-INTENSIVE": "High-risk surveillance (high, indeterminate, relapsed or "
-    "node-positive).",
+    "FU-HIGH-INTENSIVE": "High-risk surveillance (high, indeterminate, relapsed, "
+    "node-positive, or malignant by classification).",
     "FU-HIGH-SIX-MONTHLY": "High-risk surveillance, after the intensive years.",
     "FU-HIGH-YEARLY": "High-risk surveillance, after year 5.",
     "FU-CHEST-CT": "High-risk surveillance: at every visit.",
@@ -121,8 +121,10 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-INDETERMINATE": "Risk indeterminate and never relapsed.",
     "FU-NODES-POSITIVE": "Positive lymph nodes, risk low or indeterminate, never relapsed "
     "(I10).",
-    "FU-AFTER-RELAPSE": "Recurrent or metastatic disease; the plan counts from the date "
-    "free of disease again (I8).",
+    "FU-AFTER-RELAPSE": "Recurrent or metastatic disease, or unresectable locally advanced "
+    "disease cleared without surgery; the plan counts from the date free of disease (I8).",
+    "FU-MALIGNANT-LOW-RISK": "None of the four high-risk features, and a pathology "
+    "classification determines the tumour malignant; never relapsed (I14).",
     "SUPP-FU-LOW-YEARLY": "Low-risk surveillance after the frequent years.",
     "FU-LOW-CHEST-CT": "Low-risk surveillance: at every visit, when the settings plan it "
     "(interpretation I12).",
