@@ -105,7 +105,10 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
         if not any(m["site"] != "lung" for m in mets):
             data["stage"]["extrapulmonary_disease"] = draw(_values(YesNo))
         if draw(st.booleans()) and not any("detected_on" in m for m in mets):
-            data["stage"]["disease_free_interval_months"] = draw(st.integers(0, 120))
+            # an interval above 0 says no metastasis was there at presentation
+            synchronous = any(m.get("timing") == "synchronous" for m in mets)
+            data["stage"]["disease_free_interval_months"] = (
+                0 if synchronous else draw(st.integers(0, 120)))
     therapies = []
     for line in range(1, draw(st.integers(0, 3)) + 1):
         therapies.append({

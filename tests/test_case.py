@@ -139,6 +139,18 @@ class TestContradictions:
         with pytest.raises(InputError, match="12 whole months"):
             parse_case(data)
 
+    def test_synchronous_with_a_stated_interval_of_months(self) -> None:
+        """A metastasis present at presentation makes the interval to the first
+        metastasis 0: 'synchronous' beside a stated 18 months was accepted silently, while
+        the same contradiction by dates is refused."""
+        data = _metastatic(metastases=[{"site": "lung", "timing": "synchronous"}],
+                           disease_free_interval_months=18)
+        with pytest.raises(InputError, match=r"stage\.metastases\[0\]\.timing") as exc:
+            parse_case(data)
+        assert "18 months" in str(exc.value.issues[0].rule)
+        assert parse_case(_metastatic(metastases=[{"site": "lung", "timing": "synchronous"}],
+                                      disease_free_interval_months=0))
+
     def test_stated_interval_agreeing_with_dates_is_accepted(self) -> None:
         data = _metastatic(metastases=[{"site": "lung", "detected_on": "2026-01-10"}],
                            disease_free_interval_months=12)

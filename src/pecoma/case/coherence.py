@@ -182,6 +182,17 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "use 'metachronous' or leave timing out",
             )
     stated_dfi = stage.disease_free_interval_months
+    if stated_dfi is not None and stated_dfi > 0:
+        # the interval runs to the first metastasis: none was there at presentation
+        for i, met in enumerate(mets):
+            if met.timing is _SYNCHRONOUS:
+                add(
+                    f"stage.metastases[{i}].timing",
+                    "synchronous",
+                    "contradicts 'stage.disease_free_interval_months' "
+                    f"({_number(stated_dfi)} months): a metastasis present at presentation "
+                    "makes the interval 0; correct one of them",
+                )
     dated = [m.detected_on for m in mets if m.detected_on] if stated_dfi is not None else []
     if stated_dfi is not None and anchor and dated and len(dated) == len(mets):
         by_dates = full_months_between(anchor, min(dated))
@@ -282,3 +293,7 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     if case.free_of_disease is not None:
         out.append(("free_of_disease.since", case.free_of_disease.since))
     return out
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"

@@ -150,7 +150,8 @@ _ADVANCED_FACT = {
 }
 
 
-def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool) -> Timing:
+def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool,
+            stated_dfi: float | None) -> Timing:
     if met.detected_on and anchor:
         return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
     if met.timing is not _UNKNOWN_TIMING:
@@ -158,6 +159,10 @@ def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool) -> Timing:
     if untreated:
         # The primary has not been treated yet: the metastasis is there at presentation.
         return _SYNCHRONOUS
+    if stated_dfi is not None and stated_dfi > 0:
+        # I7: a stated interval of months to the first metastasis: none was there at
+        # presentation.
+        return _METACHRONOUS
     return _UNKNOWN_TIMING
 
 
@@ -201,7 +206,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     minimum = settings.metastasectomy_min_dfi_months
     if mets:
         untreated = surgery.status in _UNTREATED
-        timings = tuple([_timing(m, anchor, untreated) for m in mets])
+        stated_dfi = stage.disease_free_interval_months
+        timings = tuple([_timing(m, anchor, untreated, stated_dfi) for m in mets])
         dated = [m.detected_on for m in mets if m.detected_on]
         extrapulmonary = (
             _YES

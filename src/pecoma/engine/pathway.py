@@ -328,7 +328,12 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         pending.append(("MISS-METASTASIS-TIMING", affects))
         if no_anchor:
             pending.append(("MISS-TREATMENT-END", affects))
-    if d.dfi_met is None:
+    if d.dfi_met is None and Timing.synchronous in d.timings:
+        # the first metastasis was there at presentation: the interval is 0 (I5, I7)
+        facts.append(Fact("derived.disease_free_interval_months",
+                          "0 (a metastasis present at presentation)"))
+        failed = True
+    elif d.dfi_met is None:
         pending.append(("MISS-DFI", affects))
         if no_anchor:
             pending.append(("MISS-TREATMENT-END", affects))
