@@ -53,12 +53,14 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             if margin is Margin.R0:
                 out.add("REC-RESECTION-DONE", [margin_fact])
             elif margin in _INCOMPLETE and not no_reexcision:
+                residual: list[str] = []
                 if margin is Margin.R2 and resectable is YesNo.unknown:
                     # gross tumour is left: whether surgery can remove it decides
                     # between completing the resection and advanced disease (I6)
-                    out.missing("MISS-RESIDUAL-RESECTABLE",
-                                affects=("REC-RERESECTION", "REC-MTOR-FIRST-LINE"))
-                out.add("REC-RERESECTION", [margin_fact])
+                    residual.append(out.missing(
+                        "MISS-RESIDUAL-RESECTABLE",
+                        affects=("REC-RERESECTION", "REC-MTOR-FIRST-LINE")))
+                out.add("REC-RERESECTION", [margin_fact], residual)
                 out.add("REC-REFER-SURGERY", [margin_fact])
             elif margin is Margin.uncertain:
                 ask = out.missing(
@@ -79,8 +81,16 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                 conditional.append(
                     out.missing("MISS-SURGERY-STATUS", affects=("REC-RESECTION",))
                 )
+            if resectable is YesNo.unknown and surgery_status is not SurgeryStatus.planned:
+                # a tumour not removed, nor planned for surgery, whose resectability is not
+                # recorded: if it cannot be removed it is locally advanced (I6), and
+                # resection is no advice
+                conditional.append(
+                    out.missing("MISS-PRIMARY-RESECTABLE", affects=("REC-RESECTION",))
+                )
             out.add("REC-RESECTION", facts, conditional)
-            out.add("REC-REFER-SURGERY", facts, conditional)
+            out.add("REC-REFER-SURGERY", facts, [c for c in conditional
+                                                 if c != "MISS-PRIMARY-RESECTABLE"])
         return
     if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
