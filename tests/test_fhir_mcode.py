@@ -397,6 +397,61 @@ class TestConditions:
         assert [(x.site, x.detected_on) for x in case.stage.metastases] == [
             (MetastasisSite.lung, dt.date(2025, 1, 5))]
 
+    @staticmethod
+    def _suspected_liver(status: str) -> dict[str, Any]:
+        return {"resourceType": "Condition", "id": "secondary-liver-suspected",
+                "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                     "mcode-secondary-cancer-condition"]},
+                "clinicalStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active"}]},
+                "verificationStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": status}]},
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "C78.7"}]},
+                "onsetDateTime": "2025-06-01",
+                "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+
+    @pytest.mark.parametrize("status", ["provisional", "differential", "unconfirmed"])
+    def test_a_suspected_metastasis_is_not_present_disease(
+            self, uterus: dict[str, Any], status: str) -> None:
+        """A liver metastasis (ICD-10-CM C78.7) that is only provisional, a differential or
+        unconfirmed (FHIR condition-ver-status: not yet sufficiently established) is no
+        proven metastasis: the record's 'no history of metastatic cancer' still makes the
+        disease localized, the Condition is listed as not read, and a note names the site
+        and the verification status."""
+        bc = read(add(uterus, self._suspected_liver(status)))
+        assert bc.case.stage.status is DiseaseStatus.localized
+        assert bc.case.stage.metastases == ()
+        assert any("secondary-liver-suspected" in x and "suspected metastasis (liver)" in x
+                   for x in bc.not_read)
+        assert any("suspected metastasis (liver" in n and f"'{status}'" in n
+                   and "until it is confirmed" in n for n in bc.notes)
+
+    def test_a_suspected_metastasis_beside_a_localized_status(
+            self, uterus: dict[str, Any]) -> None:
+        """A disease-status Observation 'localized' beside a provisional liver metastasis:
+        the record reads (the suspicion is no metastasis, so there is no contradiction to
+        refuse), localized, with no metastasis."""
+        obs = {"resourceType": "Observation", "id": "status-localized", "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "disease-status"}]},
+               "valueCodeableConcept": {"coding": [{
+                   "system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                   "code": "localized"}]},
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        bc = read(add(drop(uterus, "no-history-of-metastatic-cancer-pecoma-u"), obs,
+                      self._suspected_liver("provisional")))
+        assert bc.case.stage.status is DiseaseStatus.localized
+        assert bc.case.stage.metastases == ()
+
+    def test_a_refuted_metastasis_stays_ignored(self, uterus: dict[str, Any]) -> None:
+        """A refuted metastasis is none (and not called suspected)."""
+        bc = read(add(uterus, self._suspected_liver("refuted")))
+        assert bc.case.stage.status is DiseaseStatus.localized
+        assert not any("suspected" in n for n in bc.notes)
+
     def test_lymph_node_secondary(self, uterus: dict[str, Any]) -> None:
         """ICD-10-CM C77.5 (intrapelvic nodes) is nodal involvement, not a distant
         metastasis."""

@@ -196,6 +196,8 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
         if target is not None and r.primary is not None and target is not r.primary:
             r.why[where] = "a metastasis of another primary cancer"
             continue
+        if _suspected(cond, where, r):
+            continue
         if m.is_lymph_node_code(cond.get("code")) and not _site_named(cond):
             if clinical_status(cond) not in _HISTORY:
                 r.put("stage.lymph_nodes", "positive", where)
@@ -244,6 +246,32 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
                            "resolved metastases; how (surgery or systemic therapy) is unknown")
         else:
             r.history_without_end = True
+
+
+def _suspected(cond: Mapping[str, Any], where: str, r: Reader) -> bool:
+    """A metastasis only suspected (verificationStatus provisional, differential or
+    unconfirmed) is no present disease: not read, listed and said, as a PEComa diagnosis
+    not confirmed is not taken as confirmed."""
+    status = verification(cond)
+    if status not in _NOT_CONFIRMED:
+        return False
+    site = _suspected_site(cond)
+    r.why[where] = f"a suspected metastasis ({site}): verificationStatus '{status}'"
+    r.notes.append(f"{where}: a suspected metastasis ({site}, verificationStatus "
+                   f"'{status}') is not read as present disease until it is confirmed")
+    return True
+
+
+def _suspected_site(cond: Mapping[str, Any]) -> str:
+    """The site a metastasis Condition names, for saying which one is suspected."""
+    if m.is_lymph_node_code(cond.get("code")) and not _site_named(cond):
+        return "lymph nodes"
+    site = site_of(cond.get("bodySite"), MetastasisSite)
+    if site in (None, MetastasisSite.other.value):
+        by_code = m.metastasis_site(cond)
+        if by_code is not None:
+            return str(by_code.value)
+    return site or "site not named"
 
 
 def _site_named(cond: Mapping[str, Any]) -> bool:
