@@ -157,6 +157,111 @@ class TestUnknownIsNotAbsent:
         assert size is not None and size.value == 41 and size.unit.value == "mm"
 
 
+def _necrosis(rid: str, present: bool, status: str = "final", *,
+              issued: str | None = None,
+              effective: str | None = "2026-05-01T10:00:00Z") -> dict[str, Any]:
+    """A necrosis result (project code), present or absent."""
+    value = "present" if present else "absent"
+    obs: dict[str, Any] = {
+        "resourceType": "Observation", "id": rid, "status": status,
+        "code": {"coding": [{"system": c.PECOMA_SYSTEM, "code": "necrosis"}]},
+        "subject": {"reference": "Patient/pat-1002"},
+        "valueCodeableConcept": {"coding": [{"system": c.PECOMA_SYSTEM, "code": value}]}}
+    if issued is not None:
+        obs["issued"] = issued
+    if effective is not None:
+        obs["effectiveDateTime"] = effective
+    return obs
+
+
+def _with_necrosis(*results: dict[str, Any]) -> dict[str, Any]:
+    bundle = _drop(example("low-risk"), "histology-necrosis")
+    bundle["entry"] += [{"resource": r} for r in results]
+    return bundle
+
+
+class TestResultsOfOneTime:
+    """Two results of one fact: which one holds never depends on the bundle's order."""
+
+    CORRECTED = _necrosis("necrosis-a", False, "corrected", issued="2026-05-09T08:00:00Z")
+    FINAL = _necrosis("necrosis-b", True, "final", issued="2026-05-02T08:00:00Z")
+
+    @pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+    def test_the_result_issued_later_wins(self, order: tuple[int, int]) -> None:
+        """Same effective time (2026-05-01T10:00Z): the correction issued on 9 May
+        (necrosis absent) replaces the final result issued on 2 May (present), whichever
+        comes first in the bundle (docs/fhir.md: the later by effective time, then
+        issued)."""
+        pair = (self.CORRECTED, self.FINAL)
+        bc = case_from_bundle(_with_necrosis(*(pair[i] for i in order)))
+        assert bc.case.histology.necrosis is Feature.absent
+        assert bc.sources["histology.necrosis"] == "Observation/necrosis-a"
+
+    def test_a_correction_issued_at_the_same_time_wins(self) -> None:
+        """Same effective time and same issued: the 'corrected' result supersedes the
+        'final' one (FHIR ObservationStatus: corrected = a final result modified to
+        correct an error), even listed first."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis("necrosis-a", False, "corrected", issued="2026-05-02T08:00:00Z"),
+            _necrosis("necrosis-b", True, "final", issued="2026-05-02T08:00:00Z")))
+        assert bc.case.histology.necrosis is Feature.absent
+
+    def test_one_moment_in_two_time_zones_is_one_time(self) -> None:
+        """10:00Z and 12:00+02:00 are the same instant: the later issued result wins
+        although its effective time is written as the larger string."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis("necrosis-a", False, issued="2026-05-09T08:00:00Z",
+                      effective="2026-05-01T10:00:00Z"),
+            _necrosis("necrosis-b", True, issued="2026-05-02T08:00:00Z",
+                      effective="2026-05-01T12:00:00+02:00")))
+        assert bc.case.histology.necrosis is Feature.absent
+
+    @pytest.mark.parametrize(("first", "second"), [
+        # same effective time, same status, neither says when it was issued
+        (_necrosis("necrosis-a", False), _necrosis("necrosis-b", True)),
+        # same issued too
+        (_necrosis("necrosis-a", False, issued="2026-05-02T08:00:00Z"),
+         _necrosis("necrosis-b", True, issued="2026-05-02T08:00:00Z")),
+        # only one says when it was issued: which is later is not known
+        (_necrosis("necrosis-a", False, "corrected"),
+         _necrosis("necrosis-b", True, issued="2026-05-02T08:00:00Z")),
+        # undated, neither issued
+        (_necrosis("necrosis-a", False, effective=None),
+         _necrosis("necrosis-b", True, effective=None)),
+    ])
+    def test_results_nothing_orders_that_disagree_leave_the_fact_unknown(
+            self, first: dict[str, Any], second: dict[str, Any]) -> None:
+        """Absent and present with nothing saying which is later: necrosis is unknown
+        (listed as not found), not whichever the bundle lists last, and a note names
+        both results."""
+        for pair in ((first, second), (second, first)):
+            bc = case_from_bundle(_with_necrosis(*pair))
+            assert bc.case.histology.necrosis is Feature.unknown
+            assert "histology.necrosis" in bc.not_found
+            assert any("Observation/necrosis-a" in n and "Observation/necrosis-b" in n
+                       and "disagree" in n for n in bc.notes)
+
+    def test_undated_results_ordered_by_issued(self) -> None:
+        """Undated results: the one issued later is the later result."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis("necrosis-a", False, issued="2026-05-09T08:00:00Z", effective=None),
+            _necrosis("necrosis-b", True, issued="2026-05-02T08:00:00Z", effective=None)))
+        assert bc.case.histology.necrosis is Feature.absent
+
+    def test_results_of_one_time_that_agree_stand(self) -> None:
+        """Two results saying the same thing at one time: no doubt, the fact is read."""
+        bc = case_from_bundle(_with_necrosis(_necrosis("necrosis-a", True),
+                                             _necrosis("necrosis-b", True)))
+        assert bc.case.histology.necrosis is Feature.present
+
+    def test_a_later_result_settles_a_disagreement(self) -> None:
+        """Two results of one time disagree, a third of a later time says absent: absent."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis("necrosis-a", False), _necrosis("necrosis-b", True),
+            _necrosis("necrosis-c", False, effective="2026-05-03T10:00:00Z")))
+        assert bc.case.histology.necrosis is Feature.absent
+
+
 class TestRejectedBundles:
     def test_unparseable_json(self) -> None:
         with pytest.raises(InputError) as exc:

@@ -22,6 +22,7 @@ from pecoma.fhir.reading import (
     effective_time,
     enum_extension,
     has_code,
+    instant,
     project_code,
 )
 
@@ -349,12 +350,39 @@ def _observation_handler(obs: Mapping[str, Any]) -> _Handler | None:
     return None
 
 
+#: Among results of one effective time issued together, a correction is the later.
+_STATUS_RANK = {"preliminary": 0, "amended": 2, "corrected": 2, "appended": 2}
+
+_Order = tuple[str, str, int]
+
+
+def _order(obs: Mapping[str, Any]) -> _Order:
+    """Where a result stands in time: its effective time, when it was issued, then its
+    status (a correction after the final result)."""
+    issued = obs.get("issued")
+    return (effective_time(obs), instant(issued) if isinstance(issued, str) else "",
+            _STATUS_RANK.get(str(obs.get("status")), 1))
+
+
+def _ordered(earlier: _Order, later: _Order) -> bool:
+    """Whether a result sorted after another is known to be the later one: another
+    effective time, or the same one and issued later, or issued at the same time (or
+    neither saying when) and a correction of it. When only one says when it was issued,
+    or nothing tells them apart, they are of one time and neither wins."""
+    if earlier[0] != later[0]:
+        return True
+    if bool(earlier[1]) != bool(later[1]):
+        return False
+    return earlier[1] != later[1] or earlier[2] != later[2]
+
+
 def live_observations(
     observations: list[tuple[str, dict[str, Any]]],
 ) -> list[tuple[str, dict[str, Any]]]:
     live = [(w, o) for w, o in observations if str(o.get("status")) not in _IGNORED_OBS_STATUS]
-    # Later observations win: sort by their effective time, stable on bundle order.
-    live.sort(key=lambda wo: effective_time(wo[1]))
+    # Later observations win: sort by effective time, issued, then status (stable on
+    # bundle order, which decides nothing: results of one time that disagree are unknown).
+    live.sort(key=lambda wo: _order(wo[1]))
     return live
 
 
@@ -362,6 +390,7 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
     variants: list[tuple[str, dict[str, Any]]] = []
     implications: dict[str, str] = {}
     written: dict[tuple[tuple[str, str], ...], set[str]] = {}  # code -> facts it gave
+    latest: dict[str, list[tuple[_Order, str, Any]]] = {}  # fact -> results of its time
     for where, obs in observations:
         kind = r.kinds.get(id(obs))
         if kind is None or kind in ("histology", "margin"):
@@ -372,6 +401,7 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                 before = dict(r.sources)
                 handler(r, obs, where)
                 r.used.add(where)
+                _of_one_time(r, obs, where, before, latest)
                 _later_absent(r, obs, where, before, written)
         elif kind == "status":
             _disease_status(r, obs, where)
@@ -397,6 +427,44 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
     r.notes.extend(reading.notes)
 
 
+def _at(r: Reader, path: str) -> Any:
+    node: Any = r.data
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _forget(r: Reader, path: str) -> None:
+    """The fact at ``path`` unknown again."""
+    node: Any = r.data
+    *parents, leaf = path.split(".")
+    for part in parents:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    if isinstance(node, dict):
+        node.pop(leaf, None)
+    r.sources.pop(path, None)
+
+
+def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[str, str],
+                 latest: dict[str, list[tuple[_Order, str, Any]]]) -> None:
+    """A fact two results of one time give differently (same effective time, and neither
+    issued later nor a correction of the other) is unknown: the order of the bundle's
+    entries says nothing about which is right."""
+    order = _order(obs)
+    for path in sorted(p for p, w in r.sources.items() if before.get(p) != w):
+        value = _at(r, path)
+        same_time = [x for x in latest.get(path, []) if not _ordered(x[0], order)]
+        rivals = [(w, v) for _o, w, v in same_time if v != value]
+        latest[path] = [*same_time, (order, where, value)]
+        if rivals:
+            _forget(r, path)
+            other, said = rivals[-1]
+            r.notes.append(f"{path}: {where} ({show_value(value)}) and {other} "
+                           f"({show_value(said)}) disagree, and neither is the later result "
+                           "(the same effective time, and neither issued later nor a "
+                           f"correction of the other): {path} is unknown")
+
+
 def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[str, str],
                   written: dict[tuple[tuple[str, str], ...], set[str]]) -> None:
     """Observations come in time order and the later one wins: one whose result is absent
@@ -411,13 +479,7 @@ def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping
     if reason is None or reason == "not-performed" or not written.get(code):
         return
     for path in sorted(written.pop(code)):
-        node: Any = r.data
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        if isinstance(node, dict):
-            node.pop(leaf, None)
-        r.sources.pop(path, None)
+        _forget(r, path)
         r.notes.append(f"{where}: the latest result is absent ({reason}): {path} is unknown, "
                        "not the earlier value")
 

@@ -29,6 +29,7 @@ __all__ = [
     "extension",
     "extension_code",
     "has_code",
+    "instant",
     "live_condition",
     "project_code",
     "reference_of",
@@ -174,13 +175,30 @@ def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -
 
 
 def effective_time(resource: Mapping[str, Any]) -> str:
-    for key in ("effectiveDateTime", "issued"):
+    """When an observation's result holds: ``effectiveDateTime`` (or ``effectiveInstant``),
+    else ``effectivePeriod.start``, as an instant in UTC when it has a time zone (so
+    that one moment written in two zones is one time); ``""`` when undated."""
+    for key in ("effectiveDateTime", "effectiveInstant"):
         if isinstance(resource.get(key), str):
-            return str(resource[key])
+            return instant(str(resource[key]))
     period = resource.get("effectivePeriod")
     if isinstance(period, dict) and isinstance(period.get("start"), str):
-        return str(period["start"])
+        return instant(str(period["start"]))
     return ""
+
+
+def instant(raw: str) -> str:
+    """A FHIR dateTime with a time zone as the same moment in UTC (ISO 8601, sortable);
+    a date, a partial date, or text that does not parse, as written."""
+    if "T" not in raw:
+        return raw
+    try:
+        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return raw
+    if moment.tzinfo is None:
+        return raw
+    return moment.astimezone(dt.UTC).isoformat()
 
 
 def live_condition(cond: Mapping[str, Any]) -> bool:
