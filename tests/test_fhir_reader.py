@@ -262,6 +262,51 @@ class TestResultsOfOneTime:
         assert bc.case.histology.necrosis is Feature.absent
 
 
+class TestMitoticCountUnit:
+    """The case records mitoses per 50 high-power fields (Folpe 2005 counts per 50 HPF)."""
+
+    @staticmethod
+    def _read(quantity: dict[str, Any]) -> Any:
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        obs = _resource(bundle, "histology-mitoses")
+        obs.pop("valueQuantity", None)
+        obs["valueQuantity"] = quantity
+        return case_from_bundle(bundle)
+
+    @pytest.mark.parametrize(("quantity", "named"), [
+        ({"value": 1, "unit": "mitoses per 10 HPF"}, "mitoses per 10 HPF"),
+        ({"value": 1, "unit": "per mm2", "system": c.UCUM, "code": "/mm2"}, "per mm2"),
+        ({"value": 1, "system": c.UCUM, "code": "/10.[HPF]"}, "/10.[HPF]"),
+        # the text says 50 HPF, the code one field: which one is meant is not known
+        ({"value": 1, "unit": "mitoses per 50 HPF", "system": c.UCUM, "code": "/[HPF]"},
+         "/[HPF]"),
+    ])
+    def test_a_count_per_another_area_is_unknown(self, quantity: dict[str, Any],
+                                                 named: str) -> None:
+        """1 mitosis per 10 HPF is about 5 per 50 HPF on one microscope and another number
+        on the next (field areas differ): it is no count per 50 HPF, so the fact stays
+        unknown (listed), the Observation is listed as not read, and a note names the
+        unit."""
+        bc = self._read(quantity)
+        assert bc.case.histology.mitoses_per_50_hpf is None
+        assert "histology.mitoses_per_50_hpf" in bc.not_found
+        assert any("Observation/histology-mitoses" in n and f"'{named}'" in n
+                   and "not per 50 high-power fields" in n for n in bc.notes)
+        assert any("Observation/histology-mitoses" in x for x in bc.not_read)
+
+    @pytest.mark.parametrize("quantity", [
+        {"value": 4, "unit": "mitoses per 50 HPF"},
+        {"value": 4, "unit": "/50 HPF", "system": c.UCUM, "code": "{mitoses}/50.[HPF]"},
+        {"value": 4, "unit": "per 50 high-power fields"},
+        # a bare number is taken as per 50 HPF, as the case format's field is
+        {"value": 4},
+    ])
+    def test_a_count_per_50_hpf_or_a_bare_number_is_read(
+            self, quantity: dict[str, Any]) -> None:
+        """Per 50 HPF however written, or no unit at all: read as it is."""
+        assert self._read(quantity).case.histology.mitoses_per_50_hpf == 4
+
+
 class TestRejectedBundles:
     def test_unparseable_json(self) -> None:
         with pytest.raises(InputError) as exc:

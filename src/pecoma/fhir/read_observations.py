@@ -162,10 +162,31 @@ def _size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     r.put("tumour.size", {"value": value, "unit": unit}, where)
 
 
+#: A unit that says per 50 high-power fields: "mitoses per 50 HPF", "/50 HPF",
+#: UCUM "{mitoses}/50.[HPF]", "per 50 high-power fields".
+_PER_50_HPF = re.compile(
+    r"(/|\bper)\s*50\s*\.?\s*(\[hpf\]|hpfs?\b|high[- ]?power[- ]?fields?\b)")
+
+
 def _mitoses(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """A mitotic count per 50 high-power fields: read when the unit (text and UCUM code,
+    each given) says so, or when no unit is given (a bare number, as the case format's
+    field is). Any other unit (per 10 HPF, per mm²) leaves it unknown: the area of a
+    high-power field differs between microscopes, so no count is converted."""
     q = _quantity(obs, where, r)
-    if q is not None:
-        r.put("histology.mitoses_per_50_hpf", q[0], where)
+    if q is None:
+        return
+    quantity = obs.get("valueQuantity")
+    units = [str(quantity[k]) for k in ("unit", "code")
+             if isinstance(quantity, dict) and quantity.get(k) not in (None, "")]
+    other = [u for u in units if not _PER_50_HPF.search(u.lower())]
+    if other:
+        r.why[where] = (f"the mitotic count's unit is {show_value(other[0])}, not per 50 "
+                        "high-power fields (not converted: field areas differ between "
+                        "microscopes)")
+        r.notes.append(f"{where}: {r.why[where]}: histology.mitoses_per_50_hpf is unknown")
+        return
+    r.put("histology.mitoses_per_50_hpf", q[0], where)
 
 
 def _dfi(r: Reader, obs: Mapping[str, Any], where: str) -> None:
@@ -400,7 +421,8 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             if handler is not None:
                 before = dict(r.sources)
                 handler(r, obs, where)
-                r.used.add(where)
+                if where not in r.why:  # else not read, and why
+                    r.used.add(where)
                 _of_one_time(r, obs, where, before, latest)
                 _later_absent(r, obs, where, before, written)
         elif kind == "status":
