@@ -116,6 +116,52 @@ class TestAllergyListDecidesTheProposal:
         # and the recorded "not contraindicated" is not relied upon: the question is asked
         assert "systemic.mtor_inhibitor_contraindicated" in card["detail"]
 
+    @pytest.mark.parametrize("incomplete", [
+        # the server found 2 allergies and sent none, with no further page
+        {"resourceType": "Bundle", "type": "searchset", "total": 2},
+        {"resourceType": "Bundle", "type": "searchset", "total": 2, "entry": [
+            {"resource": {"resourceType": "AllergyIntolerance", "id": "a-1",
+                          "code": {"text": "Penicillin"}, "category": ["medication"],
+                          "patient": {"reference": "Patient/pat-1003"}},
+             "search": {"mode": "match"}}]},
+        # an outcome entry saying entries were suppressed or not searched, as a warning
+        # or as information (FHIR IssueType suppressed, too-costly)
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{
+            "resource": {"resourceType": "OperationOutcome",
+                         "issue": [{"severity": "warning", "code": "suppressed"}]},
+            "search": {"mode": "outcome"}}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{
+            "resource": {"resourceType": "OperationOutcome",
+                         "issue": [{"severity": "information", "code": "too-costly"}]},
+            "search": {"mode": "outcome"}}]},
+    ])
+    def test_an_allergy_search_the_ehr_says_is_incomplete_withholds_the_proposal(
+            self, client: TestClient, incomplete: Any) -> None:
+        """A search whose total is larger than the allergies it holds (and no next page),
+        or whose OperationOutcome says entries were suppressed or too costly to return
+        (whatever the severity), is not the whole allergy list: an allergy to sirolimus
+        may be among those left out, so no mTOR-inhibitor order is proposed and the card
+        says the allergies could not be read."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = copy.deepcopy(incomplete)
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert "suggestions" not in card
+        assert "No mTOR-inhibitor order is proposed" in card["detail"]
+        assert "allergies and intolerances could not be read" in card["detail"]
+
+    def test_a_medication_search_the_ehr_says_is_incomplete_withholds_the_proposal(
+            self, client: TestClient) -> None:
+        """The same rule for every part of the record: a medication search whose total
+        is larger than what it holds leaves the lines already given not fully known (an
+        mTOR inhibitor may already have been given), so nothing is proposed."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["medications"]["total"] = len(prefetch["medications"]["entry"]) + 1
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert "suggestions" not in card
+        assert "lines of systemic therapy already given are not fully known" in card["detail"]
+
     @pytest.mark.parametrize("code", [
         {"coding": [{"system": RXNORM, "code": "35302"}]},          # sirolimus, RxNorm only
         {"coding": [{"system": RXNORM, "code": "258355"}]},         # Rapamune (brand)

@@ -210,6 +210,38 @@ def test_operation_outcome_answer_is_an_error_not_an_empty_list() -> None:
         _run(lambda request: httpx.Response(200, json=outcome))
 
 
+@pytest.mark.parametrize(("page", "said"), [
+    # an outcome entry saying entries were suppressed (a warning): not the whole result
+    ({"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "Condition", "id": "a"}, "search": {"mode": "match"}},
+        {"resource": {"resourceType": "OperationOutcome",
+                      "issue": [{"severity": "warning", "code": "suppressed"}]},
+         "search": {"mode": "outcome"}}]}, "left entries out"),
+    # 3 found, 1 returned, no next page
+    ({"resourceType": "Bundle", "type": "searchset", "total": 3, "entry": [
+        {"resource": {"resourceType": "Condition", "id": "a"}, "search": {"mode": "match"}}]},
+     "found 3 but returned 1"),
+])
+def test_a_search_the_server_says_is_incomplete_is_an_error(page: dict[str, Any],
+                                                            said: str) -> None:
+    """A fetched search that says it left entries out is no complete answer: an error
+    (the part stays unknown), not the entries it happens to hold."""
+    with pytest.raises(FhirFetchError, match=said):
+        _run(lambda request: httpx.Response(200, json=page))
+
+
+def test_a_total_over_several_pages_is_the_whole_result() -> None:
+    """total counts the matches of every page: 2 over two pages is complete."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "page=2" in str(request.url):
+            return httpx.Response(200, json=_bundle([{"resourceType": "Condition", "id": "b"}]))
+        first = _bundle([{"resourceType": "Condition", "id": "a"}],
+                        "https://ehr.example.org/fhir/Condition?patient=p1&page=2")
+        return httpx.Response(200, json={**first, "total": 2})
+
+    assert [r["id"] for r in _run(handler)] == ["a", "b"]
+
+
 def test_bad_json_and_oversized_pages() -> None:
     with pytest.raises(FhirFetchError, match="not valid JSON"):
         _run(lambda request: httpx.Response(200, text="{" * 5000))

@@ -431,6 +431,28 @@ class TestRejectedBundles:
         assert any("did not return everything (error: timeout)" in n for n in notes)
         assert not any("one page" in n for n in case_from_bundle(example("low-risk")).notes)
 
+    @pytest.mark.parametrize(("change", "said"), [
+        ({"type": "searchset", "total": 99}, "says the search found 99 but holds"),
+        ({"entry": [{"resource": {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "warning", "code": "suppressed"}]}, "search": {"mode": "outcome"}}]},
+         "did not return everything (warning: suppressed)"),
+        ({"entry": [{"resource": {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "information", "code": "too-costly"}]}}]},
+         "did not return everything (information: too-costly)"),
+    ])
+    def test_a_search_that_says_it_left_things_out_is_said(
+            self, change: dict[str, Any], said: str) -> None:
+        """A searchset whose total (the matches the server found) is larger than the
+        matches it holds with no further page, or whose OperationOutcome says entries
+        were suppressed or too costly to return (FHIR IssueType, whatever the severity),
+        is not the whole record: a note says so."""
+        bundle = copy.deepcopy(example("low-risk"))
+        bundle["type"] = change.get("type", bundle.get("type"))
+        if "total" in change:
+            bundle["total"] = change["total"]
+        bundle["entry"] += change.get("entry", [])
+        assert any(said in n for n in case_from_bundle(bundle).notes)
+
     def test_a_versioned_reference_is_the_resource_held(self) -> None:
         """'Patient/p1/_history/3' refused the whole bundle (every subject 'another
         patient'), and a versioned medicationReference dropped its line."""

@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from pecoma.fhir import searches
 from pecoma.fhir.medications import MEDICATION_BY_ID
 
 #: The most Medications read by id for one record (each is a request to the EHR).
@@ -345,6 +346,8 @@ class FhirClient:
         url: str | None = self._url(query)
         resources: list[dict[str, Any]] = []
         seen: set[str] = set()
+        total: Any = None  # the matches the server says it found, and those returned
+        held = 0
         for _ in range(self.max_pages):
             assert url is not None
             seen.add(url)
@@ -357,9 +360,21 @@ class FhirClient:
             if isinstance(page, dict) and page.get("resourceType") == "OperationOutcome":
                 raise FhirFetchError(f"the FHIR server answered the {label} query with an "
                                      "OperationOutcome")
+            if isinstance(page, dict) and page.get("resourceType") == "Bundle":
+                failed = searches.outcome_issues(page)
+                if failed:
+                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                         "failed or left entries out (OperationOutcome: "
+                                         f"{'; '.join(failed[0][1][:3])})")
+                total = page.get("total") if total is None else total
+                held += searches.matches(page)
             resources += _resources(page)
             url = _next_link(page)
             if url is None:
+                if isinstance(total, int) and not isinstance(total, bool) and total > held:
+                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                         f"found {total} but returned {held}: entries were "
+                                         "left out")
                 return resources
             if not self._within(url):
                 raise FhirFetchError(f"the {label} query's next page is on another server; "

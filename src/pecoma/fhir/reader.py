@@ -40,6 +40,7 @@ from pecoma.case import Agent, Case, SurgeryStatus, parse_case
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
+from pecoma.fhir import searches
 from pecoma.fhir.medications import agent_of_concept
 from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import derive_status, read_conditions
@@ -150,29 +151,25 @@ def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def _incomplete(data: Mapping[str, Any], entries: list[tuple[int, dict[str, Any]]],
-                r: Reader) -> None:
-    """Notes when the bundle says it is not the whole record: one page of a search (a
-    ``next`` link), or a search that reported an error or that it left things out
-    (an OperationOutcome entry). What the rest would hold (an allergy, a line of
-    therapy) is unknown, never absent; the CDS services take such parts as unread."""
-    links = data.get("link")
-    if isinstance(links, list) and any(isinstance(link, dict) and link.get("relation") == "next"
-                                       for link in links):
+def _incomplete(data: Mapping[str, Any], r: Reader) -> None:
+    """Notes when the bundle says it is not the whole record (:mod:`pecoma.fhir.searches`):
+    one page of a search (a ``next`` link), a search that reported an error or that it
+    left things out (an OperationOutcome entry), or one whose ``total`` is larger than
+    the matches it holds. What the rest would hold (an allergy, a line of therapy) is
+    unknown, never absent; the CDS services take such parts as unread."""
+    if searches.has_next(data):
         r.notes.append("the bundle is one page of a search (it has a 'next' link): what the "
                        "further pages hold was not read (an allergy or a line of therapy "
                        "may be missing)")
-    for i, res in entries:
-        if res["resourceType"] != "OperationOutcome":
-            continue
-        issue = res.get("issue")
-        issues: list[Any] = issue if isinstance(issue, list) else []
-        said = [f"{x.get('severity')}: {x.get('code')}" for x in issues if isinstance(x, dict)
-                and (x.get("severity") in ("error", "fatal") or x.get("code") == "incomplete")]
-        if said:
-            r.notes.append(f"Bundle.entry[{i}] (OperationOutcome) says the search did not "
-                           f"return everything ({'; '.join(said[:3])}): what it left out was "
-                           "not read")
+    for i, said in searches.outcome_issues(data):
+        r.notes.append(f"Bundle.entry[{i}] (OperationOutcome) says the search did not "
+                       f"return everything ({'; '.join(said[:3])}): what it left out was "
+                       "not read")
+    short = searches.left_out(data)
+    if short is not None:
+        r.notes.append(f"the bundle says the search found {short[0]} but holds {short[1]} "
+                       "of them (its 'total'), with no further page: what it left out was "
+                       "not read (an allergy or a line of therapy may be missing)")
 
 
 def _label(i: int, res: Mapping[str, Any]) -> str:
@@ -304,7 +301,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> B
         seen.setdefault(key, res)
     if r.issues:
         raise InputError(r.issues, source)
-    _incomplete(data, entries, r)
+    _incomplete(data, r)
     full_urls_all: dict[str, Mapping[str, Any]] = {}
     for i, res in entries:
         url = data["entry"][i].get("fullUrl")

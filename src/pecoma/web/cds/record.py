@@ -2,8 +2,9 @@
 
 Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A key that is
 absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome of severity
-error or fatal or of code ``incomplete``, or a Bundle with a ``next`` page (only part of
-the result) means the EHR
+error or fatal or of code ``incomplete``, ``suppressed`` or ``too-costly``, a Bundle with a
+``next`` page (only part of the result), or a searchset whose ``total`` is larger than the
+matches it holds (:mod:`pecoma.fhir.searches`) means the EHR
 has **no data** for that part (not "nothing recorded"). Such a part is fetched from
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
@@ -15,11 +16,12 @@ record that may be a PEComa patient's, one still missing is read from the allowe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from pecoma.fhir import searches
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
 from pecoma.web.cds.discovery import PREFETCH
@@ -42,17 +44,9 @@ class Record:
                 "entry": [{"resource": r} for r in self.resources]}
 
 
-def _failed_outcome(resource: Mapping[str, Any]) -> bool:
-    """An OperationOutcome saying the search failed (error, fatal) or left things out
-    (code ``incomplete``, whatever its severity: "some allergies suppressed")."""
-    issues = resource.get("issue")
-    return any(isinstance(i, dict) and (i.get("severity") in ("error", "fatal")
-                                        or i.get("code") == "incomplete")
-               for i in (issues if isinstance(issues, list) else []))
-
-
 def no_data_reason(value: Any) -> str | None:
-    """Why a prefetch value carries no data, or ``None`` when it does."""
+    """Why a prefetch value carries no data, or ``None`` when it does (a Bundle that is
+    not the whole result of its search: :mod:`pecoma.fhir.searches`)."""
     if value is None:
         return "the EHR sent no data for it (prefetch null or absent)"
     if not isinstance(value, dict):
@@ -60,17 +54,16 @@ def no_data_reason(value: Any) -> str | None:
     if value.get("resourceType") == "OperationOutcome":
         return "the EHR could not provide it (OperationOutcome)"
     if value.get("resourceType") == "Bundle":
-        entries = value.get("entry")
-        for entry in entries if isinstance(entries, list) else []:
-            res = entry.get("resource") if isinstance(entry, dict) else None
-            if isinstance(res, dict) and res.get("resourceType") == "OperationOutcome" and (
-                _failed_outcome(res)
-            ):
-                return "the EHR's search for it failed (OperationOutcome in the Bundle)"
-        links = value.get("link")
-        if any(isinstance(link, dict) and link.get("relation") == "next"
-               for link in (links if isinstance(links, list) else [])):
+        failed = searches.outcome_issues(value)
+        if failed:
+            return ("the EHR's search for it failed or left entries out (OperationOutcome "
+                    f"in the Bundle: {'; '.join(failed[0][1][:3])})")
+        if searches.has_next(value):
             return "the EHR sent only the first page of it"
+        short = searches.left_out(value)
+        if short is not None:
+            return (f"the EHR's search for it found {short[0]} but sent {short[1]} "
+                    "(its 'total'): entries were left out")
     return None
 
 

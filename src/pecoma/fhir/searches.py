@@ -1,0 +1,84 @@
+"""What a FHIR search result says about itself: whether it is the whole result.
+
+A searchset Bundle is not the whole result when it has a ``next`` link (one page of
+several), when an OperationOutcome entry says the search failed (severity ``error`` or
+``fatal``) or left things out (code ``incomplete``, ``suppressed`` or ``too-costly``,
+whatever its severity: "some allergies were suppressed" is a warning), or when its
+``total`` (the number of matches the server found) is larger than the matches it holds
+and there is no further page. What the rest would hold (an allergy, a line of therapy) is
+unknown, never absent. The FHIR reader notes it; the CDS services take the part as
+unread (:mod:`pecoma.web.cds.record`), and the FHIR client refuses such a page
+(:mod:`pecoma.fhir.client`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["failed_issues", "has_next", "left_out", "matches", "outcome_issues"]
+
+#: Issue codes of an OperationOutcome saying a search left things out, whatever the
+#: severity (FHIR R4 IssueType: incomplete, suppressed, too-costly).
+_LEFT_OUT = frozenset({"incomplete", "suppressed", "too-costly"})
+
+
+def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    entries = bundle.get("entry")
+    return [e for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
+
+
+def failed_issues(outcome: Mapping[str, Any]) -> list[str]:
+    """The issues of an OperationOutcome saying a search failed or left things out
+    (``severity: code``), or none."""
+    issues = outcome.get("issue")
+    return [f"{x.get('severity')}: {x.get('code')}"
+            for x in (issues if isinstance(issues, list) else [])
+            if isinstance(x, dict) and (x.get("severity") in ("error", "fatal")
+                                        or x.get("code") in _LEFT_OUT)]
+
+
+def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[int, list[str]]]:
+    """``(entry index, issues)`` of each OperationOutcome entry of a Bundle saying the
+    search failed or left things out."""
+    out = []
+    for i, entry in enumerate(_entries(bundle)):
+        res = entry.get("resource")
+        if isinstance(res, dict) and res.get("resourceType") == "OperationOutcome":
+            said = failed_issues(res)
+            if said:
+                out.append((i, said))
+    return out
+
+
+def has_next(bundle: Mapping[str, Any]) -> bool:
+    """Whether the Bundle is one page of several (a ``next`` link)."""
+    links = bundle.get("link")
+    return any(isinstance(link, dict) and link.get("relation") == "next"
+               for link in (links if isinstance(links, list) else []))
+
+
+def matches(bundle: Mapping[str, Any]) -> int:
+    """The entries of a Bundle that are matches of the search: search mode ``match``, or
+    no mode and not an OperationOutcome (``include`` and ``outcome`` entries are not)."""
+    count = 0
+    for entry in _entries(bundle):
+        search = entry.get("search")
+        mode = search.get("mode") if isinstance(search, dict) else None
+        res = entry.get("resource")
+        kind = res.get("resourceType") if isinstance(res, dict) else None
+        if mode == "match" or (mode is None and kind != "OperationOutcome"):
+            count += 1
+    return count
+
+
+def left_out(bundle: Mapping[str, Any], held: int | None = None) -> tuple[int, int] | None:
+    """``(total, held)`` when a searchset's ``total`` is larger than the matches it holds
+    (``held``: the matches of all its pages, if read over several) and it has no further
+    page; else ``None``."""
+    total = bundle.get("total")
+    if bundle.get("type") != "searchset" or isinstance(total, bool) or not isinstance(
+            total, int) or has_next(bundle):
+        return None
+    count = matches(bundle) if held is None else held
+    return (total, count) if total > count else None
