@@ -162,6 +162,27 @@ class TestAllergyListDecidesTheProposal:
         assert "suggestions" not in card
         assert "lines of systemic therapy already given are not fully known" in card["detail"]
 
+    @pytest.mark.parametrize(("code", "category"), [
+        ({"coding": [{"system": "http://snomed.info/sct", "code": "409137002",
+                      "display": "No known drug allergy"}]}, "medication"),
+        ({"coding": [{"system": "http://snomed.info/sct", "code": "716186003",
+                      "display": "No known allergy"}]}, None),
+        ({"coding": [{"system": "http://snomed.info/sct", "code": "428607008"}]}, None),
+        ({"coding": [{"system": "http://snomed.info/sct", "code": "429625007"}]}, "food"),
+    ])
+    def test_no_known_allergy_is_no_allergy(self, client: TestClient, code: dict[str, Any],
+                                            category: str | None) -> None:
+        """An entry coded SNOMED CT 'No known drug allergy' / 'No known allergy' (US Core
+        AllergyIntolerance: how an EHR records that there is none) says the patient has no
+        allergy: it is no drug allergy pecoma cannot identify, so the mTOR-inhibitor order
+        is still proposed."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy(code, category)})
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert card["suggestions"][0]["label"].startswith("Replace with an mTOR inhibitor")
+        assert "could not be matched to a drug" not in card["detail"]
+
     @pytest.mark.parametrize("code", [
         {"coding": [{"system": RXNORM, "code": "35302"}]},          # sirolimus, RxNorm only
         {"coding": [{"system": RXNORM, "code": "258355"}]},         # Rapamune (brand)

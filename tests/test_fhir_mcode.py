@@ -546,6 +546,25 @@ class TestMedicationsInRecords:
         said = read(add(uterus, obs, allergy)).case.systemic.mtor_inhibitor_contraindicated
         assert said.value == ("unknown" if doubt else "no")
 
+    @pytest.mark.parametrize("code", ["716186003", "409137002"])
+    def test_no_known_allergy_is_no_allergy(self, uterus: dict[str, Any], code: str) -> None:
+        """An entry coded only SNOMED CT 716186003 'No known allergy' or 409137002 'No
+        known drug allergy' (US Core: how none is recorded) is no allergy to anything: a
+        recorded 'not contraindicated' stands, and the entry is listed as not read for
+        that reason."""
+        obs = {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "mtor-inhibitor-contraindicated"}]},
+               "valueBoolean": False,
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        allergy = {"resourceType": "AllergyIntolerance", "id": "allergy-none",
+                   "clinicalStatus": {"coding": [{"code": "active"}]},
+                   "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]},
+                   "patient": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        bc = read(add(uterus, obs, allergy))
+        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "no"
+        assert any("allergy-none" in x and "no known allergy" in x for x in bc.not_read)
+
     def test_allergy_to_the_class(self, uterus: dict[str, Any]) -> None:
         """An intolerance of 'mTOR inhibitors' (the class, no code) is a contraindication."""
         allergy = {"resourceType": "AllergyIntolerance", "id": "allergy-class",

@@ -36,6 +36,7 @@ __all__ = [
     "MEDICATION_BY_ID",
     "MEDICATION_TYPES",
     "NOT_A_LINE",
+    "NO_KNOWN_ALLERGY",
     "RXNORM",
     "RXNORM_NAMES",
     "Given",
@@ -51,6 +52,7 @@ __all__ = [
     "mtor_class_named",
     "names_something",
     "no_resolver",
+    "records_no_allergy",
     "resolver_for",
     "started_on",
     "unheld_medications",
@@ -388,6 +390,22 @@ def allergy_substances(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def names_something(words: str) -> bool:
     """Whether a text names anything (a letter or a digit; blanks and dashes do not)."""
     return any(ch.isalnum() for ch in words)
+
+
+#: SNOMED CT codes an AllergyIntolerance records that the patient has no known allergy
+#: by (US Core's way to say none): 716186003 No known allergy, 409137002 No known drug
+#: allergy, 428607008 No known environmental allergy, 429625007 No known food allergy.
+NO_KNOWN_ALLERGY: Final = frozenset({"716186003", "409137002", "428607008", "429625007"})
+
+
+def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
+    """Whether an AllergyIntolerance records no known allergy (its code is one of
+    :data:`NO_KNOWN_ALLERGY`): no allergy to anything, not one whose drug is unknown."""
+    code = allergy.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    return any(isinstance(cd, dict) and cd.get("system") == c.SNOMED
+               and cd.get("code") in NO_KNOWN_ALLERGY
+               for cd in (codings if isinstance(codings, list) else []))
 
 
 def allergy_may_be_to_a_drug(allergy: Mapping[str, Any]) -> bool:

@@ -298,6 +298,9 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         if status & {"inactive", "resolved"}:
             r.why[where] = "inactive or resolved"
             continue
+        if meds.records_no_allergy(allergy):
+            r.why[where] = "records no known allergy (no allergy to anything)"
+            continue
         agent = _allergy_agent(allergy)
         if agent is None:
             if not meds.names_something(m.lower_words(allergy.get("code"))) and (

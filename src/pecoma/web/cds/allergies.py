@@ -22,7 +22,9 @@ systemic therapy already given are known:
   how many entries could not be identified.
 
 Entries that are inactive, resolved, refuted or entered in error are left aside; an
-``unconfirmed`` entry counts (the safer reading).
+``unconfirmed`` entry counts (the safer reading). An entry coded "no known allergy" (SNOMED
+CT 716186003, 409137002 drug, 428607008 environmental, 429625007 food: US Core's way to
+record none) is no allergy to anything, not one whose drug cannot be identified.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pecoma.fhir.medications import (
     allergy_substances,
     ingredients_named,
     mtor_class_named,
+    records_no_allergy,
 )
 
 __all__ = ["DrugSafety", "drug_safety"]
@@ -116,6 +119,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
             continue
         if _codes(res.get("verificationStatus")) & _IGNORED:
             continue
+        if records_no_allergy(res):
+            continue  # "no known (drug) allergy": no allergy to anything
         named = False
         for concept in allergy_substances(res):
             agent = agent_of_concept(concept)
