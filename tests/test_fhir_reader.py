@@ -262,6 +262,32 @@ class TestResultsOfOneTime:
         assert bc.case.histology.necrosis is Feature.absent
 
 
+class TestResultStatus:
+    def test_a_registered_observation_is_no_result(self) -> None:
+        """Status 'registered' (FHIR ObservationStatus: the observation exists but no
+        result is available yet): whatever value it carries is no result, so the final
+        'absent' of an earlier date stands, and it is listed as not read, saying so."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis("necrosis-a", False, effective="2026-04-01T10:00:00Z"),
+            _necrosis("necrosis-b", True, "registered")))
+        assert bc.case.histology.necrosis is Feature.absent
+        assert any("no result yet" in x and "Observation/necrosis-b" in x
+                   for x in bc.not_read)
+
+    def test_a_registered_observation_alone_leaves_the_fact_unknown(self) -> None:
+        bc = case_from_bundle(_with_necrosis(_necrosis("necrosis-b", True, "registered")))
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert "histology.necrosis" in bc.not_found
+
+    def test_a_preliminary_result_is_read_and_said(self) -> None:
+        """Status 'preliminary' (verified early results, may change): read, with a note
+        that the fact comes from a preliminary result."""
+        bc = case_from_bundle(_with_necrosis(_necrosis("necrosis-a", True, "preliminary")))
+        assert bc.case.histology.necrosis is Feature.present
+        assert any("Observation/necrosis-a" in n and "histology.necrosis" in n
+                   and "preliminary" in n for n in bc.notes)
+
+
 class TestMitoticCountUnit:
     """The case records mitoses per 50 high-power fields (Folpe 2005 counts per 50 HPF)."""
 

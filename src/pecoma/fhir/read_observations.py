@@ -398,9 +398,17 @@ def _ordered(earlier: _Order, later: _Order) -> bool:
 
 
 def live_observations(
-    observations: list[tuple[str, dict[str, Any]]],
+    observations: list[tuple[str, dict[str, Any]]], r: Reader,
 ) -> list[tuple[str, dict[str, Any]]]:
-    live = [(w, o) for w, o in observations if str(o.get("status")) not in _IGNORED_OBS_STATUS]
+    """The observations that are results: not entered in error nor cancelled, and not
+    ``registered`` (ordered, no result yet: listed as not read), in time order."""
+    live = []
+    for where, obs in observations:
+        status = str(obs.get("status"))
+        if status == "registered":
+            r.why[where] = "no result yet (status 'registered')"
+        elif status not in _IGNORED_OBS_STATUS:
+            live.append((where, obs))
     # Later observations win: sort by effective time, issued, then status (stable on
     # bundle order, which decides nothing: results of one time that disagree are unknown).
     live.sort(key=lambda wo: _order(wo[1]))
@@ -424,6 +432,7 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                 if where not in r.why:  # else not read, and why
                     r.used.add(where)
                 _of_one_time(r, obs, where, before, latest)
+                _preliminary(r, obs, where, before)
                 _later_absent(r, obs, where, before, written)
         elif kind == "status":
             _disease_status(r, obs, where)
@@ -485,6 +494,17 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[
                            f"({show_value(said)}) disagree, and neither is the later result "
                            "(the same effective time, and neither issued later nor a "
                            f"correction of the other): {path} is unknown")
+
+
+def _preliminary(r: Reader, obs: Mapping[str, Any], where: str,
+                 before: Mapping[str, str]) -> None:
+    """A note when a fact was taken from a preliminary result (it may still change)."""
+    if obs.get("status") != "preliminary":
+        return
+    gave = sorted(p for p, w in r.sources.items() if before.get(p) != w)
+    if gave:
+        r.notes.append(f"{where}: {', '.join(gave)} read from a preliminary result (status "
+                       "'preliminary'): it may still change; check the final report")
 
 
 def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[str, str],

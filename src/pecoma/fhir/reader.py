@@ -359,7 +359,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> B
     r.resolve = resolve
     r.labels = {id(res): w for t in READ_TYPES for w, res in by_type[t]}
 
-    observations = live_observations(by_type["Observation"])
+    observations = live_observations(by_type["Observation"], r)
     read_conditions(by_type["Condition"], observations, r)
     read_observations(observations, r)
     read_procedures(by_type["Procedure"], observations, r)
