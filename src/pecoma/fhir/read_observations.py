@@ -411,7 +411,10 @@ def live_observations(
             live.append((where, obs))
     # Later observations win: sort by effective time, issued, then status (stable on
     # bundle order, which decides nothing: results of one time that disagree are unknown).
-    live.sort(key=lambda wo: _order(wo[1]))
+    orders = r.orders
+    for _where, obs in live:
+        orders[id(obs)] = _order(obs)
+    live.sort(key=lambda wo: orders[id(wo[1])])
     return live
 
 
@@ -427,13 +430,15 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
         if kind in ("handler", "marker"):
             handler = _observation_handler(obs) if kind == "handler" else _marker
             if handler is not None:
-                before = dict(r.sources)
+                mark = len(r.puts)
                 handler(r, obs, where)
                 if where not in r.why:  # else not read, and why
                     r.used.add(where)
-                _of_one_time(r, obs, where, before, latest)
-                _preliminary(r, obs, where, before)
-                _later_absent(r, obs, where, before, written)
+                gave = sorted(set(r.puts[mark:]))
+                if gave:
+                    _of_one_time(r, obs, where, gave, latest)
+                    _preliminary(r, obs, where, gave)
+                _later_absent(r, obs, where, gave, written)
         elif kind == "status":
             _disease_status(r, obs, where)
         elif kind == "history":
@@ -476,13 +481,13 @@ def _forget(r: Reader, path: str) -> None:
     r.sources.pop(path, None)
 
 
-def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[str, str],
+def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
                  latest: dict[str, list[tuple[_Order, str, Any]]]) -> None:
     """A fact two results of one time give differently (same effective time, and neither
     issued later nor a correction of the other) is unknown: the order of the bundle's
-    entries says nothing about which is right."""
-    order = _order(obs)
-    for path in sorted(p for p, w in r.sources.items() if before.get(p) != w):
+    entries says nothing about which is right. ``gave``: the facts ``obs`` gave."""
+    order = r.orders.get(id(obs)) or _order(obs)
+    for path in gave:
         value = _at(r, path)
         same_time = [x for x in latest.get(path, []) if not _ordered(x[0], order)]
         rivals = [(w, v) for _o, w, v in same_time if v != value]
@@ -496,34 +501,35 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[
                            f"correction of the other): {path} is unknown")
 
 
-def _preliminary(r: Reader, obs: Mapping[str, Any], where: str,
-                 before: Mapping[str, str]) -> None:
+def _preliminary(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str]) -> None:
     """A note when a fact was taken from a preliminary result (it may still change)."""
-    if obs.get("status") != "preliminary":
-        return
-    gave = sorted(p for p, w in r.sources.items() if before.get(p) != w)
-    if gave:
+    if obs.get("status") == "preliminary":
         r.notes.append(f"{where}: {', '.join(gave)} read from a preliminary result (status "
                        "'preliminary'): it may still change; check the final report")
 
 
-def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, before: Mapping[str, str],
+def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
                   written: dict[tuple[tuple[str, str], ...], set[str]]) -> None:
     """Observations come in time order and the later one wins: one whose result is absent
     (an amended result withdrawn: ``dataAbsentReason``) makes the facts an earlier one of
     the same code gave unknown again, rather than leaving the earlier value standing."""
-    code = tuple(sorted(codings(obs.get("code")))) or (("text", m.lower_words(obs.get("code"))),)
-    gave = {path for path, w in r.sources.items() if before.get(path) != w}
     if gave:
-        written[code] = gave
+        # (a fact two results of one time disagree on is unknown already: not written)
+        written[_code_key(obs)] = {p for p in gave if p in r.sources}
         return
     reason = _absent_reason(obs)
+    code = _code_key(obs)
     if reason is None or reason == "not-performed" or not written.get(code):
         return
     for path in sorted(written.pop(code)):
         _forget(r, path)
         r.notes.append(f"{where}: the latest result is absent ({reason}): {path} is unknown, "
                        "not the earlier value")
+
+
+def _code_key(obs: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """An observation's code, as a key (its codings, else its words)."""
+    return tuple(sorted(codings(obs.get("code")))) or (("text", m.lower_words(obs.get("code"))),)
 
 
 def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:

@@ -62,6 +62,10 @@ class Reader:
     no_metastatic_history: str | None = None
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
+    #: Each live observation's place in time (effective, issued, status), by ``id``.
+    orders: dict[int, tuple[str, str, int]] = field(default_factory=dict)
+    #: Every path :meth:`put` wrote, in order (what one handler gave: the paths after a mark).
+    puts: list[str] = field(default_factory=list)
     #: Medication records that may be a line given but whose drug cannot be identified.
     unidentified: list[str] = field(default_factory=list)
 
@@ -75,6 +79,7 @@ class Reader:
             node = node.setdefault(p, {})
         node[leaf] = value
         self.sources[path] = where
+        self.puts.append(path)
 
 
 def as_list(value: Any) -> list[Any]:
