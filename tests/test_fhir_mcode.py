@@ -465,6 +465,15 @@ class TestConditions:
         assert case.stage.metastases == ()
 
 
+def not_contraindicated() -> dict[str, Any]:
+    """The uterine patient's Observation saying mTOR inhibitors are not contraindicated."""
+    return {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
+            "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                 "code": "mtor-inhibitor-contraindicated"}]},
+            "valueBoolean": False,
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+
+
 class TestMedicationsInRecords:
     def test_plan_intent_is_not_a_line(self, kidney: dict[str, Any]) -> None:
         """An active everolimus *plan* is not a line given."""
@@ -498,11 +507,7 @@ class TestMedicationsInRecords:
             self, uterus: dict[str, Any]) -> None:
         """An allergy whose substance cannot be read: a recorded 'not contraindicated' is
         not kept (unknown), and a note says why."""
-        obs = {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
-               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
-                                    "code": "mtor-inhibitor-contraindicated"}]},
-               "valueBoolean": False,
-               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        obs = not_contraindicated()
         allergy = {"resourceType": "AllergyIntolerance", "id": "allergy-unknown",
                    "clinicalStatus": {"coding": [{"code": "active"}]}, "code": {},
                    "patient": {"reference": "Patient/cancer-patient-pecoma-u"}}
@@ -532,11 +537,7 @@ class TestMedicationsInRecords:
             doubt: bool) -> None:
         """A drug allergy named only by a code pecoma does not know leaves a recorded
         'not contraindicated' unknown, as one with no code at all does."""
-        obs = {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
-               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
-                                    "code": "mtor-inhibitor-contraindicated"}]},
-               "valueBoolean": False,
-               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        obs = not_contraindicated()
         allergy: dict[str, Any] = {
             "resourceType": "AllergyIntolerance", "id": "allergy-coded",
             "clinicalStatus": {"coding": [{"code": "active"}]}, "code": code,
@@ -552,11 +553,7 @@ class TestMedicationsInRecords:
         known drug allergy' (US Core: how none is recorded) is no allergy to anything: a
         recorded 'not contraindicated' stands, and the entry is listed as not read for
         that reason."""
-        obs = {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
-               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
-                                    "code": "mtor-inhibitor-contraindicated"}]},
-               "valueBoolean": False,
-               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        obs = not_contraindicated()
         allergy = {"resourceType": "AllergyIntolerance", "id": "allergy-none",
                    "clinicalStatus": {"coding": [{"code": "active"}]},
                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]},

@@ -423,18 +423,10 @@ def test_no_registry_id_or_label_in_any_log(
     assert "PEC-8Z2Y" not in caplog.text
 
 
-def test_unchanged_rows_are_not_parsed_again(repo: Repository, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """A row holding exactly the stored case data, checked and assessed by this version
-    as of an earlier date, is unchanged without being parsed; as of an earlier date than
-    that it is checked again (its dates may be after the new evaluation date)."""
-    import datetime as dt
-
+def counted_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources of the cases the import parses from now on, in order."""
     from pecoma.registry import import_check
 
-    path = write_csv(tmp_path / "c.csv", rows_of({"P-1": high_risk(), "P-2": low_risk()}))
-    first = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
-    assert first.written is not None and first.written.new_versions == 2
     parsed: list[str] = []
     original = import_check.parse_case
 
@@ -443,6 +435,21 @@ def test_unchanged_rows_are_not_parsed_again(repo: Repository, tmp_path: Path,
         return original(data, **kw)
 
     monkeypatch.setattr(import_check, "parse_case", counting)
+    return parsed
+
+
+def test_unchanged_rows_are_not_parsed_again(repo: Repository, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row holding exactly the stored case data, checked and assessed by this version
+    as of an earlier date, is unchanged without being parsed; as of an earlier date than
+    that it is checked again (its dates may be after the new evaluation date)."""
+    import datetime as dt
+
+
+    path = write_csv(tmp_path / "c.csv", rows_of({"P-1": high_risk(), "P-2": low_risk()}))
+    first = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
+    assert first.written is not None and first.written.new_versions == 2
+    parsed = counted_parses(monkeypatch)
     again = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
     assert again.written is not None and again.written.unchanged == 2
     assert again.written.versions == {"P-1": 1, "P-2": 1}
@@ -462,21 +469,13 @@ def test_rows_assessed_with_an_older_knowledge_release_are_checked_again(
     release is parsed and checked again, not called unchanged unread."""
     from sqlalchemy import update
 
-    from pecoma.registry import import_check
     from pecoma.store.models import StoredAssessment
 
     path = write_csv(tmp_path / "c.csv", rows_of({"P-1": high_risk(), "P-2": low_risk()}))
     import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
     with repo.engine.begin() as conn:
         conn.execute(update(StoredAssessment).values(knowledge_version="2026.1.1"))
-    parsed: list[str] = []
-    original = import_check.parse_case
-
-    def counting(data: Any, **kw: Any) -> Any:
-        parsed.append(kw.get("source", ""))
-        return original(data, **kw)
-
-    monkeypatch.setattr(import_check, "parse_case", counting)
+    parsed = counted_parses(monkeypatch)
     again = import_file(repo, path, on_date=ON, settings=default_settings(), actor="t")
     assert parsed == ["row 2", "row 3"]
     assert again.written is not None and again.written.unchanged == 2
