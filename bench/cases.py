@@ -54,6 +54,10 @@ def generate(n: int, seed: int = 20261128) -> list[dict[str, Any]]:
         elif status != "localized":
             case["stage"]["resectable"] = rng.choice(YESNO)
             case["stage"]["complete_excision_feasible"] = rng.choice(YESNO)
+            if case["stage"]["resectable"] == "yes" and \
+                    case["stage"]["complete_excision_feasible"] == "no":
+                # metastatic foci that cannot all go make the disease unresectable
+                case["stage"]["complete_excision_feasible"] = "unknown"
             found = operated + dt.timedelta(days=rng.randint(1, 2500))
             case["stage"]["metastases"] = [
                 {"site": rng.choice(["lung", "lung", "liver", "bone"]),

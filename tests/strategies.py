@@ -89,6 +89,9 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     if status != DiseaseStatus.localized.value:
         for key in ("resectable", "complete_excision_feasible"):
             data["stage"][key] = draw(_values(YesNo))
+        if data["stage"]["resectable"] == "yes" and \
+                data["stage"]["complete_excision_feasible"] == "no":
+            data["stage"]["complete_excision_feasible"] = "unknown"  # else a contradiction
         if status == DiseaseStatus.locally_advanced_unresectable.value:
             data["stage"]["resectable"] = draw(st.sampled_from(["no", "unknown"]))
     if status in (DiseaseStatus.metastatic.value, DiseaseStatus.recurrent.value):

@@ -151,6 +151,14 @@ class TestContradictions:
         assert parse_case(_metastatic(metastases=[{"site": "lung", "timing": "synchronous"}],
                                       disease_free_interval_months=0))
 
+    def test_resectable_but_metastases_not_all_excisable(self) -> None:
+        """'Surgery can remove the current disease' beside 'the metastatic foci cannot all
+        be removed' had been accepted, and aggressive surgery advised (S17)."""
+        data = _metastatic(metastases=[{"site": "liver"}], resectable="yes",
+                           complete_excision_feasible="no")
+        with pytest.raises(InputError, match=r"complete_excision_feasible"):
+            parse_case(data)
+
     def test_stated_interval_agreeing_with_dates_is_accepted(self) -> None:
         data = _metastatic(metastases=[{"site": "lung", "detected_on": "2026-01-10"}],
                            disease_free_interval_months=12)

@@ -83,6 +83,14 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "no",
                 f"contradicts the metastases listed outside the lungs ({', '.join(outside)})",
             )
+    if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
+            and stage.complete_excision_feasible is YesNo.no):
+        add(
+            "stage.complete_excision_feasible",
+            "no",
+            "contradicts 'stage.resectable' 'yes': if the metastatic foci cannot all be "
+            "removed, surgery cannot remove the current disease; correct one of them",
+        )
     if (
         status is _LOCALIZED
         and stage.resectable is YesNo.no
