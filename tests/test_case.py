@@ -159,6 +159,23 @@ class TestContradictions:
         with pytest.raises(InputError, match=r"complete_excision_feasible"):
             parse_case(data)
 
+    @pytest.mark.parametrize(("detected", "says"), [
+        ("2025-01-05", "by the end of primary treatment"),  # synchronous by its date
+        ("2025-07-25", "6 whole months after"),
+    ])
+    def test_stated_interval_longer_than_a_dated_metastasis_allows(
+        self, detected: str, says: str
+    ) -> None:
+        """A dated metastasis and an undated one, with a stated interval of 14 months: the
+        first metastasis came no later than the dated one, so the dates cap the interval.
+        It had been accepted, and S16's 'at least a year' read as met."""
+        data = _metastatic(metastases=[{"site": "lung", "detected_on": detected},
+                                       {"site": "lung"}],
+                           disease_free_interval_months=14)
+        with pytest.raises(InputError, match="disease_free_interval_months") as exc:
+            parse_case(data)
+        assert says in exc.value.issues[0].rule
+
     def test_stated_interval_agreeing_with_dates_is_accepted(self) -> None:
         data = _metastatic(metastases=[{"site": "lung", "detected_on": "2026-01-10"}],
                            disease_free_interval_months=12)

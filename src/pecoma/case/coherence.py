@@ -202,14 +202,24 @@ def contradictions(case: Case) -> list[FieldIssue]:
                     "makes the interval 0; correct one of them",
                 )
     dated = [m.detected_on for m in mets if m.detected_on] if stated_dfi is not None else []
-    if stated_dfi is not None and anchor and dated and len(dated) == len(mets):
-        by_dates = full_months_between(anchor, min(dated))
-        if by_dates >= 0 and abs(by_dates - stated_dfi) >= 1:
+    if stated_dfi is not None and anchor and dated:
+        by_dates = max(full_months_between(anchor, min(dated)), 0)
+        if len(dated) == len(mets) and abs(by_dates - stated_dfi) >= 1:
             add(
                 "stage.disease_free_interval_months",
                 stated_dfi,
                 f"contradicts the dates, which give {by_dates} whole months from the end of "
                 "primary treatment to the first metastasis; leave it out or correct it",
+            )
+        elif len(dated) < len(mets) and stated_dfi - by_dates >= 1:
+            # an undated metastasis may have come first, never later than a dated one
+            add(
+                "stage.disease_free_interval_months",
+                stated_dfi,
+                "contradicts the dates: a metastasis was detected "
+                + (f"{by_dates} whole months after the end of primary treatment"
+                   if min(dated) > anchor else "by the end of primary treatment")
+                + ", so the first came no later; leave it out or correct it",
             )
     seen: set[int] = set()
     for i, t in enumerate(therapies):

@@ -153,7 +153,9 @@ def history_and_behaviour(
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
     elif prior is not PriorDiagnosis.none:
-        out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior)])
+        # "do not delay mTOR-targeted treatment" holds once the PEComa is confirmed (I11)
+        out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior)],
+                list(out.treatment_conditions))
     if resected_margin is not None and resected_margin is not Margin.R0:
         facts = [Fact("surgery.margin", resected_margin)]
         conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]

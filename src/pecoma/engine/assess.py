@@ -65,7 +65,8 @@ def assess(
     bennett = risk.bennett_2018(case, d, engine, out)
     classifications = [folpe] if bennett is None else [folpe, bennett]
     classifications.append(risk.icdo3_hint(case, d, folpe, bennett, out))
-    guideline, malignant = risk.surveillance_of_malignant(guideline, classifications)
+    guideline, malignant, malignant_open = risk.surveillance_of_malignant(
+        guideline, classifications)
 
     pathway.surgery(case, d, out)
     pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
@@ -92,6 +93,7 @@ def assess(
         d.free_since,
         d.nodes_positive,
         malignant,
+        malignant_open,
     )
 
     return Assessment(

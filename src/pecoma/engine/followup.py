@@ -34,13 +34,15 @@ def surveillance(
     free_since: dt.date | None = None,
     nodes_positive: bool = False,
     malignant: Sequence[Fact] = (),
+    malignant_open: tuple[str, ...] = (),
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
     disease, from that date (``case.free_of_disease.since``); surveillance counts from it
     (I8).
     ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10).
-    ``malignant``: the classifications that call a low-risk tumour malignant, high-risk
+    ``malignant``: the classifications that call a tumour without high-risk features
+    malignant, or may (``malignant_open``: the missing facts that would settle it), high-risk
     schedule (I14)."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
@@ -56,12 +58,13 @@ def surveillance(
             facts.append(Fact("free_of_disease.since", free_since.isoformat()))
         out.add("FU-AFTER-RELAPSE", facts)
     conditional = risk_conditional_on if group == "indeterminate" else ()
-    if group == "indeterminate" and not relapsed:
+    settled_malignant = bool(malignant) and not malignant_open
+    if group == "indeterminate" and not relapsed and not settled_malignant:
         out.add("FU-INDETERMINATE", group_facts, conditional)
     if nodes_positive and not relapsed and group != "high":
         out.add("FU-NODES-POSITIVE", [Fact("stage.lymph_nodes", "positive"), *group_facts])
-    elif malignant and not relapsed:
-        out.add("FU-MALIGNANT-LOW-RISK", [*malignant, *group_facts])
+    elif malignant and not relapsed and (group == "low" or settled_malignant):
+        out.add("FU-MALIGNANT-LOW-RISK", [*malignant, *group_facts], malignant_open)
     out.add_all(HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES, group_facts)
     if resected_without_date:
         out.missing("MISS-TREATMENT-END", affects=tuple(i.id for i in out.followup))

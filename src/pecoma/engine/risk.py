@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal, NamedTuple
 
-from pecoma.case import Case, DiagnosisMethod, Feature
+from pecoma.case import Case, DiagnosisMethod, DiseaseStatus, Feature
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
@@ -107,7 +107,7 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
     # unresectable disease that treatment cleared.
     surveillance: Literal["high", "low"] = (
         "low" if group == "low" and not d.nodes_positive and not d.free_of_disease
-        else "high"
+        and d.status is not DiseaseStatus.locally_advanced_unresectable else "high"
     )
     return Risk(
         group,
@@ -120,20 +120,30 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
 
 
 def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classification]
-                              ) -> tuple[Risk, list[Fact]]:
-    """A low-risk tumour that a pathology classification determines malignant (Folpe 2005;
-    Bennett 2018 for gynecologic primaries) is followed on the high-risk schedule (I14):
-    the risk with its surveillance group, and the classifications that decided it."""
-    if risk.surveillance_group != "low":
-        return risk, []
-    malignant = [Fact(f"classification.{c.id.removeprefix('CLS-').lower().replace('-', '_')}",
-                      c.category)
-                 for c in classifications
-                 if c.id in ("CLS-FOLPE-2005", "CLS-BENNETT-2018") and c.determined
-                 and c.category == MALIGNANT]
-    if not malignant:
-        return risk, []
-    return replace(risk, surveillance_group="high"), malignant
+                              ) -> tuple[Risk, list[Fact], tuple[str, ...]]:
+    """A tumour without high-risk features (low or indeterminate) that a pathology
+    classification determines malignant (Folpe 2005; Bennett 2018 for gynecologic
+    primaries), or may on facts not yet recorded while it can no longer be benign, is
+    followed on the high-risk schedule
+    (I14; the safer branch meanwhile): the risk with its surveillance group, the
+    classifications that decided it, and the missing facts it rests on (none when one
+    classification determines it malignant)."""
+    if risk.group not in ("low", "indeterminate"):
+        return risk, [], ()
+    # determined malignant, or undetermined between uncertain malignant potential and
+    # malignant (a worrisome feature recorded, another unknown); a classification that may
+    # still be benign leaves the features' schedule as it is
+    found = [c for c in classifications if c.id in ("CLS-FOLPE-2005", "CLS-BENNETT-2018")
+             and MALIGNANT in (c.possible if not c.determined else (c.category,))
+             and BENIGN not in c.possible]
+    if not found:
+        return risk, [], ()
+    facts = [Fact(f"classification.{c.id.removeprefix('CLS-').lower().replace('-', '_')}",
+                  c.category) for c in found]
+    settled = any(c.determined for c in found)
+    open_on = () if settled else tuple(dict.fromkeys(
+        m for c in found for m in c.item.conditional_on))
+    return replace(risk, surveillance_group="high"), facts, open_on
 
 
 def _range(low: str, high: str) -> tuple[str, ...]:
