@@ -63,6 +63,17 @@ class TestScenario:
             assert set(item.conditional_on) <= missing, item.id
 
 
+    def test_each_missing_fact_names_what_is_provisional_on_it(self, name: str) -> None:
+        """What a missing fact 'affects' lists every item provisional on it: the list is
+        what the team reads as what the answer would change (REC-REFER-SURGERY had been
+        provisional on MISS-SURGERY-STATUS without being listed)."""
+        a = run(name)
+        affects = {m.id: set(m.affects) for m in a.missing}
+        for item in a.items():
+            for missing_id in item.conditional_on:
+                assert item.id in affects[missing_id], (item.id, missing_id)
+
+
 def test_every_record_is_produced_by_some_scenario() -> None:
     """Every knowledge record and missing-fact record appears in at least one scenario."""
     k = load_knowledge()

@@ -138,11 +138,13 @@ class Collector:
         interpretations = template.provenance.interpretations
         if interpretations:
             self.interpretations.update(interpretations)
-        return Item.of(
-            template,
-            tuple(facts),
-            tuple(dict.fromkeys(conditional_on)) if conditional_on else (),
-        )
+        conditional = tuple(dict.fromkeys(conditional_on)) if conditional_on else ()
+        for missing_id in conditional:
+            # a missing fact names every item provisional on it among what it affects
+            affects = self._missing.get(missing_id)
+            if affects is not None and template.id not in affects:
+                affects.append(template.id)
+        return Item.of(template, tuple(facts), conditional)
 
     def add(
         self,
