@@ -151,7 +151,7 @@ _ADVANCED_FACT = {
 
 
 def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool,
-            stated_dfi: float | None) -> Timing:
+            stated_dfi: float | None, alone: bool) -> Timing:
     if met.detected_on and anchor:
         return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
     if met.timing is not _UNKNOWN_TIMING:
@@ -163,6 +163,9 @@ def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool,
         # I7: a stated interval of months to the first metastasis: none was there at
         # presentation.
         return _METACHRONOUS
+    if stated_dfi == 0 and alone:
+        # an interval of 0 to the only metastasis: it was there at presentation
+        return _SYNCHRONOUS
     return _UNKNOWN_TIMING
 
 
@@ -207,7 +210,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     if mets:
         untreated = surgery.status in _UNTREATED
         stated_dfi = stage.disease_free_interval_months
-        timings = tuple([_timing(m, anchor, untreated, stated_dfi) for m in mets])
+        alone = len(mets) == 1
+        timings = tuple([_timing(m, anchor, untreated, stated_dfi, alone) for m in mets])
         dated = [m.detected_on for m in mets if m.detected_on]
         extrapulmonary = (
             _YES
