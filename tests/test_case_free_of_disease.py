@@ -75,6 +75,17 @@ class TestWhereItBelongs:
         fod = parse_case(data).free_of_disease
         assert fod is not None and fod.by.value == "systemic_therapy"
 
+    def test_cleared_by_systemic_therapy_before_any_therapy_started(self) -> None:
+        """Free of disease by systemic therapy from a date before the only line started:
+        surveillance would have counted from a date the record contradicts."""
+        data = relapsed(stage={"status": "locally_advanced_unresectable"},
+                        surgery={"status": "not_performed"},
+                        systemic={"therapies": [{"agent": "sirolimus",
+                                                 "started_on": "2023-09-01"}]},
+                        free_of_disease={"since": "2023-08-01", "by": "systemic_therapy"})
+        rule = issues_of(data)["free_of_disease.since"]
+        assert "2023-09-01" in rule and "systemic therapy" in rule
+
     def test_locally_advanced_disease_removed_by_surgery_is_localized(self) -> None:
         """A primary removed after downstaging is localized, with its surgery: 'by
         surgery' contradicts 'cannot be removed'."""

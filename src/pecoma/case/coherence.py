@@ -277,6 +277,14 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
         )]
     since = fod.since
     where = "free_of_disease.since"
+    starts = [t.started_on for t in case.systemic.therapies if t.started_on is not None]
+    if fod.by is RemissionBy.systemic_therapy and starts and min(starts) > since:
+        return [FieldIssue(
+            where, since.isoformat(),
+            "is before every systemic therapy recorded (the first started "
+            f"{min(starts).isoformat()}), while 'free_of_disease.by' says systemic therapy "
+            "cleared the disease; correct the date, how, or the therapies' start dates",
+        )]
     before: list[tuple[str, dt.date | None]] = [
         ("diagnosis.date", case.diagnosis.date),
         ("primary_treatment_end", case.primary_treatment_end),
