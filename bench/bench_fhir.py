@@ -50,6 +50,7 @@ _KEYS = {"Patient": "patient", "Condition": "conditions", "Observation": "observ
          "Procedure": "procedures", "MedicationStatement": "medications",
          "MedicationRequest": "medication_requests",
          "MedicationAdministration": "medication_administrations",
+         "MedicationDispense": "medication_dispenses",
          "AllergyIntolerance": "allergies"}
 
 

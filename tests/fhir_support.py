@@ -18,6 +18,7 @@ _KEYS = {"Patient": "patient", "Condition": "conditions", "Observation": "observ
          "Procedure": "procedures", "MedicationStatement": "medications",
          "MedicationRequest": "medication_requests",
          "MedicationAdministration": "medication_administrations",
+         "MedicationDispense": "medication_dispenses",
          "AllergyIntolerance": "allergies"}
 
 
@@ -52,7 +53,8 @@ def prefetch_of(bundle: dict[str, Any], *, include: bool = False) -> dict[str, A
         medications = {f"Medication/{e['resource']['id']}": e["resource"]
                        for e in bundle["entry"]
                        if e["resource"]["resourceType"] == "Medication"}
-        for key in ("medications", "medication_requests", "medication_administrations"):
+        for key in ("medications", "medication_requests", "medication_administrations",
+                    "medication_dispenses"):
             named = {str(r.get("medicationReference", {}).get("reference"))
                      for r in grouped[key]}
             out[key]["entry"] += [{"resource": medications[ref], "search": {"mode": "include"}}

@@ -119,7 +119,7 @@ class TestUnknownHistory:
         assert card["suggestions"]
 
     @pytest.mark.parametrize("key", ["medications", "medication_requests",
-                                     "medication_administrations"])
+                                     "medication_administrations", "medication_dispenses"])
     @pytest.mark.parametrize("value", [None, OUTCOME])
     def test_a_medication_search_not_sent_leaves_the_history_unknown(
         self, client: TestClient, key: str, value: Any
@@ -143,6 +143,41 @@ class TestUnknownHistory:
         at = detail.index("**An mTOR inhibitor is the first-line")
         assert "**Conditional:** the lines of systemic therapy already given are not fully " \
                "known (the medication administrations could not be read)" in detail[at:]
+
+
+class TestDispensedLine:
+    """Oral mTOR inhibitors are dispensed by a pharmacy: a record may hold the dispense
+    and no order. Such a line had not been read: a doxorubicin draft was then taken for
+    the first line and a sirolimus draft proposed to a patient already on everolimus."""
+
+    @staticmethod
+    def _with_dispense(status: str) -> tuple[dict[str, Any], str]:
+        bundle = copy.deepcopy(example(PATIENT))
+        pid = patient_id(bundle)
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationDispense", "id": "md-everolimus", "status": status,
+            "subject": {"reference": f"Patient/{pid}"}, "whenHandedOver": "2026-03-02",
+            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "141704"}]}}})
+        return bundle, pid
+
+    def test_a_dispensed_line_is_a_line_given(self, client: TestClient) -> None:
+        bundle, pid = self._with_dispense("completed")
+        cards = cards_of(client, order_select(prefetch_of(bundle), pid))
+        assert not any("first line" in c["summary"] for c in cards)
+        assert all("suggestions" not in c for c in cards)
+
+    def test_a_dispense_being_prepared_is_no_line_yet(self, client: TestClient) -> None:
+        """Still in preparation: not handed over, no line given."""
+        bundle, pid = self._with_dispense("preparation")
+        [card] = cards_of(client, order_select(prefetch_of(bundle), pid))
+        assert card["summary"].startswith("Chemotherapy first line")
+
+    def test_the_reader_gives_the_line_and_its_first_day(self) -> None:
+        from pecoma.fhir.reader import case_from_bundle
+
+        bundle, _pid = self._with_dispense("completed")
+        [line] = case_from_bundle(bundle, on=ON).case.systemic.therapies
+        assert (line.agent.value, str(line.started_on)) == ("everolimus", "2026-03-02")
 
 
 class TestLineByReference:

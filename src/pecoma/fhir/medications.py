@@ -64,7 +64,7 @@ RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 #: The resource types that name a medication given, ordered or taken.
 MEDICATION_TYPES: Final = ("MedicationRequest", "MedicationAdministration",
-                           "MedicationStatement")
+                           "MedicationStatement", "MedicationDispense")
 
 #: RxNorm concepts (ingredients ``IN`` and brand names ``BN``) -> the ingredient name the
 #: agent is then recognised by (:data:`pecoma.fhir.codes.AGENT_NAMES`). Only codes read in
@@ -477,6 +477,14 @@ _STATUS: Final[Mapping[str, Mapping[str, Given]]] = {
         "stopped": Given.given, "not-done": Given.not_given,
         "entered-in-error": Given.error, "unknown": Given.unknown,
     },
+    # R4 medicationdispense-status: handed over (or partly, then stopped) is given; being
+    # prepared or held is not yet
+    "MedicationDispense": {
+        "completed": Given.given, "stopped": Given.given, "in-progress": Given.planned,
+        "preparation": Given.planned, "on-hold": Given.planned,
+        "cancelled": Given.not_given, "declined": Given.not_given,
+        "entered-in-error": Given.error, "unknown": Given.unknown,
+    },
     # R4 medication-statement-status
     "MedicationStatement": {
         "active": Given.given, "completed": Given.given, "stopped": Given.given,
@@ -546,14 +554,18 @@ def _period_start(period: Any) -> dt.date | None:
 def started_on(resource: Mapping[str, Any]) -> dt.date | None:
     """The first day of the medication, as exactly as the resource says it.
 
-    MedicationAdministration and MedicationStatement: ``effective[x]``. MedicationRequest:
+    MedicationAdministration and MedicationStatement: ``effective[x]``. MedicationDispense:
+    ``whenHandedOver``, then ``whenPrepared``. MedicationRequest:
     the dosage's ``timing.repeat.boundsPeriod.start`` or first ``timing.event``, then
     ``dispenseRequest.validityPeriod.start``, then ``authoredOn``. Partial dates stay
     unknown.
     """
+    kind = resource.get("resourceType")
+    if kind == "MedicationDispense":
+        return day_of(resource.get("whenHandedOver")) or day_of(resource.get("whenPrepared"))
     day = day_of(resource.get("effectiveDateTime")) or _period_start(
         resource.get("effectivePeriod"))
-    if day is not None or resource.get("resourceType") != "MedicationRequest":
+    if day is not None or kind != "MedicationRequest":
         return day
     starts: list[dt.date] = []
     for dosage in _list(resource.get("dosageInstruction")):

@@ -70,6 +70,7 @@ READ_TYPES = (
     "MedicationStatement",
     "MedicationRequest",
     "MedicationAdministration",
+    "MedicationDispense",
     "AllergyIntolerance",
     "Medication",
 )
@@ -465,5 +466,6 @@ _DEFAULT_WHY = {
     "MedicationStatement": "not a systemic agent of the guideline",
     "MedicationRequest": "not a systemic agent of the guideline",
     "MedicationAdministration": "not a systemic agent of the guideline",
+    "MedicationDispense": "not a systemic agent of the guideline",
     "AllergyIntolerance": "not to an mTOR inhibitor",
 }

@@ -26,6 +26,8 @@ PREFETCH: Final[dict[str, str]] = {
                            "&_include=MedicationRequest:medication",
     "medication_administrations": "MedicationAdministration?patient={{context.patientId}}"
                                   "&_include=MedicationAdministration:medication",
+    "medication_dispenses": "MedicationDispense?patient={{context.patientId}}"
+                            "&_include=MedicationDispense:medication",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
 }
 
@@ -34,7 +36,8 @@ PREFETCH: Final[dict[str, str]] = {
 CASE_PARTS: Final = frozenset({"patient", "conditions", "observations", "procedures"})
 
 #: The prefetch keys that give the lines of systemic therapy already given.
-MEDICATION_KEYS: Final = ("medications", "medication_requests", "medication_administrations")
+MEDICATION_KEYS: Final = ("medications", "medication_requests", "medication_administrations",
+                          "medication_dispenses")
 
 #: The part of a record named unknown when medication records name drugs pecoma cannot
 #: identify (not a prefetch key: what the record holds, not what was sent).
@@ -49,6 +52,7 @@ PREFETCH_MEANING: Final[dict[str, str]] = {
     "medications": "the medication statements",
     "medication_requests": "the medication orders",
     "medication_administrations": "the medication administrations",
+    "medication_dispenses": "the medication dispenses (pharmacy)",
     "allergies": "the allergies and intolerances",
     UNIDENTIFIED_MEDICATIONS: "the drug of some medication records",
 }

@@ -40,6 +40,7 @@ SEARCHES: tuple[tuple[str, str], ...] = (
     ("MedicationRequest", "systemic treatment given"),
     ("MedicationAdministration", "systemic treatment given"),
     ("MedicationStatement", "systemic treatment given"),
+    ("MedicationDispense", "systemic treatment given"),
     ("AllergyIntolerance", "intolerance of an mTOR inhibitor"),
 )
 
