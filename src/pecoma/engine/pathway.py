@@ -211,6 +211,11 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
+    if (d.status is DiseaseStatus.metastatic and not case.stage.metastases
+            and d.nodes_positive):
+        # 'metastatic' with no distant site listed, beside positive regional nodes: nodal
+        # spread alone is not advanced disease (I10); the sites decide
+        base.append(out.missing("MISS-METASTASIS-DETAILS", affects=("REC-MTOR-FIRST-LINE",)))
     status_fact = d.status_fact()
     mtor_facts = [
         status_fact,
