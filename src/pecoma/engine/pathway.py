@@ -271,6 +271,14 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE",
                     [*mtor_facts, *_progressed_facts(chemo)], [*base, *if_not_progressed])
     elif mtor_blocked:
+        working = [t for t in case.systemic.therapies
+                   if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no]
+        if working:
+            out.add("ALERT-MTOR-LINE-WITHOUT-PROGRESSION", [
+                Fact("systemic.mtor_inhibitor_available", avail),
+                Fact("systemic.mtor_inhibitor_contraindicated", contra),
+                Fact("systemic.therapies.agent", working[-1].agent),
+                Fact("systemic.therapies.progressed", YesNo.no)])
         doubt = d.anthracycline_progression_unknown
         if doubt is not None:  # given already: whether it is past is asked
             if_not_progressed.append(out.missing("MISS-ANTHRACYCLINE-PROGRESSION",

@@ -100,6 +100,9 @@ APPLIES_WHEN: dict[str, str] = {
     "give (localized but not resectable; distant metastases listed) (I6).",
     "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease whose first systemic line is conventional "
     "chemotherapy while mTOR inhibitors are neither unavailable nor contraindicated.",
+    "ALERT-MTOR-LINE-WITHOUT-PROGRESSION": "Advanced disease, mTOR inhibitors recorded "
+    "unavailable or contraindicated, and an mTOR-inhibitor line recorded without "
+    "progression.",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, R2, uncertain or "
     "unknown margin, and malignancy established or left open by missing facts (I9).",
