@@ -74,6 +74,27 @@ class TestScenario:
                 assert item.id in affects[missing_id], (item.id, missing_id)
 
 
+    def test_the_plan_lists_what_its_reasons_wait_on(self, name: str) -> None:
+        """A reason of the dated plan provisional on a missing fact finds it in the plan's
+        own list (the plan is shown and exported on its own: FU-INDETERMINATE and
+        FU-MALIGNANT-LOW-RISK had named facts the plan did not list), and the plan does
+        not call the risk indeterminate-and-waiting where the assessment settled it."""
+        from pecoma import plan_surveillance
+
+        text = (SCENARIOS / name / "case.json").read_text()
+        case = parse_case_json(text)
+        a = assess(case, ON)
+        plan = plan_surveillance(case, a, ON)
+        listed = {m.id: set(m.affects) for m in plan.missing}
+        for r in (*plan.reasons, *plan.flags):
+            for missing_id in r.conditional_on:
+                assert r.id in listed.get(missing_id, set()), (r.id, missing_id)
+        settled = [i for i in a.followup if i.id == "FU-MALIGNANT-LOW-RISK"
+                   and not i.conditional_on]
+        if settled:
+            assert "FU-INDETERMINATE" not in {r.id for r in plan.reasons}
+
+
 def test_every_record_is_produced_by_some_scenario() -> None:
     """Every knowledge record and missing-fact record appears in at least one scenario."""
     k = load_knowledge()

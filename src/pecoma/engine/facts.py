@@ -184,9 +184,6 @@ _PROGRESSION = Response.progression
 _ADVANCED_SETTING = TherapySetting.advanced
 _MICROSCOPIC = (Margin.R1, Margin.uncertain)
 _RELAPSED = frozenset({DiseaseStatus.recurrent, DiseaseStatus.metastatic})
-#: The statuses a treatment can leave free of disease (I8): a relapse, or unresectable
-#: locally advanced disease cleared without surgery.
-_CLEARABLE = _RELAPSED | {DiseaseStatus.locally_advanced_unresectable}
 _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
     DiseaseStatus.localized: False,
     DiseaseStatus.metastatic: True,
@@ -236,7 +233,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 
     status, because = _status(case)
     free = case.free_of_disease
-    free_since = free.since if free is not None and status in _CLEARABLE else None
+    # the case's checks admit it only after a relapse or unresectable disease (I8)
+    free_since = free.since if free is not None else None
     advanced: bool | None
     if free_since is not None:
         # I8: free of disease again, no disease is present to be advanced.

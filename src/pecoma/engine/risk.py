@@ -124,10 +124,9 @@ def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classificati
     """A tumour without high-risk features (low or indeterminate) that a pathology
     classification determines malignant (Folpe 2005; Bennett 2018 for gynecologic
     primaries), or may on facts not yet recorded while it can no longer be benign, is
-    followed on the high-risk schedule
-    (I14; the safer branch meanwhile): the risk with its surveillance group, the
-    classifications that decided it, and the missing facts it rests on (none when one
-    classification determines it malignant)."""
+    followed on the high-risk schedule (I14; the safer branch meanwhile). Returns the risk
+    with its surveillance group, the classifications that decided it, and the missing
+    facts it rests on (none when one classification determines it malignant)."""
     if risk.group not in ("low", "indeterminate"):
         return risk, [], ()
     # determined malignant, or undetermined between uncertain malignant potential and

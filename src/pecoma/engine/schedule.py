@@ -112,9 +112,6 @@ _IMAGING = {
     "low": (("FU-LOW-CHEST-CT", Modality.chest_ct),
             ("FU-LOW-MRI-PRIMARY", Modality.mri_primary)),
 }
-#: The statuses a treatment can leave free of disease (I8).
-_CLEARABLE = (DiseaseStatus.recurrent, DiseaseStatus.metastatic,
-              DiseaseStatus.locally_advanced_unresectable)
 
 
 def _imaging(group: Literal["high", "low"], s: FollowupSettings) -> tuple[
@@ -372,7 +369,7 @@ def plan_surveillance(
     out = Collector(knowledge)
     risk = assessment.risk
     status = case.stage.status
-    free = case.free_of_disease if status in _CLEARABLE else None
+    free = case.free_of_disease  # only where a treatment can clear it (the case's checks)
     reasons: list[Item] = []
     group_fact = Fact("risk.group", risk.group)
     anchor_basis: AnchorBasis = "treatment_end"
@@ -391,7 +388,10 @@ def plan_surveillance(
         anchor, group = case.treatment_end, risk.surveillance_group
         anchor_fact = Fact("derived.primary_treatment_end",
                            anchor.isoformat() if anchor else "unknown")
-        if risk.group == "indeterminate":
+        # I14 settled by a malignant classification: the missing features change nothing
+        settled = any(i.id == "FU-MALIGNANT-LOW-RISK" and not i.conditional_on
+                      for i in assessment.followup)
+        if risk.group == "indeterminate" and not settled:
             reasons.append(out.item("FU-INDETERMINATE", [group_fact],
                                     risk.item.conditional_on))
         # I10 and I14, decided by the assessment: positive lymph nodes, or a malignant
@@ -424,6 +424,10 @@ def plan_surveillance(
         history_missing: bool = False,
     ) -> SurveillancePlan:
         flags = tuple(f for v in visits for f in v.flags)
+        for r in (*reasons, *flags):
+            # what a reason waits on is listed with the plan, not only with the assessment
+            for missing_id in r.conditional_on:
+                out.missing(missing_id, affects=(r.id,))
         provs = [r.provenance for r in reasons] + [p.item.provenance for p in phases]
         provs += [f.provenance for f in flags]
         provs += [pi.provenance for v in visits[:1] for pi in v.imaging]
