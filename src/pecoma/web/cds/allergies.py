@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pecoma.case import MTOR_AGENTS, Agent
+from pecoma.case import Agent
 from pecoma.fhir.medications import (
     INGREDIENTS,
     agent_of_concept,
@@ -68,11 +68,17 @@ class DrugSafety:
     ingredients: frozenset[str] = frozenset()
     #: Why the lines of systemic therapy already given are not fully known, if they are not.
     history: str | None = None
+    #: An active allergy names the mTOR-inhibitor class, or an mTOR inhibitor that is none
+    #: of the case format's agents (ridaforolimus, ATC L01EG): every one is ruled out.
+    mtor_class: bool = False
 
     def ruled_out(self, agent: Agent) -> str | None:
         """Why a recorded intolerance rules ``agent`` out, or ``None``."""
         if agent in self.intolerant:
             return f"the record lists an allergy or intolerance to {agent.value}"
+        if agent.is_mtor_inhibitor and self.mtor_class:
+            return ("the record lists an allergy or intolerance to the mTOR-inhibitor class, "
+                    "or to an mTOR inhibitor pecoma has no agent for")
         if agent.is_mtor_inhibitor and any(a.is_mtor_inhibitor for a in self.intolerant):
             names = ", ".join(sorted(a.value for a in self.intolerant if a.is_mtor_inhibitor))
             return f"the record lists an allergy or intolerance to an mTOR inhibitor ({names})"
@@ -112,6 +118,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     intolerant: set[Agent] = set()
     ingredients: set[str] = set()
     unidentified = 0
+    mtor_class = False
     for res in allergies:
         if res.get("resourceType") != "AllergyIntolerance":
             continue
@@ -125,14 +132,14 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
         for concept in allergy_substances(res):
             agent = agent_of_concept(concept)
             drugs = ingredients_named(concept)
+            klass = agent is None and mtor_class_named(concept)
             if agent is not None:
                 intolerant.add(agent)
-            elif mtor_class_named(concept):  # the class, or one pecoma has no agent for
-                intolerant |= MTOR_AGENTS
-                agent = Agent.sirolimus
+            mtor_class = mtor_class or klass
             ingredients |= drugs
-            named = named or agent is not None or bool(drugs)
+            named = named or agent is not None or klass or bool(drugs)
         if not named and allergy_may_be_to_a_drug(res):
             unidentified += 1
     return DrugSafety(intolerant=frozenset(intolerant), unidentified=unidentified,
-                      history=history, ingredients=frozenset(ingredients))
+                      history=history, ingredients=frozenset(ingredients),
+                      mtor_class=mtor_class)

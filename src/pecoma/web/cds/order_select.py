@@ -202,7 +202,7 @@ def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
     """A warning for a draft whose drug pecoma cannot identify while the allergy list rules
     drugs out: it may be one of them, and pecoma cannot tell."""
     listed = sorted({a.value.replace("_", " ") for a in safety.intolerant}
-                    | safety.ingredients)
+                    | safety.ingredients | ({"mTOR inhibitors"} if safety.mtor_class else set()))
     if not listed:
         return
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
