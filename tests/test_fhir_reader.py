@@ -326,6 +326,9 @@ class TestMitoticCountUnit:
         {"value": 4, "unit": "per 50 high-power fields"},
         # a bare number is taken as per 50 HPF, as the case format's field is
         {"value": 4},
+        # a plain count: the observation's code says per 50 HPF
+        {"value": 4, "unit": "count", "system": c.UCUM, "code": "{count}"},
+        {"value": 4, "system": c.UCUM, "code": "1"},
     ])
     def test_a_count_per_50_hpf_or_a_bare_number_is_read(
             self, quantity: dict[str, Any]) -> None:

@@ -164,22 +164,27 @@ def _size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 
 #: A unit that says per 50 high-power fields: "mitoses per 50 HPF", "/50 HPF",
 #: UCUM "{mitoses}/50.[HPF]", "per 50 high-power fields".
+#: A unit that names the area counted in (anything but a plain count such as "{count}" or
+#: "1", which the code of the observation, per 50 HPF, already says).
+_NAMES_AN_AREA = re.compile(r"/|\bper\b|hpf|high[- ]?power|mm|field")
 _PER_50_HPF = re.compile(
     r"(/|\bper)\s*50\s*\.?\s*(\[hpf\]|hpfs?\b|high[- ]?power[- ]?fields?\b)")
 
 
 def _mitoses(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """A mitotic count per 50 high-power fields: read when the unit (text and UCUM code,
-    each given) says so, or when no unit is given (a bare number, as the case format's
-    field is). Any other unit (per 10 HPF, per mm²) leaves it unknown: the area of a
-    high-power field differs between microscopes, so no count is converted."""
+    each given) says so, when it is a plain count (``{count}``, ``1``: the observation's
+    code says per 50 HPF) or when no unit is given (a bare number, as the case format's
+    field is). A unit naming another area (per 10 HPF, per mm²) leaves it unknown: the
+    area of a high-power field differs between microscopes, so no count is converted."""
     q = _quantity(obs, where, r)
     if q is None:
         return
     quantity = obs.get("valueQuantity")
     units = [str(quantity[k]) for k in ("unit", "code")
              if isinstance(quantity, dict) and quantity.get(k) not in (None, "")]
-    other = [u for u in units if not _PER_50_HPF.search(u.lower())]
+    other = [u for u in units
+             if _NAMES_AN_AREA.search(u.lower()) and not _PER_50_HPF.search(u.lower())]
     if other:
         r.why[where] = (f"the mitotic count's unit is {show_value(other[0])}, not per 50 "
                         "high-power fields (not converted: field areas differ between "
