@@ -854,6 +854,30 @@ class TestRecognisers:
         assert any("not an exact value" in n for n in got.notes)
         assert assess(got.case, dt.date(2026, 11, 28)).risk.group != "low"
 
+    def test_a_later_size_with_a_comparator_unsets_the_earlier_size(
+            self, uterus: dict[str, Any]) -> None:
+        """An exact 4 cm first, then a later result '> 5 cm' of the same code: the later
+        one wins and is no exact value, so the size is unknown. The earlier 4 cm had stood
+        (S06 not met, low risk) while the note said the fact stayed unknown."""
+        b = copy.deepcopy(uterus)
+        first = res(b, "tumor-size-pathology-pecoma-u")
+        later = copy.deepcopy(first)
+        later["id"] = "tumor-size-later"
+        for holder, value, comparator in ((first, 4, None), (later, 5, ">")):
+            holder["effectiveDateTime"] = ("2025-01-10" if holder is first else "2025-03-10")
+            holder.pop("effectivePeriod", None)
+            for part in [holder, *holder.get("component", [])]:
+                q = part.get("valueQuantity")
+                if isinstance(q, dict):
+                    q.update({"value": value, "code": "cm", "unit": "cm"})
+                    if comparator:
+                        q["comparator"] = comparator
+        b["entry"].append({"resource": later})
+        got = read(b)
+        assert got.case.tumour.size is None
+        assert any("tumor-size-later" in n and "latest result is absent" in n
+                   for n in got.notes)
+
     @pytest.mark.parametrize(("code", "site"), [
         ("C78.01", MetastasisSite.lung), ("C78.7", MetastasisSite.liver),
         ("C79.51", MetastasisSite.bone), ("C79.31", MetastasisSite.brain),

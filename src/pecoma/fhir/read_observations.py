@@ -262,8 +262,10 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         for comp in as_list(obs.get("component")):
             if isinstance(comp, dict) and m.has_loinc(comp.get("code"),
                                                       m.LOINC_LONGEST_DIMENSION):
+                mark = len(r.puts)
                 _size(r, comp, f"{where}.component(33728-7)")
-                r.sources["tumour.size"] = where
+                if len(r.puts) > mark:  # a size was read (not '> 5 cm')
+                    r.sources["tumour.size"] = where
                 return
     _size(r, obs, where)
 
@@ -516,13 +518,19 @@ def _preliminary(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str])
 def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
                   written: dict[tuple[tuple[str, str], ...], set[str]]) -> None:
     """Observations come in time order and the later one wins: one whose result is absent
-    (an amended result withdrawn: ``dataAbsentReason``) makes the facts an earlier one of
-    the same code gave unknown again, rather than leaving the earlier value standing."""
+    (an amended result withdrawn: ``dataAbsentReason``), or that the reader could not take
+    as a value (``> 5 cm``, "no positive staining", a count per 10 HPF: its why is noted),
+    makes the facts an earlier one of the same code gave unknown again, rather than
+    leaving the earlier value standing."""
     if gave:
         # (a fact two results of one time disagree on is unknown already: not written)
         written[_code_key(obs)] = {p for p in gave if p in r.sources}
         return
     reason = _absent_reason(obs)
+    if reason is None:
+        declined = [why for at, why in r.why.items() if at == where or at.startswith(where + ".")]
+        if declined:
+            reason = f"not read as a value: {declined[0]}"
     code = _code_key(obs)
     if reason is None or reason == "not-performed" or not written.get(code):
         return
