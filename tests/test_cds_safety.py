@@ -255,6 +255,36 @@ class TestAllergyListDecidesTheProposal:
         assert card["indicator"] == "critical"
         assert says in card["summary"]
 
+    def test_an_allergy_to_one_cytotoxic_rules_out_no_other(self, client: TestClient
+                                                            ) -> None:
+        """Vincristine and etoposide are both 'other chemotherapy' to the case format: an
+        allergy to vincristine had ruled out 'other_chemotherapy', so an etoposide draft
+        got a false critical card. It gets the first-line warning only."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Vincristine"})})
+
+        cards = cards_of(client, order(change, medicationCodeableConcept={"text": "etoposide"}))
+        assert [c["indicator"] for c in cards] == ["warning"]
+
+    def test_the_allergy_card_survives_a_record_the_engine_refuses(
+        self, client: TestClient
+    ) -> None:
+        """A doxorubicin draft for a patient allergic to doxorubicin, in a record whose
+        diagnosis is dated after today (the engine refuses the case): the critical
+        allergy card had been thrown away with the first-line check, leaving only the
+        record's error card. The allergy check does not rest on the case."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Doxorubicin"})})
+            for entry in prefetch["conditions"]["entry"]:
+                for key in ("onsetDateTime", "recordedDate"):
+                    if key in entry["resource"]:
+                        entry["resource"][key] = "2027-05-01"
+
+        cards = cards_of(client, order(change, **DOXORUBICIN))
+        assert sorted(c["indicator"] for c in cards) == ["critical", "warning"]
+        [critical] = [c for c in cards if c["indicator"] == "critical"]
+        assert "allergy or intolerance to doxorubicin" in critical["summary"]
+
     def test_a_draft_not_identified_is_checked_against_the_allergy_list(
         self, client: TestClient
     ) -> None:

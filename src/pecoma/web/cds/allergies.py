@@ -47,6 +47,9 @@ from pecoma.fhir.medications import (
 __all__ = ["DrugSafety", "drug_safety"]
 
 _INACTIVE = {"inactive", "resolved"}
+#: Agents that stand for many drugs: an allergy to one of them (vincristine) says nothing
+#: of another (etoposide), so it rules none out by the agent (named ingredients still do).
+_CATCH_ALL = frozenset({Agent.other_chemotherapy, Agent.other})
 _IGNORED = {"refuted", "entered-in-error"}
 
 
@@ -133,7 +136,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
             agent = agent_of_concept(concept)
             drugs = ingredients_named(concept)
             klass = agent is None and mtor_class_named(concept)
-            if agent is not None:
+            if agent is not None and agent not in _CATCH_ALL:
                 intolerant.add(agent)
             mtor_class = mtor_class or klass
             ingredients |= drugs

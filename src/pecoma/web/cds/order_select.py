@@ -286,4 +286,6 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         answer = Answer(svc, ORDER_SELECT, req.instance)
         answer.error_card([f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues],
                           len(exc.issues))
+        for draft, agent in known:  # the allergy check does not rest on the case: kept
+            _intolerance(answer, draft, agent, safety)
     return answer
