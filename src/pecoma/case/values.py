@@ -171,7 +171,8 @@ class Agent(StrEnum):
 
     @property
     def is_anthracycline_based(self) -> bool:
-        """Doxorubicin or epirubicin, alone or with ifosfamide (S14, S15)."""
+        """Doxorubicin alone, or doxorubicin or epirubicin with ifosfamide (S14, S15);
+        epirubicin alone has no agent of its own (it is other chemotherapy)."""
         return self in ANTHRACYCLINE_AGENTS
 
 
