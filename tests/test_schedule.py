@@ -241,6 +241,45 @@ class TestNoDatedPlan:
         assert plan.reasons[-1].id == "FU-NO-PLAN-ACTIVE-DISEASE"
         assert plan.surveillance_group == "high"
 
+    @pytest.mark.parametrize("resectable", ["yes", "unknown"])
+    @pytest.mark.parametrize("risk", ["low", "high"])
+    def test_residual_tumour_after_r2(self, resectable: str, risk: str) -> None:
+        """An R2 resection leaves macroscopic tumour: disease is present whether surgery
+        can still remove it or not, so no surveillance calendar is drawn as if the
+        patient were free of disease (a calendar counted from 2025-01-10 had been). The
+        plan and the assessment say the same; completing the resection is the advice,
+        provisional on the question when the resectability is not recorded."""
+        case = _case(risk, margin="R2",
+                     stage={"status": "localized", "lymph_nodes": "negative",
+                            "resectable": resectable})
+        a = assess(case, ON)
+        plan = plan_surveillance(case, a, ON, ())
+        assert plan.status == "not_drawn" and not plan.visits and plan.next_visit is None
+        assert plan.reasons[-1].id == "FU-NO-PLAN-RESIDUAL-TUMOUR"
+        assert {(f.path, str(f.value)) for f in plan.reasons[-1].triggered_by} == {
+            ("surgery.margin", "R2"), ("stage.resectable", resectable)}
+        assert "FU-NO-PLAN-RESIDUAL-TUMOUR" in {i.id for i in a.followup}
+        assert a.advanced is False
+        [redo] = [i for i in a.recommendations if i.id == "REC-RERESECTION"]
+        asked = "MISS-RESIDUAL-RESECTABLE" in redo.conditional_on
+        assert asked is (resectable == "unknown")
+
+    def test_residual_recorded_unresectable_is_active_disease(self) -> None:
+        """R2 and 'not resectable': locally advanced disease (I6), the plan says so."""
+        case = _case("low", margin="R2",
+                     stage={"status": "localized", "lymph_nodes": "negative",
+                            "resectable": "no"})
+        plan = _plan(case)
+        assert plan.status == "not_drawn"
+        assert plan.reasons[-1].id == "FU-NO-PLAN-ACTIVE-DISEASE"
+
+    @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain"])
+    def test_microscopic_or_no_residue_keeps_its_calendar(self, margin: str) -> None:
+        """Only macroscopic residual tumour (R2) stops the calendar."""
+        plan = _plan(_case("low", margin=margin))
+        assert plan.status == "active" and plan.visits
+        assert "FU-NO-PLAN-RESIDUAL-TUMOUR" not in {r.id for r in plan.reasons}
+
 
 class TestReanchoring:
     def test_next_visit_counts_from_last_real_scan(self) -> None:

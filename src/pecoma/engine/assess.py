@@ -12,7 +12,7 @@ from pecoma import __version__
 from pecoma.case import Case, DiseaseStatus, SurgeryStatus, dated_facts
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import derive
+from pecoma.engine.facts import derive, residual_tumour
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
 from pecoma.engine.order import decision_order
 from pecoma.errors import FieldIssue, InputError
@@ -79,9 +79,11 @@ def assess(
     alerts.diagnosis_method(case, out)
     alerts.ihc_panel(case, out)
     alerts.history_and_behaviour(case, d, classifications, out)
+    residual = residual_tumour(case)
     resected_localized = (
         case.stage.status is DiseaseStatus.localized
         and case.surgery.status is SurgeryStatus.performed
+        and not residual  # surveillance will count from the resection that removes it
     )
     followup.surveillance(
         out,
@@ -94,6 +96,7 @@ def assess(
         d.nodes_positive,
         malignant,
         malignant_open,
+        residual,
     )
 
     return Assessment(

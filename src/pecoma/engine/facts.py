@@ -29,7 +29,7 @@ from pecoma.dates import full_months_between, reached_months
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
 
-__all__ = ["Derived", "derive", "progressed_on", "size_text"]
+__all__ = ["Derived", "derive", "progressed_on", "residual_tumour", "size_text"]
 
 
 
@@ -277,6 +277,20 @@ def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:
         sites = ", ".join(m.site.value for m in stage.metastases)
         return DiseaseStatus.metastatic, (Fact("stage.metastases", sites),)
     return recorded, ()
+
+
+def residual_tumour(case: Case) -> tuple[Fact, ...]:
+    """Localized disease resected with an R2 margin, not recorded as beyond surgery: the
+    facts that say macroscopic tumour was left (empty when none was). Residual tumour is
+    present disease whatever its resectability: it is never followed on a surveillance
+    calendar as if the patient were free of disease (recorded as not resectable it is
+    locally advanced disease, I6, and ``_status`` says so)."""
+    surgery = case.surgery
+    stage = case.stage
+    if (stage.status is not DiseaseStatus.localized or surgery.status is not _PERFORMED
+            or surgery.margin is not Margin.R2 or stage.resectable is _NO):
+        return ()
+    return (Fact("surgery.margin", Margin.R2), Fact("stage.resectable", stage.resectable))
 
 
 def _microscopic_residue(case: Case) -> bool:

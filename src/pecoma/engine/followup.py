@@ -35,6 +35,7 @@ def surveillance(
     nodes_positive: bool = False,
     malignant: Sequence[Fact] = (),
     malignant_open: tuple[str, ...] = (),
+    residual: Sequence[Fact] = (),
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -43,7 +44,9 @@ def surveillance(
     ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10).
     ``malignant``: the classifications that call a tumour without high-risk features
     malignant, or may (``malignant_open``: the missing facts that would settle it), high-risk
-    schedule (I14)."""
+    schedule (I14). ``residual``: the facts saying a resection left macroscopic tumour
+    (an R2 margin; :func:`pecoma.engine.facts.residual_tumour`): disease is present, so no
+    calendar is drawn until it is removed."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -52,6 +55,10 @@ def surveillance(
     if status is DiseaseStatus.locally_advanced_unresectable and free_since is None:
         # as the plan says: the schedule below applies once treatment has cleared it
         out.add("FU-NO-PLAN-ACTIVE-DISEASE", [Fact("derived.disease_status", status)])
+    if residual and status is DiseaseStatus.localized:
+        # tumour left by the resection is present disease, resectable or not: the
+        # schedule below applies once it is removed
+        out.add("FU-NO-PLAN-RESIDUAL-TUMOUR", residual)
     if relapsed:
         facts = [Fact("stage.status", status)]
         if free_since is not None:

@@ -21,7 +21,8 @@ How visits are dated
   A scan that comes after the next visit's due date leaves the skipped visit ``missed``.
 * A scan finding local recurrence or metastasis suspends the plan (S27, S17): the visits
   that would have followed are listed apart as ``cancelled`` so calendars can drop them.
-* Without an anchor, or while disease is present, no visit is dated and the plan says why.
+* Without an anchor, or while disease is present (residual tumour after an R2 resection
+  included), no visit is dated and the plan says why.
 
 After a treated relapse or unresectable disease (I8)
 ----------------------------------------------------
@@ -53,6 +54,7 @@ from pecoma.case import Case, DiseaseStatus, SurgeryStatus
 from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
+from pecoma.engine.facts import residual_tumour
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
 from pecoma.engine.model import Assessment, Fact, Item, Provenance, UsedInterpretation
 from pecoma.engine.plan import (
@@ -409,6 +411,9 @@ def plan_surveillance(
     disease_present = free is None and (
         status is not DiseaseStatus.localized or assessment.advanced is True
     )
+    # macroscopic tumour left by the resection (R2), whatever its resectability: present
+    # disease, as the assessment says (FU-NO-PLAN-RESIDUAL-TUMOUR)
+    residual = () if disease_present else residual_tumour(case)
     used_settings = tuple(
         Fact(f"followup.{name}", _setting_text(getattr(fu, name)))
         for name in _SETTING_NAMES[group]
@@ -462,6 +467,9 @@ def plan_surveillance(
         if assessment.advanced is not None:
             facts.append(Fact("derived.advanced", "yes" if assessment.advanced else "no"))
         reasons.append(out.item("FU-NO-PLAN-ACTIVE-DISEASE", facts))
+        return finish("not_drawn")
+    if residual:
+        reasons.append(out.item("FU-NO-PLAN-RESIDUAL-TUMOUR", residual))
         return finish("not_drawn")
     if anchor is None:
         facts = [Fact("surgery.status", case.surgery.status.value),

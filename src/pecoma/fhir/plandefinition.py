@@ -138,6 +138,8 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-LIFELONG": "Every dated surveillance plan (I4).",
     "FU-NO-ANCHOR": "The end of curative treatment is unknown.",
     "FU-NO-PLAN-ACTIVE-DISEASE": "Disease is present (advanced, recurrent or metastatic).",
+    "FU-NO-PLAN-RESIDUAL-TUMOUR": "Localized disease resected with an R2 margin, not "
+    "recorded as beyond surgery: residual tumour is present.",
     "FU-SUSPENDED-RECURRENCE": "A surveillance scan found local recurrence or metastasis.",
     "FU-EQUIVOCAL": "A surveillance scan was equivocal.",
     "FU-FINDING-NOT-RECORDED": "A surveillance scan has no recorded result.",
