@@ -288,6 +288,58 @@ class TestRiskPanelOnRelapse:
         assert not {"MISS-SIZE", "MISS-NECROSIS"} & {m.id for m in a.missing}
 
 
+class TestIcdo3WithNodesNotKnown:
+    """I9: nodal spread is malignant behaviour (8714/3). A benign-looking tumour whose
+    nodes are not known to be free is not coded 8714/0 as settled: the hint keeps 8714/3
+    open and is provisional on the nodal status, as the classifications are on their
+    unknown criteria."""
+
+    def _icdo(self, nodes: str, **over: Any) -> Any:
+        a = run(base(tumour={"primary_site": "soft_tissue",
+                             "size": {"value": 3, "unit": "cm"}},
+                     surgery={"status": "performed", "date": "2024-02-01", "margin": "R0"},
+                     stage={"status": "localized", "lymph_nodes": nodes}, **over))
+        return a, next(c for c in a.classifications if c.id == "CLS-ICDO3")
+
+    @pytest.mark.parametrize("nodes", ["unknown", "not_assessed"])
+    def test_benign_tumour_with_nodes_not_known(self, nodes: str) -> None:
+        a, icdo = self._icdo(nodes)
+        assert not icdo.determined
+        assert set(icdo.possible) == {"8714/0", "8714/3"}
+        assert "lymph nodes" in icdo.category
+        assert icdo.item.conditional_on == ("MISS-NODES",)
+        assert ("stage.lymph_nodes", nodes) in {
+            (f.path, str(f.value)) for f in icdo.item.triggered_by}
+        [miss] = [m for m in a.missing if m.id == "MISS-NODES"]
+        assert "CLS-ICDO3" in miss.affects
+        assert "8714/3" in miss.would_change
+
+    def test_negative_nodes_leave_the_benign_code_firm(self) -> None:
+        _a, icdo = self._icdo("negative")
+        assert icdo.determined and icdo.category == "8714/0"
+        assert icdo.item.conditional_on == ()
+
+    def test_positive_nodes_code_malignant(self) -> None:
+        _a, icdo = self._icdo("positive")
+        assert icdo.determined and icdo.category == "8714/3"
+
+    def test_malignant_tumour_needs_no_nodes(self) -> None:
+        """Folpe malignant: 8714/3 whatever the nodes; nothing is asked for the code."""
+        a, icdo = self._icdo("unknown", histology={**HISTOLOGY_BENIGN, "necrosis": "present",
+                                                  "infiltrative_growth": "present"})
+        assert icdo.determined and icdo.category == "8714/3"
+        assert icdo.item.conditional_on == ()
+        assert all("CLS-ICDO3" not in m.affects for m in a.missing)
+
+    def test_open_pathology_is_also_provisional_on_the_nodes(self) -> None:
+        """Folpe uncertain (pleomorphism alone): both codes open per final diagnosis; the
+        nodes could still settle 8714/3, so they are asked for the code too."""
+        _a, icdo = self._icdo("unknown", histology={
+            **HISTOLOGY_BENIGN, "nuclear_pleomorphism_or_giant_cells": "present"})
+        assert set(icdo.possible) == {"8714/0", "8714/3"}
+        assert "MISS-NODES" in icdo.item.conditional_on
+
+
 class TestPathologySystemsDisagree:
     """Behaviour 8: Folpe malignant, Bennett uncertain: show the disagreement."""
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal, NamedTuple
 
-from pecoma.case import Case, DiagnosisMethod, DiseaseStatus, Feature
+from pecoma.case import Case, DiagnosisMethod, DiseaseStatus, Feature, NodeStatus
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
@@ -349,7 +349,11 @@ def icdo3_hint(
     without histology (I11); malignant once the disease has recurred, metastasised or
     spread to regional lymph nodes (I9);
     otherwise the pathology categories, both codes open when they leave it open or when
-    Folpe and Bennett disagree (the disagreement is shown, not settled)."""
+    Folpe and Bennett disagree (the disagreement is shown, not settled). Unknown is not
+    absent: with the regional lymph nodes not known to be free (unknown, not assessed),
+    8714/3 stays open beside whatever the pathology categories say, and the hint is
+    provisional on the nodal status (MISS-NODES), as a classification is on its unknown
+    criteria."""
     possible: tuple[str, ...]
     if case.diagnosis.method is DiagnosisMethod.imaging_only:
         item = out.item("CLS-ICDO3", [Fact("diagnosis.method", "imaging_only")])
@@ -357,6 +361,7 @@ def icdo3_hint(
             item.id, item.title, "none without histology", False, (), (), item
         )
     facts = [Fact("classification.folpe_2005", folpe.category)]
+    conditional: list[str] = []
     if d.relapsed or d.nodes_positive:
         # behaviour shown, not predicted: relapse, metastasis or nodal spread (I9)
         code, possible = "8714/3", ("8714/3",)
@@ -370,7 +375,14 @@ def icdo3_hint(
                 out.add("ALERT-CLASSIFICATIONS-DISAGREE", facts)
                 possible = _OPEN
                 code = "8714/0 or 8714/3 (Folpe and Bennett disagree)"
-    item = out.item("CLS-ICDO3", facts)
+        if case.stage.lymph_nodes in _NODES_OPEN and "8714/0" in possible:
+            # nodal spread would make it 8714/3 (I9): not known absent, it keeps it open
+            conditional.append(out.missing("MISS-NODES", affects=("CLS-ICDO3",)))
+            facts.append(Fact("stage.lymph_nodes", case.stage.lymph_nodes))
+            if possible == ("8714/0",):
+                possible = _OPEN
+                code = "8714/0 or 8714/3 (depends on the lymph nodes)"
+    item = out.item("CLS-ICDO3", facts, conditional)
     return Classification(
         id=item.id,
         title=item.title,
@@ -383,4 +395,5 @@ def icdo3_hint(
 
 
 _OPEN = ("8714/0", "8714/3")
+_NODES_OPEN = (NodeStatus.unknown, NodeStatus.not_assessed)
 _CODES = {MALIGNANT: ("8714/3",), BENIGN: ("8714/0",)}

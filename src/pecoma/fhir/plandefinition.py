@@ -56,8 +56,9 @@ APPLIES_WHEN: dict[str, str] = {
     "no longer applies (I8).",
     "CLS-FOLPE-2005": "Every case: the Folpe 2005 criteria are counted, unknowns as a range.",
     "CLS-BENNETT-2018": "The primary site is gynecologic.",
-    "CLS-ICDO3": "Every case: registry coding hint from the disease status, the diagnosis "
-    "method and the Folpe (and, for gynecologic primaries, Bennett) categories.",
+    "CLS-ICDO3": "Every case: registry coding hint from the disease status, the lymph "
+    "nodes, the diagnosis method and the Folpe (and, for gynecologic primaries, Bennett) "
+    "categories.",
     "ALERT-CLASSIFICATIONS-DISAGREE": "Gynecologic primary whose Folpe 2005 and Bennett 2018 "
     "categories are both determined and differ.",
     "REC-RESECTION": "Localized disease not yet resected (or surgery status unknown).",
