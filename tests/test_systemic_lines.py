@@ -41,3 +41,74 @@ def test_progression_recorded_is_shown_as_recorded() -> None:
                    "REC-NO-NEXT-LINE")
     assert facts["systemic.therapies.progressed"] == "yes"
     assert facts["systemic.therapies.agent"] == "sirolimus"
+
+
+def _scenario(name: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads((SCENARIOS / name / "case.json").read_text())
+    return data
+
+
+class TestAnthracyclineGivenBefore:
+    """S14 offers anthracycline-based chemotherapy as a first line when mTOR inhibitors
+    cannot be used. A record that already holds an anthracycline line must not get that
+    option as if it were new: the output names the lines given (agent, line number,
+    setting, start, result as entered), and the option keeps its force."""
+
+    def test_lines_given_are_named_beside_the_option(self) -> None:
+        """Doxorubicin (line 1), then doxorubicin with ifosfamide (line 2, responding):
+        the option had been shown alone, as for a patient never given an anthracycline."""
+        a = assess(parse_case(_scenario("mtor-unavailable-responding-to-anthracycline")), ON)
+        [rec] = [r for r in a.recommendations if r.id == "REC-ANTHRACYCLINE"]
+        assert rec.strength == "can be considered"
+        rec_facts = {(f.path, f.value) for f in rec.triggered_by}
+        assert {("systemic.therapies[0].agent", "doxorubicin"),
+                ("systemic.therapies[1].agent", "doxorubicin_ifosfamide")} <= rec_facts
+        [alert] = [i for i in a.alerts if i.id == "ALERT-ANTHRACYCLINE-GIVEN"]
+        facts = {(f.path, f.value) for f in alert.triggered_by}
+        assert {("systemic.therapies[0].line", "1"), ("systemic.therapies[1].line", "2"),
+                ("systemic.therapies[1].started_on", "2025-06-01"),
+                ("systemic.therapies[1].setting", "advanced"),
+                ("systemic.therapies[1].progressed", "no")} <= facts
+        assert alert.level == "warning" and alert.provenance.kind == "guideline"
+
+    def test_adjuvant_anthracycline_is_named_too(self) -> None:
+        """Doxorubicin given after surgery of the primary (adjuvant, no line number), now
+        metastatic with mTOR inhibitors contraindicated: the earlier course is said with
+        its setting, and nothing is invented for what was not entered."""
+        case = _scenario("mtor-unavailable-responding-to-anthracycline")
+        case["systemic"] = {"mtor_inhibitor_available": "yes",
+                            "mtor_inhibitor_contraindicated": "yes",
+                            "therapies": [{"agent": "doxorubicin", "setting": "adjuvant",
+                                           "started_on": "2023-04-01", "progressed": "no"}]}
+        a = assess(parse_case(case), ON)
+        assert "REC-ANTHRACYCLINE" in {r.id for r in a.recommendations}
+        [alert] = [i for i in a.alerts if i.id == "ALERT-ANTHRACYCLINE-GIVEN"]
+        facts = {f.path: f.value for f in alert.triggered_by}
+        assert facts["systemic.therapies[0].setting"] == "adjuvant"
+        assert "systemic.therapies[0].line" not in facts
+        assert "systemic.therapies[0].best_response" not in facts
+
+    def test_uterine_regimen_after_doxorubicin(self) -> None:
+        """Epirubicin with ifosfamide (S15) after progression on doxorubicin: the regimen
+        is an anthracycline too, and the doxorubicin given is said beside it."""
+        a = assess(parse_case(_scenario("uterine-progressed-on-doxorubicin-mtor-unavailable")),
+                   ON)
+        [rec] = [r for r in a.recommendations if r.id == "REC-UTERINE-EPI-IFO"]
+        assert ("systemic.therapies[0].agent", "doxorubicin") in {
+            (f.path, f.value) for f in rec.triggered_by}
+        assert "ALERT-ANTHRACYCLINE-GIVEN" in {i.id for i in a.alerts}
+
+    def test_no_anthracycline_given_no_alert(self) -> None:
+        case = _scenario("mtor-unavailable-responding-to-anthracycline")
+        case["systemic"] = {"mtor_inhibitor_available": "no",
+                            "mtor_inhibitor_contraindicated": "no", "therapies": []}
+        a = assess(parse_case(case), ON)
+        assert "REC-ANTHRACYCLINE" in {r.id for r in a.recommendations}
+        assert "ALERT-ANTHRACYCLINE-GIVEN" not in {i.id for i in a.alerts}
+
+    def test_no_alert_where_no_anthracycline_is_advised(self) -> None:
+        """Progressed on doxorubicin, mTOR inhibitors unavailable, not uterine: the
+        guideline names no further line, which already names the doxorubicin."""
+        a = assess(parse_case(_scenario("mtor-unavailable-progressed-on-doxorubicin")), ON)
+        assert "REC-NO-LINE-AFTER-ANTHRACYCLINE" in {r.id for r in a.recommendations}
+        assert "ALERT-ANTHRACYCLINE-GIVEN" not in {i.id for i in a.alerts}

@@ -19,6 +19,7 @@ from pecoma.case import (
     MetastasisSite,
     NodeStatus,
     PrimarySite,
+    Response,
     SurgeryStatus,
     TherapyLine,
     Timing,
@@ -239,6 +240,12 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                     affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE"),
                 )
             )
+    # anthracycline-based lines already recorded: where the advice names anthracycline
+    # chemotherapy it is not a treatment still to try, and the items say so
+    anthracycline_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
+                           if t.agent.is_anthracycline_based]
+    given_before = [Fact(f"systemic.therapies[{i}].agent", t.agent)
+                    for i, t in anthracycline_lines]
     progressed = d.progressed_on_mtor
     given = d.mtor_progression_unknown
     if_not_progressed: list[str] = []
@@ -264,7 +271,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         facts = [status_fact, *_progressed_facts(progressed)]
         if not s15:
             out.add("REC-NO-NEXT-LINE", facts, base)
-        out.add("SUPP-AFTER-MTOR", facts, base)
+        out.add("SUPP-AFTER-MTOR", [*facts, *given_before], base)
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already.
         if not s15:
@@ -285,13 +292,19 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                                                  affects=("REC-ANTHRACYCLINE",)))
             mtor_facts += [Fact("systemic.therapies.agent", doubt.agent),
                            Fact("systemic.therapies.progressed", YesNo.unknown)]
-        out.add("REC-ANTHRACYCLINE", mtor_facts, [*base, *if_not_progressed])
+        out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before],
+                [*base, *if_not_progressed])
     else:
         conditions = [*base, *unsure, *if_not_progressed]
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
     if s15:
-        out.add("REC-UTERINE-EPI-IFO", [status_fact, Fact("tumour.primary_site", "uterus")], base)
+        out.add("REC-UTERINE-EPI-IFO",
+                [status_fact, Fact("tumour.primary_site", "uterus"), *given_before], base)
+    named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
+    if anthracycline_lines and any(i.id in named for i in out.recommendations):
+        out.add("ALERT-ANTHRACYCLINE-GIVEN",
+                [f for i, t in anthracycline_lines for f in _line_facts(i, t)])
     first = d.first_line
     if (
         first is not None
@@ -307,6 +320,22 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             ],
             unsure,
         )
+
+
+def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
+    """A recorded line as it was entered: agent, line number, setting, start and result
+    (what is not recorded is left out, never guessed)."""
+    where = f"systemic.therapies[{i}]"
+    facts = [Fact(f"{where}.agent", line.agent)]
+    if line.line is not None:
+        facts.append(Fact(f"{where}.line", str(line.line)))
+    facts.append(Fact(f"{where}.setting", line.setting))
+    if line.started_on is not None:
+        facts.append(Fact(f"{where}.started_on", line.started_on.isoformat()))
+    if line.best_response is not Response.unknown:
+        facts.append(Fact(f"{where}.best_response", line.best_response))
+    facts.append(Fact(f"{where}.progressed", line.progressed))
+    return facts
 
 
 def _progressed_facts(line: TherapyLine) -> list[Fact]:

@@ -104,6 +104,8 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-MTOR-LINE-WITHOUT-PROGRESSION": "Advanced disease, mTOR inhibitors recorded "
     "unavailable or contraindicated, and an mTOR-inhibitor line recorded without "
     "progression.",
+    "ALERT-ANTHRACYCLINE-GIVEN": "Advanced disease (or possibly advanced) whose advice names "
+    "anthracycline-based chemotherapy, with an anthracycline-based line recorded.",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, R2, uncertain or "
     "unknown margin, and malignancy established or left open by missing facts (I9).",
