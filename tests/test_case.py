@@ -207,6 +207,46 @@ class TestContradictions:
         with pytest.raises(InputError, match=r"systemic\.therapies\[1\]\.line"):
             parse_case(data)
 
+    def test_line_started_before_a_lower_line(self) -> None:
+        """Line 2 started before line 1: which line came first decides the advice (the
+        latest line of a kind decides progression), so the incoherent record is refused
+        naming the field, its value and the line it precedes."""
+        data = _metastatic(metastases=[{"site": "liver"}])
+        data["systemic"] = {"therapies": [
+            {"agent": "sirolimus", "line": 1, "started_on": "2025-06-01"},
+            {"agent": "doxorubicin", "line": 2, "started_on": "2025-03-01"}]}
+        with pytest.raises(InputError) as caught:
+            parse_case(data)
+        [issue] = caught.value.issues
+        assert issue.path == "systemic.therapies[1].started_on"
+        assert issue.value == "2025-03-01"
+        assert "'systemic.therapies[0].started_on' (2025-06-01)" in issue.rule
+        assert "line 1" in issue.rule
+
+    def test_each_line_out_of_order_is_named_once(self) -> None:
+        """Lines 1-3 with line 3 before both others: line 3 is named once, against line 2
+        (the latest-starting lower line); lines given in any order of the list."""
+        data = _metastatic(metastases=[{"site": "liver"}])
+        data["systemic"] = {"therapies": [
+            {"agent": "doxorubicin", "line": 3, "started_on": "2025-01-10"},
+            {"agent": "sirolimus", "line": 1, "started_on": "2025-02-01"},
+            {"agent": "everolimus", "line": 2, "started_on": "2025-05-01"}]}
+        with pytest.raises(InputError) as caught:
+            parse_case(data)
+        [issue] = caught.value.issues
+        assert issue.path == "systemic.therapies[0].started_on"
+        assert "'systemic.therapies[2].started_on' (2025-05-01)" in issue.rule
+
+    def test_lines_in_order_same_day_or_undated_are_accepted(self) -> None:
+        data = _metastatic(metastases=[{"site": "liver"}])
+        data["systemic"] = {"therapies": [
+            {"agent": "sirolimus", "line": 1, "started_on": "2025-02-01"},
+            {"agent": "everolimus", "line": 2, "started_on": "2025-02-01"},
+            {"agent": "doxorubicin", "line": 3},
+            {"agent": "pazopanib", "line": 4, "started_on": "2025-09-01"},
+            {"agent": "doxorubicin", "setting": "adjuvant", "started_on": "2025-12-01"}]}
+        assert len(parse_case(data).systemic.therapies) == 5
+
     def test_all_problems_are_reported_at_once(self) -> None:
         """Several broken rules come back together, not one per attempt."""
         data = with_("tumour.size", {"value": -1, "unit": "cm"})

@@ -243,6 +243,32 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "no",
                 "contradicts 'best_response' 'progression'",
             )
+    issues.extend(_line_order_issues(case))
+    return issues
+
+
+def _line_order_issues(case: Case) -> list[FieldIssue]:
+    """Advanced-setting lines numbered and dated: a line starts no earlier than a line of a
+    lower number (line 2 started before line 1 is an entry error in one or the other, and
+    which line came first decides the advice). Each line out of order is named once,
+    against the latest-starting lower line it precedes."""
+    dated = sorted(
+        (t.line, t.started_on, i)
+        for i, t in enumerate(case.systemic.therapies)
+        if t.setting is _ADVANCED_SETTING and t.line is not None and t.started_on is not None
+    )
+    issues: list[FieldIssue] = []
+    for k, (line, start, i) in enumerate(dated):
+        before = [(s, n, j) for n, s, j in dated[:k] if n < line and s > start]
+        if not before:
+            continue
+        s, n, j = max(before)
+        issues.append(FieldIssue(
+            f"systemic.therapies[{i}].started_on", start.isoformat(),
+            f"must not be before 'systemic.therapies[{j}].started_on' ({s.isoformat()}), "
+            f"the start of line {n}: line {line} starts no earlier than the lines numbered "
+            "before it; correct the line numbers or the start dates",
+        ))
     return issues
 
 
