@@ -102,6 +102,23 @@ class TestRecurrenceWithMetastases:
         assert "REC-MTOR-FIRST-LINE" in ids(a)
         assert "ALERT-STATUS-FROM-FACTS" in ids(a)
 
+    @pytest.mark.parametrize(("nodes", "provisional"), [
+        ("positive", True), ("unknown", True), ("not_assessed", True), ("negative", False)])
+    def test_metastatic_label_without_a_site(self, nodes: str, provisional: bool) -> None:
+        """'Metastatic' with no metastasis listed: where the nodes are not known to be
+        free the label may stand for nodal spread (not advanced, I10), so the advice for
+        advanced disease is shown provisional on the sites, and the missing fact says so;
+        with negative nodes the label can only mean distant disease and the advice holds
+        (the sites then decide the surgery)."""
+        a = run(base(stage={"status": "metastatic", "lymph_nodes": nodes},
+                     surgery={"status": "performed", "date": "2024-02-01", "margin": "R0"}))
+        assert a.advanced is True
+        for rid in ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"):
+            assert ("MISS-METASTASIS-DETAILS" in item(a, rid).conditional_on) is provisional
+        [miss] = [m for m in a.missing if m.id == "MISS-METASTASIS-DETAILS"]
+        assert ("REC-MTOR-FIRST-LINE" in miss.affects) is provisional
+        assert "not metastatic" in miss.would_change
+
     @settings(max_examples=examples(50), deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(case_dicts())

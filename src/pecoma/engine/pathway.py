@@ -213,9 +213,11 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
     if (d.status is DiseaseStatus.metastatic and not case.stage.metastases
-            and d.nodes_positive):
-        # 'metastatic' with no distant site listed, beside positive regional nodes: nodal
-        # spread alone is not advanced disease (I10); the sites decide
+            and case.stage.lymph_nodes is not NodeStatus.negative):
+        # 'metastatic' with no distant site listed, and regional nodes positive or not
+        # known to be free: the label may stand for nodal spread, which alone is not
+        # advanced disease (I10); the sites decide. With the nodes negative the label can
+        # only mean distant disease, and its sites decide the surgery, not this advice.
         base.append(out.missing("MISS-METASTASIS-DETAILS", affects=("REC-MTOR-FIRST-LINE",)))
     status_fact = d.status_fact()
     mtor_facts = [
