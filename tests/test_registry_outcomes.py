@@ -394,6 +394,55 @@ class TestWebForm:
         assert client.get("/registry/patients/PEC-9/outcome").status_code == 404
 
 
+class TestOnePatientsOutcomes:
+    """The patient's page and its ``plan.ics`` read the relapses of every patient in the
+    registry (one unfiltered read) to use one patient's: the cost grew with the registry
+    and nothing kept another patient's outcomes from being used. Every read of the
+    outcomes they make is now filtered to the patient."""
+
+    def test_the_page_and_the_calendar_read_only_this_patients_outcomes(
+            self, repo: Repository) -> None:
+        import sqlalchemy as sa
+
+        # five other patients first, each with a relapse, a contact and a death; then
+        # the patient shown, T-6, with a metastasis of its own (its patient id is 6)
+        for k in range(1, 6):
+            add(repo, f"O-{k}", high_risk())
+            outcome(repo, f"O-{k}", "local_recurrence", "2025-06-01", found="symptoms")
+            outcome(repo, f"O-{k}", "last_contact", "2025-07-01", "alive_with_disease")
+            outcome(repo, f"O-{k}", "death", "2025-08-01", "dead_of_disease")
+        add(repo, "T-6", high_risk())
+        outcome(repo, "T-6", "distant_metastasis", "2026-09-01", found="symptoms")
+        pid = next(r.patient_id for r in repo.state_rows() if r.registry_id == "T-6")
+        app = create_app(WebConfig(), today=lambda: ON)
+        app.state.registry = repo
+        seen: list[tuple[str, tuple[object, ...]]] = []
+
+        def note(conn: object, cursor: object, statement: str, parameters: object,
+                 context: object, executemany: bool) -> None:
+            if "outcome_event" in statement:
+                values = (tuple(parameters.values()) if isinstance(parameters, dict)
+                          else tuple(parameters or ()))  # type: ignore[arg-type]
+                seen.append((statement, values))
+
+        sa.event.listen(repo.engine, "before_cursor_execute", note)
+        try:
+            with TestClient(app) as c:
+                for path in ("/registry/patients/T-6", "/registry/patients/T-6/plan.ics"):
+                    seen.clear()
+                    r = c.get(path)
+                    assert r.status_code == 200, path
+                    assert seen, path  # the outcomes are read ...
+                    for statement, values in seen:  # ... each read filtered to T-6
+                        assert "T-6" in values or pid in values, (path, statement, values)
+                page = c.get("/registry/patients/T-6").text
+        finally:
+            sa.event.remove(repo.engine, "before_cursor_execute", note)
+        # and what is shown is T-6's own: its metastasis suspends its routine visits
+        assert "distant metastasis recorded on 2026-09-01" in page
+        assert "2025-08-01" not in page and "died on" not in page
+
+
 def test_outcome_form_needs_the_clinician_role() -> None:
     from pecoma.web.auth import Role, needed_role
 

@@ -373,16 +373,18 @@ _FOLLOWED = frozenset({WorkStatus.overdue, WorkStatus.due, WorkStatus.upcoming,
                        WorkStatus.done})
 
 
-def unrecorded_relapses(repo: Repository, on_date: dt.date
+def unrecorded_relapses(repo: Repository, on_date: dt.date, registry_id: str | None = None
                         ) -> dict[str, tuple[dt.date, str]]:
     """Registry id -> since when and why routine surveillance is suspended, for each
     patient with a
     recurrence, metastasis or progression recorded as an outcome that the latest case
     does not hold: a localized case, or a relapse after the date the case says the
     patient was free of disease again (the plan is still drawn from a disease-free
-    patient's dates)."""
+    patient's dates). With ``registry_id``, that patient only (its outcomes alone are
+    read)."""
     out: dict[str, tuple[dt.date, str]] = {}
-    for rid, (latest, status, free_since) in repo.relapse_outcomes(on_date).items():
+    for rid, (latest, status, free_since) in repo.relapse_outcomes(
+            on_date, registry_id).items():
         since = free_since if status in ("recurrent", "metastatic") else None
         if since is not None and latest.event_date <= since:
             continue  # the relapse the case records, treated since

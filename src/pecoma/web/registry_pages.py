@@ -278,7 +278,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
     left = closure([o for o in timeline.outcomes if o.event_date <= day])
     if left is not None:
         item = close([item], {registry_id: left})[0]
-    item = suspend([item], unrecorded_relapses(repo, day))[0]
+    item = suspend([item], unrecorded_relapses(repo, day, registry_id))[0]
     visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
@@ -301,7 +301,7 @@ def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.da
     outcomes = [o for o in timeline.outcomes if o.event_date <= day] if timeline else []
     left = closure(outcomes, max((e.date for e in plan.imaging if e.date <= day),
                                  default=None))
-    relapse = unrecorded_relapses(repo, day).get(registry_id)
+    relapse = unrecorded_relapses(repo, day, registry_id).get(registry_id)
     ends = [d for d in (left.since if left else None, relapse[0] if relapse else None)
             if d is not None]
     if not ends:

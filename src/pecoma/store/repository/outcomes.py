@@ -158,11 +158,13 @@ class Outcomes(AuditLog):
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
         return {k: tuple(v) for k, v in out.items()}
 
-    def relapse_outcomes(self, on_date: dt.date
+    def relapse_outcomes(self, on_date: dt.date, registry_id: str | None = None
                          ) -> dict[str, tuple[OutcomeView, str | None, dt.date | None]]:
         """Registry id -> the latest recurrence, metastasis or progression recorded as an
         outcome dated on or before ``on_date``, with the latest case version's disease
-        status and free-of-disease date (one read, for the worklist)."""
+        status and free-of-disease date (one read, for the worklist); with
+        ``registry_id``, that patient's only (the read is filtered: a patient's page
+        reads no other patient's outcomes)."""
         o = OutcomeRecord
         top = (select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
                .group_by(CaseVersion.patient_id).subquery())
@@ -180,6 +182,8 @@ class Outcomes(AuditLog):
                    o.event.in_(("local_recurrence", "distant_metastasis", "progression")))
             .order_by(o.patient_id, o.event_date, o.id)
         )
+        if registry_id is not None:
+            q = q.where(Patient.registry_id == registry_id)
         out: dict[str, tuple[OutcomeView, str | None, dt.date | None]] = {}
         with self._read() as s:
             for row in s.connection().execute(q):
