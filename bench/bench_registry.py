@@ -41,10 +41,10 @@ from pecoma.registry.service import record_scan
 from pecoma.registry.summary import summarise
 from pecoma.registry.workers import WORKERS
 from pecoma.registry.worklist import (
+    apply_routine,
     build_worklist,
-    close,
-    closures,
     evaluate,
+    routine_facts,
     stored_worklist,
     to_csv,
 )
@@ -236,8 +236,8 @@ def run(backend: str, url: str, path: Path, n: int, scans: int, *, reference: bo
         timed(f"web GET /registry/worklist?page=1 (run {k + 1})", page)
     if reference:
         start = time.perf_counter()
-        total = close(build_worklist(evaluate(repo.states(), ON, s), ON),
-                      closures(repo, ON))
+        total = apply_routine(build_worklist(evaluate(repo.states(), ON, s), ON),
+                              routine_facts(repo, ON))
         print(f"  {'worklist recomputed (load + assess + plan)':<44} "
               f"{time.perf_counter() - start:8.2f} s  ({len(total):,} rows)")
         print(f"    same rows as the stored worklist: {total == items}")

@@ -35,14 +35,18 @@ def followed(repo: Repository) -> Repository:
     """H1: high risk, resected 2025-01-10, follow-up every 3-4 months (S18): visit 1
     window 2025-04-10..05-10, scanned 04-20 (on time, 10 days after due); visit 2
     re-anchored on that scan, window 2025-07-20..08-20, scanned 09-01 (12 days late,
-    43 days after due); visits 3-6 (windows closing 2026-01-01, 04-01, 07-01, 10-01) not
-    done by 2026-11-28. A local recurrence found at the 09-01 scan is recorded."""
+    43 days after due). A local recurrence found at the 09-01 scan is recorded (as an
+    outcome only): H1's routine surveillance stops there, its later visits count for
+    nothing (they were counted missed).
+    H2: high risk, resected 2025-09-01, never scanned: visits 1-4 (windows closing
+    2026-01-01, 04-01, 07-01, 10-01) not done by 2026-11-28; visit 5 closes 2027-01-01."""
     add(repo, "H1", high_risk())
     for day in ("2025-04-20", "2025-09-01"):
         record_scan(repo, "H1", day, "chest_ct", "no_evidence_of_disease", on_date=ON,
                     actor="radiology")
     record_outcome(repo, "H1", "local_recurrence", "2025-09-01", None, "scheduled_scan",
                    on_date=ON, actor="dr-a")
+    add(repo, "H2", high_risk("2025-09-01"))
     return repo
 
 
@@ -58,8 +62,9 @@ class TestSurveillanceQuality:
         assert str(q.at_scheduled_scan) == "1/1 (100.0%)"  # type: ignore[attr-defined]
 
     def test_nothing_counts_after_death(self, followed: Repository) -> None:
-        """Died 2026-03-15: only visits 1-3 (windows closed by then) count; 1 missed."""
-        record_outcome(followed, "H1", "death", "2026-03-15", "dead_of_disease", None,
+        """H2 died 2026-03-15: of its visits only visit 1 (window closed 2026-01-01)
+        counts, missed; with H1's 2 done: 3 windows, 1 missed."""
+        record_outcome(followed, "H2", "death", "2026-03-15", "dead_of_disease", None,
                        on_date=ON, actor="dr-a")
         q, _ = figures(followed)
         assert (q.windows_closed, q.missed) == (3, 1)  # type: ignore[attr-defined]
@@ -119,8 +124,8 @@ def test_cli(db_url: str, followed: Repository, tmp_path: Path) -> None:
             "early 0, late 1, missed 4") in r.stdout
 
 
-# H1's figures (see ``followed``): 6 windows closed = 2 done (1 on time + 0 early + 1
-# late) + 4 missed; 1 recurrence, found at a scheduled scan.
+# The figures of H1 and H2 (see ``followed``): 6 windows closed = 2 done (H1: 1 on time
+# + 0 early + 1 late) + 4 missed (H2); 1 recurrence, found at a scheduled scan.
 SHOWN = ("Visits whose window has closed: 6; done inside the window 1/6 (16.7%); early 0, "
          "late 1, missed 4")
 # threshold 5: 1, 1, 4 and the 2 done are "< 5"; 6 = done + missed has two unknowns, so
@@ -149,7 +154,7 @@ def test_summary_page_shows_both(followed: Repository) -> None:
     page = _page(followed, 1)
     assert SHOWN in page
     assert "Median delay from the due date to the scan: 26.5 days (n 2)" in page
-    assert "REC-REFER-TRIALS 2026: recommended to 1; no recorded decision" in page
+    assert "REC-REFER-TRIALS 2026: recommended to 2; no recorded decision" in page  # H1, H2
 
 
 class TestQualitySuppressed:

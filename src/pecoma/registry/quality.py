@@ -1,7 +1,10 @@
 """Quality of care as far as the registry's data go: surveillance quality and concordance.
 
 **Surveillance quality** (from every patient's plan as of the evaluation date, drawn with
-the recorded scans; a patient who died or was lost counts until that date only):
+the recorded scans; each patient counts while under routine surveillance only, by the
+rule the worklist and the calendars apply (:mod:`pecoma.registry.routine`): a patient
+who died or was lost counts until that date, one whose relapse is recorded, as an
+outcome or in a case version, until the relapse):
 
 - visits whose window has closed (latest date before the evaluation date): how many were
   done inside the window, early, late, or missed;
@@ -54,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pecoma.case import Case, SurgeryStatus
-from pecoma.registry.outcomes import closure
+from pecoma.registry.routine import relapse_of, routine
 from pecoma.registry.summary import Ratio
 from pecoma.registry.suppression import Cells, suppress
 from pecoma.registry.worklist import Evaluated
@@ -159,11 +162,11 @@ def surveillance_quality(
                 found[o.found_by or "not_recorded"] += 1
         if e.plan is None:
             continue
-        left = closure(mine, max((sc.performed_on for sc in e.state.scans
-                                  if sc.performed_on <= on_date), default=None))
-        until = min(on_date, left.since) if left is not None else on_date
+        r = routine(relapse_of(e.case) if e.case is not None else None, mine,
+                    max((sc.performed_on for sc in e.state.scans
+                         if sc.performed_on <= on_date), default=None))
         for v in e.plan.visits:
-            if v.status == "cancelled" or v.latest >= until:
+            if v.status == "cancelled" or v.latest >= on_date or not r.runs_on(v.latest):
                 continue
             q.windows_closed += 1
             if v.done_on is None:

@@ -18,7 +18,9 @@ overdue       the next visit is past its latest date (e.g. 4 months in "every 3-
 due           the next visit's window is open (due date reached, latest not passed)
 upcoming      the next visit's due date is still ahead
 done          a visit was done within the last ``recent_days`` days; the next is ahead
-suspended     a scan found recurrence or metastasis: the plan is suspended (S27, S17)
+suspended     a scan found recurrence or metastasis: the plan is suspended (S27, S17);
+              or a relapse recorded as an outcome that the case does not hold stopped
+              routine surveillance (:mod:`pecoma.registry.routine`)
 not_drawn     no plan can be dated (disease present, or no end-of-treatment date)
 not_evaluable the stored case cannot be assessed as of the date (the reason says why)
 deceased      a death is recorded: the patient has left surveillance
@@ -26,7 +28,10 @@ lost_to_follow_up  the latest contact says lost to follow-up, nothing recorded a
 ============  =======================================================================
 
 A patient is never left out: one without a plan, or who left surveillance, is listed
-with the reason (last, below every patient still followed).
+with the reason (last, below every patient still followed). Whether routine surveillance
+stopped (a death, a loss to follow-up, a relapse) is decided by the one rule of
+:mod:`pecoma.registry.routine`, as for the patient's page, its calendar and the
+surveillance quality figures.
 """
 
 from __future__ import annotations
@@ -57,8 +62,7 @@ from pecoma.registry.plan import plan_for
 from pecoma.settings import Settings
 
 if TYPE_CHECKING:  # the database layer is imported only where it is used
-    from pecoma.registry.outcomes import Closure
-    from pecoma.store.repository import PatientState, Repository
+    from pecoma.store.repository import PatientState, Repository, RoutineFacts
 
 __all__ = [
     "DEFAULT_RECENT_DAYS",
@@ -67,17 +71,15 @@ __all__ = [
     "SortKey",
     "WorkItem",
     "WorkStatus",
+    "apply_routine",
     "build_worklist",
-    "close",
-    "closures",
     "evaluate",
+    "routine_facts",
     "select",
     "stored_worklist",
-    "suspend",
     "to_csv",
     "to_ics",
     "to_json",
-    "unrecorded_relapses",
 ]
 
 log = logging.getLogger(__name__)
@@ -275,7 +277,9 @@ def build_worklist(
 ) -> list[WorkItem]:
     """One row per patient of plans drawn as of ``on_date`` (see :func:`evaluate`), in
     priority order (most urgent first): the state each plan gives, read by the rules of
-    :func:`stored_worklist`. Who left surveillance is not applied (see :func:`close`)."""
+    :func:`stored_worklist`. Whether routine surveillance stopped (a death, a loss to
+    follow-up, a relapse recorded as an outcome) is not applied (see
+    :func:`apply_routine`)."""
     return select(_items(evaluated, on_date, recent_days, load_knowledge()))
 
 
@@ -287,9 +291,9 @@ def stored_worklist(
 ) -> list[WorkItem]:
     """THE worklist as of ``on_date``, in priority order, from the stored states.
 
-    Gives exactly the rows of ``suspend(close(build_worklist(evaluate(repo.states(),
-    on_date, settings), on_date, recent_days), closures(repo, on_date)),
-    unrecorded_relapses(repo, on_date))``: a patient without a
+    Gives exactly the rows of ``apply_routine(build_worklist(evaluate(repo.states(),
+    on_date, settings), on_date, recent_days), routine_facts(repo, on_date))``: a
+    patient without a
     state usable as of ``on_date`` (see :meth:`Repository.worklist_rows
     <pecoma.store.repository.Repository.worklist_rows>` and
     :func:`pecoma.registry.state.is_usable`) is assessed and planned again that way.
@@ -320,8 +324,7 @@ def stored_worklist(
         items += _items(evaluate(repo.states(redo), on_date, settings), on_date,
                         recent_days, knowledge)
     with _collector_paused():
-        return select(suspend(close(items, closures(repo, on_date)),
-                              unrecorded_relapses(repo, on_date)))
+        return select(apply_routine(items, routine_facts(repo, on_date)))
 
 
 @contextmanager
@@ -341,71 +344,49 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def closures(repo: Repository, on_date: dt.date) -> dict[str, Closure]:
-    """Registry id -> why every patient who left surveillance as of ``on_date`` left it
-    (died, or lost to follow-up; outcomes dated later do not count)."""
-    from pecoma.registry.outcomes import closure
-
-    out: dict[str, Closure] = {}
-    for rid, outcomes in repo.leaving_outcomes(on_date).items():
-        c = closure(outcomes)
-        if c is not None:
-            out[rid] = c
-    return out
-
-
-def close(items: Iterable[WorkItem], closed: Mapping[str, Closure]) -> list[WorkItem]:
-    """The items, those of patients who left surveillance (registry id -> why; see
-    :func:`pecoma.registry.outcomes.closure`) replaced by their closing row (no next
-    visit, no alerts: the patient is no longer followed). A patient lost to follow-up
-    with a scan recorded after the last contact is followed again."""
-    if not closed:
-        return list(items)
-    out = []
-    for i in items:
-        c = closed.get(i.registry_id)
-        out.append(i if c is None or c.undone_by(i.last_scan) else _closed(i, c.status,
-                                                                           c.reason))
-    return out
+def routine_facts(repo: Repository, on_date: dt.date, registry_id: str | None = None
+                  ) -> dict[str, RoutineFacts]:
+    """Registry id -> what decides whether each patient with an outcome that can end
+    routine surveillance (dated on or before ``on_date``; outcomes dated later do not
+    count) is still under it; with ``registry_id``, that patient's alone (only its
+    outcomes are read). See :meth:`Repository.routine_facts
+    <pecoma.store.repository.Repository.routine_facts>`."""
+    return repo.routine_facts(on_date, registry_id)
 
 
 _FOLLOWED = frozenset({WorkStatus.overdue, WorkStatus.due, WorkStatus.upcoming,
                        WorkStatus.done})
 
 
-def unrecorded_relapses(repo: Repository, on_date: dt.date, registry_id: str | None = None
-                        ) -> dict[str, tuple[dt.date, str]]:
-    """Registry id -> since when and why routine surveillance is suspended, for each
-    patient with a
-    recurrence, metastasis or progression recorded as an outcome that the latest case
-    does not hold: a localized case, or a relapse after the date the case says the
-    patient was free of disease again (the plan is still drawn from a disease-free
-    patient's dates). With ``registry_id``, that patient only (its outcomes alone are
-    read)."""
-    out: dict[str, tuple[dt.date, str]] = {}
-    for rid, (latest, status, free_since) in repo.relapse_outcomes(
-            on_date, registry_id).items():
-        since = free_since if status in ("recurrent", "metastatic") else None
-        if since is not None and latest.event_date <= since:
-            continue  # the relapse the case records, treated since
-        found = f", found by {latest.found_by.replace('_', ' ')}" if latest.found_by else ""
-        out[rid] = (latest.event_date, (
-            f"{latest.event.replace('_', ' ')} recorded on "
-            f"{latest.event_date.isoformat()}{found}, which the case does not hold: routine "
-            "visits are suspended; record the new case version (recurrent or metastatic) "
-            "so that the advice and the plan follow it (S17, S27)"))
-    return out
-
-
-def suspend(items: Iterable[WorkItem], relapsed: Mapping[str, tuple[dt.date, str]]
-            ) -> list[WorkItem]:
-    """The items, those of patients still on a routine plan though a relapse is recorded
-    (registry id -> why; see :func:`unrecorded_relapses`) suspended as a scan finding
-    recurrence suspends a plan: no routine visit is offered for known disease."""
-    if not relapsed:
+def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
+                  ) -> list[WorkItem]:
+    """The items, each as routine surveillance stands for the patient
+    (:func:`pecoma.registry.routine.routine`, from ``facts``: see :func:`routine_facts`,
+    and the row's last scan): a patient who left surveillance (died, or lost to
+    follow-up with nothing recorded after) gets its closing row, with no next visit and
+    no alerts; a patient still on a routine plan though a relapse stopped it (one
+    recorded as an outcome that the latest case does not hold) gets a suspended row,
+    with the plan's alerts, as a scan finding recurrence suspends a plan: no routine
+    visit is offered for known disease. A patient lost to follow-up with a scan recorded
+    after the last contact is followed again."""
+    if not facts:
         return list(items)
-    return [_closed(i, WorkStatus.suspended.value, relapsed[i.registry_id][1], i.alerts)
-            if i.registry_id in relapsed and i.status in _FOLLOWED else i for i in items]
+    from pecoma.registry.routine import routine_of
+
+    out = []
+    for i in items:
+        f = facts.get(i.registry_id)
+        if f is None:
+            out.append(i)
+            continue
+        r = routine_of(f, i.last_scan)
+        if r.stop in ("deceased", "lost_to_follow_up"):
+            out.append(_closed(i, r.stop, r.reason))
+        elif r.stop == "suspended" and i.status in _FOLLOWED:
+            out.append(_closed(i, WorkStatus.suspended.value, r.reason, i.alerts))
+        else:
+            out.append(i)
+    return out
 
 
 def _closed(i: WorkItem, status: str, reason: str, alerts: tuple[Alert, ...] = ()

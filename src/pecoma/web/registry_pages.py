@@ -34,14 +34,13 @@ from pecoma.registry.worklist import (
     SortKey,
     WorkItem,
     WorkStatus,
+    apply_routine,
     build_worklist,
-    close,
     evaluate,
+    routine_facts,
     select,
-    suspend,
     to_csv,
     to_ics,
-    unrecorded_relapses,
 )
 from pecoma.render.ics import plan_to_ics
 from pecoma.store import Repository, StoreError
@@ -267,18 +266,18 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
             plan = plan_for(case, a, day, state.scans, _settings(request))
         except InputError as exc:
             problem = "; ".join(str(i) for i in exc.issues)
-    from pecoma.registry.outcomes import closure
     from pecoma.store.decisions import patient_decisions
 
     try:
         decisions = patient_decisions(repo, registry_id)
     except StoreError as exc:
         return _unavailable(request, exc)
-    item = build_worklist(evaluate([state], day, _settings(request)), day)[0]
-    left = closure([o for o in timeline.outcomes if o.event_date <= day])
-    if left is not None:
-        item = close([item], {registry_id: left})[0]
-    item = suspend([item], unrecorded_relapses(repo, day, registry_id))[0]
+    try:
+        facts = routine_facts(repo, day, registry_id)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    item = apply_routine(build_worklist(evaluate([state], day, _settings(request)), day),
+                         facts)[0]
     visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
@@ -290,24 +289,20 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
 
 def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.date
           ) -> SurveillancePlan:
-    """The plan with the visits after the patient left surveillance (died, or lost to
-    follow-up: see :func:`pecoma.registry.outcomes.closure`), or after a relapse the case
-    does not hold yet (:func:`~pecoma.registry.worklist.unrecorded_relapses`), cancelled,
-    as on the worklist: a calendar drops them rather than reminding the team of routine
-    visits for a patient who died or has known disease."""
-    from pecoma.registry.outcomes import closure
+    """The plan with the visits after routine surveillance stopped cancelled, as on the
+    worklist (:func:`pecoma.registry.routine.routine`: a death, a loss to follow-up, a
+    relapse recorded as an outcome that the case does not hold yet): a calendar drops
+    them rather than reminding the team of routine visits for a patient who died or has
+    known disease. Only this patient's outcomes are read."""
+    from pecoma.registry.routine import routine_of
 
-    timeline = repo.timeline(registry_id)
-    outcomes = [o for o in timeline.outcomes if o.event_date <= day] if timeline else []
-    left = closure(outcomes, max((e.date for e in plan.imaging if e.date <= day),
-                                 default=None))
-    relapse = unrecorded_relapses(repo, day, registry_id).get(registry_id)
-    ends = [d for d in (left.since if left else None, relapse[0] if relapse else None)
-            if d is not None]
-    if not ends:
+    f = routine_facts(repo, day, registry_id).get(registry_id)
+    if f is None:
         return plan
-    since = min(ends)
-    kept = tuple(v for v in plan.visits if v.status == "done" or v.latest < since)
+    r = routine_of(f, max((e.date for e in plan.imaging if e.date <= day), default=None))
+    if r.stop is None:
+        return plan
+    kept = tuple(v for v in plan.visits if v.status == "done" or r.runs_on(v.latest))
     gone = tuple(dataclasses.replace(v, status="cancelled") for v in plan.visits
                  if v not in kept)
     return dataclasses.replace(plan, visits=kept, cancelled=(*gone, *plan.cancelled))

@@ -16,7 +16,13 @@ from pecoma.store.models import CaseVersion, ImagingRecord, OutcomeRecord, Patie
 from pecoma.store.repository.audit import AuditLog
 from pecoma.store.repository.base import _day, _registry_id_range, log
 from pecoma.store.repository.checks import check_actor, check_registry_id
-from pecoma.store.repository.records import OutcomeCheck, OutcomeData, OutcomeView, ScanView
+from pecoma.store.repository.records import (
+    OutcomeCheck,
+    OutcomeData,
+    OutcomeView,
+    RoutineFacts,
+    ScanView,
+)
 
 
 def _outcome_view(r: OutcomeRecord) -> OutcomeView:
@@ -158,61 +164,71 @@ class Outcomes(AuditLog):
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
         return {k: tuple(v) for k, v in out.items()}
 
-    def relapse_outcomes(self, on_date: dt.date, registry_id: str | None = None
-                         ) -> dict[str, tuple[OutcomeView, str | None, dt.date | None]]:
-        """Registry id -> the latest recurrence, metastasis or progression recorded as an
-        outcome dated on or before ``on_date``, with the latest case version's disease
-        status and free-of-disease date (one read, for the worklist); with
-        ``registry_id``, that patient's only (the read is filtered: a patient's page
-        reads no other patient's outcomes)."""
+    def routine_facts(self, on_date: dt.date, registry_id: str | None = None
+                      ) -> dict[str, RoutineFacts]:
+        """Registry id -> what decides whether the patient is still under routine
+        surveillance as of ``on_date`` (:func:`pecoma.registry.routine.routine`), for
+        every patient with an outcome that can end it dated on or before ``on_date`` (a
+        death, a last contact lost to follow-up, a recurrence, metastasis or
+        progression); the others are followed as their plan says. With ``registry_id``,
+        that patient only: each read is filtered to it (a patient's page reads no other
+        patient's outcomes)."""
         o = OutcomeRecord
-        top = (select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
-               .group_by(CaseVersion.patient_id).subquery())
-        case = CaseVersion.case
-        q = (
-            select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
-                   o.found_by, o.scan_id, o.recorded_at, o.recorded_by,
-                   case[("stage", "status")].as_string(),
-                   case[("free_of_disease", "since")].as_string())
-            .join(Patient, Patient.id == o.patient_id)
-            .join(top, top.c.patient_id == o.patient_id)
-            .join(CaseVersion, (CaseVersion.patient_id == o.patient_id)
-                  & (CaseVersion.version == top.c.v))
-            .where(o.event_date <= on_date,
-                   o.event.in_(("local_recurrence", "distant_metastasis", "progression")))
-            .order_by(o.patient_id, o.event_date, o.id)
-        )
-        if registry_id is not None:
-            q = q.where(Patient.registry_id == registry_id)
-        out: dict[str, tuple[OutcomeView, str | None, dt.date | None]] = {}
-        with self._read() as s:
-            for row in s.connection().execute(q):
-                out[row[0]] = (OutcomeView(*row[1:9]), row[9], _day(row[10]))
-        return out
-
-    def leaving_outcomes(self, on_date: dt.date) -> dict[str, tuple[OutcomeView, ...]]:
-        """Registry id -> the outcome events dated on or before ``on_date``, by date, of
-        the patients who may have left surveillance by then (a death, or a last contact
-        lost to follow-up, dated on or before it); for the worklist."""
-        o = OutcomeRecord
-        leaving = (
+        ending = (
             select(o.patient_id)
             .where(o.event_date <= on_date,
-                   or_(o.event == "death", o.vital_status == "lost_to_follow_up"))
-            .distinct()
-            .subquery()
+                   or_(o.event.in_(("death", *_RELAPSES)),
+                       o.vital_status == "lost_to_follow_up"))
         )
-        q = (
+        if registry_id is not None:
+            ending = ending.join(Patient, Patient.id == o.patient_id).where(
+                Patient.registry_id == registry_id)
+        who = ending.distinct().subquery()
+        events = (
             select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
                    o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
             .join(Patient, Patient.id == o.patient_id)
-            .join(leaving, leaving.c.patient_id == o.patient_id)
+            .join(who, who.c.patient_id == o.patient_id)
             .where(o.event_date <= on_date)
             .order_by(o.patient_id, o.event_date, o.id)
         )
-        out: dict[str, list[OutcomeView]] = {}
+        top = (select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+               .join(who, who.c.patient_id == CaseVersion.patient_id)
+               .group_by(CaseVersion.patient_id).subquery())
+        case = CaseVersion.case
+        cases = (
+            select(Patient.registry_id, case[("stage", "status")].as_string(),
+                   case[("stage", "metastases")],
+                   case[("free_of_disease", "since")].as_string())
+            .join(top, top.c.patient_id == Patient.id)
+            .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
+                  & (CaseVersion.version == top.c.v))
+        )
+        if registry_id is not None:
+            events = events.where(Patient.registry_id == registry_id)
+            cases = cases.where(Patient.registry_id == registry_id)
+        outcomes: dict[str, list[OutcomeView]] = {}
         with self._read() as s:
-            for row in s.connection().execute(q):
-                out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
-        return {k: tuple(v) for k, v in out.items()}
+            for row in s.connection().execute(events):
+                outcomes.setdefault(row[0], []).append(OutcomeView(*row[1:]))
+            latest = {rid: (status, _detected(metastases), _day(free))
+                      for rid, status, metastases, free in s.execute(cases)}
+        return {rid: RoutineFacts(tuple(mine), *latest.get(rid, (None, (), None)))
+                for rid, mine in outcomes.items()}
 
+
+_RELAPSES = ("local_recurrence", "distant_metastasis", "progression")
+
+
+def _detected(metastases: Any) -> tuple[dt.date | None, ...]:
+    """The detection dates of a stored case's metastases (``None`` for one without a
+    date, or not a date; a list that is not one reads as one metastasis not dated)."""
+    if metastases is None:
+        return ()
+    if not isinstance(metastases, list):
+        return (None,)
+    out: list[dt.date | None] = []
+    for m in metastases:
+        day = m.get("detected_on") if isinstance(m, dict) else None
+        out.append(_day(day) if isinstance(day, str) else None)
+    return tuple(out)

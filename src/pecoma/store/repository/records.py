@@ -258,6 +258,19 @@ class OutcomeView:
     recorded_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class RoutineFacts:
+    """What decides whether a patient is still under routine surveillance as of a date
+    (:mod:`pecoma.registry.routine`): the outcomes dated on or before it, by date, and
+    the latest case version's disease status, its metastases' detection dates (``None``
+    for one not dated, or not a date) and its free-of-disease date."""
+
+    outcomes: tuple[OutcomeView, ...]
+    stage_status: str | None
+    detected: tuple[dt.date | None, ...]
+    free_since: dt.date | None
+
+
 OutcomeCheck = Callable[
     [dict[str, Any] | None, "tuple[OutcomeView, ...]", "tuple[ScanView, ...]",
      Sequence[OutcomeData]],

@@ -1,0 +1,166 @@
+"""Whether a patient is under routine surveillance as of a date, and until when: the one
+rule behind the worklist, the patient's page and calendar (``plan.ics``) and the
+surveillance quality figures; with it, the relapse a patient's latest case records,
+which the survival figures count as an event as well.
+
+Routine surveillance is the dated plan's visits (:mod:`pecoma.engine.schedule`): from the
+end of treatment, or, when the latest case records a relapse (disease status recurrent
+or metastatic) and the date the patient is free of disease again, from that date (I8).
+A relapse is known from two sources, and both count: an outcome (a recurrence,
+metastasis or progression recorded with its date) and a case version (the disease
+status recurrent or metastatic). Routine surveillance stops:
+
+- at a death, or at the last contact of a patient lost to follow-up with nothing
+  recorded after it (:func:`pecoma.registry.outcomes.closure`): the patient left it;
+- at the first relapse recorded as an outcome that the latest case does not hold (the
+  case localized, or the relapse dated after the case's free-of-disease date): routine
+  visits are suspended until the case records it (S17, S27);
+- at the relapse the latest case records while it gives no date free of disease again:
+  disease is present, and the engine draws no plan (FU-NO-PLAN-ACTIVE-DISEASE); since
+  the case's date of it (its first metastasis detected), or the first relapse recorded
+  as an outcome, else since an unknown date;
+- at a scan finding disease: the engine suspends the plan itself (FU-SUSPENDED-RECURRENCE).
+
+:func:`routine` gives the first three from the patient's outcomes and
+:func:`case_relapse`; nothing here reads the registry (the worklist and the patient's
+page and calendar read the facts with :meth:`Repository.routine_facts
+<pecoma.store.repository.Repository.routine_facts>`, through :func:`routine_of`; the
+quality figures take them from the evaluated cases and the outcomes, through
+:func:`relapse_of`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pecoma.registry.outcomes import closure
+
+if TYPE_CHECKING:
+    from pecoma.case import Case
+    from pecoma.store.repository import OutcomeData, OutcomeView, RoutineFacts
+
+__all__ = [
+    "RELAPSE_EVENTS",
+    "CaseRelapse",
+    "Routine",
+    "case_relapse",
+    "relapse_of",
+    "routine",
+    "routine_of",
+]
+
+RELAPSE_EVENTS = frozenset({"local_recurrence", "distant_metastasis", "progression"})
+"""The outcomes that record a relapse (for survival, progression is not a recurrence)."""
+
+_RELAPSED = frozenset({"recurrent", "metastatic"})
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRelapse:
+    """The relapse a patient's latest case version records: its disease status
+    (recurrent or metastatic), the date the case gives it (``on``: the first metastasis
+    detected, when the status is metastatic and every metastasis listed is dated;
+    ``None``: the case does not date it, a local recurrence never is) and the date the
+    patient is free of disease again (``None``: not recorded, disease present)."""
+
+    status: str
+    on: dt.date | None
+    free_since: dt.date | None
+
+
+def case_relapse(status: str | None, detected: Sequence[dt.date | None],
+                 free_since: dt.date | None) -> CaseRelapse | None:
+    """The relapse a case records from its disease status, its metastases' detection
+    dates (``None`` for one not dated) and its free-of-disease date; ``None`` when the
+    status records no relapse (localized, or locally advanced)."""
+    if status not in _RELAPSED:
+        return None
+    dated = [d for d in detected if d is not None]
+    on = min(dated) if status == "metastatic" and dated and len(dated) == len(detected) \
+        else None
+    return CaseRelapse(status, on, free_since)
+
+
+def relapse_of(case: Case) -> CaseRelapse | None:
+    """:func:`case_relapse` of a parsed case."""
+    free = case.free_of_disease
+    return case_relapse(case.stage.status.value,
+                        [m.detected_on for m in case.stage.metastases],
+                        free.since if free is not None else None)
+
+
+Stop = Literal["deceased", "lost_to_follow_up", "suspended"]
+
+
+@dataclass(frozen=True, slots=True)
+class Routine:
+    """Whether a patient is under routine surveillance: ``stop`` is ``None`` while it
+    runs; else why it stopped (``deceased``, ``lost_to_follow_up``: the patient left it;
+    ``suspended``: a relapse), ``until`` the first day it no longer runs (``None``: not
+    known) and ``reason`` what the worklist says instead of a next visit."""
+
+    stop: Stop | None
+    until: dt.date | None
+    reason: str
+
+    def runs_on(self, day: dt.date) -> bool:
+        """Routine surveillance ran on ``day`` (a visit whose window closed that day
+        belongs to it; one that closed later does not)."""
+        return self.stop is None or (self.until is not None and day < self.until)
+
+
+_FOLLOWED = Routine(None, None, "")
+
+
+def _relapse(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView]
+             ) -> tuple[dt.date | None, str] | None:
+    """Since when and why a relapse stopped routine surveillance, or ``None``."""
+    recorded = [o for o in outcomes if o.event in RELAPSE_EVENTS]
+    if case is not None and case.free_since is None:
+        dates = [d for d in (case.on, *(o.event_date for o in recorded)) if d is not None]
+        since = min(dates, default=None)
+        when = f" (since {since.isoformat()})" if since is not None else ""
+        return since, (f"the case records {case.status} disease{when} and no date free of "
+                       "disease again: no routine visit while disease is present (I8)")
+    start = case.free_since if case is not None else None
+    new = [o for o in recorded if start is None or o.event_date > start]
+    if not new:
+        return None  # none, or only the relapse the case records, treated since
+    first = new[0]
+    found = f", found by {first.found_by.replace('_', ' ')}" if first.found_by else ""
+    return first.event_date, (
+        f"{first.event.replace('_', ' ')} recorded on {first.event_date.isoformat()}"
+        f"{found}, which the case does not hold: routine visits are suspended; record the "
+        "new case version (recurrent or metastatic) so that the advice and the plan "
+        "follow it (S17, S27)")
+
+
+def routine(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView],
+            last_scan: dt.date | None) -> Routine:
+    """THE rule: whether the patient is under routine surveillance, from the relapse its
+    latest case records (:func:`case_relapse`; ``None``: none), its outcomes dated on or
+    before the evaluation date (by date, then in recording order) and its last scan by
+    then. A patient who left surveillance is listed as such, whatever relapse came
+    before; ``until`` is the earliest date either stopped it."""
+    left = closure(outcomes, last_scan)
+    relapse = _relapse(case, outcomes)
+    if left is None and relapse is None:
+        return _FOLLOWED
+    if left is not None:
+        ends = [left.since] if relapse is None else [left.since, relapse[0]]
+        until = None if None in ends else min(d for d in ends if d is not None)
+        stop: Stop = "deceased" if left.status == "deceased" else "lost_to_follow_up"
+        return Routine(stop, until, left.reason)
+    assert relapse is not None
+    return Routine("suspended", relapse[0], relapse[1])
+
+
+def routine_of(facts: RoutineFacts, last_scan: dt.date | None) -> Routine:
+    """:func:`routine` from the facts the registry reads (:meth:`Repository.routine_facts
+    <pecoma.store.repository.Repository.routine_facts>`), for the worklist and the
+    patient's page and calendar."""
+    return routine(case_relapse(facts.stage_status, facts.detected, facts.free_since),
+                   facts.outcomes, last_scan)

@@ -1,0 +1,191 @@
+"""Routine surveillance, one rule (:mod:`pecoma.registry.routine`): the worklist, the
+patient's calendar (``plan.ics``) and the surveillance quality figures stop a patient's
+routine visits at the same date, whether the relapse is recorded as an outcome or in a
+case version. Expected values worked out by hand from the schedule (high risk: a visit
+every 3 months from the anchor, overdue a month later, S18, I2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+
+from pecoma.registry.outcomes import record_outcome
+from pecoma.registry.quality import surveillance_quality
+from pecoma.registry.routine import case_relapse, routine
+from pecoma.registry.service import record_case
+from pecoma.registry.worklist import WorkItem, evaluate, stored_worklist
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from pecoma.store.repository import OutcomeData
+from pecoma.web.app import create_app
+from pecoma.web.config import WebConfig
+
+from registry_support import ON, db_url, high_risk, repo
+
+__all__ = ["db_url", "repo"]
+
+
+def add(repo: Repository, rid: str, case: dict[str, object]) -> None:
+    record_case(repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic",
+                source="test")
+
+
+def outcome(repo: Repository, rid: str, event: str, date: str) -> None:
+    record_outcome(repo, rid, event, date, None, "symptoms", on_date=ON, actor="dr-a")
+
+
+@pytest.fixture
+def relapsed(repo: Repository) -> Repository:
+    """Three high-risk patients, none scanned since treatment (2026-11-28):
+
+    - OUT-1 (outcomes only): resected 2025-01-10, its case still localized; a local
+      recurrence recorded 2025-12-15, a metastasis 2026-06-01. Its plan: visits due
+      2025-04-10, 07-10, 10-10, 2026-01-10, 04-10, 07-10, 10-10, each overdue a month
+      later. Routine surveillance stops at the first relapse, 2025-12-15: visits 1-3
+      (closing 2025-05-10, 08-10, 11-10) belong to it, visit 4 on (closing 2026-02-10)
+      does not.
+    - CASE-2 (a case version only): resected 2025-01-10; a second case version records a
+      lung metastasis detected 2025-12-15 (metastatic), no outcome. Disease present: no
+      plan is drawn, no routine visit at all.
+    - BOTH-3 (the case and an outcome): resected 2025-01-10, a lung metastasis detected
+      2025-06-01, free of disease since 2025-09-01 (I8: a plan from that date, visits due
+      2025-12-01, 2026-03-01, 06-01, 09-01, overdue a month later); the metastasis is
+      also recorded as an outcome (the relapse the case holds, treated), and a local
+      recurrence on 2026-05-20, which the case does not hold: routine surveillance stops
+      there; visits 1-2 (closing 2026-01-01, 04-01) belong to it, visit 3 on (closing
+      2026-07-01) does not.
+    """
+    add(repo, "OUT-1", high_risk())
+    outcome(repo, "OUT-1", "local_recurrence", "2025-12-15")
+    outcome(repo, "OUT-1", "distant_metastasis", "2026-06-01")
+    add(repo, "CASE-2", high_risk())
+    case = high_risk()
+    case["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                     "metastases": [{"site": "lung", "detected_on": "2025-12-15"}]}
+    add(repo, "CASE-2", case)
+    both = high_risk()
+    both["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                     "metastases": [{"site": "lung", "detected_on": "2025-06-01"}]}
+    both["free_of_disease"] = {"since": "2025-09-01", "by": "surgery"}
+    add(repo, "BOTH-3", both)
+    outcome(repo, "BOTH-3", "distant_metastasis", "2025-06-01")
+    outcome(repo, "BOTH-3", "local_recurrence", "2026-05-20")
+    return repo
+
+
+@pytest.fixture
+def client(relapsed: Repository) -> Iterator[TestClient]:
+    app = create_app(WebConfig(), today=lambda: ON)
+    app.state.registry = relapsed
+    with TestClient(app) as c:
+        yield c
+
+
+def calendar(client: TestClient, rid: str) -> list[tuple[str, str]]:
+    """The patient's plan.ics: (latest date, status) of each visit."""
+    r = client.get(f"/registry/patients/{rid}/plan.ics")
+    assert r.status_code == 200
+    return sorted((str(e["x-pecoma-latest"]), str(e["status"]))
+                  for e in Calendar.from_ical(r.content).walk("VEVENT"))
+
+
+def windows(repo: Repository, rid: str) -> tuple[int, int]:
+    """The patient's surveillance quality: windows closed, missed."""
+    evaluated = [e for e in evaluate(repo.states(), ON, default_settings())
+                 if e.state.registry_id == rid]
+    q = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), ON)
+    return q.windows_closed, q.missed
+
+
+def row(repo: Repository, rid: str) -> WorkItem:
+    return next(i for i in stored_worklist(repo, ON, default_settings())
+                if i.registry_id == rid)
+
+
+class TestOneRuleEverywhere:
+    def test_a_relapse_recorded_as_outcomes(self, relapsed: Repository,
+                                            client: TestClient) -> None:
+        """The quality figures counted OUT-1's visits 4-7 as missed, after its relapse (7
+        windows, 7 missed); the calendar and the worklist took the latest relapse
+        (2026-06-01), so visits 4 and 5 (closing 2026-02-10, 05-10) stayed confirmed.
+        All three now stop at the first relapse, 2025-12-15."""
+        item = row(relapsed, "OUT-1")
+        assert item.status.value == "suspended" and item.due is None
+        assert item.reason.startswith("local recurrence recorded on 2025-12-15, found by "
+                                      "symptoms, which the case does not hold")
+        events = calendar(client, "OUT-1")
+        kept = [latest for latest, status in events if status == "CONFIRMED"]
+        assert kept == ["2025-05-10", "2025-08-10", "2025-11-10"]
+        assert all(status == "CANCELLED" for latest, status in events
+                   if latest >= "2025-12-15")
+        assert windows(relapsed, "OUT-1") == (3, 3)
+
+    def test_a_relapse_recorded_in_a_case_version(self, relapsed: Repository,
+                                                  client: TestClient) -> None:
+        """CASE-2's case records the metastasis: no routine visit anywhere (the plan is not
+        drawn while disease is present), and no window to count."""
+        item = row(relapsed, "CASE-2")
+        assert item.status.value == "not_drawn" and item.due is None
+        assert item.reason == "No surveillance calendar while disease is present"
+        assert calendar(client, "CASE-2") == []
+        assert windows(relapsed, "CASE-2") == (0, 0)
+
+    def test_a_treated_relapse_in_the_case_and_a_new_one_as_an_outcome(
+            self, relapsed: Repository, client: TestClient) -> None:
+        """BOTH-3: the metastasis of 2025-06-01, recorded both ways, is the one the case
+        holds as treated: it stops nothing. The recurrence of 2026-05-20 stops routine
+        surveillance on the worklist and the calendar, and now in the quality figures
+        too (they counted visits 3 and 4, closing 2026-07-01 and 10-01, as missed: 4
+        windows, 4 missed)."""
+        item = row(relapsed, "BOTH-3")
+        assert item.status.value == "suspended"
+        assert item.reason.startswith("local recurrence recorded on 2026-05-20")
+        events = calendar(client, "BOTH-3")
+        assert [latest for latest, status in events if status == "CONFIRMED"] == [
+            "2026-01-01", "2026-04-01"]
+        assert all(status == "CANCELLED" for latest, status in events
+                   if latest >= "2026-05-20")
+        assert windows(relapsed, "BOTH-3") == (2, 2)
+
+
+class TestTheRule:
+    """:func:`routine` and :func:`case_relapse` on hand-made facts."""
+
+    def test_the_relapse_a_case_dates(self) -> None:
+        """Dated by its first metastasis only when the status is metastatic and every
+        metastasis is dated; a recurrent case gives no date; a localized one, none."""
+        d1, d2 = dt.date(2026, 3, 1), dt.date(2026, 1, 1)
+        assert case_relapse("metastatic", [d1, d2], None).on == d2  # type: ignore[union-attr]
+        assert case_relapse("metastatic", [d1, None], None).on is None  # type: ignore[union-attr]
+        assert case_relapse("recurrent", [d1], None).on is None  # type: ignore[union-attr]
+        assert case_relapse("localized", [d1], None) is None
+        assert case_relapse("locally_advanced_unresectable", [], None) is None
+
+    def test_a_death_after_a_relapse(self) -> None:
+        """Listed as deceased (the patient left surveillance), routine visits stopped at
+        the relapse, the earlier of the two."""
+        outcomes = [OutcomeData("distant_metastasis", dt.date(2026, 2, 1)),
+                    OutcomeData("death", dt.date(2026, 9, 1), "dead_of_disease")]
+        r = routine(None, outcomes, None)
+        assert (r.stop, r.until) == ("deceased", dt.date(2026, 2, 1))
+        assert r.runs_on(dt.date(2026, 1, 31)) and not r.runs_on(dt.date(2026, 2, 1))
+
+    def test_a_relapse_the_case_holds_without_a_date_free_of_disease(self) -> None:
+        """Disease present since the case's first metastasis (the earlier of it and the
+        outcome); with no date known at all, routine surveillance runs on no day."""
+        case = case_relapse("metastatic", [dt.date(2026, 4, 1)], None)
+        later = [OutcomeData("distant_metastasis", dt.date(2026, 5, 1))]
+        r = routine(case, later, None)
+        assert (r.stop, r.until) == ("suspended", dt.date(2026, 4, 1))
+        undated = routine(case_relapse("recurrent", [], None), [], None)
+        assert undated.stop == "suspended" and undated.until is None
+        assert not undated.runs_on(dt.date(2000, 1, 1))
+
+    def test_no_outcome_that_ends_it(self) -> None:
+        contact = [OutcomeData("last_contact", dt.date(2026, 5, 1), "alive_without_disease")]
+        r = routine(None, contact, None)
+        assert r.stop is None and r.runs_on(dt.date(2040, 1, 1))
