@@ -227,6 +227,73 @@ class TestCohortRules:
         assert got["H1"] == ("high", round(years("2025-01-10", "2026-01-10"), 6), True)
         assert excluded["no resection of a localized tumour (not in RFS)"] == 1  # M1 only
 
+    def test_a_relapse_recorded_only_in_a_case_version_is_an_event(
+            self, cohort: Repository) -> None:
+        """N1 (resected 2025-01-10) gets a new case version: a lung metastasis detected
+        2025-09-01, free of disease again since 2026-02-01; no outcome is recorded. N1
+        counted as recurrence-free up to 2026-02-01 (censored, 387 days). Its RFS event
+        is the metastasis: 2025-01-10 to 2025-09-01 is 21 + 28 + 31 + 30 + 31 + 30 + 31 +
+        31 + 1 = 234 days (to 31 January, then each month's days to 31 August, then 1
+        September), 234 / 365.25 = 0.6407 years. R1 (resected 2025-01-10, seen alive
+        with disease 2026-03-01) gets a version recording a recurrence, which the case
+        format does not date, and no recurrence outcome: it counted as recurrence-free to
+        2026-03-01; when it relapsed is unknown, so it is left out, counted."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        relapsed = high_risk()
+        relapsed["stage"] = {"status": "metastatic", "metastases": [
+            {"site": "lung", "detected_on": "2025-09-01"}]}
+        relapsed["free_of_disease"] = {"since": "2026-02-01", "by": "surgery"}
+        add(cohort, "N1", relapsed)
+        add(cohort, "R1", high_risk())
+        outcome(cohort, "R1", "last_contact", "2026-03-01", "alive_with_disease")
+        recurrent = high_risk()
+        recurrent["stage"] = {**recurrent["stage"], "status": "recurrent"}  # type: ignore[dict-item]
+        add(cohort, "R1", recurrent)
+        subjects, excluded = subjects_of(cohort.cohort_rows(), cohort.outcomes(),
+                                         Endpoint.rfs, Grouping.risk, ON)
+        got = {s.registry_id: (s.group, s.time, s.event) for s in subjects}
+        assert got["N1"][0] == "high" and got["N1"][2] is True
+        assert round(got["N1"][1] * 365.25) == 234
+        assert got["N1"][1] == pytest.approx(0.6407, abs=1e-4)
+        assert "R1" not in got
+        assert excluded == {"no resection of a localized tumour (not in RFS)": 1,  # M1
+                            "relapse recorded in the case without a date": 1}  # R1
+        # the others as before (test_rfs_subjects)
+        assert {k: v for k, v in got.items() if k not in ("N1",)} == {
+            "H1": ("high", years("2025-01-10", "2026-01-10"), True),
+            "H2": ("high", years("2025-01-10", "2026-01-10"), False),
+            "L1": ("low", years("2024-03-01", "2025-03-01"), False),
+        }
+        # OS is unchanged for N1: alive, censored at its free-of-disease date; R1 at its
+        # last contact
+        os_subjects, _ = subjects_of(cohort.cohort_rows(), cohort.outcomes(), Endpoint.os,
+                                     Grouping.risk, ON)
+        os_got = {s.registry_id: (s.time, s.event) for s in os_subjects}
+        assert os_got["N1"] == (years("2025-01-06", "2026-02-01"), False)
+        assert os_got["R1"] == (years("2025-01-06", "2026-03-01"), False)
+
+    def test_a_relapse_in_the_case_counts_only_once_known(self, cohort: Repository) -> None:
+        """As of 2025-08-01 N1's metastasis (detected 2025-09-01) has not been found: N1
+        has no follow-up after its surgery by then, left out as H1 and H2 are (their
+        outcomes come later; M1 was never resected); as of 2025-10-01 it is an event at
+        2025-09-01."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        relapsed = high_risk()
+        relapsed["stage"] = {"status": "metastatic", "metastases": [
+            {"site": "lung", "detected_on": "2025-09-01"}]}
+        add(cohort, "N1", relapsed)
+        early, excluded = subjects_of(cohort.cohort_rows(), cohort.outcomes(), Endpoint.rfs,
+                                      Grouping.risk, dt.date(2025, 8, 1))
+        assert {s.registry_id for s in early} == {"L1"}  # its scan of 2025-03-01
+        assert excluded == {"no resection of a localized tumour (not in RFS)": 1,
+                            "no follow-up after the start date": 3}
+        later, _ = subjects_of(cohort.cohort_rows(), cohort.outcomes(), Endpoint.rfs,
+                               Grouping.risk, dt.date(2025, 10, 1))
+        n1 = next(s for s in later if s.registry_id == "N1")
+        assert (n1.time, n1.event) == (years("2025-01-10", "2025-09-01"), True)
+
     def test_free_of_disease_counts_as_known_alive(self, cohort: Repository) -> None:
         """N1 (no follow-up after its surgery) recorded free of disease again on
         2026-02-01 after a relapse: OS censors it then, not at its surgery."""

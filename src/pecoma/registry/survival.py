@@ -5,10 +5,18 @@ Two endpoints, each measured in years (days / 365.25):
 - **Overall survival (OS)**: from the diagnosis (the surgery date when the diagnosis date
   is not recorded) to death from any cause; patients alive are censored at the last date
   they were known alive: the latest of their last contacts, scans, recorded recurrences
-  or progressions and the dates in their case.
+  or progressions, the relapse their case dates and the diagnosis, surgery and
+  free-of-disease dates of their case.
 - **Recurrence-free survival (RFS)**: patients with a resection of a localized tumour
   only, from the surgery to the first local recurrence, distant metastasis or death,
-  whichever comes first; censored at the last date known alive.
+  whichever comes first; censored at the last date known alive. A relapse counts from
+  either source: an outcome, or the latest case version recording recurrent or
+  metastatic disease, dated by its first metastasis detected
+  (:func:`pecoma.registry.routine.case_relapse`). A relapse the case records that
+  nothing dates (a recurrence, or a metastasis without its date, and no recurrence
+  or metastasis recorded as an outcome) leaves the patient out of RFS, counted: the
+  time it happened is unknown, and the free-of-disease date after it is no
+  recurrence-free time.
 
 Only what is recorded by the evaluation date counts (later outcomes are ignored, so a
 figure as of a date is reproducible). A patient whose start date is unknown, or who has
@@ -193,13 +201,20 @@ def cohort(
     def skip(reason: str) -> None:
         excluded[reason] = excluded.get(reason, 0) + 1
 
+    from pecoma.registry.routine import case_relapse
+
     for (pid, rid, diagnosed, s_status, s_date, stage, risk, folpe, determined,
-         last_scan, free_since) in rows:
+         last_scan, free_since, latest_stage, detected) in rows:
         group = risk if grouping is Grouping.risk else (folpe if determined else None)
         if not group:
             skip(f"{GROUPING_TITLES[grouping]} not determined")
             continue
         events = [o for o in outcomes.get(pid, ()) if o.event_date <= on_date]
+        # a relapse is recorded as an outcome, or in a case version (the latest records
+        # recurrent or metastatic disease): both count
+        relapse = case_relapse(latest_stage, detected, free_since)
+        relapsed_on = relapse.on if relapse is not None and relapse.on is not None \
+            and relapse.on <= on_date else None
         resected = s_date if s_status == "performed" else None
         if endpoint is Endpoint.rfs:
             if resected is None or stage != "localized":
@@ -215,6 +230,14 @@ def cohort(
         if endpoint is Endpoint.rfs:
             firsts = [o.event_date for o in events
                       if o.event in _RECURRENCE or o.event == "death"]
+            if relapse is not None and relapse.on is None and not any(
+                    o.event in _RECURRENCE for o in events):
+                # the case records a relapse and nothing dates it: when the patient
+                # stopped being recurrence-free is unknown, never taken as not yet
+                skip("relapse recorded in the case without a date")
+                continue
+            if relapsed_on is not None:
+                firsts.append(relapsed_on)
             end_event = min(firsts) if firsts else None
         else:
             end_event = death
@@ -224,7 +247,7 @@ def cohort(
                 continue
             subjects.append(Subject(rid, group, _days(start, end_event), True))
             continue
-        known = [d for d in (last_scan, diagnosed, resected, free_since)
+        known = [d for d in (last_scan, diagnosed, resected, free_since, relapsed_on)
                  if d is not None and d <= on_date]
         known += [o.event_date for o in events]
         last_alive = max(known) if known else None

@@ -66,6 +66,20 @@ def _day(value: Any) -> dt.date | None:
         return None
 
 
+def _detected(metastases: Any) -> tuple[dt.date | None, ...]:
+    """The detection dates of a stored case's metastases (``None`` for one without a
+    date, or not a date; a list that is not one reads as one metastasis not dated)."""
+    if metastases is None:
+        return ()
+    if not isinstance(metastases, list):
+        return (None,)
+    out: list[dt.date | None] = []
+    for m in metastases:
+        day = m.get("detected_on") if isinstance(m, dict) else None
+        out.append(_day(day) if isinstance(day, str) else None)
+    return tuple(out)
+
+
 def _iso(value: dt.datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)

@@ -24,6 +24,7 @@ from pecoma.store.models import (
 from pecoma.store.repository.base import (
     RepositoryBase,
     _day,
+    _detected,
     _iso,
     _json_object,
     _registry_id_range,
@@ -49,7 +50,9 @@ class Exports(RepositoryBase):
         """Every patient with a case, for survival and quality figures, in registry-id
         order: (patient id, registry id, diagnosis date, surgery status, surgery date,
         stage status, risk group, Folpe 2005 category, its determined flag, last scan date,
-        free-of-disease date).
+        free-of-disease date, the latest version's stage status, its metastases' detection
+        dates). The last two say whether the latest version records a relapse, and when
+        (:func:`pecoma.registry.routine.case_relapse`).
 
         Case facts come from the latest case version, the stage from the version the
         chosen assessment was made on; risk group and classification from
@@ -105,6 +108,8 @@ class Exports(RepositoryBase):
                 StoredAssessment.folpe_category,
                 last_scan.c.d,
                 c[("free_of_disease", "since")].as_string(),
+                c[("stage", "status")].as_string(),
+                c[("stage", "metastases")],
             )
             .join(cv_top, cv_top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
@@ -118,9 +123,11 @@ class Exports(RepositoryBase):
         with self._read() as s:
             rows = s.execute(q).all()
         out: list[tuple[Any, ...]] = []
-        for pid, rid, diag, s_status, s_date, stage, risk, folpe, scan, free in rows:
+        for (pid, rid, diag, s_status, s_date, stage, risk, folpe, scan, free, latest,
+             metastases) in rows:
             out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
-                        folpe is not None, _day(scan), _day(free)))
+                        folpe is not None, _day(scan), _day(free), latest,
+                        _detected(metastases)))
         return out
 
     def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:

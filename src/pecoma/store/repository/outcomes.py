@@ -14,7 +14,7 @@ from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import CaseVersion, ImagingRecord, OutcomeRecord, Patient
 from pecoma.store.repository.audit import AuditLog
-from pecoma.store.repository.base import _day, _registry_id_range, log
+from pecoma.store.repository.base import _day, _detected, _registry_id_range, log
 from pecoma.store.repository.checks import check_actor, check_registry_id
 from pecoma.store.repository.records import (
     OutcomeCheck,
@@ -218,17 +218,3 @@ class Outcomes(AuditLog):
 
 
 _RELAPSES = ("local_recurrence", "distant_metastasis", "progression")
-
-
-def _detected(metastases: Any) -> tuple[dt.date | None, ...]:
-    """The detection dates of a stored case's metastases (``None`` for one without a
-    date, or not a date; a list that is not one reads as one metastasis not dated)."""
-    if metastases is None:
-        return ()
-    if not isinstance(metastases, list):
-        return (None,)
-    out: list[dt.date | None] = []
-    for m in metastases:
-        day = m.get("detected_on") if isinstance(m, dict) else None
-        out.append(_day(day) if isinstance(day, str) else None)
-    return tuple(out)
