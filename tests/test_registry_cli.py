@@ -243,29 +243,57 @@ class TestFiles:
                    str(ics), "--data-dir", str(tmp_path))
         assert r.returncode == 0, r.stderr
         assert ics.read_text().startswith("BEGIN:VCALENDAR")
+        from icalendar import Calendar
+
+        # one event per dated next visit, spanning its window (see
+        # test_worklist_table_shows_the_first_rows_and_says_so); PEC-0003 has none
+        events = [(str(e["summary"]), e.decoded("dtstart").isoformat(),
+                   e.decoded("dtend").isoformat())
+                  for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
+        assert events == [
+            ("PEC-0002: surveillance visit 1: chest ct + mri primary (overdue)",
+             "2024-07-01", "2024-09-02"),
+            ("PEC-0001: surveillance visit 1: chest ct + mri primary (overdue)",
+             "2025-04-10", "2025-05-11"),
+        ]
         r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "svg",
                    "--data-dir", str(tmp_path))
         assert r.stdout.startswith("<svg")
 
 
+def _table_rows(stdout: str) -> list[tuple[str, ...]]:
+    """The body rows of a text table: its first four cells (registry id, status, due,
+    latest)."""
+    return [tuple(c.strip() for c in line.split("│")[1:5])
+            for line in stdout.splitlines() if line.startswith("│")]
+
+
 def test_worklist_table_shows_the_first_rows_and_says_so(tmp_path: Path, good_csv: Path) -> None:
     """The text table is for a terminal: ``--limit`` keeps the first rows in the chosen
     order (overdue first) and says how many are left out and how to get every row; CSV
-    and JSON always hold every patient. Worklist as of 2026-11-28 (see test_end_to_end):
-    PEC-0002 overdue, PEC-0001 overdue or due, PEC-0003 not drawn (last)."""
+    and JSON always hold every patient. Worklist as of 2026-11-28, by hand: PEC-0002 (low
+    risk, resected 2024-03-01, I3: a visit 4 to 6 months on) overdue since 2024-09-01,
+    818 days; PEC-0001 (high risk, resected 2025-01-10, S18/I2: 3 to 4 months on)
+    overdue since 2025-05-10, 567 days; the earlier due date first; PEC-0003 (metastatic)
+    has no plan: last."""
     db = ("--data-dir", str(tmp_path))
     assert pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", *db).returncode == 0
+    overdue = [("PEC-0002", "overdue", "2024-07-01", "2024-09-01"),
+               ("PEC-0001", "overdue", "2025-04-10", "2025-05-10")]
     whole = pecoma("registry", "worklist", "--on", "2026-11-28", *db)
     assert whole.returncode == 0, whole.stderr
-    assert all(rid in whole.stdout for rid in ("PEC-0001", "PEC-0002", "PEC-0003"))
+    assert _table_rows(whole.stdout) == [*overdue, ("PEC-0003", "not_drawn", "", "")]
     assert "--limit 0" not in whole.stdout  # nothing left out, nothing said
     two = pecoma("registry", "worklist", "--on", "2026-11-28", "--limit", "2", *db)
     assert two.returncode == 0, two.stderr
-    assert "PEC-0003" not in two.stdout  # not drawn: last in priority order
-    assert "PEC-0002" in two.stdout and "PEC-0001" in two.stdout
+    assert _table_rows(two.stdout) == overdue  # the first two, PEC-0003 left out
     assert "The first 2 of 3 patients" in " ".join(two.stdout.split())
     csv_rows = pecoma("registry", "worklist", "--on", "2026-11-28", "--limit", "1",
                       "--format", "csv", *db)
-    assert len(list(csv.DictReader(io.StringIO(csv_rows.stdout)))) == 3
+    assert [(r["registry_id"], r["status"], r["due"], r["latest"], r["days_overdue"])
+            for r in csv.DictReader(io.StringIO(csv_rows.stdout))] == [
+        ("PEC-0002", "overdue", "2024-07-01", "2024-09-01", "818"),
+        ("PEC-0001", "overdue", "2025-04-10", "2025-05-10", "567"),
+        ("PEC-0003", "not_drawn", "", "", "")]
     bad = pecoma("registry", "worklist", "--limit", "-1", *db)
     assert bad.returncode == 2 and "--limit" in bad.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_text
 import json
 import re
@@ -211,22 +212,50 @@ class TestPlanAlerts:
                 f"/registry/patients/{rid}").text
 
 
+# The worklist of ``client`` as of 2026-11-28, by hand: PEC-0002 (low risk, resected
+# 2024-03-01; I3: a visit 4 to 6 months on) overdue since 2024-09-01, 818 days; PEC-0001
+# (high risk, resected 2025-01-10, every 3-4 months: S18, I2) scanned 2026-11-20, 8 days
+# ago: done, its visit 8 counted from that scan, window 2027-02-20 to 2027-03-20;
+# PEC-0003 (metastatic) has no dated plan.
+OVERDUE_ROW = "PEC-0002 Overdue (818 days) 2024-07-01 2024-09-01"
+DONE_ROW = "PEC-0001 Done recently"
+DONE_WINDOW = "2027-02-20 2027-03-20"
+NO_PLAN_ROW = "PEC-0003 No dated plan"
+
+
 class TestWorklist:
     def test_page_and_filters(self, client: TestClient) -> None:
+        """Every patient in priority order (overdue, done, no plan), each with its status
+        and window; the overdue filter shows PEC-0002's row alone."""
         page = text(client.get("/registry/worklist").text)
         assert "3 of 3 patients shown" in page
-        assert page.index("PEC-0002") < page.index("PEC-0001") < page.index("PEC-0003")
+        rows = [page.index(r) for r in (OVERDUE_ROW, DONE_ROW, DONE_WINDOW, NO_PLAN_ROW)]
+        assert rows == sorted(rows), page
         page = text(client.get("/registry/worklist?status=overdue").text)
-        assert "1 of 3 patients shown" in page and "PEC-0001 Done" not in page
+        assert "1 of 3 patients shown" in page and OVERDUE_ROW in page
+        assert "PEC-0001" not in page and "PEC-0003" not in page
 
     def test_downloads(self, client: TestClient) -> None:
+        """The overdue CSV is PEC-0002's row; the calendar has one event per dated next
+        visit (PEC-0003 has none), each spanning its window (the end exclusive)."""
         r = client.get("/registry/worklist.csv?status=overdue")
         assert r.headers["content-type"].startswith("text/csv")
-        assert r.text.splitlines()[1].startswith("PEC-0002,overdue,2024-07-01,2024-09-01,818,")
+        lines = r.text.splitlines()
+        assert len(lines) == 2  # the header and PEC-0002
+        assert lines[1].startswith("PEC-0002,overdue,2024-07-01,2024-09-01,818,")
         r = client.get("/registry/worklist.ics?on=2026-11-28")
         assert r.headers["content-type"].startswith("text/calendar")
-        assert r.text.count("BEGIN:VEVENT") == 2
         assert "attachment" in r.headers["content-disposition"]
+        from icalendar import Calendar
+
+        events = [(str(e["summary"]), e.decoded("dtstart"), e.decoded("dtend"))
+                  for e in Calendar.from_ical(r.content).walk("VEVENT")]
+        assert events == [
+            ("PEC-0002: surveillance visit 1: chest ct + mri primary (overdue)",
+             dt.date(2024, 7, 1), dt.date(2024, 9, 2)),
+            ("PEC-0001: surveillance visit 8: chest ct + mri primary (done)",
+             dt.date(2027, 2, 20), dt.date(2027, 3, 21)),
+        ]
 
 
     @pytest.mark.parametrize("query, named", [

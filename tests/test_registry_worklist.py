@@ -550,10 +550,14 @@ class TestStoredAlerts:
         assert usable(registry, day) == 5  # W-02, and W-03 scanned 2026-11-10, do not hold
         before = {i.registry_id: i for i in stored(registry, day)}
         # assessed again as of 2026-09-01 with the scans done by then (the 2026-10-10
-        # scans are not known yet that day): never the altered window
-        assert before["W-02"].due != dt.date(2000, 1, 1)
-        assert before["W-02"].status is not WorkStatus.not_evaluable
-        assert before["W-02"].last_scan is None or before["W-02"].last_scan <= day
+        # scans are not known yet that day): never the altered window. By hand: the
+        # scans of 2025-04-10 to 2026-07-10 did visits 1-6 on their due dates; visit 7
+        # is due 3 months after the last, 2026-10-10, overdue after 2026-11-10 (S18,
+        # I2); the last scan is 53 days old (more than 30): upcoming.
+        w02 = before["W-02"]
+        assert (w02.status, w02.visit, w02.due, w02.latest, w02.last_scan) == (
+            WorkStatus.upcoming, 7, dt.date(2026, 10, 10), dt.date(2026, 11, 10),
+            dt.date(2026, 7, 10))
         assert stored(registry, day) == reference(registry, day)
 
 
@@ -593,10 +597,13 @@ class TestAfterRelapse:
         assert stored(repo) == reference(repo)
 
     def test_a_scan_after_the_date_moves_the_next_visit(self, repo: Repository) -> None:
-        """A scan on 2026-09-05 fulfils visit 1; visit 2 is due 2026-12-05."""
+        """A scan on 2026-09-05 fulfils visit 1 (window 2026-09-01 to 10-01); visit 2 is
+        counted from it: due 2026-12-05, overdue after 2027-01-05; the scan is 84 days
+        old on 2026-11-28 (more than 30): upcoming."""
         record_case(repo, "R-2", relapsed(), on_date=ON, settings=default_settings(),
                     actor="clinic", source="test")
         scans(repo, "R-2", ["2026-09-05"])
         (item,) = stored(repo)
-        assert (item.status.value, item.due) == ("upcoming", dt.date(2026, 12, 5))
+        assert (item.status.value, item.visit, item.due, item.latest, item.last_scan) == (
+            "upcoming", 2, dt.date(2026, 12, 5), dt.date(2027, 1, 5), dt.date(2026, 9, 5))
         assert stored(repo) == reference(repo)
