@@ -499,6 +499,54 @@ class TestFreeOfDiseaseAfterRelapse:
         plan = plan_surveillance(parse_case(data), a, ON)
         assert plan.status == "active" and plan.anchor == dt.date(2026, 9, 1)
 
+    @staticmethod
+    def synchronous_resected(metastasis: dict[str, Any]) -> dict[str, Any]:
+        """An 8 cm necrotic soft-tissue primary with a lung metastasis on the staging CT
+        of 2024-01-06, the primary resected R0 on 2024-01-10, the metastasis removed
+        after: free of disease since 2024-02-20."""
+        return base(tumour={"primary_site": "soft_tissue", "size": {"value": 8, "unit": "cm"}},
+                    diagnosis={"method": "histology_with_ihc", "date": "2024-01-05",
+                               "prior_diagnosis": "none"},
+                    histology={**HISTOLOGY_BENIGN, "necrosis": "present"},
+                    stage={"status": "metastatic", "lymph_nodes": "negative",
+                           "metastases": [metastasis], "extrapulmonary_disease": "no",
+                           "resectable": "yes", "complete_excision_feasible": "yes"},
+                    surgery={"status": "performed", "date": "2024-01-10", "margin": "R0"},
+                    free_of_disease={"since": "2024-02-20", "by": "surgery"})
+
+    def test_metastases_present_at_presentation_all_removed_keep_s11(self) -> None:
+        """S11: with distant metastases at presentation, postoperative chemotherapy or
+        radiotherapy is to be considered. Detected before the primary's resection, the
+        metastasis was there at presentation (I7); removing it is the operation S11
+        follows, not a relapse, so 'the guideline names no adjuvant treatment after a
+        relapse' is wrong here and S11 stands, with its force ('consider')."""
+        a = assess(parse_case(self.synchronous_resected(
+            {"site": "lung", "detected_on": "2024-01-06"})), dt.date(2024, 3, 1))
+        rec = item(a, "REC-ADJ-NODES-METS")
+        assert rec.strength == "consider" and rec.conditional_on == ()
+        assert "S11" in rec.provenance.statements
+        assert "REC-NO-ADJUVANT-AFTER-RELAPSE" not in ids(a)
+        assert not ids(a) & PRESENT_DISEASE_ADVICE
+
+    def test_timing_unknown_once_free_leaves_both_readings_provisional(self) -> None:
+        """A removed metastasis whose timing is not known may have been there at
+        presentation (S11) or a later relapse (the guideline's silence, I8): both are
+        shown, each provisional on the timing, which is asked for."""
+        a = assess(parse_case(self.synchronous_resected({"site": "lung"})),
+                   dt.date(2024, 3, 1))
+        assert "MISS-METASTASIS-TIMING" in item(a, "REC-ADJ-NODES-METS").conditional_on
+        assert "MISS-METASTASIS-TIMING" in item(
+            a, "REC-NO-ADJUVANT-AFTER-RELAPSE").conditional_on
+
+    def test_a_later_relapse_beside_the_metastases_at_presentation(self) -> None:
+        """A metastasis at presentation and another found after the primary's treatment:
+        the disease relapsed, the decision at presentation is past (I8)."""
+        data = self.synchronous_resected({"site": "lung", "detected_on": "2024-01-06"})
+        data["stage"]["metastases"].append({"site": "lung", "detected_on": "2024-02-01"})
+        a = assess(parse_case(data), dt.date(2024, 3, 1))
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+        assert "REC-NO-ADJUVANT-AFTER-RELAPSE" in ids(a)
+
     @settings(max_examples=examples(50), deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(case_dicts(), st.sampled_from(["surgery", "systemic_therapy", "other", "unknown"]))

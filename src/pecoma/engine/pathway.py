@@ -162,13 +162,24 @@ def adjuvant(
     timing_unknown: list[str] = []
     # S11 is a decision at presentation: made once systemic treatment is recorded (after
     # the operation or for advanced disease), and past once the disease has recurred or
-    # a relapse has been cleared (I8 then says the guideline names no adjuvant treatment)
-    considered = bool(case.systemic.therapies) or d.free_since is not None \
+    # a relapse after the primary's treatment has been cleared (I8 then says the
+    # guideline names no adjuvant treatment). Metastases all present at presentation and
+    # all removed are no relapse: their removal is the operation S11 follows.
+    relapse_cleared = d.free_since is not None and (
+        not case.stage.metastases or Timing.metachronous in d.timings)
+    considered = bool(case.systemic.therapies) or relapse_cleared \
         or status is DiseaseStatus.recurrent
     if considered:
         s11, untimed = [], []
     if not s11 and untimed:
         s11 = untimed
+        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
+        if d.anchor is None:
+            timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
+    elif s11 and untimed and d.free_since is not None:
+        # free of disease again: a metastasis of unknown timing may have been a relapse
+        # after the primary's treatment, which would put S11 in the past
+        s11 += untimed
         timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
         if d.anchor is None:
             timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
@@ -194,10 +205,13 @@ def adjuvant(
     ):
         # MISS-NODES says what is done meanwhile: nothing suggested on this ground.
         out.missing("MISS-NODES", affects=s11_affects)
-    if d.free_since is not None and not shown:
+    if d.free_since is not None and (not shown or timing_unknown):
+        # with the metastases' timing unknown, S11 (present at presentation) and the
+        # guideline's silence (a relapse) are each provisional on it
         out.add(
             "REC-NO-ADJUVANT-AFTER-RELAPSE",
             [d.status_fact(), Fact("free_of_disease.since", d.free_since.isoformat())],
+            timing_unknown if shown else (),
         )
 
 
