@@ -612,8 +612,10 @@ class TestS11UnknownTiming:
     """Behaviour 3 for metastasis timing: unknown is not 'metachronous'."""
 
     def data(self, metastasis: dict[str, Any], nodes: str = "negative") -> dict[str, Any]:
+        """Primary resected R0; the metastasis is still present and surgery can remove it
+        (whether it can is its own question, see TestS11WithDistantDiseasePresent)."""
         return base(stage={"status": "metastatic", "lymph_nodes": nodes,
-                           "metastases": [metastasis]},
+                           "metastases": [metastasis], "resectable": "yes"},
                     surgery={"status": "performed", "margin": "R0"})
 
     def test_s11_provisional_on_the_timing(self) -> None:
@@ -639,6 +641,59 @@ class TestS11UnknownTiming:
                      surgery={"status": "performed", "date": "2025-01-10", "margin": "R0"}))
         assert "REC-ADJ-NODES-METS" not in ids(a)
         assert "MISS-NODES" in [m.id for m in a.missing]
+
+
+class TestS11WithDistantDiseasePresent:
+    """S11 is a postoperative consideration. Distant metastases present that surgery
+    cannot remove are advanced disease, treated with the systemic sequence of S12-S14
+    (an mTOR inhibitor before conventional chemotherapy, S13): S11 is then not offered,
+    so that 'consider postoperative chemotherapy' is never read as chemotherapy first."""
+
+    @staticmethod
+    def data(**stage: Any) -> dict[str, Any]:
+        """8 cm necrotic soft-tissue primary resected R0 on 2024-01-10, a liver metastasis
+        on the staging CT of 2024-01-08, still present."""
+        return base(tumour={"primary_site": "soft_tissue", "size": {"value": 8, "unit": "cm"}},
+                    diagnosis={"method": "histology_with_ihc", "date": "2024-01-05",
+                               "prior_diagnosis": "none"},
+                    histology={**HISTOLOGY_BENIGN, "necrosis": "present"},
+                    stage={"status": "metastatic", "lymph_nodes": "negative",
+                           "metastases": [{"site": "liver", "detected_on": "2024-01-08"}],
+                           **stage},
+                    surgery={"status": "performed", "date": "2024-01-10", "margin": "R0"})
+
+    def test_unresectable_metastases_get_the_systemic_sequence_not_s11(self) -> None:
+        a = assess(parse_case(self.data(resectable="no")), dt.date(2026, 12, 5))
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+        assert a.recommendations[0].id == "REC-MTOR-FIRST-LINE"
+        assert "MISS-NODES" not in [m.id for m in a.missing]
+
+    def test_foci_that_cannot_all_be_excised_are_beyond_surgery_too(self) -> None:
+        a = run(self.data(resectable="unknown", complete_excision_feasible="no"))
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+
+    def test_nodes_beside_unresectable_metastases_give_no_s11_either(self) -> None:
+        data = self.data(resectable="no")
+        data["stage"]["lymph_nodes"] = "positive"
+        assert "REC-ADJ-NODES-METS" not in ids(run(data))
+
+    def test_resectability_unknown_leaves_s11_provisional_after_the_systemic_sequence(
+        self,
+    ) -> None:
+        """Unknown is not 'no': if surgery can remove the metastasis, S11 follows its
+        removal; meanwhile it is provisional on the question and comes after the mTOR
+        inhibitor, beside the surgical opinion it waits on."""
+        a = run(self.data())
+        rec = item(a, "REC-ADJ-NODES-METS")
+        assert "MISS-RESECTABLE" in rec.conditional_on and rec.strength == "consider"
+        order = [i.id for i in a.recommendations]
+        assert order.index("REC-MTOR-FIRST-LINE") < order.index("REC-ADJ-NODES-METS")
+
+    def test_metastases_surgery_can_remove_keep_s11_after_their_removal(self) -> None:
+        a = run(self.data(resectable="yes", complete_excision_feasible="yes"))
+        assert item(a, "REC-ADJ-NODES-METS").conditional_on == ()
+        order = [i.id for i in a.recommendations]
+        assert order.index("REC-AGGRESSIVE-SURGERY") < order.index("REC-ADJ-NODES-METS")
 
 
 def test_json_of_new_states_is_plain() -> None:

@@ -2,8 +2,9 @@
 
 Local treatment whose criteria are met comes first (resection, re-excision, removal of
 metastatic foci, lung metastasectomy), then adjuvant considerations, then systemic
-treatment, then local treatment that is still undecided or whose criteria are not met,
-then referral. Within a step the rules' own order is kept. The section each record
+treatment, then local treatment that is still undecided or whose criteria are not met
+(with the postoperative consideration that waits on whether surgery can remove the
+disease), then referral. Within a step the rules' own order is kept. The section each record
 belongs to stays on the item, so a renderer can still group by section.
 """
 
@@ -38,6 +39,10 @@ def _step(item: Item) -> int:
     if item.id in LOCAL:
         own = [c for c in item.conditional_on if c not in _SHARED_CONDITIONS]
         return 3 if own and item.id == "REC-AGGRESSIVE-SURGERY" else 0
+    if item.id == "REC-ADJ-NODES-METS" and "MISS-RESECTABLE" in item.conditional_on:
+        # postoperative after an operation still undecided: with it, after the systemic
+        # sequence that governs while surgery cannot remove the disease
+        return 3
     if item.id in LOCAL_UNDECIDED:
         return 3
     return _STEP_OF_SECTION.get(item.section, 4)

@@ -156,6 +156,19 @@ def adjuvant(
     # relapsed disease never operated on: whether surgery can remove it decides
     resection_open = (to_operate and not operated and status in _RELAPSED
                       and case.stage.resectable is YesNo.unknown)
+    # S11 follows an operation that removes the disease. Distant disease still present
+    # that surgery cannot remove is advanced disease: its systemic treatment is the
+    # sequence of S12-S14 (an mTOR inhibitor first, S13), not a postoperative
+    # consideration, so S11 is not offered; while that is not known it is provisional on
+    # it (and comes after the systemic sequence, see engine/order.py).
+    distant_present = (status is DiseaseStatus.metastatic and bool(case.stage.metastases)
+                       and d.free_since is None)
+    resectable = case.stage.resectable
+    feasible = case.stage.complete_excision_feasible
+    beyond_surgery = distant_present and (
+        resectable is YesNo.no or (resectable is YesNo.unknown and feasible is YesNo.no))
+    removal_open = (distant_present and resectable is YesNo.unknown
+                    and feasible is YesNo.unknown)
     s11_affects = ("REC-ADJ-NODES-METS",)
     # Unknown is not "no": a metastasis of unknown timing may have been there at
     # presentation, and an unknown surgery status may be "operated on".
@@ -169,7 +182,7 @@ def adjuvant(
         not case.stage.metastases or Timing.metachronous in d.timings)
     considered = bool(case.systemic.therapies) or relapse_cleared \
         or status is DiseaseStatus.recurrent
-    if considered:
+    if considered or beyond_surgery:
         s11, untimed = [], []
     if not s11 and untimed:
         s11 = untimed
@@ -184,22 +197,23 @@ def adjuvant(
         if d.anchor is None:
             timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
-    if s11 and resection_open:
-        ask = out.missing("MISS-RESECTABLE", affects=s11_affects)
-        out.add("REC-ADJ-NODES-METS", [*s11, Fact("stage.resectable", "unknown")],
-                [*timing_unknown, ask])
-    elif s11 and (operated or to_operate):
-        out.add("REC-ADJ-NODES-METS", s11, timing_unknown)
-    elif s11 and surgery_status is SurgeryStatus.unknown:
+    conditions = list(timing_unknown)
+    if shown and (resection_open or removal_open):
+        s11.append(Fact("stage.resectable", "unknown"))
+        conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
+    if shown and (operated or to_operate):
+        out.add("REC-ADJ-NODES-METS", s11, conditions)
+    elif shown:  # the surgery status is unknown
         ask = out.missing("MISS-SURGERY-STATUS", affects=s11_affects)
         out.add(
             "REC-ADJ-NODES-METS",
             [*s11, Fact("surgery.status", "unknown")],
-            [*timing_unknown, ask],
+            [*conditions, ask],
         )
     if (
         (not shown or timing_unknown)
         and not considered
+        and not beyond_surgery
         and nodes in (NodeStatus.unknown, NodeStatus.not_assessed)
         and (status is DiseaseStatus.localized or operated)
     ):

@@ -69,8 +69,9 @@ APPLIES_WHEN: dict[str, str] = {
     "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
     "ligament) or where complete margins are uncertain.",
     "REC-ADJ-NODES-METS": "Positive lymph nodes or synchronous distant metastases, with the "
-    "primary operated or to be operated; provisional when the surgery status or a "
-    "metastasis's timing is unknown.",
+    "primary operated or to be operated, and no distant disease left that surgery cannot "
+    "remove; provisional when the surgery status, a metastasis's timing or whether surgery "
+    "can remove the metastases present is unknown.",
     "REC-NO-ADJUVANT-AFTER-RELAPSE": "Recurrent or metastatic disease free of disease again "
     "(I8), without nodes or metastases at presentation calling for S11.",
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
