@@ -60,11 +60,12 @@ def _incomplete_groups(case: Case) -> list[tuple[str, tuple[str, ...]]]:
     ]
 
 
-def _no_melanocytic_marker(case: Case) -> bool:
-    """No melanocytic marker (HMB-45, Melan-A, MITF), the mark of PEComa, has a result,
-    and one is recorded as not done: the melanocytic differentiation was not shown."""
-    markers = [getattr(case.immunohistochemistry, m) for m in ("hmb45", "melan_a", "mitf")]
-    return not any(x in _DONE for x in markers) and IHCResult.not_done in markers
+def _no_melanocytic_result(case: Case) -> bool:
+    """No melanocytic marker (HMB-45, Melan-A, MITF), the mark of PEComa, has a result:
+    recorded as not done, or not recorded at all (unknown is not a result), the
+    melanocytic differentiation is not shown."""
+    ihc = case.immunohistochemistry
+    return not (ihc.hmb45 in _DONE or ihc.melan_a in _DONE or ihc.mitf in _DONE)
 
 
 def _melanocytic_negative(case: Case) -> bool:
@@ -83,11 +84,12 @@ def ihc_panel_complete(case: Case) -> bool:
 def require_tissue(case: Case, out: Collector) -> None:
     """A diagnosis not confirmed on tissue with the immunohistochemistry panel makes
     every treatment recommendation conditional on the confirmation (S24, S25, I11): a
-    diagnosis on imaging alone, a diagnosis method not recorded (it may have been), or
-    histology without immunohistochemistry and no complete panel recorded (PEComa is
-    mistaken for leiomyosarcoma and other sarcomas), or no melanocytic marker positive
-    among those tested (the panel does not show PEComa). Call before the treatment rules
-    run."""
+    diagnosis on imaging alone, a diagnosis method not recorded with no complete panel
+    (it may have been), histology without immunohistochemistry and no complete panel
+    recorded (PEComa is mistaken for leiomyosarcoma and other sarcomas), no result for
+    any melanocytic marker whatever the method says (unknown is not a result), or no
+    melanocytic marker positive among those tested (the panel does not show PEComa).
+    Call before the treatment rules run."""
     method = case.diagnosis.method
     incomplete = _incomplete_groups(case)
     if method is DiagnosisMethod.imaging_only:
@@ -99,9 +101,11 @@ def require_tissue(case: Case, out: Collector) -> None:
         return  # the panel's results are recorded: the diagnosis was made on tissue
     elif method is DiagnosisMethod.unknown:
         out.treatment_conditions = (out.missing("MISS-DIAGNOSIS-METHOD"),)
-    elif method is DiagnosisMethod.histology_without_ihc or _no_melanocytic_marker(case):
-        # without immunohistochemistry, or no melanocytic marker done whatever the method
-        # says (smooth-muscle markers alone: a leiomyosarcoma's profile)
+    elif method is DiagnosisMethod.histology_without_ihc or _no_melanocytic_result(case):
+        # without immunohistochemistry, or no melanocytic marker result recorded whatever
+        # the method says (not done, or not recorded: 'with immunohistochemistry' and
+        # every marker unknown confirms nothing; smooth-muscle markers alone are a
+        # leiomyosarcoma's profile)
         out.treatment_conditions = (out.missing("MISS-IHC-CONFIRMATION"),)
 
 
@@ -115,10 +119,15 @@ def status_from_facts(case: Case, d: Derived, out: Collector) -> None:
 
 
 def diagnosis_method(case: Case, out: Collector) -> None:
+    """The diagnosis on imaging alone (S24); a method not recorded is asked where it
+    decides something: where the recorded marker results do not already show the
+    diagnosis was made on tissue (a result can only come from tissue), it keeps every
+    treatment recommendation conditional (:func:`require_tissue`). Call after it."""
     method = case.diagnosis.method
     if method is DiagnosisMethod.imaging_only:
         out.add("ALERT-IMAGING-ONLY", [Fact("diagnosis.method", method)])
-    elif method is DiagnosisMethod.unknown:
+    elif method is DiagnosisMethod.unknown and \
+            "MISS-DIAGNOSIS-METHOD" in out.treatment_conditions:
         out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
 
 
