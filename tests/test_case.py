@@ -333,3 +333,50 @@ class TestDatesAreWrittenAsDates:
         assert case.diagnosis.date == dt.date(2025, 1, 6)
         with pytest.raises(InputError):
             parse_case(with_("diagnosis.date", "2025-02-30"))
+
+
+class TestMetastasisFoundBeforeTheDiagnosis:
+    """The staging scan often comes before the biopsy: a metastasis detected before
+    'diagnosis.date' (2025-01-02) is a fact, present at presentation (I7): synchronous,
+    with a disease-free interval of 0, so S16's year is not met (I5)."""
+
+    def data(self, **stage: Any) -> dict[str, Any]:
+        return _metastatic(metastases=[{"site": "lung", "detected_on": "2024-12-20",
+                                        **stage.pop("met", {})}],
+                           extrapulmonary_disease="no", resectable="yes",
+                           complete_excision_feasible="yes", **stage)
+
+    def test_accepted_and_synchronous(self) -> None:
+        a = assess(parse_case(self.data()), dt.date(2026, 11, 28))
+        derived = {f.path: f.value for f in a.derived}
+        assert derived["derived.metastases[0].timing"] == "synchronous"
+        assert derived["derived.disease_free_interval_months"] == "0 months (dates)"
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in a.record_ids()
+        assert "REC-LUNG-METASTASECTOMY" not in a.record_ids()
+
+    def test_synchronous_without_a_treatment_date(self) -> None:
+        """No surgery date to count from: found by the diagnosis, it is still before
+        any end of the primary's treatment (I7)."""
+        data = self.data()
+        data["surgery"] = {"status": "unknown"}
+        a = assess(parse_case(data), dt.date(2026, 11, 28))
+        derived = {f.path: f.value for f in a.derived}
+        assert derived["derived.metastases[0].timing"] == "synchronous"
+        assert "MISS-METASTASIS-TIMING" not in [m.id for m in a.missing]
+
+    def test_called_metachronous_is_a_contradiction(self) -> None:
+        with pytest.raises(InputError, match=r"stage\.metastases\[0\]\.timing") as exc:
+            parse_case(self.data(met={"timing": "metachronous"}))
+        assert "present at presentation" in exc.value.issues[0].rule
+
+    def test_a_stated_interval_of_months_is_a_contradiction(self) -> None:
+        data = self.data(disease_free_interval_months=14)
+        data["surgery"] = {"status": "unknown"}
+        with pytest.raises(InputError, match="disease_free_interval_months"):
+            parse_case(data)
+
+    def test_after_the_evaluation_date_still_refused(self) -> None:
+        case = parse_case(_metastatic(metastases=[{"site": "lung",
+                                                   "detected_on": "2027-01-05"}]))
+        with pytest.raises(InputError, match=r"stage\.metastases\[0\]\.detected_on"):
+            assess(case, dt.date(2026, 11, 28))

@@ -388,12 +388,24 @@ class TestRejectedBundles:
         assert "surgery.date (from Procedure/resection" in text
         assert "must not be before 'diagnosis.date'" in text
 
-    def test_metastasis_before_diagnosis(self) -> None:
+    def test_metastasis_before_diagnosis_is_present_at_presentation(self) -> None:
+        """The staging scan often precedes the biopsy: a metastasis found before the
+        diagnosis date is read, and it was there at presentation (I7)."""
         bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
-        _resource(bundle, "metastasis-1")["onsetDateTime"] = "2020-01-01"
+        _resource(bundle, "metastasis-1")["onsetDateTime"] = "2023-01-20"
+        case = case_from_bundle(bundle).case
+        assert str(case.stage.metastases[0].detected_on) == "2023-01-20"
+
+    def test_metachronous_metastasis_before_diagnosis(self) -> None:
+        """Called metachronous but found before the diagnosis: a contradiction, named."""
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        met = _resource(bundle, "metastasis-1")
+        met["onsetDateTime"] = "2020-01-01"
+        met["extension"] = [{"url": "https://pecoma.example/fhir/StructureDefinition/"
+                                    "metastasis-timing", "valueCode": "metachronous"}]
         with pytest.raises(InputError) as exc:
             case_from_bundle(bundle)
-        assert "stage.metastases[0].detected_on" in _issues(exc)
+        assert "stage.metastases[0].timing" in _issues(exc)
 
     def test_wrong_size_unit(self) -> None:
         bundle = copy.deepcopy(example("low-risk"))

@@ -166,12 +166,19 @@ def contradictions(case: Case) -> list[FieldIssue]:
     anchor = end if end is not None else operated_on
     for i, met in enumerate(mets):
         path = f"stage.metastases[{i}]"
-        if met.detected_on and diagnosed and met.detected_on < diagnosed:
+        # A metastasis may be found before the diagnosis date (the staging scan often
+        # precedes the biopsy): it was there at presentation (I7), so never metachronous.
+        if (met.detected_on and diagnosed and met.detected_on <= diagnosed
+                and met.timing is _METACHRONOUS):
             add(
-                f"{path}.detected_on",
-                met.detected_on.isoformat(),
-                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+                f"{path}.timing",
+                "metachronous",
+                f"contradicts 'detected_on' ({met.detected_on.isoformat()}) on or before "
+                f"'diagnosis.date' ({diagnosed.isoformat()}): a metastasis found by the "
+                "diagnosis was present at presentation; use 'synchronous' or leave timing "
+                "out, or correct the date",
             )
+            continue
         if not (met.detected_on and anchor):
             continue
         if met.timing is _METACHRONOUS and met.detected_on <= anchor:
@@ -193,6 +200,16 @@ def contradictions(case: Case) -> list[FieldIssue]:
     if stated_dfi is not None and stated_dfi > 0:
         # the interval runs to the first metastasis: none was there at presentation
         for i, met in enumerate(mets):
+            if met.detected_on and diagnosed and met.detected_on <= diagnosed \
+                    and anchor is None:
+                add(
+                    "stage.disease_free_interval_months",
+                    stated_dfi,
+                    f"contradicts 'stage.metastases[{i}].detected_on' "
+                    f"({met.detected_on.isoformat()}), on or before 'diagnosis.date' "
+                    f"({diagnosed.isoformat()}): a metastasis present at presentation makes "
+                    "the interval 0; correct one of them",
+                )
             if met.timing is _SYNCHRONOUS:
                 add(
                     f"stage.metastases[{i}].timing",

@@ -150,10 +150,14 @@ _ADVANCED_FACT = {
 }
 
 
-def _timing(met: Metastasis, anchor: dt.date | None, untreated: bool,
-            stated_dfi: float | None, alone: bool) -> Timing:
+def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
+            untreated: bool, stated_dfi: float | None, alone: bool) -> Timing:
     if met.detected_on and anchor:
         return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
+    if met.detected_on and diagnosed and met.detected_on <= diagnosed:
+        # found by the time of the diagnosis (a staging scan before the biopsy): before
+        # any end of the primary's treatment, so present at presentation (I7)
+        return _SYNCHRONOUS
     if met.timing is not _UNKNOWN_TIMING:
         return met.timing
     if untreated:
@@ -208,7 +212,9 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         untreated = surgery.status in _UNTREATED
         stated_dfi = stage.disease_free_interval_months
         alone = len(mets) == 1
-        timings = tuple([_timing(m, anchor, untreated, stated_dfi, alone) for m in mets])
+        diagnosed = case.diagnosis.date
+        timings = tuple([_timing(m, anchor, diagnosed, untreated, stated_dfi, alone)
+                         for m in mets])
         dated = [m.detected_on for m in mets if m.detected_on]
         extrapulmonary = (
             _YES
