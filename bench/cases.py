@@ -48,6 +48,8 @@ def generate(n: int, seed: int = 20261128) -> list[dict[str, Any]]:
             "systemic": {"mtor_inhibitor_available": rng.choice(YESNO),
                          "mtor_inhibitor_contraindicated": rng.choice(YESNO)},
         }
+        if case["diagnosis"]["method"] == "imaging_only":
+            case["surgery"]["margin"] = "unknown"  # a margin is read on histology
         if status == "locally_advanced_unresectable":
             case["surgery"] = {"status": "not_performed"}
             case["stage"]["resectable"] = "no"

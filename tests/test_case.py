@@ -380,3 +380,25 @@ class TestMetastasisFoundBeforeTheDiagnosis:
                                                    "detected_on": "2027-01-05"}]))
         with pytest.raises(InputError, match=r"stage\.metastases\[0\]\.detected_on"):
             assess(case, dt.date(2026, 11, 28))
+
+
+class TestImagingOnlyWithAMargin:
+    """A margin is a pathology finding on the resection specimen: 'diagnosed on imaging
+    alone' beside it is a contradiction, refused, never a Folpe category computed from
+    histology the method says does not exist."""
+
+    @pytest.mark.parametrize("margin", ["R0", "R1", "R2", "uncertain"])
+    def test_refused_naming_the_method(self, margin: str) -> None:
+        data = with_("surgery.margin", margin)
+        data["diagnosis"]["method"] = "imaging_only"
+        with pytest.raises(InputError) as exc:
+            parse_case(data)
+        issue = exc.value.issues[0]
+        assert issue.path == "diagnosis.method" and "resection specimen" in issue.rule
+
+    def test_resected_with_the_margin_not_known_stays_legal(self) -> None:
+        data = copy.deepcopy(BASE)
+        data["surgery"] = {"status": "performed", "date": "2025-01-10"}
+        data["diagnosis"]["method"] = "imaging_only"
+        a = assess(parse_case(data), dt.date(2026, 11, 28))
+        assert "MISS-TISSUE-DIAGNOSIS" in [m.id for m in a.missing]

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from pecoma.case.values import (
+    DiagnosisMethod,
     DiseaseStatus,
     Margin,
     MetastasisSite,
@@ -119,6 +120,16 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "stage.resectable",
             "yes",
             "must not be 'yes' when 'stage.status' is 'locally_advanced_unresectable'",
+        )
+    if (performed and surgery.margin is not Margin.unknown
+            and case.diagnosis.method is DiagnosisMethod.imaging_only):
+        add(
+            "diagnosis.method",
+            "imaging_only",
+            f"contradicts 'surgery.margin' '{surgery.margin.value}': a margin is read by "
+            "pathology on the resection specimen, so the tumour has been examined on "
+            "histology; record how the diagnosis now stands ('histology_with_ihc' or "
+            "'histology_without_ihc', or 'unknown')",
         )
     if not performed:
         if surgery.margin is not Margin.unknown:
