@@ -125,6 +125,7 @@ def adjuvant(
         out.add("RISK-ASSESS", [d.status_fact()], risk_unknown)
         facts: list[Fact] = []
         conditional: list[str] = []
+        residual: list[str] = []
         if site in s.high_risk_sites:
             facts.append(Fact("tumour.primary_site", site))
         if surgery_status is SurgeryStatus.performed:
@@ -132,11 +133,20 @@ def adjuvant(
                 facts.append(Fact("surgery.margin", margin))
                 if case.stage.resectable is YesNo.no:
                     facts.append(Fact("stage.resectable", "no"))
+                elif margin is Margin.R2 and case.stage.resectable is YesNo.unknown:
+                    # gross tumour left that surgery may not remove: then it is locally
+                    # advanced disease (I6), and no adjuvant treatment
+                    residual.append(out.missing("MISS-RESIDUAL-RESECTABLE"))
             elif margin is Margin.unknown:
                 facts.append(Fact("surgery.margin", "unknown"))
                 conditional.append(out.missing("MISS-MARGIN"))
         if facts:
-            out.add("REC-ADJ-RADIOTHERAPY", facts, conditional if len(facts) == 1 else ())
+            # gross tumour left (R2): completing the resection comes first (S03), and
+            # radiotherapy is weighed after it, said so
+            out.add("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION"
+                    if surgery_status is SurgeryStatus.performed and margin is Margin.R2
+                    else "REC-ADJ-RADIOTHERAPY",
+                    facts, [*(conditional if len(facts) == 1 else ()), *residual])
     # S11: nodes or distant metastases at presentation.
     s11: list[Fact] = []
     if nodes is NodeStatus.positive:

@@ -67,7 +67,9 @@ APPLIES_WHEN: dict[str, str] = {
     "REC-RERESECTION-OPTION": "Localized disease resected with an uncertain margin.",
     "REC-REFER-SURGERY": "Surgery is planned or to be decided.",
     "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
-    "ligament) or where complete margins are uncertain.",
+    "ligament) or where complete margins are uncertain (R1, uncertain or unknown).",
+    "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION": "Localized disease resected with an R2 margin "
+    "(gross tumour left): radiotherapy weighed once the resection is completed.",
     "REC-ADJ-NODES-METS": "Positive lymph nodes or synchronous distant metastases, with the "
     "primary operated or to be operated, and no distant disease left that surgery cannot "
     "remove; provisional when the surgery status, a metastasis's timing or whether surgery "
