@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from pecoma import assess, parse_case
 from pecoma.engine.model import Assessment
 
@@ -41,6 +43,31 @@ def localized(**over: Any) -> dict[str, Any]:
     }
     data.update(over)
     return data
+
+
+class TestPriorDiagnosis:
+    @pytest.mark.parametrize("prior", ["leiomyoma", "melanoma", "gist", "other"])
+    def test_the_earlier_tumour_is_not_called_a_sarcoma(self, prior: str) -> None:
+        rec = item(run(localized(diagnosis={"method": "histology_with_ihc",
+                                            "date": "2025-01-02",
+                                            "prior_diagnosis": prior})),
+                   "ALERT-PRIOR-DIAGNOSIS")
+        assert "Misdiagnosis as another sarcoma is common" not in rec.text
+        assert {"S24", "S25"} <= set(rec.provenance.statements)
+
+    def test_melanoma_the_shared_melanocytic_markers(self) -> None:
+        """The guideline does not speak of melanoma; its pitfall, HMB-45 and Melan-A in
+        both tumours, is published pathology and labelled so."""
+        a = run(localized(diagnosis={"method": "histology_with_ihc", "date": "2025-01-02",
+                                     "prior_diagnosis": "melanoma"}))
+        rec = item(a, "SUPP-MELANOMA-MARKERS")
+        assert rec.provenance.kind == "supplementary" and not rec.provenance.statements
+        assert rec.provenance.sources and "HMB-45" in rec.text and "Melan-A" in rec.text
+
+    def test_other_earlier_diagnoses_get_no_melanoma_note(self) -> None:
+        a = run(localized(diagnosis={"method": "histology_with_ihc", "date": "2025-01-02",
+                                     "prior_diagnosis": "leiomyosarcoma"}))
+        assert "SUPP-MELANOMA-MARKERS" not in a.record_ids()
 
 
 class TestGrossResidualRadiotherapy:

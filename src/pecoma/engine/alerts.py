@@ -147,7 +147,8 @@ def ihc_panel(case: Case, out: Collector) -> None:
 def history_and_behaviour(
     case: Case, d: Derived, classifications: Sequence[Classification], out: Collector
 ) -> None:
-    """A prior diagnosis of another tumour (S25), an incomplete resection (S27, with the
+    """A prior diagnosis of another tumour (S24, S25; melanoma's shared markers,
+    supplementary), an incomplete resection (S27, with the
     severity the evidence of malignancy gives it, I9), TFE3 (supplementary) and long-term
     follow-up for all (S26)."""
     prior = case.diagnosis.prior_diagnosis
@@ -165,6 +166,9 @@ def history_and_behaviour(
         # "do not delay mTOR-targeted treatment" holds once the PEComa is confirmed (I11)
         out.add("ALERT-PRIOR-DIAGNOSIS", [Fact("diagnosis.prior_diagnosis", prior)],
                 list(out.treatment_conditions))
+        if prior is PriorDiagnosis.melanoma:
+            # the pitfall there is the shared melanocytic markers (supplementary)
+            out.add("SUPP-MELANOMA-MARKERS", [Fact("diagnosis.prior_diagnosis", prior)])
     if resected_margin is not None and resected_margin is not Margin.R0:
         facts = [Fact("surgery.margin", resected_margin)]
         conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]

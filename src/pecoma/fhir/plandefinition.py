@@ -116,6 +116,7 @@ APPLIES_WHEN: dict[str, str] = {
     "uncertain or unknown margin, the tumour benign or of uncertain malignant potential "
     "on the facts entered (I9).",
     "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
+    "SUPP-MELANOMA-MARKERS": "The tumour carried a diagnosis of melanoma before PEComa.",
     "SUPP-TSC-ALTERED": "Advanced disease (or possibly advanced) with a pathogenic TSC1 or "
     "TSC2 variant.",
     "SUPP-TFE3-FUSION": "Advanced disease (or possibly advanced) with a TFE3 rearrangement.",
