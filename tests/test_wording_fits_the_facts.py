@@ -9,6 +9,8 @@ project's own carries the interpretation it rests on.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -19,6 +21,12 @@ from pecoma.engine.model import Assessment
 ON = dt.date(2026, 12, 5)
 IHC = {"hmb45": "positive", "melan_a": "positive", "sma": "positive"}
 MTOR_OK = {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no"}
+
+
+def example(name: str) -> dict[str, Any]:
+    text = resources.files("pecoma").joinpath(f"examples/{name}.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 def run(data: dict[str, Any], on: dt.date = ON) -> Assessment:
@@ -45,6 +53,29 @@ def localized(**over: Any) -> dict[str, Any]:
     return data
 
 
+class TestMetastaticSurgery:
+    def test_the_primary_resected_years_ago_is_not_to_be_removed_again(self) -> None:
+        """The bundled example: primary resected R0 in 2023, a lung metastasis in 2024.
+        S17's removal is of the disease present; the primary only if still in place."""
+        a = run(example("metachronous-lung"))
+        rec = item(a, "REC-AGGRESSIVE-SURGERY")
+        words = f"{rec.title} {rec.text}".lower()
+        assert "removal of the primary and" not in words
+        assert "if it is still in place" in words
+        assert rec.strength == "attempt whenever possible"
+
+
+class TestAfterRelapse:
+    def test_an_r0_primary_is_not_said_to_have_been_unremovable(self) -> None:
+        """After a metastasectomy, with the primary resected R0, the reason given for
+        high-risk surveillance must not say that the primary could not be removed."""
+        data = example("metachronous-lung")
+        data["free_of_disease"] = {"since": "2025-01-20", "by": "surgery"}
+        rec = item(run(data), "FU-AFTER-RELAPSE")
+        assert "a primary that could not be removed was never assessed" not in rec.text
+        assert "after a primary that could not be removed" in rec.text
+
+
 class TestPriorDiagnosis:
     @pytest.mark.parametrize("prior", ["leiomyoma", "melanoma", "gist", "other"])
     def test_the_earlier_tumour_is_not_called_a_sarcoma(self, prior: str) -> None:
@@ -68,6 +99,31 @@ class TestPriorDiagnosis:
         a = run(localized(diagnosis={"method": "histology_with_ihc", "date": "2025-01-02",
                                      "prior_diagnosis": "leiomyosarcoma"}))
         assert "SUPP-MELANOMA-MARKERS" not in a.record_ids()
+
+
+def test_tfe3_in_a_localized_resected_tumour_names_no_systemic_choice() -> None:
+    ihc = {**IHC, "tfe3": "positive"}
+    a = run(localized(immunohistochemistry=ihc))
+    assert a.advanced is False
+    rec = item(a, "SUPP-TFE3")
+    assert "weigh it in systemic choices" not in rec.text
+    assert "if the disease is, or becomes, advanced" in rec.text
+
+
+def test_features_asked_in_metastatic_disease_do_not_speak_of_a_risk_to_stratify() -> None:
+    """Metastatic disease: the risk is not stratified (I8); the features are asked for
+    the pathology categories only, and the missing facts say so."""
+    data = localized(histology={"infiltrative_growth": "absent", "mitoses_per_50_hpf": 0},
+                     stage={"status": "metastatic", "lymph_nodes": "negative",
+                            "resectable": "no",
+                            "metastases": [{"site": "liver", "detected_on": "2025-01-08"}]})
+    a = run(data)
+    assert a.risk.group == "not_applicable"
+    asked = {m.id: m for m in a.missing}
+    assert {"MISS-NECROSIS", "MISS-GRADE"} <= set(asked)
+    for mid in ("MISS-NECROSIS", "MISS-GRADE"):
+        assert "; the risk cannot be low" not in asked[mid].meanwhile, mid
+        assert "where the risk is stratified" in asked[mid].meanwhile, mid
 
 
 class TestGrossResidualRadiotherapy:
