@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from pecoma import assess, parse_case
+from pecoma import assess, load_knowledge, parse_case, plan_surveillance
 from pecoma.engine.model import Assessment
 
+K = load_knowledge()
 ON = dt.date(2026, 12, 5)
 IHC = {"hmb45": "positive", "melan_a": "positive", "sma": "positive"}
 MTOR_OK = {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no"}
@@ -124,6 +125,23 @@ def test_features_asked_in_metastatic_disease_do_not_speak_of_a_risk_to_stratify
     for mid in ("MISS-NECROSIS", "MISS-GRADE"):
         assert "; the risk cannot be low" not in asked[mid].meanwhile, mid
         assert "where the risk is stratified" in asked[mid].meanwhile, mid
+
+
+def test_equivocal_scan_advice_is_labelled_as_the_projects_reading() -> None:
+    """The guideline (S26, S27) says nothing of equivocal findings: re-imaging at a short
+    interval or a biopsy, and counting on from the scan, is the project's reading."""
+    rec = K.records["FU-EQUIVOCAL"]
+    assert rec.interpretations == ("I16",)
+    assert "I16" in K.interpretations
+    assert "interpretation I16" in rec.text
+    case = parse_case(localized())
+    from pecoma.engine.imaging import parse_imaging
+
+    history = parse_imaging([{"date": "2025-04-10", "modality": "chest_ct",
+                              "finding": "equivocal"}])
+    plan = plan_surveillance(case, assess(case, ON), ON, imaging=history)
+    flag = next(f for f in plan.flags if f.id == "FU-EQUIVOCAL")
+    assert "I16" in flag.provenance.interpretations
 
 
 class TestGrossResidualRadiotherapy:
