@@ -79,11 +79,11 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     operated = diagnosed + dt.timedelta(days=draw(st.integers(0, 120)))
     if surgery_status == SurgeryStatus.performed.value:
         surgery["margin"] = draw(_values(Margin))
-        if data["diagnosis"]["method"] == DiagnosisMethod.imaging_only.value:
-            surgery["margin"] = "unknown"  # a margin is read on histology
         if status == DiseaseStatus.locally_advanced_unresectable.value:
             # only gross residue (or a margin not known) leaves locally advanced disease
             surgery["margin"] = draw(st.sampled_from(["R2", "unknown"]))
+        if data["diagnosis"]["method"] == DiagnosisMethod.imaging_only.value:
+            surgery["margin"] = "unknown"  # a margin is read on histology
         if draw(st.booleans()):
             surgery["date"] = operated.isoformat()
     data["surgery"] = surgery
