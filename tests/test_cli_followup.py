@@ -49,7 +49,9 @@ class TestFormats:
         assert data["format"] == "pecoma-surveillance-plan/1"
         assert data["next_visit"]["due"] == "2025-07-15"
         assert data["visits"][0]["status"] == "done"
-        assert [i["id"] for i in data["interpretations"]] == ["I2", "I4"]
+        # I2 (windows), I4 (yearly visits never end), I16 (the equivocal MRI of 2025-04-15
+        # flagged for the team's decision: the project's reading, not the guideline's)
+        assert [i["id"] for i in data["interpretations"]] == ["I2", "I4", "I16"]
 
     def test_ics_to_file(self, tmp_path: Path) -> None:
         out = tmp_path / "plan.ics"
