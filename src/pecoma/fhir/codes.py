@@ -81,6 +81,45 @@ ANTINEOPLASTIC: Final = "antineoplastic agent"
 MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "zotarolimus",
                            "umirolimus", "biolimus")
 
+#: Names of substances an allergy may be recorded to that are no anticancer drug and hold
+#: none (each a whole word, plurals too): antibiotics, analgesics, contrast media, other
+#: common drugs, foods and environmental allergens. An allergy to one of them is
+#: identified and rules no PEComa drug out; an allergy to a substance named otherwise
+#: stays *not identified* (it may be to a drug pecoma proposes). Left out on purpose,
+#: so that an allergy to them is never cleared by its name: the macrolide antibiotics
+#: (erythromycin, azithromycin, clarithromycin) and tacrolimus or pimecrolimus (macrolides
+#: as sirolimus is), polysorbate 80 (temsirolimus's solvent) and albumin (nab-sirolimus's
+#: carrier).
+NOT_ANTICANCER_NAMES: Final = (
+    # penicillins and other beta-lactams
+    "penicillin", "pcn", "amoxicillin", "ampicillin", "piperacillin", "flucloxacillin",
+    "dicloxacillin", "augmentin", "co-amoxiclav", "beta-lactam", "cephalosporin",
+    "cephalexin", "cefalexin", "cefazolin", "ceftriaxone", "cefuroxime", "cefaclor",
+    "cefepime", "carbapenem", "meropenem", "imipenem",
+    # other antibiotics
+    "sulfa", "sulfonamide", "sulphonamide", "sulfamethoxazole", "trimethoprim",
+    "co-trimoxazole", "bactrim", "septra", "ciprofloxacin", "levofloxacin",
+    "moxifloxacin", "fluoroquinolone", "quinolone", "tetracycline", "doxycycline",
+    "minocycline", "vancomycin", "clindamycin", "metronidazole", "nitrofurantoin",
+    "gentamicin", "tobramycin", "aminoglycoside",
+    # analgesics and anti-inflammatories
+    "aspirin", "acetylsalicylic acid", "ibuprofen", "naproxen", "diclofenac", "ketorolac",
+    "celecoxib", "nsaid", "paracetamol", "acetaminophen", "metamizole", "codeine",
+    "morphine", "hydromorphone", "oxycodone", "hydrocodone", "tramadol", "fentanyl",
+    "pethidine", "meperidine", "opioid", "opiate",
+    # other common drugs
+    "lisinopril", "enalapril", "ramipril", "captopril", "ace inhibitor", "statin",
+    "atorvastatin", "simvastatin", "heparin", "enoxaparin", "warfarin", "metformin",
+    "allopurinol", "carbamazepine", "phenytoin", "lamotrigine", "ondansetron",
+    "metoclopramide", "lidocaine", "lignocaine", "iodinated contrast", "contrast media",
+    "contrast medium", "contrast dye", "iodine", "gadolinium",
+    # foods and environmental allergens
+    "peanut", "tree nut", "shellfish", "shrimp", "fish", "egg", "milk", "dairy", "lactose",
+    "soy", "soya", "wheat", "gluten", "sesame", "strawberry", "bee sting", "bee venom",
+    "wasp", "insect sting", "pollen", "grass pollen", "ragweed", "house dust", "dust mite",
+    "cat dander", "dog dander", "animal dander", "mould", "mold", "latex", "nickel",
+)
+
 AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",
                            "sirolimus protein-bound", "fyarro",

@@ -31,6 +31,7 @@ from pecoma.fhir import codes as c
 
 __all__ = [
     "ATC",
+    "ATC_GROUPS_HOLDING_MTOR",
     "ATC_NAMES",
     "INGREDIENTS",
     "MEDICATION_BY_ID",
@@ -39,6 +40,7 @@ __all__ = [
     "NO_KNOWN_ALLERGY",
     "RXNORM",
     "RXNORM_NAMES",
+    "RXNORM_OTHER_NAMES",
     "Given",
     "Resolver",
     "agent_of",
@@ -50,8 +52,10 @@ __all__ = [
     "may_have_been_given",
     "medication_concept",
     "mtor_class_named",
+    "mtor_group_coded",
     "names_something",
     "no_resolver",
+    "not_anticancer_named",
     "records_no_allergy",
     "resolver_for",
     "started_on",
@@ -93,6 +97,18 @@ RXNORM_NAMES: Final[Mapping[str, str]] = {
     "56946": "paclitaxel",
     "3002": "cyclophosphamide",
     "40048": "carboplatin",
+}
+
+#: RxNorm concepts of substances that are no anticancer drug (an allergy to one rules no
+#: PEComa drug out; a medication of one is no line), each read in a published source:
+#: - 7980 Penicillin G: paciowg/sample-data-fsh, input/fsh/EX_jm_allergyInterolerance.fsh
+#:   (an AllergyIntolerance of the PACIO sample data).
+#: - 2551 ciprofloxacin, 1314891 Latex: cqframework/cpg-example-anthrax,
+#:   input/fsh/test-cases/allergy-intolerances/allergy-15.fsh and allergy-4.fsh.
+RXNORM_OTHER_NAMES: Final[Mapping[str, str]] = {
+    "7980": "penicillin g",
+    "2551": "ciprofloxacin",
+    "1314891": "latex",
 }
 
 
@@ -226,8 +242,8 @@ def _words(concept: Mapping[str, Any]) -> str:
         if not isinstance(code, str):
             continue
         system = coding.get("system")
-        name = (RXNORM_NAMES.get(code.strip()) if system == RXNORM
-                else _atc_name(code) if system == ATC else None)
+        name = ((RXNORM_NAMES.get(code.strip()) or RXNORM_OTHER_NAMES.get(code.strip()))
+                if system == RXNORM else _atc_name(code) if system == ATC else None)
         if name is not None:
             parts.append(name)
     return " ".join(parts).lower()
@@ -376,6 +392,35 @@ def ingredients_named(concept: Mapping[str, Any]) -> frozenset[str]:
     words = _words(concept)
     return frozenset(drug for drug, names in _DRUG_NAMES.items()
                      if any(n in words for n in names))
+
+
+_NOT_ANTICANCER: Final = re.compile(
+    r"(?<![a-z0-9])(?:" + "|".join(re.escape(n) for n in c.NOT_ANTICANCER_NAMES)
+    + r")(?:e?s)?(?![a-z0-9])")
+
+
+def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
+    """The substance a concept names that is no anticancer drug and holds none
+    (:data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`, or an RxNorm code of
+    :data:`RXNORM_OTHER_NAMES`), or ``None``: "Penicillin G" names penicillin; "Allergy
+    to drug" names nothing."""
+    found = _NOT_ANTICANCER.search(_words(concept))
+    return found.group(0) if found else None
+
+
+#: WHO ATC groups that hold the mTOR kinase inhibitors (L01EG): L01 antineoplastic agents
+#: and L01E protein kinase inhibitors. An allergy coded by one of them is an allergy to a
+#: group of drugs the mTOR inhibitors belong to.
+ATC_GROUPS_HOLDING_MTOR: Final = frozenset({"L01", "L01E"})
+
+
+def mtor_group_coded(concept: Mapping[str, Any]) -> bool:
+    """Whether a concept is coded with an ATC group that holds the mTOR inhibitors
+    (:data:`ATC_GROUPS_HOLDING_MTOR`)."""
+    return any(isinstance(cd, dict) and cd.get("system") == ATC
+               and isinstance(cd.get("code"), str)
+               and cd["code"].strip().upper() in ATC_GROUPS_HOLDING_MTOR
+               for cd in _list(concept.get("coding")))
 
 
 def allergy_substances(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -13,20 +13,17 @@ from pecoma.case import Agent, PrimarySite, Response, SurgeryStatus, TherapySett
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
-from pecoma.fhir.medications import agent_of_concept, allergy_substances
+from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.reading import (
     Reader,
     as_list,
-    codings,
     day_of,
     enum_extension,
     extension,
     has_code,
-    live_condition,
     reference_of,
     resolved,
     site_of,
-    verification,
 )
 
 __all__ = [
@@ -254,18 +251,6 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]],
 # ------------------------------------------------------------------------- allergies
 
 
-def _allergy_agent(allergy: Mapping[str, Any]) -> Agent | str | None:
-    """The mTOR inhibitor an allergy names (by its code, else a reaction's substance),
-    'class' for the drug class, or ``None``."""
-    for concept in allergy_substances(allergy):
-        agent = agent_of_concept(concept)
-        if agent is not None and agent.is_mtor_inhibitor:
-            return agent
-        if meds.mtor_class_named(concept):
-            return "class"
-    return None
-
-
 def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
     """A note for each mTOR inhibitor the record shows given although an intolerance
     read as a contraindication of every mTOR inhibitor does not name it: a question for
@@ -288,26 +273,15 @@ def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
 
 
 def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
-    unreadable = []
-    named: list[tuple[str, Agent | str]] = []  # (where, agent or 'class')
-    for where, allergy in allergies:
-        if not live_condition(allergy):
-            r.why[where] = f"verificationStatus '{verification(allergy)}'"
-            continue
-        status = {code for _s, code in codings(allergy.get("clinicalStatus"))}
-        if status & {"inactive", "resolved"}:
-            r.why[where] = "inactive or resolved"
-            continue
-        if meds.records_no_allergy(allergy):
-            r.why[where] = "records no known allergy (no allergy to anything)"
-            continue
-        agent = _allergy_agent(allergy)
-        if agent is None:
-            if not meds.names_something(m.lower_words(allergy.get("code"))) and (
-                    meds.allergy_may_be_to_a_drug(allergy)):
-                unreadable.append(where)  # no name: a code pecoma does not know, or none
-            continue
-        named.append((where, agent))
+    """The mTOR-inhibitor contraindication an allergy list gives, each entry read by
+    :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use)."""
+    listed = read_allergy_list(allergies)
+    for where, reading in listed.entries:
+        if reading.left_aside is not None:
+            r.why[where] = reading.left_aside
+        elif reading.other is not None and not reading.rules_out_mtor:
+            r.why[where] = f"to {reading.other}, no mTOR inhibitor"
+    named = list(listed.mtor)
     if named:
         # An allergy or intolerance to an mTOR inhibitor is a contraindication of every
         # one; it outweighs an observation that says otherwise (the safer reading).
@@ -319,8 +293,10 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                            "contraindication")
         _given_despite(named, r)
         return
+    unreadable = listed.unidentified
     for where in unreadable:
-        r.why[where] = ("the substance is not named (no text, and no code pecoma knows)")
+        r.why[where] = ("the substance is not identified (no name or code pecoma knows "
+                        "of a drug or other substance)")
         r.notes.append(f"{where}: a drug allergy or intolerance whose substance cannot be "
                        "read; an mTOR-inhibitor contraindication cannot be ruled out")
     if unreadable and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":

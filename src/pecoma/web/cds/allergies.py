@@ -14,17 +14,15 @@ systemic therapy already given are known:
 * an active intolerance to the agent rules the agent out, as does one to a drug it holds
   (ifosfamide rules out epirubicin with ifosfamide); one to any mTOR inhibitor rules out
   every mTOR inhibitor (the reader takes it as a class contraindication), and so does one
-  to the class, or to an mTOR inhibitor that is none of the case format's agents
-  (ridaforolimus; ATC L01EG); the substance is read from the entry's code, else from its
-  reactions' substances;
+  to the class, to an mTOR inhibitor that is none of the case format's agents
+  (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E);
 * an active drug allergy (category ``medication``, or no category) whose substance
   pecoma cannot identify could be to the drug: nothing is proposed, and the card names
-  how many entries could not be identified.
+  how many entries could not be identified. One to a substance clearly named that is no
+  anticancer drug (penicillin, a food) withholds nothing.
 
-Entries that are inactive, resolved, refuted or entered in error are left aside; an
-``unconfirmed`` entry counts (the safer reading). An entry coded "no known allergy" (SNOMED
-CT 716186003, 409137002 drug, 428607008 environmental, 429625007 food: US Core's way to
-record none) is no allergy to anything, not one whose drug cannot be identified.
+Each entry is read by :func:`pecoma.fhir.allergies.read_allergy`, as the FHIR reader
+reads it (which entries are left aside, how the substance is identified).
 """
 
 from __future__ import annotations
@@ -34,29 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pecoma.case import Agent
-from pecoma.fhir.medications import (
-    INGREDIENTS,
-    agent_of_concept,
-    allergy_may_be_to_a_drug,
-    allergy_substances,
-    ingredients_named,
-    mtor_class_named,
-    records_no_allergy,
-)
+from pecoma.fhir.allergies import read_allergies
+from pecoma.fhir.medications import INGREDIENTS
 
 __all__ = ["DrugSafety", "drug_safety"]
-
-_INACTIVE = {"inactive", "resolved"}
-#: Agents that stand for many drugs: an allergy to one of them (vincristine) says nothing
-#: of another (etoposide), so it rules none out by the agent (named ingredients still do).
-_CATCH_ALL = frozenset({Agent.other_chemotherapy, Agent.other})
-_IGNORED = {"refuted", "entered-in-error"}
-
-
-def _codes(concept: Any) -> set[str]:
-    codings = concept.get("coding") if isinstance(concept, dict) else None
-    return {str(cd.get("code")) for cd in (codings if isinstance(codings, list) else [])
-            if isinstance(cd, dict)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,31 +97,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     fully known)."""
     if unreadable is not None:
         return DrugSafety(unreadable=unreadable, history=history)
-    intolerant: set[Agent] = set()
-    ingredients: set[str] = set()
-    unidentified = 0
-    mtor_class = False
-    for res in allergies:
-        if res.get("resourceType") != "AllergyIntolerance":
-            continue
-        if _codes(res.get("clinicalStatus")) & _INACTIVE:
-            continue
-        if _codes(res.get("verificationStatus")) & _IGNORED:
-            continue
-        if records_no_allergy(res):
-            continue  # "no known (drug) allergy": no allergy to anything
-        named = False
-        for concept in allergy_substances(res):
-            agent = agent_of_concept(concept)
-            drugs = ingredients_named(concept)
-            klass = agent is None and mtor_class_named(concept)
-            if agent is not None and agent not in _CATCH_ALL:
-                intolerant.add(agent)
-            mtor_class = mtor_class or klass
-            ingredients |= drugs
-            named = named or agent is not None or klass or bool(drugs)
-        if not named and allergy_may_be_to_a_drug(res):
-            unidentified += 1
-    return DrugSafety(intolerant=frozenset(intolerant), unidentified=unidentified,
-                      history=history, ingredients=frozenset(ingredients),
-                      mtor_class=mtor_class)
+    listed = read_allergies((f"AllergyIntolerance/{res.get('id')}", res) for res in allergies)
+    return DrugSafety(intolerant=listed.intolerant, unidentified=len(listed.unidentified),
+                      history=history, ingredients=listed.ingredients,
+                      mtor_class=listed.mtor_class)

@@ -1,0 +1,150 @@
+"""What an AllergyIntolerance says about the drugs pecoma may name: one reading.
+
+The FHIR reader (``pecoma fhir to-case``, the SMART launch) and the CDS services' allergy
+check (the order-select critical card, the proposals of both services) read each entry
+with :func:`read_allergy`, so that no path clears an entry another path doubts:
+
+* an entry that is inactive or resolved, refuted or entered in error, or that records no
+  known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
+  record none) is *left aside*: it is no allergy to anything;
+* the substance is read from the entry's ``code``, else from its reactions' substances
+  (an entry coded "Allergy to drug" leaves the drug to them), each by the project's code,
+  an RxNorm or ATC code pecoma knows, or a name in the text or a display
+  (:mod:`pecoma.fhir.medications`);
+* an entry naming an agent of the case format, a drug one of them holds (ifosfamide in
+  epirubicin with ifosfamide), the mTOR-inhibitor class or an mTOR inhibitor that is none
+  of the case format's agents (ridaforolimus; ATC L01EG), or an ATC group holding the
+  mTOR inhibitors (L01, L01E), is *identified* and rules those drugs out;
+* an entry naming a substance that is no anticancer drug and holds none (penicillin by
+  name or RxNorm code, a food, latex: :data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`) is
+  *identified* and rules no PEComa drug out;
+* any other entry that may be to a drug (category ``medication``, or none usable) is *not
+  identified*: "Allergy to drug" with no substance, a text that names no substance
+  pecoma knows, a code it does not know. It could be to a drug pecoma proposes: the
+  reader keeps no "mTOR inhibitor not contraindicated", and the CDS services propose
+  nothing, naming how many entries to check. ``unconfirmed`` entries count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pecoma.case import Agent
+from pecoma.fhir import medications as meds
+
+__all__ = ["AllergyList", "AllergyReading", "read_allergies", "read_allergy"]
+
+_INACTIVE: Final = frozenset({"inactive", "resolved"})
+_IGNORED: Final = frozenset({"refuted", "entered-in-error"})
+#: Agents that stand for many drugs: an allergy to one of them (vincristine) says nothing
+#: of another (etoposide), so it rules none out by the agent (named ingredients still do).
+CATCH_ALL: Final = frozenset({Agent.other_chemotherapy, Agent.other})
+
+
+def _codes(concept: Any) -> list[str]:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    return [str(cd.get("code")) for cd in (codings if isinstance(codings, list) else [])
+            if isinstance(cd, dict) and cd.get("code") is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class AllergyReading:
+    """What one AllergyIntolerance says: left aside (with why), or the drugs it names, or
+    a substance that is no anticancer drug, or nothing identified."""
+
+    #: Why the entry is no allergy to anything (inactive, refuted, "no known allergy").
+    left_aside: str | None = None
+    #: The agents of the case format it names, the catch-all ones excluded.
+    agents: frozenset[Agent] = frozenset()
+    #: The drugs of :data:`~pecoma.fhir.medications.INGREDIENTS` it names.
+    ingredients: frozenset[str] = frozenset()
+    #: It names the mTOR-inhibitor class, an mTOR inhibitor that is none of the case
+    #: format's agents, or an ATC group holding the mTOR inhibitors.
+    mtor_class: bool = False
+    #: The first mTOR inhibitor named (an agent, or ``"class"``), for the reader's note.
+    mtor_named: Agent | str | None = None
+    #: A substance it names that is no anticancer drug ("penicillin"), or what it names
+    #: that pecoma files elsewhere (another cytotoxic).
+    other: str | None = None
+    #: It may be to a drug and names no substance pecoma can identify.
+    unidentified: bool = False
+
+    @property
+    def rules_out_mtor(self) -> bool:
+        """Whether every mTOR inhibitor is ruled out (one of them, or the class)."""
+        return self.mtor_named is not None
+
+
+def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
+    """The reading of one AllergyIntolerance (see the module's rules)."""
+    verification = [c for c in _codes(allergy.get("verificationStatus")) if c in _IGNORED]
+    if verification:
+        return AllergyReading(left_aside=f"verificationStatus '{verification[0]}'")
+    if set(_codes(allergy.get("clinicalStatus"))) & _INACTIVE:
+        return AllergyReading(left_aside="inactive or resolved")
+    if meds.records_no_allergy(allergy):
+        return AllergyReading(left_aside="records no known allergy (no allergy to anything)")
+    agents: set[Agent] = set()
+    ingredients: set[str] = set()
+    mtor_class = False
+    mtor_named: Agent | str | None = None
+    other: str | None = None
+    for concept in meds.allergy_substances(allergy):
+        agent = meds.agent_of_concept(concept)
+        klass = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
+        drugs = meds.ingredients_named(concept)
+        if agent is not None and agent.is_mtor_inhibitor and mtor_named is None:
+            mtor_named = agent
+        if klass and mtor_named is None:
+            mtor_named = "class"
+        if agent is not None and agent not in CATCH_ALL:
+            agents.add(agent)
+        elif agent is not None and other is None:
+            other = agent.value.replace("_", " ")
+        mtor_class = mtor_class or klass
+        ingredients |= drugs
+        if agent is None and not klass and not drugs and other is None:
+            other = meds.not_anticancer_named(concept)
+    named = bool(agents or ingredients or mtor_class or other)
+    return AllergyReading(
+        agents=frozenset(agents), ingredients=frozenset(ingredients), mtor_class=mtor_class,
+        mtor_named=mtor_named, other=other,
+        unidentified=not named and meds.allergy_may_be_to_a_drug(allergy))
+
+
+@dataclass(frozen=True, slots=True)
+class AllergyList:
+    """What a patient's allergy list rules out, entry by entry."""
+
+    #: ``(where, reading)`` of each AllergyIntolerance, in the order given.
+    entries: tuple[tuple[str, AllergyReading], ...] = ()
+
+    @property
+    def intolerant(self) -> frozenset[Agent]:
+        return frozenset(a for _w, r in self.entries for a in r.agents)
+
+    @property
+    def ingredients(self) -> frozenset[str]:
+        return frozenset(d for _w, r in self.entries for d in r.ingredients)
+
+    @property
+    def mtor_class(self) -> bool:
+        return any(r.mtor_class for _w, r in self.entries)
+
+    @property
+    def mtor(self) -> tuple[tuple[str, Agent | str], ...]:
+        """``(where, agent or 'class')`` of each entry ruling every mTOR inhibitor out."""
+        return tuple((w, r.mtor_named) for w, r in self.entries if r.mtor_named is not None)
+
+    @property
+    def unidentified(self) -> tuple[str, ...]:
+        """Where each drug allergy is whose substance is not identified."""
+        return tuple(w for w, r in self.entries if r.unidentified)
+
+
+def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]]) -> AllergyList:
+    """The readings of ``(where, AllergyIntolerance)`` pairs (other resources skipped)."""
+    return AllergyList(tuple((where, read_allergy(res)) for where, res in allergies
+                             if res.get("resourceType") == "AllergyIntolerance"))

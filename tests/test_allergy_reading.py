@@ -1,0 +1,191 @@
+"""One reading of the allergy list, for the FHIR reader and for the CDS services.
+
+``pecoma fhir to-case`` (the FHIR reader) and the CDS services' allergy check had read an
+AllergyIntolerance each their own way: the reader ignored any entry with a name ("Allergy
+to drug" included) and doubted one coded RxNorm only; the CDS services withheld every
+proposal for any entry not naming a PEComa drug (penicillin included). Both now use
+:func:`pecoma.fhir.allergies.read_allergy`.
+
+The patient of ``metastatic-lung-metachronous`` has metastatic PEComa, no systemic line,
+and an Observation saying mTOR inhibitors are not contraindicated. Expected outcomes,
+each written by hand from the rule:
+
+* an allergy to a substance clearly named that is no anticancer drug and holds none
+  (penicillin, by name or by RxNorm 7980 with or without a display): identified, it
+  concerns no PEComa drug, so the recorded "not contraindicated" stands and the
+  doxorubicin draft's card proposes the sirolimus draft;
+* an allergy whose substance is not identified (SNOMED CT 416098002 "Allergy to drug"
+  with no substance, a text saying only "drug allergy", a drug pecoma does not list, a
+  code pecoma does not know): it could be to an mTOR inhibitor, so "not
+  contraindicated" becomes unknown and nothing is proposed;
+* an allergy naming the mTOR-inhibitor class beside another drug, or the ATC groups that
+  hold the mTOR inhibitors (L01 antineoplastic agents, L01E protein kinase inhibitors):
+  every mTOR inhibitor is ruled out (contraindicated), nothing is proposed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.fhir.medications import ATC
+from pecoma.fhir.reader import case_from_bundle
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import example, hook_request, patient_id, prefetch_of
+
+ON = dt.date(2026, 11, 28)
+PATIENT = "metastatic-lung-metachronous"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+DOXORUBICIN = {"medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2"}}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    url = f"sqlite:///{tmp_path_factory.mktemp('allergy') / 'registry.db'}"
+    return TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
+                                 today=lambda: ON))
+
+
+def allergy(code: dict[str, Any] | None, *, substance: dict[str, Any] | None = None,
+            category: str | None = "medication") -> dict[str, Any]:
+    bundle = example(PATIENT)
+    res: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance", "id": "allergy-1",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+            "code": "active"}]},
+        "patient": {"reference": f"Patient/{patient_id(bundle)}"}}
+    if code is not None:
+        res["code"] = code
+    if category is not None:
+        res["category"] = [category]
+    reaction: dict[str, Any] = {"manifestation": [{"text": "urticaria"}]}
+    if substance is not None:
+        reaction["substance"] = substance
+    res["reaction"] = [reaction]
+    return res
+
+
+def read_with(entry: dict[str, Any]) -> str:
+    """What the FHIR reader makes of 'mTOR inhibitor contraindicated' with the entry."""
+    bundle = copy.deepcopy(example(PATIENT))
+    bundle["entry"].append({"resource": entry})
+    return case_from_bundle(bundle).case.systemic.mtor_inhibitor_contraindicated.value
+
+
+def order_cards(client: TestClient, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order-select cards for a doxorubicin draft, with the entry in the allergies."""
+    bundle = example(PATIENT)
+    pid = patient_id(bundle)
+    prefetch = prefetch_of(bundle)
+    prefetch["allergies"]["entry"].append({"resource": entry})
+    body = hook_request("order-select", pid, prefetch=prefetch)
+    draft = {"resourceType": "MedicationRequest", "id": "draft-1", "status": "draft",
+             "intent": "order", "subject": {"reference": f"Patient/{pid}"}, **DOXORUBICIN}
+    body["context"].update({
+        "selections": ["MedicationRequest/draft-1"],
+        "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                        "entry": [{"resource": draft}]}})
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 200, r.text
+    cards: list[dict[str, Any]] = r.json()["cards"]
+    return cards
+
+
+def proposed(cards: list[dict[str, Any]]) -> bool:
+    return any("suggestions" in card for card in cards)
+
+
+PENICILLIN = [
+    pytest.param({"text": "Penicillin"}, None, id="penicillin-by-name"),
+    pytest.param({"coding": [{"system": RXNORM, "code": "7980", "display": "Penicillin G"}]},
+                 None, id="penicillin-rxnorm-with-display"),
+    pytest.param({"coding": [{"system": RXNORM, "code": "7980"}]}, None,
+                 id="penicillin-rxnorm-only"),
+    pytest.param({"coding": [{"system": SNOMED, "code": "416098002",
+                              "display": "Allergy to drug"}]},
+                 {"text": "amoxicillin"}, id="allergy-to-drug-amoxicillin-in-reaction"),
+    pytest.param({"text": "PCN"}, None, id="penicillin-abbreviated"),
+]
+
+NOT_IDENTIFIED = [
+    pytest.param({"coding": [{"system": SNOMED, "code": "416098002",
+                              "display": "Allergy to drug"}]}, None,
+                 id="allergy-to-drug-no-substance"),
+    pytest.param({"text": "Drug allergy"}, None, id="drug-allergy-text"),
+    pytest.param({"text": "Unknown medication"}, None, id="unknown-medication-text"),
+    pytest.param({"text": "Zortrexib"}, None, id="a-drug-pecoma-does-not-list"),
+    pytest.param({"coding": [{"system": RXNORM, "code": "845509"}]}, None,
+                 id="rxnorm-code-pecoma-does-not-know"),
+    pytest.param(None, {"text": "Drug allergy"}, id="reaction-only-not-named"),
+]
+
+MTOR_CLASS = [
+    pytest.param({"text": "Doxorubicin; mTOR inhibitors"}, None, id="class-beside-a-drug"),
+    pytest.param({"coding": [{"system": ATC, "code": "L01E"}]}, None,
+                 id="atc-protein-kinase-inhibitors"),
+    pytest.param({"coding": [{"system": ATC, "code": "L01"}]}, None,
+                 id="atc-antineoplastic-agents"),
+]
+
+
+class TestOneReading:
+    @pytest.mark.parametrize(("code", "substance"), PENICILLIN)
+    def test_an_allergy_to_penicillin_rules_out_no_pecoma_drug(
+            self, client: TestClient, code: dict[str, Any], substance: Any) -> None:
+        """Penicillin is no anticancer drug and holds none: 'not contraindicated' stands
+        in the case, and the sirolimus draft is proposed (the CDS services had withheld
+        it, the reader had doubted the RxNorm-only entry)."""
+        entry = allergy(code, substance=substance)
+        assert read_with(entry) == "no"
+        assert proposed(order_cards(client, entry))
+
+    @pytest.mark.parametrize(("code", "substance"), NOT_IDENTIFIED)
+    def test_an_allergy_not_identified_leaves_the_contraindication_unknown(
+            self, client: TestClient, code: Any, substance: Any) -> None:
+        """Its substance could be an mTOR inhibitor: 'not contraindicated' is not kept
+        (the reader had kept it for any entry with a name, 'Allergy to drug' included),
+        and no sirolimus draft is proposed."""
+        entry = allergy(code, substance=substance)
+        assert read_with(entry) == "unknown"
+        cards = order_cards(client, entry)
+        assert not proposed(cards)
+        assert any("could not be matched to a drug" in c["detail"] for c in cards)
+
+    @pytest.mark.parametrize(("code", "substance"), MTOR_CLASS)
+    def test_an_allergy_to_a_group_holding_the_mtor_inhibitors_rules_them_out(
+            self, client: TestClient, code: dict[str, Any], substance: Any) -> None:
+        """The class named beside another drug had been missed by the CDS check (the
+        doxorubicin named first hid it), and the ATC groups above L01EG read as 'another
+        antineoplastic': the sirolimus draft was proposed. Both paths now rule every mTOR
+        inhibitor out."""
+        entry = allergy(code, substance=substance)
+        assert read_with(entry) == "yes"
+        assert not proposed(order_cards(client, entry))
+
+    def test_a_food_allergy_named_is_no_drug_allergy(self, client: TestClient) -> None:
+        """Peanut, with no category: a substance clearly named that is no drug (the CDS
+        services had counted it as a drug allergy not identified)."""
+        entry = allergy({"text": "Peanut"}, category=None)
+        assert read_with(entry) == "no"
+        assert proposed(order_cards(client, entry))
+
+    @pytest.mark.parametrize("name", ["Erythromycin", "Tacrolimus", "Polysorbate 80",
+                                      "Albumin human"])
+    def test_a_substance_near_an_mtor_inhibitor_is_never_cleared(
+            self, client: TestClient, name: str) -> None:
+        """Macrolide antibiotics and tacrolimus are macrolides as sirolimus is; polysorbate
+        80 is temsirolimus's solvent and albumin nab-sirolimus's carrier: an allergy to one
+        is not cleared by name, so nothing is proposed until someone checks it."""
+        entry = allergy({"text": name})
+        assert read_with(entry) == "unknown"
+        assert not proposed(order_cards(client, entry))
