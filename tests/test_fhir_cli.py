@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fhir.resources.R4B.plandefinition import PlanDefinition
 
 from pecoma.case import parse_case
@@ -18,6 +20,11 @@ from fhir_support import example
 
 def pecoma(*args: str) -> CliRun:
     return run_cli(*args, columns=80)
+
+
+def _contraindicated(data: dict[str, Any]) -> str:
+    from pecoma.fhir.reader import case_from_bundle
+    return case_from_bundle(data).case.systemic.mtor_inhibitor_contraindicated.value
 
 
 def _write(tmp_path: Path, name: str, data: object) -> Path:
@@ -42,8 +49,49 @@ class TestToCase:
         assert run.returncode == 0, run.stderr
         data = json.loads(run.stdout)
         assert set(data) == {"case", "not_found", "sources", "notes", "evidence", "not_read",
-                             "ignored"}
+                             "ignored", "unread"}
+        assert data["unread"] == {}  # a whole record: every part read
         assert data["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "yes"
+
+    @pytest.mark.parametrize(("change", "why"), [
+        ({"type": "searchset",
+          "link": [{"relation": "next", "url": "https://ehr.example/fhir/x?page=2"}]},
+         "only the first page"),
+        ({"type": "searchset", "total": 99}, "entries were left out"),
+        ({"type": "searchset", "entry": [{"resource": {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "warning", "code": "suppressed"}]},
+            "search": {"mode": "outcome"}}]}, "warning: suppressed"),
+    ])
+    def test_an_incomplete_bundle_leaves_what_it_may_lack_unknown(
+            self, tmp_path: Path, change: dict[str, Any], why: str) -> None:
+        """The patient's record says mTOR inhibitors are not contraindicated; the bundle
+        says it is one page of a search, or that the search left entries out. An allergy
+        to sirolimus may be among what it did not send: the CDS services took the
+        allergies as unread and the 'not contraindicated' as unknown, but to-case printed
+        the case with 'no' and only a note. Now the same: the fact is unknown (not found),
+        and stderr says which parts of the record were not read in full and why, and
+        that the lines of systemic therapy already given are not fully known."""
+        data = example("metastatic-lung-metachronous")
+        assert _contraindicated(data) == "no"  # the complete record says no
+        data["type"] = change["type"]
+        data["entry"] += change.get("entry", [])
+        for key in ("link", "total"):
+            if key in change:
+                data[key] = change[key]
+        run = pecoma("fhir", "to-case", str(_write(tmp_path, "b.json", data)))
+        assert run.returncode == 0, run.stderr
+        case = json.loads(run.stdout)
+        assert "mtor_inhibitor_contraindicated" not in case.get("systemic", {})
+        err = " ".join(run.stderr.split())
+        assert "systemic.mtor_inhibitor_contraindicated" in err.split("not found")[1]
+        assert "not read in full (unknown, not absent): the allergies and intolerances" in err
+        assert why in err
+        assert "the lines of systemic therapy already given are not fully known" in err
+        details = json.loads(pecoma("fhir", "to-case", "--details",
+                                    str(_write(tmp_path, "b.json", data))).stdout)
+        assert why in details["unread"]["allergies"]
+        assert "systemic.mtor_inhibitor_contraindicated" in details["not_found"]
 
     def test_rejected_bundle_exit_3_without_traceback(self, tmp_path: Path) -> None:
         bad = example("localized-high-risk")

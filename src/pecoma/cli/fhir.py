@@ -92,11 +92,20 @@ def _read_any(path: Path) -> tuple[Case, str | None]:
 
 
 def _report_not_found(bc: BundleCase) -> None:
+    from pecoma.fhir.searches import PARTS
+
     if bc.not_found:
         err.print(
             "not found in the bundle (unknown, not absent): " + ", ".join(bc.not_found),
             highlight=False,
         )
+    for part, why in bc.unread.items():
+        err.print(f"not read in full (unknown, not absent): {PARTS.get(part, part)}: {why}",
+                  highlight=False)
+    if bc.history_doubt is not None:
+        err.print("the lines of systemic therapy already given are not fully known "
+                  f"({bc.history_doubt}): a line not in the case may have been given",
+                  highlight=False)
     for note in bc.notes:
         err.print(f"note: {note}", highlight=False)
     for line in bc.evidence:
@@ -112,7 +121,8 @@ def to_case_cmd(
         bool,
         typer.Option(
             "--details",
-            help="Print {case, not_found, sources, notes, evidence, not_read, ignored} instead.",
+            help="Print {case, not_found, sources, notes, evidence, not_read, ignored, unread} "
+            "instead.",
         ),
     ] = False,
     full: Annotated[
@@ -151,6 +161,7 @@ def to_case_cmd(
                 "evidence": list(bc.evidence),
                 "not_read": list(bc.not_read),
                 "ignored": list(bc.ignored),
+                "unread": dict(bc.unread),
             },
             output,
         )

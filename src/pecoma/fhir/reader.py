@@ -31,7 +31,7 @@ import datetime as dt
 import gc
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -56,6 +56,7 @@ __all__ = [
     "case_from_bundle",
     "case_from_bundle_json",
     "fact_paths",
+    "unread_parts",
 ]
 
 Validation = Literal["engine", "full", "none"]
@@ -93,6 +94,24 @@ class BundleCase:
     #: Medication records that may be a line given but name no drug pecoma can identify
     #: (``where: why``): the lines of systemic therapy already given are then not known.
     unidentified_medications: tuple[str, ...] = ()
+    #: The parts of the record (:data:`pecoma.fhir.searches.PARTS`) not read in full, each
+    #: with why: given by the caller (a CDS prefetch part the EHR did not send), or every
+    #: part of a bundle that says it is not the whole result of its search. What they
+    #: would give is unknown: with the allergies unread, 'mTOR inhibitor not
+    #: contraindicated' is not kept; with a medication part unread, the lines already
+    #: given are not fully known (:attr:`history_doubt`).
+    unread: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def history_doubt(self) -> str | None:
+        """Why the lines of systemic therapy already given are not fully known (a
+        medication part of the record not read, a medication record whose drug pecoma
+        cannot identify), or ``None``."""
+        reasons = [f"{searches.PARTS[part]} could not be read"
+                   for part in searches.MEDICATION_PARTS if part in self.unread]
+        if self.unidentified_medications:
+            reasons.append("a medication record names a drug pecoma cannot identify")
+        return "; ".join(reasons) or None
 
 
 def fact_paths() -> tuple[str, ...]:
@@ -152,25 +171,35 @@ def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def _incomplete(data: Mapping[str, Any], r: Reader) -> None:
-    """Notes when the bundle says it is not the whole record (:mod:`pecoma.fhir.searches`):
-    one page of a search (a ``next`` link), a search that reported an error or that it
-    left things out (an OperationOutcome entry), or one whose ``total`` is larger than
-    the matches it holds. What the rest would hold (an allergy, a line of therapy) is
-    unknown, never absent; the CDS services take such parts as unread."""
-    if searches.has_next(data):
-        r.notes.append("the bundle is one page of a search (it has a 'next' link): what the "
-                       "further pages hold was not read (an allergy or a line of therapy "
-                       "may be missing)")
-    for i, said in searches.outcome_issues(data):
-        r.notes.append(f"Bundle.entry[{i}] (OperationOutcome) says the search did not "
-                       f"return everything ({'; '.join(said[:3])}): what it left out was "
-                       "not read")
-    short = searches.left_out(data)
-    if short is not None:
-        r.notes.append(f"the bundle says the search found {short[0]} but holds {short[1]} "
-                       "of them (its 'total'), with no further page: what it left out was "
-                       "not read (an allergy or a line of therapy may be missing)")
+def unread_parts(data: Mapping[str, Any],
+                 given: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The parts of the record not read in full, with why: those ``given`` (a CDS
+    prefetch part the EHR did not send), and, when the bundle says it is not the whole
+    result of its search (:func:`pecoma.fhir.searches.incomplete`: one page of several,
+    an OperationOutcome saying entries were left out, a ``total`` above the matches
+    held), every part of it but the Patient: which part the rest would hold cannot be
+    told."""
+    out = {part: why for part, why in (given or {}).items()}
+    why = searches.incomplete(data)
+    if why is not None:
+        for part in searches.PARTS:
+            if part != "patient":
+                out.setdefault(part, f"the bundle is not the whole record: {why}")
+    return out
+
+
+def _unread(unread: Mapping[str, str], r: Reader) -> None:
+    """What the parts not read leave unknown: a recorded 'mTOR inhibitor not
+    contraindicated' when the allergies were not read in full (an allergy to sirolimus
+    may be among what is missing)."""
+    why = unread.get("allergies")
+    if why is None:
+        return
+    if r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
+        del r.data["systemic"]["mtor_inhibitor_contraindicated"]
+        del r.sources["systemic.mtor_inhibitor_contraindicated"]
+        r.notes.append("mTOR-inhibitor contraindication taken as unknown: the allergy list "
+                       f"could not be read ({why})")
 
 
 def _label(i: int, res: Mapping[str, Any]) -> str:
@@ -272,18 +301,23 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def case_from_bundle(
     data: Any, *, validate: Validation = "engine", source: str = "FHIR bundle",
-    on: dt.date | None = None,
+    on: dt.date | None = None, unread: Mapping[str, str] | None = None,
 ) -> BundleCase:
     """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`.
 
     ``on`` is the day the record is read for: a medication starting after it is planned,
-    not given. Without it, start dates are not compared with any day.
+    not given. Without it, start dates are not compared with any day. ``unread``: the
+    parts of the record (:data:`pecoma.fhir.searches.PARTS`) the caller could not read,
+    with why; a bundle that says it is not the whole result of its search adds every
+    part (:func:`unread_parts`). What they would give stays unknown
+    (:attr:`BundleCase.unread`).
     """
     with _no_cycle_collection():
-        return _read(data, validate, source, on)
+        return _read(data, validate, source, on, unread)
 
 
-def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> BundleCase:
+def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
+          given_unread: Mapping[str, str] | None) -> BundleCase:
     r = Reader(source, on=on)
     entries = _shape(data, r)
     if r.issues:
@@ -302,7 +336,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> B
         seen.setdefault(key, res)
     if r.issues:
         raise InputError(r.issues, source)
-    _incomplete(data, r)
+    unread = unread_parts(data, given_unread)
     full_urls_all: dict[str, Mapping[str, Any]] = {}
     for i, res in entries:
         url = data["entry"][i].get("fullUrl")
@@ -366,6 +400,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> B
     read_procedures(by_type["Procedure"], observations, r)
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
     read_allergies(by_type["AllergyIntolerance"], r)
+    _unread(unread, r)
     derive_status(r)
     if validate == "engine":
         read_issues, r.issues = r.issues, []
@@ -390,6 +425,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None) -> B
         not_read=_not_read(by_type, r),
         evidence=tuple(text for _when, text in sorted(r.evidence, key=lambda e: e[0])),
         unidentified_medications=tuple(r.unidentified),
+        unread=unread,
     )
 
 

@@ -6,17 +6,38 @@ several), when an OperationOutcome entry says the search failed (severity ``erro
 whatever its severity: "some allergies were suppressed" is a warning), or when its
 ``total`` (the number of matches the server found) is larger than the matches it holds
 and there is no further page. What the rest would hold (an allergy, a line of therapy) is
-unknown, never absent. The FHIR reader notes it; the CDS services take the part as
-unread (:mod:`pecoma.web.cds.record`), and the FHIR client refuses such a page
-(:mod:`pecoma.fhir.client`).
+unknown, never absent: :func:`incomplete` says why. The CDS services take such a
+prefetch part as unread (:mod:`pecoma.web.cds.record`); the FHIR reader takes every part
+of a bundle that says so as unread (``pecoma fhir to-case``); both then read the record
+the same way (:attr:`pecoma.fhir.reader.BundleCase.unread`); the FHIR client refuses such
+a page (:mod:`pecoma.fhir.client`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["failed_issues", "has_next", "left_out", "matches", "outcome_issues"]
+__all__ = ["MEDICATION_PARTS", "PARTS", "failed_issues", "has_next", "incomplete",
+           "left_out", "matches", "outcome_issues"]
+
+#: The parts of one patient's record, each the answer to one search (the CDS services'
+#: prefetch keys), in the words a reader of the output is told which one was not read.
+PARTS: Final[Mapping[str, str]] = {
+    "patient": "the patient resource",
+    "conditions": "the conditions (diagnoses, metastases)",
+    "observations": "the observations (tumour size, pathology, markers, status)",
+    "procedures": "the procedures (resections)",
+    "medications": "the medication statements",
+    "medication_requests": "the medication orders",
+    "medication_administrations": "the medication administrations",
+    "medication_dispenses": "the medication dispenses (pharmacy)",
+    "allergies": "the allergies and intolerances",
+}
+
+#: The parts that give the lines of systemic therapy already given.
+MEDICATION_PARTS: Final = ("medications", "medication_requests",
+                           "medication_administrations", "medication_dispenses")
 
 #: Issue codes of an OperationOutcome saying a search left things out, whatever the
 #: severity (FHIR R4 IssueType: incomplete, suppressed, too-costly).
@@ -82,3 +103,21 @@ def left_out(bundle: Mapping[str, Any], held: int | None = None) -> tuple[int, i
         return None
     count = matches(bundle) if held is None else held
     return (total, count) if total > count else None
+
+
+def incomplete(bundle: Mapping[str, Any]) -> str | None:
+    """Why a Bundle is not the whole result of its search, or ``None`` when nothing says
+    so: an OperationOutcome entry saying the search failed or left things out, a
+    ``next`` link, a searchset ``total`` above the matches held."""
+    reasons = []
+    failed = outcome_issues(bundle)
+    if failed:
+        reasons.append("the search failed or left entries out (OperationOutcome in the "
+                       f"Bundle: {'; '.join(failed[0][1][:3])})")
+    if has_next(bundle):
+        reasons.append("only the first page of the search was sent (a 'next' link)")
+    short = left_out(bundle)
+    if short is not None:
+        reasons.append(f"the search found {short[0]} but sent {short[1]} (its 'total'): "
+                       "entries were left out")
+    return "; ".join(reasons) or None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from pecoma.fhir.searches import MEDICATION_PARTS, PARTS
+
 __all__ = ["CASE_PARTS", "MEDICATION_KEYS", "ORDER_SELECT", "PATIENT_VIEW", "PREFETCH",
            "PREFETCH_MEANING", "SERVICES", "UNIDENTIFIED_MEDICATIONS", "discovery"]
 
@@ -36,24 +38,16 @@ PREFETCH: Final[dict[str, str]] = {
 CASE_PARTS: Final = frozenset({"patient", "conditions", "observations", "procedures"})
 
 #: The prefetch keys that give the lines of systemic therapy already given.
-MEDICATION_KEYS: Final = ("medications", "medication_requests", "medication_administrations",
-                          "medication_dispenses")
+MEDICATION_KEYS: Final = MEDICATION_PARTS
 
 #: The part of a record named unknown when medication records name drugs pecoma cannot
 #: identify (not a prefetch key: what the record holds, not what was sent).
 UNIDENTIFIED_MEDICATIONS: Final = "unidentified_medications"
 
-#: What each prefetch key is, in the words a card uses when it is unknown.
+#: What each prefetch key is, in the words a card uses when it is unknown (the parts of a
+#: record the FHIR reader names, :data:`pecoma.fhir.searches.PARTS`).
 PREFETCH_MEANING: Final[dict[str, str]] = {
-    "patient": "the patient resource",
-    "conditions": "the conditions (diagnoses, metastases)",
-    "observations": "the observations (tumour size, pathology, markers, status)",
-    "procedures": "the procedures (resections)",
-    "medications": "the medication statements",
-    "medication_requests": "the medication orders",
-    "medication_administrations": "the medication administrations",
-    "medication_dispenses": "the medication dispenses (pharmacy)",
-    "allergies": "the allergies and intolerances",
+    **PARTS,
     UNIDENTIFIED_MEDICATIONS: "the drug of some medication records",
 }
 

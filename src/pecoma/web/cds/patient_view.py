@@ -7,21 +7,22 @@ case (:mod:`pecoma.fhir.reader`), the engine assesses it, and the answer is a su
 per warning or critical alert.
 
 Unknown stays unknown: every part of the record that could not be read is listed on the
-cards. When the allergy list could not be read, a recorded "mTOR inhibitor not
-contraindicated" is not relied upon (it becomes unknown, so the engine asks the
-question), and every recommendation that names a drug says it is conditional on checking
-the allergies, or ruled out by a recorded intolerance (:mod:`.allergies`).
+cards. The parts not read are given to the FHIR reader, which reads them as
+``pecoma fhir to-case`` reads a bundle that says it is incomplete: when the allergy list
+could not be read, a recorded "mTOR inhibitor not contraindicated" is not relied upon (it
+becomes unknown, so the engine asks the question), and every recommendation that names
+a drug says it is conditional on checking the allergies, or ruled out by a recorded
+intolerance (:mod:`.allergies`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 from starlette.requests import Request
 
-from pecoma.case import Agent, YesNo
+from pecoma.case import Agent
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError
@@ -39,9 +40,7 @@ from pecoma.web.cds.cards import (
 )
 from pecoma.web.cds.discovery import (
     CASE_PARTS,
-    MEDICATION_KEYS,
     PATIENT_VIEW,
-    PREFETCH_MEANING,
     UNIDENTIFIED_MEDICATIONS,
 )
 from pecoma.web.cds.record import Record, gather_record, read_named_medications
@@ -136,7 +135,7 @@ def read_case(answer: Answer, record: Record, svc: CdsService) -> BundleCase | N
     """The case of the record, or ``None`` with an error card saying what is wrong."""
     try:
         return case_from_bundle(record.bundle(), validate=svc.settings.validation,
-                                source="FHIR record")
+                                source="FHIR record", unread=record.unknown)
     except InputError as exc:
         lines = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues]
         if record.unknown.keys() & CASE_PARTS:  # the parts not read may hold what is missing
@@ -164,20 +163,6 @@ def screened_out(answer: Answer, record: Record, raw: bytes) -> bool:
     return True
 
 
-def with_allergy_doubt(bc: BundleCase, safety: DrugSafety) -> BundleCase:
-    """The case with "mTOR inhibitor not contraindicated" made unknown when the allergy
-    list could not be read (a statement the unread list might contradict)."""
-    systemic = bc.case.systemic
-    if safety.unreadable is None or systemic.mtor_inhibitor_contraindicated is not YesNo.no:
-        return bc
-    case = bc.case.model_copy(update={"systemic": systemic.model_copy(
-        update={"mtor_inhibitor_contraindicated": YesNo.unknown})})
-    return dataclasses.replace(
-        bc, case=case, not_found=(*bc.not_found, "systemic.mtor_inhibitor_contraindicated"),
-        notes=(*bc.notes, "mTOR-inhibitor contraindication taken as unknown: the allergy "
-               "list could not be read"))
-
-
 async def read_record(
     req: HookRequest, request: Request, svc: CdsService, answer: Answer, deadline: float,
     known: Sequence[dict[str, Any]] = (),
@@ -200,19 +185,8 @@ async def read_record(
             f"; and {more} more" if more else "")
     safety = drug_safety((r for r in record.resources
                           if r.get("resourceType") == "AllergyIntolerance"),
-                         record.unknown.get("allergies"), _history_doubt(record))
-    return record, with_allergy_doubt(bc, safety), safety
-
-
-def _history_doubt(record: Record) -> str | None:
-    """Why the lines of systemic therapy already given are not fully known, or ``None``:
-    a medication part of the record could not be read, or a medication record names a
-    drug pecoma cannot identify (the case would then hold fewer lines than were given)."""
-    reasons = [PREFETCH_MEANING[key] + " could not be read" for key in MEDICATION_KEYS
-               if key in record.unknown]
-    if UNIDENTIFIED_MEDICATIONS in record.unknown:
-        reasons.append("a medication record names a drug pecoma cannot identify")
-    return "; ".join(reasons) or None
+                         record.unknown.get("allergies"), bc.history_doubt)
+    return record, bc, safety
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:

@@ -54,16 +54,9 @@ def no_data_reason(value: Any) -> str | None:
     if value.get("resourceType") == "OperationOutcome":
         return "the EHR could not provide it (OperationOutcome)"
     if value.get("resourceType") == "Bundle":
-        failed = searches.outcome_issues(value)
-        if failed:
-            return ("the EHR's search for it failed or left entries out (OperationOutcome "
-                    f"in the Bundle: {'; '.join(failed[0][1][:3])})")
-        if searches.has_next(value):
-            return "the EHR sent only the first page of it"
-        short = searches.left_out(value)
-        if short is not None:
-            return (f"the EHR's search for it found {short[0]} but sent {short[1]} "
-                    "(its 'total'): entries were left out")
+        why = searches.incomplete(value)
+        if why is not None:
+            return f"the EHR's answer is not the whole result: {why}"
     return None
 
 
