@@ -285,6 +285,50 @@ class TestAllergyListDecidesTheProposal:
         [critical] = [c for c in cards if c["indicator"] == "critical"]
         assert "allergy or intolerance to doxorubicin" in critical["summary"]
 
+    def test_the_allergy_card_cites_its_knowledge_record(self, client: TestClient) -> None:
+        """The critical allergy card named no knowledge record: no topic, no *Why:* nor
+        *Source:*, and no record id stored with it (its feedback tied to nothing). It
+        carries ALERT-DRUG-INTOLERANCE: the project's rule I15 (the guideline says
+        nothing of allergies) beside the statements naming the drugs it concerns (S13,
+        S14, S15); so does the card of a draft pecoma cannot check against the list."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Doxorubicin"})})
+
+        [critical] = [c for c in cards_of(client, order(change, **DOXORUBICIN))
+                      if c["indicator"] == "critical"]
+        assert critical["source"]["topic"]["code"] == "ALERT-DRUG-INTOLERANCE"
+        assert "*Source:* guideline S13, S14, S15 · ref [1], [3] · interpretation I15" \
+            in critical["detail"]
+        assert "*Why:*" in critical["detail"]
+        assert "allergy or intolerance to doxorubicin" in critical["summary"]
+
+        def sirolimus_allergy(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Sirolimus"})})
+
+        cards = cards_of(client, order(sirolimus_allergy, medicationCodeableConcept={
+            "coding": [{"system": "urn:oid:2.16.840.1.113883.6.88", "code": "35302"}]}))
+        [unchecked] = [c for c in cards if "allergy list" in c["summary"]]
+        assert unchecked["source"]["topic"]["code"] == "ALERT-DRUG-INTOLERANCE"
+        assert "interpretation I15" in unchecked["detail"]
+
+    def test_the_allergy_card_s_record_is_stored_with_it(self, tmp_path: Any) -> None:
+        """What the card said is stored with its record ids (feedback and the board's
+        concordance figures name them): the allergy card's were empty."""
+        from sqlalchemy import create_engine, text
+
+        url = f"sqlite:///{tmp_path / 'r.db'}"
+        app = TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
+                                    today=lambda: ON))
+
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Doxorubicin"})})
+
+        cards_of(app, order(change, **DOXORUBICIN))
+        with create_engine(url).connect() as db:
+            rows = db.execute(text("SELECT indicator, record_ids FROM cds_card")).all()
+        assert any(ind == "critical" and "ALERT-DRUG-INTOLERANCE" in str(ids)
+                   for ind, ids in rows)
+
     def test_a_draft_not_identified_is_checked_against_the_allergy_list(
         self, client: TestClient
     ) -> None:

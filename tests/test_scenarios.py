@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -95,14 +96,28 @@ class TestScenario:
             assert "FU-INDETERMINATE" not in {r.id for r in plan.reasons}
 
 
+#: Records no assessment produces, each issued by a CDS Hooks service and held by the
+#: test named: the allergy list is no fact of the case.
+CDS_ONLY_RECORDS = {
+    "ALERT-DRUG-INTOLERANCE": "tests/test_cds_safety.py::TestAllergyListDecidesTheProposal::"
+                              "test_the_allergy_card_cites_its_knowledge_record",
+}
+
+
 def test_every_record_is_produced_by_some_scenario() -> None:
-    """Every knowledge record and missing-fact record appears in at least one scenario."""
+    """Every knowledge record and missing-fact record appears in at least one scenario,
+    but the few a CDS Hooks service issues itself (each held by its own test)."""
     k = load_knowledge()
     produced: set[str] = set()
     for name in NAMES:
         produced |= set(run(name).record_ids())
     produced |= plan_record_ids()  # surveillance-plan records, from the golden plans
-    assert set(k.records) | set(k.missing) <= produced
+    assert set(k.records) | set(k.missing) <= produced | set(CDS_ONLY_RECORDS)
+    assert not set(CDS_ONLY_RECORDS) & produced  # listed here only if no scenario has it
+    for test in CDS_ONLY_RECORDS.values():
+        path, cls, name = test.split("::")
+        text = (Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8")
+        assert f"class {cls}" in text and f"def {name}(" in text, test
 
 
 def test_every_statement_is_produced_by_some_scenario() -> None:

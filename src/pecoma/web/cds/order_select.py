@@ -22,7 +22,8 @@ from starlette.requests import Request
 
 from pecoma.case import Agent, Case, TherapyLine, TherapySetting
 from pecoma.engine import assess
-from pecoma.engine.model import Assessment
+from pecoma.engine.collect import template_of
+from pecoma.engine.model import Assessment, Fact, Item
 from pecoma.errors import FieldIssue, InputError
 from pecoma.fhir import codes as c
 from pecoma.fhir.client import ServerNotAllowed
@@ -53,7 +54,7 @@ from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.service import CdsService
 from pecoma.web.problems import ApiProblem
 
-__all__ = ["OVERRIDE_REASONS", "SUGGESTED", "order_select"]
+__all__ = ["INTOLERANCE", "OVERRIDE_REASONS", "SUGGESTED", "order_select"]
 
 OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
     ("mtor-unavailable", "No mTOR inhibitor is available for this patient"),
@@ -64,6 +65,10 @@ OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
 
 #: The mTOR inhibitor a replacement order drafts (the sarcoma team chooses in the end).
 SUGGESTED: Final = Agent.sirolimus
+
+#: The knowledge record of the cards about a draft the allergy list rules out, or that
+#: cannot be checked against it (interpretation I15).
+INTOLERANCE: Final = "ALERT-DRUG-INTOLERANCE"
 
 
 def _full_urls(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -188,13 +193,21 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
     name = agent.value.replace("_", " ")
+    item = _intolerance_item(Fact("draft order", name), Fact("allergy list", why))
     answer.card(
         summary=f"Draft order of {name}: {why}",
         indicator="critical", version=load_knowledge().version,
         detail=(f"{ident} orders {name}; {why}. Check the allergy list before ordering: "
-                "pecoma never proposes a drug a recorded intolerance rules out."),
-        record_ids=(),
+                "pecoma never proposes a drug a recorded intolerance rules out.\n\n"
+                + md_item(item)),
+        record_ids=(item.id,), topic=item,
     )
+
+
+def _intolerance_item(*facts: Fact) -> Item:
+    """The knowledge record of the allergy cards (the project's safety rule I15), with
+    its provenance, as the engine builds every item."""
+    return Item.of(template_of(load_knowledge(), INTOLERANCE), facts, ())
 
 
 def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
@@ -207,13 +220,15 @@ def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
         return
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "a draft"
+    item = _intolerance_item(Fact("allergy list rules out", ", ".join(listed)))
     answer.card(
         summary="Draft order's drug not identified: check it against the allergy list",
         indicator="warning", version=load_knowledge().version,
         detail=(f"pecoma could not identify the drug of {ident} ({md_text(why)}), so it could "
                 "not check it against the record's allergies and intolerances, which rule "
-                f"out: {', '.join(listed)}. Check the draft against them before ordering."),
-        record_ids=(),
+                f"out: {', '.join(listed)}. Check the draft against them before ordering."
+                "\n\n" + md_item(item)),
+        record_ids=(item.id,), topic=item,
     )
 
 
