@@ -74,6 +74,16 @@ def cards_of(client: TestClient, body: dict[str, Any], service: str = ORDER_SELE
     return r.json()["cards"]
 
 
+def only_the_pecoma(prefetch: dict[str, Any]) -> None:
+    """The record reduced to the PEComa Condition: no Observation, no metastasis, so no
+    disease status (the reader refuses to guess one)."""
+    prefetch["observations"] = {"resourceType": "Bundle", "type": "searchset", "total": 0}
+    kept = [e for e in prefetch["conditions"]["entry"]
+            if e["resource"]["id"] == "pecoma-diagnosis"]
+    prefetch["conditions"] = {"resourceType": "Bundle", "type": "searchset", "total": 1,
+                              "entry": kept}
+
+
 DOXORUBICIN = {"medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2"}}
 CLASS = "allergy or intolerance to the mTOR-inhibitor class"
 
@@ -284,6 +294,45 @@ class TestAllergyListDecidesTheProposal:
         assert sorted(c["indicator"] for c in cards) == ["critical", "warning"]
         [critical] = [c for c in cards if c["indicator"] == "critical"]
         assert "allergy or intolerance to doxorubicin" in critical["summary"]
+
+    def test_the_allergy_card_does_not_wait_for_a_complete_case(
+        self, client: TestClient
+    ) -> None:
+        """A PEComa patient whose record gives no disease status (no status Observation,
+        no metastasis Condition: common in an EHR's record) cannot be assessed, so the
+        reader refuses the record; a sirolimus draft for that patient, allergic to
+        everolimus, got no card at all. The allergy check does not rest on the case: the
+        critical card is given (and the doxorubicin draft gets the record's error card
+        and, with a doxorubicin allergy, the critical card too)."""
+        def minimal(allergic_to: str) -> Any:
+            def change(prefetch: dict[str, Any]) -> None:
+                only_the_pecoma(prefetch)
+                prefetch["allergies"]["entry"].append(
+                    {"resource": allergy({"text": allergic_to})})
+            return change
+
+        [card] = cards_of(client, order(minimal("Everolimus"), medicationCodeableConcept={
+            "text": "sirolimus 2 mg"}))
+        assert card["indicator"] == "critical"
+        assert "allergy or intolerance to an mTOR inhibitor (everolimus)" in card["summary"]
+        cards = cards_of(client, order(minimal("Doxorubicin"), **DOXORUBICIN))
+        assert sorted(c["indicator"] for c in cards) == ["critical", "warning"]
+        [warning] = [c for c in cards if c["indicator"] == "warning"]
+        assert "stage.status" in warning["detail"]  # the record's own problem, said
+
+    def test_no_allergy_card_from_another_patient_s_allergies(self, client: TestClient
+                                                              ) -> None:
+        """The same refused record, its allergy entry naming another patient: whose
+        allergy it is cannot be trusted, so no allergy card is given from it."""
+        def change(prefetch: dict[str, Any]) -> None:
+            only_the_pecoma(prefetch)
+            entry = allergy({"text": "Everolimus"})
+            entry["patient"] = {"reference": "Patient/someone-else"}
+            prefetch["allergies"]["entry"].append({"resource": entry})
+
+        cards = cards_of(client, order(change, medicationCodeableConcept={
+            "text": "sirolimus 2 mg"}))
+        assert not any(c["indicator"] == "critical" for c in cards)
 
     def test_the_allergy_card_cites_its_knowledge_record(self, client: TestClient) -> None:
         """The critical allergy card named no knowledge record: no topic, no *Why:* nor

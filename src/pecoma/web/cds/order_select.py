@@ -269,6 +269,12 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     if read is None:
         return answer
     record, bc, safety = read
+    if bc is None:  # no case: the card says why; the allergy check does not need one
+        for draft, agent in known:
+            _intolerance(answer, draft, agent, safety)
+        for draft, why in unidentified:
+            _unchecked(answer, draft, why, safety)
+        return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
     for draft, agent in known:
         _intolerance(answer, draft, agent, safety)

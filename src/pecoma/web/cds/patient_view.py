@@ -26,7 +26,9 @@ from pecoma.case import Agent
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError
+from pecoma.fhir.medications import unversioned
 from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.fhir.reading import reference_of
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_safety
 from pecoma.web.cds.cards import (
@@ -166,27 +168,42 @@ def screened_out(answer: Answer, record: Record, raw: bytes) -> bool:
 async def read_record(
     req: HookRequest, request: Request, svc: CdsService, answer: Answer, deadline: float,
     known: Sequence[dict[str, Any]] = (),
-) -> tuple[Record, BundleCase, DrugSafety] | None:
+) -> tuple[Record, BundleCase | None, DrugSafety] | None:
     """The patient's record (prefetch, else the allowed FHIR server), read into a case
     whose mTOR-inhibitor contraindication stays unknown when the allergy list could not be
-    read; ``None`` when ``answer`` is already complete (no PEComa, or nothing readable).
+    read, and what the allergy list allows; ``None`` when ``answer`` is already complete
+    (no PEComa). When the record gives no case, ``answer`` holds the card saying why and
+    the case is ``None``; the allergy list is still read (the allergy check does not rest
+    on the case), as long as each of its entries is the patient's.
     ``known``: Medications this call has read already, not read again."""
     record = await gather_record(req, svc, deadline)
     if screened_out(answer, record, await request.body()):
         return None
     await read_named_medications(record, req, svc, deadline, known)
     bc = read_case(answer, record, svc)
-    if bc is None:
-        return None
-    if bc.unidentified_medications:
+    if bc is not None and bc.unidentified_medications:
         shown = bc.unidentified_medications[:5]
         more = len(bc.unidentified_medications) - len(shown)
         record.unknown[UNIDENTIFIED_MEDICATIONS] = "; ".join(shown) + (
             f"; and {more} more" if more else "")
-    safety = drug_safety((r for r in record.resources
-                          if r.get("resourceType") == "AllergyIntolerance"),
-                         record.unknown.get("allergies"), bc.history_doubt)
+    allergies = [r for r in record.resources if r.get("resourceType") == "AllergyIntolerance"]
+    unreadable = record.unknown.get("allergies")
+    if bc is None and unreadable is None and not all(
+            _the_patients(a, req.patient_id) for a in allergies):
+        # the reader, which refuses another patient's resource, did not get that far
+        unreadable = "an allergy entry does not name this patient"
+    safety = drug_safety(allergies, unreadable, bc.history_doubt if bc else None)
     return record, bc, safety
+
+
+def _the_patients(resource: dict[str, Any], patient: str) -> bool:
+    """Whether ``resource.patient`` refers to the patient (relative, absolute or
+    versioned)."""
+    ref = reference_of(resource.get("patient"))
+    if ref is None:
+        return False
+    ref = unversioned(ref)
+    return ref == f"Patient/{patient}" or ref.endswith(f"/Patient/{patient}")
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
@@ -196,6 +213,8 @@ async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) 
     if read is None:
         return answer
     record, bc, safety = read
+    if bc is None:
+        return answer
     try:
         a = assess(bc.case, svc.today(), svc.engine_settings())
     except InputError as exc:
