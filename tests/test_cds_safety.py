@@ -161,6 +161,51 @@ class TestAllergyListDecidesTheProposal:
         assert "No mTOR-inhibitor order is proposed" in card["detail"]
         assert "allergies and intolerances could not be read" in card["detail"]
 
+    @pytest.mark.parametrize("malformed", [
+        # a match whose resource was left out (masked by the EHR, say)
+        {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"fullUrl": "https://ehr.example/fhir/AllergyIntolerance/9",
+             "search": {"mode": "match"}}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": None}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"resource": {"id": "9", "code": {"text": "Sirolimus"}}}]},  # no resourceType
+        {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": {
+            "resourceType": "AllergyIntolerance", "id": "9", "code": {"text": "Sirolimus"},
+            "patient": {"reference": "Patient/pat-1003"}}}},  # entry not a list
+    ])
+    def test_an_allergy_search_with_an_entry_not_read_withholds_the_proposal(
+            self, client: TestClient, malformed: Any) -> None:
+        """An allergy search result holding an entry pecoma cannot read as a resource had
+        been read as an empty list: the sirolimus draft was proposed though the entry
+        left out may be an allergy to sirolimus. The part is unknown, saying why."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = copy.deepcopy(malformed)
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert "suggestions" not in card
+        assert "allergies and intolerances could not be read" in card["detail"]
+        assert ("an entry that holds no FHIR resource" in card["detail"]
+                or "'entry' is not a list of entries" in card["detail"])
+
+    @pytest.mark.parametrize("wrong", [
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+            "resourceType": "Condition", "id": "c9", "code": {"text": "Hypertension"},
+            "subject": {"reference": "Patient/pat-1003"}}}]},
+        {"resourceType": "Patient", "id": "pat-1003"},
+    ])
+    def test_an_answer_to_another_query_is_no_allergy_list(
+            self, client: TestClient, wrong: Any) -> None:
+        """The allergies key holding Conditions only, or the Patient (an EHR's prefetch
+        keys wired to the wrong query) had been read as 'no allergy recorded': the
+        sirolimus draft was proposed. It is no answer to the allergy search: unknown."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = copy.deepcopy(wrong)
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert "suggestions" not in card
+        assert "allergies and intolerances could not be read" in card["detail"]
+        assert "no AllergyIntolerance" in card["detail"]
+
     def test_a_medication_search_the_ehr_says_is_incomplete_withholds_the_proposal(
             self, client: TestClient) -> None:
         """The same rule for every part of the record: a medication search whose total

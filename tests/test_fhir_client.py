@@ -230,6 +230,30 @@ def test_a_search_the_server_says_is_incomplete_is_an_error(page: dict[str, Any]
         _run(lambda request: httpx.Response(200, json=page))
 
 
+@pytest.mark.parametrize(("page", "said"), [
+    # a match whose resource the server left out (masked), or not a resource at all
+    ({"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"fullUrl": "https://ehr.example.org/fhir/Condition/a", "search": {"mode": "match"}}]},
+     "holds no FHIR resource"),
+    ({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {"id": "a"}}]},
+     "holds no FHIR resource"),
+    ({"resourceType": "Bundle", "type": "searchset", "entry": {"resource": {
+        "resourceType": "Condition", "id": "a"}}}, "not a list of entries"),
+    # the answer to another query: Observations, or a Patient, for a Condition search
+    ({"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "Observation", "id": "o"}}]},
+     "holds no Condition but Observation"),
+    ({"resourceType": "Patient", "id": "p1"}, "holds no Condition but Patient"),
+])
+def test_an_answer_that_cannot_be_the_whole_result_is_an_error(page: dict[str, Any],
+                                                              said: str) -> None:
+    """A page whose entry holds no resource had been read without it, and a page
+    answering another query as the search's result ('no condition recorded'): each is
+    no usable answer, the part stays unknown."""
+    with pytest.raises(FhirFetchError, match=said):
+        _run(lambda request: httpx.Response(200, json=page))
+
+
 def test_a_total_over_several_pages_is_the_whole_result() -> None:
     """total counts the matches of every page: 2 over two pages is complete."""
     def handler(request: httpx.Request) -> httpx.Response:

@@ -223,6 +223,13 @@ class AllowList:
         return server
 
 
+def _searched(query: str) -> tuple[str, tuple[str, ...]]:
+    """The resource type a query asks for (``Condition?...``, ``Medication/id``), and the
+    types it ``_include``s (a medication search's Medications)."""
+    kind = query.lstrip("/").split("?")[0].split("/")[0]
+    return kind, ("Medication",) if "_include=" in query else ()
+
+
 def _resources(page: Any) -> list[dict[str, Any]]:
     """The resources of a Bundle page (OperationOutcome entries left out), or the resource."""
     if not isinstance(page, dict):
@@ -366,6 +373,10 @@ class FhirClient:
                     raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                          "failed or left entries out (OperationOutcome: "
                                          f"{'; '.join(failed[0][1][:3])})")
+                unusable = searches.unusable_entry(page)
+                if unusable is not None:
+                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                         f"cannot be read in full: {unusable}")
                 total = page.get("total") if total is None else total
                 held += searches.matches(page)
             resources += _resources(page)
@@ -375,6 +386,10 @@ class FhirClient:
                     raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                          f"found {total} but returned {held}: entries were "
                                          "left out")
+                other = searches.foreign(resources, *_searched(query))
+                if other is not None:
+                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                         f"is not its result: {other}")
                 return resources
             if not self._within(url):
                 raise FhirFetchError(f"the {label} query's next page is on another server; "

@@ -15,11 +15,11 @@ a page (:mod:`pecoma.fhir.client`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["MEDICATION_PARTS", "PARTS", "failed_issues", "has_next", "incomplete",
-           "left_out", "matches", "outcome_issues"]
+__all__ = ["MEDICATION_PARTS", "PARTS", "failed_issues", "foreign", "has_next",
+           "incomplete", "left_out", "matches", "outcome_issues", "unusable_entry"]
 
 #: The parts of one patient's record, each the answer to one search (the CDS services'
 #: prefetch keys), in the words a reader of the output is told which one was not read.
@@ -105,11 +105,44 @@ def left_out(bundle: Mapping[str, Any], held: int | None = None) -> tuple[int, i
     return (total, count) if total > count else None
 
 
+def unusable_entry(bundle: Mapping[str, Any]) -> str | None:
+    """Why an entry of a Bundle cannot be read, or ``None``: its ``entry`` is not a list,
+    or an entry holds no FHIR resource (no object with a ``resourceType``: a match the
+    server left out or masked). What that entry held is unknown."""
+    entries = bundle.get("entry")
+    if entries is None:
+        return None
+    if not isinstance(entries, list):
+        return "its 'entry' is not a list of entries"
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+            return f"Bundle.entry[{i}] is an entry that holds no FHIR resource"
+    return None
+
+
+def foreign(resources: Sequence[Mapping[str, Any]], wanted: str,
+            included: tuple[str, ...] = ()) -> str | None:
+    """Why ``resources``, the answer to a search for ``wanted`` (with ``included`` types
+    it may ``_include``), answers another query, or ``None``: it holds resources, and
+    none of the type searched for (a prefetch key wired to the wrong query). OperationOutcome
+    entries are not counted."""
+    kinds = {str(r.get("resourceType")) for r in resources} - {"OperationOutcome"}
+    if not kinds or wanted in kinds or kinds <= set(included):
+        return None
+    return (f"it holds no {wanted} but {', '.join(sorted(kinds)[:3])}: it answers "
+            "another query")
+
+
 def incomplete(bundle: Mapping[str, Any]) -> str | None:
     """Why a Bundle is not the whole result of its search, or ``None`` when nothing says
-    so: an OperationOutcome entry saying the search failed or left things out, a
-    ``next`` link, a searchset ``total`` above the matches held."""
+    so: an entry that holds no resource, an OperationOutcome entry saying the search
+    failed or left things out, a ``next`` link, a searchset ``total`` above the matches
+    held."""
     reasons = []
+    unusable = unusable_entry(bundle)
+    if unusable is not None:
+        reasons.append(unusable)
     failed = outcome_issues(bundle)
     if failed:
         reasons.append("the search failed or left entries out (OperationOutcome in the "

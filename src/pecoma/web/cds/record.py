@@ -44,9 +44,20 @@ class Record:
                 "entry": [{"resource": r} for r in self.resources]}
 
 
-def no_data_reason(value: Any) -> str | None:
+#: The resource type each prefetch key searches for, and the types its search may
+#: ``_include``.
+_SEARCHED: dict[str, tuple[str, tuple[str, ...]]] = {
+    key: (template.split("?")[0].split("/")[0],
+          ("Medication",) if "_include=" in template else ())
+    for key, template in PREFETCH.items()
+}
+
+
+def no_data_reason(value: Any, key: str | None = None) -> str | None:
     """Why a prefetch value carries no data, or ``None`` when it does (a Bundle that is
-    not the whole result of its search: :mod:`pecoma.fhir.searches`)."""
+    not the whole result of its search, or one that holds an entry with no resource:
+    :mod:`pecoma.fhir.searches`); with ``key``, also a value that holds none of the
+    resources its query searches for but others (it answers another query)."""
     if value is None:
         return "the EHR sent no data for it (prefetch null or absent)"
     if not isinstance(value, dict):
@@ -57,6 +68,11 @@ def no_data_reason(value: Any) -> str | None:
         why = searches.incomplete(value)
         if why is not None:
             return f"the EHR's answer is not the whole result: {why}"
+    if key in _SEARCHED:
+        wanted, included = _SEARCHED[key]
+        why = searches.foreign(resources_of(value), wanted, included)
+        if why is not None:
+            return f"the EHR's answer is not the result of its query: {why}"
     return None
 
 
@@ -87,7 +103,7 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
     wanted: list[str] = []
     for key in PREFETCH:
         value = req.prefetch.get(key)
-        reason = no_data_reason(value)
+        reason = no_data_reason(value, key)
         if reason is None:
             parts[key] = resources_of(value)
         else:
