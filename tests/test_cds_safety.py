@@ -379,6 +379,34 @@ class TestAllergyListDecidesTheProposal:
             "text": "sirolimus 2 mg"}))
         assert not any(c["indicator"] == "critical" for c in cards)
 
+    def test_two_versions_of_one_allergy_entry_are_not_resolved_by_order(
+        self, client: TestClient
+    ) -> None:
+        """AllergyIntolerance/a1 sent twice, once resolved and once active (two versions
+        of the entry, pages that overlap): the services kept the first one they met, so
+        the sirolimus draft was proposed, and a sirolimus order got no card, while
+        to-case refuses such a bundle. Which one holds cannot be told: the record's card
+        names the repeated id, nothing is proposed, and the active version still rules
+        sirolimus out."""
+        def versions(first: str, second: str) -> Any:
+            def change(prefetch: dict[str, Any]) -> None:
+                for status in (first, second):
+                    entry = allergy({"text": "Sirolimus"}, status=status)
+                    entry["id"] = "a1"
+                    prefetch["allergies"]["entry"].append({"resource": entry})
+            return change
+
+        for first, second in (("resolved", "active"), ("active", "resolved")):
+            cards = cards_of(client, order(versions(first, second), **DOXORUBICIN))
+            assert not any("suggestions" in c for c in cards)
+            assert any("AllergyIntolerance/a1" in c["detail"]
+                       and "must not repeat an id with other content" in c["detail"]
+                       for c in cards)
+            [card] = [c for c in cards_of(client, order(versions(first, second),
+                      medicationCodeableConcept={"text": "sirolimus"}))
+                      if c["indicator"] == "critical"]
+            assert "allergy or intolerance to sirolimus" in card["summary"]
+
     def test_the_allergy_card_cites_its_knowledge_record(self, client: TestClient) -> None:
         """The critical allergy card named no knowledge record: no topic, no *Why:* nor
         *Source:*, and no record id stored with it (its feedback tied to nothing). It

@@ -190,10 +190,16 @@ def _kept(record: Record) -> set[tuple[str, str]]:
 
 
 def _add(record: Record, resources: list[dict[str, Any]], seen: set[tuple[str, str]]) -> None:
-    """Append the resources not yet kept (by type and id) to the record."""
+    """Append the resources not yet kept to the record: one sent twice (the same type,
+    id and content, as two searches may both hold it) is kept once; two versions of one
+    id (the same type and id, other content) are both kept, so that the FHIR reader
+    refuses the record naming the id, as it refuses such a bundle, instead of the first
+    one met standing for the other (an allergy resolved in one, active in the other)."""
     for res in resources:
         ident = (str(res.get("resourceType")), str(res.get("id")))
-        if res.get("id") is not None and ident in seen:
+        if res.get("id") is not None and ident in seen and any(
+                kept == res for kept in record.resources
+                if (str(kept.get("resourceType")), str(kept.get("id"))) == ident):
             continue
         seen.add(ident)
         record.resources.append(res)
