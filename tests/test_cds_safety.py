@@ -624,6 +624,56 @@ class TestOrdersRecognised:
         assert cards_of(client, body) == []
 
 
+class TestThePatientOfTheCall:
+    """Every card is about context.patientId: a prefetch that is another patient's record
+    (an EHR that filled the prefetch for the wrong chart) gives no advice."""
+
+    def test_a_record_of_another_patient_gives_no_advice(self, client: TestClient) -> None:
+        """The prefetch is Patient/pat-1003's record, the call is for Patient/p-other: the
+        summary card advised resecting pat-1003's lung metastases to the chart of
+        p-other, and order-select proposed a sirolimus draft for p-other. The record is
+        refused naming the mismatch; nothing is advised or proposed."""
+        bundle = example(PATIENT)
+        body = hook_request("patient-view", "p-other", prefetch=prefetch_of(bundle))
+        cards = cards_of(client, body, PATIENT_VIEW)
+        assert [c["indicator"] for c in cards] == ["warning"]
+        assert "metastas" not in cards[0]["summary"]
+        assert "Patient/p-other" in cards[0]["detail"]
+        body = order(**DOXORUBICIN)
+        body["context"]["patientId"] = "p-other"
+        body["context"]["draftOrders"]["entry"][0]["resource"]["subject"] = {
+            "reference": "Patient/p-other"}
+        cards = cards_of(client, body)
+        assert not any("suggestions" in c for c in cards)
+        assert not any(c["source"].get("topic", {}).get("code") == "ALERT-CHEMO-BEFORE-MTOR"
+                       for c in cards)
+
+    def test_an_allergy_of_another_patient_gives_no_allergy_card(self, client: TestClient
+                                                                  ) -> None:
+        """The same mismatch, with an allergy to sirolimus in the other patient's record:
+        no critical card for the sirolimus draft (it is not this patient's allergy)."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Sirolimus"})})
+
+        body = order(change, medicationCodeableConcept={"text": "sirolimus"})
+        body["context"]["patientId"] = "p-other"
+        body["context"]["draftOrders"]["entry"][0]["resource"]["subject"] = {
+            "reference": "Patient/p-other"}
+        assert not any(c["indicator"] == "critical" for c in cards_of(client, body))
+
+    def test_a_draft_for_another_patient_is_refused(self, client: TestClient) -> None:
+        """A selected draft whose subject is another patient than context.patientId: a 400
+        naming the field, not a card (nor a replacement draft) for the wrong chart."""
+        body = order(**DOXORUBICIN)
+        body["context"]["draftOrders"]["entry"][0]["resource"]["subject"] = {
+            "reference": "Patient/p-other"}
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert any("draftOrders" in e["path"] and "subject" in e["path"]
+                   for e in r.json()["errors"])
+
+
 class TestNotPecoma:
     def test_patient_without_pecoma_gets_no_card(self, client: TestClient) -> None:
         bundle = {"resourceType": "Bundle", "type": "collection", "entry": [

@@ -302,6 +302,7 @@ def _no_cycle_collection() -> Iterator[None]:
 def case_from_bundle(
     data: Any, *, validate: Validation = "engine", source: str = "FHIR bundle",
     on: dt.date | None = None, unread: Mapping[str, str] | None = None,
+    patient: str | None = None,
 ) -> BundleCase:
     """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`.
 
@@ -310,14 +311,16 @@ def case_from_bundle(
     parts of the record (:data:`pecoma.fhir.searches.PARTS`) the caller could not read,
     with why; a bundle that says it is not the whole result of its search adds every
     part (:func:`unread_parts`). What they would give stays unknown
-    (:attr:`BundleCase.unread`).
+    (:attr:`BundleCase.unread`). ``patient``: the id of the patient the record is read
+    for (a CDS Hooks call's ``context.patientId``): a Patient resource of another id, or a
+    resource read that refers to another patient, is refused.
     """
     with _no_cycle_collection():
-        return _read(data, validate, source, on, unread)
+        return _read(data, validate, source, on, unread, patient)
 
 
 def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
-          given_unread: Mapping[str, str] | None) -> BundleCase:
+          given_unread: Mapping[str, str] | None, expected: str | None) -> BundleCase:
     r = Reader(source, on=on)
     entries = _shape(data, r)
     if r.issues:
@@ -368,6 +371,12 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             if isinstance(entry.get("fullUrl"), str):
                 full_urls.add(entry["fullUrl"])
 
+    if expected is not None and patient_id is not None and patient_id != expected:
+        r.issue("Patient.id", patient_id, f"must be the patient the record is read for "
+                f"(Patient/{expected}): this is another patient's record")
+        raise InputError(r.issues, source)
+    if expected is not None and patient_id is None:
+        patient_id = expected  # every resource read must refer to that patient
     if patient_id is None:
         # no Patient resource to check against: the resources read must still all be
         # one patient's (a search across patients would merge their records)

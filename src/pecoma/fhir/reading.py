@@ -33,6 +33,7 @@ __all__ = [
     "live_condition",
     "project_code",
     "reference_of",
+    "refers_to_patient",
     "resolved",
     "site_of",
     "verification",
@@ -204,6 +205,14 @@ def instant(raw: str) -> str:
     if moment.tzinfo is None:
         return raw
     return moment.astimezone(dt.UTC).isoformat()
+
+
+def refers_to_patient(reference: str, patient: str) -> bool:
+    """Whether a reference, written relative, absolute or versioned, is to
+    ``Patient/<patient>``."""
+    cut = reference.find("/_history/")
+    ref = reference[:cut] if cut > 0 else reference
+    return ref == f"Patient/{patient}" or ref.endswith(f"/Patient/{patient}")
 
 
 def live_condition(cond: Mapping[str, Any]) -> bool:

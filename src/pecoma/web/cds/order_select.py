@@ -34,6 +34,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
+from pecoma.fhir.reading import reference_of, refers_to_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
@@ -96,6 +97,15 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
     everything = resources_of(orders)
     out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
            and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)]
+    for i, res in enumerate(everything):
+        ref = reference_of(res.get("subject"))
+        if any(res is o for o in out) and ref is not None and not refers_to_patient(
+                ref, req.patient_id):
+            path = f"context.draftOrders.entry[{i}].resource.subject"
+            raise ApiProblem(400, "invalid-hook-request", "A selected draft order is for "
+                             "another patient than context.patientId.",
+                             [FieldIssue(path, md_text(ref)[:100], "must refer to the "
+                                         "patient of the call (context.patientId)")])
     return out, everything
 
 

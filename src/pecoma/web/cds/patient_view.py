@@ -26,9 +26,8 @@ from pecoma.case import Agent
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError
-from pecoma.fhir.medications import unversioned
 from pecoma.fhir.reader import BundleCase, case_from_bundle
-from pecoma.fhir.reading import reference_of
+from pecoma.fhir.reading import reference_of, refers_to_patient
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_safety
 from pecoma.web.cds.cards import (
@@ -133,11 +132,14 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
                     record_ids=(alert.id,), topic=alert, links=links)
 
 
-def read_case(answer: Answer, record: Record, svc: CdsService) -> BundleCase | None:
-    """The case of the record, or ``None`` with an error card saying what is wrong."""
+def read_case(answer: Answer, record: Record, svc: CdsService,
+              patient: str | None = None) -> BundleCase | None:
+    """The case of the record (``patient``'s: the call's ``context.patientId``), or
+    ``None`` with an error card saying what is wrong."""
     try:
         return case_from_bundle(record.bundle(), validate=svc.settings.validation,
-                                source="FHIR record", unread=record.unknown)
+                                source="FHIR record", unread=record.unknown,
+                                patient=patient)
     except InputError as exc:
         lines = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues]
         if record.unknown.keys() & CASE_PARTS:  # the parts not read may hold what is missing
@@ -180,7 +182,7 @@ async def read_record(
     if screened_out(answer, record, await request.body()):
         return None
     await read_named_medications(record, req, svc, deadline, known)
-    bc = read_case(answer, record, svc)
+    bc = read_case(answer, record, svc, req.patient_id)
     if bc is not None and bc.unidentified_medications:
         shown = bc.unidentified_medications[:5]
         more = len(bc.unidentified_medications) - len(shown)
@@ -197,13 +199,9 @@ async def read_record(
 
 
 def _the_patients(resource: dict[str, Any], patient: str) -> bool:
-    """Whether ``resource.patient`` refers to the patient (relative, absolute or
-    versioned)."""
+    """Whether ``resource.patient`` refers to the patient."""
     ref = reference_of(resource.get("patient"))
-    if ref is None:
-        return False
-    ref = unversioned(ref)
-    return ref == f"Patient/{patient}" or ref.endswith(f"/Patient/{patient}")
+    return ref is not None and refers_to_patient(ref, patient)
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:

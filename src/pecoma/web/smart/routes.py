@@ -161,11 +161,12 @@ async def _callback(request: Request, state: str | None, code: str | None,
     server = allowed_server(pending.iss, config.allow_list())
     grant = await exchange_code(config, pending.token_endpoint, code=code,
                                 verifier=pending.code_verifier)
-    record = await read_record(server, grant.access_token, grant.patient,
+    patient = grant.patient
+    record = await read_record(server, grant.access_token, patient,
                                timeout=config.timeout_seconds)
     del grant  # the access token is used for this request only
     try:
-        read = case_from_bundle(record.bundle, source="EHR record")
+        read = case_from_bundle(record.bundle, source="EHR record", patient=patient)
     except InputError as exc:
         problems = "; ".join(str(i) for i in exc.issues[:20])
         unread = ", ".join(kind for kind, _ in record.failed)
