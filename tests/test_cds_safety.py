@@ -563,6 +563,25 @@ class TestOrdersRecognised:
         assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
         assert "Draft order: doxorubicin." in card["detail"]
 
+    @pytest.mark.parametrize("change", [
+        {"doNotPerform": True},  # an order NOT to give doxorubicin
+        {"status": "entered-in-error"},
+        {"status": "cancelled"},
+    ])
+    def test_a_draft_that_gives_nothing_gets_no_card(self, client: TestClient,
+                                                     change: dict[str, Any]) -> None:
+        """A draft saying doxorubicin must not be given (doNotPerform), or one withdrawn
+        (entered in error, cancelled), got 'chemotherapy first line' and a suggestion to
+        delete it and draft sirolimus; a doNotPerform sirolimus draft beside a sirolimus
+        allergy got a critical card. Nothing is to be given: no card."""
+        assert cards_of(client, order(**DOXORUBICIN, **change)) == []
+
+        def allergic(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Sirolimus"})})
+
+        body = order(allergic, medicationCodeableConcept={"text": "sirolimus"}, **change)
+        assert cards_of(client, body) == []
+
     def test_a_draft_naming_its_medication_by_urn_uuid(self, client: TestClient) -> None:
         """A draft whose medicationReference is the urn:uuid fullUrl of a Medication in the
         same draft Bundle (as EHRs write transaction bundles) got 'drug not identified'."""

@@ -80,8 +80,19 @@ def _full_urls(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
             } if isinstance(entries, list) else {}
 
 
+#: Draft statuses that order nothing to be given (R4 medicationrequest-status).
+_WITHDRAWN: Final = frozenset({"cancelled", "entered-in-error"})
+
+
+def _gives(draft: Mapping[str, Any]) -> bool:
+    """Whether a draft orders its drug to be given: not an order that it must not be
+    (``doNotPerform``), nor one withdrawn (cancelled, entered in error)."""
+    return draft.get("doNotPerform") is not True and draft.get("status") not in _WITHDRAWN
+
+
 def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The selected draft MedicationRequests, and every resource of the draft Bundle."""
+    """The selected draft MedicationRequests that order their drug to be given, and every
+    resource of the draft Bundle."""
     orders = req.context.get("draftOrders")
     if not isinstance(orders, dict) or orders.get("resourceType") != "Bundle":
         raise ApiProblem(400, "invalid-hook-request", "context.draftOrders must be a FHIR "
@@ -96,7 +107,8 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
     chosen = set(selections) if selections else None
     everything = resources_of(orders)
     out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
-           and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)]
+           and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)
+           and _gives(res)]
     for i, res in enumerate(everything):
         ref = reference_of(res.get("subject"))
         if any(res is o for o in out) and ref is not None and not refers_to_patient(
