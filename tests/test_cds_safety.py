@@ -693,6 +693,31 @@ class TestThePatientOfTheCall:
                    for e in r.json()["errors"])
 
 
+class TestRecordsAsEhrsSendThem:
+    def test_an_order_starting_after_today_is_planned_not_a_line(self, client: TestClient
+                                                                 ) -> None:
+        """An active sirolimus order placed today to start on 2027-01-15 (after the
+        service's today, 2026-11-28): the services read it as a line already given,
+        dated after today, and the engine refused the whole record ('Nothing was
+        assessed'). It is a line planned, as to-case --on reads it: the patient is
+        assessed."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["medication_requests"]["entry"].append({"resource": {
+                "resourceType": "MedicationRequest", "id": "mr-future", "status": "active",
+                "intent": "order", "subject": {"reference": "Patient/pat-1003"},
+                "medicationCodeableConcept": {"text": "sirolimus 2 mg"},
+                "dosageInstruction": [{"timing": {"repeat": {
+                    "boundsPeriod": {"start": "2027-01-15"}}}}]}})
+
+        bundle = example(PATIENT)
+        prefetch = prefetch_of(bundle)
+        change(prefetch)
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        assert head["summary"].startswith("PEComa (metastatic)")
+        assert "Nothing was assessed" not in head["detail"]
+
+
 class TestNotPecoma:
     def test_patient_without_pecoma_gets_no_card(self, client: TestClient) -> None:
         bundle = {"resourceType": "Bundle", "type": "collection", "entry": [

@@ -134,12 +134,13 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
 
 def read_case(answer: Answer, record: Record, svc: CdsService,
               patient: str | None = None) -> BundleCase | None:
-    """The case of the record (``patient``'s: the call's ``context.patientId``), or
-    ``None`` with an error card saying what is wrong."""
+    """The case of the record (``patient``'s: the call's ``context.patientId``), read for
+    the service's today (a medication starting later is planned, not given), or ``None``
+    with an error card saying what is wrong."""
     try:
         return case_from_bundle(record.bundle(), validate=svc.settings.validation,
                                 source="FHIR record", unread=record.unknown,
-                                patient=patient)
+                                patient=patient, on=svc.today())
     except InputError as exc:
         lines = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues]
         if record.unknown.keys() & CASE_PARTS:  # the parts not read may hold what is missing

@@ -166,7 +166,8 @@ async def _callback(request: Request, state: str | None, code: str | None,
                                timeout=config.timeout_seconds)
     del grant  # the access token is used for this request only
     try:
-        read = case_from_bundle(record.bundle, source="EHR record", patient=patient)
+        read = case_from_bundle(record.bundle, source="EHR record", patient=patient,
+                                on=request.app.state.today())
     except InputError as exc:
         problems = "; ".join(str(i) for i in exc.issues[:20])
         unread = ", ".join(kind for kind, _ in record.failed)
