@@ -718,6 +718,27 @@ class TestRecordsAsEhrsSendThem:
         assert "Nothing was assessed" not in head["detail"]
 
 
+    def test_no_second_mtor_draft_beside_one_already_drafted(self, client: TestClient
+                                                             ) -> None:
+        """Doxorubicin and sirolimus drafted in one order set: the doxorubicin card
+        suggested drafting sirolimus, a second mTOR-inhibitor order beside the one the
+        clinician wrote. The warning stays (S13); no second draft is proposed, and the
+        card says why."""
+        sirolimus = {"resourceType": "MedicationRequest", "id": "draft-2",
+                     "status": "draft", "intent": "order",
+                     "subject": {"reference": "Patient/pat-1003"},
+                     "medicationCodeableConcept": {"text": "sirolimus 2 mg"}}
+        body = order(**DOXORUBICIN, entries=[{"resource": sirolimus}])
+        for selected in (["MedicationRequest/draft-1"],
+                         ["MedicationRequest/draft-1", "MedicationRequest/draft-2"]):
+            body["context"]["selections"] = selected
+            [card] = cards_of(client, body)
+            assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+            assert "suggestions" not in card
+            assert "already holds an mTOR-inhibitor order (MedicationRequest/draft-2)" \
+                in card["detail"]
+
+
 class TestNotPecoma:
     def test_patient_without_pecoma_gets_no_card(self, client: TestClient) -> None:
         bundle = {"resourceType": "Bundle", "type": "collection", "entry": [

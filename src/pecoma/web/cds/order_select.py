@@ -176,11 +176,25 @@ def _alerting(case: Case, agent: Agent, svc: CdsService) -> Assessment | None:
     return a if any(x.id == "ALERT-CHEMO-BEFORE-MTOR" for x in a.alerts) else None
 
 
+def _mtor_drafted(drafted: list[dict[str, Any]], resolve: Resolver) -> str | None:
+    """The first draft of the order set (selected or not) that orders an mTOR inhibitor
+    given, as ``MedicationRequest/id``, or ``None``."""
+    for res in drafted:
+        if res.get("resourceType") != "MedicationRequest" or not _gives(res):
+            continue
+        agent = agent_of(res, resolve)
+        if agent is not None and agent.is_mtor_inhibitor:
+            return md_text(f"MedicationRequest/{res.get('id')}")
+    return None
+
+
 def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
-          req: HookRequest, safety: DrugSafety, tail: str) -> None:
+          req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None) -> None:
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
     rec = load_knowledge().records["REC-MTOR-FIRST-LINE"]
     withheld = safety.withheld(SUGGESTED)
+    if withheld is None and mtor_drafted is not None:
+        withheld = f"the order set already holds an mTOR-inhibitor order ({mtor_drafted})"
     detail = (md_item(alert) + f"\n\n**{rec.title}** — {rec.text}\n\n*Why:* {rec.rationale}"
               + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
     if safety.history is not None:
@@ -304,7 +318,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         for draft, agent in chemo:
             a = _alerting(bc.case, agent, svc)
             if a is not None:
-                _warn(answer, a, draft, agent, req, safety, tail)
+                _warn(answer, a, draft, agent, req, safety, tail,
+                      _mtor_drafted(drafted, resolve))
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)
