@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import json
 from typing import Any
 
@@ -277,6 +278,84 @@ class TestMalignantByClassification:
         plan = plan_surveillance(parse_case(data), a, ON, ())
         assert plan.visits[0].due == dt.date(2027, 1, 1)
         assert "FU-MALIGNANT-LOW-RISK" in {r.id for r in plan.reasons}
+
+    def open_case(self) -> dict[str, Any]:
+        """3 cm soft tissue, the four features absent, vascular invasion and the mitotic
+        count unknown, resected R1: Folpe 'benign to malignant'."""
+        return base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
+                    diagnosis={"method": "histology_with_ihc", "date": "2024-01-05",
+                               "prior_diagnosis": "none"},
+                    histology={**HISTOLOGY_BENIGN, "vascular_invasion": "unknown",
+                               "mitoses_per_50_hpf": None},
+                    surgery={"status": "performed", "date": "2024-01-10", "margin": "R1"})
+
+    def test_open_from_benign_to_malignant_follows_high_risk_provisionally(self) -> None:
+        """Folpe open from benign to malignant: with vascular invasion present the tumour
+        would be followed as malignant (I14), so while it is unknown the high-risk schedule
+        is the safer branch, provisional on the two facts, in the assessment and in the
+        dated plan; the missing facts say they decide the schedule."""
+        a = run(self.open_case())
+        folpe = next(c for c in a.classifications if c.id == "CLS-FOLPE-2005")
+        assert folpe.category == "benign to malignant"
+        assert (a.risk.group, a.risk.surveillance_group) == ("low", "high")
+        fu = item(a, "FU-MALIGNANT-LOW-RISK")
+        assert set(fu.conditional_on) == {"MISS-MITOSES", "MISS-VASCULAR-INVASION"}
+        assert not {"FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE"} & ids(a)
+        missing = {m.id: m for m in a.missing}
+        for mid in ("MISS-MITOSES", "MISS-VASCULAR-INVASION"):
+            assert {"FU-MALIGNANT-LOW-RISK", "ALERT-INCOMPLETE-RESECTION"} <= set(
+                missing[mid].affects)
+            assert "surveillance schedule" in missing[mid].would_change
+            assert "residual-tumour alert" in missing[mid].would_change
+        plan = plan_surveillance(parse_case(self.open_case()), a, ON, ())
+        assert plan.surveillance_group == "high"
+        assert plan.visits[0].due == dt.date(2024, 4, 10), "3 months (S18, I2), not 4-6"
+        reason = next(r for r in plan.reasons if r.id == "FU-MALIGNANT-LOW-RISK")
+        assert set(reason.conditional_on) == {"MISS-MITOSES", "MISS-VASCULAR-INVASION"}
+        in_plan = {m.id: m for m in plan.missing}
+        assert "FU-MALIGNANT-LOW-RISK" in in_plan["MISS-VASCULAR-INVASION"].affects
+        assert "surveillance schedule" in in_plan["MISS-MITOSES"].would_change
+
+    def test_knowing_less_never_lowers_surveillance_or_the_alert(self) -> None:
+        """Monotone in what is known: a fact left unknown never gives a lower surveillance
+        schedule, nor a lower S27 alert after an R1 resection, than any value it could
+        take (soft tissue: Folpe; uterus: Folpe and Bennett)."""
+        values: dict[str, tuple[Any, ...]] = {
+            "size": (3, 9, None),
+            "vascular_invasion": ("present", "absent", "unknown"),
+            "mitoses_per_50_hpf": (0, 5, None),
+            "nuclear_pleomorphism_or_giant_cells": ("present", "absent", "unknown"),
+        }
+        unknown = {"size": None, "vascular_invasion": "unknown", "mitoses_per_50_hpf": None,
+                   "nuclear_pleomorphism_or_giant_cells": "unknown"}
+
+        def rank(site: str, facts: dict[str, Any]) -> tuple[int, int]:
+            histology = {**HISTOLOGY_BENIGN, **{k: v for k, v in facts.items() if k != "size"}}
+            tumour: dict[str, Any] = {"primary_site": site}
+            if facts["size"] is not None:
+                tumour["size"] = {"value": facts["size"], "unit": "cm"}
+            a = run(base(tumour=tumour, histology=histology,
+                         surgery={"status": "performed", "date": "2024-01-10",
+                                  "margin": "R1"}))
+            critical = any(i.level == "critical" and "S27" in i.provenance.statements
+                           for i in a.alerts)
+            return (a.risk.surveillance_group == "high", critical)
+
+        for site in ("soft_tissue", "uterus"):
+            grid = [dict(zip(values, combo, strict=True))
+                    for combo in itertools.product(*values.values())]
+            ranks = {json.dumps(f, sort_keys=True): rank(site, f) for f in grid}
+            for facts in grid:
+                for name, value in facts.items():
+                    if value != unknown[name]:
+                        continue
+                    for known in values[name]:
+                        if known == unknown[name]:
+                            continue
+                        other = json.dumps({**facts, name: known}, sort_keys=True)
+                        here = ranks[json.dumps(facts, sort_keys=True)]
+                        assert here[0] >= ranks[other][0], (site, facts, name, known)
+                        assert here[1] >= ranks[other][1], (site, facts, name, known)
 
 
 class TestRiskPanelOnRelapse:

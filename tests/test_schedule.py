@@ -41,8 +41,11 @@ def _case(risk: str = "high", surgery: str | None = "2025-01-10", margin: str = 
           **extra: Any) -> Any:
     histology = {
         "high": {"necrosis": "present"},
+        # the Folpe criteria the four features leave out are known too: left unknown they
+        # could make the tumour malignant, and the schedule high-risk (I14)
         "low": {"necrosis": "absent", "infiltrative_growth": "absent",
-                "high_nuclear_grade_and_cellularity": "absent"},
+                "high_nuclear_grade_and_cellularity": "absent", "vascular_invasion": "absent",
+                "mitoses_per_50_hpf": 0},
         "indeterminate": {"necrosis": "absent"},
     }[risk]
     data: dict[str, Any] = {

@@ -123,18 +123,18 @@ def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classificati
                               ) -> tuple[Risk, list[Fact], tuple[str, ...]]:
     """A tumour without high-risk features (low or indeterminate) that a pathology
     classification determines malignant (Folpe 2005; Bennett 2018 for gynecologic
-    primaries), or may on facts not yet recorded while it can no longer be benign, is
-    followed on the high-risk schedule (I14; the safer branch meanwhile). Returns the risk
-    with its surveillance group, the classifications that decided it, and the missing
-    facts it rests on (none when one classification determines it malignant)."""
+    primaries), or may on facts not yet recorded, is followed on the high-risk schedule
+    (I14; the safer branch meanwhile). Knowing less never gives less surveillance: a
+    classification open from benign to malignant counts as one open from uncertain
+    malignant potential to malignant. Returns the risk with its surveillance group, the
+    classifications that decided it, and the missing facts it rests on (none when one
+    classification determines it malignant)."""
     if risk.group not in ("low", "indeterminate"):
         return risk, [], ()
-    # determined malignant, or undetermined between uncertain malignant potential and
-    # malignant (a worrisome feature recorded, another unknown); a classification that may
-    # still be benign leaves the features' schedule as it is
+    # determined malignant, or undetermined with malignant among the categories the
+    # missing facts could still give
     found = [c for c in classifications if c.id in ("CLS-FOLPE-2005", "CLS-BENNETT-2018")
-             and MALIGNANT in (c.possible if not c.determined else (c.category,))
-             and BENIGN not in c.possible]
+             and MALIGNANT in (c.possible if not c.determined else (c.category,))]
     if not found:
         return risk, [], ()
     facts = [Fact(f"classification.{c.id.removeprefix('CLS-').lower().replace('-', '_')}",
