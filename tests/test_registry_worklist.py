@@ -503,6 +503,20 @@ class TestStoredAlerts:
         assert item.alerts == ()
         assert stored(repo) == reference(repo)
 
+    def test_an_equivocal_scan_on_the_surgery_date_is_an_alert(self, repo: Repository
+                                                                ) -> None:
+        """High risk, operated 2025-01-10, a chest CT on the surgery date reported
+        equivocal: the worklist shows the alert from the stored state, as it would for the
+        same finding at a visit (S26, S27)."""
+        record_case(repo, "A-1", high_risk(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="test")
+        record_scan(repo, "A-1", "2025-01-10", "chest_ct", "equivocal", on_date=ON,
+                    actor="radiology")
+        assert usable(repo) == 1
+        (item,) = stored(repo)
+        assert [a.id for a in item.alerts] == ["FU-EQUIVOCAL"]
+        assert stored(repo) == reference(repo)
+
     def test_states_without_their_alerts_are_recomputed(self, registry: Repository) -> None:
         """The states stored before revision 0009 have no alerts (NULL): not known, so not
         used; W-07's recurrence is still shown, and reassess stores them again."""

@@ -367,6 +367,28 @@ class TestReanchoring:
         assert [a.id for a in plan.alerts] == ["FU-EQUIVOCAL", "FU-IMAGING-INCOMPLETE"]
         assert "chest_ct, 2025-04-10" in plan.alerts[0].triggered_by[0].value
 
+    def test_equivocal_scan_on_the_surgery_date_is_flagged(self) -> None:
+        """High risk, surgery 2025-01-10, a chest CT on the surgery date itself reported
+        equivocal: it is no visit's scan, but the finding needs the team's decision as at
+        any visit (S26, S27), not silence until the first routine visit. A later visit
+        that reads the chest CT again, clear, settles it."""
+        imaging = (_scan("2025-01-10", Modality.chest_ct, ScanFinding.equivocal),)
+        plan = _plan(_case(), dt.date(2025, 2, 1), imaging)
+        assert plan.status == "active"
+        assert [f.id for f in plan.flags] == ["FU-EQUIVOCAL"]
+        assert [a.id for a in plan.alerts] == ["FU-EQUIVOCAL"]
+        assert "chest_ct, 2025-01-10" in plan.alerts[0].triggered_by[0].value
+        assert plan.baseline == imaging
+        later = _plan(_case(), dt.date(2025, 5, 1), (*imaging, *_both("2025-04-10")))
+        assert [f.id for f in later.flags] == ["FU-EQUIVOCAL"], "kept in the history"
+        assert later.alerts == ()
+
+    def test_unrecorded_result_on_the_surgery_date_is_flagged(self) -> None:
+        """A scan on the surgery date with no result recorded is not read as clear."""
+        plan = _plan(_case(), dt.date(2025, 2, 1),
+                     (_scan("2025-01-10", finding=ScanFinding.not_recorded),))
+        assert [a.id for a in plan.alerts] == ["FU-FINDING-NOT-RECORDED"]
+
     def test_unrecorded_result_alert_settled_by_the_next_visit(self) -> None:
         """A result not recorded at visit 1 is still flagged on that visit; once visit 2
         is done it is no longer an alert. While visit 1 is the latest, it is."""
@@ -724,6 +746,34 @@ class TestAfterRelapse:
         assert plan.visits[0].status == "done"
         assert plan.visits[0].done_on == dt.date(2023, 11, 10)
         assert plan.visits[1].due == dt.date(2024, 2, 10)
+
+    def test_equivocal_scan_on_the_free_of_disease_date_is_flagged(self) -> None:
+        """Metastatic at presentation (8 cm with necrosis, a lung metastasis found
+        2024-01-06), primary and metastasis resected 2024-01-10, free of disease since
+        2024-02-20 by surgery. The chest CT of 2024-02-20 is equivocal: the plan counts
+        from that date (I8) and flags the finding for a decision, as the same finding at a
+        routine visit would be; it had been dropped without a word."""
+        case = parse_case({
+            "diagnosis": {"method": "histology_with_ihc", "date": "2024-01-05",
+                          "prior_diagnosis": "none"},
+            "tumour": {"primary_site": "soft_tissue", "size": {"value": 8, "unit": "cm"}},
+            "histology": {"necrosis": "present"},
+            "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive",
+                                     "sma": "positive"},
+            "stage": {"status": "metastatic", "lymph_nodes": "negative",
+                      "metastases": [{"site": "lung", "detected_on": "2024-01-06"}],
+                      "extrapulmonary_disease": "no", "resectable": "yes",
+                      "complete_excision_feasible": "yes"},
+            "surgery": {"status": "performed", "date": "2024-01-10", "margin": "R0"},
+            "free_of_disease": {"since": "2024-02-20", "by": "surgery"},
+            "systemic": {"mtor_inhibitor_available": "yes",
+                         "mtor_inhibitor_contraindicated": "no"},
+        })
+        imaging = (_scan("2024-02-20", Modality.chest_ct, ScanFinding.equivocal),)
+        plan = _plan(case, dt.date(2024, 3, 1), imaging)
+        assert (plan.status, plan.anchor_basis) == ("active", "free_of_disease")
+        assert [a.id for a in plan.alerts] == ["FU-EQUIVOCAL"]
+        assert plan.visits[0].due == dt.date(2024, 5, 20)
 
     def test_without_the_date_there_is_still_no_calendar(self) -> None:
         plan = _plan(_relapsed("low", since=None), dt.date(2023, 8, 1))

@@ -121,6 +121,12 @@ class SurveillancePlan:
     """No scan history was given and a visit could already be late (I13): the first open
     visit is due on the evaluation date."""
     missing: tuple[MissingFact, ...] = ()
+    baseline: tuple[ImagingEvent, ...] = ()
+    """Scans on the anchor date itself (the surgery date, or the date free of disease):
+    the start of surveillance, not a visit."""
+    baseline_flags: tuple[Item, ...] = ()
+    """What the baseline scans call for (an equivocal finding, a result not recorded),
+    also listed first in ``flags``."""
 
     @property
     def alerts(self) -> tuple[Item, ...]:
@@ -131,18 +137,20 @@ class SurveillancePlan:
         recorded, is settled when that examination was done again, with its finding
         recorded, at a later visit done; a planned examination missing at a visit is
         settled by any later visit done (which is flagged in turn if it lacks it too).
-        Settled flags stay on their visits (the plan's history). An alert raised at
-        several visits keeps the facts of each."""
+        The baseline scans' flags (scans on the anchor date) are settled in the same way
+        by the visits done. Settled flags stay on their visits (the plan's history). An
+        alert raised at several visits keeps the facts of each."""
         done = [v for v in self.visits if v.status == "done"]
+        held = [(self.baseline, self.baseline_flags), *((v.scans, v.flags) for v in done)]
         open_flags: list[Item] = []
-        for k, visit in enumerate(done):
-            later = done[k + 1 :]
+        for k, (scans, flags) in enumerate(held):
+            later = done[k:]  # the visits done after these scans
             again = {e.modality for v in later for e in v.scans
                      if e.finding is not ScanFinding.not_recorded}
-            for flag in visit.flags:
+            for flag in flags:
                 finding = _FLAG_FINDING.get(flag.id)
                 if finding is not None:
-                    if {e.modality for e in visit.scans if e.finding is finding} <= again:
+                    if {e.modality for e in scans if e.finding is finding} <= again:
                         continue
                 elif later:
                     continue

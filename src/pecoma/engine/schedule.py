@@ -166,6 +166,10 @@ class _Builder:
         self.visits: list[Visit] = []
         self.cancelled: list[Visit] = []
         self.recurrence: tuple[int, ImagingEvent] | None = None
+        #: Scans on the anchor date (the surgery, or the date free of disease): no visit's,
+        #: but what they found is read all the same.
+        self.baseline: tuple[ImagingEvent, ...] = ()
+        self.baseline_flags: tuple[Item, ...] = ()
         self.has_open = False
         self.not_done = tuple(
             PlannedImaging(modality, record, provenance_of(out.knowledge, record), None)
@@ -209,16 +213,7 @@ class _Builder:
             )
         flags: list[Item] = []
         if status == "done":
-            def facts(kind: ScanFinding) -> list[Fact]:
-                return [Fact(f"imaging[{i}].finding", f"{e.finding.value} "
-                             f"({e.modality.value}, {e.date.isoformat()})")
-                        for i, e in scans if e.finding is kind]
-
-            if facts(ScanFinding.equivocal):
-                flags.append(self.out.item("FU-EQUIVOCAL", facts(ScanFinding.equivocal)))
-            if facts(ScanFinding.not_recorded):
-                flags.append(self.out.item("FU-FINDING-NOT-RECORDED",
-                                           facts(ScanFinding.not_recorded)))
+            flags += self._finding_flags(scans)
             missing = [p for p in planned if p.done_on is None]
             if missing and not any(e.finding.disease for _, e in scans):
                 flags.append(self.out.item(
@@ -247,6 +242,22 @@ class _Builder:
             provenance=provenance_of(self.out.knowledge, rule.record),
         )
 
+    def _finding_flags(self, scans: Sequence[tuple[int, ImagingEvent]]) -> list[Item]:
+        """An equivocal finding, or a result not recorded, among ``scans``: each needs the
+        team (FU-EQUIVOCAL, FU-FINDING-NOT-RECORDED), whether at a visit or at baseline."""
+        def facts(kind: ScanFinding) -> list[Fact]:
+            return [Fact(f"imaging[{i}].finding", f"{e.finding.value} "
+                         f"({e.modality.value}, {e.date.isoformat()})")
+                    for i, e in scans if e.finding is kind]
+
+        flags: list[Item] = []
+        if facts(ScanFinding.equivocal):
+            flags.append(self.out.item("FU-EQUIVOCAL", facts(ScanFinding.equivocal)))
+        if facts(ScanFinding.not_recorded):
+            flags.append(self.out.item("FU-FINDING-NOT-RECORDED",
+                                       facts(ScanFinding.not_recorded)))
+        return flags
+
     def _open_status(self, due: dt.date, latest: dt.date) -> VisitStatus:
         if self.on_date > latest:
             return "overdue"
@@ -263,6 +274,10 @@ class _Builder:
                 self.recurrence = (i, e)
                 self._cancel_from(e.date)
                 return e.date
+        # An equivocal baseline scan (or one without its result) is not a clear start:
+        # flagged as at a visit, so that it does not wait for the first routine visit.
+        self.baseline = tuple(e for _, e in baseline)
+        self.baseline_flags = tuple(self._finding_flags(baseline))
         ref, months = self.anchor, 0
         if self.start_on is not None:
             ref = self.start_on
@@ -427,8 +442,10 @@ def plan_surveillance(
         visits: tuple[Visit, ...] = (),
         cancelled: tuple[Visit, ...] = (),
         history_missing: bool = False,
+        baseline: tuple[ImagingEvent, ...] = (),
+        baseline_flags: tuple[Item, ...] = (),
     ) -> SurveillancePlan:
-        flags = tuple(f for v in visits for f in v.flags)
+        flags = (*baseline_flags, *(f for v in visits for f in v.flags))
         for r in (*reasons, *flags):
             # what a reason waits on is listed with the plan, not only with the assessment
             for missing_id in r.conditional_on:
@@ -460,6 +477,8 @@ def plan_surveillance(
             anchor_basis=anchor_basis,
             history_missing=history_missing,
             missing=out.missing_facts(),
+            baseline=baseline,
+            baseline_flags=baseline_flags,
         )
 
     if disease_present:
@@ -522,4 +541,5 @@ def plan_surveillance(
                  f"{e.finding.value} ({e.modality.value}, {e.date.isoformat()})")]))
         plan_status = "suspended"
     return finish(plan_status, counted_from, horizon_end, phases, tuple(builder.visits),
-                  tuple(builder.cancelled), history_missing)
+                  tuple(builder.cancelled), history_missing, builder.baseline,
+                  builder.baseline_flags)
