@@ -374,6 +374,26 @@ class TestRiskPanelOnRelapse:
         icdo = next(c for c in a.classifications if c.id == "CLS-ICDO3")
         assert icdo.category == "8714/3"
 
+    def test_unresectable_tumour_is_not_stratified_nor_coded_benign(self) -> None:
+        """3 cm, every feature absent, locally advanced and unresectable, not operated: an
+        mTOR inhibitor is advised for advanced disease (S12), so the report is not headed
+        'Risk: low' (S05 serves the adjuvant decision after a resection) and the ICD-O-3
+        hint is not the benign code alone (I6)."""
+        data = base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
+                    stage={"status": "locally_advanced_unresectable", "resectable": "no",
+                           "lymph_nodes": "negative"},
+                    surgery={"status": "not_performed"})
+        a = run(data)
+        assert "REC-MTOR-FIRST-LINE" in ids(a)
+        assert (a.risk.group, a.risk.surveillance_group) == ("not_applicable", "high")
+        assert a.risk.item.id == "RISK-NOT-APPLICABLE-UNRESECTABLE"
+        assert {"I6", "I8"} <= set(a.risk.item.provenance.interpretations)
+        icdo = next(c for c in a.classifications if c.id == "CLS-ICDO3")
+        assert set(icdo.possible) == {"8714/0", "8714/3"} and not icdo.determined
+        from pecoma.render.text import markdown_report
+
+        assert "## Risk: not applicable (advanced" in markdown_report(a)
+
     def test_local_recurrence_codes_malignant(self) -> None:
         a = run(base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
                      surgery={"status": "performed", "date": "2024-02-01", "margin": "R0"},
@@ -568,7 +588,10 @@ class TestFreeOfDiseaseAfterRelapse:
                     surgery={"status": "not_performed"},
                     free_of_disease={"since": "2026-09-01", "by": "systemic_therapy"})
         a = run(data)
-        assert a.risk.group == "low"  # the features, shown as they are
+        # never resected: stratification does not apply; the features are shown for
+        # reference (I6, I8)
+        assert a.risk.group == "not_applicable"
+        assert [f.state for f in a.risk.features][1:] == ["absent"] * 3
         assert a.risk.surveillance_group == "high"
         assert a.advanced is False
         assert not ids(a) & PRESENT_DISEASE_ADVICE

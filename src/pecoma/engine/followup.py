@@ -68,7 +68,7 @@ def surveillance(
     settled_malignant = bool(malignant) and not malignant_open
     if group == "indeterminate" and not relapsed and not settled_malignant:
         out.add("FU-INDETERMINATE", group_facts, conditional)
-    if nodes_positive and not relapsed and group != "high":
+    if nodes_positive and not relapsed and group in ("low", "indeterminate"):
         out.add("FU-NODES-POSITIVE", [Fact("stage.lymph_nodes", "positive"), *group_facts])
     elif malignant and not relapsed and (group == "low" or settled_malignant):
         out.add("FU-MALIGNANT-LOW-RISK", [*malignant, *group_facts], malignant_open)

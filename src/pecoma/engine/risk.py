@@ -46,9 +46,11 @@ def _measure(value: float | None, threshold: Threshold) -> State:
 
 def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Risk:
     """The guideline's risk group (S05-S09, I1) and the surveillance schedule it implies.
-    For recurrent or metastatic disease stratification no longer applies (I8): the
-    primary's features are shown for reference and nothing is asked about them.
-    Positive lymph nodes do not change the group (I1) but the schedule (I10)."""
+    For recurrent or metastatic disease stratification no longer applies (I8), nor for a
+    tumour that cannot be removed (unresectable locally advanced disease, I6: S05 serves
+    the adjuvant decision after a resection): the primary's features are shown for
+    reference and nothing is asked about them. Positive lymph nodes do not change the
+    group (I1) but the schedule (I10)."""
     h = case.histology
     size_state = _measure(d.size_cm, s.guideline_size_cm)
     values: tuple[str, ...] = (
@@ -86,6 +88,16 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
             "high",
             out.item("RISK-NOT-APPLICABLE", [d.status_fact()]),
         )
+    if d.status is DiseaseStatus.locally_advanced_unresectable:
+        # advanced disease (I6), high-risk surveillance once cleared (I8)
+        return Risk(
+            "not_applicable",
+            (),
+            (),
+            tuple(features),
+            "high",
+            out.item("RISK-NOT-APPLICABLE-UNRESECTABLE", [d.status_fact()]),
+        )
     group: Literal["high", "low", "indeterminate"]
     if present:
         group, record = "high", "RISK-HIGH"
@@ -103,11 +115,9 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
-    # I10: positive lymph nodes put a low-risk case on the high-risk schedule; I8: so does
-    # unresectable disease that treatment cleared.
+    # I10: positive lymph nodes put a low-risk case on the high-risk schedule.
     surveillance: Literal["high", "low"] = (
-        "low" if group == "low" and not d.nodes_positive and not d.free_of_disease
-        and d.status is not DiseaseStatus.locally_advanced_unresectable else "high"
+        "low" if group == "low" and not d.nodes_positive else "high"
     )
     return Risk(
         group,
@@ -349,11 +359,11 @@ def icdo3_hint(
     without histology (I11); malignant once the disease has recurred, metastasised or
     spread to regional lymph nodes (I9);
     otherwise the pathology categories, both codes open when they leave it open or when
-    Folpe and Bennett disagree (the disagreement is shown, not settled). Unknown is not
-    absent: with the regional lymph nodes not known to be free (unknown, not assessed),
-    8714/3 stays open beside whatever the pathology categories say, and the hint is
-    provisional on the nodal status (MISS-NODES), as a classification is on its unknown
-    criteria."""
+    Folpe and Bennett disagree (the disagreement is shown, not settled), and never the
+    benign code alone for a tumour that cannot be removed. Unknown is not absent: with
+    the regional lymph nodes not known to be free (unknown, not assessed), 8714/3 stays
+    open beside whatever the pathology categories say, and the hint is provisional on
+    the nodal status (MISS-NODES), as a classification is on its unknown criteria."""
     possible: tuple[str, ...]
     if case.diagnosis.method is DiagnosisMethod.imaging_only:
         item = out.item("CLS-ICDO3", [Fact("diagnosis.method", "imaging_only")])
@@ -375,6 +385,12 @@ def icdo3_hint(
                 out.add("ALERT-CLASSIFICATIONS-DISAGREE", facts)
                 possible = _OPEN
                 code = "8714/0 or 8714/3 (Folpe and Bennett disagree)"
+        if d.status is DiseaseStatus.locally_advanced_unresectable and possible == ("8714/0",):
+            # unresectable disease, treated as advanced (I6): features read without a
+            # resection do not make it benign
+            possible = _OPEN
+            code = "8714/0 or 8714/3 (per final diagnosis)"
+            facts.append(d.status_fact())
         if case.stage.lymph_nodes in _NODES_OPEN and "8714/0" in possible:
             # nodal spread would make it 8714/3 (I9): not known absent, it keeps it open
             conditional.append(out.missing("MISS-NODES", affects=("CLS-ICDO3",)))

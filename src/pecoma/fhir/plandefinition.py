@@ -54,6 +54,9 @@ APPLIES_WHEN: dict[str, str] = {
     "RISK-INDETERMINATE": "No high-risk feature is present and at least one is unknown (I1).",
     "RISK-NOT-APPLICABLE": "Recurrent or metastatic disease (by the facts, I6): stratification "
     "no longer applies (I8).",
+    "RISK-NOT-APPLICABLE-UNRESECTABLE": "Unresectable locally advanced disease (by the "
+    "facts, I6): stratification, which serves the adjuvant decision after resection, does "
+    "not apply (I8).",
     "CLS-FOLPE-2005": "Every case: the Folpe 2005 criteria are counted, unknowns as a range.",
     "CLS-BENNETT-2018": "The primary site is gynecologic.",
     "CLS-ICDO3": "Every case: registry coding hint from the disease status, the lymph "

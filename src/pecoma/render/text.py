@@ -37,7 +37,7 @@ RISK_GROUP_TEXT = {
     "high": "high",
     "low": "low",
     "indeterminate": "indeterminate",
-    "not_applicable": "not applicable (recurrent or metastatic disease)",
+    "not_applicable": "not applicable (advanced, recurrent or metastatic disease)",
 }
 
 
