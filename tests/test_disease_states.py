@@ -262,6 +262,64 @@ class TestUncertainMargins:
         assert "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR" not in ids(a)
 
 
+class TestResidualTumourAlert:
+    """The S27 alert after an incomplete resection: its severity follows the evidence of
+    malignancy, a guideline high-risk feature included (I9), and its words say whether
+    tumour was left (R2) or may have been (R1, margins not assured)."""
+
+    def data(self, margin: str, size: float | None = 3, **histology: Any) -> dict[str, Any]:
+        tumour: dict[str, Any] = {"primary_site": "soft_tissue"}
+        if size is not None:
+            tumour["size"] = {"value": size, "unit": "cm"}
+        return base(tumour=tumour, histology={**HISTOLOGY_BENIGN, **histology},
+                    surgery={"status": "performed", "date": "2024-01-10", "margin": margin})
+
+    def s27(self, a: Assessment) -> Any:
+        (alert,) = [i for i in a.alerts if "S27" in i.provenance.statements]
+        return alert
+
+    def test_guideline_high_risk_tumour_possibly_left_is_critical(self) -> None:
+        """9 cm, nothing else, R1: Folpe 'uncertain malignant potential', but the guideline
+        gives size above 5 cm as predicting aggressive behaviour (S06): critical, settled
+        by the size, not a warning placing the tumour 'below malignant'."""
+        a = run(self.data("R1", size=9))
+        assert a.risk.group == "high"
+        alert = self.s27(a)
+        assert (alert.id, alert.level) == ("ALERT-INCOMPLETE-RESECTION", "critical")
+        assert alert.conditional_on == ()
+        assert ("tumour.size", "9 cm") in [(f.path, f.value) for f in alert.triggered_by]
+
+    def test_unknown_high_risk_feature_takes_the_critical_branch(self) -> None:
+        """Size unknown, every other fact known and benign: were it above 5 cm the alert
+        would be critical, so it is, provisional on the size."""
+        alert = self.s27(run(self.data("R1", size=None)))
+        assert alert.level == "critical" and "MISS-SIZE" in alert.conditional_on
+
+    def test_r2_says_tumour_was_left(self) -> None:
+        """R2 leaves gross tumour: the alert says it was left, whatever the severity."""
+        benign = self.s27(run(self.data("R2")))
+        assert (benign.id, benign.level) == ("ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR",
+                                             "warning")
+        high = self.s27(run(self.data("R2", necrosis="present")))
+        assert (high.id, high.level) == ("ALERT-GROSS-RESIDUAL", "critical")
+        for alert in (benign, high):
+            assert "left gross tumour behind (R2)" in alert.text
+            assert "may have been" not in alert.text + alert.title
+        r1 = self.s27(run(self.data("R1")))
+        assert "may have been left behind" in r1.text
+
+    def test_the_warning_does_not_reassure(self) -> None:
+        """Uncertain malignant potential is not 'below malignant': the warning says it
+        does not exclude malignant behaviour and that benign-looking PEComa can recur
+        (S26)."""
+        for margin in ("R1", "R2", "uncertain"):
+            alert = self.s27(run(self.data(margin, vascular_invasion="present")))
+            assert alert.level == "warning"
+            assert "below malignant" not in alert.text
+            assert "does not exclude malignant behaviour" in alert.text
+            assert "S26" in alert.provenance.statements
+
+
 class TestMalignantByClassification:
     def test_the_plan_follows_the_high_risk_schedule(self) -> None:
         """2 cm, none of the four features, vascular invasion and 8 mitoses per 50 HPF:

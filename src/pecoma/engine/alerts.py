@@ -21,7 +21,7 @@ from pecoma.case import (
 )
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived
-from pecoma.engine.model import Classification, Fact
+from pecoma.engine.model import Classification, Fact, Risk
 from pecoma.engine.risk import MALIGNANT
 
 __all__ = [
@@ -145,12 +145,16 @@ def ihc_panel(case: Case, out: Collector) -> None:
 
 
 def history_and_behaviour(
-    case: Case, d: Derived, classifications: Sequence[Classification], out: Collector
+    case: Case,
+    d: Derived,
+    classifications: Sequence[Classification],
+    risk: Risk,
+    out: Collector,
 ) -> None:
     """A prior diagnosis of another tumour (S24, S25; melanoma's shared markers,
-    supplementary), an incomplete resection (S27, with the
-    severity the evidence of malignancy gives it, I9), TFE3 (supplementary) and long-term
-    follow-up for all (S26)."""
+    supplementary), an incomplete resection (S27, with the severity the evidence of
+    malignancy gives it, I9, and saying whether tumour was left, R2, or may have been),
+    TFE3 (supplementary) and long-term follow-up for all (S26)."""
     prior = case.diagnosis.prior_diagnosis
     status = case.stage.status
     surgery = case.surgery
@@ -172,21 +176,29 @@ def history_and_behaviour(
     if resected_margin is not None and resected_margin is not Margin.R0:
         facts = [Fact("surgery.margin", resected_margin)]
         conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]
-        evidence = malignancy_evidence(d, classifications)
-        # Malignancy left open by missing pathology facts: the safer branch (the critical
-        # alert), provisional on the facts that would settle it.
+        evidence = malignancy_evidence(d, classifications, risk)
+        # Malignancy left open by missing facts (a classification that may be malignant, a
+        # high-risk feature unknown): the safer branch (the critical alert), provisional
+        # on the facts that would settle it.
         open_on = [
             m
             for c in classifications
             if c.id in _CLASSIFICATION_FACT and not c.determined and MALIGNANT in c.possible
             for m in c.item.conditional_on
         ]
+        if risk.group == "indeterminate":
+            open_on += risk.item.conditional_on
+        # R2 leaves gross tumour: said as left, not as possibly left
+        left = resected_margin is Margin.R2
+        critical, warning = (("ALERT-GROSS-RESIDUAL", "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR")
+                             if left else
+                             ("ALERT-INCOMPLETE-RESECTION", "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR"))
         if evidence:
-            out.add("ALERT-INCOMPLETE-RESECTION", [*facts, *evidence], conditional)
+            out.add(critical, [*facts, *evidence], conditional)
         elif open_on:
-            out.add("ALERT-INCOMPLETE-RESECTION", facts, [*conditional, *open_on])
+            out.add(critical, facts, [*conditional, *dict.fromkeys(open_on)])
         else:
-            out.add("ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR", facts, conditional)
+            out.add(warning, facts, conditional)
     fusion = case.molecular.tfe3_fusion
     if tfe3_positive and not (fusion is FusionStatus.absent or (
             fusion is FusionStatus.present and d.advanced is not False)):
@@ -197,15 +209,19 @@ def history_and_behaviour(
     out.add("ALERT-LONG-TERM-FOLLOW-UP", [d.status_fact()])
 
 
-def malignancy_evidence(d: Derived, classifications: Sequence[Classification]) -> list[Fact]:
-    """The facts that make the tumour count as malignant (I9): a pathology classification
-    determined as malignant, disease that has recurred or metastasised, or spread to
-    regional lymph nodes."""
+def malignancy_evidence(
+    d: Derived, classifications: Sequence[Classification], risk: Risk
+) -> list[Fact]:
+    """The facts that make the tumour count as malignant for S27 (I9): a pathology
+    classification determined as malignant, a high-risk feature of the guideline present
+    (S06-S09, the guideline's predictors of aggressive behaviour), disease that has
+    recurred or metastasised, or spread to regional lymph nodes."""
     evidence = [
         Fact(_CLASSIFICATION_FACT[c.id], c.category)
         for c in classifications
         if c.id in _CLASSIFICATION_FACT and c.determined and c.category == MALIGNANT
     ]
+    evidence += [Fact(f.field, f.value) for f in risk.features if f.state == "present"]
     if d.relapsed:
         evidence.append(d.status_fact())
     if d.nodes_positive:

@@ -78,7 +78,7 @@ def assess(
     pathway.referral(d, out)
     alerts.diagnosis_method(case, out)
     alerts.ihc_panel(case, out)
-    alerts.history_and_behaviour(case, d, classifications, out)
+    alerts.history_and_behaviour(case, d, classifications, guideline, out)
     residual = residual_tumour(case)
     resected_localized = (
         case.stage.status is DiseaseStatus.localized

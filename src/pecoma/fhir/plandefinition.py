@@ -116,10 +116,17 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-ANTHRACYCLINE-GIVEN": "Advanced disease (or possibly advanced) whose advice names "
     "anthracycline-based chemotherapy, with an anthracycline-based line recorded.",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
-    "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, R2, uncertain or "
-    "unknown margin, and malignancy established or left open by missing facts (I9).",
-    "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, R2, "
-    "uncertain or unknown margin, the tumour benign or of uncertain malignant potential "
+    "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, uncertain or "
+    "unknown margin, and malignancy (a malignant category, a high-risk feature, relapse or "
+    "positive nodes) established or left open by missing facts (I9).",
+    "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, "
+    "uncertain or unknown margin, no high-risk feature, the tumour benign or of uncertain "
+    "malignant potential on the facts entered (I9).",
+    "ALERT-GROSS-RESIDUAL": "Localized disease resected with an R2 margin, and malignancy "
+    "(a malignant category, a high-risk feature, relapse or positive nodes) established or "
+    "left open by missing facts (I9).",
+    "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R2 "
+    "margin, no high-risk feature, the tumour benign or of uncertain malignant potential "
     "on the facts entered (I9).",
     "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
     "SUPP-MELANOMA-MARKERS": "The tumour carried a diagnosis of melanoma before PEComa.",
