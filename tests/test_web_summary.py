@@ -56,7 +56,7 @@ def test_high_risk_uterine_critical_alert_first_and_risk_high() -> None:
     discussing re-excision (S10), before the referral."""
     s, _ = summary_of(example("high-risk-uterine"))
     assert s.alerts[0].level == "critical"
-    assert s.alerts[0].title == "Malignant tumour left behind will recur"
+    assert s.alerts[0].title == "Malignant tumour may have been left behind"
     levels = [a.level for a in s.alerts]
     assert levels == sorted(levels, key=["critical", "warning", "info"].index)
     assert s.risk == "high"
@@ -299,7 +299,7 @@ def test_report_page_summary_first(client: TestClient) -> None:
     ]
     assert order == sorted(order)
     summary = html[order[0] : order[1]]
-    assert "Malignant tumour left behind will recur" in summary
+    assert "Malignant tumour may have been left behind" in summary
     assert 'href="#missing-title"' in summary  # every missing fact, one link away
     assert ">high<" in summary
     # The intended-use note is brief at the top and in full below.
