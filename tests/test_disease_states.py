@@ -320,6 +320,110 @@ class TestResidualTumourAlert:
             assert "S26" in alert.provenance.statements
 
 
+class TestSystemicTherapyBeforeResection:
+    """Features measured on a specimen resected after systemic therapy can understate the
+    tumour (I17): they are not read as untreated."""
+
+    def data(self, features_before: str | None = None, **over: Any) -> dict[str, Any]:
+        tumour: dict[str, Any] = {"primary_site": "retroperitoneum",
+                                  "size": {"value": 4, "unit": "cm"}}
+        if features_before is not None:
+            tumour["features_before_systemic_therapy"] = features_before
+        line = {"agent": "sirolimus", "setting": "advanced", "line": 1,
+                "started_on": "2025-10-01", "best_response": "partial", "progressed": "no"}
+        data = base(tumour=tumour,
+                    diagnosis={"method": "histology_with_ihc", "date": "2025-09-01",
+                               "prior_diagnosis": "none"},
+                    surgery={"status": "performed", "date": "2026-06-10", "margin": "R0"},
+                    systemic={**MTOR_OK, "therapies": [{**line, **over.pop("line", {})}]})
+        data.update(over)
+        return data
+
+    def test_features_after_sirolimus_are_not_read_as_untreated(self) -> None:
+        """4 cm, every feature absent on the specimen, resected after sirolimus given
+        from 2025-10-01 (partial response): not low risk, Folpe not 'benign', no benign
+        code, and the high-risk schedule meanwhile, in the assessment and the dated plan,
+        provisional on the features before treatment (I17, I1)."""
+        data = self.data()
+        a = run(data)
+        assert (a.risk.group, a.risk.surveillance_group) == ("indeterminate", "high")
+        assert a.risk.item.id == "RISK-AFTER-SYSTEMIC-THERAPY"
+        facts = {(f.path, f.value) for f in a.risk.item.triggered_by}
+        assert {("systemic.therapies[0].agent", "sirolimus"),
+                ("systemic.therapies[0].started_on", "2025-10-01"),
+                ("surgery.date", "2026-06-10")} <= facts
+        assert a.risk.item.conditional_on == ("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",)
+        cats = {c.id: c for c in a.classifications}
+        assert cats["CLS-FOLPE-2005"].category == "benign to malignant"
+        assert set(cats["CLS-ICDO3"].possible) == {"8714/0", "8714/3"}
+        assert item(a, "FU-INDETERMINATE").conditional_on == (
+            "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",)
+        assert not {"FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE"} & ids(a)
+        missing = next(m for m in a.missing if m.id == "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY")
+        assert missing.field == "tumour.features_before_systemic_therapy"
+        assert "before" in missing.question and "imaging" in missing.question
+        assert "I17" in [i.id for i in a.interpretations]
+        plan = plan_surveillance(parse_case(data), a, ON, ())
+        assert plan.surveillance_group == "high"
+        assert plan.visits[0].due == dt.date(2026, 9, 10), "3 months (S18, I2)"
+        assert "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY" in [m.id for m in plan.missing]
+
+    def test_features_recorded_before_treatment_decide(self) -> None:
+        """The case says the size and features given are those before treatment: they
+        decide, as for any resected tumour (low risk, Folpe benign)."""
+        a = run(self.data("yes"))
+        assert (a.risk.group, a.risk.surveillance_group) == ("low", "low")
+        assert "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY" not in [m.id for m in a.missing]
+        assert {c.id: c.category for c in a.classifications}["CLS-FOLPE-2005"] == "benign"
+
+    def test_features_of_the_treated_specimen_leave_the_question_open(self) -> None:
+        """'no': the features recorded are the treated specimen's; those before
+        treatment are still missing."""
+        a = run(self.data("no"))
+        assert a.risk.group == "indeterminate" and a.risk.surveillance_group == "high"
+
+    def test_a_feature_present_still_counts(self) -> None:
+        """Necrosis on the treated specimen: high risk, settled; only the supplementary
+        category still waits on the features before treatment."""
+        a = run(self.data(histology={**HISTOLOGY_BENIGN, "necrosis": "present"}))
+        assert a.risk.group == "high" and a.risk.item.conditional_on == ()
+        missing = {m.id: m for m in a.missing}
+        assert missing["MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY"].affects == ("CLS-FOLPE-2005",)
+
+    def test_only_a_line_that_may_have_preceded_the_resection_counts(self) -> None:
+        """Unknown is not 'after': a line given for advanced disease without a start date
+        may have preceded the resection. An adjuvant line follows it by definition, and a
+        line started after the surgery date changes nothing."""
+        a = run(self.data(line={"started_on": None}))
+        assert a.risk.group == "indeterminate"
+        assert ("systemic.therapies[0].started_on", "unknown") in [
+            (f.path, f.value) for f in a.risk.item.triggered_by]
+        adjuvant = run(self.data(line={"started_on": None, "setting": "adjuvant",
+                                       "line": None}))
+        assert adjuvant.risk.group == "low"
+        after = run(self.data(line={"started_on": "2026-07-01", "setting": "adjuvant",
+                                    "line": None}))
+        assert (after.risk.group, after.risk.surveillance_group) == ("low", "low")
+
+    def test_agrees_with_the_same_disease_cleared_without_surgery(self) -> None:
+        """Cleared by sirolimus without surgery, the disease is followed on the high-risk
+        schedule (I8); removed after sirolimus it is not followed less (I17)."""
+        cleared = self.data(stage={"status": "locally_advanced_unresectable",
+                                   "resectable": "no", "lymph_nodes": "negative"},
+                            surgery={"status": "not_performed"},
+                            free_of_disease={"since": "2026-06-10", "by": "systemic_therapy"})
+        assert run(cleared).risk.surveillance_group == "high"
+        assert run(self.data()).risk.surveillance_group == "high"
+
+    def test_residual_tumour_alert_takes_the_critical_branch(self) -> None:
+        """R1 after sirolimus: malignancy is open until the features before treatment are
+        known, so the S27 alert is the critical one, provisional on them (I9)."""
+        a = run(self.data(surgery={"status": "performed", "date": "2026-06-10",
+                                   "margin": "R1"}))
+        alert = item(a, "ALERT-INCOMPLETE-RESECTION")
+        assert "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY" in alert.conditional_on
+
+
 class TestMalignantByClassification:
     def test_the_plan_follows_the_high_risk_schedule(self) -> None:
         """2 cm, none of the four features, vascular invasion and 8 mitoses per 50 HPF:

@@ -153,6 +153,12 @@ class Diagnosis(_Model):
 class Tumour(_Model):
     primary_site: PrimarySite
     size: Size | None = Field(None, description="largest dimension; leave out when unknown")
+    features_before_systemic_therapy: YesNo = Field(
+        YesNo.unknown,
+        description="the size and histology features recorded describe the tumour before "
+        "any systemic therapy (diagnostic imaging and biopsy), not a specimen resected "
+        "after it; asked when a systemic therapy line started before the resection (I17)",
+    )
 
 
 class Histology(_Model):

@@ -65,6 +65,11 @@ class Derived(NamedTuple):
     #: The latest anthracycline-based line, when whether the disease progressed on it is
     #: not recorded (and none is recorded as progressed on).
     anthracycline_progression_unknown: TherapyLine | None = None
+    #: Localized disease resected after a systemic therapy line started (or may have:
+    #: ``_treated_before_resection``), while the features recorded are not said to be those
+    #: from before it: the facts that say so. The features may understate the tumour
+    #: (I17). Empty otherwise.
+    treated_before_resection: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -251,6 +256,9 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         r = stage.resectable
         advanced = None if r is _UNKNOWN else r is _NO
 
+    treated = (_treated_before_resection(case)
+               if status is DiseaseStatus.localized else ())
+
     return Derived(
         status,
         because,
@@ -269,7 +277,37 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         stage.lymph_nodes is NodeStatus.positive,
         mtor_unknown,
         *_progression([t for t in therapies if t.agent.is_anthracycline_based]),
+        treated,
     )
+
+
+def _treated_before_resection(case: Case) -> tuple[Fact, ...]:
+    """The lines of systemic therapy that started before the resection of the primary, or
+    may have (I17): a start date before the surgery date, or, for a line given for
+    advanced disease, a start or surgery date not recorded (an adjuvant line comes after
+    the operation by definition). None when the case records that the size and features
+    given describe the tumour before any systemic therapy."""
+    surgery = case.surgery
+    if surgery.status is not _PERFORMED or \
+            case.tumour.features_before_systemic_therapy is _YES:
+        return ()
+    operated = surgery.date
+    facts: list[Fact] = []
+    for i, t in enumerate(case.systemic.therapies):
+        start = t.started_on
+        if start is not None and operated is not None:
+            before = start < operated
+        else:
+            before = t.setting is _ADVANCED_SETTING
+        if before:
+            facts += [Fact(f"systemic.therapies[{i}].agent", t.agent),
+                      Fact(f"systemic.therapies[{i}].started_on",
+                           start.isoformat() if start else "unknown")]
+    if facts:
+        facts += [Fact("surgery.date", operated.isoformat() if operated else "unknown"),
+                  Fact("tumour.features_before_systemic_therapy",
+                       case.tumour.features_before_systemic_therapy)]
+    return tuple(facts)
 
 
 def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:

@@ -99,9 +99,14 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
             out.item("RISK-NOT-APPLICABLE-UNRESECTABLE", [d.status_fact()]),
         )
     group: Literal["high", "low", "indeterminate"]
+    treated = d.treated_before_resection
     if present:
         group, record = "high", "RISK-HIGH"
         facts = [Fact(f.field, f.value) for f in features if f.state == "present"]
+    elif treated:
+        # I17: none present on a specimen resected after systemic therapy is not low risk
+        group, record = "indeterminate", "RISK-AFTER-SYSTEMIC-THERAPY"
+        facts = [*treated, *(Fact(f, "unknown") for f in unknown)]
     elif unknown:
         group, record = "indeterminate", "RISK-INDETERMINATE"
         facts = [Fact(f, "unknown") for f in unknown]
@@ -110,6 +115,9 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         facts = [Fact(f.field, f.value) for f in features]
     conditional: list[str] = []
     if group != "high":
+        if treated:
+            conditional.append(out.missing("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",
+                                           affects=(record, "RISK-HIGH", "RISK-LOW")))
         for (record_id, missing_id, _field), state in zip(_HIGH_RISK, states, strict=True):
             if state == "unknown":
                 conditional.append(
@@ -207,6 +215,7 @@ def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Cla
         (h.infiltrative_growth, h.high_nuclear_grade_and_cellularity),
         (h.necrosis, h.vascular_invasion, h.nuclear_pleomorphism_or_giant_cells),
         out,
+        bool(d.treated_before_resection),
     )
 
 
@@ -235,6 +244,7 @@ def bennett_2018(
         (h.high_nuclear_grade_and_cellularity,),
         (h.necrosis, h.vascular_invasion),
         out,
+        bool(d.treated_before_resection),
     )
 
 
@@ -287,10 +297,15 @@ def _classification(
     before: tuple[Feature, ...],
     after: tuple[Feature, ...],
     out: Collector,
+    treated: bool = False,
 ) -> Classification:
     """A classification from its criteria (see :class:`_Scheme` for their order): the
     category with unknowns taken as absent and as present; when that leaves more than one
-    category, the unknown criteria are missing facts the classification rests on."""
+    category, the unknown criteria are missing facts the classification rests on.
+    ``treated``: the criteria were read on a specimen resected after systemic therapy
+    (I17), so any criterion may have been present before it: the category reaches up to
+    what every criterion present would give, provisional on the features before
+    treatment."""
     names = ("size", *scheme.before, "mitoses", *scheme.after)
     states: tuple[State, ...] = (
         size_state,
@@ -303,10 +318,14 @@ def _classification(
     unknown = sum(1 for state in counted if state == "unknown")
     extra_state = states[scheme.counted] if len(states) > scheme.counted else "absent"
     low = scheme.rule(present, extra_state == "present")
-    high = scheme.rule(present + unknown, extra_state != "absent")
+    high = (scheme.rule(scheme.counted, True) if treated
+            else scheme.rule(present + unknown, extra_state != "absent"))
     category, possible = (low, (low,)) if low == high else (f"{low} to {high}", _range(low, high))
     conditional: list[str] = []
     if len(possible) != 1:
+        if treated:
+            conditional.append(out.missing("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",
+                                           affects=(scheme.record_id,)))
         for name, state in zip(names, states, strict=True):
             if state == "unknown":
                 conditional.append(

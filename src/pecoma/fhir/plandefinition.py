@@ -52,6 +52,9 @@ APPLIES_WHEN: dict[str, str] = {
     "RISK-HIGH": "At least one of the four high-risk features is present.",
     "RISK-LOW": "All four high-risk features are known and absent.",
     "RISK-INDETERMINATE": "No high-risk feature is present and at least one is unknown (I1).",
+    "RISK-AFTER-SYSTEMIC-THERAPY": "Localized disease resected after a systemic therapy line "
+    "started (or may have), no high-risk feature present, and the features not recorded "
+    "as those before treatment (I17).",
     "RISK-NOT-APPLICABLE": "Recurrent or metastatic disease (by the facts, I6): stratification "
     "no longer applies (I8).",
     "RISK-NOT-APPLICABLE-UNRESECTABLE": "Unresectable locally advanced disease (by the "

@@ -41,6 +41,7 @@ from pecoma.case import (
     SurgeryStatus,
     TherapySetting,
     Timing,
+    Tumour,
     VariantStatus,
     YesNo,
 )
@@ -172,6 +173,12 @@ FORM: tuple[Group, ...] = (
                 _options(SizeUnit),
                 default="cm",
                 hidden_label=True,
+            ),
+            _select_unknown(
+                "tumour.features_before_systemic_therapy",
+                "Size and features recorded before any systemic therapy",
+                YesNo,
+                _describe(Tumour, "features_before_systemic_therapy"),
             ),
             Control(
                 "diagnosis.method",
