@@ -124,6 +124,19 @@ class TestOneRuleEverywhere:
                    if latest >= "2025-12-15")
         assert windows(relapsed, "OUT-1") == (3, 3)
 
+    def test_the_calendar_says_why_a_visit_was_cancelled(self, client: TestClient) -> None:
+        """OUT-1's visits after its relapse of 2025-12-15 are cancelled because of that
+        relapse; the calendar had given the plan's first reason instead (that surveillance
+        has no end date), which says nothing of why the visit is off."""
+        r = client.get("/registry/patients/OUT-1/plan.ics")
+        cancelled = [str(e["description"]) for e in Calendar.from_ical(r.content).walk("VEVENT")
+                     if str(e["status"]) == "CANCELLED"]
+        assert cancelled
+        for text in cancelled:
+            why = next(line for line in text.splitlines() if line.startswith("Cancelled: "))
+            assert why.startswith("Cancelled: local recurrence recorded on 2025-12-15"), why
+            assert "routine visits are suspended" in why
+
     def test_a_relapse_recorded_in_a_case_version(self, relapsed: Repository,
                                                   client: TestClient) -> None:
         """CASE-2's case records the metastasis: no routine visit anywhere (the plan is not

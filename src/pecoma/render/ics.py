@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 
 from icalendar import Alarm, Calendar, Event, vText
 
@@ -67,7 +68,7 @@ def _summary(v: Visit, label: str | None) -> str:
     return text
 
 
-def _description(plan: SurveillancePlan, v: Visit) -> str:
+def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) -> str:
     phase = next((p for p in plan.phases if p.id == v.phase), None)
     if not v.reanchored:
         basis = ("the date free of disease again"
@@ -89,7 +90,9 @@ def _description(plan: SurveillancePlan, v: Visit) -> str:
         lines.append(f"- {MODALITY_LABELS[p.modality]}{done} [{p.provenance.label}]")
     for f in v.flags:
         lines.append(f"Flag: {f.title}. {f.text} [{f.provenance.label}]")
-    if v.status == "cancelled":
+    if v.status == "cancelled" and why_cancelled is not None:
+        lines.append(f"Cancelled: {why_cancelled}")
+    elif v.status == "cancelled":
         for r in plan.reasons[:1]:
             lines.append(f"Cancelled: {r.title}. {r.text} [{r.provenance.label}]")
     lines.append(f"pecoma knowledge {plan.knowledge_version}, settings {plan.settings_digest}.")
@@ -107,7 +110,7 @@ def reminder(days_before: int, what: str) -> Alarm:
 
 
 def _event(plan: SurveillancePlan, v: Visit, case_key: str, label: str | None,
-           reminder_days: int) -> Event:
+           reminder_days: int, why_cancelled: str | None) -> Event:
     e = Event()
     e.add("uid", visit_uid(case_key, v))
     e.add("dtstamp", _midnight(plan.evaluated_on))
@@ -116,7 +119,7 @@ def _event(plan: SurveillancePlan, v: Visit, case_key: str, label: str | None,
     e.add("dtstart", v.due)
     e.add("dtend", v.latest + dt.timedelta(days=1))
     e.add("summary", _summary(v, label))
-    e.add("description", _description(plan, v))
+    e.add("description", _description(plan, v, why_cancelled))
     e.add("status", "CANCELLED" if v.status == "cancelled" else "CONFIRMED")
     e.add("transp", "TRANSPARENT")
     e.add("categories", ["PEComa surveillance"])
@@ -130,13 +133,16 @@ def _event(plan: SurveillancePlan, v: Visit, case_key: str, label: str | None,
 
 
 def plan_to_ics(plan: SurveillancePlan, case_key: str, *, label: str | None = None,
-                reminder_days: int | None = None) -> bytes:
+                reminder_days: int | None = None,
+                why_cancelled: Mapping[Visit, str] | None = None) -> bytes:
     """The plan as an iCalendar file; a plan that cannot be dated gives no events and
     says why in the calendar's description.
 
     ``label`` names the patient in each event's title (default: the case's label);
     ``reminder_days`` is how long before a window opens its reminder rings (default: the
-    default settings' ``followup.calendar_reminder_days``)."""
+    default settings' ``followup.calendar_reminder_days``); ``why_cancelled`` says why
+    a visit was cancelled where the plan's own reasons do not (the registry stops routine
+    surveillance at a death, a loss to follow-up or a relapse)."""
     if not case_key:
         raise ValueError("'case_key' must be a non-empty string (it makes event UIDs stable)")
     if reminder_days is None:
@@ -157,6 +163,7 @@ def plan_to_ics(plan: SurveillancePlan, case_key: str, *, label: str | None = No
     why = " ".join(f"{r.title}. {r.text}" for r in plan.reasons)
     cal.add("x-wr-caldesc", vText(why))
     for v in (*plan.visits, *plan.cancelled):
-        cal.add_component(_event(plan, v, case_key, label, reminder_days))
+        cal.add_component(_event(plan, v, case_key, label, reminder_days,
+                                 (why_cancelled or {}).get(v)))
     data: bytes = cal.to_ical()
     return data

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from pecoma.case import parse_case
 from pecoma.dates import DATE_RULE, parse_day
 from pecoma.engine import assess
-from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.errors import InputError, show_value
 from pecoma.registry.plan import plan_for
 from pecoma.registry.worklist import (
@@ -288,24 +288,26 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
 
 
 def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.date
-          ) -> SurveillancePlan:
+          ) -> tuple[SurveillancePlan, dict[Visit, str]]:
     """The plan with the visits after routine surveillance stopped cancelled, as on the
     worklist (:func:`pecoma.registry.routine.routine`: a death, a loss to follow-up, a
     relapse recorded as an outcome that the case does not hold yet): a calendar drops
     them rather than reminding the team of routine visits for a patient who died or has
-    known disease. Only this patient's outcomes are read."""
+    known disease. Only this patient's outcomes are read. Also: why each visit it
+    cancelled was cancelled."""
     from pecoma.registry.routine import routine_of
 
     f = routine_facts(repo, day, registry_id).get(registry_id)
     if f is None:
-        return plan
+        return plan, {}
     r = routine_of(f, max((e.date for e in plan.imaging if e.date <= day), default=None))
     if r.stop is None:
-        return plan
+        return plan, {}
     kept = tuple(v for v in plan.visits if v.status == "done" or r.runs_on(v.latest))
     gone = tuple(dataclasses.replace(v, status="cancelled") for v in plan.visits
                  if v not in kept)
-    return dataclasses.replace(plan, visits=kept, cancelled=(*gone, *plan.cancelled))
+    return (dataclasses.replace(plan, visits=kept, cancelled=(*gone, *plan.cancelled)),
+            dict.fromkeys(gone, r.reason))
 
 
 def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) -> Response:
@@ -322,10 +324,11 @@ def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) 
         plan = plan_for(case, a, day, state.scans, _settings(request))
     except InputError as exc:
         return Response(str(exc), status_code=422, media_type="text/plain")
-    plan = _left(plan, _registry(request), registry_id, day)
+    plan, why_cancelled = _left(plan, _registry(request), registry_id, day)
     return Response(
         plan_to_ics(plan, f"registry-{registry_id}", label=registry_id,
-                    reminder_days=_settings(request).followup.calendar_reminder_days),
+                    reminder_days=_settings(request).followup.calendar_reminder_days,
+                    why_cancelled=why_cancelled),
         media_type="text/calendar",
         headers={"content-disposition":
                  f'attachment; filename="pecoma-plan-{registry_id}.ics"'},
