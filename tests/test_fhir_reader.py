@@ -682,3 +682,56 @@ class TestNothingCrashes:
             assert exc.issues
             for issue in exc.issues:
                 assert issue.path and issue.rule
+
+
+def _necrosis_said(rid: str, value: dict[str, Any], effective: str) -> dict[str, Any]:
+    """A necrosis result whose value is given as ``value`` (a value[x] element)."""
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [{"system": c.PECOMA_SYSTEM, "code": "necrosis"}]},
+            "subject": {"reference": "Patient/pat-1002"}, "effectiveDateTime": effective,
+            **value}
+
+
+class TestResultsInWords:
+    """A yes/no result an EHR sends as words, or with a code pecoma does not know, leaves
+    that fact unknown (the rest of the record is read and assessed); the whole record had
+    been refused, so nothing was assessed at all."""
+
+    @pytest.mark.parametrize(("value", "expected"), [
+        ({"valueString": "Present"}, Feature.present),
+        ({"valueString": "absent."}, Feature.absent),
+        ({"valueCodeableConcept": {"text": "Positive"}}, Feature.present),
+        ({"valueCodeableConcept": {"text": "NO"}}, Feature.absent),
+    ])
+    def test_a_plain_word_is_read(self, value: dict[str, Any], expected: Feature) -> None:
+        """One word of the yes/no family, alone, is the answer the pathologist gave."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis_said("n1", value, "2026-05-01T10:00:00Z")))
+        assert bc.case.histology.necrosis is expected
+
+    @pytest.mark.parametrize("value", [
+        {"valueString": "not present"},
+        {"valueString": "present focally?"},
+        {"valueCodeableConcept": {"text": "see report"}},
+        {"valueCodeableConcept": {"coding": [{"system": "http://example.org/local",
+                                              "code": "P", "display": "Present"}]}},
+    ])
+    def test_anything_else_leaves_the_fact_unknown_with_a_note(
+            self, value: dict[str, Any]) -> None:
+        """Negated, doubtful, free or locally coded results are not guessed: necrosis is
+        unknown (the engine then asks for it, and takes the safer branch), the record is
+        still assessed, and a note says which result was not read and why."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis_said("n1", value, "2026-05-01T10:00:00Z")))
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert any("Observation/n1" in n and "does not code or say present or absent" in n
+                   for n in bc.notes)
+
+    def test_a_later_result_in_words_not_read_unsets_the_earlier_one(self) -> None:
+        """Necrosis absent on 1 May, then 'cannot be assessed' on 9 May: the later result
+        holds, and it gives no value, so necrosis is unknown, not absent."""
+        bc = case_from_bundle(_with_necrosis(
+            _necrosis("n1", False),
+            _necrosis_said("n2", {"valueString": "cannot be assessed"},
+                           "2026-05-09T10:00:00Z")))
+        assert bc.case.histology.necrosis is Feature.unknown

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from pecoma.case import DiseaseStatus, Margin, NodeStatus, RemissionBy
 from pecoma.errors import show_value
@@ -53,19 +53,35 @@ def _absent_reason(obs: Mapping[str, Any]) -> str | None:
     return "unknown" if dar is not None else None
 
 
+#: Whole result texts read as a yes or a no when a result has no code (valueString, or a
+#: CodeableConcept with text only): one word, nothing else, so that "not present" or
+#: "present focally?" is never read as a plain answer.
+_TEXT_YES: Final = frozenset({"yes", "present", "positive", "true"})
+_TEXT_NO: Final = frozenset({"no", "absent", "negative", "false"})
+
+
 def _binary(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> bool | None:
-    """True / False from valueBoolean or a coded yes/no, positive/negative, present/absent."""
+    """True / False from valueBoolean, a coded yes/no, positive/negative, present/absent,
+    or a result text that is one of those words alone. A result that says something else
+    leaves the fact unknown, with a note (the rest of the record is still read)."""
     if isinstance(obs.get("valueBoolean"), bool):
         return bool(obs["valueBoolean"])
     concept = obs.get("valueCodeableConcept")
-    if concept is not None:
+    if concept is not None or isinstance(obs.get("valueString"), str):
         found = set(codings(concept))
         if found & (_YES | _POS):
             return True
         if found & (_NO | _NEG):
             return False
-        r.issue(f"{where}.valueCodeableConcept", codings(concept),
-                f"must code {kind} (see docs/fhir.md)")
+        text = (m.lower_words(concept) if concept is not None
+                else str(obs["valueString"]).lower()).strip().rstrip(".")
+        if not found and text in _TEXT_YES:
+            return True
+        if not found and text in _TEXT_NO:
+            return False
+        shown = show_value(sorted(found) if found else text or concept)
+        r.why[where] = f"the result {shown} does not code or say {kind}"
+        r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
         return None
     if _absent_reason(obs) is None:
         r.issue(f"{where}.value[x]", "(missing)",
