@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from pecoma import assess, parse_case
+from pecoma.engine.model import Item
 
 ON = dt.date(2026, 11, 28)
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -112,3 +113,51 @@ class TestAnthracyclineGivenBefore:
         a = assess(parse_case(_scenario("mtor-unavailable-progressed-on-doxorubicin")), ON)
         assert "REC-NO-LINE-AFTER-ANTHRACYCLINE" in {r.id for r in a.recommendations}
         assert "ALERT-ANTHRACYCLINE-GIVEN" not in {i.id for i in a.alerts}
+
+
+def _scenario_assessed(name: str) -> tuple[set[str], dict[str, Item]]:
+    """The recommendation ids, and the alerts by id, of a scenario's case."""
+    a = assess(parse_case(_scenario(name)), ON)
+    return {r.id for r in a.recommendations}, {x.id: x for x in a.alerts}
+
+
+class TestMtorGivenBefore:
+    """S12/S13 make an mTOR inhibitor the first line. Beside a record that already holds
+    an mTOR-inhibitor line the advice must not read as a treatment to start, or as a
+    reason to switch to nab-sirolimus: the output names the line given."""
+
+    def test_a_responding_line_is_named_beside_the_advice(self) -> None:
+        """Everolimus line 1 since 2024-10-01, partial response, not progressed: the
+        first-line advice and nab-sirolimus stood with nothing saying the patient is on
+        everolimus already."""
+        recs, alerts = _scenario_assessed("on-mtor-responding")
+        assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"} <= recs
+        alert = alerts["ALERT-MTOR-GIVEN"]
+        facts = {(f.path, f.value) for f in alert.triggered_by}
+        assert {("systemic.therapies[0].agent", "everolimus"),
+                ("systemic.therapies[0].line", "1"),
+                ("systemic.therapies[0].started_on", "2024-10-01"),
+                ("systemic.therapies[0].best_response", "partial"),
+                ("systemic.therapies[0].progressed", "no")} <= facts
+        assert alert.level == "info"
+
+    def test_progression_unknown_names_the_line_too(self) -> None:
+        """Everolimus with no response or progression recorded: the advice is provisional
+        on MISS-MTOR-PROGRESSION, and the line it may be continuing is named."""
+        recs, alerts = _scenario_assessed("on-mtor-progression-unknown")
+        assert "REC-MTOR-FIRST-LINE" in recs and "ALERT-MTOR-GIVEN" in alerts
+
+    def test_no_alert_without_the_first_line_advice(self) -> None:
+        """Progressed on the mTOR inhibitor: the guideline names no next line
+        (REC-NO-NEXT-LINE), so there is no first-line advice to qualify; and with mTOR
+        inhibitors contraindicated the line is the subject of another warning."""
+        for name in ("progressed-on-mtor", "mtor-given-now-contraindicated"):
+            recs, alerts = _scenario_assessed(name)
+            assert "REC-MTOR-FIRST-LINE" not in recs, name
+            assert "ALERT-MTOR-GIVEN" not in alerts, name
+
+    def test_no_mtor_line_no_alert(self) -> None:
+        """Metastatic disease with no line recorded: the advice is a treatment to start."""
+        recs, alerts = _scenario_assessed("lung-metachronous-eligible")
+        assert "REC-MTOR-FIRST-LINE" in recs
+        assert "ALERT-MTOR-GIVEN" not in alerts

@@ -345,6 +345,13 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     if anthracycline_lines and any(i.id in named for i in out.recommendations):
         out.add("ALERT-ANTHRACYCLINE-GIVEN",
                 [f for i, t in anthracycline_lines for f in _line_facts(i, t)])
+    # an mTOR-inhibitor line already recorded beside the first-line mTOR advice: the
+    # advice is the treatment under way, not one to start (or to switch to nab-sirolimus)
+    mtor_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
+                  if t.agent.is_mtor_inhibitor]
+    if mtor_lines and any(i.id in ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")
+                          for i in out.recommendations):
+        out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(i, t)])
     first = d.first_line
     if (
         first is not None

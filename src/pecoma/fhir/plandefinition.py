@@ -118,6 +118,8 @@ APPLIES_WHEN: dict[str, str] = {
     "progression.",
     "ALERT-ANTHRACYCLINE-GIVEN": "Advanced disease (or possibly advanced) whose advice names "
     "anthracycline-based chemotherapy, with an anthracycline-based line recorded.",
+    "ALERT-MTOR-GIVEN": "Advanced disease (or possibly advanced) whose advice is the "
+    "first-line mTOR inhibitor, with an mTOR-inhibitor line recorded.",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, uncertain or "
     "unknown margin, and malignancy (a malignant category, a high-risk feature, relapse or "
