@@ -10,7 +10,7 @@ import copy
 import datetime as dt
 import itertools
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -968,3 +968,130 @@ def test_json_of_new_states_is_plain() -> None:
     json.dumps(to_jsonable(a))
 
 
+
+
+class TestS11FollowsTheOperation:
+    """S11 is a postoperative consideration for nodes or metastases at presentation: it
+    follows an operation that removes the disease, is said as acted on once a line started
+    after that operation is recorded, and never speaks of a relapse for metastases that
+    were present at presentation."""
+
+    @staticmethod
+    def data(stage: dict[str, Any], **over: Any) -> dict[str, Any]:
+        """3 cm soft-tissue primary, every feature absent, resected R0 on 2025-01-10."""
+        return base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
+                    diagnosis={"method": "histology_with_ihc", "date": "2025-01-02",
+                               "prior_diagnosis": "none"},
+                    stage=stage,
+                    surgery={"status": "performed", "date": "2025-01-10", "margin": "R0"},
+                    **over)
+
+    LIVER_AT_PRESENTATION: ClassVar[dict[str, Any]] = {
+        "status": "metastatic", "lymph_nodes": "negative",
+        "metastases": [{"site": "liver", "detected_on": "2025-01-05"}]}
+
+    def test_gross_residue_beyond_surgery_gets_no_s11(self) -> None:
+        """R2 residue that surgery cannot remove: locally advanced unresectable (I6); the
+        systemic sequence governs (S12-S14), S11 is not offered ahead of the mTOR line."""
+        data = self.data({"status": "localized", "lymph_nodes": "positive",
+                          "resectable": "no"})
+        data["surgery"]["margin"] = "R2"
+        a = run(data)
+        assert not {"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-AFTER-RERESECTION"} & ids(a)
+        assert a.recommendations[0].id == "REC-MTOR-FIRST-LINE"
+
+    @pytest.mark.parametrize(("resectable", "provisional_on"),
+                             [("yes", ()), ("unknown", ("MISS-RESIDUAL-RESECTABLE",))])
+    def test_gross_residue_surgery_may_remove_defers_s11(
+        self, resectable: str, provisional_on: tuple[str, ...]
+    ) -> None:
+        data = self.data({"status": "localized", "lymph_nodes": "positive",
+                          "resectable": resectable})
+        data["surgery"]["margin"] = "R2"
+        a = run(data)
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+        rec = item(a, "REC-ADJ-NODES-METS-AFTER-RERESECTION")
+        assert rec.conditional_on == provisional_on and rec.strength == "consider"
+        assert "S11" in rec.provenance.statements
+        order = [i.id for i in a.recommendations]
+        assert order.index("REC-RERESECTION") < order.index(
+            "REC-ADJ-NODES-METS-AFTER-RERESECTION")
+
+    @pytest.mark.parametrize("by", ["systemic_therapy", "other"])
+    def test_metastases_cleared_without_an_operation_get_no_s11_and_no_relapse(
+        self, by: str
+    ) -> None:
+        a = run(self.data({**self.LIVER_AT_PRESENTATION, "resectable": "no"},
+                          free_of_disease={"since": "2025-09-01", "by": by}))
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+        assert "REC-NO-ADJUVANT-AFTER-RELAPSE" not in ids(a)
+        rec = item(a, "REC-NO-ADJUVANT-AFTER-CLEARANCE")
+        assert "relapse" not in rec.text.lower()
+        assert rec.strength == "guideline silent" and "I8" in rec.provenance.interpretations
+
+    def test_s11_long_after_the_operation_is_worded_for_its_time(self) -> None:
+        """The guideline sets no time limit on S11: it is kept, worded as a decision for
+        the time after the operation, to be weighed if it has not been."""
+        data = self.data({**self.LIVER_AT_PRESENTATION, "resectable": "yes"},
+                         free_of_disease={"since": "2015-06-01", "by": "surgery"})
+        data["diagnosis"]["date"] = "2015-01-02"
+        data["surgery"]["date"] = "2015-01-10"
+        data["stage"]["metastases"] = [{"site": "liver", "detected_on": "2015-01-05"}]
+        rec = item(run(data), "REC-ADJ-NODES-METS")
+        assert "after the operation" in rec.text and "not been weighed" in rec.text
+
+    def test_a_line_before_the_operation_does_not_settle_s11(self) -> None:
+        therapies = [{"agent": "sirolimus", "setting": "advanced", "line": 1,
+                      "started_on": "2024-10-01"}]
+        data = self.data({"status": "localized", "lymph_nodes": "positive"},
+                         systemic={**MTOR_OK, "therapies": therapies})
+        data["diagnosis"]["date"] = "2024-09-01"
+        a = run(data)
+        assert item(a, "REC-ADJ-NODES-METS").conditional_on == ()
+        assert "REC-ADJ-NODES-METS-GIVEN" not in ids(a)
+
+    def test_a_line_after_the_metastasectomy_is_s11_acted_on_not_a_relapse(self) -> None:
+        therapies = [{"agent": "doxorubicin", "setting": "adjuvant", "line": 1,
+                      "started_on": "2025-07-01"}]
+        a = run(self.data({**self.LIVER_AT_PRESENTATION, "resectable": "yes"},
+                          systemic={**MTOR_OK, "therapies": therapies},
+                          free_of_disease={"since": "2025-06-01", "by": "surgery"}))
+        assert not {"REC-ADJ-NODES-METS", "REC-NO-ADJUVANT-AFTER-RELAPSE"} & ids(a)
+        rec = item(a, "REC-ADJ-NODES-METS-GIVEN")
+        assert ("systemic.therapies[0].started_on", "2025-07-01") in [
+            (f.path, f.value) for f in rec.triggered_by]
+
+
+class TestResidualOutsideLocalizedDisease:
+    """S27: the primary's resection left tumour, and the disease has metastasised: the
+    residual is still named (critical, I9) and is a focus for S17."""
+
+    @staticmethod
+    def data(margin: str) -> dict[str, Any]:
+        return base(tumour={"primary_site": "soft_tissue", "size": {"value": 8, "unit": "cm"}},
+                    histology={**HISTOLOGY_BENIGN, "necrosis": "present"},
+                    diagnosis={"method": "histology_with_ihc", "date": "2025-01-02",
+                               "prior_diagnosis": "none"},
+                    stage={"status": "metastatic", "lymph_nodes": "negative",
+                           "resectable": "unknown",
+                           "metastases": [{"site": "lung", "detected_on": "2025-01-05"}]},
+                    surgery={"status": "performed", "date": "2025-01-10", "margin": margin})
+
+    @pytest.mark.parametrize(("margin", "alert"), [("R2", "ALERT-GROSS-RESIDUAL"),
+                                                   ("R1", "ALERT-INCOMPLETE-RESECTION")])
+    def test_the_alert_fires_for_metastatic_disease(self, margin: str, alert: str) -> None:
+        a = run(self.data(margin))
+        assert alert in ids(a)
+        assert ("stage.status", "metastatic") in [(f.path, f.value)
+                                                  for f in item(a, alert).triggered_by]
+
+    def test_the_residual_primary_is_a_focus_for_s17(self) -> None:
+        rec = item(run(self.data("R2")), "REC-AGGRESSIVE-SURGERY")
+        assert ("surgery.margin", "R2") in [(f.path, f.value) for f in rec.triggered_by]
+
+    def test_no_residual_alert_once_free_of_disease(self) -> None:
+        data = self.data("R2")
+        data["stage"]["resectable"] = "yes"
+        data["free_of_disease"] = {"since": "2025-06-01", "by": "surgery"}
+        assert not {"ALERT-GROSS-RESIDUAL", "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR"} \
+            & ids(run(data))

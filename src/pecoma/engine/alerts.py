@@ -158,9 +158,14 @@ def history_and_behaviour(
     prior = case.diagnosis.prior_diagnosis
     status = case.stage.status
     surgery = case.surgery
+    # the primary's resection left tumour, or may have: for localized disease whatever
+    # the margin says (an unknown one is asked); for recurrent, metastatic or locally
+    # advanced disease still present when the margin records it (R1, R2, uncertain)
     resected_margin = (
         surgery.margin
-        if status is DiseaseStatus.localized and surgery.status is SurgeryStatus.performed
+        if surgery.status is SurgeryStatus.performed and (
+            status is DiseaseStatus.localized
+            or (d.free_since is None and surgery.margin is not Margin.unknown))
         else None
     )
     tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive

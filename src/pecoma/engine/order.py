@@ -32,6 +32,7 @@ LOCAL_UNDECIDED = frozenset({"REC-LUNG-METASTASECTOMY-PENDING", "REC-LUNG-METAST
 #: Missing facts that make every treatment conditional alike (they do not make local
 #: treatment any less the first step).
 _SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS
+_S11 = frozenset({"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-AFTER-RERESECTION"})
 _STEP_OF_SECTION = {"risk": 1, "localized": 1, "adjuvant": 1, "advanced": 2}
 
 
@@ -39,7 +40,7 @@ def _step(item: Item) -> int:
     if item.id in LOCAL:
         own = [c for c in item.conditional_on if c not in _SHARED_CONDITIONS]
         return 3 if own and item.id == "REC-AGGRESSIVE-SURGERY" else 0
-    if item.id == "REC-ADJ-NODES-METS" and "MISS-RESECTABLE" in item.conditional_on:
+    if item.id in _S11 and "MISS-RESECTABLE" in item.conditional_on:
         # postoperative after an operation still undecided: with it, after the systemic
         # sequence that governs while surgery cannot remove the disease
         return 3

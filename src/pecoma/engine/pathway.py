@@ -19,9 +19,11 @@ from pecoma.case import (
     MetastasisSite,
     NodeStatus,
     PrimarySite,
+    RemissionBy,
     Response,
     SurgeryStatus,
     TherapyLine,
+    TherapySetting,
     Timing,
     YesNo,
 )
@@ -96,6 +98,9 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
     facts = [status_fact, Fact("stage.resectable", resectable)]
+    if surgery_status is SurgeryStatus.performed and margin is Margin.R2:
+        # the primary's resection left gross tumour: the primary is still a focus (S17)
+        facts.append(Fact("surgery.margin", margin))
     if resectable is YesNo.yes or (
         resectable is YesNo.unknown
         and status is DiseaseStatus.metastatic
@@ -165,32 +170,47 @@ def adjuvant(
         and case.stage.resectable is not YesNo.no
     # relapsed disease never operated on: whether surgery can remove it decides
     resection_open = (to_operate and not operated and status in _RELAPSED
-                      and case.stage.resectable is YesNo.unknown)
+                      and not d.free_of_disease and case.stage.resectable is YesNo.unknown)
     # S11 follows an operation that removes the disease. Distant disease still present
     # that surgery cannot remove is advanced disease: its systemic treatment is the
     # sequence of S12-S14 (an mTOR inhibitor first, S13), not a postoperative
     # consideration, so S11 is not offered; while that is not known it is provisional on
-    # it (and comes after the systemic sequence, see engine/order.py).
+    # it (and comes after the systemic sequence, see engine/order.py). So too for gross
+    # tumour left by the resection that surgery cannot remove (locally advanced
+    # unresectable disease, I6).
     distant_present = (status is DiseaseStatus.metastatic and bool(case.stage.metastases)
                        and d.free_since is None)
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
-    beyond_surgery = distant_present and (
-        resectable is YesNo.no or (resectable is YesNo.unknown and feasible is YesNo.no))
+    beyond_surgery = (distant_present and (
+        resectable is YesNo.no or (resectable is YesNo.unknown and feasible is YesNo.no))) \
+        or (status is DiseaseStatus.locally_advanced_unresectable and d.free_since is None)
     removal_open = (distant_present and resectable is YesNo.unknown
                     and feasible is YesNo.unknown)
-    s11_affects = ("REC-ADJ-NODES-METS",)
+    # gross tumour left by the resection (R2), disease still present: the operation S11
+    # follows is not complete; completing it comes first (S03, S17)
+    gross_left = (surgery_status is SurgeryStatus.performed and margin is Margin.R2
+                  and d.free_since is None)
+    s11_id = "REC-ADJ-NODES-METS-AFTER-RERESECTION" if gross_left else "REC-ADJ-NODES-METS"
+    s11_affects = (s11_id,)
     # Unknown is not "no": a metastasis of unknown timing may have been there at
     # presentation, and an unknown surgery status may be "operated on".
     timing_unknown: list[str] = []
-    # S11 is a decision at presentation: made once systemic treatment is recorded (after
-    # the operation or for advanced disease), and past once the disease has recurred or
-    # a relapse after the primary's treatment has been cleared (I8 then says the
-    # guideline names no adjuvant treatment). Metastases all present at presentation and
-    # all removed are no relapse: their removal is the operation S11 follows.
+    # S11 is a decision at presentation, past once the disease has recurred or a relapse
+    # after the primary's treatment has been cleared (I8 then says the guideline names no
+    # adjuvant treatment). Metastases all present at presentation and all removed are no
+    # relapse: their removal is the operation S11 follows. Cleared without an operation
+    # (systemic or other treatment), there was no operation for S11 to follow.
     relapse_cleared = d.free_since is not None and (
         not case.stage.metastases or Timing.metachronous in d.timings)
-    considered = bool(case.systemic.therapies) or relapse_cleared \
+    cleared_without_operation = (
+        d.free_since is not None and not relapse_cleared and case.free_of_disease is not None
+        and case.free_of_disease.by in (RemissionBy.systemic_therapy, RemissionBy.other))
+    # A line of systemic treatment started after the operation means S11 was acted on
+    # (said so, not offered again); a line started before it (neoadjuvant, or for
+    # advanced disease before the resection) does not.
+    postoperative = _postoperative_lines(case)
+    considered = relapse_cleared or cleared_without_operation \
         or status is DiseaseStatus.recurrent
     if considered or beyond_surgery:
         s11, untimed = [], []
@@ -208,12 +228,25 @@ def adjuvant(
             timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
-    if shown and (resection_open or removal_open):
-        s11.append(Fact("stage.resectable", "unknown"))
-        conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
-    if shown and (operated or to_operate):
+    if shown and postoperative:
+        out.add("REC-ADJ-NODES-METS-GIVEN", [*s11, *postoperative], conditions)
+    elif shown and gross_left:
+        if status is DiseaseStatus.localized and resectable is YesNo.unknown:
+            # the residue may be beyond surgery: then it is locally advanced disease (I6)
+            # and S11 is not offered
+            conditions.append(out.missing("MISS-RESIDUAL-RESECTABLE", affects=s11_affects))
+        elif resection_open or removal_open:
+            conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
+        out.add(s11_id, [*s11, Fact("surgery.margin", margin)], conditions)
+    elif shown and (operated or to_operate):
+        if resection_open or removal_open:
+            s11.append(Fact("stage.resectable", "unknown"))
+            conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
         out.add("REC-ADJ-NODES-METS", s11, conditions)
     elif shown:  # the surgery status is unknown
+        if resection_open or removal_open:
+            s11.append(Fact("stage.resectable", "unknown"))
+            conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
         ask = out.missing("MISS-SURGERY-STATUS", affects=s11_affects)
         out.add(
             "REC-ADJ-NODES-METS",
@@ -224,19 +257,43 @@ def adjuvant(
         (not shown or timing_unknown)
         and not considered
         and not beyond_surgery
+        and not postoperative
         and nodes in (NodeStatus.unknown, NodeStatus.not_assessed)
         and (status is DiseaseStatus.localized or operated)
     ):
         # MISS-NODES says what is done meanwhile: nothing suggested on this ground.
         out.missing("MISS-NODES", affects=s11_affects)
     if d.free_since is not None and (not shown or timing_unknown):
-        # with the metastases' timing unknown, S11 (present at presentation) and the
-        # guideline's silence (a relapse) are each provisional on it
-        out.add(
-            "REC-NO-ADJUVANT-AFTER-RELAPSE",
-            [d.status_fact(), Fact("free_of_disease.since", d.free_since.isoformat())],
-            timing_unknown if shown else (),
-        )
+        free_facts = [d.status_fact(), Fact("free_of_disease.since", d.free_since.isoformat())]
+        if cleared_without_operation and case.free_of_disease is not None:
+            # metastases present at presentation, cleared without an operation: no
+            # relapse, and no operation for S11 to follow
+            out.add("REC-NO-ADJUVANT-AFTER-CLEARANCE",
+                    [*free_facts, Fact("free_of_disease.by", case.free_of_disease.by)])
+        else:
+            # with the metastases' timing unknown, S11 (present at presentation) and the
+            # guideline's silence (a relapse) are each provisional on it
+            out.add("REC-NO-ADJUVANT-AFTER-RELAPSE", free_facts,
+                    timing_unknown if shown else ())
+
+
+def _postoperative_lines(case: Case) -> list[Fact]:
+    """The lines of systemic treatment started after the operation (S11's postoperative
+    treatment acted on): a start on or after the surgery's date, or, where a date is not
+    recorded, a line recorded as adjuvant (after the operation by definition). Empty when
+    no operation was performed."""
+    surgery = case.surgery
+    if surgery.status is not SurgeryStatus.performed:
+        return []
+    facts: list[Fact] = []
+    for i, t in enumerate(case.systemic.therapies):
+        if t.started_on is not None and surgery.date is not None:
+            after = t.started_on >= surgery.date
+        else:
+            after = t.setting is TherapySetting.adjuvant
+        if after:
+            facts += _line_facts(i, t)
+    return facts
 
 
 def systemic(case: Case, d: Derived, out: Collector) -> None:

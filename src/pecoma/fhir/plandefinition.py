@@ -80,8 +80,17 @@ APPLIES_WHEN: dict[str, str] = {
     "primary operated or to be operated, and no distant disease left that surgery cannot "
     "remove; provisional when the surgery status, a metastasis's timing or whether surgery "
     "can remove the metastases present is unknown.",
+    "REC-ADJ-NODES-METS-AFTER-RERESECTION": "Positive lymph nodes or synchronous distant "
+    "metastases, and the primary resected with an R2 margin (gross tumour left), not "
+    "recorded as beyond surgery: S11 weighed once the resection is completed; provisional "
+    "when whether surgery can remove the residue or the metastases is unknown.",
+    "REC-ADJ-NODES-METS-GIVEN": "Positive lymph nodes or synchronous distant metastases, "
+    "and a line of systemic treatment started after the operation (or recorded as "
+    "adjuvant): S11 acted on.",
     "REC-NO-ADJUVANT-AFTER-RELAPSE": "Recurrent or metastatic disease free of disease again "
     "(I8), without nodes or metastases at presentation calling for S11.",
+    "REC-NO-ADJUVANT-AFTER-CLEARANCE": "Distant metastases present at presentation cleared "
+    "by systemic or other treatment without an operation (I8): no S11, no relapse.",
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
     "contraindicated, no progression on an mTOR inhibitor.",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
@@ -122,12 +131,15 @@ APPLIES_WHEN: dict[str, str] = {
     "first-line mTOR inhibitor, with an mTOR-inhibitor line recorded.",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, uncertain or "
-    "unknown margin, and malignancy (a malignant category, a high-risk feature, relapse or "
+    "unknown margin (or recurrent, metastatic or locally advanced disease still present "
+    "whose primary was resected with an R1 or uncertain margin), and malignancy (a "
+    "malignant category, a high-risk feature, relapse or "
     "positive nodes) established or left open by missing facts (I9).",
     "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, "
     "uncertain or unknown margin, no high-risk feature, the tumour benign or of uncertain "
     "malignant potential on the facts entered (I9).",
-    "ALERT-GROSS-RESIDUAL": "Localized disease resected with an R2 margin, and malignancy "
+    "ALERT-GROSS-RESIDUAL": "Localized disease resected with an R2 margin (or recurrent, "
+    "metastatic or locally advanced disease still present whose primary was), and malignancy "
     "(a malignant category, a high-risk feature, relapse or positive nodes) established or "
     "left open by missing facts (I9).",
     "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R2 "
