@@ -278,22 +278,60 @@ class TestResidualTumourAlert:
         (alert,) = [i for i in a.alerts if "S27" in i.provenance.statements]
         return alert
 
-    def test_guideline_high_risk_tumour_possibly_left_is_critical(self) -> None:
-        """9 cm, nothing else, R1: Folpe 'uncertain malignant potential', but the guideline
-        gives size above 5 cm as predicting aggressive behaviour (S06): critical, settled
-        by the size, not a warning placing the tumour 'below malignant'."""
-        a = run(self.data("R1", size=9))
+    def test_guideline_high_risk_feature_alone_is_a_warning_not_malignant(self) -> None:
+        """6 cm, nothing else, R1: Folpe 'uncertain malignant potential'. The guideline
+        gives size above 5 cm as predicting aggressive behaviour (S06), which is not the
+        same as malignant (I9): a warning worded for the high-risk feature, settled by the
+        size, never calling the tumour malignant nor reassuring."""
+        a = run(self.data("R1", size=6))
         assert a.risk.group == "high"
+        alert = self.s27(a)
+        assert (alert.id, alert.level) == ("ALERT-RESIDUAL-HIGH-RISK", "warning")
+        assert alert.conditional_on == ()
+        assert ("tumour.size", "6 cm") in [(f.path, f.value) for f in alert.triggered_by]
+        words = (alert.title + " " + alert.text).lower()
+        assert "predict aggressive behaviour" in words
+        assert "may have been left behind" in words
+        assert "counts as malignant" not in words and "malignant tumour" not in words
+        assert "does not exclude malignant behaviour" in words
+
+    def test_unknown_high_risk_feature_gives_the_feature_warning_provisionally(self) -> None:
+        """Size unknown, every other fact known and benign: at worst Folpe 'uncertain
+        malignant potential' (size is one worrisome feature), so the category cannot be
+        malignant; were the size above 5 cm the high-risk warning would hold, so it is
+        shown, provisional on the size, and MISS-SIZE says it decides the alert."""
+        a = run(self.data("R1", size=None))
+        alert = self.s27(a)
+        assert (alert.id, alert.level) == ("ALERT-RESIDUAL-HIGH-RISK", "warning")
+        assert "MISS-SIZE" in alert.conditional_on
+        size = next(m for m in a.missing if m.id == "MISS-SIZE")
+        assert "ALERT-RESIDUAL-HIGH-RISK" in size.affects
+        assert "residual-tumour alert" in size.would_change
+
+    def test_unknown_grade_with_uncertain_margin_is_the_feature_warning(self) -> None:
+        """3 cm, margin uncertain, only grade unknown: the worst Folpe category reachable is
+        'uncertain malignant potential', so no critical alert; the high-risk warning,
+        provisional on MISS-GRADE."""
+        a = run(self.data("uncertain", high_nuclear_grade_and_cellularity="unknown"))
+        alert = self.s27(a)
+        assert (alert.id, alert.level) == ("ALERT-RESIDUAL-HIGH-RISK", "warning")
+        assert "MISS-GRADE" in alert.conditional_on
+
+    def test_malignant_category_is_critical(self) -> None:
+        """Two worrisome features (size above 5 cm and necrosis): Folpe 'malignant', so
+        the critical alert, settled by the category."""
+        a = run(self.data("R1", size=6, necrosis="present"))
         alert = self.s27(a)
         assert (alert.id, alert.level) == ("ALERT-INCOMPLETE-RESECTION", "critical")
         assert alert.conditional_on == ()
-        assert ("tumour.size", "9 cm") in [(f.path, f.value) for f in alert.triggered_by]
+        assert ("classification.folpe_2005", "malignant") in [
+            (f.path, f.value) for f in alert.triggered_by]
 
-    def test_unknown_high_risk_feature_takes_the_critical_branch(self) -> None:
-        """Size unknown, every other fact known and benign: were it above 5 cm the alert
-        would be critical, so it is, provisional on the size."""
-        alert = self.s27(run(self.data("R1", size=None)))
-        assert alert.level == "critical" and "MISS-SIZE" in alert.conditional_on
+    def test_positive_nodes_are_critical(self) -> None:
+        a = run(self.data("R1") | {"stage": {"status": "localized",
+                                             "lymph_nodes": "positive"}})
+        alert = self.s27(a)
+        assert (alert.id, alert.level) == ("ALERT-INCOMPLETE-RESECTION", "critical")
 
     def test_r2_says_tumour_was_left(self) -> None:
         """R2 leaves gross tumour: the alert says it was left, whatever the severity."""
@@ -301,8 +339,10 @@ class TestResidualTumourAlert:
         assert (benign.id, benign.level) == ("ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR",
                                              "warning")
         high = self.s27(run(self.data("R2", necrosis="present")))
-        assert (high.id, high.level) == ("ALERT-GROSS-RESIDUAL", "critical")
-        for alert in (benign, high):
+        assert (high.id, high.level) == ("ALERT-GROSS-RESIDUAL-HIGH-RISK", "warning")
+        malignant = self.s27(run(self.data("R2", size=6, necrosis="present")))
+        assert (malignant.id, malignant.level) == ("ALERT-GROSS-RESIDUAL", "critical")
+        for alert in (benign, high, malignant):
             assert "left gross tumour behind (R2)" in alert.text
             assert "may have been" not in alert.text + alert.title
         r1 = self.s27(run(self.data("R1")))

@@ -152,8 +152,9 @@ def history_and_behaviour(
     out: Collector,
 ) -> None:
     """A prior diagnosis of another tumour (S24, S25; melanoma's shared markers,
-    supplementary), an incomplete resection (S27, with the severity the evidence of
-    malignancy gives it, I9, and saying whether tumour was left, R2, or may have been),
+    supplementary), an incomplete resection (S27, with the level the evidence gives it,
+    I9: critical for malignancy shown or left open, a warning for the guideline's
+    high-risk features, and saying whether tumour was left, R2, or may have been),
     TFE3 (supplementary) and long-term follow-up for all (S26)."""
     prior = case.diagnosis.prior_diagnosis
     status = case.stage.status
@@ -181,27 +182,36 @@ def history_and_behaviour(
     if resected_margin is not None and resected_margin is not Margin.R0:
         facts = [Fact("surgery.margin", resected_margin)]
         conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]
-        evidence = malignancy_evidence(d, classifications, risk)
-        # Malignancy left open by missing facts (a classification that may be malignant, a
-        # high-risk feature unknown): the safer branch (the critical alert), provisional
-        # on the facts that would settle it.
+        evidence = malignancy_evidence(d, classifications)
+        # A category that may still be malignant on missing facts: the safer branch (the
+        # critical alert), provisional on the facts that would settle it.
         open_on = [
             m
             for c in classifications
             if c.id in _CLASSIFICATION_FACT and not c.determined and MALIGNANT in c.possible
             for m in c.item.conditional_on
         ]
-        if risk.group == "indeterminate":
-            open_on += risk.item.conditional_on
+        # A guideline high-risk feature (S06-S09) present, or unknown, with the category at
+        # most uncertain malignant potential: aggressive behaviour is predicted, malignancy
+        # is not shown (I9), so the warning worded for it.
+        high_risk = [Fact(f.field, f.value) for f in risk.features if f.state == "present"]
+        high_risk_open = risk.item.conditional_on if risk.group == "indeterminate" else ()
         # R2 leaves gross tumour: said as left, not as possibly left
         left = resected_margin is Margin.R2
-        critical, warning = (("ALERT-GROSS-RESIDUAL", "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR")
-                             if left else
-                             ("ALERT-INCOMPLETE-RESECTION", "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR"))
+        critical, feature_warning, warning = (
+            ("ALERT-GROSS-RESIDUAL", "ALERT-GROSS-RESIDUAL-HIGH-RISK",
+             "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR")
+            if left else
+            ("ALERT-INCOMPLETE-RESECTION", "ALERT-RESIDUAL-HIGH-RISK",
+             "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR"))
         if evidence:
-            out.add(critical, [*facts, *evidence], conditional)
+            out.add(critical, [*facts, *evidence, *high_risk], conditional)
         elif open_on:
-            out.add(critical, facts, [*conditional, *dict.fromkeys(open_on)])
+            out.add(critical, [*facts, *high_risk], [*conditional, *dict.fromkeys(open_on)])
+        elif high_risk:
+            out.add(feature_warning, [*facts, *high_risk], conditional)
+        elif high_risk_open:
+            out.add(feature_warning, facts, [*conditional, *dict.fromkeys(high_risk_open)])
         else:
             out.add(warning, facts, conditional)
     fusion = case.molecular.tfe3_fusion
@@ -215,18 +225,17 @@ def history_and_behaviour(
 
 
 def malignancy_evidence(
-    d: Derived, classifications: Sequence[Classification], risk: Risk
+    d: Derived, classifications: Sequence[Classification]
 ) -> list[Fact]:
     """The facts that make the tumour count as malignant for S27 (I9): a pathology
-    classification determined as malignant, a high-risk feature of the guideline present
-    (S06-S09, the guideline's predictors of aggressive behaviour), disease that has
-    recurred or metastasised, or spread to regional lymph nodes."""
+    classification determined as malignant, disease that has recurred or metastasised, or
+    spread to regional lymph nodes. The guideline's high-risk features (S06-S09) predict
+    aggressive behaviour; they do not make the tumour malignant by themselves."""
     evidence = [
         Fact(_CLASSIFICATION_FACT[c.id], c.category)
         for c in classifications
         if c.id in _CLASSIFICATION_FACT and c.determined and c.category == MALIGNANT
     ]
-    evidence += [Fact(f.field, f.value) for f in risk.features if f.state == "present"]
     if d.relapsed:
         evidence.append(d.status_fact())
     if d.nodes_positive:

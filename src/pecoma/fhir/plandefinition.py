@@ -133,15 +133,21 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, uncertain or "
     "unknown margin (or recurrent, metastatic or locally advanced disease still present "
     "whose primary was resected with an R1 or uncertain margin), and malignancy (a "
-    "malignant category, a high-risk feature, relapse or "
-    "positive nodes) established or left open by missing facts (I9).",
+    "malignant category, relapse or positive nodes) established or a malignant category "
+    "left open by missing facts (I9).",
+    "ALERT-RESIDUAL-HIGH-RISK": "Localized disease resected with an R1, uncertain or "
+    "unknown margin, a guideline high-risk feature present or unknown, the category at "
+    "most uncertain malignant potential (I9).",
     "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, "
     "uncertain or unknown margin, no high-risk feature, the tumour benign or of uncertain "
     "malignant potential on the facts entered (I9).",
     "ALERT-GROSS-RESIDUAL": "Localized disease resected with an R2 margin (or recurrent, "
-    "metastatic or locally advanced disease still present whose primary was), and malignancy "
-    "(a malignant category, a high-risk feature, relapse or positive nodes) established or "
-    "left open by missing facts (I9).",
+    "metastatic or locally advanced disease still present whose primary was), and "
+    "malignancy (a malignant category, relapse or positive nodes) established or a "
+    "malignant category left open by missing facts (I9).",
+    "ALERT-GROSS-RESIDUAL-HIGH-RISK": "Localized disease resected with an R2 margin, a "
+    "guideline high-risk feature present or unknown, the category at most uncertain "
+    "malignant potential (I9).",
     "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R2 "
     "margin, no high-risk feature, the tumour benign or of uncertain malignant potential "
     "on the facts entered (I9).",
