@@ -500,23 +500,65 @@ class TestMalignantByClassification:
         folpe = next(c for c in a.classifications if c.id == "CLS-FOLPE-2005")
         assert folpe.category == "benign to malignant"
         assert (a.risk.group, a.risk.surveillance_group) == ("low", "high")
-        fu = item(a, "FU-MALIGNANT-LOW-RISK")
+        fu = item(a, "FU-MAY-BE-MALIGNANT-LOW-RISK")
         assert set(fu.conditional_on) == {"MISS-MITOSES", "MISS-VASCULAR-INVASION"}
         assert not {"FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE"} & ids(a)
         missing = {m.id: m for m in a.missing}
         for mid in ("MISS-MITOSES", "MISS-VASCULAR-INVASION"):
-            assert {"FU-MALIGNANT-LOW-RISK", "ALERT-INCOMPLETE-RESECTION"} <= set(
+            assert {"FU-MAY-BE-MALIGNANT-LOW-RISK", "ALERT-INCOMPLETE-RESECTION"} <= set(
                 missing[mid].affects)
             assert "surveillance schedule" in missing[mid].would_change
             assert "residual-tumour alert" in missing[mid].would_change
         plan = plan_surveillance(parse_case(self.open_case()), a, ON, ())
         assert plan.surveillance_group == "high"
         assert plan.visits[0].due == dt.date(2024, 4, 10), "3 months (S18, I2), not 4-6"
-        reason = next(r for r in plan.reasons if r.id == "FU-MALIGNANT-LOW-RISK")
+        reason = next(r for r in plan.reasons if r.id == "FU-MAY-BE-MALIGNANT-LOW-RISK")
         assert set(reason.conditional_on) == {"MISS-MITOSES", "MISS-VASCULAR-INVASION"}
         in_plan = {m.id: m for m in plan.missing}
-        assert "FU-MALIGNANT-LOW-RISK" in in_plan["MISS-VASCULAR-INVASION"].affects
+        assert "FU-MAY-BE-MALIGNANT-LOW-RISK" in in_plan["MISS-VASCULAR-INVASION"].affects
         assert "surveillance schedule" in in_plan["MISS-MITOSES"].would_change
+
+    def test_the_provisional_case_says_may_be_malignant(self) -> None:
+        """2 cm R0, mitoses and vascular invasion unknown: Folpe 'benign to malignant'. The
+        reason says the tumour may be malignant by classification, not that it is (I14),
+        and the high-risk schedule's items name the classification fact, not 'risk group
+        low', and wait on the same missing facts, in the assessment and the dated plan."""
+        data = base(tumour={"primary_site": "soft_tissue", "size": {"value": 2, "unit": "cm"}},
+                    histology={**HISTOLOGY_BENIGN, "vascular_invasion": "unknown",
+                               "mitoses_per_50_hpf": None},
+                    surgery={"status": "performed", "date": "2026-10-01", "margin": "R0"})
+        a = run(data)
+        open_on = {"MISS-MITOSES", "MISS-VASCULAR-INVASION"}
+        assert "FU-MALIGNANT-LOW-RISK" not in ids(a)
+        fu = item(a, "FU-MAY-BE-MALIGNANT-LOW-RISK")
+        assert fu.title.startswith("May be malignant by classification")
+        assert set(fu.conditional_on) == open_on
+        for rid in ("FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY", "FU-HIGH-YEARLY",
+                    "FU-CHEST-CT", "FU-MRI-PRIMARY"):
+            rule = item(a, rid)
+            assert set(rule.conditional_on) == open_on, rid
+            assert ("classification.folpe_2005", "benign to malignant") in [
+                (f.path, f.value) for f in rule.triggered_by], rid
+        plan = plan_surveillance(parse_case(data), a, ON, ())
+        for phase in plan.phases:
+            assert set(phase.item.conditional_on) == open_on, phase.id
+            assert "classification.folpe_2005" in [f.path for f in phase.item.triggered_by]
+        in_plan = {m.id: m for m in plan.missing}
+        assert "FU-HIGH-INTENSIVE" in in_plan["MISS-MITOSES"].affects
+
+    def test_the_settled_case_keeps_its_title_and_is_firm(self) -> None:
+        """Vascular invasion and 8 mitoses per 50 HPF: Folpe malignant, settled; the
+        schedule's items are firm and name the classification."""
+        data = base(tumour={"primary_site": "soft_tissue", "size": {"value": 2, "unit": "cm"}},
+                    histology={**HISTOLOGY_BENIGN, "vascular_invasion": "present",
+                               "mitoses_per_50_hpf": 8},
+                    surgery={"status": "performed", "date": "2026-10-01", "margin": "R0"})
+        a = run(data)
+        assert item(a, "FU-MALIGNANT-LOW-RISK").title.startswith("Malignant by classification")
+        rule = item(a, "FU-HIGH-INTENSIVE")
+        assert rule.conditional_on == ()
+        assert ("classification.folpe_2005", "malignant") in [
+            (f.path, f.value) for f in rule.triggered_by]
 
     def test_knowing_less_never_lowers_surveillance_or_the_alert(self) -> None:
         """Monotone in what is known: a fact left unknown never gives a lower surveillance

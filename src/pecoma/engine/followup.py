@@ -68,10 +68,19 @@ def surveillance(
     settled_malignant = bool(malignant) and not malignant_open
     if group == "indeterminate" and not relapsed and not settled_malignant:
         out.add("FU-INDETERMINATE", group_facts, conditional)
+    # the schedule's items name the facts that put the tumour on it, and wait on what
+    # that rests on
+    schedule_facts: tuple[Fact, ...] = group_facts
+    schedule_conditional: tuple[str, ...] = ()
     if nodes_positive and not relapsed and group in ("low", "indeterminate"):
         out.add("FU-NODES-POSITIVE", [Fact("stage.lymph_nodes", "positive"), *group_facts])
     elif malignant and not relapsed and (group == "low" or settled_malignant):
-        out.add("FU-MALIGNANT-LOW-RISK", [*malignant, *group_facts], malignant_open)
-    out.add_all(HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES, group_facts)
+        # I14: malignant by classification, or may be until the missing facts are supplied
+        out.add("FU-MAY-BE-MALIGNANT-LOW-RISK" if malignant_open else "FU-MALIGNANT-LOW-RISK",
+                [*malignant, *group_facts], malignant_open)
+        schedule_facts = (*malignant, *group_facts)
+        schedule_conditional = malignant_open
+    for record_id in HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES:
+        out.add(record_id, schedule_facts, schedule_conditional)
     if resected_without_date:
         out.missing("MISS-TREATMENT-END", affects=tuple(i.id for i in out.followup))

@@ -76,6 +76,10 @@ __all__ = [
     "plan_surveillance",
 ]
 
+#: I14: a tumour without high-risk features on the high-risk schedule by classification
+_I14_REASONS = ("FU-MALIGNANT-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK")
+_SCHEDULE_REASONS = ("FU-NODES-POSITIVE", *_I14_REASONS)
+
 # --------------------------------------------------------------------------------------
 # The plan
 # --------------------------------------------------------------------------------------
@@ -390,6 +394,8 @@ def plan_surveillance(
     reasons: list[Item] = []
     group_fact = Fact("risk.group", risk.group)
     anchor_basis: AnchorBasis = "treatment_end"
+    phase_facts: tuple[Fact, ...] = (group_fact,)
+    phase_conditional: tuple[str, ...] = ()
     anchor: dt.date | None
     group: Literal["high", "low"]
     if free is not None:
@@ -413,8 +419,11 @@ def plan_surveillance(
                                     risk.item.conditional_on))
         # I10 and I14, decided by the assessment: positive lymph nodes, or a malignant
         # classification of a low-risk tumour: high-risk schedule.
-        reasons.extend(i for i in assessment.followup
-                       if i.id in ("FU-NODES-POSITIVE", "FU-MALIGNANT-LOW-RISK"))
+        reasons.extend(i for i in assessment.followup if i.id in _SCHEDULE_REASONS)
+        # I14: the phases name the classification facts and wait on what they rest on
+        for i in assessment.followup:
+            if i.id in _I14_REASONS and group == "high":
+                phase_facts, phase_conditional = i.triggered_by, i.conditional_on
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
@@ -446,7 +455,7 @@ def plan_surveillance(
         baseline_flags: tuple[Item, ...] = (),
     ) -> SurveillancePlan:
         flags = (*baseline_flags, *(f for v in visits for f in v.flags))
-        for r in (*reasons, *flags):
+        for r in (*reasons, *flags, *(p.item for p in phases)):
             # what a reason waits on is listed with the plan, not only with the assessment
             for missing_id in r.conditional_on:
                 out.missing(missing_id, affects=(r.id,))
@@ -523,7 +532,7 @@ def plan_surveillance(
             overdue_months=r.overdue,
             starts=add_months(anchor, r.start_month),
             ends=end,
-            item=out.item(r.record, [group_fact, anchor_fact]),
+            item=out.item(r.record, [*phase_facts, anchor_fact], phase_conditional),
         )
         for r, end in zip(rules, ends, strict=True)
     )

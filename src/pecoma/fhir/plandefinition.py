@@ -170,8 +170,10 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-AFTER-RELAPSE": "Recurrent or metastatic disease, or unresectable locally advanced "
     "disease cleared without surgery; the plan counts from the date free of disease (I8).",
     "FU-MALIGNANT-LOW-RISK": "None of the four high-risk features, and a pathology "
-    "classification determines the tumour malignant, or may once missing facts are "
-    "supplied (provisional on them); never relapsed (I14).",
+    "classification determines the tumour malignant; never relapsed (I14).",
+    "FU-MAY-BE-MALIGNANT-LOW-RISK": "None of the four high-risk features, and a pathology "
+    "classification open on missing facts to a range that reaches malignant (provisional "
+    "on them); never relapsed (I14).",
     "SUPP-FU-LOW-YEARLY": "Low-risk surveillance after the frequent years.",
     "FU-LOW-CHEST-CT": "Low-risk surveillance: at every visit, when the settings plan it "
     "(interpretation I12).",
