@@ -1177,3 +1177,41 @@ class TestResidualOutsideLocalizedDisease:
         data["free_of_disease"] = {"since": "2025-06-01", "by": "surgery"}
         assert not {"ALERT-GROSS-RESIDUAL", "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR"} \
             & ids(run(data))
+
+
+class TestMethodUnknownWithMarkerResults:
+    """A marker result can only come from tissue: with one recorded, the diagnosis method
+    is not asked (it would only ask whether the diagnosis was made on imaging alone); the
+    panel is judged as for a tissue diagnosis (S24, I11)."""
+
+    def data(self, **ihc: str) -> dict[str, Any]:
+        return base(diagnosis={"method": "unknown", "date": "2024-01-10",
+                               "prior_diagnosis": "none"},
+                    immunohistochemistry={"hmb45": "unknown", "melan_a": "unknown",
+                                          "sma": "unknown", "tfe3": "unknown", **ihc})
+
+    def test_hmb45_positive_shows_tissue(self) -> None:
+        a = run(self.data(hmb45="positive"))
+        missing = {m.id for m in a.missing}
+        assert "MISS-DIAGNOSIS-METHOD" not in missing
+        assert "MISS-TISSUE-DIAGNOSIS" not in missing
+        assert "ALERT-IHC-INCOMPLETE" in ids(a)
+        for rec in a.recommendations:
+            assert "MISS-DIAGNOSIS-METHOD" not in rec.conditional_on, rec.id
+
+    def test_sma_alone_asks_for_the_melanocytic_confirmation(self) -> None:
+        """SMA positive and no melanocytic result: a leiomyosarcoma's profile; the
+        question is the immunohistochemistry confirmation, asked directly."""
+        a = run(self.data(sma="positive"))
+        missing = {m.id for m in a.missing}
+        assert "MISS-DIAGNOSIS-METHOD" not in missing
+        assert "MISS-IHC-CONFIRMATION" in missing
+        treatment = [i for i in a.recommendations if i.section in
+                     ("localized", "adjuvant", "advanced", "metastatic surgery")]
+        assert treatment
+        for rec in treatment:
+            assert "MISS-IHC-CONFIRMATION" in rec.conditional_on, rec.id
+
+    def test_no_marker_result_still_asks_the_method(self) -> None:
+        a = run(self.data())
+        assert "MISS-DIAGNOSIS-METHOD" in {m.id for m in a.missing}

@@ -68,6 +68,13 @@ def _no_melanocytic_result(case: Case) -> bool:
     return not (ihc.hmb45 in _DONE or ihc.melan_a in _DONE or ihc.mitf in _DONE)
 
 
+def _any_marker_result(case: Case) -> bool:
+    """Whether any immunohistochemistry marker has a result: a result can only come from
+    tissue, so the diagnosis was not made on imaging alone, whatever the method says."""
+    ihc = case.immunohistochemistry
+    return any(getattr(ihc, name) in _DONE for name in type(ihc).model_fields)
+
+
 def _melanocytic_negative(case: Case) -> bool:
     """A melanocytic marker (HMB-45, Melan-A, MITF) was tested and none is positive: the
     melanocytic differentiation that marks PEComa (WHO 2020) is not shown, whatever the
@@ -84,8 +91,9 @@ def ihc_panel_complete(case: Case) -> bool:
 def require_tissue(case: Case, out: Collector) -> None:
     """A diagnosis not confirmed on tissue with the immunohistochemistry panel makes
     every treatment recommendation conditional on the confirmation (S24, S25, I11): a
-    diagnosis on imaging alone, a diagnosis method not recorded with no complete panel
-    (it may have been), histology without immunohistochemistry and no complete panel
+    diagnosis on imaging alone, a diagnosis method not recorded and no marker result at
+    all (it may have been; a result shows tissue, and the panel is then judged as for a
+    tissue diagnosis), histology without immunohistochemistry and no complete panel
     recorded (PEComa is mistaken for leiomyosarcoma and other sarcomas), no result for
     any melanocytic marker whatever the method says (unknown is not a result), or no
     melanocytic marker positive among those tested (the panel does not show PEComa).
@@ -99,7 +107,8 @@ def require_tissue(case: Case, out: Collector) -> None:
         out.treatment_conditions = (out.missing("MISS-MELANOCYTIC-EVIDENCE"),)
     elif not incomplete:
         return  # the panel's results are recorded: the diagnosis was made on tissue
-    elif method is DiagnosisMethod.unknown:
+    elif method is DiagnosisMethod.unknown and not _any_marker_result(case):
+        # no marker result at all: the diagnosis may have been made on imaging alone
         out.treatment_conditions = (out.missing("MISS-DIAGNOSIS-METHOD"),)
     elif method is DiagnosisMethod.histology_without_ihc or _no_melanocytic_result(case):
         # without immunohistochemistry, or no melanocytic marker result recorded whatever
