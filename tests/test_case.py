@@ -381,6 +381,46 @@ class TestMetastasisFoundBeforeTheDiagnosis:
         with pytest.raises(InputError, match=r"stage\.metastases\[0\]\.detected_on"):
             assess(case, dt.date(2026, 11, 28))
 
+    def test_labelled_recurrent_is_a_contradiction(self) -> None:
+        """Found by the diagnosis, the metastasis was there at presentation: a disease
+        called 'recurrent' is not read as synchronous metastatic disease (S11 would be
+        shown for a recurrence); both fields are named."""
+        data = self.data()
+        data["stage"]["status"] = "recurrent"
+        with pytest.raises(InputError) as exc:
+            parse_case(data)
+        (issue,) = [i for i in exc.value.issues if i.path == "stage.status"]
+        assert "stage.metastases[0].detected_on" in issue.rule
+        assert "present at presentation" in issue.rule
+        assert issue.value == "'recurrent'"
+
+    def test_recurrent_with_a_later_metastasis_is_accepted(self) -> None:
+        data = self.data()
+        data["stage"]["status"] = "recurrent"
+        data["stage"]["metastases"].append({"site": "liver", "detected_on": "2026-03-01"})
+        data["stage"]["extrapulmonary_disease"] = "yes"
+        parse_case(data)
+
+    @pytest.mark.parametrize("detected", ["2012-12-20", "2024-07-01"])
+    def test_more_than_six_months_before_is_refused(self, detected: str) -> None:
+        """A check of plausibility: staging precedes the diagnosis (2025-01-02) by weeks;
+        a detection more than 6 months before it (from 2024-07-02 on is allowed) is a
+        likely data-entry error, refused with the field, its value and the range."""
+        data = self.data()
+        data["stage"]["metastases"][0]["detected_on"] = detected
+        with pytest.raises(InputError) as exc:
+            parse_case(data)
+        (issue,) = [i for i in exc.value.issues
+                    if i.path == "stage.metastases[0].detected_on"]
+        assert issue.value == f"'{detected}'"
+        assert "6 months before 'diagnosis.date' (2025-01-02)" in issue.rule
+        assert "2024-07-02" in issue.rule
+
+    def test_six_months_before_is_accepted(self) -> None:
+        data = self.data()
+        data["stage"]["metastases"][0]["detected_on"] = "2024-07-02"
+        parse_case(data)
+
 
 class TestImagingOnlyWithAMargin:
     """A margin is a pathology finding on the resection specimen: 'diagnosed on imaging

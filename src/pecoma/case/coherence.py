@@ -21,7 +21,7 @@ from pecoma.case.values import (
     Timing,
     YesNo,
 )
-from pecoma.dates import full_months_between
+from pecoma.dates import add_months, full_months_between
 from pecoma.errors import FieldIssue, show_value
 
 if TYPE_CHECKING:
@@ -43,6 +43,13 @@ _METACHRONOUS, _SYNCHRONOUS = Timing.metachronous, Timing.synchronous
 _ADVANCED_SETTING = TherapySetting.advanced
 _PROGRESSION = Response.progression
 _NO = YesNo.no
+_RECURRENT = DiseaseStatus.recurrent
+
+#: A check of plausibility: a metastasis found at the staging work-up precedes the tissue
+#: diagnosis by weeks, not years. A detection date more than this many months before
+#: 'diagnosis.date' is refused as a likely data-entry error (a wrong year, or a different
+#: tumour), not read as disease present at presentation.
+STAGING_BEFORE_DIAGNOSIS_MONTHS = 6
 
 
 class Contradictions(ValueError):
@@ -175,8 +182,32 @@ def contradictions(case: Case) -> list[FieldIssue]:
     if not mets and not therapies:
         return issues
     anchor = end if end is not None else operated_on
+    earliest = add_months(diagnosed, -STAGING_BEFORE_DIAGNOSIS_MONTHS) if diagnosed else None
+    at_presentation = [i for i, m in enumerate(mets)
+                       if m.detected_on and diagnosed and m.detected_on <= diagnosed]
+    if status is _RECURRENT and at_presentation and len(at_presentation) == len(mets):
+        # every metastasis listed was there by the diagnosis: present at presentation,
+        # not disease that came back after treatment
+        first = mets[at_presentation[0]].detected_on
+        add(
+            "stage.status",
+            "recurrent",
+            f"contradicts 'stage.metastases[{at_presentation[0]}].detected_on' "
+            f"({first}), on or before 'diagnosis.date' ({diagnosed}): a metastasis "
+            "found by the diagnosis was present at presentation, not a recurrence; use "
+            "'metastatic', or correct the date",
+        )
     for i, met in enumerate(mets):
         path = f"stage.metastases[{i}]"
+        if met.detected_on and earliest and diagnosed and met.detected_on < earliest:
+            add(
+                f"{path}.detected_on",
+                met.detected_on.isoformat(),
+                f"must be no more than {STAGING_BEFORE_DIAGNOSIS_MONTHS} months before "
+                f"'diagnosis.date' ({diagnosed.isoformat()}), i.e. on or after "
+                f"{earliest.isoformat()} (a check of plausibility: staging precedes the "
+                "diagnosis by weeks); correct the date",
+            )
         # A metastasis may be found before the diagnosis date (the staging scan often
         # precedes the biopsy): it was there at presentation (I7), so never metachronous.
         if (met.detected_on and diagnosed and met.detected_on <= diagnosed
