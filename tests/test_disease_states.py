@@ -1215,3 +1215,32 @@ class TestMethodUnknownWithMarkerResults:
     def test_no_marker_result_still_asks_the_method(self) -> None:
         a = run(self.data())
         assert "MISS-DIAGNOSIS-METHOD" in {m.id for m in a.missing}
+
+
+class TestAnthracyclineGivenAsAdjuvant:
+    """An anthracycline course given as adjuvant treatment is not a line for advanced
+    disease: the question asked is whether the disease recurred during or soon after it,
+    not whether it 'progressed on' it; the option stays provisional on the answer (S14)."""
+
+    def data(self, setting: str) -> dict[str, Any]:
+        return base(stage={"status": "metastatic", "lymph_nodes": "negative",
+                           "resectable": "no",
+                           "metastases": [{"site": "liver", "detected_on": "2025-01-05"}]},
+                    surgery={"status": "performed", "date": "2024-01-20", "margin": "R0"},
+                    systemic={"mtor_inhibitor_available": "no", "therapies": [
+                        {"agent": "doxorubicin", "setting": setting, "line": 1,
+                         "started_on": "2024-02-15"}]})
+
+    def test_adjuvant_course_asks_about_relapse(self) -> None:
+        a = run(self.data("adjuvant"))
+        missing = {m.id: m for m in a.missing}
+        assert "MISS-ANTHRACYCLINE-PROGRESSION" not in missing
+        question = missing["MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"].question
+        assert "adjuvant" in question and "recur" in question
+        assert "progressed on the anthracycline" not in question
+        rec = item(a, "REC-ANTHRACYCLINE")
+        assert "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE" in rec.conditional_on
+
+    def test_advanced_line_asks_about_progression(self) -> None:
+        a = run(self.data("advanced"))
+        assert "MISS-ANTHRACYCLINE-PROGRESSION" in {m.id for m in a.missing}

@@ -385,8 +385,12 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                 Fact("systemic.therapies.progressed", YesNo.no)])
         doubt = d.anthracycline_progression_unknown
         if doubt is not None:  # given already: whether it is past is asked
-            if_not_progressed.append(out.missing("MISS-ANTHRACYCLINE-PROGRESSION",
-                                                 affects=("REC-ANTHRACYCLINE",)))
+            # an adjuvant course is not a line the disease could progress on: what is
+            # asked is whether it recurred during the course or soon after it
+            question = ("MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+                        if doubt.setting is TherapySetting.adjuvant
+                        else "MISS-ANTHRACYCLINE-PROGRESSION")
+            if_not_progressed.append(out.missing(question, affects=("REC-ANTHRACYCLINE",)))
             mtor_facts += [Fact("systemic.therapies.agent", doubt.agent),
                            Fact("systemic.therapies.progressed", YesNo.unknown)]
         out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before],
