@@ -421,9 +421,10 @@ def plan_surveillance(
         # classification of a low-risk tumour: high-risk schedule.
         reasons.extend(i for i in assessment.followup if i.id in _SCHEDULE_REASONS)
         # I14: the phases name the classification facts and wait on what they rest on
-        for i in assessment.followup:
-            if i.id in _I14_REASONS and group == "high":
-                phase_facts, phase_conditional = i.triggered_by, i.conditional_on
+        for fu_item in assessment.followup:
+            if fu_item.id in _I14_REASONS and group == "high":
+                phase_facts = fu_item.triggered_by
+                phase_conditional = fu_item.conditional_on
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
