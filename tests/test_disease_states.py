@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from conftest import examples
 from pecoma import assess, parse_case, plan_surveillance
 from pecoma.engine.model import Assessment
+from pecoma.knowledge import load_knowledge
 
 from strategies import ON, case_dicts
 
@@ -1244,3 +1245,41 @@ class TestAnthracyclineGivenAsAdjuvant:
     def test_advanced_line_asks_about_progression(self) -> None:
         a = run(self.data("advanced"))
         assert "MISS-ANTHRACYCLINE-PROGRESSION" in {m.id for m in a.missing}
+
+
+class TestUnresectableNeverResected:
+    """Features of an unresectable tumour never resected were read on a biopsy or on
+    imaging (I6): the pathology categories are not settled as benign, and the texts do
+    not contradict the case."""
+
+    def data(self, **surgery: Any) -> dict[str, Any]:
+        return base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
+                    stage={"status": "locally_advanced_unresectable",
+                           "lymph_nodes": "negative", "resectable": "no"},
+                    surgery=surgery or {"status": "not_performed"})
+
+    def test_folpe_is_open_not_benign(self) -> None:
+        a = run(self.data())
+        folpe = next(c for c in a.classifications if c.id == "CLS-FOLPE-2005")
+        assert not folpe.determined
+        assert folpe.category == "benign to malignant"
+        assert ("stage.status", "locally_advanced_unresectable") in [
+            (f.path, f.value) for f in folpe.item.triggered_by]
+
+    def test_after_an_r2_resection_the_specimen_is_read(self) -> None:
+        """A resection was done (R2): Folpe is read on its specimen, and the risk panel
+        does not say the features were not read on a resection specimen."""
+        a = run(self.data(status="performed", date="2024-02-01", margin="R2"))
+        folpe = next(c for c in a.classifications if c.id == "CLS-FOLPE-2005")
+        assert (folpe.category, folpe.determined) == ("benign", True)
+        assert "not read on a resection specimen" not in a.risk.item.text
+
+
+def test_miss_nodes_does_not_speak_of_the_risk_group_unconditionally() -> None:
+    """MISS-NODES is also asked for operated relapsed disease, where the risk does not
+    apply and the ICD-O-3 hint is 8714/3: what it says of surveillance and of the hint is
+    said for the disease before any relapse only."""
+    rec = load_knowledge().missing["MISS-NODES"]
+    assert "Before any recurrence or metastasis" in rec.would_change
+    assert "Before any recurrence or metastasis" in rec.meanwhile
+    assert "keeps 8714/3 open beside 8714/0" not in rec.meanwhile

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal, NamedTuple
 
-from pecoma.case import Case, DiagnosisMethod, DiseaseStatus, Feature, NodeStatus
+from pecoma.case import Case, DiagnosisMethod, DiseaseStatus, Feature, NodeStatus, SurgeryStatus
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
@@ -216,7 +216,18 @@ def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Cla
         (h.necrosis, h.vascular_invasion, h.nuclear_pleomorphism_or_giant_cells),
         out,
         bool(d.treated_before_resection),
+        _unresected_fact(case, d),
     )
+
+
+def _unresected_fact(case: Case, d: Derived) -> Fact | None:
+    """An unresectable tumour never resected (I6): its features were read on a biopsy or
+    on imaging, which cannot show they are absent from the tumour; the fact that says so,
+    or None."""
+    if (d.status is DiseaseStatus.locally_advanced_unresectable
+            and case.surgery.status is not SurgeryStatus.performed):
+        return d.status_fact()
+    return None
 
 
 def _mitoses_text(value: float | None) -> str:
@@ -245,6 +256,7 @@ def bennett_2018(
         (h.necrosis, h.vascular_invasion),
         out,
         bool(d.treated_before_resection),
+        _unresected_fact(case, d),
     )
 
 
@@ -298,6 +310,7 @@ def _classification(
     after: tuple[Feature, ...],
     out: Collector,
     treated: bool = False,
+    unresected: Fact | None = None,
 ) -> Classification:
     """A classification from its criteria (see :class:`_Scheme` for their order): the
     category with unknowns taken as absent and as present; when that leaves more than one
@@ -305,7 +318,10 @@ def _classification(
     ``treated``: the criteria were read on a specimen resected after systemic therapy
     (I17), so any criterion may have been present before it: the category reaches up to
     what every criterion present would give, provisional on the features before
-    treatment."""
+    treatment. ``unresected``: the tumour cannot be removed and was never resected (I6):
+    the criteria were not read on a resection specimen, so the category is not settled
+    below the highest any criterion could give (a biopsy does not show a feature absent);
+    the fact is named."""
     names = ("size", *scheme.before, "mitoses", *scheme.after)
     states: tuple[State, ...] = (
         size_state,
@@ -318,7 +334,7 @@ def _classification(
     unknown = sum(1 for state in counted if state == "unknown")
     extra_state = states[scheme.counted] if len(states) > scheme.counted else "absent"
     low = scheme.rule(present, extra_state == "present")
-    high = (scheme.rule(scheme.counted, True) if treated
+    high = (scheme.rule(scheme.counted, True) if treated or unresected
             else scheme.rule(present + unknown, extra_state != "absent"))
     category, possible = (low, (low,)) if low == high else (f"{low} to {high}", _range(low, high))
     conditional: list[str] = []
@@ -338,6 +354,8 @@ def _classification(
     if mitoses_state == "present":
         facts.append(Fact("histology.mitoses_per_50_hpf", mitoses_text))
     facts += _present_facts(scheme.after, after)
+    if unresected is not None and len(possible) != 1:
+        facts.append(unresected)
     item = out.item(scheme.record_id, facts, conditional)
     return Classification(
         scheme.record_id,
