@@ -189,3 +189,37 @@ class TestOneReading:
         entry = allergy({"text": name})
         assert read_with(entry) == "unknown"
         assert not proposed(order_cards(client, entry))
+
+
+class TestEverythingNamedIsIdentified:
+    """An entry is cleared only when everything it names is identified: its code's text,
+    displays and codings, and every reaction's substance. One harmless name found in it
+    had cleared the whole entry."""
+
+    @pytest.mark.parametrize("entry", [
+        # tacrolimus is a macrolide as sirolimus is: never cleared, even beside penicillin
+        pytest.param(allergy({"text": "Penicillin; tacrolimus"}), id="penicillin-tacrolimus"),
+        # the macrolide antibiotics, likewise
+        pytest.param(allergy({"text": "Sulfa, macrolides"}), id="sulfa-macrolides"),
+        # a drug pecoma does not know beside one it knows
+        pytest.param(allergy({"text": "Penicillin; XY-123"}), id="penicillin-unknown-drug"),
+        # a negation: every antibiotic but the penicillins (the macrolides among them)
+        pytest.param(allergy({"text": "Non-penicillin antibiotic"}), id="negation"),
+        # the code says penicillin, the reaction an unknown drug
+        pytest.param(allergy({"text": "Penicillin"}, substance={"text": "Zortrex"}),
+                     id="reaction-substance-unknown"),
+        # a reaction's substance coded by a code pecoma does not know, with no name
+        pytest.param(allergy({"text": "Penicillin"}, substance={"coding": [
+            {"system": RXNORM, "code": "845509"}]}), id="reaction-substance-unknown-code"),
+        # a PEComa drug named beside an unknown one: the unknown one may be sirolimus
+        pytest.param(allergy({"text": "Doxorubicin; XY-123"}), id="agent-and-unknown-drug"),
+    ])
+    def test_a_part_not_identified_keeps_the_entry_unknown(
+            self, client: TestClient, entry: dict[str, Any]) -> None:
+        """The part not identified could be an mTOR inhibitor: 'not contraindicated' is
+        not kept, and no sirolimus draft is proposed (it had been, the entry read as
+        penicillin, sulfa or doxorubicin alone)."""
+        assert read_with(entry) == "unknown"
+        cards = order_cards(client, entry)
+        assert not proposed(cards)
+        assert any("could not be matched to a drug" in c["detail"] for c in cards)

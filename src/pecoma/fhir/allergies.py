@@ -22,7 +22,14 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   identified*: "Allergy to drug" with no substance, a text that names no substance
   pecoma knows, a code it does not know. It could be to a drug pecoma proposes: the
   reader keeps no "mTOR inhibitor not contraindicated", and the CDS services propose
-  nothing, naming how many entries to check. ``unconfirmed`` entries count.
+  nothing, naming how many entries to check. ``unconfirmed`` entries count;
+* an entry is cleared only when *everything* it names is identified: its code's text,
+  displays and codings and every reaction's substance
+  (:func:`pecoma.fhir.medications.unread_words`). A part pecoma cannot identify beside
+  a name it knows ("Penicillin; tacrolimus", "Sulfa, macrolides", "Non-penicillin
+  antibiotic", penicillin coded with an unknown drug as the reaction's substance) makes
+  a drug allergy *not identified* too; an mTOR inhibitor named anywhere in it still
+  rules every mTOR inhibitor out.
 """
 
 from __future__ import annotations
@@ -68,7 +75,9 @@ class AllergyReading:
     #: A substance it names that is no anticancer drug ("penicillin"), or what it names
     #: that pecoma files elsewhere (another cytotoxic).
     other: str | None = None
-    #: It may be to a drug and names no substance pecoma can identify.
+    #: It may be to a drug, and names no substance pecoma can identify or, beside those
+    #: it identifies, something it cannot (a drug it does not list, tacrolimus, a
+    #: negation): the names it identifies still count, but the entry is not cleared.
     unidentified: bool = False
 
     @property
@@ -91,7 +100,9 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
     mtor_class = False
     mtor_named: Agent | str | None = None
     other: str | None = None
+    unread = False
     for concept in meds.allergy_substances(allergy):
+        unread = unread or bool(meds.unread_words(concept))
         agent = meds.agent_of_concept(concept)
         klass = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
         drugs = meds.ingredients_named(concept)
@@ -111,7 +122,7 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
     return AllergyReading(
         agents=frozenset(agents), ingredients=frozenset(ingredients), mtor_class=mtor_class,
         mtor_named=mtor_named, other=other,
-        unidentified=not named and meds.allergy_may_be_to_a_drug(allergy))
+        unidentified=(not named or unread) and meds.allergy_may_be_to_a_drug(allergy))
 
 
 @dataclass(frozen=True, slots=True)

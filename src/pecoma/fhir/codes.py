@@ -120,6 +120,34 @@ NOT_ANTICANCER_NAMES: Final = (
     "cat dander", "dog dander", "animal dander", "mould", "mold", "latex", "nickel",
 )
 
+#: Words an allergy's text or display may hold beside the substances it names that name
+#: no substance themselves (each a whole word, plurals too): how the entry is worded
+#: ("Allergy to", "drugs", a SNOMED CT semantic tag), a salt, a dose form or a route
+#: ("Penicillin G benzathine", "amoxicillin 500 MG Oral Capsule"), the reaction. Numbers and single
+#: letters name none either. Any other word left once the names pecoma knows are taken
+#: out (tacrolimus, a drug it does not list, a negation such as "non-") is a part of the
+#: entry that is *not identified*: the entry is not cleared by the names beside it.
+ALLERGY_FILLER_WORDS: Final = (
+    # how an entry is worded
+    "allergy", "allergies", "allergic", "intolerance", "intolerant", "hypersensitivity",
+    "sensitivity", "reaction", "adverse", "to", "of", "and", "or", "with", "containing",
+    "drug", "medication", "medicine", "agent", "class", "group", "family", "type",
+    "product", "preparation", "derivative", "substance", "finding", "disorder",
+    "situation", "dietary", "nos",
+    # salts, dose forms and routes
+    "benzathine", "procaine", "potassium", "sodium", "hydrochloride", "hcl", "sulfate",
+    "sulphate", "trihydrate", "oral", "tablet", "capsule", "injection", "injectable",
+    "solution", "suspension", "iv", "intravenous", "topical", "mg", "ml", "mcg", "unit",
+    # the reaction, as free text often adds it ("Penicillin (rash)", "Sirolimus
+    # (drug-induced pneumonitis)")
+    "rash", "hives", "urticaria", "anaphylaxis", "anaphylactic", "angioedema", "swelling",
+    "itching", "itch", "pruritus", "flushing", "nausea", "vomiting", "diarrhea",
+    "diarrhoea", "gi", "upset", "stomach", "dyspnea", "dyspnoea", "shortness", "breath",
+    "wheezing", "bronchospasm", "hypotension", "shock", "fever", "headache", "dizziness",
+    "pneumonitis", "stomatitis", "mucositis", "blisters", "stevens", "johnson", "syndrome",
+    "induced", "mild", "moderate", "severe",
+)
+
 AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",
                            "sirolimus protein-bound", "fyarro",

@@ -21,6 +21,7 @@ caller never takes "not recognised" for "not an mTOR inhibitor" silently.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
@@ -60,6 +61,7 @@ __all__ = [
     "resolver_for",
     "started_on",
     "unheld_medications",
+    "unread_words",
     "unreadable_medication",
     "unversioned",
 ]
@@ -406,6 +408,75 @@ def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
     to drug" names nothing."""
     found = _NOT_ANTICANCER.search(_words(concept))
     return found.group(0) if found else None
+
+
+_SEPARATOR: Final = r"[\s\-]*"
+
+
+def _names_pattern(names: Iterable[str]) -> str:
+    """One pattern matching any of ``names``, longest first, each name's hyphens and
+    blanks matching a hyphen, blanks or nothing ("co-amoxiclav", "co amoxiclav"). The
+    names share their prefixes (a trie), so that a long text is read in one pass."""
+    root: dict[str, Any] = {}
+    for name in names:
+        node = root
+        for i, part in enumerate(re.split(r"[\s\-]+", name.strip())):
+            for atom in ([_SEPARATOR] if i else []) + [re.escape(ch) for ch in part]:
+                node = node.setdefault(atom, {})
+        node[""] = {}  # a name ends here
+
+    def render(node: dict[str, Any]) -> str:
+        alternatives = [atom + render(child) for atom, child in node.items() if atom]
+        if not alternatives:
+            return ""
+        body = alternatives[0] if len(alternatives) == 1 else (
+            "(?:" + "|".join(alternatives) + ")")
+        return f"(?:{body})?" if "" in node else body
+    return render(root)
+
+
+#: Every name pecoma reads a substance by, and the words that name none.
+_READ_NAMES: Final = frozenset(
+    {n for _agent, names in c.AGENT_NAMES for n in names} | set(c.MTOR_CLASS_WORDS)
+    | {"mtor inhibitor"} | set(c.NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS))
+#: Each name at each place it starts, overlaps included ("iodinated contrast" and
+#: "contrast media" in "iodinated contrast media").
+_READ: Final = re.compile(r"(?<!\w)(?=((?:" + _names_pattern(_READ_NAMES)
+                          + r")(?:e?s)?(?!\w)))")
+
+
+def unread_words(concept: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a concept names that pecoma cannot identify: the words of its text and
+    displays left once the names it reads are taken out (the agents, the mTOR-inhibitor
+    class, :data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`) with the words that name no
+    substance (:data:`pecoma.fhir.codes.ALLERGY_FILLER_WORDS`, numbers, single letters).
+    A concept with no name but a code pecoma does not know gives that code. Empty when
+    everything it names is identified, or when it names nothing at all; at most the
+    first five words otherwise.
+
+    "Penicillin G benzathine" and "Sulfamethoxazole/Trimethoprim" leave nothing;
+    "Penicillin; tacrolimus" leaves ``tacrolimus``, "Non-penicillin antibiotic" leaves
+    ``non`` and ``antibiotic``."""
+    words = _words(concept)
+    if not names_something(words):
+        if _project_agent(concept) is not None:
+            return ()
+        return tuple(f"{cd.get('system')}|{cd.get('code')}" for cd in _list(concept.get("coding"))
+                     if isinstance(cd, dict) and cd.get("code") is not None)
+    gaps, done = [], 0  # the text outside every name found
+    for found in _READ.finditer(words):
+        start, end = found.span(1)
+        if start > done:
+            gaps.append(words[done:start])
+        done = max(done, end)
+    gaps.append(words[done:])
+    rest = (w.group(0) for w in re.finditer(r"\w+", " ".join(gaps)))
+    unread = (w for w in rest if not (w.isascii() and (w.isdigit() or len(w) == 1)))
+    return tuple(itertools.islice(unread, _UNREAD_SHOWN))
+
+
+#: At most so many words not identified are given (the first ones): enough to say what.
+_UNREAD_SHOWN: Final = 5
 
 
 #: WHO ATC groups that hold the mTOR kinase inhibitors (L01EG): L01 antineoplastic agents

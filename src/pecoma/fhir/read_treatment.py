@@ -279,7 +279,8 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
     for where, reading in listed.entries:
         if reading.left_aside is not None:
             r.why[where] = reading.left_aside
-        elif reading.other is not None and not reading.rules_out_mtor:
+        elif reading.other is not None and not (reading.rules_out_mtor
+                                                or reading.unidentified):
             r.why[where] = f"to {reading.other}, no mTOR inhibitor"
     named = list(listed.mtor)
     if named:
