@@ -223,3 +223,25 @@ class TestEverythingNamedIsIdentified:
         cards = order_cards(client, entry)
         assert not proposed(cards)
         assert any("could not be matched to a drug" in c["detail"] for c in cards)
+
+
+class TestBiologics:
+    @pytest.mark.parametrize(("name", "category"), [
+        # albumin is the carrier of nab-sirolimus: never cleared, whatever the category
+        ("Albumin (human)", "biologic"),
+        ("Albumin (human)", "environment"),
+        # a biologic pecoma cannot identify may be a drug as much as a medication is
+        ("XYZ biologic", "biologic"),
+    ])
+    def test_a_biologic_not_identified_is_not_cleared(
+            self, client: TestClient, name: str, category: str) -> None:
+        """Category ``biologic`` had been read as 'not a drug': an albumin allergy so
+        recorded kept 'not contraindicated' and the sirolimus draft was proposed, though
+        nab-sirolimus is albumin-bound. A biologic is read as a medication is, and an
+        entry naming albumin (or another substance near an mTOR inhibitor) is never
+        cleared, whatever its category."""
+        entry = allergy({"text": name}, category=category)
+        assert read_with(entry) == "unknown"
+        cards = order_cards(client, entry)
+        assert not proposed(cards)
+        assert any("could not be matched to a drug" in c["detail"] for c in cards)

@@ -18,8 +18,8 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
 * an entry naming a substance that is no anticancer drug and holds none (penicillin by
   name or RxNorm code, a food, latex: :data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`) is
   *identified* and rules no PEComa drug out;
-* any other entry that may be to a drug (category ``medication``, or none usable) is *not
-  identified*: "Allergy to drug" with no substance, a text that names no substance
+* any other entry that may be to a drug (category ``medication`` or ``biologic``, or none
+  usable) is *not identified*: "Allergy to drug" with no substance, a text that names no substance
   pecoma knows, a code it does not know. It could be to a drug pecoma proposes: the
   reader keeps no "mTOR inhibitor not contraindicated", and the CDS services propose
   nothing, naming how many entries to check. ``unconfirmed`` entries count;
@@ -29,7 +29,10 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   a name it knows ("Penicillin; tacrolimus", "Sulfa, macrolides", "Non-penicillin
   antibiotic", penicillin coded with an unknown drug as the reaction's substance) makes
   a drug allergy *not identified* too; an mTOR inhibitor named anywhere in it still
-  rules every mTOR inhibitor out.
+  rules every mTOR inhibitor out;
+* an entry naming a substance near an mTOR inhibitor
+  (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`: the macrolides, tacrolimus,
+  polysorbate 80, albumin) is *not identified* whatever its category.
 """
 
 from __future__ import annotations
@@ -100,9 +103,10 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
     mtor_class = False
     mtor_named: Agent | str | None = None
     other: str | None = None
-    unread = False
+    unread = near = False
     for concept in meds.allergy_substances(allergy):
         unread = unread or bool(meds.unread_words(concept))
+        near = near or meds.never_cleared_named(concept) is not None
         agent = meds.agent_of_concept(concept)
         klass = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
         drugs = meds.ingredients_named(concept)
@@ -122,7 +126,7 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
     return AllergyReading(
         agents=frozenset(agents), ingredients=frozenset(ingredients), mtor_class=mtor_class,
         mtor_named=mtor_named, other=other,
-        unidentified=(not named or unread) and meds.allergy_may_be_to_a_drug(allergy))
+        unidentified=near or ((not named or unread) and meds.allergy_may_be_to_a_drug(allergy)))
 
 
 @dataclass(frozen=True, slots=True)

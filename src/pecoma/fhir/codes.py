@@ -120,6 +120,16 @@ NOT_ANTICANCER_NAMES: Final = (
     "cat dander", "dog dander", "animal dander", "mould", "mold", "latex", "nickel",
 )
 
+#: Substances near an mTOR inhibitor, left out of :data:`NOT_ANTICANCER_NAMES` on
+#: purpose: the macrolide antibiotics, tacrolimus and pimecrolimus (macrolides as
+#: sirolimus is), polysorbate 80 (temsirolimus's solvent) and albumin (nab-sirolimus's
+#: carrier). An entry naming one is never cleared, whatever its category (an albumin
+#: allergy filed as ``biologic`` or ``environment`` included).
+NEVER_CLEARED_NAMES: Final = (
+    "macrolide", "erythromycin", "azithromycin", "clarithromycin", "roxithromycin",
+    "fidaxomicin", "tacrolimus", "pimecrolimus", "polysorbate", "albumin",
+)
+
 #: Words an allergy's text or display may hold beside the substances it names that name
 #: no substance themselves (each a whole word, plurals too): how the entry is worded
 #: ("Allergy to", "drugs", a SNOMED CT semantic tag), a salt, a dose form or a route

@@ -55,6 +55,7 @@ __all__ = [
     "mtor_class_named",
     "mtor_group_coded",
     "names_something",
+    "never_cleared_named",
     "no_resolver",
     "not_anticancer_named",
     "records_no_allergy",
@@ -524,13 +525,31 @@ def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
                for cd in (codings if isinstance(codings, list) else []))
 
 
+#: AllergyIntolerance categories of substances that may be drugs (R4
+#: allergy-intolerance-category): a biologic (albumin, a vaccine, an antibody) is given
+#: as a medication is.
+_DRUG_CATEGORIES: Final = frozenset({"medication", "biologic"})
+
+
 def allergy_may_be_to_a_drug(allergy: Mapping[str, Any]) -> bool:
-    """Whether an AllergyIntolerance may be to a drug: category ``medication``, or no
-    usable category (absent, empty, or no category code given as text)."""
+    """Whether an AllergyIntolerance may be to a drug: category ``medication`` or
+    ``biologic``, or no usable category (absent, empty, or no category code given as
+    text)."""
     category = allergy.get("category")
     codes = ({c.strip().lower() for c in category if isinstance(c, str) and c.strip()}
              if isinstance(category, list) else set())
-    return not codes or "medication" in codes
+    return not codes or bool(codes & _DRUG_CATEGORIES)
+
+
+_NEVER_CLEARED: Final = re.compile(
+    r"(?<!\w)(?:" + _names_pattern(c.NEVER_CLEARED_NAMES) + r")(?:e?s)?(?!\w)")
+
+
+def never_cleared_named(concept: Mapping[str, Any]) -> str | None:
+    """The substance near an mTOR inhibitor a concept names
+    (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`), or ``None``."""
+    found = _NEVER_CLEARED.search(_words(concept))
+    return found.group(0) if found else None
 
 
 def unreadable_medication(resource: Mapping[str, Any],
