@@ -245,3 +245,52 @@ class TestBiologics:
         cards = order_cards(client, entry)
         assert not proposed(cards)
         assert any("could not be matched to a drug" in c["detail"] for c in cards)
+
+
+class TestNoKnownAllergyAndCommonNames:
+    @pytest.mark.parametrize("text", ["NKDA", "NKA", "No known drug allergies",
+                                      "No Known Allergies", "no known allergy.", "N.K.D.A.",
+                                      "No known drug allergies (NKDA)"])
+    def test_no_known_allergy_written_as_text_is_no_allergy(
+            self, client: TestClient, text: str) -> None:
+        """"NKDA" or "No known drug allergies" as the code's only text (common in
+        legacy lists) had been read as a drug allergy not identified: 'not
+        contraindicated' was dropped and nothing proposed. It records none, as the
+        SNOMED CT no-known-allergy codes do."""
+        entry = allergy({"text": text})
+        assert read_with(entry) == "no"
+        assert proposed(order_cards(client, entry))
+
+    def test_no_known_allergy_is_read_strictly(self, client: TestClient) -> None:
+        """Only the phrase itself records none. An entry that says more (a substance in
+        its text, beside a SNOMED CT no-known-allergy code, or in a reaction) is read
+        for what it names: the SNOMED CT code beside "Sirolimus" had left the sirolimus
+        allergy aside."""
+        no_known = {"system": SNOMED, "code": "409137002", "display": "No known drug allergy"}
+        for entry, expected in (
+                (allergy({"coding": [no_known], "text": "Sirolimus"}), "yes"),
+                (allergy({"coding": [no_known]}, substance={"text": "Zortrex"}), "unknown"),
+                (allergy({"text": "NKDA except sirolimus"}), "yes"),
+                (allergy({"text": "NKDA except XY-123"}), "unknown"),
+                (allergy({"text": "NKDA"}, substance={"text": "Zortrex"}), "unknown"),
+                (allergy({"text": "NKDA", "coding": [{"system": RXNORM, "code": "845509"}]}),
+                 "unknown")):
+            assert read_with(entry) == expected, entry
+            assert not proposed(order_cards(client, entry))
+
+    def test_common_names_of_harmless_substances_are_identified(
+            self, client: TestClient) -> None:
+        """"Non-steroidal anti-inflammatory drugs" and "IV contrast" had been left not
+        identified while "NSAIDs" and "Iodinated contrast media" were cleared; so had
+        clavulanate beside amoxicillin. A single name written with punctuation, or with
+        its salt, dose form or reaction, is one name, not a name beside something
+        unknown."""
+        for text in ("Non-steroidal anti-inflammatory drugs",
+                     "Nonsteroidal antiinflammatory drug", "IV contrast",
+                     "Intravenous contrast dye", "Augmentin (amoxicillin-clavulanate)",
+                     "Co-amoxiclav", "Sulfamethoxazole/Trimethoprim",
+                     "Penicillin G benzathine", "Amoxicillin 500 MG Oral Capsule",
+                     "Allergy to penicillin (finding)", "PCN, sulfa", "Penicillin (rash)"):
+            entry = allergy({"text": text})
+            assert read_with(entry) == "no", text
+            assert proposed(order_cards(client, entry)), text

@@ -82,7 +82,8 @@ MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "z
                            "umirolimus", "biolimus")
 
 #: Names of substances an allergy may be recorded to that are no anticancer drug and hold
-#: none (each a whole word, plurals too): antibiotics, analgesics, contrast media, other
+#: none (each a whole word, plurals too; a hyphen or blank in a name matches either, or
+#: nothing: "nonsteroidal anti-inflammatory"): antibiotics, analgesics, contrast media, other
 #: common drugs, foods and environmental allergens. An allergy to one of them is
 #: identified and rules no PEComa drug out; an allergy to a substance named otherwise
 #: stays *not identified* (it may be to a drug pecoma proposes). Left out on purpose,
@@ -93,7 +94,8 @@ MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "z
 NOT_ANTICANCER_NAMES: Final = (
     # penicillins and other beta-lactams
     "penicillin", "pcn", "amoxicillin", "ampicillin", "piperacillin", "flucloxacillin",
-    "dicloxacillin", "augmentin", "co-amoxiclav", "beta-lactam", "cephalosporin",
+    "dicloxacillin", "augmentin", "co-amoxiclav", "clavulanate", "clavulanic acid",
+    "beta-lactam", "cephalosporin",
     "cephalexin", "cefalexin", "cefazolin", "ceftriaxone", "cefuroxime", "cefaclor",
     "cefepime", "carbapenem", "meropenem", "imipenem",
     # other antibiotics
@@ -104,15 +106,15 @@ NOT_ANTICANCER_NAMES: Final = (
     "gentamicin", "tobramycin", "aminoglycoside",
     # analgesics and anti-inflammatories
     "aspirin", "acetylsalicylic acid", "ibuprofen", "naproxen", "diclofenac", "ketorolac",
-    "celecoxib", "nsaid", "paracetamol", "acetaminophen", "metamizole", "codeine",
-    "morphine", "hydromorphone", "oxycodone", "hydrocodone", "tramadol", "fentanyl",
-    "pethidine", "meperidine", "opioid", "opiate",
+    "celecoxib", "nsaid", "non-steroidal anti-inflammatory", "paracetamol",
+    "acetaminophen", "metamizole", "codeine", "morphine", "hydromorphone", "oxycodone",
+    "hydrocodone", "tramadol", "fentanyl", "pethidine", "meperidine", "opioid", "opiate",
     # other common drugs
     "lisinopril", "enalapril", "ramipril", "captopril", "ace inhibitor", "statin",
     "atorvastatin", "simvastatin", "heparin", "enoxaparin", "warfarin", "metformin",
     "allopurinol", "carbamazepine", "phenytoin", "lamotrigine", "ondansetron",
     "metoclopramide", "lidocaine", "lignocaine", "iodinated contrast", "contrast media",
-    "contrast medium", "contrast dye", "iodine", "gadolinium",
+    "contrast medium", "contrast dye", "contrast", "radiocontrast", "iodine", "gadolinium",
     # foods and environmental allergens
     "peanut", "tree nut", "shellfish", "shrimp", "fish", "egg", "milk", "dairy", "lactose",
     "soy", "soya", "wheat", "gluten", "sesame", "strawberry", "bee sting", "bee venom",

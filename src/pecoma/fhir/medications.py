@@ -39,6 +39,7 @@ __all__ = [
     "MEDICATION_TYPES",
     "NOT_A_LINE",
     "NO_KNOWN_ALLERGY",
+    "NO_KNOWN_ALLERGY_TEXTS",
     "RXNORM",
     "RXNORM_NAMES",
     "RXNORM_OTHER_NAMES",
@@ -397,20 +398,6 @@ def ingredients_named(concept: Mapping[str, Any]) -> frozenset[str]:
                      if any(n in words for n in names))
 
 
-_NOT_ANTICANCER: Final = re.compile(
-    r"(?<![a-z0-9])(?:" + "|".join(re.escape(n) for n in c.NOT_ANTICANCER_NAMES)
-    + r")(?:e?s)?(?![a-z0-9])")
-
-
-def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
-    """The substance a concept names that is no anticancer drug and holds none
-    (:data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`, or an RxNorm code of
-    :data:`RXNORM_OTHER_NAMES`), or ``None``: "Penicillin G" names penicillin; "Allergy
-    to drug" names nothing."""
-    found = _NOT_ANTICANCER.search(_words(concept))
-    return found.group(0) if found else None
-
-
 _SEPARATOR: Final = r"[\s\-]*"
 
 
@@ -434,6 +421,19 @@ def _names_pattern(names: Iterable[str]) -> str:
             "(?:" + "|".join(alternatives) + ")")
         return f"(?:{body})?" if "" in node else body
     return render(root)
+
+
+_NOT_ANTICANCER: Final = re.compile(
+    r"(?<![a-z0-9])(?:" + _names_pattern(c.NOT_ANTICANCER_NAMES) + r")(?:e?s)?(?![a-z0-9])")
+
+
+def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
+    """The substance a concept names that is no anticancer drug and holds none
+    (:data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`, or an RxNorm code of
+    :data:`RXNORM_OTHER_NAMES`), or ``None``: "Penicillin G" names penicillin; "Allergy
+    to drug" names nothing."""
+    found = _NOT_ANTICANCER.search(_words(concept))
+    return found.group(0) if found else None
 
 
 #: Every name pecoma reads a substance by, and the words that name none.
@@ -515,14 +515,61 @@ def names_something(words: str) -> bool:
 NO_KNOWN_ALLERGY: Final = frozenset({"716186003", "409137002", "428607008", "429625007"})
 
 
+#: How a text records that there is no known allergy, each whole (after lower case, dots
+#: and brackets dropped, blanks collapsed): the phrase, its abbreviation, or both.
+_NO_KNOWN: Final = (("no known allergies", "nka"), ("no known allergy", "nka"),
+                    ("no known drug allergies", "nkda"), ("no known drug allergy", "nkda"),
+                    ("no known medication allergies", "nkma"),
+                    ("no known medication allergy", "nkma"),
+                    ("no known food allergies", "nkfa"), ("no known food allergy", "nkfa"),
+                    ("no known environmental allergies", ""),
+                    ("no known environmental allergy", ""))
+NO_KNOWN_ALLERGY_TEXTS: Final = frozenset(
+    {p for p, _a in _NO_KNOWN} | {a for _p, a in _NO_KNOWN if a}
+    | {f"{p} {a}" for p, a in _NO_KNOWN if a})
+#: The words a text may hold beside a SNOMED CT no-known-allergy code, with the words
+#: that name no substance: "No known allergy (situation)", "NKDA".
+_NO_KNOWN_WORDS: Final = re.compile(
+    r"(?<!\w)(?:" + _names_pattern({"no", "known", "none", "environmental", "nka", "nkda",
+                                     "nkma", "nkfa", *c.ALLERGY_FILLER_WORDS})
+    + r")(?:e?s)?(?!\w)")
+
+
+def _says_no_known_allergy(text: str, coded: bool) -> bool:
+    plain = " ".join(re.sub(r"[.()\[\]]", " ", text.lower().replace(".", "")).split())
+    if plain in NO_KNOWN_ALLERGY_TEXTS:
+        return True
+    return coded and not re.findall(r"\w+", _NO_KNOWN_WORDS.sub(" ", plain))
+
+
 def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
-    """Whether an AllergyIntolerance records no known allergy (its code is one of
-    :data:`NO_KNOWN_ALLERGY`): no allergy to anything, not one whose drug is unknown."""
+    """Whether an AllergyIntolerance records no known allergy, and nothing else: no
+    allergy to anything, not one whose drug is unknown.
+
+    Its code is one of :data:`NO_KNOWN_ALLERGY` (SNOMED CT), its text and displays then
+    saying no more ("No known allergy (situation)"), or its text and every display is
+    one of :data:`NO_KNOWN_ALLERGY_TEXTS` exactly ("NKDA", "No known drug allergies");
+    a coding with no display must be a SNOMED CT no-known-allergy code, and no reaction
+    may name a substance. "NKDA except sirolimus", or "No known drug allergy" with
+    sirolimus as the reaction's substance, records an allergy."""
     code = allergy.get("code")
-    codings = code.get("coding") if isinstance(code, dict) else None
-    return any(isinstance(cd, dict) and cd.get("system") == c.SNOMED
-               and cd.get("code") in NO_KNOWN_ALLERGY
-               for cd in (codings if isinstance(codings, list) else []))
+    if not isinstance(code, dict):
+        return False
+    if any(_words(concept) or _list(concept.get("coding"))
+           for concept in allergy_substances(allergy)[1:]):
+        return False
+    codings = [cd for cd in _list(code.get("coding")) if isinstance(cd, dict)]
+    coded = any(cd.get("system") == c.SNOMED and cd.get("code") in NO_KNOWN_ALLERGY
+                for cd in codings)
+    texts = [t for t in [code.get("text"), *(cd.get("display") for cd in codings)]
+             if isinstance(t, str) and names_something(t)]
+    if not coded and not texts:
+        return False
+    if any(not isinstance(cd.get("display"), str) and cd.get("code") is not None
+           and not (cd.get("system") == c.SNOMED and cd.get("code") in NO_KNOWN_ALLERGY)
+           for cd in codings):
+        return False
+    return all(_says_no_known_allergy(t, coded) for t in texts)
 
 
 #: AllergyIntolerance categories of substances that may be drugs (R4
