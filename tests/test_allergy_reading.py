@@ -82,15 +82,18 @@ def read_with(entry: dict[str, Any]) -> str:
     return case_from_bundle(bundle).case.systemic.mtor_inhibitor_contraindicated.value
 
 
-def order_cards(client: TestClient, entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """The order-select cards for a doxorubicin draft, with the entry in the allergies."""
+def order_cards(client: TestClient, entry: dict[str, Any],
+                medication: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The order-select cards for a doxorubicin draft (or ``medication``), with the entry
+    in the allergies."""
     bundle = example(PATIENT)
     pid = patient_id(bundle)
     prefetch = prefetch_of(bundle)
     prefetch["allergies"]["entry"].append({"resource": entry})
     body = hook_request("order-select", pid, prefetch=prefetch)
     draft = {"resourceType": "MedicationRequest", "id": "draft-1", "status": "draft",
-             "intent": "order", "subject": {"reference": f"Patient/{pid}"}, **DOXORUBICIN}
+             "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+             **(medication or DOXORUBICIN)}
     body["context"].update({
         "selections": ["MedicationRequest/draft-1"],
         "draftOrders": {"resourceType": "Bundle", "type": "collection",
@@ -294,3 +297,51 @@ class TestNoKnownAllergyAndCommonNames:
             entry = allergy({"text": text})
             assert read_with(entry) == "no", text
             assert proposed(order_cards(client, entry)), text
+
+
+SIROLIMUS = {"medicationCodeableConcept": {
+    "coding": [{"system": RXNORM, "code": "35302"}], "text": "sirolimus"}}
+
+
+class TestAnMtorDraftBesideAnAllergyNotIdentified:
+    def test_an_mtor_inhibitor_spelt_or_coded_otherwise_is_read(
+            self, client: TestClient) -> None:
+        """"m-TOR inhibitors" (the hyphen), and everolimus, temsirolimus or sirolimus
+        coded only by an RxNorm clinical-drug code, had not been identified: to-case kept
+        the contraindication unknown and a sirolimus draft got no card. Each now rules
+        every mTOR inhibitor out: 'yes', and a critical card on the sirolimus draft.
+        The codes are those of single-ingredient products in the openFDA NDC directory
+        (everolimus 845507, temsirolimus 722289, sirolimus 314230)."""
+        for code in ({"text": "m-TOR inhibitors"}, {"text": "M TOR inhibitor"},
+                     {"text": "mTOR-inhibitor"},
+                     {"coding": [{"system": RXNORM, "code": "845507"}]},
+                     {"coding": [{"system": RXNORM, "code": "722289"}]},
+                     {"coding": [{"system": RXNORM, "code": "314230"}]}):
+            entry = allergy(code)
+            assert read_with(entry) == "yes", code
+            [card] = order_cards(client, entry, SIROLIMUS)
+            assert card["indicator"] == "critical", code
+
+    @pytest.mark.parametrize("entry", [
+        # sirolimus as a SNOMED CT substance with no display: a code pecoma does not know
+        pytest.param(allergy({"coding": [{"system": SNOMED, "code": "387014003"}]}),
+                     id="snomed-code-no-display"),
+        pytest.param(allergy({"coding": [{"system": RXNORM, "code": "845509"}]}),
+                     id="rxnorm-code-pecoma-does-not-know"),
+        pytest.param(allergy({"text": "Drug allergy"}), id="drug-allergy-text"),
+        pytest.param(allergy({"text": "Penicillin; XY-123"}), id="penicillin-unknown-drug"),
+    ])
+    def test_the_draft_gets_a_warning_that_it_could_not_be_checked(
+            self, client: TestClient, entry: dict[str, Any]) -> None:
+        """The reader keeps the contraindication unknown and patient-view marks the
+        recommendation conditional, but a sirolimus draft beside the entry got no card:
+        the entry may be to sirolimus. A warning says the draft could not be checked
+        against it, naming it, with the allergy cards' knowledge record."""
+        assert read_with(entry) == "unknown"
+        [card] = order_cards(client, entry, SIROLIMUS)
+        assert card["indicator"] == "warning"
+        assert card["source"]["topic"]["code"] == "ALERT-DRUG-INTOLERANCE"
+        assert "could not be checked" in card["summary"]
+        assert "AllergyIntolerance/allergy-1" in card["detail"]
+        assert "MedicationRequest/draft-1" in card["detail"]
+        assert "suggestions" not in card

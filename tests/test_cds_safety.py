@@ -516,9 +516,13 @@ class TestAllergyListDecidesTheProposal:
             prefetch["allergies"]["entry"].append({"resource": allergy(
                 {"coding": [{"system": RXNORM, "code": "999999"}]})})
 
-        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        cards = cards_of(client, order(change, **DOXORUBICIN))
+        [card] = [c for c in cards if "Chemotherapy first line" in c["summary"]]
         assert "suggestions" not in card
         assert "could not be matched to a drug" in card["detail"]
+        # and the draft itself could not be checked against the entry (a card of its own)
+        [unchecked] = [c for c in cards if "could not be checked" in c["summary"]]
+        assert unchecked["indicator"] == "warning" and "suggestions" not in unchecked
 
     def test_food_allergy_does_not_withhold(self, client: TestClient) -> None:
         def change(prefetch: dict[str, Any]) -> None:

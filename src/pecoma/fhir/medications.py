@@ -88,12 +88,27 @@ MEDICATION_TYPES: Final = ("MedicationRequest", "MedicationAdministration",
 #:   input/fsh/EX_ExtendedExample.fsh (CancerRelatedMedicationRequest examples).
 #: - 141704 everolimus (and 35302 sirolimus): the CCC19 REDCap-to-OMOP mapping of RxNorm
 #:   concept codes (redcap2omop, drug_exposure choices "Everolimus", "Sirolimus").
+#: - Clinical drugs of one mTOR inhibitor, each among the ``openfda.rxcui`` of a
+#:   single-ingredient product of the openFDA NDC directory (api.fda.gov/drug/ndc.json):
+#:   everolimus 845507, 845515, 998189, 1119400 (NDC 0054-0482, 72603-256, generic
+#:   everolimus tablets); temsirolimus 722289 (NDC 68083-202, generic temsirolimus
+#:   injection) and 725108 (NDC 0008-1179, Torisel); sirolimus 314230 (NDC 72603-409,
+#:   oral solution), 349208 and 360110 (NDC 55111-654, tablets).
 RXNORM_NAMES: Final[Mapping[str, str]] = {
     "35302": "sirolimus",
     "258355": "sirolimus",
+    "314230": "sirolimus",
+    "349208": "sirolimus",
+    "360110": "sirolimus",
     "2586864": "nab-sirolimus",
     "657797": "temsirolimus",
+    "722289": "temsirolimus",
+    "725108": "temsirolimus",
     "141704": "everolimus",
+    "845507": "everolimus",
+    "845515": "everolimus",
+    "998189": "everolimus",
+    "1119400": "everolimus",
     "3639": "doxorubicin",
     "5657": "ifosfamide",
     "217701": "ifosfamide",
@@ -233,9 +248,13 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+#: "m-TOR", "m TOR": the mTOR-inhibitor class however the name is split.
+_M_TOR: Final = re.compile(r"(?<![a-z0-9])m[\s\-]+tor(?![a-z0-9])")
+
+
 def _words(concept: Mapping[str, Any]) -> str:
     """The concept's text, displays and the names of its known RxNorm and ATC codes,
-    lowercased."""
+    lowercased ("m-TOR" read as "mtor")."""
     parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
     for coding in _list(concept.get("coding")):
         if not isinstance(coding, dict):
@@ -250,7 +269,7 @@ def _words(concept: Mapping[str, Any]) -> str:
                 if system == RXNORM else _atc_name(code) if system == ATC else None)
         if name is not None:
             parts.append(name)
-    return " ".join(parts).lower()
+    return _M_TOR.sub("mtor", " ".join(parts).lower())
 
 
 def _project_agent(concept: Mapping[str, Any]) -> Agent | None:

@@ -45,6 +45,8 @@ class DrugSafety:
     unreadable: str | None = None
     intolerant: frozenset[Agent] = frozenset()
     unidentified: int = 0
+    #: Where each of the ``unidentified`` entries is (``AllergyIntolerance/id``).
+    unidentified_entries: tuple[str, ...] = ()
     #: Drugs an agent may be made of (:data:`~pecoma.fhir.medications.INGREDIENTS`)
     #: that an active allergy names.
     ingredients: frozenset[str] = frozenset()
@@ -99,5 +101,6 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
         return DrugSafety(unreadable=unreadable, history=history)
     listed = read_allergies((f"AllergyIntolerance/{res.get('id')}", res) for res in allergies)
     return DrugSafety(intolerant=listed.intolerant, unidentified=len(listed.unidentified),
-                      history=history, ingredients=listed.ingredients,
+                      unidentified_entries=listed.unidentified, history=history,
+                      ingredients=listed.ingredients,
                       mtor_class=listed.mtor_class)

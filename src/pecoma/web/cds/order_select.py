@@ -240,6 +240,42 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
     )
 
 
+def _not_checked(answer: Answer, known: list[tuple[Mapping[str, Any], Agent]],
+                 safety: DrugSafety) -> None:
+    """One warning for the drafts whose drug no entry rules out while drug allergy entries
+    pecoma could not identify may be to it (an mTOR inhibitor's brand coded only, say):
+    pecoma cannot tell, so it says the drafts could not be checked against them, naming
+    the entries. Nothing when the list could not be read (the EHR's own check applies)."""
+    entries = safety.unidentified_entries
+    drafts = [(d, a) for d, a in known if safety.ruled_out(a) is None]
+    if safety.unreadable is not None or not entries or not drafts:
+        return
+    names = ", ".join(sorted({a.value.replace("_", " ") for _d, a in drafts}))
+    idents = ", ".join(md_text(f"MedicationRequest/{d.get('id')}") if d.get("id")
+                       else "a draft" for d, _a in drafts)
+    shown = ", ".join(md_text(w) for w in entries[:5]) + (
+        f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+    n, one = len(entries), len(entries) == 1
+    mtor = any(a.is_mtor_inhibitor for _d, a in drafts)
+    item = _intolerance_item(Fact("draft order", names),
+                             Fact("allergy entries not identified", shown))
+    answer.card(
+        summary=(f"Draft order of {names} could not be checked against {n} allergy "
+                 f"entr{'y' if one else 'ies'} pecoma cannot identify"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"{idents} order{'s' if len(drafts) == 1 else ''} {names}. {n} drug allergy "
+                f"or intolerance entr{'y' if one else 'ies'} in the record ({shown}) could "
+                f"not be matched to a drug by pecoma, so the draft{'' if len(drafts) == 1 else 's'}"
+                " could not be checked "
+                f"against {'it' if one else 'them'}: {'it' if one else 'one'} may be to "
+                f"{names}"
+                + (" (an intolerance of one mTOR inhibitor rules out every one)" if mtor
+                   else "")
+                + ". Check the entries before ordering.\n\n" + md_item(item)),
+        record_ids=(item.id,), topic=item,
+    )
+
+
 def _intolerance_item(*facts: Fact) -> Item:
     """The knowledge record of the allergy cards (the project's safety rule I15), with
     its provenance, as the engine builds every item."""
@@ -300,6 +336,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         if read is not None:
             for draft, agent in known:
                 _intolerance(answer, draft, agent, read[2])
+            _not_checked(answer, known, read[2])
         return answer
     read = await read_record(req, request, svc, answer, deadline, fetched)
     if read is None:
@@ -308,12 +345,14 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     if bc is None:  # no case: the card says why; the allergy check does not need one
         for draft, agent in known:
             _intolerance(answer, draft, agent, safety)
+        _not_checked(answer, known, safety)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
         return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
     for draft, agent in known:
         _intolerance(answer, draft, agent, safety)
+    _not_checked(answer, known, safety)
     try:
         for draft, agent in chemo:
             a = _alerting(bc.case, agent, svc)
@@ -346,4 +385,5 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                           len(exc.issues))
         for draft, agent in known:  # the allergy check does not rest on the case: kept
             _intolerance(answer, draft, agent, safety)
+        _not_checked(answer, known, safety)
     return answer
