@@ -227,6 +227,15 @@ class TestEverythingNamedIsIdentified:
         assert not proposed(cards)
         assert any("could not be matched to a drug" in c["detail"] for c in cards)
 
+    def test_the_reader_says_what_it_could_not_identify(self) -> None:
+        """The note names the part not identified, so the team knows what to check (the
+        entry had been read as 'to penicillin, no mTOR inhibitor')."""
+        bundle = copy.deepcopy(example(PATIENT))
+        bundle["entry"].append({"resource": allergy({"text": "Penicillin; tacrolimus"})})
+        notes = case_from_bundle(bundle).notes
+        assert any("AllergyIntolerance/allergy-1" in n and "cannot identify: tacrolimus" in n
+                   for n in notes)
+
 
 class TestBiologics:
     @pytest.mark.parametrize(("name", "category"), [

@@ -82,6 +82,9 @@ class AllergyReading:
     #: it identifies, something it cannot (a drug it does not list, tacrolimus, a
     #: negation): the names it identifies still count, but the entry is not cleared.
     unidentified: bool = False
+    #: When ``unidentified``, what it names that pecoma cannot identify (at most five
+    #: words or codes; empty when it names nothing at all).
+    not_identified: tuple[str, ...] = ()
 
     @property
     def rules_out_mtor(self) -> bool:
@@ -103,10 +106,11 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
     mtor_class = False
     mtor_named: Agent | str | None = None
     other: str | None = None
-    unread = near = False
+    unread: list[str] = []
+    near: list[str] = []
     for concept in meds.allergy_substances(allergy):
-        unread = unread or bool(meds.unread_words(concept))
-        near = near or meds.never_cleared_named(concept) is not None
+        unread += meds.unread_words(concept)
+        near += [n for n in [meds.never_cleared_named(concept)] if n is not None]
         agent = meds.agent_of_concept(concept)
         klass = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
         drugs = meds.ingredients_named(concept)
@@ -123,10 +127,12 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
         if agent is None and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
     named = bool(agents or ingredients or mtor_class or other)
+    unidentified = bool(near) or (
+        (not named or bool(unread)) and meds.allergy_may_be_to_a_drug(allergy))
     return AllergyReading(
         agents=frozenset(agents), ingredients=frozenset(ingredients), mtor_class=mtor_class,
-        mtor_named=mtor_named, other=other,
-        unidentified=near or ((not named or unread) and meds.allergy_may_be_to_a_drug(allergy)))
+        mtor_named=mtor_named, other=other, unidentified=unidentified,
+        not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else ())
 
 
 @dataclass(frozen=True, slots=True)

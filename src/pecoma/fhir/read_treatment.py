@@ -295,11 +295,15 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         _given_despite(named, r)
         return
     unreadable = listed.unidentified
-    for where in unreadable:
-        r.why[where] = ("the substance is not identified (no name or code pecoma knows "
-                        "of a drug or other substance)")
+    for where, reading in listed.entries:
+        if not reading.unidentified:
+            continue
+        r.why[where] = ("the substance is not identified, or not all it names is (no name "
+                        "or code pecoma knows of a drug or other substance)")
+        said = (f" (pecoma cannot identify: {', '.join(reading.not_identified)})"
+                if reading.not_identified else "")
         r.notes.append(f"{where}: a drug allergy or intolerance whose substance cannot be "
-                       "read; an mTOR-inhibitor contraindication cannot be ruled out")
+                       f"read{said}; an mTOR-inhibitor contraindication cannot be ruled out")
     if unreadable and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
         del r.data["systemic"]["mtor_inhibitor_contraindicated"]
         del r.sources["systemic.mtor_inhibitor_contraindicated"]
