@@ -302,7 +302,9 @@ class TestNoKnownAllergyAndCommonNames:
                      "Intravenous contrast dye", "Augmentin (amoxicillin-clavulanate)",
                      "Co-amoxiclav", "Sulfamethoxazole/Trimethoprim",
                      "Penicillin G benzathine", "Amoxicillin 500 MG Oral Capsule",
-                     "Allergy to penicillin (finding)", "PCN, sulfa", "Penicillin (rash)"):
+                     "Allergy to penicillin (finding)", "PCN, sulfa", "Penicillin (rash)",
+                     "Propensity to adverse reactions to penicillin (finding)",
+                     "History of penicillin allergy"):
             entry = allergy({"text": text})
             assert read_with(entry) == "no", text
             assert proposed(order_cards(client, entry)), text

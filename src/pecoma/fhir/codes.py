@@ -145,7 +145,8 @@ ALLERGY_FILLER_WORDS: Final = (
     "sensitivity", "reaction", "adverse", "to", "of", "and", "or", "with", "containing",
     "drug", "medication", "medicine", "agent", "class", "group", "family", "type",
     "product", "preparation", "derivative", "substance", "finding", "disorder",
-    "situation", "dietary", "nos",
+    "situation", "dietary", "nos", "propensity", "history", "suspected", "possible",
+    "reported",
     # salts, dose forms and routes
     "benzathine", "procaine", "potassium", "sodium", "hydrochloride", "hcl", "sulfate",
     "sulphate", "trihydrate", "oral", "tablet", "capsule", "injection", "injectable",
