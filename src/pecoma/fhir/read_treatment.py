@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from pecoma.case import Agent, PrimarySite, Response, SurgeryStatus, TherapySetting
+from pecoma.case import Agent, Margin, PrimarySite, Response, SurgeryStatus, TherapySetting
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
@@ -17,7 +17,9 @@ from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.reading import (
     Reader,
     as_list,
+    codings,
     day_of,
+    effective_time,
     enum_extension,
     extension,
     has_code,
@@ -84,19 +86,112 @@ def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
                             "nothing)")
     if not resections:
         return
-    resections.sort(key=lambda wp: str(wp[1].get("performedDateTime") or _period_of(wp[1])))
+    resections.sort(key=lambda wp: _performed_on(wp[1]))
+    performed = [(w, p) for w, p in resections if _status(p) is SurgeryStatus.performed]
+    if len(performed) > 1:
+        # a resection completed by another (after an R2 margin, say): the case holds one
+        # surgery, the latest, and only a margin that belongs to it
+        _latest_of(performed, observations, r)
+        return
     where, proc = resections[0]
     r.used.add(where)
     for other, _p in resections[1:]:
         r.why[other] = f"a later resection ({where} is read as the resection of the primary)"
-    status = _PROCEDURE_STATUS.get(str(proc.get("status")), SurgeryStatus.unknown)
+    status = _status(proc)
     r.put("surgery.status", status.value, f"{where}.status")
-    raw = proc.get("performedDateTime") or _period_of(proc)
-    day = day_of(raw)
+    day = day_of(_performed_on(proc))
     if day is not None and status in (SurgeryStatus.performed, SurgeryStatus.planned):
         r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
+
+
+def _status(proc: Mapping[str, Any]) -> SurgeryStatus:
+    return _PROCEDURE_STATUS.get(str(proc.get("status")), SurgeryStatus.unknown)
+
+
+def _performed_on(proc: Mapping[str, Any]) -> str:
+    return str(proc.get("performedDateTime") or _period_of(proc))
+
+
+def _latest_of(performed: list[tuple[str, dict[str, Any]]],
+               observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    """Several resections of the primary were performed: the latest is read as the
+    surgery, with the margin stated on it, or a margin Observation dated on or after it
+    (the latest such). A margin that cannot be tied to it (undated, or observed before
+    it) is left unknown with a note, never pinned to the latest resection."""
+    where, proc = performed[-1]
+    day = day_of(_performed_on(proc))
+    earlier = [w for w, _p in performed[:-1]]
+    r.used.add(where)
+    for other in earlier:
+        r.why[other] = (f"an earlier resection ({where}, the latest, is read as the "
+                        "resection of the primary)")
+    r.put("surgery.status", SurgeryStatus.performed.value, f"{where}.status")
+    dated = day is not None and all(day_of(_performed_on(p)) is not None
+                                    for _w, p in performed)
+    if not dated:
+        _forget_margin(r)
+        r.notes.append(f"{where}: several resections of the primary and not all are dated: "
+                       "which is the latest, and which margin belongs to it, cannot be "
+                       "told; surgery.date and surgery.margin are unknown")
+        return
+    assert day is not None
+    r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
+    r.notes.append(f"{where}: the latest of several resections of the primary is read as "
+                   f"the surgery ({', '.join(earlier)} before it: record what an earlier one "
+                   "left, an R2 margin for one, with the case)")
+    _forget_margin(r)
+    own = [(where, f"{where}.outcome", m.lower_words(proc.get("outcome")))]
+    own += [(where, f"{where}.note", str(n.get("text") or ""))
+            for n in as_list(proc.get("note")) if isinstance(n, dict)]
+    for label, w, text in own:
+        found = m.margin_in_text(text) if text else None
+        if found is not None:
+            r.put("surgery.margin", found.value, w)
+            r.used.add(label)
+            return
+    after: list[tuple[str, str, Margin]] = []
+    other_margins: list[str] = []
+    for w, obs in observations:
+        coded = has_code(obs.get("code"), c.PECOMA_SYSTEM, c.OBS_MARGIN[0])
+        if id(obs) not in r.orders or not (coded or r.kinds.get(id(obs)) == "margin"):
+            continue
+        found = _coded_margin(obs) if coded else m.margin_in_text(
+            m.lower_words(obs.get("valueCodeableConcept")) or str(obs.get("valueString") or ""))
+        if found is None:
+            continue
+        seen = day_of(effective_time(obs)[:10])
+        if seen is not None and seen >= day:
+            after.append((effective_time(obs), w, found))
+        else:
+            other_margins.append(w)
+    if after:
+        _when, w, found = max(after, key=lambda x: x[0])
+        r.put("surgery.margin", found.value, w)
+        r.used.add(w)
+        return
+    if other_margins:
+        r.notes.append(f"{', '.join(other_margins)}: a margin undated or observed before "
+                       f"the latest resection ({where}) cannot be told to be its margin: "
+                       "surgery.margin is unknown")
+
+
+def _coded_margin(obs: Mapping[str, Any]) -> Margin | None:
+    """The margin a project-coded margin Observation gives (its value's code)."""
+    known = {x.value: x for x in Margin if x is not Margin.unknown}
+    for system, code in codings(obs.get("valueCodeableConcept")):
+        if system == c.PECOMA_SYSTEM and code in known:
+            return known[code]
+    return None
+
+
+def _forget_margin(r: Reader) -> None:
+    """Drop a margin read from the observations: it may belong to another resection."""
+    was = r.sources.pop("surgery.margin", None)
+    if was is not None:
+        r.used.discard(was)
+    r.data.get("surgery", {}).pop("margin", None)
 
 
 def _period_of(proc: Mapping[str, Any]) -> str:

@@ -1,0 +1,81 @@
+"""A resection completed by a later one (after an R2 margin): the FHIR reader reads the
+latest resection as the surgery, with the margin that belongs to it, or leaves the margin
+unknown when it cannot tell; never the first operation's date with the second's margin."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pecoma.case import Margin
+from pecoma.case.parse import parse_case
+from pecoma.fhir import codes as c
+from pecoma.fhir.reader import case_from_bundle
+from pecoma.fhir.writer import bundle_from_case
+
+_R2_CASE = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2025-01-02", "prior_diagnosis": "none"},
+    "tumour": {"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
+    "histology": {"necrosis": "absent", "infiltrative_growth": "absent",
+                  "high_nuclear_grade_and_cellularity": "absent"},
+    "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive", "sma": "positive"},
+    "stage": {"status": "localized", "lymph_nodes": "negative", "resectable": "yes"},
+    "surgery": {"status": "performed", "date": "2025-01-10", "margin": "R2"},
+}
+
+
+def _entry(bundle: dict[str, Any], rid: str) -> dict[str, Any]:
+    return next(e for e in bundle["entry"] if e["resource"].get("id") == rid)
+
+
+def _completed(second_margin_on: str | None, second_on: str | None = "2025-03-01"
+               ) -> dict[str, Any]:
+    """The R2 case's bundle with a second resection and a second margin Observation, R0
+    (dated ``second_margin_on``, undated when None)."""
+    case = parse_case(_R2_CASE)
+    bundle = bundle_from_case(case)
+    proc = copy.deepcopy(_entry(bundle, "resection"))
+    proc["resource"]["id"] = "resection-2"
+    proc["fullUrl"] += "-2"
+    if second_on is None:
+        del proc["resource"]["performedDateTime"]
+    else:
+        proc["resource"]["performedDateTime"] = second_on
+    margin = copy.deepcopy(_entry(bundle, "resection-margin"))
+    margin["resource"]["id"] = "resection-margin-2"
+    margin["fullUrl"] += "-2"
+    margin["resource"]["valueCodeableConcept"] = {
+        "coding": [{"system": c.PECOMA_SYSTEM, "code": "R0"}], "text": "R0"}
+    if second_margin_on is not None:
+        margin["resource"]["effectiveDateTime"] = second_margin_on
+    bundle["entry"] += [proc, margin]
+    return bundle
+
+
+class TestCompletingResection:
+    def test_the_margin_observed_after_the_latest_resection_is_its_margin(self) -> None:
+        # an R2 resection on 10 January, completed on 1 March, R0 reported on 3 March:
+        # the surgery is the completing one with its R0 margin, not 10 January with R0
+        read = case_from_bundle(_completed("2025-03-03"))
+        assert read.case.surgery.date is not None
+        assert read.case.surgery.date.isoformat() == "2025-03-01"
+        assert read.case.surgery.margin is Margin.R0
+        assert any("latest of several resections" in n for n in read.notes)
+
+    def test_a_margin_observed_before_the_latest_resection_is_not_pinned_to_it(self) -> None:
+        read = case_from_bundle(_completed("2025-02-01"))
+        assert read.case.surgery.date is not None
+        assert read.case.surgery.date.isoformat() == "2025-03-01"
+        assert read.case.surgery.margin is Margin.unknown
+        assert any("cannot be told to be its margin" in n for n in read.notes)
+
+    def test_an_undated_margin_with_two_resections_stays_unknown(self) -> None:
+        # neither margin is dated: which resection each belongs to cannot be told
+        read = case_from_bundle(_completed(None))
+        assert read.case.surgery.margin is Margin.unknown
+
+    def test_an_undated_resection_leaves_date_and_margin_unknown(self) -> None:
+        read = case_from_bundle(_completed("2025-03-03", second_on=None))
+        assert read.case.surgery.date is None
+        assert read.case.surgery.margin is Margin.unknown
+        assert any("not all are dated" in n for n in read.notes)
