@@ -263,9 +263,54 @@ class TestNoDatedPlan:
             ("surgery.margin", "R2"), ("stage.resectable", resectable)}
         assert "FU-NO-PLAN-RESIDUAL-TUMOUR" in {i.id for i in a.followup}
         assert a.advanced is False
-        [redo] = [i for i in a.recommendations if i.id == "REC-RERESECTION"]
+        [redo] = [i for i in a.recommendations if i.id == "REC-RERESECTION-GROSS"]
         asked = "MISS-RESIDUAL-RESECTABLE" in redo.conditional_on
         assert asked is (resectable == "unknown")
+
+    def test_an_end_of_treatment_after_r2_is_not_counted_from_and_asked(self) -> None:
+        """An end of primary treatment recorded after an R2 resection (2025-03-01 after
+        2025-01-10) does not say the tumour was removed (I20): still no calendar, but not
+        silently: the plan names the date as not counted from and asks whether a further
+        resection removed the tumour; the worklist state gives the reason."""
+        from pecoma.registry.state import compute_state
+
+        case = _case("low", margin="R2", primary_treatment_end="2025-03-01",
+                     stage={"status": "localized", "lymph_nodes": "negative",
+                            "resectable": "yes"})
+        a = assess(case, ON)
+        plan = plan_surveillance(case, a, ON, ())
+        assert plan.status == "not_drawn" and not plan.visits
+        why = plan.reasons[-1]
+        assert why.id == "FU-NO-PLAN-RESIDUAL-TUMOUR"
+        assert ("primary_treatment_end", "2025-03-01, not counted from") in {
+            (f.path, f.value) for f in why.triggered_by}
+        assert why.conditional_on == ("MISS-RESIDUAL-REMOVED",)
+        [asked] = [m for m in plan.missing if m.id == "MISS-RESIDUAL-REMOVED"]
+        assert asked.affects == ("FU-NO-PLAN-RESIDUAL-TUMOUR",)
+        [fu] = [i for i in a.followup if i.id == "FU-NO-PLAN-RESIDUAL-TUMOUR"]
+        assert fu.conditional_on == ("MISS-RESIDUAL-REMOVED",)
+        state = compute_state(case, (), ON, default_settings())
+        assert state.plan_status == "not_drawn"
+        assert state.record == "FU-NO-PLAN-RESIDUAL-TUMOUR"
+        assert "residual tumour" in state.reason
+
+    def test_no_end_of_treatment_after_r2_asks_nothing_more(self) -> None:
+        case = _case("low", margin="R2",
+                     stage={"status": "localized", "lymph_nodes": "negative",
+                            "resectable": "yes"})
+        plan = _plan(case)
+        assert plan.reasons[-1].conditional_on == ()
+        assert "MISS-RESIDUAL-REMOVED" not in {m.id for m in plan.missing}
+
+    def test_the_residual_item_rests_on_the_projects_reading(self) -> None:
+        """No calendar while residual tumour is present is the project's reading (I20),
+        not a guideline statement on surveillance; its title frames the schedule listed
+        with it as applying once the tumour is removed."""
+        kb = load_knowledge()
+        rec = kb.records["FU-NO-PLAN-RESIDUAL-TUMOUR"]
+        assert "I20" in rec.interpretations
+        assert "until the residual tumour is removed" in rec.title
+        assert "project's reading" in kb.interpretations["I20"].text
 
     def test_residual_recorded_unresectable_is_active_disease(self) -> None:
         """R2 and 'not resectable': locally advanced disease (I6), the plan says so."""

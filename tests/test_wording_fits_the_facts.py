@@ -155,7 +155,7 @@ class TestGrossResidualRadiotherapy:
                                    "margin": "R2"}))
         ids = [i.id for i in a.recommendations]
         assert "REC-ADJ-RADIOTHERAPY" not in ids
-        assert ids.index("REC-RERESECTION") < ids.index(
+        assert ids.index("REC-RERESECTION-GROSS") < ids.index(
             "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION")
         rec = item(a, "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION")
         assert rec.strength == "consider; limited supporting data"

@@ -8,7 +8,8 @@ derived stays ``None`` (unknown), never a default that looks like an answer.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
     Case,
@@ -29,7 +30,13 @@ from pecoma.dates import full_months_between, reached_months
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
 
-__all__ = ["Derived", "derive", "progressed_on", "residual_tumour", "size_text"]
+if TYPE_CHECKING:
+    from pecoma.engine.collect import Collector
+
+__all__ = [
+    "END_NOT_COUNTED", "Derived", "derive", "progressed_on", "residual_removed_asked",
+    "residual_tumour", "size_text",
+]
 
 
 
@@ -328,13 +335,33 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
     facts that say macroscopic tumour was left (empty when none was). Residual tumour is
     present disease whatever its resectability: it is never followed on a surveillance
     calendar as if the patient were free of disease (recorded as not resectable it is
-    locally advanced disease, I6, and ``_status`` says so)."""
+    locally advanced disease, I6, and ``_status`` says so). An end of primary treatment
+    recorded after it is among these facts, said not to be counted from: it does not say
+    that the tumour was removed (I20; :data:`END_NOT_COUNTED`)."""
     surgery = case.surgery
     stage = case.stage
     if (stage.status is not DiseaseStatus.localized or surgery.status is not _PERFORMED
             or surgery.margin is not Margin.R2 or stage.resectable is _NO):
         return ()
-    return (Fact("surgery.margin", Margin.R2), Fact("stage.resectable", stage.resectable))
+    facts: tuple[Fact, ...] = (Fact("surgery.margin", Margin.R2),
+                               Fact("stage.resectable", stage.resectable))
+    end = case.primary_treatment_end
+    if end is not None:
+        facts += (Fact(END_NOT_COUNTED, f"{end.isoformat()}, not counted from"),)
+    return facts
+
+
+#: The path of the fact that an end of primary treatment was recorded after an R2
+#: resection and is not counted from (:func:`residual_tumour`).
+END_NOT_COUNTED = "primary_treatment_end"
+
+
+def residual_removed_asked(out: Collector, residual: Sequence[Fact]) -> tuple[str, ...]:
+    """The question an end of primary treatment recorded after an R2 resection raises:
+    was the tumour removed, when and with what margin (I20)? ``()`` when none is."""
+    if not any(f.path == END_NOT_COUNTED for f in residual):
+        return ()
+    return (out.missing("MISS-RESIDUAL-REMOVED", affects=("FU-NO-PLAN-RESIDUAL-TUMOUR",)),)
 
 
 def _microscopic_residue(case: Case) -> bool:

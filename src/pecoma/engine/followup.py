@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pecoma.case import DiseaseStatus
 from pecoma.engine.collect import Collector
+from pecoma.engine.facts import residual_removed_asked
 from pecoma.engine.model import Fact
 
 __all__ = ["surveillance"]
@@ -58,7 +59,7 @@ def surveillance(
     if residual and status is DiseaseStatus.localized:
         # tumour left by the resection is present disease, resectable or not: the
         # schedule below applies once it is removed
-        out.add("FU-NO-PLAN-RESIDUAL-TUMOUR", residual)
+        out.add("FU-NO-PLAN-RESIDUAL-TUMOUR", residual, residual_removed_asked(out, residual))
     if relapsed:
         facts = [Fact("stage.status", status)]
         if free_since is not None:

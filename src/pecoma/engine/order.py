@@ -22,6 +22,7 @@ LOCAL = frozenset(
         "REC-RESECTION",
         "REC-RESECTION-DONE",
         "REC-RERESECTION",
+        "REC-RERESECTION-GROSS",
         "REC-RERESECTION-OPTION",
         "REC-REFER-SURGERY",
         "REC-AGGRESSIVE-SURGERY",

@@ -57,13 +57,15 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                 out.add("REC-RESECTION-DONE", [margin_fact])
             elif margin in _INCOMPLETE and not no_reexcision:
                 residual: list[str] = []
+                # gross tumour left (R2) is said as such, not as margins not clear
+                redo = "REC-RERESECTION-GROSS" if margin is Margin.R2 else "REC-RERESECTION"
                 if margin is Margin.R2 and resectable is YesNo.unknown:
                     # gross tumour is left: whether surgery can remove it decides
                     # between completing the resection and advanced disease (I6)
                     residual.append(out.missing(
                         "MISS-RESIDUAL-RESECTABLE",
-                        affects=("REC-RERESECTION", "REC-MTOR-FIRST-LINE")))
-                out.add("REC-RERESECTION", [margin_fact], residual)
+                        affects=(redo, "REC-MTOR-FIRST-LINE")))
+                out.add(redo, [margin_fact], residual)
                 out.add("REC-REFER-SURGERY", [margin_fact])
             elif margin is Margin.uncertain:
                 ask = out.missing(

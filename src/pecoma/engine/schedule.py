@@ -54,7 +54,7 @@ from pecoma.case import Case, DiseaseStatus, SurgeryStatus
 from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
-from pecoma.engine.facts import residual_tumour
+from pecoma.engine.facts import residual_removed_asked, residual_tumour
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
 from pecoma.engine.model import Assessment, Fact, Item, Provenance, UsedInterpretation
 from pecoma.engine.plan import (
@@ -498,7 +498,10 @@ def plan_surveillance(
         reasons.append(out.item("FU-NO-PLAN-ACTIVE-DISEASE", facts))
         return finish("not_drawn")
     if residual:
-        reasons.append(out.item("FU-NO-PLAN-RESIDUAL-TUMOUR", residual))
+        # an end of treatment recorded after it is not counted from: was the tumour
+        # removed (I20)?
+        reasons.append(out.item("FU-NO-PLAN-RESIDUAL-TUMOUR", residual,
+                                residual_removed_asked(out, residual)))
         return finish("not_drawn")
     if anchor is None:
         facts = [Fact("surgery.status", case.surgery.status.value),

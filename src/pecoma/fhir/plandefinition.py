@@ -69,7 +69,8 @@ APPLIES_WHEN: dict[str, str] = {
     "categories are both determined and differ.",
     "REC-RESECTION": "Localized disease not yet resected (or surgery status unknown).",
     "REC-RESECTION-DONE": "Localized disease resected with an R0 margin.",
-    "REC-RERESECTION": "Localized disease resected with an R1 or R2 margin.",
+    "REC-RERESECTION": "Localized disease resected with an R1 margin.",
+    "REC-RERESECTION-GROSS": "Localized disease resected with an R2 margin: gross tumour left.",
     "REC-RERESECTION-OPTION": "Localized disease resected with an uncertain margin.",
     "REC-REFER-SURGERY": "Surgery is planned or to be decided.",
     "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
