@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -442,3 +442,69 @@ class TestImagingOnlyWithAMargin:
         data["diagnosis"]["method"] = "imaging_only"
         a = assess(parse_case(data), dt.date(2026, 11, 28))
         assert "MISS-TISSUE-DIAGNOSIS" in [m.id for m in a.missing]
+
+
+class TestCompletingResection:
+    """``surgery.completion`` records a resection that completed an R2 one."""
+
+    @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain", "unknown"])
+    def test_only_after_an_r2_resection(self, margin: str) -> None:
+        data = with_("surgery.margin", margin)
+        data["surgery"]["completion"] = {"date": "2025-03-01", "margin": "R0"}
+        with pytest.raises(InputError, match=r"surgery\.completion"):
+            parse_case(data)
+
+    def test_not_before_the_r2_resection(self) -> None:
+        data = with_("surgery.margin", "R2")
+        data["surgery"]["completion"] = {"date": "2025-01-05", "margin": "R0"}
+        with pytest.raises(InputError, match=r"surgery\.completion\.date"):
+            parse_case(data)
+
+    def test_end_of_treatment_not_before_it(self) -> None:
+        data = with_("surgery.margin", "R2")
+        data["surgery"]["completion"] = {"date": "2025-03-01", "margin": "R0"}
+        data["primary_treatment_end"] = "2025-02-01"
+        with pytest.raises(InputError, match=r"surgery\.completion\.date"):
+            parse_case(data)
+
+    def test_counted_from_and_dated(self) -> None:
+        data = with_("surgery.margin", "R2")
+        data["surgery"]["completion"] = {"date": "2025-03-01", "margin": "R0"}
+        case = parse_case(data)
+        assert case.treatment_end == dt.date(2025, 3, 1)
+        assert case.latest_date == dt.date(2025, 3, 1)
+        with pytest.raises(InputError, match=r"surgery\.completion\.date"):
+            assess(case, dt.date(2025, 2, 1))
+
+
+class TestCompletingResectionEntry:
+    """The completing resection can be entered: web form, registry columns, schema."""
+
+    _FORM: ClassVar[dict[str, str]] = {"on": "2026-11-28", "tumour.primary_site": "kidney",
+             "stage.status": "localized", "surgery.status": "performed",
+             "surgery.date": "2025-01-10", "surgery.margin": "R2"}
+
+    def test_web_form_reads_it(self) -> None:
+        from pecoma.web import form_layout, forms
+
+        result = forms.form_to_case({**self._FORM, "surgery.completion.date": "2025-03-01",
+                                     "surgery.completion.margin": "R0"})
+        assert result.case is not None, result.errors
+        completion = result.case.surgery.completion
+        assert completion is not None and completion.date == dt.date(2025, 3, 1)
+        assert completion.margin.value == "R0" and result.case.surgery.margin.value == "R2"
+        for name in ("surgery.completion.date", "surgery.completion.margin"):
+            assert name in form_layout.CONTROLS
+
+    def test_web_form_left_blank_records_none(self) -> None:
+        from pecoma.web import forms
+
+        result = forms.form_to_case({**self._FORM, "surgery.completion.margin": ""})
+        assert result.case is not None, result.errors
+        assert result.case.surgery.completion is None
+
+    def test_registry_columns_and_schema_hold_it(self) -> None:
+        from pecoma.registry.columns import COLUMN_NAMES
+
+        assert {"surgery.completion.date", "surgery.completion.margin"} <= set(COLUMN_NAMES)
+        assert "completion" in Case.model_json_schema()["$defs"]["Surgery"]["properties"]

@@ -67,7 +67,7 @@ class TestCompletingResection:
         assert read.case.surgery.date is not None
         assert read.case.surgery.date.isoformat() == "2025-03-01"
         assert read.case.surgery.margin is Margin.unknown
-        assert any("cannot be told to be its margin" in n for n in read.notes)
+        assert any("no margin can be tied to the latest resection" in n for n in read.notes)
 
     def test_an_undated_margin_with_two_resections_stays_unknown(self) -> None:
         # neither margin is dated: which resection each belongs to cannot be told
@@ -79,3 +79,20 @@ class TestCompletingResection:
         assert read.case.surgery.date is None
         assert read.case.surgery.margin is Margin.unknown
         assert any("not all are dated" in n for n in read.notes)
+
+    def test_a_dated_r2_margin_keeps_the_first_resection_and_its_completion(self) -> None:
+        # the R2 margin observed on the day of the first operation: the case keeps the R2
+        # resection as the surgery and the later one as its completion, with its R0
+        bundle = _completed("2025-03-03")
+        _entry(bundle, "resection-margin")["resource"]["effectiveDateTime"] = "2025-01-10"
+        surgery = case_from_bundle(bundle).case.surgery
+        assert surgery.date is not None and surgery.date.isoformat() == "2025-01-10"
+        assert surgery.margin is Margin.R2
+        assert surgery.completion is not None and surgery.completion.date is not None
+        assert surgery.completion.date.isoformat() == "2025-03-01"
+        assert surgery.completion.margin is Margin.R0
+
+    def test_a_completion_round_trips(self) -> None:
+        case = parse_case({**_R2_CASE, "surgery": {
+            **_R2_CASE["surgery"], "completion": {"date": "2025-03-01", "margin": "R1"}}})
+        assert case_from_bundle(bundle_from_case(case)).case.surgery == case.surgery

@@ -312,6 +312,68 @@ class TestNoDatedPlan:
         assert "until the residual tumour is removed" in rec.title
         assert "project's reading" in kb.interpretations["I20"].text
 
+    @staticmethod
+    def _completed(margin: str, date: str | None = "2025-03-01") -> Any:
+        completion: dict[str, Any] = {"margin": margin}
+        if date is not None:
+            completion["date"] = date
+        data = _case("low", margin="R2",
+                     stage={"status": "localized", "lymph_nodes": "negative",
+                            "resectable": "yes"}).model_dump(mode="json", exclude_none=True)
+        data["surgery"]["completion"] = completion
+        return parse_case(data)
+
+    @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain"])
+    def test_a_completing_resection_that_removed_the_tumour_starts_the_calendar(
+            self, margin: str) -> None:
+        """R2 on 2025-01-10, completed on 2025-03-01 (gross tumour removed): the
+        calendar counts from the completing resection; the R2 operation stays recorded."""
+        case = self._completed(margin)
+        plan = _plan(case)
+        assert plan.status == "active" and plan.visits
+        assert plan.anchor == dt.date(2025, 3, 1)
+        assert "FU-NO-PLAN-RESIDUAL-TUMOUR" not in {r.id for r in plan.reasons}
+        assert case.surgery.margin.value == "R2"
+
+    @pytest.mark.parametrize("margin", ["R2", "unknown"])
+    def test_a_completion_that_left_tumour_or_is_unknown_draws_none(self, margin: str) -> None:
+        """A completing resection that left gross tumour again, or whose margin is not
+        recorded: the tumour is taken as present (the safer reading), said with the
+        completion's margin."""
+        plan = _plan(self._completed(margin))
+        assert plan.status == "not_drawn"
+        why = plan.reasons[-1]
+        assert why.id == "FU-NO-PLAN-RESIDUAL-TUMOUR"
+        assert ("surgery.completion.margin", margin) in {
+            (f.path, str(f.value)) for f in why.triggered_by}
+
+    def test_an_undated_completion_has_no_anchor(self) -> None:
+        """Completed R0 but the date is not recorded: the calendar cannot count from the R2
+        operation; it asks for the end of treatment."""
+        plan = _plan(self._completed("R0", date=None))
+        assert plan.status == "not_drawn"
+        assert plan.reasons[-1].id == "FU-NO-ANCHOR"
+
+    def test_the_advice_and_alert_follow_the_completion(self) -> None:
+        """R0 completion: resection done, no residual-tumour alert, the R2 history in the
+        facts. R1 completion: re-excision advice for R1 (not gross tumour), the S27
+        alert for an incomplete resection naming both margins."""
+        a = assess(self._completed("R0"), ON)
+        ids = a.record_ids()
+        assert "REC-RESECTION-DONE" in ids
+        assert not {"REC-RERESECTION-GROSS", "REC-RERESECTION", "ALERT-GROSS-RESIDUAL",
+                    "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR"} & set(ids)
+        [done] = [i for i in a.recommendations if i.id == "REC-RESECTION-DONE"]
+        assert [(f.path, str(f.value)) for f in done.triggered_by] == [
+            ("surgery.margin", "R2"), ("surgery.completion.margin", "R0")]
+        a = assess(self._completed("R1"), ON)
+        ids = a.record_ids()
+        assert "REC-RERESECTION" in ids and "REC-RERESECTION-GROSS" not in ids
+        [alert] = [i for i in a.alerts if i.id in (
+            "ALERT-INCOMPLETE-RESECTION", "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR")]
+        assert {("surgery.margin", "R2"), ("surgery.completion.margin", "R1")} <= {
+            (f.path, str(f.value)) for f in alert.triggered_by}
+
     def test_residual_recorded_unresectable_is_active_disease(self) -> None:
         """R2 and 'not resectable': locally advanced disease (I6), the plan says so."""
         case = _case("low", margin="R2",

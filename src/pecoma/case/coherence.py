@@ -25,7 +25,7 @@ from pecoma.dates import add_months, full_months_between
 from pecoma.errors import FieldIssue, show_value
 
 if TYPE_CHECKING:
-    from pecoma.case.model import Case
+    from pecoma.case.model import Case, Surgery
 
 __all__ = [
     "Contradictions",
@@ -103,24 +103,24 @@ def contradictions(case: Case) -> list[FieldIssue]:
         status is _LOCALIZED
         and stage.resectable is YesNo.no
         and performed
-        and surgery.margin is Margin.R0
+        and surgery.final_margin is Margin.R0
     ):
         add(
             "stage.resectable",
             "no",
-            "contradicts 'surgery.margin' 'R0' for localized disease (a completely resected "
-            "tumour leaves no unresectable disease); leave 'stage.resectable' out, or record "
-            "the residual or recurrent disease with its status",
+            f"contradicts '{_margin_path(surgery)}' 'R0' for localized disease (a "
+            "completely resected tumour leaves no unresectable disease); leave "
+            "'stage.resectable' out, or record the residual or recurrent disease with its status",
         )
-    if status is _LOCALLY_ADVANCED and performed and surgery.margin in (
+    if status is _LOCALLY_ADVANCED and performed and surgery.final_margin in (
             Margin.R0, Margin.R1, Margin.uncertain):
         add(
             "stage.status",
             status.value,
-            f"contradicts 'surgery.margin' '{surgery.margin.value}' (a resection that leaves "
-            "at most microscopic tumour leaves no unresectable, locally advanced disease); "
-            "record 'localized' (with 'stage.resectable' 'no' when no re-excision is "
-            "possible), or the R2 margin",
+            f"contradicts '{_margin_path(surgery)}' '{surgery.final_margin.value}' (a "
+            "resection that leaves at most microscopic tumour leaves no unresectable, "
+            "locally advanced disease); record 'localized' (with 'stage.resectable' 'no' "
+            "when no re-excision is possible), or the R2 margin",
         )
     if status is _LOCALLY_ADVANCED and stage.resectable is YesNo.yes:
         add(
@@ -137,6 +137,24 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "pathology on the resection specimen, so the tumour has been examined on "
             "histology; record how the diagnosis now stands ('histology_with_ihc' or "
             "'histology_without_ihc', or 'unknown')",
+        )
+    completion = surgery.completion
+    if completion is not None and not (performed and surgery.margin is Margin.R2):
+        add(
+            "surgery.completion",
+            "given",
+            "records a resection completing an R2 one: it can only be given when "
+            "'surgery.status' is 'performed' and 'surgery.margin' is 'R2' (got "
+            f"'{surgery_status.value}', '{surgery.margin.value}'); record a single "
+            "resection as the surgery itself",
+        )
+    if (completion is not None and completion.date is not None and surgery.date is not None
+            and completion.date < surgery.date):
+        add(
+            "surgery.completion.date",
+            completion.date.isoformat(),
+            f"must not be before 'surgery.date' ({surgery.date.isoformat()}): it completes "
+            "that resection",
         )
     if not performed:
         if surgery.margin is not Margin.unknown:
@@ -168,6 +186,13 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "primary_treatment_end",
             end.isoformat(),
             f"must not be before 'surgery.date' ({operated_on.isoformat()})",
+        )
+    done = completion.date if completion is not None and performed else None
+    if end and done and end < done:
+        add(
+            "primary_treatment_end",
+            end.isoformat(),
+            f"must not be before 'surgery.completion.date' ({done.isoformat()})",
         )
     if end and diagnosed and end < diagnosed:
         add(
@@ -386,6 +411,11 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
     ]
 
 
+def _margin_path(surgery: Surgery) -> str:
+    """The field holding the margin the resections left."""
+    return "surgery.completion.margin" if surgery.completion is not None else "surgery.margin"
+
+
 def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     """Every date in the case with its field path (for checks against the evaluation date)."""
     out: list[tuple[str, dt.date]] = []
@@ -393,6 +423,9 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
         out.append(("diagnosis.date", case.diagnosis.date))
     if case.surgery.date and case.surgery.status is SurgeryStatus.performed:
         out.append(("surgery.date", case.surgery.date))
+    completion = case.surgery.completion
+    if completion is not None and completion.date is not None:
+        out.append(("surgery.completion.date", completion.date))
     if case.primary_treatment_end:
         out.append(("primary_treatment_end", case.primary_treatment_end))
     for i, met in enumerate(case.stage.metastases):

@@ -216,10 +216,25 @@ class Stage(_Model):
     ] = None
 
 
+class Completion(_Model):
+    date: Annotated[Day | None, Field(description="date of the completing resection")] = None
+    margin: Margin = Field(Margin.unknown, description="margin of the completing resection")
+
+
 class Surgery(_Model):
     status: SurgeryStatus = SurgeryStatus.unknown
     date: Day | None = None
     margin: Margin = Margin.unknown
+    completion: Completion | None = Field(
+        None,
+        description="a further resection that completed an R2 resection (its date and "
+        "margin); the surgery's own date and R2 margin stay those of the first operation",
+    )
+
+    @property
+    def final_margin(self) -> Margin:
+        """The margin the resections left: the completing resection's when recorded."""
+        return self.completion.margin if self.completion is not None else self.margin
 
 
 class TherapyLine(_Model):
@@ -295,6 +310,9 @@ class Case(_Model):
         if self.primary_treatment_end is not None:
             return self.primary_treatment_end
         if self.surgery.status is _PERFORMED:
+            if self.surgery.completion is not None:
+                # counted from the resection that completed the R2 one (unknown if undated)
+                return self.surgery.completion.date
             return self.surgery.date
         return None
 
@@ -304,6 +322,7 @@ class Case(_Model):
         dates = [
             self.diagnosis.date,
             self.surgery.date if self.surgery.status is _PERFORMED else None,
+            self.surgery.completion.date if self.surgery.completion is not None else None,
             self.primary_treatment_end,
             *(m.detected_on for m in self.stage.metastases),
             *(t.started_on for t in self.systemic.therapies),

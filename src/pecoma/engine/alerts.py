@@ -20,7 +20,7 @@ from pecoma.case import (
     VariantStatus,
 )
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import Derived
+from pecoma.engine.facts import Derived, margin_facts
 from pecoma.engine.model import Classification, Fact, Risk
 from pecoma.engine.risk import MALIGNANT
 
@@ -172,10 +172,10 @@ def history_and_behaviour(
     # the margin says (an unknown one is asked); for recurrent, metastatic or locally
     # advanced disease still present when the margin records it (R1, R2, uncertain)
     resected_margin = (
-        surgery.margin
+        surgery.final_margin
         if surgery.status is SurgeryStatus.performed and (
             status is DiseaseStatus.localized
-            or (d.free_since is None and surgery.margin is not Margin.unknown))
+            or (d.free_since is None and surgery.final_margin is not Margin.unknown))
         else None
     )
     tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive
@@ -189,7 +189,7 @@ def history_and_behaviour(
             # the pitfall there is the shared melanocytic markers (supplementary)
             out.add("SUPP-MELANOMA-MARKERS", [Fact("diagnosis.prior_diagnosis", prior)])
     if resected_margin is not None and resected_margin is not Margin.R0:
-        facts = [Fact("surgery.margin", resected_margin)]
+        facts = margin_facts(case)
         conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]
         evidence = malignancy_evidence(d, classifications)
         # A category that may still be malignant on missing facts: the safer branch (the

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from pecoma.engine.collect import Collector
 
 __all__ = [
-    "END_NOT_COUNTED", "Derived", "derive", "progressed_on", "residual_removed_asked",
-    "residual_tumour", "size_text",
+    "END_NOT_COUNTED", "Derived", "derive", "margin_fact_of", "margin_facts", "progressed_on",
+    "residual_removed_asked", "residual_tumour", "size_text",
 ]
 
 
@@ -210,9 +210,7 @@ _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
 def derive(case: Case, settings: EngineSettings) -> Derived:
     stage = case.stage
     surgery = case.surgery
-    anchor = case.primary_treatment_end
-    if anchor is None and surgery.status is _PERFORMED:
-        anchor = surgery.date
+    anchor = case.treatment_end
     size = case.tumour.size
     mets = stage.metastases
 
@@ -345,10 +343,39 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
         return ()
     facts: tuple[Fact, ...] = (Fact("surgery.margin", Margin.R2),
                                Fact("stage.resectable", stage.resectable))
+    completion = surgery.completion
+    if completion is not None:
+        if completion.margin in _REMOVED:
+            # a further resection removed the gross tumour (what it left is microscopic
+            # at most): surveillance counts from it
+            return ()
+        # left gross tumour again, or its margin is not recorded: the safer reading
+        return (*facts, Fact("surgery.completion.margin", completion.margin))
     end = case.primary_treatment_end
     if end is not None:
         facts += (Fact(END_NOT_COUNTED, f"{end.isoformat()}, not counted from"),)
     return facts
+
+
+def margin_fact_of(case: Case) -> Fact:
+    """The fact of the margin the resections left: the completing resection's when one is
+    recorded (``surgery.completion.margin``), else the surgery's."""
+    completion = case.surgery.completion
+    if completion is not None:
+        return Fact("surgery.completion.margin", completion.margin)
+    return Fact("surgery.margin", case.surgery.margin)
+
+
+def margin_facts(case: Case) -> list[Fact]:
+    """The margin facts with their history: the R2 margin a completing resection followed,
+    then the completing resection's."""
+    if case.surgery.completion is not None:
+        return [Fact("surgery.margin", case.surgery.margin), margin_fact_of(case)]
+    return [margin_fact_of(case)]
+
+
+#: Completing-resection margins that say the gross tumour was removed.
+_REMOVED = (Margin.R0, Margin.R1, Margin.uncertain)
 
 
 #: The path of the fact that an end of primary treatment was recorded after an R2
@@ -369,7 +396,7 @@ def _microscopic_residue(case: Case) -> bool:
     microscopic, so a record that surgery cannot remove it means no re-excision, not
     locally advanced disease (an R2 margin leaves gross tumour)."""
     surgery = case.surgery
-    return surgery.status is SurgeryStatus.performed and surgery.margin in _MICROSCOPIC
+    return surgery.status is SurgeryStatus.performed and surgery.final_margin in _MICROSCOPIC
 
 
 def progressed_on(line: TherapyLine) -> bool:

@@ -28,7 +28,7 @@ from pecoma.case import (
     YesNo,
 )
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import Derived, progressed_on
+from pecoma.engine.facts import Derived, margin_fact_of, margin_facts, progressed_on
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
 
@@ -44,17 +44,19 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     the aggressive-surgery principle (S17)."""
     status = d.status
     surgery_status = case.surgery.status
-    margin = case.surgery.margin
+    # the margin the resections left: a completing resection's when one is recorded
+    margin = case.surgery.final_margin
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
     status_fact = d.status_fact()
     if status is DiseaseStatus.localized:
         if surgery_status is SurgeryStatus.performed:
-            margin_fact = Fact("surgery.margin", margin)
+            # the R2 margin a completing resection followed stays in the facts
+            margin_facts_ = margin_facts(case)
             # recorded as beyond surgery (an R1 or uncertain margin: no re-excision)
             no_reexcision = resectable is YesNo.no
             if margin is Margin.R0:
-                out.add("REC-RESECTION-DONE", [margin_fact])
+                out.add("REC-RESECTION-DONE", margin_facts_)
             elif margin in _INCOMPLETE and not no_reexcision:
                 residual: list[str] = []
                 # gross tumour left (R2) is said as such, not as margins not clear
@@ -65,15 +67,15 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                     residual.append(out.missing(
                         "MISS-RESIDUAL-RESECTABLE",
                         affects=(redo, "REC-MTOR-FIRST-LINE")))
-                out.add(redo, [margin_fact], residual)
-                out.add("REC-REFER-SURGERY", [margin_fact])
+                out.add(redo, margin_facts_, residual)
+                out.add("REC-REFER-SURGERY", margin_facts_)
             elif margin is Margin.uncertain:
                 ask = out.missing(
                     "MISS-MARGIN-UNCERTAIN",
                     affects=("REC-RERESECTION-OPTION", "REC-RESECTION-DONE", "REC-RERESECTION"),
                 )
                 if not no_reexcision:
-                    out.add("REC-RERESECTION-OPTION", [margin_fact], [ask])
+                    out.add("REC-RERESECTION-OPTION", margin_facts_, [ask])
             elif margin is Margin.unknown:
                 out.missing(
                     "MISS-MARGIN",
@@ -125,7 +127,7 @@ def adjuvant(
     relapse, the guideline's silence on adjuvant treatment (I8)."""
     status = d.status
     surgery_status = case.surgery.status
-    margin = case.surgery.margin
+    margin = case.surgery.final_margin
     nodes = case.stage.lymph_nodes
     site: PrimarySite = case.tumour.primary_site
     if status is DiseaseStatus.localized:
@@ -137,7 +139,7 @@ def adjuvant(
             facts.append(Fact("tumour.primary_site", site))
         if surgery_status is SurgeryStatus.performed:
             if margin in (*_INCOMPLETE, Margin.uncertain):
-                facts.append(Fact("surgery.margin", margin))
+                facts.append(margin_fact_of(case))
                 if case.stage.resectable is YesNo.no:
                     facts.append(Fact("stage.resectable", "no"))
                 elif margin is Margin.R2 and case.stage.resectable is YesNo.unknown:
@@ -145,7 +147,7 @@ def adjuvant(
                     # advanced disease (I6), and no adjuvant treatment
                     residual.append(out.missing("MISS-RESIDUAL-RESECTABLE"))
             elif margin is Margin.unknown:
-                facts.append(Fact("surgery.margin", "unknown"))
+                facts.append(margin_fact_of(case))
                 conditional.append(out.missing("MISS-MARGIN"))
         if facts:
             # gross tumour left (R2): completing the resection comes first (S03), and

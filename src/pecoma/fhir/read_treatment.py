@@ -116,65 +116,114 @@ def _performed_on(proc: Mapping[str, Any]) -> str:
 
 def _latest_of(performed: list[tuple[str, dict[str, Any]]],
                observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
-    """Several resections of the primary were performed: the latest is read as the
-    surgery, with the margin stated on it, or a margin Observation dated on or after it
-    (the latest such). A margin that cannot be tied to it (undated, or observed before
-    it) is left unknown with a note, never pinned to the latest resection."""
-    where, proc = performed[-1]
-    day = day_of(_performed_on(proc))
-    earlier = [w for w, _p in performed[:-1]]
-    r.used.add(where)
-    for other in earlier:
-        r.why[other] = (f"an earlier resection ({where}, the latest, is read as the "
-                        "resection of the primary)")
+    """Several resections of the primary were performed. Each takes the margin stated on
+    it, or the latest margin Observation dated from its day until the next resection; a
+    margin that cannot be tied to one (undated) is left unknown with a note, never pinned
+    to a resection. A first resection with an R2 margin is the surgery and the latest
+    the resection that completed it (``surgery.completion``); otherwise the latest is the
+    surgery."""
+    days = [day_of(_performed_on(p)) for _w, p in performed]
+    where = performed[-1][0]
+    first_where = performed[0][0]
     r.put("surgery.status", SurgeryStatus.performed.value, f"{where}.status")
-    dated = day is not None and all(day_of(_performed_on(p)) is not None
-                                    for _w, p in performed)
-    if not dated:
-        _forget_margin(r)
+    _forget_margin(r)
+    if any(d is None for d in days):
+        r.used.add(where)
+        for other, _p in performed[:-1]:
+            r.why[other] = (f"an earlier resection ({where}, the latest, is read as the "
+                            "resection of the primary)")
         r.notes.append(f"{where}: several resections of the primary and not all are dated: "
                        "which is the latest, and which margin belongs to it, cannot be "
                        "told; surgery.date and surgery.margin are unknown")
         return
-    assert day is not None
-    r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
+    dated = [d for d in days if d is not None]
+    margins = _margins_between(dated, observations, r)
+    for i, (w, p) in enumerate(performed):
+        own = _own_margin(p, w)
+        if own is not None:
+            margins[i] = own
+    first_margin = margins[0]
+    if first_margin is not None and first_margin[0] is Margin.R2:
+        # an R2 resection completed by a later one: both are kept
+        r.used.update({first_where, where})
+        r.put("surgery.date", dated[0].isoformat(), f"{first_where}.performed[x]")
+        r.put("surgery.margin", Margin.R2.value, first_margin[1])
+        r.used.add(_resource_of(first_margin[1]))
+        completion: dict[str, Any] = {"date": dated[-1].isoformat()}
+        last = margins[-1]
+        if last is not None:
+            completion["margin"] = last[0].value
+            r.used.add(_resource_of(last[1]))
+        r.put("surgery.completion", completion, f"{where}.performed[x]")
+        for other, _p in performed[1:-1]:
+            r.why[other] = (f"a resection between the R2 one ({first_where}) and the latest "
+                            f"({where}, read as its completion)")
+        if last is None:
+            r.notes.append(f"{where}: no margin can be tied to the resection completing the "
+                           "R2 one: surgery.completion.margin is unknown")
+        return
+    r.used.add(where)
+    for other, _p in performed[:-1]:
+        r.why[other] = (f"an earlier resection ({where}, the latest, is read as the "
+                        "resection of the primary)")
+    r.put("surgery.date", dated[-1].isoformat(), f"{where}.performed[x]")
     r.notes.append(f"{where}: the latest of several resections of the primary is read as "
-                   f"the surgery ({', '.join(earlier)} before it: record what an earlier one "
-                   "left, an R2 margin for one, with the case)")
-    _forget_margin(r)
-    own = [(where, f"{where}.outcome", m.lower_words(proc.get("outcome")))]
-    own += [(where, f"{where}.note", str(n.get("text") or ""))
-            for n in as_list(proc.get("note")) if isinstance(n, dict)]
-    for label, w, text in own:
+                   f"the surgery (an earlier one left no R2 margin that can be told)")
+    last = margins[-1]
+    if last is not None:
+        r.put("surgery.margin", last[0].value, last[1])
+        r.used.add(_resource_of(last[1]))
+    else:
+        r.notes.append(f"{where}: no margin can be tied to the latest resection: "
+                       "surgery.margin is unknown")
+
+
+def _resource_of(where: str) -> str:
+    """The resource a source path names (``Procedure/x.outcome``: ``Procedure/x``)."""
+    return where.split(".", 1)[0]
+
+
+def _own_margin(proc: Mapping[str, Any], where: str) -> tuple[Margin, str] | None:
+    """The margin stated on a resection Procedure (its outcome or notes)."""
+    texts = [(f"{where}.outcome", m.lower_words(proc.get("outcome")))]
+    texts += [(f"{where}.note", str(n.get("text") or ""))
+              for n in as_list(proc.get("note")) if isinstance(n, dict)]
+    for w, text in texts:
         found = m.margin_in_text(text) if text else None
         if found is not None:
-            r.put("surgery.margin", found.value, w)
-            r.used.add(label)
-            return
-    after: list[tuple[str, str, Margin]] = []
-    other_margins: list[str] = []
+            return found, w
+    return None
+
+
+def _margins_between(days: list[dt.date], observations: list[tuple[str, dict[str, Any]]],
+                     r: Reader) -> list[tuple[Margin, str] | None]:
+    """For each resection day, the latest margin Observation dated from that day until the
+    next resection (``None`` when there is none). Undated margins are named in a note."""
+    found: list[list[tuple[str, str, Margin]]] = [[] for _d in days]
+    undated: list[str] = []
     for w, obs in observations:
         coded = has_code(obs.get("code"), c.PECOMA_SYSTEM, c.OBS_MARGIN[0])
         if id(obs) not in r.orders or not (coded or r.kinds.get(id(obs)) == "margin"):
             continue
-        found = _coded_margin(obs) if coded else m.margin_in_text(
+        margin = _coded_margin(obs) if coded else m.margin_in_text(
             m.lower_words(obs.get("valueCodeableConcept")) or str(obs.get("valueString") or ""))
-        if found is None:
+        if margin is None:
             continue
         seen = day_of(effective_time(obs)[:10])
-        if seen is not None and seen >= day:
-            after.append((effective_time(obs), w, found))
+        if seen is None:
+            undated.append(w)
+            continue
+        slots = [i for i, d in enumerate(days) if d <= seen]
+        if slots:
+            found[slots[-1]].append((effective_time(obs), w, margin))
         else:
-            other_margins.append(w)
-    if after:
-        _when, w, found = max(after, key=lambda x: x[0])
-        r.put("surgery.margin", found.value, w)
-        r.used.add(w)
-        return
-    if other_margins:
-        r.notes.append(f"{', '.join(other_margins)}: a margin undated or observed before "
-                       f"the latest resection ({where}) cannot be told to be its margin: "
-                       "surgery.margin is unknown")
+            r.notes.append(f"{w}: a margin observed before every resection of the primary "
+                           "is not read")
+    if undated:
+        r.notes.append(f"{', '.join(undated)}: an undated margin cannot be told to belong to "
+                       "one of several resections: not read")
+    return [None if not f else (max(f, key=lambda x: x[0])[2], max(f, key=lambda x: x[0])[1])
+            for f in found]
 
 
 def _coded_margin(obs: Mapping[str, Any]) -> Margin | None:

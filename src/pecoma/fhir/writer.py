@@ -238,10 +238,34 @@ def _surgery(case: Case, b: _Builder) -> None:
         if surg.date is not None:
             proc["performedDateTime"] = surg.date.isoformat()
         b.add(proc)
+    completion = surg.completion
+    # with a completing resection each margin is dated with its operation, so that a
+    # reader ties it to the resection it belongs to
+    dated = {"effectiveDateTime": surg.date.isoformat()} \
+        if completion is not None and surg.date is not None else {}
     if surg.margin is not Margin.unknown:
         b.observation("resection-margin", c.OBS_MARGIN,
-                      _coded(surg.margin.value, f"margin {surg.margin.value}"),
+                      {**_coded(surg.margin.value, f"margin {surg.margin.value}"), **dated},
                       category="laboratory")
+    if completion is not None and status is not None:
+        again: dict[str, Any] = {
+            "resourceType": "Procedure",
+            "id": "resection-completion",
+            "status": status,
+            "code": concept(*c.PROCEDURE_RESECTION),
+            "subject": b.subject,
+            "bodySite": [site_concept(case.tumour.primary_site.value)],
+        }
+        if completion.date is not None:
+            again["performedDateTime"] = completion.date.isoformat()
+        b.add(again)
+        if completion.margin is not Margin.unknown:
+            when = {"effectiveDateTime": completion.date.isoformat()} \
+                if completion.date is not None else {}
+            b.observation("resection-completion-margin", c.OBS_MARGIN,
+                          {**_coded(completion.margin.value,
+                                    f"margin {completion.margin.value}"), **when},
+                          category="laboratory")
     if case.primary_treatment_end is not None:
         b.observation("primary-treatment-end", c.OBS_TREATMENT_END,
                       {"valueDateTime": case.primary_treatment_end.isoformat()})
