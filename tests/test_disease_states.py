@@ -33,7 +33,8 @@ HISTOLOGY_BENIGN = {
 }
 IHC = {"hmb45": "positive", "melan_a": "positive", "sma": "positive", "tfe3": "negative"}
 MTOR_OK = {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no"}
-SURGERY_ADVICE = {"REC-RESECTION", "REC-RERESECTION", "REC-AGGRESSIVE-SURGERY",
+SURGERY_ADVICE = {"REC-RESECTION", "REC-RERESECTION", "REC-RERESECTION-GROSS",
+                  "REC-AGGRESSIVE-SURGERY",
                   "REC-LUNG-METASTASECTOMY"}
 
 
@@ -1097,7 +1098,7 @@ class TestS11FollowsTheOperation:
         assert rec.conditional_on == provisional_on and rec.strength == "consider"
         assert "S11" in rec.provenance.statements
         order = [i.id for i in a.recommendations]
-        assert order.index("REC-RERESECTION") < order.index(
+        assert order.index("REC-RERESECTION-GROSS") < order.index(
             "REC-ADJ-NODES-METS-AFTER-RERESECTION")
 
     @pytest.mark.parametrize("by", ["systemic_therapy", "other"])
