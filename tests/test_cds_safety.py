@@ -206,6 +206,64 @@ class TestAllergyListDecidesTheProposal:
         assert "allergies and intolerances could not be read" in card["detail"]
         assert "no AllergyIntolerance" in card["detail"]
 
+    @pytest.mark.parametrize("stated", [
+        # a collection that states a total above its one entry (FHIR allows 'total' only
+        # on a searchset or history: a search result sent under another type)
+        {"resourceType": "Bundle", "type": "collection", "total": 5},
+        # totals that are no count: how many the server found is unknown
+        {"resourceType": "Bundle", "type": "searchset", "total": "3"},
+        {"resourceType": "Bundle", "type": "searchset", "total": -1},
+        {"resourceType": "Bundle", "type": "searchset", "total": 1.5},
+        {"resourceType": "Bundle", "type": "searchset", "total": True},
+    ])
+    def test_an_allergy_list_whose_total_says_it_is_not_whole_withholds_the_proposal(
+            self, client: TestClient, stated: dict[str, Any]) -> None:
+        """One penicillin allergy, in a collection whose total says 5 were found, or
+        under a total that is no count ("3", -1, 1.5, true): the total was read only on a
+        searchset and only as a whole number, so the one entry was taken for the whole
+        list and sirolimus proposed. An allergy to sirolimus may be among the rest:
+        nothing is proposed, and the card says why."""
+        penicillin = allergy({"text": "Penicillin"})
+
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = {**stated, "entry": [{"resource": penicillin}]}
+
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert "suggestions" not in card
+        assert "allergies and intolerances could not be read" in card["detail"]
+        assert ("entries were left out" in card["detail"]
+                or "'total' is not a count of matches" in card["detail"])
+
+    def test_an_included_medication_sent_without_its_mode_is_no_match(
+            self, client: TestClient) -> None:
+        """A MedicationRequest search with total 2 holding one MedicationRequest and the
+        Medication it names, neither entry with a search mode: the Medication was counted
+        as the second match, so the order search was taken as whole and sirolimus
+        proposed, though a second order (perhaps an mTOR inhibitor) was left out. Without
+        a mode only the type searched for counts: 1 of 2, the history is not fully known
+        and nothing is proposed. With total 1 the same entries are the whole result."""
+        request = {"resourceType": "MedicationRequest", "id": "mr-1", "status": "completed",
+                   "intent": "order", "subject": {"reference": "Patient/pat-1003"},
+                   "medicationReference": {"reference": "Medication/m-1"},
+                   "authoredOn": "2025-01-01"}
+        medication = {"resourceType": "Medication", "id": "m-1",
+                      "code": {"text": "ondansetron 8 mg tablet"}}
+
+        def sent(total: int) -> Any:
+            def change(prefetch: dict[str, Any]) -> None:
+                prefetch["medication_requests"] = {
+                    "resourceType": "Bundle", "type": "searchset", "total": total,
+                    "entry": [{"resource": request}, {"resource": medication}]}
+            return change
+
+        [card] = cards_of(client, order(sent(2), **DOXORUBICIN))
+        assert "suggestions" not in card
+        assert "the search found 2 but sent 1" in card["detail"]
+        assert card["summary"].startswith("Chemotherapy, perhaps first line")
+        [whole] = cards_of(client, order(sent(1), **DOXORUBICIN))
+        assert whole["summary"].startswith("Chemotherapy first line")
+        assert whole["suggestions"][0]["label"].startswith("Replace with an mTOR inhibitor")
+
     def test_a_medication_search_the_ehr_says_is_incomplete_withholds_the_proposal(
             self, client: TestClient) -> None:
         """The same rule for every part of the record: a medication search whose total

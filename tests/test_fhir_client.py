@@ -254,6 +254,27 @@ def test_an_answer_that_cannot_be_the_whole_result_is_an_error(page: dict[str, A
         _run(lambda request: httpx.Response(200, json=page))
 
 
+@pytest.mark.parametrize(("page", "said"), [
+    # a total that is no count: how many were found is unknown
+    ({"resourceType": "Bundle", "type": "searchset", "total": "3", "entry": [
+        {"resource": {"resourceType": "Condition", "id": "a"}}]},
+     "'total' is not a count of matches"),
+    # 2 found; the second entry, with no mode, is no Condition (an included resource)
+    ({"resourceType": "Bundle", "type": "searchset", "total": 2, "entry": [
+        {"resource": {"resourceType": "Condition", "id": "a"}},
+        {"resource": {"resourceType": "Patient", "id": "p1"}}]},
+     "found 2 but returned 1"),
+])
+def test_a_total_the_answer_does_not_hold_is_an_error(page: dict[str, Any],
+                                                      said: str) -> None:
+    """A total that is no count ("3") was ignored, and an entry with no search mode was
+    counted as a match whatever its type: both answers were taken as the whole result.
+    Only the type searched for counts without a mode; a total that is no count is no
+    usable answer."""
+    with pytest.raises(FhirFetchError, match=said):
+        _run(lambda request: httpx.Response(200, json=page))
+
+
 def test_a_total_over_several_pages_is_the_whole_result() -> None:
     """total counts the matches of every page: 2 over two pages is complete."""
     def handler(request: httpx.Request) -> httpx.Response:

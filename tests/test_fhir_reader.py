@@ -500,6 +500,24 @@ class TestRejectedBundles:
         bundle["entry"] += change.get("entry", [])
         assert said in case_from_bundle(bundle).unread["allergies"]
 
+    @pytest.mark.parametrize(("change", "said"), [
+        ({"type": "collection", "total": 99}, "the search found 99 but sent"),
+        ({"type": "searchset", "total": "3"}, "its 'total' is not a count of matches"),
+        ({"type": "searchset", "total": -2}, "its 'total' is not a count of matches"),
+    ])
+    def test_a_total_that_says_the_bundle_is_not_whole_is_read_whatever_the_type(
+            self, change: dict[str, Any], said: str) -> None:
+        """A collection stating a total of 99 above its entries, or a total that is no
+        count: the total was read only on a searchset and only as a whole number, so
+        such a bundle was taken for the whole record. Its parts are unread, saying why;
+        a collection whose total is its entries stays whole."""
+        bundle = copy.deepcopy(example("low-risk"))
+        bundle.update(change)
+        assert said in case_from_bundle(bundle).unread["allergies"]
+        whole = copy.deepcopy(example("low-risk"))
+        whole["total"] = len(whole["entry"])
+        assert case_from_bundle(whole).unread == {}
+
     def test_an_incomplete_bundle_keeps_no_mtor_not_contraindicated(self) -> None:
         """'mTOR inhibitors not contraindicated' recorded, in a bundle that is one page
         of a search: an allergy to sirolimus may be on the next page, so the fact is

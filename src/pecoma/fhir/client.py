@@ -377,8 +377,12 @@ class FhirClient:
                 if unusable is not None:
                     raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                          f"cannot be read in full: {unusable}")
+                malformed = searches.bad_total(page)
+                if malformed is not None:
+                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                         f"cannot be read in full: {malformed}")
                 total = page.get("total") if total is None else total
-                held += searches.matches(page)
+                held += searches.matches(page, (_searched(query)[0],))
             resources += _resources(page)
             url = _next_link(page)
             if url is None:

@@ -176,9 +176,9 @@ def unread_parts(data: Mapping[str, Any],
     """The parts of the record not read in full, with why: those ``given`` (a CDS
     prefetch part the EHR did not send), and, when the bundle says it is not the whole
     result of its search (:func:`pecoma.fhir.searches.incomplete`: one page of several,
-    an OperationOutcome saying entries were left out, a ``total`` above the matches
-    held), every part of it but the Patient: which part the rest would hold cannot be
-    told."""
+    an OperationOutcome saying entries were left out, a ``total`` that is no count or is
+    above the matches held, whatever the Bundle's type), every part of it but the
+    Patient: which part the rest would hold cannot be told."""
     out = {part: why for part, why in (given or {}).items()}
     why = searches.incomplete(data)
     if why is not None:

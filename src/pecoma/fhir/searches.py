@@ -1,24 +1,33 @@
 """What a FHIR search result says about itself: whether it is the whole result.
 
-A searchset Bundle is not the whole result when it has a ``next`` link (one page of
-several), when an OperationOutcome entry says the search failed (severity ``error`` or
-``fatal``) or left things out (code ``incomplete``, ``suppressed`` or ``too-costly``,
-whatever its severity: "some allergies were suppressed" is a warning), or when its
-``total`` (the number of matches the server found) is larger than the matches it holds
-and there is no further page. What the rest would hold (an allergy, a line of therapy) is
-unknown, never absent: :func:`incomplete` says why. The CDS services take such a
-prefetch part as unread (:mod:`pecoma.web.cds.record`); the FHIR reader takes every part
-of a bundle that says so as unread (``pecoma fhir to-case``); both then read the record
-the same way (:attr:`pecoma.fhir.reader.BundleCase.unread`); the FHIR client refuses such
-a page (:mod:`pecoma.fhir.client`).
+A Bundle is not the whole result when it has a ``next`` link (one page of several), when
+an OperationOutcome entry says the search failed (severity ``error`` or ``fatal``) or
+left things out (code ``incomplete``, ``suppressed`` or ``too-costly``, whatever its
+severity: "some allergies were suppressed" is a warning), when its ``total`` (the number
+of matches the server found) is larger than the matches it holds and there is no further
+page, or when its ``total`` is no count at all (``"3"``, ``-1``, ``2.5``: how many the
+server found is unknown). The ``total`` is read whatever the Bundle's type: FHIR allows
+it only on a searchset or a history, so a ``collection`` that states one is a search
+result sent under another type, and one stating more than it holds says that entries
+were left out just as a searchset would. A match is an entry whose ``search.mode`` is
+``match``; an entry with no mode is a match only when it holds a resource of the type
+searched for (:func:`matches`): the Medications a medication search ``_include``s are no
+matches, whether or not the server marks them ``include``. What the rest would hold (an
+allergy, a line of therapy) is unknown, never absent: :func:`incomplete` says why. The
+CDS services take such a prefetch part as unread (:mod:`pecoma.web.cds.record`); the
+FHIR reader takes every part of a bundle that says so as unread
+(``pecoma fhir to-case``); both then read the record the same way
+(:attr:`pecoma.fhir.reader.BundleCase.unread`); the FHIR client refuses such a page
+(:mod:`pecoma.fhir.client`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["MEDICATION_PARTS", "PARTS", "failed_issues", "foreign", "has_next",
+__all__ = ["MEDICATION_PARTS", "PARTS", "bad_total", "failed_issues", "foreign", "has_next",
            "incomplete", "left_out", "matches", "outcome_issues", "unusable_entry"]
 
 #: The parts of one patient's record, each the answer to one search (the CDS services'
@@ -79,29 +88,49 @@ def has_next(bundle: Mapping[str, Any]) -> bool:
                for link in (links if isinstance(links, list) else []))
 
 
-def matches(bundle: Mapping[str, Any]) -> int:
+def matches(bundle: Mapping[str, Any], searched: Collection[str] | None = None) -> int:
     """The entries of a Bundle that are matches of the search: search mode ``match``, or
-    no mode and not an OperationOutcome (``include`` and ``outcome`` entries are not)."""
+    no mode and a resource of a type searched for (``searched``: the types the query asks
+    for; when not known, any type but OperationOutcome). ``include`` and ``outcome``
+    entries are not matches, nor an entry with no mode holding another type (the
+    Medication a MedicationRequest search ``_include``s, sent without its mode)."""
     count = 0
     for entry in _entries(bundle):
         search = entry.get("search")
         mode = search.get("mode") if isinstance(search, dict) else None
         res = entry.get("resource")
         kind = res.get("resourceType") if isinstance(res, dict) else None
-        if mode == "match" or (mode is None and kind != "OperationOutcome"):
+        if mode == "match" or (mode is None and kind != "OperationOutcome" and (
+                searched is None or kind in searched)):
             count += 1
     return count
 
 
-def left_out(bundle: Mapping[str, Any], held: int | None = None) -> tuple[int, int] | None:
-    """``(total, held)`` when a searchset's ``total`` is larger than the matches it holds
-    (``held``: the matches of all its pages, if read over several) and it has no further
-    page; else ``None``."""
+def bad_total(bundle: Mapping[str, Any]) -> str | None:
+    """Why a Bundle's ``total`` is no count (FHIR ``unsignedInt``: a whole number from 0),
+    or ``None`` when it is one or is not given. How many the search found is then
+    unknown, so whether the Bundle holds them all is unknown too."""
     total = bundle.get("total")
-    if bundle.get("type") != "searchset" or isinstance(total, bool) or not isinstance(
-            total, int) or has_next(bundle):
+    if total is None or (isinstance(total, int) and not isinstance(total, bool)
+                         and total >= 0):
         return None
-    count = matches(bundle) if held is None else held
+    try:
+        shown = json.dumps(total)
+    except (TypeError, ValueError):  # not from JSON: said by its type
+        shown = type(total).__name__
+    return (f"its 'total' is not a count of matches (a whole number from 0; got "
+            f"{shown[:40]}): how many the search found is unknown")
+
+
+def left_out(bundle: Mapping[str, Any], held: int | None = None,
+             searched: Collection[str] | None = None) -> tuple[int, int] | None:
+    """``(total, held)`` when a Bundle's ``total`` (whatever its type) is larger than the
+    matches it holds (``held``: the matches of all its pages, if read over several;
+    else :func:`matches` with ``searched``) and it has no further page; else ``None``."""
+    total = bundle.get("total")
+    if bad_total(bundle) is not None or not isinstance(total, int) or has_next(bundle):
+        return None
+    count = matches(bundle, searched) if held is None else held
     return (total, count) if total > count else None
 
 
@@ -134,11 +163,13 @@ def foreign(resources: Sequence[Mapping[str, Any]], wanted: str,
             "another query")
 
 
-def incomplete(bundle: Mapping[str, Any]) -> str | None:
+def incomplete(bundle: Mapping[str, Any],
+               searched: Collection[str] | None = None) -> str | None:
     """Why a Bundle is not the whole result of its search, or ``None`` when nothing says
     so: an entry that holds no resource, an OperationOutcome entry saying the search
-    failed or left things out, a ``next`` link, a searchset ``total`` above the matches
-    held."""
+    failed or left things out, a ``next`` link, a ``total`` that is no count, a
+    ``total`` above the matches held (``searched``: the types the query asks for, when
+    known; see :func:`matches`)."""
     reasons = []
     unusable = unusable_entry(bundle)
     if unusable is not None:
@@ -149,7 +180,10 @@ def incomplete(bundle: Mapping[str, Any]) -> str | None:
                        f"Bundle: {'; '.join(failed[0][1][:3])})")
     if has_next(bundle):
         reasons.append("only the first page of the search was sent (a 'next' link)")
-    short = left_out(bundle)
+    malformed = bad_total(bundle)
+    if malformed is not None:
+        reasons.append(malformed)
+    short = left_out(bundle, searched=searched)
     if short is not None:
         reasons.append(f"the search found {short[0]} but sent {short[1]} (its 'total'): "
                        "entries were left out")

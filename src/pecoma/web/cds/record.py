@@ -3,8 +3,8 @@
 Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A key that is
 absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome of severity
 error or fatal or of code ``incomplete``, ``suppressed`` or ``too-costly``, a Bundle with a
-``next`` page (only part of the result), or a searchset whose ``total`` is larger than the
-matches it holds (:mod:`pecoma.fhir.searches`) means the EHR
+``next`` page (only part of the result), or a Bundle whose ``total`` is no count or is
+larger than the matches it holds (:mod:`pecoma.fhir.searches`) means the EHR
 has **no data** for that part (not "nothing recorded"). Such a part is fetched from
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
@@ -56,8 +56,9 @@ _SEARCHED: dict[str, tuple[str, tuple[str, ...]]] = {
 def no_data_reason(value: Any, key: str | None = None) -> str | None:
     """Why a prefetch value carries no data, or ``None`` when it does (a Bundle that is
     not the whole result of its search, or one that holds an entry with no resource:
-    :mod:`pecoma.fhir.searches`); with ``key``, also a value that holds none of the
-    resources its query searches for but others (it answers another query)."""
+    :mod:`pecoma.fhir.searches`; with ``key``, only the resources of the type its query
+    searches for count as its matches); with ``key``, also a value that holds none of
+    the resources its query searches for but others (it answers another query)."""
     if value is None:
         return "the EHR sent no data for it (prefetch null or absent)"
     if not isinstance(value, dict):
@@ -65,7 +66,7 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
     if value.get("resourceType") == "OperationOutcome":
         return "the EHR could not provide it (OperationOutcome)"
     if value.get("resourceType") == "Bundle":
-        why = searches.incomplete(value)
+        why = searches.incomplete(value, (_SEARCHED[key][0],) if key in _SEARCHED else None)
         if why is not None:
             return f"the EHR's answer is not the whole result: {why}"
     if key in _SEARCHED:
