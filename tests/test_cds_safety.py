@@ -68,6 +68,15 @@ def order(prefetch_change: Any = None, **medication: Any) -> dict[str, Any]:
     return body
 
 
+def view(prefetch_change: Any = None) -> dict[str, Any]:
+    """A patient-view call for the example's patient, its prefetch changed first."""
+    bundle = example(PATIENT)
+    prefetch = prefetch_of(bundle)
+    if prefetch_change is not None:
+        prefetch_change(prefetch)
+    return hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+
+
 def cards_of(client: TestClient, body: dict[str, Any], service: str = ORDER_SELECT) -> Any:
     r = client.post(f"/cds-services/{service}", json=body)
     assert r.status_code == 200, r.text
@@ -799,6 +808,56 @@ class TestRecordsAsEhrsSendThem:
             assert "suggestions" not in card
             assert "already holds an mTOR-inhibitor order (MedicationRequest/draft-2)" \
                 in card["detail"]
+
+
+    def test_one_medication_included_by_two_searches_is_one_resource(
+            self, client: TestClient) -> None:
+        """Medication/m1, version 3, included by the order search and by the
+        administration search, its meta.lastUpdated written two ways (one time): the
+        whole record was refused as two resources under one id, naming
+        'Bundle.entry[n]', a place in pecoma's own merged bundle that no EHR sent. One
+        version is one resource: the record is assessed. A copy whose content differs
+        under the same version is refused, named by the prefetch key and entry the EHR
+        sent it in, with its id."""
+        def medication(last_updated: str, code: str = "4492") -> dict[str, Any]:
+            return {"resourceType": "Medication", "id": "m1",
+                    "meta": {"versionId": "3", "lastUpdated": last_updated},
+                    "code": {"coding": [{"system": RXNORM, "code": code,
+                                         "display": "fluorouracil"}]}}
+
+        def sent(second: dict[str, Any]) -> Any:
+            def change(prefetch: dict[str, Any]) -> None:
+                prefetch["medication_requests"] = {
+                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
+                        {"resource": {"resourceType": "MedicationRequest", "id": "mr1",
+                                      "status": "completed", "intent": "order",
+                                      "subject": {"reference": "Patient/pat-1003"},
+                                      "medicationReference": {"reference": "Medication/m1"},
+                                      "authoredOn": "2025-01-01"},
+                         "search": {"mode": "match"}},
+                        {"resource": medication("2026-01-01T00:00:00Z"),
+                         "search": {"mode": "include"}}]}
+                prefetch["medication_administrations"] = {
+                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
+                        {"resource": {"resourceType": "MedicationAdministration",
+                                      "id": "ma1", "status": "completed",
+                                      "subject": {"reference": "Patient/pat-1003"},
+                                      "medicationReference": {"reference": "Medication/m1"},
+                                      "effectiveDateTime": "2025-01-02"},
+                         "search": {"mode": "match"}},
+                        {"resource": second, "search": {"mode": "include"}}]}
+            return change
+
+        body = view(sent(medication("2026-01-01T00:00:00.000+00:00")))
+        head = cards_of(client, body, PATIENT_VIEW)[0]
+        assert head["summary"].startswith("PEComa (metastatic)")
+        other = medication("2026-01-01T00:00:00Z", code="3639")  # doxorubicin's code
+        [card] = cards_of(client, view(sent(other)), PATIENT_VIEW)
+        assert card["summary"].startswith("PEComa guideline check not possible")
+        assert ("`prefetch.medication_administrations.entry[1]`: must not repeat an id with "
+                "other content (prefetch.medication_requests.entry[1] is another "
+                "Medication/m1") in card["detail"]
+        assert "Bundle.entry" not in card["detail"]
 
 
 class TestNotPecoma:

@@ -459,6 +459,32 @@ class TestRejectedBundles:
             case_from_bundle(bundle)
         assert "must not repeat an id with other content" in _issues(exc)
 
+    def test_one_version_sent_twice_is_read_once(self) -> None:
+        """The tumour-size Observation sent twice, version 2 both times, its
+        meta.lastUpdated written in two ways (one time) or only in one copy: refused as
+        two resources under one id. It is one resource, read once. The same version with
+        another value is refused, naming both entries."""
+        bundle = copy.deepcopy(example("low-risk"))
+        size = _resource(bundle, "tumour-size")
+        size["meta"] = {"versionId": "2", "lastUpdated": "2026-01-01T00:00:00Z"}
+        for meta in ({"versionId": "2", "lastUpdated": "2026-01-01T00:00:00.000+00:00"},
+                     {"versionId": "2"}):
+            again = copy.deepcopy(bundle)
+            again["entry"].append({"resource": {**copy.deepcopy(size), "meta": meta}})
+            bc = case_from_bundle(again)
+            assert bc.case.tumour.size is not None
+            assert bc.sources["tumour.size"] == "Observation/tumour-size"
+        other = copy.deepcopy(size)
+        other["valueQuantity"]["value"] = 9
+        bundle["entry"].append({"resource": other})
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle)
+        first = next(i for i, e in enumerate(bundle["entry"])
+                     if e["resource"].get("id") == "tumour-size")
+        assert (f"'Bundle.entry[{len(bundle['entry']) - 1}]' must not repeat an id with "
+                f"other content (Bundle.entry[{first}] is another Observation/tumour-size"
+                ) in _issues(exc)
+
     def test_a_search_that_is_not_the_whole_record_is_said(self) -> None:
         """One page of a search, or a search that reported an error: the case was built
         as if it were the whole record (the CDS services already took it as unread).

@@ -46,7 +46,7 @@ from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import derive_status, read_conditions
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
-from pecoma.fhir.reading import Reader, reference_of
+from pecoma.fhir.reading import Reader, reference_of, same_resource
 
 __all__ = [
     "READ_TYPES",
@@ -325,23 +325,34 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     entries = _shape(data, r)
     if r.issues:
         raise InputError(r.issues, source)
-    seen: dict[tuple[str, str], Mapping[str, Any]] = {}
+    # One resource sent twice (the same content, or one version whose meta.lastUpdated
+    # is written two ways) is read once, as the first copy; two different resources
+    # under one id are refused: which one a reference means cannot be told, and never
+    # the first by chance.
+    seen: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    copy_of: dict[int, dict[str, Any]] = {}  # entry index -> the resource read for it
+    kept: list[tuple[int, dict[str, Any]]] = []
     for i, res in entries:
         rid = res.get("id")
-        if not isinstance(rid, str):
-            continue
-        key = (str(res.get("resourceType")), rid)
-        if key in seen and seen[key] != res:
-            # which one a reference means cannot be told: never the first by chance
+        key = (str(res.get("resourceType")), rid if isinstance(rid, str) else "")
+        first = seen.get(key) if isinstance(rid, str) else None
+        if first is None:
+            if isinstance(rid, str):
+                seen[key] = (i, res)
+            copy_of[i] = res
+            kept.append((i, res))
+        elif same_resource(first[1], res):
+            copy_of[i] = first[1]
+        else:
             r.issue(f"Bundle.entry[{i}]", f"{key[0]}/{key[1]}",
-                    "must not repeat an id with other content (two resources "
-                    f"{key[0]}/{key[1]}: a reference to it could mean either)")
-        seen.setdefault(key, res)
+                    f"must not repeat an id with other content (Bundle.entry[{first[0]}] "
+                    f"is another {key[0]}/{key[1]}: a reference to it could mean either)")
     if r.issues:
         raise InputError(r.issues, source)
+    entries = kept
     unread = unread_parts(data, given_unread)
     full_urls_all: dict[str, Mapping[str, Any]] = {}
-    for i, res in entries:
+    for i, res in copy_of.items():
         url = data["entry"][i].get("fullUrl")
         if isinstance(url, str):
             full_urls_all[url] = res
@@ -366,9 +377,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     if patients:
         pid = patients[0][1].get("id")
         patient_id = str(pid) if isinstance(pid, str) else None
-        for i, _res in patients:
+        for i, res in copy_of.items():  # a copy sent twice: each fullUrl names it
             entry = data["entry"][i]
-            if isinstance(entry.get("fullUrl"), str):
+            if res["resourceType"] == "Patient" and isinstance(entry.get("fullUrl"), str):
                 full_urls.add(entry["fullUrl"])
 
     if expected is not None and patient_id is not None and patient_id != expected:

@@ -35,6 +35,7 @@ __all__ = [
     "reference_of",
     "refers_to_patient",
     "resolved",
+    "same_resource",
     "site_of",
     "verification",
 ]
@@ -205,6 +206,33 @@ def instant(raw: str) -> str:
     if moment.tzinfo is None:
         return raw
     return moment.astimezone(dt.UTC).isoformat()
+
+
+#: The ``meta`` elements that say which version a server stored and when, not what the
+#: resource says: two copies that differ only in them are one resource.
+_VERSION_META: Final = frozenset({"versionId", "lastUpdated", "source"})
+
+
+def _content(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = resource.get("meta")
+    if not isinstance(meta, dict) or not _VERSION_META & meta.keys():
+        return resource
+    out = {k: v for k, v in resource.items() if k != "meta"}
+    kept = {k: v for k, v in meta.items() if k not in _VERSION_META}
+    if kept:
+        out["meta"] = kept
+    return out
+
+
+def same_resource(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether two copies of a resource (one type and id, sent twice: two searches of a
+    record may both hold it) say the same, so that either can be read for it: equal but
+    for ``meta.versionId``, ``meta.lastUpdated`` and ``meta.source`` (one version sent
+    by two searches may carry its time written two ways, "2026-01-01T00:00:00Z" and
+    "2026-01-01T00:00:00.000+00:00", or only in one of them). Copies that differ in
+    anything else (a status, a code, a profile), under one ``versionId`` or two, are not:
+    which one a reference means cannot be told."""
+    return one == other or _content(one) == _content(other)
 
 
 def refers_to_patient(reference: str, patient: str) -> bool:

@@ -139,6 +139,8 @@ def read_case(answer: Answer, record: Record, svc: CdsService,
     the service's today (a medication starting later is planned, not given), or ``None``
     with an error card saying what is wrong."""
     try:
+        if record.conflicts:  # named where the EHR sent them, not in the bundle read
+            raise InputError(record.conflicts, "FHIR record")
         return case_from_bundle(record.bundle(), validate=svc.settings.validation,
                                 source="FHIR record", unread=record.unknown,
                                 patient=patient, on=svc.today())

@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from pecoma.errors import FieldIssue
 from pecoma.fhir import searches
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
+from pecoma.fhir.reading import same_resource
+from pecoma.web.cds.cards import md_text
 from pecoma.web.cds.discovery import PREFETCH
 from pecoma.web.cds.requests import HookRequest
 from pecoma.web.cds.service import CdsService
@@ -38,6 +41,12 @@ class Record:
     resources: list[dict[str, Any]] = field(default_factory=list)
     unknown: dict[str, str] = field(default_factory=dict)
     fetched: tuple[str, ...] = ()  # the parts read from the FHIR server, not the prefetch
+    #: Two different resources sent under one type and id, each named where the EHR sent
+    #: it (``prefetch.<key>.entry[i]``): the record cannot be read as one.
+    conflicts: list[FieldIssue] = field(default_factory=list)
+    #: Where each resource kept was sent, by (type, id).
+    held: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = field(
+        default_factory=dict)
 
     def bundle(self) -> dict[str, Any]:
         return {"resourceType": "Bundle", "type": "collection",
@@ -77,22 +86,26 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
     return None
 
 
+def _a_resource(value: Any) -> bool:
+    """Whether a value is a FHIR resource of the record (not an OperationOutcome)."""
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str) and (
+        value["resourceType"] != "OperationOutcome")
+
+
+def _labelled(key: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The resources of a prefetch value (:func:`resources_of`), each with where the EHR
+    sent it: ``prefetch.<key>.entry[i]``, or ``prefetch.<key>`` for a resource alone."""
+    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        entries = value.get("entry")
+        return [(f"prefetch.{key}.entry[{i}]", entry["resource"])
+                for i, entry in enumerate(entries if isinstance(entries, list) else [])
+                if isinstance(entry, dict) and _a_resource(entry.get("resource"))]
+    return [(f"prefetch.{key}", value)] if _a_resource(value) else []
+
+
 def resources_of(value: Any) -> list[dict[str, Any]]:
     """Resources of a prefetch value: a resource, or a Bundle of them (outcomes left out)."""
-    if not isinstance(value, dict):
-        return []
-    if value.get("resourceType") == "Bundle":
-        out = []
-        entries = value.get("entry")
-        for entry in entries if isinstance(entries, list) else []:
-            res = entry.get("resource") if isinstance(entry, dict) else None
-            if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and (
-                res["resourceType"] != "OperationOutcome"
-            ):
-                out.append(res)
-        return out
-    kind = value.get("resourceType")
-    return [value] if isinstance(kind, str) and kind != "OperationOutcome" else []
+    return [res for _where, res in _labelled("", value)]
 
 
 async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> Record:
@@ -100,13 +113,13 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
     search the server refuses with ``_include`` is asked again without it (the
     Medications are then read by :func:`read_named_medications`)."""
     record = Record()
-    parts: dict[str, list[dict[str, Any]]] = {}
+    parts: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     wanted: list[str] = []
     for key in PREFETCH:
         value = req.prefetch.get(key)
         reason = no_data_reason(value, key)
         if reason is None:
-            parts[key] = resources_of(value)
+            parts[key] = _labelled(key, value)
         else:
             record.unknown[key] = reason
             wanted.append(key)
@@ -131,14 +144,13 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
     elif wanted:
         for key in wanted:
             record.unknown[key] += "; no fhirServer was given to fetch it from"
-    seen: set[tuple[str, str]] = set()
     for key in PREFETCH:
-        _add(record, parts.get(key, []), seen)
+        _add(record, parts.get(key, []))
     return record
 
 
 async def _search(client: FhirClient, queries: dict[str, str],
-                  parts: dict[str, list[dict[str, Any]]], record: Record, *,
+                  parts: dict[str, list[tuple[str, dict[str, Any]]]], record: Record, *,
                   say_failure: bool = True) -> list[str]:
     """Run the queries of the unknown parts; a part read is no longer unknown. Returns the
     keys whose search failed (with the reason, when ``say_failure``)."""
@@ -150,7 +162,8 @@ async def _search(client: FhirClient, queries: dict[str, str],
                 record.unknown[key] += f"; {result}"
             failed.append(key)
         else:
-            parts[key] = result
+            parts[key] = [(f"{key}[{i}] (read from fhirServer)", res)
+                          for i, res in enumerate(result)]
             record.unknown.pop(key, None)
             record.fetched += (key,)
     return failed
@@ -166,8 +179,8 @@ async def read_named_medications(record: Record, req: HookRequest, svc: CdsServi
     has read already (a draft order's), kept and not read again. Called only for a record
     that may be a PEComa patient's: nobody else's medications are asked for."""
     if known:
-        _add(record, [m for m in known if m.get("resourceType") == "Medication"],
-             _kept(record))
+        _add(record, [(f"Medication/{m.get('id')} (read from fhirServer)", m) for m in known
+                      if m.get("resourceType") == "Medication"])
     if not req.fhir_server:
         return
     unheld = unheld_medications([r for r in record.resources if may_have_been_given(r)],
@@ -181,26 +194,29 @@ async def read_named_medications(record: Record, req: HookRequest, svc: CdsServi
         return
     async with client:
         found = await client.read_medications(unheld)
-    _add(record, found, _kept(record))
+    _add(record, [(f"Medication/{m.get('id')} (read from fhirServer)", m) for m in found])
 
 
-def _kept(record: Record) -> set[tuple[str, str]]:
-    """The (type, id) of every resource the record holds."""
-    return {(str(r.get("resourceType")), str(r.get("id"))) for r in record.resources
-            if r.get("id") is not None}
-
-
-def _add(record: Record, resources: list[dict[str, Any]], seen: set[tuple[str, str]]) -> None:
-    """Append the resources not yet kept to the record: one sent twice (the same type,
-    id and content, as two searches may both hold it) is kept once; two versions of one
-    id (the same type and id, other content) are both kept, so that the FHIR reader
-    refuses the record naming the id, as it refuses such a bundle, instead of the first
-    one met standing for the other (an allergy resolved in one, active in the other)."""
-    for res in resources:
-        ident = (str(res.get("resourceType")), str(res.get("id")))
-        if res.get("id") is not None and ident in seen and any(
-                kept == res for kept in record.resources
-                if (str(kept.get("resourceType")), str(kept.get("id"))) == ident):
-            continue
-        seen.add(ident)
+def _add(record: Record, resources: list[tuple[str, dict[str, Any]]]) -> None:
+    """Append the resources not yet kept to the record, each with where it was sent: one
+    sent twice (two searches may both hold it; the same content, or one version whose
+    ``meta.lastUpdated`` is written two ways: :func:`pecoma.fhir.reading.same_resource`,
+    the FHIR reader's rule) is kept once; two different resources under one type and id
+    are both kept, and the record names them where the EHR sent them
+    (:attr:`Record.conflicts`: the record is then refused, as ``to-case`` refuses such a
+    bundle, instead of the first one met standing for the other, an allergy resolved in
+    one, active in the other; the allergy check reads both)."""
+    for where, res in resources:
+        rid = res.get("id")
+        ident = (str(res.get("resourceType")), str(rid))
+        if rid is not None:
+            kept = record.held.setdefault(ident, [])
+            if any(same_resource(other, res) for _w, other in kept):
+                continue
+            if kept:
+                name = md_text(f"{ident[0]}/{ident[1]}")[:100]
+                record.conflicts.append(FieldIssue(
+                    where, name, f"must not repeat an id with other content ({kept[0][0]} "
+                    f"is another {name}: a reference to it could mean either)"))
+            kept.append((where, res))
         record.resources.append(res)
