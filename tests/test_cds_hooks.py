@@ -470,6 +470,55 @@ class TestOrderSelect:
         r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "context.draftOrders"
 
+    @pytest.mark.parametrize(("entry", "path"), [
+        ({"a": 1}, "context.draftOrders.entry"),
+        (["x"], "context.draftOrders.entry[0]"),
+        ([{"fullUrl": "urn:uuid:11111111-2222-3333-4444-555555555555"}],
+         "context.draftOrders.entry[0]"),
+    ])
+    def test_draft_entries_that_hold_no_order_are_400(self, client: TestClient, entry: Any,
+                                                      path: str) -> None:
+        """draftOrders.entry an object, a list of strings, or an entry with no resource:
+        the drafts were dropped and the answer was 200 with no card, as if nothing were
+        ordered. The request is malformed: 400 naming the field."""
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"})
+        body["context"]["draftOrders"]["entry"] = entry
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400, r.text
+        [error] = r.json()["errors"]
+        assert error["path"] == path
+        assert "Bundle entr" in error["rule"]
+
+    @pytest.mark.parametrize(("field", "value"), [("doNotPerform", "true"),
+                                                  ("doNotPerform", 1),
+                                                  ("status", ["draft"])])
+    def test_a_draft_field_of_the_wrong_type_is_400(self, client: TestClient, field: str,
+                                                    value: Any) -> None:
+        """A doxorubicin draft with doNotPerform "true" (a string, not FHIR's true) was
+        read as an order to give the drug: the card warned about first-line chemotherapy
+        and offered to delete it. What the clinician ordered cannot be told: 400 naming
+        the field, its value and what is allowed."""
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"})
+        body["context"]["draftOrders"]["entry"][0]["resource"][field] = value
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400, r.text
+        [error] = r.json()["errors"]
+        assert error["path"] == f"context.draftOrders.entry[0].resource.{field}"
+        assert error["rule"].startswith("must be a FHIR")
+
+    def test_an_empty_selection_is_400(self, client: TestClient) -> None:
+        """selections [] was read as "every draft selected": the doxorubicin draft got a
+        card and an offer to delete it though the clinician selected nothing. The hook
+        is called when one or more orders are selected (CDS Hooks order-select): an
+        empty list is a malformed call, 400 naming it."""
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"},
+                          selections=[])
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400, r.text
+        [error] = r.json()["errors"]
+        assert (error["path"], error["value"]) == ("context.selections", "[]")
+        assert "at least one selected order" in error["rule"]
+
 
 class TestFeedback:
     def _card(self, client: TestClient) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from pecoma.case import Agent, Case, TherapyLine, TherapySetting
 from pecoma.engine import assess
 from pecoma.engine.collect import template_of
 from pecoma.engine.model import Assessment, Fact, Item
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.client import ServerNotAllowed
 from pecoma.fhir.medications import (
@@ -90,6 +90,41 @@ def _gives(draft: Mapping[str, Any]) -> bool:
     return draft.get("doNotPerform") is not True and draft.get("status") not in _WITHDRAWN
 
 
+def _bad_draft(path: str, value: Any, rule: str) -> ApiProblem:
+    return ApiProblem(400, "invalid-hook-request", "context.draftOrders holds a draft order "
+                      "pecoma cannot read.", [FieldIssue(path, show_value(value), rule)])
+
+
+def _check_drafts(orders: Mapping[str, Any]) -> None:
+    """Refuse (400, naming the field) a draft Bundle whose entries cannot be read as the
+    orders they are: ``entry`` not a list, an entry holding no FHIR resource, or a draft
+    MedicationRequest whose ``doNotPerform`` or ``status`` has the wrong JSON type (the
+    string ``"true"`` is not FHIR's ``true``: read as absent, a "do not give" order had
+    drawn a card about giving the drug). Such orders were dropped, or misread, without a
+    word."""
+    entries = orders.get("entry")
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise _bad_draft("context.draftOrders.entry", entries, "must be a list of Bundle "
+                         "entries, each holding one draft order in 'resource'")
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+            raise _bad_draft(f"context.draftOrders.entry[{i}]", entry, "must be a Bundle "
+                             "entry holding a FHIR resource (an object with "
+                             "'resourceType') in 'resource'")
+        if res["resourceType"] != "MedicationRequest":
+            continue
+        where = f"context.draftOrders.entry[{i}].resource"
+        if "doNotPerform" in res and not isinstance(res["doNotPerform"], bool):
+            raise _bad_draft(f"{where}.doNotPerform", res["doNotPerform"], "must be a FHIR "
+                             "boolean: true or false, not a string or other value")
+        if "status" in res and not isinstance(res["status"], str):
+            raise _bad_draft(f"{where}.status", res["status"], "must be a FHIR code (a "
+                             "string such as 'draft')")
+
+
 def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The selected draft MedicationRequests that order their drug to be given, and every
     resource of the draft Bundle."""
@@ -104,7 +139,17 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
         raise ApiProblem(400, "invalid-hook-request", "context.selections must be a list of "
                          "references.", [FieldIssue("context.selections", "(invalid)",
                                                     "must be a list of 'Type/id' strings")])
-    chosen = set(selections) if selections else None
+    if selections == []:
+        # order-select fires when the clinician selects one or more orders; an empty
+        # list selects none, and reading it as "every draft" would card orders nobody
+        # selected
+        raise ApiProblem(400, "invalid-hook-request", "context.selections names no order.",
+                         [FieldIssue("context.selections", "[]", "must name at least one "
+                                     "selected order ('Type/id' of an order in "
+                                     "context.draftOrders): the order-select hook is "
+                                     "called when one or more orders are selected")])
+    _check_drafts(orders)
+    chosen = set(selections) if selections is not None else None
     everything = resources_of(orders)
     out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
            and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)
