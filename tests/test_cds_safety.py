@@ -810,6 +810,48 @@ class TestRecordsAsEhrsSendThem:
                 in card["detail"]
 
 
+    @staticmethod
+    def _doxorubicin_ordered(start: str) -> Any:
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["medication_requests"]["entry"].append({"resource": {
+                "resourceType": "MedicationRequest", "id": "mr-f", "status": "active",
+                "intent": "order", "subject": {"reference": "Patient/pat-1003"},
+                "medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2 IV"},
+                "authoredOn": "2026-11-20", "dosageInstruction": [{"timing": {"repeat": {
+                    "boundsPeriod": {"start": start}}}}]}})
+        return change
+
+    def test_a_start_written_as_a_later_month_is_a_line_planned(self, client: TestClient
+                                                               ) -> None:
+        """Today 2026-11-28, a doxorubicin order written 2026-11-20 to start in January
+        2027 ("2027-01"): it was read as a first line given on 2026-11-20, so the chart
+        warned "chemotherapy recorded first line" and a new doxorubicin draft got no
+        card. It is planned, not given: no such warning, and the draft is warned about
+        as the first line."""
+        change = self._doxorubicin_ordered("2027-01")
+        cards = cards_of(client, view(change), PATIENT_VIEW)
+        assert not any(c.get("source", {}).get("topic", {}).get("code")
+                       == "ALERT-CHEMO-BEFORE-MTOR" for c in cards)
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert card["summary"].startswith("Chemotherapy first line for advanced PEComa")
+
+    def test_a_start_written_as_this_month_leaves_the_lines_given_unknown(
+            self, client: TestClient) -> None:
+        """"2026-11" read on 2026-11-28: the order may have started on the 1st or start on
+        the 30th. It was a line given on 2026-11-20 (no card for a doxorubicin draft). It
+        is neither a line given nor none: the draft's warning holds only if no line was
+        given, nothing is proposed, and the card says which order and why."""
+        change = self._doxorubicin_ordered("2026-11")
+        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        assert card["summary"].startswith("Chemotherapy, perhaps first line")
+        assert "suggestions" not in card
+        assert ("whether a medication had started is unknown: MedicationRequest/mr-f: "
+                "doxorubicin from 2026-11, which may be before or after 2026-11-28"
+                ) in card["detail"]
+        head = cards_of(client, view(change), PATIENT_VIEW)[0]
+        assert head["indicator"] == "warning"
+        assert "whether some medications had started" in head["detail"]
+
     def test_one_medication_included_by_two_searches_is_one_resource(
             self, client: TestClient) -> None:
         """Medication/m1, version 3, included by the order search and by the

@@ -19,9 +19,11 @@ from pecoma.fhir import codes as c
 from pecoma.fhir.medications import (
     ATC,
     RXNORM,
+    FirstDay,
     Given,
     agent_of,
     agent_of_concept,
+    first_day,
     given,
     medication_concept,
     resolver_for,
@@ -305,6 +307,49 @@ class TestGiven:
         assert given(order, dt.date(2026, 12, 20)) is Given.given
 
 
+    @pytest.mark.parametrize("order", [
+        _request(authoredOn="2026-11-20", dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2027-01"}}}}]),
+        _request(authoredOn="2026-11-20", dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2027"}}}}]),
+        {"resourceType": "MedicationStatement", "status": "active",
+         "effectivePeriod": {"start": "2027-01"}},
+    ])
+    def test_a_partial_start_after_the_day_is_planned(self, order: dict[str, Any]) -> None:
+        """Read on 2026-12-06, a start written "2027-01" or "2027" can only fall after
+        that day: the order was read as given (from the day it was written, 2026-11-20,
+        or with no day at all). It is planned."""
+        assert given(order, dt.date(2026, 12, 6)) is Given.planned
+
+    def test_a_partial_start_spanning_the_day_may_have_started(self) -> None:
+        """"2026-12" read on 2026-12-06 may be 1 December (started) or 20 December
+        (not yet): neither given nor planned can be said, and it is neither. Read on
+        the month's last day, it has started."""
+        order = _request(authoredOn="2026-11-20", dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2026-12"}}}}])
+        assert given(order, dt.date(2026, 12, 6)) is Given.maybe_started
+        assert given(order, dt.date(2026, 12, 31)) is Given.given
+        assert given(order, dt.date(2026, 11, 30)) is Given.planned
+
+    @pytest.mark.parametrize(("start", "on", "expected"), [
+        # the date as written, in its own offset, is the day: 6 December in New York
+        ("2026-12-06T23:30:00-05:00", dt.date(2026, 12, 6), Given.given),
+        # 7 December in Tokyo (6 December in UTC): after 6 December
+        ("2026-12-07T01:00:00+09:00", dt.date(2026, 12, 6), Given.planned),
+    ])
+    def test_a_start_s_day_is_the_date_written_in_its_own_offset(
+            self, start: str, on: dt.date, expected: Given) -> None:
+        """The rule for a dateTime with a time zone (kept, now written down): its day is
+        the date written in its own offset, as the reader takes every other day of the
+        record (diagnosis, surgery, results) and as a date-only "2026-12-06" of the same
+        record reads; it is compared with the day the record is read for. Converting to
+        UTC would put "2026-12-07T01:00:00+09:00" on a day its own record never
+        wrote."""
+        order = _request(dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": start}}}}])
+        assert given(order, on) is expected
+
+
 class TestStartedOn:
     def test_effective(self) -> None:
         """Administration and statement: effective[x]."""
@@ -324,6 +369,20 @@ class TestStartedOn:
     def test_partial_date(self) -> None:
         """A partial date stays unknown."""
         assert started_on(_request(authoredOn="2024-01")) is None
+
+    def test_a_partial_start_is_not_replaced_by_the_day_written(self) -> None:
+        """An order written 2025-02-20 to start in March 2025: its start was read as
+        2025-02-20 (authoredOn), a day the record never gave as the start. The start is
+        March 2025, its day unknown; first_day gives the days it may be."""
+        order = _request(authoredOn="2025-02-20", dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2025-03"}}}}])
+        assert started_on(order) is None
+        assert first_day(order) == FirstDay(dt.date(2025, 3, 1), dt.date(2025, 3, 31),
+                                            "2025-03")
+        statement = {"resourceType": "MedicationStatement",
+                     "effectivePeriod": {"start": "2024"}}
+        assert first_day(statement) == FirstDay(dt.date(2024, 1, 1), dt.date(2024, 12, 31),
+                                                "2024")
 
 
 _JSON = st.recursive(

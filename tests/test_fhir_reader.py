@@ -673,6 +673,50 @@ class TestLinesOfAgentsByOtherNames:
         assert any("ms1" in n and "another systemic agent" in n for n in bc.notes)
 
 
+class TestMedicationStarts:
+    @staticmethod
+    def _with_order(start: str) -> dict[str, Any]:
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationRequest", "id": "mr-f", "status": "active",
+            "intent": "order", "subject": {"reference": "Patient/pat-1003"},
+            "medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2 IV"},
+            "authoredOn": "2026-11-20",
+            "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": start}}}}]}})
+        return bundle
+
+    @pytest.mark.parametrize("start", ["2027-01", "2027"])
+    def test_a_start_written_as_a_later_month_or_year_is_planned(self, start: str) -> None:
+        """Read on 2026-12-06, an active doxorubicin order to start in January 2027 (or
+        in 2027) was a first line given on 2026-11-20, the day it was written, with no
+        note. It is planned: no line, listed as not read with why."""
+        bc = case_from_bundle(self._with_order(start), on=dt.date(2026, 12, 6))
+        assert bc.case.systemic.therapies == ()
+        assert bc.history_doubt is None
+        assert any(f"doxorubicin planned: its first day, {start}, is after 2026-12-06" in line
+                   and "MedicationRequest/mr-f" in line for line in bc.not_read)
+
+    def test_a_start_written_as_the_month_of_the_day_is_unknown(self) -> None:
+        """"2026-12" read on 2026-12-06: the order may have started on the 1st or may
+        start on the 20th. It was a line given on 2026-11-20. It is no line, nor no line:
+        the lines already given are not fully known, and the note says why."""
+        bc = case_from_bundle(self._with_order("2026-12"), on=dt.date(2026, 12, 6))
+        assert bc.case.systemic.therapies == ()
+        assert bc.unknown_starts == ("MedicationRequest/mr-f: doxorubicin from 2026-12, "
+                                     "which may be before or after 2026-12-06",)
+        assert bc.history_doubt is not None
+        assert "whether a medication had started is unknown" in bc.history_doubt
+
+    def test_a_past_start_written_as_a_month_has_no_day(self) -> None:
+        """Started in March 2025: the line was dated 2026-11-20 (authoredOn). It is a
+        line given whose first day is not known, with a note."""
+        bc = case_from_bundle(self._with_order("2025-03"), on=dt.date(2026, 12, 6))
+        [line] = bc.case.systemic.therapies
+        assert (line.agent.value, line.started_on) == ("doxorubicin", None)
+        assert ("MedicationRequest/mr-f: doxorubicin from 2025-03 (a partial date): the day "
+                "its line started is not known") in bc.notes
+
+
 class TestOnlyWhatIsReadIsValidated:
     def test_unrelated_invalid_observation_is_ignored(self) -> None:
         """A vital sign without status is not read, so not validated (engine mode)."""

@@ -20,10 +20,12 @@ caller never takes "not recognised" for "not an mTOR inhibitor" silently.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
@@ -43,12 +45,16 @@ __all__ = [
     "RXNORM",
     "RXNORM_NAMES",
     "RXNORM_OTHER_NAMES",
+    "FirstDay",
     "Given",
     "Resolver",
     "agent_of",
     "agent_of_concept",
     "allergy_may_be_to_a_drug",
     "allergy_substances",
+    "day_of",
+    "days_of",
+    "first_day",
     "given",
     "ingredients_named",
     "may_have_been_given",
@@ -663,6 +669,9 @@ class Given(StrEnum):
     planned = "planned"  # proposed, planned or drafted, not yet given
     unknown = "unknown"  # the status does not say
     error = "error"  # entered in error: the resource is to be ignored
+    #: given if it has started, but its first day, a partial date ("2026-12"), spans the
+    #: day read for: whether it has started by then is unknown
+    maybe_started = "maybe_started"
 
 
 _STATUS: Final[Mapping[str, Mapping[str, Given]]] = {
@@ -704,7 +713,10 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
 
     An order (MedicationRequest, intent ``order`` and its kinds) that is active or
     completed counts as given; a proposal or plan counts as planned. With ``on_date``,
-    a medication whose start lies after that day is planned, not given.
+    a medication whose first day (:func:`first_day`) lies after that day is planned, not
+    given, also when written as a partial date all of whose days are later ("2027-01"
+    read on 2026-12-06); one whose partial first day spans ``on_date`` ("2026-12") may
+    or may not have started: :attr:`Given.maybe_started`.
     """
     kind = str(resource.get("resourceType"))
     table = _STATUS.get(kind)
@@ -720,9 +732,11 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
         if do_not:
             return Given.not_given
     if status is Given.given and on_date is not None:
-        start = started_on(resource)
-        if start is not None and start > on_date:
+        start = first_day(resource)
+        if start is not None and start.earliest > on_date:
             return Given.planned
+        if start is not None and start.latest > on_date:
+            return Given.maybe_started
     return status
 
 
@@ -739,7 +753,13 @@ def may_have_been_given(resource: Mapping[str, Any]) -> bool:
 
 
 def day_of(value: Any) -> dt.date | None:
-    """The calendar day of a FHIR date or dateTime; partial dates stay unknown."""
+    """The calendar day of a FHIR date or dateTime; partial dates stay unknown.
+
+    A dateTime's day is the date as written, in its own offset
+    (``2026-12-06T23:30:00-05:00`` is 6 December): the clinical day where it was
+    recorded, as a date-only value of the same record would say it. Every day the FHIR
+    reader takes (diagnosis, surgery, results, a medication's first day) is read so, and
+    compared as such with the day a record is read for."""
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
@@ -748,27 +768,67 @@ def day_of(value: Any) -> dt.date | None:
         return None
 
 
-def _period_start(period: Any) -> dt.date | None:
-    return day_of(period.get("start")) if isinstance(period, dict) else None
+@dataclass(frozen=True, slots=True)
+class FirstDay:
+    """A medication's first day as its record writes it: one day (:attr:`day`), or for a
+    partial date ("2027-01", "2027") the first and the last day it may be."""
+
+    earliest: dt.date
+    latest: dt.date
+    written: str
+
+    @property
+    def day(self) -> dt.date | None:
+        """The day itself, or ``None`` when a partial date leaves it open."""
+        return self.earliest if self.earliest == self.latest else None
 
 
-def started_on(resource: Mapping[str, Any]) -> dt.date | None:
-    """The first day of the medication, as exactly as the resource says it.
+_PARTIAL: Final = re.compile(r"(\d{4})(?:-(\d{2}))?")
+
+
+def days_of(value: Any) -> FirstDay | None:
+    """The days a FHIR date or dateTime may be: the day it names (:func:`day_of`), or
+    every day of the month (``2027-01``) or year (``2027``) a partial date names;
+    ``None`` for anything else."""
+    day = day_of(value)
+    if day is not None:
+        return FirstDay(day, day, str(value))
+    found = _PARTIAL.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    year, month = int(found.group(1)), found.group(2)
+    if year < 1 or (month is not None and not 1 <= int(month) <= 12):
+        return None
+    if month is None:
+        return FirstDay(dt.date(year, 1, 1), dt.date(year, 12, 31), str(value))
+    last = calendar.monthrange(year, int(month))[1]
+    return FirstDay(dt.date(year, int(month), 1), dt.date(year, int(month), last),
+                    str(value))
+
+
+def _period_start(period: Any) -> FirstDay | None:
+    return days_of(period.get("start")) if isinstance(period, dict) else None
+
+
+def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
+    """The first day of the medication, as exactly as the resource says it (a partial
+    date as the days it may be).
 
     MedicationAdministration and MedicationStatement: ``effective[x]``. MedicationDispense:
-    ``whenHandedOver``, then ``whenPrepared``. MedicationRequest:
-    the dosage's ``timing.repeat.boundsPeriod.start`` or first ``timing.event``, then
-    ``dispenseRequest.validityPeriod.start``, then ``authoredOn``. Partial dates stay
-    unknown.
+    ``whenHandedOver``, then ``whenPrepared``. MedicationRequest: the dosage's
+    ``timing.repeat.boundsPeriod.start`` or first ``timing.event``, then
+    ``dispenseRequest.validityPeriod.start``, then ``authoredOn``. A start written as a
+    partial date is the start: the day the order was written never stands for it.
     """
     kind = resource.get("resourceType")
     if kind == "MedicationDispense":
-        return day_of(resource.get("whenHandedOver")) or day_of(resource.get("whenPrepared"))
-    day = day_of(resource.get("effectiveDateTime")) or _period_start(
+        return days_of(resource.get("whenHandedOver")) or days_of(
+            resource.get("whenPrepared"))
+    day = days_of(resource.get("effectiveDateTime")) or _period_start(
         resource.get("effectivePeriod"))
     if day is not None or kind != "MedicationRequest":
         return day
-    starts: list[dt.date] = []
+    starts: list[FirstDay] = []
     for dosage in _list(resource.get("dosageInstruction")):
         timing = dosage.get("timing") if isinstance(dosage, dict) else None
         if not isinstance(timing, dict):
@@ -778,13 +838,25 @@ def started_on(resource: Mapping[str, Any]) -> dt.date | None:
             start = _period_start(repeat.get("boundsPeriod"))
             if start is not None:
                 starts.append(start)
-        events = [d for d in (day_of(e) for e in _list(timing.get("event"))) if d is not None]
-        starts.extend(events)
+        starts.extend(d for d in (days_of(e) for e in _list(timing.get("event")))
+                      if d is not None)
     if starts:
-        return min(starts)
+        # the first of several starts: no earlier than the earliest any may be, no later
+        # than the latest the earliest-ending one may be
+        first = min(starts, key=lambda d: (d.earliest, d.latest))
+        return FirstDay(first.earliest, min(d.latest for d in starts),
+                        first.written if len(starts) == 1 else
+                        ", ".join(sorted({d.written for d in starts})))
     dispense = resource.get("dispenseRequest")
     if isinstance(dispense, dict):
         start = _period_start(dispense.get("validityPeriod"))
         if start is not None:
             return start
-    return day_of(resource.get("authoredOn"))
+    return days_of(resource.get("authoredOn"))
+
+
+def started_on(resource: Mapping[str, Any]) -> dt.date | None:
+    """The first day of the medication (:func:`first_day`) when the resource names the
+    day itself; a partial date stays unknown."""
+    start = first_day(resource)
+    return start.day if start is not None else None

@@ -296,10 +296,30 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             r.notes.append(f"{where}: {why}; if it is a systemic agent, its line is "
                            "missing")
             continue
-        if state in meds.NOT_A_LINE:
-            r.why[where] = f"{agent.value} {state.value.replace('_', ' ')} (status "\
-                           f"'{med.get('status')}')"
+        start = meds.first_day(med)
+        if state is meds.Given.maybe_started and start is not None:
+            # not a line, nor none: whether it was given is unknown, and the lines
+            # already given with it (history_doubt)
+            r.why[where] = (f"{agent.value} may not have started: its first day, "
+                            f"{start.written}, may be after {r.on}")
+            r.unknown_starts.append(f"{where}: {agent.value} from {start.written}, which "
+                                    f"may be before or after {r.on}")
+            r.notes.append(f"{where}: {agent.value} starts in {start.written} (a partial "
+                           f"date): whether it had started by {r.on} is unknown, so it is "
+                           "not read as a line given, and the lines already given are not "
+                           "fully known")
             continue
+        if state in meds.NOT_A_LINE:
+            later = (state is meds.Given.planned and start is not None and r.on is not None
+                     and start.earliest > r.on and meds.given(med) is not state)
+            r.why[where] = (f"{agent.value} planned: its first day, {start.written}, is "
+                            f"after {r.on}" if later and start is not None else
+                            f"{agent.value} {state.value.replace('_', ' ')} (status "
+                            f"'{med.get('status')}')")
+            continue
+        if start is not None and start.day is None:
+            r.notes.append(f"{where}: {agent.value} from {start.written} (a partial date): "
+                           "the day its line started is not known")
         if agent is Agent.other:
             r.notes.append(f"{where}: read as a line of another systemic agent, one the "
                            "guideline does not name")

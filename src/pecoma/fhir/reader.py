@@ -94,6 +94,11 @@ class BundleCase:
     #: Medication records that may be a line given but name no drug pecoma can identify
     #: (``where: why``): the lines of systemic therapy already given are then not known.
     unidentified_medications: tuple[str, ...] = ()
+    #: Medication records of a known agent whose first day, a partial date, spans the day
+    #: the record is read for (``"2026-12"`` read on 2026-12-06; ``where: what``):
+    #: whether they had started is unknown, so they are no line, and the lines already
+    #: given are not fully known.
+    unknown_starts: tuple[str, ...] = ()
     #: The parts of the record (:data:`pecoma.fhir.searches.PARTS`) not read in full, each
     #: with why: given by the caller (a CDS prefetch part the EHR did not send), or every
     #: part of a bundle that says it is not the whole result of its search. What they
@@ -111,6 +116,11 @@ class BundleCase:
                    for part in searches.MEDICATION_PARTS if part in self.unread]
         if self.unidentified_medications:
             reasons.append("a medication record names a drug pecoma cannot identify")
+        if self.unknown_starts:
+            reasons.append("whether a medication had started is unknown: "
+                           + "; ".join(self.unknown_starts[:3])
+                           + (f"; and {len(self.unknown_starts) - 3} more"
+                              if len(self.unknown_starts) > 3 else ""))
         return "; ".join(reasons) or None
 
 
@@ -445,6 +455,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         not_read=_not_read(by_type, r),
         evidence=tuple(text for _when, text in sorted(r.evidence, key=lambda e: e[0])),
         unidentified_medications=tuple(r.unidentified),
+        unknown_starts=tuple(r.unknown_starts),
         unread=unread,
     )
 

@@ -70,6 +70,9 @@ class Reader:
     puts: list[str] = field(default_factory=list)
     #: Medication records that may be a line given but whose drug cannot be identified.
     unidentified: list[str] = field(default_factory=list)
+    #: Medication records of a known agent whose first day, a partial date, spans the day
+    #: read for: whether they had started is unknown.
+    unknown_starts: list[str] = field(default_factory=list)
 
     def issue(self, where: str, value: object, rule: str) -> None:
         self.issues.append(FieldIssue(where, show_value(value), rule))

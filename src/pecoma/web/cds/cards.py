@@ -23,6 +23,7 @@ from pecoma.knowledge import load_knowledge
 from pecoma.store.cds import CardRecord, CdsStore
 from pecoma.web.cds.discovery import (
     MEDICATION_KEYS,
+    MEDICATION_STARTS,
     PREFETCH_MEANING,
     UNIDENTIFIED_MEDICATIONS,
 )
@@ -116,7 +117,8 @@ def md_unknown(unknown: dict[str, str]) -> str:
     """The parts of the record pecoma could not read, each with why (never "none")."""
     if not unknown:
         return ""
-    drugs = unknown.keys() & {*MEDICATION_KEYS, "allergies", UNIDENTIFIED_MEDICATIONS}
+    drugs = unknown.keys() & {*MEDICATION_KEYS, "allergies", UNIDENTIFIED_MEDICATIONS,
+                              MEDICATION_STARTS}
     lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent: "
              "the facts they would give are taken as unknown"
              + (", and advice naming a drug is conditional):" if drugs else "):")]

@@ -6,8 +6,9 @@ from typing import Any, Final
 
 from pecoma.fhir.searches import MEDICATION_PARTS, PARTS
 
-__all__ = ["CASE_PARTS", "MEDICATION_KEYS", "ORDER_SELECT", "PATIENT_VIEW", "PREFETCH",
-           "PREFETCH_MEANING", "SERVICES", "UNIDENTIFIED_MEDICATIONS", "discovery"]
+__all__ = ["CASE_PARTS", "MEDICATION_KEYS", "MEDICATION_STARTS", "ORDER_SELECT",
+           "PATIENT_VIEW", "PREFETCH", "PREFETCH_MEANING", "SERVICES",
+           "UNIDENTIFIED_MEDICATIONS", "discovery"]
 
 PATIENT_VIEW: Final = "pecoma-patient-view"
 ORDER_SELECT: Final = "pecoma-order-select"
@@ -44,11 +45,16 @@ MEDICATION_KEYS: Final = MEDICATION_PARTS
 #: identify (not a prefetch key: what the record holds, not what was sent).
 UNIDENTIFIED_MEDICATIONS: Final = "unidentified_medications"
 
+#: The part of a record named unknown when a medication's first day, a partial date,
+#: spans today (not a prefetch key either): whether it had started is unknown.
+MEDICATION_STARTS: Final = "medication_starts"
+
 #: What each prefetch key is, in the words a card uses when it is unknown (the parts of a
 #: record the FHIR reader names, :data:`pecoma.fhir.searches.PARTS`).
 PREFETCH_MEANING: Final[dict[str, str]] = {
     **PARTS,
     UNIDENTIFIED_MEDICATIONS: "the drug of some medication records",
+    MEDICATION_STARTS: "whether some medications had started",
 }
 
 

@@ -41,6 +41,7 @@ from pecoma.web.cds.cards import (
 )
 from pecoma.web.cds.discovery import (
     CASE_PARTS,
+    MEDICATION_STARTS,
     PATIENT_VIEW,
     UNIDENTIFIED_MEDICATIONS,
 )
@@ -187,11 +188,12 @@ async def read_record(
         return None
     await read_named_medications(record, req, svc, deadline, known)
     bc = read_case(answer, record, svc, req.patient_id)
-    if bc is not None and bc.unidentified_medications:
-        shown = bc.unidentified_medications[:5]
-        more = len(bc.unidentified_medications) - len(shown)
-        record.unknown[UNIDENTIFIED_MEDICATIONS] = "; ".join(shown) + (
-            f"; and {more} more" if more else "")
+    for key, said in ((UNIDENTIFIED_MEDICATIONS, bc.unidentified_medications if bc else ()),
+                      (MEDICATION_STARTS, bc.unknown_starts if bc else ())):
+        if said:
+            shown = said[:5]
+            more = len(said) - len(shown)
+            record.unknown[key] = "; ".join(shown) + (f"; and {more} more" if more else "")
     allergies = [r for r in record.resources if r.get("resourceType") == "AllergyIntolerance"]
     unreadable = record.unknown.get("allergies")
     if bc is None and unreadable is None and not all(
