@@ -811,6 +811,62 @@ class TestRecordsAsEhrsSendThem:
 
 
     @staticmethod
+    def _sirolimus_planned(how: str) -> Any:
+        """A sirolimus order in the record, not yet given: active to start after today
+        (2026-11-28), an order with intent 'plan', or one saved as a draft."""
+        def change(prefetch: dict[str, Any]) -> None:
+            res: dict[str, Any] = {
+                "resourceType": "MedicationRequest", "id": "mr-siro", "status": "active",
+                "intent": "order", "subject": {"reference": "Patient/pat-1003"},
+                "medicationCodeableConcept": {"coding": [
+                    {"system": RXNORM, "code": "35302", "display": "sirolimus"}]},
+                "authoredOn": "2026-11-25"}
+            if how == "to start 2026-12-10":
+                res["dosageInstruction"] = [{"timing": {"repeat": {
+                    "boundsPeriod": {"start": "2026-12-10"}}}}]
+            elif how == "intent 'plan'":
+                res["intent"] = "plan"
+            else:
+                res["status"] = "draft"
+            prefetch["medication_requests"]["entry"].append({"resource": res})
+        return change
+
+    @pytest.mark.parametrize("how", ["to start 2026-12-10", "intent 'plan'",
+                                     "status 'draft'"])
+    def test_an_mtor_order_planned_in_the_record_is_not_proposed_again(
+            self, client: TestClient, how: str) -> None:
+        """A sirolimus order already in the record, not yet given (starting after today,
+        a plan, a saved draft), and a doxorubicin draft: the card offered to draft a
+        second sirolimus order and never named the first. The warning stays (S13); no
+        second mTOR-inhibitor order is proposed, and the card names the one in place."""
+        [card] = cards_of(client, order(self._sirolimus_planned(how), **DOXORUBICIN))
+        assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+        assert "suggestions" not in card
+        assert ("the record already holds an mTOR inhibitor planned, not yet given "
+                f"(MedicationRequest/mr-siro: sirolimus, {how})") in card["detail"]
+
+    def test_patient_view_names_the_mtor_order_already_planned(self, client: TestClient
+                                                              ) -> None:
+        """Metastases not resectable, so an mTOR inhibitor is the first line, and a
+        sirolimus order with intent 'plan' in the record: the card advised starting an
+        mTOR inhibitor as if none were planned. The advice stays (the guideline's, and
+        the order is not given yet: it may be cancelled), but the summary says it is
+        already planned and the recommendation names the order, to be reviewed rather
+        than written again."""
+        def change(prefetch: dict[str, Any]) -> None:
+            for entry in prefetch["observations"]["entry"]:
+                if entry["resource"]["id"] in ("resectable", "complete-excision-feasible"):
+                    entry["resource"]["valueBoolean"] = False
+            self._sirolimus_planned("intent 'plan'")(prefetch)
+
+        head = cards_of(client, view(change), PATIENT_VIEW)[0]
+        assert ("(already planned) An mTOR inhibitor is the first-line systemic treatment"
+                in head["summary"])
+        assert ("**Already planned in the record** (not given yet): "
+                "MedicationRequest/mr-siro: sirolimus, intent 'plan'; review that order "
+                "rather than writing another.") in head["detail"]
+
+    @staticmethod
     def _doxorubicin_ordered(start: str) -> Any:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["medication_requests"]["entry"].append({"resource": {

@@ -696,6 +696,22 @@ class TestMedicationStarts:
         assert any(f"doxorubicin planned: its first day, {start}, is after 2026-12-06" in line
                    and "MedicationRequest/mr-f" in line for line in bc.not_read)
 
+    def test_orders_planned_are_listed_as_orders_in_place(self) -> None:
+        """Medications planned, not given, were only listed as not read: nothing told a
+        caller that an order of the drug is in place (the CDS services proposed a second
+        sirolimus order beside one starting next week). They are listed, with how each
+        is planned; a drug given is not."""
+        from pecoma.case import Agent
+        from pecoma.fhir.reader import Planned
+
+        on = dt.date(2026, 12, 6)
+        assert case_from_bundle(self._with_order("2027-01"), on=on).planned == (
+            Planned("MedicationRequest/mr-f", Agent.doxorubicin, "to start 2027-01"),)
+        assert case_from_bundle(self._with_order("2026-12"), on=on).planned == (
+            Planned("MedicationRequest/mr-f", Agent.doxorubicin,
+                    "from 2026-12, perhaps not started yet"),)
+        assert case_from_bundle(self._with_order("2025-03"), on=on).planned == ()
+
     def test_a_start_written_as_the_month_of_the_day_is_unknown(self) -> None:
         """"2026-12" read on 2026-12-06: the order may have started on the 1st or may
         start on the 20th. It was a line given on 2026-11-20. It is no line, nor no line:

@@ -15,6 +15,7 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.reading import (
+    Planned,
     Reader,
     as_list,
     codings,
@@ -299,9 +300,11 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         start = meds.first_day(med)
         if state is meds.Given.maybe_started and start is not None:
             # not a line, nor none: whether it was given is unknown, and the lines
-            # already given with it (history_doubt)
+            # already given with it (history_doubt); an order of it is in place
             r.why[where] = (f"{agent.value} may not have started: its first day, "
                             f"{start.written}, may be after {r.on}")
+            r.planned.append(Planned(where, agent, f"from {start.written}, perhaps not "
+                                     "started yet"))
             r.unknown_starts.append(f"{where}: {agent.value} from {start.written}, which "
                                     f"may be before or after {r.on}")
             r.notes.append(f"{where}: {agent.value} starts in {start.written} (a partial "
@@ -316,6 +319,8 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                             f"after {r.on}" if later and start is not None else
                             f"{agent.value} {state.value.replace('_', ' ')} (status "
                             f"'{med.get('status')}')")
+            if state is meds.Given.planned:
+                r.planned.append(Planned(where, agent, _planned_how(med, start, later)))
             continue
         if start is not None and start.day is None:
             r.notes.append(f"{where}: {agent.value} from {start.written} (a partial date): "
@@ -338,6 +343,18 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
     r.used.update(paths)
     if therapies:
         r.put("systemic.therapies", therapies, ", ".join(paths))
+
+
+def _planned_how(med: Mapping[str, Any], start: meds.FirstDay | None, later: bool) -> str:
+    """How a planned medication record says it is planned, in a few words."""
+    intent = med.get("intent")
+    if later and start is not None:
+        return f"to start {start.written}"
+    if med.get("resourceType") == "MedicationRequest" and isinstance(intent, str) and (
+            intent not in ("order", "original-order", "reflex-order", "filler-order",
+                           "instance-order")):
+        return f"intent '{intent}'"
+    return f"status '{med.get('status')}'"
 
 
 def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> dict[str, Any]:

@@ -46,11 +46,12 @@ from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import derive_status, read_conditions
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
-from pecoma.fhir.reading import Reader, reference_of, same_resource
+from pecoma.fhir.reading import Planned, Reader, reference_of, same_resource
 
 __all__ = [
     "READ_TYPES",
     "BundleCase",
+    "Planned",
     "Validation",
     "agent_of",
     "case_from_bundle",
@@ -99,6 +100,10 @@ class BundleCase:
     #: whether they had started is unknown, so they are no line, and the lines already
     #: given are not fully known.
     unknown_starts: tuple[str, ...] = ()
+    #: Medication records of a known agent that are planned, not (yet) given (an order
+    #: drafted, proposed or planned, one starting after the day read for, a statement of
+    #: intent): no line, but an order in place; a second one of its kind is not proposed.
+    planned: tuple[Planned, ...] = ()
     #: The parts of the record (:data:`pecoma.fhir.searches.PARTS`) not read in full, each
     #: with why: given by the caller (a CDS prefetch part the EHR did not send), or every
     #: part of a bundle that says it is not the whole result of its search. What they
@@ -456,6 +461,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         evidence=tuple(text for _when, text in sorted(r.evidence, key=lambda e: e[0])),
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
+        planned=tuple(r.planned),
         unread=unread,
     )
 

@@ -19,6 +19,7 @@ from pecoma.fhir.medications import day_of
 
 __all__ = [
     "IGNORED_VERIFICATION",
+    "Planned",
     "Reader",
     "as_list",
     "clinical_status",
@@ -41,6 +42,21 @@ __all__ = [
 ]
 
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A medication record of a known agent that is no line given because it is planned:
+    an order drafted, proposed or planned, one whose first day is after the day read for
+    (or may be), a statement of intent, a dispense being prepared. An order already in
+    the record: a second one of its kind is not to be proposed."""
+
+    where: str  # MedicationRequest/mr-1
+    agent: Agent
+    how: str  # "to start 2027-01-10", "intent 'plan'", "status 'draft'"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.agent.value.replace('_', ' ')}, {self.how}"
 
 
 @dataclass
@@ -73,6 +89,8 @@ class Reader:
     #: Medication records of a known agent whose first day, a partial date, spans the day
     #: read for: whether they had started is unknown.
     unknown_starts: list[str] = field(default_factory=list)
+    #: Medication records of a known agent planned, not (yet) given.
+    planned: list[Planned] = field(default_factory=list)
 
     def issue(self, where: str, value: object, rule: str) -> None:
         self.issues.append(FieldIssue(where, show_value(value), rule))

@@ -19,7 +19,10 @@ systemic therapy already given are known:
 * an active drug allergy (category ``medication``, or no category) whose substance
   pecoma cannot identify could be to the drug: nothing is proposed, and the card names
   how many entries could not be identified. One to a substance clearly named that is no
-  anticancer drug (penicillin, a food) withholds nothing.
+  anticancer drug (penicillin, a food) withholds nothing;
+* the record already holds an order of the drug not yet given (drafted, planned, or
+  starting later: :attr:`DrugSafety.planned`; for an mTOR inhibitor, an order of any
+  mTOR inhibitor): no second one is proposed, and the cards name it.
 
 Each entry is read by :func:`pecoma.fhir.allergies.read_allergy`, as the FHIR reader
 reads it (which entries are left aside, how the substance is identified).
@@ -34,6 +37,7 @@ from typing import Any
 from pecoma.case import Agent
 from pecoma.fhir.allergies import read_allergies
 from pecoma.fhir.medications import INGREDIENTS
+from pecoma.fhir.reading import Planned
 
 __all__ = ["DrugSafety", "drug_safety"]
 
@@ -55,6 +59,16 @@ class DrugSafety:
     #: An active allergy names the mTOR-inhibitor class, or an mTOR inhibitor that is none
     #: of the case format's agents (ridaforolimus, ATC L01EG): every one is ruled out.
     mtor_class: bool = False
+    #: Medication records of the record planned, not (yet) given (an order drafted,
+    #: planned or starting later): orders in place, as the FHIR reader reads them.
+    planned: tuple[Planned, ...] = ()
+
+    def planned_orders(self, agent: Agent) -> tuple[Planned, ...]:
+        """The record's orders not yet given of ``agent`` or, for an mTOR inhibitor, of
+        any mTOR inhibitor (one stands for another: a second is not proposed beside
+        it)."""
+        return tuple(p for p in self.planned if p.agent is agent or (
+            agent.is_mtor_inhibitor and p.agent.is_mtor_inhibitor))
 
     def ruled_out(self, agent: Agent) -> str | None:
         """Why a recorded intolerance rules ``agent`` out, or ``None``."""
@@ -93,14 +107,15 @@ class DrugSafety:
 
 
 def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
-                history: str | None = None) -> DrugSafety:
+                history: str | None = None, planned: Iterable[Planned] = ()) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources (``unreadable``:
     why the list could not be read) and medication history (``history``: why it is not
-    fully known)."""
+    fully known; ``planned``: the medications planned, not yet given,
+    :attr:`pecoma.fhir.reader.BundleCase.planned`)."""
     if unreadable is not None:
-        return DrugSafety(unreadable=unreadable, history=history)
+        return DrugSafety(unreadable=unreadable, history=history, planned=tuple(planned))
     listed = read_allergies((f"AllergyIntolerance/{res.get('id')}", res) for res in allergies)
     return DrugSafety(intolerant=listed.intolerant, unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients,
-                      mtor_class=listed.mtor_class)
+                      mtor_class=listed.mtor_class, planned=tuple(planned))

@@ -237,9 +237,13 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
           req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None) -> None:
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
     rec = load_knowledge().records["REC-MTOR-FIRST-LINE"]
-    withheld = safety.withheld(SUGGESTED)
-    if withheld is None and mtor_drafted is not None:
-        withheld = f"the order set already holds an mTOR-inhibitor order ({mtor_drafted})"
+    planned = safety.planned_orders(SUGGESTED)
+    reasons = [safety.withheld(SUGGESTED),
+               f"the order set already holds an mTOR-inhibitor order ({mtor_drafted})"
+               if mtor_drafted is not None else None,
+               "the record already holds an mTOR inhibitor planned, not yet given ("
+               + md_text("; ".join(str(p) for p in planned)) + ")" if planned else None]
+    withheld = "; and ".join(r for r in reasons if r is not None) or None
     detail = (md_item(alert) + f"\n\n**{rec.title}** — {rec.text}\n\n*Why:* {rec.rationale}"
               + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
     if safety.history is not None:

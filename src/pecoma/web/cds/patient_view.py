@@ -37,6 +37,7 @@ from pecoma.web.cds.cards import (
     md_missing,
     md_not_found,
     md_notes,
+    md_text,
     md_unknown,
 )
 from pecoma.web.cds.discovery import (
@@ -73,17 +74,22 @@ _HEADLINE: Final = (
 
 
 def drug_note(item: Item, safety: DrugSafety) -> str:
-    """What the allergy list says about the drug a recommendation names ('' if nothing)."""
+    """What the allergy list and the orders in place say about the drug a recommendation
+    names ('' if nothing)."""
     agent = DRUG_ITEMS.get(item.id)
     if agent is None:
         return ""
+    planned = safety.planned_orders(agent)
+    already = ("\n\n**Already planned in the record** (not given yet): "
+               + md_text("; ".join(str(p) for p in planned))
+               + "; review that order rather than writing another." if planned else "")
     ruled = safety.ruled_out(agent)
     if ruled is not None:
-        return f"\n\n**Not for this patient as recorded:** {ruled}."
+        return f"\n\n**Not for this patient as recorded:** {ruled}." + already
     withheld = safety.withheld(agent)
     if withheld is not None:
-        return f"\n\n**Conditional:** {withheld}; confirm before any order."
-    return ""
+        return f"\n\n**Conditional:** {withheld}; confirm before any order." + already
+    return already
 
 
 def _recommendations_md(a: Assessment, safety: DrugSafety) -> str:
@@ -100,12 +106,17 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
                     if r.id in _HEADLINE else len(_HEADLINE))
     head = ranked[0].title if ranked else "see the report"
     agent = DRUG_ITEMS.get(ranked[0].id) if ranked else None
-    if agent is not None and safety.ruled_out(agent):  # said first: summaries are cut
-        head = f"(not for this patient as recorded) {head}"
+    tags = []  # said first: summaries are cut
+    if agent is not None and safety.ruled_out(agent):
+        tags.append("not for this patient as recorded")
     elif agent is not None and safety.withheld(agent):
-        head = f"(conditional) {head}"
+        tags.append("conditional")
     elif ranked and ranked[0].conditional_on:
-        head = f"(provisional) {head}"
+        tags.append("provisional")
+    if agent is not None and safety.planned_orders(agent):
+        tags.append("already planned")  # an order in place: not one to write again
+    if tags:
+        head = f"({'; '.join(tags)}) {head}"
     status, group = a.disease_status.replace("_", " "), a.risk.group.replace("_", " ")
     summary = f"PEComa ({status}), risk {group}: {head}"
     if a.missing or record.unknown:
@@ -200,7 +211,8 @@ async def read_record(
             _the_patients(a, req.patient_id) for a in allergies):
         # the reader, which refuses another patient's resource, did not get that far
         unreadable = "an allergy entry does not name this patient"
-    safety = drug_safety(allergies, unreadable, bc.history_doubt if bc else None)
+    safety = drug_safety(allergies, unreadable, bc.history_doubt if bc else None,
+                         bc.planned if bc else ())
     return record, bc, safety
 
 
