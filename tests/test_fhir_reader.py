@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import examples
 from pecoma.case import Feature, IHCResult, NodeStatus, SurgeryStatus, YesNo
 from pecoma.engine import assess
-from pecoma.errors import InputError
+from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir import codes as c
 from pecoma.fhir.reader import agent_of, case_from_bundle, case_from_bundle_json, fact_paths
 
@@ -442,7 +442,12 @@ class TestRejectedBundles:
         _resource(alone, "tumour-size")["subject"] = {
             "reference": "https://ehr.example/fhir/Patient/" + _resource(
                 alone, "pecoma-diagnosis")["subject"]["reference"].split("/")[-1]}
-        assert case_from_bundle(alone).case is not None  # the same patient, written absolute
+        # the same id, written absolute on a server nothing in the bundle names: whether
+        # it is the same patient cannot be told, so the size is not read (and said)
+        read = case_from_bundle(alone)
+        assert read.case.tumour.size is None
+        assert "observations" in read.unread
+        assert any("Observation/tumour-size" in line for line in read.not_read)
 
     def test_an_id_repeated_with_other_content_is_refused(self) -> None:
         """Two Medication/dox of different drugs: a reference was resolved to the first,
@@ -598,6 +603,99 @@ class TestRejectedBundles:
         with pytest.raises(InputError) as exc:
             case_from_bundle({"resourceType": "Bundle", "entry": "x"})
         json.dumps([i.to_dict() for i in exc.value.issues])
+
+
+MRN = "https://pecoma.example/fhir/NamingSystem/example-mrn"
+SIROLIMUS = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                         "code": "35302", "display": "sirolimus"}]}
+
+
+def _with_allergy(patient: Any, name: str = "metastatic-lung-metachronous"
+                  ) -> dict[str, Any]:
+    """The example with an active allergy to sirolimus whose ``patient`` is ``patient``."""
+    bundle = copy.deepcopy(example(name))
+    bundle["entry"].append({"resource": {
+        "resourceType": "AllergyIntolerance", "id": "al-1", "category": ["medication"],
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+            "code": "active"}]},
+        "code": SIROLIMUS, "patient": patient}})
+    return bundle
+
+
+class TestThePatientOfTheRecord:
+    """Whose each resource is (pecoma.fhir.subjects): the bundle's patient's is read,
+    another patient's refuses the bundle, one whose patient cannot be confirmed is not
+    read and its part of the record is not read in full. The metastatic example's Patient
+    pat-1003 carries the MRN example-mrn|PAT-1003 and the fullUrl
+    https://pecoma.example/fhir/Patient/pat-1003; the record says 'mTOR inhibitor not
+    contraindicated'."""
+
+    def test_an_identifier_only_reference_is_checked(self) -> None:
+        """An allergy to sirolimus naming its patient by identifier only was read as this
+        patient's whatever the identifier: another MRN in the MRN system (PAT-7777) made
+        mTOR inhibitors contraindicated for pat-1003. Now that is another patient's entry
+        (refused, naming the field and not the MRN); the patient's own MRN is theirs (the
+        contraindication is read)."""
+        other = _with_allergy({"identifier": {"system": MRN, "value": "PAT-7777"}})
+        with pytest.raises(OtherPatientError) as exc:
+            case_from_bundle(other, patient="pat-1003")
+        assert [i.path for i in exc.value.foreign] == ["AllergyIntolerance/al-1.patient"]
+        assert "PAT-7777" not in _issues(exc)
+        own = _with_allergy({"identifier": {"system": MRN, "value": "PAT-1003"}})
+        assert case_from_bundle(own).case.systemic.mtor_inhibitor_contraindicated \
+            is YesNo.yes
+
+    def test_an_identifier_that_cannot_be_matched_is_not_read(self) -> None:
+        """An identifier in a system the Patient does not carry, or with no Patient
+        resource to compare it with, cannot be attributed: the allergy is not read (no
+        contraindication from it), listed with why, and the allergy list is not read in
+        full, so the record's 'not contraindicated' is not kept either (unknown)."""
+        unknown_system = _with_allergy({"identifier": {"system": "urn:oid:1.2.3",
+                                                       "value": "PAT-1003"}})
+        no_patient = _drop(_with_allergy({"identifier": {"system": MRN,
+                                                         "value": "PAT-1003"}}), "pat-1003")
+        for bundle in (unknown_system, no_patient):
+            read = case_from_bundle(bundle, patient="pat-1003")
+            assert read.case.systemic.mtor_inhibitor_contraindicated is YesNo.unknown
+            assert "AllergyIntolerance/al-1" in read.unread["allergies"]
+            assert any(line.startswith("AllergyIntolerance: its patient cannot be confirmed")
+                       for line in read.not_read)
+
+    def test_an_absolute_reference_is_the_patient_s_only_on_the_record_s_server(self
+                                                                               ) -> None:
+        """Any reference ending in /Patient/pat-1003 was the patient: one on another
+        server (where the same id may be someone else) and a malformed one. Now an
+        absolute reference is the patient's only on the server of the Patient's fullUrl
+        or the server the record was read from; the others, and malformed references,
+        are not read (the metastasis is then not in the case) and listed."""
+        def metastasis_of(reference: str, server: str | None = None) -> Any:
+            bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+            _resource(bundle, "metastasis-1")["subject"] = {"reference": reference}
+            where = {"server": server} if server else {}
+            return case_from_bundle(bundle, patient="pat-1003", **where)
+
+        for reference in ("https://other-ehr.example/fhir/Patient/pat-1003",
+                          "Patient/x/Patient/pat-1003", "Patient/pat-1003/"):
+            read = metastasis_of(reference)
+            assert read.case.stage.metastases == (), reference
+            assert "Condition/metastasis-1" in read.unread["conditions"]
+        for reference, server in (
+                ("https://pecoma.example/fhir/Patient/pat-1003", None),  # the Patient's
+                ("https://other-ehr.example/fhir/Patient/pat-1003/_history/2",
+                 "https://OTHER-EHR.example/fhir/")):  # the server read from
+            read = metastasis_of(reference, server)
+            assert read.sources["stage.metastases"] == "Condition/metastasis-1"
+            assert "conditions" not in read.unread
+
+    def test_a_subject_that_is_no_reference_is_not_read(self) -> None:
+        """With validate="none" a metastasis whose subject is the string "Patient/pat-9"
+        (no Reference) was read into the case. Whose it is cannot be told: not read."""
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        _resource(bundle, "metastasis-1")["subject"] = "Patient/pat-9"
+        read = case_from_bundle(bundle, validate="none", patient="pat-1003")
+        assert read.case.stage.metastases == ()
+        assert "not a Reference (an object) but a str" in read.unread["conditions"]
 
 
 class TestAgents:

@@ -4,6 +4,7 @@
 
     PecomaError                     anything pecoma raises on purpose
     ├── InputError                  the input breaks a rule; carries FieldIssue items
+    │   └── OtherPatientError       a record read for one patient holds another's data
     ├── KnowledgeError              a knowledge data file is malformed or inconsistent
     └── ConfigError                 a settings file or value is malformed
 
@@ -17,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ConfigError", "FieldIssue", "InputError", "KnowledgeError", "PecomaError"]
+__all__ = ["ConfigError", "FieldIssue", "InputError", "KnowledgeError", "OtherPatientError",
+           "PecomaError"]
 
 
 class PecomaError(Exception):
@@ -58,6 +60,17 @@ class InputError(PecomaError):
         count = len(issues)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"The {source} was rejected ({count} {noun}):\n{lines}")
+
+
+class OtherPatientError(InputError):
+    """A record read for one patient holds another patient's data (a Patient of another
+    id, a resource referring to another patient): ``foreign`` lists those issues,
+    ``issues`` every broken rule. Nothing of the record may be used for the patient."""
+
+    def __init__(self, issues: list[FieldIssue], foreign: list[FieldIssue],
+                 source: str = "case") -> None:
+        super().__init__(issues, source)
+        self.foreign = foreign
 
 
 class KnowledgeError(PecomaError):

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from pecoma.case import Agent, Case, SurgeryStatus, parse_case
-from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.errors import FieldIssue, InputError, OtherPatientError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
@@ -46,7 +46,15 @@ from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import derive_status, read_conditions
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
-from pecoma.fhir.reading import Planned, Reader, reference_of, same_resource
+from pecoma.fhir.reading import Planned, Reader, same_resource
+from pecoma.fhir.subjects import (
+    PART_OF_TYPE,
+    Attribution,
+    ThePatient,
+    named_patient,
+    the_patient,
+    unattributed_parts,
+)
 
 __all__ = [
     "READ_TYPES",
@@ -270,30 +278,17 @@ def _validate(
             r.issue(label, type(exc).__name__, _VALIDATOR_FAILED)
 
 
-def _check_subject(
-    res: Mapping[str, Any], where: str, patient: str | None, full_urls: set[str], r: Reader
-) -> None:
-    if patient is None:
-        return
-    for key in ("subject", "patient"):
-        ref = reference_of(res.get(key))
-        if ref is None:
-            continue
-        if ref != f"Patient/{patient}" and not ref.endswith(f"/Patient/{patient}") and (
-            ref not in full_urls
-        ):
-            r.issue(f"{where}.{key}", ref, f"must refer to the bundle's patient (Patient/"
-                    f"{patient}); a bundle holds one patient's record")
-
-
-def _patient_part(ref: str) -> str:
-    """``Patient/<id>`` of a reference written relative, absolute or versioned (another
-    resource type's reference as written)."""
-    parts = ref.split("/")
-    for i in range(len(parts) - 1):
-        if parts[i] == "Patient":
-            return f"Patient/{parts[i + 1]}"
-    return ref
+def _check_subject(res: Mapping[str, Any], where: str, who: ThePatient,
+                   foreign: list[FieldIssue]) -> Attribution:
+    """Whose a resource is (:meth:`ThePatient.of`); another patient's is an issue."""
+    found = who.of(res)
+    if found.whose == "other":
+        mine = f"Patient/{who.id}" if who.id is not None else "its Patient"
+        foreign.append(FieldIssue(
+            f"{where}.{found.key}", show_value(found.shown),
+            f"must refer to the bundle's patient ({mine}); a bundle holds one patient's "
+            f"record ({found.why})"))
+    return found
 
 
 @contextlib.contextmanager
@@ -317,7 +312,7 @@ def _no_cycle_collection() -> Iterator[None]:
 def case_from_bundle(
     data: Any, *, validate: Validation = "engine", source: str = "FHIR bundle",
     on: dt.date | None = None, unread: Mapping[str, str] | None = None,
-    patient: str | None = None,
+    patient: str | None = None, server: str | None = None,
 ) -> BundleCase:
     """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`.
 
@@ -328,14 +323,20 @@ def case_from_bundle(
     part (:func:`unread_parts`). What they would give stays unknown
     (:attr:`BundleCase.unread`). ``patient``: the id of the patient the record is read
     for (a CDS Hooks call's ``context.patientId``): a Patient resource of another id, or a
-    resource read that refers to another patient, is refused.
+    resource read that refers to another patient, is refused
+    (:class:`~pecoma.errors.OtherPatientError`); ``server``: the FHIR server the record
+    was read from (a CDS Hooks call's ``fhirServer``), whose absolute references to the
+    patient are theirs. A resource that cannot be attributed to the patient
+    (:mod:`pecoma.fhir.subjects`) is not read: it is listed in ``not_read`` and its part
+    of the record is not read in full (:attr:`BundleCase.unread`).
     """
     with _no_cycle_collection():
-        return _read(data, validate, source, on, unread, patient)
+        return _read(data, validate, source, on, unread, patient, server)
 
 
 def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
-          given_unread: Mapping[str, str] | None, expected: str | None) -> BundleCase:
+          given_unread: Mapping[str, str] | None, expected: str | None,
+          server: str | None) -> BundleCase:
     r = Reader(source, on=on)
     entries = _shape(data, r)
     if r.issues:
@@ -365,6 +366,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     if r.issues:
         raise InputError(r.issues, source)
     entries = kept
+    # every entry's fullUrl names the resource read for it (a copy sent twice: each)
+    urls = [(data["entry"][i].get("fullUrl"), res) for i, res in copy_of.items()]
     unread = unread_parts(data, given_unread)
     full_urls_all: dict[str, Mapping[str, Any]] = {}
     for i, res in copy_of.items():
@@ -386,46 +389,53 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         if len(ids) > 1:
             r.issue("Bundle.entry (Patient)", f"{len(ids)} patients",
                     "must hold exactly one patient's record")
-            raise InputError(r.issues, source)
+            raise OtherPatientError(r.issues, list(r.issues), source)
     patient_id = None
-    full_urls: set[str] = set()
     if patients:
         pid = patients[0][1].get("id")
         patient_id = str(pid) if isinstance(pid, str) else None
-        for i, res in copy_of.items():  # a copy sent twice: each fullUrl names it
-            entry = data["entry"][i]
-            if res["resourceType"] == "Patient" and isinstance(entry.get("fullUrl"), str):
-                full_urls.add(entry["fullUrl"])
 
     if expected is not None and patient_id is not None and patient_id != expected:
         r.issue("Patient.id", patient_id, f"must be the patient the record is read for "
                 f"(Patient/{expected}): this is another patient's record")
-        raise InputError(r.issues, source)
+        raise OtherPatientError(r.issues, list(r.issues), source)
     if expected is not None and patient_id is None:
         patient_id = expected  # every resource read must refer to that patient
-    if patient_id is None:
+    if patient_id is None and not patients:
         # no Patient resource to check against: the resources read must still all be
         # one patient's (a search across patients would merge their records)
-        subjects = sorted({_patient_part(ref) for _i, res in entries
+        subjects = sorted({f"Patient/{named}" for _i, res in entries
                            if res["resourceType"] in READ_TYPES
                            for key in ("subject", "patient")
-                           if (ref := reference_of(res.get(key))) is not None})
+                           if (named := named_patient(res.get(key))) is not None})
         if len(subjects) > 1:
             r.issue("Bundle.entry (subject)", ", ".join(subjects[:5]),
                     f"must refer to one patient (the resources refer to {len(subjects)}): "
                     "a bundle holds one patient's record")
-            raise InputError(r.issues, source)
+            raise OtherPatientError(r.issues, list(r.issues), source)
+    who = the_patient([(url, res) for url, res in urls], expected, server)
 
     by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {t: [] for t in READ_TYPES}
     ignored: dict[str, int] = {}
+    foreign: list[FieldIssue] = []
+    unattributed: list[tuple[str, str, Attribution]] = []
     for i, res in entries:
         kind = res["resourceType"]
         where = _label(i, res)
         if kind not in by_type:
             ignored[kind] = ignored.get(kind, 0) + 1
             continue
-        _check_subject(res, where, patient_id, full_urls, r)
-        by_type[kind].append((where, res))
+        found = _check_subject(res, where, who, foreign)
+        if found.whose == "unknown":
+            unattributed.append((kind, where, found))
+            continue
+        if found.whose == "this":
+            by_type[kind].append((where, res))
+    for part, why in unattributed_parts(unattributed).items():
+        if part not in unread:
+            unread[part] = why
+        elif why not in unread[part]:  # the caller may have said it already
+            unread[part] += f"; and {why}"
     r.resolve = resolve
     r.labels = {id(res): w for t in READ_TYPES for w, res in by_type[t]}
 
@@ -441,7 +451,16 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         read_issues, r.issues = r.issues, []
         _validate(data, entries, validate, r)
         r.issues.extend(read_issues)
+    if foreign:
+        raise OtherPatientError([*foreign, *r.issues], foreign, source)
     if r.issues:
+        # what was set aside may hold what is missing: said, unless the caller already
+        # knows that part was not read
+        r.issues.extend(FieldIssue(f"{where}.{found.key}", show_value(found.shown),
+                                   f"was not read: its patient cannot be confirmed "
+                                   f"({found.why})")
+                        for kind, where, found in unattributed
+                        if PART_OF_TYPE.get(kind) not in (given_unread or {}))
         raise InputError(r.issues, source)
     try:
         case = parse_case(r.data, source)
@@ -457,7 +476,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         patient_id=patient_id,
         ignored=tuple(f"{k} ×{n}" for k, n in sorted(ignored.items())),
         notes=tuple(r.notes),
-        not_read=_not_read(by_type, r),
+        not_read=_not_read(by_type, r, unattributed),
         evidence=tuple(text for _when, text in sorted(r.evidence, key=lambda e: e[0])),
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
@@ -513,9 +532,14 @@ _NOT_READ_SHOWN = 5
 
 
 def _not_read(by_type: Mapping[str, list[tuple[str, dict[str, Any]]]],
-              r: Reader) -> tuple[str, ...]:
-    """Every resource of a read type that gave nothing, grouped by why (a few shown each)."""
+              r: Reader, unattributed: list[tuple[str, str, Attribution]]
+              ) -> tuple[str, ...]:
+    """Every resource of a read type that gave nothing, grouped by why (a few shown each);
+    first those whose patient cannot be confirmed."""
     reasons: dict[str, list[str]] = {}
+    for kind, where, found in unattributed:
+        reasons.setdefault(f"{kind}: its patient cannot be confirmed ({found.why})",
+                           []).append(where)
     for kind in READ_TYPES:
         if kind in ("Patient", "Medication"):
             continue
