@@ -764,6 +764,113 @@ class TestThePatientOfTheCall:
                    for e in r.json()["errors"])
 
 
+    MRN = "https://pecoma.example/fhir/NamingSystem/example-mrn"
+
+    @staticmethod
+    def sirolimus_allergy_of(patient: dict[str, Any]) -> Any:
+        """A prefetch change: an active allergy to sirolimus whose patient is ``patient``."""
+        def change(prefetch: dict[str, Any]) -> None:
+            entry = allergy({"coding": [{"system": RXNORM, "code": "35302",
+                                         "display": "sirolimus"}]})
+            entry["patient"] = patient
+            prefetch["allergies"]["entry"].append({"resource": entry})
+        return change
+
+    def test_an_identifier_of_another_patient_is_another_patient_s_data(
+        self, client: TestClient
+    ) -> None:
+        """An allergy to sirolimus naming its patient by identifier only, with another
+        MRN (PAT-7777) in the system of the Patient's MRN (PAT-1003): it was read as this
+        patient's, and a sirolimus draft got a critical card from another patient's
+        allergy. It is another patient's entry: the one card says so, nothing is
+        assessed, and the MRN is not shown."""
+        change = self.sirolimus_allergy_of(
+            {"identifier": {"system": self.MRN, "value": "PAT-7777"}})
+        for body, service in (
+                (order(change, medicationCodeableConcept={"text": "sirolimus"}), ORDER_SELECT),
+                (hook_request("patient-view", "pat-1003", prefetch=prefetch_of(example(
+                    PATIENT))), PATIENT_VIEW)):
+            if service == PATIENT_VIEW:
+                change(body["prefetch"])
+            [card] = cards_of(client, body, service)
+            assert card["summary"] == ("PEComa check not done: the record sent for this "
+                                       "chart holds another patient's data")
+            assert "AllergyIntolerance/" in card["detail"]
+            assert "PAT-7777" not in card["detail"]
+
+    def test_an_identifier_that_cannot_be_matched_withholds_the_proposal(
+        self, client: TestClient
+    ) -> None:
+        """The same allergy identified in a system the Patient does not carry: whose it
+        is cannot be told, so it is not read (no critical card from it) and the allergy
+        list is not read in full: no mTOR-inhibitor draft is proposed, with the reason."""
+        change = self.sirolimus_allergy_of(
+            {"identifier": {"system": "urn:oid:1.2.3", "value": "PAT-7777"}})
+        cards = cards_of(client, order(change, **DOXORUBICIN))
+        assert [c["indicator"] for c in cards] == ["warning"]
+        assert "suggestions" not in cards[0]
+        assert "No mTOR-inhibitor order is proposed" in cards[0]["detail"]
+        assert "patient cannot be confirmed" in cards[0]["detail"]
+
+    def test_a_wrong_patient_entry_is_not_called_a_missing_part(self, client: TestClient
+                                                                ) -> None:
+        """The patient prefetch null and an allergy entry of Patient/pat-2: the card said
+        "PEComa check incomplete … Reopen the chart once they can be read", the other
+        patient's entry one bullet among the parts missing. It says the record holds
+        another patient's data."""
+        prefetch = prefetch_of(example(PATIENT))
+        prefetch["patient"] = None
+        entry = allergy({"text": "penicillin"})
+        entry["patient"] = {"reference": "Patient/pat-2"}
+        prefetch["allergies"]["entry"].append({"resource": entry})
+        [card] = cards_of(client, hook_request("patient-view", "pat-1003",
+                                               prefetch=prefetch), PATIENT_VIEW)
+        assert "another patient's data" in card["summary"]
+        assert "Reopen the chart" not in card["detail"]
+        assert "Patient/pat-2" in card["detail"]
+
+    def test_urn_uuid_subjects_are_resolved_through_the_prefetch(self, client: TestClient
+                                                                  ) -> None:
+        """Every subject written as the urn:uuid under which a search included the
+        Patient: the record was refused (21 problems) because the fullUrls were dropped,
+        while to-case read the same bundle. The record is read: the lung metastases are
+        to be resected (the example's headline)."""
+        urn = "urn:uuid:7c2a3b7e-1f9a-4a3e-9d2b-3c5b0f1a2b3c"
+        prefetch = prefetch_of(example(PATIENT))
+        for value in prefetch.values():
+            for entry in value.get("entry", []):
+                for key in ("subject", "patient"):
+                    if key in entry["resource"]:
+                        entry["resource"][key] = {"reference": urn}
+        prefetch["conditions"]["entry"].append(
+            {"fullUrl": urn, "resource": copy.deepcopy(prefetch["patient"]),
+             "search": {"mode": "include"}})
+        [card] = cards_of(client, hook_request("patient-view", "pat-1003",
+                                               prefetch=prefetch), PATIENT_VIEW)
+        assert card["indicator"] == "info"
+        assert "Resect the metachronous lung metastases" in card["summary"]
+
+    def test_an_absolute_subject_is_the_patient_s_only_on_the_fhir_server(
+        self, client: TestClient
+    ) -> None:
+        """The metastasis Condition's subject on https://other-ehr.example, another
+        server than the call's fhirServer (the same id there may be another person): it
+        was read. It is not; the card says the conditions were not read in full. On the
+        call's own fhirServer it is read (the example's headline)."""
+        prefetch = prefetch_of(example(PATIENT))
+        for entry in prefetch["conditions"]["entry"]:
+            if entry["resource"]["id"] == "metastasis-1":
+                entry["resource"]["subject"] = {
+                    "reference": "https://other-ehr.example/fhir/Patient/pat-1003"}
+        for server, read in (("https://pecoma.example/fhir", False),
+                             ("https://other-ehr.example/fhir", True)):
+            body = hook_request("patient-view", "pat-1003", prefetch=prefetch,
+                                fhirServer=server)
+            [card] = cards_of(client, body, PATIENT_VIEW)
+            assert ("Resect the metachronous lung metastases" in card["summary"]) is read
+            assert ("Condition/metastasis-1" in card["detail"]) is not read
+
+
 class TestRecordsAsEhrsSendThem:
     def test_an_order_starting_after_today_is_planned_not_a_line(self, client: TestClient
                                                                  ) -> None:

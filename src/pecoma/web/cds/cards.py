@@ -136,6 +136,8 @@ class Answer:
     cards: list[dict[str, Any]] = field(default_factory=list)
     records: list[CardRecord] = field(default_factory=list)
     reports: dict[str, str] = field(default_factory=dict)  # report text -> link token
+    #: The record sent holds another patient's data (:meth:`other_patient_card`).
+    other_patient: bool = False
 
     def links(self, report: str | None) -> list[dict[str, Any]]:
         """The card's links: its own report (one token per distinct report) and, when
@@ -191,6 +193,24 @@ class Answer:
                   "could not be read",
                   indicator="warning", version=version, record_ids=(),
                   detail=what + md_unknown(unknown))
+
+    def other_patient_card(self, foreign: list[str], rest: list[str],
+                           unknown: dict[str, str]) -> None:
+        """A warning that the record sent for this chart holds another patient's data
+        (``foreign``: those entries; ``rest``: the record's other problems): nothing is
+        assessed, and it is said first, not as one problem among others."""
+        version = load_knowledge().version
+        detail = ("The record the EHR sent for this chart (context.patientId) holds data of "
+                  "another patient. Nothing was assessed and nothing is proposed: advice "
+                  "built from it could be another patient's. Check which patient's data the "
+                  "EHR sends for this chart before relying on decision support here."
+                  "\n\n**Another patient's data:**\n" + listed(foreign))
+        if rest:
+            detail += "\n\n**Other problems in the record:**\n" + listed(rest)
+        self.card(summary="PEComa check not done: the record sent for this chart holds "
+                  "another patient's data", indicator="warning", version=version,
+                  record_ids=(), detail=detail + md_unknown(unknown))
+        self.other_patient = True
 
     def error_card(self, issues: list[str], count: int, tail: str = "") -> None:
         version = load_knowledge().version

@@ -382,6 +382,9 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         # (the EHR's own allergy check applies), so its cards go to a scratch answer
         scratch = Answer(svc, ORDER_SELECT, req.instance)
         read = await read_record(req, request, svc, scratch, deadline, fetched)
+        if scratch.other_patient:  # not a record that cannot be read: never left unsaid
+            answer.cards += scratch.cards
+            answer.records += scratch.records
         if read is not None:
             for draft, agent in known:
                 _intolerance(answer, draft, agent, read[2])

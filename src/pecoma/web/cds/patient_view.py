@@ -25,9 +25,8 @@ from starlette.requests import Request
 from pecoma.case import Agent
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Item
-from pecoma.errors import InputError
+from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
-from pecoma.fhir.reading import reference_of, refers_to_patient
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_safety
 from pecoma.web.cds.cards import (
@@ -46,7 +45,7 @@ from pecoma.web.cds.discovery import (
     PATIENT_VIEW,
     UNIDENTIFIED_MEDICATIONS,
 )
-from pecoma.web.cds.record import Record, gather_record, read_named_medications
+from pecoma.web.cds.record import Record, gather_record, patient_of, read_named_medications
 from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.screen import mentions_pecoma, text_may_mention
 from pecoma.web.cds.service import CdsService
@@ -146,16 +145,23 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
 
 
 def read_case(answer: Answer, record: Record, svc: CdsService,
-              patient: str | None = None) -> BundleCase | None:
-    """The case of the record (``patient``'s: the call's ``context.patientId``), read for
-    the service's today (a medication starting later is planned, not given), or ``None``
-    with an error card saying what is wrong."""
+              patient: str | None = None, server: str | None = None) -> BundleCase | None:
+    """The case of the record (``patient``'s: the call's ``context.patientId``; ``server``
+    its ``fhirServer``), read for the service's today (a medication starting later is
+    planned, not given), or ``None`` with an error card saying what is wrong: first of all
+    that the record holds another patient's data, when it does."""
     try:
         if record.conflicts:  # named where the EHR sent them, not in the bundle read
             raise InputError(record.conflicts, "FHIR record")
         return case_from_bundle(record.bundle(), validate=svc.settings.validation,
                                 source="FHIR record", unread=record.unknown,
-                                patient=patient, on=svc.today())
+                                patient=patient, server=server, on=svc.today())
+    except OtherPatientError as exc:
+        foreign = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.foreign]
+        rest = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues
+                if i not in exc.foreign]
+        answer.other_patient_card(foreign, rest, record.unknown)
+        return None
     except InputError as exc:
         lines = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues]
         if record.unknown.keys() & CASE_PARTS:  # the parts not read may hold what is missing
@@ -198,7 +204,8 @@ async def read_record(
     if screened_out(answer, record, await request.body()):
         return None
     await read_named_medications(record, req, svc, deadline, known)
-    bc = read_case(answer, record, svc, req.patient_id)
+    who = patient_of(record, req)
+    bc = read_case(answer, record, svc, req.patient_id, req.fhir_server)
     for key, said in ((UNIDENTIFIED_MEDICATIONS, bc.unidentified_medications if bc else ()),
                       (MEDICATION_STARTS, bc.unknown_starts if bc else ())):
         if said:
@@ -206,20 +213,14 @@ async def read_record(
             more = len(said) - len(shown)
             record.unknown[key] = "; ".join(shown) + (f"; and {more} more" if more else "")
     allergies = [r for r in record.resources if r.get("resourceType") == "AllergyIntolerance"]
-    unreadable = record.unknown.get("allergies")
-    if bc is None and unreadable is None and not all(
-            _the_patients(a, req.patient_id) for a in allergies):
-        # the reader, which refuses another patient's resource, did not get that far
-        unreadable = "an allergy entry does not name this patient"
-    safety = drug_safety(allergies, unreadable, bc.history_doubt if bc else None,
+    mine = [a for a in allergies if who.of(a).whose == "this"]
+    unreadable = record.unknown.get("allergies")  # an entry not attributable: said there
+    if unreadable is None and len(mine) < len(allergies):
+        # the reader refuses another patient's resource: whose list it is cannot be told
+        unreadable = "an allergy entry is another patient's"
+    safety = drug_safety(mine, unreadable, bc.history_doubt if bc else None,
                          bc.planned if bc else ())
     return record, bc, safety
-
-
-def _the_patients(resource: dict[str, Any], patient: str) -> bool:
-    """Whether ``resource.patient`` refers to the patient."""
-    ref = reference_of(resource.get("patient"))
-    return ref is not None and refers_to_patient(ref, patient)
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:

@@ -11,7 +11,9 @@ has **no data** for that part (not "nothing recorded"). Such a part is fetched f
 fetch fails, the part stays **unknown** and the reason is kept, for the cards to say.
 The medication templates ``_include`` the Medications their resources refer to; for a
 record that may be a PEComa patient's, one still missing is read from the allowed
-``fhirServer`` by its id (:func:`read_named_medications`).
+``fhirServer`` by its id (:func:`read_named_medications`). The ``fullUrl`` of each entry
+is kept, so that a ``urn:uuid`` reference (a subject, a ``medicationReference``) resolves
+as it does in a bundle given to ``pecoma fhir to-case``.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from pecoma.fhir import searches
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
 from pecoma.fhir.reading import same_resource
+from pecoma.fhir.subjects import ThePatient, the_patient, unattributed_parts
 from pecoma.web.cds.cards import md_text
 from pecoma.web.cds.discovery import PREFETCH
 from pecoma.web.cds.requests import HookRequest
 from pecoma.web.cds.service import CdsService
 
-__all__ = ["Record", "gather_record", "read_named_medications", "resources_of"]
+__all__ = ["Record", "entries_of", "gather_record", "patient_of", "read_named_medications",
+           "resources_of"]
 
 
 @dataclass(slots=True)
@@ -47,10 +51,27 @@ class Record:
     #: Where each resource kept was sent, by (type, id).
     held: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = field(
         default_factory=dict)
+    #: Each ``fullUrl`` an entry came with, and the resource kept for it (one resource
+    #: sent twice, by two searches, may come under two fullUrls).
+    urls: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def entries(self) -> list[tuple[str | None, dict[str, Any]]]:
+        """``(fullUrl, resource)`` of the record's bundle: each resource once with its
+        first fullUrl, then the same resource object again under each other one (the
+        FHIR reader reads one object once, and resolves every fullUrl to it)."""
+        first: dict[int, str] = {}
+        again: list[tuple[str | None, dict[str, Any]]] = []
+        for url, res in self.urls.items():
+            if id(res) in first:
+                again.append((url, res))
+            else:
+                first[id(res)] = url
+        return [(first.get(id(res)), res) for res in self.resources] + again
 
     def bundle(self) -> dict[str, Any]:
         return {"resourceType": "Bundle", "type": "collection",
-                "entry": [{"resource": r} for r in self.resources]}
+                "entry": [{"fullUrl": url, "resource": res} if url is not None
+                          else {"resource": res} for url, res in self.entries()]}
 
 
 #: The resource type each prefetch key searches for, and the types its search may
@@ -92,20 +113,29 @@ def _a_resource(value: Any) -> bool:
         value["resourceType"] != "OperationOutcome")
 
 
-def _labelled(key: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
+def _labelled(key: str, value: Any) -> list[tuple[str, str | None, dict[str, Any]]]:
     """The resources of a prefetch value (:func:`resources_of`), each with where the EHR
-    sent it: ``prefetch.<key>.entry[i]``, or ``prefetch.<key>`` for a resource alone."""
+    sent it (``prefetch.<key>.entry[i]``, or ``prefetch.<key>`` for a resource alone) and
+    the fullUrl it came with (``None``: none)."""
     if isinstance(value, dict) and value.get("resourceType") == "Bundle":
         entries = value.get("entry")
-        return [(f"prefetch.{key}.entry[{i}]", entry["resource"])
+        return [(f"prefetch.{key}.entry[{i}]",
+                 entry["fullUrl"] if isinstance(entry.get("fullUrl"), str) else None,
+                 entry["resource"])
                 for i, entry in enumerate(entries if isinstance(entries, list) else [])
                 if isinstance(entry, dict) and _a_resource(entry.get("resource"))]
-    return [(f"prefetch.{key}", value)] if _a_resource(value) else []
+    return [(f"prefetch.{key}", None, value)] if _a_resource(value) else []
 
 
 def resources_of(value: Any) -> list[dict[str, Any]]:
     """Resources of a prefetch value: a resource, or a Bundle of them (outcomes left out)."""
-    return [res for _where, res in _labelled("", value)]
+    return [res for _where, _url, res in _labelled("", value)]
+
+
+def entries_of(value: Any) -> list[tuple[str | None, dict[str, Any]]]:
+    """``(fullUrl, resource)`` of a prefetch value: a resource (no fullUrl), or a Bundle
+    of them (outcomes left out)."""
+    return [(url, res) for _where, url, res in _labelled("", value)]
 
 
 async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> Record:
@@ -113,7 +143,7 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
     search the server refuses with ``_include`` is asked again without it (the
     Medications are then read by :func:`read_named_medications`)."""
     record = Record()
-    parts: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    parts: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
     wanted: list[str] = []
     for key in PREFETCH:
         value = req.prefetch.get(key)
@@ -149,8 +179,23 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
     return record
 
 
+def patient_of(record: Record, req: HookRequest) -> ThePatient:
+    """The patient of the call in the record (:mod:`pecoma.fhir.subjects`, as the FHIR
+    reader decides it), with the parts of the record holding a resource whose patient
+    cannot be confirmed made unknown, with why: such a resource is not read, and what it
+    would give is unknown, never absent (an allergy entry among them: no drug proposed)."""
+    who = the_patient(record.entries(), req.patient_id, req.fhir_server)
+    aside = [(str(res.get("resourceType")), f"{res.get('resourceType')}/{res.get('id')}",
+              found) for res in record.resources if (found := who.of(res)).whose == "unknown"]
+    for part, why in unattributed_parts(aside).items():
+        record.unknown[part] = f"{record.unknown[part]}; and {why}" if part in \
+            record.unknown else why
+    return who
+
+
 async def _search(client: FhirClient, queries: dict[str, str],
-                  parts: dict[str, list[tuple[str, dict[str, Any]]]], record: Record, *,
+                  parts: dict[str, list[tuple[str, str | None, dict[str, Any]]]],
+                  record: Record, *,
                   say_failure: bool = True) -> list[str]:
     """Run the queries of the unknown parts; a part read is no longer unknown. Returns the
     keys whose search failed (with the reason, when ``say_failure``)."""
@@ -162,7 +207,7 @@ async def _search(client: FhirClient, queries: dict[str, str],
                 record.unknown[key] += f"; {result}"
             failed.append(key)
         else:
-            parts[key] = [(f"{key}[{i}] (read from fhirServer)", res)
+            parts[key] = [(f"{key}[{i}] (read from fhirServer)", None, res)
                           for i, res in enumerate(result)]
             record.unknown.pop(key, None)
             record.fetched += (key,)
@@ -179,12 +224,12 @@ async def read_named_medications(record: Record, req: HookRequest, svc: CdsServi
     has read already (a draft order's), kept and not read again. Called only for a record
     that may be a PEComa patient's: nobody else's medications are asked for."""
     if known:
-        _add(record, [(f"Medication/{m.get('id')} (read from fhirServer)", m) for m in known
-                      if m.get("resourceType") == "Medication"])
+        _add(record, [(f"Medication/{m.get('id')} (read from fhirServer)", None, m)
+                      for m in known if m.get("resourceType") == "Medication"])
     if not req.fhir_server:
         return
     unheld = unheld_medications([r for r in record.resources if may_have_been_given(r)],
-                                resolver_for(record.resources))
+                                resolver_for(record.resources, record.urls))
     if not unheld:
         return
     try:
@@ -194,29 +239,37 @@ async def read_named_medications(record: Record, req: HookRequest, svc: CdsServi
         return
     async with client:
         found = await client.read_medications(unheld)
-    _add(record, [(f"Medication/{m.get('id')} (read from fhirServer)", m) for m in found])
+    _add(record, [(f"Medication/{m.get('id')} (read from fhirServer)", None, m)
+                  for m in found])
 
 
-def _add(record: Record, resources: list[tuple[str, dict[str, Any]]]) -> None:
-    """Append the resources not yet kept to the record, each with where it was sent: one
-    sent twice (two searches may both hold it; the same content, or one version whose
-    ``meta.lastUpdated`` is written two ways: :func:`pecoma.fhir.reading.same_resource`,
-    the FHIR reader's rule) is kept once; two different resources under one type and id
-    are both kept, and the record names them where the EHR sent them
-    (:attr:`Record.conflicts`: the record is then refused, as ``to-case`` refuses such a
-    bundle, instead of the first one met standing for the other, an allergy resolved in
-    one, active in the other; the allergy check reads both)."""
-    for where, res in resources:
+def _add(record: Record, resources: list[tuple[str, str | None, dict[str, Any]]]) -> None:
+    """Append the resources not yet kept to the record, each with where it was sent and
+    the fullUrl it came with: one sent twice (two searches may both hold it; the same
+    content, or one version whose ``meta.lastUpdated`` is written two ways:
+    :func:`pecoma.fhir.reading.same_resource`, the FHIR reader's rule) is kept once, under
+    each fullUrl it came with; two different resources under one type and id are both
+    kept, and the record names them where the EHR sent them (:attr:`Record.conflicts`:
+    the record is then refused, as ``to-case`` refuses such a bundle, instead of the first
+    one met standing for the other, an allergy resolved in one, active in the other; the
+    allergy check reads both)."""
+    for where, url, res in resources:
         rid = res.get("id")
         ident = (str(res.get("resourceType")), str(rid))
+        same: dict[str, Any] | None = None
         if rid is not None:
             kept = record.held.setdefault(ident, [])
-            if any(same_resource(other, res) for _w, other in kept):
-                continue
-            if kept:
-                name = md_text(f"{ident[0]}/{ident[1]}")[:100]
-                record.conflicts.append(FieldIssue(
-                    where, name, f"must not repeat an id with other content ({kept[0][0]} "
-                    f"is another {name}: a reference to it could mean either)"))
-            kept.append((where, res))
-        record.resources.append(res)
+            same = next((other for _w, other in kept if same_resource(other, res)), None)
+            if same is None:
+                if kept:
+                    name = md_text(f"{ident[0]}/{ident[1]}")[:100]
+                    record.conflicts.append(FieldIssue(
+                        where, name, f"must not repeat an id with other content "
+                        f"({kept[0][0]} is another {name}: a reference to it could mean "
+                        "either)"))
+                kept.append((where, res))
+        if same is None:
+            record.resources.append(res)
+            same = res
+        if url is not None:
+            record.urls.setdefault(url, same)
