@@ -870,6 +870,56 @@ class TestThePatientOfTheCall:
             assert ("Resect the metachronous lung metastases" in card["summary"]) is read
             assert ("Condition/metastasis-1" in card["detail"]) is not read
 
+    @pytest.mark.parametrize("subject", [
+        "Patient/p-other", [{"reference": "Patient/p-other"}], {"reference": 9},
+        {"identifier": {"system": MRN, "value": "PAT-9"}}])
+    def test_a_draft_subject_that_is_no_reference_or_another_patient_s_is_refused(
+        self, client: TestClient, subject: Any
+    ) -> None:
+        """A selected draft whose subject is a string, a list, a Reference with a number,
+        or an identifier of another MRN passed the "draft for another patient" check, and
+        the card proposed a sirolimus draft for context.patientId: a 400 naming the
+        field."""
+        body = order(**DOXORUBICIN)
+        body["context"]["draftOrders"]["entry"][0]["resource"]["subject"] = subject
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        [error] = r.json()["errors"]
+        assert error["path"] == "context.draftOrders.entry[0].resource.subject"
+        assert "PAT-9" not in r.text
+
+    def test_a_draft_for_the_patient_by_urn_uuid_is_the_patient_s(self, client: TestClient
+                                                                    ) -> None:
+        """A selected draft whose subject is the urn:uuid fullUrl of a Patient entry
+        (pat-1003) in draftOrders was a 400 "for another patient". It is the patient's:
+        the doxorubicin draft gets the first-line warning."""
+        urn = "urn:uuid:aaaaaaaa-0000-4000-8000-000000000001"
+        patient = next(e["resource"] for e in example(PATIENT)["entry"]
+                       if e["resource"]["resourceType"] == "Patient")
+        body = order(**DOXORUBICIN, entries=[{"fullUrl": urn, "resource": patient}])
+        body["context"]["draftOrders"]["entry"][0]["resource"]["subject"] = {
+            "reference": urn}
+        [card] = cards_of(client, body)
+        assert card["summary"].startswith("Chemotherapy first line for advanced PEComa")
+
+    def test_an_unselected_draft_for_another_patient_refuses_the_call(
+        self, client: TestClient
+    ) -> None:
+        """An unselected sirolimus draft for Patient/p-other beside the selected
+        doxorubicin draft: it counted as "the order set already holds an mTOR-inhibitor
+        order" and the card proposed nothing. draftOrders are the current patient's
+        ordering session (CDS Hooks 2.0.1 order-select): a draft for someone else makes
+        the call a 400 naming it, as a selected one does."""
+        other = {"resourceType": "MedicationRequest", "id": "draft-2", "status": "draft",
+                 "intent": "order", "subject": {"reference": "Patient/p-other"},
+                 "medicationCodeableConcept": {"text": "sirolimus 2 mg"}}
+        body = order(**DOXORUBICIN, entries=[{"resource": other}])
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400, r.text
+        assert [e["path"] for e in r.json()["errors"]] == [
+            "context.draftOrders.entry[1].resource.subject"]
+
 
 class TestRecordsAsEhrsSendThem:
     def test_an_order_starting_after_today_is_planned_not_a_line(self, client: TestClient

@@ -34,7 +34,6 @@ __all__ = [
     "live_condition",
     "project_code",
     "reference_of",
-    "refers_to_patient",
     "resolved",
     "same_resource",
     "site_of",
@@ -254,14 +253,6 @@ def same_resource(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     anything else (a status, a code, a profile), under one ``versionId`` or two, are not:
     which one a reference means cannot be told."""
     return one == other or _content(one) == _content(other)
-
-
-def refers_to_patient(reference: str, patient: str) -> bool:
-    """Whether a reference, written relative, absolute or versioned, is to
-    ``Patient/<patient>``."""
-    cut = reference.find("/_history/")
-    ref = reference[:cut] if cut > 0 else reference
-    return ref == f"Patient/{patient}" or ref.endswith(f"/Patient/{patient}")
 
 
 def live_condition(cond: Mapping[str, Any]) -> bool:

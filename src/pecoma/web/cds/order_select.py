@@ -34,7 +34,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
-from pecoma.fhir.reading import reference_of, refers_to_patient
+from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
@@ -50,7 +50,7 @@ from pecoma.web.cds.cards import (
 )
 from pecoma.web.cds.discovery import ORDER_SELECT
 from pecoma.web.cds.patient_view import read_record
-from pecoma.web.cds.record import resources_of
+from pecoma.web.cds.record import entries_of, resources_of
 from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.service import CdsService
 from pecoma.web.problems import ApiProblem
@@ -149,21 +149,74 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
                                      "context.draftOrders): the order-select hook is "
                                      "called when one or more orders are selected")])
     _check_drafts(orders)
+    _check_subjects(req, orders)
     chosen = set(selections) if selections is not None else None
     everything = resources_of(orders)
     out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
            and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)
            and _gives(res)]
-    for i, res in enumerate(everything):
-        ref = reference_of(res.get("subject"))
-        if any(res is o for o in out) and ref is not None and not refers_to_patient(
-                ref, req.patient_id):
-            path = f"context.draftOrders.entry[{i}].resource.subject"
-            raise ApiProblem(400, "invalid-hook-request", "A selected draft order is for "
-                             "another patient than context.patientId.",
-                             [FieldIssue(path, md_text(ref)[:100], "must refer to the "
-                                         "patient of the call (context.patientId)")])
     return out, everything
+
+
+#: What a draft order's subject may be, said in a 400.
+_SUBJECTS: Final = ("Patient/<context.patientId>, <fhirServer>/Patient/<context.patientId>, "
+                    "the fullUrl of that Patient's entry (urn:uuid), or an identifier (system "
+                    "and value) the Patient prefetch carries")
+
+
+def _check_subjects(req: HookRequest, orders: Mapping[str, Any]) -> None:
+    """Every draft order, selected or not, is for the patient of the call, or the call is
+    a 400 naming each one that is not (or that pecoma cannot confirm is). CDS Hooks 2.0.1
+    order-select: ``draftOrders`` holds the unsigned orders of the clinician's ordering
+    session for the patient in context, and services take the unselected ones into
+    account (an mTOR inhibitor already drafted): a draft for someone else means the call
+    is not one patient's, so none of it is used. Whose a subject is is decided as the
+    FHIR reader decides it (:mod:`pecoma.fhir.subjects`): ``urn:uuid`` subjects resolve
+    through the fullUrls of ``draftOrders`` and the prefetch."""
+    held = [pair for value in req.prefetch.values() for pair in entries_of(value)]
+    drafts = orders.get("entry")
+    entries = drafts if isinstance(drafts, list) else []
+    who = the_patient([*held, *entries_of(orders)], req.patient_id, req.fhir_server)
+    issues: list[FieldIssue] = []
+    other = False
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict):
+            continue
+        for key in ("subject", "patient"):
+            if key not in res:
+                continue
+            value, path = res[key], f"context.draftOrders.entry[{i}].resource.{key}"
+            if not isinstance(value, dict) or not isinstance(value.get("reference", ""), str) \
+                    or not isinstance(value.get("identifier", {}), dict):
+                issues.append(FieldIssue(path, _json_type(value), "must be a FHIR Reference: an "
+                                         "object whose 'reference' is a string (or with an "
+                                         "'identifier' object)"))
+                continue
+            found = who.whose(value)
+            if found.whose == "other":
+                other = True
+                issues.append(FieldIssue(path, md_text(found.shown)[:100], "must refer to the "
+                                         f"patient of the call (context.patientId): "
+                                         f"{found.why}"))
+            elif found.whose == "unknown":
+                issues.append(FieldIssue(path, md_text(found.shown)[:100], "must refer to the "
+                                         "patient of the call (context.patientId) in a way "
+                                         f"pecoma can confirm ({found.why}): {_SUBJECTS}"))
+    if issues:
+        raise ApiProblem(400, "invalid-hook-request",
+                         "A draft order is for another patient than context.patientId."
+                         if other else "A draft order's patient cannot be confirmed to be "
+                         "context.patientId.", issues)
+
+
+def _json_type(value: Any) -> str:
+    """A subject that is no Reference, shown by its JSON type (it may name a patient)."""
+    if isinstance(value, dict):
+        return "object with a non-string reference or a non-object identifier"
+    return "null" if value is None else {"str": "string", "list": "array", "bool": "boolean",
+                                         "int": "number", "float": "number"}.get(
+        type(value).__name__, type(value).__name__)
 
 
 async def _fetch_medications(req: HookRequest, orders: list[dict[str, Any]],
