@@ -269,7 +269,7 @@ class TestNoDatedPlan:
 
     def test_an_end_of_treatment_after_r2_is_not_counted_from_and_asked(self) -> None:
         """An end of primary treatment recorded after an R2 resection (2025-03-01 after
-        2025-01-10) does not say the tumour was removed (I20): still no calendar, but not
+        2025-01-10) does not say the tumour was removed (I18): still no calendar, but not
         silently: the plan names the date as not counted from and asks whether a further
         resection removed the tumour; the worklist state gives the reason."""
         from pecoma.registry.state import compute_state
@@ -303,14 +303,14 @@ class TestNoDatedPlan:
         assert "MISS-RESIDUAL-REMOVED" not in {m.id for m in plan.missing}
 
     def test_the_residual_item_rests_on_the_projects_reading(self) -> None:
-        """No calendar while residual tumour is present is the project's reading (I20),
+        """No calendar while residual tumour is present is the project's reading (I18),
         not a guideline statement on surveillance; its title frames the schedule listed
         with it as applying once the tumour is removed."""
         kb = load_knowledge()
         rec = kb.records["FU-NO-PLAN-RESIDUAL-TUMOUR"]
-        assert "I20" in rec.interpretations
+        assert "I18" in rec.interpretations
         assert "until the residual tumour is removed" in rec.title
-        assert "project's reading" in kb.interpretations["I20"].text
+        assert "project's reading" in kb.interpretations["I18"].text
 
     @staticmethod
     def _completed(margin: str, date: str | None = "2025-03-01") -> Any:

@@ -335,7 +335,7 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
     calendar as if the patient were free of disease (recorded as not resectable it is
     locally advanced disease, I6, and ``_status`` says so). An end of primary treatment
     recorded after it is among these facts, said not to be counted from: it does not say
-    that the tumour was removed (I20; :data:`END_NOT_COUNTED`)."""
+    that the tumour was removed (I18; :data:`END_NOT_COUNTED`)."""
     surgery = case.surgery
     stage = case.stage
     if (stage.status is not DiseaseStatus.localized or surgery.status is not _PERFORMED
@@ -385,7 +385,7 @@ END_NOT_COUNTED = "primary_treatment_end"
 
 def residual_removed_asked(out: Collector, residual: Sequence[Fact]) -> tuple[str, ...]:
     """The question an end of primary treatment recorded after an R2 resection raises:
-    was the tumour removed, when and with what margin (I20)? ``()`` when none is."""
+    was the tumour removed, when and with what margin (I18)? ``()`` when none is."""
     if not any(f.path == END_NOT_COUNTED for f in residual):
         return ()
     return (out.missing("MISS-RESIDUAL-REMOVED", affects=("FU-NO-PLAN-RESIDUAL-TUMOUR",)),)

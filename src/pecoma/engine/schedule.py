@@ -499,7 +499,7 @@ def plan_surveillance(
         return finish("not_drawn")
     if residual:
         # an end of treatment recorded after it is not counted from: was the tumour
-        # removed (I20)?
+        # removed (I18)?
         reasons.append(out.item("FU-NO-PLAN-RESIDUAL-TUMOUR", residual,
                                 residual_removed_asked(out, residual)))
         return finish("not_drawn")
