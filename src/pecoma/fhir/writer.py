@@ -8,6 +8,7 @@ derived from the position of each fact, so the same case gives the same bundle.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pecoma.case import (
@@ -223,21 +224,26 @@ def _stage(case: Case, b: _Builder) -> None:
         b.add(cond)
 
 
+def _resection(case: Case, b: _Builder, rid: str, status: str, day: dt.date | None) -> None:
+    """A resection Procedure of the primary, dated when ``day`` is known."""
+    proc: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": rid,
+        "status": status,
+        "code": concept(*c.PROCEDURE_RESECTION),
+        "subject": b.subject,
+        "bodySite": [site_concept(case.tumour.primary_site.value)],
+    }
+    if day is not None:
+        proc["performedDateTime"] = day.isoformat()
+    b.add(proc)
+
+
 def _surgery(case: Case, b: _Builder) -> None:
     surg = case.surgery
     status = _PROCEDURE_STATUS.get(surg.status)
     if status is not None:
-        proc: dict[str, Any] = {
-            "resourceType": "Procedure",
-            "id": "resection",
-            "status": status,
-            "code": concept(*c.PROCEDURE_RESECTION),
-            "subject": b.subject,
-            "bodySite": [site_concept(case.tumour.primary_site.value)],
-        }
-        if surg.date is not None:
-            proc["performedDateTime"] = surg.date.isoformat()
-        b.add(proc)
+        _resection(case, b, "resection", status, surg.date)
     completion = surg.completion
     # with a completing resection each margin is dated with its operation, so that a
     # reader ties it to the resection it belongs to
@@ -248,17 +254,7 @@ def _surgery(case: Case, b: _Builder) -> None:
                       {**_coded(surg.margin.value, f"margin {surg.margin.value}"), **dated},
                       category="laboratory")
     if completion is not None and status is not None:
-        again: dict[str, Any] = {
-            "resourceType": "Procedure",
-            "id": "resection-completion",
-            "status": status,
-            "code": concept(*c.PROCEDURE_RESECTION),
-            "subject": b.subject,
-            "bodySite": [site_concept(case.tumour.primary_site.value)],
-        }
-        if completion.date is not None:
-            again["performedDateTime"] = completion.date.isoformat()
-        b.add(again)
+        _resection(case, b, "resection-completion", status, completion.date)
         if completion.margin is not Margin.unknown:
             when = {"effectiveDateTime": completion.date.isoformat()} \
                 if completion.date is not None else {}
