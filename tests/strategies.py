@@ -101,7 +101,10 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
         for _ in range(draw(st.integers(0, 3))):
             met: dict[str, Any] = {"site": draw(_values(MetastasisSite))}
             if draw(st.booleans()):
-                found = diagnosed + dt.timedelta(days=draw(st.integers(0, 3000)))
+                # a recurrence is found after the diagnosis: a metastasis found by it was
+                # present at presentation, and 'recurrent' beside it only is refused
+                first = 1 if status == DiseaseStatus.recurrent.value else 0
+                found = diagnosed + dt.timedelta(days=draw(st.integers(first, 3000)))
                 met["detected_on"] = min(found, ON).isoformat()
             elif anchor is None and draw(st.booleans()):
                 met["timing"] = draw(st.sampled_from(["synchronous", "metachronous"]))
