@@ -154,6 +154,17 @@ class TestAllergyListDecidesTheProposal:
             "resource": {"resourceType": "OperationOutcome",
                          "issue": [{"severity": "information", "code": "too-costly"}]},
             "search": {"mode": "outcome"}}]},
+        # entries withheld from this user (IssueType security, forbidden), as a warning:
+        # an allergy the clinician may not see can still rule the drug out
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{
+            "resource": {"resourceType": "OperationOutcome",
+                         "issue": [{"severity": "warning", "code": "security",
+                                    "diagnostics": "Some results were filtered"}]},
+            "search": {"mode": "outcome"}}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{
+            "resource": {"resourceType": "OperationOutcome",
+                         "issue": [{"severity": "information", "code": "forbidden"}]},
+            "search": {"mode": "outcome"}}]},
     ])
     def test_an_allergy_search_the_ehr_says_is_incomplete_withholds_the_proposal(
             self, client: TestClient, incomplete: Any) -> None:

@@ -2,24 +2,24 @@
 
 A Bundle is not the whole result when it has a ``next`` link (one page of several), when
 an OperationOutcome entry says the search failed (severity ``error`` or ``fatal``) or
-left things out (code ``incomplete``, ``suppressed`` or ``too-costly``, whatever its
-severity: "some allergies were suppressed" is a warning), when its ``total`` (the number
-of matches the server found) is larger than the matches it holds and there is no further
-page, or when its ``total`` is no count at all (``"3"``, ``-1``, ``2.5``: how many the
-server found is unknown). The ``total`` is read whatever the Bundle's type: FHIR allows
-it only on a searchset or a history, so a ``collection`` that states one is a search
-result sent under another type, and one stating more than it holds says that entries
-were left out just as a searchset would. A match is an entry whose ``search.mode`` is
-``match``; an entry with no mode is a match only when it holds a resource of the type
-searched for (:func:`matches`): the Medications a medication search ``_include``s are no
-matches, whether or not the server marks them ``include``. What the rest would hold (an
-allergy, a line of therapy) is unknown, never absent: :func:`incomplete` says why. The
-CDS services take such a prefetch part as unread (:mod:`pecoma.web.cds.record`); the
-FHIR reader takes every part of a bundle that says so as unread
-(``pecoma fhir to-case``); both then read the record the same way
+left things out (code ``incomplete``, ``suppressed``, ``too-costly``, or ``security`` or
+``forbidden``: entries withheld from this user, whatever its severity: "some allergies
+were suppressed" or "some records were filtered for security" is a warning), when its
+``total`` (the number of matches the server found) is larger than the matches it holds
+and there is no further page, or when its ``total`` is no count at all (``"3"``, ``-1``,
+``2.5``: how many the server found is unknown). The ``total`` is read whatever the
+Bundle's type: FHIR allows it only on a searchset or a history, so a ``collection`` that
+states one is a search result sent under another type, and one stating more than it
+holds says that entries were left out just as a searchset would. A match is an entry
+whose ``search.mode`` is ``match``; an entry with no mode is a match only when it holds
+a resource of the type searched for (:func:`matches`): the Medications a medication
+search ``_include``s are no matches, whether or not the server marks them ``include``.
+What the rest would hold (an allergy, a line of therapy) is unknown, never absent:
+:func:`incomplete` says why. The CDS services take such a prefetch part as unread
+(:mod:`pecoma.web.cds.record`); the FHIR reader takes every part of a bundle that says
+so as unread (``pecoma fhir to-case``); both then read the record the same way
 (:attr:`pecoma.fhir.reader.BundleCase.unread`); the FHIR client refuses such a page
-(:mod:`pecoma.fhir.client`).
-"""
+(:mod:`pecoma.fhir.client`)."""
 
 from __future__ import annotations
 
@@ -49,8 +49,9 @@ MEDICATION_PARTS: Final = ("medications", "medication_requests",
                            "medication_administrations", "medication_dispenses")
 
 #: Issue codes of an OperationOutcome saying a search left things out, whatever the
-#: severity (FHIR R4 IssueType: incomplete, suppressed, too-costly).
-_LEFT_OUT = frozenset({"incomplete", "suppressed", "too-costly"})
+#: severity (FHIR R4 IssueType: incomplete, suppressed, too-costly; security and
+#: forbidden: entries the user may not see were withheld from the result).
+_LEFT_OUT = frozenset({"incomplete", "suppressed", "too-costly", "security", "forbidden"})
 
 
 def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
