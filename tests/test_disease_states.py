@@ -1113,6 +1113,24 @@ class TestS11FollowsTheOperation:
         assert "relapse" not in rec.text.lower()
         assert rec.strength == "guideline silent" and "I8" in rec.provenance.interpretations
 
+    def test_cleared_by_means_not_recorded_leaves_s11_provisional(self) -> None:
+        """Metastases at presentation, free of disease since 2025-09-01 by a means not
+        recorded: by their removal S11 applies, by systemic treatment it does not (no
+        operation to follow). It had been shown as settled; now it waits on the question."""
+        a = run(self.data({**self.LIVER_AT_PRESENTATION, "resectable": "yes"},
+                          free_of_disease={"since": "2025-09-01", "by": "unknown"}))
+        rec = item(a, "REC-ADJ-NODES-METS")
+        assert "MISS-FREE-OF-DISEASE-BY" in rec.conditional_on
+        [miss] = [m for m in a.missing if m.id == "MISS-FREE-OF-DISEASE-BY"]
+        assert "REC-ADJ-NODES-METS" in miss.affects
+
+    def test_cleared_by_surgery_asks_nothing(self) -> None:
+        """Removed by surgery: S11 stands with no question about how."""
+        a = run(self.data({**self.LIVER_AT_PRESENTATION, "resectable": "yes"},
+                          free_of_disease={"since": "2025-09-01", "by": "surgery"}))
+        assert "MISS-FREE-OF-DISEASE-BY" not in {m.id for m in a.missing}
+        assert item(a, "REC-ADJ-NODES-METS").conditional_on == ()
+
     def test_s11_long_after_the_operation_is_worded_for_its_time(self) -> None:
         """The guideline sets no time limit on S11: it is kept, worded as a decision for
         the time after the operation, to be weighed if it has not been."""

@@ -210,6 +210,11 @@ def adjuvant(
     cleared_without_operation = (
         d.free_since is not None and not relapse_cleared and case.free_of_disease is not None
         and case.free_of_disease.by in (RemissionBy.systemic_therapy, RemissionBy.other))
+    # Free of disease, how not recorded: by the removal S11 follows, or by treatment that
+    # leaves no operation for it to follow; S11 stands, provisional on the answer.
+    how_unknown = (
+        d.free_since is not None and not relapse_cleared and case.free_of_disease is not None
+        and case.free_of_disease.by is RemissionBy.unknown)
     # A line of systemic treatment started after the operation means S11 was acted on
     # (said so, not offered again); a line started before it (neoadjuvant, or for
     # advanced disease before the resection) does not.
@@ -232,6 +237,8 @@ def adjuvant(
             timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
+    if shown and how_unknown:
+        conditions.append(out.missing("MISS-FREE-OF-DISEASE-BY", affects=s11_affects))
     if shown and postoperative:
         out.add("REC-ADJ-NODES-METS-GIVEN", [*s11, *postoperative], conditions)
     elif shown and gross_left:
