@@ -1034,6 +1034,36 @@ class TestRecordsAsEhrsSendThem:
                 "MedicationRequest/mr-siro: sirolimus, intent 'plan'; review that order "
                 "rather than writing another.") in head["detail"]
 
+    @pytest.mark.parametrize("how", ["to start 2026-12-10", "intent 'plan'"])
+    def test_a_planned_order_the_allergy_list_rules_out_gets_the_critical_card(
+            self, client: TestClient, how: str) -> None:
+        """A sirolimus order in the record, not given yet, beside a recorded sirolimus
+        allergy: the chart showed nothing about it (only drafts were checked against the
+        allergy list). patient-view now gives the critical allergy card naming the order,
+        under the same knowledge record as order-select's (I15)."""
+        def change(prefetch: dict[str, Any]) -> None:
+            self._sirolimus_planned(how)(prefetch)
+            prefetch["allergies"]["entry"].append({"resource": allergy({"coding": [
+                {"system": RXNORM, "code": "35302", "display": "sirolimus"}]})})
+
+        cards = cards_of(client, view(change), PATIENT_VIEW)
+        [card] = [c for c in cards if c["indicator"] == "critical"
+                  and c["summary"].startswith("Order of sirolimus planned in the record")]
+        assert "MedicationRequest/mr-siro" in card["detail"]
+        assert "allergy or intolerance to sirolimus" in card["summary"]
+        assert card["source"]["topic"]["code"] == "ALERT-DRUG-INTOLERANCE"
+
+    def test_no_card_for_a_planned_order_no_allergy_rules_out(self, client: TestClient
+                                                             ) -> None:
+        """The same planned order with a penicillin allergy only: no allergy card."""
+        def change(prefetch: dict[str, Any]) -> None:
+            self._sirolimus_planned("intent 'plan'")(prefetch)
+            prefetch["allergies"]["entry"].append(
+                {"resource": allergy({"text": "Penicillin"})})
+
+        cards = cards_of(client, view(change), PATIENT_VIEW)
+        assert not [c for c in cards if c["summary"].startswith("Order of sirolimus planned")]
+
     @staticmethod
     def _doxorubicin_ordered(start: str) -> Any:
         def change(prefetch: dict[str, Any]) -> None:

@@ -32,14 +32,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pecoma.case import Agent
+from pecoma.engine.collect import template_of
+from pecoma.engine.model import Fact, Item
 from pecoma.fhir.allergies import read_allergies
 from pecoma.fhir.medications import INGREDIENTS
 from pecoma.fhir.reading import Planned
+from pecoma.knowledge import load_knowledge
 
-__all__ = ["DrugSafety", "drug_safety"]
+__all__ = ["INTOLERANCE", "DrugSafety", "drug_safety", "intolerance_item"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +122,14 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients,
                       mtor_class=listed.mtor_class, planned=tuple(planned))
+
+
+#: The knowledge record of the cards about an order of a drug the allergy list rules out,
+#: or that cannot be checked against it (interpretation I15).
+INTOLERANCE: Final = "ALERT-DRUG-INTOLERANCE"
+
+
+def intolerance_item(*facts: Fact) -> Item:
+    """The knowledge record of the allergy cards (the project's safety rule I15), with
+    its provenance, as the engine builds every item."""
+    return Item.of(template_of(load_knowledge(), INTOLERANCE), facts, ())

@@ -22,8 +22,7 @@ from starlette.requests import Request
 
 from pecoma.case import Agent, Case, TherapyLine, TherapySetting
 from pecoma.engine import assess
-from pecoma.engine.collect import template_of
-from pecoma.engine.model import Assessment, Fact, Item
+from pecoma.engine.model import Assessment, Fact
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.client import ServerNotAllowed
@@ -38,7 +37,7 @@ from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety
+from pecoma.web.cds.allergies import DrugSafety, intolerance_item
 from pecoma.web.cds.cards import (
     Answer,
     md_item,
@@ -55,7 +54,7 @@ from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.service import CdsService
 from pecoma.web.problems import ApiProblem
 
-__all__ = ["INTOLERANCE", "OVERRIDE_REASONS", "SUGGESTED", "order_select"]
+__all__ = ["OVERRIDE_REASONS", "SUGGESTED", "order_select"]
 
 OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
     ("mtor-unavailable", "No mTOR inhibitor is available for this patient"),
@@ -66,11 +65,6 @@ OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
 
 #: The mTOR inhibitor a replacement order drafts (the sarcoma team chooses in the end).
 SUGGESTED: Final = Agent.sirolimus
-
-#: The knowledge record of the cards about a draft the allergy list rules out, or that
-#: cannot be checked against it (interpretation I15).
-INTOLERANCE: Final = "ALERT-DRUG-INTOLERANCE"
-
 
 def _full_urls(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     """The resources of a Bundle by their ``fullUrl`` (a ``urn:uuid`` reference's target)."""
@@ -331,7 +325,7 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
     name = agent.value.replace("_", " ")
-    item = _intolerance_item(Fact("draft order", name), Fact("allergy list", why))
+    item = intolerance_item(Fact("draft order", name), Fact("allergy list", why))
     answer.card(
         summary=f"Draft order of {name}: {why}",
         indicator="critical", version=load_knowledge().version,
@@ -359,7 +353,7 @@ def _not_checked(answer: Answer, known: list[tuple[Mapping[str, Any], Agent]],
         f" and {len(entries) - 5} more" if len(entries) > 5 else "")
     n, one = len(entries), len(entries) == 1
     mtor = any(a.is_mtor_inhibitor for _d, a in drafts)
-    item = _intolerance_item(Fact("draft order", names),
+    item = intolerance_item(Fact("draft order", names),
                              Fact("allergy entries not identified", shown))
     answer.card(
         summary=(f"Draft order of {names} could not be checked against {n} allergy "
@@ -378,12 +372,6 @@ def _not_checked(answer: Answer, known: list[tuple[Mapping[str, Any], Agent]],
     )
 
 
-def _intolerance_item(*facts: Fact) -> Item:
-    """The knowledge record of the allergy cards (the project's safety rule I15), with
-    its provenance, as the engine builds every item."""
-    return Item.of(template_of(load_knowledge(), INTOLERANCE), facts, ())
-
-
 def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
                safety: DrugSafety) -> None:
     """A warning for a draft whose drug pecoma cannot identify while the allergy list rules
@@ -394,7 +382,7 @@ def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
         return
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "a draft"
-    item = _intolerance_item(Fact("allergy list rules out", ", ".join(listed)))
+    item = intolerance_item(Fact("allergy list rules out", ", ".join(listed)))
     answer.card(
         summary="Draft order's drug not identified: check it against the allergy list",
         indicator="warning", version=load_knowledge().version,

@@ -24,11 +24,12 @@ from starlette.requests import Request
 
 from pecoma.case import Agent
 from pecoma.engine import assess
-from pecoma.engine.model import Assessment, Item
+from pecoma.engine.model import Assessment, Fact, Item
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, drug_safety
+from pecoma.web.cds.allergies import DrugSafety, drug_safety, intolerance_item
 from pecoma.web.cds.cards import (
     Answer,
     listed,
@@ -223,6 +224,26 @@ async def read_record(
     return record, bc, safety
 
 
+def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
+    """A critical card for each order in the record, planned and not given yet, of a drug
+    the allergy list rules out: the check order-select makes on a draft, made on an order
+    already written (a sirolimus order starting next week beside a sirolimus allergy)."""
+    for planned in safety.planned:
+        why = safety.ruled_out(planned.agent)
+        if why is None:
+            continue
+        name = planned.agent.value.replace("_", " ")
+        item = intolerance_item(Fact("order planned", name), Fact("allergy list", why))
+        answer.card(
+            summary=f"Order of {name} planned in the record: {why}",
+            indicator="critical", version=load_knowledge().version,
+            detail=(f"{md_text(str(planned))} is not given yet; {why}. Review that order "
+                    "against the allergy list before it is given: pecoma never proposes a "
+                    "drug a recorded intolerance rules out.\n\n" + md_item(item)),
+            record_ids=(item.id,), topic=item,
+        )
+
+
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
     req = check_request(body, "patient-view")
     answer = Answer(svc, PATIENT_VIEW, req.instance)
@@ -232,6 +253,7 @@ async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) 
     record, bc, safety = read
     if bc is None:
         return answer
+    planned_intolerance(answer, safety)
     try:
         a = assess(bc.case, svc.today(), svc.engine_settings())
     except InputError as exc:
