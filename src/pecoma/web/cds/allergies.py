@@ -41,8 +41,9 @@ from pecoma.fhir.allergies import read_allergies
 from pecoma.fhir.medications import INGREDIENTS
 from pecoma.fhir.reading import Planned
 from pecoma.knowledge import load_knowledge
+from pecoma.web.cds.cards import Answer, md_item
 
-__all__ = ["INTOLERANCE", "DrugSafety", "drug_safety", "intolerance_item"]
+__all__ = ["INTOLERANCE", "DrugSafety", "drug_safety", "intolerance_item", "ruled_out_card"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +134,13 @@ def intolerance_item(*facts: Fact) -> Item:
     """The knowledge record of the allergy cards (the project's safety rule I15), with
     its provenance, as the engine builds every item."""
     return Item.of(template_of(load_knowledge(), INTOLERANCE), facts, ())
+
+
+def ruled_out_card(answer: Answer, *, order: str, name: str, why: str, summary: str,
+                   detail: str) -> None:
+    """The critical card for an order (``order``: "draft order", "order planned") of the
+    drug ``name`` that the allergy list rules out (``why``), under the knowledge record of
+    the allergy cards."""
+    item = intolerance_item(Fact(order, name), Fact("allergy list", why))
+    answer.card(summary=summary, indicator="critical", version=load_knowledge().version,
+                detail=f"{detail}\n\n{md_item(item)}", record_ids=(item.id,), topic=item)

@@ -37,7 +37,7 @@ from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, intolerance_item
+from pecoma.web.cds.allergies import DrugSafety, intolerance_item, ruled_out_card
 from pecoma.web.cds.cards import (
     Answer,
     md_item,
@@ -325,15 +325,11 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
     name = agent.value.replace("_", " ")
-    item = intolerance_item(Fact("draft order", name), Fact("allergy list", why))
-    answer.card(
+    ruled_out_card(
+        answer, order="draft order", name=name, why=why,
         summary=f"Draft order of {name}: {why}",
-        indicator="critical", version=load_knowledge().version,
         detail=(f"{ident} orders {name}; {why}. Check the allergy list before ordering: "
-                "pecoma never proposes a drug a recorded intolerance rules out.\n\n"
-                + md_item(item)),
-        record_ids=(item.id,), topic=item,
-    )
+                "pecoma never proposes a drug a recorded intolerance rules out."))
 
 
 def _not_checked(answer: Answer, known: list[tuple[Mapping[str, Any], Agent]],

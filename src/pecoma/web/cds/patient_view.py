@@ -24,12 +24,11 @@ from starlette.requests import Request
 
 from pecoma.case import Agent
 from pecoma.engine import assess
-from pecoma.engine.model import Assessment, Fact, Item
+from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
-from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, drug_safety, intolerance_item
+from pecoma.web.cds.allergies import DrugSafety, drug_safety, ruled_out_card
 from pecoma.web.cds.cards import (
     Answer,
     listed,
@@ -233,15 +232,12 @@ def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
         if why is None:
             continue
         name = planned.agent.value.replace("_", " ")
-        item = intolerance_item(Fact("order planned", name), Fact("allergy list", why))
-        answer.card(
+        ruled_out_card(
+            answer, order="order planned", name=name, why=why,
             summary=f"Order of {name} planned in the record: {why}",
-            indicator="critical", version=load_knowledge().version,
             detail=(f"{md_text(str(planned))} is not given yet; {why}. Review that order "
                     "against the allergy list before it is given: pecoma never proposes a "
-                    "drug a recorded intolerance rules out.\n\n" + md_item(item)),
-            record_ids=(item.id,), topic=item,
-        )
+                    "drug a recorded intolerance rules out."))
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
