@@ -233,8 +233,14 @@ class Surgery(_Model):
 
     @property
     def final_margin(self) -> Margin:
-        """The margin the resections left: the completing resection's when recorded."""
-        return self.completion.margin if self.completion is not None else self.margin
+        """The margin the resections left: the completing resection's when recorded. A
+        completing resection whose margin is not recorded is not known to have removed the
+        gross tumour the first one left: R2, the safer reading (the case asks)."""
+        if self.completion is None:
+            return self.margin
+        if self.completion.margin is Margin.unknown:
+            return Margin.R2
+        return self.completion.margin
 
 
 class TherapyLine(_Model):

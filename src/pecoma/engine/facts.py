@@ -384,11 +384,19 @@ END_NOT_COUNTED = "primary_treatment_end"
 
 
 def residual_removed_asked(out: Collector, residual: Sequence[Fact]) -> tuple[str, ...]:
-    """The question an end of primary treatment recorded after an R2 resection raises:
-    was the tumour removed, when and with what margin (I18)? ``()`` when none is."""
-    if not any(f.path == END_NOT_COUNTED for f in residual):
-        return ()
-    return (out.missing("MISS-RESIDUAL-REMOVED", affects=("FU-NO-PLAN-RESIDUAL-TUMOUR",)),)
+    """The questions residual tumour after R2 raises: a completing resection recorded
+    without its margin (did it remove the tumour?), an end of primary treatment recorded
+    after the R2 resection (was the tumour removed, when and with what margin?) (I18).
+    ``()`` when none is."""
+    asked: tuple[str, ...] = ()
+    if any(f == Fact("surgery.completion.margin", Margin.unknown) for f in residual):
+        # a completing resection whose margin is not recorded: did it remove the tumour?
+        asked += (out.missing("MISS-COMPLETION-MARGIN",
+                              affects=("FU-NO-PLAN-RESIDUAL-TUMOUR",)),)
+    if any(f.path == END_NOT_COUNTED for f in residual):
+        asked += (out.missing("MISS-RESIDUAL-REMOVED",
+                              affects=("FU-NO-PLAN-RESIDUAL-TUMOUR",)),)
+    return asked
 
 
 def _microscopic_residue(case: Case) -> bool:

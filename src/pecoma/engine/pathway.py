@@ -67,6 +67,11 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                     residual.append(out.missing(
                         "MISS-RESIDUAL-RESECTABLE",
                         affects=(redo, "REC-MTOR-FIRST-LINE")))
+                completion = case.surgery.completion
+                if completion is not None and completion.margin is Margin.unknown:
+                    # a completing resection with no margin recorded: gross tumour is
+                    # taken as still there (the safer reading) until the margin is given
+                    residual.append(out.missing("MISS-COMPLETION-MARGIN", affects=(redo,)))
                 out.add(redo, margin_facts_, residual)
                 out.add("REC-REFER-SURGERY", margin_facts_)
             elif margin is Margin.uncertain:
