@@ -1113,6 +1113,18 @@ class TestS11FollowsTheOperation:
         assert "relapse" not in rec.text.lower()
         assert rec.strength == "guideline silent" and "I8" in rec.provenance.interpretations
 
+    def test_cleared_without_an_operation_timing_unknown_is_provisional(self) -> None:
+        """Cleared by systemic treatment, the metastasis with no date nor timing: that it
+        was present at presentation is itself unknown (a relapse would be I8's case), so
+        the clearance item, which says so, waits on the timing; it had been firm."""
+        stage = {**self.LIVER_AT_PRESENTATION, "resectable": "no",
+                 "metastases": [{"site": "liver"}]}
+        a = run(self.data(stage, free_of_disease={"since": "2025-09-01",
+                                                  "by": "systemic_therapy"}))
+        rec = item(a, "REC-NO-ADJUVANT-AFTER-CLEARANCE")
+        assert "MISS-METASTASIS-TIMING" in rec.conditional_on
+        assert "REC-ADJ-NODES-METS" not in ids(a)
+
     def test_cleared_by_means_not_recorded_leaves_s11_provisional(self) -> None:
         """Metastases at presentation, free of disease since 2025-09-01 by a means not
         recorded: by their removal S11 applies, by systemic treatment it does not (no

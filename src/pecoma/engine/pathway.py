@@ -284,8 +284,14 @@ def adjuvant(
         if cleared_without_operation and case.free_of_disease is not None:
             # metastases present at presentation, cleared without an operation: no
             # relapse, and no operation for S11 to follow
+            # with a metastasis of unknown timing, "present at presentation" is itself
+            # unsure (a relapse would be I8's case): the item waits on the timing
+            unsure = ([out.missing("MISS-METASTASIS-TIMING",
+                                   affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))]
+                      if Timing.unknown in d.timings else [])
             out.add("REC-NO-ADJUVANT-AFTER-CLEARANCE",
-                    [*free_facts, Fact("free_of_disease.by", case.free_of_disease.by)])
+                    [*free_facts, Fact("free_of_disease.by", case.free_of_disease.by)],
+                    unsure)
         else:
             # with the metastases' timing unknown, S11 (present at presentation) and the
             # guideline's silence (a relapse) are each provisional on it
