@@ -27,6 +27,7 @@ from pecoma.fhir.medications import (
     resolver_for,
     unheld_medications,
 )
+from pecoma.fhir.reading import same_resource
 from pecoma.web.cds.allergies import drug_safety
 from pecoma.web.smart.errors import LaunchError
 
@@ -93,13 +94,19 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
         # A search may _include other kinds (Medication); keep each resource once.
         resources += [r for r in result if r.get("resourceType") != "Patient"]
     resources += medications  # named by reference, not included: read by their ids
-    seen: set[tuple[str, str]] = set()
+    # One resource sent twice (overlapping pages, an _include and a read) is kept once
+    # (the reader's rule, same_resource); two different resources under one id are both
+    # kept, so that the reader refuses the record naming the id, never the first page's
+    # version standing for the other (an allergy resolved on one, active on the other).
+    seen: dict[tuple[str, str], list[dict[str, Any]]] = {}
     entries = []
     for res in resources:
         key = (str(res.get("resourceType")), str(res.get("id")))
-        if res.get("id") is not None and key in seen:
-            continue
-        seen.add(key)
+        if res.get("id") is not None:
+            copies = seen.setdefault(key, [])
+            if any(same_resource(other, res) for other in copies):
+                continue
+            copies.append(res)
         entry: dict[str, Any] = {"resource": res}
         if res.get("id") is not None:
             entry["fullUrl"] = f"{server.base}/{key[0]}/{key[1]}"
