@@ -449,9 +449,36 @@ class TestOrderSelect:
         assert r.status_code == 200 and r.json() == {"cards": []}
 
     def test_unselected_order_is_ignored(self, client: TestClient) -> None:
+        """The session holds the doxorubicin draft and a CT order; only the CT order is
+        selected: the first-line warning is about the doxorubicin draft, not selected, so
+        no card."""
         body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"},
-                          selections=["MedicationRequest/other"])
+                          selections=["ServiceRequest/ct-1"])
+        body["context"]["draftOrders"]["entry"].append({"resource": {
+            "resourceType": "ServiceRequest", "id": "ct-1", "status": "draft",
+            "intent": "order", "code": {"text": "CT chest"},
+            "subject": {"reference": "Patient/pat-1003"}}})
         assert client.post(f"/cds-services/{ORDER_SELECT}", json=body).json() == {"cards": []}
+
+    @pytest.mark.parametrize("selected", ["MedicationRequest/draft-9",
+                                          "MedicationRequest/other"])
+    def test_a_selection_naming_no_draft_is_400(self, client: TestClient,
+                                                selected: str) -> None:
+        """A selected order the draft orders do not hold cannot be checked: it had been
+        ignored in silence (200, no card, even for a drug the allergy list rules out)."""
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"},
+                          selections=[selected])
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["path"] == "context.selections[0]"
+
+    def test_a_versioned_selection_names_its_order(self, client: TestClient) -> None:
+        """'MedicationRequest/draft-1/_history/1' is the draft-1 order: it is checked
+        (the first-line warning), not ignored."""
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"},
+                          selections=["MedicationRequest/draft-1/_history/1"])
+        cards = client.post(f"/cds-services/{ORDER_SELECT}", json=body).json()["cards"]
+        assert len(cards) == 1 and cards[0]["indicator"] == "warning"
 
     def test_second_line_is_quiet(self, client: TestClient) -> None:
         """An earlier advanced-setting line exists: the draft is not first line."""

@@ -144,12 +144,33 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
                                      "called when one or more orders are selected")])
     _check_drafts(orders)
     _check_subjects(req, orders)
-    chosen = set(selections) if selections is not None else None
     everything = resources_of(orders)
+    chosen = None if selections is None else _selected(selections, everything)
     out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
            and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)
            and _gives(res)]
     return out, everything
+
+
+def _selected(selections: list[str], drafts: list[dict[str, Any]]) -> set[str]:
+    """The ``Type/id`` of the orders selected (a version ``/_history/n`` names the order);
+    a 400 naming each selection that names no order of ``draftOrders``: a selected order
+    pecoma does not hold would otherwise go unchecked, with no card to say so."""
+    held = {f"{r.get('resourceType')}/{r.get('id')}" for r in drafts}
+    chosen: set[str] = set()
+    issues = []
+    for i, ref in enumerate(selections):
+        named = ref.split("/_history/", 1)[0]
+        if named in held:
+            chosen.add(named)
+        else:
+            issues.append(FieldIssue(f"context.selections[{i}]", show_value(ref),
+                                     "must name an order of context.draftOrders "
+                                     "('Type/id' of one of its entries)"))
+    if issues:
+        raise ApiProblem(400, "invalid-hook-request", "context.selections names an order "
+                         "that context.draftOrders does not hold.", issues)
+    return chosen
 
 
 #: What a draft order's subject may be, said in a 400.
