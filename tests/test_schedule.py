@@ -1027,3 +1027,31 @@ class TestAssessmentFollowupItems:
         assert Fact("free_of_disease.since", "2023-08-01") in item.triggered_by
         assert {i.id for i in out.followup} >= {"FU-HIGH-INTENSIVE", "FU-CHEST-CT"}
         assert "FU-LOW-LESS-INTENSIVE" not in {i.id for i in out.followup}
+
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SCENARIO_DIR.iterdir() if p.is_dir()))
+def test_the_plan_says_indeterminate_exactly_when_the_assessment_does(name: str) -> None:
+    """'Indeterminate: high-risk until the features are supplied' is one decision: the
+    plan had re-derived it and shown it for positive nodes beside a malignant
+    classification, where the assessment had settled the schedule (I10, I14)."""
+    case = parse_case(json.loads((SCENARIO_DIR / name / "case.json").read_text()))
+    a = assess(case, ON)
+    plan = plan_surveillance(case, a, ON)
+    in_plan = any(r.id == "FU-INDETERMINATE" for r in plan.reasons)
+    assert in_plan is any(f.id == "FU-INDETERMINATE" for f in a.followup)
+
+
+def test_nodes_positive_beside_a_malignant_classification_is_not_indeterminate() -> None:
+    """Folpe malignant (necrosis, vascular invasion) with the size unknown, and positive
+    nodes: high-risk surveillance is settled (I10, I14); neither the assessment nor the
+    plan says it waits on the size."""
+    data = json.loads((SCENARIO_DIR / "indeterminate-folpe-malignant" / "case.json").read_text())
+    data["stage"]["lymph_nodes"] = "positive"
+    case = parse_case(data)
+    a = assess(case, ON)
+    plan = plan_surveillance(case, a, ON)
+    assert "FU-INDETERMINATE" not in {r.id for r in plan.reasons}
+    assert "FU-NODES-POSITIVE" in {r.id for r in plan.reasons}

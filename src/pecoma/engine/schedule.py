@@ -411,12 +411,13 @@ def plan_surveillance(
         anchor, group = case.treatment_end, risk.surveillance_group
         anchor_fact = Fact("derived.primary_treatment_end",
                            anchor.isoformat() if anchor else "unknown")
-        # I14 settled by a malignant classification: the missing features change nothing
-        settled = any(i.id == "FU-MALIGNANT-LOW-RISK" and not i.conditional_on
-                      for i in assessment.followup)
-        if risk.group == "indeterminate" and not settled:
+        # indeterminate risk, high-risk until the features are supplied: as the
+        # assessment decided it (not where a malignant classification settled it, I14)
+        indeterminate = next((i for i in assessment.followup
+                              if i.id == "FU-INDETERMINATE"), None)
+        if indeterminate is not None:
             reasons.append(out.item("FU-INDETERMINATE", [group_fact],
-                                    risk.item.conditional_on))
+                                    indeterminate.conditional_on))
         # I10 and I14, decided by the assessment: positive lymph nodes, or a malignant
         # classification of a low-risk tumour: high-risk schedule.
         reasons.extend(i for i in assessment.followup if i.id in _SCHEDULE_REASONS)
