@@ -1045,8 +1045,8 @@ def test_the_plan_says_indeterminate_exactly_when_the_assessment_does(name: str)
 
 
 def test_nodes_positive_beside_a_malignant_classification_is_not_indeterminate() -> None:
-    """Folpe malignant (necrosis, vascular invasion) with the size unknown, and positive
-    nodes: high-risk surveillance is settled (I10, I14); neither the assessment nor the
+    """Folpe malignant (vascular invasion, 3 mitoses per 50 HPF) with the size unknown,
+    and positive nodes: high-risk surveillance is settled (I10, I14); neither the assessment nor the
     plan says it waits on the size."""
     data = json.loads((SCENARIO_DIR / "indeterminate-folpe-malignant" / "case.json").read_text())
     data["stage"]["lymph_nodes"] = "positive"

@@ -109,7 +109,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     facts = [status_fact, Fact("stage.resectable", resectable)]
     if surgery_status is SurgeryStatus.performed and margin is Margin.R2:
         # the primary's resection left gross tumour: the primary is still a focus (S17)
-        facts.append(Fact("surgery.margin", margin))
+        facts.extend(margin_facts(case))
     if resectable is YesNo.yes or (
         resectable is YesNo.unknown
         and status is DiseaseStatus.metastatic
@@ -253,7 +253,7 @@ def adjuvant(
             conditions.append(out.missing("MISS-RESIDUAL-RESECTABLE", affects=s11_affects))
         elif resection_open or removal_open:
             conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
-        out.add(s11_id, [*s11, Fact("surgery.margin", margin)], conditions)
+        out.add(s11_id, [*s11, *margin_facts(case)], conditions)
     elif shown and (operated or to_operate):
         if resection_open or removal_open:
             s11.append(Fact("stage.resectable", "unknown"))
