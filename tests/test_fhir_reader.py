@@ -698,6 +698,55 @@ class TestThePatientOfTheRecord:
         assert "not a Reference (an object) but a str" in read.unread["conditions"]
 
 
+_REFERENCES = st.one_of(
+    st.sampled_from(["Patient/pat-1003", "Patient/pat-9", "Patient/pat-1003/_history/2",
+                     "Patient/pat 1003",
+                     "https://pecoma.example/fhir/Patient/pat-1003", "urn:uuid:p1",
+                     "Group/g1", "Patient/x/Patient/pat-1003", "Patient/pat-1003/", "#p"]),
+    st.text(max_size=30))
+_SUBJECTS = st.one_of(
+    st.fixed_dictionaries({"reference": _REFERENCES},
+                          optional={"display": st.text(max_size=5),
+                                    "identifier": st.fixed_dictionaries({
+                                        "system": st.sampled_from([MRN, "urn:oid:1.2"]),
+                                        "value": st.sampled_from(["PAT-1003", "PAT-7"])})}),
+    st.none(), st.text(max_size=10), st.just({}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pid=st.sampled_from(["pat-1003", "pat 1003", None]),
+       url=st.sampled_from([None, "Patient/pat-1003", "urn:uuid:p1"]),
+       group_url=st.sampled_from([None, "Patient/pat-1003"]),
+       subject=_SUBJECTS, patient=st.one_of(st.none(), _SUBJECTS))
+def test_whose_a_resource_is_follows_each_reference_s_verdict(
+        pid: str | None, url: str | None, group_url: str | None, subject: Any,
+        patient: Any) -> None:
+    """The usual subject Patient/<id> is told without the steps of ``whose``; the verdict
+    of a resource stays the definition: another patient's if either of subject and
+    patient is, else not attributable if either is, else the patient's."""
+    from pecoma.fhir.subjects import the_patient
+
+    person = {"resourceType": "Patient", "id": pid or "pat-1003",
+              "identifier": [{"system": MRN, "value": "PAT-1003"}]}
+    who = the_patient([(url, person), (group_url, {"resourceType": "Group", "id": "g1"})],
+                      pid)
+    resource: dict[str, Any] = {"resourceType": "AllergyIntolerance"}
+    if subject is not None or patient is None:
+        resource["subject"] = subject
+    if patient is not None:
+        resource["patient"] = patient
+    verdicts = [(key, who.whose(resource[key])) for key in ("subject", "patient")
+                if key in resource]
+    expected = next(((k, a) for verdict in ("other", "unknown") for k, a in verdicts
+                     if a.whose == verdict), None)
+    found = who.of(resource)
+    if expected is None:
+        assert found.whose == "this"
+    else:
+        assert (found.key, found.whose, found.why) == (expected[0], expected[1].whose,
+                                                       expected[1].why)
+
+
 class TestAgents:
     @pytest.mark.parametrize(("text", "agent"), [
         ("Doxorubicin 75 mg/m2 IV", "doxorubicin"),

@@ -122,18 +122,33 @@ class ThePatient:
     full_urls: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: The Patient resources of the record that are this patient (by identity).
     resources: tuple[Mapping[str, Any], ...] = ()
+    #: ``Patient/<id>`` when the id is a valid FHIR id: the usual Reference, told at once.
+    own_reference: str | None = None
 
     def of(self, resource: Mapping[str, Any]) -> Attribution:
         """Whose a resource is, by its ``subject`` and ``patient`` (another patient's if
         either is; not attributable if either cannot be told; the patient's otherwise,
         also with neither)."""
-        found = [replace(self.whose(resource[key]), key=key) for key in _KEYS
-                 if key in resource]
-        for verdict in ("other", "unknown"):
-            for a in found:
-                if a.whose == verdict:
-                    return a
-        return _THIS
+        unknown: Attribution | None = None
+        for key in _KEYS:
+            if key not in resource:
+                continue
+            value = resource[key]
+            if self._plainly_mine(value):
+                continue
+            found = self.whose(value)
+            if found.whose == "other":
+                return replace(found, key=key)
+            if found.whose == "unknown" and unknown is None:
+                unknown = replace(found, key=key)
+        return unknown or _THIS
+
+    def _plainly_mine(self, value: Any) -> bool:
+        """``value`` is ``{"reference": "Patient/<id>"}`` (a display aside) naming no entry
+        of the record: what :meth:`whose` says is the patient's, told without its steps."""
+        return (self.own_reference is not None and isinstance(value, dict)
+                and value.get("reference") == self.own_reference
+                and "identifier" not in value and self.own_reference not in self.full_urls)
 
     def whose(self, value: Any) -> Attribution:
         """Whose one Reference is."""
@@ -243,8 +258,10 @@ def the_patient(entries: Iterable[tuple[str | None, Mapping[str, Any]]],
         parsed = parse_reference(url) if isinstance(url, str) else None
         if parsed is not None and parsed[0] and parsed[1] == "Patient":
             servers.add(_server(parsed[0]))
+    own = f"Patient/{pid}" if pid is not None and _ID.fullmatch(pid) else None
     return ThePatient(id=pid, identifiers=identifiers, servers=frozenset(servers),
-                      full_urls=urls, resources=tuple(res for _u, res in mine))
+                      full_urls=urls, resources=tuple(res for _u, res in mine),
+                      own_reference=own)
 
 
 def _list(value: Any) -> list[Any]:
