@@ -200,6 +200,31 @@ class TestKidneyMetastatic:
         assert "temsirolimus not given (status 'cancelled')" in text
         assert "pazopanib planned (status 'intended')" in text
 
+    def test_epirubicin_and_ifosfamide_given_apart_are_the_anthracycline_regimen(
+            self, kidney: dict[str, Any]) -> None:
+        """The same administrations with the Medication an epirubicin injection: read
+        before as 'other chemotherapy' and ifosfamide, two lines, neither an
+        anthracycline, so with mTOR inhibitors contraindicated the anthracycline option
+        (S14) showed as a treatment not yet tried, with no question on the earlier
+        course. Epirubicin and ifosfamide started the same day are the
+        epirubicin-ifosfamide line: the output says an anthracycline was given and asks
+        whether the disease progressed on it."""
+        bundle = copy.deepcopy(kidney)
+        for entry in bundle["entry"]:
+            if entry["resource"]["resourceType"] == "Medication":
+                entry["resource"]["code"] = {"coding": [{
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "1732186",
+                    "display": "epirubicin hydrochloride 2 MG/ML Injectable Solution"}]}
+        bc = read(bundle)
+        lines = [(t.agent, t.started_on) for t in bc.case.systemic.therapies]
+        assert lines == [(Agent.epirubicin_ifosfamide, dt.date(2024, 1, 22)),
+                         (Agent.everolimus, dt.date(2025, 3, 6))]
+        a = assess(bc.case, dt.date(2026, 12, 5))
+        ids = {i.id for i in a.recommendations} | {i.id for i in a.alerts}
+        assert {"REC-ANTHRACYCLINE", "ALERT-ANTHRACYCLINE-GIVEN"} <= ids
+        assert "MISS-ANTHRACYCLINE-PROGRESSION" in {m.id for m in a.missing}
+
     def test_allergy_by_rxnorm_code(self, kidney: dict[str, Any]) -> None:
         """An intolerance coded RxNorm 35302 (sirolimus), no text: an mTOR-inhibitor
         contraindication."""

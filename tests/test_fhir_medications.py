@@ -82,6 +82,10 @@ class TestAgentOfConcept:
         ("nab-sirolimus 100 mg/m2", Agent.nab_sirolimus),
         ("Afinitor (everolimus) 10 mg", Agent.everolimus),
         ("Doxorubicin and ifosfamide", Agent.doxorubicin_ifosfamide),
+        ("epirubicin hydrochloride 2 MG/ML Injectable Solution", Agent.epirubicin),
+        ("Ellence 50 mg", Agent.epirubicin),
+        ("Pharmorubicin", Agent.epirubicin),
+        ("Epirubicin + ifosfamide", Agent.epirubicin_ifosfamide),
     ])
     def test_names(self, text: str, agent: Agent) -> None:
         """Names in the text are read, the most specific first."""
@@ -110,6 +114,9 @@ class TestAgentOfConcept:
         ("L01EG01", Agent.temsirolimus),
         ("L01EG02", Agent.everolimus),
         ("L01DB01", Agent.doxorubicin),
+        # epirubicin is an anthracycline: read as 'other chemotherapy' before, its line
+        # was not anthracycline-based chemotherapy given (S14's option shown as untried)
+        ("L01DB03", Agent.epirubicin),
         ("L01XE11", Agent.pazopanib),
         ("L01EG04", Agent.nab_sirolimus),  # sirolimus for cancer: the protein-bound form
         ("l01ff02", Agent.other),  # pembrolizumab: an antineoplastic pecoma does not list

@@ -152,6 +152,7 @@ class Agent(StrEnum):
     temsirolimus = "temsirolimus"
     doxorubicin = "doxorubicin"
     doxorubicin_ifosfamide = "doxorubicin_ifosfamide"
+    epirubicin = "epirubicin"
     epirubicin_ifosfamide = "epirubicin_ifosfamide"
     ifosfamide = "ifosfamide"
     gemcitabine_docetaxel = "gemcitabine_docetaxel"
@@ -171,8 +172,7 @@ class Agent(StrEnum):
 
     @property
     def is_anthracycline_based(self) -> bool:
-        """Doxorubicin alone, or doxorubicin or epirubicin with ifosfamide (S14, S15);
-        epirubicin alone has no agent of its own (it is other chemotherapy)."""
+        """Doxorubicin or epirubicin, alone or with ifosfamide (S14, S15)."""
         return self in ANTHRACYCLINE_AGENTS
 
 
@@ -180,12 +180,14 @@ MTOR_AGENTS = frozenset(
     {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
 )
 ANTHRACYCLINE_AGENTS = frozenset(
-    {Agent.doxorubicin, Agent.doxorubicin_ifosfamide, Agent.epirubicin_ifosfamide}
+    {Agent.doxorubicin, Agent.doxorubicin_ifosfamide, Agent.epirubicin,
+     Agent.epirubicin_ifosfamide}
 )
 _CHEMOTHERAPY = frozenset(
     {
         Agent.doxorubicin,
         Agent.doxorubicin_ifosfamide,
+        Agent.epirubicin,
         Agent.epirubicin_ifosfamide,
         Agent.ifosfamide,
         Agent.gemcitabine_docetaxel,

@@ -176,14 +176,14 @@ AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.gemcitabine_docetaxel, ("gemcitabine and docetaxel", "gemcitabine/docetaxel",
                                    "gemcitabine + docetaxel", "gemcitabine-docetaxel")),
     (Agent.doxorubicin, ("doxorubicin", "adriamycin", "doxil", "caelyx", "myocet")),
+    (Agent.epirubicin, ("epirubicin", "ellence", "pharmorubicin")),
     (Agent.ifosfamide, ("ifosfamide", "ifex", "holoxan")),
     (Agent.dacarbazine, ("dacarbazine",)),
     (Agent.trabectedin, ("trabectedin", "yondelis")),
     (Agent.pazopanib, ("pazopanib", "votrient")),
-    (Agent.other_chemotherapy, ("epirubicin", "gemcitabine", "docetaxel", "paclitaxel",
+    (Agent.other_chemotherapy, ("gemcitabine", "docetaxel", "paclitaxel",
                                 "cyclophosphamide", "cisplatin", "carboplatin", "eribulin",
-                                "ellence", "pharmorubicin", "gemzar", "taxotere", "taxol",
-                                "halaven",
+                                "gemzar", "taxotere", "taxol", "halaven",
                                 # other cytotoxics a sarcoma team may order: conventional
                                 # chemotherapy for S13, never "not a systemic agent"
                                 "irinotecan", "topotecan", "vincristine", "vinblastine",

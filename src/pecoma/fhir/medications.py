@@ -395,7 +395,7 @@ def agent_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> Ag
 #: with ifosfamide, epirubicin with ifosfamide, ifosfamide).
 _DRUG_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "doxorubicin": dict(c.AGENT_NAMES)[Agent.doxorubicin],
-    "epirubicin": ("epirubicin", "ellence", "pharmorubicin"),
+    "epirubicin": dict(c.AGENT_NAMES)[Agent.epirubicin],
     "ifosfamide": dict(c.AGENT_NAMES)[Agent.ifosfamide],
     "gemcitabine": ("gemcitabine", "gemzar"),
     "docetaxel": ("docetaxel", "taxotere"),
@@ -403,6 +403,7 @@ _DRUG_NAMES: Final[dict[str, tuple[str, ...]]] = {
 INGREDIENTS: Final[dict[Agent, frozenset[str]]] = {
     Agent.doxorubicin: frozenset({"doxorubicin"}),
     Agent.doxorubicin_ifosfamide: frozenset({"doxorubicin", "ifosfamide"}),
+    Agent.epirubicin: frozenset({"epirubicin"}),
     Agent.epirubicin_ifosfamide: frozenset({"epirubicin", "ifosfamide"}),
     Agent.ifosfamide: frozenset({"ifosfamide"}),
     Agent.gemcitabine_docetaxel: frozenset({"gemcitabine", "docetaxel"}),

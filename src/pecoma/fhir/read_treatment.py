@@ -383,14 +383,15 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
 _SAME_REGIMEN_DAYS = 7
 _PAIRS = {
     frozenset({Agent.doxorubicin, Agent.ifosfamide}): Agent.doxorubicin_ifosfamide,
+    frozenset({Agent.epirubicin, Agent.ifosfamide}): Agent.epirubicin_ifosfamide,
 }
 
 
 def _lines(records: list[tuple[str, dict[str, Any], Agent]],
            r: Reader) -> list[tuple[dict[str, Any], list[str]]]:
     """One line per agent from an EHR's orders, administrations and statements (many
-    records of one drug are one line, from the first day), with doxorubicin and
-    ifosfamide (or gemcitabine and docetaxel) started within a week read as the
+    records of one drug are one line, from the first day), with doxorubicin or epirubicin
+    and ifosfamide started within a week (or gemcitabine and docetaxel) read as the
     combination."""
     groups: dict[Agent, list[tuple[str, dt.date | None]]] = {}
     words: dict[Agent, str] = {}
