@@ -690,6 +690,20 @@ class TestOrdersRecognised:
         assert "could not identify the drug of MedicationRequest/draft-1" in card["detail"]
         assert "suggestions" not in card
 
+    def test_another_server_s_medication_is_not_the_one_held(self, client: TestClient
+                                                            ) -> None:
+        """A draft naming https://other-ehr.example/fhir/Medication/m1 beside a Medication
+        m1 of this record (ondansetron, no PEComa drug) was read as ondansetron: no card,
+        whatever the other server's m1 is (doxorubicin, say). Another server's id may be
+        another drug: the draft is not identified, and says so."""
+        ondansetron = {"resource": {"resourceType": "Medication", "id": "m1",
+                                    "code": {"text": "ondansetron 8 MG Oral Tablet"}}}
+        [card] = cards_of(client, order(
+            medicationReference={"reference": "https://other-ehr.example/fhir/Medication/m1"},
+            entries=[ondansetron]))
+        assert card["indicator"] == "warning"
+        assert "could not identify the drug of MedicationRequest/draft-1" in card["detail"]
+
     def test_reference_read_from_the_allowed_server(self, tmp_path: Any) -> None:
         """Medication/m9 sent by nobody: read from the allow-listed FHIR server (with the
         token), and the doxorubicin draft gets its warning."""

@@ -165,11 +165,21 @@ class TestAgentOf:
         assert agent_of(order, resolver_for([med])) is Agent.everolimus
 
     def test_absolute_reference(self) -> None:
-        """An absolute reference resolves to the Medication held by Type/id."""
+        """An absolute reference resolves to the Medication held by Type/id when its
+        server is the record's (compared as FHIR compares bases: host in any case, a
+        trailing slash aside), and names no drug when it is on another server or there
+        is no server to compare it with: Medication/m1 there may be another drug. It had
+        resolved by its last two parts whatever the server, so an order of another
+        server's Medication/m1 was read as the temsirolimus held here."""
         med = {"resourceType": "Medication", "id": "m1", "code": _rx("657797")}
         order = _request(medicationReference={"reference": "https://ehr.example/fhir/"
                                                             "Medication/m1"})
-        assert agent_of(order, resolver_for([med])) is Agent.temsirolimus
+        assert agent_of(order, resolver_for([med], None, ["https://EHR.example/fhir/"])) \
+            is Agent.temsirolimus
+        assert agent_of(order, resolver_for([med], None, ["https://other.example/fhir"])) \
+            is None
+        assert agent_of(order, resolver_for([med], None, ["https://ehr.example/r4"])) is None
+        assert agent_of(order, resolver_for([med])) is None
 
     def test_full_url(self) -> None:
         """A urn:uuid reference resolves by the entry's fullUrl."""

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from pecoma.case import Feature, IHCResult, NodeStatus, SurgeryStatus, YesNo
+from pecoma.case import Agent, Feature, IHCResult, NodeStatus, SurgeryStatus, YesNo
 from pecoma.engine import assess
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir import codes as c
@@ -687,6 +687,41 @@ class TestThePatientOfTheRecord:
             read = metastasis_of(reference, server)
             assert read.sources["stage.metastases"] == "Condition/metastasis-1"
             assert "conditions" not in read.unread
+
+    def test_an_absolute_medication_reference_resolves_only_on_the_record_s_server(
+            self) -> None:
+        """The record holds Medication/m1, a sirolimus tablet. An administration of
+        'https://other-ehr.example/fhir/Medication/m1' was read as sirolimus given (the
+        reference resolved by its last two parts): another server's m1 may be any drug.
+        Now that line is not identified (said; the lines given are not fully known),
+        while the same reference on the Patient's server (its fullUrl's) or on the server
+        the record was read from is the sirolimus line."""
+        def read_with(reference: str, server: str | None = None) -> Any:
+            bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+            bundle["entry"] += [
+                {"fullUrl": "urn:uuid:5b0e7c56-8d44-4d2e-9b57-2f4f8f3c1a10",
+                 "resource": {"resourceType": "Medication", "id": "m1", "code": {
+                     "text": "sirolimus 1 MG Oral Tablet"}}},
+                {"resource": {"resourceType": "MedicationAdministration", "id": "ma1",
+                              "status": "completed",
+                              "subject": {"reference": "Patient/pat-1003"},
+                              "medicationReference": {"reference": reference},
+                              "effectiveDateTime": "2025-02-03"}}]
+            where = {"server": server} if server else {}
+            return case_from_bundle(bundle, patient="pat-1003", on=dt.date(2026, 12, 5),
+                                    **where)
+
+        elsewhere = read_with("https://other-ehr.example/fhir/Medication/m1")
+        assert elsewhere.case.systemic.therapies == ()
+        assert elsewhere.unidentified_medications
+        assert elsewhere.history_doubt is not None
+        for reference, server in (
+                ("https://PECOMA.example/fhir/Medication/m1", None),  # the Patient's server
+                ("https://other-ehr.example/fhir/Medication/m1",
+                 "https://other-ehr.example/fhir")):  # the server read from
+            read = read_with(reference, server)
+            assert [t.agent for t in read.case.systemic.therapies] == [Agent.sirolimus]
+            assert not read.unidentified_medications
 
     def test_a_subject_that_is_no_reference_is_not_read(self) -> None:
         """With validate="none" a metastasis whose subject is the string "Patient/pat-9"

@@ -200,14 +200,33 @@ def unversioned(reference: str) -> str:
     return reference[:cut] if cut > 0 else reference
 
 
+def server_key(base: str) -> str:
+    """A server base compared as FHIR compares them: scheme and host in any case, no
+    trailing ``/``."""
+    scheme, _, rest = base.rstrip("/").partition("://")
+    host, _, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}" + (f"/{path}" if path else "")
+
+
+#: An absolute literal reference: the server's base and ``Type/id``.
+_ABSOLUTE: Final = re.compile(r"((?i:https?)://[^/?#\s]+(?:/[^/?#\s]+)*?)"
+                              r"/([A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64})/?")
+
+
 def resolver_for(resources: Iterable[Mapping[str, Any]],
-                 full_urls: Mapping[str, Mapping[str, Any]] | None = None) -> Resolver:
+                 full_urls: Mapping[str, Mapping[str, Any]] | None = None,
+                 servers: Iterable[str] = ()) -> Resolver:
     """A resolver over ``resources`` by ``Type/id`` (and by ``fullUrl`` where given).
 
-    A reference written absolute (``https://ehr/fhir/Medication/m1``) also resolves to
-    ``Medication/m1`` when that is the only way the caller holds it.
+    A reference written absolute (``https://ehr/fhir/Medication/m1``) that no entry holds
+    under that URL resolves to the ``Medication/m1`` held only when its server is one of
+    ``servers`` (the record's: the server it was read from, the server of its Patient's
+    fullUrl; compared by :func:`server_key`). On another server, or with none to compare
+    it with, the same id may be another medication: it resolves to nothing, and the
+    medication is not identified (said, never taken for the one held).
     """
     items = list(resources)
+    allowed = frozenset(server_key(s) for s in servers)
     held: list[dict[str, Mapping[str, Any]]] = []  # built on the first look-up
 
     def resolve(reference: str) -> Mapping[str, Any] | None:
@@ -216,9 +235,10 @@ def resolver_for(resources: Iterable[Mapping[str, Any]],
         index = held[0]
         reference = unversioned(reference)
         found = index.get(reference)
-        if found is None and "/" in reference:
-            tail = "/".join(reference.rstrip("/").split("/")[-2:])
-            found = index.get(tail)
+        if found is None and allowed:
+            absolute = _ABSOLUTE.fullmatch(reference)
+            if absolute is not None and server_key(absolute.group(1)) in allowed:
+                found = index.get(absolute.group(2))
         return found
     return resolve
 

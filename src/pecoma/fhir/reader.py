@@ -374,8 +374,6 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         url = data["entry"][i].get("fullUrl")
         if isinstance(url, str):
             full_urls_all[url] = res
-    resolve = meds.resolver_for([res for _i, res in entries], full_urls_all)
-    r.resolve = resolve
     r.kinds = {id(res): observation_kind(res) for _i, res in entries
                if res["resourceType"] == "Observation"}
     if validate == "full":
@@ -414,6 +412,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     "a bundle holds one patient's record")
             raise OtherPatientError(r.issues, list(r.issues), source)
     who = the_patient([(url, res) for url, res in urls], expected, server)
+    # an absolute medicationReference resolves only on the record's servers
+    resolve = meds.resolver_for([res for _i, res in entries], full_urls_all, who.servers)
 
     by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {t: [] for t in READ_TYPES}
     ignored: dict[str, int] = {}

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
-from pecoma.fhir.medications import unversioned
+from pecoma.fhir.medications import server_key, unversioned
 
 __all__ = ["PART_OF_TYPE", "Attribution", "ThePatient", "named_patient", "parse_reference",
            "the_patient", "unattributed_parts"]
@@ -93,14 +93,6 @@ def parse_reference(reference: str) -> tuple[str, str, str] | None:
     if base and not _BASE.fullmatch(base):
         return None
     return base, kind, rid
-
-
-def _server(base: str) -> str:
-    """A server base compared as FHIR compares them: scheme and host in any case, no
-    trailing ``/``."""
-    scheme, _, rest = base.rstrip("/").partition("://")
-    host, _, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}" + (f"/{path}" if path else "")
 
 
 def named_patient(value: Any) -> str | None:
@@ -183,7 +175,7 @@ class ThePatient:
         base, kind, rid = parsed
         if kind != "Patient":
             return Attribution("other", f"refers to a {kind}, not to the patient", shown)
-        if base and _server(base) not in self.servers:
+        if base and server_key(base) not in self.servers:
             where = ("another server than the record's" if self.servers else
                      "a server pecoma cannot compare with the record's (no fhirServer, and "
                      "no Patient entry with an absolute fullUrl)")
@@ -253,11 +245,11 @@ def the_patient(entries: Iterable[tuple[str | None, Mapping[str, Any]]],
         (i["system"], i["value"]) for _u, res in mine for i in _list(res.get("identifier"))
         if isinstance(i, dict) and isinstance(i.get("system"), str)
         and isinstance(i.get("value"), str))
-    servers = {_server(server)} if server else set()
+    servers = {server_key(server)} if server else set()
     for url, _res in mine:
         parsed = parse_reference(url) if isinstance(url, str) else None
         if parsed is not None and parsed[0] and parsed[1] == "Patient":
-            servers.add(_server(parsed[0]))
+            servers.add(server_key(parsed[0]))
     own = f"Patient/{pid}" if pid is not None and _ID.fullmatch(pid) else None
     return ThePatient(id=pid, identifiers=identifiers, servers=frozenset(servers),
                       full_urls=urls, resources=tuple(res for _u, res in mine),

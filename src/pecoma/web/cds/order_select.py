@@ -417,11 +417,12 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     orders, drafted = _draft_orders(req)
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
     by_url = _full_urls(req.context["draftOrders"])
-    resolve = resolver_for(held, by_url)
+    servers = [req.fhir_server] if req.fhir_server else []
+    resolve = resolver_for(held, by_url, servers)
     deadline = svc.fhir_deadline()
     fetched = await _fetch_medications(req, orders, resolve, svc, deadline)
     if fetched:
-        resolve = resolver_for([*held, *fetched], by_url)
+        resolve = resolver_for([*held, *fetched], by_url, servers)
     known: list[tuple[Mapping[str, Any], Agent]] = []
     unidentified: list[tuple[Mapping[str, Any], str]] = []
     for order in orders:

@@ -229,7 +229,8 @@ async def read_named_medications(record: Record, req: HookRequest, svc: CdsServi
     if not req.fhir_server:
         return
     unheld = unheld_medications([r for r in record.resources if may_have_been_given(r)],
-                                resolver_for(record.resources, record.urls))
+                                resolver_for(record.resources, record.urls,
+                                             [req.fhir_server]))
     if not unheld:
         return
     try:

@@ -77,7 +77,7 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
         held = [r for result in results[1:] if not isinstance(result, FhirFetchError)
                 for r in result]
         unheld = unheld_medications([r for r in held if may_have_been_given(r)],
-                                    resolver_for(held))
+                                    resolver_for(held, None, [server.base]))
         medications = await client.read_medications(unheld) if unheld else []
     patient_result = results[0]
     if isinstance(patient_result, FhirFetchError) or not patient_result:

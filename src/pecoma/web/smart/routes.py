@@ -167,7 +167,7 @@ async def _callback(request: Request, state: str | None, code: str | None,
     del grant  # the access token is used for this request only
     try:
         read = case_from_bundle(record.bundle, source="EHR record", patient=patient,
-                                on=request.app.state.today())
+                                server=server.base, on=request.app.state.today())
     except InputError as exc:
         problems = "; ".join(str(i) for i in exc.issues[:20])
         unread = ", ".join(kind for kind, _ in record.failed)
