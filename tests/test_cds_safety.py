@@ -928,6 +928,30 @@ class TestThePatientOfTheCall:
         [card] = cards_of(client, body)
         assert card["summary"].startswith("Chemotherapy first line for advanced PEComa")
 
+    def test_one_full_url_for_two_draft_medications_refuses_the_call(
+            self, client: TestClient) -> None:
+        """The selected draft names its Medication by urn:uuid, and draftOrders holds two
+        different Medications under that fullUrl (ondansetron, then doxorubicin): the
+        last was taken, with no word that the other could be meant. A 400 naming the
+        entry; the same Medication twice is read (the doxorubicin warning)."""
+        urn = "urn:uuid:bbbbbbbb-0000-4000-8000-000000000002"
+        dox = {"resourceType": "Medication",
+               "code": {"coding": [{"system": RXNORM, "code": "3639"}]}}
+        ondansetron = {"resourceType": "Medication", "code": {"text": "ondansetron 8 mg"}}
+        same = order(medicationReference={"reference": urn},
+                     entries=[{"fullUrl": urn, "resource": dox},
+                              {"fullUrl": urn, "resource": copy.deepcopy(dox)}])
+        [card] = cards_of(client, same)
+        assert "Draft order: doxorubicin." in card["detail"]
+        body = order(medicationReference={"reference": urn},
+                     entries=[{"fullUrl": urn, "resource": ondansetron},
+                              {"fullUrl": urn, "resource": dox}])
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400, r.text
+        [error] = r.json()["errors"]
+        assert error["path"] == "context.draftOrders.entry[2].fullUrl"
+        assert "entry[1] is another resource under it" in error["rule"]
+
     def test_an_unselected_draft_for_another_patient_refuses_the_call(
         self, client: TestClient
     ) -> None:
@@ -1169,6 +1193,48 @@ class TestRecordsAsEhrsSendThem:
                 "Medication/m1") in card["detail"]
         assert "Bundle.entry" not in card["detail"]
 
+
+    def test_one_full_url_for_two_resources_is_refused(self, client: TestClient) -> None:
+        """The order search and the administration search each include a Medication under
+        the fullUrl urn:uuid:…, fluorouracil in one and doxorubicin in the other: the
+        record kept the first, to-case the last. It is refused, named where the EHR sent
+        it; the same Medication under that fullUrl twice is assessed."""
+        url = "urn:uuid:3c9d2e1f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+
+        def medication(code: str) -> dict[str, Any]:
+            return {"resourceType": "Medication",
+                    "code": {"coding": [{"system": RXNORM, "code": code}]}}
+
+        def sent(second: dict[str, Any]) -> Any:
+            def change(prefetch: dict[str, Any]) -> None:
+                prefetch["medication_requests"] = {
+                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
+                        {"resource": {"resourceType": "MedicationRequest", "id": "mr1",
+                                      "status": "completed", "intent": "order",
+                                      "subject": {"reference": "Patient/pat-1003"},
+                                      "medicationReference": {"reference": url},
+                                      "authoredOn": "2025-01-01"},
+                         "search": {"mode": "match"}},
+                        {"fullUrl": url, "resource": medication("4492"),
+                         "search": {"mode": "include"}}]}
+                prefetch["medication_administrations"] = {
+                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
+                        {"resource": {"resourceType": "MedicationAdministration",
+                                      "id": "ma1", "status": "completed",
+                                      "subject": {"reference": "Patient/pat-1003"},
+                                      "medicationReference": {"reference": url},
+                                      "effectiveDateTime": "2025-01-02"},
+                         "search": {"mode": "match"}},
+                        {"fullUrl": url, "resource": second, "search": {"mode": "include"}}]}
+            return change
+
+        head = cards_of(client, view(sent(medication("4492"))), PATIENT_VIEW)[0]
+        assert head["summary"].startswith("PEComa (metastatic)")
+        [card] = cards_of(client, view(sent(medication("3639"))), PATIENT_VIEW)
+        assert card["summary"].startswith("PEComa guideline check not possible")
+        assert ("`prefetch.medication_administrations.entry[1]`: must not repeat a fullUrl "
+                "with other content (prefetch.medication_requests.entry[1] is another "
+                "resource under it") in card["detail"]
 
 class TestNotPecoma:
     def test_patient_without_pecoma_gets_no_card(self, client: TestClient) -> None:

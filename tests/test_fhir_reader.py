@@ -464,6 +464,39 @@ class TestRejectedBundles:
             case_from_bundle(bundle)
         assert "must not repeat an id with other content" in _issues(exc)
 
+    def test_a_full_url_repeated_with_other_content_is_refused(self) -> None:
+        """Two Medications under one fullUrl urn:uuid:…, sirolimus and doxorubicin, and an
+        administration naming that fullUrl: the reader took the last, the CDS services the
+        first, so one record read as two different lines. Which is meant cannot be told:
+        refused, naming the entry and the one before it. The same resource twice under
+        one fullUrl is read."""
+        url = "urn:uuid:7d1f3c2a-5b6e-4f80-9a1b-2c3d4e5f6a70"
+
+        def with_medications(second_code: str) -> dict[str, Any]:
+            bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+            bundle["entry"] += [
+                {"fullUrl": url, "resource": {"resourceType": "Medication", "code": {
+                    "text": "sirolimus 1 MG Oral Tablet"}}},
+                {"fullUrl": url, "resource": {"resourceType": "Medication", "code": {
+                    "text": second_code}}},
+                {"resource": {"resourceType": "MedicationAdministration", "id": "ma1",
+                              "status": "completed",
+                              "subject": {"reference": "Patient/pat-1003"},
+                              "medicationReference": {"reference": url},
+                              "effectiveDateTime": "2025-02-03"}}]
+            return bundle
+
+        same = case_from_bundle(with_medications("sirolimus 1 MG Oral Tablet"),
+                                on=dt.date(2026, 12, 5))
+        assert [t.agent for t in same.case.systemic.therapies] == [Agent.sirolimus]
+        bundle = with_medications("doxorubicin 2 MG/ML Injection")
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(bundle, on=dt.date(2026, 12, 5))
+        n = len(bundle["entry"])
+        assert (f"'Bundle.entry[{n - 2}].fullUrl' must not repeat a fullUrl with other "
+                f"content (Bundle.entry[{n - 3}] is another resource under it") \
+            in _issues(exc)
+
     def test_one_version_sent_twice_is_read_once(self) -> None:
         """The tumour-size Observation sent twice, version 2 both times, its
         meta.lastUpdated written in two ways (one time) or only in one copy: refused as

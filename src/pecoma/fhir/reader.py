@@ -369,11 +369,25 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     # every entry's fullUrl names the resource read for it (a copy sent twice: each)
     urls = [(data["entry"][i].get("fullUrl"), res) for i, res in copy_of.items()]
     unread = unread_parts(data, given_unread)
+    # one fullUrl names one resource: two different resources under it are refused (a
+    # reference to it could mean either), as two under one id are
     full_urls_all: dict[str, Mapping[str, Any]] = {}
+    url_entry: dict[str, int] = {}
     for i, res in copy_of.items():
         url = data["entry"][i].get("fullUrl")
-        if isinstance(url, str):
+        if not isinstance(url, str):
+            continue
+        held = full_urls_all.get(url)
+        if held is None:
             full_urls_all[url] = res
+            url_entry[url] = i
+        elif held is not res and not same_resource(held, res):
+            r.issue(f"Bundle.entry[{i}].fullUrl", url[:100],
+                    f"must not repeat a fullUrl with other content (Bundle.entry"
+                    f"[{url_entry[url]}] is another resource under it: a reference to it "
+                    "could mean either)")
+    if r.issues:
+        raise InputError(r.issues, source)
     r.kinds = {id(res): observation_kind(res) for _i, res in entries
                if res["resourceType"] == "Observation"}
     if validate == "full":

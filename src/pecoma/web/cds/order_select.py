@@ -33,6 +33,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
+from pecoma.fhir.reading import same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
@@ -67,11 +68,25 @@ OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
 SUGGESTED: Final = Agent.sirolimus
 
 def _full_urls(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """The resources of a Bundle by their ``fullUrl`` (a ``urn:uuid`` reference's target)."""
+    """The resources of the draftOrders Bundle by their ``fullUrl`` (a ``urn:uuid``
+    reference's target); two different resources under one fullUrl are a 400 (a
+    reference to it could mean either)."""
     entries = bundle.get("entry")
-    return {e["fullUrl"]: e["resource"] for e in entries if isinstance(e, dict)
-            and isinstance(e.get("fullUrl"), str) and isinstance(e.get("resource"), dict)
-            } if isinstance(entries, list) else {}
+    out: dict[str, Mapping[str, Any]] = {}
+    first: dict[str, int] = {}
+    for i, e in enumerate(entries if isinstance(entries, list) else []):
+        if not (isinstance(e, dict) and isinstance(e.get("fullUrl"), str)
+                and isinstance(e.get("resource"), dict)):
+            continue
+        url, res = e["fullUrl"], e["resource"]
+        held = out.setdefault(url, res)
+        first.setdefault(url, i)
+        if held is not res and not same_resource(held, res):
+            raise _bad_draft(f"context.draftOrders.entry[{i}].fullUrl", url,
+                             "must not repeat a fullUrl with other content (entry"
+                             f"[{first[url]}] is another resource under it: a reference to "
+                             "it could mean either)")
+    return out
 
 
 #: Draft statuses that order nothing to be given (R4 medicationrequest-status).

@@ -54,6 +54,8 @@ class Record:
     #: Each ``fullUrl`` an entry came with, and the resource kept for it (one resource
     #: sent twice, by two searches, may come under two fullUrls).
     urls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Where the EHR first sent each ``fullUrl`` (``prefetch.<key>.entry[i]``).
+    url_where: dict[str, str] = field(default_factory=dict)
 
     def entries(self) -> list[tuple[str | None, dict[str, Any]]]:
         """``(fullUrl, resource)`` of the record's bundle: each resource once with its
@@ -253,7 +255,8 @@ def _add(record: Record, resources: list[tuple[str, str | None, dict[str, Any]]]
     kept, and the record names them where the EHR sent them (:attr:`Record.conflicts`:
     the record is then refused, as ``to-case`` refuses such a bundle, instead of the first
     one met standing for the other, an allergy resolved in one, active in the other; the
-    allergy check reads both)."""
+    allergy check reads both). Two different resources under one ``fullUrl`` are such a
+    conflict too (a reference to it could mean either)."""
     for where, url, res in resources:
         rid = res.get("id")
         ident = (str(res.get("resourceType")), str(rid))
@@ -272,5 +275,14 @@ def _add(record: Record, resources: list[tuple[str, str | None, dict[str, Any]]]
         if same is None:
             record.resources.append(res)
             same = res
-        if url is not None:
-            record.urls.setdefault(url, same)
+        if url is None:
+            continue
+        named = record.urls.setdefault(url, same)
+        if named is not same and not same_resource(named, same) and not any(
+                c.path == where for c in record.conflicts):
+            # one fullUrl, two different resources: refused as the reader refuses it
+            record.conflicts.append(FieldIssue(
+                where, md_text(url)[:100], "must not repeat a fullUrl with other content "
+                f"({record.url_where[url]} is another resource under it: a reference to "
+                "it could mean either)"))
+        record.url_where.setdefault(url, where)
