@@ -93,6 +93,41 @@ class TestToCase:
         assert why in details["unread"]["allergies"]
         assert "systemic.mtor_inhibitor_contraindicated" in details["not_found"]
 
+    def test_server_makes_absolute_references_on_it_the_record_s(self, tmp_path: Path
+                                                                 ) -> None:
+        """A sirolimus administration naming https://ehr.example/fhir/Medication/m1, the
+        bundle holding Medication m1 under a urn:uuid fullUrl: with no server to compare
+        with, the reference may name another server's drug, so the line is not read and
+        the output says why; --server naming the EHR it came from (any case, trailing
+        slash) makes it the record's. A --server that is no base URL is refused, naming
+        the option and the value, exit 2."""
+        bundle = example("metastatic-lung-metachronous")
+        bundle["entry"] += [
+            {"fullUrl": "urn:uuid:5b0e7c56-8d44-4d2e-9b57-2f4f8f3c1a10",
+             "resource": {"resourceType": "Medication", "id": "m1",
+                          "code": {"text": "sirolimus 1 MG Oral Tablet"}}},
+            {"resource": {"resourceType": "MedicationAdministration", "id": "ma1",
+                          "status": "completed",
+                          "subject": {"reference": "Patient/pat-1003"},
+                          "medicationReference": {
+                              "reference": "https://ehr.example/fhir/Medication/m1"},
+                          "effectiveDateTime": "2025-02-03"}}]
+        path = _write(tmp_path, "b.json", bundle)
+        run = pecoma("fhir", "to-case", "--on", "2026-12-05", str(path))
+        assert run.returncode == 0, run.stderr
+        assert "therapies" not in json.loads(run.stdout).get("systemic", {})
+        assert "only on the record's server" in run.stderr.replace("\n", " ")
+        run = pecoma("fhir", "to-case", "--on", "2026-12-05", "--server",
+                     "https://EHR.example/fhir/", str(path))
+        assert run.returncode == 0, run.stderr
+        assert [t["agent"] for t in json.loads(run.stdout)["systemic"]["therapies"]] == [
+            "sirolimus"]
+        for bad in ("ftp://ehr.example/fhir", "https://user@ehr.example/fhir", "ehr"):
+            run = pecoma("fhir", "to-case", "--server", bad, str(path))
+            assert run.returncode == 2, (bad, run.stderr)
+            assert "'--server'" in run.stderr and bad in run.stderr
+            assert "Traceback" not in run.stderr
+
     def test_rejected_bundle_exit_3_without_traceback(self, tmp_path: Path) -> None:
         bad = example("localized-high-risk")
         for e in bad["entry"]:

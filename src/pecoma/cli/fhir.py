@@ -130,6 +130,15 @@ def to_case_cmd(
     ] = False,
     on: OnOption = None,
     output: OutputOption = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="The FHIR server base the bundle was read from (https://ehr.example/fhir): "
+            "an absolute reference on it is the record's. Without it, only the server of "
+            "the Patient's fullUrl is.",
+        ),
+    ] = None,
 ) -> None:
     """Read a FHIR Bundle into a pecoma case; facts not found stay unknown (listed).
 
@@ -137,6 +146,14 @@ def to_case_cmd(
     """
     from pecoma.fhir.reader import case_from_bundle
 
+    if server is not None:
+        from pecoma.fhir.client import ServerNotAllowed, parse_server_url
+
+        try:
+            server = parse_server_url(server).base
+        except ServerNotAllowed as exc:
+            fail(f"'--server' must be a FHIR server's base URL, http(s)://host[:port][/path] "
+                 f"({exc}) (got {server[:200]!r})", 2)
     data = _json(bundle, "FHIR bundle")
     day = parse_day(on)
     try:
@@ -145,6 +162,7 @@ def to_case_cmd(
             validate="full" if full else "engine",
             source=f"FHIR bundle in {bundle.name}",
             on=day,
+            server=server,
         )
     except InputError as exc:
         _rejected(exc)

@@ -664,8 +664,11 @@ def unreadable_medication(resource: Mapping[str, Any],
     if reference is not None and _medication(resource, resolve) is None and not any(
         _words(cc) or _list(cc.get("coding")) for cc in concepts
     ):
+        where = (" (an absolute reference names a Medication held here only on the "
+                 "record's server: the server read from, or the server of the Patient's "
+                 "fullUrl)" if _ABSOLUTE.fullmatch(unversioned(reference)) else "")
         return (f"medicationReference {reference!r} does not resolve to a Medication among "
-                "the resources given")
+                f"the resources given{where}")
     for concept in concepts:
         if names_something(_words(concept)) or _project_agent(concept) is not None:
             return None
