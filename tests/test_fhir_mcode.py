@@ -289,6 +289,30 @@ class TestConditions:
         assert "diagnosis.method" in bc.not_found
         assert any("'provisional', not confirmed" in n for n in bc.notes)
 
+    def test_a_day_from_the_recorded_date_is_said(self, kidney: dict[str, Any]) -> None:
+        """The PEComa's onset given as an age (54 years) and the lung metastasis's not at
+        all: their days came from recordedDate, the day each was entered (which may be
+        long after, in a migrated record), with nothing saying so. The days are still
+        read, and a note names where each came from."""
+        b = copy.deepcopy(kidney)
+        primary = res(b, "primary-cancer-condition-kidney")
+        primary.pop("onsetDateTime")
+        primary["onsetAge"] = {"value": 54, "unit": "a", "system": "http://unitsofmeasure.org",
+                               "code": "a"}
+        lung = res(b, "secondary-cancer-condition-lung-mets")
+        lung.pop("onsetDateTime", None)
+        lung["recordedDate"] = "2024-11-02"
+        bc = read(b)
+        assert bc.case.diagnosis.date == dt.date(2023, 6, 2)
+        assert dt.date(2024, 11, 2) in {m.detected_on for m in bc.case.stage.metastases}
+        assert ("diagnosis.date taken from Condition/primary-cancer-condition-kidney's "
+                "recordedDate, the day it was recorded (no onset date; its onset is given as "
+                "an age, which holds no day): it may have been earlier") in bc.notes
+        assert any(n.startswith("the lung metastasis's detection date taken from "
+                                "Condition/secondary-cancer-condition-lung-mets's recordedDate")
+                   for n in bc.notes)
+        assert not any("taken from" in n and "recordedDate" in n for n in read(kidney).notes)
+
     def test_differential_is_not_confirmed(self, uterus: dict[str, Any]) -> None:
         b = copy.deepcopy(uterus)
         res(b, "primary-cancer-condition-uterus")["verificationStatus"]["coding"][0][

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from pecoma.case import (
     DiagnosisMethod,
@@ -115,16 +115,30 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     return out
 
 
-def _onset(cond: Mapping[str, Any]) -> dt.date | None:
-    """When the condition began: onset, then the asserted date, then the recorded date."""
+#: The forms of ``onset[x]`` that give no day (an age, a range of ages, text).
+_ONSET_WITHOUT_DAY: Final = {"onsetAge": "an age", "onsetRange": "a range of ages",
+                             "onsetString": "text"}
+
+
+def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date | None:
+    """When the condition began: onset, then the asserted date, then the recorded date.
+    A day taken from the asserted or the recorded date is said in a note (the condition
+    may have begun earlier), with an onset given in a form that holds no day."""
     period = cond.get("onsetPeriod")
     asserted = extension(cond, c.ASSERTED_DATE) or {}
-    for raw in (cond.get("onsetDateTime"),
-                period.get("start") if isinstance(period, dict) else None,
-                asserted.get("valueDateTime"), cond.get("recordedDate")):
+    for raw, named in ((cond.get("onsetDateTime"), None),
+                       (period.get("start") if isinstance(period, dict) else None, None),
+                       (asserted.get("valueDateTime"), "its assertedDate extension"),
+                       (cond.get("recordedDate"), "recordedDate, the day it was recorded")):
         day = day_of(raw)
-        if day is not None:
-            return day
+        if day is None:
+            continue
+        if named is not None:
+            given = next((f"; its onset is given as {form}, which holds no day"
+                          for key, form in _ONSET_WITHOUT_DAY.items() if key in cond), "")
+            r.notes.append(f"{fact} taken from {where}'s {named} (no onset date{given}): "
+                           "it may have been earlier")
+        return day
     return None
 
 
@@ -161,7 +175,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         if site == PrimarySite.other.value:
             r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
                            "read as 'other'")
-    day = _onset(cond)
+    day = _onset(cond, where, "diagnosis.date", r)
     if day is not None:
         r.put("diagnosis.date", day.isoformat(), where)
     confirmed = verification(cond) not in _NOT_CONFIRMED
@@ -216,7 +230,7 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
             site = MetastasisSite.other.value
             r.notes.append(f"{where} names no site: its site is taken as 'other'")
         met: dict[str, Any] = {"site": site}
-        day = _onset(cond)
+        day = _onset(cond, where, f"the {site} metastasis's detection date", r)
         if day is not None:
             met["detected_on"] = day.isoformat()
         timing = enum_extension(cond, c.EXT.METASTASIS_TIMING, [t.value for t in Timing], where, r)
