@@ -51,7 +51,7 @@ from pecoma.fhir.subjects import (
     PART_OF_TYPE,
     Attribution,
     ThePatient,
-    named_patient,
+    named_patients,
     the_patient,
     unattributed_parts,
 )
@@ -416,10 +416,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     if patient_id is None and not patients:
         # no Patient resource to check against: the resources read must still all be
         # one patient's (a search across patients would merge their records)
-        subjects = sorted({f"Patient/{named}" for _i, res in entries
-                           if res["resourceType"] in READ_TYPES
-                           for key in ("subject", "patient")
-                           if (named := named_patient(res.get(key))) is not None})
+        subjects = sorted(f"Patient/{named}"
+                          for named in named_patients(res for _i, res in entries))
         if len(subjects) > 1:
             r.issue("Bundle.entry (subject)", ", ".join(subjects[:5]),
                     f"must refer to one patient (the resources refer to {len(subjects)}): "

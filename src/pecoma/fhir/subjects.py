@@ -36,8 +36,8 @@ from typing import Any, Final, Literal
 
 from pecoma.fhir.medications import server_key, unversioned
 
-__all__ = ["PART_OF_TYPE", "Attribution", "ThePatient", "named_patient", "parse_reference",
-           "the_patient", "unattributed_parts"]
+__all__ = ["PART_OF_TYPE", "Attribution", "ThePatient", "named_patient", "named_patients",
+           "parse_reference", "the_patient", "unattributed_parts"]
 
 Whose = Literal["this", "other", "unknown"]
 
@@ -93,6 +93,14 @@ def parse_reference(reference: str) -> tuple[str, str, str] | None:
     if base and not _BASE.fullmatch(base):
         return None
     return base, kind, rid
+
+
+def named_patients(resources: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The ids of the ``Patient/<id>`` the ``subject`` and ``patient`` of the resources read
+    for a patient name literally: what a record with no Patient resource is checked by
+    (it must name one patient only) and read for."""
+    return {n for res in resources if res.get("resourceType") in PART_OF_TYPE
+            for key in _KEYS if (n := named_patient(res.get(key))) is not None}
 
 
 def named_patient(value: Any) -> str | None:
@@ -236,8 +244,7 @@ def the_patient(entries: Iterable[tuple[str | None, Mapping[str, Any]]],
         if len(ids) == 1:
             pid = next(iter(ids))
         elif not patients:
-            named = {n for _u, res in items if res.get("resourceType") in PART_OF_TYPE
-                     for key in _KEYS if (n := named_patient(res.get(key))) is not None}
+            named = named_patients(res for _u, res in items)
             pid = next(iter(named)) if len(named) == 1 else None
     mine = [(url, res) for url, res in patients
             if (res.get("id") == pid if patient is not None else True)]
