@@ -70,6 +70,24 @@ class TestPlanToIcs:
             assert v.provenance.label in str(ev["description"])
             assert f"overdue after {v.latest.isoformat()}" in str(ev["description"])
 
+    def test_an_equivocal_scan_on_the_surgery_date_is_on_the_next_visit(self) -> None:
+        """A chest CT on the surgery date reported equivocal calls for the team's decision
+        before the first routine visit (I16); the plan alerts it, but the calendar, which
+        a coordinator schedules from, said nothing: it is no visit's scan. The next open
+        visit now carries it as an open alert; once a later chest CT is clear, no visit
+        does."""
+        plan = _plan(dt.date(2025, 2, 1), _scan("2025-01-10", finding=ScanFinding.equivocal))
+        events = list(_events(plan_to_ics(plan, KEY)).values())
+        nxt = plan.next_visit
+        assert nxt is not None
+        [first] = [e for e in events if e["start"] == nxt.due]
+        assert "Open alert, to act on before this visit: " in str(first["description"])
+        assert sum("Open alert" in str(e["description"]) for e in events) == 1
+        settled = _plan(dt.date(2025, 6, 1), _scan("2025-01-10", finding=ScanFinding.equivocal),
+                        _scan("2025-04-10"), _scan("2025-04-10", Modality.mri_primary))
+        assert not any("Open alert" in str(e["description"])
+                       for e in _events(plan_to_ics(settled, KEY)).values())
+
     def test_first_event(self) -> None:
         """The first event spans 2025-04-10 to 2025-05-10 inclusive."""
         data = plan_to_ics(_plan(dt.date(2025, 1, 10)), KEY).decode()

@@ -90,6 +90,12 @@ def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) ->
         lines.append(f"- {MODALITY_LABELS[p.modality]}{done} [{p.provenance.label}]")
     for f in v.flags:
         lines.append(f"Flag: {f.title}. {f.text} [{f.provenance.label}]")
+    if v is plan.next_visit:  # what is still open, wherever it was raised (the baseline)
+        own = {f.id for f in v.flags}
+        for a in plan.alerts:
+            if a.id not in own:
+                lines.append(f"Open alert, to act on before this visit: {a.title}. {a.text} "
+                             f"[{a.provenance.label}]")
     if v.status == "cancelled" and why_cancelled is not None:
         lines.append(f"Cancelled: {why_cancelled}")
     elif v.status == "cancelled":
