@@ -1160,27 +1160,9 @@ class TestRecordsAsEhrsSendThem:
                                          "display": "fluorouracil"}]}}
 
         def sent(second: dict[str, Any]) -> Any:
-            def change(prefetch: dict[str, Any]) -> None:
-                prefetch["medication_requests"] = {
-                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
-                        {"resource": {"resourceType": "MedicationRequest", "id": "mr1",
-                                      "status": "completed", "intent": "order",
-                                      "subject": {"reference": "Patient/pat-1003"},
-                                      "medicationReference": {"reference": "Medication/m1"},
-                                      "authoredOn": "2025-01-01"},
-                         "search": {"mode": "match"}},
-                        {"resource": medication("2026-01-01T00:00:00Z"),
-                         "search": {"mode": "include"}}]}
-                prefetch["medication_administrations"] = {
-                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
-                        {"resource": {"resourceType": "MedicationAdministration",
-                                      "id": "ma1", "status": "completed",
-                                      "subject": {"reference": "Patient/pat-1003"},
-                                      "medicationReference": {"reference": "Medication/m1"},
-                                      "effectiveDateTime": "2025-01-02"},
-                         "search": {"mode": "match"}},
-                        {"resource": second, "search": {"mode": "include"}}]}
-            return change
+            return _medication_in_two_searches(
+                "Medication/m1", {"resource": medication("2026-01-01T00:00:00Z")},
+                {"resource": second})
 
         body = view(sent(medication("2026-01-01T00:00:00.000+00:00")))
         head = cards_of(client, body, PATIENT_VIEW)[0]
@@ -1206,27 +1188,9 @@ class TestRecordsAsEhrsSendThem:
                     "code": {"coding": [{"system": RXNORM, "code": code}]}}
 
         def sent(second: dict[str, Any]) -> Any:
-            def change(prefetch: dict[str, Any]) -> None:
-                prefetch["medication_requests"] = {
-                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
-                        {"resource": {"resourceType": "MedicationRequest", "id": "mr1",
-                                      "status": "completed", "intent": "order",
-                                      "subject": {"reference": "Patient/pat-1003"},
-                                      "medicationReference": {"reference": url},
-                                      "authoredOn": "2025-01-01"},
-                         "search": {"mode": "match"}},
-                        {"fullUrl": url, "resource": medication("4492"),
-                         "search": {"mode": "include"}}]}
-                prefetch["medication_administrations"] = {
-                    "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
-                        {"resource": {"resourceType": "MedicationAdministration",
-                                      "id": "ma1", "status": "completed",
-                                      "subject": {"reference": "Patient/pat-1003"},
-                                      "medicationReference": {"reference": url},
-                                      "effectiveDateTime": "2025-01-02"},
-                         "search": {"mode": "match"}},
-                        {"fullUrl": url, "resource": second, "search": {"mode": "include"}}]}
-            return change
+            return _medication_in_two_searches(
+                url, {"fullUrl": url, "resource": medication("4492")},
+                {"fullUrl": url, "resource": second})
 
         head = cards_of(client, view(sent(medication("4492"))), PATIENT_VIEW)[0]
         assert head["summary"].startswith("PEComa (metastatic)")
@@ -1235,6 +1199,34 @@ class TestRecordsAsEhrsSendThem:
         assert ("`prefetch.medication_administrations.entry[1]`: must not repeat a fullUrl "
                 "with other content (prefetch.medication_requests.entry[1] is another "
                 "resource under it") in card["detail"]
+
+
+def _medication_in_two_searches(reference: str, first: dict[str, Any],
+                                second: dict[str, Any]) -> Any:
+    """A prefetch change: the order search and the administration search each hold a line
+    naming ``reference`` and include a Medication entry (``first``, ``second``: the entry
+    with its fullUrl, if any, and resource), as EHRs answer ``_include``."""
+    def change(prefetch: dict[str, Any]) -> None:
+        prefetch["medication_requests"] = {
+            "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
+                {"resource": {"resourceType": "MedicationRequest", "id": "mr1",
+                              "status": "completed", "intent": "order",
+                              "subject": {"reference": "Patient/pat-1003"},
+                              "medicationReference": {"reference": reference},
+                              "authoredOn": "2025-01-01"},
+                 "search": {"mode": "match"}},
+                {**first, "search": {"mode": "include"}}]}
+        prefetch["medication_administrations"] = {
+            "resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [
+                {"resource": {"resourceType": "MedicationAdministration",
+                              "id": "ma1", "status": "completed",
+                              "subject": {"reference": "Patient/pat-1003"},
+                              "medicationReference": {"reference": reference},
+                              "effectiveDateTime": "2025-01-02"},
+                 "search": {"mode": "match"}},
+                {**second, "search": {"mode": "include"}}]}
+    return change
+
 
 class TestNotPecoma:
     def test_patient_without_pecoma_gets_no_card(self, client: TestClient) -> None:
