@@ -1164,6 +1164,45 @@ class TestS11FollowsTheOperation:
         assert item(a, "REC-ADJ-NODES-METS").conditional_on == ()
         assert "REC-ADJ-NODES-METS-GIVEN" not in ids(a)
 
+    @pytest.mark.parametrize(("line", "surgery_date", "expected", "asked"), [
+        # advanced line, no start: may have followed the operation -> asked, S11 open
+        ({"setting": "advanced"}, "2025-01-10", "REC-ADJ-NODES-METS", True),
+        # dated line, operation undated: the order cannot be told -> asked
+        ({"setting": "advanced", "started_on": "2025-03-01"}, None, "REC-ADJ-NODES-METS",
+         True),
+        # both dated: decided, nothing asked
+        ({"setting": "advanced", "started_on": "2025-03-01"}, "2025-01-10",
+         "REC-ADJ-NODES-METS-GIVEN", False),
+        ({"setting": "advanced", "started_on": "2024-12-01"}, "2025-01-10",
+         "REC-ADJ-NODES-METS", False),
+        # adjuvant: after the operation by definition
+        ({"setting": "adjuvant"}, "2025-01-10", "REC-ADJ-NODES-METS-GIVEN", False),
+    ])
+    def test_a_line_whose_start_relative_to_the_operation_is_unknown_is_asked_about(
+            self, line: dict[str, Any], surgery_date: str | None, expected: str,
+            asked: bool) -> None:
+        """Positive nodes, resected R0. A doxorubicin line for advanced disease with no
+        start date (or beside an operation with no date) may be S11's postoperative
+        treatment already given: S11 was offered as if nothing had been, with no
+        question. It stays a consideration, provisional on when the line started (the
+        line named beside it); a line dated before or after the operation, or recorded as
+        adjuvant, decides it without a question."""
+        data = self.data({"status": "localized", "lymph_nodes": "positive"},
+                         systemic={**MTOR_OK, "therapies": [{"agent": "doxorubicin",
+                                                             **line}]})
+        data["diagnosis"]["date"] = "2024-11-01"
+        if surgery_date is None:
+            del data["surgery"]["date"]
+        a = run(data)
+        rec = item(a, expected)
+        other = ({"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-GIVEN"} - {expected})
+        assert not other & ids(a)
+        assert (rec.conditional_on == ("MISS-LINE-AFTER-OPERATION",)) is asked
+        assert ("MISS-LINE-AFTER-OPERATION" in {m.id for m in a.missing}) is asked
+        if asked:
+            assert ("systemic.therapies[0].agent", "doxorubicin") in [
+                (f.path, f.value) for f in rec.triggered_by]
+
     def test_a_line_after_the_metastasectomy_is_s11_acted_on_not_a_relapse(self) -> None:
         therapies = [{"agent": "doxorubicin", "setting": "adjuvant", "line": 1,
                       "started_on": "2025-07-01"}]

@@ -244,6 +244,11 @@ def adjuvant(
     conditions = list(timing_unknown)
     if shown and how_unknown:
         conditions.append(out.missing("MISS-FREE-OF-DISEASE-BY", affects=s11_affects))
+    # a line that may have started after the operation may be S11 acted on: asked
+    untimed_lines = _lines_timing_unknown(case) if shown and not postoperative else []
+    if untimed_lines:
+        s11 = [*s11, *untimed_lines]
+        conditions.append(out.missing("MISS-LINE-AFTER-OPERATION", affects=s11_affects))
     if shown and postoperative:
         out.add("REC-ADJ-NODES-METS-GIVEN", [*s11, *postoperative], conditions)
     elif shown and gross_left:
@@ -297,6 +302,19 @@ def adjuvant(
             # guideline's silence (a relapse) are each provisional on it
             out.add("REC-NO-ADJUVANT-AFTER-RELAPSE", free_facts,
                     timing_unknown if shown else ())
+
+
+def _lines_timing_unknown(case: Case) -> list[Fact]:
+    """The lines for advanced disease whose start, or the operation's date, is not
+    recorded: each may have started after the operation (S11's postoperative treatment
+    acted on) or before it. Empty when no operation was performed."""
+    surgery = case.surgery
+    if surgery.status is not SurgeryStatus.performed:
+        return []
+    return [f for i, t in enumerate(case.systemic.therapies)
+            if t.setting is TherapySetting.advanced
+            and (t.started_on is None or surgery.date is None)
+            for f in _line_facts(i, t)]
 
 
 def _postoperative_lines(case: Case) -> list[Fact]:
