@@ -148,16 +148,22 @@ class TestPlanToIcs:
             assert after[uid]["sequence"] > int(str(before[uid]["sequence"]))
             assert "Surveillance suspended" in str(after[uid]["description"])
 
-    def test_plan_that_cannot_be_dated_says_why(self) -> None:
-        """No anchor: a valid calendar with no events and the reason in its description."""
+    @pytest.mark.parametrize(("surgery", "why"), [
+        ({"status": "performed"}, "start of surveillance is not known"),
+        ({"status": "planned"}, "No surveillance calendar while the primary tumour is in place"),
+    ])
+    def test_plan_that_cannot_be_dated_says_why(self, surgery: dict[str, Any], why: str
+                                                ) -> None:
+        """No anchor (a resection without its date), or the primary still in place (I20):
+        a valid calendar with no events and the reason in its description."""
         case = parse_case({"tumour": {"primary_site": "kidney"},
                            "stage": {"status": "localized"},
-                           "surgery": {"status": "planned"}})
+                           "surgery": surgery})
         on = dt.date(2025, 1, 10)
         plan = plan_surveillance(case, assess(case, on), on)
         cal = Calendar.from_ical(plan_to_ics(plan, KEY))
         assert cal.walk("VEVENT") == []
-        assert "start of surveillance is not known" in str(cal["X-WR-CALDESC"])
+        assert why in str(cal["X-WR-CALDESC"])
 
     def test_empty_key_is_refused(self) -> None:
         with pytest.raises(ValueError, match="case_key"):

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from pecoma import ConfigError, InputError, assess, load_settings, parse_case
+from pecoma.case import SurgeryStatus
 from pecoma.dates import add_months
 from pecoma.engine import schedule
 from pecoma.engine.imaging import (
@@ -214,11 +215,50 @@ class TestLowAndIndeterminate:
 
 class TestNoDatedPlan:
     def test_surgery_planned(self) -> None:
-        """No anchor: no visits, no invented date, and the reason is stated."""
+        """The primary in place (surgery planned): no visits, no invented date, and the
+        reason is that the tumour has not been removed (I20), not only that a date is
+        missing (which asked for an end of treatment to count from)."""
         plan = _plan(_case(surgery=None))
         assert plan.status == "not_drawn" and plan.visits == () and plan.next_visit is None
-        assert [r.id for r in plan.reasons] == ["FU-NO-ANCHOR"]
+        assert [r.id for r in plan.reasons] == ["FU-NO-PLAN-PRIMARY-IN-PLACE"]
         assert plan.horizon_end is None and plan.counted_from is None
+
+    @pytest.mark.parametrize("status", ["planned", "not_performed"])
+    def test_an_end_of_treatment_beside_a_primary_not_removed_is_not_counted_from(
+            self, status: str) -> None:
+        """Low risk, surgery planned (or not performed), an end of primary treatment
+        recorded on 2025-01-10: an active low-risk calendar was counted from it, beside
+        the advice to remove the tumour. The tumour is in place: no calendar, the date
+        named as not counted from, and the question whether it was removed after all
+        (MISS-PRIMARY-REMOVED)."""
+        case = _case("low", surgery=None, primary_treatment_end="2025-01-10")
+        case = case.model_copy(update={"surgery": case.surgery.model_copy(
+            update={"status": SurgeryStatus(status)})})
+        plan = _plan(case, dt.date(2026, 1, 10))
+        assert plan.status == "not_drawn" and plan.visits == ()
+        why = plan.reasons[-1]
+        assert why.id == "FU-NO-PLAN-PRIMARY-IN-PLACE"
+        assert why.conditional_on == ("MISS-PRIMARY-REMOVED",)
+        assert ("primary_treatment_end", "2025-01-10, not counted from") in {
+            (f.path, str(f.value)) for f in why.triggered_by}
+        a = assess(case, dt.date(2026, 1, 10))
+        assert "FU-NO-PLAN-PRIMARY-IN-PLACE" in [i.id for i in a.followup]
+        assert "REC-RESECTION" in [i.id for i in a.recommendations]
+
+    def test_surgery_status_unknown_makes_the_calendar_provisional(self) -> None:
+        """Surgery status not recorded, an end of treatment recorded: the calendar is
+        drawn from it (the tumour may well have been removed: no calendar would leave the
+        patient without one), but each phase waits on whether it was
+        (MISS-SURGERY-STATUS), as the assessment's surveillance items do."""
+        case = _case("low", surgery=None, primary_treatment_end="2025-01-10")
+        case = case.model_copy(update={"surgery": case.surgery.model_copy(
+            update={"status": SurgeryStatus.unknown})})
+        plan = _plan(case, dt.date(2025, 3, 1))
+        assert plan.status == "active"
+        assert all("MISS-SURGERY-STATUS" in p.item.conditional_on for p in plan.phases)
+        a = assess(case, dt.date(2025, 3, 1))
+        assert all("MISS-SURGERY-STATUS" in i.conditional_on for i in a.followup
+                   if i.id in ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE"))
 
     def test_surgery_without_date_points_at_missing_fact(self) -> None:
         """Performed surgery without a date: provisional on MISS-TREATMENT-END."""

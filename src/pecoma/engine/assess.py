@@ -12,7 +12,7 @@ from pecoma import __version__
 from pecoma.case import Case, DiseaseStatus, SurgeryStatus, dated_facts
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import derive, residual_tumour
+from pecoma.engine.facts import derive, primary_in_place, residual_tumour
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
 from pecoma.engine.order import decision_order
 from pecoma.errors import FieldIssue, InputError
@@ -97,6 +97,8 @@ def assess(
         malignant,
         malignant_open,
         residual,
+        primary_in_place(case),
+        case.surgery.status is SurgeryStatus.unknown,
     )
 
     return Assessment(

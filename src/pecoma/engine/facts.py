@@ -357,6 +357,37 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
     return facts
 
 
+#: Surgery statuses that say the primary has not been removed.
+_NOT_REMOVED = (SurgeryStatus.not_performed, SurgeryStatus.planned)
+
+
+def primary_in_place(case: Case) -> tuple[Fact, ...]:
+    """Localized disease whose primary is recorded as not removed (surgery not performed,
+    or planned) and not as beyond surgery: the facts that say the tumour is in place
+    (empty otherwise). It is present disease: no surveillance calendar is drawn while it
+    is, and an end of primary treatment recorded beside it is among these facts, said not
+    to be counted from (I20; :data:`END_NOT_COUNTED`)."""
+    stage = case.stage
+    if (stage.status is not DiseaseStatus.localized or stage.resectable is _NO
+            or case.surgery.status not in _NOT_REMOVED or case.free_of_disease is not None):
+        return ()
+    facts: tuple[Fact, ...] = (Fact("surgery.status", case.surgery.status),)
+    end = case.primary_treatment_end
+    if end is not None:
+        facts += (Fact(END_NOT_COUNTED, f"{end.isoformat()}, not counted from"),)
+    return facts
+
+
+def primary_removed_asked(out: Collector, in_place: Sequence[Fact]) -> tuple[str, ...]:
+    """The question a tumour in place raises when an end of primary treatment is recorded
+    beside it (was the tumour removed after all, or treated another way?) (I20); ``()``
+    when none is."""
+    if any(f.path == END_NOT_COUNTED for f in in_place):
+        return (out.missing("MISS-PRIMARY-REMOVED",
+                            affects=("FU-NO-PLAN-PRIMARY-IN-PLACE",)),)
+    return ()
+
+
 def margin_fact_of(case: Case) -> Fact:
     """The fact of the margin the resections left: the completing resection's when one is
     recorded (``surgery.completion.margin``), else the surgery's."""

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from pecoma.case import DiseaseStatus
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import residual_removed_asked
+from pecoma.engine.facts import primary_removed_asked, residual_removed_asked
 from pecoma.engine.model import Fact
 
 __all__ = ["surveillance"]
@@ -37,6 +37,8 @@ def surveillance(
     malignant: Sequence[Fact] = (),
     malignant_open: tuple[str, ...] = (),
     residual: Sequence[Fact] = (),
+    in_place: Sequence[Fact] = (),
+    surgery_unknown: bool = False,
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -47,7 +49,10 @@ def surveillance(
     malignant, or may (``malignant_open``: the missing facts that would settle it), high-risk
     schedule (I14). ``residual``: the facts saying a resection left macroscopic tumour
     (an R2 margin; :func:`pecoma.engine.facts.residual_tumour`): disease is present, so no
-    calendar is drawn until it is removed."""
+    calendar is drawn until it is removed. ``in_place``: the facts saying the localized
+    primary has not been removed (:func:`pecoma.engine.facts.primary_in_place`): no
+    calendar either until it is (I20). ``surgery_unknown``: localized disease whose
+    surgery status is not recorded: the schedule is provisional on it."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -60,6 +65,10 @@ def surveillance(
         # tumour left by the resection is present disease, resectable or not: the
         # schedule below applies once it is removed
         out.add("FU-NO-PLAN-RESIDUAL-TUMOUR", residual, residual_removed_asked(out, residual))
+    if in_place and status is DiseaseStatus.localized:
+        # the primary in place is present disease: the schedule below applies once it
+        # has been removed
+        out.add("FU-NO-PLAN-PRIMARY-IN-PLACE", in_place, primary_removed_asked(out, in_place))
     if relapsed:
         facts = [Fact("stage.status", status)]
         if free_since is not None:
@@ -81,7 +90,13 @@ def surveillance(
                 [*malignant, *group_facts], malignant_open)
         schedule_facts = (*malignant, *group_facts)
         schedule_conditional = malignant_open
-    for record_id in HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES:
+    rules = HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES
+    if surgery_unknown and status is DiseaseStatus.localized and not relapsed:
+        # whether the primary was removed is not recorded: a calendar counted from a
+        # recorded end of treatment may be counted from nothing removed
+        schedule_conditional = (*schedule_conditional,
+                                out.missing("MISS-SURGERY-STATUS", affects=rules))
+    for record_id in rules:
         out.add(record_id, schedule_facts, schedule_conditional)
     if resected_without_date:
         out.missing("MISS-TREATMENT-END", affects=tuple(i.id for i in out.followup))

@@ -54,7 +54,12 @@ from pecoma.case import Case, DiseaseStatus, SurgeryStatus
 from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
-from pecoma.engine.facts import residual_removed_asked, residual_tumour
+from pecoma.engine.facts import (
+    primary_in_place,
+    primary_removed_asked,
+    residual_removed_asked,
+    residual_tumour,
+)
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
 from pecoma.engine.model import Assessment, Fact, Item, Provenance, UsedInterpretation
 from pecoma.engine.plan import (
@@ -428,6 +433,10 @@ def plan_surveillance(
                 phase_conditional = fu_item.conditional_on
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
+        if case.surgery.status is SurgeryStatus.unknown and status is DiseaseStatus.localized:
+            # whether the primary was removed is not recorded: the calendar counted from
+            # a recorded end of treatment is provisional on it, as the assessment says
+            phase_conditional = (*phase_conditional, "MISS-SURGERY-STATUS")
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
     if free is not None:
         # Scans before the free-of-disease date found or followed the relapse.
@@ -440,6 +449,8 @@ def plan_surveillance(
     # macroscopic tumour left by the resection (R2), whatever its resectability: present
     # disease, as the assessment says (FU-NO-PLAN-RESIDUAL-TUMOUR)
     residual = () if disease_present else residual_tumour(case)
+    # the localized primary not removed: present disease too (FU-NO-PLAN-PRIMARY-IN-PLACE)
+    in_place = () if disease_present else primary_in_place(case)
     used_settings = tuple(
         Fact(f"followup.{name}", _setting_text(getattr(fu, name)))
         for name in _SETTING_NAMES[group]
@@ -503,6 +514,12 @@ def plan_surveillance(
         # removed (I18)?
         reasons.append(out.item("FU-NO-PLAN-RESIDUAL-TUMOUR", residual,
                                 residual_removed_asked(out, residual)))
+        return finish("not_drawn")
+    if in_place:
+        # an end of treatment recorded beside it is not counted from: was the tumour
+        # removed, or treated another way (I20)?
+        reasons.append(out.item("FU-NO-PLAN-PRIMARY-IN-PLACE", in_place,
+                                primary_removed_asked(out, in_place)))
         return finish("not_drawn")
     if anchor is None:
         facts = [Fact("surgery.status", case.surgery.status.value),
