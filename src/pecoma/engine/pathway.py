@@ -440,8 +440,18 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
     if s15:
+        # the regimen (or its doxorubicin twin) given already, whether the disease
+        # progressed on it not recorded: S15 is past if it did, so it waits on the answer
+        s15_conditions = list(base)
+        for t in case.systemic.therapies:
+            if t.agent in _ANTHRACYCLINE_IFOSFAMIDE and t.progressed is YesNo.unknown:
+                s15_conditions.append(out.missing(
+                    "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+                    if t.setting is TherapySetting.adjuvant
+                    else "MISS-ANTHRACYCLINE-PROGRESSION", affects=("REC-UTERINE-EPI-IFO",)))
         out.add("REC-UTERINE-EPI-IFO",
-                [status_fact, Fact("tumour.primary_site", "uterus"), *given_before], base)
+                [status_fact, Fact("tumour.primary_site", "uterus"), *given_before],
+                list(dict.fromkeys(s15_conditions)))
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
     if anthracycline_lines and any(i.id in named for i in out.recommendations):
         out.add("ALERT-ANTHRACYCLINE-GIVEN",
