@@ -565,7 +565,10 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         facts.append(Fact("stage.resectable", "no"))
         failed = True
     if failed:
-        out.add("REC-LUNG-METASTASECTOMY-NOT-MET", facts)
+        # recorded as beyond surgery: S17's "whenever possible" does not hold either
+        beyond = stage.resectable is YesNo.no or feasible is YesNo.no
+        out.add("REC-LUNG-METASTASECTOMY-NOT-POSSIBLE" if beyond
+                else "REC-LUNG-METASTASECTOMY-NOT-MET", facts)
     elif pending:
         ids = [out.missing(miss, affects=a) for miss, a in pending]
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, ids)
