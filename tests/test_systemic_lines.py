@@ -161,3 +161,51 @@ class TestMtorGivenBefore:
         recs, alerts = _scenario_assessed("lung-metachronous-eligible")
         assert "REC-MTOR-FIRST-LINE" in recs
         assert "ALERT-MTOR-GIVEN" not in alerts
+
+
+class TestLinesInAnOrderNotRecorded:
+    """Two lines of one treatment, one the disease progressed on and one it did not,
+    with neither start dates nor line numbers: the order they were typed in decided the
+    advice (everolimus then sirolimus-progressed gave "no further line", the reverse
+    "first-line advice under way"). Which came last is not recorded: no line is read as
+    the latest, the treatment is not taken as past, and the order is asked."""
+
+    @staticmethod
+    def case(lines: list[dict[str, object]], **systemic: object) -> dict[str, object]:
+        data = _with_line(lines[0])
+        data["systemic"] = {"mtor_inhibitor_available": "yes",
+                            "mtor_inhibitor_contraindicated": "no", **systemic,
+                            "therapies": lines}
+        return data
+
+    def test_the_order_typed_in_does_not_decide(self) -> None:
+        working = {"agent": "everolimus", "progressed": "no"}
+        failed = {"agent": "sirolimus", "progressed": "yes"}
+        results = []
+        for lines in ([working, failed], [failed, working]):
+            a = assess(parse_case(self.case(lines)), ON)
+            rec = {i.id: i for i in a.recommendations}
+            assert "REC-NO-NEXT-LINE" not in rec
+            assert rec["REC-MTOR-FIRST-LINE"].conditional_on == ("MISS-LINE-ORDER",)
+            assert "MISS-LINE-ORDER" in {m.id for m in a.missing}
+            results.append(sorted(i.id for i in (*a.recommendations, *a.alerts)))
+        assert results[0] == results[1]
+
+    def test_anthracyclines_in_an_order_not_recorded(self) -> None:
+        """mTOR inhibitors unavailable; doxorubicin progressed on, doxorubicin with
+        ifosfamide responding, undated and unnumbered: the anthracycline option waits on
+        the order, never 'no further line' by the typing order."""
+        lines = [{"agent": "doxorubicin", "progressed": "yes"},
+                 {"agent": "doxorubicin_ifosfamide", "progressed": "no"}]
+        for order in (lines, lines[::-1]):
+            a = assess(parse_case(self.case(order, mtor_inhibitor_available="no")), ON)
+            rec = {i.id: i for i in a.recommendations}
+            assert "REC-NO-LINE-AFTER-ANTHRACYCLINE" not in rec
+            assert "MISS-LINE-ORDER" in rec["REC-ANTHRACYCLINE"].conditional_on
+
+    def test_dated_or_numbered_lines_decide_without_a_question(self) -> None:
+        lines = [{"agent": "everolimus", "progressed": "no", "line": 2},
+                 {"agent": "sirolimus", "progressed": "yes", "line": 1}]
+        a = assess(parse_case(self.case(lines)), ON)
+        assert "MISS-LINE-ORDER" not in {m.id for m in a.missing}
+        assert {i.id: i for i in a.recommendations}["REC-MTOR-FIRST-LINE"].conditional_on == ()

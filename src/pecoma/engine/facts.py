@@ -77,6 +77,10 @@ class Derived(NamedTuple):
     #: from before it: the facts that say so. The features may understate the tumour
     #: (I17). Empty otherwise.
     treated_before_resection: tuple[Fact, ...] = ()
+    #: Lines of one treatment (mTOR inhibitors, or anthracyclines) whose order decides the
+    #: advice but cannot be told (:func:`_order_decides`): the advice takes none of them
+    #: as the latest and asks.
+    lines_order_unknown: tuple[TherapyLine, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -263,6 +267,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 
     treated = (_treated_before_resection(case)
                if status is DiseaseStatus.localized else ())
+    mtor_lines = [t for t in therapies if t.agent.is_mtor_inhibitor]
+    chemo_lines = [t for t in therapies if t.agent.is_anthracycline_based]
 
     return Derived(
         status,
@@ -281,8 +287,10 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         free_since,
         stage.lymph_nodes is NodeStatus.positive,
         mtor_unknown,
-        *_progression([t for t in therapies if t.agent.is_anthracycline_based]),
+        *_progression(chemo_lines),
         treated,
+        tuple(t for lines in (mtor_lines, chemo_lines) if _order_decides(lines)
+              for t in lines),
     )
 
 
@@ -453,13 +461,27 @@ def _in_time_order(lines: list[TherapyLine]) -> list[TherapyLine]:
     return lines
 
 
+def _order_decides(lines: list[TherapyLine]) -> bool:
+    """Whether the order of these lines of one treatment decides the advice but cannot be
+    told: one is recorded as progressed on and another as not, and neither every start
+    date nor every line number is recorded (the order they were entered in says nothing)."""
+    if len(lines) < 2 or all(t.started_on is not None for t in lines) or all(
+            t.line is not None for t in lines):
+        return False
+    return any(progressed_on(t) for t in lines) and any(t.progressed is _NO for t in lines)
+
+
 def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyLine | None]:
     """Of lines of one kind of treatment: the line the disease progressed on, and the line
     whose progression decides the advice but is not recorded.
 
     The latest line decides: recorded as not progressed, the disease responds to that
     treatment now, whatever an earlier line did; otherwise the first line progressed on
-    counts, and without one, the latest line's progression is asked."""
+    counts, and without one, the latest line's progression is asked. When which line is
+    the latest decides but cannot be told (:func:`_order_decides`), neither is taken:
+    the treatment is not read as past (the safer reading), and the order is asked."""
+    if _order_decides(lines):
+        return None, None
     ordered = _in_time_order(lines)
     progressed = unknown = None
     if ordered and ordered[-1].progressed is not _NO:

@@ -386,6 +386,21 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     progressed = d.progressed_on_mtor
     given = d.mtor_progression_unknown
     if_not_progressed: list[str] = []
+    # lines of one treatment, one progressed on and one not, in an order the record does
+    # not tell: none is read as the latest (the treatment is not taken as past) and the
+    # order is asked
+    for kind, unordered in (
+            ("mtor", [(i, t) for i, t in enumerate(case.systemic.therapies)
+                      if t in d.lines_order_unknown and t.agent.is_mtor_inhibitor]),
+            ("anthracycline", [(i, t) for i, t in enumerate(case.systemic.therapies)
+                               if t in d.lines_order_unknown
+                               and t.agent.is_anthracycline_based])):
+        if not unordered:
+            continue
+        affects = (("REC-ANTHRACYCLINE",) if kind == "anthracycline" or mtor_blocked
+                   else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"))
+        if_not_progressed.append(out.missing("MISS-LINE-ORDER", affects=affects))
+        mtor_facts += [f for i, t in unordered for f in _line_facts(i, t)]
     if given is not None:
         # An mTOR inhibitor already recorded: whether the disease progressed on it decides
         # between the first-line advice and the guideline's silence (REC-NO-NEXT-LINE).
