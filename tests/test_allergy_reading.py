@@ -259,6 +259,44 @@ class TestBiologics:
         assert any("could not be matched to a drug" in c["detail"] for c in cards)
 
 
+class TestCategoryAndStatusNeverClearAnUnreadEntry:
+    @pytest.mark.parametrize(("code", "category"), [
+        # everolimus 0.25 MG oral tablet (an RxNorm clinical drug pecoma does not list)
+        ({"coding": [{"system": RXNORM, "code": "845509"}]}, "food"),
+        # sirolimus, the SNOMED CT substance, with no display
+        ({"coding": [{"system": SNOMED, "code": "387014003"}]}, "environment"),
+    ])
+    def test_a_code_not_read_is_not_cleared_by_its_category(
+            self, client: TestClient, code: dict[str, Any], category: str) -> None:
+        """An active allergy coded by a drug code pecoma cannot read, no text, filed
+        under 'food' or 'environment' (a mistyped category): read as 'not to an mTOR
+        inhibitor', so sirolimus was proposed and a sirolimus draft passed with no card.
+        A code nobody can read may be a drug's whatever the category: not identified."""
+        entry = allergy(code, category=category)
+        assert read_with(entry) == "unknown"
+        cards = order_cards(client, entry)
+        assert not proposed(cards)
+        siro = order_cards(client, entry, {"medicationCodeableConcept": {"text": "sirolimus"}})
+        assert any("could not be checked" in c["summary"] for c in siro)
+
+    def test_a_food_named_in_text_is_still_cleared(self) -> None:
+        """The category still counts where the entry names what it is: a food allergy
+        whose text is a food pecoma has no list for rules no drug out."""
+        assert read_with(allergy({"text": "Strawberries"}, category="food")) == "no"
+
+    def test_active_beside_inactive_is_counted(self, client: TestClient) -> None:
+        """An everolimus allergy whose clinicalStatus holds both 'active' and 'inactive'
+        was set aside as inactive: sirolimus was proposed. Contradictory codes do not
+        settle it: the entry counts (the safer reading), the sirolimus draft is flagged."""
+        entry = allergy({"text": "Everolimus"})
+        entry["clinicalStatus"]["coding"].append({
+            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+            "code": "inactive"})
+        assert read_with(entry) == "yes"
+        siro = order_cards(client, entry, {"medicationCodeableConcept": {"text": "sirolimus"}})
+        assert [c["indicator"] for c in siro] == ["critical"]
+
+
 class TestNoKnownAllergyAndCommonNames:
     @pytest.mark.parametrize("text", ["NKDA", "NKA", "No known drug allergies",
                                       "No Known Allergies", "no known allergy.", "N.K.D.A.",

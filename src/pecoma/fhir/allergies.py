@@ -4,7 +4,8 @@ The FHIR reader (``pecoma fhir to-case``, the SMART launch) and the CDS services
 check (the order-select critical card, the proposals of both services) read each entry
 with :func:`read_allergy`, so that no path clears an entry another path doubts:
 
-* an entry that is inactive or resolved, refuted or entered in error, or that records no
+* an entry that is inactive or resolved (every clinicalStatus code it holds says so: one
+  saying ``active`` beside ``inactive`` is counted), refuted or entered in error, or that records no
   known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
   record none) is *left aside*: it is no allergy to anything;
 * the substance is read from the entry's ``code``, else from its reactions' substances
@@ -19,10 +20,12 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   name or RxNorm code, a food, latex: :data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`) is
   *identified* and rules no PEComa drug out;
 * any other entry that may be to a drug (category ``medication`` or ``biologic``, or none
-  usable) is *not identified*: "Allergy to drug" with no substance, a text that names no substance
-  pecoma knows, a code it does not know. It could be to a drug pecoma proposes: the
-  reader keeps no "mTOR inhibitor not contraindicated", and the CDS services propose
-  nothing, naming how many entries to check. ``unconfirmed`` entries count;
+  usable; or any category when the substance is a code pecoma cannot read, named by no
+  text: an RxNorm code is a drug's, and a category may be mistyped) is *not identified*:
+  "Allergy to drug" with no substance, a text that names no substance pecoma knows, a
+  code it does not know. It could be to a drug pecoma proposes: the reader keeps no "mTOR
+  inhibitor not contraindicated", and the CDS services propose nothing, naming how many
+  entries to check. ``unconfirmed`` entries count;
 * an entry is cleared only when *everything* it names is identified: its code's text,
   displays and codings and every reaction's substance
   (:func:`pecoma.fhir.medications.unread_words`). A part pecoma cannot identify beside
@@ -97,7 +100,8 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
     verification = [c for c in _codes(allergy.get("verificationStatus")) if c in _IGNORED]
     if verification:
         return AllergyReading(left_aside=f"verificationStatus '{verification[0]}'")
-    if set(_codes(allergy.get("clinicalStatus"))) & _INACTIVE:
+    status = set(_codes(allergy.get("clinicalStatus")))
+    if status and status <= _INACTIVE:  # "active" beside "inactive": not settled, counted
         return AllergyReading(left_aside="inactive or resolved")
     if meds.records_no_allergy(allergy):
         return AllergyReading(left_aside="records no known allergy (no allergy to anything)")
@@ -127,8 +131,12 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
         if agent is None and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
     named = bool(agents or ingredients or mtor_class or other)
+    # a code pecoma cannot read (RxNorm is drugs only; a SNOMED CT code may be a drug
+    # substance) may be to a drug whatever the category says: categories are mistyped
+    coded_unknown = any("|" in u for u in unread)
     unidentified = bool(near) or (
-        (not named or bool(unread)) and meds.allergy_may_be_to_a_drug(allergy))
+        (not named or bool(unread))
+        and (meds.allergy_may_be_to_a_drug(allergy) or coded_unknown))
     return AllergyReading(
         agents=frozenset(agents), ingredients=frozenset(ingredients), mtor_class=mtor_class,
         mtor_named=mtor_named, other=other, unidentified=unidentified,
