@@ -602,6 +602,28 @@ class TestAllergyListDecidesTheProposal:
         [unchecked] = [c for c in cards if "could not be checked" in c["summary"]]
         assert unchecked["indicator"] == "warning" and "suggestions" not in unchecked
 
+    @pytest.mark.parametrize("shape", ["one-resource", "bundle-without-type", "Next-link"])
+    def test_an_allergy_list_that_may_not_be_whole_withholds(
+            self, client: TestClient, shape: str) -> None:
+        """The allergies prefetch sent as one AllergyIntolerance (penicillin) instead of
+        the search Bundle, as a Bundle without its type, or with a paging link whose
+        relation is written 'Next' (link relations are case-insensitive): each was read
+        as the whole list, and sirolimus was proposed. None says the list is whole: the
+        allergies are unknown and nothing is proposed."""
+        def change(prefetch: dict[str, Any]) -> None:
+            listed = prefetch["allergies"]
+            listed["entry"].append({"resource": allergy({"text": "Penicillin"})})
+            if shape == "one-resource":
+                prefetch["allergies"] = listed["entry"][-1]["resource"]
+            elif shape == "bundle-without-type":
+                del listed["type"]
+            else:
+                listed["link"] = [{"relation": "Next",
+                                   "url": "https://ehr.example/fhir/AllergyIntolerance?p=2"}]
+
+        cards = cards_of(client, order(change, **DOXORUBICIN))
+        assert cards and not any("suggestions" in c for c in cards)
+
     def test_food_allergy_does_not_withhold(self, client: TestClient) -> None:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"]["entry"].append({"resource": allergy(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from pecoma import Case, assess, parse_case
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
 from pecoma.engine.plan import SurveillancePlan
@@ -55,14 +57,19 @@ class TestTimelineSvg:
         svg = timeline_svg(_plan(_scan("2025-04-12", ScanFinding.metastasis)))
         assert "SUSPENDED" in svg and "cancelled" in svg and "scan: metastasis" in svg
 
-    def test_not_drawn_plan_says_why(self) -> None:
-        """Without an anchor the picture states the reason instead of inventing dates."""
+    @pytest.mark.parametrize(("surgery", "why"), [
+        ({"status": "performed"}, "start of surveillance is not known"),
+        ({"status": "planned"}, "No surveillance calendar while the primary tumour is in"),
+    ])
+    def test_not_drawn_plan_says_why(self, surgery: dict[str, str], why: str) -> None:
+        """Without an anchor (a resection without its date), or with the primary still
+        in place (I20), the picture states the reason instead of inventing dates."""
         case = parse_case({"tumour": {"primary_site": "kidney"},
                            "stage": {"status": "localized"},
-                           "surgery": {"status": "planned"}})
+                           "surgery": surgery})
         svg = timeline_svg(_plan(case=case))
         assert "No dated surveillance plan can be drawn." in svg
-        assert "start of surveillance is not known" in svg
+        assert why in svg
 
 
 class TestTimelinePng:

@@ -109,6 +109,8 @@ APPLIES_WHEN: dict[str, str] = {
     "and none is known to fail.",
     "REC-LUNG-METASTASECTOMY-NOT-MET": "Lung metastases where at least one criterion of S16 "
     "fails.",
+    "REC-LUNG-METASTASECTOMY-NOT-POSSIBLE": "Lung metastases where a criterion of S16 fails "
+    "and the disease is recorded as not resectable, or complete excision as not feasible.",
     "REC-AGGRESSIVE-SURGERY": "Recurrent or metastatic disease, present, that surgery can "
     "remove.",
     "REC-REFER-TRIALS": "Every case.",
@@ -187,6 +189,8 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-NO-PLAN-ACTIVE-DISEASE": "Disease is present (advanced, recurrent or metastatic).",
     "FU-NO-PLAN-RESIDUAL-TUMOUR": "Localized disease resected with an R2 margin, not "
     "recorded as beyond surgery: residual tumour is present.",
+    "FU-NO-PLAN-PRIMARY-IN-PLACE": "Localized disease whose surgery is not performed or "
+    "planned, not recorded as beyond surgery: the primary tumour is in place (I20).",
     "FU-SUSPENDED-RECURRENCE": "A surveillance scan found local recurrence or metastasis.",
     "FU-EQUIVOCAL": "A surveillance scan was equivocal.",
     "FU-FINDING-NOT-RECORDED": "A surveillance scan has no recorded result.",

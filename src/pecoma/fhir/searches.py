@@ -85,7 +85,8 @@ def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[int, list[str]]]:
 def has_next(bundle: Mapping[str, Any]) -> bool:
     """Whether the Bundle is one page of several (a ``next`` link)."""
     links = bundle.get("link")
-    return any(isinstance(link, dict) and link.get("relation") == "next"
+    return any(isinstance(link, dict) and isinstance(link.get("relation"), str)
+               and link["relation"].strip().lower() == "next"  # RFC 8288: any case
                for link in (links if isinstance(links, list) else []))
 
 

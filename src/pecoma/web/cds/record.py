@@ -98,6 +98,9 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
     if value.get("resourceType") == "OperationOutcome":
         return "the EHR could not provide it (OperationOutcome)"
     if value.get("resourceType") == "Bundle":
+        if not isinstance(value.get("type"), str):
+            return ("the EHR sent a Bundle without its type (FHIR requires one): whether it "
+                    "is the whole result of the search cannot be told")
         why = searches.incomplete(value, (_SEARCHED[key][0],) if key in _SEARCHED else None)
         if why is not None:
             return f"the EHR's answer is not the whole result: {why}"
@@ -106,6 +109,9 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
         why = searches.foreign(resources_of(value), wanted, included)
         if why is not None:
             return f"the EHR's answer is not the result of its query: {why}"
+    if value.get("resourceType") != "Bundle" and "?" in PREFETCH.get(key or "", ""):
+        return ("the EHR sent one resource, not the Bundle its search returns: whether it "
+                "is the whole result cannot be told")
     return None
 
 
