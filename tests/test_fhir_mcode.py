@@ -787,12 +787,30 @@ class TestRecognisers:
         ("tumour at margin", Margin.R1),
         ("gross residual tumour", Margin.R2),
         ("close margin (0.5 mm)", Margin.uncertain),
+        # a clear margin with an exception had read R0, hiding S10 and the S27 alert
+        ("Margins free except the deep margin, which is close (0.5 mm)", Margin.uncertain),
+        ("Margins clear but tumour 1 mm from the inked margin", Margin.uncertain),
+        ("Deep margin close; others clear", Margin.uncertain),
         ("specimen received in formalin", None),
         ("R10 stain", None),
     ])
     def test_margin_in_text(self, text: str, margin: Margin | None) -> None:
         from pecoma.fhir.mcode import margin_in_text
         assert margin_in_text(text) is margin
+
+    @pytest.mark.parametrize(("text", "resection"), [
+        ("Adrenalectomy", True),
+        # "-ectomy" not as the last word had read as no resection: surgery unknown, and
+        # the resection of a tumour already removed was advised
+        ("Adrenalectomy, right", True),
+        ("Laparoscopic adrenalectomy (right)", True),
+        ("Partial nephrectomy, left", True),
+        ("Core needle biopsy of adrenal mass", False),
+        ("Radiofrequency ablation of renal lesion", False),
+    ])
+    def test_resection_named(self, text: str, resection: bool) -> None:
+        from pecoma.fhir.mcode import is_resection
+        assert is_resection({"code": {"text": text}}) is resection
 
     @pytest.mark.parametrize(("text", "marker"), [
         ("HMB45 immunostain", "hmb45"),
@@ -840,6 +858,49 @@ class TestRecognisers:
         assert got.case.immunohistochemistry.hmb45 is expected
         if expected is IHCResult.unknown:
             assert any("does not say positive or negative plainly" in n for n in got.notes)
+
+    @pytest.mark.parametrize(("value", "expected", "note"), [
+        # one text naming both results (the tumour's and the background's) was read as
+        # one of them, with no note
+        ({"valueString": "Negative in vessels, positive in tumour cells"},
+         IHCResult.unknown, "says more than one result"),
+        ({"valueString": "positive/negative"}, IHCResult.unknown, "says more than one result"),
+        # answers as LOINC, HL7 and FHIR write them refused the whole record
+        ({"valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                               "code": "LA11882-0"}]}},
+         IHCResult.positive, None),
+        ({"valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                               "code": "LA6577-6"}]}},
+         IHCResult.negative, None),
+        ({"interpretation": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+            "code": "POS"}]}]}, IHCResult.positive, None),
+        ({"valueBoolean": True}, IHCResult.positive, None),
+        # a code pecoma cannot read: the marker unknown and said, the rest of the record
+        # read (it had been refused whole)
+        ({"valueCodeableConcept": {"coding": [{"system": "http://example.org/lab",
+                                               "code": "P+"}]}},
+         IHCResult.unknown, "does not code or say positive or negative"),
+        # a result beside a dataAbsentReason (FHIR obs-6 forbids both): it had been read
+        # as not done, dropping the positive result
+        ({"valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
+                                               "code": "10828004"}]},
+          "dataAbsentReason": {"coding": [{
+              "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+              "code": "not-performed"}]}},
+         IHCResult.unknown, "contradict each other"),
+    ])
+    def test_a_marker_result_as_records_write_it(
+        self, uterus: dict[str, Any], value: dict[str, Any], expected: IHCResult,
+        note: str | None
+    ) -> None:
+        obs = copy.deepcopy(res(uterus, "tumor-marker-test-hmb45-pecoma-u"))
+        obs.pop("valueCodeableConcept", None)
+        obs.update(value)
+        got = read(add(drop(uterus, "tumor-marker-test-hmb45-pecoma-u"), obs))
+        assert got.case.immunohistochemistry.hmb45 is expected
+        if note is not None:
+            assert any(note in n for n in got.notes)
 
     @pytest.mark.parametrize("panel_name", ["Immunohistochemistry panel",
                                             "Immunohistochemistry panel: HMB-45, Melan-A"])

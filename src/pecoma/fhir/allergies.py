@@ -20,8 +20,9 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   name or RxNorm code, a food, latex: :data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`) is
   *identified* and rules no PEComa drug out;
 * any other entry that may be to a drug (category ``medication`` or ``biologic``, or none
-  usable; or any category when the substance is a code pecoma cannot read, named by no
-  text: an RxNorm code is a drug's, and a category may be mistyped) is *not identified*:
+  usable; or any category when the substance is an RxNorm or ATC code pecoma cannot read,
+  named by no text: those codes are drugs', and a category may be mistyped) is *not
+  identified*:
   "Allergy to drug" with no substance, a text that names no substance pecoma knows, a
   code it does not know. It could be to a drug pecoma proposes: the reader keeps no "mTOR
   inhibitor not contraindicated", and the CDS services propose nothing, naming how many
@@ -131,9 +132,9 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
         if agent is None and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
     named = bool(agents or ingredients or mtor_class or other)
-    # a code pecoma cannot read (RxNorm is drugs only; a SNOMED CT code may be a drug
-    # substance) may be to a drug whatever the category says: categories are mistyped
-    coded_unknown = any("|" in u for u in unread)
+    # an RxNorm or ATC code pecoma cannot read is a drug's whatever the category says
+    # (a mistyped category): it may be to a drug pecoma proposes
+    coded_unknown = any(u.startswith((f"{meds.RXNORM}|", f"{meds.ATC}|")) for u in unread)
     unidentified = bool(near) or (
         (not named or bool(unread))
         and (meds.allergy_may_be_to_a_drug(allergy) or coded_unknown))

@@ -248,7 +248,11 @@ def is_resection(procedure: Mapping[str, Any]) -> bool:
     words = lower_words(procedure.get("code"))
     if not words or any(w in words for w in NOT_RESECTION_WORDS):
         return False
-    return any(w in words for w in RESECTION_WORDS) or words.endswith("ectomy")
+    # any word ending in -ectomy ("Adrenalectomy, right": not only as the last word)
+    return any(w in words for w in RESECTION_WORDS) or _ECTOMY.search(words) is not None
+
+
+_ECTOMY: Final = re.compile(r"ectomy\b")
 
 
 _ORGAN_BY_OPERATION: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (
@@ -284,14 +288,20 @@ def margin_in_text(text: str) -> Margin | None:
                               "margin involved", "involved margin", "tumour at margin",
                               "tumor at margin", "microscopic residual")):
         return Margin.R1
+    # a close or uncertain margin named anywhere, or a clear one with an exception
+    # ("margins free except the deep margin, which is close"): not assured
+    if "margin" in low and (_CLOSE.search(low) or "uncertain" in low):
+        return Margin.uncertain
     if any(w in low for w in ("margin negative", "negative margin", "margins negative",
                               "margins clear", "clear margin", "margin clear",
                               "margins free", "free margin", "margin free",
                               "margins uninvolved", "uninvolved margin")):
-        return Margin.R0
-    if "close margin" in low or "margin close" in low or "margin uncertain" in low:
-        return Margin.uncertain
+        return Margin.uncertain if _EXCEPT.search(low) else Margin.R0
     return None
+
+
+_CLOSE: Final = re.compile(r"\bclose\b")
+_EXCEPT: Final = re.compile(r"\b(?:except|but|apart from|other than)\b")
 
 
 def ihc_marker(concept: Any) -> str | None:

@@ -39,10 +39,17 @@ _YES = frozenset({(c.PECOMA_SYSTEM, "yes"), (c.SNOMED, "373066001"),
                   ("http://terminology.hl7.org/CodeSystem/v2-0136", "Y")})
 _NO = frozenset({(c.PECOMA_SYSTEM, "no"), (c.SNOMED, "373067005"),
                  ("http://terminology.hl7.org/CodeSystem/v2-0136", "N")})
+#: LOINC answers LA6576-8 Positive, LA11882-0 Detected (and their opposites LA6577-6
+#: Negative, LA11883-8 Not detected); HL7 v3 ObservationInterpretation POS, DET (NEG, ND).
+_INTERPRETATION: Final = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 _POS = frozenset({(c.PECOMA_SYSTEM, "positive"), (c.SNOMED, c.SNOMED_POSITIVE),
-                  (c.PECOMA_SYSTEM, "present"), (c.SNOMED, c.SNOMED_PRESENT)})
+                  (c.PECOMA_SYSTEM, "present"), (c.SNOMED, c.SNOMED_PRESENT),
+                  (c.LOINC, "LA6576-8"), (c.LOINC, "LA11882-0"),
+                  (_INTERPRETATION, "POS"), (_INTERPRETATION, "DET")})
 _NEG = frozenset({(c.PECOMA_SYSTEM, "negative"), (c.SNOMED, c.SNOMED_NEGATIVE),
-                  (c.PECOMA_SYSTEM, "absent"), (c.SNOMED, c.SNOMED_ABSENT)})
+                  (c.PECOMA_SYSTEM, "absent"), (c.SNOMED, c.SNOMED_ABSENT),
+                  (c.LOINC, "LA6577-6"), (c.LOINC, "LA11883-8"),
+                  (_INTERPRETATION, "NEG"), (_INTERPRETATION, "ND")})
 
 
 def _absent_reason(obs: Mapping[str, Any]) -> str | None:
@@ -320,11 +327,30 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     if marker is None:
         return
     path = f"immunohistochemistry.{marker}"
-    if _absent_reason(obs) == "not-performed":
+    has_value = any(k.startswith("value") for k in obs)
+    absent = _absent_reason(obs)
+
+    def unknown(why: str) -> None:
+        r.why[where] = f"{why}: the marker stays unknown"
+        r.notes.append(f"{where}: {r.why[where]}")
+
+    if absent is not None and has_value:  # FHIR obs-6: one or the other, never both
+        unknown("it gives a result and a dataAbsentReason, which contradict each other")
+        return
+    if absent == "not-performed":
         r.put(path, "not_done", where)
+        return
+    if isinstance(obs.get("valueBoolean"), bool):
+        r.put(path, "positive" if obs["valueBoolean"] else "negative", where)
         return
     value = obs.get("valueCodeableConcept")
     found = set(codings(value))
+    if not has_value:  # a result given only as its interpretation
+        for concept in obs.get("interpretation") or []:
+            found |= set(codings(concept))
+    if found & (_YES | _POS) and found & (_NO | _NEG):
+        unknown(f"the result codes {show_value(sorted(found))} say both positive and negative")
+        return
     if found & (_YES | _POS):
         r.put(path, "positive", where)
         return
@@ -332,20 +358,27 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         r.put(path, "negative", where)
         return
     text = m.lower_words(value) or str(obs.get("valueString") or "").lower()
-    for word, result in _MARKER_RESULT_WORDS:
-        if word in text:
-            if not word.startswith("not ") and _NEGATION.search(text):
-                r.why[where] = (f"the result {show_value(text)} does not say positive or "
-                                "negative plainly: the marker stays unknown")
-                r.notes.append(f"{where}: {r.why[where]}")
-            elif result is None:
-                r.put(path, "not_done", where)
-            else:
-                r.put(path, "positive" if result else "negative", where)
-            return
-    if _absent_reason(obs) is None:
-        r.issue(f"{where}.value[x]", obs.get("valueCodeableConcept", obs.get("valueString",
-                "(missing)")), "must code or say positive or negative (see docs/fhir.md)")
+    said = [(word, result) for word, result in _MARKER_RESULT_WORDS if word in text]
+    results = {result for word, result in said if not any(
+        other != word and word in other for other, _r in said)}  # "present" in "not present"
+    if said:
+        word, result = said[0]
+        if not word.startswith("not ") and _NEGATION.search(text):
+            unknown(f"the result {show_value(text)} does not say positive or negative plainly")
+        elif len(results) > 1:  # "negative in vessels, positive in tumour cells"
+            unknown(f"the result {show_value(text)} says more than one result")
+        elif result is None:
+            r.put(path, "not_done", where)
+        else:
+            r.put(path, "positive" if result else "negative", where)
+        return
+    if has_value:
+        unknown(f"the result {show_value(sorted(found) if found else text or value)} does "
+                "not code or say positive or negative")
+    elif absent is None:
+        r.issue(f"{where}.value[x]", "(missing)",
+                "must code or say positive or negative, or carry a dataAbsentReason "
+                "(see docs/fhir.md)")
 
 
 _LOINC_KINDS = {
