@@ -902,6 +902,22 @@ class TestRecognisers:
         if note is not None:
             assert any(note in n for n in got.notes)
 
+    @pytest.mark.parametrize(("value_cm", "expected_cm"), [(3, 9.5), (12, 12), (9.5, 9.5)])
+    def test_a_size_given_twice_takes_the_larger(self, uterus: dict[str, Any],
+                                                 value_cm: float, expected_cm: float) -> None:
+        """TumorSize with both a valueQuantity (3 cm) and the longest dimension in
+        component 33728-7 (9.5 cm), which mCODE forbids: the 3 cm was read with no
+        note, and a tumour over 5 cm (S06) read as low risk. The larger is taken, and
+        when they disagree a note says so."""
+        obs = copy.deepcopy(res(uterus, "tumor-size-pathology-pecoma-u"))
+        obs["valueQuantity"] = {"value": value_cm, "unit": "cm",
+                                "system": "http://unitsofmeasure.org", "code": "cm"}
+        got = read(add(drop(uterus, "tumor-size-pathology-pecoma-u"), obs))
+        size = got.case.tumour.size
+        assert size is not None and size.cm == expected_cm
+        disagree = any("that disagree: the larger" in n for n in got.notes)
+        assert disagree is (value_cm != 9.5)
+
     @pytest.mark.parametrize("panel_name", ["Immunohistochemistry panel",
                                             "Immunohistochemistry panel: HMB-45, Melan-A"])
     def test_a_stain_panel_s_components_are_read(self, uterus: dict[str, Any],

@@ -291,6 +291,28 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                     r.sources["tumour.size"] = where
                 return
     _size(r, obs, where)
+    # a value and a longest dimension both given (mCODE forbids the first): the longest
+    # dimension is the size, and the larger of the two is taken when they disagree
+    longest = next((comp for comp in as_list(obs.get("component"))
+                    if isinstance(comp, dict)
+                    and m.has_loinc(comp.get("code"), m.LOINC_LONGEST_DIMENSION)), None)
+    value = r.data.get("tumour", {}).get("size")
+    if longest is None or value is None:
+        return
+    q = _quantity(longest, f"{where}.component(33728-7)", r)
+    if q is None or q[1] not in ("cm", "mm"):
+        return
+    other = {"value": q[0], "unit": q[1]}
+    if _cm(other) != _cm(value):
+        larger = max(value, other, key=_cm)
+        r.put("tumour.size", larger, where)
+        r.notes.append(f"{where}: a value ({value['value']} {value['unit']}) and a longest "
+                       f"dimension ({other['value']} {other['unit']}) that disagree: the "
+                       f"larger, {larger['value']} {larger['unit']}, is taken")
+
+
+def _cm(size: Mapping[str, Any]) -> float:
+    return float(size["value"]) / (10 if size["unit"] == "mm" else 1)
 
 
 _MARKER_RESULT_WORDS = (("not performed", None), ("not done", None),
