@@ -624,6 +624,24 @@ class TestAllergyListDecidesTheProposal:
         cards = cards_of(client, order(change, **DOXORUBICIN))
         assert cards and not any("suggestions" in c for c in cards)
 
+    @pytest.mark.parametrize("drug", ["sirolimus", "everolimus"])
+    def test_a_contraindication_recorded_by_observation_rules_the_draft_out(
+            self, client: TestClient, drug: str) -> None:
+        """The record's mTOR-inhibitor contraindication recorded as the project's
+        Observation (valueBoolean true), no allergy entry: patient-view and to-case read
+        it (the anthracycline option instead), but a sirolimus or everolimus draft got no
+        card at all: only AllergyIntolerance was checked. It rules every mTOR inhibitor
+        out: a critical card naming where the record says so."""
+        def change(prefetch: dict[str, Any]) -> None:
+            for entry in prefetch["observations"]["entry"]:
+                if entry["resource"]["id"] == "mtor-contraindicated":
+                    entry["resource"]["valueBoolean"] = True
+
+        [card] = cards_of(client, order(change, medicationCodeableConcept={"text": drug}))
+        assert card["indicator"] == "critical"
+        assert ("the record says mTOR inhibitors are contraindicated "
+                "(Observation/mtor-contraindicated)") in card["summary"]
+
     def test_food_allergy_does_not_withhold(self, client: TestClient) -> None:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"]["entry"].append({"resource": allergy(

@@ -66,6 +66,9 @@ class DrugSafety:
     #: Medication records of the record planned, not (yet) given (an order drafted,
     #: planned or starting later): orders in place, as the FHIR reader reads them.
     planned: tuple[Planned, ...] = ()
+    #: Where the record says mTOR inhibitors are contraindicated other than by an
+    #: allergy entry (the project's Observation, read into the case): every one is out.
+    mtor_contraindicated: str | None = None
 
     def planned_orders(self, agent: Agent) -> tuple[Planned, ...]:
         """The record's orders not yet given of ``agent`` or, for an mTOR inhibitor, of
@@ -88,6 +91,9 @@ class DrugSafety:
         if held:
             return (f"the record lists an allergy or intolerance to {', '.join(held)}, "
                     f"which {agent.value.replace('_', ' ')} contains")
+        if agent.is_mtor_inhibitor and self.mtor_contraindicated is not None:
+            return ("the record says mTOR inhibitors are contraindicated "
+                    f"({self.mtor_contraindicated})")
         return None
 
     def withheld(self, agent: Agent) -> str | None:
@@ -111,18 +117,22 @@ class DrugSafety:
 
 
 def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
-                history: str | None = None, planned: Iterable[Planned] = ()) -> DrugSafety:
+                history: str | None = None, planned: Iterable[Planned] = (),
+                mtor_contraindicated: str | None = None) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources (``unreadable``:
     why the list could not be read) and medication history (``history``: why it is not
     fully known; ``planned``: the medications planned, not yet given,
-    :attr:`pecoma.fhir.reader.BundleCase.planned`)."""
+    :attr:`pecoma.fhir.reader.BundleCase.planned`); ``mtor_contraindicated``: where the
+    record says mTOR inhibitors are contraindicated other than by an allergy entry."""
     if unreadable is not None:
-        return DrugSafety(unreadable=unreadable, history=history, planned=tuple(planned))
+        return DrugSafety(unreadable=unreadable, history=history, planned=tuple(planned),
+                          mtor_contraindicated=mtor_contraindicated)
     listed = read_allergies((f"AllergyIntolerance/{res.get('id')}", res) for res in allergies)
     return DrugSafety(intolerant=listed.intolerant, unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients,
-                      mtor_class=listed.mtor_class, planned=tuple(planned))
+                      mtor_class=listed.mtor_class, planned=tuple(planned),
+                      mtor_contraindicated=mtor_contraindicated)
 
 
 #: The knowledge record of the cards about an order of a drug the allergy list rules out,

@@ -364,8 +364,9 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
     ruled_out_card(
         answer, order="draft order", name=name, why=why,
         summary=f"Draft order of {name}: {why}",
-        detail=(f"{ident} orders {name}; {why}. Check the allergy list before ordering: "
-                "pecoma never proposes a drug a recorded intolerance rules out."))
+        detail=(f"{ident} orders {name}; {why}. Check the record before ordering: pecoma "
+                "never proposes a drug a recorded intolerance or contraindication rules "
+                "out."))
 
 
 def _not_checked(answer: Answer, known: list[tuple[Mapping[str, Any], Agent]],

@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 
 from starlette.requests import Request
 
-from pecoma.case import Agent
+from pecoma.case import Agent, YesNo
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
@@ -218,8 +218,14 @@ async def read_record(
     if unreadable is None and len(mine) < len(allergies):
         # the reader refuses another patient's resource: whose list it is cannot be told
         unreadable = "an allergy entry is another patient's"
+    # a contraindication the record states other than by an allergy entry (the project's
+    # Observation) rules the mTOR inhibitors out as an intolerance does
+    contraindicated = None
+    if bc is not None and bc.case.systemic.mtor_inhibitor_contraindicated is YesNo.yes:
+        contraindicated = bc.sources.get("systemic.mtor_inhibitor_contraindicated",
+                                         "the record")
     safety = drug_safety(mine, unreadable, bc.history_doubt if bc else None,
-                         bc.planned if bc else ())
+                         bc.planned if bc else (), contraindicated)
     return record, bc, safety
 
 
