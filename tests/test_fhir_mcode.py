@@ -313,6 +313,31 @@ class TestConditions:
                    for n in bc.notes)
         assert not any("taken from" in n and "recordedDate" in n for n in read(kidney).notes)
 
+    @pytest.mark.parametrize("how", ["recurrence", "relapse", "condition"])
+    def test_a_recurrence_recorded_is_not_read_as_localized(
+            self, uterus: dict[str, Any], how: str) -> None:
+        """The PEComa Condition's clinicalStatus 'recurrence' (or 'relapse'), as mCODE
+        records a cancer that came back, or a second active Condition 'Local recurrence
+        of uterine PEComa': the case stayed localized, resected R0 ('Complete resection
+        achieved', routine surveillance). The recurrence is taken, and the note names
+        both the status it replaces and where the record says so."""
+        b = copy.deepcopy(uterus)
+        primary = res(b, "primary-cancer-condition-uterus")
+        if how == "condition":
+            again = copy.deepcopy(primary)
+            again["id"] = "local-recurrence"
+            again["code"] = {"text": "Local recurrence of uterine PEComa"}
+            again["onsetDateTime"] = "2026-03-01"
+            b = add(b, again)
+        else:
+            primary["clinicalStatus"]["coding"][0]["code"] = how
+        bc = read(b)
+        assert bc.case.stage.status.value == "recurrent"
+        assert any(n.startswith("stage.status taken as 'recurrent', not 'localized'")
+                   for n in bc.notes)
+        ids = {i.id for i in assess(bc.case, dt.date(2026, 12, 5)).recommendations}
+        assert "REC-RESECTION-DONE" not in ids and "REC-AGGRESSIVE-SURGERY" in ids
+
     def test_differential_is_not_confirmed(self, uterus: dict[str, Any]) -> None:
         b = copy.deepcopy(uterus)
         res(b, "primary-cancer-condition-uterus")["verificationStatus"]["coding"][0][

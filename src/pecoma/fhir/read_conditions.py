@@ -6,6 +6,7 @@ from them when no Observation states it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -195,8 +196,13 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         r.data["label"] = label["valueString"]
     if id(cond) in linked:
         r.notes.append(f"{where} is the PEComa: histology from {linked[id(cond)]}")
-    for other_where, _other in primary[1:]:
+    if clinical_status(cond) in _RECURRED:
+        r.primary_recurred = f"{where}.clinicalStatus '{clinical_status(cond)}'"
+    for other_where, other in primary[1:]:
         r.why[other_where] = f"a further PEComa Condition ({where} is read)"
+        if (r.primary_recurred is None and clinical_status(other) not in _HISTORY
+                and _RECURRENCE_WORDS.search(m.lower_words(other.get("code")))):
+            r.primary_recurred = f"{other_where}, a recurrence of the PEComa"
     _read_metastases(mets, r)
 
 
@@ -262,6 +268,20 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
             r.history_without_end = True
 
 
+def _recurred(r: Reader) -> None:
+    """A status read as localized while the record says the PEComa has recurred: the
+    recurrence is taken (the status recorded may be the one at diagnosis), and said."""
+    said = r.primary_recurred
+    status = r.data.get("stage", {}).get("status")
+    if said is None or status != DiseaseStatus.localized.value:
+        return
+    was = r.sources.get("stage.status", "the record")
+    r.put("stage.status", DiseaseStatus.recurrent.value, said)
+    r.notes.append(f"stage.status taken as 'recurrent', not 'localized' ({was}): {said} "
+                   "says the PEComa has recurred (the safer reading; a status recorded at "
+                   "diagnosis does not say it has not)")
+
+
 def _suspected(cond: Mapping[str, Any], where: str, r: Reader) -> bool:
     """A metastasis only suspected (verificationStatus provisional, differential or
     unconfirmed) is no present disease: not read, listed and said, as a PEComa diagnosis
@@ -293,8 +313,14 @@ def _site_named(cond: Mapping[str, Any]) -> bool:
     return site not in (None, MetastasisSite.other.value)
 
 
+#: clinicalStatus codes saying the cancer came back (HL7 condition-clinical).
+_RECURRED: Final = ("recurrence", "relapse")
+_RECURRENCE_WORDS: Final = re.compile(r"\b(?:recurren\w*|relaps\w*)")
+
+
 def derive_status(r: Reader) -> None:
     if "stage.status" in r.sources:
+        _recurred(r)
         return
     if r.present_metastases:
         r.put("stage.status", DiseaseStatus.metastatic.value, "derived: metastasis Condition")
@@ -316,6 +342,10 @@ def derive_status(r: Reader) -> None:
         r.put("stage.status", DiseaseStatus.localized.value, r.no_metastatic_history)
         r.notes.append(f"stage.status taken as 'localized': {r.no_metastatic_history} states "
                        "no history of metastatic cancer; resectability is not assumed")
+        _recurred(r)
+    elif r.primary_recurred is not None:
+        r.put("stage.status", DiseaseStatus.recurrent.value, r.primary_recurred)
+        r.notes.append(f"stage.status taken as 'recurrent': {r.primary_recurred}")
     else:
         r.issue("stage.status", "(not found)",
                 f"must be given by an Observation coded {c.PECOMA_SYSTEM}|"

@@ -77,6 +77,10 @@ class Reader:
     history_without_end: bool = False
     distant_metastasis_stated: str | None = None
     no_metastatic_history: str | None = None
+    #: Where the record says the PEComa has recurred (the primary Condition's
+    #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
+    #: recurrence): the disease is not taken as localized.
+    primary_recurred: str | None = None
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
     #: Each live observation's place in time (effective, issued, status), by ``id``.
