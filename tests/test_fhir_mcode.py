@@ -290,28 +290,54 @@ class TestConditions:
         assert any("'provisional', not confirmed" in n for n in bc.notes)
 
     def test_a_day_from_the_recorded_date_is_said(self, kidney: dict[str, Any]) -> None:
-        """The PEComa's onset given as an age (54 years) and the lung metastasis's not at
-        all: their days came from recordedDate, the day each was entered (which may be
-        long after, in a migrated record), with nothing saying so. The days are still
-        read, and a note names where each came from."""
+        """The lung metastasis with no onset, only its recordedDate: its day came from it
+        with nothing saying so (the day it was entered may be long after, in a migrated
+        record). The day is still read, and a note names where it came from."""
         b = copy.deepcopy(kidney)
-        primary = res(b, "primary-cancer-condition-kidney")
-        primary.pop("onsetDateTime")
-        primary["onsetAge"] = {"value": 54, "unit": "a", "system": "http://unitsofmeasure.org",
-                               "code": "a"}
         lung = res(b, "secondary-cancer-condition-lung-mets")
         lung.pop("onsetDateTime", None)
         lung["recordedDate"] = "2024-11-02"
         bc = read(b)
-        assert bc.case.diagnosis.date == dt.date(2023, 6, 2)
         assert dt.date(2024, 11, 2) in {m.detected_on for m in bc.case.stage.metastases}
-        assert ("diagnosis.date taken from Condition/primary-cancer-condition-kidney's "
-                "recordedDate, the day it was recorded (no onset date; its onset is given as "
-                "an age, which holds no day): it may have been earlier") in bc.notes
         assert any(n.startswith("the lung metastasis's detection date taken from "
                                 "Condition/secondary-cancer-condition-lung-mets's recordedDate")
                    for n in bc.notes)
         assert not any("taken from" in n and "recordedDate" in n for n in read(kidney).notes)
+
+    @pytest.mark.parametrize("onset", [
+        {"onsetAge": {"value": 54, "unit": "a", "system": "http://unitsofmeasure.org",
+                      "code": "a"}},
+        {"onsetString": "spring 2023"},
+        {"onsetDateTime": "2023-05"},
+    ])
+    def test_an_onset_without_a_day_leaves_the_diagnosis_date_unknown(
+            self, kidney: dict[str, Any], onset: dict[str, Any]) -> None:
+        """The PEComa's onset given as an age, as text, or as a month: the diagnosis day
+        came from recordedDate, the day it was entered, silently; entered after the
+        resection, it refused the whole record ('surgery before diagnosis'). The onset
+        holds no day: the diagnosis date is unknown, said in a note, the record read."""
+        b = copy.deepcopy(kidney)
+        primary = res(b, "primary-cancer-condition-kidney")
+        primary.pop("onsetDateTime")
+        primary.update(onset)
+        primary["recordedDate"] = "2023-08-01"  # after the nephrectomy (2023-06-20)
+        bc = read(b)
+        assert bc.case.diagnosis.date is None
+        assert any(n.startswith("diagnosis.date not read: Condition/primary-cancer-"
+                                "condition-kidney's onset is given as") for n in bc.notes)
+
+    def test_a_recorded_date_after_the_resection_is_no_diagnosis_date(
+            self, kidney: dict[str, Any]) -> None:
+        """No onset at all, the Condition entered after the nephrectomy: that day is not
+        when the diagnosis was made (it refused the record): unknown, with a note."""
+        b = copy.deepcopy(kidney)
+        primary = res(b, "primary-cancer-condition-kidney")
+        primary.pop("onsetDateTime")
+        primary["recordedDate"] = "2023-08-01"
+        bc = read(b)
+        assert bc.case.diagnosis.date is None
+        assert any(n.startswith("diagnosis.date not read: the day its Condition was entered "
+                                "(2023-08-01) is after the resection") for n in bc.notes)
 
     @pytest.mark.parametrize("how", ["recurrence", "relapse", "condition"])
     def test_a_recurrence_recorded_is_not_read_as_localized(

@@ -116,31 +116,40 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     return out
 
 
-#: The forms of ``onset[x]`` that give no day (an age, a range of ages, text).
+#: The forms of ``onset[x]`` that give no day (an age, a range of ages, text; a date
+#: without its day).
 _ONSET_WITHOUT_DAY: Final = {"onsetAge": "an age", "onsetRange": "a range of ages",
-                             "onsetString": "text"}
+                             "onsetString": "text", "onsetDateTime": "a date without its day",
+                             "onsetPeriod": "a period without a start day"}
 
 
 def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date | None:
-    """When the condition began: onset, then the asserted date, then the recorded date.
-    A day taken from the asserted or the recorded date is said in a note (the condition
-    may have begun earlier), with an onset given in a form that holds no day."""
+    """When the condition began: onset, then the asserted date (when it was first
+    asserted: the diagnosis), then the recorded date. An onset given in a form that holds
+    no day (an age, text, a month) leaves the day unknown: the recorded date, the day it
+    was entered, is not taken for it. A day taken from the recorded date is said in a note
+    (the condition may have begun earlier), and :func:`settle_entered_dates` drops such a
+    diagnosis day when the record's resection comes before it."""
     period = cond.get("onsetPeriod")
     asserted = extension(cond, c.ASSERTED_DATE) or {}
-    for raw, named in ((cond.get("onsetDateTime"), None),
-                       (period.get("start") if isinstance(period, dict) else None, None),
-                       (asserted.get("valueDateTime"), "its assertedDate extension"),
-                       (cond.get("recordedDate"), "recordedDate, the day it was recorded")):
+    for raw in (cond.get("onsetDateTime"),
+                period.get("start") if isinstance(period, dict) else None,
+                asserted.get("valueDateTime")):
         day = day_of(raw)
-        if day is None:
-            continue
-        if named is not None:
-            given = next((f"; its onset is given as {form}, which holds no day"
-                          for key, form in _ONSET_WITHOUT_DAY.items() if key in cond), "")
-            r.notes.append(f"{fact} taken from {where}'s {named} (no onset date{given}): "
-                           "it may have been earlier")
-        return day
-    return None
+        if day is not None:
+            return day
+    given = next((form for key, form in _ONSET_WITHOUT_DAY.items() if key in cond), None)
+    if given is not None:
+        r.notes.append(f"{fact} not read: {where}'s onset is given as {given}, which holds "
+                       "no day (its recorded date, the day it was entered, is not taken for "
+                       "it)")
+        return None
+    day = day_of(cond.get("recordedDate"))
+    if day is not None:
+        r.notes.append(f"{fact} taken from {where}'s recordedDate, the day it was recorded "
+                       "(no onset date): it may have been earlier")
+        r.entered_dates[fact] = day
+    return day
 
 
 def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
@@ -266,6 +275,22 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
                            "resolved metastases; how (surgery or systemic therapy) is unknown")
         else:
             r.history_without_end = True
+
+
+def settle_entered_dates(r: Reader) -> None:
+    """A diagnosis day taken from the day the Condition was entered (no onset date) that
+    falls after the resection read: the diagnosis was made before it, so that day is no
+    diagnosis date; it is dropped (unknown), with a note, and the record is read (it had
+    been refused for a resection before its diagnosis)."""
+    entered = r.entered_dates.get("diagnosis.date")
+    surgery = r.data.get("surgery", {}).get("date")
+    if entered is None or not isinstance(surgery, str) or surgery >= entered.isoformat():
+        return
+    del r.data["diagnosis"]["date"]
+    r.sources.pop("diagnosis.date", None)
+    r.notes.append(f"diagnosis.date not read: the day its Condition was entered "
+                   f"({entered.isoformat()}) is after the resection ({surgery}), so it is "
+                   "not when the diagnosis was made; the date stays unknown")
 
 
 def _recurred(r: Reader) -> None:

@@ -43,7 +43,7 @@ from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
 from pecoma.fhir.medications import agent_of_concept
 from pecoma.fhir.quickcheck import plainly_valid
-from pecoma.fhir.read_conditions import derive_status, read_conditions
+from pecoma.fhir.read_conditions import derive_status, read_conditions, settle_entered_dates
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
 from pecoma.fhir.reading import Planned, Reader, same_resource
@@ -459,6 +459,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_allergies(by_type["AllergyIntolerance"], r)
     _unread(unread, r)
     derive_status(r)
+    settle_entered_dates(r)
     if validate == "engine":
         read_issues, r.issues = r.issues, []
         _validate(data, entries, validate, r)
