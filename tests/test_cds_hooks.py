@@ -354,6 +354,17 @@ class TestBadRequests:
         r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "context.userId"
 
+    @pytest.mark.parametrize("service", [PATIENT_VIEW, ORDER_SELECT])
+    def test_user_id_is_required(self, client: TestClient, service: str) -> None:
+        """CDS Hooks 2.0.1 requires context.userId of both hooks; a call without it was
+        answered as if it were complete. A 400 naming the field."""
+        hook = "patient-view" if service == PATIENT_VIEW else "order-select"
+        body = hook_request(hook, "pat-1")
+        del body["context"]["userId"]
+        r = client.post(f"/cds-services/{service}", json=body)
+        assert r.status_code == 400
+        assert "context.userId" in {e["path"] for e in r.json()["errors"]}
+
     def test_unparseable_json(self, client: TestClient) -> None:
         r = client.post(f"/cds-services/{PATIENT_VIEW}", content=b"{oops",
                         headers={"content-type": "application/json"})

@@ -4,10 +4,11 @@ The body is read by the app's JSON reader (:func:`pecoma.web.api.read_json`: 415
 non-JSON type, 400 for bad or too deeply nested JSON) and then must be an object no deeper
 than :data:`MAX_DEPTH`. The hook request's fields are checked per the specification:
 ``hook`` names this service's hook; ``hookInstance`` is a UUID; ``context.patientId`` a
-string; ``userId`` (when given) a ``Type/id`` reference to a Practitioner, PractitionerRole,
-Patient or RelatedPerson; ``fhirServer`` an http(s) URL; ``fhirAuthorization`` only with a
-``fhirServer``, and then with ``access_token``, ``token_type`` "Bearer", ``expires_in``,
-``scope`` and ``subject``; ``prefetch`` an object whose values are FHIR resources or null.
+string; ``userId`` (required by both hooks) a ``Type/id`` reference to a Practitioner,
+PractitionerRole, Patient or RelatedPerson; ``fhirServer`` an http(s) URL;
+``fhirAuthorization`` only with a ``fhirServer``, and then with ``access_token``,
+``token_type`` "Bearer", ``expires_in``, ``scope`` and ``subject``; ``prefetch`` an
+object whose values are FHIR resources or null.
 Every rule broken is listed, by field, in one 400 problem.
 """
 
@@ -144,7 +145,11 @@ def check_request(body: Mapping[str, Any], hook: str) -> HookRequest:
             issues.append(FieldIssue("context.patientId", _kind(patient),
                                      "must be a non-empty string"))
         user = context.get("userId")
-        if user is not None and (not isinstance(user, str) or not _USER.match(user)):
+        if user is None:  # required by patient-view and order-select (CDS Hooks 2.0.1)
+            issues.append(FieldIssue("context.userId", "(missing)",
+                                     "must be given: the user in the EHR, a reference such "
+                                     "as 'Practitioner/123'"))
+        elif not isinstance(user, str) or not _USER.match(user):
             issues.append(FieldIssue("context.userId", "(not shown)",
                                      "must be a reference such as 'Practitioner/123' "
                                      "(Practitioner, PractitionerRole, Patient or "
