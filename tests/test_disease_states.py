@@ -1353,3 +1353,36 @@ def test_miss_nodes_does_not_speak_of_the_risk_group_unconditionally() -> None:
     assert "Before any recurrence or metastasis" in rec.would_change
     assert "Before any recurrence or metastasis" in rec.meanwhile
     assert "keeps 8714/3 open beside 8714/0" not in rec.meanwhile
+
+
+class TestSmoothMuscleNegativeProfile:
+    """HMB-45 or Melan-A positive and every smooth-muscle marker tested negative: also
+    melanoma's profile (WHO 2020, supplementary); the output asks that the pathology
+    review excluded it, without withholding the advice."""
+
+    @staticmethod
+    def profile(**markers: str) -> set[str]:
+        data = base(immunohistochemistry={"hmb45": "positive", "melan_a": "positive",
+                                          **markers})
+        return ids(run(data))
+
+    def test_every_smooth_muscle_marker_tested_negative(self) -> None:
+        assert "SUPP-SMOOTH-MUSCLE-NEGATIVE" in self.profile(sma="negative",
+                                                             desmin="negative")
+
+    def test_one_smooth_muscle_marker_positive_is_pecoma_s_profile(self) -> None:
+        assert "SUPP-SMOOTH-MUSCLE-NEGATIVE" not in self.profile(sma="negative",
+                                                                 desmin="positive")
+
+    def test_no_smooth_muscle_marker_tested_says_nothing_here(self) -> None:
+        """The panel is incomplete then (ALERT-IHC-INCOMPLETE), not a negative profile."""
+        found = self.profile()
+        assert "SUPP-SMOOTH-MUSCLE-NEGATIVE" not in found
+        assert "ALERT-IHC-INCOMPLETE" in found
+
+    def test_an_earlier_melanoma_raises_its_own_alert_only(self) -> None:
+        data = base(immunohistochemistry={"hmb45": "positive", "sma": "negative"},
+                    diagnosis={"method": "histology_with_ihc", "prior_diagnosis": "melanoma"})
+        found = ids(run(data))
+        assert "SUPP-MELANOMA-MARKERS" in found
+        assert "SUPP-SMOOTH-MUSCLE-NEGATIVE" not in found

@@ -140,8 +140,28 @@ def diagnosis_method(case: Case, out: Collector) -> None:
         out.missing("MISS-DIAGNOSIS-METHOD", affects=("ALERT-IMAGING-ONLY",))
 
 
+def _smooth_muscle_negative(case: Case) -> list[Fact]:
+    """A melanocytic marker positive and every smooth-muscle marker tested negative (at
+    least one tested): the facts, or nothing. Most PEComas co-express the two groups; a
+    melanocytic profile alone is also melanoma's."""
+    ihc = case.immunohistochemistry
+    melanocytic = [m for m in ("hmb45", "melan_a", "mitf")
+                   if getattr(ihc, m) is IHCResult.positive]
+    muscle = [(m, getattr(ihc, m)) for m in ("sma", "desmin", "h_caldesmon")]
+    tested = [(m, r) for m, r in muscle if r in _DONE]
+    if not melanocytic or not tested or any(r is IHCResult.positive for _m, r in tested):
+        return []
+    return [*(Fact(f"immunohistochemistry.{m}", IHCResult.positive) for m in melanocytic),
+            *(Fact(f"immunohistochemistry.{m}", r) for m, r in tested)]
+
+
 def ihc_panel(case: Case, out: Collector) -> None:
-    """The panel S24 calls essential: each marker group without a result."""
+    """The panel S24 calls essential: each marker group without a result; and a
+    melanocytic profile with every smooth-muscle marker tested negative, which is also
+    melanoma's (supplementary), unless an earlier melanoma already raises it."""
+    profile = _smooth_muscle_negative(case)
+    if profile and case.diagnosis.prior_diagnosis is not PriorDiagnosis.melanoma:
+        out.add("SUPP-SMOOTH-MUSCLE-NEGATIVE", profile)
     missing_groups = _incomplete_groups(case)
     if missing_groups:
         ihc = case.immunohistochemistry

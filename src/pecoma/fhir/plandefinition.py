@@ -156,6 +156,8 @@ APPLIES_WHEN: dict[str, str] = {
     "on the facts entered (I9).",
     "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
     "SUPP-MELANOMA-MARKERS": "The tumour carried a diagnosis of melanoma before PEComa.",
+    "SUPP-SMOOTH-MUSCLE-NEGATIVE": "A melanocytic marker positive and every smooth-muscle "
+    "marker tested negative (an earlier melanoma not recorded).",
     "SUPP-TSC-ALTERED": "Advanced disease (or possibly advanced) with a pathogenic TSC1 or "
     "TSC2 variant.",
     "SUPP-TFE3-FUSION": "Advanced disease (or possibly advanced) with a TFE3 rearrangement.",
