@@ -245,6 +245,22 @@ class TestNoDatedPlan:
         assert "FU-NO-PLAN-PRIMARY-IN-PLACE" in [i.id for i in a.followup]
         assert "REC-RESECTION" in [i.id for i in a.recommendations]
 
+    @pytest.mark.parametrize(("nodes", "asked"), [("unknown", True), ("not_assessed", True),
+                                                  ("negative", False)])
+    def test_a_low_risk_calendar_waits_on_the_nodal_status(self, nodes: str,
+                                                           asked: bool) -> None:
+        """Low risk, nodes not known: positive nodes would put the patient on the
+        high-risk schedule (I10), yet the low-risk calendar stood with nothing saying it
+        rested on negative nodes. Each phase waits on MISS-NODES; negative nodes ask
+        nothing."""
+        case = _case("low", stage={"status": "localized", "lymph_nodes": nodes})
+        plan = _plan(case, dt.date(2025, 3, 1))
+        assert plan.surveillance_group == "low" and plan.status == "active"
+        assert all(("MISS-NODES" in p.item.conditional_on) is asked for p in plan.phases)
+        a = assess(case, dt.date(2025, 3, 1))
+        assert all(("MISS-NODES" in i.conditional_on) is asked for i in a.followup
+                   if i.id in ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE"))
+
     def test_surgery_status_unknown_makes_the_calendar_provisional(self) -> None:
         """Surgery status not recorded, an end of treatment recorded: the calendar is
         drawn from it (the tumour may well have been removed: no calendar would leave the

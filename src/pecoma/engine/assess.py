@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pecoma import __version__
-from pecoma.case import Case, DiseaseStatus, SurgeryStatus, dated_facts
+from pecoma.case import Case, DiseaseStatus, NodeStatus, SurgeryStatus, dated_facts
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import derive, primary_in_place, residual_tumour
@@ -99,6 +99,7 @@ def assess(
         residual,
         primary_in_place(case),
         case.surgery.status is SurgeryStatus.unknown,
+        case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed),
     )
 
     return Assessment(

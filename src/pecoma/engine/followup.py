@@ -39,6 +39,7 @@ def surveillance(
     residual: Sequence[Fact] = (),
     in_place: Sequence[Fact] = (),
     surgery_unknown: bool = False,
+    nodes_unknown: bool = False,
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -52,7 +53,9 @@ def surveillance(
     calendar is drawn until it is removed. ``in_place``: the facts saying the localized
     primary has not been removed (:func:`pecoma.engine.facts.primary_in_place`): no
     calendar either until it is (I20). ``surgery_unknown``: localized disease whose
-    surgery status is not recorded: the schedule is provisional on it."""
+    surgery status is not recorded: the schedule is provisional on it. ``nodes_unknown``:
+    the nodal status not known: a low-risk schedule is provisional on it (positive nodes
+    would make it high-risk, I10)."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -96,6 +99,9 @@ def surveillance(
         # recorded end of treatment may be counted from nothing removed
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-SURGERY-STATUS", affects=rules))
+    if nodes_unknown and surveillance_group == "low" and not relapsed:
+        schedule_conditional = (*schedule_conditional,
+                                out.missing("MISS-NODES", affects=rules))
     for record_id in rules:
         out.add(record_id, schedule_facts, schedule_conditional)
     if resected_without_date:

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pecoma import __version__
-from pecoma.case import Case, DiseaseStatus, SurgeryStatus
+from pecoma.case import Case, DiseaseStatus, NodeStatus, SurgeryStatus
 from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
@@ -433,6 +433,10 @@ def plan_surveillance(
                 phase_conditional = fu_item.conditional_on
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
+        if group == "low" and case.stage.lymph_nodes in (NodeStatus.unknown,
+                                                          NodeStatus.not_assessed):
+            # positive nodes would put the plan on the high-risk schedule (I10)
+            phase_conditional = (*phase_conditional, "MISS-NODES")
         if case.surgery.status is SurgeryStatus.unknown and status is DiseaseStatus.localized:
             # whether the primary was removed is not recorded: the calendar counted from
             # a recorded end of treatment is provisional on it, as the assessment says
