@@ -404,8 +404,11 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     if given is not None:
         # An mTOR inhibitor already recorded: whether the disease progressed on it decides
         # between the first-line advice and the guideline's silence (REC-NO-NEXT-LINE).
+        # an adjuvant course is not a line the disease could progress on: what is asked
+        # is whether it recurred during the course or soon after it
         if_not_progressed.append(out.missing(
-            "MISS-MTOR-PROGRESSION",
+            "MISS-MTOR-ADJUVANT-RELAPSE" if given.setting is TherapySetting.adjuvant
+            else "MISS-MTOR-PROGRESSION",
             affects=("REC-ANTHRACYCLINE",) if mtor_blocked
             else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")))
         mtor_facts += [Fact("systemic.therapies.agent", given.agent),
