@@ -288,7 +288,12 @@ def contradictions(case: Case) -> list[FieldIssue]:
     dated = [m.detected_on for m in mets if m.detected_on] if stated_dfi is not None else []
     if stated_dfi is not None and anchor and dated:
         by_dates = max(full_months_between(anchor, min(dated)), 0)
-        if len(dated) == len(mets) and abs(by_dates - stated_dfi) >= 1:
+        # recorded as recurrent, a shorter interval counts from an earlier relapse's
+        # treatment (I5): only a longer one contradicts the dates
+        shorter_after_relapse = (stage.status is DiseaseStatus.recurrent
+                                 and stated_dfi < by_dates)
+        if len(dated) == len(mets) and abs(by_dates - stated_dfi) >= 1 \
+                and not shorter_after_relapse:
             add(
                 "stage.disease_free_interval_months",
                 stated_dfi,

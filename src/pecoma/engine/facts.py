@@ -237,7 +237,12 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         )
     else:
         timings, dated, extrapulmonary = (), [], stage.extrapulmonary_disease
-    if anchor and dated and len(dated) == len(mets):
+    # recorded as recurrent: an earlier relapse (a local recurrence) may have come between
+    # the primary's treatment and these metastases, and the interval of S16 runs from the
+    # last curative treatment: a stated interval is taken over the dates (I5)
+    relapsed_before = (stage.status is DiseaseStatus.recurrent
+                       and stage.disease_free_interval_months is not None)
+    if anchor and dated and len(dated) == len(mets) and not relapsed_before:
         first = min(dated)
         dfi_months = float(max(full_months_between(anchor, first), 0))
         dfi_source = "dates"

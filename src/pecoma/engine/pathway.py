@@ -568,6 +568,10 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
         failed = failed or not d.dfi_met
+        if d.dfi_met and d.dfi_source == "dates" \
+                and stage.status is DiseaseStatus.recurrent:
+            # counted from the primary: a relapse treated in between would shorten it
+            pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
     if extrapulmonary is YesNo.unknown:
         pending.append(("MISS-EXTRAPULMONARY", affects))
     else:
