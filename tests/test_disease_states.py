@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from pecoma import assess, parse_case, plan_surveillance
+from pecoma import InputError, assess, parse_case, plan_surveillance
 from pecoma.engine.model import Assessment
 from pecoma.knowledge import load_knowledge
 
@@ -1386,3 +1386,33 @@ class TestSmoothMuscleNegativeProfile:
         found = ids(run(data))
         assert "SUPP-MELANOMA-MARKERS" in found
         assert "SUPP-SMOOTH-MUSCLE-NEGATIVE" not in found
+
+
+class TestIntervalAfterAnEarlierRelapse:
+    """S16's interval runs from the last curative treatment (I5): for disease recorded as
+    recurrent, an earlier relapse may have been treated after the primary."""
+
+    @staticmethod
+    def data(status: str, **stage: Any) -> dict[str, Any]:
+        return base(
+            tumour={"primary_site": "retroperitoneum", "size": {"value": 6, "unit": "cm"}},
+            diagnosis={"method": "histology_with_ihc", "date": "2019-05-01",
+                       "prior_diagnosis": "none"},
+            surgery={"status": "performed", "date": "2019-06-01", "margin": "R0"},
+            stage={"status": status, "lymph_nodes": "negative", "resectable": "yes",
+                   "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
+                   "metastases": [{"site": "lung", "detected_on": "2026-05-01"}], **stage})
+
+    def test_a_shorter_interval_is_accepted_for_recurrent_disease_only(self) -> None:
+        a = run(self.data("recurrent", disease_free_interval_months=8))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        with pytest.raises(InputError) as exc:
+            run(self.data("metastatic", disease_free_interval_months=8))
+        assert "contradicts the dates" in str(exc.value)
+
+    def test_an_interval_from_the_primary_is_asked_about(self) -> None:
+        a = run(self.data("recurrent"))
+        rec = item(a, "REC-LUNG-METASTASECTOMY-PENDING")
+        assert rec.conditional_on == ("MISS-DFI-AFTER-RELAPSE",)
+        assert "REC-LUNG-METASTASECTOMY" not in ids(a)
+        assert "MISS-DFI-AFTER-RELAPSE" not in ids(run(self.data("metastatic")))
