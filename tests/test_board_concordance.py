@@ -167,6 +167,7 @@ def test_small_cells_suppressed(registry: Repository) -> None:
         LATER,
         s,
         registry_decisions(registry),
+        before_relapse={},
     )
     text = "\n".join(c.lines(min_cell=5))
     assert (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pecoma.registry.outcomes import record_outcome
-from pecoma.registry.quality import registry_quality
+from pecoma.registry.quality import plans_before_relapse, registry_quality
 from pecoma.registry.service import record_case, record_scan
 from pecoma.registry.worklist import evaluate
 from pecoma.settings import default_settings
@@ -26,8 +26,10 @@ def add(repo: Repository, rid: str, case: dict[str, object]) -> None:
 
 def figures(repo: Repository) -> tuple[object, object]:
     s = default_settings()
-    return registry_quality(evaluate(repo.states(), ON, s), repo.outcomes_by_registry_id(),
-                            repo.recommendation_history(), ON, s)
+    evaluated = evaluate(repo.states(), ON, s)
+    return registry_quality(evaluated, repo.outcomes_by_registry_id(),
+                            repo.recommendation_history(), ON, s,
+                            before_relapse=plans_before_relapse(repo, evaluated, ON, s))
 
 
 @pytest.fixture
@@ -68,6 +70,29 @@ class TestSurveillanceQuality:
                        on_date=ON, actor="dr-a")
         q, _ = figures(followed)
         assert (q.windows_closed, q.missed) == (3, 1)  # type: ignore[attr-defined]
+
+    def test_a_relapse_recorded_in_a_case_version_keeps_the_visits_before_it(
+            self, repo: Repository) -> None:
+        """H1's relapse (a lung metastasis found at the 2025-09-01 scan) recorded as a new
+        case version, metastatic with no date free of disease, instead of as an outcome:
+        no plan is drawn from that version, and H1's two visits before the relapse (one on
+        time, one late) dropped out of the figures, which then looked better than the
+        same patients' with the relapse recorded as an outcome. They are counted from the
+        earlier version's plan until the relapse: the same figures either way."""
+        add(repo, "H1", high_risk())
+        for day in ("2025-04-20", "2025-09-01"):
+            record_scan(repo, "H1", day, "chest_ct", "no_evidence_of_disease", on_date=ON,
+                        actor="radiology")
+        relapsed = high_risk()
+        relapsed["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                             "resectable": "no",
+                             "metastases": [{"site": "lung", "detected_on": "2025-09-01"}]}
+        add(repo, "H1", relapsed)
+        add(repo, "H2", high_risk("2025-09-01"))
+        q, _ = figures(repo)
+        assert q.windows_closed == 6  # type: ignore[attr-defined]
+        assert (q.on_time, q.early, q.late, q.missed) == (1, 0, 1, 4)  # type: ignore[attr-defined]
+        assert q.median_delay == 26.5  # type: ignore[attr-defined]
 
     def test_unrecorded_way_found_is_kept_apart(self, repo: Repository) -> None:
         add(repo, "H2", high_risk())

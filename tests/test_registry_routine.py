@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from pecoma.registry.outcomes import record_outcome
-from pecoma.registry.quality import surveillance_quality
+from pecoma.registry.quality import plans_before_relapse, surveillance_quality
 from pecoma.registry.routine import case_relapse, routine
 from pecoma.registry.service import record_case
 from pecoma.registry.worklist import WorkItem, evaluate, stored_worklist
@@ -97,7 +97,8 @@ def windows(repo: Repository, rid: str) -> tuple[int, int]:
     """The patient's surveillance quality: windows closed, missed."""
     evaluated = [e for e in evaluate(repo.states(), ON, default_settings())
                  if e.state.registry_id == rid]
-    q = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), ON)
+    q = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), ON,
+                             plans_before_relapse(repo, evaluated, ON, default_settings()))
     return q.windows_closed, q.missed
 
 
@@ -139,13 +140,16 @@ class TestOneRuleEverywhere:
 
     def test_a_relapse_recorded_in_a_case_version(self, relapsed: Repository,
                                                   client: TestClient) -> None:
-        """CASE-2's case records the metastasis: no routine visit anywhere (the plan is not
-        drawn while disease is present), and no window to count."""
+        """CASE-2's case records the metastasis: no routine visit now (the plan is not
+        drawn while disease is present). The visits before the relapse (1-3, closing
+        before 2025-12-15) were routine surveillance, counted from the earlier case
+        version's plan as OUT-1's are from its plan: the same disease gives the same
+        figures whichever way the relapse was recorded (they had counted no window)."""
         item = row(relapsed, "CASE-2")
         assert item.status.value == "not_drawn" and item.due is None
         assert item.reason == "No surveillance calendar while disease is present"
         assert calendar(client, "CASE-2") == []
-        assert windows(relapsed, "CASE-2") == (0, 0)
+        assert windows(relapsed, "CASE-2") == windows(relapsed, "OUT-1") == (3, 3)
 
     def test_a_treated_relapse_in_the_case_and_a_new_one_as_an_outcome(
             self, relapsed: Repository, client: TestClient) -> None:

@@ -18,7 +18,12 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from pecoma.registry.outcomes import record_outcome
-from pecoma.registry.quality import SurveillanceQuality, concordance_of, surveillance_quality
+from pecoma.registry.quality import (
+    SurveillanceQuality,
+    concordance_of,
+    plans_before_relapse,
+    surveillance_quality,
+)
 from pecoma.registry.service import record_case
 from pecoma.registry.summary import Ratio, Summary, summarise
 from pecoma.registry.summary_pdf import summary_pdf, survival_reports
@@ -76,7 +81,8 @@ def render(repo: Repository, min_cell: int, on: dt.date = ON) -> bytes:
     settings = default_settings()
     evaluated = evaluate(repo.states(), on, settings)
     summary = summarise(evaluated, build_worklist(evaluated, on), on, settings)
-    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), on)
+    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), on,
+                                   plans_before_relapse(repo, evaluated, on, settings))
     concord = concordance_of(repo, evaluated, on, settings)
     return summary_pdf(summary, quality, concord, survival_reports(repo, on, min_cell),
                        min_cell)

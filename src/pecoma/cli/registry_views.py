@@ -219,7 +219,7 @@ def summary_cmd(
             # deceased or lost patient is counted as such, never by the old plan
             summary = summarise(evaluated, stored_worklist(repo, day, cfg), day, cfg, feedback)
             if fmt is SummaryFormat.pdf:
-                pdf = _summary_pdf(repo, summary, concord, evaluated, day, min_cell)
+                pdf = _summary_pdf(repo, summary, concord, evaluated, day, min_cell, cfg)
         finally:
             repo.close()
     if fmt is SummaryFormat.pdf:
@@ -238,11 +238,12 @@ def summary_cmd(
 
 
 def _summary_pdf(repo: Repository, summary: Any, concord: Any, evaluated: Any, day: Any,
-                 min_cell: int) -> bytes:
-    from pecoma.registry.quality import surveillance_quality
+                 min_cell: int, cfg: Any) -> bytes:
+    from pecoma.registry.quality import plans_before_relapse, surveillance_quality
     from pecoma.registry.summary_pdf import summary_pdf, survival_reports
 
-    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+    quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day,
+                                   plans_before_relapse(repo, evaluated, day, cfg))
     return summary_pdf(summary, quality, concord, survival_reports(repo, day, min_cell),
                        min_cell)
 
@@ -325,21 +326,26 @@ def quality_cmd(
 ) -> None:
     """Surveillance quality (visits in their window, delays, how recurrences were found)
     and concordance of recorded treatment with the stored recommendations."""
-    from pecoma.registry.quality import registry_decisions, registry_quality
+    from pecoma.registry.quality import (
+        plans_before_relapse,
+        registry_decisions,
+        registry_quality,
+    )
 
     day = parse_day(on)
     with registry_errors():
         cfg = settings_from(settings)
         repo = open_repo(database_url_, data_dir)
         try:
-            states = repo.states()
+            evaluated = evaluate(repo.states(), day, cfg)
             outcomes = repo.outcomes_by_registry_id()
             history = repo.recommendation_history()
             decisions = registry_decisions(repo)
+            before = plans_before_relapse(repo, evaluated, day, cfg)
         finally:
             repo.close()
         quality, concord = registry_quality(
-            evaluate(states, day, cfg), outcomes, history, day, cfg, decisions
+            evaluated, outcomes, history, day, cfg, decisions, before_relapse=before
         )
     if fmt is TextJson.json:
         data = {

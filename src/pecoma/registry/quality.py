@@ -64,6 +64,7 @@ from pecoma.registry.worklist import Evaluated
 from pecoma.settings import Settings
 
 if TYPE_CHECKING:
+    from pecoma.engine.plan import SurveillancePlan
     from pecoma.store.decisions import DecisionView
     from pecoma.store.repository import OutcomeView, Repository
 
@@ -145,13 +146,49 @@ class SurveillanceQuality:
                 *quality_lines(self, min_cell)]
 
 
+def plans_before_relapse(repo: Repository, evaluated: Iterable[Evaluated],
+                         on_date: dt.date, settings: Settings) -> dict[str, SurveillancePlan]:
+    """The routine surveillance that ran before a relapse recorded as a case version, by
+    registry id: for each patient whose latest case records a relapse with disease
+    present (no plan is drawn from it), the plan of the latest earlier case version that
+    records none, drawn as of ``on_date`` with the patient's scans. The quality figures
+    count its visits until the relapse, as they count a patient's whose relapse is
+    recorded as an outcome."""
+    from pecoma.case import parse_case
+    from pecoma.engine import assess
+    from pecoma.errors import InputError
+    from pecoma.registry.plan import plan_for
+
+    out: dict[str, SurveillancePlan] = {}
+    for e in evaluated:
+        drawn = e.plan is not None and e.plan.status != "not_drawn"
+        relapse = relapse_of(e.case) if e.case is not None and not drawn else None
+        if relapse is None or relapse.free_since is not None:
+            continue
+        timeline = repo.timeline(e.state.registry_id)
+        for version in reversed(timeline.cases[:-1] if timeline is not None else ()):
+            try:
+                case = parse_case(version.case, source="stored case")
+                if relapse_of(case) is not None:
+                    continue
+                plan = plan_for(case, assess(case, on_date, settings), on_date,
+                                e.state.scans, settings)
+            except InputError:
+                break  # that version cannot be planned as of the date: nothing counted
+            out[e.state.registry_id] = plan
+            break
+    return out
+
+
 def surveillance_quality(
     evaluated: Iterable[Evaluated],
     outcomes: Mapping[str, Sequence[OutcomeView]],
     on_date: dt.date,
+    before_relapse: Mapping[str, SurveillancePlan],
 ) -> SurveillanceQuality:
     """Surveillance quality of the plans in ``evaluated`` (see the module docstring);
-    ``outcomes`` by registry id."""
+    ``outcomes`` by registry id; ``before_relapse``: the plans that ran before a relapse
+    recorded as a case version (:func:`plans_before_relapse`), counted until it."""
     q = SurveillanceQuality(on_date)
     found = dict.fromkeys(_FOUND, 0)
     for e in evaluated:
@@ -160,12 +197,13 @@ def surveillance_quality(
         for o in mine:
             if o.event in ("local_recurrence", "distant_metastasis"):
                 found[o.found_by or "not_recorded"] += 1
-        if e.plan is None:
+        plan = before_relapse.get(rid) or e.plan
+        if plan is None:
             continue
         r = routine(relapse_of(e.case) if e.case is not None else None, mine,
                     max((sc.performed_on for sc in e.state.scans
                          if sc.performed_on <= on_date), default=None))
-        for v in e.plan.visits:
+        for v in plan.visits:
             if v.status == "cancelled" or v.latest >= on_date or not r.runs_on(v.latest):
                 continue
             q.windows_closed += 1
@@ -399,6 +437,8 @@ def registry_quality(
     on_date: dt.date,
     settings: Settings,
     decisions: Iterable[RecordedDecision] = (),
+    *,
+    before_relapse: Mapping[str, SurveillancePlan],
 ) -> tuple[SurveillanceQuality, Concordance]:
     """Both figures of the registry, from its evaluated patients, their outcomes (by
     registry id), the stored assessments' records (by patient id) and the decisions
@@ -408,7 +448,7 @@ def registry_quality(
     named = {by_rid[pid]: h for pid, h in history.items() if pid in by_rid}
     concord = concordance(named, cases, on_date, settings)
     concord.decisions = decision_rows(decisions, on_date)
-    return surveillance_quality(evaluated, outcomes, on_date), concord
+    return surveillance_quality(evaluated, outcomes, on_date, before_relapse), concord
 
 
 def concordance_of(repo: Repository, evaluated: Sequence[Evaluated], on_date: dt.date,

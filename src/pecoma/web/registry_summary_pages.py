@@ -21,7 +21,11 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         evaluated, items = _worklist(request, day)
     except StoreError as exc:
         return _unavailable(request, exc)
-    from pecoma.registry.quality import registry_decisions, registry_quality
+    from pecoma.registry.quality import (
+        plans_before_relapse,
+        registry_decisions,
+        registry_quality,
+    )
     from pecoma.registry.survival import Endpoint, Grouping
 
     try:
@@ -40,7 +44,8 @@ def summary_page(request: Request, on: str | None = None) -> Response:
         survival = [_survival(request, e, by, day) for e in (Endpoint.rfs, Endpoint.os)]
         quality, concord = registry_quality(
             evaluated, repo.outcomes_by_registry_id(), repo.recommendation_history(), day,
-            _settings(request), registry_decisions(repo))
+            _settings(request), registry_decisions(repo),
+            before_relapse=plans_before_relapse(repo, evaluated, day, _settings(request)))
     except StoreError as exc:
         return _unavailable(request, exc)
     min_cell: int = request.app.state.config.min_cell
@@ -82,7 +87,11 @@ def summary_chart(request: Request, on: str | None = None) -> Response:
 def summary_pdf_download(request: Request, on: str | None = None) -> Response:
     """The summary to share as PDF: counts, surveillance quality, concordance and
     survival, every count under the ``min_cell`` setting suppressed."""
-    from pecoma.registry.quality import concordance_of, surveillance_quality
+    from pecoma.registry.quality import (
+        concordance_of,
+        plans_before_relapse,
+        surveillance_quality,
+    )
     from pecoma.registry.summary_pdf import summary_pdf, survival_reports
 
     day, _ = _day(request, on)
@@ -92,7 +101,9 @@ def summary_pdf_download(request: Request, on: str | None = None) -> Response:
         evaluated, items = _worklist(request, day)
         feedback = CdsStore(repo.engine).feedback()
         summary = summarise(evaluated, items, day, _settings(request), feedback)
-        quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day)
+        quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day,
+                                       plans_before_relapse(repo, evaluated, day,
+                                                            _settings(request)))
         concord = concordance_of(repo, evaluated, day, _settings(request))
         reports = survival_reports(repo, day, min_cell)
     except StoreError as exc:
