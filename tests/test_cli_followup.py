@@ -105,6 +105,28 @@ class TestFormats:
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["counted_from"] == "2025-04-15"
 
+    def test_csv_history_saved_with_a_byte_order_mark(self, tmp_path: Path) -> None:
+        """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: it was refused as
+        a header naming no column. It is read past."""
+        f = tmp_path / "h.csv"
+        f.write_text("\ufeffdate,modality,finding\n2025-04-15,chest_ct,no_evidence_of_disease\n",
+                     encoding="utf-8")
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2025-05-01",
+                   "-f", "json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["counted_from"] == "2025-04-15"
+
+    def test_csv_row_with_a_cell_too_many_is_refused(self, tmp_path: Path) -> None:
+        """'2025-04-15,chest_ct,equivocal,metastasis': the cell past the header was
+        dropped, and with it what may be a finding of disease (the plan would be
+        suspended). Refused, naming the row and the cell."""
+        f = tmp_path / "h.csv"
+        f.write_text("date,modality,finding\n2025-04-15,chest_ct,equivocal,metastasis\n")
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2025-05-01")
+        assert r.returncode == 3, r.stderr
+        err = " ".join(r.stderr.split())
+        assert "'imaging[0]' must have no more cells" in err and "metastasis" in err
+
     def test_no_dated_plan_is_explained(self) -> None:
         """Metastatic disease: exit 0, and the reason instead of dates."""
         r = pecoma("followup", str(METASTATIC), "--on", "2026-11-28")

@@ -205,8 +205,10 @@ def parse_imaging_csv(
     on_date: dt.date | None = None,
 ) -> tuple[ImagingEvent, ...]:
     """An imaging history as CSV with the header ``date,modality,finding`` (the finding
-    column may be left out or empty). Row ``n`` after the header is ``imaging[n-1]``."""
-    reader = csv.DictReader(io.StringIO(text))
+    column may be left out or empty). Row ``n`` after the header is ``imaging[n-1]``. A
+    byte-order mark (a spreadsheet's "CSV UTF-8") is read past; a row with more cells
+    than the header names is refused (a cell left over may be a finding)."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if "date" not in header or "modality" not in header:
         raise InputError([FieldIssue("(csv header)", show_value(",".join(header)),
@@ -214,7 +216,13 @@ def parse_imaging_csv(
                                      "(optionally) finding")], source)
     rows: list[dict[str, str]] = []
     for row in reader:
+        extra = [str(v).strip() for v in row.get(None) or () if str(v).strip()]
         clean = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if extra:
+            raise InputError([FieldIssue(
+                f"imaging[{len(rows)}]", show_value(",".join(extra)),
+                f"must have no more cells than the header's columns ({', '.join(header)})"
+                )], source)
         if not any(clean.values()):
             continue
         rows.append({k: v for k, v in clean.items() if v != "" or k in ("date", "modality")})
