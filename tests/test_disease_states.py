@@ -1203,6 +1203,19 @@ class TestS11FollowsTheOperation:
             assert ("systemic.therapies[0].agent", "doxorubicin") in [
                 (f.path, f.value) for f in rec.triggered_by]
 
+    def test_metastatic_with_none_listed_keeps_s11_provisional(self) -> None:
+        """Positive nodes removed with the primary, recorded as 'metastatic' with no
+        metastasis listed and free of disease since that operation: S11 had gone (read
+        as a relapse cleared, I8), while the same disease recorded 'localized, nodes
+        positive' gets it. Where and when the metastases were is not known: S11 stands,
+        provisional on MISS-METASTASIS-DETAILS."""
+        data = self.data({"status": "metastatic", "lymph_nodes": "positive",
+                          "resectable": "yes"},
+                         free_of_disease={"since": "2025-01-10", "by": "surgery"})
+        a = run(data)
+        assert "REC-NO-ADJUVANT-AFTER-RELAPSE" not in ids(a)
+        assert item(a, "REC-ADJ-NODES-METS").conditional_on == ("MISS-METASTASIS-DETAILS",)
+
     def test_a_line_after_the_metastasectomy_is_s11_acted_on_not_a_relapse(self) -> None:
         therapies = [{"agent": "doxorubicin", "setting": "adjuvant", "line": 1,
                       "started_on": "2025-07-01"}]

@@ -210,7 +210,11 @@ def adjuvant(
     # adjuvant treatment). Metastases all present at presentation and all removed are no
     # relapse: their removal is the operation S11 follows. Cleared without an operation
     # (systemic or other treatment), there was no operation for S11 to follow.
-    relapse_cleared = d.free_since is not None and (
+    # recorded as metastatic with no metastasis listed: where and when they were is not
+    # known, so neither is whether they were a relapse (positive nodes removed with the
+    # primary are no relapse: the same disease as 'localized, nodes positive')
+    no_details = status is DiseaseStatus.metastatic and not case.stage.metastases
+    relapse_cleared = d.free_since is not None and not no_details and (
         not case.stage.metastases or Timing.metachronous in d.timings)
     cleared_without_operation = (
         d.free_since is not None and not relapse_cleared and case.free_of_disease is not None
@@ -242,6 +246,8 @@ def adjuvant(
             timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
+    if shown and no_details and d.free_since is not None:
+        conditions.append(out.missing("MISS-METASTASIS-DETAILS", affects=s11_affects))
     if shown and how_unknown:
         conditions.append(out.missing("MISS-FREE-OF-DISEASE-BY", affects=s11_affects))
     # a line that may have started after the operation may be S11 acted on: asked
