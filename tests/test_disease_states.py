@@ -711,7 +711,8 @@ class TestPathologySystemsDisagree:
         # uncertain malignant potential).
         a = run(base(tumour={"primary_site": "uterus", "size": {"value": 4, "unit": "cm"}},
                      histology={**HISTOLOGY_BENIGN, "necrosis": "present",
-                                "vascular_invasion": "present"}))
+                                "vascular_invasion": "present"},
+                     surgery={"status": "performed", "date": "2024-02-01", "margin": "R0"}))
         cats = {c.id: c.category for c in a.classifications}
         assert cats["CLS-FOLPE-2005"] == "malignant"
         assert cats["CLS-BENNETT-2018"] == "uncertain malignant potential"
@@ -1207,14 +1208,14 @@ class TestS11FollowsTheOperation:
         """Positive nodes removed with the primary, recorded as 'metastatic' with no
         metastasis listed and free of disease since that operation: S11 had gone (read
         as a relapse cleared, I8), while the same disease recorded 'localized, nodes
-        positive' gets it. Where and when the metastases were is not known: S11 stands,
-        provisional on MISS-METASTASIS-DETAILS."""
+        positive' gets it. When the metastases were is not known: S11 stands,
+        provisional on whether they were present at presentation (MISS-METASTASIS-TIMING)."""
         data = self.data({"status": "metastatic", "lymph_nodes": "positive",
                           "resectable": "yes"},
                          free_of_disease={"since": "2025-01-10", "by": "surgery"})
         a = run(data)
         assert "REC-NO-ADJUVANT-AFTER-RELAPSE" not in ids(a)
-        assert item(a, "REC-ADJ-NODES-METS").conditional_on == ("MISS-METASTASIS-DETAILS",)
+        assert item(a, "REC-ADJ-NODES-METS").conditional_on == ("MISS-METASTASIS-TIMING",)
 
     def test_a_line_after_the_metastasectomy_is_s11_acted_on_not_a_relapse(self) -> None:
         therapies = [{"agent": "doxorubicin", "setting": "adjuvant", "line": 1,

@@ -247,7 +247,7 @@ def adjuvant(
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
     if shown and no_details and d.free_since is not None:
-        conditions.append(out.missing("MISS-METASTASIS-DETAILS", affects=s11_affects))
+        conditions.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
     if shown and how_unknown:
         conditions.append(out.missing("MISS-FREE-OF-DISEASE-BY", affects=s11_affects))
     # a line that may have started after the operation may be S11 acted on: asked

@@ -114,6 +114,11 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         group, record = "low", "RISK-LOW"
         facts = [Fact(f.field, f.value) for f in features]
     conditional: list[str] = []
+    if group == "low" and d.status is DiseaseStatus.localized \
+            and case.surgery.status in _NOT_RESECTED:
+        # read before the resection (a biopsy, imaging): none present there does not
+        # show none in the tumour
+        conditional.append(out.missing("MISS-RESECTION-SPECIMEN", affects=(record,)))
     if group != "high":
         if treated:
             conditional.append(out.missing("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",
@@ -221,13 +226,19 @@ def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Cla
 
 
 def _unresected_fact(case: Case, d: Derived) -> Fact | None:
-    """An unresectable tumour never resected (I6): its features were read on a biopsy or
-    on imaging, which cannot show they are absent from the tumour; the fact that says so,
-    or None."""
+    """A tumour never resected: unresectable (I6), or localized with its resection not
+    performed or planned. Its features were read on a biopsy or on imaging, which cannot
+    show they are absent from the tumour; the fact that says so, or None."""
     if (d.status is DiseaseStatus.locally_advanced_unresectable
             and case.surgery.status is not SurgeryStatus.performed):
         return d.status_fact()
+    if d.status is DiseaseStatus.localized and case.surgery.status in _NOT_RESECTED:
+        return Fact("surgery.status", case.surgery.status)
     return None
+
+
+#: Surgery statuses of a localized tumour still in place.
+_NOT_RESECTED = (SurgeryStatus.planned, SurgeryStatus.not_performed)
 
 
 def _mitoses_text(value: float | None) -> str:
@@ -318,10 +329,11 @@ def _classification(
     ``treated``: the criteria were read on a specimen resected after systemic therapy
     (I17), so any criterion may have been present before it: the category reaches up to
     what every criterion present would give, provisional on the features before
-    treatment. ``unresected``: the tumour cannot be removed and was never resected (I6):
-    the criteria were not read on a resection specimen, so the category is not settled
-    below the highest any criterion could give (a biopsy does not show a feature absent);
-    the fact is named."""
+    treatment. ``unresected``: the tumour was never resected, cannot be (I6) or is still
+    to be: the criteria were not read on a resection specimen, so the category is not
+    settled below the highest any criterion could give (a biopsy does not show a feature
+    absent); the fact is named, and a tumour still to be resected waits on its specimen
+    (MISS-RESECTION-SPECIMEN)."""
     names = ("size", *scheme.before, "mitoses", *scheme.after)
     states: tuple[State, ...] = (
         size_state,
@@ -341,6 +353,10 @@ def _classification(
     if len(possible) != 1:
         if treated:
             conditional.append(out.missing("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",
+                                           affects=(scheme.record_id,)))
+        if unresected is not None and unresected.path == "surgery.status":
+            # a tumour still to be resected: its specimen will settle the category
+            conditional.append(out.missing("MISS-RESECTION-SPECIMEN",
                                            affects=(scheme.record_id,)))
         for name, state in zip(names, states, strict=True):
             if state == "unknown":
