@@ -184,6 +184,8 @@ class TestExports:
         assert data["items"][2]["imaging"] == ["chest_ct", "mri_primary"]
 
     def test_ics_has_one_event_per_dated_scan(self, registry: Repository) -> None:
+        """W-03's status 'done' is its previous visit's: the event is its next visit,
+        still ahead (it was titled '(done)', as if the visit on the calendar were done)."""
         cal = Calendar.from_ical(to_ics(worklist(registry), ON, reminder_days=14))
         events = list(cal.walk("VEVENT"))
         assert [str(e["summary"]) for e in events] == [
@@ -191,7 +193,8 @@ class TestExports:
             "W-01: surveillance visit 1: chest ct + mri primary (overdue)",
             "W-04: surveillance visit 1: chest ct + mri primary (due)",
             "W-02: surveillance visit 8: chest ct + mri primary (upcoming)",
-            "W-03: surveillance visit 8: chest ct + mri primary (done)",
+            "W-03: surveillance visit 8: chest ct + mri primary (upcoming, the previous "
+            "visit done)",
         ]
         w04 = events[2]
         assert w04.decoded("dtstart") == dt.date(2026, 11, 1)

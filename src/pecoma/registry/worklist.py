@@ -477,7 +477,10 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -
         ev.add("dtstart", i.due)
         ev.add("dtend", i.latest + dt.timedelta(days=1))
         what = " + ".join(x.replace("_", " ") for x in i.imaging) or "surveillance imaging"
-        title = f"{i.registry_id}: surveillance visit {i.visit}: {what} ({i.status.value})"
+        # 'done' is the previous visit's: this event is the next one, still ahead
+        state = ("upcoming, the previous visit done" if i.status is WorkStatus.done
+                 else i.status.value)
+        title = f"{i.registry_id}: surveillance visit {i.visit}: {what} ({state})"
         ev.add("summary", title)
         ev.add(
             "description",
