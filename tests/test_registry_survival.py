@@ -334,6 +334,33 @@ class TestCohortRules:
         h1 = next(s for s in subjects if s.registry_id == "H1")
         assert h1.event is False  # censored at the recurrence, the last date known alive
 
+    def test_a_later_scan_does_not_change_a_past_date_s_figures(self, repo: Repository
+                                                                ) -> None:
+        """Two high-risk patients resected 2023-01-10, both scanned clear on 2024-06-01;
+        the figures as of 2025-01-01 were computed, then a scan of S-2 on 2026-02-01 was
+        recorded: as of 2025-01-01, S-2 lost every scan (only the latest was read, and it
+        came after that date) and was censored at the start, or left out of RFS. A
+        figure as of a date reads the scans known then: the same before and after."""
+        day = dt.date(2025, 1, 1)
+        case = high_risk("2023-01-10")
+        case["diagnosis"]["date"] = "2023-01-02"
+        for rid in ("S-1", "S-2"):
+            record_case(repo, rid, case, on_date=dt.date(2024, 1, 1),
+                        settings=default_settings(), actor="clinic", source="test")
+            record_scan(repo, rid, "2024-06-01", "chest_ct", "no_evidence_of_disease",
+                        on_date=dt.date(2024, 7, 1), actor="radiology")
+
+        def figures() -> tuple[object, ...]:
+            os_ = survival_report(repo, Endpoint.os, Grouping.risk, day, min_cell=1)
+            rfs = survival_report(repo, Endpoint.rfs, Grouping.risk, day, min_cell=1)
+            return (to_json(os_), to_json(rfs))
+
+        before = figures()
+        record_scan(repo, "S-2", "2026-02-01", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        assert figures() == before
+        assert json.loads(str(before[1]))["groups"][0]["n"] == 2
+
     def test_folpe_grouping(self, cohort: Repository) -> None:
         """Folpe 2005: the high-risk uterine cases (8 cm, necrosis) are malignant; the
         3 cm kidney case with no worrisome feature is benign."""

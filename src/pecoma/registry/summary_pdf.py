@@ -58,7 +58,7 @@ FIGURES = ((Endpoint.rfs, Grouping.risk), (Endpoint.rfs, Grouping.folpe),
 def survival_reports(repo: Repository, on_date: dt.date,
                      min_cell: int) -> list[SurvivalReport]:
     """The four survival figures of the registry as of ``on_date`` (one read)."""
-    rows = repo.cohort_rows()
+    rows = repo.cohort_rows(on_date)
     outcomes = repo.outcomes()
     out = []
     for endpoint, grouping in FIGURES:

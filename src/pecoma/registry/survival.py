@@ -346,8 +346,8 @@ def survival_report(
     min_cell: int = DEFAULT_MIN_CELL,
 ) -> SurvivalReport:
     """The registry's survival figures as of ``on_date``."""
-    subjects, excluded = cohort(repo.cohort_rows(), repo.outcomes(), endpoint, grouping,
-                                on_date)
+    subjects, excluded = cohort(repo.cohort_rows(on_date), repo.outcomes(), endpoint,
+                                grouping, on_date)
     return analyse(subjects, endpoint, grouping, on_date, min_cell, excluded)
 
 

@@ -46,7 +46,7 @@ class Exports(RepositoryBase):
             return [s.execute(select(Patient.registry_id).order_by(Patient.registry_id)
                               .offset(at - 1).limit(1)).scalar_one() for at in positions]
 
-    def cohort_rows(self) -> list[tuple[Any, ...]]:
+    def cohort_rows(self, on: dt.date | None = None) -> list[tuple[Any, ...]]:
         """Every patient with a case, for survival and quality figures, in registry-id
         order: (patient id, registry id, diagnosis date, surgery status, surgery date,
         stage status, risk group, Folpe 2005 category, its determined flag, last scan date,
@@ -61,7 +61,8 @@ class Exports(RepositoryBase):
         ``not_applicable``, must not move a patient out of the group they were followed
         in), else from the latest one (advanced at presentation: ``not_applicable``).
         JSON fields are read in SQL; dates as ISO text or dates, as the driver gives them;
-        missing facts ``None``.
+        missing facts ``None``. ``on``: the last scan is the latest done by that date (a
+        figure as of a past date reads the scans known then, whatever came later).
         """
         cv_top = (
             select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
@@ -87,11 +88,10 @@ class Exports(RepositoryBase):
             .outerjoin(stratified, stratified.c.patient_id == latest.c.patient_id)
             .subquery()
         )
-        last_scan = (
-            select(ImagingRecord.patient_id, func.max(ImagingRecord.performed_on).label("d"))
-            .group_by(ImagingRecord.patient_id)
-            .subquery()
-        )
+        scans = select(ImagingRecord.patient_id, func.max(ImagingRecord.performed_on).label("d"))
+        if on is not None:
+            scans = scans.where(ImagingRecord.performed_on <= on)
+        last_scan = scans.group_by(ImagingRecord.patient_id).subquery()
         c = CaseVersion.case
         # the stage the risk group was decided on (a later version may record a relapse:
         # a recurrence must not take the patient out of recurrence-free survival)
