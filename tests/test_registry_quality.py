@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
 from pecoma.registry.outcomes import record_outcome
-from pecoma.registry.quality import plans_before_relapse, registry_quality
+from pecoma.registry.quality import (
+    plans_before_relapse,
+    registry_quality,
+    surveillance_quality,
+)
 from pecoma.registry.service import record_case, record_scan
 from pecoma.registry.worklist import evaluate
 from pecoma.settings import default_settings
 from pecoma.store import Repository
 
-from registry_support import ON, db_url, high_risk, metastatic, repo, variant
+from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo, variant
 
 __all__ = ["db_url", "repo"]
 
@@ -93,6 +99,43 @@ class TestSurveillanceQuality:
         assert q.windows_closed == 6  # type: ignore[attr-defined]
         assert (q.on_time, q.early, q.late, q.missed) == (1, 0, 1, 4)  # type: ignore[attr-defined]
         assert q.median_delay == 26.5  # type: ignore[attr-defined]
+
+    def test_a_relapse_recorded_in_a_case_version_free_again_keeps_the_visits_before(
+            self, repo: Repository) -> None:
+        """A's relapse (a lung metastasis on 2025-01-10) is recorded as an outcome; B's as
+        a new case version, metastatic and free of disease since 2025-03-01, as the
+        worklist asks. B's plan now counts from 2025-03-01 (I8) and its visits of
+        2022-2024 had dropped out of the figures. As of 2025-06-15 (no window of the new
+        plan closed yet) both count the same windows: those of the first plan, closed
+        before the relapse."""
+        day = dt.date(2025, 6, 15)
+        s = default_settings()
+        first = low_risk("2022-01-10")
+        first["diagnosis"]["date"] = "2022-01-03"
+        for rid in ("A-1", "B-2"):
+            record_case(repo, rid, first, on_date=dt.date(2022, 2, 1),
+                        settings=s, actor="clinic", source="test")
+            for scan in ("2022-06-01", "2023-01-15"):
+                record_scan(repo, rid, scan, "chest_ct", "no_evidence_of_disease",
+                            on_date=day, actor="radiology")
+        record_outcome(repo, "A-1", "distant_metastasis", "2025-01-10", None, "scheduled_scan",
+                       on_date=day, actor="dr-a")
+        relapsed = copy.deepcopy(first)
+        relapsed["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                             "metastases": [{"site": "lung", "detected_on": "2025-01-10"}]}
+        relapsed["free_of_disease"] = {"since": "2025-03-01", "by": "surgery"}
+        record_case(repo, "B-2", relapsed, on_date=day, settings=s, actor="clinic",
+                    source="test")
+
+        def windows(rid: str) -> tuple[int, int, int]:
+            evaluated = [e for e in evaluate(repo.states(), day, s)
+                         if e.state.registry_id == rid]
+            q = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day,
+                                     plans_before_relapse(repo, evaluated, day, s))
+            return q.windows_closed, q.missed, q.on_time + q.early + q.late
+
+        assert windows("B-2") == windows("A-1")
+        assert windows("A-1")[0] >= 4
 
     def test_unrecorded_way_found_is_kept_apart(self, repo: Repository) -> None:
         add(repo, "H2", high_risk())

@@ -253,7 +253,8 @@ class TestWorklist:
         assert events == [
             ("PEC-0002: surveillance visit 1: chest ct + mri primary (overdue)",
              dt.date(2024, 7, 1), dt.date(2024, 9, 2)),
-            ("PEC-0001: surveillance visit 8: chest ct + mri primary (done)",
+            ("PEC-0001: surveillance visit 8: chest ct + mri primary (upcoming, the previous "
+             "visit done)",
              dt.date(2027, 2, 20), dt.date(2027, 3, 21)),
         ]
 

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pecoma.case import Case, SurgeryStatus
-from pecoma.registry.routine import relapse_of, routine
+from pecoma.registry.routine import RELAPSE_EVENTS, relapse_of, routine
 from pecoma.registry.summary import Ratio
 from pecoma.registry.suppression import Cells, suppress
 from pecoma.registry.worklist import Evaluated
@@ -149,11 +149,12 @@ class SurveillanceQuality:
 def plans_before_relapse(repo: Repository, evaluated: Iterable[Evaluated],
                          on_date: dt.date, settings: Settings) -> dict[str, SurveillancePlan]:
     """The routine surveillance that ran before a relapse recorded as a case version, by
-    registry id: for each patient whose latest case records a relapse with disease
-    present (no plan is drawn from it), the plan of the latest earlier case version that
-    records none, drawn as of ``on_date`` with the patient's scans. The quality figures
-    count its visits until the relapse, as they count a patient's whose relapse is
-    recorded as an outcome."""
+    registry id: for each patient whose latest case records a relapse (disease present,
+    or free of disease again: the latest case's plan then counts from that date, I8),
+    the plan of the latest earlier case version that records none, drawn as of
+    ``on_date`` with the patient's scans. The quality figures count its visits until the
+    relapse (when it is dated), as they count a patient's whose relapse is recorded as an
+    outcome."""
     from pecoma.case import parse_case
     from pecoma.engine import assess
     from pecoma.errors import InputError
@@ -161,9 +162,8 @@ def plans_before_relapse(repo: Repository, evaluated: Iterable[Evaluated],
 
     out: dict[str, SurveillancePlan] = {}
     for e in evaluated:
-        drawn = e.plan is not None and e.plan.status != "not_drawn"
-        relapse = relapse_of(e.case) if e.case is not None and not drawn else None
-        if relapse is None or relapse.free_since is not None:
+        relapse = relapse_of(e.case) if e.case is not None else None
+        if relapse is None:
             continue
         timeline = repo.timeline(e.state.registry_id)
         for version in reversed(timeline.cases[:-1] if timeline is not None else ()):
@@ -197,14 +197,20 @@ def surveillance_quality(
         for o in mine:
             if o.event in ("local_recurrence", "distant_metastasis"):
                 found[o.found_by or "not_recorded"] += 1
-        plan = before_relapse.get(rid) or e.plan
-        if plan is None:
-            continue
-        r = routine(relapse_of(e.case) if e.case is not None else None, mine,
-                    max((sc.performed_on for sc in e.state.scans
-                         if sc.performed_on <= on_date), default=None))
-        for v in plan.visits:
-            if v.status == "cancelled" or v.latest >= on_date or not r.runs_on(v.latest):
+        relapse = relapse_of(e.case) if e.case is not None else None
+        r = routine(relapse, mine, max((sc.performed_on for sc in e.state.scans
+                                        if sc.performed_on <= on_date), default=None))
+        windows = [(v, r.runs_on(v.latest)) for v in (e.plan.visits if e.plan else ())]
+        before = before_relapse.get(rid)
+        if before is not None:
+            # the earlier version's visits, routine until the relapse (when it is dated)
+            dated = [d for d in (relapse.on if relapse else None,
+                                 *(o.event_date for o in mine if o.event in RELAPSE_EVENTS))
+                     if d is not None]
+            cut = min(dated, default=None)
+            windows += [(v, cut is not None and v.latest < cut) for v in before.visits]
+        for v, counted in windows:
+            if v.status == "cancelled" or v.latest >= on_date or not counted:
                 continue
             q.windows_closed += 1
             if v.done_on is None:
