@@ -361,6 +361,29 @@ class TestCohortRules:
         assert figures() == before
         assert json.loads(str(before[1]))["groups"][0]["n"] == 2
 
+    def test_a_scan_that_found_disease_is_a_relapse(self, repo: Repository) -> None:
+        """S-1's scan of 2024-06-01 found a metastasis (the worklist suspends its plan):
+        RFS counted no event, S-1 recurrence-free on the day disease was found, and the
+        quality figures listed no recurrence. The scan is the relapse, found at a
+        scheduled scan, until an outcome records it."""
+        from pecoma.registry.quality import plans_before_relapse, surveillance_quality
+        from pecoma.registry.worklist import evaluate
+
+        case = high_risk("2023-01-10")
+        case["diagnosis"]["date"] = "2023-01-02"
+        record_case(repo, "S-1", case, on_date=dt.date(2024, 1, 1),
+                    settings=default_settings(), actor="clinic", source="test")
+        record_scan(repo, "S-1", "2024-06-01", "chest_ct", "metastasis",
+                    on_date=dt.date(2024, 7, 1), actor="radiology")
+        rfs = json.loads(str(to_json(survival_report(repo, Endpoint.rfs, Grouping.risk, ON,
+                                                       min_cell=1))))
+        assert rfs["groups"][0]["events"] == 1
+        evaluated = evaluate(repo.states(), ON, default_settings())
+        q = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), ON,
+                                 plans_before_relapse(repo, evaluated, ON,
+                                                      default_settings()))
+        assert q.recurrences_found == {"scheduled_scan": 1}
+
     def test_folpe_grouping(self, cohort: Repository) -> None:
         """Folpe 2005: the high-risk uterine cases (8 cm, necrosis) are malignant; the
         3 cm kidney case with no worrisome feature is benign."""

@@ -194,9 +194,13 @@ def surveillance_quality(
     for e in evaluated:
         rid = e.state.registry_id
         mine = [o for o in outcomes.get(rid, ()) if o.event_date <= on_date]
-        for o in mine:
-            if o.event in ("local_recurrence", "distant_metastasis"):
-                found[o.found_by or "not_recorded"] += 1
+        recorded = [o for o in mine if o.event in ("local_recurrence", "distant_metastasis")]
+        for o in recorded:
+            found[o.found_by or "not_recorded"] += 1
+        if not recorded and any(sc.finding in ("local_recurrence", "metastasis")
+                                and sc.performed_on <= on_date for sc in e.state.scans):
+            # a surveillance scan that found disease, not (yet) recorded as an outcome
+            found["scheduled_scan"] += 1
         relapse = relapse_of(e.case) if e.case is not None else None
         r = routine(relapse, mine, max((sc.performed_on for sc in e.state.scans
                                         if sc.performed_on <= on_date), default=None))

@@ -204,7 +204,7 @@ def cohort(
     from pecoma.registry.routine import case_relapse
 
     for (pid, rid, diagnosed, s_status, s_date, stage, risk, folpe, determined,
-         last_scan, free_since, latest_stage, detected) in rows:
+         last_scan, free_since, latest_stage, detected, disease_scan) in rows:
         group = risk if grouping is Grouping.risk else (folpe if determined else None)
         if not group:
             skip(f"{GROUPING_TITLES[grouping]} not determined")
@@ -230,7 +230,9 @@ def cohort(
         if endpoint is Endpoint.rfs:
             firsts = [o.event_date for o in events
                       if o.event in _RECURRENCE or o.event == "death"]
-            if relapse is not None and relapse.on is None and not any(
+            if disease_scan is not None:  # a scan that found a recurrence or a metastasis
+                firsts.append(disease_scan)
+            if relapse is not None and relapse.on is None and disease_scan is None and not any(
                     o.event in _RECURRENCE for o in events):
                 # the case records a relapse and nothing dates it: when the patient
                 # stopped being recurrence-free is unknown, never taken as not yet

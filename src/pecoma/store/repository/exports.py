@@ -51,8 +51,10 @@ class Exports(RepositoryBase):
         order: (patient id, registry id, diagnosis date, surgery status, surgery date,
         stage status, risk group, Folpe 2005 category, its determined flag, last scan date,
         free-of-disease date, the latest version's stage status, its metastases' detection
-        dates). The last two say whether the latest version records a relapse, and when
-        (:func:`pecoma.registry.routine.case_relapse`).
+        dates, the first scan that found disease). The latest version's stage and
+        metastases say whether it records a relapse, and when
+        (:func:`pecoma.registry.routine.case_relapse`); a scan finding a local recurrence
+        or a metastasis is a relapse found at that scan.
 
         Case facts come from the latest case version, the stage from the version the
         chosen assessment was made on; risk group and classification from
@@ -89,9 +91,14 @@ class Exports(RepositoryBase):
             .subquery()
         )
         scans = select(ImagingRecord.patient_id, func.max(ImagingRecord.performed_on).label("d"))
+        found = (select(ImagingRecord.patient_id,
+                        func.min(ImagingRecord.performed_on).label("d"))
+                 .where(ImagingRecord.finding.in_(("local_recurrence", "metastasis"))))
         if on is not None:
             scans = scans.where(ImagingRecord.performed_on <= on)
+            found = found.where(ImagingRecord.performed_on <= on)
         last_scan = scans.group_by(ImagingRecord.patient_id).subquery()
+        disease_scan = found.group_by(ImagingRecord.patient_id).subquery()
         c = CaseVersion.case
         # the stage the risk group was decided on (a later version may record a relapse:
         # a recurrence must not take the patient out of recurrence-free survival)
@@ -110,6 +117,7 @@ class Exports(RepositoryBase):
                 c[("free_of_disease", "since")].as_string(),
                 c[("stage", "status")].as_string(),
                 c[("stage", "metastases")],
+                disease_scan.c.d,
             )
             .join(cv_top, cv_top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
@@ -118,16 +126,17 @@ class Exports(RepositoryBase):
             .outerjoin(StoredAssessment, StoredAssessment.id == a_top.c.id)
             .outerjoin(assessed, assessed.id == StoredAssessment.case_version_id)
             .outerjoin(last_scan, last_scan.c.patient_id == Patient.id)
+            .outerjoin(disease_scan, disease_scan.c.patient_id == Patient.id)
             .order_by(Patient.registry_id)
         )
         with self._read() as s:
             rows = s.execute(q).all()
         out: list[tuple[Any, ...]] = []
         for (pid, rid, diag, s_status, s_date, stage, risk, folpe, scan, free, latest,
-             metastases) in rows:
+             metastases, disease) in rows:
             out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
                         folpe is not None, _day(scan), _day(free), latest,
-                        _detected(metastases)))
+                        _detected(metastases), _day(disease)))
         return out
 
     def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:
