@@ -341,6 +341,27 @@ class TestFiles:
         with pytest.raises(ImportFileError, match="file not found"):
             read_table(tmp_path / "nope.csv")
 
+    def test_a_file_over_the_row_limit_is_refused_before_any_row_is_worked_on(
+            self, repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A file one row over the limit was refused only once every row had been
+        checked and assessed (about 110 s for 100,001 rows). It is refused before any row
+        is worked on (the limit set to 5 here; the engine must not run)."""
+        import pecoma.registry.import_table as table
+        import pecoma.registry.importer as importer
+
+        monkeypatch.setattr(table, "MAX_ROWS", 5)
+        monkeypatch.setattr(importer, "MAX_ROWS", 5)
+
+        def no_engine(task: Any) -> Any:
+            raise AssertionError("a row was worked on")
+
+        monkeypatch.setattr(importer, "_engine_rows", no_engine)
+        path = write_csv(tmp_path / "big.csv",
+                         rows_of({f"PEC-{i:04d}": low_risk() for i in range(6)}))
+        with pytest.raises(ImportFileError, match="more than 5 rows; split it"):
+            run(repo, path)
+        assert repo.count()["patient"] == 0
+
     def test_huge_cell_names_its_row(self, tmp_path: Path) -> None:
         """A cell longer than the CSV parser's limit (131,072 characters) is a clear
         error naming the row, not "internal error"."""

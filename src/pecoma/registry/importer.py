@@ -41,7 +41,7 @@ from pecoma.registry.import_check import (
     issues_of_outcomes,
     nest,
 )
-from pecoma.registry.import_table import ImportFileError, RawRow, open_table
+from pecoma.registry.import_table import MAX_ROWS, ImportFileError, RawRow, open_table
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes
 from pecoma.registry.state import plan_and_state
 from pecoma.registry.stored import assessment_data
@@ -300,10 +300,27 @@ def import_file(
 
     with open_table(path) as (header, _rows):
         pass
+    if path.suffix.lower() == ".csv" and _lines_over(path, MAX_ROWS + 1):
+        # more lines than the row limit allows (a cell may span lines: counted exactly,
+        # which refuses the file before any row is checked, assessed or written)
+        with open_table(path) as (_header, rows):
+            for _row in rows:
+                pass
     if path.stat().st_size < POOL_MIN_ROWS * 400:
         workers = 1
     return _import(repo, header, again, source=path.name, on_date=on_date,
                    settings=settings, actor=actor, mode=mode, workers=workers)
+
+
+def _lines_over(path: Path, limit: int) -> bool:
+    """Whether the file holds more than ``limit`` line breaks (counted in blocks)."""
+    count = 0
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            count += block.count(b"\n")
+            if count > limit:
+                return True
+    return False
 
 
 def _first_rows(raw: RawRow, seen: dict[str, int]) -> tuple[dict[str, int], str]:
