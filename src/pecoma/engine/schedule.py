@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pecoma import __version__
-from pecoma.case import Case, DiseaseStatus, NodeStatus, SurgeryStatus
+from pecoma.case import Case, DiseaseStatus, SurgeryStatus
 from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
@@ -60,6 +60,7 @@ from pecoma.engine.facts import (
     residual_removed_asked,
     residual_tumour,
 )
+from pecoma.engine.followup import HIGH_RISK_RULES, LOW_RISK_RULES
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
 from pecoma.engine.model import Assessment, Fact, Item, Provenance, UsedInterpretation
 from pecoma.engine.plan import (
@@ -426,21 +427,18 @@ def plan_surveillance(
         # I10 and I14, decided by the assessment: positive lymph nodes, or a malignant
         # classification of a low-risk tumour: high-risk schedule.
         reasons.extend(i for i in assessment.followup if i.id in _SCHEDULE_REASONS)
-        # I14: the phases name the classification facts and wait on what they rest on
+        # I14: the phases name the classification facts
         for fu_item in assessment.followup:
             if fu_item.id in _I14_REASONS and group == "high":
                 phase_facts = fu_item.triggered_by
-                phase_conditional = fu_item.conditional_on
+        # the phases wait on what the assessment's schedule items wait on (I14's missing
+        # facts, the surgery status, the nodal status): decided there, read here
+        rule = next((i for i in assessment.followup
+                     if i.id in (*HIGH_RISK_RULES, *LOW_RISK_RULES)), None)
+        if rule is not None:
+            phase_conditional = rule.conditional_on
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
-        if group == "low" and case.stage.lymph_nodes in (NodeStatus.unknown,
-                                                          NodeStatus.not_assessed):
-            # positive nodes would put the plan on the high-risk schedule (I10)
-            phase_conditional = (*phase_conditional, "MISS-NODES")
-        if case.surgery.status is SurgeryStatus.unknown and status is DiseaseStatus.localized:
-            # whether the primary was removed is not recorded: the calendar counted from
-            # a recorded end of treatment is provisional on it, as the assessment says
-            phase_conditional = (*phase_conditional, "MISS-SURGERY-STATUS")
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
     if free is not None:
         # Scans before the free-of-disease date found or followed the relapse.
