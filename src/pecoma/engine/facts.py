@@ -371,7 +371,7 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
 
 
 #: Surgery statuses that say the primary has not been removed.
-_NOT_REMOVED = (SurgeryStatus.not_performed, SurgeryStatus.planned)
+NOT_REMOVED = (SurgeryStatus.not_performed, SurgeryStatus.planned)
 
 
 def primary_in_place(case: Case) -> tuple[Fact, ...]:
@@ -382,7 +382,7 @@ def primary_in_place(case: Case) -> tuple[Fact, ...]:
     to be counted from (I20; :data:`END_NOT_COUNTED`)."""
     stage = case.stage
     if (stage.status is not DiseaseStatus.localized or stage.resectable is _NO
-            or case.surgery.status not in _NOT_REMOVED or case.free_of_disease is not None):
+            or case.surgery.status not in NOT_REMOVED or case.free_of_disease is not None):
         return ()
     facts: tuple[Fact, ...] = (Fact("surgery.status", case.surgery.status),)
     end = case.primary_treatment_end

@@ -13,7 +13,7 @@ from typing import Literal, NamedTuple
 
 from pecoma.case import Case, DiagnosisMethod, DiseaseStatus, Feature, NodeStatus, SurgeryStatus
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import Derived
+from pecoma.engine.facts import NOT_REMOVED, Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
 from pecoma.settings import EngineSettings, Threshold
 
@@ -115,7 +115,7 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         facts = [Fact(f.field, f.value) for f in features]
     conditional: list[str] = []
     if group == "low" and d.status is DiseaseStatus.localized \
-            and case.surgery.status in _NOT_RESECTED:
+            and case.surgery.status in NOT_REMOVED:
         # read before the resection (a biopsy, imaging): none present there does not
         # show none in the tumour
         conditional.append(out.missing("MISS-RESECTION-SPECIMEN", affects=(record,)))
@@ -232,13 +232,10 @@ def _unresected_fact(case: Case, d: Derived) -> Fact | None:
     if (d.status is DiseaseStatus.locally_advanced_unresectable
             and case.surgery.status is not SurgeryStatus.performed):
         return d.status_fact()
-    if d.status is DiseaseStatus.localized and case.surgery.status in _NOT_RESECTED:
+    if d.status is DiseaseStatus.localized and case.surgery.status in NOT_REMOVED:
         return Fact("surgery.status", case.surgery.status)
     return None
 
-
-#: Surgery statuses of a localized tumour still in place.
-_NOT_RESECTED = (SurgeryStatus.planned, SurgeryStatus.not_performed)
 
 
 def _mitoses_text(value: float | None) -> str:

@@ -290,15 +290,16 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                 if len(r.puts) > mark:  # a size was read (not '> 5 cm')
                     r.sources["tumour.size"] = where
                 return
+    mark = len(r.puts)
     _size(r, obs, where)
     # a value and a longest dimension both given (mCODE forbids the first): the longest
     # dimension is the size, and the larger of the two is taken when they disagree
     longest = next((comp for comp in as_list(obs.get("component"))
                     if isinstance(comp, dict)
                     and m.has_loinc(comp.get("code"), m.LOINC_LONGEST_DIMENSION)), None)
-    value = r.data.get("tumour", {}).get("size")
-    if longest is None or value is None:
+    if longest is None or len(r.puts) == mark:  # this observation's value was not read
         return
+    value = r.data["tumour"]["size"]
     q = _quantity(longest, f"{where}.component(33728-7)", r)
     if q is None or q[1] not in ("cm", "mm"):
         return

@@ -81,8 +81,8 @@ class Reader:
     #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
     #: recurrence): the disease is not taken as localized.
     primary_recurred: str | None = None
-    #: Facts whose day was taken from the day a Condition was asserted or recorded (no
-    #: onset date): the latest it may be, not when it began.
+    #: Facts whose day was taken from the day a Condition was recorded (no onset or
+    #: asserted date): the latest it may be, not when it began.
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
