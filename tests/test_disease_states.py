@@ -1430,3 +1430,36 @@ class TestIntervalAfterAnEarlierRelapse:
         assert rec.conditional_on == ("MISS-DFI-AFTER-RELAPSE",)
         assert "REC-LUNG-METASTASECTOMY" not in ids(a)
         assert "MISS-DFI-AFTER-RELAPSE" not in ids(run(self.data("metastatic")))
+
+
+class TestOperationPlannedWhileFree:
+    """A patient recorded free of disease whose surgery is still recorded as planned: the
+    operation may be one S11 follows and one surveillance counts from, so the clearance's
+    advice and the calendar wait on whether it was done, is to come or was dropped."""
+
+    @staticmethod
+    def data(surgery: dict[str, Any]) -> dict[str, Any]:
+        return base(
+            stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
+                   "metastases": [{"site": "lung", "detected_on": "2024-01-12"}]},
+            surgery=surgery,
+            systemic={**MTOR_OK, "therapies": [
+                {"agent": "sirolimus", "setting": "advanced", "started_on": "2024-02-01"}]},
+            free_of_disease={"since": "2025-03-01", "by": "systemic_therapy"})
+
+    def test_the_clearance_and_the_schedule_wait_on_the_planned_operation(self) -> None:
+        case = parse_case(self.data({"status": "planned"}))
+        a = assess(case, ON)
+        ask = ("MISS-OPERATION-PLANNED-WHILE-FREE",)
+        assert item(a, "REC-NO-ADJUVANT-AFTER-CLEARANCE").conditional_on == ask
+        assert item(a, "FU-AFTER-RELAPSE").conditional_on == ask
+        assert item(a, "FU-HIGH-INTENSIVE").conditional_on == ask
+        plan = plan_surveillance(case, a, ON, ())
+        assert plan.status == "active"
+        assert next(r for r in plan.reasons if r.id == "FU-AFTER-RELAPSE").conditional_on == ask
+        assert all(p.item.conditional_on == ask for p in plan.phases)
+
+    def test_no_question_when_no_operation_is_planned(self) -> None:
+        a = run(self.data({"status": "not_performed"}))
+        assert "MISS-OPERATION-PLANNED-WHILE-FREE" not in ids(a)
+        assert item(a, "REC-NO-ADJUVANT-AFTER-CLEARANCE").conditional_on == ()

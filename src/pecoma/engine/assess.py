@@ -12,7 +12,12 @@ from pecoma import __version__
 from pecoma.case import Case, DiseaseStatus, NodeStatus, SurgeryStatus, dated_facts
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import derive, primary_in_place, residual_tumour
+from pecoma.engine.facts import (
+    derive,
+    operation_planned_while_free,
+    primary_in_place,
+    residual_tumour,
+)
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
 from pecoma.engine.order import decision_order
 from pecoma.errors import FieldIssue, InputError
@@ -100,6 +105,7 @@ def assess(
         primary_in_place(case),
         case.surgery.status is SurgeryStatus.unknown,
         case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed),
+        operation_planned_while_free(out, case, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
     )
 
     return Assessment(

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from pecoma.engine.collect import Collector
 
 __all__ = [
-    "END_NOT_COUNTED", "Derived", "derive", "margin_fact_of", "margin_facts", "progressed_on",
+    "END_NOT_COUNTED", "Derived", "derive", "margin_fact_of", "margin_facts",
+    "operation_planned_while_free", "progressed_on",
     "residual_removed_asked", "residual_tumour", "size_text",
 ]
 
@@ -399,6 +400,17 @@ def primary_removed_asked(out: Collector, in_place: Sequence[Fact]) -> tuple[str
         return (out.missing("MISS-PRIMARY-REMOVED",
                             affects=("FU-NO-PLAN-PRIMARY-IN-PLACE",)),)
     return ()
+
+
+def operation_planned_while_free(out: Collector, case: Case,
+                                 affects: Sequence[str]) -> tuple[str, ...]:
+    """The question a patient recorded free of disease raises when the surgery is recorded
+    as planned (was the operation done, is it still to come, or dropped?); ``()`` when
+    the case records no such pair. An operation still to come or done is one S11 follows
+    and one surveillance counts from; meanwhile the clearance is taken as recorded."""
+    if case.free_of_disease is None or case.surgery.status is not SurgeryStatus.planned:
+        return ()
+    return (out.missing("MISS-OPERATION-PLANNED-WHILE-FREE", affects=affects),)
 
 
 def margin_fact_of(case: Case) -> Fact:

@@ -40,6 +40,7 @@ def surveillance(
     in_place: Sequence[Fact] = (),
     surgery_unknown: bool = False,
     nodes_unknown: bool = False,
+    operation_asked: tuple[str, ...] = (),
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -55,7 +56,9 @@ def surveillance(
     calendar either until it is (I20). ``surgery_unknown``: localized disease whose
     surgery status is not recorded: the schedule is provisional on it. ``nodes_unknown``:
     the nodal status not known: a low-risk schedule is provisional on it (positive nodes
-    would make it high-risk, I10)."""
+    would make it high-risk, I10). ``operation_asked``: a patient free of disease whose
+    surgery is recorded as planned (:func:`pecoma.engine.facts.operation_planned_while_free`):
+    the schedule from the free-of-disease date is provisional on it."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -76,7 +79,7 @@ def surveillance(
         facts = [Fact("stage.status", status)]
         if free_since is not None:
             facts.append(Fact("free_of_disease.since", free_since.isoformat()))
-        out.add("FU-AFTER-RELAPSE", facts)
+        out.add("FU-AFTER-RELAPSE", facts, operation_asked if free_since is not None else ())
     conditional = risk_conditional_on if group == "indeterminate" else ()
     settled_malignant = bool(malignant) and not malignant_open
     if group == "indeterminate" and not relapsed and not settled_malignant:
@@ -99,6 +102,9 @@ def surveillance(
         # recorded end of treatment may be counted from nothing removed
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-SURGERY-STATUS", affects=rules))
+    if free_since is not None and operation_asked:
+        # an operation still to come, or done, restarts the calendar from its date
+        schedule_conditional = (*schedule_conditional, *operation_asked)
     if nodes_unknown and surveillance_group == "low" and not relapsed:
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-NODES", affects=rules))

@@ -28,7 +28,13 @@ from pecoma.case import (
     YesNo,
 )
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import Derived, margin_fact_of, margin_facts, progressed_on
+from pecoma.engine.facts import (
+    Derived,
+    margin_fact_of,
+    margin_facts,
+    operation_planned_while_free,
+    progressed_on,
+)
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
 
@@ -300,14 +306,21 @@ def adjuvant(
             unsure = ([out.missing("MISS-METASTASIS-TIMING",
                                    affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))]
                       if Timing.unknown in d.timings else [])
+            # an operation recorded as planned may yet be the one S11 follows
+            unsure += operation_planned_while_free(out, case,
+                                                   ("REC-NO-ADJUVANT-AFTER-CLEARANCE",))
             out.add("REC-NO-ADJUVANT-AFTER-CLEARANCE",
-                    [*free_facts, Fact("free_of_disease.by", case.free_of_disease.by)],
+                    [*free_facts, Fact("free_of_disease.by", case.free_of_disease.by),
+                     *([Fact("surgery.status", case.surgery.status)]
+                       if case.surgery.status is SurgeryStatus.planned else [])],
                     unsure)
         else:
             # with the metastases' timing unknown, S11 (present at presentation) and the
             # guideline's silence (a relapse) are each provisional on it
             out.add("REC-NO-ADJUVANT-AFTER-RELAPSE", free_facts,
-                    timing_unknown if shown else ())
+                    [*(timing_unknown if shown else ()),
+                     *operation_planned_while_free(out, case,
+                                                   ("REC-NO-ADJUVANT-AFTER-RELAPSE",))])
 
 
 def _lines_timing_unknown(case: Case) -> list[Fact]:

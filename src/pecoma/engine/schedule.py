@@ -410,9 +410,13 @@ def plan_surveillance(
         # says.
         anchor, anchor_basis, group = free.since, "free_of_disease", "high"
         anchor_fact = Fact("free_of_disease.since", free.since.isoformat())
+        # what it waits on (a planned operation beside it) is decided by the assessment
+        after = next((i for i in assessment.followup if i.id == "FU-AFTER-RELAPSE"), None)
+        waits = after.conditional_on if after is not None else ()
         reasons.append(out.item("FU-AFTER-RELAPSE", [
             Fact("stage.status", status.value), anchor_fact,
-            Fact("free_of_disease.by", free.by.value)]))
+            Fact("free_of_disease.by", free.by.value)], waits))
+        phase_conditional = waits
     else:
         anchor, group = case.treatment_end, risk.surveillance_group
         anchor_fact = Fact("derived.primary_treatment_end",
