@@ -96,3 +96,63 @@ class TestCompletingResection:
         case = parse_case({**_R2_CASE, "surgery": {
             **_R2_CASE["surgery"], "completion": {"date": "2025-03-01", "margin": "R1"}}})
         assert case_from_bundle(bundle_from_case(case)).case.surgery == case.surgery
+
+
+class TestResectionStatuses:
+    """A resection recorded as done is the surgery, whatever a cancelled or planned
+    record of it beside says; a margin with no resection recorded as done is left unknown
+    with a note, never a refused record."""
+
+    @staticmethod
+    def _r0() -> dict[str, Any]:
+        return bundle_from_case(parse_case({**_R2_CASE, "surgery": {
+            "status": "performed", "date": "2025-01-10", "margin": "R0"}}))
+
+    def test_a_cancelled_earlier_booking_does_not_hide_the_resection_done(self) -> None:
+        # booked for 5 January and cancelled (not-done), done on 10 January: the patient
+        # was operated on; read as not operated, the advice would be to resect (and the
+        # margin had made the whole record refused)
+        bundle = self._r0()
+        cancelled = copy.deepcopy(_entry(bundle, "resection"))
+        cancelled["fullUrl"] += "-cancelled"
+        cancelled["resource"].update(id="resection-cancelled", status="not-done",
+                                     performedDateTime="2025-01-05")
+        bundle["entry"].append(cancelled)
+        read = case_from_bundle(bundle)
+        assert read.case.surgery.status.value == "performed"
+        assert read.case.surgery.date is not None
+        assert read.case.surgery.date.isoformat() == "2025-01-10"
+        assert read.case.surgery.margin is Margin.R0
+        assert any("not-done" in n and "resection-cancelled" in n for n in read.not_read)
+
+    def test_the_latest_of_records_none_done_says_where_things_stand(self) -> None:
+        # cancelled on 5 January, booked again (preparation) for 20 February: planned
+        bundle = self._r0()
+        _entry(bundle, "resection")["resource"].update(
+            status="preparation", performedDateTime="2025-02-20")
+        bundle["entry"] = [e for e in bundle["entry"]
+                           if e["resource"].get("id") != "resection-margin"]
+        cancelled = copy.deepcopy(_entry(bundle, "resection"))
+        cancelled["fullUrl"] += "-cancelled"
+        cancelled["resource"].update(id="resection-cancelled", status="not-done",
+                                     performedDateTime="2025-01-05")
+        bundle["entry"].append(cancelled)
+        assert case_from_bundle(bundle).case.surgery.status.value == "planned"
+
+    def test_status_unknown_and_a_margin_are_read_as_unknown_with_notes(self) -> None:
+        bundle = self._r0()
+        _entry(bundle, "resection")["resource"]["status"] = "unknown"
+        read = case_from_bundle(bundle)
+        assert read.case.surgery.status.value == "unknown"
+        assert read.case.surgery.margin is Margin.unknown
+        assert any("status 'unknown' does not say whether" in n for n in read.notes)
+        assert any("a margin while no resection" in n for n in read.notes)
+
+    def test_a_margin_without_the_operation_record_is_not_refused(self) -> None:
+        bundle = self._r0()
+        bundle["entry"] = [e for e in bundle["entry"]
+                           if e["resource"]["resourceType"] != "Procedure"]
+        read = case_from_bundle(bundle)
+        assert read.case.surgery.status.value == "unknown"
+        assert read.case.surgery.margin is Margin.unknown
+        assert "surgery.status" in read.not_found

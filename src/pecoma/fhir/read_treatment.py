@@ -71,6 +71,22 @@ def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool:
 
 def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    _read_resections(procedures, observations, r)
+    surgery = r.data.get("surgery", {})
+    was = r.sources.get("surgery.margin")
+    if was is not None and surgery.get("status") != SurgeryStatus.performed.value:
+        # a margin with no resection recorded as done (the operation's record not sent,
+        # or one cancelled): the surgery status stays what was read, asked about, and the
+        # margin is not pinned to an operation the record does not show
+        status = surgery.get("status", "not recorded")
+        r.notes.append(f"{was}: a margin while no resection of the primary is recorded "
+                       f"as done (surgery status {status}); surgery.margin is unknown")
+        _forget_margin(r)
+        r.why[was] = "a margin with no resection recorded as done"
+
+
+def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
+                     observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     resections = []
     for w, p in procedures:
         if p.get("status") == "entered-in-error":
@@ -89,16 +105,27 @@ def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
         return
     resections.sort(key=lambda wp: _performed_on(wp[1]))
     performed = [(w, p) for w, p in resections if _status(p) is SurgeryStatus.performed]
+    # a resection done outweighs one cancelled or still planned, whatever their dates;
+    # with none done, the latest recorded says where things stand
+    for other, p in resections:
+        if performed and _status(p) is not SurgeryStatus.performed:
+            r.why[other] = (f"status '{p.get('status')}' beside a resection recorded as "
+                            f"done ({performed[-1][0]})")
     if len(performed) > 1:
         # a resection completed by another (after an R2 margin, say): the case holds one
         # surgery, the latest, and only a margin that belongs to it
         _latest_of(performed, observations, r)
         return
-    where, proc = resections[0]
+    where, proc = performed[0] if performed else resections[-1]
     r.used.add(where)
-    for other, _p in resections[1:]:
-        r.why[other] = f"a later resection ({where} is read as the resection of the primary)"
+    for other, _p in resections:
+        if other != where and other not in r.why:
+            r.why[other] = (f"an earlier record of the resection ({where}, the latest, is "
+                            "read as the resection of the primary)")
     status = _status(proc)
+    if status is SurgeryStatus.unknown:
+        r.notes.append(f"{where}: status '{proc.get('status')}' does not say whether the "
+                       "resection was done; the surgery status is left unknown")
     r.put("surgery.status", status.value, f"{where}.status")
     day = day_of(_performed_on(proc))
     if day is not None and status in (SurgeryStatus.performed, SurgeryStatus.planned):
