@@ -117,6 +117,20 @@ class TestUterineLocalized:
         assert "stage.resectable" in bc.not_found
         assert any("no history of metastatic cancer" in n for n in bc.notes)
 
+    def test_a_history_of_metastatic_cancer_is_named_when_the_status_is_refused(
+            self, uterus: dict[str, Any]) -> None:
+        """HistoryOfMetastaticCancer = true with no metastasis Condition: where, when and
+        whether present are not known, so the status is not derived; the refusal names
+        the Observation and what to record, not a bare '(not found)'."""
+        for e in uterus["entry"]:
+            if e["resource"].get("valueBoolean") is False:
+                e["resource"]["valueBoolean"] = True
+        with pytest.raises(InputError) as exc:
+            read(uterus)
+        text = str(exc.value)
+        assert "states a history of metastatic cancer" in text
+        assert "SecondaryCancerCondition" in text
+
     def test_molecular(self, uterus: dict[str, Any]) -> None:
         """TSC2 variant present, pathogenic by its DiagnosticImplication; TSC1 and TFE3
         pertinent negatives (one Observation, LA9634-2 absent)."""

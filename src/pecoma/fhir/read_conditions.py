@@ -371,6 +371,12 @@ def derive_status(r: Reader) -> None:
     elif r.primary_recurred is not None:
         r.put("stage.status", DiseaseStatus.recurrent.value, r.primary_recurred)
         r.notes.append(f"stage.status taken as 'recurrent': {r.primary_recurred}")
+    elif r.metastatic_history is not None:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.metastatic_history} states a history of metastatic "
+                "cancer but names no site, date or whether it is present now; record the "
+                "metastases (mCODE SecondaryCancerCondition, with onset and clinicalStatus) "
+                "or the disease status; the disease status is never assumed")
     else:
         r.issue("stage.status", "(not found)",
                 f"must be given by an Observation coded {c.PECOMA_SYSTEM}|"

@@ -526,6 +526,8 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                 r.used.add(where)
             else:
                 r.why[where] = "a history of metastatic cancer without site or date"
+                if obs.get("valueBoolean") is True:
+                    r.metastatic_history = where
         elif kind == "variant":
             variants.append((where, obs))
         elif kind == "implication":

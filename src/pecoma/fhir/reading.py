@@ -77,6 +77,8 @@ class Reader:
     history_without_end: bool = False
     distant_metastasis_stated: str | None = None
     no_metastatic_history: str | None = None
+    #: Where an mCODE HistoryOfMetastaticCancer states a history (no site or date).
+    metastatic_history: str | None = None
     #: Where the record says the PEComa has recurred (the primary Condition's
     #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
     #: recurrence): the disease is not taken as localized.
