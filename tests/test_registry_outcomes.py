@@ -48,6 +48,8 @@ class TestParse:
         with pytest.raises(InputError) as e:
             parse_outcome("last_contact", "2026-01-01")
         assert paths(e) == ["vital_status"]
+        # nothing given is said so, not shown as Python's None
+        assert str(e.value.issues[0]).endswith("(got nothing)")
         assert "alive_without_disease" in e.value.issues[0].rule
 
     def test_death_needs_a_cause(self) -> None:

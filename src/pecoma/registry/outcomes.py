@@ -151,6 +151,11 @@ def _day(value: object) -> dt.date | None:
     return None if text is None else parse_day(text)
 
 
+def _given(value: object) -> str:
+    """A value as the message shows it: nothing given is "nothing", not ``None``."""
+    return "nothing" if value is None else show_value(value)
+
+
 def parse_outcome(
     event: object, date: object, vital_status: object = None, found_by: object = None
 ) -> OutcomeData:
@@ -183,7 +188,7 @@ def parse_outcome(
                                      f"must be one of {_choices(list(FoundBy))}"))
     if ev is OutcomeEvent.last_contact and status not in ALIVE_STATUSES:
         if status is None and _blank(vital_status):
-            issues.append(FieldIssue("vital_status", show_value(vital_status),
+            issues.append(FieldIssue("vital_status", _given(vital_status),
                                      f"is required for a last contact: one of "
                                      f"{_choices(ALIVE_STATUSES)}"))
         elif status is not None:
@@ -192,7 +197,7 @@ def parse_outcome(
                                      "contact (a death is recorded as event 'death')"))
     if ev is OutcomeEvent.death and status not in DEAD_STATUSES:
         if status is None and _blank(vital_status):
-            issues.append(FieldIssue("vital_status", show_value(vital_status),
+            issues.append(FieldIssue("vital_status", _given(vital_status),
                                      f"is required for a death: one of "
                                      f"{_choices(DEAD_STATUSES)}"))
         elif status is not None:
