@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 
+from pecoma import InputError, assess, parse_case
 from pecoma.fhir.medications import ATC
 from pecoma.fhir.reader import case_from_bundle
+from pecoma.fhir.writer import bundle_from_case
 from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import ORDER_SELECT
 from pecoma.web.cds.settings import CdsSettings
@@ -394,3 +396,77 @@ class TestAnMtorDraftBesideAnAllergyNotIdentified:
         assert "AllergyIntolerance/allergy-1" in card["detail"]
         assert "MedicationRequest/draft-1" in card["detail"]
         assert "suggestions" not in card
+
+
+class TestIntolerancesOfOtherDrugs:
+    """An allergy to a drug the guideline names other than an mTOR inhibitor is read into
+    the case (``systemic.intolerances``), so that the engine withholds every regimen
+    holding it (I15) on every path, not only the CDS cards; it had been listed as not read
+    and S14's doxorubicin proposed beside it."""
+
+    @staticmethod
+    def read(entry: dict[str, Any]) -> Any:
+        bundle = copy.deepcopy(example(PATIENT))
+        bundle["entry"].append({"resource": entry})
+        return case_from_bundle(bundle)
+
+    def test_a_doxorubicin_allergy_by_rxnorm_is_read_and_kept_on_the_round_trip(self) -> None:
+        read = self.read(allergy({"coding": [{"system": RXNORM, "code": "3639"}]}))
+        assert [x.agent.value for x in read.case.systemic.intolerances] == ["doxorubicin"]
+        assert any("intolerance of doxorubicin read" in n for n in read.notes)
+        again = case_from_bundle(bundle_from_case(read.case)).case
+        assert again.systemic.intolerances == read.case.systemic.intolerances
+
+    def test_ifosfamide_named_inside_a_regimen_is_read_once(self) -> None:
+        read = self.read(allergy({"text": "ifosfamide"}))
+        assert [x.agent.value for x in read.case.systemic.intolerances] == ["ifosfamide"]
+
+    def test_an_mtor_allergy_stays_the_contraindication_not_an_intolerance_row(self) -> None:
+        read = self.read(allergy({"text": "sirolimus"}))
+        assert read.case.systemic.mtor_inhibitor_contraindicated.value == "yes"
+        assert read.case.systemic.intolerances == ()
+
+    def test_the_engine_withholds_the_regimen_read(self) -> None:
+        read = self.read(allergy({"coding": [{"system": RXNORM, "code": "3639"}]}))
+        data = read.case.model_dump(mode="json")
+        data["systemic"]["mtor_inhibitor_contraindicated"] = "yes"
+        a = assess(parse_case(data), ON)
+        ids = set(a.record_ids())
+        assert "REC-REGIMEN-NOT-TOLERATED" in ids and "REC-ANTHRACYCLINE" not in ids
+
+
+class TestIntoleranceInTheCase:
+    """The case format's ``systemic.intolerances`` (I15), by hand."""
+
+    BASE: ClassVar[dict[str, Any]] = {
+        "diagnosis": {"method": "histology_with_ihc", "date": "2024-01-10"},
+        "tumour": {"primary_site": "uterus", "size": {"value": 12, "unit": "cm"}},
+        "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive", "sma": "positive"},
+        "stage": {"status": "metastatic", "lymph_nodes": "negative", "resectable": "no",
+                  "metastases": [{"site": "peritoneum", "detected_on": "2024-01-10"}]},
+        "surgery": {"status": "not_performed"},
+    }
+
+    def ids(self, systemic: dict[str, Any]) -> set[str]:
+        return set(assess(parse_case({**self.BASE, "systemic": systemic}), ON).record_ids())
+
+    def test_a_regimen_recorded_as_not_tolerated_counts_for_each_of_its_drugs(self) -> None:
+        # which of doxorubicin and ifosfamide was not tolerated is not told: S14's
+        # doxorubicin and S15's ifosfamide are both withheld
+        ids = self.ids({"mtor_inhibitor_available": "no",
+                        "intolerances": [{"agent": "doxorubicin_ifosfamide"}]})
+        assert {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO"}.isdisjoint(ids)
+        assert "REC-REGIMEN-NOT-TOLERATED" in ids
+
+    def test_a_drug_no_regimen_holds_withholds_nothing(self) -> None:
+        ids = self.ids({"mtor_inhibitor_available": "no",
+                        "intolerances": [{"agent": "dacarbazine"}]})
+        assert {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO"} <= ids
+        assert "REC-REGIMEN-NOT-TOLERATED" not in ids
+
+    def test_an_mtor_inhibitor_needs_the_contraindication_beside_it(self) -> None:
+        with pytest.raises(InputError) as exc:
+            parse_case({**self.BASE, "systemic": {"intolerances": [{"agent": "everolimus"}]}})
+        assert exc.value.issues[0].path == "systemic.intolerances[0].agent"
+        parse_case({**self.BASE, "systemic": {"mtor_inhibitor_contraindicated": "yes",
+                                              "intolerances": [{"agent": "everolimus"}]}})

@@ -203,6 +203,13 @@ def contradictions(case: Case) -> list[FieldIssue]:
     mets = stage.metastases
     if case.free_of_disease is not None:
         issues.extend(_free_of_disease_issues(case, operated_on))
+    for i, intolerance in enumerate(case.systemic.intolerances):
+        if (intolerance.agent.is_mtor_inhibitor
+                and case.systemic.mtor_inhibitor_contraindicated is not YesNo.yes):
+            add(f"systemic.intolerances[{i}].agent", intolerance.agent.value,
+                "is an mTOR inhibitor: an intolerance to one rules every mTOR inhibitor out "
+                "(I15); record 'systemic.mtor_inhibitor_contraindicated' as 'yes' beside it "
+                f"(got '{case.systemic.mtor_inhibitor_contraindicated.value}')")
     therapies = case.systemic.therapies
     if not mets and not therapies:
         return issues

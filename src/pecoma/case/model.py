@@ -253,10 +253,21 @@ class TherapyLine(_Model):
     progressed: YesNo = YesNo.unknown
 
 
+class Intolerance(_Model):
+    """A drug the patient does not tolerate (an active allergy or intolerance): it and
+    every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor is
+    recorded as ``systemic.mtor_inhibitor_contraindicated`` 'yes' as well (S14)."""
+
+    agent: Agent = Field(description="the drug not tolerated (a regimen: either of its drugs)")
+
+
 class Systemic(_Model):
     mtor_inhibitor_available: YesNo = YesNo.unknown
     mtor_inhibitor_contraindicated: YesNo = YesNo.unknown
     therapies: tuple[TherapyLine, ...] = ()
+    intolerances: tuple[Intolerance, ...] = Field(
+        (), description="drugs not tolerated (active allergy or intolerance): every regimen "
+        "holding one is ruled out (I15); empty when none is recorded")
 
 
 class Molecular(_Model):

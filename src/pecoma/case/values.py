@@ -175,10 +175,19 @@ class Agent(StrEnum):
         """Doxorubicin or epirubicin, alone or with ifosfamide (S14, S15)."""
         return self in ANTHRACYCLINE_AGENTS
 
+    @property
+    def drugs(self) -> frozenset[Agent]:
+        """The single drugs it holds: a regimen's each, else itself."""
+        return _REGIMEN_DRUGS.get(self, frozenset({self}))
+
 
 MTOR_AGENTS = frozenset(
     {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
 )
+_REGIMEN_DRUGS = {
+    Agent.doxorubicin_ifosfamide: frozenset({Agent.doxorubicin, Agent.ifosfamide}),
+    Agent.epirubicin_ifosfamide: frozenset({Agent.epirubicin, Agent.ifosfamide}),
+}
 ANTHRACYCLINE_AGENTS = frozenset(
     {Agent.doxorubicin, Agent.doxorubicin_ifosfamide, Agent.epirubicin,
      Agent.epirubicin_ifosfamide}

@@ -41,7 +41,6 @@ from pecoma.settings import EngineSettings
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
 
 _INCOMPLETE = (Margin.R1, Margin.R2)
-_ANTHRACYCLINE_IFOSFAMIDE = (Agent.epirubicin_ifosfamide, Agent.doxorubicin_ifosfamide)
 _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 
@@ -434,12 +433,13 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                        Fact("systemic.therapies.progressed", YesNo.unknown)]
     chemo = d.progressed_on_anthracycline
     # S15 names a regimen for a uterine primary, no option once the disease has progressed
-    # on it (or on doxorubicin with ifosfamide, the same pairing with a sister
-    # anthracycline). Where it is offered the guideline does name a further line, so its
-    # silence is not said.
+    # on it, on the same pairing with a sister anthracycline (doxorubicin with
+    # ifosfamide), or on epirubicin alone (it would give again the drug the disease grew
+    # on). After doxorubicin alone it stands, the anthracycline given said beside it.
+    # Where it is offered the guideline does name a further line, so its silence is not
+    # said.
     s15 = case.tumour.primary_site is PrimarySite.uterus and not any(
-        t.agent in _ANTHRACYCLINE_IFOSFAMIDE and progressed_on(t)
-        for t in case.systemic.therapies
+        _s15_past_if_progressed(t) and progressed_on(t) for t in case.systemic.therapies
     )
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
@@ -451,6 +451,9 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         if not s15:
             out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE",
                     [*mtor_facts, *_progressed_facts(chemo)], [*base, *if_not_progressed])
+    elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
+        # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
+        out.add("REC-REGIMEN-NOT-TOLERATED", [*mtor_facts, *against], base)
     elif mtor_blocked:
         working = [t for t in case.systemic.therapies
                    if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no]
@@ -477,18 +480,24 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
         out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
     if s15:
-        # the regimen (or its doxorubicin twin) given already, whether the disease
-        # progressed on it not recorded: S15 is past if it did, so it waits on the answer
+        # such a line given already, whether the disease progressed on it not recorded:
+        # S15 is past if it did, so it waits on the answer
         s15_conditions = list(base)
         for t in case.systemic.therapies:
-            if t.agent in _ANTHRACYCLINE_IFOSFAMIDE and t.progressed is YesNo.unknown:
+            if _s15_past_if_progressed(t) and t.progressed is YesNo.unknown:
                 s15_conditions.append(out.missing(
                     "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
                     if t.setting is TherapySetting.adjuvant
                     else "MISS-ANTHRACYCLINE-PROGRESSION", affects=("REC-UTERINE-EPI-IFO",)))
-        out.add("REC-UTERINE-EPI-IFO",
-                [status_fact, Fact("tumour.primary_site", "uterus"), *given_before],
-                list(dict.fromkeys(s15_conditions)))
+        against = _not_tolerated(case, _S15_DRUGS)
+        if against:
+            # a drug of S15's regimen not tolerated: never proposed (I15)
+            out.add("REC-REGIMEN-NOT-TOLERATED",
+                    [status_fact, Fact("tumour.primary_site", "uterus"), *against], base)
+        else:
+            out.add("REC-UTERINE-EPI-IFO",
+                    [status_fact, Fact("tumour.primary_site", "uterus"), *given_before],
+                    list(dict.fromkeys(s15_conditions)))
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
     if anthracycline_lines and any(i.id in named for i in out.recommendations):
         out.add("ALERT-ANTHRACYCLINE-GIVEN",
@@ -515,6 +524,26 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             ],
             unsure,
         )
+
+
+#: The drugs of the regimens the guideline names: S14's anthracycline-based chemotherapy
+#: (doxorubicin), and S15's epirubicin with ifosfamide.
+_S14_DRUGS = Agent.doxorubicin.drugs
+_S15_DRUGS = Agent.epirubicin_ifosfamide.drugs
+
+
+def _s15_past_if_progressed(line: TherapyLine) -> bool:
+    """Whether progression on ``line`` puts S15's regimen in the past: a line of it, of
+    doxorubicin with ifosfamide (the same pairing), or of epirubicin alone."""
+    return line.agent in (Agent.epirubicin_ifosfamide, Agent.doxorubicin_ifosfamide,
+                          Agent.epirubicin)
+
+
+def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
+    """The recorded intolerances to a drug of ``drugs`` (a regimen recorded as not
+    tolerated counts for each of its drugs: which one was is not told), as facts."""
+    return [Fact(f"systemic.intolerances[{i}].agent", x.agent)
+            for i, x in enumerate(case.systemic.intolerances) if x.agent.drugs & drugs]
 
 
 def _line_facts(i: int, line: TherapyLine) -> list[Fact]:

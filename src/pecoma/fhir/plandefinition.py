@@ -95,11 +95,16 @@ APPLIES_WHEN: dict[str, str] = {
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
     "contraindicated, no progression on an mTOR inhibitor.",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
-    "contraindicated, no progression on anthracycline-based chemotherapy.",
+    "contraindicated, no progression on anthracycline-based chemotherapy, doxorubicin not "
+    "recorded as not tolerated.",
     "REC-NO-LINE-AFTER-ANTHRACYCLINE": "Advanced disease, mTOR inhibitors unavailable or "
     "contraindicated, that progressed on anthracycline-based chemotherapy.",
     "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary, no progression on "
-    "an anthracycline with ifosfamide.",
+    "epirubicin or on an anthracycline with ifosfamide, and no drug of the regimen "
+    "recorded as not tolerated.",
+    "REC-REGIMEN-NOT-TOLERATED": "Advanced disease where the guideline names a "
+    "chemotherapy regimen (S14, or S15 for a uterine primary) holding a drug recorded as "
+    "not tolerated.",
     "REC-NO-NEXT-LINE": "Advanced disease that progressed on an mTOR inhibitor.",
     "SUPP-AFTER-MTOR": "Advanced disease that progressed on an mTOR inhibitor.",
     "SUPP-NAB-SIROLIMUS": "Advanced disease where an mTOR inhibitor is the first line.",

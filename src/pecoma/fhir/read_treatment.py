@@ -1,18 +1,20 @@
 """The FHIR reader's treatment records: the resection of the primary (Procedure, with its
 margin), lines of systemic therapy (medication statements, requests and
-administrations), and allergies or intolerances to mTOR inhibitors.
+administrations), and allergies or intolerances (to mTOR inhibitors, and to the other drugs
+the case format names).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from pecoma.case import Agent, Margin, PrimarySite, Response, SurgeryStatus, TherapySetting
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+from pecoma.fhir.allergies import CATCH_ALL, AllergyList
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.reading import (
     Planned,
@@ -481,6 +483,37 @@ def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
                        f"{', '.join(given)}")
 
 
+def _intolerances(listed: AllergyList, r: Reader) -> None:
+    """The drugs other than mTOR inhibitors an allergy list names (``systemic.intolerances``,
+    I15): an agent of the case format, or a single drug named inside another entry's
+    words that no listed agent holds already."""
+    found: dict[Agent, str] = {}
+    for where, reading in listed.entries:
+        if reading.left_aside is not None:
+            continue
+        named = [a for a in sorted(reading.agents) if not a.is_mtor_inhibitor]
+        covered = {d for a in named for d in a.drugs}
+        named += [Agent(x) for x in sorted(reading.ingredients)
+                  if x in _SINGLE_DRUGS and Agent(x) not in covered]
+        for agent in named:
+            found.setdefault(agent, where)
+    if not found:
+        return
+    r.put("systemic.intolerances", [{"agent": a.value} for a in found],
+          next(iter(found.values())))
+    for agent, where in found.items():
+        r.used.add(where)
+        r.why.pop(where, None)
+        r.notes.append(f"{where}: intolerance of {agent.value.replace('_', ' ')} read; every "
+                       "regimen holding it is ruled out (I15)")
+
+
+#: The case format's agents that are one drug (an allergy naming one inside a regimen).
+_SINGLE_DRUGS: Final = frozenset(
+    a.value for a in Agent
+    if a.drugs == {a} and not a.is_mtor_inhibitor and a not in CATCH_ALL)
+
+
 def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     """The mTOR-inhibitor contraindication an allergy list gives, each entry read by
     :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use)."""
@@ -491,6 +524,7 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         elif reading.other is not None and not (reading.rules_out_mtor
                                                 or reading.unidentified):
             r.why[where] = f"to {reading.other}, no mTOR inhibitor"
+    _intolerances(listed, r)
     named = list(listed.mtor)
     if named:
         # An allergy or intolerance to an mTOR inhibitor is a contraindication of every

@@ -52,6 +52,10 @@ def site_concept(value: str) -> dict[str, Any]:
     return concept(c.site_code(value), display, *more)
 
 
+_ALLERGY_STATUS = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+_ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+
+
 def _code(value: str) -> str:
     return value.replace("_", "-")
 
@@ -298,6 +302,17 @@ def _systemic(case: Case, b: _Builder) -> None:
         if t.started_on is not None:
             med["effectivePeriod"] = {"start": t.started_on.isoformat()}
         b.add(med)
+    for i, x in enumerate(sysm.intolerances):
+        b.add({
+            "resourceType": "AllergyIntolerance",
+            "id": f"intolerance-{i + 1}",
+            "clinicalStatus": {"coding": [{"system": _ALLERGY_STATUS, "code": "active"}]},
+            "verificationStatus": {"coding": [{"system": _ALLERGY_VERIFICATION,
+                                               "code": "confirmed"}]},
+            "category": ["medication"],
+            "code": concept(c.agent_code(x.agent), x.agent.value.replace("_", " ")),
+            "patient": b.subject,
+        })
 
 
 _GENES = {"tsc1": ("HGNC:12362", "TSC1"), "tsc2": ("HGNC:12363", "TSC2"),

@@ -28,6 +28,7 @@ from pecoma.case import (
     FusionStatus,
     Histology,
     IHCResult,
+    Intolerance,
     Margin,
     Metastasis,
     MetastasisSite,
@@ -416,6 +417,21 @@ FORM: tuple[Group, ...] = (
             ),
             show_for=_RELAPSED | {DiseaseStatus.locally_advanced_unresectable.value},
         ),
+    ),
+    Group(
+        "intolerances",
+        "Drugs not tolerated",
+        (),
+        rows=RowSpec(
+            "systemic.intolerances",
+            "Intolerance",
+            "agent",
+            (Control("agent", "Drug", "select", _options(Agent, blank="— none —"),
+                     help=_describe(Intolerance, "agent")),),
+            show_for=_RELAPSED | {DiseaseStatus.locally_advanced_unresectable.value},
+        ),
+        note="Active allergies or intolerances: every regimen holding the drug is ruled out "
+        "(I15). An mTOR inhibitor is recorded as 'mTOR inhibitor contraindicated' too.",
     ),
     Group(
         "imaging",
