@@ -496,6 +496,71 @@ class TestConditions:
         assert [x.site for x in bc.case.stage.metastases] == [MetastasisSite.lung]
         assert any("another primary" in x for x in bc.not_read)
 
+    def test_an_unlinked_metastasis_beside_another_cancer_is_not_taken_as_the_pecomas(
+            self, kidney: dict[str, Any]) -> None:
+        """mCODE's link from a metastasis to its primary is optional: with a second primary
+        cancer in the record, a present metastasis naming none cannot be the PEComa's (it
+        had made the disease metastatic, with mTOR advice). The record is refused naming
+        the metastasis and the other cancer; a resolved one is left aside, said why."""
+        other = {"resourceType": "Condition", "id": "primary-cancer-condition-breast",
+                 "code": {"text": "Breast cancer"}, "clinicalStatus": {"coding": [{
+                     "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                     "code": "active"}]},
+                 "subject": {"reference": "Patient/cancer-patient-pecoma-k"}}
+        b = add(kidney, other)
+        with pytest.raises(InputError) as exc:
+            read(b)
+        text = str(exc.value)
+        assert "secondary-cancer-condition-brain-mets" in text
+        assert "primary-cancer-condition-breast" in text
+        res(b, "secondary-cancer-condition-brain-mets")["extension"] = [
+            {"url": "http://hl7.org/fhir/StructureDefinition/condition-related",
+             "valueReference": {"reference": "Condition/primary-cancer-condition-breast"}}]
+        bc = read(b)
+        assert [x.site for x in bc.case.stage.metastases] == [MetastasisSite.lung]
+        assert any("resolved metastasis naming no primary" in x for x in bc.not_read)
+
+    @staticmethod
+    def _second_pecoma(site: str, onset: str, status: str, text: str = "PEComa"
+                       ) -> dict[str, Any]:
+        return {"resourceType": "Condition", "id": f"pecoma-{site}-{status}",
+                "code": {"text": f"{text} of the {site}"}, "onsetDateTime": onset,
+                "bodySite": [{"text": site}],
+                "clinicalStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": status}]},
+                "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+
+    def test_two_current_pecomas_at_different_sites_are_refused_in_any_order(
+            self, uterus: dict[str, Any]) -> None:
+        """Which is the primary decides the advice (S15 is for a uterine primary): it had
+        been the first in the bundle."""
+        liver = self._second_pecoma("liver", "2026-05-04", "active")
+        for bundle in (add(uterus, liver), {**uterus, "entry": [
+                {"fullUrl": "urn:uuid:liver", "resource": liver}, *uterus["entry"]]}):
+            with pytest.raises(InputError) as exc:
+                read(bundle)
+            assert "pecoma-liver-active" in str(exc.value)
+
+    def test_a_resolved_pecoma_elsewhere_is_not_the_case(self, uterus: dict[str, Any]) -> None:
+        old = self._second_pecoma("kidney", "2015-02-01", "resolved")
+        bundle = {**uterus, "entry": [{"fullUrl": "urn:uuid:old", "resource": old},
+                                      *uterus["entry"]]}
+        bc = read(bundle)
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert any("a further PEComa Condition" in x for x in bc.not_read)
+
+    def test_a_recurrence_at_the_site_keeps_the_diagnosis(self, uterus: dict[str, Any]
+                                                          ) -> None:
+        """A later Condition recording the PEComa's recurrence is not the diagnosis: the
+        diagnosis date stays the primary's, whatever the order."""
+        again = self._second_pecoma("uterus", "2026-01-10", "active", "Recurrent PEComa")
+        bundle = {**uterus, "entry": [{"fullUrl": "urn:uuid:again", "resource": again},
+                                      *uterus["entry"]]}
+        bc = read(bundle)
+        assert bc.case.diagnosis.date == dt.date(2024, 3, 4)
+        assert bc.case.stage.status is DiseaseStatus.recurrent
+
     def test_named_only(self, uterus: dict[str, Any]) -> None:
         """Conditions named in text only: 'Malignant PEComa of the uterus' is the primary,
         'PEComa metastasis to the lung' a metastasis (not a second primary)."""

@@ -170,9 +170,24 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                 f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or an mCODE "
                 "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it")
         return
-    # A confirmed diagnosis before a provisional one.
-    primary.sort(key=lambda wx: verification(wx[1]) in _NOT_CONFIRMED)
+    # A confirmed diagnosis before a provisional one, one not in the past (resolved,
+    # inactive) before one that is, then the earliest onset (the diagnosis, not a later
+    # record of it): the bundle's order decides nothing.
+    primary.sort(key=lambda wx: (verification(wx[1]) in _NOT_CONFIRMED,
+                                 clinical_status(wx[1]) in _HISTORY, _onset_key(wx[1])))
     where, cond = primary[0]
+    rivals = [w for w, x in primary[1:]
+              if (verification(x) in _NOT_CONFIRMED, clinical_status(x) in _HISTORY)
+              == (verification(cond) in _NOT_CONFIRMED, clinical_status(cond) in _HISTORY)
+              and site_of(x.get("bodySite"), PrimarySite)
+              not in (None, site_of(cond.get("bodySite"), PrimarySite))]
+    if rivals:
+        r.issue("Condition", f"({1 + len(rivals)} PEComa Conditions)",
+                f"cannot be read: {where} and {rivals[0]} name PEComa at different primary "
+                "sites, both current, so which is the primary cannot be told; record the "
+                "other as a metastasis (mCODE SecondaryCancerCondition) or its "
+                "clinicalStatus as resolved")
+        return
     r.used.add(where)
     r.primary = cond
     site = site_of(cond.get("bodySite"), PrimarySite)
@@ -212,10 +227,22 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         if (r.primary_recurred is None and clinical_status(other) not in _HISTORY
                 and _RECURRENCE_WORDS.search(m.lower_words(other.get("code")))):
             r.primary_recurred = f"{other_where}, a recurrence of the PEComa"
-    _read_metastases(mets, r)
+    others = [w for w, x in conditions
+              if x is not cond and id(x) not in linked and not _is_pecoma(x)
+              and _candidate_primary(x) and clinical_status(x) not in _HISTORY]
+    _read_metastases(mets, r, others)
 
 
-def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+def _onset_key(cond: Mapping[str, Any]) -> str:
+    """The onset as text that sorts by date (none: last)."""
+    onset = cond.get("onsetDateTime")
+    return onset if isinstance(onset, str) else "~"
+
+
+def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader,
+                     other_cancers: list[str]) -> None:
+    """``other_cancers``: where the record's other primary cancers are (a metastasis that
+    names no primary cannot then be taken as the PEComa's)."""
     present: list[dict[str, Any]] = []
     history: list[tuple[dict[str, Any], dt.date | None]] = []
     paths: list[str] = []
@@ -224,6 +251,16 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
         target = resolved(reference_of((related or {}).get("valueReference")), r)
         if target is not None and r.primary is not None and target is not r.primary:
             r.why[where] = "a metastasis of another primary cancer"
+            continue
+        if target is None and other_cancers and clinical_status(cond) in _HISTORY:
+            r.why[where] = ("a resolved metastasis naming no primary, beside another primary "
+                            f"cancer ({other_cancers[0]})")
+            continue
+        if target is None and other_cancers:
+            r.issue(f"{where}.extension(relatedPrimaryCancerCondition)", "(missing)",
+                    "must name the primary cancer of this metastasis: the record holds "
+                    f"another primary cancer ({other_cancers[0]}) besides the PEComa, so the "
+                    "metastasis cannot be taken as the PEComa's")
             continue
         if _suspected(cond, where, r):
             continue
