@@ -336,6 +336,31 @@ class TestMitoticCountUnit:
         assert self._read(quantity).case.histology.mitoses_per_50_hpf == 4
 
 
+class TestUnitsThatDisagree:
+    """A quantity whose unit text and UCUM code name different units (8 "cm" coded "mm"):
+    which one is meant cannot be told, so the fact stays unknown with a note. The code had
+    won silently: 8 mm, a low-risk tumour, for what the text called 8 cm."""
+
+    @staticmethod
+    def _read(quantity: dict[str, Any]) -> Any:
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        _resource(bundle, "tumour-size")["valueQuantity"] = quantity
+        return case_from_bundle(bundle)
+
+    def test_cm_coded_mm_leaves_the_size_unknown(self) -> None:
+        bc = self._read({"value": 8, "unit": "cm", "system": c.UCUM, "code": "mm"})
+        assert bc.case.tumour.size is None
+        assert "tumour.size" in bc.not_found
+        assert any("Observation/tumour-size" in n and "name different units" in n
+                   for n in bc.notes)
+
+    @pytest.mark.parametrize("unit", ["cm", "centimeters", "Centimetre"])
+    def test_the_same_unit_in_words_is_read(self, unit: str) -> None:
+        size = self._read({"value": 8, "unit": unit, "system": c.UCUM, "code": "cm"}
+                          ).case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (8, "cm")
+
+
 class TestRejectedBundles:
     def test_unparseable_json(self) -> None:
         with pytest.raises(InputError) as exc:

@@ -96,8 +96,28 @@ def _binary(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> bool | 
     return None
 
 
-def _quantity(obs: Mapping[str, Any], where: str, r: Reader) -> tuple[float, str] | None:
+#: Units of a size and of an interval in the words a ``unit`` text may use, by UCUM code.
+_SIZE_UNITS: Final = {"cm": "cm", "centimeter": "cm", "centimetre": "cm", "mm": "mm",
+                      "millimeter": "mm", "millimetre": "mm"}
+_TIME_UNITS: Final = {"mo": "mo", "month": "mo", "a": "a", "year": "a", "yr": "a"}
+
+
+def _quantity(obs: Mapping[str, Any], where: str, r: Reader,
+              units: Mapping[str, str] | None = None) -> tuple[float, str] | None:
+    """The value and unit (the UCUM ``code``, else the ``unit`` text) of a quantity.
+    ``units``: the units the fact may have, by the words naming them; a ``unit`` text and
+    a ``code`` naming two different ones (8 "cm" coded "mm") leave the fact unknown, with
+    a note: which one is meant cannot be told."""
     q = obs.get("valueQuantity")
+    if isinstance(q, dict) and units is not None:
+        said = [units.get(str(q.get(k)).strip().lower().rstrip("s."))
+                for k in ("unit", "code") if isinstance(q.get(k), str)]
+        if len(said) == 2 and None not in said and said[0] != said[1]:
+            r.why[where] = (f"its unit text {show_value(q.get('unit'))} and its code "
+                            f"{show_value(q.get('code'))} name different units: the fact "
+                            "stays unknown")
+            r.notes.append(f"{where}: {r.why[where]}")
+            return None
     if isinstance(q, dict) and q.get("comparator") is not None:
         # '> 5 cm' is no size of 5 cm (nor a mitotic count '< 1' one of 1): not read
         shown = f"{q.get('comparator')} {q.get('value')} {q.get('code') or q.get('unit') or ''}"
@@ -174,7 +194,7 @@ def _coded(path: str, allowed: Iterable[str], element: str) -> _Handler:
 
 
 def _size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
-    q = _quantity(obs, where, r)
+    q = _quantity(obs, where, r, _SIZE_UNITS)
     if q is None:
         return
     value, unit = q
@@ -218,7 +238,7 @@ def _mitoses(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 
 
 def _dfi(r: Reader, obs: Mapping[str, Any], where: str) -> None:
-    q = _quantity(obs, where, r)
+    q = _quantity(obs, where, r, _TIME_UNITS)
     if q is None:
         return
     value, unit = q
@@ -300,7 +320,7 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     if longest is None or len(r.puts) == mark:  # this observation's value was not read
         return
     value = r.data["tumour"]["size"]
-    q = _quantity(longest, f"{where}.component(33728-7)", r)
+    q = _quantity(longest, f"{where}.component(33728-7)", r, _SIZE_UNITS)
     if q is None or q[1] not in ("cm", "mm"):
         return
     other = {"value": q[0], "unit": q[1]}
