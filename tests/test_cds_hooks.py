@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 import logging
 from typing import Any
 
@@ -332,6 +333,24 @@ class TestBadRequests:
         r = client.post(f"/cds-services/{PATIENT_VIEW}", content=medium,
                         headers={"content-type": "application/json"})
         assert r.status_code == 400
+
+    def test_a_request_in_utf16_or_with_odd_text_is_400_not_silent(
+            self, client: TestClient) -> None:
+        """A PEComa patient's request in UTF-16 had been answered 200 with no cards; a lone
+        surrogate in the patient id had made a 500 (the id is echoed in card text)."""
+        bundle = example("localized-high-risk")
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}",
+                        content=json.dumps(body).encode("utf-16"),
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 400
+        assert "not UTF-8" in r.json()["detail"]
+        raw = json.dumps(body).replace(patient_id(bundle), patient_id(bundle) + "\\ud800",
+                                       1).encode()
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", content=raw,
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 400
+        assert r.headers["content-type"].startswith("application/problem+json")
 
     @pytest.mark.parametrize(("extra", "path"), [
         ({"fhirAuthorization": bearer("t")}, "fhirAuthorization"),

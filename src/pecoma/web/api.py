@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from typing import Any
 
@@ -159,10 +160,60 @@ async def read_json(request: Request, *, one_key_once: bool = False) -> Any:
     return json_body(await request.body(), one_key_once=one_key_once)
 
 
+#: The escapes of a NUL character or of half a surrogate pair, in JSON text.
+_ODD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
 def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
-    """The JSON value of a request body, or a 400 problem (see :func:`read_json`)."""
+    """The JSON value of a request body, or a 400 problem (see :func:`read_json`).
+
+    JSON between systems is UTF-8 (RFC 8259, 8.1): a body in UTF-16 or UTF-32 (a NUL byte,
+    which UTF-8 JSON never holds, or their byte-order mark) is refused, not read. So is a
+    string holding a NUL character or half a surrogate pair (escaped ``\\u0000``,
+    ``\\ud800``): no database stores the first, no JSON writer writes the second."""
     if not raw.strip():
         raise _problem(400, "malformed-json", "the body is empty; send a case as JSON")
+    if b"\x00" in raw or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise _problem(400, "malformed-json", "the body is not UTF-8 text (UTF-16 or "
+                       "UTF-32?); JSON is sent as UTF-8 (RFC 8259)")
+    value = _parsed(raw, one_key_once)
+    if _ODD_ESCAPE.search(raw):
+        where = _odd_text(value, "")
+        if where is not None:
+            # shown escaped, as in the body: the character itself cannot be written back
+            where = _ODD_CHAR.sub(lambda m: f"\\u{ord(m.group()):04x}", where)
+            raise _problem(400, "malformed-json", f"'{where or '(body)'}' holds a NUL "
+                           "character or half a surrogate pair",
+                           [FieldIssue(where or "(body)", "an escaped NUL or lone surrogate",
+                                       "must be Unicode text without NUL characters or "
+                                       "unpaired surrogates")])
+    return value
+
+
+def _odd_text(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) holding a NUL or a lone surrogate, or None."""
+    if isinstance(value, str):
+        return path if _ODD_CHAR.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if _ODD_CHAR.search(key):
+                return inner
+            found = _odd_text(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _odd_text(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+_ODD_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def _parsed(raw: bytes, one_key_once: bool) -> Any:
     if not one_key_once and _LONG_NUMBER not in raw.translate(_DIGITS):
         try:
             return orjson.loads(raw)
