@@ -1310,3 +1310,34 @@ def test_two_drafts_link_each_to_its_own_report(client: TestClient) -> None:
     texts = [client.get(c["links"][0]["url"].removeprefix("http://127.0.0.1:8000")).text
              for c in cards]
     assert "doxorubicin" in texts[0].lower() and "dacarbazine" in texts[1].lower()
+
+
+class TestDeceased:
+    """Patient.deceased[x] is a modifier: a patient the record says died gets no advice
+    and no proposed order (a first-line card proposing sirolimus had been shown)."""
+
+    @staticmethod
+    def died(prefetch: dict[str, Any]) -> None:
+        prefetch["patient"]["deceasedDateTime"] = "2026-10-01"
+
+    def test_patient_view_says_so_and_advises_nothing(self, client: TestClient) -> None:
+        [card] = cards_of(client, view(self.died), PATIENT_VIEW)
+        assert card["indicator"] == "warning"
+        assert "died (2026-10-01)" in card["summary"]
+        assert "suggestions" not in card
+
+    def test_a_chemotherapy_draft_gets_no_proposal(self, client: TestClient) -> None:
+        cards = cards_of(client, order(self.died, **DOXORUBICIN))
+        assert [c["summary"] for c in cards] == [
+            "The record says this patient died (2026-10-01): no PEComa advice"]
+        assert all("suggestions" not in c for c in cards)
+
+    def test_the_allergy_check_still_holds(self, client: TestClient) -> None:
+        def died_allergic(prefetch: dict[str, Any]) -> None:
+            self.died(prefetch)
+            prefetch["allergies"] = {"resourceType": "Bundle", "type": "searchset",
+                                     "total": 1, "entry": [{"resource": allergy(
+                                         {"text": "doxorubicin"})}]}
+        cards = cards_of(client, order(died_allergic, **DOXORUBICIN))
+        assert any(c["indicator"] == "critical" for c in cards)
+        assert any("died" in c["summary"] for c in cards)

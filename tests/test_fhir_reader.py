@@ -1079,3 +1079,18 @@ class TestResultsInWords:
             _necrosis_said("n2", {"valueString": "cannot be assessed"},
                            "2026-05-09T10:00:00Z")))
         assert bc.case.histology.necrosis is Feature.unknown
+
+
+class TestDeceased:
+    def test_a_death_recorded_is_read_and_noted(self) -> None:
+        bundle = copy.deepcopy(example("low-risk"))
+        patient = next(e["resource"] for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "Patient")
+        assert case_from_bundle(bundle).deceased is None
+        patient["deceasedBoolean"] = True
+        bc = case_from_bundle(bundle)
+        assert bc.deceased == "yes"
+        assert any("recorded as deceased" in n for n in bc.notes)
+        patient.pop("deceasedBoolean")
+        patient["deceasedDateTime"] = "2026-10-01T10:00:00+02:00"
+        assert case_from_bundle(bundle).deceased == "2026-10-01T10:00:00+02:00"

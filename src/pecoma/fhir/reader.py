@@ -119,6 +119,9 @@ class BundleCase:
     #: contraindicated' is not kept; with a medication part unread, the lines already
     #: given are not fully known (:attr:`history_doubt`).
     unread: Mapping[str, str] = field(default_factory=dict)
+    #: The record says the patient died (``Patient.deceased[x]``): the date given, or
+    #: ``"yes"``; ``None`` otherwise. Treatment advice is then no decision at hand.
+    deceased: str | None = None
 
     @property
     def history_doubt(self) -> str | None:
@@ -403,9 +406,14 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     "must hold exactly one patient's record")
             raise OtherPatientError(r.issues, list(r.issues), source)
     patient_id = None
+    deceased = None
     if patients:
         pid = patients[0][1].get("id")
         patient_id = str(pid) if isinstance(pid, str) else None
+        deceased = _deceased(patients[0][1])
+        if deceased is not None:
+            r.notes.append(f"Patient.deceased[x]: the patient is recorded as deceased "
+                           f"({deceased}); the advice below is no decision at hand")
 
     if expected is not None and patient_id is not None and patient_id != expected:
         r.issue("Patient.id", patient_id, f"must be the patient the record is read for "
@@ -495,7 +503,17 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unknown_starts=tuple(r.unknown_starts),
         planned=tuple(r.planned),
         unread=unread,
+        deceased=deceased,
     )
+
+
+def _deceased(patient: Mapping[str, Any]) -> str | None:
+    """What ``Patient.deceased[x]`` says of the patient's death: the date (or date and
+    time) given, ``"yes"``, or ``None`` (alive, or not said)."""
+    when = patient.get("deceasedDateTime")
+    if isinstance(when, str) and when.strip():
+        return when.strip()[:40]
+    return "yes" if patient.get("deceasedBoolean") is True else None
 
 
 def case_from_bundle_json(

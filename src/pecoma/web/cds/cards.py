@@ -194,6 +194,16 @@ class Answer:
                   indicator="warning", version=version, record_ids=(),
                   detail=what + md_unknown(unknown))
 
+    def deceased_card(self, deceased: str) -> None:
+        """A warning that the record says the patient died: no advice is given."""
+        when = "" if deceased == "yes" else f" ({md_text(deceased)})"
+        self.card(summary=f"The record says this patient died{when}: no PEComa advice",
+                  indicator="warning", version=load_knowledge().version, record_ids=(),
+                  detail="The patient resource records the patient's death "
+                  f"(Patient.deceased){when}. pecoma gives no treatment or surveillance "
+                  "advice and proposes no order for a patient recorded as deceased. If the "
+                  "record is wrong, correct it and reopen the chart.")
+
     def other_patient_card(self, foreign: list[str], rest: list[str],
                            unknown: dict[str, str]) -> None:
         """A warning that the record sent for this chart holds another patient's data

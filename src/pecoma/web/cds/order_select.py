@@ -461,6 +461,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             answer.cards += scratch.cards
             answer.records += scratch.records
         if read is not None:
+            if read[1] is not None and read[1].deceased is not None:
+                answer.deceased_card(read[1].deceased)
             for draft, agent in known:
                 _intolerance(answer, draft, agent, read[2])
             _not_checked(answer, known, read[2])
@@ -480,6 +482,9 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     for draft, agent in known:
         _intolerance(answer, draft, agent, safety)
     _not_checked(answer, known, safety)
+    if bc.deceased is not None:  # no advice, nothing proposed: the allergy check stands
+        answer.deceased_card(bc.deceased)
+        return answer
     try:
         for draft, agent in chemo:
             a = _alerting(bc.case, agent, svc)

@@ -255,6 +255,9 @@ async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) 
     record, bc, safety = read
     if bc is None:
         return answer
+    if bc.deceased is not None:
+        answer.deceased_card(bc.deceased)
+        return answer
     planned_intolerance(answer, safety)
     try:
         a = assess(bc.case, svc.today(), svc.engine_settings())
