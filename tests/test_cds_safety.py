@@ -1341,3 +1341,55 @@ class TestDeceased:
         cards = cards_of(client, order(died_allergic, **DOXORUBICIN))
         assert any(c["indicator"] == "critical" for c in cards)
         assert any("died" in c["summary"] for c in cards)
+
+
+class TestEveryDrugOfADraftIsChecked:
+    """A draft whose Medication holds an mTOR inhibitor and another drug is read as the
+    mTOR inhibitor; the other drug had gone unchecked: no critical card for it beside an
+    allergy to it."""
+
+    RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+    def combination(self, second: str) -> dict[str, Any]:
+        return {"contained": [{"resourceType": "Medication", "id": "m", "ingredient": [
+                    {"itemCodeableConcept": {"coding": [{"system": self.RX, "code": "141704"}],
+                                             "text": "everolimus"}},
+                    {"itemCodeableConcept": {"text": second}}]}],
+                "medicationReference": {"reference": "#m"}}
+
+    @staticmethod
+    def allergic_to(text: str) -> Any:
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = {"resourceType": "Bundle", "type": "searchset",
+                                     "total": 1, "entry": [{"resource": allergy(
+                                         {"text": text})}]}
+        return change
+
+    def test_an_allergy_to_the_second_drug_is_a_critical_card(
+            self, client: TestClient) -> None:
+        cards = cards_of(client, order(self.allergic_to("ifosfamide"),
+                                       **self.combination("ifosfamide")))
+        critical = [c for c in cards if c["indicator"] == "critical"]
+        assert len(critical) == 1 and "ifosfamide" in critical[0]["summary"]
+
+    def test_without_the_allergy_no_critical_card(self, client: TestClient) -> None:
+        cards = cards_of(client, order(self.allergic_to("penicillin"),
+                                       **self.combination("ifosfamide")))
+        assert all(c["indicator"] != "critical" for c in cards)
+
+
+class TestTwoTreatmentsInOneRecord:
+    def test_no_line_is_read_and_the_history_is_in_doubt(self) -> None:
+        from pecoma.fhir.reader import case_from_bundle
+        bundle = copy.deepcopy(example(PATIENT))
+        pid = patient_id(bundle)
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationStatement", "id": "combo", "status": "completed",
+            "medicationCodeableConcept": {"text": "everolimus with doxorubicin"},
+            "effectivePeriod": {"start": "2025-06-01"},
+            "subject": {"reference": f"Patient/{pid}"}}})
+        bc = case_from_bundle(bundle, on=dt.date(2026, 11, 28))
+        assert all(t.agent.value not in ("everolimus", "doxorubicin")
+                   for t in bc.case.systemic.therapies)
+        assert bc.history_doubt is not None and "identify" in bc.history_doubt
+        assert any("everolimus, doxorubicin together" in n for n in bc.notes)

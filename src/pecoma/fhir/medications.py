@@ -410,6 +410,25 @@ def agent_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> Ag
     return _agent_in(" ".join(_words(cc) for cc in concepts))
 
 
+def agents_beside(resource: Mapping[str, Any], agent: Agent,
+                  resolve: Resolver = no_resolver) -> tuple[Agent, ...]:
+    """The other agents a medication resource names beside ``agent`` (what
+    :func:`agent_of` read it as) and that ``agent`` does not hold: everolimus and
+    ifosfamide in one Medication are read as everolimus, and ifosfamide is here. A
+    medication naming such a pair is no line pecoma can tell, and each drug it names is
+    checked against the allergy list."""
+    words = " ".join(_words(cc) for cc in _concepts(resource, resolve))
+    if not words or _ANY_NAME.search(words) is None:
+        return ()
+    held = {d for d in INGREDIENTS.get(agent, frozenset())}
+    named = [other for other, names in c.AGENT_NAMES
+             if other is not agent and any(n in words for n in names)]
+    return tuple(other for other in named
+                 if other.value not in held
+                 and not (INGREDIENTS.get(other, frozenset()) <= held and held)
+                 and not (other.is_mtor_inhibitor and agent.is_mtor_inhibitor))
+
+
 #: The drugs an agent of the case format is made of, each by the names that identify it:
 #: an intolerance to one rules out every agent that holds it (ifosfamide: doxorubicin
 #: with ifosfamide, epirubicin with ifosfamide, ifosfamide).

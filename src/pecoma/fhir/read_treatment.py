@@ -326,6 +326,17 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             r.notes.append(f"{where}: {why}; if it is a systemic agent, its line is "
                            "missing")
             continue
+        beside = meds.agents_beside(med, agent, r.resolve)
+        if beside:
+            # two treatments named in one record (everolimus with doxorubicin): which
+            # line it was cannot be told, so the lines given are not fully known
+            names = ", ".join(a.value for a in (agent, *beside))
+            why = f"names {names} together: which line it was is not known"
+            r.why[where] = f"medication not identified: {why}"
+            if state not in meds.NOT_A_LINE:
+                r.unidentified.append(f"{where}: {why}")
+                r.notes.append(f"{where}: {why}; no line is read from it")
+            continue
         start = meds.first_day(med)
         if state is meds.Given.maybe_started and start is not None:
             # not a line, nor none: whether it was given is unknown, and the lines

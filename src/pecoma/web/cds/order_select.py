@@ -29,6 +29,7 @@ from pecoma.fhir.client import ServerNotAllowed
 from pecoma.fhir.medications import (
     Resolver,
     agent_of,
+    agents_beside,
     resolver_for,
     unheld_medications,
     unreadable_medication,
@@ -441,6 +442,9 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         resolve = resolver_for([*held, *fetched], by_url, servers)
     known: list[tuple[Mapping[str, Any], Agent]] = []
     unidentified: list[tuple[Mapping[str, Any], str]] = []
+    # every drug a draft names is checked against the allergy list, the ones named beside
+    # the one it is read as too (everolimus with ifosfamide in one Medication)
+    checked: list[tuple[Mapping[str, Any], Agent]] = []
     for order in orders:
         agent = agent_of(order, resolve)
         if agent is None:
@@ -449,6 +453,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                 unidentified.append((order, why))
         else:
             known.append((order, agent))
+            checked += [(order, agent)] + [(order, other) for other in
+                                           agents_beside(order, agent, resolve)]
     chemo = [(order, agent) for order, agent in known if agent.is_conventional_chemotherapy]
     if not known and not unidentified:
         return answer
@@ -463,25 +469,25 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         if read is not None:
             if read[1] is not None and read[1].deceased is not None:
                 answer.deceased_card(read[1].deceased)
-            for draft, agent in known:
+            for draft, agent in checked:
                 _intolerance(answer, draft, agent, read[2])
-            _not_checked(answer, known, read[2])
+            _not_checked(answer, checked, read[2])
         return answer
     read = await read_record(req, request, svc, answer, deadline, fetched)
     if read is None:
         return answer
     record, bc, safety = read
     if bc is None:  # no case: the card says why; the allergy check does not need one
-        for draft, agent in known:
+        for draft, agent in checked:
             _intolerance(answer, draft, agent, safety)
-        _not_checked(answer, known, safety)
+        _not_checked(answer, checked, safety)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
         return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
-    for draft, agent in known:
+    for draft, agent in checked:
         _intolerance(answer, draft, agent, safety)
-    _not_checked(answer, known, safety)
+    _not_checked(answer, checked, safety)
     if bc.deceased is not None:  # no advice, nothing proposed: the allergy check stands
         answer.deceased_card(bc.deceased)
         return answer
@@ -515,7 +521,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         answer = Answer(svc, ORDER_SELECT, req.instance)
         answer.error_card([f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues],
                           len(exc.issues))
-        for draft, agent in known:  # the allergy check does not rest on the case: kept
+        for draft, agent in checked:  # the allergy check does not rest on the case: kept
             _intolerance(answer, draft, agent, safety)
-        _not_checked(answer, known, safety)
+        _not_checked(answer, checked, safety)
     return answer
