@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -1094,3 +1094,38 @@ class TestDeceased:
         patient.pop("deceasedBoolean")
         patient["deceasedDateTime"] = "2026-10-01T10:00:00+02:00"
         assert case_from_bundle(bundle).deceased == "2026-10-01T10:00:00+02:00"
+
+
+class TestModifierExtensions:
+    """A modifierExtension pecoma does not understand may change what a resource means
+    (FHIR R4: never read as if it were absent): the resource is not read, said so; an
+    allergy or medication left out leaves its part of the record unknown. Both had been
+    read as usual."""
+
+    @staticmethod
+    def _bundle() -> dict[str, Any]:
+        return copy.deepcopy(example("localized-high-risk"))
+
+    MOD: ClassVar[list[dict[str, Any]]] = [
+        {"url": "https://ehr.example/fhir/StructureDefinition/not-confirmed",
+         "valueBoolean": True}]
+
+    def test_an_observation_with_one_is_not_read(self) -> None:
+        bundle = self._bundle()
+        obs = _resource(bundle, "histology-necrosis")
+        assert case_from_bundle(bundle).case.histology.necrosis is Feature.present
+        obs["modifierExtension"] = self.MOD
+        bc = case_from_bundle(bundle)
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert any("histology-necrosis: not read" in n and "not-confirmed" in n
+                   for n in bc.notes)
+
+    def test_an_allergy_with_one_leaves_the_allergies_unknown(self) -> None:
+        bundle = self._bundle()
+        pid = next(e["resource"]["id"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        bundle["entry"].append({"resource": {
+            "resourceType": "AllergyIntolerance", "id": "odd", "modifierExtension": self.MOD,
+            "code": {"text": "penicillin"}, "patient": {"reference": f"Patient/{pid}"}}})
+        bc = case_from_bundle(bundle)
+        assert "allergies" in bc.unread

@@ -450,6 +450,22 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             unattributed.append((kind, where, found))
             continue
         if found.whose == "this":
+            modifier = _modifier_urls(res)
+            if modifier and kind != "Patient":
+                # a modifier pecoma does not understand may change what the resource
+                # means (FHIR: never read as if it were absent): not read, said so; an
+                # allergy or a medication left out leaves its part of the record unknown
+                r.notes.append(f"{where}: not read: it carries a modifierExtension pecoma "
+                               f"does not understand ({modifier}), which may change what "
+                               "it means")
+                part = PART_OF_TYPE.get(kind)
+                if part in ("allergies", *searches.MEDICATION_PARTS) and part not in unread:
+                    unread[part] = (f"{where} carries a modifierExtension pecoma does not "
+                                    "understand")
+                continue
+            if modifier:
+                r.notes.append(f"{where}: it carries a modifierExtension pecoma does not "
+                               f"understand ({modifier}); check the patient's record")
             by_type[kind].append((where, res))
     for part, why in unattributed_parts(unattributed).items():
         if part not in unread:
@@ -505,6 +521,15 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unread=unread,
         deceased=deceased,
     )
+
+
+def _modifier_urls(res: Mapping[str, Any]) -> str:
+    """The URLs of a resource's modifierExtensions, shortened ("" when it has none)."""
+    found = res.get("modifierExtension")
+    if not isinstance(found, list) or not found:
+        return ""
+    urls = [str(x.get("url")) if isinstance(x, dict) else "?" for x in found]
+    return show_value(", ".join(urls), 120).strip("'\"")
 
 
 def _deceased(patient: Mapping[str, Any]) -> str | None:
