@@ -228,6 +228,12 @@ class TestResultsOfOneTime:
         # undated, neither issued
         (_necrosis("necrosis-a", False, effective=None),
          _necrosis("necrosis-b", True, effective=None)),
+        # a result dated only to the month holds one dated within it: not ordered (the
+        # day-dated one had won silently)
+        (_necrosis("necrosis-a", False, effective="2026-05-10"),
+         _necrosis("necrosis-b", True, effective="2026-05")),
+        (_necrosis("necrosis-a", False, effective="2026-05-10T09:00:00Z"),
+         _necrosis("necrosis-b", True, effective="2026")),
     ])
     def test_results_nothing_orders_that_disagree_leave_the_fact_unknown(
             self, first: dict[str, Any], second: dict[str, Any]) -> None:

@@ -488,12 +488,21 @@ def _ordered(earlier: _Order, later: _Order) -> bool:
     """Whether a result sorted after another is known to be the later one: another
     effective time, or the same one and issued later, or issued at the same time (or
     neither saying when) and a correction of it. When only one says when it was issued,
-    or nothing tells them apart, they are of one time and neither wins."""
-    if earlier[0] != later[0]:
+    or nothing tells them apart, they are of one time and neither wins. A time given only
+    to the month or year (``2026-05``) is that whole period: a result dated within it
+    (``2026-05-10``) is of one time with it."""
+    if earlier[0] != later[0] and not _within(earlier[0], later[0]):
         return True
     if bool(earlier[1]) != bool(later[1]):
         return False
     return earlier[1] != later[1] or earlier[2] != later[2]
+
+
+def _within(one: str, other: str) -> bool:
+    """Whether one of two dated times is a partial date (a year, a month: shorter than a
+    day) holding the other."""
+    short, long = sorted((one, other), key=len)
+    return bool(short) and len(short) < 10 and long.startswith(short)
 
 
 def live_observations(
@@ -598,7 +607,8 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
             other, said = rivals[-1]
             r.notes.append(f"{path}: {where} ({show_value(value)}) and {other} "
                            f"({show_value(said)}) disagree, and neither is the later result "
-                           "(the same effective time, and neither issued later nor a "
+                           "(the same effective time, or one given only to the month or year "
+                           "that holds the other's, and neither issued later nor a "
                            f"correction of the other): {path} is unknown")
 
 
