@@ -1135,3 +1135,22 @@ class TestModifierExtensions:
             "code": {"text": "penicillin"}, "patient": {"reference": f"Patient/{pid}"}}})
         bc = case_from_bundle(bundle)
         assert "allergies" in bc.unread
+
+
+class TestMedicationBeforeTheDiagnosis:
+    def test_an_mtor_inhibitor_taken_since_before_the_diagnosis_is_no_line(self) -> None:
+        """Sirolimus after a transplant, years before the PEComa: the record had been
+        refused (a line cannot start before the diagnosis). It is no line for the PEComa,
+        and whether the disease grew on it is not known: the lines given are in doubt."""
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        pid = next(e["resource"]["id"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationStatement", "id": "siro-tx", "status": "active",
+            "medicationCodeableConcept": {"text": "sirolimus 2 mg"},
+            "effectivePeriod": {"start": "2010-03-01"},
+            "subject": {"reference": f"Patient/{pid}"}}})
+        bc = case_from_bundle(bundle, on=dt.date(2026, 11, 28))
+        assert all(t.started_on != dt.date(2010, 3, 1) for t in bc.case.systemic.therapies)
+        assert bc.history_doubt is not None
+        assert any("before the PEComa's diagnosis" in n for n in bc.notes)

@@ -362,6 +362,18 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             if state is meds.Given.planned:
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later)))
             continue
+        diagnosed = day_of(r.data.get("diagnosis", {}).get("date"))
+        if start is not None and diagnosed is not None and start.latest < diagnosed:
+            # begun before the PEComa was diagnosed (sirolimus after a transplant, for
+            # TSC or LAM): no treatment of it as recorded, yet the disease may have grown
+            # on it; the lines given are not fully known
+            why = (f"{agent.value} from {start.written}, before the PEComa's diagnosis "
+                   f"({diagnosed.isoformat()}): not read as a line for it, and whether the "
+                   "disease grew on it is not known")
+            r.why[where] = why
+            r.unidentified.append(f"{where}: {why}")
+            r.notes.append(f"{where}: {why}")
+            continue
         if start is not None and start.day is None:
             r.notes.append(f"{where}: {agent.value} from {start.written} (a partial date): "
                            "the day its line started is not known")
