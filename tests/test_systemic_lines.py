@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from pecoma import assess, parse_case
 from pecoma.engine.model import Item
@@ -209,3 +210,44 @@ class TestLinesInAnOrderNotRecorded:
         a = assess(parse_case(self.case(lines)), ON)
         assert "MISS-LINE-ORDER" not in {m.id for m in a.missing}
         assert {i.id: i for i in a.recommendations}["REC-MTOR-FIRST-LINE"].conditional_on == ()
+
+
+class TestLatestLineOpen:
+    """A later line of a treatment the disease progressed on, its outcome not recorded:
+    it may be working now (I19), so the guideline's silence after progression waits on
+    it (it had been said as settled, the later line read as failed)."""
+
+    @staticmethod
+    def data(lines: list[dict[str, Any]], mtor_ok: bool = True) -> dict[str, Any]:
+        return {
+            "diagnosis": {"method": "histology_with_ihc", "date": "2020-03-01"},
+            "tumour": {"primary_site": "retroperitoneum", "size": {"value": 12, "unit": "cm"}},
+            "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive",
+                                     "sma": "positive"},
+            "stage": {"status": "recurrent", "lymph_nodes": "negative", "resectable": "no"},
+            "surgery": {"status": "performed", "date": "2020-03-20", "margin": "R0"},
+            "systemic": {"mtor_inhibitor_available": "yes",
+                         "mtor_inhibitor_contraindicated": "no" if mtor_ok else "yes",
+                         "therapies": lines}}
+
+    def items(self, data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        a = assess(parse_case(data), dt.date(2026, 6, 1))
+        return {i.id: i.conditional_on for i in a.items()}
+
+    def test_a_second_mtor_line_with_no_outcome_is_asked_about(self) -> None:
+        got = self.items(self.data([
+            {"agent": "everolimus", "started_on": "2024-01-01", "progressed": "yes"},
+            {"agent": "nab_sirolimus", "started_on": "2025-01-01"}]))
+        assert got["REC-NO-NEXT-LINE"] == ("MISS-LATEST-LINE-PROGRESSION",)
+
+    def test_a_second_mtor_line_progressed_on_too_settles_it(self) -> None:
+        got = self.items(self.data([
+            {"agent": "everolimus", "started_on": "2024-01-01", "progressed": "yes"},
+            {"agent": "nab_sirolimus", "started_on": "2025-01-01", "progressed": "yes"}]))
+        assert got["REC-NO-NEXT-LINE"] == ()
+
+    def test_a_later_anthracycline_line_with_no_outcome_is_asked_about(self) -> None:
+        got = self.items(self.data([
+            {"agent": "doxorubicin", "started_on": "2024-01-01", "progressed": "yes"},
+            {"agent": "epirubicin_ifosfamide", "started_on": "2025-01-01"}], mtor_ok=False))
+        assert "MISS-LATEST-LINE-PROGRESSION" in got["REC-NO-LINE-AFTER-ANTHRACYCLINE"]

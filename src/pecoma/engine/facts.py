@@ -82,6 +82,11 @@ class Derived(NamedTuple):
     #: advice but cannot be told (:func:`_order_decides`): the advice takes none of them
     #: as the latest and asks.
     lines_order_unknown: tuple[TherapyLine, ...] = ()
+    #: The latest mTOR-inhibitor line, and the latest anthracycline-based line, whose
+    #: progression is not recorded while the disease progressed on an earlier line of the
+    #: same treatment (:func:`_latest_open`): it may be working now (I19).
+    mtor_latest_open: TherapyLine | None = None
+    anthracycline_latest_open: TherapyLine | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -297,6 +302,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         treated,
         tuple(t for lines in (mtor_lines, chemo_lines) if _order_decides(lines)
               for t in lines),
+        _latest_open(mtor_lines),
+        _latest_open(chemo_lines),
     )
 
 
@@ -506,6 +513,19 @@ def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyL
         if progressed is None and ordered[-1].progressed is _UNKNOWN:
             unknown = ordered[-1]
     return progressed, unknown
+
+
+def _latest_open(lines: list[TherapyLine]) -> TherapyLine | None:
+    """The latest of these lines of one treatment when whether the disease progressed on
+    it is not recorded and it did on an earlier one: the disease may respond to it now."""
+    if _order_decides(lines):
+        return None
+    ordered = _in_time_order(lines)
+    if (len(ordered) >= 2 and ordered[-1].progressed is _UNKNOWN
+            and not progressed_on(ordered[-1])
+            and any(progressed_on(t) for t in ordered[:-1])):
+        return ordered[-1]
+    return None
 
 
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[

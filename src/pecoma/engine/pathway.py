@@ -443,14 +443,20 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     )
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
+        # a later line of it whose outcome is not recorded may be working now (I19)
+        still = _latest_line_asked(out, case, d.mtor_latest_open, ("REC-NO-NEXT-LINE",
+                                                            "SUPP-AFTER-MTOR"), facts)
         if not s15:
-            out.add("REC-NO-NEXT-LINE", facts, base)
-        out.add("SUPP-AFTER-MTOR", [*facts, *given_before], base)
+            out.add("REC-NO-NEXT-LINE", facts, [*base, *still])
+        out.add("SUPP-AFTER-MTOR", [*facts, *given_before], [*base, *still])
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already.
         if not s15:
-            out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE",
-                    [*mtor_facts, *_progressed_facts(chemo)], [*base, *if_not_progressed])
+            facts = [*mtor_facts, *_progressed_facts(chemo)]
+            still = _latest_line_asked(out, case, d.anthracycline_latest_open,
+                                       ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
+            out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts,
+                    [*base, *if_not_progressed, *still])
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
         out.add("REC-REGIMEN-NOT-TOLERATED", [*mtor_facts, *against], base)
@@ -530,6 +536,18 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
 #: (doxorubicin), and S15's epirubicin with ifosfamide.
 _S14_DRUGS = Agent.doxorubicin.drugs
 _S15_DRUGS = Agent.epirubicin_ifosfamide.drugs
+
+
+def _latest_line_asked(out: Collector, case: Case, latest: TherapyLine | None,
+                       affects: tuple[str, ...], facts: list[Fact]) -> list[str]:
+    """The question a later line of a treatment the disease progressed on raises when its
+    own outcome is not recorded (it may be working now, I19), its facts added to
+    ``facts``; ``[]`` when there is none."""
+    if latest is None:
+        return []
+    i = next(i for i, t in enumerate(case.systemic.therapies) if t is latest)
+    facts += _line_facts(i, latest)
+    return [out.missing("MISS-LATEST-LINE-PROGRESSION", affects=affects)]
 
 
 def _s15_past_if_progressed(line: TherapyLine) -> bool:
