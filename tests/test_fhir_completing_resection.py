@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from pecoma.case import Margin
 from pecoma.case.parse import parse_case
 from pecoma.fhir import codes as c
@@ -156,3 +158,16 @@ class TestResectionStatuses:
         assert read.case.surgery.status.value == "unknown"
         assert read.case.surgery.margin is Margin.unknown
         assert "surgery.status" in read.not_found
+
+    @pytest.mark.parametrize("change", [
+        {"status": "stopped"},
+        {"outcome": {"coding": [{"system": "http://snomed.info/sct", "code": "385671000",
+                                 "display": "Unsuccessful"}]}},
+    ])
+    def test_a_stopped_or_unsuccessful_resection_is_noted(self, change: dict[str, Any]
+                                                          ) -> None:
+        bundle = self._r0()
+        _entry(bundle, "resection")["resource"].update(change)
+        read = case_from_bundle(bundle)
+        assert read.case.surgery.status.value == "performed"
+        assert any("it may not have removed the tumour" in n for n in read.notes)

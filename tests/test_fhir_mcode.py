@@ -473,6 +473,21 @@ class TestConditions:
         assert case.free_of_disease.since == dt.date(2025, 7, 15)
         assert len(case.stage.metastases) == 3
 
+    def test_an_abatement_without_clinical_status_is_resolved(
+            self, kidney: dict[str, Any]) -> None:
+        """FHIR con-4: a Condition with an abatement is not active. With no clinicalStatus
+        the abated metastases had been read as present disease, with no note."""
+        b = copy.deepcopy(kidney)
+        for rid, end in (("secondary-cancer-condition-lung-mets", "2025-06-01"),
+                         ("secondary-cancer-condition-brain-mets", "2025-07-15")):
+            r = res(b, rid)
+            del r["clinicalStatus"]
+            r["abatementDateTime"] = end
+        bc = read(b)
+        assert bc.case.free_of_disease is not None
+        assert bc.case.free_of_disease.since == dt.date(2025, 7, 15)
+        assert any("no clinicalStatus, but an abatement" in n for n in bc.notes)
+
     def test_resolved_without_date(self, kidney: dict[str, Any]) -> None:
         """Resolved metastases without a date: the status cannot be derived; said."""
         b = drop(kidney, "secondary-cancer-condition-liver-resolved")

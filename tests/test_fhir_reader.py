@@ -1154,3 +1154,20 @@ class TestMedicationBeforeTheDiagnosis:
         assert all(t.started_on != dt.date(2010, 3, 1) for t in bc.case.systemic.therapies)
         assert bc.history_doubt is not None
         assert any("before the PEComa's diagnosis" in n for n in bc.notes)
+
+
+class TestFocusElsewhere:
+    """An Observation whose focus is another person (a relative, another patient) is not
+    about this patient: not read, said so. It had been read as the patient's necrosis."""
+
+    @pytest.mark.parametrize(("focus", "read"), [
+        ("Patient/someone-else", False),
+        ("RelatedPerson/mother", False),
+        ("BodyStructure/tumour-1", True),
+    ])
+    def test_a_focus_on_another_person_is_not_read(self, focus: str, read: bool) -> None:
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        _resource(bundle, "histology-necrosis")["focus"] = [{"reference": focus}]
+        bc = case_from_bundle(bundle)
+        assert (bc.case.histology.necrosis is Feature.present) is read
+        assert any("its focus" in n for n in bc.notes) is not read

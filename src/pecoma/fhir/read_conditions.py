@@ -290,9 +290,14 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader,
             met["timing"] = timing
         r.used.add(where)
         paths.append(where)
-        if clinical_status(cond) in _HISTORY:
+        status = clinical_status(cond)
+        if status is None and any(k.startswith("abatement") for k in cond):
+            # FHIR (con-4): a Condition that has abated is not active
+            status = "resolved"
+            r.notes.append(f"{where}: no clinicalStatus, but an abatement: read as resolved")
+        if status in _HISTORY:
             history.append((met, day_of(cond.get("abatementDateTime"))))
-            r.notes.append(f"{where}: metastasis ({site}) is '{clinical_status(cond)}': history, "
+            r.notes.append(f"{where}: metastasis ({site}) is '{status}': history, "
                            "not present disease (not in stage.metastases while others are "
                            "present)")
         else:

@@ -125,6 +125,7 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
             r.why[other] = (f"an earlier record of the resection ({where}, the latest, is "
                             "read as the resection of the primary)")
     status = _status(proc)
+    _incomplete_noted(proc, where, r)
     if status is SurgeryStatus.unknown:
         r.notes.append(f"{where}: status '{proc.get('status')}' does not say whether the "
                        "resection was done; the surgery status is left unknown")
@@ -134,6 +135,18 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
+
+
+def _incomplete_noted(proc: Mapping[str, Any], where: str, r: Reader) -> None:
+    """A note when a resection read as performed says it was stopped before completion or
+    that it did not succeed: the resection is read, and its margin says what it left."""
+    outcome = proc.get("outcome")
+    failed = (has_code(outcome, c.SNOMED, "385671000")
+              or "unsuccessful" in m.lower_words(outcome))
+    if proc.get("status") == "stopped" or failed:
+        said = "status 'stopped'" if proc.get("status") == "stopped" else "outcome unsuccessful"
+        r.notes.append(f"{where}: {said}: the resection is read as performed; it may not "
+                       "have removed the tumour: check the margin it left (surgery.margin)")
 
 
 def _status(proc: Mapping[str, Any]) -> SurgeryStatus:

@@ -32,7 +32,7 @@ import gc
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
@@ -466,6 +466,11 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             if modifier:
                 r.notes.append(f"{where}: it carries a modifierExtension pecoma does not "
                                f"understand ({modifier}); check the patient's record")
+            about = _focus_elsewhere(res, who.id)
+            if about is not None:
+                # FHIR: the focus is who or what the result is about, when not the subject
+                r.notes.append(f"{where}: not read: its focus ({about}) is not this patient")
+                continue
             by_type[kind].append((where, res))
     for part, why in unattributed_parts(unattributed).items():
         if part not in unread:
@@ -521,6 +526,29 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unread=unread,
         deceased=deceased,
     )
+
+
+#: Resource types an Observation's focus names when the result is about another person.
+_OTHER_PEOPLE: Final = ("RelatedPerson/", "FamilyMemberHistory/", "Group/")
+
+
+def _focus_elsewhere(res: Mapping[str, Any], patient: str | None) -> str | None:
+    """The focus of an Observation when it names another person (another Patient, a
+    relative, a family history, a group): the result is not about this patient. A focus
+    on the tumour, a specimen or a condition is this patient's. ``None`` otherwise."""
+    if res.get("resourceType") != "Observation":
+        return None
+    for ref in res.get("focus") or []:
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if not isinstance(target, str):
+            continue
+        tail = target.rsplit("/", 2)
+        named = "/".join(tail[-2:]) if len(tail) >= 2 else target
+        if named.startswith(_OTHER_PEOPLE) or (
+                named.startswith("Patient/") and patient is not None
+                and named != f"Patient/{patient}"):
+            return show_value(named, 80).strip("'\"")
+    return None
 
 
 def _modifier_urls(res: Mapping[str, Any]) -> str:
