@@ -337,6 +337,15 @@ class TestFiles:
         with pytest.raises(ImportFileError, match=message):
             read_table(path)
 
+    def test_a_file_not_in_utf8_names_the_row(self, tmp_path: Path) -> None:
+        """A spreadsheet's plain 'CSV' in Latin-1: the error names the row of the first
+        byte that is not UTF-8 (far down a large file, past the reader's buffer)."""
+        path = tmp_path / "cases.csv"
+        rows = b"".join(b"P%d,kidney\n" % i for i in range(2000))
+        path.write_bytes(b"registry_id,tumour.primary_site\n" + rows + b"P-x,k\xe9dney\n")
+        with pytest.raises(ImportFileError, match=r"row 2002: byte 0xe9 is not UTF-8"):
+            read_table(path)
+
     def test_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(ImportFileError, match="file not found"):
             read_table(tmp_path / "nope.csv")

@@ -60,8 +60,8 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_rows(reader: Any, header: list[str]) -> Iterator[RawRow]:
-    for number, record in enumerate(_records(reader), start=2):
+def _csv_rows(reader: Any, header: list[str], path: Path) -> Iterator[RawRow]:
+    for number, record in enumerate(_records(reader, path), start=2):
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
         else:
@@ -72,7 +72,7 @@ def _csv_rows(reader: Any, header: list[str]) -> Iterator[RawRow]:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
 
 
-def _records(reader: Any, first: int = 2) -> Iterator[list[str]]:
+def _records(reader: Any, path: Path, first: int = 2) -> Iterator[list[str]]:
     """The CSV records; a record the parser refuses names its row (e.g. a cell longer
     than the parser's limit of ``csv.field_size_limit()`` characters)."""
     count = 0
@@ -88,9 +88,24 @@ def _records(reader: Any, first: int = 2) -> Iterator[list[str]]:
             raise ImportFileError(f"row {first + count}: {reason}; no cell of the layout "
                                   "needs that much text") from exc
         except UnicodeDecodeError as exc:
-            raise ImportFileError("the CSV file must be UTF-8 text") from exc
+            raise ImportFileError(_not_utf8_at(path)) from exc
         count += 1
         yield record
+
+
+_NOT_UTF8 = ("the CSV file must be UTF-8 text: save it as 'CSV UTF-8' (a spreadsheet's "
+             "plain 'CSV' may write another encoding)")
+
+
+def _not_utf8_at(path: Path) -> str:
+    """The message naming the row and byte of the first text that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        return (f"row {row}: byte 0x{data[exc.start]:02x} is not UTF-8 text; {_NOT_UTF8}")
+    return _NOT_UTF8
 
 
 @contextlib.contextmanager
@@ -100,17 +115,17 @@ def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
         try:
             first = f.readline()
         except UnicodeDecodeError as exc:
-            raise ImportFileError("the CSV file must be UTF-8 text") from exc
+            raise ImportFileError(_not_utf8_at(path)) from exc
         f.seek(0)
         delimiter = max((",", ";", "\t"), key=first.count)
         reader = csv.reader(f, delimiter=delimiter)
-        head = next(_records(reader, first=1), None)
+        head = next(_records(reader, path, first=1), None)
         if head is None:
             raise ImportFileError("the file is empty: a header row is needed (see the template)")
         header = [h.strip() for h in head]
         while header and header[-1] == "":  # trailing delimiters, as spreadsheets save them
             header.pop()
-        yield header, _csv_rows(reader, header)
+        yield header, _csv_rows(reader, header, path)
 
 
 _FORMULA_RULE = ("must hold a value, not a formula (copy the column and paste it as "
