@@ -210,6 +210,21 @@ class TestCohortRules:
         assert excluded == {"no resection of a localized tumour (not in RFS)": 1,
                             "no follow-up after the start date": 1}
 
+    def test_a_resection_without_its_date_is_left_out_saying_so(
+            self, cohort: Repository) -> None:
+        """Resected, the day not recorded: RFS has no start. It had been counted under
+        'no resection of a localized tumour', which it had."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        undated = high_risk()
+        undated["surgery"] = {"status": "performed", "margin": "R0"}
+        add(cohort, "U1", undated)
+        subjects, excluded = subjects_of(cohort.cohort_rows(), cohort.outcomes(),
+                                         Endpoint.rfs, Grouping.risk, ON)
+        assert "U1" not in {s.registry_id for s in subjects}
+        assert excluded["resection date not recorded"] == 1
+        assert excluded["no resection of a localized tumour (not in RFS)"] == 1  # M1 only
+
     def test_a_relapse_recorded_in_the_case_keeps_the_patient_in_rfs(
             self, cohort: Repository) -> None:
         """H1's recurrence recorded as a new case version (status recurrent, as the

@@ -217,6 +217,10 @@ def cohort(
             and relapse.on <= on_date else None
         resected = s_date if s_status == "performed" else None
         if endpoint is Endpoint.rfs:
+            if s_status == "performed" and stage == "localized" and resected is None:
+                # resected, the day not recorded: RFS has no start (unknown, not absent)
+                skip("resection date not recorded")
+                continue
             if resected is None or stage != "localized":
                 skip("no resection of a localized tumour (not in RFS)")
                 continue
