@@ -91,6 +91,22 @@ class TestContent:
         period = rows(tmp_path, "observation_period")
         assert period[0]["observation_period_end_date"] == "2026-07-10"  # H1: the death
 
+    def test_a_scan_extends_the_observation_period(self, fixture_registry: Repository,
+                                                  tmp_path: Path) -> None:
+        """L1's latest scan (2026-09-15) is a day it was known alive: its period runs to
+        it (it had stopped at the case's latest date, as if followed no further); a scan
+        after the export's date does not count."""
+        from pecoma.registry.service import record_scan
+
+        export(fixture_registry, tmp_path / "a")
+        ended = rows(tmp_path / "a", "observation_period")[1]["observation_period_end_date"]
+        assert ended < "2026-09-15"
+        record_scan(fixture_registry, "L1", "2026-09-15", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="dr-a")
+        export(fixture_registry, tmp_path / "b")
+        period = rows(tmp_path / "b", "observation_period")
+        assert period[1]["observation_period_end_date"] == "2026-09-15"
+
     def test_pseudonymised_month_precision(self, fixture_registry: Repository,
                                            tmp_path: Path) -> None:
         """The person carries the keyed hash, never the id; every date is a first of

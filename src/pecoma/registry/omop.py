@@ -7,7 +7,8 @@ From every patient's latest case and recorded outcomes:
 PERSON                      one row per patient: year of birth and sex from the
                             demographics file (the registry records neither); a patient
                             without a year of birth is left out of every table, counted
-OBSERVATION_PERIOD          from the diagnosis (or surgery) to the last date known alive
+OBSERVATION_PERIOD          from the diagnosis (or surgery) to the last date known alive (a
+                            case date, an outcome or a scan done)
                             or the death
 CONDITION_OCCURRENCE        the PEComa: ICD-O-3 histology/topography as source value
                             (``8714/3-C55.9``), concept 0 until mapped by the network
@@ -224,6 +225,7 @@ def omop_rows(
     *,
     secret: bytes | None = None,
     month_precision: bool = False,
+    last_scans: Mapping[str, dt.date] | None = None,
 ) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """The OMOP rows of the patients (registry id, latest case data, ICD-O-3 histology
     of the latest assessment), in the given order (person ids 1, 2, …), as (table, row),
@@ -270,7 +272,9 @@ def omop_rows(
             pseudonym(rid, secret) if secret is not None else rid, demo.sex, None, None,
             None, None, None))
         death = next((o for o in events if o.event == "death"), None)
-        known = [d for d in (case.latest_date, *(o.event_date for o in events))
+        # the latest day known alive: the case's dates, the outcomes and the scans done
+        known = [d for d in (case.latest_date, (last_scans or {}).get(rid),
+                             *(o.event_date for o in events))
                  if d is not None and d <= on_date]
         end = death.event_date if death is not None else max([start, *known])
         t["observation_period"].append((next_id("observation_period"), pid, day(start),
@@ -343,11 +347,13 @@ def build_omop(
     *,
     secret: bytes | None = None,
     month_precision: bool = False,
+    last_scans: Mapping[str, dt.date] | None = None,
 ) -> OmopExport:
     """The OMOP rows of the patients in memory (for small registries and tests)."""
     ex = OmopExport({t: [] for t in TABLES})
     for table, row in omop_rows(patients, outcomes, demographics, on_date, ex.left_out,
-                                secret=secret, month_precision=month_precision):
+                                secret=secret, month_precision=month_precision,
+                                last_scans=last_scans):
         ex.tables[table].append(row)
     return ex
 
@@ -392,6 +398,7 @@ def omop_export(
     ex = OmopExport()
     rows = omop_rows(repo.iter_latest_cases(), repo.outcomes_by_registry_id(),
                      demographics, on_date, ex.left_out, secret=secret,
-                     month_precision=month_precision)
+                     month_precision=month_precision,
+                     last_scans=repo.last_scan_dates(on_date))
     ex.rows = write_omop(rows, folder)
     return ex

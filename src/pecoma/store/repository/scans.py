@@ -3,7 +3,9 @@ transaction), and every patient's scans read back."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+import datetime as dt
+
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError, show_value
@@ -73,6 +75,16 @@ class Scans(WorklistStates, AuditLog):
         scan_id = self._write(work)
         log.info("scan recorded")
         return scan_id
+
+    def last_scan_dates(self, on: dt.date) -> dict[str, dt.date]:
+        """Registry id -> the day of the patient's latest scan done by ``on`` (patients
+        with such a scan only): a day the patient was known to be alive."""
+        q = (select(Patient.registry_id, func.max(ImagingRecord.performed_on))
+             .join(Patient, Patient.id == ImagingRecord.patient_id)
+             .where(ImagingRecord.performed_on <= on)
+             .group_by(Patient.registry_id))
+        with self._read(only=True) as s:
+            return {rid: day for rid, day in s.connection().execute(q) if day is not None}
 
     def scans_by_registry_id(self) -> dict[str, tuple[ScanData, ...]]:
         """Registry id -> the patient's scans, oldest first (patients with scans only)."""
