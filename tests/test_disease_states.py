@@ -1463,3 +1463,35 @@ class TestOperationPlannedWhileFree:
         a = run(self.data({"status": "not_performed"}))
         assert "MISS-OPERATION-PLANNED-WHILE-FREE" not in ids(a)
         assert item(a, "REC-NO-ADJUVANT-AFTER-CLEARANCE").conditional_on == ()
+
+
+class TestLungMetastasesAfterGrossResidue:
+    """S16's interval runs from the last curative treatment: after a resection that left
+    gross tumour the patient was never free of disease (I5, I18)."""
+
+    @staticmethod
+    def data(surgery: dict[str, Any]) -> dict[str, Any]:
+        return base(
+            stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
+                   "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
+                   "metastases": [{"site": "lung", "detected_on": "2025-06-01"}]},
+            surgery=surgery)
+
+    @pytest.mark.parametrize("surgery", [
+        {"status": "performed", "date": "2024-02-01", "margin": "R2"},
+        {"status": "performed", "date": "2024-02-01", "margin": "R2",
+         "completion": {"date": "2024-03-01", "margin": "R2"}},
+        # a completion whose margin is not recorded is read as R2 (the safer reading)
+        {"status": "performed", "date": "2024-02-01", "margin": "R2",
+         "completion": {"date": "2024-03-01"}},
+    ])
+    def test_no_metastasectomy_under_s16_after_gross_residue(
+            self, surgery: dict[str, Any]) -> None:
+        a = run(self.data(surgery))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        assert "REC-LUNG-METASTASECTOMY" not in ids(a)
+
+    def test_a_completion_that_removed_it_counts_from_the_completion(self) -> None:
+        a = run(self.data({"status": "performed", "date": "2024-02-01", "margin": "R2",
+                           "completion": {"date": "2024-03-01", "margin": "R0"}}))
+        assert "REC-LUNG-METASTASECTOMY" in ids(a)

@@ -622,7 +622,17 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         pending.append(("MISS-METASTASIS-TIMING", affects))
         if no_anchor:
             pending.append(("MISS-TREATMENT-END", affects))
-    if d.dfi_met is None and Timing.synchronous in d.timings:
+    gross_left = (case.surgery.status is SurgeryStatus.performed
+                  and case.surgery.final_margin is Margin.R2)
+    if gross_left:
+        # the primary's resection left gross tumour (not completed, or its completion's
+        # margin R2 or not recorded): never free of disease, and the residue is disease
+        # outside the lungs (I5, I18)
+        facts += [*margin_facts(case), Fact(
+            "derived.disease_free_interval_months",
+            "0 (gross tumour left by the resection: never free of disease)")]
+        failed = True
+    elif d.dfi_met is None and Timing.synchronous in d.timings:
         # the first metastasis was there at presentation: the interval is 0 (I5, I7)
         facts.append(Fact("derived.disease_free_interval_months",
                           "0 (a metastasis present at presentation)"))
