@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pecoma import assess, parse_case
 from pecoma.engine.model import Item
 
@@ -251,3 +253,21 @@ class TestLatestLineOpen:
             {"agent": "doxorubicin", "started_on": "2024-01-01", "progressed": "yes"},
             {"agent": "epirubicin_ifosfamide", "started_on": "2025-01-01"}], mtor_ok=False))
         assert "MISS-LATEST-LINE-PROGRESSION" in got["REC-NO-LINE-AFTER-ANTHRACYCLINE"]
+
+    @pytest.mark.parametrize("reverse", [False, True])
+    @pytest.mark.parametrize(("first", "second"), [
+        # neither dated nor numbered
+        ({"agent": "everolimus", "progressed": "yes"}, {"agent": "sirolimus"}),
+        # one numbered, the other dated: which is later cannot be told either
+        ({"agent": "everolimus", "line": 1, "progressed": "yes"},
+         {"agent": "sirolimus", "started_on": "2025-09-01"}),
+    ])
+    def test_the_order_typed_in_decides_nothing(self, first: dict[str, Any],
+                                                second: dict[str, Any],
+                                                reverse: bool) -> None:
+        """Which line is the latest cannot be told: the one with no recorded outcome may
+        be, whatever order the lines were typed in (it had been asked in one order and
+        read as failed in the other)."""
+        lines = [second, first] if reverse else [first, second]
+        got = self.items(self.data(lines))
+        assert got["REC-NO-NEXT-LINE"] == ("MISS-LATEST-LINE-PROGRESSION",)

@@ -518,14 +518,18 @@ def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyL
 def _latest_open(lines: list[TherapyLine]) -> TherapyLine | None:
     """The latest of these lines of one treatment when whether the disease progressed on
     it is not recorded and it did on an earlier one: the disease may respond to it now."""
-    if _order_decides(lines):
+    if _order_decides(lines) or not any(progressed_on(t) for t in lines):
         return None
+    open_ = [t for t in lines if t.progressed is _UNKNOWN and not progressed_on(t)]
+    if not open_:
+        return None
+    if not (all(t.started_on is not None for t in lines)
+            or all(t.line is not None for t in lines)):
+        # which line is the latest cannot be told: one whose outcome is not recorded may
+        # be (the order they were typed in says nothing)
+        return open_[-1]
     ordered = _in_time_order(lines)
-    if (len(ordered) >= 2 and ordered[-1].progressed is _UNKNOWN
-            and not progressed_on(ordered[-1])
-            and any(progressed_on(t) for t in ordered[:-1])):
-        return ordered[-1]
-    return None
+    return ordered[-1] if ordered[-1] in open_ else None
 
 
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
