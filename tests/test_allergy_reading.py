@@ -470,3 +470,28 @@ class TestIntoleranceInTheCase:
         assert exc.value.issues[0].path == "systemic.intolerances[0].agent"
         parse_case({**self.BASE, "systemic": {"mtor_inhibitor_contraindicated": "yes",
                                               "intolerances": [{"agent": "everolimus"}]}})
+
+    def test_one_item_when_both_regimens_are_ruled_out(self) -> None:
+        a = assess(parse_case({**self.BASE, "systemic": {
+            "mtor_inhibitor_available": "no",
+            "intolerances": [{"agent": "doxorubicin_ifosfamide"}]}}), ON)
+        assert [i.id for i in a.items()].count("REC-REGIMEN-NOT-TOLERATED") == 1
+
+    def test_s15_withheld_keeps_the_silence_after_progression(self) -> None:
+        """Uterine, progressed on doxorubicin, epirubicin not tolerated: S15 is withheld,
+        so the guideline's silence is said as at any other site (it had disappeared)."""
+        ids = self.ids({"mtor_inhibitor_available": "no",
+                        "intolerances": [{"agent": "epirubicin"}],
+                        "therapies": [{"agent": "doxorubicin", "started_on": "2024-02-01",
+                                       "progressed": "yes"}]})
+        assert {"REC-NO-LINE-AFTER-ANTHRACYCLINE", "REC-REGIMEN-NOT-TOLERATED"} <= ids
+        assert "REC-UTERINE-EPI-IFO" not in ids
+
+    def test_an_mtor_line_not_tolerated_is_not_said_to_stay_the_treatment(self) -> None:
+        ids = self.ids({"mtor_inhibitor_available": "yes",
+                        "mtor_inhibitor_contraindicated": "yes",
+                        "intolerances": [{"agent": "everolimus"}],
+                        "therapies": [{"agent": "everolimus", "started_on": "2024-02-01",
+                                       "best_response": "partial", "progressed": "no"}]})
+        assert "ALERT-MTOR-LINE-WITHOUT-PROGRESSION" not in ids
+        assert "REC-ANTHRACYCLINE" in ids

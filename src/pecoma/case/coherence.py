@@ -209,7 +209,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
             add(f"systemic.intolerances[{i}].agent", intolerance.agent.value,
                 "is an mTOR inhibitor: an intolerance to one rules every mTOR inhibitor out "
                 "(I15); record 'systemic.mtor_inhibitor_contraindicated' as 'yes' beside it "
-                f"(got '{case.systemic.mtor_inhibitor_contraindicated.value}')")
+                f"(it is '{case.systemic.mtor_inhibitor_contraindicated.value}')")
     therapies = case.systemic.therapies
     if not mets and not therapies:
         return issues

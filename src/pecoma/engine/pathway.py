@@ -441,17 +441,23 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     s15 = case.tumour.primary_site is PrimarySite.uterus and not any(
         _s15_past_if_progressed(t) and progressed_on(t) for t in case.systemic.therapies
     )
+    # a regimen holding a drug recorded as not tolerated is never proposed (I15): one item
+    # says so for S14's and S15's regimens together, and where S15 is so withheld the
+    # guideline's silence after progression is said as for any other site
+    s15_against = _not_tolerated(case, _S15_DRUGS) if s15 else []
+    s15_offered = s15 and not s15_against
+    not_tolerated: list[Fact] = []
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
         # a later line of it whose outcome is not recorded may be working now (I19)
         still = _latest_line_asked(out, case, d.mtor_latest_open, ("REC-NO-NEXT-LINE",
                                                             "SUPP-AFTER-MTOR"), facts)
-        if not s15:
+        if not s15_offered:
             out.add("REC-NO-NEXT-LINE", facts, [*base, *still])
         out.add("SUPP-AFTER-MTOR", [*facts, *given_before], [*base, *still])
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already.
-        if not s15:
+        if not s15_offered:
             facts = [*mtor_facts, *_progressed_facts(chemo)]
             still = _latest_line_asked(out, case, d.anthracycline_latest_open,
                                        ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
@@ -459,11 +465,15 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                     [*base, *if_not_progressed, *still])
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
-        out.add("REC-REGIMEN-NOT-TOLERATED", [*mtor_facts, *against], base)
+        not_tolerated += [*mtor_facts, *against,
+                          Fact("derived.regimen_withheld", "doxorubicin (S14)")]
     elif mtor_blocked:
         working = [t for t in case.systemic.therapies
                    if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no]
-        if working:
+        # an mTOR inhibitor recorded as not tolerated explains why they are not usable:
+        # a line of one is not said to stay the treatment (I15)
+        if working and not any(x.agent.is_mtor_inhibitor
+                               for x in case.systemic.intolerances):
             out.add("ALERT-MTOR-LINE-WITHOUT-PROGRESSION", [
                 Fact("systemic.mtor_inhibitor_available", avail),
                 Fact("systemic.mtor_inhibitor_contraindicated", contra),
@@ -495,15 +505,17 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                     "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
                     if t.setting is TherapySetting.adjuvant
                     else "MISS-ANTHRACYCLINE-PROGRESSION", affects=("REC-UTERINE-EPI-IFO",)))
-        against = _not_tolerated(case, _S15_DRUGS)
-        if against:
+        if s15_against:
             # a drug of S15's regimen not tolerated: never proposed (I15)
-            out.add("REC-REGIMEN-NOT-TOLERATED",
-                    [status_fact, Fact("tumour.primary_site", "uterus"), *against], base)
+            not_tolerated += [status_fact, Fact("tumour.primary_site", "uterus"),
+                              *s15_against, Fact("derived.regimen_withheld",
+                                                 "epirubicin with ifosfamide (S15)")]
         else:
             out.add("REC-UTERINE-EPI-IFO",
                     [status_fact, Fact("tumour.primary_site", "uterus"), *given_before],
                     list(dict.fromkeys(s15_conditions)))
+    if not_tolerated:
+        out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)), base)
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
     if anthracycline_lines and any(i.id in named for i in out.recommendations):
         out.add("ALERT-ANTHRACYCLINE-GIVEN",

@@ -114,6 +114,7 @@ _EXTRA_LABELS: dict[str, str] = {
     "derived.lung_metastases": "Lung metastases (derived)",
     "derived.extrapulmonary_disease": "Disease outside the lungs (derived)",
     "derived.size_cm": "Largest dimension in cm (derived)",
+    "derived.regimen_withheld": "Regimen withheld for a recorded intolerance (derived)",
     "risk.group": "Risk group",
     "classification.folpe_2005": "Folpe 2005 category",
     "classification.bennett_2018": "Bennett 2018 category",
