@@ -326,6 +326,19 @@ class TestScans:
         state = repo.state("PEC-1")
         assert state is not None and state.scans == (scan,)
 
+    def test_the_same_scan_sent_twice_is_recorded_once(self, repo: Repository) -> None:
+        """A form sent twice (double click, back and resubmit) or a command run again: the
+        same day, examination and finding are one scan (it had been stored twice, with two
+        audit entries); another finding that day is another scan."""
+        repo.add_cases([submission("PEC-1", high_risk())], "alice")
+        scan = ScanData(dt.date(2025, 4, 12), "chest_ct", "no_evidence_of_disease")
+        assert repo.add_scan("PEC-1", scan, "carol") is not None
+        audits = len(repo.audit())
+        assert repo.add_scan("PEC-1", scan, "carol") is None
+        assert repo.count()["imaging_event"] == 1 and len(repo.audit()) == audits
+        other = ScanData(dt.date(2025, 4, 12), "mri_primary", "no_evidence_of_disease")
+        assert repo.add_scan("PEC-1", other, "carol") is not None
+
 
 class TestReading:
     def test_states_give_latest_version_scans_and_assessment(self, repo: Repository) -> None:

@@ -40,8 +40,10 @@ def worker(url: str, name: str, own: str, shared: str, barrier: Any, first_share
         assert not report.issues, report.lines()
         for i in range(SCANS // 2 + (n * (SCANS % 2))):
             k = n * 100 + i
+            # each process its own examination: the same scan twice is recorded once
             record_scan(
-                repo, f"SEED-{k % SEEDED:03d}", ON - dt.timedelta(days=k + 1), "chest_ct",
+                repo, f"SEED-{k % SEEDED:03d}", ON - dt.timedelta(days=k + 1),
+                "chest_ct" if name == "proc-a" else "mri_primary",
                 "no_evidence_of_disease", on_date=ON, actor=name,
             )
     repo.close()

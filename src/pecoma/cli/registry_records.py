@@ -202,12 +202,13 @@ def record_scan_cmd(
     with registry_errors():
         repo = open_repo(database_url_, data_dir)
         try:
-            record_scan(
+            scan_id = record_scan(
                 repo, registry_id, date, modality, finding, on_date=day, actor=actor_name(actor)
             )
         finally:
             repo.close()
-    out.print("scan recorded", highlight=False, markup=False)
+    out.print("scan recorded" if scan_id is not None
+              else "unchanged: this scan is already recorded", highlight=False, markup=False)
 
 
 def record_outcome_cmd(

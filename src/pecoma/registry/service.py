@@ -137,10 +137,10 @@ def record_scan(
     on_date: dt.date,
     actor: str,
     settings: Settings | None = None,
-) -> int:
-    """Validate and store one scan; returns its id. The patient's worklist state is
-    recomputed with the scan, in the same transaction (with ``settings``, else the
-    defaults)."""
+) -> int | None:
+    """Validate and store one scan; returns its id, or ``None`` when the same scan is
+    recorded already (nothing written). The patient's worklist state is recomputed with
+    the scan, in the same transaction (with ``settings``, else the defaults)."""
     rid, scan = validate_scan(repo, registry_id, performed_on, modality, finding,
                               on_date=on_date)
     cfg = settings or default_settings()

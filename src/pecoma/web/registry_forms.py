@@ -87,21 +87,22 @@ async def _record(request: Request, registry_id: str, values: dict[str, str],
 
     repo = _registry(request)
 
-    def work() -> tuple[int | None, list[FieldIssue]]:
+    def work() -> list[FieldIssue]:
         try:
             rid, scan = validate_scan(
                 repo, registry_id, values["date"] or None, values["modality"] or None,
                 values["finding"] or None, on_date=today,
             )
         except InputError as exc:
-            return None, exc.issues
-        return repo.add_scan(rid, scan, _actor(request)), []
+            return exc.issues
+        repo.add_scan(rid, scan, _actor(request))  # sent twice: recorded once
+        return []
 
     try:
-        scan_id, issues = await run_in_threadpool(work)
+        issues = await run_in_threadpool(work)
     except StoreError as exc:
         return _unavailable(request, exc)
-    if scan_id is None:
+    if issues:
         errors, general = _by_field(issues, _SCAN_FIELDS)
         return _scan_form(request, registry_id, values, errors, 422, general)
     return RedirectResponse(f"/registry/patients/{registry_id}?recorded=1", status_code=303)

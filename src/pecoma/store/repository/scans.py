@@ -27,8 +27,10 @@ class Scans(WorklistStates, AuditLog):
         scan: ScanData,
         actor: str,
         refresh: StateRefresh | None = None,
-    ) -> int:
-        """Record one imaging event for an existing patient; returns its id.
+    ) -> int | None:
+        """Record one imaging event for an existing patient; returns its id, or ``None``
+        when the same scan (day, examination and finding) is recorded already: nothing is
+        written (a form sent twice, a command run again).
 
         ``refresh(latest case, scans)`` gives the patient's new worklist state, stored in
         the same transaction; without it the stored state is removed (the worklist then
@@ -37,7 +39,7 @@ class Scans(WorklistStates, AuditLog):
         actor = check_actor(actor)
         registry_id = check_registry_id(registry_id)
 
-        def work(s: Session) -> int:
+        def work(s: Session) -> int | None:
             now = self._clock()
             q = select(Patient.id).where(Patient.registry_id == registry_id)
             if self.dialect == "postgresql":
@@ -49,6 +51,13 @@ class Scans(WorklistStates, AuditLog):
                                 "must be the id of a patient in the registry")],
                     "scan",
                 )
+            same = s.scalar(select(ImagingRecord.id).where(
+                ImagingRecord.patient_id == pid,
+                ImagingRecord.performed_on == scan.performed_on,
+                ImagingRecord.modality == scan.modality,
+                ImagingRecord.finding == scan.finding).limit(1))
+            if same is not None:
+                return None
             scan_id = s.scalar(
                 insert(ImagingRecord)
                 .values(
@@ -73,7 +82,7 @@ class Scans(WorklistStates, AuditLog):
             return scan_id
 
         scan_id = self._write(work)
-        log.info("scan recorded")
+        log.info("scan recorded" if scan_id is not None else "scan already recorded")
         return scan_id
 
     def last_scan_dates(self, on: dt.date) -> dict[str, dt.date]:
