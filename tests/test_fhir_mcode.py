@@ -535,6 +535,35 @@ class TestConditions:
         assert [x.site for x in bc.case.stage.metastases] == [MetastasisSite.lung]
         assert any("resolved metastasis naming no primary" in x for x in bc.not_read)
 
+    @pytest.mark.parametrize(("code", "text", "refused"), [
+        ("C50.911", "Malignant neoplasm of right female breast", True),
+        ("D25.9", "Leiomyoma of uterus", False),        # benign: no metastases
+        ("D48.5", "Neoplasm of uncertain behavior of skin", False),
+        ("Z85.3", "Personal history of malignant neoplasm of breast", False),
+        ("G89.3", "Neoplasm related pain", False),
+        ("C44.91", "Basal cell carcinoma of skin", False),
+        ("C64.1", "Malignant neoplasm of right kidney", False),  # the PEComa's own organ
+        (None, "History of malignant neoplasm", False),
+        (None, "Lung cancer", True),
+    ])
+    def test_only_another_present_cancer_refuses_an_unlinked_metastasis(
+            self, kidney: dict[str, Any], code: str | None, text: str, refused: bool) -> None:
+        """A benign neoplasm, a history-of code, a symptom or the PEComa's own organ on the
+        problem list is no other primary cancer: an unlinked metastasis stays the
+        PEComa's (they had refused the record)."""
+        other: dict[str, Any] = {
+            "resourceType": "Condition", "id": "other-condition",
+            "code": {"text": text, **({"coding": [{
+                "system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]}
+                if code else {})},
+            "subject": {"reference": "Patient/cancer-patient-pecoma-k"}}
+        b = add(kidney, other)
+        if refused:
+            with pytest.raises(InputError):
+                read(b)
+        else:
+            assert MetastasisSite.brain in [x.site for x in read(b).case.stage.metastases]
+
     @staticmethod
     def _second_pecoma(site: str, onset: str, status: str, text: str = "PEComa"
                        ) -> dict[str, Any]:
@@ -564,6 +593,16 @@ class TestConditions:
         bc = read(bundle)
         assert bc.case.tumour.primary_site.value == "uterus"
         assert any("a further PEComa Condition" in x for x in bc.not_read)
+
+    def test_a_recurrence_at_another_site_is_no_second_primary(
+            self, uterus: dict[str, Any]) -> None:
+        """A local recurrence of a uterine PEComa recorded at the pelvis: a recurrence,
+        not a second primary (it had refused the record)."""
+        again = self._second_pecoma("pelvis", "2026-01-10", "active",
+                                    "Local recurrence of uterine PEComa")
+        bc = read(add(uterus, again))
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert bc.case.stage.status is DiseaseStatus.recurrent
 
     def test_a_recurrence_at_the_site_keeps_the_diagnosis(self, uterus: dict[str, Any]
                                                           ) -> None:

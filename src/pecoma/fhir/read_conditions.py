@@ -87,6 +87,52 @@ def _candidate_primary(cond: Mapping[str, Any]) -> bool:
                                     "malignan"))
 
 
+#: Words naming a malignancy in a Condition's text or displays.
+_MALIGNANT_WORDS: Final = re.compile(
+    r"\b(?:malignan\w*|cancer\w*|carcinom\w*|sarcom\w*|lymphom\w*|leuka?emi\w*|"
+    r"melanom\w*|myelom\w*|blastom\w*)")
+#: Words saying a Condition is no present malignancy: a history, a benign tumour, a
+#: screening, a symptom or a risk.
+_NOT_PRESENT_WORDS: Final = re.compile(
+    r"\b(?:history|benign|screening|pain|risk|suspected|family|fear|in situ|"
+    r"basal cell|squamous cell carcinoma of (?:the )?skin)\b")
+
+
+def _other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
+    """Whether a Condition is another primary cancer that may have spread: a malignancy
+    coded (ICD-10 C00-C76, C80-C96, C44 skin cancers aside) or named as such, or an mCODE
+    PrimaryCancerCondition; not resolved or inactive; not at the PEComa's own site (a
+    problem-list entry "Malignant neoplasm of uterus" beside a uterine PEComa is the same
+    tumour). A benign or uncertain neoplasm (D codes), a history-of code (Z85), a symptom
+    ("neoplasm related pain") is none."""
+    if _is_metastasis(cond) or not live_condition(cond):
+        return False
+    if clinical_status(cond) in ("resolved", "inactive"):
+        return False
+    site = site_of(cond.get("bodySite"), PrimarySite)
+    if site is not None and site == pecoma_site:
+        return False
+    codes = [(system, code) for system, code in codings(cond.get("code"))
+             if system in (m.ICD10CM, m.ICD10)]
+    if codes:
+        return any(code[:1] == "C" and code[:3] not in ("C44", "C77", "C78", "C79")
+                   and not _same_organ_code(code, pecoma_site) for _s, code in codes)
+    words = m.lower_words(cond.get("code"))
+    if _NOT_PRESENT_WORDS.search(words):
+        return False
+    return bool(_MALIGNANT_WORDS.search(words)) or m.PRIMARY_PROFILE in m.profiles(cond)
+
+
+#: ICD-10 categories of the organs a PEComa primary site names (a malignancy of the same
+#: organ beside the PEComa is taken as the same tumour).
+_ORGAN_CODES: Final = {"uterus": ("C54", "C55"), "kidney": ("C64",), "liver": ("C22",),
+                       "lung": ("C34",), "bladder": ("C67",), "pancreas": ("C25",)}
+
+
+def _same_organ_code(code: str, pecoma_site: str | None) -> bool:
+    return pecoma_site is not None and code[:3] in _ORGAN_CODES.get(pecoma_site, ())
+
+
 def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]],
                      r: Reader) -> dict[int, str]:
@@ -177,7 +223,8 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                                  clinical_status(wx[1]) in _HISTORY, _onset_key(wx[1])))
     where, cond = primary[0]
     rivals = [w for w, x in primary[1:]
-              if (verification(x) in _NOT_CONFIRMED, clinical_status(x) in _HISTORY)
+              if not _RECURRENCE_WORDS.search(m.lower_words(x.get("code")))
+              and (verification(x) in _NOT_CONFIRMED, clinical_status(x) in _HISTORY)
               == (verification(cond) in _NOT_CONFIRMED, clinical_status(cond) in _HISTORY)
               and site_of(x.get("bodySite"), PrimarySite)
               not in (None, site_of(cond.get("bodySite"), PrimarySite))]
@@ -229,7 +276,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
             r.primary_recurred = f"{other_where}, a recurrence of the PEComa"
     others = [w for w, x in conditions
               if x is not cond and id(x) not in linked and not _is_pecoma(x)
-              and _candidate_primary(x) and clinical_status(x) not in _HISTORY]
+              and _other_cancer(x, site)]
     _read_metastases(mets, r, others)
 
 
