@@ -91,6 +91,24 @@ class TestUterineLocalized:
         size = read(uterus).case.tumour.size
         assert size is not None and (size.value, size.unit.value) == (9.5, "cm")
 
+    def test_a_line_before_the_day_the_diagnosis_was_entered_is_read(
+            self, uterus: dict[str, Any]) -> None:
+        """The PEComa Condition dated only by its recordedDate: the day it was entered is
+        no bound on treatment. A line started before it is a line (it had been dropped as
+        begun before the diagnosis), and that day is not kept as the diagnosis date."""
+        cond = res(uterus, "primary-cancer-condition-uterus")
+        cond.pop("onsetDateTime", None)
+        cond["recordedDate"] = "2024-03-20"
+        uterus["entry"].append({"resource": {
+            "resourceType": "MedicationStatement", "id": "evero", "status": "completed",
+            "medicationCodeableConcept": {"text": "everolimus 10 mg"},
+            "effectivePeriod": {"start": "2024-03-10", "end": "2024-04-01"},
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}})
+        bc = read(uterus)
+        assert [t.agent.value for t in bc.case.systemic.therapies] == ["everolimus"]
+        assert bc.case.diagnosis.date is None
+        assert any("after a line of systemic therapy" in n for n in bc.notes)
+
     def test_markers(self, uterus: dict[str, Any]) -> None:
         """HMB-45 by LOINC 10487-7 positive, desmin by 10476-0 negative, Melan-A and SMA by
         name positive (a coded answer, then a text answer), TFE3 not performed."""

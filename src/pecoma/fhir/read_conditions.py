@@ -368,17 +368,26 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader,
 
 def settle_entered_dates(r: Reader) -> None:
     """A diagnosis day taken from the day the Condition was entered (no onset date) that
-    falls after the resection read: the diagnosis was made before it, so that day is no
-    diagnosis date; it is dropped (unknown), with a note, and the record is read (it had
-    been refused for a resection before its diagnosis)."""
+    falls after the resection read, or after a line of treatment begins: the diagnosis was
+    made before them, so that day is no diagnosis date; it is dropped (unknown), with a
+    note, and the record is read (it had been refused)."""
     entered = r.entered_dates.get("diagnosis.date")
-    surgery = r.data.get("surgery", {}).get("date")
-    if entered is None or not isinstance(surgery, str) or surgery >= entered.isoformat():
+    if entered is None:
         return
+    # the facts that cannot come before the diagnosis: the resection, a line of treatment
+    dated = [("the resection", r.data.get("surgery", {}).get("date"))]
+    dated += [("a line of systemic therapy", t.get("started_on"))
+              for t in r.data.get("systemic", {}).get("therapies", [])
+              if isinstance(t, dict)]
+    before = [(what, day) for what, day in dated
+              if isinstance(day, str) and day < entered.isoformat()]
+    if not before:
+        return
+    what, day = min(before, key=lambda wd: wd[1])
     del r.data["diagnosis"]["date"]
     r.sources.pop("diagnosis.date", None)
     r.notes.append(f"diagnosis.date not read: the day its Condition was entered "
-                   f"({entered.isoformat()}) is after the resection ({surgery}), so it is "
+                   f"({entered.isoformat()}) is after {what} ({day}), so it is "
                    "not when the diagnosis was made; the date stays unknown")
 
 

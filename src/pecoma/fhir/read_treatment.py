@@ -375,7 +375,10 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             if state is meds.Given.planned:
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later)))
             continue
-        diagnosed = day_of(r.data.get("diagnosis", {}).get("date"))
+        # the day of diagnosis, when its Condition says it (the day the Condition was
+        # entered may be later than the treatment: no bound)
+        diagnosed = (None if "diagnosis.date" in r.entered_dates
+                     else day_of(r.data.get("diagnosis", {}).get("date")))
         if start is not None and diagnosed is not None and start.latest < diagnosed:
             # begun before the PEComa was diagnosed (sirolimus after a transplant, for
             # TSC or LAM): no treatment of it as recorded, yet the disease may have grown
