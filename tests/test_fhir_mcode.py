@@ -149,6 +149,25 @@ class TestUterineLocalized:
         assert "states a history of metastatic cancer" in text
         assert "SecondaryCancerCondition" in text
 
+    @pytest.mark.parametrize("code", [
+        {"coding": [{"system": "http://snomed.info/sct", "code": "1098951000119108",
+                     "display": "History of cancer metastatic to liver (situation)"}]},
+        {"coding": [{"system": "http://snomed.info/sct", "code": "1287652008"}]},
+    ])
+    def test_a_later_history_stated_outweighs_one_denied(
+            self, uterus: dict[str, Any], code: dict[str, Any]) -> None:
+        """mCODE's HistoryOfMetastaticCancer states a history unless its value is false
+        (the IG's own example has no value). Beside an earlier 'no history', the record
+        had been read as localized: resection advice for a patient with a metastatic
+        history. The status is not derived; the refusal names the history."""
+        uterus["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "hx-liver", "status": "final",
+            "code": code, "effectiveDateTime": "2025-11-16",
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}})
+        with pytest.raises(InputError) as exc:
+            read(uterus)
+        assert "Observation/hx-liver states a history of metastatic cancer" in str(exc.value)
+
     def test_molecular(self, uterus: dict[str, Any]) -> None:
         """TSC2 variant present, pathogenic by its DiagnosticImplication; TSC1 and TFE3
         pertinent negatives (one Observation, LA9634-2 absent)."""

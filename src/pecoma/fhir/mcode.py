@@ -41,6 +41,10 @@ LOINC_ABSENT: Final = "LA9634-2"
 #: HistoryOfMetastaticCancer: SNOMED "History of metastatic malignant neoplasm" (valueBoolean
 #: false = no history), SD_HistoryOfMetastaticCancer.fsh and EX_Basic.fsh.
 SNOMED_HISTORY_OF_METASTATIC: Final = "1287652008"
+#: Its descendants the IG's examples use (is-a 1287652008): "History of cancer metastatic
+#: to liver" (EX_Basic.fsh, history-of-cancer-metastatic-to-liver); a code or a text
+#: naming both a history and a metastasis is read as one too.
+SNOMED_HISTORY_OF_METASTATIC_TO: Final = frozenset({"1098951000119108"})
 
 #: CancerDiseaseStatus values (ConditionStatusTrendMaxVS, VS_Other.fsh) -> what they say.
 DISEASE_STATUS_TREND: Final[Mapping[str, str]] = {

@@ -461,7 +461,9 @@ def derive_status(r: Reader) -> None:
                 "cannot be derived: the metastasis Conditions are resolved but give no "
                 "abatementDateTime; record when the patient became free of disease, or the "
                 "disease status")
-    elif r.no_metastatic_history is not None and not r.data.get("stage", {}).get("metastases"):
+    elif (r.no_metastatic_history is not None and r.metastatic_history is None
+          and not r.data.get("stage", {}).get("metastases")):
+        # a history stated anywhere in the record outweighs one denied (the safer reading)
         r.put("stage.status", DiseaseStatus.localized.value, r.no_metastatic_history)
         r.notes.append(f"stage.status taken as 'localized': {r.no_metastatic_history} states "
                        "no history of metastatic cancer; resectability is not assumed")

@@ -443,7 +443,8 @@ def observation_kind(obs: Mapping[str, Any]) -> str | None:
             return "handler"
         if system == c.LOINC and code in _LOINC_KINDS:
             return _LOINC_KINDS[code]
-        if system == c.SNOMED and code == m.SNOMED_HISTORY_OF_METASTATIC:
+        if system == c.SNOMED and (code == m.SNOMED_HISTORY_OF_METASTATIC
+                                   or code in m.SNOMED_HISTORY_OF_METASTATIC_TO):
             return "history"
     if "derivedFrom" in obs and genomics.implication_of(obs):
         return "implication"
@@ -452,6 +453,8 @@ def observation_kind(obs: Mapping[str, Any]) -> str | None:
     words = m.lower_words(concept)
     if not words:
         return None
+    if "history of" in words and "metasta" in words and "family" not in words:
+        return "history"
     if m.first_match(words, m.IHC_NAMES) is not None and not any(
             w in f" {words} " for w in _NOT_TISSUE_MARKER):
         return "marker"
@@ -554,9 +557,9 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                 r.no_metastatic_history = where
                 r.used.add(where)
             else:
+                # true, or no value: a history stated (mCODE: only false denies it)
                 r.why[where] = "a history of metastatic cancer without site or date"
-                if obs.get("valueBoolean") is True:
-                    r.metastatic_history = where
+                r.metastatic_history = where
         elif kind == "variant":
             variants.append((where, obs))
         elif kind == "implication":
