@@ -1372,6 +1372,21 @@ class TestEveryDrugOfADraftIsChecked:
         critical = [c for c in cards if c["indicator"] == "critical"]
         assert len(critical) == 1 and "ifosfamide" in critical[0]["summary"]
 
+    def test_ingredients_by_reference_are_read(self, client: TestClient) -> None:
+        """Medication.ingredient.itemReference (to a contained Medication) is read like
+        itemCodeableConcept: it had been ignored, and no card came for either drug."""
+        draft = {"contained": [
+            {"resourceType": "Medication", "id": "evero",
+             "code": {"coding": [{"system": self.RX, "code": "141704"}]}},
+            {"resourceType": "Medication", "id": "ifo", "code": {"text": "ifosfamide"}},
+            {"resourceType": "Medication", "id": "m", "code": {"text": "Study regimen"},
+             "ingredient": [{"itemReference": {"reference": "#evero"}},
+                            {"itemReference": {"reference": "#ifo"}}]}],
+            "medicationReference": {"reference": "#m"}}
+        cards = cards_of(client, order(self.allergic_to("ifosfamide"), **draft))
+        critical = [c for c in cards if c["indicator"] == "critical"]
+        assert len(critical) == 1 and "ifosfamide" in critical[0]["summary"]
+
     def test_without_the_allergy_no_critical_card(self, client: TestClient) -> None:
         cards = cards_of(client, order(self.allergic_to("penicillin"),
                                        **self.combination("ifosfamide")))

@@ -380,13 +380,43 @@ def _concepts(resource: Mapping[str, Any], resolve: Resolver) -> list[Mapping[st
         out.append({"text": ref["display"]})
     med = _medication(resource, resolve)
     if med is not None and med.get("resourceType") == "Medication":
-        if isinstance(med.get("code"), dict):
-            out.append(med["code"])
-        for ingredient in _list(med.get("ingredient")):
-            if isinstance(ingredient, dict) and isinstance(
-                ingredient.get("itemCodeableConcept"), dict
-            ):
-                out.append(ingredient["itemCodeableConcept"])
+        out += _medication_concepts(med, resource, resolve, nested=True)
+    return out
+
+
+def _medication_concepts(med: Mapping[str, Any], holder: Mapping[str, Any],
+                         resolve: Resolver, nested: bool) -> list[Mapping[str, Any]]:
+    """A Medication's code and its ingredients' concepts: ``itemCodeableConcept``, or an
+    ``itemReference`` to a Substance (its code) or to a Medication (its code and, one
+    level down, its ingredients), resolved among the Medication's or its holder's
+    ``contained`` resources, then as any reference; its display as text."""
+    out: list[Mapping[str, Any]] = []
+    if isinstance(med.get("code"), dict):
+        out.append(med["code"])
+    for ingredient in _list(med.get("ingredient")):
+        if not isinstance(ingredient, dict):
+            continue
+        if isinstance(ingredient.get("itemCodeableConcept"), dict):
+            out.append(ingredient["itemCodeableConcept"])
+        ref = ingredient.get("itemReference")
+        if not isinstance(ref, dict):
+            continue
+        if isinstance(ref.get("display"), str):
+            out.append({"text": ref["display"]})
+        target = ref.get("reference")
+        if not isinstance(target, str):
+            continue
+        found = (_contained(med, target) or _contained(holder, target)
+                 if target.startswith("#") else resolve(target))
+        if not isinstance(found, Mapping):
+            continue
+        if found.get("resourceType") == "Substance" and isinstance(found.get("code"), dict):
+            out.append(found["code"])
+        elif found.get("resourceType") == "Medication":
+            if nested:
+                out += _medication_concepts(found, holder, resolve, nested=False)
+            elif isinstance(found.get("code"), dict):
+                out.append(found["code"])
     return out
 
 
