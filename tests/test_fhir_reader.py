@@ -1126,6 +1126,22 @@ class TestModifierExtensions:
         assert any("histology-necrosis: not read" in n and "not-confirmed" in n
                    for n in bc.notes)
 
+    def test_one_within_an_element_or_on_the_entry_counts_too(self) -> None:
+        """FHIR: an element carrying a modifier pecoma does not understand is not read as
+        if it were absent, wherever it sits (a component, a dosage) and on the Bundle
+        entry; only top-level ones had counted."""
+        bundle = self._bundle()
+        _resource(bundle, "histology-necrosis")["referenceRange"] = [
+            {"text": "none expected", "modifierExtension": self.MOD}]
+        bc = case_from_bundle(bundle)
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert any("histology-necrosis: not read" in n for n in bc.notes)
+        bundle = self._bundle()
+        entry = next(e for e in bundle["entry"]
+                     if e["resource"].get("id") == "histology-necrosis")
+        entry["modifierExtension"] = self.MOD
+        assert case_from_bundle(bundle).case.histology.necrosis is Feature.unknown
+
     def test_an_allergy_with_one_leaves_the_allergies_unknown(self) -> None:
         bundle = self._bundle()
         pid = next(e["resource"]["id"] for e in bundle["entry"]

@@ -193,6 +193,9 @@ def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
                 "must be a FHIR resource (a JSON object with 'resourceType')",
             )
             continue
+        said = _modifier_urls({"modifierExtension": entry.get("modifierExtension")})
+        if said:  # on the entry: it modifies what the entry's resource means
+            r.entry_modifiers[id(res)] = said
         out.append((i, res))
     return out
 
@@ -339,7 +342,10 @@ def case_from_bundle(
 
 def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
           given_unread: Mapping[str, str] | None, expected: str | None,
-          server: str | None) -> BundleCase:
+          server: str | None, modified: Mapping[int, str] | None = None) -> BundleCase:
+    """``modified``: resources (by identity) found, on a first reading, to carry a
+    modifierExtension within an element (a component, a dosage): read again without
+    them."""
     r = Reader(source, on=on)
     entries = _shape(data, r)
     if r.issues:
@@ -450,7 +456,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             unattributed.append((kind, where, found))
             continue
         if found.whose == "this":
-            modifier = _modifier_urls(res)
+            modifier = (_modifier_urls(res, nested=False)
+                        or r.entry_modifiers.get(id(res), "")
+                        or (modified or {}).get(id(res), ""))
             if modifier and kind != "Patient":
                 # a modifier pecoma does not understand may change what the resource
                 # means (FHIR: never read as if it were absent): not read, said so; an
@@ -489,6 +497,13 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     _unread(unread, r)
     derive_status(r)
     settle_entered_dates(r)
+    if modified is None:
+        # a modifierExtension within an element of a resource read (rare: looked for in
+        # those only): the record is read again without it
+        inner = {id(res): said for t in READ_TYPES for where, res in by_type[t]
+                 if where in r.used and (said := _modifier_urls(res))}
+        if inner:
+            return _read(data, validate, source, on, given_unread, expected, server, inner)
     if validate == "engine":
         read_issues, r.issues = r.issues, []
         _validate(data, entries, validate, r)
@@ -551,13 +566,23 @@ def _focus_elsewhere(res: Mapping[str, Any], patient: str | None) -> str | None:
     return None
 
 
-def _modifier_urls(res: Mapping[str, Any]) -> str:
-    """The URLs of a resource's modifierExtensions, shortened ("" when it has none)."""
-    found = res.get("modifierExtension")
-    if not isinstance(found, list) or not found:
-        return ""
-    urls = [str(x.get("url")) if isinstance(x, dict) else "?" for x in found]
-    return show_value(", ".join(urls), 120).strip("'\"")
+def _modifier_urls(res: Mapping[str, Any], nested: bool = True) -> str:
+    """The URLs of the modifierExtensions a resource carries, on itself and (``nested``)
+    on any element within it (a component, a dosage), shortened ("" when it has none)."""
+    if not nested:
+        res = {"modifierExtension": res.get("modifierExtension")}
+    urls: list[str] = []
+    stack: list[Any] = [res]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found = node.get("modifierExtension")
+            if isinstance(found, list) and found:
+                urls += [str(x.get("url")) if isinstance(x, dict) else "?" for x in found]
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return show_value(", ".join(urls), 120).strip("'\"") if urls else ""
 
 
 def _deceased(patient: Mapping[str, Any]) -> str | None:

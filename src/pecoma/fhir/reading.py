@@ -86,6 +86,8 @@ class Reader:
     #: Facts whose day was taken from the day a Condition was recorded (no onset or
     #: asserted date): the latest it may be, not when it began.
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
+    #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
+    entry_modifiers: dict[int, str] = field(default_factory=dict)
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
     #: Each live observation's place in time (effective, issued, status), by ``id``.
