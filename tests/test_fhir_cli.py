@@ -166,6 +166,31 @@ class TestCarePlanAndExports:
         careplan = json.loads(out.read_text("utf-8"))["entry"][0]["resource"]
         assert careplan["subject"] == {"reference": "Patient/pat-1002"}
 
+    def test_careplan_from_a_bundle_reads_it_as_to_case_does(self, tmp_path: Path) -> None:
+        """An order starting after the day read for is planned, not a line (the bundle had
+        been read for no day: refused as a line starting after the evaluation date), and
+        what the reader noted is said; a patient recorded as deceased gets no plan."""
+        data = example("metastatic-lung-metachronous")
+        pid = next(e["resource"]["id"] for e in data["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        data["entry"].append({"resource": {
+            "resourceType": "MedicationRequest", "id": "dox", "status": "active",
+            "intent": "order", "medicationCodeableConcept": {"text": "doxorubicin"},
+            "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {
+                "start": "2026-12-20"}}}}],
+            "subject": {"reference": f"Patient/{pid}"}}})
+        path = _write(tmp_path, "b.json", data)
+        run = pecoma("fhir", "careplan", str(path), "--on", "2026-12-10",
+                     "-o", str(tmp_path / "plan.json"))
+        assert run.returncode == 0, run.stderr
+        assert "doxorubicin planned" in run.stderr
+        patient = next(e["resource"] for e in data["entry"]
+                       if e["resource"]["resourceType"] == "Patient")
+        patient["deceasedDateTime"] = "2026-08-01"
+        run = pecoma("fhir", "careplan", str(_write(tmp_path, "d.json", data)),
+                     "--on", "2026-12-10")
+        assert run.returncode == 3 and "died (2026-08-01)" in run.stderr
+
     def test_careplan_bad_date(self, tmp_path: Path) -> None:
         path = _write(tmp_path, "b.json", example("low-risk"))
         run = pecoma("fhir", "careplan", str(path), "--on", "28/11/2026")

@@ -14,6 +14,7 @@ load when a command runs, not when the command line starts.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -76,14 +77,22 @@ def _rejected(exc: InputError) -> None:
     fail(str(exc), EXIT_INPUT)
 
 
-def _read_any(path: Path) -> tuple[Case, str | None]:
-    """A pecoma case file, or a FHIR Bundle (then the patient id comes with it)."""
+def _read_any(path: Path, on: dt.date | None = None) -> tuple[Case, str | None]:
+    """A pecoma case file, or a FHIR Bundle (then the patient id comes with it), read for
+    the day ``on``. A Bundle's reading is reported as ``to-case`` reports it (what was not
+    found, notes, what was not read); one whose patient the record says died is refused:
+    no care is planned for a patient recorded as deceased."""
     from pecoma.fhir.reader import case_from_bundle
 
     data = _json(path, "case")
     try:
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
-            bc = case_from_bundle(data, source=f"FHIR bundle in {path.name}")
+            bc = case_from_bundle(data, source=f"FHIR bundle in {path.name}", on=on)
+            _report_not_found(bc)
+            if bc.deceased is not None:
+                fail(f"the record in {path.name} says the patient died ({bc.deceased}): no "
+                     "care plan is written for a patient recorded as deceased; correct the "
+                     "record if it is wrong", EXIT_INPUT)
             return bc.case, bc.patient_id
         return parse_case(data, source=f"case in {path.name}"), None
     except InputError as exc:
@@ -220,8 +229,8 @@ def careplan_cmd(
     """The assessment as a FHIR CarePlan (dated surveillance) and RequestGroup."""
     from pecoma.fhir.careplan import careplan_bundle
 
-    case, pid = _read_any(case_file)
     day = parse_day(on)
+    case, pid = _read_any(case_file, day)
     s = settings_from(settings)
     try:
         events = read_imaging(imaging, case.treatment_end, day) if imaging else None
