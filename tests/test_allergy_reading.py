@@ -421,6 +421,18 @@ class TestIntolerancesOfOtherDrugs:
         read = self.read(allergy({"text": "ifosfamide"}))
         assert [x.agent.value for x in read.case.systemic.intolerances] == ["ifosfamide"]
 
+    @pytest.mark.parametrize(("code", "drugs"), [
+        ({"text": "Anthracyclines"}, ["doxorubicin", "epirubicin"]),
+        ({"coding": [{"system": ATC, "code": "L01DB"}]}, ["doxorubicin", "epirubicin"]),
+        ({"text": "Alkylating agents"}, ["ifosfamide"]),
+    ])
+    def test_a_class_of_drugs_is_each_of_its_drugs(self, code: dict[str, Any],
+                                                    drugs: list[str]) -> None:
+        """An allergy to the anthracyclines rules out doxorubicin and epirubicin (it had
+        been 'not identified', S15's epirubicin with ifosfamide proposed beside it)."""
+        read = self.read(allergy(code))
+        assert sorted(x.agent.value for x in read.case.systemic.intolerances) == drugs
+
     def test_an_mtor_allergy_stays_the_contraindication_not_an_intolerance_row(self) -> None:
         read = self.read(allergy({"text": "sirolimus"}))
         assert read.case.systemic.mtor_inhibitor_contraindicated.value == "yes"

@@ -148,6 +148,9 @@ ATC: Final = "http://www.whocc.no/atc"
 #: under L04AA (immunosuppressants); L01EG04 is sirolimus for cancer, given as the
 #: protein-bound (nab-) form.
 ATC_NAMES: Final[Mapping[str, str]] = {
+    "L01DB": "anthracycline",
+    "L01A": "alkylating agent",
+    "L01AA": "nitrogen mustard analogue",
     "L04AA10": "sirolimus",
     "L04AA18": "everolimus",
     "L01EG01": "temsirolimus",
@@ -486,11 +489,25 @@ def mtor_class_named(concept: Mapping[str, Any]) -> bool:
     return any(w in words for w in c.MTOR_CLASS_WORDS)
 
 
+#: Classes of drugs by the names an allergy list writes them, and the drugs of
+#: :data:`INGREDIENTS` each holds (an allergy to the class is one to each of them): the
+#: anthracyclines (ATC L01DB) and the alkylating agents (ATC L01A, L01AA).
+CLASS_DRUGS: Final[Mapping[str, tuple[str, ...]]] = {
+    "anthracycline": ("doxorubicin", "epirubicin"),
+    "alkylating agent": ("ifosfamide",),
+    "alkylating drug": ("ifosfamide",),
+    "nitrogen mustard analogue": ("ifosfamide",),
+    "oxazaphosphorine": ("ifosfamide",),
+}
+
+
 def ingredients_named(concept: Mapping[str, Any]) -> frozenset[str]:
-    """The drugs of :data:`INGREDIENTS` a medication concept names (by name or RxNorm)."""
+    """The drugs of :data:`INGREDIENTS` a medication concept names (by name or RxNorm),
+    or holds by a class it names (:data:`CLASS_DRUGS`)."""
     words = _words(concept)
-    return frozenset(drug for drug, names in _DRUG_NAMES.items()
-                     if any(n in words for n in names))
+    return frozenset(
+        [drug for drug, names in _DRUG_NAMES.items() if any(n in words for n in names)]
+        + [drug for name, drugs in CLASS_DRUGS.items() if name in words for drug in drugs])
 
 
 _SEPARATOR: Final = r"[\s\-]*"
@@ -534,6 +551,7 @@ def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
 #: Every name pecoma reads a substance by, and the words that name none.
 _READ_NAMES: Final = frozenset(
     {n for _agent, names in c.AGENT_NAMES for n in names} | set(c.MTOR_CLASS_WORDS)
+    | set(CLASS_DRUGS)
     | {"mtor inhibitor"} | set(c.NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS))
 #: Each name at each place it starts, overlaps included ("iodinated contrast" and
 #: "contrast media" in "iodinated contrast media").
