@@ -1495,3 +1495,15 @@ class TestLungMetastasesAfterGrossResidue:
         a = run(self.data({"status": "performed", "date": "2024-02-01", "margin": "R2",
                            "completion": {"date": "2024-03-01", "margin": "R0"}}))
         assert "REC-LUNG-METASTASECTOMY" in ids(a)
+
+
+class TestNodesPositivePrimaryNotOperated:
+    def test_s11_waits_on_the_question_the_resection_waits_on(self) -> None:
+        """Positive nodes, the primary not operated on, its resectability not recorded:
+        not removable, it is locally advanced (I6) and S11 is not offered; S11 waits on
+        the same question as the resection advice (it had stood unconditional)."""
+        a = run(base(stage={"status": "localized", "lymph_nodes": "positive"},
+                     surgery={"status": "not_performed"}))
+        ask = "MISS-PRIMARY-RESECTABLE"
+        assert ask in item(a, "REC-RESECTION").conditional_on
+        assert ask in item(a, "REC-ADJ-NODES-METS").conditional_on

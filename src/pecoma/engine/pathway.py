@@ -185,6 +185,11 @@ def adjuvant(
     # relapsed disease never operated on: whether surgery can remove it decides
     resection_open = (to_operate and not operated and status in _RELAPSED
                       and not d.free_of_disease and case.stage.resectable is YesNo.unknown)
+    # a localized primary not operated on, its resectability not recorded: the question
+    # the resection advice waits on decides S11 too (not removable: locally advanced, I6)
+    primary_open = (to_operate and surgery_status is SurgeryStatus.not_performed
+                    and status is DiseaseStatus.localized
+                    and case.stage.resectable is YesNo.unknown)
     # S11 follows an operation that removes the disease. Distant disease still present
     # that surgery cannot remove is advanced disease: its systemic treatment is the
     # sequence of S12-S14 (an mTOR inhibitor first, S13), not a postoperative
@@ -274,6 +279,9 @@ def adjuvant(
         if resection_open or removal_open:
             s11.append(Fact("stage.resectable", "unknown"))
             conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
+        elif primary_open:
+            s11.append(Fact("stage.resectable", "unknown"))
+            conditions.append(out.missing("MISS-PRIMARY-RESECTABLE", affects=s11_affects))
         out.add("REC-ADJ-NODES-METS", s11, conditions)
     elif shown:  # the surgery status is unknown
         if resection_open or removal_open:
