@@ -359,6 +359,7 @@ class TestRowsWithoutJavaScript:
         html = client.get("/").text
         assert rows_of(html, "stage.metastases") == []
         assert "Add a metastasis" in html
+        assert "Add an intolerance" in html  # the article follows the noun
 
     def test_status_decides_the_blank_rows(self) -> None:
         spec = {g.rows.prefix: g.rows for g in form_layout.FORM if g.rows}

@@ -18,7 +18,7 @@
     function current() { return rows.querySelectorAll("fieldset.row"); }
     function refresh() {
       var n = current().length;
-      button.textContent = (n ? "Add another " : "Add a ") + noun;
+      button.textContent = (n ? "Add another " : /^[aeiou]/.test(noun) ? "Add an " : "Add a ") + noun;
       button.disabled = n >= most;
       if (counter) { counter.value = String(n); }
       if (note) { note.hidden = n === 0; }
