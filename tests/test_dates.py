@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from pecoma.dates import add_months, full_months_between, reached_months
+from pecoma.dates import (
+    DATE_RULE,
+    add_months,
+    date_rule,
+    full_months_between,
+    reached_months,
+)
 
 DAYS = st.dates(dt.date(1990, 1, 1), dt.date(2090, 12, 31))
 
@@ -36,3 +43,19 @@ def test_month_end_clips() -> None:
 def test_exactly_twelve_months_is_reached() -> None:
     assert reached_months(dt.date(2023, 3, 1), dt.date(2024, 3, 1), 12)
     assert not reached_months(dt.date(2023, 3, 1), dt.date(2024, 2, 29), 12)
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("2026-02-29", "February 2026 has 28 days"),
+    ("2026-04-31", "April 2026 has 30 days"),
+    ("2026-13-01", "there is no month 13"),
+])
+def test_a_day_not_in_the_calendar_is_said_so(value: str, said: str) -> None:
+    """2026-02-29 is written YYYY-MM-DD: 'must be a date as YYYY-MM-DD' alone left the
+    user looking at a date in that form."""
+    assert said in date_rule(value) and DATE_RULE in date_rule(value)
+
+
+@pytest.mark.parametrize("value", ["2024-02-29", "29/02/2024", "", None, 5])
+def test_other_values_get_the_rule(value: object) -> None:
+    assert date_rule(value) == DATE_RULE

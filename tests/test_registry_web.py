@@ -260,7 +260,7 @@ class TestWorklist:
 
 
     @pytest.mark.parametrize("query, named", [
-        ("on=2026-02-30", "'on' must be a date"),
+        ("on=2026-02-30", "'on' names no day of the calendar (February 2026 has 28 days)"),
         ("status=overdu", "'status' must be one or more of"),
         ("risk=hihg", "'risk' must be one or more of"),
         ("sort=dew", "'sort' must be one of"),

@@ -25,6 +25,7 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "add_months",
+    "date_rule",
     "day_text",
     "full_months_between",
     "parse_day",
@@ -36,6 +37,25 @@ EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
 DATE_RULE = (f"must be a date as YYYY-MM-DD between {EARLIEST.isoformat()} and "
              f"{LATEST.isoformat()}")
+
+
+def date_rule(value: object) -> str:
+    """:data:`DATE_RULE`, saying first why a value written ``YYYY-MM-DD`` is no date when
+    it names no day of the calendar (2026-02-29: February 2026 has 28 days)."""
+    text = day_text(value.strip()) if isinstance(value, str) else None
+    if text is None:
+        return DATE_RULE
+    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:])
+    if not 1 <= month <= 12:
+        why = f"there is no month {month:02d}"
+    elif year == 0:
+        why = "there is no year 0000"
+    else:
+        days = calendar.monthrange(year, month)[1]
+        if 1 <= day <= days:
+            return DATE_RULE
+        why = f"{calendar.month_name[month]} {year} has {days} days"
+    return f"names no day of the calendar ({why}): it {DATE_RULE}"
 
 
 def range_rule(day: dt.date) -> str | None:

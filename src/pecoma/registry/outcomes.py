@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from pecoma.case import Case, SurgeryStatus, parse_case
-from pecoma.dates import DATE_RULE, day_text, parse_day, range_rule
+from pecoma.dates import date_rule, day_text, parse_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.repository import (
     OutcomeData,
@@ -171,7 +171,7 @@ def parse_outcome(
                                  f"must be one of {_choices(list(OutcomeEvent))}"))
     day = None if _blank(date) else _day(date)
     if day is None:
-        issues.append(FieldIssue("date", show_value(date), DATE_RULE))
+        issues.append(FieldIssue("date", show_value(date), date_rule(date)))
     status: VitalStatus | None = None
     if not _blank(vital_status):
         try:

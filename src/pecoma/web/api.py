@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from pecoma.case import Case, parse_case
-from pecoma.dates import DATE_RULE, parse_day
+from pecoma.dates import date_rule, parse_day
 from pecoma.engine import assess
 from pecoma.engine.imaging import Modality, ScanFinding, parse_imaging
 from pecoma.engine.model import Assessment
@@ -249,7 +249,7 @@ def _date(value: Any, path: str) -> dt.date:
         422,
         "invalid-input",
         "the evaluation date was rejected",
-        [FieldIssue(path, show_value(value), DATE_RULE)],
+        [FieldIssue(path, show_value(value), date_rule(value))],
     )
 
 

@@ -39,7 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import Case, parse_case
-from pecoma.dates import DATE_RULE, parse_day
+from pecoma.dates import date_rule, parse_day
 from pecoma.engine.imaging import parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store import StoreError
@@ -130,7 +130,7 @@ def _linked_case(request: Request, token: str) -> tuple[Case, dt.date, Any, floa
     case = parse_case(got.case, source="case")
     on = parse_day(got.on)
     if on is None:
-        raise InputError([FieldIssue("on", show_value(got.on), DATE_RULE)], "link")
+        raise InputError([FieldIssue("on", show_value(got.on), date_rule(got.on))], "link")
     imaging = (
         parse_imaging(got.imaging, treatment_end=case.treatment_end, on_date=on, source="imaging")
         if got.imaging

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import Case, parse_case_json
-from pecoma.dates import DATE_RULE, parse_day
+from pecoma.dates import date_rule, parse_day
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.imaging import ImagingEvent, parse_imaging
 from pecoma.engine.model import Assessment, Item, MissingFact
@@ -229,7 +229,7 @@ async def _posted_case(
         ) from None
     on = parse_day(on_text)
     if on is None:
-        raise InputError([FieldIssue("on", show_value(on_text), DATE_RULE)], "request")
+        raise InputError([FieldIssue("on", show_value(on_text), date_rule(on_text))], "request")
     imaging: tuple[ImagingEvent, ...] | None = None  # not given (I13)
     if isinstance(imaging_text, str) and imaging_text.strip():
         try:

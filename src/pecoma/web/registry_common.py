@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from pecoma.dates import DATE_RULE, parse_day
+from pecoma.dates import date_rule, parse_day
 from pecoma.errors import show_value
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
@@ -89,7 +89,7 @@ def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
         return today, None
     day = parse_day(value)
     if day is None:
-        return today, f"'on' {DATE_RULE} (got {show_value(value)}); showing today"
+        return today, f"'on' {date_rule(value)} (got {show_value(value)}); showing today"
     return day, None
 
 

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pecoma.case import parse_case
-from pecoma.dates import DATE_RULE, parse_day
+from pecoma.dates import date_rule, parse_day
 from pecoma.engine import assess
 from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.errors import InputError, show_value
@@ -229,7 +229,7 @@ def _download_day(request: Request, on: str | None) -> dt.date | str:
         today: dt.date = request.app.state.today()
         return today
     day = parse_day(on)
-    return day if day is not None else f"'on' {DATE_RULE} (got {show_value(on)})"
+    return day if day is not None else f"'on' {date_rule(on)} (got {show_value(on)})"
 
 
 def _download_query(request: Request, on: str | None, status: str | None,
