@@ -33,6 +33,17 @@ def patient_id(bundle: dict[str, Any]) -> str:
                 if e["resource"]["resourceType"] == "Patient")
 
 
+def with_statement(bundle: dict[str, Any], rid: str, text: str, start: str,
+                   status: str = "completed") -> dict[str, Any]:
+    """``bundle`` with a MedicationStatement of its patient added (``text`` names the
+    drug, ``start`` its first day)."""
+    bundle["entry"].append({"resource": {
+        "resourceType": "MedicationStatement", "id": rid, "status": status,
+        "medicationCodeableConcept": {"text": text}, "effectivePeriod": {"start": start},
+        "subject": {"reference": f"Patient/{patient_id(bundle)}"}}})
+    return bundle
+
+
 def searchset(resources_: list[dict[str, Any]]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "searchset", "total": len(resources_),
             "entry": [{"resource": r} for r in resources_]}

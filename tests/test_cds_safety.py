@@ -23,7 +23,7 @@ from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
 
-from fhir_support import example, hook_request, patient_id, prefetch_of
+from fhir_support import example, hook_request, patient_id, prefetch_of, with_statement
 
 ON = dt.date(2026, 11, 28)
 PATIENT = "metastatic-lung-metachronous"
@@ -1396,13 +1396,8 @@ class TestEveryDrugOfADraftIsChecked:
 class TestTwoTreatmentsInOneRecord:
     def test_no_line_is_read_and_the_history_is_in_doubt(self) -> None:
         from pecoma.fhir.reader import case_from_bundle
-        bundle = copy.deepcopy(example(PATIENT))
-        pid = patient_id(bundle)
-        bundle["entry"].append({"resource": {
-            "resourceType": "MedicationStatement", "id": "combo", "status": "completed",
-            "medicationCodeableConcept": {"text": "everolimus with doxorubicin"},
-            "effectivePeriod": {"start": "2025-06-01"},
-            "subject": {"reference": f"Patient/{pid}"}}})
+        bundle = with_statement(copy.deepcopy(example(PATIENT)), "combo",
+                                "everolimus with doxorubicin", "2025-06-01")
         bc = case_from_bundle(bundle, on=dt.date(2026, 11, 28))
         assert all(t.agent.value not in ("everolimus", "doxorubicin")
                    for t in bc.case.systemic.therapies)

@@ -18,7 +18,7 @@ from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir import codes as c
 from pecoma.fhir.reader import agent_of, case_from_bundle, case_from_bundle_json, fact_paths
 
-from fhir_support import EXAMPLES, example
+from fhir_support import EXAMPLES, example, with_statement
 
 ON = dt.date(2026, 11, 28)
 
@@ -1158,14 +1158,8 @@ class TestMedicationBeforeTheDiagnosis:
         """Sirolimus after a transplant, years before the PEComa: the record had been
         refused (a line cannot start before the diagnosis). It is no line for the PEComa,
         and whether the disease grew on it is not known: the lines given are in doubt."""
-        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
-        pid = next(e["resource"]["id"] for e in bundle["entry"]
-                   if e["resource"]["resourceType"] == "Patient")
-        bundle["entry"].append({"resource": {
-            "resourceType": "MedicationStatement", "id": "siro-tx", "status": "active",
-            "medicationCodeableConcept": {"text": "sirolimus 2 mg"},
-            "effectivePeriod": {"start": "2010-03-01"},
-            "subject": {"reference": f"Patient/{pid}"}}})
+        bundle = with_statement(copy.deepcopy(example("metastatic-lung-metachronous")),
+                                "siro-tx", "sirolimus 2 mg", "2010-03-01", status="active")
         bc = case_from_bundle(bundle, on=dt.date(2026, 11, 28))
         assert all(t.started_on != dt.date(2010, 3, 1) for t in bc.case.systemic.therapies)
         assert bc.history_doubt is not None
