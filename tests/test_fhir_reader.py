@@ -1154,16 +1154,19 @@ class TestModifierExtensions:
 
 
 class TestMedicationBeforeTheDiagnosis:
-    def test_an_mtor_inhibitor_taken_since_before_the_diagnosis_is_no_line(self) -> None:
-        """Sirolimus after a transplant, years before the PEComa: the record had been
-        refused (a line cannot start before the diagnosis). It is no line for the PEComa,
-        and whether the disease grew on it is not known: the lines given are in doubt."""
+    def test_a_line_begun_before_the_diagnosis_is_kept_without_its_start(self) -> None:
+        """Sirolimus since a transplant, or doxorubicin for a tumour first called
+        leiomyosarcoma (S25): the record had been refused (a line cannot start before the
+        diagnosis), then the line dropped (doxorubicin proposed after progression on it).
+        It is a line given, its start not recorded, with a note."""
         bundle = with_statement(copy.deepcopy(example("metastatic-lung-metachronous")),
                                 "siro-tx", "sirolimus 2 mg", "2010-03-01", status="active")
         bc = case_from_bundle(bundle, on=dt.date(2026, 11, 28))
-        assert all(t.started_on != dt.date(2010, 3, 1) for t in bc.case.systemic.therapies)
-        assert bc.history_doubt is not None
+        [line] = [t for t in bc.case.systemic.therapies if t.agent is Agent.sirolimus]
+        assert line.started_on is None
         assert any("before the PEComa's diagnosis" in n for n in bc.notes)
+        a = assess(bc.case, dt.date(2026, 11, 28))
+        assert "ALERT-MTOR-GIVEN" in a.record_ids()
 
 
 class TestFocusElsewhere:

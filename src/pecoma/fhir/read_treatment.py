@@ -325,6 +325,7 @@ def _agent(med: Mapping[str, Any], r: Reader) -> Agent | None:
 def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
+    undated: set[str] = set()  # begun before the diagnosis: read without their start
     for where, med in records:
         agent = _agent(med, r)
         state = meds.given(med, r.on)
@@ -380,16 +381,15 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         diagnosed = (None if "diagnosis.date" in r.entered_dates
                      else day_of(r.data.get("diagnosis", {}).get("date")))
         if start is not None and diagnosed is not None and start.latest < diagnosed:
-            # begun before the PEComa was diagnosed (sirolimus after a transplant, for
-            # TSC or LAM): no treatment of it as recorded, yet the disease may have grown
-            # on it; the lines given are not fully known
-            why = (f"{agent.value} from {start.written}, before the PEComa's diagnosis "
-                   f"({diagnosed.isoformat()}): not read as a line for it, and whether the "
-                   "disease grew on it is not known")
-            r.why[where] = why
-            r.unidentified.append(f"{where}: {why}")
-            r.notes.append(f"{where}: {why}")
-            continue
+            # begun before the PEComa was diagnosed: for the tumour under an earlier
+            # diagnosis (S25), or for another condition (sirolimus after a transplant, for
+            # TSC or LAM) on which the disease grew: a line given all the same, its start
+            # left out (the case counts lines from the diagnosis)
+            undated.add(where)
+            r.notes.append(f"{where}: {agent.value} from {start.written}, before the "
+                           f"PEComa's diagnosis ({diagnosed.isoformat()}): read as a line "
+                           "given, its start not recorded; if it was given for another "
+                           "condition and the PEComa did not grow on it, correct the case")
         if start is not None and start.day is None:
             r.notes.append(f"{where}: {agent.value} from {start.written} (a partial date): "
                            "the day its line started is not known")
@@ -404,8 +404,11 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         else:
             given.append((where, med, agent))
     therapies = [_own_line(where, med, agent, r) for where, med, agent in own]
+    for (where, _m, _a), line in zip(own, therapies, strict=True):
+        if where in undated:
+            line.pop("started_on", None)
     paths = [where for where, _m, _a in own]
-    for line, wheres in _lines(given, r):
+    for line, wheres in _lines(given, r, undated):
         therapies.append(line)
         paths.extend(wheres)
     r.used.update(paths)
@@ -455,16 +458,18 @@ _PAIRS = {
 }
 
 
-def _lines(records: list[tuple[str, dict[str, Any], Agent]],
-           r: Reader) -> list[tuple[dict[str, Any], list[str]]]:
+def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
+           undated: set[str]) -> list[tuple[dict[str, Any], list[str]]]:
     """One line per agent from an EHR's orders, administrations and statements (many
     records of one drug are one line, from the first day), with doxorubicin or epirubicin
     and ifosfamide started within a week (or gemcitabine and docetaxel) read as the
-    combination."""
+    combination. ``undated``: records whose start is not read (begun before the
+    diagnosis)."""
     groups: dict[Agent, list[tuple[str, dt.date | None]]] = {}
     words: dict[Agent, str] = {}
     for where, med, agent in records:
-        groups.setdefault(agent, []).append((where, meds.started_on(med)))
+        groups.setdefault(agent, []).append(
+            (where, None if where in undated else meds.started_on(med)))
         concept = meds.medication_concept(med, r.resolve)
         words[agent] = words.get(agent, "") + " " + m.lower_words(concept)
     starts = {a: min((d for _w, d in v if d is not None), default=None)
