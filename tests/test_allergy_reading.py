@@ -433,6 +433,16 @@ class TestIntolerancesOfOtherDrugs:
         read = self.read(allergy(code))
         assert sorted(x.agent.value for x in read.case.systemic.intolerances) == drugs
 
+    @pytest.mark.parametrize("code", [{"text": "Anthracyclines"},
+                                      {"coding": [{"system": ATC, "code": "L01A"}]}])
+    def test_a_class_is_never_cleared(self, code: dict[str, Any]) -> None:
+        """A class holds drugs pecoma does not list (daunorubicin, cyclophosphamide): the
+        entry rules out the drugs it maps and stays not identified, so a draft of another
+        drug of the class is not checked against it, never silently cleared."""
+        from pecoma.fhir.allergies import read_allergy
+        reading = read_allergy(allergy(code))
+        assert reading.ingredients and reading.unidentified
+
     def test_an_mtor_allergy_stays_the_contraindication_not_an_intolerance_row(self) -> None:
         read = self.read(allergy({"text": "sirolimus"}))
         assert read.case.systemic.mtor_inhibitor_contraindicated.value == "yes"
