@@ -582,6 +582,16 @@ class TestConditions:
         ("C64.1", "Malignant neoplasm of right kidney", False),  # the PEComa's own organ
         (None, "History of malignant neoplasm", False),
         (None, "Lung cancer", True),
+        # not cancers, or the PEComa itself under another name (these had refused)
+        (None, "Malignant hypertension", False),
+        (None, "Cancer-related fatigue", False),
+        (None, "Encounter for cancer surveillance", False),
+        (None, "Sarcoma", False),
+        ("C49.4", "Malignant neoplasm of connective and soft tissue of abdomen", False),
+        ("C48.0", "Malignant neoplasm of retroperitoneum", False),
+        ("C80.1", "Malignant (primary) neoplasm, unspecified", False),
+        (None, "Malignant neoplasm of left kidney", False),
+        ("C61", "Malignant neoplasm of prostate", True),
     ])
     def test_only_another_present_cancer_refuses_an_unlinked_metastasis(
             self, kidney: dict[str, Any], code: str | None, text: str, refused: bool) -> None:

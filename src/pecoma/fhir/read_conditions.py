@@ -87,15 +87,28 @@ def _candidate_primary(cond: Mapping[str, Any]) -> bool:
                                     "malignan"))
 
 
-#: Words naming a malignancy in a Condition's text or displays.
+#: Words naming a malignancy in a Condition's text or displays (a sarcoma is left out: the
+#: PEComa itself is often recorded as one).
 _MALIGNANT_WORDS: Final = re.compile(
-    r"\b(?:malignan\w*|cancer\w*|carcinom\w*|sarcom\w*|lymphom\w*|leuka?emi\w*|"
+    r"\b(?:malignant (?:neoplasm|tumou?r)|cancer|carcinom\w*|lymphom\w*|leuka?emi\w*|"
     r"melanom\w*|myelom\w*|blastom\w*)")
-#: Words saying a Condition is no present malignancy: a history, a benign tumour, a
-#: screening, a symptom or a risk.
+#: Words saying a Condition is no present malignancy of another organ: a history, a benign
+#: tumour, a screening or an encounter, a symptom, a risk, a sarcoma or a metastasis.
 _NOT_PRESENT_WORDS: Final = re.compile(
-    r"\b(?:history|benign|screening|pain|risk|suspected|family|fear|in situ|"
-    r"basal cell|squamous cell carcinoma of (?:the )?skin)\b")
+    r"\b(?:history|benign|screening|surveillance|encounter|follow[- ]?up|pain|fatigue|"
+    r"related|associated|hypertension|ana?emia|cachexia|risk|suspected|family|fear|"
+    r"in situ|personal|sarcoma|pecoma|metasta\w*|secondary|basal cell|"
+    r"squamous cell carcinoma of (?:the )?skin)\b")
+#: Words naming the organ of each PEComa primary site (a malignancy of that organ beside
+#: the PEComa is taken as the same tumour).
+_ORGAN_WORDS: Final = {
+    "uterus": ("uter", "endometri", "corpus"), "broad_ligament": ("ligament", "adnex"),
+    "other_gynecologic": ("ovar", "cervi", "vagin", "vulv"), "kidney": ("kidney", "renal"),
+    "liver": ("liver", "hepat"), "retroperitoneum": ("retroperiton",),
+    "lung": ("lung", "pulmon", "bronch"), "gastrointestinal": (
+        "stomach", "gastr", "colon", "rect", "intestin", "bowel", "duoden", "jejun", "ile"),
+    "bladder": ("bladder",), "soft_tissue": ("soft tissue", "connective"),
+}
 
 
 def _other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
@@ -115,12 +128,18 @@ def _other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
     codes = [(system, code) for system, code in codings(cond.get("code"))
              if system in (m.ICD10CM, m.ICD10)]
     if codes:
-        return any(code[:1] == "C" and code[:3] not in ("C44", "C77", "C78", "C79")
+        # C44 skin, C48 retroperitoneum and peritoneum, C49 soft tissue (where a PEComa is
+        # often billed), C77-C79 secondaries, C80 unspecified: none is another primary
+        return any(code[:1] == "C"
+                   and code[:3] not in ("C44", "C48", "C49", "C77", "C78", "C79", "C80")
                    and not _same_organ_code(code, pecoma_site) for _s, code in codes)
     words = m.lower_words(cond.get("code"))
     if _NOT_PRESENT_WORDS.search(words):
         return False
-    return bool(_MALIGNANT_WORDS.search(words)) or m.PRIMARY_PROFILE in m.profiles(cond)
+    if pecoma_site is not None and any(w in words for w in _ORGAN_WORDS.get(pecoma_site, ())):
+        return False  # the PEComa's organ: the same tumour
+    return bool(_MALIGNANT_WORDS.search(words)) or (
+        m.PRIMARY_PROFILE in m.profiles(cond) and not words)
 
 
 #: ICD-10 categories of the organs a PEComa primary site names (a malignancy of the same
