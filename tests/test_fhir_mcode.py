@@ -651,6 +651,16 @@ class TestConditions:
         assert bc.case.tumour.primary_site.value == "uterus"
         assert bc.case.stage.status is DiseaseStatus.recurrent
 
+    @pytest.mark.parametrize("text", ["Metastatic PEComa", "PEComa, metastatic deposit",
+                                      "PEComa with spread to liver"])
+    def test_a_pecoma_condition_recording_its_spread_is_no_second_primary(
+            self, uterus: dict[str, Any], text: str) -> None:
+        spread = self._second_pecoma("lung", "2026-01-10", "active", text)
+        spread["code"] = {"text": text}
+        bc = read(add(uterus, spread))
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert any("a further PEComa Condition" in x for x in bc.not_read)
+
     def test_a_recurrence_at_the_site_keeps_the_diagnosis(self, uterus: dict[str, Any]
                                                           ) -> None:
         """A later Condition recording the PEComa's recurrence is not the diagnosis: the

@@ -243,6 +243,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     where, cond = primary[0]
     rivals = [w for w, x in primary[1:]
               if not _RECURRENCE_WORDS.search(m.lower_words(x.get("code")))
+              and not _SPREAD_WORDS.search(m.lower_words(x.get("code")))
               and (verification(x) in _NOT_CONFIRMED, clinical_status(x) in _HISTORY)
               == (verification(cond) in _NOT_CONFIRMED, clinical_status(cond) in _HISTORY)
               and site_of(x.get("bodySite"), PrimarySite)
@@ -458,6 +459,8 @@ def _site_named(cond: Mapping[str, Any]) -> bool:
 #: clinicalStatus codes saying the cancer came back (HL7 condition-clinical).
 _RECURRED: Final = ("recurrence", "relapse")
 _RECURRENCE_WORDS: Final = re.compile(r"\b(?:recurren\w*|relaps\w*)")
+#: Words saying a PEComa Condition records its spread, not a second primary.
+_SPREAD_WORDS: Final = re.compile(r"\b(?:metasta\w*|spread|deposits?|secondar\w*)")
 
 
 def derive_status(r: Reader) -> None:
