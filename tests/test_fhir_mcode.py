@@ -168,6 +168,24 @@ class TestUterineLocalized:
             read(uterus)
         assert "Observation/hx-liver states a history of metastatic cancer" in str(exc.value)
 
+    @pytest.mark.parametrize(("value", "status"), [
+        ({"valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                               "code": "LA32-8"}]}}, "localized"),
+        ({"valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
+                                               "code": "373067005"}]}}, "localized"),
+        ({"dataAbsentReason": {"coding": [{"code": "asked-unknown"}]}}, "localized"),
+    ])
+    def test_a_history_coded_no_or_not_given_states_none(
+            self, uterus: dict[str, Any], value: dict[str, Any], status: str) -> None:
+        """Beside the 'no history' entry, a second one coded No, or with no value for a
+        reason, states no history: the record reads as localized (a coded No had been
+        taken as a history stated, and the record refused)."""
+        uterus["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "hx-2", "status": "final",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1287652008"}]},
+            **value, "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}})
+        assert read(uterus).case.stage.status.value == status
+
     def test_molecular(self, uterus: dict[str, Any]) -> None:
         """TSC2 variant present, pathogenic by its DiagnosticImplication; TSC1 and TFE3
         pertinent negatives (one Observation, LA9634-2 absent)."""

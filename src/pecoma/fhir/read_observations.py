@@ -433,6 +433,30 @@ _LOINC_KINDS = {
 }
 
 
+#: Coded answers saying yes and no (SNOMED CT, LOINC answer lists).
+_YES_CODES: Final = frozenset({"373066001", "LA33-6", "LA9633-4"})
+_NO_CODES: Final = frozenset({"373067005", "LA32-8", "LA9634-2"})
+
+
+def _history_said(obs: Mapping[str, Any]) -> bool | None:
+    """What an mCODE HistoryOfMetastaticCancer says: a history stated (``True``: value
+    true or yes, or no value at all, as the IG's own example has), denied (``False``:
+    false, no, absent), or neither (another value, or a dataAbsentReason)."""
+    if isinstance(obs.get("valueBoolean"), bool):
+        return bool(obs["valueBoolean"])
+    concept = obs.get("valueCodeableConcept")
+    if isinstance(concept, dict):
+        codes = {code for _system, code in codings(concept)}
+        if codes & _YES_CODES:
+            return True
+        if codes & _NO_CODES:
+            return False
+        return None
+    if "dataAbsentReason" in obs or any(k.startswith("value") for k in obs):
+        return None
+    return True
+
+
 def observation_kind(obs: Mapping[str, Any]) -> str | None:
     """What the reader takes from an Observation: 'handler', 'histology', 'status',
     'variant', 'history', 'implication', 'marker', 'margin', or ``None`` (not read).
@@ -553,13 +577,16 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
         elif kind == "status":
             _disease_status(r, obs, where)
         elif kind == "history":
-            if obs.get("valueBoolean") is False:
+            said = _history_said(obs)
+            if said is False:
                 r.no_metastatic_history = where
                 r.used.add(where)
-            else:
-                # true, or no value: a history stated (mCODE: only false denies it)
+            elif said is True:
                 r.why[where] = "a history of metastatic cancer without site or date"
                 r.metastatic_history = where
+            else:
+                r.why[where] = ("a history of metastatic cancer neither stated nor denied "
+                                "(a value pecoma cannot read, or none given for a reason)")
         elif kind == "variant":
             variants.append((where, obs))
         elif kind == "implication":
