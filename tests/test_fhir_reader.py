@@ -1101,6 +1101,20 @@ class TestDeceased:
         patient["deceasedDateTime"] = "2026-10-01T10:00:00+02:00"
         assert case_from_bundle(bundle).deceased == "2026-10-01T10:00:00+02:00"
 
+    def test_a_vital_status_observation_saying_dead_is_read(self) -> None:
+        """LOINC 75186-7 'Vital status' valued SNOMED CT 419099009 'Dead': a death
+        recorded as well as by Patient.deceased (it had been read past: full advice)."""
+        bundle = copy.deepcopy(example("low-risk"))
+        pid = next(e["resource"]["id"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        bundle["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "vital", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "75186-7"}]},
+            "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
+                                                 "code": "419099009"}]},
+            "effectiveDateTime": "2026-10-02", "subject": {"reference": f"Patient/{pid}"}}})
+        assert case_from_bundle(bundle).deceased == "2026-10-02"
+
 
 class TestModifierExtensions:
     """A modifierExtension pecoma does not understand may change what a resource means
@@ -1184,3 +1198,25 @@ class TestFocusElsewhere:
         bc = case_from_bundle(bundle)
         assert (bc.case.histology.necrosis is Feature.present) is read
         assert any("its focus" in n for n in bc.notes) is not read
+
+
+class TestModifierOnAReferencedMedication:
+    def test_the_records_referring_to_it_name_no_drug(self) -> None:
+        """A Medication carrying a modifierExtension was noted as not read, yet the
+        administrations referring to it still made a line from its code."""
+        bundle = copy.deepcopy(example("metastatic-lung-metachronous"))
+        pid = next(e["resource"]["id"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+        bundle["entry"] += [
+            {"fullUrl": "urn:uuid:med-dox", "resource": {
+                "resourceType": "Medication", "id": "med-dox",
+                "modifierExtension": [{"url": "https://ehr.example/not-given",
+                                       "valueBoolean": True}],
+                "code": {"text": "doxorubicin"}}},
+            {"resource": {
+                "resourceType": "MedicationAdministration", "id": "adm", "status":
+                "completed", "medicationReference": {"reference": "urn:uuid:med-dox"},
+                "effectiveDateTime": "2025-03-01", "subject": {"reference": f"Patient/{pid}"}}}]
+        bc = case_from_bundle(bundle, on=dt.date(2026, 11, 28))
+        assert all(t.agent is not Agent.doxorubicin for t in bc.case.systemic.therapies)
+        assert bc.history_doubt is not None

@@ -77,11 +77,12 @@ def _rejected(exc: InputError) -> None:
     fail(str(exc), EXIT_INPUT)
 
 
-def _read_any(path: Path, on: dt.date | None = None) -> tuple[Case, str | None]:
+def _read_any(path: Path, on: dt.date | None = None,
+              for_care: bool = False) -> tuple[Case, str | None]:
     """A pecoma case file, or a FHIR Bundle (then the patient id comes with it), read for
     the day ``on``. A Bundle's reading is reported as ``to-case`` reports it (what was not
-    found, notes, what was not read); one whose patient the record says died is refused:
-    no care is planned for a patient recorded as deceased."""
+    found, notes, what was not read); ``for_care``: one whose patient the record says died
+    is refused (no care is planned for a patient recorded as deceased)."""
     from pecoma.fhir.reader import case_from_bundle
 
     data = _json(path, "case")
@@ -89,7 +90,7 @@ def _read_any(path: Path, on: dt.date | None = None) -> tuple[Case, str | None]:
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             bc = case_from_bundle(data, source=f"FHIR bundle in {path.name}", on=on)
             _report_not_found(bc)
-            if bc.deceased is not None:
+            if for_care and bc.deceased is not None:
                 fail(f"the record in {path.name} says the patient died ({bc.deceased}): no "
                      "care plan is written for a patient recorded as deceased; correct the "
                      "record if it is wrong", EXIT_INPUT)
@@ -230,7 +231,7 @@ def careplan_cmd(
     from pecoma.fhir.careplan import careplan_bundle
 
     day = parse_day(on)
-    case, pid = _read_any(case_file, day)
+    case, pid = _read_any(case_file, day, for_care=True)
     s = settings_from(settings)
     try:
         events = read_imaging(imaging, case.treatment_end, day) if imaging else None

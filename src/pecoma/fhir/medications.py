@@ -382,7 +382,10 @@ def _concepts(resource: Mapping[str, Any], resolve: Resolver) -> list[Mapping[st
     if isinstance(ref, dict) and isinstance(ref.get("display"), str):
         out.append({"text": ref["display"]})
     med = _medication(resource, resolve)
-    if med is not None and med.get("resourceType") == "Medication":
+    # a Medication carrying a modifierExtension pecoma does not understand names nothing
+    # it can rely on (the record referring to it is then not identified)
+    if (med is not None and med.get("resourceType") == "Medication"
+            and not med.get("modifierExtension")):
         out += _medication_concepts(med, resource, resolve, nested=True)
     return out
 

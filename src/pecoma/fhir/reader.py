@@ -46,7 +46,7 @@ from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import derive_status, read_conditions, settle_entered_dates
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
-from pecoma.fhir.reading import Planned, Reader, same_resource
+from pecoma.fhir.reading import Planned, Reader, has_code, same_resource
 from pecoma.fhir.subjects import (
     PART_OF_TYPE,
     Attribution,
@@ -419,7 +419,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         deceased = _deceased(patients[0][1])
         if deceased is not None:
             r.notes.append(f"Patient.deceased[x]: the patient is recorded as deceased "
-                           f"({deceased}); the advice below is no decision at hand")
+                           f"({deceased}): advice for this record is no decision at hand")
 
     if expected is not None and patient_id is not None and patient_id != expected:
         r.issue("Patient.id", patient_id, f"must be the patient the record is read for "
@@ -487,6 +487,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             unread[part] += f"; and {why}"
     r.resolve = resolve
     r.labels = {id(res): w for t in READ_TYPES for w, res in by_type[t]}
+    if deceased is None:
+        deceased = _dead_by_observation(by_type["Observation"], r)
 
     observations = live_observations(by_type["Observation"], r)
     read_conditions(by_type["Condition"], observations, r)
@@ -583,6 +585,30 @@ def _modifier_urls(res: Mapping[str, Any], nested: bool = True) -> str:
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, dict | list))
     return show_value(", ".join(urls), 120).strip("'\"") if urls else ""
+
+
+#: LOINC 75186-7 "Vital status"; SNOMED CT 419099009 "Dead".
+_VITAL_STATUS: Final = "75186-7"
+_DEAD: Final = "419099009"
+
+
+def _dead_by_observation(observations: list[tuple[str, dict[str, Any]]],
+                         r: Reader) -> str | None:
+    """The day (or ``"yes"``) an Observation of vital status says the patient died, noted;
+    ``None`` when none does."""
+    for where, obs in observations:
+        if not has_code(obs.get("code"), c.LOINC, _VITAL_STATUS):
+            continue
+        if obs.get("status") in ("entered-in-error", "cancelled"):
+            continue
+        if has_code(obs.get("valueCodeableConcept"), c.SNOMED, _DEAD):
+            when = obs.get("effectiveDateTime")
+            said = when.strip()[:40] if isinstance(when, str) and when.strip() else "yes"
+            r.used.add(where)
+            r.notes.append(f"{where}: vital status 'dead': the patient is recorded as "
+                           f"deceased ({said})")
+            return said
+    return None
 
 
 def _deceased(patient: Mapping[str, Any]) -> str | None:
