@@ -486,12 +486,17 @@ class TestIntoleranceInTheCase:
         assert {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO"} <= ids
         assert "REC-REGIMEN-NOT-TOLERATED" not in ids
 
-    def test_an_mtor_inhibitor_needs_the_contraindication_beside_it(self) -> None:
+    def test_an_mtor_inhibitor_not_tolerated_is_a_contraindication(self) -> None:
+        """I15: every mTOR inhibitor is ruled out. With the contraindication not given it
+        is 'yes' (a hand-entered form or a registry row had been refused); beside 'no' it
+        is a contradiction, refused naming the field."""
+        case = parse_case({**self.BASE, "systemic": {
+            "intolerances": [{"agent": "everolimus"}]}})
+        assert case.systemic.mtor_inhibitor_contraindicated.value == "yes"
         with pytest.raises(InputError) as exc:
-            parse_case({**self.BASE, "systemic": {"intolerances": [{"agent": "everolimus"}]}})
+            parse_case({**self.BASE, "systemic": {"mtor_inhibitor_contraindicated": "no",
+                                                  "intolerances": [{"agent": "everolimus"}]}})
         assert exc.value.issues[0].path == "systemic.intolerances[0].agent"
-        parse_case({**self.BASE, "systemic": {"mtor_inhibitor_contraindicated": "yes",
-                                              "intolerances": [{"agent": "everolimus"}]}})
 
     def test_one_item_when_both_regimens_are_ruled_out(self) -> None:
         a = assess(parse_case({**self.BASE, "systemic": {

@@ -205,11 +205,11 @@ def contradictions(case: Case) -> list[FieldIssue]:
         issues.extend(_free_of_disease_issues(case, operated_on))
     for i, intolerance in enumerate(case.systemic.intolerances):
         if (intolerance.agent.is_mtor_inhibitor
-                and case.systemic.mtor_inhibitor_contraindicated is not YesNo.yes):
+                and case.systemic.mtor_inhibitor_contraindicated is YesNo.no):
             add(f"systemic.intolerances[{i}].agent", intolerance.agent.value,
                 "is an mTOR inhibitor: an intolerance to one rules every mTOR inhibitor out "
-                "(I15); record 'systemic.mtor_inhibitor_contraindicated' as 'yes' beside it "
-                f"(it is '{case.systemic.mtor_inhibitor_contraindicated.value}')")
+                "(I15), which contradicts 'systemic.mtor_inhibitor_contraindicated' 'no'; "
+                "correct one of them")
     therapies = case.systemic.therapies
     if not mets and not therapies:
         return issues

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from pecoma.case.coherence import Contradictions, contradictions
 from pecoma.case.values import (
+    MTOR_AGENTS,
     Agent,
     DiagnosisMethod,
     DiseaseStatus,
@@ -255,8 +256,8 @@ class TherapyLine(_Model):
 
 class Intolerance(_Model):
     """A drug the patient does not tolerate (an active allergy or intolerance): it and
-    every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor is
-    recorded as ``systemic.mtor_inhibitor_contraindicated`` 'yes' as well (S14)."""
+    every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor listed
+    makes ``systemic.mtor_inhibitor_contraindicated`` 'yes' (S14) when it is not given."""
 
     agent: Agent = Field(description="the drug not tolerated (a regimen: either of its drugs)")
 
@@ -267,7 +268,24 @@ class Systemic(_Model):
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
         (), description="drugs not tolerated (active allergy or intolerance): every regimen "
-        "holding one is ruled out (I15); empty when none is recorded")
+        "holding one is ruled out (I15); empty when none is recorded; an mTOR inhibitor "
+        "listed makes mtor_inhibitor_contraindicated 'yes' when it is not given")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mtor_intolerance_contraindicates(cls, data: Any) -> Any:
+        """An mTOR inhibitor recorded as not tolerated is a contraindication of every one
+        (I15): with the contraindication not given (or 'unknown') it is 'yes'; a 'no'
+        beside it is a contradiction the case's checks refuse."""
+        if not isinstance(data, dict):
+            return data
+        listed = data.get("intolerances")
+        mtor = {a.value for a in MTOR_AGENTS}
+        if (isinstance(listed, list | tuple)
+                and any(isinstance(x, dict) and x.get("agent") in mtor for x in listed)
+                and data.get("mtor_inhibitor_contraindicated", "unknown") in ("unknown", None)):
+            return {**data, "mtor_inhibitor_contraindicated": "yes"}
+        return data
 
 
 class Molecular(_Model):

@@ -431,7 +431,7 @@ FORM: tuple[Group, ...] = (
             show_for=_RELAPSED | {DiseaseStatus.locally_advanced_unresectable.value},
         ),
         note="Active allergies or intolerances: every regimen holding the drug is ruled out "
-        "(I15). An mTOR inhibitor is recorded as 'mTOR inhibitor contraindicated' too.",
+        "(I15); an mTOR inhibitor listed is a contraindication of every one.",
     ),
     Group(
         "imaging",
