@@ -497,6 +497,10 @@ class TestIntoleranceInTheCase:
             parse_case({**self.BASE, "systemic": {"mtor_inhibitor_contraindicated": "no",
                                                   "intolerances": [{"agent": "everolimus"}]}})
         assert exc.value.issues[0].path == "systemic.intolerances[0].agent"
+        # an agent that is no name is refused by field, never an internal error
+        with pytest.raises(InputError) as exc:
+            parse_case({**self.BASE, "systemic": {"intolerances": [{"agent": {}}]}})
+        assert exc.value.issues[0].path.startswith("systemic.intolerances")
 
     def test_one_item_when_both_regimens_are_ruled_out(self) -> None:
         a = assess(parse_case({**self.BASE, "systemic": {

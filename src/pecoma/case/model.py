@@ -280,10 +280,13 @@ class Systemic(_Model):
         if not isinstance(data, dict):
             return data
         listed = data.get("intolerances")
+        given = data.get("mtor_inhibitor_contraindicated")
+        if not isinstance(listed, list | tuple) or given not in (None, "unknown"):
+            return data
         mtor = {a.value for a in MTOR_AGENTS}
-        if (isinstance(listed, list | tuple)
-                and any(isinstance(x, dict) and x.get("agent") in mtor for x in listed)
-                and data.get("mtor_inhibitor_contraindicated", "unknown") in ("unknown", None)):
+        # anything but a name (a number, an object) is left to the field's own check
+        if any(isinstance(x, dict) and isinstance(x.get("agent"), str) and x["agent"] in mtor
+               for x in listed):
             return {**data, "mtor_inhibitor_contraindicated": "yes"}
         return data
 
