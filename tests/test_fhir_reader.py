@@ -1220,3 +1220,18 @@ class TestModifierOnAReferencedMedication:
         bc = case_from_bundle(bundle, on=dt.date(2026, 11, 28))
         assert all(t.agent is not Agent.doxorubicin for t in bc.case.systemic.therapies)
         assert bc.history_doubt is not None
+
+
+class TestHistoryBundles:
+    def test_a_deleted_resource_is_not_read_and_the_bundle_is_not_refused(self) -> None:
+        """A history Bundle's DELETE entry has no resource: it had refused the bundle
+        ('must be a FHIR resource'). The resource it deletes is not read, wherever a copy
+        of it stands in the Bundle."""
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        bundle["type"] = "history"
+        bundle["entry"].append({"request": {"method": "DELETE",
+                                            "url": "Observation/histology-necrosis"},
+                                "response": {"status": "204"}})
+        bc = case_from_bundle(bundle)
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert any("histology-necrosis is deleted in this history" in n for n in bc.notes)

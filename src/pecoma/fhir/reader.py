@@ -184,8 +184,20 @@ def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
         r.issue("Bundle.entry", type(entries).__name__, "must be a list of entries")
         return []
     out = []
+    # a history Bundle's DELETE entries carry no resource: the resource they name is
+    # deleted, and no copy of it elsewhere in the Bundle is read
+    deleted = {_deleted(entry) for entry in entries} - {None}
     for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
+        if res is None and _deleted(entry) is not None:
+            r.notes.append(f"Bundle.entry[{i}]: {_deleted(entry)} deleted (a history "
+                           "entry): not read")
+            continue
+        if (isinstance(res, dict) and deleted
+                and f"{res.get('resourceType')}/{res.get('id')}" in deleted):
+            r.notes.append(f"Bundle.entry[{i}]: {res.get('resourceType')}/{res.get('id')} "
+                           "is deleted in this history: not read")
+            continue
         if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
             r.issue(
                 f"Bundle.entry[{i}].resource",
@@ -198,6 +210,18 @@ def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
             r.entry_modifiers[id(res)] = said
         out.append((i, res))
     return out
+
+
+def _deleted(entry: Any) -> str | None:
+    """``Type/id`` of the resource a Bundle entry's DELETE request names, else ``None``."""
+    request = entry.get("request") if isinstance(entry, dict) else None
+    if not isinstance(request, dict) or request.get("method") != "DELETE":
+        return None
+    url = request.get("url")
+    if not isinstance(url, str):
+        return None
+    parts = url.split("?")[0].rstrip("/").split("/")
+    return "/".join(parts[-2:]) if len(parts) >= 2 else None
 
 
 def unread_parts(data: Mapping[str, Any],
