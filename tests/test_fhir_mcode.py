@@ -610,6 +610,10 @@ class TestConditions:
         ("C80.1", "Malignant (primary) neoplasm, unspecified", False),
         (None, "Malignant neoplasm of left kidney", False),
         ("C61", "Malignant neoplasm of prostate", True),
+        # a present cancer however described (these must still refuse)
+        (None, "Metastatic breast cancer", True),
+        (None, "High-risk prostate cancer", True),
+        (None, "Prostate cancer on active surveillance", True),
     ])
     def test_only_another_present_cancer_refuses_an_unlinked_metastasis(
             self, kidney: dict[str, Any], code: str | None, text: str, refused: bool) -> None:
@@ -658,6 +662,18 @@ class TestConditions:
         bc = read(bundle)
         assert bc.case.tumour.primary_site.value == "uterus"
         assert any("a further PEComa Condition" in x for x in bc.not_read)
+
+    def test_a_recurrence_recorded_beside_a_resolved_primary_keeps_the_diagnosis(
+            self, uterus: dict[str, Any]) -> None:
+        """The primary Condition resolved after its resection, a 'Recurrent PEComa'
+        Condition active: the diagnosis is the primary's (a current Condition sorts first
+        otherwise, which would have dated the diagnosis at the recurrence)."""
+        res(uterus, "primary-cancer-condition-uterus")["clinicalStatus"] = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "resolved"}]}
+        again = self._second_pecoma("uterus", "2026-01-10", "active", "Recurrent PEComa")
+        bc = read(add(uterus, again))
+        assert bc.case.diagnosis.date == dt.date(2024, 3, 4)
 
     def test_a_recurrence_at_another_site_is_no_second_primary(
             self, uterus: dict[str, Any]) -> None:

@@ -93,12 +93,12 @@ _MALIGNANT_WORDS: Final = re.compile(
     r"\b(?:malignant (?:neoplasm|tumou?r)|cancer|carcinom\w*|lymphom\w*|leuka?emi\w*|"
     r"melanom\w*|myelom\w*|blastom\w*)")
 #: Words saying a Condition is no present malignancy of another organ: a history, a benign
-#: tumour, a screening or an encounter, a symptom, a risk, a sarcoma or a metastasis.
+#: tumour, a screening or an encounter, a symptom, a risk, a sarcoma (a present cancer
+#: described as metastatic, high-risk or under surveillance stays one).
 _NOT_PRESENT_WORDS: Final = re.compile(
-    r"\b(?:history|benign|screening|surveillance|encounter|follow[- ]?up|pain|fatigue|"
-    r"related|associated|hypertension|ana?emia|cachexia|risk|suspected|family|fear|"
-    r"in situ|personal|sarcoma|pecoma|metasta\w*|secondary|basal cell|"
-    r"squamous cell carcinoma of (?:the )?skin)\b")
+    r"\b(?:history|benign|screening|encounter|pain|fatigue|hypertension|ana?emia|"
+    r"cachexia|at risk|risk (?:of|for)|suspected|family|fear|in situ|sarcoma|pecoma|"
+    r"basal cell|squamous cell carcinoma of (?:the )?skin)\b")
 #: Words naming the organ of each PEComa primary site (a malignancy of that organ beside
 #: the PEComa is taken as the same tumour).
 _ORGAN_WORDS: Final = {
@@ -235,11 +235,14 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                 f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or an mCODE "
                 "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it")
         return
-    # A confirmed diagnosis before a provisional one, one not in the past (resolved,
-    # inactive) before one that is, then the earliest onset (the diagnosis, not a later
-    # record of it): the bundle's order decides nothing.
-    primary.sort(key=lambda wx: (verification(wx[1]) in _NOT_CONFIRMED,
-                                 clinical_status(wx[1]) in _HISTORY, _onset_key(wx[1])))
+    # A confirmed diagnosis before a provisional one, the PEComa before a record of its
+    # recurrence, one not in the past (resolved, inactive) before one that is, then the
+    # earliest onset (the diagnosis, not a later record of it): the bundle's order
+    # decides nothing.
+    primary.sort(key=lambda wx: (
+        verification(wx[1]) in _NOT_CONFIRMED,
+        bool(_RECURRENCE_WORDS.search(m.lower_words(wx[1].get("code")))),
+        clinical_status(wx[1]) in _HISTORY, _onset_key(wx[1])))
     where, cond = primary[0]
     rivals = [w for w, x in primary[1:]
               if not _RECURRENCE_WORDS.search(m.lower_words(x.get("code")))
