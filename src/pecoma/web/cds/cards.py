@@ -199,8 +199,8 @@ class Answer:
         when = "" if deceased == "yes" else f" ({md_text(deceased)})"
         self.card(summary=f"The record says this patient died{when}: no PEComa advice",
                   indicator="warning", version=load_knowledge().version, record_ids=(),
-                  detail="The patient resource records the patient's death "
-                  f"(Patient.deceased){when}. pecoma gives no treatment or surveillance "
+                  detail="The record notes the patient's death (Patient.deceased, or an "
+                  f"Observation of vital status){when}. pecoma gives no treatment or surveillance "
                   "advice and proposes no order for a patient recorded as deceased. If the "
                   "record is wrong, correct it and reopen the chart.")
 
