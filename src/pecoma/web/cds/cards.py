@@ -144,7 +144,8 @@ class Answer:
         set, the SMART launch."""
         out: list[dict[str, Any]] = []
         if report and self.svc.settings.report_links:
-            token = self.reports.setdefault(report, CdsStore.new_token())
+            token = self.reports.get(report) or self.reports.setdefault(
+                report, CdsStore.new_token())
             out.append({"label": "Full pecoma report", "type": "absolute",
                         "url": f"{self.svc.base_url}/cds-services/reports/{token}"})
         if self.svc.settings.smart_links:
