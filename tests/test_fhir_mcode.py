@@ -186,6 +186,103 @@ class TestUterineLocalized:
             **value, "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}})
         assert read(uterus).case.stage.status.value == status
 
+    @staticmethod
+    def _staging(code: tuple[str, str], value: dict[str, Any], rid: str = "tnm",
+                 when: str = "2026-10-01") -> dict[str, Any]:
+        return {"resource": {
+            "resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [{"system": code[0], "code": code[1]}]},
+            "effectiveDateTime": when, "valueCodeableConcept": value,
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}}
+
+    @pytest.mark.parametrize(("code", "value"), [
+        # mCODE TNMDistantMetastasesCategory as the IG's examples write it (AJCC cM1 by
+        # SNOMED with its display), a pathological M1a by the AJCC code alone, and the
+        # SNOMED "cM category" code with a UICC M1
+        (("http://loinc.org", "21907-1"), {"coding": [{
+            "system": "http://snomed.info/sct", "code": "1229903009",
+            "display": "American Joint Committee on Cancer cM1 (qualifier value)"}]}),
+        (("http://loinc.org", "21901-4"), {"coding": [{
+            "system": "http://cancerstaging.org", "code": "pM1a"}]}),
+        (("http://snomed.info/sct", "399387003"), {"coding": [{
+            "system": "https://www.uicc.org/resources/tnm", "code": "M1",
+            "display": "M1"}]}),
+    ])
+    def test_an_m1_category_makes_the_disease_metastatic(
+            self, uterus: dict[str, Any], code: tuple[str, str],
+            value: dict[str, Any]) -> None:
+        """A TNM distant-metastases category of M1 says distant metastases are present.
+        Beside the record's older 'no history of metastatic cancer' it had been filed as a
+        laboratory result and the patient read as localized (resection and surveillance
+        advice, no systemic treatment): it makes the disease metastatic, as a
+        CancerDiseaseStatus 'distant metastasis present' does."""
+        uterus["entry"].append(self._staging(code, value))
+        bc = read(uterus)
+        assert bc.case.stage.status.value == "metastatic"
+        assert bc.sources["stage.status"] == "Observation/tnm"
+        assert any("Observation/tnm" in e for e in bc.evidence)
+
+    def test_an_m0_category_is_no_disease_status(self, uterus: dict[str, Any]) -> None:
+        """cM0 says nothing about the disease now: the status stays as the rest of the
+        record gives it (localized here), and the result is listed as not read."""
+        uterus["entry"].append(self._staging(("http://loinc.org", "21907-1"), {"coding": [{
+            "system": "http://snomed.info/sct", "code": "1229901006",
+            "display": "American Joint Committee on Cancer cM0 (qualifier value)"}]}))
+        bc = read(uterus)
+        assert bc.case.stage.status.value == "localized"
+        assert "Observation/tnm" in str(bc.not_read)
+
+    @pytest.mark.parametrize("value", [
+        {"coding": [{"system": "http://snomed.info/sct", "code": "1222806001",
+                     "display": "AJCC Stage group IV"}]},
+        {"text": "FIGO stage IVB"},
+        {"coding": [{"system": "http://cancerstaging.org", "code": "4"}]},
+    ])
+    def test_a_stage_group_iv_outweighs_a_denied_history(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """A stage group IV means distant metastases or involved nodes (stage IV of
+        soft-tissue sarcoma includes N1 M0), so which cannot be told from it; but never a
+        localized tumour. The older 'no history' had made the record localized; now the
+        status is not derived and the refusal names the stage."""
+        uterus["entry"].append(self._staging(("http://loinc.org", "21908-9"), value))
+        with pytest.raises(InputError) as exc:
+            read(uterus)
+        assert "Observation/tnm records stage IV" in str(exc.value)
+
+    def test_a_stage_iii_group_is_no_disease_status(self, uterus: dict[str, Any]) -> None:
+        """A stage group below IV changes nothing: localized, the result not read."""
+        uterus["entry"].append(self._staging(("http://loinc.org", "21908-9"),
+                                             {"text": "Stage IIIB"}))
+        assert read(uterus).case.stage.status.value == "localized"
+
+    def test_the_primary_conditions_stage_iv_outweighs_a_denied_history(
+            self, uterus: dict[str, Any]) -> None:
+        """The stage recorded on the PEComa Condition itself (Condition.stage.summary) is
+        read as a stage group Observation is."""
+        res(uterus, "primary-cancer-condition-uterus")["stage"] = [{"summary": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "1222806001",
+                        "display": "AJCC Stage group IV"}], "text": "FIGO stage IVB"}}]
+        with pytest.raises(InputError) as exc:
+            read(uterus)
+        assert "Condition/primary-cancer-condition-uterus.stage[0] records stage IV" in str(
+            exc.value)
+
+    def test_a_remission_after_distant_metastasis_is_no_localized_disease(
+            self, uterus: dict[str, Any]) -> None:
+        """CancerDiseaseStatus 'distant metastasis present' in 2025, then 'in full
+        remission' in 2026: the latest statement decides the present, but the metastasis
+        stated before it is a history of metastatic cancer. The remission had undone it
+        and, with the record's older 'no history', the patient was read as localized with
+        a low risk: the status is now not derived and the refusal names the metastasis."""
+        for rid, when, code in (("cds-met", "2025-05-01", "399409002"),
+                                ("cds-rem", "2026-05-01", "550991000124107")):
+            uterus["entry"].append(self._staging(
+                ("http://loinc.org", "97509-4"),
+                {"coding": [{"system": "http://snomed.info/sct", "code": code}]}, rid, when))
+        with pytest.raises(InputError) as exc:
+            read(uterus)
+        assert "Observation/cds-met states a history of metastatic cancer" in str(exc.value)
+
     def test_molecular(self, uterus: dict[str, Any]) -> None:
         """TSC2 variant present, pathogenic by its DiagnosticImplication; TSC1 and TFE3
         pertinent negatives (one Observation, LA9634-2 absent)."""

@@ -60,6 +60,23 @@ DISEASE_STATUS_TREND: Final[Mapping[str, str]] = {
 }
 SNOMED_DISTANT_METASTASIS_PRESENT: Final = "399409002"
 
+#: TNM staging (mCODE TNMDistantMetastasesCategory, CancerStageGroup): the distant
+#: metastases category, clinical and pathological (LOINC; SNOMED "cM category"), and the
+#: stage group, clinical and pathological.
+M_CATEGORY_CODES: Final = frozenset({("http://loinc.org", "21907-1"),
+                                     ("http://loinc.org", "21901-4"),
+                                     ("http://snomed.info/sct", "399387003")})
+STAGE_GROUP_CODES: Final = frozenset({("http://loinc.org", "21908-9"),
+                                      ("http://loinc.org", "21902-2")})
+#: An M category stating distant metastases, as a code (AJCC ``cM1``, UICC ``M1``) or in a
+#: display ("American Joint Committee on Cancer cM1a (qualifier value)"): cM1, pM1, M1,
+#: with or without a subcategory.
+M1: Final = re.compile(r"(?<![a-z0-9])[cpy]?m1[a-d]?(?![a-z0-9])")
+#: A stage group IV, as a code (``IV``, ``4``, ``IVB``) or in words ("Stage IVB", "AJCC
+#: stage group IV").
+STAGE_IV_CODE: Final = re.compile(r"(?:stage\s*)?(?:iv|4)[a-c]?")
+STAGE_IV_WORDS: Final = re.compile(r"\bstage(?:\s+group)?\s+(?:iv|4)[a-c]?\b")
+
 #: Tumour-marker LOINC codes read in the FHIR R4 LOINC value set (observation-codes):
 #: "HMB-45 Ag [Presence] in Tissue by Immune stain", "Desmin Ag [Presence] in Tissue by
 #: Immune stain". Markers without a code listed here are read by name.
@@ -163,6 +180,18 @@ def codings(concept: Any) -> list[tuple[str, str]]:
         return []
     return [(str(cd.get("system") or ""), str(cd.get("code") or ""))
             for cd in concept["coding"] if isinstance(cd, dict)]
+
+
+def states_m1(concept: Any) -> bool:
+    """Whether a TNM M category's value states distant metastases (M1, cM1, pM1, M1a...)."""
+    return bool(M1.search(lower_words(concept))) or any(
+        M1.fullmatch(code.lower()) for _system, code in codings(concept))
+
+
+def states_stage_iv(concept: Any) -> bool:
+    """Whether a stage group's value (or a Condition.stage summary) is stage IV."""
+    return bool(STAGE_IV_WORDS.search(lower_words(concept))) or any(
+        STAGE_IV_CODE.fullmatch(code.lower()) for _system, code in codings(concept))
 
 
 def has_loinc(concept: Any, code: str) -> bool:

@@ -22,6 +22,7 @@ from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.reading import (
     Reader,
+    as_list,
     clinical_status,
     codings,
     day_of,
@@ -270,6 +271,9 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         if site == PrimarySite.other.value:
             r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
                            "read as 'other'")
+    for i, stage in enumerate(as_list(cond.get("stage"))):
+        if isinstance(stage, dict) and m.states_stage_iv(stage.get("summary")):
+            r.stage_iv = r.stage_iv or f"{where}.stage[{i}]"
     day = _onset(cond, where, "diagnosis.date", r)
     if day is not None:
         r.put("diagnosis.date", day.isoformat(), where)
@@ -487,7 +491,7 @@ def derive_status(r: Reader) -> None:
                 "abatementDateTime; record when the patient became free of disease, or the "
                 "disease status")
     elif (r.no_metastatic_history is not None and r.metastatic_history is None
-          and not r.data.get("stage", {}).get("metastases")):
+          and r.stage_iv is None and not r.data.get("stage", {}).get("metastases")):
         # a history stated anywhere in the record outweighs one denied (the safer reading)
         r.put("stage.status", DiseaseStatus.localized.value, r.no_metastatic_history)
         r.notes.append(f"stage.status taken as 'localized': {r.no_metastatic_history} states "
@@ -502,6 +506,13 @@ def derive_status(r: Reader) -> None:
                 "cancer but names no site, date or whether it is present now; record the "
                 "metastases (mCODE SecondaryCancerCondition, with onset and clinicalStatus) "
                 "or the disease status; the disease status is never assumed")
+    elif r.stage_iv is not None:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.stage_iv} records stage IV (distant metastases, or "
+                "involved lymph nodes) but no metastasis or disease status; record the "
+                "metastases (mCODE SecondaryCancerCondition, with onset and clinicalStatus), "
+                "the lymph-node status, or the disease status; the disease status is never "
+                "assumed")
     else:
         r.issue("stage.status", "(not found)",
                 f"must be given by an Observation coded {c.PECOMA_SYSTEM}|"

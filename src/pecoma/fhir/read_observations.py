@@ -467,6 +467,8 @@ def observation_kind(obs: Mapping[str, Any]) -> str | None:
             return "handler"
         if system == c.LOINC and code in _LOINC_KINDS:
             return _LOINC_KINDS[code]
+        if (system, code) in m.M_CATEGORY_CODES or (system, code) in m.STAGE_GROUP_CODES:
+            return "staging"
         if system == c.SNOMED and (code == m.SNOMED_HISTORY_OF_METASTATIC
                                    or code in m.SNOMED_HISTORY_OF_METASTATIC_TO):
             return "history"
@@ -576,6 +578,8 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                 _later_absent(r, obs, where, gave, written)
         elif kind == "status":
             _disease_status(r, obs, where)
+        elif kind == "staging":
+            _staging(r, obs, where)
         elif kind == "history":
             said = _history_said(obs)
             if said is False:
@@ -684,15 +688,51 @@ def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     except 'distant metastasis present', which makes the disease metastatic."""
     concept = obs.get("valueCodeableConcept")
     said = None
-    # Observations come in time order: the latest statement decides.
+    # Observations come in time order: the latest statement decides; a distant metastasis
+    # stated before it stays a history of metastatic cancer (a remission after it is no
+    # localized disease)
+    earlier = r.distant_metastasis_stated
     r.distant_metastasis_stated = None
     for system, code in codings(concept):
         if system == c.SNOMED and code in m.DISEASE_STATUS_TREND:
             said = m.DISEASE_STATUS_TREND[code]
             if code == m.SNOMED_DISTANT_METASTASIS_PRESENT:
                 r.distant_metastasis_stated = where
+    if earlier is not None and r.distant_metastasis_stated is None \
+            and r.metastatic_history is None:
+        r.metastatic_history = earlier
     said = said or m.lower_words(concept) or "(no value)"
+    _evidence(r, obs, where, f"cancer disease status '{said}'")
+
+
+def _evidence(r: Reader, obs: Mapping[str, Any], where: str, text: str) -> None:
+    """A result listed as evidence of the disease's course, by its day."""
     day = day_of(obs.get("effectiveDateTime"))
     when = day.isoformat() if day else "undated"
-    r.evidence.append((when, f"{when}: cancer disease status '{said}' ({where})"))
+    r.evidence.append((when, f"{when}: {text} ({where})"))
     r.used.add(where)
+
+
+def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """mCODE TNM staging. An M category of M1 states distant metastases, as a
+    CancerDiseaseStatus 'distant metastasis present' does (in time order with it). A stage
+    group IV says the disease reached beyond the primary (distant metastases, or involved
+    nodes: stage IV of soft-tissue sarcoma includes N1), so a denial of metastatic history
+    no longer makes it localized. Other categories and stage groups are not read."""
+    concept = obs.get("valueCodeableConcept")
+    said = m.lower_words(concept) or ", ".join(
+        code for _s, code in codings(concept) if code) or "(no value)"
+    if set(codings(obs.get("code"))) & m.M_CATEGORY_CODES:
+        if m.states_m1(concept):
+            r.distant_metastasis_stated = where
+            _evidence(r, obs, where, f"TNM distant metastases category '{said}'")
+        else:
+            r.why[where] = (f"a TNM distant metastases category ({show_value(said, 60)}) "
+                            "that states no distant metastasis: not a disease status")
+        return
+    if m.states_stage_iv(concept):
+        r.stage_iv = r.stage_iv or where
+        _evidence(r, obs, where, f"stage group '{said}'")
+    else:
+        r.why[where] = (f"a stage group ({show_value(said, 60)}) below IV: not a disease "
+                        "status")

@@ -77,8 +77,13 @@ class Reader:
     history_without_end: bool = False
     distant_metastasis_stated: str | None = None
     no_metastatic_history: str | None = None
-    #: Where an mCODE HistoryOfMetastaticCancer states a history (no site or date).
+    #: Where an mCODE HistoryOfMetastaticCancer states a history (no site or date), or
+    #: where a distant metastasis was stated before a later disease status said otherwise.
     metastatic_history: str | None = None
+    #: Where a stage group IV is recorded (an mCODE CancerStageGroup, or the primary
+    #: Condition's stage): distant metastases or involved nodes, so never localized by a
+    #: denial of metastatic history alone.
+    stage_iv: str | None = None
     #: Where the record says the PEComa has recurred (the primary Condition's
     #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
     #: recurrence): the disease is not taken as localized.
