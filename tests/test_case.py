@@ -114,6 +114,21 @@ def _metastatic(**stage: Any) -> dict[str, Any]:
     return data
 
 
+def test_a_reclassified_tumours_dates_are_explained() -> None:
+    """A tumour treated first as leiomyosarcoma and recognised as PEComa later (S24,
+    S25): with the PEComa review's day as 'diagnosis.date' the earlier surgery is
+    refused; the message says which day the field means, so the history can be entered
+    whole (the earlier chemotherapy kept, for the alert it gives)."""
+    data = copy.deepcopy(BASE)
+    data["diagnosis"] = {"date": "2025-06-01", "prior_diagnosis": "leiomyosarcoma"}
+    data["surgery"] = {"status": "performed", "date": "2024-06-01", "margin": "R0"}
+    with pytest.raises(InputError) as info:
+        parse_case(data)
+    assert "first diagnosed as another (leiomyosarcoma)" in str(info.value)
+    data["diagnosis"]["date"] = "2024-06-01"
+    assert parse_case(data).diagnosis.prior_diagnosis.value == "leiomyosarcoma"
+
+
 class TestContradictions:
     def test_metachronous_before_treatment(self) -> None:
         """A metastasis called metachronous but found before the primary was treated."""

@@ -1507,3 +1507,122 @@ class TestNodesPositivePrimaryNotOperated:
         ask = "MISS-PRIMARY-RESECTABLE"
         assert ask in item(a, "REC-RESECTION").conditional_on
         assert ask in item(a, "REC-ADJ-NODES-METS").conditional_on
+
+
+class TestIntervalAfterAdjuvantTreatment:
+    """I5 counts S16's interval from the end of curative treatment of the primary, and an
+    adjuvant course is part of it: with its end not recorded the surgery date is not that
+    end (it had been taken for it, making the interval longer than it was)."""
+
+    @staticmethod
+    def data(detected: str, *, end: str | None = None, **stage: Any) -> dict[str, Any]:
+        data = base(
+            tumour={"primary_site": "uterus", "size": {"value": 9, "unit": "cm"}},
+            diagnosis={"method": "histology_with_ihc", "date": "2023-03-01",
+                       "prior_diagnosis": "none"},
+            surgery={"status": "performed", "date": "2023-03-01", "margin": "R0"},
+            stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
+                   "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
+                   "metastases": [{"site": "lung", "detected_on": detected}], **stage},
+            systemic={**MTOR_OK, "therapies": [
+                {"agent": "epirubicin_ifosfamide", "setting": "adjuvant",
+                 "started_on": "2023-04-01", "progressed": "no"}]})
+        if end is not None:
+            data["primary_treatment_end"] = end
+        return data
+
+    def test_thirteen_months_from_the_surgery_is_not_a_year_from_the_end(self) -> None:
+        """Found 13 months after the surgery, 12 after the course began: from the end of a
+        course of some months the interval is under a year. S16 is neither met nor not
+        met: it waits on the day treatment ended."""
+        a = run(self.data("2024-04-01"))
+        assert "REC-LUNG-METASTASECTOMY" not in ids(a)
+        rec = item(a, "REC-LUNG-METASTASECTOMY-PENDING")
+        assert "MISS-ADJUVANT-END" in rec.conditional_on
+        assert "MISS-TREATMENT-END" not in ids(a)
+
+    def test_under_a_year_from_the_course_start_is_not_met(self) -> None:
+        """Found 10 months after the course began: from its end, later, the interval is
+        shorter still, so S16 is not met whatever the end."""
+        a = run(self.data("2024-02-01"))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        shown = {f.path: f.value for f in a.derived}
+        assert shown["derived.disease_free_interval_months"] == "10 months (dates, at most)"
+
+    def test_found_before_the_course_began_is_synchronous(self) -> None:
+        """Found between the surgery and the start of the course: before the end of
+        curative treatment, so synchronous (I7), and S16 is not met."""
+        a = run(self.data("2023-03-20"))
+        assert {f.path: f.value for f in a.derived}["derived.metastases[0].timing"] == \
+            "synchronous"
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+
+    def test_the_end_recorded_dates_the_interval(self) -> None:
+        """With the end recorded (2023-08-15) the interval is counted from it: 7 months,
+        not met; nothing asked."""
+        a = run(self.data("2024-04-01", end="2023-08-15"))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        assert "MISS-ADJUVANT-END" not in ids(a)
+
+    def test_a_stated_interval_shorter_than_the_dates_from_the_surgery_is_accepted(
+            self) -> None:
+        """The dates from the surgery give the longest the interval can be: a stated
+        interval of 7 months (from the end of the course) no longer contradicts them; a
+        longer one than the dates allow still does."""
+        a = run(self.data("2024-04-01", disease_free_interval_months=7))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        with pytest.raises(InputError) as exc:
+            run(self.data("2024-04-01", disease_free_interval_months=20))
+        assert "contradicts the dates" in str(exc.value)
+
+    def test_synchronous_after_the_surgery_during_the_course_is_no_contradiction(
+            self) -> None:
+        """A metastasis found during the course and recorded as synchronous is found
+        before the end of curative treatment: accepted (it had been refused as found
+        after the end of primary treatment); one recorded as metachronous but found before
+        the course began is refused."""
+        data = self.data("2023-06-01")
+        data["stage"]["metastases"][0]["timing"] = "synchronous"
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(run(data))
+        data = self.data("2023-03-20")
+        data["stage"]["metastases"][0]["timing"] = "metachronous"
+        with pytest.raises(InputError) as exc:
+            run(data)
+        assert "adjuvant treatment began 2023-04-01" in str(exc.value)
+
+
+class TestLungMetastasesBesideAPrimaryInPlace:
+    """S16 asks for no disease outside the lungs after treatment of the primary: a primary
+    never removed, with no other treatment of it recorded as ended, is disease outside the
+    lungs and leaves no interval to count."""
+
+    @staticmethod
+    def data(surgery: dict[str, Any], end: str | None = None) -> dict[str, Any]:
+        data = base(
+            tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
+            diagnosis={"method": "histology_with_ihc", "date": "2023-03-01",
+                       "prior_diagnosis": "none"},
+            stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
+                   "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
+                   "disease_free_interval_months": 15,
+                   "metastases": [{"site": "lung", "detected_on": "2024-06-01",
+                                   "timing": "metachronous"}]},
+            surgery=surgery)
+        if end is not None:
+            data["primary_treatment_end"] = end
+        return data
+
+    @pytest.mark.parametrize("status", ["not_performed", "planned"])
+    def test_s16_is_not_met_beside_a_primary_never_removed(self, status: str) -> None:
+        """A stated metachronous timing and 15-month interval had been taken at their
+        word: 'all three criteria are met'. Not met (S17 applies)."""
+        a = run(self.data({"status": status}))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        assert "REC-LUNG-METASTASECTOMY" not in ids(a)
+
+    def test_a_primary_treated_otherwise_keeps_the_stated_interval(self) -> None:
+        """Not operated on, but its treatment recorded as ended (2023-03-01, 15 months
+        before the metastasis): the stated interval and timing stand, and S16 can be
+        met."""
+        a = run(self.data({"status": "not_performed"}, end="2023-03-01"))
+        assert "REC-LUNG-METASTASECTOMY" in ids(a)

@@ -14,6 +14,7 @@ from pecoma.case.values import (
     DiseaseStatus,
     Margin,
     MetastasisSite,
+    PriorDiagnosis,
     RemissionBy,
     Response,
     SurgeryStatus,
@@ -50,6 +51,17 @@ _RECURRENT = DiseaseStatus.recurrent
 #: 'diagnosis.date' is refused as a likely data-entry error (a wrong year, or a different
 #: tumour), not read as disease present at presentation.
 STAGING_BEFORE_DIAGNOSIS_MONTHS = 6
+
+
+def _first_diagnosed(case: Case) -> str:
+    """What 'diagnosis.date' means for a tumour that carried another diagnosis first (a
+    reclassified one, S24, S25): said beside the date checks, '' otherwise."""
+    prior = case.diagnosis.prior_diagnosis
+    if prior in (PriorDiagnosis.none, PriorDiagnosis.unknown):
+        return ""
+    return (f"; for a tumour first diagnosed as another ({prior.value.replace('_', ' ')}), "
+            "'diagnosis.date' is the day it was first diagnosed under that diagnosis, not "
+            "the day it was recognised as PEComa")
 
 
 class Contradictions(ValueError):
@@ -171,6 +183,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "can only be given when 'surgery.status' is 'performed' or 'planned'",
             )
     diagnosed = case.diagnosis.date
+    first_diagnosed = _first_diagnosed(case)
     operated_on = surgery.date if performed else None
     if diagnosed and operated_on and operated_on < diagnosed:
         # The diagnosis date is when the tumour was first diagnosed (the resection
@@ -178,7 +191,8 @@ def contradictions(case: Case) -> list[FieldIssue]:
         add(
             "surgery.date",
             operated_on.isoformat(),
-            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
+            + first_diagnosed,
         )
     end = case.primary_treatment_end
     if end and operated_on and end < operated_on:
@@ -214,6 +228,9 @@ def contradictions(case: Case) -> list[FieldIssue]:
     if not mets and not therapies:
         return issues
     anchor = end if end is not None else operated_on
+    # adjuvant treatment after the surgery, its end not recorded: the end of curative
+    # treatment is on or after this day, not the surgery's (I5, I7)
+    not_before = case.treatment_end_not_before
     earliest = add_months(diagnosed, -STAGING_BEFORE_DIAGNOSIS_MONTHS) if diagnosed else None
     at_presentation = [i for i, m in enumerate(mets)
                        if m.detected_on and diagnosed and m.detected_on <= diagnosed]
@@ -238,7 +255,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 f"must be no more than {STAGING_BEFORE_DIAGNOSIS_MONTHS} months before "
                 f"'diagnosis.date' ({diagnosed.isoformat()}), i.e. on or after "
                 f"{earliest.isoformat()} (a check of plausibility: staging precedes the "
-                "diagnosis by weeks); correct the date",
+                "diagnosis by weeks); correct the date" + first_diagnosed,
             )
         # A metastasis may be found before the diagnosis date (the staging scan often
         # precedes the biopsy): it was there at presentation (I7), so never metachronous.
@@ -255,14 +272,22 @@ def contradictions(case: Case) -> list[FieldIssue]:
             continue
         if not (met.detected_on and anchor):
             continue
-        if met.timing is _METACHRONOUS and met.detected_on <= anchor:
+        if met.timing is _METACHRONOUS and not_before and met.detected_on <= not_before:
+            add(
+                f"{path}.detected_on",
+                met.detected_on.isoformat(),
+                "a metachronous metastasis must be detected after the primary was "
+                f"treated (adjuvant treatment began {not_before.isoformat()}, so treatment "
+                "ended no earlier)",
+            )
+        elif met.timing is _METACHRONOUS and met.detected_on <= anchor:
             add(
                 f"{path}.detected_on",
                 met.detected_on.isoformat(),
                 "a metachronous metastasis must be detected after the primary was "
                 f"treated (treatment ended {anchor.isoformat()})",
             )
-        if met.timing is _SYNCHRONOUS and met.detected_on > anchor:
+        if met.timing is _SYNCHRONOUS and met.detected_on > anchor and not not_before:
             add(
                 f"{path}.timing",
                 "synchronous",
@@ -297,10 +322,12 @@ def contradictions(case: Case) -> list[FieldIssue]:
         by_dates = max(full_months_between(anchor, min(dated)), 0)
         # recorded as recurrent, a shorter interval counts from an earlier relapse's
         # treatment (I5): only a longer one contradicts the dates
-        shorter_after_relapse = (stage.status is DiseaseStatus.recurrent
-                                 and stated_dfi < by_dates)
+        # and after adjuvant treatment whose end is not recorded, the dates (from the
+        # surgery) give the longest the interval can be
+        shorter_allowed = ((stage.status is DiseaseStatus.recurrent
+                                  or not_before is not None) and stated_dfi < by_dates)
         if len(dated) == len(mets) and abs(by_dates - stated_dfi) >= 1 \
-                and not shorter_after_relapse:
+                and not shorter_allowed:
             add(
                 "stage.disease_free_interval_months",
                 stated_dfi,
@@ -331,7 +358,8 @@ def contradictions(case: Case) -> list[FieldIssue]:
             add(
                 f"systemic.therapies[{i}].started_on",
                 t.started_on.isoformat(),
-                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})",
+                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
+                + first_diagnosed,
             )
         if t.best_response is _PROGRESSION and t.progressed is _NO:
             add(

@@ -144,7 +144,9 @@ class Diagnosis(_Model):
     method: DiagnosisMethod = Field(
         DiagnosisMethod.unknown, description="how the PEComa diagnosis was made"
     )
-    date: Annotated[Day | None, Field(description="date of the diagnosis")] = None
+    date: Annotated[Day | None, Field(
+        description="date the tumour was first diagnosed (for a tumour first diagnosed as "
+        "another, the day of that first diagnosis)")] = None
     prior_diagnosis: PriorDiagnosis = Field(
         PriorDiagnosis.unknown,
         description="a diagnosis the tumour carried before PEComa ('none' if it had none)",
@@ -333,7 +335,8 @@ class Case(_Model):
     surgery: Surgery = Surgery()
     primary_treatment_end: Day | None = Field(
         None,
-        description="end of curative treatment of the primary; the surgery date when left out",
+        description="end of curative treatment of the primary (adjuvant treatment "
+        "included); the surgery date when left out and no adjuvant line is recorded",
     )
     systemic: Systemic = Systemic()
     molecular: Molecular = Molecular()
@@ -354,6 +357,22 @@ class Case(_Model):
                 return self.surgery.completion.date
             return self.surgery.date
         return None
+
+    @property
+    def treatment_end_not_before(self) -> dt.date | None:
+        """When adjuvant treatment followed the surgery (a line recorded as adjuvant) and
+        the end of curative treatment of the primary is not recorded: the earliest day
+        that end can be (the latest start of such a line, else the surgery's day). The
+        surgery date is then not the end: the disease-free interval and whether a
+        metastasis was synchronous are not counted from it (I5, I7). ``None`` otherwise."""
+        end = self.treatment_end
+        if self.primary_treatment_end is not None or end is None:
+            return None
+        starts = [t.started_on for t in self.systemic.therapies
+                  if t.setting is TherapySetting.adjuvant]
+        if not starts:
+            return None
+        return max([end, *(day for day in starts if day is not None)])
 
     @property
     def latest_date(self) -> dt.date | None:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from pecoma.engine.collect import Collector
 
 __all__ = [
-    "END_NOT_COUNTED", "Derived", "derive", "margin_fact_of", "margin_facts",
+    "END_NOT_COUNTED", "NOT_REMOVED", "Derived", "derive", "margin_fact_of", "margin_facts",
     "operation_planned_while_free", "progressed_on",
     "residual_removed_asked", "residual_tumour", "size_text",
 ]
@@ -52,7 +52,7 @@ class Derived(NamedTuple):
     anchor: dt.date | None
     timings: tuple[Timing, ...]
     dfi_months: float | None
-    dfi_source: Literal["dates", "stated", "unknown"]
+    dfi_source: Literal["dates", "dates, at most", "stated", "unknown"]
     dfi_met: bool | None
     extrapulmonary: YesNo
     advanced: bool | None
@@ -87,6 +87,10 @@ class Derived(NamedTuple):
     #: same treatment (:func:`_latest_open`): it may be working now (I19).
     mtor_latest_open: TherapyLine | None = None
     anthracycline_latest_open: TherapyLine | None = None
+    #: Adjuvant treatment followed the surgery and the end of curative treatment is not
+    #: recorded: the earliest day it can be (:attr:`Case.treatment_end_not_before`). The
+    #: interval and the metastases' timing are then not counted from ``anchor``.
+    treatment_end_not_before: dt.date | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -95,7 +99,11 @@ class Derived(NamedTuple):
             out.append(Fact("derived.disease_status", self.status))
         if self.size_cm is not None:
             out.append(_size_cm_fact(self.size_cm))
-        if self.anchor is not None:
+        if self.treatment_end_not_before is not None:
+            out.append(Fact("derived.primary_treatment_end", "not recorded: adjuvant "
+                            "treatment followed the surgery, so on or after "
+                            f"{self.treatment_end_not_before.isoformat()}"))
+        elif self.anchor is not None:
             out.append(_anchor_fact(self.anchor))
         for i, t in enumerate(self.timings):
             out.append(_timing_fact(i, t))
@@ -173,9 +181,14 @@ _ADVANCED_FACT = {
 
 
 def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
-            untreated: bool, stated_dfi: float | None, alone: bool) -> Timing:
+            untreated: bool, stated_dfi: float | None, alone: bool,
+            not_before: dt.date | None = None) -> Timing:
     if met.detected_on and anchor:
         return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
+    if met.detected_on and not_before and met.detected_on <= not_before:
+        # found before the adjuvant treatment began (or by the surgery): on or before the
+        # end of curative treatment, whenever that was (I7)
+        return _SYNCHRONOUS
     if met.detected_on and diagnosed and met.detected_on <= diagnosed:
         # found by the time of the diagnosis (a staging scan before the biopsy): before
         # any end of the primary's treatment, so present at presentation (I7)
@@ -221,11 +234,15 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     stage = case.stage
     surgery = case.surgery
     anchor = case.treatment_end
+    # adjuvant treatment after the surgery, its end not recorded: nothing is counted from
+    # the surgery as if it were the end of curative treatment (I5, I7)
+    not_before = case.treatment_end_not_before
+    counted_from = None if not_before is not None else anchor
     size = case.tumour.size
     mets = stage.metastases
 
     dfi_months: float | None = None
-    dfi_source: Literal["dates", "stated", "unknown"] = "unknown"
+    dfi_source: Literal["dates", "dates, at most", "stated", "unknown"] = "unknown"
     dfi_met: bool | None = None
     minimum = settings.metastasectomy_min_dfi_months
     if mets:
@@ -233,8 +250,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         stated_dfi = stage.disease_free_interval_months
         alone = len(mets) == 1
         diagnosed = case.diagnosis.date
-        timings = tuple([_timing(m, anchor, diagnosed, untreated, stated_dfi, alone)
-                         for m in mets])
+        timings = tuple([_timing(m, counted_from, diagnosed, untreated, stated_dfi, alone,
+                                 not_before) for m in mets])
         dated = [m.detected_on for m in mets if m.detected_on]
         extrapulmonary = (
             _YES
@@ -248,11 +265,18 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     # last curative treatment: a stated interval is taken over the dates (I5)
     relapsed_before = (stage.status is DiseaseStatus.recurrent
                        and stage.disease_free_interval_months is not None)
-    if anchor and dated and len(dated) == len(mets) and not relapsed_before:
+    all_dated = bool(dated) and len(dated) == len(mets) and not relapsed_before
+    if counted_from and all_dated:
         first = min(dated)
-        dfi_months = float(max(full_months_between(anchor, first), 0))
+        dfi_months = float(max(full_months_between(counted_from, first), 0))
         dfi_source = "dates"
-        dfi_met = reached_months(anchor, first, minimum)
+        dfi_met = reached_months(counted_from, first, minimum)
+    elif not_before and all_dated and not reached_months(not_before, min(dated), minimum):
+        # counted from the start of the adjuvant treatment the interval is already short
+        # of the minimum: from its end, later, it is shorter still
+        dfi_months = float(max(full_months_between(not_before, min(dated)), 0))
+        dfi_source = "dates, at most"
+        dfi_met = False
     elif stage.disease_free_interval_months is not None:
         dfi_months = stage.disease_free_interval_months
         dfi_source = "stated"
@@ -304,6 +328,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
               for t in lines),
         _latest_open(mtor_lines),
         _latest_open(chemo_lines),
+        not_before,
     )
 
 

@@ -29,6 +29,7 @@ from pecoma.case import (
 )
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
+    NOT_REMOVED,
     Derived,
     margin_fact_of,
     margin_facts,
@@ -245,15 +246,13 @@ def adjuvant(
     if not s11 and untimed:
         s11 = untimed
         timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
-        if d.anchor is None:
-            timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
+        timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
     elif s11 and untimed and d.free_since is not None:
         # free of disease again: a metastasis of unknown timing may have been a relapse
         # after the primary's treatment, which would put S11 in the past
         s11 += untimed
         timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
-        if d.anchor is None:
-            timing_unknown.append(out.missing("MISS-TREATMENT-END", affects=s11_affects))
+        timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
     if shown and no_details and d.free_since is not None:
@@ -626,7 +625,6 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     ]
     if not lung:
         return
-    no_anchor = d.anchor is None
     extrapulmonary = d.extrapulmonary
     feasible = stage.complete_excision_feasible
     facts: list[Fact] = []
@@ -640,8 +638,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         failed = True
     else:
         pending.append(("MISS-METASTASIS-TIMING", affects))
-        if no_anchor:
-            pending.append(("MISS-TREATMENT-END", affects))
+        pending += [(q, affects) for q in _end_asked(d)]
     gross_left = (case.surgery.status is SurgeryStatus.performed
                   and case.surgery.final_margin is Margin.R2)
     if gross_left:
@@ -659,8 +656,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         failed = True
     elif d.dfi_met is None:
         pending.append(("MISS-DFI", affects))
-        if no_anchor:
-            pending.append(("MISS-TREATMENT-END", affects))
+        pending += [(q, affects) for q in _end_asked(d)]
     else:
         facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
         failed = failed or not d.dfi_met
@@ -668,6 +664,12 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
                 and stage.status is DiseaseStatus.recurrent:
             # counted from the primary: a relapse treated in between would shorten it
             pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
+    if case.surgery.status in NOT_REMOVED and case.primary_treatment_end is None:
+        # the primary is in place (not removed, and no other treatment of it recorded as
+        # ended): disease outside the lungs, and no end of treatment to count the interval
+        # from; its removal with the metastases is S17's
+        facts.append(Fact("surgery.status", case.surgery.status))
+        failed = True
     if extrapulmonary is YesNo.unknown:
         pending.append(("MISS-EXTRAPULMONARY", affects))
     else:
@@ -692,6 +694,17 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, ids)
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts)
+
+
+def _end_asked(d: Derived) -> tuple[str, ...]:
+    """The question that would date the end of curative treatment of the primary, when
+    the case does not: none recorded at all (no surgery date either), or adjuvant
+    treatment followed the surgery and its end is not recorded."""
+    if d.anchor is None:
+        return ("MISS-TREATMENT-END",)
+    if d.treatment_end_not_before is not None:
+        return ("MISS-ADJUVANT-END",)
+    return ()
 
 
 def referral(d: Derived, out: Collector) -> None:
