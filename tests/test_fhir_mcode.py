@@ -1397,6 +1397,273 @@ class TestRecognisers:
         assert site_of([{"text": text}], PrimarySite) == site
 
 
+SNOMED = "http://snomed.info/sct"
+PATIENT_U = {"reference": "Patient/cancer-patient-pecoma-u"}
+
+
+def _hemangioma() -> dict[str, Any]:
+    """A benign liver lesion beside the uterine PEComa (another Condition of the record)."""
+    return {"resourceType": "Condition", "id": "liver-hemangioma",
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "verificationStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                "code": "confirmed"}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                 "code": "D18.03"}], "text": "Hepatic hemangioma"},
+            "bodySite": [{"coding": [{"system": SNOMED, "code": "10200004",
+                                      "display": "Liver structure"}]}],
+            "subject": PATIENT_U, "onsetDateTime": "2025-06-02"}
+
+
+def _size(rid: str, cm: float, day: str, **where: Any) -> dict[str, Any]:
+    """An mCODE TumorSize measured on imaging, the longest dimension in 33728-7; ``where``
+    its focus and bodySite."""
+    return {"resourceType": "Observation", "id": rid,
+            "meta": {"profile": [
+                "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-tumor-size"]},
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "21889-1",
+                                 "display": "Size Tumor"}]},
+            "subject": PATIENT_U, **where,
+            "method": {"coding": [{"system": SNOMED, "code": "363680008",
+                                   "display": "Radiographic imaging procedure"}]},
+            "effectiveDateTime": day,
+            "component": [{"code": {"coding": [{"system": "http://loinc.org",
+                                                 "code": "33728-7"}]},
+                           "valueQuantity": {"value": cm, "unit": "cm", "code": "cm",
+                                             "system": "http://unitsofmeasure.org"}}]}
+
+
+_LIVER = {"coding": [{"system": SNOMED, "code": "10200004", "display": "Liver structure"}]}
+_UTERUS = {"coding": [{"system": SNOMED, "code": "35039007", "display": "Uterine structure"}]}
+
+
+class TestSizeOfAnotherLesion:
+    """tumour.size is the primary PEComa's size (S06). An mCODE TumorSize says what was
+    measured in ``focus`` and ``bodySite``: a later size of another lesion (a metastasis, a
+    benign liver lesion) had replaced the primary's, 9.5 cm becoming 1.5 cm and the risk
+    high becoming low. Such a size is not read, and the primary's size stands."""
+
+    def test_a_later_size_of_a_benign_liver_lesion_leaves_the_primary_size(
+            self, uterus: dict[str, Any]) -> None:
+        """The uterine PEComa measured 9.5 cm (pathology, 2024-04-10); a hepatic
+        hemangioma found in 2025 measured 1.5 cm, focus the hemangioma's Condition, bodySite
+        liver. The size stays 9.5 cm from the pathology result; the other size is listed
+        as not read and a note names its focus. S06 (> 5 cm) is met: risk not low."""
+        b = add(uterus, _hemangioma(), _size(
+            "tumor-size-liver-lesion", 1.5, "2025-06-02",
+            focus=[{"reference": "Condition/liver-hemangioma"}], bodySite=_LIVER))
+        got = read(b)
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (9.5, "cm")
+        assert got.sources["tumour.size"] == "Observation/tumor-size-pathology-pecoma-u"
+        assert any(n.startswith("Observation/tumor-size-liver-lesion: not read as "
+                                "tumour.size") and "Condition/liver-hemangioma" in n
+                   for n in got.notes)
+        assert any("a size of another lesion" in x and "tumor-size-liver-lesion" in x
+                   for x in got.not_read)
+        assert assess(got.case, ON).risk.group != "low"
+
+    def test_a_later_size_of_a_lung_metastasis_leaves_the_primary_size(
+            self, kidney: dict[str, Any]) -> None:
+        """The kidney PEComa measured 72 mm (imaging, 2023-05-15). A TumorSize of 12 mm on
+        2025-03-01 whose focus is the record's lung-metastasis Condition (bodySite lung)
+        is the metastasis's size: the size stays 72 mm."""
+        lung_met = _size("tumor-size-lung-met", 1.2, "2025-03-01",
+                         focus=[{"reference": "Condition/secondary-cancer-condition-lung-mets"}],
+                         bodySite={"coding": [{"system": SNOMED, "code": "39607008",
+                                               "display": "Lung structure"}]})
+        lung_met["subject"] = {"reference": "urn:uuid:6f1f1a32-0c55-4a55-9f29-6c1f0d7d0001"}
+        got = read(add(kidney, lung_met))
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (72.0, "mm")
+        assert got.sources["tumour.size"] == "Observation/tumor-size-imaging-pecoma-k"
+        assert any("tumor-size-lung-met: not read as tumour.size" in n for n in got.notes)
+
+    @pytest.mark.parametrize(("where", "said"), [
+        # a Condition the record does not hold: which lesion cannot be told
+        ({"focus": [{"reference": "Condition/not-sent"}]}, "is not in the record"),
+        ({"focus": [{"reference": "urn:uuid:0b7c1d3e-0000-4000-8000-000000000009"}]},
+         "is not in the record"),
+        ({"focus": [{"display": "Liver lesion, segment VI"}]}, "names no resource"),
+        # no focus, but measured in the liver: not the uterine primary
+        ({"bodySite": _LIVER}, "another site (liver)"),
+        # the primary and a second lesion both named: not the primary's alone
+        ({"focus": [{"reference": "Condition/primary-cancer-condition-uterus"},
+                    {"reference": "Condition/liver-hemangioma"}]}, "another Condition"),
+        # focus on the primary, but measured in the liver: the record contradicts itself
+        ({"focus": [{"reference": "Condition/primary-cancer-condition-uterus"}],
+          "bodySite": _LIVER}, "another site (liver)"),
+    ])
+    def test_a_size_not_shown_to_be_the_primarys_is_not_read(
+            self, uterus: dict[str, Any], where: dict[str, Any], said: str) -> None:
+        """Each of these later 1.5 cm sizes is not shown to be the PEComa's (the safer
+        reading: a size that may be another lesion's is never taken for the primary's, as
+        that could make a high risk low). Not read, said why; the earlier 9.5 cm stands,
+        not made unknown as by a later result withdrawn."""
+        got = read(add(uterus, _hemangioma(), _size("later-size", 1.5, "2025-06-02",
+                                                    **where)))
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and said in n for n in got.notes)
+        assert not any("later-size" in n and "latest result is absent" in n
+                       for n in got.notes)
+
+    def test_the_only_size_being_another_lesions_leaves_the_size_unknown(
+            self, uterus: dict[str, Any]) -> None:
+        """Without the pathology size, the liver lesion's 1.5 cm is the only TumorSize: the
+        PEComa's size is unknown (listed as not found; risk not low), never 1.5 cm."""
+        b = add(drop(uterus, "tumor-size-pathology-pecoma-u"), _hemangioma(), _size(
+            "tumor-size-liver-lesion", 1.5, "2025-06-02",
+            focus=[{"reference": "Condition/liver-hemangioma"}]))
+        got = read(b)
+        assert got.case.tumour.size is None
+        assert "tumour.size" in got.not_found
+        assert assess(got.case, ON).risk.group != "low"
+
+    @pytest.mark.parametrize("where", [
+        {},
+        {"focus": [{"reference": "Condition/primary-cancer-condition-uterus"}]},
+        {"focus": [{"reference": "BodyStructure/tumor-uterus"}]},
+        {"focus": [{"reference": "Specimen/tumor-specimen-pecoma-u"}]},
+        {"bodySite": _UTERUS},
+        {"bodySite": {"text": "Myometrium"}},
+    ])
+    def test_a_later_size_of_the_primary_is_read(
+            self, uterus: dict[str, Any], where: dict[str, Any]) -> None:
+        """Control: a later size with no focus nor bodySite, or about the primary (its
+        Condition, the tumour's BodyStructure, the specimen, the uterus) is read as
+        before: the later 11 cm replaces 9.5 cm."""
+        got = read(add(uterus, _size("later-size", 11.0, "2025-06-02", **where)))
+        size = got.case.tumour.size
+        assert size is not None and size.value == 11.0
+        assert got.sources["tumour.size"] == "Observation/later-size"
+
+
+def _tfe3_test(text: str, value: dict[str, Any], rid: str = "tfe3-fish",
+               method: str | None = "Fluorescence in situ hybridization (FISH)"
+               ) -> dict[str, Any]:
+    """A TFE3 test as a laboratory system sends it: the test named in code.text only."""
+    out = {"resourceType": "Observation", "id": rid, "status": "final",
+           "category": [{"coding": [{
+               "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+               "code": "laboratory"}]}],
+           "code": {"text": text}, "subject": PATIENT_U,
+           "effectiveDateTime": "2024-03-18", **value}
+    if method is not None:
+        out["method"] = {"text": method}
+    return out
+
+
+_POSITIVE = {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "10828004",
+                                                  "display": "Positive"}]}}
+_NEGATIVE = {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "260385009",
+                                                  "display": "Negative"}]}}
+
+
+class TestMolecularTestsNamedByAMarker:
+    """A TFE3 break-apart FISH tests the TFE3 gene for a rearrangement; it is no
+    immunostain of TFE3 protein. It had been read as 'TFE3 stain positive' (a stain never
+    done) and the fusion it reports was lost. A melanoma cocktail's one positive result
+    had been read as HMB-45 positive."""
+
+    def _no_tfe3(self, uterus: dict[str, Any]) -> dict[str, Any]:
+        """The uterine record without its TFE3 stain (not done) and its TSC1/TFE3
+        pertinent-negative variant: the FISH is the only TFE3 result."""
+        return drop(uterus, "tumor-marker-test-tfe3-pecoma-u",
+                    "genomic-variant-pertinent-negative-tsc1-tfe3-pecoma-u")
+
+    def test_a_positive_break_apart_fish_is_the_fusion_not_a_stain(
+            self, uterus: dict[str, Any]) -> None:
+        """'TFE3 (Xp11.23) break-apart FISH', Positive: molecular.tfe3_fusion present from
+        it (said in a note); the TFE3 stain stays unknown (no stain was done)."""
+        fish = _tfe3_test("TFE3 (Xp11.23) break-apart FISH", {"valueCodeableConcept": {
+            **_POSITIVE["valueCodeableConcept"],
+            "text": "Positive: TFE3 rearrangement detected (break-apart signals in 62% "
+                    "of nuclei)"}})
+        got = read(add(self._no_tfe3(uterus), fish))
+        assert got.case.immunohistochemistry.tfe3 is IHCResult.unknown
+        assert "immunohistochemistry.tfe3" not in got.sources
+        assert got.case.molecular.tfe3_fusion.value == "present"
+        assert got.sources["molecular.tfe3_fusion"] == "Observation/tfe3-fish"
+        assert any("Observation/tfe3-fish: a TFE3 rearrangement test, not an immunostain"
+                   in n for n in got.notes)
+
+    def test_a_negative_rearrangement_test_is_no_fusion(self, uterus: dict[str, Any]) -> None:
+        """'TFE3 gene rearrangement' by FISH, Negative: fusion absent; not a negative
+        stain."""
+        got = read(add(self._no_tfe3(uterus),
+                       _tfe3_test("TFE3 gene rearrangement", _NEGATIVE)))
+        assert got.case.immunohistochemistry.tfe3 is IHCResult.unknown
+        assert got.case.molecular.tfe3_fusion.value == "absent"
+
+    def test_a_positive_fish_beside_a_pertinent_negative_keeps_the_fusion(
+            self, uterus: dict[str, Any]) -> None:
+        """The fixture's sequencing pertinent negative says no TFE3 fusion; a 'TFE3
+        break-apart FISH' says Positive. The readings disagree: the more serious (present)
+        is kept, with a note, as for two variants; no TFE3 stain is made up."""
+        b = add(drop(uterus, "tumor-marker-test-tfe3-pecoma-u"),
+                _tfe3_test("TFE3 break-apart FISH", _POSITIVE, rid="tfe3fish", method=None))
+        got = read(b)
+        assert got.case.immunohistochemistry.tfe3 is IHCResult.unknown
+        assert got.case.molecular.tfe3_fusion.value == "present"
+        assert any("molecular.tfe3_fusion: readings disagree" in n for n in got.notes)
+
+    @pytest.mark.parametrize(("text", "value", "method", "said"), [
+        # FISH of TFE3 naming no rearrangement (an amplification probe?): not read
+        ("TFE3 FISH", _POSITIVE, None, "names no rearrangement"),
+        # a break-apart result that is not plainly positive or negative
+        ("TFE3 break-apart FISH", {"valueString": "Equivocal (8% of nuclei split)"},
+         None, "does not say plainly positive or negative"),
+        # named both a stain and a rearrangement test: which it is cannot be told
+        ("TFE3 IHC", _POSITIVE, "Break-apart FISH", "both an immunostain and a molecular"),
+        # a FISH of another marker the case records only as a stain
+        ("MITF amplification FISH", _POSITIVE, None, "a gene whose result the case"),
+    ])
+    def test_a_molecular_test_not_read_as_a_fusion_is_no_stain_either(
+            self, uterus: dict[str, Any], text: str, value: dict[str, Any],
+            method: str | None, said: str) -> None:
+        """These are molecular tests (FISH, a rearrangement named) that give no plain TFE3
+        fusion result: nothing is read from them, neither a stain result nor a fusion,
+        and a note says why."""
+        got = read(add(self._no_tfe3(uterus), _tfe3_test(text, value, method=method)))
+        ihc = got.case.immunohistochemistry
+        assert ihc.tfe3 is IHCResult.unknown and ihc.mitf is IHCResult.unknown
+        assert got.case.molecular.tfe3_fusion.value == "unknown"
+        assert any(n.startswith("Observation/tfe3-fish: ") and said in n
+                   for n in got.notes)
+
+    def test_a_tfe3_immunostain_is_still_a_stain(self, uterus: dict[str, Any]) -> None:
+        """Control: 'TFE3 immunohistochemistry', Positive, is the TFE3 stain (nuclear TFE3
+        expression), not a fusion."""
+        got = read(add(self._no_tfe3(uterus), _tfe3_test(
+            "TFE3 immunohistochemistry", _POSITIVE, rid="tfe3-ihc", method=None)))
+        assert got.case.immunohistochemistry.tfe3 is IHCResult.positive
+        assert got.case.molecular.tfe3_fusion.value == "unknown"
+
+    @pytest.mark.parametrize("text", [
+        "Melanoma cocktail (HMB-45, Melan-A, tyrosinase) IHC",
+        "HMB-45/Melan-A immunostain",
+        "Melanoma cocktail (HMB-45, tyrosinase)",  # one marker of the case named
+    ])
+    def test_a_cocktail_stain_is_no_single_markers_result(
+            self, uterus: dict[str, Any], text: str) -> None:
+        """A cocktail's single positive result does not say which antibody stained: it is
+        not read as HMB-45 (nor Melan-A) positive; both stay unknown, with a note."""
+        b = add(drop(uterus, "tumor-marker-test-hmb45-pecoma-u",
+                     "tumor-marker-test-melan-a-pecoma-u"),
+                _tfe3_test(text, _POSITIVE, rid="cocktail", method=None))
+        got = read(b)
+        ihc = got.case.immunohistochemistry
+        assert (ihc.hmb45, ihc.melan_a) == (IHCResult.unknown, IHCResult.unknown)
+        assert any(n.startswith("Observation/cocktail: ") and "several markers" in n
+                   for n in got.notes)
+        assert any("Observation/cocktail" in x for x in got.not_read)
+
+
 class TestNeverCrashes:
     @given(st.data())
     @settings(max_examples=120, deadline=None,

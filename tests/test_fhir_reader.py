@@ -1183,6 +1183,37 @@ class TestMedicationBeforeTheDiagnosis:
         assert "ALERT-MTOR-GIVEN" in a.record_ids()
 
 
+class TestProjectSizeOfAnotherLesion:
+    """The project's own tumour-size code shares the rule of mCODE TumorSize: a later size
+    whose focus or bodySite is another lesion is not the primary's (it had replaced it)."""
+
+    @pytest.mark.parametrize("where", [
+        {"focus": [{"reference": "Condition/lung-nodule"}]},
+        {"bodySite": {"coding": [{"system": "http://snomed.info/sct", "code": "39607008",
+                                  "display": "Lung structure"}]}},
+    ])
+    def test_a_later_project_size_of_another_lesion_is_not_read(
+            self, where: dict[str, Any]) -> None:
+        """localized-high-risk: the uterine primary 72 mm (high risk by size). A later
+        result coded only pecoma#tumour-size, 15 mm, about a lung nodule (a Condition the
+        record does not hold, or measured in the lung), is not read: the size stays
+        72 mm, the risk high, and a note says why."""
+        bundle = copy.deepcopy(example("localized-high-risk"))
+        bundle["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "size-2", "status": "final",
+            "code": {"coding": [{"system": c.PECOMA_SYSTEM, "code": "tumour-size"}]},
+            "subject": {"reference": "Patient/pat-1001"},
+            "effectiveDateTime": "2026-03-02", **where,
+            "valueQuantity": {"value": 15, "unit": "mm",
+                              "system": "http://unitsofmeasure.org", "code": "mm"}}})
+        bc = case_from_bundle(bundle, validate="full")
+        assert bc.case.tumour.size is not None and bc.case.tumour.size.cm == 7.2
+        assert bc.sources["tumour.size"] == "Observation/tumour-size"
+        assert any(n.startswith("Observation/size-2: not read as tumour.size")
+                   for n in bc.notes)
+        assert assess(bc.case, ON).risk.group == "high"
+
+
 class TestFocusElsewhere:
     """An Observation whose focus is another person (a relative, another patient) is not
     about this patient: not read, said so. It had been read as the patient's necrosis."""

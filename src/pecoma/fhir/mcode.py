@@ -346,6 +346,28 @@ def ihc_marker(concept: Any) -> str | None:
     return marker
 
 
+def ihc_markers_named(concept: Any) -> list[str]:
+    """Every marker of the case a test's text or displays name, each once ("Melanoma
+    cocktail (HMB-45, Melan-A)": hmb45 and melan_a; "Melan-A (MART-1)": melan_a)."""
+    words = lower_words(concept)
+    return [key for key, names in IHC_NAMES if first_match(words, ((key, names),))]
+
+
+#: Words of a test of a gene, not of its protein, in a test's name or method: in situ
+#: hybridisation (FISH, CISH, SISH), a rearrangement or fusion, sequencing, PCR. A test so
+#: named is no immunostain, whatever marker it names.
+MOLECULAR_TEST_WORDS: Final = re.compile(
+    r"\b(?:fish|c?ish|sish|in[- ]situ hybridi[sz]ation|break[- ]?apart|rearrang\w*|fusions?"
+    r"|translocations?|ngs|sequencing|rt-?pcr|pcr|gene)\b")
+#: Words of an immunostain in a test's name or method.
+IMMUNOSTAIN_WORDS: Final = re.compile(
+    r"\b(?:ihc|immunohisto\w*|immune stain|immunostain\w*|immunoperoxidase)\b")
+#: Words of a test for a rearrangement (a break-apart probe, a fusion), not of a mutation
+#: or of a gene's copy number.
+REARRANGEMENT_WORDS: Final = re.compile(
+    r"\b(?:break[- ]?apart|rearrang\w*|fusions?|translocations?)\b")
+
+
 def genes(concept: Any) -> list[str]:
     """The molecular-fact genes ('tsc1', 'tsc2', 'tfe3') a gene-studied concept names."""
     out = []

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from pecoma.case import DiseaseStatus, Margin, NodeStatus, RemissionBy
+from pecoma.case import DiseaseStatus, Margin, NodeStatus, PrimarySite, RemissionBy
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
@@ -24,6 +24,8 @@ from pecoma.fhir.reading import (
     has_code,
     instant,
     project_code,
+    reference_of,
+    site_of,
 )
 
 __all__ = [
@@ -332,6 +334,65 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                        f"larger, {larger['value']} {larger['unit']}, is taken")
 
 
+def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
+    """Why a tumour size is not the primary PEComa's (a metastasis, a benign lesion), or
+    ``None``. Its ``focus`` names a Condition other than the primary, or something the
+    record does not hold whose kind cannot be told (the safer reading: a size left
+    unknown makes the risk indeterminate, never falsely low); or its ``bodySite`` names
+    an organ other than the primary's, or one pecoma cannot compare with it. No focus and
+    no bodySite, or a focus on the primary Condition or on no Condition (a BodyStructure,
+    a Specimen): the primary's, as before."""
+    cond = r.primary
+    if cond is None:
+        return None
+    primary = r.labels.get(id(cond), "the PEComa Condition")
+    for ref in as_list(obs.get("focus")):
+        target = reference_of(ref)
+        if target is None:
+            shown = show_value(ref.get("display") if isinstance(ref, dict) else ref, 60)
+            return (f"its focus ({shown}) names no resource, so which lesion was measured "
+                    f"cannot be told (not shown to be the PEComa, {primary})")
+        found = _focused(r, obs, target)
+        kind = (str(found.get("resourceType")) if found is not None
+                else target.rsplit("/", 2)[-2] if target.count("/") else "")
+        if found is cond or kind not in ("Condition", ""):
+            continue  # the tumour, the specimen, an imaging study: no other lesion named
+        if found is None:
+            return (f"its focus ({show_value(target, 80)}) is not in the record, so which "
+                    f"lesion was measured cannot be told (not shown to be the PEComa, "
+                    f"{primary})")
+        return (f"its focus ({show_value(target, 80)}) is another Condition than the "
+                f"PEComa ({primary}): a size of another lesion")
+    site_given = obs.get("bodySite")
+    if not isinstance(site_given, dict):
+        return None
+    site = site_of([site_given], PrimarySite)
+    primary_site = r.data.get("tumour", {}).get("primary_site")
+    shown = show_value(m.lower_words(site_given) or codings(site_given), 60)
+    if site != primary_site:
+        return f"its bodySite ({shown}) is another site ({site}) than the PEComa's ({primary_site})"
+    if site == PrimarySite.other.value and not _same_site(site_given, cond):
+        return (f"its bodySite ({shown}) names a site pecoma cannot compare with the "
+                "PEComa's (other): not shown to be the PEComa")
+    return None
+
+
+def _focused(r: Reader, obs: Mapping[str, Any], target: str) -> Mapping[str, Any] | None:
+    """What a focus reference names: a resource contained in the observation (``#id``),
+    else one of the record."""
+    if target.startswith("#"):
+        return next((x for x in as_list(obs.get("contained"))
+                     if isinstance(x, dict) and x.get("id") == target[1:]), None)
+    return r.resolve(target)
+
+
+def _same_site(concept: Mapping[str, Any], primary: Mapping[str, Any]) -> bool:
+    """Whether a bodySite shares a code or its words with one of the PEComa Condition's."""
+    codes, words = set(codings(concept)), m.lower_words(concept)
+    return any(codes & set(codings(x)) or (words and words == m.lower_words(x))
+               for x in as_list(primary.get("bodySite")))
+
+
 def _cm(size: Mapping[str, Any]) -> float:
     return float(size["value"]) / (10 if size["unit"] == "mm" else 1)
 
@@ -345,6 +406,64 @@ _MARKER_RESULT_WORDS = (("not performed", None), ("not done", None),
 #: "not …" itself, else it stays unknown ("focally positive" is positive).
 _NEGATION = re.compile(r"\b(no|not|non|without|lacks?|lacking|absence|equivocal)\b")
 _NOT_TISSUE_MARKER = ("serum", "plasma", "antibod", " ab ", "titer", "titre", "blood")
+
+
+def _molecular_test(obs: Mapping[str, Any]) -> bool:
+    """Whether a test's code or method names a test of a gene (FISH, a rearrangement,
+    sequencing, PCR: ``mcode.MOLECULAR_TEST_WORDS``), not an immunostain of its protein."""
+    return any(m.MOLECULAR_TEST_WORDS.search(m.lower_words(obs.get(k)))
+               for k in ("code", "method"))
+
+
+def _rearrangement(r: Reader, obs: Mapping[str, Any], where: str) -> str | None:
+    """A molecular test named by a marker (``observation_kind`` 'molecular'), read for
+    ``molecular.tfe3_fusion`` when it is a TFE3 rearrangement test (break-apart FISH, a
+    fusion or translocation named) that says plainly positive or negative (or not
+    performed): 'present', 'absent', 'not_done'. Anything else is not read, with a note:
+    a test of another gene, one also named an immunostain, a FISH naming no
+    rearrangement, a result not plainly positive or negative. Never read as a stain."""
+    words = f"{m.lower_words(obs.get('code'))} {m.lower_words(obs.get('method'))}"
+
+    def unread(why: str) -> None:
+        r.why[where] = why
+        r.notes.append(f"{where}: {why}: neither an immunostain result nor "
+                       "molecular.tfe3_fusion is read from it")
+
+    if m.IMMUNOSTAIN_WORDS.search(words):
+        unread("named both an immunostain and a molecular test: which it is cannot be told")
+    elif "tfe3" not in m.genes(obs.get("code")):
+        unread("a molecular test (in situ hybridisation, rearrangement, sequencing) of a "
+               "gene whose result the case does not record")
+    elif not m.REARRANGEMENT_WORDS.search(words):
+        unread("a molecular test of TFE3 that names no rearrangement (break-apart, fusion, "
+               "translocation)")
+    elif (absent := _absent_reason(obs)) is not None:
+        if any(k.startswith("value") for k in obs):
+            unread("it gives a result and a dataAbsentReason, which contradict each other")
+        elif absent == "not-performed":
+            return "not_done"
+        else:
+            unread(f"no result ({absent})")
+    elif isinstance(obs.get("valueBoolean"), bool):
+        return "present" if obs["valueBoolean"] else "absent"
+    else:
+        value = obs.get("valueCodeableConcept")
+        found = set(codings(value))
+        text = (m.lower_words(value) or str(obs.get("valueString") or "").lower()
+                ).strip().rstrip(".")
+        yes = bool(found & (_YES | _POS)) or (not found and text in _FUSION_YES)
+        no = bool(found & (_NO | _NEG)) or (not found and text in _FUSION_NO)
+        if yes != no:
+            return "present" if yes else "absent"
+        unread(f"the result {show_value(sorted(found) if found else text or value)} does "
+               "not say plainly positive or negative")
+    return None
+
+
+#: Whole result texts of a rearrangement test read when the result has no code.
+_FUSION_YES: Final = _TEXT_YES | {"detected", "rearranged", "rearrangement detected"}
+_FUSION_NO: Final = _TEXT_NO | {"not detected", "not rearranged", "no rearrangement",
+                                "no rearrangement detected"}
 
 
 def _panel(obs: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
@@ -376,6 +495,20 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     def unknown(why: str) -> None:
         r.why[where] = f"{why}: the marker stays unknown"
         r.notes.append(f"{where}: {r.why[where]}")
+
+    named = m.ihc_markers_named(obs.get("code"))
+    if len(named) > 1 or "cocktail" in m.lower_words(obs.get("code")):
+        # "Melanoma cocktail (HMB-45, Melan-A, tyrosinase)": a positive result does not
+        # say which of its antibodies stained
+        r.why[where] = "a stain of several markers at once (a cocktail), not of one marker"
+        r.notes.append(f"{where}: {show_value(m.lower_words(obs.get('code')), 80)} stains "
+                       "several markers at once: its result is not read as any one "
+                       f"marker's ({', '.join(named or [marker])} not taken from it)")
+        return
+    if _molecular_test(obs):  # a panel's component naming a gene test
+        unknown("a molecular test (in situ hybridisation, rearrangement, sequencing), not "
+                "an immunostain")
+        return
 
     if absent is not None and has_value:  # FHIR obs-6: one or the other, never both
         unknown("it gives a result and a dataAbsentReason, which contradict each other")
@@ -459,7 +592,8 @@ def _history_said(obs: Mapping[str, Any]) -> bool | None:
 
 def observation_kind(obs: Mapping[str, Any]) -> str | None:
     """What the reader takes from an Observation: 'handler', 'histology', 'status',
-    'variant', 'history', 'implication', 'marker', 'margin', or ``None`` (not read).
+    'variant', 'history', 'implication', 'marker', 'molecular' (a gene test named by a
+    marker: a TFE3 break-apart FISH), 'margin', or ``None`` (not read).
     Called once per Observation: an EHR sends them by the thousand."""
     concept = obs.get("code")
     for system, code in codings(concept):
@@ -483,7 +617,7 @@ def observation_kind(obs: Mapping[str, Any]) -> str | None:
         return "history"
     if m.first_match(words, m.IHC_NAMES) is not None and not any(
             w in f" {words} " for w in _NOT_TISSUE_MARKER):
-        return "marker"
+        return "molecular" if _molecular_test(obs) else "marker"
     if "margin" in words:
         return "margin"
     return None
@@ -557,6 +691,7 @@ def live_observations(
 
 def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     variants: list[tuple[str, dict[str, Any]]] = []
+    tests: list[tuple[str, dict[str, Any]]] = []  # molecular tests named by a marker
     implications: dict[str, str] = {}
     written: dict[tuple[tuple[str, str], ...], set[str]] = {}  # code -> facts it gave
     latest: dict[str, list[tuple[_Order, str, Any]]] = {}  # fact -> results of its time
@@ -566,6 +701,13 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             continue
         if kind in ("handler", "marker"):
             handler = _observation_handler(obs) if kind == "handler" else _marker
+            other = _other_lesion(r, obs) if handler in (_tumour_size, _size) else None
+            if other is not None:
+                # not read, and no later result of the size: the primary's size an
+                # earlier one gave stands (never made unknown by another lesion's)
+                r.why[where] = "a size of another lesion than the PEComa, or not shown to be its"
+                r.notes.append(f"{where}: not read as tumour.size: {other}")
+                continue
             if handler is not None:
                 mark = len(r.puts)
                 handler(r, obs, where)
@@ -593,11 +735,20 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                                 "(a value pecoma cannot read, or none given for a reason)")
         elif kind == "variant":
             variants.append((where, obs))
+        elif kind == "molecular":
+            tests.append((where, obs))
         elif kind == "implication":
             for ref, significance in genomics.implication_of(obs):
                 implications[ref] = significance
             r.used.add(where)
     reading = genomics.read_variants(variants, implications)
+    for where, obs in tests:
+        fusion = _rearrangement(r, obs, where)
+        if fusion is not None:
+            reading.put("tfe3_fusion", fusion, where)
+            r.used.add(where)
+            r.notes.append(f"{where}: a TFE3 rearrangement test, not an immunostain: read "
+                           f"for molecular.tfe3_fusion ({fusion})")
     for name, value in reading.facts.items():
         r.put(f"molecular.{name}", value, reading.sources[name])
     r.used.update(w for w, _o in variants if w in set(reading.sources.values()))
