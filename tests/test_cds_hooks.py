@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -220,6 +221,91 @@ class TestPatientView:
         text = " ".join(c["detail"] for c in cards)
         assert "the observations (tumour size, pathology, markers, status)" in text
         assert "prefetch null" in text and "no fhirServer" in text
+
+
+MCODE = Path(__file__).parent / "data" / "mcode"
+
+
+def _mcode(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((MCODE / f"{name}.json").read_text("utf-8"))
+    return data
+
+
+def _entry(bundle: dict[str, Any], rid: str) -> dict[str, Any]:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == rid)
+
+
+def _summaries(client: TestClient, bundle: dict[str, Any]) -> list[str]:
+    """The summaries of patient-view's cards, the body sent as raw UTF-8 (not
+    \\u-escaped), as most EHRs send non-ASCII text."""
+    body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
+    r = client.post(f"/cds-services/{PATIENT_VIEW}",
+                    content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+    return [c["summary"] for c in r.json()["cards"]]
+
+
+class TestRecordsAsEhrsWriteThem:
+    """tests/data/mcode/uterus-localized.json (a resected uterine PEComa, high risk, R0)
+    with one thing written as an EHR may write it."""
+
+    @pytest.mark.parametrize("between", ["\u00a0", "  ", "-"],
+                             ids=["nbsp", "double-space", "hyphen"])
+    def test_the_pecoma_named_with_another_blank_gets_its_cards(
+            self, client: TestClient, between: str) -> None:
+        """The PEComa named only in the Condition's text (ICD-10-CM C55, no histology
+        result), resource ids opaque so nothing else spells 'pecoma': with a
+        non-breaking space, two spaces or a hyphen between 'Perivascular' and
+        'epithelioid', patient-view had answered no cards at all. Expected: the same
+        assessment card as the plain spelling, headed 'PEComa (localized)'."""
+        b = _mcode("uterus-localized")
+        b["entry"] = [e for e in b["entry"]
+                      if e["resource"]["id"] != "histologic-behavior-and-type-pecoma-u"]
+        _entry(b, "primary-cancer-condition-uterus")["code"] = {
+            "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C55"}],
+            "text": f"Perivascular{between}epithelioid cell tumour of uterus"}
+        b = json.loads(json.dumps(b).replace("pecoma-u", "x1"))
+        raw = json.dumps(b, ensure_ascii=False).lower()
+        assert "pecoma" not in raw and "8714" not in raw and "perivascular epith" not in raw
+        summaries = _summaries(client, b)
+        assert summaries and summaries[0].startswith("PEComa (localized), risk high")
+
+    def test_a_pecoma_diagnosed_on_the_hysterectomy_specimen_is_assessed(
+            self, client: TestClient) -> None:
+        """The Condition's onset and recordedDate 2024-04-16, the pathology report of the
+        hysterectomy of 2024-04-09: the card had said the record could not be read
+        ('surgery before diagnosis', correct the record). Expected: the assessment, as
+        for the record dated 2024-03-04, and no 'check not possible' card."""
+        b = _mcode("uterus-localized")
+        cond = _entry(b, "primary-cancer-condition-uterus")
+        cond["onsetDateTime"] = cond["recordedDate"] = "2024-04-16"
+        summaries = _summaries(client, b)
+        assert summaries and summaries[0].startswith("PEComa (localized), risk high")
+        assert not any("not possible" in s for s in summaries)
+
+    def test_a_lymph_node_secondary_by_body_site_is_not_metastatic_disease(
+            self, client: TestClient) -> None:
+        """An mCODE SecondaryCancerCondition coded 128462008 with bodySite 'Structure of
+        lymph node' (59441001): the card had been headed 'PEComa (metastatic)' with the
+        mTOR-inhibitor first line. Expected: node-positive localized disease, as the
+        same fact coded ICD-10-CM C77.5 reads: headed 'PEComa (localized)'."""
+        b = _mcode("uterus-localized")
+        b["entry"].append({"resource": {
+            "resourceType": "Condition", "id": "ln2",
+            "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                 "mcode-secondary-cancer-condition"]},
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "128462008"}]},
+            "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": "59441001",
+                                      "display": "Structure of lymph node"}]}],
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+            "onsetDateTime": "2024-03-10"}})
+        summaries = _summaries(client, b)
+        assert summaries and summaries[0].startswith("PEComa (localized)")
+        assert not any("metastatic" in s for s in summaries)
 
 
 def _server_client(url: str) -> TestClient:

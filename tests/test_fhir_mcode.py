@@ -886,6 +886,191 @@ class TestConditions:
         assert case.stage.metastases == ()
 
 
+    @staticmethod
+    def _secondary(body_site: list[dict[str, Any]], status: str = "confirmed",
+                   code: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An mCODE SecondaryCancerCondition written as the IG's examples write one: the
+        generic disorder (SNOMED CT 128462008) with the site in bodySite."""
+        return {"resourceType": "Condition", "id": "ln2",
+                "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                     "mcode-secondary-cancer-condition"]},
+                "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/"
+                                      "condition-related",
+                               "valueReference": {
+                                   "reference": "Condition/primary-cancer-condition-uterus"}}],
+                "clinicalStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active"}]},
+                "verificationStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": status}]},
+                "code": code or {"coding": [{
+                    "system": "http://snomed.info/sct", "code": "128462008",
+                    "display": "Secondary malignant neoplastic disease (disorder)"}]},
+                "bodySite": body_site,
+                "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+                "onsetDateTime": "2024-03-10"}
+
+    @pytest.mark.parametrize("body_site", [
+        # the finding's record: the generic lymph-node structure, coded and displayed
+        [{"coding": [{"system": "http://snomed.info/sct", "code": "59441001",
+                      "display": "Structure of lymph node (body structure)"}]}],
+        # a code with no display or text: read by the code
+        [{"coding": [{"system": "http://snomed.info/sct", "code": "245294005"}]}],
+        # text only, as a form writes it
+        [{"text": "Pelvic lymph nodes"}],
+        # a lymph-node structure pecoma holds no code of, read by its display
+        [{"coding": [{"system": "http://snomed.info/sct", "code": "312502003",
+                      "display": "Lymph node structure of trunk"}]}],
+    ], ids=["snomed-59441001", "snomed-code-only", "text", "display"])
+    def test_a_secondary_cancer_of_a_lymph_node_body_site_is_nodal_involvement(
+            self, uterus: dict[str, Any], body_site: list[dict[str, Any]]) -> None:
+        """SNOMED 128462008 with a bodySite that is a lymph node states what ICD-10-CM
+        C77.5 states (test_lymph_node_secondary): the nodes are involved, regional or
+        distant not said. It had been read as a distant metastasis at site 'other', the
+        disease metastatic. Expected, by hand: stage.lymph_nodes positive, no
+        metastasis, the status still 'localized' (the record states no metastatic
+        history), and the note the C77 reading gives."""
+        bc = read(add(uterus, self._secondary(body_site)))
+        assert bc.case.stage.lymph_nodes is NodeStatus.positive
+        assert bc.case.stage.metastases == ()
+        assert bc.case.stage.status is DiseaseStatus.localized
+        assert ("Condition/ln2: lymph-node involvement (regional or distant not stated) "
+                "read as positive regional lymph nodes") in bc.notes
+
+    def test_the_bodysite_reading_and_the_c77_reading_agree(
+            self, uterus: dict[str, Any]) -> None:
+        """One fact, two codings: C77.5 with no bodySite, and 128462008 with the lymph
+        node in bodySite, give the same stage (positive nodes, localized), and the same
+        assessment (every record the engine gives alike; not the metastatic one)."""
+        c77 = self._secondary([], code={"coding": [{
+            "system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C77.5",
+            "display": "Secondary malignant neoplasm of intrapelvic lymph nodes"}]})
+        del c77["bodySite"]
+        snomed = self._secondary([{"coding": [{"system": "http://snomed.info/sct",
+                                               "code": "59441001"}]}])
+        by_c77, by_site = read(add(uterus, c77)).case, read(add(uterus, snomed)).case
+        assert by_site.stage == by_c77.stage
+        assert by_site.stage.lymph_nodes is NodeStatus.positive
+        a_site, a_c77 = assess(by_site, ON), assess(by_c77, ON)
+        assert a_site.record_ids() == a_c77.record_ids()
+        assert a_site.disease_status == a_c77.disease_status == "localized"
+
+    @pytest.mark.parametrize(("body_site", "site"), [
+        ([{"text": "Distant lymph node"}], MetastasisSite.distant_lymph_node),
+        ([{"text": "Lymph node, distant (para-aortic, beyond the regional field)"}],
+         MetastasisSite.other),
+        ([{"coding": [{"system": "http://snomed.info/sct", "code": "59441001"}]},
+          {"coding": [{"system": "http://snomed.info/sct", "code": "10200004",
+                       "display": "Liver structure"}]}], MetastasisSite.liver),
+    ], ids=["distant-lymph-node", "lymph-node-said-distant", "node-and-liver"])
+    def test_a_lymph_node_said_distant_stays_a_distant_metastasis(
+            self, uterus: dict[str, Any], body_site: list[dict[str, Any]],
+            site: MetastasisSite) -> None:
+        """Distant nodal metastases exist: a bodySite saying 'distant', or naming an
+        organ beside the node, is read as the C77 rule reads such a bodySite, a distant
+        metastasis (metastatic), never as regional nodes (kept as it was)."""
+        case = read(add(uterus, self._secondary(body_site))).case
+        assert [m.site for m in case.stage.metastases] == [site]
+        assert case.stage.status is DiseaseStatus.metastatic
+        assert case.stage.lymph_nodes is not NodeStatus.positive
+
+    def test_a_suspected_lymph_node_secondary_is_named_as_nodes(
+            self, uterus: dict[str, Any]) -> None:
+        """A provisional 128462008 with a lymph-node bodySite: not read as present
+        disease (as any suspicion), and the note names it as lymph nodes (it had said
+        'other', a distant site)."""
+        bc = read(add(uterus, self._secondary(
+            [{"coding": [{"system": "http://snomed.info/sct", "code": "59441001"}]}],
+            status="provisional")))
+        assert bc.case.stage.lymph_nodes is not NodeStatus.positive
+        assert any("a suspected metastasis (lymph nodes, verificationStatus "
+                   "'provisional')" in n for n in bc.notes)
+
+    @pytest.mark.parametrize("text", [
+        "Perivascular\u00a0epithelioid cell tumour of uterus",  # a non-breaking space
+        "Perivascular  epithelioid cell tumour of uterus",  # two spaces
+        "Perivascular-epithelioid cell tumour of uterus",  # a hyphen
+        "Perivascular \u2013 epithelioid cell tumour of uterus",  # an en dash, spaced
+        "Perivascular\nepithelioid cell tumour of uterus",  # a line break
+    ], ids=["nbsp", "double-space", "hyphen", "en-dash", "line-break"])
+    def test_the_pecoma_named_with_other_blanks_or_a_hyphen(
+            self, uterus: dict[str, Any], text: str) -> None:
+        """The Condition coded ICD-10-CM C55 only, the PEComa named in its text (the
+        histology result removed, as docs/fhir.md allows). Written with a non-breaking
+        space, two spaces, a hyphen, a dash or a line break between the words, it had
+        refused the record ('the bundle must hold the PEComa diagnosis'). Expected: read
+        as the plain spelling is, the uterine primary diagnosed 2024-03-04."""
+        b = drop(uterus, "histologic-behavior-and-type-pecoma-u")
+        res(b, "primary-cancer-condition-uterus")["code"] = {
+            "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C55"}],
+            "text": text}
+        case = read(b).case
+        assert case.tumour.primary_site is PrimarySite.uterus
+        assert case.diagnosis.date == dt.date(2024, 3, 4)
+
+
+class TestDiagnosisOnTheResectionSpecimen:
+    """A uterine PEComa found in the hysterectomy specimen: the Condition's onset is the
+    day the pathology report was signed out, days after the operation."""
+
+    @staticmethod
+    def _dated(uterus: dict[str, Any], **dates: Any) -> dict[str, Any]:
+        b = copy.deepcopy(uterus)
+        cond = res(b, "primary-cancer-condition-uterus")
+        cond.pop("onsetDateTime")
+        cond.update(dates)
+        return b
+
+    def test_an_onset_days_after_the_hysterectomy_is_the_specimen_diagnosis(
+            self, uterus: dict[str, Any]) -> None:
+        """Onset and recordedDate 2024-04-16, the hysterectomy (completed) 2024-04-09:
+        the record had been refused as surgery before diagnosis. Expected: read; the
+        diagnosis date is the hysterectomy's, 2024-04-09 (the specimen was diagnosed),
+        the surgery unchanged, and a note keeps the onset recorded (2024-04-16, 7 days
+        after)."""
+        bc = read(self._dated(uterus, onsetDateTime="2024-04-16", recordedDate="2024-04-16"))
+        assert bc.case.diagnosis.date == dt.date(2024, 4, 9)
+        assert bc.case.surgery.date == dt.date(2024, 4, 9)
+        assert bc.case.surgery.margin is Margin.R0
+        assert ("diagnosis.date taken as 2024-04-09, the day of the resection "
+                "(Procedure/cancer-related-surgical-procedure-hysterectomy.performed[x]): "
+                "Condition/primary-cancer-condition-uterus dates the diagnosis 2024-04-16, "
+                "7 day(s) after it, so the PEComa was diagnosed on the resection specimen "
+                "(the day given is the pathology report's)") in bc.notes
+        assert "Condition/primary-cancer-condition-uterus" in bc.sources["diagnosis.date"]
+
+    def test_an_asserted_date_after_the_hysterectomy_likewise(
+            self, uterus: dict[str, Any]) -> None:
+        """No onset, the HL7 assertedDate 2024-05-20 (41 days after the hysterectomy: a
+        reference pathologist's review): the same reading, the diagnosis 2024-04-09."""
+        asserted = [{"url": "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
+                     "valueDateTime": "2024-05-20"}]
+        bc = read(self._dated(uterus, extension=asserted))
+        assert bc.case.diagnosis.date == dt.date(2024, 4, 9)
+        assert any("dates the diagnosis 2024-05-20, 41 day(s) after it" in n
+                   for n in bc.notes)
+
+    def test_an_onset_months_after_the_resection_is_still_refused(
+            self, uterus: dict[str, Any]) -> None:
+        """Onset 2024-09-01, almost five months after the hysterectomy: no pathology
+        report comes so late, one of the dates is wrong; the case's rule refuses the
+        record as before, naming the resection (the check itself is not relaxed)."""
+        with pytest.raises(InputError) as exc:
+            read(self._dated(uterus, onsetDateTime="2024-09-01"))
+        assert any("surgery.date (from Procedure/cancer-related-surgical-procedure-"
+                   "hysterectomy.performed[x])" in i.path
+                   and "must not be before 'diagnosis.date' (2024-09-01)" in i.rule
+                   for i in exc.value.issues)
+
+    def test_a_recorded_date_only_stays_unknown(self, uterus: dict[str, Any]) -> None:
+        """No onset, only the day the Condition was entered (2024-04-16): that day is
+        not when the diagnosis was made, so it is still dropped (unknown), not moved to
+        the resection's day."""
+        bc = read(self._dated(uterus, recordedDate="2024-04-16"))
+        assert bc.case.diagnosis.date is None
+
+
 def not_contraindicated() -> dict[str, Any]:
     """The uterine patient's Observation saying mTOR inhibitors are not contraindicated."""
     return {"resourceType": "Observation", "id": "mtor-contra", "status": "final",
@@ -1183,6 +1368,30 @@ class TestRecognisers:
     def test_resection_named(self, text: str, resection: bool) -> None:
         from pecoma.fhir.mcode import is_resection
         assert is_resection({"code": {"text": text}}) is resection
+
+    @pytest.mark.parametrize(("text", "plain"), [
+        ("Perivascular\u00a0epithelioid cell tumour", "perivascular epithelioid cell tumour"),
+        ("Perivascular  epithelioid\tcell\r\ntumour ", "perivascular epithelioid cell tumour"),
+        ("Perivascular-epithelioid cell", "perivascular epithelioid cell"),
+        ("perivascular \u2013 epithelioid", "perivascular epithelioid"),  # en dash, spaced
+        ("Melan-A", "melan a"),  # a hyphen between words
+        ("HMB-45", "hmb-45"),  # not between two words: kept (a name with a number)
+        ("TFE-3", "tfe-3"),
+        ("C77.5", "c77.5"),
+    ])
+    def test_plain_words(self, text: str, plain: str) -> None:
+        """The one form every text match compares: lower case, any run of Unicode blanks
+        one space, a hyphen or dash between two words one space (written by hand)."""
+        from pecoma.fhir.mcode import plain_words
+        assert plain_words(text) == plain
+
+    @pytest.mark.parametrize("text", ["Melan-A", "Melan\u00a0A", "Smooth-muscle actin",
+                                      "Cathepsin-K"])
+    def test_a_marker_named_with_a_hyphen_or_another_blank(self, text: str) -> None:
+        """The marker tables are compared in the same form as the text: a hyphen or a
+        non-breaking space inside a marker's name still names it."""
+        from pecoma.fhir.mcode import ihc_marker
+        assert ihc_marker({"text": text}) is not None
 
     @pytest.mark.parametrize(("text", "marker"), [
         ("HMB45 immunostain", "hmb45"),

@@ -410,9 +410,12 @@ class TestRejectedBundles:
             case_from_bundle(bundle, validate="full")
 
     def test_contradictory_dates(self) -> None:
-        """Surgery before the diagnosis: the case rule names the FHIR resource."""
+        """Surgery long before the diagnosis (2024-06-01, seven months before the asserted
+        date 2025-01-06: no pathology report of its specimen comes so late): the case rule
+        names the FHIR resource. (A diagnosis dated within 90 days after the resection is
+        read as made on its specimen: TestDiagnosisOnTheResectionSpecimen.)"""
         bundle = copy.deepcopy(example("localized-high-risk"))
-        _resource(bundle, "resection")["performedDateTime"] = "2024-12-01"
+        _resource(bundle, "resection")["performedDateTime"] = "2024-06-01"
         with pytest.raises(InputError) as exc:
             case_from_bundle(bundle)
         text = _issues(exc)

@@ -163,15 +163,42 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+#: Hyphens or dashes, one at least, with the single blanks around them, between two
+#: letters (written so that no text makes it backtrack more than once over a run).
+_HYPHENS: Final = re.compile(r"(?<=[^\W\d_]) ?(?:[\-\u2010-\u2015\u2212] ?)+(?=[^\W\d_])")
+
+
+def plain_words(text: str) -> str:
+    """``text`` in the one form every text match compares (the reader's and the CDS
+    screen's): lower case, each run of blanks (any Unicode space: a non-breaking space
+    pasted from a report, a tab, a line break) one space, and hyphens or dashes between
+    two words one space ("Perivascular epithelioid" written with a non-breaking space,
+    with two spaces or as "Perivascular-epithelioid" are alike; "HMB-45" keeps its
+    hyphen)."""
+    words = " ".join(text.split())
+    if "-" in words or not words.isascii():
+        words = _HYPHENS.sub(" ", words)
+    return words.lower()
+
+
+#: The words that name a PEComa, in :func:`plain_words` form.
+PECOMA_WORDS: Final = ("pecoma", "perivascular epithelioid")
+
+
+def names_pecoma(words: str) -> bool:
+    """Whether words in :func:`plain_words` form name a PEComa."""
+    return any(w in words for w in PECOMA_WORDS)
+
+
 def lower_words(concept: Any) -> str:
-    """A CodeableConcept's text and displays, lower case ('' when none)."""
+    """A CodeableConcept's text and displays, as :func:`plain_words` ('' when none)."""
     if not isinstance(concept, dict):
         return ""
     parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
     for coding in as_list(concept.get("coding")):
         if isinstance(coding, dict) and isinstance(coding.get("display"), str):
             parts.append(coding["display"])
-    return " ".join(parts).lower()
+    return plain_words(" ".join(parts))
 
 
 def codings(concept: Any) -> list[tuple[str, str]]:
@@ -218,7 +245,8 @@ def icdo3_pecoma(concept: Any) -> str | None:
 def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for a row of names: each begins a word (a short name is the whole word,
     or its plural)."""
-    parts = [re.escape(n) + (r"s?(?![a-z0-9])" if len(n) <= 5 else "") for n in names]
+    plain = [plain_words(n) for n in names]  # in the form the words are compared in
+    parts = [re.escape(n) + (r"s?(?![a-z0-9])" if len(n) <= 5 else "") for n in plain]
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + ")")
 
 
@@ -274,6 +302,27 @@ def is_lymph_node_code(concept: Any) -> bool:
     return any(system in (ICD10CM, ICD10) and code.startswith("C77")
                for system, code in codings(concept)) or (
         "lymph node" in lower_words(concept) and "distant" not in lower_words(concept))
+
+
+#: SNOMED CT lymph-node body structures a secondary cancer's bodySite may name (the mCODE
+#: way: the disorder coded 128462008, the site in bodySite): "Structure of lymph node",
+#: "Pelvic lymph node group", "Abdominal lymph node group", "Structure of abdominal lymph
+#: node". Other lymph-node structures are read by their words ("Lymph node structure of
+#: trunk").
+SNOMED_LYMPH_NODE: Final = frozenset({"59441001", "245294005", "245284000", "818991007"})
+
+
+def is_lymph_node_site(body_sites: Any) -> bool:
+    """A bodySite list naming a lymph node (a code above, or "lymph node" in its text or
+    displays) and not saying it is distant: as :func:`is_lymph_node_code` reads a code,
+    regional or distant not stated."""
+    concepts = [x for x in as_list(body_sites) if isinstance(x, dict)]
+    words = " ".join(lower_words(x) for x in concepts)
+    if "distant" in words:
+        return False
+    return "lymph node" in words or any(
+        system == c.SNOMED and code in SNOMED_LYMPH_NODE
+        for x in concepts for system, code in codings(x))
 
 
 def is_resection(procedure: Mapping[str, Any]) -> bool:

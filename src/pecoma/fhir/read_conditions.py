@@ -16,6 +16,7 @@ from pecoma.case import (
     MetastasisSite,
     PrimarySite,
     PriorDiagnosis,
+    SurgeryStatus,
     Timing,
 )
 from pecoma.fhir import codes as c
@@ -39,6 +40,8 @@ from pecoma.fhir.reading import (
 __all__ = [
     "derive_status",
     "read_conditions",
+    "settle_entered_dates",
+    "settle_specimen_diagnosis",
 ]
 
 
@@ -53,8 +56,7 @@ def _is_pecoma(cond: Mapping[str, Any]) -> bool:
     e = extension(cond, c.MCODE_MORPHOLOGY)
     if e is not None and m.icdo3_pecoma(e.get("valueCodeableConcept")) is not None:
         return True
-    words = m.lower_words(concept)
-    return "pecoma" in words or "perivascular epithelioid" in words
+    return m.names_pecoma(m.lower_words(concept))
 
 
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
@@ -338,7 +340,7 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader,
             continue
         if _suspected(cond, where, r):
             continue
-        if m.is_lymph_node_code(cond.get("code")) and not _site_named(cond):
+        if _nodal(cond):
             if clinical_status(cond) not in _HISTORY:
                 r.put("stage.lymph_nodes", "positive", where)
                 r.notes.append(f"{where}: lymph-node involvement (regional or distant not "
@@ -418,6 +420,38 @@ def settle_entered_dates(r: Reader) -> None:
                    "not when the diagnosis was made; the date stays unknown")
 
 
+#: How long after a resection of the primary a diagnosis may be dated and still be the
+#: resection specimen's (the pathology report, a reference pathologist's review).
+SPECIMEN_REPORT_DAYS: Final = 90
+
+
+def settle_specimen_diagnosis(r: Reader) -> None:
+    """A diagnosis dated by its onset or asserted date after the resection of the primary
+    recorded as done, within :data:`SPECIMEN_REPORT_DAYS`: the PEComa was diagnosed on
+    the resection specimen (a uterine PEComa found in the hysterectomy of a presumed
+    leiomyoma), the day given being the pathology report's. The diagnosis date is taken
+    as the day of the resection, with a note keeping the day given; the record is read
+    (it had been refused as surgery before diagnosis). A diagnosis dated longer after
+    the resection is left to the case's rule, which refuses it."""
+    diagnosed = r.data.get("diagnosis", {}).get("date")
+    surgery = r.data.get("surgery", {})
+    operated = surgery.get("date")
+    if ("diagnosis.date" in r.entered_dates  # the day entered: settle_entered_dates
+            or not isinstance(diagnosed, str) or not isinstance(operated, str)
+            or surgery.get("status") != SurgeryStatus.performed.value):
+        return
+    after = (dt.date.fromisoformat(diagnosed) - dt.date.fromisoformat(operated)).days
+    if not 0 < after <= SPECIMEN_REPORT_DAYS:
+        return
+    given = r.sources.get("diagnosis.date", "the record")
+    resection = r.sources.get("surgery.date", "the resection")
+    r.put("diagnosis.date", operated, f"{given} (diagnosed on the specimen of {resection})")
+    r.notes.append(f"diagnosis.date taken as {operated}, the day of the resection "
+                   f"({resection}): {given} dates the diagnosis {diagnosed}, {after} day(s) "
+                   "after it, so the PEComa was diagnosed on the resection specimen (the day "
+                   "given is the pathology report's)")
+
+
 def _recurred(r: Reader) -> None:
     """A status read as localized while the record says the PEComa has recurred: the
     recurrence is taken (the status recorded may be the one at diagnosis), and said."""
@@ -448,7 +482,7 @@ def _suspected(cond: Mapping[str, Any], where: str, r: Reader) -> bool:
 
 def _suspected_site(cond: Mapping[str, Any]) -> str:
     """The site a metastasis Condition names, for saying which one is suspected."""
-    if m.is_lymph_node_code(cond.get("code")) and not _site_named(cond):
+    if _nodal(cond):
         return "lymph nodes"
     site = site_of(cond.get("bodySite"), MetastasisSite)
     if site in (None, MetastasisSite.other.value):
@@ -456,6 +490,21 @@ def _suspected_site(cond: Mapping[str, Any]) -> str:
         if by_code is not None:
             return str(by_code.value)
     return site or "site not named"
+
+
+def _nodal(cond: Mapping[str, Any]) -> bool:
+    """Lymph-node involvement, regional or distant not stated (read as positive regional
+    nodes): coded or named so (ICD-10 C77, "lymph node" in its code's words), or, the
+    mCODE way, a secondary cancer whose bodySite is a lymph node and whose code names no
+    other site; never when its bodySite names a site of distant metastasis (a distant
+    lymph node, the lung), nor when its code says distant."""
+    if _site_named(cond):
+        return False
+    concept = cond.get("code")
+    if m.is_lymph_node_code(concept):
+        return True
+    return (m.is_lymph_node_site(cond.get("bodySite")) and m.metastasis_site(cond) is None
+            and "distant" not in m.lower_words(concept))
 
 
 def _site_named(cond: Mapping[str, Any]) -> bool:

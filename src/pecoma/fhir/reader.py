@@ -44,7 +44,12 @@ from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
 from pecoma.fhir.medications import agent_of_concept
 from pecoma.fhir.quickcheck import plainly_valid
-from pecoma.fhir.read_conditions import derive_status, read_conditions, settle_entered_dates
+from pecoma.fhir.read_conditions import (
+    derive_status,
+    read_conditions,
+    settle_entered_dates,
+    settle_specimen_diagnosis,
+)
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
 from pecoma.fhir.reading import Planned, Reader, has_code, same_resource
@@ -520,6 +525,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_conditions(by_type["Condition"], observations, r)
     read_observations(observations, r)
     read_procedures(by_type["Procedure"], observations, r)
+    settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
     read_allergies(by_type["AllergyIntolerance"], r)
     _unread(unread, r)
