@@ -53,6 +53,15 @@ class TestPdfText:
         note = " ".join(a.intended_use.split())
         assert note[:80] in text
 
+    def test_every_page_carries_its_footer(self, rendered: tuple[str, int, Assessment]) -> None:
+        """The page footer (what the document is, and 'page n of m', so a missing page is
+        noticed) is on every page: the stylesheet holding it had been escaped as HTML text
+        and dropped by the renderer."""
+        text, pages, _ = rendered
+        for n in range(1, pages + 1):
+            assert f"page {n} of {pages}" in text
+        assert "decision support, not a prescription" in text
+
     def test_statement_ids_and_references(self, rendered: tuple[str, int, Assessment]) -> None:
         """Every guideline statement behind the assessment's items appears, with refs."""
         text, _, a = rendered
