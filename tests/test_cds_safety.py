@@ -1403,3 +1403,163 @@ class TestTwoTreatmentsInOneRecord:
                    for t in bc.case.systemic.therapies)
         assert bc.history_doubt is not None and "identify" in bc.history_doubt
         assert any("everolimus, doxorubicin together" in n for n in bc.notes)
+
+
+def _with(*resources: tuple[str, dict[str, Any]]) -> Any:
+    """A prefetch change adding each ``(prefetch key, resource)``."""
+    def change(prefetch: dict[str, Any]) -> None:
+        for key, res in resources:
+            prefetch[key]["entry"].append({"resource": copy.deepcopy(res)})
+    return change
+
+
+def _allergy_to(rid: str, code: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An active, confirmed medication allergy of the patient, as the EHR integrator's
+    bundles record it."""
+    res = allergy(code)
+    res["id"] = rid
+    res["verificationStatus"] = {"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+        "code": "confirmed"}]}
+    return "allergies", res
+
+
+PACLITAXEL = {"coding": [{"system": RXNORM, "code": "56946", "display": "paclitaxel"}]}
+
+
+class TestAnAllergyRulesOutThatSameDrug:
+    @pytest.mark.parametrize(("allergic_to", "draft", "drug"), [
+        # the integrator's bundles: RxNorm 56946 both sides; "Gemcitabine" by text beside
+        # a draft coded RxNorm 12574 only
+        (PACLITAXEL, {"medicationCodeableConcept": PACLITAXEL}, "paclitaxel"),
+        ({"text": "Gemcitabine"},
+         {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "12574"}]}},
+         "gemcitabine"),
+        # the brand on one side, the ingredient on the other
+        ({"text": "Taxol"}, {"medicationCodeableConcept": {"text": "paclitaxel 175 mg/m2 IV"}},
+         "paclitaxel"),
+        # another agent than chemotherapy: no first-line card, the allergy card only
+        ({"text": "Pembrolizumab"},
+         {"medicationCodeableConcept": {"text": "Keytruda 200 mg IV every 3 weeks"}},
+         "pembrolizumab"),
+    ])
+    def test_a_draft_of_the_drug_an_allergy_names_gets_the_critical_card(
+            self, client: TestClient, allergic_to: dict[str, Any], draft: dict[str, Any],
+            drug: str) -> None:
+        """An active allergy to paclitaxel (or gemcitabine, or pembrolizumab) and a draft
+        of that same drug: no allergy card at all, because both are 'other
+        chemotherapy' (or 'another agent') to the case format and an allergy to such an
+        agent was compared by the agent only, and so dropped. The drug itself rules the
+        order out: one critical card naming the allergy entry and the draft."""
+        cards = cards_of(client, order(_with(_allergy_to("a-1", allergic_to)), **draft))
+        [critical] = [c for c in cards if c["indicator"] == "critical"]
+        assert critical["summary"] == (f"Draft order of {drug}: the record lists an allergy "
+                                       f"or intolerance to {drug} (AllergyIntolerance/a-1)")
+        assert critical["detail"].startswith(f"MedicationRequest/draft-1 orders {drug}; ")
+        assert critical["source"]["topic"]["code"] == "ALERT-DRUG-INTOLERANCE"
+
+    def test_a_planned_order_of_the_drug_an_allergy_names_gets_the_critical_card(
+            self, client: TestClient) -> None:
+        """The integrator's record: a paclitaxel allergy and a paclitaxel order with
+        intent 'plan'. patient-view gave only its summary card (a planned everolimus
+        beside a sirolimus allergy gets the critical card). Now the planned order of the
+        drug the allergy names gets it too, naming the order and the entry."""
+        planned = {"resourceType": "MedicationRequest", "id": "plan-pacli",
+                   "status": "active", "intent": "plan",
+                   "medicationCodeableConcept": PACLITAXEL, "authoredOn": "2026-11-20",
+                   "subject": {"reference": "Patient/pat-1003"}}
+        cards = cards_of(client, view(_with(_allergy_to("a-pacli", PACLITAXEL),
+                                            ("medication_requests", planned))), PATIENT_VIEW)
+        [critical] = [c for c in cards if c["indicator"] == "critical"]
+        assert critical["summary"] == (
+            "Order of paclitaxel planned in the record: the record lists an allergy or "
+            "intolerance to paclitaxel (AllergyIntolerance/a-pacli)")
+        assert critical["detail"].startswith(
+            "MedicationRequest/plan-pacli: other chemotherapy, intent 'plan' is not given yet")
+
+    def test_a_draft_not_identified_is_checked_against_a_drug_allergy(
+            self, client: TestClient) -> None:
+        """A draft whose drug pecoma cannot identify (RxNorm under its OID), for a patient
+        allergic to paclitaxel: no card said it could not be checked, since the list of
+        what the allergies rule out left paclitaxel out. It is named now."""
+        cards = cards_of(client, order(_with(_allergy_to("a-1", PACLITAXEL)),
+                                       medicationCodeableConcept={"coding": [{
+                                           "system": "urn:oid:2.16.840.1.113883.6.88",
+                                           "code": "56946"}]}))
+        [card] = [c for c in cards if c["summary"] == "Draft order's drug not identified: "
+                  "check it against the allergy list"]
+        assert "which rule out: paclitaxel." in card["detail"]
+
+    def test_control_an_allergy_to_one_drug_rules_out_no_other_of_its_agent(
+            self, client: TestClient) -> None:
+        """Control: paclitaxel and docetaxel are both 'other chemotherapy'; an allergy to
+        paclitaxel gives no allergy card on a docetaxel draft (the first-line warning
+        only)."""
+        cards = cards_of(client, order(_with(_allergy_to("a-1", PACLITAXEL)),
+                                       medicationCodeableConcept={"text": "docetaxel"}))
+        assert [c["indicator"] for c in cards] == ["warning"]
+
+
+_RA = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M06.9",
+                   "display": "Rheumatoid arthritis, unspecified"}]}
+#: The integrator's MedicationStatement: weekly methotrexate for rheumatoid arthritis.
+_MTX_RA = {"resourceType": "MedicationStatement", "id": "mtx-ra", "status": "active",
+           "medicationCodeableConcept": {"coding": [{
+               "system": RXNORM, "code": "105585",
+               "display": "methotrexate 2.5 MG Oral Tablet"}],
+               "text": "Methotrexate 15 mg PO weekly"},
+           "effectivePeriod": {"start": "2025-01-10"}, "reasonCode": [_RA],
+           "dosage": [{"text": "15 mg orally once weekly", "timing": {"repeat": {
+               "frequency": 1, "period": 1, "periodUnit": "wk"}}}],
+           "subject": {"reference": "Patient/pat-1003"}}
+
+
+class TestADrugGivenForAnotherCondition:
+    @pytest.mark.parametrize("reason", [
+        {"reasonCode": [_RA]},
+        {"reasonCode": None, "reasonReference": [{"reference": "Condition/ra-1"}]},
+    ])
+    def test_methotrexate_for_arthritis_is_no_line(self, client: TestClient,
+                                                   reason: dict[str, Any]) -> None:
+        """Weekly methotrexate for rheumatoid arthritis (reasonCode M06.9, or a
+        reasonReference to the arthritis Condition) in the record of a patient with
+        metastatic PEComa and no systemic line: it was read as a first line of
+        chemotherapy, so a doxorubicin draft got no card (the S13 warning lost) and the
+        chart showed a false 'chemotherapy recorded first line' alert. It is no line of
+        PEComa treatment: the draft gets the first-line warning with its proposal, the
+        chart no such alert."""
+        statement = {k: v for k, v in {**_MTX_RA, **reason}.items() if v is not None}
+        ra = {"resourceType": "Condition", "id": "ra-1", "code": {**_RA, "text":
+                                                                  "Rheumatoid arthritis"},
+              "clinicalStatus": {"coding": [{
+                  "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                  "code": "active"}]}, "subject": {"reference": "Patient/pat-1003"}}
+        change = _with(("medications", statement), ("conditions", ra))
+        [card] = cards_of(client, order(change, medicationCodeableConcept={"coding": [
+            {"system": RXNORM, "code": "3639", "display": "doxorubicin"}]}))
+        assert card["summary"] == ("Chemotherapy first line for advanced PEComa: the "
+                                   "guideline puts an mTOR inhibitor first")
+        assert [s["label"] for s in card["suggestions"]] == [
+            "Replace with an mTOR inhibitor (sirolimus) draft"]
+        assert ("MedicationStatement/mtx-ra: methotrexate given for a condition that is "
+                "not a cancer (") in card["detail"]  # said, not silently dropped
+        cards = cards_of(client, view(change), PATIENT_VIEW)
+        assert not any(c.get("source", {}).get("topic", {}).get("code")
+                       == "ALERT-CHEMO-BEFORE-MTOR" for c in cards)
+
+    def test_a_methotrexate_allergy_still_flags_a_planned_order_for_arthritis(
+            self, client: TestClient) -> None:
+        """The reason takes the drug out of the PEComa lines, never out of the allergy
+        check: a methotrexate order for arthritis with intent 'plan', beside a recorded
+        methotrexate allergy, gets the critical card."""
+        planned = {**_MTX_RA, "resourceType": "MedicationRequest", "id": "mtx-plan",
+                   "status": "active", "intent": "plan", "authoredOn": "2026-11-20"}
+        for key in ("effectivePeriod", "dosage"):
+            planned.pop(key)
+        cards = cards_of(client, view(_with(
+            _allergy_to("a-mtx", {"text": "Methotrexate"}),
+            ("medication_requests", planned))), PATIENT_VIEW)
+        [critical] = [c for c in cards if c["indicator"] == "critical"]
+        assert critical["summary"] == (
+            "Order of methotrexate planned in the record: the record lists an allergy or "
+            "intolerance to methotrexate (AllergyIntolerance/a-mtx)")

@@ -23,6 +23,8 @@ from pecoma.fhir.medications import (
     Given,
     agent_of,
     agent_of_concept,
+    drugs_named,
+    drugs_of,
     first_day,
     given,
     medication_concept,
@@ -30,6 +32,9 @@ from pecoma.fhir.medications import (
     started_on,
     unreadable_medication,
 )
+from pecoma.fhir.reader import Planned, case_from_bundle
+
+from fhir_support import example
 
 
 def _rx(code: str, display: str | None = None) -> dict[str, Any]:
@@ -430,3 +435,166 @@ class TestOddInput:
         medication_concept(resource, resolve)
         given(resource, dt.date(2026, 1, 1))
         started_on(resource)
+        drugs_of(resource, resolve)
+
+
+class TestDrugsNamed:
+    @pytest.mark.parametrize(("concept", "drugs"), [
+        (_rx("56946", "paclitaxel"), {"paclitaxel"}),  # RxNorm ingredient, listed
+        (_rx("56946"), {"paclitaxel"}),  # the code alone
+        ({"text": "Taxol 175 mg/m2 IV"}, {"paclitaxel"}),  # the brand names the drug
+        (_rx("12574"), {"gemcitabine"}),
+        ({"text": "Gemcitabine and docetaxel"}, {"gemcitabine", "docetaxel"}),
+        ({"text": "Keytruda"}, {"pembrolizumab"}),
+        ({"text": "Methotrexate 2.5 MG Oral Tablet"}, {"methotrexate"}),
+        # a class or an unlisted L01 code names no drug one by one
+        ({"coding": [{"system": ATC, "code": "L01XX99"}]}, set()),
+        ({"text": "Anthracyclines"}, set()),
+    ])
+    def test_each_drug_by_name_brand_or_code(self, concept: dict[str, Any],
+                                             drugs: set[str]) -> None:
+        """Paclitaxel, gemcitabine and the other drugs pecoma files as 'other
+        chemotherapy' or 'another agent' had no name of their own: an allergy to one
+        could not be compared with an order of the same drug. Each is named by its
+        ingredient, whatever name, brand or listed RxNorm code the record uses."""
+        assert drugs_named(concept) == drugs
+
+    def test_an_order_names_the_drugs_of_its_medication(self) -> None:
+        """A draft by medicationReference to a contained Medication of paclitaxel names
+        paclitaxel, as agent_of reads it."""
+        order = _request(medicationReference={"reference": "#m"}, contained=[
+            {"resourceType": "Medication", "id": "m", "code": _rx("56946", "paclitaxel")}])
+        assert drugs_of(order) == {"paclitaxel"}
+
+
+_RA_ICD = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M06.9",
+                       "display": "Rheumatoid arthritis, unspecified"}]}
+
+
+def _with_medication(reason: dict[str, Any] | None = None, *,
+                     medication: dict[str, Any] | None = None,
+                     conditions: tuple[dict[str, Any], ...] = (),
+                     **extra: Any) -> dict[str, Any]:
+    """``metastatic-lung-metachronous`` (metastatic, no systemic line, PEComa diagnosed
+    2023-02-01) with the MedicationStatement of the EHR integrator's report: weekly
+    methotrexate since 2025-01-10 (or ``medication``), its ``reason`` (``reasonCode`` or
+    ``reasonReference``) given, and the Conditions given."""
+    bundle = example("metastatic-lung-metachronous")
+    statement: dict[str, Any] = {
+        "resourceType": "MedicationStatement", "id": "mtx-ra", "status": "active",
+        "medicationCodeableConcept": medication or {"coding": [{
+            "system": RXNORM, "code": "105585",
+            "display": "methotrexate 2.5 MG Oral Tablet"}],
+            "text": "Methotrexate 15 mg PO weekly"},
+        "effectivePeriod": {"start": "2025-01-10"},
+        "dosage": [{"text": "15 mg orally once weekly", "timing": {"repeat": {
+            "frequency": 1, "period": 1, "periodUnit": "wk"}}}],
+        "subject": {"reference": "Patient/pat-1003"}, **extra}
+    if reason is not None:
+        statement.update(reason)
+    bundle["entry"] += [{"resource": statement}, *({"resource": cond} for cond in conditions)]
+    return bundle
+
+
+def _condition(rid: str, code: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": rid, "code": code,
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "subject": {"reference": "Patient/pat-1003"}}
+
+
+_ON = dt.date(2026, 12, 6)
+
+
+class TestGivenForAnotherCondition:
+    @pytest.mark.parametrize(("reason", "conditions", "said"), [
+        ({"reasonCode": [_RA_ICD]}, (),
+         "reasonCode 'M06.9 Rheumatoid arthritis, unspecified'"),
+        # a problem-list Condition, coded SNOMED CT and ICD-10-CM as US Core records it
+        ({"reasonReference": [{"reference": "Condition/ra-1"}]},
+         (_condition("ra-1", {"coding": [
+             {"system": "http://snomed.info/sct", "code": "69896004",
+              "display": "Rheumatoid arthritis"}, *_RA_ICD["coding"]],
+             "text": "Rheumatoid arthritis"}),),
+         "Condition/ra-1 'Rheumatoid arthritis'"),
+        # WHO ICD-10: lupus nephritis
+        ({"reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10",
+                                      "code": "M32.1"}], "text": "Lupus nephritis"}]}, (),
+         "reasonCode 'Lupus nephritis'"),
+    ])
+    def test_a_drug_given_for_a_condition_that_is_no_cancer_is_no_line(
+            self, reason: dict[str, Any], conditions: tuple[dict[str, Any], ...],
+            said: str) -> None:
+        """Weekly methotrexate for rheumatoid arthritis (reasonCode M06.9, or a
+        reasonReference to the arthritis Condition) was read as a PEComa line of other
+        chemotherapy from 2025-01-10, with no note: order-select then lost its S13
+        warning on a first-line doxorubicin order. The record says the drug is given for
+        a condition that is not a cancer: no line, listed as not read with that reason,
+        and noted (the cards show the notes)."""
+        bc = case_from_bundle(_with_medication(reason, conditions=conditions), on=_ON)
+        assert bc.case.systemic.therapies == ()
+        assert bc.history_doubt is None  # the lines given are known: none
+        [line] = [n for n in bc.not_read if "MedicationStatement/mtx-ra" in n]
+        assert line.startswith("MedicationStatement: methotrexate given for a condition "
+                               f"that is not a cancer ({said}): not a line of PEComa "
+                               "treatment")
+        assert ("MedicationStatement/mtx-ra: methotrexate given for a condition that is not "
+                f"a cancer ({said}): not read as a line of PEComa treatment; if it was "
+                "given for the PEComa, correct the case") in bc.notes
+
+    def test_planned_for_another_condition_stays_an_order_in_place(self) -> None:
+        """A methotrexate order for rheumatoid arthritis not yet started (intent 'plan'):
+        no line, and still an order in place, named by its drug, so that the allergy
+        check of orders in the record sees it (a methotrexate allergy rules it out)."""
+        bundle = example("metastatic-lung-metachronous")
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationRequest", "id": "mtx-plan", "status": "active",
+            "intent": "plan", "subject": {"reference": "Patient/pat-1003"},
+            "medicationCodeableConcept": {"text": "Methotrexate 15 mg PO weekly"},
+            "reasonCode": [_RA_ICD], "authoredOn": "2026-12-01"}})
+        bc = case_from_bundle(bundle, on=_ON)
+        assert bc.case.systemic.therapies == ()
+        assert bc.planned == (Planned("MedicationRequest/mtx-plan", Agent.other_chemotherapy,
+                                      "intent 'plan'", frozenset({"methotrexate"})),)
+
+    def test_an_mtor_inhibitor_for_another_condition_stays_a_line_with_a_note(self) -> None:
+        """Sirolimus for kidney transplant rejection (ICD-10-CM T86.11): the PEComa may
+        have grown on it (the guideline's next line depends on it), so it stays a line,
+        as a sirolimus begun before the diagnosis does; the note says why and asks for a
+        correction if it did not."""
+        bundle = _with_medication({"reasonCode": [{"coding": [{
+            "system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "T86.11",
+            "display": "Kidney transplant rejection"}]}]}, medication=_rx("35302", "sirolimus"))
+        bc = case_from_bundle(bundle, on=_ON)
+        assert [t.agent for t in bc.case.systemic.therapies] == [Agent.sirolimus]
+        assert any(n.startswith("MedicationStatement/mtx-ra: sirolimus given for a "
+                                "condition that is not a cancer (reasonCode "
+                                "'T86.11 Kidney transplant rejection'): read as a line all "
+                                "the same") for n in bc.notes)
+
+    @pytest.mark.parametrize("reason", [
+        None,  # no reason: read as before
+        {"reasonReference": [{"reference": "Condition/pecoma-diagnosis"}]},  # the PEComa
+        {"reasonReference": [{"reference": "Condition/not-sent"}]},  # not in the record
+        {"reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "C49.9"}]}]},  # malignant neoplasm
+        {"reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "Z51.11", "display": "Encounter for "
+                                     "antineoplastic chemotherapy"}]}]},
+        # SNOMED CT only: pecoma cannot tell a cancer from no cancer by it
+        {"reasonCode": [{"coding": [{"system": "http://snomed.info/sct",
+                                     "code": "69896004"}]}]},
+        # one reason no cancer, another the PEComa's
+        {"reasonCode": [_RA_ICD],
+         "reasonReference": [{"reference": "Condition/pecoma-diagnosis"}]},
+        {"reasonCode": [{"coding": _RA_ICD["coding"], "text": "Paraneoplastic arthritis"}]},
+    ])
+    def test_control_a_reason_that_is_a_cancer_or_unknown_keeps_the_line(
+            self, reason: dict[str, Any] | None) -> None:
+        """Control (as before the change): no reason, the PEComa, a cancer, a reason not
+        in the record or one pecoma cannot decide on: the drug is a line of other
+        chemotherapy from 2025-01-10 (never dropped on a guess)."""
+        bc = case_from_bundle(_with_medication(reason), on=_ON)
+        assert [(t.agent, t.started_on) for t in bc.case.systemic.therapies] == [
+            (Agent.other_chemotherapy, dt.date(2025, 1, 10))]

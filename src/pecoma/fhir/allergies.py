@@ -16,6 +16,11 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   epirubicin with ifosfamide), the mTOR-inhibitor class or an mTOR inhibitor that is none
   of the case format's agents (ridaforolimus; ATC L01EG), or an ATC group holding the
   mTOR inhibitors (L01, L01E), is *identified* and rules those drugs out;
+* an entry naming a drug pecoma files under a catch-all agent ("other chemotherapy",
+  "another agent": paclitaxel, gemcitabine, vincristine, pembrolizumab; by name, brand
+  or RxNorm code) is *identified* and rules out an order of that same drug
+  (:data:`pecoma.fhir.medications.DRUG_NAMES`), not of another drug filed under the
+  same agent;
 * an entry naming a substance that is no anticancer drug and holds none (penicillin by
   name or RxNorm code, a food, latex: :data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`) is
   *identified* and rules no PEComa drug out;
@@ -53,7 +58,8 @@ __all__ = ["AllergyList", "AllergyReading", "read_allergies", "read_allergy"]
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
 _IGNORED: Final = frozenset({"refuted", "entered-in-error"})
 #: Agents that stand for many drugs: an allergy to one of them (vincristine) says nothing
-#: of another (etoposide), so it rules none out by the agent (named ingredients still do).
+#: of another (etoposide), so it rules none out by the agent (the drugs it names still do:
+#: an allergy to paclitaxel rules out an order of paclitaxel, :attr:`AllergyReading.drugs`).
 CATCH_ALL: Final = frozenset({Agent.other_chemotherapy, Agent.other})
 
 
@@ -74,6 +80,10 @@ class AllergyReading:
     agents: frozenset[Agent] = frozenset()
     #: The drugs of :data:`~pecoma.fhir.medications.INGREDIENTS` it names.
     ingredients: frozenset[str] = frozenset()
+    #: The drugs it names one by one (:data:`~pecoma.fhir.medications.DRUG_NAMES`: by
+    #: name or RxNorm code, whatever agent pecoma files them under; no class): an order
+    #: of one of them is ruled out.
+    drugs: frozenset[str] = frozenset()
     #: It names the mTOR-inhibitor class, an mTOR inhibitor that is none of the case
     #: format's agents, or an ATC group holding the mTOR inhibitors.
     mtor_class: bool = False
@@ -108,6 +118,7 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
         return AllergyReading(left_aside="records no known allergy (no allergy to anything)")
     agents: set[Agent] = set()
     ingredients: set[str] = set()
+    named_drugs: set[str] = set()
     mtor_class = False
     mtor_named: Agent | str | None = None
     other: str | None = None
@@ -129,6 +140,7 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
             other = agent.value.replace("_", " ")
         mtor_class = mtor_class or klass
         ingredients |= drugs
+        named_drugs |= meds.drugs_named(concept)
         if agent is None and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
     named = bool(agents or ingredients or mtor_class or other)
@@ -139,7 +151,8 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
         (not named or bool(unread))
         and (meds.allergy_may_be_to_a_drug(allergy) or coded_unknown))
     return AllergyReading(
-        agents=frozenset(agents), ingredients=frozenset(ingredients), mtor_class=mtor_class,
+        agents=frozenset(agents), ingredients=frozenset(ingredients),
+        drugs=frozenset(named_drugs), mtor_class=mtor_class,
         mtor_named=mtor_named, other=other, unidentified=unidentified,
         not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else ())
 
@@ -158,6 +171,12 @@ class AllergyList:
     @property
     def ingredients(self) -> frozenset[str]:
         return frozenset(d for _w, r in self.entries for d in r.ingredients)
+
+    @property
+    def drugs(self) -> tuple[tuple[str, str], ...]:
+        """``(where, drug)`` of each drug an entry names one by one
+        (:attr:`AllergyReading.drugs`)."""
+        return tuple((w, d) for w, r in self.entries for d in sorted(r.drugs))
 
     @property
     def mtor_class(self) -> bool:

@@ -36,6 +36,7 @@ __all__ = [
     "ATC",
     "ATC_GROUPS_HOLDING_MTOR",
     "ATC_NAMES",
+    "DRUG_NAMES",
     "INGREDIENTS",
     "MEDICATION_BY_ID",
     "MEDICATION_TYPES",
@@ -54,6 +55,8 @@ __all__ = [
     "allergy_substances",
     "day_of",
     "days_of",
+    "drugs_named",
+    "drugs_of",
     "first_day",
     "given",
     "ingredients_named",
@@ -483,6 +486,56 @@ INGREDIENTS: Final[dict[Agent, frozenset[str]]] = {
     Agent.ifosfamide: frozenset({"ifosfamide"}),
     Agent.gemcitabine_docetaxel: frozenset({"gemcitabine", "docetaxel"}),
 }
+
+
+#: Brand and other names of drugs pecoma files under a catch-all agent, and the drug
+#: each names (an allergy to Taxol is one to paclitaxel).
+_OTHER_NAMES_OF: Final[Mapping[str, str]] = {
+    "gemzar": "gemcitabine", "taxotere": "docetaxel", "taxol": "paclitaxel",
+    "halaven": "eribulin", "actinomycin": "dactinomycin", "camptosar": "irinotecan",
+    "oncovin": "vincristine", "temodar": "temozolomide", "keytruda": "pembrolizumab",
+    "opdivo": "nivolumab", "yervoy": "ipilimumab", "avastin": "bevacizumab",
+    "sutent": "sunitinib", "nexavar": "sorafenib", "cabometyx": "cabozantinib",
+    "stivarga": "regorafenib", "lenvima": "lenvatinib", "gleevec": "imatinib",
+    "glivec": "imatinib",
+}
+
+
+def _drug_names() -> dict[str, tuple[str, ...]]:
+    """Every drug pecoma names one by one, by the names that identify it: the drugs of
+    :data:`INGREDIENTS` and each drug it files under "other chemotherapy" or "another
+    agent" (:data:`pecoma.fhir.codes.AGENT_NAMES`; an unlisted ATC L01 code names no
+    drug)."""
+    out = {drug: names for drug, names in _DRUG_NAMES.items()}
+    for agent, names in c.AGENT_NAMES:
+        if agent not in (Agent.other_chemotherapy, Agent.other):
+            continue
+        for name in names:
+            if name != c.ANTINEOPLASTIC:
+                drug = _OTHER_NAMES_OF.get(name, name)
+                out[drug] = tuple(dict.fromkeys((*out.get(drug, ()), name)))
+    return out
+
+
+#: Drugs by the names that identify them (:func:`_drug_names`): an allergy to one rules
+#: out an order of that same drug, whatever agent pecoma files it under (paclitaxel and
+#: gemcitabine are "other chemotherapy"), never an order of another drug filed under the
+#: same agent (an allergy to vincristine says nothing of etoposide).
+DRUG_NAMES: Final[Mapping[str, tuple[str, ...]]] = _drug_names()
+
+
+def drugs_named(concept: Mapping[str, Any]) -> frozenset[str]:
+    """The drugs of :data:`DRUG_NAMES` a concept names, by name or by an RxNorm code
+    pecoma knows (56946: paclitaxel); classes name none here."""
+    words = _words(concept)
+    return frozenset(drug for drug, names in DRUG_NAMES.items()
+                     if any(n in words for n in names))
+
+
+def drugs_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> frozenset[str]:
+    """The drugs of :data:`DRUG_NAMES` a medication resource (or draft order) names: its
+    concept, its reference's display, a Medication's code and ingredients."""
+    return frozenset(d for cc in _concepts(resource, resolve) for d in drugs_named(cc))
 
 
 def mtor_class_named(concept: Mapping[str, Any]) -> bool:

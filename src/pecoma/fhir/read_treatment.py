@@ -7,6 +7,7 @@ the case format names).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -26,6 +27,7 @@ from pecoma.fhir.reading import (
     enum_extension,
     extension,
     has_code,
+    live_condition,
     reference_of,
     resolved,
     site_of,
@@ -322,6 +324,73 @@ def _agent(med: Mapping[str, Any], r: Reader) -> Agent | None:
     return r.agents[key]
 
 
+#: Words naming a cancer (or the PEComa, or its family) in a reason's text or displays: a
+#: reason so named is a cancer's, whatever its code.
+_CANCER_WORDS: Final = re.compile(
+    r"neoplas|tumou?r|cancer|malignan|carcinom|carcinoid|sarcom|pecoma|perivascular "
+    r"epithelioid|lymphom|leuk|melanom|myelom|blastom|metasta|oncolog|chemotherap|"
+    r"angiomyolipom|lymphangioleiomyomatosis|mesotheliom|hodgkin|kaposi|myelodysplas|"
+    r"myeloprolif|mycosis fungoides|waldenstr")
+#: ICD-10 codes outside the neoplasms (C00-D49) that name a disorder in a neoplastic
+#: disease (anaemia, paraneoplastic neuropathy, carcinoid syndrome, tumour lysis): a
+#: drug given for one may be given for the cancer.
+_IN_NEOPLASTIC_DISEASE: Final = ("D63.0", "E34.0", "E88.3", "G13.0", "G13.1", "G53.3",
+                                 "G55.0", "G63.1", "G73.2", "G94.1", "M36.0", "M36.1",
+                                 "M49.5", "M82.0", "M84.5", "M90.6", "M90.7", "N08.1",
+                                 "N16.1")
+
+
+def _not_cancer(concept: Any) -> bool:
+    """Whether a reason's CodeableConcept names a condition that is surely no cancer: an
+    ICD-10 (or ICD-10-CM) code, every one outside the neoplasms (C00-D49), the symptoms
+    (R: a sign of the cancer, perhaps), the encounters and histories (Z: chemotherapy,
+    a history of cancer) and the disorders in a neoplastic disease; no ICD-O-3 or
+    project code; no word naming a cancer. A reason coded otherwise only (SNOMED CT)
+    is not decided: unknown, never taken for no cancer."""
+    if _CANCER_WORDS.search(m.lower_words(concept)):
+        return False
+    icd = []
+    for system, code in codings(concept):
+        if system in c.ICDO3_SYSTEMS or system == c.PECOMA_SYSTEM:
+            return False
+        if system in (m.ICD10CM, m.ICD10):
+            icd.append(code.strip().upper())
+    return bool(icd) and not any(
+        not code[:1].isalpha() or code[:1] in "CRZ" or (code[:1] == "D" and code[1:3] < "50")
+        or code.startswith(_IN_NEOPLASTIC_DISEASE) for code in icd)
+
+
+def _shown(concept: Any) -> str:
+    """A reason's concept in a few words: its text, else its codes and displays."""
+    if isinstance(concept, dict) and isinstance(concept.get("text"), str):
+        return str(concept["text"])
+    parts = [f"{cd.get('code', '')} {cd.get('display', '')}".strip()
+             for cd in as_list(concept.get("coding") if isinstance(concept, dict) else None)
+             if isinstance(cd, dict)]
+    return "; ".join(p for p in parts if p) or "no name"
+
+
+def _reason_not_cancer(med: Mapping[str, Any], r: Reader) -> str | None:
+    """What a medication record is given for, when every reason it gives
+    (``reasonCode``; ``reasonReference`` to a Condition resolved in the record) names a
+    condition that is no cancer (:func:`_not_cancer`): methotrexate for rheumatoid
+    arthritis. ``None`` when it gives no reason, or a reason naming the PEComa or a
+    cancer, or one pecoma cannot resolve or decide on (read as before: a line)."""
+    shown = []
+    for concept in as_list(med.get("reasonCode")):
+        if not _not_cancer(concept):
+            return None
+        shown.append(f"reasonCode '{_shown(concept)}'")
+    for ref in as_list(med.get("reasonReference")):
+        target = resolved(reference_of(ref), r)
+        if (target is None or target is r.primary
+                or target.get("resourceType") != "Condition"
+                or not live_condition(target) or not _not_cancer(target.get("code"))):
+            return None
+        shown.append(f"{reference_of(ref)} '{_shown(target.get('code'))}'")
+    return ", ".join(shown) or None
+
+
 def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
@@ -352,19 +421,29 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.notes.append(f"{where}: {why}; no line is read from it")
             continue
         start = meds.first_day(med)
+        # the drugs of an agent standing for many (paclitaxel: other chemotherapy), for
+        # the allergy check of an order in place
+        drugs = meds.drugs_of(med, r.resolve) if agent in CATCH_ALL else frozenset()
+        # given for a condition that is no cancer (methotrexate for rheumatoid arthritis):
+        # no line of PEComa treatment; an mTOR inhibitor stays one (the PEComa may have
+        # grown on it: sirolimus after a transplant). Planned, it stays an order in place,
+        # checked against the allergy list.
+        reason = _reason_not_cancer(med, r)
+        other_reason = None if agent.is_mtor_inhibitor else reason
         if state is meds.Given.maybe_started and start is not None:
             # not a line, nor none: whether it was given is unknown, and the lines
             # already given with it (history_doubt); an order of it is in place
             r.why[where] = (f"{agent.value} may not have started: its first day, "
                             f"{start.written}, may be after {r.on}")
             r.planned.append(Planned(where, agent, f"from {start.written}, perhaps not "
-                                     "started yet"))
-            r.unknown_starts.append(f"{where}: {agent.value} from {start.written}, which "
-                                    f"may be before or after {r.on}")
-            r.notes.append(f"{where}: {agent.value} starts in {start.written} (a partial "
-                           f"date): whether it had started by {r.on} is unknown, so it is "
-                           "not read as a line given, and the lines already given are not "
-                           "fully known")
+                                     "started yet", drugs))
+            if other_reason is None:
+                r.unknown_starts.append(f"{where}: {agent.value} from {start.written}, "
+                                        f"which may be before or after {r.on}")
+                r.notes.append(f"{where}: {agent.value} starts in {start.written} (a "
+                               f"partial date): whether it had started by {r.on} is "
+                               "unknown, so it is not read as a line given, and the lines "
+                               "already given are not fully known")
             continue
         if state in meds.NOT_A_LINE:
             later = (state is meds.Given.planned and start is not None and r.on is not None
@@ -374,8 +453,22 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                             f"{agent.value} {state.value.replace('_', ' ')} (status "
                             f"'{med.get('status')}')")
             if state is meds.Given.planned:
-                r.planned.append(Planned(where, agent, _planned_how(med, start, later)))
+                r.planned.append(Planned(where, agent, _planned_how(med, start, later),
+                                         drugs))
             continue
+        if other_reason is not None:
+            name = ", ".join(sorted(drugs)) or agent.value.replace("_", " ")
+            r.why[where] = (f"{name} given for a condition that is not a cancer "
+                            f"({other_reason}): not a line of PEComa treatment")
+            r.notes.append(f"{where}: {name} given for a condition that is not a cancer "
+                           f"({other_reason}): not read as a line of PEComa treatment; if "
+                           "it was given for the PEComa, correct the case")
+            continue
+        if reason is not None:  # an mTOR inhibitor
+            r.notes.append(f"{where}: {agent.value} given for a condition that is not a "
+                           f"cancer ({reason}): read as a line all the "
+                           "same (the PEComa may have grown on it); if it did not, correct "
+                           "the case")
         # the day of diagnosis, when its Condition says it (the day the Condition was
         # entered may be later than the treatment: no bound)
         diagnosed = (None if "diagnosis.date" in r.entered_dates

@@ -53,6 +53,10 @@ class Planned:
     where: str  # MedicationRequest/mr-1
     agent: Agent
     how: str  # "to start 2027-01-10", "intent 'plan'", "status 'draft'"
+    #: When ``agent`` stands for many drugs (other chemotherapy, another agent), the drugs
+    #: it names (:func:`pecoma.fhir.medications.drugs_of`): what an allergy to one of them
+    #: (paclitaxel) is compared with.
+    drugs: frozenset[str] = frozenset()
 
     def __str__(self) -> str:
         return f"{self.where}: {self.agent.value.replace('_', ' ')}, {self.how}"

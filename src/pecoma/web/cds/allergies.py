@@ -12,7 +12,10 @@ systemic therapy already given are known:
 * the list could not be read (prefetch null or an OperationOutcome, the FHIR server not
   allowed or failing): nothing is proposed, and the card says why;
 * an active intolerance to the agent rules the agent out, as does one to a drug it holds
-  (ifosfamide rules out epirubicin with ifosfamide); one to any mTOR inhibitor rules out
+  (ifosfamide rules out epirubicin with ifosfamide), and one to a drug an order names
+  rules out that order whatever agent pecoma files the drug under (paclitaxel rules out
+  an order of paclitaxel, "other chemotherapy" to the case format; vincristine rules out
+  no etoposide order); one to any mTOR inhibitor rules out
   every mTOR inhibitor (the reader takes it as a class contraindication), and so does one
   to the class, to an mTOR inhibitor that is none of the case format's agents
   (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E);
@@ -37,13 +40,14 @@ from typing import Any, Final
 from pecoma.case import Agent
 from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
-from pecoma.fhir.allergies import read_allergies
+from pecoma.fhir.allergies import CATCH_ALL, read_allergies
 from pecoma.fhir.medications import INGREDIENTS
 from pecoma.fhir.reading import Planned
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds.cards import Answer, md_item
 
-__all__ = ["INTOLERANCE", "DrugSafety", "drug_safety", "intolerance_item", "ruled_out_card"]
+__all__ = ["INTOLERANCE", "DrugSafety", "drug_name", "drug_safety", "intolerance_item",
+           "ruled_out_card"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,10 @@ class DrugSafety:
     #: Drugs an agent may be made of (:data:`~pecoma.fhir.medications.INGREDIENTS`)
     #: that an active allergy names.
     ingredients: frozenset[str] = frozenset()
+    #: ``(where, drug)`` of each drug an active allergy entry names one by one
+    #: (:data:`~pecoma.fhir.medications.DRUG_NAMES`): an order naming that drug is ruled
+    #: out, whatever agent pecoma files it under.
+    drugs: tuple[tuple[str, str], ...] = ()
     #: Why the lines of systemic therapy already given are not fully known, if they are not.
     history: str | None = None
     #: An active allergy names the mTOR-inhibitor class, or an mTOR inhibitor that is none
@@ -77,8 +85,9 @@ class DrugSafety:
         return tuple(p for p in self.planned if p.agent is agent or (
             agent.is_mtor_inhibitor and p.agent.is_mtor_inhibitor))
 
-    def ruled_out(self, agent: Agent) -> str | None:
-        """Why a recorded intolerance rules ``agent`` out, or ``None``."""
+    def ruled_out(self, agent: Agent, drugs: frozenset[str] = frozenset()) -> str | None:
+        """Why a recorded intolerance rules out ``agent``, or an order of it naming
+        ``drugs`` (:func:`pecoma.fhir.medications.drugs_of`), or ``None``."""
         if agent in self.intolerant:
             return f"the record lists an allergy or intolerance to {agent.value}"
         if agent.is_mtor_inhibitor and self.mtor_class:
@@ -91,6 +100,11 @@ class DrugSafety:
         if held:
             return (f"the record lists an allergy or intolerance to {', '.join(held)}, "
                     f"which {agent.value.replace('_', ' ')} contains")
+        same = [(w, d) for w, d in self.drugs if d in drugs]
+        if same:
+            return ("the record lists an allergy or intolerance to "
+                    f"{', '.join(sorted({d for _w, d in same}))} "
+                    f"({', '.join(dict.fromkeys(w for w, _d in same))})")
         if agent.is_mtor_inhibitor and self.mtor_contraindicated is not None:
             return ("the record says mTOR inhibitors are contraindicated "
                     f"({self.mtor_contraindicated})")
@@ -130,9 +144,17 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     listed = read_allergies((f"AllergyIntolerance/{res.get('id')}", res) for res in allergies)
     return DrugSafety(intolerant=listed.intolerant, unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
-                      ingredients=listed.ingredients,
+                      ingredients=listed.ingredients, drugs=listed.drugs,
                       mtor_class=listed.mtor_class, planned=tuple(planned),
                       mtor_contraindicated=mtor_contraindicated)
+
+
+def drug_name(agent: Agent, drugs: frozenset[str]) -> str:
+    """How a card names the drug of an order: its agent, or for an agent standing for many
+    drugs (other chemotherapy, another agent) the drugs the order names."""
+    if agent in CATCH_ALL and drugs:
+        return ", ".join(sorted(drugs))
+    return agent.value.replace("_", " ")
 
 
 #: The knowledge record of the cards about an order of a drug the allergy list rules out,

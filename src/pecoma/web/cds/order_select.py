@@ -25,11 +25,13 @@ from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Fact
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
+from pecoma.fhir.allergies import CATCH_ALL
 from pecoma.fhir.client import ServerNotAllowed
 from pecoma.fhir.medications import (
     Resolver,
     agent_of,
     agents_beside,
+    drugs_of,
     resolver_for,
     unheld_medications,
     unreadable_medication,
@@ -39,7 +41,7 @@ from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, intolerance_item, ruled_out_card
+from pecoma.web.cds.allergies import DrugSafety, drug_name, intolerance_item, ruled_out_card
 from pecoma.web.cds.cards import (
     Answer,
     md_item,
@@ -351,17 +353,44 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
     )
 
 
+#: A draft, the agent it is read as (or one named beside it), and the drugs it names when
+#: that agent stands for many (other chemotherapy, another agent): what its allergy check
+#: compares.
+Checked = tuple[Mapping[str, Any], Agent, frozenset[str]]
+
+
+def _checked(order: Mapping[str, Any], agent: Agent, resolve: Resolver) -> list[Checked]:
+    """Every drug a draft names, to check against the allergy list: the agent it is read
+    as and those named beside it (everolimus with ifosfamide in one Medication); an
+    agent standing for many drugs is checked by the drugs the draft names (paclitaxel),
+    as an allergy to one of them rules out that drug, not the agent."""
+    drugs = drugs_of(order, resolve)
+    return [(order, a, drugs if a in CATCH_ALL else frozenset())
+            for a in (agent, *agents_beside(order, agent, resolve))]
+
+
+def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety) -> None:
+    """The allergy check of the drafts: a critical card per draft and reason (one reason
+    said once for a draft), then the warning for drafts not checked against entries
+    pecoma cannot identify."""
+    said: set[tuple[int, str]] = set()
+    for draft, agent, drugs in checked:
+        why = safety.ruled_out(agent, drugs)
+        if why is not None and (id(draft), why) not in said:
+            said.add((id(draft), why))
+            _intolerance(answer, draft, agent, drugs, why)
+    _not_checked(answer, checked, safety)
+
+
 def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
-                 safety: DrugSafety) -> None:
-    """A critical card for a draft of a drug the patient's allergy list rules out (the
-    agent itself, a drug it holds, or any mTOR inhibitor after an intolerance of one)."""
-    why = safety.ruled_out(agent)
-    if why is None:
-        return
+                 drugs: frozenset[str], why: str) -> None:
+    """A critical card for a draft of a drug the patient's allergy list rules out (``why``:
+    the agent itself, a drug it holds or names, or any mTOR inhibitor after an
+    intolerance of one)."""
     # the id is the EHR's: it must not spell Markdown on the card
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
-    name = agent.value.replace("_", " ")
+    name = drug_name(agent, drugs)
     ruled_out_card(
         answer, order="draft order", name=name, why=why,
         summary=f"Draft order of {name}: {why}",
@@ -370,23 +399,22 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
                 "out."))
 
 
-def _not_checked(answer: Answer, known: list[tuple[Mapping[str, Any], Agent]],
-                 safety: DrugSafety) -> None:
+def _not_checked(answer: Answer, known: list[Checked], safety: DrugSafety) -> None:
     """One warning for the drafts whose drug no entry rules out while drug allergy entries
     pecoma could not identify may be to it (an mTOR inhibitor's brand coded only, say):
     pecoma cannot tell, so it says the drafts could not be checked against them, naming
     the entries. Nothing when the list could not be read (the EHR's own check applies)."""
     entries = safety.unidentified_entries
-    drafts = [(d, a) for d, a in known if safety.ruled_out(a) is None]
+    drafts = [(d, a, drugs) for d, a, drugs in known if safety.ruled_out(a, drugs) is None]
     if safety.unreadable is not None or not entries or not drafts:
         return
-    names = ", ".join(sorted({a.value.replace("_", " ") for _d, a in drafts}))
+    names = ", ".join(sorted({drug_name(a, drugs) for _d, a, drugs in drafts}))
     idents = ", ".join(md_text(f"MedicationRequest/{d.get('id')}") if d.get("id")
-                       else "a draft" for d, _a in drafts)
+                       else "a draft" for d, _a, _drugs in drafts)
     shown = ", ".join(md_text(w) for w in entries[:5]) + (
         f" and {len(entries) - 5} more" if len(entries) > 5 else "")
     n, one = len(entries), len(entries) == 1
-    mtor = any(a.is_mtor_inhibitor for _d, a in drafts)
+    mtor = any(a.is_mtor_inhibitor for _d, a, _drugs in drafts)
     item = intolerance_item(Fact("draft order", names),
                              Fact("allergy entries not identified", shown))
     answer.card(
@@ -411,7 +439,8 @@ def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
     """A warning for a draft whose drug pecoma cannot identify while the allergy list rules
     drugs out: it may be one of them, and pecoma cannot tell."""
     listed = sorted({a.value.replace("_", " ") for a in safety.intolerant}
-                    | safety.ingredients | ({"mTOR inhibitors"} if safety.mtor_class else set()))
+                    | safety.ingredients | {d for _w, d in safety.drugs}
+                    | ({"mTOR inhibitors"} if safety.mtor_class else set()))
     if not listed:
         return
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
@@ -444,7 +473,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     unidentified: list[tuple[Mapping[str, Any], str]] = []
     # every drug a draft names is checked against the allergy list, the ones named beside
     # the one it is read as too (everolimus with ifosfamide in one Medication)
-    checked: list[tuple[Mapping[str, Any], Agent]] = []
+    checked: list[Checked] = []
     for order in orders:
         agent = agent_of(order, resolve)
         if agent is None:
@@ -453,8 +482,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                 unidentified.append((order, why))
         else:
             known.append((order, agent))
-            checked += [(order, agent)] + [(order, other) for other in
-                                           agents_beside(order, agent, resolve)]
+            checked += _checked(order, agent, resolve)
     chemo = [(order, agent) for order, agent in known if agent.is_conventional_chemotherapy]
     if not known and not unidentified:
         return answer
@@ -469,25 +497,19 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         if read is not None:
             if read[1] is not None and read[1].deceased is not None:
                 answer.deceased_card(read[1].deceased)
-            for draft, agent in checked:
-                _intolerance(answer, draft, agent, read[2])
-            _not_checked(answer, checked, read[2])
+            _allergy_cards(answer, checked, read[2])
         return answer
     read = await read_record(req, request, svc, answer, deadline, fetched)
     if read is None:
         return answer
     record, bc, safety = read
     if bc is None:  # no case: the card says why; the allergy check does not need one
-        for draft, agent in checked:
-            _intolerance(answer, draft, agent, safety)
-        _not_checked(answer, checked, safety)
+        _allergy_cards(answer, checked, safety)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
         return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
-    for draft, agent in checked:
-        _intolerance(answer, draft, agent, safety)
-    _not_checked(answer, checked, safety)
+    _allergy_cards(answer, checked, safety)
     if bc.deceased is not None:  # no advice, nothing proposed: the allergy check stands
         answer.deceased_card(bc.deceased)
         return answer
@@ -521,7 +543,6 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         answer = Answer(svc, ORDER_SELECT, req.instance)
         answer.error_card([f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues],
                           len(exc.issues))
-        for draft, agent in checked:  # the allergy check does not rest on the case: kept
-            _intolerance(answer, draft, agent, safety)
-        _not_checked(answer, checked, safety)
+        # the allergy check does not rest on the case: kept
+        _allergy_cards(answer, checked, safety)
     return answer

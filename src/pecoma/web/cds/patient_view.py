@@ -28,7 +28,7 @@ from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, drug_safety, ruled_out_card
+from pecoma.web.cds.allergies import DrugSafety, drug_name, drug_safety, ruled_out_card
 from pecoma.web.cds.cards import (
     Answer,
     listed,
@@ -234,10 +234,10 @@ def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
     the allergy list rules out: the check order-select makes on a draft, made on an order
     already written (a sirolimus order starting next week beside a sirolimus allergy)."""
     for planned in safety.planned:
-        why = safety.ruled_out(planned.agent)
+        why = safety.ruled_out(planned.agent, planned.drugs)
         if why is None:
             continue
-        name = planned.agent.value.replace("_", " ")
+        name = drug_name(planned.agent, planned.drugs)
         ruled_out_card(
             answer, order="order planned", name=name, why=why,
             summary=f"Order of {name} planned in the record: {why}",
