@@ -83,6 +83,9 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
      "surgery.margin", "only be given when 'surgery.status' is 'performed'"),
     ("surgery before diagnosis", with_("surgery.date", "2024-12-01"), "surgery.date",
      "must not be before 'diagnosis.date'"),
+    # the error says which day a diagnosis made on the resection specimen has
+    ("diagnosis on the specimen", with_("surgery.date", "2024-12-01"), "surgery.date",
+     "diagnosed on its resection specimen was diagnosed on the day of the surgery"),
     ("treatment end before surgery", with_("primary_treatment_end", "2025-01-05"),
      "primary_treatment_end", "must not be before 'surgery.date'"),
     ("bad date", with_("surgery.date", "2025-02-30"), "surgery.date", "valid"),

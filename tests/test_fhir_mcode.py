@@ -267,6 +267,52 @@ class TestUterineLocalized:
         assert "Condition/primary-cancer-condition-uterus.stage[0] records stage IV" in str(
             exc.value)
 
+    _BREAST = {"resource": {
+        "resourceType": "Condition", "id": "breast-ca",
+        "clinicalStatus": {"coding": [{"code": "resolved"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                             "code": "C50.911"}], "text": "Breast cancer"},
+        "onsetDateTime": "2012-02-01",
+        "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}}
+
+    @pytest.mark.parametrize(("code", "value"), [
+        (("http://loinc.org", "21907-1"), {"coding": [{
+            "system": "http://cancerstaging.org", "code": "cM1", "display": "M1"}]}),
+        (("http://loinc.org", "21908-9"), {"text": "Stage 4"}),
+        (("http://loinc.org", "97509-4"), {"coding": [{
+            "system": "http://snomed.info/sct", "code": "399409002"}]}),
+    ])
+    def test_staging_of_another_cancer_is_not_the_pecomas(
+            self, uterus: dict[str, Any], code: tuple[str, str],
+            value: dict[str, Any]) -> None:
+        """An M1, a stage IV or a 'distant metastasis present' whose focus is a breast
+        cancer of 2012 is that cancer's: the PEComa stays as the record gives it
+        (localized, by its 'no history of metastatic cancer'), the result listed as not
+        read. Taken as the PEComa's it had made a resected PEComa metastatic (systemic
+        treatment advised) or the record refused."""
+        entry = self._staging(code, value, when="2012-02-20")
+        entry["resource"]["focus"] = [{"reference": "Condition/breast-ca"}]
+        uterus["entry"] += [self._BREAST, entry]
+        bc = read(uterus)
+        assert bc.case.stage.status.value == "localized"
+        assert "Observation/tnm" in str(bc.not_read)
+
+    def test_staging_naming_nothing_long_before_the_diagnosis_is_not_the_pecomas(
+            self, uterus: dict[str, Any]) -> None:
+        """An M1 naming no Condition, dated 2012, years before the PEComa was diagnosed
+        (2024): not about the PEComa, not read."""
+        uterus["entry"].append(self._staging(("http://loinc.org", "21907-1"), {"coding": [{
+            "system": "http://cancerstaging.org", "code": "cM1"}]}, when="2012-02-20"))
+        assert read(uterus).case.stage.status.value == "localized"
+
+    def test_staging_focused_on_the_pecoma_is_read(self, uterus: dict[str, Any]) -> None:
+        """Control: an M1 whose focus is the PEComa Condition makes it metastatic."""
+        entry = self._staging(("http://loinc.org", "21907-1"), {"coding": [{
+            "system": "http://cancerstaging.org", "code": "cM1"}]})
+        entry["resource"]["focus"] = [{"reference": "Condition/primary-cancer-condition-uterus"}]
+        uterus["entry"].append(entry)
+        assert read(uterus).case.stage.status.value == "metastatic"
+
     def test_a_remission_after_distant_metastasis_is_no_localized_disease(
             self, uterus: dict[str, Any]) -> None:
         """CancerDiseaseStatus 'distant metastasis present' in 2025, then 'in full

@@ -191,7 +191,8 @@ def contradictions(case: Case) -> list[FieldIssue]:
         add(
             "surgery.date",
             operated_on.isoformat(),
-            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
+            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()}): a tumour "
+            "diagnosed on its resection specimen was diagnosed on the day of the surgery"
             + first_diagnosed,
         )
     end = case.primary_treatment_end
@@ -272,15 +273,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
             continue
         if not (met.detected_on and anchor):
             continue
-        if met.timing is _METACHRONOUS and not_before and met.detected_on <= not_before:
-            add(
-                f"{path}.detected_on",
-                met.detected_on.isoformat(),
-                "a metachronous metastasis must be detected after the primary was "
-                f"treated (adjuvant treatment began {not_before.isoformat()}, so treatment "
-                "ended no earlier)",
-            )
-        elif met.timing is _METACHRONOUS and met.detected_on <= anchor:
+        if met.timing is _METACHRONOUS and met.detected_on <= anchor:
             add(
                 f"{path}.detected_on",
                 met.detected_on.isoformat(),

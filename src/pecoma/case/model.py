@@ -364,12 +364,18 @@ class Case(_Model):
         the end of curative treatment of the primary is not recorded: the earliest day
         that end can be (the latest start of such a line, else the surgery's day). The
         surgery date is then not the end: the disease-free interval and whether a
-        metastasis was synchronous are not counted from it (I5, I7). ``None`` otherwise."""
+        metastasis was synchronous are not counted from it (I5, I7). A line begun on or
+        after the day the first metastasis was found is not counted. ``None`` otherwise."""
         end = self.treatment_end
         if self.primary_treatment_end is not None or end is None:
             return None
+        # a line begun once a metastasis had been found is adjuvant to its treatment (after
+        # a metastasectomy), not part of the primary's
+        found = [m.detected_on for m in self.stage.metastases if m.detected_on is not None]
+        first = min(found) if found else None
         starts = [t.started_on for t in self.systemic.therapies
-                  if t.setting is TherapySetting.adjuvant]
+                  if t.setting is TherapySetting.adjuvant
+                  and (first is None or t.started_on is None or t.started_on < first)]
         if not starts:
             return None
         return max([end, *(day for day in starts if day is not None)])

@@ -186,8 +186,8 @@ def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
     if met.detected_on and anchor:
         return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
     if met.detected_on and not_before and met.detected_on <= not_before:
-        # found before the adjuvant treatment began (or by the surgery): on or before the
-        # end of curative treatment, whenever that was (I7)
+        # found by the surgery (adjuvant treatment followed it, its end not recorded): on
+        # or before the end of curative treatment, whenever that was (I7)
         return _SYNCHRONOUS
     if met.detected_on and diagnosed and met.detected_on <= diagnosed:
         # found by the time of the diagnosis (a staging scan before the biopsy): before

@@ -76,6 +76,34 @@ def _related_condition(obs: Mapping[str, Any], r: Reader) -> Mapping[str, Any] |
     return resolved(reference_of((e or {}).get("valueReference")), r)
 
 
+def of_the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool:
+    """Whether a Condition a result is about (its focus, or mCODE's related condition) is
+    the PEComa's: the PEComa Condition, another naming the PEComa, a metastasis, or one of
+    the PEComa's own site or organ (the same tumour recorded again). Any other Condition
+    (a breast cancer, its staging) is another disease."""
+    if cond is r.primary or _is_metastasis(cond) or m.names_pecoma(
+            m.lower_words(cond.get("code"))):
+        return True
+    site = r.data.get("tumour", {}).get("primary_site")
+    if site is None:
+        return False
+    if site_of(cond.get("bodySite"), PrimarySite) == site or any(
+            _same_organ_code(code, site) for system, code in codings(cond.get("code"))
+            if system in (m.ICD10CM, m.ICD10)):
+        return True
+    words = m.lower_words(cond.get("code"))
+    return any(w in words for w in _ORGAN_WORDS.get(site, ()))
+
+
+def about_conditions(obs: Mapping[str, Any], r: Reader) -> list[Mapping[str, Any]]:
+    """The Conditions of the record a result names as what it is about: its ``focus``
+    and mCODE's related-condition extension."""
+    refs = [reference_of(ref) for ref in as_list(obs.get("focus"))]
+    refs.append(reference_of((extension(obs, m.RELATED_CONDITION) or {}).get("valueReference")))
+    found = [resolved(ref, r) for ref in refs]
+    return [x for x in found if x is not None and x.get("resourceType") == "Condition"]
+
+
 def _candidate_primary(cond: Mapping[str, Any]) -> bool:
     """A Condition that may be the primary cancer an unlinked histology result belongs to."""
     if _is_metastasis(cond) or not live_condition(cond):

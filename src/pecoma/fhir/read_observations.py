@@ -10,10 +10,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from pecoma.case import DiseaseStatus, Margin, NodeStatus, PrimarySite, RemissionBy
+from pecoma.case.coherence import STAGING_BEFORE_DIAGNOSIS_MONTHS
+from pecoma.dates import add_months
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
 from pecoma.fhir import mcode as m
+from pecoma.fhir.read_conditions import about_conditions, of_the_pecoma
 from pecoma.fhir.reading import (
     Reader,
     as_list,
@@ -834,9 +837,32 @@ def _code_key(obs: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(codings(obs.get("code")))) or (("text", m.lower_words(obs.get("code"))),)
 
 
+def _about_another_disease(r: Reader, obs: Mapping[str, Any], where: str) -> bool:
+    """Whether a disease status or a staging result is about another disease than the
+    PEComa (said in ``r.why``): its focus (or related condition) is another Condition
+    (a breast cancer's own M1), or, naming none, it is dated more than
+    ``STAGING_BEFORE_DIAGNOSIS_MONTHS`` before the PEComa's diagnosis."""
+    for cond in about_conditions(obs, r):
+        if not of_the_pecoma(cond, r):
+            named = r.labels.get(id(cond)) or show_value(m.lower_words(cond.get("code")), 60)
+            r.why[where] = f"it is about {named}, not the PEComa"
+            return True
+    diagnosed = day_of(r.data.get("diagnosis", {}).get("date"))
+    day = day_of(obs.get("effectiveDateTime"))
+    if (not obs.get("focus") and diagnosed is not None and day is not None
+            and day < add_months(diagnosed, -STAGING_BEFORE_DIAGNOSIS_MONTHS)):
+        r.why[where] = (f"dated {day.isoformat()}, more than "
+                        f"{STAGING_BEFORE_DIAGNOSIS_MONTHS} months before the PEComa's "
+                        "diagnosis, and naming no Condition: not about the PEComa")
+        return True
+    return False
+
+
 def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """mCODE CancerDiseaseStatus: evidence of the trend, listed; never a stage by itself,
     except 'distant metastasis present', which makes the disease metastatic."""
+    if _about_another_disease(r, obs, where):
+        return
     concept = obs.get("valueCodeableConcept")
     said = None
     # Observations come in time order: the latest statement decides; a distant metastasis
@@ -870,6 +896,8 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     group IV says the disease reached beyond the primary (distant metastases, or involved
     nodes: stage IV of soft-tissue sarcoma includes N1), so a denial of metastatic history
     no longer makes it localized. Other categories and stage groups are not read."""
+    if _about_another_disease(r, obs, where):
+        return
     concept = obs.get("valueCodeableConcept")
     said = m.lower_words(concept) or ", ".join(
         code for _s, code in codings(concept) if code) or "(no value)"
