@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -267,7 +267,7 @@ class TestUterineLocalized:
         assert "Condition/primary-cancer-condition-uterus.stage[0] records stage IV" in str(
             exc.value)
 
-    _BREAST = {"resource": {
+    _BREAST: ClassVar[dict[str, Any]] = {"resource": {
         "resourceType": "Condition", "id": "breast-ca",
         "clinicalStatus": {"coding": [{"code": "resolved"}]},
         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
