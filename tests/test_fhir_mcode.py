@@ -1798,6 +1798,282 @@ class TestSizeOfAnotherLesion:
         assert got.sources["tumour.size"] == "Observation/later-size"
 
 
+PATIENT_K = {"reference": "urn:uuid:6f1f1a32-0c55-4a55-9f29-6c1f0d7d0001"}
+
+
+def _condition(rid: str, code: dict[str, Any], category: str = "encounter-diagnosis",
+               **more: Any) -> dict[str, Any]:
+    """Another Condition of the uterine record, active and confirmed, as an EHR lists it."""
+    return {"resourceType": "Condition", "id": rid,
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "verificationStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                "code": "confirmed"}]},
+            "category": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                "code": category}]}],
+            "code": code, "subject": PATIENT_U, "onsetDateTime": "2024-03-04", **more}
+
+
+def _icd10(code: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code,
+                        "display": display}]}
+
+
+def _refocus(bundle: dict[str, Any], rid: str, **where: Any) -> dict[str, Any]:
+    """The bundle with Observation ``rid``'s focus and bodySite replaced by ``where``."""
+    out = copy.deepcopy(bundle)
+    obs = res(out, rid)
+    obs.pop("focus", None)
+    obs.pop("bodySite", None)
+    obs.update(where)
+    return out
+
+
+def _thigh(uterus: dict[str, Any]) -> dict[str, Any]:
+    """The uterine record re-sited to the left thigh, a site the guideline does not name
+    (read as 'other'): "PEComa of left thigh", SNOMED CT 61396006."""
+    out = copy.deepcopy(uterus)
+    cond = res(out, "primary-cancer-condition-uterus")
+    cond["code"] = {"coding": [{"system": SNOMED, "code": "363346000",
+                                "display": "Malignant neoplastic disease (disorder)"}],
+                    "text": "PEComa of left thigh"}
+    cond["bodySite"] = [{"coding": [{"system": SNOMED, "code": "61396006",
+                                     "display": "Structure of left thigh (body structure)"}]}]
+    return out
+
+
+def _kidney_size(rid: str, cm: float, day: str, **where: Any) -> dict[str, Any]:
+    out = _size(rid, cm, day, **where)
+    out["subject"] = PATIENT_K
+    return out
+
+
+def _tumour(rid: str, location: dict[str, Any] | None, related: str | None = None,
+            qualifiers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An mCODE Tumor (BodyStructure) of the kidney record: where it is, and the Condition
+    it belongs to (mcode-related-condition)."""
+    out: dict[str, Any] = {
+        "resourceType": "BodyStructure", "id": rid,
+        "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-tumor"]},
+        "morphology": {"coding": [{"system": SNOMED, "code": "108369006",
+                                   "display": "Neoplasm (morphologic abnormality)"}]},
+        "patient": PATIENT_K}
+    if location is not None:
+        out["location"] = location
+    if qualifiers:
+        out["locationQualifier"] = qualifiers
+    if related is not None:
+        out["extension"] = [{
+            "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-condition",
+            "valueReference": {"reference": related}}]
+    return out
+
+
+_KIDNEY = {"coding": [{"system": SNOMED, "code": "64033007", "display": "Kidney structure"}]}
+_RIGHT = {"coding": [{"system": SNOMED, "code": "24028007", "display": "Right (qualifier value)"}]}
+_LEFT = {"coding": [{"system": SNOMED, "code": "7771000", "display": "Left (qualifier value)"}]}
+_LATERALITY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
+_LUNG = {"coding": [{"system": SNOMED, "code": "39607008", "display": "Lung structure"}]}
+
+
+class TestSizeOfTheSameTumourOrAnother:
+    """The check that a tumour size is the PEComa's must neither drop the PEComa's own
+    size (a focus on the EHR's second record of the same tumour; a site the guideline does
+    not name, worded otherwise) nor read another lesion's (the other kidney; an mCODE Tumor
+    BodyStructure of a metastasis). A smaller lesion's size can make S06 (> 5 cm) falsely
+    absent; the PEComa's own size dropped makes the risk indeterminate and asks again for
+    a fact the chart holds."""
+
+    @pytest.mark.parametrize("code", [
+        _icd10("C55", "Malignant neoplasm of uterus, part unspecified"),
+        {"text": "Malignant neoplasm of uterus"},
+    ])
+    def test_a_size_focused_on_the_ehrs_record_of_the_same_tumour_is_read(
+            self, uterus: dict[str, Any], code: dict[str, Any]) -> None:
+        """The pathology size (9.5 cm) names as its focus the EHR's encounter diagnosis
+        "Malignant neoplasm of uterus" (ICD-10-CM C55, or the words alone) beside the
+        uterine PEComa. The reader takes such a Condition as the same tumour (it is never
+        another cancer), so the size is the PEComa's: 9.5 cm read, S06 met. It had been
+        dropped as a size of another lesion (risk indeterminate)."""
+        b = _refocus(add(uterus, _condition("enc-dx-uterus", code)),
+                     "tumor-size-pathology-pecoma-u",
+                     focus=[{"reference": "Condition/enc-dx-uterus"}])
+        got = read(b)
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (9.5, "cm")
+        assert got.sources["tumour.size"] == "Observation/tumor-size-pathology-pecoma-u"
+        assert not any("not read as tumour.size" in n for n in got.notes)
+
+    @pytest.mark.parametrize("code", [
+        _icd10("D25.9", "Leiomyoma of uterus, unspecified"),
+        {"text": "Uterine leiomyoma"},
+        {"text": "History of malignant neoplasm of uterus"},
+        _icd10("C50.911", "Malignant neoplasm of unspecified site of right female breast"),
+    ])
+    def test_a_size_focused_on_another_lesion_of_the_organ_is_not_read(
+            self, uterus: dict[str, Any], code: dict[str, Any]) -> None:
+        """Control: a later 1.5 cm size whose focus is a uterine fibroid (coded D25.9, or
+        named without a malignancy), a history entry or a breast cancer is another
+        lesion's: not read, the 9.5 cm stands. A benign lesion of the PEComa's organ is
+        never taken for the PEComa."""
+        b = add(uterus, _condition("other-lesion", code),
+                _size("later-size", 1.5, "2025-06-02",
+                      focus=[{"reference": "Condition/other-lesion"}]))
+        got = read(b)
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and "another Condition" in n for n in got.notes)
+
+    @pytest.mark.parametrize("site", [
+        {"text": "Left thigh"},
+        {"coding": [{"system": SNOMED, "code": "68367000", "display": "Thigh structure"}]},
+        {"text": "Thigh, lateral aspect"},
+    ])
+    def test_a_size_at_a_site_read_as_other_worded_otherwise_is_read(
+            self, uterus: dict[str, Any], site: dict[str, Any]) -> None:
+        """A PEComa of the left thigh (read as 'other'); its pathology size (9.5 cm) gives
+        bodySite "Left thigh", the thigh without a side, or other words. Two sites read as
+        'other' cannot be told apart by their words: the size is read, as before the
+        check was added, with no note. It had been dropped as 'a site pecoma cannot
+        compare'."""
+        b = _refocus(_thigh(uterus), "tumor-size-pathology-pecoma-u", bodySite=site)
+        got = read(b)
+        assert got.case.tumour.primary_site is PrimarySite.other
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert not any("not read as tumour.size" in n for n in got.notes)
+
+    @pytest.mark.parametrize(("site", "said"), [
+        ({"text": "Right thigh"}, "its bodySite ('right thigh')"),
+        (_LIVER, "another site (liver)"),
+    ])
+    def test_a_size_at_the_other_side_or_a_known_other_organ_is_not_read(
+            self, uterus: dict[str, Any], site: dict[str, Any], said: str) -> None:
+        """Control: beside the left-thigh PEComa, a later 1.5 cm size of the right thigh
+        (both sides stated, and they differ) or of the liver is another lesion's: not
+        read, the 9.5 cm stands."""
+        b = add(_thigh(uterus), _size("later-size", 1.5, "2025-06-02", bodySite=site))
+        got = read(b)
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and said in n for n in got.notes)
+
+    @pytest.mark.parametrize("site", [
+        {"coding": [{"system": SNOMED, "code": "9846003"}]},
+        {"text": "Right kidney"},
+        {**_KIDNEY, "extension": [{"url": _LATERALITY, "valueCodeableConcept": _RIGHT}]},
+    ])
+    def test_a_size_of_the_other_kidney_is_not_read(
+            self, kidney: dict[str, Any], site: dict[str, Any]) -> None:
+        """The PEComa is of the left kidney (mCODE laterality qualifier Left). A later
+        3.2 cm size of the right kidney (SNOMED CT 9846003 with no display, the words, or
+        the kidney with the laterality qualifier Right) is another lesion: bilateral
+        angiomyolipomas are common in tuberous sclerosis. Not read; the 72 mm stands. It
+        had replaced it (same organ, side not compared)."""
+        got = read(add(kidney, _kidney_size("later-size", 3.2, "2025-06-02",
+                                            bodySite=site)))
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (72.0, "mm")
+        assert got.sources["tumour.size"] == "Observation/tumor-size-imaging-pecoma-k"
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and "the right side, the PEComa's the left" in n for n in got.notes)
+
+    def test_the_only_size_being_the_other_kidneys_leaves_the_size_unknown(
+            self, kidney: dict[str, Any]) -> None:
+        """The record's only size (32 mm) is given for the right kidney beside the
+        left-kidney PEComa: the PEComa's size is unknown (not found), never 32 mm (which
+        would make S06, > 5 cm, absent)."""
+        b = _refocus(kidney, "tumor-size-imaging-pecoma-k", bodySite={
+            "coding": [{"system": SNOMED, "code": "9846003",
+                        "display": "Right kidney structure"}],
+            "extension": [{"url": _LATERALITY, "valueCodeableConcept": _RIGHT}]})
+        got = read(b)
+        assert got.case.tumour.size is None
+        assert "tumour.size" in got.not_found
+
+    @pytest.mark.parametrize("site", [
+        {"coding": [{"system": SNOMED, "code": "18639004",
+                     "display": "Left kidney structure"}]},
+        _KIDNEY,
+        {"text": "Kidney, bilateral"},
+        {**_KIDNEY, "extension": [{"url": _LATERALITY, "valueCodeableConcept": _LEFT}]},
+    ])
+    def test_a_size_of_the_same_kidney_or_no_side_stated_is_read(
+            self, kidney: dict[str, Any], site: dict[str, Any]) -> None:
+        """Control: a later 11 cm size of the left kidney, or of the kidney with no single
+        side stated, is the PEComa's (sides are compared only when both state one): read,
+        replacing 72 mm."""
+        got = read(add(kidney, _kidney_size("later-size", 11.0, "2025-06-02",
+                                            bodySite=site)))
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (11.0, "cm")
+        assert got.sources["tumour.size"] == "Observation/later-size"
+
+    def test_a_focus_on_a_cancer_of_the_other_kidney_is_not_read(
+            self, kidney: dict[str, Any]) -> None:
+        """Control: a focus on "Malignant neoplasm of right kidney" (C64.1, no bodySite)
+        beside the left-kidney PEComa: a cancer of the PEComa's organ, but of the other
+        side (its code's words), so another lesion: not read."""
+        cond = _condition("ca-right-kidney", _icd10(
+            "C64.1", "Malignant neoplasm of right kidney, except renal pelvis"))
+        cond["subject"] = PATIENT_K
+        got = read(add(kidney, cond, _kidney_size(
+            "later-size", 3.2, "2025-06-02",
+            focus=[{"reference": "Condition/ca-right-kidney"}])))
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (72.0, "mm")
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and "Condition/ca-right-kidney" in n for n in got.notes)
+
+    @pytest.mark.parametrize(("tumour", "said"), [
+        # an mCODE Tumor of the lung metastasis: located in the lung
+        (_tumour("tumor-lung-met-1", _LUNG,
+                 "Condition/secondary-cancer-condition-lung-mets"), "another site (lung)"),
+        # located in the kidney, but the other one (locationQualifier Right)
+        (_tumour("tumor-lung-met-1", _KIDNEY, qualifiers=[_RIGHT]),
+         "the right side, the PEComa's the left"),
+        # no location: the Condition it belongs to is the lung metastasis
+        (_tumour("tumor-lung-met-1", None, "Condition/secondary-cancer-condition-lung-mets"),
+         "another Condition"),
+    ])
+    def test_a_size_focused_on_a_tumour_body_structure_of_another_lesion_is_not_read(
+            self, kidney: dict[str, Any], tumour: dict[str, Any], said: str) -> None:
+        """A later 1.8 cm size whose focus is an mCODE Tumor BodyStructure that belongs
+        to the lung metastasis (by its location, its related Condition) or lies in the
+        right kidney is another lesion's: not read, the 72 mm stands. Such a focus had
+        always been taken as the PEComa's."""
+        got = read(add(kidney, tumour, _kidney_size(
+            "later-size", 1.8, "2025-02-12",
+            focus=[{"reference": "BodyStructure/tumor-lung-met-1"}])))
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (72.0, "mm")
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and said in n for n in got.notes)
+
+    @pytest.mark.parametrize("tumour", [
+        _tumour("tumor-primary", _KIDNEY, "Condition/primary-cancer-condition-kidney",
+                qualifiers=[_LEFT]),
+        _tumour("tumor-primary", None),
+        _tumour("tumor-primary", _KIDNEY, "Condition/not-sent"),
+    ])
+    def test_a_size_focused_on_the_pecomas_tumour_body_structure_is_read(
+            self, kidney: dict[str, Any], tumour: dict[str, Any]) -> None:
+        """Control: a later 11 cm size whose focus is the PEComa's own Tumor BodyStructure
+        (left kidney, related to the PEComa Condition; or with nothing said of where it
+        is, or related to a Condition the record does not hold, its location the kidney) is
+        read, replacing 72 mm, as before."""
+        got = read(add(kidney, tumour, _kidney_size(
+            "later-size", 11.0, "2025-06-02",
+            focus=[{"reference": "BodyStructure/tumor-primary"}])))
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (11.0, "cm")
+
+
 def _tfe3_test(text: str, value: dict[str, Any], rid: str = "tfe3-fish",
                method: str | None = "Fluorescence in situ hybridization (FISH)"
                ) -> dict[str, Any]:
@@ -1868,8 +2144,10 @@ class TestMolecularTestsNamedByAMarker:
         assert any("molecular.tfe3_fusion: readings disagree" in n for n in got.notes)
 
     @pytest.mark.parametrize(("text", "value", "method", "said"), [
-        # FISH of TFE3 naming no rearrangement (an amplification probe?): not read
-        ("TFE3 FISH", _POSITIVE, None, "names no rearrangement"),
+        # FISH of TFE3's copy number (an amplification probe): no rearrangement test
+        ("TFE3 amplification FISH", _POSITIVE, None, "a molecular test of TFE3 that"),
+        # a sequencing of the gene names neither a rearrangement nor a FISH
+        ("TFE3 gene sequencing", _POSITIVE, None, "a molecular test of TFE3 that"),
         # a break-apart result that is not plainly positive or negative
         ("TFE3 break-apart FISH", {"valueString": "Equivocal (8% of nuclei split)"},
          None, "does not say plainly positive or negative"),
@@ -1890,6 +2168,28 @@ class TestMolecularTestsNamedByAMarker:
         assert got.case.molecular.tfe3_fusion.value == "unknown"
         assert any(n.startswith("Observation/tfe3-fish: ") and said in n
                    for n in got.notes)
+
+    @pytest.mark.parametrize(("text", "value", "method", "fusion"), [
+        ("TFE3 FISH", _POSITIVE, None, "present"),
+        ("TFE3 FISH", _NEGATIVE, None, "absent"),
+        ("TFE3 (Xp11.23) FISH", {"valueString": "Negative"}, None, "absent"),
+        ("TFE3", _POSITIVE, "Fluorescence in situ hybridization (FISH)", "present"),
+        ("TFE3 ISH", {"valueBoolean": True}, None, "present"),
+    ])
+    def test_a_plain_tfe3_fish_is_the_rearrangement_test(
+            self, uterus: dict[str, Any], text: str, value: dict[str, Any],
+            method: str | None, fusion: str) -> None:
+        """A test named just "TFE3 FISH" (or TFE3 by in situ hybridisation), no word
+        "rearrangement" or "break-apart": in PEComa practice a TFE3 FISH is the
+        break-apart test for its rearrangement. A plainly positive or negative result is
+        molecular.tfe3_fusion present or absent, with the note a rearrangement test
+        gives; no TFE3 stain is made up. It had been left unknown."""
+        got = read(add(self._no_tfe3(uterus), _tfe3_test(text, value, method=method)))
+        assert got.case.immunohistochemistry.tfe3 is IHCResult.unknown
+        assert got.case.molecular.tfe3_fusion.value == fusion
+        assert got.sources["molecular.tfe3_fusion"] == "Observation/tfe3-fish"
+        assert any("Observation/tfe3-fish: a TFE3 rearrangement test, not an immunostain"
+                   in n for n in got.notes)
 
     def test_a_tfe3_immunostain_is_still_a_stain(self, uterus: dict[str, Any]) -> None:
         """Control: 'TFE3 immunohistochemistry', Positive, is the TFE3 stain (nuclear TFE3

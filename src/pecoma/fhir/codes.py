@@ -70,6 +70,18 @@ BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
     "41224006": PrimarySite.lung.value,  # Structure of lower lobe of left lung
 }
 
+#: SNOMED CT codes that state a side: the laterality qualifiers (mCODE
+#: ``lateralityQualifier``, a BodyStructure's ``locationQualifier``) and the one-sided
+#: body structures above. A tumour of the other side is another lesion (bilateral renal
+#: angiomyolipomas are common in tuberous sclerosis); never written.
+SNOMED_SIDE: Final[dict[str, str]] = {
+    "7771000": "left", "24028007": "right",
+    "18639004": "left", "9846003": "right",  # kidney
+    "44029006": "left", "3341006": "right",  # lung
+    "44714003": "left", "41224006": "left",  # left upper, lower lobe
+    "42400003": "right", "72481006": "right", "266005": "right",  # right lobes
+}
+
 #: Words that identify an agent in a medication's text or display, most specific first:
 #: the ingredient's name, then brand names an order may carry alone.
 #: The name an ATC code of an antineoplastic agent (L01) not listed by pecoma stands for.

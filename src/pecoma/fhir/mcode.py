@@ -27,6 +27,9 @@ RELATED_CONDITION: Final = _MCODE_SD + "mcode-related-condition"
 CONDITION_RELATED: Final = "http://hl7.org/fhir/StructureDefinition/condition-related"
 PRIMARY_PROFILE: Final = _MCODE_SD + "mcode-primary-cancer-condition"
 SECONDARY_PROFILE: Final = _MCODE_SD + "mcode-secondary-cancer-condition"
+#: mCODE extensions qualifying a bodySite (SD_Extensions.fsh): its side, its part.
+LATERALITY_QUALIFIER: Final = _MCODE_SD + "mcode-laterality-qualifier"
+LOCATION_QUALIFIER: Final = _MCODE_SD + "mcode-location-qualifier"
 
 # LOINC codes of the mCODE profiles (SD_*.fsh); TumorSize's own 21889-1 is
 # codes.LOINC_TUMOUR_SIZE.
@@ -415,6 +418,11 @@ IMMUNOSTAIN_WORDS: Final = re.compile(
 #: or of a gene's copy number.
 REARRANGEMENT_WORDS: Final = re.compile(
     r"\b(?:break[- ]?apart|rearrang\w*|fusions?|translocations?)\b")
+#: Words of an in situ hybridisation (FISH, CISH, SISH): a TFE3 FISH is, in PEComa
+#: practice, the break-apart test for its rearrangement, unless it names a copy number.
+IN_SITU_WORDS: Final = re.compile(r"\b(?:fish|c?ish|sish|in situ hybridi[sz]ation)\b")
+COPY_NUMBER_WORDS: Final = re.compile(
+    r"\b(?:amplifi\w*|copy number|gains?|deletions?|polysomy)\b")
 
 
 def genes(concept: Any) -> list[str]:

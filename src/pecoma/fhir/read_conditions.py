@@ -40,6 +40,7 @@ from pecoma.fhir.reading import (
 __all__ = [
     "derive_status",
     "read_conditions",
+    "same_tumour",
     "settle_entered_dates",
     "settle_specimen_diagnosis",
 ]
@@ -84,15 +85,7 @@ def of_the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool:
     if cond is r.primary or _is_metastasis(cond) or m.names_pecoma(
             m.lower_words(cond.get("code"))):
         return True
-    site = r.data.get("tumour", {}).get("primary_site")
-    if site is None:
-        return False
-    if site_of(cond.get("bodySite"), PrimarySite) == site or any(
-            _same_organ_code(code, site) for system, code in codings(cond.get("code"))
-            if system in (m.ICD10CM, m.ICD10)):
-        return True
-    words = m.lower_words(cond.get("code"))
-    return any(w in words for w in _ORGAN_WORDS.get(site, ()))
+    return same_tumour(cond, r.data.get("tumour", {}).get("primary_site"))
 
 
 def about_conditions(obs: Mapping[str, Any], r: Reader) -> list[Mapping[str, Any]]:
@@ -145,10 +138,9 @@ _ORGAN_WORDS: Final = {
 def _other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
     """Whether a Condition is another primary cancer that may have spread: a malignancy
     coded (ICD-10 C00-C76, C80-C96, C44 skin cancers aside) or named as such, or an mCODE
-    PrimaryCancerCondition; not resolved or inactive; not at the PEComa's own site (a
-    problem-list entry "Malignant neoplasm of uterus" beside a uterine PEComa is the same
-    tumour). A benign or uncertain neoplasm (D codes), a history-of code (Z85), a symptom
-    ("neoplasm related pain") is none."""
+    PrimaryCancerCondition; not resolved or inactive; not at the PEComa's own site nor
+    the same tumour (:func:`same_tumour`). A benign or uncertain neoplasm (D codes), a
+    history-of code (Z85), a symptom ("neoplasm related pain") is none."""
     if _is_metastasis(cond) or not live_condition(cond):
         return False
     if clinical_status(cond) in ("resolved", "inactive"):
@@ -156,21 +148,48 @@ def _other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
     site = site_of(cond.get("bodySite"), PrimarySite)
     if site is not None and site == pecoma_site:
         return False
-    codes = [(system, code) for system, code in codings(cond.get("code"))
-             if system in (m.ICD10CM, m.ICD10)]
+    if same_tumour(cond, pecoma_site):
+        return False
+    codes = _icd10_codes(cond)
     if codes:
-        # C44 skin, C48 retroperitoneum and peritoneum, C49 soft tissue (where a PEComa is
-        # often billed), C77-C79 secondaries, C80 unspecified: none is another primary
-        return any(code[:1] == "C"
-                   and code[:3] not in ("C44", "C48", "C49", "C77", "C78", "C79", "C80")
-                   and not _same_organ_code(code, pecoma_site) for _s, code in codes)
+        return any(_cancer_code_elsewhere(code, pecoma_site) for code in codes)
     words = m.lower_words(cond.get("code"))
     if _NOT_PRESENT_WORDS.search(words):
         return False
-    if pecoma_site is not None and any(w in words for w in _ORGAN_WORDS.get(pecoma_site, ())):
-        return False  # the PEComa's organ: the same tumour
     return bool(_MALIGNANT_WORDS.search(words)) or (
         m.PRIMARY_PROFILE in m.profiles(cond) and not words)
+
+
+def same_tumour(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
+    """Whether a Condition beside the PEComa Condition records the same tumour: a
+    malignancy of the PEComa's own organ, coded ICD-10 (C55 beside a uterine PEComa) with
+    no code of a cancer elsewhere, or, not so coded, named a malignant neoplasm of that
+    organ (the problem-list or encounter-diagnosis entry "Malignant neoplasm of uterus"
+    beside a uterine PEComa). A metastasis, a benign lesion, a history, and any Condition
+    beside a PEComa at a site the guideline does not name ('other': no organ to compare)
+    is none."""
+    if pecoma_site is None or _is_metastasis(cond):
+        return False
+    codes = _icd10_codes(cond)
+    if codes:
+        return (any(_same_organ_code(code, pecoma_site) for code in codes)
+                and not any(_cancer_code_elsewhere(code, pecoma_site) for code in codes))
+    words = m.lower_words(cond.get("code"))
+    return (not _NOT_PRESENT_WORDS.search(words)
+            and any(w in words for w in _ORGAN_WORDS.get(pecoma_site, ()))
+            and (bool(_MALIGNANT_WORDS.search(words)) or m.PRIMARY_PROFILE in m.profiles(cond)))
+
+
+def _icd10_codes(cond: Mapping[str, Any]) -> list[str]:
+    return [code for system, code in codings(cond.get("code")) if system in (m.ICD10CM, m.ICD10)]
+
+
+def _cancer_code_elsewhere(code: str, pecoma_site: str | None) -> bool:
+    """An ICD-10 code of a primary cancer of another organ than the PEComa's. C44 skin, C48
+    retroperitoneum and peritoneum, C49 soft tissue (where a PEComa is often billed),
+    C77-C79 secondaries, C80 unspecified: none is another primary."""
+    return (code[:1] == "C" and code[:3] not in ("C44", "C48", "C49", "C77", "C78", "C79", "C80")
+            and not _same_organ_code(code, pecoma_site))
 
 
 #: ICD-10 categories of the organs a PEComa primary site names (a malignancy of the same

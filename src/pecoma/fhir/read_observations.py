@@ -16,7 +16,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
 from pecoma.fhir import mcode as m
-from pecoma.fhir.read_conditions import about_conditions, of_the_pecoma
+from pecoma.fhir.read_conditions import about_conditions, of_the_pecoma, same_tumour
 from pecoma.fhir.reading import (
     Reader,
     as_list,
@@ -24,6 +24,7 @@ from pecoma.fhir.reading import (
     day_of,
     effective_time,
     enum_extension,
+    extension,
     has_code,
     instant,
     project_code,
@@ -338,17 +339,21 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 
 
 def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
-    """Why a tumour size is not the primary PEComa's (a metastasis, a benign lesion), or
-    ``None``. Its ``focus`` names a Condition other than the primary, or something the
-    record does not hold whose kind cannot be told (the safer reading: a size left
-    unknown makes the risk indeterminate, never falsely low); or its ``bodySite`` names
-    an organ other than the primary's, or one pecoma cannot compare with it. No focus and
-    no bodySite, or a focus on the primary Condition or on no Condition (a BodyStructure,
-    a Specimen): the primary's, as before."""
+    """Why a tumour size is not the primary PEComa's (a metastasis, a benign lesion, a
+    lesion of the other kidney), or ``None``. Its ``focus`` names a Condition that is
+    neither the primary nor the same tumour recorded again (``read_conditions.same_tumour``:
+    "Malignant neoplasm of uterus" beside a uterine PEComa), or something the record does
+    not hold whose kind cannot be told (the safer reading: a size left unknown makes the
+    risk indeterminate, never falsely low); or its ``bodySite``, or the ``location`` of
+    the BodyStructure (an mCODE Tumor) its focus names, is another site than the
+    primary's, or the other side (both sides stated). No focus and no bodySite, or a focus
+    on the primary Condition, a Specimen, a BodyStructure at its site: the primary's. Two
+    sites read as 'other' cannot be told apart by their words: read, as before."""
     cond = r.primary
     if cond is None:
         return None
     primary = r.labels.get(id(cond), "the PEComa Condition")
+    primary_site = r.data.get("tumour", {}).get("primary_site")
     for ref in as_list(obs.get("focus")):
         target = reference_of(ref)
         if target is None:
@@ -358,26 +363,77 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
         found = _focused(r, obs, target)
         kind = (str(found.get("resourceType")) if found is not None
                 else target.rsplit("/", 2)[-2] if target.count("/") else "")
+        if found is not None and kind == "BodyStructure":
+            # an mCODE Tumor: measured where it is located, and of the Condition it names
+            elsewhere = _other_site(r, found.get("location"),
+                                    as_list(found.get("locationQualifier")))
+            if elsewhere is not None:
+                return (f"its focus ({show_value(target, 80)}) is a tumour whose location "
+                        f"{elsewhere}")
+            related = extension(found, m.RELATED_CONDITION) or {}
+            target = reference_of(related.get("valueReference")) or ""
+            found = r.resolve(target) if target else None
+            if found is None or found.get("resourceType") != "Condition":
+                continue
+            kind = "Condition"
         if found is cond or kind not in ("Condition", ""):
             continue  # the tumour, the specimen, an imaging study: no other lesion named
         if found is None:
             return (f"its focus ({show_value(target, 80)}) is not in the record, so which "
                     f"lesion was measured cannot be told (not shown to be the PEComa, "
                     f"{primary})")
-        return (f"its focus ({show_value(target, 80)}) is another Condition than the "
-                f"PEComa ({primary}): a size of another lesion")
-    site_given = obs.get("bodySite")
-    if not isinstance(site_given, dict):
+        if not same_tumour(found, primary_site):
+            return (f"its focus ({show_value(target, 80)}) is another Condition than the "
+                    f"PEComa ({primary}): a size of another lesion")
+        side, own = _condition_side(found), _condition_side(cond)
+        if side is not None and own is not None and side != own:
+            return (f"its focus ({show_value(target, 80)}) is a tumour of the {side} side, "
+                    f"the PEComa ({primary}) of the {own}: a size of another lesion")
+    return _other_site(r, obs.get("bodySite"), [], "its bodySite ")
+
+
+def _other_site(r: Reader, concept: Any, qualifiers: list[Any], what: str = "") -> str | None:
+    """Why a body site measured (a bodySite, a BodyStructure's location and its
+    qualifiers) is not the PEComa's, or ``None``: another site than the primary's, or the
+    other side when both state one. None given, or two sites read as 'other': ``None``."""
+    if not isinstance(concept, dict) or r.primary is None:
         return None
-    site = site_of([site_given], PrimarySite)
+    site = site_of([concept], PrimarySite)
     primary_site = r.data.get("tumour", {}).get("primary_site")
-    shown = show_value(m.lower_words(site_given) or codings(site_given), 60)
+    shown = show_value(m.lower_words(concept) or codings(concept), 60)
     if site != primary_site:
-        return f"its bodySite ({shown}) is another site ({site}) than the PEComa's ({primary_site})"
-    if site == PrimarySite.other.value and not _same_site(site_given, cond):
-        return (f"its bodySite ({shown}) names a site pecoma cannot compare with the "
-                "PEComa's (other): not shown to be the PEComa")
+        return f"{what}({shown}) is another site ({site}) than the PEComa's ({primary_site})"
+    side, own = _side([concept, *qualifiers]), _condition_side(r.primary)
+    if side is not None and own is not None and side != own:
+        return f"{what}({shown}) is the {side} side, the PEComa's the {own}: another lesion"
     return None
+
+
+def _condition_side(cond: Mapping[str, Any]) -> str | None:
+    """The side a Condition states: by its bodySite, else in its code's words."""
+    return _side(as_list(cond.get("bodySite"))) or _side([cond.get("code")])
+
+
+_SIDE_WORDS: Final = re.compile(r"\b(left|right)\b")
+
+
+def _side(concepts: Iterable[Any]) -> str | None:
+    """The side ('left', 'right') body sites state: a laterality or location qualifier
+    (the mCODE extensions, or a BodyStructure's ``locationQualifier``: SNOMED CT 7771000,
+    24028007), a one-sided SNOMED CT body structure ("Right kidney structure"), or the
+    word; ``None`` when they state none, or both (bilateral)."""
+    sides: set[str] = set()
+    for concept in concepts:
+        if not isinstance(concept, dict):
+            continue
+        qualifiers = [e.get("valueCodeableConcept") for e in as_list(concept.get("extension"))
+                      if isinstance(e, dict)
+                      and e.get("url") in (m.LATERALITY_QUALIFIER, m.LOCATION_QUALIFIER)]
+        for x in (concept, *qualifiers):
+            sides.update(c.SNOMED_SIDE[code] for system, code in codings(x)
+                         if system == c.SNOMED and code in c.SNOMED_SIDE)
+            sides.update(_SIDE_WORDS.findall(m.lower_words(x)))
+    return sides.pop() if len(sides) == 1 else None
 
 
 def _focused(r: Reader, obs: Mapping[str, Any], target: str) -> Mapping[str, Any] | None:
@@ -387,13 +443,6 @@ def _focused(r: Reader, obs: Mapping[str, Any], target: str) -> Mapping[str, Any
         return next((x for x in as_list(obs.get("contained"))
                      if isinstance(x, dict) and x.get("id") == target[1:]), None)
     return r.resolve(target)
-
-
-def _same_site(concept: Mapping[str, Any], primary: Mapping[str, Any]) -> bool:
-    """Whether a bodySite shares a code or its words with one of the PEComa Condition's."""
-    codes, words = set(codings(concept)), m.lower_words(concept)
-    return any(codes & set(codings(x)) or (words and words == m.lower_words(x))
-               for x in as_list(primary.get("bodySite")))
 
 
 def _cm(size: Mapping[str, Any]) -> float:
@@ -421,10 +470,12 @@ def _molecular_test(obs: Mapping[str, Any]) -> bool:
 def _rearrangement(r: Reader, obs: Mapping[str, Any], where: str) -> str | None:
     """A molecular test named by a marker (``observation_kind`` 'molecular'), read for
     ``molecular.tfe3_fusion`` when it is a TFE3 rearrangement test (break-apart FISH, a
-    fusion or translocation named) that says plainly positive or negative (or not
-    performed): 'present', 'absent', 'not_done'. Anything else is not read, with a note:
-    a test of another gene, one also named an immunostain, a FISH naming no
-    rearrangement, a result not plainly positive or negative. Never read as a stain."""
+    fusion or translocation named, or a plain "TFE3 FISH": in PEComa practice the
+    break-apart test) that says plainly positive or negative (or not performed):
+    'present', 'absent', 'not_done'. Anything else is not read, with a note: a test of
+    another gene, one also named an immunostain, a TFE3 test naming neither a
+    rearrangement nor an in situ hybridisation (sequencing), or a FISH of its copy number
+    (amplification), a result not plainly positive or negative. Never read as a stain."""
     words = f"{m.lower_words(obs.get('code'))} {m.lower_words(obs.get('method'))}"
 
     def unread(why: str) -> None:
@@ -437,9 +488,10 @@ def _rearrangement(r: Reader, obs: Mapping[str, Any], where: str) -> str | None:
     elif "tfe3" not in m.genes(obs.get("code")):
         unread("a molecular test (in situ hybridisation, rearrangement, sequencing) of a "
                "gene whose result the case does not record")
-    elif not m.REARRANGEMENT_WORDS.search(words):
-        unread("a molecular test of TFE3 that names no rearrangement (break-apart, fusion, "
-               "translocation)")
+    elif not (m.REARRANGEMENT_WORDS.search(words) or (
+            m.IN_SITU_WORDS.search(words) and not m.COPY_NUMBER_WORDS.search(words))):
+        unread("a molecular test of TFE3 that is no rearrangement test (names no break-apart, "
+               "fusion or translocation, nor is a FISH of no copy number)")
     elif (absent := _absent_reason(obs)) is not None:
         if any(k.startswith("value") for k in obs):
             unread("it gives a result and a dataAbsentReason, which contradict each other")
