@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -396,6 +397,39 @@ class TestFhirServerFallback:
         d1, d2 = (r.json()["cards"][0]["detail"] for r in (r1, r2))
         assert d1.split("*pecoma knowledge")[0] == d2.split("*pecoma knowledge")[0]
 
+    @pytest.mark.parametrize("token", ["tökén-é", "tok en", "tok\r\nX-Other: 1", "=abc"])
+    def test_an_access_token_that_is_no_bearer_token_is_a_400(self, token: str) -> None:
+        """A bearer token is ASCII (RFC 6750 b64token): a non-ASCII access_token had made
+        the call a 500 with no card at all (the HTTP client cannot write it in a header).
+        Now a 400 naming the field, without its value, and the server is not asked."""
+        bundle = example("low-risk")
+        prefetch = prefetch_of(bundle)
+        prefetch["observations"] = None
+        with fhir_server(bundle) as (url, rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url, fhirAuthorization=bearer(token))
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        [error] = r.json()["errors"]
+        assert (error["path"], error["value"]) == ("fhirAuthorization.access_token",
+                                                   "(not shown)")
+        assert "b64token" in error["rule"] and rec.requests == []
+
+    def test_a_jwt_or_opaque_access_token_is_sent(self) -> None:
+        """Control: a token of every b64token character (a JWT's dots, base64's +/ and
+        padding) is accepted and sent to the allowed server as it came."""
+        bundle = example("low-risk")
+        prefetch = prefetch_of(bundle)
+        prefetch["observations"] = None
+        token = "eyJhbGci.eyJzdWIi-_~+/9.sig=="
+        with fhir_server(bundle, token=token) as (url, rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url, fhirAuthorization=bearer(token))
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        assert {auth for _p, auth in rec.requests} == {f"Bearer {token}"}
+
 
 class TestBadRequests:
     def test_nothing_readable_says_so(self, client: TestClient) -> None:
@@ -744,6 +778,119 @@ class TestFeedback:
         r = client.post(f"/cds-services/{ORDER_SELECT}/feedback",
                         json={"feedback": [good, {**good, "outcome": "maybe"}]})
         assert r.status_code == 400 and len(svc.store().feedback()) == before
+
+    @pytest.mark.parametrize("stamp", ["9999-12-31T23:00:00-05:00",
+                                       "0001-01-01T01:00:00+05:00",
+                                       "2200-01-01T00:00:00Z", "1899-12-31T23:59:59Z"])
+    def test_a_timestamp_outside_the_dates_pecoma_accepts_is_a_400(self, stamp: str) -> None:
+        """outcomeTimestamp near the calendar's ends (valid ISO 8601: its instant in UTC
+        is in year 10000 or year 0) had made a 500 and lost the whole batch; a time
+        outside 1900-2199 (pecoma's dates everywhere) had been written to the board's
+        decisions. Now a 400 problem on the field, and nothing is stored."""
+        client, svc = make_client()
+        card = self._card(client)
+        before = len(svc.store().feedback())
+        r = self._send(client, card=card["uuid"], outcome="overridden",
+                       outcomeTimestamp=stamp)
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        [error] = r.json()["errors"]
+        assert error["path"] == "feedback[0].outcomeTimestamp"
+        assert "between 1900-01-01 and 2199-12-31" in error["rule"]
+        assert len(svc.store().feedback()) == before
+
+    @pytest.mark.parametrize("stamp", ["2026-11-28T23:30:00-05:00",
+                                       "1900-01-01T01:00:00+01:00",
+                                       "2199-12-31T18:59:59-05:00"])
+    def test_a_timestamp_with_any_offset_is_kept_as_its_instant(self, stamp: str) -> None:
+        """Control: a time with an offset is kept, as the instant it names, up to the
+        edges of the range (in UTC)."""
+        client, svc = make_client()
+        card = self._card(client)
+        r = self._send(client, card=card["uuid"], outcome="overridden",
+                       outcomeTimestamp=stamp)
+        assert r.status_code == 200, r.text
+        kept = svc.store().feedback()[-1].outcome_at
+        given = dt.datetime.fromisoformat(stamp).astimezone(dt.UTC).replace(tzinfo=None)
+        assert kept.replace(tzinfo=None) == given
+
+    @pytest.mark.parametrize("tail", ["-garbage", "0", " "])
+    def test_a_card_uuid_with_more_after_it_names_no_card(self, tail: str) -> None:
+        """The card is named by its whole uuid: one with anything after it had been taken
+        as the card its first 36 characters name, and the feedback stored against it."""
+        client, svc = make_client()
+        card = self._card(client)
+        before = len(svc.store().feedback())
+        r = self._send(client, card=card["uuid"] + tail, outcome="overridden")
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["path"] == "feedback[0].card"
+        assert len(svc.store().feedback()) == before
+
+
+#: Markdown and HTML a FHIR server's answer might carry in its own words.
+EVIL = "[Open chart](http://evil.example/phish) <img src=x onerror=alert(1)>"
+#: A link or an HTML tag that a Markdown renderer would act on (not escaped).
+_LIVE = re.compile(r"(?<!\\)\[Open chart|(?<!\\)\]\(http|(?<!\\)<img")
+
+
+def _spelling_markdown(prefetch: dict[str, Any]) -> None:
+    """Prefetch parts whose answer quotes Markdown: an OperationOutcome issue's code and
+    severity, a resourceType, a ``total`` (each makes its part unknown, with why)."""
+    def outcome(severity: str, code: str) -> dict[str, Any]:
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": severity, "code": code}]}}]}
+    prefetch["allergies"] = outcome("error", EVIL)
+    prefetch["medications"] = outcome(EVIL, "suppressed")
+    prefetch["medication_dispenses"] = {"resourceType": "Bundle", "type": "searchset",
+                                        "entry": [{"resource": {"resourceType": EVIL,
+                                                                "id": "x"}}]}
+    prefetch["procedures"]["total"] = EVIL
+
+
+class TestUnreadPartsOnTheCard:
+    """The reasons a part of the record could not be read quote the EHR's or the FHIR
+    server's answer; on a card they are escaped, as every word from the record is."""
+
+    def test_patient_view_reasons_spell_no_link_or_html(self, client: TestClient) -> None:
+        """The list "Parts of the record that could not be read" (and the conditional
+        recommendations quoting the allergy list's reason) had printed the answer's
+        severity, code, total and resourceType as they came: a card could carry a
+        clickable link or raw HTML."""
+        bundle = example("metastatic-lung-metachronous")
+        prefetch = prefetch_of(bundle)
+        _spelling_markdown(prefetch)
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        details = [c["detail"] for c in r.json()["cards"]]
+        unread = [d.split("**Parts of the record that could not be read**")[1]
+                  for d in details if "**Parts of the record that could not be read**" in d]
+        assert unread and all(d.count("evil.example") >= 4 for d in unread)
+        assert all(not _LIVE.search(d) for d in details), details
+        assert "\\[Open chart\\](http://evil.example/phish) \\<img" in unread[0]
+
+    def test_order_select_reasons_spell_no_link_or_html(self, client: TestClient) -> None:
+        """The same on order-select's card, where the allergy list's reason is also why
+        no mTOR-inhibitor order is proposed."""
+        body = order_body("metastatic-lung-metachronous", {"text": "doxorubicin"})
+        _spelling_markdown(body["prefetch"])
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 200
+        details = [c["detail"] for c in r.json()["cards"]]
+        assert any("evil.example" in d for d in details)
+        assert all(not _LIVE.search(d) for d in details), details
+
+    def test_plain_reasons_read_as_before(self, client: TestClient) -> None:
+        """Control: a reason in plain words is written as it was."""
+        bundle = example("metastatic-lung-metachronous")
+        prefetch = prefetch_of(bundle)
+        prefetch["allergies"] = None
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert ("- the allergies and intolerances: the EHR sent no data for it (prefetch "
+                "null or absent); no fhirServer was given to fetch it from"
+                in r.json()["cards"][0]["detail"])
 
 
 class TestCors:

@@ -68,10 +68,11 @@ def client_for(issuers: dict[str, TrustedIssuer] | None = None) -> TestClient:
     return TestClient(app_for(issuers))
 
 
-def call(client: TestClient, bearer: str | None, path: str = PATIENT_VIEW) -> Any:
+def call(client: TestClient, bearer: str | None, path: str = PATIENT_VIEW,
+         scheme: str = "Bearer ") -> Any:
     bundle = example("low-risk")
     body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
-    headers = {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
+    headers = {"Authorization": f"{scheme}{bearer}"} if bearer is not None else {}
     return client.post(f"/cds-services/{path}", json=body, headers=headers)
 
 
@@ -131,6 +132,19 @@ class TestAccepted:
 
     def test_discovery_needs_no_token(self) -> None:
         assert client_for().get("/cds-services").status_code == 200
+
+    @pytest.mark.parametrize("scheme", ["bearer ", "BEARER ", "bEaReR   "])
+    def test_the_scheme_in_any_case(self, scheme: str) -> None:
+        """An authentication scheme is a case-insensitive token (RFC 7235 section 2.1):
+        a valid token sent as 'bearer <JWT>' (a gateway may rewrite the header) had been
+        refused with the 401."""
+        assert call(client_for(), token(), scheme=scheme).status_code == 200
+
+    @pytest.mark.parametrize("ago", [0, 600, -20])
+    def test_nbf_now_past_or_within_the_leeway(self, ago: int) -> None:
+        """Control: a token valid from now, from ten minutes ago, or from 20 s ahead
+        (inside the 30 s clock leeway allowed for iat and exp) is accepted."""
+        assert call(client_for(), token(nbf=int(time.time()) - ago)).status_code == 200
 
 
 class TestRejected:
@@ -195,6 +209,30 @@ class TestRejected:
         raw = jws.serialize_compact(head, payload.encode(), RSA, algorithms=["RS384"])
         assert "Infinity" in base64.urlsafe_b64decode(raw.split(".")[1] + "==").decode()
         assert_bare_401(call(client_for(), raw))
+
+    @pytest.mark.parametrize("claim", ["exp", "iat"])
+    def test_an_integer_beyond_a_float_is_refused(self, claim: str) -> None:
+        """exp or iat = 10**400 (valid JSON, signed by a trusted key) had made a 500
+        (OverflowError converting it to a float) instead of the one 401."""
+        assert_bare_401(call(client_for(), token(**{claim: 10**400})))
+
+    @pytest.mark.parametrize("nbf", [1800, 120])
+    def test_not_before_in_the_future(self, nbf: int) -> None:
+        """RFC 7519 section 4.1.5: a JWT must not be accepted before its nbf; one not
+        valid for another 30 or 2 minutes (beyond the 30 s leeway) had been accepted and
+        its jti used up."""
+        assert_bare_401(call(client_for(), token(nbf=int(time.time()) + nbf)))
+
+    @pytest.mark.parametrize("nbf", ["0", True, 10**400], ids=["string", "true", "10**400"])
+    def test_nbf_must_be_a_number(self, nbf: Any) -> None:
+        """nbf, when given, follows the rule of exp and iat: a finite number; a string,
+        a boolean or an integer beyond a float's range had been ignored."""
+        assert_bare_401(call(client_for(), token(nbf=nbf)))
+
+    def test_another_scheme_is_refused(self) -> None:
+        """Control: only the Bearer scheme, in whatever case, carries the JWT."""
+        assert_bare_401(call(client_for(), token(), scheme="Basic "))
+        assert_bare_401(call(client_for(), token(), scheme="Bearer2 "))
 
     def test_issued_in_the_future(self) -> None:
         assert_bare_401(call(client_for(), token(iat=int(time.time()) + 600)))

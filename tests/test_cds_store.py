@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from pecoma.store import Repository, open_registry
 from pecoma.store.cds import CardRecord, CdsLimits, CdsStore, FeedbackRecord
+from pecoma.store.models import CdsJti
 
 from registry_support import db_url  # noqa: F401 (fixture)
 
@@ -64,6 +66,53 @@ def test_full_replay_cache_fails_closed(repo: Repository) -> None:
     assert not s.claim_jti("i", "j-new", exp)  # refused rather than forgetting one
     clock.now = exp + dt.timedelta(seconds=1)  # once they expire, room again
     assert s.claim_jti("i", "j-new", clock.now + dt.timedelta(minutes=5))
+
+
+def _jti_rows(repo: Repository) -> int:
+    with repo.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(CdsJti)) or 0
+
+
+def _answer(s: CdsStore, n: int, expires: dt.datetime) -> None:
+    """One hook call with cards, as the router makes it: the JWT's jti claimed, the cards
+    issued, and the cards pruned when that write is due."""
+    assert s.claim_jti("iss", f"call-{n}", expires)
+    s.issue([card(n)])
+    if s.prune_due():
+        s.prune_cards()
+
+
+def test_expired_tokens_go_while_calls_give_cards(repo: Repository) -> None:
+    """A call with cards claims a jti and then issues its cards. The two had drawn on one
+    counter of writes, so every pruning turn fell to the cards and the replay cache was
+    never pruned: its expired rows stayed for ever. Now each job counts its own turns."""
+    clock = Clock()
+    s = store(repo, clock, prune_every=2)
+    soon = T0 + dt.timedelta(seconds=1)
+    for n in range(10):
+        _answer(s, n, soon)
+    assert _jti_rows(repo) == 10
+    clock.now = soon + dt.timedelta(seconds=1)  # those ten tokens have expired
+    for n in range(10, 20):
+        _answer(s, n, clock.now + dt.timedelta(minutes=5))
+    assert _jti_rows(repo) == 10  # only the unexpired ones are kept
+
+
+def test_replay_cache_never_passes_its_bound(repo: Repository) -> None:
+    """max_jti had been looked at on one claim in prune_every (200) only, and with cards
+    never: 750 rows were kept with max_jti = 100. Now two workers together keep at most
+    max_jti unexpired tokens and refuse the rest (fail closed), and a replay is still
+    refused."""
+    clock = Clock()
+    workers = [store(repo, clock, max_jti=100), store(repo, clock, max_jti=100)]
+    exp = T0 + dt.timedelta(minutes=5)
+    taken = [workers[n % 2].claim_jti("iss", f"j{n}", exp) for n in range(150)]
+    assert sum(taken) == 100 and taken[:100] == [True] * 100
+    assert _jti_rows(repo) == 100
+    assert not workers[0].claim_jti("iss", "j1", exp)  # a replay
+    clock.now = exp + dt.timedelta(seconds=1)  # once they expire, room again
+    assert workers[1].claim_jti("iss", "j-new", clock.now + dt.timedelta(minutes=5))
+    assert _jti_rows(repo) == 1
 
 
 def test_report_expires_and_token_is_not_stored(repo: Repository) -> None:

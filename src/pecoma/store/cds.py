@@ -21,11 +21,15 @@ declined with the override reason), the one table of decisions the registry's
 concordance reads; those rows are never pruned.
 
 Expired rows (``jti``, reports), old cards and old feedback are deleted, and the row
-counts checked, on every ``prune_every``-th write of a process (an expired report or
-token is refused all the same; the cards and reports after the answer has been sent,
-:meth:`CdsStore.prune_cards`): above the bound, the oldest rows go, except for the
-replay cache, which refuses new tokens instead (forgetting a ``jti`` would let a replay
-through: it fails closed). Writes are short transactions: one insert per JWT claim; the
+counts checked, on every ``prune_every``-th write of a process of that kind (the replay
+cache, the cards with their reports and the feedback each count their own writes, so a
+call that claims a ``jti`` and then issues cards leaves both their turns; an expired
+report or token is refused all the same; the cards and reports after the answer has
+been sent, :meth:`CdsStore.prune_cards`): above the bound, the oldest rows go, except
+for the replay cache, which refuses new tokens instead (forgetting a ``jti`` would let a
+replay through: it fails closed), and is counted whenever this process may have used up
+its share of the room left (:meth:`CdsStore.claim_jti`), so it never passes
+``max_jti``. Writes are short transactions: one insert per JWT claim; the
 cards and the report of one answer are one transaction (on PostgreSQL one statement, so
 one round trip to the server; on SQLite two inserts). The jti claim
 relies on the primary key, so two workers seeing the same ``jti`` at the same moment
@@ -176,7 +180,9 @@ class CdsStore:
         self.engine = engine
         self.limits = limits or CdsLimits()
         self.clock = clock
-        self._writes = itertools.count(1)
+        #: Writes of this process, one count per job, so that one job's turn never falls
+        #: to another (a call with cards claims a jti and then issues its cards).
+        self._writes = {job: itertools.count(1) for job in ("cds_jti", "cards", "feedback")}
         self._room: dict[str, int] = {}  # rows this process may add before counting again
         self._room_lock = threading.Lock()
         size = getattr(engine.pool, "size", None)
@@ -215,8 +221,9 @@ class CdsStore:
             raise StoreError("the registry database cannot store the CDS service's data "
                              f"({type(exc).__name__})") from exc
 
-    def _count_due(self) -> bool:
-        return next(self._writes) % self.limits.prune_every == 0
+    def _count_due(self, job: str) -> bool:
+        """Whether this write of ``job`` is a ``prune_every``-th one of the process."""
+        return next(self._writes[job]) % self.limits.prune_every == 0
 
     @staticmethod
     def _keep_newest(session: Session | Connection, column: Any, bound: int) -> int:
@@ -255,22 +262,33 @@ class CdsStore:
     def claim_jti(self, issuer: str, jti: str, expires: dt.datetime) -> bool:
         """Record a token's ``jti``; False when already seen (a replay) or the cache is full.
 
-        One insert per call; expired rows are deleted (and the count checked) on every
-        ``prune_every``-th claim. A key still held by an expired row that was not pruned
-        yet is taken over (the token it stood for can no longer be replayed)."""
+        One insert per call; expired rows are deleted on every ``prune_every``-th claim of
+        the process, and before each count. The table is counted when this process may
+        have used up its share of the room left below ``max_jti`` (as
+        :meth:`_keep_within` shares it out; at every claim once the cache is nearly
+        full): at ``max_jti`` the claim is refused rather than an unexpired ``jti``
+        forgotten. A key still held by an expired row that was not pruned yet is taken
+        over (the token it stood for can no longer be replayed)."""
         now = self._now()
         key = _digest(issuer, jti)
-        check = self._count_due()
+        prune = self._count_due("cds_jti")
+        with self._room_lock:
+            count = self._room.get("cds_jti", 0) <= 0
         row = insert(CdsJti).values(key=key, expires_at=_utc(expires))
         try:
             try:
                 with self._writing(), self.engine.begin() as conn:
-                    if check:
+                    if prune or count:
                         conn.execute(delete(CdsJti).where(CdsJti.expires_at < now))
+                    if count:
                         total = conn.scalar(select(func.count()).select_from(CdsJti)) or 0
+                        with self._room_lock:
+                            self._room["cds_jti"] = max(
+                                0, self.limits.max_jti - total) // SHARERS
                         if total >= self.limits.max_jti:
-                            return False
+                            return False  # full: fail closed
                     conn.execute(row)
+                self._added("cds_jti", 1)
                 return True
             except IntegrityError:
                 with self._writing(), self.engine.begin() as conn:
@@ -279,6 +297,7 @@ class CdsStore:
                     if not gone:
                         return False  # seen before, by this worker or another: a replay
                     conn.execute(row)
+                self._added("cds_jti", 1)
                 return True
         except IntegrityError:
             return False  # another worker took the expired key over at the same moment
@@ -333,7 +352,7 @@ class CdsStore:
     def prune_due(self) -> bool:
         """Whether this write of the process is a ``prune_every``-th one (see
         :meth:`prune_cards`)."""
-        return self._count_due()
+        return self._count_due("cards")
 
     def prune_cards(self) -> None:
         """Delete expired reports and cards past their retention, then the oldest beyond
@@ -372,9 +391,12 @@ class CdsStore:
         return result if isinstance(result, str) else None
 
     def card(self, uuid: str) -> CardRecord | None:
-        """The card issued under ``uuid``, if still kept."""
+        """The card issued under ``uuid`` (the whole of it), if still kept."""
+        if len(uuid) != 36:
+            return None  # no card's: a uuid with more after it is not that card's
+
         def work(session: Session) -> CardRecord | None:
-            row = session.get(CdsCard, uuid[:36])
+            row = session.get(CdsCard, uuid)
             if row is None:
                 return None
             return CardRecord(
@@ -392,7 +414,7 @@ class CdsStore:
     def add_feedback(self, entries: Sequence[FeedbackRecord]) -> None:
         """Store feedback entries (all or none)."""
         now = self._now()
-        prune = self._count_due()
+        prune = self._count_due("feedback")
         lim = self.limits
 
         def work(session: Session) -> None:

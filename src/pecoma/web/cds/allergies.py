@@ -44,7 +44,7 @@ from pecoma.fhir.allergies import CATCH_ALL, read_allergies
 from pecoma.fhir.medications import INGREDIENTS
 from pecoma.fhir.reading import Planned
 from pecoma.knowledge import load_knowledge
-from pecoma.web.cds.cards import Answer, md_item
+from pecoma.web.cds.cards import Answer, md_item, md_text
 
 __all__ = ["INTOLERANCE", "DrugSafety", "drug_name", "drug_safety", "intolerance_item",
            "ruled_out_card"]
@@ -119,8 +119,10 @@ class DrugSafety:
                            f"({self.history})")
         ruled = self.ruled_out(agent)
         if self.unreadable is not None:
+            # the reason may quote the EHR's answer: escaped, as in the list of the parts
+            # of the record not read (cards.md_unknown)
             reasons.append("the patient's allergies and intolerances could not be read "
-                           f"({self.unreadable})")
+                           f"({md_text(self.unreadable)})")
         elif ruled is not None:
             reasons.append(ruled)
         elif self.unidentified:

@@ -114,7 +114,10 @@ def _cut(text: str) -> str:
 
 
 def md_unknown(unknown: dict[str, str]) -> str:
-    """The parts of the record pecoma could not read, each with why (never "none")."""
+    """The parts of the record pecoma could not read, each with why (never "none"). The
+    reasons may quote the EHR's or the FHIR server's answer (an OperationOutcome's
+    severity and code, a ``total``, resource types), so they are escaped here, where every
+    card writes them (:func:`md_text`)."""
     if not unknown:
         return ""
     drugs = unknown.keys() & {*MEDICATION_KEYS, "allergies", UNIDENTIFIED_MEDICATIONS,
@@ -122,7 +125,7 @@ def md_unknown(unknown: dict[str, str]) -> str:
     lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent: "
              "the facts they would give are taken as unknown"
              + (", and advice naming a drug is conditional):" if drugs else "):")]
-    lines += [f"- {PREFETCH_MEANING.get(k, k)}: {why}" for k, why in unknown.items()]
+    lines += [f"- {PREFETCH_MEANING.get(k, k)}: {md_text(why)}" for k, why in unknown.items()]
     return "\n".join(lines)
 
 

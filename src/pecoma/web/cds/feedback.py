@@ -2,7 +2,8 @@
 
 Body: ``{"feedback": [item, ...]}``, each item with
 
-* ``card``: the uuid of a card this service issued (and still keeps), of this service;
+* ``card``: the uuid of a card this service issued (and still keeps), of this service,
+  the whole of it (a uuid with more after it names no card);
 * ``outcome``: ``accepted`` or ``overridden``;
 * ``acceptedSuggestions``: required when accepted, forbidden when overridden; a list of
   ``{"id": uuid}`` naming suggestions the card offered (at most one: cards offer
@@ -10,7 +11,8 @@ Body: ``{"feedback": [item, ...]}``, each item with
 * ``overrideReason``: only when overridden, optional; ``reason`` (a Coding from the
   card's ``overrideReasons``) and/or ``userComment`` (a string of at most 1000
   characters);
-* ``outcomeTimestamp``: an ISO 8601 date-time with its time zone.
+* ``outcomeTimestamp``: an ISO 8601 date-time with its time zone, its instant in UTC
+  between 1900-01-01 and 2199-12-31 (the dates pecoma accepts).
 
 All items are checked first; any broken rule gives one 400 problem listing each, and
 nothing is stored. Stored entries (``cds_feedback``) carry the card's record ids and
@@ -23,6 +25,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from pecoma.dates import EARLIEST, LATEST, range_rule
 from pecoma.errors import FieldIssue
 from pecoma.store.cds import CardRecord, FeedbackRecord
 from pecoma.web.problems import ApiProblem
@@ -33,13 +36,19 @@ COMMENT_MAX = 1000
 
 
 def _timestamp(value: Any) -> dt.datetime | None:
+    """The date-time, or ``None`` when it is none, has no time zone, or its instant (in
+    UTC, as it is stored) falls outside the dates pecoma accepts (1900-2199: a time near
+    the calendar's ends, 9999-12-31T23:00-05:00, is not even a date-time in UTC)."""
     if not isinstance(value, str) or "T" not in value:
         return None
     try:
         stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
+        utc = stamp.astimezone(dt.UTC) if stamp.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return stamp if stamp.tzinfo is not None else None
+    if utc is None or range_rule(utc.date()) is not None:
+        return None
+    return stamp
 
 
 def _item(item: dict[str, Any], path: str, service: str,
@@ -59,7 +68,9 @@ def _item(item: dict[str, Any], path: str, service: str,
     if stamp is None:
         issues.append(FieldIssue(f"{path}.outcomeTimestamp",
                                  repr(item.get("outcomeTimestamp"))[:40],
-                                 "must be an ISO 8601 date-time with a time zone"))
+                                 "must be an ISO 8601 date-time with a time zone, "
+                                 f"between {EARLIEST.isoformat()} and "
+                                 f"{LATEST.isoformat()} (UTC)"))
     accepted = item.get("acceptedSuggestions")
     ids: list[str] = []
     if accepted is not None:

@@ -2,14 +2,16 @@
 
 Rules, each failure the same 401 (problem details that never say which rule failed):
 
-* ``Authorization: Bearer <JWT>``; the header's ``alg`` is RS384 or ES384 and it names a
-  ``kid`` (required by the specification);
+* ``Authorization: Bearer <JWT>`` (the scheme in any case, RFC 7235); the header's
+  ``alg`` is RS384 or ES384 and it names a ``kid`` (required by the specification);
 * ``iss`` is a trusted issuer; a ``jku`` header, when present, is on that issuer's
   allow-list of JWK Set URLs (keys come from the allow-listed URL, or from keys configured
   for the issuer);
 * the signature verifies; ``aud`` equals the URL of the service called; ``exp`` and
-  ``iat`` are finite numbers (not booleans, strings or NaN); ``exp`` is in the future
-  (with a small leeway) and at most an hour ahead; ``iat`` is not in the future; ``sub``
+  ``iat`` are finite numbers (not booleans, strings, NaN or an integer beyond a float's
+  range); ``exp`` is in the future (with a small leeway) and at most an hour ahead;
+  ``iat`` is not in the future; ``nbf``, when given, is such a number and not in the
+  future either (RFC 7519: not accepted before that time; the same leeway); ``sub``
   is optional, but a string when given; ``jti`` is present and has not been seen by any
   worker (the replay cache is the ``cds_jti`` table of the registry database, which keeps
   each ``jti`` until its token expires).
@@ -49,9 +51,14 @@ class Unauthorized(Exception):
 
 
 def _number(value: Any) -> float | None:
+    """A JSON number as a finite float; ``None`` for anything else (a boolean, NaN,
+    infinity, an integer too large for a float: ``10**400`` is valid JSON)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -80,9 +87,10 @@ class JwtVerifier:
     async def verify(self, authorization: str | None, audiences: tuple[str, ...],
                      claim: Claim) -> dict[str, Any]:
         """The verified claims of the bearer token in ``authorization``."""
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer":  # auth schemes are case-insensitive (RFC 7235)
             raise Unauthorized
-        token = authorization.removeprefix("Bearer ").strip()
+        token = token.strip()
         try:
             compact = jws.extract_compact(token.encode("ascii"))
             header = compact.protected
@@ -122,6 +130,10 @@ class JwtVerifier:
         iat = _number(claims.get("iat"))
         if iat is None or iat - self.leeway > now:
             raise Unauthorized
+        if "nbf" in claims:  # RFC 7519: not to be accepted before this time
+            nbf = _number(claims["nbf"])
+            if nbf is None or nbf - self.leeway > now:
+                raise Unauthorized
         if "sub" in claims and not isinstance(claims["sub"], str):
             raise Unauthorized
         jti = claims.get("jti")

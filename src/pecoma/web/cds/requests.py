@@ -6,9 +6,10 @@ than :data:`MAX_DEPTH`. The hook request's fields are checked per the specificat
 ``hook`` names this service's hook; ``hookInstance`` is a UUID; ``context.patientId`` a
 string; ``userId`` (required by both hooks) a ``Type/id`` reference to a Practitioner,
 PractitionerRole, Patient or RelatedPerson; ``fhirServer`` an http(s) URL;
-``fhirAuthorization`` only with a ``fhirServer``, and then with ``access_token``,
-``token_type`` "Bearer", ``expires_in``, ``scope`` and ``subject``; ``prefetch`` an
-object whose values are FHIR resources or null.
+``fhirAuthorization`` only with a ``fhirServer``, and then with ``access_token`` (a
+bearer token: ASCII ``b64token``, RFC 6750), ``token_type`` "Bearer", ``expires_in``,
+``scope`` and ``subject``; ``prefetch`` an object whose values are FHIR resources or
+null.
 Every rule broken is listed, by field, in one 400 problem.
 """
 
@@ -32,6 +33,9 @@ __all__ = ["MAX_DEPTH", "HookRequest", "check_request", "read_body"]
 #: Deepest nesting accepted; FHIR resources in practice stay far below it.
 MAX_DEPTH = 64
 _USER = re.compile(r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$")
+#: A bearer token (RFC 6750 section 2.1, ``b64token``): ASCII letters, digits and
+#: ``-._~+/``, then any ``=``. It goes into an ``Authorization`` header, which holds ASCII.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 _OTHER = bytes(b for b in range(256) if b not in b'[]{}"')  # all but brackets and quotes
@@ -103,9 +107,11 @@ def _authorization(auth: Any, issues: list[FieldIssue]) -> str | None:
         issues.append(FieldIssue("fhirAuthorization", _kind(auth), "must be an object"))
         return None
     token = auth.get("access_token")
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not _B64TOKEN.fullmatch(token):
         issues.append(FieldIssue("fhirAuthorization.access_token", "(not shown)",
-                                 "must be a non-empty string"))
+                                 "must be a bearer token: a non-empty string of ASCII "
+                                 "letters, digits and -._~+/ (then any '=': RFC 6750 "
+                                 "b64token)"))
         token = None
     if not isinstance(auth.get("token_type"), str) or auth["token_type"].lower() != "bearer":
         issues.append(FieldIssue("fhirAuthorization.token_type", repr(auth.get("token_type")),
