@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pecoma.web.cds.requests import max_depth
@@ -105,6 +105,7 @@ def test_other_perivascular_words_are_not_a_pecoma(text: str) -> None:
     assert not mentions_pecoma([_condition({"text": text})])
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a loaded machine
 @given(st.lists(st.sampled_from([" ", "\u00a0", "-", "\u2010", "\u2014", "\t", "\n",
                                  "\u202f", "\u3000"]), min_size=1, max_size=4),
        st.booleans(), st.sampled_from(["PERIVASCULAR", "Perivascular", "perivascular"]))
