@@ -113,12 +113,15 @@ class Recorder:
 @contextmanager
 def fhir_server(
     bundle: dict[str, Any], *, token: str | None = None, status: int = 200,
-    page_size: int = 5,
+    page_size: int = 5, answer: Callable[[str, str], tuple[int, Any] | None] | None = None,
 ) -> Iterator[tuple[str, Recorder]]:
     """A real FHIR server stub on 127.0.0.1 answering the prefetch queries from ``bundle``.
 
     Search results are paged (``page_size`` entries per page, ``next`` links); a wrong or
     missing bearer token gets 401 when ``token`` is given; ``status`` forces an error.
+    ``answer(base, path)`` (``base`` the server's URL, ``path`` the request's path and
+    query) may answer a request itself: ``(status, data)`` is sent (``data`` as JSON, or
+    bytes as they are), ``None`` leaves it to the stub.
     """
     by_type: dict[str, list[dict[str, Any]]] = {}
     for e in bundle["entry"]:
@@ -130,7 +133,7 @@ def fhir_server(
             return
 
         def _send(self, code: int, data: Any) -> None:
-            raw = json.dumps(data).encode()
+            raw = data if isinstance(data, bytes) else json.dumps(data).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/fhir+json")
             self.send_header("Content-Length", str(len(raw)))
@@ -145,6 +148,11 @@ def fhir_server(
                 return
             if status != 200:
                 self._send(status, {"resourceType": "OperationOutcome"})
+                return
+            custom = answer(f"http://{self.headers.get('Host')}/fhir", self.path) if (
+                answer is not None) else None
+            if custom is not None:
+                self._send(*custom)
                 return
             parts = urlsplit(self.path)
             segments = [s for s in parts.path.split("/") if s]  # fhir, Type[, id]

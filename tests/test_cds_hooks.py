@@ -382,6 +382,40 @@ class TestFhirServerFallback:
         assert "no usable answer to the observations query" in detail
         assert str(status) not in detail.replace("2026", "") and "tok-wrong" not in r.text
 
+    def test_a_patient_the_server_does_not_find_stays_unknown(self) -> None:
+        """The Patient not sent (prefetch null), and the server answering 404 to
+        Patient/{id} (a wrong id, or one the token may not see): the part was taken as
+        read, and the card dropped to 'info' without saying the patient resource, where
+        pecoma learns whether the patient died, was never read. It stays unknown."""
+        bundle = example("metastatic-lung-metachronous")
+        prefetch = prefetch_of(bundle)
+        prefetch["patient"] = None
+        served = {**bundle, "entry": [e for e in bundle["entry"]
+                                      if e["resource"]["resourceType"] != "Patient"]}
+        with fhir_server(served) as (url, rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url)
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert rec.requests == [(f"/fhir/Patient/{patient_id(bundle)}", None)]
+        card = r.json()["cards"][0]
+        assert card["indicator"] == "warning"
+        assert "the patient resource: " in card["detail"]
+        assert "no usable answer to the patient query" in card["detail"]
+
+    def test_a_patient_the_server_finds_is_read(self) -> None:
+        """Control: the server has the Patient; the part is read, the card says nothing
+        of it."""
+        bundle = example("metastatic-lung-metachronous")
+        prefetch = prefetch_of(bundle)
+        prefetch["patient"] = None
+        with fhir_server(bundle) as (url, _rec):
+            body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch,
+                                fhirServer=url)
+            r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        card = r.json()["cards"][0]
+        assert card["indicator"] == "info"
+        assert "the patient resource" not in card["detail"]
+
     def test_unreachable_and_closed_ports_read_alike(self) -> None:
         """A closed port and a server that answers 500 give the same words on the card."""
         bundle = example("low-risk")

@@ -23,7 +23,14 @@ from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
 
-from fhir_support import example, hook_request, patient_id, prefetch_of, with_statement
+from fhir_support import (
+    example,
+    fhir_server,
+    hook_request,
+    patient_id,
+    prefetch_of,
+    with_statement,
+)
 
 ON = dt.date(2026, 11, 28)
 PATIENT = "metastatic-lung-metachronous"
@@ -664,6 +671,99 @@ class TestAllergyListDecidesTheProposal:
         assert "**Conditional:** the patient's allergies and intolerances could not be read" \
             in detail[at:]
         assert "the allergies and intolerances: the EHR sent no data" in detail
+
+
+SIROLIMUS_ALLERGY = allergy({"coding": [{"system": RXNORM, "code": "35302"}]})
+PENICILLIN_ALLERGY = allergy({"text": "Penicillin"})
+ALLERGY_SEARCH = "/fhir/AllergyIntolerance?patient=pat-1003"
+
+
+def searchset(*resources: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset",
+            "entry": [{"resource": r} for r in resources], **more}
+
+
+class TestAllergiesReadFromTheFhirServer:
+    """The allergies not sent (prefetch null) are read from the allow-listed fhirServer, a
+    real server on loopback whose allergy search answers as each test says: what could
+    not be read in full is unknown, and no mTOR-inhibitor order is proposed."""
+
+    @staticmethod
+    def cards(tmp_path: Any, answer: Any) -> tuple[list[dict[str, Any]], list[str]]:
+        """The cards for the doxorubicin draft, the allergies read from a server whose
+        allergy search ``answer(base, path)`` answers; and the paths it was asked."""
+        body = order(lambda prefetch: prefetch.update(allergies=None), **DOXORUBICIN)
+        with fhir_server(example(PATIENT), answer=answer) as (url, rec):
+            body["fhirServer"] = url
+            app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'r.db'}",
+                                       cds=CdsSettings(fhir_servers=(url,))),
+                             today=lambda: ON)
+            cards = cards_of(TestClient(app), body)
+        return cards, [path for path, _auth in rec.requests]
+
+    @staticmethod
+    def two_pages(relation: str) -> Any:
+        """Penicillin on page 1, sirolimus on page 2, linked with ``relation``."""
+        def answer(base: str, path: str) -> tuple[int, Any]:
+            if path.endswith("&_page=2"):
+                return 200, searchset(SIROLIMUS_ALLERGY)
+            return 200, searchset(PENICILLIN_ALLERGY, link=[
+                {"relation": relation, "url": f"{base}/AllergyIntolerance?patient=pat-1003"
+                                              "&_page=2"}])
+        return answer
+
+    @pytest.mark.parametrize("relation", ["Next", "NEXT"])
+    def test_a_second_page_linked_next_in_any_case_is_read(self, tmp_path: Any,
+                                                           relation: str) -> None:
+        """The sirolimus allergy on page 2, linked "Next": page 2 was never asked for, and
+        the card proposed a sirolimus draft to a patient allergic to it. Read, it rules
+        the mTOR inhibitor out: chemotherapy first is then what the guideline says."""
+        cards, asked = self.cards(tmp_path, self.two_pages(relation))
+        assert asked == [ALLERGY_SEARCH, ALLERGY_SEARCH + "&_page=2"]
+        assert cards == []
+
+    def test_a_second_page_linked_next_is_read(self, tmp_path: Any) -> None:
+        """Control: the usual "next" spelling."""
+        cards, asked = self.cards(tmp_path, self.two_pages("next"))
+        assert asked == [ALLERGY_SEARCH, ALLERGY_SEARCH + "&_page=2"]
+        assert cards == []
+
+    @pytest.mark.parametrize("answer", [
+        (204, b""), (200, b""), (200, None), (200, {}),
+        (200, PENICILLIN_ALLERGY),  # one resource, not the search's Bundle
+        (200, {"resourceType": "Bundle", "entry": [{"resource": PENICILLIN_ALLERGY}]}),
+        # page 1 says 2 were found and links back to itself
+        (200, searchset(PENICILLIN_ALLERGY, total=2, link=[
+            {"relation": "next", "url": "SELF"}])),
+        # a next link with no url
+        (200, searchset(PENICILLIN_ALLERGY, link=[{"relation": "next",
+                                                    "href": "http://x/y"}])),
+    ], ids=["204", "empty-body", "null", "empty-object", "one-resource",
+            "bundle-without-type", "next-to-itself", "next-without-url"])
+    def test_an_allergy_list_not_read_in_full_withholds_the_proposal(
+            self, tmp_path: Any, answer: tuple[int, Any]) -> None:
+        """Each of these answers was read as the whole allergy list (no allergy, or only
+        penicillin) and the card proposed a sirolimus draft: the allergy to sirolimus may
+        be what the server did not send. The list could not be read: the card says so
+        and proposes nothing."""
+        def serve(base: str, path: str) -> tuple[int, Any]:
+            status, data = answer
+            if isinstance(data, dict) and data.get("link", [{}])[0].get("url") == "SELF":
+                data = {**data, "link": [{"relation": "next", "url": base + path[5:]}]}
+            return status, data
+
+        [card], asked = self.cards(tmp_path, serve)
+        assert asked == [ALLERGY_SEARCH]
+        assert "suggestions" not in card
+        assert "No mTOR-inhibitor order is proposed" in card["detail"]
+        assert "allergies and intolerances could not be read" in card["detail"]
+
+    def test_an_allergy_list_read_in_full_allows_the_proposal(self, tmp_path: Any) -> None:
+        """Control: a searchset holding only penicillin, read in full, lets the card
+        propose the mTOR inhibitor (so the tests above withhold it for the answer's sake)."""
+        [card], _asked = self.cards(tmp_path, lambda base, path: (
+            200, searchset(PENICILLIN_ALLERGY, total=1)))
+        assert card["suggestions"][0]["label"].startswith("Replace with an mTOR inhibitor")
 
 
 class TestOrdersRecognised:

@@ -115,13 +115,13 @@ def _bundle(resources: list[dict[str, Any]], next_url: str | None = None) -> dic
 
 
 def _run(handler: Any, query: str = "Condition?patient=p1", token: str | None = "tok",
-         **kwargs: Any) -> list[dict[str, Any]]:
+         label: str = "conditions", **kwargs: Any) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
         async with FhirClient.for_server(
             "https://ehr.example.org/fhir", ALLOW, token=token,
             transport=httpx.MockTransport(handler), **kwargs,
         ) as client:
-            return await client.search(query, "conditions")
+            return await client.search(query, label)
     # In a thread of its own: once a browser test of this process has started Playwright's
     # synchronous API, this thread has an event loop running, and asyncio.run refuses.
     with ThreadPoolExecutor(1) as pool:
@@ -243,7 +243,8 @@ def test_a_search_the_server_says_is_incomplete_is_an_error(page: dict[str, Any]
     ({"resourceType": "Bundle", "type": "searchset", "entry": [
         {"resource": {"resourceType": "Observation", "id": "o"}}]},
      "holds no Condition but Observation"),
-    ({"resourceType": "Patient", "id": "p1"}, "holds no Condition but Patient"),
+    # one resource for a search: whether it is the whole result cannot be told
+    ({"resourceType": "Patient", "id": "p1"}, "not a search result"),
 ])
 def test_an_answer_that_cannot_be_the_whole_result_is_an_error(page: dict[str, Any],
                                                               said: str) -> None:
@@ -313,8 +314,28 @@ def test_query_cannot_leave_the_base() -> None:
         _run(lambda request: httpx.Response(200, json=_bundle([])), query="../admin/x")
 
 
-def test_missing_resource_reads_as_empty() -> None:
-    assert _run(lambda request: httpx.Response(404), query="Patient/p1") == []
+@pytest.mark.parametrize("answer", [
+    httpx.Response(404, json={"resourceType": "OperationOutcome",
+                              "issue": [{"severity": "error", "code": "not-found"}]}),
+    httpx.Response(404),
+    httpx.Response(200),
+    httpx.Response(200, json={}),
+    httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset"}),
+], ids=["404-outcome", "404", "empty-body", "empty-object", "bundle"])
+def test_a_read_not_answered_by_its_resource_is_not_read(answer: httpx.Response) -> None:
+    """A 404 to ``Patient/{id}`` (the token may not see the patient, or the id is wrong)
+    was read as "read, no Patient": the CDS record then lost its patient part silently,
+    and with it the check that the patient died. A read gives the resource asked for or
+    fails; so do an empty answer and a Bundle, which are no resource either."""
+    with pytest.raises(FhirFetchError, match="patient query"):
+        _run(lambda request: answer, query="Patient/p1", label="patient")
+
+
+def test_a_read_answered_by_its_resource_is_read() -> None:
+    """Control: the Patient asked for is the answer."""
+    patient = {"resourceType": "Patient", "id": "p1"}
+    assert _run(lambda request: httpx.Response(200, json=patient), query="Patient/p1") == [
+        patient]
 
 
 def test_search_the_server_does_not_answer_is_not_empty() -> None:
@@ -373,3 +394,137 @@ def test_a_medication_read_is_one_small_get_of_the_medication_asked_for() -> Non
     assert sorted(seen) == sorted(["/fhir/Medication/ok", "/fhir/Medication/paged",
                                    "/fhir/Medication/other", "/fhir/Medication/huge",
                                    "/fhir/Medication/ok"])
+
+
+PAGE_2 = "https://ehr.example.org/fhir/Condition?patient=p1&page=2"
+
+
+def _two_pages(links: list[dict[str, Any]], first: dict[str, Any] | None = None) -> Any:
+    """A handler whose first page holds Condition a and ``links``; page 2 holds b."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == PAGE_2:
+            return httpx.Response(200, json=_bundle([{"resourceType": "Condition", "id": "b"}]))
+        page = _bundle([{"resourceType": "Condition", "id": "a"}])
+        return httpx.Response(200, json={**page, **(first or {}), "link": links})
+    return handler
+
+
+@pytest.mark.parametrize("relation", ["Next", "NEXT", " next "])
+def test_a_next_link_in_any_case_is_followed(relation: str) -> None:
+    """Link relations are case-insensitive (RFC 8288), and the prefetch check reads them
+    so; the client followed only "next": a page linking "Next" was taken as the last,
+    and what the later pages held (an allergy to sirolimus) was lost unsaid."""
+    out = _run(_two_pages([{"relation": relation, "url": PAGE_2}]))
+    assert [r["id"] for r in out] == ["a", "b"]
+
+
+def test_a_next_link_in_lower_case_is_followed() -> None:
+    """Control: the usual spelling."""
+    assert [r["id"] for r in _run(_two_pages([{"relation": "next", "url": PAGE_2}]))] == [
+        "a", "b"]
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(204),
+    httpx.Response(200),
+    httpx.Response(200, json=None),
+    httpx.Response(200, json={}),
+    httpx.Response(200, json=[]),
+    httpx.Response(200, json="none"),
+    httpx.Response(200, json={"resourceType": "Condition", "id": "a"}),
+    httpx.Response(200, json={"resourceType": "Bundle", "entry": []}),
+    httpx.Response(200, json={"resourceType": "Bundle", "type": "transaction-response",
+                              "entry": []}),
+], ids=["204", "empty-body", "null", "empty-object", "list", "string", "one-resource",
+        "bundle-without-type", "bundle-of-another-type"])
+def test_an_answer_that_is_no_search_result_is_an_error(answer: httpx.Response) -> None:
+    """A search answered with nothing (204, an empty body, null, {}), one bare resource
+    or a Bundle that is no search result was read as its entries: no allergy recorded.
+    A search answers a searchset Bundle (FHIR R4 http.html#search); anything else is no
+    usable answer, the part unknown, as it is for the same prefetch value."""
+    with pytest.raises(FhirFetchError, match="not a search result"):
+        _run(lambda request: answer)
+
+
+@pytest.mark.parametrize("kind", ["searchset", "collection"])
+def test_a_search_result_bundle_is_read(kind: str) -> None:
+    """Control: a searchset, or a collection of the results, is read."""
+    page = {**_bundle([{"resourceType": "Condition", "id": "a"}]), "type": kind}
+    assert [r["id"] for r in _run(lambda request: httpx.Response(200, json=page))] == ["a"]
+
+
+@pytest.mark.parametrize(("links", "first"), [
+    # back to the page itself, the server having said it found 2
+    ([{"relation": "next", "url": "https://ehr.example.org/fhir/Condition?patient=p1"}],
+     {"total": 2}),
+    # the same, no total
+    ([{"relation": "next", "url": "https://ehr.example.org/fhir/Condition?patient=p1"}],
+     {}),
+    # a next link with no url (href is no FHIR element), a null, empty or numeric one
+    ([{"relation": "next", "href": PAGE_2}], {}),
+    ([{"relation": "next", "url": None}], {"total": 2}),
+    ([{"relation": "next", "url": ""}], {}),
+    ([{"relation": "next", "url": 2}], {}),
+    # two next links naming two pages: which one holds the rest cannot be told
+    ([{"relation": "next", "url": PAGE_2},
+      {"relation": "next", "url": PAGE_2 + "&x=1"}], {}),
+], ids=["loop-with-total", "loop", "href", "null-url", "empty-url", "number-url",
+        "two-urls"])
+def test_a_next_link_that_cannot_be_followed_is_an_error(links: list[dict[str, Any]],
+                                                         first: dict[str, Any]) -> None:
+    """A next link back to a page already read, or one with no usable URL, ended the
+    search as complete: the total check was skipped and the rest of the result (an
+    allergy on the page not read) was lost unsaid. The result was not read in full: no
+    usable answer, the part unknown."""
+    with pytest.raises(FhirFetchError, match="not read in full"):
+        _run(_two_pages(links, first))
+
+
+def test_a_loop_back_from_a_later_page_is_an_error() -> None:
+    """Page 2 links back to page 1: not read in full, however many pages are allowed."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == PAGE_2:
+            return httpx.Response(200, json=_bundle(
+                [{"resourceType": "Condition", "id": "b"}],
+                "https://ehr.example.org/fhir/Condition?patient=p1"))
+        return httpx.Response(200, json=_bundle([{"resourceType": "Condition", "id": "a"}],
+                                                PAGE_2))
+
+    with pytest.raises(FhirFetchError, match="not read in full"):
+        _run(handler)
+
+
+@pytest.mark.parametrize("url", [
+    "https://ehr.example.org/fhir/..;/admin",
+    "https://ehr.example.org/fhir/..;x=1/admin",
+    "https://ehr.example.org/fhir/tenant/.;/..;/..;/other",
+    "https://ehr.example.org/fhir/.;/Condition",
+    "https://ehr.example.org/fhir/;x/Condition",
+])
+def test_dot_segments_with_parameters_are_refused(url: str) -> None:
+    """Servlet containers drop a segment's ';' parameters before resolving dot segments:
+    to them '..;' is '..', and '/fhir/..;/admin' is '/admin', outside the allowed path.
+    Such a URL passed the allow-list; a segment is read by its name before ';'."""
+    with pytest.raises(ServerNotAllowed, match=r"'\.\.' segments"):
+        ALLOW.check(url)
+
+
+def test_parameters_on_a_named_segment_stay_under_the_path() -> None:
+    """Control: a segment with parameters that is no dot segment stays where it is."""
+    assert ALLOW.check("https://ehr.example.org/fhir/tenant;v=1").path == "/fhir/tenant;v=1"
+
+
+def test_a_next_link_climbing_out_with_parameters_gets_no_token() -> None:
+    """A next link '/fhir/..;/..;/other/...' is read as '/other/...' by servlet containers:
+    it was followed with the access token. It is not followed, nor asked."""
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, json=_bundle(
+            [{"resourceType": "Condition", "id": "a"}],
+            "https://ehr.example.org/fhir/..;/..;/other/Condition?page=2"))
+
+    with pytest.raises(FhirFetchError, match="not followed"):
+        _run(handler)
+    assert asked == ["https://ehr.example.org/fhir/Condition?patient=p1"]

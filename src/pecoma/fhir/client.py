@@ -6,14 +6,19 @@ allow-list, parsed as URLs, decides whether it may be contacted at all:
 
 * a server URL is ``http(s)://host[:port][/path]``: ASCII only, no user info (``user@``),
   no backslash, no percent escapes, no whitespace or control characters, no query or
-  fragment, no ``.``/``..`` path segments, a port of digits within 1–65535; the host is a
+  fragment, no empty, ``.`` or ``..`` path segments (a segment's ``;`` parameters left
+  aside: ``..;x`` is ``..``), a port of digits within 1–65535; the host is a
   DNS name of letters, digits and hyphens (IDN must be written as its ``xn--`` form), a
   dotted-quad IPv4 address or a bracketed IPv6 address (no numeric shorthand such as
   ``2130706433`` or ``0x7f.1``);
 * it is allowed when an allow-list entry has the same scheme, host and port (default
   ports made explicit) and the entry's path is a whole-segment prefix of its path;
-* paging ``next`` links are followed only when they fall under the same allowed server
-  (same origin and path prefix); redirects are never followed;
+* paging ``next`` links (the relation in any case) are followed only when they fall under
+  the same allowed server (same origin and path prefix); redirects are never followed;
+* a search is read only from Bundles of type ``searchset`` (or ``collection``), to its
+  last page, and a read only from the resource asked for: anything else (a 404, an empty
+  body, ``{}``, a ``next`` link with no URL or back to a page already read) is a failure,
+  never an empty result;
 * the access token goes only with requests to that server;
 * every failure raises :class:`FhirFetchError` whose message names the query but never the
   network cause (refused, reset, timed out, TLS, HTTP status all read the same), so a
@@ -184,8 +189,12 @@ def _split(url: str, *, allow_query: bool) -> tuple[ServerUrl, str]:
     if path.endswith("/"):
         segments = segments[:-1]
     for segment in segments:
-        if segment in (".", "..") or not segment:
-            raise ServerNotAllowed("the path must not have empty, '.' or '..' segments")
+        # A segment's ';' parameters are dropped by some servers (servlet containers)
+        # before '.' and '..' are resolved: '..;x' is '..' to them.
+        name = segment.partition(";")[0]
+        if name in (".", "..") or not name:
+            raise ServerNotAllowed("the path must not have empty, '.' or '..' segments "
+                                   "(with or without ';' parameters)")
         if not _PATH_SEGMENT.match(segment):
             raise ServerNotAllowed("the path must not contain percent escapes or reserved "
                                    "characters")
@@ -230,31 +239,22 @@ def _searched(query: str) -> tuple[str, tuple[str, ...]]:
     return kind, ("Medication",) if "_include=" in query else ()
 
 
-def _resources(page: Any) -> list[dict[str, Any]]:
-    """The resources of a Bundle page (OperationOutcome entries left out), or the resource."""
-    if not isinstance(page, dict):
-        return []
-    if page.get("resourceType") == "Bundle":
-        entries = page.get("entry")
-        out = []
-        for entry in entries if isinstance(entries, list) else []:
-            res = entry.get("resource") if isinstance(entry, dict) else None
-            if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and (
-                res["resourceType"] != "OperationOutcome"
-            ):
-                out.append(res)
-        return out
-    kind = page.get("resourceType")
-    return [page] if isinstance(kind, str) and kind != "OperationOutcome" else []
+def _resources(page: dict[str, Any]) -> list[dict[str, Any]]:
+    """The resources of a Bundle page (OperationOutcome entries left out)."""
+    entries = page.get("entry")
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and (
+            res["resourceType"] != "OperationOutcome"
+        ):
+            out.append(res)
+    return out
 
 
-def _next_link(page: Any) -> str | None:
-    links = page.get("link") if isinstance(page, dict) else None
-    for link in links if isinstance(links, list) else []:
-        if isinstance(link, dict) and link.get("relation") == "next":
-            url = link.get("url")
-            return url if isinstance(url, str) else None
-    return None
+#: The Bundle types a search may answer with: a ``searchset`` (FHIR R4), or a
+#: ``collection`` of the results.
+_RESULT_TYPES = ("searchset", "collection")
 
 
 class FhirClient:
@@ -319,8 +319,7 @@ class FhirClient:
             return False
         return self.server.contains(target)
 
-    async def _page(self, url: str, label: str,
-                    max_bytes: int | None = None) -> tuple[int, Any]:
+    async def _page(self, url: str, label: str, max_bytes: int | None = None) -> Any:
         if not self._within(url):  # the token never leaves the allowed server
             raise FhirFetchError(f"the {label} query pointed outside the FHIR server")
         headers = {"Accept": "application/fhir+json"}
@@ -339,7 +338,7 @@ class FhirClient:
         except httpx.HTTPError:
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
                                  "query") from None
-        if status >= 300 and status != 404:
+        if status >= 300:  # a 404 too: a Patient not found is not read, nor a search
             LOG.info("fhir query refused", extra={"query": label, "status": status})
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} query")
         try:
@@ -347,10 +346,11 @@ class FhirClient:
         except (ValueError, RecursionError):
             raise FhirFetchError(f"the FHIR server's answer to the {label} query is not "
                                  "valid JSON") from None
-        return status, data
+        return data
 
     async def _search(self, query: str, label: str) -> list[dict[str, Any]]:
         url: str | None = self._url(query)
+        kind, included = _searched(query)
         resources: list[dict[str, Any]] = []
         seen: set[str] = set()
         total: Any = None  # the matches the server says it found, and those returned
@@ -358,49 +358,69 @@ class FhirClient:
         for _ in range(self.max_pages):
             assert url is not None
             seen.add(url)
-            status, page = await self._page(url, label)
-            if status == 404:
-                if resources or "?" in query:  # a search the server does not answer
-                    raise FhirFetchError(f"the FHIR server gave no usable answer to the "
-                                         f"{label} query")
-                return []  # a read of a resource that does not exist
+            page = await self._page(url, label)
             if isinstance(page, dict) and page.get("resourceType") == "OperationOutcome":
                 raise FhirFetchError(f"the FHIR server answered the {label} query with an "
                                      "OperationOutcome")
-            if isinstance(page, dict) and page.get("resourceType") == "Bundle":
-                failed = searches.outcome_issues(page)
-                if failed:
+            if "?" not in query:  # a read by id: the resource asked for, nothing else
+                if not isinstance(page, dict) or page.get("resourceType") != kind:
                     raise FhirFetchError(f"the FHIR server's answer to the {label} query "
-                                         "failed or left entries out (OperationOutcome: "
-                                         f"{'; '.join(failed[0][1][:3])})")
-                unusable = searches.unusable_entry(page)
-                if unusable is not None:
-                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
-                                         f"cannot be read in full: {unusable}")
-                malformed = searches.bad_total(page)
-                if malformed is not None:
-                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
-                                         f"cannot be read in full: {malformed}")
-                total = page.get("total") if total is None else total
-                held += searches.matches(page, (_searched(query)[0],))
+                                         f"is not the {kind} asked for")
+                return [page]
+            if not isinstance(page, dict) or page.get("resourceType") != "Bundle" or (
+                    page.get("type") not in _RESULT_TYPES):
+                # nothing (204, null, {}), one resource, a Bundle of no or another type:
+                # whether it is the whole result cannot be told
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query is "
+                                     "not a search result (a Bundle of type searchset)")
+            failed = searches.outcome_issues(page)
+            if failed:
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                     "failed or left entries out (OperationOutcome: "
+                                     f"{'; '.join(failed[0][1][:3])})")
+            unusable = searches.unusable_entry(page)
+            if unusable is not None:
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                     f"cannot be read in full: {unusable}")
+            malformed = searches.bad_total(page)
+            if malformed is not None:
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                     f"cannot be read in full: {malformed}")
+            total = page.get("total") if total is None else total
+            held += searches.matches(page, (kind,))
             resources += _resources(page)
-            url = _next_link(page)
+            url = self._next_url(page, label, seen)
             if url is None:
                 if isinstance(total, int) and not isinstance(total, bool) and total > held:
                     raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                          f"found {total} but returned {held}: entries were "
                                          "left out")
-                other = searches.foreign(resources, *_searched(query))
+                other = searches.foreign(resources, kind, included)
                 if other is not None:
                     raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                          f"is not its result: {other}")
                 return resources
-            if not self._within(url):
-                raise FhirFetchError(f"the {label} query's next page is on another server; "
-                                     "it was not followed")
-            if url in seen:
-                return resources
         raise FhirFetchError(f"the {label} query has more than {self.max_pages} pages")
+
+    def _next_url(self, page: dict[str, Any], label: str, seen: set[str]) -> str | None:
+        """The URL of the page after ``page``, or ``None`` when it is the last one. A
+        ``next`` link (its relation in any case: :func:`searches.next_urls`) that cannot
+        be followed, having no URL, naming several, leading off the server or back to a
+        page already read, is :class:`FhirFetchError`: the rest of the result is unknown."""
+        urls = searches.next_urls(page)
+        if not urls:
+            return None
+        url = urls[0]
+        if not isinstance(url, str) or not url or any(other != url for other in urls):
+            raise FhirFetchError(f"the FHIR server's answer to the {label} query was not "
+                                 "read in full: its next page has no single URL")
+        if not self._within(url):
+            raise FhirFetchError(f"the {label} query's next page is on another server; "
+                                 "it was not followed")
+        if url in seen:
+            raise FhirFetchError(f"the FHIR server's answer to the {label} query was not "
+                                 "read in full: its next page is one already read")
+        return url
 
     def _time_left(self, label: str) -> float:
         """How long one query may take: twice the request timeout, and no later than the
@@ -415,9 +435,12 @@ class FhirClient:
     async def search(self, query: str, label: str = "FHIR") -> list[dict[str, Any]]:
         """Every resource the query returns, over its pages (bounded in time and pages).
 
-        A 404 to a read (``Type/id``) gives an empty list (no such resource); a 404 to a
-        search is not an empty result but an error, like any other unusable answer. Raises
-        :class:`FhirFetchError` on anything else that is not a usable answer.
+        A search (``Type?...``) must be answered by Bundles of type ``searchset`` (or
+        ``collection``), each page's ``next`` link followed until the last; a read
+        (``Type/id``) by the resource asked for. Anything else (an HTTP error, a 404
+        included, an empty body, ``null``, ``{}``, an OperationOutcome, a page that says
+        it left entries out, a ``next`` link that cannot be followed) is no usable answer:
+        :class:`FhirFetchError`, never an empty list.
         """
         limit = self._time_left(label)
         try:
@@ -473,11 +496,11 @@ class FhirClient:
         """
         limit = self._time_left(label)
         try:
-            status, data = await asyncio.wait_for(
+            data = await asyncio.wait_for(
                 self._page(self._url(path), label, max_bytes), timeout=limit)
         except TimeoutError:
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} "
                                  "query") from None
-        if status >= 300 or data is None:
+        if data is None:
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} query")
         return data

@@ -28,7 +28,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 __all__ = ["MEDICATION_PARTS", "PARTS", "bad_total", "failed_issues", "foreign", "has_next",
-           "incomplete", "left_out", "matches", "outcome_issues", "unusable_entry"]
+           "incomplete", "left_out", "matches", "next_urls", "outcome_issues",
+           "unusable_entry"]
 
 #: The parts of one patient's record, each the answer to one search (the CDS services'
 #: prefetch keys), in the words a reader of the output is told which one was not read.
@@ -82,12 +83,19 @@ def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[int, list[str]]]:
     return out
 
 
+def next_urls(bundle: Mapping[str, Any]) -> list[Any]:
+    """The ``url`` of each ``next`` link of a Bundle, as sent (``None`` when a link has
+    none). The relation is read in any case (RFC 8288: ``Next`` is ``next``); the
+    prefetch check and the FHIR client both read the links here."""
+    links = bundle.get("link")
+    return [link.get("url") for link in (links if isinstance(links, list) else [])
+            if isinstance(link, dict) and isinstance(link.get("relation"), str)
+            and link["relation"].strip().lower() == "next"]
+
+
 def has_next(bundle: Mapping[str, Any]) -> bool:
     """Whether the Bundle is one page of several (a ``next`` link)."""
-    links = bundle.get("link")
-    return any(isinstance(link, dict) and isinstance(link.get("relation"), str)
-               and link["relation"].strip().lower() == "next"  # RFC 8288: any case
-               for link in (links if isinstance(links, list) else []))
+    return bool(next_urls(bundle))
 
 
 def matches(bundle: Mapping[str, Any], searched: Collection[str] | None = None) -> int:

@@ -8,7 +8,9 @@ larger than the matches it holds (:mod:`pecoma.fhir.searches`) means the EHR
 has **no data** for that part (not "nothing recorded"). Such a part is fetched from
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
-fetch fails, the part stays **unknown** and the reason is kept, for the cards to say.
+fetch fails (a search not answered by its whole searchset, the Patient read answered 404
+or by anything but the Patient), the part stays **unknown** and the reason is kept, for
+the cards to say.
 The medication templates ``_include`` the Medications their resources refer to; for a
 record that may be a PEComa patient's, one still missing is read from the allowed
 ``fhirServer`` by its id (:func:`read_named_medications`). The ``fullUrl`` of each entry
