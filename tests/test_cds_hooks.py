@@ -308,6 +308,31 @@ class TestRecordsAsEhrsWriteThem:
         assert summaries and summaries[0].startswith("PEComa (localized)")
         assert not any("metastatic" in s for s in summaries)
 
+    def test_a_lymph_node_secondary_found_after_the_resection_is_a_relapse(
+            self, client: TestClient) -> None:
+        """The same Condition with its onset 2025-06-01, 14 months after the R0
+        hysterectomy of 2024-04-09 (a supraclavicular node relapse): the card had been
+        headed 'PEComa (localized)', with S11's postoperative consideration, from the
+        'no history of metastatic cancer' stated at diagnosis. Expected: headed 'PEComa
+        (metastatic)', as a relapse at any other site is."""
+        b = _mcode("uterus-localized")
+        b["entry"].append({"resource": {
+            "resourceType": "Condition", "id": "ln2",
+            "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                 "mcode-secondary-cancer-condition"]},
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "128462008"}]},
+            "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": "21814001",
+                                      "display": "Structure of supraclavicular lymph "
+                                                 "node"}]}],
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+            "onsetDateTime": "2025-06-01"}})
+        summaries = _summaries(client, b)
+        assert summaries and summaries[0].startswith("PEComa (metastatic)")
+        assert not any("localized" in s for s in summaries)
+
 
 def _server_client(url: str) -> TestClient:
     """A client whose allow-list admits the loopback FHIR server at ``url``."""

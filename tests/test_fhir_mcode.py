@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import random
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -920,13 +920,16 @@ class TestConditions:
         assert not any("suspected" in n for n in bc.notes)
 
     def test_lymph_node_secondary(self, uterus: dict[str, Any]) -> None:
-        """ICD-10-CM C77.5 (intrapelvic nodes) is nodal involvement, not a distant
-        metastasis."""
+        """ICD-10-CM C77.5 (intrapelvic nodes) found before the hysterectomy (2024-03-10;
+        the resection 2024-04-09) is nodal involvement at presentation, not a distant
+        metastasis. (Undated beside the resection it may be a relapse:
+        test_an_undated_lymph_node_beside_the_resection_is_never_localized.)"""
         node = {"resourceType": "Condition", "id": "secondary-nodes",
                 "clinicalStatus": {"coding": [{"code": "active"}]},
                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
                                      "code": "C77.5"}]},
-                "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+                "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+                "onsetDateTime": "2024-03-10"}
         case = read(add(uterus, node)).case
         assert case.stage.lymph_nodes is NodeStatus.positive
         assert case.stage.metastases == ()
@@ -1032,6 +1035,186 @@ class TestConditions:
         assert bc.case.stage.lymph_nodes is not NodeStatus.positive
         assert any("a suspected metastasis (lymph nodes, verificationStatus "
                    "'provisional')" in n for n in bc.notes)
+
+    #: The nodes of a nodal relapse as a record may code them: the mCODE way (128462008,
+    #: the node in bodySite; a distant node and a regional one), and ICD-10-CM C77.
+    _RELAPSE_NODES: Final = {
+        "supraclavicular": ([{"coding": [{"system": "http://snomed.info/sct",
+                                          "code": "21814001", "display":
+                                          "Structure of supraclavicular lymph node "
+                                          "(body structure)"}]}], None),
+        "pelvic": ([{"coding": [{"system": "http://snomed.info/sct", "code": "245294005",
+                                 "display": "Pelvic lymph node group"}]}], None),
+        "c77": ([], {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                 "code": "C77.5", "display": "Secondary malignant neoplasm "
+                                 "of intrapelvic lymph nodes"}]}),
+    }
+
+    def _node(self, kind: str, **dates: Any) -> dict[str, Any]:
+        """A lymph-node secondary of :data:`_RELAPSE_NODES`, its dates replaced."""
+        body_site, code = self._RELAPSE_NODES[kind]
+        node = self._secondary(body_site, code=code)
+        if not body_site:
+            del node["bodySite"]
+        node.pop("onsetDateTime")
+        node.update(dates)
+        return node
+
+    @pytest.mark.parametrize("kind", ["supraclavicular", "pelvic", "c77"])
+    def test_a_lymph_node_found_after_the_resection_is_a_relapse(
+            self, uterus: dict[str, Any], kind: str) -> None:
+        """The uterine PEComa resected R0 on 2024-04-09, 'no history of metastatic
+        cancer' recorded on 2024-04-20; a lymph-node secondary with onset 2025-06-01, 14
+        months after the hysterectomy. It had been read as positive regional nodes at
+        presentation, the disease localized (S11's postoperative consideration given for
+        a relapse). Expected, by hand: a relapse read as other secondary cancers are, a
+        metastasis at site 'other' (the case format has no regional-node metastasis
+        site) detected 2025-06-01, the disease metastatic, the nodes not 'positive at
+        presentation', and a note saying why. Holds for the C77 coding too."""
+        bc = read(add(uterus, self._node(kind, onsetDateTime="2025-06-01")))
+        assert bc.case.stage.status is DiseaseStatus.metastatic
+        assert [(m.site, m.detected_on) for m in bc.case.stage.metastases] == [
+            (MetastasisSite.other, dt.date(2025, 6, 1))]
+        assert bc.case.stage.lymph_nodes is NodeStatus.unknown
+        assert ("Condition/ln2: lymph-node involvement found 2025-06-01 after the primary's "
+                "treatment (the resection, 2024-04-09): a relapse, not nodes at "
+                "presentation; read as a metastasis at site 'other' (regional or distant "
+                "not stated)") in bc.notes
+
+    def test_a_nodal_relapse_gets_no_adjuvant_advice(self, uterus: dict[str, Any]) -> None:
+        """The supraclavicular relapse of the test above, assessed: the advice of
+        advanced disease, not S11's consideration for nodes at presentation
+        (REC-ADJ-NODES-METS had been given, and the disease called localized)."""
+        case = read(add(uterus, self._node("supraclavicular",
+                                           onsetDateTime="2025-06-01"))).case
+        a = assess(case, ON)
+        assert a.disease_status == "metastatic"
+        assert "REC-ADJ-NODES-METS" not in a.record_ids()
+
+    def test_a_lymph_node_found_after_the_end_of_treatment_is_a_relapse(
+            self, uterus: dict[str, Any]) -> None:
+        """No resection in the record, the end of the primary's treatment recorded
+        (pecoma#primary-treatment-end 2024-06-30) and a pelvic node with onset
+        2025-06-01: after that end, a relapse (metastatic, site 'other'); it had been
+        read as positive nodes, localized."""
+        end = {"resourceType": "Observation", "id": "treatment-end", "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "primary-treatment-end"}]},
+               "valueDateTime": "2024-06-30",
+               "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        b = drop(uterus, "cancer-related-surgical-procedure-hysterectomy")
+        bc = read(add(b, end, self._node("pelvic", onsetDateTime="2025-06-01")))
+        assert bc.case.stage.status is DiseaseStatus.metastatic
+        assert [m.site for m in bc.case.stage.metastases] == [MetastasisSite.other]
+        assert any("after the primary's treatment (primary_treatment_end, 2024-06-30)" in n
+                   for n in bc.notes)
+
+    def test_a_resolved_nodal_relapse_is_a_history_of_relapse(
+            self, uterus: dict[str, Any]) -> None:
+        """A pelvic node found 2025-06-01 (after the 2024-04-09 hysterectomy), resolved
+        2025-09-15: the patient relapsed and is free of disease again (I8: high-risk
+        surveillance after relapse), as a resolved metastasis at any other site reads.
+        It had been left out as 'resolved lymph-node involvement', the disease read as
+        localized, the relapse lost."""
+        node = self._node("pelvic", onsetDateTime="2025-06-01",
+                          abatementDateTime="2025-09-15")
+        node["clinicalStatus"]["coding"][0]["code"] = "resolved"
+        case = read(add(uterus, node)).case
+        assert case.stage.status is DiseaseStatus.metastatic
+        assert [m.site for m in case.stage.metastases] == [MetastasisSite.other]
+        assert case.free_of_disease is not None
+        assert case.free_of_disease.since == dt.date(2025, 9, 15)
+
+    def test_a_nodal_relapse_with_no_history_observation_reads_again(
+            self, uterus: dict[str, Any]) -> None:
+        """No HistoryOfMetastaticCancer, a supraclavicular node 14 months after the
+        hysterectomy and a CancerDiseaseStatus 'condition worsened' on 2025-06-10: read
+        as metastatic before lymph nodes were read from bodySite, then refused ('stage.
+        status' must be given ...). Expected: metastatic again, the node a metastasis at
+        site 'other'."""
+        worsened = {"resourceType": "Observation", "id": "cds-worse", "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "97509-4"}]},
+                    "valueCodeableConcept": {"coding": [{
+                        "system": "http://snomed.info/sct", "code": "271299001",
+                        "display": "Patient's condition worsened (finding)"}]},
+                    "effectiveDateTime": "2025-06-10",
+                    "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        b = drop(uterus, "no-history-of-metastatic-cancer-pecoma-u")
+        case = read(add(b, worsened,
+                        self._node("supraclavicular", onsetDateTime="2025-06-01"))).case
+        assert case.stage.status is DiseaseStatus.metastatic
+        assert [m.site for m in case.stage.metastases] == [MetastasisSite.other]
+
+    @pytest.mark.parametrize(("kind", "dates", "doubt"), [
+        ("pelvic", {}, "it has no onset date"),
+        ("c77", {}, "it has no onset date"),
+        ("c77", {"recordedDate": "2025-06-01"},
+         "its only date, 2025-06-01, is the day it was entered, after the resection, "
+         "2024-04-09"),
+    ], ids=["bodysite-undated", "c77-undated", "c77-entered-after"])
+    def test_an_undated_lymph_node_beside_the_resection_is_never_localized(
+            self, uterus: dict[str, Any], kind: str, dates: dict[str, str],
+            doubt: str) -> None:
+        """A lymph-node secondary with no onset (or only the day it was entered, after
+        the hysterectomy) beside the 2024-04-09 resection: at presentation or a relapse
+        cannot be told. It had been read as positive nodes at presentation and, with the
+        'no history of metastatic cancer' of 2024-04-20, localized with S11's advice.
+        Expected: the status is not derived as localized from that denial (a relapse
+        cannot be excluded, and no status is invented): the record is refused, naming
+        the node Condition and why, and asking for its onset or the disease status."""
+        with pytest.raises(InputError) as exc:
+            read(add(uterus, self._node(kind, **dates)))
+        assert any(i.path == "stage.status" and f"Condition/ln2 ({doubt}) records "
+                   "lymph-node involvement that may have been found at presentation or be "
+                   "a relapse" in i.rule for i in exc.value.issues)
+
+    def test_an_undated_lymph_node_beside_a_stated_status_reads(
+            self, uterus: dict[str, Any]) -> None:
+        """Control (read so before and after): the undated node beside a disease status
+        recorded by a clinician (pecoma#disease-status recurrent): the status is read,
+        the nodes positive (only a status derived from the denial of metastatic history
+        is held back)."""
+        status = {"resourceType": "Observation", "id": "status", "status": "final",
+                  "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/"
+                                                 "pecoma", "code": "disease-status"}]},
+                  "valueCodeableConcept": {"coding": [{
+                      "system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                      "code": "recurrent"}]},
+                  "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+        case = read(add(uterus, status, self._node("c77"))).case
+        assert case.stage.status is DiseaseStatus.recurrent
+        assert case.stage.lymph_nodes is NodeStatus.positive
+
+    @pytest.mark.parametrize(("drop_surgery", "dates"), [
+        (False, {"onsetDateTime": "2024-04-09"}),  # the day of the hysterectomy
+        (False, {"recordedDate": "2024-04-01"}),  # entered before it: found before it
+        (True, {}),  # undated, no resection recorded
+    ], ids=["on-resection-day", "entered-before", "undated-no-resection"])
+    def test_a_lymph_node_at_presentation_stays_positive_nodes(
+            self, uterus: dict[str, Any], drop_surgery: bool,
+            dates: dict[str, str]) -> None:
+        """Control (read so before and after): a node found on the day of the resection
+        or before it, or undated with no resection and no end of treatment to be after,
+        is positive regional nodes at presentation, the disease localized."""
+        b = (drop(uterus, "cancer-related-surgical-procedure-hysterectomy")
+             if drop_surgery else uterus)
+        case = read(add(b, self._node("c77", **dates))).case
+        assert case.stage.lymph_nodes is NodeStatus.positive
+        assert case.stage.metastases == ()
+        assert case.stage.status is DiseaseStatus.localized
+
+    def test_nodes_in_the_resection_specimen_reported_with_the_pecoma(
+            self, uterus: dict[str, Any]) -> None:
+        """Control (read so before and after): the PEComa diagnosed on the hysterectomy
+        specimen (onset 2024-04-16, a week after the 2024-04-09 operation) and a pelvic
+        node reported the same day: nodes found with the primary, at presentation
+        (positive nodes, localized), not a relapse."""
+        b = copy.deepcopy(uterus)
+        res(b, "primary-cancer-condition-uterus")["onsetDateTime"] = "2024-04-16"
+        case = read(add(b, self._node("pelvic", onsetDateTime="2024-04-16"))).case
+        assert case.diagnosis.date == dt.date(2024, 4, 9)
+        assert case.stage.lymph_nodes is NodeStatus.positive
+        assert case.stage.status is DiseaseStatus.localized
 
     @pytest.mark.parametrize("text", [
         "Perivascular\u00a0epithelioid cell tumour of uterus",  # a non-breaking space

@@ -40,6 +40,7 @@ from pecoma.fhir.reading import (
 __all__ = [
     "derive_status",
     "read_conditions",
+    "read_metastases",
     "same_tumour",
     "settle_entered_dates",
     "settle_specimen_diagnosis",
@@ -350,10 +351,10 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         if (r.primary_recurred is None and clinical_status(other) not in _HISTORY
                 and _RECURRENCE_WORDS.search(m.lower_words(other.get("code")))):
             r.primary_recurred = f"{other_where}, a recurrence of the PEComa"
-    others = [w for w, x in conditions
-              if x is not cond and id(x) not in linked and not _is_pecoma(x)
-              and _other_cancer(x, site)]
-    _read_metastases(mets, r, others)
+    r.other_cancers = [w for w, x in conditions
+                       if x is not cond and id(x) not in linked and not _is_pecoma(x)
+                       and _other_cancer(x, site)]
+    r.metastasis_conditions = mets
 
 
 def _onset_key(cond: Mapping[str, Any]) -> str:
@@ -362,14 +363,16 @@ def _onset_key(cond: Mapping[str, Any]) -> str:
     return onset if isinstance(onset, str) else "~"
 
 
-def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader,
-                     other_cancers: list[str]) -> None:
-    """``other_cancers``: where the record's other primary cancers are (a metastasis that
-    names no primary cannot then be taken as the PEComa's)."""
+def read_metastases(r: Reader) -> None:
+    """The PEComa's metastasis Conditions (:func:`read_conditions` finds them), read after
+    the resection and the end of the primary's treatment, which tell lymph-node
+    involvement at presentation from a nodal relapse. A metastasis naming no primary
+    cannot be taken as the PEComa's beside another primary cancer."""
+    other_cancers = r.other_cancers
     present: list[dict[str, Any]] = []
     history: list[tuple[dict[str, Any], dt.date | None]] = []
     paths: list[str] = []
-    for where, cond in mets:
+    for where, cond in r.metastasis_conditions:
         related = extension(cond, m.CONDITION_RELATED)
         target = resolved(reference_of((related or {}).get("valueReference")), r)
         if target is not None and r.primary is not None and target is not r.primary:
@@ -388,24 +391,18 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader,
         if _suspected(cond, where, r):
             continue
         if _nodal(cond):
-            if clinical_status(cond) not in _HISTORY:
-                r.put("stage.lymph_nodes", "positive", where)
-                r.notes.append(f"{where}: lymph-node involvement (regional or distant not "
-                               "stated) read as positive regional lymph nodes")
-                r.used.add(where)
-            else:
-                r.why[where] = "resolved lymph-node involvement"
-            continue
-        site = site_of(cond.get("bodySite"), MetastasisSite)
-        if site in (None, MetastasisSite.other.value):
-            by_code = m.metastasis_site(cond)
-            if by_code is not None:
-                site = by_code.value
-        if site is None:
+            day, relapse, doubt = _nodes_found(cond, where, r)
+            if relapse is None:
+                _nodes_at_presentation(cond, where, doubt, r)
+                continue
             site = MetastasisSite.other.value
-            r.notes.append(f"{where} names no site: its site is taken as 'other'")
+            r.notes.append(f"{where}: lymph-node involvement found {day} after the primary's "
+                           f"treatment ({relapse}): a relapse, not nodes at presentation; read "
+                           "as a metastasis at site 'other' (regional or distant not stated)")
+        else:
+            site = _metastasis_site(cond, where, r)
+            day = _onset(cond, where, f"the {site} metastasis's detection date", r)
         met: dict[str, Any] = {"site": site}
-        day = _onset(cond, where, f"the {site} metastasis's detection date", r)
         if day is not None:
             met["detected_on"] = day.isoformat()
         timing = enum_extension(cond, c.EXT.METASTASIS_TIMING, [t.value for t in Timing], where, r)
@@ -440,6 +437,78 @@ def _read_metastases(mets: list[tuple[str, dict[str, Any]]], r: Reader,
                            "resolved metastases; how (surgery or systemic therapy) is unknown")
         else:
             r.history_without_end = True
+
+
+def _metastasis_site(cond: Mapping[str, Any], where: str, r: Reader) -> str:
+    """The site of a metastasis: its bodySite, else its code, else 'other' (noted)."""
+    site = site_of(cond.get("bodySite"), MetastasisSite)
+    if site in (None, MetastasisSite.other.value):
+        by_code = m.metastasis_site(cond)
+        if by_code is not None:
+            site = by_code.value
+    if site is None:
+        r.notes.append(f"{where} names no site: its site is taken as 'other'")
+        return MetastasisSite.other.value
+    return site
+
+
+def _nodes_found(cond: Mapping[str, Any], where: str,
+                 r: Reader) -> tuple[dt.date | None, str | None, str | None]:
+    """When lymph-node involvement was found (``None``: not known), what it was found
+    after when that was after the primary's treatment, and why that cannot be told.
+
+    Found after the resection recorded as done, or after the end of the primary's
+    treatment, it is a relapse (I7), not positive nodes at presentation (S11). A day no
+    later than the PEComa's own diagnosis (nodes found in the resection specimen,
+    reported with it) is at presentation, as is any day when no resection is recorded as
+    done and no end of treatment is given. With a resection, a Condition with no day, or
+    only the day it was entered (after the resection: the nodes may have been found
+    before it), or a resection with no day, cannot be placed before or after it."""
+    fact = "the lymph-node involvement's detection date"
+    day = _onset(cond, where, fact, r)
+    entered = r.entered_dates.pop(fact, None) is not None
+    surgery = r.data.get("surgery", {})
+    done = surgery.get("status") == SurgeryStatus.performed.value
+    ends = [(f"the resection, {surgery.get('date')}", surgery.get("date") if done else None),
+            (f"primary_treatment_end, {r.data.get('primary_treatment_end')}",
+             r.data.get("primary_treatment_end"))]
+    if not done and not any(isinstance(end, str) for _what, end in ends):
+        return day, None, None
+    if day is None:
+        return None, None, "it has no onset date"
+    diagnosed = r.data.get("diagnosis", {}).get("date")
+    if (isinstance(diagnosed, str) and "diagnosis.date" not in r.entered_dates
+            and day.isoformat() <= diagnosed):
+        return day, None, None
+    after = next((what for what, end in ends
+                  if isinstance(end, str) and day.isoformat() > end), None)
+    if after is not None and entered:
+        return day, None, (f"its only date, {day}, is the day it was entered, after "
+                           f"{after}")
+    if after is None and done and not isinstance(surgery.get("date"), str):
+        return day, None, "the resection recorded as done has no date"
+    return day, after, None
+
+
+def _nodes_at_presentation(cond: Mapping[str, Any], where: str, doubt: str | None,
+                           r: Reader) -> None:
+    """Lymph-node involvement not shown to be a relapse: positive regional nodes (an
+    Observation of the nodal status, read before, stands). When it cannot be placed
+    before or after the resection (``doubt``: why), it may be a relapse: the disease is
+    then never derived as localized (:func:`derive_status`), said in a note."""
+    if clinical_status(cond) in _HISTORY:
+        r.why[where] = "resolved lymph-node involvement"
+        return
+    if "stage.lymph_nodes" not in r.sources:
+        r.put("stage.lymph_nodes", "positive", where)
+    r.notes.append(f"{where}: lymph-node involvement (regional or distant not "
+                   "stated) read as positive regional lymph nodes")
+    r.used.add(where)
+    if doubt is not None:
+        r.nodes_undated = r.nodes_undated or f"{where} ({doubt})"
+        r.notes.append(f"{where}: whether the lymph-node involvement was there at "
+                       f"presentation or is a relapse after the primary's treatment cannot "
+                       f"be told ({doubt}); the disease is not taken as localized")
 
 
 def settle_entered_dates(r: Reader) -> None:
@@ -587,8 +656,10 @@ def derive_status(r: Reader) -> None:
                 "abatementDateTime; record when the patient became free of disease, or the "
                 "disease status")
     elif (r.no_metastatic_history is not None and r.metastatic_history is None
-          and r.stage_iv is None and not r.data.get("stage", {}).get("metastases")):
-        # a history stated anywhere in the record outweighs one denied (the safer reading)
+          and r.stage_iv is None and r.nodes_undated is None
+          and not r.data.get("stage", {}).get("metastases")):
+        # a history stated anywhere in the record outweighs one denied (the safer reading);
+        # so does lymph-node involvement that may be a relapse
         r.put("stage.status", DiseaseStatus.localized.value, r.no_metastatic_history)
         r.notes.append(f"stage.status taken as 'localized': {r.no_metastatic_history} states "
                        "no history of metastatic cancer; resectability is not assumed")
@@ -608,6 +679,13 @@ def derive_status(r: Reader) -> None:
                 "involved lymph nodes) but no metastasis or disease status; record the "
                 "metastases (mCODE SecondaryCancerCondition, with onset and clinicalStatus), "
                 "the lymph-node status, or the disease status; the disease status is never "
+                "assumed")
+    elif r.nodes_undated is not None:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.nodes_undated} records lymph-node involvement that "
+                "may have been found at presentation or be a relapse after the primary's "
+                "treatment, so the disease cannot be taken as localized; record when it was "
+                "found (its onset), or the disease status; the disease status is never "
                 "assumed")
     else:
         r.issue("stage.status", "(not found)",

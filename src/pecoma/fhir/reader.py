@@ -47,6 +47,7 @@ from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import (
     derive_status,
     read_conditions,
+    read_metastases,
     settle_entered_dates,
     settle_specimen_diagnosis,
 )
@@ -525,6 +526,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_conditions(by_type["Condition"], observations, r)
     read_observations(observations, r)
     read_procedures(by_type["Procedure"], observations, r)
+    read_metastases(r)  # after the resection: a nodal relapse is no nodes at presentation
     settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
     read_allergies(by_type["AllergyIntolerance"], r)

@@ -92,6 +92,16 @@ class Reader:
     #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
     #: recurrence): the disease is not taken as localized.
     primary_recurred: str | None = None
+    #: The metastasis Conditions of the PEComa, and where the record's other primary
+    #: cancers are: read once the resection and the end of treatment are known
+    #: (:func:`pecoma.fhir.read_conditions.read_metastases`).
+    metastasis_conditions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    other_cancers: list[str] = field(default_factory=list)
+    #: Where lymph-node involvement is recorded that cannot be placed before or after the
+    #: resection (no onset date, only the day it was entered, or a resection with no
+    #: date), with why: a relapse cannot be excluded, so the disease is never taken as
+    #: localized from a denial of metastatic history.
+    nodes_undated: str | None = None
     #: Facts whose day was taken from the day a Condition was recorded (no onset or
     #: asserted date): the latest it may be, not when it began.
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
