@@ -54,7 +54,7 @@ DOXORUBICIN = {"medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2"}}
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     url = f"sqlite:///{tmp_path_factory.mktemp('allergy') / 'registry.db'}"
     return TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
-                                 today=lambda: ON))
+                                 today=lambda: ON), base_url="http://localhost")
 
 
 def allergy(code: dict[str, Any] | None, *, substance: dict[str, Any] | None = None,

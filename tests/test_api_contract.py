@@ -27,7 +27,7 @@ PYDANTIC_ONLY = {"ge", "le", "gt", "lt"}
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(WebConfig(), today=lambda: ON),
-                    raise_server_exceptions=False) as c:
+                    raise_server_exceptions=False, base_url="http://localhost") as c:
         yield c
 
 

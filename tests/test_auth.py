@@ -48,7 +48,8 @@ def make_server(repo: Repository, **config: Any) -> Server:
         tokens[role], ids[role] = token, info.id
     app = create_app(WebConfig(**{"auth": "on", **config}), today=lambda: ON)
     app.state.registry = repo
-    return Server(TestClient(app, follow_redirects=False), repo, tokens, ids)
+    client = TestClient(app, follow_redirects=False, base_url="http://localhost")
+    return Server(client, repo, tokens, ids)
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ class TestWhenAuthIsOn:
     def test_off_by_default_on_a_workstation(self, repo: Repository) -> None:
         app = create_app(WebConfig(), today=lambda: ON)
         app.state.registry = repo
-        with TestClient(app) as c:
+        with TestClient(app, base_url="http://localhost") as c:
             assert c.get("/registry").status_code == 200
 
     def test_route_policy(self) -> None:
@@ -329,7 +330,7 @@ class TestBrowserSession:
         for _ in range(2):
             app = create_app(WebConfig(auth="on", session_secret=secret), today=lambda: ON)
             app.state.registry = server.repo
-            workers.append(TestClient(app, follow_redirects=False))
+            workers.append(TestClient(app, follow_redirects=False, base_url="http://localhost"))
         first, second = workers
         value = self.sign_in(first, server.tokens["reader"]).cookies["pecoma_session"]
         second.cookies.set("pecoma_session", value)
@@ -348,7 +349,7 @@ class TestBrowserSession:
         signer = SessionSigner("k" * 40, 3600)
         app = create_app(WebConfig(auth="on", session_secret="k" * 40), today=lambda: ON)
         app.state.registry = server.repo
-        c = TestClient(app, follow_redirects=False)
+        c = TestClient(app, follow_redirects=False, base_url="http://localhost")
         for session in ("", "never-started"):
             value, _ = signer.issue(server.ids["reader"], session=session)
             c.cookies.set("pecoma_session", value)
@@ -368,7 +369,7 @@ class TestBrowserSession:
         assert int(r.headers["retry-after"]) > 0
         other = create_app(WebConfig(auth="on"), today=lambda: ON)
         other.state.registry = server.repo
-        r = TestClient(other, follow_redirects=False).post(
+        r = TestClient(other, follow_redirects=False, base_url="http://localhost").post(
             "/login", data={"token": server.tokens["reader"], "next": "/registry"})
         assert r.status_code == 429
 
@@ -425,7 +426,7 @@ class TestHeaders:
 
 class TestBodyLimits:
     def test_cds_services_has_its_own_larger_limit(self) -> None:
-        c = TestClient(create_app(WebConfig(max_body_bytes=4096), today=lambda: ON))
+        c = TestClient(create_app(WebConfig(max_body_bytes=4096), today=lambda: ON), base_url="http://localhost")
         big = json.dumps({"hook": "patient-view", "pad": "x" * 20_000})
         r = c.post("/api/v1/assess", content=big, headers={"content-type": "application/json"})
         assert r.status_code == 413
@@ -434,7 +435,7 @@ class TestBodyLimits:
         assert r.status_code != 413
 
     def test_413_is_problem_json_for_cds_services(self) -> None:
-        c = TestClient(create_app(WebConfig(cds_max_body_bytes=4096), today=lambda: ON))
+        c = TestClient(create_app(WebConfig(cds_max_body_bytes=4096), today=lambda: ON), base_url="http://localhost")
         r = c.post("/cds-services/pecoma-patient-view", content=b"x" * 5000,
                    headers={"content-type": "application/json"})
         assert r.status_code == 413

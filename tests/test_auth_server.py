@@ -29,7 +29,7 @@ def connections_per_worker(supervisor: int, port: int, n: int) -> list[int]:
     conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
     try:
         for c in conns:
-            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         for c in conns:
             assert c.recv(1024).startswith(b"HTTP/1.1 200")
         held: dict[int, int] = {}
@@ -102,7 +102,8 @@ def test_a_session_is_valid_on_every_worker(tmp_path: Path) -> None:
 def test_auth_off_beyond_loopback_is_logged(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "server.log"
-    env = {"PECOMA_DATA_DIR": str(tmp_path), "PECOMA_AUTH": "off", "PECOMA_HOST": "0.0.0.0"}
+    env = {"PECOMA_DATA_DIR": str(tmp_path), "PECOMA_AUTH": "off", "PECOMA_HOST": "0.0.0.0",
+           "PECOMA_ALLOWED_HOSTS": "127.0.0.1"}
     proc = start_server(port, env, log)
     try:
         assert httpx.get(f"http://127.0.0.1:{port}/registry", timeout=10).status_code == 200

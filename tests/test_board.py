@@ -78,7 +78,7 @@ def server(repo: Repository) -> Iterator[Server]:
         _info, tokens[role] = store.create(f"{role} one", role, "setup")
     app = create_app(WebConfig(auth="on", session_secret="s" * 40), today=lambda: ON)
     app.state.registry = repo
-    with TestClient(app, follow_redirects=False) as c:
+    with TestClient(app, follow_redirects=False, base_url="http://localhost") as c:
         yield Server(c, repo, tokens)
 
 
@@ -371,7 +371,7 @@ def test_concurrent_writers_lose_nothing(repo: Repository) -> None:
 @pytest.fixture
 def open_client() -> Iterator[TestClient]:
     app = create_app(WebConfig(session_secret="k" * 40, report_link_hours=2), today=lambda: ON)
-    with TestClient(app, follow_redirects=False) as c:
+    with TestClient(app, follow_redirects=False, base_url="http://localhost") as c:
         yield c
 
 
@@ -593,7 +593,7 @@ def sqlite_server(tmp_path: Path) -> Iterator[Server]:
     _info, token = TokenStore(r.engine).create("clinician one", "clinician", "setup")
     app = create_app(WebConfig(auth="on", session_secret="s" * 40), today=lambda: ON)
     app.state.registry = r
-    with TestClient(app, follow_redirects=False) as c:
+    with TestClient(app, follow_redirects=False, base_url="http://localhost") as c:
         yield Server(c, r, {"clinician": token})
     r.close()
 
@@ -641,6 +641,6 @@ def test_any_link_token_is_a_clear_page(token: str) -> None:
     """Any text where the token goes: a page saying the link is not valid, never a 500."""
     from urllib.parse import quote
 
-    with TestClient(_LINK_APP) as c:
+    with TestClient(_LINK_APP, base_url="http://localhost") as c:
         r = c.get("/report/s/" + quote(token, safe=""))
     assert r.status_code in (400, 404), r.status_code

@@ -252,7 +252,7 @@ def test_cli_summary_and_web_summary(registry: Repository, db_url: str) -> None:
 
     app = create_app(WebConfig(min_cell=1), today=lambda: LATER)
     app.state.registry = registry
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         page = c.get("/registry/summary").text
     assert "REC-RESECTION-DONE 2027 board: decided 1; accepted 0, declined 1" in page
 

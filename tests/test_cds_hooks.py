@@ -59,7 +59,7 @@ def make_client(**settings: Any) -> tuple[TestClient, CdsService]:
     app = create_app(WebConfig(database_url=_DB["url"], cds=CdsSettings(**settings)),
                      today=lambda: ON)
     svc: CdsService = app.state.cds
-    return TestClient(app), svc
+    return TestClient(app, base_url="http://localhost"), svc
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ class TestDiscovery:
     def test_included_in_the_web_app(self) -> None:
         from pecoma.web.app import create_app
 
-        r = TestClient(create_app(WebConfig())).get("/cds-services")
+        r = TestClient(create_app(WebConfig()), base_url="http://localhost").get("/cds-services")
         assert r.status_code == 200 and len(r.json()["services"]) == 2
 
 

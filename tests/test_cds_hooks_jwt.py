@@ -65,7 +65,7 @@ def app_for(issuers: dict[str, TrustedIssuer] | None = None, **config: Any) -> A
 
 
 def client_for(issuers: dict[str, TrustedIssuer] | None = None) -> TestClient:
-    return TestClient(app_for(issuers))
+    return TestClient(app_for(issuers), base_url="http://localhost")
 
 
 def call(client: TestClient, bearer: str | None, path: str = PATIENT_VIEW,
@@ -102,7 +102,7 @@ class TestAccepted:
         """Bound beyond loopback with cds.auth left to 'auto': no token, no cards."""
         app = app_for(auth="auto", host="0.0.0.0")
         assert app.state.cds.jwt_required
-        assert_bare_401(call(TestClient(app), None))
+        assert_bare_401(call(TestClient(app, base_url=BASE), None))
 
     def test_open_in_server_mode_only_by_choice_and_warned(
         self, caplog: pytest.LogCaptureFixture
@@ -285,7 +285,7 @@ def test_rotated_keys_are_fetched_again() -> None:
         svc: CdsService = app.state.cds
         clock = [time.time()]
         svc.verifier.clock = lambda: clock[0]
-        client = TestClient(app)
+        client = TestClient(app, base_url="http://localhost")
         assert call(client, token(header={"jku": url})).status_code == 200
         rotated = RSAKey.generate_key(2048, parameters={"kid": "rsa-2"})
         current["keys"] = [rotated]

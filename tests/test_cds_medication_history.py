@@ -57,7 +57,7 @@ OUTCOME = {"resourceType": "OperationOutcome",
 def _client(tmp: Path, fhir_servers: tuple[str, ...] = ()) -> TestClient:
     return TestClient(create_app(WebConfig(
         database_url=f"sqlite:///{tmp / 'registry.db'}",
-        cds=CdsSettings(fhir_servers=fhir_servers)), today=lambda: ON))
+        cds=CdsSettings(fhir_servers=fhir_servers)), today=lambda: ON), base_url="http://localhost")
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'registry.db'}"
     return TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
-                                 today=lambda: ON))
+                                 today=lambda: ON), base_url="http://localhost")
 
 
 def allergy(code: dict[str, Any], category: str | None = "medication",
@@ -525,7 +525,7 @@ class TestAllergyListDecidesTheProposal:
 
         url = f"sqlite:///{tmp_path / 'r.db'}"
         app = TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
-                                    today=lambda: ON))
+                                    today=lambda: ON), base_url="http://localhost")
 
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"]["entry"].append({"resource": allergy({"text": "Doxorubicin"})})
@@ -869,7 +869,7 @@ class TestOrdersRecognised:
         body["fhirAuthorization"] = {"access_token": "tok", "token_type": "Bearer",
                                      "expires_in": 300, "scope": "patient/*.read",
                                      "subject": "pecoma"}
-        [card] = cards_of(TestClient(app), body)
+        [card] = cards_of(TestClient(app, base_url="http://localhost"), body)
         assert "Draft order: doxorubicin." in card["detail"]
         assert seen == [("/fhir/Medication/m9", "Bearer tok")]
 

@@ -57,7 +57,7 @@ def with_surgery_on(day: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(WebConfig(), today=lambda: ON),
-                    raise_server_exceptions=False) as c:
+                    raise_server_exceptions=False, base_url="http://localhost") as c:
         yield c
 
 
@@ -140,7 +140,7 @@ def registry_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCl
                 settings=default_settings(), actor="clinic", source="test")
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = repo
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as c:
         yield c
     repo.close()
 

@@ -95,7 +95,7 @@ class TestExports:
         repo = open_registry(registry)
         web = create_app(WebConfig(), today=lambda: ON)
         web.state.registry = repo
-        with TestClient(web) as c:
+        with TestClient(web, base_url="http://localhost") as c:
             r = c.get("/registry/worklist.csv")
         repo.close()
         assert r.status_code == 200

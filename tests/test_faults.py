@@ -253,7 +253,8 @@ def test_server_killed_and_restarted_on_the_same_port(
 
 def down_client(url: str, **config: object) -> TestClient:
     cfg = WebConfig(database_url=url, db_timeout_seconds=2, **config)  # type: ignore[arg-type]
-    return TestClient(create_app(cfg, today=lambda: ON), raise_server_exceptions=False)
+    return TestClient(create_app(cfg, today=lambda: ON), raise_server_exceptions=False,
+                      base_url="http://localhost")
 
 
 def assert_unavailable(c: TestClient, token: str | None = None) -> None:
@@ -430,7 +431,7 @@ class TestDatabaseRecreatedEmpty:
         app = create_app(WebConfig(database_url=db_url), today=lambda: ON)
         app.state.registry = repo
         try:
-            with TestClient(app, raise_server_exceptions=False) as c:
+            with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as c:
                 assert c.get("/registry").status_code == 200
                 assert c.get("/readyz").json()["database"] == "ok"
                 downgrade(repo.engine, "base")
@@ -496,7 +497,7 @@ class TestDiskFull:
         app = create_app(WebConfig(database_url=url), today=lambda: ON)
         app.state.registry = repo
         before = repo.count()
-        with TestClient(app, raise_server_exceptions=False) as c:
+        with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as c:
             r = c.post("/registry/patients/PEC-0001/scan",
                        data={"date": "2026-11-20", "modality": "chest_ct",
                              "finding": "no_evidence_of_disease"})

@@ -192,7 +192,8 @@ def _patient_view(tmp_path: Path, prefetch: dict[str, Any], pid: str) -> list[di
     app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'registry.db'}"),
                      today=lambda: dt.date(2026, 11, 28))
     body = hook_request("patient-view", pid, prefetch=prefetch)
-    r = TestClient(app).post(f"/cds-services/{PATIENT_VIEW}", json=body)
+    client = TestClient(app, base_url="http://localhost")
+    r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
     assert r.status_code == 200
     cards: list[dict[str, Any]] = r.json()["cards"]
     return cards

@@ -43,7 +43,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     app.state.registry = repo
     headers = {"Authorization": f"Bearer {token}"} if request.param == "on" else {}
     with TestClient(app, raise_server_exceptions=False, follow_redirects=False,
-                    headers=headers) as c:
+                    headers=headers, base_url="http://localhost") as c:
         yield c
     repo.close()
 

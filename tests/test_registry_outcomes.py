@@ -328,7 +328,7 @@ def client(repo: Repository) -> Iterator[TestClient]:
     add(repo, "PEC-1", high_risk())
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = repo
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -429,7 +429,7 @@ class TestOnePatientsOutcomes:
 
         sa.event.listen(repo.engine, "before_cursor_execute", note)
         try:
-            with TestClient(app) as c:
+            with TestClient(app, base_url="http://localhost") as c:
                 for path in ("/registry/patients/T-6", "/registry/patients/T-6/plan.ics"):
                     seen.clear()
                     r = c.get(path)

@@ -214,7 +214,7 @@ def _page(repo: Repository, min_cell: int) -> str:
 
     app = create_app(WebConfig(min_cell=min_cell), today=lambda: ON)
     app.state.registry = repo
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         return c.get("/registry/summary").text
 
 

@@ -81,7 +81,7 @@ def relapsed(repo: Repository) -> Repository:
 def client(relapsed: Repository) -> Iterator[TestClient]:
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = relapsed
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 

@@ -245,7 +245,7 @@ class TestPatientCounts:
 def client(registry: Repository) -> Iterator[TestClient]:
     app = create_app(WebConfig(min_cell=3), today=lambda: ON)
     app.state.registry = registry
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -356,7 +356,7 @@ class TestSmallCellsEverywhere:
     def test_web(self, answered: Repository) -> None:
         app = create_app(WebConfig(min_cell=5), today=lambda: LATER)
         app.state.registry = answered
-        with TestClient(app) as c:
+        with TestClient(app, base_url="http://localhost") as c:
             page = c.get("/registry/summary").text
             pdf = c.get("/registry/summary.pdf").content
         assert self.ROW.replace("< 5", "&lt; 5") in page, page

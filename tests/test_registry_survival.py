@@ -442,7 +442,7 @@ class TestOutputs:
 def client(cohort: Repository) -> Iterator[TestClient]:
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = cohort
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 

@@ -35,7 +35,7 @@ def client(repo: Repository) -> Iterator[TestClient]:
                 on_date=ON, actor="radiology")
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = repo
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -306,7 +306,7 @@ def test_a_case_stored_with_midnight_dates_is_read(repo: Repository) -> None:
                 actor="clinic", source="test")
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = repo
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         assert c.get("/registry/summary").status_code == 200
         rows = c.get("/registry/worklist.csv").text.splitlines()
     [row] = [r for r in rows if r.startswith("PEC-0009,")]

@@ -75,7 +75,7 @@ def test_a_database_down_at_start_is_logged_and_the_worker_starts(
     assert [r for r in caplog.records if "registry database not available at start"
             in r.getMessage()]
     assert getattr(app.state, "registry", None) is None
-    client = TestClient(app)
+    client = TestClient(app, base_url="http://localhost")
     assert client.get("/healthz").status_code == 200  # the process answers
     assert client.get("/readyz").status_code == 503  # the database does not
 
@@ -95,7 +95,7 @@ def test_a_registry_unavailable_at_start_is_opened_on_first_use(
         _warm_up(app)
     assert [r for r in caplog.records if "registry database not available at start"
             in r.getMessage()]
-    client = TestClient(app)
+    client = TestClient(app, base_url="http://localhost")
     assert client.get("/readyz").status_code == 503
     blocker.unlink()
     assert client.get("/readyz").status_code == 200

@@ -32,7 +32,7 @@ def example(name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False)
+    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False, base_url="http://localhost")
 
 
 def assert_problem(r: Any, status: int) -> dict[str, Any]:
@@ -251,7 +251,7 @@ class TestBadInput:
         assert_problem(r, 413)
 
     def test_limit_is_configurable(self) -> None:
-        small = TestClient(create_app(WebConfig(max_body_bytes=2048), today=lambda: ON))
+        small = TestClient(create_app(WebConfig(max_body_bytes=2048), today=lambda: ON), base_url="http://localhost")
         case = example("high-risk-uterine")
         assert small.post("/api/v1/assess", json=case).status_code == 200
         case["label"] = "x" * 3000

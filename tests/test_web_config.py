@@ -89,11 +89,11 @@ def test_the_app_follows_its_config_not_the_environment(
     env_dir, cfg_dir = tmp_path / "from-env", tmp_path / "from-config"
     environ["PECOMA_DATA_DIR"] = str(env_dir)
     config = WebConfig(host="0.0.0.0", max_body_bytes=4096, data_dir=cfg_dir,
-                       cds=CdsSettings(auth="auto"))
+                       cds=CdsSettings(auth="auto"), allowed_hosts=("localhost",))
     assert config.auth_required and config.cds_jwt_required  # what the test relies on
     environ.read.clear()
     app = create_app(config, today=lambda: ON)
-    with TestClient(app, follow_redirects=False) as c:
+    with TestClient(app, follow_redirects=False, base_url="http://localhost") as c:
         # Authentication on: the registry asks for a sign-in, the token list for a token.
         assert c.get("/registry").status_code == 303
         assert c.get("/api/v1/tokens").status_code == 401
@@ -118,7 +118,7 @@ def test_loopback_config_is_open_whatever_the_environment(environ: WatchedEnviro
     environ.update({"PECOMA_AUTH": "on", "PECOMA_OPEN_ASSESSMENT": "false"})
     environ.read.clear()
     app = create_app(WebConfig(), today=lambda: ON)
-    with TestClient(app, follow_redirects=False) as c:
+    with TestClient(app, follow_redirects=False, base_url="http://localhost") as c:
         assert c.get("/").status_code == 200
         assert c.get("/api/v1/rules").status_code == 200
     assert environ.read == []
@@ -149,8 +149,8 @@ def test_two_apps_in_one_process_keep_their_own_config(tmp_path: Path) -> None:
     assert one.state.config.min_cell == 3 and two.state.config.min_cell == 5
     routes_one = {id(r) for r in one.routes}
     assert routes_one.isdisjoint(id(r) for r in two.routes)
-    with TestClient(one, follow_redirects=False) as c1, \
-            TestClient(two, follow_redirects=False) as c2:
+    with TestClient(one, follow_redirects=False, base_url="http://localhost") as c1, \
+            TestClient(two, follow_redirects=False, base_url="http://localhost") as c2:
         assert c1.get("/registry").status_code == 200
         assert c2.get("/registry").status_code == 303
     assert (tmp_path / "one" / "pecoma.sqlite3").is_file()

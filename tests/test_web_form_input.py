@@ -27,7 +27,7 @@ FOUR = form_layout.WORRISOME_FOUR
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False)
+    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False, base_url="http://localhost")
 
 
 def words_of(html: str) -> str:

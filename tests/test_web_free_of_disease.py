@@ -30,7 +30,7 @@ def client() -> TestClient:
     from pecoma.web.app import create_app
     from pecoma.web.config import WebConfig
 
-    return TestClient(create_app(WebConfig()))
+    return TestClient(create_app(WebConfig()), base_url="http://localhost")
 
 
 class TestForm:

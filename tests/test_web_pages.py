@@ -26,7 +26,7 @@ def example_text(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False)
+    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False, base_url="http://localhost")
 
 
 class Page(HTMLParser):
@@ -465,7 +465,7 @@ def test_report_calendar_follows_the_server_settings(tmp_path: Path) -> None:
     (I13), so that reminder is set for 2026-11-21."""
     conf = tmp_path / "s.toml"
     conf.write_text("[followup]\ncalendar_reminder_days = 7\n", encoding="utf-8")
-    client = TestClient(create_app(WebConfig(settings=conf), today=lambda: dt.date(2026, 11, 28)))
+    client = TestClient(create_app(WebConfig(settings=conf), today=lambda: dt.date(2026, 11, 28)), base_url="http://localhost")
     case = parse_case(json.loads(example_text("high-risk-uterine")))
     r = client.post("/report.ics", data={"case": case.model_dump_json(), "on": "2026-11-28",
                                          "imaging": ""})

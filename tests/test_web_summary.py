@@ -258,7 +258,7 @@ def scenario_cases() -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False)
+    return TestClient(create_app(WebConfig(), today=lambda: ON), raise_server_exceptions=False, base_url="http://localhost")
 
 
 def test_no_field_path_or_repr_in_any_report(client: TestClient) -> None:

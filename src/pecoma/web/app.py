@@ -7,9 +7,10 @@ read once at start-up), the engine settings, the templates, the routers and the 
 environment.
 
 The application is put together here from parts of one idea each: the outermost ASGI
-layer (size limit, security headers, access log) in :mod:`pecoma.web.edge`, the error
-handlers in :mod:`pecoma.web.error_handlers`, the OpenAPI document in
-:mod:`pecoma.web.openapi` and the liveness and readiness routes in :mod:`pecoma.web.health`.
+layer (size limit, security headers, access log) in :mod:`pecoma.web.edge`, with the Host
+and Origin rules of :mod:`pecoma.web.guards`, the error handlers in
+:mod:`pecoma.web.error_handlers`, the OpenAPI document in :mod:`pecoma.web.openapi` and
+the liveness and readiness routes in :mod:`pecoma.web.health`.
 
 Adding pages from another module
 --------------------------------
@@ -63,6 +64,7 @@ from pecoma.web.auth import AccessControl, principal_of
 from pecoma.web.config import WebConfig
 from pecoma.web.edge import _Edge
 from pecoma.web.error_handlers import _install_error_handlers
+from pecoma.web.guards import RequestGuard
 from pecoma.web.logs import APP
 from pecoma.web.openapi import _openapi
 from pecoma.web.problems import ApiProblem
@@ -158,7 +160,11 @@ def create_app(
 
     app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state),
                        sessions=lambda: sessions_of(app.state))
-    app.add_middleware(_Edge, limit=config.max_body_bytes,
+    guard = RequestGuard(config)
+    if guard.names_nothing:
+        APP.warning("bound to every address but no host name is configured: every request "
+                    "will be refused (400); set allowed_hosts or cds.base_url")
+    app.add_middleware(_Edge, guard=guard, limit=config.max_body_bytes,
                        cds_limit=config.cds_max_body_bytes, hsts=config.behind_tls)
     return app
 

@@ -24,6 +24,8 @@ PECOMA_OPEN_ASSESSMENT     case form, report and /api/v1 open to all    true
 PECOMA_SESSION_SECRET      key signing browser session cookies          random
 PECOMA_SESSION_HOURS       lifetime of a browser session                8
 PECOMA_BEHIND_TLS          HTTPS proxy in front: HSTS, Secure cookies   false
+PECOMA_ALLOWED_HOSTS       more host names the server answers to        none
+                           (comma-separated; see :mod:`.guards`)
 PECOMA_MIN_CELL            registry figures: smaller counts suppressed  5
 PECOMA_WEB_CONFIG          a TOML file with a ``[web]`` table           none
 PECOMA_CDS_*               CDS Hooks settings (``[web.cds]``; see        see
@@ -46,7 +48,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pecoma.errors import ConfigError
 from pecoma.settings import Settings, load_settings
@@ -123,11 +125,24 @@ class WebConfig(BaseModel):
     behind_tls: bool = Field(
         False, description="served over HTTPS by a proxy: send HSTS, mark cookies Secure"
     )
+    allowed_hosts: tuple[str, ...] = Field(
+        (), description="host names (no port) the server answers to besides the public "
+        "base URL's and, bound to loopback, the loopback names; others get 400")
     cds: CdsSettings = Field(default_factory=CdsSettings,
                              description="the CDS Hooks service ([web.cds], PECOMA_CDS_*)")
     smart: SmartSettings = Field(
         default_factory=SmartSettings,
         description="SMART App Launch ([web.smart], PECOMA_SMART_*); off by default")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(v.strip().lower().removeprefix("[").removesuffix("]") for v in value)
+        for name in names:
+            if not name or any(c in name for c in "/@ *") or name.count(":") == 1:
+                raise ValueError("must be host names without scheme, port or path "
+                                 "(e.g. 'pecoma.example.org')")
+        return names
 
     @property
     def auth_required(self) -> bool:
@@ -218,7 +233,8 @@ class WebConfig(BaseModel):
                 continue
             raw = env.get(ENV_PREFIX + name.upper())
             if raw is not None and raw != "":
-                base[name] = raw
+                base[name] = (tuple(v.strip() for v in raw.split(",") if v.strip())
+                              if name == "allowed_hosts" else raw)
         cds = CdsSettings.env_values(dict(env))
         if cds:
             base["cds"] = {**base.get("cds", {}), **cds}

@@ -1,6 +1,7 @@
-"""The outermost ASGI layer of the application (:class:`_Edge`): the request-size limit,
-the security headers (``Retry-After`` on every 503) and the access log; and the two
-path tests the error handlers share (an API path, a CDS Hooks path)."""
+"""The outermost ASGI layer of the application (:class:`_Edge`): the Host and Origin
+rules (:mod:`pecoma.web.guards`), the request-size limit, the security headers
+(``Retry-After`` on every 503) and the access log; and the two path tests the error
+handlers share (an API path, a CDS Hooks path)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pecoma.web.auth import RETRY_AFTER_SECONDS, _replay
+from pecoma.web.guards import RequestGuard
 from pecoma.web.logs import ACCESS, access_extra
 from pecoma.web.problems import problem
 
@@ -42,17 +44,18 @@ def _is_cds(path: str) -> bool:
 
 
 class _Edge:
-    """Outermost ASGI layer: request-size limit, security headers (and ``Retry-After`` on
-    every 503), access log.
+    """Outermost ASGI layer: the Host and Origin rules (``guard``, in every mode), the
+    request-size limit, security headers (and ``Retry-After`` on every 503), access log.
 
     The body is read here, up to the limit, and replayed to the application, so a body
     too large is refused with 413 before any route sees it, whatever its Content-Length.
     ``/cds-services`` has its own, larger limit (an EHR's prefetch can be big).
     """
 
-    def __init__(self, app: ASGIApp, limit: int, cds_limit: int | None = None,
-                 hsts: bool = False) -> None:
+    def __init__(self, app: ASGIApp, guard: RequestGuard, limit: int,
+                 cds_limit: int | None = None, hsts: bool = False) -> None:
         self.app = app
+        self.guard = guard
         self.limit = limit
         self.cds_limit = cds_limit or limit
         self.headers = _SECURITY_HEADERS + ([_HSTS] if hsts else [])
@@ -95,6 +98,10 @@ class _Edge:
             await send(message)
 
         try:
+            refused = self.guard.refusal(scope)
+            if refused is not None:
+                await refused(scope, receive, send_wrapped)
+                return
             body = await self._read_body(scope, receive)
             if body is None:
                 await self._too_large(scope, receive, send_wrapped)
