@@ -384,6 +384,59 @@ def hung_server() -> Iterator[str]:
         listener.close()
 
 
+class TestServerModeHidesTheDatabase:
+    """In server mode the reason a database is down (its host, port, user, the driver's
+    error) can help an attacker: a caller, signed in or not, is told only that the
+    registry database is unavailable, and the reason goes to the server log, the URL's
+    password hidden. (/readyz already did so; every other route told it to anyone.)"""
+
+    URL = "postgresql://admin:S3cretPw@127.0.0.1:1/pecoma"
+    LEAKS = ("127.0.0.1", "port 1", "admin", "S3cretPw", "refused", "connect", "psycopg")
+
+    def test_no_caller_learns_where_the_database_is(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level("WARNING", logger="pecoma.web")
+        c = down_client(self.URL, auth="on")
+        bearer = {"Authorization": "Bearer pecoma_made_up"}
+        answers = {
+            "api": c.get("/api/v1/tokens", headers=bearer),
+            "page": c.get("/registry/worklist", headers=bearer),
+            "write": c.post("/registry/patients/PEC-1/outcome", headers=bearer, data={}),
+            "sign-in": c.post("/login", data={"token": "pecoma_made_up"}),
+        }
+        for name, r in answers.items():
+            assert r.status_code == 503, name
+            assert r.headers["retry-after"] == "5", name
+            assert "the registry database is unavailable; try again" in r.text, name
+            for leak in self.LEAKS:
+                assert leak not in r.text, (name, leak)
+        assert answers["api"].json()["type"] == "urn:pecoma:problem:database-unavailable"
+        assert answers["api"].json()["detail"] == (
+            "the registry database is unavailable; try again")
+        reasons = [str(getattr(rec, "reason", "")) for rec in caplog.records]
+        assert any("port 1" in reason for reason in reasons)  # the operator still learns it
+        assert not any("S3cretPw" in reason for reason in reasons)
+
+    def test_the_logged_reason_hides_the_password(self) -> None:
+        """Should a driver quote the URL's password, the log line does not."""
+        from types import SimpleNamespace
+
+        from pecoma.web.store_access import loggable
+
+        state = SimpleNamespace(config=WebConfig(database_url=self.URL))
+        said = loggable(state, "bad DSN 'password=S3cretPw host=127.0.0.1'")
+        assert "S3cretPw" not in said and "***" in said
+
+    def test_a_workstation_still_shows_the_reason(self) -> None:
+        """Authentication off (one workstation, the user holds the database): the reason
+        is shown, as before."""
+        page = down_client(self.URL).get("/registry")
+        assert page.status_code == 503
+        assert "port 1" in page.text
+        assert "S3cretPw" not in page.text
+
+
 class TestHungDatabase:
     TIMEOUT = 2.0
 

@@ -250,11 +250,12 @@ class AccessControl:
         try:
             who = await self._authenticate(scope)
         except StoreError as exc:
-            from pecoma.web.store_access import unavailable_reason
+            from pecoma.web.store_access import UNAVAILABLE, unavailable_reason
 
+            # Server mode, caller not yet known: the reason goes to the log only.
             APP.warning("authentication: registry database unavailable")
             app_state = scope["app"].state if "app" in scope else None
-            reason = (str(exc) if app_state is None else
+            reason = (UNAVAILABLE if app_state is None else
                       await run_in_threadpool(unavailable_reason, app_state, str(exc)))
             await unavailable(path, reason)(scope, receive, send)
             return

@@ -21,7 +21,7 @@ from pecoma.store.sessions import LOGIN_ATTEMPTS, LOGIN_WINDOW
 from pecoma.web.auth import COOKIE, SessionSigner, principal_of, safe_next, unavailable
 from pecoma.web.logs import APP
 from pecoma.web.problems import problem
-from pecoma.web.store_access import sessions_of, tokens_of
+from pecoma.web.store_access import sessions_of, tokens_of, unavailable_reason
 
 __all__ = ["router"]
 
@@ -78,7 +78,8 @@ async def login(request: Request) -> Response:
                                     dt.timedelta(seconds=signer.max_age))
             await run_in_threadpool(sessions.clear_failures, address)
     except StoreError as exc:
-        return unavailable(request.url.path, str(exc))
+        return unavailable(request.url.path, await run_in_threadpool(
+            unavailable_reason, request.app.state, str(exc)))
     if info is None:
         APP.info("sign-in refused")
         return _login_page(request, next_, "'token' must be a valid API token that has not "
@@ -101,7 +102,8 @@ async def logout(request: Request) -> Response:
             sessions = await run_in_threadpool(sessions_of, request.app.state)
             await run_in_threadpool(sessions.end, who.session)
         except StoreError as exc:
-            return unavailable(request.url.path, str(exc))
+            return unavailable(request.url.path, await run_in_threadpool(
+                unavailable_reason, request.app.state, str(exc)))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                            secure=request.app.state.config.behind_tls)

@@ -1,7 +1,8 @@
 """The application's error handlers (:func:`_install_error_handlers`): RFC 9457 problem
 details under ``/api/``, the error page elsewhere; a registry database that is down or
-has lost its schema answers 503 with the reason; an internal error is logged by its type
-and place only (a message can quote the input)."""
+has lost its schema answers 503 with the reason (in server mode the reason is logged
+and the caller told only that the database is unavailable); an internal error is logged
+by its type and place only (a message can quote the input)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pecoma.web.auth import unavailable
 from pecoma.web.edge import _is_api
 from pecoma.web.logs import APP
 from pecoma.web.problems import ApiProblem, problem
-from pecoma.web.store_access import database_state, unavailable_reason
+from pecoma.web.store_access import database_state, told, unavailable_reason
 
 
 def _validation_issues(exc: RequestValidationError) -> list[FieldIssue]:
@@ -118,7 +119,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                       extra={"exception": type(exc).__name__, "where": _where(exc),
                              "route": _route_of(request)})
         APP.warning("registry database unavailable", extra={"route": _route_of(request)})
-        return unavailable(request.url.path, reason)
+        return unavailable(request.url.path, told(request.app.state, reason))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 
 from pecoma import __version__
 from pecoma.web.logs import APP
-from pecoma.web.store_access import database_state
+from pecoma.web.store_access import database_state, loggable
 
 __all__ = ["router"]
 
@@ -37,7 +37,8 @@ async def readyz(request: Request) -> JSONResponse:
     body: dict[str, Any] = {"status": "ok" if ok else "degraded", "version": __version__,
                             "database": "ok" if ok else "unavailable"}
     if not ok:
-        APP.warning("readiness: registry database unavailable", extra={"reason": state})
+        APP.warning("readiness: registry database unavailable",
+                    extra={"reason": loggable(request.app.state, state)})
         if not request.app.state.config.auth_required:
             body["detail"] = state  # in server mode, the reason is in the log only
     return JSONResponse(body, status_code=200 if ok else 503)

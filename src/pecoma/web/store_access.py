@@ -22,13 +22,17 @@ from pecoma.store.cds import CdsLimits, CdsStore
 from pecoma.store.db import schema_problem
 from pecoma.store.sessions import SessionStore
 from pecoma.store.tokens import TokenStore
+from pecoma.web.logs import APP
 
 __all__ = [
+    "UNAVAILABLE",
     "cds_store_of",
     "database_state",
+    "loggable",
     "registry_of",
     "sessions_of",
     "tokens_of",
+    "told",
     "unavailable_reason",
 ]
 
@@ -103,8 +107,39 @@ def database_state(state: State) -> str:
     return problem or "ok"
 
 
+#: What a caller is told in server mode when the registry database cannot be used.
+UNAVAILABLE = "the registry database is unavailable; try again"
+
+
 def unavailable_reason(state: State, fallback: str) -> str:
-    """Why a request failed on the database: the schema's state when that is the cause,
-    else ``fallback``."""
+    """What the caller of a request that failed on the database is told.
+
+    The reason is the schema's state when that is the cause, else ``fallback`` (the
+    error's text). On one workstation (authentication off) the caller is shown it; in
+    server mode it can name the database's host, port, user or driver, so it goes to the
+    log only (any password of the database URL hidden) and the caller gets
+    :data:`UNAVAILABLE`, authenticated or not.
+    """
     reason = database_state(state)
-    return fallback if reason == "ok" else reason
+    return told(state, fallback if reason == "ok" else reason)
+
+
+def told(state: State, reason: str) -> str:
+    """``reason`` on one workstation; in server mode :data:`UNAVAILABLE`, the reason
+    logged (see :func:`unavailable_reason`)."""
+    if not state.config.auth_required:
+        return reason
+    APP.warning("registry database unavailable", extra={"reason": loggable(state, reason)})
+    return UNAVAILABLE
+
+
+def loggable(state: State, reason: str) -> str:
+    """``reason`` with the database URL's password, should a driver quote it, hidden."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(state.config.registry_url()).password
+    except ArgumentError:
+        return reason
+    return reason.replace(str(password), "***") if password else reason
