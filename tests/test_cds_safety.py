@@ -698,7 +698,7 @@ class TestAllergiesReadFromTheFhirServer:
             app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'r.db'}",
                                        cds=CdsSettings(fhir_servers=(url,))),
                              today=lambda: ON)
-            cards = cards_of(TestClient(app), body)
+            cards = cards_of(TestClient(app, base_url="http://localhost"), body)
         return cards, [path for path, _auth in rec.requests]
 
     @staticmethod
