@@ -43,12 +43,12 @@ class TestStreaming:
         sizes: list[int] = []
         original = repo.add_case_batches
 
-        def spy(batches, actor, check=None):  # type: ignore[no-untyped-def]
+        def spy(batches, actor, *checks):  # type: ignore[no-untyped-def]
             def counted():  # type: ignore[no-untyped-def]
                 for b in batches():
                     sizes.append(len(b))
                     yield b
-            return original(counted, actor, check)
+            return original(counted, actor, *checks)
 
         monkeypatch.setattr(repo, "add_case_batches", spy)
         report = import_file(repo, big_csv(tmp_path / "c.csv", 130), on_date=ON,

@@ -181,10 +181,12 @@ def is_empty(raw: RawRow) -> bool:
 
 def check_row(
     raw: RawRow, first_row: dict[str, int], on_date: dt.date, settings: Settings,
-    assess_rows: bool,
+    assess_rows: bool, *, outcomes_against_row: bool = True,
 ) -> tuple[PreparedRow | None, list[RowIssue]]:
     """One row: the good row, or its issues (``first_row`` tracks registry ids seen, in
-    lower case: ``PEC-1`` and ``pec-1`` are one id written twice)."""
+    lower case: ``PEC-1`` and ``pec-1`` are one id written twice). With
+    ``outcomes_against_row`` false the outcomes are not checked against the row's case
+    (a row of outcomes only: they are checked against the stored case when written)."""
     cells = raw.cells
     if is_empty(raw):
         return None, []  # an empty line
@@ -232,7 +234,7 @@ def check_row(
             value = show_value(cells[column]) if group and cells.get(column) is not None \
                 else i.value
             row_issues.append(RowIssue(raw.number, column, value, i.rule))
-    if case is not None and outcomes and not row_issues:
+    if case is not None and outcomes and not row_issues and outcomes_against_row:
         row_issues += issues_of_outcomes(raw.number, submitted, (), outcomes, on_date)
     if row_issues or case is None or rid is None:
         return None, row_issues

@@ -13,6 +13,12 @@ Optional outcome columns (``outcome.<event>.date`` and its ``vital_status`` or
 the row's case, checked like any outcome (against the row's case and the outcomes already
 stored) and reported per cell; an outcome already stored is not recorded again.
 
+A row never makes a fact of the stored case unknown, nor dates a case after a recorded
+death (:mod:`pecoma.registry.case_change`, checked as each batch is written): such a row
+is reported like any bad row. A row of outcomes with only the required case cells, the
+same as the stored case's, records its outcomes and keeps the stored case (checked
+against it).
+
 Two modes: ``all-or-nothing`` (the default) writes nothing when any row is bad;
 ``good-rows`` writes the good rows and reports the bad ones. Either way the good rows go
 in one transaction. Importing the same file twice changes nothing: a case identical to
@@ -30,8 +36,9 @@ from typing import Any
 
 from pecoma import __version__
 from pecoma.engine import assess
-from pecoma.errors import InputError, show_value
+from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import load_knowledge
+from pecoma.registry.case_change import REQUIRED_CASE_COLUMNS, import_case_check
 from pecoma.registry.columns import REGISTRY_ID
 from pecoma.registry.import_check import (
     RowIssue,
@@ -138,8 +145,8 @@ def _against_store(
     """The issues of a good row whose outcomes disagree with the outcomes and scans
     already stored for its patient (an outcome already stored is not new): reported in
     their cells, as any other, rather than stopping the whole import."""
-    if not row.outcomes or row.submitted is None:
-        return []
+    if not row.outcomes or row.submitted is None or row.outcomes_only:
+        return []  # (a row of outcomes only is checked against the stored case)
     known = stored.get(row.registry_id, ())
     new = [o for o in row.outcomes if not any(o.same_fact(v) for v in known)]
     return issues_of_outcomes(row.number, row.submitted, known, new, on_date,
@@ -149,7 +156,7 @@ def _against_store(
 def _check_outcomes_at(on_date: dt.date) -> Any:
     def check(case: dict[str, Any] | None, stored: tuple[OutcomeView, ...],
               scans: tuple[ScanView, ...], new: Sequence[OutcomeData]) -> list[OutcomeData]:
-        return check_outcomes(case, stored, scans, new, on_date)
+        return check_outcomes(case, stored, scans, new, on_date, columns=True)
 
     return check
 
@@ -198,6 +205,9 @@ class _Done:
     identical: int | None = None
     #: Why the patient cannot be evaluated with this case and the stored scans.
     unevaluable: str | None = None
+    #: Outcomes with only the required case cells, for a stored patient: checked
+    #: against the stored case when written (see :func:`_outcomes_only`).
+    outcomes_only: bool = False
 
 
 def _all_unchanged(task: _Task) -> bool:
@@ -214,7 +224,9 @@ def _engine_rows(task: _Task) -> list[_Done]:
         if same is not None:  # known unchanged (see _unchanged): not parsed again
             out.append(_Done(raw.number, [], str(raw.cells[REGISTRY_ID]), identical=same))
             continue
-        row, issues = check_row(raw, dict(first_row), task.on_date, task.settings, False)
+        only = stored is not None and _outcomes_only(raw)
+        row, issues = check_row(raw, dict(first_row), task.on_date, task.settings, False,
+                                outcomes_against_row=not only)
         if variant is not None:
             rid = str(raw.cells.get(REGISTRY_ID)).strip()
             issues.append(RowIssue(raw.number, REGISTRY_ID, show_value(rid),
@@ -241,11 +253,12 @@ def _engine_rows(task: _Task) -> list[_Done]:
                 assessment=assessment_data(a, due, "import"),
                 state=state,
                 outcomes=row.outcomes,
+                outcomes_only=only,
             )
             if scans and state.plan_status == "not_evaluable":
                 unevaluable = state.reason
         out.append(_Done(row.number, [], row.registry_id, row.submitted, row.outcomes, sub,
-                         unevaluable=unevaluable))
+                         unevaluable=unevaluable, outcomes_only=only))
     return out
 
 
@@ -342,6 +355,22 @@ def _first_rows(raw: RawRow, seen: dict[str, int]) -> tuple[dict[str, int], str]
     return {}, rid
 
 
+def _outcomes_only(raw: RawRow) -> bool:
+    """The row records outcomes and, of a case, fills only the required cells (the other
+    case cells empty or not in the file): a file of last contacts, say."""
+    if raw.problems or "(row)" in raw.cells:
+        return False
+    outcomes = False
+    for name, value in raw.cells.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if name in OUTCOME_COLUMNS:
+            outcomes = True
+        elif name != REGISTRY_ID and name not in REQUIRED_CASE_COLUMNS:
+            return False
+    return outcomes
+
+
 def _unchanged(raw: RawRow, stored: str | None, outcome_columns: Sequence[str]) -> bool:
     """The row holds exactly the case data stored as its patient's latest version, which
     passed the same checks as of an earlier date (``stored``: see
@@ -380,6 +409,7 @@ def _import(
         stored = (repo.outcomes_by_registry_id()
                   if any(h in OUTCOME_COLUMNS for h in header) else {})
         identical: dict[str, int] = {}
+        numbers: dict[str, int] = {}  # registry id -> its row, for the rows written
         strict = mode is ImportMode.all_or_nothing
         spelt = {rid.lower(): rid for rid in basis}  # (one of a stored pair is enough)
 
@@ -414,6 +444,7 @@ def _import(
             report.issues = []
             report.warnings = []
             identical.clear()
+            numbers.clear()
             batch: list[CaseSubmission] = []
             for done in run(tasks()):
                 for d in done:
@@ -431,6 +462,7 @@ def _import(
                         if d.submission is None:
                             raise ImportFileError(f"row {d.number} was not assessed")
                         batch.append(d.submission)
+                        numbers[d.registry_id] = d.number
                         if d.unevaluable is not None:
                             report.warnings.append(RowIssue(
                                 d.number, REGISTRY_ID, d.registry_id,
@@ -448,11 +480,23 @@ def _import(
             if strict and report.issues:
                 raise _Rejected
 
+        def refused(sub: CaseSubmission, issues: list[FieldIssue]) -> None:
+            # a row refused as its batch is written (against the stored case or death)
+            number = numbers[sub.registry_id]
+            report.issues += [RowIssue(number, i.path, i.value, i.rule) for i in issues]
+            report.warnings = [w for w in report.warnings if w.row != number]
+            report.good -= 1
+
         try:
             report.written = repo.add_case_batches(lambda: batches(run), actor,
-                                                   _check_outcomes_at(on_date))
+                                                   _check_outcomes_at(on_date),
+                                                   import_case_check, refused)
         except _Rejected:
+            report.issues.sort(key=lambda i: i.row)
             return report
+        finally:
+            numbers.clear()
+        report.issues.sort(key=lambda i: i.row)
     report.written.unchanged += len(identical)
     report.written.versions.update(identical)
     return report

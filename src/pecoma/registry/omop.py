@@ -264,6 +264,12 @@ def omop_rows(
         if start is None:
             skip("no diagnosis or surgery date")
             continue
+        death = next((o for o in events if o.event == "death"), None)
+        if death is not None and death.event_date < start:
+            # (refused when recorded; a registry may hold it from before): the period
+            # would end before it starts
+            skip("death recorded before the diagnosis or surgery date")
+            continue
         person_id += 1
         pid = person_id
         gender = CONCEPTS.get(demo.sex, 0)
@@ -271,7 +277,6 @@ def omop_rows(
             pid, gender, demo.year_of_birth, None, None, None, 0, 0, None, None, None,
             pseudonym(rid, secret) if secret is not None else rid, demo.sex, None, None,
             None, None, None))
-        death = next((o for o in events if o.event == "death"), None)
         # the latest day known alive: the case's dates, the outcomes and the scans done
         known = [d for d in (case.latest_date, (last_scans or {}).get(rid),
                              *(o.event_date for o in events))

@@ -16,7 +16,9 @@ Contradictions are refused with the field named: no event after the evaluation d
 before the diagnosis, no recurrence or metastasis on or before the surgery (nor a local
 recurrence without a resection recorded), nothing dated after a recorded death (no
 outcome, and no scan: see :func:`pecoma.registry.service.validate_scan`), a death not
-before a recorded event or scan, and one death per patient.
+before a recorded event or scan, and one death per patient. A last contact, recurrence,
+metastasis or progression entered again on the same day corrects the earlier entry (the
+repository reads only the latest: :func:`pecoma.store.repository.outcomes.current`).
 
 A deceased patient, or one whose latest contact says lost to follow-up with nothing
 recorded after it, leaves the surveillance worklist: :func:`closure` gives the status and

@@ -14,6 +14,7 @@ from pecoma.dates import parse_day, range_rule
 from pecoma.engine import assess
 from pecoma.engine.imaging import ImagingEvent, Modality, check_imaging, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.registry.case_change import case_check
 from pecoma.registry.state import compute_state, plan_and_state
 from pecoma.registry.stored import assessment_data
 from pecoma.settings import Settings, default_settings
@@ -40,7 +41,8 @@ def record_case(
     actor: str,
     source: str,
 ) -> AddResult:
-    """Store a new case version for a patient (created when new); identical = no change."""
+    """Store a new case version for a patient (created when new); identical = no change.
+    A case dated after the patient's recorded death is refused (:class:`InputError`)."""
     registry_id = check_registry_id(registry_id)
     case = parse_case(data)
     a = assess(case, on_date, settings)
@@ -54,7 +56,7 @@ def record_case(
         assessment=assessment_data(a, due, "case"),
         state=wl,
     )
-    return repo.add_cases([sub], actor)
+    return repo.add_cases([sub], actor, check_case=case_check)
 
 
 def validate_scan(
@@ -68,9 +70,9 @@ def validate_scan(
 ) -> tuple[str, ScanData]:
     """The checked registry id and scan, or :class:`InputError` naming each bad field.
 
-    The date must not be after ``on_date`` nor before the end of curative treatment of
-    the patient's latest case (surveillance starts after treatment), nor after a
-    recorded death.
+    The date must not be after ``on_date`` nor before the diagnosis or the end of
+    curative treatment of the patient's latest case (surveillance starts after
+    treatment), nor after a recorded death.
     """
     issues: list[FieldIssue] = []
     rid: str | None = None
@@ -84,12 +86,13 @@ def validate_scan(
             FieldIssue("registry_id", show_value(rid), "must be the id of a patient in the "
                        "registry (import or record the patient's case first)")
         )
-    treatment_end = None
+    treatment_end = diagnosed = None
     if stored is not None:
         try:
-            treatment_end = parse_case(stored).treatment_end
+            case = parse_case(stored)
+            treatment_end, diagnosed = case.treatment_end, case.diagnosis.date
         except InputError:
-            treatment_end = None
+            treatment_end = diagnosed = None
     raw = {"date": performed_on, "modality": modality, "finding": finding}
     if finding is None or finding == "":
         raw.pop("finding")
@@ -110,6 +113,12 @@ def validate_scan(
                 for i in check_imaging([ImagingEvent(day, Modality.other)], treatment_end,
                                        on_date)
             ]
+    day = event.date if event is not None else _date(performed_on)
+    if (day is not None and diagnosed is not None and day < diagnosed
+            and not any(i.path == "date" for i in issues)):
+        issues.append(FieldIssue("date", show_value(day.isoformat()),
+                                 f"must not be before the diagnosis ({diagnosed.isoformat()}): "
+                                 "a surveillance scan cannot precede it"))
     if event is not None and rid is not None and exists:
         death = repo.death_date(rid)
         if death is not None and event.date > death:

@@ -206,7 +206,8 @@ async def save_to_registry(request: Request) -> Response:
         aid = await run_in_threadpool(work)
     except StoreError as exc:
         return _unavailable(request, exc)
-    except InputError as exc:  # a new id differing from a stored one only in letter case
+    except InputError as exc:  # an id differing from a stored one only in letter case,
+        # or a case dated after the recorded death
         return refused(exc)
     if aid is None:
         return RedirectResponse(f"/registry/patients/{rid}", status_code=303)

@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError
 from pecoma.store.db import StoreError
-from pecoma.store.models import CaseVersion, Patient, StoredAssessment
-from pecoma.store.repository.base import _chunks, log
+from pecoma.store.models import CaseVersion, OutcomeRecord, Patient, StoredAssessment
+from pecoma.store.repository.base import _chunks, _day, log
 from pecoma.store.repository.checks import case_variant_rule, check_actor
 from pecoma.store.repository.outcomes import Outcomes
 from pecoma.store.repository.records import (
     AddResult,
     AssessmentData,
+    CaseCheck,
+    CaseRefused,
     CaseSubmission,
     OutcomeCheck,
     StateData,
@@ -110,26 +112,32 @@ class Cases(WorklistStates, Outcomes):
         submissions: Sequence[CaseSubmission],
         actor: str,
         check_outcomes: OutcomeCheck | None = None,
+        check_case: CaseCheck | None = None,
     ) -> AddResult:
         """Store case versions (and their assessments) in one transaction.
 
         A submission identical to the patient's latest case version adds nothing, so that
         importing the same file twice changes nothing. A submission's outcomes are checked
         by ``check_outcomes`` against the patient's latest case and stored outcomes and
-        written in the same transaction (an outcome already stored is skipped).
+        written in the same transaction (an outcome already stored is skipped). Each new
+        version is checked by ``check_case`` against the stored case and death inside the
+        transaction (the patient locked): :class:`InputError` naming its problems.
         """
         if check_outcomes is None and any(x.outcomes for x in submissions):
             raise StoreError("outcomes need their check")
         ids = [x.registry_id for x in submissions]
         if len(set(ids)) != len(ids):
             raise StoreError("each patient may appear only once in one batch of cases")
-        return self.add_case_batches(lambda: [submissions], actor, check_outcomes)
+        return self.add_case_batches(lambda: [submissions], actor, check_outcomes,
+                                     check_case)
 
     def add_case_batches(
         self,
         batches: Callable[[], Iterable[Sequence[CaseSubmission]]],
         actor: str,
         check_outcomes: OutcomeCheck | None = None,
+        check_case: CaseCheck | None = None,
+        refused: CaseRefused | None = None,
     ) -> AddResult:
         """Store the submissions of every batch in ONE transaction, a batch at a time, so
         that a large import needs the memory of one batch, not of the whole file.
@@ -137,6 +145,12 @@ class Cases(WorklistStates, Outcomes):
         ``batches`` is called to produce them (again, should the transaction be retried);
         a patient may appear only once over all of them. Outcomes of the submissions are
         checked by ``check_outcomes`` and written in the same transaction.
+
+        A submission that changes a patient's case is checked by ``check_case`` against
+        the patient's stored case and recorded death (read for a whole batch at once),
+        which may also keep the stored case (see :data:`CaseCheck`). A submission it
+        refuses is told to ``refused`` and nothing of it is stored (nor are the outcomes
+        of a kept case that contradict it); without ``refused``, :class:`InputError`.
         """
         actor = check_actor(actor)
 
@@ -158,7 +172,8 @@ class Cases(WorklistStates, Outcomes):
                 if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
                     raise StoreError("each patient may appear only once in one import")
                 seen.update(ids)
-                self._add_batch(s, batch, ids, actor, now, result, check_outcomes)
+                self._add_batch(s, batch, ids, actor, now, result, check_outcomes,
+                                check_case, refused)
                 s.flush()
                 s.expunge_all()  # nothing of a written batch stays in memory
             return result
@@ -174,21 +189,47 @@ class Cases(WorklistStates, Outcomes):
 
     def _add_batch(self, s: Session, submissions: Sequence[CaseSubmission], ids: list[str],
                    actor: str, now: dt.datetime, result: AddResult,
-                   check_outcomes: OutcomeCheck | None) -> None:
+                   check_outcomes: OutcomeCheck | None, check_case: CaseCheck | None = None,
+                   refused: CaseRefused | None = None) -> None:
         pids, new_patients = self._ensure_patients(s, ids, actor, now)
         result.new_patients += new_patients
         latest = self._latest_versions(s, list(pids.values()))
+        changed = [pids[x.registry_id] for x in submissions
+                   if latest.get(pids[x.registry_id], (0, ""))[1] != x.digest]
+        stored: dict[int, dict[str, Any]] = {}
+        deaths: dict[int, dt.date] = {}
+        if check_case is not None and changed:
+            stored = self._latest_cases(s, [p for p in changed if p in latest])
+            deaths = self._death_dates(s, changed)
         todo: list[tuple[CaseSubmission, int, int]] = []
+        kept: set[str] = set()
+        accepted: list[CaseSubmission] = []
         for sub in submissions:
             pid = pids[sub.registry_id]
             version, digest = latest.get(pid, (0, ""))
             if digest == sub.digest:
                 result.unchanged += 1
                 result.versions[sub.registry_id] = version
+                accepted.append(sub)
                 continue
+            if check_case is not None:
+                issues = check_case(sub, stored.get(pid), deaths.get(pid))
+                if issues is None and version > 0:  # the stored case is kept
+                    result.unchanged += 1
+                    result.versions[sub.registry_id] = version
+                    kept.add(sub.registry_id)
+                    accepted.append(sub)
+                    continue
+                if issues:
+                    if refused is None:
+                        raise InputError(issues, "case")
+                    refused(sub, issues)
+                    continue
             todo.append((sub, pid, version + 1))
+            accepted.append(sub)
         if not todo:
-            self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
+            self._submitted_outcomes(s, accepted, pids, check_outcomes, actor, now, result,
+                                     kept, refused)
             return
         cv_ids = self._new_ids(s, CaseVersion, len(todo))
         self._bulk_insert(
@@ -230,7 +271,8 @@ class Cases(WorklistStates, Outcomes):
             now,
         )
         result.new_versions += len(todo)
-        self._submitted_outcomes(s, submissions, pids, check_outcomes, actor, now, result)
+        self._submitted_outcomes(s, accepted, pids, check_outcomes, actor, now, result, kept,
+                                 refused)
 
     def _submitted_outcomes(
         self,
@@ -241,18 +283,58 @@ class Cases(WorklistStates, Outcomes):
         actor: str,
         now: dt.datetime,
         result: AddResult,
+        kept: set[str] | frozenset[str] = frozenset(),
+        refused: CaseRefused | None = None,
     ) -> None:
+        """Write the submissions' outcomes; those of a submission whose stored case was
+        kept (``kept``) were checked against that case only here: a contradiction is told
+        to ``refused`` (nothing of the submission is stored) when given."""
         for sub in submissions:
             if sub.outcomes and check is not None:
                 try:
                     ids = self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
                                                actor, now)
-                except InputError as exc:  # name the submission (e.g. the file's row)
+                except InputError as exc:
+                    if refused is not None and sub.registry_id in kept:
+                        result.unchanged -= 1  # refused: counted as nothing
+                        result.versions.pop(sub.registry_id, None)
+                        refused(sub, list(exc.issues))
+                        continue
+                    # name the submission (e.g. the file's row)
                     raise InputError(
                         [FieldIssue(f"{sub.source}: {i.path}", i.value, i.rule)
                          for i in exc.issues], exc.source,
                     ) from exc
                 result.new_outcomes += len(ids)
+
+    def _latest_cases(self, s: Session, pids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Patient id -> the case of the patient's latest version (one query per chunk)."""
+        out: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(pids)):
+            top = (
+                select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+                .where(CaseVersion.patient_id.in_(chunk))
+                .group_by(CaseVersion.patient_id)
+                .subquery()
+            )
+            q = select(CaseVersion.patient_id, CaseVersion.case).join(
+                top,
+                (CaseVersion.patient_id == top.c.patient_id) & (CaseVersion.version == top.c.v),
+            )
+            out.update({pid: dict(case) for pid, case in s.execute(q) if case is not None})
+        return out
+
+    def _death_dates(self, s: Session, pids: Sequence[int]) -> dict[int, dt.date]:
+        """Patient id -> the recorded date of death (patients with one)."""
+        out: dict[int, dt.date] = {}
+        for chunk in _chunks(sorted(pids)):
+            q = select(OutcomeRecord.patient_id, OutcomeRecord.event_date).where(
+                OutcomeRecord.patient_id.in_(chunk), OutcomeRecord.event == "death")
+            for pid, day in s.execute(q):
+                when = _day(day)
+                if when is not None:
+                    out[pid] = when
+        return out
 
     def add_assessments(
         self,

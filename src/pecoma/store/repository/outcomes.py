@@ -30,6 +30,22 @@ def _outcome_view(r: OutcomeRecord) -> OutcomeView:
                        r.recorded_at, r.recorded_by)
 
 
+CORRECTABLE = frozenset({"last_contact", "local_recurrence", "distant_metastasis",
+                         "progression"})
+"""Events of which a later entry of the same kind on the same day corrects the earlier
+one (how it was found, the vital status): one event, never counted twice. (A death is
+recorded once: a second one is refused.)"""
+
+
+def current(outcomes: Sequence[OutcomeView]) -> tuple[OutcomeView, ...]:
+    """One patient's outcomes (by date, then in recording order) without those corrected
+    by a later entry (:data:`CORRECTABLE`): the table is append-only, so a correction is
+    a new row and every reader takes the latest entry of an event on a day."""
+    latest = {(o.event, o.event_date): o.id for o in outcomes if o.event in CORRECTABLE}
+    return tuple(o for o in outcomes
+                 if o.event not in CORRECTABLE or latest[(o.event, o.event_date)] == o.id)
+
+
 class Outcomes(AuditLog):
     """Recording and reading outcome events."""
 
@@ -44,14 +60,14 @@ class Outcomes(AuditLog):
     ) -> list[int]:
         """Check and store one patient's new outcomes inside the current transaction
         (the patient is locked by the caller); an outcome already stored is skipped."""
-        stored = tuple(
+        stored = current([
             _outcome_view(r)
             for r in s.scalars(
                 select(OutcomeRecord)
                 .where(OutcomeRecord.patient_id == pid)
                 .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
             )
-        )
+        ])
         fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
         if not fresh:
             return []
@@ -144,7 +160,7 @@ class Outcomes(AuditLog):
             # plain column rows, not ORM objects: several times faster for a whole registry
             for row in s.connection().execute(q):
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
-        return {k: tuple(v) for k, v in out.items()}
+        return {k: current(v) for k, v in out.items()}
 
     def outcomes_by_registry_id(
         self, *, after: str | None = None, upto: str | None = None
@@ -162,7 +178,7 @@ class Outcomes(AuditLog):
         with self._read(only=True) as s:
             for row in s.connection().execute(q):
                 out.setdefault(row[0], []).append(OutcomeView(*row[1:]))
-        return {k: tuple(v) for k, v in out.items()}
+        return {k: current(v) for k, v in out.items()}
 
     def routine_facts(self, on_date: dt.date, registry_id: str | None = None
                       ) -> dict[str, RoutineFacts]:
@@ -213,7 +229,7 @@ class Outcomes(AuditLog):
                 outcomes.setdefault(row[0], []).append(OutcomeView(*row[1:]))
             latest = {rid: (status, _detected(metastases), _day(free))
                       for rid, status, metastases, free in s.execute(cases)}
-        return {rid: RoutineFacts(tuple(mine), *latest.get(rid, (None, (), None)))
+        return {rid: RoutineFacts(current(mine), *latest.get(rid, (None, (), None)))
                 for rid, mine in outcomes.items()}
 
 

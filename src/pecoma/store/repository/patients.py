@@ -23,7 +23,7 @@ from pecoma.store.models import (
 from pecoma.store.repository.audit import _audit_view
 from pecoma.store.repository.base import RepositoryBase, _chunks, _day
 from pecoma.store.repository.checks import _text_digest
-from pecoma.store.repository.outcomes import _outcome_view
+from pecoma.store.repository.outcomes import _outcome_view, current
 from pecoma.store.repository.records import (
     CaseView,
     PatientBasis,
@@ -350,14 +350,14 @@ class PatientReads(RepositoryBase):
                     .order_by(AuditEntry.id)
                 )
             )
-            outcomes = tuple(
+            outcomes = current([
                 _outcome_view(r)
                 for r in s.scalars(
                     select(OutcomeRecord)
                     .where(OutcomeRecord.patient_id == p.id)
                     .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
                 )
-            )
+            ])
             return Timeline(p.registry_id, p.created_at, cases, assessments, scans, audit,
                             outcomes)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pecoma.errors import FieldIssue
 from pecoma.store.rawjson import RawJSON
 
 
@@ -130,6 +131,9 @@ class CaseSubmission:
 
     ``state`` is the patient's worklist state with this case (``None``: not computed;
     the patient's stored state is then removed and the worklist recomputes it).
+    ``outcomes_only``: the submission carries outcomes and, of a case, only what is
+    required (an import row recording a last contact): when the patient has a case
+    stored, the :data:`CaseCheck` may keep that case and store only the outcomes.
     """
 
     registry_id: str
@@ -139,6 +143,7 @@ class CaseSubmission:
     assessment: AssessmentData
     state: StateData | None = None
     outcomes: tuple[OutcomeData, ...] = ()
+    outcomes_only: bool = False
 
 
 StateRefresh = Callable[[dict[str, Any], "tuple[ScanData, ...]"], StateData]
@@ -278,6 +283,15 @@ OutcomeCheck = Callable[
 ]
 """``check(latest case, stored outcomes, scans, new outcomes)`` -> the new outcomes to
 store (with their scans linked), or :class:`InputError` naming each contradiction."""
+
+CaseCheck = Callable[[CaseSubmission, dict[str, Any] | None, dt.date | None],
+                     "list[FieldIssue] | None"]
+"""``check(submission, patient's latest stored case or None, recorded death or None)``
+-> the problems of storing the submission as the patient's new case version (empty:
+store it), or ``None``: keep the stored case and store only the submission's outcomes."""
+
+CaseRefused = Callable[[CaseSubmission, "list[FieldIssue]"], None]
+"""Told of a submission refused by the :data:`CaseCheck` (nothing of it is stored)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,275 @@
+"""What the registry knows of a patient is never silently lost or contradicted: an import
+row never turns the stored case's facts into unknown, no case is dated after a recorded
+death, a recurrence re-entered to correct it is one recurrence, and no scan precedes the
+diagnosis. Each test runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pecoma.case import parse_case
+from pecoma.engine import assess
+from pecoma.errors import InputError
+from pecoma.registry.columns import COLUMN_NAMES, flatten
+from pecoma.registry.fhir_bulk import bulk_export
+from pecoma.registry.importer import ImportMode, ImportReport, import_file
+from pecoma.registry.omop import Demographics, omop_export
+from pecoma.registry.outcomes import record_outcome
+from pecoma.registry.quality import plans_before_relapse, registry_quality
+from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.stored import assessment_data
+from pecoma.registry.worklist import evaluate, stored_worklist
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from pecoma.store.repository import CaseSubmission, case_digest
+
+from registry_support import ON, db_url, high_risk, low_risk, repo, write_csv
+
+__all__ = ["db_url", "repo"]
+
+REQUIRED = ["registry_id", "tumour.primary_site", "stage.status"]
+CONTACT = ["outcome.last_contact.date", "outcome.last_contact.vital_status"]
+
+
+def add(repo: Repository, rid: str, case: dict[str, Any]) -> None:
+    record_case(repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic",
+                source="test")
+
+
+def run(repo: Repository, path: Path, rows: list[dict[str, Any]], columns: list[str],
+        mode: ImportMode = ImportMode.all_or_nothing) -> ImportReport:
+    write_csv(path, rows, columns)
+    return import_file(repo, path, on_date=ON, settings=default_settings(), actor="import",
+                       mode=mode)
+
+
+def versions(repo: Repository, rid: str) -> int:
+    t = repo.timeline(rid)
+    assert t is not None
+    return len(t.cases)
+
+
+def worklist_row(repo: Repository, rid: str) -> Any:
+    return next(r for r in stored_worklist(repo, ON, default_settings())
+                if r.registry_id == rid)
+
+
+class TestImportNeverMakesKnownFactsUnknown:
+    def test_a_row_of_outcomes_with_only_the_required_cells_keeps_the_stored_case(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A file of last contacts (registry id, the required case cells, the outcome
+        columns) replaced a high-risk patient's case with an almost empty one: risk
+        indeterminate, no plan, off the overdue list. It now records the contact only."""
+        add(repo, "PEC-1", high_risk())
+        before = worklist_row(repo, "PEC-1")
+        assert (before.status, before.risk_group) == ("overdue", "high")
+        row = {"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+               "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_without_disease"}
+        report = run(repo, tmp_path / "contacts.csv", [row], REQUIRED + CONTACT)
+        assert report.issues == []
+        w = report.written
+        assert w is not None
+        assert (w.new_versions, w.unchanged, w.new_outcomes) == (0, 1, 1)
+        assert versions(repo, "PEC-1") == 1
+        after = worklist_row(repo, "PEC-1")
+        assert (after.status, after.risk_group, after.due) == (
+            "overdue", "high", before.due)
+
+    @pytest.mark.parametrize("mode", list(ImportMode))
+    def test_a_row_leaving_stored_facts_empty_is_refused_naming_them(
+        self, repo: Repository, tmp_path: Path, mode: ImportMode
+    ) -> None:
+        """A file of sizes only (other columns absent) would make the diagnosis, the
+        histology and the surgery unknown: the row is refused naming those columns and
+        how to proceed; all-or-nothing writes nothing, good-rows writes the other row."""
+        add(repo, "PEC-1", high_risk())
+        rows = [{"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+                 "stage.status": "localized", "tumour.size.value": "9",
+                 "tumour.size.unit": "cm"},
+                {"registry_id": "PEC-2", "tumour.primary_site": "kidney",
+                 "stage.status": "localized", "tumour.size.value": "2",
+                 "tumour.size.unit": "cm"}]
+        report = run(repo, tmp_path / "sizes.csv", rows,
+                     [*REQUIRED, "tumour.size.value", "tumour.size.unit"], mode)
+        [issue] = report.issues
+        assert issue.row == 2
+        for column in ("diagnosis.date", "histology.necrosis", "surgery.date",
+                       "surgery.margin", "immunohistochemistry.hmb45"):
+            assert column in issue.column
+        assert "tumour.size.value" not in issue.column
+        assert "would become unknown" in issue.rule and "add-case" in issue.rule
+        assert report.good == 1 and report.rejected_rows == [2]
+        assert versions(repo, "PEC-1") == 1
+        if mode is ImportMode.all_or_nothing:
+            assert report.written is None and repo.timeline("PEC-2") is None
+        else:
+            assert report.written is not None and report.written.new_patients == 1
+            assert report.written.new_versions == 1
+
+    def test_a_cell_saying_unknown_is_taken_and_a_changed_value_is_no_loss(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Writing 'unknown' in a cell says so on purpose, and a corrected size is a
+        change, not a loss: the whole row is a new case version."""
+        add(repo, "PEC-1", high_risk())
+        row = {**flatten(high_risk(), "PEC-1"), "histology.necrosis": "unknown",
+               "tumour.size.value": 9}
+        report = run(repo, tmp_path / "fix.csv", [row], list(COLUMN_NAMES))
+        assert report.issues == []
+        assert report.written is not None and report.written.new_versions == 1
+        assert versions(repo, "PEC-1") == 2
+
+    def test_outcomes_of_such_a_row_are_checked_against_the_stored_case(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """The row's own case knows no surgery, the stored one does: a local recurrence
+        after the stored surgery is recorded; one before it (PEC-2) is refused in its
+        cell, and good-rows still writes the first."""
+        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-2", low_risk())
+        columns = [*REQUIRED, "outcome.local_recurrence.date",
+                   "outcome.local_recurrence.found_by"]
+        rows = [{"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+                 "stage.status": "localized", "outcome.local_recurrence.date": "2026-06-01",
+                 "outcome.local_recurrence.found_by": "symptoms"},
+                {"registry_id": "PEC-2", "tumour.primary_site": "kidney",
+                 "stage.status": "localized", "outcome.local_recurrence.date": "2024-02-25",
+                 "outcome.local_recurrence.found_by": "symptoms"}]
+        report = run(repo, tmp_path / "relapses.csv", rows, columns, ImportMode.good_rows)
+        assert [(i.row, i.column) for i in report.issues] == [
+            (3, "outcome.local_recurrence.date")]
+        assert "after the surgery (2024-03-01)" in report.issues[0].rule
+        assert report.written is not None and report.written.new_outcomes == 1
+        assert report.written.unchanged == 1 and report.good == 1
+        stored = repo.outcomes_by_registry_id()
+        assert [o.event for o in stored["PEC-1"]] == ["local_recurrence"]
+        assert "PEC-2" not in stored
+        assert versions(repo, "PEC-1") == versions(repo, "PEC-2") == 1
+
+
+class TestNoCaseAfterDeath:
+    def died(self, repo: Repository) -> None:
+        add(repo, "PEC-1", high_risk())
+        record_outcome(repo, "PEC-1", "death", "2025-09-01", "dead_of_disease", on_date=ON,
+                       actor="dr-a")
+
+    def later(self) -> dict[str, Any]:
+        c = high_risk(surgery="2025-10-31")
+        c["diagnosis"]["date"] = "2025-10-15"
+        return c
+
+    def test_an_import_row_dated_after_the_death_is_refused(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Died 2025-09-01; a new case diagnosed 2025-10-15 was stored and the OMOP
+        export wrote a period ending before it started: each date is now refused."""
+        self.died(repo)
+        report = run(repo, tmp_path / "later.csv", [flatten(self.later(), "PEC-1")],
+                     list(COLUMN_NAMES))
+        assert [(i.row, i.column, i.value) for i in report.issues] == [
+            (2, "diagnosis.date", "2025-10-15"), (2, "surgery.date", "2025-10-31")]
+        assert all("after the recorded death (2025-09-01)" in i.rule for i in report.issues)
+        assert report.written is None and versions(repo, "PEC-1") == 1
+
+    def test_a_case_recorded_after_the_death_is_refused(self, repo: Repository) -> None:
+        """``add-case`` (and the web form) go through the same check."""
+        self.died(repo)
+        with pytest.raises(InputError) as e:
+            add(repo, "PEC-1", self.later())
+        assert [i.path for i in e.value.issues] == ["diagnosis.date", "surgery.date"]
+        assert versions(repo, "PEC-1") == 1
+
+    def test_a_case_dated_before_the_death_is_taken(self, repo: Repository) -> None:
+        """Correcting a deceased patient's size is no follow-up after death."""
+        self.died(repo)
+        c = high_risk()
+        c["tumour"]["size"]["value"] = 9
+        add(repo, "PEC-1", c)
+        assert versions(repo, "PEC-1") == 2
+
+    def test_omop_never_writes_a_period_ending_before_it_starts(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A registry holding such a case from before (stored without the check) has the
+        patient left out of OMOP and counted, never an inverted observation period."""
+        self.died(repo)
+        case = self.later()
+        a = assess(parse_case(case), ON, default_settings())
+        repo.add_cases([CaseSubmission("PEC-1", case, case_digest(case), "legacy",
+                                       assessment_data(a, None, "case"))], "old")
+        add(repo, "PEC-2", low_risk())
+        ex = omop_export(repo, tmp_path, {"PEC-1": Demographics("female", 1970),
+                                          "PEC-2": Demographics("male", 1960)}, ON)
+        assert ex.left_out == {"death recorded before the diagnosis or surgery date": 1}
+        lines = (tmp_path / "observation_period.csv").read_text().splitlines()[1:]
+        assert len(lines) == 1
+        _id, _person, start, end, _type = lines[0].split(",")
+        assert start <= end
+
+
+class TestCorrectedRecurrence:
+    def test_the_same_recurrence_re_entered_corrects_it(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Entered found by symptoms, re-entered found by 'other': one recurrence, found
+        by 'other', in every reader (quality figures, OMOP episodes, FHIR statuses)."""
+        add(repo, "PEC-1", high_risk())
+        for found in ("symptoms", "other"):
+            assert record_outcome(repo, "PEC-1", "local_recurrence", "2026-02-01", None,
+                                  found, on_date=ON, actor="dr-a")
+        [o] = repo.outcomes_by_registry_id()["PEC-1"]
+        assert (o.event, o.found_by) == ("local_recurrence", "other")
+        assert [[x.found_by for x in v] for v in repo.outcomes().values()] == [["other"]]
+        t = repo.timeline("PEC-1")
+        assert t is not None and [x.found_by for x in t.outcomes] == ["other"]
+        omop_export(repo, tmp_path, {"PEC-1": Demographics("female", 1970)}, ON)
+        episodes = (tmp_path / "episode.csv").read_text().splitlines()[1:]
+        assert [e.split(",")[2] for e in episodes].count("32529") == 1
+        # entering the first version again corrects it back, once more one event
+        record_outcome(repo, "PEC-1", "local_recurrence", "2026-02-01", None, "symptoms",
+                       on_date=ON, actor="dr-a")
+        [o] = repo.outcomes_by_registry_id()["PEC-1"]
+        assert o.found_by == "symptoms"
+        facts = repo.routine_facts(ON)["PEC-1"]
+        assert [x.found_by for x in facts.outcomes] == ["symptoms"]
+
+    def test_quality_and_fhir_count_it_once(self, repo: Repository, tmp_path: Path) -> None:
+        """The quality figures said "symptoms 1, other 1" and the FHIR export held two
+        'worsened' statuses for one relapse."""
+        add(repo, "PEC-1", high_risk())
+        for found in ("symptoms", "other"):
+            record_outcome(repo, "PEC-1", "local_recurrence", "2026-02-01", None, found,
+                           on_date=ON, actor="dr-a")
+        s = default_settings()
+        evaluated = evaluate(repo.states(), ON, s)
+        q, _ = registry_quality(evaluated, repo.outcomes_by_registry_id(),
+                                repo.recommendation_history(), ON, s,
+                                before_relapse=plans_before_relapse(repo, evaluated, ON, s))
+        assert q.recurrences_found == {"other": 1}
+        bulk_export(repo, tmp_path / "fhir", ON, workers=1)
+        text = (tmp_path / "fhir" / "Observation.ndjson").read_text()
+        assert text.count("271299001") == 1
+
+
+class TestScanBeforeDiagnosis:
+    def test_a_scan_before_the_diagnosis_is_refused(self, repo: Repository) -> None:
+        """Diagnosed 2024-06-01, surgery not dated: a scan of 2020 was stored (and
+        counted as a relapse found at a scheduled scan); refused as an outcome is."""
+        add(repo, "S-1", {"diagnosis": {"date": "2024-06-01"},
+                          "tumour": {"primary_site": "kidney"},
+                          "stage": {"status": "localized"}, "surgery": {"status": "unknown"}})
+        with pytest.raises(InputError) as e:
+            record_scan(repo, "S-1", "2020-01-01", "chest_ct", "metastasis", on_date=ON,
+                        actor="radiology")
+        [issue] = e.value.issues
+        assert issue.path == "date" and "2020-01-01" in issue.value
+        assert "must not be before the diagnosis (2024-06-01)" in issue.rule
+        assert repo.scans_by_registry_id() == {}
+        assert record_scan(repo, "S-1", "2024-06-01", "chest_ct", "no_evidence_of_disease",
+                           on_date=ON, actor="radiology") is not None
+
