@@ -573,6 +573,18 @@ class TestGivenForAnotherCondition:
                                 "'T86.11 Kidney transplant rejection'): read as a line all "
                                 "the same") for n in bc.notes)
 
+    def test_an_anthracycline_for_another_condition_stays_a_line_with_a_note(self) -> None:
+        """Doxorubicin is given for a cancer only: a reason coded as no cancer is more
+        likely a wrong code than a line to forget. Dropped, the line would let S14 offer
+        doxorubicin as if never given (no ALERT-ANTHRACYCLINE-GIVEN, cumulative dose
+        unseen); it stays a line, with the note asking for a correction."""
+        bundle = _with_medication({"reasonCode": [_RA_ICD]},
+                                  medication=_rx("3639", "doxorubicin"))
+        bc = case_from_bundle(bundle, on=_ON)
+        assert [t.agent for t in bc.case.systemic.therapies] == [Agent.doxorubicin]
+        assert any("doxorubicin given for a condition that is not a cancer" in n
+                   and "read as a line all the same" in n for n in bc.notes)
+
     @pytest.mark.parametrize("reason", [
         None,  # no reason: read as before
         {"reasonReference": [{"reference": "Condition/pecoma-diagnosis"}]},  # the PEComa

@@ -425,11 +425,15 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         # the allergy check of an order in place
         drugs = meds.drugs_of(med, r.resolve) if agent in CATCH_ALL else frozenset()
         # given for a condition that is no cancer (methotrexate for rheumatoid arthritis):
-        # no line of PEComa treatment; an mTOR inhibitor stays one (the PEComa may have
-        # grown on it: sirolimus after a transplant). Planned, it stays an order in place,
-        # checked against the allergy list.
+        # no line of PEComa treatment. A treatment the guideline's advice turns on stays
+        # one: an mTOR inhibitor (the PEComa may have grown on it: sirolimus after a
+        # transplant) and an anthracycline-based regimen (never given but for a cancer: a
+        # reason coded otherwise is more likely a wrong code than a line to forget, and
+        # forgetting it would offer S14's anthracycline again). Planned, it stays an order
+        # in place, checked against the allergy list.
         reason = _reason_not_cancer(med, r)
-        other_reason = None if agent.is_mtor_inhibitor else reason
+        kept = agent.is_mtor_inhibitor or agent.is_anthracycline_based
+        other_reason = None if kept else reason
         if state is meds.Given.maybe_started and start is not None:
             # not a line, nor none: whether it was given is unknown, and the lines
             # already given with it (history_doubt); an order of it is in place
@@ -464,7 +468,7 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                            f"({other_reason}): not read as a line of PEComa treatment; if "
                            "it was given for the PEComa, correct the case")
             continue
-        if reason is not None:  # an mTOR inhibitor
+        if reason is not None:  # an mTOR inhibitor or an anthracycline-based regimen
             r.notes.append(f"{where}: {agent.value} given for a condition that is not a "
                            f"cancer ({reason}): read as a line all the "
                            "same (the PEComa may have grown on it); if it did not, correct "
