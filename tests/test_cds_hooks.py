@@ -291,19 +291,7 @@ class TestRecordsAsEhrsWriteThem:
         lymph node' (59441001): the card had been headed 'PEComa (metastatic)' with the
         mTOR-inhibitor first line. Expected: node-positive localized disease, as the
         same fact coded ICD-10-CM C77.5 reads: headed 'PEComa (localized)'."""
-        b = _mcode("uterus-localized")
-        b["entry"].append({"resource": {
-            "resourceType": "Condition", "id": "ln2",
-            "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
-                                 "mcode-secondary-cancer-condition"]},
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                "code": "active"}]},
-            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "128462008"}]},
-            "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": "59441001",
-                                      "display": "Structure of lymph node"}]}],
-            "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
-            "onsetDateTime": "2024-03-10"}})
+        b = _with_node_secondary("59441001", "Structure of lymph node", "2024-03-10")
         summaries = _summaries(client, b)
         assert summaries and summaries[0].startswith("PEComa (localized)")
         assert not any("metastatic" in s for s in summaries)
@@ -315,23 +303,30 @@ class TestRecordsAsEhrsWriteThem:
         headed 'PEComa (localized)', with S11's postoperative consideration, from the
         'no history of metastatic cancer' stated at diagnosis. Expected: headed 'PEComa
         (metastatic)', as a relapse at any other site is."""
-        b = _mcode("uterus-localized")
-        b["entry"].append({"resource": {
-            "resourceType": "Condition", "id": "ln2",
-            "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
-                                 "mcode-secondary-cancer-condition"]},
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                "code": "active"}]},
-            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "128462008"}]},
-            "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": "21814001",
-                                      "display": "Structure of supraclavicular lymph "
-                                                 "node"}]}],
-            "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
-            "onsetDateTime": "2025-06-01"}})
+        b = _with_node_secondary("21814001", "Structure of supraclavicular lymph node",
+                                 "2025-06-01")
         summaries = _summaries(client, b)
         assert summaries and summaries[0].startswith("PEComa (metastatic)")
         assert not any("localized" in s for s in summaries)
+
+
+def _with_node_secondary(code: str, display: str, onset: str) -> dict[str, Any]:
+    """The uterine mCODE record (R0 hysterectomy 2024-04-09) with an active
+    SecondaryCancerCondition coded 128462008, its bodySite the lymph node ``code``."""
+    b = _mcode("uterus-localized")
+    b["entry"].append({"resource": {
+        "resourceType": "Condition", "id": "ln2",
+        "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                             "mcode-secondary-cancer-condition"]},
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "active"}]},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "128462008"}]},
+        "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": code,
+                                  "display": display}]}],
+        "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+        "onsetDateTime": onset}})
+    return b
 
 
 def _server_client(url: str) -> TestClient:
