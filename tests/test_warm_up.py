@@ -100,3 +100,28 @@ def test_a_registry_unavailable_at_start_is_opened_on_first_use(
     blocker.unlink()
     assert client.get("/readyz").status_code == 200
     assert (blocker / "registry.db").exists()
+
+
+def test_a_worker_leaves_the_collector_to_real_cycles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server worker freezes what it built at start and raises the young generation's
+    threshold above what one CDS call holds (a parsed 15 kB prefetch is thousands of
+    objects), so that a call no longer sets off dozens of collections that walk its own
+    record (bench/RESULTS.md: worker CPU per answer and p99 at 16 connections)."""
+    import gc
+
+    from pecoma.web import app as app_module
+    from pecoma.web import logs
+
+    calls: list[str] = []
+    monkeypatch.setattr(logs, "configure_logging", lambda level: None)  # pytest's own kept
+    monkeypatch.setattr(app_module, "_warm_up", lambda app: calls.append("warm-up"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    before = gc.get_threshold()
+    try:
+        app_module.worker_app(WebConfig())
+        assert calls == ["warm-up", "freeze"]
+        young, older, oldest = gc.get_threshold()
+        assert young >= 10_000
+        assert (older, oldest) == before[1:]  # the older generations as Python sets them
+    finally:
+        gc.set_threshold(*before)
