@@ -935,6 +935,30 @@ class TestUnreadPartsOnTheCard:
         assert any("evil.example" in d for d in details)
         assert all(not _LIVE.search(d) for d in details), details
 
+    @pytest.mark.parametrize("drug", ["paclitaxel", "gemcitabine"])
+    def test_an_allergy_id_spells_no_link_on_the_critical_card(
+            self, client: TestClient, drug: str) -> None:
+        """The critical card for a draft of a drug pecoma files under a catch-all agent
+        (other chemotherapy), which the allergy list rules out drug by drug, names the
+        AllergyIntolerance by its id, the EHR's own text: an id that spells a Markdown
+        link (no FHIR id, but nothing in the card's way checks it) had been written as
+        it came, a clickable link on the card the clinician must act on."""
+        body = order_body("metastatic-lung-metachronous", {"text": drug})
+        body["prefetch"]["allergies"] = {"resourceType": "Bundle", "type": "searchset",
+                                         "entry": [{"resource": {
+            "resourceType": "AllergyIntolerance", "id": EVIL,
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                "code": "active"}]},
+            "code": {"text": drug}, "patient": {"reference": "Patient/pat-1003"}}}]}
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 200
+        critical = [c for c in r.json()["cards"] if c["indicator"] == "critical"]
+        assert critical, r.json()  # the draft is still flagged
+        details = [c["detail"] for c in critical]
+        assert any("evil.example" in d for d in details)
+        assert all(not _LIVE.search(d) for d in details), details
+
     def test_plain_reasons_read_as_before(self, client: TestClient) -> None:
         """Control: a reason in plain words is written as it was."""
         bundle = example("metastatic-lung-metachronous")

@@ -102,12 +102,14 @@ class DrugSafety:
                     f"which {agent.value.replace('_', ' ')} contains")
         same = [(w, d) for w, d in self.drugs if d in drugs]
         if same:
+            # the entries are named by the EHR's ids, and the contraindication quotes the
+            # record: escaped, as every word from the record on a card
             return ("the record lists an allergy or intolerance to "
                     f"{', '.join(sorted({d for _w, d in same}))} "
-                    f"({', '.join(dict.fromkeys(w for w, _d in same))})")
+                    f"({', '.join(dict.fromkeys(md_text(w) for w, _d in same))})")
         if agent.is_mtor_inhibitor and self.mtor_contraindicated is not None:
             return ("the record says mTOR inhibitors are contraindicated "
-                    f"({self.mtor_contraindicated})")
+                    f"({md_text(self.mtor_contraindicated)})")
         return None
 
     def withheld(self, agent: Agent) -> str | None:
