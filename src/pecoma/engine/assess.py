@@ -16,6 +16,7 @@ from pecoma.engine.facts import (
     derive,
     operation_planned_while_free,
     primary_in_place,
+    removal_asked,
     residual_tumour,
 )
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
@@ -106,6 +107,7 @@ def assess(
         case.surgery.status is SurgeryStatus.unknown,
         case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed),
         operation_planned_while_free(out, case, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
+        removal_asked(out, d, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
     )
 
     return Assessment(

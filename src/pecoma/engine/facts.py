@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "END_NOT_COUNTED", "NOT_REMOVED", "Derived", "derive", "margin_fact_of", "margin_facts",
-    "operation_planned_while_free", "progressed_on",
+    "operation_planned_while_free", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text",
 ]
 
@@ -91,6 +91,13 @@ class Derived(NamedTuple):
     #: recorded: the earliest day it can be (:attr:`Case.treatment_end_not_before`). The
     #: interval and the metastases' timing are then not counted from ``anchor``.
     treatment_end_not_before: dt.date | None = None
+    #: Metastatic disease whose metastases were all found by the day of an operation that
+    #: left no gross tumour, with no date free of disease recorded and nothing recorded
+    #: that says disease is left (:func:`_removal_open`): the operation may have removed
+    #: every known focus. The facts that say so; empty otherwise. Disease is taken as
+    #: present meanwhile (I21), and the question is asked
+    #: (``MISS-FREE-AFTER-OPERATION``).
+    removal_open: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -111,6 +118,8 @@ class Derived(NamedTuple):
             out.append(_dfi_fact(self.dfi_months, self.dfi_source))
         if self.free_since is not None:
             out.append(_free_fact(self.free_since))
+        elif self.removal_open:
+            out.append(_PRESENT_PROVISIONAL)
         out.append(_ADVANCED_FACT[self.advanced])
         return tuple(out)
 
@@ -153,6 +162,12 @@ def _timing_fact(i: int, timing: Timing) -> Fact:
 
 def _free_fact(since: dt.date) -> Fact:
     return Fact("derived.disease_present", f"no: free of disease since {since.isoformat()}")
+
+
+_PRESENT_PROVISIONAL = Fact(
+    "derived.disease_present",
+    "yes, taken as present: the operation came after the metastases were found, and "
+    "whether it left the patient free of disease is not recorded (I21)")
 
 
 def _dfi_text(months: float, source: str) -> str:
@@ -329,7 +344,56 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         _latest_open(mtor_lines),
         _latest_open(chemo_lines),
         not_before,
+        _removal_open(case, status, timings) if free_since is None else (),
     )
+
+
+#: Margins after which the operation left no gross tumour (an unknown margin may be one).
+_NO_GROSS_LEFT = (Margin.R0, Margin.R1, Margin.uncertain, Margin.unknown)
+#: Responses that can only be read on disease present when they were assessed.
+_ON_PRESENT_DISEASE = (Response.partial, Response.stable, Response.progression)
+
+
+def _removal_open(case: Case, status: DiseaseStatus,
+                  timings: tuple[Timing, ...]) -> tuple[Fact, ...]:
+    """Metastatic disease, no date free of disease recorded, and an operation that may
+    have removed every known focus: it left no gross tumour of the primary (margin not
+    R2), every metastasis listed was found by its day (dated on or before it, or, where
+    a date is missing, synchronous: present at presentation) or is of unknown timing
+    (at least one found by it), and nothing recorded says disease was left: not the
+    current disease recorded as beyond surgery (``stage.resectable`` or
+    ``stage.complete_excision_feasible`` 'no'), no line started after the operation on
+    which the disease progressed or was measured responding. The facts that say so;
+    ``()`` otherwise (I21)."""
+    stage = case.stage
+    surgery = case.surgery
+    if (status is not DiseaseStatus.metastatic or not stage.metastases
+            or surgery.status is not _PERFORMED or surgery.final_margin not in _NO_GROSS_LEFT
+            or _NO in (stage.resectable, stage.complete_excision_feasible)):
+        return ()
+    # the latest operation recorded: a completing resection's day when it is dated
+    completion = surgery.completion
+    day = completion.date if completion is not None and completion.date else surgery.date
+    found: list[Fact] = []
+    for i, (m, timing) in enumerate(zip(stage.metastases, timings, strict=True)):
+        if m.detected_on is not None and day is not None:
+            if m.detected_on > day:
+                return ()  # found after the operation: it did not remove this one
+            found.append(Fact(f"stage.metastases[{i}].detected_on", m.detected_on.isoformat()))
+        elif timing is _SYNCHRONOUS:
+            found.append(_timing_fact(i, timing))
+        elif timing is _METACHRONOUS:
+            return ()
+    if not found:
+        return ()
+    for t in case.systemic.therapies:
+        after = t.started_on is not None and day is not None and t.started_on >= day
+        if after and (t.progressed is _YES or t.best_response in _ON_PRESENT_DISEASE):
+            return ()  # disease measured after the operation: it was left
+    return (Fact("surgery.status", "performed"),
+            Fact("surgery.date", day.isoformat() if day else "unknown"),
+            margin_fact_of(case), *found,
+            Fact("free_of_disease", "not recorded"))
 
 
 def _treated_before_resection(case: Case) -> tuple[Fact, ...]:
@@ -443,6 +507,16 @@ def operation_planned_while_free(out: Collector, case: Case,
     if case.free_of_disease is None or case.surgery.status is not SurgeryStatus.planned:
         return ()
     return (out.missing("MISS-OPERATION-PLANNED-WHILE-FREE", affects=affects),)
+
+
+def removal_asked(out: Collector, d: Derived, affects: Sequence[str]) -> tuple[str, ...]:
+    """The question an operation after the metastases were found raises when the record
+    says neither that it left the patient free of disease nor that disease was left
+    (``d.removal_open``, I21): the items that take the disease as present wait on it.
+    ``()`` when there is no such operation."""
+    if not d.removal_open:
+        return ()
+    return (out.missing("MISS-FREE-AFTER-OPERATION", affects=affects),)
 
 
 def margin_fact_of(case: Case) -> Fact:

@@ -41,6 +41,7 @@ def surveillance(
     surgery_unknown: bool = False,
     nodes_unknown: bool = False,
     operation_asked: tuple[str, ...] = (),
+    removal_asked: tuple[str, ...] = (),
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -58,7 +59,10 @@ def surveillance(
     the nodal status not known: a low-risk schedule is provisional on it (positive nodes
     would make it high-risk, I10). ``operation_asked``: a patient free of disease whose
     surgery is recorded as planned (:func:`pecoma.engine.facts.operation_planned_while_free`):
-    the schedule from the free-of-disease date is provisional on it."""
+    the schedule from the free-of-disease date is provisional on it. ``removal_asked``:
+    metastatic disease after an operation that may have removed every known focus, with
+    no date free of disease recorded (:func:`pecoma.engine.facts.removal_asked`, I21):
+    the high-risk schedule is drawn from the operation meanwhile, provisional on it."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -79,7 +83,8 @@ def surveillance(
         facts = [Fact("stage.status", status)]
         if free_since is not None:
             facts.append(Fact("free_of_disease.since", free_since.isoformat()))
-        out.add("FU-AFTER-RELAPSE", facts, operation_asked if free_since is not None else ())
+        out.add("FU-AFTER-RELAPSE", facts,
+                operation_asked if free_since is not None else removal_asked)
     conditional = risk_conditional_on if group == "indeterminate" else ()
     settled_malignant = bool(malignant) and not malignant_open
     if group == "indeterminate" and not relapsed and not settled_malignant:
@@ -105,6 +110,10 @@ def surveillance(
     if free_since is not None and operation_asked:
         # an operation still to come, or done, restarts the calendar from its date
         schedule_conditional = (*schedule_conditional, *operation_asked)
+    if free_since is None and removal_asked:
+        # the operation may have left the patient free of disease: the schedule counts
+        # from it meanwhile, and from the date free of disease once that is recorded
+        schedule_conditional = (*schedule_conditional, *removal_asked)
     if nodes_unknown and surveillance_group == "low" and not relapsed:
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-NODES", affects=rules))

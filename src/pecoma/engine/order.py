@@ -31,8 +31,10 @@ LOCAL = frozenset(
 )
 LOCAL_UNDECIDED = frozenset({"REC-LUNG-METASTASECTOMY-PENDING", "REC-LUNG-METASTASECTOMY-NOT-MET"})
 #: Missing facts that make every treatment conditional alike (they do not make local
-#: treatment any less the first step).
-_SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS
+#: treatment any less the first step): the diagnosis on tissue, and whether an operation
+#: after the metastases were found left the patient free of disease (I21: surgery and
+#: systemic treatment wait on it together).
+_SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS | {"MISS-FREE-AFTER-OPERATION"}
 _S11 = frozenset({"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-AFTER-RERESECTION"})
 _STEP_OF_SECTION = {"risk": 1, "localized": 1, "adjuvant": 1, "advanced": 2}
 

@@ -35,6 +35,7 @@ from pecoma.engine.facts import (
     margin_facts,
     operation_planned_while_free,
     progressed_on,
+    removal_asked,
 )
 from pecoma.engine.model import Fact
 from pecoma.settings import EngineSettings
@@ -116,6 +117,9 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     if surgery_status is SurgeryStatus.performed and margin is Margin.R2:
         # the primary's resection left gross tumour: the primary is still a focus (S17)
         facts.extend(margin_facts(case))
+    # an operation after the metastases were found may have removed them all: the
+    # disease is taken as present, provisional on the answer (I21)
+    present = removal_asked(out, d, ("REC-AGGRESSIVE-SURGERY", "REC-REFER-SURGERY"))
     if resectable is YesNo.yes or (
         resectable is YesNo.unknown
         and status is DiseaseStatus.metastatic
@@ -123,11 +127,11 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     ):
         if feasible is YesNo.yes:
             facts.append(Fact("stage.complete_excision_feasible", "yes"))
-        out.add("REC-AGGRESSIVE-SURGERY", facts)
-        out.add("REC-REFER-SURGERY", facts)
+        out.add("REC-AGGRESSIVE-SURGERY", facts, present)
+        out.add("REC-REFER-SURGERY", facts, present)
     elif resectable is YesNo.unknown and feasible is not YesNo.no:
         miss = out.missing("MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY",))
-        out.add("REC-AGGRESSIVE-SURGERY", facts, [miss])
+        out.add("REC-AGGRESSIVE-SURGERY", facts, [miss, *present])
 
 
 def adjuvant(
@@ -372,6 +376,9 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
+    # the disease may have been removed by an operation after the metastases were found:
+    # its systemic treatment is shown, provisional on the answer (I21)
+    base += removal_asked(out, d, ("REC-MTOR-FIRST-LINE",))
     if (d.status is DiseaseStatus.metastatic and not case.stage.metastases
             and case.stage.lymph_nodes is not NodeStatus.negative):
         # 'metastatic' with no distant site listed, and regional nodes positive or not
@@ -684,16 +691,19 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         # Surgery cannot remove the current disease: not every focus can be excised.
         facts.append(Fact("stage.resectable", "no"))
         failed = True
+    # the lung metastases may have been removed by an operation after they were found:
+    # taken as present, provisional on the answer (I21)
+    present = removal_asked(out, d, ())
     if failed:
         # recorded as beyond surgery: S17's "whenever possible" does not hold either
         beyond = stage.resectable is YesNo.no or feasible is YesNo.no
         out.add("REC-LUNG-METASTASECTOMY-NOT-POSSIBLE" if beyond
-                else "REC-LUNG-METASTASECTOMY-NOT-MET", facts)
+                else "REC-LUNG-METASTASECTOMY-NOT-MET", facts, present)
     elif pending:
         ids = [out.missing(miss, affects=a) for miss, a in pending]
-        out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, ids)
+        out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, [*ids, *present])
     else:
-        out.add("REC-LUNG-METASTASECTOMY", facts)
+        out.add("REC-LUNG-METASTASECTOMY", facts, present)
 
 
 def _end_asked(d: Derived) -> tuple[str, ...]:

@@ -367,6 +367,16 @@ def _interpretations(items: Iterable[Provenance], knowledge: Knowledge) -> tuple
     )
 
 
+def _removal_asked(assessment: Assessment) -> tuple[str, ...]:
+    """``MISS-FREE-AFTER-OPERATION`` when the assessment's relapse surveillance waits on it
+    (an operation after the metastases were found may have removed them all, I21), as the
+    assessment decided it; ``()`` otherwise."""
+    after = next((i for i in assessment.followup if i.id == "FU-AFTER-RELAPSE"), None)
+    if after is None or "MISS-FREE-AFTER-OPERATION" not in after.conditional_on:
+        return ()
+    return ("MISS-FREE-AFTER-OPERATION",)
+
+
 def plan_surveillance(
     case: Case,
     assessment: Assessment,
@@ -417,6 +427,17 @@ def plan_surveillance(
             Fact("stage.status", status.value), anchor_fact,
             Fact("free_of_disease.by", free.by.value)], waits))
         phase_conditional = waits
+    elif (removal := _removal_asked(assessment)):
+        # I21: an operation after the metastases were found may have left the patient free
+        # of disease; surveillance is not stopped meanwhile: the high-risk schedule (I8)
+        # counts from the operation, provisional on the answer (decided by the assessment)
+        anchor, group = case.treatment_end, "high"
+        anchor_fact = Fact("derived.primary_treatment_end",
+                           anchor.isoformat() if anchor else "unknown")
+        reasons.append(out.item("FU-AFTER-RELAPSE", [
+            Fact("stage.status", status.value), anchor_fact,
+            Fact("free_of_disease", "not recorded")], removal))
+        phase_conditional = removal
     else:
         anchor, group = case.treatment_end, risk.surveillance_group
         anchor_fact = Fact("derived.primary_treatment_end",
@@ -449,7 +470,7 @@ def plan_surveillance(
         surveillance_events = [(i, e) for i, e in events if e.date >= free.since]
     else:
         surveillance_events = events
-    disease_present = free is None and (
+    disease_present = free is None and not removal and (
         status is not DiseaseStatus.localized or assessment.advanced is True
     )
     # macroscopic tumour left by the resection (R2), whatever its resectability: present
