@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from pecoma.case import DiseaseStatus, Margin, NodeStatus, PrimarySite, RemissionBy
 from pecoma.case.coherence import STAGING_BEFORE_DIAGNOSIS_MONTHS
-from pecoma.dates import add_months
+from pecoma.dates import add_months, range_rule
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
@@ -901,7 +901,11 @@ def _about_another_disease(r: Reader, obs: Mapping[str, Any], where: str) -> boo
             return True
     diagnosed = day_of(r.data.get("diagnosis", {}).get("date"))
     day = day_of(obs.get("effectiveDateTime"))
+    # a diagnosis dated outside the dates pecoma accepts (0001-01-01, an EHR's placeholder
+    # for an unknown day) is refused, named, when the case is built: no month is counted
+    # back from it here (six months before 0001-01-01 is no date)
     if (not obs.get("focus") and diagnosed is not None and day is not None
+            and range_rule(diagnosed) is None
             and day < add_months(diagnosed, -STAGING_BEFORE_DIAGNOSIS_MONTHS)):
         r.why[where] = (f"dated {day.isoformat()}, more than "
                         f"{STAGING_BEFORE_DIAGNOSIS_MONTHS} months before the PEComa's "

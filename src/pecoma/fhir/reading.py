@@ -255,7 +255,13 @@ def instant(raw: str) -> str:
         return raw
     if moment.tzinfo is None:
         return raw
-    return moment.astimezone(dt.UTC).isoformat()
+    try:
+        return moment.astimezone(dt.UTC).isoformat()
+    except OverflowError:
+        # the first or last hours of the calendar (0001-01-01T00:00:00+05:00) have no
+        # UTC instant Python can hold: kept as written (a day outside the dates pecoma
+        # accepts is refused, named, where it becomes a fact of the case)
+        return raw
 
 
 #: The ``meta`` elements that say which version a server stored and when, not what the
