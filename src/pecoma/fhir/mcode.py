@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from pecoma.case import Margin, MetastasisSite, PrimarySite
 from pecoma.fhir import codes as c
+from pecoma.fhir.resection_codes import resection_code
 
 ICD10CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10: Final = "http://hl7.org/fhir/sid/icd-10"
@@ -329,12 +330,33 @@ def is_lymph_node_site(body_sites: Any) -> bool:
 
 
 def is_resection(procedure: Mapping[str, Any]) -> bool:
-    """A Procedure whose code names a resection (not a biopsy, ablation, embolization)."""
+    """A Procedure whose code names a resection (not a biopsy, ablation, embolization):
+    by its words, or by a resection code of :mod:`pecoma.fhir.resection_codes` (SNOMED
+    CT, CPT, ICD-10-PCS; a display is optional). Words naming a biopsy, an aspiration,
+    an ablation or an embolization keep it no resection, whatever its code."""
     words = lower_words(procedure.get("code"))
-    if not words or any(w in words for w in NOT_RESECTION_WORDS):
+    if not_resection(procedure):
         return False
+    if coded_resection(procedure) is not None:
+        return True
     # any word ending in -ectomy ("Adrenalectomy, right": not only as the last word)
     return any(w in words for w in RESECTION_WORDS) or _ECTOMY.search(words) is not None
+
+
+def not_resection(procedure: Mapping[str, Any]) -> bool:
+    """Whether a Procedure's words name a biopsy, an aspiration, an ablation or an
+    embolization: no resection, whatever else it names."""
+    words = lower_words(procedure.get("code"))
+    return any(w in words for w in NOT_RESECTION_WORDS)
+
+
+def coded_resection(procedure: Mapping[str, Any]) -> tuple[PrimarySite, str] | None:
+    """The organ and name of the first resection code a Procedure's code carries."""
+    for system, code in codings(procedure.get("code")):
+        found = resection_code(system, code)
+        if found is not None:
+            return found
+    return None
 
 
 _ECTOMY: Final = re.compile(r"ectomy\b")
@@ -350,11 +372,15 @@ _ORGAN_BY_OPERATION: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (
 
 
 def resected_organ(procedure: Mapping[str, Any]) -> PrimarySite | None:
-    """The organ a resection's code names: by the organ's name, then by the operation."""
+    """The organ a resection's code names: by the organ's name, then by the operation,
+    then by a resection code (:mod:`pecoma.fhir.resection_codes`)."""
     words = lower_words(procedure.get("code"))
     organ: PrimarySite | None = first_match(words, PRIMARY_SITE_WORDS)
     if organ is None:
         organ = first_match(words, _ORGAN_BY_OPERATION)
+    if organ is None:
+        coded = coded_resection(procedure)
+        organ = coded[0] if coded is not None else None
     return organ
 
 

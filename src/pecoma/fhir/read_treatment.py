@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from pecoma.case import Agent, Margin, PrimarySite, Response, SurgeryStatus, TherapySetting
+from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
@@ -73,6 +74,23 @@ def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool:
     return organ is not None and organ.value == primary_site
 
 
+def _linked_to_pecoma(proc: Mapping[str, Any], r: Reader) -> bool:
+    """Whether a Procedure names the PEComa as its reason: a ``reasonReference`` to the
+    PEComa Condition, or an ICD-O-3 8714/x ``reasonCode``."""
+    reasons = [resolved(reference_of(x), r) for x in as_list(proc.get("reasonReference"))]
+    return (any(x is not None and x is r.primary for x in reasons)
+            or any(m.icdo3_pecoma(x) for x in as_list(proc.get("reasonCode"))))
+
+
+def _code_shown(proc: Mapping[str, Any]) -> str:
+    """A Procedure's code as the record gives it, short: its codings (system's last part
+    and code), else its words."""
+    pairs = [f"{system.rstrip('/').rsplit('/', 1)[-1] or 'no system'} {code}"
+             for system, code in codings(proc.get("code")) if code]
+    words = m.lower_words(proc.get("code"))
+    return show_value(", ".join(pairs[:3]) or words or "no code", 80).strip("'\"")
+
+
 def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     _read_resections(procedures, observations, r)
@@ -105,6 +123,20 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                 r.why[w] = ("a resection not shown to be of the PEComa primary (its "
                             "reasonReference, bodySite or name says another site, or "
                             "nothing)")
+        elif m.not_resection(p):
+            r.why[w] = "a biopsy, aspiration, ablation or embolization: no resection"
+        elif _linked_to_pecoma(p, r):
+            # done for the PEComa, and named by a code pecoma does not know (a display is
+            # optional): it may be the resection. Not read as one (its kind, date and
+            # margin would be guessed), but said where the team sees it
+            shown = _code_shown(p)
+            r.why[w] = (f"linked to the PEComa, but its code ({shown}) names no resection "
+                        "pecoma knows: whether it was the resection of the primary is "
+                        "unknown")
+            r.notes.append(f"{w}: a procedure for the PEComa ({shown}) that pecoma cannot "
+                           "tell to be a resection or not: not read as the resection; if "
+                           "it removed the tumour, the surgery facts below are incomplete: "
+                           "check surgery.status, surgery.date and surgery.margin")
     if not resections:
         return
     resections.sort(key=lambda wp: _performed_on(wp[1]))
