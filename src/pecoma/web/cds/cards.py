@@ -30,7 +30,8 @@ from pecoma.web.cds.discovery import (
 from pecoma.web.cds.service import CdsService
 
 __all__ = ["NOTES_SHOWN", "NOTE_CHARS", "SUMMARY_MAX", "Answer", "Indicator", "listed",
-           "md_item", "md_missing", "md_not_found", "md_notes", "md_text", "md_unknown"]
+           "md_item", "md_missing", "md_not_found", "md_notes", "md_set_aside", "md_text",
+           "md_unknown"]
 
 SUMMARY_MAX = 139
 NOTES_SHOWN = 12
@@ -107,6 +108,19 @@ def md_notes(bc: BundleCase) -> str:
         return ""
     return ("\n\n**How the record was read** (readings to check):\n"
             + listed([f"- {md_text(_cut(n))}" for n in bc.notes], NOTES_SHOWN))
+
+
+def md_set_aside(bc: BundleCase) -> str:
+    """The Procedures of the record not read as the resection of the primary, each group
+    with why (a biopsy, a resection of another site, one linked to the PEComa whose code
+    pecoma does not know): the surgery facts rest on what was read, so the team sees
+    what was left aside and can check that none of it removed the tumour."""
+    lines = [f"- {md_text(_cut(line.removeprefix('Procedure: ')))}"
+             for line in bc.not_read if line.startswith("Procedure: ")]
+    if not lines:
+        return ""
+    return ("\n\n**Procedures not read as the resection of the primary** (check that none "
+            "of them removed the tumour):\n" + listed(lines, NOTES_SHOWN))
 
 
 def _cut(text: str) -> str:

@@ -36,6 +36,7 @@ from pecoma.web.cds.cards import (
     md_missing,
     md_not_found,
     md_notes,
+    md_set_aside,
     md_text,
     md_unknown,
 )
@@ -125,7 +126,7 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
     detail = (_recommendations_md(a, safety)
               + ("\n\n" + "\n\n".join(md_item(x) for x in info_alerts) if info_alerts else "")
               + ("\n\n**Surveillance**\n" + follow if follow else "")
-              + md_missing(a.missing) + md_not_found(bc) + md_notes(bc)
+              + md_missing(a.missing) + md_not_found(bc) + md_notes(bc) + md_set_aside(bc)
               + md_unknown(record.unknown)
               + f"\n\n*{a.intended_use}*")
     records = tuple(i.id for i in (a.risk.item, *a.recommendations, *info_alerts,
