@@ -310,6 +310,86 @@ class TestRecordsAsEhrsWriteThem:
         assert not any("localized" in s for s in summaries)
 
 
+    @pytest.mark.parametrize(("obs_code", "value"), [
+        (("http://snomed.info/sct", "399387003"), "1229903009"),  # AJCC cM1
+        (("http://snomed.info/sct", "371497001"), "1229916009"),  # AJCC pM1
+    ], ids=["cM1", "pM1"])
+    def test_an_m1_coded_by_snomed_alone_is_metastatic_disease(
+            self, client: TestClient, obs_code: tuple[str, str], value: str) -> None:
+        """An mCODE TNMDistantMetastasesCategory valued by SNOMED CT code with no display,
+        beside the 'no history of metastatic cancer' stated at diagnosis: the card had
+        been headed 'PEComa (localized)' (completion of the resection, no mTOR inhibitor).
+        Expected: headed 'PEComa (metastatic)', as the same value with its display is."""
+        b = _mcode("uterus-localized")
+        b["entry"].append(_staging_entry(obs_code, {"coding": [{
+            "system": "http://snomed.info/sct", "code": value}]}))
+        summaries = _summaries(client, b)
+        assert summaries and summaries[0].startswith("PEComa (metastatic)")
+        assert not any("localized" in s for s in summaries)
+
+    @pytest.mark.parametrize(("obs_code", "value"), [
+        (("http://loinc.org", "21908-9"), {"coding": [{
+            "system": "http://snomed.info/sct", "code": "1222837003"}]}),  # stage IV
+        (("http://loinc.org", "21907-1"), {"coding": [{
+            "system": "http://hospital.example/tnm", "code": "M-99"}]}),
+    ], ids=["stage-IV-code", "unknown-M-code"])
+    def test_a_stage_iv_or_unreadable_m_is_never_localized(
+            self, client: TestClient, obs_code: tuple[str, str],
+            value: dict[str, Any]) -> None:
+        """A stage group IV by SNOMED CT code alone, or an M category coded in a way
+        pecoma cannot read: the card had been headed 'PEComa (localized)'. Whether there
+        are distant metastases is not known from the record: no assessment as localized,
+        the 'check not possible' card instead, naming the staging result."""
+        b = _mcode("uterus-localized")
+        b["entry"].append(_staging_entry(obs_code, value))
+        body = hook_request("patient-view", patient_id(b), prefetch=prefetch_of(b))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200
+        cards = r.json()["cards"]
+        assert not any("localized" in c["summary"] for c in cards)
+        assert any("not possible" in c["summary"] for c in cards)
+        assert "Observation/tnm" in json.dumps(cards)
+
+    def test_a_lung_metastasis_by_snomed_alone_gets_the_lung_advice(
+            self, client: TestClient) -> None:
+        """A lung metastasis 14 months after the R0 hysterectomy, an mCODE
+        SecondaryCancerCondition coded SNOMED CT 94391008 with no display: it had been
+        read as site 'other' and the cards headed with the mTOR inhibitor, the lung
+        metastasectomy question (S16) gone. Expected: the same cards as with ICD-10-CM
+        C78.00, the S16 question among them."""
+        texts = []
+        for coding in ({"system": "http://snomed.info/sct", "code": "94391008"},
+                       {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.00"}):
+            b = _mcode("uterus-localized")
+            b["entry"].append({"resource": {
+                "resourceType": "Condition", "id": "met-lung",
+                "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                     "mcode-secondary-cancer-condition"]},
+                "clinicalStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active"}]},
+                "code": {"coding": [coding]},
+                "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+                "onsetDateTime": "2025-06-01"}})
+            body = hook_request("patient-view", patient_id(b), prefetch=prefetch_of(b))
+            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+            assert r.status_code == 200
+            texts.append([(c["summary"], c.get("detail", "")) for c in r.json()["cards"]])
+        assert texts[0] == texts[1]
+        assert texts[0][0][0].startswith("PEComa (metastatic)")
+        assert "S16" in json.dumps(texts[0])
+
+
+def _staging_entry(code: tuple[str, str], value: dict[str, Any]) -> dict[str, Any]:
+    """A TNM staging Observation of the uterine record, dated 2026-10-01, naming no
+    focus."""
+    return {"resource": {
+        "resourceType": "Observation", "id": "tnm", "status": "final",
+        "code": {"coding": [{"system": code[0], "code": code[1]}]},
+        "effectiveDateTime": "2026-10-01", "valueCodeableConcept": value,
+        "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}}
+
+
 def _with_node_secondary(code: str, display: str, onset: str) -> dict[str, Any]:
     """The uterine mCODE record (R0 hysterectomy 2024-04-09) with an active
     SecondaryCancerCondition coded 128462008, its bodySite the lymph node ``code``."""

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from pecoma.case import Margin, MetastasisSite, PrimarySite
 from pecoma.fhir import codes as c
+from pecoma.fhir import staging_codes as sc
 from pecoma.fhir.resection_codes import resection_code
 
 ICD10CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -64,22 +65,37 @@ DISEASE_STATUS_TREND: Final[Mapping[str, str]] = {
 }
 SNOMED_DISTANT_METASTASIS_PRESENT: Final = "399409002"
 
-#: TNM staging (mCODE TNMDistantMetastasesCategory, CancerStageGroup): the distant
-#: metastases category, clinical and pathological (LOINC; SNOMED "cM category"), and the
-#: stage group, clinical and pathological.
+#: TNM staging (mCODE TNMDistantMetastasesCategory, TNMStageGroup; VS_Staging_TNM.fsh):
+#: the codes of a distant metastases category (TNMDistantMetastasesStagingTypeMaxVS: LOINC
+#: clinical, pathological, other; SNOMED CT "M category", "cM category", "pM category")
+#: and of a stage group (TNMStageGroupStagingTypeMaxVS: LOINC clinical, pathological,
+#: other; SNOMED CT "TNM stage grouping", clinical, pathological).
 M_CATEGORY_CODES: Final = frozenset({("http://loinc.org", "21907-1"),
                                      ("http://loinc.org", "21901-4"),
-                                     ("http://snomed.info/sct", "399387003")})
+                                     ("http://loinc.org", "21913-9"),
+                                     ("http://snomed.info/sct", "277208005"),
+                                     ("http://snomed.info/sct", "399387003"),
+                                     ("http://snomed.info/sct", "371497001")})
 STAGE_GROUP_CODES: Final = frozenset({("http://loinc.org", "21908-9"),
-                                      ("http://loinc.org", "21902-2")})
+                                      ("http://loinc.org", "21902-2"),
+                                      ("http://loinc.org", "21914-7"),
+                                      ("http://snomed.info/sct", "399390009"),
+                                      ("http://snomed.info/sct", "399537006"),
+                                      ("http://snomed.info/sct", "399588009")})
 #: An M category stating distant metastases, as a code (AJCC ``cM1``, UICC ``M1``) or in a
 #: display ("American Joint Committee on Cancer cM1a (qualifier value)"): cM1, pM1, M1,
-#: with or without a subcategory.
-M1: Final = re.compile(r"(?<![a-z0-9])[cpy]?m1[a-d]?(?![a-z0-9])")
-#: A stage group IV, as a code (``IV``, ``4``, ``IVB``) or in words ("Stage IVB", "AJCC
-#: stage group IV").
-STAGE_IV_CODE: Final = re.compile(r"(?:stage\s*)?(?:iv|4)[a-c]?")
-STAGE_IV_WORDS: Final = re.compile(r"\bstage(?:\s+group)?\s+(?:iv|4)[a-c]?\b")
+#: with or without a subcategory and a (0)/(1) suffix.
+M1: Final = re.compile(r"(?<![a-z0-9])[cpy]?m1[a-d]?(?:\([01]\))?(?![a-z0-9])")
+#: An M category stating none: M0, cM0, cM0(i+) (a pM0, which AJCC does not define, too).
+M0: Final = re.compile(r"(?<![a-z0-9])[cpy]?m0(?:\s?\(i\+\))?(?![a-z0-9])")
+#: A stage group IV, as a code (``IV``, ``4``, ``IVB``, ``IVA1``) or in words ("Stage IVB",
+#: "AJCC stage group IV").
+STAGE_IV_CODE: Final = re.compile(r"(?:stage\s*)?(?:iv|4)[a-c]?[12]?")
+STAGE_IV_WORDS: Final = re.compile(r"\bstage(?:\s+group)?\s+(?:iv|4)[a-c]?[12]?\b")
+#: A stage group below IV: 0, 0a, 0is, IS, I-III with sub-groups (``IIIC1``, ``IB2``).
+STAGE_BELOW_IV_CODE: Final = re.compile(r"(?:stage\s*)?(?:0(?:a|is)?|is|i{1,3}|[123])[a-e]?[1-3]?")
+STAGE_BELOW_IV_WORDS: Final = re.compile(
+    r"\bstage(?:\s+group)?\s+(?:0(?:a|is)?|is|i{1,3}|[123])[a-e]?[1-3]?\b")
 
 #: Tumour-marker LOINC codes read in the FHIR R4 LOINC value set (observation-codes):
 #: "HMB-45 Ag [Presence] in Tissue by Immune stain", "Desmin Ag [Presence] in Tissue by
@@ -149,8 +165,9 @@ _ICD10_SECONDARY: Final[tuple[tuple[str, MetastasisSite], ...]] = (
     ("C79.3", MetastasisSite.brain),
     ("C79.5", MetastasisSite.bone),
 )
-#: SNOMED CT secondary malignant neoplasm codes read in the IG (EX_Basic.fsh).
-_SNOMED_SECONDARY: Final[Mapping[str, MetastasisSite]] = {"94225005": MetastasisSite.brain}
+#: SNOMED CT secondary malignant neoplasm codes naming a site (staging_codes.py says where
+#: each id was read).
+_SNOMED_SECONDARY: Final[Mapping[str, MetastasisSite]] = sc.SNOMED_SECONDARY_SITE
 SNOMED_SECONDARY_DISEASE: Final = "128462008"  # "Secondary malignant neoplastic disease"
 
 #: Words of a resection (a Procedure's code text or display).
@@ -213,16 +230,63 @@ def codings(concept: Any) -> list[tuple[str, str]]:
             for cd in concept["coding"] if isinstance(cd, dict)]
 
 
+def m_category(concept: Any) -> str | None:
+    """What a TNM distant metastases category's value states: ``'M1'`` (distant
+    metastases), ``'M0'`` (none), or ``None`` when pecoma cannot read it (a code it does not
+    know and no words it reads, or codes and words that disagree): unknown, never M0.
+
+    Read by SNOMED CT code (the AJCC concepts of mCODE's value set,
+    :mod:`pecoma.fhir.staging_codes`), by AJCC or UICC code (``cM1``, ``M0``), or in the
+    text and displays; a Coding's display is optional, so the code alone is enough."""
+    said: set[str] = set()
+    for system, code in codings(concept):
+        if system == c.SNOMED and code in sc.SNOMED_M1:
+            said.add("M1")
+        elif system == c.SNOMED and code in sc.SNOMED_M0:
+            said.add("M0")
+        elif M1.fullmatch(code.lower()):
+            said.add("M1")
+        elif M0.fullmatch(code.lower()):
+            said.add("M0")
+    words = lower_words(concept)
+    if M1.search(words):
+        said.add("M1")
+    elif M0.search(words):
+        said.add("M0")
+    return said.pop() if len(said) == 1 else None
+
+
+def stage_group(concept: Any) -> str | None:
+    """What a stage group's value (or a Condition.stage summary) states: ``'IV'``,
+    ``'below IV'``, or ``None`` when pecoma cannot read it (unknown, never below IV).
+    Read by SNOMED CT code (:mod:`pecoma.fhir.staging_codes`), by code (``IVB``, ``3``), or
+    in words ("Stage IIIA")."""
+    said: set[str] = set()
+    for system, code in codings(concept):
+        if system == c.SNOMED and code in sc.SNOMED_STAGE_IV:
+            said.add("IV")
+        elif system == c.SNOMED and code in sc.SNOMED_STAGE_BELOW_IV:
+            said.add("below IV")
+        elif STAGE_IV_CODE.fullmatch(code.lower()):
+            said.add("IV")
+        elif STAGE_BELOW_IV_CODE.fullmatch(code.lower()):
+            said.add("below IV")
+    words = lower_words(concept)
+    if STAGE_IV_WORDS.search(words) or STAGE_IV_CODE.fullmatch(words):
+        said.add("IV")
+    elif STAGE_BELOW_IV_WORDS.search(words) or STAGE_BELOW_IV_CODE.fullmatch(words):
+        said.add("below IV")
+    return said.pop() if len(said) == 1 else None
+
+
 def states_m1(concept: Any) -> bool:
     """Whether a TNM M category's value states distant metastases (M1, cM1, pM1, M1a...)."""
-    return bool(M1.search(lower_words(concept))) or any(
-        M1.fullmatch(code.lower()) for _system, code in codings(concept))
+    return m_category(concept) == "M1"
 
 
 def states_stage_iv(concept: Any) -> bool:
     """Whether a stage group's value (or a Condition.stage summary) is stage IV."""
-    return bool(STAGE_IV_WORDS.search(lower_words(concept))) or any(
-        STAGE_IV_CODE.fullmatch(code.lower()) for _system, code in codings(concept))
+    return stage_group(concept) == "IV"
 
 
 def has_loinc(concept: Any, code: str) -> bool:
@@ -287,6 +351,24 @@ def metastasis_site(condition: Mapping[str, Any]) -> MetastasisSite | None:
             return _SNOMED_SECONDARY[code]
     named: MetastasisSite | None = first_match(lower_words(concept), METASTASIS_SITE_WORDS)
     return named
+
+
+def secondary_site_said(concept: Any) -> str:
+    """What a secondary cancer's code says of its site when :func:`metastasis_site` reads
+    none: ``'other'`` (an ICD-10 C78-C79 code naming a site the guideline does not
+    distinguish: mediastinum, adrenal gland, ...), ``'unknown'`` (a code pecoma does not
+    know, which may name any site, the lung among them), or ``'none'`` (no site named:
+    SNOMED CT 128462008, ICD-10 C79.9, no code)."""
+    said = "none"
+    for system, code in codings(concept):
+        if system in (ICD10CM, ICD10):
+            if code[:3] in ("C78", "C79") and not code.startswith("C79.9"):
+                said = "other" if said == "none" else said
+        elif system in (c.PECOMA_SYSTEM, *c.ICDO3_SYSTEMS) or not code:
+            continue
+        elif not (system == c.SNOMED and code == SNOMED_SECONDARY_DISEASE):
+            return "unknown"
+    return said
 
 
 def is_secondary_code(concept: Any) -> bool:

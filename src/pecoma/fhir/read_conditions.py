@@ -19,6 +19,7 @@ from pecoma.case import (
     SurgeryStatus,
     Timing,
 )
+from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.reading import (
@@ -322,8 +323,19 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
             r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
                            "read as 'other'")
     for i, stage in enumerate(as_list(cond.get("stage"))):
-        if isinstance(stage, dict) and m.states_stage_iv(stage.get("summary")):
+        if not isinstance(stage, dict) or not isinstance(stage.get("summary"), dict):
+            continue
+        group = m.stage_group(stage["summary"])
+        if group == "IV":
             r.stage_iv = r.stage_iv or f"{where}.stage[{i}]"
+        elif group is None:
+            said = m.lower_words(stage["summary"]) or ", ".join(
+                code for _s, code in codings(stage["summary"]) if code) or "(no value)"
+            r.staging_unread = r.staging_unread or f"{where}.stage[{i}]"
+            r.notes.append(f"{where}.stage[{i}].summary {show_value(said, 60)} is a stage "
+                           "pecoma cannot read: whether it is stage IV is unknown; the "
+                           "disease is not taken as localized from a denial of metastatic "
+                           "history beside it")
     day = _onset(cond, where, "diagnosis.date", r)
     if day is not None:
         r.put("diagnosis.date", day.isoformat(), where)
@@ -440,16 +452,35 @@ def read_metastases(r: Reader) -> None:
 
 
 def _metastasis_site(cond: Mapping[str, Any], where: str, r: Reader) -> str:
-    """The site of a metastasis: its bodySite, else its code, else 'other' (noted)."""
+    """The site of a metastasis: its bodySite, else its code, else 'other' (noted, saying
+    whether the site is unknown or named as one the guideline does not distinguish)."""
     site = site_of(cond.get("bodySite"), MetastasisSite)
     if site in (None, MetastasisSite.other.value):
         by_code = m.metastasis_site(cond)
         if by_code is not None:
-            site = by_code.value
-    if site is None:
+            return str(by_code.value)
+    other = MetastasisSite.other.value
+    if site not in (None, other):
+        return str(site)
+    if site == other:
+        r.notes.append(f"{where}.bodySite names a site the guideline does not distinguish, "
+                       "or one pecoma cannot read: its site is taken as 'other' (a lung "
+                       "metastasis would change the advice, S16)")
+        return other
+    said = m.secondary_site_said(cond.get("code"))
+    if said == "unknown":
+        shown = ", ".join(f"{code} ({system})" for system, code in codings(cond.get("code"))
+                          if code)
+        r.notes.append(f"{where} is coded {show_value(shown, 80)}, a code pecoma does not know "
+                       "and which may name any site: the metastasis's site is unknown, taken "
+                       "as 'other'; a lung metastasis would change the advice (S16): record "
+                       "its site (bodySite)")
+    elif said == "other":
+        r.notes.append(f"{where} names a site the guideline does not distinguish: read as "
+                       "'other'")
+    else:
         r.notes.append(f"{where} names no site: its site is taken as 'other'")
-        return MetastasisSite.other.value
-    return site
+    return other
 
 
 def _nodes_found(cond: Mapping[str, Any], where: str,
@@ -656,7 +687,7 @@ def derive_status(r: Reader) -> None:
                 "abatementDateTime; record when the patient became free of disease, or the "
                 "disease status")
     elif (r.no_metastatic_history is not None and r.metastatic_history is None
-          and r.stage_iv is None and r.nodes_undated is None
+          and r.stage_iv is None and r.staging_unread is None and r.nodes_undated is None
           and not r.data.get("stage", {}).get("metastases")):
         # a history stated anywhere in the record outweighs one denied (the safer reading);
         # so does lymph-node involvement that may be a relapse
@@ -680,6 +711,14 @@ def derive_status(r: Reader) -> None:
                 "metastases (mCODE SecondaryCancerCondition, with onset and clinicalStatus), "
                 "the lymph-node status, or the disease status; the disease status is never "
                 "assumed")
+    elif r.staging_unread is not None:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.staging_unread} records a TNM distant metastases "
+                "category or a stage group pecoma cannot read (a code it does not know), so "
+                "whether there are distant metastases is unknown and the disease cannot be "
+                "taken as localized; record the metastases (mCODE SecondaryCancerCondition), "
+                "the stage in a code pecoma reads (docs/fhir.md), or the disease status; the "
+                "disease status is never assumed")
     elif r.nodes_undated is not None:
         r.issue("stage.status", "(not found)",
                 f"cannot be derived: {r.nodes_undated} records lymph-node involvement that "

@@ -958,16 +958,40 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     said = m.lower_words(concept) or ", ".join(
         code for _s, code in codings(concept) if code) or "(no value)"
     if set(codings(obs.get("code"))) & m.M_CATEGORY_CODES:
-        if m.states_m1(concept):
+        category = m.m_category(concept)
+        if category == "M1":
             r.distant_metastasis_stated = where
             _evidence(r, obs, where, f"TNM distant metastases category '{said}'")
-        else:
+        elif category == "M0":
             r.why[where] = (f"a TNM distant metastases category ({show_value(said, 60)}) "
                             "that states no distant metastasis: not a disease status")
+        else:
+            _staging_unread(r, obs, where, "TNM distant metastases category", said,
+                            "whether distant metastases are present")
         return
-    if m.states_stage_iv(concept):
+    group = m.stage_group(concept)
+    if group == "IV":
         r.stage_iv = r.stage_iv or where
         _evidence(r, obs, where, f"stage group '{said}'")
-    else:
+    elif group == "below IV":
         r.why[where] = (f"a stage group ({show_value(said, 60)}) below IV: not a disease "
                         "status")
+    else:
+        _staging_unread(r, obs, where, "stage group", said, "whether it is stage IV")
+
+
+def _staging_unread(r: Reader, obs: Mapping[str, Any], where: str, what: str, said: str,
+                    unknown: str) -> None:
+    """A staging value pecoma cannot read (a code it does not know, or codes and words that
+    disagree): unknown, never taken as M0 or as a stage below IV; a denial of metastatic
+    history then no longer makes the disease localized (``r.staging_unread``)."""
+    if obs.get("dataAbsentReason") is not None and obs.get("valueCodeableConcept") is None:
+        r.why[where] = f"a {what} with no value (dataAbsentReason): not a disease status"
+        return
+    r.staging_unread = r.staging_unread or where
+    r.why[where] = (f"a {what} pecoma cannot read ({show_value(said, 60)}): "
+                    f"{unknown} is unknown")
+    r.notes.append(f"{where}: the {what} {show_value(said, 60)} is a code or text pecoma "
+                   f"does not know: {unknown} is unknown (never taken as none); the disease "
+                   "is not taken as localized from a denial of metastatic history beside "
+                   "it; check the staging and record the disease status")

@@ -88,6 +88,10 @@ class Reader:
     #: Condition's stage): distant metastases or involved nodes, so never localized by a
     #: denial of metastatic history alone.
     stage_iv: str | None = None
+    #: Where a TNM distant metastases category or a stage group is recorded that pecoma
+    #: cannot read (a code it does not know): whether there are distant metastases is
+    #: unknown, so never localized by a denial of metastatic history alone.
+    staging_unread: str | None = None
     #: Where the record says the PEComa has recurred (the primary Condition's
     #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
     #: recurrence): the disease is not taken as localized.
