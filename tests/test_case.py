@@ -117,6 +117,58 @@ def _metastatic(**stage: Any) -> dict[str, Any]:
     return data
 
 
+class TestLengthsInPlainWords:
+    """A text or a list over its length is refused in the case format's own words (how
+    many characters are allowed and how many were given), not the validation library's
+    ("items after validation")."""
+
+    def test_a_long_label_says_characters(self) -> None:
+        """An 87-character label: at most 80 characters, 87 given."""
+        with pytest.raises(InputError) as info:
+            parse_case(with_("label", "uterine PEComa, peritoneal metastases, mTOR "
+                             "contraindicated (interstitial lung disease)"))
+        (issue,) = info.value.issues
+        assert (issue.path, issue.rule, issue.value) == (
+            "label", "must be at most 80 characters", "87 characters")
+        assert str(issue) == "'label' must be at most 80 characters (got 87 characters)"
+        assert "items" not in str(info.value) and "validation" not in str(info.value)
+
+    @pytest.mark.parametrize("length", [81, 200, 5000])
+    def test_every_length_over_the_limit_gives_the_count(self, length: int) -> None:
+        """Just over the limit and far over it: the count given, never the text."""
+        with pytest.raises(InputError) as info:
+            parse_case(with_("label", "x" * length))
+        (issue,) = info.value.issues
+        assert issue.rule == "must be at most 80 characters"
+        assert issue.value == f"{length} characters"
+
+    def test_the_limit_counts_characters_not_bytes(self) -> None:
+        """80 accented characters (160 bytes in UTF-8) are within 80 characters; 81 are
+        one character too many, and the message counts characters."""
+        assert parse_case(with_("label", "é" * 80)).label == "é" * 80
+        with pytest.raises(InputError) as info:
+            parse_case(with_("label", "é" * 81))
+        assert str(info.value.issues[0]) == (
+            "'label' must be at most 80 characters (got 81 characters)")
+
+    def test_a_list_over_its_length_says_entries(self) -> None:
+        """The one translation serves every length rule, a list's too (the case format
+        has none today: a model of the same kind stands in)."""
+        from pydantic import BaseModel, Field, ValidationError
+
+        from pecoma.case.parse import issues_from_validation
+
+        class Lists(BaseModel):
+            agents: tuple[str, ...] = Field(max_length=2)
+            name: str = Field(min_length=3)
+
+        with pytest.raises(ValidationError) as info:
+            Lists.model_validate({"agents": ["a", "b", "c"], "name": "x"})
+        issues = {i.path: i for i in issues_from_validation(info.value)}
+        assert str(issues["agents"]) == "'agents' must be at most 2 entries (got 3 entries)"
+        assert str(issues["name"]) == "'name' must be at least 3 characters (got 1 character)"
+
+
 def test_a_reclassified_tumours_dates_are_explained() -> None:
     """A tumour treated first as leiomyosarcoma and recognised as PEComa later (S24,
     S25): with the PEComa review's day as 'diagnosis.date' the earlier surgery is

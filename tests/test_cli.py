@@ -112,6 +112,17 @@ class TestErrors:
         assert "tumour.size.value" in r.stderr
         assert "Traceback" not in r.stderr + r.stdout
 
+    def test_long_label_in_plain_words(self, tmp_path: Path) -> None:
+        """An 87-character label: exit 3, the limit in characters and the length given."""
+        bad = tmp_path / "long.json"
+        bad.write_text(json.dumps({"label": "x" * 87,
+                                   "tumour": {"primary_site": "kidney"},
+                                   "stage": {"status": "localized"}}))
+        r = pecoma("assess", str(bad), "--on", "2026-11-28")
+        assert r.returncode == 3
+        assert "'label' must be at most 80 characters (got 87 characters)" in r.stderr
+        assert "items" not in r.stderr and "Traceback" not in r.stderr + r.stdout
+
     def test_unparseable_json(self, tmp_path: Path) -> None:
         bad = tmp_path / "bad.json"
         bad.write_text("{oops")

@@ -177,6 +177,17 @@ class TestBadInput:
         )
         assert paths(body) == {"x"}
 
+    def test_long_label_in_plain_words(self, client: TestClient) -> None:
+        """The label's limit in characters, as the CLI and the form say it; the value
+        shown is the length, not the text."""
+        case = example("high-risk-uterine")
+        case["label"] = "x" * 87
+        body = assert_problem(client.post("/api/v1/assess", json={"case": case}), 422)
+        (err,) = [e for e in body["errors"] if e["path"] == "case.label"]
+        assert err["rule"] == "must be at most 80 characters"
+        assert err["value"] == "87 characters"
+        assert "items" not in json.dumps(body)
+
     def test_fact_after_the_evaluation_date(self, client: TestClient) -> None:
         body = assert_problem(
             client.post("/api/v1/assess",

@@ -608,3 +608,16 @@ class TestAnyText:
         assert (day is None) == (not text.strip())
         if day is not None:
             assert form_input.parse_form_date(text) == day
+
+
+class TestLongLabel:
+    def test_label_over_80_characters_in_words(self, client: TestClient) -> None:
+        """A label typed past the limit (the field's maxlength can be bypassed) is
+        refused in words on the form, with the length given."""
+        result = forms.form_to_case({**BASE, "label": "x" * 87})
+        assert result.errors["label"] == ["Must be at most 80 characters — entered: 87 "
+                                          "characters."]
+        r = client.post("/report", data={**BASE, "label": "x" * 87})
+        assert r.status_code == 422
+        assert "at most 80 characters" in words_of(r.text)
+        assert "items" not in words_of(r.text)

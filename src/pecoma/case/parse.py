@@ -37,6 +37,26 @@ _FRIENDLY = {
 }
 
 
+def _length_issue(kind: str, ctx: dict[str, Any], given: Any) -> tuple[str, str] | None:
+    """A length rule in plain words (pydantic says "items after validation"), with the
+    length given: the rule and the value shown."""
+    text = isinstance(given, str)
+    unit = "characters" if text else "entries"
+    if kind in ("string_too_long", "too_long") and "max_length" in ctx:
+        limit, word = ctx["max_length"], "at most"
+    elif kind in ("string_too_short", "too_short") and "min_length" in ctx:
+        limit, word = ctx["min_length"], "at least"
+    else:
+        return None
+    try:
+        actual = int(ctx.get("actual_length", len(given)))
+    except TypeError:
+        return None
+    one = "character" if text else "entry"
+    return (f"must be {word} {limit} {one if limit == 1 else unit}",
+            f"{actual} {one if actual == 1 else unit}")
+
+
 def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
     """Translate a pydantic error into field issues (path, value, rule)."""
     issues: list[FieldIssue] = []
@@ -47,6 +67,10 @@ def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
             continue
         path = _loc_to_path(tuple(err["loc"]))
         kind = err["type"]
+        length = _length_issue(kind, dict(err.get("ctx") or {}), err.get("input"))
+        if length is not None:
+            issues.append(FieldIssue(path, length[1], length[0]))
+            continue
         rule = _FRIENDLY.get(kind)
         if rule is None:
             msg = str(err["msg"])
