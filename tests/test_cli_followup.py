@@ -181,14 +181,30 @@ class TestRejectedInput:
         r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2026-11-28")
         assert r.returncode == 5 and "S23" in r.stderr and "Traceback" not in r.stderr
 
+    @pytest.mark.parametrize("command", ["followup", "assess"])
+    def test_settings_outside_the_guideline_exit_5(self, tmp_path: Path, command: str) -> None:
+        """A yearly high-risk plan from year 1 (due 6, intensive phase 1 year, middle
+        interval 12 months) is not the guideline's schedule (S18, S19): both commands
+        refuse the file, naming the setting, its range and the value, and draw nothing."""
+        f = tmp_path / "yearly.toml"
+        f.write_text("[followup]\nhigh_intensive_due_months = 6\n"
+                     "high_intensive_overdue_months = 9\nhigh_intensive_years = 1\n"
+                     "high_middle_interval_months = 12\nhigh_middle_overdue_months = 14\n"
+                     "low_due_months = 12\nlow_overdue_months = 14\nlow_frequent_years = 1\n")
+        r = pecoma(command, str(HIGH), "--settings", str(f), "--on", "2026-12-01")
+        assert r.returncode == 5 and r.stdout == ""
+        message = " ".join(r.stderr.split())
+        assert ("yearly.toml: 'followup.high_intensive_due_months' must be from 3 to 4 "
+                "months (S18: every 3-4 months; I2) (got 6)") in message
+        assert "Traceback" not in r.stderr
+
     def test_bad_date_option_exits_2(self) -> None:
         r = pecoma("followup", str(HIGH), "--on", "28/11/2026")
         assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
 
     def test_settings_change_the_plan(self, tmp_path: Path) -> None:
         f = tmp_path / "s.toml"
-        f.write_text("[followup]\nhigh_intensive_due_months = 4\n"
-                     "high_intensive_overdue_months = 5\n")
+        f.write_text("[followup]\nhigh_intensive_due_months = 4\n")
         r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2025-01-10",
                    "-f", "json")
         assert r.returncode == 0, r.stderr

@@ -84,3 +84,53 @@ def test_supplementary_record_without_sources_is_rejected() -> None:
 def test_unparseable_file_is_rejected() -> None:
     with pytest.raises(KnowledgeError, match="not valid TOML"):
         parse_knowledge("[[records]\n", "broken.toml")
+
+
+class TestWordingQuotesSettings:
+    """The records that describe the schedule quote the settings they are drawn with
+    (``{high_intensive_due_months}``), so no output says a rhythm other than the plan's."""
+
+    def test_every_quoted_setting_is_a_setting(self) -> None:
+        """Filled with the defaults, every schedule record says the defaults' rhythm and
+        no slot is left; the records that quote settings are the schedule's."""
+        from pecoma.settings import default_settings
+
+        k = load_knowledge()
+        worded = k.worded(default_settings().followup.wording())
+        quoting = {rid for rid, r in k.records.items() if r.quotes_settings}
+        assert {"FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY", "FU-HIGH-YEARLY",
+                "SUPP-FU-LOW-SCHEDULE", "SUPP-FU-LOW-YEARLY"} <= quoting
+        for r in worded.records.values():
+            assert "{" not in r.title + r.text + r.rationale, r.id
+        assert worded.records["FU-HIGH-INTENSIVE"].text == (
+            "Surveillance visit every 3 months (overdue after 4) during the first 3 years "
+            "after treatment.")
+
+    def test_a_slot_that_names_no_setting_fails(self) -> None:
+        """A misspelt setting in the wording is a knowledge error, not a text with braces."""
+        from pecoma.settings import default_settings
+
+        text = _mutated("every {high_intensive_due_months} months",
+                        "every {high_intensive_due_month} months")
+        with pytest.raises(KnowledgeError, match="high_intensive_due_month'"):
+            parse_knowledge(text, "test.toml").worded(default_settings().followup.wording())
+
+    def test_only_follow_up_records_quote_settings(self) -> None:
+        """A treatment recommendation may not quote a follow-up setting."""
+        text = _mutated('text = "Surveillance visit every',
+                        'text = "{low_due_months} Surveillance visit every')
+        parse_knowledge(text, "test.toml")  # a follow-up record may
+        rec = next(r for r in load_knowledge().records.values() if r.kind == "recommendation")
+        text = _mutated(f'text = "{rec.text}"', f'text = "{{low_due_months}} {rec.text}"')
+        with pytest.raises(KnowledgeError, match="only a follow-up record may quote"):
+            parse_knowledge(text, "test.toml")
+
+    def test_the_plan_definition_says_the_defaults_rhythm(self) -> None:
+        """The FHIR PlanDefinition of the knowledge base carries no slot."""
+        import json
+
+        from pecoma.fhir.plandefinition import plan_definition
+
+        data = json.dumps(plan_definition())
+        assert "{high_intensive" not in data and "{low_" not in data
+        assert "every 3 months (overdue after 4) during the first 3 years" in data

@@ -451,8 +451,7 @@ class TestStaleStates:
         self, registry: Repository, tmp_path: Path
     ) -> None:
         path = tmp_path / "settings.toml"
-        path.write_text("[followup]\nhigh_intensive_due_months = 2\n"
-                        "high_intensive_overdue_months = 3\n")
+        path.write_text("[followup]\nhigh_intensive_due_months = 4\n")
         other = load_settings(path)
         assert usable(registry, settings=other) == 0
         for day in (ON, dt.date(2025, 6, 1), dt.date(2027, 3, 1)):

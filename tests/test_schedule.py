@@ -652,14 +652,17 @@ class TestImagingInput:
 
 class TestSettings:
     def test_both_ends_of_the_ranges_are_settings(self) -> None:
-        """2 years of 4-monthly visits (overdue after 5) when configured so (I2)."""
-        conf = settings_of({"high_intensive_due_months": 4, "high_intensive_overdue_months": 5,
-                            "high_intensive_years": 2, "low_frequent_years": 2})
+        """2 years of 4-monthly visits (overdue after 4, the far end of S18's "every 3-4
+        months") when configured so (I2); low risk 6-monthly so that it stays no more
+        intensive than high risk in year 3 (S23)."""
+        conf = settings_of({"high_intensive_due_months": 4, "high_intensive_overdue_months": 4,
+                            "high_intensive_years": 2, "low_due_months": 6,
+                            "low_overdue_months": 6})
         plan = _plan(_case(), dt.date(2025, 1, 10), conf=conf)
         intensive = [v for v in plan.visits if v.phase == "high-intensive"]
         assert len(intensive) == 6
         assert (intensive[0].due, intensive[0].latest) == (dt.date(2025, 5, 10),
-                                                           dt.date(2025, 6, 10))
+                                                           dt.date(2025, 5, 10))
         assert plan.phases[0].ends == dt.date(2027, 1, 10)
         assert "followup.high_intensive_years" in [f.path for f in plan.settings]
         assert plan.settings_digest == conf.digest() != default_settings().digest()
@@ -730,20 +733,18 @@ findings = st.sampled_from([ScanFinding.no_evidence_of_disease, ScanFinding.equi
 
 @st.composite
 def followup_settings(draw: st.DrawFn) -> Settings:
-    """Any follow-up settings the settings validator accepts."""
+    """Any follow-up settings the settings validator accepts: within the ranges of
+    S18-S20 (high risk) and I3 (low risk)."""
     values = dict(default_settings().followup.model_dump())
-    values["high_intensive_due_months"] = draw(st.integers(1, 6))
-    values["high_intensive_overdue_months"] = values["high_intensive_due_months"] + draw(
-        st.integers(0, 3))
-    values["high_intensive_years"] = draw(st.integers(1, 4))
-    values["high_middle_interval_months"] = draw(st.integers(
-        values["high_intensive_due_months"], 12))
-    values["high_middle_overdue_months"] = values["high_middle_interval_months"] + draw(
-        st.integers(0, 3))
-    values["high_middle_until_year"] = values["high_intensive_years"] + draw(st.integers(1, 4))
-    values["low_due_months"] = draw(st.integers(values["high_intensive_due_months"], 12))
-    values["low_overdue_months"] = values["low_due_months"] + draw(st.integers(0, 4))
-    values["low_frequent_years"] = draw(st.integers(1, 8))
+    values["high_intensive_due_months"] = draw(st.integers(3, 4))
+    values["high_intensive_overdue_months"] = draw(st.integers(
+        values["high_intensive_due_months"], 4))
+    values["high_intensive_years"] = draw(st.integers(2, 3))
+    values["high_middle_overdue_months"] = draw(st.integers(6, 7))
+    values["low_due_months"] = draw(st.integers(4, 6))
+    values["low_overdue_months"] = draw(st.integers(values["low_due_months"], 6))
+    values["low_frequent_years"] = draw(st.integers(3, 5))
+    values["yearly_overdue_months"] = draw(st.integers(12, 13))
     values["horizon_years"] = draw(st.integers(1, 15))
     try:
         fu = FollowupSettings.model_validate(values)
@@ -835,13 +836,157 @@ class TestSettingsGuard:
         """Intervals alone do not decide it: phases out of step can put more low-risk
         visits in a year; the check counts visits per year (S23)."""
         values = dict(default_settings().followup.model_dump())
-        values.update(high_intensive_due_months=1, high_intensive_overdue_months=1,
-                      high_intensive_years=1, high_middle_interval_months=7,
-                      high_middle_overdue_months=7, high_middle_until_year=2,
-                      low_due_months=7, low_overdue_months=7, low_frequent_years=2,
-                      horizon_years=2)
-        with pytest.raises(ValueError, match="in year 2"):
+        # high risk 4-monthly for 2 years, then 6-monthly: 2 visits in year 3; low risk
+        # 5-monthly (a longer interval than high risk's first one) for 3 years: 3 visits
+        # in year 3 (months 25, 30, 35)
+        values.update(high_intensive_due_months=4, high_intensive_overdue_months=4,
+                      high_intensive_years=2, low_due_months=5, low_overdue_months=6,
+                      low_frequent_years=3)
+        with pytest.raises(ValueError, match="in year 3"):
             FollowupSettings.model_validate(values)
+
+
+#: A settings file that made the high-risk plan yearly from year 1 (and the low-risk one
+#: yearly throughout) while every visit still named S18/S19 as its source.
+YEARLY_FROM_YEAR_ONE = """[followup]
+high_intensive_due_months = 6
+high_intensive_overdue_months = 9
+high_intensive_years = 1
+high_middle_interval_months = 12
+high_middle_overdue_months=14
+low_due_months=12
+low_overdue_months=14
+low_frequent_years=1
+"""
+
+#: (setting, a value just outside the range of the statement it implements, the allowed
+#: range as the message says it, the statement). S18 "every 3-4 months for the first 2-3
+#: years" and I2 (due 3, overdue after 4); S19 "every 6 months up to year 5"; S20
+#: "annually"; I3 (supplementary) "every 4-6 months for the first 3-5 years, then yearly";
+#: a fixed rhythm may be overdue one month after it is due (as 3 -> 4 in I2).
+OUTSIDE = [
+    ("high_intensive_due_months", 2, "from 3 to 4 months", "S18"),
+    ("high_intensive_due_months", 5, "from 3 to 4 months", "S18"),
+    ("high_intensive_due_months", 6, "from 3 to 4 months", "S18"),
+    ("high_intensive_overdue_months", 2, "from 3 to 4 months", "S18"),
+    ("high_intensive_overdue_months", 5, "from 3 to 4 months", "S18"),
+    ("high_intensive_years", 1, "from 2 to 3 years", "S18"),
+    ("high_intensive_years", 4, "from 2 to 3 years", "S18"),
+    ("high_middle_interval_months", 5, "must be 6 months", "S19"),
+    ("high_middle_interval_months", 12, "must be 6 months", "S19"),
+    ("high_middle_overdue_months", 5, "from 6 to 7 months", "S19"),
+    ("high_middle_overdue_months", 8, "from 6 to 7 months", "S19"),
+    ("high_middle_until_year", 4, "must be 5 years", "S19"),
+    ("high_middle_until_year", 6, "must be 5 years", "S19"),
+    ("low_due_months", 3, "from 4 to 6 months", "I3"),
+    ("low_due_months", 12, "from 4 to 6 months", "I3"),
+    ("low_overdue_months", 3, "from 4 to 6 months", "I3"),
+    ("low_overdue_months", 7, "from 4 to 6 months", "I3"),
+    ("low_frequent_years", 1, "from 3 to 5 years", "I3"),
+    ("low_frequent_years", 6, "from 3 to 5 years", "I3"),
+    ("yearly_overdue_months", 14, "from 12 to 13 months", "S20"),
+    ("yearly_overdue_months", 24, "from 12 to 13 months", "S20"),
+]
+
+
+class TestSettingsWithinTheGuideline:
+    """The guideline fixes the high-risk rhythm (S18-S20) and the supplementary reference
+    the low-risk one (I3); only the ends of their ranges are settings (I2). A settings
+    file outside them is refused when it is read, naming the setting, the value and the
+    range, instead of drawing a plan that names the guideline as its source."""
+
+    def test_a_yearly_high_risk_plan_is_refused(self, tmp_path: Path) -> None:
+        """Visits every 6-12 months from year 1 are not "every 3-4 months for the first
+        2-3 years": refused, the first setting out of range named with its range."""
+        f = tmp_path / "yearly.toml"
+        f.write_text(YEARLY_FROM_YEAR_ONE)
+        with pytest.raises(ConfigError) as info:
+            load_settings(f)
+        assert str(info.value) == (
+            "yearly.toml: 'followup.high_intensive_due_months' must be from 3 to 4 months "
+            "(S18: every 3-4 months; I2) (got 6)")
+
+    @pytest.mark.parametrize(("name", "value", "allowed", "statement"), OUTSIDE,
+                             ids=[f"{o[0]}={o[1]}" for o in OUTSIDE])
+    def test_each_setting_outside_its_statement_is_refused(
+        self, tmp_path: Path, name: str, value: int, allowed: str, statement: str
+    ) -> None:
+        """One setting just outside its range, the others the defaults: refused, the
+        message naming the setting, the range, the statement and the value."""
+        f = tmp_path / "s.toml"
+        f.write_text(f"[followup]\n{name} = {value}\n")
+        with pytest.raises(ConfigError) as info:
+            load_settings(f)
+        message = str(info.value)
+        assert f"'followup.{name}'" in message and allowed in message, message
+        assert statement in message and message.endswith(f"(got {value})"), message
+
+    @pytest.mark.parametrize("over", [
+        # every end of S18's ranges, the low-risk schedule kept no more intensive (S23)
+        {"high_intensive_due_months": 4, "high_intensive_overdue_months": 4},
+        {"high_intensive_years": 2, "low_due_months": 6, "low_overdue_months": 6},
+        {"high_middle_overdue_months": 6, "yearly_overdue_months": 12},
+        # every end of I3's ranges
+        {"low_due_months": 6, "low_overdue_months": 6, "low_frequent_years": 5},
+        {"low_due_months": 5, "low_overdue_months": 5},
+    ], ids=["due-4", "two-years", "no-slack", "low-six-five-years", "low-five"])
+    def test_every_end_of_the_ranges_is_accepted(self, over: dict[str, int]) -> None:
+        """The ends of the ranges stay settings (I2, I3), and the assessment's schedule
+        items say the rhythm they set."""
+        conf = settings_of(over)
+        fu = conf.followup
+        assert all(getattr(fu, k) == v for k, v in over.items())
+        high = {i.id: i.text for i in assess(_case(), ON, conf).followup}
+        assert (f"every {fu.high_intensive_due_months} months (overdue after "
+                f"{fu.high_intensive_overdue_months}) during the first "
+                f"{fu.high_intensive_years} years") in high["FU-HIGH-INTENSIVE"]
+        assert (f"every 6 months (overdue after {fu.high_middle_overdue_months})"
+                in high["FU-HIGH-SIX-MONTHLY"])
+        assert (f"every year (overdue after {fu.yearly_overdue_months} months)"
+                in high["FU-HIGH-YEARLY"])
+        low = {i.id: i.text for i in assess(_case("low"), ON, conf).followup}
+        assert (f"every {fu.low_due_months} months (overdue after {fu.low_overdue_months}) "
+                f"for the first {fu.low_frequent_years} years") in low["SUPP-FU-LOW-SCHEDULE"]
+
+    def test_the_wording_says_the_rhythm_of_the_settings(self) -> None:
+        """4-monthly visits (overdue after 4) for 2 years, low risk 6-monthly: the
+        assessment's follow-up items and the plan's phases say those numbers, not the
+        defaults, and say the same as each other."""
+        conf = settings_of({"high_intensive_due_months": 4, "high_intensive_overdue_months": 4,
+                            "high_intensive_years": 2, "low_due_months": 6,
+                            "low_overdue_months": 6})
+        case = _case()
+        a = assess(case, ON, conf)
+        texts = {i.id: i.text for i in a.followup}
+        assert texts["FU-HIGH-INTENSIVE"] == ("Surveillance visit every 4 months (overdue "
+                                              "after 4) during the first 2 years after "
+                                              "treatment.")
+        plan = _plan(case, ON, conf=conf)
+        phase_texts = {p.item.id: p.item.text for p in plan.phases}
+        assert phase_texts["FU-HIGH-INTENSIVE"] == texts["FU-HIGH-INTENSIVE"]
+        assert phase_texts["FU-HIGH-SIX-MONTHLY"] == texts["FU-HIGH-SIX-MONTHLY"]
+        low = assess(_case("low"), ON, conf)
+        text = next(i.text for i in low.followup if i.id == "SUPP-FU-LOW-SCHEDULE")
+        assert text.startswith("Low-risk schedule: a visit every 6 months (overdue after 6) "
+                               "for the first 3 years, then yearly")
+
+    @given(conf=followup_settings(), risk=st.sampled_from(["high", "low"]))
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    def test_every_phase_says_the_rhythm_it_is_drawn_with(self, conf: Settings,
+                                                          risk: str) -> None:
+        """For any settings accepted, each phase's wording quotes the interval and the
+        overdue months the plan's visits are dated with: the assessment, the plan and
+        its provenance never disagree."""
+        plan = _plan(_case(risk), ON, conf=conf)
+        assert plan.phases
+        for phase in plan.phases:
+            text = phase.item.text
+            every = (f"every {phase.interval_months} months (overdue after "
+                     f"{phase.overdue_months})" if phase.interval_months != 12 else
+                     f"every year (overdue after {phase.overdue_months} months)")
+            assert every in text, (phase.id, text)
+            assert "{" not in text and "{" not in phase.title
 
 
 # --------------------------------------------------------------------------------------
@@ -1076,7 +1221,7 @@ class TestAssessmentFollowupItems:
         from pecoma.engine.collect import Collector
         from pecoma.engine.followup import surveillance
 
-        out = Collector(load_knowledge())
+        out = Collector(load_knowledge(), default_settings().followup.wording())
         surveillance(out, DiseaseStatus.metastatic, "low", "high", (), False,
                      free_since=dt.date(2023, 8, 1))
         (item,) = [i for i in out.followup if i.id == "FU-AFTER-RELAPSE"]

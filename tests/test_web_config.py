@@ -198,3 +198,67 @@ def test_config_files_that_are_not_utf8_are_named(tmp_path: Path) -> None:
         load_settings(path)
     with pytest.raises(ConfigError, match=r"latin1\.toml is not UTF-8 text"):
         WebConfig.from_file(path)
+
+
+#: A follow-up table that made the high-risk plan yearly from year 1 (outside S18-S19).
+YEARLY_FROM_YEAR_ONE = (
+    "[followup]\nhigh_intensive_due_months = 6\nhigh_intensive_overdue_months = 9\n"
+    "high_intensive_years = 1\nhigh_middle_interval_months = 12\n"
+    "high_middle_overdue_months = 14\nlow_due_months = 12\nlow_overdue_months = 14\n"
+    "low_frequent_years = 1\n"
+)
+
+
+def test_an_app_with_settings_outside_the_guideline_is_not_built(tmp_path: Path) -> None:
+    """The server's settings serve every assessment and the registry's worklist: a file
+    outside the guideline's schedule (S18) is refused when the application is built,
+    naming the setting, its range and the value."""
+    from pecoma.errors import ConfigError
+
+    path = tmp_path / "yearly.toml"
+    path.write_text(YEARLY_FROM_YEAR_ONE)
+    with pytest.raises(ConfigError) as info:
+        create_app(WebConfig(settings=path), today=lambda: ON)
+    assert "'followup.high_intensive_due_months' must be from 3 to 4 months" in str(info.value)
+    assert str(info.value).endswith("(got 6)")
+
+
+def test_serve_refuses_settings_outside_the_guideline_before_any_worker(
+    tmp_path: Path,
+) -> None:
+    """``pecoma serve --workers 2`` with such a file (PECOMA_SETTINGS) stops with the
+    message and exit 5 before a worker starts, rather than serving, or each worker
+    failing on its own."""
+    path = tmp_path / "yearly.toml"
+    path.write_text(YEARLY_FROM_YEAR_ONE)
+    env = {**os.environ, "PECOMA_SETTINGS": str(path), "PECOMA_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pecoma", "serve", "--port", "1", "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        pytest.fail("the server started with settings outside the guideline")
+    assert proc.returncode == 5, stderr
+    assert "high_intensive_due_months" in stderr and "Traceback" not in stderr
+
+
+def test_the_rules_say_the_rhythm_of_the_servers_settings(tmp_path: Path) -> None:
+    """The knowledge listings of a server (the rules page and /api/v1/rules) word the
+    schedule with the settings the server draws its plans with, as its reports do."""
+    path = tmp_path / "four-monthly.toml"
+    path.write_text("[followup]\nhigh_intensive_due_months = 4\nhigh_intensive_years = 2\n"
+                    "low_due_months = 6\nlow_overdue_months = 6\n")
+    client = TestClient(create_app(WebConfig(settings=path), today=lambda: ON),
+                        base_url="http://localhost")
+    said = ("Surveillance visit every 4 months (overdue after 4) during the first 2 years "
+            "after treatment.")
+    records = {r["id"]: r for r in client.get("/api/v1/rules").json()["records"]}
+    assert records["FU-HIGH-INTENSIVE"]["text"] == said
+    assert all("{" not in r["text"] for r in records.values())
+    page = client.get("/rules").text
+    assert said in page and "{high_intensive" not in page

@@ -16,7 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from pecoma.case import PrimarySite
 from pecoma.errors import ConfigError
@@ -63,20 +70,61 @@ class EngineSettings(BaseModel):
     metastasectomy_min_dfi_months: Annotated[int, Field(ge=0, le=120)]
 
 
+def _within(low: int, high: int, unit: str, why: str) -> AfterValidator:
+    """A schedule setting kept to what the statement it implements allows."""
+    allowed = f"{low} {unit}" if low == high else f"from {low} to {high} {unit}"
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(f"must be {allowed} ({why})")
+        return value
+
+    return AfterValidator(check)
+
+
+# The range each schedule setting may take: the guideline fixes the high-risk rhythm
+# (S18-S20) and the supplementary reference the low-risk one (I3); only the ends of their
+# ranges are settings (I2). A fixed rhythm ("every 6 months", "annually") may be overdue
+# one month after it is due, as "every 3-4 months" is due at 3 and overdue after 4.
+_S18_DUE = _within(3, 4, "months", "S18: every 3-4 months; I2")
+_S18_YEARS = _within(2, 3, "years", "S18: for the first 2-3 years; I2")
+_S19_INTERVAL = _within(6, 6, "months", "S19: every 6 months up to year 5")
+_S19_OVERDUE = _within(6, 7, "months", "S19: every 6 months, overdue one month later at most; I2")
+_S19_UNTIL = _within(5, 5, "years", "S19: every 6 months up to year 5")
+_I3_DUE = _within(4, 6, "months", "I3, supplementary: every 4-6 months")
+_I3_YEARS = _within(3, 5, "years", "I3, supplementary: for the first 3-5 years")
+_YEARLY_OVERDUE = _within(12, 13, "months",
+                          "S20 and I3: yearly, overdue one month later at most; I2")
+
+
+#: The settings the follow-up records' wording may quote: every number of the schedule.
+_WORDED = (
+    "high_intensive_due_months", "high_intensive_overdue_months", "high_intensive_years",
+    "high_middle_interval_months", "high_middle_overdue_months", "high_middle_until_year",
+    "low_due_months", "low_overdue_months", "low_frequent_years", "yearly_overdue_months",
+    "horizon_years",
+)
+
+
 class FollowupSettings(BaseModel):
-    """The ends of every range in the surveillance statements (I2-I4)."""
+    """The ends of every range in the surveillance statements (I2-I4).
+
+    Every setting of the schedule is kept, when it is read, to the range of the statement
+    it implements (S18-S20 for high risk, the supplementary reference of I3 for low risk):
+    a settings file cannot draw a plan the guideline does not give while the plan names
+    the guideline as its source."""
 
     model_config = _FROZEN
-    high_intensive_due_months: Annotated[int, Field(ge=1, le=12)]
-    high_intensive_overdue_months: Annotated[int, Field(ge=1, le=12)]
-    high_intensive_years: Annotated[int, Field(ge=1, le=5)]
-    high_middle_interval_months: Annotated[int, Field(ge=1, le=12)]
-    high_middle_overdue_months: Annotated[int, Field(ge=1, le=24)]
-    high_middle_until_year: Annotated[int, Field(ge=1, le=10)]
-    low_due_months: Annotated[int, Field(ge=1, le=12)]
-    low_overdue_months: Annotated[int, Field(ge=1, le=24)]
-    low_frequent_years: Annotated[int, Field(ge=1, le=10)]
-    yearly_overdue_months: Annotated[int, Field(ge=12, le=24)]
+    high_intensive_due_months: Annotated[int, _S18_DUE]
+    high_intensive_overdue_months: Annotated[int, _S18_DUE]
+    high_intensive_years: Annotated[int, _S18_YEARS]
+    high_middle_interval_months: Annotated[int, _S19_INTERVAL]
+    high_middle_overdue_months: Annotated[int, _S19_OVERDUE]
+    high_middle_until_year: Annotated[int, _S19_UNTIL]
+    low_due_months: Annotated[int, _I3_DUE]
+    low_overdue_months: Annotated[int, _I3_DUE]
+    low_frequent_years: Annotated[int, _I3_YEARS]
+    yearly_overdue_months: Annotated[int, _YEARLY_OVERDUE]
     horizon_years: Annotated[int, Field(ge=1, le=50)]
     # I12: the guideline names chest CT (S21) and MRI of the primary site (S22) for high
     # risk only; which of them low-risk visits plan is the project's interpretation.
@@ -122,6 +170,11 @@ class FollowupSettings(BaseModel):
                     "'low_due_months' with it"
                 )
         return self
+
+    def wording(self) -> dict[str, str]:
+        """The schedule's values by setting name, as the follow-up records' wording
+        quotes them (``{high_intensive_due_months}`` in a record's text)."""
+        return {name: str(getattr(self, name)) for name in _WORDED}
 
     def visits_per_year(self, group: str, years: int) -> list[int]:
         """Visits of the plan without scans in each year after treatment (1-based years)."""
@@ -190,10 +243,11 @@ def _validate(raw: dict[str, Any], origin: str) -> Settings:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(
-            f"{origin}: '{where}' {err['msg'].removeprefix('Value error, ')} "
-            f"(got {err.get('input')!r})"
-        ) from exc
+        message = err["msg"].removeprefix("Value error, ")
+        given = err.get("input")
+        if isinstance(given, Mapping):  # a rule across a table's fields: it names them
+            raise ConfigError(f"{origin}: '{where}': {message}") from exc
+        raise ConfigError(f"{origin}: '{where}' {message} (got {given!r})") from exc
 
 
 @lru_cache(maxsize=1)

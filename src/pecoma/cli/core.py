@@ -41,6 +41,7 @@ from pecoma.engine.model import Assessment
 from pecoma.errors import ConfigError, InputError, KnowledgeError
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report, print_report
+from pecoma.settings import default_settings
 
 if TYPE_CHECKING:
     from pecoma.engine.plan import SurveillancePlan
@@ -98,7 +99,8 @@ def rules_cmd(
     ] = ReportFormat.text,
 ) -> None:
     """List the knowledge base: every record with its statements and provenance."""
-    k = load_knowledge()
+    # the schedule's wording quotes the default settings
+    k = load_knowledge().worded(default_settings().followup.wording())
     if fmt is ReportFormat.json:
         data = {
             "knowledge_version": k.version,

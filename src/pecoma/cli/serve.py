@@ -71,6 +71,10 @@ def serve_cmd(
         import secrets
 
         cfg = cfg.model_copy(update={"session_secret": secrets.token_urlsafe(32)})
+    # The engine settings are read, and checked against the guideline's ranges, before
+    # any worker starts: a file out of range stops the command with its message (exit 5)
+    # rather than each worker process failing on its own.
+    cfg.engine_settings()
     configure_logging(cfg.log_level)
     APP.info(
         "starting",

@@ -11,12 +11,13 @@ that immutable knowledge: nothing computed for one patient serves another.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import lru_cache
 
 from pecoma.engine.model import Fact, Item, ItemTemplate, MissingFact, Provenance, Source
 from pecoma.errors import KnowledgeError
-from pecoma.knowledge import Knowledge, MissingRecord, Record
+from pecoma.knowledge import Knowledge, MissingRecord, Record, fill_wording
 
 __all__ = ["DIAGNOSIS_CONDITIONS", "Collector", "provenance_of", "template_of"]
 
@@ -38,7 +39,7 @@ class _Compiled:
     """A knowledge base's records as immutable output templates, and the provenance of
     its missing-fact records: built once per knowledge base, never per patient."""
 
-    __slots__ = ("missing", "templates")
+    __slots__ = ("missing", "templates", "worded")
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.templates = {
@@ -58,6 +59,10 @@ class _Compiled:
         self.missing = {
             mid: _provenance(knowledge, rec) for mid, rec in knowledge.missing.items()
         }
+        #: records whose wording quotes settings: filled in by each collector
+        self.worded = frozenset(
+            rid for rid, rec in knowledge.records.items() if rec.quotes_settings
+        )
 
 
 @lru_cache(maxsize=8)
@@ -97,6 +102,8 @@ class Collector:
     __slots__ = (
         "_compiled",
         "_missing",
+        "_worded",
+        "_wording",
         "alerts",
         "followup",
         "interpretations",
@@ -105,9 +112,14 @@ class Collector:
         "treatment_conditions",
     )
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    def __init__(self, knowledge: Knowledge, wording: Mapping[str, str]) -> None:
+        """``wording``: the follow-up settings' values by name
+        (:meth:`pecoma.settings.FollowupSettings.wording`), quoted by the records that
+        describe the schedule, so their text says the rhythm the plan is drawn with."""
         self.knowledge = knowledge
         self._compiled = _compiled(knowledge)
+        self._wording = wording
+        self._worded: dict[str, ItemTemplate] = {}
         self.recommendations: list[Item] = []
         self.alerts: list[Item] = []
         self.followup: list[Item] = []
@@ -121,6 +133,16 @@ class Collector:
         template = self._compiled.templates.get(record_id)
         if template is None:
             raise _lacks(record_id)
+        if record_id in self._compiled.worded:
+            worded = self._worded.get(record_id)
+            if worded is None:
+                worded = self._worded[record_id] = replace(
+                    template,
+                    title=fill_wording(template.title, self._wording),
+                    text=fill_wording(template.text, self._wording),
+                    rationale=fill_wording(template.rationale, self._wording),
+                )
+            return worded
         return template
 
     def item(

@@ -403,7 +403,7 @@ def plan_surveillance(
     if issues:
         raise InputError(issues, "imaging history")
     fu = settings.followup
-    out = Collector(knowledge)
+    out = Collector(knowledge, fu.wording())
     risk = assessment.risk
     status = case.stage.status
     free = case.free_of_disease  # only where a treatment can clear it (the case's checks)
@@ -576,14 +576,15 @@ def plan_surveillance(
     phases = tuple(
         Phase(
             id=r.id,
-            title=knowledge.records[r.record].title,
+            title=item.title,  # worded from the settings the phase is drawn with
             interval_months=r.interval,
             overdue_months=r.overdue,
             starts=add_months(anchor, r.start_month),
             ends=end,
-            item=out.item(r.record, [*phase_facts, anchor_fact], phase_conditional),
+            item=item,
         )
         for r, end in zip(rules, ends, strict=True)
+        for item in (out.item(r.record, [*phase_facts, anchor_fact], phase_conditional),)
     )
     builder = _Builder(anchor, rules, ends, _imaging(group, fu), on_date, horizon_end, out,
                        start_on)

@@ -23,6 +23,7 @@ from pecoma.engine.collect import provenance_of
 from pecoma.fhir import codes as c
 from pecoma.fhir.careplan import CPG_RATIONALE, provenance_extension, related_artifacts
 from pecoma.knowledge import Knowledge, Record, load_knowledge
+from pecoma.settings import Settings, default_settings
 
 __all__ = ["APPLIES_WHEN", "CQF_QUALITY", "CQF_STRENGTH", "plan_definition", "strength_code"]
 
@@ -250,9 +251,13 @@ def _action(record: Record, k: Knowledge) -> dict[str, Any]:
     return action
 
 
-def plan_definition(knowledge: Knowledge | None = None) -> dict[str, Any]:
-    """The knowledge base as a FHIR R4 PlanDefinition (JSON data)."""
-    k = knowledge or load_knowledge()
+def plan_definition(
+    knowledge: Knowledge | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """The knowledge base as a FHIR R4 PlanDefinition (JSON data); the schedule's wording
+    quotes ``settings`` (the defaults when not given)."""
+    k = (knowledge or load_knowledge()).worded(
+        (settings or default_settings()).followup.wording())
     sections: dict[str, list[Record]] = {}
     for r in k.records.values():
         sections.setdefault(r.section, []).append(r)

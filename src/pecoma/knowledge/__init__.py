@@ -7,7 +7,9 @@ A malformed file raises :class:`~pecoma.errors.KnowledgeError` naming the record
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,6 +27,7 @@ __all__ = [
     "Record",
     "Reference",
     "Statement",
+    "fill_wording",
     "load_knowledge",
 ]
 
@@ -36,6 +39,23 @@ ProvenanceKind = Literal["guideline", "supplementary"]
 AlertLevel = Literal["info", "warning", "critical"]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+#: A value of the settings quoted in a follow-up record's wording: ``{low_due_months}``.
+_SLOT = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill_wording(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with every ``{setting}`` replaced by the value of that setting, so the
+    wording of the schedule says the rhythm the plan is drawn with."""
+    def value(match: re.Match[str]) -> str:
+        try:
+            return values[match.group(1)]
+        except KeyError:
+            raise KnowledgeError(
+                f"the wording names the setting '{match.group(1)}', which is not one"
+            ) from None
+
+    return _SLOT.sub(value, text)
 
 
 class Statement(BaseModel):
@@ -104,7 +124,26 @@ class Record(_Sourced):
     def _alert_level(self) -> Record:
         if self.kind == "alert" and self.level is None:
             raise ValueError("an alert needs a 'level' (info, warning or critical)")
+        if self.kind != "followup" and any(
+            _SLOT.search(t) for t in (self.title, self.text, self.rationale)
+        ):
+            raise ValueError("only a follow-up record may quote a setting ('{name}')")
         return self
+
+    @property
+    def quotes_settings(self) -> bool:
+        """Whether the wording quotes settings (``{name}``), filled per assessment."""
+        return any(_SLOT.search(t) for t in (self.title, self.text, self.rationale))
+
+    def worded(self, values: Mapping[str, str]) -> Record:
+        """The record with the settings it quotes filled in from ``values``."""
+        if not self.quotes_settings:
+            return self
+        return self.model_copy(update={
+            "title": fill_wording(self.title, values),
+            "text": fill_wording(self.text, values),
+            "rationale": fill_wording(self.rationale, values),
+        })
 
 
 class MissingRecord(_Sourced):
@@ -161,6 +200,16 @@ class Knowledge:
         }
         self.records: dict[str, Record] = {r.id: r for r in data.records}
         self.missing: dict[str, MissingRecord] = {m.id: m for m in data.missing}
+
+    def worded(self, values: Mapping[str, str]) -> Knowledge:
+        """The same knowledge with the settings its follow-up records quote filled in
+        from ``values`` (:meth:`pecoma.settings.FollowupSettings.wording`): what a
+        listing of the records shows beside the plans drawn with those settings."""
+        copy = object.__new__(Knowledge)
+        for name in Knowledge.__slots__:
+            object.__setattr__(copy, name, getattr(self, name))
+        copy.records = {rid: rec.worded(values) for rid, rec in self.records.items()}
+        return copy
 
     def record(self, record_id: str) -> Record:
         try:

@@ -418,5 +418,6 @@ def knowledge_jsonable(k: Knowledge) -> dict[str, Any]:
     }
 
 
-async def rules_endpoint() -> JSONResponse:
-    return JSONResponse(knowledge_jsonable(load_knowledge()))
+async def rules_endpoint(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    return JSONResponse(knowledge_jsonable(load_knowledge().worded(settings.followup.wording())))

@@ -302,7 +302,8 @@ def calendar_key(case: Case) -> str:
 
 
 async def rules_page(request: Request) -> Response:
-    k = load_knowledge()
+    # the schedule's wording says the rhythm of this server's settings
+    k = load_knowledge().worded(request.app.state.settings.followup.wording())
     return _templates(request).TemplateResponse(
         request,
         "rules.html",
