@@ -6,13 +6,13 @@ runs the checks of :mod:`pecoma.case.coherence`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pecoma.case.coherence import Contradictions, contradictions
 from pecoma.case.values import (
-    MTOR_AGENTS,
     Agent,
     DiagnosisMethod,
     DiseaseStatus,
@@ -54,6 +54,7 @@ __all__ = [
     "Systemic",
     "TherapyLine",
     "Tumour",
+    "mtor_tolerated_line",
 ]
 
 # Enum members as module constants for the checks every case goes through: on Python 3.11
@@ -259,38 +260,104 @@ class TherapyLine(_Model):
 class Intolerance(_Model):
     """A drug the patient does not tolerate (an active allergy or intolerance): it and
     every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor listed
-    makes ``systemic.mtor_inhibitor_contraindicated`` 'yes' (S14) when it is not given."""
+    rules out every mTOR inhibitor (``systemic.mtor_inhibitor_contraindicated`` 'yes',
+    S14) unless the record shows another one tolerated (:func:`mtor_tolerated_line`)."""
 
     agent: Agent = Field(description="the drug not tolerated (a regimen: either of its drugs)")
 
 
+def mtor_tolerated_line(not_tolerated: Iterable[Agent],
+                        therapies: Sequence[TherapyLine]) -> int | None:
+    """The index in ``therapies`` of the line that shows the patient tolerating an mTOR
+    inhibitor other than those recorded as not tolerated (``not_tolerated``), or ``None``
+    (I15).
+
+    It is the latest mTOR-inhibitor line when its agent is not itself recorded as not
+    tolerated: given after the drug that was not (or beside one never recorded as given),
+    it shows the class is not what the patient cannot take. Whether that line was
+    progressed on does not matter (progression is no intolerance). The safer reading is
+    kept, every mTOR inhibitor ruled out, when the latest mTOR-inhibitor line is of a
+    drug not tolerated (the other drug was given before it), or when which line is the
+    latest cannot be told (neither every start date nor every line number recorded, or
+    two lines on the same day or number) while a line of a drug not tolerated is among
+    them. Every drug recorded as not tolerated stays ruled out itself."""
+    bad = {a for a in not_tolerated if a.is_mtor_inhibitor}
+    lines = [(i, t) for i, t in enumerate(therapies) if t.agent.is_mtor_inhibitor]
+    if not bad or not lines:
+        return None
+    ok = [(i, t) for i, t in lines if t.agent not in bad]
+    if not ok:
+        return None
+    latest = _latest_line(lines)
+    if len(ok) == len(lines):
+        # no line of a drug not tolerated: every line shows another one tolerated
+        return (latest if latest is not None else ok[-1])[0]
+    if latest is None or latest[1].agent in bad:
+        return None
+    return latest[0]
+
+
+def _latest_line(lines: list[tuple[int, TherapyLine]]) -> tuple[int, TherapyLine] | None:
+    """The latest of these lines, by start date when every one has it, else by line
+    number when every one has it; ``None`` when that cannot be told (a tie included)."""
+    if len(lines) == 1:
+        return lines[0]
+    keys: list[Any]
+    if all(t.started_on is not None for _i, t in lines):
+        keys = [t.started_on for _i, t in lines]
+    elif all(t.line is not None for _i, t in lines):
+        keys = [t.line for _i, t in lines]
+    else:
+        return None
+    top = max(keys)
+    if keys.count(top) > 1:
+        return None
+    return lines[keys.index(top)]
+
+
 class Systemic(_Model):
     mtor_inhibitor_available: YesNo = YesNo.unknown
-    mtor_inhibitor_contraindicated: YesNo = YesNo.unknown
+    mtor_inhibitor_contraindicated: YesNo = Field(
+        YesNo.unknown, description="as the team records it; left unknown, an mTOR "
+        "inhibitor listed in 'intolerances' makes it 'yes' unless another one is shown "
+        "tolerated (I15)")
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
         (), description="drugs not tolerated (active allergy or intolerance): every regimen "
         "holding one is ruled out (I15); empty when none is recorded; an mTOR inhibitor "
-        "listed makes mtor_inhibitor_contraindicated 'yes' when it is not given")
+        "listed rules out every mTOR inhibitor unless the latest mTOR-inhibitor line is of "
+        "another one, not itself listed (the patient tolerates it): then only the drug "
+        "listed is ruled out")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _mtor_intolerance_contraindicates(cls, data: Any) -> Any:
-        """An mTOR inhibitor recorded as not tolerated is a contraindication of every one
-        (I15): with the contraindication not given (or 'unknown') it is 'yes'; a 'no'
-        beside it is a contradiction the case's checks refuse."""
-        if not isinstance(data, dict):
-            return data
-        listed = data.get("intolerances")
-        given = data.get("mtor_inhibitor_contraindicated")
-        if not isinstance(listed, list | tuple) or given not in (None, "unknown"):
-            return data
-        mtor = {a.value for a in MTOR_AGENTS}
-        # anything but a name (a number, an object) is left to the field's own check
-        if any(isinstance(x, dict) and isinstance(x.get("agent"), str) and x["agent"] in mtor
-               for x in listed):
-            return {**data, "mtor_inhibitor_contraindicated": "yes"}
-        return data
+    @property
+    def mtor_not_tolerated(self) -> tuple[int, ...]:
+        """The indices in ``intolerances`` of the mTOR inhibitors not tolerated."""
+        return tuple(i for i, x in enumerate(self.intolerances) if x.agent.is_mtor_inhibitor)
+
+    @property
+    def mtor_tolerated(self) -> int | None:
+        """The index in ``therapies`` of the line showing another mTOR inhibitor
+        tolerated beside one recorded as not tolerated (:func:`mtor_tolerated_line`)."""
+        return mtor_tolerated_line((x.agent for x in self.intolerances), self.therapies)
+
+    @property
+    def mtor_class_ruled_out(self) -> bool:
+        """An mTOR inhibitor is recorded as not tolerated and no other one is shown
+        tolerated: every mTOR inhibitor is ruled out (I15)."""
+        return bool(self.mtor_not_tolerated) and self.mtor_tolerated is None
+
+    @property
+    def mtor_contraindication_derived(self) -> bool:
+        """The contraindication is not recorded and the intolerances give it (I15)."""
+        return self.mtor_inhibitor_contraindicated is YesNo.unknown and self.mtor_class_ruled_out
+
+    @property
+    def mtor_contraindication(self) -> YesNo:
+        """The contraindication the advice follows: as recorded, or 'yes' where it is not
+        and the intolerances give it (:attr:`mtor_contraindication_derived`, I15)."""
+        if self.mtor_contraindication_derived:
+            return YesNo.yes
+        return self.mtor_inhibitor_contraindicated
 
 
 class Molecular(_Model):

@@ -65,6 +65,15 @@ class _Compiled:
         )
 
 
+def _with_interpretations(template: ItemTemplate, extra: Iterable[str]) -> ItemTemplate:
+    """The template with ``extra`` interpretations added to its provenance (a new value:
+    the compiled template is shared and never changed)."""
+    p = template.provenance
+    cited = sorted({*p.interpretations, *extra}, key=lambda x: int(x[1:]))
+    return replace(template, provenance=Provenance(
+        p.kind, p.statements, p.refs, p.sources, tuple(cited)))
+
+
 @lru_cache(maxsize=8)
 def _compiled(knowledge: Knowledge) -> _Compiled:
     # Keyed by the knowledge base alone (immutable, loaded once): no per-patient value.
@@ -155,9 +164,17 @@ class Collector:
         return self._item(self.template(record_id), facts, conditional_on)
 
     def _item(
-        self, template: ItemTemplate, facts: Iterable[Fact], conditional_on: Iterable[str]
+        self, template: ItemTemplate, facts: Iterable[Fact], conditional_on: Iterable[str],
+        applied: Iterable[str] = (),
     ) -> Item:
         interpretations = template.provenance.interpretations
+        extra = [i for i in applied if i not in interpretations]
+        if extra:
+            # an interpretation the rule applied to this patient's facts (a
+            # contraindication derived from an intolerance, I15): cited beside the
+            # record's own, in number order
+            template = _with_interpretations(template, extra)
+            interpretations = template.provenance.interpretations
         if interpretations:
             self.interpretations.update(interpretations)
         conditional = tuple(dict.fromkeys(conditional_on)) if conditional_on else ()
@@ -173,8 +190,11 @@ class Collector:
         record_id: str,
         facts: Iterable[Fact] = (),
         conditional_on: Iterable[str] = (),
+        applied: Iterable[str] = (),
     ) -> None:
-        """Emit a recommendation, alert or follow-up record."""
+        """Emit a recommendation, alert or follow-up record; ``applied``: the project's
+        interpretations the rule applied to reach the facts it rests on, cited in its
+        provenance beside the record's own."""
         template = self.template(record_id)
         kind = template.kind
         if kind == "recommendation":
@@ -182,11 +202,11 @@ class Collector:
                 for condition in self.treatment_conditions:
                     self.missing(condition, affects=(record_id,))
                 conditional_on = [*self.treatment_conditions, *conditional_on]
-            self.recommendations.append(self._item(template, facts, conditional_on))
+            self.recommendations.append(self._item(template, facts, conditional_on, applied))
         elif kind == "alert":
-            self.alerts.append(self._item(template, facts, conditional_on))
+            self.alerts.append(self._item(template, facts, conditional_on, applied))
         elif kind == "followup":
-            self.followup.append(self._item(template, facts, conditional_on))
+            self.followup.append(self._item(template, facts, conditional_on, applied))
         else:
             raise KnowledgeError(f"record '{record_id}' of kind '{kind}' cannot be emitted")
 

@@ -8,10 +8,11 @@ derived stays ``None`` (unknown), never a default that looks like an answer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
+    Agent,
     Case,
     DiseaseStatus,
     Margin,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from pecoma.engine.collect import Collector
 
 __all__ = [
-    "END_NOT_COUNTED", "NOT_REMOVED", "Derived", "derive", "margin_fact_of", "margin_facts",
+    "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT", "NOT_REMOVED", "Derived",
+    "derive", "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text",
 ]
@@ -98,6 +100,9 @@ class Derived(NamedTuple):
     #: present meanwhile (I21), and the question is asked
     #: (``MISS-FREE-AFTER-OPERATION``).
     removal_open: tuple[Fact, ...] = ()
+    #: What the mTOR inhibitors recorded as not tolerated rule out (I15,
+    #: :func:`mtor_intolerance`): the derived fact, or ``None`` when none is recorded.
+    mtor_intolerance: Fact | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -121,6 +126,8 @@ class Derived(NamedTuple):
         elif self.removal_open:
             out.append(_PRESENT_PROVISIONAL)
         out.append(_ADVANCED_FACT[self.advanced])
+        if self.mtor_intolerance is not None:
+            out.append(self.mtor_intolerance)
         return tuple(out)
 
     def status_fact(self) -> Fact:
@@ -345,6 +352,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         _latest_open(chemo_lines),
         not_before,
         _removal_open(case, status, timings) if free_since is None else (),
+        mtor_intolerance(case),
     )
 
 
@@ -394,6 +402,65 @@ def _removal_open(case: Case, status: DiseaseStatus,
             Fact("surgery.date", day.isoformat() if day else "unknown"),
             margin_fact_of(case), *found,
             Fact("free_of_disease", "not recorded"))
+
+
+#: The paths of the derived facts of :func:`mtor_intolerance`.
+MTOR_CONTRAINDICATED = "derived.mtor_inhibitor_contraindicated"
+MTOR_RULED_OUT = "derived.mtor_inhibitors_ruled_out"
+
+
+def mtor_intolerance(case: Case) -> Fact | None:
+    """What the mTOR inhibitors recorded as not tolerated rule out (I15), as a derived
+    fact: every mTOR inhibitor (``derived.mtor_inhibitor_contraindicated``, when the team
+    has not recorded the contraindication), or only the drugs listed, another one being
+    shown tolerated (``derived.mtor_inhibitors_ruled_out``). ``None`` when no mTOR
+    inhibitor is recorded as not tolerated, or the team recorded the contraindication
+    'yes' and no other one is shown tolerated (the recorded fact says it all)."""
+    sysm = case.systemic
+    listed = sysm.mtor_not_tolerated
+    if not listed:
+        return None
+    names = _names(sysm.intolerances[i].agent for i in listed)
+    where = ", ".join(f"systemic.intolerances[{i}]" for i in listed)
+    tolerated = sysm.mtor_tolerated
+    if tolerated is not None:
+        line = sysm.therapies[tolerated]
+        return Fact(MTOR_RULED_OUT, (
+            f"{names} only (recorded as not tolerated, {where}), never proposed; not every "
+            f"mTOR inhibitor: the latest mTOR-inhibitor line, of {_names([line.agent])} "
+            f"(systemic.therapies[{tolerated}]), shows another one tolerated (I15)"))
+    if not sysm.mtor_contraindication_derived:
+        return None
+    mtor_lines = [t for t in sysm.therapies if t.agent.is_mtor_inhibitor]
+    bad = {sysm.intolerances[i].agent for i in listed}
+    if not mtor_lines:
+        why = "no line of another mTOR inhibitor is recorded"
+    elif all(t.agent in bad for t in mtor_lines):
+        why = "every mTOR-inhibitor line recorded is of a drug not tolerated"
+    elif _latest_known(mtor_lines):
+        why = ("the latest mTOR-inhibitor line is of a drug not tolerated: another one "
+               "given before it does not show the class tolerated since")
+    else:
+        why = ("which mTOR-inhibitor line is the latest cannot be told from the start "
+               "dates or line numbers recorded: another one is not taken as tolerated "
+               "since (the safer reading)")
+    return Fact(MTOR_CONTRAINDICATED, (
+        f"yes: {names} recorded as not tolerated ({where}) rules out every mTOR inhibitor "
+        f"(I15); {why}"))
+
+
+def _names(agents: Iterable[Agent]) -> str:
+    return ", ".join(dict.fromkeys(a.value.replace("_", "-") for a in agents))
+
+
+def _latest_known(lines: list[TherapyLine]) -> bool:
+    """Whether the latest of these lines can be told (every start date or every line
+    number recorded, no tie)."""
+    for key in ("started_on", "line"):
+        values = [getattr(t, key) for t in lines]
+        if all(v is not None for v in values):
+            return values.count(max(values)) == 1
+    return False
 
 
 def _treated_before_resection(case: Case) -> tuple[Fact, ...]:

@@ -372,7 +372,12 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     if advanced is False:
         return
     avail = case.systemic.mtor_inhibitor_available
-    contra = case.systemic.mtor_inhibitor_contraindicated
+    # as recorded, or derived from an mTOR inhibitor recorded as not tolerated (I15):
+    # then the items resting on it cite I15 and name the intolerance
+    contra = case.systemic.mtor_contraindication
+    derived_contra = case.systemic.mtor_contraindication_derived
+    contra_facts = _contraindication_facts(case, d)
+    applied = ("I15",) if derived_contra else ()
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
@@ -390,7 +395,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     mtor_facts = [
         status_fact,
         Fact("systemic.mtor_inhibitor_available", avail),
-        Fact("systemic.mtor_inhibitor_contraindicated", contra),
+        *contra_facts,
     ]
     mtor_blocked = avail is YesNo.no or contra is YesNo.yes
     unsure: list[str] = []
@@ -476,7 +481,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             still = _latest_line_asked(out, case, d.anthracycline_latest_open,
                                        ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
             out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts,
-                    [*base, *if_not_progressed, *still])
+                    [*base, *if_not_progressed, *still], applied)
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
         not_tolerated += [*mtor_facts, *against,
@@ -484,13 +489,13 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     elif mtor_blocked:
         working = [t for t in case.systemic.therapies
                    if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no]
-        # an mTOR inhibitor recorded as not tolerated explains why they are not usable:
-        # a line of one is not said to stay the treatment (I15)
-        if working and not any(x.agent.is_mtor_inhibitor
-                               for x in case.systemic.intolerances):
+        # an mTOR inhibitor recorded as not tolerated, none other shown tolerated,
+        # explains why they are not usable: a line of one is not said to stay the
+        # treatment (I15)
+        if working and not case.systemic.mtor_class_ruled_out:
             out.add("ALERT-MTOR-LINE-WITHOUT-PROGRESSION", [
                 Fact("systemic.mtor_inhibitor_available", avail),
-                Fact("systemic.mtor_inhibitor_contraindicated", contra),
+                *contra_facts,
                 Fact("systemic.therapies.agent", working[-1].agent),
                 Fact("systemic.therapies.progressed", YesNo.no)])
         doubt = d.anthracycline_progression_unknown
@@ -504,11 +509,20 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             mtor_facts += [Fact("systemic.therapies.agent", doubt.agent),
                            Fact("systemic.therapies.progressed", YesNo.unknown)]
         out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before],
-                [*base, *if_not_progressed])
+                [*base, *if_not_progressed], applied)
     else:
         conditions = [*base, *unsure, *if_not_progressed]
-        out.add("REC-MTOR-FIRST-LINE", mtor_facts, conditions)
-        out.add("SUPP-NAB-SIROLIMUS", mtor_facts, conditions)
+        # an mTOR inhibitor recorded as not tolerated while another one is shown
+        # tolerated: the class stays the advice, the drug not tolerated is named as
+        # ruled out and never proposed (I15)
+        out_only = _mtor_ruled_out_facts(case, d)
+        only = ("I15",) if out_only else ()
+        out.add("REC-MTOR-FIRST-LINE", [*mtor_facts, *out_only], conditions, only)
+        # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
+        # intolerance of either (I15)
+        if not any(case.systemic.intolerances[i].agent in _NAB_HOLDS
+                   for i in case.systemic.mtor_not_tolerated):
+            out.add("SUPP-NAB-SIROLIMUS", [*mtor_facts, *out_only], conditions, only)
     if s15:
         # such a line given already, whether the disease progressed on it not recorded:
         # S15 is past if it did, so it waits on the answer
@@ -552,11 +566,41 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             [
                 Fact("systemic.therapies.first_line", first.agent),
                 Fact("systemic.mtor_inhibitor_available", avail),
-                Fact("systemic.mtor_inhibitor_contraindicated", contra),
+                *contra_facts,
             ],
             unsure,
         )
 
+
+def _contraindication_facts(case: Case, d: Derived) -> list[Fact]:
+    """The mTOR-inhibitor contraindication as the items rest on it: the recorded value,
+    or, derived from an mTOR inhibitor recorded as not tolerated (I15), the intolerances
+    it comes from and the derived fact saying so (never shown as if it were recorded)."""
+    sysm = case.systemic
+    if not sysm.mtor_contraindication_derived or d.mtor_intolerance is None:
+        return [Fact("systemic.mtor_inhibitor_contraindicated",
+                     sysm.mtor_inhibitor_contraindicated)]
+    return [*(Fact(f"systemic.intolerances[{i}].agent", sysm.intolerances[i].agent)
+              for i in sysm.mtor_not_tolerated), d.mtor_intolerance]
+
+
+def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
+    """The mTOR inhibitors recorded as not tolerated while another one is shown tolerated
+    (I15): their intolerances, the line that shows the other tolerated, and the derived
+    fact naming what is ruled out; empty otherwise."""
+    sysm = case.systemic
+    tolerated = sysm.mtor_tolerated
+    if tolerated is None or d.mtor_intolerance is None:
+        return []
+    return [*(Fact(f"systemic.intolerances[{i}].agent", sysm.intolerances[i].agent)
+              for i in sysm.mtor_not_tolerated),
+            *_line_facts(tolerated, sysm.therapies[tolerated]),
+            d.mtor_intolerance]
+
+
+#: The drugs an intolerance of which rules out nab-sirolimus: itself, and the sirolimus it
+#: holds (I15).
+_NAB_HOLDS = frozenset({Agent.nab_sirolimus, Agent.sirolimus})
 
 #: The drugs of the regimens the guideline names: S14's anthracycline-based chemotherapy
 #: (doxorubicin), and S15's epirubicin with ifosfamide.

@@ -431,7 +431,9 @@ FORM: tuple[Group, ...] = (
             show_for=_RELAPSED | {DiseaseStatus.locally_advanced_unresectable.value},
         ),
         note="Active allergies or intolerances: every regimen holding the drug is ruled out "
-        "(I15); an mTOR inhibitor listed is a contraindication of every one.",
+        "(I15); an mTOR inhibitor listed is a contraindication of every one unless the "
+        "latest mTOR-inhibitor line is of another one, not listed (then only that drug is "
+        "ruled out).",
     ),
     Group(
         "imaging",

@@ -115,6 +115,10 @@ _EXTRA_LABELS: dict[str, str] = {
     "derived.extrapulmonary_disease": "Disease outside the lungs (derived)",
     "derived.size_cm": "Largest dimension in cm (derived)",
     "derived.regimen_withheld": "Regimen withheld for a recorded intolerance (derived)",
+    "derived.mtor_inhibitor_contraindicated":
+        "mTOR inhibitor contraindicated (derived from an intolerance)",
+    "derived.mtor_inhibitors_ruled_out":
+        "mTOR inhibitors ruled out by an intolerance (derived)",
     "risk.group": "Risk group",
     "classification.folpe_2005": "Folpe 2005 category",
     "classification.bennett_2018": "Bennett 2018 category",
