@@ -78,10 +78,11 @@ def allergy(code: dict[str, Any] | None, *, substance: dict[str, Any] | None = N
 
 
 def read_with(entry: dict[str, Any]) -> str:
-    """What the FHIR reader makes of 'mTOR inhibitor contraindicated' with the entry."""
+    """What the FHIR reader and the case's rule (I15) make of the mTOR contraindication
+    with the entry (as recorded, or derived from an intolerance read)."""
     bundle = copy.deepcopy(example(PATIENT))
     bundle["entry"].append({"resource": entry})
-    return case_from_bundle(bundle).case.systemic.mtor_inhibitor_contraindicated.value
+    return case_from_bundle(bundle).case.systemic.mtor_contraindication.value
 
 
 def order_cards(client: TestClient, entry: dict[str, Any],
@@ -443,10 +444,15 @@ class TestIntolerancesOfOtherDrugs:
         reading = read_allergy(allergy(code))
         assert reading.ingredients and reading.unidentified
 
-    def test_an_mtor_allergy_stays_the_contraindication_not_an_intolerance_row(self) -> None:
+    def test_an_mtor_allergy_is_an_intolerance_row_the_contraindication_derived(
+            self) -> None:
+        """An allergy to sirolimus is a row of the intolerances (the drug named), as for
+        any drug: the class contraindication is derived from it by the case's rule (I15),
+        never written as if the record had stated it (it had been a recorded 'yes')."""
         read = self.read(allergy({"text": "sirolimus"}))
-        assert read.case.systemic.mtor_inhibitor_contraindicated.value == "yes"
-        assert read.case.systemic.intolerances == ()
+        assert [x.agent.value for x in read.case.systemic.intolerances] == ["sirolimus"]
+        assert read.case.systemic.mtor_inhibitor_contraindicated.value == "unknown"
+        assert read.case.systemic.mtor_contraindication.value == "yes"
 
     def test_the_engine_withholds_the_regimen_read(self) -> None:
         read = self.read(allergy({"coding": [{"system": RXNORM, "code": "3639"}]}))
@@ -487,12 +493,14 @@ class TestIntoleranceInTheCase:
         assert "REC-REGIMEN-NOT-TOLERATED" not in ids
 
     def test_an_mtor_inhibitor_not_tolerated_is_a_contraindication(self) -> None:
-        """I15: every mTOR inhibitor is ruled out. With the contraindication not given it
-        is 'yes' (a hand-entered form or a registry row had been refused); beside 'no' it
-        is a contradiction, refused naming the field."""
+        """I15: every mTOR inhibitor is ruled out when no other one is shown tolerated.
+        With the contraindication not given it is derived 'yes' (a hand-entered form or a
+        registry row had been refused); beside 'no' it is a contradiction, refused
+        naming the field."""
         case = parse_case({**self.BASE, "systemic": {
             "intolerances": [{"agent": "everolimus"}]}})
-        assert case.systemic.mtor_inhibitor_contraindicated.value == "yes"
+        assert case.systemic.mtor_contraindication.value == "yes"
+        assert case.systemic.mtor_contraindication_derived
         with pytest.raises(InputError) as exc:
             parse_case({**self.BASE, "systemic": {"mtor_inhibitor_contraindicated": "no",
                                                   "intolerances": [{"agent": "everolimus"}]}})

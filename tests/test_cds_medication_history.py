@@ -405,15 +405,19 @@ class TestReadingsShown:
                             prefetch=prefetch_of(bundle, include=True))
         head = cards_of(client, body, PATIENT_VIEW)[0]
         detail = head["detail"]
-        # everolimus given, sirolimus intolerance read as a class contraindication: the
-        # anthracycline option heads the card, provisional on progression on everolimus
+        # everolimus given after a sirolimus intolerance: the patient tolerates another
+        # mTOR inhibitor, so only sirolimus is ruled out (I15, the case file's rule): the
+        # first-line mTOR advice heads the card, provisional on progression on everolimus,
+        # and the card names sirolimus as ruled out
         assert head["summary"].startswith("PEComa (metastatic), risk not applicable: "
-                                          "(provisional) Anthracycline-based chemotherapy "
-                                          "can be considered"), head["summary"]
+                                          "(provisional) An mTOR inhibitor is the "
+                                          "first-line"), head["summary"]
+        assert "**Ruled out by the allergy list:** sirolimus only; everolimus" in detail
         readings = detail[detail.index("**How the record was read**"):]
-        assert "intolerance of sirolimus read as an mTOR-inhibitor contraindication" \
+        assert "intolerance of sirolimus read; it rules out every mTOR inhibitor unless" \
             in readings
-        assert "everolimus given although sirolimus intolerance" in readings
+        assert "rules out sirolimus only: the latest mTOR-inhibitor line, of everolimus" \
+            in readings
         assert "metastasis (liver) is 'resolved': history, not present disease" in readings
         assert "stage.status taken as 'metastatic' from the metastasis Conditions" \
             in readings

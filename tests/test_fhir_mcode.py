@@ -28,6 +28,7 @@ from pecoma.case import (
     PrimarySite,
 )
 from pecoma.engine import assess
+from pecoma.engine.model import Fact
 from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 
@@ -433,31 +434,40 @@ class TestKidneyMetastatic:
         assert lines == [(Agent.epirubicin_ifosfamide, dt.date(2024, 1, 22)),
                          (Agent.everolimus, dt.date(2025, 3, 6))]
         a = assess(bc.case, dt.date(2026, 12, 5))
-        ids = {i.id for i in a.recommendations} | {i.id for i in a.alerts}
-        assert {"REC-ANTHRACYCLINE", "ALERT-ANTHRACYCLINE-GIVEN"} <= ids
-        assert "MISS-ANTHRACYCLINE-PROGRESSION" in {m.id for m in a.missing}
+        # the regimen read is the first line, before the mTOR inhibitor (everolimus, the
+        # latest line, shows the class tolerated beside the sirolimus intolerance, I15)
+        chemo = next(i for i in a.alerts if i.id == "ALERT-CHEMO-BEFORE-MTOR")
+        assert Fact("systemic.therapies.first_line", "epirubicin_ifosfamide") \
+            in chemo.triggered_by
 
     def test_allergy_by_rxnorm_code(self, kidney: dict[str, Any]) -> None:
-        """An intolerance coded RxNorm 35302 (sirolimus), no text: an mTOR-inhibitor
-        contraindication."""
-        assert read(kidney).case.systemic.mtor_inhibitor_contraindicated.value == "yes"
+        """An intolerance coded RxNorm 35302 (sirolimus), no text: a row of the
+        intolerances, sirolimus ruled out."""
+        assert [x.agent.value for x in read(kidney).case.systemic.intolerances] \
+            == ["sirolimus"]
 
-    def test_an_mtor_inhibitor_given_despite_the_intolerance_is_pointed_out(
+    def test_an_mtor_inhibitor_given_after_the_intolerance_shows_the_class_tolerated(
             self, kidney: dict[str, Any]) -> None:
-        """The record's everolimus is being given while its sirolimus intolerance is read
-        as a contraindication of every mTOR inhibitor: kept (the safer reading), and the
-        conflict is said, as a question for the team."""
+        """The record's everolimus, the latest mTOR-inhibitor line, is given beside a
+        sirolimus intolerance: the patient tolerates another mTOR inhibitor, so only
+        sirolimus is ruled out (I15, the case format's rule), and the note says so. It
+        had been read as a contraindication of every one, so the engine offered
+        doxorubicin over the everolimus given. Without the everolimus line the class is
+        ruled out again, no conflict to point out."""
         bc = read(kidney)
-        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "yes"
-        assert any(n.startswith("everolimus given although sirolimus intolerance")
-                   for n in bc.notes)
+        assert bc.case.systemic.mtor_contraindication.value == "unknown"
+        assert any(n.startswith("sirolimus intolerance") and "rules out sirolimus only"
+                   in n for n in bc.notes)
         without = read(drop(kidney, "cancer-related-medication-request-everolimus"))
-        assert not any(" given although " in n for n in without.notes)
+        assert without.case.systemic.mtor_contraindication.value == "yes"
+        assert not any(" given although " in n or "only" in n for n in without.notes)
 
     @pytest.mark.parametrize(("intolerances", "conflict"), [
         ([{"text": "everolimus"}], None),  # the drug given is the one named: no conflict
         ([{"text": "sirolimus"}, {"text": "everolimus"}], None),  # named too
         ([{"text": "mTOR inhibitors"}], "intolerance of mTOR inhibitors is recorded"),
+        # everolimus given after it, not named: shows the class tolerated, no conflict
+        ([{"text": "temsirolimus"}], None),
     ])
     def test_the_conflict_is_said_only_for_a_drug_no_intolerance_names(
             self, kidney: dict[str, Any], intolerances: list[dict[str, Any]],
@@ -474,12 +484,22 @@ class TestKidneyMetastatic:
             assert len(notes) == 1 and conflict in notes[0]
 
     def test_no_mtor_suggestion_with_the_intolerance(self, kidney: dict[str, Any]) -> None:
-        """With the intolerance read, the engine does not recommend an mTOR inhibitor: it
-        gives anthracycline-based chemotherapy for when mTOR inhibitors cannot be used."""
-        a = assess(read(kidney).case, ON)
+        """With the sirolimus intolerance read and no other mTOR inhibitor given, the
+        engine does not recommend an mTOR inhibitor: it gives anthracycline-based
+        chemotherapy for when mTOR inhibitors cannot be used, citing I15 and naming the
+        intolerance. With everolimus given after it (the record as it is), the everolimus
+        line keeps the first-line advice and no anthracycline is offered (I15)."""
+        bc = read(drop(kidney, "cancer-related-medication-request-everolimus"))
+        a = assess(bc.case, ON)
         ids = [i.id for i in a.recommendations]
         assert "REC-ANTHRACYCLINE" in ids
         assert not [i for i in ids if "MTOR" in i or "SIROLIMUS" in i]
+        rec = next(i for i in a.recommendations if i.id == "REC-ANTHRACYCLINE")
+        assert "I15" in rec.provenance.interpretations
+        assert Fact("systemic.intolerances[0].agent", "sirolimus") in rec.triggered_by
+        kept = assess(read(kidney).case, ON)
+        ids = [i.id for i in kept.recommendations]
+        assert "REC-MTOR-FIRST-LINE" in ids and "REC-ANTHRACYCLINE" not in ids
 
     def test_disease_status_evidence(self, kidney: dict[str, Any]) -> None:
         assert read(kidney).evidence == (
@@ -1559,7 +1579,7 @@ class TestCommandLine:
         run = pecoma("fhir", "to-case", "--details", str(path))
         assert run.returncode == 0, run.stderr
         data = json.loads(run.stdout)
-        assert data["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "yes"
+        assert data["case"]["systemic"]["intolerances"] == [{"agent": "sirolimus"}]
         assert any("MedicationRequest: not a systemic agent" in x for x in data["not_read"])
 
 

@@ -72,11 +72,13 @@ class TestExampleBundles:
         assert "REC-LUNG-METASTASECTOMY" in assess(bc.case, ON).record_ids()
 
     def test_allergy_makes_mtor_contraindicated(self) -> None:
-        """An active intolerance of sirolimus is read as a contraindication (S14)."""
+        """An active intolerance of sirolimus, no other mTOR inhibitor given, is a
+        contraindication (S14), derived from the intolerance read (I15): the row and its
+        source are the allergy's."""
         bc = case_from_bundle(example("advanced-mtor-contraindicated"))
-        assert bc.case.systemic.mtor_inhibitor_contraindicated is YesNo.yes
-        assert bc.sources["systemic.mtor_inhibitor_contraindicated"] == (
-            "AllergyIntolerance/allergy-sirolimus")
+        assert bc.case.systemic.mtor_contraindication is YesNo.yes
+        assert bc.case.systemic.mtor_contraindication_derived
+        assert bc.sources["systemic.intolerances"] == "AllergyIntolerance/allergy-sirolimus"
         assert "REC-ANTHRACYCLINE" in assess(bc.case, ON).record_ids()
 
     def test_refuted_allergy_is_ignored(self) -> None:
@@ -710,8 +712,7 @@ class TestThePatientOfTheRecord:
         assert [i.path for i in exc.value.foreign] == ["AllergyIntolerance/al-1.patient"]
         assert "PAT-7777" not in _issues(exc)
         own = _with_allergy({"identifier": {"system": MRN, "value": "PAT-1003"}})
-        assert case_from_bundle(own).case.systemic.mtor_inhibitor_contraindicated \
-            is YesNo.yes
+        assert case_from_bundle(own).case.systemic.mtor_contraindication is YesNo.yes
 
     def test_an_identifier_that_cannot_be_matched_is_not_read(self) -> None:
         """An identifier in a system the Patient does not carry, or with no Patient

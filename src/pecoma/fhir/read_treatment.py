@@ -11,7 +11,18 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pecoma.case import Agent, Margin, PrimarySite, Response, SurgeryStatus, TherapySetting
+from pydantic import ValidationError
+
+from pecoma.case import (
+    Agent,
+    Margin,
+    PrimarySite,
+    Response,
+    SurgeryStatus,
+    TherapyLine,
+    TherapySetting,
+    mtor_tolerated_line,
+)
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
@@ -637,34 +648,57 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
 
 def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
     """A note for each mTOR inhibitor the record shows given although an intolerance
-    read as a contraindication of every mTOR inhibitor does not name it: a question for
-    the team, the contraindication being kept (the safer reading)."""
+    rules every mTOR inhibitor out (the class, or one drug with no other shown tolerated,
+    I15) and does not name it: a question for the team, the contraindication being kept
+    (the safer reading); or, another one shown tolerated, the note that only the drug
+    not tolerated is ruled out."""
     mtor = {a.value for a in Agent if a.is_mtor_inhibitor}
     names = {getattr(agent, "value", agent) for _w, agent in named}
-    given = sorted({str(t.get("agent")) for t in r.data.get("systemic", {}).get(
-        "therapies", []) if t.get("agent") in mtor} - names)
+    lines = r.data.get("systemic", {}).get("therapies", [])
+    given = sorted({str(t.get("agent")) for t in lines if t.get("agent") in mtor} - names)
     if not given:
         return
     wheres = ", ".join(w for w, _a in named)
     if "class" in names:
         r.notes.append(f"{', '.join(given)} given although an intolerance of mTOR "
                        f"inhibitors is recorded ({wheres}): check the record")
-    else:
-        r.notes.append(f"{', '.join(given)} given although {', '.join(sorted(names))} "
-                       f"intolerance ({wheres}) is read as a contraindication of every mTOR "
-                       "inhibitor (the safer reading): check whether it holds for "
-                       f"{', '.join(given)}")
+        return
+    tolerated = _tolerated_line(named, lines)
+    if tolerated is not None:
+        r.notes.append(f"{', '.join(sorted(names))} intolerance ({wheres}) rules out "
+                       f"{', '.join(sorted(names))} only: the latest mTOR-inhibitor line, "
+                       f"of {tolerated}, shows another one tolerated (I15)")
+        return
+    r.notes.append(f"{', '.join(given)} given although {', '.join(sorted(names))} "
+                   f"intolerance ({wheres}) is read as a contraindication of every mTOR "
+                   "inhibitor (no later line shows another one tolerated: the safer "
+                   f"reading, I15): check whether it holds for {', '.join(given)}")
+
+
+def _tolerated_line(named: list[tuple[str, Agent | str]], lines: Any) -> str | None:
+    """The agent of the line that shows another mTOR inhibitor tolerated beside the ones
+    ``named`` as not tolerated, by the case format's one rule
+    (:func:`pecoma.case.model.mtor_tolerated_line`); ``None`` when none does, or the
+    lines read do not make lines of the case format (then the case's checks say why)."""
+    try:
+        therapies = [TherapyLine.model_validate(t) for t in lines]
+    except (ValidationError, TypeError, ValueError):
+        return None
+    agents = [a for _w, a in named if isinstance(a, Agent)]
+    found = mtor_tolerated_line(agents, therapies)
+    return None if found is None else therapies[found].agent.value
 
 
 def _intolerances(listed: AllergyList, r: Reader) -> None:
-    """The drugs other than mTOR inhibitors an allergy list names (``systemic.intolerances``,
-    I15): an agent of the case format, or a single drug named inside another entry's
-    words that no listed agent holds already."""
+    """The drugs an allergy list names (``systemic.intolerances``, I15): an agent of the
+    case format (an mTOR inhibitor included: whether it rules out every one is the case's
+    rule, the medication history read beside it), or a single drug named inside another
+    entry's words that no listed agent holds already."""
     found: dict[Agent, str] = {}
     for where, reading in listed.entries:
         if reading.left_aside is not None:
             continue
-        named = [a for a in sorted(reading.agents) if not a.is_mtor_inhibitor]
+        named = sorted(reading.agents)
         covered = {d for a in named for d in a.drugs}
         named += [Agent(x) for x in sorted(reading.ingredients)
                   if x in _SINGLE_DRUGS and Agent(x) not in covered]
@@ -677,8 +711,9 @@ def _intolerances(listed: AllergyList, r: Reader) -> None:
     for agent, where in found.items():
         r.used.add(where)
         r.why.pop(where, None)
-        r.notes.append(f"{where}: intolerance of {agent.value.replace('_', ' ')} read; every "
-                       "regimen holding it is ruled out (I15)")
+        if not agent.is_mtor_inhibitor:
+            r.notes.append(f"{where}: intolerance of {agent.value.replace('_', ' ')} read; "
+                           "every regimen holding it is ruled out (I15)")
 
 
 #: The case format's agents that are one drug (an allergy naming one inside a regimen).
@@ -700,14 +735,30 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> No
     _intolerances(listed, r)
     named = list(listed.mtor)
     if named:
-        # An allergy or intolerance to an mTOR inhibitor is a contraindication of every
-        # one; it outweighs an observation that says otherwise (the safer reading).
-        r.put("systemic.mtor_inhibitor_contraindicated", "yes", named[0][0])
+        # An allergy or intolerance to the mTOR-inhibitor class is a contraindication of
+        # every one. One to an mTOR inhibitor is a row of systemic.intolerances: it rules
+        # out every one unless the latest mTOR-inhibitor line shows another tolerated (the
+        # case format's rule, I15). Either outweighs an observation that says otherwise
+        # (the safer reading).
+        klass = [where for where, agent in named if agent == "class"]
+        if klass:
+            r.put("systemic.mtor_inhibitor_contraindicated", "yes", klass[0])
+        elif _tolerated_line(named, r.data.get("systemic", {}).get("therapies", [])) is None \
+                and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
+            del r.data["systemic"]["mtor_inhibitor_contraindicated"]
+            del r.sources["systemic.mtor_inhibitor_contraindicated"]
+            r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept "
+                           "beside an mTOR-inhibitor intolerance no later line of another "
+                           "one shows unfounded (I15); it is derived from the intolerance")
         for where, agent in named:
             r.used.add(where)
-            what = "mTOR inhibitors" if agent == "class" else getattr(agent, "value", agent)
-            r.notes.append(f"{where}: intolerance of {what} read as an mTOR-inhibitor "
-                           "contraindication")
+            if agent == "class":
+                r.notes.append(f"{where}: intolerance of mTOR inhibitors read as an "
+                               "mTOR-inhibitor contraindication")
+            else:
+                r.notes.append(f"{where}: intolerance of {getattr(agent, 'value', agent)} "
+                               "read; it rules out every mTOR inhibitor unless another one "
+                               "is shown tolerated (I15)")
         _given_despite(named, r)
         return
     unreadable = listed.unidentified

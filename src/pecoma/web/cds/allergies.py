@@ -15,10 +15,12 @@ systemic therapy already given are known:
   (ifosfamide rules out epirubicin with ifosfamide), and one to a drug an order names
   rules out that order whatever agent pecoma files the drug under (paclitaxel rules out
   an order of paclitaxel, "other chemotherapy" to the case format; vincristine rules out
-  no etoposide order); one to any mTOR inhibitor rules out
-  every mTOR inhibitor (the reader takes it as a class contraindication), and so does one
-  to the class, to an mTOR inhibitor that is none of the case format's agents
-  (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E);
+  no etoposide order); one to an mTOR inhibitor rules out that drug and, unless the
+  medication history shows another one tolerated (the latest mTOR-inhibitor line is of
+  a drug not itself listed: the case format's rule,
+  :func:`pecoma.case.mtor_tolerated_line`, I15), every mTOR inhibitor; one to the class
+  rules out every one, as does one to an mTOR inhibitor that is none of the case format's
+  agents (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E);
 * an active drug allergy (category ``medication``, or no category) whose substance
   pecoma cannot identify could be to the drug: nothing is proposed, and the card names
   how many entries could not be identified. One to a substance clearly named that is no
@@ -33,11 +35,11 @@ reads it (which entries are left aside, how the substance is identified).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pecoma.case import Agent
+from pecoma.case import Agent, TherapyLine, mtor_tolerated_line
 from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
 from pecoma.fhir.allergies import CATCH_ALL, read_allergies
@@ -77,6 +79,10 @@ class DrugSafety:
     #: Where the record says mTOR inhibitors are contraindicated other than by an
     #: allergy entry (the project's Observation, read into the case): every one is out.
     mtor_contraindicated: str | None = None
+    #: The mTOR inhibitor of the latest line of the medication history when it shows the
+    #: patient tolerating one beside an mTOR inhibitor the list names (the case's
+    #: :attr:`~pecoma.case.Systemic.mtor_tolerated`): only the drugs named are then out.
+    mtor_tolerated: Agent | None = None
 
     def planned_orders(self, agent: Agent) -> tuple[Planned, ...]:
         """The record's orders not yet given of ``agent`` or, for an mTOR inhibitor, of
@@ -90,10 +96,15 @@ class DrugSafety:
         ``drugs`` (:func:`pecoma.fhir.medications.drugs_of`), or ``None``."""
         if agent in self.intolerant:
             return f"the record lists an allergy or intolerance to {agent.value}"
+        if agent is Agent.nab_sirolimus and Agent.sirolimus in self.intolerant:
+            # albumin-bound sirolimus: the drug not tolerated is in it (I15)
+            return ("the record lists an allergy or intolerance to sirolimus, which "
+                    "nab-sirolimus holds")
         if agent.is_mtor_inhibitor and self.mtor_class:
             return ("the record lists an allergy or intolerance to the mTOR-inhibitor class, "
                     "or to an mTOR inhibitor pecoma has no agent for")
-        if agent.is_mtor_inhibitor and any(a.is_mtor_inhibitor for a in self.intolerant):
+        if agent.is_mtor_inhibitor and self.mtor_tolerated is None \
+                and any(a.is_mtor_inhibitor for a in self.intolerant):
             names = ", ".join(sorted(a.value for a in self.intolerant if a.is_mtor_inhibitor))
             return f"the record lists an allergy or intolerance to an mTOR inhibitor ({names})"
         held = sorted(INGREDIENTS.get(agent, frozenset()) & self.ingredients)
@@ -136,21 +147,26 @@ class DrugSafety:
 
 def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 history: str | None = None, planned: Iterable[Planned] = (),
-                mtor_contraindicated: str | None = None) -> DrugSafety:
+                mtor_contraindicated: str | None = None,
+                therapies: Sequence[TherapyLine] = ()) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources (``unreadable``:
     why the list could not be read) and medication history (``history``: why it is not
     fully known; ``planned``: the medications planned, not yet given,
-    :attr:`pecoma.fhir.reader.BundleCase.planned`); ``mtor_contraindicated``: where the
-    record says mTOR inhibitors are contraindicated other than by an allergy entry."""
+    :attr:`pecoma.fhir.reader.BundleCase.planned`; ``therapies``: the lines read, which
+    may show an mTOR inhibitor tolerated beside one the list names, I15);
+    ``mtor_contraindicated``: where the record says mTOR inhibitors are contraindicated
+    other than by an allergy entry."""
     if unreadable is not None:
         return DrugSafety(unreadable=unreadable, history=history, planned=tuple(planned),
                           mtor_contraindicated=mtor_contraindicated)
     listed = read_allergies((f"AllergyIntolerance/{res.get('id')}", res) for res in allergies)
+    tolerated = mtor_tolerated_line(listed.intolerant, therapies)
     return DrugSafety(intolerant=listed.intolerant, unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
                       mtor_class=listed.mtor_class, planned=tuple(planned),
-                      mtor_contraindicated=mtor_contraindicated)
+                      mtor_contraindicated=mtor_contraindicated,
+                      mtor_tolerated=None if tolerated is None else therapies[tolerated].agent)
 
 
 def drug_name(agent: Agent, drugs: frozenset[str]) -> str:

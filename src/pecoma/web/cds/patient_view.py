@@ -73,23 +73,39 @@ _HEADLINE: Final = (
 )
 
 
+def drug_of(item_id: str, safety: DrugSafety) -> Agent | None:
+    """The drug a recommendation would start: for the first-line mTOR advice, the mTOR
+    inhibitor a line shows tolerated beside one the allergy list names (the advice is
+    then that line, the drug not tolerated being out, I15), else sirolimus."""
+    if item_id == "REC-MTOR-FIRST-LINE" and safety.mtor_tolerated is not None:
+        return safety.mtor_tolerated
+    return DRUG_ITEMS.get(item_id)
+
+
 def drug_note(item: Item, safety: DrugSafety) -> str:
     """What the allergy list and the orders in place say about the drug a recommendation
     names ('' if nothing)."""
-    agent = DRUG_ITEMS.get(item.id)
+    agent = drug_of(item.id, safety)
     if agent is None:
         return ""
     planned = safety.planned_orders(agent)
     already = ("\n\n**Already planned in the record** (not given yet): "
                + md_text("; ".join(str(p) for p in planned))
                + "; review that order rather than writing another." if planned else "")
+    # another mTOR inhibitor shown tolerated: the drugs not tolerated are named, out
+    out = sorted(a.value.replace("_", "-") for a in safety.intolerant if a.is_mtor_inhibitor)
+    only = (f"\n\n**Ruled out by the allergy list:** {', '.join(out)} only; "
+            f"{drug_name(agent, frozenset())}, the latest mTOR-inhibitor line, shows the "
+            "class tolerated (interpretation I15)."
+            if item.id == "REC-MTOR-FIRST-LINE" and safety.mtor_tolerated is not None
+            and out else "")
     ruled = safety.ruled_out(agent)
     if ruled is not None:
         return f"\n\n**Not for this patient as recorded:** {ruled}." + already
     withheld = safety.withheld(agent)
     if withheld is not None:
-        return f"\n\n**Conditional:** {withheld}; confirm before any order." + already
-    return already
+        return only + f"\n\n**Conditional:** {withheld}; confirm before any order." + already
+    return only + already
 
 
 def _recommendations_md(a: Assessment, safety: DrugSafety) -> str:
@@ -105,7 +121,7 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
     ranked = sorted(a.recommendations, key=lambda r: _HEADLINE.index(r.id)
                     if r.id in _HEADLINE else len(_HEADLINE))
     head = ranked[0].title if ranked else "see the report"
-    agent = DRUG_ITEMS.get(ranked[0].id) if ranked else None
+    agent = drug_of(ranked[0].id, safety) if ranked else None
     tags = []  # said first: summaries are cut
     if agent is not None and safety.ruled_out(agent):
         tags.append("not for this patient as recorded")
@@ -225,8 +241,11 @@ async def read_record(
     if bc is not None and bc.case.systemic.mtor_inhibitor_contraindicated is YesNo.yes:
         contraindicated = bc.sources.get("systemic.mtor_inhibitor_contraindicated",
                                          "the record")
+    # the lines read may show an mTOR inhibitor tolerated beside one the list names: the
+    # case's rule (I15), so the cards and the engine give the same advice
     safety = drug_safety(mine, unreadable, bc.history_doubt if bc else None,
-                         bc.planned if bc else (), contraindicated)
+                         bc.planned if bc else (), contraindicated,
+                         bc.case.systemic.therapies if bc else ())
     return record, bc, safety
 
 

@@ -133,8 +133,10 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
     allergies = [e["resource"] for e in record.bundle["entry"]
                  if e["resource"].get("resourceType") == "AllergyIntolerance"]
     safety = drug_safety(allergies, "the EHR gave no usable answer to the AllergyIntolerance "
-                         "search" if "AllergyIntolerance" in kinds else None)
-    reason = safety.withheld(Agent.sirolimus)
+                         "search" if "AllergyIntolerance" in kinds else None,
+                         therapies=case.systemic.therapies)
+    # the mTOR inhibitor a line shows tolerated beside one the list names (I15), or any
+    reason = safety.withheld(safety.mtor_tolerated or Agent.sirolimus)
     paths: list[str] = []
     notes: list[str] = []
     said = case.systemic.mtor_inhibitor_contraindicated

@@ -1,0 +1,362 @@
+"""An mTOR inhibitor recorded as not tolerated (interpretation I15).
+
+The intolerance rules that drug out, and every mTOR inhibitor unless the record shows the
+patient tolerating another one: the latest mTOR-inhibitor line is of a drug not itself
+recorded as not tolerated. A patient controlled on sirolimus with an everolimus
+intolerance had been offered doxorubicin (S14) "when mTOR inhibitors cannot be used",
+the line under way no longer said, and a recorded "not contraindicated" refused. Where
+the class contraindication is derived from an intolerance, the items resting on it cite
+I15 and name the intolerance, never a "contraindicated = yes" the team did not enter.
+The FHIR reader and the CDS services apply the same rule to an allergy list and the
+medication history.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any, ClassVar
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma import InputError, assess, parse_case
+from pecoma.case import Agent, TherapyLine
+from pecoma.engine.model import Assessment, Fact, Item
+from pecoma.fhir.reader import case_from_bundle
+from pecoma.fhir.writer import bundle_from_case
+from pecoma.render.text import markdown_report
+from pecoma.web.app import create_app
+from pecoma.web.cds.allergies import drug_safety
+from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import hook_request, prefetch_of
+
+ON = dt.date(2026, 12, 1)
+
+#: Metastatic renal PEComa, liver and lung metastases found 2024-03-01, not resectable;
+#: mTOR inhibitors available, the contraindication not recorded.
+BASE: dict[str, Any] = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2022-01-10",
+                  "prior_diagnosis": "none"},
+    "tumour": {"primary_site": "kidney", "size": {"value": 11, "unit": "cm"}},
+    "histology": {"necrosis": "present", "infiltrative_growth": "present",
+                  "high_nuclear_grade_and_cellularity": "present"},
+    "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive", "sma": "positive"},
+    "stage": {"status": "metastatic", "lymph_nodes": "negative",
+              "metastases": [{"site": "liver", "detected_on": "2024-03-01"},
+                             {"site": "lung", "detected_on": "2024-03-01"}],
+              "extrapulmonary_disease": "yes", "resectable": "no"},
+    "surgery": {"status": "performed", "date": "2022-02-01", "margin": "R0"},
+}
+
+
+def line(agent: str, n: int | None = 1, start: str | None = "2024-03-20",
+         progressed: str = "no", **more: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"agent": agent, "setting": "advanced", "progressed": progressed,
+                           **more}
+    if n is not None:
+        out["line"] = n
+    if start is not None:
+        out["started_on"] = start
+    return out
+
+
+def case_of(therapies: list[dict[str, Any]], intolerant: list[str],
+            contraindicated: str = "unknown") -> dict[str, Any]:
+    return {**copy.deepcopy(BASE), "systemic": {
+        "mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": contraindicated,
+        "therapies": therapies, "intolerances": [{"agent": a} for a in intolerant]}}
+
+
+def run(data: dict[str, Any]) -> Assessment:
+    return assess(parse_case(data), ON)
+
+
+def ids(a: Assessment) -> set[str]:
+    return set(a.record_ids())
+
+
+def item(a: Assessment, record_id: str) -> Item:
+    return next(i for i in a.items() if i.id == record_id)
+
+
+#: Records whose facts show the patient tolerating another mTOR inhibitor.
+TOLERATED: dict[str, dict[str, Any]] = {
+    # the reported case: on sirolimus, responding; an everolimus intolerance recorded
+    "on sirolimus, everolimus not tolerated": case_of([line("sirolimus")], ["everolimus"]),
+    # everolimus stopped for intolerance, then sirolimus, responding
+    "switched after the intolerance": case_of(
+        [line("everolimus", 1, "2024-03-20"), line("sirolimus", 2, "2024-05-02")],
+        ["everolimus"]),
+    # the same, told by line numbers alone
+    "switched, by line numbers": case_of(
+        [line("everolimus", 1, None), line("sirolimus", 2, None)], ["everolimus"]),
+    # two others not tolerated: the one given is still tolerated
+    "two others not tolerated": case_of([line("sirolimus")], ["everolimus", "temsirolimus"]),
+    "on temsirolimus, sirolimus not tolerated": case_of([line("temsirolimus")],
+                                                        ["sirolimus"]),
+}
+
+
+class TestAnotherMtorInhibitorTolerated:
+    """The class is not contraindicated when the record shows another one tolerated."""
+
+    @pytest.mark.parametrize("name", sorted(TOLERATED))
+    def test_the_line_keeps_the_mtor_advice_and_no_switch_is_offered(self, name: str
+                                                                      ) -> None:
+        """As for the same patient with no intolerance: the first-line mTOR advice, the
+        line said to be the treatment under way (I19); S14 is not offered, since mTOR
+        inhibitors are neither unavailable nor contraindicated for this patient."""
+        a = run(TOLERATED[name])
+        assert {"REC-MTOR-FIRST-LINE", "ALERT-MTOR-GIVEN"} <= ids(a), name
+        assert "REC-ANTHRACYCLINE" not in ids(a), name
+        assert "ALERT-MTOR-LINE-WITHOUT-PROGRESSION" not in ids(a), name
+
+    def test_it_matches_the_patient_with_no_intolerance(self) -> None:
+        """Same recommendations, alerts and questions as the control case without the
+        everolimus intolerance: only the facts naming the drug ruled out differ."""
+        with_ = run(TOLERATED["on sirolimus, everolimus not tolerated"])
+        without = run(case_of([line("sirolimus")], []))
+        assert with_.record_ids() == without.record_ids()
+
+    def test_the_drug_not_tolerated_is_named_as_ruled_out(self) -> None:
+        """The mTOR advice names everolimus as ruled out (the intolerance, the tolerated
+        line, I15 cited), and ``derived`` says the class is not."""
+        a = run(TOLERATED["on sirolimus, everolimus not tolerated"])
+        rec = item(a, "REC-MTOR-FIRST-LINE")
+        assert "I15" in rec.provenance.interpretations
+        assert Fact("systemic.intolerances[0].agent", "everolimus") in rec.triggered_by
+        assert Fact("systemic.therapies[0].agent", "sirolimus") in rec.triggered_by
+        ruled = next(f for f in a.derived if f.path == "derived.mtor_inhibitors_ruled_out")
+        assert ruled.value.startswith("everolimus only")
+        assert "I15" in {i.id for i in a.interpretations}
+
+    @pytest.mark.parametrize("intolerant", ["nab_sirolimus", "sirolimus"])
+    def test_nab_sirolimus_is_not_proposed_beside_an_intolerance_of_it_or_of_sirolimus(
+            self, intolerant: str) -> None:
+        """nab-sirolimus not tolerated, or the sirolimus it holds: the supplementary
+        nab-sirolimus item is withheld while the tolerated line keeps its advice."""
+        given = "sirolimus" if intolerant == "nab_sirolimus" else "everolimus"
+        a = run(case_of([line(given)], [intolerant]))
+        assert "REC-MTOR-FIRST-LINE" in ids(a)
+        assert "SUPP-NAB-SIROLIMUS" not in ids(a)
+
+    def test_a_recorded_no_is_accepted(self) -> None:
+        """'Not contraindicated' beside the everolimus intolerance is coherent when
+        sirolimus is tolerated (it had been refused as contradicting I15): the mTOR advice
+        then asks nothing about the contraindication."""
+        a = run(case_of([line("sirolimus")], ["everolimus"], contraindicated="no"))
+        rec = item(a, "REC-MTOR-FIRST-LINE")
+        assert rec.conditional_on == ()
+        assert "REC-ANTHRACYCLINE" not in ids(a)
+
+    def test_a_progressed_line_still_shows_tolerance(self) -> None:
+        """Progression is no intolerance: the disease progressed on the sirolimus given
+        after the everolimus not tolerated; the guideline's silence after progression is
+        said (REC-NO-NEXT-LINE), and a recorded no is accepted."""
+        data = case_of([line("sirolimus", progressed="yes")], ["everolimus"],
+                       contraindicated="no")
+        a = run(data)
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        assert "REC-ANTHRACYCLINE" not in ids(a)
+
+
+#: Records where no other mTOR inhibitor is shown tolerated: the class stays ruled out.
+NOT_SHOWN: dict[str, dict[str, Any]] = {
+    "no line given": case_of([], ["sirolimus"]),
+    "the drug given is the one not tolerated": case_of([line("sirolimus")], ["sirolimus"]),
+    "both the drug given and another not tolerated": case_of(
+        [line("sirolimus")], ["everolimus", "sirolimus"]),
+    # sirolimus before everolimus, which was not tolerated: the earlier line shows
+    # nothing of the class since
+    "the other line was given before": case_of(
+        [line("sirolimus", 1, "2023-01-10"), line("everolimus", 2, "2024-05-02")],
+        ["everolimus"]),
+    # which line is the latest cannot be told: the safer reading
+    "order not recorded": case_of(
+        [line("sirolimus", None, None), line("everolimus", None, None)], ["everolimus"]),
+    "two lines on the same day": case_of(
+        [line("sirolimus", None, "2024-05-02"), line("everolimus", None, "2024-05-02")],
+        ["everolimus"]),
+}
+
+
+class TestTheSaferReading:
+    """Every mTOR inhibitor stays ruled out where no other one is shown tolerated."""
+
+    @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
+    def test_the_class_is_ruled_out_and_said_to_be_derived(self, name: str) -> None:
+        """S14's option, resting on the contraindication derived from the intolerance:
+        it cites I15 and names the intolerance (it had shown a recorded 'yes')."""
+        a = run(NOT_SHOWN[name])
+        assert "REC-ANTHRACYCLINE" in ids(a), name
+        assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"}.isdisjoint(ids(a)), name
+        rec = item(a, "REC-ANTHRACYCLINE")
+        assert "I15" in rec.provenance.interpretations, name
+        assert any(f.path.startswith("systemic.intolerances[") for f in rec.triggered_by)
+        assert any(f.path == "derived.mtor_inhibitor_contraindicated" for f in a.derived)
+
+    @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
+    def test_a_recorded_no_is_refused_naming_the_field(self, name: str) -> None:
+        data = copy.deepcopy(NOT_SHOWN[name])
+        data["systemic"]["mtor_inhibitor_contraindicated"] = "no"
+        with pytest.raises(InputError) as exc:
+            parse_case(data)
+        issue = exc.value.issues[0]
+        assert issue.path.startswith("systemic.intolerances[")
+        assert "mtor_inhibitor_contraindicated" in issue.rule
+        # the message says when a 'no' is coherent: a later line of another one
+        assert "unless the latest mTOR-inhibitor line recorded is of another one" \
+            in issue.rule
+
+    def test_the_output_says_which_reading_was_made(self) -> None:
+        """The derived fact says why the class is out: the later line is of the drug not
+        tolerated; or which line is the latest cannot be told (the safer reading)."""
+        before = run(NOT_SHOWN["the other line was given before"])
+        fact = next(f for f in before.derived
+                    if f.path == "derived.mtor_inhibitor_contraindicated")
+        assert "latest mTOR-inhibitor line is of a drug not tolerated" in fact.value
+        unsure = run(NOT_SHOWN["order not recorded"])
+        fact = next(f for f in unsure.derived
+                    if f.path == "derived.mtor_inhibitor_contraindicated")
+        assert "the safer reading" in fact.value
+
+
+class TestDerivedContraindicationProvenance:
+    """A contraindication derived from an intolerance is shown as derived (I15)."""
+
+    #: Unresectable retroperitoneal PEComa, sirolimus not tolerated, no line given.
+    UNRESECTABLE: ClassVar[dict[str, Any]] = {
+        "diagnosis": {"method": "histology_with_ihc", "date": "2026-06-10",
+                      "prior_diagnosis": "none"},
+        "tumour": {"primary_site": "retroperitoneum", "size": {"value": 14, "unit": "cm"}},
+        "histology": {"necrosis": "present", "infiltrative_growth": "present",
+                      "high_nuclear_grade_and_cellularity": "present"},
+        "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive",
+                                 "sma": "positive", "tfe3": "negative"},
+        "stage": {"status": "locally_advanced_unresectable", "lymph_nodes": "negative",
+                  "resectable": "no"},
+        "surgery": {"status": "not_performed"},
+        "systemic": {"mtor_inhibitor_available": "yes",
+                     "intolerances": [{"agent": "sirolimus"}]},
+    }
+
+    def test_the_anthracycline_item_cites_i15_and_names_the_intolerance(self) -> None:
+        """It had said "systemic.mtor_inhibitor_contraindicated = yes" as if entered, with
+        no word of the intolerance or of I15."""
+        a = run(self.UNRESECTABLE)
+        rec = item(a, "REC-ANTHRACYCLINE")
+        assert "I15" in rec.provenance.interpretations
+        assert "I15" in rec.provenance.label
+        assert Fact("systemic.intolerances[0].agent", "sirolimus") in rec.triggered_by
+        assert Fact("systemic.mtor_inhibitor_contraindicated", "yes") not in rec.triggered_by
+        derived = {f.path: f.value for f in a.derived}
+        assert derived["derived.mtor_inhibitor_contraindicated"].startswith(
+            "yes: sirolimus recorded as not tolerated")
+        assert "I15" in {i.id for i in a.interpretations}
+        report = markdown_report(a)
+        assert "systemic.intolerances[0].agent = sirolimus" in report
+        # entered by the team, it is the team's fact: shown as recorded, no I15
+        data = copy.deepcopy(self.UNRESECTABLE)
+        data["systemic"]["mtor_inhibitor_contraindicated"] = "yes"
+        recorded = run(data)
+        rec = item(recorded, "REC-ANTHRACYCLINE")
+        assert Fact("systemic.mtor_inhibitor_contraindicated", "yes") in rec.triggered_by
+        assert "I15" not in rec.provenance.interpretations
+        assert not any(f.path == "derived.mtor_inhibitor_contraindicated"
+                       for f in recorded.derived)
+
+    def test_the_case_keeps_what_the_team_entered(self) -> None:
+        """The field stays as entered (unknown); the contraindication the advice follows
+        is derived beside it."""
+        sysm = parse_case(self.UNRESECTABLE).systemic
+        assert sysm.mtor_inhibitor_contraindicated.value == "unknown"
+        assert sysm.mtor_contraindication.value == "yes"
+        assert sysm.mtor_contraindication_derived
+
+    def test_each_item_resting_on_it_cites_i15(self) -> None:
+        """The guideline's silence after progression on doxorubicin, where mTOR
+        inhibitors are out by the intolerance, rests on it too."""
+        data = copy.deepcopy(self.UNRESECTABLE)
+        data["systemic"]["therapies"] = [{"agent": "doxorubicin", "started_on": "2026-07-01",
+                                          "progressed": "yes"}]
+        rec = item(run(data), "REC-NO-LINE-AFTER-ANTHRACYCLINE")
+        assert "I15" in rec.provenance.interpretations
+        assert Fact("systemic.intolerances[0].agent", "sirolimus") in rec.triggered_by
+
+
+class TestOneRuleForCaseAndFhir:
+    """The same facts give the same advice from a case file and from a FHIR record."""
+
+    @pytest.mark.parametrize("name", sorted({**TOLERATED, **NOT_SHOWN}))
+    def test_a_record_written_and_read_back_gives_the_case_s_advice(self, name: str
+                                                                     ) -> None:
+        data = {**TOLERATED, **NOT_SHOWN}[name]
+        case = parse_case(data)
+        read = case_from_bundle(bundle_from_case(case)).case
+        from_fhir, from_case = assess(read, ON), assess(case, ON)
+        assert from_fhir.record_ids() == from_case.record_ids(), name
+        # the same facts behind each item: the intolerance read is a row of the case
+        # (it had been read as a recorded contraindication, the drug not kept)
+        assert [(i.id, i.triggered_by, i.provenance) for i in from_fhir.recommendations] \
+            == [(i.id, i.triggered_by, i.provenance) for i in from_case.recommendations]
+        # and the mTOR inhibitors' place rests on I15, read from either
+        assert all("I15" in i.provenance.interpretations for i in from_fhir.recommendations
+                   if i.id in ("REC-ANTHRACYCLINE", "REC-MTOR-FIRST-LINE")), name
+
+    def test_the_reported_record_keeps_the_mtor_advice(self) -> None:
+        """From FHIR as from the case file: sirolimus given, everolimus not tolerated."""
+        case = parse_case(TOLERATED["on sirolimus, everolimus not tolerated"])
+        bc = case_from_bundle(bundle_from_case(case))
+        a = assess(bc.case, ON)
+        assert {"REC-MTOR-FIRST-LINE", "ALERT-MTOR-GIVEN"} <= ids(a)
+        assert "REC-ANTHRACYCLINE" not in ids(a)
+        assert any("rules out everolimus only" in n for n in bc.notes)
+
+    def test_the_allergy_check_follows_the_same_rule(self) -> None:
+        """The CDS allergy check: with sirolimus given after an everolimus allergy, only
+        everolimus is ruled out; without that line, every mTOR inhibitor; a sirolimus
+        allergy rules out nab-sirolimus, which holds it."""
+        allergy = {"resourceType": "AllergyIntolerance", "id": "a1",
+                   "clinicalStatus": {"coding": [{"code": "active"}]},
+                   "category": ["medication"], "code": {"text": "everolimus"}}
+        given = (TherapyLine(agent=Agent.sirolimus, line=1),)
+        safety = drug_safety([allergy], None, therapies=given)
+        assert safety.ruled_out(Agent.sirolimus) is None
+        assert safety.ruled_out(Agent.everolimus) is not None
+        alone = drug_safety([allergy], None)
+        assert alone.ruled_out(Agent.sirolimus) is not None
+        siro = {**allergy, "code": {"text": "sirolimus"}}
+        other = drug_safety([siro], None, therapies=(TherapyLine(agent=Agent.everolimus),))
+        assert other.ruled_out(Agent.everolimus) is None
+        assert other.ruled_out(Agent.nab_sirolimus) is not None
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    tmp = tmp_path_factory.mktemp("mtor")
+    return TestClient(create_app(WebConfig(
+        database_url=f"sqlite:///{tmp / 'cds.sqlite3'}", cds=CdsSettings()),
+        today=lambda: ON), base_url="http://localhost")
+
+
+class TestPatientView:
+    def test_the_card_heads_with_the_mtor_line_and_names_the_drug_ruled_out(
+            self, client: TestClient) -> None:
+        """The patient-view card of the reported record: the mTOR advice heads it, not
+        doxorubicin, not tagged as ruled out; everolimus is named as the drug out."""
+        bundle = bundle_from_case(parse_case(TOLERATED["on sirolimus, everolimus not "
+                                                       "tolerated"]))
+        body = hook_request("patient-view", "pecoma-patient",
+                            prefetch=prefetch_of(bundle, include=True))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200, r.text
+        head = r.json()["cards"][0]
+        assert "An mTOR inhibitor is the first-line systemic treatment" in head["summary"]
+        assert "not for this patient" not in head["summary"]
+        assert "Anthracycline" not in head["summary"]
+        assert "**Ruled out by the allergy list:** everolimus only; sirolimus" \
+            in head["detail"]
