@@ -137,8 +137,9 @@ class TestFormats:
 
 class TestRejectedInput:
     @pytest.mark.parametrize(("event", "words"), [
+        # before the surgery (2025-01-10): pre-operative imaging, no follow-up (I22)
         ({"date": "2024-12-01", "modality": "chest_ct"},
-         ["imaging[0].date", "2024-12-01", "before the end of curative treatment"]),
+         ["imaging[0].date", "2024-12-01", "before the surgery (2025-01-10)"]),
         ({"date": "2025-04-10", "modality": "xray_of_toe"},
          ["imaging[0].modality", "xray_of_toe", "chest_ct"]),
         ({"date": "2027-01-01", "modality": "chest_ct"},

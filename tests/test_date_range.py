@@ -225,7 +225,7 @@ class TestPlansInsideTheRange:
         scan_day = min(surgery + dt.timedelta(days=scan_after), on)
         imaging = parse_imaging([{"date": scan_day.isoformat(), "modality": "chest_ct",
                                   "finding": "no_evidence_of_disease"}],
-                                treatment_end=case.treatment_end, on_date=on)
+                                case=case, on_date=on)
         plan = plan_surveillance(case, a, on, imaging=imaging, settings=default_settings())
         for visit in plan.visits:
             assert visit.due <= visit.latest

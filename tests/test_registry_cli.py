@@ -137,7 +137,8 @@ class TestExitCodes:
         r = pecoma("registry", "record-scan", "PEC-0001", "--date", "2024-01-01",
                    "--modality", "x-ray", "--on", "2026-11-28", "--data-dir", str(tmp_path))
         assert r.returncode == 3
-        assert "'date' must not be before the end of curative treatment" in r.stderr
+        # before the surgery (2025-01-10): pre-operative imaging, no follow-up (I22)
+        assert "'date' must not be before the surgery (2025-01-10)" in r.stderr
         assert "'modality' must be one of" in r.stderr
         no_traceback(r)
 

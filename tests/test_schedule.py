@@ -632,19 +632,34 @@ class TestImagingInput:
             assert w in message, w
 
     def test_rejects_dates_before_treatment_and_after_evaluation(self) -> None:
-        """parse_imaging checks dates against the end of treatment and the evaluation date."""
+        """parse_imaging checks dates against the case and the evaluation date: a scan
+        before the surgery (2025-01-10) is pre-operative imaging, no follow-up (I22)."""
         raw = [{"date": "2024-12-01", "modality": "chest_ct"},
                {"date": "2025-04-10", "modality": "chest_ct"},
                {"date": "2027-01-01", "modality": "chest_ct"}]
         with pytest.raises(InputError) as info:
-            parse_imaging(raw, treatment_end=dt.date(2025, 1, 10), on_date=ON)
+            parse_imaging(raw, case=_case(), on_date=ON)
         issues = {i.path: i.rule for i in info.value.issues}
         assert set(issues) == {"imaging[0].date", "imaging[2].date"}
-        assert "before the end of curative treatment" in issues["imaging[0].date"]
+        assert "before the surgery (2025-01-10)" in issues["imaging[0].date"]
         assert "after the evaluation date" in issues["imaging[2].date"]
 
+    def test_without_a_surgery_date_the_end_of_treatment_is_the_limit(self) -> None:
+        """No surgery performed and dated (status unknown), an end of treatment recorded:
+        nothing earlier than that end is accepted, as no scan can be told to be during
+        treatment."""
+        case = parse_case({
+            "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+            "histology": {"necrosis": "present"},
+            "stage": {"status": "localized", "lymph_nodes": "negative"},
+            "primary_treatment_end": "2025-01-10"})
+        with pytest.raises(InputError) as info:
+            parse_imaging([{"date": "2025-01-09", "modality": "chest_ct"}], case=case,
+                          on_date=ON)
+        assert "before the end of curative treatment (2025-01-10)" in str(info.value)
+
     def test_plan_surveillance_checks_dates_too(self) -> None:
-        """The engine itself refuses imaging before treatment, whatever the caller did."""
+        """The engine itself refuses imaging before the surgery, whatever the caller did."""
         with pytest.raises(InputError) as info:
             _plan(_case(), ON, (_scan("2024-12-31"),))
         assert info.value.issues[0].path == "imaging[0].date"

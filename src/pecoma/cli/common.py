@@ -93,18 +93,20 @@ def read_case(path: Path) -> Case:
 
 
 def read_imaging(
-    path: Path, treatment_end: dt.date | None = None, on_date: dt.date | None = None
+    path: Path, case: Case | None = None, on_date: dt.date | None = None
 ) -> tuple[ImagingEvent, ...]:
     """An imaging history file: JSON (a list, or ``{"imaging": [...]}``) or CSV, with its
-    dates checked against the end of treatment and the evaluation date when given."""
+    dates checked against the case (nothing before its surgery, or before the end of
+    treatment when no surgery is dated: :func:`pecoma.engine.imaging.imaging_floor`) and
+    the evaluation date when given."""
     from pecoma.engine.imaging import parse_imaging, parse_imaging_csv
 
     text = read_text(path, "imaging history")
     source = f"imaging history in {path.name}"
     if path.suffix.lower() == ".csv":
-        return parse_imaging_csv(text, source=source, treatment_end=treatment_end, on_date=on_date)
+        return parse_imaging_csv(text, source=source, case=case, on_date=on_date)
     data = loads(text, source)
-    return parse_imaging(data, source=source, treatment_end=treatment_end, on_date=on_date)
+    return parse_imaging(data, source=source, case=case, on_date=on_date)
 
 
 def settings_from(path: Path | None) -> Settings:

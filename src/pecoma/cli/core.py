@@ -264,7 +264,7 @@ def followup_cmd(
         case = read_case(case_file)
         conf = settings_from(settings)
         # Without --imaging the scan history was not given (I13): not a history of no scans.
-        events = read_imaging(imaging, case.treatment_end, day) if imaging is not None else None
+        events = read_imaging(imaging, case, day) if imaging is not None else None
         assessment = assess(case, day, conf)
         plan = plan_surveillance(case, assessment, day, events, conf)
     except InputError as exc:

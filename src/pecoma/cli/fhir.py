@@ -234,7 +234,7 @@ def careplan_cmd(
     case, pid = _read_any(case_file, day, for_care=True)
     s = settings_from(settings)
     try:
-        events = read_imaging(imaging, case.treatment_end, day) if imaging else None
+        events = read_imaging(imaging, case, day) if imaging else None
         a = assess(case, day, s)
         plan = plan_surveillance(case, a, day, events, s)
     except InputError as exc:

@@ -108,6 +108,7 @@ def assess(
         case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed),
         operation_planned_while_free(out, case, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
         removal_asked(out, d, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
+        adjuvant_end_unknown=resected_localized and case.treatment_end_not_before is not None,
     )
 
     return Assessment(

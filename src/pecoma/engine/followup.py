@@ -42,6 +42,7 @@ def surveillance(
     nodes_unknown: bool = False,
     operation_asked: tuple[str, ...] = (),
     removal_asked: tuple[str, ...] = (),
+    adjuvant_end_unknown: bool = False,
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -62,7 +63,10 @@ def surveillance(
     the schedule from the free-of-disease date is provisional on it. ``removal_asked``:
     metastatic disease after an operation that may have removed every known focus, with
     no date free of disease recorded (:func:`pecoma.engine.facts.removal_asked`, I21):
-    the high-risk schedule is drawn from the operation meanwhile, provisional on it."""
+    the high-risk schedule is drawn from the operation meanwhile, provisional on it.
+    ``adjuvant_end_unknown``: localized disease resected, a line recorded as adjuvant and
+    no end of curative treatment recorded: the schedule, counted from the surgery
+    meanwhile, is provisional on that end (I22)."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -114,6 +118,11 @@ def surveillance(
         # the operation may have left the patient free of disease: the schedule counts
         # from it meanwhile, and from the date free of disease once that is recorded
         schedule_conditional = (*schedule_conditional, *removal_asked)
+    if adjuvant_end_unknown and status is DiseaseStatus.localized and not relapsed:
+        # the visits count from the surgery until the end of the adjuvant treatment is
+        # recorded (I22)
+        schedule_conditional = (*schedule_conditional,
+                                out.missing("MISS-ADJUVANT-END", affects=rules))
     if nodes_unknown and surveillance_group == "low" and not relapsed:
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-NODES", affects=rules))

@@ -1,7 +1,10 @@
 """The imaging history of a case: the examinations that really happened (:class:`ImagingEvent`:
 date, :class:`Modality`, :class:`ScanFinding`), read from JSON data or CSV and checked
-against the end of treatment and the evaluation date. A finding not recorded is unknown,
-never read as normal. Pure: no I/O, no clock.
+against the case (:func:`imaging_floor`: nothing before the surgery, or before the end of
+treatment when no surgery is dated) and the evaluation date. A scan from the surgery to
+before the end of curative treatment is a scan during treatment (I22): accepted here, read
+by the scheduler as no surveillance visit. A finding not recorded is unknown, never read
+as normal. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pecoma.case import Case, SurgeryStatus
 from pecoma.dates import DATE_RULE, parse_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 
 __all__ = [
     "ImagingEvent",
+    "ImagingFloor",
     "Modality",
     "ScanFinding",
     "check_imaging",
+    "imaging_floor",
     "parse_imaging",
     "parse_imaging_csv",
 ]
@@ -130,15 +136,45 @@ def _parse_event(raw: object, path: str, issues: list[FieldIssue]) -> ImagingEve
     return ImagingEvent(day, modality, finding)
 
 
+@dataclass(frozen=True, slots=True)
+class ImagingFloor:
+    """The earliest date a scan of the case may carry, and what that date is: the
+    surgery (``surgery=True``; scans from it to before the end of curative treatment are
+    scans during treatment, I22), or the end of curative treatment when no surgery date
+    is recorded."""
+
+    day: dt.date
+    surgery: bool
+
+
+def imaging_floor(case: Case | None) -> ImagingFloor | None:
+    """The one rule for the earliest scan date of ``case`` (``None``: no limit): the
+    surgery's date when the surgery was performed and dated, else the end of curative
+    treatment (:attr:`Case.treatment_end`). A scan from the surgery on is kept; one dated
+    before the end of treatment is read as a scan during treatment (I22), so that
+    recording the end later never turns a recorded scan into an error."""
+    if case is None:
+        return None
+    surgery = case.surgery
+    if surgery.status is SurgeryStatus.performed and surgery.date is not None:
+        return ImagingFloor(surgery.date, True)
+    end = case.treatment_end
+    return None if end is None else ImagingFloor(end, False)
+
+
 def _date_issues(
-    e: ImagingEvent, where: str, treatment_end: dt.date | None, on_date: dt.date | None
+    e: ImagingEvent, where: str, floor: ImagingFloor | None, on_date: dt.date | None
 ) -> list[FieldIssue]:
     issues = []
-    if treatment_end is not None and e.date < treatment_end:
-        issues.append(FieldIssue(where, e.date.isoformat(),
-                                 "must not be before the end of curative treatment "
-                                 f"({treatment_end.isoformat()}); surveillance imaging "
-                                 "starts after treatment"))
+    if floor is not None and e.date < floor.day:
+        if floor.surgery:
+            rule = (f"must not be before the surgery ({floor.day.isoformat()}): imaging "
+                    "before the operation is not part of follow-up (scans from the surgery "
+                    "to the end of curative treatment are kept as scans during treatment)")
+        else:
+            rule = ("must not be before the end of curative treatment "
+                    f"({floor.day.isoformat()}); surveillance imaging starts after treatment")
+        issues.append(FieldIssue(where, e.date.isoformat(), rule))
     if on_date is not None and e.date > on_date:
         issues.append(FieldIssue(where, e.date.isoformat(),
                                  f"must not be after the evaluation date "
@@ -148,30 +184,32 @@ def _date_issues(
 
 def check_imaging(
     events: Sequence[ImagingEvent],
-    treatment_end: dt.date | None,
+    case: Case | None,
     on_date: dt.date | None,
     path: str = "imaging",
 ) -> list[FieldIssue]:
-    """Rule breaks of dated events: before the end of treatment or after the evaluation."""
+    """Rule breaks of dated events: before the case's :func:`imaging_floor` (the surgery,
+    or the end of treatment when no surgery is dated) or after the evaluation."""
+    floor = imaging_floor(case)
     return [
         issue
         for i, e in enumerate(events)
-        for issue in _date_issues(e, f"{path}[{i}].date", treatment_end, on_date)
+        for issue in _date_issues(e, f"{path}[{i}].date", floor, on_date)
     ]
 
 
 def parse_imaging(
     data: object,
     *,
-    treatment_end: dt.date | None = None,
+    case: Case | None = None,
     on_date: dt.date | None = None,
     source: str = "imaging history",
 ) -> tuple[ImagingEvent, ...]:
     """Validate an imaging history: a list of events, or ``{"imaging": [...]}``.
 
     Each event is ``{"date": "YYYY-MM-DD", "modality": ..., "finding": ...}``; the finding
-    may be left out (it is then ``not_recorded``). With ``treatment_end`` and ``on_date``
-    the dates are also checked against them. Raises :class:`InputError` listing every
+    may be left out (it is then ``not_recorded``). With ``case`` and ``on_date`` the dates
+    are also checked against them (:func:`check_imaging`). Raises :class:`InputError` listing every
     problem with its field path (``imaging[2].modality``).
     """
     items: object = data
@@ -187,11 +225,12 @@ def parse_imaging(
                                      "must be a list of imaging events")], source)
     issues: list[FieldIssue] = []
     events: list[ImagingEvent] = []
+    floor = imaging_floor(case)
     for i, raw in enumerate(items):
         event = _parse_event(raw, f"imaging[{i}]", issues)
         if event is not None:
             events.append(event)
-            issues.extend(_date_issues(event, f"imaging[{i}].date", treatment_end, on_date))
+            issues.extend(_date_issues(event, f"imaging[{i}].date", floor, on_date))
     if issues:
         raise InputError(issues, source)
     return tuple(events)
@@ -201,7 +240,7 @@ def parse_imaging_csv(
     text: str,
     source: str = "imaging history",
     *,
-    treatment_end: dt.date | None = None,
+    case: Case | None = None,
     on_date: dt.date | None = None,
 ) -> tuple[ImagingEvent, ...]:
     """An imaging history as CSV with the header ``date,modality,finding`` (the finding
@@ -226,4 +265,4 @@ def parse_imaging_csv(
         if not any(clean.values()):
             continue
         rows.append({k: v for k, v in clean.items() if v != "" or k in ("date", "modality")})
-    return parse_imaging(rows, source=source, treatment_end=treatment_end, on_date=on_date)
+    return parse_imaging(rows, source=source, case=case, on_date=on_date)

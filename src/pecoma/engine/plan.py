@@ -30,7 +30,7 @@ PLAN_FORMAT = "pecoma-surveillance-plan/1"
 
 VisitStatus = Literal["done", "missed", "overdue", "due", "upcoming", "cancelled"]
 PlanStatus = Literal["active", "suspended", "not_drawn"]
-AnchorBasis = Literal["treatment_end", "free_of_disease"]
+AnchorBasis = Literal["treatment_end", "free_of_disease", "surgery"]
 Timeliness = Literal["early", "on_time", "late"]
 
 
@@ -84,7 +84,8 @@ class Visit:
 
 
 #: The plan's reasons that are alerts: the team must act on them.
-_ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING"})
+_ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING",
+                            "FU-ADJUVANT-END-NOT-RECORDED"})
 #: Flags about one scan's finding: settled when that examination is read again later.
 _FLAG_FINDING = {"FU-EQUIVOCAL": ScanFinding.equivocal,
                  "FU-FINDING-NOT-RECORDED": ScanFinding.not_recorded}
@@ -115,8 +116,10 @@ class SurveillancePlan:
     interpretations: tuple[UsedInterpretation, ...]
     settings: tuple[Fact, ...] = field(default=())
     anchor_basis: AnchorBasis = "treatment_end"
-    """What ``anchor`` is: the end of curative treatment of the primary, or the date a
-    relapsed patient became free of disease again (I8)."""
+    """What ``anchor`` is: the end of curative treatment of the primary, the date a
+    relapsed patient became free of disease again (I8), or the surgery while the end of
+    the adjuvant treatment that followed it is not recorded (``surgery``: every date
+    provisional, I22)."""
     history_missing: bool = False
     """No scan history was given and a visit could already be late (I13): the first open
     visit is due on the evaluation date."""
@@ -125,23 +128,29 @@ class SurveillancePlan:
     """Scans on the anchor date itself (the surgery date, or the date free of disease):
     the start of surveillance, not a visit."""
     baseline_flags: tuple[Item, ...] = ()
-    """What the baseline scans call for (an equivocal finding, a result not recorded),
-    also listed first in ``flags``."""
+    """What the baseline scans and the scans during treatment call for (an equivocal
+    finding, a result not recorded), also listed first in ``flags``."""
+    during_treatment: tuple[ImagingEvent, ...] = ()
+    """Scans after the surgery and before the end of curative treatment (during adjuvant
+    treatment, I22): kept and shown, but no surveillance visit's."""
 
     @property
     def alerts(self) -> tuple[Item, ...]:
         """What the team must act on now, once per kind, for every place that lists
         alerts (report summary, registry patient page, worklist): a recurrence that
-        suspended the plan, a missing scan history (I13), and the visits' flags that a
+        suspended the plan, a missing scan history (I13), an end of adjuvant treatment
+        not recorded (the dates are provisional, I22), and the visits' flags that a
         later visit has not settled. An equivocal scan, or a scan whose result was not
         recorded, is settled when that examination was done again, with its finding
         recorded, at a later visit done; a planned examination missing at a visit is
         settled by any later visit done (which is flagged in turn if it lacks it too).
-        The baseline scans' flags (scans on the anchor date) are settled in the same way
-        by the visits done. Settled flags stay on their visits (the plan's history). An
-        alert raised at several visits keeps the facts of each."""
+        The baseline scans' flags (scans on the anchor date, and before it during
+        treatment) are settled in the same way by the visits done. Settled flags stay on
+        their visits (the plan's history). An alert raised at several visits keeps the
+        facts of each."""
         done = [v for v in self.visits if v.status == "done"]
-        held = [(self.baseline, self.baseline_flags), *((v.scans, v.flags) for v in done)]
+        held = [((*self.during_treatment, *self.baseline), self.baseline_flags),
+                *((v.scans, v.flags) for v in done)]
         open_flags: list[Item] = []
         for k, (scans, flags) in enumerate(held):
             later = done[k:]  # the visits done after these scans
@@ -164,6 +173,15 @@ class SurveillancePlan:
                 conditional_on=tuple(dict.fromkeys(seen.conditional_on + item.conditional_on)),
             )
         return tuple(merged.values())
+
+    @property
+    def anchor_words(self) -> str:
+        """What the plan counts from, in words (without the date)."""
+        if self.anchor_basis == "free_of_disease":
+            return "the date free of disease again"
+        if self.anchor_basis == "surgery":
+            return "the surgery (end of adjuvant treatment not recorded: provisional)"
+        return "the end of treatment"
 
     @property
     def next_visit(self) -> Visit | None:

@@ -31,6 +31,17 @@ followed on the high-risk schedule counted from ``free_of_disease.since``, whate
 primary's features; scans before that date belong to the disease and its treatment, not
 to surveillance.
 
+Adjuvant treatment (I22)
+------------------------
+The anchor is the end of curative treatment, adjuvant treatment included. With a line
+recorded as adjuvant and no ``primary_treatment_end``, that end is unknown: the visits are
+counted from the surgery (the earliest it can be; an earlier visit is the safer error),
+the phases from the start of the latest adjuvant line, and the plan says so
+(``FU-ADJUVANT-END-NOT-RECORDED``, provisional on ``MISS-ADJUVANT-END``). Scans from the
+surgery to before the end of treatment are scans during treatment
+(``FU-SCANS-DURING-TREATMENT``): kept, shown, no visit's; their findings are read as the
+baseline's. Scans before the surgery are refused (:func:`pecoma.engine.imaging.imaging_floor`).
+
 A scan history that was never given (I13)
 -----------------------------------------
 ``imaging=None`` means the history was not given; ``imaging=()`` means it was given and
@@ -179,6 +190,8 @@ class _Builder:
         #: Scans on the anchor date (the surgery, or the date free of disease): no visit's,
         #: but what they found is read all the same.
         self.baseline: tuple[ImagingEvent, ...] = ()
+        #: Scans before the anchor date, during treatment (I22): no visit's either.
+        self.during_treatment: tuple[ImagingEvent, ...] = ()
         self.baseline_flags: tuple[Item, ...] = ()
         self.has_open = False
         self.not_done = tuple(
@@ -278,7 +291,11 @@ class _Builder:
     def build(self, events: list[tuple[int, ImagingEvent]]) -> dt.date:
         """Fill ``visits`` (and ``cancelled``); return the date the plan now counts from."""
         pending = deque((i, e) for i, e in events if e.date > self.anchor)
+        # scans on the anchor date (baseline) and before it, during treatment (I22): no
+        # visit's, but what they found is read as at the start of surveillance
         baseline = [(i, e) for i, e in events if e.date <= self.anchor]
+        self.baseline = tuple(e for _, e in baseline if e.date == self.anchor)
+        self.during_treatment = tuple(e for _, e in baseline if e.date < self.anchor)
         for i, e in baseline:
             if e.finding.disease:
                 self.recurrence = (i, e)
@@ -286,7 +303,6 @@ class _Builder:
                 return e.date
         # An equivocal baseline scan (or one without its result) is not a clear start:
         # flagged as at a visit, so that it does not wait for the first routine visit.
-        self.baseline = tuple(e for _, e in baseline)
         self.baseline_flags = tuple(self._finding_flags(baseline))
         ref, months = self.anchor, 0
         if self.start_on is not None:
@@ -392,14 +408,16 @@ def plan_surveillance(
     A relapsed case free of disease again is followed on the high-risk schedule from
     ``free_of_disease.since`` (I8). ``imaging=None``: no scan history was given (I13);
     ``()``: a history without scans. Raises :class:`InputError` for case dates or imaging
-    dated after ``on_date`` and for imaging dated before the end of treatment.
+    dated after ``on_date`` and for imaging dated before the surgery (before the end of
+    treatment when no surgery is dated); imaging from the surgery to before the end of
+    treatment is read as scans during treatment (I22).
     """
     settings = settings or default_settings()
     knowledge = knowledge or load_knowledge()
     check_dates(case, on_date)
     history_given = imaging is not None
     imaging = tuple(imaging) if imaging is not None else ()
-    issues = check_imaging(imaging, case.treatment_end, on_date)
+    issues = check_imaging(imaging, case, on_date)
     if issues:
         raise InputError(issues, "imaging history")
     fu = settings.followup
@@ -407,6 +425,9 @@ def plan_surveillance(
     risk = assessment.risk
     status = case.stage.status
     free = case.free_of_disease  # only where a treatment can clear it (the case's checks)
+    # I22: a line recorded as adjuvant and no recorded end of curative treatment: the
+    # earliest day that end can be (the latest start of such a line); None otherwise
+    adjuvant_not_before = case.treatment_end_not_before if free is None else None
     reasons: list[Item] = []
     group_fact = Fact("risk.group", risk.group)
     anchor_basis: AnchorBasis = "treatment_end"
@@ -442,6 +463,14 @@ def plan_surveillance(
         anchor, group = case.treatment_end, risk.surveillance_group
         anchor_fact = Fact("derived.primary_treatment_end",
                            anchor.isoformat() if anchor else "unknown")
+        if anchor is not None and adjuvant_not_before is not None:
+            # I22: the end of the adjuvant treatment is unknown; the visits count from the
+            # surgery meanwhile, and the phases name that date, not an end of treatment
+            anchor_fact = Fact("derived.surveillance_counted_from",
+                               f"{anchor.isoformat()} (the surgery; end of treatment not "
+                               "recorded)")
+            phase_conditional = ("MISS-ADJUVANT-END",)
+            anchor_basis = "surgery"
         # indeterminate risk, high-risk until the features are supplied: as the
         # assessment decided it (not where a malignant classification settled it, I14)
         indeterminate = next((i for i in assessment.followup
@@ -461,7 +490,8 @@ def plan_surveillance(
         rule = next((i for i in assessment.followup
                      if i.id in (*HIGH_RISK_RULES, *LOW_RISK_RULES)), None)
         if rule is not None:
-            phase_conditional = rule.conditional_on
+            phase_conditional = tuple(dict.fromkeys((*rule.conditional_on,
+                                                     *phase_conditional)))
         if group == "low":
             reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
@@ -493,6 +523,7 @@ def plan_surveillance(
         history_missing: bool = False,
         baseline: tuple[ImagingEvent, ...] = (),
         baseline_flags: tuple[Item, ...] = (),
+        during_treatment: tuple[ImagingEvent, ...] = (),
     ) -> SurveillancePlan:
         flags = (*baseline_flags, *(f for v in visits for f in v.flags))
         for r in (*reasons, *flags, *(p.item for p in phases)):
@@ -528,6 +559,7 @@ def plan_surveillance(
             missing=out.missing_facts(),
             baseline=baseline,
             baseline_flags=baseline_flags,
+            during_treatment=during_treatment,
         )
 
     if disease_present:
@@ -559,8 +591,24 @@ def plan_surveillance(
         return finish("not_drawn")
 
     rules = _rules(group, fu)
-    ends = tuple(None if r.end_month is None else add_months(anchor, r.end_month)
+    # I22: while the end of adjuvant treatment is unknown, the phases run from the latest
+    # adjuvant line's start (the earliest that end can be): the intensive phase is not cut
+    # short by counting it from the surgery
+    phases_from = anchor if adjuvant_not_before is None else max(anchor, adjuvant_not_before)
+    ends = tuple(None if r.end_month is None else add_months(phases_from, r.end_month)
                  for r in rules)
+    if adjuvant_not_before is not None:
+        reasons.append(out.item(
+            "FU-ADJUVANT-END-NOT-RECORDED",
+            [Fact("primary_treatment_end", "not recorded"),
+             Fact("derived.primary_treatment_end",
+                  "not recorded: adjuvant treatment followed the surgery, so on or after "
+                  f"{adjuvant_not_before.isoformat()}"),
+             Fact("derived.surveillance_counted_from",
+                  f"{anchor.isoformat()} (the surgery), phases from "
+                  f"{phases_from.isoformat()}")],
+            (out.missing("MISS-ADJUVANT-END", affects=("FU-ADJUVANT-END-NOT-RECORDED",)),),
+        ))
     horizon_end = add_months(anchor, fu.horizon_years * 12)
     # I13: with no history given, once the first visit's window has passed nobody knows
     # whether visits were done; a visit is due now rather than a list of guessed misses.
@@ -579,7 +627,7 @@ def plan_surveillance(
             title=item.title,  # worded from the settings the phase is drawn with
             interval_months=r.interval,
             overdue_months=r.overdue,
-            starts=add_months(anchor, r.start_month),
+            starts=anchor if r.start_month == 0 else add_months(phases_from, r.start_month),
             ends=end,
             item=item,
         )
@@ -589,6 +637,14 @@ def plan_surveillance(
     builder = _Builder(anchor, rules, ends, _imaging(group, fu), on_date, horizon_end, out,
                        start_on)
     counted_from = builder.build(surveillance_events)
+    during = [(i, e) for i, e in surveillance_events if e.date < anchor]
+    if during:
+        # I22: scans before the end of treatment: kept and shown, no surveillance visit
+        reasons.append(out.item("FU-SCANS-DURING-TREATMENT", [
+            Fact(f"imaging[{i}].date", f"{e.date.isoformat()} ({e.modality.value}, "
+                 f"{e.finding.value.replace('_', ' ')}), before the end of treatment "
+                 f"({anchor.isoformat()})")
+            for i, e in during]))
     plan_status: PlanStatus = "active"
     if builder.recurrence is None:
         reasons.append(out.item("FU-LIFELONG", [Fact("followup.horizon_years",
@@ -601,4 +657,4 @@ def plan_surveillance(
         plan_status = "suspended"
     return finish(plan_status, counted_from, horizon_end, phases, tuple(builder.visits),
                   tuple(builder.cancelled), history_missing, builder.baseline,
-                  builder.baseline_flags)
+                  builder.baseline_flags, builder.during_treatment)

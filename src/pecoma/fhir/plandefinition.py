@@ -192,6 +192,10 @@ APPLIES_WHEN: dict[str, str] = {
     "(interpretation I12).",
     "FU-SCAN-HISTORY-MISSING": "No scan history given once the first visit's window has "
     "passed (I13).",
+    "FU-ADJUVANT-END-NOT-RECORDED": "Localized disease resected, a line recorded as "
+    "adjuvant, and the end of curative treatment not recorded (I22).",
+    "FU-SCANS-DURING-TREATMENT": "A scan dated from the surgery to before the end of "
+    "curative treatment (I22).",
     "FU-LIFELONG": "Every dated surveillance plan (I4).",
     "FU-NO-ANCHOR": "The end of curative treatment is unknown.",
     "FU-NO-PLAN-ACTIVE-DISEASE": "Disease is present (advanced, recurrent or metastatic).",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pecoma.case import parse_case
+from pecoma.case import Case, parse_case
 from pecoma.dates import parse_day, range_rule
 from pecoma.engine import assess
 from pecoma.engine.imaging import ImagingEvent, Modality, check_imaging, parse_imaging
@@ -70,9 +70,11 @@ def validate_scan(
 ) -> tuple[str, ScanData]:
     """The checked registry id and scan, or :class:`InputError` naming each bad field.
 
-    The date must not be after ``on_date`` nor before the diagnosis or the end of
-    curative treatment of the patient's latest case (surveillance starts after
-    treatment), nor after a recorded death.
+    The date must not be after ``on_date`` nor before the diagnosis or the surgery of the
+    patient's latest case (before the end of curative treatment when no surgery is dated:
+    :func:`pecoma.engine.imaging.imaging_floor`), nor after a recorded death. A scan from
+    the surgery to before the end of treatment is a scan during treatment (I22): stored,
+    and read by the plan as no surveillance visit.
     """
     issues: list[FieldIssue] = []
     rid: str | None = None
@@ -86,19 +88,20 @@ def validate_scan(
             FieldIssue("registry_id", show_value(rid), "must be the id of a patient in the "
                        "registry (import or record the patient's case first)")
         )
-    treatment_end = diagnosed = None
+    case: Case | None = None
+    diagnosed = None
     if stored is not None:
         try:
             case = parse_case(stored)
-            treatment_end, diagnosed = case.treatment_end, case.diagnosis.date
+            diagnosed = case.diagnosis.date
         except InputError:
-            treatment_end = diagnosed = None
+            case = None
     raw = {"date": performed_on, "modality": modality, "finding": finding}
     if finding is None or finding == "":
         raw.pop("finding")
     try:
         (event,) = parse_imaging(
-            [raw], treatment_end=treatment_end, on_date=on_date, source="scan"
+            [raw], case=case, on_date=on_date, source="scan"
         )
     except InputError as exc:
         issues += [
@@ -110,8 +113,7 @@ def validate_scan(
             # the date is fine on its own: check it against treatment and evaluation dates
             issues += [
                 FieldIssue("date", i.value, i.rule)
-                for i in check_imaging([ImagingEvent(day, Modality.other)], treatment_end,
-                                       on_date)
+                for i in check_imaging([ImagingEvent(day, Modality.other)], case, on_date)
             ]
     day = event.date if event is not None else _date(performed_on)
     if (day is not None and diagnosed is not None and day < diagnosed

@@ -71,8 +71,7 @@ def _summary(v: Visit, label: str | None) -> str:
 def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) -> str:
     phase = next((p for p in plan.phases if p.id == v.phase), None)
     if not v.reanchored:
-        basis = ("the date free of disease again"
-                 if plan.anchor_basis == "free_of_disease" else "the end of treatment")
+        basis = plan.anchor_words
     elif plan.history_missing and v.counted_from == plan.evaluated_on:
         basis = "the evaluation date: no scan history was given"
     else:

@@ -126,13 +126,12 @@ def plan_rows(plan: SurveillancePlan) -> list[dict[str, str]]:
 
 
 def counted_from_words(plan: SurveillancePlan) -> str:
-    """Where the plan counts from, in words: the end of treatment, or the date a relapsed
-    patient became free of disease again (I8)."""
+    """Where the plan counts from, in words: the end of treatment, the date a relapsed
+    patient became free of disease again (I8), or the surgery while the end of adjuvant
+    treatment is not recorded (I22)."""
     if plan.anchor is None:
         return "the end of treatment (unknown)"
-    if plan.anchor_basis == "free_of_disease":
-        return f"the date free of disease again ({plan.anchor.isoformat()})"
-    return f"the end of treatment ({plan.anchor.isoformat()})"
+    return f"{plan.anchor_words} ({plan.anchor.isoformat()})"
 
 
 def _header(plan: SurveillancePlan) -> Text:
@@ -269,6 +268,10 @@ def markdown_plan(plan: SurveillancePlan) -> str:
         lines += [f"Counted from {counted_from_words(plan)}.", ""]
     for r in plan.reasons:
         lines += [f"- **{r.title}.** {r.text}  ", f"  Source: {r.provenance.label}"]
+    if plan.during_treatment:
+        lines += ["", "Scans during treatment (no surveillance visit): " + "; ".join(
+            f"{e.date.isoformat()} {e.modality.value.replace('_', ' ')}, "
+            f"{e.finding.value.replace('_', ' ')}" for e in plan.during_treatment) + "."]
     if plan.missing:
         lines += ["", "## Missing facts", ""]
         for m in plan.missing:

@@ -55,6 +55,8 @@ def _anchor_label(plan: SurveillancePlan) -> str:
     """What the plan counts from (I8: after a relapse, the date free of disease again)."""
     if plan.anchor_basis == "free_of_disease":
         return "free of disease again"
+    if plan.anchor_basis == "surgery":
+        return "surgery (end of treatment not recorded)"
     return "end of treatment"
 
 

@@ -59,8 +59,11 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 
 
 def _anchor_words(plan: SurveillancePlan) -> str:
-    return "free of disease again" if plan.anchor_basis == "free_of_disease" else \
-        "end of treatment"
+    if plan.anchor_basis == "free_of_disease":
+        return "free of disease again"
+    if plan.anchor_basis == "surgery":
+        return "surgery (end of treatment not recorded)"
+    return "end of treatment"
 
 
 def _subtitle(plan: SurveillancePlan) -> str:

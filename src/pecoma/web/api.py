@@ -357,7 +357,8 @@ async def assess_endpoint(request: Request) -> JSONResponse:
 
 _IMAGING_SCHEMA: dict[str, Any] = {
     "type": "array",
-    "description": "surveillance imaging done since the end of treatment",
+    "description": "imaging done since the surgery (scans before the end of treatment are "
+    "read as scans during treatment, I22)",
     "items": {
         "type": "object",
         "required": ["date", "modality"],
@@ -382,7 +383,7 @@ async def followup_endpoint(request: Request) -> JSONResponse:
         # No "imaging" key: the scan history was not given (I13); [] is a history without
         # scans.
         imaging = (
-            parse_imaging(extras["imaging"], treatment_end=case.treatment_end, on_date=on)
+            parse_imaging(extras["imaging"], case=case, on_date=on)
             if "imaging" in extras
             else None
         )

@@ -132,7 +132,7 @@ def _linked_case(request: Request, token: str) -> tuple[Case, dt.date, Any, floa
     if on is None:
         raise InputError([FieldIssue("on", show_value(got.on), date_rule(got.on))], "link")
     imaging = (
-        parse_imaging(got.imaging, treatment_end=case.treatment_end, on_date=on, source="imaging")
+        parse_imaging(got.imaging, case=case, on_date=on, source="imaging")
         if got.imaging
         else None
     )

@@ -438,7 +438,7 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
         try:
             parse_imaging(
                 result.imaging,
-                treatment_end=checkable.treatment_end if checkable is not None else None,
+                case=checkable,
                 on_date=on,
                 source="imaging",
             )

@@ -163,7 +163,7 @@ async def report_page(request: Request) -> Response:
     try:
         # No imaging rows: the scan history was not given (I13).
         imaging = parse_imaging(
-            result.imaging, treatment_end=case.treatment_end, on_date=on, source="imaging"
+            result.imaging, case=case, on_date=on, source="imaging"
         ) if result.imaging else None
         assessment, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
     except InputError as exc:
@@ -239,7 +239,7 @@ async def _posted_case(
                 [FieldIssue("imaging", "unparseable text", "must be valid JSON")], "request"
             ) from None
         imaging = parse_imaging(
-            data, treatment_end=case.treatment_end, on_date=on, source="imaging"
+            data, case=case, on_date=on, source="imaging"
         )
     return case, on, imaging
 

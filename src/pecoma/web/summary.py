@@ -107,6 +107,7 @@ _EXTRA_LABELS: dict[str, str] = {
     "tumour.size": "Largest dimension",
     "primary_treatment_end": "End of curative treatment of the primary",
     "derived.primary_treatment_end": "End of curative treatment of the primary (derived)",
+    "derived.surveillance_counted_from": "Surveillance counted from (derived)",
     "derived.advanced": "Advanced disease (derived)",
     "derived.disease_status": "Disease status (derived from the facts)",
     "derived.disease_present": "Disease present now (derived)",
