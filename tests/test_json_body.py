@@ -1,9 +1,10 @@
 """Request bodies are read by orjson where it can, by the standard library otherwise: the
 value (or the refusal) is the same as the standard library's for every body, except that
-JSON not sent as UTF-8 (RFC 8259) and strings holding a NUL character or half a surrogate
-pair are refused (the standard library reads them; no database stores a NUL and no JSON
-writer writes a lone surrogate: they had made a 500, a 503 or, in UTF-16, a silent answer
-with no cards)."""
+JSON not sent as UTF-8 (RFC 8259) and strings holding a NUL or another control character
+(but tab, line feed and carriage return), half a surrogate pair or U+FFFE/U+FFFF are
+refused (the standard library reads them; no database stores a NUL, no JSON writer writes
+a lone surrogate and no XML or PDF carries a control character: they had made a 500, a
+503 or, in UTF-16, a silent answer with no cards)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,12 @@ def standard(raw: bytes) -> tuple[str, str]:
 
 
 def _odd(value: Any) -> bool:
-    """Whether a string or key in ``value`` holds a NUL or a lone surrogate."""
+    """Whether a string or key in ``value`` holds a character XML 1.0 cannot hold: a
+    control character but tab, line feed and carriage return, a lone surrogate, U+FFFE or
+    U+FFFF (written out here, not taken from pecoma.text)."""
     if isinstance(value, str):
-        return any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value)
+        return any((ord(c) < 0x20 and c not in "\t\n\r") or "\ud800" <= c <= "\udfff"
+                   or c in "\ufffe\uffff" for c in value)
     if isinstance(value, dict):
         return any(_odd(k) or _odd(v) for k, v in value.items())
     if isinstance(value, list):

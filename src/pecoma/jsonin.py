@@ -1,6 +1,8 @@
-"""Reading JSON input: text that is not JSON, nested too deeply for the parser, or naming a
-key twice in one object becomes an :class:`~pecoma.errors.InputError` naming the document,
-never a ``RecursionError`` or a value silently dropped."""
+"""Reading JSON input: text that is not JSON, nested too deeply for the parser, naming a
+key twice in one object, or holding a string that breaks :data:`pecoma.text.TEXT_RULE` (an
+escaped NUL or other control character) becomes an :class:`~pecoma.errors.InputError`
+naming the document (and the string's place), never a ``RecursionError``, a value silently
+dropped, or a text one database stores and another refuses."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from typing import Any
 
 from pecoma.errors import FieldIssue, InputError
+from pecoma.text import TEXT_RULE, escaped, odd_text_at, shown
 
 __all__ = ["DUPLICATE_RULE", "DuplicateKey", "loads", "unique_keys"]
 
@@ -39,7 +42,7 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads(text: str | bytes, source: str) -> Any:
     """The JSON value of ``text``, or :class:`InputError` (path ``(json)``) from ``source``."""
     try:
-        return json.loads(text, object_pairs_hook=unique_keys)
+        value = json.loads(text, object_pairs_hook=unique_keys)
     except RecursionError:
         raise InputError([FieldIssue("(json)", "deeply nested text", _TOO_DEEP)],
                          source) from None
@@ -50,3 +53,8 @@ def loads(text: str | bytes, source: str) -> Any:
         raise InputError(
             [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source
         ) from exc
+    odd = odd_text_at(value)
+    if odd is not None:
+        raise InputError([FieldIssue(escaped(odd[0]) or "(json)", shown(odd[1]), TEXT_RULE)],
+                         source)
+    return value

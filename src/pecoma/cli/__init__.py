@@ -124,9 +124,34 @@ def _debug_requested(argv: list[str], environ: dict[str, str] | os._Environ[str]
     return found or environ.get("PECOMA_DEBUG", "").strip().lower() in ("1", "true", "yes")
 
 
+def _odd_arguments(args: list[str]) -> list[str]:
+    """The command-line arguments breaking :data:`pecoma.text.TEXT_RULE` (a control
+    character; bytes that are not UTF-8 arrive as half surrogate pairs), each named by its
+    option (``--reason``) or its position: the one place where a command's text comes in."""
+    from pecoma.text import TEXT_RULE, escaped, shown, text_is_odd
+
+    out = []
+    for i, arg in enumerate(args):
+        if not text_is_odd(arg):
+            continue
+        if arg.startswith("--") and "=" in arg:
+            name, _, value = arg.partition("=")
+        elif i > 0 and args[i - 1].startswith("-") and not text_is_odd(args[i - 1]):
+            name, value = args[i - 1], arg
+        else:
+            name, value = f"argument {i + 1}", arg
+        out.append(f"{escaped(name)}: {TEXT_RULE} (got {shown(value)})")
+    return out
+
+
 def main() -> None:
     """Console entry point: every error becomes a message and an exit code."""
     debug = _debug_requested(sys.argv, os.environ)
+    odd = _odd_arguments(sys.argv[1:])
+    if odd:
+        for line in odd:
+            say_error(line)
+        sys.exit(EXIT_INPUT)
     try:
         app()
     except InputError as exc:

@@ -2,7 +2,8 @@
 into rows of cells, streamed as they are used.
 
 A cell that cannot be read as a value at all (a spreadsheet formula or error, part of
-merged cells) is kept as a problem of its row, for the per-cell report of
+merged cells, text holding a character :data:`pecoma.text.TEXT_RULE` refuses, such as a
+NUL) is kept as a problem of its row, for the per-cell report of
 :mod:`pecoma.registry.import_check`; a file that cannot be read as a table raises
 :class:`ImportFileError`.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 from pecoma.errors import PecomaError, show_value
 from pecoma.registry.cells import restore
+from pecoma.text import TEXT_RULE, shown, text_is_odd
 
 __all__ = ["MAX_PACKING_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES", "ImportFileError", "RawRow",
            "open_table", "read_table"]
@@ -60,14 +62,21 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _odd_cells(cells: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The text cells breaking :data:`~pecoma.text.TEXT_RULE`, as row problems."""
+    return [(h, shown(v), TEXT_RULE) for h, v in cells.items()
+            if isinstance(v, str) and text_is_odd(v)]
+
+
 def _csv_rows(reader: Any, header: list[str], path: Path) -> Iterator[RawRow]:
     for number, record in enumerate(_records(reader, path), start=2):
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
-        else:
-            # an empty cell is most cells of a registry file: None without a call
-            yield RawRow(number, {h: _cell(v) if v else None
-                                  for h, v in zip(header, record, strict=False)})
+            continue
+        # an empty cell is most cells of a registry file: None without a call
+        cells = {h: _cell(v) if v else None for h, v in zip(header, record, strict=False)}
+        odd = _odd_cells(cells) if text_is_odd("".join(record)) else []
+        yield RawRow(number, cells, tuple(odd))
         if number - 1 > MAX_ROWS:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
 
@@ -191,8 +200,8 @@ def _xlsx_rows(cells_by_row: Iterator[Any], header: list[str],
         if extra:
             yield RawRow(number, {"(row)": "cells beyond the last named column"})
         else:
-            yield RawRow(number, {h: _cell(v) for h, v in zip(header, record, strict=False)},
-                         tuple(problems))
+            cells = {h: _cell(v) for h, v in zip(header, record, strict=False)}
+            yield RawRow(number, cells, (*problems, *_odd_cells(cells)))
         count += 1
         if count > MAX_ROWS:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")

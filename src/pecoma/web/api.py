@@ -29,6 +29,7 @@ from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.jsonin import DUPLICATE_RULE, DuplicateKey, unique_keys
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings
+from pecoma.text import TEXT_RULE, escaped, odd_text_at
 from pecoma.web.jsonout import FastJSONResponse
 from pecoma.web.problems import PROBLEM_JSON, ApiProblem
 
@@ -160,8 +161,13 @@ async def read_json(request: Request, *, one_key_once: bool = False) -> Any:
     return json_body(await request.body(), one_key_once=one_key_once)
 
 
-#: The escapes of a NUL character or of half a surrogate pair, in JSON text.
-_ODD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+#: What in JSON text can spell a character :data:`pecoma.text.TEXT_RULE` refuses: the escape
+#: of a control character but tab, line feed and carriage return (``\b`` and ``\f`` too),
+#: of half a surrogate pair or of U+FFFE/U+FFFF, or those two written as they are (a raw
+#: control character is no JSON at all).
+_ODD_ESCAPE = re.compile(
+    rb"\\(?:[bf]|u(?:000[0-8bBcCeEfF]|001[0-9a-fA-F]|[dD][89a-fA-F]|[fF]{3}[eEfF]))"
+    rb"|\xef\xbf[\xbe\xbf]")
 
 
 def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
@@ -169,8 +175,10 @@ def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
 
     JSON between systems is UTF-8 (RFC 8259, 8.1): a body in UTF-16 or UTF-32 (a NUL byte,
     which UTF-8 JSON never holds, or their byte-order mark) is refused, not read. So is a
-    string holding a NUL character or half a surrogate pair (escaped ``\\u0000``,
-    ``\\ud800``): no database stores the first, no JSON writer writes the second."""
+    string (or key) holding a character :data:`pecoma.text.TEXT_RULE` refuses, written as
+    an escape (``\\u0000``, ``\\u0001``, ``\\ud800``): no database stores a NUL, no JSON
+    writer writes half a surrogate pair, and no XML or PDF carries a control character;
+    the same rule as for every form, command-line argument and imported cell."""
     if not raw.strip():
         raise _problem(400, "malformed-json", "the body is empty; send a case as JSON")
     if b"\x00" in raw or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -178,39 +186,15 @@ def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
                        "UTF-32?); JSON is sent as UTF-8 (RFC 8259)")
     value = _parsed(raw, one_key_once)
     if _ODD_ESCAPE.search(raw):
-        where = _odd_text(value, "")
-        if where is not None:
+        odd = odd_text_at(value)
+        if odd is not None:
             # shown escaped, as in the body: the character itself cannot be written back
-            where = _ODD_CHAR.sub(lambda m: f"\\u{ord(m.group()):04x}", where)
-            raise _problem(400, "malformed-json", f"'{where or '(body)'}' holds a NUL "
-                           "character or half a surrogate pair",
-                           [FieldIssue(where or "(body)", "an escaped NUL or lone surrogate",
-                                       "must be Unicode text without NUL characters or "
-                                       "unpaired surrogates")])
+            where = escaped(odd[0]) or "(body)"
+            raise _problem(400, "malformed-json", f"'{where}' holds a control character, "
+                           "half a surrogate pair or a non-character",
+                           [FieldIssue(where, "an escaped control character, lone "
+                                       "surrogate or non-character", TEXT_RULE)])
     return value
-
-
-def _odd_text(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) holding a NUL or a lone surrogate, or None."""
-    if isinstance(value, str):
-        return path if _ODD_CHAR.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if _ODD_CHAR.search(key):
-                return inner
-            found = _odd_text(item, inner)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _odd_text(item, f"{path}[{i}]")
-            if found is not None:
-                return found
-    return None
-
-
-_ODD_CHAR = re.compile("[\x00\ud800-\udfff]")
 
 
 def _parsed(raw: bytes, one_key_once: bool) -> Any:

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from pecoma.store import StoreError
 from pecoma.store.sessions import LOGIN_ATTEMPTS, LOGIN_WINDOW
 from pecoma.web.auth import COOKIE, SessionSigner, principal_of, safe_next, unavailable
+from pecoma.web.form_input import read_form
 from pecoma.web.logs import APP
 from pecoma.web.problems import problem
 from pecoma.web.store_access import sessions_of, tokens_of, unavailable_reason
@@ -49,7 +50,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     token = str(form.get("token", "")).strip()
     next_ = safe_next(str(form.get("next", "")))
     signer = getattr(request.state, "signer", None)

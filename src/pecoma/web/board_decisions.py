@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from pecoma.case import Case, parse_case
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store import StoreError
-from pecoma.web.form_input import repeated_fields
+from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.pages import assess_and_plan, render_report
 from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
 from pecoma.web.store_access import registry_of
@@ -171,7 +171,12 @@ async def record_decision_post(request: Request, registry_id: str, assessment: s
     aid = _assessment_id(assessment)
     if aid is None:
         return _no_patient(request)
-    form = await request.form()
+    try:
+        form = await read_form(request)
+    except InputError as exc:  # shown on the decision form, as any other refused field
+        return _stored_page(request, registry_id, aid,
+                            {i.path: [f"{i.rule} (got {i.value})"] for i in exc.issues},
+                            None, 422)
     values = {k: str(form.get(k, "")).strip() for k in _DECISION_FIELDS}
     seen_text = values["supersedes"]
     repo = registry_of(request.app.state)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from pecoma.errors import show_value
 from pecoma.store import StoreError
+from pecoma.web.form_input import read_form
 from pecoma.web.registry_common import _actor, _unavailable, can_write
 from pecoma.web.store_access import registry_of
 
@@ -48,7 +49,7 @@ async def import_post(request: Request) -> Response:
     from pecoma.registry.import_table import ImportFileError
     from pecoma.registry.importer import ImportMode, import_file
 
-    form = await request.form()
+    form = await read_form(request)
     upload = form.get("file")
     mode_text = str(form.get("mode", "all-or-nothing"))
     if mode_text not in ("all-or-nothing", "good-rows"):

@@ -49,6 +49,7 @@ from pecoma.web.board_decisions import (
     stored_assessment_pdf,
 )
 from pecoma.web.board_import import import_form, import_post
+from pecoma.web.form_input import read_form
 from pecoma.web.links import MAX_TOKEN_CHARS, LinkSigner
 from pecoma.web.pages import assess_and_plan, render_report
 from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
@@ -161,7 +162,7 @@ async def save_to_registry(request: Request) -> Response:
     from pecoma.registry.service import record_case
     from pecoma.store.repository import check_registry_id
 
-    form = await request.form()
+    form = await read_form(request)
     token = str(form.get("token", ""))
     registry_id = str(form.get("registry_id", "")).strip()
     got = _linked_case(request, token)

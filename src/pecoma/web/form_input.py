@@ -1,6 +1,11 @@
-"""Numbers and dates as people type them into the case form: a decimal comma (``3,5``) in
-every number, a date as ``YYYY-MM-DD`` or with the month's name (``2 Dec 2026``); a
-numeric date in any other order (``12/02/2026``) is refused because it reads two ways.
+"""Posted forms and the numbers and dates people type into them.
+
+Every form is read by :func:`read_form`: a field whose name, text or file name holds a
+character :data:`pecoma.text.TEXT_RULE` refuses (a NUL, another control character) is an
+:class:`~pecoma.errors.InputError` naming the field, for every form alike, before any of
+it is used or stored. A number takes a decimal comma (``3,5``); a date is written
+``YYYY-MM-DD`` or with the month's name (``2 Dec 2026``); a numeric date in any other order
+(``12/02/2026``) is refused because it reads two ways.
 """
 
 from __future__ import annotations
@@ -10,8 +15,12 @@ import re
 from collections.abc import Container
 from typing import Any, Protocol
 
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+
 from pecoma.dates import EARLIEST, LATEST, range_rule
-from pecoma.errors import FieldIssue, show_value
+from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.text import TEXT_RULE, escaped, shown, text_is_odd
 
 __all__ = [
     "DATE_FORMS",
@@ -19,7 +28,9 @@ __all__ = [
     "NUMBER_RULE",
     "parse_form_date",
     "parse_form_number",
+    "read_form",
     "repeated_fields",
+    "text_issues",
 ]
 
 DATE_FORMS = "YYYY-MM-DD or day, month name, year (2026-12-02 or 2 Dec 2026)"
@@ -129,3 +140,27 @@ def repeated_fields(posted: _Posted, names: Container[str] | None = None
             seen.setdefault(name, []).append(value)
     return [FieldIssue(name, ", ".join(show_value(v) for v in values), REPEATED_RULE)
             for name, values in seen.items() if len(values) > 1]
+
+
+def text_issues(posted: _Posted) -> list[FieldIssue]:
+    """Each field of a posted form whose name, text or file name breaks
+    :data:`~pecoma.text.TEXT_RULE`."""
+    issues: list[FieldIssue] = []
+    for name, value in posted.multi_items():
+        text = value.filename or "" if isinstance(value, UploadFile) else value
+        if text_is_odd(name) or (isinstance(text, str) and text_is_odd(text)):
+            what = "the file name " if isinstance(value, UploadFile) else ""
+            issues.append(FieldIssue(escaped(name), what + shown(str(text)), TEXT_RULE))
+    return issues
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, every field checked against :data:`~pecoma.text.TEXT_RULE`: the
+    one place where a form's text comes in. A field breaking it is an
+    :class:`~pecoma.errors.InputError` (a 422 page naming each such field), whatever the
+    form and whatever the database behind it."""
+    form = await request.form()
+    issues = text_issues(form)
+    if issues:
+        raise InputError(issues, "form")
+    return form

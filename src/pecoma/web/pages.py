@@ -34,7 +34,7 @@ from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
 from pecoma.render.timeline_web import timeline_web_svg
 from pecoma.settings import Settings
 from pecoma.web import form_layout, form_messages, forms
-from pecoma.web.form_input import repeated_fields
+from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.summary import (
     LEVEL_ORDER,
     BoardSummary,
@@ -146,13 +146,13 @@ async def form_page(request: Request, example: str | None = None) -> Response:
 async def form_again(request: Request) -> Response:
     """The form again with one more row of a repeated group ("add another" without
     JavaScript): nothing is checked or assessed, everything entered is kept."""
-    posted = await request.form()
+    posted = await read_form(request)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     return render_form(request, forms.more_rows(form))
 
 
 async def report_page(request: Request) -> Response:
-    posted = await request.form()
+    posted = await read_form(request)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     result = forms.form_to_case(form)
     refused = [str(i) for i in repeated_fields(posted)] + forms.unread_fields(form)
@@ -210,7 +210,7 @@ def assess_and_plan(
 async def _posted_case(
     request: Request,
 ) -> tuple[Case, dt.date, tuple[ImagingEvent, ...] | None]:
-    posted = await request.form()
+    posted = await read_form(request)
     text = posted.get("case")
     on_text = posted.get("on")
     imaging_text = posted.get("imaging")

@@ -13,7 +13,7 @@ from pecoma.engine.imaging import Modality, ScanFinding
 from pecoma.errors import FieldIssue, InputError
 from pecoma.registry.service import validate_scan
 from pecoma.store import StoreError
-from pecoma.web.form_input import repeated_fields
+from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.registry_common import (
     FINDING_LABELS,
     _actor,
@@ -71,7 +71,7 @@ def scan_form(request: Request, registry_id: str) -> Response:
 
 
 async def record_scan_post(request: Request, registry_id: str) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     values = {k: str(form.get(k, "")).strip() for k in _SCAN_FIELDS}
     repeated = repeated_fields(form, _SCAN_FIELDS)
     if repeated:
@@ -142,7 +142,7 @@ async def record_outcome_post(request: Request, registry_id: str) -> Response:
 
     from pecoma.registry.outcomes import record_outcome
 
-    form = await request.form()
+    form = await read_form(request)
     values = {k: str(form.get(k, "")).strip() for k in _OUTCOME_FIELDS}
     repeated = repeated_fields(form, _OUTCOME_FIELDS)
     if repeated:

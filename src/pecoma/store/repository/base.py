@@ -14,9 +14,16 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, Integer, Select, Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
+from pecoma.errors import FieldIssue, InputError
 from pecoma.store.db import READ_ONLY, StoreError
 from pecoma.store.models import CaseVersion, Patient
 
@@ -47,6 +54,15 @@ def _first_line(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     lines = str(orig if orig is not None else exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def _refused_value(exc: DataError) -> InputError:
+    """A value the database refuses (PostgreSQL: a NUL in text; a text too long for its
+    column) is the input's fault, never the database being unavailable. Text is checked
+    where it comes in (:mod:`pecoma.text`); this is the last guard behind that check."""
+    return InputError([FieldIssue("(value)", "(not shown)",
+                                  f"must be a value the registry can store ({_first_line(exc)})")],
+                      "record")
 
 
 def _table(model: type[Any]) -> Table:
@@ -136,6 +152,8 @@ class RepositoryBase:
                 yield s
         except OperationalError as exc:
             raise StoreError(f"cannot read the registry: {_first_line(exc)}") from exc
+        except DataError as exc:
+            raise _refused_value(exc) from exc
 
     def _write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction; retry it when it lost a concurrency race."""
@@ -148,6 +166,8 @@ class RepositoryBase:
                     log.info("write transaction retried after a concurrency conflict")
                     time.sleep(0.05 * (attempt + 1))
                     continue
+                if isinstance(exc, DataError):
+                    raise _refused_value(exc) from exc
                 if isinstance(exc, IntegrityError):
                     raise StoreError(
                         f"the registry refused the change: {_first_line(exc)}"
