@@ -557,6 +557,41 @@ class TestSaveAndImport:
         assert r.status_code == 403
 
 
+    @pytest.mark.parametrize("second", ["second.csv", "second.xlsx", ""])
+    def test_two_files_in_one_request_are_refused_and_nothing_is_written(
+        self, server: Server, second: str
+    ) -> None:
+        """A request carrying two 'file' parts had imported the last one alone and said
+        nothing of the first (its patients silently missing): refused naming the field,
+        as a form field sent twice is, and neither file is written."""
+        a = b"registry_id,tumour.primary_site,stage.status\nPEC-0201,kidney,localized\n"
+        b = b"registry_id,tumour.primary_site,stage.status\nPEC-0202,kidney,localized\n"
+        r = server.client.post(
+            "/registry/import",
+            files=[("file", ("first.csv", a, "text/csv")), ("file", (second, b, "text/csv"))],
+            data={"mode": "good-rows"},
+            headers=bearer(server),
+        )
+        assert r.status_code == 422
+        page = plain(r.text)
+        assert "'file' was sent more than once" in page and "first.csv" in page
+        assert "nothing was imported" in page
+        assert server.repo.state("PEC-0201") is None
+        assert server.repo.state("PEC-0202") is None
+
+    def test_the_mode_sent_twice_is_refused(self, server: Server) -> None:
+        a = b"registry_id,tumour.primary_site,stage.status\nPEC-0201,kidney,localized\n"
+        r = server.client.post(
+            "/registry/import",
+            files=[("file", ("first.csv", a, "text/csv"))],
+            data={"mode": ["good-rows", "all-or-nothing"]},
+            headers=bearer(server),
+        )
+        assert r.status_code == 422
+        assert "'mode' was sent more than once" in plain(r.text)
+        assert server.repo.state("PEC-0201") is None
+
+
 # --- hostile input ------------------------------------------------------------------------
 
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from pecoma.errors import show_value
 from pecoma.store import StoreError
-from pecoma.web.form_input import read_form
+from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.registry_common import _actor, _unavailable, can_write
 from pecoma.web.store_access import registry_of
 
@@ -43,6 +43,7 @@ def import_form(request: Request) -> Response:
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_IMPORT_FIELDS = ("file", "mode")
 
 
 async def import_post(request: Request) -> Response:
@@ -52,6 +53,17 @@ async def import_post(request: Request) -> Response:
     form = await read_form(request)
     upload = form.get("file")
     mode_text = str(form.get("mode", "all-or-nothing"))
+    repeated = repeated_fields(form, _IMPORT_FIELDS)
+    if repeated:
+        # two files in one request: importing the last alone would drop the first unsaid
+        return _import_page(
+            request,
+            {"error": "; ".join(f"'{i.path}' {i.rule} (got {i.value}): nothing was "
+                                "imported; import one file at a time" for i in repeated),
+             "mode": mode_text if mode_text in ("all-or-nothing", "good-rows")
+             else "all-or-nothing"},
+            422,
+        )
     if mode_text not in ("all-or-nothing", "good-rows"):
         return _import_page(
             request,

@@ -40,6 +40,10 @@ NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 
 
+NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
+
+
 def parse_form_number(text: str) -> str | None:
     """A number as typed, in the case format's notation (``3,5`` gives ``3.5``), or
     ``None`` when it is not a plain decimal number (``1.234,5``, ``3e2``, ``nan``)."""
@@ -132,12 +136,16 @@ REPEATED_RULE = "was sent more than once: send each field once"
 def repeated_fields(posted: _Posted, names: Container[str] | None = None
                     ) -> list[FieldIssue]:
     """Each field of a posted form sent more than once (among ``names`` when given), with
-    its values. A browser sends each of pecoma's fields once; a repeat (a scripted or
-    tampered post) is refused rather than read as its last value: which size was meant?"""
+    its values (a file by its name). A browser sends each of pecoma's fields once; a repeat
+    (a scripted or tampered post) is refused rather than read as its last value: which
+    size, which file was meant?"""
     seen: dict[str, list[str]] = {}
     for name, value in posted.multi_items():
-        if isinstance(value, str) and (names is None or name in names):
-            seen.setdefault(name, []).append(value)
+        if names is None or name in names:
+            if isinstance(value, UploadFile):
+                value = f"file {value.filename or '(no name)'}"
+            if isinstance(value, str):
+                seen.setdefault(name, []).append(value)
     return [FieldIssue(name, ", ".join(show_value(v) for v in values), REPEATED_RULE)
             for name, values in seen.items() if len(values) > 1]
 
