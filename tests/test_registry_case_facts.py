@@ -111,6 +111,46 @@ class TestImportNeverMakesKnownFactsUnknown:
             assert report.written is not None and report.written.new_patients == 1
             assert report.written.new_versions == 1
 
+    @pytest.mark.parametrize(("column", "value", "stored"), [
+        ("tumour.primary_site", "kidney", "uterus"),    # written otherwise
+        ("stage.status", "metastatic", "localized"),    # metastases found since
+        ("stage.status", "recurrent", "localized"),
+    ])
+    def test_a_row_of_outcomes_differing_in_a_required_cell_names_that_cell(
+        self, repo: Repository, tmp_path: Path, column: str, value: str, stored: str
+    ) -> None:
+        """Such a row had been refused as 'would become unknown', naming the dozen
+        columns it rightly left empty and advising to leave them empty: the refusal now
+        names the differing cell, the row's and the stored value, and how to record the
+        outcome or a new case version. Nothing is written."""
+        add(repo, "PEC-1", high_risk())
+        row = {"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+               "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_with_disease", column: value}
+        report = run(repo, tmp_path / "contacts.csv", [row], REQUIRED + CONTACT)
+        [issue] = report.issues
+        assert (issue.row, issue.column, issue.value) == (2, column, repr(value))
+        assert f"differs from the stored case ('{stored}')" in issue.rule
+        assert "must repeat the stored values" in issue.rule
+        assert "record-outcome" in issue.rule and "add-case" in issue.rule
+        assert "would become unknown" not in issue.rule
+        assert report.written is None and versions(repo, "PEC-1") == 1
+        assert "PEC-1" not in repo.outcomes_by_registry_id()
+
+    def test_a_row_of_outcomes_may_change_a_case_that_knows_nothing_more(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A stored case of the required facts only loses nothing to a row that writes
+        them otherwise: the row is its new version, as before."""
+        add(repo, "PEC-1", {"tumour": {"primary_site": "uterus"},
+                            "stage": {"status": "localized"}})
+        row = {"registry_id": "PEC-1", "tumour.primary_site": "kidney",
+               "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_without_disease"}
+        report = run(repo, tmp_path / "contacts.csv", [row], REQUIRED + CONTACT)
+        assert report.issues == []
+        assert versions(repo, "PEC-1") == 2
+
     def test_a_cell_saying_unknown_is_taken_and_a_changed_value_is_no_loss(
         self, repo: Repository, tmp_path: Path
     ) -> None:

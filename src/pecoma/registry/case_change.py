@@ -13,6 +13,10 @@ Two rules, checked inside the writing transaction (the patient locked) by
   naming those columns. A cell filled with ``unknown`` says so on purpose and is taken.
   A row that holds, of a case, only the required cells, the same as the stored case's,
   and outcomes, records its outcomes and keeps the stored case (a file of last contacts).
+  Such a row whose required cell differs from the stored case (a primary site written
+  otherwise, a disease status now metastatic) would replace the case with one knowing
+  only those cells: it is refused naming that cell, the row's and the stored value, and
+  how to record either the outcome or a new version of the case.
   A case recorded whole (``add-case``, the web form) replaces the stored one as given.
 """
 
@@ -22,7 +26,7 @@ import datetime as dt
 from typing import Any
 
 from pecoma.case import dated_facts, parse_case
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.columns import COLUMNS, REGISTRY_ID, is_column
 from pecoma.store.repository import CaseSubmission
 
@@ -80,13 +84,30 @@ def case_check(sub: CaseSubmission, stored: dict[str, Any] | None, death: dt.dat
     return _death_issues(sub.submitted, death)
 
 
-def _same_required(stored: dict[str, Any], submitted: dict[str, Any]) -> bool:
+def _differing_required(stored: dict[str, Any], submitted: dict[str, Any]
+                        ) -> list[tuple[str, Any, Any]] | None:
+    """The required columns whose value differs between the stored case and the row's,
+    as (column, row's value, stored value); ``None`` when the stored case cannot be read."""
     try:
         old = _leaves(parse_case(stored, source="stored case").model_dump(mode="json"))
     except InputError:
-        return False
+        return None
     new = _leaves(parse_case(submitted).model_dump(mode="json"))
-    return all(old.get(c) == new.get(c) for c in REQUIRED_CASE_COLUMNS)
+    return [(c, new.get(c), old.get(c)) for c in REQUIRED_CASE_COLUMNS
+            if old.get(c) != new.get(c)]
+
+
+def _differs_issue(column: str, value: Any, stored: Any) -> FieldIssue:
+    shown = "(empty)" if stored is None else show_value(stored)
+    return FieldIssue(
+        column, show_value(value),
+        f"differs from the stored case ({shown}); a row that fills no case cell but "
+        f"{', '.join(REQUIRED_CASE_COLUMNS)} records outcomes only and must repeat the "
+        "stored values. A recurrence, metastasis or progression found since is an outcome: "
+        "give it in the outcome columns (or 'pecoma registry record-outcome'); to record a "
+        "new version of the case, fill its other case cells as well (cases.csv of 'pecoma "
+        "registry export --format csv -o FOLDER' holds the stored values) or record the "
+        "whole case with 'pecoma registry add-case'")
 
 
 def import_case_check(sub: CaseSubmission, stored: dict[str, Any] | None,
@@ -94,11 +115,16 @@ def import_case_check(sub: CaseSubmission, stored: dict[str, Any] | None,
     """An import row's case against the stored one (see the module's rules): ``None``
     keeps the stored case (the row records its outcomes only), else the problems of
     storing it as the new version (none: store it)."""
-    if stored is not None and sub.outcomes_only and _same_required(stored, sub.submitted):
+    differing = _differing_required(stored, sub.submitted) \
+        if stored is not None and sub.outcomes_only else None
+    if differing == []:
         return None
     issues = _death_issues(sub.submitted, death)
     lost = lost_facts(stored, sub.submitted) if stored is not None else []
-    if lost:
+    if lost and differing:
+        # the cells the row does fill are the problem, not the ones it leaves empty
+        issues += [_differs_issue(*d) for d in differing]
+    elif lost:
         required = ", ".join(REQUIRED_CASE_COLUMNS)
         issues.append(FieldIssue(
             ", ".join(lost), "(empty)",
