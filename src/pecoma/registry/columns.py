@@ -32,6 +32,7 @@ __all__ = [
     "REGISTRY_ID",
     "Column",
     "column_for_path",
+    "column_kind",
     "columns_for",
     "flatten",
     "is_column",
@@ -136,6 +137,18 @@ def is_column(name: str) -> bool:
     m = _SLOT.search(name)
     return (m is not None and int(m[1]) < MAX_LIST_SLOTS
             and name[: m.start()] + "[0]" + name[m.end():] in _BY_NAME)
+
+
+def column_kind(name: str) -> Kind | None:
+    """The kind of a column of the layout (a list's slot beyond the template's included),
+    ``None`` for a name that is no column."""
+    if name in _BY_NAME:
+        return _BY_NAME[name].kind
+    m = _SLOT.search(name)
+    if m is None or int(m[1]) >= MAX_LIST_SLOTS:
+        return None
+    column = _BY_NAME.get(name[: m.start()] + "[0]" + name[m.end():])
+    return column.kind if column is not None else None
 
 
 def columns_for(rows: list[dict[str, Any]]) -> list[str]:

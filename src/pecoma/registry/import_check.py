@@ -19,7 +19,14 @@ from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, show_value
-from pecoma.registry.columns import COLUMNS, REGISTRY_ID, column_for_path, is_column
+from pecoma.numbers import IMPORT_NUMBER_RULE, parse_number
+from pecoma.registry.columns import (
+    COLUMNS,
+    REGISTRY_ID,
+    column_for_path,
+    column_kind,
+    is_column,
+)
 from pecoma.registry.import_table import RawRow
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.settings import Settings
@@ -233,12 +240,22 @@ def check_row(
             group = not column.endswith(_INDEX.sub("", i.path).rsplit(".", 1)[-1])
             value = show_value(cells[column]) if group and cells.get(column) is not None \
                 else i.value
-            row_issues.append(RowIssue(raw.number, column, value, i.rule))
+            row_issues.append(RowIssue(raw.number, column, value, _number_rule(
+                column, cells.get(column), i.rule)))
     if case is not None and outcomes and not row_issues and outcomes_against_row:
         row_issues += issues_of_outcomes(raw.number, submitted, (), outcomes, on_date)
     if row_issues or case is None or rid is None:
         return None, row_issues
     return PreparedRow(raw.number, rid, submitted, case, a, tuple(outcomes)), []
+
+
+def _number_rule(column: str, cell: Any, rule: str) -> str:
+    """The rule of a number cell the case model could not read as a number: what a number
+    cell may hold (a decimal point, where a decimal comma is read); else ``rule``."""
+    if column_kind(column) == "number" and isinstance(cell, str) \
+            and parse_number(cell, decimal_comma=False) is None:
+        return IMPORT_NUMBER_RULE
+    return rule
 
 
 def issues_of_outcomes(

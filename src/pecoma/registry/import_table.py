@@ -6,6 +6,10 @@ merged cells, text holding a character :data:`pecoma.text.TEXT_RULE` refuses, su
 NUL) is kept as a problem of its row, for the per-cell report of
 :mod:`pecoma.registry.import_check`; a file that cannot be read as a table raises
 :class:`ImportFileError`.
+
+A number cell of a CSV file separated by semicolons or tabs may hold a decimal comma
+(``9,5``), as a spreadsheet set to such a language writes it; elsewhere a number takes a
+decimal point (the rule, one for the import and the case form: :mod:`pecoma.numbers`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from pecoma.errors import PecomaError, show_value
+from pecoma.numbers import parse_number
 from pecoma.registry.cells import restore
+from pecoma.registry.columns import column_kind
 from pecoma.text import TEXT_RULE, shown, text_is_odd
 
 __all__ = ["MAX_PACKING_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES", "ImportFileError", "RawRow",
@@ -68,13 +74,19 @@ def _odd_cells(cells: dict[str, Any]) -> list[tuple[str, str, str]]:
             if isinstance(v, str) and text_is_odd(v)]
 
 
-def _csv_rows(reader: Any, header: list[str], path: Path) -> Iterator[RawRow]:
+def _csv_rows(reader: Any, header: list[str], path: Path, decimal_comma: bool
+              ) -> Iterator[RawRow]:
+    numbers = [h for h in header if column_kind(h) == "number"] if decimal_comma else []
     for number, record in enumerate(_records(reader, path), start=2):
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
             continue
         # an empty cell is most cells of a registry file: None without a call
         cells = {h: _cell(v) if v else None for h, v in zip(header, record, strict=False)}
+        for h in numbers:
+            value = cells.get(h)
+            if isinstance(value, str) and "," in value:
+                cells[h] = parse_number(value, decimal_comma=True) or value
         odd = _odd_cells(cells) if text_is_odd("".join(record)) else []
         yield RawRow(number, cells, tuple(odd))
         if number - 1 > MAX_ROWS:
@@ -134,7 +146,8 @@ def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
         header = [h.strip() for h in head]
         while header and header[-1] == "":  # trailing delimiters, as spreadsheets save them
             header.pop()
-        yield header, _csv_rows(reader, header, path)
+        # a semicolon or a tab between cells leaves the comma free to be a decimal one
+        yield header, _csv_rows(reader, header, path, decimal_comma=delimiter != ",")
 
 
 _FORMULA_RULE = ("must hold a value, not a formula (copy the column and paste it as "

@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from pecoma.dates import EARLIEST, LATEST, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.numbers import NUMBER_RULE, parse_number
 from pecoma.text import TEXT_RULE, escaped, shown, text_is_odd
 
 __all__ = [
@@ -36,21 +37,11 @@ __all__ = [
 DATE_FORMS = "YYYY-MM-DD or day, month name, year (2026-12-02 or 2 Dec 2026)"
 
 
-NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
-
-
-NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
-
-
 def parse_form_number(text: str) -> str | None:
     """A number as typed, in the case format's notation (``3,5`` gives ``3.5``), or
-    ``None`` when it is not a plain decimal number (``1.234,5``, ``3e2``, ``nan``)."""
-    value = text.strip()
-    if not _NUMBER.match(value):
-        return None
-    return value.replace(",", ".")
+    ``None`` when it is not a plain decimal number (``1.234,5``, ``3e2``, ``nan``): the
+    rule of :mod:`pecoma.numbers`, a decimal comma always allowed."""
+    return parse_number(text, decimal_comma=True)
 
 
 _MONTHS = {

@@ -1,0 +1,107 @@
+"""A decimal comma in a number cell, where it cannot be misread: a CSV file separated by
+semicolons or tabs (what a spreadsheet set to a language with a decimal comma saves) is
+read with ``9,5`` as 9.5, as the case form reads it (one rule, :mod:`pecoma.numbers`).
+In a comma-separated file and in an XLSX text cell a comma in a number is refused (a
+program writing thousands separators would make ``"1,234"`` of 1234), and the refusal
+says that a decimal point is needed. Such a file had been refused whole with "must be a
+valid number" and no word of the decimal point.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pecoma.numbers import IMPORT_NUMBER_RULE, parse_number
+from pecoma.registry.columns import COLUMN_NAMES
+from pecoma.registry.import_check import validate_rows
+from pecoma.registry.import_table import read_table
+from pecoma.settings import default_settings
+from pecoma.web.form_input import parse_form_number
+
+from registry_support import high_risk, rows_of, write_xlsx
+
+ON = dt.date(2026, 11, 28)
+
+
+def write(path: Path, delimiter: str, **cells: str) -> Path:
+    [row] = rows_of({"PEC-0001": high_risk()})
+    row.update(cells)
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.DictWriter(f, list(COLUMN_NAMES), delimiter=delimiter, extrasaction="ignore")
+        w.writeheader()
+        w.writerow(row)
+    return path
+
+
+def check(path: Path) -> tuple[list[Any], list[Any]]:
+    _header, rows = read_table(path)
+    return validate_rows(rows, ON, default_settings(), assess_rows=False)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+@pytest.mark.parametrize(("size", "cm"), [("9,5", 9.5), ("0,8", 0.8), ("12", 12.0),
+                                          ("9.5", 9.5), (",5", 0.5)])
+def test_a_decimal_comma_in_a_semicolon_or_tab_separated_file(
+    tmp_path: Path, delimiter: str, size: str, cm: float
+) -> None:
+    good, issues = check(write(tmp_path / "eu.csv", delimiter, **{"tumour.size.value": size}))
+    assert issues == []
+    assert good[0].case.tumour.size.value == cm
+
+
+def test_mitoses_take_a_decimal_comma_too(tmp_path: Path) -> None:
+    """Every number column, not the size alone."""
+    good, issues = check(write(tmp_path / "eu.csv", ";",
+                               **{"histology.mitoses_per_50_hpf": "2,5"}))
+    assert issues == []
+    assert good[0].case.histology.mitoses_per_50_hpf == 2.5
+
+
+@pytest.mark.parametrize(("delimiter", "size"), [
+    (",", "9,5"),      # quoted in a comma-separated file: 9.5, or 95 with a separator?
+    (",", "1,234"),
+    (";", "1.234,5"),  # two separators: which is the decimal?
+    (";", "9,5,1"),
+    (";", "9 cm"),
+])
+def test_a_number_that_can_be_misread_is_refused_saying_what_is_allowed(
+    tmp_path: Path, delimiter: str, size: str
+) -> None:
+    good, issues = check(write(tmp_path / "x.csv", delimiter, **{"tumour.size.value": size}))
+    assert good == []
+    [issue] = issues
+    assert (issue.column, issue.value, issue.rule) == (
+        "tumour.size.value", repr(size), IMPORT_NUMBER_RULE)
+    assert "decimal point (9.5)" in issue.rule
+
+
+def test_an_xlsx_text_cell_with_a_comma_is_refused_saying_what_is_allowed(
+    tmp_path: Path,
+) -> None:
+    [row] = rows_of({"PEC-0001": high_risk()})
+    row["tumour.size.value"] = "9,5"  # a text cell: a number cell is read as a number
+    _header, rows = read_table(write_xlsx(tmp_path / "x.xlsx", [row]))
+    good, issues = validate_rows(rows, ON, default_settings(), assess_rows=False)
+    assert good == []
+    assert [(i.column, i.rule) for i in issues] == [("tumour.size.value", IMPORT_NUMBER_RULE)]
+
+
+def test_a_size_out_of_range_keeps_its_own_rule(tmp_path: Path) -> None:
+    """A number read is checked as before: the decimal-point rule is not said of it."""
+    _good, issues = check(write(tmp_path / "eu.csv", ";", **{"tumour.size.value": "-1,5"}))
+    assert [i.column for i in issues] == ["tumour.size.value"]
+    assert issues[0].rule != IMPORT_NUMBER_RULE
+
+
+@pytest.mark.parametrize("text", ["3,5", "3.5", " 3,5 ", "-0,5", "1,234", "1.234,5", "3e2",
+                                  "nan", "", ","])
+def test_the_form_and_the_import_share_one_reading(text: str) -> None:
+    """The case form reads a number as a semicolon-separated import file does."""
+    assert parse_form_number(text) == parse_number(text, decimal_comma=True)
+    point = parse_number(text, decimal_comma=False)
+    assert point is None if "," in text else point == parse_number(text, decimal_comma=True)
