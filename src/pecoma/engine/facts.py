@@ -421,14 +421,14 @@ def mtor_intolerance(case: Case) -> Fact | None:
     if not listed:
         return None
     names = _names(sysm.intolerances[i].agent for i in listed)
-    where = ", ".join(f"systemic.intolerances[{i}]" for i in listed)
+    # in words (a report shows the value as it is; the items name the recorded facts)
     tolerated = sysm.mtor_tolerated
     if tolerated is not None:
         line = sysm.therapies[tolerated]
         return Fact(MTOR_RULED_OUT, (
-            f"{names} only (recorded as not tolerated, {where}), never proposed; not every "
-            f"mTOR inhibitor: the latest mTOR-inhibitor line, of {_names([line.agent])} "
-            f"(systemic.therapies[{tolerated}]), shows another one tolerated (I15)"))
+            f"{names} only (recorded as not tolerated), never proposed; not every "
+            f"mTOR inhibitor: the latest mTOR-inhibitor line, of {_names([line.agent])}"
+            f"{_line_words(line)}, shows another one tolerated (I15)"))
     if not sysm.mtor_contraindication_derived:
         return None
     mtor_lines = [t for t in sysm.therapies if t.agent.is_mtor_inhibitor]
@@ -445,8 +445,16 @@ def mtor_intolerance(case: Case) -> Fact | None:
                "dates or line numbers recorded: another one is not taken as tolerated "
                "since (the safer reading)")
     return Fact(MTOR_CONTRAINDICATED, (
-        f"yes: {names} recorded as not tolerated ({where}) rules out every mTOR inhibitor "
+        f"yes: {names} recorded as not tolerated rules out every mTOR inhibitor "
         f"(I15); {why}"))
+
+
+def _line_words(line: TherapyLine) -> str:
+    """' (line 2, started 2024-03-20)', with what of it is recorded ('' if nothing)."""
+    said = [f"line {line.line}" if line.line is not None else "",
+            f"started {line.started_on.isoformat()}" if line.started_on is not None else ""]
+    shown = ", ".join(w for w in said if w)
+    return f" ({shown})" if shown else ""
 
 
 def _names(agents: Iterable[Agent]) -> str:
