@@ -9,7 +9,9 @@ FHIR reads need the access token it issued. Every request is recorded (method, U
 headers, form body) so that tests can see where the token went. ``behaviour`` switches
 in faults: ``deny`` (the user refuses), ``token_error`` (the token endpoint refuses),
 ``no_s256`` (the configuration offers no PKCE S256), ``fail`` (resource kinds whose
-search answers 403).
+search answers 403), ``authorize_query`` and ``token_query`` (a query the configuration
+writes on that endpoint, as RFC 6749 allows: the endpoint then answers only a request
+that kept it).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -74,6 +76,18 @@ def _searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> 
     return page
 
 
+def _query(query: str | None) -> str:
+    return f"?{query}" if query is not None else ""
+
+
+def _kept(query: str | None, request: Request) -> bool:
+    """The request carries the endpoint's own query, each of its parameters once."""
+    if not query:
+        return True
+    got = parse_qsl(request.url.query, keep_blank_values=True)
+    return all(got.count(pair) == 1 for pair in parse_qsl(query, keep_blank_values=True))
+
+
 def make_app(ehr: Ehr) -> FastAPI:
     app = FastAPI()
 
@@ -89,8 +103,9 @@ def make_app(ehr: Ehr) -> FastAPI:
     async def configuration() -> JSONResponse:
         return JSONResponse({
             "issuer": ehr.base,
-            "authorization_endpoint": f"{ehr.base}/authorize",
-            "token_endpoint": f"{ehr.base}/token",
+            "authorization_endpoint": f"{ehr.base}/authorize"
+            + _query(ehr.behaviour.get("authorize_query")),
+            "token_endpoint": f"{ehr.base}/token" + _query(ehr.behaviour.get("token_query")),
             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
             "grant_types_supported": ["authorization_code"],
             "scopes_supported": ["openid", "fhirUser", "launch", "launch/patient",
@@ -106,6 +121,8 @@ def make_app(ehr: Ehr) -> FastAPI:
     async def authorize(request: Request) -> Response:
         q = dict(request.query_params)
         ehr.authorize_params.append(q)
+        if not _kept(ehr.behaviour.get("authorize_query"), request):
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
         ok = (q.get("response_type") == "code" and q.get("client_id") == CLIENT_ID
               and q.get("aud") == ehr.fhir and q.get("launch") == "launch-123"
               and q.get("code_challenge_method") == "S256" and q.get("code_challenge")
@@ -124,6 +141,8 @@ def make_app(ehr: Ehr) -> FastAPI:
     @app.post("/token")
     async def token(request: Request) -> JSONResponse:
         form = dict(await request.form())
+        if not _kept(ehr.behaviour.get("token_query"), request):
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
         auth = request.headers.get("authorization", "")
         secret = ehr.behaviour.get("client_secret")
         if secret is not None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -246,6 +246,74 @@ class TestLaunch:
             one_again = one.get(callback)
             assert one_again.status_code == 400
             assert "unknown or was already used" in one_again.text
+
+
+class TestEndpointQuery:
+    """RFC 6749 §3.1 and §3.2: an authorization or token endpoint may carry a query, which
+    must be kept when parameters are added. Some authorization servers name a tenant or a
+    policy there; such an EHR could not launch pecoma at all."""
+
+    AUTHORIZE_QUERY = "tenant=ward-7&p=B2C_1_signin&scope_hint=a%2Fb+c"
+    TOKEN_QUERY = "api-version=2"
+
+    def test_the_queries_are_kept_and_the_launch_finishes(self, ehr: Ehr,
+                                                         tmp_path: Path) -> None:
+        """Both endpoints with a query: the authorization request keeps the endpoint's
+        parameters (as written) beside pecoma's, each once; the code is exchanged at the
+        token endpoint with its query; the form is filled in from the record."""
+        ehr.behaviour["authorize_query"] = self.AUTHORIZE_QUERY
+        ehr.behaviour["token_query"] = self.TOKEN_QUERY
+        with pecoma(ehr, tmp_path) as client:
+            first = start(client, ehr.fhir)
+            assert first.status_code == 302, first.text
+            location = urlsplit(first.headers["location"])
+            assert location.path == "/authorize"
+            # the endpoint's own query first, as written, then pecoma's parameters
+            assert location.query.startswith(self.AUTHORIZE_QUERY + "&")
+            pairs = parse_qsl(location.query, keep_blank_values=True)
+            names = [k for k, _ in pairs]
+            assert len(names) == len(set(names))  # nothing sent twice
+            q = dict(pairs)
+            assert q["tenant"] == "ward-7" and q["scope_hint"] == "a/b c"
+            assert q["client_id"] == CLIENT_ID and q["aud"] == ehr.fhir
+            assert q["response_type"] == "code" and q["code_challenge_method"] == "S256"
+            page = client.get(at_ehr(first))
+            assert page.status_code == 200, page.text
+            assert form_value(page.text, "tumour.primary_site") == "uterus"
+        (token,) = token_requests(ehr)
+        assert urlsplit(token["url"]).query == self.TOKEN_QUERY
+        body = parse_qs(token["body"])
+        assert body["grant_type"] == ["authorization_code"] and "code_verifier" in body
+
+    @pytest.mark.parametrize("query", ["", "tenant=", "tenant", "a=1&a=2"])
+    def test_other_legal_queries(self, ehr: Ehr, tmp_path: Path, query: str) -> None:
+        """An empty query, a blank value, a name without a value and a repeated name of
+        the endpoint's own are all form-urlencoded queries: kept, the launch finishes."""
+        ehr.behaviour["authorize_query"] = query
+        with pecoma(ehr, tmp_path) as client:
+            assert launch_and_return(client, ehr).status_code == 200
+
+    @pytest.mark.parametrize(("endpoint", "query", "says"), [
+        ("authorize_query", "aud=x", "aud"),
+        ("authorize_query", "tenant=a&client_id=other", "client_id"),
+        ("authorize_query", "redirect%5Furi=https%3A%2F%2Fevil.example%2F", "redirect_uri"),
+        ("authorize_query", "state=fixed", "state"),
+        ("token_query", "grant_type=client_credentials", "grant_type"),
+    ])
+    def test_a_query_naming_pecomas_parameters_is_refused(
+        self, ehr: Ehr, tmp_path: Path, endpoint: str, query: str, says: str
+    ) -> None:
+        """A query naming a parameter pecoma sends (percent-escaped or not) is refused with
+        a page naming it, before the browser is sent anywhere: pecoma's value would be
+        sent twice and one of them read by the EHR."""
+        ehr.behaviour[endpoint] = query
+        with pecoma(ehr, tmp_path) as client:
+            r = start(client, ehr.fhir)
+            assert r.status_code == 502
+            assert "SMART configuration is not usable" in r.text
+            assert says in r.text
+            assert COOKIE not in r.cookies
+        assert not any(urlsplit(s["url"]).path in ("/authorize", "/token") for s in ehr.seen)
 
 
 class TestServerMode:
@@ -676,12 +744,42 @@ class TestConfigurationDocument:
         assert doc.authorization_endpoint == "https://auth.example/oauth2/authorize/"
         assert doc.token_endpoint == "https://auth.example/oauth2/token"
 
+    @pytest.mark.parametrize("change", [
+        {"authorization_endpoint": "https://auth.example/oauth2/authorize?tenant=x"},
+        {"authorization_endpoint": "https://auth.example/oauth2/authorize/?p=B2C_1&t="},
+        {"token_endpoint": "https://auth.example/oauth2/token?api-version=2"},
+        {"token_endpoint": "https://auth.example/oauth2/token?tenant=x&aud=y"},
+    ])
+    def test_an_endpoint_may_have_a_query(self, change: dict[str, str]) -> None:
+        """RFC 6749 §3.1, §3.2: an endpoint's query is allowed and kept as written (a token
+        endpoint may name aud: pecoma never sends it there)."""
+        doc = check_configuration({**self.GOOD, **change}, self.ISS)
+        for name, url in change.items():
+            assert getattr(doc, name) == url
+
     @pytest.mark.parametrize(("change", "says"), [
         ({"token_endpoint": None}, "'token_endpoint'"),
         ({"authorization_endpoint": "http://auth.example/authorize"}, "must use HTTPS"),
+        ({"authorization_endpoint": "http://auth.example/authorize?tenant=x"},
+         "must use HTTPS"),
         ({"token_endpoint": "https://user@auth.example/token"}, "user information"),
-        ({"token_endpoint": "https://auth.example/token?x=1"}, "query"),
+        ({"token_endpoint": "https://user@auth.example/token?x=1"}, "user information"),
+        ({"token_endpoint": "https://auth.example/token#x"}, "fragment"),
+        ({"authorization_endpoint": "https://auth.example/authorize?tenant=x#f"}, "fragment"),
+        ({"authorization_endpoint": "https://auth.example/authorize?t=a b"}, "whitespace"),
+        ({"authorization_endpoint": "https://auth.example/authorize?t=<x>"}, "escaped"),
+        ({"authorization_endpoint": "https://auth.example/authorize?launch=1"}, "launch"),
+        ({"authorization_endpoint": "https://auth.example/authorize?scope=x"}, "scope"),
+        ({"authorization_endpoint": "https://auth.example/authorize?code_challenge_method"
+          "=plain"}, "code_challenge_method"),
+        ({"authorization_endpoint": "https://auth.example/authorize?response%5Ftype=token"},
+         "response_type"),
+        ({"token_endpoint": "https://auth.example/token?code=x"}, "code"),
+        ({"token_endpoint": "https://auth.example/token?client_id=other"}, "client_id"),
+        ({"token_endpoint": "https://auth.example/token?redirect_uri=x"}, "redirect_uri"),
+        ({"token_endpoint": "https://auth.example/token?code_verifier=x"}, "code_verifier"),
         ({"authorization_endpoint": "/authorize"}, "https://"),
+        ({"authorization_endpoint": "https://0x7f.1/authorize?tenant=x"}, "host"),
         ({"code_challenge_methods_supported": ["plain"]}, "S256"),
     ])
     def test_refused(self, change: dict[str, Any], says: str) -> None:

@@ -58,6 +58,7 @@ __all__ = [
     "FhirFetchError",
     "ServerNotAllowed",
     "ServerUrl",
+    "parse_endpoint_url",
     "parse_server_url",
 ]
 
@@ -205,6 +206,14 @@ def _split(url: str, *, allow_query: bool) -> tuple[ServerUrl, str]:
 def parse_server_url(url: str) -> ServerUrl:
     """A FHIR server base URL, checked and normalised; :class:`ServerNotAllowed` if bad."""
     return _split(url, allow_query=False)[0]
+
+
+def parse_endpoint_url(url: str) -> tuple[ServerUrl, str]:
+    """An OAuth 2.0 endpoint URL, checked as a server URL is (scheme, host, port, path, no
+    user information, no fragment) except that it may have a query (RFC 6749 §3.1, §3.2):
+    the parsed URL and the query as written (``""`` when there is none);
+    :class:`ServerNotAllowed` if bad."""
+    return _split(url, allow_query=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,23 @@
 """The EHR's ``.well-known/smart-configuration``: fetched from an allowed server, checked.
 
 Only the fields pecoma uses are read: the authorization and token endpoints (absolute
-URLs without user information, query or fragment; HTTPS unless the allow-listed FHIR
-server itself is plain HTTP, as on a test bench) and ``code_challenge_methods_supported``
+URLs without user information or fragment; HTTPS unless the allow-listed FHIR server
+itself is plain HTTP, as on a test bench) and ``code_challenge_methods_supported``
 (when present it must offer ``S256``: pecoma always sends a PKCE challenge). Other fields
 (capabilities, scopes supported, …) are accepted and ignored.
+
+An endpoint may have a query (``application/x-www-form-urlencoded``, RFC 6749 §3.1 and
+§3.2: a tenant or a policy, say): it is kept as written, pecoma's own parameters added
+after it (the authorization request) or the request posted to it (the token request).
+A query that names one of the parameters pecoma sends to that endpoint is refused: one
+of the two would be dropped or read first by the EHR, and pecoma's must never be
+overridden nor sent twice.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -20,7 +28,7 @@ from pecoma.fhir.client import (
     FhirFetchError,
     ServerNotAllowed,
     ServerUrl,
-    parse_server_url,
+    parse_endpoint_url,
 )
 from pecoma.web.smart.errors import LaunchError
 
@@ -40,16 +48,40 @@ class SmartConfiguration(BaseModel):
     capabilities: tuple[str, ...] = ()
 
 
+#: The parameters pecoma sends to each endpoint (the authorization request's query, the
+#: token request's form body, with the client's credentials): an endpoint's own query
+#: must name none of them.
+OWN_PARAMETERS: dict[str, frozenset[str]] = {
+    "authorization_endpoint": frozenset({
+        "response_type", "client_id", "redirect_uri", "scope", "state", "aud", "launch",
+        "code_challenge", "code_challenge_method",
+    }),
+    "token_endpoint": frozenset({
+        "grant_type", "code", "redirect_uri", "code_verifier", "client_id",
+        "client_secret",
+    }),
+}
+
+
 def _endpoint(name: str, url: str, iss: ServerUrl) -> str:
     try:
-        parsed = parse_server_url(url)
+        parsed, query = parse_endpoint_url(url)
     except ServerNotAllowed as exc:
         raise LaunchError(502, "The EHR's SMART configuration is not usable",
-                          f"Its {name} is not a plain absolute URL: {exc}.") from None
+                          f"Its {name} is not a usable absolute URL: {exc}.") from None
     if parsed.scheme != "https" and iss.scheme == "https":
         raise LaunchError(502, "The EHR's SMART configuration is not usable",
                           f"Its {name} must use HTTPS.")
-    return url  # checked, and used as the EHR wrote it (a trailing slash may matter)
+    names = {key for key, _ in parse_qsl(query, keep_blank_values=True)}
+    clash = sorted(names & OWN_PARAMETERS[name])
+    if clash:
+        raise LaunchError(502, "The EHR's SMART configuration is not usable",
+                          f"The query of its {name} names {', '.join(clash)}, which pecoma "
+                          f"sends itself ({', '.join(sorted(OWN_PARAMETERS[name]))} may not "
+                          "be in that query); ask the EHR's administrator to remove it.")
+    # checked, and used as the EHR wrote it (a trailing slash may matter; the query is
+    # kept: RFC 6749 §3.1, §3.2)
+    return url
 
 
 def check_configuration(data: Any, iss: ServerUrl) -> SmartConfiguration:
