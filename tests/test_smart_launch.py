@@ -142,6 +142,14 @@ def item_html(report: str, item_id: str) -> str:
     return m.group(0) if m else ""
 
 
+def not_found_list(html: str) -> list[str]:
+    """The items of the page's "Not found in the record" list, as text."""
+    m = re.search(r'<ul class="not-found">(.*?)</ul>', html, re.S)
+    assert m, "no 'Not found in the record' list"
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip()
+            for item in re.findall(r"<li>(.*?)</li>", m.group(1), re.S)]
+
+
 def token_requests(ehr: Ehr) -> list[dict[str, Any]]:
     return [r for r in ehr.seen if urlsplit(r["url"]).path == "/token"]
 
@@ -168,8 +176,9 @@ class TestLaunch:
             assert form_value(html, "tumour.size.value") == "72"
             assert form_value(html, "histology.necrosis") == "present"
             assert form_value(html, "surgery.margin") == "R1"
-            # The record says nothing of resectability: listed, and left unknown.
-            assert "stage.resectable" in html
+            # The record says nothing of resectability: listed (by its label), and left
+            # unknown.
+            assert "Resectable" in not_found_list(html)
             assert form_value(html, "stage.resectable") == "unknown"
             # Observations came over two pages (the second by a same-server next link).
             assert any("page=2" in r["url"] for r in fhir_requests(ehr))
@@ -643,6 +652,76 @@ class TestMissingData:
             assert r.status_code == 422
             assert "No PEComa case could be read" in r.text
             assert "8714" in r.text
+
+
+class TestNotFound:
+    """The facts the record did not give, as the clinician reads them: the form's labels
+    (never field paths), and only those that can matter for the disease status read; a
+    fact the engine asks about is listed whatever the status."""
+
+    @staticmethod
+    def listed(tmp_path: Path, record: dict[str, Any]) -> list[str]:
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200, r.text
+            assert "<code>" not in r.text.split('<ul class="not-found">')[1].split("</ul>")[0]
+            return not_found_list(r.text)
+
+    def test_localized_r1(self, tmp_path: Path) -> None:
+        """Localized uterine PEComa resected R1, the record silent on resectability and
+        the molecular findings. Disease outside the lungs and complete excision of
+        metastases matter only for recurrent or metastatic disease: not listed.
+        Resectable is: after an R1 resection a record that surgery cannot remove what is
+        left means no re-excision (I6), so it can change the advice."""
+        assert self.listed(tmp_path, example("localized-high-risk")) == [
+            "Resectable", "TSC1", "TSC2", "TFE3 rearrangement"]
+
+    def test_localized_r0(self, tmp_path: Path) -> None:
+        """Localized disease resected R0: resectability cannot change the advice (a 'no'
+        is refused by the case's checks beside an R0 margin), nor can the metastatic
+        facts; the missing immunohistochemistry and the mTOR inhibitor facts are listed."""
+        listed = self.listed(tmp_path, example("low-risk"))
+        assert not {"Resectable", "Disease outside the lungs",
+                    "Complete excision of metastases feasible"} & set(listed)
+        assert {"MITF", "Cathepsin K", "mTOR inhibitor available",
+                "mTOR inhibitor contraindicated"} <= set(listed)
+        assert all("." not in item and "_" not in item for item in listed)
+
+    def test_locally_advanced(self, tmp_path: Path) -> None:
+        """Locally advanced, unresectable disease without metastases: the metastatic facts
+        are not listed; the vascular invasion and the regional nodes are."""
+        listed = self.listed(tmp_path, example("advanced-mtor-contraindicated"))
+        assert "Disease outside the lungs" not in listed
+        assert "Complete excision of metastases feasible" not in listed
+        assert {"Vascular invasion", "Regional lymph nodes"} <= set(listed)
+
+    def test_metastatic(self, tmp_path: Path) -> None:
+        """Metastatic disease (a lung metastasis) whose record gives neither disease
+        outside the lungs, resectability nor whether every focus can be removed: all
+        three are listed, they decide metastasectomy (S16, S17)."""
+        record = example("metastatic-lung-metachronous")
+        gone = {"extrapulmonary-disease", "resectable", "complete-excision-feasible"}
+        record["entry"] = [e for e in record["entry"] if e["resource"].get("id") not in gone]
+        listed = self.listed(tmp_path, record)
+        assert {"Disease outside the lungs", "Resectable",
+                "Complete excision of metastases feasible"} <= set(listed)
+
+    def test_a_fact_the_engine_asks_about_is_always_listed(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Even where the status rule would leave a fact out, one the assessment asks
+        about (here the molecular findings of metastatic disease, MISS-MOLECULAR) stays
+        listed; the others follow the rule."""
+        from pecoma.fhir.reader import case_from_bundle
+        from pecoma.settings import default_settings
+        from pecoma.web import form_layout
+        from pecoma.web.smart import routes
+
+        read = case_from_bundle(example("metastatic-lung-metachronous"))
+        monkeypatch.setattr(form_layout, "applies", lambda path, case: False)
+        kept = routes._to_list(read.case, list(read.not_found), ON, default_settings())
+        assert kept == ["molecular.tsc1", "molecular.tsc2", "molecular.tfe3_fusion"]
 
 
 class TestSecrets:

@@ -64,6 +64,7 @@ __all__ = [
     "ROW_NAME",
     "STATUS",
     "WORRISOME_FOUR",
+    "applies",
     "control_id",
     "control_of",
 ]
@@ -472,6 +473,34 @@ ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>[0-9]{1,6})\]\.(?P<field>
 MAX_ROWS = 100
 """Rows the form reads per repeated group (more are refused, never left out): a century
 of yearly scans, or twice-yearly scans for half of one."""
+
+
+#: Facts of the stage that apply to recurrent or metastatic disease only: the statuses for
+#: which the form offers rows of metastases (their ``show_for``).
+RELAPSED_ONLY: frozenset[str] = frozenset({
+    "stage.extrapulmonary_disease",
+    "stage.complete_excision_feasible",
+    "stage.disease_free_interval_months",
+})
+
+
+def applies(path: str, case: Case) -> bool:
+    """Whether the fact at ``path`` can matter for ``case``'s disease status: the facts
+    of :data:`RELAPSED_ONLY` for recurrent or metastatic disease (or metastases listed)
+    only; whether surgery can remove the disease (``stage.resectable``) except for
+    localized disease resected with an R0 margin (the case's checks refuse 'no' there,
+    and 'yes' changes nothing). Every other fact applies. Used to list the facts a
+    record did not give; a fact the engine asks about is listed whatever this says."""
+    stage = case.stage
+    relapsed = stage.status.value in _RELAPSED or bool(stage.metastases)
+    if path in RELAPSED_ONLY:
+        return relapsed
+    if path == "stage.resectable" and not relapsed:
+        surgery = case.surgery
+        return not (stage.status is DiseaseStatus.localized
+                    and surgery.status is SurgeryStatus.performed
+                    and surgery.final_margin is Margin.R0)
+    return True
 
 
 def control_id(name: str) -> str:

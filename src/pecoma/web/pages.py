@@ -95,7 +95,7 @@ def render_form(
     notice: Mapping[str, Any] | None = None,
 ) -> Response:
     """The case form; ``notice`` tells where pre-filled values came from (SMART launch):
-    ``source``, ``not_found`` (path, label), ``failed`` (kind, what it gives),
+    ``source``, ``not_found`` (the form's labels), ``failed`` (kind, what it gives),
     ``warnings`` and ``notes``."""
     groups = []
     for group in form_layout.FORM:

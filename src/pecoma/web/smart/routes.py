@@ -22,17 +22,21 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from pecoma.case import Case
+from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.fhir.reader import case_from_bundle
+from pecoma.settings import Settings
 from pecoma.store.smart_launch import LaunchesFull, LaunchRefused, LaunchStore, PendingLaunch
-from pecoma.web import forms
+from pecoma.web import form_layout, forms
 from pecoma.web.logs import APP
-from pecoma.web.pages import label_of, render_form
+from pecoma.web.pages import render_form
 from pecoma.web.smart.discovery import allowed_server, discover
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.record import read_record, unread_stays_unknown
 from pecoma.web.smart.settings import SmartSettings
 from pecoma.web.store_access import registry_of
+from pecoma.web.summary import field_label
 
 __all__ = ["COOKIE", "router"]
 
@@ -125,6 +129,25 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
     return response
 
 
+def _to_list(case: Case, not_found: list[str], today: dt.date,
+             settings: Settings) -> list[str]:
+    """The facts not found that the page lists: those that apply to the case's disease
+    status (:func:`~pecoma.web.form_layout.applies`), and every one the engine asks about
+    (a missing fact of the assessment), whatever its status. When the case cannot be
+    assessed as it stands (the report will say why), every fact not found is listed."""
+    try:
+        missing = assess(case, today, settings).missing
+    except InputError:
+        return not_found
+    asked = {m.field for m in missing}
+
+    def is_asked(path: str) -> bool:
+        return any(path == f or path.startswith(f + ".") or f.startswith(path + ".")
+                   for f in asked)
+
+    return [p for p in not_found if form_layout.applies(p, case) or is_asked(p)]
+
+
 async def smart_callback(request: Request, state: str | None = None, code: str | None = None,
                          error: str | None = None) -> Response:
     try:
@@ -178,11 +201,12 @@ async def _callback(request: Request, state: str | None, code: str | None,
                           + " Enter the case by hand on a new case form.") from None
     case, unknown_again, warnings = unread_stays_unknown(read.case, record,
                                                          read.unidentified_medications)
-    not_found = [*read.not_found, *(p for p in unknown_again if p not in read.not_found)]
     today: dt.date = request.app.state.today()
+    not_found = [*read.not_found, *(p for p in unknown_again if p not in read.not_found)]
+    not_found = _to_list(case, not_found, today, request.app.state.settings)
     notice = {
         "source": server.base,
-        "not_found": [(path, label_of(path)) for path in not_found],
+        "not_found": [field_label(path) for path in not_found],
         "failed": list(record.failed),
         "warnings": list(warnings),
         "notes": list(read.notes),
