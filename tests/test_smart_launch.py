@@ -641,17 +641,172 @@ class TestMissingData:
             assert "1 medication record(s) name a drug pecoma cannot identify" in r.text
             assert "enter every line of systemic treatment" in r.text
 
-    def test_a_record_without_pecoma(self, tmp_path: Path) -> None:
-        """A record without a PEComa diagnosis gives a page saying what is missing."""
+
+
+def breast_cancer_record() -> dict[str, Any]:
+    """A patient with breast cancer and hypertension, and a blood pressure: no PEComa."""
+    subject = {"reference": "Patient/p-77"}
+    return {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p-77", "gender": "female",
+                      "birthDate": "1971-05-04"}},
+        {"resource": {"resourceType": "Condition", "id": "c1", "subject": subject,
+                      "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                           "code": "C50.912", "display": "Malignant "
+                                           "neoplasm of left female breast"}]},
+                      "onsetDateTime": "2025-02-01"}},
+        {"resource": {"resourceType": "Condition", "id": "c2", "subject": subject,
+                      "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                           "code": "I10"}]}}},
+        {"resource": {"resourceType": "Observation", "id": "o1", "status": "final",
+                      "subject": subject,
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                      "valueQuantity": {"value": 132, "unit": "mm[Hg]"}}},
+    ]}
+
+
+def seen_by_clinician(html: str) -> str:
+    """The page's main text without the collapsed details for the integrator."""
+    main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    main = re.sub(r'<details class="integrator">.*?</details>', "", main, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+
+
+def integrator_details(html: str) -> str:
+    m = re.search(r'<details class="integrator">(.*?)</details>', html, re.S)
+    assert m, "no details for the integrator"
+    return m.group(1)
+
+
+#: What a clinician never reads on a refusal: field paths, resource and code-system
+#: names, the reader's own phrasing.
+DEVELOPER_WORDS = ("stage.status", "tumour.", "'Condition'", "Condition/", "Observation",
+                   "http://", "https://", "pecoma.example", "(got", "bundle", "Bundle",
+                   "8714", "LOINC", "mCODE", "ICD-O-3", "&#39;Condition")
+
+
+class TestNoCaseRead:
+    """The 422 page of a record from which no PEComa case could be read, as the clinician
+    reads it: what was found in plain words, what to do; the technical detail collapsed
+    for the integrator."""
+
+    def refused(self, tmp_path: Path, record: dict[str, Any],
+                behaviour: dict[str, Any] | None = None) -> httpx.Response:
+        ehr = Ehr(record=record, behaviour=behaviour or {})
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+        assert r.status_code == 422, r.text
+        assert "No PEComa case could be read" in r.text
+        text = seen_by_clinician(r.text)
+        for word in DEVELOPER_WORDS:
+            assert word not in text, (word, text)
+        assert "Enter the case by hand" in text
+        return r
+
+    def test_a_patient_without_pecoma(self, tmp_path: Path) -> None:
+        """Breast cancer and hypertension only: the page says the record holds no PEComa
+        diagnosis and to check it is recorded; the missing disease status only follows
+        from that and is not said to the clinician (it stays in the details)."""
+        r = self.refused(tmp_path, breast_cancer_record())
+        text = seen_by_clinician(r.text)
+        assert "holds no PEComa diagnosis" in text
+        assert "check that the diagnosis is recorded" in text
+        assert "Disease status" not in text
+        details = integrator_details(r.text)
+        assert "8714" in details and "stage.status" in details
+
+    def test_the_pecoma_conditions_removed(self, tmp_path: Path) -> None:
+        """The localized record without its Condition (its disease status Observation
+        kept): no PEComa diagnosis, said in words."""
         record = example("localized-high-risk")
         record["entry"] = [e for e in record["entry"]
                            if e["resource"]["resourceType"] != "Condition"]
-        ehr = Ehr(record=record)
-        with running(ehr), pecoma(ehr, tmp_path) as client:
-            r = launch_and_return(client, ehr)
-            assert r.status_code == 422
-            assert "No PEComa case could be read" in r.text
-            assert "8714" in r.text
+        text = seen_by_clinician(self.refused(tmp_path, record).text)
+        assert "holds no PEComa diagnosis" in text
+
+    @pytest.mark.parametrize("record", [breast_cancer_record, lambda: example(
+        "localized-high-risk")])
+    def test_the_condition_search_failed(self, tmp_path: Path, record: Any) -> None:
+        """The diagnoses could not be read: the page never says the record holds no
+        PEComa (it may), says which part of the record could not be read, and to try
+        again."""
+        r = self.refused(tmp_path, record(), {"fail": ("Condition",)})
+        text = seen_by_clinician(r.text)
+        assert "holds no PEComa diagnosis" not in text
+        assert "could not look for a PEComa diagnosis" in text
+        assert "the PEComa diagnosis, its site and date, metastases" in text
+        assert "Try again from the EHR later" in text
+        assert "Condition search" in integrator_details(r.text)
+
+    def test_the_observation_search_failed(self, tmp_path: Path) -> None:
+        """A PEComa diagnosis, the results unread: the disease status could not be read,
+        said by the form's label, with the part of the record that failed."""
+        r = self.refused(tmp_path, example("localized-high-risk"),
+                         {"fail": ("Observation",)})
+        text = seen_by_clinician(r.text)
+        assert "Disease status: could not be read" in text
+        assert "size, histology, immunohistochemistry, margins and disease status" in text
+        assert "holds no PEComa diagnosis" not in text
+
+    def test_no_disease_status(self, tmp_path: Path) -> None:
+        """A PEComa diagnosis and no disease status anywhere: the status by its label,
+        and that pecoma never assumes it."""
+        record = example("localized-high-risk")
+        record["entry"] = [e for e in record["entry"]
+                           if e["resource"].get("id") != "disease-status"]
+        r = self.refused(tmp_path, record)
+        text = seen_by_clinician(r.text)
+        assert "Disease status: not found in the record" in text
+        assert "never assumes it" in text
+        assert "stage.status" in integrator_details(r.text)
+
+    def test_a_fact_the_record_contradicts(self, tmp_path: Path) -> None:
+        """Localized disease resected R0 and an Observation saying the disease is not
+        resectable: the contradiction is said with the form's labels, not the paths."""
+        record = example("low-risk")
+        record["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "resectable", "status": "final",
+            "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                 "code": "resectable"}]},
+            "subject": {"reference": "Patient/pat-1002"}, "valueBoolean": False}})
+        text = seen_by_clinician(self.refused(tmp_path, record).text)
+        assert "Resectable: contradicts “Resection margin”" in text
+        assert "Correct the record in the EHR" in text
+
+    def test_a_diagnosis_without_its_site(self, tmp_path: Path) -> None:
+        """The PEComa Condition names no body site: the primary site, by its label."""
+        record = example("localized-high-risk")
+        for entry in record["entry"]:
+            if entry["resource"]["resourceType"] == "Condition":
+                entry["resource"].pop("bodySite", None)
+        text = seen_by_clinician(self.refused(tmp_path, record).text)
+        assert "Primary site: the PEComa diagnosis does not name it" in text
+
+    def test_two_versions_of_an_allergy_in_words(self, tmp_path: Path) -> None:
+        """One allergy id sent twice with different content: said as an allergy entry
+        whose version cannot be told; its id is for the integrator."""
+        record = record_with_sirolimus_intolerance()
+        entry = next(e for e in record["entry"]
+                     if e["resource"]["id"] == "sirolimus-intolerance")
+        other = copy.deepcopy(entry)
+        other["resource"]["clinicalStatus"]["coding"][0]["code"] = "resolved"
+        record["entry"].append(other)
+        r = self.refused(tmp_path, record)
+        text = seen_by_clinician(r.text)
+        assert "An allergy or intolerance entry could not be used: it was sent twice" in text
+        assert "sirolimus-intolerance" not in text
+        assert "AllergyIntolerance/sirolimus-intolerance" in integrator_details(r.text)
+
+    def test_the_log_names_kinds_only(self, tmp_path: Path,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+        """The refusal is logged with the kinds of problem, never the patient's id nor
+        a resource of the record."""
+        caplog.set_level(logging.INFO)
+        self.refused(tmp_path, breast_cancer_record())
+        refusals = [r for r in caplog.records if r.getMessage() == "smart launch refused"]
+        assert [r.__dict__["problems"] for r in refusals] == [["no PEComa diagnosis"]]
+        for record in caplog.records:
+            line = f"{record.getMessage()} {record.__dict__}"
+            assert "p-77" not in line and "C50" not in line
 
 
 class TestNotFound:

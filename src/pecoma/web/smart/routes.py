@@ -35,6 +35,7 @@ from pecoma.web.smart.discovery import allowed_server, discover
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.record import read_record, unread_stays_unknown
 from pecoma.web.smart.settings import SmartSettings
+from pecoma.web.smart.unreadable import unreadable
 from pecoma.web.store_access import registry_of
 from pecoma.web.summary import field_label
 
@@ -74,11 +75,15 @@ def _launches(request: Request) -> LaunchStore:
 
 
 def _error_page(request: Request, exc: LaunchError) -> Response:
-    APP.info("smart launch refused", extra={"status": exc.status, "reason": exc.title})
+    extra: dict[str, object] = {"status": exc.status, "reason": exc.title}
+    if exc.logged:
+        extra["problems"] = list(exc.logged)  # kinds only: no value, id or patient
+    APP.info("smart launch refused", extra=extra)
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request, "error.html", {"status": exc.status, "title": exc.title,
-                                "detail": exc.detail},
+                                "detail": exc.detail, "points": exc.points,
+                                "actions": exc.actions, "technical": exc.technical},
         status_code=exc.status,
     )
 
@@ -192,13 +197,7 @@ async def _callback(request: Request, state: str | None, code: str | None,
         read = case_from_bundle(record.bundle, source="EHR record", patient=patient,
                                 server=server.base, on=request.app.state.today())
     except InputError as exc:
-        problems = "; ".join(str(i) for i in exc.issues[:20])
-        unread = ", ".join(kind for kind, _ in record.failed)
-        raise LaunchError(422, "No PEComa case could be read from this record",
-                          f"{problems}."
-                          + (f" These searches gave no usable answer: {unread}." if unread
-                             else "")
-                          + " Enter the case by hand on a new case form.") from None
+        raise unreadable(exc.issues, record.failed) from None
     case, unknown_again, warnings = unread_stays_unknown(read.case, record,
                                                          read.unidentified_medications)
     today: dt.date = request.app.state.today()

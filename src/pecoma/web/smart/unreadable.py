@@ -1,0 +1,171 @@
+"""The page of a record from which no PEComa case could be read, in a clinician's words.
+
+The reader's issues (:class:`~pecoma.errors.FieldIssue`) are written for integrators:
+field paths, resource ids, code systems. The clinician reads what was found, by the
+form's labels (no PEComa diagnosis in the record; the part of the record that could not
+be read, and why) and what to do; a complaint that only follows from an earlier one (no
+disease status when there is no PEComa at all) is left out. The issues as the reader
+wrote them go in a collapsed "details for the integrator" section of the same page, and
+the log gets only their kinds (never a value, an id or the patient's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pecoma.errors import FieldIssue
+from pecoma.web.form_messages import plain
+from pecoma.web.smart.errors import LaunchError
+from pecoma.web.summary import field_label
+
+__all__ = ["unreadable"]
+
+TITLE = "No PEComa case could be read from this record"
+BY_HAND = "Enter the case by hand on a new case form, from the pathology and surgery reports."
+
+#: What a resource of each kind is, in words (the start of a sentence).
+_KIND_WORDS = {
+    "Condition": "A diagnosis",
+    "Observation": "A result or finding",
+    "Procedure": "An operation or procedure",
+    "MedicationRequest": "A medication record",
+    "MedicationAdministration": "A medication record",
+    "MedicationStatement": "A medication record",
+    "MedicationDispense": "A medication record",
+    "Medication": "A medication record",
+    "AllergyIntolerance": "An allergy or intolerance entry",
+    "Patient": "The patient's details",
+    "Encounter": "A visit",
+}
+_KIND = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS, key=len, reverse=True)) + r")/")
+
+#: Why the disease status could not be derived, by the words of the reader's rule.
+_STATUS_WHY = (
+    ("abatementDateTime", "metastases are recorded as resolved, without the date they "
+     "resolved"),
+    ("history of metastatic cancer", "a history of metastatic cancer is recorded without "
+     "the site, the date or whether it is present now"),
+    ("stage IV", "stage IV is recorded without the metastases or the disease status"),
+    ("cannot read", "a stage is recorded in a code pecoma cannot read, so whether there are "
+     "distant metastases is not known"),
+    ("lymph-node involvement", "involved lymph nodes are recorded without when they were "
+     "found (at diagnosis, or as a relapse)"),
+)
+
+
+def _value(issue: FieldIssue) -> str:
+    """The issue's value as the reader gave it (``show_value`` quotes a text)."""
+    return issue.value.strip("'")
+
+
+def _case_path(path: str) -> str | None:
+    """The case field an issue is about (``stage.status``, or the path of ``path (from
+    Observation/x)``), ``None`` for a part of the record (a resource, the Bundle)."""
+    head = path.split(" (from ", 1)[0]
+    if re.fullmatch(r"[a-z_]+(\[\d+\])?(\.[a-z_0-9]+(\[\d+\])?)*", head):
+        return head
+    return None
+
+
+def _resource_words(issue: FieldIssue) -> str:
+    m = _KIND.search(issue.path) or _KIND.search(issue.value)
+    if m:
+        return _KIND_WORDS[m[1]]
+    if issue.path.startswith(("Patient", "Bundle.entry (Patient)", "Bundle.entry (subject)")):
+        return "The patient's details"
+    return "Part of the record"
+
+
+def _record_point(issue: FieldIssue) -> str:
+    """A problem with a part of the record, in words."""
+    what = _resource_words(issue)
+    rule = issue.rule
+    if "another patient" in rule or "one patient" in rule or "one patient's" in rule:
+        why = "it may belong to another patient, so nothing of this record can be used"
+    elif "its patient cannot be confirmed" in rule:
+        why = "it was not read, as it cannot be confirmed to be this patient's"
+    elif "must not repeat" in rule:
+        why = "it was sent twice with different content, and which version holds cannot be told"
+    else:
+        why = "it holds a value pecoma cannot read"
+    return f"{what} could not be used: {why} (the details for the integrator below say which)."
+
+
+def _status_point(issue: FieldIssue, unread: bool) -> str:
+    label = field_label("stage.status")
+    if unread:
+        return (f"{label}: could not be read, as part of the record could not be read "
+                "(see above).")
+    for words, why in _STATUS_WHY:
+        if words in issue.rule:
+            return f"{label}: cannot be told from the record, as {why}. pecoma never assumes it."
+    return (f"{label}: not found in the record (localized, locally advanced and "
+            "unresectable, recurrent or metastatic). pecoma never assumes it.")
+
+
+def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]]
+               ) -> LaunchError:
+    """The page (422) for a record the reader refused with ``issues``, the searches of
+    ``failed`` (kind, what it gives) having given no usable answer."""
+    kinds = {kind for kind, _ in failed}
+    points: list[str] = []
+    actions: list[str] = []
+    categories: list[str] = []
+    if failed:
+        gives = list(dict.fromkeys(g for _k, g in failed))
+        points.append("The EHR gave no usable answer when pecoma asked for part of the "
+                      f"record: {'; '.join(gives)}.")
+        categories.append("search failed")
+    no_diagnosis = [i for i in issues if i.path == "Condition" and _value(i) == "(none found)"]
+    if no_diagnosis:
+        categories.append("no PEComa diagnosis")
+        if "Condition" in kinds:
+            detail = ("pecoma could not look for a PEComa diagnosis: the patient's diagnoses "
+                      "could not be read.")
+        else:
+            detail = ("This patient's record holds no PEComa diagnosis: none of the "
+                      "diagnoses read names a PEComa (perivascular epithelioid cell "
+                      "tumour), nor does any pathology result"
+                      + (" that could be read" if "Observation" in kinds else "") + ".")
+            actions.append("If the patient has a PEComa, check that the diagnosis is "
+                           "recorded in the EHR (on the problem list or in the pathology "
+                           "result), then open pecoma again from the chart.")
+        # what follows from no diagnosis at all (no disease status, ...) is not said
+    else:
+        detail = "pecoma could not read a PEComa case from this patient's record."
+        for issue in issues:
+            if issue.path == "Condition":
+                categories.append("PEComa diagnoses disagree")
+                points.append("The record holds more than one current PEComa diagnosis, at "
+                              "different primary sites: which is the primary tumour cannot "
+                              "be told.")
+                actions.append("In the EHR, record the other diagnosis as a metastasis or "
+                               "as resolved, then open pecoma again from the chart.")
+            elif issue.path == "stage.status" and _value(issue) == "(not found)":
+                categories.append("disease status not found")
+                points.append(_status_point(issue, bool(kinds & {"Condition", "Observation"})))
+            elif issue.path.endswith(".bodySite") and issue.path.startswith("Condition/"):
+                categories.append("primary site not found")
+                points.append(f"{field_label('tumour.primary_site')}: the PEComa diagnosis "
+                              "does not name it in a way pecoma can read.")
+            elif (path := _case_path(issue.path)) is not None:
+                categories.append("fact not usable")
+                points.append(f"{field_label(path)}: {plain(issue.rule)}.")
+            else:
+                categories.append("record not usable")
+                points.append(_record_point(issue))
+        if not failed and any(c != "disease status not found" for c in categories):
+            actions.append("Correct the record in the EHR, then open pecoma again from the "
+                           "chart.")
+    if failed:
+        actions.append("Try again from the EHR later; if it keeps failing, ask the EHR's "
+                       "administrator whether pecoma may read these parts of the record.")
+    actions.append(BY_HAND)
+    technical = [str(i) for i in issues[:20]]
+    if len(issues) > 20:
+        technical.append(f"and {len(issues) - 20} more")
+    technical += [f"{kind} search: no usable answer ({gives})" for kind, gives in failed]
+    return LaunchError(422, TITLE, detail, points=tuple(dict.fromkeys(points)),
+                       actions=tuple(actions), technical=tuple(technical),
+                       logged=tuple(dict.fromkeys(categories)))
