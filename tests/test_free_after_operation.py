@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from pecoma import assess, parse_case, plan_surveillance
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
 from pecoma.engine.model import Assessment
 
 ON = dt.date(2026, 12, 1)
@@ -205,8 +206,91 @@ class TestNotAsked:
             {"agent": "sirolimus", "setting": "advanced", "line": 1,
              "started_on": "2026-07-15", "best_response": "partial", "progressed": "no"}])))
 
+    @pytest.mark.parametrize("setting", ["advanced", "adjuvant"])
+    def test_complete_response_after_the_operation(self, setting: str) -> None:
+        """A complete response can only be measured on disease present when the line
+        began: a line started after the operation with a complete response says the
+        operation left disease, so whether it removed every focus is not asked (it had
+        been). Whether that line has since cleared the disease is free_of_disease with its
+        date (I8); without it the disease is taken as present, as for any complete
+        response without that record: no schedule waits on the operation's question. A
+        complete response on a line begun before the operation says nothing of what the
+        operation left: the question stays."""
+        line = {"agent": "sirolimus", "setting": setting, "line": 1,
+                "started_on": "2026-07-15", "best_response": "complete", "progressed": "no"}
+        a = _assess(_case(systemic__therapies=[line]))
+        assert not _asked(a)
+        assert ASK not in _item(a, "FU-AFTER-RELAPSE").conditional_on
+        before = {**line, "setting": "advanced", "started_on": "2026-06-05"}
+        assert _asked(_assess(_case(systemic__therapies=[before])))
+
     @pytest.mark.parametrize("status", ["planned", "not_performed"])
     def test_no_operation(self, status: str) -> None:
         """No operation done: nothing could have removed the metastasis."""
         data = _case(surgery={"status": status})
         assert not _asked(_assess(data))
+
+
+END = "MISS-ADJUVANT-END"
+#: Doxorubicin recorded as adjuvant, begun after the operation (S11's postoperative
+#: treatment), its end not recorded.
+POSTOP = {"agent": "doxorubicin", "setting": "adjuvant", "line": 1, "started_on": "2026-07-15"}
+
+
+class TestPostoperativeLineWithoutEnd:
+    """The plan I21 draws counts from the operation; a line recorded as adjuvant after it
+    is that operation's postoperative treatment, and surveillance counts from its end
+    (I22). Until the end is recorded the one I22 rule applies, as after a localized
+    resection: the end is asked, the visits count from the operation provisionally and the
+    phases from the line's start. Before, no end was asked and the plan counted from the
+    operation as if treatment had ended there."""
+
+    @pytest.mark.parametrize("started_on", ["2026-07-15", "2026-06-20", None])
+    def test_the_end_is_asked_beside_the_clearance(self, started_on: str | None) -> None:
+        """Begun after the operation, on its day, or undated: the end is unknown and the
+        schedule waits on it as well as on whether the operation cleared the disease; the
+        advice for present disease waits on the clearance alone."""
+        line = {**POSTOP, "started_on": started_on}
+        if started_on is None:
+            del line["started_on"]
+        a = _assess(_case(systemic__therapies=[line]))
+        assert _asked(a)
+        assert any(m.id == END for m in a.missing)
+        for rid in ("FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY", "FU-HIGH-YEARLY"):
+            assert {ASK, END} <= set(_item(a, rid).conditional_on), rid
+        assert END not in _item(a, "REC-MTOR-FIRST-LINE").conditional_on
+        # an advanced line after the operation, its response not recorded, treats
+        # disease: no adjuvant course, its end not asked
+        a = _assess(_case(systemic__therapies=[{**line, "agent": "sirolimus",
+                                                 "setting": "advanced"}]))
+        assert _asked(a)
+        assert not any(m.id == END for m in a.missing)
+
+    def test_plan_counts_from_the_operation_provisionally_then_from_the_end(self) -> None:
+        """While the end is unknown the visits count from the operation (2026-06-20), the
+        phases from the line's start (2026-07-15), every phase waiting on the end, and the
+        plan says so. Once the end is recorded (2026-11-01) the plan counts from it and a
+        response scan during the chemotherapy (2026-09-20) is a scan during treatment,
+        kept and no visit."""
+        scan = [ImagingEvent(dt.date(2026, 9, 20), Modality.chest_ct,
+                             ScanFinding.no_evidence_of_disease)]
+        on = dt.date(2026, 12, 10)
+        case = parse_case(_case(systemic__therapies=[POSTOP]))
+        plan = plan_surveillance(case, assess(case, on), on, scan)
+        assert plan.status == "active"
+        assert plan.anchor == dt.date(2026, 6, 20)
+        assert plan.anchor_basis == "surgery"
+        assert {ASK, END} <= {m.id for m in plan.missing}
+        assert any(r.id == "FU-ADJUVANT-END-NOT-RECORDED" for r in plan.reasons)
+        assert all({ASK, END} <= set(p.item.conditional_on) for p in plan.phases)
+        # the six-monthly phase after three years, counted from the line's start
+        assert plan.phases[1].starts == dt.date(2029, 7, 15)
+
+        ended = parse_case(_case(systemic__therapies=[POSTOP],
+                                 primary_treatment_end="2026-11-01"))
+        plan = plan_surveillance(ended, assess(ended, on), on, scan)
+        assert plan.anchor == dt.date(2026, 11, 1)
+        assert plan.anchor_basis == "treatment_end"
+        assert END not in {m.id for m in plan.missing}
+        assert [e.date for e in plan.during_treatment] == [dt.date(2026, 9, 20)]
+        assert all(v.done_on is None for v in plan.visits)

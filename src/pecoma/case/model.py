@@ -448,6 +448,28 @@ class Case(_Model):
         return max([end, *(day for day in starts if day is not None)])
 
     @property
+    def surveillance_end_not_before(self) -> dt.date | None:
+        """The one rule for a surveillance plan counted from the operation (the resected
+        localized primary, or the operation after which the metastases may all have been
+        removed, I21) while a course recorded as adjuvant followed it and the end of
+        curative treatment is not recorded: the earliest day that end can be (I22). The
+        lines of :attr:`treatment_end_not_before`, and a line begun on or after the day of
+        the operation even when a metastasis had been found before it: the postoperative
+        treatment of that operation (S11), whose end the visits count from. ``None``
+        otherwise. The disease-free interval and the timing of the metastases keep
+        :attr:`treatment_end_not_before`."""
+        not_before = self.treatment_end_not_before
+        end = self.treatment_end
+        if self.primary_treatment_end is not None or end is None:
+            return not_before
+        after = [t.started_on for t in self.systemic.therapies
+                 if t.setting is TherapySetting.adjuvant
+                 and t.started_on is not None and t.started_on >= end]
+        if not after:
+            return not_before
+        return max([end, *after, *([not_before] if not_before is not None else [])])
+
+    @property
     def latest_date(self) -> dt.date | None:
         """The latest date among the case's facts."""
         dates = [

@@ -108,7 +108,10 @@ def assess(
         case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed),
         operation_planned_while_free(out, case, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
         removal_asked(out, d, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
-        adjuvant_end_unknown=resected_localized and case.treatment_end_not_before is not None,
+        # the plan counted from an operation (the localized primary's, or one that may
+        # have removed every known focus, I21) and a course after it without its end (I22)
+        adjuvant_end_unknown=((resected_localized or bool(d.removal_open))
+                              and case.surveillance_end_not_before is not None),
     )
 
     return Assessment(

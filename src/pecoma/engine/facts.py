@@ -358,8 +358,10 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 
 #: Margins after which the operation left no gross tumour (an unknown margin may be one).
 _NO_GROSS_LEFT = (Margin.R0, Margin.R1, Margin.uncertain, Margin.unknown)
-#: Responses that can only be read on disease present when they were assessed.
-_ON_PRESENT_DISEASE = (Response.partial, Response.stable, Response.progression)
+#: Responses that can only be measured on disease present when the line began: a
+#: complete response too (disease that was there and has gone), I21.
+_ON_PRESENT_DISEASE = (Response.complete, Response.partial, Response.stable,
+                       Response.progression)
 
 
 def _removal_open(case: Case, status: DiseaseStatus,
@@ -371,7 +373,9 @@ def _removal_open(case: Case, status: DiseaseStatus,
     (at least one found by it), and nothing recorded says disease was left: not the
     current disease recorded as beyond surgery (``stage.resectable`` or
     ``stage.complete_excision_feasible`` 'no'), no line started after the operation on
-    which the disease progressed or was measured responding. The facts that say so;
+    which the disease progressed or was measured responding (a complete response
+    included: disease was left by the operation, whether the line has since cleared it
+    is ``free_of_disease``). The facts that say so;
     ``()`` otherwise (I21)."""
     stage = case.stage
     surgery = case.surgery

@@ -64,9 +64,11 @@ def surveillance(
     metastatic disease after an operation that may have removed every known focus, with
     no date free of disease recorded (:func:`pecoma.engine.facts.removal_asked`, I21):
     the high-risk schedule is drawn from the operation meanwhile, provisional on it.
-    ``adjuvant_end_unknown``: localized disease resected, a line recorded as adjuvant and
-    no end of curative treatment recorded: the schedule, counted from the surgery
-    meanwhile, is provisional on that end (I22)."""
+    ``adjuvant_end_unknown``: the schedule is counted from an operation (localized disease
+    resected, or the operation of ``removal_asked``) after which a line recorded as adjuvant
+    began, and no end of curative treatment is recorded
+    (:attr:`pecoma.case.model.Case.surveillance_end_not_before`): the schedule, counted
+    from the surgery meanwhile, is provisional on that end (I22)."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -118,9 +120,10 @@ def surveillance(
         # the operation may have left the patient free of disease: the schedule counts
         # from it meanwhile, and from the date free of disease once that is recorded
         schedule_conditional = (*schedule_conditional, *removal_asked)
-    if adjuvant_end_unknown and status is DiseaseStatus.localized and not relapsed:
+    if adjuvant_end_unknown and free_since is None:
         # the visits count from the surgery until the end of the adjuvant treatment is
-        # recorded (I22)
+        # recorded (I22), after the localized primary's resection or an operation that may
+        # have removed every known focus (I21) alike
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-ADJUVANT-END", affects=rules))
     if nodes_unknown and surveillance_group == "low" and not relapsed:

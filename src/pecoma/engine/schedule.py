@@ -393,6 +393,17 @@ def _removal_asked(assessment: Assessment) -> tuple[str, ...]:
     return ("MISS-FREE-AFTER-OPERATION",)
 
 
+def _counted_from_surgery(anchor: dt.date, waits: tuple[str, ...]) -> tuple[
+    Fact, AnchorBasis, tuple[str, ...]
+]:
+    """I22: the end of the adjuvant treatment is unknown; the visits count from the
+    surgery meanwhile, and the phases name that date, not an end of treatment, and wait
+    on that end beside ``waits``: the fact, the anchor basis and the phases' questions."""
+    fact = Fact("derived.surveillance_counted_from",
+                f"{anchor.isoformat()} (the surgery; end of treatment not recorded)")
+    return fact, "surgery", (*waits, "MISS-ADJUVANT-END")
+
+
 def plan_surveillance(
     case: Case,
     assessment: Assessment,
@@ -425,9 +436,10 @@ def plan_surveillance(
     risk = assessment.risk
     status = case.stage.status
     free = case.free_of_disease  # only where a treatment can clear it (the case's checks)
-    # I22: a line recorded as adjuvant and no recorded end of curative treatment: the
-    # earliest day that end can be (the latest start of such a line); None otherwise
-    adjuvant_not_before = case.treatment_end_not_before if free is None else None
+    # I22: the plan counted from the operation, a line recorded as adjuvant after it and
+    # no recorded end of curative treatment: the earliest day that end can be (the latest
+    # start of such a line); None otherwise (one rule, I21's operation included)
+    adjuvant_not_before = case.surveillance_end_not_before if free is None else None
     reasons: list[Item] = []
     group_fact = Fact("risk.group", risk.group)
     anchor_basis: AnchorBasis = "treatment_end"
@@ -459,18 +471,16 @@ def plan_surveillance(
             Fact("stage.status", status.value), anchor_fact,
             Fact("free_of_disease", "not recorded")], removal))
         phase_conditional = removal
+        if anchor is not None and adjuvant_not_before is not None:
+            # I22 as after any operation: a postoperative line without its end
+            anchor_fact, anchor_basis, phase_conditional = _counted_from_surgery(
+                anchor, removal)
     else:
         anchor, group = case.treatment_end, risk.surveillance_group
         anchor_fact = Fact("derived.primary_treatment_end",
                            anchor.isoformat() if anchor else "unknown")
         if anchor is not None and adjuvant_not_before is not None:
-            # I22: the end of the adjuvant treatment is unknown; the visits count from the
-            # surgery meanwhile, and the phases name that date, not an end of treatment
-            anchor_fact = Fact("derived.surveillance_counted_from",
-                               f"{anchor.isoformat()} (the surgery; end of treatment not "
-                               "recorded)")
-            phase_conditional = ("MISS-ADJUVANT-END",)
-            anchor_basis = "surgery"
+            anchor_fact, anchor_basis, phase_conditional = _counted_from_surgery(anchor, ())
         # indeterminate risk, high-risk until the features are supplied: as the
         # assessment decided it (not where a malignant classification settled it, I14)
         indeterminate = next((i for i in assessment.followup
