@@ -24,12 +24,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pecoma.case import PrimarySite, SurgeryStatus
+from pecoma.engine import assess
 from pecoma.fhir import case_from_bundle
-from pecoma.fhir.resection_codes import RESECTION_CODES, SYSTEMS
+from pecoma.fhir import mcode as m
+from pecoma.fhir.resection_codes import NOT_RESECTION_CODES, RESECTION_CODES, SYSTEMS
 from pecoma.web import WebConfig, create_app
 from pecoma.web.cds.discovery import PATIENT_VIEW
 
-from fhir_support import as_searched, hook_request, prefetch_of
+from fhir_support import as_searched, example, hook_request, prefetch_of
 
 ON = dt.date(2026, 12, 6)
 ROOT = Path(__file__).resolve().parent
@@ -252,3 +254,223 @@ def test_the_uterine_record_coded_only() -> None:
             entry["resource"]["code"] = {"coding": [{"system": SCT, "code": "236886002"}]}
     assert case_from_bundle(record, on=ON).case.surgery == words
     assert words.status is SurgeryStatus.performed
+
+
+# ------------------------------------------------ excisions through a scope or an opening
+
+PLANNED_ON = dt.date(2025, 2, 1)
+PROC = "scope-1"
+
+
+def planned_record(code: dict[str, Any], *, site: str = "uterus",
+                   reason: bool = False, status: str = "completed") -> dict[str, Any]:
+    """The shipped uterine example (a high-risk localized PEComa, resection coded with the
+    project's code) with its resection still planned for 2025-03-01 and no margin, the
+    primary at ``site``, and a Procedure ``code`` done on 2025-01-20 (``status``),
+    linked to the PEComa only with ``reason``."""
+    record = example("localized-high-risk")
+    kept = []
+    for entry in record["entry"]:
+        res = entry["resource"]
+        if res["id"] == "resection-margin":
+            continue
+        if res["resourceType"] in ("Condition", "Procedure") and res.get("bodySite"):
+            res["bodySite"] = [{"coding": [{"system": "https://pecoma.example/fhir/"
+                                            "CodeSystem/pecoma", "code": f"site-{site}"}],
+                                "text": site}]
+        if res["id"] == "resection":
+            res["status"] = "preparation"
+            res["performedDateTime"] = "2025-03-01"
+        kept.append(entry)
+    proc: dict[str, Any] = {
+        "resourceType": "Procedure", "id": PROC, "status": status, "code": code,
+        "subject": {"reference": "Patient/pat-1001"}, "performedDateTime": "2025-01-20"}
+    if reason:
+        proc["reasonReference"] = [{"reference": "Condition/pecoma-diagnosis"}]
+    kept.append({"resource": proc})
+    record["entry"] = kept
+    return record
+
+
+SCOPE_CODED = [
+    pytest.param({"coding": [{"system": SCT, "code": "265065000"}]}, "uterus",
+                 id="sct-endoscopic-excision-lesion-uterus"),
+    pytest.param({"coding": [{"system": SCT, "code": "176895001"}]}, "uterus",
+                 id="sct-vaginal-excision-lesion-uterus"),
+    pytest.param({"coding": [{"system": PCS, "code": "0DBN8ZZ"}]}, "gastrointestinal",
+                 id="pcs-colonoscopic-sigmoid"),
+    pytest.param({"coding": [{"system": PCS, "code": "0dbp7zz"}]}, "gastrointestinal",
+                 id="pcs-transanal-rectum-lower-case"),
+    pytest.param({"coding": [{"system": SCT, "code": "446170008"}]}, "gastrointestinal",
+                 id="sct-colonoscopic-excision"),
+    pytest.param({"coding": [{"system": SCT, "code": "42527001"}]}, "gastrointestinal",
+                 id="sct-endoscopic-excision-stomach"),
+    pytest.param({"coding": [{"system": PCS, "code": "0DT68ZZ"}]}, "gastrointestinal",
+                 id="pcs-T-stomach-endoscopic"),
+    pytest.param({"coding": [{"system": SCT, "code": "386791007"}]}, "bladder",
+                 id="sct-turbt"),
+    pytest.param({"coding": [{"system": PCS, "code": "0TBB8ZZ"}]}, "bladder",
+                 id="pcs-transurethral-bladder"),
+    pytest.param({"coding": [{"system": PCS, "code": "0TB18ZZ"}]}, "kidney",
+                 id="pcs-ureteroscopic-kidney"),
+    pytest.param({"coding": [{"system": SCT, "code": "999999999"},
+                             {"system": SCT, "code": "386792000"}]}, "bladder",
+                 id="second-coding-transurethral"),
+    # words alone, or words beside a resection code: the words decide, as a biopsy's do
+    pytest.param({"text": "Hysteroscopic excision of uterine lesion"}, "uterus",
+                 id="words-hysteroscopic"),
+    pytest.param({"text": "TURBT"}, "bladder", id="words-turbt"),
+    pytest.param({"text": "Transurethral resection of bladder tumour",
+                  "coding": [{"system": SCT, "code": "64063003"}]}, "bladder",
+                 id="words-transurethral-beside-cystectomy-code"),
+    pytest.param({"text": "Colonoscopic polypectomy",
+                  "coding": [{"system": PCS, "code": "0DTN0ZZ"}]}, "gastrointestinal",
+                 id="words-polypectomy-beside-colectomy-code"),
+    pytest.param({"text": "Endoscopic mucosal resection of gastric lesion"},
+                 "gastrointestinal", id="words-endoscopic"),
+    pytest.param({"text": "Cystoscopic excision of bladder lesion"}, "bladder",
+                 id="words-cystoscopic"),
+    pytest.param({"coding": [{"system": PCS, "code": "0DBN8ZZ", "display":
+                              "Excision of Sigmoid Colon, Via Natural or Artificial "
+                              "Opening Endoscopic"}]}, "gastrointestinal",
+                 id="pcs-with-its-display"),
+]
+
+
+class TestScopeExcision:
+    """An excision through a scope or a natural opening (hysteroscopic, colonoscopic,
+    transurethral, a polypectomy) is not the resection of a PEComa primary (S01, S03):
+    such a Procedure of the primary's organ, done before the resection booked for the
+    PEComa, had been read as that resection, so the advice to resect and to refer
+    disappeared and adjuvant radiotherapy and a surveillance calendar were offered while
+    the tumour was still in place."""
+
+    @pytest.mark.parametrize(("code", "site"), SCOPE_CODED)
+    def test_the_planned_resection_stands(self, code: dict[str, Any], site: str) -> None:
+        """The resection of the PEComa stays planned for 2025-03-01; the excision is
+        listed as not read, saying what it is."""
+        bc = case_from_bundle(planned_record(code, site=site), on=PLANNED_ON)
+        assert bc.case.tumour.primary_site.value == site
+        assert bc.case.surgery.status is SurgeryStatus.planned
+        assert bc.case.surgery.date == dt.date(2025, 3, 1)
+        (line,) = [x for x in bc.not_read if PROC in x]
+        assert line.startswith("Procedure: an excision through a scope or a natural opening")
+        assert "not the resection of the primary" in line
+
+    @pytest.mark.parametrize("site", ["uterus", "gastrointestinal"])
+    def test_the_advice_is_still_to_resect(self, site: str) -> None:
+        """The reported records: the uterine example with a hysteroscopic excision coded
+        SNOMED CT 265065000 alone, and its gastrointestinal twin with a colonoscopic one
+        coded ICD-10-PCS 0DBN8ZZ alone. The tumour is in place: resection and referral
+        are advised (S01, S03), no adjuvant radiotherapy, no margin alert or question,
+        and the surveillance says no calendar is drawn with the primary in place."""
+        code = ({"coding": [{"system": SCT, "code": "265065000"}]} if site == "uterus"
+                else {"coding": [{"system": PCS, "code": "0DBN8ZZ"}]})
+        bc = case_from_bundle(planned_record(code, site=site), on=PLANNED_ON)
+        ids = {i.id for i in assess(bc.case, PLANNED_ON).items()}
+        assert {"REC-RESECTION", "REC-REFER-SURGERY", "FU-NO-PLAN-PRIMARY-IN-PLACE"} <= ids
+        assert not ids & {"REC-ADJ-RADIOTHERAPY", "ALERT-INCOMPLETE-RESECTION",
+                          "MISS-MARGIN"}
+
+    @pytest.mark.parametrize(("code", "site"), [SCOPE_CODED[0], SCOPE_CODED[7],
+                                                SCOPE_CODED[11]])
+    def test_linked_to_the_pecoma_it_is_said(self, code: dict[str, Any], site: str) -> None:
+        """Done for the PEComa (reasonReference), such an excision is still not read as
+        the resection (its intent and extent are not those of S01's resection), but it is
+        listed as linked to the PEComa and a note asks the team to check the surgery
+        facts, as for a code pecoma does not know."""
+        bc = case_from_bundle(planned_record(code, site=site, reason=True), on=PLANNED_ON)
+        assert bc.case.surgery.status is SurgeryStatus.planned
+        (line,) = [x for x in bc.not_read if PROC in x]
+        assert line.startswith("Procedure: linked to the PEComa, but an excision through a "
+                               "scope or a natural opening")
+        assert any(n.startswith(f"Procedure/{PROC}: a procedure for the PEComa that is an "
+                                "excision through a scope")
+                   and "surgery.status" in n for n in bc.notes)
+
+    @pytest.mark.parametrize("code", [
+        pytest.param({"coding": [{"system": PCS, "code": "0UT97ZZ"}]}, id="pcs-vaginal"),
+        pytest.param({"coding": [{"system": PCS, "code": "0UT9FZZ"}]}, id="pcs-lavh"),
+        pytest.param({"coding": [{"system": SCT, "code": "1304071003"}]}, id="sct-vnotes"),
+        pytest.param({"text": "Endoscopic vaginal natural orifice transluminal "
+                              "hysterectomy"}, id="words-vnotes"),
+        pytest.param({"coding": [{"system": PCS, "code": "0UT97ZZ", "display":
+                                  "Resection of Uterus, Via Natural or Artificial "
+                                  "Opening"}]}, id="pcs-vaginal-with-display"),
+        pytest.param({"coding": [{"system": PCS, "code": "0UT94ZZ", "display":
+                                  "Resection of Uterus, Percutaneous Endoscopic "
+                                  "Approach"}]}, id="pcs-laparoscopic-with-display"),
+    ])
+    def test_a_hysterectomy_by_any_route_is_a_resection(self, code: dict[str, Any]) -> None:
+        """A vaginal, laparoscopically assisted or natural-orifice hysterectomy removes
+        the uterus: linked to the PEComa, it is the resection done (the scope words of
+        its route do not make it an excision of a lesion; ICD-10-PCS 'Percutaneous
+        Endoscopic' is laparoscopic)."""
+        bc = case_from_bundle(planned_record(code, reason=True), on=PLANNED_ON)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+        assert bc.case.surgery.date == dt.date(2025, 1, 20)
+
+
+class TestLinkedResectionStands:
+    """A resection recorded for the PEComa (the project's code, reasonReference, an
+    ICD-O-3 reason) and not done is not outweighed by a resection of the same organ not
+    linked to the PEComa: the tumour is taken as still in place (the safer reading: a
+    resection wrongly taken as done removes the advice to resect), and the other is
+    listed with a note for the team."""
+
+    @pytest.mark.parametrize("status", ["preparation", "on-hold", "unknown"])
+    def test_an_unlinked_hysterectomy_does_not_outweigh(self, status: str) -> None:
+        record = planned_record({"coding": [{"system": SCT, "code": "236886002"}]})
+        for entry in record["entry"]:
+            if entry["resource"]["id"] == "resection":
+                entry["resource"]["status"] = status
+        bc = case_from_bundle(record, on=PLANNED_ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        (line,) = [x for x in bc.not_read if PROC in x]
+        assert "not linked to the PEComa" in line
+        assert any(n.startswith(f"Procedure/{PROC}: a resection of the primary's organ "
+                                "recorded as done but not linked to the PEComa")
+                   for n in bc.notes)
+        ids = {i.id for i in assess(bc.case, PLANNED_ON).items()}
+        assert "REC-RESECTION" in ids and "REC-ADJ-RADIOTHERAPY" not in ids
+
+    def test_linked_it_is_the_resection(self) -> None:
+        """The same hysterectomy linked to the PEComa is the resection done (a done one
+        outweighs one still planned)."""
+        record = planned_record({"coding": [{"system": SCT, "code": "236886002"}]},
+                                reason=True)
+        bc = case_from_bundle(record, on=PLANNED_ON)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+        assert bc.case.surgery.date == dt.date(2025, 1, 20)
+
+    def test_with_no_linked_record_the_organ_decides(self) -> None:
+        """With no resection linked to the PEComa in the record, a hysterectomy of a
+        uterine PEComa is its resection, as before (TestReadByCode)."""
+        record = planned_record({"coding": [{"system": SCT, "code": "236886002"}]})
+        record["entry"] = [e for e in record["entry"] if e["resource"]["id"] != "resection"]
+        bc = case_from_bundle(record, on=PLANNED_ON)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+
+
+class TestScopeTable:
+    def test_names_and_lists_agree(self) -> None:
+        """Every resection code's published name is read as a resection by its words, and
+        every code set aside as an excision through a scope or an opening is so by its
+        name: a record reads the same with or without the code's display. ICD-10-PCS
+        Excision or Resection rows of approach 7 or 8 are all set aside, but for the
+        uterus's Resection rows (hysterectomies: 0UT97ZZ, 0UT98ZZ in the CDC list)."""
+        for (system, code), (_organ, name) in RESECTION_CODES.items():
+            words = {"coding": [{"system": system, "code": code, "display": name}]}
+            assert m.is_resection({"code": words}), name
+            assert not m.scope_excision({"code": words}), name
+            if system == PCS and code[4] in "78":
+                assert code.startswith("0UT9"), code
+        for (system, code), (_organ, name) in NOT_RESECTION_CODES.items():
+            assert m.scope_excision({"code": {"text": name}}), name
+            assert not m.is_resection({"code": {"coding": [{"system": system,
+                                                              "code": code}]}}), code
+        for (system, code) in [(SCT, "265065000"), (SCT, "446170008"), (SCT, "386791007"),
+                               (SCT, "78133002"), (SCT, "42527001"), (PCS, "0DBN8ZZ"),
+                               (PCS, "0TBB8ZZ"), (PCS, "0TB08ZZ"), (PCS, "0TB18ZZ")]:
+            assert (system, code) in NOT_RESECTION_CODES
+            assert (system, code) not in RESECTION_CODES

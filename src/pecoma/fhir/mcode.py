@@ -16,7 +16,7 @@ from typing import Any, Final
 from pecoma.case import Margin, MetastasisSite, PrimarySite
 from pecoma.fhir import codes as c
 from pecoma.fhir import staging_codes as sc
-from pecoma.fhir.resection_codes import resection_code
+from pecoma.fhir.resection_codes import names_scope_excision, resection_code, scope_excision_code
 
 ICD10CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10: Final = "http://hl7.org/fhir/sid/icd-10"
@@ -415,9 +415,10 @@ def is_resection(procedure: Mapping[str, Any]) -> bool:
     """A Procedure whose code names a resection (not a biopsy, ablation, embolization):
     by its words, or by a resection code of :mod:`pecoma.fhir.resection_codes` (SNOMED
     CT, CPT, ICD-10-PCS; a display is optional). Words naming a biopsy, an aspiration,
-    an ablation or an embolization keep it no resection, whatever its code."""
+    an ablation or an embolization keep it no resection, whatever its code; so do an
+    excision through a scope or a natural opening (:func:`scope_excision`)."""
     words = lower_words(procedure.get("code"))
-    if not_resection(procedure):
+    if not_resection(procedure) or scope_excision(procedure):
         return False
     if coded_resection(procedure) is not None:
         return True
@@ -430,6 +431,19 @@ def not_resection(procedure: Mapping[str, Any]) -> bool:
     embolization: no resection, whatever else it names."""
     words = lower_words(procedure.get("code"))
     return any(w in words for w in NOT_RESECTION_WORDS)
+
+
+def scope_excision(procedure: Mapping[str, Any]) -> bool:
+    """Whether a Procedure is an excision through a scope or a natural opening
+    (hysteroscopic, transurethral, colonoscopic, endoscopic, transanal, a polypectomy):
+    by its words, whatever its code, unless they name an operation removing the organ or
+    a segment of it (a vaginal hysterectomy); or by a code of
+    :data:`pecoma.fhir.resection_codes.NOT_RESECTION_CODES` (a display is optional).
+    Such an excision is not the resection of the primary."""
+    if names_scope_excision(lower_words(procedure.get("code"))):
+        return True
+    return any(scope_excision_code(system, code) is not None
+               for system, code in codings(procedure.get("code")))
 
 
 def coded_resection(procedure: Mapping[str, Any]) -> tuple[PrimarySite, str] | None:

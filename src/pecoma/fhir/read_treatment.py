@@ -121,21 +121,27 @@ def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
 def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     resections = []
+    linked: set[str] = set()
     for w, p in procedures:
         if p.get("status") == "entered-in-error":
             r.why[w] = "entered in error"
             continue
         if has_code(p.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0]):
             resections.append((w, p))
+            linked.add(w)
         elif m.is_resection(p):
             if _for_primary(p, r):
                 resections.append((w, p))
+                if _linked_to_pecoma(p, r):
+                    linked.add(w)
             else:
                 r.why[w] = ("a resection not shown to be of the PEComa primary (its "
                             "reasonReference, bodySite or name says another site, or "
                             "nothing)")
         elif m.not_resection(p):
             r.why[w] = "a biopsy, aspiration, ablation or embolization: no resection"
+        elif m.scope_excision(p):
+            _scope_excision(w, p, r)
         elif _linked_to_pecoma(p, r):
             # done for the PEComa, and named by a code pecoma does not know (a display is
             # optional): it may be the resection. Not read as one (its kind, date and
@@ -148,6 +154,7 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                            "tell to be a resection or not: not read as the resection; if "
                            "it removed the tumour, the surgery facts below are incomplete: "
                            "check surgery.status, surgery.date and surgery.margin")
+    resections = _linked_first(resections, linked, r)
     if not resections:
         return
     resections.sort(key=lambda wp: _performed_on(wp[1]))
@@ -180,6 +187,51 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
+
+
+def _scope_excision(where: str, proc: Mapping[str, Any], r: Reader) -> None:
+    """An excision through a scope or a natural opening (hysteroscopic, transurethral,
+    colonoscopic, a polypectomy): not the resection of the primary (S01, S03), whatever
+    its code; done for the PEComa, it is said where the team sees it, since the surgery
+    facts may then be incomplete."""
+    shown = _code_shown(proc)
+    if not _linked_to_pecoma(proc, r):
+        r.why[where] = ("an excision through a scope or a natural opening (hysteroscopic, "
+                        "transurethral, endoscopic, a polypectomy; its code: "
+                        f"{shown}): not the resection of the primary")
+        return
+    r.why[where] = (f"linked to the PEComa, but an excision through a scope or a natural "
+                    f"opening ({shown}): not read as the resection of the primary; whether "
+                    "it removed the tumour is unknown")
+    r.notes.append(f"{where}: a procedure for the PEComa that is an excision through a "
+                   f"scope or a natural opening ({shown}): not read as the resection of the "
+                   "primary; if it removed the whole tumour, the surgery facts below are "
+                   "incomplete: check surgery.status, surgery.date and surgery.margin")
+
+
+def _linked_first(resections: list[tuple[str, dict[str, Any]]], linked: set[str],
+                  r: Reader) -> list[tuple[str, dict[str, Any]]]:
+    """The resections of the primary to weigh. When some are linked to the PEComa (the
+    project's code, ``reasonReference``, an ICD-O-3 reason) and none of those is recorded
+    as done, one only of the primary's organ (no link) does not outweigh them: the tumour
+    is taken as still in place (the safer reading), and the other is listed, a done one
+    with a note for the team."""
+    mine = [(w, p) for w, p in resections if w in linked]
+    if not mine or any(_status(p) is SurgeryStatus.performed for _w, p in mine):
+        return resections
+    latest = max(mine, key=lambda wp: _performed_on(wp[1]))
+    said = f"recorded as '{latest[1].get('status')}' ({latest[0]})"
+    for w, p in resections:
+        if w in linked:
+            continue
+        r.why[w] = (f"a resection of the primary's organ not linked to the PEComa, beside "
+                    f"the resection for the PEComa {said}: not read as the resection")
+        if _status(p) is SurgeryStatus.performed:
+            r.notes.append(f"{w}: a resection of the primary's organ recorded as done but not "
+                           f"linked to the PEComa, beside the resection for the PEComa {said}: "
+                           "the latter is read (the tumour taken as still in place); if "
+                           f"{w} removed the tumour, record it in the surgery facts")
+    return mine
 
 
 def _incomplete_noted(proc: Mapping[str, Any], where: str, r: Reader) -> None:

@@ -36,15 +36,35 @@ and bariatric gastrectomies. A
 Procedure coded only otherwise is not read as a resection; when it is linked to the
 PEComa (``reasonReference``, an ICD-O-3 reason) the reader says so, so that the team can
 check it (:mod:`pecoma.fhir.read_treatment`).
+
+Set aside as not a resection (:data:`NOT_RESECTION_CODES`): excisions through a scope or
+a natural opening, whose names say so (:func:`names_scope_excision`): hysteroscopic,
+endoscopic, colonoscopic, sigmoidoscopic, proctoscopic, cystoscopic, transurethral,
+transanal and vaginal excisions of a lesion, and the ICD-10-PCS Excision and Resection
+rows of approach 7 "Via Natural or Artificial Opening" or 8 "... Endoscopic" (a
+polypectomy, a TURBT, a ureteroscopic excision), except the uterus's Resection rows
+(0UT97ZZ, 0UT98ZZ and their supracervical forms are hysterectomies: the CDC
+severe-maternal-morbidity hysterectomy codes list 0UT90ZZ, 0UT94ZZ, 0UT97ZZ, 0UT98ZZ,
+0UT9FZZ). Such an excision removes a lesion, not the organ or part of it with the intent
+of the resection of S01, S03; the same words keep a Procedure from being one whatever
+its code. A Procedure coded so is listed as not read (linked to the PEComa, with a note).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from pecoma.case import PrimarySite
 
-__all__ = ["RESECTION_CODES", "SYSTEMS", "resection_code"]
+__all__ = [
+    "NOT_RESECTION_CODES",
+    "RESECTION_CODES",
+    "SYSTEMS",
+    "names_scope_excision",
+    "resection_code",
+    "scope_excision_code",
+]
 
 _SNOMED: Final = "http://snomed.info/sct"
 _CPT: Final = "http://www.ama-assn.org/go/cpt"
@@ -63,8 +83,37 @@ _K, _U, _L = PrimarySite.kidney, PrimarySite.uterus, PrimarySite.liver
 _B, _P, _G = PrimarySite.bladder, PrimarySite.lung, PrimarySite.gastrointestinal
 _R = PrimarySite.retroperitoneum
 
-#: (system, code) -> (the organ resected, the code's name in its terminology).
-RESECTION_CODES: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
+#: Words of an excision through a scope or a natural opening (hysteroscopic, transurethral,
+#: colonoscopic, transanal, ICD-10-PCS approach 7 or 8 "Via Natural or Artificial
+#: Opening [Endoscopic]"), in :func:`pecoma.fhir.mcode.plain_words` form. A laparoscopic
+#: operation is not one: ICD-10-PCS "Percutaneous Endoscopic Approach" and approach F
+#: "Via Natural or Artificial Opening With Percutaneous Endoscopic Assistance" are left out.
+_SCOPE_WORDS: Final = re.compile(
+    r"hysteroscop|transurethral|\bturbt?\b|polypectomy|colonoscop|cystoscop|sigmoidoscop"
+    r"|proctoscop|gastroscop|ureteroscop|enteroscop|(?<!percutaneous )endoscop"
+    r"|via natural or artificial opening(?! with percutaneous)|transanal|vaginal excision")
+#: Words of an operation that removes the whole organ, or a segment of it, whatever the
+#: route (a vaginal or a natural-orifice hysterectomy, a transanal colectomy or total
+#: mesorectal excision, ICD-10-PCS "Resection of Uterus, ... Via Natural or Artificial
+#: Opening", root operation T being the whole uterus).
+_WHOLE_ORGAN_WORDS: Final = re.compile(
+    r"hysterectomy|nephrectomy|cystectomy|colectomy|proctectomy|gastrectomy|hepatectomy"
+    r"|pneumonectomy|\blobectomy|mesorectal"
+    r"|\bresection of uterus(?:, supracervical)?, via natural or artificial opening")
+
+
+def names_scope_excision(words: str) -> bool:
+    """Whether words (lower case, :func:`pecoma.fhir.mcode.plain_words` form) name an
+    excision through a scope or a natural opening (a hysteroscopic or colonoscopic
+    excision of a lesion, a polypectomy, a transurethral resection of a bladder tumour,
+    a transanal local excision) and no operation removing the organ or a segment of it:
+    such an excision is not the resection of a PEComa primary (S01, S03), whatever its
+    code."""
+    return _SCOPE_WORDS.search(words) is not None and _WHOLE_ORGAN_WORDS.search(words) is None
+
+
+#: (system, code) -> (the organ, the code's name in its terminology), as published.
+_LISTED: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
     (_SNOMED, "442919002"): (_K, "Adrenal sparing radical nephrectomy (procedure)"),
     (_SNOMED, "765472003"): (_K, "Excision of left kidney (procedure)"),
     (_SNOMED, "69762004"): (_K, "Excision of lesion of kidney (procedure)"),
@@ -957,13 +1006,43 @@ RESECTION_CODES: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
     (_ICD10PCS, "0WBH0ZZ"): (_R, "Excision of Retroperitoneum, Open Approach"),
 }
 
+#: The codes of excisions through a scope or a natural opening, by their published names
+#: (:func:`names_scope_excision`): SNOMED CT endoscopic, hysteroscopic, colonoscopic,
+#: sigmoidoscopic, proctoscopic, cystoscopic, transurethral, transanal and vaginal
+#: excisions of a lesion (265065000 Endoscopic excision of lesion of uterus, 446170008
+#: Colonoscopic excision of lesion of large intestine, 386791007 TURBT, ...), ICD-10-PCS
+#: Excision (B) and Resection (T) rows of approach 7 or 8 (0DBN8ZZ, a colonoscopic
+#: polypectomy of the sigmoid; 0TBB8ZZ, a transurethral excision of the bladder), the
+#: uterus's Resection rows aside (0UT97ZZ, 0UT98ZZ, 0UT9FZZ are hysterectomies: the CDC
+#: severe-maternal-morbidity hysterectomy codes). Not a resection of the primary: a
+#: Procedure coded only so is said to be such an excision (and, linked to the PEComa,
+#: listed for the team to check), never read as the resection.
+NOT_RESECTION_CODES: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
+    key: value for key, value in _LISTED.items() if names_scope_excision(value[1].lower())}
 
-def resection_code(system: object, code: object) -> tuple[PrimarySite, str] | None:
-    """The organ and name of a resection code of :data:`RESECTION_CODES`, else ``None``."""
+#: (system, code) -> (the organ resected, the code's name in its terminology).
+RESECTION_CODES: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
+    key: value for key, value in _LISTED.items() if key not in NOT_RESECTION_CODES}
+
+
+def _listed(system: object, code: object) -> tuple[tuple[str, str], tuple[PrimarySite, str]] | None:
     if not isinstance(system, str) or not isinstance(code, str):
         return None
     known = SYSTEMS.get(system.strip())
     if known is None:
         return None
-    key = code.strip().upper() if known == _ICD10PCS else code.strip()
-    return RESECTION_CODES.get((known, key))
+    key = (known, code.strip().upper() if known == _ICD10PCS else code.strip())
+    found = _LISTED.get(key)
+    return None if found is None else (key, found)
+
+
+def scope_excision_code(system: object, code: object) -> tuple[PrimarySite, str] | None:
+    """The organ and name of a code of :data:`NOT_RESECTION_CODES`, else ``None``."""
+    found = _listed(system, code)
+    return found[1] if found is not None and found[0] in NOT_RESECTION_CODES else None
+
+
+def resection_code(system: object, code: object) -> tuple[PrimarySite, str] | None:
+    """The organ and name of a resection code of :data:`RESECTION_CODES`, else ``None``."""
+    found = _listed(system, code)
+    return found[1] if found is not None and found[0] in RESECTION_CODES else None
