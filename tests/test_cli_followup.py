@@ -182,6 +182,28 @@ class TestRejectedInput:
         r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2026-11-28")
         assert r.returncode == 5 and "S23" in r.stderr and "Traceback" not in r.stderr
 
+    def test_s23_refusal_names_a_fix_that_works(self, tmp_path: Path) -> None:
+        """High risk 6-monthly from year 3 (high_intensive_years = 2) with low risk
+        5-monthly for at least 3 years (I3): 3 low-risk visits in year 3 against 2 (S23).
+        The refusal names the fixes the ranges allow, not a shorter low_frequent_years
+        (at least 3 years, I3); with either fix applied, the same command draws the
+        plan."""
+        given = ("[followup]\nhigh_intensive_years = 2\nlow_due_months = 5\n"
+                 "low_overdue_months = 6\n")
+        f = tmp_path / "s.toml"
+        f.write_text(given)
+        r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2026-11-28")
+        message = " ".join(r.stderr.split())
+        assert r.returncode == 5 and r.stdout == "" and "in year 3" in message
+        assert "low_frequent_years" not in message
+        assert "set high_intensive_years = 3, or low_due_months = 6" in message
+        f.write_text(given.replace("high_intensive_years = 2", "high_intensive_years = 3"))
+        r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2026-11-28")
+        assert r.returncode == 0, r.stderr
+        f.write_text(given.replace("low_due_months = 5", "low_due_months = 6"))
+        r = pecoma("followup", str(HIGH), "--settings", str(f), "--on", "2026-11-28")
+        assert r.returncode == 0, r.stderr
+
     @pytest.mark.parametrize("command", ["followup", "assess"])
     def test_settings_outside_the_guideline_exit_5(self, tmp_path: Path, command: str) -> None:
         """A yearly high-risk plan from year 1 (due 6, intensive phase 1 year, middle

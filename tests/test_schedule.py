@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -860,6 +861,58 @@ class TestSettingsGuard:
         with pytest.raises(ValueError, match="in year 3"):
             FollowupSettings.model_validate(values)
 
+    def test_s23_refusal_suggests_only_fixes_the_ranges_allow(self, tmp_path: Path) -> None:
+        """High risk 3-monthly for 2 years then 6-monthly (2 visits in year 3); low risk
+        5-monthly for at least 3 years (I3: 3-5 years) has 3 visits in year 3 (months 25,
+        30, 35). Shortening low_frequent_years cannot help (it may not go below 3): the
+        fixes are a 6-monthly low-risk rhythm or a third intensive high-risk year, and the
+        message names those two, by value, and not the impossible one."""
+        f = tmp_path / "s.toml"
+        f.write_text("[followup]\nhigh_intensive_years = 2\nlow_due_months = 5\n"
+                     "low_overdue_months = 6\n")
+        with pytest.raises(ConfigError, match="in year 3") as info:
+            load_settings(f)
+        message = str(info.value)
+        assert "high_intensive_years = 3" in message and "low_due_months = 6" in message
+        assert "low_frequent_years" not in message
+        assert _suggested_fixes(message) == {"high_intensive_years": 3, "low_due_months": 6}
+
+    @pytest.mark.parametrize("high_due", [3, 4])
+    @pytest.mark.parametrize("high_years", [2, 3])
+    @pytest.mark.parametrize("low_due", [4, 5, 6])
+    @pytest.mark.parametrize("low_years", [3, 4, 5])
+    def test_every_suggested_fix_loads(self, tmp_path: Path, high_due: int, high_years: int,
+                                       low_due: int, low_years: int) -> None:
+        """Every in-range choice of the settings that count visits (S18, I3; each overdue
+        month at its due month, the tightest): a file refused for S23 names at least one
+        fix, each naming a value its range allows, and the file with any one of them
+        applied loads (a due month moved with its overdue month where the message says
+        so). Shortening low_frequent_years is named only where it resolves the conflict."""
+        given = {"high_intensive_due_months": high_due, "high_intensive_overdue_months": high_due,
+                 "high_intensive_years": high_years, "low_due_months": low_due,
+                 "low_overdue_months": low_due, "low_frequent_years": low_years}
+        f = tmp_path / "s.toml"
+        f.write_text("[followup]\n" + "".join(f"{k} = {v}\n" for k, v in given.items()))
+        try:
+            load_settings(f)
+        except ConfigError as exc:
+            message = str(exc)
+        else:
+            return  # no conflict: nothing to fix
+        assert "S23" in message
+        fixes = [part for part in message.split("set ", 1)[-1].split(", or ")]
+        assert fixes and all(_suggested_fixes(part) for part in fixes), message
+        for part in fixes:
+            fixed = tmp_path / "fixed.toml"
+            fixed.write_text("[followup]\n" + "".join(
+                f"{k} = {v}\n" for k, v in {**given, **_suggested_fixes(part)}.items()))
+            load_settings(fixed)
+
+
+
+def _suggested_fixes(text: str) -> dict[str, int]:
+    """The settings a refusal tells to set, as ``name = value``."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"\b([a-z_]+) = (\d+)\b", text)}
 
 #: A settings file that made the high-risk plan yearly from year 1 (and the low-risk one
 #: yearly throughout) while every visit still named S18/S19 as its source.

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -70,16 +71,23 @@ class EngineSettings(BaseModel):
     metastasectomy_min_dfi_months: Annotated[int, Field(ge=0, le=120)]
 
 
-def _within(low: int, high: int, unit: str, why: str) -> AfterValidator:
-    """A schedule setting kept to what the statement it implements allows."""
-    allowed = f"{low} {unit}" if low == high else f"from {low} to {high} {unit}"
+class _Within:
+    """A schedule setting kept to what the statement it implements allows: the check of a
+    field, and the range the S23 check draws its suggested fixes from."""
 
-    def check(value: int) -> int:
-        if not low <= value <= high:
-            raise ValueError(f"must be {allowed} ({why})")
+    def __init__(self, low: int, high: int, unit: str, why: str) -> None:
+        self.low, self.high, self.why = low, high, why
+        self.allowed = f"{low} {unit}" if low == high else f"from {low} to {high} {unit}"
+
+    def __call__(self, value: int) -> int:
+        if not self.low <= value <= self.high:
+            raise ValueError(f"must be {self.allowed} ({self.why})")
         return value
 
-    return AfterValidator(check)
+
+def _within(low: int, high: int, unit: str, why: str) -> AfterValidator:
+    """A schedule setting kept to what the statement it implements allows."""
+    return AfterValidator(_Within(low, high, unit, why))
 
 
 # The range each schedule setting may take: the guideline fixes the high-risk rhythm
@@ -96,6 +104,9 @@ _I3_YEARS = _within(3, 5, "years", "I3, supplementary: for the first 3-5 years")
 _YEARLY_OVERDUE = _within(12, 13, "months",
                           "S20 and I3: yearly, overdue one month later at most; I2")
 
+
+#: The validation context of a candidate fix of the S23 check (no fixes of its own sought).
+_TRYING_A_FIX = "trying a fix"
 
 #: The settings the follow-up records' wording may quote: every number of the schedule.
 _WORDED = (
@@ -134,7 +145,7 @@ class FollowupSettings(BaseModel):
     calendar_reminder_days: Annotated[int, Field(ge=0, le=365)] = 14
 
     @model_validator(mode="after")
-    def _windows(self) -> FollowupSettings:
+    def _windows(self, info: ValidationInfo) -> FollowupSettings:
         if len(set(self.low_risk_imaging)) != len(self.low_risk_imaging):
             raise ValueError(
                 "'low_risk_imaging' must name each examination once "
@@ -163,13 +174,44 @@ class FollowupSettings(BaseModel):
         low = self.visits_per_year("low", years)
         for year, (h, lo) in enumerate(zip(high, low, strict=True), start=1):
             if lo > h:
-                raise ValueError(
+                message = (
                     f"the low-risk schedule must not be more intensive than the high-risk one "
                     f"(S23): in year {year} after treatment it has {lo} visits and the "
-                    f"high-risk schedule {h}; shorten 'low_frequent_years' or lengthen "
-                    "'low_due_months' with it"
+                    f"high-risk schedule {h}"
                 )
+                if info.context == _TRYING_A_FIX:
+                    raise ValueError(message)
+                raise ValueError(f"{message}; {self._s23_fixes()}")
         return self
+
+    def _s23_fixes(self) -> str:
+        """The changes of one setting, each kept to its range (and its overdue month moved
+        with a due month where it must), that would make these settings load."""
+        current = self.model_dump()
+        fixes = []
+        for name, field in type(self).model_fields.items():
+            ranges = [m.func for m in field.metadata
+                      if isinstance(m, AfterValidator) and isinstance(m.func, _Within)]
+            if not ranges or name.endswith("_overdue_months"):  # these count no visit
+                continue
+            allowed = range(ranges[0].low, ranges[0].high + 1)
+            for value in sorted(allowed, key=lambda v: (abs(v - current[name]), v)):
+                if value == current[name]:
+                    continue
+                change = {name: value}
+                overdue = name.replace("_due_months", "_overdue_months")
+                if overdue != name and current[overdue] < value:
+                    change[overdue] = value
+                try:
+                    type(self).model_validate({**current, **change}, context=_TRYING_A_FIX)
+                except ValidationError:
+                    continue
+                first, *more = (f"{k} = {v}" for k, v in change.items())
+                fixes.append(f"{first} (with {more[0]})" if more else first)
+                break
+        if not fixes:  # not met with settings kept to their ranges; said plainly if it were
+            return "no change of one setting within its range resolves it"
+        return "within the allowed ranges, set " + ", or ".join(fixes)
 
     def wording(self) -> dict[str, str]:
         """The schedule's values by setting name, as the follow-up records' wording
