@@ -105,3 +105,70 @@ def test_the_form_and_the_import_share_one_reading(text: str) -> None:
     assert parse_form_number(text) == parse_number(text, decimal_comma=True)
     point = parse_number(text, decimal_comma=False)
     assert point is None if "," in text else point == parse_number(text, decimal_comma=True)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+@pytest.mark.parametrize(("column", "typed", "decimal", "whole"), [
+    # in a file whose decimal separator is the comma, the point separates thousands:
+    # 5.000 is five thousand there, and five where a point is the decimal
+    ("tumour.size.value", "5.000", "5,0 (or 5)", "5000"),
+    ("tumour.size.value", "12.500", "12,5", "12500"),
+    ("tumour.size.value", "1.250", "1,25", "1250"),
+    ("histology.mitoses_per_50_hpf", "2.000", "2,0 (or 2)", "2000"),
+])
+def test_a_point_before_three_digits_beside_decimal_commas_is_refused_naming_both_readings(
+    tmp_path: Path, delimiter: str, column: str, typed: str, decimal: str, whole: str
+) -> None:
+    """Neither reading is taken: the row is refused in the cell, saying how to write each
+    (a size of 5 mm read as 5 m, or the reverse, changes the risk group)."""
+    good, issues = check(write(tmp_path / "eu.csv", delimiter, **{column: typed}))
+    assert good == []
+    [issue] = issues
+    assert (issue.column, issue.value) == (column, repr(typed))
+    assert (f"write {decimal} if the point is a decimal point, or {whole} if it separates "
+            "thousands") in issue.rule
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+@pytest.mark.parametrize(("size", "cm"), [("5.5", 5.5), ("5.25", 5.25), ("0.125", 0.125),
+                                          ("5.0000", 5.0), ("5.000,5", None)])
+def test_a_point_that_cannot_separate_thousands_stays_a_decimal_point(
+    tmp_path: Path, delimiter: str, size: str, cm: float | None
+) -> None:
+    """One or two decimals, a leading 0 or four decimals are no thousands group: the point
+    is read as a decimal point, as before. With a comma beside it (5.000,5) the number
+    still has both separators and keeps that refusal."""
+    good, issues = check(write(tmp_path / "eu.csv", delimiter, **{"tumour.size.value": size}))
+    if cm is None:
+        assert [(i.column, i.rule) for i in issues] == [("tumour.size.value",
+                                                         IMPORT_NUMBER_RULE)]
+        return
+    assert issues == []
+    assert good[0].case.tumour.size.value == cm
+
+
+def test_where_a_comma_is_refused_the_point_is_the_decimal(tmp_path: Path) -> None:
+    """A comma-separated file and an XLSX text cell take no decimal comma, so 5.000 has
+    one reading there: 5.0."""
+    good, issues = check(write(tmp_path / "en.csv", ",", **{"tumour.size.value": "5.000"}))
+    assert issues == [] and good[0].case.tumour.size.value == 5.0
+    [row] = rows_of({"PEC-0001": high_risk()})
+    row["tumour.size.value"] = "5.000"
+    _header, rows = read_table(write_xlsx(tmp_path / "x.xlsx", [row]))
+    good, issues = validate_rows(rows, ON, default_settings(), assess_rows=False)
+    assert issues == [] and good[0].case.tumour.size.value == 5.0
+
+
+@pytest.mark.parametrize(("text", "comma", "point"), [
+    ("5.000", None, "5.000"), ("12.500", None, "12.500"), ("-1.250", None, "-1.250"),
+    ("123.456", None, "123.456"), ("5.5", "5.5", "5.5"), ("5.25", "5.25", "5.25"),
+    ("0.125", "0.125", "0.125"), ("1234.567", "1234.567", "1234.567"),
+    ("5.0000", "5.0000", "5.0000"), ("5,000", "5.000", None),
+])
+def test_a_thousands_point_is_refused_by_the_one_reading(
+    text: str, comma: str | None, point: str | None
+) -> None:
+    """The case form reads as a semicolon-separated file does: a thousands point (one to
+    three digits, not 0, then three) is ambiguous wherever a decimal comma is read."""
+    assert parse_form_number(text) == parse_number(text, decimal_comma=True) == comma
+    assert parse_number(text, decimal_comma=False) == point

@@ -131,6 +131,37 @@ class TestNumbers:
         (message,) = result.errors["histology.mitoses_per_50_hpf"]
         assert "3.5 or 3,5" in message and "1.234,5" in message
 
+    @pytest.mark.parametrize(("typed", "readings"), [
+        ("5.000", "write 5,0 (or 5) if the point is a decimal point, or 5000 if it"),
+        ("12.500", "write 12,5 if the point is a decimal point, or 12500 if it"),
+    ])
+    def test_a_thousands_point_is_refused_naming_both_readings(
+        self, typed: str, readings: str
+    ) -> None:
+        """The form takes a decimal comma, so its point may be a thousands separator
+        (5.000 is five thousand where 5,5 is five and a half): neither reading is taken;
+        the message says how to write each, for the size and the mitoses alike."""
+        for name in ("tumour.size.value", "histology.mitoses_per_50_hpf"):
+            result = forms.form_to_case({**BASE, name: typed})
+            assert result.case is None
+            (message,) = result.errors[name]
+            assert readings in " ".join(message.split()) and typed in message
+
+    @pytest.mark.parametrize("size", [2.125, 1.234, 10.125, 5.0, 12.5, 0.125])
+    def test_a_stored_size_is_shown_so_that_it_reads_back(self, size: float) -> None:
+        """A case edited again shows its numbers so that the form reads them back as the
+        same numbers: 2.125 (a thousands point beside decimal commas) is shown 2.1250."""
+        result = forms.form_to_case({**BASE, "tumour.size.value": "1"})
+        assert result.case is not None and result.case.tumour.size is not None
+        size_obj = result.case.tumour.size.model_copy(update={"value": size})
+        case = result.case.model_copy(update={"tumour": result.case.tumour.model_copy(
+            update={"size": size_obj})})
+        values = forms.case_to_values(case, ON)
+        again = forms.form_to_case(values)
+        assert again.errors == {}
+        assert again.case is not None and again.case.tumour.size is not None
+        assert again.case.tumour.size.value == size
+
     @given(st.decimals(min_value=0, max_value=400, places=3, allow_nan=False))
     def test_any_decimal_reads_the_same_with_a_comma(self, number: object) -> None:
         text = f"{number}"

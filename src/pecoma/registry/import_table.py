@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pecoma.errors import PecomaError, show_value
-from pecoma.numbers import parse_number
+from pecoma.numbers import ambiguous_point, parse_number
 from pecoma.registry.cells import restore
 from pecoma.registry.columns import column_kind
 from pecoma.text import TEXT_RULE, shown, text_is_odd
@@ -83,11 +83,16 @@ def _csv_rows(reader: Any, header: list[str], path: Path, decimal_comma: bool
             continue
         # an empty cell is most cells of a registry file: None without a call
         cells = {h: _cell(v) if v else None for h, v in zip(header, record, strict=False)}
+        odd = _odd_cells(cells) if text_is_odd("".join(record)) else []
         for h in numbers:
             value = cells.get(h)
-            if isinstance(value, str) and "," in value:
+            if not isinstance(value, str):
+                continue
+            two_ways = ambiguous_point(value, decimal_comma=True)
+            if two_ways:  # 5.000 beside decimal commas: five, or five thousand?
+                odd.append((h, shown(value), two_ways))
+            elif "," in value:
                 cells[h] = parse_number(value, decimal_comma=True) or value
-        odd = _odd_cells(cells) if text_is_odd("".join(record)) else []
         yield RawRow(number, cells, tuple(odd))
         if number - 1 > MAX_ROWS:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
