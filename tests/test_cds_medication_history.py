@@ -408,16 +408,18 @@ class TestReadingsShown:
         # everolimus given after a sirolimus intolerance: the patient tolerates another
         # mTOR inhibitor, so only sirolimus is ruled out (I15, the case file's rule): the
         # first-line mTOR advice heads the card, provisional on progression on everolimus,
-        # and the card names sirolimus as ruled out
+        # and the card names sirolimus as ruled out, with nab-sirolimus (one drug)
         assert head["summary"].startswith("PEComa (metastatic), risk not applicable: "
                                           "(provisional) An mTOR inhibitor is the "
                                           "first-line"), head["summary"]
-        assert "**Ruled out by the allergy list:** sirolimus only; everolimus" in detail
+        assert ("**Ruled out by the allergy list:** sirolimus only (and nab-sirolimus, the "
+                "same drug); everolimus") in detail
         readings = detail[detail.index("**How the record was read**"):]
         assert "intolerance of sirolimus read; it rules out every mTOR inhibitor unless" \
             in readings
-        assert "rules out sirolimus only: the latest mTOR-inhibitor line, of everolimus" \
-            in readings
+        assert ("rules out sirolimus only (and nab-sirolimus, the same drug: nab-sirolimus "
+                "is sirolimus bound to albumin): the latest mTOR-inhibitor line, of "
+                "everolimus") in readings
         assert "metastasis (liver) is 'resolved': history, not present disease" in readings
         assert "stage.status taken as 'metastatic' from the metastasis Conditions" \
             in readings

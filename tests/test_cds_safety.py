@@ -609,6 +609,22 @@ class TestAllergyListDecidesTheProposal:
         [unchecked] = [c for c in cards if "could not be checked" in c["summary"]]
         assert unchecked["indicator"] == "warning" and "suggestions" not in unchecked
 
+    def test_an_mtor_draft_not_checked_says_the_rule_as_it_is(self, client: TestClient
+                                                              ) -> None:
+        """A sirolimus draft beside a drug allergy pecoma cannot identify: the warning
+        says what such an entry could do by I15 as it is, an intolerance of one mTOR
+        inhibitor ruling out every one unless the medication history shows another one
+        tolerated (it had said every one, without the exception)."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"]["entry"].append({"resource": allergy(
+                {"coding": [{"system": RXNORM, "code": "999999"}]})})
+
+        cards = cards_of(client, order(change, **{
+            "medicationCodeableConcept": {"text": "sirolimus 2 mg"}}))
+        [unchecked] = [c for c in cards if "could not be checked" in c["summary"]]
+        assert ("an intolerance of one mTOR inhibitor rules out every one unless the "
+                "medication history shows another one tolerated") in unchecked["detail"]
+
     @pytest.mark.parametrize("shape", ["one-resource", "bundle-without-type", "Next-link"])
     def test_an_allergy_list_that_may_not_be_whole_withholds(
             self, client: TestClient, shape: str) -> None:

@@ -25,12 +25,14 @@ from pecoma.case import Agent, TherapyLine
 from pecoma.engine.model import Assessment, Fact, Item
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.fhir.writer import bundle_from_case
+from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
 from pecoma.web.app import create_app
 from pecoma.web.cds.allergies import drug_safety
 from pecoma.web.cds.discovery import PATIENT_VIEW
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
+from pecoma.web.smart.record import Record, unread_stays_unknown
 
 from fhir_support import hook_request, prefetch_of
 
@@ -98,6 +100,13 @@ TOLERATED: dict[str, dict[str, Any]] = {
     "two others not tolerated": case_of([line("sirolimus")], ["everolimus", "temsirolimus"]),
     "on temsirolimus, sirolimus not tolerated": case_of([line("temsirolimus")],
                                                         ["sirolimus"]),
+    # neighbours of the one-drug reading: everolimus is another drug than either form of
+    # sirolimus, and nab-sirolimus another drug than everolimus
+    "on everolimus, nab-sirolimus not tolerated": case_of([line("everolimus")],
+                                                          ["nab_sirolimus"]),
+    "nab-sirolimus after everolimus, everolimus not tolerated": case_of(
+        [line("everolimus", 1, "2024-03-20"), line("nab_sirolimus", 2, "2025-06-02")],
+        ["everolimus"]),
 }
 
 
@@ -138,9 +147,9 @@ class TestAnotherMtorInhibitorTolerated:
     def test_nab_sirolimus_is_not_proposed_beside_an_intolerance_of_it_or_of_sirolimus(
             self, intolerant: str) -> None:
         """nab-sirolimus not tolerated, or the sirolimus it holds: the supplementary
-        nab-sirolimus item is withheld while the tolerated line keeps its advice."""
-        given = "sirolimus" if intolerant == "nab_sirolimus" else "everolimus"
-        a = run(case_of([line(given)], [intolerant]))
+        nab-sirolimus item is withheld while the tolerated line (of everolimus, another
+        drug: sirolimus and nab-sirolimus are one, I15) keeps its advice."""
+        a = run(case_of([line("everolimus")], [intolerant]))
         assert "REC-MTOR-FIRST-LINE" in ids(a)
         assert "SUPP-NAB-SIROLIMUS" not in ids(a)
 
@@ -164,8 +173,27 @@ class TestAnotherMtorInhibitorTolerated:
         assert "REC-ANTHRACYCLINE" not in ids(a)
 
 
+#: Sirolimus and nab-sirolimus (sirolimus bound to albumin) are one drug (I15): a line of
+#: one beside an intolerance of the other is a line of the drug not tolerated, not of
+#: another mTOR inhibitor tolerated. nab-sirolimus had counted as another drug, so the
+#: report offered the mTOR first line while the card, which rules nab-sirolimus out
+#: beside a sirolimus intolerance, tagged that same advice "not for this patient".
+ONE_DRUG: dict[str, dict[str, Any]] = {
+    "on nab-sirolimus, sirolimus not tolerated": case_of([line("nab_sirolimus")],
+                                                         ["sirolimus"]),
+    "nab-sirolimus after sirolimus, sirolimus not tolerated": case_of(
+        [line("sirolimus", 1, "2024-03-20"), line("nab_sirolimus", 2, "2025-06-02")],
+        ["sirolimus"]),
+    "on sirolimus, nab-sirolimus not tolerated": case_of([line("sirolimus")],
+                                                         ["nab_sirolimus"]),
+    "sirolimus after nab-sirolimus, nab-sirolimus not tolerated": case_of(
+        [line("nab_sirolimus", 1, "2024-03-20"), line("sirolimus", 2, "2025-06-02")],
+        ["nab_sirolimus"]),
+}
+
 #: Records where no other mTOR inhibitor is shown tolerated: the class stays ruled out.
 NOT_SHOWN: dict[str, dict[str, Any]] = {
+    **ONE_DRUG,
     "no line given": case_of([], ["sirolimus"]),
     "the drug given is the one not tolerated": case_of([line("sirolimus")], ["sirolimus"]),
     "both the drug given and another not tolerated": case_of(
@@ -360,3 +388,147 @@ class TestPatientView:
         assert "Anthracycline" not in head["summary"]
         assert "**Ruled out by the allergy list:** everolimus only; sirolimus" \
             in head["detail"]
+
+
+class TestSirolimusAndNabSirolimusAreOneDrug:
+    """nab-sirolimus is sirolimus bound to albumin: one drug for what an intolerance rules
+    out (I15), in the engine, the case checks, the FHIR reader, the CDS cards and the
+    SMART form alike."""
+
+    @pytest.mark.parametrize("name", sorted(ONE_DRUG))
+    def test_the_report_says_they_are_one_drug(self, name: str) -> None:
+        """The derived contraindication says why the line given shows nothing: the drug
+        given and the one not tolerated are one drug (the reading made, said)."""
+        a = run(ONE_DRUG[name])
+        fact = next(f for f in a.derived if f.path == "derived.mtor_inhibitor_contraindicated")
+        assert "are one drug" in fact.value, name
+        assert not any(f.path == "derived.mtor_inhibitors_ruled_out" for f in a.derived)
+
+    def test_the_twin_of_the_drug_not_tolerated_is_named_as_ruled_out(self) -> None:
+        """Everolimus tolerated beside a nab-sirolimus intolerance: the class stays the
+        advice; nab-sirolimus is out, and sirolimus with it (one drug), in the report and
+        in the allergy check."""
+        a = run(TOLERATED["on everolimus, nab-sirolimus not tolerated"])
+        ruled = next(f for f in a.derived if f.path == "derived.mtor_inhibitors_ruled_out")
+        assert ruled.value.startswith("nab-sirolimus only (recorded as not tolerated) and "
+                                      "sirolimus, the same drug")
+        allergy = {"resourceType": "AllergyIntolerance", "id": "a1",
+                   "clinicalStatus": {"coding": [{"code": "active"}]},
+                   "category": ["medication"], "code": {"text": "nab-sirolimus"}}
+        safety = drug_safety([allergy], None,
+                             therapies=(TherapyLine(agent=Agent.everolimus, line=1),))
+        assert safety.mtor_tolerated is Agent.everolimus
+        assert safety.ruled_out(Agent.everolimus) is None
+        assert safety.ruled_out(Agent.nab_sirolimus) is not None
+        assert safety.ruled_out(Agent.sirolimus) is not None  # had been allowed
+        # a line of sirolimus beside it shows no other one tolerated: every one is out
+        again = drug_safety([allergy], None,
+                            therapies=(TherapyLine(agent=Agent.sirolimus, line=1),))
+        assert again.mtor_tolerated is None
+        assert again.ruled_out(Agent.everolimus) is not None
+
+    @pytest.mark.parametrize("name", sorted(ONE_DRUG))
+    def test_the_fhir_reader_says_the_line_is_of_the_same_drug(self, name: str) -> None:
+        """The reader's note asks the team to check the intolerance against the line of
+        its twin (it had said only the drug named was ruled out); an observed 'no' is not
+        kept."""
+        case = parse_case(ONE_DRUG[name])
+        bc = case_from_bundle(bundle_from_case(case))
+        assert any(" given although " in n and "being the same drug as" in n
+                   for n in bc.notes), bc.notes
+        assert not any("only" in n for n in bc.notes if "intolerance (" in n)
+        assert bc.case.systemic.mtor_contraindication.value == "yes"
+
+    @pytest.mark.parametrize("name", sorted(ONE_DRUG))
+    def test_the_smart_form_gives_the_report_s_advice(self, name: str) -> None:
+        """The SMART form's case (the record read, what the allergy list cannot vouch for
+        made unknown) gives the case file's advice: every mTOR inhibitor out, S14."""
+        case = parse_case(ONE_DRUG[name])
+        bundle = bundle_from_case(case)
+        form, _paths, _notes = unread_stays_unknown(case_from_bundle(bundle).case,
+                                                    Record(bundle, ()))
+        a = assess(form, ON)
+        assert a.record_ids() == run(ONE_DRUG[name]).record_ids(), name
+        assert "REC-ANTHRACYCLINE" in ids(a) and "REC-MTOR-FIRST-LINE" not in ids(a)
+
+
+#: The card and the report side by side: the record, the recommendation that heads both,
+#: and what the card's detail says of the mTOR inhibitors ruled out ('' for nothing).
+SIDE_BY_SIDE: dict[str, tuple[dict[str, Any], str, str]] = {
+    **{name: (data, "REC-ANTHRACYCLINE", "") for name, data in ONE_DRUG.items()},
+    "nab-sirolimus after everolimus, everolimus not tolerated": (
+        TOLERATED["nab-sirolimus after everolimus, everolimus not tolerated"],
+        "REC-MTOR-FIRST-LINE", "**Ruled out by the allergy list:** everolimus only; "),
+    "on everolimus, nab-sirolimus not tolerated": (
+        TOLERATED["on everolimus, nab-sirolimus not tolerated"], "REC-MTOR-FIRST-LINE",
+        "**Ruled out by the allergy list:** nab-sirolimus only (and sirolimus, the same "
+        "drug); everolimus"),
+}
+
+#: How the summary card names each recommendation that can head it here.
+_HEADS = {"REC-ANTHRACYCLINE": "Anthracycline-based chemotherapy can be considered",
+          "REC-MTOR-FIRST-LINE": "An mTOR inhibitor is the first-line systemic treatment"}
+
+
+class TestTheCardAndTheReportAgree:
+    @pytest.mark.parametrize("name", sorted(SIDE_BY_SIDE))
+    def test_the_card_heads_with_the_report_s_advice_never_tagged_ruled_out(
+            self, client: TestClient, name: str) -> None:
+        """The report (the engine on the record read) and the patient-view card give the
+        same advice: the card heads with the report's systemic advice and never tags
+        advice the report gives as "not for this patient" (it had, for a sirolimus
+        intolerance with a nab-sirolimus line: the report offered the mTOR first line, the
+        card called it ruled out by the sirolimus nab-sirolimus holds)."""
+        data, head_id, named = SIDE_BY_SIDE[name]
+        bundle = bundle_from_case(parse_case(data))
+        report = assess(case_from_bundle(bundle).case, ON)
+        assert head_id in ids(report), name
+        other = ({"REC-ANTHRACYCLINE", "REC-MTOR-FIRST-LINE"} - {head_id}).pop()
+        assert other not in ids(report), name
+        body = hook_request("patient-view", "pecoma-patient",
+                            prefetch=prefetch_of(bundle, include=True))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200, r.text
+        head = r.json()["cards"][0]
+        assert _HEADS[head_id] in head["summary"], (name, head["summary"])
+        assert _HEADS[other] not in head["summary"], name
+        assert "not for this patient" not in head["summary"].lower(), name
+        assert "Not for this patient as recorded" not in head["detail"], name
+        if named:
+            assert named in head["detail"], name
+        else:
+            assert "Ruled out by the allergy list" not in head["detail"], name
+
+
+class TestTheRuleAsItIsSaid:
+    """Every text says I15 as it now is; a contraindication the team recorded stands."""
+
+    def test_a_recorded_yes_stands_with_no_derived_fact_saying_otherwise(self) -> None:
+        """Contraindication recorded 'yes' by the team beside an everolimus intolerance
+        and a later sirolimus line: the team's 'yes' stands (S14's option) and the report
+        no longer shows, beside it, the derived fact "not every mTOR inhibitor" that read
+        as contradicting it."""
+        data = case_of([line("everolimus", 1, "2024-03-20"),
+                        line("sirolimus", 2, "2025-06-02")], ["everolimus"],
+                       contraindicated="yes")
+        a = run(data)
+        assert "REC-ANTHRACYCLINE" in ids(a) and "REC-MTOR-FIRST-LINE" not in ids(a)
+        rec = item(a, "REC-ANTHRACYCLINE")
+        assert Fact("systemic.mtor_inhibitor_contraindicated", "yes") in rec.triggered_by
+        assert not any(f.path.startswith("derived.mtor") for f in a.derived)
+        assert "not every mTOR inhibitor" not in markdown_report(a)
+        # left unknown, the same record shows the derived fact and keeps the mTOR advice
+        data["systemic"]["mtor_inhibitor_contraindicated"] = "unknown"
+        assert any(f.path == "derived.mtor_inhibitors_ruled_out" for f in run(data).derived)
+
+    def test_the_allergy_alert_says_the_rule_as_it_is(self) -> None:
+        """ALERT-DRUG-INTOLERANCE had said an intolerance of any mTOR inhibitor rules an
+        mTOR inhibitor ordered out, and that pecoma never proposes one: it does, beside
+        an intolerance of another with a third shown tolerated."""
+        text = load_knowledge().records["ALERT-DRUG-INTOLERANCE"].text
+        assert "unless the record shows another one tolerated" in text
+        assert "sirolimus and nab-sirolimus count as one drug" in text
+        i15 = load_knowledge().interpretations["I15"].text
+        assert "count as two drugs" not in i15
+        assert "Sirolimus and nab-sirolimus (sirolimus bound to albumin) count as one drug" \
+            in i15

@@ -32,6 +32,7 @@ from pecoma.case.model import (
     Systemic,
     TherapyLine,
     Tumour,
+    mtor_ruled_out,
     mtor_tolerated_line,
 )
 from pecoma.case.parse import parse_case, parse_case_json
@@ -97,6 +98,7 @@ __all__ = [
     "VariantStatus",
     "YesNo",
     "dated_facts",
+    "mtor_ruled_out",
     "mtor_tolerated_line",
     "parse_case",
     "parse_case_json",

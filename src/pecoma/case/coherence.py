@@ -224,7 +224,8 @@ def contradictions(case: Case) -> list[FieldIssue]:
             add(f"systemic.intolerances[{i}].agent", case.systemic.intolerances[i].agent.value,
                 "is an mTOR inhibitor: an intolerance to one rules every mTOR inhibitor out "
                 "unless the latest mTOR-inhibitor line recorded is of another one, not "
-                "itself listed (I15); none is, which contradicts "
+                "itself listed (I15; sirolimus and nab-sirolimus are one drug); none is, "
+                "which contradicts "
                 "'systemic.mtor_inhibitor_contraindicated' 'no'; correct one of them, or "
                 "record the line of the mTOR inhibitor the patient tolerates")
     therapies = case.systemic.therapies

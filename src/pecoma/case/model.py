@@ -54,6 +54,7 @@ __all__ = [
     "Systemic",
     "TherapyLine",
     "Tumour",
+    "mtor_ruled_out",
     "mtor_tolerated_line",
 ]
 
@@ -261,7 +262,8 @@ class Intolerance(_Model):
     """A drug the patient does not tolerate (an active allergy or intolerance): it and
     every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor listed
     rules out every mTOR inhibitor (``systemic.mtor_inhibitor_contraindicated`` 'yes',
-    S14) unless the record shows another one tolerated (:func:`mtor_tolerated_line`)."""
+    S14) unless the record shows another one tolerated (:func:`mtor_tolerated_line`);
+    sirolimus and nab-sirolimus are one drug (:func:`mtor_ruled_out`)."""
 
     agent: Agent = Field(description="the drug not tolerated (a regimen: either of its drugs)")
 
@@ -280,8 +282,12 @@ def mtor_tolerated_line(not_tolerated: Iterable[Agent],
     drug not tolerated (the other drug was given before it), or when which line is the
     latest cannot be told (neither every start date nor every line number recorded, or
     two lines on the same day or number) while a line of a drug not tolerated is among
-    them. Every drug recorded as not tolerated stays ruled out itself."""
-    bad = {a for a in not_tolerated if a.is_mtor_inhibitor}
+    them. Every drug recorded as not tolerated stays ruled out itself.
+
+    Sirolimus and nab-sirolimus are one drug here (:attr:`Agent.same_drug`): a line of
+    nab-sirolimus beside a sirolimus intolerance (or the reverse) is a line of the drug
+    not tolerated, never of another mTOR inhibitor tolerated."""
+    bad = mtor_ruled_out(not_tolerated)
     lines = [(i, t) for i, t in enumerate(therapies) if t.agent.is_mtor_inhibitor]
     if not bad or not lines:
         return None
@@ -295,6 +301,14 @@ def mtor_tolerated_line(not_tolerated: Iterable[Agent],
     if latest is None or latest[1].agent in bad:
         return None
     return latest[0]
+
+
+def mtor_ruled_out(not_tolerated: Iterable[Agent]) -> frozenset[Agent]:
+    """The mTOR inhibitors the ones recorded as not tolerated rule out by themselves
+    (I15): each, with the agents that are the same drug (sirolimus and nab-sirolimus,
+    :attr:`Agent.same_drug`). Every other one too unless another is shown tolerated
+    (:func:`mtor_tolerated_line`)."""
+    return frozenset(b for a in not_tolerated if a.is_mtor_inhibitor for b in a.same_drug)
 
 
 def _latest_line(lines: list[tuple[int, TherapyLine]]) -> tuple[int, TherapyLine] | None:
@@ -327,7 +341,7 @@ class Systemic(_Model):
         "holding one is ruled out (I15); empty when none is recorded; an mTOR inhibitor "
         "listed rules out every mTOR inhibitor unless the latest mTOR-inhibitor line is of "
         "another one, not itself listed (the patient tolerates it): then only the drug "
-        "listed is ruled out")
+        "listed is ruled out; sirolimus and nab-sirolimus count as one drug")
 
     @property
     def mtor_not_tolerated(self) -> tuple[int, ...]:

@@ -167,6 +167,14 @@ class Agent(StrEnum):
         return self in MTOR_AGENTS
 
     @property
+    def same_drug(self) -> frozenset[Agent]:
+        """The agents that are this one's drug for what a recorded intolerance rules out
+        (I15): sirolimus and nab-sirolimus (sirolimus bound to albumin) are one drug, an
+        intolerance of either ruling out both, and a line of either showing no other mTOR
+        inhibitor tolerated beside it; every other agent is its own drug."""
+        return _SAME_DRUG.get(self, frozenset({self}))
+
+    @property
     def is_conventional_chemotherapy(self) -> bool:
         return self in _CHEMOTHERAPY
 
@@ -184,6 +192,8 @@ class Agent(StrEnum):
 MTOR_AGENTS = frozenset(
     {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
 )
+_SIROLIMUS = frozenset({Agent.sirolimus, Agent.nab_sirolimus})
+_SAME_DRUG = {Agent.sirolimus: _SIROLIMUS, Agent.nab_sirolimus: _SIROLIMUS}
 _REGIMEN_DRUGS = {
     Agent.doxorubicin_ifosfamide: frozenset({Agent.doxorubicin, Agent.ifosfamide}),
     Agent.epirubicin_ifosfamide: frozenset({Agent.epirubicin, Agent.ifosfamide}),

@@ -26,6 +26,7 @@ from pecoma.case import (
     TherapySetting,
     Timing,
     YesNo,
+    mtor_ruled_out,
 )
 from pecoma.dates import full_months_between, reached_months
 from pecoma.engine.model import Fact
@@ -417,33 +418,43 @@ def mtor_intolerance(case: Case) -> Fact | None:
     """What the mTOR inhibitors recorded as not tolerated rule out (I15), as a derived
     fact: every mTOR inhibitor (``derived.mtor_inhibitor_contraindicated``, when the team
     has not recorded the contraindication), or only the drugs listed, another one being
-    shown tolerated (``derived.mtor_inhibitors_ruled_out``). ``None`` when no mTOR
-    inhibitor is recorded as not tolerated, or the team recorded the contraindication
-    'yes' and no other one is shown tolerated (the recorded fact says it all)."""
+    shown tolerated (``derived.mtor_inhibitors_ruled_out``), each with the agent that is
+    the same drug (sirolimus and nab-sirolimus). ``None`` when no mTOR inhibitor is
+    recorded as not tolerated, or the team recorded the contraindication 'yes' (the
+    recorded fact says it all: every one is out, and no derived fact says otherwise)."""
     sysm = case.systemic
     listed = sysm.mtor_not_tolerated
-    if not listed:
+    if not listed or sysm.mtor_inhibitor_contraindicated is YesNo.yes:
         return None
-    names = _names(sysm.intolerances[i].agent for i in listed)
+    agents = [sysm.intolerances[i].agent for i in listed]
+    names = _names(agents)
+    bad = mtor_ruled_out(agents)
+    # the agent that is the same drug as one listed (sirolimus, nab-sirolimus): out too
+    twins = sorted(bad - set(agents))
     # in words (a report shows the value as it is; the items name the recorded facts)
     tolerated = sysm.mtor_tolerated
     if tolerated is not None:
         line = sysm.therapies[tolerated]
+        also = (f" and {_names(twins)}, the same drug (nab-sirolimus is sirolimus bound "
+                "to albumin)" if twins else "")
         return Fact(MTOR_RULED_OUT, (
-            f"{names} only (recorded as not tolerated), never proposed; not every "
+            f"{names} only (recorded as not tolerated){also}, never proposed; not every "
             f"mTOR inhibitor: the latest mTOR-inhibitor line, of {_names([line.agent])}"
             f"{_line_words(line)}, shows another one tolerated (I15)"))
     if not sysm.mtor_contraindication_derived:
         return None
     mtor_lines = [t for t in sysm.therapies if t.agent.is_mtor_inhibitor]
-    bad = {sysm.intolerances[i].agent for i in listed}
+    # a line of the same drug as one listed is no other mTOR inhibitor tolerated
+    given = sorted({t.agent for t in mtor_lines if t.agent in twins})
+    one = (f" ({_names(given)} and {names} are one drug: nab-sirolimus is sirolimus "
+           "bound to albumin)" if given else "")
     if not mtor_lines:
         why = "no line of another mTOR inhibitor is recorded"
     elif all(t.agent in bad for t in mtor_lines):
-        why = "every mTOR-inhibitor line recorded is of a drug not tolerated"
+        why = f"every mTOR-inhibitor line recorded is of a drug not tolerated{one}"
     elif _latest_known(mtor_lines):
-        why = ("the latest mTOR-inhibitor line is of a drug not tolerated: another one "
-               "given before it does not show the class tolerated since")
+        why = ("the latest mTOR-inhibitor line is of a drug not tolerated" + one
+               + ": another one given before it does not show the class tolerated since")
     else:
         why = ("which mTOR-inhibitor line is the latest cannot be told from the start "
                "dates or line numbers recorded: another one is not taken as tolerated "

@@ -37,8 +37,9 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   (:func:`pecoma.fhir.medications.unread_words`). A part pecoma cannot identify beside
   a name it knows ("Penicillin; tacrolimus", "Sulfa, macrolides", "Non-penicillin
   antibiotic", penicillin coded with an unknown drug as the reaction's substance) makes
-  a drug allergy *not identified* too; an mTOR inhibitor named anywhere in it still
-  rules every mTOR inhibitor out;
+  a drug allergy *not identified* too; an mTOR inhibitor named anywhere in it is still
+  read as an intolerance of it (which rules out every mTOR inhibitor unless another one
+  is shown tolerated, I15);
 * an entry naming a substance near an mTOR inhibitor
   (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`: the macrolides, tacrolimus,
   polysorbate 80, albumin) is *not identified* whatever its category.

@@ -21,6 +21,7 @@ from pecoma.case import (
     SurgeryStatus,
     TherapyLine,
     TherapySetting,
+    mtor_ruled_out,
     mtor_tolerated_line,
 )
 from pecoma.errors import show_value
@@ -715,15 +716,23 @@ def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
         r.notes.append(f"{', '.join(given)} given although an intolerance of mTOR "
                        f"inhibitors is recorded ({wheres}): check the record")
         return
+    # sirolimus and nab-sirolimus are one drug: either named rules out both (I15)
+    twins = sorted({a.value for a in mtor_ruled_out(
+        a for _w, a in named if isinstance(a, Agent))} - names)
+    one = (f" (and {', '.join(t.replace('_', '-') for t in twins)}, the same drug: "
+           "nab-sirolimus is sirolimus bound to albumin)" if twins else "")
     tolerated = _tolerated_line(named, lines)
     if tolerated is not None:
         r.notes.append(f"{', '.join(sorted(names))} intolerance ({wheres}) rules out "
-                       f"{', '.join(sorted(names))} only: the latest mTOR-inhibitor line, "
+                       f"{', '.join(sorted(names))} only{one}: the latest mTOR-inhibitor line, "
                        f"of {tolerated}, shows another one tolerated (I15)")
         return
+    again = [g for g in given if g in twins]
+    same = (f", {', '.join(again)} being the same drug as {', '.join(sorted(names))}"
+            if again else "")
     r.notes.append(f"{', '.join(given)} given although {', '.join(sorted(names))} "
                    f"intolerance ({wheres}) is read as a contraindication of every mTOR "
-                   "inhibitor (no later line shows another one tolerated: the safer "
+                   f"inhibitor (no later line shows another one tolerated{same}: the safer "
                    f"reading, I15): check whether it holds for {', '.join(given)}")
 
 

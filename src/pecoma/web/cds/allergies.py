@@ -18,7 +18,9 @@ systemic therapy already given are known:
   no etoposide order); one to an mTOR inhibitor rules out that drug and, unless the
   medication history shows another one tolerated (the latest mTOR-inhibitor line is of
   a drug not itself listed: the case format's rule,
-  :func:`pecoma.case.mtor_tolerated_line`, I15), every mTOR inhibitor; one to the class
+  :func:`pecoma.case.mtor_tolerated_line`, I15), every mTOR inhibitor; sirolimus and
+  nab-sirolimus are one drug (an intolerance of either rules out both, and a line of
+  either shows no other one tolerated beside it); one to the class
   rules out every one, as does one to an mTOR inhibitor that is none of the case format's
   agents (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E);
 * an active drug allergy (category ``medication``, or no category) whose substance
@@ -100,6 +102,10 @@ class DrugSafety:
             # albumin-bound sirolimus: the drug not tolerated is in it (I15)
             return ("the record lists an allergy or intolerance to sirolimus, which "
                     "nab-sirolimus holds")
+        if agent is Agent.sirolimus and Agent.nab_sirolimus in self.intolerant:
+            # the same drug, without the albumin: one drug for the intolerance (I15)
+            return ("the record lists an allergy or intolerance to nab-sirolimus, which "
+                    "is sirolimus bound to albumin (one drug)")
         if agent.is_mtor_inhibitor and self.mtor_class:
             return ("the record lists an allergy or intolerance to the mTOR-inhibitor class, "
                     "or to an mTOR inhibitor pecoma has no agent for")

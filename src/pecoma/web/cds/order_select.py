@@ -427,8 +427,8 @@ def _not_checked(answer: Answer, known: list[Checked], safety: DrugSafety) -> No
                 " could not be checked "
                 f"against {'it' if one else 'them'}: {'it' if one else 'one'} may be to "
                 f"{names}"
-                + (" (an intolerance of one mTOR inhibitor rules out every one)" if mtor
-                   else "")
+                + (" (an intolerance of one mTOR inhibitor rules out every one unless the "
+                   "medication history shows another one tolerated)" if mtor else "")
                 + ". Check the entries before ordering.\n\n" + md_item(item)),
         record_ids=(item.id,), topic=item,
     )

@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 
 from starlette.requests import Request
 
-from pecoma.case import Agent, YesNo
+from pecoma.case import Agent, YesNo, mtor_ruled_out
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
@@ -93,8 +93,13 @@ def drug_note(item: Item, safety: DrugSafety) -> str:
                + md_text("; ".join(str(p) for p in planned))
                + "; review that order rather than writing another." if planned else "")
     # another mTOR inhibitor shown tolerated: the drugs not tolerated are named, out
-    out = sorted(a.value.replace("_", "-") for a in safety.intolerant if a.is_mtor_inhibitor)
-    only = (f"\n\n**Ruled out by the allergy list:** {', '.join(out)} only; "
+    # (sirolimus and nab-sirolimus are one drug: either listed rules out both, I15)
+    listed = {a for a in safety.intolerant if a.is_mtor_inhibitor}
+    out = ", ".join(sorted(a.value.replace("_", "-") for a in listed))
+    twins = ", ".join(sorted(a.value.replace("_", "-")
+                             for a in mtor_ruled_out(listed) - listed))
+    same = f" (and {twins}, the same drug)" if twins else ""
+    only = (f"\n\n**Ruled out by the allergy list:** {out} only{same}; "
             f"{drug_name(agent, frozenset())}, the latest mTOR-inhibitor line, shows the "
             "class tolerated (interpretation I15)."
             if item.id == "REC-MTOR-FIRST-LINE" and safety.mtor_tolerated is not None
