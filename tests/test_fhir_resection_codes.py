@@ -305,8 +305,8 @@ SCOPE_CODED = [
                  id="sct-colonoscopic-excision"),
     pytest.param({"coding": [{"system": SCT, "code": "42527001"}]}, "gastrointestinal",
                  id="sct-endoscopic-excision-stomach"),
-    pytest.param({"coding": [{"system": PCS, "code": "0DT68ZZ"}]}, "gastrointestinal",
-                 id="pcs-T-stomach-endoscopic"),
+    pytest.param({"coding": [{"system": PCS, "code": "0DB68ZZ"}]}, "gastrointestinal",
+                 id="pcs-B-stomach-endoscopic"),
     pytest.param({"coding": [{"system": SCT, "code": "386791007"}]}, "bladder",
                  id="sct-turbt"),
     pytest.param({"coding": [{"system": PCS, "code": "0TBB8ZZ"}]}, "bladder",
@@ -412,27 +412,23 @@ class TestScopeExcision:
 
 
 class TestLinkedResectionStands:
-    """A resection recorded for the PEComa (the project's code, reasonReference, an
-    ICD-O-3 reason) and not done is not outweighed by a resection of the same organ not
-    linked to the PEComa: the tumour is taken as still in place (the safer reading: a
-    resection wrongly taken as done removes the advice to resect), and the other is
-    listed with a note for the team."""
+    """A resection of the primary's organ recorded as done outweighs one linked to the
+    PEComa that is not done (booked, on hold, cancelled): the organ was removed, and a
+    first version that took the tumour as still in place then (the linked record standing)
+    dropped the margin, advised resecting again and drew no surveillance calendar for a
+    patient whose nephrectomy was recorded done."""
 
     @pytest.mark.parametrize("status", ["preparation", "on-hold", "unknown"])
-    def test_an_unlinked_hysterectomy_does_not_outweigh(self, status: str) -> None:
+    def test_a_done_hysterectomy_outweighs_a_linked_one_not_done(self, status: str) -> None:
         record = planned_record({"coding": [{"system": SCT, "code": "236886002"}]})
         for entry in record["entry"]:
             if entry["resource"]["id"] == "resection":
                 entry["resource"]["status"] = status
         bc = case_from_bundle(record, on=PLANNED_ON)
-        assert bc.case.surgery.status is not SurgeryStatus.performed
-        (line,) = [x for x in bc.not_read if PROC in x]
-        assert "not linked to the PEComa" in line
-        assert any(n.startswith(f"Procedure/{PROC}: a resection of the primary's organ "
-                                "recorded as done but not linked to the PEComa")
-                   for n in bc.notes)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+        assert bc.case.surgery.date == dt.date(2025, 1, 20)
         ids = {i.id for i in assess(bc.case, PLANNED_ON).items()}
-        assert "REC-RESECTION" in ids and "REC-ADJ-RADIOTHERAPY" not in ids
+        assert "REC-RESECTION" not in ids
 
     def test_linked_it_is_the_resection(self) -> None:
         """The same hysterectomy linked to the PEComa is the resection done (a done one
@@ -452,19 +448,51 @@ class TestLinkedResectionStands:
         assert bc.case.surgery.status is SurgeryStatus.performed
 
 
+class TestKeyholeAndWholeOrgan:
+    """The words of an excision through a natural opening do not catch keyhole surgery
+    (laparoendoscopic, video-assisted endoscopic, a thoracoscopic wedge resection) nor an
+    operation removing the whole organ by such a route (ICD-10-PCS root operation T: a
+    transanal proctectomy, a gastrectomy): a first version had set them aside, so the
+    resection of a kidney, a retroperitoneal or a rectal PEComa was lost."""
+
+    @pytest.mark.parametrize("words", [
+        "Laparoendoscopic single-site excision of renal mass",
+        "Video-assisted endoscopic excision of retroperitoneal mass",
+        "Endoscopic wedge resection of lung lesion",
+    ])
+    def test_keyhole_surgery_is_no_scope_excision(self, words: str) -> None:
+        assert not m.scope_excision({"code": {"text": words}})
+        assert m.is_resection({"code": {"text": words}})
+
+    @pytest.mark.parametrize("code", ["0DTP7ZZ", "0DTP8ZZ", "0DTN8ZZ", "0DT68ZZ", "0TTB8ZZ"])
+    def test_a_whole_organ_by_a_natural_opening_is_a_resection(self, code: str) -> None:
+        proc = {"code": {"coding": [{"system": PCS, "code": code}]}}
+        assert m.is_resection(proc) and not m.scope_excision(proc)
+
+    @pytest.mark.parametrize("words", ["Transcervical resection of uterine tumour",
+                                       "Resectoscopic excision of uterine mass"])
+    def test_a_transcervical_excision_is_one(self, words: str) -> None:
+        """The same operation as the hysteroscopic excision, named otherwise."""
+        assert m.scope_excision({"code": {"text": words}})
+        assert not m.is_resection({"code": {"text": words}})
+
+
 class TestScopeTable:
     def test_names_and_lists_agree(self) -> None:
         """Every resection code's published name is read as a resection by its words, and
         every code set aside as an excision through a scope or an opening is so by its
         name: a record reads the same with or without the code's display. ICD-10-PCS
-        Excision or Resection rows of approach 7 or 8 are all set aside, but for the
-        uterus's Resection rows (hysterectomies: 0UT97ZZ, 0UT98ZZ in the CDC list)."""
+        Excision rows (root operation B, part of a body part) of approach 7 or 8 are all
+        set aside; Resection rows (root operation T, the whole body part: 0UT97ZZ, a
+        vaginal hysterectomy in the CDC list; 0DTP8ZZ, a transanal proctectomy) are kept."""
         for (system, code), (_organ, name) in RESECTION_CODES.items():
             words = {"coding": [{"system": system, "code": code, "display": name}]}
             assert m.is_resection({"code": words}), name
             assert not m.scope_excision({"code": words}), name
             if system == PCS and code[4] in "78":
-                assert code.startswith("0UT9"), code
+                # root operation T (Resection): the whole body part, by any route (a
+                # vaginal hysterectomy, a transanal proctectomy)
+                assert code[2] == "T", code
         for (system, code), (_organ, name) in NOT_RESECTION_CODES.items():
             assert m.scope_excision({"code": {"text": name}}), name
             assert not m.is_resection({"code": {"coding": [{"system": system,

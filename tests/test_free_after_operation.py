@@ -206,8 +206,8 @@ class TestNotAsked:
             {"agent": "sirolimus", "setting": "advanced", "line": 1,
              "started_on": "2026-07-15", "best_response": "partial", "progressed": "no"}])))
 
-    @pytest.mark.parametrize("setting", ["advanced", "adjuvant"])
-    def test_complete_response_after_the_operation(self, setting: str) -> None:
+    @pytest.mark.parametrize("setting", ["advanced", None])
+    def test_complete_response_after_the_operation(self, setting: str | None) -> None:
         """A complete response can only be measured on disease present when the line
         began: a line started after the operation with a complete response says the
         operation left disease, so whether it removed every focus is not asked (it had
@@ -216,13 +216,27 @@ class TestNotAsked:
         response without that record: no schedule waits on the operation's question. A
         complete response on a line begun before the operation says nothing of what the
         operation left: the question stays."""
-        line = {"agent": "sirolimus", "setting": setting, "line": 1,
-                "started_on": "2026-07-15", "best_response": "complete", "progressed": "no"}
+        line = {"agent": "sirolimus", "line": 1, "started_on": "2026-07-15",
+                "best_response": "complete", "progressed": "no"}
+        if setting is not None:  # a line recorded with no setting: not adjuvant
+            line["setting"] = setting
         a = _assess(_case(systemic__therapies=[line]))
         assert not _asked(a)
         assert ASK not in _item(a, "FU-AFTER-RELAPSE").conditional_on
         before = {**line, "setting": "advanced", "started_on": "2026-06-05"}
         assert _asked(_assess(_case(systemic__therapies=[before])))
+
+    def test_a_complete_response_on_an_adjuvant_line_says_nothing_left(self) -> None:
+        """Records write an uneventful adjuvant course as a complete response: an adjuvant
+        line begun after the operation treats no measured disease, so its 'complete' does
+        not say the operation left disease. The question stays, and the plan is drawn from
+        the operation, provisional (a first version had dropped both: every advice for
+        present disease unconditional and no plan)."""
+        line = {"agent": "doxorubicin", "setting": "adjuvant", "line": 1,
+                "started_on": "2026-07-15", "best_response": "complete", "progressed": "no"}
+        a = _assess(_case(systemic__therapies=[line]))
+        assert _asked(a)
+        assert ASK in _item(a, "FU-AFTER-RELAPSE").conditional_on
 
     @pytest.mark.parametrize("status", ["planned", "not_performed"])
     def test_no_operation(self, status: str) -> None:

@@ -359,10 +359,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 
 #: Margins after which the operation left no gross tumour (an unknown margin may be one).
 _NO_GROSS_LEFT = (Margin.R0, Margin.R1, Margin.uncertain, Margin.unknown)
-#: Responses that can only be measured on disease present when the line began: a
-#: complete response too (disease that was there and has gone), I21.
-_ON_PRESENT_DISEASE = (Response.complete, Response.partial, Response.stable,
-                       Response.progression)
+#: Responses that can only be measured on disease present when the line began, I21.
+_ON_PRESENT_DISEASE = (Response.partial, Response.stable, Response.progression)
 
 
 def _removal_open(case: Case, status: DiseaseStatus,
@@ -401,7 +399,11 @@ def _removal_open(case: Case, status: DiseaseStatus,
         return ()
     for t in case.systemic.therapies:
         after = t.started_on is not None and day is not None and t.started_on >= day
-        if after and (t.progressed is _YES or t.best_response in _ON_PRESENT_DISEASE):
+        # a complete response too (disease that was there and has gone), but not on a line
+        # recorded as adjuvant: records write an uneventful adjuvant course so
+        measured = t.best_response in _ON_PRESENT_DISEASE or (
+            t.best_response is Response.complete and t.setting is not TherapySetting.adjuvant)
+        if after and (t.progressed is _YES or measured):
             return ()  # disease measured after the operation: it was left
     return (Fact("surgery.status", "performed"),
             Fact("surgery.date", day.isoformat() if day else "unknown"),

@@ -122,19 +122,15 @@ def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
 def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     resections = []
-    linked: set[str] = set()
     for w, p in procedures:
         if p.get("status") == "entered-in-error":
             r.why[w] = "entered in error"
             continue
         if has_code(p.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0]):
             resections.append((w, p))
-            linked.add(w)
         elif m.is_resection(p):
             if _for_primary(p, r):
                 resections.append((w, p))
-                if _linked_to_pecoma(p, r):
-                    linked.add(w)
             else:
                 r.why[w] = ("a resection not shown to be of the PEComa primary (its "
                             "reasonReference, bodySite or name says another site, or "
@@ -155,7 +151,6 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                            "tell to be a resection or not: not read as the resection; if "
                            "it removed the tumour, the surgery facts below are incomplete: "
                            "check surgery.status, surgery.date and surgery.margin")
-    resections = _linked_first(resections, linked, r)
     if not resections:
         return
     resections.sort(key=lambda wp: _performed_on(wp[1]))
@@ -208,31 +203,6 @@ def _scope_excision(where: str, proc: Mapping[str, Any], r: Reader) -> None:
                    f"scope or a natural opening ({shown}): not read as the resection of the "
                    "primary; if it removed the whole tumour, the surgery facts below are "
                    "incomplete: check surgery.status, surgery.date and surgery.margin")
-
-
-def _linked_first(resections: list[tuple[str, dict[str, Any]]], linked: set[str],
-                  r: Reader) -> list[tuple[str, dict[str, Any]]]:
-    """The resections of the primary to weigh. When some are linked to the PEComa (the
-    project's code, ``reasonReference``, an ICD-O-3 reason) and none of those is recorded
-    as done, one only of the primary's organ (no link) does not outweigh them: the tumour
-    is taken as still in place (the safer reading), and the other is listed, a done one
-    with a note for the team."""
-    mine = [(w, p) for w, p in resections if w in linked]
-    if not mine or any(_status(p) is SurgeryStatus.performed for _w, p in mine):
-        return resections
-    latest = max(mine, key=lambda wp: _performed_on(wp[1]))
-    said = f"recorded as '{latest[1].get('status')}' ({latest[0]})"
-    for w, p in resections:
-        if w in linked:
-            continue
-        r.why[w] = (f"a resection of the primary's organ not linked to the PEComa, beside "
-                    f"the resection for the PEComa {said}: not read as the resection")
-        if _status(p) is SurgeryStatus.performed:
-            r.notes.append(f"{w}: a resection of the primary's organ recorded as done but not "
-                           f"linked to the PEComa, beside the resection for the PEComa {said}: "
-                           "the latter is read (the tumour taken as still in place); if "
-                           f"{w} removed the tumour, record it in the surgery facts")
-    return mine
 
 
 def _incomplete_noted(proc: Mapping[str, Any], where: str, r: Reader) -> None:

@@ -84,22 +84,25 @@ _B, _P, _G = PrimarySite.bladder, PrimarySite.lung, PrimarySite.gastrointestinal
 _R = PrimarySite.retroperitoneum
 
 #: Words of an excision through a scope or a natural opening (hysteroscopic, transurethral,
-#: colonoscopic, transanal, ICD-10-PCS approach 7 or 8 "Via Natural or Artificial
-#: Opening [Endoscopic]"), in :func:`pecoma.fhir.mcode.plain_words` form. A laparoscopic
-#: operation is not one: ICD-10-PCS "Percutaneous Endoscopic Approach" and approach F
-#: "Via Natural or Artificial Opening With Percutaneous Endoscopic Assistance" are left out.
+#: colonoscopic, transanal, resectoscopic or transcervical, ICD-10-PCS approach 7 or 8
+#: "Via Natural or Artificial Opening [Endoscopic]"), in :func:`pecoma.fhir.mcode.plain_words`
+#: form. A laparoscopic or thoracoscopic operation is not one: ICD-10-PCS "Percutaneous
+#: Endoscopic Approach", approach F "Via Natural or Artificial Opening With Percutaneous
+#: Endoscopic Assistance", "laparoendoscopic" and "video-assisted endoscopic" are left out.
 _SCOPE_WORDS: Final = re.compile(
-    r"hysteroscop|transurethral|\bturbt?\b|polypectomy|colonoscop|cystoscop|sigmoidoscop"
-    r"|proctoscop|gastroscop|ureteroscop|enteroscop|(?<!percutaneous )endoscop"
+    r"hysteroscop|resectoscop|transcervical|transurethral|\bturbt?\b|polypectomy|colonoscop"
+    r"|cystoscop|sigmoidoscop|proctoscop|gastroscop|ureteroscop|enteroscop"
+    r"|(?<!percutaneous )(?<!laparo)(?<!video-assisted )(?<!video assisted )endoscop"
     r"|via natural or artificial opening(?! with percutaneous)|transanal|vaginal excision")
 #: Words of an operation that removes the whole organ, or a segment of it, whatever the
 #: route (a vaginal or a natural-orifice hysterectomy, a transanal colectomy or total
-#: mesorectal excision, ICD-10-PCS "Resection of Uterus, ... Via Natural or Artificial
-#: Opening", root operation T being the whole uterus).
+#: mesorectal excision, a wedge resection or segmentectomy of the lung; ICD-10-PCS
+#: "Resection of <body part>, Via Natural or Artificial Opening": root operation T is the
+#: whole body part, a transanal proctectomy or a vaginal hysterectomy).
 _WHOLE_ORGAN_WORDS: Final = re.compile(
     r"hysterectomy|nephrectomy|cystectomy|colectomy|proctectomy|gastrectomy|hepatectomy"
-    r"|pneumonectomy|\blobectomy|mesorectal"
-    r"|\bresection of uterus(?:, supracervical)?, via natural or artificial opening")
+    r"|pneumonectomy|\blobectomy|segmentectomy|wedge resection|mesorectal"
+    r"|\bresection of [a-z ]+(?:, [a-z ]+)?, via natural or artificial opening")
 
 
 def names_scope_excision(words: str) -> bool:
@@ -1011,12 +1014,12 @@ _LISTED: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
 #: sigmoidoscopic, proctoscopic, cystoscopic, transurethral, transanal and vaginal
 #: excisions of a lesion (265065000 Endoscopic excision of lesion of uterus, 446170008
 #: Colonoscopic excision of lesion of large intestine, 386791007 TURBT, ...), ICD-10-PCS
-#: Excision (B) and Resection (T) rows of approach 7 or 8 (0DBN8ZZ, a colonoscopic
-#: polypectomy of the sigmoid; 0TBB8ZZ, a transurethral excision of the bladder), the
-#: uterus's Resection rows aside (0UT97ZZ, 0UT98ZZ, 0UT9FZZ are hysterectomies: the CDC
-#: severe-maternal-morbidity hysterectomy codes). Not a resection of the primary: a
-#: Procedure coded only so is said to be such an excision (and, linked to the PEComa,
-#: listed for the team to check), never read as the resection.
+#: Excision (B) rows of approach 7 or 8 (0DBN8ZZ, a colonoscopic polypectomy of the
+#: sigmoid; 0TBB8ZZ, a transurethral excision of the bladder); Resection (T) rows, the
+#: whole body part, are kept (0UT97ZZ a vaginal hysterectomy, in the CDC
+#: severe-maternal-morbidity hysterectomy codes; 0DTP8ZZ a transanal proctectomy). Not a
+#: resection of the primary: a Procedure coded only so is said to be such an excision
+#: (and, linked to the PEComa, listed for the team to check), never read as the resection.
 NOT_RESECTION_CODES: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
     key: value for key, value in _LISTED.items() if names_scope_excision(value[1].lower())}
 
