@@ -33,13 +33,21 @@ __all__ = ["db_url", "repo"]
 
 
 def size_only(surgery: str = "2025-01-10") -> dict:
-    """High risk by size alone (8 cm > 5 cm), every other feature absent."""
-    return variant(high_risk(surgery), histology=dict(ALL_ABSENT))
+    """Exactly 5 cm, every other feature absent: low risk under S06's "> 5 cm" (the
+    default), high risk by size alone when the cut-off is inclusive (>= 5 cm)."""
+    return variant(high_risk(surgery), histology=dict(ALL_ABSENT),
+                   **{"tumour.size.value": 5.0})
 
 
-def stricter_size(tmp_path: Path) -> Settings:
+def necrosis_at_5_cm() -> dict:
+    """Exactly 5 cm with necrosis: high risk either way; size counts only when inclusive."""
+    return variant(high_risk(), **{"tumour.size.value": 5.0})
+
+
+def inclusive_size(tmp_path: Path) -> Settings:
+    """The only change of S06's cut-off a settings file may make: 5 cm itself counts."""
     path = tmp_path / "settings.toml"
-    path.write_text("[engine]\nguideline_size_cm = { value = 10.0, inclusive = false }\n")
+    path.write_text("[engine]\nguideline_size_cm = { value = 5.0, inclusive = true }\n")
     return load_settings(path)
 
 
@@ -61,21 +69,23 @@ class TestReassess:
     def test_a_threshold_change_lists_risk_records_and_due_date(
         self, repo: Repository, tmp_path: Path
     ) -> None:
-        fill(repo, {"P-1": size_only(), "P-2": high_risk(), "P-3": low_risk()})
-        report = reassess(repo, ON, stricter_size(tmp_path), "registrar")
+        fill(repo, {"P-1": size_only(), "P-2": necrosis_at_5_cm(), "P-3": low_risk()})
+        report = reassess(repo, ON, inclusive_size(tmp_path), "registrar")
         assert [c.registry_id for c in report.changes] == ["P-1", "P-2"]
         p1, p2 = report.changes
-        assert (p1.risk_before, p1.risk_after) == ("high", "low")
-        assert (p1.due_before, p1.due_after) == (dt.date(2025, 4, 10), dt.date(2025, 5, 10))
-        assert p1.added == ("FU-LOW-LESS-INTENSIVE", "RISK-LOW", "SUPP-FU-LOW-SCHEDULE")
-        assert p1.removed == ("FU-CHEST-CT", "FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY",
-                              "FU-HIGH-YEARLY", "FU-MRI-PRIMARY", "RISK-HIGH", "RISK-SIZE")
+        # 5 cm now counts (>= 5 cm): high risk by size; surgery 2025-01-10, so the first
+        # visit is due at 3 months (S18) instead of 4 (I3, low risk)
+        assert (p1.risk_before, p1.risk_after) == ("low", "high")
+        assert (p1.due_before, p1.due_after) == (dt.date(2025, 5, 10), dt.date(2025, 4, 10))
+        assert p1.added == ("FU-CHEST-CT", "FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY",
+                            "FU-HIGH-YEARLY", "FU-MRI-PRIMARY", "RISK-HIGH", "RISK-SIZE")
+        assert p1.removed == ("FU-LOW-LESS-INTENSIVE", "RISK-LOW", "SUPP-FU-LOW-SCHEDULE")
         assert p1.describe().startswith(
-            "risk high -> low; next due 2025-04-10 -> 2025-05-10; added FU-LOW-LESS-INTENSIVE")
-        # still high by necrosis, but size no longer counts: a record removed, nothing else
+            "risk low -> high; next due 2025-05-10 -> 2025-04-10; added FU-CHEST-CT")
+        # high by necrosis before and after, and now by size too: a record added, nothing else
         assert (p2.added, p2.removed, p2.risk_changed, p2.due_changed) == (
-            (), ("RISK-SIZE",), False, False)
-        assert p2.to_dict()["records_removed"] == ["RISK-SIZE"]
+            ("RISK-SIZE",), (), False, False)
+        assert p2.to_dict()["records_added"] == ["RISK-SIZE"]
         assert report.unchanged == 1
 
     def test_new_assessments_are_stored_and_audited(
@@ -83,25 +93,25 @@ class TestReassess:
     ) -> None:
         fill(repo, {"P-1": size_only()})
         before = repo.count()
-        reassess(repo, ON, stricter_size(tmp_path), "registrar")
+        reassess(repo, ON, inclusive_size(tmp_path), "registrar")
         after = repo.count()
         assert after["assessment"] == before["assessment"] + 1
         assert after["audit_log"] == before["audit_log"] + 1
         last = repo.audit()[-1]
         assert (last.actor, last.entity, last.detail["reason"], last.detail["risk_group"]) == (
-            "registrar", "assessment", "reassess", "low")
+            "registrar", "assessment", "reassess", "high")
         # the next run compares with the stored re-assessment: nothing changed since
-        again = reassess(repo, ON, stricter_size(tmp_path), "registrar")
+        again = reassess(repo, ON, inclusive_size(tmp_path), "registrar")
         assert (again.changes, again.stored) == ([], 0)
         # back to the default settings: changed again, and stored (other settings)
         back = reassess(repo, ON, default_settings(), "registrar")
-        assert [c.risk_after for c in back.changes] == ["high"]
+        assert [c.risk_after for c in back.changes] == ["low"]
         assert back.stored == 1
 
     def test_dry_run_stores_nothing(self, repo: Repository, tmp_path: Path) -> None:
         fill(repo, {"P-1": size_only()})
         before = repo.count()
-        report = reassess(repo, ON, stricter_size(tmp_path), "registrar", store=False)
+        report = reassess(repo, ON, inclusive_size(tmp_path), "registrar", store=False)
         assert len(report.changes) == 1 and report.stored == 0
         assert repo.count() == before
 
@@ -204,19 +214,20 @@ def test_worker_processes_give_the_same_report_and_rows(
     try:
         fill(repo, cases)
         fill(one, cases)
-        stricter = stricter_size(tmp_path)
-        dry = reassess(repo, ON, stricter, "registrar", store=False, workers=2)
-        got = reassess(repo, ON, stricter, "registrar", workers=2)
-        expected = reassess(one, ON, stricter, "registrar", workers=1)
+        inclusive = inclusive_size(tmp_path)
+        dry = reassess(repo, ON, inclusive, "registrar", store=False, workers=2)
+        got = reassess(repo, ON, inclusive, "registrar", workers=2)
+        expected = reassess(one, ON, inclusive, "registrar", workers=1)
         assert dry.to_jsonable() == {**got.to_jsonable(), "stored": 0}
         assert got.to_jsonable() == expected.to_jsonable()
-        # by hand: the 8 cm tumours are no longer high risk by size under a 10 cm
-        # threshold; every patient gets an assessment made under the new settings
+        # by hand: the tumours of exactly 5 cm become high risk by size under an inclusive
+        # cut-off (>= 5 cm), the others keep their group (8 cm counts either way, 3 cm
+        # never); every patient gets an assessment made under the new settings
         assert sorted(c.registry_id for c in got.changes if c.risk_changed) == ["P-1", "P-6"]
         assert got.stored == 7
         states = {r.registry_id: r.state for r in repo.state_rows()}
         assert states == {r.registry_id: r.state for r in one.state_rows()}
-        assert all(st is not None and st.settings_digest == stricter.digest()
+        assert all(st is not None and st.settings_digest == inclusive.digest()
                    for st in states.values())
     finally:
         one.close()

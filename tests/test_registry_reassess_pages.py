@@ -149,11 +149,13 @@ def test_pages_and_known_unchanged_patients_give_what_assessing_everyone_gives(
     monkeypatch.setattr(module, "PAGE_PATIENTS", 2)
     monkeypatch.setattr(module, "TASK_PATIENTS", 2)
     monkeypatch.setattr(module, "WRITE_PATIENTS", 3)
-    stricter_path = tmp_path / "settings.toml"
-    stricter_path.write_text("[engine]\nguideline_size_cm = { value = 10.0, inclusive = false }\n")
-    stricter = load_settings(stricter_path)
+    inclusive_path = tmp_path / "settings.toml"
+    # the one change of S06's cut-off a file may make: exactly 5 cm counts
+    inclusive_path.write_text("[engine]\nguideline_size_cm = { value = 5.0, inclusive = true }\n")
+    inclusive = load_settings(inclusive_path)
     cases = {
-        "P-1": variant(high_risk(), histology=dict(ALL_ABSENT)),  # high by size alone
+        # exactly 5 cm, nothing else: low by default, high by size when 5 cm counts
+        "P-1": variant(high_risk(), histology=dict(ALL_ABSENT), **{"tumour.size.value": 5.0}),
         "P-2": low_risk(),
         "P-3": high_risk(),
         "P-4": metastatic(),
@@ -172,8 +174,8 @@ def test_pages_and_known_unchanged_patients_give_what_assessing_everyone_gives(
             scan(r, "P-7", "2025-06-01", "local_recurrence")
             scan(r, "P-2", "2026-11-20")
         runs = [(day, default_settings()) for day in DATES]
-        runs[4] = (ON, stricter)
-        runs.append((ON, stricter))
+        runs[4] = (ON, inclusive)
+        runs.append((ON, inclusive))
         runs.append((ON, default_settings()))
         for day, settings in runs:
             got = reassess(repo, day, settings, "registrar")

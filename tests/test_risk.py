@@ -114,12 +114,114 @@ def test_unknown_criteria_give_a_range_not_a_guess() -> None:
 
 
 def test_high_risk_sites_setting(tmp_path: Path) -> None:
-    """The S10 site list is a setting."""
-    s = load_settings(settings_file(tmp_path, '[engine]\nhigh_risk_sites = ["retroperitoneum"]\n'))
+    """Sites may be added to S10's list ("e.g. broad ligament"); the broad ligament stays."""
+    s = load_settings(settings_file(
+        tmp_path, '[engine]\nhigh_risk_sites = ["broad_ligament", "retroperitoneum"]\n'))
     ids = [i.id for i in assess(case(3, "retroperitoneum"), ON, s).recommendations]
+    assert "REC-ADJ-RADIOTHERAPY" in ids
+    ids = [i.id for i in assess(case(3, "broad_ligament"), ON, s).recommendations]
     assert "REC-ADJ-RADIOTHERAPY" in ids
     ids = [i.id for i in assess(case(3, "retroperitoneum"), ON).recommendations]
     assert "REC-ADJ-RADIOTHERAPY" not in ids
+
+
+#: (the [engine] line, the setting named, what the message says is allowed, the source it
+#: names, the value given). The cut-offs' values, Bennett's number of features and the
+#: 12-month interval are the sources' own: S06 "tumour size > 5 cm"; Folpe et al. 2005
+#: size > 5 cm and mitoses > 1/50 HPF; Bennett et al. 2018 size >= 5 cm, mitoses > 1/50
+#: HPF, malignant with >= 3 features; S16 and I5 a disease-free interval of >= 1 year;
+#: S10 names the broad ligament.
+REFUSED = [
+    ("guideline_size_cm = { value = 10.0, inclusive = false }", "guideline_size_cm.value",
+     "must be 5 cm", "S06", "10.0"),
+    ("guideline_size_cm = { value = 4.0, inclusive = true }", "guideline_size_cm.value",
+     "must be 5 cm", "S06", "4.0"),
+    ("guideline_size_cm = { value = 0.0, inclusive = false }", "guideline_size_cm.value",
+     "must be 5 cm", "S06", "0.0"),
+    ("folpe_size_cm = { value = 8.0, inclusive = false }", "folpe_size_cm.value",
+     "must be 5 cm", "Folpe et al. 2005", "8.0"),
+    ("folpe_mitoses_per_50_hpf = { value = 0.0, inclusive = false }",
+     "folpe_mitoses_per_50_hpf.value", "must be 1 per 50 HPF", "Folpe et al. 2005", "0.0"),
+    ("folpe_mitoses_per_50_hpf = { value = 4.0, inclusive = true }",
+     "folpe_mitoses_per_50_hpf.value", "must be 1 per 50 HPF", "Folpe et al. 2005", "4.0"),
+    ("bennett_size_cm = { value = 4.5, inclusive = true }", "bennett_size_cm.value",
+     "must be 5 cm", "Bennett et al. 2018", "4.5"),
+    ("bennett_mitoses_per_50_hpf = { value = 2.0, inclusive = false }",
+     "bennett_mitoses_per_50_hpf.value", "must be 1 per 50 HPF", "Bennett et al. 2018", "2.0"),
+    ("bennett_malignant_min_features = 2", "bennett_malignant_min_features",
+     "must be 3 features", "Bennett et al. 2018", "2"),
+    ("bennett_malignant_min_features = 4", "bennett_malignant_min_features",
+     "must be 3 features", "Bennett et al. 2018", "4"),
+    ("metastasectomy_min_dfi_months = 0", "metastasectomy_min_dfi_months",
+     "must be 12 months", "S16", "0"),
+    ("metastasectomy_min_dfi_months = 6", "metastasectomy_min_dfi_months",
+     "must be 12 months", "S16", "6"),
+    ("metastasectomy_min_dfi_months = 18", "metastasectomy_min_dfi_months",
+     "must be 12 months", "S16", "18"),
+    ('high_risk_sites = ["retroperitoneum"]', "high_risk_sites",
+     "must include 'broad_ligament'", "S10", "['retroperitoneum']"),
+    ("high_risk_sites = []", "high_risk_sites", "must include 'broad_ligament'", "S10", "[]"),
+]
+
+
+class TestEngineSettingsWithinTheSources:
+    """A settings file cannot move the engine away from the statement or reference its
+    items cite: each cut-off's value, Bennett's number of features, S16's 12 months and
+    S10's broad ligament are refused otherwise, naming the setting, what is allowed, the
+    source and the value given. Whether a cut-off is inclusive, and sites added to the
+    broad ligament, are what the sources leave open and stay settings."""
+
+    @pytest.mark.parametrize(("line", "name", "allowed", "source", "given"), REFUSED,
+                             ids=[r[0].split(" = ")[0] + "=" + r[4] for r in REFUSED])
+    def test_each_value_outside_its_source_is_refused(
+        self, tmp_path: Path, line: str, name: str, allowed: str, source: str, given: str
+    ) -> None:
+        with pytest.raises(ConfigError) as info:
+            load_settings(settings_file(tmp_path, f"[engine]\n{line}\n"))
+        message = str(info.value)
+        assert message.startswith(f"settings.toml: 'engine.{name}' {allowed} ("), message
+        assert source in message and message.endswith(f"(got {given})"), message
+
+    def test_the_reported_size_is_refused_with_its_statement(self, tmp_path: Path) -> None:
+        """A 10 cm cut-off would call an 8 cm tumour low risk while the risk items cite
+        S06 ("tumour size > 5 cm"): refused, the whole message written out."""
+        with pytest.raises(ConfigError) as info:
+            load_settings(settings_file(
+                tmp_path, "[engine]\nguideline_size_cm = { value = 10.0, inclusive = false }\n"))
+        assert str(info.value) == (
+            "settings.toml: 'engine.guideline_size_cm.value' must be 5 cm (S06: tumour size "
+            "> 5 cm; only 'inclusive' is a setting) (got 10.0)")
+
+    def test_a_cut_off_that_is_not_a_table_is_refused_plainly(self, tmp_path: Path) -> None:
+        with pytest.raises(ConfigError) as info:
+            load_settings(settings_file(tmp_path, "[engine]\nguideline_size_cm = 5\n"))
+        assert str(info.value) == (
+            "settings.toml: 'engine.guideline_size_cm' must be a table "
+            "(e.g. { value = 5.0, inclusive = false }) (got 5)")
+
+    @pytest.mark.parametrize("name", ["guideline_size_cm", "folpe_size_cm",
+                                      "folpe_mitoses_per_50_hpf", "bennett_size_cm",
+                                      "bennett_mitoses_per_50_hpf"])
+    @pytest.mark.parametrize("inclusive", [True, False])
+    def test_inclusive_stays_a_setting(self, tmp_path: Path, name: str,
+                                       inclusive: bool) -> None:
+        """Published restatements differ on > versus >=: either is accepted, the value
+        written as the source's (an integer 5 reads as 5.0)."""
+        value = 1 if "mitoses" in name else 5
+        s = load_settings(settings_file(
+            tmp_path, f"[engine]\n{name} = {{ value = {value}, inclusive = "
+            f"{str(inclusive).lower()} }}\n"))
+        cut = getattr(s.engine, name)
+        assert (cut.value, cut.inclusive) == (float(value), inclusive)
+
+    def test_defaults_are_the_sources_values(self) -> None:
+        e = default_settings().engine
+        assert (e.guideline_size_cm.value, e.folpe_size_cm.value, e.bennett_size_cm.value) == (
+            5.0, 5.0, 5.0)
+        assert (e.folpe_mitoses_per_50_hpf.value, e.bennett_mitoses_per_50_hpf.value) == (
+            1.0, 1.0)
+        assert (e.bennett_malignant_min_features, e.metastasectomy_min_dfi_months) == (3, 12)
+        assert e.high_risk_sites == ("broad_ligament",)
 
 
 class TestLoadSettings:

@@ -399,12 +399,14 @@ class TestConfig:
 
     def test_environment(self, tmp_path: Path) -> None:
         settings_file = tmp_path / "s.toml"
-        settings_file.write_text("[engine]\nmetastasectomy_min_dfi_months = 18\n")
+        # a setting the sources leave open (S10's sites beyond the broad ligament)
+        settings_file.write_text(
+            '[engine]\nhigh_risk_sites = ["broad_ligament", "retroperitoneum"]\n')
         cfg = WebConfig.from_env({"PECOMA_PORT": "9001", "PECOMA_SETTINGS": str(settings_file),
                                   "PECOMA_LOG_LEVEL": "warning"})
         assert cfg.port == 9001 and cfg.log_level == "warning"
         app = create_app(cfg)
-        assert app.state.settings.engine.metastasectomy_min_dfi_months == 18
+        assert app.state.settings.engine.high_risk_sites == ("broad_ligament", "retroperitoneum")
 
     def test_file_then_environment(self, tmp_path: Path) -> None:
         f = tmp_path / "web.toml"

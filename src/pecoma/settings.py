@@ -59,21 +59,9 @@ class Threshold(BaseModel):
         return f"{self.symbol} {self.value:g}"
 
 
-class EngineSettings(BaseModel):
-    model_config = _FROZEN
-    guideline_size_cm: Threshold
-    folpe_size_cm: Threshold
-    folpe_mitoses_per_50_hpf: Threshold
-    bennett_size_cm: Threshold
-    bennett_mitoses_per_50_hpf: Threshold
-    bennett_malignant_min_features: Annotated[int, Field(ge=1, le=5)]
-    high_risk_sites: tuple[PrimarySite, ...]
-    metastasectomy_min_dfi_months: Annotated[int, Field(ge=0, le=120)]
-
-
 class _Within:
-    """A schedule setting kept to what the statement it implements allows: the check of a
-    field, and the range the S23 check draws its suggested fixes from."""
+    """A setting kept to what the statement it implements allows: the check of a field,
+    and the range the S23 check draws its suggested fixes from."""
 
     def __init__(self, low: int, high: int, unit: str, why: str) -> None:
         self.low, self.high, self.why = low, high, why
@@ -86,8 +74,79 @@ class _Within:
 
 
 def _within(low: int, high: int, unit: str, why: str) -> AfterValidator:
-    """A schedule setting kept to what the statement it implements allows."""
+    """A setting kept to what the statement it implements allows."""
     return AfterValidator(_Within(low, high, unit, why))
+
+
+class _Exactly:
+    """A cut-off's value, the source's own: only whether it is inclusive is a setting."""
+
+    def __init__(self, value: float, unit: str, why: str) -> None:
+        self.value, self.why = value, why
+        self.allowed = f"{value:g} {unit}"
+
+    def __call__(self, value: float) -> float:
+        if value != self.value:
+            raise ValueError(f"must be {self.allowed} ({self.why}; only 'inclusive' "
+                             f"is a setting)")
+        return value
+
+
+# The engine's cut-offs are the sources' own values: S06 for the guideline's size, the
+# published criteria for the supplementary classifications. Published restatements differ
+# on ">" versus ">=", so whether a cut-off is inclusive stays a setting; its value does not.
+_S06 = "S06: tumour size > 5 cm"
+_FOLPE = "supplementary, Folpe et al. 2005"
+_BENNETT = "supplementary, Bennett et al. 2018"
+
+
+class _GuidelineSize(Threshold):
+    value: Annotated[float, AfterValidator(_Exactly(5.0, "cm", _S06))]
+
+
+class _FolpeSize(Threshold):
+    value: Annotated[float, AfterValidator(_Exactly(5.0, "cm", f"{_FOLPE}: size > 5 cm"))]
+
+
+class _FolpeMitoses(Threshold):
+    value: Annotated[float, AfterValidator(_Exactly(
+        1.0, "per 50 HPF", f"{_FOLPE}: mitoses > 1/50 HPF"))]
+
+
+class _BennettSize(Threshold):
+    value: Annotated[float, AfterValidator(_Exactly(5.0, "cm", f"{_BENNETT}: size >= 5 cm"))]
+
+
+class _BennettMitoses(Threshold):
+    value: Annotated[float, AfterValidator(_Exactly(
+        1.0, "per 50 HPF", f"{_BENNETT}: mitoses > 1/50 HPF"))]
+
+
+def _with_broad_ligament(sites: tuple[PrimarySite, ...]) -> tuple[PrimarySite, ...]:
+    """S10 names the broad ligament as a high-risk site: it stays; others may be added."""
+    if "broad_ligament" not in sites:
+        raise ValueError("must include 'broad_ligament' (S10: high-risk anatomical sites, "
+                         "e.g. broad ligament; other sites may be added)")
+    return sites
+
+
+class EngineSettings(BaseModel):
+    """The engine's cut-offs and lists, each kept, when it is read, to the statement or
+    reference it implements: a settings file cannot move the engine away from a source
+    its items cite. Only what the sources leave open is a setting: whether a cut-off is
+    inclusive, and sites added to S10's broad ligament."""
+
+    model_config = _FROZEN
+    guideline_size_cm: _GuidelineSize
+    folpe_size_cm: _FolpeSize
+    folpe_mitoses_per_50_hpf: _FolpeMitoses
+    bennett_size_cm: _BennettSize
+    bennett_mitoses_per_50_hpf: _BennettMitoses
+    bennett_malignant_min_features: Annotated[int, _within(
+        3, 3, "features", f"{_BENNETT}: malignant with 3 or more features")]
+    high_risk_sites: Annotated[tuple[PrimarySite, ...], AfterValidator(_with_broad_ligament)]
+    metastasectomy_min_dfi_months: Annotated[int, _within(
+        12, 12, "months", "S16: a disease-free interval of at least 1 year; I5")]
 
 
 # The range each schedule setting may take: the guideline fixes the high-risk rhythm
@@ -286,6 +345,9 @@ def _validate(raw: dict[str, Any], origin: str) -> Settings:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "model_type":  # pydantic would name the class, not the shape
+            message = "must be a table (e.g. { value = 5.0, inclusive = false })" if (
+                where.startswith("engine.") and where.count(".") == 1) else "must be a table"
         given = err.get("input")
         if isinstance(given, Mapping):  # a rule across a table's fields: it names them
             raise ConfigError(f"{origin}: '{where}': {message}") from exc
