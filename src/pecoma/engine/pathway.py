@@ -26,6 +26,7 @@ from pecoma.case import (
     TherapySetting,
     Timing,
     YesNo,
+    mtor_ruled_out,
 )
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
@@ -520,8 +521,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-MTOR-FIRST-LINE", [*mtor_facts, *out_only], conditions, only)
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
         # intolerance of either (I15)
-        if not any(case.systemic.intolerances[i].agent in _NAB_HOLDS
-                   for i in case.systemic.mtor_not_tolerated):
+        if Agent.nab_sirolimus not in mtor_ruled_out(x.agent for x in case.systemic.intolerances):
             out.add("SUPP-NAB-SIROLIMUS", [*mtor_facts, *out_only], conditions, only)
     if s15:
         # such a line given already, whether the disease progressed on it not recorded:
@@ -598,9 +598,6 @@ def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
             d.mtor_intolerance]
 
 
-#: The drugs an intolerance of which rules out nab-sirolimus: itself, and the sirolimus it
-#: holds (I15).
-_NAB_HOLDS = frozenset({Agent.nab_sirolimus, Agent.sirolimus})
 
 #: The drugs of the regimens the guideline names: S14's anthracycline-based chemotherapy
 #: (doxorubicin), and S15's epirubicin with ifosfamide.
