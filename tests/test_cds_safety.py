@@ -1679,3 +1679,16 @@ class TestADrugGivenForAnotherCondition:
         assert critical["summary"] == (
             "Order of methotrexate planned in the record: the record lists an allergy or "
             "intolerance to methotrexate (AllergyIntolerance/a-mtx)")
+
+
+def test_why_the_history_is_not_fully_known_spells_no_link() -> None:
+    """The reason the lines already given are not fully known names the record's
+    resources by their ids (the EHR's text): on the card it is escaped, as every word
+    from the record is; a link it spelled had been written as a link."""
+    from pecoma.case import Agent
+    from pecoma.web.cds.allergies import drug_safety
+
+    why = drug_safety([], None, history="MedicationRequest/[x](http://evil.example) "
+                      "has no start date").withheld(Agent.sirolimus)
+    assert why is not None and "evil.example" in why
+    assert "](http" not in why.replace("\\](http", "")

@@ -306,6 +306,27 @@ class TestUterineLocalized:
             "system": "http://cancerstaging.org", "code": "cM1"}]}, when="2012-02-20"))
         assert read(uterus).case.stage.status.value == "localized"
 
+    def test_staging_before_a_diagnosis_known_only_by_its_entry_day_is_not_set_aside(
+            self, uterus: dict[str, Any]) -> None:
+        """The PEComa Condition has no onset, only the day it was entered (recordedDate
+        2025-09-20): the diagnosis was on that day or before, so an M1 of 2024-03-01
+        naming no Condition cannot be set aside as long before it. It had been, and with
+        the record's 'no history of metastatic cancer' the patient was read as localized;
+        now the M1 counts as a history of metastatic cancer, which names no site or date:
+        the status cannot be derived, and the refusal says which result to complete."""
+        for e in uterus["entry"]:
+            r = e["resource"]
+            if r.get("id") == "primary-cancer-condition-uterus":
+                for key in [k for k in r if k.startswith("onset")]:
+                    del r[key]
+                r["recordedDate"] = "2025-09-20"
+        uterus["entry"].append(self._staging(("http://loinc.org", "21907-1"), {"coding": [{
+            "system": "http://cancerstaging.org", "code": "cM1"}]}, when="2024-03-01"))
+        with pytest.raises(InputError) as exc:
+            read(uterus)
+        assert "'stage.status' cannot be derived: Observation/tnm states a history of " \
+               "metastatic cancer" in str(exc.value)
+
     def test_staging_focused_on_the_pecoma_is_read(self, uterus: dict[str, Any]) -> None:
         """Control: an M1 whose focus is the PEComa Condition makes it metastatic."""
         entry = self._staging(("http://loinc.org", "21907-1"), {"coding": [{
@@ -2149,6 +2170,25 @@ class TestSizeOfTheSameTumourOrAnother:
         size = got.case.tumour.size
         assert size is not None and size.value == 9.5
         assert not any("not read as tumour.size" in n for n in got.notes)
+
+    @pytest.mark.parametrize("site", [
+        {"text": "Adrenal gland"},
+        {"coding": [{"system": SNOMED, "code": "272673000", "display": "Bone structure"}]},
+        {"text": "Peritoneum"},
+    ])
+    def test_a_size_at_another_site_also_read_as_other_is_not_read(
+            self, uterus: dict[str, Any], site: dict[str, Any]) -> None:
+        """Beside the left-thigh PEComa (9.5 cm, 'other'), a later 1.5 cm size of an
+        adrenal, a bone or the peritoneum is also at a site read as 'other', yet shares
+        no code and no word of the body part with the thigh: another lesion's, not read,
+        the 9.5 cm stands (S06 present). A first version read any two 'other' sites as
+        one, and the 1.5 cm size replaced the PEComa's."""
+        b = add(_thigh(uterus), _size("later-size", 1.5, "2025-06-02", bodySite=site))
+        got = read(b)
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and "cannot match" in n for n in got.notes)
 
     @pytest.mark.parametrize(("site", "said"), [
         ({"text": "Right thigh"}, "its bodySite ('right thigh')"),

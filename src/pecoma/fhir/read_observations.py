@@ -346,9 +346,10 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
     not hold whose kind cannot be told (the safer reading: a size left unknown makes the
     risk indeterminate, never falsely low); or its ``bodySite``, or the ``location`` of
     the BodyStructure (an mCODE Tumor) its focus names, is another site than the
-    primary's, or the other side (both sides stated). No focus and no bodySite, or a focus
-    on the primary Condition, a Specimen, a BodyStructure at its site: the primary's. Two
-    sites read as 'other' cannot be told apart by their words: read, as before."""
+    primary's, or the other side (both sides stated), or, both read as 'other', a site
+    sharing no code or body-part word with the PEComa's. No focus and no bodySite, or a
+    focus on the primary Condition, a Specimen, a BodyStructure at its site: the
+    primary's."""
     cond = r.primary
     if cond is None:
         return None
@@ -395,7 +396,8 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
 def _other_site(r: Reader, concept: Any, qualifiers: list[Any], what: str = "") -> str | None:
     """Why a body site measured (a bodySite, a BodyStructure's location and its
     qualifiers) is not the PEComa's, or ``None``: another site than the primary's, or the
-    other side when both state one. None given, or two sites read as 'other': ``None``."""
+    other side when both state one, or, both read as 'other', a site sharing no code or
+    body-part word with the PEComa's (:func:`_same_other_site`). None given: ``None``."""
     if not isinstance(concept, dict) or r.primary is None:
         return None
     site = site_of([concept], PrimarySite)
@@ -406,7 +408,35 @@ def _other_site(r: Reader, concept: Any, qualifiers: list[Any], what: str = "") 
     side, own = _side([concept, *qualifiers]), _condition_side(r.primary)
     if side is not None and own is not None and side != own:
         return f"{what}({shown}) is the {side} side, the PEComa's the {own}: another lesion"
+    if site == PrimarySite.other.value and not _same_other_site(concept, r.primary):
+        # two sites the guideline does not name (a thigh, an adrenal gland) are both
+        # 'other': one that shares no code and no word of the body part with the PEComa's
+        # is another lesion's (the safer reading: a size left out, never a falsely small one)
+        return (f"{what}({shown}) names a site pecoma cannot match with the PEComa's "
+                "(both 'other', no code or word of the body part in common)")
     return None
+
+
+#: Words of a body site that name no body part (a side, an aspect, a generic noun).
+_NOT_A_PART: Final = frozenset({
+    "left", "right", "bilateral", "structure", "of", "the", "and", "region", "aspect",
+    "lateral", "medial", "anterior", "posterior", "proximal", "distal", "upper", "lower",
+    "body", "entire", "part", "side", "site", "tissue", "soft"})
+
+
+def _part_words(concept: Any) -> set[str]:
+    words = re.findall(r"[a-z]+", m.lower_words(concept))
+    return {w for w in words if w not in _NOT_A_PART and len(w) > 2}
+
+
+def _same_other_site(concept: Mapping[str, Any], primary: Mapping[str, Any]) -> bool:
+    """Whether a body site read as 'other' is the PEComa's own 'other' site: it shares a
+    code, or a word of the body part ("thigh"), with the PEComa Condition's bodySite or
+    code (a side, an aspect or "structure" is no body part)."""
+    own = [*as_list(primary.get("bodySite")), primary.get("code")]
+    codes = set(codings(concept))
+    words = _part_words(concept)
+    return any(codes & set(codings(x)) or words & _part_words(x) for x in own)
 
 
 def _condition_side(cond: Mapping[str, Any]) -> str | None:
@@ -904,7 +934,10 @@ def _about_another_disease(r: Reader, obs: Mapping[str, Any], where: str) -> boo
     # a diagnosis dated outside the dates pecoma accepts (0001-01-01, an EHR's placeholder
     # for an unknown day) is refused, named, when the case is built: no month is counted
     # back from it here (six months before 0001-01-01 is no date)
+    # a diagnosis date that is only the day the Condition was entered (its recordedDate,
+    # no onset) is the latest the diagnosis can be, not its day: nothing is set aside by it
     if (not obs.get("focus") and diagnosed is not None and day is not None
+            and "diagnosis.date" not in r.entered_dates
             and range_rule(diagnosed) is None
             and day < add_months(diagnosed, -STAGING_BEFORE_DIAGNOSIS_MONTHS)):
         r.why[where] = (f"dated {day.isoformat()}, more than "

@@ -134,8 +134,9 @@ class DrugSafety:
         record allows it."""
         reasons = []
         if self.history is not None:
+            # the reason names the record's resources by their ids: escaped
             reasons.append("the lines of systemic therapy already given are not fully known "
-                           f"({self.history})")
+                           f"({md_text(self.history)})")
         ruled = self.ruled_out(agent)
         if self.unreadable is not None:
             # the reason may quote the EHR's answer: escaped, as in the list of the parts
