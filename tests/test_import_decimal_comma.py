@@ -98,13 +98,24 @@ def test_a_size_out_of_range_keeps_its_own_rule(tmp_path: Path) -> None:
     assert issues[0].rule != IMPORT_NUMBER_RULE
 
 
-@pytest.mark.parametrize("text", ["3,5", "3.5", " 3,5 ", "-0,5", "1,234", "1.234,5", "3e2",
-                                  "nan", "", ","])
-def test_the_form_and_the_import_share_one_reading(text: str) -> None:
-    """The case form reads a number as a semicolon-separated import file does."""
-    assert parse_form_number(text) == parse_number(text, decimal_comma=True)
-    point = parse_number(text, decimal_comma=False)
-    assert point is None if "," in text else point == parse_number(text, decimal_comma=True)
+@pytest.mark.parametrize(("text", "comma", "point"), [
+    ("3,5", "3.5", None),        # a decimal comma: read where one is read, else refused
+    ("3.5", "3.5", "3.5"),       # a decimal point is read everywhere
+    (" 3,5 ", "3.5", None),      # spaces around are no part of the number
+    ("-0,5", "-0.5", None),
+    ("1,234", "1.234", None),    # a decimal comma (no thousands comma where one is read)
+    ("1.234,5", None, None),     # both separators: which one is the decimal? refused
+    ("3e2", None, None), ("nan", None, None), ("", None, None), (",", None, None),
+])
+def test_the_form_and_the_import_share_one_reading(
+    text: str, comma: str | None, point: str | None
+) -> None:
+    """The case form reads a number as a semicolon-separated import file does (a decimal
+    comma read), a comma-separated file or an XLSX text cell with a decimal point only;
+    each reading written here by hand."""
+    assert parse_form_number(text) == comma
+    assert parse_number(text, decimal_comma=True) == comma
+    assert parse_number(text, decimal_comma=False) == point
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])

@@ -28,8 +28,9 @@ report or token is refused all the same; the cards and reports after the answer 
 been sent, :meth:`CdsStore.prune_cards`): above the bound, the oldest rows go, except
 for the replay cache, which refuses new tokens instead (forgetting a ``jti`` would let a
 replay through: it fails closed), and is counted whenever this process may have used up
-its share of the room left (:meth:`CdsStore.claim_jti`), so it never passes
-``max_jti``. Writes are short transactions: one insert per JWT claim; the
+its share of the room left (:meth:`CdsStore.claim_jti`), so with up to :data:`SHARERS`
+processes writing it never passes ``max_jti`` (with more, by at most their extra shares
+until the next count). Writes are short transactions: one insert per JWT claim; the
 cards and the report of one answer are one transaction (on PostgreSQL one statement, so
 one round trip to the server; on SQLite two inserts). The jti claim
 relies on the primary key, so two workers seeing the same ``jti`` at the same moment
