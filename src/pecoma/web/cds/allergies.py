@@ -98,14 +98,12 @@ class DrugSafety:
         ``drugs`` (:func:`pecoma.fhir.medications.drugs_of`), or ``None``."""
         if agent in self.intolerant:
             return f"the record lists an allergy or intolerance to {agent.value}"
-        if agent is Agent.nab_sirolimus and Agent.sirolimus in self.intolerant:
-            # albumin-bound sirolimus: the drug not tolerated is in it (I15)
-            return ("the record lists an allergy or intolerance to sirolimus, which "
-                    "nab-sirolimus holds")
-        if agent is Agent.sirolimus and Agent.nab_sirolimus in self.intolerant:
-            # the same drug, without the albumin: one drug for the intolerance (I15)
-            return ("the record lists an allergy or intolerance to nab-sirolimus, which "
-                    "is sirolimus bound to albumin (one drug)")
+        twin = sorted(a.value for a in (agent.same_drug - {agent}) & self.intolerant)
+        if twin:
+            # sirolimus and nab-sirolimus (sirolimus bound to albumin) are one drug for
+            # what an intolerance rules out (I15, Agent.same_drug)
+            return (f"the record lists an allergy or intolerance to {', '.join(twin)}, the "
+                    "same drug (nab-sirolimus is sirolimus bound to albumin)")
         if agent.is_mtor_inhibitor and self.mtor_class:
             return ("the record lists an allergy or intolerance to the mTOR-inhibitor class, "
                     "or to an mTOR inhibitor pecoma has no agent for")
