@@ -191,7 +191,7 @@ async def hook_calls(texts: list[str]) -> list[float]:
                                   "prefetch": prefetch(b)}).encode())
     transport = httpx.ASGITransport(app=app)
     lat = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         for body in bodies[:50]:
             await client.post(f"/cds-services/{PATIENT_VIEW}", content=body)
         for body in bodies:

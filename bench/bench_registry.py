@@ -81,7 +81,7 @@ def web_worklist(repo: Repository) -> tuple[Callable[[], None], Callable[[], int
 
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = repo
-    client = TestClient(app)
+    client = TestClient(app, base_url="http://localhost")  # a host the server serves
 
     def reset() -> None:
         app.state.registry_cache = {}

@@ -64,7 +64,7 @@ def main() -> None:
     load = os.getloadavg()
     print(f"report page and PDF, in-process (cores {os.cpu_count()}, load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
-    client = TestClient(create_app(WebConfig(), today=lambda: ON))
+    client = TestClient(create_app(WebConfig(), today=lambda: ON), base_url="http://localhost")
     all_cases = cases()
     forms_ = [forms.case_to_values(c, ON) for c in all_cases]
     client.post("/report", data=forms_[0])  # warm: imports, templates, knowledge
