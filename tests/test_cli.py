@@ -172,6 +172,33 @@ class TestOtherCommands:
         data = json.loads(pecoma("rules", "--format", "json").stdout)
         assert len(data["records"]) >= 40
 
+    def test_rules_quote_the_settings_in_force(self, tmp_path: Path) -> None:
+        """With visits every 4 months in the first years (S18 allows 3-4), the listed
+        schedule record says 4, as the plans drawn with the same file do; without the file
+        it says the default 3."""
+        f = tmp_path / "s.toml"
+        f.write_text("[followup]\nhigh_intensive_due_months = 4\n"
+                     "high_intensive_overdue_months = 4\n")
+
+        def schedule_texts(*args: str) -> list[str]:
+            r = pecoma("rules", "--format", "json", *args)
+            assert r.returncode == 0, r.stderr
+            return [rec["text"] for rec in json.loads(r.stdout)["records"]
+                    if "during the first" in rec["text"]]
+
+        assert any("every 4 months (overdue after 4)" in t
+                   for t in schedule_texts("--settings", str(f)))
+        assert any("every 3 months" in t for t in schedule_texts())
+
+    def test_rules_refuse_settings_outside_the_guideline(self, tmp_path: Path) -> None:
+        """Visits every 6 months in the first years are not S18's 3-4 months: refused
+        naming the setting, as `assess` refuses the same file."""
+        f = tmp_path / "six.toml"
+        f.write_text("[followup]\nhigh_intensive_due_months = 6\n")
+        r = pecoma("rules", "--settings", str(f))
+        assert r.returncode == 5 and r.stdout == ""
+        assert "high_intensive_due_months" in r.stderr and "Traceback" not in r.stderr
+
     @pytest.mark.parametrize("fmt", ["text", "json"])
     def test_demo_runs_every_example(self, fmt: str) -> None:
         r = pecoma("demo", "--format", fmt)

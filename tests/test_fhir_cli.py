@@ -215,3 +215,14 @@ class TestCarePlanAndExports:
         pd = json.loads(run.stdout)
         PlanDefinition.model_validate(pd)
         assert pd["version"] == load_knowledge().version
+
+    def test_export_plandefinition_quotes_the_settings_in_force(self, tmp_path: Path) -> None:
+        """The PlanDefinition published for an EHR says the schedule the plans follow:
+        with visits every 4 months in the first years (S18 allows 3-4), its action says 4."""
+        f = tmp_path / "s.toml"
+        f.write_text("[followup]\nhigh_intensive_due_months = 4\n"
+                     "high_intensive_overdue_months = 4\n")
+        run = pecoma("fhir", "export-plandefinition", "--settings", str(f))
+        assert run.returncode == 0, run.stderr
+        assert "every 4 months (overdue after 4)" in run.stdout
+        assert "every 3 months" not in run.stdout

@@ -41,7 +41,6 @@ from pecoma.engine.model import Assessment
 from pecoma.errors import ConfigError, InputError, KnowledgeError
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report, print_report
-from pecoma.settings import default_settings
 
 if TYPE_CHECKING:
     from pecoma.engine.plan import SurveillancePlan
@@ -97,10 +96,11 @@ def rules_cmd(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="text or json.")
     ] = ReportFormat.text,
+    settings: SettingsOption = None,
 ) -> None:
     """List the knowledge base: every record with its statements and provenance."""
-    # the schedule's wording quotes the default settings
-    k = load_knowledge().worded(default_settings().followup.wording())
+    # the schedule's wording quotes the settings in force, as the plans drawn with them do
+    k = load_knowledge().worded(settings_from(settings).followup.wording())
     if fmt is ReportFormat.json:
         data = {
             "knowledge_version": k.version,

@@ -244,8 +244,11 @@ def careplan_cmd(
 
 
 @fhir_app.command("export-plandefinition")
-def export_plandefinition_cmd(output: OutputOption = None) -> None:
-    """The knowledge base as a FHIR PlanDefinition, versioned with the knowledge."""
+def export_plandefinition_cmd(
+    settings: SettingsOption = None, output: OutputOption = None
+) -> None:
+    """The knowledge base as a FHIR PlanDefinition, versioned with the knowledge; the
+    schedule's wording quotes the settings in force."""
     from pecoma.fhir.plandefinition import plan_definition
 
-    _emit(plan_definition(), output)
+    _emit(plan_definition(settings=settings_from(settings)), output)
