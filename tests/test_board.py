@@ -489,6 +489,44 @@ class TestSaveAndImport:
         )
         assert r.status_code == 400 and server.repo.state("PEC-0101") is None
 
+    def test_save_is_as_of_the_servers_date_not_the_links(self, server: Server) -> None:
+        """A report may be asked as of a later date (a what-if): the link carries that
+        date. Saved to the registry, a case whose diagnosis and surgery lie after the
+        server's date (ON, 2026-11-28) is refused naming the field, nothing stored, as an
+        import or a scan dated after today is; it had been stored as of the link's date
+        and shown not_evaluable on today's worklist."""
+        c = server.client
+        values = example_form(c)
+        values.update({"diagnosis.date": "2030-01-05", "surgery.date": "2030-01-10",
+                       "on": "2031-01-01"})
+        r = c.post("/report", data=values, headers=bearer(server))
+        assert r.status_code == 303, plain(r.text)
+        token = r.headers["location"].removeprefix("/report/s/")
+        r = c.post("/registry/save", data={"token": token, "registry_id": "PEC-0102"},
+                   headers=bearer(server))
+        assert r.status_code == 422
+        page = plain(r.text)
+        assert ("diagnosis.date: must not be after the evaluation date (2026-11-28) "
+                "(got 2030-01-05)") in page
+        assert server.repo.state("PEC-0102") is None
+
+    def test_a_report_asked_for_an_earlier_date_is_saved_as_of_today(
+        self, server: Server
+    ) -> None:
+        """A report asked as of 2026-01-01 and saved: the registry's assessment is dated
+        the server's day (ON), as every registry write is."""
+        c = server.client
+        values = example_form(c)
+        values["on"] = "2026-01-01"
+        token = c.post("/report", data=values, headers=bearer(server)).headers[
+            "location"].removeprefix("/report/s/")
+        r = c.post("/registry/save", data={"token": token, "registry_id": "PEC-0103"},
+                   headers=bearer(server))
+        assert r.status_code == 303
+        state = server.repo.state("PEC-0103")
+        assert state is not None and state.latest is not None
+        assert state.latest.evaluated_on == ON
+
     def test_import_page_reports_like_the_cli(self, server: Server, tmp_path: Path) -> None:
         """The same file through the page and through the importer the CLI uses: the same
         rejected cells; all or nothing writes nothing."""

@@ -179,7 +179,10 @@ async def save_to_registry(request: Request) -> Response:
             "expires": dt.datetime.fromtimestamp(expires, dt.UTC).strftime("%Y-%m-%d %H:%M"),
             "has_imaging": imaging is not None,
             "form": {"registry_id": registry_id},
-            "errors": {"registry_id": [f"{i.rule} (got {i.value})" for i in exc.issues]},
+            # a fact of the case (dated after today, or after a recorded death) is named
+            "errors": {"registry_id": [
+                (f"{i.rule} (got {i.value})" if i.path in ("registry_id", "")
+                 else f"{i.path}: {i.rule} (got {i.value})") for i in exc.issues]},
         }
         return render_report(request, case, a, plan, board, status_code=422)
 
@@ -189,13 +192,16 @@ async def save_to_registry(request: Request) -> Response:
         return refused(exc)
     repo = registry_of(request.app.state)
     data = json.loads(case.model_dump_json(exclude_defaults=True))
+    # stored as of the server's date, as an import or a scan is: the link's date is the
+    # report's (a what-if date may lie ahead), never a licence to store facts dated later
+    today: dt.date = request.app.state.today()
 
     def work() -> int | None:
         record_case(
             repo,
             rid,
             data,
-            on_date=on,
+            on_date=today,
             settings=request.app.state.settings,
             actor=_actor(request),
             source="web report",
