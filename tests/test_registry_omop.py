@@ -195,6 +195,15 @@ def test_cli(db_url: str, fixture_registry: Repository, tmp_path: Path) -> None:
     no_traceback(r)
     assert "'row 2: sex'" in r.stderr + r.stdout and "'row 2: year_of_birth'" in (
         r.stderr + r.stdout)
+    # a spreadsheet's plain 'CSV' save (cp1252): named, exit 3 (it had been exit 1,
+    # "internal error: UnicodeDecodeError")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"registry_id,sex,year_of_birth\nH1,f\xe9male,1970\n")
+    r = pecoma("registry", "export-omop", str(tmp_path / "o3"), "--demographics", str(latin),
+               "--database-url", db_url)
+    assert r.returncode == 3
+    no_traceback(r)
+    assert "latin.csv" in r.stderr and "not UTF-8" in " ".join(r.stderr.split())
 
 
 
@@ -217,3 +226,83 @@ def test_a_year_of_other_digits_is_named_not_a_crash(tmp_path: Path) -> None:
         ("row 3: year_of_birth", "must be a year between 1900 and 2100"),
         ("row 4: year_of_birth", "must be a year between 1900 and 2100"),
     ]
+
+
+class TestDemographicsFile:
+    """The demographics file is read as the registry's import reads a file: every
+    problem named, nothing resolved silently (a research network would receive it)."""
+
+    @staticmethod
+    def refused(path: Path, on: str | None = None) -> list[tuple[str, str, str]]:
+        import datetime as dt
+
+        from pecoma.errors import InputError
+        from pecoma.registry.omop import read_demographics
+
+        with pytest.raises(InputError) as caught:
+            read_demographics(path, dt.date.fromisoformat(on) if on else None)
+        return [(i.path, i.value, i.rule) for i in caught.value.issues]
+
+    def test_not_utf8_is_named_not_an_internal_error(self, tmp_path: Path) -> None:
+        """A spreadsheet's plain 'CSV' save writes 'é' as byte 0xe9: the file and the
+        encoding are named (it had ended in 'internal error: UnicodeDecodeError')."""
+        path = tmp_path / "demo.csv"
+        path.write_bytes(b"registry_id,sex,year_of_birth\nH1,f\xe9male,1970\n")
+        ((where, value, rule),) = self.refused(path)
+        assert (where, value) == ("demographics", "demo.csv")
+        assert "byte 0xe9 is not UTF-8 text" in rule and "CSV UTF-8" in rule
+
+    def test_a_patient_given_twice_is_refused(self, tmp_path: Path) -> None:
+        """Two rows for PEC-0002 that disagree (male 1960, female 1961): which is right
+        cannot be told; the later one had silently won."""
+        path = tmp_path / "demo.csv"
+        path.write_text("registry_id,sex,year_of_birth\nPEC-0002,male,1960\n"
+                        "PEC-0002,female,1961\n", encoding="utf-8")
+        assert self.refused(path) == [
+            ("row 3: registry_id", "'PEC-0002'",
+             "must appear only once in the file (also in row 2)")]
+
+    def test_the_header_is_checked(self, tmp_path: Path) -> None:
+        """A misspelt column (yob) had given every patient 'no year of birth' and exit 0:
+        the header is refused naming the unknown column and the columns allowed."""
+        path = tmp_path / "demo.csv"
+        path.write_text("registry_id,sex,yob\nH1,female,1970\n", encoding="utf-8")
+        ((where, _value, rule),) = self.refused(path)
+        assert where == "header"
+        assert "registry_id, sex, year_of_birth" in rule and "unknown: yob" in rule
+
+    def test_semicolons_are_read_as_in_the_import(self, tmp_path: Path) -> None:
+        """A file separated by semicolons, as the import takes it, is read (it had said
+        'registry_id is required' on every row)."""
+        from pecoma.registry.omop import read_demographics
+
+        path = tmp_path / "demo.csv"
+        path.write_text("registry_id;sex;year_of_birth\nH1;female;1970\n", encoding="utf-8")
+        assert read_demographics(path) == {"H1": Demographics("female", 1970)}
+
+    def test_cells_beyond_the_header_are_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "demo.csv"
+        path.write_text("registry_id,sex,year_of_birth\nH1,female,1970,1,2\n",
+                        encoding="utf-8")
+        ((where, _value, rule),) = self.refused(path)
+        assert where == "row 2" and rule == "5 cells for 3 columns"
+
+    def test_a_year_after_the_export_date_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "demo.csv"
+        path.write_text("registry_id,sex,year_of_birth\nH1,female,2030\n", encoding="utf-8")
+        assert self.refused(path, "2026-03-01") == [
+            ("row 2: year_of_birth", "'2030'", "must be a year between 1900 and 2026")]
+
+
+def test_a_person_born_after_the_diagnosis_is_left_out(repo: Repository) -> None:
+    """A year of birth after the year of diagnosis (a mistyped year) is never exported as
+    a person born after the disease: left out and counted, as a death before the
+    diagnosis is. Rows naming no patient of the registry are counted too."""
+    from pecoma.registry.omop import build_omop
+
+    add(repo, "H1", high_risk())  # diagnosed in 2025
+    ex = build_omop(repo.iter_latest_cases(), {}, {"H1": Demographics("female", 2026),
+                                                   "X9": Demographics("male", 1950)}, ON)
+    assert ex.tables["person"] == []
+    assert ex.left_out == {"year of birth after the year of diagnosis or surgery": 1}
+    assert ex.persons_not_found == 1

@@ -72,7 +72,7 @@ def export_omop_cmd(
     day = parse_day(on)
     secret = _secret(secret_file)
     with registry_errors():
-        demo = read_demographics(demographics) if demographics is not None else {}
+        demo = read_demographics(demographics, day) if demographics is not None else {}
         repo = open_repo(database_url_, data_dir)
         try:
             ex = omop_export(
@@ -89,6 +89,10 @@ def export_omop_cmd(
         out.print(f"{table}: {n} rows", highlight=False, markup=False)
     for reason, n in sorted(ex.left_out.items()):
         out.print(f"left out: {n} ({reason})", highlight=False, markup=False)
+    if ex.persons_not_found:
+        out.print(f"not used: {ex.persons_not_found} rows of the demographics file (their "
+                  "registry_id names no patient of the registry)", highlight=False,
+                  markup=False)
     err.print(f"written: {folder}", highlight=False, markup=False)
 
 

@@ -140,40 +140,71 @@ class Demographics:
     year_of_birth: int | None
 
 
-def read_demographics(path: Path) -> dict[str, Demographics]:
-    """``registry_id,sex,year_of_birth`` rows (sex: female, male or unknown; year empty =
-    unknown), or :class:`InputError` naming the row and column of each bad cell."""
-    from pecoma.errors import FieldIssue, show_value
+DEMOGRAPHIC_COLUMNS = ("registry_id", "sex", "year_of_birth")
 
+
+def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, Demographics]:
+    """``registry_id,sex,year_of_birth`` rows of a CSV (commas, semicolons or tabs; UTF-8)
+    or XLSX file, read as the registry's import reads a file (sex: female, male or
+    unknown; year empty = unknown, never after ``on_date``'s year), or
+    :class:`InputError` naming each bad column or cell (a patient given twice included)."""
+    from pecoma.errors import FieldIssue, show_value
+    from pecoma.registry.import_table import ImportFileError, open_table
+
+    def refused(issues: list[FieldIssue]) -> InputError:
+        return InputError(issues, f"demographics file {path.name}")
+
+    latest = on_date.year if on_date is not None else 2100
+    year_rule = f"must be a year between 1900 and {latest}"
     out: dict[str, Demographics] = {}
+    first_row: dict[str, int] = {}
     issues: list[FieldIssue] = []
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError([FieldIssue("demographics", path.name,
-                                     f"cannot be read ({exc.strerror})")],
-                         "demographics file") from exc
-    rows = list(csv.DictReader(text.splitlines()))
-    for k, r in enumerate(rows, start=2):
-        rid = (r.get("registry_id") or "").strip()
-        sex = (r.get("sex") or "unknown").strip() or "unknown"
-        year_text = (r.get("year_of_birth") or "").strip()
-        if not rid:
-            issues.append(FieldIssue(f"row {k}: registry_id", "''", "is required"))
-        if sex not in ("female", "male", "unknown"):
-            issues.append(FieldIssue(f"row {k}: sex", show_value(sex),
-                                     "must be female, male or unknown"))
-        year: int | None = None
-        if year_text:
-            if not (year_text.isascii() and year_text.isdigit() and len(year_text) == 4
-                    and 1900 <= int(year_text) <= 2100):
-                issues.append(FieldIssue(f"row {k}: year_of_birth", show_value(year_text),
-                                         "must be a year between 1900 and 2100"))
-            else:
-                year = int(year_text)
-        out[rid] = Demographics(sex, year)
+        with open_table(path) as (header, rows):
+            unknown = [h for h in header if h not in DEMOGRAPHIC_COLUMNS]
+            if unknown or "registry_id" not in header:
+                allowed = ", ".join(DEMOGRAPHIC_COLUMNS)
+                raise refused([FieldIssue(
+                    "header", show_value(", ".join(header)),
+                    f"must name the columns {allowed} (registry_id required; "
+                    f"separated by commas, semicolons or tabs)"
+                    + (f"; unknown: {', '.join(unknown)}" if unknown else ""))])
+            for r in rows:
+                k = r.number
+                issues += [FieldIssue(f"row {k}: {col}", value, rule)
+                           for col, value, rule in r.problems]
+                if "(row)" in r.cells:
+                    issues.append(FieldIssue(f"row {k}", "(row)", str(r.cells["(row)"])))
+                    continue
+                rid = str(r.cells.get("registry_id") or "").strip()
+                sex = str(r.cells.get("sex") or "unknown").strip() or "unknown"
+                year_cell = r.cells.get("year_of_birth")
+                year_text = "" if year_cell is None else str(year_cell).strip()
+                if not rid:
+                    issues.append(FieldIssue(f"row {k}: registry_id", "''", "is required"))
+                elif rid in first_row:
+                    issues.append(FieldIssue(
+                        f"row {k}: registry_id", show_value(rid),
+                        f"must appear only once in the file (also in row {first_row[rid]})"))
+                else:
+                    first_row[rid] = k
+                if sex not in ("female", "male", "unknown"):
+                    issues.append(FieldIssue(f"row {k}: sex", show_value(sex),
+                                             "must be female, male or unknown"))
+                year: int | None = None
+                if year_text:
+                    if not (year_text.isascii() and year_text.isdigit()
+                            and len(year_text) == 4 and 1900 <= int(year_text) <= latest):
+                        issues.append(FieldIssue(f"row {k}: year_of_birth",
+                                                 show_value(year_text), year_rule))
+                    else:
+                        year = int(year_text)
+                if rid:
+                    out.setdefault(rid, Demographics(sex, year))
+    except ImportFileError as exc:
+        raise refused([FieldIssue("demographics", path.name, str(exc))]) from exc
     if issues:
-        raise InputError(issues, "demographics file")
+        raise refused(issues)
     return out
 
 
@@ -192,6 +223,8 @@ class OmopExport:
     tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    #: rows of the demographics file whose registry id names no patient of the registry
+    persons_not_found: int = 0
 
     def counts(self) -> dict[str, int]:
         if self.rows:
@@ -263,6 +296,11 @@ def omop_rows(
         start = case.diagnosis.date or resected
         if start is None:
             skip("no diagnosis or surgery date")
+            continue
+        if demo.year_of_birth > start.year:
+            # a year of birth mistyped (the reader knows no diagnosis): never exported as a
+            # person born after the disease
+            skip("year of birth after the year of diagnosis or surgery")
             continue
         death = next((o for o in events if o.event == "death"), None)
         if death is not None and death.event_date < start:
@@ -344,6 +382,13 @@ def omop_rows(
         ready.clear()
 
 
+def _noting(patients: Iterable[tuple[str, dict[str, Any], str | None]], seen: set[str]
+            ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+    for patient in patients:
+        seen.add(patient[0])
+        yield patient
+
+
 def build_omop(
     patients: Iterable[tuple[str, dict[str, Any], str | None]],
     outcomes: Mapping[str, Sequence[OutcomeView]],
@@ -356,10 +401,12 @@ def build_omop(
 ) -> OmopExport:
     """The OMOP rows of the patients in memory (for small registries and tests)."""
     ex = OmopExport({t: [] for t in TABLES})
-    for table, row in omop_rows(patients, outcomes, demographics, on_date, ex.left_out,
-                                secret=secret, month_precision=month_precision,
+    seen: set[str] = set()
+    for table, row in omop_rows(_noting(patients, seen), outcomes, demographics, on_date,
+                                ex.left_out, secret=secret, month_precision=month_precision,
                                 last_scans=last_scans):
         ex.tables[table].append(row)
+    ex.persons_not_found = sum(rid not in seen for rid in demographics)
     return ex
 
 
@@ -401,9 +448,11 @@ def omop_export(
     """Read the registry, build and write the OMOP tables into ``folder``, streaming
     (one patient in memory at a time); the export carries the counts, not the rows."""
     ex = OmopExport()
-    rows = omop_rows(repo.iter_latest_cases(), repo.outcomes_by_registry_id(),
+    seen: set[str] = set()
+    rows = omop_rows(_noting(repo.iter_latest_cases(), seen), repo.outcomes_by_registry_id(),
                      demographics, on_date, ex.left_out, secret=secret,
                      month_precision=month_precision,
                      last_scans=repo.last_scan_dates(on_date))
     ex.rows = write_omop(rows, folder)
+    ex.persons_not_found = sum(rid not in seen for rid in demographics)
     return ex
