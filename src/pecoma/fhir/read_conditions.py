@@ -35,6 +35,7 @@ from pecoma.fhir.reading import (
     reference_of,
     resolved,
     site_of,
+    sites_named,
     verification,
 )
 
@@ -281,6 +282,18 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     for where, cond in conditions:
         if not live_condition(cond):
             r.why[where] = f"verificationStatus '{verification(cond)}'"
+    aside = [(w, url) for w, x, url in r.modified_conditions
+             if live_condition(x) and _is_pecoma(x) and not _is_metastasis(x)]
+    if not primary and aside:
+        # the record holds the diagnosis, set aside for what may change its meaning: named,
+        # never said absent
+        where, url = aside[0]
+        r.issue(f"{where}.modifierExtension", url,
+                "is not understood by pecoma, so this PEComa Condition was not read (a "
+                "modifierExtension may change what it means: FHIR forbids reading it as if "
+                "absent); the guideline check needs the diagnosis read: check the Condition "
+                "with the team that keeps the record")
+        return
     if not primary:
         r.issue("Condition", "(none found)",
                 "the bundle must hold the PEComa diagnosis: a Condition coded ICD-O-3 8714/0 "
@@ -313,10 +326,19 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     r.used.add(where)
     r.primary = cond
     site = site_of(cond.get("bodySite"), PrimarySite)
+    named = sites_named(cond.get("bodySite"), PrimarySite)
     if site is None:
         r.issue(f"{where}.bodySite", "(missing)",
                 "must name the primary site (project site code, SNOMED CT body structure, "
                 "or the organ in its text; see docs/fhir.md)")
+    elif len(named) > 1:
+        # the order of a list says nothing (FHIR bodySite 0..*): the first is no more the
+        # primary than the second, and the site decides advice (S15's uterine options)
+        r.issue(f"{where}.bodySite", f"({', '.join(named)})",
+                "must name one primary site: the PEComa Condition names several, so where "
+                "it arose cannot be told; keep the primary's site (a side or location "
+                "belongs in its qualifier) and record the others as metastases (mCODE "
+                "SecondaryCancerCondition)")
     else:
         r.put("tumour.primary_site", site, f"{where}.bodySite")
         if site == PrimarySite.other.value:

@@ -82,9 +82,17 @@ def _binary(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> bool | 
     concept = obs.get("valueCodeableConcept")
     if concept is not None or isinstance(obs.get("valueString"), str):
         found = set(codings(concept))
-        if found & (_YES | _POS):
+        said_yes, said_no = bool(found & (_YES | _POS)), bool(found & (_NO | _NEG))
+        if said_yes and said_no:
+            # the codings of one concept are one meaning in several code systems (FHIR
+            # CodeableConcept): codes of both answers say nothing readable, whatever order
+            r.why[where] = (f"the result is coded both ways ({show_value(sorted(found))}), "
+                            f"so {kind} cannot be told")
+            r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
+            return None
+        if said_yes:
             return True
-        if found & (_NO | _NEG):
+        if said_no:
             return False
         text = (m.lower_words(concept) if concept is not None
                 else str(obs["valueString"]).lower()).strip().rstrip(".")
@@ -183,13 +191,29 @@ def _nodes(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         r.put("stage.lymph_nodes", "positive" if value else "negative", where)
 
 
-def _coded(path: str, allowed: Iterable[str], element: str) -> _Handler:
+def _coded(path: str, allowed: Iterable[str], element: str, required: bool = False
+           ) -> _Handler:
+    """A fact coded in pecoma's code system; ``required``: a fact the record cannot be
+    read without (the disease status), whose contradictory codes refuse it, named."""
     values = {v.replace("_", "-"): v for v in allowed}
 
     def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         if _absent_reason(obs) is not None:
             return
-        code = project_code(obs.get("valueCodeableConcept"))
+        concept = obs.get("valueCodeableConcept")
+        code = project_code(concept)
+        own = sorted({k for system, k in codings(concept) if system == c.PECOMA_SYSTEM})
+        if len(own) > 1:
+            # two codes of one concept that mean different things (localized beside
+            # metastatic): which is meant cannot be told, whatever their order
+            if required:
+                r.issue(f"{where}.valueCodeableConcept", ", ".join(own),
+                        f"must hold one {element} code: the codings of one value are one "
+                        "meaning, and these disagree, so which is meant cannot be told")
+                return
+            r.why[where] = f"the value is coded as {', '.join(own)}, which disagree"
+            r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
+            return
         if code is None or code not in values:
             r.issue(f"{where}.valueCodeableConcept", code or obs.get("valueCodeableConcept"),
                     f"must be a {element} code of {c.PECOMA_SYSTEM}: "
@@ -285,7 +309,7 @@ def _free_of_disease(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 
 _OBSERVATIONS: dict[str, _Handler] = {
     c.OBS_DISEASE_STATUS[0]: _coded(
-        "stage.status", [s.value for s in DiseaseStatus], "disease-status"),
+        "stage.status", [s.value for s in DiseaseStatus], "disease-status", required=True),
     c.OBS_LYMPH_NODES[0]: _nodes,
     c.OBS_EXTRAPULMONARY[0]: _yes_no("stage.extrapulmonary_disease"),
     c.OBS_RESECTABLE[0]: _yes_no("stage.resectable"),

@@ -498,6 +498,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                 r.notes.append(f"{where}: not read: it carries a modifierExtension pecoma "
                                f"does not understand ({modifier}), which may change what "
                                "it means")
+                if kind == "Condition":
+                    r.modified_conditions.append((where, res, modifier))
                 part = PART_OF_TYPE.get(kind)
                 if part in ("allergies", *searches.MEDICATION_PARTS) and part not in unread:
                     unread[part] = (f"{where} carries a modifierExtension pecoma does not "

@@ -111,6 +111,9 @@ class Reader:
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
+    #: Conditions set aside for a modifierExtension pecoma does not understand: where,
+    #: the resource and the URLs (a PEComa among them is named if no other is found).
+    modified_conditions: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
     #: Each live observation's place in time (effective, issued, status), by ``id``.
@@ -212,27 +215,42 @@ _SITE_BY_SNOMED: Final[dict[str, str]] = {**c.BODY_SITE_SNOMED_PARTS,
                           **{code: site for site, (code, _) in c.BODY_SITE_SNOMED.items()}}
 
 
-def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -> str | None:
-    """A site value from a bodySite list: project code, SNOMED CT, then the organ named in
-    the text or display (a laterality or location qualifier does not change the organ);
-    'other' if none of these; ``None`` when there is no bodySite."""
-    if not isinstance(concept_list, list) or not concept_list:
-        return None
+def _named_site(concept: Any, allowed: set[str], words: Any) -> str | None:
+    """The site one bodySite concept names (project code, SNOMED CT, then the organ named
+    in its text or display), or ``None``."""
+    code = project_code(concept, "site-")
+    if code is not None:
+        value = code.replace("-", "_")
+        if value in allowed:
+            return value
+    for system, snomed in codings(concept):
+        if system == c.SNOMED and _SITE_BY_SNOMED.get(snomed) in allowed:
+            return _SITE_BY_SNOMED[snomed]
+    named = m.first_match(m.lower_words(concept), words)
+    return None if named is None else str(named.value)
+
+
+def sites_named(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]
+                ) -> list[str]:
+    """The distinct sites the concepts of a bodySite list name, in order (a concept that
+    names none, such as a side given as a bodySite of its own, adds none)."""
+    if not isinstance(concept_list, list):
+        return []
     allowed = {x.value for x in kind}
     words = m.PRIMARY_SITE_WORDS if kind is PrimarySite else m.METASTASIS_SITE_WORDS
-    for concept in concept_list:
-        code = project_code(concept, "site-")
-        if code is not None:
-            value = code.replace("-", "_")
-            if value in allowed:
-                return value
-        for system, snomed in codings(concept):
-            if system == c.SNOMED and _SITE_BY_SNOMED.get(snomed) in allowed:
-                return _SITE_BY_SNOMED[snomed]
-        named = m.first_match(m.lower_words(concept), words)
-        if named is not None:
-            return str(named.value)
-    return "other"
+    named = (_named_site(concept, allowed, words) for concept in concept_list)
+    return list(dict.fromkeys(site for site in named if site is not None))
+
+
+def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -> str | None:
+    """A site value from a bodySite list: the first site a concept names (project code,
+    SNOMED CT, then the organ named in the text or display; a laterality or location
+    qualifier does not change the organ); 'other' if none does; ``None`` when there is no
+    bodySite."""
+    if not isinstance(concept_list, list) or not concept_list:
+        return None
+    named = sites_named(concept_list, kind)
+    return named[0] if named else "other"
 
 
 def effective_time(resource: Mapping[str, Any]) -> str:
