@@ -204,10 +204,15 @@ class TestContradictions:
             parse_case(data)
 
     def test_stated_interval_contradicting_dates(self) -> None:
+        """The dates give 12 whole months from the primary's treatment, the longest the
+        interval can be: 18 is refused. A shorter one (3) counts from an earlier
+        relapse's treatment and is accepted, whatever the status label (I5)."""
         data = _metastatic(metastases=[{"site": "lung", "detected_on": "2026-01-10"}],
-                           disease_free_interval_months=3)
+                           disease_free_interval_months=18)
         with pytest.raises(InputError, match="12 whole months"):
             parse_case(data)
+        data["stage"]["disease_free_interval_months"] = 3
+        assert parse_case(data).stage.disease_free_interval_months == 3
 
     def test_synchronous_with_a_stated_interval_of_months(self) -> None:
         """A metastasis present at presentation makes the interval to the first

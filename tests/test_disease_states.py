@@ -1403,11 +1403,21 @@ class TestSmoothMuscleNegativeProfile:
 
 
 class TestIntervalAfterAnEarlierRelapse:
-    """S16's interval runs from the last curative treatment (I5): for disease recorded as
-    recurrent, an earlier relapse may have been treated after the primary."""
+    """S16's interval runs from the last curative treatment (I5): an earlier relapse may
+    have been treated between the primary's treatment and the metastases. Whether the
+    interval counted from the primary is asked about, and whether a stated shorter one is
+    taken, follow the recorded facts, never the status label: a metachronous lung
+    metastasis is both 'recurrent' and 'metastatic' disease (I6), and the same facts get
+    the same advice under either.
+
+    Retroperitoneal PEComa resected R0 on 2019-06-01; lung metastases, no disease outside
+    the lungs, resectable, complete excision feasible."""
+
+    LABELS = ("metastatic", "recurrent")
 
     @staticmethod
-    def data(status: str, **stage: Any) -> dict[str, Any]:
+    def data(status: str, found: tuple[str, ...] = ("2026-05-01",),
+             therapies: tuple[dict[str, Any], ...] = (), **stage: Any) -> dict[str, Any]:
         return base(
             tumour={"primary_site": "retroperitoneum", "size": {"value": 6, "unit": "cm"}},
             diagnosis={"method": "histology_with_ihc", "date": "2019-05-01",
@@ -1415,21 +1425,93 @@ class TestIntervalAfterAnEarlierRelapse:
             surgery={"status": "performed", "date": "2019-06-01", "margin": "R0"},
             stage={"status": status, "lymph_nodes": "negative", "resectable": "yes",
                    "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
-                   "metastases": [{"site": "lung", "detected_on": "2026-05-01"}], **stage})
+                   "metastases": [{"site": "lung", "detected_on": day} for day in found],
+                   **stage},
+            systemic={**MTOR_OK, "therapies": list(therapies)})
 
-    def test_a_shorter_interval_is_accepted_for_recurrent_disease_only(self) -> None:
-        a = run(self.data("recurrent", disease_free_interval_months=8))
-        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
-        with pytest.raises(InputError) as exc:
-            run(self.data("metastatic", disease_free_interval_months=8))
-        assert "contradicts the dates" in str(exc.value)
+    def lung_advice(self, **over: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The S16 item and what it is provisional on, for each label."""
+        out = {}
+        for status in self.LABELS:
+            a = run(self.data(status, **over))
+            rec = next(i for i in a.recommendations if i.id.startswith("REC-LUNG-META"))
+            out[status] = (rec.id, rec.conditional_on)
+        return out
 
     def test_an_interval_from_the_primary_is_asked_about(self) -> None:
-        a = run(self.data("recurrent"))
-        rec = item(a, "REC-LUNG-METASTASECTOMY-PENDING")
-        assert rec.conditional_on == ("MISS-DFI-AFTER-RELAPSE",)
-        assert "REC-LUNG-METASTASECTOMY" not in ids(a)
-        assert "MISS-DFI-AFTER-RELAPSE" not in ids(run(self.data("metastatic")))
+        """Lung metastases found on 2025-10-01 and 2026-05-01: those found first may
+        have been treated before the later ones were found, so the 76 months counted
+        from the primary may not be S16's interval. Under either label the
+        metastasectomy waits on the interval after that relapse (under 'metastatic' it
+        had been advised outright, under 'recurrent' asked about), and the item names
+        the two dates that point to it. The interval stated (from the primary, none
+        treated in between) answers the question."""
+        two = ("2025-10-01", "2026-05-01")
+        pending = ("REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
+        assert self.lung_advice(found=two) == {s: pending for s in self.LABELS}
+        for status in self.LABELS:
+            a = run(self.data(status, found=two))
+            facts = {(f.path, f.value) for f in item(a, pending[0]).triggered_by}
+            assert {("stage.metastases[0].detected_on", "2025-10-01"),
+                    ("stage.metastases[1].detected_on", "2026-05-01")} <= facts
+        answered = ("REC-LUNG-METASTASECTOMY", ())
+        assert self.lung_advice(found=two, disease_free_interval_months=76) == {
+            s: answered for s in self.LABELS}
+
+    def test_metastases_found_on_one_day_are_advised_outright_under_either_label(
+            self) -> None:
+        """One lung metastasis (2026-05-01), or two found the same day: nothing recorded
+        points to an earlier relapse, and the 83 months from the primary meet S16. The
+        label 'recurrent' says the disease came back, not that it came back twice: it
+        had been asked about while the same facts labelled 'metastatic' were advised the
+        metastasectomy. Both are now advised it, provisional on nothing."""
+        outright = ("REC-LUNG-METASTASECTOMY", ())
+        for found in (("2026-05-01",), ("2026-05-01", "2026-05-01")):
+            assert self.lung_advice(found=found) == {s: outright for s in self.LABELS}
+
+    def test_a_line_for_advanced_disease_before_the_first_metastasis_is_asked_about(
+            self) -> None:
+        """Sirolimus for advanced disease started on 2024-03-01, after the primary's
+        resection and before the lung metastasis was found (2026-05-01): disease was
+        being treated before it, so the interval counted from the primary is asked
+        about, under either label. A line started after the metastasis was found
+        treats it and asks nothing."""
+        before = ({"agent": "sirolimus", "setting": "advanced", "line": 1,
+                   "started_on": "2024-03-01", "best_response": "complete",
+                   "progressed": "no"},)
+        pending = ("REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
+        assert self.lung_advice(therapies=before) == {s: pending for s in self.LABELS}
+        after = ({**before[0], "started_on": "2026-05-15", "best_response": "partial"},)
+        outright = ("REC-LUNG-METASTASECTOMY", ())
+        assert self.lung_advice(therapies=after) == {s: outright for s in self.LABELS}
+
+    def test_a_shorter_interval_is_accepted_whatever_the_label(self) -> None:
+        """A stated interval shorter than the dates give counts from an earlier
+        relapse's treatment (I5): 8 months after a local recurrence (one metastasis),
+        5 months after the metastases found first (two dates). Under 'metastatic' it had
+        been refused as contradicting the dates, under 'recurrent' taken. Both take it:
+        under 12 months, S16's criteria are not met, and nothing is asked."""
+        not_met = ("REC-LUNG-METASTASECTOMY-NOT-MET", ())
+        for found, months in ((("2026-05-01",), 8), (("2025-10-01", "2026-05-01"), 5)):
+            assert self.lung_advice(found=found, disease_free_interval_months=months) \
+                == {s: not_met for s in self.LABELS}
+            for status in self.LABELS:
+                a = run(self.data(status, found=found, disease_free_interval_months=months))
+                assert {f.path: f.value for f in a.derived}[
+                    "derived.disease_free_interval_months"] == f"{months} months (stated)"
+                assert "MISS-DFI-AFTER-RELAPSE" not in ids(a)
+
+    def test_a_longer_interval_than_the_dates_still_contradicts_them(self) -> None:
+        """The dates, from the primary's treatment, give the longest the interval can
+        be (83 months): 90 months is refused under either label, the message naming the
+        field and saying a shorter one would count from an earlier relapse."""
+        for status in self.LABELS:
+            with pytest.raises(InputError) as exc:
+                run(self.data(status, disease_free_interval_months=90))
+            issue = exc.value.issues[0]
+            assert issue.path == "stage.disease_free_interval_months"
+            assert "83 whole months" in issue.rule
+            assert "cannot be longer" in issue.rule
 
 
 class TestOperationPlannedWhileFree:

@@ -316,29 +316,25 @@ def contradictions(case: Case) -> list[FieldIssue]:
     dated = [m.detected_on for m in mets if m.detected_on] if stated_dfi is not None else []
     if stated_dfi is not None and anchor and dated:
         by_dates = max(full_months_between(anchor, min(dated)), 0)
-        # recorded as recurrent, a shorter interval counts from an earlier relapse's
-        # treatment (I5): only a longer one contradicts the dates
-        # and after adjuvant treatment whose end is not recorded, the dates (from the
-        # surgery) give the longest the interval can be
-        shorter_allowed = ((stage.status is DiseaseStatus.recurrent
-                                  or not_before is not None) and stated_dfi < by_dates)
-        if len(dated) == len(mets) and abs(by_dates - stated_dfi) >= 1 \
-                and not shorter_allowed:
+        # a shorter interval counts from the treatment of an earlier relapse (a local
+        # recurrence, or metastases found before these), whatever the status label, or,
+        # after adjuvant treatment whose end is not recorded, from that end (I5): the
+        # dates, from the primary's treatment, give the longest it can be, and only a
+        # longer one contradicts them
+        if stated_dfi - by_dates >= 1:
             add(
                 "stage.disease_free_interval_months",
                 stated_dfi,
-                f"contradicts the dates, which give {by_dates} whole months from the end of "
-                "primary treatment to the first metastasis; leave it out or correct it",
-            )
-        elif len(dated) < len(mets) and stated_dfi - by_dates >= 1:
-            # an undated metastasis may have come first, never later than a dated one
-            add(
-                "stage.disease_free_interval_months",
-                stated_dfi,
-                "contradicts the dates: a metastasis was detected "
-                + (f"{by_dates} whole months after the end of primary treatment"
-                   if min(dated) > anchor else "by the end of primary treatment")
-                + ", so the first came no later; leave it out or correct it",
+                "contradicts the dates: "
+                + (f"they give {by_dates} whole months from the end of primary treatment "
+                   "to the first metastasis"
+                   if len(dated) == len(mets) else
+                   "a metastasis was detected "
+                   + (f"{by_dates} whole months after the end of primary treatment"
+                      if min(dated) > anchor else "by the end of primary treatment")
+                   + ", so the first came no later")
+                + ", and the interval cannot be longer (a shorter one counts from the "
+                "treatment of an earlier relapse); leave it out or correct it",
             )
     seen: set[int] = set()
     for i, t in enumerate(therapies):

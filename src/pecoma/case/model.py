@@ -218,7 +218,8 @@ class Stage(_Model):
     disease_free_interval_months: Annotated[
         Annotated[float, Field(ge=0, le=600), BeforeValidator(_not_bool)] | None,
         Field(description="stated disease-free interval, used when dates cannot give it "
-              "and, for recurrent disease, from an earlier relapse's treatment"),
+              "and, shorter than the dates give, from an earlier relapse's treatment "
+              "(whatever the status)"),
     ] = None
 
 

@@ -104,6 +104,11 @@ class Derived(NamedTuple):
     #: What the mTOR inhibitors recorded as not tolerated rule out (I15,
     #: :func:`mtor_intolerance`): the derived fact, or ``None`` when none is recorded.
     mtor_intolerance: Fact | None = None
+    #: The recorded facts that point to a relapse treated between the primary's
+    #: treatment and the metastases (:func:`_relapse_between`), whatever the status
+    #: label: the interval counted from the primary may then be too long (I5). Empty
+    #: otherwise.
+    relapse_between: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -283,25 +288,30 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         )
     else:
         timings, dated, extrapulmonary = (), [], stage.extrapulmonary_disease
-    # recorded as recurrent: an earlier relapse (a local recurrence) may have come between
-    # the primary's treatment and these metastases, and the interval of S16 runs from the
-    # last curative treatment: a stated interval is taken over the dates (I5)
-    relapsed_before = (stage.status is DiseaseStatus.recurrent
-                       and stage.disease_free_interval_months is not None)
-    all_dated = bool(dated) and len(dated) == len(mets) and not relapsed_before
-    if counted_from and all_dated:
-        first = min(dated)
-        dfi_months = float(max(full_months_between(counted_from, first), 0))
+    all_dated = bool(dated) and len(dated) == len(mets)
+    stated = stage.disease_free_interval_months
+    # An earlier relapse (a local recurrence, or metastases found before these) may have
+    # been treated between the primary's treatment and these metastases, whatever the
+    # status label, and S16's interval runs from the last curative treatment: a stated
+    # interval shorter than the dates give counts from that treatment and is taken over
+    # them (I5). A longer one is refused by the case's checks.
+    by_dates = (max(full_months_between(counted_from, min(dated)), 0)
+                if counted_from and all_dated else None)
+    # counted from the start of the adjuvant treatment the interval is already short of
+    # the minimum: from its end, later, it is shorter still
+    at_most = (max(full_months_between(not_before, min(dated)), 0)
+               if not_before and all_dated
+               and not reached_months(not_before, min(dated), minimum) else None)
+    if by_dates is not None and counted_from and (stated is None or stated >= by_dates):
+        dfi_months = float(by_dates)
         dfi_source = "dates"
-        dfi_met = reached_months(counted_from, first, minimum)
-    elif not_before and all_dated and not reached_months(not_before, min(dated), minimum):
-        # counted from the start of the adjuvant treatment the interval is already short
-        # of the minimum: from its end, later, it is shorter still
-        dfi_months = float(max(full_months_between(not_before, min(dated)), 0))
+        dfi_met = reached_months(counted_from, min(dated), minimum)
+    elif at_most is not None and (stated is None or stated >= at_most):
+        dfi_months = float(at_most)
         dfi_source = "dates, at most"
         dfi_met = False
-    elif stage.disease_free_interval_months is not None:
-        dfi_months = stage.disease_free_interval_months
+    elif stated is not None:
+        dfi_months = stated
         dfi_source = "stated"
         dfi_met = dfi_months >= minimum
 
@@ -354,7 +364,35 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         not_before,
         _removal_open(case, status, timings) if free_since is None else (),
         mtor_intolerance(case),
+        _relapse_between(case, counted_from)
+        if counted_from is not None and by_dates is not None else (),
     )
+
+
+def _relapse_between(case: Case, counted_from: dt.date) -> tuple[Fact, ...]:
+    """The recorded facts that point to a relapse treated between the end of the
+    primary's treatment (``counted_from``) and the metastases, every one of them dated
+    (I5): metastases found on more than one date (those found first may have been
+    treated, by surgery or otherwise, before the later ones were found), or a line of
+    treatment for advanced disease started after the primary's treatment and before the
+    first metastasis listed was found (disease was being treated before it). ``()`` when
+    none does: metastases all found on one day are one relapse, whatever the label."""
+    dated = [(m.detected_on, i) for i, m in enumerate(case.stage.metastases)
+             if m.detected_on is not None]
+    (first, i), (last, j) = min(dated), max(dated)
+    line = next(((k, t.started_on) for k, t in enumerate(case.systemic.therapies)
+                 if t.setting is _ADVANCED_SETTING and t.started_on is not None
+                 and counted_from < t.started_on < first), None)
+    if first == last and line is None:
+        return ()
+    out = [Fact(f"stage.metastases[{i}].detected_on", first.isoformat())]
+    if first != last:
+        out.append(Fact(f"stage.metastases[{j}].detected_on", last.isoformat()))
+    if line is not None:
+        k, started = line
+        out += [Fact(f"systemic.therapies[{k}].setting", _ADVANCED_SETTING),
+                Fact(f"systemic.therapies[{k}].started_on", started.isoformat())]
+    return tuple(out)
 
 
 #: Margins after which the operation left no gross tumour (an unknown margin may be one).

@@ -708,9 +708,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
         failed = failed or not d.dfi_met
-        if d.dfi_met and d.dfi_source == "dates" \
-                and stage.status is DiseaseStatus.recurrent:
-            # counted from the primary: a relapse treated in between would shorten it
+        if d.dfi_met and d.dfi_source == "dates" and d.relapse_between \
+                and stage.disease_free_interval_months is None:
+            # counted from the primary while the facts point to a relapse treated in
+            # between (metastases found on more than one date, or a line for advanced
+            # disease begun before the first): that treatment would shorten it (I5).
+            # Whatever the status label; a stated interval answers it.
+            facts += d.relapse_between
             pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
     if case.surgery.status in NOT_REMOVED and case.primary_treatment_end is None:
         # the primary is in place (not removed, and no other treatment of it recorded as
