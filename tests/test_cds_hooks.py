@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from conftest import examples
+from pecoma import assess
+from pecoma.fhir.reader import case_from_bundle
 from pecoma.knowledge import load_knowledge
 from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW, PREFETCH
@@ -378,6 +380,47 @@ class TestRecordsAsEhrsWriteThem:
         assert texts[0] == texts[1]
         assert texts[0][0][0].startswith("PEComa (metastatic)")
         assert "S16" in json.dumps(texts[0])
+
+    def test_lung_metastases_found_months_apart_wait_on_the_interval(
+            self, client: TestClient) -> None:
+        """The metachronous-lung example (R0 resection 2023-02-14, disease status
+        'metastatic', nothing outside the lungs, resectable) with its lung metastases as
+        two mCODE SecondaryCancerConditions, onset 2024-10-20 and 2025-05-15: the card had
+        been headed 'Resect the metachronous lung metastases', the 20 months counted from
+        the primary, while the same facts labelled 'recurrent' waited on the interval
+        after a relapse treated in between. Expected: the headline item is the pending
+        S16 item, as for the case read from the record (the question asked), and with
+        one metastasis the metastasectomy as before."""
+        def bundle(*onsets: str) -> dict[str, Any]:
+            b = example("metastatic-lung-metachronous")
+            b["entry"] = [e for e in b["entry"] if e["resource"]["id"] != "metastasis-1"]
+            for n, onset in enumerate(onsets):
+                b["entry"].append({"resource": {
+                    "resourceType": "Condition", "id": f"scc-{n}",
+                    "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                         "mcode-secondary-cancer-condition"]},
+                    "clinicalStatus": {"coding": [{
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": "active"}]},
+                    "code": {"coding": [{"system": "http://snomed.info/sct",
+                                         "code": "94391008"}]},
+                    "subject": {"reference": f"Patient/{patient_id(b)}"},
+                    "onsetDateTime": onset}})
+            return b
+
+        two = bundle("2024-10-20", "2025-05-15")
+        case = case_from_bundle(two).case
+        assert [m.detected_on.isoformat() for m in case.stage.metastases
+                if m.detected_on] == ["2024-10-20", "2025-05-15"]
+        a = assess(case, ON)
+        assert [(i.id, i.conditional_on) for i in a.recommendations
+                if i.id.startswith("REC-LUNG-META")] == [
+            ("REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))]
+        summaries = _summaries(client, two)
+        assert "lung-metastasectomy criteria are met is not known yet" in summaries[0]
+        assert not any("Resect the metachronous lung metastases" in s for s in summaries)
+        one = _summaries(client, bundle("2024-10-20"))
+        assert "Resect the metachronous lung metastases" in one[0]
 
 
 def _staging_entry(code: tuple[str, str], value: dict[str, Any]) -> dict[str, Any]:
