@@ -4,8 +4,19 @@ The FHIR reader (``pecoma fhir to-case``, the SMART launch) and the CDS services
 check (the order-select critical card, the proposals of both services) read each entry
 with :func:`read_allergy`, so that no path clears an entry another path doubts:
 
+* an entry that cannot be read in full is *not read* (:func:`not_read_in_full`): one
+  carrying a modifierExtension pecoma does not understand, on itself, on an element within
+  it (a reaction) or on its Bundle entry (FHIR: it may change what the entry means, and is
+  never read as if it were absent), or one whose ``meta`` labels it ``REDACTED`` or
+  ``SUBSETTED`` (information withheld from it:
+  :func:`pecoma.fhir.searches.withheld_label`). It neither rules a drug out nor clears
+  one, and it leaves the allergy list *not read in full* (:attr:`AllergyList.not_read`):
+  nothing is proposed, and the reader keeps no "mTOR inhibitor not contraindicated";
 * an entry that is inactive or resolved (every clinicalStatus code it holds says so: one
-  saying ``active`` beside ``inactive`` is counted), refuted or entered in error, or that records no
+  saying ``active`` beside ``inactive`` is counted, with a note naming the contradiction),
+  refuted or entered in error (every verificationStatus code of the value set it holds
+  says so: one saying ``confirmed``, ``unconfirmed`` or ``presumed`` beside ``refuted`` is
+  counted, with a note, the safer reading), or that records no
   known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
   record none) is *left aside*: it is no allergy to anything;
 * the substance is read from the entry's ``code``, else from its reactions' substances
@@ -53,11 +64,18 @@ from typing import Any, Final
 
 from pecoma.case import Agent
 from pecoma.fhir import medications as meds
+from pecoma.fhir.reading import modifier_urls
+from pecoma.fhir.searches import withheld_label
 
-__all__ = ["AllergyList", "AllergyReading", "read_allergies", "read_allergy"]
+__all__ = ["AllergyList", "AllergyReading", "not_read_in_full", "read_allergies",
+           "read_allergy"]
 
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
 _IGNORED: Final = frozenset({"refuted", "entered-in-error"})
+#: The other codes of the verificationStatus value set (FHIR R4
+#: allergyintolerance-verification): an entry that also holds one of them is not settled
+#: as refuted.
+_AFFIRMED: Final = frozenset({"confirmed", "unconfirmed", "presumed"})
 #: Agents that stand for many drugs: an allergy to one of them (vincristine) says nothing
 #: of another (etoposide), so it rules none out by the agent (the drugs it names still do:
 #: an allergy to paclitaxel rules out an order of paclitaxel, :attr:`AllergyReading.drugs`).
@@ -75,8 +93,14 @@ class AllergyReading:
     """What one AllergyIntolerance says: left aside (with why), or the drugs it names, or
     a substance that is no anticancer drug, or nothing identified."""
 
+    #: Why the entry cannot be read in full (:func:`not_read_in_full`): it names nothing
+    #: and clears nothing, and the list is not read in full.
+    not_read: str | None = None
     #: Why the entry is no allergy to anything (inactive, refuted, "no known allergy").
     left_aside: str | None = None
+    #: A status the entry states two ways that disagree (``confirmed`` beside
+    #: ``refuted``): the entry is counted (the safer reading), and a note says why.
+    doubt: str | None = None
     #: The agents of the case format it names, the catch-all ones excluded.
     agents: frozenset[Agent] = frozenset()
     #: The drugs of :data:`~pecoma.fhir.medications.INGREDIENTS` it names.
@@ -107,14 +131,50 @@ class AllergyReading:
         return self.mtor_named is not None
 
 
-def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
-    """The reading of one AllergyIntolerance (see the module's rules)."""
-    verification = [c for c in _codes(allergy.get("verificationStatus")) if c in _IGNORED]
-    if verification:
-        return AllergyReading(left_aside=f"verificationStatus '{verification[0]}'")
-    status = set(_codes(allergy.get("clinicalStatus")))
-    if status and status <= _INACTIVE:  # "active" beside "inactive": not settled, counted
+def not_read_in_full(allergy: Mapping[str, Any], entry_modifiers: str = "") -> str | None:
+    """Why an AllergyIntolerance cannot be read in full, or ``None``: it carries a
+    modifierExtension pecoma does not understand (on itself, on an element within it, or,
+    ``entry_modifiers``, on its Bundle entry), or its ``meta`` labels it as withheld
+    (``REDACTED``, ``SUBSETTED``). The FHIR reader and the CDS services both ask this of
+    every entry, so that no path reads an entry another path sets aside."""
+    said = modifier_urls(allergy) or entry_modifiers
+    if said:
+        return (f"it carries a modifierExtension pecoma does not understand ({said}), which "
+                "may change what it means")
+    label = withheld_label(allergy)
+    if label is not None:
+        return f"it is {label}"
+    return None
+
+
+def _doubt(field: str, codes: list[str], one: frozenset[str], other: frozenset[str]
+           ) -> str | None:
+    """The note for a status coded two ways that disagree (a code of ``one`` beside a
+    code of ``other``), or ``None``."""
+    first = next((c for c in codes if c in one), None)
+    second = next((c for c in codes if c in other), None)
+    if first is None or second is None:
+        return None
+    return (f"its {field} says both '{second}' and '{first}': the entry is counted (the "
+            "safer reading); check it in the record")
+
+
+def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> AllergyReading:
+    """The reading of one AllergyIntolerance (see the module's rules); ``entry_modifiers``:
+    the URLs of the modifierExtensions its Bundle entry carries."""
+    why = not_read_in_full(allergy, entry_modifiers)
+    if why is not None:
+        return AllergyReading(not_read=why)
+    verification = _codes(allergy.get("verificationStatus"))
+    doubt = _doubt("verificationStatus", verification, _IGNORED, _AFFIRMED)
+    ignored = [c for c in verification if c in _IGNORED]
+    if ignored and doubt is None:
+        return AllergyReading(left_aside=f"verificationStatus '{ignored[0]}'")
+    status = _codes(allergy.get("clinicalStatus"))
+    if status and set(status) <= _INACTIVE:  # "active" beside "inactive": counted
         return AllergyReading(left_aside="inactive or resolved")
+    doubt = doubt or _doubt("clinicalStatus", status, _INACTIVE,
+                            frozenset({"active", "recurrence", "relapse"}))
     if meds.records_no_allergy(allergy):
         return AllergyReading(left_aside="records no known allergy (no allergy to anything)")
     agents: set[Agent] = set()
@@ -152,7 +212,7 @@ def read_allergy(allergy: Mapping[str, Any]) -> AllergyReading:
         (not named or bool(unread))
         and (meds.allergy_may_be_to_a_drug(allergy) or coded_unknown))
     return AllergyReading(
-        agents=frozenset(agents), ingredients=frozenset(ingredients),
+        doubt=doubt, agents=frozenset(agents), ingredients=frozenset(ingredients),
         drugs=frozenset(named_drugs), mtor_class=mtor_class,
         mtor_named=mtor_named, other=other, unidentified=unidentified,
         not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else ())
@@ -193,8 +253,37 @@ class AllergyList:
         """Where each drug allergy is whose substance is not identified."""
         return tuple(w for w, r in self.entries if r.unidentified)
 
+    @property
+    def not_read(self) -> tuple[tuple[str, str], ...]:
+        """``(where, why)`` of each entry that cannot be read in full
+        (:func:`not_read_in_full`)."""
+        return tuple((w, r.not_read) for w, r in self.entries if r.not_read is not None)
 
-def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]]) -> AllergyList:
-    """The readings of ``(where, AllergyIntolerance)`` pairs (other resources skipped)."""
-    return AllergyList(tuple((where, read_allergy(res)) for where, res in allergies
+    @property
+    def not_read_reason(self) -> str | None:
+        """Why the list is not read in full because of its own entries (the words the
+        FHIR reader and the CDS cards give that part of the record), or ``None``."""
+        aside = self.not_read
+        if not aside:
+            return None
+        shown = "; ".join(f"{w}: {why}" for w, why in aside[:3])
+        more = len(aside) - 3
+        return shown + (f"; and {more} more entr{'y' if more == 1 else 'ies'} not read in "
+                        "full" if more > 0 else "")
+
+    @property
+    def doubts(self) -> tuple[tuple[str, str], ...]:
+        """``(where, note)`` of each entry counted although a status of it disagrees with
+        itself."""
+        return tuple((w, r.doubt) for w, r in self.entries if r.doubt is not None)
+
+
+def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
+                   entry_modifiers: Mapping[int, str] | None = None) -> AllergyList:
+    """The readings of ``(where, AllergyIntolerance)`` pairs (other resources skipped);
+    ``entry_modifiers``: the modifierExtension URLs of the Bundle entries that carry
+    some, by the identity of their resource."""
+    mods = entry_modifiers or {}
+    return AllergyList(tuple((where, read_allergy(res, mods.get(id(res), "")))
+                             for where, res in allergies
                              if res.get("resourceType") == "AllergyIntolerance"))

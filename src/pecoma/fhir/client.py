@@ -387,6 +387,10 @@ class FhirClient:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                      "failed or left entries out (OperationOutcome: "
                                      f"{'; '.join(failed[0][1][:3])})")
+            label_said = searches.withheld_label(page)
+            if label_said is not None:
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                     f"cannot be read in full: the Bundle is {label_said}")
             unusable = searches.unusable_entry(page)
             if unusable is not None:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "

@@ -282,17 +282,23 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     for where, cond in conditions:
         if not live_condition(cond):
             r.why[where] = f"verificationStatus '{verification(cond)}'"
-    aside = [(w, url) for w, x, url in r.modified_conditions
+    aside = [(w, url, withheld) for w, x, url, withheld in r.modified_conditions
              if live_condition(x) and _is_pecoma(x) and not _is_metastasis(x)]
     if not primary and aside:
-        # the record holds the diagnosis, set aside for what may change its meaning: named,
-        # never said absent
-        where, url = aside[0]
-        r.issue(f"{where}.modifierExtension", url,
-                "is not understood by pecoma, so this PEComa Condition was not read (a "
-                "modifierExtension may change what it means: FHIR forbids reading it as if "
-                "absent); the guideline check needs the diagnosis read: check the Condition "
-                "with the team that keeps the record")
+        # the record holds the diagnosis, set aside for what may change its meaning or
+        # for information withheld from it: named, never said absent
+        where, url, withheld = aside[0]
+        if url:
+            r.issue(f"{where}.modifierExtension", url,
+                    "is not understood by pecoma, so this PEComa Condition was not read (a "
+                    "modifierExtension may change what it means: FHIR forbids reading it as "
+                    "if absent); the guideline check needs the diagnosis read: check the "
+                    "Condition with the team that keeps the record")
+        else:
+            r.issue(f"{where}.meta", withheld,
+                    "says information was withheld from this PEComa Condition, so it was "
+                    "not read; the guideline check needs the whole diagnosis: check the "
+                    "Condition with the team that keeps the record")
         return
     if not primary:
         r.issue("Condition", "(none found)",

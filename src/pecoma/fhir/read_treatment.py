@@ -753,11 +753,26 @@ _SINGLE_DRUGS: Final = frozenset(
     if a.drugs == {a} and not a.is_mtor_inhibitor and a not in CATCH_ALL)
 
 
-def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> str | None:
     """The mTOR-inhibitor contraindication an allergy list gives, each entry read by
-    :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use)."""
-    listed = read_allergy_list(allergies)
+    :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use).
+    Returns why the list is not read in full because of entries that cannot be
+    (:attr:`pecoma.fhir.allergies.AllergyList.not_read_reason`), or ``None``."""
+    listed = read_allergy_list(allergies, r.entry_modifiers)
+    for where, why in listed.not_read:
+        r.why[where] = f"not read in full: {why}"
+        r.notes.append(f"{where}: not read: {why}; the allergy list is not read in full")
+    for where, doubt in listed.doubts:
+        r.notes.append(f"{where}: {doubt}")
+    _read_listed(listed, r)
+    return listed.not_read_reason
+
+
+def _read_listed(listed: AllergyList, r: Reader) -> None:
+    """What the entries read say of the mTOR inhibitors (:func:`read_allergies`)."""
     for where, reading in listed.entries:
+        if reading.not_read is not None:
+            continue
         if reading.left_aside is not None:
             r.why[where] = reading.left_aside
         elif reading.other is not None and not (reading.rules_out_mtor

@@ -53,7 +53,7 @@ from pecoma.fhir.read_conditions import (
 )
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
-from pecoma.fhir.reading import Planned, Reader, has_code, same_resource
+from pecoma.fhir.reading import Planned, Reader, has_code, modifier_urls, same_resource
 from pecoma.fhir.subjects import (
     PART_OF_TYPE,
     Attribution,
@@ -212,7 +212,7 @@ def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
                 "must be a FHIR resource (a JSON object with 'resourceType')",
             )
             continue
-        said = _modifier_urls({"modifierExtension": entry.get("modifierExtension")})
+        said = modifier_urls({"modifierExtension": entry.get("modifierExtension")})
         if said:  # on the entry: it modifies what the entry's resource means
             r.entry_modifiers[id(res)] = said
         out.append((i, res))
@@ -246,6 +246,15 @@ def unread_parts(data: Mapping[str, Any],
             if part != "patient":
                 out.setdefault(part, f"the bundle is not the whole record: {why}")
     return out
+
+
+def _add_reason(unread: dict[str, str], part: str, why: str) -> None:
+    """Say that ``part`` is not read in full, and why, beside what is said already (the
+    caller may have said the same)."""
+    if part not in unread:
+        unread[part] = why
+    elif why not in unread[part]:
+        unread[part] += f"; and {why}"
 
 
 def _unread(unread: Mapping[str, str], r: Reader) -> None:
@@ -488,22 +497,31 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             unattributed.append((kind, where, found))
             continue
         if found.whose == "this":
-            modifier = ((any_modifier and _modifier_urls(res, nested=False))
+            if kind == "AllergyIntolerance":
+                # read in full or set aside by the allergy reading, the one the CDS
+                # services make (pecoma.fhir.allergies.not_read_in_full: a modifierExtension
+                # anywhere in it or on its entry, a label saying it was withheld)
+                by_type[kind].append((where, res))
+                continue
+            modifier = ((any_modifier and modifier_urls(res, nested=False))
                         or r.entry_modifiers.get(id(res), "")
                         or (modified or {}).get(id(res), ""))
-            if modifier and kind != "Patient":
+            label = searches.withheld_label(res) if kind != "Patient" else None
+            if (modifier or label) and kind != "Patient":
                 # a modifier pecoma does not understand may change what the resource
-                # means (FHIR: never read as if it were absent): not read, said so; an
-                # allergy or a medication left out leaves its part of the record unknown
-                r.notes.append(f"{where}: not read: it carries a modifierExtension pecoma "
-                               f"does not understand ({modifier}), which may change what "
-                               "it means")
+                # means (FHIR: never read as if it were absent), and a label saying
+                # information was withheld from it (REDACTED, SUBSETTED) says it is not
+                # whole: not read, said so; a medication left out leaves its part of the
+                # record unknown
+                why = (f"it carries a modifierExtension pecoma does not understand "
+                       f"({modifier}), which may change what it means" if modifier
+                       else f"it is {label}")
+                r.notes.append(f"{where}: not read: {why}")
                 if kind == "Condition":
-                    r.modified_conditions.append((where, res, modifier))
+                    r.modified_conditions.append((where, res, modifier, label or ""))
                 part = PART_OF_TYPE.get(kind)
-                if part in ("allergies", *searches.MEDICATION_PARTS) and part not in unread:
-                    unread[part] = (f"{where} carries a modifierExtension pecoma does not "
-                                    "understand")
+                if part in searches.MEDICATION_PARTS:
+                    _add_reason(unread, part, f"{where}: {why}")
                 continue
             if modifier:
                 r.notes.append(f"{where}: it carries a modifierExtension pecoma does not "
@@ -515,10 +533,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                 continue
             by_type[kind].append((where, res))
     for part, why in unattributed_parts(unattributed).items():
-        if part not in unread:
-            unread[part] = why
-        elif why not in unread[part]:  # the caller may have said it already
-            unread[part] += f"; and {why}"
+        _add_reason(unread, part, why)
     r.resolve = resolve
     r.labels = {id(res): w for t in READ_TYPES for w, res in by_type[t]}
     if deceased is None:
@@ -531,15 +546,18 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_metastases(r)  # after the resection: a nodal relapse is no nodes at presentation
     settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
-    read_allergies(by_type["AllergyIntolerance"], r)
+    aside = read_allergies(by_type["AllergyIntolerance"], r)
+    if aside is not None:
+        _add_reason(unread, "allergies", aside)
     _unread(unread, r)
     derive_status(r)
     settle_entered_dates(r)
     if modified is None and any_modifier:
         # a modifierExtension within an element of a resource read (rare: looked for in
         # those only): the record is read again without it
-        inner = {id(res): said for t in READ_TYPES for where, res in by_type[t]
-                 if where in r.used and (said := _modifier_urls(res))}
+        # (an allergy entry's are looked for by the allergy reading itself)
+        inner = {id(res): said for t in READ_TYPES if t != "AllergyIntolerance"
+                 for where, res in by_type[t] if where in r.used and (said := modifier_urls(res))}
         if inner:
             return _read(data, validate, source, on, given_unread, expected, server, inner)
     if validate == "engine":
@@ -614,25 +632,6 @@ def _mentions_modifiers(data: Any) -> bool:
         return b'"modifierExtension"' in orjson.dumps(data)
     except TypeError:  # orjson.JSONEncodeError is one
         return True
-
-
-def _modifier_urls(res: Mapping[str, Any], nested: bool = True) -> str:
-    """The URLs of the modifierExtensions a resource carries, on itself and (``nested``)
-    on any element within it (a component, a dosage), shortened ("" when it has none)."""
-    if not nested:
-        res = {"modifierExtension": res.get("modifierExtension")}
-    urls: list[str] = []
-    stack: list[Any] = [res]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            found = node.get("modifierExtension")
-            if isinstance(found, list) and found:
-                urls += [str(x.get("url")) if isinstance(x, dict) else "?" for x in found]
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
-    return show_value(", ".join(urls), 120).strip("'\"") if urls else ""
 
 
 #: LOINC 75186-7 "Vital status"; SNOMED CT 419099009 "Dead".

@@ -32,6 +32,7 @@ __all__ = [
     "has_code",
     "instant",
     "live_condition",
+    "modifier_urls",
     "project_code",
     "reference_of",
     "resolved",
@@ -111,9 +112,11 @@ class Reader:
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
-    #: Conditions set aside for a modifierExtension pecoma does not understand: where,
-    #: the resource and the URLs (a PEComa among them is named if no other is found).
-    modified_conditions: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    #: Conditions set aside for a modifierExtension pecoma does not understand (its URLs)
+    #: or a label saying information was withheld (the label): where, the resource, the
+    #: URLs, the label (a PEComa among them is named if no other is found).
+    modified_conditions: list[tuple[str, dict[str, Any], str, str]] = field(
+        default_factory=list)
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
     #: Each live observation's place in time (effective, issued, status), by ``id``.
@@ -330,3 +333,22 @@ def clinical_status(cond: Mapping[str, Any]) -> str | None:
     for _system, code in codings(cond.get("clinicalStatus")):
         return code
     return None
+
+
+def modifier_urls(res: Mapping[str, Any], nested: bool = True) -> str:
+    """The URLs of the modifierExtensions a resource carries, on itself and (``nested``)
+    on any element within it (a component, a dosage), shortened ("" when it has none)."""
+    if not nested:
+        res = {"modifierExtension": res.get("modifierExtension")}
+    urls: list[str] = []
+    stack: list[Any] = [res]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found = node.get("modifierExtension")
+            if isinstance(found, list) and found:
+                urls += [str(x.get("url")) if isinstance(x, dict) else "?" for x in found]
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return show_value(", ".join(urls), 120).strip("'\"") if urls else ""

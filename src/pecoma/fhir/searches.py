@@ -7,7 +7,9 @@ left things out (code ``incomplete``, ``suppressed``, ``too-costly``, or ``secur
 were suppressed" or "some records were filtered for security" is a warning), when its
 ``total`` (the number of matches the server found) is larger than the matches it holds
 and there is no further page, or when its ``total`` is no count at all (``"3"``, ``-1``,
-``2.5``: how many the server found is unknown). The ``total`` is read whatever the
+``2.5``: how many the server found is unknown), or when the Bundle's ``meta`` carries a
+label saying information was withheld from it (:func:`withheld_label`: ``REDACTED``,
+``SUBSETTED``). The ``total`` is read whatever the
 Bundle's type: FHIR allows it only on a searchset or a history, so a ``collection`` that
 states one is a search result sent under another type, and one stating more than it
 holds says that entries were left out just as a searchset would. A match is an entry
@@ -29,7 +31,7 @@ from typing import Any, Final
 
 __all__ = ["MEDICATION_PARTS", "PARTS", "bad_total", "failed_issues", "foreign", "has_next",
            "incomplete", "left_out", "matches", "next_urls", "outcome_issues",
-           "unusable_entry"]
+           "unusable_entry", "withheld_label"]
 
 #: The parts of one patient's record, each the answer to one search (the CDS services'
 #: prefetch keys), in the words a reader of the output is told which one was not read.
@@ -53,6 +55,44 @@ MEDICATION_PARTS: Final = ("medications", "medication_requests",
 #: severity (FHIR R4 IssueType: incomplete, suppressed, too-costly; security and
 #: forbidden: entries the user may not see were withheld from the result).
 _LEFT_OUT = frozenset({"incomplete", "suppressed", "too-costly", "security", "forbidden"})
+
+
+#: The code system of the labels below (HL7 v3 ObservationValue, as FHIR R4 names it;
+#: ``http://hl7.org/fhir/v3/ObservationValue`` is its STU3 name), and a label sent
+#: without a system.
+_OBSERVATION_VALUE: Final = frozenset({
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "http://hl7.org/fhir/v3/ObservationValue", None})
+
+#: Labels saying information was left out of what was sent (FHIR R4: security-labels.html
+#: and the value set common-tags, both from HL7 v3 ObservationValue): ``REDACTED``, a
+#: security label, "information removed ... for security reasons" (FHIR R4 uses it where
+#: search results are withheld from the user); ``SUBSETTED``, the tag a ``_summary`` or
+#: ``_elements`` result carries (search.html), "some information has been removed from the
+#: source object ... the content may not be suitable for use". Either is read in
+#: ``meta.security`` or ``meta.tag``: the same words in the other list say the same thing.
+WITHHELD_LABELS: Final[Mapping[str, str]] = {
+    "REDACTED": "information was withheld from it for security or privacy reasons",
+    "SUBSETTED": "some of its information was left out of the copy sent",
+}
+
+
+def withheld_label(resource: Mapping[str, Any]) -> str | None:
+    """Why a resource (a Bundle, or one of its resources) says, by a label in its
+    ``meta`` (:data:`WITHHELD_LABELS`), that it is not the whole of what the server holds
+    (``"labelled REDACTED: ..."``), or ``None``."""
+    meta = resource.get("meta")
+    if not isinstance(meta, dict):
+        return None
+    for key in ("security", "tag"):
+        labels = meta.get(key)
+        for label in labels if isinstance(labels, list) else []:
+            if not isinstance(label, dict) or label.get("system") not in _OBSERVATION_VALUE:
+                continue
+            code = label.get("code")
+            if isinstance(code, str) and code in WITHHELD_LABELS:
+                return f"labelled {code} (meta.{key}): {WITHHELD_LABELS[code]}"
+    return None
 
 
 def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -176,11 +216,15 @@ def foreign(resources: Sequence[Mapping[str, Any]], wanted: str,
 def incomplete(bundle: Mapping[str, Any],
                searched: Collection[str] | None = None) -> str | None:
     """Why a Bundle is not the whole result of its search, or ``None`` when nothing says
-    so: an entry that holds no resource, an OperationOutcome entry saying the search
+    so: a label in its ``meta`` saying information was withheld (:func:`withheld_label`),
+    an entry that holds no resource, an OperationOutcome entry saying the search
     failed or left things out, a ``next`` link, a ``total`` that is no count, a
     ``total`` above the matches held (``searched``: the types the query asks for, when
     known; see :func:`matches`)."""
     reasons = []
+    label = withheld_label(bundle)
+    if label is not None:
+        reasons.append(f"the Bundle is {label}")
     unusable = unusable_entry(bundle)
     if unusable is not None:
         reasons.append(unusable)

@@ -10,7 +10,10 @@ systemic therapy already given are known:
   recommendation naming a drug is conditional, with the reason;
 
 * the list could not be read (prefetch null or an OperationOutcome, the FHIR server not
-  allowed or failing): nothing is proposed, and the card says why;
+  allowed or failing, a search labelled as withheld), or an entry of it cannot be read in
+  full (:func:`pecoma.fhir.allergies.not_read_in_full`: a modifierExtension, a label
+  saying information was withheld from it): nothing is proposed, and the card says why;
+  what the entries read rule out still rules it out;
 * an active intolerance to the agent rules the agent out, as does one to a drug it holds
   (ifosfamide rules out epirubicin with ifosfamide), and one to a drug an order names
   rules out that order whatever agent pecoma files the drug under (paclitaxel rules out
@@ -153,20 +156,30 @@ class DrugSafety:
 def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 history: str | None = None, planned: Iterable[Planned] = (),
                 mtor_contraindicated: str | None = None,
-                therapies: Sequence[TherapyLine] = ()) -> DrugSafety:
+                therapies: Sequence[TherapyLine] = (),
+                entry_modifiers: Mapping[int, str] | None = None) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources (``unreadable``:
     why the list could not be read) and medication history (``history``: why it is not
     fully known; ``planned``: the medications planned, not yet given,
     :attr:`pecoma.fhir.reader.BundleCase.planned`; ``therapies``: the lines read, which
     may show an mTOR inhibitor tolerated beside one the list names, I15);
     ``mtor_contraindicated``: where the record says mTOR inhibitors are contraindicated
-    other than by an allergy entry."""
-    if unreadable is not None:
-        return DrugSafety(unreadable=unreadable, history=history, planned=tuple(planned),
-                          mtor_contraindicated=mtor_contraindicated)
-    listed = read_allergies((f"AllergyIntolerance/{res.get('id')}", res) for res in allergies)
+    other than by an allergy entry; ``entry_modifiers``: the modifierExtension URLs of
+    the Bundle entries that carry some, by the identity of their resource.
+
+    An entry that cannot be read in full (:func:`pecoma.fhir.allergies.not_read_in_full`)
+    makes the list unreadable, with why, as the FHIR reader makes that part of the record
+    not read in full. What the entries read rule out still rules it out when the list is
+    not read in full (an intolerance of sirolimus beside an entry withheld still makes a
+    sirolimus draft a critical card)."""
+    listed = read_allergies(((f"AllergyIntolerance/{res.get('id')}", res)
+                             for res in allergies), entry_modifiers)
+    aside = listed.not_read_reason
+    if aside is not None and (unreadable is None or aside not in unreadable):
+        unreadable = aside if unreadable is None else f"{unreadable}; and {aside}"
     tolerated = mtor_tolerated_line(listed.intolerant, therapies)
-    return DrugSafety(intolerant=listed.intolerant, unidentified=len(listed.unidentified),
+    return DrugSafety(unreadable=unreadable, intolerant=listed.intolerant,
+                      unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
                       mtor_class=listed.mtor_class, planned=tuple(planned),

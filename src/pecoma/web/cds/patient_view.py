@@ -26,6 +26,7 @@ from pecoma.case import Agent, YesNo, mtor_ruled_out
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
+from pecoma.fhir.allergies import read_allergies
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_name, drug_safety, ruled_out_card
@@ -227,6 +228,17 @@ async def read_record(
         return None
     await read_named_medications(record, req, svc, deadline, known)
     who = patient_of(record, req)
+    allergies = [r for r in record.resources if r.get("resourceType") == "AllergyIntolerance"]
+    mine = [a for a in allergies if who.of(a).whose == "this"]
+    # an entry the allergy reading sets aside (a modifierExtension, a label saying it was
+    # withheld) leaves the list not read in full, on every card, as the FHIR reader says
+    # of the same entry (the same reading: pecoma.fhir.allergies.not_read_in_full)
+    modifiers = record.entry_modifier_urls()
+    aside = read_allergies(((f"AllergyIntolerance/{a.get('id')}", a) for a in mine),
+                           modifiers).not_read_reason
+    if aside is not None:
+        before = record.unknown.get("allergies")
+        record.unknown["allergies"] = aside if before is None else f"{before}; and {aside}"
     bc = read_case(answer, record, svc, req.patient_id, req.fhir_server)
     for key, said in ((UNIDENTIFIED_MEDICATIONS, bc.unidentified_medications if bc else ()),
                       (MEDICATION_STARTS, bc.unknown_starts if bc else ())):
@@ -234,8 +246,6 @@ async def read_record(
             shown = said[:5]
             more = len(said) - len(shown)
             record.unknown[key] = "; ".join(shown) + (f"; and {more} more" if more else "")
-    allergies = [r for r in record.resources if r.get("resourceType") == "AllergyIntolerance"]
-    mine = [a for a in allergies if who.of(a).whose == "this"]
     unreadable = record.unknown.get("allergies")  # an entry not attributable: said there
     if unreadable is None and len(mine) < len(allergies):
         # the reader refuses another patient's resource: whose list it is cannot be told
@@ -250,7 +260,7 @@ async def read_record(
     # case's rule (I15), so the cards and the engine give the same advice
     safety = drug_safety(mine, unreadable, bc.history_doubt if bc else None,
                          bc.planned if bc else (), contraindicated,
-                         bc.case.systemic.therapies if bc else ())
+                         bc.case.systemic.therapies if bc else (), modifiers)
     return record, bc, safety
 
 

@@ -4,13 +4,16 @@ Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A ke
 absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome of severity
 error or fatal or of code ``incomplete``, ``suppressed`` or ``too-costly``, a Bundle with a
 ``next`` page (only part of the result), or a Bundle whose ``total`` is no count or is
-larger than the matches it holds (:mod:`pecoma.fhir.searches`) means the EHR
+larger than the matches it holds, or one whose ``meta`` labels it ``REDACTED`` or
+``SUBSETTED`` (:mod:`pecoma.fhir.searches`) means the EHR
 has **no data** for that part (not "nothing recorded"). Such a part is fetched from
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
 fetch fails (a search not answered by its whole searchset, the Patient read answered 404
 or by anything but the Patient), the part stays **unknown** and the reason is kept, for
-the cards to say.
+the cards to say. The resources an allergy search holds are kept even when it is not
+the whole result (an intolerance held still rules its drug out; the part stays unknown,
+so they clear nothing), as the FHIR reader reads an incomplete bundle.
 The medication templates ``_include`` the Medications their resources refer to; for a
 record that may be a PEComa patient's, one still missing is read from the allowed
 ``fhirServer`` by its id (:func:`read_named_medications`). The ``fullUrl`` of each entry
@@ -29,7 +32,7 @@ from pecoma.errors import FieldIssue
 from pecoma.fhir import searches
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
-from pecoma.fhir.reading import same_resource
+from pecoma.fhir.reading import modifier_urls, same_resource
 from pecoma.fhir.subjects import ThePatient, the_patient, unattributed_parts
 from pecoma.web.cds.cards import md_text
 from pecoma.web.cds.discovery import PREFETCH
@@ -58,6 +61,10 @@ class Record:
     urls: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Where the EHR first sent each ``fullUrl`` (``prefetch.<key>.entry[i]``).
     url_where: dict[str, str] = field(default_factory=dict)
+    #: The modifierExtensions a prefetch Bundle's entry carries, by the identity of its
+    #: resource: they modify what the resource means, and go with it into the bundle the
+    #: FHIR reader reads (:meth:`bundle`) and into the allergy check.
+    entry_modifiers: dict[int, list[Any]] = field(default_factory=dict)
 
     def entries(self) -> list[tuple[str | None, dict[str, Any]]]:
         """``(fullUrl, resource)`` of the record's bundle: each resource once with its
@@ -73,9 +80,20 @@ class Record:
         return [(first.get(id(res)), res) for res in self.resources] + again
 
     def bundle(self) -> dict[str, Any]:
-        return {"resourceType": "Bundle", "type": "collection",
-                "entry": [{"fullUrl": url, "resource": res} if url is not None
-                          else {"resource": res} for url, res in self.entries()]}
+        entries = []
+        for url, res in self.entries():
+            entry: dict[str, Any] = {"resource": res} if url is None else {
+                "fullUrl": url, "resource": res}
+            if id(res) in self.entry_modifiers:
+                entry["modifierExtension"] = self.entry_modifiers[id(res)]
+            entries.append(entry)
+        return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+    def entry_modifier_urls(self) -> dict[int, str]:
+        """The URLs of the modifierExtensions of :attr:`entry_modifiers`, by the identity
+        of the resource (what :func:`pecoma.fhir.allergies.read_allergies` takes)."""
+        return {key: modifier_urls({"modifierExtension": said})
+                for key, said in self.entry_modifiers.items()}
 
 
 #: The resource type each prefetch key searches for, and the types its search may
@@ -115,6 +133,16 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
         return ("the EHR sent one resource, not the Bundle its search returns: whether it "
                 "is the whole result cannot be told")
     return None
+
+
+def _held_anyway(value: Any, key: str) -> bool:
+    """Whether a prefetch value that is not the whole result of its search is still an
+    answer to it (a Bundle of a type, holding no resource of another query)."""
+    if not (isinstance(value, dict) and value.get("resourceType") == "Bundle"
+            and isinstance(value.get("type"), str)):
+        return False
+    wanted, included = _SEARCHED[key]
+    return searches.foreign(resources_of(value), wanted, included) is None
 
 
 def _a_resource(value: Any) -> bool:
@@ -163,6 +191,11 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
         else:
             record.unknown[key] = reason
             wanted.append(key)
+            if key == "allergies" and _held_anyway(value, key):
+                # the entries an allergy search holds still rule drugs out when the
+                # search is not whole (as the FHIR reader reads an incomplete bundle):
+                # the part stays unknown, so they clear nothing
+                parts[key] = _labelled(key, value)
     if wanted and req.fhir_server:
         try:
             client = svc.fhir_client(req.fhir_server, req.access_token,
@@ -186,7 +219,30 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
             record.unknown[key] += "; no fhirServer was given to fetch it from"
     for key in PREFETCH:
         _add(record, parts.get(key, []))
+        if key in parts and key not in record.fetched:
+            _keep_entry_modifiers(record, req.prefetch.get(key))
     return record
+
+
+def _keep_entry_modifiers(record: Record, value: Any) -> None:
+    """Keep the modifierExtensions a prefetch Bundle's entries carry, with the resource
+    kept for each (:attr:`Record.entry_modifiers`): the FHIR reader reads them on the
+    entry as it does in a bundle given to ``pecoma fhir to-case``."""
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        return
+    entries = value.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        said, res = entry.get("modifierExtension"), entry.get("resource")
+        if not (isinstance(said, list) and said and isinstance(res, dict)
+                and _a_resource(res)):
+            continue
+        rid = res.get("id")
+        kept = next((other for _w, other in record.held.get(
+            (str(res.get("resourceType")), str(rid)), []) if same_resource(other, res)),
+            res) if rid is not None else res
+        record.entry_modifiers.setdefault(id(kept), []).extend(said)
 
 
 def patient_of(record: Record, req: HookRequest) -> ThePatient:
