@@ -331,6 +331,96 @@ class TestContradictions:
         assert {i.path for i in info.value.issues} >= {"tumour.size.value", "histology.necrosis"}
 
 
+def _resected_with_line(margin: str = "R0", **line: Any) -> dict[str, Any]:
+    """Localized disease resected on 2025-01-10 (margin ``margin``), one line of
+    systemic treatment."""
+    data = copy.deepcopy(BASE)
+    data["surgery"]["margin"] = margin
+    data["systemic"] = {"therapies": [{"agent": "sirolimus", **line}]}
+    return data
+
+
+class TestProgressedAfterALocalizedResection:
+    """'Localized' with a resection that left no gross tumour says no disease is present;
+    a line begun on or after that resection on which the disease progressed says it came
+    back. Read as the label says, a patient progressing on adjuvant sirolimus was sent to
+    routine surveillance with nothing asked. The record is refused naming both fields and
+    what to record instead (the recurrence), as 'R0' beside 'not resectable' is."""
+
+    def _rule(self, data: dict[str, Any]) -> str:
+        with pytest.raises(InputError) as caught:
+            parse_case(data)
+        [issue] = caught.value.issues
+        assert (issue.path, issue.value) == ("stage.status", "localized")
+        return issue.rule
+
+    def test_progressed_on_adjuvant_treatment_is_refused(self) -> None:
+        rule = self._rule(_resected_with_line(setting="adjuvant", started_on="2025-02-15",
+                                              best_response="progression",
+                                              progressed="yes"))
+        assert "'systemic.therapies[0].progressed' 'yes'" in rule
+        assert "started 2025-02-15" in rule and "resection of 2025-01-10" in rule
+        assert "'surgery.margin' 'R0'" in rule
+        assert "record the recurrence ('stage.status' 'recurrent'" in rule
+
+    def test_years_after_the_operation_on_any_line_is_refused(self) -> None:
+        """Three years on, a line for advanced disease with progression as its best
+        response: the recurrence it was given for is not in the record."""
+        rule = self._rule(_resected_with_line(line=1, started_on="2028-02-01",
+                                              best_response="progression"))
+        assert "'systemic.therapies[0].best_response' 'progression'" in rule
+
+    @pytest.mark.parametrize("margin", ["R1", "uncertain"])
+    def test_a_microscopic_margin_is_no_disease_left_to_progress(self, margin: str) -> None:
+        """At most microscopic tumour left is no measurable disease: progression on a later
+        line is a recurrence too. After an R2 resection the gross tumour left is present
+        disease the record already holds: progression on it is accepted."""
+        rule = self._rule(_resected_with_line(margin, setting="adjuvant",
+                                              started_on="2025-02-15", progressed="yes"))
+        assert f"'surgery.margin' '{margin}'" in rule
+        assert parse_case(_resected_with_line("R2", setting="adjuvant",
+                                              started_on="2025-02-15", progressed="yes"))
+
+    def test_the_day_of_a_completing_resection_counts(self) -> None:
+        """An R2 resection completed on 2025-03-01 with R0: a line that progressed between
+        the two treated the tumour then left (accepted); one begun after the completing
+        resection is refused, naming its margin."""
+        data = _resected_with_line("R2", started_on="2025-02-01", progressed="yes")
+        data["surgery"]["completion"] = {"date": "2025-03-01", "margin": "R0"}
+        assert parse_case(data)
+        data["systemic"]["therapies"][0]["started_on"] = "2025-04-01"
+        rule = self._rule(data)
+        assert "resection of 2025-03-01 ('surgery.completion.margin' 'R0')" in rule
+
+    def test_adjuvant_treatment_with_no_response_recorded_is_accepted(self) -> None:
+        """Adjuvant sirolimus after the R0 resection, its result not recorded: the
+        treatment after the operation, accepted; progressed on, refused."""
+        assert parse_case(_resected_with_line(setting="adjuvant", started_on="2025-02-15"))
+        self._rule(_resected_with_line(setting="adjuvant", started_on="2025-02-15",
+                                       progressed="yes"))
+
+    def test_a_line_before_the_resection_treated_the_tumour_in_place(self) -> None:
+        """Neoadjuvant treatment that the tumour progressed on, then the R0 resection:
+        accepted (recorded as adjuvant or not). Begun after the resection, refused."""
+        data = _resected_with_line(setting="adjuvant", started_on="2025-01-05",
+                                   progressed="yes")
+        assert parse_case(data)
+        data["systemic"]["therapies"][0]["started_on"] = "2025-01-10"
+        self._rule(data)
+
+    def test_a_line_with_no_start_date_is_accepted(self) -> None:
+        """A line with no start date, or a resection with no date, cannot be placed
+        before or after the other: an unknown order is evidence of neither, and no record
+        is refused on a guess. Both dated, the line after the resection is refused."""
+        assert parse_case(_resected_with_line(setting="adjuvant", progressed="yes"))
+        undated = _resected_with_line(setting="adjuvant", started_on="2025-02-15",
+                                      progressed="yes")
+        del undated["surgery"]["date"]
+        assert parse_case(undated)
+        self._rule(_resected_with_line(setting="adjuvant", started_on="2025-02-15",
+                                       progressed="yes"))
+
+
 class TestParseCaseJson:
     def test_a_key_named_twice_is_refused(self) -> None:
         """The case file and the web form's JSON text are read by one reader: a key named

@@ -127,3 +127,105 @@ class TestDates:
         case = parse_case(RELAPSED)
         with pytest.raises(InputError, match=r"free_of_disease\.since"):
             assess(case, dt.date(2023, 7, 1))
+
+
+def with_line(**line: Any) -> dict[str, Any]:
+    """The relapsed case (free of disease since 2023-08-01, after the lung metastasis of
+    2023-05-10 was removed) with one line of systemic treatment."""
+    return relapsed(systemic={"therapies": [{"agent": "sirolimus", **line}]})
+
+
+class TestALineAfterTheDate:
+    """Free of disease since a day, and a line begun on or after that day on which the
+    disease progressed, or was measured responding other than completely: the disease was
+    present again after that day, and the record says both. Read as free of disease, the
+    patient progressing on sirolimus was given no systemic advice and routine surveillance;
+    the record is refused naming both fields, as the other contradictions are (the stale
+    'free_of_disease' left after a new relapse is the likely error)."""
+
+    def test_progressed_on_a_line_begun_after_it_is_refused_naming_both(self) -> None:
+        data = with_line(line=1, started_on="2024-02-01", best_response="progression",
+                         progressed="yes")
+        rule = issues_of(data)["free_of_disease.since"]
+        assert "'systemic.therapies[0].progressed' 'yes'" in rule
+        assert "started 2024-02-01" in rule
+        # what to record instead: the relapse, and the date or its removal
+        assert "record the relapse" in rule and "remove 'free_of_disease'" in rule
+
+    def test_progression_as_best_response_alone_is_refused(self) -> None:
+        """'progressed' not recorded: a best response of progression says it anyway."""
+        data = with_line(started_on="2024-02-01", best_response="progression")
+        rule = issues_of(data)["free_of_disease.since"]
+        assert "'systemic.therapies[0].best_response' 'progression'" in rule
+
+    @pytest.mark.parametrize("response", ["partial", "stable"])
+    def test_a_response_measured_on_a_line_begun_after_it_is_refused(
+            self, response: str) -> None:
+        """A partial response or stable disease is measured on disease present (I21): a
+        line for advanced disease begun eight months after the date, stable on it, is
+        disease present after that date."""
+        data = relapsed(systemic={"therapies": [
+            {"agent": "doxorubicin", "line": 1, "started_on": "2024-02-01",
+             "best_response": response, "progressed": "no"}]})
+        rule = issues_of(data)["free_of_disease.since"]
+        assert f"'systemic.therapies[0].best_response' '{response}'" in rule
+
+    def test_progressed_on_postoperative_treatment_is_refused(self) -> None:
+        """A line recorded as adjuvant after the metastasectomy on which the disease
+        progressed: the disease came back during it."""
+        data = with_line(setting="adjuvant", started_on="2023-09-01", progressed="yes")
+        rule = issues_of(data)["free_of_disease.since"]
+        assert "'systemic.therapies[0].progressed' 'yes'" in rule
+
+    def test_a_line_begun_the_same_day_counts_as_after(self) -> None:
+        """Progression on a line begun the day the patient was free of disease came
+        after that day: the disease was there again."""
+        data = with_line(started_on="2023-08-01", progressed="yes")
+        assert "started 2023-08-01" in issues_of(data)["free_of_disease.since"]
+
+    def test_each_line_is_named(self) -> None:
+        data = relapsed(systemic={"therapies": [
+            {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "yes"},
+            {"agent": "doxorubicin", "line": 2, "started_on": "2024-09-01",
+             "best_response": "stable"}]})
+        rule = issues_of(data)["free_of_disease.since"]
+        assert "'systemic.therapies[0].progressed'" in rule
+        assert "'systemic.therapies[1].best_response'" in rule
+
+    def test_postoperative_treatment_with_no_response_recorded_is_accepted(self) -> None:
+        """A line recorded as adjuvant after the metastasectomy, with nothing recorded of
+        its result, is the treatment after the operation, not disease; the same line
+        progressed on is refused."""
+        assert parse_case(with_line(setting="adjuvant", started_on="2023-09-01"))
+        refused = with_line(setting="adjuvant", started_on="2023-09-01", progressed="yes")
+        assert "free_of_disease.since" in issues_of(refused)
+
+    @pytest.mark.parametrize("setting", ["adjuvant", "advanced"])
+    def test_a_complete_response_is_accepted(self, setting: str) -> None:
+        """A complete response leaves the patient free of disease, as recorded (at worst
+        the date is earlier than it should be: the visits come earlier, the safer error);
+        a partial one on the same line is refused."""
+        assert parse_case(with_line(setting=setting, started_on="2023-09-01",
+                                    best_response="complete", progressed="no"))
+        refused = with_line(setting=setting, started_on="2023-09-01",
+                            best_response="partial")
+        assert "free_of_disease.since" in issues_of(refused)
+
+    def test_a_line_that_progressed_before_the_date_was_the_earlier_disease(self) -> None:
+        """Sirolimus begun on the metastasis and progressed on, then the metastasectomy
+        that left the patient free of disease: accepted. The same line begun after the
+        date is refused."""
+        data = with_line(line=1, started_on="2023-05-20", progressed="yes")
+        assert parse_case(data).free_of_disease is not None
+        later = with_line(line=1, started_on="2023-08-20", progressed="yes")
+        assert "free_of_disease.since" in issues_of(later)
+
+    def test_a_line_with_no_start_date_is_accepted(self) -> None:
+        """A line with no start date cannot be placed before or after the date: an
+        unknown order is evidence of neither, and no record is refused on a guess (the
+        patient's disease is read as the record says, free since the date). Dated after
+        it, the same line is refused."""
+        assert parse_case(with_line(line=1, progressed="yes")).free_of_disease is not None
+        dated = with_line(line=1, started_on="2024-01-01", progressed="yes")
+        assert "free_of_disease.since" in issues_of(dated)

@@ -26,7 +26,7 @@ from pecoma.dates import add_months, full_months_between
 from pecoma.errors import FieldIssue, show_value
 
 if TYPE_CHECKING:
-    from pecoma.case.model import Case, Surgery
+    from pecoma.case.model import Case, Surgery, TherapyLine
 
 __all__ = [
     "Contradictions",
@@ -44,6 +44,7 @@ _METACHRONOUS, _SYNCHRONOUS = Timing.metachronous, Timing.synchronous
 _ADVANCED_SETTING = TherapySetting.advanced
 _PROGRESSION = Response.progression
 _NO = YesNo.no
+_YES = YesNo.yes
 _RECURRENT = DiseaseStatus.recurrent
 
 #: A check of plausibility: a metastasis found at the staging work-up precedes the tissue
@@ -134,6 +135,8 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "locally advanced disease); record 'localized' (with 'stage.resectable' 'no' "
             "when no re-excision is possible), or the R2 margin",
         )
+    if status is _LOCALIZED and performed and surgery.final_margin in _NO_GROSS_LEFT:
+        issues.extend(_progressed_after_resection(case))
     if status is _LOCALLY_ADVANCED and stage.resectable is YesNo.yes:
         add(
             "stage.resectable",
@@ -427,6 +430,19 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
             f"{min(starts).isoformat()}), while 'free_of_disease.by' says systemic therapy "
             "cleared the disease; correct the date, how, or the therapies' start dates",
         )]
+    after = [
+        FieldIssue(where, since.isoformat(),
+                   f"contradicts 'systemic.therapies[{i}].{field}' '{value}', on a line "
+                   f"started {t.started_on.isoformat()}, on or after it: a line on which the "
+                   "disease progressed, or was measured responding other than completely, "
+                   "shows disease present after the day the patient was free of disease "
+                   "(I21); record the relapse ('stage.status', 'stage.metastases' with "
+                   "their 'detected_on'), and remove 'free_of_disease' or give the later "
+                   "day the patient was free of disease again")
+        for i, t in enumerate(case.systemic.therapies)
+        if t.started_on is not None and t.started_on >= since
+        for field, value in _disease_said(t)
+    ]
     before: list[tuple[str, dt.date | None]] = [
         ("diagnosis.date", case.diagnosis.date),
         ("primary_treatment_end", case.primary_treatment_end),
@@ -440,6 +456,56 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
                    "free of disease before it")
         for path, day in before
         if day is not None and since < day
+    ] + after
+
+
+#: Responses measured only on disease present: a complete one is left out, being what
+#: records often write for an uneventful course of treatment given with no disease left
+#: (I21).
+_MEASURED = (Response.partial, Response.stable, Response.progression)
+
+
+def _disease_said(t: TherapyLine,
+                  responses: tuple[Response, ...] = _MEASURED) -> list[tuple[str, str]]:
+    """The field of a line, with its value, that shows disease present while the line was
+    given: the disease progressed on it, or its best response is one of ``responses``;
+    ``[]`` when none does."""
+    if t.progressed is _YES:
+        return [("progressed", "yes")]
+    if t.best_response in responses:
+        return [("best_response", t.best_response.value)]
+    return []
+
+
+#: Margins of a resection that left no gross tumour (an unknown margin may have).
+_NO_GROSS_LEFT = (Margin.R0, Margin.R1, Margin.uncertain)
+
+
+def _progressed_after_resection(case: Case) -> list[FieldIssue]:
+    """Localized disease resected with no gross tumour left: a line started on or after
+    the day of the resection on which the disease progressed (whatever its setting: an
+    adjuvant line included) shows the disease came back, which 'localized' with that
+    margin denies. A line started before the resection treated the tumour then in place,
+    and one whose start or the resection's day is not recorded cannot be placed: neither
+    is refused."""
+    surgery = case.surgery
+    completion = surgery.completion
+    day = completion.date if completion is not None and completion.date else surgery.date
+    if day is None:
+        return []
+    margin = _margin_path(surgery)
+    return [
+        FieldIssue(
+            "stage.status", "localized",
+            f"contradicts 'systemic.therapies[{i}].{field}' '{value}', on a line started "
+            f"{t.started_on.isoformat()}, on or after the resection of {day.isoformat()} "
+            f"('{margin}' '{surgery.final_margin.value}'): disease that progressed after "
+            "an operation that left no gross tumour has come back; record the recurrence "
+            "('stage.status' 'recurrent', or 'metastatic' with 'stage.metastases' and "
+            "their 'detected_on'), or correct the line")
+        for i, t in enumerate(case.systemic.therapies)
+        if t.started_on is not None and t.started_on >= day
+        for field, value in _disease_said(t, (_PROGRESSION,))
     ]
 
 
