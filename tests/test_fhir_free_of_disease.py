@@ -70,3 +70,32 @@ def test_careplan_names_the_plan_and_the_missing_history() -> None:
     assert "Missing: Which surveillance scans" in notes
     (first,) = [x for x in careplan["activity"] if "detail" in x][:1]
     assert first["detail"]["scheduledPeriod"]["start"] == "2026-11-28"
+
+
+def test_to_case_refuses_a_line_that_progressed_after_the_date(tmp_path: Any) -> None:
+    """Read from FHIR as from a file: the free-of-disease Observation (2023-08-01) beside a
+    MedicationStatement of sirolimus begun after it, its extension saying the disease
+    progressed. `pecoma fhir to-case` had printed it as a case free of disease; it is
+    refused (exit 3) naming both fields. Begun before the date (the earlier disease), the
+    same bundle is read."""
+    import json
+
+    from cli_support import run_cli
+
+    data = {**RELAPSED, "free_of_disease": {"since": "2023-08-01", "by": "surgery"},
+            "systemic": {"therapies": [{"agent": "sirolimus", "line": 1,
+                                        "started_on": "2023-05-20", "progressed": "yes"}]}}
+    bundle = bundle_from_case(parse_case(data))
+    before = tmp_path / "before.json"
+    before.write_text(json.dumps(bundle), encoding="utf-8")
+    assert run_cli("fhir", "to-case", str(before)).returncode == 0
+    (statement,) = [e["resource"] for e in bundle["entry"]
+                    if e["resource"]["resourceType"] == "MedicationStatement"]
+    statement["effectivePeriod"]["start"] = "2024-02-01"
+    after = tmp_path / "after.json"
+    after.write_text(json.dumps(bundle), encoding="utf-8")
+    run = run_cli("fhir", "to-case", str(after), columns=200)
+    assert run.returncode == 3, run.stdout
+    assert "'free_of_disease.since (from Observation/free-of-disease)'" in run.stderr
+    assert "'systemic.therapies[0].progressed' 'yes'" in run.stderr
+    assert "Traceback" not in run.stderr

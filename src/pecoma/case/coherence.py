@@ -436,7 +436,7 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
                    f"started {t.started_on.isoformat()}, on or after it: a line on which the "
                    "disease progressed, or was measured responding other than completely, "
                    "shows disease present after the day the patient was free of disease "
-                   "(I21); record the relapse ('stage.status', 'stage.metastases' with "
+                   "(I8); record the relapse ('stage.status', 'stage.metastases' with "
                    "their 'detected_on'), and remove 'free_of_disease' or give the later "
                    "day the patient was free of disease again")
         for i, t in enumerate(case.systemic.therapies)
