@@ -151,6 +151,47 @@ class TestPatientView:
         assert "*Why:*" in head["detail"] and "S16" in head["detail"]
         assert "Not found in the record" in head["detail"]
 
+    def test_free_of_disease_beside_a_later_progression_is_never_disease_free_advice(
+            self, client: TestClient) -> None:
+        """A record free of disease since 2023-08-01 (the lung metastasis removed) holding
+        sirolimus begun on 2024-02-01 on which the disease progressed: the card had been
+        'Free of disease after relapse ...' with no systemic advice for a patient
+        progressing. The record contradicts itself: the card says nothing was assessed and
+        names both fields. Begun before the date (the earlier disease), it is assessed."""
+        from pecoma import parse_case
+        from pecoma.fhir.writer import bundle_from_case
+
+        case = {
+            "diagnosis": {"method": "histology_with_ihc", "date": "2019-03-01"},
+            "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+            "stage": {"status": "metastatic",
+                      "metastases": [{"site": "lung", "detected_on": "2023-05-10"}]},
+            "surgery": {"status": "performed", "date": "2019-03-15", "margin": "R0"},
+            "free_of_disease": {"since": "2023-08-01", "by": "surgery"},
+            "systemic": {"therapies": [{"agent": "sirolimus", "line": 1,
+                                        "started_on": "2023-05-20", "progressed": "yes"}]},
+        }
+        bundle = bundle_from_case(parse_case(case))
+
+        def cards(start: str) -> Any:
+            for e in bundle["entry"]:
+                if e["resource"]["resourceType"] == "MedicationStatement":
+                    e["resource"]["effectivePeriod"]["start"] = start
+            body = hook_request("patient-view", patient_id(bundle),
+                                prefetch=prefetch_of(bundle))
+            r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+            assert r.status_code == 200
+            return r.json()["cards"]
+
+        assert cards("2023-05-20")[0]["indicator"] == "info"  # assessed
+        [card] = cards("2024-02-01")
+        check_card(card)
+        assert card["indicator"] == "warning"
+        assert "Nothing was assessed" in card["detail"]
+        assert "free_of_disease.since" in card["detail"]
+        assert "'systemic.therapies[0].progressed' 'yes'" in card["detail"]
+        assert "Free of disease" not in card["summary"]
+
     def test_source_and_links_follow_the_settings(self) -> None:
         """The hospital's own source URL and public base URL on every card, and the
         SMART launch link when switched on (CDS Hooks 2.0: a link of type smart)."""

@@ -224,6 +224,28 @@ class TestRegistryIdsDifferingOnlyInCase:
         assert [s.registry_id for s in repo.states()] == ["pec-0002"]
 
 
+class TestProgressionTheRowContradicts:
+    def test_refused_naming_row_and_field_nothing_written(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Row 3: localized, resected R0 on 2025-01-10, adjuvant sirolimus begun
+        2025-02-15 on which the disease progressed. It had been stored as a patient under
+        routine surveillance. Refused with its row and field named, and in all-or-nothing
+        mode nothing is written, row 2 (the same patient without the line) neither."""
+        progressed = variant(high_risk(), **{"systemic.therapies": [
+            {"agent": "sirolimus", "setting": "adjuvant", "started_on": "2025-02-15",
+             "progressed": "yes"}]})
+        path = write_csv(tmp_path / "p.csv", rows_of({"PEC-0001": high_risk()})
+                         + rows_of({"PEC-0002": progressed}))
+        report = run(repo, path)
+        [issue] = report.issues
+        assert (issue.row, issue.column) == (3, "stage.status")
+        assert "'systemic.therapies[0].progressed' 'yes'" in issue.rule
+        assert "record the recurrence" in issue.rule
+        assert report.rejected_rows == [3] and not report.committed
+        assert repo.count()["patient"] == 0
+
+
 class TestHeader:
     def test_unknown_repeated_and_missing_columns(self, repo: Repository, tmp_path: Path) -> None:
         path = tmp_path / "h.csv"
