@@ -22,6 +22,7 @@ from pecoma.registry.columns import (
 from pecoma.registry.import_check import RowIssue
 from pecoma.registry.import_table import ImportFileError, read_table
 from pecoma.registry.importer import ImportMode, import_file
+from pecoma.registry.service import record_case
 from pecoma.settings import default_settings
 from pecoma.store import Repository
 
@@ -164,6 +165,43 @@ class TestIdempotence:
         assert report.written is not None
         assert (report.written.new_versions, report.written.unchanged) == (1, 1)
         assert report.written.versions == {"PEC-0001": 1, "PEC-0002": 2}
+
+
+class TestReimportAfterACorrection:
+    """A coordinator imports a file, corrects a patient's case (a later file, the form or
+    add-case), then imports the first file again the same day: the registry took the
+    file's older case as version 3, undoing the correction without a word."""
+
+    def test_the_original_row_again_keeps_the_correction_and_says_so(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        original = {"PEC-0001": high_risk(), "PEC-0002": low_risk()}
+        first = write_csv(tmp_path / "first.csv", rows_of(original))
+        run(repo, first)
+        fixed = {**original, "PEC-0002": variant(low_risk(), **{"surgery.margin": "R1"})}
+        run(repo, write_csv(tmp_path / "fixed.csv", rows_of(fixed)))
+        again = run(repo, first)
+        assert again.written is not None
+        assert (again.written.new_versions, again.written.unchanged) == (0, 2)
+        assert again.written.versions == {"PEC-0001": 1, "PEC-0002": 2}
+        state = repo.state("PEC-0002")
+        assert state is not None and state.case is not None
+        assert state.case["surgery"]["margin"] == "R1"  # the correction stands
+        [note] = again.warnings  # row 3 (PEC-0002) named, the later version kept
+        assert (note.row, note.column, note.value) == (3, "registry_id", "PEC-0002")
+        assert "version 1 of the patient's case, which version 2 has replaced" in note.rule
+        assert "  ! row 3, column 'registry_id': case not written" in "\n".join(again.lines())
+        # a row that differs from every stored version is a new version, as ever
+        margin_r2 = variant(low_risk(), **{"surgery.margin": "R2"})
+        third = run(repo, write_csv(tmp_path / "third.csv",
+                                    rows_of({"PEC-0002": margin_r2})))
+        assert third.written is not None and third.written.versions == {"PEC-0002": 3}
+        assert third.warnings == []
+        # a whole case recorded by hand is what the clinician means now: taken as given
+        record_case(repo, "PEC-0002", low_risk(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="form")
+        state = repo.state("PEC-0002")
+        assert state is not None and state.version == 4
 
 
 class TestRegistryIdsDifferingOnlyInCase:

@@ -562,6 +562,31 @@ class TestImportColumns:
         assert [o.event for o in repo.outcomes_by_registry_id()["PEC-1"]] == [
             "local_recurrence", "last_contact"]
 
+    def test_re_importing_a_file_keeps_a_correction_made_since(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Imported 'alive without disease' on 2026-10-01, corrected on the patient's page
+        to 'alive with disease' for that day, the file imported again the same day: the
+        import stored 'alive without disease' once more, as the latest entry, so every
+        reader took the old value back. Now the correction stands, and the report says
+        why the row's value was not recorded."""
+        row = {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_without_disease"}
+        self.run(repo, tmp_path / "a.csv", [row])
+        outcome(repo, "PEC-1", "last_contact", "2026-10-01", "alive_with_disease")
+        again = self.run(repo, tmp_path / "a.csv", [row])
+        assert again.written is not None and again.written.new_outcomes == 0
+        [o] = repo.outcomes_by_registry_id()["PEC-1"]
+        assert o.vital_status == "alive_with_disease"
+        [note] = again.warnings
+        assert (note.row, note.column, note.value) == (
+            2, "outcome.last_contact.vital_status", "'alive_without_disease'")
+        assert "corrected since (vital status now 'alive_with_disease')" in note.rule
+        # entered again by hand, the first value corrects the correction back
+        outcome(repo, "PEC-1", "last_contact", "2026-10-01", "alive_without_disease")
+        [o] = repo.outcomes_by_registry_id()["PEC-1"]
+        assert o.vital_status == "alive_without_disease"
+
     def test_bad_cells_named_with_row_and_column(self, repo: Repository, tmp_path: Path) -> None:
         """Row 2: death before diagnosis; row 3: a status that is not one; nothing written."""
         rows = [

@@ -487,10 +487,15 @@ def _import(
             report.warnings = [w for w in report.warnings if w.row != number]
             report.good -= 1
 
+        def corrected(sub: CaseSubmission, notes: list[FieldIssue]) -> None:
+            # a row's case or outcome that a correction stored since replaced: kept
+            number = numbers[sub.registry_id]
+            report.warnings += [RowIssue(number, i.path, i.value, i.rule) for i in notes]
+
         try:
             report.written = repo.add_case_batches(lambda: batches(run), actor,
                                                    _check_outcomes_at(on_date),
-                                                   import_case_check, refused)
+                                                   import_case_check, refused, corrected)
         except _Rejected:
             report.issues.sort(key=lambda i: i.row)
             return report

@@ -24,6 +24,7 @@ from pecoma.store.repository.records import (
     CaseCheck,
     CaseRefused,
     CaseSubmission,
+    CorrectionKept,
     OutcomeCheck,
     StateData,
 )
@@ -138,6 +139,7 @@ class Cases(WorklistStates, Outcomes):
         check_outcomes: OutcomeCheck | None = None,
         check_case: CaseCheck | None = None,
         refused: CaseRefused | None = None,
+        corrected: CorrectionKept | None = None,
     ) -> AddResult:
         """Store the submissions of every batch in ONE transaction, a batch at a time, so
         that a large import needs the memory of one batch, not of the whole file.
@@ -151,6 +153,12 @@ class Cases(WorklistStates, Outcomes):
         which may also keep the stored case (see :data:`CaseCheck`). A submission it
         refuses is told to ``refused`` and nothing of it is stored (nor are the outcomes
         of a kept case that contradict it); without ``refused``, :class:`InputError`.
+
+        With ``corrected`` (an import), a submission whose case equals an earlier version
+        of the patient's, one that a later version replaced, keeps the later version (its
+        outcomes are stored as those of a kept case), and an outcome equal to an entry
+        that a later one corrected is not stored again; both are told to ``corrected``.
+        Re-importing a file thus never undoes a correction made since.
         """
         actor = check_actor(actor)
 
@@ -173,7 +181,7 @@ class Cases(WorklistStates, Outcomes):
                     raise StoreError("each patient may appear only once in one import")
                 seen.update(ids)
                 self._add_batch(s, batch, ids, actor, now, result, check_outcomes,
-                                check_case, refused)
+                                check_case, refused, corrected)
                 s.flush()
                 s.expunge_all()  # nothing of a written batch stays in memory
             return result
@@ -190,7 +198,8 @@ class Cases(WorklistStates, Outcomes):
     def _add_batch(self, s: Session, submissions: Sequence[CaseSubmission], ids: list[str],
                    actor: str, now: dt.datetime, result: AddResult,
                    check_outcomes: OutcomeCheck | None, check_case: CaseCheck | None = None,
-                   refused: CaseRefused | None = None) -> None:
+                   refused: CaseRefused | None = None,
+                   corrected: CorrectionKept | None = None) -> None:
         pids, new_patients = self._ensure_patients(s, ids, actor, now)
         result.new_patients += new_patients
         latest = self._latest_versions(s, list(pids.values()))
@@ -201,6 +210,8 @@ class Cases(WorklistStates, Outcomes):
         if check_case is not None and changed:
             stored = self._latest_cases(s, [p for p in changed if p in latest])
             deaths = self._death_dates(s, changed)
+        earlier = (self._earlier_versions(s, [p for p in changed if p in latest])
+                   if corrected is not None and changed else {})
         todo: list[tuple[CaseSubmission, int, int]] = []
         kept: set[str] = set()
         accepted: list[CaseSubmission] = []
@@ -211,6 +222,20 @@ class Cases(WorklistStates, Outcomes):
                 result.unchanged += 1
                 result.versions[sub.registry_id] = version
                 accepted.append(sub)
+                continue
+            older = earlier.get(pid, {}).get(sub.digest)
+            if corrected is not None and older is not None:  # the later version is kept
+                result.unchanged += 1
+                result.versions[sub.registry_id] = version
+                kept.add(sub.registry_id)
+                accepted.append(sub)
+                corrected(sub, [FieldIssue(
+                    "registry_id", sub.registry_id,
+                    f"case not written: it is version {older} of the patient's case, which "
+                    f"version {version} has replaced since, and re-importing a file does "
+                    f"not undo a correction: version {version} stays the current one; to "
+                    "make this case current again, record it whole ('pecoma registry "
+                    "add-case' or the case form)")])
                 continue
             if check_case is not None:
                 issues = check_case(sub, stored.get(pid), deaths.get(pid))
@@ -229,7 +254,7 @@ class Cases(WorklistStates, Outcomes):
             accepted.append(sub)
         if not todo:
             self._submitted_outcomes(s, accepted, pids, check_outcomes, actor, now, result,
-                                     kept, refused)
+                                     kept, refused, corrected)
             return
         cv_ids = self._new_ids(s, CaseVersion, len(todo))
         self._bulk_insert(
@@ -272,7 +297,7 @@ class Cases(WorklistStates, Outcomes):
         )
         result.new_versions += len(todo)
         self._submitted_outcomes(s, accepted, pids, check_outcomes, actor, now, result, kept,
-                                 refused)
+                                 refused, corrected)
 
     def _submitted_outcomes(
         self,
@@ -285,15 +310,19 @@ class Cases(WorklistStates, Outcomes):
         result: AddResult,
         kept: set[str] | frozenset[str] = frozenset(),
         refused: CaseRefused | None = None,
+        corrected: CorrectionKept | None = None,
     ) -> None:
         """Write the submissions' outcomes; those of a submission whose stored case was
         kept (``kept``) were checked against that case only here: a contradiction is told
-        to ``refused`` (nothing of the submission is stored) when given."""
+        to ``refused`` (nothing of the submission is stored) when given. An outcome a
+        later entry corrected is told to ``corrected`` (see :meth:`add_case_batches`)."""
         for sub in submissions:
             if sub.outcomes and check is not None:
+                told = None if corrected is None else (
+                    lambda issues, sub=sub: corrected(sub, issues))
                 try:
                     ids = self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
-                                               actor, now)
+                                               actor, now, told)
                 except InputError as exc:
                     if refused is not None and sub.registry_id in kept:
                         result.unchanged -= 1  # refused: counted as nothing
@@ -322,6 +351,18 @@ class Cases(WorklistStates, Outcomes):
                 (CaseVersion.patient_id == top.c.patient_id) & (CaseVersion.version == top.c.v),
             )
             out.update({pid: dict(case) for pid, case in s.execute(q) if case is not None})
+        return out
+
+    def _earlier_versions(self, s: Session, pids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Patient id -> digest -> number of the patient's case versions (the latest
+        number of a digest stored twice; one query per chunk)."""
+        out: dict[int, dict[str, int]] = {}
+        for chunk in _chunks(sorted(pids)):
+            q = (select(CaseVersion.patient_id, CaseVersion.version, CaseVersion.digest)
+                 .where(CaseVersion.patient_id.in_(chunk))
+                 .order_by(CaseVersion.patient_id, CaseVersion.version))
+            for pid, version, digest in s.execute(q):
+                out.setdefault(pid, {})[digest] = version
         return out
 
     def _death_dates(self, s: Session, pids: Sequence[int]) -> dict[int, dt.date]:

@@ -4,7 +4,7 @@ entries, and read back for survival, quality, the worklist and the exports."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
@@ -46,6 +46,22 @@ def current(outcomes: Sequence[OutcomeView]) -> tuple[OutcomeView, ...]:
                  if o.event not in CORRECTABLE or latest[(o.event, o.event_date)] == o.id)
 
 
+def _correction_kept(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssue:
+    """What an import is told of an outcome it does not record again: the registry holds
+    a later correction of that event on that day."""
+    [now] = [v for v in stored if (v.event, v.event_date) == (o.event, o.event_date)]
+    name = "vital_status" if o.event == "last_contact" else "found_by"
+    held = now.vital_status if name == "vital_status" else now.found_by
+    given = getattr(o, name)
+    return FieldIssue(
+        f"outcome.{o.event}.{name}", show_value(given) if given else "(empty)",
+        f"not recorded: this {o.event.replace('_', ' ')} on {o.event_date.isoformat()} "
+        f"was corrected since ({name.replace('_', ' ')} now "
+        f"{show_value(held) if held else 'not recorded'}), and re-importing a file does not undo a "
+        "correction; to restore this value, record the outcome again ('pecoma registry "
+        "record-outcome' or the patient's page)")
+
+
 class Outcomes(AuditLog):
     """Recording and reading outcome events."""
 
@@ -57,18 +73,29 @@ class Outcomes(AuditLog):
         check: OutcomeCheck,
         actor: str,
         now: dt.datetime,
+        corrected: Callable[[list[FieldIssue]], None] | None = None,
     ) -> list[int]:
         """Check and store one patient's new outcomes inside the current transaction
-        (the patient is locked by the caller); an outcome already stored is skipped."""
-        stored = current([
+        (the patient is locked by the caller); an outcome already stored is skipped.
+
+        With ``corrected`` (an import), an outcome equal to an entry that a later one
+        corrected is skipped too, and told to ``corrected``: re-importing a file keeps
+        the correction (entered again by hand, it corrects the correction back)."""
+        every = [
             _outcome_view(r)
             for r in s.scalars(
                 select(OutcomeRecord)
                 .where(OutcomeRecord.patient_id == pid)
                 .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
             )
-        ])
+        ]
+        stored = current(every)
         fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
+        if corrected is not None:
+            undone = [o for o in fresh if any(o.same_fact(v) for v in every)]
+            if undone:
+                corrected([_correction_kept(o, stored) for o in undone])
+                fresh = [o for o in fresh if o not in undone]
         if not fresh:
             return []
         case_row = s.scalar(

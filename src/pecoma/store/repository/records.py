@@ -293,6 +293,12 @@ store it), or ``None``: keep the stored case and store only the submission's out
 CaseRefused = Callable[[CaseSubmission, "list[FieldIssue]"], None]
 """Told of a submission refused by the :data:`CaseCheck` (nothing of it is stored)."""
 
+CorrectionKept = Callable[[CaseSubmission, "list[FieldIssue]"], None]
+"""Told of what of an imported submission is not stored because a later entry corrected
+it: its case equals an earlier version of the patient's case that a later version
+replaced, or an outcome equals an entry that a later one corrected. The registry keeps
+the correction: re-importing a file never undoes it."""
+
 
 @dataclass(frozen=True, slots=True)
 class AuditView:
