@@ -587,6 +587,40 @@ class TestImportColumns:
         [o] = repo.outcomes_by_registry_id()["PEC-1"]
         assert o.vital_status == "alive_without_disease"
 
+    @pytest.mark.parametrize("mode", list(ImportMode))
+    def test_an_outcomes_only_row_made_a_new_version_is_refused_in_its_cell(
+        self, repo: Repository, tmp_path: Path, mode: ImportMode
+    ) -> None:
+        """PEC-1 is stored knowing only its site and status (localized) and died on
+        2026-03-01. A row of outcomes with status 'metastatic' becomes a new version (the
+        stored case records nothing more to lose), and its last contact on 2026-05-01 is
+        after the death. The whole import stopped with one error and no report, in
+        good-rows mode too (PEC-2, a good row, not written). It is a rejected cell like
+        any other: all-or-nothing writes nothing, good-rows writes PEC-2 only."""
+        self.run(repo, tmp_path / "a.csv", [
+            {"registry_id": "PEC-1", "tumour.primary_site": "kidney",
+             "stage.status": "localized"}])
+        outcome(repo, "PEC-1", "death", "2026-03-01", "dead_of_disease")
+        rows: list[dict[str, object]] = [
+            {"registry_id": "PEC-1", "tumour.primary_site": "kidney",
+             "stage.status": "metastatic", "outcome.last_contact.date": "2026-05-01",
+             "outcome.last_contact.vital_status": "alive_with_disease"},
+            flatten(low_risk(), "PEC-2"),
+        ]
+        report = self.run(repo, tmp_path / "b.csv", rows, mode)
+        assert [(i.row, i.column, i.value) for i in report.issues] == [
+            (2, "outcome.last_contact.date", "2026-05-01")]
+        assert "after the recorded death (2026-03-01)" in report.issues[0].rule
+        assert (report.rows, report.good, report.rejected_rows) == (2, 1, [2])
+        state = repo.state("PEC-1")
+        assert state is not None and state.version == 1  # no version of the refused row
+        assert [o.event for o in repo.outcomes_by_registry_id()["PEC-1"]] == ["death"]
+        if mode is ImportMode.good_rows:
+            assert report.written is not None and report.written.new_patients == 1
+            assert repo.state("PEC-2") is not None
+        else:
+            assert report.written is None and repo.state("PEC-2") is None
+
     def test_bad_cells_named_with_row_and_column(self, repo: Repository, tmp_path: Path) -> None:
         """Row 2: death before diagnosis; row 3: a status that is not one; nothing written."""
         rows = [

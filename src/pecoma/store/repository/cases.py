@@ -44,6 +44,10 @@ def _assessment_detail(a: AssessmentData) -> dict[str, Any]:
     }
 
 
+def _ignore(_issues: list[FieldIssue]) -> None:
+    """(Told again when the outcomes are written.)"""
+
+
 class Cases(WorklistStates, Outcomes):
     """Storing case versions and assessments."""
 
@@ -249,6 +253,16 @@ class Cases(WorklistStates, Outcomes):
                     if refused is None:
                         raise InputError(issues, "case")
                     refused(sub, issues)
+                    continue
+            if refused is not None and check_outcomes is not None and sub.outcomes:
+                # a new version's outcomes, checked against it before it is written: a
+                # contradiction refuses the row, as any other bad row, not the import
+                try:
+                    self._checked_outcomes(s, pid, sub.outcomes, check_outcomes,
+                                           None if corrected is None else _ignore,
+                                           sub.submitted)
+                except InputError as exc:
+                    refused(sub, list(exc.issues))
                     continue
             todo.append((sub, pid, version + 1))
             accepted.append(sub)

@@ -57,30 +57,27 @@ def _correction_kept(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssu
         f"outcome.{o.event}.{name}", show_value(given) if given else "(empty)",
         f"not recorded: this {o.event.replace('_', ' ')} on {o.event_date.isoformat()} "
         f"was corrected since ({name.replace('_', ' ')} now "
-        f"{show_value(held) if held else 'not recorded'}), and re-importing a file does not undo a "
-        "correction; to restore this value, record the outcome again ('pecoma registry "
-        "record-outcome' or the patient's page)")
+        f"{show_value(held) if held else 'not recorded'}), and re-importing a file does "
+        "not undo a correction; to restore this value, record the outcome again ('pecoma "
+        "registry record-outcome' or the patient's page)")
 
 
 class Outcomes(AuditLog):
     """Recording and reading outcome events."""
 
-    def _write_outcomes(
+    def _checked_outcomes(
         self,
         s: Session,
         pid: int,
         outcomes: Sequence[OutcomeData],
         check: OutcomeCheck,
-        actor: str,
-        now: dt.datetime,
         corrected: Callable[[list[FieldIssue]], None] | None = None,
-    ) -> list[int]:
-        """Check and store one patient's new outcomes inside the current transaction
-        (the patient is locked by the caller); an outcome already stored is skipped.
-
-        With ``corrected`` (an import), an outcome equal to an entry that a later one
-        corrected is skipped too, and told to ``corrected``: re-importing a file keeps
-        the correction (entered again by hand, it corrects the correction back)."""
+        case: dict[str, Any] | None = None,
+    ) -> Sequence[OutcomeData]:
+        """Those of ``outcomes`` not stored yet, checked by ``check`` against the
+        patient's stored outcomes and scans and against ``case`` (the patient's latest
+        stored case when ``None``): :class:`InputError` naming each contradiction.
+        ``corrected``: see :meth:`_write_outcomes`."""
         every = [
             _outcome_view(r)
             for r in s.scalars(
@@ -98,12 +95,14 @@ class Outcomes(AuditLog):
                 fresh = [o for o in fresh if o not in undone]
         if not fresh:
             return []
-        case_row = s.scalar(
-            select(CaseVersion.case)
-            .where(CaseVersion.patient_id == pid)
-            .order_by(CaseVersion.version.desc())
-            .limit(1)
-        )
+        if case is None:
+            case_row = s.scalar(
+                select(CaseVersion.case)
+                .where(CaseVersion.patient_id == pid)
+                .order_by(CaseVersion.version.desc())
+                .limit(1)
+            )
+            case = dict(case_row) if case_row is not None else None
         scans = tuple(
             ScanView(r.id, r.performed_on, r.modality, r.finding, r.recorded_at, r.recorded_by)
             for r in s.scalars(
@@ -112,7 +111,25 @@ class Outcomes(AuditLog):
                 .order_by(ImagingRecord.performed_on, ImagingRecord.id)
             )
         )
-        checked = check(dict(case_row) if case_row is not None else None, stored, scans, fresh)
+        return check(case, stored, scans, fresh)
+
+    def _write_outcomes(
+        self,
+        s: Session,
+        pid: int,
+        outcomes: Sequence[OutcomeData],
+        check: OutcomeCheck,
+        actor: str,
+        now: dt.datetime,
+        corrected: Callable[[list[FieldIssue]], None] | None = None,
+    ) -> list[int]:
+        """Check and store one patient's new outcomes inside the current transaction
+        (the patient is locked by the caller); an outcome already stored is skipped.
+
+        With ``corrected`` (an import), an outcome equal to an entry that a later one
+        corrected is skipped too, and told to ``corrected``: re-importing a file keeps
+        the correction (entered again by hand, it corrects the correction back)."""
+        checked = self._checked_outcomes(s, pid, outcomes, check, corrected)
         ids: list[int] = []
         audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
         for o in checked:
