@@ -103,7 +103,7 @@ def test_a_size_out_of_range_keeps_its_own_rule(tmp_path: Path) -> None:
     ("3.5", "3.5", "3.5"),       # a decimal point is read everywhere
     (" 3,5 ", "3.5", None),      # spaces around are no part of the number
     ("-0,5", "-0.5", None),
-    ("1,234", "1.234", None),    # a decimal comma (no thousands comma where one is read)
+    ("1,234", None, None),       # a decimal comma, or a thousands comma? refused
     ("1.234,5", None, None),     # both separators: which one is the decimal? refused
     ("3e2", None, None), ("nan", None, None), ("", None, None), (",", None, None),
 ])
@@ -141,6 +141,33 @@ def test_a_point_before_three_digits_beside_decimal_commas_is_refused_naming_bot
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])
+@pytest.mark.parametrize(("column", "typed", "decimal", "whole"), [
+    # a comma before exactly three digits is the thousands separator of English: 1,500
+    # is fifteen hundred there, and one and a half where the comma is the decimal
+    ("tumour.size.value", "1,500", "1.5", "1500"),
+    ("tumour.size.value", "12,250", "12.25", "12250"),
+    ("tumour.size.value", "5,000", "5.0 (or 5)", "5000"),
+    ("histology.mitoses_per_50_hpf", "2,000", "2.0 (or 2)", "2000"),
+])
+def test_a_comma_before_three_digits_beside_decimal_commas_is_refused_naming_both_readings(
+    tmp_path: Path, delimiter: str, column: str, typed: str, decimal: str, whole: str
+) -> None:
+    """A size of 1,500 mm read as 1.5 mm (or the reverse) changes the risk group: neither
+    reading is taken, the cell is refused once, saying how to write each. 1,5 and 12,25
+    (no group of three) keep their decimal reading."""
+    good, issues = check(write(tmp_path / "eu.csv", delimiter, **{column: typed}))
+    assert good == []
+    [issue] = issues
+    assert (issue.column, issue.value) == (column, repr(typed))
+    assert (f"write {decimal} if the comma is a decimal comma, or {whole} if it separates "
+            "thousands") in issue.rule
+    for kept, number in (("1,5", 1.5), ("12,25", 12.25), ("0,500", 0.5)):
+        good, issues = check(write(tmp_path / "eu.csv", delimiter,
+                                   **{"tumour.size.value": kept}))
+        assert issues == [] and good[0].case.tumour.size.value == number
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
 @pytest.mark.parametrize(("size", "cm"), [("5.5", 5.5), ("5.25", 5.25), ("0.125", 0.125),
                                           ("5.0000", 5.0), ("5.000,5", None)])
 def test_a_point_that_cannot_separate_thousands_stays_a_decimal_point(
@@ -174,7 +201,7 @@ def test_where_a_comma_is_refused_the_point_is_the_decimal(tmp_path: Path) -> No
     ("5.000", None, "5.000"), ("12.500", None, "12.500"), ("-1.250", None, "-1.250"),
     ("123.456", None, "123.456"), ("5.5", "5.5", "5.5"), ("5.25", "5.25", "5.25"),
     ("0.125", "0.125", "0.125"), ("1234.567", "1234.567", "1234.567"),
-    ("5.0000", "5.0000", "5.0000"), ("5,000", "5.000", None),
+    ("5.0000", "5.0000", "5.0000"), ("5,000", None, None),
 ])
 def test_a_thousands_point_is_refused_by_the_one_reading(
     text: str, comma: str | None, point: str | None

@@ -147,6 +147,26 @@ class TestNumbers:
             (message,) = result.errors[name]
             assert readings in " ".join(message.split()) and typed in message
 
+    @pytest.mark.parametrize(("typed", "readings"), [
+        ("1,500", "write 1.5 if the comma is a decimal comma, or 1500 if it"),
+        ("12,250", "write 12.25 if the comma is a decimal comma, or 12250 if it"),
+    ])
+    def test_a_thousands_comma_is_refused_naming_both_readings(
+        self, typed: str, readings: str
+    ) -> None:
+        """'1,500' typed in a size in mm read as 1.5 mm, where English writes fifteen
+        hundred so: neither reading is taken, the field, the value and how to write each
+        reading named, as for 5.000. 1,5 and 12,25 (no group of three) still read."""
+        for name in ("tumour.size.value", "histology.mitoses_per_50_hpf"):
+            result = forms.form_to_case({**BASE, name: typed})
+            assert result.case is None
+            (message,) = result.errors[name]
+            assert readings in " ".join(message.split()) and typed in message
+        for kept, number in (("1,5", 1.5), ("12,25", 12.25)):
+            result = forms.form_to_case({**BASE, "tumour.size.value": kept})
+            assert result.case is not None and result.case.tumour.size is not None
+            assert result.case.tumour.size.value == number
+
     @pytest.mark.parametrize("size", [2.125, 1.234, 10.125, 5.0, 12.5, 0.125])
     def test_a_stored_size_is_shown_so_that_it_reads_back(self, size: float) -> None:
         """A case edited again shows its numbers so that the form reads them back as the
@@ -164,8 +184,11 @@ class TestNumbers:
 
     @given(st.decimals(min_value=0, max_value=400, places=3, allow_nan=False))
     def test_any_decimal_reads_the_same_with_a_comma(self, number: object) -> None:
+        """... unless it reads two ways (1,500: a thousands comma?), then refused."""
         text = f"{number}"
-        assert form_input.parse_form_number(text.replace(".", ",")) == text
+        typed = text.replace(".", ",")
+        two_ways = re.fullmatch(r"[1-9]\d{0,2},\d{3}", typed) is not None
+        assert form_input.parse_form_number(typed) == (None if two_ways else text)
 
 
 class TestDates:

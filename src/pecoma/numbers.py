@@ -13,19 +13,21 @@ comma cannot be misread it is taken as the decimal separator (``3,5`` is 3.5):
 ``1.234,5`` (both separators) is refused everywhere: which one is the decimal?
 
 Where a comma is read as the decimal separator, the point is the thousands separator of
-the same languages (``5.000`` is five thousand there): a number that reads both ways, one
-to three digits (not starting with 0), a point and exactly three digits (``5.000``,
-``12.500``, ``-1.250``), is refused as ambiguous, the refusal saying how to write either
-reading (:func:`ambiguous_point`). A point that cannot separate thousands stays a decimal
-point (``5.5``, ``5.25``, ``0.125``, ``5.0000``). Where a comma is refused (a
-comma-separated CSV file, an XLSX text cell) the point can only be a decimal point.
+the same languages (``5.000`` is five thousand there), and the comma the thousands
+separator of others (``1,500`` is fifteen hundred in English): a number that reads both
+ways, one to three digits (not starting with 0), one separator and exactly three digits
+(``5.000``, ``12.500``, ``-1.250``, ``1,500``, ``12,250``), is refused as ambiguous, the
+refusal saying how to write either reading (:func:`ambiguous_separator`). A separator
+that cannot separate thousands stays a decimal one (``5.5``, ``5.25``, ``0.125``,
+``5.0000``, ``1,5``, ``12,25``, ``0,500``). Where a comma is refused (a comma-separated
+CSV file, an XLSX text cell) the point can only be a decimal point.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["IMPORT_NUMBER_RULE", "NUMBER_RULE", "ambiguous_point", "parse_number"]
+__all__ = ["IMPORT_NUMBER_RULE", "NUMBER_RULE", "ambiguous_separator", "parse_number"]
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
 IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a decimal comma "
@@ -34,31 +36,36 @@ IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a de
 
 _WITH_COMMA = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 _POINT_ONLY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)
-#: A whole number written with a thousands point, as a language with a decimal comma does.
-_THOUSANDS_POINT = re.compile(r"^([+-]?)([1-9]\d{0,2})\.(\d{3})$", re.ASCII)
+#: A whole number written with a thousands separator (a point, as a language with a
+#: decimal comma writes it; a comma, as English does).
+_THOUSANDS = re.compile(r"^([+-]?)([1-9]\d{0,2})([.,])(\d{3})$", re.ASCII)
+_SEPARATOR = {".": "point", ",": "comma"}
 
 
-def ambiguous_point(text: str, *, decimal_comma: bool) -> str | None:
+def ambiguous_separator(text: str, *, decimal_comma: bool) -> str | None:
     """Where a decimal comma is read (``decimal_comma``), the rule a number breaks whose
-    point may be a thousands separator (``5.000``: five, or five thousand?), naming how
-    to write each reading; ``None`` for any other text."""
-    found = _THOUSANDS_POINT.match(text.strip()) if decimal_comma else None
+    point or comma may be a thousands separator (``5.000``, ``1,500``: five or five
+    thousand, one and a half or fifteen hundred?), naming how to write each reading;
+    ``None`` for any other text."""
+    found = _THOUSANDS.match(text.strip()) if decimal_comma else None
     if found is None:
         return None
-    sign, whole, group = found.groups()
-    decimal = f"{sign}{whole},{group.rstrip('0') or '0'}"
+    sign, whole, mark, group = found.groups()
+    fraction = group.rstrip("0") or "0"
+    decimal = f"{sign}{whole},{fraction}" if mark == "." else f"{sign}{whole}.{fraction}"
     plain = f" (or {sign}{whole})" if group == "000" else ""
     return (f"is ambiguous where a decimal comma is read: write {decimal}{plain} if the "
-            f"point is a decimal point, or {sign}{whole}{group} if it separates thousands")
+            f"{_SEPARATOR[mark]} is a decimal {_SEPARATOR[mark]}, or {sign}{whole}{group} "
+            "if it separates thousands")
 
 
 def parse_number(text: str, *, decimal_comma: bool) -> str | None:
     """``text`` in the case format's notation (``3,5`` gives ``3.5`` when
     ``decimal_comma``), or ``None`` when it is not a plain decimal number or reads two
-    ways (:func:`ambiguous_point`)."""
+    ways (:func:`ambiguous_separator`)."""
     value = text.strip()
     if not (_WITH_COMMA if decimal_comma else _POINT_ONLY).match(value):
         return None
-    if ambiguous_point(value, decimal_comma=decimal_comma):
+    if ambiguous_separator(value, decimal_comma=decimal_comma):
         return None
     return value.replace(",", ".")

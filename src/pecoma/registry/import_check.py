@@ -233,8 +233,11 @@ def check_row(
         else:
             check_dates(case, on_date)
     except InputError as exc:
+        refused = {column for column, _value, _rule in raw.problems}
         for i in exc.issues:
             column = _column(i.path, remap)
+            if column in refused:
+                continue  # its cell is already refused, with its own rule (1,500: which?)
             # a rule about a group of cells (a size's value and unit are checked
             # together) shows the cell it is reported in, not the whole group
             group = not column.endswith(_INDEX.sub("", i.path).rsplit(".", 1)[-1])

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pecoma.errors import PecomaError, show_value
-from pecoma.numbers import ambiguous_point, parse_number
+from pecoma.numbers import ambiguous_separator, parse_number
 from pecoma.registry.cells import restore
 from pecoma.registry.columns import column_kind
 from pecoma.text import TEXT_RULE, shown, text_is_odd
@@ -88,8 +88,8 @@ def _csv_rows(reader: Any, header: list[str], path: Path, decimal_comma: bool
             value = cells.get(h)
             if not isinstance(value, str):
                 continue
-            two_ways = ambiguous_point(value, decimal_comma=True)
-            if two_ways:  # 5.000 beside decimal commas: five, or five thousand?
+            two_ways = ambiguous_separator(value, decimal_comma=True)
+            if two_ways:  # 5.000 or 1,500 beside decimal commas: which is meant?
                 odd.append((h, shown(value), two_ways))
             elif "," in value:
                 cells[h] = parse_number(value, decimal_comma=True) or value

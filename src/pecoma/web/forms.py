@@ -50,7 +50,7 @@ from pecoma.case import (
 from pecoma.engine.assess import check_dates
 from pecoma.engine.imaging import ImagingEvent, ScanFinding, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.numbers import ambiguous_point
+from pecoma.numbers import ambiguous_separator
 from pecoma.web.form_controls import Control, RowSpec
 from pecoma.web.form_input import DATE_FORMS, NUMBER_RULE, parse_form_date, parse_form_number
 from pecoma.web.form_layout import (
@@ -100,7 +100,7 @@ def _readable(values: Mapping[str, str]) -> tuple[dict[str, str], list[FieldIssu
         elif c.kind == "number":
             number = parse_form_number(value)
             if number is None:
-                rule = ambiguous_point(value, decimal_comma=True) or NUMBER_RULE
+                rule = ambiguous_separator(value, decimal_comma=True) or NUMBER_RULE
                 issues.append(FieldIssue(name, show_value(value), rule))
             else:
                 out[name] = number
@@ -480,7 +480,7 @@ def _fmt(value: Any) -> str:
         text = f"{value:g}"
         # 2.125 would read two ways in the form (a thousands point beside decimal
         # commas): 2.1250 is the same number and reads one way
-        return text + "0" if ambiguous_point(text, decimal_comma=True) else text
+        return text + "0" if ambiguous_separator(text, decimal_comma=True) else text
     return str(value)
 
 
