@@ -168,6 +168,27 @@ class TestJsonAndFiles:
         assert report.written is None
 
 
+    @pytest.mark.parametrize("char", ["\x00", "\x0b", "\x1c", "\x1f"])
+    def test_a_header_cell_names_its_position_and_the_rule(
+        self, repo: object, tmp_path: Path, char: str
+    ) -> None:
+        """A header cell was never read by the text rule: 'stage.status' followed by
+        \x0b, \x1c or \x1f lost the character when the cell was trimmed and imported as
+        if clean; with \x00 the report printed the character itself in the column's
+        name. Refused now, by position (its text cannot name it), the text shown escaped,
+        nothing written."""
+        path = tmp_path / "head.csv"
+        path.write_text(f"registry_id,tumour.primary_site,stage.status{char}\n"
+                        "PEC-0100,kidney,localized\n", encoding="utf-8")
+        report = import_file(repo, path, on_date=ON, settings=default_settings(),  # type: ignore[arg-type]
+                             actor="import")
+        assert [(i.row, i.column, i.value, i.rule) for i in report.issues] == [
+            (1, "(column 3, C)", shown(f"stage.status{char}"), TEXT_RULE),
+            (1, "stage.status", "(missing)", "is a required column"),
+        ]
+        assert report.written is None and not text_is_odd("\n".join(report.lines()))
+
+
 class TestCommandLine:
     @pytest.mark.parametrize("args", [
         ["token", "create", "--role", "reader", "--name", "desk\x01"],

@@ -28,6 +28,7 @@ from pecoma.registry.columns import (
     is_column,
 )
 from pecoma.registry.import_table import RawRow
+from pecoma.text import TEXT_RULE, shown, text_is_odd
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.settings import Settings
 from pecoma.store.repository import (
@@ -85,12 +86,25 @@ class PreparedRow:
 
 
 
+def _column_letters(position: int) -> str:
+    """A spreadsheet's name of the column at ``position`` (1: A, 27: AA)."""
+    letters = ""
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def header_issues(header: Sequence[str]) -> list[RowIssue]:
-    """Problems with the header row (row 1): unknown, repeated or missing columns."""
+    """Problems with the header row (row 1): a cell breaking the text rule (named by its
+    position: its text cannot name it), unknown, repeated or missing columns."""
     issues: list[RowIssue] = []
     seen: set[str] = set()
-    for name in header:
-        if name == "":
+    for position, name in enumerate(header, start=1):
+        if text_is_odd(name):
+            issues.append(RowIssue(1, f"(column {position}, {_column_letters(position)})",
+                                   shown(name), TEXT_RULE))
+        elif name == "":
             issues.append(RowIssue(1, "(header)", "''", "every column needs a name"))
         elif not is_column(name) and name not in OUTCOME_COLUMNS:
             issues.append(

@@ -68,6 +68,14 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _header_cell(text: str) -> str:
+    """A header cell, the spaces around it taken off; one holding a character the text
+    rule refuses is kept whole (stripping would take some of them off, ``\x1f`` or
+    ``\x0b`` after a column name, and let it pass), to be refused with its position
+    (:func:`~pecoma.registry.import_check.header_issues`)."""
+    return text if text_is_odd(text) else text.strip()
+
+
 def _odd_cells(cells: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The text cells breaking :data:`~pecoma.text.TEXT_RULE`, as row problems."""
     return [(h, shown(v), TEXT_RULE) for h, v in cells.items()
@@ -148,7 +156,7 @@ def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
         head = next(_records(reader, path, first=1), None)
         if head is None:
             raise ImportFileError("the file is empty: a header row is needed (see the template)")
-        header = [h.strip() for h in head]
+        header = [_header_cell(h) for h in head]
         while header and header[-1] == "":  # trailing delimiters, as spreadsheets save them
             header.pop()
         # a semicolon or a tab between cells leaves the comma free to be a decimal one
@@ -306,7 +314,7 @@ def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
         first = next(it, None)
         if first is None:
             raise ImportFileError("the sheet is empty: a header row is needed (see the template)")
-        header = [str(c.value).strip() if c.value is not None else "" for c in first]
+        header = [_header_cell(str(c.value)) if c.value is not None else "" for c in first]
         while header and header[-1] == "":
             header.pop()
         yield header, _xlsx_rows(it, header, merged)
