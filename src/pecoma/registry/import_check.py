@@ -28,7 +28,6 @@ from pecoma.registry.columns import (
     is_column,
 )
 from pecoma.registry.import_table import RawRow
-from pecoma.text import TEXT_RULE, shown, text_is_odd
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.settings import Settings
 from pecoma.store.repository import (
@@ -38,6 +37,7 @@ from pecoma.store.repository import (
     ScanView,
     check_registry_id,
 )
+from pecoma.text import TEXT_RULE, shown, text_is_odd
 
 __all__ = [
     "PreparedRow",
