@@ -232,6 +232,23 @@ class TestTable:
             else:
                 assert code.isdigit(), code
 
+    @pytest.mark.parametrize(("code", "name"), [
+        ("50543", "Laparoscopy, surgical; partial nephrectomy"),
+        ("50546", "Laparoscopy, surgical; nephrectomy, including partial ureterectomy"),
+    ])
+    def test_the_laparoscopic_nephrectomies_are_resections_of_the_kidney(
+        self, code: str, name: str
+    ) -> None:
+        """A laparoscopic (or robot-assisted) partial nephrectomy or nephrectomy sent as
+        CPT alone was not read as a resection: the case said the surgery was not found and
+        the team was asked, although the EHR had recorded it. Names as the AMA gives them
+        (sources in pecoma.fhir.resection_codes)."""
+        assert RESECTION_CODES[(CPT, code)] == (PrimarySite.kidney, name)
+        bc = case_from_bundle(kidney_record({"coding": [{"system": CPT, "code": code}]}),
+                              on=ON)
+        assert bc.case.surgery == case_from_bundle(kidney_record(TEXT), on=ON).case.surgery
+        assert bc.case.surgery.status is SurgeryStatus.performed
+
     def test_the_reported_codes_are_listed(self) -> None:
         """The codes of the reported records, with their published names."""
         assert RESECTION_CODES[(SCT, "175905003")] == (PrimarySite.kidney,

@@ -24,8 +24,19 @@ terminology gives it, copied from a published value set, never written from memo
   ICD-10-PCS code: a code of those not listed here is not read as a resection (below).
 * CPT 50220 and 50230 (open nephrectomy; radical): the AMA descriptors as published by
   CMS (ASC payment addenda, short descriptor "Removal kidney open radical" for 50230).
-  The laparoscopic nephrectomy codes are not listed: the sources at hand disagree on
-  which of 50545 and 50546 is the radical one.
+* CPT 50543 (laparoscopic partial nephrectomy) and 50546 (laparoscopic nephrectomy,
+  including partial ureterectomy), with the AMA descriptors as coding references quote
+  them: 50546 from Coding Ahead's lookup
+  (https://case2code.codingahead.com/cpt/codes/50546, "Official Description", AMA
+  copyright), also its CPT 50546 page (https://www.codingahead.com/cpt-code-50546/) and
+  RVU Edge (https://rvuedge.com/cpt-codes/surgery/50546/, "Laparoscopic nephrectomy");
+  50543 from RVU Edge (https://rvuedge.com/cpt-codes/surgery/50543/, "Laparoscopic
+  partial nephrectomy") and the CPT pages of codingmcw.happycovergirlco.com. Each
+  removes the kidney or part of it, whichever source is read (one gives 50546 with a
+  regional lymphadenectomy besides). CPT 50545 (the laparoscopic radical nephrectomy, as
+  every source at hand describes it) is not listed: no source at hand quotes its
+  descriptor, and the names here are copied, never written from memory; 50544 (no
+  source at hand) neither.
 
 Left out on purpose: biopsies and other diagnostic excisions (ICD-10-PCS qualifier X),
 destructions and ablations, transplant and donor operations, exenterations and other
@@ -663,6 +674,8 @@ _LISTED: Final[dict[tuple[str, str], tuple[PrimarySite, str]]] = {
         _K,
         "Nephrectomy, including partial ureterectomy, any open approach including rib "
         "resection; radical, with regional lymphadenectomy and/or vena caval thrombectomy"),
+    (_CPT, "50543"): (_K, "Laparoscopy, surgical; partial nephrectomy"),
+    (_CPT, "50546"): (_K, "Laparoscopy, surgical; nephrectomy, including partial ureterectomy"),
     (_CPT, "58570"): (
         _U,
         "Laparoscopy, surgical, with total hysterectomy, for uterus 250 g or less"),
