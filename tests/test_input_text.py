@@ -12,16 +12,21 @@ logged as an outage: anyone could make the server report its database down.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from pecoma.case import parse_case
+from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.jsonin import loads
 from pecoma.registry.importer import import_file
+from pecoma.registry.stored import assessment_data
 from pecoma.settings import default_settings
 from pecoma.store import StoreError
 from pecoma.store.decisions import DecisionData, record_decision
+from pecoma.store.repository import CaseSubmission, case_digest
 from pecoma.text import TEXT_RULE, odd_text_at, shown, text_is_odd
 from pecoma.web.api import json_body
 from pecoma.web.problems import ApiProblem
@@ -98,6 +103,38 @@ class TestBoardDecision:
             record_decision(server.repo, H, aid, data, "clinic", None)
         assert not isinstance(exc.value, StoreError)
         assert rows(server.repo) == []
+
+
+    @pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                             indirect=True)
+    def test_a_value_the_database_refuses_is_named_by_its_table_and_column(
+        self, server: Server
+    ) -> None:
+        """The backstop said only "(value): must be a value the registry can store
+        (<the driver's message>)", naming no field, and the database's message may quote
+        the value. It names the table and column (from the error's diagnostics, the bulk
+        insert's context or the bound value of the refused shape) and the kind of value,
+        never the value itself."""
+        aid = latest_assessment(server.repo, H)
+        nul = DecisionData("RISK-ASSESS", "declined", "other", "secret\x00words")
+        with pytest.raises(InputError) as exc:
+            record_decision(server.repo, H, aid, nul, "clinic", None)
+        [issue] = exc.value.issues
+        assert (issue.path, issue.value) == ("board_decision.reason_text", "(not shown)")
+        assert "a character the database cannot store (a NUL)" in issue.rule
+        assert "secret" not in str(exc.value)
+        # a text longer than its column, in a bulk insert (COPY): an assessment whose
+        # knowledge version no release has (assessment.knowledge_version holds 20)
+        case = high_risk()
+        a = assess(parse_case(case), ON, default_settings())
+        data = replace(assessment_data(a, None, "case"), knowledge_version="v" * 25)
+        with pytest.raises(InputError) as exc:
+            server.repo.add_cases([CaseSubmission("PEC-0900", case, case_digest(case),
+                                                  "test", data)], "clinic")
+        [issue] = exc.value.issues
+        assert issue.path == "assessment.knowledge_version"
+        assert "a text longer than its column holds (character varying(20))" in issue.rule
+        assert "vvvvv" not in str(exc.value)
 
 
 class TestOtherForms:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,12 +57,84 @@ def _first_line(exc: SQLAlchemyError) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+_REFUSED: dict[str, str] = {
+    "22001": "a text longer than its column holds",
+    "22003": "a number out of its column's range",
+    "22007": "a date or time the database cannot read",
+    "22008": "a date or time out of the database's range",
+    "22021": "a character the database cannot store (a NUL)",
+    "22P02": "a value of another type than its column's",
+    "22P05": "a character the database cannot store (a NUL)",
+}
+"""What each SQLSTATE of a refused value says, in words that hold no value (the
+database's own message may quote it: ``invalid input syntax for type integer: "…"``)."""
+
+_STATEMENT_TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|COPY)\s+\"?(\w+)", re.IGNORECASE)
+#: Where a bulk insert (``COPY``) was refused, as PostgreSQL's context says it (read for
+#: the names only: the context goes on to quote the value).
+_COPY_CONTEXT = re.compile(r"^COPY (\w+), line \d+, column (\w+)")
+_TYPE_LENGTH = re.compile(r"for type (character varying\((\d+)\))")
+_INT32 = 2**31
+
+
+def _refused_columns(params: Any, sqlstate: str | None, message: str) -> list[str]:
+    """The bound parameters (named as their columns by the inserts and updates here)
+    whose values the database refuses as ``sqlstate`` says, found by their shape alone:
+    a text with a NUL, a text longer than the type named, an integer beyond 32 bits."""
+    rows = params if isinstance(params, list | tuple) else [params]
+    length = _TYPE_LENGTH.search(message)
+    limit = int(length.group(2)) if sqlstate == "22001" and length else None
+
+    def refused(value: Any) -> bool:
+        if isinstance(value, str):
+            nul = "\x00" in value or "\\u0000" in value
+            return nul if limit is None else len(value) > limit
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return sqlstate == "22003" and not -_INT32 <= value < _INT32
+        if isinstance(value, dict | list):
+            return limit is None and refused(json.dumps(value))
+        return False
+
+    found: list[str] = []
+    for row in rows:
+        if isinstance(row, dict):
+            found += [str(k) for k, v in row.items() if refused(v) and str(k) not in found]
+    return found
+
+
 def _refused_value(exc: DataError) -> InputError:
     """A value the database refuses (PostgreSQL: a NUL in text; a text too long for its
     column) is the input's fault, never the database being unavailable. Text is checked
-    where it comes in (:mod:`pecoma.text`); this is the last guard behind that check."""
-    return InputError([FieldIssue("(value)", "(not shown)",
-                                  f"must be a value the registry can store ({_first_line(exc)})")],
+    where it comes in (:mod:`pecoma.text`); this is the last guard behind that check.
+    The message names the table and column (from the error's diagnostics, else from the
+    statement and which bound value has the refused shape) and the kind of refusal,
+    never the value: the database's own message may quote it."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    diag = getattr(orig, "diag", None)
+    message = str(getattr(diag, "message_primary", None) or orig or "")
+    table = getattr(diag, "table_name", None)
+    if table is None:
+        found = _STATEMENT_TABLE.match(str(exc.statement or ""))
+        table = found.group(1) if found else None
+    column = getattr(diag, "column_name", None)
+    copied = _COPY_CONTEXT.match(str(getattr(diag, "context", None) or ""))
+    if copied:
+        table, column = table or copied.group(1), column or copied.group(2)
+    columns = [column] if column else _refused_columns(exc.params, sqlstate, message)
+    if sqlstate is None and "NUL" in message:
+        sqlstate = "22021"  # (the driver refuses it before the server sees it)
+    what = _REFUSED.get(sqlstate or "", "a value the database refuses"
+                        + (f" (SQLSTATE {sqlstate})" if sqlstate else ""))
+    length = _TYPE_LENGTH.search(message)
+    if sqlstate == "22001" and length:
+        what += f" ({length.group(1)})"
+    where = ", ".join(f"{table}.{c}" if table else c for c in columns) \
+        or (f"{table} (a column not known)" if table else "(value)")
+    return InputError([FieldIssue(where, "(not shown)",
+                                  f"must be a value the registry can store: {what}")],
                       "record")
 
 
