@@ -139,3 +139,39 @@ def test_the_unchanged_record_reads() -> None:
     got = _read(copy.deepcopy(_record()))
     assert got.case.tumour.primary_site.value == "liver"
     assert got.case.stage.status.value == "locally_advanced_unresectable"
+
+
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+VERIFIED = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
+@pytest.mark.parametrize("order", [("confirmed", "refuted"), ("refuted", "confirmed")])
+def test_a_metastasis_confirmed_and_refuted_is_kept_whatever_the_order(
+    order: tuple[str, str]
+) -> None:
+    """A lung metastasis whose verificationStatus says confirmed and refuted: any coding
+    saying refuted had dropped it (the metastasis gone from the case, its advice with
+    it). Which is meant cannot be told: it is read as confirmed, the reading that keeps the
+    disease in view, with a note naming the contradiction."""
+    bundle = example("metastatic-lung-metachronous")
+    _resource(bundle, "metastasis-1")["verificationStatus"] = {
+        "coding": [{"system": VERIFIED, "code": code} for code in order]}
+    got = _read(bundle)
+    assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+    assert any("metastasis-1" in n and "confirmed and refuted" in n for n in got.notes)
+
+
+@pytest.mark.parametrize("order", [("resolved", "active"), ("active", "resolved")])
+def test_a_metastasis_active_and_resolved_is_present_whatever_the_order(
+    order: tuple[str, str]
+) -> None:
+    """clinicalStatus resolved beside active: the first coding had decided (resolved
+    first: history, the patient read as free of disease). It is present disease, the
+    safer reading, in either order, with a note."""
+    bundle = example("metastatic-lung-metachronous")
+    _resource(bundle, "metastasis-1")["clinicalStatus"] = {
+        "coding": [{"system": CLINICAL, "code": code} for code in order]}
+    got = _read(bundle)
+    assert got.case.free_of_disease is None
+    assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+    assert any("metastasis-1" in n and "active and resolved" in n for n in got.notes)

@@ -27,6 +27,7 @@ from pecoma.fhir.reading import (
     as_list,
     clinical_status,
     codings,
+    contradictory_statuses,
     day_of,
     enum_extension,
     extension,
@@ -280,6 +281,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     mets = [(w, x) for w, x in conditions
             if live_condition(x) and _is_metastasis(x) and id(x) not in linked]
     for where, cond in conditions:
+        r.notes += [f"{where}: {said}" for said in contradictory_statuses(cond)]
         if not live_condition(cond):
             r.why[where] = f"verificationStatus '{verification(cond)}'"
     aside = [(w, url, withheld) for w, x, url, withheld in r.modified_conditions

@@ -316,23 +316,44 @@ def same_resource(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     return one == other or _content(one) == _content(other)
 
 
+#: A Condition's statuses by the reading that keeps the disease in view, first: the codings
+#: of one status are one meaning (FHIR CodeableConcept), so codings that disagree (confirmed
+#: beside refuted, resolved beside active) are read the safer way whatever their order,
+#: never by the first one, and said so (:func:`contradictory_statuses`).
+VERIFICATION_ORDER: Final = ("confirmed", "unconfirmed", "provisional", "differential",
+                             "refuted", "entered-in-error")
+CLINICAL_ORDER: Final = ("recurrence", "relapse", "active", "remission", "inactive",
+                         "resolved")
+
+
+def _status_of(concept: Any, order: tuple[str, ...]) -> str | None:
+    codes = [code for _system, code in codings(concept)]
+    known = [code for code in order if code in codes]
+    return known[0] if known else (codes[0] if codes else None)
+
+
 def live_condition(cond: Mapping[str, Any]) -> bool:
-    for _system, code in codings(cond.get("verificationStatus")):
-        if code in IGNORED_VERIFICATION:
-            return False
-    return True
+    return verification(cond) not in IGNORED_VERIFICATION
 
 
 def verification(cond: Mapping[str, Any]) -> str | None:
-    for _system, code in codings(cond.get("verificationStatus")):
-        return code
-    return None
+    return _status_of(cond.get("verificationStatus"), VERIFICATION_ORDER)
 
 
 def clinical_status(cond: Mapping[str, Any]) -> str | None:
-    for _system, code in codings(cond.get("clinicalStatus")):
-        return code
-    return None
+    return _status_of(cond.get("clinicalStatus"), CLINICAL_ORDER)
+
+
+def contradictory_statuses(cond: Mapping[str, Any]) -> list[str]:
+    """What a Condition's statuses say two ways, with the reading taken ("" when none)."""
+    out = []
+    for element, read in (("verificationStatus", verification(cond)),
+                          ("clinicalStatus", clinical_status(cond))):
+        codes = sorted({code for _system, code in codings(cond.get(element))})
+        if len(codes) > 1:
+            out.append(f"its {element} says {' and '.join(codes)}: read as '{read}' (the "
+                       "reading that keeps the disease in view); check it in the record")
+    return out
 
 
 def modifier_urls(res: Mapping[str, Any], nested: bool = True) -> str:
