@@ -264,7 +264,9 @@ class Intolerance(_Model):
     every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor listed
     rules out every mTOR inhibitor (``systemic.mtor_inhibitor_contraindicated`` 'yes',
     S14) unless the record shows another one tolerated (:func:`mtor_tolerated_line`);
-    sirolimus and nab-sirolimus are one drug (:func:`mtor_ruled_out`)."""
+    sirolimus and nab-sirolimus are one drug (:func:`mtor_ruled_out`). An anthracycline
+    listed (doxorubicin, epirubicin, or a regimen holding one) leaves the option naming the
+    other anthracycline shown, provisional on whether the intolerance is of the class."""
 
     agent: Agent = Field(description="the drug not tolerated (a regimen: either of its drugs)")
 
@@ -342,7 +344,9 @@ class Systemic(_Model):
         "holding one is ruled out (I15); empty when none is recorded; an mTOR inhibitor "
         "listed rules out every mTOR inhibitor unless the latest mTOR-inhibitor line is of "
         "another one, not itself listed (the patient tolerates it): then only the drug "
-        "listed is ruled out; sirolimus and nab-sirolimus count as one drug")
+        "listed is ruled out; sirolimus and nab-sirolimus count as one drug; an "
+        "anthracycline listed (or a regimen holding one) leaves the other anthracycline "
+        "an option provisional on whether the intolerance is of the class")
 
     @property
     def mtor_not_tolerated(self) -> tuple[int, ...]:

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from pecoma.engine.collect import Collector
 
 __all__ = [
-    "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT", "NOT_REMOVED", "Derived",
+    "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT",
+    "NOT_REMOVED", "Derived",
     "derive", "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text",
@@ -448,6 +449,10 @@ def _removal_open(case: Case, status: DiseaseStatus,
             margin_fact_of(case), *found,
             Fact("free_of_disease", "not recorded"))
 
+
+#: The path of the derived fact naming an anthracycline recorded as not tolerated beside
+#: an item proposing the other one, provisional on whether it rules out the class (I15).
+ANTHRACYCLINE_INTOLERANCE = "derived.anthracycline_intolerance"
 
 #: The paths of the derived facts of :func:`mtor_intolerance`.
 MTOR_CONTRAINDICATED = "derived.mtor_inhibitor_contraindicated"

@@ -30,6 +30,7 @@ from pecoma.case import (
 )
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
+    ANTHRACYCLINE_INTOLERANCE,
     NOT_REMOVED,
     Derived,
     margin_fact_of,
@@ -509,8 +510,13 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             if_not_progressed.append(out.missing(question, affects=("REC-ANTHRACYCLINE",)))
             mtor_facts += [Fact("systemic.therapies.agent", doubt.agent),
                            Fact("systemic.therapies.progressed", YesNo.unknown)]
-        out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before],
-                [*base, *if_not_progressed], applied)
+        # another anthracycline recorded as not tolerated: doxorubicin stays, provisional
+        # on whether that intolerance rules out the class (I15)
+        sister, sister_asked = _other_anthracycline_not_tolerated(
+            case, out, Agent.doxorubicin, "REC-ANTHRACYCLINE")
+        out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before, *sister],
+                [*base, *if_not_progressed, *sister_asked],
+                ("I15",) if sister else applied)
     else:
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
@@ -539,9 +545,15 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                               *s15_against, Fact("derived.regimen_withheld",
                                                  "epirubicin with ifosfamide (S15)")]
         else:
+            # doxorubicin recorded as not tolerated: epirubicin stays, provisional on
+            # whether that intolerance rules out the class (I15)
+            sister, sister_asked = _other_anthracycline_not_tolerated(
+                case, out, Agent.epirubicin, "REC-UTERINE-EPI-IFO")
             out.add("REC-UTERINE-EPI-IFO",
-                    [status_fact, Fact("tumour.primary_site", "uterus"), *given_before],
-                    list(dict.fromkeys(s15_conditions)))
+                    [status_fact, Fact("tumour.primary_site", "uterus"), *given_before,
+                     *sister],
+                    list(dict.fromkeys([*s15_conditions, *sister_asked])),
+                    ("I15",) if sister else ())
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)), base)
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
@@ -629,6 +641,35 @@ def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
     tolerated counts for each of its drugs: which one was is not told), as facts."""
     return [Fact(f"systemic.intolerances[{i}].agent", x.agent)
             for i, x in enumerate(case.systemic.intolerances) if x.agent.drugs & drugs]
+
+
+#: The anthracyclines among the case format's agents: S14's doxorubicin and S15's
+#: epirubicin (alone, or in a regimen with ifosfamide).
+_ANTHRACYCLINES = frozenset({Agent.doxorubicin, Agent.epirubicin})
+
+
+def _other_anthracycline_not_tolerated(case: Case, out: Collector, drug: Agent,
+                                       record_id: str) -> tuple[list[Fact], list[str]]:
+    """An item proposing the anthracycline ``drug`` beside an intolerance recorded to the
+    other anthracycline, or to a regimen holding it (which of the regimen's drugs was not
+    tolerated is not told): such an intolerance may be of the class (cardiotoxicity, the
+    cumulative dose) or of that drug alone (an infusion reaction), and the record does not
+    say which. The item stays, provisional on MISS-ANTHRACYCLINE-INTOLERANCE (I15): its
+    facts (the intolerances, and the derived fact naming them) and its condition, or
+    ``([], [])`` when there is no such intolerance."""
+    found = [(i, x.agent) for i, x in enumerate(case.systemic.intolerances)
+             if x.agent.drugs & (_ANTHRACYCLINES - {drug})]
+    if not found:
+        return [], []
+    names = "; ".join(dict.fromkeys(
+        f"{a.value.replace('_', ' with ')} (which of its drugs is not recorded)"
+        if len(a.drugs) > 1 else a.value for _i, a in found))
+    facts = [Fact(f"systemic.intolerances[{i}].agent", a) for i, a in found]
+    facts.append(Fact(ANTHRACYCLINE_INTOLERANCE,
+                      f"{names} recorded as not tolerated: whether the intolerance is of "
+                      f"the anthracycline class, ruling out {drug.value} too, is not "
+                      "recorded (I15)"))
+    return facts, [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE", affects=(record_id,))]
 
 
 def _line_facts(i: int, line: TherapyLine) -> list[Fact]:

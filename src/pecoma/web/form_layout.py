@@ -434,7 +434,9 @@ FORM: tuple[Group, ...] = (
         note="Active allergies or intolerances: every regimen holding the drug is ruled out "
         "(I15); an mTOR inhibitor listed is a contraindication of every one unless the "
         "latest mTOR-inhibitor line is of another one, not listed (then only that drug is "
-        "ruled out); sirolimus and nab-sirolimus count as one drug.",
+        "ruled out); sirolimus and nab-sirolimus count as one drug; an anthracycline "
+        "listed leaves the other one an option, provisional on whether the intolerance "
+        "is of the class.",
     ),
     Group(
         "imaging",

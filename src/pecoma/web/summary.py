@@ -116,6 +116,8 @@ _EXTRA_LABELS: dict[str, str] = {
     "derived.extrapulmonary_disease": "Disease outside the lungs (derived)",
     "derived.size_cm": "Largest dimension in cm (derived)",
     "derived.regimen_withheld": "Regimen withheld for a recorded intolerance (derived)",
+    "derived.anthracycline_intolerance":
+        "Another anthracycline recorded as not tolerated (derived)",
     "derived.mtor_inhibitor_contraindicated":
         "mTOR inhibitor contraindicated (derived from an intolerance)",
     "derived.mtor_inhibitors_ruled_out":

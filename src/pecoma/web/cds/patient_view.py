@@ -24,6 +24,7 @@ from starlette.requests import Request
 
 from pecoma.case import Agent, YesNo, mtor_ruled_out
 from pecoma.engine import assess
+from pecoma.engine.facts import ANTHRACYCLINE_INTOLERANCE
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.allergies import read_allergies
@@ -108,10 +109,14 @@ def drug_note(item: Item, safety: DrugSafety) -> str:
     ruled = safety.ruled_out(agent)
     if ruled is not None:
         return f"\n\n**Not for this patient as recorded:** {ruled}." + already
+    # another anthracycline not tolerated: the engine's derived fact names it (I15)
+    sister = "".join(f"\n\n**Conditional:** {md_text(f.value)}; confirm before any order."
+                     for f in item.triggered_by if f.path == ANTHRACYCLINE_INTOLERANCE)
     withheld = safety.withheld(agent)
     if withheld is not None:
-        return only + f"\n\n**Conditional:** {withheld}; confirm before any order." + already
-    return only + already
+        return (only + sister + f"\n\n**Conditional:** {withheld}; confirm before any order."
+                + already)
+    return only + sister + already
 
 
 def _recommendations_md(a: Assessment, safety: DrugSafety) -> str:
