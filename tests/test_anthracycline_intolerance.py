@@ -199,3 +199,50 @@ class TestFromTheFhirRecord:
         assert "(provisional) Uterine primary: epirubicin with ifosfamide" in head["summary"]
         assert "**Conditional:** doxorubicin recorded as not tolerated" in head["detail"]
         assert ASKED in head["detail"]
+
+
+def _order_select(bundle: dict[str, Any], drug: tuple[str, str]) -> dict[str, Any]:
+    """An order-select call drafting ``drug`` (RxNorm code, name) for the bundle's patient."""
+    from pecoma.web.cds.discovery import ORDER_SELECT
+
+    pid = next(e["resource"]["id"] for e in bundle["entry"]
+               if e["resource"]["resourceType"] == "Patient")
+    draft = {"resourceType": "MedicationRequest", "id": "draft-1", "status": "draft",
+             "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+             "medicationCodeableConcept": {"coding": [{
+                 "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": drug[0],
+                 "display": drug[1]}], "text": drug[1]}}
+    body = hook_request("order-select", pid, prefetch=prefetch_of(bundle, include=True))
+    body["context"].update({
+        "selections": ["MedicationRequest/draft-1"],
+        "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                        "entry": [{"resource": draft}]}})
+    body["_service"] = ORDER_SELECT
+    return body
+
+
+class TestADraftOfTheOtherAnthracycline:
+    def test_an_epirubicin_draft_beside_a_doxorubicin_intolerance_is_flagged(
+        self, client: TestClient
+    ) -> None:
+        """Epirubicin (RxNorm 3995) drafted for a patient whose record lists doxorubicin
+        as not tolerated: a warning names the intolerance and the question of the class,
+        as the assessment's provisional item does (it had had no card at all)."""
+        body = _order_select(_doxorubicin_allergy_bundle(), ("3995", "epirubicin"))
+        service = body.pop("_service")
+        r = client.post(f"/cds-services/{service}", json=body)
+        assert r.status_code == 200, r.text
+        cards = [c for c in r.json()["cards"] if "another anthracycline" in c["summary"]]
+        assert [c["indicator"] for c in cards] == ["warning"]
+        assert "doxorubicin" in cards[0]["summary"]
+        assert "of the class" in cards[0]["detail"]
+
+    def test_a_doxorubicin_draft_beside_its_own_intolerance_stays_critical(
+        self, client: TestClient
+    ) -> None:
+        """The drug itself not tolerated: the critical card, not the class warning."""
+        body = _order_select(_doxorubicin_allergy_bundle(), ("3639", "doxorubicin"))
+        service = body.pop("_service")
+        cards = client.post(f"/cds-services/{service}", json=body).json()["cards"]
+        assert any(c["indicator"] == "critical" for c in cards)
+        assert not any("another anthracycline" in c["summary"] for c in cards)

@@ -34,6 +34,7 @@ from pecoma.case.model import (
     Tumour,
     mtor_ruled_out,
     mtor_tolerated_line,
+    other_anthracyclines_not_tolerated,
 )
 from pecoma.case.parse import parse_case, parse_case_json
 from pecoma.case.values import (
@@ -100,6 +101,7 @@ __all__ = [
     "dated_facts",
     "mtor_ruled_out",
     "mtor_tolerated_line",
+    "other_anthracyclines_not_tolerated",
     "parse_case",
     "parse_case_json",
 ]

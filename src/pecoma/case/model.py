@@ -56,6 +56,7 @@ __all__ = [
     "Tumour",
     "mtor_ruled_out",
     "mtor_tolerated_line",
+    "other_anthracyclines_not_tolerated",
 ]
 
 # Enum members as module constants for the checks every case goes through: on Python 3.11
@@ -304,6 +305,21 @@ def mtor_tolerated_line(not_tolerated: Iterable[Agent],
     if latest is None or latest[1].agent in bad:
         return None
     return latest[0]
+
+
+_ANTHRACYCLINES = frozenset({Agent.doxorubicin, Agent.epirubicin})
+
+
+def other_anthracyclines_not_tolerated(agent: Agent, not_tolerated: Iterable[Agent]
+                                       ) -> list[Agent]:
+    """The agents recorded as not tolerated that hold another anthracycline than those
+    ``agent`` holds (doxorubicin beside epirubicin, or a regimen holding one, whose
+    culprit is not told): whether such an intolerance is of the class, ruling ``agent``
+    out too, is not recorded (I15). Empty when ``agent`` holds no anthracycline."""
+    own = agent.drugs & _ANTHRACYCLINES
+    if not own:
+        return []
+    return list(dict.fromkeys(a for a in not_tolerated if a.drugs & (_ANTHRACYCLINES - own)))
 
 
 def mtor_ruled_out(not_tolerated: Iterable[Agent]) -> frozenset[Agent]:

@@ -27,6 +27,7 @@ from pecoma.case import (
     Timing,
     YesNo,
     mtor_ruled_out,
+    other_anthracyclines_not_tolerated,
 )
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
@@ -643,11 +644,6 @@ def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
             for i, x in enumerate(case.systemic.intolerances) if x.agent.drugs & drugs]
 
 
-#: The anthracyclines among the case format's agents: S14's doxorubicin and S15's
-#: epirubicin (alone, or in a regimen with ifosfamide).
-_ANTHRACYCLINES = frozenset({Agent.doxorubicin, Agent.epirubicin})
-
-
 def _other_anthracycline_not_tolerated(case: Case, out: Collector, drug: Agent,
                                        record_id: str) -> tuple[list[Fact], list[str]]:
     """An item proposing the anthracycline ``drug`` beside an intolerance recorded to the
@@ -657,8 +653,10 @@ def _other_anthracycline_not_tolerated(case: Case, out: Collector, drug: Agent,
     say which. The item stays, provisional on MISS-ANTHRACYCLINE-INTOLERANCE (I15): its
     facts (the intolerances, and the derived fact naming them) and its condition, or
     ``([], [])`` when there is no such intolerance."""
+    others = other_anthracyclines_not_tolerated(
+        drug, (x.agent for x in case.systemic.intolerances))
     found = [(i, x.agent) for i, x in enumerate(case.systemic.intolerances)
-             if x.agent.drugs & (_ANTHRACYCLINES - {drug})]
+             if x.agent in others]
     if not found:
         return [], []
     names = "; ".join(dict.fromkeys(

@@ -20,7 +20,13 @@ from typing import Any, Final
 
 from starlette.requests import Request
 
-from pecoma.case import Agent, Case, TherapyLine, TherapySetting
+from pecoma.case import (
+    Agent,
+    Case,
+    TherapyLine,
+    TherapySetting,
+    other_anthracyclines_not_tolerated,
+)
 from pecoma.engine import assess
 from pecoma.engine.model import Assessment, Fact
 from pecoma.errors import FieldIssue, InputError, show_value
@@ -379,7 +385,36 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety) -
         if why is not None and (id(draft), why) not in said:
             said.add((id(draft), why))
             _intolerance(answer, draft, agent, drugs, why)
+        elif why is None and (id(draft), "anthracycline") not in said:
+            others = other_anthracyclines_not_tolerated(agent, safety.intolerant)
+            if others:
+                said.add((id(draft), "anthracycline"))
+                _other_anthracycline(answer, draft, agent, drugs, others)
     _not_checked(answer, checked, safety)
+
+
+def _other_anthracycline(answer: Answer, order: Mapping[str, Any], agent: Agent,
+                         drugs: frozenset[str], others: list[Agent]) -> None:
+    """A warning for a draft of an anthracycline beside an intolerance recorded to the
+    other one (or a regimen holding it): whether that intolerance is of the class is not
+    recorded (I15), as the assessment's provisional item says."""
+    ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
+        else "the draft order"
+    name = drug_name(agent, drugs)
+    listed = ", ".join(a.value.replace("_", " with ") for a in others)
+    item = intolerance_item(Fact("draft order", name),
+                            Fact("recorded as not tolerated", listed))
+    answer.card(
+        summary=(f"Draft order of {name}: another anthracycline ({listed}) is recorded as "
+                 "not tolerated"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"{ident} orders {name}, an anthracycline; the record lists an allergy or "
+                f"intolerance to {listed}. Whether that intolerance is of the class "
+                "(cardiotoxicity, the cumulative dose: it rules this drug out too) or of "
+                "that drug alone (an infusion reaction) is not recorded. Check before "
+                "ordering.\n\n" + md_item(item)),
+        record_ids=(item.id,), topic=item,
+    )
 
 
 def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
