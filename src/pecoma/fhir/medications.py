@@ -13,8 +13,9 @@ An agent is recognised by the project's own code, by an RxNorm code listed in
 hydrochloride 2 MG/ML Injection" carries its ingredient in the display even when its
 RxNorm code is a clinical-drug code not listed here.
 
-A medication that cannot be identified at all (a reference that does not resolve, no code
-and no text) is reported by :func:`unreadable_medication` with the reason, so that a
+A medication that cannot be identified at all (a reference that does not resolve, a local
+reference ``#id`` that two different contained resources answer, no code and no text) is
+reported by :func:`unreadable_medication` with the reason, so that a
 caller never takes "not recognised" for "not an mTOR inhibitor" silently.
 """
 
@@ -48,11 +49,13 @@ __all__ = [
     "RXNORM_OTHER_NAMES",
     "FirstDay",
     "Given",
+    "RepeatedLocalId",
     "Resolver",
     "agent_of",
     "agent_of_concept",
     "allergy_may_be_to_a_drug",
     "allergy_substances",
+    "contained",
     "day_of",
     "days_of",
     "drugs_named",
@@ -69,6 +72,7 @@ __all__ = [
     "no_resolver",
     "not_anticancer_named",
     "records_no_allergy",
+    "repeated_local_ids",
     "resolver_for",
     "started_on",
     "unheld_medications",
@@ -350,12 +354,47 @@ def agent_of_concept(concept: Any) -> Agent | None:
     return _project_agent(concept) or _agent_in(_words(concept))
 
 
-def _contained(resource: Mapping[str, Any], reference: str) -> Mapping[str, Any] | None:
+class RepeatedLocalId(ValueError):
+    """A local reference (``#id``) names two different contained resources: which one is
+    meant cannot be told (FHIR R4: a contained resource's id is unique within its
+    container)."""
+
+
+def repeated_local_ids(resource: Mapping[str, Any]) -> list[tuple[int, str, int]]:
+    """Each ``contained`` resource whose local id an earlier one, with other content,
+    already carries: ``(index, id, index of the first)``. The same resource written twice
+    under one id (equal in every element) is one. A reference ``#id`` to such an id could
+    mean either: a resource holding one is refused where the record is read
+    (:func:`contained`)."""
+    first: dict[str, tuple[int, Mapping[str, Any]]] = {}
+    out: list[tuple[int, str, int]] = []
+    for i, res in enumerate(_list(resource.get("contained"))):
+        rid = res.get("id") if isinstance(res, dict) else None
+        if not isinstance(rid, str):
+            continue
+        held = first.setdefault(rid, (i, res))
+        if held[0] != i and held[1] != res:
+            out.append((i, rid, held[0]))
+    return out
+
+
+def contained(resource: Mapping[str, Any], reference: str) -> Mapping[str, Any] | None:
+    """The resource of ``resource.contained`` a local reference (``#id``) names, or
+    ``None`` when none carries that id; :class:`RepeatedLocalId` when two different ones
+    do (never the first by chance). Every ``#id`` pecoma resolves is resolved here."""
     wanted = reference[1:]
-    for res in _list(resource.get("contained")):
-        if isinstance(res, dict) and res.get("id") == wanted:
-            return res
-    return None
+    found: Mapping[str, Any] | None = None
+    for i, res in enumerate(_list(resource.get("contained"))):
+        if not (isinstance(res, dict) and res.get("id") == wanted):
+            continue
+        if found is None:
+            found = res
+        elif found != res:
+            raise RepeatedLocalId(
+                f"{reference!r} names two different contained resources (contained[{i}] "
+                f"is another resource under the id {wanted!r}): which one is meant cannot "
+                "be told")
+    return found
 
 
 def _medication_reference(resource: Mapping[str, Any]) -> str | None:
@@ -370,13 +409,23 @@ def _medication(resource: Mapping[str, Any], resolve: Resolver) -> Mapping[str, 
     if reference is None:
         return None
     if reference.startswith("#"):
-        return _contained(resource, reference)
+        return contained(resource, reference)
     found = resolve(reference)
     return found if isinstance(found, Mapping) else None
 
 
 def _concepts(resource: Mapping[str, Any], resolve: Resolver) -> list[Mapping[str, Any]]:
-    """Every CodeableConcept naming the medication: its own, then a Medication's."""
+    """Every CodeableConcept naming the medication: its own, then a Medication's; none when
+    a local reference on the way names two different contained resources (the medication
+    is then not identified: :func:`unreadable_medication` says why)."""
+    try:
+        return _named(resource, resolve)
+    except RepeatedLocalId:
+        return []
+
+
+def _named(resource: Mapping[str, Any], resolve: Resolver) -> list[Mapping[str, Any]]:
+    """:func:`_concepts`, raising :class:`RepeatedLocalId`."""
     out: list[Mapping[str, Any]] = []
     concept = resource.get("medicationCodeableConcept")
     if isinstance(concept, dict):
@@ -415,7 +464,7 @@ def _medication_concepts(med: Mapping[str, Any], holder: Mapping[str, Any],
         target = ref.get("reference")
         if not isinstance(target, str):
             continue
-        found = (_contained(med, target) or _contained(holder, target)
+        found = (contained(med, target) or contained(holder, target)
                  if target.startswith("#") else resolve(target))
         if not isinstance(found, Mapping):
             continue
@@ -776,10 +825,15 @@ def unreadable_medication(resource: Mapping[str, Any],
     "Can be read" means a name (text or display) or a code pecoma knows says what the
     medication is, whether or not it is a PEComa agent; an unresolved reference with no
     display, neither code nor text, or only codes pecoma does not know (an RxNorm code of
-    a brand it does not list could be an mTOR inhibitor) cannot be read.
+    a brand it does not list could be an mTOR inhibitor) cannot be read; nor can a
+    medication whose local reference (``#id``, to the Medication or to an ingredient)
+    names two different contained resources, whatever else it says.
     """
     reference = _medication_reference(resource)
-    concepts = _concepts(resource, resolve)
+    try:
+        concepts = _named(resource, resolve)
+    except RepeatedLocalId as exc:
+        return str(exc)
     words = " ".join(_words(cc) for cc in concepts)
     unlisted = [w for w in c.MTOR_CLASS_WORDS if w in words]
     if unlisted and agent_of(resource, resolve) is None:

@@ -16,6 +16,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
 from pecoma.fhir import mcode as m
+from pecoma.fhir.medications import RepeatedLocalId, contained
 from pecoma.fhir.read_conditions import about_conditions, of_the_pecoma, same_tumour
 from pecoma.fhir.reading import (
     Reader,
@@ -492,10 +493,13 @@ def _side(concepts: Iterable[Any]) -> str | None:
 
 def _focused(r: Reader, obs: Mapping[str, Any], target: str) -> Mapping[str, Any] | None:
     """What a focus reference names: a resource contained in the observation (``#id``),
-    else one of the record."""
+    else one of the record. A local id two different contained resources carry names
+    nothing pecoma can tell (the reader refuses such a record before: defence only)."""
     if target.startswith("#"):
-        return next((x for x in as_list(obs.get("contained"))
-                     if isinstance(x, dict) and x.get("id") == target[1:]), None)
+        try:
+            return contained(obs, target)
+        except RepeatedLocalId:
+            return None
     return r.resolve(target)
 
 

@@ -435,6 +435,17 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     f"must not repeat a fullUrl with other content (Bundle.entry"
                     f"[{url_entry[url]}] is another resource under it: a reference to it "
                     "could mean either)")
+    # one local id names one contained resource: a resource read holding two different
+    # ones under one id is refused, as two under one id in the bundle are (a reference
+    # '#id' could mean either); resources of types never read are left alone
+    for i, res in entries:
+        if res["resourceType"] not in READ_TYPES:
+            continue
+        for at, local, first_at in meds.repeated_local_ids(res):
+            r.issue(f"{_label(i, res)}.contained[{at}].id", local,
+                    f"must not repeat a contained resource's id with other content "
+                    f"(contained[{first_at}] is another resource under it: a reference "
+                    f"'#{local}' could mean either)")
     if r.issues:
         raise InputError(r.issues, source)
     r.kinds = {id(res): observation_kind(res) for _i, res in entries

@@ -38,6 +38,7 @@ from pecoma.fhir.medications import (
     agent_of,
     agents_beside,
     drugs_of,
+    repeated_local_ids,
     resolver_for,
     unheld_medications,
     unreadable_medication,
@@ -118,8 +119,9 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
     orders they are: ``entry`` not a list, an entry holding no FHIR resource, or a draft
     MedicationRequest whose ``doNotPerform`` or ``status`` has the wrong JSON type (the
     string ``"true"`` is not FHIR's ``true``: read as absent, a "do not give" order had
-    drawn a card about giving the drug). Such orders were dropped, or misread, without a
-    word."""
+    drawn a card about giving the drug), or a draft MedicationRequest or Medication
+    holding two different ``contained`` resources under one id (a reference ``#id`` could
+    mean either). Such orders were dropped, or misread, without a word."""
     entries = orders.get("entry")
     if entries is None:
         return
@@ -132,9 +134,18 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
             raise _bad_draft(f"context.draftOrders.entry[{i}]", entry, "must be a Bundle "
                              "entry holding a FHIR resource (an object with "
                              "'resourceType') in 'resource'")
-        if res["resourceType"] != "MedicationRequest":
+        if res["resourceType"] not in ("MedicationRequest", "Medication"):
             continue
         where = f"context.draftOrders.entry[{i}].resource"
+        for at, local, first_at in repeated_local_ids(res):
+            # '#id' could mean either: never the first by chance (a paracetamol before a
+            # sirolimus under one id had hidden a sirolimus intolerance)
+            raise _bad_draft(f"{where}.contained[{at}].id", local, "must not repeat a "
+                             f"contained resource's id with other content (contained"
+                             f"[{first_at}] is another resource under it: a reference "
+                             f"'#{local}' could mean either)")
+        if res["resourceType"] != "MedicationRequest":
+            continue
         if "doNotPerform" in res and not isinstance(res["doNotPerform"], bool):
             raise _bad_draft(f"{where}.doNotPerform", res["doNotPerform"], "must be a FHIR "
                              "boolean: true or false, not a string or other value")
