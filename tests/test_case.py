@@ -424,14 +424,15 @@ class TestProgressedAfterALocalizedResection:
 class TestParseCaseJson:
     def test_a_key_named_twice_is_refused(self) -> None:
         """The case file and the web form's JSON text are read by one reader: a key named
-        twice in one object is refused, not read as its last value."""
+        twice in one object is refused, not read as its last value, naming where it is
+        (the top-level object's 'tumour')."""
         text = ('{"diagnosis": {"method": "histology_with_ihc", "date": "2025-01-02"}, '
                 '"tumour": {"primary_site": "kidney", "size": {"value": 9, "unit": "cm"}}, '
                 '"stage": {"status": "localized"}, "tumour": {"primary_site": "kidney"}}')
         with pytest.raises(InputError) as caught:
             parse_case_json(text)
         [issue] = caught.value.issues
-        assert (issue.path, issue.rule) == ("(json)", "must name each key once in an object")
+        assert (issue.path, issue.rule) == ("tumour", "must name each key once in an object")
         assert "'tumour'" in issue.value
 
     def test_unparseable_json(self) -> None:

@@ -223,7 +223,8 @@ class TestBadInput:
     @pytest.mark.parametrize("path", ["/api/v1/assess", "/api/v1/followup"])
     def test_a_key_named_twice_is_refused(self, client: TestClient, path: str) -> None:
         """'tumour' twice in one object, the second without the size: the standard reader
-        kept the last and assessed a tumour of unknown size, silently."""
+        kept the last and assessed a tumour of unknown size, silently. The problem names
+        where: the case's 'tumour'."""
         case = json.dumps(example("low-risk-kidney"))
         tumour = json.dumps(example("low-risk-kidney")["tumour"]["primary_site"])
         twice = case[:-1] + f', "tumour": {{"primary_site": {tumour}}}}}'
@@ -231,7 +232,7 @@ class TestBadInput:
         r = client.post(path, content=raw, headers=JSON_TYPE)
         body = assert_problem(r, 400)
         assert "'tumour'" in body["detail"] and "twice" in body["detail"]
-        assert paths(body) == {"(body)"}
+        assert paths(body) == {"case.tumour"}
 
     @pytest.mark.parametrize("payload", [[], "case", 3, None])
     def test_not_an_object(self, client: TestClient, payload: Any) -> None:

@@ -2,7 +2,8 @@
 key twice in one object, or holding a string that breaks :data:`pecoma.text.TEXT_RULE` (an
 escaped NUL or other control character) becomes an :class:`~pecoma.errors.InputError`
 naming the document (and the string's place), never a ``RecursionError``, a value silently
-dropped, or a text one database stores and another refuses."""
+dropped, or a text one database stores and another refuses. A key named twice is named
+by its place (:func:`repeated_key_at`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from pecoma.errors import FieldIssue, InputError
 from pecoma.text import TEXT_RULE, escaped, odd_text_at, shown
 
-__all__ = ["DUPLICATE_RULE", "DuplicateKey", "loads", "unique_keys"]
+__all__ = ["DUPLICATE_RULE", "DuplicateKey", "loads", "repeated_key_at", "unique_keys"]
 
 _TOO_DEEP = "must be nested less deeply (arrays and objects inside each other)"
 DUPLICATE_RULE = "must name each key once in an object"
@@ -39,6 +40,51 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class _Repeats(dict[str, Any]):
+    """An object that names :attr:`key` twice (see :func:`repeated_key_at`)."""
+
+    key: str = ""
+
+
+def _marking(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    marked = _Repeats(out)
+    seen: set[str] = set()
+    for key, _value in pairs:
+        if key in seen:
+            marked.key = key
+            break
+        seen.add(key)
+    return marked
+
+
+def _first_repeat(value: Any, path: str) -> tuple[str, str] | None:
+    if isinstance(value, _Repeats):
+        return (f"{path}.{value.key}" if path else value.key), value.key
+    if isinstance(value, dict):
+        items: Any = ((f"{path}.{k}" if path else k, v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for inner, item in items:
+        found = _first_repeat(item, inner)
+        if found is not None:
+            return found
+    return None
+
+
+def repeated_key_at(text: str | bytes) -> tuple[str, str] | None:
+    """Where valid JSON ``text`` first names a key twice in one object, in document
+    order: the key's path (``prefetch.allergies.entry[0].resource.code``, written as
+    :func:`pecoma.text.escaped`) and the key; ``None`` if no object does. Read again for
+    the message only, once :class:`DuplicateKey` was raised."""
+    found = _first_repeat(json.loads(text, object_pairs_hook=_marking), "")
+    return None if found is None else (escaped(found[0]), found[1])
+
+
 def loads(text: str | bytes, source: str) -> Any:
     """The JSON value of ``text``, or :class:`InputError` (path ``(json)``) from ``source``."""
     try:
@@ -47,8 +93,9 @@ def loads(text: str | bytes, source: str) -> Any:
         raise InputError([FieldIssue("(json)", "deeply nested text", _TOO_DEEP)],
                          source) from None
     except DuplicateKey as exc:
-        raise InputError([FieldIssue("(json)", f"the key {exc.key!r} twice",
-                                     DUPLICATE_RULE)], source) from None
+        at, key = repeated_key_at(text) or ("(json)", exc.key)
+        raise InputError([FieldIssue(at, f"the key {key!r} twice", DUPLICATE_RULE)],
+                         source) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(
             [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source

@@ -15,7 +15,6 @@ import re
 import sys
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -26,7 +25,7 @@ from pecoma.engine.imaging import Modality, ScanFinding, parse_imaging
 from pecoma.engine.model import Assessment
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.jsonin import DUPLICATE_RULE, DuplicateKey, unique_keys
+from pecoma.jsonin import DUPLICATE_RULE, DuplicateKey, repeated_key_at, unique_keys
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings
 from pecoma.text import TEXT_RULE, escaped, odd_text_at
@@ -134,23 +133,14 @@ def _problem(
     return ApiProblem(status, slug, detail, issues or ())
 
 
-#: Every digit as "0", every other byte as " ": a run of 19 digits, which may be an
-#: integer beyond 64 bits (see :func:`read_json`), is then a run of 19 zeros.
-_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
-_LONG_NUMBER = b"0" * 19
-
-
-async def read_json(request: Request, *, one_key_once: bool = False) -> Any:
+async def read_json(request: Request) -> Any:
     """The JSON body, or a 415 / 400 problem.
 
-    orjson reads plain UTF-8 JSON several times faster than the standard library (a 15 kB
-    CDS Hooks prefetch in a fraction of its time); whatever it refuses (another encoding,
-    a byte-order mark, NaN, a lone surrogate, an integer beyond 64 bits, nesting beyond
-    its limit, text that is not JSON) is read by the standard library as before, and so is
-    a body with a run of 19 digits or more (orjson turns an integer beyond 64 bits into a
-    float), so the value, or the problem, is the same either way. ``one_key_once``: an
-    object naming a key twice is a 400 problem (a case: which value was meant?); it is read
-    by the standard library only."""
+    Read by the standard library, every object naming each key once: a key named twice
+    is a 400 problem naming the key and where it is (a case, a CDS Hooks call: which
+    value was meant? The last one is what ``json.loads`` and orjson keep, and an EHR's
+    own reader may have shown the first: an allergy entry's ``code`` given twice had been
+    read as its last value)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json" and not ctype.endswith("+json"):
         raise _problem(
@@ -158,7 +148,7 @@ async def read_json(request: Request, *, one_key_once: bool = False) -> Any:
             "unsupported-media-type",
             f"the body must be JSON sent as 'application/json' (got {ctype or 'no type'!r})",
         )
-    return json_body(await request.body(), one_key_once=one_key_once)
+    return json_body(await request.body())
 
 
 #: What in JSON text can spell a character :data:`pecoma.text.TEXT_RULE` refuses: the escape
@@ -170,7 +160,7 @@ _ODD_ESCAPE = re.compile(
     rb"|\xef\xbf[\xbe\xbf]")
 
 
-def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
+def json_body(raw: bytes) -> Any:
     """The JSON value of a request body, or a 400 problem (see :func:`read_json`).
 
     JSON between systems is UTF-8 (RFC 8259, 8.1): a body in UTF-16 or UTF-32 (a NUL byte,
@@ -184,7 +174,7 @@ def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
     if b"\x00" in raw or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise _problem(400, "malformed-json", "the body is not UTF-8 text (UTF-16 or "
                        "UTF-32?); JSON is sent as UTF-8 (RFC 8259)")
-    value = _parsed(raw, one_key_once)
+    value = _parsed(raw)
     if _ODD_ESCAPE.search(raw):
         odd = odd_text_at(value)
         if odd is not None:
@@ -197,18 +187,15 @@ def json_body(raw: bytes, *, one_key_once: bool = False) -> Any:
     return value
 
 
-def _parsed(raw: bytes, one_key_once: bool) -> Any:
-    if not one_key_once and _LONG_NUMBER not in raw.translate(_DIGITS):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass  # the standard reader below gives the verdict and the message
+def _parsed(raw: bytes) -> Any:
     try:
-        return json.loads(raw, object_pairs_hook=unique_keys if one_key_once else None)
+        return json.loads(raw, object_pairs_hook=unique_keys)
     except DuplicateKey as exc:
-        raise _problem(400, "malformed-json", f"the body names the key {exc.key!r} twice in "
-                       "one object", [FieldIssue("(body)", f"the key {exc.key!r} twice",
-                                                 DUPLICATE_RULE)]) from None
+        at, key = repeated_key_at(raw) or ("(body)", exc.key)
+        where = "" if at == "(body)" else f" (at {at})"
+        raise _problem(400, "malformed-json", f"the body names the key {key!r} twice in "
+                       f"one object{where}", [FieldIssue(at, f"the key {key!r} twice",
+                                                         DUPLICATE_RULE)]) from None
     except UnicodeDecodeError:
         raise _problem(400, "malformed-json", "the body is not UTF-8 text") from None
     except RecursionError:
@@ -332,7 +319,7 @@ def run_assessment(case: Case, on: dt.date, settings: Settings, prefix: str) -> 
 
 
 async def assess_endpoint(request: Request) -> JSONResponse:
-    payload = await read_json(request, one_key_once=True)
+    payload = await read_json(request)
     today: dt.date = request.app.state.today()
     case, on, prefix, _ = case_and_date(payload, query_date(request), today)
     result = run_assessment(case, on, request.app.state.settings, prefix)
@@ -357,7 +344,7 @@ _IMAGING_SCHEMA: dict[str, Any] = {
 
 
 async def followup_endpoint(request: Request) -> JSONResponse:
-    payload = await read_json(request, one_key_once=True)
+    payload = await read_json(request)
     today: dt.date = request.app.state.today()
     case, on, prefix, extras = case_and_date(
         payload, query_date(request), today, frozenset({"imaging"})

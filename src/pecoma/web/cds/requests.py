@@ -1,15 +1,15 @@
 """Reading and checking a CDS Hooks 2.0.1 request body.
 
 The body is read by the app's JSON reader (:func:`pecoma.web.api.read_json`: 415 for a
-non-JSON type, 400 for bad or too deeply nested JSON) and then must be an object no deeper
-than :data:`MAX_DEPTH`. The hook request's fields are checked per the specification:
-``hook`` names this service's hook; ``hookInstance`` is a UUID; ``context.patientId`` a
-string; ``userId`` (required by both hooks) a ``Type/id`` reference to a Practitioner,
-PractitionerRole, Patient or RelatedPerson; ``fhirServer`` an http(s) URL;
-``fhirAuthorization`` only with a ``fhirServer``, and then with ``access_token`` (a
-bearer token: ASCII ``b64token``, RFC 6750), ``token_type`` "Bearer", ``expires_in``,
-``scope`` and ``subject``; ``prefetch`` an object whose values are FHIR resources or
-null.
+non-JSON type, 400 for bad or too deeply nested JSON, or an object naming a key twice)
+and then must be an object no deeper than :data:`MAX_DEPTH`. The hook request's fields
+are checked per the specification: ``hook`` names this service's hook; ``hookInstance``
+is a UUID; ``context.patientId`` a string; ``userId`` (required by both hooks) a
+``Type/id`` reference to a Practitioner, PractitionerRole, Patient or RelatedPerson;
+``fhirServer`` an http(s) URL; ``fhirAuthorization`` only with a ``fhirServer``, and then
+with ``access_token`` (a bearer token: ASCII ``b64token``, RFC 6750), ``token_type``
+"Bearer", ``expires_in``, ``scope`` and ``subject``; ``prefetch`` an object whose values
+are FHIR resources or null.
 Every rule broken is listed, by field, in one 400 problem.
 """
 
