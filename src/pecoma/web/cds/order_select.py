@@ -295,7 +295,17 @@ def _first_line_case(case: Case, agent: Agent) -> Case | None:
     return case.model_copy(update={"systemic": systemic})
 
 
+#: What the card says when a draft order carries no id: a ``delete`` cannot name it.
+_STAYS: Final = ("This draft order carries no id, so pecoma cannot name it for removal "
+                 "(CDS Hooks: a `delete` action names its resource by a relative reference, "
+                 "`MedicationRequest/<id>`): accepting the suggestion adds an mTOR-inhibitor "
+                 "proposal beside it. **Remove the chemotherapy draft by hand.**")
+
+
 def _replacement(order: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
+    """The suggestion for a chemotherapy draft: delete it and create an mTOR-inhibitor
+    proposal; a draft with no id cannot be named for a delete, so the suggestion only
+    adds the proposal, and says so (the card says the draft stays, :data:`_STAYS`)."""
     proposal = {
         "resourceType": "MedicationRequest",
         "status": "draft",
@@ -309,11 +319,21 @@ def _replacement(order: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
     actions: list[dict[str, Any]] = [{"type": "create", "resource": proposal,
                                       "description": "Draft an mTOR-inhibitor order for "
                                                      "review"}]
-    if order.get("id"):
-        actions.insert(0, {"type": "delete", "description": "Remove the draft chemotherapy "
-                           "order", "resourceId": f"MedicationRequest/{order['id']}"})
+    if not _nameable(order):
+        return {"label": "Add an mTOR inhibitor (sirolimus) draft (remove the chemotherapy "
+                         "draft by hand)",
+                "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
+    actions.insert(0, {"type": "delete", "description": "Remove the draft chemotherapy "
+                       "order", "resourceId": f"MedicationRequest/{order['id']}"})
     return {"label": "Replace with an mTOR inhibitor (sirolimus) draft",
             "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
+
+
+def _nameable(order: Mapping[str, Any]) -> bool:
+    """Whether a draft carries an id a ``delete`` action can name it by
+    (``MedicationRequest/<id>``, a relative reference: a ``fullUrl`` such as a
+    ``urn:uuid`` is none)."""
+    return isinstance(order.get("id"), str) and bool(order["id"])
 
 
 def _alerting(case: Case, agent: Agent, svc: CdsService) -> Assessment | None:
@@ -355,6 +375,8 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
                    "lines already given first.")
     if withheld is not None:
         detail += f"\n\n**No mTOR-inhibitor order is proposed:** {withheld}."
+    elif not _nameable(order):
+        detail += "\n\n" + _STAYS
     detail += md_missing(a.missing, alert.conditional_on) + tail
     answer.card(
         summary=("Chemotherapy, perhaps first line, for advanced PEComa: the guideline puts an "
