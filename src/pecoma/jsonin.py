@@ -80,8 +80,12 @@ def repeated_key_at(text: str | bytes) -> tuple[str, str] | None:
     """Where valid JSON ``text`` first names a key twice in one object, in document
     order: the key's path (``prefetch.allergies.entry[0].resource.code``, written as
     :func:`pecoma.text.escaped`) and the key; ``None`` if no object does. Read again for
-    the message only, once :class:`DuplicateKey` was raised."""
-    found = _first_repeat(json.loads(text, object_pairs_hook=_marking), "")
+    the message only, once :class:`DuplicateKey` was raised (``None`` too when the text
+    nests too deeply to be walked: the key is then named without its place)."""
+    try:
+        found = _first_repeat(json.loads(text, object_pairs_hook=_marking), "")
+    except RecursionError:
+        return None
     return None if found is None else (escaped(found[0]), found[1])
 
 
