@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -348,6 +349,19 @@ class TestReport:
         assert "tumour" in r.text and "Traceback" not in r.text
         r = client.post("/report.pdf", data={"case": "[" * 50_000, "on": "2026-11-28"})
         assert r.status_code == 422
+
+    def test_imaging_naming_a_key_twice_is_refused(self, client: TestClient) -> None:
+        """The scans carried with a report are read as every JSON input is: a scan whose
+        date is given twice ("2024-03-01", then "2030-01-01") is refused naming the key
+        and its place, never read as the last one (the case text beside it was already)."""
+        case = parse_case(json.loads(example_text("metachronous-lung")))
+        imaging = '[{"date": "2024-03-01", "date": "2030-01-01", "modality": "chest_ct"}]'
+        r = client.post("/report.json", data={"case": case.model_dump_json(),
+                                               "on": "2026-11-28", "imaging": imaging})
+        assert r.status_code == 422
+        words = html.unescape(r.text)
+        assert "imaging[0].date" in words and "'date' twice" in words
+        assert "Traceback" not in words
 
     def test_edit_round_trip(self, client: TestClient) -> None:
         case = parse_case(json.loads(example_text("metachronous-lung")))

@@ -27,6 +27,7 @@ from pecoma.engine.model import Assessment, Item, MissingFact
 from pecoma.engine.plan import SurveillancePlan
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.jsonin import loads
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
@@ -232,12 +233,13 @@ async def _posted_case(
         raise InputError([FieldIssue("on", show_value(on_text), date_rule(on_text))], "request")
     imaging: tuple[ImagingEvent, ...] | None = None  # not given (I13)
     if isinstance(imaging_text, str) and imaging_text.strip():
-        try:
-            data = json.loads(imaging_text)
-        except (ValueError, RecursionError):
+        try:  # read as every JSON input is: a key named twice is refused, never last-wins
+            data = loads(imaging_text, "imaging")
+        except InputError as exc:
             raise InputError(
-                [FieldIssue("imaging", "unparseable text", "must be valid JSON")], "request"
-            ) from None
+                [FieldIssue("imaging" if i.path == "(json)"
+                            else f"imaging{'' if i.path.startswith('[') else '.'}{i.path}",
+                            i.value, i.rule) for i in exc.issues], "request") from None
         imaging = parse_imaging(
             data, case=case, on_date=on, source="imaging"
         )
