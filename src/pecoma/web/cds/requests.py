@@ -56,7 +56,7 @@ def max_depth(raw: bytes, cap: int = MAX_DEPTH) -> int:
     pair, so a balanced text is gone after as many passes as it is deep (all at C speed,
     a few passes for a FHIR record); brackets that do not pair up are counted one by
     one."""
-    text = _ESCAPE.sub(b"", raw).translate(_ONE_PAIR, _OTHER)
+    text = (_ESCAPE.sub(b"", raw) if b"\\" in raw else raw).translate(_ONE_PAIR, _OTHER)
     syntax = text.replace(b'""', b"")
     if b'"' in syntax:
         syntax = b"".join(text.split(b'"')[::2])
