@@ -212,7 +212,8 @@ def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
                 "must be a FHIR resource (a JSON object with 'resourceType')",
             )
             continue
-        said = modifier_urls({"modifierExtension": entry.get("modifierExtension")})
+        said = (modifier_urls({"modifierExtension": entry["modifierExtension"]})
+                if "modifierExtension" in entry else "")
         if said:  # on the entry: it modifies what the entry's resource means
             r.entry_modifiers[id(res)] = said
         out.append((i, res))

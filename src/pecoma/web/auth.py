@@ -222,6 +222,7 @@ class AccessControl:
                  sessions: Any = None) -> None:
         self.app = app
         self.config = config
+        self.on = config.auth_required  # the configuration is immutable: decided once
         self.tokens = tokens  # a callable returning the TokenStore (opened lazily)
         self.sessions = sessions  # a callable returning the SessionStore (same database)
         self.signer = SessionSigner(
@@ -229,7 +230,7 @@ class AccessControl:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.config.auth_required:
+        if scope["type"] != "http" or not self.on:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})["signer"] = self.signer
