@@ -175,3 +175,36 @@ def test_a_metastasis_active_and_resolved_is_present_whatever_the_order(
     assert got.case.free_of_disease is None
     assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
     assert any("metastasis-1" in n and "active and resolved" in n for n in got.notes)
+
+
+@pytest.mark.parametrize(("beside", "said"), [
+    ({"text": "Thigh"}, "thigh"),
+    ({"coding": [{"system": SNOMED, "code": "68367000", "display": "Thigh structure"}]},
+     "thigh"),
+])
+def test_a_body_part_beside_the_organ_is_said(beside: dict[str, Any], said: str) -> None:
+    """bodySite [liver, thigh]: the thigh names no site pecoma reads, so the liver is read,
+    but the thigh may be where the tumour is (a soft-tissue PEComa, other advice): a note
+    names it for the team (it had been dropped without a word)."""
+    bundle = _record()
+    _resource(bundle, "pecoma-diagnosis")["bodySite"] = [
+        {"coding": [{"system": PECOMA, "code": "site-liver"}], "text": "liver"}, beside]
+    got = _read(bundle)
+    assert got.case.tumour.primary_site.value == "liver"
+    assert any(f"also names {said}" in n and "check the primary site" in n
+               for n in got.notes)
+
+
+@pytest.mark.parametrize("beside", [
+    {"text": "Right"}, {"text": "Segment VI of liver"}, {"text": "Upper abdomen"},
+    {"coding": [{"system": SNOMED, "code": "24028007", "display": "Right"}]},
+])
+def test_a_side_or_region_beside_the_organ_is_no_other_site(beside: dict[str, Any]) -> None:
+    """A side, a part of the liver or a region holding it is no other body part: read as
+    the liver, no note about the site."""
+    bundle = _record()
+    _resource(bundle, "pecoma-diagnosis")["bodySite"] = [
+        {"coding": [{"system": PECOMA, "code": "site-liver"}], "text": "liver"}, beside]
+    got = _read(bundle)
+    assert got.case.tumour.primary_site.value == "liver"
+    assert not any("also names" in n for n in got.notes)

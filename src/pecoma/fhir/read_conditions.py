@@ -25,6 +25,7 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir.reading import (
     Reader,
     as_list,
+    body_part_words,
     clinical_status,
     codings,
     contradictory_statuses,
@@ -352,6 +353,16 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         if site == PrimarySite.other.value:
             r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
                            "read as 'other'")
+        else:
+            # a concept beside the organ naming a body part pecoma does not map (the thigh
+            # beside the uterus) may be the tumour's site: said, for the team to check
+            beside = [shown for concept in as_list(cond.get("bodySite"))
+                      if not sites_named([concept], PrimarySite)
+                      and (shown := body_part_words(concept))]
+            if beside:
+                r.notes.append(f"{where}.bodySite also names {', '.join(beside)}, which "
+                               f"pecoma does not read as a site: read as {site}; check the "
+                               "primary site")
     for i, stage in enumerate(as_list(cond.get("stage"))):
         if not isinstance(stage, dict) or not isinstance(stage.get("summary"), dict):
             continue

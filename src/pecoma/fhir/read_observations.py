@@ -19,6 +19,7 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir.medications import RepeatedLocalId, contained
 from pecoma.fhir.read_conditions import about_conditions, of_the_pecoma, same_tumour
 from pecoma.fhir.reading import (
+    NOT_A_PART,
     Reader,
     as_list,
     codings,
@@ -442,16 +443,9 @@ def _other_site(r: Reader, concept: Any, qualifiers: list[Any], what: str = "") 
     return None
 
 
-#: Words of a body site that name no body part (a side, an aspect, a generic noun).
-_NOT_A_PART: Final = frozenset({
-    "left", "right", "bilateral", "structure", "of", "the", "and", "region", "aspect",
-    "lateral", "medial", "anterior", "posterior", "proximal", "distal", "upper", "lower",
-    "body", "entire", "part", "side", "site", "tissue", "soft"})
-
-
 def _part_words(concept: Any) -> set[str]:
     words = re.findall(r"[a-z]+", m.lower_words(concept))
-    return {w for w in words if w not in _NOT_A_PART and len(w) > 2}
+    return {w for w in words if w not in NOT_A_PART and len(w) > 2}
 
 
 def _same_other_site(concept: Mapping[str, Any], primary: Mapping[str, Any]) -> bool:

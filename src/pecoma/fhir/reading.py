@@ -6,6 +6,7 @@ functions that read FHIR values (codings, dates, extensions, references, body si
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -231,6 +232,30 @@ def _named_site(concept: Any, allowed: set[str], words: Any) -> str | None:
             return _SITE_BY_SNOMED[snomed]
     named = m.first_match(m.lower_words(concept), words)
     return None if named is None else str(named.value)
+
+
+#: Words of a body site that name no body part of their own: a side, an aspect, a generic
+#: noun, or a region or part of an organ named beside it (the pelvis of a uterine
+#: tumour, a segment of the liver, the corpus of the uterus).
+NOT_A_PART: Final = frozenset({
+    "left", "right", "bilateral", "structure", "of", "the", "and", "region", "aspect",
+    "lateral", "medial", "anterior", "posterior", "proximal", "distal", "upper", "lower",
+    "body", "entire", "part", "side", "site", "tissue", "soft"})
+_REGION_WORDS: Final = frozenset({
+    "pelvis", "pelvic", "abdomen", "abdominal", "thorax", "thoracic", "chest", "trunk",
+    "segment", "lobe", "corpus", "fundus", "wall", "cavity", "pole", "hilum", "hilar",
+    "cortex", "cortical", "medulla", "capsule", "surface", "margin", "mass", "tumour",
+    "tumor", "lesion", "primary", "organ"})
+
+
+def body_part_words(concept: Any) -> str:
+    """The words of a bodySite concept naming a body part of its own ("thigh"), beyond a
+    side, an aspect or a region ("" when none): such a concept beside the organ may be
+    the tumour's site."""
+    words = re.findall(r"[a-z]+", m.lower_words(concept))
+    return " ".join(w for w in words
+                    if w not in NOT_A_PART and w not in _REGION_WORDS and len(w) > 2
+                    and not w.isdigit())
 
 
 def sites_named(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]
