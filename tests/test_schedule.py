@@ -581,6 +581,18 @@ class TestReanchoring:
         assert [f.id for f in plan.flags] == ["FU-IMAGING-INCOMPLETE"]
         assert plan.visits[0].imaging[1].done_on is None
 
+    def test_a_missing_exam_at_a_low_risk_visit_cites_i12(self) -> None:
+        """Low risk, a visit with chest CT only: the check that the MRI is missing says the
+        examinations at low-risk visits are the project's choice (I12); it had cited the
+        guideline's high-risk statements S21/S22 as if the guideline asked for them."""
+        plan = _plan(_case("low"), dt.date(2025, 8, 1), (_scan("2025-07-01"),))
+        (flag,) = plan.flags
+        assert flag.id == "FU-IMAGING-INCOMPLETE-LOW"
+        assert "I12" in flag.provenance.interpretations
+        assert "project's choice" in flag.text
+        high = _plan(_case(), dt.date(2025, 5, 1), (_scan("2025-04-10"),))
+        assert [f.id for f in high.flags] == ["FU-IMAGING-INCOMPLETE"]
+
     def test_imaging_order_does_not_matter(self) -> None:
         """The history is sorted by date; the plan is the same in any input order."""
         events = (*_both("2025-04-10"), *_both("2025-07-15"))

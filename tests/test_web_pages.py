@@ -350,6 +350,18 @@ class TestReport:
         r = client.post("/report.pdf", data={"case": "[" * 50_000, "on": "2026-11-28"})
         assert r.status_code == 422
 
+    def test_the_plans_interpretations_are_listed(self, client: TestClient) -> None:
+        """A low-risk report plans chest CT and MRI at each visit, the project's reading
+        I12: the page lists I12 among the interpretations used, as the plan rests on it
+        (the list had held the assessment's only: I1, I3)."""
+        r = client.get("/?example=low-risk-kidney")
+        values = Page(r.text).values
+        page = client.post("/report", data=values, follow_redirects=True)
+        assert page.status_code == 200
+        words = html.unescape(page.text)
+        listed = words.split("Interpretations used")[1].split("</section>")[0]
+        assert "I12 Imaging at low-risk visits" in listed
+
     def test_imaging_naming_a_key_twice_is_refused(self, client: TestClient) -> None:
         """The scans carried with a report are read as every JSON input is: a scan whose
         date is given twice ("2024-03-01", then "2030-01-01") is refused naming the key

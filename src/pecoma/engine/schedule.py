@@ -239,8 +239,11 @@ class _Builder:
             flags += self._finding_flags(scans)
             missing = [p for p in planned if p.done_on is None]
             if missing and not any(e.finding.disease for _, e in scans):
+                # examinations planned at low-risk visits are the project's reading (I12),
+                # not the guideline's: the check says so, never citing S21/S22 as advice
+                low = all("I12" in p.provenance.interpretations for p in missing)
                 flags.append(self.out.item(
-                    "FU-IMAGING-INCOMPLETE",
+                    "FU-IMAGING-INCOMPLETE-LOW" if low else "FU-IMAGING-INCOMPLETE",
                     [Fact(f"visit[{len(self.visits) + 1}].imaging",
                           "not recorded: " + ", ".join(p.modality.value for p in missing))],
                 ))

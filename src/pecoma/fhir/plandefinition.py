@@ -207,6 +207,8 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-EQUIVOCAL": "A surveillance scan was equivocal.",
     "FU-FINDING-NOT-RECORDED": "A surveillance scan has no recorded result.",
     "FU-IMAGING-INCOMPLETE": "A visit is done but a planned examination is not recorded.",
+    "FU-IMAGING-INCOMPLETE-LOW": "A low-risk visit is done but an examination pecoma plans "
+    "there (I12) is not recorded.",
 }
 
 

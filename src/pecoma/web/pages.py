@@ -23,7 +23,7 @@ from pecoma.case import Case, parse_case_json
 from pecoma.dates import date_rule, parse_day
 from pecoma.engine import assess, to_jsonable
 from pecoma.engine.imaging import ImagingEvent, parse_imaging
-from pecoma.engine.model import Assessment, Item, MissingFact
+from pecoma.engine.model import Assessment, Item, MissingFact, UsedInterpretation
 from pecoma.engine.plan import SurveillancePlan
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
@@ -345,6 +345,9 @@ class ReportView:
     facts: tuple[tuple[str, str, str], ...]
     extra: Mapping[str, Any]
     summary: BoardSummary
+    #: The interpretations the assessment and the surveillance plan rest on (the plan's
+    #: imaging at low-risk visits, I12, among them), each once.
+    interpretations: tuple[UsedInterpretation, ...] = ()
 
     def because(self, item: Item) -> list[tuple[str, str]]:
         """The facts ``item`` rests on, as (label, value) in the form's words."""
@@ -417,10 +420,12 @@ def build_report_view(
                     for e in plan.imaging
                 ]
             )
+        planned = [p.provenance for v in plan.visits for p in v.imaging]
         for item in (*plan.reasons, *plan.flags, *(p.item for p in plan.phases)):
             used |= set(item.provenance.statements)
             for src in item.provenance.sources:
                 sources[src.id] = src.citation
+        used |= {s for prov in planned for s in prov.statements}
     return ReportView(
         case=case,
         case_json=case.model_dump_json(exclude_defaults=True),
@@ -435,6 +440,8 @@ def build_report_view(
         facts=tuple(forms.entered_facts(case)),
         extra=extra,
         summary=board_summary(a, plan),
+        interpretations=tuple({i.id: i for i in (
+            *a.interpretations, *(plan.interpretations if plan else ()))}.values()),
     )
 
 

@@ -59,6 +59,7 @@ PLAN_ALERT_LEVELS: dict[str, Level] = {
     "FU-SCAN-HISTORY-MISSING": "warning",
     "FU-FINDING-NOT-RECORDED": "warning",
     "FU-IMAGING-INCOMPLETE": "warning",
+    "FU-IMAGING-INCOMPLETE-LOW": "warning",
 }
 
 #: The tiers of the missing-fact ranking, most decisive first: (tier, what it changes).
