@@ -204,13 +204,39 @@ class TestALineAfterTheDate:
     @pytest.mark.parametrize("setting", ["adjuvant", "advanced"])
     def test_a_complete_response_is_accepted(self, setting: str) -> None:
         """A complete response leaves the patient free of disease, as recorded (at worst
-        the date is earlier than it should be: the visits come earlier, the safer error);
-        a partial one on the same line is refused."""
+        the date is earlier than it should be: the visits come earlier, the safer
+        error); a partial one on a line for advanced disease is refused (on an adjuvant
+        line, see below)."""
         assert parse_case(with_line(setting=setting, started_on="2023-09-01",
                                     best_response="complete", progressed="no"))
-        refused = with_line(setting=setting, started_on="2023-09-01",
+        refused = with_line(setting="advanced", started_on="2023-09-01",
                             best_response="partial")
         assert "free_of_disease.since" in issues_of(refused)
+
+    @pytest.mark.parametrize("response", ["partial", "stable"])
+    def test_a_response_on_postoperative_treatment_is_accepted(
+            self, response: str) -> None:
+        """Doxorubicin recorded as adjuvant after the metastasectomy (free of disease
+        since 2023-08-01 by surgery), its best response 'stable' or 'partial': a line
+        given with no disease known measures nothing, and such records write its
+        responses loosely for an uneventful course (I21), as after the resection of a
+        localized primary, where the same line is accepted. Only progression on it says
+        the disease came back (I8): the case had been refused, told to record a relapse
+        nothing recorded shows. The same response on a line for advanced disease is
+        still refused."""
+        line = {"agent": "doxorubicin", "started_on": "2023-09-01",
+                "best_response": response, "progressed": "no"}
+        case = parse_case(relapsed(systemic={"therapies": [
+            {**line, "setting": "adjuvant"}]}))
+        assert case.free_of_disease is not None
+        assert case.free_of_disease.since == dt.date(2023, 8, 1)
+        refused = relapsed(systemic={"therapies": [{**line, "setting": "advanced"}]})
+        assert f"'systemic.therapies[0].best_response' '{response}'" in issues_of(
+            refused)["free_of_disease.since"]
+        progressed = relapsed(systemic={"therapies": [
+            {**line, "setting": "adjuvant", "progressed": "yes"}]})
+        assert "'systemic.therapies[0].progressed' 'yes'" in issues_of(
+            progressed)["free_of_disease.since"]
 
     def test_a_line_that_progressed_before_the_date_was_the_earlier_disease(self) -> None:
         """Sirolimus begun on the metastasis and progressed on, then the metastasectomy

@@ -42,6 +42,7 @@ _METASTATIC = DiseaseStatus.metastatic
 _LOCALLY_ADVANCED = DiseaseStatus.locally_advanced_unresectable
 _METACHRONOUS, _SYNCHRONOUS = Timing.metachronous, Timing.synchronous
 _ADVANCED_SETTING = TherapySetting.advanced
+_ADJUVANT_SETTING = TherapySetting.adjuvant
 _PROGRESSION = Response.progression
 _NO = YesNo.no
 _YES = YesNo.yes
@@ -434,14 +435,19 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
         FieldIssue(where, since.isoformat(),
                    f"contradicts 'systemic.therapies[{i}].{field}' '{value}', on a line "
                    f"started {t.started_on.isoformat()}, on or after it: a line on which the "
-                   "disease progressed, or was measured responding other than completely, "
-                   "shows disease present after the day the patient was free of disease "
-                   "(I8); record the relapse ('stage.status', 'stage.metastases' with "
-                   "their 'detected_on'), and remove 'free_of_disease' or give the later "
-                   "day the patient was free of disease again")
+                   "disease progressed, or, for advanced disease, was measured responding "
+                   "other than completely, shows disease present after the day the patient "
+                   "was free of disease (I8); record the relapse ('stage.status', "
+                   "'stage.metastases' with their 'detected_on'), and remove "
+                   "'free_of_disease' or give the later day the patient was free of "
+                   "disease again")
         for i, t in enumerate(case.systemic.therapies)
         if t.started_on is not None and t.started_on >= since
-        for field, value in _disease_said(t)
+        # a line recorded as adjuvant is given with no disease known: its partial or
+        # stable responses are written loosely, and only progression on it says the
+        # disease came back, as after a localized resection (I8, I21)
+        for field, value in _disease_said(
+            t, (_PROGRESSION,) if t.setting is _ADJUVANT_SETTING else _MEASURED)
     ]
     before: list[tuple[str, dt.date | None]] = [
         ("diagnosis.date", case.diagnosis.date),
