@@ -463,6 +463,31 @@ class TestRecordsAsEhrsWriteThem:
         one = _summaries(client, bundle("2024-10-20"))
         assert "Resect the metachronous lung metastases" in one[0]
 
+    def test_lung_metastases_of_one_work_up_are_one_presentation(
+            self, client: TestClient) -> None:
+        """The same record with its lung metastasis as two SecondaryCancerConditions
+        four days apart (2024-10-20, the CT; 2024-10-24, the PET/CT that confirms it: one
+        Condition per imaging study): no relapse can have been found, treated and
+        followed by a scan in between (I5), so the card is headed 'Resect the
+        metachronous lung metastases', as with one Condition. It had been the pending
+        S16 item, asking about a relapse treated between the two scans."""
+        b = example("metastatic-lung-metachronous")
+        scan = next(e for e in b["entry"] if e["resource"]["id"] == "metastasis-1")
+        pet = copy.deepcopy(scan)
+        pet["resource"]["id"] = "metastasis-pet"
+        pet["fullUrl"] = scan["fullUrl"].replace("metastasis-1", "metastasis-pet")
+        for key in [k for k in pet["resource"] if k.startswith("onset")]:
+            del pet["resource"][key]
+        pet["resource"]["onsetDateTime"] = "2024-10-24"
+        b["entry"].append(pet)
+        case = case_from_bundle(b).case
+        assert sorted(m.detected_on.isoformat() for m in case.stage.metastases
+                      if m.detected_on) == ["2024-10-20", "2024-10-24"]
+        a = assess(case, ON)
+        assert [(i.id, i.conditional_on) for i in a.recommendations
+                if i.id.startswith("REC-LUNG-META")] == [("REC-LUNG-METASTASECTOMY", ())]
+        assert "Resect the metachronous lung metastases" in _summaries(client, b)[0]
+
 
 def _staging_entry(code: tuple[str, str], value: dict[str, Any]) -> dict[str, Any]:
     """A TNM staging Observation of the uterine record, dated 2026-10-01, naming no

@@ -1501,6 +1501,36 @@ class TestIntervalAfterAnEarlierRelapse:
                     "derived.disease_free_interval_months"] == f"{months} months (stated)"
                 assert "MISS-DFI-AFTER-RELAPSE" not in ids(a)
 
+    def test_metastases_found_within_the_work_up_of_the_first_are_one_presentation(
+            self) -> None:
+        """A lung metastasis found on a CT (2026-05-01), then on the PET/CT that confirms
+        it the next day, a week later, or at a biopsy or a second look short of 3
+        months: one presentation, staged over several days. No earlier relapse can have
+        been found, treated and followed by the scan that found the later ones in that
+        time (the first scan after a treatment comes some 3 months after it, S18), so
+        the 83 months from the primary meet S16 and the metastasectomy is advised
+        outright, under either label (it had been left pending for any two dates)."""
+        outright = ("REC-LUNG-METASTASECTOMY", ())
+        for later in ("2026-05-02", "2026-05-08", "2026-07-31"):
+            assert self.lung_advice(found=("2026-05-01", later)) == {
+                s: outright for s in self.LABELS}, later
+            # the order the metastases are listed in does not matter
+            assert self.lung_advice(found=(later, "2026-05-01")) == {
+                s: outright for s in self.LABELS}, later
+        # Found 3 months after the first (2026-08-01) or later: a relapse found, treated
+        # and followed by a scan may lie in between, so the 83 months from the primary
+        # are asked about, the item naming the two dates; a third metastasis found
+        # within the work-up of the first changes nothing.
+        pending = ("REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
+        for found in (("2026-05-01", "2026-08-01"),
+                      ("2026-05-01", "2026-05-02", "2026-08-01")):
+            assert self.lung_advice(found=found) == {s: pending for s in self.LABELS}
+            a = run(self.data("metastatic", found=found))
+            facts = {(f.path, f.value) for f in item(a, pending[0]).triggered_by}
+            assert {("stage.metastases[0].detected_on", "2026-05-01"),
+                    (f"stage.metastases[{len(found) - 1}].detected_on", "2026-08-01")} \
+                <= facts
+
     def test_a_longer_interval_than_the_dates_still_contradicts_them(self) -> None:
         """The dates, from the primary's treatment, give the longest the interval can
         be (83 months): 90 months is refused under either label, the message naming the

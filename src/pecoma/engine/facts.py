@@ -370,24 +370,34 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     )
 
 
+#: Metastases found less than this many months after the first one found are of one
+#: presentation, the staging work-up of the first (a CT, the PET/CT or biopsy that
+#: confirms it): no relapse can have been found, treated, and followed by the scan that
+#: found the later ones in between, the first scan after a treatment coming some 3 months
+#: after it (S18). Dates this far apart or more may be a relapse treated in between (I5).
+_WORK_UP_MONTHS = 3
+
+
 def _relapse_between(case: Case, counted_from: dt.date) -> tuple[Fact, ...]:
     """The recorded facts that point to a relapse treated between the end of the
     primary's treatment (``counted_from``) and the metastases, every one of them dated
-    (I5): metastases found on more than one date (those found first may have been
-    treated, by surgery or otherwise, before the later ones were found), or a line of
-    treatment for advanced disease started after the primary's treatment and before the
-    first metastasis listed was found (disease was being treated before it). ``()`` when
-    none does: metastases all found on one day are one relapse, whatever the label."""
+    (I5): metastases found :data:`_WORK_UP_MONTHS` or more after the first one found
+    (those found first may have been treated, by surgery or otherwise, before the later
+    ones were found), or a line of treatment for advanced disease started after the
+    primary's treatment and before the first metastasis listed was found (disease was
+    being treated before it). ``()`` when none does: metastases all found within the
+    work-up of the first are one relapse, whatever the label."""
     dated = [(m.detected_on, i) for i, m in enumerate(case.stage.metastases)
              if m.detected_on is not None]
     (first, i), (last, j) = min(dated), max(dated)
+    apart = reached_months(first, last, _WORK_UP_MONTHS)
     line = next(((k, t.started_on) for k, t in enumerate(case.systemic.therapies)
                  if t.setting is _ADVANCED_SETTING and t.started_on is not None
                  and counted_from < t.started_on < first), None)
-    if first == last and line is None:
+    if not apart and line is None:
         return ()
     out = [Fact(f"stage.metastases[{i}].detected_on", first.isoformat())]
-    if first != last:
+    if apart:
         out.append(Fact(f"stage.metastases[{j}].detected_on", last.isoformat()))
     if line is not None:
         k, started = line

@@ -750,9 +750,9 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         if d.dfi_met and d.dfi_source == "dates" and d.relapse_between \
                 and stage.disease_free_interval_months is None:
             # counted from the primary while the facts point to a relapse treated in
-            # between (metastases found on more than one date, or a line for advanced
-            # disease begun before the first): that treatment would shorten it (I5).
-            # Whatever the status label; a stated interval answers it.
+            # between (metastases found 3 months or more after the first, or a line for
+            # advanced disease begun before the first): that treatment would shorten it
+            # (I5). Whatever the status label; a stated interval answers it.
             facts += d.relapse_between
             pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
     if case.surgery.status in NOT_REMOVED and case.primary_treatment_end is None:
