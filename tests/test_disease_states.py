@@ -1492,14 +1492,46 @@ class TestIntervalAfterAnEarlierRelapse:
         been refused as contradicting the dates, under 'recurrent' taken. Both take it:
         under 12 months, S16's criteria are not met, and nothing is asked."""
         not_met = ("REC-LUNG-METASTASECTOMY-NOT-MET", ())
-        for found, months in ((("2026-05-01",), 8), (("2025-10-01", "2026-05-01"), 5)):
+        for found, months, by_dates in ((("2026-05-01",), 8, 83),
+                                        (("2025-10-01", "2026-05-01"), 5, 76)):
             assert self.lung_advice(found=found, disease_free_interval_months=months) \
                 == {s: not_met for s in self.LABELS}
             for status in self.LABELS:
                 a = run(self.data(status, found=found, disease_free_interval_months=months))
                 assert {f.path: f.value for f in a.derived}[
-                    "derived.disease_free_interval_months"] == f"{months} months (stated)"
+                    "derived.disease_free_interval_months"] == self.used_over(months, by_dates)
                 assert "MISS-DFI-AFTER-RELAPSE" not in ids(a)
+
+    @staticmethod
+    def used_over(stated: int, by_dates: int) -> str:
+        """The interval shown when a stated one shorter than the dates give is used."""
+        return (f"{stated} months (stated, used over the {by_dates} months the dates give "
+                "from the end of the primary's treatment: it counts from the treatment of "
+                "an earlier relapse, I5; correct it if none was treated in between)")
+
+    def test_a_shorter_interval_is_shown_beside_the_interval_the_dates_give(
+            self) -> None:
+        """One lung metastasis, 83 months after the primary's resection, nothing recorded
+        of an earlier relapse, and 10 months stated (a relapse treated in between the
+        record does not hold, or a typo for a longer one). The 10 months are used (S16
+        not met), but the 83 the dates give had appeared nowhere: the item, the derived
+        facts and the report now give both, and say the stated one is used as counted
+        from an earlier relapse's treatment, so that the team sees the discrepancy."""
+        from pecoma.render.text import markdown_report
+
+        shown = self.used_over(10, 83)
+        for status in self.LABELS:
+            a = run(self.data(status, disease_free_interval_months=10))
+            rec = item(a, "REC-LUNG-METASTASECTOMY-NOT-MET")
+            assert ("derived.disease_free_interval_months", shown) in {
+                (f.path, f.value) for f in rec.triggered_by}
+            assert {f.path: f.value for f in a.derived}[
+                "derived.disease_free_interval_months"] == shown
+            assert shown in markdown_report(a)
+        # the interval the dates give, used, is shown as before
+        a = run(self.data("metastatic", disease_free_interval_months=83))
+        assert {f.path: f.value for f in a.derived}[
+            "derived.disease_free_interval_months"] == "83 months (dates)"
 
     def test_metastases_found_within_the_work_up_of_the_first_are_one_presentation(
             self) -> None:

@@ -110,6 +110,11 @@ class Derived(NamedTuple):
     #: label: the interval counted from the primary may then be too long (I5). Empty
     #: otherwise.
     relapse_between: tuple[Fact, ...] = ()
+    #: The whole months the dates give from the end of the primary's treatment to the
+    #: first metastasis, when a stated interval shorter than that is used over them (it
+    #: counts from an earlier relapse's treatment, I5): shown beside the stated one, so
+    #: that a discrepancy nothing else recorded explains is seen. ``None`` otherwise.
+    dfi_by_dates: int | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -127,7 +132,7 @@ class Derived(NamedTuple):
         for i, t in enumerate(self.timings):
             out.append(_timing_fact(i, t))
         if self.dfi_months is not None:
-            out.append(_dfi_fact(self.dfi_months, self.dfi_source))
+            out.append(Fact("derived.disease_free_interval_months", self.dfi_text))
         if self.free_since is not None:
             out.append(_free_fact(self.free_since))
         elif self.removal_open:
@@ -159,6 +164,11 @@ class Derived(NamedTuple):
     def dfi_text(self) -> str:
         if self.dfi_months is None:
             return "unknown"
+        if self.dfi_by_dates is not None:
+            return (f"{_number(self.dfi_months)} months (stated, used over the "
+                    f"{self.dfi_by_dates} months the dates give from the end of the "
+                    "primary's treatment: it counts from the treatment of an earlier "
+                    "relapse, I5; correct it if none was treated in between)")
         return _dfi_text(self.dfi_months, self.dfi_source)
 
 
@@ -186,10 +196,6 @@ _PRESENT_PROVISIONAL = Fact(
 
 def _dfi_text(months: float, source: str) -> str:
     return f"{_number(months)} months ({source})"
-
-
-def _dfi_fact(months: float, source: str) -> Fact:
-    return Fact("derived.disease_free_interval_months", _dfi_text(months, source))
 
 
 def size_text(value: float, unit: SizeUnit) -> str:
@@ -273,6 +279,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     dfi_months: float | None = None
     dfi_source: Literal["dates", "dates, at most", "stated", "unknown"] = "unknown"
     dfi_met: bool | None = None
+    by_dates_shown: int | None = None
     minimum = settings.metastasectomy_min_dfi_months
     if mets:
         untreated = surgery.status in _UNTREATED
@@ -315,6 +322,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         dfi_months = stated
         dfi_source = "stated"
         dfi_met = dfi_months >= minimum
+        # shorter than the dates give (a longer one is refused): say both (I5)
+        by_dates_shown = by_dates
 
     therapies = case.systemic.therapies
     progressed, first_line, mtor_unknown = (_lines(therapies) if therapies
@@ -367,6 +376,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         mtor_intolerance(case),
         _relapse_between(case, counted_from)
         if counted_from is not None and by_dates is not None else (),
+        by_dates_shown,
     )
 
 
