@@ -203,6 +203,76 @@ class TestReimportAfterACorrection:
         state = repo.state("PEC-0002")
         assert state is not None and state.version == 4
 
+    def test_a_newer_file_that_changes_a_value_back_is_written_and_says_so(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """January's extract: margin R0; February's: R1; March's, a file never imported,
+        has R0 again (the source system corrected it back). March's row was not written
+        (counted unchanged, exit 0, called a re-import), so the registry kept R1 while the
+        source said R0. A file new to the registry is the source's current word: version 3
+        with R0, the report saying it brings back version 1's case."""
+        r0 = {"PEC-0002": low_risk()}
+        run(repo, write_csv(tmp_path / "jan.csv", rows_of(r0)))
+        run(repo, write_csv(tmp_path / "feb.csv", rows_of(
+            {"PEC-0002": variant(low_risk(), **{"surgery.margin": "R1"})})))
+        # the same cases as January's, under another name and with the columns in
+        # another order: other bytes, another file
+        mar = write_csv(tmp_path / "mar.csv", rows_of(r0), list(reversed(COLUMN_NAMES)))
+        report = run(repo, mar)
+        assert report.written is not None
+        assert (report.written.new_versions, report.written.unchanged) == (1, 0)
+        assert report.written.versions == {"PEC-0002": 3}
+        state = repo.state("PEC-0002")
+        assert state is not None and state.case is not None
+        assert state.case["surgery"]["margin"] == "R0"  # what the source says now
+        [note] = report.warnings  # row 2 named: an earlier case brought back
+        assert (note.row, note.column, note.value) == (2, "registry_id", "PEC-0002")
+        assert note.rule.startswith(
+            "written as version 3, bringing back an earlier case: the row equals version 1 "
+            "of the patient's case, which version 2 had replaced, and this file was not "
+            "imported before")
+        # March's file imported again after a correction by hand keeps the correction
+        record_case(repo, "PEC-0002", variant(low_risk(), **{"surgery.margin": "R1"}),
+                    on_date=ON, settings=default_settings(), actor="clinic", source="form")
+        again = run(repo, mar)
+        assert again.written is not None and again.written.versions == {"PEC-0002": 4}
+        assert "case not written: it is version 3" in again.warnings[0].rule
+
+    def test_an_import_that_writes_nothing_still_makes_its_file_known(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A file whose rows were all unchanged when imported, imported again after a
+        correction: it is a re-import, and the correction stands (while a file not
+        imported before brings the earlier case back)."""
+        first = write_csv(tmp_path / "first.csv", rows_of({"PEC-0002": low_risk()}))
+        run(repo, first)
+        copy = write_csv(tmp_path / "copy.csv", rows_of({"PEC-0002": low_risk()}),
+                         list(reversed(COLUMN_NAMES)))  # other bytes
+        assert run(repo, copy).written.versions == {"PEC-0002": 1}  # nothing written
+        record_case(repo, "PEC-0002", variant(low_risk(), **{"surgery.margin": "R1"}),
+                    on_date=ON, settings=default_settings(), actor="clinic", source="form")
+        again = run(repo, copy)
+        assert again.written is not None and again.written.versions == {"PEC-0002": 2}
+        # the same cases in a file not imported before: the earlier case is brought back
+        other = write_csv(tmp_path / "other.csv", rows_of({"PEC-0002": low_risk()}),
+                          [*COLUMN_NAMES[1:], COLUMN_NAMES[0]])
+        brought = run(repo, other)
+        assert brought.written is not None and brought.written.versions == {"PEC-0002": 3}
+
+    def test_a_rejected_import_does_not_make_its_file_known(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """All or nothing, a bad row: nothing was imported, so the file stays new."""
+        run(repo, write_csv(tmp_path / "jan.csv", rows_of({"PEC-0002": low_risk()})))
+        run(repo, write_csv(tmp_path / "feb.csv", rows_of(
+            {"PEC-0002": variant(low_risk(), **{"surgery.margin": "R1"})})))
+        bad = variant(high_risk(), **{"tumour.size.value": "-4"})
+        mar = write_csv(tmp_path / "mar.csv", rows_of({"PEC-0002": low_risk(),
+                                                       "PEC-0003": bad}))
+        assert run(repo, mar).written is None
+        fixed = run(repo, mar, ImportMode.good_rows)
+        assert fixed.written is not None and fixed.written.versions == {"PEC-0002": 3}
+
 
 class TestRegistryIdsDifferingOnlyInCase:
     """'pec-0002' and 'PEC-0002' had become two patients, each with its own plan and

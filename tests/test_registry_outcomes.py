@@ -587,6 +587,32 @@ class TestImportColumns:
         [o] = repo.outcomes_by_registry_id()["PEC-1"]
         assert o.vital_status == "alive_without_disease"
 
+    def test_a_newer_file_that_changes_an_outcome_back_records_it_and_says_so(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """'alive without disease' on 2026-10-01 imported, corrected on the patient's page
+        to 'alive with disease', then another file (the source's next extract, never
+        imported) gives 'alive without disease' again: it was not recorded, the source's
+        value lost. A file new to the registry is the source's current word: recorded
+        (correcting the correction back), the report saying so."""
+        row = {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_without_disease"}
+        self.run(repo, tmp_path / "a.csv", [row])
+        outcome(repo, "PEC-1", "last_contact", "2026-10-01", "alive_with_disease")
+        later = self.run(repo, tmp_path / "b.csv", [row, {
+            **flatten(low_risk(), "PEC-2"), "outcome.last_contact.date": "2026-10-01",
+            "outcome.last_contact.vital_status": "alive_without_disease"}])
+        assert later.written is not None and later.written.new_outcomes == 2
+        [o] = repo.outcomes_by_registry_id()["PEC-1"]
+        assert o.vital_status == "alive_without_disease"
+        [note] = later.warnings
+        assert (note.row, note.column, note.value) == (
+            2, "outcome.last_contact.vital_status", "'alive_without_disease'")
+        assert note.rule.startswith(
+            "recorded, bringing back an earlier value: this last contact on 2026-10-01 had "
+            "been corrected (vital status 'alive_with_disease'), and this file was not "
+            "imported before")
+
     @pytest.mark.parametrize("mode", list(ImportMode))
     def test_an_outcomes_only_row_made_a_new_version_is_refused_in_its_cell(
         self, repo: Repository, tmp_path: Path, mode: ImportMode

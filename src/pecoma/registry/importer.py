@@ -28,6 +28,8 @@ the patient's latest version is not stored again.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -57,6 +59,7 @@ from pecoma.settings import Settings
 from pecoma.store.repository import (
     AddResult,
     CaseSubmission,
+    FileImport,
     OutcomeData,
     OutcomeView,
     Repository,
@@ -284,8 +287,12 @@ def import_rows(
     """
     if len(rows) < POOL_MIN_ROWS:
         workers = 1
-    return _import(repo, header, lambda: iter(rows), source=source, on_date=on_date,
-                   settings=settings, actor=actor, mode=mode, workers=workers)
+    content = hashlib.sha256(json.dumps(
+        [list(header), [[r.number, r.cells] for r in rows]], default=str, sort_keys=True,
+    ).encode()).hexdigest()
+    return _import(repo, header, lambda: iter(rows), source=source, digest=content,
+                   on_date=on_date, settings=settings, actor=actor, mode=mode,
+                   workers=workers)
 
 
 def import_file(
@@ -321,8 +328,19 @@ def import_file(
                 pass
     if path.stat().st_size < POOL_MIN_ROWS * 400:
         workers = 1
-    return _import(repo, header, again, source=path.name, on_date=on_date,
-                   settings=settings, actor=actor, mode=mode, workers=workers)
+    return _import(repo, header, again, source=path.name, digest=_file_digest(path),
+                   on_date=on_date, settings=settings, actor=actor, mode=mode,
+                   workers=workers)
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of the file's bytes (hex), read in blocks: what tells a file imported
+    before (see :class:`~pecoma.store.repository.FileImport`)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _lines_over(path: Path, limit: int) -> bool:
@@ -390,6 +408,7 @@ def _import(
     rows: Callable[[], Iterator[RawRow]],
     *,
     source: str,
+    digest: str,
     on_date: dt.date,
     settings: Settings,
     actor: str,
@@ -488,14 +507,16 @@ def _import(
             report.good -= 1
 
         def corrected(sub: CaseSubmission, notes: list[FieldIssue]) -> None:
-            # a row's case or outcome that a correction stored since replaced: kept
+            # a row's case or outcome equal to one a later entry replaced: the later one
+            # kept (a file imported before) or the earlier brought back (a new file)
             number = numbers[sub.registry_id]
             report.warnings += [RowIssue(number, i.path, i.value, i.rule) for i in notes]
 
         try:
             report.written = repo.add_case_batches(lambda: batches(run), actor,
                                                    _check_outcomes_at(on_date),
-                                                   import_case_check, refused, corrected)
+                                                   import_case_check, refused, corrected,
+                                                   FileImport(source, digest))
         except _Rejected:
             report.issues.sort(key=lambda i: i.row)
             return report

@@ -21,6 +21,10 @@ checks that Alembic's autogenerate finds no difference).
   (trigger-enforced): a later row for the same assessment and recommendation supersedes
   the earlier one, which stays readable.
 - ``audit_log``: one row for every change, append-only (trigger-enforced).
+- ``imported_file``: one row for every committed import of a file (a CSV or XLSX file of
+  cases): the SHA-256 of its bytes, its name, who and when; append-only
+  (trigger-enforced). An import tells by it whether its file was imported before: only
+  then does a row equal to a replaced case version keep the later one (migration 0013).
 - ``worklist_state``: per patient, the surveillance state the worklist reads (derived
   from the rows above, replaced in the transaction of every write that changes it).
 - ``api_token``: server-mode API tokens: name, role and the SHA-256 digest of the token
@@ -73,6 +77,7 @@ __all__ = [
     "CdsJti",
     "CdsReport",
     "ImagingRecord",
+    "ImportedFile",
     "LoginFailure",
     "OutcomeRecord",
     "Patient",
@@ -246,6 +251,16 @@ class AuditEntry(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     detail: Mapped[dict[str, Any]]
+
+
+class ImportedFile(Base):
+    __tablename__ = "imported_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[dt.datetime] = _when()
+    imported_by: Mapped[str] = _who()
 
 
 class ApiToken(Base):

@@ -7,14 +7,20 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError
 from pecoma.store.db import StoreError
-from pecoma.store.models import CaseVersion, OutcomeRecord, Patient, StoredAssessment
+from pecoma.store.models import (
+    CaseVersion,
+    ImportedFile,
+    OutcomeRecord,
+    Patient,
+    StoredAssessment,
+)
 from pecoma.store.repository.base import _chunks, _day, log
 from pecoma.store.repository.checks import case_variant_rule, check_actor
 from pecoma.store.repository.outcomes import Outcomes
@@ -25,6 +31,7 @@ from pecoma.store.repository.records import (
     CaseRefused,
     CaseSubmission,
     CorrectionKept,
+    FileImport,
     OutcomeCheck,
     StateData,
 )
@@ -144,6 +151,7 @@ class Cases(WorklistStates, Outcomes):
         check_case: CaseCheck | None = None,
         refused: CaseRefused | None = None,
         corrected: CorrectionKept | None = None,
+        file: FileImport | None = None,
     ) -> AddResult:
         """Store the submissions of every batch in ONE transaction, a batch at a time, so
         that a large import needs the memory of one batch, not of the whole file.
@@ -159,10 +167,14 @@ class Cases(WorklistStates, Outcomes):
         of a kept case that contradict it); without ``refused``, :class:`InputError`.
 
         With ``corrected`` (an import), a submission whose case equals an earlier version
-        of the patient's, one that a later version replaced, keeps the later version (its
-        outcomes are stored as those of a kept case), and an outcome equal to an entry
-        that a later one corrected is not stored again; both are told to ``corrected``.
-        Re-importing a file thus never undoes a correction made since.
+        of the patient's, one that a later version replaced, and an outcome equal to an
+        entry that a later one corrected, are told to ``corrected``. When ``file`` was
+        imported before (its digest is in ``imported_file``), the later version is kept
+        (the submission's outcomes are stored as those of a kept case) and the outcome is
+        not stored again: re-importing a file never undoes a correction made since.
+        Otherwise they are stored as any other change: a newer file that changes a value
+        back (A, then B, then A again) is the source's current word. ``file`` is recorded
+        in the same transaction.
         """
         actor = check_actor(actor)
 
@@ -177,6 +189,9 @@ class Cases(WorklistStates, Outcomes):
             now = self._clock()
             result = AddResult()
             seen: set[str] = set()
+            again = file is not None and s.scalar(
+                select(ImportedFile.id).where(ImportedFile.digest == file.digest).limit(1)
+            ) is not None
             for batch in batches():
                 if not batch:
                     continue
@@ -185,9 +200,13 @@ class Cases(WorklistStates, Outcomes):
                     raise StoreError("each patient may appear only once in one import")
                 seen.update(ids)
                 self._add_batch(s, batch, ids, actor, now, result, check_outcomes,
-                                check_case, refused, corrected)
+                                check_case, refused, corrected, again)
                 s.flush()
                 s.expunge_all()  # nothing of a written batch stays in memory
+            if file is not None:
+                s.execute(insert(ImportedFile).values(
+                    digest=file.digest, source=file.name[:200], imported_at=now,
+                    imported_by=actor))
             return result
 
         result = self._write(work)
@@ -203,7 +222,7 @@ class Cases(WorklistStates, Outcomes):
                    actor: str, now: dt.datetime, result: AddResult,
                    check_outcomes: OutcomeCheck | None, check_case: CaseCheck | None = None,
                    refused: CaseRefused | None = None,
-                   corrected: CorrectionKept | None = None) -> None:
+                   corrected: CorrectionKept | None = None, again: bool = False) -> None:
         pids, new_patients = self._ensure_patients(s, ids, actor, now)
         result.new_patients += new_patients
         latest = self._latest_versions(s, list(pids.values()))
@@ -228,7 +247,7 @@ class Cases(WorklistStates, Outcomes):
                 accepted.append(sub)
                 continue
             older = earlier.get(pid, {}).get(sub.digest)
-            if corrected is not None and older is not None:  # the later version is kept
+            if corrected is not None and older is not None and again:  # the later is kept
                 result.unchanged += 1
                 result.versions[sub.registry_id] = version
                 kept.add(sub.registry_id)
@@ -260,15 +279,24 @@ class Cases(WorklistStates, Outcomes):
                 try:
                     self._checked_outcomes(s, pid, sub.outcomes, check_outcomes,
                                            None if corrected is None else _ignore,
-                                           sub.submitted)
+                                           sub.submitted, again)
                 except InputError as exc:
                     refused(sub, list(exc.issues))
                     continue
             todo.append((sub, pid, version + 1))
             accepted.append(sub)
+            if corrected is not None and older is not None:  # a file new to the registry
+                corrected(sub, [FieldIssue(
+                    "registry_id", sub.registry_id,
+                    f"written as version {version + 1}, bringing back an earlier case: the "
+                    f"row equals version {older} of the patient's case, which version "
+                    f"{version} had replaced, and this file was not imported before, so "
+                    "it is taken as the source's current word; if version "
+                    f"{version} was a correction that stands, record it again ('pecoma "
+                    "registry add-case' or the case form)")])
         if not todo:
             self._submitted_outcomes(s, accepted, pids, check_outcomes, actor, now, result,
-                                     kept, refused, corrected)
+                                     kept, refused, corrected, again)
             return
         cv_ids = self._new_ids(s, CaseVersion, len(todo))
         self._bulk_insert(
@@ -311,7 +339,7 @@ class Cases(WorklistStates, Outcomes):
         )
         result.new_versions += len(todo)
         self._submitted_outcomes(s, accepted, pids, check_outcomes, actor, now, result, kept,
-                                 refused, corrected)
+                                 refused, corrected, again)
 
     def _submitted_outcomes(
         self,
@@ -325,18 +353,20 @@ class Cases(WorklistStates, Outcomes):
         kept: set[str] | frozenset[str] = frozenset(),
         refused: CaseRefused | None = None,
         corrected: CorrectionKept | None = None,
+        again: bool = False,
     ) -> None:
         """Write the submissions' outcomes; those of a submission whose stored case was
         kept (``kept``) were checked against that case only here: a contradiction is told
         to ``refused`` (nothing of the submission is stored) when given. An outcome a
-        later entry corrected is told to ``corrected`` (see :meth:`add_case_batches`)."""
+        later entry corrected is told to ``corrected``, and not stored when the file was
+        imported before (``again``; see :meth:`add_case_batches`)."""
         for sub in submissions:
             if sub.outcomes and check is not None:
                 told = None if corrected is None else (
                     lambda issues, sub=sub: corrected(sub, issues))
                 try:
                     ids = self._write_outcomes(s, pids[sub.registry_id], sub.outcomes, check,
-                                               actor, now, told)
+                                               actor, now, told, again)
                 except InputError as exc:
                     if refused is not None and sub.registry_id in kept:
                         result.unchanged -= 1  # refused: counted as nothing

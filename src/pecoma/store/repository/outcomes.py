@@ -62,6 +62,22 @@ def _correction_kept(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssu
         "registry record-outcome' or the patient's page)")
 
 
+def _correction_undone(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssue:
+    """What an import is told of an outcome of a file new to the registry that equals an
+    entry a later one corrected: recorded, it brings the earlier value back."""
+    [now] = [v for v in stored if (v.event, v.event_date) == (o.event, o.event_date)]
+    name = "vital_status" if o.event == "last_contact" else "found_by"
+    held = now.vital_status if name == "vital_status" else now.found_by
+    given = getattr(o, name)
+    return FieldIssue(
+        f"outcome.{o.event}.{name}", show_value(given) if given else "(empty)",
+        f"recorded, bringing back an earlier value: this {o.event.replace('_', ' ')} on "
+        f"{o.event_date.isoformat()} had been corrected ({name.replace('_', ' ')} "
+        f"{show_value(held) if held else 'not recorded'}), and this file was not imported "
+        "before, so its value is taken as the source's current word; if the correction "
+        "stands, record it again ('pecoma registry record-outcome' or the patient's page)")
+
+
 class Outcomes(AuditLog):
     """Recording and reading outcome events."""
 
@@ -73,11 +89,12 @@ class Outcomes(AuditLog):
         check: OutcomeCheck,
         corrected: Callable[[list[FieldIssue]], None] | None = None,
         case: dict[str, Any] | None = None,
+        again: bool = False,
     ) -> Sequence[OutcomeData]:
         """Those of ``outcomes`` not stored yet, checked by ``check`` against the
         patient's stored outcomes and scans and against ``case`` (the patient's latest
         stored case when ``None``): :class:`InputError` naming each contradiction.
-        ``corrected``: see :meth:`_write_outcomes`."""
+        ``corrected``, ``again``: see :meth:`_write_outcomes`."""
         every = [
             _outcome_view(r)
             for r in s.scalars(
@@ -90,9 +107,11 @@ class Outcomes(AuditLog):
         fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
         if corrected is not None:
             undone = [o for o in fresh if any(o.same_fact(v) for v in every)]
-            if undone:
+            if undone and again:
                 corrected([_correction_kept(o, stored) for o in undone])
                 fresh = [o for o in fresh if o not in undone]
+            elif undone:
+                corrected([_correction_undone(o, stored) for o in undone])
         if not fresh:
             return []
         if case is None:
@@ -122,14 +141,16 @@ class Outcomes(AuditLog):
         actor: str,
         now: dt.datetime,
         corrected: Callable[[list[FieldIssue]], None] | None = None,
+        again: bool = False,
     ) -> list[int]:
         """Check and store one patient's new outcomes inside the current transaction
         (the patient is locked by the caller); an outcome already stored is skipped.
 
         With ``corrected`` (an import), an outcome equal to an entry that a later one
-        corrected is skipped too, and told to ``corrected``: re-importing a file keeps
-        the correction (entered again by hand, it corrects the correction back)."""
-        checked = self._checked_outcomes(s, pid, outcomes, check, corrected)
+        corrected is told to ``corrected``. When the file was imported before (``again``)
+        it is skipped: re-importing a file keeps the correction. Otherwise it is stored,
+        correcting the correction back, as the same value entered again by hand does."""
+        checked = self._checked_outcomes(s, pid, outcomes, check, corrected, again=again)
         ids: list[int] = []
         audit: list[tuple[str, str, int, int | None, dict[str, Any]]] = []
         for o in checked:

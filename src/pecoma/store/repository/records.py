@@ -294,10 +294,20 @@ CaseRefused = Callable[[CaseSubmission, "list[FieldIssue]"], None]
 """Told of a submission refused by the :data:`CaseCheck` (nothing of it is stored)."""
 
 CorrectionKept = Callable[[CaseSubmission, "list[FieldIssue]"], None]
-"""Told of what of an imported submission is not stored because a later entry corrected
-it: its case equals an earlier version of the patient's case that a later version
-replaced, or an outcome equals an entry that a later one corrected. The registry keeps
-the correction: re-importing a file never undoes it."""
+"""Told of an imported submission whose case equals an earlier version of the patient's
+case that a later version replaced, or whose outcome equals an entry that a later one
+corrected. A file imported before (see :class:`FileImport`) keeps the correction: that
+case or outcome is not stored, and told so. A file new to the registry is the source's
+current word: it is stored (the earlier value brought back), and told so."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileImport:
+    """The file an import reads: its name and the SHA-256 of its bytes (hex), recorded
+    with the import (table ``imported_file``) so that importing it again is known."""
+
+    name: str
+    digest: str
 
 
 @dataclass(frozen=True, slots=True)
