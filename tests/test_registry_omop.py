@@ -222,9 +222,9 @@ def test_a_year_of_other_digits_is_named_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_demographics(path)
     assert [(i.path, i.rule) for i in caught.value.issues] == [
-        ("row 2: year_of_birth", "must be a year between 1900 and 2100"),
-        ("row 3: year_of_birth", "must be a year between 1900 and 2100"),
-        ("row 4: year_of_birth", "must be a year between 1900 and 2100"),
+        ("row 2: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0)"),
+        ("row 3: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0)"),
+        ("row 4: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0)"),
     ]
 
 
@@ -291,7 +291,42 @@ class TestDemographicsFile:
         path = tmp_path / "demo.csv"
         path.write_text("registry_id,sex,year_of_birth\nH1,female,2030\n", encoding="utf-8")
         assert self.refused(path, "2026-03-01") == [
-            ("row 2: year_of_birth", "'2030'", "must be a year between 1900 and 2026")]
+            ("row 2: year_of_birth", "'2030'",
+             "must be a whole year between 1900 and 2026 (1960, or 1960.0)")]
+
+    def test_empty_lines_and_rows_of_empty_cells_are_skipped(self, tmp_path: Path) -> None:
+        """Blank lines at the end (an editor's) and a row of separators only (a
+        spreadsheet's formatted empty row) had stopped the export with 'registry_id is
+        required (got '')' for each; the import skips them, and so does this file."""
+        from pecoma.registry.omop import read_demographics
+
+        path = tmp_path / "demo.csv"
+        path.write_text("registry_id,sex,year_of_birth\nH1,female,1970\n\n,,\n"
+                        "L1,male,1958\n\n\n", encoding="utf-8")
+        assert read_demographics(path) == {"H1": Demographics("female", 1970),
+                                           "L1": Demographics("male", 1958)}
+        # a row with a year but no registry id is no empty row: still refused
+        path.write_text("registry_id,sex,year_of_birth\n,,1970\n", encoding="utf-8")
+        assert self.refused(path) == [("row 2: registry_id", "''", "is required")]
+
+    def test_a_year_written_with_a_decimal_zero_is_that_year(self, tmp_path: Path) -> None:
+        """pandas writes a year column holding a blank as 1960.0: it had been refused as
+        'must be a year between 1900 and 2026', though 1960 is; a year with another
+        decimal is refused saying a whole year is needed."""
+        from pecoma.registry.omop import read_demographics
+
+        path = tmp_path / "demo.csv"
+        path.write_text("registry_id,sex,year_of_birth\nH1,female,1960.0\nL1,male,\n",
+                        encoding="utf-8")
+        assert read_demographics(path) == {"H1": Demographics("female", 1960),
+                                           "L1": Demographics("male", None)}
+        path.write_text("registry_id,sex,year_of_birth\nH1,female,1960.5\n"
+                        "L1,male,1960.\n", encoding="utf-8")
+        assert self.refused(path, "2026-03-01") == [
+            ("row 2: year_of_birth", "'1960.5'",
+             "must be a whole year between 1900 and 2026 (1960, or 1960.0)"),
+            ("row 3: year_of_birth", "'1960.'",
+             "must be a whole year between 1900 and 2026 (1960, or 1960.0)")]
 
 
 def test_a_person_born_after_the_diagnosis_is_left_out(repo: Repository) -> None:

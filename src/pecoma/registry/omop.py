@@ -35,6 +35,7 @@ import csv
 import datetime as dt
 import hashlib
 import hmac
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -141,21 +142,27 @@ class Demographics:
 
 
 DEMOGRAPHIC_COLUMNS = ("registry_id", "sex", "year_of_birth")
+#: A year of birth: four ASCII digits, with a ".0" as a program writes a whole number
+#: read as a decimal one (pandas, for a column with a blank cell).
+_WHOLE_YEAR = re.compile(r"([0-9]{4})(?:\.0+)?")
 
 
 def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, Demographics]:
     """``registry_id,sex,year_of_birth`` rows of a CSV (commas, semicolons or tabs; UTF-8)
-    or XLSX file, read as the registry's import reads a file (sex: female, male or
-    unknown; year empty = unknown, never after ``on_date``'s year), or
-    :class:`InputError` naming each bad column or cell (a patient given twice included)."""
+    or XLSX file, read as the registry's import reads a file (an empty line or a row of
+    empty cells skipped; sex: female, male or unknown; year: a whole year, ``1960`` or
+    ``1960.0`` as a spreadsheet program or pandas may write it, empty = unknown, never
+    after ``on_date``'s year), or :class:`InputError` naming each bad column or cell (a
+    patient given twice included)."""
     from pecoma.errors import FieldIssue, show_value
+    from pecoma.registry.import_check import is_empty
     from pecoma.registry.import_table import ImportFileError, open_table
 
     def refused(issues: list[FieldIssue]) -> InputError:
         return InputError(issues, f"demographics file {path.name}")
 
     latest = on_date.year if on_date is not None else 2100
-    year_rule = f"must be a year between 1900 and {latest}"
+    year_rule = f"must be a whole year between 1900 and {latest} (1960, or 1960.0)"
     out: dict[str, Demographics] = {}
     first_row: dict[str, int] = {}
     issues: list[FieldIssue] = []
@@ -170,6 +177,8 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
                     f"separated by commas, semicolons or tabs)"
                     + (f"; unknown: {', '.join(unknown)}" if unknown else ""))])
             for r in rows:
+                if is_empty(r):
+                    continue  # an empty line, or a row of empty cells
                 k = r.number
                 issues += [FieldIssue(f"row {k}: {col}", value, rule)
                            for col, value, rule in r.problems]
@@ -193,12 +202,12 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
                                              "must be female, male or unknown"))
                 year: int | None = None
                 if year_text:
-                    if not (year_text.isascii() and year_text.isdigit()
-                            and len(year_text) == 4 and 1900 <= int(year_text) <= latest):
+                    whole = _WHOLE_YEAR.fullmatch(year_text)
+                    if whole is None or not 1900 <= int(whole[1]) <= latest:
                         issues.append(FieldIssue(f"row {k}: year_of_birth",
                                                  show_value(year_text), year_rule))
                     else:
-                        year = int(year_text)
+                        year = int(whole[1])
                 if rid:
                     out.setdefault(rid, Demographics(sex, year))
     except ImportFileError as exc:
