@@ -3,7 +3,7 @@ inserted in bulk (``COPY`` on PostgreSQL, one ``executemany`` on SQLite)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, func, select
@@ -56,9 +56,8 @@ class BulkWrites(RepositoryBase):
             statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"  # model names
             try:
                 with raw.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
-                    for row in rows:
-                        copy.write_row([v if f is None else f(v)
-                                        for f, v in zip(convert, row, strict=True)])
+                    for row in _converted(rows, convert):
+                        copy.write_row(row)
             except dialect.loaded_dbapi.Error as exc:
                 # as SQLAlchemy reports any driver error (retry, message)
                 raise DBAPIError.instance(statement, None, exc,
@@ -69,7 +68,16 @@ class BulkWrites(RepositoryBase):
         marks = ", ".join("?" for _ in columns)
         conn.exec_driver_sql(
             f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",  # noqa: S608
-            [tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True))
-             for row in rows],
+            _converted(rows, procs),
         )
+
+
+def _converted(rows: Sequence[Sequence[Any]], convert: Sequence[Callable[[Any], Any] | None]
+               ) -> list[tuple[Any, ...]]:
+    """``rows`` with each value passed through its column's function (``None``: kept as
+    it is), a column at a time: a few calls per column rather than a Python step per
+    value (an import writes 100,000 rows of a dozen columns each)."""
+    columns = [values if f is None else map(f, values)
+               for f, values in zip(convert, zip(*rows, strict=True), strict=True)]
+    return list(zip(*columns, strict=True))
 
