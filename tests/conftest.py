@@ -116,13 +116,126 @@ def _sqlite_registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# What a registry database holds besides its rows: schemas, columns, indexes, constraints,
+# triggers, functions, views, types, sequences (with their position), extensions, the
+# database's own settings and the migration revision. Two databases with the same answer
+# and no rows are the same empty registry to every test.
+_SCHEMA_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) FROM (
+  SELECT format('ns %s', nspname) FROM pg_namespace
+   WHERE nspname NOT LIKE 'pg_temp%' AND nspname NOT LIKE 'pg_toast_temp%'
+  UNION ALL SELECT format('col %s.%s.%s %s %s %s %s', table_schema, table_name, column_name,
+         ordinal_position, data_type, is_nullable, column_default)
+    FROM information_schema.columns
+   WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+  UNION ALL SELECT format('idx %s', indexdef) FROM pg_indexes
+   WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+  UNION ALL SELECT format('con %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+    FROM pg_constraint WHERE connamespace <> 'pg_catalog'::regnamespace
+  UNION ALL SELECT format('trg %s', pg_get_triggerdef(oid)) FROM pg_trigger
+   WHERE NOT tgisinternal
+  UNION ALL SELECT format('fn %s %s', p.oid::regprocedure, md5(p.prosrc))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  UNION ALL SELECT format('view %s.%s %s', schemaname, viewname, definition) FROM pg_views
+   WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+  UNION ALL SELECT format('type %s', t.oid::regtype) FROM pg_type t
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  UNION ALL SELECT format('seq %s.%s %s %s %s', schemaname, sequencename, start_value,
+         increment_by, last_value) FROM pg_sequences
+  UNION ALL SELECT format('ext %s %s', extname, extversion) FROM pg_extension
+  UNION ALL SELECT format('set %s', array_to_string(setconfig, ','))
+    FROM pg_db_role_setting WHERE setdatabase =
+         (SELECT oid FROM pg_database WHERE datname = current_database())
+  UNION ALL SELECT format('rev %s', version_num) FROM alembic_version
+) AS t(x)
+"""
+
+
+def _emptied(url: str, fingerprint: str) -> bool:
+    """Empty the registry database at ``url`` for the next test: its other connections
+    ended (as ``DROP DATABASE … WITH (FORCE)`` ends them), every table but the revision's
+    truncated, sequences restarted. True when it is then the empty registry the template
+    is (same :data:`_SCHEMA_FINGERPRINT`); False when a test changed more than rows (a
+    migration, a dropped table, a dropped database), and the database must not serve
+    again."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=3) as c:
+            c.execute("SET statement_timeout = '30s'")
+            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            tables = [f'"{schema}"."{name}"' for schema, name in c.execute(
+                "SELECT schemaname, tablename FROM pg_tables WHERE schemaname"
+                " NOT IN ('pg_catalog', 'information_schema')"
+                " AND tablename <> 'alembic_version'").fetchall()]
+            sequences = [f'"{schema}"."{name}"' for schema, name in c.execute(
+                "SELECT schemaname, sequencename FROM pg_sequences").fetchall()]
+            with c.transaction():
+                c.execute("SET LOCAL session_replication_role = replica")
+                for table in tables:
+                    c.execute(f"DELETE FROM {table}")
+                for sequence in sequences:
+                    c.execute(f"ALTER SEQUENCE {sequence} RESTART")
+            row = c.execute(_SCHEMA_FINGERPRINT).fetchone()
+    except psycopg.Error:
+        return False
+    return row is not None and row[0] == fingerprint
+
+
+@pytest.fixture(scope="session")
+def _postgres_registry_fingerprint(_postgres_registry_template: str) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    conninfo = make_url(_postgres_registry_template).set(
+        drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=3) as c:
+        row = c.execute(_SCHEMA_FINGERPRINT).fetchone()
+    assert row is not None
+    fingerprint: str = row[0]
+    return fingerprint
+
+
+@pytest.fixture(scope="session")
+def _postgres_registry_spare() -> Iterator[list[tuple[str, contextlib.ExitStack]]]:
+    """The registry database a finished test left, emptied, for the next test of this
+    process (its URL and what drops it; at most one; dropped at the end of the run)."""
+    spare: list[tuple[str, contextlib.ExitStack]] = []
+    yield spare
+    for _url, drop in spare:
+        drop.close()
+
+
 @pytest.fixture
-def postgres_registry_database(_postgres_registry_template: str) -> Iterator[str]:
-    """The URL of a newly created PostgreSQL database holding an empty registry at the
-    newest revision (a copy of :func:`_postgres_registry_template`), dropped afterwards.
-    Tests of the migrations themselves take :func:`postgres_database`."""
-    with _new_postgres_database(_postgres_registry_template) as url:
+def postgres_registry_database(
+    _postgres_registry_template: str,
+    _postgres_registry_fingerprint: str,
+    _postgres_registry_spare: list[tuple[str, contextlib.ExitStack]],
+) -> Iterator[str]:
+    """The URL of a PostgreSQL database holding an empty registry at the newest revision,
+    this test's own: a copy of :func:`_postgres_registry_template`, or the one the
+    previous test of this process used, emptied and checked to be that same empty
+    registry again (:func:`_emptied`; creating and dropping a database for every test cost
+    about a quarter of the suite's time). Tests of the migrations themselves take
+    :func:`postgres_database`."""
+    if _postgres_registry_spare:
+        url, drop = _postgres_registry_spare.pop()
+    else:
+        drop = contextlib.ExitStack()
+        url = drop.enter_context(_new_postgres_database(_postgres_registry_template))
+    try:
         yield url
+    finally:
+        if _emptied(url, _postgres_registry_fingerprint):
+            _postgres_registry_spare.append((url, drop))
+        else:
+            drop.close()
 
 
 # --- Browser: Debian's chromium, driven by Playwright (never a downloaded browser) -------

@@ -1,7 +1,8 @@
 """Fixtures and builders shared by the store and registry tests.
 
-``db_url`` runs a test twice: on a new SQLite file and on a newly created PostgreSQL
-database (marked ``postgres``; skipped when the server is absent unless services are
+``db_url`` runs a test twice: on a new SQLite file and on a PostgreSQL database of its
+own (a new copy of the template, or the previous test's, emptied: conftest.py; marked
+``postgres``; skipped when the server is absent unless services are
 required), each holding an empty registry at the newest revision; ``empty_db_url`` gives
 databases without any schema, for the tests of the migrations. Import the fixtures into a
 test module to use them.
@@ -39,8 +40,9 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new registry database at the newest revision, this test's own: a copy of the
-    process's template (conftest.py), made by the migrations once per process."""
+    """An empty registry database at the newest revision, this test's own: a copy of
+    the process's template (conftest.py), made by the migrations once per process (on
+    PostgreSQL, possibly the previous test's database, emptied and checked)."""
     if request.param == "sqlite":
         path = tmp_path / "registry.sqlite3"
         shutil.copyfile(request.getfixturevalue("_sqlite_registry_template"), path)
