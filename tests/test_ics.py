@@ -129,6 +129,41 @@ class TestPlanToIcs:
         assert data == plan_to_ics(plan, KEY)
         assert b"DTSTAMP:20250201T000000Z" in data
 
+    def test_an_overdue_visit_says_so_and_rings_on_the_evaluation_date(self) -> None:
+        """Surgery 2025-01-10, high risk, no scan: visit 1 (due 2025-04-10, latest
+        2025-05-10, S18, I2) is overdue as of 2025-06-01. It was exported on its past
+        window with a reminder on 2025-03-27 and nothing saying overdue: an import showed
+        nothing to act on. Now it is titled and described "OVERDUE since 2025-05-11" and
+        is on 2025-06-01, ringing then; its window is still in the description."""
+        plan = _plan(dt.date(2025, 6, 1))
+        assert plan.visits[0].status == "overdue"
+        cal = Calendar.from_ical(plan_to_ics(plan, KEY))
+        ev = next(e for e in cal.walk("VEVENT")
+                  if str(e["UID"]) == visit_uid(KEY, plan.visits[0]))
+        assert str(ev["SUMMARY"]) == ("ics test: PEComa surveillance visit 1: chest CT + "
+                                      "MRI primary site (OVERDUE since 2025-05-11)")
+        assert str(ev["DESCRIPTION"]).startswith(
+            "OVERDUE since 2025-05-11, as of 2025-06-01: no scan is recorded for this "
+            "visit. Book the scan or record it.")
+        assert "Due 2025-04-10; overdue after 2025-05-10" in str(ev["DESCRIPTION"])
+        assert (ev.decoded("DTSTART"), ev.decoded("DTEND")) == (
+            dt.date(2025, 6, 1), dt.date(2025, 6, 2))
+        assert (str(ev["X-PECOMA-DUE"]), str(ev["X-PECOMA-LATEST"])) == (
+            "2025-04-10", "2025-05-10")
+        [alarm] = ev.walk("VALARM")
+        assert alarm.decoded("TRIGGER") == dt.timedelta(0)  # at the start of 2025-06-01
+        assert "OVERDUE since 2025-05-11" in str(alarm["DESCRIPTION"])
+        # The scans done on 2025-06-03 are recorded: the same event goes back to its
+        # window, titled done, as an update (a higher SEQUENCE), no reminder.
+        done = _plan(dt.date(2025, 6, 5), _scan("2025-06-03"),
+                     _scan("2025-06-03", Modality.mri_primary))
+        before = _events(plan_to_ics(plan, KEY))[visit_uid(KEY, plan.visits[0])]
+        after = _events(plan_to_ics(done, KEY))[visit_uid(KEY, done.visits[0])]
+        assert after["start"] == dt.date(2025, 4, 10)
+        assert after["summary"] == ("ics test: PEComa surveillance visit 1: chest CT + "
+                                    "MRI primary site (done 2025-06-03)")
+        assert int(str(after["sequence"])) > int(str(before["sequence"]))
+
     def test_case_key_is_hashed(self) -> None:
         """The key (it may be a record number) never appears in the file."""
         data = plan_to_ics(_plan(dt.date(2025, 2, 1)), KEY)
@@ -300,16 +335,24 @@ class TestTitleAndReminder:
 @settings(max_examples=25, deadline=None)
 def test_every_open_visit_reminds_once_and_spans_its_window(days: int, offset: int) -> None:
     """Whatever the reminder and the evaluation date: an event per visit spanning exactly
-    its window, one reminder on each visit still to be done, none on the others."""
+    its window, one reminder on each visit still to be done, none on the others; a visit
+    overdue as of the evaluation date is on that date, ringing at its start (its window
+    and the reminder before it are past)."""
     on = dt.date(2025, 1, 10) + dt.timedelta(days=offset)
     plan = _plan(on)
     cal = Calendar.from_ical(plan_to_ics(plan, KEY, reminder_days=days))
     by_uid = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    assert len(by_uid) == len(plan.visits) + len(plan.cancelled)
     for v in (*plan.visits, *plan.cancelled):
         ev = by_uid[visit_uid(KEY, v)]
+        alarms = ev.walk("VALARM")
+        if v.status == "overdue":
+            assert ev.decoded("DTSTART") == on
+            assert ev.decoded("DTEND") == on + dt.timedelta(days=1)
+            assert [a.decoded("TRIGGER") for a in alarms] == [dt.timedelta(0)]
+            continue
         assert ev.decoded("DTSTART") == v.due
         assert ev.decoded("DTEND") == v.latest + dt.timedelta(days=1)
-        alarms = ev.walk("VALARM")
         if v.open:
             assert [a.decoded("TRIGGER") for a in alarms] == [-dt.timedelta(days=days)]
         else:

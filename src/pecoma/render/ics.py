@@ -18,6 +18,17 @@ provenance. Re-importing an updated plan updates events instead of duplicating t
 * Each event is titled with the patient's label (when there is one) and the visit's
   number; each visit still to be done carries a reminder (``VALARM``) a set number of days
   before its window opens (``followup.calendar_reminder_days`` in the settings).
+* A visit overdue as of the evaluation date is moved to that date (an all-day event),
+  titled "OVERDUE since" the day after its latest date, its description saying so first,
+  with a reminder at its start: its window and the reminder before it are past when the
+  file is imported, so left there it shows nothing to act on, and iCalendar has no
+  reminder "relative to the import". It stays one event per visit (same UID): once its
+  scan is recorded, the next export puts it back on its window, titled done, and nothing
+  stale is left behind, as a second "overdue" event would be unless every later export
+  cancelled it. The window stays in its description and in ``X-PECOMA-DUE`` and
+  ``X-PECOMA-LATEST``. Its ``SEQUENCE`` is one more than before it was overdue (and
+  one less than once done); exports on later dates of a visit still overdue differ by
+  their ``DTSTAMP``, the later one the update (RFC 5546).
 """
 
 from __future__ import annotations
@@ -31,7 +42,8 @@ from icalendar import Alarm, Calendar, Event, vText
 from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.render.schedule import MODALITY_LABELS
 
-__all__ = ["PRODID", "case_key_digest", "plan_to_ics", "reminder", "visit_uid"]
+__all__ = ["PRODID", "case_key_digest", "overdue_reminder", "overdue_since", "plan_to_ics",
+           "reminder", "visit_uid"]
 
 PRODID = "-//pecoma//PEComa surveillance plan//EN"
 _DOMAIN = "pecoma.invalid"
@@ -47,14 +59,22 @@ def visit_uid(case_key: str, visit: Visit) -> str:
     return f"{case_key_digest(case_key)}-visit-{visit.index}@{_DOMAIN}"
 
 
+def overdue_since(latest: dt.date) -> dt.date:
+    """The first day a visit is overdue: the day after its latest date."""
+    return latest + dt.timedelta(days=1)
+
+
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)
 
 
 def _sequence(plan: SurveillancePlan, v: Visit) -> int:
+    """The real scans the visit's dates depend on, plus one once it is overdue (its title
+    says so) and two once it is done, missed or cancelled."""
     sessions = {e.date for e in plan.imaging
                 if plan.anchor is not None and plan.anchor < e.date <= v.counted_from}
-    return len(sessions) + (1 if v.status in ("done", "missed", "cancelled") else 0)
+    return len(sessions) + {"overdue": 1, "done": 2, "missed": 2, "cancelled": 2}.get(
+        v.status, 0)
 
 
 def _summary(v: Visit, label: str | None) -> str:
@@ -63,6 +83,8 @@ def _summary(v: Visit, label: str | None) -> str:
     text = f"{who}PEComa surveillance visit {v.index}: {imaging}"
     if v.status == "done" and v.done_on is not None:
         text += f" (done {v.done_on.isoformat()})"
+    elif v.status == "overdue":
+        text += f" (OVERDUE since {overdue_since(v.latest).isoformat()})"
     elif v.status in ("missed", "cancelled"):
         text += f" ({v.status})"
     return text
@@ -80,6 +102,11 @@ def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) ->
         f"Due {v.due.isoformat()}; overdue after {v.latest.isoformat()} "
         f"(counted from {v.counted_from.isoformat()}, {basis})",
     ]
+    if v.status == "overdue":
+        lines.insert(0, f"OVERDUE since {overdue_since(v.latest).isoformat()}, as of "
+                        f"{plan.evaluated_on.isoformat()}: no scan is recorded for this "
+                        "visit. Book the scan or record it. (Shown on the evaluation "
+                        "date; its window is below.)")
     if phase is not None:
         lines += [f"Phase: {phase.title}. {phase.item.text}", f"Why: {phase.item.rationale}"]
     lines.append(f"Source: {v.provenance.label}")
@@ -114,6 +141,16 @@ def reminder(days_before: int, what: str) -> Alarm:
     return alarm
 
 
+def overdue_reminder(what: str) -> Alarm:
+    """A display alarm at the start of an overdue visit's event (on the evaluation
+    date)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", dt.timedelta(0), parameters={"RELATED": "START"})
+    alarm.add("description", what)
+    return alarm
+
+
 def _event(plan: SurveillancePlan, v: Visit, case_key: str, label: str | None,
            reminder_days: int, why_cancelled: str | None) -> Event:
     e = Event()
@@ -121,8 +158,12 @@ def _event(plan: SurveillancePlan, v: Visit, case_key: str, label: str | None,
     e.add("dtstamp", _midnight(plan.evaluated_on))
     e.add("last-modified", _midnight(max(v.counted_from, v.done_on or v.counted_from)))
     e.add("sequence", _sequence(plan, v))
-    e.add("dtstart", v.due)
-    e.add("dtend", v.latest + dt.timedelta(days=1))
+    if v.status == "overdue":  # on the day it must be acted on (see the module's text)
+        e.add("dtstart", plan.evaluated_on)
+        e.add("dtend", plan.evaluated_on + dt.timedelta(days=1))
+    else:
+        e.add("dtstart", v.due)
+        e.add("dtend", v.latest + dt.timedelta(days=1))
     e.add("summary", _summary(v, label))
     e.add("description", _description(plan, v, why_cancelled))
     e.add("status", "CANCELLED" if v.status == "cancelled" else "CONFIRMED")
@@ -132,7 +173,9 @@ def _event(plan: SurveillancePlan, v: Visit, case_key: str, label: str | None,
     e.add("x-pecoma-due", v.due.isoformat())
     e.add("x-pecoma-latest", v.latest.isoformat())
     e.add("x-pecoma-modalities", ",".join(p.modality.value for p in v.imaging))
-    if v.open:
+    if v.status == "overdue":
+        e.add_component(overdue_reminder(_summary(v, label)))
+    elif v.open:
         e.add_component(reminder(reminder_days, _summary(v, label)))
     return e
 
