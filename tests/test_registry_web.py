@@ -174,7 +174,8 @@ class TestPlanAlerts:
         # visit's planned MRI (S22) is missing.
         html = client.get("/registry/worklist").text
         assert "Not every planned examination is recorded" in worklist_row(html, "PEC-0001")
-        assert "Alert" not in worklist_row(html, "PEC-0002")  # no scan, window passed
+        # no scan, window passed: no alert badge
+        assert not re.search(r"\b(critical|warning)\b", worklist_row(html, "PEC-0002"))
         page = text(client.get("/registry/patients/PEC-0001").text)
         assert "Alerts from the surveillance plan" in page
         assert "Not every planned examination is recorded" in page
@@ -200,7 +201,7 @@ class TestPlanAlerts:
                        on_date=ON, actor="clinic")
         row = worklist_row(client.get("/registry/worklist").text, "PEC-0001")
         assert "Deceased" in row or "deceased" in row
-        assert "Alert" not in row
+        assert not re.search(r"\b(critical|warning)\b", row)
         page = client.get("/registry/patients/PEC-0001").text
         assert "Alerts from the surveillance plan" not in page
 
@@ -237,7 +238,8 @@ class TestWorklist:
 
     def test_downloads(self, client: TestClient) -> None:
         """The overdue CSV is PEC-0002's row; the calendar has one event per dated next
-        visit (PEC-0003 has none), each spanning its window (the end exclusive)."""
+        visit (PEC-0003 has none), each spanning its window (the end exclusive), or the
+        evaluation date when overdue."""
         r = client.get("/registry/worklist.csv?status=overdue")
         assert r.headers["content-type"].startswith("text/csv")
         lines = r.text.splitlines()
@@ -251,8 +253,9 @@ class TestWorklist:
         events = [(str(e["summary"]), e.decoded("dtstart"), e.decoded("dtend"))
                   for e in Calendar.from_ical(r.content).walk("VEVENT")]
         assert events == [
-            ("PEC-0002: surveillance visit 1: chest ct + mri primary (overdue)",
-             dt.date(2024, 7, 1), dt.date(2024, 9, 2)),
+            # overdue since 2024-09-02: on the evaluation date, not its past window
+            ("PEC-0002: surveillance visit 1: chest ct + mri primary (OVERDUE since "
+             "2024-09-02)", ON, ON + dt.timedelta(days=1)),
             ("PEC-0001: surveillance visit 8: chest ct + mri primary (upcoming, the previous "
              "visit done)",
              dt.date(2027, 2, 20), dt.date(2027, 3, 21)),
@@ -356,15 +359,16 @@ class TestSummary:
 
 
 def web_rows(page: str) -> list[tuple[str, str, list[str]]]:
-    """(registry id, status, alert titles) of each row of a worklist page."""
+    """(registry id, status, alerts as "level: title") of each row of a worklist page."""
     out = []
     for row in page.split('<tr class="row-')[1:]:
         row = row.split("</tr>")[0]
         rid = re.search(r'">([^<]+)</a>', row)
         assert rid is not None
-        alerts = re.findall(r'level-warning">Alert</span> ([^<]+)</li>', row)
+        alerts = re.findall(r'<span class="badge level-(\w+)">(\w+)</span> ([^<]+)</li>', row)
+        assert all(css == word for css, word, _title in alerts)  # the level in words
         out.append((rid.group(1), row.split('"')[0],
-                    [html_text.unescape(a) for a in alerts]))
+                    [f"{word}: {html_text.unescape(t)}" for _css, word, t in alerts]))
     return out
 
 
@@ -381,10 +385,69 @@ class TestOneWorklist:
         r = run_cli("registry", "worklist", "--on", "2026-11-28", "--format", "json",
                     "--database-url", db_url)
         assert r.returncode == 0, r.stderr
-        cli = [(i["registry_id"], i["status"], [a["title"] for a in i["alerts"]])
+        cli = [(i["registry_id"], i["status"],
+                [f'{a["level"]}: {a["title"]}' for a in i["alerts"]])
                for i in json.loads(r.stdout)["items"]]
         assert cli == web
         by_id = {rid: (status, alerts) for rid, status, alerts in web}
-        assert by_id["PEC-0001"][1] == ["Not every planned examination is recorded"]
+        assert by_id["PEC-0001"][1] == ["warning: Not every planned examination is recorded"]
         assert by_id["PEC-0002"] == ("deceased", [])
         assert by_id["PEC-0003"] == ("not_drawn", [])
+
+
+DEC_6 = dt.date(2026, 12, 6)
+
+
+class TestWorklistPriority:
+    """The worklist a nurse works top down, as of 2026-12-06: PEC-1 (high risk, operated
+    2026-09-15) with a chest CT on 2026-12-02 read as equivocal and its MRI clear; PEC-2
+    (low risk, operated 2026-05-04, never scanned: overdue since 2026-11-05, I3); PEC-3
+    (high risk, operated 2026-02-10) whose chest CT on 2026-11-30 found a metastasis (plan
+    suspended, S27); PEC-4 (high risk, operated 2026-08-20, never scanned: visit 1's
+    window 2026-11-20 to 2026-12-20 open, S18, I2)."""
+
+    @pytest.fixture
+    def clinic(self, repo: Repository) -> Iterator[TestClient]:
+        s = default_settings()
+        for rid, c in {"PEC-1": high_risk("2026-09-15"), "PEC-2": low_risk("2026-05-04"),
+                       "PEC-3": high_risk("2026-02-10"),
+                       "PEC-4": high_risk("2026-08-20")}.items():
+            record_case(repo, rid, c, on_date=DEC_6, settings=s, actor="clinic",
+                        source="test")
+        record_scan(repo, "PEC-1", "2026-12-02", "chest_ct", "equivocal", on_date=DEC_6,
+                    actor="radiology")
+        record_scan(repo, "PEC-1", "2026-12-02", "mri_primary", "no_evidence_of_disease",
+                    on_date=DEC_6, actor="radiology")
+        record_scan(repo, "PEC-3", "2026-11-30", "chest_ct", "metastasis", on_date=DEC_6,
+                    actor="radiology")
+        app = create_app(WebConfig(), today=lambda: DEC_6)
+        app.state.registry = repo
+        with TestClient(app, base_url="http://localhost") as c:
+            yield c
+
+    def test_the_scans_the_team_decides_on_come_first_with_their_level(
+        self, clinic: TestClient, db_url: str
+    ) -> None:
+        """Was: PEC-2 overdue, PEC-4 due, PEC-1 done (equivocal), PEC-3 (metastasis)
+        last, every alert an amber "Alert". Now the metastasis, then the equivocal scan
+        (both critical: the team decides now, S26, S27, as on the report), then the
+        routine visits; the command line lists the same rows in the same order."""
+        web = web_rows(clinic.get("/registry/worklist").text)
+        assert web == [
+            ("PEC-3", "suspended", ["critical: Surveillance suspended: a scan found disease"]),
+            ("PEC-1", "done",
+             ["critical: Equivocal scan: decide before the next routine visit"]),
+            ("PEC-2", "overdue", []),
+            ("PEC-4", "due", []),
+        ]
+        r = run_cli("registry", "worklist", "--on", "2026-12-06", "--format", "json",
+                    "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        cli = [(i["registry_id"], i["status"],
+                [f'{a["level"]}: {a["title"]}' for a in i["alerts"]])
+               for i in json.loads(r.stdout)["items"]]
+        assert cli == web
+        row = worklist_row(clinic.get("/registry/worklist").text, "PEC-3")
+        assert "critical Surveillance suspended" in row  # the level in words, not colour
+        page = text(clinic.get("/registry/patients/PEC-1").text)
+        assert "critical Equivocal scan: decide before the next routine visit" in page

@@ -87,24 +87,26 @@ def worklist(repo: Repository, on: dt.date = ON) -> list[WorkItem]:
     return build_worklist(evaluate(repo.states(), on, default_settings()), on)
 
 
+#: W-07's first scan found a metastasis: the team decides now (critical), so it comes
+#: before every routine visit; then the statuses in order, each by due date.
 GOLDEN = [
+    ("W-07", "suspended", None, None, None, None),
     ("W-05", "overdue", "2024-07-01", "2024-09-01", 818, "low-frequent"),
     ("W-01", "overdue", "2025-04-10", "2025-05-10", 567, "high-intensive"),
     ("W-04", "due", "2026-11-01", "2026-12-01", None, "high-intensive"),
     ("W-02", "upcoming", "2027-01-10", "2027-02-10", None, "high-intensive"),
     ("W-03", "done", "2027-02-10", "2027-03-10", None, "high-intensive"),
-    ("W-07", "suspended", None, None, None, None),
     ("W-06", "not_drawn", None, None, None, None),
 ]
 
 GOLDEN_CSV = """\
 registry_id,status,due,latest,days_overdue,visit,phase,imaging,last_scan,risk_group,disease_status,record,provenance,reason
+W-07,suspended,,,,,,,2025-04-10,high,localized,FU-SUSPENDED-RECURRENCE,"guideline S17, S27 · ref [4], [3] · interpretation I8",Surveillance suspended: a scan found disease
 W-05,overdue,2024-07-01,2024-09-01,818,1,low-frequent,chest_ct + mri_primary,,low,localized,SUPP-FU-LOW-SCHEDULE,supplementary (not from the guideline) · ESMO-EURACAN-GENTURIS 2021 · interpretation I3,"visit 1 (low-frequent), window 2024-07-01 to 2024-09-01"
 W-01,overdue,2025-04-10,2025-05-10,567,1,high-intensive,chest_ct + mri_primary,,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 1 (high-intensive), window 2025-04-10 to 2025-05-10"
 W-04,due,2026-11-01,2026-12-01,,1,high-intensive,chest_ct + mri_primary,,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 1 (high-intensive), window 2026-11-01 to 2026-12-01"
 W-02,upcoming,2027-01-10,2027-02-10,,8,high-intensive,chest_ct + mri_primary,2026-10-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 8 (high-intensive), window 2027-01-10 to 2027-02-10"
 W-03,done,2027-02-10,2027-03-10,,8,high-intensive,chest_ct + mri_primary,2026-11-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 7 done on 2026-11-10; next visit 8 (high-intensive), window 2027-02-10 to 2027-03-10"
-W-07,suspended,,,,,,,2025-04-10,high,localized,FU-SUSPENDED-RECURRENCE,"guideline S17, S27 · ref [4], [3] · interpretation I8",Surveillance suspended: a scan found disease
 W-06,not_drawn,,,,,,,,not_applicable,metastatic,FU-NO-PLAN-ACTIVE-DISEASE,"guideline S12, S17 · ref [1], [4], [3] · interpretation I6, I8",No surveillance calendar while disease is present
 """  # noqa: E501
 
@@ -175,13 +177,85 @@ class TestSelect:
         assert [i.registry_id for i in rows] == [f"W-0{n}" for n in range(7, 0, -1)]
 
 
+DEC_6 = dt.date(2026, 12, 6)
+
+
+@pytest.fixture
+def urgent(repo: Repository) -> Repository:
+    """The four patients of a clinic's worklist as of 2026-12-06, and a fifth whose scan
+    result was not recorded (every case localized, resected R0):
+
+    - U-1 high risk, operated 2026-09-15, chest CT and MRI on 2026-12-02, the chest CT
+      equivocal: its first visit is done, the next ahead ("done"), and the team must
+      decide on the equivocal scan now (S26, S27: critical);
+    - U-2 low risk, operated 2026-05-04, never scanned: visit 1 due 2026-09-04, latest
+      2026-11-04 (I3): overdue by 32 days;
+    - U-3 high risk, operated 2026-02-10, a chest CT on 2026-11-30 found a metastasis:
+      the plan is suspended (S27, S17: critical);
+    - U-4 high risk, operated 2026-08-20, never scanned: visit 1 due 2026-11-20, latest
+      2026-12-20 (S18, I2): due;
+    - U-5 high risk, operated 2026-08-20, chest CT and MRI on 2026-11-25, the chest CT's
+      result not recorded (S26: a warning, but what it showed is unknown).
+    """
+    s = default_settings()
+    for rid, c in {"U-1": high_risk("2026-09-15"), "U-2": low_risk("2026-05-04"),
+                   "U-3": high_risk("2026-02-10"), "U-4": high_risk("2026-08-20"),
+                   "U-5": high_risk("2026-08-20")}.items():
+        record_case(repo, rid, c, on_date=DEC_6, settings=s, actor="clinic", source="test")
+    for rid, day, chest in (("U-1", "2026-12-02", "equivocal"),
+                            ("U-5", "2026-11-25", "not_recorded")):
+        record_scan(repo, rid, day, "chest_ct", chest, on_date=DEC_6, actor="radiology")
+        record_scan(repo, rid, day, "mri_primary", "no_evidence_of_disease", on_date=DEC_6,
+                    actor="radiology")
+    record_scan(repo, "U-3", "2026-11-30", "chest_ct", "metastasis", on_date=DEC_6,
+                actor="radiology")
+    return repo
+
+
+class TestPriority:
+    """The priority order is the order a nurse works the list in, top down: the scans
+    the team must decide on now come before every routine visit."""
+
+    def test_a_scan_that_found_disease_or_is_equivocal_comes_first(
+            self, urgent: Repository) -> None:
+        """Was: U-2 overdue, U-4 due, U-1 "done" (equivocal), U-3 suspended (metastasis)
+        last, by status alone. Now: the metastasis, the equivocal scan, the result not
+        recorded, then the routine visits by status (overdue, due)."""
+        rows = stored(urgent, DEC_6)
+        assert [(i.registry_id, i.status.value) for i in rows] == [
+            ("U-3", "suspended"), ("U-1", "done"), ("U-5", "done"),
+            ("U-2", "overdue"), ("U-4", "due")]
+        assert rows[3].days_overdue == 32
+        assert rows == reference(urgent, DEC_6)
+        assert select(rows) == rows
+
+    def test_every_alert_has_its_level(self, urgent: Repository) -> None:
+        """A scan that found disease and an equivocal scan are critical (the team decides
+        now, S26, S27), as on the report; a result not recorded is a warning."""
+        levels = {i.registry_id: [(a.id, a.level) for a in i.alerts]
+                  for i in stored(urgent, DEC_6)}
+        assert levels["U-3"] == [("FU-SUSPENDED-RECURRENCE", "critical")]
+        assert levels["U-1"] == [("FU-EQUIVOCAL", "critical")]
+        assert levels["U-5"] == [("FU-FINDING-NOT-RECORDED", "warning")]
+        assert levels["U-2"] == levels["U-4"] == []
+        data = json.loads(to_json(stored(urgent, DEC_6), DEC_6))
+        assert data["items"][0]["alerts"] == [{
+            "id": "FU-SUSPENDED-RECURRENCE", "title": "Surveillance suspended: a scan found "
+            "disease", "level": "critical"}]
+
+    def test_the_other_orders_break_ties_by_priority(self, urgent: Repository) -> None:
+        """By risk group: the high-risk patients in priority order, then U-2 (low)."""
+        rows = select(stored(urgent, DEC_6), sort=SortKey.risk)
+        assert [i.registry_id for i in rows] == ["U-3", "U-1", "U-5", "U-4", "U-2"]
+
+
 class TestExports:
     def test_json(self, registry: Repository) -> None:
         data = json.loads(to_json(worklist(registry), ON))
         assert data["format"] == "pecoma-worklist/1"
         assert data["evaluated_on"] == "2026-11-28"
-        assert data["items"][2]["registry_id"] == "W-04"
-        assert data["items"][2]["imaging"] == ["chest_ct", "mri_primary"]
+        assert data["items"][3]["registry_id"] == "W-04"
+        assert data["items"][3]["imaging"] == ["chest_ct", "mri_primary"]
 
     def test_ics_has_one_event_per_dated_scan(self, registry: Repository) -> None:
         """W-03's status 'done' is its previous visit's: the event is its next visit,
@@ -189,8 +263,8 @@ class TestExports:
         cal = Calendar.from_ical(to_ics(worklist(registry), ON, reminder_days=14))
         events = list(cal.walk("VEVENT"))
         assert [str(e["summary"]) for e in events] == [
-            "W-05: surveillance visit 1: chest ct + mri primary (overdue)",
-            "W-01: surveillance visit 1: chest ct + mri primary (overdue)",
+            "W-05: surveillance visit 1: chest ct + mri primary (OVERDUE since 2024-09-02)",
+            "W-01: surveillance visit 1: chest ct + mri primary (OVERDUE since 2025-05-11)",
             "W-04: surveillance visit 1: chest ct + mri primary (due)",
             "W-02: surveillance visit 8: chest ct + mri primary (upcoming)",
             "W-03: surveillance visit 8: chest ct + mri primary (upcoming, the previous "
@@ -205,6 +279,12 @@ class TestExports:
         [alarm] = w04.walk("VALARM")
         assert alarm.decoded("trigger") == -dt.timedelta(days=14)
         assert w04.decoded("dtstart") + alarm.decoded("trigger") == dt.date(2026, 10, 18)
+        # W-01, overdue since 2025-05-11: its window and that reminder are past; the
+        # event is on the evaluation date, ringing at its start.
+        w01 = events[1]
+        assert (w01.decoded("dtstart"), w01.decoded("dtend")) == (ON, ON + dt.timedelta(1))
+        [alarm] = w01.walk("VALARM")
+        assert alarm.decoded("trigger") == dt.timedelta(0)
 
     def test_ics_is_byte_stable(self, registry: Repository) -> None:
         first = to_ics(worklist(registry), ON, reminder_days=14)
@@ -497,7 +577,8 @@ class TestStoredAlerts:
             ("FU-EQUIVOCAL", "Equivocal scan: decide before the next routine visit")]
         assert json.loads(to_json([item], ON))["items"][0]["alerts"] == [
             {"id": "FU-EQUIVOCAL",
-             "title": "Equivocal scan: decide before the next routine visit"}]
+             "title": "Equivocal scan: decide before the next routine visit",
+             "level": "critical"}]
         assert stored(repo) == reference(repo)
         scans(repo, "A-1", ["2025-07-10"])
         assert usable(repo) == 1

@@ -147,7 +147,7 @@ def worklist_cmd(
                         "+".join(i.imaging),
                         i.risk_group or "",
                         i.reason,
-                        "; ".join(a.title for a in i.alerts),
+                        "; ".join(f"{a.level}: {a.title}" for a in i.alerts),
                     ),
                 )
             )

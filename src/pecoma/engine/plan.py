@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,7 +15,9 @@ from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
 from pecoma.engine.model import Fact, Item, MissingFact, Provenance, UsedInterpretation, to_jsonable
 
 __all__ = [
+    "ALERT_LEVELS",
     "PLAN_FORMAT",
+    "AlertLevel",
     "AnchorBasis",
     "Phase",
     "PlanStatus",
@@ -23,6 +26,7 @@ __all__ = [
     "Timeliness",
     "Visit",
     "VisitStatus",
+    "alert_level",
 ]
 
 PLAN_FORMAT = "pecoma-surveillance-plan/1"
@@ -89,6 +93,27 @@ _ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING"
 #: Flags about one scan's finding: settled when that examination is read again later.
 _FLAG_FINDING = {"FU-EQUIVOCAL": ScanFinding.equivocal,
                  "FU-FINDING-NOT-RECORDED": ScanFinding.not_recorded}
+
+AlertLevel = Literal["critical", "warning"]
+
+#: How urgent each of the plan's alerts is, wherever they are shown (the report's
+#: summary, the registry's patient page and worklist): a scan that found disease and an
+#: equivocal scan need the team's decision now (S26, S27); the others are warnings (the
+#: plan cannot be trusted until the missing fact is recorded).
+ALERT_LEVELS: Mapping[str, AlertLevel] = {
+    "FU-SUSPENDED-RECURRENCE": "critical",
+    "FU-EQUIVOCAL": "critical",
+    "FU-SCAN-HISTORY-MISSING": "warning",
+    "FU-FINDING-NOT-RECORDED": "warning",
+    "FU-IMAGING-INCOMPLETE": "warning",
+    "FU-IMAGING-INCOMPLETE-LOW": "warning",
+    "FU-ADJUVANT-END-NOT-RECORDED": "warning",
+}
+
+
+def alert_level(record_id: str) -> AlertLevel:
+    """The level of one of the plan's alerts (a warning unless listed critical)."""
+    return ALERT_LEVELS.get(record_id, "warning")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ version, lacks its alerts, or does not hold for the date asked (before its
 reference path, whose plans pass through the same state and rules), so the rows are
 always those of a full recomputation; never a stale status.
 
-Statuses, in priority order:
+Statuses (in this order within the priority order, below):
 
 ============  =======================================================================
 overdue       the next visit is past its latest date (e.g. 4 months in "every 3-4")
@@ -27,11 +27,15 @@ deceased      a death is recorded: the patient has left surveillance
 lost_to_follow_up  the latest contact says lost to follow-up, nothing recorded after it
 ============  =======================================================================
 
-A patient is never left out: one without a plan, or who left surveillance, is listed
-with the reason (last, below every patient still followed). Whether routine surveillance
-stopped (a death, a loss to follow-up, a relapse) is decided by the one rule of
-:mod:`pecoma.registry.routine`, as for the patient's page, its calendar and the
-surveillance quality figures.
+The priority order (:func:`priority`, the default) lists first the patients whose scan
+needs the team's decision now, whatever their status: a scan that found disease (the
+plan suspended for it), then an equivocal scan (both critical alerts, S26, S27), then a
+scan whose result was not recorded (unknown: it may have found disease); then the
+others by status as above, each status by due date. A patient is never left out: one
+without a plan, or who left surveillance, is listed with the reason (last, below every
+patient still followed). Whether routine surveillance stopped (a death, a loss to
+follow-up, a relapse) is decided by the one rule of :mod:`pecoma.registry.routine`, as
+for the patient's page, its calendar and the surveillance quality figures.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ import orjson
 from pecoma.case import Case, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.collect import template_of
-from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.plan import AlertLevel, SurveillancePlan, alert_level
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.registry.cells import neutralise
@@ -74,6 +78,7 @@ __all__ = [
     "apply_routine",
     "build_worklist",
     "evaluate",
+    "priority",
     "routine_facts",
     "select",
     "stored_worklist",
@@ -99,7 +104,10 @@ class WorkStatus(StrEnum):
     lost_to_follow_up = "lost_to_follow_up"
 
 
-_ORDER = {s: i for i, s in enumerate(WorkStatus)}
+#: The scan results that come first in the priority order, most urgent first, before
+#: every status: a scan that found disease, an equivocal scan, a result not recorded.
+_DECIDE_NOW = {"FU-SUSPENDED-RECURRENCE": 0, "FU-EQUIVOCAL": 1, "FU-FINDING-NOT-RECORDED": 2}
+_ORDER = {s: len(_DECIDE_NOW) + i for i, s in enumerate(WorkStatus)}
 
 
 class SortKey(StrEnum):
@@ -123,10 +131,12 @@ class Evaluated:
 @dataclass(frozen=True, slots=True)
 class Alert:
     """An alert of the patient's surveillance plan (see
-    :attr:`~pecoma.engine.schedule.SurveillancePlan.alerts`): its record and title."""
+    :attr:`~pecoma.engine.plan.SurveillancePlan.alerts`): its record, title and level
+    (:func:`pecoma.engine.plan.alert_level`: critical or warning)."""
 
     id: str
     title: str
+    level: AlertLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +176,8 @@ class WorkItem:
             "record": self.record,
             "provenance": self.provenance,
             "reason": self.reason,
-            "alerts": [{"id": a.id, "title": a.title} for a in self.alerts],
+            "alerts": [{"id": a.id, "title": a.title, "level": a.level}
+                       for a in self.alerts],
         }
 
 
@@ -243,7 +254,8 @@ def _alert_titles(knowledge: Knowledge) -> Callable[[str], tuple[Alert, ...]]:
         out = seen.get(ids)
         if out is None:
             out = seen[ids] = tuple(
-                Alert(i, template_of(knowledge, i).title) for i in ids.split()
+                Alert(i, template_of(knowledge, i).title, alert_level(i))
+                for i in ids.split()
             )
         return out
 
@@ -397,6 +409,18 @@ def _closed(i: WorkItem, status: str, reason: str, alerts: tuple[Alert, ...] = (
     )
 
 
+def priority(i: WorkItem) -> int:
+    """A row's rank in the priority order (lower first): a scan that found disease, an
+    equivocal scan, a scan whose result was not recorded (its alerts, see
+    :data:`_DECIDE_NOW`), then its status (overdue, due, upcoming, done, suspended, …,
+    who left surveillance last)."""
+    if i.alerts:
+        first = min(_DECIDE_NOW.get(a.id, len(_DECIDE_NOW)) for a in i.alerts)
+        if first < len(_DECIDE_NOW):
+            return first
+    return _ORDER[i.status]
+
+
 def select(
     items: Iterable[WorkItem],
     statuses: Sequence[WorkStatus] = (),
@@ -404,7 +428,9 @@ def select(
     sort: SortKey = SortKey.priority,
     descending: bool = False,
 ) -> list[WorkItem]:
-    """Filter by status and risk group, then sort (ties broken by registry id)."""
+    """Filter by status and risk group, then sort (ties broken by registry id): by
+    :func:`priority` then due date; by due date then priority; by risk group then
+    priority then due date; or by registry id."""
     rows = [
         i for i in items
         if (not statuses or i.status in statuses)
@@ -412,11 +438,10 @@ def select(
     ]
     far = dt.date.max
     keys: dict[SortKey, tuple[Callable[[WorkItem], Any], ...]] = {
-        SortKey.due: (lambda i: i.due or far, lambda i: _ORDER[i.status]),
+        SortKey.due: (lambda i: i.due or far, priority),
         SortKey.registry_id: (),
-        SortKey.risk: (lambda i: i.risk_group or "~", lambda i: _ORDER[i.status],
-                       lambda i: i.due or far),
-        SortKey.priority: (lambda i: _ORDER[i.status], lambda i: i.due or far),
+        SortKey.risk: (lambda i: i.risk_group or "~", priority, lambda i: i.due or far),
+        SortKey.priority: (priority, lambda i: i.due or far),
     }
     # one stable sort per key, the least significant first (each is quick on rows
     # already in that order, as the stored worklist's are)
@@ -458,10 +483,12 @@ def to_json(items: Iterable[WorkItem], on_date: dt.date) -> str:
 
 def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -> bytes:
     """An iCalendar file: one all-day event per next scan, spanning its window, titled
-    with the registry id and the visit, reminding ``reminder_days`` before it opens."""
+    with the registry id and the visit, reminding ``reminder_days`` before it opens; an
+    overdue one is on ``on_date`` instead, "OVERDUE since" the day after its latest
+    date, ringing at its start (as in a plan's calendar, :mod:`pecoma.render.ics`)."""
     from icalendar import Calendar, Event
 
-    from pecoma.render.ics import reminder
+    from pecoma.render.ics import overdue_reminder, overdue_since, reminder
 
     cal = Calendar()
     cal.add("prodid", "-//pecoma//surveillance worklist//EN")
@@ -474,11 +501,14 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -
         ev = Event()
         ev.add("uid", f"pecoma-{i.registry_id}-visit-{i.visit}-{i.due.isoformat()}@pecoma")
         ev.add("dtstamp", stamp)
-        ev.add("dtstart", i.due)
-        ev.add("dtend", i.latest + dt.timedelta(days=1))
+        overdue = i.status is WorkStatus.overdue
+        first, last = (on_date, on_date) if overdue else (i.due, i.latest)
+        ev.add("dtstart", first)
+        ev.add("dtend", last + dt.timedelta(days=1))
         what = " + ".join(x.replace("_", " ") for x in i.imaging) or "surveillance imaging"
         # 'done' is the previous visit's: this event is the next one, still ahead
         state = ("upcoming, the previous visit done" if i.status is WorkStatus.done
+                 else f"OVERDUE since {overdue_since(i.latest).isoformat()}" if overdue
                  else i.status.value)
         title = f"{i.registry_id}: surveillance visit {i.visit}: {what} ({state})"
         ev.add("summary", title)
@@ -489,6 +519,7 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -
         )
         ev.add("categories", ["PEComa surveillance", i.status.value])
         ev.add("transp", "TRANSPARENT")
-        ev.add_component(reminder(reminder_days, title))
+        ev.add_component(overdue_reminder(title) if overdue
+                         else reminder(reminder_days, title))
         cal.add_component(ev)
     return bytes(cal.to_ical())

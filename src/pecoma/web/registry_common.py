@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from pecoma.dates import date_rule, parse_day
+from pecoma.engine.plan import alert_level
 from pecoma.errors import show_value
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
@@ -95,7 +96,8 @@ def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     return _templates(request).TemplateResponse(
-        request, f"registry/{name}", {"status_labels": STATUS_LABELS, **context},
+        request, f"registry/{name}",
+        {"status_labels": STATUS_LABELS, "alert_level": alert_level, **context},
         status_code=status,
     )
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
 from pecoma.engine.collect import DIAGNOSIS_CONDITIONS
 from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
-from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.plan import ALERT_LEVELS, SurveillancePlan, alert_level
 from pecoma.knowledge import load_knowledge
 from pecoma.web import form_controls
 
@@ -50,17 +51,11 @@ Level = Literal["critical", "warning", "info"]
 LEVEL_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
 TOP_ACTIONS = 3
 
-#: What the surveillance plan found, as alerts. A scan that found disease and an
-#: equivocal scan both need the team's decision now (S26, S27); missing imaging is
-#: a warning: the plan cannot be trusted until it is recorded.
-PLAN_ALERT_LEVELS: dict[str, Level] = {
-    "FU-SUSPENDED-RECURRENCE": "critical",
-    "FU-EQUIVOCAL": "critical",
-    "FU-SCAN-HISTORY-MISSING": "warning",
-    "FU-FINDING-NOT-RECORDED": "warning",
-    "FU-IMAGING-INCOMPLETE": "warning",
-    "FU-IMAGING-INCOMPLETE-LOW": "warning",
-}
+#: What the surveillance plan found, as alerts, with the levels of the plan's alerts
+#: (:data:`pecoma.engine.plan.ALERT_LEVELS`, the same on the registry's pages): a scan
+#: that found disease and an equivocal scan both need the team's decision now (S26,
+#: S27); missing imaging is a warning: the plan cannot be trusted until it is recorded.
+PLAN_ALERT_LEVELS: Mapping[str, Level] = ALERT_LEVELS
 
 #: The tiers of the missing-fact ranking, most decisive first: (tier, what it changes).
 MISSING_TIERS: tuple[tuple[int, str], ...] = (
@@ -197,8 +192,8 @@ def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
         return []
     out: list[SummaryAlert] = []
     for i in plan.alerts:  # the plan's one list of what the team must act on now
-        level = PLAN_ALERT_LEVELS.get(i.id, "warning")
-        out.append(SummaryAlert(level, i.title, i.text, f"#item-{i.id}", i.provenance))
+        out.append(SummaryAlert(alert_level(i.id), i.title, i.text, f"#item-{i.id}",
+                                i.provenance))
     late = [v for v in plan.visits if v.status in ("overdue", "missed")]
     if late:
         words = "; ".join(
