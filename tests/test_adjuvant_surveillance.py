@@ -228,7 +228,9 @@ class TestCommandLine:
         r = pecoma("followup", str(case), "--imaging", str(history), "--on", "2025-12-01",
                    "--format", "ics")
         assert r.returncode == 0, r.stderr
-        assert "DTSTART;VALUE=DATE:20241115" in r.stdout
+        # overdue as of 2025-12-01: the event is on that date, its window kept
+        assert "X-PECOMA-DUE:2024-11-15" in r.stdout
+        assert "DTSTART;VALUE=DATE:20251201" in r.stdout
 
     def test_followup_without_the_end_names_the_question(self, tmp_path: Path) -> None:
         """The reported command: the plan names the missing end of treatment and says it
@@ -282,8 +284,10 @@ class TestRegistryStory:
                                                     dt.date(2024, 12, 15), 1)
         assert row.last_scan == dt.date(2024, 6, 10)
         assert "FU-ADJUVANT-END-NOT-RECORDED" not in [a.id for a in row.alerts]
-        ics = to_ics([row], ON, reminder_days=14).decode()
-        assert "DTSTART;VALUE=DATE:20241115" in ics
+        ics = to_ics([row], ON, reminder_days=14).decode().replace("\r\n ", "")
+        # overdue since 2024-12-16: the event is on the evaluation date, named by its visit
+        assert "UID:pecoma-PEC-0021-visit-1-2024-11-15@pecoma" in ics
+        assert "(OVERDUE since 2024-12-16)" in ics
 
     def test_a_scan_before_the_surgery_is_refused_by_the_registry(
         self, repo: Repository, tmp_path: Path
