@@ -259,6 +259,63 @@ def test_none_of_four_sets_and_stays_editable(server: str, page: Any) -> None:
     assert not page.locator('[name="none_of_four"]').is_checked()
 
 
+FOUR_VALUES = (
+    "['necrosis','infiltrative_growth','high_nuclear_grade_and_cellularity',"
+    "'vascular_invasion'].map(n => document.querySelector("
+    "`select[name='histology.${n}']`).value)"
+)
+
+
+def small_kidney(page: Any) -> None:
+    """A 3 cm renal PEComa resected R0, the four features left unknown: indeterminate
+    (I1: low needs every high-risk feature known absent)."""
+    select(page, "Primary site", "kidney")
+    fill(page, "Largest dimension", "3")
+    select(page, "Disease status", "localized")
+    select(page, "Surgery of the primary", "performed")
+    fill(page, "Date of surgery", "4 May 2026")
+    select(page, "Resection margin", "R0")
+
+
+def test_unticking_none_of_four_gives_unknown_back(server: str, page: Any) -> None:
+    """An accidental tick, then an untick: the features the tick turned from unknown to
+    absent are unknown again, so the risk stays indeterminate (not low, I1), as the same
+    unticked box reads without JavaScript. A feature set by hand stays as set."""
+    page.goto(server + "/")
+    small_kidney(page)
+    select(page, "Necrosis", "absent")  # set by hand before the tick
+    box = page.locator('[name="none_of_four"]')
+    box.check()
+    assert page.evaluate(FOUR_VALUES) == ["absent"] * 4
+    select(page, "Vascular invasion", "absent")  # confirmed by hand after the tick
+    box.uncheck()
+    assert page.evaluate(FOUR_VALUES) == ["absent", "unknown", "unknown", "absent"]
+    select(page, "Vascular invasion", "unknown")
+    submit(page)
+    text = report_text(page)
+    assert re.search(r"Risk: indeterminate", text, re.I), text[:1500]
+
+
+def test_unticking_none_of_four_on_a_form_shown_again(server: str, page: Any) -> None:
+    """A form refused with the box ticked comes back ticked, the four as entered; the box
+    still applies (absent on the page), and unticking it gives the unknown ones back."""
+    page.goto(server + "/")
+    small_kidney(page)
+    fill(page, "Largest dimension", "three")
+    page.locator('[name="none_of_four"]').check()
+    submit(page)
+    assert page.locator("#error-summary").is_visible()
+    box = page.locator('[name="none_of_four"]')
+    assert box.is_checked()
+    assert page.evaluate(FOUR_VALUES) == ["absent"] * 4
+    box.uncheck()
+    assert page.evaluate(FOUR_VALUES) == ["unknown"] * 4
+    fill(page, "Largest dimension", "3")
+    submit(page)
+    text = report_text(page)
+    assert re.search(r"Risk: indeterminate", text, re.I), text[:1500]
+
+
 def test_add_another_without_javascript(server: str, browser: Any) -> None:
     """Without JavaScript "Add a metastasis" posts the form and it comes back with the row
     and everything typed kept as typed; the case then reaches the report."""

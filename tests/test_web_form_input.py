@@ -290,9 +290,27 @@ class TestNoneOfFour:
         result = forms.form_to_case({**BASE, "none_of_four": "yes", FOUR[0]: ""})
         assert result.case is not None and result.case.histology.necrosis is Feature.absent
 
-    def test_shown_as_absent_on_the_form(self) -> None:
-        result = forms.form_to_case({**BASE, "none_of_four": "yes", "on": "bad"})
-        assert [result.values[name] for name in FOUR] == ["absent"] * 4
+    def test_shown_again_as_entered(self, client: TestClient) -> None:
+        """A refused form comes back with the box ticked and the four as entered (unknown),
+        not as the box made them: unticking it then leaves them unknown, without
+        JavaScript as with it; shown as absent, an untick would keep four facts absent
+        that nobody reported, and turn an indeterminate risk into low (I1)."""
+        posted = {**BASE, "none_of_four": "yes", **{name: "unknown" for name in FOUR},
+                  "tumour.size.value": "3,0", "on": "bad"}
+        result = forms.form_to_case(posted)
+        assert [result.values[name] for name in FOUR] == ["unknown"] * 4
+        r = client.post("/report", data=posted)
+        assert r.status_code == 422
+        assert re.search(r'name="none_of_four" value="yes" checked', r.text)
+        for name in FOUR:
+            control = re.search(rf'<select[^>]*name="{re.escape(name)}".*?</select>', r.text, re.S)
+            assert control is not None
+            assert re.findall(r'<option value="(\w*)" selected', control.group()) == ["unknown"]
+        # The box unticked on that page, the date corrected: what the browser then posts.
+        again = {k: v for k, v in posted.items() if k != "none_of_four"} | {"on": "28 Nov 2026"}
+        ok = client.post("/report", data=again)
+        assert ok.status_code == 200, ok.text[:2000]
+        assert re.search(r"Risk:\s*indeterminate", words_of(ok.text))
 
     def test_explicit_present_is_never_overwritten(self) -> None:
         values = {**BASE, "none_of_four": "yes", "histology.infiltrative_growth": "present"}

@@ -16,7 +16,8 @@ one more row).
 What people type is read as they write it (:mod:`pecoma.web.form_input`). "None of the
 four worrisome features" (:data:`~pecoma.web.form_layout.NONE_OF_FOUR`) sets the four
 histological features left unknown to absent; a feature explicitly set to present is never
-overwritten: the form says that the two contradict each other.
+overwritten: the form says that the two contradict each other. A form shown again keeps the
+four as entered and the box ticked, so unticking it undoes it.
 
 Every problem is reported in one pass: values that cannot be read, facts the case format
 refuses, contradictions between facts (checked on the case with the unreadable values
@@ -388,8 +389,10 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
     has, each attached to its control."""
     values = _clean(form)
     readable, early = _readable(values)
-    _none_of_four(readable, early)
+    # The form is shown again as entered: the box stays ticked and the four it sets stay
+    # as they were, so unticking it (with or without JavaScript) undoes it.
     result = FormResult({**values, **readable})
+    _none_of_four(readable, early)
     issues: list[FieldIssue] = []
 
     data: dict[str, Any] = {"tumour": {}, "stage": {}}

@@ -84,25 +84,49 @@
     });
   }
 
-  // "None of the four worrisome features": the four left unknown become absent; changing
-  // one of them to anything but absent clears the box again.
+  // "None of the four worrisome features": the four left unknown become absent, as the
+  // server reads the ticked box. Unticking it gives "unknown" back to those the tick
+  // changed, so an accidental tick leaves nothing behind and the box means the same with
+  // and without this script. A feature changed by hand is the user's own; changing one to
+  // anything but absent clears the box.
   var none = document.querySelector('input[name="none_of_four"]');
   if (none) {
     var four = ["histology.necrosis", "histology.infiltrative_growth",
       "histology.high_nuclear_grade_and_cellularity", "histology.vascular_invasion"]
       .map(function (name) { return document.querySelector('select[name="' + name + '"]'); })
       .filter(function (el) { return el !== null; });
+    var changed = [];
+    var tick = function () {
+      changed = four.filter(function (el) { return el.value === "unknown"; });
+      changed.forEach(function (el) { el.value = "absent"; });
+    };
+    // A form shown again (an error, a row added) keeps the box ticked and the four as
+    // they were entered: the box is applied here as if just ticked.
+    if (none.checked) { tick(); }
     none.addEventListener("change", function () {
-      if (!none.checked) { return; }
-      four.forEach(function (el) {
-        if (el.value === "unknown") { el.value = "absent"; }
+      if (none.checked) {
+        tick();
+        return;
+      }
+      changed.forEach(function (el) {
+        if (el.value === "absent") { el.value = "unknown"; }
       });
+      changed = [];
     });
     four.forEach(function (el) {
       el.addEventListener("change", function () {
+        changed = changed.filter(function (other) { return other !== el; });
         if (el.value !== "absent") { none.checked = false; }
       });
     });
+    // The form is posted as it would be without this script (the box ticked, those it set
+    // still unknown: the server applies the box), so a form shown again can be unticked.
+    if (none.form) {
+      none.form.addEventListener("formdata", function (event) {
+        if (!none.checked) { return; }
+        changed.forEach(function (el) { event.formData.set(el.name, "unknown"); });
+      });
+    }
   }
 
   // A print button where JavaScript runs (the browser's own print works anyway).
