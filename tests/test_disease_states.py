@@ -638,7 +638,9 @@ class TestRiskPanelOnRelapse:
         assert set(icdo.possible) == {"8714/0", "8714/3"} and not icdo.determined
         from pecoma.render.text import markdown_report
 
-        assert "## Risk: not applicable (advanced" in markdown_report(a)
+        assert "## Risk: not applicable: unresectable locally advanced disease\n" in (
+            markdown_report(a)
+        )
 
     def test_local_recurrence_codes_malignant(self) -> None:
         a = run(base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},

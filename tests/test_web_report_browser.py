@@ -92,7 +92,7 @@ def test_risk_and_summary_on_the_first_screen(
     risk = pg.locator("#summary-risk").inner_text()
     assert risk.startswith("Risk:")
     if example == "metachronous-lung":
-        assert "not applicable: advanced disease" in risk.lower()
+        assert "not applicable: recurrent or metastatic disease" in risk.lower()
     link = pg.locator('#board-summary a[href="#missing-title"]')
     if link.count():
         link.click()

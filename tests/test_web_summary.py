@@ -65,10 +65,67 @@ def test_high_risk_uterine_critical_alert_first_and_risk_high() -> None:
 
 
 def test_metastatic_case_risk_not_applicable() -> None:
-    """Metastatic disease: the risk of the primary no longer applies (S12-S17)."""
+    """Metastatic disease: the risk of the primary no longer applies (S12-S17, I8)."""
     s, a = summary_of(example("metachronous-lung"))
     assert a.risk.group == "not_applicable"
-    assert s.risk == "not applicable: advanced disease"
+    assert s.risk == "not applicable: recurrent or metastatic disease"
+
+
+# Why stratification does not apply, in the words of the risk record (I8, I6): a local
+# recurrence excised and free of disease is neither advanced nor metastatic; a tumour that
+# cannot be removed is unresectable locally advanced disease.
+RELAPSE_WORDS = "not applicable: recurrent or metastatic disease"
+UNRESECTABLE_WORDS = "not applicable: unresectable locally advanced disease"
+
+
+def _scenario(name: str) -> Case:
+    return parse_case(json.loads((SCENARIOS / name / "case.json").read_text()))
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        # recurrent, re-excised, free of disease since 2019: "Advanced disease: no"
+        (lambda: _scenario("relapse-free-years-ago-no-scans"), RELAPSE_WORDS),
+        (lambda: example("metachronous-lung"), RELAPSE_WORDS),
+        (lambda: example("advanced-mtor-contraindicated"), UNRESECTABLE_WORDS),
+    ],
+    ids=["recurrent-free-of-disease", "metastatic", "unresectable"],
+)
+def test_not_applicable_says_why_in_every_output(
+    client: TestClient, case: Any, words: str
+) -> None:
+    """The summary, the risk panel, the PDF, the terminal and Markdown reports and the FHIR
+    CarePlan give one reading, never "advanced disease" for a relapse now cleared."""
+    import io
+
+    from rich.console import Console
+
+    from pecoma.fhir.careplan import careplan_bundle
+    from pecoma.render.text import markdown_report, print_report
+
+    c = case()
+    s, a = summary_of(c)
+    assert a.risk.group == "not_applicable"
+    assert s.risk == words
+    html = client.post("/report", data=forms.case_to_values(c, ON)).text
+    panel = re.search(r'<h2 id="risk-title">(.*?)</h2>', html, re.S)
+    assert panel is not None and " ".join(VisibleText(panel.group(1)).text.split()) == (
+        f"Risk: {words}"
+    )
+    top = re.search(r'<p class="summary-risk[^>]*>(.*?)</p>', html, re.S)
+    assert top is not None and f"Risk: {words}" in " ".join(VisibleText(top.group(1)).text.split())
+    view = build_report_view(c, a, load_knowledge(), plan_surveillance(c, a, ON))
+    pdf = " ".join(VisibleText(render_pdf_html(make_templates(), view, a)).text.split())
+    assert f"Risk: {words}" in pdf and f"Risk: {words.upper()}" in pdf
+    assert f"## Risk: {words}\n" in markdown_report(a)
+    out = io.StringIO()
+    print_report(a, Console(file=out, width=300, color_system=None))
+    assert f"Risk: {words.upper()}  —" in out.getvalue()
+    assert "risk: not applicable: advanced" not in pdf.lower()
+    plan = plan_surveillance(c, a, ON)
+    careplan = careplan_bundle(c, a, plan)["entry"][0]["resource"]
+    assert careplan["description"].startswith(f"Risk group: {words};")
 
 
 def test_unknown_size_asked_before_unknown_mitoses() -> None:

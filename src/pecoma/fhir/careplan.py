@@ -24,6 +24,7 @@ from pecoma.engine.model import Assessment, Item, MissingFact, Provenance
 from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.fhir import codes as c
 from pecoma.fhir.writer import concept
+from pecoma.render.text import risk_group_text
 
 __all__ = [
     "CPG_RATIONALE",
@@ -217,7 +218,7 @@ def careplan_bundle(
     schedule = plan.surveillance_group if plan is not None else \
         assessment.risk.surveillance_group
     description = (
-        f"Risk group: {assessment.risk.group.replace('_', ' ')}; surveillance follows the "
+        f"Risk group: {risk_group_text(assessment.risk)}; surveillance follows the "
         f"{schedule}-risk schedule."
     )
     if plan is not None:

@@ -9,14 +9,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pecoma.engine.model import Assessment, Item, MissingFact
+from pecoma.engine.model import Assessment, Item, MissingFact, Risk
 
 __all__ = [
-    "RISK_GROUP_TEXT",
     "SECTION_TITLES",
     "markdown_report",
     "print_report",
     "rich_report",
+    "risk_group_text",
     "sections_in_decision_order",
 ]
 
@@ -32,13 +32,22 @@ SECTION_TITLES = {
     "follow-up": "Surveillance",
 }
 
-#: How each risk group reads in a report.
-RISK_GROUP_TEXT = {
-    "high": "high",
-    "low": "low",
-    "indeterminate": "indeterminate",
-    "not_applicable": "not applicable (advanced, recurrent or metastatic disease)",
+#: Why stratification does not apply, by the risk record that says so (its text, in the
+#: risk panel, explains it the same way).
+_NOT_APPLICABLE_BECAUSE = {
+    "RISK-NOT-APPLICABLE": "recurrent or metastatic disease",
+    "RISK-NOT-APPLICABLE-UNRESECTABLE": "unresectable locally advanced disease",
 }
+
+
+def risk_group_text(risk: Risk) -> str:
+    """The risk group as every report, the PDF and the CDS card word it: "high", "low",
+    "indeterminate", or "not applicable: " and why (recurrent or metastatic disease, or
+    unresectable locally advanced disease)."""
+    if risk.group != "not_applicable":
+        return risk.group
+    because = _NOT_APPLICABLE_BECAUSE.get(risk.item.id)
+    return f"not applicable: {because}" if because else "not applicable"
 
 
 def sections_in_decision_order(a: Assessment) -> list[str]:
@@ -114,7 +123,7 @@ def rich_report(a: Assessment) -> list[RenderableType]:
             f.title, Text(f.state, style=_STATE_STYLE[f.state]), f.value, f.provenance.label
         )
     group = Text("Risk: ").append(
-        RISK_GROUP_TEXT[a.risk.group].upper(), style=_RISK_STYLE[a.risk.group]
+        risk_group_text(a.risk).upper(), style=_RISK_STYLE[a.risk.group]
     )
     group.append(f"  — {a.risk.item.text}")
     cls = Table(show_header=True, expand=True, title="Supplementary classifications "
@@ -191,7 +200,7 @@ def markdown_report(a: Assessment) -> str:
         "",
         f"> **Intended use.** {a.intended_use}",
         "",
-        f"## Risk: {RISK_GROUP_TEXT[a.risk.group]}",
+        f"## Risk: {risk_group_text(a.risk)}",
         "",
         a.risk.item.text,
         "",

@@ -6,7 +6,7 @@ The summary stands at the top of the report page and of the PDF:
   and what the surveillance plan found that needs the team (``PLAN_ALERT_LEVELS``): a
   scan that found disease, an equivocal scan, missing or incomplete imaging, a visit
   missed or overdue. Ties keep the engine's order.
-- **The risk** group, or "not applicable: advanced disease".
+- **The risk** group, or "not applicable" and why (:func:`~pecoma.render.text.risk_group_text`).
 - **The top actions** (``TOP_ACTIONS``) of the guideline in the engine's decision order
   (``pecoma.engine.order``), each marked provisional when a missing fact holds it.
 - **The missing facts ranked by how much each would change** (``MISSING_TIERS``): first
@@ -30,6 +30,7 @@ from pecoma.engine.collect import DIAGNOSIS_CONDITIONS
 from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
 from pecoma.engine.plan import ALERT_LEVELS, SurveillancePlan, alert_level
 from pecoma.knowledge import load_knowledge
+from pecoma.render.text import risk_group_text
 from pecoma.web import form_controls
 
 __all__ = [
@@ -89,7 +90,7 @@ class RankedMissing:
 @dataclass(frozen=True, slots=True)
 class BoardSummary:
     alerts: tuple[SummaryAlert, ...]
-    risk: str  # "high", "low", "indeterminate" or "not applicable: advanced disease"
+    risk: str  # "high", "low", "indeterminate" or "not applicable: " and why
     risk_group: str
     actions: tuple[Item, ...]
     more_actions: int
@@ -257,12 +258,6 @@ def rank_missing(a: Assessment, plan: SurveillancePlan | None = None) -> tuple[R
     )
 
 
-def risk_words(a: Assessment) -> str:
-    if a.risk.group == "not_applicable":
-        return "not applicable: advanced disease"
-    return a.risk.group
-
-
 def board_summary(a: Assessment, plan: SurveillancePlan | None = None) -> BoardSummary:
     alerts = [
         SummaryAlert(
@@ -279,7 +274,7 @@ def board_summary(a: Assessment, plan: SurveillancePlan | None = None) -> BoardS
     guideline = [i for i in a.recommendations if i.provenance.kind == "guideline"]
     return BoardSummary(
         alerts=tuple(alerts),
-        risk=risk_words(a),
+        risk=risk_group_text(a.risk),
         risk_group=a.risk.group,
         actions=tuple(guideline[:TOP_ACTIONS]),
         more_actions=max(0, len(a.recommendations) - TOP_ACTIONS),
