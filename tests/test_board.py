@@ -459,7 +459,8 @@ class TestSaveAndImport:
             headers=bearer(server),
         )
         assert r.status_code == 422
-        assert "registry_id: must be a pseudonymous registry code" in plain(r.text)
+        assert "Registry id of the patient : Must be a pseudonymous registry code" in plain(
+            r.text)
         assert server.repo.state("PEC-0100") is None
         r = c.post(
             "/registry/save",
@@ -479,8 +480,8 @@ class TestSaveAndImport:
             headers=bearer(server),
         )
         assert r.status_code == 422
-        assert ("registry_id: differs only in letter case from the stored registry id "
-                "'PEC-0100'") in plain(r.text)
+        assert ("Registry id of the patient : Differs only in letter case from the stored "
+                "registry id 'PEC-0100'") in plain(r.text)
         assert server.repo.state("pec-0100") is None
         r = c.post(
             "/registry/save",
@@ -506,9 +507,42 @@ class TestSaveAndImport:
                    headers=bearer(server))
         assert r.status_code == 422
         page = plain(r.text)
-        assert ("diagnosis.date: must not be after the evaluation date (2026-11-28) "
-                "(got 2030-01-05)") in page
+        # named by the case form's label, never by its field path
+        assert ("Date of diagnosis: Must not be after the evaluation date (2026-11-28) — "
+                "entered: 2030-01-05.") in page
+        assert "diagnosis.date" not in page
+        assert 'aria-invalid' not in r.text.split('id="save-registry-id"')[1].split(">")[0]
         assert server.repo.state("PEC-0102") is None
+
+    def test_a_refused_save_is_said_at_the_top_in_words(self, server: Server) -> None:
+        """A name typed as the registry id: the page's title says "Error:", an error
+        summary before the report's own summary names the field by its label and links to
+        it, and the field is marked invalid and described by its message; no field path
+        anywhere on the page. Nothing is stored."""
+        c = server.client
+        token = c.post("/report", data=example_form(c), headers=bearer(server)).headers[
+            "location"].removeprefix("/report/s/")
+        r = c.post("/registry/save", data={"token": token, "registry_id": "Anna Schmidt"},
+                   headers=bearer(server))
+        assert r.status_code == 422
+        title = re.search(r"<title>(.*?)</title>", r.text, re.S)
+        assert title is not None and title.group(1).startswith("Error: ")
+        top = r.text.index('id="error-summary"')
+        assert top < r.text.index('id="summary-title"')  # before the report's summary
+        box = r.text[r.text.rindex("<section", 0, top):r.text.index("</section>", top)]
+        assert 'tabindex="-1"' in box
+        assert plain(box).startswith("Not saved to the registry: 1 problem")
+        assert '<a href="#save-registry-id">Registry id of the patient</a>: Must be' in box
+        assert ("Must be a pseudonymous registry code: 1-40 letters, digits, '-', '_' or "
+                "'.'") in html.unescape(plain(box))
+        assert "entered: 'Anna Schmidt'" in html.unescape(plain(box))
+        field = re.search(r'<input id="save-registry-id"[^>]*>', r.text)
+        assert field is not None
+        assert 'aria-invalid="true"' in field.group()
+        assert 'aria-describedby="save-registry-id-err"' in field.group()
+        assert 'id="save-registry-id-err"' in r.text
+        assert "registry_id" not in plain(r.text)
+        assert server.repo.state("Anna Schmidt") is None
 
     def test_a_report_asked_for_an_earlier_date_is_saved_as_of_today(
         self, server: Server

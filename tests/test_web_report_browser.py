@@ -135,3 +135,32 @@ def test_statement_text_on_tap(server: str, browser: Any) -> None:  # noqa: F811
         pg.screenshot(path=str(ARTIFACTS / "report-statement-tap-phone.png"))
     finally:
         ctx.close()
+
+
+def test_a_refused_save_moves_the_focus_to_its_summary(
+    server: str,  # noqa: F811
+    context: Any,
+) -> None:
+    """A patient's name typed as the registry id: the page comes back titled "Error: …",
+    the focus on the error summary on the first screen, naming the field by its label and
+    linking to it; the link takes the focus to the field, which says it is invalid. axe
+    finds nothing on that page."""
+    width, height = SCREENS["desktop"]
+    pg = open_report(context, server, "high-risk-uterine", (width, height))
+    pg.get_by_label(re.compile("^Registry id of the patient")).fill("Anna Schmidt")
+    with pg.expect_navigation():
+        pg.get_by_role("button", name="Save to registry").click()
+    pg.wait_for_load_state("load")
+    assert pg.title().startswith("Error: ")
+    assert pg.evaluate("document.activeElement.id") == "error-summary"
+    box = pg.locator("#error-summary").bounding_box()
+    assert box is not None and 0 <= box["y"] < height
+    summary = pg.locator("#error-summary").inner_text()
+    assert "Registry id of the patient: Must be a pseudonymous registry code" in summary
+    assert "registry_id" not in pg.locator("main").inner_text()
+    pg.locator("#error-summary a", has_text="Registry id of the patient").click()
+    assert pg.evaluate("document.activeElement.id") == "save-registry-id"
+    field = pg.locator("#save-registry-id")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.input_value() == "Anna Schmidt"
+    assert axe_violations(pg) == []

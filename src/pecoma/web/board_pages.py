@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -50,12 +51,13 @@ from pecoma.web.board_decisions import (
 )
 from pecoma.web.board_import import import_form, import_post
 from pecoma.web.form_input import read_form
+from pecoma.web.form_messages import issue_message
 from pecoma.web.links import MAX_TOKEN_CHARS, LinkSigner
 from pecoma.web.pages import assess_and_plan, render_report
 from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
 from pecoma.web.store_access import registry_of
 
-__all__ = ["links_of", "report_link", "router"]
+__all__ = ["REGISTRY_ID_LABEL", "links_of", "report_link", "router", "save_refusal"]
 
 
 def router() -> APIRouter:
@@ -158,6 +160,41 @@ def linked_report(request: Request, token: str) -> Response:
     return render_report(request, case, a, plan, board)
 
 
+#: The save form's field, as its label says it.
+REGISTRY_ID_LABEL = "Registry id of the patient"
+
+
+def save_refusal(
+    issues: Iterable[FieldIssue],
+) -> tuple[dict[str, list[str]], list[str], dict[str, Any]]:
+    """Why a save was refused, in words: the registry id's problems (shown beside its
+    field), the case's facts refused (dated after today, or after a recorded death), each
+    named by the case form's label for it (never a field path), and the error summary at
+    the top of the page (the id's problems linking to its field)."""
+    from pecoma.web.summary import field_label
+
+    mine: list[str] = []
+    facts: list[str] = []
+    items: list[tuple[str | None, str, str]] = []
+    for i in issues:
+        if i.path in ("registry_id", ""):
+            text = ("Required: enter the patient's pseudonymous registry code."
+                    if i.value in ("''", "(missing)", "(empty)") else issue_message(i))
+            mine.append(text)
+            items.append(("#save-registry-id", REGISTRY_ID_LABEL, text))
+        else:
+            label = field_label(i.path)
+            facts.append(f"{label}: {issue_message(i)}")
+            items.append((None, label, issue_message(i)))
+    summary = {
+        "heading": "Not saved to the registry: "
+        + (f"{len(items)} problems" if len(items) != 1 else "1 problem"),
+        "items": items,
+        "note": "A fact of the case is corrected with “Edit the case”." if facts else "",
+    }
+    return ({"registry_id": mine} if mine else {}), facts, summary
+
+
 async def save_to_registry(request: Request) -> Response:
     from pecoma.registry.service import record_case
     from pecoma.store.repository import check_registry_id
@@ -172,6 +209,7 @@ async def save_to_registry(request: Request) -> Response:
 
     def refused(exc: InputError) -> Response:
         a, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
+        errors, facts, summary = save_refusal(exc.issues)
         board = {
             "kind": "link",
             "token": token,
@@ -179,10 +217,9 @@ async def save_to_registry(request: Request) -> Response:
             "expires": dt.datetime.fromtimestamp(expires, dt.UTC).strftime("%Y-%m-%d %H:%M"),
             "has_imaging": imaging is not None,
             "form": {"registry_id": registry_id},
-            # a fact of the case (dated after today, or after a recorded death) is named
-            "errors": {"registry_id": [
-                (f"{i.rule} (got {i.value})" if i.path in ("registry_id", "")
-                 else f"{i.path}: {i.rule} (got {i.value})") for i in exc.issues]},
+            "errors": errors,
+            "case_errors": facts,
+            "error_summary": summary,
         }
         return render_report(request, case, a, plan, board, status_code=422)
 

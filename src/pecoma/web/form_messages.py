@@ -32,6 +32,9 @@ _ROW_FIELDS: dict[str, str] = {
     c.name: c.label for spec in ROWSPECS.values() for c in spec.controls
 }
 _QUOTED = re.compile(r"'([^'\s]+)'")
+# A value with underscores between letters or digits ('locally_advanced_unresectable'),
+# not a lone character quoted in a rule ('_').
+_CODE = re.compile(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+")
 
 
 def plain(text: str) -> str:
@@ -43,7 +46,7 @@ def plain(text: str) -> str:
         label = label_for(token) or _ROW_FIELDS.get(token)
         if label is not None:
             return f"“{label}”"
-        if "_" in token:
+        if _CODE.fullmatch(token):
             return f"'{words(token)}'"
         return m[0]
 
