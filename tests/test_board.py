@@ -226,45 +226,89 @@ class TestDecisionFlow:
         aid = latest_assessment(server.repo, H)
         r = decide(server, H, aid, record_id="REC-MTOR-FIRST-LINE")
         assert r.status_code == 422
-        assert (
-            "record_id: must be one of the recommendations of this assessment: "
-            "REC-RESECTION-DONE, RISK-ASSESS, REC-REFER-TRIALS" in plain(r.text)
-        )
+        assert ("The decision was not recorded: 1 problem The decision: Is not a "
+                "recommendation of this assessment (entered: 'REC-MTOR-FIRST-LINE'): reload "
+                "the page and decide again.") in html.unescape(plain(r.text))
         assert rows(server.repo) == []
 
     @pytest.mark.parametrize(
-        ("form", "field", "words"),
+        ("form", "label", "control", "words"),
         [
             (
                 {"decision": "declined"},
-                "reason_code",
-                "is required when the recommendation is declined",
+                "Reason", "reason-REC-REFER-TRIALS",
+                "Required to decline: choose the reason.",
             ),
-            ({"decision": "maybe"}, "decision", "must be one of accepted, declined, deferred"),
-            ({"decision": ""}, "decision", "must be one of accepted, declined, deferred"),
+            ({"decision": "maybe"}, "Decision", "decision-value-REC-REFER-TRIALS-accepted",
+             "Must be one of Accepted, Declined, Deferred — entered: 'maybe'."),
+            ({"decision": ""}, "Decision", "decision-value-REC-REFER-TRIALS-accepted",
+             "Required: choose one of Accepted, Declined, Deferred."),
             (
                 {"decision": "deferred", "reason_code": "astrology"},
-                "reason_code",
-                "must be one of patient-preference",
+                "Reason", "reason-REC-REFER-TRIALS",
+                "Must be one of the reasons listed — entered: 'astrology'.",
             ),
             (
                 {"decision": "declined", "reason_code": "other"},
-                "reason_text",
-                "is required when the reason is 'other'",
+                "In the team's words", "reason-text-REC-REFER-TRIALS",
+                "Required when the reason is “Other”: say in the team's words what it is.",
             ),
-            ({"reason_text": "x" * 1001}, "reason_text", "must be at most 1000 characters"),
-            ({"supersedes": "first"}, "supersedes", "must be the number of the current decision"),
+            ({"reason_text": "x" * 1001}, "In the team's words", "reason-text-REC-REFER-TRIALS",
+             "Must be at most 1000 characters — entered: 1001 characters."),
         ],
     )
     def test_bad_input_names_the_field(
-        self, server: Server, form: dict[str, str], field: str, words: str
+        self, server: Server, form: dict[str, str], label: str, control: str, words: str
     ) -> None:
+        """Refused: the page's title says "Error:", the summary at the top names the
+        recommendation by its title and the field by its label, linking to it; the message
+        stands next to the field of the form that failed (REC-REFER-TRIALS, the third),
+        which is marked invalid and described by it; no field name or code is shown."""
         aid = latest_assessment(server.repo, H)
         r = decide(server, H, aid, **form)
         assert r.status_code == 422
-        assert f"{field}: {words}" in plain(r.text)
-        assert "The decision was not recorded" in plain(r.text)
+        page = html.unescape(r.text)
+        assert re.search(r"<title>Error: ", page)
+        top = page.index('id="error-summary"')
+        assert top < page.index('id="summary-title"')
+        summary = page[top:page.index("</section>", top)]
+        assert ("The decision about “Refer to a sarcoma reference centre; offer a trial or "
+                "registry” was not recorded: 1 problem") in summary
+        assert f'<a href="#{control}">{label}</a>: {words}' in summary
+        failed = page[page.index('id="decision-REC-REFER-TRIALS"'):]
+        failed = failed[:failed.index('class="decision" id=') if 'class="decision" id=' in
+                        failed else len(failed)]
+        assert f'id="{control}"' in failed and f"<span>{words}</span>" in failed
+        tag = re.search(rf'<[a-z]+ [^>]*id="{control}"[^>]*>', failed)
+        assert tag is not None and 'aria-invalid="true"' in tag.group()
+        assert re.search(r'aria-describedby="([^"]+)"', tag.group()) is not None
+        others = page[page.index('id="decision-REC-RESECTION-DONE"'):
+                      page.index('id="decision-REC-REFER-TRIALS"')]
+        assert "field-error" not in others and "aria-invalid" not in others
+        text = plain(r.text)
+        for code in ("reason_code", "reason_text", "(got", "(missing)"):
+            assert code not in text
         assert rows(server.repo) == []
+
+    def test_a_changed_form_is_refused_on_its_form(self, server: Server) -> None:
+        aid = latest_assessment(server.repo, H)
+        r = decide(server, H, aid, supersedes="first")
+        assert r.status_code == 422
+        failed = html.unescape(r.text[r.text.index('id="decision-REC-REFER-TRIALS"'):])
+        assert ("<span>Must be the number of the decision shown (entered: 'first'): reload "
+                "the page and decide again.</span>") in failed
+        assert rows(server.repo) == []
+
+    def test_the_text_required_for_other_is_not_labelled_optional(
+        self, server: Server
+    ) -> None:
+        aid = latest_assessment(server.repo, H)
+        page = server.client.get(f"/registry/patients/{H}/assessments/{aid}",
+                                 headers=bearer(server)).text
+        label = re.search(r'<label for="reason-text-RISK-ASSESS">(.*?)</label>', page)
+        assert label is not None
+        assert html.unescape(label.group(1)) == (
+            "In the team's words (required when the reason is Other; no names)")
 
     def test_unknown_patient_or_assessment(self, server: Server) -> None:
         assert decide(server, "PEC-9999", 1).status_code == 404
@@ -316,7 +360,9 @@ class TestDecisionFlow:
         )
         r = decide(server, H, aid, decision="accepted", supersedes="")
         assert r.status_code == 409
-        assert "supersedes: must be the decision currently recorded" in plain(r.text)
+        failed = html.unescape(plain(r.text[r.text.index('id="decision-REC-REFER-TRIALS"'):]))
+        assert ("Another decision about this recommendation was recorded meanwhile (shown "
+                "here now): read it and decide again.") in failed
         assert [x.decision for x in rows(server.repo)] == ["declined"]
 
     def test_append_only(self, server: Server) -> None:

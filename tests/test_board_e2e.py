@@ -144,9 +144,19 @@ def test_decision_flow(board_server: tuple[str, str, str], browser: Any, tmp_pat
         box.get_by_label("Declined").check()
         with page.expect_navigation():
             box.get_by_role("button", name=re.compile("Record the decision")).click()
-        errors = page.locator("#decision-errors").inner_text()
-        assert "reason_code: is required when the recommendation is declined" in errors
+        # the summary at the top has the focus, names the recommendation by its title and
+        # the field by its label, and links to the field on the form that failed
+        assert page.title().startswith("Error: ")
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+        errors = page.locator("#error-summary").inner_text()
+        assert ("The decision about “Refer to a sarcoma reference centre; offer a trial or "
+                "registry” was not recorded") in errors
+        assert "Reason: Required to decline: choose the reason." in errors
+        page.locator("#error-summary a", has_text="Reason").click()
+        assert page.evaluate("document.activeElement.id") == "reason-REC-REFER-TRIALS"
         box = page.locator("#decision-REC-REFER-TRIALS")
+        assert box.locator("#reason-REC-REFER-TRIALS-err").inner_text().endswith(
+            "Required to decline: choose the reason.")
         assert box.get_by_label("Declined").is_checked()  # what was entered is kept
 
         box.get_by_label("Reason (required to decline)").select_option("not-available")

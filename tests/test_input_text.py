@@ -74,8 +74,11 @@ class TestBoardDecision:
                        reason_code="other", reason_text=f"a{char}b")
         assert r.status_code == 422, r.status_code
         page = plain(r.text)
-        assert f"reason_text: {TEXT_RULE}" in page
-        assert "The decision was not recorded" in page
+        # named by its label, on the form of the recommendation it was about
+        assert f"In the team's words : {TEXT_RULE[0].upper()}{TEXT_RULE[1:]}" in page
+        assert ("The decision about “Stratify the risk before any adjuvant decision” was "
+                "not recorded") in page
+        assert 'aria-describedby="reason-text-RISK-ASSESS-err"' in r.text
         assert char not in r.text  # shown as its escape
         assert rows(server.repo) == []
         assert "unavailable" not in caplog.text

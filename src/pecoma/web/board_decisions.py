@@ -11,7 +11,7 @@ settings have changed since.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +20,8 @@ from starlette.responses import RedirectResponse, Response
 from pecoma.case import Case, parse_case
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store import StoreError
-from pecoma.web.form_input import read_form, repeated_fields
+from pecoma.web.form_input import fields_kept, read_form, repeated_fields
+from pecoma.web.form_messages import issue_message
 from pecoma.web.pages import assess_and_plan, render_report
 from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
 from pecoma.web.store_access import registry_of
@@ -69,11 +70,91 @@ def _redraw(
     return stored, decisions, case, a, plan
 
 
+#: The decision form's fields, as their labels say them.
+DECISION_FIELD_LABELS = {
+    "decision": "Decision",
+    "reason_code": "Reason",
+    "reason_text": "In the team's words",
+}
+_MISSING = ("(missing)", "(empty)", "''", "None")
+
+
+def decision_message(issue: FieldIssue) -> str:
+    """What refused a decision, in the form's words (the labels of its choices, never a
+    field name or a code)."""
+    from pecoma.registry.decisions import DECISION_LABELS
+
+    missing = issue.value in _MISSING
+    choices = ", ".join(DECISION_LABELS.values())
+    if issue.path == "decision":
+        return (f"Required: choose one of {choices}." if missing
+                else f"Must be one of {choices} — entered: {issue.value}.")
+    if issue.path == "reason_code" and issue.rule.startswith("is required"):
+        return "Required to decline: choose the reason."
+    if issue.path == "reason_code":
+        return f"Must be one of the reasons listed — entered: {issue.value}."
+    if issue.path == "reason_text" and issue.rule.startswith("is required"):
+        return "Required when the reason is “Other”: say in the team's words what it is."
+    if issue.path == "supersedes" and issue.rule.startswith("must be the decision currently"):
+        return ("Another decision about this recommendation was recorded meanwhile (shown "
+                "here now): read it and decide again.")
+    if issue.path == "record_id":
+        return (f"Is not a recommendation of this assessment (entered: {issue.value}): "
+                "reload the page and decide again.")
+    if issue.path == "supersedes":
+        return ("Must be the number of the decision shown (entered: "
+                f"{issue.value}): reload the page and decide again.")
+    return issue_message(issue)
+
+
+def _refusal(
+    issues: list[FieldIssue], record_id: str, recs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A refused decision for the page: its messages by field, placed on the form of the
+    recommendation it was about (named by its title), and the error summary at the top
+    linking to each field."""
+    rec = next((r for r in recs if r["id"] == record_id), None)
+    fields: dict[str, list[str]] = {}
+    general: list[str] = []
+    items: list[tuple[str | None, str, str]] = []
+    for i in issues:
+        text = decision_message(i)
+        label = DECISION_FIELD_LABELS.get(i.path)
+        if rec is not None and label is not None:
+            fields.setdefault(i.path, []).append(text)
+            items.append((f"#{_field_id(i.path, rec['id'])}", label, text))
+        else:
+            general.append(text)
+            items.append((f"#decision-{rec['id']}" if rec else None,
+                          label or (rec["title"] if rec else "The decision"), text))
+    about = f" about “{rec['title']}”" if rec else ""
+    count = f"{len(items)} problem" + ("s" if len(items) != 1 else "")
+    return {
+        "record_id": rec["id"] if rec else None,
+        "fields": fields,
+        "general": general if rec else [],
+        "summary": {
+            "heading": f"The decision{about} was not recorded: {count}",
+            "items": items,
+            "note": "",
+        },
+    }
+
+
+def _field_id(field: str, rec_id: str) -> str:
+    """The id of a decision form's control (the first choice of the decision's group)."""
+    return {
+        "decision": f"decision-value-{rec_id}-accepted",
+        "reason_code": f"reason-{rec_id}",
+        "reason_text": f"reason-text-{rec_id}",
+    }[field]
+
+
 def _stored_page(
     request: Request,
     registry_id: str,
     assessment_id: int,
-    errors: dict[str, list[str]] | None = None,
+    issues: list[FieldIssue] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -101,6 +182,7 @@ def _stored_page(
         )
         if then != now
     ]
+    failed = _refusal(issues, (values or {}).get("record_id", ""), recs) if issues else None
     board = {
         "kind": "stored",
         "registry_id": registry_id,
@@ -112,7 +194,8 @@ def _stored_page(
         "reason_label": reason_label,
         "can_write": can_write(request),
         "changed": changed,
-        "errors": errors or {},
+        "failed": failed,
+        "error_summary": failed["summary"] if failed else None,
         "form": values or {},
         "saved": request.query_params.get("saved"),
     }
@@ -174,9 +257,8 @@ async def record_decision_post(request: Request, registry_id: str, assessment: s
     try:
         form = await read_form(request)
     except InputError as exc:  # shown on the decision form, as any other refused field
-        return _stored_page(request, registry_id, aid,
-                            {i.path: [f"{i.rule} (got {i.value})"] for i in exc.issues},
-                            None, 422)
+        kept = await fields_kept(request, _DECISION_FIELDS)
+        return _stored_page(request, registry_id, aid, list(exc.issues), kept, 422)
     values = {k: str(form.get(k, "")).strip() for k in _DECISION_FIELDS}
     seen_text = values["supersedes"]
     repo = registry_of(request.app.state)
@@ -232,7 +314,4 @@ async def record_decision_post(request: Request, registry_id: str, assessment: s
         )
     if status == 404:
         return _no_patient(request)
-    errors: dict[str, list[str]] = {}
-    for i in issues:
-        errors.setdefault(i.path, []).append(f"{i.rule} (got {i.value})")
-    return _stored_page(request, registry_id, aid, errors, values, status)
+    return _stored_page(request, registry_id, aid, issues, values, status)

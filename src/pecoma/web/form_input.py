@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from typing import Any, Protocol
 
 from starlette.datastructures import FormData, UploadFile
@@ -27,6 +27,7 @@ __all__ = [
     "DATE_FORMS",
     "DATE_FORM_RULE",
     "NUMBER_RULE",
+    "fields_kept",
     "parse_form_date",
     "parse_form_number",
     "read_form",
@@ -163,3 +164,12 @@ async def read_form(request: Request) -> FormData:
     if issues:
         raise InputError(issues, "form")
     return form
+
+
+async def fields_kept(request: Request, names: Iterable[str]) -> dict[str, str]:
+    """After :func:`read_form` refused a form: its fields ``names`` that keep the text
+    rule, to show the form again with what could be read (a refused field comes back
+    empty; its message shows its value escaped)."""
+    form = await request.form()
+    bad = {i.path for i in text_issues(form)}
+    return {k: v for k in names if k not in bad and isinstance(v := form.get(k, ""), str)}
