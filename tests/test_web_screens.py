@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -190,6 +191,28 @@ def _login_with_a_wrong_token(pg: Any, base: str) -> None:
         pg.get_by_role("button", name="Sign in").click()
 
 
+def _save_refused(pg: Any, base: str) -> None:
+    """A report whose "Save to registry" was refused: a name typed as the registry id."""
+    _report("high-risk-uterine")(pg, base)
+    pg.get_by_label(re.compile("^Registry id of the patient")).fill("Anna Schmidt")
+    with pg.expect_navigation():
+        pg.get_by_role("button", name="Save to registry").click()
+    assert pg.locator("#error-summary").count() == 1
+
+
+def _decision_refused(pg: Any, base: str) -> None:
+    """A stored assessment whose second recommendation's decision was refused: declined
+    for "Other" without the team's words."""
+    pg.goto(base + "/registry/patients/PEC-0001")
+    pg.goto(base + pg.locator('a[href*="/assessments/"]').first.get_attribute("href"))
+    box = pg.locator("#decision-RISK-ASSESS")
+    box.get_by_label("Declined").check()
+    box.get_by_label(re.compile("^Reason")).select_option("other")
+    with pg.expect_navigation():
+        box.get_by_role("button", name=re.compile("Record the decision")).click()
+    assert pg.locator("#reason-text-RISK-ASSESS-err").count() == 1
+
+
 ON_Q = f"?on={ON.isoformat()}"
 PAGES: dict[str, Callable[[Any, str], None]] = {
     **{f"report-{e}": _report(e) for e in EXAMPLES},
@@ -211,6 +234,8 @@ PAGES: dict[str, Callable[[Any, str], None]] = {
     "registry-scan-form": _goto("/registry/patients/PEC-0001/scan"),
     "registry-scan-form-errors": _scan_form_with_errors,
     "registry-outcome-form": _goto("/registry/patients/PEC-0001/outcome"),
+    "report-save-refused": _save_refused,
+    "stored-assessment-decision-refused": _decision_refused,
 }
 
 
