@@ -475,11 +475,48 @@ class TestReportLink:
         assert r.status_code == 422
         assert "tumour.size" in r.text
 
-    def test_bad_form_is_still_answered_in_place(self, open_client: TestClient) -> None:
+    def test_bad_form_is_answered_at_an_address_of_its_own(self, open_client: TestClient) -> None:
+        """A refused case is the form again at a GET address (reloading it, or Back to it
+        from the report made after the correction, re-posts nothing): the same
+        messages, the typed value kept, 422."""
         values = example_form(open_client)
         values["tumour.size.value"] = "-2"
         r = open_client.post("/report", data=values)
-        assert r.status_code == 422  # the form again, with the error; no redirect
+        assert r.status_code == 303
+        where = r.headers["location"]
+        assert where.startswith("/form/s/")
+        for _ in range(2):  # and again on reload
+            page = open_client.get(where)
+            assert page.status_code == 422
+            assert "<title>Error: " in page.text
+            assert 'value="-2"' in page.text
+        # a form's address is not a report's
+        token = where.removeprefix("/form/s/")
+        assert open_client.get(f"/report/s/{token}").status_code == 400
+        assert open_client.get(f"/form/s/{token[:-3]}").status_code == 400
+
+    def test_edit_the_case_is_a_get_address(self, open_client: TestClient) -> None:
+        """Report -> Edit the case -> assess -> Back: every page on the way is a GET."""
+        where = open_client.post("/report", data=example_form(open_client)).headers["location"]
+        report = open_client.get(where).text
+        edit = f"{where}/edit"
+        assert f'href="{edit}"' in report
+        page = open_client.get(edit)
+        assert page.status_code == 200
+        from test_web_pages import Page
+
+        assert Page(page.text).values == example_form(open_client)
+
+    def test_add_a_row_without_javascript_redirects(self, open_client: TestClient) -> None:
+        values = example_form(open_client)
+        values["imaging[0].date"] = "2026-10-01"  # typed, kept as typed
+        r = open_client.post("/form", data={**values, "_add": "imaging"})
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/form/s/")
+        page = open_client.get(r.headers["location"])
+        assert page.status_code == 200
+        assert 'name="imaging[1].date"' in page.text  # the row added
+        assert 'value="2026-10-01"' in page.text
 
 
 # --- save to registry, import --------------------------------------------------------------

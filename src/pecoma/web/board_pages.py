@@ -8,6 +8,7 @@ route                                                   what
 ``GET /report/s/{token}``                               the report of a signed link (see
                                                         :mod:`pecoma.web.links`); ``POST /report``
                                                         redirects there (303)
+``GET /report/s/{token}/edit``                          the case form holding that case
 ``POST /registry/save``                                 store the linked case as the patient's
                                                         new case version (clinician), then show
                                                         the stored assessment
@@ -64,6 +65,7 @@ def router() -> APIRouter:
     """A new router with the routes of this module (each application builds its own)."""
     r = APIRouter(include_in_schema=False)
     r.add_api_route("/report/s/{token}", linked_report, methods=["GET"])
+    r.add_api_route("/report/s/{token}/edit", linked_edit, methods=["GET"])
     r.add_api_route("/registry/save", save_to_registry, methods=["POST"])
     r.add_api_route(
         "/registry/patients/{registry_id}/assessments/{assessment}",
@@ -88,17 +90,50 @@ def router() -> APIRouter:
 # --- the report's own address -------------------------------------------------------
 
 
-def links_of(request: Request) -> LinkSigner:
-    """The application's link signer (key from ``session_secret``; see web.links)."""
+def _signer(request: Request, attribute: str, purpose: bytes) -> LinkSigner:
     state = request.app.state
-    signer: LinkSigner | None = getattr(state, "links", None)
+    signer: LinkSigner | None = getattr(state, attribute, None)
     if signer is None:
         config = state.config
-        signer = LinkSigner(
-            config.session_secret or secrets.token_urlsafe(32), config.report_link_hours * 3600
-        )
-        state.links = signer
+        secret = config.session_secret or getattr(state, "link_secret", None)
+        if secret is None:  # drawn once per application, shared by its signers
+            secret = state.link_secret = secrets.token_urlsafe(32)
+        signer = LinkSigner(secret, config.report_link_hours * 3600, purpose)
+        setattr(state, attribute, signer)
     return signer
+
+
+def links_of(request: Request) -> LinkSigner:
+    """The application's link signer (key from ``session_secret``; see web.links)."""
+    return _signer(request, "links", b"pecoma-report-link")
+
+
+def form_links_of(request: Request) -> LinkSigner:
+    """The signer of the case form's own addresses (``/form/s/<token>``)."""
+    return _signer(request, "form_links", b"pecoma-form-link")
+
+
+def form_link(request: Request, values: dict[str, str]) -> str | None:
+    """The GET address of the case form holding ``values`` (None when too large)."""
+    token, _expires = form_links_of(request).issue(values, "", None)
+    if len(token) > MAX_TOKEN_CHARS:
+        return None
+    return f"/form/s/{token}"
+
+
+def form_values(request: Request, token: str) -> dict[str, str] | Response:
+    """The values a form address carries, else the page saying why not."""
+    got = form_links_of(request).check(token)
+    if got == "expired":
+        return _error(request, 410, "This form's address has expired",
+                      "Enter the case again.")
+    if got == "invalid" or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in got.case.items()
+    ):
+        return _error(request, 400, "This form's address is not valid",
+                      "The address was changed or cut short, or it was made by another "
+                      "server or before this server restarted. Enter the case again.")
+    return dict(got.case)
 
 
 def report_link(request: Request, case: Case, on: dt.date, imaging: list[Any] | None) -> str | None:
@@ -193,6 +228,23 @@ def save_refusal(
         "note": "A fact of the case is corrected with “Edit the case”." if facts else "",
     }
     return ({"registry_id": mine} if mine else {}), facts, summary
+
+
+def linked_edit(request: Request, token: str) -> Response:
+    """The case form holding the case of a report's link ("Edit the case"): a GET
+    address, so Back and reload never ask to resubmit a form."""
+    from pecoma.web import forms
+    from pecoma.web.pages import render_form
+
+    got = _linked_case(request, token)
+    if isinstance(got, Response):
+        return got
+    case, on, imaging, _expires = got
+    values = forms.case_to_values(case, on, imaging or ())
+    beyond = forms.rows_beyond(values)
+    if beyond:
+        raise InputError(beyond, "case")
+    return render_form(request, values)
 
 
 async def save_to_registry(request: Request) -> Response:

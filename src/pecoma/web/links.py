@@ -9,6 +9,11 @@ when none is configured: links then last until the server restarts and work on o
 worker only). A token that was changed, cut, or signed with another key is refused as
 "not valid", an old one as "expired", each with a page that says so (never a 500).
 
+The same signer, under a key of another purpose (``purpose``), carries the values typed in
+the case form to its own GET address, ``/form/s/<token>``: the form again after "add
+another row" without JavaScript or after a refused case. "Edit the case" is the GET
+address ``/report/s/<token>/edit``.
+
 The token is signed, not encrypted: whoever holds the link can read the case in it, as
 they could read the report. Pages under ``/report`` need the ``reader`` role when the
 server is not open for assessment (see :mod:`pecoma.web.auth`); the access log records
@@ -54,8 +59,11 @@ class LinkPayload:
 class LinkSigner:
     """Issues and checks report tokens: ``payload.signature``, both base64url."""
 
-    def __init__(self, secret: str, max_age_seconds: float) -> None:
-        self._key = hashlib.sha256(b"pecoma-report-link\x00" + secret.encode()).digest()
+    def __init__(
+        self, secret: str, max_age_seconds: float, purpose: bytes = b"pecoma-report-link"
+    ) -> None:
+        # one key per purpose: a token issued for a form is never taken for a report
+        self._key = hashlib.sha256(purpose + b"\x00" + secret.encode()).digest()
         self.max_age = max_age_seconds
 
     def _sign(self, payload: str) -> str:

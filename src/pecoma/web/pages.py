@@ -2,7 +2,8 @@
 
 Everything works as plain HTML forms (server-side rendering, no JavaScript needed). The
 server keeps no patient data: the report page carries the validated case (as JSON in
-hidden fields) so that the downloads and "edit the case" post it back.
+hidden fields) so that the downloads post it back; "edit the case" is a GET address
+carrying it signed (see :mod:`pecoma.web.links`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
     r.add_api_route("/", form_page, methods=["GET"])
     r.add_api_route("/form", form_again, methods=["POST"])
+    r.add_api_route("/form/s/{token}", form_of_link, methods=["GET"])
     r.add_api_route("/report", report_page, methods=["POST"])
     r.add_api_route("/edit", edit_page, methods=["POST"])
     r.add_api_route("/report.json", report_json, methods=["POST"])
@@ -146,20 +148,62 @@ async def form_page(request: Request, example: str | None = None) -> Response:
 
 async def form_again(request: Request) -> Response:
     """The form again with one more row of a repeated group ("add another" without
-    JavaScript): nothing is checked or assessed, everything entered is kept."""
+    JavaScript): nothing is checked or assessed, everything entered is kept. Answered
+    with a redirect to the form's own GET address, so Back and reload never ask to
+    resubmit (in place only when the values are too many for an address)."""
+    from pecoma.web.board_pages import form_link
+
     posted = await read_form(request)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
-    return render_form(request, forms.more_rows(form))
+    values = forms.more_rows(form)
+    target = form_link(request, values)
+    if target is not None:
+        return RedirectResponse(target, status_code=303)
+    return render_form(request, values)
+
+
+async def form_of_link(request: Request, token: str) -> Response:
+    """The form holding the values of its own address; values already refused once are
+    checked again and shown with the same messages (422)."""
+    from pecoma.web.board_pages import form_values
+
+    got = form_values(request, token)
+    if isinstance(got, Response):
+        return got
+    if "_checked" not in got:
+        return render_form(request, got)
+    form = {k: v for k, v in got.items() if k != "_checked"}
+    return _checked(request, form, [])
 
 
 async def report_page(request: Request) -> Response:
     posted = await read_form(request)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
-    result = forms.form_to_case(form)
     refused = [str(i) for i in repeated_fields(posted)] + forms.unread_fields(form)
+    return _checked(request, form, refused, post=True)
+
+
+def _checked(
+    request: Request, form: dict[str, str], refused: list[str], post: bool = False
+) -> Response:
+    """The report of a checked form (303 to its own address), else the form with what
+    was refused. A refused post is redirected to the form's own GET address (Back from
+    the report made after the correction never asks to resubmit); a request whose
+    fields themselves were refused (a field repeated or unknown: no browser sends
+    those), or whose values are too many for an address, is answered in place."""
+    result = forms.form_to_case(form)
     result.general.extend(refused)
-    if result.case is None or result.on_date is None or refused:
+
+    def again() -> Response:
+        from pecoma.web.board_pages import form_link
+
+        target = form_link(request, {**form, "_checked": "1"}) if post and not refused else None
+        if target is not None:
+            return RedirectResponse(target, status_code=303)
         return render_form(request, result.values, result.errors, result.general, 422)
+
+    if result.case is None or result.on_date is None or refused:
+        return again()
     case, on = result.case, result.on_date
     try:
         # No imaging rows: the scan history was not given (I13).
@@ -169,7 +213,7 @@ async def report_page(request: Request) -> Response:
         assessment, plan = assess_and_plan(case, on, imaging, request.app.state.settings)
     except InputError as exc:
         forms.add_issues(result, exc.issues, result.origins)
-        return render_form(request, result.values, result.errors, result.general, 422)
+        return again()
     # Post/redirect/get: the report has an address of its own (pecoma.web.links).
     from pecoma.web.board_pages import report_link
 
@@ -189,11 +233,25 @@ def render_report(
 ) -> Response:
     """The report page; ``board``: its address, or its registry record and the board's
     decisions (see :mod:`pecoma.web.board_pages`, :mod:`pecoma.web.board_decisions`)."""
+    from pecoma.web.board_pages import report_link
+
     view = build_report_view(case, assessment, load_knowledge(), plan)
+    # "Edit the case" is a GET address (the case in a signed link), else a post
+    token = board.get("token") if board else None
+    edit_href = (
+        f"/report/s/{token}/edit"
+        if token
+        else report_link(
+            request, case, assessment.evaluated_on,
+            json.loads(view.imaging_json) if view.imaging_json else None,
+        )
+    )
+    if edit_href and not token:
+        edit_href += "/edit"
     return _templates(request).TemplateResponse(
         request,
         "report.html",
-        {"r": view, "a": assessment, "board": board},
+        {"r": view, "a": assessment, "board": board, "edit_href": edit_href},
         status_code=status_code,
     )
 
