@@ -522,6 +522,35 @@ class TestReportLink:
 # --- save to registry, import --------------------------------------------------------------
 
 
+class TestWhatEachRoleIsOffered:
+    def test_a_reader_is_not_offered_the_forms_that_change_the_registry(
+        self, server: Server
+    ) -> None:
+        """As the decision forms, the scan/outcome forms and Import are not offered to a
+        reader (their post would be refused 403, and what was typed lost)."""
+        c = server.client
+        for role, offered in (("reader", False), ("clinician", True)):
+            page = c.get(f"/registry/patients/{H}", headers=bearer(server, role)).text
+            assert ("Record a scan" in page) is offered, role
+            assert ("Record an outcome" in page) is offered, role
+            assert ('href="/registry/import"' in page) is offered, role
+            for form in ("scan", "outcome"):
+                text = c.get(f"/registry/patients/{H}/{form}", headers=bearer(server, role)).text
+                assert (f'action="/registry/patients/{H}/{form}"' in text) is offered, role
+                assert ("needs the clinician role" in text) is not offered, role
+
+    def test_signed_out_the_report_says_saving_needs_signing_in(self, server: Server) -> None:
+        c = server.client
+        where = c.post("/report", data=example_form(c)).headers["location"]
+        page = c.get(where).text
+        assert "Save to registry" not in page
+        assert "needs signing in" in page
+        login = f'href="/login?next={where}"'
+        assert login in page
+        reader = c.get(where, headers=bearer(server, "reader")).text
+        assert "needs the clinician role" in reader and login not in reader
+
+
 class TestSaveAndImport:
     def test_save_a_linked_report(self, server: Server) -> None:
         c = server.client

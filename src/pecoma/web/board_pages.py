@@ -45,6 +45,7 @@ from pecoma.dates import date_rule, parse_day
 from pecoma.engine.imaging import parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store import StoreError
+from pecoma.web.auth import principal_of
 from pecoma.web.board_decisions import (
     record_decision_post,
     stored_assessment_page,
@@ -187,6 +188,7 @@ def linked_report(request: Request, token: str) -> Response:
         "kind": "link",
         "token": token,
         "can_write": can_write(request),
+        "signed_out": principal_of(request.state) is None,
         "expires": dt.datetime.fromtimestamp(expires, dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "has_imaging": imaging is not None,
         "errors": {},

@@ -97,7 +97,8 @@ def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     return _templates(request).TemplateResponse(
         request, f"registry/{name}",
-        {"status_labels": STATUS_LABELS, "alert_level": alert_level, **context},
+        {"status_labels": STATUS_LABELS, "alert_level": alert_level,
+         "can_write": can_write(request), **context},
         status_code=status,
     )
 
