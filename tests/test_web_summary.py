@@ -438,3 +438,20 @@ def test_equivocal_scan_on_the_report_page(client: TestClient) -> None:
     assert "item-FU-EQUIVOCAL" in page.ids and page.ids.count("item-FU-EQUIVOCAL") == 1
     assert set(page.hrefs) <= set(page.ids)
     assert_plain(page.text, "report page with an equivocal scan")
+
+
+def test_form_help_texts_in_plain_words() -> None:
+    """Every help text of the case form (read out as the field's description) names
+    fields by their labels: e.g. the metastasis row's timing says "Detected on", never
+    ``detected_on``."""
+    from pecoma.web import form_layout
+
+    controls = [c for g in form_layout.FORM for c in g.controls]
+    controls += [c for g in form_layout.FORM if g.rows for c in g.rows.controls]
+    helps = [c.help for c in controls if c.help]
+    assert len(helps) > 20
+    for h in helps:  # (a help text may quote in brackets: "('none' if it had none)")
+        for pattern in (FIELD_PATH, SNAKE):
+            assert not pattern.findall(h), h
+    timing = form_layout.ROWSPECS["stage.metastases"].controls
+    assert "“Detected on”" in next(c.help for c in timing if c.name == "timing" and c.help)

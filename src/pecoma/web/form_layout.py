@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -465,6 +466,24 @@ FORM: tuple[Group, ...] = (
     ),
 )
 
+
+def _help_in_labels(controls: tuple[Control, ...]) -> tuple[Control, ...]:
+    """The help texts naming a neighbouring field by its label (a description written for
+    the case's schema may name a field, e.g. ``detected_on``: the form says "Detected on")."""
+    labels = {c.name.rsplit(".", 1)[-1]: c.label for c in controls}
+
+    def plain(text: str) -> str:
+        return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b",
+                      lambda m: f"“{labels[m[0]]}”" if m[0] in labels else m[0], text)
+
+    return tuple(replace(c, help=plain(c.help)) if c.help else c for c in controls)
+
+
+FORM = tuple(
+    replace(g, controls=_help_in_labels(g.controls),
+            rows=replace(g.rows, controls=_help_in_labels(g.rows.controls)) if g.rows else None)
+    for g in FORM
+)
 
 _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
 CONTROLS: Mapping[str, Control] = _CONTROLS
