@@ -194,7 +194,7 @@ class TestSummary:
         root = ET.fromstring(svg)
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
         titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
-        assert "high: 1" in titles and "not_applicable: 3" in titles and "overdue: 3" in titles
+        assert "high: 1" in titles and "not applicable: 3" in titles and "overdue: 3" in titles
         assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
         assert "<script" not in svg
 

@@ -61,7 +61,7 @@ class TestPatients:
         assert "Next scan: Done recently · due 2027-02-20, latest 2027-03-20" in page
         assert "Case version 1 recorded" in page
         assert "Assessment as of 2026-11-28 (case) · risk high" in page
-        assert "Scan 2026-11-20 · chest ct · No evidence of disease · recorded by radiology" \
+        assert "Scan 2026-11-20 · chest CT · No evidence of disease · recorded by radiology" \
             in page
         assert "guideline S18" in page
         assert "create imaging event" in page
@@ -93,7 +93,7 @@ class TestRecordScan:
         r = client.get("/registry/patients/PEC-0002/scan")
         assert r.status_code == 200
         assert 'value="2026-11-28"' in r.text
-        assert '<option value="mri_primary">mri primary</option>' in r.text
+        assert '<option value="mri_primary">MRI of the primary site</option>' in r.text
 
     def test_errors_next_to_the_fields_and_nothing_stored(
         self, client: TestClient, repo: Repository
@@ -155,7 +155,7 @@ class TestRecordScan:
         assert (last.actor, last.entity, last.detail["finding"]) == (
             "dr.who", "imaging_event", "equivocal")
         page = text(client.get(r.headers["location"]).text)
-        assert "Scan 2026-11-27 · mri primary · Equivocal · recorded by dr.who" in page
+        assert "Scan 2026-11-27 · MRI of the primary site · Equivocal · recorded by dr.who" in page
 
 
 def worklist_row(html: str, registry_id: str) -> str:
@@ -179,7 +179,7 @@ class TestPlanAlerts:
         page = text(client.get("/registry/patients/PEC-0001").text)
         assert "Alerts from the surveillance plan" in page
         assert "Not every planned examination is recorded" in page
-        assert "not recorded: mri primary" in page
+        assert "not recorded: MRI of the primary site" in page
         # The MRI of the same day is then recorded, read as equivocal: the gap closes and
         # the equivocal scan needs the team's decision (S26, S27).
         record_scan(repo, "PEC-0001", "2026-11-20", "mri_primary", "equivocal",
@@ -189,7 +189,7 @@ class TestPlanAlerts:
         assert "Not every planned examination" not in row
         page = text(client.get("/registry/patients/PEC-0001").text)
         assert page.index("Equivocal scan") < page.index("Timeline")
-        assert "equivocal (mri primary, 2026-11-20)" in page
+        assert "equivocal (MRI of the primary site, 2026-11-20)" in page
         assert "guideline S26, S27" in page
 
     def test_no_alert_once_the_patient_left_surveillance(
@@ -451,3 +451,55 @@ class TestWorklistPriority:
         assert "critical Surveillance suspended" in row  # the level in words, not colour
         page = text(clinic.get("/registry/patients/PEC-1").text)
         assert "critical Equivocal scan: decide before the next routine visit" in page
+
+
+class TestPlainWords:
+    def test_registry_pages_read_in_the_forms_words(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        """What a clinician reads on the registry's pages, forms and refusals names facts by
+        the labels and values of the case form and the report: no field path, no
+        snake_case code (``mri_primary``, ``not_applicable``), no program phase id
+        (``high-intensive``)."""
+        from test_web_summary import VisibleText, assert_plain
+
+        record_outcome(repo, "PEC-0002", "last_contact", "2026-11-25", "alive_without_disease",
+                       None, on_date=ON, actor="clinic")
+        pages = {
+            url: client.get(url) for url in (
+                "/registry", "/registry/worklist", "/registry/summary",
+                "/registry/patients/PEC-0001", "/registry/patients/PEC-0002",
+                "/registry/patients/PEC-0003", "/registry/patients/PEC-0001/scan",
+                "/registry/patients/PEC-0001/outcome",
+                "/registry/patients/PEC-0001/assessments/1",
+            )
+        }
+        pages["refused scan"] = client.post("/registry/patients/PEC-0001/scan", data={
+            "date": "2026-12-24", "modality": "chest_ct", "finding": ""})
+        pages["refused outcome"] = client.post("/registry/patients/PEC-0001/outcome", data={
+            "event": "death", "date": "2026-11-20", "vital_status": "", "found_by": ""})
+        for where, r in pages.items():
+            assert r.status_code in (200, 422), where
+            seen = VisibleText(r.text).text
+            assert_plain(seen, where)
+            assert "high-intensive" not in seen, where
+        assert "chest CT, MRI of the primary site" in text(pages["/registry/worklist"].text)
+        assert "(every 3-4 months for the first years)" in text(
+            pages["/registry/patients/PEC-0001"].text)
+        refused = text(pages["refused scan"].text)
+        assert re.search(r"Date of the scan ?: must not be after", refused)
+        assert "<title>Error: Record a scan" in pages["refused scan"].text
+        assert "dead of disease, dead of other cause" in text(pages["refused outcome"].text)
+
+    def test_decision_forms_are_named_by_the_recommendation(self, client: TestClient) -> None:
+        page = client.get("/registry/patients/PEC-0001/assessments/1").text
+        legends = re.findall(r"<legend>([^<]*)</legend>", page)
+        buttons = re.findall(r"<button type=\"submit\">(Record the decision[^<]*)</button>", page)
+        assert legends and len(buttons) == len(legends)
+        for words in (*legends, *buttons):
+            assert not re.search(r"\b[A-Z]+(?:-[A-Z]+)+\b", words), words  # no record id
+        titles = re.findall(r"<h3>([^<]*) <code>", page)
+        assert [html_text.unescape(t) for t in titles] == [
+            html_text.unescape(w).removeprefix("Decision about “").removesuffix("”")
+            for w in legends
+        ]

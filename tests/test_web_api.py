@@ -364,8 +364,9 @@ class TestLogs:
             client.post("/api/v1/assess", json={"case": case})
             client.post("/report", data={"label": "TEAM-LABEL-4711", "on": "2026-11-28"})
         access = [r for r in caplog.records if r.name == "pecoma.web.access"]
-        assert len(access) == 3
-        assert {getattr(r, "route", None) for r in access} == {"/api/v1/assess", "/report"}
+        assert len(access) == 4  # the refused form is shown at its own address
+        assert {getattr(r, "route", None) for r in access} == {
+            "/api/v1/assess", "/report", "/form/s/{token}"}
         text = "\n".join(logging.Formatter("%(message)s %(args)s").format(r)
                          + json.dumps(r.__dict__, default=str) for r in caplog.records)
         assert "TEAM-LABEL-4711" not in text

@@ -229,10 +229,11 @@ def _bars(title: str, data: dict[str, int], x: int, y: int, width: int) -> list[
         yy = y + 14 + n * 24
         length = round(bar_w * value / top)
         colour = _COLOURS.get(key, "#4d4d4d")
+        label = _esc(key.replace("_", " "))
         out.append(
-            f'<text x="{x}" y="{yy + 13}">{_esc(key.replace("_", " "))}</text>'
+            f'<text x="{x}" y="{yy + 13}">{label}</text>'
             f'<rect x="{x + label_w}" y="{yy}" width="{length}" height="18" fill="{colour}">'
-            f"<title>{_esc(key)}: {value}</title></rect>"
+            f"<title>{label}: {value}</title></rect>"
             f'<text x="{x + label_w + length + 6}" y="{yy + 13}">{value}</text>'
         )
     return out

@@ -83,8 +83,8 @@ async def login(request: Request) -> Response:
             unavailable_reason, request.app.state, str(exc)))
     if info is None:
         APP.info("sign-in refused")
-        return _login_page(request, next_, "'token' must be a valid API token that has not "
-                           "been revoked (got a token that is not).", 401)
+        return _login_page(request, next_, "API token: must be a valid API token that has not "
+                           "been revoked (the one given is not).", 401)
     value, _csrf = signer.issue(info.id, session=session)
     APP.info("signed in", extra={"token_id": info.id})
     response = RedirectResponse(next_, status_code=303)

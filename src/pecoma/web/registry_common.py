@@ -11,6 +11,7 @@ service, else ``web``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -20,6 +21,8 @@ from starlette.responses import Response
 from pecoma.dates import date_rule, parse_day
 from pecoma.engine.plan import alert_level
 from pecoma.errors import show_value
+from pecoma.knowledge import load_knowledge
+from pecoma.registry.worklist import WorkItem
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
 from pecoma.store.tokens import Role
@@ -94,11 +97,29 @@ def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
     return day, None
 
 
+def _reason_words(request: Request) -> Callable[[WorkItem], str]:
+    """A row's reason with the phase named by its title, as the report names it
+    ("visit 2 (every 3-4 months for the first years)", never "(high-intensive)")."""
+    knowledge = load_knowledge().worded(_settings(request).followup.wording())
+
+    def words(item: WorkItem) -> str:
+        if not item.phase or not item.record or f"({item.phase})" not in item.reason:
+            return item.reason
+        record = knowledge.records.get(item.record)
+        if record is None:
+            return item.reason
+        title = record.title
+        return item.reason.replace(f"({item.phase})", f"({title[:1].lower()}{title[1:]})")
+
+    return words
+
+
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     return _templates(request).TemplateResponse(
         request, f"registry/{name}",
         {"status_labels": STATUS_LABELS, "alert_level": alert_level,
-         "can_write": can_write(request), **context},
+         "can_write": can_write(request), "reason_words": _reason_words(request),
+         **context},
         status_code=status,
     )
 

@@ -22,6 +22,7 @@ from pecoma.web.registry_common import (
     _registry,
     _unavailable,
 )
+from pecoma.web.summary import field_label, value_words
 
 _SCAN_FIELDS = ("date", "modality", "finding")
 
@@ -37,16 +38,27 @@ def _missing(request: Request, registry_id: str) -> Response | None:
     return None
 
 
+#: The forms' labels (the templates show these, and the messages name a field by them).
+LABELS = {
+    "scan": {"date": "Date of the scan", "modality": "Modality", "finding": "Finding"},
+    "outcome": {"event": "Event", "date": "Date",
+                "vital_status": "Vital status (last contact or death)",
+                "found_by": "How it was found (recurrence, metastasis, progression)"},
+}
+
+
 def _by_field(issues: list[FieldIssue], fields: tuple[str, ...]
               ) -> tuple[dict[str, list[str]], list[str]]:
-    """The problems of a posted form: those of a field next to it, the others above."""
+    """The problems of a posted form: those of a field next to it, the others above; the
+    allowed values in the form's words ("dead of disease", never "dead_of_disease")."""
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     for i in issues:
+        text = f"{value_words(i.rule)} (got {value_words(i.value)})"
         if i.path in fields:
-            errors.setdefault(i.path, []).append(f"{i.rule} (got {i.value})")
+            errors.setdefault(i.path, []).append(text)
         else:
-            general.append(str(i))
+            general.append(text if not i.path else f"{field_label(i.path)}: {text}")
     return errors, general
 
 
@@ -55,7 +67,7 @@ def _scan_form(request: Request, registry_id: str, values: dict[str, str],
                general: list[str] | None = None) -> Response:
     return _page(request, "scan_form.html", {
         "registry_id": registry_id, "values": values, "errors": errors,
-        "general": general or [],
+        "general": general or [], "labels": LABELS["scan"],
         "modalities": [m.value for m in Modality],
         "findings": [(f.value, FINDING_LABELS[f.value]) for f in ScanFinding],
     }, status)
@@ -120,7 +132,7 @@ def _outcome_form(request: Request, registry_id: str, values: dict[str, str],
 
     return _page(request, "outcome_form.html", {
         "registry_id": registry_id, "values": values, "errors": errors,
-        "general": general or [],
+        "general": general or [], "labels": LABELS["outcome"],
         "events": [e.value for e in OutcomeEvent],
         "vital_statuses": [v.value for v in VitalStatus],
         "found_bys": [f.value for f in FoundBy],
