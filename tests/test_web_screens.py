@@ -178,6 +178,12 @@ def _form_with_errors(pg: Any, base: str) -> None:
         pg.get_by_role("button", name="Assess the case").click()
 
 
+def _edit_the_case(pg: Any, base: str) -> None:
+    _report(EXAMPLES[0])(pg, base)
+    with pg.expect_navigation():
+        pg.get_by_role("link", name="Edit the case").click()
+
+
 def _scan_form_with_errors(pg: Any, base: str) -> None:
     pg.goto(base + "/registry/patients/PEC-0001/scan")
     with pg.expect_navigation():
@@ -219,6 +225,7 @@ PAGES: dict[str, Callable[[Any, str], None]] = {
     "form": _goto("/"),
     "form-example": _goto("/?example=metachronous-lung"),
     "form-errors": _form_with_errors,
+    "form-edit": _edit_the_case,
     "rules": _goto("/rules"),
     "login": _goto("/login"),
     "login-error": _login_with_a_wrong_token,
