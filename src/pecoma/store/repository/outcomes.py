@@ -46,13 +46,20 @@ def current(outcomes: Sequence[OutcomeView]) -> tuple[OutcomeView, ...]:
                  if o.event not in CORRECTABLE or latest[(o.event, o.event_date)] == o.id)
 
 
-def _correction_kept(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssue:
-    """What an import is told of an outcome it does not record again: the registry holds
-    a later correction of that event on that day."""
+def _corrected(o: OutcomeData, stored: Sequence[OutcomeView]
+               ) -> tuple[str, str | None, str | None]:
+    """The field an outcome of an import gives beside the stored entry of that event on
+    that day, which a later one corrected: its name, the value held, the value given."""
     [now] = [v for v in stored if (v.event, v.event_date) == (o.event, o.event_date)]
     name = "vital_status" if o.event == "last_contact" else "found_by"
     held = now.vital_status if name == "vital_status" else now.found_by
-    given = getattr(o, name)
+    return name, held, getattr(o, name)
+
+
+def _correction_kept(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssue:
+    """What an import is told of an outcome it does not record again: the registry holds
+    a later correction of that event on that day."""
+    name, held, given = _corrected(o, stored)
     return FieldIssue(
         f"outcome.{o.event}.{name}", show_value(given) if given else "(empty)",
         f"not recorded: this {o.event.replace('_', ' ')} on {o.event_date.isoformat()} "
@@ -65,10 +72,7 @@ def _correction_kept(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssu
 def _correction_undone(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIssue:
     """What an import is told of an outcome of a file new to the registry that equals an
     entry a later one corrected: recorded, it brings the earlier value back."""
-    [now] = [v for v in stored if (v.event, v.event_date) == (o.event, o.event_date)]
-    name = "vital_status" if o.event == "last_contact" else "found_by"
-    held = now.vital_status if name == "vital_status" else now.found_by
-    given = getattr(o, name)
+    name, held, given = _corrected(o, stored)
     return FieldIssue(
         f"outcome.{o.event}.{name}", show_value(given) if given else "(empty)",
         f"recorded, bringing back an earlier value: this {o.event.replace('_', ' ')} on "
