@@ -238,7 +238,7 @@ def test_server_killed_and_restarted_on_the_same_port(
         assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
         page = httpx.get(f"{base}/registry/patients/PEC-0001", timeout=30)
         assert page.status_code == 200
-        assert "chest ct" in page.text
+        assert "chest CT" in page.text
         r = httpx.post(f"{base}/registry/patients/PEC-0002/scan", timeout=10, data={
             "date": "2026-11-21", "modality": "chest_ct", "finding": "equivocal"})
         assert r.status_code == 303

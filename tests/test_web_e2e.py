@@ -183,7 +183,7 @@ def test_metastatic_case(server: str, page: Any) -> None:
 
     # Edit the case again: the form comes back filled, the added row included.
     with page.expect_navigation():
-        page.get_by_role("button", name="Edit the case").click()
+        page.get_by_role("link", name="Edit the case").click()
     assert page.get_by_label("Largest dimension", exact=True).input_value() == "8"
     first = page.locator('fieldset.row[data-row="0"]').first
     assert first.get_by_label("Site").input_value() == "lung"
