@@ -208,3 +208,15 @@ def test_a_side_or_region_beside_the_organ_is_no_other_site(beside: dict[str, An
     got = _read(bundle)
     assert got.case.tumour.primary_site.value == "liver"
     assert not any("also names" in n for n in got.notes)
+
+
+def test_a_diagnosis_coded_confirmed_and_provisional_asks_how_it_was_made() -> None:
+    """The PEComa Condition's verificationStatus says confirmed and provisional: for the
+    diagnosis the safer reading is the one that asks (diagnosis.method stays unknown,
+    a missing fact), never 'confirmed' because that coding came first or ranks first."""
+    bundle = _record()
+    _resource(bundle, "pecoma-diagnosis")["verificationStatus"] = {"coding": [
+        {"system": VERIFIED, "code": "confirmed"}, {"system": VERIFIED, "code": "provisional"}]}
+    got = _read(bundle)
+    assert got.case.diagnosis.method.value == "unknown"
+    assert any("'provisional', not confirmed" in n for n in got.notes)

@@ -380,9 +380,14 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     day = _onset(cond, where, "diagnosis.date", r)
     if day is not None:
         r.put("diagnosis.date", day.isoformat(), where)
-    confirmed = verification(cond) not in _NOT_CONFIRMED
+    # the diagnosis is confirmed only when no coding of its status says otherwise (a
+    # metastasis coded both ways is read as present, the safer way there; for the
+    # diagnosis the safer way asks how it was made)
+    doubt = sorted({code for _s, code in codings(cond.get("verificationStatus"))}
+                   & _NOT_CONFIRMED)
+    confirmed = not doubt
     if not confirmed:
-        r.notes.append(f"{where}: the PEComa diagnosis is '{verification(cond)}', not "
+        r.notes.append(f"{where}: the PEComa diagnosis is '{doubt[0]}', not "
                        "confirmed; diagnosis.method stays unknown until it is confirmed "
                        "(how was the diagnosis made: histology with immunohistochemistry?)")
     method = enum_extension(cond, c.EXT.DIAGNOSIS_METHOD, [x.value for x in DiagnosisMethod],
