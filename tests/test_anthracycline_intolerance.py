@@ -236,6 +236,9 @@ class TestADraftOfTheOtherAnthracycline:
         assert [c["indicator"] for c in cards] == ["warning"]
         assert "doxorubicin" in cards[0]["summary"]
         assert "of the class" in cards[0]["detail"]
+        # under its own warning record, never the critical 'the allergy list rules it out'
+        assert cards[0]["source"]["topic"]["code"] == "ALERT-ANTHRACYCLINE-CLASS"
+        assert "rules out" not in cards[0]["detail"].split("\n")[0]
 
     def test_a_doxorubicin_draft_beside_its_own_intolerance_stays_critical(
         self, client: TestClient

@@ -128,6 +128,8 @@ APPLIES_WHEN: dict[str, str] = {
     "give (localized but not resectable; distant metastases listed) (I6).",
     "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease whose first systemic line is conventional "
     "chemotherapy while mTOR inhibitors are neither unavailable nor contraindicated.",
+    "ALERT-ANTHRACYCLINE-CLASS": "A draft order (CDS Hooks order-select) of an "
+    "anthracycline beside an intolerance recorded to the other one (I15).",
     "ALERT-DRUG-INTOLERANCE": "A draft order (CDS Hooks order-select), or an order planned "
     "in the record and not given yet (patient-view), of a drug the patient's allergy list "
     "rules out, or of a drug pecoma cannot identify while the list rules drugs out (I15).",

@@ -28,7 +28,8 @@ from pecoma.case import (
     other_anthracyclines_not_tolerated,
 )
 from pecoma.engine import assess
-from pecoma.engine.model import Assessment, Fact
+from pecoma.engine.collect import template_of
+from pecoma.engine.model import Assessment, Fact, Item
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.allergies import CATCH_ALL
@@ -435,17 +436,16 @@ def _other_anthracycline(answer: Answer, order: Mapping[str, Any], agent: Agent,
         else "the draft order"
     name = drug_name(agent, drugs)
     listed = ", ".join(a.value.replace("_", " with ") for a in others)
-    item = intolerance_item(Fact("draft order", name),
-                            Fact("recorded as not tolerated", listed))
+    k = load_knowledge()
+    item = Item.of(template_of(k, "ALERT-ANTHRACYCLINE-CLASS"),
+                   (Fact("draft order", name), Fact("recorded as not tolerated", listed)),
+                   ())
     answer.card(
         summary=(f"Draft order of {name}: another anthracycline ({listed}) is recorded as "
                  "not tolerated"),
-        indicator="warning", version=load_knowledge().version,
+        indicator="warning", version=k.version,
         detail=(f"{ident} orders {name}, an anthracycline; the record lists an allergy or "
-                f"intolerance to {listed}. Whether that intolerance is of the class "
-                "(cardiotoxicity, the cumulative dose: it rules this drug out too) or of "
-                "that drug alone (an infusion reaction) is not recorded. Check before "
-                "ordering.\n\n" + md_item(item)),
+                f"intolerance to {listed}.\n\n" + md_item(item)),
         record_ids=(item.id,), topic=item,
     )
 
