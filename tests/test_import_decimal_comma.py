@@ -210,3 +210,21 @@ def test_a_thousands_point_is_refused_by_the_one_reading(
     three digits, not 0, then three) is ambiguous wherever a decimal comma is read."""
     assert parse_form_number(text) == parse_number(text, decimal_comma=True) == comma
     assert parse_number(text, decimal_comma=False) == point
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.parametrize(("column", "text"), [
+    ("tumour.size.value", "4_5"),   # a typo for 4,5: Python's float() reads 45 (S06: > 5 cm)
+    ("tumour.size.value", "6_0"),   # 60 cm
+    ("tumour.size.value", "1e1"),   # an exponent: 10 cm
+    ("histology.mitoses_per_50_hpf", "1_0"),  # 10 mitoses, not 1,0
+])
+def test_a_digit_separator_or_an_exponent_is_refused_not_read_as_another_number(
+    tmp_path: Path, delimiter: str, column: str, text: str
+) -> None:
+    """A number cell is a plain decimal: '4_5' had been stored and read as 45 cm, a kidney
+    tumour of 4.5 cm (low risk) becoming high risk without a word."""
+    good, issues = check(write(tmp_path / "x.csv", delimiter, **{column: text}))
+    assert good == []
+    assert [(i.column, i.value, i.rule) for i in issues] == [
+        (column, repr(text), IMPORT_NUMBER_RULE)]

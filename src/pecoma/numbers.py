@@ -27,12 +27,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["IMPORT_NUMBER_RULE", "NUMBER_RULE", "ambiguous_separator", "parse_number"]
+__all__ = ["IMPORT_NUMBER_RULE", "NUMBER_RULE", "PLAIN_NUMBER_RULE", "ambiguous_separator",
+           "parse_number"]
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
 IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a decimal comma "
                       "(9,5) in a CSV file separated by semicolons or tabs; no thousands "
                       "separator")
+
+#: The case format's own rule for a number written as text (a JSON string).
+PLAIN_NUMBER_RULE = ("must be a plain decimal number such as 4.5: no exponent, digit "
+                     "separator, thousands separator, nan or inf")
 
 _WITH_COMMA = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 _POINT_ONLY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)

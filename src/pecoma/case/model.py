@@ -34,6 +34,7 @@ from pecoma.case.values import (
     YesNo,
 )
 from pecoma.dates import day_text, range_rule
+from pecoma.numbers import PLAIN_NUMBER_RULE, parse_number
 
 __all__ = [
     "MAX_MITOSES",
@@ -66,9 +67,14 @@ _PERFORMED = SurgeryStatus.performed
 
 
 def _not_bool(value: Any) -> Any:
-    """Refuse true/false where a number is expected (lax parsing would read true as 1)."""
+    """Refuse true/false where a number is expected (lax parsing would read true as 1), and
+    a number written as text other than a plain decimal (:mod:`pecoma.numbers`): lax
+    parsing reads ``"4_5"`` as 45 (a digit separator) and ``"1e1"`` as 10, so a typo for
+    4,5 cm had made a tumour of 45 cm (a JSON number such as ``1e1`` is a number)."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
+    if isinstance(value, str) and parse_number(value, decimal_comma=False) is None:
+        raise ValueError(PLAIN_NUMBER_RULE)
     return value
 
 
