@@ -571,7 +571,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     first = d.first_line
     if (
         first is not None
-        and first.agent.is_conventional_chemotherapy
+        and not first.agent.is_mtor_inhibitor
         and not mtor_blocked
     ):
         out.add(

@@ -126,8 +126,9 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-PRIOR-DIAGNOSIS": "The tumour carried another diagnosis before PEComa.",
     "ALERT-STATUS-FROM-FACTS": "The recorded disease status differs from the one the facts "
     "give (localized but not resectable; distant metastases listed) (I6).",
-    "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease whose first systemic line is conventional "
-    "chemotherapy while mTOR inhibitors are neither unavailable nor contraindicated.",
+    "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease whose first systemic line is not an mTOR "
+    "inhibitor (conventional chemotherapy, pazopanib, another agent) while mTOR inhibitors "
+    "are neither unavailable nor contraindicated.",
     "ALERT-ANTHRACYCLINE-CLASS": "A draft order (CDS Hooks order-select) of an "
     "anthracycline beside an intolerance recorded to the other one (I15).",
     "ALERT-DRUG-INTOLERANCE": "A draft order (CDS Hooks order-select), or an order planned "

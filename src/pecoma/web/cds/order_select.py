@@ -1,12 +1,13 @@
-"""``order-select``: conventional chemotherapy drafted as the first line for advanced PEComa.
+"""``order-select``: a drug other than an mTOR inhibitor drafted as the first line for
+advanced PEComa (conventional chemotherapy, pazopanib, another anticancer agent).
 
 A draft MedicationRequest is recognised by ``medicationCodeableConcept`` or by
 ``medicationReference`` (contained, among the draft orders or the prefetch, or a
 ``Medication/id`` read from the allowed FHIR server), by RxNorm code or by name
 (:mod:`pecoma.fhir.medications`).
-When a draft order starts conventional chemotherapy while the patient's advanced PEComa
-has had no systemic line and mTOR inhibitors are neither unavailable nor contraindicated,
-the card warns (S13, S14) and, only when the allergy list allows it
+When a draft order starts such a drug while the patient's advanced PEComa has had no
+systemic line and mTOR inhibitors are neither unavailable nor contraindicated, the card
+warns (S02, S12-S14) and, only when the allergy list allows it
 (:mod:`.allergies`), proposes an mTOR-inhibitor order in its place; otherwise it says
 why nothing is proposed. A draft whose drug cannot be identified is never taken for
 "not chemotherapy" silently: for such a patient the card says it could not be checked.
@@ -297,16 +298,26 @@ def _first_line_case(case: Case, agent: Agent) -> Case | None:
 
 
 #: What the card says when a draft order carries no id: a ``delete`` cannot name it.
-_STAYS: Final = ("This draft order carries no id, so pecoma cannot name it for removal "
-                 "(CDS Hooks: a `delete` action names its resource by a relative reference, "
-                 "`MedicationRequest/<id>`): accepting the suggestion adds an mTOR-inhibitor "
-                 "proposal beside it. **Remove the chemotherapy draft by hand.**")
+def _stays(drug: str) -> str:
+    return ("This draft order carries no id, so pecoma cannot name it for removal "
+            "(CDS Hooks: a `delete` action names its resource by a relative reference, "
+            "`MedicationRequest/<id>`): accepting the suggestion adds an mTOR-inhibitor "
+            f"proposal beside it. **Remove the {drug} draft by hand.**")
 
 
-def _replacement(order: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
-    """The suggestion for a chemotherapy draft: delete it and create an mTOR-inhibitor
-    proposal; a draft with no id cannot be named for a delete, so the suggestion only
-    adds the proposal, and says so (the card says the draft stays, :data:`_STAYS`)."""
+def _drug_words(agent: Agent) -> str:
+    """How a card names a draft's drug: 'chemotherapy' for conventional chemotherapy (as
+    the guideline does, S13), else the drug ('pazopanib', 'another anticancer agent')."""
+    if agent.is_conventional_chemotherapy:
+        return "chemotherapy"
+    return "another anticancer agent" if agent is Agent.other else agent.value.replace("_", " ")
+
+
+def _replacement(order: Mapping[str, Any], patient_id: str, drug: str) -> dict[str, Any]:
+    """The suggestion for a draft of ``drug`` (:func:`_drug_words`): delete it and create an
+    mTOR-inhibitor proposal; a draft with no id cannot be named for a delete, so the
+    suggestion only adds the proposal, and says so (the card says the draft stays,
+    :func:`_stays`)."""
     proposal = {
         "resourceType": "MedicationRequest",
         "status": "draft",
@@ -314,18 +325,19 @@ def _replacement(order: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
         "medicationCodeableConcept": concept(c.agent_code(SUGGESTED),
                                              "sirolimus (mTOR inhibitor)"),
         "subject": {"reference": f"Patient/{patient_id}"},
-        "note": [{"text": "Proposed by pecoma in place of first-line chemotherapy (guideline "
-                          "S13). Choose the mTOR inhibitor and dose with the sarcoma team."}],
+        "note": [{"text": f"Proposed by pecoma in place of first-line {drug} (guideline "
+                          "S12, S13). Choose the mTOR inhibitor and dose with the sarcoma "
+                          "team."}],
     }
     actions: list[dict[str, Any]] = [{"type": "create", "resource": proposal,
                                       "description": "Draft an mTOR-inhibitor order for "
                                                      "review"}]
     if not _nameable(order):
-        return {"label": "Add an mTOR inhibitor (sirolimus) draft (remove the chemotherapy "
+        return {"label": f"Add an mTOR inhibitor (sirolimus) draft (remove the {drug} "
                          "draft by hand)",
                 "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
-    actions.insert(0, {"type": "delete", "description": "Remove the draft chemotherapy "
-                       "order", "resourceId": f"MedicationRequest/{order['id']}"})
+    actions.insert(0, {"type": "delete", "description": f"Remove the draft {drug} order",
+                       "resourceId": f"MedicationRequest/{order['id']}"})
     return {"label": "Replace with an mTOR inhibitor (sirolimus) draft",
             "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
 
@@ -361,6 +373,7 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
           req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None) -> None:
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
     rec = load_knowledge().records["REC-MTOR-FIRST-LINE"]
+    drug = _drug_words(agent)
     planned = safety.planned_orders(SUGGESTED)
     reasons = [safety.withheld(SUGGESTED),
                f"the order set already holds an mTOR-inhibitor order ({mtor_drafted})"
@@ -377,17 +390,18 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
     if withheld is not None:
         detail += f"\n\n**No mTOR-inhibitor order is proposed:** {withheld}."
     elif not _nameable(order):
-        detail += "\n\n" + _STAYS
+        detail += "\n\n" + _stays(drug)
     detail += md_missing(a.missing, alert.conditional_on) + tail
     answer.card(
-        summary=("Chemotherapy, perhaps first line, for advanced PEComa: the guideline puts an "
-                 "mTOR inhibitor first" if safety.history is not None else
-                 "Chemotherapy first line for advanced PEComa: the guideline puts an mTOR "
-                 "inhibitor first"),
+        summary=(f"{drug.capitalize()}, perhaps first line, for advanced PEComa: the guideline "
+                 "puts an mTOR inhibitor first" if safety.history is not None else
+                 f"{drug.capitalize()} first line for advanced PEComa: the guideline puts an "
+                 "mTOR inhibitor first"),
         indicator="warning", detail=detail, version=a.knowledge_version,
         record_ids=(alert.id, "REC-MTOR-FIRST-LINE"), topic=alert,
         links=answer.links(markdown_report(a)),
-        suggestions=None if withheld is not None else [_replacement(order, req.patient_id)],
+        suggestions=None if withheld is not None else [_replacement(order, req.patient_id,
+                                                                    drug)],
         override_reasons=[{"system": c.PECOMA_SYSTEM, "code": code, "display": text}
                           for code, text in OVERRIDE_REASONS],
     )
@@ -551,7 +565,9 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         else:
             known.append((order, agent))
             checked += _checked(order, agent, resolve)
-    chemo = [(order, agent) for order, agent in known if agent.is_conventional_chemotherapy]
+    # every identified drug but an mTOR inhibitor, drafted as the first line, departs from
+    # the guideline's first line (S02, S12): chemotherapy, pazopanib, another agent
+    chemo = [(order, agent) for order, agent in known if not agent.is_mtor_inhibitor]
     if not known and not unidentified:
         return answer
     if not chemo and not unidentified:

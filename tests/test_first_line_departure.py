@@ -1,0 +1,125 @@
+"""A first systemic line other than an mTOR inhibitor for advanced disease is a departure
+from the guideline whatever the drug (S02, S12: mTOR inhibitors are the first-line
+treatment of choice; S13: ahead of conventional chemotherapy; S14: chemotherapy when they
+cannot be used).
+
+The warning ALERT-CHEMO-BEFORE-MTOR had been keyed on conventional chemotherapy alone: a
+renal PEComa with unresectable liver metastases given pazopanib (or a checkpoint
+inhibitor, recorded as another agent) first, while an mTOR inhibitor was available and
+not contraindicated, got no alert, the progressing line was named nowhere in the report,
+and CDS order-select let a pazopanib draft through without a card.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.case.parse import parse_case
+from pecoma.engine import assess
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import example, hook_request, patient_id, prefetch_of
+
+ON = dt.date(2026, 12, 6)
+SCENARIO = Path(__file__).parent / "scenarios" / "chemo-first-line-alert" / "case.json"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def first_line(agent: str, **systemic: str) -> dict[str, Any]:
+    """Soft-tissue PEComa with an unresectable liver metastasis (2024-09-01), mTOR
+    inhibitors available and not contraindicated, first advanced line ``agent``."""
+    case = json.loads(SCENARIO.read_text(encoding="utf-8"))
+    case["systemic"].update(systemic)
+    case["systemic"]["therapies"] = [{"agent": agent, "line": 1, "started_on": "2024-10-01",
+                                      "progressed": "yes"}]
+    return case
+
+
+def alert_of(case: dict[str, Any]) -> Any:
+    a = assess(parse_case(case, "case.json"), ON)
+    found = [x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR"]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("agent", ["pazopanib", "other", "doxorubicin",
+                                   "gemcitabine_docetaxel", "trabectedin"])
+def test_any_first_line_but_an_mtor_inhibitor_is_flagged_naming_the_drug(agent: str) -> None:
+    alert = alert_of(first_line(agent))
+    assert alert is not None, agent
+    assert ("systemic.therapies.first_line", agent) in [
+        (f.path, str(f.value)) for f in alert.triggered_by]
+    assert {"S02", "S12", "S13"} <= set(alert.provenance.statements)
+
+
+@pytest.mark.parametrize("agent", ["sirolimus", "nab_sirolimus", "everolimus", "temsirolimus"])
+def test_an_mtor_inhibitor_first_is_no_departure(agent: str) -> None:
+    assert alert_of(first_line(agent)) is None
+
+
+@pytest.mark.parametrize("systemic", [{"mtor_inhibitor_available": "no"},
+                                      {"mtor_inhibitor_contraindicated": "yes"}])
+def test_no_departure_when_an_mtor_inhibitor_could_not_be_used(systemic: dict[str, str]) -> None:
+    """S14: another line comes first when mTOR inhibitors are unavailable or
+    contraindicated."""
+    assert alert_of(first_line("pazopanib", **systemic)) is None
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    tmp = tmp_path_factory.mktemp("departure")
+    return TestClient(create_app(WebConfig(database_url=f"sqlite:///{tmp / 'registry.db'}",
+                                           cds=CdsSettings()),
+                                 today=lambda: dt.date(2026, 11, 28)),
+                      base_url="http://localhost")
+
+
+def order_select(drug: dict[str, Any]) -> dict[str, Any]:
+    bundle = example("metastatic-lung-metachronous")  # advanced, mTOR possible, no line
+    pid = patient_id(bundle)
+    body = hook_request("order-select", pid)
+    body["prefetch"] = prefetch_of(copy.deepcopy(bundle))
+    draft = {"resourceType": "MedicationRequest", "id": "draft-1", "status": "draft",
+             "intent": "order", "subject": {"reference": f"Patient/{pid}"}, **drug}
+    body["context"].update({"selections": ["MedicationRequest/draft-1"],
+                            "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                                            "entry": [{"resource": draft}]}})
+    return body
+
+
+@pytest.mark.parametrize(("concept", "words"), [
+    ({"coding": [{"system": RXNORM, "code": "714438", "display": "pazopanib"}]}, "Pazopanib"),
+    ({"text": "pembrolizumab 200 mg IV"}, "Another anticancer agent"),
+])
+def test_order_select_warns_on_a_non_mtor_first_line_draft(
+    client: TestClient, concept: dict[str, Any], words: str
+) -> None:
+    r = client.post(f"/cds-services/{ORDER_SELECT}",
+                    json=order_select({"medicationCodeableConcept": concept}))
+    assert r.status_code == 200, r.text
+    [card] = r.json()["cards"]
+    assert card["indicator"] == "warning"
+    assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+    assert card["summary"] == (f"{words} first line for advanced PEComa: the guideline puts "
+                               "an mTOR inhibitor first")
+    [suggestion] = card["suggestions"]
+    assert suggestion["label"] == "Replace with an mTOR inhibitor (sirolimus) draft"
+    assert suggestion["actions"][0]["description"] == \
+        f"Remove the draft {words[0].lower() + words[1:]} order"
+
+
+def test_an_mtor_inhibitor_draft_gets_no_first_line_card(client: TestClient) -> None:
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=order_select(
+        {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "35302",
+                                                   "display": "sirolimus"}]}}))
+    assert r.status_code == 200, r.text
+    assert r.json()["cards"] == []
