@@ -222,6 +222,34 @@ class TestImagingOnlyDiagnosis:
         assert "I11" in item(a, "ALERT-IMAGING-ONLY").provenance.interpretations
 
 
+class TestUnknownMargin:
+    """A margin not recorded is not R0, and its safer branch is that of uncertain margins:
+    the re-excision discussion is shown as an option, provisional on the margin (S03,
+    S27). It had been left out (only S10's radiotherapy shown) while the missing fact said
+    the margins were treated as not assured."""
+
+    def data(self, **stage: Any) -> dict[str, Any]:
+        return base(tumour={"primary_site": "retroperitoneum",
+                            "size": {"value": 4, "unit": "cm"}},
+                    histology=HISTOLOGY_BENIGN,
+                    stage={"status": "localized", "lymph_nodes": "negative", **stage},
+                    surgery={"status": "performed", "date": "2026-10-01", "margin": "unknown"})
+
+    def test_reexcision_discussed_pending_the_margin(self) -> None:
+        a = run(self.data())
+        rec = item(a, "REC-RERESECTION-OPTION")
+        assert rec.conditional_on == ("MISS-MARGIN",)
+        assert rec.strength == "option"
+        assert "not recorded" in rec.text
+        assert not ids(a) & {"REC-RERESECTION", "REC-RESECTION-DONE"}
+        missing = next(m for m in a.missing if m.id == "MISS-MARGIN")
+        assert "REC-RERESECTION-OPTION" in missing.affects
+
+    def test_none_when_the_tumour_is_recorded_beyond_surgery(self) -> None:
+        a = run(self.data(resectable="no"))
+        assert "REC-RERESECTION-OPTION" not in ids(a)
+
+
 class TestUncertainMargins:
     """Behaviour 6: re-resection discussion as an option, the margin asked about, and the
     S27 alert's severity following the evidence of malignancy (I9)."""

@@ -92,10 +92,15 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                 if not no_reexcision:
                     out.add("REC-RERESECTION-OPTION", margin_facts_, [ask])
             elif margin is Margin.unknown:
-                out.missing(
+                # not known to be clear: the safer branch is that of uncertain margins,
+                # the re-excision discussed, provisional on the margin
+                ask = out.missing(
                     "MISS-MARGIN",
-                    affects=("REC-RESECTION-DONE", "REC-RERESECTION", "REC-ADJ-RADIOTHERAPY"),
+                    affects=("REC-RESECTION-DONE", "REC-RERESECTION", "REC-RERESECTION-OPTION",
+                             "REC-ADJ-RADIOTHERAPY"),
                 )
+                if not no_reexcision:
+                    out.add("REC-RERESECTION-OPTION", margin_facts_, [ask])
         else:
             facts = [status_fact, Fact("surgery.status", surgery_status)]
             conditional = []
