@@ -76,6 +76,21 @@ class TestCompletingResection:
         read = case_from_bundle(_completed(None))
         assert read.case.surgery.margin is Margin.unknown
 
+    def test_two_margins_of_one_day_that_differ_leave_it_unknown(self) -> None:
+        # after the completing resection, R0 (coded) and "Positive margin" (a pathology
+        # text) reported the same day: neither is the later, so the margin is unknown and
+        # both are named; the entry order had decided (the first, R0: S27 hidden)
+        bundle = _completed("2025-03-03")
+        bundle["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "margin-text", "status": "final",
+            "subject": _entry(bundle, "resection-margin")["resource"]["subject"],
+            "code": {"text": "Resection margin status"}, "effectiveDateTime": "2025-03-03",
+            "valueString": "Positive margin at the deep edge"}})
+        read = case_from_bundle(bundle)
+        assert read.case.surgery.margin is Margin.unknown
+        assert any(n.startswith("surgery.margin: ") and "resection-margin-2" in n
+                   and "Observation/margin-text" in n for n in read.notes)
+
     def test_an_undated_resection_leaves_date_and_margin_unknown(self) -> None:
         read = case_from_bundle(_completed("2025-03-03", second_on=None))
         assert read.case.surgery.date is None

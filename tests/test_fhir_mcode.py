@@ -1604,6 +1604,137 @@ class TestCommandLine:
         assert any("MedicationRequest: not a systemic agent" in x for x in data["not_read"])
 
 
+class TestMarginResults:
+    """The margin of the hysterectomy of the uterine record, given in its outcome or by
+    margin Observations (code text "Resection margin status"), as an EHR sends them: the
+    later result wins whatever the order of the entries; a statement is never read as its
+    opposite; the R class reads alike in every place the record may hold it."""
+
+    HYSTERECTOMY: ClassVar[str] = "cancer-related-surgical-procedure-hysterectomy"
+
+    @classmethod
+    def _with(cls, uterus: dict[str, Any], outcome: str | None,
+              *results: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+        """The record with the hysterectomy (2024-04-09) stating ``outcome`` (none: no
+        outcome) and margin Observations (id, effective date, value) in that entry order."""
+        b = copy.deepcopy(uterus)
+        proc = res(b, cls.HYSTERECTOMY)
+        proc.pop("outcome")
+        if outcome is not None:
+            proc["outcome"] = {"text": outcome}
+        return add(b, *({"resourceType": "Observation", "id": rid, "status": "final",
+                         "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+                         "code": {"text": "Resection margin status"},
+                         "effectiveDateTime": day, **value} for rid, day, value in results))
+
+    FROZEN_CLEAR: ClassVar = ("margin-frozen", "2024-04-09",
+                              {"valueString": "Margins clear (frozen section)"})
+    FINAL_POSITIVE: ClassVar = ("margin-final", "2024-04-12",
+                                {"valueString": "Positive margin at the parametrium"})
+
+    @pytest.mark.parametrize("order", ["frozen first", "final first"])
+    def test_the_later_positive_margin_wins(self, uterus: dict[str, Any], order: str) -> None:
+        """Frozen section on the day "clear", the final report three days later "positive
+        at the parametrium": the final one is the margin (R1), whatever the entry order (the
+        earliest had won: R0, the S27 alert gone); a note says the earlier, differing
+        result was set aside, naming it."""
+        results = [self.FROZEN_CLEAR, self.FINAL_POSITIVE]
+        bc = read(self._with(uterus, None, *(results if order == "frozen first"
+                                            else results[::-1])))
+        assert bc.case.surgery.margin is Margin.R1
+        assert bc.sources["surgery.margin"] == "Observation/margin-final"
+        assert any(n.startswith("surgery.margin taken from Observation/margin-final")
+                   and "set aside: Observation/margin-frozen" in n for n in bc.notes)
+
+    def test_the_later_clear_margin_wins(self, uterus: dict[str, Any]) -> None:
+        """Frozen section "positive", the final report three days later "clear": R0 (the
+        frozen section had won, R1), the positive one named as set aside."""
+        bc = read(self._with(
+            uterus, None,
+            ("margin-frozen", "2024-04-09", {"valueString": "Positive margin (frozen section)"}),
+            ("margin-final", "2024-04-12", {"valueString": "Margins clear"})))
+        assert bc.case.surgery.margin is Margin.R0
+        assert any("set aside: Observation/margin-frozen" in n for n in bc.notes)
+
+    @pytest.mark.parametrize("order", ["clear first", "positive first"])
+    def test_two_results_of_one_time_that_differ_leave_it_unknown(
+            self, uterus: dict[str, Any], order: str) -> None:
+        """Two final results of the same day, "clear" and "positive": neither is the later,
+        so the margin is unknown (it is then asked), never the first entry's nor the more
+        reassuring; a note names both."""
+        results = [("margin-a", "2024-04-12", {"valueString": "Margins clear"}),
+                   ("margin-b", "2024-04-12", {"valueString": "Positive margin"})]
+        bc = read(self._with(uterus, None, *(results if order == "clear first"
+                                            else results[::-1])))
+        assert bc.case.surgery.margin is Margin.unknown
+        assert any(n.startswith("surgery.margin: ") and "Observation/margin-a" in n
+                   and "Observation/margin-b" in n and n.endswith("surgery.margin is unknown")
+                   for n in bc.notes)
+
+    @pytest.mark.parametrize("outcome", [
+        "Negative margins could not be obtained at the parametrium",
+        "Clear margins not obtained",
+        "Margins free: no",
+        "Not R0",
+        "R0 intended; final R1",
+        "Margin involved: no",
+    ])
+    def test_a_negated_or_qualified_statement_leaves_the_margin_unknown(
+            self, uterus: dict[str, Any], outcome: str) -> None:
+        """An outcome that negates or qualifies what it says had read as R0 (or R1): the
+        margin stays unknown, with a note naming the text, and the assessment asks for it
+        instead of reporting the standard met (S03)."""
+        bc = read(self._with(uterus, outcome))
+        assert bc.case.surgery.margin is Margin.unknown
+        assert any(n.startswith(f"Procedure/{self.HYSTERECTOMY}.outcome: ")
+                   and outcome.lower()[:20] in n and "surgery.margin is unknown" in n
+                   for n in bc.notes)
+        ids = {i.id for i in assess(bc.case, ON).recommendations}
+        assert "REC-RESECTION-DONE" not in ids
+
+    def test_no_tumour_at_the_margin_is_a_clear_margin(self, uterus: dict[str, Any]) -> None:
+        """"No tumour at margin" says the margin is clear (R0): it had read R1 and raised
+        the S27 critical alert after a complete resection."""
+        bc = read(self._with(uterus, "No tumour at margin"))
+        assert bc.case.surgery.margin is Margin.R0
+        assert "ALERT-INCOMPLETE-RESECTION" not in {i.id for i in assess(bc.case, ON).alerts}
+        # its own "no" is not a negation of another statement beside it
+        assert read(self._with(uterus, "R0 resection; no residual tumour")
+                    ).case.surgery.margin is Margin.R0
+
+    @pytest.mark.parametrize(("outcome", "margin"), [
+        ("R1", Margin.R1), ("R2 resection", Margin.R2), ("Resection R0", Margin.R0)])
+    def test_the_r_class_in_the_outcome_is_read(self, uterus: dict[str, Any], outcome: str,
+                                                margin: Margin) -> None:
+        """The R class the surgeon wrote in Procedure.outcome reads as the same text in a
+        note does (it had been lost: unknown, and the margin asked for)."""
+        bc = read(self._with(uterus, outcome))
+        assert bc.case.surgery.margin is margin
+        assert bc.sources["surgery.margin"] == f"Procedure/{self.HYSTERECTOMY}.outcome"
+
+    def test_the_r_class_of_an_observation_reads_alike_in_both_shapes(
+            self, uterus: dict[str, Any]) -> None:
+        """A margin Observation valued "R1" as a string or as a coded value's text: R1
+        both ways (the coded value's text had been lost: unknown)."""
+        margins = [read(self._with(uterus, None, ("margin-1", "2024-04-12", value))
+                        ).case.surgery.margin
+                   for value in ({"valueString": "R1"}, {"valueCodeableConcept": {"text": "R1"}})]
+        assert margins == [Margin.R1, Margin.R1]
+
+    def test_the_later_positive_margin_raises_the_s27_alert(
+            self, uterus: dict[str, Any]) -> None:
+        """End to end: with the final positive margin read, the assessment raises the S27
+        critical alert (tumour may have been left), advises discussing completing the
+        resection (S03, S27) and referral (S04), and no longer reports the standard met."""
+        bc = case_from_bundle(self._with(uterus, None, self.FINAL_POSITIVE, self.FROZEN_CLEAR))
+        a = assess(bc.case, ON)
+        alert = next(i for i in a.alerts if i.id == "ALERT-INCOMPLETE-RESECTION")
+        assert alert.level == "critical"
+        ids = {i.id for i in a.recommendations}
+        assert {"REC-RERESECTION", "REC-REFER-SURGERY"} <= ids
+        assert "REC-RESECTION-DONE" not in ids
+
+
 class TestRecognisers:
     """The small readers of fhir/mcode.py, one row per case."""
 
@@ -1620,6 +1751,22 @@ class TestRecognisers:
         ("Deep margin close; others clear", Margin.uncertain),
         ("specimen received in formalin", None),
         ("R10 stain", None),
+        # a statement that negates or qualifies what it matched had read as its opposite:
+        # an incomplete resection reported complete (S03), the S27 alert hidden
+        ("Negative margins could not be obtained at the parametrium", Margin.unknown),
+        ("clear margins not obtained", Margin.unknown),
+        ("margins free: no", Margin.unknown),
+        ("Not R0", Margin.unknown),
+        ("R0 intended; final R1", Margin.unknown),  # two R classes: which holds is not said
+        ("margin involved: no", Margin.unknown),
+        # ... or, where the words say it plainly, the other way: no tumour at the margin
+        # is a clear margin (it had read R1, the "tumour at margin" of an R1)
+        ("No tumour at margin", Margin.R0),
+        ("No residual tumour", Margin.R0),  # what R0 means
+        ("uninvolved margins", Margin.R0),  # had read R1 ("involved margin" within it)
+        # the R class whatever its case (an outcome's text is compared in lower case)
+        ("r1", Margin.R1),
+        ("resection r0", Margin.R0),
     ])
     def test_margin_in_text(self, text: str, margin: Margin | None) -> None:
         from pecoma.fhir.mcode import margin_in_text

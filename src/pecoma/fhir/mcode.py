@@ -480,35 +480,65 @@ def resected_organ(procedure: Mapping[str, Any]) -> PrimarySite | None:
     return organ
 
 
-_R_CLASS = re.compile(r"\bR\s?([012])\b")
+#: An R classification, in :func:`plain_words` form ("R1", "r 1", "Resection R0").
+_R_CLASS: Final = re.compile(r"\br\s?([012])\b")
+#: A word that may turn a statement around ("no positive staining", "negative margins could
+#: not be obtained", "margins free: no", "not R0"): a result text holding one is not read
+#: by the words it matched (the immunostains' results and the margins alike).
+NEGATION: Final = re.compile(
+    r"\b(?:no|not|non|without|lacks?|lacking|absence|equivocal|cannot|never|neither|nor)\b")
+#: Words that make a margin a plan, a wish or a guess, not a finding ("R0 intended",
+#: "clear margins were attempted", "margin possibly involved?").
+_MARGIN_QUALIFIED: Final = re.compile(
+    r"\b(?:intend\w*|plann\w*|aim\w*|attempt\w*|expect\w*|hop\w*|goal|if|unless|whether"
+    r"|possibl[ey]|probabl[ey]|likely|suspect\w*|suspicious|query|questionabl[ey]|pending"
+    r"|await\w*|unable|fail\w*)\b|\?")
+#: "No tumour at the margin", "no residual tumour": a clear margin said with its own "no";
+#: read as "margins clear" (a close margin or an exception beside it still reads uncertain).
+_NO_TUMOUR_AT_MARGIN: Final = re.compile(
+    r"\bno (?:residual )?tumou?r (?:at|on|to) (?:the |any )?(?:\w+ )?margins?\b"
+    r"|\bno residual tumou?r\b")
+_R2_WORDS: Final = re.compile(r"\b(?:gross|macroscopic) residual\b")
+_R1_WORDS: Final = re.compile(
+    r"\b(?:margins? positive|positive margins?|margins? involved|involved margins?"
+    r"|tumou?r at (?:the )?margins?|microscopic residual)\b")
+_R0_WORDS: Final = re.compile(
+    r"\b(?:margins? negative|negative margins?|margins? clear|clear margins?|margins? free"
+    r"|free margins?|margins? uninvolved|uninvolved margins?)\b")
+_CLOSE: Final = re.compile(r"\bclose\b")
+_EXCEPT: Final = re.compile(r"\b(?:except|but|apart from|other than)\b")
 
 
 def margin_in_text(text: str) -> Margin | None:
-    """An R classification or a plain margin statement in a finding's text."""
-    found = _R_CLASS.search(text)
-    if found:
-        return Margin(f"R{found.group(1)}")
-    low = text.lower()
-    if "gross residual" in low or "macroscopic residual" in low:
+    """An R classification or a plain margin statement in a finding's text, whatever its
+    case (``None`` when it names none). A text that names a margin but negates or
+    qualifies it ("negative margins could not be obtained", "margins free: no", "not R0",
+    "R0 intended") or names two R classes ("R0 intended; final R1") is
+    ``Margin.unknown``: it is never read as the opposite, nor as either; the reader notes
+    it and the margin is asked for. "No tumour at the margin" says a clear margin."""
+    low = _NO_TUMOUR_AT_MARGIN.sub("margins clear", plain_words(text))
+    found = _margin_said(low)
+    if found is not None and (NEGATION.search(low) or _MARGIN_QUALIFIED.search(low)):
+        return Margin.unknown
+    return found
+
+
+def _margin_said(low: str) -> Margin | None:
+    """The margin a text in :func:`plain_words` form names, by its words alone."""
+    classes = {Margin(f"R{x}") for x in _R_CLASS.findall(low)}
+    if classes:
+        return classes.pop() if len(classes) == 1 else Margin.unknown
+    if _R2_WORDS.search(low):
         return Margin.R2
-    if any(w in low for w in ("margin positive", "positive margin", "margins positive",
-                              "margin involved", "involved margin", "tumour at margin",
-                              "tumor at margin", "microscopic residual")):
+    if _R1_WORDS.search(low):
         return Margin.R1
     # a close or uncertain margin named anywhere, or a clear one with an exception
     # ("margins free except the deep margin, which is close"): not assured
     if "margin" in low and (_CLOSE.search(low) or "uncertain" in low):
         return Margin.uncertain
-    if any(w in low for w in ("margin negative", "negative margin", "margins negative",
-                              "margins clear", "clear margin", "margin clear",
-                              "margins free", "free margin", "margin free",
-                              "margins uninvolved", "uninvolved margin")):
+    if _R0_WORDS.search(low):
         return Margin.uncertain if _EXCEPT.search(low) else Margin.R0
     return None
-
-
-_CLOSE: Final = re.compile(r"\bclose\b")
-_EXCEPT: Final = re.compile(r"\b(?:except|but|apart from|other than)\b")
 
 
 def ihc_marker(concept: Any) -> str | None:

@@ -35,6 +35,7 @@ from pecoma.fhir.reading import (
 )
 
 __all__ = [
+    "known_later",
     "live_observations",
     "observation_kind",
     "read_observations",
@@ -505,10 +506,9 @@ _MARKER_RESULT_WORDS = (("not performed", None), ("not done", None),
                         ("not detected", False), ("not present", False), ("not seen", False),
                         ("negative", False), ("absent", False),
                         ("positive", True), ("detected", True), ("present", True))
-#: A word that may turn a result word around ("no positive staining", "not
-#: convincingly positive"): a text with one is read only by a phrase above that says
+#: A text with a word that may turn a result word around (``mcode.NEGATION``: "no positive
+#: staining", "not convincingly positive") is read only by a phrase above that says
 #: "not …" itself, else it stays unknown ("focally positive" is positive).
-_NEGATION = re.compile(r"\b(no|not|non|without|lacks?|lacking|absence|equivocal)\b")
 _NOT_TISSUE_MARKER = ("serum", "plasma", "antibod", " ab ", "titer", "titre", "blood")
 
 
@@ -646,7 +646,7 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         other != word and word in other for other, _r in said)}  # "present" in "not present"
     if said:
         word, result = said[0]
-        if not word.startswith("not ") and _NEGATION.search(text):
+        if not word.startswith("not ") and m.NEGATION.search(text):
             unknown(f"the result {show_value(text)} does not say positive or negative plainly")
         elif len(results) > 1:  # "negative in vessels, positive in tumour cells"
             unknown(f"the result {show_value(text)} says more than one result")
@@ -754,7 +754,7 @@ def _order(obs: Mapping[str, Any]) -> _Order:
             _STATUS_RANK.get(str(obs.get("status")), 1))
 
 
-def _ordered(earlier: _Order, later: _Order) -> bool:
+def known_later(earlier: _Order, later: _Order) -> bool:
     """Whether a result sorted after another is known to be the later one: another
     effective time, or the same one and issued later, or issued at the same time (or
     neither saying when) and a correction of it. When only one says when it was issued,
@@ -891,7 +891,7 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
     order = r.orders.get(id(obs)) or _order(obs)
     for path in gave:
         value = _at(r, path)
-        same_time = [x for x in latest.get(path, []) if not _ordered(x[0], order)]
+        same_time = [x for x in latest.get(path, []) if not known_later(x[0], order)]
         rivals = [(w, v) for _o, w, v in same_time if v != value]
         latest[path] = [*same_time, (order, where, value)]
         if rivals:

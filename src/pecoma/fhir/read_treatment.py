@@ -30,16 +30,17 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
+from pecoma.fhir.read_observations import known_later
 from pecoma.fhir.reading import (
     Planned,
     Reader,
     as_list,
     codings,
     day_of,
-    effective_time,
     enum_extension,
     extension,
     has_code,
+    instant,
     live_condition,
     reference_of,
     resolved,
@@ -250,9 +251,9 @@ def _latest_of(performed: list[tuple[str, dict[str, Any]]],
     dated = [d for d in days if d is not None]
     margins = _margins_between(dated, observations, r)
     for i, (w, p) in enumerate(performed):
-        own = _own_margin(p, w)
-        if own is not None:
-            margins[i] = own
+        own = _procedure_margins(p, w)
+        if own:
+            margins[i] = _latest_margin(own, r)
     first_margin = margins[0]
     if first_margin is not None and first_margin[0] is Margin.R2:
         # an R2 resection completed by a later one: both are kept
@@ -294,47 +295,110 @@ def _resource_of(where: str) -> str:
     return where.split(".", 1)[0]
 
 
-def _own_margin(proc: Mapping[str, Any], where: str) -> tuple[Margin, str] | None:
-    """The margin stated on a resection Procedure (its outcome or notes)."""
+#: A margin one text or value gives: its time (as ``r.orders`` holds an observation's),
+#: where it is, the margin (``Margin.unknown``: a statement that is not plain, see
+#: ``mcode.margin_in_text``), and the text it was read from.
+_Reading = tuple[tuple[str, str, int], str, Margin, str]
+
+
+def _procedure_margins(proc: Mapping[str, Any], where: str) -> list[_Reading]:
+    """The margins stated on a resection Procedure (its outcome, its notes), each of the
+    operation's time."""
+    order = (instant(_performed_on(proc)), "", 1)
     texts = [(f"{where}.outcome", m.lower_words(proc.get("outcome")))]
     texts += [(f"{where}.note", str(n.get("text") or ""))
               for n in as_list(proc.get("note")) if isinstance(n, dict)]
-    for w, text in texts:
-        found = m.margin_in_text(text) if text else None
-        if found is not None:
-            return found, w
-    return None
+    return [(order, w, found, text) for w, text in texts
+            if text and (found := m.margin_in_text(text)) is not None]
+
+
+def _observed_margins(observations: list[tuple[str, dict[str, Any]]], r: Reader,
+                      coded: bool) -> list[_Reading]:
+    """The margins the margin Observations give: those whose code names a margin (their
+    finding's text, ``mcode.margin_in_text``) and, when ``coded``, the project-coded ones
+    (their value's code)."""
+    out = []
+    for w, obs in observations:
+        project = has_code(obs.get("code"), c.PECOMA_SYSTEM, c.OBS_MARGIN[0])
+        if id(obs) not in r.orders or not (
+                (coded and project) or r.kinds.get(id(obs)) == "margin"):
+            continue
+        if project:
+            margin = _coded_margin(obs)
+            text = margin.value if margin is not None else ""
+        else:
+            text = (m.lower_words(obs.get("valueCodeableConcept"))
+                    or str(obs.get("valueString") or ""))
+            margin = m.margin_in_text(text)
+        if margin is not None:
+            out.append((r.orders[id(obs)], w, margin, text))
+    return out
+
+
+def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | None:
+    """The margin of the latest reading, whatever the order of the entries (later results
+    win); a differing earlier one is set aside, noted. Readings that differ and cannot be
+    told apart in time (of one time, or one undated) leave the margin unknown, noted with
+    both: the order of the entries never decides, nor the more reassuring one. A latest
+    statement that is not plain (a negation, a qualification) leaves it unknown, noted."""
+    if not readings:
+        return None
+    readings = sorted(readings, key=lambda x: x[0])
+    *earlier, last = readings
+    rivals = [x for x in earlier if x[2] is not last[2]
+              and not (x[0][0] and known_later(x[0], last[0]))]
+    if rivals:
+        named = " and ".join(f"{w} ({show_value(text)})" for _o, w, _m, text in [*rivals, last])
+        r.notes.append(f"surgery.margin: {named} differ, and none is known to be the later "
+                       "result (the same time, or one undated): surgery.margin is unknown")
+        for _o, w, _m, _t in [*rivals, last]:
+            if not _on_procedure(w):
+                r.why[w] = "a margin result differing from another of the same time"
+        return None
+    if last[2] is Margin.unknown:
+        r.notes.append(f"{last[1]}: {show_value(last[3])} does not state the margin plainly "
+                       "(it negates or qualifies what it says, or names two R classes): "
+                       "not read as a margin; surgery.margin is unknown")
+        return None
+    set_aside = [x for x in earlier if x[2] is not last[2]]
+    if set_aside:
+        named = ", ".join(f"{w} ({show_value(text)})" for _o, w, _m, text in set_aside)
+        r.notes.append(f"surgery.margin taken from {last[1]} ({show_value(last[3])}), the "
+                       f"latest result; an earlier result that differs is set aside: {named}")
+        for _o, w, _m, _t in set_aside:
+            if not _on_procedure(w):
+                r.why[w] = f"an earlier margin result ({last[1]}, the later one, is read)"
+    return last[2], last[1]
+
+
+def _on_procedure(where: str) -> bool:
+    """Whether a margin was read from a resection Procedure (its outcome, a note), not
+    from an Observation of its own."""
+    return where.endswith((".outcome", ".note"))
 
 
 def _margins_between(days: list[dt.date], observations: list[tuple[str, dict[str, Any]]],
                      r: Reader) -> list[tuple[Margin, str] | None]:
-    """For each resection day, the latest margin Observation dated from that day until the
-    next resection (``None`` when there is none). Undated margins are named in a note."""
-    found: list[list[tuple[str, str, Margin]]] = [[] for _d in days]
+    """For each resection day, the margin of the latest margin Observation dated from that
+    day until the next resection (``None`` when there is none). Undated margins are named
+    in a note."""
+    found: list[list[_Reading]] = [[] for _d in days]
     undated: list[str] = []
-    for w, obs in observations:
-        coded = has_code(obs.get("code"), c.PECOMA_SYSTEM, c.OBS_MARGIN[0])
-        if id(obs) not in r.orders or not (coded or r.kinds.get(id(obs)) == "margin"):
-            continue
-        margin = _coded_margin(obs) if coded else m.margin_in_text(
-            m.lower_words(obs.get("valueCodeableConcept")) or str(obs.get("valueString") or ""))
-        if margin is None:
-            continue
-        seen = day_of(effective_time(obs)[:10])
+    for reading in _observed_margins(observations, r, coded=True):
+        seen = day_of(reading[0][0][:10])
         if seen is None:
-            undated.append(w)
+            undated.append(reading[1])
             continue
         slots = [i for i, d in enumerate(days) if d <= seen]
         if slots:
-            found[slots[-1]].append((effective_time(obs), w, margin))
+            found[slots[-1]].append(reading)
         else:
-            r.notes.append(f"{w}: a margin observed before every resection of the primary "
-                           "is not read")
+            r.notes.append(f"{reading[1]}: a margin observed before every resection of the "
+                           "primary is not read")
     if undated:
         r.notes.append(f"{', '.join(undated)}: an undated margin cannot be told to belong to "
                        "one of several resections: not read")
-    return [None if not f else (max(f, key=lambda x: x[0])[2], max(f, key=lambda x: x[0])[1])
-            for f in found]
+    return [_latest_margin(f, r) for f in found]
 
 
 def _coded_margin(obs: Mapping[str, Any]) -> Margin | None:
@@ -363,20 +427,14 @@ def _period_of(proc: Mapping[str, Any]) -> str:
 
 def _margin(proc: Mapping[str, Any], where: str,
             observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
-    """The margin from the Procedure's outcome or notes, or a margin Observation's finding."""
-    texts = [(where, f"{where}.outcome", m.lower_words(proc.get("outcome")))]
-    texts += [(where, f"{where}.note", str(n.get("text") or "")) for n in as_list(proc.get("note"))
-              if isinstance(n, dict)]
-    for w, obs in observations:
-        if r.kinds.get(id(obs)) == "margin":
-            texts.append((w, w, m.lower_words(obs.get("valueCodeableConcept"))
-                          or str(obs.get("valueString") or "")))
-    for label, w, text in texts:
-        found = m.margin_in_text(text) if text else None
-        if found is not None:
-            r.put("surgery.margin", found.value, w)
-            r.used.add(label)
-            return
+    """The margin from the Procedure's outcome or notes, or a margin Observation's finding:
+    the latest of them (``_latest_margin``)."""
+    readings = _procedure_margins(proc, where) + _observed_margins(observations, r,
+                                                                   coded=False)
+    found = _latest_margin(readings, r)
+    if found is not None:
+        r.put("surgery.margin", found[0].value, found[1])
+        r.used.add(_resource_of(found[1]))
 
 
 # ----------------------------------------------------------------------- medications
