@@ -51,6 +51,9 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   a drug allergy *not identified* too; an mTOR inhibitor named anywhere in it is still
   read as an intolerance of it (which rules out every mTOR inhibitor unless another one
   is shown tolerated, I15);
+* a medication record whose ``statusReason`` says its drug was not tolerated
+  (:class:`pecoma.fhir.reading.NotTolerated`, :func:`intolerance_of`) is read as an
+  entry naming that drug;
 * an entry naming a substance near an mTOR inhibitor
   (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`: the macrolides, tacrolimus,
   polysorbate 80, albumin) is *not identified* whatever its category.
@@ -64,11 +67,11 @@ from typing import Any, Final
 
 from pecoma.case import Agent
 from pecoma.fhir import medications as meds
-from pecoma.fhir.reading import modifier_urls
+from pecoma.fhir.reading import NotTolerated, modifier_urls
 from pecoma.fhir.searches import withheld_label
 
-__all__ = ["AllergyList", "AllergyReading", "not_read_in_full", "read_allergies",
-           "read_allergy"]
+__all__ = ["AllergyList", "AllergyReading", "intolerance_of", "not_read_in_full",
+           "read_allergies", "read_allergy"]
 
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
 _IGNORED: Final = frozenset({"refuted", "entered-in-error"})
@@ -279,11 +282,28 @@ class AllergyList:
 
 
 def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
-                   entry_modifiers: Mapping[int, str] | None = None) -> AllergyList:
+                   entry_modifiers: Mapping[int, str] | None = None,
+                   not_tolerated: Iterable[NotTolerated] = ()) -> AllergyList:
     """The readings of ``(where, AllergyIntolerance)`` pairs (other resources skipped);
     ``entry_modifiers``: the modifierExtension URLs of the Bundle entries that carry
-    some, by the identity of their resource."""
+    some, by the identity of their resource; ``not_tolerated``: the medication records
+    whose statusReason says their drug was not tolerated
+    (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each read as an entry naming
+    that drug (:func:`intolerance_of`)."""
     mods = entry_modifiers or {}
-    return AllergyList(tuple((where, read_allergy(res, mods.get(id(res), "")))
-                             for where, res in allergies
-                             if res.get("resourceType") == "AllergyIntolerance"))
+    return AllergyList((*((where, read_allergy(res, mods.get(id(res), "")))
+                          for where, res in allergies
+                          if res.get("resourceType") == "AllergyIntolerance"),
+                        *((x.where, intolerance_of(x)) for x in not_tolerated)))
+
+
+def intolerance_of(stopped: NotTolerated) -> AllergyReading:
+    """A medication record's drug not tolerated, read as an allergy entry naming it: its
+    agent (a catch-all one by the drugs the record names), the drugs of a regimen, and
+    for an mTOR inhibitor every mTOR inhibitor unless another one is shown tolerated
+    (I15)."""
+    agent = stopped.agent
+    return AllergyReading(
+        agents=frozenset() if agent in CATCH_ALL else frozenset({agent}),
+        ingredients=meds.INGREDIENTS.get(agent, frozenset()), drugs=stopped.drugs,
+        mtor_named=agent if agent.is_mtor_inhibitor else None)

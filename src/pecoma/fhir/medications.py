@@ -51,6 +51,8 @@ __all__ = [
     "Given",
     "RepeatedLocalId",
     "Resolver",
+    "StatusReason",
+    "StopReason",
     "agent_of",
     "agent_of_concept",
     "allergy_may_be_to_a_drug",
@@ -75,6 +77,7 @@ __all__ = [
     "repeated_local_ids",
     "resolver_for",
     "started_on",
+    "status_reason",
     "unheld_medications",
     "unread_words",
     "unreadable_medication",
@@ -952,6 +955,107 @@ def may_have_been_given(resource: Mapping[str, Any]) -> bool:
     status is not one of :data:`NOT_A_LINE`): a line that may count."""
     return resource.get("resourceType") in MEDICATION_TYPES and (
         given(resource) not in NOT_A_LINE)
+
+
+class StopReason(StrEnum):
+    """What a medication record's ``statusReason`` says of the drug (why it was stopped,
+    held, not given)."""
+
+    intolerance = "intolerance"  # the drug was not tolerated: an intolerance of it
+    other = "other"  # plainly something else: progression, a course completed, surgery
+    unclear = "unclear"  # a reason given that pecoma cannot read as either
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReason:
+    """A medication record's ``statusReason``: what it says, and as the record words it."""
+
+    kind: StopReason
+    shown: str
+
+
+#: HL7 terminology medicationrequest-status-reason (R4 MedicationRequest.statusReason's
+#: example value set): ``salg`` Allergy and ``sintol`` Suspected intolerance say the drug
+#: is not tolerated; the other codes give another reason (try another treatment first,
+#: clarification, admission, lab interference, patient not available, pregnancy, a drug
+#: interaction, duplicate therapy, surgery, washout). ``drughigh`` (drug level too high)
+#: is in neither: a reason to check.
+STATUS_REASON: Final = "http://terminology.hl7.org/CodeSystem/medicationrequest-status-reason"
+_INTOLERANCE_CODES: Final = frozenset({
+    (STATUS_REASON, "salg"), (STATUS_REASON, "sintol"),
+    # SNOMED CT 59037007 Drug intolerance, 281647001 Adverse reaction, 62014003 Adverse
+    # reaction to drug (adverse drug effect)
+    (c.SNOMED, "59037007"), (c.SNOMED, "281647001"), (c.SNOMED, "62014003"),
+})
+_OTHER_CODES: Final = frozenset((STATUS_REASON, code) for code in (
+    "altchoice", "clarif", "hospadm", "labint", "non-avail", "preg", "sddi", "sdupther",
+    "surg", "washout"))
+#: Words saying the drug was not tolerated: an intolerance, a toxicity, an adverse
+#: reaction or one of the mTOR inhibitors' own (pneumonitis, stomatitis).
+_INTOLERANCE: Final = (
+    r"(?:intolera|(?:not|unable to|failed to) (?:be )?tolerat|poorly tolerat|toxic|"
+    r"adverse|side[\s\-]?effect|allerg|hypersensitiv|anaphyla|pneumonitis|stomatitis|"
+    r"mucositis)")
+_INTOLERANCE_WORDS: Final = re.compile(_INTOLERANCE)
+#: Those words negated, by a word at most three words before them ("no toxicity",
+#: "without significant adverse events"; "not tolerated" is no negation) or after them
+#: ("toxicity: none", "adverse events ruled out"): what the reason says of the drug
+#: cannot be told.
+_NEGATED: Final = re.compile(
+    r"(?<![a-z])(?:no|not(?! (?:be )?tolerat)|non|without|none|den(?:y|ies|ied)|"
+    r"free of)(?![a-z])(?:\W+[a-z0-9]+){0,2}?\W*" + _INTOLERANCE
+    + "|" + _INTOLERANCE + r"[a-z]*(?:\W+[a-z0-9]+){0,2}?\W+(?:no|none|absent|negative|"
+    r"ruled out|not (?:seen|present|found|observed))(?![a-z])")
+#: Words giving another reason: the disease progressed or responded, the course was
+#: completed, the patient chose, a change of drug or dose, surgery, a supply problem.
+_OTHER_WORDS: Final = re.compile(
+    r"progress|relapse|recurren|complet|finish|end of (?:treatment|therapy|course)|"
+    r"remission|respon|no evidence of disease|patient(?:'s)? (?:choice|preference|"
+    r"request|decision|wish)|declin|refus|cost|insurance|coverage|reimburs|duplicate|"
+    r"switch|changed to|replaced|surgery|operation|admission|admitted|hospitali|pregnan|"
+    r"breast[\s\-]?feed|unavailab|not available|supply|shortage|death|died|deceased|"
+    r"transfer|interaction|dose (?:change|adjust|reduc)|wash[\s\-]?out")
+
+
+def status_reason(resource: Mapping[str, Any]) -> StatusReason | None:
+    """What a medication record's ``statusReason`` says of its drug (MedicationRequest:
+    one CodeableConcept; MedicationStatement and MedicationAdministration: a list;
+    MedicationDispense: ``statusReasonCodeableConcept``), or ``None`` when it gives none.
+
+    A reason coded as an intolerance (SNOMED CT 59037007, 281647001, 62014003; HL7
+    ``salg``, ``sintol``) or worded as one ("grade 3 pneumonitis", "toxicity") is an
+    :attr:`StopReason.intolerance`, unless a negation stands beside those words ("no
+    toxicity"): then it is :attr:`StopReason.unclear`, as is a reason that names
+    nothing pecoma reads. One coded or worded as another reason ("Disease progression",
+    "Course completed") is :attr:`StopReason.other`."""
+    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
+    concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
+                if isinstance(x, dict)]
+    shown = [_shown(x) for x in concepts]
+    if not any(shown):
+        return None
+    words = " ".join(_words(x) for x in concepts)
+    coded = {(str(cd.get("system")), str(cd.get("code")).strip()) for x in concepts
+             for cd in _list(x.get("coding")) if isinstance(cd, dict)}
+    said = "; ".join(s for s in shown if s)
+    if coded & _INTOLERANCE_CODES or _INTOLERANCE_WORDS.search(words):
+        if _NEGATED.search(words):
+            return StatusReason(StopReason.unclear, said)
+        return StatusReason(StopReason.intolerance, said)
+    if coded & _OTHER_CODES or _OTHER_WORDS.search(words):
+        return StatusReason(StopReason.other, said)
+    return StatusReason(StopReason.unclear, said)
+
+
+def _shown(concept: Mapping[str, Any]) -> str:
+    """A reason as the record words it: its text, else its displays, else its codes."""
+    if isinstance(concept.get("text"), str) and names_something(concept["text"]):
+        return str(concept["text"])
+    codings = [cd for cd in _list(concept.get("coding")) if isinstance(cd, dict)]
+    shown = [str(cd["display"]) for cd in codings if isinstance(cd.get("display"), str)]
+    shown = shown or [f"{cd.get('system')}|{cd.get('code')}" for cd in codings
+                      if cd.get("code") is not None]
+    return "; ".join(shown)
 
 
 def day_of(value: Any) -> dt.date | None:

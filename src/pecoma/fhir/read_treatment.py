@@ -32,6 +32,7 @@ from pecoma.fhir.allergies import CATCH_ALL, AllergyList
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_observations import known_later
 from pecoma.fhir.reading import (
+    NotTolerated,
     Planned,
     Reader,
     as_list,
@@ -544,6 +545,8 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.unidentified.append(f"{where}: {why}")
                 r.notes.append(f"{where}: {why}; no line is read from it")
             continue
+        if state is not meds.Given.error:
+            _status_reason(where, med, agent, state, r)
         start = meds.first_day(med)
         # the drugs of an agent standing for many (paclitaxel: other chemotherapy), for
         # the allergy check of an order in place
@@ -635,6 +638,43 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
     r.used.update(paths)
     if therapies:
         r.put("systemic.therapies", therapies, ", ".join(paths))
+
+
+def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds.Given,
+                   r: Reader) -> None:
+    """What a medication record's ``statusReason`` says of its drug
+    (:func:`pecoma.fhir.medications.status_reason`), whatever its status: not tolerated
+    (stopped for pneumonitis), an intolerance of the drug, read with the allergy list
+    (I15); a reason pecoma cannot read, a question for the team, the line read as given
+    and, for an mTOR inhibitor, no 'not contraindicated' kept (the safer reading). A
+    reason plainly other (progression, a course completed) says nothing of tolerance."""
+    reason = meds.status_reason(med)
+    if reason is None or reason.kind is meds.StopReason.other:
+        return
+    name = agent.value.replace("_", " ")
+    said = (f"status '{med.get('status')}', statusReason "
+            f"{show_value(reason.shown, 120)}")
+    line = ("the line stays a line given" if state not in meds.NOT_A_LINE
+            else "no line given")
+    if reason.kind is meds.StopReason.intolerance:
+        r.not_tolerated.append(NotTolerated(where, agent, meds.drugs_of(med, r.resolve),
+                                            reason.shown))
+        r.notes.append(f"{where}: {name} {said}: read as an intolerance of {name} "
+                       f"({line}); if it was tolerated, correct the case")
+        return
+    mtor = agent.is_mtor_inhibitor
+    r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says {name} "
+                   f"was not tolerated ({line}); check it"
+                   + (": an intolerance of it rules out every mTOR inhibitor unless another "
+                      "one is shown tolerated (I15), so whether mTOR inhibitors are "
+                      "contraindicated is asked" if mtor else ""))
+    systemic = r.data.get("systemic", {})
+    if mtor and systemic.get("mtor_inhibitor_contraindicated") == "no":
+        del systemic["mtor_inhibitor_contraindicated"]
+        del r.sources["systemic.mtor_inhibitor_contraindicated"]
+        r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept while "
+                       f"{where} gives a reason to check for stopping {name}; it stays "
+                       "unknown")
 
 
 def _planned_how(med: Mapping[str, Any], start: meds.FirstDay | None, later: bool) -> str:
@@ -816,7 +856,7 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> st
     :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use).
     Returns why the list is not read in full because of entries that cannot be
     (:attr:`pecoma.fhir.allergies.AllergyList.not_read_reason`), or ``None``."""
-    listed = read_allergy_list(allergies, r.entry_modifiers)
+    listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated)
     for where, why in listed.not_read:
         r.why[where] = f"not read in full: {why}"
         r.notes.append(f"{where}: not read: {why}; the allergy list is not read in full")

@@ -53,7 +53,14 @@ from pecoma.fhir.read_conditions import (
 )
 from pecoma.fhir.read_observations import live_observations, observation_kind, read_observations
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
-from pecoma.fhir.reading import Planned, Reader, has_code, modifier_urls, same_resource
+from pecoma.fhir.reading import (
+    NotTolerated,
+    Planned,
+    Reader,
+    has_code,
+    modifier_urls,
+    same_resource,
+)
 from pecoma.fhir.subjects import (
     PART_OF_TYPE,
     Attribution,
@@ -66,6 +73,7 @@ from pecoma.fhir.subjects import (
 __all__ = [
     "READ_TYPES",
     "BundleCase",
+    "NotTolerated",
     "Planned",
     "Validation",
     "agent_of",
@@ -119,6 +127,10 @@ class BundleCase:
     #: drafted, proposed or planned, one starting after the day read for, a statement of
     #: intent): no line, but an order in place; a second one of its kind is not proposed.
     planned: tuple[Planned, ...] = ()
+    #: Medication records whose ``statusReason`` says their drug was not tolerated: each
+    #: an intolerance of that drug, read with the allergy list
+    #: (:func:`pecoma.fhir.allergies.read_allergies`).
+    not_tolerated: tuple[NotTolerated, ...] = ()
     #: The parts of the record (:data:`pecoma.fhir.searches.PARTS`) not read in full, each
     #: with why: given by the caller (a CDS prefetch part the EHR did not send), or every
     #: part of a bundle that says it is not the whole result of its search. What they
@@ -606,6 +618,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
         planned=tuple(r.planned),
+        not_tolerated=tuple(r.not_tolerated),
         unread=unread,
         deceased=deceased,
     )

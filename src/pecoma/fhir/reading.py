@@ -20,6 +20,7 @@ from pecoma.fhir.medications import day_of
 
 __all__ = [
     "IGNORED_VERIFICATION",
+    "NotTolerated",
     "Planned",
     "Reader",
     "as_list",
@@ -62,6 +63,19 @@ class Planned:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.agent.value.replace('_', ' ')}, {self.how}"
+
+
+@dataclass(frozen=True, slots=True)
+class NotTolerated:
+    """A medication record whose ``statusReason`` says its drug was not tolerated
+    (:func:`pecoma.fhir.medications.status_reason`): an intolerance of the drug, read as
+    an allergy entry naming it is (I15)."""
+
+    where: str  # MedicationRequest/mr-1
+    agent: Agent
+    #: The drugs the record names one by one (:func:`pecoma.fhir.medications.drugs_of`).
+    drugs: frozenset[str]
+    reason: str  # the statusReason as the record words it
 
 
 @dataclass
@@ -131,6 +145,8 @@ class Reader:
     unknown_starts: list[str] = field(default_factory=list)
     #: Medication records of a known agent planned, not (yet) given.
     planned: list[Planned] = field(default_factory=list)
+    #: Medication records whose statusReason says their drug was not tolerated.
+    not_tolerated: list[NotTolerated] = field(default_factory=list)
 
     def issue(self, where: str, value: object, rule: str) -> None:
         self.issues.append(FieldIssue(where, show_value(value), rule))
