@@ -26,6 +26,9 @@ systemic therapy already given are known:
   either shows no other one tolerated beside it); one to the class
   rules out every one, as does one to an mTOR inhibitor that is none of the case format's
   agents (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E);
+* a medication record whose ``statusReason`` says its drug was not tolerated (stopped
+  for pneumonitis: :func:`pecoma.fhir.medications.status_reason`, as the FHIR reader
+  reads it) rules that drug out as an allergy entry naming it does;
 * an active drug allergy (category ``medication``, or no category) whose substance
   pecoma cannot identify could be to the drug: nothing is proposed, and the card names
   how many entries could not be identified. One to a substance clearly named that is no
@@ -49,7 +52,7 @@ from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
 from pecoma.fhir.allergies import CATCH_ALL, read_allergies
 from pecoma.fhir.medications import INGREDIENTS
-from pecoma.fhir.reading import Planned
+from pecoma.fhir.reading import NotTolerated, Planned
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds.cards import Answer, md_item, md_text
 
@@ -157,7 +160,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 history: str | None = None, planned: Iterable[Planned] = (),
                 mtor_contraindicated: str | None = None,
                 therapies: Sequence[TherapyLine] = (),
-                entry_modifiers: Mapping[int, str] | None = None) -> DrugSafety:
+                entry_modifiers: Mapping[int, str] | None = None,
+                not_tolerated: Iterable[NotTolerated] = ()) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources (``unreadable``:
     why the list could not be read) and medication history (``history``: why it is not
     fully known; ``planned``: the medications planned, not yet given,
@@ -165,7 +169,10 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     may show an mTOR inhibitor tolerated beside one the list names, I15);
     ``mtor_contraindicated``: where the record says mTOR inhibitors are contraindicated
     other than by an allergy entry; ``entry_modifiers``: the modifierExtension URLs of
-    the Bundle entries that carry some, by the identity of their resource.
+    the Bundle entries that carry some, by the identity of their resource;
+    ``not_tolerated``: the medication records whose statusReason says their drug was not
+    tolerated (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each ruling its drug
+    out as an allergy entry naming it does.
 
     An entry that cannot be read in full (:func:`pecoma.fhir.allergies.not_read_in_full`)
     makes the list unreadable, with why, as the FHIR reader makes that part of the record
@@ -173,7 +180,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     not read in full (an intolerance of sirolimus beside an entry withheld still makes a
     sirolimus draft a critical card)."""
     listed = read_allergies(((f"AllergyIntolerance/{res.get('id')}", res)
-                             for res in allergies), entry_modifiers)
+                             for res in allergies), entry_modifiers, not_tolerated)
     aside = listed.not_read_reason
     if aside is not None and (unreadable is None or aside not in unreadable):
         unreadable = aside if unreadable is None else f"{unreadable}; and {aside}"

@@ -265,7 +265,8 @@ async def read_record(
     # case's rule (I15), so the cards and the engine give the same advice
     safety = drug_safety(mine, unreadable, bc.history_doubt if bc else None,
                          bc.planned if bc else (), contraindicated,
-                         bc.case.systemic.therapies if bc else (), modifiers)
+                         bc.case.systemic.therapies if bc else (), modifiers,
+                         bc.not_tolerated if bc else ())
     return record, bc, safety
 
 
