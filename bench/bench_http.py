@@ -283,13 +283,45 @@ def fresh_database(url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def wrk(base: str, script: Path, connections: int, duration: float) -> Result:
-    out = subprocess.run(
+def wrk(base: str, script: Path, connections: int, duration: float,
+        workers: list[int] | None = None) -> tuple[Result, str]:
+    """One wrk run; with the worker processes, also how wrk's connections are spread over
+    them, read once the run is under way (e.g. "6/10": one worker serves 6 of the 16
+    keep-alive connections for the whole run, the other 10). The kernel spreads
+    connections over the workers' sockets by a hash of their addresses, so a split
+    differs from run to run, and the tail latency with it."""
+    proc = subprocess.Popen(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "5s",
          "--latency", "-s", str(script), base],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return parse_wrk(out)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    split = ""
+    if workers:
+        time.sleep(min(2.0, duration / 2))
+        split = connection_split(int(base.rsplit(":", 1)[1]), workers)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {err}")
+    return parse_wrk(out), split
+
+
+def connection_split(port: int, workers: list[int]) -> str:
+    """Established connections to ``port`` per worker process ('/'-separated, in the
+    order of ``workers``), read from ``ss``; '' when ``ss`` is not there."""
+    if shutil.which("ss") is None:
+        return ""
+    out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True).stdout
+    serving = [pid for pid in workers  # not multiprocessing's resource tracker
+               if b"resource_tracker" not in _cmdline(pid)]
+    return "/".join(str(len(re.findall(rf"pid={pid},", out))) for pid in serving)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def warm(base: str, script: Path) -> None:
@@ -364,11 +396,11 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"\n{name} · {n} worker(s)")
                     print(f"  {'conns':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} "
                           f"{'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7} "
-                          f"{'cpu ms/answer: workers':>22} {'db':>5} {'load':>5}")
+                          f"{'cpu ms/answer: workers':>22} {'db':>5} {'load':>5} split")
                     for c in conns:
                         workers_pids = server_pids(group)
                         before = cpu_of(workers_pids + backend_pids(database))
-                        r = wrk(base, script, c, args.duration)
+                        r, split = wrk(base, script, c, args.duration, workers_pids)
                         db = backend_pids(database)  # new connections included
                         after = cpu_of(workers_pids + db)
                         ms = 1e3 / max(r.requests, 1)
@@ -377,7 +409,7 @@ def main(argv: list[str] | None = None) -> None:
                         print(f"  {c:>5} {r.requests:>9} {r.rps:>8.0f} {r.p50_ms:>8.2f} "
                               f"{r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>8} "
                               f"{r.errors:>7} {workers_ms:>22.2f} {db_ms:>5.2f} "
-                              f"{os.getloadavg()[0]:>5.1f}")
+                              f"{os.getloadavg()[0]:>5.1f} {split}")
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print("goal: POST /api/v1/assess at 500 requests/s with p99 under 50 ms")
