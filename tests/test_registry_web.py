@@ -460,7 +460,9 @@ class TestPlainWords:
         """What a clinician reads on the registry's pages, forms and refusals names facts by
         the labels and values of the case form and the report: no field path, no
         snake_case code (``mri_primary``, ``not_applicable``), no program phase id
-        (``high-intensive``)."""
+        (``high-intensive``). Also why a case cannot be assessed as of a date: PEC-0001
+        was operated on 2025-01-10, after 2025-01-08 (the patient's page and the
+        worklist's row said "'surgery.date' must not be after …")."""
         from test_web_summary import VisibleText, assert_plain
 
         record_outcome(repo, "PEC-0002", "last_contact", "2026-11-25", "alive_without_disease",
@@ -472,6 +474,7 @@ class TestPlainWords:
                 "/registry/patients/PEC-0003", "/registry/patients/PEC-0001/scan",
                 "/registry/patients/PEC-0001/outcome",
                 "/registry/patients/PEC-0001/assessments/1",
+                "/registry/patients/PEC-0001?on=2025-01-08", "/registry/worklist?on=2025-01-08",
             )
         }
         pages["refused scan"] = client.post("/registry/patients/PEC-0001/scan", data={
@@ -490,6 +493,11 @@ class TestPlainWords:
         assert re.search(r"Date of the scan ?: must not be after", refused)
         assert "<title>Error: Record a scan" in pages["refused scan"].text
         assert "dead of disease, dead of other cause" in text(pages["refused outcome"].text)
+        why = ("Date of surgery: must not be after the evaluation date (2025-01-08) "
+               "(got 2025-01-10)")
+        patient = text(pages["/registry/patients/PEC-0001?on=2025-01-08"].text)
+        assert f"The latest case cannot be assessed as of this date: {why}" in patient
+        assert why in worklist_row(pages["/registry/worklist?on=2025-01-08"].text, "PEC-0001")
 
     def test_decision_forms_are_named_by_the_recommendation(self, client: TestClient) -> None:
         page = client.get("/registry/patients/PEC-0001/assessments/1").text

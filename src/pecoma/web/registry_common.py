@@ -11,6 +11,7 @@ service, else ``web``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,14 +23,16 @@ from pecoma.dates import date_rule, parse_day
 from pecoma.engine.plan import alert_level
 from pecoma.errors import show_value
 from pecoma.knowledge import load_knowledge
-from pecoma.registry.worklist import WorkItem
+from pecoma.registry.worklist import WorkItem, WorkStatus
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
 from pecoma.store.tokens import Role
 from pecoma.web.auth import principal_of
+from pecoma.web.form_messages import plain
 from pecoma.web.store_access import registry_of, unavailable_reason
+from pecoma.web.summary import field_label, value_words
 
-__all__ = ["FINDING_LABELS", "STATUS_LABELS", "can_write"]
+__all__ = ["FINDING_LABELS", "STATUS_LABELS", "can_write", "problem_words"]
 
 
 STATUS_LABELS = {
@@ -97,12 +100,28 @@ def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
     return day, None
 
 
+#: The field path that opens each issue of a case's problem ("'surgery.date' must not be
+#: after …", the issues joined by "; ").
+_ISSUE_PATH = re.compile(r"(?:^|(?<=; ))'([^'\s]+)' ")
+
+
+def problem_words(problem: str) -> str:
+    """Why a case cannot be assessed (its issues as :class:`~pecoma.errors.FieldIssue`
+    writes them, joined by "; ") in the form's words, as the registry's forms name a
+    field: "Date of surgery: must not be after …", never "'surgery.date' …". The stored
+    reason and the command line keep the paths."""
+    return value_words(plain(_ISSUE_PATH.sub(lambda m: f"{field_label(m[1])}: ", problem)))
+
+
 def _reason_words(request: Request) -> Callable[[WorkItem], str]:
     """A row's reason with the phase named by its title, as the report names it
-    ("visit 2 (every 3-4 months for the first years)", never "(high-intensive)")."""
+    ("visit 2 (every 3-4 months for the first years)", never "(high-intensive)"), and
+    why a case cannot be assessed in the form's words (:func:`problem_words`)."""
     knowledge = load_knowledge().worded(_settings(request).followup.wording())
 
     def words(item: WorkItem) -> str:
+        if item.status is WorkStatus.not_evaluable:
+            return problem_words(item.reason)
         if not item.phase or not item.record or f"({item.phase})" not in item.reason:
             return item.reason
         record = knowledge.records.get(item.record)

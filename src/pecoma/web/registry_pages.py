@@ -54,6 +54,7 @@ from pecoma.web.registry_common import (
     _registry,
     _settings,
     _unavailable,
+    problem_words,
 )
 from pecoma.web.registry_forms import (
     outcome_form,
@@ -265,7 +266,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
             a = assess(case, day, _settings(request))
             plan = plan_for(case, a, day, state.scans, _settings(request))
         except InputError as exc:
-            problem = "; ".join(str(i) for i in exc.issues)
+            problem = problem_words("; ".join(str(i) for i in exc.issues))
     from pecoma.store.decisions import patient_decisions
 
     try:
