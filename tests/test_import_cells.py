@@ -108,6 +108,58 @@ class TestUnreadableCells:
         assert issues_of(good_workbook(tmp_path / "ok.xlsx")) == []
 
 
+class TestTimesAndDurations:
+    """A cell openpyxl reads as a Python time or duration is reported as the spreadsheet
+    shows it, never as ``datetime.time(0, 0)`` or ``datetime.timedelta(days=3)``."""
+
+    @staticmethod
+    def refused(path: Path) -> dict[str, tuple[str, str]]:
+        from pecoma.settings import default_settings
+
+        _header, rows = read_table(path)
+        _good, issues = validate_rows(rows, ON, default_settings(), assess_rows=False)
+        assert {i.row for i in issues} <= {2}
+        return {i.column: (i.value, i.rule) for i in issues}
+
+    def test_a_date_before_1900_a_duration_and_a_time(self, tmp_path: Path) -> None:
+        """A spreadsheet stores 1899-12-31 as day 0, which openpyxl reads as the time
+        00:00: it is the date 1899-12-31, refused with the range of dates. A duration of
+        3 days in a date cell shows 72:00 (hours), a time of 06:00 in a size cell 06:00:
+        neither is a date or a number."""
+        path = good_workbook(tmp_path / "t.xlsx")
+
+        def put(wb: Workbook) -> None:
+            ws = wb["cases"]
+            ws[f"{column_letter('diagnosis.date')}2"] = dt.date(1899, 12, 31)
+            duration = ws[f"{column_letter('surgery.date')}2"]
+            duration.value, duration.number_format = dt.timedelta(days=3), "[h]:mm:ss"
+            ws[f"{column_letter('tumour.size.value')}2"] = dt.time(6, 0)
+
+        refused = self.refused(edit(path, put))
+        assert refused["diagnosis.date"] == (
+            "'1899-12-31'", "must be between 1900-01-01 and 2199-12-31")
+        assert refused["surgery.date"][0] == "'72:00'"
+        assert refused["tumour.size.value"][0] == "'06:00'"
+        assert set(refused) == {"diagnosis.date", "surgery.date", "tumour.size.value"}
+
+    def test_day_0_of_the_1904_date_system_is_1904_01_01(self, tmp_path: Path) -> None:
+        """A workbook counting dates from 1904 (as older Mac spreadsheets do) stores
+        1904-01-01 as day 0: a date in the range, read as that date (it was refused)."""
+        from openpyxl.utils.datetime import MAC_EPOCH
+
+        path = good_workbook(tmp_path / "mac.xlsx")
+
+        def put(wb: Workbook) -> None:
+            wb.epoch = MAC_EPOCH
+            ws = wb["cases"]
+            ws[f"{column_letter('diagnosis.date')}2"] = dt.date(1904, 1, 1)
+
+        path = edit(path, put)
+        assert self.refused(path) == {}
+        _header, rows = read_table(path)
+        assert rows[0].cells["diagnosis.date"] == "1904-01-01"
+
+
 CELL_VALUES = st.one_of(
     st.none(),
     st.text(max_size=30),

@@ -5,7 +5,9 @@ A cell that cannot be read as a value at all (a spreadsheet formula or error, pa
 merged cells, text holding a character :data:`pecoma.text.TEXT_RULE` refuses, such as a
 NUL) is kept as a problem of its row, for the per-cell report of
 :mod:`pecoma.registry.import_check`; a file that cannot be read as a table raises
-:class:`ImportFileError`.
+:class:`ImportFileError`. An XLSX cell that openpyxl reads as a Python time or duration
+(a date before 1900, a time of day, a duration) is read as the spreadsheet shows it, so
+that a refusal shows that value (:func:`_shown`).
 
 A number cell of a CSV file separated by semicolons or tabs may hold a decimal comma
 (``9,5``), as a spreadsheet set to such a language writes it; elsewhere a number takes a
@@ -66,6 +68,32 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _clock(seconds: float) -> str:
+    """A time of day or a duration as a spreadsheet shows it: hours and minutes (and
+    seconds when there are any), the hours of a duration counted on past 24 (72:00)."""
+    total = round(seconds)
+    sign = "-" if total < 0 else ""
+    hours, rest = divmod(abs(total), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+
+
+def _shown(cell: Any, day_zero: dt.date) -> Any:
+    """A cell that openpyxl reads as a Python time or duration, as the spreadsheet shows
+    it. A number below 1 in a date format is day 0 of the workbook's date system
+    (1899-12-31, as a spreadsheet writes a date before 1900; 1904-01-01 in the 1904 system)
+    at that time of day; in a time format it is a time of day ("06:00"); a number in a
+    duration format is a duration ("72:00" for 3 days)."""
+    from openpyxl.styles.numbers import is_datetime
+
+    value = cell.value
+    if isinstance(value, dt.timedelta):
+        return _clock(value.total_seconds())
+    if is_datetime(cell.number_format) in ("date", "datetime"):
+        return dt.datetime.combine(day_zero, value)
+    return _clock(value.hour * 3600 + value.minute * 60 + value.second)
 
 
 def _header_cell(text: str) -> str:
@@ -191,7 +219,7 @@ def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
 
 
 def _xlsx_rows(cells_by_row: Iterator[Any], header: list[str],
-               merged: list[tuple[int, int, int, int]]) -> Iterator[RawRow]:
+               merged: list[tuple[int, int, int, int]], day_zero: dt.date) -> Iterator[RawRow]:
     from openpyxl.utils import get_column_letter
 
     def name_of(col: int) -> str:
@@ -211,6 +239,8 @@ def _xlsx_rows(cells_by_row: Iterator[Any], header: list[str],
             elif kind == "e":
                 problems.append((name_of(col), show_value(c.value), _ERROR_RULE))
                 record.append(None)
+            elif isinstance(c.value, dt.time | dt.timedelta):
+                record.append(_shown(c, day_zero))
             else:
                 record.append(c.value)
         for min_col, min_row, max_col, max_row in merged:
@@ -255,6 +285,10 @@ def _read_or_damaged(rows: Iterator[Any]) -> Iterator[Any]:
         yield row
 
 
+#: Day 0 of a workbook's 1900 date system, the day before 1900-01-01 (a spreadsheet shows it
+#: as 1900-01-00).
+_DAY_ZERO = dt.date(1899, 12, 31)
+
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 """The most a workbook may unpack to, all its parts together (a sheet of 100,000 rows of
 the registry's columns is well under 200 MB of XML)."""
@@ -292,6 +326,7 @@ def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
     the sheet holds, whatever range it declares. A workbook that would unpack to far more
     than a registry export is refused first (:func:`_check_unpacked`)."""
     from openpyxl import load_workbook
+    from openpyxl.utils.datetime import WINDOWS_EPOCH
 
     _check_unpacked(path)
     try:
@@ -317,7 +352,8 @@ def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
         header = [_header_cell(str(c.value)) if c.value is not None else "" for c in first]
         while header and header[-1] == "":
             header.pop()
-        yield header, _xlsx_rows(it, header, merged)
+        day_zero = _DAY_ZERO if wb.epoch == WINDOWS_EPOCH else wb.epoch.date()
+        yield header, _xlsx_rows(it, header, merged, day_zero)
     finally:
         wb.close()
 
