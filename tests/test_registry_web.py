@@ -452,6 +452,21 @@ class TestWorklistPriority:
         page = text(clinic.get("/registry/patients/PEC-1").text)
         assert "critical Equivocal scan: decide before the next routine visit" in page
 
+    def test_a_past_date_reads_the_page_as_its_worklist_row(self, clinic: TestClient) -> None:
+        """As of 2026-11-25, PEC-1's scans of 2026-12-02 are not known yet: the worklist
+        leaves them out (visit 1's window 2026-12-15 to 2027-01-15 not open: upcoming), and
+        the patient's page had assessed with them, saying the case could not be assessed
+        ("Scan 1: Date must not be after the evaluation date") beside that row."""
+        page = text(clinic.get("/registry/patients/PEC-1?on=2026-11-25").text)
+        assert "cannot be assessed" not in page
+        assert "must not be after the evaluation date" not in page
+        assert "Equivocal scan" not in page  # a scan of a later day decides nothing yet
+        row = worklist_row(clinic.get("/registry/worklist?on=2026-11-25").text, "PEC-1")
+        assert "Upcoming" in row or "upcoming" in row
+        r = clinic.get("/registry/patients/PEC-1/plan.ics?on=2026-11-25")
+        assert r.status_code == 200, r.text  # its calendar too (it had been refused)
+        assert "20261202" not in r.text  # no visit done by a scan not known yet
+
 
 class TestPlainWords:
     def test_registry_pages_read_in_the_forms_words(

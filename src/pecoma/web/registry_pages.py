@@ -24,12 +24,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pecoma.case import parse_case
 from pecoma.dates import date_rule, parse_day
-from pecoma.engine import assess
 from pecoma.engine.plan import SurveillancePlan, Visit
-from pecoma.errors import InputError, show_value
-from pecoma.registry.plan import plan_for
+from pecoma.errors import show_value
 from pecoma.registry.worklist import (
     SortKey,
     WorkItem,
@@ -258,15 +255,12 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         return _unavailable(request, exc)
     if timeline is None or state is None:
         return _no_such_patient(request)
-    plan = None
-    problem = None
-    if state.case is not None:
-        try:
-            case = parse_case(state.case, source="stored case")
-            a = assess(case, day, _settings(request))
-            plan = plan_for(case, a, day, state.scans, _settings(request))
-        except InputError as exc:
-            problem = problem_words("; ".join(str(i) for i in exc.issues))
+    # assessed and planned as the worklist row is, with the scans known as of the day
+    # (a scan recorded after it is not known yet): one evaluation for the page and its row
+    evaluated = evaluate([state], day, _settings(request))
+    plan = evaluated[0].plan
+    problem = (problem_words(evaluated[0].problem)
+               if state.case is not None and evaluated[0].problem else None)
     from pecoma.store.decisions import patient_decisions
 
     try:
@@ -277,8 +271,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         facts = routine_facts(repo, day, registry_id)
     except StoreError as exc:
         return _unavailable(request, exc)
-    item = apply_routine(build_worklist(evaluate([state], day, _settings(request)), day),
-                         facts)[0]
+    item = apply_routine(build_worklist(evaluated, day), facts)[0]
     visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
@@ -319,13 +312,10 @@ def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) 
     state = _registry(request).state(registry_id)
     if state is None or state.case is None:
         return Response("no such patient", status_code=404, media_type="text/plain")
-    try:
-        case = parse_case(state.case, source="stored case")
-        a = assess(case, day, _settings(request))
-        plan = plan_for(case, a, day, state.scans, _settings(request))
-    except InputError as exc:
-        return Response(str(exc), status_code=422, media_type="text/plain")
-    plan, why_cancelled = _left(plan, _registry(request), registry_id, day)
+    [ev] = evaluate([state], day, _settings(request))  # the scans known as of the day
+    if ev.plan is None:
+        return Response(str(ev.problem), status_code=422, media_type="text/plain")
+    plan, why_cancelled = _left(ev.plan, _registry(request), registry_id, day)
     return Response(
         plan_to_ics(plan, f"registry-{registry_id}", label=registry_id,
                     reminder_days=_settings(request).followup.calendar_reminder_days,
