@@ -1988,7 +1988,8 @@ class TestRecognisers:
         later = copy.deepcopy(first)
         later["id"] = "tumor-size-later"
         for holder, value, comparator in ((first, 4, None), (later, 5, ">")):
-            holder["effectiveDateTime"] = ("2025-01-10" if holder is first else "2025-03-10")
+            # the specimen's report, then a review of it (within the days of its report)
+            holder["effectiveDateTime"] = ("2024-04-10" if holder is first else "2024-05-10")
             holder.pop("effectivePeriod", None)
             for part in [holder, *holder.get("component", [])]:
                 q = part.get("valueQuantity")
@@ -2052,9 +2053,10 @@ def _size(rid: str, cm: float, day: str, **where: Any) -> dict[str, Any]:
             "status": "final",
             "code": {"coding": [{"system": "http://loinc.org", "code": "21889-1",
                                  "display": "Size Tumor"}]},
-            "subject": PATIENT_U, **where,
+            "subject": PATIENT_U,
             "method": {"coding": [{"system": SNOMED, "code": "363680008",
                                    "display": "Radiographic imaging procedure"}]},
+            **where,
             "effectiveDateTime": day,
             "component": [{"code": {"coding": [{"system": "http://loinc.org",
                                                  "code": "33728-7"}]},
@@ -2062,6 +2064,9 @@ def _size(rid: str, cm: float, day: str, **where: Any) -> dict[str, Any]:
                                              "system": "http://unitsofmeasure.org"}}]}
 
 
+_GROSS = {"coding": [{"system": SNOMED, "code": "787377000", "display": "Gross examination "
+                                                                  "and sampling of tissue "
+                                                                  "specimen (procedure)"}]}
 _LIVER = {"coding": [{"system": SNOMED, "code": "10200004", "display": "Liver structure"}]}
 _UTERUS = {"coding": [{"system": SNOMED, "code": "35039007", "display": "Uterine structure"}]}
 
@@ -2162,11 +2167,123 @@ class TestSizeOfAnotherLesion:
             self, uterus: dict[str, Any], where: dict[str, Any]) -> None:
         """Control: a later size with no focus nor bodySite, or about the primary (its
         Condition, the tumour's BodyStructure, the specimen, the uterus) is read as
-        before: the later 11 cm replaces 9.5 cm."""
-        got = read(add(uterus, _size("later-size", 11.0, "2025-06-02", **where)))
+        before: the later 11 cm replaces 9.5 cm. (A reference pathologist's measure of
+        the specimen, six weeks after the hysterectomy: a size measured after it is the
+        primary's only as its specimen's.)"""
+        got = read(add(uterus, _size("later-size", 11.0, "2024-05-20", **where,
+                                     method=_GROSS)))
         size = got.case.tumour.size
         assert size is not None and size.value == 11.0
         assert got.sources["tumour.size"] == "Observation/later-size"
+
+
+_MRI = {"coding": [{"system": SNOMED, "code": "113091000",
+                    "display": "Magnetic resonance imaging"}]}
+
+
+def _absent(code: str) -> dict[str, Any]:
+    """A histology feature of the uterine record's specimen, reported absent."""
+    return {"resourceType": "Observation", "id": f"feature-{code}", "status": "final",
+            "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                 "code": code}]},
+            "subject": PATIENT_U, "effectiveDateTime": "2024-04-10",
+            "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "2667000",
+                                                 "display": "Absent"}]}}
+
+
+def _no_other_risk_feature(uterus: dict[str, Any]) -> dict[str, Any]:
+    """The uterine record with every histology feature of the risk reported absent and
+    no mitoses: its size alone decides the risk (S06: > 5 cm is high risk)."""
+    mitoses = {"resourceType": "Observation", "id": "mitoses", "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "mitoses-per-50-hpf"}]},
+               "subject": PATIENT_U, "effectiveDateTime": "2024-04-10",
+               "valueQuantity": {"value": 0}}
+    return add(uterus, mitoses, *(_absent(code) for code in (
+        "necrosis", "infiltrative-growth", "high-nuclear-grade-and-cellularity",
+        "vascular-invasion", "nuclear-pleomorphism-or-giant-cells")))
+
+
+class TestSizeAfterTheResection:
+    """tumour.size is the primary's size as resected or before treatment (S06). The
+    uterine PEComa measured 9.5 cm on its hysterectomy specimen (2024-04-09, reported
+    2024-04-10); a TumorSize from a surveillance MRI two years later (2.1 cm, no focus, no
+    bodySite: whatever the MRI saw) had replaced it as the later result, and the risk
+    fell from high to low with the low-risk schedule. A size measured after the
+    resection of the primary is not its size: not read, said why."""
+
+    def test_a_size_two_years_after_the_hysterectomy_keeps_the_risk_high(
+            self, uterus: dict[str, Any]) -> None:
+        """The 2.1 cm of 2026-06-01 is set aside (listed, with a note naming the
+        resection); the 9.5 cm of the specimen stands, so S06 is met and the risk is high
+        (it was low: no other feature of the risk is present)."""
+        b = add(_no_other_risk_feature(uterus),
+                _size("mri-2026", 2.1, "2026-06-01", method=_MRI))
+        got = read(b)
+        size = got.case.tumour.size
+        assert size is not None and (size.value, size.unit.value) == (9.5, "cm")
+        assert got.sources["tumour.size"] == "Observation/tumor-size-pathology-pecoma-u"
+        assert any(n.startswith("Observation/mri-2026: not read as tumour.size")
+                   and "after the resection of the primary (2024-04-09)" in n
+                   for n in got.notes)
+        assert any("after the resection of the primary" in x and "mri-2026" in x
+                   for x in got.not_read)
+        assert assess(got.case, ON).risk.group == "high"
+        # control: without the MRI's size, the same risk
+        assert assess(read(_no_other_risk_feature(uterus)).case, ON).risk.group == "high"
+
+    def test_the_only_size_measured_after_the_resection_leaves_the_size_unknown(
+            self, uterus: dict[str, Any]) -> None:
+        """Without the specimen's size, the MRI's 2.1 cm two years after the hysterectomy
+        is still not the primary's: the size is unknown (asked; listed as not found), and
+        the risk not low, never 2.1 cm."""
+        b = add(drop(_no_other_risk_feature(uterus), "tumor-size-pathology-pecoma-u"),
+                _size("mri-2026", 2.1, "2026-06", method=_MRI))
+        got = read(b)
+        assert got.case.tumour.size is None
+        assert "tumour.size" in got.not_found
+        assert assess(got.case, ON).risk.group != "low"
+
+    @pytest.mark.parametrize(("day", "method", "said"), [
+        # an MRI six weeks after the operation: within the days of the specimen's report,
+        # but measured in the body, so of what was left or came back
+        ("2024-05-20", _MRI, "measured in the body"),
+        # a specimen measure dated long after the operation: no report of its specimen
+        ("2024-12-01", _GROSS, "more than 90 days after"),
+    ])
+    def test_a_later_size_not_of_the_specimen_is_not_read(
+            self, uterus: dict[str, Any], day: str, method: dict[str, Any],
+            said: str) -> None:
+        """A smaller size after the hysterectomy that cannot be its specimen's: not read,
+        the 9.5 cm stands."""
+        got = read(add(uterus, _size("later-size", 1.5, day, method=method)))
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and said in n for n in got.notes)
+
+    def test_a_size_after_a_re_excision_is_not_the_first_specimens(
+            self, uterus: dict[str, Any]) -> None:
+        """A re-excision three weeks after the hysterectomy, and a pathology size of
+        0.4 cm reported after it: the re-excision specimen's (residual tumour), not the
+        primary's; the 9.5 cm of the first specimen stands."""
+        again = copy.deepcopy(res(uterus, "cancer-related-surgical-procedure-hysterectomy"))
+        again.update(id="re-excision", performedDateTime="2024-04-30")
+        got = read(add(uterus, again, _size("later-size", 0.4, "2024-05-02",
+                                           method=_GROSS)))
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and "after a later resection (2024-04-30)" in n for n in got.notes)
+
+    def test_with_no_resection_recorded_the_latest_size_is_read(
+            self, uterus: dict[str, Any]) -> None:
+        """Control: no resection of the primary in the record: the tumour is taken to be
+        in place, and the latest size (the 2026 MRI's) is its size, as before."""
+        b = drop(uterus, "cancer-related-surgical-procedure-hysterectomy")
+        got = read(add(b, _size("mri-2026", 2.1, "2026-06-01", method=_MRI)))
+        size = got.case.tumour.size
+        assert size is not None and size.value == 2.1
 
 
 PATIENT_K = {"reference": "urn:uuid:6f1f1a32-0c55-4a55-9f29-6c1f0d7d0001"}
@@ -2397,8 +2514,8 @@ class TestSizeOfTheSameTumourOrAnother:
             self, kidney: dict[str, Any], site: dict[str, Any]) -> None:
         """Control: a later 11 cm size of the left kidney, or of the kidney with no single
         side stated, is the PEComa's (sides are compared only when both state one): read,
-        replacing 72 mm."""
-        got = read(add(kidney, _kidney_size("later-size", 11.0, "2025-06-02",
+        replacing 72 mm (measured before the nephrectomy of 2023-06-20)."""
+        got = read(add(kidney, _kidney_size("later-size", 11.0, "2023-06-01",
                                             bodySite=site)))
         size = got.case.tumour.size
         assert size is not None and (size.value, size.unit.value) == (11.0, "cm")
@@ -2456,9 +2573,9 @@ class TestSizeOfTheSameTumourOrAnother:
         """Control: a later 11 cm size whose focus is the PEComa's own Tumor BodyStructure
         (left kidney, related to the PEComa Condition; or with nothing said of where it
         is, or related to a Condition the record does not hold, its location the kidney) is
-        read, replacing 72 mm, as before."""
+        read, replacing 72 mm, as before (measured before the nephrectomy of 2023-06-20)."""
         got = read(add(kidney, tumour, _kidney_size(
-            "later-size", 11.0, "2025-06-02",
+            "later-size", 11.0, "2023-06-01",
             focus=[{"reference": "BodyStructure/tumor-primary"}])))
         size = got.case.tumour.size
         assert size is not None and (size.value, size.unit.value) == (11.0, "cm")

@@ -5,6 +5,7 @@ genomic variants with their implications.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
@@ -17,7 +18,12 @@ from pecoma.fhir import codes as c
 from pecoma.fhir import genomics
 from pecoma.fhir import mcode as m
 from pecoma.fhir.medications import RepeatedLocalId, contained
-from pecoma.fhir.read_conditions import about_conditions, of_the_pecoma, same_tumour
+from pecoma.fhir.read_conditions import (
+    SPECIMEN_REPORT_DAYS,
+    about_conditions,
+    of_the_pecoma,
+    same_tumour,
+)
 from pecoma.fhir.reading import (
     NOT_A_PART,
     Reader,
@@ -39,6 +45,7 @@ __all__ = [
     "live_observations",
     "observation_kind",
     "read_observations",
+    "read_sizes",
 ]
 
 _IGNORED_OBS_STATUS = frozenset({"entered-in-error", "cancelled"})
@@ -363,6 +370,9 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         r.notes.append(f"{where}: a value ({value['value']} {value['unit']}) and a longest "
                        f"dimension ({other['value']} {other['unit']}) that disagree: the "
                        f"larger, {larger['value']} {larger['unit']}, is taken")
+
+
+_SIZE_HANDLERS: Final = (_tumour_size, _size)
 
 
 def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
@@ -808,23 +818,10 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             continue
         if kind in ("handler", "marker"):
             handler = _observation_handler(obs) if kind == "handler" else _marker
-            other = _other_lesion(r, obs) if handler in (_tumour_size, _size) else None
-            if other is not None:
-                # not read, and no later result of the size: the primary's size an
-                # earlier one gave stands (never made unknown by another lesion's)
-                r.why[where] = "a size of another lesion than the PEComa, or not shown to be its"
-                r.notes.append(f"{where}: not read as tumour.size: {other}")
-                continue
+            if handler in _SIZE_HANDLERS:
+                continue  # read once the resection is known (read_sizes)
             if handler is not None:
-                mark = len(r.puts)
-                handler(r, obs, where)
-                if where not in r.why:  # else not read, and why
-                    r.used.add(where)
-                gave = sorted(set(r.puts[mark:]))
-                if gave:
-                    _of_one_time(r, obs, where, gave, latest)
-                    _preliminary(r, obs, where, gave)
-                _later_absent(r, obs, where, gave, written)
+                _read_result(r, obs, where, handler, latest, written)
         elif kind == "status":
             _disease_status(r, obs, where)
         elif kind == "staging":
@@ -863,6 +860,109 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
         if where not in r.used:
             r.why[where] = "a variant of a gene other than TSC1, TSC2 or TFE3"
     r.notes.extend(reading.notes)
+
+
+def _read_result(r: Reader, obs: Mapping[str, Any], where: str, handler: _Handler,
+                 latest: dict[str, list[tuple[_Order, str, Any]]],
+                 written: dict[tuple[tuple[str, str], ...], set[str]]) -> None:
+    """One result read by its handler, in time order: the later result wins, results of
+    one time that disagree leave the fact unknown, and a later absent one makes it
+    unknown again."""
+    mark = len(r.puts)
+    handler(r, obs, where)
+    if where not in r.why:  # else not read, and why
+        r.used.add(where)
+    gave = sorted(set(r.puts[mark:]))
+    if gave:
+        _of_one_time(r, obs, where, gave, latest)
+        _preliminary(r, obs, where, gave)
+    _later_absent(r, obs, where, gave, written)
+
+
+def read_sizes(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    """The primary PEComa's size (S06), read once the resection of the primary is known:
+    the latest size of the primary (:func:`_other_lesion`) measured on or before its
+    resection, or on its specimen (:func:`_after_resection`). A size set aside is no
+    later result of the primary's size: the one an earlier result gave stands, and with
+    none the size stays unknown (asked)."""
+    latest: dict[str, list[tuple[_Order, str, Any]]] = {}
+    written: dict[tuple[tuple[str, str], ...], set[str]] = {}
+    for where, obs in observations:
+        if r.kinds.get(id(obs)) != "handler":
+            continue
+        handler = _observation_handler(obs)
+        if handler is None or handler not in _SIZE_HANDLERS:
+            continue
+        other = _other_lesion(r, obs)
+        if other is not None:
+            r.why[where] = "a size of another lesion than the PEComa, or not shown to be its"
+            r.notes.append(f"{where}: not read as tumour.size: {other}")
+            continue
+        after = _after_resection(r, obs)
+        if after is not None:
+            r.why[where] = "a size measured after the resection of the primary: not its size"
+            r.notes.append(f"{where}: not read as tumour.size: {after}")
+            continue
+        _read_result(r, obs, where, handler, latest, written)
+
+
+#: Methods of a tumour size that measure a lesion in the body (imaging, examination),
+#: not a resected specimen: SNOMED CT 363679005 imaging, 363680008 radiographic imaging,
+#: 77477000 CT, 113091000 MRI, 16310003 ultrasound, 82918005 PET, 5880005 physical
+#: examination, or such words in the method.
+_IN_THE_BODY_METHODS: Final = frozenset({
+    "363679005", "363680008", "77477000", "113091000", "16310003", "82918005", "5880005"})
+_IN_THE_BODY_WORDS: Final = re.compile(
+    r"\b(?:imaging|tomograph\w*|magnetic resonance|mri|ct|ultraso\w*|sonograph\w*|pet"
+    r"|radiograph\w*|x-?ray|scan|physical exam\w*|palpation)\b")
+
+
+def _after_resection(r: Reader, obs: Mapping[str, Any]) -> str | None:
+    """Why a size of the primary's site is not the primary's size for having been
+    measured after the primary was removed, or ``None``. The primary's size (S06) is its
+    size as resected or before treatment; after the day of the first resection of the
+    primary recorded as done, a size is of what was seen then (a recurrence, residual
+    disease, another lesion), bar the resected specimen's, reported up to
+    ``SPECIMEN_REPORT_DAYS`` after the operation: not measured by imaging or examination
+    (its method), and before any later resection (whose specimen it may be). No
+    resection done, or none dated: the tumour is in place, and the latest size is its
+    size. A size dated only to the month or year counts from the period's first day; an
+    undated one is read."""
+    days = r.resection_days
+    measured = _first_day(obs)
+    if not days or measured is None or measured <= days[0]:
+        return None
+    resected = f"the resection of the primary ({days[0].isoformat()})"
+    seen = ("it may be a recurrence, residual disease or another lesion; the primary's "
+            "size is its size as resected or before treatment")
+    method = obs.get("method")
+    if any(system == c.SNOMED and code in _IN_THE_BODY_METHODS
+           for system, code in codings(method)) or _IN_THE_BODY_WORDS.search(
+               m.lower_words(method)):
+        return (f"measured in the body ({show_value(m.lower_words(method), 60)}) on "
+                f"{measured.isoformat()}, after {resected}: {seen}")
+    later = [d for d in days[1:] if d <= measured]
+    if later:
+        return (f"measured on {measured.isoformat()}, after {resected} and after a later "
+                f"resection ({later[-1].isoformat()}), whose specimen it may be: {seen}")
+    if measured > days[0] + dt.timedelta(days=SPECIMEN_REPORT_DAYS):
+        return (f"measured on {measured.isoformat()}, more than {SPECIMEN_REPORT_DAYS} "
+                f"days after {resected} (no report of its specimen): {seen}")
+    return None
+
+
+def _first_day(obs: Mapping[str, Any]) -> dt.date | None:
+    """The first day an observation's result may be of: its effective day, or the
+    first day of the month or year it is dated to; ``None`` when undated."""
+    period = obs.get("effectivePeriod")
+    raw = next((x for x in (obs.get("effectiveDateTime"), obs.get("effectiveInstant"),
+                            period.get("start") if isinstance(period, dict) else None)
+                if isinstance(x, str)), None)
+    if raw is None:
+        return None
+    if len(raw) < 10 and re.fullmatch(r"\d{4}(-\d{2})?", raw):
+        raw = f"{raw}-01-01"[:10]
+    return day_of(raw)
 
 
 def _at(r: Reader, path: str) -> Any:

@@ -157,6 +157,8 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         return
     resections.sort(key=lambda wp: _performed_on(wp[1]))
     performed = [(w, p) for w, p in resections if _status(p) is SurgeryStatus.performed]
+    r.resection_days = sorted(d for _w, p in performed
+                              if (d := day_of(_performed_on(p))) is not None)
     # a resection done outweighs one cancelled or still planned, whatever their dates;
     # with none done, the latest recorded says where things stand
     for other, p in resections:

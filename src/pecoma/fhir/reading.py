@@ -132,6 +132,10 @@ class Reader:
     #: URLs, the label (a PEComa among them is named if no other is found).
     modified_conditions: list[tuple[str, dict[str, Any], str, str]] = field(
         default_factory=list)
+    #: The days of the resections of the primary recorded as done (those dated), in
+    #: order: a tumour size measured after the first is not the primary's, bar its
+    #: specimen's (:func:`pecoma.fhir.read_observations.read_sizes`).
+    resection_days: list[dt.date] = field(default_factory=list)
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
     #: Each live observation's place in time (effective, issued, status), by ``id``.
