@@ -1683,6 +1683,54 @@ class TestNodesPositivePrimaryNotOperated:
         assert ask in item(a, "REC-ADJ-NODES-METS").conditional_on
 
 
+class TestIntervalToADayRecorded:
+    """A metastasis whose day of detection is not known, only the latest it can have been
+    (``detected_on_or_before``: the day it was recorded). Counted to that day, S16's
+    interval is at most what the dates give (I5): short of 12 months it is not met,
+    whatever the exact day; reaching it, it is unknown and asked, never taken as met."""
+
+    @staticmethod
+    def data(**met: str) -> dict[str, Any]:
+        return base(
+            tumour={"primary_site": "uterus", "size": {"value": 9, "unit": "cm"}},
+            diagnosis={"method": "histology_with_ihc", "date": "2024-04-09",
+                       "prior_diagnosis": "none"},
+            surgery={"status": "performed", "date": "2024-04-09", "margin": "R0"},
+            stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
+                   "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
+                   "metastases": [{"site": "lung", **met}]})
+
+    def test_twelve_months_to_the_day_recorded_is_asked(self) -> None:
+        """Recorded 2025-04-20, 12 months after the operation: found then or before, the
+        interval may be under a year: S16 waits on it (it had been met)."""
+        a = run(self.data(detected_on_or_before="2025-04-20"))
+        assert "REC-LUNG-METASTASECTOMY" not in ids(a)
+        assert "MISS-DFI" in item(a, "REC-LUNG-METASTASECTOMY-PENDING").conditional_on
+        # control: the same day, known as the day it was found
+        assert "REC-LUNG-METASTASECTOMY" in ids(run(self.data(detected_on="2025-04-20")))
+
+    def test_under_a_year_to_the_day_recorded_is_not_met(self) -> None:
+        a = run(self.data(detected_on_or_before="2024-10-01"))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        shown = {f.path: f.value for f in a.derived}
+        assert shown["derived.disease_free_interval_months"] == "5 months (dates, at most)"
+
+    def test_recorded_by_the_operation_it_was_there_at_presentation(self) -> None:
+        """Recorded on the day of the operation: found by then, so synchronous (I7)."""
+        a = run(self.data(detected_on_or_before="2024-04-09"))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
+        shown = {f.path: f.value for f in item(a, "REC-LUNG-METASTASECTOMY-NOT-MET")
+                 .triggered_by}
+        assert shown["derived.lung_metastases"] == "synchronous"
+
+    def test_a_day_found_after_the_day_recorded_is_refused(self) -> None:
+        with pytest.raises(InputError) as caught:
+            parse_case(self.data(detected_on="2025-05-01",
+                                 detected_on_or_before="2025-04-20"))
+        assert "must be on or before 'detected_on_or_before' (2025-04-20)" \
+            in str(caught.value)
+
+
 class TestIntervalAfterAdjuvantTreatment:
     """I5 counts S16's interval from the end of curative treatment of the primary, and an
     adjuvant course is part of it: with its end not recorded the surgery date is not that

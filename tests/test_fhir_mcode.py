@@ -545,17 +545,90 @@ class TestConditions:
     def test_a_day_from_the_recorded_date_is_said(self, kidney: dict[str, Any]) -> None:
         """The lung metastasis with no onset, only its recordedDate: its day came from it
         with nothing saying so (the day it was entered may be long after, in a migrated
-        record). The day is still read, and a note names where it came from."""
+        record). The day is read as the latest it can have been (detected on or before
+        it, the exact day unknown), and a note names where it came from."""
         b = copy.deepcopy(kidney)
         lung = res(b, "secondary-cancer-condition-lung-mets")
         lung.pop("onsetDateTime", None)
         lung["recordedDate"] = "2024-11-02"
         bc = read(b)
-        assert dt.date(2024, 11, 2) in {m.detected_on for m in bc.case.stage.metastases}
+        met = next(m for m in bc.case.stage.metastases if m.site is MetastasisSite.lung)
+        assert (met.detected_on, met.detected_on_or_before) == (None, dt.date(2024, 11, 2))
         assert any(n.startswith("the lung metastasis's detection date taken from "
                                 "Condition/secondary-cancer-condition-lung-mets's recordedDate")
                    for n in bc.notes)
         assert not any("taken from" in n and "recordedDate" in n for n in read(kidney).notes)
+
+    @staticmethod
+    def _lung_metastasis(uterus: dict[str, Any], **dated: str) -> dict[str, Any]:
+        """The uterine record (hysterectomy 2024-04-09, R0) with one lung metastasis,
+        dated as given, staging showing no disease outside the lungs and every focus
+        resectable: S16's criteria turn on the disease-free interval alone."""
+        lung = {"resourceType": "Condition", "id": "lung-metastasis",
+                "clinicalStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active"}]},
+                "verificationStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": "confirmed"}]},
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "C78.01",
+                                     "display": "Secondary malignant neoplasm of right lung"}]},
+                "extension": [{
+                    "url": "http://hl7.org/fhir/StructureDefinition/condition-related",
+                    "valueReference": {"reference": "Condition/primary-cancer-condition-uterus"}}],
+                "bodySite": [{"coding": [{"system": SNOMED, "code": "3341006",
+                                          "display": "Right lung structure"}]}],
+                "subject": PATIENT_U, **dated}
+
+        def said(code: str, value: bool) -> dict[str, Any]:
+            return {"resourceType": "Observation", "id": code, "status": "final",
+                    "code": {"coding": [{
+                        "system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                        "code": code}]},
+                    "subject": PATIENT_U, "effectiveDateTime": "2025-04-25",
+                    "valueBoolean": value}
+
+        return add(drop(uterus, "no-history-of-metastatic-cancer-pecoma-u"), lung,
+                   said("extrapulmonary-disease", False),
+                   said("complete-excision-feasible", True), said("resectable", True))
+
+    def test_a_metastasis_dated_by_its_entry_leaves_s16_provisional(
+            self, uterus: dict[str, Any]) -> None:
+        """The lung metastasis has no onset, only its recordedDate 2025-04-20, 12 months
+        after the hysterectomy: it may have been found before (two weeks earlier, the
+        interval is under 12 months). That day had been taken as exact and the
+        metastasectomy recommended on it (S16 met). The interval is at most 12 months:
+        the item is provisional, the interval (and when it was found) asked."""
+        got = read(self._lung_metastasis(uterus, recordedDate="2025-04-20"))
+        met = got.case.stage.metastases[0]
+        assert (met.detected_on, met.detected_on_or_before) == (None, dt.date(2025, 4, 20))
+        assessed = assess(got.case, ON)
+        ids = [i.id for i in assessed.recommendations]
+        assert "REC-LUNG-METASTASECTOMY" not in ids
+        pending = next(i for i in assessed.recommendations
+                       if i.id == "REC-LUNG-METASTASECTOMY-PENDING")
+        asked = {m.id for m in assessed.missing}
+        assert "MISS-DFI" in asked
+        assert "MISS-DFI" in pending.conditional_on
+        # control: the same day given as its onset is the day it was found: S16 is met
+        onset = read(self._lung_metastasis(uterus, onsetDateTime="2025-04-20"))
+        assert onset.case.stage.metastases[0].detected_on == dt.date(2025, 4, 20)
+        assert "REC-LUNG-METASTASECTOMY" in [
+            i.id for i in assess(onset.case, ON).recommendations]
+
+    def test_an_entry_day_under_the_interval_still_rules_s16_out(
+            self, uterus: dict[str, Any]) -> None:
+        """Recorded 2024-10-01, six months after the hysterectomy: found by then, the
+        interval is at most 5 months, under 12: S16's criteria are not met, said as
+        such (not asked)."""
+        got = read(self._lung_metastasis(uterus, recordedDate="2024-10-01"))
+        assert got.case.stage.metastases[0].detected_on_or_before == dt.date(2024, 10, 1)
+        assessed = assess(got.case, ON)
+        ids = [i.id for i in assessed.recommendations]
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids
+        assert "REC-LUNG-METASTASECTOMY-PENDING" not in ids
+        assert "MISS-DFI" not in {m.id for m in assessed.missing}
 
     @pytest.mark.parametrize("onset", [
         {"onsetAge": {"value": 54, "unit": "a", "system": "http://unitsofmeasure.org",

@@ -79,6 +79,19 @@ class TestRoundTrip:
         validate_resources(bundle)
         assert case_from_bundle(bundle, validate="full").case == case, name
 
+    def test_a_metastasis_known_only_by_the_day_it_was_recorded(self) -> None:
+        """A lung metastasis found on or before a day (its exact day unknown) is written
+        as a Condition recorded that day with no onset, and read back so: never as the
+        day it was found."""
+        text = dict(_examples())["metachronous-lung.json"]
+        data = parse_case_json(text).model_dump(mode="json", exclude_none=True)
+        met = data["stage"]["metastases"][0]
+        met["detected_on_or_before"] = met.pop("detected_on")
+        case = parse_case(data)
+        bundle = bundle_from_case(case)
+        validate_resources(bundle)
+        assert case_from_bundle(bundle, validate="full").case == case
+
     @given(full_cases())
     @settings(max_examples=examples(50), deadline=None,
               suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

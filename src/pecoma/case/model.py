@@ -202,11 +202,23 @@ class Immunohistochemistry(_Model):
 class Metastasis(_Model):
     site: MetastasisSite
     detected_on: Day | None = None
+    detected_on_or_before: Annotated[Day | None, Field(
+        description="when the day it was detected is not known: the latest it can have "
+        "been (the day it was recorded); the timing and the disease-free interval are "
+        "then known only as far as that day settles them")] = None
     timing: Timing = Field(
         Timing.unknown,
         description="stated timing; derived from dates when detected_on and the end of "
         "primary treatment are known",
     )
+
+    @model_validator(mode="after")
+    def _found_by_then(self) -> Metastasis:
+        day, latest = self.detected_on, self.detected_on_or_before
+        if day is not None and latest is not None and day > latest:
+            raise ValueError(f"'detected_on' ({day.isoformat()}) must be on or before "
+                             f"'detected_on_or_before' ({latest.isoformat()})")
+        return self
 
 
 class Stage(_Model):
@@ -519,6 +531,7 @@ class Case(_Model):
             self.surgery.completion.date if self.surgery.completion is not None else None,
             self.primary_treatment_end,
             *(m.detected_on for m in self.stage.metastases),
+            *(m.detected_on_or_before for m in self.stage.metastases),
             *(t.started_on for t in self.systemic.therapies),
             self.free_of_disease.since if self.free_of_disease is not None else None,
         ]

@@ -218,13 +218,18 @@ _ADVANCED_FACT = {
 def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
             untreated: bool, stated_dfi: float | None, alone: bool,
             not_before: dt.date | None = None) -> Timing:
+    # the day it was found, else the latest it can have been: found by a day, it was
+    # there then, whatever the exact day; after it, only an exact day says it came later
+    found = met.detected_on or met.detected_on_or_before
+    if found and anchor and found <= anchor:
+        return _SYNCHRONOUS
     if met.detected_on and anchor:
-        return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
-    if met.detected_on and not_before and met.detected_on <= not_before:
+        return _METACHRONOUS
+    if found and not_before and found <= not_before:
         # found by the surgery (adjuvant treatment followed it, its end not recorded): on
         # or before the end of curative treatment, whenever that was (I7)
         return _SYNCHRONOUS
-    if met.detected_on and diagnosed and met.detected_on <= diagnosed:
+    if found and diagnosed and found <= diagnosed:
         # found by the time of the diagnosis (a staging scan before the biopsy): before
         # any end of the primary's treatment, so present at presentation (I7)
         return _SYNCHRONOUS
@@ -288,7 +293,10 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         diagnosed = case.diagnosis.date
         timings = tuple([_timing(m, counted_from, diagnosed, untreated, stated_dfi, alone,
                                  not_before) for m in mets])
-        dated = [m.detected_on for m in mets if m.detected_on]
+        # each metastasis's day, else the latest it can have been (the first found is then
+        # known only to be no later: the interval counted to it is at most that)
+        dated = [d for m in mets if (d := m.detected_on or m.detected_on_or_before)]
+        bounded = any(m.detected_on is None for m in mets)
         extrapulmonary = (
             _YES
             if any(m.site is not _LUNG for m in mets)
@@ -296,6 +304,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         )
     else:
         timings, dated, extrapulmonary = (), [], stage.extrapulmonary_disease
+        bounded = False
     all_dated = bool(dated) and len(dated) == len(mets)
     stated = stage.disease_free_interval_months
     # An earlier relapse (a local recurrence, or metastases found before these) may have
@@ -304,12 +313,14 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     # interval shorter than the dates give counts from that treatment and is taken over
     # them (I5). A longer one is refused by the case's checks.
     by_dates = (max(full_months_between(counted_from, min(dated)), 0)
-                if counted_from and all_dated else None)
-    # counted from the start of the adjuvant treatment the interval is already short of
-    # the minimum: from its end, later, it is shorter still
-    at_most = (max(full_months_between(not_before, min(dated)), 0)
-               if not_before and all_dated
-               and not reached_months(not_before, min(dated), minimum) else None)
+                if counted_from and all_dated and not bounded else None)
+    # counted from the start of the adjuvant treatment, or to the latest day the first
+    # metastasis can have been found, the interval is at most what the dates give: short
+    # of the minimum, it is shorter still; reaching it, it is unknown (asked)
+    start = counted_from or not_before
+    at_most = (max(full_months_between(start, min(dated)), 0)
+               if start and all_dated and by_dates is None
+               and not reached_months(start, min(dated), minimum) else None)
     if by_dates is not None and counted_from and (stated is None or stated >= by_dates):
         dfi_months = float(by_dates)
         dfi_source = "dates"

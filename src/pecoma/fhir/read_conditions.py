@@ -454,14 +454,24 @@ def read_metastases(r: Reader) -> None:
                 _nodes_at_presentation(cond, where, doubt, r)
                 continue
             site = MetastasisSite.other.value
+            entered = False  # a relapse is never dated by the day it was entered
             r.notes.append(f"{where}: lymph-node involvement found {day} after the primary's "
                            f"treatment ({relapse}): a relapse, not nodes at presentation; read "
                            "as a metastasis at site 'other' (regional or distant not stated)")
         else:
             site = _metastasis_site(cond, where, r)
-            day = _onset(cond, where, f"the {site} metastasis's detection date", r)
+            fact = f"the {site} metastasis's detection date"
+            day = _onset(cond, where, fact, r)
+            entered = r.entered_dates.pop(fact, None) is not None
         met: dict[str, Any] = {"site": site}
-        if day is not None:
+        if day is not None and entered:
+            # only the day it was entered: found on or before it, the exact day unknown
+            met["detected_on_or_before"] = day.isoformat()
+            r.notes.append(f"{where}: read as detected on or before {day.isoformat()} "
+                           "(detected_on_or_before; detected_on unknown): the timing and "
+                           "the disease-free interval count from it only as far as that "
+                           "settles them, else they are asked")
+        elif day is not None:
             met["detected_on"] = day.isoformat()
         timing = enum_extension(cond, c.EXT.METASTASIS_TIMING, [t.value for t in Timing], where, r)
         if timing is not None:

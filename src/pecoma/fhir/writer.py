@@ -225,6 +225,9 @@ def _stage(case: Case, b: _Builder) -> None:
         })
         if met.detected_on is not None:
             cond["onsetDateTime"] = met.detected_on.isoformat()
+        elif met.detected_on_or_before is not None:
+            # the day it was recorded, no onset: read back as the latest it can have been
+            cond["recordedDate"] = met.detected_on_or_before.isoformat()
         b.add(cond)
 
 

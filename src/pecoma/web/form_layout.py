@@ -312,6 +312,12 @@ FORM: tuple[Group, ...] = (
                 ),
                 Control("detected_on", "Detected on", "date", help=_ROW_DATE_HELP),
                 Control(
+                    "detected_on_or_before",
+                    "Detected on or before",
+                    "date",
+                    help=_describe(Metastasis, "detected_on_or_before"),
+                ),
+                Control(
                     "timing",
                     "Timing",
                     "select",
