@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pecoma.case import MetastasisSite
+from pecoma.case import MetastasisSite, NodeStatus
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.fhir import staging_codes as sc
@@ -89,7 +89,8 @@ def _verhoeff_valid(number: str) -> bool:
 
 class TestShippedLists:
     @pytest.mark.parametrize("code", [*sc.SNOMED_M0, *sc.SNOMED_M1, *sc.SNOMED_STAGE_IV,
-                                      *sc.SNOMED_STAGE_BELOW_IV, *sc.SNOMED_SECONDARY_SITE])
+                                      *sc.SNOMED_STAGE_BELOW_IV, *sc.SNOMED_SECONDARY_SITE,
+                                      *sc.SNOMED_N0, *sc.SNOMED_N_POSITIVE, *sc.SNOMED_NX])
     def test_every_id_is_a_well_formed_international_concept_id(self, code: str) -> None:
         """Each id was copied from a published value set (staging_codes.py names it): a
         digit mistyped while copying would fail SNOMED CT's Verhoeff check digit; the
@@ -101,6 +102,8 @@ class TestShippedLists:
         """A code is M0 or M1, IV or below IV, never both."""
         assert not set(sc.SNOMED_M0) & set(sc.SNOMED_M1)
         assert not set(sc.SNOMED_STAGE_IV) & set(sc.SNOMED_STAGE_BELOW_IV)
+        n_lists = [set(sc.SNOMED_N0), set(sc.SNOMED_N_POSITIVE), set(sc.SNOMED_NX)]
+        assert sum(len(x) for x in n_lists) == len(set().union(*n_lists))
 
 
 class TestDistantMetastasesCategory:
@@ -180,6 +183,123 @@ class TestDistantMetastasesCategory:
         assert any("pecoma cannot read" in x and "Observation/tnm" in x for x in bc.not_read)
         assert any(n.startswith("Observation/tnm: the TNM distant metastases category")
                    and "unknown" in n for n in bc.notes)
+
+
+#: The codes of a regional nodes category Observation (mCODE
+#: TNMRegionalNodesStagingTypeMaxVS): clinical, pathological, other; N, cN, pN category.
+N_OBSERVATION_CODES = [(LOINC, "21906-3"), (LOINC, "21900-6"), (LOINC, "21912-1"),
+                       (SCT, "277206009"), (SCT, "399534004"), (SCT, "371494008")]
+AJCC = "http://cancerstaging.org"
+
+
+def nodes(bundle: dict[str, Any]) -> NodeStatus:
+    return read(bundle).case.stage.lymph_nodes
+
+
+class TestRegionalNodesCategory:
+    """mCODE TNMRegionalNodesCategory on the resected uterine record (localized, R0, no
+    nodal fact of its own): N1 to N3 are positive regional nodes, the fact S11 asks
+    for ('consider postoperative chemotherapy or radiotherapy'); the category had been
+    'a code the case does not record', the nodes unknown and S11 silent."""
+
+    @pytest.mark.parametrize("obs_code", N_OBSERVATION_CODES)
+    def test_every_regional_nodes_observation_code_is_read(
+            self, obs_code: tuple[str, str]) -> None:
+        bc = read(with_staging(obs_code, code_only("pN1", AJCC)))
+        assert bc.case.stage.lymph_nodes is NodeStatus.positive
+        assert bc.sources["stage.lymph_nodes"] == "Observation/tnm"
+
+    @pytest.mark.parametrize("value", [
+        code_only("pN1", AJCC),
+        code_only("1229951001"),
+        {"coding": [{"system": SCT, "code": "1229951001",
+                     "display": "American Joint Committee on Cancer pN1 (qualifier value)"}]},
+        {"text": "pN1"},
+    ], ids=["ajcc-code", "snomed-code", "code-and-display", "text"])
+    def test_pn1_in_every_shape_gives_positive_nodes_and_s11(
+            self, value: dict[str, Any]) -> None:
+        """pN1 by the AJCC code the IG allows, by SNOMED CT code alone (NZHTS
+        canshare-tnm-pn), with its display, or in words: positive nodes, and the
+        assessment considers postoperative chemotherapy or radiotherapy (S11)."""
+        case = read(with_staging((LOINC, "21900-6"), value)).case
+        assert case.stage.lymph_nodes is NodeStatus.positive
+        assert "REC-ADJ-NODES-METS" in assess(case, ON).record_ids()
+
+    @pytest.mark.parametrize("code", sorted(sc.SNOMED_N_POSITIVE))
+    def test_every_positive_snomed_code_alone_is_positive(self, code: str) -> None:
+        assert nodes(with_staging((SCT, "371494008"), code_only(code))) is NodeStatus.positive
+
+    @pytest.mark.parametrize("code", sorted(sc.SNOMED_N0))
+    def test_every_n0_snomed_code_alone_is_negative(self, code: str) -> None:
+        """cN0, pN0 (the IG's own examples 1229967007, 1229947003) and their forms,
+        isolated tumour cells included: no regional lymph-node metastasis."""
+        assert nodes(with_staging((SCT, "399534004"), code_only(code))) is NodeStatus.negative
+
+    @pytest.mark.parametrize("value", [
+        code_only("1229966003"), code_only("1229945006"), code_only("pNX", AJCC),
+        {"text": "NX"}], ids=["cnx", "pnx", "ajcc-pnx", "text"])
+    def test_nx_leaves_the_nodes_unknown_with_a_note(self, value: dict[str, Any]) -> None:
+        """NX (the nodes cannot be assessed) is no negative: the nodal status stays
+        unknown, asked (MISS-NODES), and a note says why."""
+        bc = read(with_staging((LOINC, "21900-6"), value))
+        assert bc.case.stage.lymph_nodes is NodeStatus.unknown
+        assert any(n.startswith("Observation/tnm: the TNM regional nodes category")
+                   and "NX" in n and "unknown" in n for n in bc.notes)
+        assert "MISS-NODES" in assess(bc.case, ON).record_ids()
+
+    @pytest.mark.parametrize("value", [
+        # SNOMED CT 1229967007 is cN0 (the IG's own example), shown as pN1; the value
+        # set's parent concept; a local code; ypN0 (after treatment before surgery)
+        {"coding": [{"system": SCT, "code": "1229967007",
+                     "display": "American Joint Committee on Cancer pN1 (qualifier value)"}]},
+        code_only("1222590007"),
+        code_only("N-99", "http://hospital.example/tnm"),
+        code_only("ypN0", AJCC),
+    ], ids=["code-and-display-disagree", "parent-concept", "local-code", "ypn0"])
+    def test_a_category_pecoma_cannot_read_leaves_the_nodes_unknown(
+            self, value: dict[str, Any]) -> None:
+        """Never taken as N0: unknown, listed as not read and noted."""
+        bc = read(with_staging((LOINC, "21900-6"), value))
+        assert bc.case.stage.lymph_nodes is NodeStatus.unknown
+        assert any("TNM regional nodes category" in x for x in bc.not_read)
+        assert any(n.startswith("Observation/tnm: the TNM regional nodes category")
+                   for n in bc.notes)
+
+    def test_a_later_category_wins_and_one_of_one_time_that_disagrees_is_unknown(
+            self) -> None:
+        """The nodal status from two results, the project's own and a TNM category,
+        follows the reader's rule for a fact given twice: the later wins (pN1 after a
+        clinical 'negative'), and two of one time that disagree leave it unknown."""
+        own = {"resource": {
+            "resourceType": "Observation", "id": "own", "status": "final",
+            "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                 "code": "regional-lymph-nodes"}]},
+            "valueCodeableConcept": {"coding": [{"system": SCT, "code": "260385009"}]},
+            "effectiveDateTime": "2026-09-01",
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}}
+        later = with_staging((LOINC, "21900-6"), code_only("pN1", AJCC))
+        later["entry"].append(own)
+        assert nodes(later) is NodeStatus.positive
+        same_time = copy.deepcopy(later)
+        same_time["entry"][-1]["resource"]["effectiveDateTime"] = "2026-10-01"
+        bc = read(same_time)
+        assert bc.case.stage.lymph_nodes is NodeStatus.unknown
+        assert any(n.startswith("stage.lymph_nodes:") and "disagree" in n for n in bc.notes)
+
+    def test_another_cancers_category_is_not_the_pecomas(self) -> None:
+        """A pN1 whose focus is another Condition (a breast cancer) is that cancer's: not
+        read, and no later result of the PEComa's nodes."""
+        b = with_staging((LOINC, "21900-6"), code_only("pN1", AJCC))
+        b["entry"].append({"resource": {
+            "resourceType": "Condition", "id": "breast", "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "resolved"}]},
+            "code": {"coding": [{"system": ICD10CM, "code": "C50.911"}]},
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}})
+        b["entry"][-2]["resource"]["focus"] = [{"reference": "Condition/breast"}]
+        bc = read(b)
+        assert bc.case.stage.lymph_nodes is NodeStatus.unknown
+        assert any("Observation/tnm" in x and "not the PEComa" in x for x in bc.not_read)
 
 
 class TestStageGroup:

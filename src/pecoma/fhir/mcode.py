@@ -76,6 +76,15 @@ M_CATEGORY_CODES: Final = frozenset({("http://loinc.org", "21907-1"),
                                      ("http://snomed.info/sct", "277208005"),
                                      ("http://snomed.info/sct", "399387003"),
                                      ("http://snomed.info/sct", "371497001")})
+#: The codes of a regional nodes category (TNMRegionalNodesCategory,
+#: TNMRegionalNodesStagingTypeMaxVS: LOINC clinical 21906-3, pathological 21900-6, other
+#: 21912-1; SNOMED CT "N category", "cN category", "pN category").
+N_CATEGORY_CODES: Final = frozenset({("http://loinc.org", "21906-3"),
+                                     ("http://loinc.org", "21900-6"),
+                                     ("http://loinc.org", "21912-1"),
+                                     ("http://snomed.info/sct", "277206009"),
+                                     ("http://snomed.info/sct", "399534004"),
+                                     ("http://snomed.info/sct", "371494008")})
 STAGE_GROUP_CODES: Final = frozenset({("http://loinc.org", "21908-9"),
                                       ("http://loinc.org", "21902-2"),
                                       ("http://loinc.org", "21914-7"),
@@ -88,6 +97,16 @@ STAGE_GROUP_CODES: Final = frozenset({("http://loinc.org", "21908-9"),
 M1: Final = re.compile(r"(?<![a-z0-9])[cpy]?m1[a-d]?(?:\([01]\))?(?![a-z0-9])")
 #: An M category stating none: M0, cM0, cM0(i+) (a pM0, which AJCC does not define, too).
 M0: Final = re.compile(r"(?<![a-z0-9])[cpy]?m0(?:\s?\(i\+\))?(?![a-z0-9])")
+#: An N category stating regional lymph-node metastasis, as a code (AJCC ``pN1``,
+#: ``cN2a``, ``pN1a(sn)``, ``cN1mi``, ``ypN1``; UICC ``N1``) or in a display: N1 to N3.
+N_POSITIVE: Final = re.compile(
+    r"(?<![a-z0-9])(?:y?[cp])?n[1-3][a-c]?(?:mi)?(?:\((?:sn|f)\))?(?![a-z0-9])")
+#: An N category stating none: N0, cN0, pN0 and their forms (``pN0(i+)``, ``pN0(mol+)``,
+#: ``pN0a``). A ypN0 (after treatment before surgery) is not read: it does not say what
+#: the nodes were at presentation.
+N0: Final = re.compile(r"(?<![a-z0-9])[cp]?n0[ab]?(?:\s?\((?:i[+-]|mol[+-]|sn)\))?(?![a-z0-9])")
+#: An N category saying the regional nodes cannot be assessed: NX, cNX, pNX.
+NX: Final = re.compile(r"(?<![a-z0-9])[cp]?nx(?![a-z0-9])")
 #: A stage group IV, as a code (``IV``, ``4``, ``IVB``, ``IVA1``) or in words ("Stage IVB",
 #: "AJCC stage group IV").
 STAGE_IV_CODE: Final = re.compile(r"(?:stage\s*)?(?:iv|4)[a-c]?[12]?")
@@ -253,6 +272,35 @@ def m_category(concept: Any) -> str | None:
         said.add("M1")
     elif M0.search(words):
         said.add("M0")
+    return said.pop() if len(said) == 1 else None
+
+
+def n_category(concept: Any) -> str | None:
+    """What a TNM regional nodes category's value states: ``'positive'`` (N1 to N3),
+    ``'negative'`` (N0), ``'NX'`` (the nodes cannot be assessed), or ``None`` when pecoma
+    cannot read it (a code it does not know and no words it reads, or codes and words
+    that disagree): unknown, never N0.
+
+    Read as :func:`m_category` reads an M category: by SNOMED CT code
+    (:mod:`pecoma.fhir.staging_codes`), by AJCC or UICC code (``pN1``, ``N0``), or in the
+    text and displays."""
+    said: set[str] = set()
+    for system, code in codings(concept):
+        if system == c.SNOMED and code in sc.SNOMED_N_POSITIVE:
+            said.add("positive")
+        elif system == c.SNOMED and code in sc.SNOMED_N0:
+            said.add("negative")
+        elif system == c.SNOMED and code in sc.SNOMED_NX:
+            said.add("NX")
+        elif N_POSITIVE.fullmatch(code.lower()):
+            said.add("positive")
+        elif N0.fullmatch(code.lower()):
+            said.add("negative")
+        elif NX.fullmatch(code.lower()):
+            said.add("NX")
+    words = lower_words(concept)
+    said.update(name for name, pattern in (("positive", N_POSITIVE), ("negative", N0),
+                                           ("NX", NX)) if pattern.search(words))
     return said.pop() if len(said) == 1 else None
 
 

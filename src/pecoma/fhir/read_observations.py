@@ -201,6 +201,32 @@ def _nodes(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         r.put("stage.lymph_nodes", "positive" if value else "negative", where)
 
 
+def _n_category(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """mCODE TNMRegionalNodesCategory: N1 to N3 are positive regional lymph nodes, N0
+    negative, read as the nodal status is (the later result wins; results of one time
+    that disagree leave it unknown). NX (the nodes cannot be assessed), or a value pecoma
+    cannot read, leaves the nodal status unknown, never negative, with a note."""
+    if obs.get("valueCodeableConcept") is None:
+        if _absent_reason(obs) == "not-performed":
+            r.put("stage.lymph_nodes", NodeStatus.not_assessed.value, where)
+        else:
+            r.why[where] = "a TNM regional nodes category with no value"
+        return
+    concept = obs["valueCodeableConcept"]
+    said = show_value(m.lower_words(concept) or ", ".join(
+        code for _s, code in codings(concept) if code) or "(no value)", 60)
+    value = m.n_category(concept)
+    if value in ("positive", "negative"):
+        r.put("stage.lymph_nodes", value, where)
+        return
+    why = ("NX: the regional lymph nodes cannot be assessed" if value == "NX"
+           else "a code or text pecoma cannot read, or codes and words that disagree")
+    r.why[where] = f"a TNM regional nodes category {said} ({why})"
+    r.notes.append(f"{where}: the TNM regional nodes category {said} is {why}: "
+                   "stage.lymph_nodes is unknown (never taken as negative); establish the "
+                   "nodal status")
+
+
 def _coded(path: str, allowed: Iterable[str], element: str, required: bool = False
            ) -> _Handler:
     """A fact coded in pecoma's code system; ``required``: a fact the record cannot be
@@ -720,6 +746,8 @@ def observation_kind(obs: Mapping[str, Any]) -> str | None:
             return _LOINC_KINDS[code]
         if (system, code) in m.M_CATEGORY_CODES or (system, code) in m.STAGE_GROUP_CODES:
             return "staging"
+        if (system, code) in m.N_CATEGORY_CODES:
+            return "handler"
         if system == c.SNOMED and (code == m.SNOMED_HISTORY_OF_METASTATIC
                                    or code in m.SNOMED_HISTORY_OF_METASTATIC_TO):
             return "history"
@@ -747,6 +775,8 @@ def _observation_handler(obs: Mapping[str, Any]) -> _Handler | None:
         return _OBSERVATIONS[code]
     if has_code(concept, c.LOINC, c.LOINC_TUMOUR_SIZE):
         return _tumour_size
+    if set(codings(concept)) & m.N_CATEGORY_CODES:
+        return _n_category
     return None
 
 
@@ -820,6 +850,8 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             handler = _observation_handler(obs) if kind == "handler" else _marker
             if handler in _SIZE_HANDLERS:
                 continue  # read once the resection is known (read_sizes)
+            if handler is _n_category and _about_another_disease(r, obs, where):
+                continue  # another cancer's staging: no later result of the PEComa's nodes
             if handler is not None:
                 _read_result(r, obs, where, handler, latest, written)
         elif kind == "status":
@@ -1106,7 +1138,8 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     CancerDiseaseStatus 'distant metastasis present' does (in time order with it). A stage
     group IV says the disease reached beyond the primary (distant metastases, or involved
     nodes: stage IV of soft-tissue sarcoma includes N1), so a denial of metastatic history
-    no longer makes it localized. Other categories and stage groups are not read."""
+    no longer makes it localized. Other stage groups are not read; a regional nodes
+    category is the nodal status (:func:`_n_category`), a T category is not read."""
     if _about_another_disease(r, obs, where):
         return
     concept = obs.get("valueCodeableConcept")

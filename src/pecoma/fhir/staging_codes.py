@@ -1,26 +1,32 @@
 """SNOMED CT concepts of AJCC TNM staging and of secondary malignant neoplasms, as lists.
 
-mCODE STU4 binds a TNMDistantMetastasesCategory's value to ``TNMDistantMetastasesCategoryVS``
-and a TNMStageGroup's value to ``TNMStageGroupVS`` (``github.com/HL7/fhir-mCODE-ig``,
-``input/fsh/VS_Staging_TNM.fsh``, commit 543477b5): the SNOMED CT descendants of
-1222587001 "American Joint Committee on Cancer clinical M category allowable value" and
-1222591006 "... pathological M category allowable value", and of 1222592004, 1222593009 and
+mCODE STU4 binds a TNMDistantMetastasesCategory's value to ``TNMDistantMetastasesCategoryVS``,
+a TNMRegionalNodesCategory's to ``TNMRegionalNodesCategoryVS`` and a TNMStageGroup's value
+to ``TNMStageGroupVS`` (``github.com/HL7/fhir-mCODE-ig``, ``input/fsh/VS_Staging_TNM.fsh``,
+commit 543477b5): the SNOMED CT descendants of 1222587001 "American Joint Committee on
+Cancer clinical M category allowable value" and 1222591006 "... pathological M category
+allowable value", of 1222588006 and 1222590007 (the clinical and pathological N category
+allowable values; 1222596001 ypN is not listed here), and of 1222592004, 1222593009 and
 1222594003 (the clinical, pathological and yp stage-group allowable values). The IG defines
 them by that rule and lists none; its own examples use 1229901006 cM0 (EX_Basic.fsh,
-EX_ExtendedExample.fsh) and 1222806003 stage IIIC.
+EX_ExtendedExample.fsh), 1229967007 cN0, 1229947003 pN0 (EX_ExtendedExample.fsh),
+1229984001 cN3 (EX_Basic.fsh) and 1222806003 stage IIIC. Besides these, the IG allows the
+AJCC codes themselves (system ``http://cancerstaging.org``, ``TNM...MaxVS``: ``cN1``,
+``pN0``), read by their form in :mod:`pecoma.fhir.mcode`.
 
 The concept ids below were read in value sets that enumerate those descendants from a
 SNOMED CT edition: New Zealand's national terminology server (NZHTS, NZ Edition
 ``http://snomed.info/sct/21000210109``, which holds the International Edition's AJCC
 concepts), ``https://nzhts.digital.health.nz/fhir/ValueSet/canshare-tnm-cm``,
-``canshare-tnm-pm``, ``canshare-tnm-clinical-stage-group`` and
-``canshare-tnm-pathological-stage-group``, as expanded in the NZ ACT-NOW implementation
-guide (``github.com/davidhay25/actnow``, ``fsh-generated/resources/ValueSet-an-tnm-cm.json``,
-``ValueSet-an-path-m.json``, ``ValueSet-an-clin-tnmgroup.json``,
+``canshare-tnm-pm``, ``canshare-tnm-cn``, ``canshare-tnm-pn``,
+``canshare-tnm-clinical-stage-group`` and ``canshare-tnm-pathological-stage-group``, as
+expanded in the NZ ACT-NOW implementation guide (``github.com/davidhay25/actnow``,
+``fsh-generated/resources/ValueSet-an-tnm-cm.json``, ``ValueSet-an-path-m.json``,
+``ValueSet-an-tnm-cn.json``, ``ValueSet-an-path-n.json``, ``ValueSet-an-clin-tnmgroup.json``,
 ``ValueSet-an-path-tnmgroup.json``, commit 96ae0067). The mCODE examples' own codes agree
 with them. Every id passes SNOMED CT's check digit (tests/test_fhir_staging_codes.py).
 
-A code not listed here is **not** taken as M0 or as a stage below IV: the reader says it
+A code not listed here is **not** taken as M0, N0 or as a stage below IV: the reader says it
 cannot read it (unknown), and a denial of metastatic history no longer makes the disease
 localized beside it (fhir/read_observations.py).
 """
@@ -68,6 +74,60 @@ SNOMED_M1: Final[Mapping[str, str]] = {
     "1229926002": "pM1d",
     "1229927006": "pM1d(0)",
     "1229928001": "pM1d(1)",
+}
+
+#: AJCC N categories stating no regional lymph-node metastasis (canshare-tnm-cn,
+#: canshare-tnm-pn): cN0, pN0 and their subcategories; isolated tumour cells, (i+), and
+#: molecular findings, (mol+), are N0 in AJCC's rules.
+SNOMED_N0: Final[Mapping[str, str]] = {
+    "1229967007": "cN0",
+    "1229971005": "cN0(i+)",
+    "1229968002": "cN0a",
+    "1229969005": "cN0b",
+    "1229947003": "pN0",
+    "1229949000": "pN0(i+)",
+    "1229950000": "pN0(mol+)",
+    "1229948008": "pN0a",
+}
+
+#: AJCC N categories stating regional lymph-node metastasis (the same value sets): N1 to
+#: N3 with their subcategories, micrometastases (mi) and sentinel-node (sn) forms.
+SNOMED_N_POSITIVE: Final[Mapping[str, str]] = {
+    "1229973008": "cN1",
+    "1229975001": "cN1a",
+    "1229976000": "cN1b",
+    "1229977009": "cN1c",
+    "1229974002": "cN1mi",
+    "1229978004": "cN2",
+    "1229981009": "cN2a",
+    "1229982002": "cN2b",
+    "1229983007": "cN2c",
+    "1229980005": "cN2mi",
+    "1229984001": "cN3",
+    "1229985000": "cN3a",
+    "1229986004": "cN3b",
+    "1229987008": "cN3c",
+    "1229951001": "pN1",
+    "1229954009": "pN1a",
+    "1229953003": "pN1a(sn)",
+    "1229955005": "pN1b",
+    "1229956006": "pN1c",
+    "1229952008": "pN1mi",
+    "1229957002": "pN2",
+    "1229959004": "pN2a",
+    "1229960009": "pN2b",
+    "1229961008": "pN2c",
+    "1229958007": "pN2mi",
+    "1229962001": "pN3",
+    "1229963006": "pN3a",
+    "1229964000": "pN3b",
+    "1229965004": "pN3c",
+}
+
+#: AJCC N categories saying the regional nodes cannot be assessed: cNX, pNX.
+SNOMED_NX: Final[Mapping[str, str]] = {
+    "1229966003": "cNX",
+    "1229945006": "pNX",
 }
 
 #: AJCC stage group IV and its sub-groups (canshare-tnm-clinical-stage-group,
