@@ -1414,6 +1414,55 @@ class TestDiagnosisOnTheResectionSpecimen:
         assert bc.case.diagnosis.date is None
 
 
+MORPHOLOGY_EXT: Final = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior")
+SCT: Final = "http://snomed.info/sct"
+
+
+def _morphology(uterus: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """The uterine record without its 31206-6 histology result, its Condition (coded
+    SNOMED CT 363346000 and ICD-10-CM C55 only) carrying mCODE's
+    histology-morphology-behavior extension valued ``value``."""
+    b = drop(uterus, "histologic-behavior-and-type-pecoma-u")
+    res(b, "primary-cancer-condition-uterus")["extension"] = [
+        {"url": MORPHOLOGY_EXT, "valueCodeableConcept": value}]
+    return b
+
+
+class TestHistologyMorphologyExtension:
+    """mCODE binds the extension to SNOMED CT morphologies (HistologyMorphologyBehaviorVS:
+    is-a 1240414004 'Malignant neoplasm (morphologic abnormality)', and ICD-O-3); pecoma
+    knows no SNOMED CT code of PEComa, so it reads the extension as it reads the
+    Condition's code: by ICD-O-3 code or by the words naming PEComa. Read only by ICD-O-3,
+    such a record had been refused as holding no PEComa diagnosis."""
+
+    @pytest.mark.parametrize("value", [
+        {"coding": [{"system": SCT,
+                     "display": "Perivascular epithelioid cell tumor, malignant "
+                                "(morphologic abnormality)"}]},
+        {"text": "PEComa (perivascular epithelioid cell tumour), malignant"},
+    ], ids=["snomed-display", "text"])
+    def test_the_extension_naming_pecoma_makes_the_condition_the_pecoma(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """A SNOMED CT morphology displayed, or a text, naming PEComa gives the case the
+        record's own 31206-6 result (ICD-O-3 8714/3) gives."""
+        bc = read(_morphology(uterus, value))
+        assert bc.case == read(uterus).case
+
+    def test_an_extension_pecoma_cannot_read_is_named_in_the_refusal(
+            self, uterus: dict[str, Any]) -> None:
+        """A morphology pecoma does not read as PEComa (the IG's own example,
+        Adenocarcinoma 1187332001): no PEComa diagnosis, and the refusal names the
+        extension and what it holds instead of only '(none found)'."""
+        value = {"coding": [{"system": SCT, "code": "1187332001",
+                             "display": "Adenocarcinoma (morphologic abnormality)"}]}
+        with pytest.raises(InputError) as exc:
+            read(_morphology(uterus, value))
+        rule = next(i.rule for i in exc.value.issues if i.path == "Condition")
+        assert ("Condition/primary-cancer-condition-uterus.extension(mcode-histology-"
+                "morphology-behavior) holds 'adenocarcinoma (morphologic abnormality)'") in rule
+
+
 def not_contraindicated() -> dict[str, Any]:
     """The uterine patient's Observation saying mTOR inhibitors are not contraindicated."""
     return {"resourceType": "Observation", "id": "mtor-contra", "status": "final",

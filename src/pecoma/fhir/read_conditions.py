@@ -52,17 +52,16 @@ __all__ = [
 
 
 def _is_pecoma(cond: Mapping[str, Any]) -> bool:
-    """A Condition that codes or names PEComa itself (project code, ICD-O-3, mCODE
-    morphology extension, or the name)."""
+    """A Condition that codes or names PEComa itself (project code, ICD-O-3, or the name),
+    in its code or in its mCODE histology-morphology-behavior extension (which mCODE
+    binds to SNOMED CT morphologies and ICD-O-3: read by ICD-O-3 code or by its words,
+    as the code is)."""
     concept = cond.get("code")
     if has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0]):
         return True
-    if m.icdo3_pecoma(concept) is not None:
-        return True
-    e = extension(cond, c.MCODE_MORPHOLOGY)
-    if e is not None and m.icdo3_pecoma(e.get("valueCodeableConcept")) is not None:
-        return True
-    return m.names_pecoma(m.lower_words(concept))
+    morphology = (extension(cond, c.MCODE_MORPHOLOGY) or {}).get("valueCodeableConcept")
+    return any(m.icdo3_pecoma(x) is not None or m.names_pecoma(m.lower_words(x))
+               for x in (concept, morphology))
 
 
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
@@ -304,10 +303,22 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                     "Condition with the team that keeps the record")
         return
     if not primary:
+        # a Condition whose morphology extension pecoma cannot read as PEComa (a SNOMED CT
+        # code alone: pecoma lists none for PEComa) is named, with how it is read
+        unread = [f"; {w}.extension(mcode-histology-morphology-behavior) holds "
+                  f"{show_value(m.lower_words(value) or codings(value), 80)}, which pecoma "
+                  "does not read as PEComa (it reads that extension by ICD-O-3 code or by "
+                  "its words, and knows no SNOMED CT code of PEComa)"
+                  for w, x in conditions if live_condition(x) and (
+                      value := (extension(x, c.MCODE_MORPHOLOGY) or {}).get(
+                          "valueCodeableConcept"))]
         r.issue("Condition", "(none found)",
                 "the bundle must hold the PEComa diagnosis: a Condition coded ICD-O-3 8714/0 "
-                f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or an mCODE "
-                "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it")
+                f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or naming PEComa "
+                "('PEComa', 'perivascular epithelioid') in its code or in its mCODE "
+                "histology-morphology-behavior extension, or an mCODE "
+                "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it"
+                + "".join(unread[:1]))
         return
     # A confirmed diagnosis before a provisional one, the PEComa before a record of its
     # recurrence, one not in the past (resolved, inactive) before one that is, then the
