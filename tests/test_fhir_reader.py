@@ -1105,6 +1105,23 @@ class TestDeceased:
         patient["deceasedDateTime"] = "2026-10-01T10:00:00+02:00"
         assert case_from_bundle(bundle).deceased == "2026-10-01T10:00:00+02:00"
 
+    @pytest.mark.parametrize("element", ["_deceasedDateTime", "_deceasedBoolean"])
+    def test_a_death_given_only_as_absent_is_unknown_and_said(self, element: str) -> None:
+        """Patient.deceased[x] with no value, only a data-absent-reason 'unknown': whether
+        the patient died is not known. It had been read as alive with no word; now a note
+        says it is unknown (not taken as alive) and to check it."""
+        bundle = copy.deepcopy(example("low-risk"))
+        patient = next(e["resource"] for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "Patient")
+        patient[element] = {"extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+            "valueCode": "unknown"}]}
+        bc = case_from_bundle(bundle, validate="full")
+        assert bc.deceased is None
+        assert ("Patient.deceased[x]: whether the patient has died is not recorded "
+                "(data-absent-reason 'unknown'): it is unknown, not taken as alive; check "
+                "it before acting on this advice") in bc.notes
+
     def test_a_vital_status_observation_saying_dead_is_read(self) -> None:
         """LOINC 75186-7 'Vital status' valued SNOMED CT 419099009 'Dead': a death
         recorded as well as by Patient.deceased (it had been read past: full advice)."""

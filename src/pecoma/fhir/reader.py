@@ -62,6 +62,7 @@ from pecoma.fhir.reading import (
     NotTolerated,
     Planned,
     Reader,
+    as_list,
     has_code,
     modifier_urls,
     same_resource,
@@ -489,6 +490,10 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         if deceased is not None:
             r.notes.append(f"Patient.deceased[x]: the patient is recorded as deceased "
                            f"({deceased}): advice for this record is no decision at hand")
+        elif (absent := _deceased_absent(patients[0][1])) is not None:
+            r.notes.append(f"Patient.deceased[x]: whether the patient has died is not "
+                           f"recorded (data-absent-reason '{absent}'): it is unknown, not "
+                           "taken as alive; check it before acting on this advice")
 
     if expected is not None and patient_id is not None and patient_id != expected:
         r.issue("Patient.id", patient_id, f"must be the patient the record is read for "
@@ -696,6 +701,23 @@ def _deceased(patient: Mapping[str, Any]) -> str | None:
     if isinstance(when, str) and when.strip():
         return when.strip()[:40]
     return "yes" if patient.get("deceasedBoolean") is True else None
+
+
+def _deceased_absent(patient: Mapping[str, Any]) -> str | None:
+    """The data-absent-reason a ``Patient.deceased[x]`` with no value carries (its
+    ``_deceasedDateTime`` or ``_deceasedBoolean`` holding only that extension: whether the
+    patient died is unknown), or ``None``."""
+    for key in ("_deceasedDateTime", "_deceasedBoolean"):
+        element = patient.get(key)
+        if isinstance(element, dict):
+            for e in as_list(element.get("extension")):
+                if isinstance(e, dict) and e.get("url") == _DATA_ABSENT_EXTENSION:
+                    return str(e.get("valueCode") or "unknown")[:40]
+    return None
+
+
+#: The HL7 extension saying why a value is missing (FHIR R4 data-absent-reason).
+_DATA_ABSENT_EXTENSION: Final = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 
 def case_from_bundle_json(
