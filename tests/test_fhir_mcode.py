@@ -1463,6 +1463,20 @@ class TestHistologyMorphologyExtension:
                 "morphology-behavior) holds 'adenocarcinoma (morphologic abnormality)'") in rule
 
 
+class TestDatesAndSitesGivenOtherwise:
+    def test_a_surgery_date_without_its_day_is_noted(self, uterus: dict[str, Any]) -> None:
+        """The hysterectomy performed '2024-04' (a month): the surgery date stays unknown,
+        as before, and now a note says why, as a month-only diagnosis date's does (it
+        had been dropped without a word)."""
+        proc = res(uterus, "cancer-related-surgical-procedure-hysterectomy")
+        proc["performedDateTime"] = "2024-04"
+        bc = read(uterus)
+        assert bc.case.surgery.date is None
+        assert ("surgery.date not read: Procedure/cancer-related-surgical-procedure-"
+                "hysterectomy's performed[x] is given as a date without its day, which "
+                "holds no day: the surgery date is unknown") in bc.notes
+
+
 def not_contraindicated() -> dict[str, Any]:
     """The uterine patient's Observation saying mTOR inhibitors are not contraindicated."""
     return {"resourceType": "Observation", "id": "mtor-contra", "status": "final",

@@ -32,6 +32,7 @@ from pecoma.fhir.reading import (
     day_of,
     enum_extension,
     extension,
+    given_without_day,
     has_code,
     live_condition,
     reference_of,
@@ -235,13 +236,6 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     return out
 
 
-#: The forms of ``onset[x]`` that give no day (an age, a range of ages, text; a date
-#: without its day).
-_ONSET_WITHOUT_DAY: Final = {"onsetAge": "an age", "onsetRange": "a range of ages",
-                             "onsetString": "text", "onsetDateTime": "a date without its day",
-                             "onsetPeriod": "a period without a start day"}
-
-
 def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date | None:
     """When the condition began: onset, then the asserted date (when it was first
     asserted: the diagnosis), then the recorded date. An onset given in a form that holds
@@ -257,7 +251,7 @@ def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date
         day = day_of(raw)
         if day is not None:
             return day
-    given = next((form for key, form in _ONSET_WITHOUT_DAY.items() if key in cond), None)
+    given = given_without_day(cond, "onset")
     if given is not None:
         r.notes.append(f"{fact} not read: {where}'s onset is given as {given}, which holds "
                        "no day (its recorded date, the day it was entered, is not taken for "

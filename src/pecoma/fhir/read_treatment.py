@@ -40,6 +40,7 @@ from pecoma.fhir.reading import (
     day_of,
     enum_extension,
     extension,
+    given_without_day,
     has_code,
     instant,
     live_condition,
@@ -185,6 +186,10 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
     day = day_of(_performed_on(proc))
     if day is not None and status in (SurgeryStatus.performed, SurgeryStatus.planned):
         r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
+    elif status in (SurgeryStatus.performed, SurgeryStatus.planned) and (
+            given := given_without_day(proc, "performed")) is not None:
+        r.notes.append(f"surgery.date not read: {where}'s performed[x] is given as {given}, "
+                       "which holds no day: the surgery date is unknown")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
 

@@ -208,6 +208,21 @@ def extension_code(resource: Mapping[str, Any], url: str) -> str | None:
     return code
 
 
+#: The forms of a ``<element>[x]`` date (a Condition's onset, a Procedure's performed)
+#: that hold no day: a date without its day, a period without one, text, an age, a
+#: range of ages.
+_WITHOUT_DAY: Final = {"DateTime": "a date without its day",
+                       "Period": "a period without a usable day", "String": "text",
+                       "Age": "an age", "Range": "a range of ages"}
+
+
+def given_without_day(resource: Mapping[str, Any], element: str) -> str | None:
+    """How ``<element>[x]`` is given, in words, when no day was read from it (``None``
+    when it is not given): its day is then unknown, never taken from another date."""
+    return next((form for suffix, form in _WITHOUT_DAY.items()
+                 if element + suffix in resource), None)
+
+
 def reference_of(reference: Any) -> str | None:
     """The reference a Reference holds, without its version (``…/_history/3``)."""
     if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
