@@ -1476,6 +1476,46 @@ class TestDatesAndSitesGivenOtherwise:
                 "hysterectomy's performed[x] is given as a date without its day, which "
                 "holds no day: the surgery date is unknown") in bc.notes
 
+    @staticmethod
+    def _site_by_reference(uterus: dict[str, Any], with_structure: bool) -> dict[str, Any]:
+        """The uterine PEComa Condition whose site is given only by FHIR R4's bodySite
+        extension, a reference to an mCODE Tumor BodyStructure located in the uterus."""
+        b = copy.deepcopy(uterus)
+        cond = res(b, "primary-cancer-condition-uterus")
+        cond.pop("bodySite")
+        cond.setdefault("extension", []).append({
+            "url": "http://hl7.org/fhir/StructureDefinition/bodySite",
+            "valueReference": {"reference": "BodyStructure/tumor-uterus"}})
+        if with_structure:
+            b["entry"].append({"resource": {
+                "resourceType": "BodyStructure", "id": "tumor-uterus",
+                "patient": {"reference": "Patient/cancer-patient-pecoma-u"},
+                "location": {"coding": [{"system": SCT, "code": "35039007",
+                                         "display": "Uterine structure"}]}}})
+        return b
+
+    def test_a_site_given_as_a_body_structure_is_its_location(
+            self, uterus: dict[str, Any]) -> None:
+        """The BodyStructure is in the record: its location is the primary site, the
+        uterus (the record had been refused: 'bodySite (missing)'), noted."""
+        bc = read(self._site_by_reference(uterus, with_structure=True))
+        assert bc.case.tumour.primary_site is PrimarySite.uterus
+        assert bc.sources["tumour.primary_site"] == (
+            "Condition/primary-cancer-condition-uterus.extension(bodySite)")
+        assert any("BodyStructure/tumor-uterus" in n for n in bc.notes)
+
+    def test_a_body_structure_not_in_the_record_is_named(
+            self, uterus: dict[str, Any]) -> None:
+        """Not in the record: the primary site (a fact every case has; never guessed)
+        cannot be read, and the refusal names the extension and the reference, not
+        'bodySite (missing)'."""
+        with pytest.raises(InputError) as exc:
+            read(self._site_by_reference(uterus, with_structure=False))
+        issue = next(i for i in exc.value.issues
+                     if i.path.startswith("Condition/primary-cancer-condition-uterus"))
+        assert issue.path.endswith(".extension(bodySite)")
+        assert "BodyStructure/tumor-uterus" in str(issue.value)
+
 
 def not_contraindicated() -> dict[str, Any]:
     """The uterine patient's Observation saying mTOR inhibitors are not contraindicated."""

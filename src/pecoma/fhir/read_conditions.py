@@ -23,11 +23,13 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.reading import (
+    BODY_SITE_EXTENSION,
     Reader,
     as_list,
     body_part_words,
     clinical_status,
     codings,
+    condition_sites,
     contradictory_statuses,
     day_of,
     enum_extension,
@@ -328,8 +330,8 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
               and not _SPREAD_WORDS.search(m.lower_words(x.get("code")))
               and (verification(x) in _NOT_CONFIRMED, clinical_status(x) in _HISTORY)
               == (verification(cond) in _NOT_CONFIRMED, clinical_status(cond) in _HISTORY)
-              and site_of(x.get("bodySite"), PrimarySite)
-              not in (None, site_of(cond.get("bodySite"), PrimarySite))]
+              and site_of(condition_sites(x, r), PrimarySite)
+              not in (None, site_of(condition_sites(cond, r), PrimarySite))]
     if rivals:
         r.issue("Condition", f"({1 + len(rivals)} PEComa Conditions)",
                 f"cannot be read: {where} and {rivals[0]} name PEComa at different primary "
@@ -339,9 +341,18 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         return
     r.used.add(where)
     r.primary = cond
-    site = site_of(cond.get("bodySite"), PrimarySite)
-    named = sites_named(cond.get("bodySite"), PrimarySite)
-    if site is None:
+    sites = condition_sites(cond, r)
+    site = site_of(sites, PrimarySite)
+    named = sites_named(sites, PrimarySite)
+    ref = (extension(cond, BODY_SITE_EXTENSION) or {}).get("valueReference")
+    if site is None and ref is not None:
+        # the site given only as a reference to a BodyStructure the record does not hold:
+        # the primary site (a fact every case has) cannot be read, and is never guessed
+        r.issue(f"{where}.extension(bodySite)", reference_of(ref) or ref,
+                "must name a BodyStructure the bundle holds, whose location is read as "
+                "the primary site (or the site must be coded in Condition.bodySite): the "
+                "record holds no such BodyStructure, so the primary site cannot be read")
+    elif site is None:
         r.issue(f"{where}.bodySite", "(missing)",
                 "must name the primary site (project site code, SNOMED CT body structure, "
                 "or the organ in its text; see docs/fhir.md)")
@@ -354,14 +365,20 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                 "belongs in its qualifier) and record the others as metastases (mCODE "
                 "SecondaryCancerCondition)")
     else:
-        r.put("tumour.primary_site", site, f"{where}.bodySite")
+        if cond.get("bodySite"):
+            r.put("tumour.primary_site", site, f"{where}.bodySite")
+        else:
+            r.put("tumour.primary_site", site, f"{where}.extension(bodySite)")
+            r.notes.append(f"{where}: the primary site read from the location of "
+                           f"{reference_of(ref)}, the BodyStructure its bodySite extension "
+                           "names")
         if site == PrimarySite.other.value:
             r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
                            "read as 'other'")
         else:
             # a concept beside the organ naming a body part pecoma does not map (the thigh
             # beside the uterus) may be the tumour's site: said, for the team to check
-            beside = [shown for concept in as_list(cond.get("bodySite"))
+            beside = [shown for concept in sites
                       if not sites_named([concept], PrimarySite)
                       and (shown := body_part_words(concept))]
             if beside:

@@ -29,6 +29,7 @@ from pecoma.fhir.reading import (
     Reader,
     as_list,
     codings,
+    condition_sites,
     day_of,
     effective_time,
     enum_extension,
@@ -449,7 +450,7 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
         if not same_tumour(found, primary_site):
             return (f"its focus ({show_value(target, 80)}) is another Condition than the "
                     f"PEComa ({primary}): a size of another lesion")
-        side, own = _condition_side(found), _condition_side(cond)
+        side, own = _condition_side(found, r), _condition_side(cond, r)
         if side is not None and own is not None and side != own:
             return (f"its focus ({show_value(target, 80)}) is a tumour of the {side} side, "
                     f"the PEComa ({primary}) of the {own}: a size of another lesion")
@@ -468,10 +469,10 @@ def _other_site(r: Reader, concept: Any, qualifiers: list[Any], what: str = "") 
     shown = show_value(m.lower_words(concept) or codings(concept), 60)
     if site != primary_site:
         return f"{what}({shown}) is another site ({site}) than the PEComa's ({primary_site})"
-    side, own = _side([concept, *qualifiers]), _condition_side(r.primary)
+    side, own = _side([concept, *qualifiers]), _condition_side(r.primary, r)
     if side is not None and own is not None and side != own:
         return f"{what}({shown}) is the {side} side, the PEComa's the {own}: another lesion"
-    if site == PrimarySite.other.value and not _same_other_site(concept, r.primary):
+    if site == PrimarySite.other.value and not _same_other_site(concept, r.primary, r):
         # two sites the guideline does not name (a thigh, an adrenal gland) are both
         # 'other': one that shares no code and no word of the body part with the PEComa's
         # is another lesion's (the safer reading: a size left out, never a falsely small one)
@@ -485,19 +486,21 @@ def _part_words(concept: Any) -> set[str]:
     return {w for w in words if w not in NOT_A_PART and len(w) > 2}
 
 
-def _same_other_site(concept: Mapping[str, Any], primary: Mapping[str, Any]) -> bool:
+def _same_other_site(concept: Mapping[str, Any], primary: Mapping[str, Any],
+                     r: Reader) -> bool:
     """Whether a body site read as 'other' is the PEComa's own 'other' site: it shares a
     code, or a word of the body part ("thigh"), with the PEComa Condition's bodySite or
     code (a side, an aspect or "structure" is no body part)."""
-    own = [*as_list(primary.get("bodySite")), primary.get("code")]
+    own = [*condition_sites(primary, r), primary.get("code")]
     codes = set(codings(concept))
     words = _part_words(concept)
     return any(codes & set(codings(x)) or words & _part_words(x) for x in own)
 
 
-def _condition_side(cond: Mapping[str, Any]) -> str | None:
-    """The side a Condition states: by its bodySite, else in its code's words."""
-    return _side(as_list(cond.get("bodySite"))) or _side([cond.get("code")])
+def _condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
+    """The side a Condition states: by its bodySite (or the BodyStructure it names),
+    else in its code's words."""
+    return _side(condition_sites(cond, r)) or _side([cond.get("code")])
 
 
 _SIDE_WORDS: Final = re.compile(r"\b(left|right)\b")

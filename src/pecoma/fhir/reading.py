@@ -249,6 +249,25 @@ def resolved(ref: str | None, r: Reader) -> Mapping[str, Any] | None:
     return None if ref is None else r.resolve(ref)
 
 
+#: The FHIR R4 core extension giving a body site as a reference to a BodyStructure.
+BODY_SITE_EXTENSION: Final = "http://hl7.org/fhir/StructureDefinition/bodySite"
+
+
+def condition_sites(cond: Mapping[str, Any], r: Reader) -> list[Any]:
+    """A Condition's ``bodySite`` list; with none, the ``location`` and
+    ``locationQualifier`` (its side, its part) of the BodyStructure its R4 ``bodySite``
+    extension names, when the record holds it; else an empty list."""
+    sites = as_list(cond.get("bodySite"))
+    if sites:
+        return sites
+    found = resolved(reference_of((extension(cond, BODY_SITE_EXTENSION) or {}).get(
+        "valueReference")), r)
+    if found is None or found.get("resourceType") != "BodyStructure" \
+            or not isinstance(found.get("location"), dict):
+        return []
+    return [found["location"], *as_list(found.get("locationQualifier"))]
+
+
 #: Site values by SNOMED CT code: the organs' own codes and their sides and lobes.
 _SITE_BY_SNOMED: Final[dict[str, str]] = {**c.BODY_SITE_SNOMED_PARTS,
                           **{code: site for site, (code, _) in c.BODY_SITE_SNOMED.items()}}

@@ -145,7 +145,8 @@ def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]]
             elif issue.path == "stage.status" and _value(issue) == "(not found)":
                 categories.append("disease status not found")
                 points.append(_status_point(issue, bool(kinds & {"Condition", "Observation"})))
-            elif issue.path.endswith(".bodySite") and issue.path.startswith("Condition/"):
+            elif (issue.path.endswith((".bodySite", ".extension(bodySite)"))
+                  and issue.path.startswith("Condition/")):
                 categories.append("primary site not found")
                 points.append(f"{field_label('tumour.primary_site')}: the PEComa diagnosis "
                               "does not name it in a way pecoma can read.")
