@@ -1849,3 +1849,90 @@ class TestLungMetastasesBesideAPrimaryInPlace:
         met."""
         a = run(self.data({"status": "not_performed"}, end="2023-03-01"))
         assert "REC-LUNG-METASTASECTOMY" in ids(a)
+
+
+class TestDiseaseOutsideTheLungsFoundEarlier:
+    """S16 asks that there be no disease outside the lungs. A metastasis outside the lungs
+    found at an earlier presentation (3 months or more before the latest lung metastasis,
+    the work-up window of I5) may since have been removed: whether it is present now is
+    what the team records, and when the record does not say, it is asked. One found with
+    the lung metastases is disease outside the lungs, as before.
+
+    Retroperitoneal PEComa resected R0 on 2022-01-10; lung and liver metastases found on
+    2024-01-15 and resected; a new, isolated lung metastasis found on 2026-03-02, 20
+    months after that metastasectomy (stated), resectable, complete excision feasible."""
+
+    LABELS = ("metastatic", "recurrent")
+
+    @staticmethod
+    def data(status: str = "metastatic", liver: str | None = "2024-01-15",
+             **stage: Any) -> dict[str, Any]:
+        metastases = [{"site": "lung", "detected_on": "2024-01-15"},
+                      {"site": "liver", "detected_on": liver} if liver else {"site": "liver"},
+                      {"site": "lung", "detected_on": "2026-03-02"}]
+        return base(
+            diagnosis={"method": "histology_with_ihc", "date": "2022-01-05",
+                       "prior_diagnosis": "none"},
+            tumour={"primary_site": "retroperitoneum", "size": {"value": 11, "unit": "cm"}},
+            surgery={"status": "performed", "date": "2022-01-10", "margin": "R0"},
+            stage={"status": status, "lymph_nodes": "negative", "metastases": metastases,
+                   "resectable": "yes", "complete_excision_feasible": "yes",
+                   "disease_free_interval_months": 20, **stage})
+
+    @staticmethod
+    def lung_item(a: Assessment) -> Any:
+        return next(i for i in a.recommendations if i.id.startswith("REC-LUNG-META"))
+
+    def test_whether_the_earlier_liver_metastasis_is_still_present_is_asked(self) -> None:
+        """The liver metastasis removed two years before had made S16 'not met' (disease
+        outside the lungs) while the same patient with only the present lung metastasis
+        listed was advised the metastasectomy. Whether disease outside the lungs is
+        present now is not recorded: the metastasectomy waits on that question (the
+        safer branch for an unknown: not advised meanwhile, S17 still applies), under
+        either label, and the item names the liver metastasis and the two dates."""
+        for status in self.LABELS:
+            a = run(self.data(status))
+            rec = self.lung_item(a)
+            assert (rec.id, rec.conditional_on) == (
+                "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY-EARLIER",))
+            assert "MISS-EXTRAPULMONARY" not in ids(a)
+            assert {("stage.metastases[1].site", "liver"),
+                    ("stage.metastases[1].detected_on", "2024-01-15"),
+                    ("stage.metastases[2].detected_on", "2026-03-02")} <= {
+                (f.path, f.value) for f in rec.triggered_by}
+
+    def test_the_teams_record_decides_with_the_history_kept(self) -> None:
+        """The team records none outside the lungs now (the liver metastasis was
+        removed): accepted beside the history (it had been refused as contradicting the
+        liver metastasis listed), and the metastasectomy is advised outright, as for the
+        same patient with only the present lung metastasis listed. Recorded as present:
+        S16's criteria are not met."""
+        for status in self.LABELS:
+            kept = run(self.data(status, extrapulmonary_disease="no"))
+            alone = self.data(status, extrapulmonary_disease="no")
+            alone["stage"]["metastases"] = [{"site": "lung", "detected_on": "2026-03-02"}]
+            for a in (kept, run(alone)):
+                rec = self.lung_item(a)
+                assert (rec.id, rec.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+            present = self.lung_item(run(self.data(status, extrapulmonary_disease="yes")))
+            assert present.id == "REC-LUNG-METASTASECTOMY-NOT-MET"
+
+    def test_a_metastasis_outside_the_lungs_of_the_present_presentation_counts(
+            self) -> None:
+        """The liver metastasis found 3 months before the latest lung metastasis
+        (2025-12-02) is of an earlier presentation: asked about. One found a day later
+        (2025-12-03, within the work-up of the lung metastasis), after it, or undated,
+        is disease outside the lungs now: S16 is not met and a record of none is
+        refused, naming the liver."""
+        rec = self.lung_item(run(self.data(liver="2025-12-02")))
+        assert rec.conditional_on == ("MISS-EXTRAPULMONARY-EARLIER",)
+        for liver in ("2025-12-03", "2026-03-02", "2026-05-01", None):
+            a = run(self.data(liver=liver))
+            assert self.lung_item(a).id == "REC-LUNG-METASTASECTOMY-NOT-MET", liver
+            assert "MISS-EXTRAPULMONARY-EARLIER" not in ids(a)
+            with pytest.raises(InputError) as exc:
+                run(self.data(liver=liver, extrapulmonary_disease="no"))
+            issue = exc.value.issues[0]
+            assert issue.path == "stage.extrapulmonary_disease"
+            assert "(liver" in issue.rule
+

@@ -17,6 +17,7 @@ from pecoma.case.coherence import dated_facts
 from pecoma.case.model import (
     MAX_MITOSES,
     MAX_SIZE_CM,
+    WORK_UP_MONTHS,
     Case,
     Completion,
     Diagnosis,
@@ -64,6 +65,7 @@ __all__ = [
     "MAX_MITOSES",
     "MAX_SIZE_CM",
     "MTOR_AGENTS",
+    "WORK_UP_MONTHS",
     "Agent",
     "Case",
     "Completion",

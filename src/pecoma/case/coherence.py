@@ -98,12 +98,18 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "must not be 'yes' when 'stage.status' is 'localized'",
             )
     if status is _METASTATIC and stage.extrapulmonary_disease is YesNo.no:
-        outside = [m.site.value for m in stage.metastases if m.site is not MetastasisSite.lung]
+        # those found at an earlier presentation than the lung metastases may be gone (I5)
+        earlier = stage.extrapulmonary_earlier
+        outside = [m.site.value for i, m in enumerate(stage.metastases)
+                   if m.site is not MetastasisSite.lung and i not in earlier]
         if outside:
             add(
                 "stage.extrapulmonary_disease",
                 "no",
-                f"contradicts the metastases listed outside the lungs ({', '.join(outside)})",
+                f"contradicts the metastases listed outside the lungs ({', '.join(outside)})"
+                + (", found with the lung metastases or after them (only those found 3 "
+                   "months or more before the latest lung metastasis, at an earlier "
+                   "presentation, may have been removed since, I5)" if earlier else ""),
             )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):

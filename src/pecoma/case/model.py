@@ -33,12 +33,13 @@ from pecoma.case.values import (
     VariantStatus,
     YesNo,
 )
-from pecoma.dates import day_text, range_rule
+from pecoma.dates import day_text, range_rule, reached_months
 from pecoma.numbers import PLAIN_NUMBER_RULE, parse_number
 
 __all__ = [
     "MAX_MITOSES",
     "MAX_SIZE_CM",
+    "WORK_UP_MONTHS",
     "Case",
     "Day",
     "Diagnosis",
@@ -64,6 +65,14 @@ __all__ = [
 # reading a member off its class passes through the enum metaclass, several times slower.
 _CM = SizeUnit.cm
 _PERFORMED = SurgeryStatus.performed
+_LUNG = MetastasisSite.lung
+
+#: Metastases found less than this many months after the first one found are of one
+#: presentation, the staging work-up of the first (a CT, the PET/CT or biopsy that
+#: confirms it): no relapse can have been found, treated, and followed by the scan that
+#: found the later ones in between, the first scan after a treatment coming some 3 months
+#: after it (S18). Dates this far apart or more may be a relapse treated in between (I5).
+WORK_UP_MONTHS = 3
 
 
 def _not_bool(value: Any) -> Any:
@@ -226,7 +235,12 @@ class Stage(_Model):
     lymph_nodes: NodeStatus = NodeStatus.unknown
     metastases: tuple[Metastasis, ...] = ()
     extrapulmonary_disease: YesNo = Field(
-        YesNo.unknown, description="disease outside the lungs other than the treated primary"
+        YesNo.unknown,
+        description="disease outside the lungs other than the treated primary, present now; "
+        "a metastasis outside the lungs found with the lung metastases (less than 3 months "
+        "before the latest one, after it, or undated) makes it 'yes'; one found at an "
+        "earlier presentation (3 months or more before) may since have been removed: 'no' "
+        "records that none is present now, and left unknown it is asked (I5)",
     )
     resectable: YesNo = Field(
         YesNo.unknown, description="surgery can remove the current disease"
@@ -240,6 +254,23 @@ class Stage(_Model):
               "and, shorter than the dates give, from an earlier relapse's treatment "
               "(whatever the status)"),
     ] = None
+
+    @property
+    def extrapulmonary_earlier(self) -> tuple[int, ...]:
+        """The indices of the metastases outside the lungs found at an earlier presentation
+        than the lung metastases listed (I5): dated :data:`WORK_UP_MONTHS` or more before
+        the latest lung metastasis found. They may since have been removed or cleared, so
+        whether they are present now is what 'extrapulmonary_disease' records. One
+        undated, or found within the work-up of the latest lung metastasis or after it, is
+        disease outside the lungs present now, and is not among them."""
+        found = [m.detected_on for m in self.metastases
+                 if m.site is _LUNG and m.detected_on is not None]
+        if not found:
+            return ()
+        latest = max(found)
+        return tuple(i for i, m in enumerate(self.metastases)
+                     if m.site is not _LUNG and m.detected_on is not None
+                     and reached_months(m.detected_on, latest, WORK_UP_MONTHS))
 
 
 class Completion(_Model):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
+    WORK_UP_MONTHS,
     Agent,
     Case,
     DiseaseStatus,
@@ -115,6 +116,11 @@ class Derived(NamedTuple):
     #: counts from an earlier relapse's treatment, I5): shown beside the stated one, so
     #: that a discrepancy nothing else recorded explains is seen. ``None`` otherwise.
     dfi_by_dates: int | None = None
+    #: Every metastasis outside the lungs listed was found at an earlier presentation
+    #: than the lung metastases (:attr:`Stage.extrapulmonary_earlier`): the facts that
+    #: say so. They may since have been removed or cleared, so ``extrapulmonary`` is the
+    #: recorded fact, asked when not recorded (I5). Empty otherwise.
+    extrapulmonary_earlier: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -297,14 +303,18 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         # known only to be no later: the interval counted to it is at most that)
         dated = [d for m in mets if (d := m.detected_on or m.detected_on_or_before)]
         bounded = any(m.detected_on is None for m in mets)
-        extrapulmonary = (
-            _YES
-            if any(m.site is not _LUNG for m in mets)
-            else stage.extrapulmonary_disease
-        )
+        # metastases outside the lungs found at an earlier presentation may be gone: the
+        # recorded fact says whether disease outside the lungs is present now (I5)
+        outside = sum(m.site is not _LUNG for m in mets)
+        earlier = stage.extrapulmonary_earlier
+        extrapulmonary = (_YES if outside > len(earlier)
+                          else stage.extrapulmonary_disease)
+        earlier_facts = _earlier_facts(mets, earlier) if earlier and outside == len(
+            earlier) else ()
     else:
         timings, dated, extrapulmonary = (), [], stage.extrapulmonary_disease
         bounded = False
+        earlier_facts = ()
     all_dated = bool(dated) and len(dated) == len(mets)
     stated = stage.disease_free_interval_months
     # An earlier relapse (a local recurrence, or metastases found before these) may have
@@ -388,21 +398,28 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         _relapse_between(case, counted_from)
         if counted_from is not None and by_dates is not None else (),
         by_dates_shown,
+        earlier_facts,
     )
 
 
-#: Metastases found less than this many months after the first one found are of one
-#: presentation, the staging work-up of the first (a CT, the PET/CT or biopsy that
-#: confirms it): no relapse can have been found, treated, and followed by the scan that
-#: found the later ones in between, the first scan after a treatment coming some 3 months
-#: after it (S18). Dates this far apart or more may be a relapse treated in between (I5).
-_WORK_UP_MONTHS = 3
+def _earlier_facts(mets: Sequence[Metastasis], earlier: Sequence[int]) -> tuple[Fact, ...]:
+    """The metastases outside the lungs found at an earlier presentation (their site and
+    day), and the day of the latest lung metastasis they came 3 months or more before
+    (I5)."""
+    out: list[Fact] = []
+    for i in earlier:
+        out += [Fact(f"stage.metastases[{i}].site", mets[i].site),
+                Fact(f"stage.metastases[{i}].detected_on", str(mets[i].detected_on))]
+    day, j = max((m.detected_on, i) for i, m in enumerate(mets)
+                 if m.site is _LUNG and m.detected_on is not None)
+    out.append(Fact(f"stage.metastases[{j}].detected_on", day.isoformat()))
+    return tuple(out)
 
 
 def _relapse_between(case: Case, counted_from: dt.date) -> tuple[Fact, ...]:
     """The recorded facts that point to a relapse treated between the end of the
     primary's treatment (``counted_from``) and the metastases, every one of them dated
-    (I5): metastases found :data:`_WORK_UP_MONTHS` or more after the first one found
+    (I5): metastases found :data:`WORK_UP_MONTHS` or more after the first one found
     (those found first may have been treated, by surgery or otherwise, before the later
     ones were found), or a line of treatment for advanced disease started after the
     primary's treatment and before the first metastasis listed was found (disease was
@@ -411,7 +428,7 @@ def _relapse_between(case: Case, counted_from: dt.date) -> tuple[Fact, ...]:
     dated = [(m.detected_on, i) for i, m in enumerate(case.stage.metastases)
              if m.detected_on is not None]
     (first, i), (last, j) = min(dated), max(dated)
-    apart = reached_months(first, last, _WORK_UP_MONTHS)
+    apart = reached_months(first, last, WORK_UP_MONTHS)
     line = next(((k, t.started_on) for k, t in enumerate(case.systemic.therapies)
                  if t.setting is _ADVANCED_SETTING and t.started_on is not None
                  and counted_from < t.started_on < first), None)

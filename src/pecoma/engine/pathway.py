@@ -766,7 +766,17 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         # from; its removal with the metastases is S17's
         facts.append(Fact("surgery.status", case.surgery.status))
         failed = True
-    if extrapulmonary is YesNo.unknown:
+    if d.extrapulmonary_earlier:
+        # every metastasis outside the lungs was found at an earlier presentation: it may
+        # have been removed or cleared since, so the recorded fact decides, and is asked
+        # when not recorded (I5)
+        facts += [f for f in d.extrapulmonary_earlier if f not in facts]
+        if extrapulmonary is YesNo.unknown:
+            pending.append(("MISS-EXTRAPULMONARY-EARLIER", affects))
+        else:
+            facts.append(Fact("stage.extrapulmonary_disease", extrapulmonary))
+            failed = failed or extrapulmonary is YesNo.yes
+    elif extrapulmonary is YesNo.unknown:
         pending.append(("MISS-EXTRAPULMONARY", affects))
     else:
         facts.append(Fact("derived.extrapulmonary_disease", extrapulmonary))
