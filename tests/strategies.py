@@ -112,6 +112,11 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
         data["stage"]["metastases"] = mets
         if not any(m["site"] != "lung" for m in mets):
             data["stage"]["extrapulmonary_disease"] = draw(_values(YesNo))
+            if (mets and data["stage"]["extrapulmonary_disease"] == "no"
+                    and data["stage"]["resectable"] == "no"
+                    and data["stage"]["complete_excision_feasible"] == "yes"
+                    and surgery.get("margin") == "R0"):
+                data["stage"]["resectable"] = "unknown"  # else a contradiction
         if draw(st.booleans()) and not any("detected_on" in m for m in mets):
             # an interval above 0 says no metastasis was there at presentation
             synchronous = any(m.get("timing") == "synchronous" for m in mets)

@@ -1936,3 +1936,52 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
             assert issue.path == "stage.extrapulmonary_disease"
             assert "(liver" in issue.rule
 
+
+class TestNotResectableBesideExcisionFeasible:
+    """'stage.resectable' says surgery can remove the current disease;
+    'stage.complete_excision_feasible' that every known metastatic focus can be excised
+    completely. With the primary resected R0 and no disease outside the lungs, the
+    current disease is the lung metastases: 'not resectable' beside 'every focus
+    excisable' is a contradiction, refused naming both (as 'resectable' beside foci that
+    cannot all be excised is).
+
+    Soft-tissue PEComa resected R0 on 2024-03-01; one lung metastasis on 2025-09-01, none
+    outside the lungs, complete excision feasible."""
+
+    @staticmethod
+    def data(status: str = "metastatic", margin: str = "R0", **stage: Any) -> dict[str, Any]:
+        return base(
+            diagnosis={"method": "histology_with_ihc", "date": "2024-02-20",
+                       "prior_diagnosis": "none"},
+            tumour={"primary_site": "soft_tissue", "size": {"value": 8, "unit": "cm"}},
+            surgery={"status": "performed", "date": "2024-03-01", "margin": margin},
+            stage={"status": status, "lymph_nodes": "negative",
+                   "metastases": [{"site": "lung", "detected_on": "2025-09-01"}],
+                   "extrapulmonary_disease": "no", "complete_excision_feasible": "yes",
+                   **stage})
+
+    def test_the_contradiction_is_refused_naming_both_fields(self) -> None:
+        """It had been accepted and reported as 'S16's criteria are not met' while the
+        three were recorded as met (18 months, none outside the lungs, excision
+        feasible). Refused under either label; with 'resectable' yes it is advised."""
+        for status in ("metastatic", "recurrent"):
+            with pytest.raises(InputError) as exc:
+                run(self.data(status, resectable="no"))
+            issue = exc.value.issues[0]
+            assert (issue.path, issue.value) == ("stage.resectable", "'no'")
+            assert "'stage.complete_excision_feasible' 'yes'" in issue.rule
+            assert "REC-LUNG-METASTASECTOMY" in ids(run(self.data(status, resectable="yes")))
+
+    def test_not_resectable_beside_residue_never_says_the_criteria_are_unmet(
+            self) -> None:
+        """After an R1 resection of the primary 'not resectable' may be the residue that
+        cannot be re-excised: the record stands, and no operation is advised (the safer
+        branch), but the item no longer says S16's criteria are not met when the three
+        are recorded as met: it says surgery is recorded as not possible."""
+        a = run(self.data(margin="R1", resectable="no"))
+        rec = item(a, "REC-LUNG-METASTASECTOMY-NOT-POSSIBLE")
+        assert not {"REC-LUNG-METASTASECTOMY", "REC-AGGRESSIVE-SURGERY"} & ids(a)
+        for words in (rec.title, rec.text, rec.strength):
+            assert "criteria are not met" not in words
+            assert "criteria not met" not in words
+        assert "recorded as not possible" in rec.title

@@ -119,6 +119,19 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "contradicts 'stage.resectable' 'yes': if the metastatic foci cannot all be "
             "removed, surgery cannot remove the current disease; correct one of them",
         )
+    if (status is not _LOCALIZED and stage.metastases and stage.resectable is _NO
+            and stage.complete_excision_feasible is _YES
+            and stage.extrapulmonary_disease is _NO
+            and performed and surgery.final_margin is Margin.R0):
+        add(
+            "stage.resectable",
+            "no",
+            "contradicts 'stage.complete_excision_feasible' 'yes' beside "
+            f"'stage.extrapulmonary_disease' 'no' and '{_margin_path(surgery)}' 'R0': the "
+            "current disease is the metastatic foci in the lungs, which can all be removed, "
+            "so surgery can remove it; correct one of them (whether the patient is fit for "
+            "the operation is the team's decision on the advice, not a fact of the disease)",
+        )
     if (
         status is _LOCALIZED
         and stage.resectable is YesNo.no

@@ -115,8 +115,8 @@ APPLIES_WHEN: dict[str, str] = {
     "and none is known to fail.",
     "REC-LUNG-METASTASECTOMY-NOT-MET": "Lung metastases where at least one criterion of S16 "
     "fails.",
-    "REC-LUNG-METASTASECTOMY-NOT-POSSIBLE": "Lung metastases where a criterion of S16 fails "
-    "and the disease is recorded as not resectable, or complete excision as not feasible.",
+    "REC-LUNG-METASTASECTOMY-NOT-POSSIBLE": "Lung metastases where the disease is recorded "
+    "as not resectable, or complete excision as not feasible (a criterion of S16).",
     "REC-AGGRESSIVE-SURGERY": "Recurrent or metastatic disease, present, that surgery can "
     "remove.",
     "REC-REFER-TRIALS": "Every case.",
