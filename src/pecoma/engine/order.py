@@ -35,7 +35,9 @@ LOCAL_UNDECIDED = frozenset({"REC-LUNG-METASTASECTOMY-PENDING", "REC-LUNG-METAST
 #: after the metastases were found left the patient free of disease (I21: surgery and
 #: systemic treatment wait on it together).
 _SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS | {"MISS-FREE-AFTER-OPERATION"}
-_S11 = frozenset({"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-AFTER-RERESECTION"})
+#: Postoperative considerations: S11, and S10 after a local recurrence (I23).
+_POSTOPERATIVE = frozenset({"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-AFTER-RERESECTION",
+                            "REC-ADJ-RADIOTHERAPY-RECURRENCE"})
 _STEP_OF_SECTION = {"risk": 1, "localized": 1, "adjuvant": 1, "advanced": 2}
 
 
@@ -43,7 +45,7 @@ def _step(item: Item) -> int:
     if item.id in LOCAL:
         own = [c for c in item.conditional_on if c not in _SHARED_CONDITIONS]
         return 3 if own and item.id == "REC-AGGRESSIVE-SURGERY" else 0
-    if item.id in _S11 and "MISS-RESECTABLE" in item.conditional_on:
+    if item.id in _POSTOPERATIVE and "MISS-RESECTABLE" in item.conditional_on:
         # postoperative after an operation still undecided: with it, after the systemic
         # sequence that governs while surgery cannot remove the disease
         return 3

@@ -145,9 +145,10 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
 def adjuvant(
     case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
 ) -> None:
-    """Risk stratification first (S05), adjuvant radiotherapy (S10), postoperative
-    treatment with nodes or metastases at presentation (S11); free of disease after a
-    relapse, the guideline's silence on adjuvant treatment (I8)."""
+    """Risk stratification first (S05), adjuvant radiotherapy (S10; after a local
+    recurrence at a high-risk site too, I23), postoperative treatment with nodes or
+    metastases at presentation (S11); free of disease after a relapse, the guideline's
+    silence on adjuvant systemic treatment (I8)."""
     status = d.status
     surgery_status = case.surgery.status
     margin = case.surgery.final_margin
@@ -179,6 +180,8 @@ def adjuvant(
                     if surgery_status is SurgeryStatus.performed and margin is Margin.R2
                     else "REC-ADJ-RADIOTHERAPY",
                     facts, [*(conditional if len(facts) == 1 else ()), *residual])
+    elif status is DiseaseStatus.recurrent and site in s.high_risk_sites:
+        _recurrence_radiotherapy(case, d, out)
     # S11: nodes or distant metastases at presentation.
     s11: list[Fact] = []
     if nodes is NodeStatus.positive:
@@ -339,6 +342,32 @@ def adjuvant(
                     [*(timing_unknown if shown else ()),
                      *operation_planned_while_free(out, case,
                                                    ("REC-NO-ADJUVANT-AFTER-RELAPSE",))])
+
+
+_RT_RECURRENCE = "REC-ADJ-RADIOTHERAPY-RECURRENCE"
+
+
+def _recurrence_radiotherapy(case: Case, d: Derived, out: Collector) -> None:
+    """S10 for a local recurrence (recurrent by the derived status: no distant metastasis
+    listed, I6) of a primary at a high-risk site: its radiotherapy consideration rests on
+    the site, not on a first presentation (I23). It follows the recurrence's removal, done
+    (free of disease by surgery) or advised (surgery can remove it); each provisional on
+    the answer while that is not recorded. Not for a recurrence cleared without an
+    operation or beyond surgery."""
+    facts = [d.status_fact(), Fact("tumour.primary_site", case.tumour.primary_site)]
+    free = case.free_of_disease
+    resectable = case.stage.resectable
+    if free is not None:
+        if free.by in (RemissionBy.surgery, RemissionBy.unknown):
+            asked = ([out.missing("MISS-FREE-OF-DISEASE-BY", affects=(_RT_RECURRENCE,))]
+                     if free.by is RemissionBy.unknown else [])
+            out.add(_RT_RECURRENCE, [*facts, Fact("free_of_disease.by", free.by)], asked)
+    elif resectable is YesNo.yes:
+        out.add(_RT_RECURRENCE, [*facts, Fact("stage.resectable", "yes")])
+    elif resectable is YesNo.unknown and case.stage.complete_excision_feasible is not YesNo.no:
+        # as the removal itself (S17, surgery()): provisional on whether surgery can
+        out.add(_RT_RECURRENCE, [*facts, Fact("stage.resectable", "unknown")],
+                [out.missing("MISS-RESECTABLE", affects=(_RT_RECURRENCE,))])
 
 
 def _lines_timing_unknown(case: Case) -> list[Fact]:

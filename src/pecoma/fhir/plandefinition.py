@@ -78,6 +78,9 @@ APPLIES_WHEN: dict[str, str] = {
     "ligament) or where complete margins are uncertain (R1, uncertain or unknown).",
     "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION": "Localized disease resected with an R2 margin "
     "(gross tumour left): radiotherapy weighed once the resection is completed.",
+    "REC-ADJ-RADIOTHERAPY-RECURRENCE": "A local recurrence (no distant metastasis) of a "
+    "primary at a high-risk anatomical site, removed by surgery or that surgery can remove "
+    "(I23).",
     "REC-ADJ-NODES-METS": "Positive lymph nodes or synchronous distant metastases, with the "
     "primary operated or to be operated, and no distant disease left that surgery cannot "
     "remove; provisional when the surgery status, a metastasis's timing or whether surgery "
