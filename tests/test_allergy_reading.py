@@ -495,16 +495,16 @@ class TestIntoleranceInTheCase:
     def test_an_mtor_inhibitor_not_tolerated_is_a_contraindication(self) -> None:
         """I15: every mTOR inhibitor is ruled out when no other one is shown tolerated.
         With the contraindication not given it is derived 'yes' (a hand-entered form or a
-        registry row had been refused); beside 'no' it is a contradiction, refused
-        naming the field."""
+        registry row had been refused); beside 'no' it is the team's judgement that the
+        intolerance is of everolimus alone: accepted, the class not ruled out."""
         case = parse_case({**self.BASE, "systemic": {
             "intolerances": [{"agent": "everolimus"}]}})
         assert case.systemic.mtor_contraindication.value == "yes"
         assert case.systemic.mtor_contraindication_derived
-        with pytest.raises(InputError) as exc:
-            parse_case({**self.BASE, "systemic": {"mtor_inhibitor_contraindicated": "no",
-                                                  "intolerances": [{"agent": "everolimus"}]}})
-        assert exc.value.issues[0].path == "systemic.intolerances[0].agent"
+        alone = parse_case({**self.BASE, "systemic": {
+            "mtor_inhibitor_contraindicated": "no", "intolerances": [{"agent": "everolimus"}]}})
+        assert alone.systemic.mtor_contraindication.value == "no"
+        assert not alone.systemic.mtor_class_ruled_out
         # an agent that is no name is refused by field, never an internal error
         with pytest.raises(InputError) as exc:
             parse_case({**self.BASE, "systemic": {"intolerances": [{"agent": {}}]}})

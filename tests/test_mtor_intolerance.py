@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
-from pecoma import InputError, assess, parse_case
+from pecoma import assess, parse_case
 from pecoma.case import Agent, TherapyLine
 from pecoma.engine.model import Assessment, Fact, Item
 from pecoma.fhir.reader import case_from_bundle
@@ -228,17 +228,51 @@ class TestTheSaferReading:
         assert any(f.path == "derived.mtor_inhibitor_contraindicated" for f in a.derived)
 
     @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
-    def test_a_recorded_no_is_refused_naming_the_field(self, name: str) -> None:
+    def test_a_recorded_no_is_the_team_s_judgement_of_that_drug_alone(self, name: str
+                                                                      ) -> None:
+        """'Not contraindicated' beside the intolerance is the team's record that it is of
+        that drug alone (the field is as the team records it): accepted (it had been
+        refused as a contradiction), the first-line mTOR advice given (S12, S13) and S14
+        not, the drug not tolerated named as ruled out and never proposed: nab-sirolimus
+        not beside an intolerance of it or of sirolimus, no line of it said to be the
+        treatment under way."""
         data = copy.deepcopy(NOT_SHOWN[name])
         data["systemic"]["mtor_inhibitor_contraindicated"] = "no"
-        with pytest.raises(InputError) as exc:
-            parse_case(data)
-        issue = exc.value.issues[0]
-        assert issue.path.startswith("systemic.intolerances[")
-        assert "mtor_inhibitor_contraindicated" in issue.rule
-        # the message says when a 'no' is coherent: a later line of another one
-        assert "unless the latest mTOR-inhibitor line recorded is of another one" \
-            in issue.rule
+        a = run(data)
+        assert "REC-MTOR-FIRST-LINE" in ids(a), name
+        assert {"REC-ANTHRACYCLINE", "REC-REGIMEN-NOT-TOLERATED"}.isdisjoint(ids(a)), name
+        assert "MISS-MTOR-INTOLERANCE" not in {m.id for m in a.missing}, name
+        rec = item(a, "REC-MTOR-FIRST-LINE")
+        assert "I15" in rec.provenance.interpretations, name
+        assert Fact("systemic.mtor_inhibitor_contraindicated", "no") in rec.triggered_by
+        listed = [x["agent"] for x in data["systemic"]["intolerances"]]
+        assert all(Fact(f"systemic.intolerances[{i}].agent", agent) in rec.triggered_by
+                   for i, agent in enumerate(listed)), name
+        ruled = next(f for f in a.derived if f.path == "derived.mtor_inhibitors_ruled_out")
+        assert " only (recorded as not tolerated)" in ruled.value, name
+        assert "the team records mTOR inhibitors as not contraindicated" in ruled.value
+        assert not any(f.path == "derived.mtor_inhibitor_contraindicated"
+                       for f in a.derived), name
+        out = {"sirolimus", "nab_sirolimus"} if {"sirolimus", "nab_sirolimus"} & set(listed) \
+            else set(listed)
+        assert ("SUPP-NAB-SIROLIMUS" in ids(a)) == ("nab_sirolimus" not in out), name
+        given = [f.value for i in a.alerts if i.id == "ALERT-MTOR-GIVEN"
+                 for f in i.triggered_by if f.path.endswith(".agent")]
+        assert not set(given) & out, name
+
+    def test_the_reported_case_switches_to_another_mtor_inhibitor(self) -> None:
+        """The reported case: uterine PEComa, everolimus stopped for intolerance, the team
+        records the class as not contraindicated: an mTOR inhibitor is the first line,
+        everolimus named as the one ruled out; the everolimus line is not said to be the
+        treatment under way."""
+        data = case_of([line("everolimus", 1, "2025-03-20", best_response="not_evaluable")],
+                       ["everolimus"], contraindicated="no")
+        data["tumour"]["primary_site"] = "uterus"
+        a = run(data)
+        assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"} <= ids(a)
+        assert {"REC-ANTHRACYCLINE", "ALERT-MTOR-GIVEN"}.isdisjoint(ids(a))
+        ruled = next(f for f in a.derived if f.path == "derived.mtor_inhibitors_ruled_out")
+        assert ruled.value.startswith("everolimus only (recorded as not tolerated)")
 
     def test_the_output_says_which_reading_was_made(self) -> None:
         """The derived fact says why the class is out: the later line is of the drug not
@@ -251,6 +285,61 @@ class TestTheSaferReading:
         fact = next(f for f in unsure.derived
                     if f.path == "derived.mtor_inhibitor_contraindicated")
         assert "the safer reading" in fact.value
+
+
+class TestWhetherTheIntoleranceIsOfTheClass:
+    """Left unrecorded, whether an intolerance of one mTOR inhibitor is of the class or
+    of that drug alone is asked (I15): the class stays ruled out meanwhile (the safer
+    reading) and the advice resting on it is provisional on the answer. The report had
+    offered S14's chemotherapy with no missing fact, a patient taken off the treatment of
+    choice for one drug's side effect without the question being put."""
+
+    @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
+    def test_the_question_is_asked_and_s14_waits_on_it(self, name: str) -> None:
+        a = run(NOT_SHOWN[name])
+        [asked] = [m for m in a.missing if m.id == "MISS-MTOR-INTOLERANCE"]
+        assert asked.field == "systemic.mtor_inhibitor_contraindicated"
+        assert "REC-ANTHRACYCLINE" in asked.affects, name
+        assert "MISS-MTOR-INTOLERANCE" in item(a, "REC-ANTHRACYCLINE").conditional_on
+        # meanwhile no mTOR inhibitor is proposed
+        assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"}.isdisjoint(ids(a)), name
+
+    def test_the_question_says_what_it_would_change_and_what_is_done_meanwhile(
+            self) -> None:
+        a = run(NOT_SHOWN["no line given"])
+        [asked] = [m for m in a.missing if m.id == "MISS-MTOR-INTOLERANCE"]
+        assert "specific to that drug" in asked.question
+        assert "the class" in asked.question
+        assert "an mTOR inhibitor other than the one not tolerated is the first-line " \
+            "treatment of choice (S12, S13)" in asked.would_change
+        assert "S14" in asked.would_change
+        assert "Every mTOR inhibitor is ruled out (the safer reading, I15)" in asked.meanwhile
+        assert "I15" in asked.provenance.interpretations
+        report = markdown_report(a)
+        assert "No missing facts" not in report
+        assert asked.question in report
+        # not asked where the answer changes nothing: the team recorded the class
+        # contraindicated, or mTOR inhibitors are unavailable (S14 stands either way), or
+        # another mTOR inhibitor is shown tolerated (the class is not out)
+        for field, value in (("mtor_inhibitor_contraindicated", "yes"),
+                             ("mtor_inhibitor_available", "no")):
+            data = case_of([], ["sirolimus"])
+            data["systemic"][field] = value
+            other = run(data)
+            assert "REC-ANTHRACYCLINE" in ids(other), field
+            assert "MISS-MTOR-INTOLERANCE" not in {m.id for m in other.missing}, field
+        tolerated = run(TOLERATED["on sirolimus, everolimus not tolerated"])
+        assert "MISS-MTOR-INTOLERANCE" not in {m.id for m in tolerated.missing}
+
+    def test_the_regimen_withheld_and_the_silence_after_it_wait_on_it_too(self) -> None:
+        """Doxorubicin not tolerated too (S14 withheld), or progressed on already (the
+        guideline's silence): each rests on the class being out, so each is provisional."""
+        withheld = run(case_of([], ["sirolimus", "doxorubicin"]))
+        assert "MISS-MTOR-INTOLERANCE" in item(withheld, "REC-REGIMEN-NOT-TOLERATED"
+                                               ).conditional_on
+        after = run(case_of([line("doxorubicin", progressed="yes")], ["sirolimus"]))
+        assert "MISS-MTOR-INTOLERANCE" in item(after, "REC-NO-LINE-AFTER-ANTHRACYCLINE"
+                                               ).conditional_on
 
 
 class TestDerivedContraindicationProvenance:
@@ -334,6 +423,39 @@ class TestOneRuleForCaseAndFhir:
         # and the mTOR inhibitors' place rests on I15, read from either
         assert all("I15" in i.provenance.interpretations for i in from_fhir.recommendations
                    if i.id in ("REC-ANTHRACYCLINE", "REC-MTOR-FIRST-LINE")), name
+
+    @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
+    def test_an_observed_no_beside_an_allergy_is_not_taken_as_the_team_s_judgement(
+            self, name: str) -> None:
+        """In a FHIR record the mTOR contraindication observed 'no' is not known to be a
+        judgement made with the allergy in view: the safer reading is kept, every mTOR
+        inhibitor out, and the report asks whether the intolerance is of the class (it
+        had asked nothing)."""
+        data = copy.deepcopy(NOT_SHOWN[name])
+        data["systemic"]["mtor_inhibitor_contraindicated"] = "no"
+        bc = case_from_bundle(bundle_from_case(parse_case(data)))
+        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "unknown", bc.notes
+        assert any("the report asks it" in n for n in bc.notes), bc.notes
+        a = assess(bc.case, ON)
+        assert "REC-MTOR-FIRST-LINE" not in ids(a), name
+        assert "MISS-MTOR-INTOLERANCE" in item(a, "REC-ANTHRACYCLINE").conditional_on
+
+    def test_an_unidentified_allergy_beside_it_still_drops_the_no(self) -> None:
+        """An allergy whose substance cannot be read may be to another mTOR inhibitor: a
+        recorded 'no' is not kept beside it, whatever else the list names (it had been
+        kept beside an mTOR intolerance with another one shown tolerated)."""
+        data = case_of([line("sirolimus")], ["everolimus"], contraindicated="no")
+        bundle = bundle_from_case(parse_case(data))
+        bundle["entry"].append({"resource": {
+            "resourceType": "AllergyIntolerance", "id": "unknown-drug",
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "category": ["medication"], "code": {"text": "XY-123"},
+            "patient": {"reference": next(
+                f"Patient/{e['resource']['id']}" for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Patient")}}})
+        bc = case_from_bundle(bundle)
+        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "unknown"
+        assert "MISS-MTOR-CONTRAINDICATED" in {m.id for m in assess(bc.case, ON).missing}
 
     def test_the_reported_record_keeps_the_mtor_advice(self) -> None:
         """From FHIR as from the case file: sirolimus given, everolimus not tolerated."""

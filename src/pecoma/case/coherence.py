@@ -241,16 +241,6 @@ def contradictions(case: Case) -> list[FieldIssue]:
     mets = stage.metastases
     if case.free_of_disease is not None:
         issues.extend(_free_of_disease_issues(case, operated_on))
-    if (case.systemic.mtor_inhibitor_contraindicated is YesNo.no
-            and case.systemic.mtor_class_ruled_out):
-        for i in case.systemic.mtor_not_tolerated:
-            add(f"systemic.intolerances[{i}].agent", case.systemic.intolerances[i].agent.value,
-                "is an mTOR inhibitor: an intolerance to one rules every mTOR inhibitor out "
-                "unless the latest mTOR-inhibitor line recorded is of another one, not "
-                "itself listed (I15; sirolimus and nab-sirolimus are one drug); none is, "
-                "which contradicts "
-                "'systemic.mtor_inhibitor_contraindicated' 'no'; correct one of them, or "
-                "record the line of the mTOR inhibitor the patient tolerates")
     therapies = case.systemic.therapies
     if not mets and not therapies:
         return issues

@@ -313,7 +313,9 @@ class Intolerance(_Model):
     """A drug the patient does not tolerate (an active allergy or intolerance): it and
     every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor listed
     rules out every mTOR inhibitor (``systemic.mtor_inhibitor_contraindicated`` 'yes',
-    S14) unless the record shows another one tolerated (:func:`mtor_tolerated_line`);
+    S14) unless the record shows another one tolerated (:func:`mtor_tolerated_line`) or
+    the team records the class as not contraindicated ('no': the intolerance is of that
+    drug alone);
     sirolimus and nab-sirolimus are one drug (:func:`mtor_ruled_out`). An anthracycline
     listed (doxorubicin, epirubicin, or a regimen holding one) leaves the option naming the
     other anthracycline shown, provisional on whether the intolerance is of the class."""
@@ -402,14 +404,17 @@ class Systemic(_Model):
     mtor_inhibitor_contraindicated: YesNo = Field(
         YesNo.unknown, description="as the team records it; left unknown, an mTOR "
         "inhibitor listed in 'intolerances' makes it 'yes' unless another one is shown "
-        "tolerated (I15)")
+        "tolerated (I15), and whether the intolerance is of the class is asked; 'no' "
+        "beside such an intolerance: the team judges it of that drug alone, which stays "
+        "ruled out")
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
         (), description="drugs not tolerated (active allergy or intolerance): every regimen "
         "holding one is ruled out (I15); empty when none is recorded; an mTOR inhibitor "
         "listed rules out every mTOR inhibitor unless the latest mTOR-inhibitor line is of "
-        "another one, not itself listed (the patient tolerates it): then only the drug "
-        "listed is ruled out; sirolimus and nab-sirolimus count as one drug; an "
+        "another one, not itself listed (the patient tolerates it), or the team records "
+        "'mtor_inhibitor_contraindicated' 'no': then only the drug listed is ruled out; "
+        "sirolimus and nab-sirolimus count as one drug; an "
         "anthracycline listed (or a regimen holding one) leaves the other anthracycline "
         "an option provisional on whether the intolerance is of the class")
 
@@ -426,9 +431,12 @@ class Systemic(_Model):
 
     @property
     def mtor_class_ruled_out(self) -> bool:
-        """An mTOR inhibitor is recorded as not tolerated and no other one is shown
-        tolerated: every mTOR inhibitor is ruled out (I15)."""
-        return bool(self.mtor_not_tolerated) and self.mtor_tolerated is None
+        """An mTOR inhibitor is recorded as not tolerated, no other one is shown tolerated,
+        and the team has not recorded mTOR inhibitors as not contraindicated: every mTOR
+        inhibitor is ruled out (I15). A recorded 'no' is the team's judgement that the
+        intolerance is of that drug alone: the drug stays ruled out, the class does not."""
+        return (bool(self.mtor_not_tolerated) and self.mtor_tolerated is None
+                and self.mtor_inhibitor_contraindicated is not YesNo.no)
 
     @property
     def mtor_contraindication_derived(self) -> bool:

@@ -511,7 +511,8 @@ def mtor_intolerance(case: Case) -> Fact | None:
     """What the mTOR inhibitors recorded as not tolerated rule out (I15), as a derived
     fact: every mTOR inhibitor (``derived.mtor_inhibitor_contraindicated``, when the team
     has not recorded the contraindication), or only the drugs listed, another one being
-    shown tolerated (``derived.mtor_inhibitors_ruled_out``), each with the agent that is
+    shown tolerated or the team recording the class as not contraindicated
+    (``derived.mtor_inhibitors_ruled_out``), each with the agent that is
     the same drug (sirolimus and nab-sirolimus). ``None`` when no mTOR inhibitor is
     recorded as not tolerated, or the team recorded the contraindication 'yes' (the
     recorded fact says it all: every one is out, and no derived fact says otherwise)."""
@@ -526,14 +527,19 @@ def mtor_intolerance(case: Case) -> Fact | None:
     twins = sorted(bad - set(agents))
     # in words (a report shows the value as it is; the items name the recorded facts)
     tolerated = sysm.mtor_tolerated
+    also = (f" and {_names(twins)}, the same drug (nab-sirolimus is sirolimus bound "
+            "to albumin)" if twins else "")
     if tolerated is not None:
         line = sysm.therapies[tolerated]
-        also = (f" and {_names(twins)}, the same drug (nab-sirolimus is sirolimus bound "
-                "to albumin)" if twins else "")
         return Fact(MTOR_RULED_OUT, (
             f"{names} only (recorded as not tolerated){also}, never proposed; not every "
             f"mTOR inhibitor: the latest mTOR-inhibitor line, of {_names([line.agent])}"
             f"{_line_words(line)}, shows another one tolerated (I15)"))
+    if sysm.mtor_inhibitor_contraindicated is YesNo.no:
+        return Fact(MTOR_RULED_OUT, (
+            f"{names} only (recorded as not tolerated){also}, never proposed; not every "
+            "mTOR inhibitor: the team records mTOR inhibitors as not contraindicated, the "
+            "intolerance being of that drug alone (I15)"))
     if not sysm.mtor_contraindication_derived:
         return None
     mtor_lines = [t for t in sysm.therapies if t.agent.is_mtor_inhibitor]

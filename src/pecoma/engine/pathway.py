@@ -32,6 +32,7 @@ from pecoma.case import (
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
     ANTHRACYCLINE_INTOLERANCE,
+    MTOR_RULED_OUT,
     NOT_REMOVED,
     Derived,
     margin_fact_of,
@@ -415,6 +416,13 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     derived_contra = case.systemic.mtor_contraindication_derived
     contra_facts = _contraindication_facts(case, d)
     applied = ("I15",) if derived_contra else ()
+    # the class ruled out by an intolerance of one mTOR inhibitor, the team's judgement
+    # not recorded: the safer reading is kept meanwhile and whether the intolerance is of
+    # the class or of that drug alone is asked (I15); mTOR inhibitors unavailable, the
+    # answer would change nothing
+    class_asked = derived_contra and avail is not YesNo.no
+    # the mTOR inhibitors recorded as not tolerated, each with its twin: never proposed
+    mtor_out = mtor_ruled_out(x.agent for x in case.systemic.intolerances)
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
@@ -503,6 +511,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     s15_against = _not_tolerated(case, _S15_DRUGS) if s15 else []
     s15_offered = s15 and not s15_against
     not_tolerated: list[Fact] = []
+    withheld_asked: list[str] = []
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
         # a later line of it whose outcome is not recorded may be working now (I19)
@@ -518,14 +527,19 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             still = _latest_line_asked(out, case, d.anthracycline_latest_open,
                                        ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
             out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts,
-                    [*base, *if_not_progressed, *still], applied)
+                    [*base, *if_not_progressed, *still,
+                     *_mtor_class_asked(out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")],
+                    applied)
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
         not_tolerated += [*mtor_facts, *against,
                           Fact("derived.regimen_withheld", "doxorubicin (S14)")]
+        withheld_asked = _mtor_class_asked(out, class_asked, "REC-REGIMEN-NOT-TOLERATED")
     elif mtor_blocked:
+        # a line of a drug recorded as not tolerated is not said to stay the treatment
         working = [t for t in case.systemic.therapies
-                   if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no]
+                   if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no
+                   and t.agent not in mtor_out]
         # an mTOR inhibitor recorded as not tolerated, none other shown tolerated,
         # explains why they are not usable: a line of one is not said to stay the
         # treatment (I15)
@@ -550,7 +564,8 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         sister, sister_asked = _other_anthracycline_not_tolerated(
             case, out, Agent.doxorubicin, "REC-ANTHRACYCLINE")
         out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before, *sister],
-                [*base, *if_not_progressed, *sister_asked],
+                [*base, *if_not_progressed, *sister_asked,
+                 *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE")],
                 ("I15",) if sister else applied)
     else:
         conditions = [*base, *unsure, *if_not_progressed]
@@ -562,7 +577,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-MTOR-FIRST-LINE", [*mtor_facts, *out_only], conditions, only)
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
         # intolerance of either (I15)
-        if Agent.nab_sirolimus not in mtor_ruled_out(x.agent for x in case.systemic.intolerances):
+        if Agent.nab_sirolimus not in mtor_out:
             out.add("SUPP-NAB-SIROLIMUS", [*mtor_facts, *out_only], conditions, only)
     if s15:
         # such a line given already, whether the disease progressed on it not recorded:
@@ -590,15 +605,17 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                     list(dict.fromkeys([*s15_conditions, *sister_asked])),
                     ("I15",) if sister else ())
     if not_tolerated:
-        out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)), base)
+        out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
+                [*base, *withheld_asked])
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
     if anthracycline_lines and any(i.id in named for i in out.recommendations):
         out.add("ALERT-ANTHRACYCLINE-GIVEN",
                 [f for i, t in anthracycline_lines for f in _line_facts(i, t)])
     # an mTOR-inhibitor line already recorded beside the first-line mTOR advice: the
-    # advice is the treatment under way, not one to start (or to switch to nab-sirolimus)
+    # advice is the treatment under way, not one to start (or to switch to nab-sirolimus);
+    # a line of a drug recorded as not tolerated is not (I15: never proposed)
     mtor_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
-                  if t.agent.is_mtor_inhibitor]
+                  if t.agent.is_mtor_inhibitor and t.agent not in mtor_out]
     if mtor_lines and any(i.id in ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")
                           for i in out.recommendations):
         out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(i, t)])
@@ -631,18 +648,30 @@ def _contraindication_facts(case: Case, d: Derived) -> list[Fact]:
               for i in sysm.mtor_not_tolerated), d.mtor_intolerance]
 
 
-def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
-    """The mTOR inhibitors recorded as not tolerated while another one is shown tolerated
-    (I15): their intolerances, the line that shows the other tolerated, and the derived
-    fact naming what is ruled out; empty otherwise."""
-    sysm = case.systemic
-    tolerated = sysm.mtor_tolerated
-    if tolerated is None or d.mtor_intolerance is None:
+def _mtor_class_asked(out: Collector, asked: bool, record_id: str) -> list[str]:
+    """The question whether an intolerance of one mTOR inhibitor is of the class or of
+    that drug alone, as a condition of ``record_id`` resting on the class being ruled out
+    meanwhile (``asked``: the contraindication is derived from it, I15); empty when not
+    asked."""
+    if not asked:
         return []
+    return [out.missing("MISS-MTOR-INTOLERANCE", affects=(record_id,))]
+
+
+def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
+    """The mTOR inhibitors recorded as not tolerated while the class is not ruled out
+    (I15): another one is shown tolerated, or the team records the class as not
+    contraindicated (the intolerance of that drug alone). Their intolerances, the line
+    that shows the other tolerated, if any, and the derived fact naming what is ruled
+    out; empty otherwise."""
+    sysm = case.systemic
+    if d.mtor_intolerance is None or d.mtor_intolerance.path != MTOR_RULED_OUT:
+        return []
+    tolerated = sysm.mtor_tolerated
+    shown = [] if tolerated is None else _line_facts(tolerated, sysm.therapies[tolerated])
     return [*(Fact(f"systemic.intolerances[{i}].agent", sysm.intolerances[i].agent)
               for i in sysm.mtor_not_tolerated),
-            *_line_facts(tolerated, sysm.therapies[tolerated]),
-            d.mtor_intolerance]
+            *shown, d.mtor_intolerance]
 
 
 

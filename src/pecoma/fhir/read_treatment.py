@@ -890,7 +890,9 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
         # every one. One to an mTOR inhibitor is a row of systemic.intolerances: it rules
         # out every one unless the latest mTOR-inhibitor line shows another tolerated (the
         # case format's rule, I15). Either outweighs an observation that says otherwise
-        # (the safer reading).
+        # (the safer reading): an observation in the record is not known to be the team's
+        # judgement, made with the intolerance in view, that it is of that drug alone, so
+        # the case asks it (MISS-MTOR-INTOLERANCE).
         klass = [where for where, agent in named if agent == "class"]
         if klass:
             r.put("systemic.mtor_inhibitor_contraindicated", "yes", klass[0])
@@ -900,7 +902,9 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
             del r.sources["systemic.mtor_inhibitor_contraindicated"]
             r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept "
                            "beside an mTOR-inhibitor intolerance no later line of another "
-                           "one shows unfounded (I15); it is derived from the intolerance")
+                           "one shows unfounded (I15): the record does not show it is the "
+                           "team's judgement that the intolerance is of that drug alone; "
+                           "the report asks it")
         for where, agent in named:
             r.used.add(where)
             if agent == "class":
@@ -911,7 +915,8 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
                                "read; it rules out every mTOR inhibitor unless another one "
                                "is shown tolerated (I15)")
         _given_despite(named, r)
-        return
+    # an allergy whose substance cannot be read may be to an mTOR inhibitor: a 'no' is not
+    # kept beside it, whatever else the list names
     unreadable = listed.unidentified
     for where, reading in listed.entries:
         if not reading.unidentified:
