@@ -271,3 +271,71 @@ class TestLatestLineOpen:
         lines = [second, first] if reverse else [first, second]
         got = self.items(self.data(lines))
         assert got["REC-NO-NEXT-LINE"] == ("MISS-LATEST-LINE-PROGRESSION",)
+
+
+class TestPublishedExperienceAfterMtor:
+    """After progression on an mTOR inhibitor the guideline names no next line; the
+    supplementary item SUPP-AFTER-MTOR names the classes a published series reported
+    some activity for (anthracycline-based, gemcitabine-based chemotherapy, VEGFR
+    inhibitors). A class the record rules out by an intolerance (I15) or already gave
+    (I19) had been named with no word of it: the item now says so, class by class,
+    naming the intolerance or the line, and keeps its provenance and force."""
+
+    @staticmethod
+    def _case(therapies: list[dict[str, object]], intolerant: list[str]
+              ) -> dict[str, object]:
+        case = _with_line({"agent": "sirolimus", "line": 1, "started_on": "2024-10-01",
+                           "progressed": "yes"})
+        systemic: dict[str, Any] = case["systemic"]  # type: ignore[assignment]
+        systemic["therapies"] = [*systemic["therapies"], *therapies]
+        systemic["intolerances"] = [{"agent": a} for a in intolerant]
+        return case
+
+    def _item(self, case: dict[str, object]) -> Item:
+        a = assess(parse_case(case), ON)
+        [item] = [r for r in a.recommendations if r.id == "SUPP-AFTER-MTOR"]
+        return item
+
+    def test_the_classes_not_tolerated_are_named_as_not_an_option(self) -> None:
+        """Doxorubicin, epirubicin, gemcitabine with docetaxel and pazopanib recorded as
+        not tolerated: each class the item names is said to be no option, with the
+        intolerance; I15 is cited, the item stays supplementary published evidence."""
+        item = self._item(self._case([], ["doxorubicin", "epirubicin",
+                                          "gemcitabine_docetaxel", "pazopanib"]))
+        facts = {f.path: f.value for f in item.triggered_by}
+        said = facts["derived.after_mtor_classes"]
+        assert ("anthracycline-based chemotherapy: doxorubicin, epirubicin recorded as not "
+                "tolerated, so not an option for this patient (I15)") in said
+        assert ("gemcitabine-based chemotherapy: gemcitabine with docetaxel recorded as not "
+                "tolerated, so not an option for this patient (I15)") in said
+        assert ("VEGFR inhibitors: pazopanib recorded as not tolerated, so not an option "
+                "for this patient (I15)") in said
+        assert facts["systemic.intolerances[3].agent"] == "pazopanib"
+        assert item.provenance.kind == "supplementary"
+        assert item.strength == "published evidence, not guideline"
+        assert "I15" in item.provenance.interpretations
+        assert "the facts say so, class by class" in item.text
+
+    def test_the_classes_given_already_are_named(self) -> None:
+        """Epirubicin with ifosfamide and gemcitabine with docetaxel given after the
+        sirolimus, both progressed on: the item says they were given (I19); pazopanib,
+        neither given nor ruled out, is not mentioned."""
+        item = self._item(self._case([
+            {"agent": "epirubicin_ifosfamide", "line": 2, "started_on": "2025-01-10",
+             "progressed": "yes"},
+            {"agent": "gemcitabine_docetaxel", "line": 3, "started_on": "2025-06-10",
+             "best_response": "progression"}], []))
+        facts = {f.path: f.value for f in item.triggered_by}
+        said = facts["derived.after_mtor_classes"]
+        assert ("anthracycline-based chemotherapy: epirubicin with ifosfamide given already, "
+                "the disease progressed on it (I19)") in said
+        assert ("gemcitabine-based chemotherapy: gemcitabine with docetaxel given already, "
+                "the disease progressed on it (I19)") in said
+        assert "VEGFR" not in said
+        assert facts["systemic.therapies[2].agent"] == "gemcitabine_docetaxel"
+        assert "I19" in item.provenance.interpretations
+        # a record silent on those classes adds nothing (an ifosfamide intolerance names
+        # no class the item names)
+        silent = self._item(self._case([], ["ifosfamide"]))
+        assert not any(f.path == "derived.after_mtor_classes" for f in silent.triggered_by)
+        assert silent.provenance.interpretations == ()

@@ -11,6 +11,8 @@ marks the item conditional on it. The rules follow the derived disease status
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pecoma.case import (
     Agent,
     Case,
@@ -519,7 +521,11 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                                                             "SUPP-AFTER-MTOR"), facts)
         if not s15_offered:
             out.add("REC-NO-NEXT-LINE", facts, [*base, *still])
-        out.add("SUPP-AFTER-MTOR", [*facts, *given_before], [*base, *still])
+        # the classes the published series names: those a recorded intolerance rules out
+        # (I15) and those already given (I19) are said, never left as options unsaid
+        after, after_applied = _after_mtor_classes(case)
+        out.add("SUPP-AFTER-MTOR", list(dict.fromkeys([*facts, *given_before, *after])),
+                [*base, *still], after_applied)
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already.
         if not s15_offered:
@@ -698,6 +704,61 @@ def _s15_past_if_progressed(line: TherapyLine) -> bool:
     doxorubicin with ifosfamide (the same pairing), or of epirubicin alone."""
     return line.agent in (Agent.epirubicin_ifosfamide, Agent.doxorubicin_ifosfamide,
                           Agent.epirubicin)
+
+
+#: The classes of drugs SUPP-AFTER-MTOR names, each with the drugs that make a regimen of
+#: that class (an intolerance of one rules it out) and the agents of its lines.
+_AFTER_MTOR_CLASSES: tuple[tuple[str, frozenset[Agent], frozenset[Agent]], ...] = (
+    ("anthracycline-based chemotherapy", frozenset({Agent.doxorubicin, Agent.epirubicin}),
+     frozenset(a for a in Agent if a.is_anthracycline_based)),
+    ("gemcitabine-based chemotherapy", Agent.gemcitabine_docetaxel.drugs,
+     frozenset({Agent.gemcitabine_docetaxel})),
+    ("VEGFR inhibitors", Agent.pazopanib.drugs, frozenset({Agent.pazopanib})),
+)
+
+#: The path of the derived fact of :func:`_after_mtor_classes`.
+AFTER_MTOR_CLASSES = "derived.after_mtor_classes"
+
+
+def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
+    """What the record says of the classes SUPP-AFTER-MTOR names: for each, the drugs of
+    it recorded as not tolerated (never proposed, with every regimen holding them, I15)
+    and the lines of it already given (not a treatment still to try, I19). The facts (the
+    intolerances, the lines and a derived fact saying it class by class) and the
+    interpretations applied; ``([], ())`` when the record says nothing of them."""
+    intolerances = case.systemic.intolerances
+    facts: list[Fact] = []
+    said: list[str] = []
+    applied: list[str] = []
+    for name, drugs, agents in _AFTER_MTOR_CLASSES:
+        bad = [x.agent for x in intolerances if x.agent.drugs & drugs]
+        lines = [(i, t) for i, t in enumerate(case.systemic.therapies) if t.agent in agents]
+        if not bad and not lines:
+            continue
+        words = []
+        if bad:
+            facts += _not_tolerated(case, drugs)
+            words.append(f"{_agent_names(bad)} recorded as not tolerated, so not an option "
+                         "for this patient (I15)")
+            applied.append("I15")
+        if lines:
+            facts += [Fact(f"systemic.therapies[{i}].agent", t.agent) for i, t in lines]
+            given = _agent_names(t.agent for _i, t in lines)
+            progressed = [t for _i, t in lines if progressed_on(t)]
+            words.append(f"{given} given already"
+                         + (", the disease progressed on it" if progressed else "")
+                         + " (I19)")
+            applied.append("I19")
+        said.append(f"{name}: {'; '.join(words)}")
+    if not said:
+        return [], ()
+    facts.append(Fact(AFTER_MTOR_CLASSES, "; ".join(said)))
+    return facts, tuple(dict.fromkeys(applied))
+
+
+def _agent_names(agents: Iterable[Agent]) -> str:
+    """'doxorubicin, gemcitabine with docetaxel': the agents in words, each once."""
+    return ", ".join(dict.fromkeys(a.value.replace("_", " with ") for a in agents))
 
 
 def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:

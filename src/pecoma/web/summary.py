@@ -119,6 +119,8 @@ _EXTRA_LABELS: dict[str, str] = {
         "mTOR inhibitor contraindicated (derived from an intolerance)",
     "derived.mtor_inhibitors_ruled_out":
         "mTOR inhibitors ruled out by an intolerance (derived)",
+    "derived.after_mtor_classes":
+        "Published options after mTOR inhibitors not tolerated or given already (derived)",
     "risk.group": "Risk group",
     "classification.folpe_2005": "Folpe 2005 category",
     "classification.bennett_2018": "Bennett 2018 category",
