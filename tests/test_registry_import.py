@@ -354,6 +354,36 @@ class TestProgressionTheRowContradicts:
         assert repo.count()["patient"] == 0
 
 
+class TestTherapySettingCell:
+    """A line's setting decides how surveillance is counted (I22): an empty setting cell
+    is a value nobody chose, as a blank in the web form is."""
+
+    def test_an_empty_setting_beside_an_agent_is_refused(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Row 2: the high-risk uterine case, resected R0 on 2025-01-10, doxorubicin
+        begun 2025-02-15 with the setting cell left empty. It had been read as a line for
+        advanced disease: surveillance counted from the surgery as the end of treatment,
+        the end of the adjuvant course never asked for. Refused naming the cell."""
+        row = flatten(high_risk(), "PEC-0001") | {
+            "systemic.therapies[0].agent": "doxorubicin",
+            "systemic.therapies[0].started_on": "2025-02-15",
+        }
+        report = run(repo, write_csv(tmp_path / "s.csv", [row]))
+        [issue] = report.issues
+        assert (issue.row, issue.column, issue.value) == (
+            2, "systemic.therapies[0].setting", "(empty)")
+        assert "'adjuvant'" in issue.rule and "'advanced'" in issue.rule
+        assert repo.count()["patient"] == 0
+
+    def test_a_case_left_to_the_formats_default_is_exported_with_it(self) -> None:
+        """A JSON case whose line leaves out the setting is, by the case format, a line
+        for advanced disease; its row says so, so the export imports again."""
+        case = variant(high_risk(), **{"systemic.therapies": [{"agent": "sirolimus"}]})
+        row = flatten(case, "PEC-0001")
+        assert row["systemic.therapies[0].setting"] == "advanced"
+
+
 class TestHeader:
     def test_unknown_repeated_and_missing_columns(self, repo: Repository, tmp_path: Path) -> None:
         path = tmp_path / "h.csv"

@@ -371,3 +371,37 @@ def check_axe(server: str, page: Any) -> None:
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "form-errors-in-one-pass.png"), full_page=True)
+
+
+def test_a_therapy_line_needs_its_setting_chosen(server: str, page: Any) -> None:
+    """A uterine PEComa of 8 cm with necrosis, regional nodes positive, resected R0 on
+    2 March 2026; "Add a therapy line": doxorubicin + ifosfamide from 1 April 2026, the
+    setting not touched. The line's setting had started on 'advanced': the plan counted
+    from the surgery as the end of treatment, a date before the chemotherapy began, and
+    the end of the adjuvant course was never asked for. The line now starts on
+    "— choose —" and the form names it; chosen 'adjuvant', the plan is provisional and
+    asks for that end (I22)."""
+    page.goto(server + "/")
+    fill(page, "Evaluation date", "2026-12-06")
+    select(page, "Primary site", "uterus")
+    fill(page, "Largest dimension", "8")
+    select(page, "Necrosis", "present")
+    select(page, "Disease status", "localized")
+    select(page, "Regional lymph nodes", "positive")
+    select(page, "Surgery of the primary", "performed")
+    fill(page, "Date of surgery", "2026-03-02")
+    select(page, "Resection margin", "R0")
+    page.get_by_role("button", name="Add a therapy line").click()
+    setting = page.locator('[name="systemic.therapies[0].setting"]')
+    assert setting.input_value() == ""
+    page.locator('[name="systemic.therapies[0].agent"]').select_option("doxorubicin_ifosfamide")
+    page.locator('[name="systemic.therapies[0].started_on"]').fill("2026-04-01")
+    submit(page)
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert "Therapy line 1: Setting" in summary.inner_text()
+    page.locator('[name="systemic.therapies[0].setting"]').select_option("adjuvant")
+    submit(page)
+    text = report_text(page)
+    assert "End of adjuvant treatment not recorded" in text, text[:1500]
+

@@ -114,7 +114,8 @@ class TestNumbers:
     def test_row_numbers_take_a_decimal_comma(self) -> None:
         """The line of a therapy row is a number too: '2,0' is line 2; '2,5' is refused
         by the case format (a line is a whole number), not as unreadable."""
-        row = {**BASE, "stage.status": "metastatic", "systemic.therapies[0].agent": "sirolimus"}
+        row = {**BASE, "stage.status": "metastatic", "systemic.therapies[0].agent": "sirolimus",
+               "systemic.therapies[0].setting": "advanced"}
         whole = forms.form_to_case({**row, "systemic.therapies[0].line": "2,0"})
         assert whole.case is not None and whole.case.systemic.therapies[0].line == 2
         half = forms.form_to_case({**row, "systemic.therapies[0].line": "2,5"})
@@ -693,3 +694,68 @@ class TestLongLabel:
         assert r.status_code == 422
         assert "at most 80 characters" in words_of(r.text)
         assert "items" not in words_of(r.text)
+
+
+# A uterine PEComa of 8 cm with necrosis, regional nodes positive, resected R0 on
+# 2 March 2026; doxorubicin + ifosfamide started on 1 April 2026, after the operation.
+ADJUVANT_CASE: dict[str, str] = {
+    "on": "2026-12-06",
+    "tumour.primary_site": "uterus",
+    "tumour.size.value": "8",
+    "histology.necrosis": "present",
+    "diagnosis.method": "histology_with_ihc",
+    "stage.status": "localized",
+    "stage.lymph_nodes": "positive",
+    "surgery.status": "performed",
+    "surgery.date": "2026-03-02",
+    "surgery.margin": "R0",
+    "_rows.systemic.therapies": "1",
+    "systemic.therapies[0].agent": "doxorubicin_ifosfamide",
+    "systemic.therapies[0].started_on": "2026-04-01",
+}
+
+
+class TestTherapySettingIsChosen:
+    """A therapy line's setting decides how surveillance is counted (I22): the form
+    never puts one in that the clinician did not choose."""
+
+    def test_a_new_line_offers_no_setting(self, client: TestClient) -> None:
+        """The line added for a localized case starts on "— choose —", not on 'advanced'
+        (which, left untouched, made a postoperative course a line for advanced disease)."""
+        r = client.post("/form", data={**BASE, "_add": "systemic.therapies"})
+        select = re.search(r'<select id="f-systemic-therapies-0-setting".*?</select>', r.text,
+                           re.S)
+        assert select is not None
+        options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>',
+                             select[0])
+        assert options[0] == ("", " selected", "— choose —")
+        assert not any(selected for _, selected, _ in options[1:])
+
+    def test_a_line_left_without_its_setting_is_refused_then_read_as_chosen(
+        self, client: TestClient
+    ) -> None:
+        """Left blank: refused with the field named, in the same pass as an unreadable
+        mitotic count; nothing assessed. Chosen 'adjuvant': the surveillance plan counts
+        from the surgery only provisionally and asks for the end of adjuvant treatment
+        (I22), instead of stating 2 March 2026 as the end of treatment of a course that
+        began on 1 April 2026."""
+        result = forms.form_to_case({**ADJUVANT_CASE, "histology.mitoses_per_50_hpf": "many"})
+        assert result.case is None
+        assert list(result.errors) == ["histology.mitoses_per_50_hpf",
+                                       "systemic.therapies[0].setting"]
+        (message,) = result.errors["systemic.therapies[0].setting"]
+        assert "'adjuvant'" in message and "'advanced'" in message
+        r = client.post("/report", data=ADJUVANT_CASE)
+        assert r.status_code == 422
+        page = Summary(r.text)
+        assert any(item.startswith("Therapy line 1: Setting: Must be chosen")
+                   for item in page.items), page.items
+        chosen = {**ADJUVANT_CASE, "systemic.therapies[0].setting": "adjuvant"}
+        case = forms.form_to_case(chosen).case
+        assert case is not None
+        a = assess(case, dt.date(2026, 12, 6))
+        assert "MISS-ADJUVANT-END" in {m.id for m in a.missing}
+        report = client.post("/report", data=chosen)
+        assert report.status_code == 200
+        assert "End of adjuvant treatment not recorded" in words_of(report.text)
+

@@ -37,7 +37,7 @@ from pecoma.case.model import (
     mtor_tolerated_line,
     other_anthracyclines_not_tolerated,
 )
-from pecoma.case.parse import parse_case, parse_case_json
+from pecoma.case.parse import parse_case, parse_case_json, settings_not_chosen
 from pecoma.case.values import (
     MTOR_AGENTS,
     Agent,
@@ -106,4 +106,5 @@ __all__ = [
     "other_anthracyclines_not_tolerated",
     "parse_case",
     "parse_case_json",
+    "settings_not_chosen",
 ]

@@ -302,7 +302,13 @@ class Surgery(_Model):
 
 class TherapyLine(_Model):
     agent: Agent
-    setting: TherapySetting = TherapySetting.advanced
+    setting: TherapySetting = Field(
+        TherapySetting.advanced,
+        description="adjuvant: given after the operation that removed the disease; advanced: "
+        "for recurrent, metastatic or unresectable disease. A case file that leaves it out "
+        "means advanced; a registry file or the web form never assumes it: a line with an "
+        "agent and an empty setting is refused",
+    )
     line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None
     best_response: Response = Response.unknown

@@ -17,6 +17,7 @@ __all__ = [
     "issues_from_validation",
     "parse_case",
     "parse_case_json",
+    "settings_not_chosen",
 ]
 
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:
@@ -101,6 +102,34 @@ def parse_case(data: Any, source: str = "case") -> Case:
 
 
 _validate = Case.__pydantic_validator__.validate_python
+
+
+_SETTING_NOT_CHOSEN = (
+    "must be chosen for a line with an agent: 'adjuvant' (given after the operation that "
+    "removed the disease) or 'advanced' (for recurrent, metastatic or unresectable "
+    "disease); it decides how surveillance is counted and which line comes first"
+)
+
+
+def settings_not_chosen(data: Any) -> list[FieldIssue]:
+    """An issue for each therapy line of ``data`` (case data from a form or a table) that
+    names its agent but not its setting.
+
+    The case format reads a line without a setting as a line for advanced disease (its
+    documented default, for files written by programs). A form or table has a blank for
+    it that the person may simply not have reached: there, left blank is not a choice,
+    and an adjuvant course read as advanced would count surveillance from the surgery
+    and drop the question of the end of adjuvant treatment (I22)."""
+    systemic = data.get("systemic") if isinstance(data, dict) else None
+    lines = systemic.get("therapies") if isinstance(systemic, dict) else None
+    if not isinstance(lines, list):
+        return []
+    return [
+        FieldIssue(f"systemic.therapies[{i}].setting", "(empty)", _SETTING_NOT_CHOSEN)
+        for i, line in enumerate(lines)
+        if isinstance(line, dict) and line.get("agent") not in (None, "")
+        and line.get("setting") in (None, "")
+    ]
 
 
 def parse_case_json(text: str | bytes, source: str = "case") -> Case:

@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from pecoma.case import Case
+from pecoma.case import Case, TherapyLine
 
 __all__ = [
     "COLUMNS",
@@ -45,6 +45,7 @@ MAX_LIST_SLOTS = 100
 """The most slots of one list a file may carry (``stage.metastases[99].site``)."""
 REGISTRY_ID = "registry_id"
 _SKIP = {"format", "label"}  # the format is implied; a free label has no place in a registry
+_DEFAULT_SETTING: str = TherapyLine.model_fields["setting"].default.value
 
 Kind = Literal["code", "date", "number", "integer", "choice"]
 
@@ -241,4 +242,8 @@ def flatten(case_data: dict[str, Any], registry_id: str) -> dict[str, Any]:
                              f"{MAX_LIST_SLOTS} items per list)")
 
     walk({k: v for k, v in case_data.items() if k not in _SKIP}, "")
+    # A line's setting is written even where the case leaves it to the format's default
+    # (advanced): the import refuses a line whose setting cell is empty.
+    for name in [n for n in row if n.startswith("systemic.therapies[") and n.endswith(".agent")]:
+        row.setdefault(name.removesuffix("agent") + "setting", _DEFAULT_SETTING)
     return row

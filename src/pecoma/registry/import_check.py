@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pecoma.case import Case, parse_case
+from pecoma.case import Case, parse_case, settings_not_chosen
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, show_value
@@ -238,6 +238,8 @@ def check_row(
     if outcome_cells:
         cells = {k: v for k, v in cells.items() if k not in OUTCOME_COLUMNS}
     submitted, remap = nest(cells)
+    row_issues += [RowIssue(raw.number, _column(i.path, remap), i.value, i.rule)
+                   for i in settings_not_chosen(submitted)]
     case: Case | None = None
     a: Assessment | None = None
     try:

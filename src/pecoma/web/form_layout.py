@@ -409,8 +409,10 @@ FORM: tuple[Group, ...] = (
                     "setting",
                     "Setting",
                     "select",
-                    _options(TherapySetting),
-                    default=TherapySetting.advanced.value,
+                    _options(TherapySetting, blank="— choose —"),
+                    help="Adjuvant: after the operation that removed the disease; "
+                    "advanced: for recurrent, metastatic or unresectable disease. "
+                    "Never assumed: a line with an agent needs it.",
                 ),
                 Control("line", "Line", "number", minimum=1, maximum=20, step="1"),
                 Control("started_on", "Started on", "date", help=_ROW_DATE_HELP),

@@ -47,6 +47,7 @@ from pecoma.case import (
     PrimarySite,
     SizeUnit,
     parse_case,
+    settings_not_chosen,
 )
 from pecoma.engine.assess import check_dates
 from pecoma.engine.imaging import ImagingEvent, ScanFinding, parse_imaging
@@ -422,6 +423,7 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
         early.append(FieldIssue(EVALUATION_DATE, "(empty)", f"is required ({DATE_FORMS})"))
     elif EVALUATION_DATE in readable:
         result.on_date = dt.date.fromisoformat(readable[EVALUATION_DATE])
+    issues += settings_not_chosen(data)
     case: Case | None = None
     try:
         case = parse_case(data, source="form")
