@@ -405,3 +405,39 @@ def test_a_therapy_line_needs_its_setting_chosen(server: str, page: Any) -> None
     text = report_text(page)
     assert "End of adjuvant treatment not recorded" in text, text[:1500]
 
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_change_of_mind_on_the_disease_status_in_one_pass(
+    server: str, browser: Any, javascript: bool
+) -> None:
+    """Metastatic with a lung metastasis found on 20 November 2026, then localized (the
+    nodule was benign). The form had said the site must be empty, then, the site
+    cleared, that the site was required: the date in the row was never named. One
+    message now names both fields; clearing them gives the report."""
+    context = browser.new_context(java_script_enabled=javascript)
+    pg = context.new_page()
+    try:
+        pg.goto(server + "/")
+        fill(pg, "Evaluation date", "2026-12-06")
+        select(pg, "Primary site", "soft_tissue")
+        fill(pg, "Largest dimension", "4,5")
+        select(pg, "Disease status", "metastatic")
+        if not javascript:
+            with pg.expect_navigation():
+                pg.get_by_role("button", name="Add a metastasis").click()
+        pg.locator('[name="stage.metastases[0].site"]').select_option("lung")
+        pg.locator('[name="stage.metastases[0].detected_on"]').fill("2026-11-20")
+        select(pg, "Disease status", "localized")
+        submit(pg)
+        items = pg.locator("#error-summary li").all_inner_texts()
+        assert len(items) == 1, items
+        assert items[0].startswith(
+            "Metastasis 1: Site: Clear this row (“Site” and “Detected on”)"), items
+        assert "“Disease status”" in items[0]
+        pg.locator('[name="stage.metastases[0].site"]').select_option("")
+        pg.locator('[name="stage.metastases[0].detected_on"]').fill("")
+        submit(pg)
+        assert pg.locator("#error-summary").count() == 0
+        assert re.search(r"Risk: \w+", report_text(pg))
+    finally:
+        context.close()

@@ -759,3 +759,41 @@ class TestTherapySettingIsChosen:
         assert report.status_code == 200
         assert "End of adjuvant treatment not recorded" in words_of(report.text)
 
+
+class TestMetastasisRowOfALocalizedCase:
+    """A metastasis row left in a case changed to localized (the nodule was benign)."""
+
+    CASE: ClassVar[dict[str, str]] = {
+        "on": "2026-12-06",
+        "tumour.primary_site": "soft_tissue",
+        "tumour.size.value": "4,5",
+        "diagnosis.method": "histology_with_ihc",
+        "stage.status": "localized",
+        "_rows.stage.metastases": "1",
+        "stage.metastases[0].site": "lung",
+        "stage.metastases[0].detected_on": "2026-11-20",
+    }
+
+    def test_one_message_naming_every_field_to_clear(self) -> None:
+        """One message on the row, naming both fields that hold data and the status;
+        clearing them (as it says) gives a case, in one more pass only."""
+        result = forms.form_to_case(self.CASE)
+        assert result.errors.keys() == {"stage.metastases[0].site"}
+        (message,) = result.errors["stage.metastases[0].site"]
+        assert message.startswith("Clear this row (“Site” and “Detected on”)"), message
+        assert "“Disease status”" in message and not PATH.search(message)
+        cleared = forms.form_to_case({**self.CASE, "stage.metastases[0].site": "",
+                                      "stage.metastases[0].detected_on": ""})
+        assert cleared.case is not None and cleared.case.stage.metastases == ()
+
+    def test_a_row_without_its_site_names_what_is_in_it(self) -> None:
+        """The site set to "— none —", the date left: the message names the date (the
+        field in the way), not the site alone."""
+        result = forms.form_to_case({**self.CASE, "stage.metastases[0].site": ""})
+        (message,) = result.errors["stage.metastases[0].site"]
+        assert "clear “Detected on” to leave the row out" in message, message
+
+    def test_the_row_help_says_what_is_ignored(self, client: TestClient) -> None:
+        html = client.post("/form", data={**self.CASE, "_add": "stage.metastases"}).text
+        assert 'Rows left on "— none —" are ignored' not in html
+        assert "A row with nothing entered" in words_of(html)

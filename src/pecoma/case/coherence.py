@@ -89,7 +89,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "stage.metastases",
                 [m.site.value for m in stage.metastases],
                 "must be empty when 'stage.status' is 'localized' (distant metastases make "
-                "the disease metastatic)",
+                "the disease metastatic): remove them, or change 'stage.status'",
             )
         if stage.extrapulmonary_disease is YesNo.yes:
             add(

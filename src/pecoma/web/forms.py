@@ -275,18 +275,49 @@ def _rows(
         given = {c.name: value for c in spec.controls if (value := values.get(spec.name(row, c)))}
         if not given.get(spec.key):
             key = next(c for c in spec.controls if c.name == spec.key)
+            others = _labels(spec, _entered(values, spec, row))
             issues.append(
                 FieldIssue(
                     f"{spec.prefix}[{row}].{spec.key}",
                     "(empty)",
                     f"is required when other facts of this {spec.noun.lower()} row are "
-                    f"given (choose the {key.label.lower()})",
+                    f"given ({others}): choose the {key.label.lower()}, or clear {others} "
+                    "to leave the row out",
                 )
             )
             continue
         rows.append(given)
         origin.append(row)
     return rows, origin
+
+
+def _labels(spec: RowSpec, entered: Mapping[str, str]) -> str:
+    """The labels of a row's fields named in ``entered``, in the form's order, in words
+    (“Site” and “Detected on”)."""
+    labels = [f"“{c.label}”" for c in spec.controls if c.name in entered]
+    return " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+
+
+def _row_by_row(
+    issues: list[FieldIssue], origins: Mapping[str, list[int]], values: Mapping[str, str]
+) -> list[FieldIssue]:
+    """``issues`` with each one about a group of rows as a whole (``stage.metastases``
+    must be empty for localized disease) told on every row it concerns, naming what to
+    clear there: the row is what the person can change."""
+    out: list[FieldIssue] = []
+    for issue in issues:
+        spec = ROWSPECS.get(issue.path)
+        rows = origins.get(issue.path, [])
+        if spec is None or not rows:
+            out.append(issue)
+            continue
+        for k, row in enumerate(rows):
+            entered = _entered(values, spec, row)
+            out.append(FieldIssue(
+                f"{spec.prefix}[{k}].{spec.key}", show_value(entered),
+                f"clear this row ({_labels(spec, entered)}) — {spec.nouns} {issue.rule}",
+            ))
+    return out
 
 
 def _to_case_path(path: str, origins: Mapping[str, list[int]]) -> str:
@@ -453,7 +484,7 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
             issues += exc.issues
     if early or issues:
         add_issues(result, early)
-        add_issues(result, issues, origins)
+        add_issues(result, _row_by_row(issues, origins, readable), origins)
         result.errors = dict(sorted(result.errors.items(), key=lambda kv: position(kv[0])))
     else:
         result.case = case
