@@ -155,7 +155,7 @@ def test_metastatic_case(server: str, page: Any) -> None:
     row = page.locator('fieldset.row[data-row="1"]')
     assert row.locator("legend").inner_text().strip() == "Metastasis 2"
     row.get_by_label("Site").select_option("lung")
-    row.get_by_label("Detected on").fill("2024-10-20")
+    row.get_by_label("Detected on", exact=True).fill("2024-10-20")
     select(page, "Surgery of the primary", "performed")
     fill(page, "Date of surgery", "2023-02-14")
     select(page, "Resection margin", "R0")
