@@ -296,20 +296,23 @@ class TestPublishedExperienceAfterMtor:
         [item] = [r for r in a.recommendations if r.id == "SUPP-AFTER-MTOR"]
         return item
 
-    def test_the_classes_not_tolerated_are_named_as_not_an_option(self) -> None:
+    def test_the_drugs_not_tolerated_are_named_as_not_proposed(self) -> None:
         """Doxorubicin, epirubicin, gemcitabine with docetaxel and pazopanib recorded as
-        not tolerated: each class the item names is said to be no option, with the
-        intolerance; I15 is cited, the item stays supplementary published evidence."""
+        not tolerated: under each class the item names, the drugs not tolerated are said
+        not to be proposed, with the intolerance (the drug, not the class: whether an
+        intolerance holds for the class is asked where an item proposes a drug of it);
+        I15 is cited, the item stays supplementary published evidence."""
         item = self._item(self._case([], ["doxorubicin", "epirubicin",
                                           "gemcitabine_docetaxel", "pazopanib"]))
         facts = {f.path: f.value for f in item.triggered_by}
         said = facts["derived.after_mtor_classes"]
         assert ("anthracycline-based chemotherapy: doxorubicin, epirubicin recorded as not "
-                "tolerated, so not an option for this patient (I15)") in said
+                "tolerated: doxorubicin, epirubicin not proposed (I15)") in said
         assert ("gemcitabine-based chemotherapy: gemcitabine with docetaxel recorded as not "
-                "tolerated, so not an option for this patient (I15)") in said
-        assert ("VEGFR inhibitors: pazopanib recorded as not tolerated, so not an option "
-                "for this patient (I15)") in said
+                "tolerated: gemcitabine with docetaxel not proposed (I15)") in said
+        assert ("VEGFR inhibitors: pazopanib recorded as not tolerated: pazopanib not "
+                "proposed (I15)") in said
+        assert "not an option" not in item.text + said
         assert facts["systemic.intolerances[3].agent"] == "pazopanib"
         assert item.provenance.kind == "supplementary"
         assert item.strength == "published evidence, not guideline"
@@ -318,8 +321,10 @@ class TestPublishedExperienceAfterMtor:
 
     def test_the_classes_given_already_are_named(self) -> None:
         """Epirubicin with ifosfamide and gemcitabine with docetaxel given after the
-        sirolimus, both progressed on: the item says they were given (I19); pazopanib,
-        neither given nor ruled out, is not mentioned."""
+        sirolimus, both progressed on: the item says they were given and that giving them
+        again is the team's decision (I19: never that a class given is no treatment to
+        try, which I19 does not say); pazopanib, neither given nor ruled out, is not
+        mentioned."""
         item = self._item(self._case([
             {"agent": "epirubicin_ifosfamide", "line": 2, "started_on": "2025-01-10",
              "progressed": "yes"},
@@ -327,10 +332,13 @@ class TestPublishedExperienceAfterMtor:
              "best_response": "progression"}], []))
         facts = {f.path: f.value for f in item.triggered_by}
         said = facts["derived.after_mtor_classes"]
+        again = ": whether to give it again is the sarcoma team's decision with that course " \
+                "in view (I19)"
         assert ("anthracycline-based chemotherapy: epirubicin with ifosfamide given already, "
-                "the disease progressed on it (I19)") in said
+                f"the disease progressed on it{again}") in said
         assert ("gemcitabine-based chemotherapy: gemcitabine with docetaxel given already, "
-                "the disease progressed on it (I19)") in said
+                f"the disease progressed on it{again}") in said
+        assert "not a treatment still to try" not in item.text
         assert "VEGFR" not in said
         assert facts["systemic.therapies[2].agent"] == "gemcitabine_docetaxel"
         assert "I19" in item.provenance.interpretations

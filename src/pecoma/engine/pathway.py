@@ -723,7 +723,7 @@ AFTER_MTOR_CLASSES = "derived.after_mtor_classes"
 def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
     """What the record says of the classes SUPP-AFTER-MTOR names: for each, the drugs of
     it recorded as not tolerated (never proposed, with every regimen holding them, I15)
-    and the lines of it already given (not a treatment still to try, I19). The facts (the
+    and the lines of it already given (giving it again is the team's decision, I19). The facts (the
     intolerances, the lines and a derived fact saying it class by class) and the
     interpretations applied; ``([], ())`` when the record says nothing of them."""
     intolerances = case.systemic.intolerances
@@ -738,8 +738,8 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
         words = []
         if bad:
             facts += _not_tolerated(case, drugs)
-            words.append(f"{_agent_names(bad)} recorded as not tolerated, so not an option "
-                         "for this patient (I15)")
+            names = _agent_names(bad)
+            words.append(f"{names} recorded as not tolerated: {names} not proposed (I15)")
             applied.append("I15")
         if lines:
             facts += [Fact(f"systemic.therapies[{i}].agent", t.agent) for i, t in lines]
@@ -747,7 +747,8 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
             progressed = [t for _i, t in lines if progressed_on(t)]
             words.append(f"{given} given already"
                          + (", the disease progressed on it" if progressed else "")
-                         + " (I19)")
+                         + ": whether to give it again is the sarcoma team's decision with "
+                         "that course in view (I19)")
             applied.append("I19")
         said.append(f"{name}: {'; '.join(words)}")
     if not said:
