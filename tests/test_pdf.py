@@ -89,6 +89,53 @@ class TestPdfText:
         for alert in a.alerts:
             assert alert.title in text
 
+    def test_board_box_names_each_recommendation_by_its_title(
+        self, rendered: tuple[str, int, Assessment]
+    ) -> None:
+        """The box the board fills in names every recommendation by its title, in either
+        layout: the compact one had named them by record id only ("REC-ADJ-NODES-METS:
+        ☐ ☐ ☐"), which a chair cannot read."""
+        text, _, a = rendered
+        box = squash(text.split("Decision of the board")[-1].split("References")[0])
+        for item in a.recommendations:
+            assert squash(item.title) in box, item.id
+        assert "☐☐☐" not in box
+
+    def test_every_missing_fact_keeps_what_is_done_meanwhile(
+        self, rendered: tuple[str, int, Assessment]
+    ) -> None:
+        """A missing fact is reported with the safer branch taken meanwhile, in either
+        layout: the compact one had dropped the "Meanwhile" column."""
+        text, _, a = rendered
+        for m in a.missing:
+            assert squash(m.meanwhile) in squash(text), m.id
+
+
+def squash(text: str) -> str:
+    """The text without white space (the PDF's text extraction splits some words)."""
+    return re.sub(r"\s+", "", text)
+
+
+def test_imaging_only_compact_pdf_says_treatment_waits_for_tissue() -> None:
+    """A tumour seen on imaging alone runs long enough for the compact layout; its PDF
+    still says that every treatment recommendation waits for the tissue diagnosis (S24,
+    I11), and the board's box names radiotherapy as the consideration it is."""
+    from weasyprint import HTML
+
+    text = resources.files("pecoma").joinpath("examples/imaging-only.json").read_text()
+    case = parse_case(json.loads(text))
+    a = assess(case, ON)
+    view = build_report_view(case, a, load_knowledge(), plan_surveillance(case, a, ON))
+    full = HTML(string=render_pdf_html(make_templates(), view, a)).render()
+    assert len(full.pages) > 2  # so the PDF is set compact
+    words, pages, _ = pdf_of("imaging-only")
+    assert pages <= 2
+    assert "visit windows" not in words  # the compact layout: no timeline picture
+    assert squash("Every treatment recommendation is shown conditional on the tissue "
+                  "diagnosis") in squash(words)
+    box = squash(words.split("Decision of the board")[-1])
+    assert squash("Consider adjuvant radiotherapy [REC-ADJ-RADIOTHERAPY] ☐ · ☐ · ☐") in box
+
 
 def test_high_risk_case_specifics() -> None:
     text, _, _ = pdf_of("high-risk-uterine")

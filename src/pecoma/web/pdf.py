@@ -60,8 +60,9 @@ def report_pdf_bytes(
     """The PDF of the tumour-board summary.
 
     When the full summary runs over ``max_pages``, it is rendered again compact (smaller
-    type, no timeline picture, no visit table, the missing facts without their interim
-    notes); the web report keeps everything.
+    type, no timeline picture, no visit table); the missing facts keep what is done
+    meanwhile and the board's box names each recommendation by its title, as in the full
+    layout. The web report keeps everything.
     """
     fetcher = URLFetcher(allowed_protocols=["data"], timeout=1)
     for compact in (False, True):
