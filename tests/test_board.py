@@ -207,6 +207,44 @@ class TestDecisionFlow:
         assert "Decision of the board" in pdf_text
         assert "Accepted" in pdf_text and "clinician one" in pdf_text
 
+    def test_the_stored_reports_pdf_button_gives_the_boards_record(
+        self, server: Server
+    ) -> None:
+        """On a stored assessment with a decision recorded, the main "Download PDF"
+        button gives the PDF with the decision in its box (it had posted the case to
+        /report.pdf and given the box empty, as if the board had not decided); the PDF
+        with the box left blank is still there, labelled as not the board's record. A
+        reader gets the same button and the same PDF."""
+        aid = latest_assessment(server.repo, H)
+        r = decide(server, H, aid, decision="declined", reason_code="patient-preference",
+                   reason_text="prefers to wait until after the summer")
+        assert r.status_code == 303
+        for role in ("clinician", "reader"):
+            page = server.client.get(f"/registry/patients/{H}/assessments/{aid}",
+                                     headers=bearer(server, role)).text
+            downloads = page.split('class="downloads')[1].split("</section>")[0]
+            pdfs = re.findall(r'<form method="(\w+)" action="([^"]+)">(?:(?!</form>).)*?'
+                              r'<button type="submit"( class="secondary")?>(Download PDF[^<]*)'
+                              r"</button>", downloads, re.S)
+            method, action, secondary, label = pdfs[0]
+            assert (method, action, secondary) == (
+                "get", f"/registry/patients/{H}/assessments/{aid}/report.pdf", ""), role
+            assert "board's decisions" in html.unescape(label)
+            blank = [html.unescape(x[3]) for x in pdfs[1:] if x[1] == "/report.pdf"]
+            assert blank == ["Download PDF with the decision box left blank (not the board's "
+                             "record)"], role
+            pdf = server.client.get(action, headers=bearer(server, role))
+            assert pdf.status_code == 200, role
+            from io import BytesIO
+
+            from pypdf import PdfReader
+
+            words = " ".join(" ".join(
+                p.extract_text() or "" for p in PdfReader(BytesIO(pdf.content)).pages).split())
+            box = words.split("Decision of the board")[-1]
+            assert f"Patient {H} · current decisions recorded in the registry" in box, role
+            assert "Declined" in box and "prefers to wait until after the summer" in box
+
     def test_another_patients_assessment_is_refused(self, server: Server) -> None:
         """Hazard: a decision filed under the wrong patient. The assessment number of M's
         assessment under H's address is refused, and nothing is written."""
