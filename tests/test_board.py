@@ -191,7 +191,8 @@ class TestDecisionFlow:
         assert "Accepted · by token:2:clinician one" in page
         assert "Earlier decisions (1)" in page
         patient = plain(server.client.get(f"/registry/patients/{H}", headers=bearer(server)).text)
-        assert "1 decision recorded: REC-REFER-TRIALS accepted" in patient
+        assert ("1 decision recorded: Refer to a sarcoma reference centre; offer a trial or "
+                "registry: accepted") in patient  # named by its title
 
         pdf = server.client.get(
             f"/registry/patients/{H}/assessments/{aid}/report.pdf", headers=bearer(server)

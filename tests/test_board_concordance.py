@@ -254,7 +254,8 @@ def test_cli_summary_and_web_summary(registry: Repository, db_url: str) -> None:
     app.state.registry = registry
     with TestClient(app, base_url="http://localhost") as c:
         page = c.get("/registry/summary").text
-    assert "REC-RESECTION-DONE 2027 board: decided 1; accepted 0, declined 1" in page
+    assert ("“Complete resection achieved” 2027 board: decided 1; accepted 0, declined 1"
+            in page)  # named by its title on the page
 
 
 def test_migration_copies_stored_feedback(tmp_path: object) -> None:

@@ -181,7 +181,8 @@ def test_decision_flow(board_server: tuple[str, str, str], browser: Any, tmp_pat
         with page.expect_navigation():
             page.get_by_role("link", name="back to the patient").click()
         listing = page.locator(".assessments").inner_text()
-        assert "1 decision recorded: REC-REFER-TRIALS declined" in listing
+        assert ("1 decision recorded: Refer to a sarcoma reference centre; offer a trial or "
+                "registry: declined") in listing
         with page.expect_navigation():
             page.get_by_role("link", name=re.compile(r"^Full report of assessment")).click()
         assert page.url.split("?")[0] == assessment_url

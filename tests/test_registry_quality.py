@@ -202,6 +202,7 @@ AT_5 = ("Visits whose window has closed: 6; done inside the window < 5/6; early 
         "late < 5, missed < 5")
 # threshold 3: the 2 done is "< 3" and 6 - 4 missed would give it, so missed (the only
 # other non-zero part) is suppressed too
+TRIALS = "Refer to a sarcoma reference centre; offer a trial or registry"  # its title
 AT_3 = ("Visits whose window has closed: 6; done inside the window < 3/6; early 0, "
         "late < 3, missed suppressed")
 
@@ -222,7 +223,8 @@ def test_summary_page_shows_both(followed: Repository) -> None:
     page = _page(followed, 1)
     assert SHOWN in page
     assert "Median delay from the due date to the scan: 26.5 days (n 2)" in page
-    assert "REC-REFER-TRIALS 2026: recommended to 2; no recorded decision" in page  # H1, H2
+    assert (f"“{TRIALS}” 2026: recommended to 2; no recorded decision"
+            in page)  # H1, H2
 
 
 class TestQualitySuppressed:

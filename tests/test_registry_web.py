@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html as html_text
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -11,11 +12,14 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
+from pecoma.registry.decisions import check_decision
 from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.service import record_case, record_scan
 from pecoma.settings import default_settings
 from pecoma.store import Repository
+from pecoma.store.decisions import record_decision
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
@@ -468,6 +472,9 @@ class TestWorklistPriority:
         assert "20261202" not in r.text  # no visit done by a scan not known yet
 
 
+RECORD_ID = re.compile(r"\b(?:ALERT|CLS|FU|MISS|REC|RISK|SUPP)-[A-Z0-9-]+")
+
+
 class TestPlainWords:
     def test_registry_pages_read_in_the_forms_words(
         self, client: TestClient, repo: Repository
@@ -475,13 +482,20 @@ class TestPlainWords:
         """What a clinician reads on the registry's pages, forms and refusals names facts by
         the labels and values of the case form and the report: no field path, no
         snake_case code (``mri_primary``, ``not_applicable``), no program phase id
-        (``high-intensive``). Also why a case cannot be assessed as of a date: PEC-0001
-        was operated on 2025-01-10, after 2025-01-08 (the patient's page and the
-        worklist's row said "'surgery.date' must not be after …")."""
+        (``high-intensive``), and the board's decisions, on the pages and in the PDF, by
+        the recommendation's title, never by its record id alone (``REC-REFER-TRIALS
+        declined``): a record id is shown only beside the title, as its source. Also why
+        a case cannot be assessed as of a date: PEC-0001 was operated on 2025-01-10,
+        after 2025-01-08 (the patient's page and the worklist's row said "'surgery.date'
+        must not be after …")."""
         from test_web_summary import VisibleText, assert_plain
 
         record_outcome(repo, "PEC-0002", "last_contact", "2026-11-25", "alive_without_disease",
                        None, on_date=ON, actor="clinic")
+        record_decision(repo, "PEC-0001", 1, check_decision(
+            "REC-REFER-TRIALS", "declined", "patient-preference", ""), "clinic", None)
+        record_decision(repo, "PEC-0003", 3, check_decision(
+            "REC-MTOR-FIRST-LINE", "accepted", "", ""), "clinic", None)
         pages = {
             url: client.get(url) for url in (
                 "/registry", "/registry/worklist", "/registry/summary",
@@ -496,11 +510,29 @@ class TestPlainWords:
             "date": "2026-12-24", "modality": "chest_ct", "finding": ""})
         pages["refused outcome"] = client.post("/registry/patients/PEC-0001/outcome", data={
             "event": "death", "date": "2026-11-20", "vital_status": "", "found_by": ""})
+        pdf = client.get("/registry/patients/PEC-0001/assessments/1/report.pdf")
+        assert pdf.status_code == 200
+        pdf_text = " ".join(" ".join(
+            p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages).split())
         for where, r in pages.items():
             assert r.status_code in (200, 422), where
             seen = VisibleText(r.text).text
             assert_plain(seen, where)
             assert "high-intensive" not in seen, where
+            # a record id only in the <code> beside the title it names
+            named = VisibleText(re.sub(r"<code>[^<]*</code>", "", r.text)).text
+            assert not RECORD_ID.findall(named), where
+        assert_plain(pdf_text, "PDF")
+        assert not RECORD_ID.findall(re.sub(r"\[[^]]*\]", "", pdf_text))  # ids: [sources]
+        trials = "Refer to a sarcoma reference centre; offer a trial or registry"
+        box = re.sub(r"\s", "", pdf_text.split("Decision of the board")[-1])  # words split
+        assert re.sub(r"\s", "", f"{trials} [REC-REFER-TRIALS] Declined") in box
+        assert (f"1 decision recorded: {trials}: declined"
+                in text(pages["/registry/patients/PEC-0001"].text))
+        assert ("1 decision recorded: An mTOR inhibitor is the first-line systemic treatment: "
+                "accepted" in text(pages["/registry/patients/PEC-0003"].text))
+        assert re.search(rf"“{trials}” 20\d\d board: decided < 5; accepted 0, declined < 5",
+                         html_text.unescape(text(pages["/registry/summary"].text)))
         assert "chest CT, MRI of the primary site" in text(pages["/registry/worklist"].text)
         assert "(every 3-4 months for the first years)" in text(
             pages["/registry/patients/PEC-0001"].text)

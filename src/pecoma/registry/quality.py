@@ -386,10 +386,12 @@ class Concordance:
 
         return concordance_json(self, min_cell)
 
-    def lines(self, min_cell: int = 1) -> list[str]:
+    def lines(self, min_cell: int = 1, name: Callable[[str], str] = str) -> list[str]:
+        """The figures as text lines, each recommendation record as ``name`` says it
+        (by default its id)."""
         from pecoma.registry.quality_text import concordance_lines
 
-        return concordance_lines(self, min_cell)
+        return concordance_lines(self, min_cell, name)
 
 
 def concordance(

@@ -6,6 +6,7 @@ suppressed)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pecoma.registry.summary import Ratio
@@ -89,13 +90,15 @@ def concordance_json(concord: Concordance, min_cell: int) -> dict[str, Any]:
 
 
 
-def concordance_lines(concord: Concordance, min_cell: int) -> list[str]:
-    """The concordance as text lines (the text output and the web page)."""
+def concordance_lines(concord: Concordance, min_cell: int,
+                      name: Callable[[str], str] = str) -> list[str]:
+    """The concordance as text lines (the text output and the web page), each
+    recommendation record as ``name`` says it (the web page: by its title)."""
     out = [f"Concordance as of {concord.on_date.isoformat()} (sources: "
            f"{', '.join(concord.sources)})"]
     for r in concord.rows:
         c = r.cells(min_cell)
-        head = f"{r.record} {r.year}: recommended to {c.text('recommended')}"
+        head = f"{name(r.record)} {r.year}: recommended to {c.text('recommended')}"
         if not r.compared:
             out.append(f"{head}; no recorded decision to compare")
             continue
@@ -111,7 +114,7 @@ def concordance_lines(concord: Concordance, min_cell: int) -> list[str]:
     for d in concord.decisions:
         c = d.cells(min_cell)
         reasons = "; ".join(f"{k} ({c.text(f'reason:{k}')})" for k, _ in d.reasons)
-        out.append(f"{d.record} {d.year} {d.source}: decided {c.text('decided')}; "
+        out.append(f"{name(d.record)} {d.year} {d.source}: decided {c.text('decided')}; "
                    f"accepted {c.text('accepted')}, declined {c.text('declined')}, "
                    f"deferred {c.text('deferred')}; accepted "
                    f"{_share_text(c, 'accepted', 'decided')}"

@@ -113,21 +113,33 @@ def problem_words(problem: str) -> str:
     return value_words(plain(_ISSUE_PATH.sub(lambda m: f"{field_label(m[1])}: ", problem)))
 
 
+def _record_title(request: Request) -> Callable[[str], str]:
+    """A knowledge record (a recommendation, a surveillance phase) named by its title, as
+    the report names it ("Consider postoperative chemotherapy or radiotherapy", never
+    "REC-ADJ-NODES-METS"); a record id the knowledge does not hold is left as it is."""
+    records = load_knowledge().worded(_settings(request).followup.wording()).records
+
+    def title(record_id: str) -> str:
+        record = records.get(record_id)
+        return record.title if record is not None else record_id
+
+    return title
+
+
 def _reason_words(request: Request) -> Callable[[WorkItem], str]:
     """A row's reason with the phase named by its title, as the report names it
     ("visit 2 (every 3-4 months for the first years)", never "(high-intensive)"), and
     why a case cannot be assessed in the form's words (:func:`problem_words`)."""
-    knowledge = load_knowledge().worded(_settings(request).followup.wording())
+    title_of = _record_title(request)
 
     def words(item: WorkItem) -> str:
         if item.status is WorkStatus.not_evaluable:
             return problem_words(item.reason)
         if not item.phase or not item.record or f"({item.phase})" not in item.reason:
             return item.reason
-        record = knowledge.records.get(item.record)
-        if record is None:
+        title = title_of(item.record)
+        if title == item.record:
             return item.reason
-        title = record.title
         return item.reason.replace(f"({item.phase})", f"({title[:1].lower()}{title[1:]})")
 
     return words
@@ -138,7 +150,7 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
         request, f"registry/{name}",
         {"status_labels": STATUS_LABELS, "alert_level": alert_level,
          "can_write": can_write(request), "reason_words": _reason_words(request),
-         **context},
+         "record_title": _record_title(request), **context},
         status_code=status,
     )
 

@@ -12,7 +12,14 @@ from pecoma.registry.summary import summarise, summary_svg
 from pecoma.store import StoreError
 from pecoma.store.cds import CdsStore
 from pecoma.web.registry_cache import _survival, _worklist
-from pecoma.web.registry_common import _day, _page, _registry, _settings, _unavailable
+from pecoma.web.registry_common import (
+    _day,
+    _page,
+    _record_title,
+    _registry,
+    _settings,
+    _unavailable,
+)
 
 
 def summary_page(request: Request, on: str | None = None) -> Response:
@@ -49,10 +56,12 @@ def summary_page(request: Request, on: str | None = None) -> Response:
     except StoreError as exc:
         return _unavailable(request, exc)
     min_cell: int = request.app.state.config.min_cell
+    title = _record_title(request)
     return _page(request, "summary.html", {
         "s": summary, "svg": summary_svg(summary), "day": day, "warning": warning,
         "survival": survival, "by": by.value, "quality": quality.lines(min_cell)[1:],
-        "concordance": concord.lines(min_cell), "min_cell": min_cell,
+        "concordance": concord.lines(min_cell, lambda record: f"“{title(record)}”"),
+        "min_cell": min_cell,
     })
 
 
