@@ -1910,6 +1910,57 @@ class TestMarginResults:
         assert {"REC-RERESECTION", "REC-REFER-SURGERY"} <= ids
         assert "REC-RESECTION-DONE" not in ids
 
+    @pytest.mark.parametrize(("outcome", "margin"), [
+        ("Margins clear; no lymphovascular invasion", Margin.R0),
+        ("Margins clear. No complications.", Margin.R0),
+        ("Margins clear, no evidence of malignancy elsewhere", Margin.R0),
+        ("Margins positive; no lymphovascular invasion", Margin.R1),
+        ("Margins positive\nNo lymphovascular invasion", Margin.R1),  # a line break
+    ])
+    def test_a_negation_in_another_statement_leaves_the_margin_read(
+            self, uterus: dict[str, Any], outcome: str, margin: Margin) -> None:
+        """A negation of something else beside the margin ("no lymphovascular invasion",
+        "no complications") had made the margin unknown, with a note saying the text
+        negates what it says: it negates only its own statement. The margin is read, and
+        no such note is made."""
+        bc = read(self._with(uterus, outcome))
+        assert bc.case.surgery.margin is margin
+        assert not any("does not state the margin plainly" in n for n in bc.notes)
+
+    def test_a_positive_margin_beside_a_negation_keeps_the_re_excision_standard(
+            self, uterus: dict[str, Any]) -> None:
+        """End to end: "Margins positive; no lymphovascular invasion" had left the margin
+        unknown, which turned the re-excision of an R1 resection (S03, standard not met)
+        into an option and lost the referral (S04). It is R1, as "Margins positive" is:
+        the same advice, as an outcome and as a margin Observation's valueString."""
+        said = "Margins positive; no lymphovascular invasion"
+        for bundle in (self._with(uterus, said),
+                       self._with(uterus, None, ("margin-1", "2024-04-12",
+                                                 {"valueString": said}))):
+            bc = case_from_bundle(bundle)
+            assert bc.case.surgery.margin is Margin.R1
+            a = assess(bc.case, ON)
+            ids = {i.id for i in a.recommendations}
+            assert {"REC-RERESECTION", "REC-REFER-SURGERY"} <= ids
+            assert "REC-RERESECTION-OPTION" not in ids
+            assert next(i for i in a.alerts
+                        if i.id == "ALERT-INCOMPLETE-RESECTION").level == "critical"
+
+    @pytest.mark.parametrize("outcome", [
+        "Margins clear. Margin positive at the deep edge.",
+        "Margin positive at the deep edge; margins clear",
+    ])
+    def test_statements_that_disagree_leave_the_margin_unknown(
+            self, uterus: dict[str, Any], outcome: str) -> None:
+        """Two statements of one text naming different margins: neither is read, never
+        the more reassuring; a note names the text and the margin is asked for."""
+        bc = read(self._with(uterus, outcome))
+        assert bc.case.surgery.margin is Margin.unknown
+        assert any(n.startswith(f"Procedure/{self.HYSTERECTOMY}.outcome: ")
+                   and "statements name different margins" in n for n in bc.notes)
+        ids = {i.id for i in assess(bc.case, ON).recommendations}
+        assert "REC-RESECTION-DONE" not in ids
+
 
 class TestRecognisers:
     """The small readers of fhir/mcode.py, one row per case."""
@@ -1943,6 +1994,33 @@ class TestRecognisers:
         # the R class whatever its case (an outcome's text is compared in lower case)
         ("r1", Margin.R1),
         ("resection r0", Margin.R0),
+        # a negation or a qualification is of its own statement: one of something else
+        # beside the margin had made it unknown (a positive margin lost S03's standard)
+        ("Margins clear; no lymphovascular invasion", Margin.R0),
+        ("Tumour excised with clear margins. No complications.", Margin.R0),
+        ("Complete excision, margins free of tumour; no necrosis", Margin.R0),
+        ("Margins clear, no evidence of malignancy elsewhere", Margin.R0),
+        ("Margins positive; no lymphovascular invasion", Margin.R1),
+        ("R1\nNo complications", Margin.R1),
+        ("Margins clear. Plan: follow-up imaging", Margin.R0),
+        ("R0 resection. Frozen section of the ureter not sent", Margin.R0),
+        # ... but a part that only goes on with the statement before it is of that
+        # statement: "Not certain", "close at ...", "except ..." say something of the margin
+        ("Margins clear. Not certain.", Margin.unknown),
+        ("Margins free, no", Margin.unknown),
+        ("Margin involved? No.", Margin.unknown),
+        ("Margins clear, not assessable at the deep aspect", Margin.unknown),
+        ("Margins clear; close at the deep aspect (0.5 mm)", Margin.uncertain),
+        ("Margins free; except the deep margin", Margin.uncertain),
+        # and a statement naming the margin that says nothing readable of it, beside a
+        # negation, leaves it unknown
+        ("Margins clear; deep margin cannot be assessed", Margin.unknown),
+        # statements naming different margins: unknown, never the more reassuring; a close
+        # margin beside clear ones is close, residual tumour beside a close margin residual
+        ("Margins clear. Margin positive at the deep edge.", Margin.unknown),
+        ("R0; R1", Margin.unknown),
+        ("Margins clear. Deep margin close (0.5 mm).", Margin.uncertain),
+        ("R1. Other margins close.", Margin.R1),
     ])
     def test_margin_in_text(self, text: str, margin: Margin | None) -> None:
         from pecoma.fhir.mcode import margin_in_text

@@ -232,13 +232,19 @@ def names_pecoma(words: str) -> bool:
 
 def lower_words(concept: Any) -> str:
     """A CodeableConcept's text and displays, as :func:`plain_words` ('' when none)."""
+    return plain_words(concept_text(concept))
+
+
+def concept_text(concept: Any) -> str:
+    """A CodeableConcept's text and displays as written, one a line ('' when none): each
+    a statement of its own for :func:`statements`."""
     if not isinstance(concept, dict):
         return ""
     parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
     for coding in as_list(concept.get("coding")):
         if isinstance(coding, dict) and isinstance(coding.get("display"), str):
             parts.append(coding["display"])
-    return plain_words(" ".join(parts))
+    return "\n".join(parts)
 
 
 def codings(concept: Any) -> list[tuple[str, str]]:
@@ -532,9 +538,45 @@ def resected_organ(procedure: Mapping[str, Any]) -> PrimarySite | None:
 _R_CLASS: Final = re.compile(r"\br\s?([012])\b")
 #: A word that may turn a statement around ("no positive staining", "negative margins could
 #: not be obtained", "margins free: no", "not R0"): a result text holding one is not read
-#: by the words it matched (the immunostains' results and the margins alike).
+#: by the words it matched (the immunostains' results and the margins alike). In a margin
+#: (and a stop reason) it turns around only the statement it stands in (:func:`statements`):
+#: those texts hold other findings ("no lymphovascular invasion"). An immunostain's result
+#: text is read whole: a statement beside a result speaks of the result's worth ("No
+#: tumour in the section", "No internal control").
 NEGATION: Final = re.compile(
     r"\b(?:no|not|non|without|lacks?|lacking|absence|equivocal|cannot|never|neither|nor)\b")
+#: Where a text's statements part: a sentence's end, a ';', a line break, and a ', '
+#: before an absence said of its own ("margins clear, no lymphovascular invasion"). A ', '
+#: before anything else continues the statement ("margins free except the deep margin,
+#: which is close"; "margins clear, not certain").
+_STATEMENT_END: Final = re.compile(
+    r"(?<=[.!?])\s+|\s*[;\n\r\u2028\u2029]\s*"
+    r"|,\s+(?=(?:and\s+)?(?:no|without)\s+\w)", re.IGNORECASE)
+#: The first word of a part that cannot be a statement of its own: it says something of
+#: the statement before it ("Margins clear. Not certain.", "R0; close at the deep aspect",
+#: "Toxicity; but not severe"), or the part is a bare answer to it ("Toxicity? No.").
+_GOES_ON: Final = re.compile(
+    r"(?:not|but|except|apart|other than|however|although|though|which|close|closest"
+    r"|uncertain|equivocal|possibl[ey]|probabl[ey]|likely|questionabl[ey]|query|cannot"
+    r"|unable|unless|if|\?)(?![a-z0-9])|(?:no|none|nil|yes)\W*$")
+
+
+def statements(text: str) -> list[str]:
+    """The statements of a text, each in :func:`plain_words` form: a negation or a
+    qualification in one says nothing of another ("Margins positive; no lymphovascular
+    invasion": the "no" is of the invasion). A part that begins with a word saying
+    something of the statement before it (``_GOES_ON``: "not", "but", "except", "close",
+    "equivocal", "possibly", ...) belongs to that statement."""
+    out: list[str] = []
+    for part in _STATEMENT_END.split(text):
+        words = plain_words(part)
+        if out and _GOES_ON.match(words):
+            out[-1] = f"{out[-1]} {words}"
+        elif words:
+            out.append(words)
+    return out
+
+
 #: Words that make a margin a plan, a wish or a guess, not a finding ("R0 intended",
 #: "clear margins were attempted", "margin possibly involved?").
 _MARGIN_QUALIFIED: Final = re.compile(
@@ -559,14 +601,36 @@ _EXCEPT: Final = re.compile(r"\b(?:except|but|apart from|other than)\b")
 
 def margin_in_text(text: str) -> Margin | None:
     """An R classification or a plain margin statement in a finding's text, whatever its
-    case (``None`` when it names none). A text that names a margin but negates or
-    qualifies it ("negative margins could not be obtained", "margins free: no", "not R0",
-    "R0 intended") or names two R classes ("R0 intended; final R1") is
-    ``Margin.unknown``: it is never read as the opposite, nor as either; the reader notes
-    it and the margin is asked for. "No tumour at the margin" says a clear margin."""
-    low = _NO_TUMOUR_AT_MARGIN.sub("margins clear", plain_words(text))
+    case (``None`` when it names none), each statement of it (:func:`statements`) read
+    alone. A statement that names a margin but negates or qualifies it ("negative margins
+    could not be obtained", "margins free: no", "not R0", "R0 intended") or names two R
+    classes, or that names the margin and says nothing pecoma reads of it beside a
+    negation or qualification ("deep margin not assessable"), is ``Margin.unknown``: it
+    is never read as the opposite, nor as either; the reader notes it and the margin is
+    asked for. "No tumour at the margin" says a clear margin. A negation in another
+    statement says nothing of the margin ("Margins positive; no lymphovascular invasion"
+    is R1). Statements that differ leave it unknown ("Margins clear. Margin positive at
+    the deep edge."), never the more reassuring, but for a close or uncertain margin: beside
+    clear margins it is the margin (as "margins free except the deep margin, which is
+    close" is), beside residual tumour (R1, R2) that is."""
+    said = {found for low in statements(text)
+            if (found := _margin_stated(low)) is not None}
+    if said & {Margin.R1, Margin.R2}:
+        said.discard(Margin.uncertain)  # residual tumour beside a close margin
+    if Margin.uncertain in said:
+        said.discard(Margin.R0)  # a close margin beside clear ones
+    if not said:
+        return None
+    return said.pop() if len(said) == 1 else Margin.unknown
+
+
+def _margin_stated(statement: str) -> Margin | None:
+    """The margin one statement in :func:`plain_words` form says (:func:`margin_in_text`)."""
+    low = _NO_TUMOUR_AT_MARGIN.sub("margins clear", statement)
     found = _margin_said(low)
-    if found is not None and (NEGATION.search(low) or _MARGIN_QUALIFIED.search(low)):
+    if found is None and "margin" not in low:
+        return None
+    if NEGATION.search(low) or _MARGIN_QUALIFIED.search(low):
         return Margin.unknown
     return found
 

@@ -313,10 +313,11 @@ def _procedure_margins(proc: Mapping[str, Any], where: str) -> list[_Reading]:
     """The margins stated on a resection Procedure (its outcome, its notes), each of the
     operation's time."""
     order = (instant(_performed_on(proc)), "", 1)
-    texts = [(f"{where}.outcome", m.lower_words(proc.get("outcome")))]
-    texts += [(f"{where}.note", str(n.get("text") or ""))
+    outcome = proc.get("outcome")
+    texts = [(f"{where}.outcome", m.concept_text(outcome), m.lower_words(outcome))]
+    texts += [(f"{where}.note", str(n.get("text") or ""), str(n.get("text") or ""))
               for n in as_list(proc.get("note")) if isinstance(n, dict)]
-    return [(order, w, found, text) for w, text in texts
+    return [(order, w, found, shown) for w, text, shown in texts
             if text and (found := m.margin_in_text(text)) is not None]
 
 
@@ -335,9 +336,9 @@ def _observed_margins(observations: list[tuple[str, dict[str, Any]]], r: Reader,
             margin = _coded_margin(obs)
             text = margin.value if margin is not None else ""
         else:
-            text = (m.lower_words(obs.get("valueCodeableConcept"))
-                    or str(obs.get("valueString") or ""))
-            margin = m.margin_in_text(text)
+            value = obs.get("valueCodeableConcept")
+            text = m.lower_words(value) or str(obs.get("valueString") or "")
+            margin = m.margin_in_text(m.concept_text(value) or text)
         if margin is not None:
             out.append((r.orders[id(obs)], w, margin, text))
     return out
@@ -365,7 +366,8 @@ def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | 
         return None
     if last[2] is Margin.unknown:
         r.notes.append(f"{last[1]}: {show_value(last[3])} does not state the margin plainly "
-                       "(it negates or qualifies what it says, or names two R classes): "
+                       "(it negates or qualifies what it says, names two R classes, or its "
+                       "statements name different margins): "
                        "not read as a margin; surgery.margin is unknown")
         return None
     set_aside = [x for x in earlier if x[2] is not last[2]]
