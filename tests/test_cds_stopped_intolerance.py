@@ -73,12 +73,14 @@ def patient_view(client: TestClient, reason: dict[str, Any]) -> list[dict[str, A
     return cards(client, PATIENT_VIEW, body)
 
 
-def sirolimus_draft(client: TestClient, reason: dict[str, Any]) -> list[dict[str, Any]]:
+def sirolimus_draft(client: TestClient, reason: dict[str, Any],
+                    rxnorm: str = "35302") -> list[dict[str, Any]]:
+    """The cards on a draft of sirolimus (or of the drug of ``rxnorm``)."""
     bundle = record(reason)
     pid = patient_id(bundle)
     draft = {"resourceType": "MedicationRequest", "id": "d1", "status": "draft",
              "intent": "order", "subject": {"reference": f"Patient/{pid}"},
-             "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "35302"}]}}
+             "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": rxnorm}]}}
     body = hook_request("order-select", pid)
     body["prefetch"] = prefetch_of(bundle)
     body["context"].update({
@@ -122,3 +124,16 @@ class TestOrderSelect:
         assert card["source"]["topic"]["code"] == "ALERT-DRUG-INTOLERANCE"
         assert card["summary"].startswith("Draft order of sirolimus:")
         assert "everolimus" in card["summary"]
+
+    def test_an_everolimus_draft_after_toxicity_beside_no_progression_is_critical(
+            self, client: TestClient) -> None:
+        """Everolimus stopped "due to toxicity; no progression": the "no" is of the
+        progression, not of the toxicity. It had been read as a reason to check, and a new
+        everolimus draft got no card; it is an intolerance of everolimus, and the draft
+        gets the critical card, as it does after "Toxicity (stomatitis), not progression"."""
+        for text in ("Stopped due to toxicity; no progression",
+                     "Toxicity (stomatitis), not progression"):
+            [card] = sirolimus_draft(client, {"text": text}, rxnorm="141704")
+            assert card["indicator"] == "critical"
+            assert card["source"]["topic"]["code"] == "ALERT-DRUG-INTOLERANCE"
+            assert card["summary"].startswith("Draft order of everolimus:")

@@ -88,6 +88,13 @@ class TestStatusReason:
         {"text": "Toxicity"},
         {"text": "No further treatment due to toxicity"},  # the negation is of treatment
         {"text": "Progressive disease; pneumonitis"},  # both: the intolerance counts
+        # a negation of something else beside the toxicity had left it unread: it is of
+        # its own statement only ("no progression" says nothing of the toxicity)
+        {"text": "Stopped due to toxicity; no progression"},
+        {"text": "Stopped due to toxicity, no progression"},
+        {"text": "Stomatitis. No pneumonitis."},
+        {"text": "No progression",  # the text and the display are statements of their own
+         "coding": [{"system": SNOMED, "code": "59037007", "display": "Drug intolerance"}]},
     ])
     def test_an_intolerance(self, reason: dict[str, Any]) -> None:
         """Coded as an intolerance or an adverse reaction, or worded as one."""
@@ -108,6 +115,8 @@ class TestStatusReason:
     @pytest.mark.parametrize("reason", [
         {"text": "no toxicity"},  # negated: what it says of the drug cannot be told
         {"text": "Adverse events: none"},
+        {"text": "Toxicity? No."},  # a bare "no" answers the words before it
+        {"text": "Disease progression; no toxicity"},  # the only toxicity named is denied
         {"text": "grade 2 fatigue, dose held"},  # no word pecoma reads
         {"coding": [{"system": SNOMED, "code": "183966005"}]},  # a code it does not know
         {"coding": [{"system": HL7_REASON, "code": "drughigh"}]},  # drug level too high

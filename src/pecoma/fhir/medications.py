@@ -32,6 +32,7 @@ from typing import Any, Final
 
 from pecoma.case import Agent
 from pecoma.fhir import codes as c
+from pecoma.fhir.mcode import concept_text, statements
 
 __all__ = [
     "ATC",
@@ -1026,7 +1027,9 @@ def status_reason(resource: Mapping[str, Any]) -> StatusReason | None:
     ``salg``, ``sintol``) or worded as one ("grade 3 pneumonitis", "toxicity") is an
     :attr:`StopReason.intolerance`, unless a negation stands beside those words ("no
     toxicity"): then it is :attr:`StopReason.unclear`, as is a reason that names
-    nothing pecoma reads. One coded or worded as another reason ("Disease progression",
+    nothing pecoma reads. A negation says nothing beyond its own statement
+    (:func:`pecoma.fhir.mcode.statements`): "Stopped due to toxicity; no progression" is
+    an intolerance. One coded or worded as another reason ("Disease progression",
     "Course completed") is :attr:`StopReason.other`."""
     given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
     concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
@@ -1038,9 +1041,14 @@ def status_reason(resource: Mapping[str, Any]) -> StatusReason | None:
     coded = {(str(cd.get("system")), str(cd.get("code")).strip()) for x in concepts
              for cd in _list(x.get("coding")) if isinstance(cd, dict)}
     said = "; ".join(s for s in shown if s)
-    if coded & _INTOLERANCE_CODES or _INTOLERANCE_WORDS.search(words):
-        if _NEGATED.search(words):
-            return StatusReason(StopReason.unclear, said)
+    toxic = [x for x in statements("\n".join(concept_text(x) for x in concepts))
+             if _INTOLERANCE_WORDS.search(x)]
+    negated = [x for x in toxic if _NEGATED.search(x)]
+    if len(negated) < len(toxic):
+        return StatusReason(StopReason.intolerance, said)
+    if negated:
+        return StatusReason(StopReason.unclear, said)
+    if coded & _INTOLERANCE_CODES:
         return StatusReason(StopReason.intolerance, said)
     if coded & _OTHER_CODES or _OTHER_WORDS.search(words):
         return StatusReason(StopReason.other, said)
