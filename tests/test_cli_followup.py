@@ -234,6 +234,38 @@ class TestRejectedInput:
         assert json.loads(r.stdout)["visits"][0]["due"] == "2025-05-10"
 
 
+class TestScansOfAnotherModality:
+    """S18, S21, S22: high risk means chest CT and MRI of the primary every 3-4 months."""
+
+    def test_ultrasounds_alone_leave_the_patient_overdue(self, tmp_path: Path) -> None:
+        """The bundled high-risk example (surgery 2025-01-10), chest CT and MRI on
+        2025-04-10, then only ultrasounds for 18 months: on 2026-10-01 the next visit is
+        visit 2, due 2025-07-10 (3 months after the last CT and MRI) and overdue since
+        2025-08-11 (I2). Each ultrasound had made a visit done, the next one put on
+        2026-12-15."""
+        f = tmp_path / "imaging.json"
+        f.write_text(json.dumps([
+            {"date": "2025-04-10", "modality": "chest_ct", "finding": "no_evidence_of_disease"},
+            {"date": "2025-04-10", "modality": "mri_primary",
+             "finding": "no_evidence_of_disease"},
+            *({"date": d, "modality": "ultrasound", "finding": "no_evidence_of_disease"}
+              for d in ("2025-06-20", "2025-09-01", "2025-11-15", "2026-02-01",
+                        "2026-04-15", "2026-07-01", "2026-09-15")),
+        ]))
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2026-10-01",
+                   "-f", "json")
+        assert r.returncode == 0, r.stderr
+        nxt = json.loads(r.stdout)["next_visit"]
+        assert (nxt["index"], nxt["status"], nxt["due"], nxt["latest"]) == (
+            2, "overdue", "2025-07-10", "2025-08-10")
+        r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2026-10-01",
+                   "-f", "markdown")
+        assert r.returncode == 0, r.stderr
+        assert ("**Next visit:** #2 due 2025-07-10, overdue after 2025-08-10 (OVERDUE)"
+                in r.stdout)
+        assert "ultrasound 2026-09-15 (not a planned examination)" in r.stdout
+
+
 RELAPSED_CASE = {
     "diagnosis": {"method": "histology_with_ihc", "date": "2019-03-01"},
     "tumour": {"primary_site": "gastrointestinal", "size": {"value": 4, "unit": "cm"}},

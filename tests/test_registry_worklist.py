@@ -586,6 +586,28 @@ class TestStoredAlerts:
         assert item.alerts == ()
         assert stored(repo) == reference(repo)
 
+    def test_scans_of_another_modality_leave_the_row_overdue(self, repo: Repository
+                                                             ) -> None:
+        """High risk, operated 2025-01-10, chest CT and MRI on 2025-04-10, then only
+        ultrasounds every 2-3 months: on 2026-10-01 the row is overdue for visit 2 (window
+        2025-07-10 to 2025-08-10: 417 days past it, S18, I2), not "done" with the next
+        visit on 2026-12-15; the calendar puts it on that day, overdue."""
+        on = dt.date(2026, 10, 1)
+        record_case(repo, "U-1", high_risk(), on_date=on, settings=default_settings(),
+                    actor="clinic", source="test")
+        scans(repo, "U-1", ["2025-04-10"])
+        for day in ("2025-06-20", "2025-09-01", "2025-11-15", "2026-02-01", "2026-04-15",
+                    "2026-07-01", "2026-09-15"):
+            record_scan(repo, "U-1", day, "ultrasound", "no_evidence_of_disease",
+                        on_date=on, actor="radiology")
+        (item,) = stored(repo, on)
+        assert (item.status, item.visit, item.due, item.latest, item.days_overdue) == (
+            WorkStatus.overdue, 2, dt.date(2025, 7, 10), dt.date(2025, 8, 10), 417)
+        assert item.last_scan == dt.date(2026, 9, 15)
+        assert stored(repo, on) == reference(repo, on)
+        (ev,) = Calendar.from_ical(to_ics([item], on, reminder_days=7)).walk("VEVENT")
+        assert ev.decoded("DTSTART") == on and "OVERDUE" in str(ev["SUMMARY"])
+
     def test_an_equivocal_scan_on_the_surgery_date_is_an_alert(self, repo: Repository
                                                                 ) -> None:
         """High risk, operated 2025-01-10, a chest CT on the surgery date reported

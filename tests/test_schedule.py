@@ -602,6 +602,89 @@ class TestReanchoring:
         assert forward.visits[0].scans == backward.visits[0].scans
 
 
+class TestScansStandingForAVisit:
+    """High risk means chest CT (S21, ranked above a chest X-ray) and MRI of the primary
+    (S22) every 3-4 months (S18, I2). A scan of another modality stands for neither: it is
+    kept and shown, but fulfils no visit and the plan does not count from it."""
+
+    _OTHERS = ("2025-06-20", "2025-09-01", "2025-11-15", "2026-02-01", "2026-04-15",
+               "2026-07-01", "2026-09-15")
+
+    @pytest.mark.parametrize("modality", [Modality.ultrasound, Modality.chest_xray,
+                                          Modality.other, Modality.pet_ct,
+                                          Modality.ct_primary])
+    def test_other_modalities_leave_the_visit_overdue(self, modality: Modality) -> None:
+        """Operated 2025-01-10, chest CT and MRI on 2025-04-10 (visit 1), then only scans
+        of another modality for 18 months: visit 2 (due 2025-07-10, 3 months after the
+        last CT and MRI) is overdue since 2025-08-11 (4 months), and so is every visit
+        after it until the evaluation date; visit 7 (due 2026-10-10) is ahead. The scans
+        had made every visit done and the next one due on 2026-12-15."""
+        others = tuple(_scan(d, modality) for d in self._OTHERS)
+        plan = _plan(_case(), dt.date(2026, 10, 1), (*_both("2025-04-10"), *others))
+        assert plan.counted_from == dt.date(2025, 4, 10)
+        assert [(v.index, v.status, v.due.isoformat()) for v in plan.visits[:7]] == [
+            (1, "done", "2025-04-10"), (2, "overdue", "2025-07-10"),
+            (3, "overdue", "2025-10-10"), (4, "overdue", "2026-01-10"),
+            (5, "overdue", "2026-04-10"), (6, "overdue", "2026-07-10"),
+            (7, "upcoming", "2026-10-10")]
+        nxt = plan.next_visit
+        assert nxt is not None and (nxt.index, nxt.latest) == (2, dt.date(2025, 8, 10))
+        # every scan is still shown, with the visit in whose window it was taken
+        assert [e for v in plan.visits for e in v.scans][2:] == list(others)
+        assert "FU-IMAGING-INCOMPLETE" not in [f.id for f in plan.flags]
+
+    def test_a_scan_of_another_modality_does_not_date_a_visit_done(self) -> None:
+        """MRI and chest X-ray on 2025-04-10, another chest X-ray on 2025-04-25: the MRI
+        makes visit 1 done on 2025-04-10, the chest CT is flagged missing, and visit 2 is
+        due 3 months after the MRI (2025-07-10), not after the X-ray (2025-07-25)."""
+        plan = _plan(_case(), dt.date(2025, 6, 1), (
+            _scan("2025-04-10", Modality.mri_primary),
+            _scan("2025-04-10", Modality.chest_xray),
+            _scan("2025-04-25", Modality.chest_xray)))
+        first, second = plan.visits[:2]
+        assert (first.status, first.done_on) == ("done", dt.date(2025, 4, 10))
+        assert [(f.id, [x.value for x in f.triggered_by]) for f in first.flags] == [
+            ("FU-IMAGING-INCOMPLETE", ["not recorded: chest_ct"])]
+        assert (second.due, second.latest) == (dt.date(2025, 7, 10), dt.date(2025, 8, 10))
+
+    def test_a_scan_of_another_modality_that_found_disease_suspends_the_plan(self) -> None:
+        """CT and MRI on 2025-04-10, an ultrasound without disease on 2025-06-20 (visit 2
+        not done: missed once a later scan came after visit 3 was due), then an
+        ultrasound finding metastasis on 2025-12-01: whatever its modality, it suspends
+        the plan (S27, S17) as the late visit 3."""
+        plan = _plan(_case(), dt.date(2026, 1, 1), (
+            *_both("2025-04-10"), _scan("2025-06-20", Modality.ultrasound),
+            _scan("2025-12-01", Modality.ultrasound, ScanFinding.metastasis)))
+        assert plan.status == "suspended"
+        assert [(v.status, v.timeliness) for v in plan.visits] == [
+            ("done", "on_time"), ("missed", None), ("done", "late")]
+        assert plan.visits[1].scans == (_scan("2025-06-20", Modality.ultrasound),)
+        assert plan.reasons[0].id == "FU-SUSPENDED-RECURRENCE"
+
+    def test_what_a_scan_of_another_modality_found_is_still_read(self) -> None:
+        """An equivocal ultrasound on 2025-06-20 leaves visit 2 open (overdue after
+        2025-08-10), and is an alert for the team all the same (I16)."""
+        plan = _plan(_case(), dt.date(2025, 9, 1), (
+            *_both("2025-04-10"),
+            _scan("2025-06-20", Modality.ultrasound, ScanFinding.equivocal)))
+        assert plan.visits[1].status == "overdue"
+        assert [a.id for a in plan.alerts] == ["FU-EQUIVOCAL"]
+
+    def test_low_risk_visits_follow_the_examinations_the_settings_plan(self) -> None:
+        """Low risk, operated 2025-01-10, visit 1 due 2025-05-10, overdue after
+        2025-07-10 (I3): an ultrasound on 2025-05-10 stands for neither examination
+        planned by default (chest CT and MRI, I12), so on 2025-08-01 the visit is overdue.
+        With no examination planned (low_risk_imaging = [], the imaging is the team's
+        choice) the same ultrasound makes the visit done."""
+        scan = (_scan("2025-05-10", Modality.ultrasound),)
+        planned = _plan(_case("low"), dt.date(2025, 8, 1), scan)
+        assert planned.visits[0].status == "overdue"
+        free = _plan(_case("low"), dt.date(2025, 8, 1), scan,
+                     conf=settings_of({"low_risk_imaging": []}))
+        assert (free.visits[0].status, free.visits[0].done_on) == (
+            "done", dt.date(2025, 5, 10))
+
+
 class TestImagingInput:
     def test_parses_list_and_wrapper(self) -> None:
         """A list or {"imaging": [...]}; spelling variants of modality are accepted."""
@@ -840,7 +923,9 @@ class TestProperties:
         self, anchor: dt.date, gaps: list[int], kinds: list[tuple[Modality, ScanFinding]],
         risk: str,
     ) -> None:
-        """Every open visit is due after the last real scan; every scan is in one visit."""
+        """Every open visit is due after the last scan of a planned examination (chest CT
+        or MRI of the primary: another modality stands for neither, S21, S22); every scan
+        is in one visit."""
         day, events = anchor, []
         for gap, (modality, finding) in zip(gaps, kinds, strict=False):
             day = day + dt.timedelta(days=gap)
@@ -848,11 +933,15 @@ class TestProperties:
         on = day + dt.timedelta(days=30)
         base = _HIGH if risk == "high" else _LOW
         plan = _plan(_with_anchor(base, anchor), on, tuple(events))
-        last = max(e.date for e in events)
+        planned = [e.date for e in events
+                   if e.modality in (Modality.chest_ct, Modality.mri_primary)]
+        last = max(planned, default=anchor)
         assert plan.counted_from == last
         for v in plan.visits:
             if v.open:
                 assert v.due > last
+            if v.status == "done":
+                assert v.done_on in planned
         used = [e for v in plan.visits for e in v.scans]
         assert sorted(used, key=lambda e: e.date) == sorted(events, key=lambda e: e.date)
         dues = [v.due for v in plan.visits]

@@ -165,8 +165,9 @@ class SurveillancePlan:
         alerts (report summary, registry patient page, worklist): a recurrence that
         suspended the plan, a missing scan history (I13), an end of adjuvant treatment
         not recorded (the dates are provisional, I22), and the visits' flags that a
-        later visit has not settled. An equivocal scan, or a scan whose result was not
-        recorded, is settled when that examination was done again, with its finding
+        later visit has not settled (a visit not done included: it holds the scans of
+        another modality, which stand for no visit). An equivocal scan, or a scan whose
+        result was not recorded, is settled when that examination was done again, with its finding
         recorded, at a later visit done; a planned examination missing at a visit is
         settled by any later visit done (which is flagged in turn if it lacks it too).
         The baseline scans' flags (scans on the anchor date, and before it during
@@ -174,11 +175,13 @@ class SurveillancePlan:
         their visits (the plan's history). An alert raised at several visits keeps the
         facts of each."""
         done = [v for v in self.visits if v.status == "done"]
-        held = [((*self.during_treatment, *self.baseline), self.baseline_flags),
-                *((v.scans, v.flags) for v in done)]
+        # a visit not done holds the scans that stand for no visit (another modality):
+        # what they found is read all the same
+        held = [((*self.during_treatment, *self.baseline), self.baseline_flags, 0),
+                *((v.scans, v.flags, v.index) for v in self.visits if v.flags)]
         open_flags: list[Item] = []
-        for k, (scans, flags) in enumerate(held):
-            later = done[k:]  # the visits done after these scans
+        for scans, flags, index in held:
+            later = [v for v in done if v.index > index]  # the visits done after these
             again = {e.modality for v in later for e in v.scans
                      if e.finding is not ScanFinding.not_recorded}
             for flag in flags:

@@ -18,6 +18,10 @@ How visits are dated
   month ends clip (31 January + 3 months = 30 April).
 * Real scans re-anchor the plan: the scan (or scans, within one window) that fulfils a
   visit becomes the new reference and the following visits count from the last real scan.
+  Only a planned examination (chest CT, MRI of the primary, S21, S22; at low risk those
+  of the settings, I12) or a scan that found disease fulfils a visit
+  (:meth:`_Builder.fulfils`); a scan of another modality is kept with the visit in whose
+  window it was taken, its finding read, but the visit stays open.
   A scan that comes after the next visit's due date leaves the skipped visit ``missed``.
 * A scan finding local recurrence or metastasis suspends the plan (S27, S17): the visits
   that would have followed are listed apart as ``cancelled`` so calendars can drop them.
@@ -220,10 +224,13 @@ class _Builder:
         scans: Sequence[tuple[int, ImagingEvent]] = (),
         cancelled: bool = False,
     ) -> Visit:
-        done_on = scans[-1][1].date if scans and status == "done" else None
+        # the visit's own scans: those that stand for it (a scan of another modality
+        # taken in its window is shown with it, but is neither its date nor its timing)
+        own = [e.date for _, e in scans if self.fulfils(e)]
+        done_on = own[-1] if own and status == "done" else None
         timeliness: Timeliness | None = None
         if done_on is not None:
-            first = scans[0][1].date
+            first = own[0]
             timeliness = "early" if first < due else ("late" if first > latest else "on_time")
         if not scans:
             planned = self.not_done
@@ -234,9 +241,9 @@ class _Builder:
                                     None))
                 for p in self.not_done
             )
-        flags: list[Item] = []
+        # what any scan found needs the team, whether or not the scan stands for the visit
+        flags: list[Item] = self._finding_flags(scans)
         if status == "done":
-            flags += self._finding_flags(scans)
             missing = [p for p in planned if p.done_on is None]
             if missing and not any(e.finding.disease for _, e in scans):
                 # examinations planned at low-risk visits are the project's reading (I12),
@@ -267,6 +274,18 @@ class _Builder:
             record=rule.record,
             provenance=provenance_of(self.out.knowledge, rule.record),
         )
+
+    def fulfils(self, scan: ImagingEvent) -> bool:
+        """Whether ``scan`` stands for a visit: it is one of the examinations planned at
+        every visit (S21, S22; at low risk those of the settings, I12), or it found disease
+        (whatever its modality: the plan is suspended). Another modality (an ultrasound, a
+        chest X-ray, which S21 ranks below CT, a CT of the primary, a PET-CT, ``other``)
+        stands for neither planned examination: it is kept and shown, but the visit stays
+        open and the plan does not count from it. With no examination planned
+        (``low_risk_imaging = []``: the imaging is the team's choice), any scan stands for
+        the visit."""
+        return (scan.finding.disease or not self.planned
+                or any(scan.modality is modality for _, modality in self.planned))
 
     def _finding_flags(self, scans: Sequence[tuple[int, ImagingEvent]]) -> list[Item]:
         """An equivocal finding, or a result not recorded, among ``scans``: each needs the
@@ -321,13 +340,16 @@ class _Builder:
             rule = self.rule_at(start)
             due = add_months(ref, months + rule.interval)
             latest = add_months(ref, months + rule.overdue)
-            if pending:
-                first = pending[0][1].date
+            # only a scan that stands for a visit fulfils it and re-anchors the plan; the
+            # others go with the visit in whose window (or before it) they were taken
+            first = next((e.date for _, e in pending if self.fulfils(e)), None)
+            if first is not None:
                 if first > latest:
                     following = self.rule_at(due)
                     next_due = add_months(ref, months + rule.interval + following.interval)
                     if first >= next_due:
-                        self.visits.append(self._visit(rule, due, latest, ref, "missed"))
+                        self.visits.append(self._visit(rule, due, latest, ref, "missed",
+                                                       self._taken(pending, next_due)))
                         months += rule.interval
                         continue
                 until = max(latest, add_months(first, rule.overdue - rule.interval))
@@ -338,18 +360,30 @@ class _Builder:
                         self.recurrence = taken[-1]
                         break
                 self.visits.append(self._visit(rule, due, latest, ref, "done", taken))
-                ref, months = taken[-1][1].date, 0
+                # the next visit counts from the last scan that stood for this one
+                ref = next(e.date for _, e in reversed(taken) if self.fulfils(e))
+                months = 0
                 if self.recurrence is not None:
                     self._cancel_from(ref)
                     return ref
                 continue
-            if due > self.reach and self.has_open:
+            if due > self.reach and self.has_open and not pending:
                 return ref
-            self.visits.append(
-                self._visit(rule, due, latest, ref, self._open_status(due, latest))
-            )
+            self.visits.append(self._visit(
+                rule, due, latest, ref, self._open_status(due, latest),
+                self._taken(pending, latest + dt.timedelta(days=1))))
             self.has_open = True
             months += rule.interval
+
+    @staticmethod
+    def _taken(pending: deque[tuple[int, ImagingEvent]], before: dt.date) -> list[
+        tuple[int, ImagingEvent]
+    ]:
+        """The scans dated before ``before``, taken from ``pending``."""
+        taken: list[tuple[int, ImagingEvent]] = []
+        while pending and pending[0][1].date < before:
+            taken.append(pending.popleft())
+        return taken
 
     def _cancel_from(self, ref: dt.date) -> None:
         """The visits a calendar may still hold after a recurrence, marked cancelled."""

@@ -80,7 +80,9 @@ def _imaging(v: Visit) -> str:
             label += f" ✓ {p.done_on.isoformat()}" if p.done_on else " ✗ not recorded"
         parts.append(label)
     extra = [e for e in v.scans if e.modality not in {p.modality for p in v.imaging}]
-    parts += [f"{MODALITY_LABELS[e.modality]} {e.date.isoformat()}" for e in extra]
+    # at a visit not done, such a scan stood for none of its examinations
+    aside = "" if v.status == "done" else " (not a planned examination)"
+    parts += [f"{MODALITY_LABELS[e.modality]} {e.date.isoformat()}{aside}" for e in extra]
     return " · ".join(parts)
 
 
