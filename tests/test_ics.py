@@ -129,6 +129,24 @@ class TestPlanToIcs:
         assert data == plan_to_ics(plan, KEY)
         assert b"DTSTAMP:20250201T000000Z" in data
 
+    def test_a_title_says_done_only_for_the_examinations_done(self) -> None:
+        """Surgery 2025-01-10, high risk (S18, S21, S22): an ultrasound on 2025-04-15
+        stands for neither chest CT nor MRI, so visit 1 is overdue as of 2025-06-01 (it
+        was titled "chest CT + MRI primary site (done 2025-04-15)"), and the description
+        says the ultrasound was all that was recorded. An MRI alone makes the visit
+        done: the title names the MRI done and the chest CT not recorded."""
+        plan = _plan(dt.date(2025, 6, 1), _scan("2025-04-15", Modality.ultrasound))
+        ev = _events(plan_to_ics(plan, KEY))[visit_uid(KEY, plan.visits[0])]
+        assert ev["summary"] == ("ics test: PEComa surveillance visit 1: chest CT + MRI "
+                                 "primary site (OVERDUE since 2025-05-11)")
+        assert str(ev["description"]).startswith(
+            "OVERDUE since 2025-05-11, as of 2025-06-01: none of its examinations is "
+            "recorded (only ultrasound 2025-04-15: not a planned examination).")
+        plan = _plan(dt.date(2025, 6, 1), _scan("2025-04-15", Modality.mri_primary))
+        ev = _events(plan_to_ics(plan, KEY))[visit_uid(KEY, plan.visits[0])]
+        assert ev["summary"] == ("ics test: PEComa surveillance visit 1: MRI primary site "
+                                 "(done 2025-04-15); chest CT not recorded")
+
     def test_an_overdue_visit_says_so_and_rings_on_the_evaluation_date(self) -> None:
         """Surgery 2025-01-10, high risk, no scan: visit 1 (due 2025-04-10, latest
         2025-05-10, S18, I2) is overdue as of 2025-06-01. It was exported on its past

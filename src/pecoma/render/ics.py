@@ -78,16 +78,33 @@ def _sequence(plan: SurveillancePlan, v: Visit) -> int:
 
 
 def _summary(v: Visit, label: str | None) -> str:
-    imaging = " + ".join(MODALITY_LABELS[p.modality] for p in v.imaging)
+    done = v.status == "done" and v.done_on is not None
+    # a visit done names as done only the examinations recorded, the others apart
+    imaging = " + ".join(MODALITY_LABELS[p.modality] for p in v.imaging
+                         if p.done_on is not None or not done)
+    missing = " + ".join(MODALITY_LABELS[p.modality] for p in v.imaging
+                         if p.done_on is None and done)
     who = f"{label}: " if label else ""
     text = f"{who}PEComa surveillance visit {v.index}: {imaging}"
-    if v.status == "done" and v.done_on is not None:
+    if done and v.done_on is not None:
         text += f" (done {v.done_on.isoformat()})"
+        if missing:
+            text += f"; {missing} not recorded"
     elif v.status == "overdue":
         text += f" (OVERDUE since {overdue_since(v.latest).isoformat()})"
     elif v.status in ("missed", "cancelled"):
         text += f" ({v.status})"
     return text
+
+
+def _none_recorded(v: Visit) -> str:
+    """Why an open visit is not done: no scan, or only scans that stand for none of its
+    examinations (another modality)."""
+    if not v.scans:
+        return "no scan is recorded for this visit"
+    others = ", ".join(f"{MODALITY_LABELS[e.modality]} {e.date.isoformat()}"
+                       for e in v.scans)
+    return f"none of its examinations is recorded (only {others}: not a planned examination)"
 
 
 def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) -> str:
@@ -104,9 +121,9 @@ def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) ->
     ]
     if v.status == "overdue":
         lines.insert(0, f"OVERDUE since {overdue_since(v.latest).isoformat()}, as of "
-                        f"{plan.evaluated_on.isoformat()}: no scan is recorded for this "
-                        "visit. Book the scan or record it. (Shown on the evaluation "
-                        "date; its window is below.)")
+                        f"{plan.evaluated_on.isoformat()}: {_none_recorded(v)}. Book the "
+                        "scan or record it. (Shown on the evaluation date; its window is "
+                        "below.)")
     if phase is not None:
         lines += [f"Phase: {phase.title}. {phase.item.text}", f"Why: {phase.item.rationale}"]
     lines.append(f"Source: {v.provenance.label}")
