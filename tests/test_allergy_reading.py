@@ -495,14 +495,15 @@ class TestIntoleranceInTheCase:
     def test_an_mtor_inhibitor_not_tolerated_is_a_contraindication(self) -> None:
         """I15: every mTOR inhibitor is ruled out when no other one is shown tolerated.
         With the contraindication not given it is derived 'yes' (a hand-entered form or a
-        registry row had been refused); beside 'no' it is the team's judgement that the
-        intolerance is of everolimus alone: accepted, the class not ruled out."""
+        registry row had been refused); recorded on the intolerance as of everolimus alone
+        ('class_wide' 'no'), a 'no' beside it is coherent and the class not ruled out."""
         case = parse_case({**self.BASE, "systemic": {
             "intolerances": [{"agent": "everolimus"}]}})
         assert case.systemic.mtor_contraindication.value == "yes"
         assert case.systemic.mtor_contraindication_derived
         alone = parse_case({**self.BASE, "systemic": {
-            "mtor_inhibitor_contraindicated": "no", "intolerances": [{"agent": "everolimus"}]}})
+            "mtor_inhibitor_contraindicated": "no",
+            "intolerances": [{"agent": "everolimus", "class_wide": "no"}]}})
         assert alone.systemic.mtor_contraindication.value == "no"
         assert not alone.systemic.mtor_class_ruled_out
         # an agent that is no name is refused by field, never an internal error

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from pecoma import assess, parse_case
 from pecoma.case import Agent, TherapyLine
 from pecoma.engine.model import Assessment, Fact, Item
+from pecoma.errors import InputError
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.fhir.writer import bundle_from_case
 from pecoma.knowledge import load_knowledge
@@ -67,10 +68,13 @@ def line(agent: str, n: int | None = 1, start: str | None = "2024-03-20",
 
 
 def case_of(therapies: list[dict[str, Any]], intolerant: list[str],
-            contraindicated: str = "unknown") -> dict[str, Any]:
+            contraindicated: str = "unknown", class_wide: str | None = None
+            ) -> dict[str, Any]:
+    """The record; ``class_wide``: the team's judgement recorded on every intolerance."""
+    judged = {} if class_wide is None else {"class_wide": class_wide}
     return {**copy.deepcopy(BASE), "systemic": {
         "mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": contraindicated,
-        "therapies": therapies, "intolerances": [{"agent": a} for a in intolerant]}}
+        "therapies": therapies, "intolerances": [{"agent": a, **judged} for a in intolerant]}}
 
 
 def run(data: dict[str, Any]) -> Assessment:
@@ -228,29 +232,47 @@ class TestTheSaferReading:
         assert any(f.path == "derived.mtor_inhibitor_contraindicated" for f in a.derived)
 
     @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
-    def test_a_recorded_no_is_the_team_s_judgement_of_that_drug_alone(self, name: str
-                                                                      ) -> None:
-        """'Not contraindicated' beside the intolerance is the team's record that it is of
-        that drug alone (the field is as the team records it): accepted (it had been
-        refused as a contradiction), the first-line mTOR advice given (S12, S13) and S14
-        not, the drug not tolerated named as ruled out and never proposed: nab-sirolimus
-        not beside an intolerance of it or of sirolimus, no line of it said to be the
-        treatment under way."""
+    def test_a_routine_no_beside_the_intolerance_is_refused(self, name: str) -> None:
+        """'Not contraindicated' beside an intolerance whose judgement is not recorded on
+        it (a routine 'no', entered before the intolerance was known, as most records
+        carry it) is no judgement of the intolerance: refused as a contradiction, naming
+        both fields and how to record the judgement (it had been read as "of that drug
+        alone", re-opening the class with no question)."""
         data = copy.deepcopy(NOT_SHOWN[name])
         data["systemic"]["mtor_inhibitor_contraindicated"] = "no"
+        with pytest.raises(InputError) as exc:
+            parse_case(data)
+        said = str(exc.value)
+        assert "systemic.mtor_inhibitor_contraindicated' 'no'" in said, said
+        assert ".class_wide' 'no'" in said, said
+        assert exc.value.issues[0].path.startswith("systemic.intolerances["), name
+
+    @pytest.mark.parametrize("contraindicated", ["no", "unknown"])
+    @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
+    def test_a_recorded_no_is_the_team_s_judgement_of_that_drug_alone(
+            self, name: str, contraindicated: str) -> None:
+        """Each intolerance recorded as of that drug alone ('class_wide' 'no'): the
+        first-line mTOR advice given (S12, S13) and S14 not, nothing asked about the
+        class, the drug not tolerated named as ruled out and never proposed:
+        nab-sirolimus not beside an intolerance of it or of sirolimus, no line of it said
+        to be the treatment under way. A 'no' recorded beside it is coherent."""
+        data = copy.deepcopy(NOT_SHOWN[name])
+        data["systemic"]["mtor_inhibitor_contraindicated"] = contraindicated
+        for x in data["systemic"]["intolerances"]:
+            x["class_wide"] = "no"
         a = run(data)
         assert "REC-MTOR-FIRST-LINE" in ids(a), name
         assert {"REC-ANTHRACYCLINE", "REC-REGIMEN-NOT-TOLERATED"}.isdisjoint(ids(a)), name
         assert "MISS-MTOR-INTOLERANCE" not in {m.id for m in a.missing}, name
         rec = item(a, "REC-MTOR-FIRST-LINE")
         assert "I15" in rec.provenance.interpretations, name
-        assert Fact("systemic.mtor_inhibitor_contraindicated", "no") in rec.triggered_by
         listed = [x["agent"] for x in data["systemic"]["intolerances"]]
         assert all(Fact(f"systemic.intolerances[{i}].agent", agent) in rec.triggered_by
+                   and Fact(f"systemic.intolerances[{i}].class_wide", "no") in rec.triggered_by
                    for i, agent in enumerate(listed)), name
         ruled = next(f for f in a.derived if f.path == "derived.mtor_inhibitors_ruled_out")
         assert " only (recorded as not tolerated)" in ruled.value, name
-        assert "the team records mTOR inhibitors as not contraindicated" in ruled.value
+        assert "the team records the intolerance as of that drug alone" in ruled.value
         assert not any(f.path == "derived.mtor_inhibitor_contraindicated"
                        for f in a.derived), name
         out = {"sirolimus", "nab_sirolimus"} if {"sirolimus", "nab_sirolimus"} & set(listed) \
@@ -262,11 +284,11 @@ class TestTheSaferReading:
 
     def test_the_reported_case_switches_to_another_mtor_inhibitor(self) -> None:
         """The reported case: uterine PEComa, everolimus stopped for intolerance, the team
-        records the class as not contraindicated: an mTOR inhibitor is the first line,
+        records the intolerance as of that drug alone: an mTOR inhibitor is the first line,
         everolimus named as the one ruled out; the everolimus line is not said to be the
         treatment under way."""
         data = case_of([line("everolimus", 1, "2025-03-20", best_response="not_evaluable")],
-                       ["everolimus"], contraindicated="no")
+                       ["everolimus"], contraindicated="no", class_wide="no")
         data["tumour"]["primary_site"] = "uterus"
         a = run(data)
         assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"} <= ids(a)
@@ -298,7 +320,7 @@ class TestWhetherTheIntoleranceIsOfTheClass:
     def test_the_question_is_asked_and_s14_waits_on_it(self, name: str) -> None:
         a = run(NOT_SHOWN[name])
         [asked] = [m for m in a.missing if m.id == "MISS-MTOR-INTOLERANCE"]
-        assert asked.field == "systemic.mtor_inhibitor_contraindicated"
+        assert asked.field == "systemic.intolerances.class_wide"
         assert "REC-ANTHRACYCLINE" in asked.affects, name
         assert "MISS-MTOR-INTOLERANCE" in item(a, "REC-ANTHRACYCLINE").conditional_on
         # meanwhile no mTOR inhibitor is proposed
@@ -427,18 +449,57 @@ class TestOneRuleForCaseAndFhir:
     @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
     def test_an_observed_no_beside_an_allergy_is_not_taken_as_the_team_s_judgement(
             self, name: str) -> None:
-        """In a FHIR record the mTOR contraindication observed 'no' is not known to be a
-        judgement made with the allergy in view: the safer reading is kept, every mTOR
-        inhibitor out, and the report asks whether the intolerance is of the class (it
-        had asked nothing)."""
+        """In a FHIR record the mTOR contraindication observed 'no' beside an allergy
+        that does not record the intolerance as of that drug alone (no extension
+        intolerance-class-wide) is not the team's judgement of it: set aside, as a case
+        file refuses it; the safer reading is kept, every mTOR inhibitor out, and the
+        report asks whether the intolerance is of the class."""
         data = copy.deepcopy(NOT_SHOWN[name])
         data["systemic"]["mtor_inhibitor_contraindicated"] = "no"
-        bc = case_from_bundle(bundle_from_case(parse_case(data)))
+        for x in data["systemic"]["intolerances"]:
+            x["class_wide"] = "no"
+        bundle = bundle_from_case(parse_case(data))
+        for e in bundle["entry"]:
+            if e["resource"]["resourceType"] == "AllergyIntolerance":
+                e["resource"].pop("extension")
+        bc = case_from_bundle(bundle)
         assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "unknown", bc.notes
         assert any("the report asks it" in n for n in bc.notes), bc.notes
         a = assess(bc.case, ON)
         assert "REC-MTOR-FIRST-LINE" not in ids(a), name
         assert "MISS-MTOR-INTOLERANCE" in item(a, "REC-ANTHRACYCLINE").conditional_on
+
+    @pytest.mark.parametrize("class_wide", ["yes", "no"])
+    @pytest.mark.parametrize("contraindicated", ["unknown", "no"])
+    @pytest.mark.parametrize("name", sorted(NOT_SHOWN))
+    def test_the_judgement_on_the_intolerance_goes_through_a_fhir_record(
+            self, name: str, contraindicated: str, class_wide: str) -> None:
+        """The team's judgement recorded on the intolerance is written to the
+        AllergyIntolerance (extension intolerance-class-wide) and read back: the case
+        read is the case written, with the same advice (the FHIR record had lost the
+        answer to MISS-MTOR-INTOLERANCE, and kept asking it, S14 in place of S12).
+        Of that drug alone: the mTOR first line; of the class: S14, nothing asked."""
+        if class_wide == "yes" and contraindicated == "no":
+            return  # refused: the two judgements contradict each other
+        data = case_of([], [], contraindicated=contraindicated)
+        data["systemic"] = {**copy.deepcopy(NOT_SHOWN[name]["systemic"]),
+                            "mtor_inhibitor_contraindicated": contraindicated}
+        for x in data["systemic"]["intolerances"]:
+            x["class_wide"] = class_wide
+        case = parse_case(data)
+        bundle = bundle_from_case(case)
+        written = [e["resource"].get("extension") for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "AllergyIntolerance"]
+        assert all(ext == [{"url": "https://pecoma.example/fhir/StructureDefinition/"
+                                   "intolerance-class-wide", "valueCode": class_wide}]
+                   for ext in written), written
+        bc = case_from_bundle(bundle)
+        assert bc.case.systemic == case.systemic, bc.notes
+        from_fhir, from_case = assess(bc.case, ON), assess(case, ON)
+        assert from_fhir.record_ids() == from_case.record_ids(), name
+        expected = "REC-MTOR-FIRST-LINE" if class_wide == "no" else "REC-ANTHRACYCLINE"
+        assert expected in ids(from_fhir), name
+        assert "MISS-MTOR-INTOLERANCE" not in {m.id for m in from_fhir.missing}, name
 
     def test_an_unidentified_allergy_beside_it_still_drops_the_no(self) -> None:
         """An allergy whose substance cannot be read may be to another mTOR inhibitor: a
@@ -648,7 +709,8 @@ class TestTheRuleAsItIsSaid:
         mTOR inhibitor ordered out, and that pecoma never proposes one: it does, beside
         an intolerance of another with a third shown tolerated."""
         text = load_knowledge().records["ALERT-DRUG-INTOLERANCE"].text
-        assert "unless the record shows another one tolerated" in text
+        assert "unless the team records that intolerance as of that drug alone or the " \
+            "record shows another one tolerated" in text
         assert "sirolimus and nab-sirolimus count as one drug" in text
         i15 = load_knowledge().interpretations["I15"].text
         assert "count as two drugs" not in i15

@@ -46,6 +46,7 @@ _ADJUVANT_SETTING = TherapySetting.adjuvant
 _PROGRESSION = Response.progression
 _NO = YesNo.no
 _YES = YesNo.yes
+_UNKNOWN = YesNo.unknown
 _RECURRENT = DiseaseStatus.recurrent
 
 #: A check of plausibility: a metastasis found at the staging work-up precedes the tissue
@@ -70,6 +71,49 @@ class Contradictions(ValueError):
     def __init__(self, issues: list[FieldIssue]) -> None:
         self.issues = issues
         super().__init__("; ".join(str(i) for i in issues))
+
+
+def _intolerance_issues(case: Case) -> list[FieldIssue]:
+    """The team's judgement whether an intolerance is of the drug's class
+    (``class_wide``) recorded where it means nothing, and 'mTOR inhibitors not
+    contraindicated' beside an mTOR-inhibitor intolerance that rules every one out (I15):
+    a 'no' recorded before the intolerance was known is not the team's judgement of it,
+    which is recorded on the intolerance."""
+    sysm = case.systemic
+    issues: list[FieldIssue] = []
+    for i, x in enumerate(sysm.intolerances):
+        if x.class_wide is not _UNKNOWN and not x.drug_class:
+            issues.append(FieldIssue(
+                f"systemic.intolerances[{i}].class_wide", x.class_wide.value,
+                f"must be 'unknown' (or left out) for '{x.agent.value}': whether an "
+                "intolerance is of the drug's class is recorded only for an mTOR inhibitor "
+                "(the mTOR inhibitors) and for an anthracycline or a regimen holding one "
+                "(the anthracyclines)"))
+    if sysm.mtor_inhibitor_contraindicated is not _NO or not sysm.mtor_class_ruled_out:
+        return issues
+    unjudged = sysm.mtor_tolerated is None
+    for i in sysm.mtor_not_tolerated:
+        x = sysm.intolerances[i]
+        if x.class_wide is _YES:
+            issues.append(FieldIssue(
+                f"systemic.intolerances[{i}].class_wide", "yes",
+                f"records the intolerance of '{x.agent.value}' as of the class (every mTOR "
+                "inhibitor ruled out, I15), which contradicts "
+                "'systemic.mtor_inhibitor_contraindicated' 'no'; correct one of them"))
+        elif x.class_wide is _UNKNOWN and unjudged:
+            issues.append(FieldIssue(
+                f"systemic.intolerances[{i}].agent", x.agent.value,
+                "is an mTOR inhibitor: an intolerance to one rules every mTOR inhibitor out "
+                "(I15) unless the team records it as of that drug alone or the latest "
+                "mTOR-inhibitor line recorded is of another one, not itself listed "
+                "(sirolimus and nab-sirolimus are one drug); neither is recorded, which "
+                "contradicts 'systemic.mtor_inhibitor_contraindicated' 'no'. If the team "
+                "judges the intolerance of that drug alone, record "
+                f"'systemic.intolerances[{i}].class_wide' 'no' (the other mTOR inhibitors "
+                "are then offered); if of the class, correct "
+                "'systemic.mtor_inhibitor_contraindicated'; or record the line of the mTOR "
+                "inhibitor the patient tolerates"))
+    return issues
 
 
 def contradictions(case: Case) -> list[FieldIssue]:
@@ -241,6 +285,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
     mets = stage.metastases
     if case.free_of_disease is not None:
         issues.extend(_free_of_disease_issues(case, operated_on))
+    issues.extend(_intolerance_issues(case))
     therapies = case.systemic.therapies
     if not mets and not therapies:
         return issues

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from pecoma.case.coherence import Contradictions, contradictions
 from pecoma.case.values import (
+    MTOR_AGENTS,
     Agent,
     DiagnosisMethod,
     DiseaseStatus,
@@ -56,6 +57,8 @@ __all__ = [
     "Systemic",
     "TherapyLine",
     "Tumour",
+    "mtor_class_ruled_out",
+    "mtor_class_undecided",
     "mtor_ruled_out",
     "mtor_tolerated_line",
     "other_anthracyclines_not_tolerated",
@@ -317,16 +320,44 @@ class TherapyLine(_Model):
 
 class Intolerance(_Model):
     """A drug the patient does not tolerate (an active allergy or intolerance): it and
-    every regimen holding it are ruled out (interpretation I15). An mTOR inhibitor listed
-    rules out every mTOR inhibitor (``systemic.mtor_inhibitor_contraindicated`` 'yes',
-    S14) unless the record shows another one tolerated (:func:`mtor_tolerated_line`) or
-    the team records the class as not contraindicated ('no': the intolerance is of that
-    drug alone);
-    sirolimus and nab-sirolimus are one drug (:func:`mtor_ruled_out`). An anthracycline
-    listed (doxorubicin, epirubicin, or a regimen holding one) leaves the option naming the
-    other anthracycline shown, provisional on whether the intolerance is of the class."""
+    every regimen holding it are ruled out (interpretation I15). Whether the intolerance
+    is of the drug's class is the team's judgement, recorded on it (``class_wide``):
+    for an mTOR inhibitor, unknown rules out every mTOR inhibitor meanwhile (and asks)
+    unless the record shows another one tolerated (:func:`mtor_tolerated_line`), 'no'
+    rules out that drug alone, 'yes' the class (:func:`mtor_class_ruled_out`); sirolimus
+    and nab-sirolimus are one drug (:func:`mtor_ruled_out`). For an anthracycline
+    (doxorubicin, epirubicin, or a regimen holding one), unknown leaves the option naming
+    the other anthracycline shown provisional on the question, 'no' shows it plainly, 'yes'
+    rules it out too (:attr:`drugs_ruled_out`)."""
 
     agent: Agent = Field(description="the drug not tolerated (a regimen: either of its drugs)")
+    class_wide: YesNo = Field(
+        YesNo.unknown, description="the team's judgement whether the intolerance is of the "
+        "drug's class, for an mTOR inhibitor (the mTOR inhibitors) or an anthracycline or "
+        "a regimen holding one (the anthracyclines); unknown for any other drug. Unknown: "
+        "an mTOR inhibitor rules out every one meanwhile, unless the latest mTOR-inhibitor "
+        "line is of another one, and the question is asked; an anthracycline leaves the "
+        "other one an option provisional on the question. 'no' (this drug only): the other "
+        "drugs of the class are offered. 'yes': the class is ruled out")
+
+    @property
+    def drug_class(self) -> frozenset[Agent]:
+        """The class ``class_wide`` speaks of: every mTOR inhibitor for one, the
+        anthracyclines (doxorubicin, epirubicin) for an agent holding one; empty for any
+        other agent (the field is then refused unless unknown)."""
+        if self.agent.is_mtor_inhibitor:
+            return MTOR_AGENTS
+        if self.agent.is_anthracycline_based:
+            return _ANTHRACYCLINES
+        return frozenset()
+
+    @property
+    def drugs_ruled_out(self) -> frozenset[Agent]:
+        """The single drugs this intolerance rules out by itself (I15): its agent's, and,
+        recorded as of the class (``class_wide`` 'yes'), every drug of the class."""
+        if self.class_wide is YesNo.yes:
+            return self.agent.drugs | self.drug_class
+        return self.agent.drugs
 
 
 def mtor_tolerated_line(not_tolerated: Iterable[Agent],
@@ -367,16 +398,21 @@ def mtor_tolerated_line(not_tolerated: Iterable[Agent],
 _ANTHRACYCLINES = frozenset({Agent.doxorubicin, Agent.epirubicin})
 
 
-def other_anthracyclines_not_tolerated(agent: Agent, not_tolerated: Iterable[Agent]
+def other_anthracyclines_not_tolerated(agent: Agent, intolerances: Iterable[Intolerance]
                                        ) -> list[Agent]:
     """The agents recorded as not tolerated that hold another anthracycline than those
     ``agent`` holds (doxorubicin beside epirubicin, or a regimen holding one, whose
-    culprit is not told): whether such an intolerance is of the class, ruling ``agent``
-    out too, is not recorded (I15). Empty when ``agent`` holds no anthracycline."""
+    culprit is not told), whether the intolerance is of the class not recorded
+    (``class_wide`` unknown): it would rule ``agent`` out too (I15). One recorded as of
+    that drug alone ('no') leaves ``agent`` an option; one recorded as of the class
+    ('yes') rules it out (:attr:`Intolerance.drugs_ruled_out`). Empty when ``agent``
+    holds no anthracycline."""
     own = agent.drugs & _ANTHRACYCLINES
     if not own:
         return []
-    return list(dict.fromkeys(a for a in not_tolerated if a.drugs & (_ANTHRACYCLINES - own)))
+    return list(dict.fromkeys(x.agent for x in intolerances
+                              if x.class_wide is YesNo.unknown
+                              and x.agent.drugs & (_ANTHRACYCLINES - own)))
 
 
 def mtor_ruled_out(not_tolerated: Iterable[Agent]) -> frozenset[Agent]:
@@ -405,24 +441,49 @@ def _latest_line(lines: list[tuple[int, TherapyLine]]) -> tuple[int, TherapyLine
     return lines[keys.index(top)]
 
 
+def mtor_class_ruled_out(intolerances: Sequence[Intolerance],
+                         therapies: Sequence[TherapyLine]) -> bool:
+    """Whether the mTOR inhibitors recorded as not tolerated rule out every one (I15): one
+    recorded as of the class (``class_wide`` 'yes') does; one whose judgement is not
+    recorded does unless the record shows another one tolerated
+    (:func:`mtor_tolerated_line`); one recorded as of that drug alone ('no') rules out
+    that drug (and its twin) only."""
+    mtor = [x for x in intolerances if x.agent.is_mtor_inhibitor]
+    if any(x.class_wide is YesNo.yes for x in mtor):
+        return True
+    return (any(x.class_wide is YesNo.unknown for x in mtor)
+            and mtor_tolerated_line((x.agent for x in mtor), therapies) is None)
+
+
+def mtor_class_undecided(intolerances: Sequence[Intolerance],
+                         therapies: Sequence[TherapyLine]) -> bool:
+    """Whether every mTOR inhibitor is ruled out only for want of the team's judgement
+    (I15): the class is ruled out (:func:`mtor_class_ruled_out`) and no intolerance is
+    recorded as of the class, so whether it is of the class is asked."""
+    return (mtor_class_ruled_out(intolerances, therapies)
+            and not any(x.class_wide is YesNo.yes for x in intolerances
+                        if x.agent.is_mtor_inhibitor))
+
+
 class Systemic(_Model):
     mtor_inhibitor_available: YesNo = YesNo.unknown
     mtor_inhibitor_contraindicated: YesNo = Field(
         YesNo.unknown, description="as the team records it; left unknown, an mTOR "
-        "inhibitor listed in 'intolerances' makes it 'yes' unless another one is shown "
-        "tolerated (I15), and whether the intolerance is of the class is asked; 'no' "
-        "beside such an intolerance: the team judges it of that drug alone, which stays "
-        "ruled out")
+        "inhibitor listed in 'intolerances' makes it 'yes' unless that intolerance is "
+        "recorded as of that drug alone ('class_wide' 'no') or another one is shown "
+        "tolerated (I15); 'no' beside such an intolerance is refused: record the team's "
+        "judgement on the intolerance")
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
         (), description="drugs not tolerated (active allergy or intolerance): every regimen "
         "holding one is ruled out (I15); empty when none is recorded; an mTOR inhibitor "
-        "listed rules out every mTOR inhibitor unless the latest mTOR-inhibitor line is of "
-        "another one, not itself listed (the patient tolerates it), or the team records "
-        "'mtor_inhibitor_contraindicated' 'no': then only the drug listed is ruled out; "
-        "sirolimus and nab-sirolimus count as one drug; an "
-        "anthracycline listed (or a regimen holding one) leaves the other anthracycline "
-        "an option provisional on whether the intolerance is of the class")
+        "listed rules out every mTOR inhibitor ('class_wide' 'yes'), only that drug "
+        "('class_wide' 'no'), or, the judgement not recorded, every one meanwhile unless "
+        "the latest mTOR-inhibitor line is of another one, not itself listed (the patient "
+        "tolerates it); sirolimus and nab-sirolimus count as one drug; an anthracycline "
+        "listed (or a regimen holding one) rules out the other anthracycline too "
+        "('class_wide' 'yes'), not ('no'), or leaves it an option provisional on the "
+        "question (unknown)")
 
     @property
     def mtor_not_tolerated(self) -> tuple[int, ...]:
@@ -437,12 +498,15 @@ class Systemic(_Model):
 
     @property
     def mtor_class_ruled_out(self) -> bool:
-        """An mTOR inhibitor is recorded as not tolerated, no other one is shown tolerated,
-        and the team has not recorded mTOR inhibitors as not contraindicated: every mTOR
-        inhibitor is ruled out (I15). A recorded 'no' is the team's judgement that the
-        intolerance is of that drug alone: the drug stays ruled out, the class does not."""
-        return (bool(self.mtor_not_tolerated) and self.mtor_tolerated is None
-                and self.mtor_inhibitor_contraindicated is not YesNo.no)
+        """The mTOR inhibitors recorded as not tolerated rule out every one
+        (:func:`mtor_class_ruled_out`, I15)."""
+        return mtor_class_ruled_out(self.intolerances, self.therapies)
+
+    @property
+    def mtor_class_undecided(self) -> bool:
+        """Every mTOR inhibitor is ruled out for want of the team's judgement whether an
+        intolerance is of the class (:func:`mtor_class_undecided`, I15)."""
+        return mtor_class_undecided(self.intolerances, self.therapies)
 
     @property
     def mtor_contraindication_derived(self) -> bool:

@@ -510,9 +510,10 @@ MTOR_RULED_OUT = "derived.mtor_inhibitors_ruled_out"
 def mtor_intolerance(case: Case) -> Fact | None:
     """What the mTOR inhibitors recorded as not tolerated rule out (I15), as a derived
     fact: every mTOR inhibitor (``derived.mtor_inhibitor_contraindicated``, when the team
-    has not recorded the contraindication), or only the drugs listed, another one being
-    shown tolerated or the team recording the class as not contraindicated
-    (``derived.mtor_inhibitors_ruled_out``), each with the agent that is
+    has not recorded the contraindication: an intolerance recorded as of the class, or
+    one whose judgement is not recorded, no other mTOR inhibitor being shown tolerated),
+    or only the drugs listed, each recorded as of that drug alone or another one being
+    shown tolerated (``derived.mtor_inhibitors_ruled_out``), each with the agent that is
     the same drug (sirolimus and nab-sirolimus). ``None`` when no mTOR inhibitor is
     recorded as not tolerated, or the team recorded the contraindication 'yes' (the
     recorded fact says it all: every one is out, and no derived fact says otherwise)."""
@@ -529,19 +530,27 @@ def mtor_intolerance(case: Case) -> Fact | None:
     tolerated = sysm.mtor_tolerated
     also = (f" and {_names(twins)}, the same drug (nab-sirolimus is sirolimus bound "
             "to albumin)" if twins else "")
-    if tolerated is not None:
-        line = sysm.therapies[tolerated]
+    judged = [sysm.intolerances[i].class_wide for i in listed]
+    if not sysm.mtor_class_ruled_out:
+        if tolerated is None or all(j is YesNo.no for j in judged):
+            why = ("the team records the intolerance as of that drug alone (not "
+                   "class-wide, I15)")
+        else:
+            line = sysm.therapies[tolerated]
+            why = (f"the latest mTOR-inhibitor line, of {_names([line.agent])}"
+                   f"{_line_words(line)}, shows another one tolerated (I15)")
         return Fact(MTOR_RULED_OUT, (
             f"{names} only (recorded as not tolerated){also}, never proposed; not every "
-            f"mTOR inhibitor: the latest mTOR-inhibitor line, of {_names([line.agent])}"
-            f"{_line_words(line)}, shows another one tolerated (I15)"))
-    if sysm.mtor_inhibitor_contraindicated is YesNo.no:
-        return Fact(MTOR_RULED_OUT, (
-            f"{names} only (recorded as not tolerated){also}, never proposed; not every "
-            "mTOR inhibitor: the team records mTOR inhibitors as not contraindicated, the "
-            "intolerance being of that drug alone (I15)"))
+            f"mTOR inhibitor: {why}"))
     if not sysm.mtor_contraindication_derived:
         return None
+    of_class = [sysm.intolerances[i].agent for i in listed
+                if sysm.intolerances[i].class_wide is YesNo.yes]
+    if of_class:
+        return Fact(MTOR_CONTRAINDICATED, (
+            f"yes: {_names(of_class)} recorded as not tolerated, the intolerance of the "
+            "class as the team records it (class-wide), rules out every mTOR "
+            "inhibitor (I15)"))
     mtor_lines = [t for t in sysm.therapies if t.agent.is_mtor_inhibitor]
     # a line of the same drug as one listed is no other mTOR inhibitor tolerated
     given = sorted({t.agent for t in mtor_lines if t.agent in twins})
@@ -558,9 +567,11 @@ def mtor_intolerance(case: Case) -> Fact | None:
         why = ("which mTOR-inhibitor line is the latest cannot be told from the start "
                "dates or line numbers recorded: another one is not taken as tolerated "
                "since (the safer reading)")
+    unjudged = _names(sysm.intolerances[i].agent for i in listed
+                      if sysm.intolerances[i].class_wide is YesNo.unknown)
     return Fact(MTOR_CONTRAINDICATED, (
-        f"yes: {names} recorded as not tolerated rules out every mTOR inhibitor "
-        f"(I15); {why}"))
+        f"yes: {unjudged} recorded as not tolerated rules out every mTOR inhibitor "
+        f"(I15; whether the intolerance is of the class is not recorded); {why}"))
 
 
 def _line_words(line: TherapyLine) -> str:

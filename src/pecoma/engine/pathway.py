@@ -419,10 +419,11 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     contra_facts = _contraindication_facts(case, d)
     applied = ("I15",) if derived_contra else ()
     # the class ruled out by an intolerance of one mTOR inhibitor, the team's judgement
-    # not recorded: the safer reading is kept meanwhile and whether the intolerance is of
-    # the class or of that drug alone is asked (I15); mTOR inhibitors unavailable, the
-    # answer would change nothing
-    class_asked = derived_contra and avail is not YesNo.no
+    # not recorded on it: the safer reading is kept meanwhile and whether the intolerance
+    # is of the class or of that drug alone is asked (I15); mTOR inhibitors unavailable,
+    # the answer would change nothing
+    class_asked = (derived_contra and case.systemic.mtor_class_undecided
+                   and avail is not YesNo.no)
     # the mTOR inhibitors recorded as not tolerated, each with its twin: never proposed
     mtor_out = mtor_ruled_out(x.agent for x in case.systemic.intolerances)
     base: list[str] = []
@@ -650,8 +651,23 @@ def _contraindication_facts(case: Case, d: Derived) -> list[Fact]:
     if not sysm.mtor_contraindication_derived or d.mtor_intolerance is None:
         return [Fact("systemic.mtor_inhibitor_contraindicated",
                      sysm.mtor_inhibitor_contraindicated)]
-    return [*(Fact(f"systemic.intolerances[{i}].agent", sysm.intolerances[i].agent)
-              for i in sysm.mtor_not_tolerated), d.mtor_intolerance]
+    return [*_mtor_intolerance_facts(case), d.mtor_intolerance]
+
+
+def _mtor_intolerance_facts(case: Case) -> list[Fact]:
+    """The mTOR inhibitors recorded as not tolerated, each with the team's judgement
+    whether the intolerance is of the class where it is recorded (I15)."""
+    sysm = case.systemic
+    return [f for i in sysm.mtor_not_tolerated for f in _intolerance_facts(case, i)]
+
+
+def _intolerance_facts(case: Case, i: int) -> list[Fact]:
+    """An intolerance as recorded: its agent, and whether it is of the class where the
+    team records it (``class_wide``)."""
+    x = case.systemic.intolerances[i]
+    judged = ([Fact(f"systemic.intolerances[{i}].class_wide", x.class_wide)]
+              if x.class_wide is not YesNo.unknown else [])
+    return [Fact(f"systemic.intolerances[{i}].agent", x.agent), *judged]
 
 
 def _mtor_class_asked(out: Collector, asked: bool, record_id: str) -> list[str]:
@@ -675,9 +691,7 @@ def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
         return []
     tolerated = sysm.mtor_tolerated
     shown = [] if tolerated is None else _line_facts(tolerated, sysm.therapies[tolerated])
-    return [*(Fact(f"systemic.intolerances[{i}].agent", sysm.intolerances[i].agent)
-              for i in sysm.mtor_not_tolerated),
-            *shown, d.mtor_intolerance]
+    return [*_mtor_intolerance_facts(case), *shown, d.mtor_intolerance]
 
 
 
@@ -763,10 +777,12 @@ def _agent_names(agents: Iterable[Agent]) -> str:
 
 
 def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
-    """The recorded intolerances to a drug of ``drugs`` (a regimen recorded as not
-    tolerated counts for each of its drugs: which one was is not told), as facts."""
-    return [Fact(f"systemic.intolerances[{i}].agent", x.agent)
-            for i, x in enumerate(case.systemic.intolerances) if x.agent.drugs & drugs]
+    """The recorded intolerances that rule out a drug of ``drugs`` (a regimen recorded as
+    not tolerated counts for each of its drugs: which one was is not told; one recorded
+    as of the class for each drug of the class, :attr:`pecoma.case.Intolerance.drugs_ruled_out`),
+    as facts."""
+    return [f for i, x in enumerate(case.systemic.intolerances)
+            if x.drugs_ruled_out & drugs for f in _intolerance_facts(case, i)]
 
 
 def _other_anthracycline_not_tolerated(case: Case, out: Collector, drug: Agent,
@@ -774,20 +790,26 @@ def _other_anthracycline_not_tolerated(case: Case, out: Collector, drug: Agent,
     """An item proposing the anthracycline ``drug`` beside an intolerance recorded to the
     other anthracycline, or to a regimen holding it (which of the regimen's drugs was not
     tolerated is not told): such an intolerance may be of the class (cardiotoxicity, the
-    cumulative dose) or of that drug alone (an infusion reaction), and the record does not
-    say which. The item stays, provisional on MISS-ANTHRACYCLINE-INTOLERANCE (I15): its
-    facts (the intolerances, and the derived fact naming them) and its condition, or
-    ``([], [])`` when there is no such intolerance."""
-    others = other_anthracyclines_not_tolerated(
-        drug, (x.agent for x in case.systemic.intolerances))
+    cumulative dose) or of that drug alone (an infusion reaction), the team's judgement
+    recorded on it (``class_wide``). Not recorded, the item stays, provisional on
+    MISS-ANTHRACYCLINE-INTOLERANCE (I15); recorded as of that drug alone, it stands as the
+    guideline gives it, the intolerance and the judgement named (one of the class rules
+    ``drug`` out: the item is not made). Its facts (the intolerances, and the derived fact
+    naming those not judged) and its condition, or ``([], [])`` when there is no such
+    intolerance."""
+    own = drug.drugs
+    judged = [f for i, x in enumerate(case.systemic.intolerances)
+              if x.class_wide is YesNo.no and x.drug_class - x.agent.drugs & own
+              for f in _intolerance_facts(case, i)]
+    others = other_anthracyclines_not_tolerated(drug, case.systemic.intolerances)
     found = [(i, x.agent) for i, x in enumerate(case.systemic.intolerances)
-             if x.agent in others]
+             if x.agent in others and x.class_wide is YesNo.unknown]
     if not found:
-        return [], []
+        return judged, []
     names = "; ".join(dict.fromkeys(
         f"{a.value.replace('_', ' with ')} (which of its drugs is not recorded)"
         if len(a.drugs) > 1 else a.value for _i, a in found))
-    facts = [Fact(f"systemic.intolerances[{i}].agent", a) for i, a in found]
+    facts = [*judged, *(Fact(f"systemic.intolerances[{i}].agent", a) for i, a in found)]
     facts.append(Fact(ANTHRACYCLINE_INTOLERANCE,
                       f"{names} recorded as not tolerated: whether the intolerance is of "
                       f"the anthracycline class, ruling out {drug.value} too, is not "

@@ -54,6 +54,13 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
 * a medication record whose ``statusReason`` says its drug was not tolerated
   (:class:`pecoma.fhir.reading.NotTolerated`, :func:`intolerance_of`) is read as an
   entry naming that drug;
+* the project's extension ``intolerance-class-wide`` (``valueCode`` ``yes``, ``no`` or
+  ``unknown``) is the team's judgement whether the intolerance is of the drug's class
+  (``systemic.intolerances[].class_wide``, I15), read for an mTOR inhibitor or an
+  anthracycline (or a regimen holding one) it names; without it, or with a code it does
+  not know (noted), the judgement is unknown. Several entries naming one drug: 'yes' if
+  one says so, else unknown if one does not say, else 'no' (the safer reading,
+  :meth:`AllergyList.class_wide`);
 * an entry naming a substance near an mTOR inhibitor
   (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`: the macrolides, tacrolimus,
   polysorbate 80, albumin) is *not identified* whatever its category.
@@ -65,9 +72,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pecoma.case import Agent
+from pecoma.case import Agent, Intolerance, YesNo
+from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
-from pecoma.fhir.reading import NotTolerated, modifier_urls
+from pecoma.fhir.reading import NotTolerated, extension_code, modifier_urls
 from pecoma.fhir.searches import withheld_label
 
 __all__ = ["AllergyList", "AllergyReading", "intolerance_of", "not_read_in_full",
@@ -127,6 +135,11 @@ class AllergyReading:
     #: When ``unidentified``, what it names that pecoma cannot identify (at most five
     #: words or codes; empty when it names nothing at all).
     not_identified: tuple[str, ...] = ()
+    #: The team's judgement whether the intolerance is of the drug's class (the project's
+    #: extension ``intolerance-class-wide``): unknown when the entry does not say.
+    class_wide: YesNo = YesNo.unknown
+    #: Why the extension was not read (a code it does not know), or ``None``.
+    class_wide_note: str | None = None
 
     @property
     def rules_out_mtor(self) -> bool:
@@ -207,6 +220,7 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         named_drugs |= meds.drugs_named(concept)
         if agent is None and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
+    class_wide, class_wide_note = _class_wide(allergy)
     named = bool(agents or ingredients or mtor_class or other)
     # an RxNorm or ATC code pecoma cannot read is a drug's whatever the category says
     # (a mistyped category): it may be to a drug pecoma proposes
@@ -218,7 +232,22 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         doubt=doubt, agents=frozenset(agents), ingredients=frozenset(ingredients),
         drugs=frozenset(named_drugs), mtor_class=mtor_class,
         mtor_named=mtor_named, other=other, unidentified=unidentified,
-        not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else ())
+        not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else (),
+        class_wide=class_wide, class_wide_note=class_wide_note)
+
+
+def _class_wide(allergy: Mapping[str, Any]) -> tuple[YesNo, str | None]:
+    """The team's judgement an entry records whether the intolerance is of the drug's
+    class (the project's extension ``intolerance-class-wide``), and why it is not read
+    when its code is not one of ``yes``, ``no``, ``unknown`` (then unknown)."""
+    code = extension_code(allergy, c.EXT.INTOLERANCE_CLASS_WIDE)
+    if code is None:
+        return YesNo.unknown, None
+    if code in {v.value for v in YesNo}:
+        return YesNo(code), None
+    return YesNo.unknown, (f"its extension intolerance-class-wide holds '{code}', not one of "
+                           "yes, no, unknown: whether the intolerance is of the class is "
+                           "read as not recorded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +264,26 @@ class AllergyList:
     @property
     def ingredients(self) -> frozenset[str]:
         return frozenset(d for _w, r in self.entries for d in r.ingredients)
+
+    def class_wide(self, agent: Agent) -> YesNo:
+        """The team's judgement whether the intolerance of ``agent`` is of its class, over
+        the entries naming it (as an agent, or a drug inside their words): 'yes' if one
+        says so, else unknown if one does not say, else 'no' (the safer reading; I15).
+        Unknown for an agent with no class (:attr:`pecoma.case.Intolerance.drug_class`)."""
+        said = [r.class_wide for _w, r in self.entries
+                if agent in r.agents or agent.value in r.ingredients]
+        if not said or not Intolerance(agent=agent).drug_class:
+            return YesNo.unknown
+        if YesNo.yes in said:
+            return YesNo.yes
+        return YesNo.unknown if YesNo.unknown in said else YesNo.no
+
+    @property
+    def intolerances(self) -> tuple[Intolerance, ...]:
+        """The agents the entries name, each with the team's judgement whether the
+        intolerance is of its class (:meth:`class_wide`): the case format's rows."""
+        return tuple(Intolerance(agent=a, class_wide=self.class_wide(a))
+                     for a in sorted(self.intolerant))
 
     @property
     def drugs(self) -> tuple[tuple[str, str], ...]:

@@ -240,6 +240,7 @@ class EXT:
     RECORD_ID: Final = ext("record-id")
     MISSING_FACT: Final = ext("missing-fact")
     REMISSION_BY: Final = ext("remission-by")
+    INTOLERANCE_CLASS_WIDE: Final = ext("intolerance-class-wide")
 
 
 # Observation codes of the project code system: (code, display, case field).

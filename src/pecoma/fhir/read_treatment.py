@@ -21,6 +21,8 @@ from pecoma.case import (
     SurgeryStatus,
     TherapyLine,
     TherapySetting,
+    YesNo,
+    mtor_class_ruled_out,
     mtor_ruled_out,
     mtor_tolerated_line,
 )
@@ -28,7 +30,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
-from pecoma.fhir.allergies import CATCH_ALL, AllergyList
+from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_observations import known_later
 from pecoma.fhir.reading import (
@@ -776,7 +778,20 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
 # ------------------------------------------------------------------------- allergies
 
 
-def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
+def _class_ruled_out(listed: AllergyList, lines: Any) -> bool:
+    """Whether the mTOR inhibitors the list names rule out every one, by the case format's
+    one rule (:func:`pecoma.case.mtor_class_ruled_out`: the team's judgement on each
+    entry, and the lines read); ``True`` when the lines read do not make lines of the
+    case format (the safer reading; the case's checks then say why)."""
+    try:
+        therapies = [TherapyLine.model_validate(t) for t in lines]
+    except (ValidationError, TypeError, ValueError):
+        return True
+    return mtor_class_ruled_out(listed.intolerances, therapies)
+
+
+def _given_despite(named: list[tuple[str, Agent | str]], listed: AllergyList,
+                   r: Reader) -> None:
     """A note for each mTOR inhibitor the record shows given although an intolerance
     rules every mTOR inhibitor out (the class, or one drug with no other shown tolerated,
     I15) and does not name it: a question for the team, the contraindication being kept
@@ -798,19 +813,25 @@ def _given_despite(named: list[tuple[str, Agent | str]], r: Reader) -> None:
         a for _w, a in named if isinstance(a, Agent))} - names)
     one = (f" (and {', '.join(t.replace('_', '-') for t in twins)}, the same drug: "
            "nab-sirolimus is sirolimus bound to albumin)" if twins else "")
-    tolerated = _tolerated_line(named, lines)
-    if tolerated is not None:
+    if not _class_ruled_out(listed, lines):
+        # each recorded as of that drug alone, or another one shown tolerated
+        tolerated = _tolerated_line(named, lines)
+        shown = (f"the latest mTOR-inhibitor line, of {tolerated}, shows another one "
+                 "tolerated (I15)" if tolerated is not None else
+                 "the entries record the intolerance as of that drug alone "
+                 "(intolerance-class-wide 'no', I15)")
         r.notes.append(f"{', '.join(sorted(names))} intolerance ({wheres}) rules out "
-                       f"{', '.join(sorted(names))} only{one}: the latest mTOR-inhibitor line, "
-                       f"of {tolerated}, shows another one tolerated (I15)")
+                       f"{', '.join(sorted(names))} only{one}: {shown}")
         return
     again = [g for g in given if g in twins]
     same = (f", {', '.join(again)} being the same drug as {', '.join(sorted(names))}"
             if again else "")
     r.notes.append(f"{', '.join(given)} given although {', '.join(sorted(names))} "
                    f"intolerance ({wheres}) is read as a contraindication of every mTOR "
-                   f"inhibitor (no later line shows another one tolerated{same}: the safer "
-                   f"reading, I15): check whether it holds for {', '.join(given)}")
+                   f"inhibitor (recorded as of the class, or no later line shows another "
+                   f"one tolerated{same} and the entry does not record it as of that drug "
+                   f"alone: the safer reading, I15): check whether it holds for "
+                   f"{', '.join(given)}")
 
 
 def _tolerated_line(named: list[tuple[str, Agent | str]], lines: Any) -> str | None:
@@ -842,16 +863,55 @@ def _intolerances(listed: AllergyList, r: Reader) -> None:
                   if x in _SINGLE_DRUGS and Agent(x) not in covered]
         for agent in named:
             found.setdefault(agent, where)
+        _judgement_notes(where, reading, named, r)
     if not found:
         return
-    r.put("systemic.intolerances", [{"agent": a.value} for a in found],
-          next(iter(found.values())))
+    rows: list[dict[str, Any]] = []
+    for agent in found:
+        judged = listed.class_wide(agent)
+        rows.append({"agent": agent.value} if judged is YesNo.unknown
+                    else {"agent": agent.value, "class_wide": judged.value})
+    r.put("systemic.intolerances", rows, next(iter(found.values())))
     for agent, where in found.items():
         r.used.add(where)
         r.why.pop(where, None)
         if not agent.is_mtor_inhibitor:
             r.notes.append(f"{where}: intolerance of {agent.value.replace('_', ' ')} read; "
-                           "every regimen holding it is ruled out (I15)")
+                           "every regimen holding it is ruled out (I15)"
+                           + "".join(f"; {w}" for w in [_judgement_words(
+                               listed.class_wide(agent), agent)] if w))
+
+
+def _judgement_words(judged: YesNo, agent: Agent) -> str:
+    """How the team's judgement whether an intolerance is of the class is said in a note
+    ('' when it is not recorded: the agent has no class, or the entries do not say)."""
+    klass = "mTOR inhibitors" if agent.is_mtor_inhibitor else "anthracyclines"
+    if judged is YesNo.yes:
+        return (f"recorded as of the class (intolerance-class-wide 'yes'): every one of the "
+                f"{klass} is ruled out (I15)")
+    if judged is YesNo.no:
+        return (f"recorded as of that drug alone (intolerance-class-wide 'no'): the other "
+                f"{klass} are not ruled out by it (I15)")
+    return ""
+
+
+def _judgement_notes(where: str, reading: AllergyReading, named: list[Agent],
+                     r: Reader) -> None:
+    """The notes for a judgement an entry records (extension intolerance-class-wide) that
+    is not read: a code not understood, or a judgement on an entry naming no mTOR
+    inhibitor or anthracycline, or naming the mTOR-inhibitor class itself."""
+    if reading.class_wide_note is not None:
+        r.notes.append(f"{where}: {reading.class_wide_note}")
+    if reading.class_wide is YesNo.unknown:
+        return
+    if reading.mtor_named == "class":
+        r.notes.append(f"{where}: names the mTOR-inhibitor class, so its extension "
+                       "intolerance-class-wide says nothing more: every mTOR inhibitor is "
+                       "ruled out")
+    elif not any(a.is_mtor_inhibitor or a.is_anthracycline_based for a in named):
+        r.notes.append(f"{where}: its extension intolerance-class-wide is not read: whether "
+                       "an intolerance is of the class is recorded only for an mTOR "
+                       "inhibitor or an anthracycline")
 
 
 #: The case format's agents that are one drug (an allergy naming one inside a regimen).
@@ -896,27 +956,33 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
         # judgement, made with the intolerance in view, that it is of that drug alone, so
         # the case asks it (MISS-MTOR-INTOLERANCE).
         klass = [where for where, agent in named if agent == "class"]
+        lines = r.data.get("systemic", {}).get("therapies", [])
         if klass:
             r.put("systemic.mtor_inhibitor_contraindicated", "yes", klass[0])
-        elif _tolerated_line(named, r.data.get("systemic", {}).get("therapies", [])) is None \
+        elif _class_ruled_out(listed, lines) \
                 and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
             del r.data["systemic"]["mtor_inhibitor_contraindicated"]
             del r.sources["systemic.mtor_inhibitor_contraindicated"]
-            r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept "
-                           "beside an mTOR-inhibitor intolerance no later line of another "
-                           "one shows unfounded (I15): the record does not show it is the "
-                           "team's judgement that the intolerance is of that drug alone; "
-                           "the report asks it")
+            r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is set aside "
+                           "beside an mTOR-inhibitor intolerance that rules every one out "
+                           "(I15): no later line of another one shows it unfounded, and the "
+                           "allergy entry does not record it as of that drug alone (its "
+                           "extension intolerance-class-wide 'no'); an observation is not "
+                           "known to be that judgement; the report asks it")
         for where, agent in named:
             r.used.add(where)
             if agent == "class":
                 r.notes.append(f"{where}: intolerance of mTOR inhibitors read as an "
                                "mTOR-inhibitor contraindication")
             else:
+                judged = (_judgement_words(listed.class_wide(agent), agent)
+                          if isinstance(agent, Agent) else "")
                 r.notes.append(f"{where}: intolerance of {getattr(agent, 'value', agent)} "
-                               "read; it rules out every mTOR inhibitor unless another one "
-                               "is shown tolerated (I15)")
-        _given_despite(named, r)
+                               "read; " + (judged or "it rules out every mTOR inhibitor "
+                                           "unless another one is shown tolerated (I15); "
+                                           "whether it is of the class is not recorded (no "
+                                           "extension intolerance-class-wide)"))
+        _given_despite(named, listed, r)
     # an allergy whose substance cannot be read may be to an mTOR inhibitor: a 'no' is not
     # kept beside it, whatever else the list names
     unreadable = listed.unidentified

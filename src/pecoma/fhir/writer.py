@@ -306,9 +306,13 @@ def _systemic(case: Case, b: _Builder) -> None:
             med["effectivePeriod"] = {"start": t.started_on.isoformat()}
         b.add(med)
     for i, x in enumerate(sysm.intolerances):
+        # the team's judgement whether it is of the drug's class (I15), where recorded
+        judged = ([{"url": c.EXT.INTOLERANCE_CLASS_WIDE, "valueCode": x.class_wide.value}]
+                  if x.class_wide is not YesNo.unknown else [])
         b.add({
             "resourceType": "AllergyIntolerance",
             "id": f"intolerance-{i + 1}",
+            **({"extension": judged} if judged else {}),
             "clinicalStatus": {"coding": [{"system": _ALLERGY_STATUS, "code": "active"}]},
             "verificationStatus": {"coding": [{"system": _ALLERGY_VERIFICATION,
                                                "code": "confirmed"}]},

@@ -437,15 +437,20 @@ FORM: tuple[Group, ...] = (
             "Intolerance",
             "agent",
             (Control("agent", "Drug", "select", _options(Agent, blank="— none —"),
-                     help=_describe(Intolerance, "agent")),),
+                     help=_describe(Intolerance, "agent")),
+             Control("class_wide", "Class-wide?", "select",
+                     (Option("unknown", "unknown"), Option("yes", "yes"),
+                      Option("no", "no (this drug only)")),
+                     default="unknown", help=_describe(Intolerance, "class_wide"))),
             show_for=_RELAPSED | {DiseaseStatus.locally_advanced_unresectable.value},
         ),
         note="Active allergies or intolerances: every regimen holding the drug is ruled out "
-        "(I15); an mTOR inhibitor listed is a contraindication of every one unless the "
-        "latest mTOR-inhibitor line is of another one, not listed (then only that drug is "
-        "ruled out); sirolimus and nab-sirolimus count as one drug; an anthracycline "
-        "listed leaves the other one an option, provisional on whether the intolerance "
-        "is of the class.",
+        "(I15). Class-wide? is the team's judgement, for an mTOR inhibitor or an "
+        "anthracycline only: an mTOR inhibitor listed rules out every one ('yes'), only "
+        "that drug ('no'), or, left unknown, every one meanwhile (asked) unless the latest "
+        "mTOR-inhibitor line is of another one, not listed; sirolimus and nab-sirolimus "
+        "count as one drug; an anthracycline listed rules out the other one too ('yes'), "
+        "not ('no'), or leaves it an option provisional on the question (unknown).",
     ),
     Group(
         "imaging",

@@ -19,13 +19,17 @@ systemic therapy already given are known:
   rules out that order whatever agent pecoma files the drug under (paclitaxel rules out
   an order of paclitaxel, "other chemotherapy" to the case format; vincristine rules out
   no etoposide order); one to an mTOR inhibitor rules out that drug and, unless the
-  medication history shows another one tolerated (the latest mTOR-inhibitor line is of
-  a drug not itself listed: the case format's rule,
-  :func:`pecoma.case.mtor_tolerated_line`, I15), every mTOR inhibitor; sirolimus and
+  entry records it as of that drug alone (the project's extension
+  ``intolerance-class-wide`` 'no') or the medication history shows another one
+  tolerated (the latest mTOR-inhibitor line is of a drug not itself listed: the case
+  format's rule, :func:`pecoma.case.mtor_class_ruled_out`, I15), every mTOR inhibitor;
+  one recorded as of the class ('yes') every one whatever the history; sirolimus and
   nab-sirolimus are one drug (an intolerance of either rules out both, and a line of
   either shows no other one tolerated beside it); one to the class
   rules out every one, as does one to an mTOR inhibitor that is none of the case format's
-  agents (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E);
+  agents (ridaforolimus; ATC L01EG), or to an ATC group holding them (L01, L01E); one
+  to an anthracycline (or a regimen holding one) recorded as of the class ('yes') rules
+  out the other anthracycline too;
 * a medication record whose ``statusReason`` says its drug was not tolerated (stopped
   for pneumonitis: :func:`pecoma.fhir.medications.status_reason`, as the FHIR reader
   reads it) rules that drug out as an allergy entry naming it does;
@@ -47,7 +51,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pecoma.case import Agent, TherapyLine, mtor_tolerated_line
+from pecoma.case import (
+    Agent,
+    Intolerance,
+    TherapyLine,
+    YesNo,
+    mtor_class_ruled_out,
+    mtor_ruled_out,
+    mtor_tolerated_line,
+)
 from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
 from pecoma.fhir.allergies import CATCH_ALL, read_allergies
@@ -91,6 +103,24 @@ class DrugSafety:
     #: patient tolerating one beside an mTOR inhibitor the list names (the case's
     #: :attr:`~pecoma.case.Systemic.mtor_tolerated`): only the drugs named are then out.
     mtor_tolerated: Agent | None = None
+    #: The drugs the list names, each with the team's judgement whether the intolerance
+    #: is of its class (the project's extension ``intolerance-class-wide``, I15).
+    intolerances: tuple[Intolerance, ...] = ()
+    #: The mTOR inhibitors the list names rule out every one (the case's
+    #: :func:`~pecoma.case.mtor_class_ruled_out`: the judgement on each entry, the lines).
+    mtor_class_out: bool = False
+
+    @property
+    def mtor_first_line(self) -> Agent:
+        """The mTOR inhibitor the first-line advice would start: the one a line shows
+        tolerated beside one the list names (the advice is then that line, I15), else the
+        first of sirolimus, everolimus, temsirolimus the list does not rule out by itself
+        (an intolerance recorded as of that drug alone), else sirolimus."""
+        if self.mtor_tolerated is not None:
+            return self.mtor_tolerated
+        out = mtor_ruled_out(self.intolerant)
+        return next((a for a in (Agent.sirolimus, Agent.everolimus, Agent.temsirolimus)
+                     if a not in out), Agent.sirolimus)
 
     def planned_orders(self, agent: Agent) -> tuple[Planned, ...]:
         """The record's orders not yet given of ``agent`` or, for an mTOR inhibitor, of
@@ -113,10 +143,15 @@ class DrugSafety:
         if agent.is_mtor_inhibitor and self.mtor_class:
             return ("the record lists an allergy or intolerance to the mTOR-inhibitor class, "
                     "or to an mTOR inhibitor pecoma has no agent for")
-        if agent.is_mtor_inhibitor and self.mtor_tolerated is None \
-                and any(a.is_mtor_inhibitor for a in self.intolerant):
+        if agent.is_mtor_inhibitor and self.mtor_class_out:
             names = ", ".join(sorted(a.value for a in self.intolerant if a.is_mtor_inhibitor))
             return f"the record lists an allergy or intolerance to an mTOR inhibitor ({names})"
+        klass = sorted({x.agent.value.replace("_", " with ") for x in self.intolerances
+                        if x.class_wide is YesNo.yes and x.drugs_ruled_out & agent.drugs})
+        if klass:
+            return (f"the record lists an allergy or intolerance to {', '.join(klass)}, "
+                    "recorded as of the class (the anthracyclines), which holds "
+                    f"{agent.value.replace('_', ' with ')}")
         held = sorted(INGREDIENTS.get(agent, frozenset()) & self.ingredients)
         if held:
             return (f"the record lists an allergy or intolerance to {', '.join(held)}, "
@@ -185,7 +220,10 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     if aside is not None and (unreadable is None or aside not in unreadable):
         unreadable = aside if unreadable is None else f"{unreadable}; and {aside}"
     tolerated = mtor_tolerated_line(listed.intolerant, therapies)
-    return DrugSafety(unreadable=unreadable, intolerant=listed.intolerant,
+    intolerances = listed.intolerances
+    return DrugSafety(intolerances=intolerances,
+                      mtor_class_out=mtor_class_ruled_out(intolerances, therapies),
+                      unreadable=unreadable, intolerant=listed.intolerant,
                       unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,

@@ -434,7 +434,7 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety) -
             said.add((id(draft), why))
             _intolerance(answer, draft, agent, drugs, why)
         elif why is None and (id(draft), "anthracycline") not in said:
-            others = other_anthracyclines_not_tolerated(agent, safety.intolerant)
+            others = other_anthracyclines_not_tolerated(agent, safety.intolerances)
             if others:
                 said.add((id(draft), "anthracycline"))
                 _other_anthracycline(answer, draft, agent, drugs, others)

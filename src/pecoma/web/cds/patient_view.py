@@ -79,9 +79,11 @@ _HEADLINE: Final = (
 def drug_of(item_id: str, safety: DrugSafety) -> Agent | None:
     """The drug a recommendation would start: for the first-line mTOR advice, the mTOR
     inhibitor a line shows tolerated beside one the allergy list names (the advice is
-    then that line, the drug not tolerated being out, I15), else sirolimus."""
-    if item_id == "REC-MTOR-FIRST-LINE" and safety.mtor_tolerated is not None:
-        return safety.mtor_tolerated
+    then that line, the drug not tolerated being out, I15), else one the list does not
+    rule out by itself (:attr:`DrugSafety.mtor_first_line`: sirolimus unless an entry
+    names it, recorded as of that drug alone)."""
+    if item_id == "REC-MTOR-FIRST-LINE":
+        return safety.mtor_first_line
     return DRUG_ITEMS.get(item_id)
 
 
@@ -102,10 +104,12 @@ def drug_note(item: Item, safety: DrugSafety) -> str:
     twins = ", ".join(sorted(a.value.replace("_", "-")
                              for a in mtor_ruled_out(listed) - listed))
     same = f" (and {twins}, the same drug)" if twins else ""
-    only = (f"\n\n**Ruled out by the allergy list:** {out} only{same}; "
-            f"{drug_name(agent, frozenset())}, the latest mTOR-inhibitor line, shows the "
-            "class tolerated (interpretation I15)."
-            if item.id == "REC-MTOR-FIRST-LINE" and safety.mtor_tolerated is not None
+    why = (f"{drug_name(agent, frozenset())}, the latest mTOR-inhibitor line, shows the "
+           "class tolerated" if safety.mtor_tolerated is not None else
+           "the record gives the intolerance as of that drug alone")
+    only = (f"\n\n**Ruled out by the allergy list:** {out} only{same}; {why} "
+            "(interpretation I15)."
+            if item.id == "REC-MTOR-FIRST-LINE" and not safety.mtor_class_out
             and out else "")
     ruled = safety.ruled_out(agent)
     if ruled is not None:

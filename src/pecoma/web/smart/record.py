@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
-from pecoma.case import Agent, Case, YesNo
+from pecoma.case import Case, YesNo
 from pecoma.fhir.client import FhirClient, FhirFetchError, ServerUrl
 from pecoma.fhir.medications import (
     MEDICATION_TYPES,
@@ -136,7 +136,7 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
                          "search" if "AllergyIntolerance" in kinds else None,
                          therapies=case.systemic.therapies)
     # the mTOR inhibitor a line shows tolerated beside one the list names (I15), or any
-    reason = safety.withheld(safety.mtor_tolerated or Agent.sirolimus)
+    reason = safety.withheld(safety.mtor_first_line)
     paths: list[str] = []
     notes: list[str] = []
     said = case.systemic.mtor_inhibitor_contraindicated
