@@ -465,6 +465,9 @@ class TestOneRuleForCaseAndFhir:
         bc = case_from_bundle(bundle)
         assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "unknown", bc.notes
         assert any("the report asks it" in n for n in bc.notes), bc.notes
+        # found and set aside, derived from the intolerance: never listed as not found
+        # (the card's "Not found in the record" had named it)
+        assert "systemic.mtor_inhibitor_contraindicated" not in bc.not_found
         a = assess(bc.case, ON)
         assert "REC-MTOR-FIRST-LINE" not in ids(a), name
         assert "MISS-MTOR-INTOLERANCE" in item(a, "REC-ANTHRACYCLINE").conditional_on

@@ -965,10 +965,11 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
             del r.sources["systemic.mtor_inhibitor_contraindicated"]
             r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is set aside "
                            "beside an mTOR-inhibitor intolerance that rules every one out "
-                           "(I15): no later line of another one shows it unfounded, and the "
-                           "allergy entry does not record it as of that drug alone (its "
-                           "extension intolerance-class-wide 'no'); an observation is not "
-                           "known to be that judgement; the report asks it")
+                           "(I15): no line of another mTOR inhibitor read shows the class "
+                           "tolerated, and the allergy entry does not record the intolerance "
+                           "as of that drug alone (its extension intolerance-class-wide "
+                           "'no'); an observation is not known to be that judgement; the "
+                           "report asks it")
         for where, agent in named:
             r.used.add(where)
             if agent == "class":

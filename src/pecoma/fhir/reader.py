@@ -759,6 +759,8 @@ def _not_found(case: Case, sources: Mapping[str, str]) -> tuple[str, ...]:
             continue
         if path == "surgery.margin" and case.surgery.status is SurgeryStatus.planned:
             continue
+        if path == "systemic.mtor_inhibitor_contraindicated" and case.systemic.mtor_not_tolerated:
+            continue  # derived from the intolerance read (I15), an observation set aside
         out.append(path)
     return tuple(out)
 
