@@ -1866,10 +1866,11 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
 
     @staticmethod
     def data(status: str = "metastatic", liver: str | None = "2024-01-15",
+             liver_field: str = "detected_on", lung_field: str = "detected_on",
              **stage: Any) -> dict[str, Any]:
         metastases = [{"site": "lung", "detected_on": "2024-01-15"},
-                      {"site": "liver", "detected_on": liver} if liver else {"site": "liver"},
-                      {"site": "lung", "detected_on": "2026-03-02"}]
+                      {"site": "liver", liver_field: liver} if liver else {"site": "liver"},
+                      {"site": "lung", lung_field: "2026-03-02"}]
         return base(
             diagnosis={"method": "histology_with_ihc", "date": "2022-01-05",
                        "prior_diagnosis": "none"},
@@ -1935,6 +1936,77 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
             issue = exc.value.issues[0]
             assert issue.path == "stage.extrapulmonary_disease"
             assert "(liver" in issue.rule
+
+
+    def test_a_liver_metastasis_known_by_the_day_recorded_long_before_is_earlier(
+            self) -> None:
+        """The liver metastasis known only by the day it was recorded, 2024-01-15: found
+        by then, two years before the lung metastasis of 2026-03-02, so at an earlier
+        presentation whatever its exact day, as with that day known. It had been ignored
+        by the rule: the team's 'none outside the lungs now' refused as contradicting it,
+        and left unrecorded S16 reported as not met. Now: asked, naming the day recorded;
+        the team's 'no' accepted and the metastasectomy advised; 'yes' not met."""
+        bound = {"liver_field": "detected_on_or_before"}
+        rec = self.lung_item(run(self.data(**bound)))
+        assert (rec.id, rec.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY-EARLIER",))
+        assert ("stage.metastases[1].detected_on_or_before", "2024-01-15") in {
+            (f.path, f.value) for f in rec.triggered_by}
+        for status in self.LABELS:
+            rec = self.lung_item(run(self.data(status, extrapulmonary_disease="no",
+                                               **bound)))
+            assert (rec.id, rec.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+        present = self.lung_item(run(self.data(extrapulmonary_disease="yes", **bound)))
+        assert present.id == "REC-LUNG-METASTASECTOMY-NOT-MET"
+
+    def test_a_day_recorded_within_the_work_up_does_not_show_an_earlier_one(
+            self) -> None:
+        """Recorded 2026-01-10, less than 3 months before the lung metastasis: it may have
+        been found with it, as an undated one may; nothing shows an earlier
+        presentation. S16 is not met, and a record of none outside the lungs is refused,
+        saying which day would show it was found earlier."""
+        a = run(self.data(liver="2026-01-10", liver_field="detected_on_or_before"))
+        assert self.lung_item(a).id == "REC-LUNG-METASTASECTOMY-NOT-MET"
+        with pytest.raises(InputError) as exc:
+            run(self.data(liver="2026-01-10", liver_field="detected_on_or_before",
+                          extrapulmonary_disease="no"))
+        issue = exc.value.issues[0]
+        assert issue.path == "stage.extrapulmonary_disease"
+        assert "(liver" in issue.rule
+        assert "'detected_on'" in issue.rule and "'detected_on_or_before'" in issue.rule
+
+    def test_a_lung_metastasis_known_by_the_day_recorded_leaves_it_asked(self) -> None:
+        """The latest lung metastasis known only by the day it was recorded, 2026-03-02:
+        it may have been found at any time before, with the liver metastasis of
+        2024-01-15 or two years after it. Whether disease outside the lungs is present
+        now is not settled by the dates: asked (it had been reported as not met on the
+        liver metastasis), and the team's 'no' accepted (it had been refused, as for
+        every record whose metastases carry only the days they were entered)."""
+        bound = {"lung_field": "detected_on_or_before"}
+        rec = self.lung_item(run(self.data(**bound)))
+        assert (rec.id, rec.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY-EARLIER",))
+        assert ("stage.metastases[2].detected_on_or_before", "2026-03-02") in {
+            (f.path, f.value) for f in rec.triggered_by}
+        rec = self.lung_item(run(self.data(extrapulmonary_disease="no", **bound)))
+        assert (rec.id, rec.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+
+    @settings(max_examples=examples(60), deadline=None)
+    @given(st.integers(0, 900), st.sampled_from(["detected_on", "detected_on_or_before"]),
+           st.sampled_from(["no", "unknown"]))
+    def test_a_day_recorded_counts_as_the_day_found_when_it_shows_an_earlier_one(
+            self, before: int, field: str, recorded: str) -> None:
+        """The liver metastasis's day, found or recorded, ``before`` days before the lung
+        metastasis: when that day is 3 months or more before, it was found at an earlier
+        presentation either way, the same advice follows from either field (the team's
+        record decides, asked when left out), and a record of none is never refused."""
+        liver = (dt.date(2026, 3, 2) - dt.timedelta(days=before)).isoformat()
+        assume(liver <= "2025-12-02")
+        extra = {} if recorded == "unknown" else {"extrapulmonary_disease": recorded}
+        got = self.lung_item(run(self.data(liver=liver, liver_field=field, **extra)))
+        known = self.lung_item(run(self.data(liver=liver, **extra)))
+        assert (got.id, got.conditional_on) == (known.id, known.conditional_on)
+        assert got.id != "REC-LUNG-METASTASECTOMY-NOT-MET"
 
 
 class TestNotResectableBesideExcisionFeasible:

@@ -630,6 +630,56 @@ class TestConditions:
         assert "REC-LUNG-METASTASECTOMY-PENDING" not in ids
         assert "MISS-DFI" not in {m.id for m in assessed.missing}
 
+    def test_a_liver_metastasis_entered_two_years_before_the_lung_one_is_earlier(
+            self, uterus: dict[str, Any]) -> None:
+        """Hysterectomy 2024-04-09 (R0). A liver metastasis (C78.7) with no onset, only its
+        recordedDate 2025-11-03: found by then. A lung metastasis found 2027-11-01, two
+        years later; staging records no disease outside the lungs now (the liver
+        metastasis was removed), every focus resectable, and a stated disease-free
+        interval of 16 months. Whatever the liver metastasis's exact day, it came at an
+        earlier presentation than the lung metastasis (I5), so the record's 'none outside
+        the lungs now' decides S16: the metastasectomy is recommended. The whole record
+        had been refused as contradicting that liver metastasis. Without the staging
+        observation the question is asked, never 'not met'."""
+        liver = {"resourceType": "Condition", "id": "liver-metastasis",
+                 "clinicalStatus": {"coding": [{
+                     "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                     "code": "active"}]},
+                 "verificationStatus": {"coding": [{
+                     "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                     "code": "confirmed"}]},
+                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                      "code": "C78.7",
+                                      "display": "Secondary malignant neoplasm of liver"}]},
+                 "extension": [{
+                     "url": "http://hl7.org/fhir/StructureDefinition/condition-related",
+                     "valueReference": {
+                         "reference": "Condition/primary-cancer-condition-uterus"}}],
+                 "subject": PATIENT_U, "recordedDate": "2025-11-03"}
+        dfi = {"resourceType": "Observation", "id": "disease-free-interval",
+               "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "disease-free-interval"}]},
+               "subject": PATIENT_U, "effectiveDateTime": "2027-11-10",
+               "valueQuantity": {"value": 16, "unit": "months",
+                                 "system": "http://unitsofmeasure.org", "code": "mo"}}
+        on = dt.date(2027, 12, 1)
+        bundle = add(self._lung_metastasis(uterus, onsetDateTime="2027-11-01"), liver, dfi)
+        got = read(bundle)
+        mets = {m.site: m for m in got.case.stage.metastases}
+        assert mets[MetastasisSite.liver].detected_on_or_before == dt.date(2025, 11, 3)
+        assert mets[MetastasisSite.liver].detected_on is None
+        assessed = assess(got.case, on)
+        lung = next(i for i in assessed.recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+        # the staging observation left out: asked, not reported as not met
+        unstaged = read(drop(bundle, "extrapulmonary-disease"))
+        lung = next(i for i in assess(unstaged.case, on).recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY-EARLIER",))
+
     @pytest.mark.parametrize("onset", [
         {"onsetAge": {"value": 54, "unit": "a", "system": "http://unitsofmeasure.org",
                       "code": "a"}},

@@ -144,16 +144,21 @@ def contradictions(case: Case) -> list[FieldIssue]:
     if status is _METASTATIC and stage.extrapulmonary_disease is YesNo.no:
         # those found at an earlier presentation than the lung metastases may be gone (I5)
         earlier = stage.extrapulmonary_earlier
-        outside = [m.site.value for i, m in enumerate(stage.metastases)
+        outside = [m for i, m in enumerate(stage.metastases)
                    if m.site is not MetastasisSite.lung and i not in earlier]
         if outside:
             add(
                 "stage.extrapulmonary_disease",
                 "no",
-                f"contradicts the metastases listed outside the lungs ({', '.join(outside)})"
+                "contradicts the metastases listed outside the lungs "
+                f"({', '.join(m.site.value for m in outside)})"
                 + (", found with the lung metastases or after them (only those found 3 "
                    "months or more before the latest lung metastasis, at an earlier "
-                   "presentation, may have been removed since, I5)" if earlier else ""),
+                   "presentation, may have been removed since, I5)" if earlier else "")
+                + ("; one found at an earlier presentation is known by the day it was found "
+                   "('detected_on') or recorded ('detected_on_or_before') 3 months or more "
+                   "before the latest lung metastasis: give that day if it was"
+                   if any(m.detected_on is None for m in outside) else ""),
             )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):

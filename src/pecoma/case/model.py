@@ -242,8 +242,9 @@ class Stage(_Model):
         description="disease outside the lungs other than the treated primary, present now; "
         "a metastasis outside the lungs found with the lung metastases (less than 3 months "
         "before the latest one, after it, or undated) makes it 'yes'; one found at an "
-        "earlier presentation (3 months or more before) may since have been removed: 'no' "
-        "records that none is present now, and left unknown it is asked (I5)",
+        "earlier presentation (3 months or more before, by the day it was found, else "
+        "the day it was recorded) may since have been removed: 'no' records that none is "
+        "present now, and left unknown it is asked (I5)",
     )
     resectable: YesNo = Field(
         YesNo.unknown, description="surgery can remove the current disease"
@@ -261,19 +262,27 @@ class Stage(_Model):
     @property
     def extrapulmonary_earlier(self) -> tuple[int, ...]:
         """The indices of the metastases outside the lungs found at an earlier presentation
-        than the lung metastases listed (I5): dated :data:`WORK_UP_MONTHS` or more before
-        the latest lung metastasis found. They may since have been removed or cleared, so
+        than the lung metastases listed (I5): found :data:`WORK_UP_MONTHS` or more before
+        the latest lung metastasis. They may since have been removed or cleared, so
         whether they are present now is what 'extrapulmonary_disease' records. One
         undated, or found within the work-up of the latest lung metastasis or after it, is
-        disease outside the lungs present now, and is not among them."""
-        found = [m.detected_on for m in self.metastases
-                 if m.site is _LUNG and m.detected_on is not None]
+        disease outside the lungs present now, and is not among them.
+
+        A metastasis known only by the day it was recorded (``detected_on_or_before``)
+        was found by that day: recorded that long before, it was found earlier. A lung
+        metastasis known only so was found by that day too, perhaps long before it: one
+        outside the lungs found that long before it may then be of the same presentation
+        or an earlier one, and is among them (whether it is present now is asked, never
+        taken as so, nor a record of none refused, on days that do not settle it)."""
+        found = [day for m in self.metastases
+                 if m.site is _LUNG and (day := m.detected_on or m.detected_on_or_before)]
         if not found:
             return ()
         latest = max(found)
         return tuple(i for i, m in enumerate(self.metastases)
-                     if m.site is not _LUNG and m.detected_on is not None
-                     and reached_months(m.detected_on, latest, WORK_UP_MONTHS))
+                     if m.site is not _LUNG
+                     and (day := m.detected_on or m.detected_on_or_before) is not None
+                     and reached_months(day, latest, WORK_UP_MONTHS))
 
 
 class Completion(_Model):

@@ -405,15 +405,22 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
 def _earlier_facts(mets: Sequence[Metastasis], earlier: Sequence[int]) -> tuple[Fact, ...]:
     """The metastases outside the lungs found at an earlier presentation (their site and
     day), and the day of the latest lung metastasis they came 3 months or more before
-    (I5)."""
+    (I5): each the day it was found, else the day it was recorded."""
     out: list[Fact] = []
     for i in earlier:
-        out += [Fact(f"stage.metastases[{i}].site", mets[i].site),
-                Fact(f"stage.metastases[{i}].detected_on", str(mets[i].detected_on))]
-    day, j = max((m.detected_on, i) for i, m in enumerate(mets)
-                 if m.site is _LUNG and m.detected_on is not None)
-    out.append(Fact(f"stage.metastases[{j}].detected_on", day.isoformat()))
+        out += [Fact(f"stage.metastases[{i}].site", mets[i].site), _found_fact(i, mets[i])]
+    _, j = max((d, i) for i, m in enumerate(mets)
+               if m.site is _LUNG and (d := m.detected_on or m.detected_on_or_before))
+    out.append(_found_fact(j, mets[j]))
     return tuple(out)
+
+
+def _found_fact(i: int, met: Metastasis) -> Fact:
+    """The day metastasis ``i`` was found, else the latest it can have been."""
+    if met.detected_on is not None:
+        return Fact(f"stage.metastases[{i}].detected_on", met.detected_on.isoformat())
+    return Fact(f"stage.metastases[{i}].detected_on_or_before",
+                str(met.detected_on_or_before))
 
 
 def _relapse_between(case: Case, counted_from: dt.date) -> tuple[Fact, ...]:
