@@ -588,6 +588,85 @@ class TestMetastasisFoundBeforeTheDiagnosis:
         parse_case(data)
 
 
+class TestMetastasisKnownByTheDayRecorded:
+    """A metastasis known only by the day it was recorded ('detected_on_or_before') was
+    found on or before that day. Each check of 'detected_on' that such a day settles
+    holds for it, naming the field; one it cannot settle (found on a day only known to
+    be no later) refuses nothing. Diagnosis 2025-01-02, resection 2025-01-10 (R0)."""
+
+    @staticmethod
+    def data(recorded: str, **met: Any) -> dict[str, Any]:
+        return _metastatic(metastases=[{"site": "lung", "detected_on_or_before": recorded,
+                                        **met}],
+                           extrapulmonary_disease="no", resectable="yes",
+                           complete_excision_feasible="yes")
+
+    @staticmethod
+    def issue(data: dict[str, Any], path: str) -> Any:
+        with pytest.raises(InputError) as exc:
+            parse_case(data)
+        (issue,) = [i for i in exc.value.issues if i.path == path]
+        return issue
+
+    def test_metachronous_recorded_by_the_end_of_treatment_is_refused(self) -> None:
+        """Recorded 2025-01-05, before the resection that ended the primary's treatment:
+        found by then, so present at presentation (I7). A stated 'metachronous' had been
+        set aside without a word for 'synchronous' (S11's item for metastases at
+        presentation shown): refused, as with the day it was found. After the end of
+        treatment the day recorded settles nothing: a stated timing stands."""
+        issue = self.issue(self.data("2025-01-05", timing="metachronous"),
+                           "stage.metastases[0].detected_on_or_before")
+        assert issue.value == "'2025-01-05'"
+        assert "metachronous" in issue.rule and "2025-01-10" in issue.rule
+        # control: recorded 2025-06-01, after the resection, it may have been found
+        # before it: 'synchronous' stands, and is kept
+        a = assess(parse_case(self.data("2025-06-01", timing="synchronous")),
+                   dt.date(2026, 11, 28))
+        derived = {f.path: f.value for f in a.derived}
+        assert derived["derived.metastases[0].timing"] == "synchronous"
+
+    def test_a_stated_interval_longer_than_the_day_recorded_allows_is_refused(
+            self) -> None:
+        """Recorded 2025-08-01, 6 whole months after the resection: the interval is at
+        most 6 months, and a stated 18 had been dropped without a word; refused, naming
+        the day recorded. 5 months stated is accepted and used."""
+        data = self.data("2025-08-01")
+        data["stage"]["disease_free_interval_months"] = 18
+        issue = self.issue(data, "stage.disease_free_interval_months")
+        assert "6 whole months" in issue.rule and "detected_on_or_before" in issue.rule
+        data["stage"]["disease_free_interval_months"] = 5
+        a = assess(parse_case(data), dt.date(2026, 11, 28))
+        derived = {f.path: f.value for f in a.derived}
+        assert derived["derived.disease_free_interval_months"] == "5 months (stated)"
+
+    def test_after_the_evaluation_date_is_refused(self) -> None:
+        """Recorded 2027-01-05, after the evaluation date 2026-11-28: it cannot be known
+        then (it had been accepted)."""
+        case = parse_case(self.data("2027-01-05"))
+        with pytest.raises(InputError,
+                           match=r"stage\.metastases\[0\]\.detected_on_or_before"):
+            assess(case, dt.date(2026, 11, 28))
+
+    def test_recorded_long_before_the_diagnosis_is_refused(self) -> None:
+        """Recorded 2024-03-01, more than 6 months before the diagnosis: found by then,
+        earlier still: refused as the day found is (a check of plausibility)."""
+        issue = self.issue(self.data("2024-03-01"),
+                           "stage.metastases[0].detected_on_or_before")
+        assert "6 months before 'diagnosis.date' (2025-01-02)" in issue.rule
+
+    def test_recurrent_with_every_metastasis_recorded_by_the_diagnosis_is_refused(
+            self) -> None:
+        """Recorded 2024-12-20, by the diagnosis: present at presentation, not a
+        recurrence. Metachronous beside it is refused as well."""
+        data = self.data("2024-12-20")
+        data["stage"]["status"] = "recurrent"
+        issue = self.issue(data, "stage.status")
+        assert "stage.metastases[0].detected_on_or_before" in issue.rule
+        issue = self.issue(self.data("2024-12-20", timing="metachronous"),
+                           "stage.metastases[0].timing")
+        assert "present at presentation" in issue.rule
+
+
 class TestImagingOnlyWithAMargin:
     """A margin is a pathology finding on the resection specimen: 'diagnosed on imaging
     alone' beside it is a contradiction, refused, never a Folpe category computed from

@@ -2009,6 +2009,48 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
         assert got.id != "REC-LUNG-METASTASECTOMY-NOT-MET"
 
 
+class TestStatedTimingBesideADayRecorded:
+    """A metastasis known only by the day it was recorded was found by then; after that
+    day it may have been found at any time before it. A stated timing is the team's
+    fact: the day recorded never sets it aside, and the case's checks refuse one the day
+    contradicts (I7).
+
+    Uterine PEComa resected with an R2 margin on 2023-03-01 and completed R0 on
+    2023-04-01, the end of its treatment; a lung metastasis, stated metachronous."""
+
+    @staticmethod
+    def data(recorded: str, timing: str = "metachronous") -> dict[str, Any]:
+        return base(
+            tumour={"primary_site": "uterus", "size": {"value": 9, "unit": "cm"}},
+            diagnosis={"method": "histology_with_ihc", "date": "2023-03-01",
+                       "prior_diagnosis": "none"},
+            surgery={"status": "performed", "date": "2023-03-01", "margin": "R2",
+                     "completion": {"date": "2023-04-01", "margin": "R0"}},
+            stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
+                   "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
+                   "metastases": [{"site": "lung", "detected_on_or_before": recorded,
+                                   "timing": timing}]})
+
+    def test_metachronous_recorded_by_the_completing_resection_is_refused(self) -> None:
+        """Recorded 2023-03-20, before the completing resection of 2023-04-01 that ended
+        the primary's treatment: found by then, so synchronous (I7). The stated
+        'metachronous' is refused naming the day recorded and the end of treatment (it
+        had been set aside without a word). Unstated, the day makes it synchronous;
+        recorded after the end (2023-09-01), 'metachronous' stands."""
+        with pytest.raises(InputError) as exc:
+            run(self.data("2023-03-20"))
+        issue = exc.value.issues[0]
+        assert issue.path == "stage.metastases[0].detected_on_or_before"
+        assert "metachronous" in issue.rule and "2023-04-01" in issue.rule
+        shown = {f.path: f.value for f in item(
+            run(self.data("2023-03-20", timing="unknown")),
+            "REC-LUNG-METASTASECTOMY-NOT-MET").triggered_by}
+        assert shown["derived.lung_metastases"] == "synchronous"
+        shown = {f.path: f.value for f in item(
+            run(self.data("2023-09-01")), "REC-LUNG-METASTASECTOMY-NOT-MET").triggered_by}
+        assert shown["derived.lung_metastases"] == "metachronous"
+
+
 class TestNotResectableBesideExcisionFeasible:
     """'stage.resectable' says surgery can remove the current disease;
     'stage.complete_excision_feasible' that every known metastatic focus can be excised

@@ -26,7 +26,7 @@ from pecoma.dates import add_months, full_months_between
 from pecoma.errors import FieldIssue, show_value
 
 if TYPE_CHECKING:
-    from pecoma.case.model import Case, Surgery, TherapyLine
+    from pecoma.case.model import Case, Metastasis, Surgery, TherapyLine
 
 __all__ = [
     "Contradictions",
@@ -299,26 +299,36 @@ def contradictions(case: Case) -> list[FieldIssue]:
     # treatment is on or after this day, not the surgery's (I5, I7)
     not_before = case.treatment_end_not_before
     earliest = add_months(diagnosed, -STAGING_BEFORE_DIAGNOSIS_MONTHS) if diagnosed else None
-    at_presentation = [i for i, m in enumerate(mets)
-                       if m.detected_on and diagnosed and m.detected_on <= diagnosed]
+    # the day each metastasis was found, else the latest it can have been: found by that
+    # day either way, so each check that it was found by a day holds for both
+    found = [_found(m) for m in mets]
+    # the primary was treated until this day at least: the end recorded, else the
+    # completing resection's day (I7); adjuvant treatment whose end is not recorded began
+    # before the first metastasis was found, and says nothing more
+    treated = max([d for d in (anchor, case.treatment_end) if d is not None], default=None)
+    at_presentation = [(i, f[0], f[1]) for i, f in enumerate(found)
+                       if f and diagnosed and f[1] <= diagnosed]
     if status is _RECURRENT and at_presentation and len(at_presentation) == len(mets):
         # every metastasis listed was there by the diagnosis: present at presentation,
         # not disease that came back after treatment
-        first = mets[at_presentation[0]].detected_on
+        k, field, first = at_presentation[0]
         add(
             "stage.status",
             "recurrent",
-            f"contradicts 'stage.metastases[{at_presentation[0]}].detected_on' "
+            f"contradicts 'stage.metastases[{k}].{field}' "
             f"({first}), on or before 'diagnosis.date' ({diagnosed}): a metastasis "
             "found by the diagnosis was present at presentation, not a recurrence; use "
             "'metastatic', or correct the date",
         )
-    for i, met in enumerate(mets):
+    for i, (met, f) in enumerate(zip(mets, found, strict=True)):
         path = f"stage.metastases[{i}]"
-        if met.detected_on and earliest and diagnosed and met.detected_on < earliest:
+        if f is None:
+            continue
+        field, day = f
+        if earliest and diagnosed and day < earliest:
             add(
-                f"{path}.detected_on",
-                met.detected_on.isoformat(),
+                f"{path}.{field}",
+                day.isoformat(),
                 f"must be no more than {STAGING_BEFORE_DIAGNOSIS_MONTHS} months before "
                 f"'diagnosis.date' ({diagnosed.isoformat()}), i.e. on or after "
                 f"{earliest.isoformat()} (a check of plausibility: staging precedes the "
@@ -326,27 +336,34 @@ def contradictions(case: Case) -> list[FieldIssue]:
             )
         # A metastasis may be found before the diagnosis date (the staging scan often
         # precedes the biopsy): it was there at presentation (I7), so never metachronous.
-        if (met.detected_on and diagnosed and met.detected_on <= diagnosed
-                and met.timing is _METACHRONOUS):
+        if diagnosed and day <= diagnosed and met.timing is _METACHRONOUS:
             add(
                 f"{path}.timing",
                 "metachronous",
-                f"contradicts 'detected_on' ({met.detected_on.isoformat()}) on or before "
+                f"contradicts '{field}' ({day.isoformat()}) on or before "
                 f"'diagnosis.date' ({diagnosed.isoformat()}): a metastasis found by the "
                 "diagnosis was present at presentation; use 'synchronous' or leave timing "
                 "out, or correct the date",
             )
             continue
-        if not (met.detected_on and anchor):
+        if not (anchor and treated):
             continue
-        if met.timing is _METACHRONOUS and met.detected_on <= anchor:
+        if met.timing is _METACHRONOUS and day <= treated:
             add(
-                f"{path}.detected_on",
-                met.detected_on.isoformat(),
+                f"{path}.{field}",
+                day.isoformat(),
                 "a metachronous metastasis must be detected after the primary was "
-                f"treated (treatment ended {anchor.isoformat()})",
+                + (f"treated (treatment ended {anchor.isoformat()})" if treated == anchor
+                   else f"treated (treatment ended {treated.isoformat()}, with the "
+                   "resection that completed the R2 one)")
+                + ("" if met.detected_on else
+                   ": recorded by that day, it was found by it, so synchronous (I7); leave "
+                   "timing out, or correct the date"),
             )
-        if met.timing is _SYNCHRONOUS and met.detected_on > anchor and not not_before:
+        # recorded after the end of treatment, it may have been found before it: only the
+        # day it was found contradicts a synchronous timing
+        if (met.timing is _SYNCHRONOUS and met.detected_on and met.detected_on > anchor
+                and not not_before):
             add(
                 f"{path}.timing",
                 "synchronous",
@@ -357,14 +374,13 @@ def contradictions(case: Case) -> list[FieldIssue]:
     stated_dfi = stage.disease_free_interval_months
     if stated_dfi is not None and stated_dfi > 0:
         # the interval runs to the first metastasis: none was there at presentation
-        for i, met in enumerate(mets):
-            if met.detected_on and diagnosed and met.detected_on <= diagnosed \
-                    and anchor is None:
+        for i, (met, f) in enumerate(zip(mets, found, strict=True)):
+            if f and diagnosed and f[1] <= diagnosed and anchor is None:
                 add(
                     "stage.disease_free_interval_months",
                     stated_dfi,
-                    f"contradicts 'stage.metastases[{i}].detected_on' "
-                    f"({met.detected_on.isoformat()}), on or before 'diagnosis.date' "
+                    f"contradicts 'stage.metastases[{i}].{f[0]}' "
+                    f"({f[1].isoformat()}), on or before 'diagnosis.date' "
                     f"({diagnosed.isoformat()}): a metastasis present at presentation makes "
                     "the interval 0; correct one of them",
                 )
@@ -376,14 +392,16 @@ def contradictions(case: Case) -> list[FieldIssue]:
                     f"({_number(stated_dfi)} months): a metastasis present at presentation "
                     "makes the interval 0; correct one of them",
                 )
-    dated = [m.detected_on for m in mets if m.detected_on] if stated_dfi is not None else []
+    dated = [f[1] for f in found if f] if stated_dfi is not None else []
+    exact = all(m.detected_on for m in mets)
     if stated_dfi is not None and anchor and dated:
         by_dates = max(full_months_between(anchor, min(dated)), 0)
         # a shorter interval counts from the treatment of an earlier relapse (a local
         # recurrence, or metastases found before these), whatever the status label, or,
         # after adjuvant treatment whose end is not recorded, from that end (I5): the
         # dates, from the primary's treatment, give the longest it can be, and only a
-        # longer one contradicts them
+        # longer one contradicts them; a metastasis known by the day it was recorded was
+        # found by then, so the first came no later
         if stated_dfi - by_dates >= 1:
             add(
                 "stage.disease_free_interval_months",
@@ -391,10 +409,13 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "contradicts the dates: "
                 + (f"they give {by_dates} whole months from the end of primary treatment "
                    "to the first metastasis"
-                   if len(dated) == len(mets) else
+                   if exact else
                    "a metastasis was detected "
                    + (f"{by_dates} whole months after the end of primary treatment"
                       if min(dated) > anchor else "by the end of primary treatment")
+                   + (" or earlier (by the day it was recorded, 'detected_on_or_before')"
+                      if any(m.detected_on is None and m.detected_on_or_before
+                             for m in mets) else "")
                    + ", so the first came no later")
                 + ", and the interval cannot be longer (a shorter one counts from the "
                 "treatment of an earlier relapse); leave it out or correct it",
@@ -424,6 +445,16 @@ def contradictions(case: Case) -> list[FieldIssue]:
             )
     issues.extend(_line_order_issues(case))
     return issues
+
+
+def _found(met: Metastasis) -> tuple[str, dt.date] | None:
+    """The field and day a metastasis was found, else the latest it can have been (the
+    day it was recorded); ``None`` when neither is given."""
+    if met.detected_on is not None:
+        return "detected_on", met.detected_on
+    if met.detected_on_or_before is not None:
+        return "detected_on_or_before", met.detected_on_or_before
+    return None
 
 
 def _line_order_issues(case: Case) -> list[FieldIssue]:
@@ -594,6 +625,10 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     for i, met in enumerate(case.stage.metastases):
         if met.detected_on:
             out.append((f"stage.metastases[{i}].detected_on", met.detected_on))
+        if met.detected_on_or_before:
+            # the day it was recorded: known only from that day
+            out.append((f"stage.metastases[{i}].detected_on_or_before",
+                        met.detected_on_or_before))
     for i, t in enumerate(case.systemic.therapies):
         if t.started_on:
             out.append((f"systemic.therapies[{i}].started_on", t.started_on))

@@ -216,8 +216,10 @@ class Metastasis(_Model):
     detected_on: Day | None = None
     detected_on_or_before: Annotated[Day | None, Field(
         description="when the day it was detected is not known: the latest it can have "
-        "been (the day it was recorded); the timing and the disease-free interval are "
-        "then known only as far as that day settles them")] = None
+        "been (the day it was recorded); the timing, the disease-free interval and whether "
+        "it came at an earlier presentation than the lung metastases are then known only as "
+        "far as that day settles them, and a stated fact that day contradicts is refused "
+        "as beside the day it was found")] = None
     timing: Timing = Field(
         Timing.unknown,
         description="stated timing; derived from dates when detected_on and the end of "
@@ -609,7 +611,10 @@ class Case(_Model):
             return None
         # a line begun once a metastasis had been found is adjuvant to its treatment (after
         # a metastasectomy), not part of the primary's
-        found = [m.detected_on for m in self.stage.metastases if m.detected_on is not None]
+        # (one known only by the day it was recorded was found by then: a line begun on
+        # or after that day began after it was found)
+        found = [day for m in self.stage.metastases
+                 if (day := m.detected_on or m.detected_on_or_before)]
         first = min(found) if found else None
         starts = [t.started_on for t in self.systemic.therapies
                   if t.setting is TherapySetting.adjuvant

@@ -224,13 +224,17 @@ _ADVANCED_FACT = {
 def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
             untreated: bool, stated_dfi: float | None, alone: bool,
             not_before: dt.date | None = None) -> Timing:
+    if met.detected_on and anchor:
+        return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
+    if met.detected_on is None and met.timing is not _UNKNOWN_TIMING:
+        # a stated timing is never set aside for the day it was recorded (the case's
+        # checks refuse one that day contradicts)
+        return met.timing
     # the day it was found, else the latest it can have been: found by a day, it was
     # there then, whatever the exact day; after it, only an exact day says it came later
     found = met.detected_on or met.detected_on_or_before
     if found and anchor and found <= anchor:
         return _SYNCHRONOUS
-    if met.detected_on and anchor:
-        return _METACHRONOUS
     if found and not_before and found <= not_before:
         # found by the surgery (adjuvant treatment followed it, its end not recorded): on
         # or before the end of curative treatment, whenever that was (I7)
@@ -461,8 +465,8 @@ def _removal_open(case: Case, status: DiseaseStatus,
                   timings: tuple[Timing, ...]) -> tuple[Fact, ...]:
     """Metastatic disease, no date free of disease recorded, and an operation that may
     have removed every known focus: it left no gross tumour of the primary (margin not
-    R2), every metastasis listed was found by its day (dated on or before it, or, where
-    a date is missing, synchronous: present at presentation) or is of unknown timing
+    R2), every metastasis listed was found by its day (dated, or recorded, on or before
+    it, or, where a date is missing, synchronous: present at presentation) or is of unknown timing
     (at least one found by it), and nothing recorded says disease was left: not the
     current disease recorded as beyond surgery (``stage.resectable`` or
     ``stage.complete_excision_feasible`` 'no'), no line started after the operation on
@@ -484,7 +488,10 @@ def _removal_open(case: Case, status: DiseaseStatus,
         if m.detected_on is not None and day is not None:
             if m.detected_on > day:
                 return ()  # found after the operation: it did not remove this one
-            found.append(Fact(f"stage.metastases[{i}].detected_on", m.detected_on.isoformat()))
+            found.append(_found_fact(i, m))
+        elif (m.detected_on_or_before is not None and day is not None
+              and m.detected_on_or_before <= day):
+            found.append(_found_fact(i, m))  # recorded by the operation: found by it
         elif timing is _SYNCHRONOUS:
             found.append(_timing_fact(i, timing))
         elif timing is _METACHRONOUS:

@@ -73,7 +73,9 @@ def _death_issues(submitted: dict[str, Any], death: dt.date | None) -> list[Fiel
                    f"({death.isoformat()}): the patient cannot be diagnosed or treated "
                    "after death")
         for path, day in dated_facts(parse_case(submitted))
-        if day > death
+        # a metastasis recorded after the death may have been found before it (an entry
+        # made late): only the day it was found is checked against the death
+        if day > death and not path.endswith(".detected_on_or_before")
     ]
 
 
