@@ -31,6 +31,7 @@ from pecoma.case import (
     SurgeryStatus,
     YesNo,
 )
+from pecoma.dates import reached_months
 
 ON = dt.date(2026, 11, 28)
 FEATURES = ("necrosis", "infiltrative_growth", "high_nuclear_grade_and_cellularity",
@@ -100,24 +101,41 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
         mets = []
         for _ in range(draw(st.integers(0, 3))):
             met: dict[str, Any] = {"site": draw(_values(MetastasisSite))}
-            if draw(st.booleans()):
+            # the day it was found, the latest it can have been (the day it was recorded),
+            # both, or neither
+            dated = draw(st.sampled_from(["day", "recorded", "both", "none"]))
+            if dated != "none":
                 # a recurrence is found after the diagnosis: a metastasis found by it was
                 # present at presentation, and 'recurrent' beside it only is refused
                 first = 1 if status == DiseaseStatus.recurrent.value else 0
-                found = diagnosed + dt.timedelta(days=draw(st.integers(first, 3000)))
-                met["detected_on"] = min(found, ON).isoformat()
+                found = min(diagnosed + dt.timedelta(days=draw(st.integers(first, 3000))),
+                            ON)
+                recorded = min(found + dt.timedelta(days=draw(st.integers(0, 400))), ON)
+                if dated != "recorded":
+                    met["detected_on"] = found.isoformat()
+                if dated != "day":
+                    met["detected_on_or_before"] = recorded.isoformat()
             elif anchor is None and draw(st.booleans()):
                 met["timing"] = draw(st.sampled_from(["synchronous", "metachronous"]))
             mets.append(met)
         data["stage"]["metastases"] = mets
-        if not any(m["site"] != "lung" for m in mets):
+        # metastases outside the lungs found at an earlier presentation than the lung
+        # metastases (by the day each was found or recorded, 3 months or more before a lung
+        # metastasis's day) may be gone: whether disease outside the lungs is present now
+        # is then recorded, as when none is listed (I5)
+        lung = [dt.date.fromisoformat(m["detected_on"]) for m in mets
+                if m["site"] == "lung" and "detected_on" in m]
+        if all(lung and (day := m.get("detected_on") or m.get("detected_on_or_before"))
+               and reached_months(dt.date.fromisoformat(day), max(lung), 3)
+               for m in mets if m["site"] != "lung"):
             data["stage"]["extrapulmonary_disease"] = draw(_values(YesNo))
             if (mets and data["stage"]["extrapulmonary_disease"] == "no"
                     and data["stage"]["resectable"] == "no"
                     and data["stage"]["complete_excision_feasible"] == "yes"
                     and surgery.get("margin") == "R0"):
                 data["stage"]["resectable"] = "unknown"  # else a contradiction
-        if draw(st.booleans()) and not any("detected_on" in m for m in mets):
+        if draw(st.booleans()) and not any(
+                "detected_on" in m or "detected_on_or_before" in m for m in mets):
             # an interval above 0 says no metastasis was there at presentation
             synchronous = any(m.get("timing") == "synchronous" for m in mets)
             data["stage"]["disease_free_interval_months"] = (

@@ -36,6 +36,12 @@ def full_cases(draw: st.DrawFn) -> Case:
     diagnosed = dt.date.fromisoformat(data["diagnosis"]["date"])
     if draw(st.booleans()):
         del data["diagnosis"]["date"]
+    for met in data["stage"].get("metastases", []):
+        if "detected_on" in met:
+            # the day it was found is written as the onset; the latest it can have been,
+            # which nothing reads beside that day, is not written (its recordedDate is
+            # only read for a Condition with no onset)
+            met.pop("detected_on_or_before", None)
     for t in data["systemic"]["therapies"]:
         t["setting"] = draw(st.sampled_from(["adjuvant", "advanced"]))
         if draw(st.booleans()):
