@@ -987,6 +987,86 @@ class TestNodePositiveSurveillance:
         assert "FU-NODES-POSITIVE" not in ids(a)
 
 
+class TestNodalStatusNotRecorded:
+    """A low-risk kidney PEComa (3.2 cm, every feature absent, mitoses 0), resected R0 on
+    2024-03-01, evaluated 2024-05-01 with no scan yet. Positive nodes put it on the
+    high-risk schedule (I10); a nodal status the record does not give must not put it on a
+    less intensive one (unknown is not absent: the safer branch meanwhile). Nodes recorded
+    as not assessed are a recorded fact: most resections sample no nodes and nodal spread
+    is rare without high-risk features, so the low-risk schedule stays, saying so."""
+
+    EVALUATED = dt.date(2024, 5, 1)
+
+    def case(self, nodes: str) -> Any:
+        return parse_case(base(
+            diagnosis={"method": "histology_with_ihc", "date": "2024-03-01",
+                       "prior_diagnosis": "none"},
+            tumour={"primary_site": "kidney", "size": {"value": 3.2, "unit": "cm"}},
+            stage={"status": "localized", "lymph_nodes": nodes},
+            surgery={"status": "performed", "date": "2024-03-01", "margin": "R0"}))
+
+    def first_visit(self, nodes: str) -> tuple[str, str, str, str]:
+        """The assessment's and the plan's schedule, and the first visit's window."""
+        case = self.case(nodes)
+        a = assess(case, self.EVALUATED)
+        plan = plan_surveillance(case, a, self.EVALUATED, imaging=())
+        assert a.risk.group == "low"
+        assert plan.visits[0].status == "upcoming"
+        return (a.risk.surveillance_group, plan.surveillance_group,
+                plan.visits[0].due.isoformat(), plan.visits[0].latest.isoformat())
+
+    def test_unknown_nodes_get_the_high_risk_first_visit_as_positive_ones(self) -> None:
+        # S18, I2: high risk every 3-4 months: due 3 months after the resection, overdue
+        # after 4 (the low-risk schedule had been given: due at 4 months, overdue after 6)
+        high = ("high", "high", "2024-06-01", "2024-07-01")
+        assert self.first_visit("positive") == high
+        assert self.first_visit("unknown") == high
+
+    def test_nodes_not_assessed_get_the_low_risk_first_visit_as_negative_ones(self) -> None:
+        # I3: low risk every 4-6 months: due at 4 months, overdue after 6; the plan says
+        # the nodes were not assessed
+        low = ("low", "low", "2024-07-01", "2024-09-01")
+        assert self.first_visit("negative") == low
+        assert self.first_visit("not_assessed") == low
+        case = self.case("not_assessed")
+        assert "FU-NODES-NOT-ASSESSED" in ids(assess(case, self.EVALUATED))
+
+    def test_unknown_nodes_say_why_and_wait_on_the_answer(self) -> None:
+        case = self.case("unknown")
+        a = assess(case, self.EVALUATED)
+        fu = item(a, "FU-NODES-UNKNOWN-LOW-RISK")
+        assert fu.conditional_on == ("MISS-NODES",)
+        assert "I10" in fu.provenance.interpretations
+        assert ("stage.lymph_nodes", "unknown") in {(f.path, f.value) for f in fu.triggered_by}
+        assert all(i.conditional_on == ("MISS-NODES",) for i in a.followup
+                   if i.id in ("FU-HIGH-INTENSIVE", "FU-CHEST-CT", "FU-MRI-PRIMARY"))
+        assert not {"FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE",
+                    "FU-NODES-POSITIVE", "FU-NODES-NOT-ASSESSED"} & ids(a)
+        nodes = next(m for m in a.missing if m.id == "MISS-NODES")
+        assert "high-risk schedule meanwhile" in nodes.meanwhile
+        plan = plan_surveillance(case, a, self.EVALUATED, imaging=())
+        assert "FU-NODES-UNKNOWN-LOW-RISK" in [r.id for r in plan.reasons]
+        assert "FU-LOW-LESS-INTENSIVE" not in [r.id for r in plan.reasons]
+        assert all("MISS-NODES" in p.item.conditional_on for p in plan.phases)
+        # the phases name the fact that put the tumour on the high-risk schedule
+        assert all(("stage.lymph_nodes", "unknown") in {(f.path, f.value)
+                                                        for f in p.item.triggered_by}
+                   for p in plan.phases)
+
+    def test_nodes_not_assessed_keep_the_low_risk_schedule_and_say_so(self) -> None:
+        case = self.case("not_assessed")
+        a = assess(case, self.EVALUATED)
+        fu = item(a, "FU-NODES-NOT-ASSESSED")
+        assert fu.conditional_on == ("MISS-NODES",)
+        assert ("stage.lymph_nodes", "not_assessed") in {(f.path, f.value)
+                                                        for f in fu.triggered_by}
+        assert "FU-NODES-UNKNOWN-LOW-RISK" not in ids(a)
+        plan = plan_surveillance(case, a, self.EVALUATED, imaging=())
+        assert [r.id for r in plan.reasons][:2] == ["FU-NODES-NOT-ASSESSED",
+                                                    "FU-LOW-LESS-INTENSIVE"]
+        assert all("MISS-NODES" in p.item.conditional_on for p in plan.phases)
+
+
 class TestS11UnknownTiming:
     """Behaviour 3 for metastasis timing: unknown is not 'metachronous'."""
 

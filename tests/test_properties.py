@@ -78,6 +78,28 @@ def test_absent_to_unknown_never_lightens_surveillance(data: dict[str, Any], f: 
 
 
 @COMMON
+@given(case_dicts(), st.sampled_from(("positive", "negative", "not_assessed")))
+def test_nodes_to_unknown_never_lightens_surveillance(data: dict[str, Any], nodes: str
+                                                      ) -> None:
+    """Whatever nodal status is recorded, the record not giving it never gives a less
+    intensive surveillance (I10: unknown is not absent, the safer branch meanwhile). The
+    tumour is small with the four high-risk features absent, where the nodes can decide
+    the schedule."""
+    data = copy.deepcopy(data)
+    data["tumour"]["size"] = {"value": 3, "unit": "cm"}
+    data["histology"].update({f: "absent" for f in GUIDELINE_FEATURES})
+    data["stage"]["lymph_nodes"] = nodes
+    before = _assess(data)
+    assume(before is not None)
+    assert before is not None
+    changed = copy.deepcopy(data)
+    changed["stage"]["lymph_nodes"] = "unknown"
+    after = _assess(changed)
+    assert after is not None
+    assert INTENSITY[after.risk.surveillance_group] >= INTENSITY[before.risk.surveillance_group]
+
+
+@COMMON
 @given(case_dicts())
 def test_unknown_features_are_always_reported_missing(data: dict[str, Any]) -> None:
     """An indeterminate risk lists a missing fact for every unknown feature."""

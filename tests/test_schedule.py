@@ -246,14 +246,14 @@ class TestNoDatedPlan:
         assert "FU-NO-PLAN-PRIMARY-IN-PLACE" in [i.id for i in a.followup]
         assert "REC-RESECTION" in [i.id for i in a.recommendations]
 
-    @pytest.mark.parametrize(("nodes", "asked"), [("unknown", True), ("not_assessed", True),
+    @pytest.mark.parametrize(("nodes", "asked"), [("not_assessed", True),
                                                   ("negative", False)])
     def test_a_low_risk_calendar_waits_on_the_nodal_status(self, nodes: str,
                                                            asked: bool) -> None:
-        """Low risk, nodes not known: positive nodes would put the patient on the
+        """Low risk, nodes not assessed: positive nodes would put the patient on the
         high-risk schedule (I10), yet the low-risk calendar stood with nothing saying it
         rested on negative nodes. Each phase waits on MISS-NODES; negative nodes ask
-        nothing."""
+        nothing. (Nodes not recorded at all follow the high-risk schedule meanwhile.)"""
         case = _case("low", stage={"status": "localized", "lymph_nodes": nodes})
         plan = _plan(case, dt.date(2025, 3, 1))
         assert plan.surveillance_group == "low" and plan.status == "active"

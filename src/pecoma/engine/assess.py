@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pecoma import __version__
-from pecoma.case import Case, DiseaseStatus, NodeStatus, SurgeryStatus, dated_facts
+from pecoma.case import Case, DiseaseStatus, SurgeryStatus, dated_facts
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
@@ -99,13 +99,12 @@ def assess(
         guideline.item.conditional_on,
         resected_localized and case.treatment_end is None,
         d.free_since,
-        d.nodes_positive,
+        case.stage.lymph_nodes,
         malignant,
         malignant_open,
         residual,
         primary_in_place(case),
         case.surgery.status is SurgeryStatus.unknown,
-        case.stage.lymph_nodes in (NodeStatus.unknown, NodeStatus.not_assessed),
         operation_planned_while_free(out, case, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
         removal_asked(out, d, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
         # the plan counted from an operation (the localized primary's, or one that may

@@ -1,4 +1,4 @@
-"""Which surveillance rules apply (S18-S23, S26, I1, I3, I8, I10).
+"""Which surveillance rules apply (S18-S23, S26, I1, I3, I8, I10, I14).
 
 The dated plan of visits is built from these rules by :mod:`pecoma.engine.schedule`.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from pecoma.case import DiseaseStatus
+from pecoma.case import DiseaseStatus, NodeStatus
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import primary_removed_asked, residual_removed_asked
 from pecoma.engine.model import Fact
@@ -33,13 +33,12 @@ def surveillance(
     risk_conditional_on: tuple[str, ...],
     resected_without_date: bool,
     free_since: dt.date | None = None,
-    nodes_positive: bool = False,
+    nodes: NodeStatus = NodeStatus.negative,
     malignant: Sequence[Fact] = (),
     malignant_open: tuple[str, ...] = (),
     residual: Sequence[Fact] = (),
     in_place: Sequence[Fact] = (),
     surgery_unknown: bool = False,
-    nodes_unknown: bool = False,
     operation_asked: tuple[str, ...] = (),
     removal_asked: tuple[str, ...] = (),
     adjuvant_end_unknown: bool = False,
@@ -48,7 +47,10 @@ def surveillance(
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
     disease, from that date (``case.free_of_disease.since``); surveillance counts from it
     (I8).
-    ``nodes_positive``: positive lymph nodes, high-risk schedule whatever the group (I10).
+    ``nodes``: the regional lymph nodes (I10): positive, the high-risk schedule whatever
+    the group; not recorded (unknown), the high-risk schedule meanwhile for a tumour
+    otherwise on the low-risk one, provisional on them; recorded as not assessed, the
+    risk group's schedule, provisional on them and saying so.
     ``malignant``: the classifications that call a tumour without high-risk features
     malignant, or may (``malignant_open``: the missing facts that would settle it), high-risk
     schedule (I14). ``residual``: the facts saying a resection left macroscopic tumour
@@ -56,10 +58,9 @@ def surveillance(
     calendar is drawn until it is removed. ``in_place``: the facts saying the localized
     primary has not been removed (:func:`pecoma.engine.facts.primary_in_place`): no
     calendar either until it is (I20). ``surgery_unknown``: localized disease whose
-    surgery status is not recorded: the schedule is provisional on it. ``nodes_unknown``:
-    the nodal status not known: a low-risk schedule is provisional on it (positive nodes
-    would make it high-risk, I10). ``operation_asked``: a patient free of disease whose
-    surgery is recorded as planned (:func:`pecoma.engine.facts.operation_planned_while_free`):
+    surgery status is not recorded: the schedule is provisional on it.
+    ``operation_asked``: a patient free of disease whose surgery is recorded as planned
+    (:func:`pecoma.engine.facts.operation_planned_while_free`):
     the schedule from the free-of-disease date is provisional on it. ``removal_asked``:
     metastatic disease after an operation that may have removed every known focus, with
     no date free of disease recorded (:func:`pecoma.engine.facts.removal_asked`, I21):
@@ -99,14 +100,26 @@ def surveillance(
     # that rests on
     schedule_facts: tuple[Fact, ...] = group_facts
     schedule_conditional: tuple[str, ...] = ()
-    if nodes_positive and not relapsed and group in ("low", "indeterminate"):
-        out.add("FU-NODES-POSITIVE", [Fact("stage.lymph_nodes", "positive"), *group_facts])
-    elif malignant and not relapsed and (group == "low" or settled_malignant):
-        # I14: malignant by classification, or may be until the missing facts are supplied
-        out.add("FU-MAY-BE-MALIGNANT-LOW-RISK" if malignant_open else "FU-MALIGNANT-LOW-RISK",
-                [*malignant, *group_facts], malignant_open)
-        schedule_facts = (*malignant, *group_facts)
-        schedule_conditional = malignant_open
+    nodes_fact = Fact("stage.lymph_nodes", nodes.value)
+    if nodes is NodeStatus.positive and not relapsed and group in ("low", "indeterminate"):
+        out.add("FU-NODES-POSITIVE", [nodes_fact, *group_facts])
+    else:
+        if malignant and not relapsed and (group == "low" or settled_malignant):
+            # I14: malignant by classification, or may be until the missing facts are
+            # supplied
+            out.add("FU-MAY-BE-MALIGNANT-LOW-RISK" if malignant_open
+                    else "FU-MALIGNANT-LOW-RISK", [*malignant, *group_facts], malignant_open)
+            schedule_facts = (*malignant, *group_facts)
+            schedule_conditional = malignant_open
+        if nodes is NodeStatus.unknown and group == "low" and not relapsed \
+                and not settled_malignant:
+            # I10: positive nodes would make it high-risk; the record does not say, so
+            # the high-risk schedule meanwhile (knowing less never gives less surveillance)
+            asked = out.missing("MISS-NODES", affects=("FU-NODES-UNKNOWN-LOW-RISK",
+                                                       *HIGH_RISK_RULES))
+            out.add("FU-NODES-UNKNOWN-LOW-RISK", [nodes_fact, *group_facts], (asked,))
+            schedule_facts = (nodes_fact, *schedule_facts)
+            schedule_conditional = (*schedule_conditional, asked)
     rules = HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES
     if surgery_unknown and status is DiseaseStatus.localized and not relapsed:
         # whether the primary was removed is not recorded: a calendar counted from a
@@ -126,9 +139,12 @@ def surveillance(
         # have removed every known focus (I21) alike
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-ADJUVANT-END", affects=rules))
-    if nodes_unknown and surveillance_group == "low" and not relapsed:
-        schedule_conditional = (*schedule_conditional,
-                                out.missing("MISS-NODES", affects=rules))
+    if nodes is NodeStatus.not_assessed and surveillance_group == "low" and not relapsed:
+        # I10: recorded as not examined (most resections sample no nodes), the risk
+        # group's schedule, saying so and asking whether they are involved
+        asked = out.missing("MISS-NODES", affects=("FU-NODES-NOT-ASSESSED", *rules))
+        out.add("FU-NODES-NOT-ASSESSED", [nodes_fact, *group_facts], (asked,))
+        schedule_conditional = (*schedule_conditional, asked)
     for record_id in rules:
         out.add(record_id, schedule_facts, schedule_conditional)
     if resected_without_date:

@@ -50,7 +50,7 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
     tumour that cannot be removed (unresectable locally advanced disease, I6: S05 serves
     the adjuvant decision after a resection): the primary's features are shown for
     reference and nothing is asked about them. Positive lymph nodes do not change the
-    group (I1) but the schedule (I10)."""
+    group (I1) but the schedule (I10), as a nodal status not recorded does meanwhile."""
     h = case.histology
     size_state = _measure(d.size_cm, s.guideline_size_cm)
     values: tuple[str, ...] = (
@@ -128,9 +128,12 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
                 conditional.append(
                     out.missing(missing_id, affects=(record_id, "RISK-HIGH", "RISK-LOW"))
                 )
-    # I10: positive lymph nodes put a low-risk case on the high-risk schedule.
+    # I10: positive lymph nodes put a low-risk case on the high-risk schedule, and so,
+    # meanwhile, does a nodal status the record does not give; nodes recorded as not
+    # assessed keep the risk group's.
+    nodes_high = d.nodes_positive or case.stage.lymph_nodes is NodeStatus.unknown
     surveillance: Literal["high", "low"] = (
-        "low" if group == "low" and not d.nodes_positive else "high"
+        "low" if group == "low" and not nodes_high else "high"
     )
     return Risk(
         group,

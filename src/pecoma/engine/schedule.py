@@ -97,9 +97,10 @@ __all__ = [
     "plan_surveillance",
 ]
 
-#: I14: a tumour without high-risk features on the high-risk schedule by classification
-_I14_REASONS = ("FU-MALIGNANT-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK")
-_SCHEDULE_REASONS = ("FU-NODES-POSITIVE", *_I14_REASONS)
+#: The assessment's reasons for the schedule of a tumour without high-risk features: the
+#: nodal status (I10: positive, not recorded, not assessed) and a classification (I14)
+_SCHEDULE_REASONS = ("FU-NODES-POSITIVE", "FU-NODES-UNKNOWN-LOW-RISK", "FU-NODES-NOT-ASSESSED",
+                     "FU-MALIGNANT-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK")
 
 # --------------------------------------------------------------------------------------
 # The plan
@@ -525,18 +526,18 @@ def plan_surveillance(
         if indeterminate is not None:
             reasons.append(out.item("FU-INDETERMINATE", [group_fact],
                                     indeterminate.conditional_on))
-        # I10 and I14, decided by the assessment: positive lymph nodes, or a malignant
-        # classification of a low-risk tumour: high-risk schedule.
+        # I10 and I14, decided by the assessment: positive lymph nodes, or nodes not
+        # recorded, or a malignant classification of a low-risk tumour: high-risk
+        # schedule; nodes recorded as not assessed: the risk group's, saying so.
         reasons.extend(i for i in assessment.followup if i.id in _SCHEDULE_REASONS)
-        # I14: the phases name the classification facts
-        for fu_item in assessment.followup:
-            if fu_item.id in _I14_REASONS and group == "high":
-                phase_facts = fu_item.triggered_by
-        # the phases wait on what the assessment's schedule items wait on (I14's missing
-        # facts, the surgery status, the nodal status): decided there, read here
+        # the phases name the facts the assessment's schedule items name (the
+        # classification, I14; the nodal status not recorded, I10), and wait on what they
+        # wait on (I14's missing facts, the surgery status, the nodal status): decided
+        # there, read here
         rule = next((i for i in assessment.followup
                      if i.id in (*HIGH_RISK_RULES, *LOW_RISK_RULES)), None)
         if rule is not None:
+            phase_facts = rule.triggered_by
             phase_conditional = tuple(dict.fromkeys((*rule.conditional_on,
                                                      *phase_conditional)))
         if group == "low":

@@ -174,7 +174,7 @@ APPLIES_WHEN: dict[str, str] = {
     "TSC2 variant.",
     "SUPP-TFE3-FUSION": "Advanced disease (or possibly advanced) with a TFE3 rearrangement.",
     "FU-HIGH-INTENSIVE": "High-risk surveillance (high, indeterminate, relapsed, "
-    "node-positive, or malignant by classification).",
+    "node-positive or nodal status not recorded, or malignant by classification).",
     "FU-HIGH-SIX-MONTHLY": "High-risk surveillance, after the intensive years.",
     "FU-HIGH-YEARLY": "High-risk surveillance, after year 5.",
     "FU-CHEST-CT": "High-risk surveillance: at every visit.",
@@ -184,6 +184,10 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-INDETERMINATE": "Risk indeterminate and never relapsed.",
     "FU-NODES-POSITIVE": "Positive lymph nodes, risk low or indeterminate, never relapsed "
     "(I10).",
+    "FU-NODES-UNKNOWN-LOW-RISK": "Nodal status not recorded, risk low, never relapsed "
+    "(provisional on the nodal status, I10).",
+    "FU-NODES-NOT-ASSESSED": "Lymph nodes recorded as not assessed, on the low-risk schedule, "
+    "never relapsed (provisional on the nodal status, I10).",
     "FU-AFTER-RELAPSE": "Recurrent or metastatic disease, or unresectable locally advanced "
     "disease cleared without surgery; the plan counts from the date free of disease (I8).",
     "FU-MALIGNANT-LOW-RISK": "None of the four high-risk features, and a pathology "
