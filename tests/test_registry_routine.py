@@ -202,6 +202,34 @@ class TestTheRule:
         assert undated.stop == "suspended" and undated.until is None
         assert not undated.runs_on(dt.date(2000, 1, 1))
 
+    def test_a_contact_alive_with_disease_after_the_day_free_of_disease(self) -> None:
+        """The case holds the patient free of disease from its resection (R0 on
+        2026-01-10; a completing resection's day, its margin R0; never after a resection
+        that left gross tumour, R2 or a completion whose margin is not recorded, nor
+        without one) or from its date free of disease again. A contact alive with disease
+        after that day stops routine visits on its day (S17, S27); before it, disease
+        was there."""
+        from pecoma.case import parse_case
+        from pecoma.registry.routine import free_from, free_from_of
+
+        r0 = {"status": "performed", "date": "2026-01-10", "margin": "R0"}
+        assert free_from(None, r0) == dt.date(2026, 1, 10)
+        assert free_from(dt.date(2026, 6, 1), r0) == dt.date(2026, 6, 1)
+        assert free_from(None, {**r0, "margin": "R2"}) is None
+        assert free_from(None, {**r0, "margin": "R2", "completion": {
+            "date": "2026-02-01", "margin": "R0"}}) == dt.date(2026, 2, 1)
+        assert free_from(None, {**r0, "margin": "R2", "completion": {
+            "date": "2026-02-01"}}) is None
+        assert free_from(None, {"status": "planned", "date": "2026-01-10"}) is None
+        assert free_from_of(parse_case(high_risk("2026-01-10"))) == dt.date(2026, 1, 10)
+        contact = [OutcomeData("last_contact", dt.date(2026, 5, 1), "alive_with_disease")]
+        r = routine(None, contact, None, dt.date(2026, 1, 10))
+        assert (r.stop, r.until, r.reported) == ("suspended", dt.date(2026, 5, 1),
+                                                 dt.date(2026, 5, 1))
+        assert r.runs_on(dt.date(2026, 4, 30)) and not r.runs_on(dt.date(2026, 5, 1))
+        assert routine(None, contact, None, dt.date(2026, 5, 1)).stop is None
+        assert routine(None, contact, None, None).stop is None
+
     def test_no_outcome_that_ends_it(self) -> None:
         contact = [OutcomeData("last_contact", dt.date(2026, 5, 1), "alive_without_disease")]
         r = routine(None, contact, None)

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pecoma.case import Case, SurgeryStatus
-from pecoma.registry.routine import RELAPSE_EVENTS, relapse_of, routine
+from pecoma.registry.routine import RELAPSE_EVENTS, free_from_of, relapse_of, routine
 from pecoma.registry.summary import Ratio
 from pecoma.registry.suppression import Cells, suppress
 from pecoma.registry.worklist import Evaluated
@@ -203,7 +203,8 @@ def surveillance_quality(
             found["scheduled_scan"] += 1
         relapse = relapse_of(e.case) if e.case is not None else None
         r = routine(relapse, mine, max((sc.performed_on for sc in e.state.scans
-                                        if sc.performed_on <= on_date), default=None))
+                                        if sc.performed_on <= on_date), default=None),
+                    free_from_of(e.case) if e.case is not None else None)
         windows = [(v, r.runs_on(v.latest)) for v in (e.plan.visits if e.plan else ())]
         before = before_relapse.get(rid)
         if before is not None:

@@ -14,7 +14,10 @@ status recurrent or metastatic). Routine surveillance stops:
   recorded after it (:func:`pecoma.registry.outcomes.closure`): the patient left it;
 - at the first relapse recorded as an outcome that the latest case does not hold (the
   case localized, or the relapse dated after the case's free-of-disease date): routine
-  visits are suspended until the case records it (S17, S27);
+  visits are suspended until the case records it (S17, S27); so too at the first last
+  contact that says alive with disease after the day the latest case holds the patient
+  free of disease from (:func:`free_from`): either a relapse is not recorded or the vital
+  status is wrong, and routine visits as if free of disease are the unsafe reading;
 - at the relapse the latest case records while it gives no date free of disease again:
   disease is present, and the engine draws no plan (FU-NO-PLAN-ACTIVE-DISEASE); since
   the case's date of it (its first metastasis detected), or the first relapse recorded
@@ -47,6 +50,8 @@ __all__ = [
     "CaseRelapse",
     "Routine",
     "case_relapse",
+    "free_from",
+    "free_from_of",
     "relapse_of",
     "routine",
     "routine_of",
@@ -92,6 +97,35 @@ def relapse_of(case: Case) -> CaseRelapse | None:
                         free.since if free is not None else None)
 
 
+def free_from(free_since: dt.date | None, surgery: object) -> dt.date | None:
+    """The day a case holds the patient free of disease from: its date free of disease
+    again, else the day of the resection that left no gross tumour (``surgery``: the
+    case's surgery as stored; the completing resection's when one is recorded, its
+    margin not recorded reads as R2); ``None``: none recorded, or its date not known.
+    A last contact that says alive with disease after it is one the case does not hold
+    (before it, or with no such day, disease was there or may have been)."""
+    if free_since is not None:
+        return free_since
+    if not isinstance(surgery, dict) or surgery.get("status") != "performed":
+        return None
+    done = surgery.get("completion")
+    last = done if isinstance(done, dict) else surgery
+    margin, day = last.get("margin"), last.get("date")
+    if margin == "R2" or (last is done and margin in (None, "unknown")):
+        return None  # gross tumour left: disease was there
+    try:
+        return dt.date.fromisoformat(day[:10]) if isinstance(day, str) else None
+    except ValueError:
+        return None  # a stored text that is no date: not known
+
+
+def free_from_of(case: Case) -> dt.date | None:
+    """:func:`free_from` of a parsed case."""
+    free = case.free_of_disease
+    return free_from(free.since if free is not None else None,
+                     case.surgery.model_dump(mode="json"))
+
+
 Stop = Literal["deceased", "lost_to_follow_up", "suspended"]
 
 
@@ -100,11 +134,15 @@ class Routine:
     """Whether a patient is under routine surveillance: ``stop`` is ``None`` while it
     runs; else why it stopped (``deceased``, ``lost_to_follow_up``: the patient left it;
     ``suspended``: a relapse), ``until`` the first day it no longer runs (``None``: not
-    known) and ``reason`` what the worklist says instead of a next visit."""
+    known) and ``reason`` what the worklist says instead of a next visit; ``reported``:
+    the day of a last contact that says alive with disease which the case does not hold
+    (``None``: none), for the worklist's alert, kept when the patient left
+    surveillance lost to follow-up."""
 
     stop: Stop | None
     until: dt.date | None
     reason: str
+    reported: dt.date | None = None
 
     def runs_on(self, day: dt.date) -> bool:
         """Routine surveillance ran on ``day`` (a visit whose window closed that day
@@ -115,47 +153,79 @@ class Routine:
 _FOLLOWED = Routine(None, None, "")
 
 
-def _relapse(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView]
-             ) -> tuple[dt.date | None, str] | None:
-    """Since when and why a relapse stopped routine surveillance, or ``None``."""
+def _reported(o: OutcomeData | OutcomeView, since: dt.date | None) -> bool:
+    """A last contact that says alive with disease after ``since``, the day the case
+    holds the patient free of disease from (``None``: no such day, none is)."""
+    return (since is not None and o.event == "last_contact"
+            and o.vital_status == "alive_with_disease" and o.event_date > since)
+
+
+def _reported_text(day: dt.date) -> str:
+    """What a last contact alive with disease that the case does not hold says."""
+    return (f"last contact on {day.isoformat()} recorded alive with disease, which the case "
+            "does not hold (no relapse in it)")
+
+
+def _relapse(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView],
+             free: dt.date | None) -> tuple[dt.date | None, str, bool] | None:
+    """Since when and why a relapse stopped routine surveillance, and whether a last
+    contact alive with disease stopped it (``free``: see :func:`free_from`), or
+    ``None``."""
     recorded = [o for o in outcomes if o.event in RELAPSE_EVENTS]
     if case is not None and case.free_since is None:
         dates = [d for d in (case.on, *(o.event_date for o in recorded)) if d is not None]
         since = min(dates, default=None)
         when = f" (since {since.isoformat()})" if since is not None else ""
         return since, (f"the case records {case.status} disease{when} and no date free of "
-                       "disease again: no routine visit while disease is present (I8)")
+                       "disease again: no routine visit while disease is present (I8)"), False
     start = case.free_since if case is not None else None
-    new = [o for o in recorded if start is None or o.event_date > start]
+    new = [o for o in outcomes
+           if (o.event in RELAPSE_EVENTS and (start is None or o.event_date > start))
+           or _reported(o, free)]
     if not new:
         return None  # none, or only the relapse the case records, treated since
     first = new[0]
+    if first.event == "last_contact":
+        return first.event_date, (
+            f"{_reported_text(first.event_date)}: routine visits are suspended; record the "
+            "recurrence or metastasis (what, found when) in a new case version, or correct "
+            "the vital status (the last contact entered again on that day) (S17, S27)"), True
     found = f", found by {first.found_by.replace('_', ' ')}" if first.found_by else ""
     return first.event_date, (
         f"{first.event.replace('_', ' ')} recorded on {first.event_date.isoformat()}"
         f"{found}, which the case does not hold: routine visits are suspended; record the "
         "new case version (recurrent or metastatic) so that the advice and the plan "
-        "follow it (S17, S27)")
+        "follow it (S17, S27)"), False
 
 
 def routine(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView],
-            last_scan: dt.date | None) -> Routine:
+            last_scan: dt.date | None, free: dt.date | None = None) -> Routine:
     """THE rule: whether the patient is under routine surveillance, from the relapse its
     latest case records (:func:`case_relapse`; ``None``: none), its outcomes dated on or
-    before the evaluation date (by date, then in recording order) and its last scan by
-    then. A patient who left surveillance is listed as such, whatever relapse came
-    before; ``until`` is the earliest date either stopped it."""
+    before the evaluation date (by date, then in recording order), its last scan by
+    then and the day the latest case holds the patient free of disease from
+    (:func:`free_from`; ``None``: none known, a contact alive with disease contradicts
+    nothing). A patient who left surveillance is listed
+    as such, whatever relapse came before; ``until`` is the earliest date either
+    stopped it."""
     left = closure(outcomes, last_scan)
-    relapse = _relapse(case, outcomes)
+    relapse = _relapse(case, outcomes, free)
     if left is None and relapse is None:
         return _FOLLOWED
+    reported = relapse[0] if relapse is not None and relapse[2] else None
     if left is not None:
         ends = [left.since] if relapse is None else [left.since, relapse[0]]
         until = None if None in ends else min(d for d in ends if d is not None)
-        stop: Stop = "deceased" if left.status == "deceased" else "lost_to_follow_up"
-        return Routine(stop, until, left.reason)
+        if left.status == "deceased":
+            return Routine("deceased", until, left.reason)
+        if reported is None:
+            return Routine("lost_to_follow_up", until, left.reason)
+        return Routine("lost_to_follow_up", until, (
+            f"{left.reason}, and the {_reported_text(reported)}: trace the patient; record "
+            "the recurrence or metastasis in a new case version, or correct the vital "
+            "status (S17, S27)"), reported)
     assert relapse is not None
-    return Routine("suspended", relapse[0], relapse[1])
+    return Routine("suspended", relapse[0], relapse[1], reported)
 
 
 def routine_of(facts: RoutineFacts, last_scan: dt.date | None) -> Routine:
@@ -163,4 +233,4 @@ def routine_of(facts: RoutineFacts, last_scan: dt.date | None) -> Routine:
     <pecoma.store.repository.Repository.routine_facts>`), for the worklist and the
     patient's page and calendar."""
     return routine(case_relapse(facts.stage_status, facts.detected, facts.free_since),
-                   facts.outcomes, last_scan)
+                   facts.outcomes, last_scan, free_from(facts.free_since, facts.surgery))

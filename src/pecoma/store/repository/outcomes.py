@@ -254,16 +254,16 @@ class Outcomes(AuditLog):
         """Registry id -> what decides whether the patient is still under routine
         surveillance as of ``on_date`` (:func:`pecoma.registry.routine.routine`), for
         every patient with an outcome that can end it dated on or before ``on_date`` (a
-        death, a last contact lost to follow-up, a recurrence, metastasis or
-        progression); the others are followed as their plan says. With ``registry_id``,
-        that patient only: each read is filtered to it (a patient's page reads no other
-        patient's outcomes)."""
+        death, a last contact lost to follow-up or alive with disease, a recurrence,
+        metastasis or progression); the others are followed as their plan says. With
+        ``registry_id``, that patient only: each read is filtered to it (a patient's page
+        reads no other patient's outcomes)."""
         o = OutcomeRecord
         ending = (
             select(o.patient_id)
             .where(o.event_date <= on_date,
                    or_(o.event.in_(("death", *_RELAPSES)),
-                       o.vital_status == "lost_to_follow_up"))
+                       o.vital_status.in_(("lost_to_follow_up", "alive_with_disease"))))
         )
         if registry_id is not None:
             ending = ending.join(Patient, Patient.id == o.patient_id).where(
@@ -284,7 +284,7 @@ class Outcomes(AuditLog):
         cases = (
             select(Patient.registry_id, case[("stage", "status")].as_string(),
                    case[("stage", "metastases")],
-                   case[("free_of_disease", "since")].as_string())
+                   case[("free_of_disease", "since")].as_string(), case["surgery"])
             .join(top, top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
                   & (CaseVersion.version == top.c.v))
@@ -296,9 +296,9 @@ class Outcomes(AuditLog):
         with self._read() as s:
             for row in s.connection().execute(events):
                 outcomes.setdefault(row[0], []).append(OutcomeView(*row[1:]))
-            latest = {rid: (status, _detected(metastases), _day(free))
-                      for rid, status, metastases, free in s.execute(cases)}
-        return {rid: RoutineFacts(current(mine), *latest.get(rid, (None, (), None)))
+            latest = {rid: (status, _detected(metastases), _day(free), surgery)
+                      for rid, status, metastases, free, surgery in s.execute(cases)}
+        return {rid: RoutineFacts(current(mine), *latest.get(rid, (None, (), None, None)))
                 for rid, mine in outcomes.items()}
 
 

@@ -268,12 +268,14 @@ class RoutineFacts:
     """What decides whether a patient is still under routine surveillance as of a date
     (:mod:`pecoma.registry.routine`): the outcomes dated on or before it, by date, and
     the latest case version's disease status, its metastases' detection dates (``None``
-    for one not dated, or not a date) and its free-of-disease date."""
+    for one not dated, or not a date), its free-of-disease date and its surgery (as
+    stored: :func:`pecoma.registry.routine.free_from` reads it)."""
 
     outcomes: tuple[OutcomeView, ...]
     stage_status: str | None
     detected: tuple[dt.date | None, ...]
     free_since: dt.date | None
+    surgery: Any = None
 
 
 OutcomeCheck = Callable[
