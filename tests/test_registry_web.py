@@ -456,6 +456,50 @@ class TestWorklistPriority:
         page = text(clinic.get("/registry/patients/PEC-1").text)
         assert "critical Equivocal scan: decide before the next routine visit" in page
 
+    def test_lost_to_follow_up_with_a_finding_and_disease_the_case_does_not_hold(
+        self, clinic: TestClient, repo: Repository, db_url: str
+    ) -> None:
+        """PEC-3 lost to follow-up on 2026-12-01 after its metastasis, PEC-1 on 2026-12-03
+        after its equivocal scan: each keeps its critical alert and its place at the top
+        (was: both last, no alert, the findings named nowhere; S17, S27, I16). PEC-4
+        (resected 2026-08-20, no relapse recorded) seen alive with disease on 2026-10-01:
+        routine visits suspended, with the critical alert asking for the new case version
+        or the corrected vital status (was: "due", nothing said). The command line lists
+        the same rows; the patient's page shows the alert and what to do."""
+        for rid, day, vital in (("PEC-3", "2026-12-01", "lost_to_follow_up"),
+                                ("PEC-1", "2026-12-03", "lost_to_follow_up"),
+                                ("PEC-4", "2026-10-01", "alive_with_disease")):
+            record_outcome(repo, rid, "last_contact", day, vital, None, on_date=DEC_6,
+                           actor="clinic")
+        reported = ("critical: Alive with disease recorded, but the case holds no disease: "
+                    "record the relapse in a new case version or correct the vital status")
+        web = web_rows(clinic.get("/registry/worklist").text)
+        assert web == [
+            ("PEC-3", "lost_to_follow_up",
+             ["critical: Surveillance suspended: a scan found disease"]),
+            ("PEC-1", "lost_to_follow_up",
+             ["critical: Equivocal scan: decide before the next routine visit"]),
+            ("PEC-4", "suspended", [reported]),
+            ("PEC-2", "overdue", []),
+        ]
+        r = run_cli("registry", "worklist", "--on", "2026-12-06", "--format", "json",
+                    "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        assert [(i["registry_id"], i["status"],
+                 [f'{a["level"]}: {a["title"]}' for a in i["alerts"]])
+                for i in json.loads(r.stdout)["items"]] == web
+        row = worklist_row(clinic.get("/registry/worklist").text, "PEC-3")
+        assert "a scan found disease that no case version records: trace the patient " \
+            "first" in row
+        page = text(clinic.get("/registry/patients/PEC-3").text)
+        assert "critical Surveillance suspended: a scan found disease" in page
+        assert page.index("Surveillance suspended: a scan found disease") < \
+            page.index("Timeline")
+        page = text(clinic.get("/registry/patients/PEC-4").text)
+        assert reported.replace(":", "", 1) in page
+        assert "or correct the vital status (the last contact entered again on that day)" \
+            in page
+
     def test_a_past_date_reads_the_page_as_its_worklist_row(self, clinic: TestClient) -> None:
         """As of 2026-11-25, PEC-1's scans of 2026-12-02 are not known yet: the worklist
         leaves them out (visit 1's window 2026-12-15 to 2027-01-15 not open: upcoming), and

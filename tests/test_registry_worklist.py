@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from icalendar import Calendar
 
 from pecoma.registry.importer import import_file
+from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_case, record_scan
 from pecoma.registry.state import compute_state, is_usable, versions
@@ -247,6 +248,148 @@ class TestPriority:
         """By risk group: the high-risk patients in priority order, then U-2 (low)."""
         rows = select(stored(urgent, DEC_6), sort=SortKey.risk)
         assert [i.registry_id for i in rows] == ["U-3", "U-1", "U-5", "U-4", "U-2"]
+
+
+def outcome(repo: Repository, rid: str, event: str, day: str, vital: str | None = None
+            ) -> None:
+    record_outcome(repo, rid, event, day, vital, None, on_date=DEC_6, actor="clinic")
+
+
+class TestLostWithAFindingLeftOpen:
+    """A patient lost to follow-up after a scan that found disease or an equivocal one is
+    the patient the clinic must trace first (S17, S27; I16): the critical alert stays on
+    the row, named in the reason, and ranks it first. After a death nothing is asked."""
+
+    def test_the_critical_alert_stays_and_ranks_the_row_first(
+            self, urgent: Repository) -> None:
+        """Was: U-3 and U-1 listed last as "lost to follow-up", no alert, the metastasis
+        and the equivocal scan named nowhere. Now: U-3 (the metastasis of 2026-11-30)
+        first, U-1 (the equivocal chest CT of 2026-12-02) second, both lost to follow-up
+        with their critical alert; U-5 (its result not recorded: a warning) left
+        surveillance as before, last."""
+        outcome(urgent, "U-3", "last_contact", "2026-12-01", "lost_to_follow_up")
+        outcome(urgent, "U-1", "last_contact", "2026-12-03", "lost_to_follow_up")
+        outcome(urgent, "U-5", "last_contact", "2026-12-03", "lost_to_follow_up")
+        rows = stored(urgent, DEC_6)
+        assert [(i.registry_id, i.status.value, [(a.id, a.level) for a in i.alerts])
+                for i in rows] == [
+            ("U-3", "lost_to_follow_up", [("FU-SUSPENDED-RECURRENCE", "critical")]),
+            ("U-1", "lost_to_follow_up", [("FU-EQUIVOCAL", "critical")]),
+            ("U-2", "overdue", []), ("U-4", "due", []),
+            ("U-5", "lost_to_follow_up", [])]
+        assert rows[0].reason == (
+            "lost to follow-up (last contact 2026-12-01); a scan found disease that no "
+            "case version records: trace the patient first, to return to the treatment "
+            "pathway (S17, S27)")
+        assert rows[1].reason == (
+            "lost to follow-up (last contact 2026-12-03); an equivocal scan is not "
+            "resolved: trace the patient first, for the team to decide on it (I16)")
+        assert rows[4].reason == "lost to follow-up (last contact 2026-12-03)"
+        data = json.loads(to_json(rows, DEC_6))
+        assert data["items"][0]["alerts"] == [{
+            "id": "FU-SUSPENDED-RECURRENCE", "title": "Surveillance suspended: a scan found "
+            "disease", "level": "critical"}]
+        # After a death nothing is asked: U-3 died on 2026-12-04, deceased, no alert,
+        # among the patients who left surveillance (deceased, then lost to follow-up).
+        outcome(urgent, "U-3", "death", "2026-12-04", "dead_of_disease")
+        rows = stored(urgent, DEC_6)
+        assert [i.registry_id for i in rows] == ["U-1", "U-2", "U-4", "U-3", "U-5"]
+        assert (rows[3].status.value, rows[3].alerts, rows[3].reason) == (
+            "deceased", (), "died on 2026-12-04 (dead of disease)")
+
+
+@pytest.fixture
+def reported(urgent: Repository) -> Repository:
+    """The clinic of :func:`urgent`, and A-1: high risk, resected R0 on 2026-02-10, chest
+    CT and MRI free of disease on 2026-05-10 and 2026-08-10 (visits 1 and 2, S18): visit
+    3 due 2026-11-10, latest 2026-12-10 (I2), due on 2026-12-06."""
+    record_case(urgent, "A-1", high_risk("2026-02-10"), on_date=DEC_6,
+                settings=default_settings(), actor="clinic", source="test")
+    for day in ("2026-05-10", "2026-08-10"):
+        for modality in ("chest_ct", "mri_primary"):
+            record_scan(urgent, "A-1", day, modality, "no_evidence_of_disease",
+                        on_date=DEC_6, actor="radiology")
+    return urgent
+
+
+def row(repo: Repository, rid: str) -> WorkItem:
+    (item,) = [i for i in stored(repo, DEC_6) if i.registry_id == rid]
+    return item
+
+
+class TestAliveWithDiseaseTheCaseDoesNotHold:
+    """A last contact that says alive with disease after the resection, on a case that
+    records no relapse: a relapse not recorded or a wrong vital status. Routine visits as
+    if free of disease are the unsafe reading: they are suspended, as for a relapse
+    recorded as an outcome, with a critical alert asking which (S17, S27)."""
+
+    REASON = ("last contact on 2026-10-01 recorded alive with disease, which the case does "
+              "not hold (no relapse in it): routine visits are suspended; record the "
+              "recurrence or metastasis (what, found when) in a new case version, or "
+              "correct the vital status (the last contact entered again on that day) "
+              "(S17, S27)")
+    ALERT = ("REGISTRY-DISEASE-NOT-IN-CASE", "Alive with disease recorded, but the case "
+             "holds no disease: record the relapse in a new case version or correct the "
+             "vital status", "critical")
+
+    def test_routine_visits_are_suspended_with_a_critical_alert(
+            self, reported: Repository) -> None:
+        """Was: A-1 "due" (visit 3), no alert. Now: suspended, the contact named, the
+        critical alert ranking it after the equivocal scan and before the result not
+        recorded. U-4 (resected 2026-08-20) seen alive with disease on 2026-08-01, before
+        the resection, contradicts nothing: visit 1 stays due. The contact entered again
+        on the same day as alive without disease corrects it: A-1's visit 3 due again."""
+        assert row(reported, "A-1").status is WorkStatus.due
+        outcome(reported, "A-1", "last_contact", "2026-10-01", "alive_with_disease")
+        outcome(reported, "U-4", "last_contact", "2026-08-01", "alive_with_disease")
+        rows = stored(reported, DEC_6)
+        assert [i.registry_id for i in rows] == ["U-3", "U-1", "A-1", "U-5", "U-2", "U-4"]
+        a1, u4 = rows[2], rows[-1]
+        assert (a1.status, a1.due, a1.visit, a1.reason) == (
+            WorkStatus.suspended, None, None, self.REASON)
+        assert [(a.id, a.title, a.level) for a in a1.alerts] == [self.ALERT]
+        assert (u4.status, u4.visit, u4.alerts) == (WorkStatus.due, 1, ())
+        outcome(reported, "A-1", "last_contact", "2026-10-01", "alive_without_disease")
+        a1 = row(reported, "A-1")
+        assert (a1.status, a1.visit, a1.alerts) == (WorkStatus.due, 3, ())
+
+    def test_the_new_case_version_records_the_relapse(self, reported: Repository) -> None:
+        """A lung metastasis found 2026-09-20, free of disease since 2026-10-15 after its
+        removal: the case holds the contact of 2026-10-01; high-risk visits count from
+        2026-10-15 (I8): visit 1 due 2027-01-15, upcoming. A contact alive with disease
+        after that date contradicts the new version in turn."""
+        outcome(reported, "A-1", "last_contact", "2026-10-01", "alive_with_disease")
+        c = high_risk("2026-02-10")
+        c["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                      "metastases": [{"site": "lung", "detected_on": "2026-09-20"}]}
+        c["free_of_disease"] = {"since": "2026-10-15", "by": "surgery"}
+        record_case(reported, "A-1", c, on_date=DEC_6, settings=default_settings(),
+                    actor="clinic", source="test")
+        a1 = row(reported, "A-1")
+        assert (a1.status, a1.visit, a1.due, a1.alerts) == (
+            WorkStatus.upcoming, 1, dt.date(2027, 1, 15), ())
+        outcome(reported, "A-1", "last_contact", "2026-11-20", "alive_with_disease")
+        a1 = row(reported, "A-1")
+        assert a1.status is WorkStatus.suspended
+        assert a1.reason.startswith("last contact on 2026-11-20 recorded alive with disease")
+
+    def test_lost_to_follow_up_afterwards_keeps_the_alert(
+            self, reported: Repository) -> None:
+        """Lost to follow-up on 2026-11-01 after the contact alive with disease: the
+        patient left surveillance, but the disease reported is still open: traced first,
+        among the critical rows."""
+        outcome(reported, "A-1", "last_contact", "2026-10-01", "alive_with_disease")
+        outcome(reported, "A-1", "last_contact", "2026-11-01", "lost_to_follow_up")
+        rows = stored(reported, DEC_6)
+        assert [i.registry_id for i in rows] == ["U-3", "U-1", "A-1", "U-5", "U-2", "U-4"]
+        a1 = rows[2]
+        assert a1.status is WorkStatus.lost_to_follow_up
+        assert a1.reason == (
+            "lost to follow-up (last contact 2026-11-01), and the last contact on "
+            "2026-10-01 recorded alive with disease, which the case does not hold (no "
+            "relapse in it): trace the patient; record the recurrence or metastasis in a "
+            "new case version, or correct the vital status (S17, S27)")
+        assert [(a.id, a.title, a.level) for a in a1.alerts] == [self.ALERT]
 
 
 class TestExports:

@@ -30,10 +30,12 @@ lost_to_follow_up  the latest contact says lost to follow-up, nothing recorded a
 The priority order (:func:`priority`, the default) lists first the patients whose scan
 needs the team's decision now, whatever their status: a scan that found disease (the
 plan suspended for it), then an equivocal scan (both critical alerts, S26, S27), then a
+last contact alive with disease that the case does not hold (critical too), then a
 scan whose result was not recorded (unknown: it may have found disease); then the
 others by status as above, each status by due date. A patient is never left out: one
 without a plan, or who left surveillance, is listed with the reason (last, below every
-patient still followed). Whether routine surveillance stopped (a death, a loss to
+patient still followed, except one lost to follow-up with a finding left open: its
+critical alert stays and ranks it first). Whether routine surveillance stopped (a death, a loss to
 follow-up, a relapse) is decided by the one rule of :mod:`pecoma.registry.routine`, as
 for the patient's page, its calendar and the surveillance quality figures.
 """
@@ -70,6 +72,7 @@ if TYPE_CHECKING:  # the database layer is imported only where it is used
 
 __all__ = [
     "DEFAULT_RECENT_DAYS",
+    "DISEASE_NOT_IN_CASE",
     "Alert",
     "Evaluated",
     "SortKey",
@@ -104,9 +107,18 @@ class WorkStatus(StrEnum):
     lost_to_follow_up = "lost_to_follow_up"
 
 
-#: The scan results that come first in the priority order, most urgent first, before
-#: every status: a scan that found disease, an equivocal scan, a result not recorded.
-_DECIDE_NOW = {"FU-SUSPENDED-RECURRENCE": 0, "FU-EQUIVOCAL": 1, "FU-FINDING-NOT-RECORDED": 2}
+#: The registry's alert on a last contact that says alive with disease while the latest
+#: case holds none (:mod:`pecoma.registry.routine`): a relapse not recorded, or a wrong
+#: vital status. Critical, as a scan that found disease or an equivocal one: disease is
+#: reported present and no one has decided on it, and routine visits are suspended for
+#: it, so the row must not wait among them (S17, S27).
+DISEASE_NOT_IN_CASE = "REGISTRY-DISEASE-NOT-IN-CASE"
+
+#: The alerts that come first in the priority order, most urgent first, before every
+#: status: a scan that found disease, an equivocal scan, disease reported that the case
+#: does not hold, a scan result not recorded.
+_DECIDE_NOW = {"FU-SUSPENDED-RECURRENCE": 0, "FU-EQUIVOCAL": 1, DISEASE_NOT_IN_CASE: 2,
+               "FU-FINDING-NOT-RECORDED": 3}
 _ORDER = {s: len(_DECIDE_NOW) + i for i, s in enumerate(WorkStatus)}
 
 
@@ -158,7 +170,8 @@ class WorkItem:
     provenance: str | None
     reason: str
     alerts: tuple[Alert, ...] = ()
-    """What the team must act on (none on the row of a patient who left surveillance)."""
+    """What the team must act on (none on the row of a deceased patient; on that of a
+    patient lost to follow-up, only a finding left open: see :func:`apply_routine`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -376,11 +389,14 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
     (:func:`pecoma.registry.routine.routine`, from ``facts``: see :func:`routine_facts`,
     and the row's last scan): a patient who left surveillance (died, or lost to
     follow-up with nothing recorded after) gets its closing row, with no next visit and
-    no alerts; a patient still on a routine plan though a relapse stopped it (one
-    recorded as an outcome that the latest case does not hold) gets a suspended row,
-    with the plan's alerts, as a scan finding recurrence suspends a plan: no routine
-    visit is offered for known disease. A patient lost to follow-up with a scan recorded
-    after the last contact is followed again."""
+    no alerts, but for a patient lost to follow-up the plan's critical alerts and
+    disease reported that the case does not hold (:func:`_lost`: the patient to trace
+    first); a patient still on a routine plan though a relapse stopped it (one
+    recorded as an outcome that the latest case does not hold, or a last contact alive
+    with disease, with the critical alert :data:`DISEASE_NOT_IN_CASE`) gets a suspended
+    row, with the plan's alerts, as a scan finding recurrence suspends a plan: no
+    routine visit is offered for known disease. A patient lost to follow-up with a scan
+    recorded after the last contact is followed again."""
     if not facts:
         return list(items)
     from pecoma.registry.routine import routine_of
@@ -392,13 +408,40 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
             out.append(i)
             continue
         r = routine_of(f, i.last_scan)
-        if r.stop in ("deceased", "lost_to_follow_up"):
+        if r.stop == "deceased":
             out.append(_closed(i, r.stop, r.reason))
+        elif r.stop == "lost_to_follow_up":
+            out.append(_lost(i, r.reason, r.reported is not None))
         elif r.stop == "suspended" and i.status in _FOLLOWED:
-            out.append(_closed(i, WorkStatus.suspended.value, r.reason, i.alerts))
+            alerts = i.alerts if r.reported is None else (*i.alerts, _REPORTED)
+            out.append(_closed(i, WorkStatus.suspended.value, r.reason, alerts))
         else:
             out.append(i)
     return out
+
+
+#: Why a patient lost to follow-up is traced first: the plan's critical alerts, a finding
+#: no one has acted on, stay on the row (S17, S27; I16).
+_OPEN_FINDING = {
+    "FU-SUSPENDED-RECURRENCE": "a scan found disease that no case version records: "
+    "trace the patient first, to return to the treatment pathway (S17, S27)",
+    "FU-EQUIVOCAL": "an equivocal scan is not resolved: trace the patient first, for the "
+    "team to decide on it (I16)",
+}
+
+_REPORTED = Alert(DISEASE_NOT_IN_CASE, "Alive with disease recorded, but the case holds no "
+                  "disease: record the relapse in a new case version or correct the vital "
+                  "status", "critical")
+
+
+def _lost(i: WorkItem, reason: str, reported: bool) -> WorkItem:
+    """The row of a patient lost to follow-up: no next visit, but the plan's critical
+    alerts (a scan that found disease, an equivocal scan) and disease reported that the
+    case does not hold stay on it, named in the reason, and rank it first."""
+    kept = tuple(a for a in i.alerts if a.level == "critical")
+    why = "".join(f"; {_OPEN_FINDING[a.id]}" for a in kept if a.id in _OPEN_FINDING)
+    return _closed(i, WorkStatus.lost_to_follow_up.value, reason + why,
+                   (*kept, _REPORTED) if reported else kept)
 
 
 def _closed(i: WorkItem, status: str, reason: str, alerts: tuple[Alert, ...] = ()
@@ -411,9 +454,10 @@ def _closed(i: WorkItem, status: str, reason: str, alerts: tuple[Alert, ...] = (
 
 def priority(i: WorkItem) -> int:
     """A row's rank in the priority order (lower first): a scan that found disease, an
-    equivocal scan, a scan whose result was not recorded (its alerts, see
-    :data:`_DECIDE_NOW`), then its status (overdue, due, upcoming, done, suspended, …,
-    who left surveillance last)."""
+    equivocal scan, disease reported that the case does not hold, a scan whose result
+    was not recorded (its alerts, see :data:`_DECIDE_NOW`; a patient lost to follow-up
+    keeps the critical ones), then its status (overdue, due, upcoming, done, suspended,
+    …, who left surveillance last)."""
     if i.alerts:
         first = min(_DECIDE_NOW.get(a.id, len(_DECIDE_NOW)) for a in i.alerts)
         if first < len(_DECIDE_NOW):
