@@ -238,13 +238,16 @@ class TestRegionalNodesCategory:
     @pytest.mark.parametrize("value", [
         code_only("1229966003"), code_only("1229945006"), code_only("pNX", AJCC),
         {"text": "NX"}], ids=["cnx", "pnx", "ajcc-pnx", "text"])
-    def test_nx_leaves_the_nodes_unknown_with_a_note(self, value: dict[str, Any]) -> None:
-        """NX (the nodes cannot be assessed) is no negative: the nodal status stays
-        unknown, asked (MISS-NODES), and a note says why."""
+    def test_nx_is_nodes_not_assessed_with_a_note(self, value: dict[str, Any]) -> None:
+        """NX (the regional nodes cannot be assessed) is what the case format calls nodes
+        not assessed (as the project's own Observation's dataAbsentReason not-performed
+        is): never negative, still asked (MISS-NODES), and a note says so. It had been read
+        as not recorded at all, which now means the high-risk schedule meanwhile (I10): NX
+        is a fact the record states, not one it leaves out."""
         bc = read(with_staging((LOINC, "21900-6"), value))
-        assert bc.case.stage.lymph_nodes is NodeStatus.unknown
+        assert bc.case.stage.lymph_nodes is NodeStatus.not_assessed
         assert any(n.startswith("Observation/tnm: the TNM regional nodes category")
-                   and "NX" in n and "unknown" in n for n in bc.notes)
+                   and "NX" in n and "not assessed" in n for n in bc.notes)
         assert "MISS-NODES" in assess(bc.case, ON).record_ids()
 
     @pytest.mark.parametrize("value", [

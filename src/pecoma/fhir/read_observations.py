@@ -205,8 +205,9 @@ def _nodes(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 def _n_category(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """mCODE TNMRegionalNodesCategory: N1 to N3 are positive regional lymph nodes, N0
     negative, read as the nodal status is (the later result wins; results of one time
-    that disagree leave it unknown). NX (the nodes cannot be assessed), or a value pecoma
-    cannot read, leaves the nodal status unknown, never negative, with a note."""
+    that disagree leave it unknown). NX (the nodes cannot be assessed) is ``not_assessed``,
+    as the project's own Observation's ``not-performed`` is, never negative, with a note; a
+    value pecoma cannot read leaves the nodal status unknown, with a note."""
     if obs.get("valueCodeableConcept") is None:
         if _absent_reason(obs) == "not-performed":
             r.put("stage.lymph_nodes", NodeStatus.not_assessed.value, where)
@@ -220,8 +221,13 @@ def _n_category(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     if value in ("positive", "negative"):
         r.put("stage.lymph_nodes", value, where)
         return
-    why = ("NX: the regional lymph nodes cannot be assessed" if value == "NX"
-           else "a code or text pecoma cannot read, or codes and words that disagree")
+    if value == "NX":
+        r.put("stage.lymph_nodes", NodeStatus.not_assessed.value, where)
+        r.notes.append(f"{where}: the TNM regional nodes category {said} (NX: the regional "
+                       "lymph nodes cannot be assessed) is read as nodes not assessed, never "
+                       "as negative")
+        return
+    why = "a code or text pecoma cannot read, or codes and words that disagree"
     r.why[where] = f"a TNM regional nodes category {said} ({why})"
     r.notes.append(f"{where}: the TNM regional nodes category {said} is {why}: "
                    "stage.lymph_nodes is unknown (never taken as negative); establish the "
