@@ -477,13 +477,16 @@ class TestReanchoring:
         assert on_time.visits[3].timeliness == "on_time"
 
     def test_scans_within_one_window_form_one_visit(self) -> None:
-        """CT and MRI a few days apart complete one visit; it counts from the later."""
+        """CT on 2025-04-10 and MRI on 2025-04-24 complete one visit (done 2025-04-24, both
+        in the window 2025-04-10 to 2025-05-10: on time); the next counts from the CT, the
+        examination done longest ago, so the CT comes again 3 months later (S18, I2):
+        due 2025-07-10, not 2025-07-24."""
         plan = _plan(_case(), ON, (_scan("2025-04-10"),
                                     _scan("2025-04-24", Modality.mri_primary)))
         first = plan.visits[0]
-        assert first.done_on == dt.date(2025, 4, 24)
+        assert (first.done_on, first.timeliness) == (dt.date(2025, 4, 24), "on_time")
         assert all(i.done_on is not None for i in first.imaging)
-        assert plan.visits[1].due == dt.date(2025, 7, 24)
+        assert plan.visits[1].due == dt.date(2025, 7, 10)
 
     def test_recurrence_suspends_the_plan(self) -> None:
         """A scan showing recurrence stops the plan (S27, S17); later visits are cancelled."""
@@ -600,6 +603,46 @@ class TestReanchoring:
         backward = _plan(_case(), ON, tuple(reversed(events)))
         assert summary(forward) == summary(backward)
         assert forward.visits[0].scans == backward.visits[0].scans
+
+
+class TestExaminationsOnDifferentDays:
+    """S18, I2: in the intensive phase each examination every 3 months, overdue after 4.
+    A visit whose chest CT and MRI are on different days is judged for each examination,
+    and the next visit counts from the one done longest ago (surgery 2025-01-10, high
+    risk: visit 1 due 2025-04-10, overdue after 2025-05-10)."""
+
+    def test_an_examination_after_the_window_makes_the_visit_late(self) -> None:
+        """Chest CT on 2025-05-10 (the last day of the window), MRI on 2025-06-09: the
+        MRI came a month after the window closed, so visit 1 is late, the MRI named as
+        the examination done late (not on time, as judged by the CT alone). Visit 2
+        counts from the CT: due 2025-08-10, overdue after 2025-09-10 (counted from the
+        MRI, the CT would have been due only on 2025-09-09, overdue after 2025-10-09: 5
+        months after it)."""
+        plan = _plan(_case(), dt.date(2025, 7, 1), (
+            _scan("2025-05-10"), _scan("2025-06-09", Modality.mri_primary)))
+        first, second = plan.visits[:2]
+        assert (first.status, first.done_on, first.timeliness) == (
+            "done", dt.date(2025, 6, 9), "late")
+        assert [p.modality for p in first.late_imaging] == [Modality.mri_primary]
+        assert (second.status, second.due, second.latest, second.counted_from) == (
+            "upcoming", dt.date(2025, 8, 10), dt.date(2025, 9, 10), dt.date(2025, 5, 10))
+        assert plan.counted_from == dt.date(2025, 5, 10)
+
+    def test_both_on_one_day_count_from_it_a_split_visit_from_its_ct(self) -> None:
+        """CT and MRI both on 2025-04-10: visit 1 on time, visit 2 due 2025-07-10,
+        overdue after 2025-08-10, as always. Visit 2 split: CT on 2025-07-10, MRI on
+        2025-08-05, both in the window: on time; visit 3 is due 3 months after the CT,
+        2025-10-10, overdue after 2025-11-10 (not 2025-11-05 / 2025-12-05 from the MRI),
+        so on 2025-10-15 it is due now."""
+        plan = _plan(_case(), dt.date(2025, 10, 15), (
+            *_both("2025-04-10"), _scan("2025-07-10"),
+            _scan("2025-08-05", Modality.mri_primary)))
+        assert [(v.index, v.status, v.due.isoformat(), v.latest.isoformat(), v.timeliness)
+                for v in plan.visits[:3]] == [
+            (1, "done", "2025-04-10", "2025-05-10", "on_time"),
+            (2, "done", "2025-07-10", "2025-08-10", "on_time"),
+            (3, "due", "2025-10-10", "2025-11-10", None)]
+        assert not any(v.late_imaging for v in plan.visits)
 
 
 class TestScansStandingForAVisit:
@@ -923,9 +966,10 @@ class TestProperties:
         self, anchor: dt.date, gaps: list[int], kinds: list[tuple[Modality, ScanFinding]],
         risk: str,
     ) -> None:
-        """Every open visit is due after the last scan of a planned examination (chest CT
-        or MRI of the primary: another modality stands for neither, S21, S22); every scan
-        is in one visit."""
+        """The plan counts from the examination of the last visit done that was done
+        longest ago, each by its last scan there (chest CT or MRI of the primary: another
+        modality stands for neither, S21, S22), so neither drifts; every open visit is due
+        after it; every scan is in one visit."""
         day, events = anchor, []
         for gap, (modality, finding) in zip(gaps, kinds, strict=False):
             day = day + dt.timedelta(days=gap)
@@ -935,11 +979,13 @@ class TestProperties:
         plan = _plan(_with_anchor(base, anchor), on, tuple(events))
         planned = [e.date for e in events
                    if e.modality in (Modality.chest_ct, Modality.mri_primary)]
-        last = max(planned, default=anchor)
-        assert plan.counted_from == last
+        done = [v for v in plan.visits if v.status == "done"]
+        last = {e.modality: e.date for e in (done[-1].scans if done else ())
+                if e.modality in (Modality.chest_ct, Modality.mri_primary)}
+        assert plan.counted_from == min(last.values(), default=anchor)
         for v in plan.visits:
             if v.open:
-                assert v.due > last
+                assert v.due > plan.counted_from
             if v.status == "done":
                 assert v.done_on in planned
         used = [e for v in plan.visits for e in v.scans]

@@ -86,6 +86,15 @@ class Visit:
         """Still to be done (overdue, due or upcoming)."""
         return self.status in ("overdue", "due", "upcoming")
 
+    @property
+    def late_imaging(self) -> tuple[PlannedImaging, ...]:
+        """The planned examinations of a visit done that were done after its latest date
+        (each makes the visit late, whichever was done first)."""
+        if self.status != "done":
+            return ()
+        return tuple(p for p in self.imaging
+                     if p.done_on is not None and p.done_on > self.latest)
+
 
 #: The plan's reasons that are alerts: the team must act on them.
 _ALERT_REASONS = frozenset({"FU-SUSPENDED-RECURRENCE", "FU-SCAN-HISTORY-MISSING",

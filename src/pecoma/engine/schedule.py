@@ -16,8 +16,10 @@ How visits are dated
   supplementary schedule, then yearly). Visit ``n`` is ``anchor + total months`` with
   :func:`pecoma.dates.add_months` from the anchor each time, so dates never drift and
   month ends clip (31 January + 3 months = 30 April).
-* Real scans re-anchor the plan: the scan (or scans, within one window) that fulfils a
-  visit becomes the new reference and the following visits count from the last real scan.
+* Real scans re-anchor the plan: the scans (within one window) that fulfil a visit
+  become the new reference, and the following visits count from the examination done
+  longest ago (each by its last scan at the visit), so that no examination drifts past
+  its rhythm. A visit is late when any examination was done after its latest date.
   Only a planned examination (chest CT, MRI of the primary, S21, S22; at low risk those
   of the settings, I12) or a scan that found disease fulfils a visit
   (:meth:`_Builder.fulfils`); a scan of another modality is kept with the visit in whose
@@ -229,10 +231,6 @@ class _Builder:
         # taken in its window is shown with it, but is neither its date nor its timing)
         own = [e.date for _, e in scans if self.fulfils(e)]
         done_on = own[-1] if own and status == "done" else None
-        timeliness: Timeliness | None = None
-        if done_on is not None:
-            first = own[0]
-            timeliness = "early" if first < due else ("late" if first > latest else "on_time")
         if not scans:
             planned = self.not_done
         else:
@@ -242,6 +240,14 @@ class _Builder:
                                     None))
                 for p in self.not_done
             )
+        timeliness: Timeliness | None = None
+        if done_on is not None:
+            # each planned examination is judged by the day it was done: one done after
+            # the latest date makes the visit late, whichever came first (without a
+            # planned examination done, by the first scan that stood for the visit)
+            days = [p.done_on for p in planned if p.done_on is not None] or own[:1]
+            timeliness = ("late" if max(days) > latest
+                          else "early" if min(days) < due else "on_time")
         # what any scan found needs the team, whether or not the scan stands for the visit
         flags: list[Item] = self._finding_flags(scans)
         if status == "done":
@@ -361,12 +367,16 @@ class _Builder:
                         self.recurrence = taken[-1]
                         break
                 self.visits.append(self._visit(rule, due, latest, ref, "done", taken))
-                # the next visit counts from the last scan that stood for this one
-                ref = next(e.date for _, e in reversed(taken) if self.fulfils(e))
                 months = 0
                 if self.recurrence is not None:
+                    ref = self.recurrence[1].date
                     self._cancel_from(ref)
                     return ref
+                # the next visit counts from the examination of this one done longest ago
+                # (each by its last scan in the visit), so that none drifts past its
+                # rhythm: a chest CT and an MRI a month apart count from the CT
+                last = {e.modality: e.date for _, e in taken if self.fulfils(e)}
+                ref = min(last.values())
                 continue
             if due > self.reach and self.has_open and not pending:
                 return ref
