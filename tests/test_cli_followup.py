@@ -266,6 +266,66 @@ class TestScansOfAnotherModality:
         assert "ultrasound 2026-09-15 (not a planned examination)" in r.stdout
 
 
+class TestExaminationsOnDifferentDays:
+    """S18, I2: high risk, each examination every 3 months, overdue after 4."""
+
+    @pytest.fixture
+    def split(self, tmp_path: Path) -> tuple[Path, Path]:
+        """The bundled high-risk example after adjuvant doxorubicin ended 2025-06-15; at
+        each visit the chest CT on the last day of the window, the MRI 30 days later."""
+        case = json.loads(HIGH.read_text())
+        case["systemic"]["therapies"] = [
+            {"agent": "doxorubicin", "setting": "adjuvant", "started_on": "2025-02-10"}]
+        case["primary_treatment_end"] = "2025-06-15"
+        case_file = tmp_path / "case.json"
+        case_file.write_text(json.dumps(case))
+        imaging = tmp_path / "imaging.json"
+        imaging.write_text(json.dumps([
+            {"date": d, "modality": m, "finding": "no_evidence_of_disease"}
+            for d, m in (("2025-10-15", "chest_ct"), ("2025-11-14", "mri_primary"),
+                         ("2026-03-14", "chest_ct"), ("2026-04-13", "mri_primary"),
+                         ("2026-08-13", "chest_ct"), ("2026-09-12", "mri_primary"))]))
+        return case_file, imaging
+
+    def test_each_examination_keeps_its_rhythm_and_late_ones_are_named(
+        self, split: tuple[Path, Path],
+    ) -> None:
+        """Visit 1 (due 2025-09-15, overdue after 2025-10-15): CT on 2025-10-15, MRI a
+        month after the window closed: late. Visit 2 counts from that CT (due
+        2026-01-15, overdue after 2026-02-15): CT 2026-03-14 and MRI late. Visit 3 from
+        the CT of 2026-03-14 (due 2026-06-14, overdue after 2026-07-14): late again. The
+        next visit is due 3 months after the last CT, 2026-11-13, overdue after
+        2026-12-13. Each visit had been on time, counted from the MRI, every examination
+        every 5 months and the next CT allowed until 2027-01-12."""
+        case, imaging = split
+        r = pecoma("followup", str(case), "--imaging", str(imaging), "--on", "2026-09-20",
+                   "-f", "json")
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        assert [(v["due"], v["latest"], v["status"], v["done_on"], v["timeliness"])
+                for v in data["visits"][:3]] == [
+            ("2025-09-15", "2025-10-15", "done", "2025-11-14", "late"),
+            ("2026-01-15", "2026-02-15", "done", "2026-04-13", "late"),
+            ("2026-06-14", "2026-07-14", "done", "2026-09-12", "late")]
+        nxt = data["next_visit"]
+        assert (nxt["index"], nxt["status"], nxt["due"], nxt["latest"]) == (
+            4, "upcoming", "2026-11-13", "2026-12-13")
+        r = pecoma("followup", str(case), "--imaging", str(imaging), "--on", "2026-09-20",
+                   "-f", "markdown")
+        assert r.returncode == 0, r.stderr
+        assert "done 2025-11-14 (late: MRI primary site after 2025-10-15)" in r.stdout
+        assert ("done 2026-04-13 (late: chest CT, MRI primary site after 2026-02-15)"
+                in r.stdout)
+        out = split[0].parent / "plan.ics"
+        r = pecoma("followup", str(case), "--imaging", str(imaging), "--on", "2026-09-20",
+                   "-f", "ics", "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        titles = [str(e["SUMMARY"]) for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")]
+        assert titles[0].endswith("PEComa surveillance visit 1: chest CT + MRI primary site "
+                                  "(done 2025-11-14); MRI primary site late (after "
+                                  "2025-10-15)")
+
+
 RELAPSED_CASE = {
     "diagnosis": {"method": "histology_with_ihc", "date": "2019-03-01"},
     "tumour": {"primary_site": "gastrointestinal", "size": {"value": 4, "unit": "cm"}},

@@ -172,14 +172,16 @@ class TestPlanToIcs:
         assert alarm.decoded("TRIGGER") == dt.timedelta(0)  # at the start of 2025-06-01
         assert "OVERDUE since 2025-05-11" in str(alarm["DESCRIPTION"])
         # The scans done on 2025-06-03 are recorded: the same event goes back to its
-        # window, titled done, as an update (a higher SEQUENCE), no reminder.
+        # window, titled done (late: both after 2025-05-10), as an update (a higher
+        # SEQUENCE), no reminder.
         done = _plan(dt.date(2025, 6, 5), _scan("2025-06-03"),
                      _scan("2025-06-03", Modality.mri_primary))
         before = _events(plan_to_ics(plan, KEY))[visit_uid(KEY, plan.visits[0])]
         after = _events(plan_to_ics(done, KEY))[visit_uid(KEY, done.visits[0])]
         assert after["start"] == dt.date(2025, 4, 10)
         assert after["summary"] == ("ics test: PEComa surveillance visit 1: chest CT + "
-                                    "MRI primary site (done 2025-06-03)")
+                                    "MRI primary site (done 2025-06-03); chest CT + MRI "
+                                    "primary site late (after 2025-05-10)")
         assert int(str(after["sequence"])) > int(str(before["sequence"]))
 
     def test_case_key_is_hashed(self) -> None:

@@ -88,6 +88,9 @@ def _summary(v: Visit, label: str | None) -> str:
     text = f"{who}PEComa surveillance visit {v.index}: {imaging}"
     if done and v.done_on is not None:
         text += f" (done {v.done_on.isoformat()})"
+        if late := v.late_imaging:
+            text += "; " + " + ".join(MODALITY_LABELS[p.modality] for p in late) \
+                + f" late (after {v.latest.isoformat()})"
         if missing:
             text += f"; {missing} not recorded"
     elif v.status == "overdue":
@@ -128,8 +131,12 @@ def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) ->
         lines += [f"Phase: {phase.title}. {phase.item.text}", f"Why: {phase.item.rationale}"]
     lines.append(f"Source: {v.provenance.label}")
     lines.append("Imaging:")
+    late = v.late_imaging
     for p in v.imaging:
-        done = f" (done {p.done_on.isoformat()})" if p.done_on else ""
+        done = ""
+        if p.done_on is not None:
+            after = f", late: after {v.latest.isoformat()}" if p in late else ""
+            done = f" (done {p.done_on.isoformat()}{after})"
         lines.append(f"- {MODALITY_LABELS[p.modality]}{done} [{p.provenance.label}]")
     for f in v.flags:
         lines.append(f"Flag: {f.title}. {f.text} [{f.provenance.label}]")

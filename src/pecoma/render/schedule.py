@@ -90,7 +90,11 @@ def _status(v: Visit) -> str:
     text = STATUS_LABELS[v.status]
     if v.status == "done" and v.done_on is not None:
         text += f" {v.done_on.isoformat()}"
-        if v.timeliness == "late":
+        late = v.late_imaging
+        if late:
+            text += " (late: " + ", ".join(MODALITY_LABELS[p.modality] for p in late) \
+                + f" after {v.latest.isoformat()})"
+        elif v.timeliness == "late":
             text += " (late)"
         elif v.timeliness == "early":
             text += " (early)"
