@@ -117,7 +117,7 @@ def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) ->
     elif plan.history_missing and v.counted_from == plan.evaluated_on:
         basis = "the evaluation date: no scan history was given"
     else:
-        basis = "the last real scan"
+        basis = "the last visit's examination done longest ago"
     lines = [
         f"Due {v.due.isoformat()}; overdue after {v.latest.isoformat()} "
         f"(counted from {v.counted_from.isoformat()}, {basis})",
