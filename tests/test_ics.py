@@ -203,6 +203,51 @@ class TestPlanToIcs:
             assert after[uid]["sequence"] > int(str(before[uid]["sequence"]))
             assert "Surveillance suspended" in str(after[uid]["description"])
 
+    def test_a_late_scan_finding_disease_cancels_every_visit_of_the_previous_export(
+            self) -> None:
+        """High risk, resected 2025-01-10, chest CT and MRI clear on 2025-04-10: the export
+        of 2025-05-01 holds visits 1 to 21, visit 21 due 2035-01-10 (3-monthly from
+        2025-04-10 to 2028-01-10, 6-monthly to 2030-01-10, then yearly, within 10 years
+        of the surgery). A chest CT finds metastasis on 2025-07-12, two days after visit 2
+        was due: the plan is suspended (S27), and the next export cancels visits 3 to 21,
+        on the dates the first export gave them. Counted from the day of that CT, visit 21
+        fell after the horizon and was left out: the clinic's calendar kept it as a
+        confirmed routine visit for a patient with metastases."""
+        first = _plan(dt.date(2025, 5, 1), _scan("2025-04-10"),
+                      _scan("2025-04-10", Modality.mri_primary))
+        before = _events(plan_to_ics(first, KEY))
+        plan = _plan(dt.date(2025, 7, 13), _scan("2025-04-10"),
+                     _scan("2025-04-10", Modality.mri_primary),
+                     _scan("2025-07-12", finding=ScanFinding.metastasis))
+        after = _events(plan_to_ics(plan, KEY))
+        last = f"{case_key_digest(KEY)}-visit-21@pecoma.invalid"
+        assert before[last]["start"] == dt.date(2035, 1, 10)
+        assert set(before) <= set(after)
+        cancelled = sorted(int(uid.split("-visit-")[1].split("@")[0])
+                           for uid, ev in after.items() if ev["status"] == "CANCELLED")
+        assert cancelled == list(range(3, 22))
+        assert after[last]["start"] == dt.date(2035, 1, 10)
+        assert int(str(after[last]["sequence"])) > int(str(before[last]["sequence"]))
+
+    def test_the_cancelled_visits_cover_exports_drawn_before_a_later_scan(self) -> None:
+        """The same patient, exported on 2025-05-01 (visits 1 to 21, the last due
+        2035-01-10). A chest CT on 2025-05-10, within a month of visit 1's scans, joins
+        visit 1 and counts the plan from it: that export holds 20 visits. An MRI on
+        2025-05-20 finds metastasis: the export after it cancels visit 21 of the first
+        export too, on its date there."""
+        clear = (_scan("2025-04-10"), _scan("2025-04-10", Modality.mri_primary))
+        first = _events(plan_to_ics(_plan(dt.date(2025, 5, 1), *clear), KEY))
+        second = _events(plan_to_ics(_plan(dt.date(2025, 5, 11), *clear,
+                                           _scan("2025-05-10")), KEY))
+        plan = _plan(dt.date(2025, 5, 21), *clear, _scan("2025-05-10"),
+                     _scan("2025-05-20", Modality.mri_primary, ScanFinding.metastasis))
+        after = _events(plan_to_ics(plan, KEY))
+        last = f"{case_key_digest(KEY)}-visit-21@pecoma.invalid"
+        assert last in first and last not in second
+        assert set(first) | set(second) <= set(after)
+        assert after[last]["status"] == "CANCELLED"
+        assert after[last]["start"] == dt.date(2035, 1, 10)
+
     @pytest.mark.parametrize(("surgery", "why"), [
         ({"status": "performed"}, "start of surveillance is not known"),
         ({"status": "planned"}, "No surveillance calendar while the primary tumour is in place"),

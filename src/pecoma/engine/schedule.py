@@ -26,7 +26,8 @@ How visits are dated
   window it was taken, its finding read, but the visit stays open.
   A scan that comes after the next visit's due date leaves the skipped visit ``missed``.
 * A scan finding local recurrence or metastasis suspends the plan (S27, S17): the visits
-  that would have followed are listed apart as ``cancelled`` so calendars can drop them.
+  that would have followed are listed apart as ``cancelled`` so calendars can drop them,
+  every one a plan drawn from the earlier scans listed, on the dates it gave them.
 * Without an anchor, or while disease is present (residual tumour after an R2 resection
   included), no visit is dated and the plan says why.
 
@@ -62,7 +63,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -194,6 +195,9 @@ class _Builder:
         self.visits: list[Visit] = []
         self.cancelled: list[Visit] = []
         self.recurrence: tuple[int, ImagingEvent] | None = None
+        #: The plans drawn from part of the scan history, as (visits listed before the
+        #: open ones, the date they count from, months after it): see _cancel_from.
+        self.earlier: list[tuple[int, dt.date, int]] = []
         #: Scans on the anchor date (the surgery, or the date free of disease): no visit's,
         #: but what they found is read all the same.
         self.baseline: tuple[ImagingEvent, ...] = ()
@@ -328,7 +332,7 @@ class _Builder:
         for i, e in baseline:
             if e.finding.disease:
                 self.recurrence = (i, e)
-                self._cancel_from(e.date)
+                self._cancel_from(self.anchor, 0)
                 return e.date
         # An equivocal baseline scan (or one without its result) is not a clear start:
         # flagged as at a visit, so that it does not wait for the first routine visit.
@@ -351,6 +355,7 @@ class _Builder:
             # others go with the visit in whose window (or before it) they were taken
             first = next((e.date for _, e in pending if self.fulfils(e)), None)
             if first is not None:
+                self.earlier.append((len(self.visits), ref, months))
                 if first > latest:
                     following = self.rule_at(due)
                     next_due = add_months(ref, months + rule.interval + following.interval)
@@ -366,17 +371,17 @@ class _Builder:
                     if taken[-1][1].finding.disease:
                         self.recurrence = taken[-1]
                         break
+                    if self.fulfils(taken[-1][1]):
+                        self.earlier.append((len(self.visits) + 1, taken[-1][1].date, 0))
                 self.visits.append(self._visit(rule, due, latest, ref, "done", taken))
-                months = 0
                 if self.recurrence is not None:
-                    ref = self.recurrence[1].date
-                    self._cancel_from(ref)
-                    return ref
+                    self._cancel_from(ref, months + rule.interval)
+                    return self.recurrence[1].date
                 # the next visit counts from the examination of this one done longest ago
                 # (each by its last scan in the visit), so that none drifts past its
                 # rhythm: a chest CT and an MRI a month apart count from the CT
                 last = {e.modality: e.date for _, e in taken if self.fulfils(e)}
-                ref = min(last.values())
+                ref, months = min(last.values()), 0
                 continue
             if due > self.reach and self.has_open and not pending:
                 return ref
@@ -396,19 +401,31 @@ class _Builder:
             taken.append(pending.popleft())
         return taken
 
-    def _cancel_from(self, ref: dt.date) -> None:
-        """The visits a calendar may still hold after a recurrence, marked cancelled."""
-        months = 0
+    def _dates(self, ref: dt.date, months: int
+               ) -> Iterator[tuple[_Rule, dt.date, dt.date]]:
+        """The visits counted from ``ref``, ``months`` after it on: their rule, due and
+        latest dates, as far as open visits are listed."""
         while True:
             rule = self.rule_at(add_months(ref, months))
             due = add_months(ref, months + rule.interval)
-            if due > self.horizon_end:
+            if due > self.reach:
                 return
-            latest = add_months(ref, months + rule.overdue)
-            self.cancelled.append(
-                self._visit(rule, due, latest, ref, "cancelled", cancelled=True)
-            )
+            yield rule, due, add_months(ref, months + rule.overdue)
             months += rule.interval
+
+    def _cancel_from(self, ref: dt.date, months: int) -> None:
+        """The visits a calendar may still hold after a recurrence, marked cancelled: every
+        visit that a plan drawn from part of the scan history (each earlier scan, in date
+        order) listed after the visit that found disease, with its number (the calendar's
+        UID) and dated as the latest of those plans dated it; the plan drawn before that
+        visit counted from ``ref``, ``months`` on."""
+        dated: dict[int, tuple[_Rule, dt.date, dt.date, dt.date]] = {}
+        for before, since, offset in (*self.earlier, (len(self.visits), ref, months)):
+            for n, (rule, due, latest) in enumerate(self._dates(since, offset), before + 1):
+                if n > len(self.visits):
+                    dated[n] = (rule, due, latest, since)
+        for n in sorted(dated):
+            self.cancelled.append(self._visit(*dated[n], "cancelled", cancelled=True))
 
 
 def _setting_text(value: object) -> str:

@@ -14,7 +14,8 @@ provenance. Re-importing an updated plan updates events instead of duplicating t
 * ``DTSTAMP`` is the plan's evaluation date, ``LAST-MODIFIED`` the date of the last scan
   the visit depends on: nothing reads the clock, so the same plan gives the same bytes.
 * Visits that a recurrence cancelled are exported with ``STATUS:CANCELLED`` so calendars
-  drop them.
+  drop them: the plan lists every visit an export drawn from the earlier scans held
+  (:meth:`pecoma.engine.schedule._Builder._cancel_from`), on the dates it gave them.
 * Each event is titled with the patient's label (when there is one) and the visit's
   number; each visit still to be done carries a reminder (``VALARM``) a set number of days
   before its window opens (``followup.calendar_reminder_days`` in the settings).
