@@ -181,3 +181,25 @@ def write_xlsx(path: Path, rows: list[dict[str, Any]], columns: list[str] | None
 
 def rows_of(cases: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return [flatten(c, rid) for rid, c in cases.items()]
+
+
+def record_unchecked(repo: Repository, registry_id: str, data: dict[str, Any],
+                     on_date: dt.date = ON) -> None:
+    """A case version stored as ``record_case`` stores it, without its checks against the
+    patient's recorded death, scans and outcomes: a version written before those checks,
+    which a registry may still hold."""
+    from pecoma import assess, parse_case
+    from pecoma.registry.state import plan_and_state
+    from pecoma.registry.stored import assessment_data
+    from pecoma.settings import default_settings
+    from pecoma.store.repository import CaseSubmission, case_digest
+
+    s = default_settings()
+    case = parse_case(data)
+    a = assess(case, on_date, s)
+    st = repo.state(registry_id)
+    due, state = plan_and_state(case, a, on_date, st.scans if st else (), s)
+    repo.add_cases([CaseSubmission(
+        registry_id=registry_id, submitted=data,
+        digest=case_digest(case.model_dump(mode="json")), source="before the checks",
+        assessment=assessment_data(a, due, "case"), state=state)], "clinic")

@@ -24,7 +24,15 @@ from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
 from cli_support import run_cli
-from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo
+from registry_support import (
+    ON,
+    db_url,
+    high_risk,
+    low_risk,
+    metastatic,
+    record_unchecked,
+    repo,
+)
 
 __all__ = ["db_url", "repo"]
 
@@ -499,6 +507,30 @@ class TestWorklistPriority:
         assert reported.replace(":", "", 1) in page
         assert "or correct the vital status (the last contact entered again on that day)" \
             in page
+
+    def test_a_scan_that_found_disease_stays_on_top_when_the_case_cannot_be_evaluated(
+        self, clinic: TestClient, repo: Repository, db_url: str
+    ) -> None:
+        """PEC-3's case, stored again with the surgery on 2026-12-01 (a version written
+        before such a version was refused), puts the operation after the chest CT of
+        2026-11-30: the case cannot be evaluated. The CT found a metastasis all the same:
+        PEC-3 was listed 'not evaluable' below every patient followed, without alert,
+        and left the suspended list. It stays suspended, first, with the critical alert
+        (S27, S17); the reason names the scan, then why the case cannot be evaluated."""
+        record_unchecked(repo, "PEC-3", high_risk("2026-12-01"), DEC_6)
+        web = web_rows(clinic.get("/registry/worklist").text)
+        assert web[0] == ("PEC-3", "suspended",
+                          ["critical: Surveillance suspended: a scan found disease"])
+        assert [rid for rid, _s, _a in web] == ["PEC-3", "PEC-1", "PEC-2", "PEC-4"]
+        r = run_cli("registry", "worklist", "--on", "2026-12-06", "--status", "suspended",
+                    "--format", "json", "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        [item] = json.loads(r.stdout)["items"]
+        assert (item["registry_id"], item["record"]) == ("PEC-3", "FU-SUSPENDED-RECURRENCE")
+        assert item["reason"].startswith(
+            "Surveillance suspended: a scan found disease: metastasis on the chest_ct of "
+            "2026-11-30; the case cannot be evaluated as of the date: ")
+        assert "must not be before the surgery (2026-12-01)" in item["reason"]
 
     def test_a_past_date_reads_the_page_as_its_worklist_row(self, clinic: TestClient) -> None:
         """As of 2026-11-25, PEC-1's scans of 2026-12-02 are not known yet: the worklist

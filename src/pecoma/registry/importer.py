@@ -51,7 +51,7 @@ from pecoma.registry.import_check import (
 )
 from pecoma.registry.import_table import MAX_ROWS, ImportFileError, RawRow, open_table
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes
-from pecoma.registry.state import plan_and_state
+from pecoma.registry.state import NOT_EVALUABLE, plan_and_state
 from pecoma.registry.stored import assessment_data
 from pecoma.registry.workers import runner
 from pecoma.settings import Settings
@@ -257,7 +257,8 @@ def _engine_rows(task: _Task) -> list[_Done]:
                 outcomes=row.outcomes,
                 outcomes_only=only,
             )
-            if scans and state.plan_status == "not_evaluable":
+            if scans and (state.plan_status == "not_evaluable"
+                          or NOT_EVALUABLE in state.reason):
                 unevaluable = state.reason
         out.append(_Done(row.number, [], row.registry_id, row.submitted, row.outcomes, sub,
                          unevaluable=unevaluable, outcomes_only=only))

@@ -28,6 +28,8 @@ from typing import Any
 from pecoma import __version__
 from pecoma.case import Case, dated_facts, parse_case
 from pecoma.engine import Assessment, assess
+from pecoma.engine.collect import template_of
+from pecoma.engine.imaging import ScanFinding
 from pecoma.engine.plan import SurveillancePlan
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
@@ -36,6 +38,7 @@ from pecoma.settings import Settings
 from pecoma.store.repository import ScanData, StateData, StateRow
 
 __all__ = [
+    "NOT_EVALUABLE",
     "Versions",
     "compute_state",
     "is_usable",
@@ -68,6 +71,22 @@ def _problem(exc: InputError) -> str:
     return "; ".join(str(i) for i in exc.issues)
 
 
+#: What the reason of a patient whose case cannot be evaluated says before the problem.
+NOT_EVALUABLE = "the case cannot be evaluated as of the date: "
+
+_SUSPENDED = "FU-SUSPENDED-RECURRENCE"
+
+
+def _disease_found(case: Case | None, scans: Sequence[ScanData]) -> ScanData | None:
+    """The latest stored scan that found local recurrence or metastasis, leaving out the
+    scans before the date the case says the patient is free of disease again (I8: they
+    belong to the relapse treated since)."""
+    free = case.free_of_disease if case is not None else None
+    found = [sc for sc in scans if ScanFinding(sc.finding).disease
+             and (free is None or sc.performed_on >= free.since)]
+    return found[-1] if found else None
+
+
 def state_from(
     a: Assessment | None,
     plan: SurveillancePlan | None,
@@ -75,9 +94,16 @@ def state_from(
     scans: Sequence[ScanData],
     valid: dt.date | None,
     basis: Versions,
+    case: Case | None = None,
+    knowledge: Knowledge | None = None,
 ) -> StateData:
     """The stored form of a patient's evaluation (assessment, plan or the problem): the
-    plan's status and reason, its next open visit and last visit done, and its alerts."""
+    plan's status and reason, its next open visit and last visit done, and its alerts.
+
+    A case that cannot be evaluated (the problem) with a stored scan that found disease
+    is suspended all the same, with the plan's critical alert (S27, S17): the scan is
+    what the team must act on first, whatever date elsewhere is wrong; the reason says
+    both."""
     common: dict[str, Any] = {
         "scan_count": len(scans),
         "knowledge_version": basis[0],
@@ -99,7 +125,17 @@ def state_from(
         "alerts": () if plan is None else tuple(i.id for i in plan.alerts),
     }
     if plan is None:
-        return StateData(plan_status="not_evaluable", reason=problem or "", **common)
+        found = _disease_found(case, scans)
+        if found is None:
+            return StateData(plan_status="not_evaluable", reason=problem or "", **common)
+        item = template_of(knowledge or load_knowledge(), _SUSPENDED)
+        return StateData(
+            plan_status="suspended",
+            reason=f"{item.title}: {found.finding} on the {found.modality} of "
+                   f"{found.performed_on.isoformat()}; {NOT_EVALUABLE}{problem or ''}",
+            **{**common, "record": _SUSPENDED, "provenance": item.provenance.label,
+               "alerts": (_SUSPENDED,)},
+        )
     if plan.status in ("not_drawn", "suspended"):
         why = (plan.reasons[-1] if plan.status == "not_drawn" else plan.reasons[0]) \
             if plan.reasons else None
@@ -152,7 +188,8 @@ def plan_and_state(
     try:
         plan = plan_for(case, a, on_date, scans, settings, knowledge)
     except InputError as exc:
-        return None, state_from(a, None, _problem(exc), scans, valid, basis)
+        return None, state_from(a, None, _problem(exc), scans, valid, basis, case,
+                                knowledge)
     nxt = plan.next_visit
     return (None if nxt is None else nxt.due), state_from(a, plan, None, scans, valid, basis)
 
@@ -174,7 +211,8 @@ def compute_state(
         try:
             case = parse_case(case, source="stored case")
         except InputError as exc:
-            return state_from(None, None, _problem(exc), scans, None, basis)
+            return state_from(None, None, _problem(exc), scans, None, basis,
+                              knowledge=knowledge)
     valid = valid_from(case, scans)
     day = on_date if valid is None or valid <= on_date else valid
     a: Assessment | None = None
@@ -182,7 +220,7 @@ def compute_state(
         a = assess(case, day, settings, knowledge)
         plan = plan_for(case, a, day, scans, settings, knowledge)
     except InputError as exc:
-        return state_from(a, None, _problem(exc), scans, valid, basis)
+        return state_from(a, None, _problem(exc), scans, valid, basis, case, knowledge)
     return state_from(a, plan, None, scans, valid, basis)
 
 

@@ -20,9 +20,12 @@ upcoming      the next visit's due date is still ahead
 done          a visit was done within the last ``recent_days`` days; the next is ahead
 suspended     a scan found recurrence or metastasis: the plan is suspended (S27, S17);
               or a relapse recorded as an outcome that the case does not hold stopped
-              routine surveillance (:mod:`pecoma.registry.routine`)
+              routine surveillance (:mod:`pecoma.registry.routine`); both also when
+              the case cannot be evaluated (the reason then says why as well): a
+              wrong date elsewhere never hides a relapse
 not_drawn     no plan can be dated (disease present, or no end-of-treatment date)
-not_evaluable the stored case cannot be assessed as of the date (the reason says why)
+not_evaluable the stored case cannot be assessed as of the date (the reason says why),
+              and no scan nor outcome recorded a relapse
 deceased      a death is recorded: the patient has left surveillance
 lost_to_follow_up  the latest contact says lost to follow-up, nothing recorded after it
 ============  =======================================================================
@@ -287,7 +290,8 @@ def _items(
     alerts = _alert_titles(knowledge)
     out: list[WorkItem] = []
     for e in evaluated:
-        st = state_from(e.assessment, e.plan, e.problem, e.state.scans, None, _UNSTORED)
+        st = state_from(e.assessment, e.plan, e.problem, e.state.scans, None, _UNSTORED,
+                        e.case, knowledge)
         out.append(_item(
             e.state.registry_id, st.plan_status, st.risk_group, st.disease_status,
             st.last_scan, st.visit, st.phase, st.due, st.latest, st.imaging,
@@ -395,11 +399,13 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
     recorded as an outcome that the latest case does not hold, or a last contact alive
     with disease, with the critical alert :data:`DISEASE_NOT_IN_CASE`) gets a suspended
     row, with the plan's alerts, as a scan finding recurrence suspends a plan: no
-    routine visit is offered for known disease. A patient lost to follow-up with a scan
+    routine visit is offered for known disease; so does a patient whose case cannot be
+    evaluated, its reason saying why after the relapse. A patient lost to follow-up with a scan
     recorded after the last contact is followed again."""
     if not facts:
         return list(items)
     from pecoma.registry.routine import routine_of
+    from pecoma.registry.state import NOT_EVALUABLE
 
     out = []
     for i in items:
@@ -415,6 +421,11 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
         elif r.stop == "suspended" and i.status in _FOLLOWED:
             alerts = i.alerts if r.reported is None else (*i.alerts, _REPORTED)
             out.append(_closed(i, WorkStatus.suspended.value, r.reason, alerts))
+        elif r.stop == "suspended" and i.status is WorkStatus.not_evaluable:
+            # the relapse comes first, whatever keeps the case from being evaluated
+            alerts = i.alerts if r.reported is None else (*i.alerts, _REPORTED)
+            out.append(_closed(i, WorkStatus.suspended.value,
+                               f"{r.reason}; {NOT_EVALUABLE}{i.reason}", alerts))
         else:
             out.append(i)
     return out
