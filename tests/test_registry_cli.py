@@ -5,6 +5,7 @@ test_cli.py)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pecoma.registry.columns import COLUMN_NAMES
+from pecoma.store import Repository
 
 from cli_support import CliRun, run_cli
 from registry_support import (
@@ -20,11 +22,13 @@ from registry_support import (
     high_risk,
     low_risk,
     metastatic,
+    record_unchecked,
+    repo,
     rows_of,
     write_csv,
 )
 
-__all__ = ["db_url", "empty_db_url"]
+__all__ = ["db_url", "empty_db_url", "repo"]
 
 
 def pecoma(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliRun:
@@ -300,3 +304,95 @@ def test_worklist_table_shows_the_first_rows_and_says_so(tmp_path: Path, good_cs
         ("PEC-0003", "not_drawn", "", "", "")]
     bad = pecoma("registry", "worklist", "--limit", "-1", *db)
     assert bad.returncode == 2 and "--limit" in bad.stderr
+
+
+class TestACaseAgainstTheRecordedScansAndOutcomes:
+    """High risk, resected 2025-01-10 (``high_risk``), then the surgery date "corrected"
+    to 2025-01-20 by a new case version (``add-case``), as of 2025-05-01."""
+
+    def registered(self, tmp_path: Path, db_url: str) -> tuple[Path, tuple[str, ...]]:
+        db = ("--database-url", db_url)
+        for name, surgery in (("c.json", "2025-01-10"), ("later.json", "2025-01-20")):
+            (tmp_path / name).write_text(json.dumps(high_risk(surgery)))
+        r = pecoma("registry", "add-case", "PEC-1", str(tmp_path / "c.json"), "--on",
+                   "2025-05-01", *db)
+        assert r.returncode == 0, r.stderr
+        return tmp_path / "later.json", db
+
+    def worklist(self, db: tuple[str, ...]) -> list[dict[str, str]]:
+        r = pecoma("registry", "worklist", "--on", "2025-05-01", "--format", "csv", *db)
+        assert r.returncode == 0, r.stderr
+        return list(csv.DictReader(io.StringIO(r.stdout)))
+
+    def test_a_surgery_moved_after_a_recorded_scan_is_refused(
+        self, tmp_path: Path, db_url: str
+    ) -> None:
+        """Chest CT clear on 2025-01-15, metastasis on 2025-04-12: the plan is suspended
+        (S27). The version moving the surgery to 2025-01-20 was taken ("case version 2
+        recorded") and the patient became 'not evaluable' (the CT of 2025-01-15 now
+        before the operation), the metastasis no longer read. Recording that CT now
+        would be refused: the version is refused the same way, naming the scan and the
+        field, and nothing is written: the patient stays suspended, critical."""
+        later, db = self.registered(tmp_path, db_url)
+        for day, finding in (("2025-01-15", "no_evidence_of_disease"),
+                             ("2025-04-12", "metastasis")):
+            r = pecoma("registry", "record-scan", "PEC-1", "--date", day, "--modality",
+                       "chest_ct", "--finding", finding, "--on", "2025-05-01", *db)
+            assert r.returncode == 0, r.stderr
+        r = pecoma("registry", "add-case", "PEC-1", str(later), "--on", "2025-05-01", *db)
+        no_traceback(r)
+        assert r.returncode != 0 and "case version 2" not in r.stdout
+        said = " ".join(r.stderr.split())
+        assert ("'surgery.date' contradicts the scan recorded on 2025-01-15 (chest_ct, "
+                "no_evidence_of_disease): every scan of the registry is from the surgery "
+                "on") in said
+        assert "(got '2025-01-20')" in said
+        [row] = self.worklist(db)
+        assert (row["status"], row["record"]) == ("suspended", "FU-SUSPENDED-RECURRENCE")
+
+    def test_a_surgery_moved_onto_a_recorded_recurrence_is_refused(
+        self, tmp_path: Path, db_url: str
+    ) -> None:
+        """A local recurrence recorded on 2025-01-18 (found by symptoms): a surgery on
+        2025-01-20 would put it before the resection, which ``record-outcome`` refuses
+        the other way round; the version was taken. It is refused, naming the outcome."""
+        later, db = self.registered(tmp_path, db_url)
+        r = pecoma("registry", "record-outcome", "PEC-1", "--event", "local_recurrence",
+                   "--date", "2025-01-18", "--found-by", "symptoms", "--on", "2025-05-01",
+                   *db)
+        assert r.returncode == 0, r.stderr
+        r = pecoma("registry", "add-case", "PEC-1", str(later), "--on", "2025-05-01", *db)
+        no_traceback(r)
+        said = " ".join(r.stderr.split())
+        assert r.returncode != 0
+        assert ("'surgery.date' contradicts the local_recurrence recorded on 2025-01-18, "
+                "found by symptoms: that outcome must be after the surgery (2025-01-20): a "
+                "recurrence cannot precede the resection") in said
+        [row] = self.worklist(db)
+        assert row["status"] == "suspended"
+        assert row["reason"].startswith("local recurrence recorded on 2025-01-18")
+
+    def test_a_relapse_recorded_keeps_a_case_that_cannot_be_evaluated_suspended(
+        self, tmp_path: Path, db_url: str, repo: Repository
+    ) -> None:
+        """The same patient with a clear chest CT on 2025-01-15 and a local recurrence
+        recorded on 2025-03-18, holding a version with the surgery on 2025-01-20 written
+        before such versions were refused: the case cannot be evaluated. The relapse was
+        hidden (status 'not_evaluable', below every patient followed); it keeps the
+        routine visits suspended (S17, S27), the reason saying both."""
+        _later, db = self.registered(tmp_path, db_url)
+        r = pecoma("registry", "record-scan", "PEC-1", "--date", "2025-01-15", "--modality",
+                   "chest_ct", "--finding", "no_evidence_of_disease", "--on", "2025-05-01",
+                   *db)
+        assert r.returncode == 0, r.stderr
+        r = pecoma("registry", "record-outcome", "PEC-1", "--event", "local_recurrence",
+                   "--date", "2025-03-18", "--found-by", "symptoms", "--on", "2025-05-01",
+                   *db)
+        assert r.returncode == 0, r.stderr
+        record_unchecked(repo, "PEC-1", high_risk("2025-01-20"), dt.date(2025, 5, 1))
+        [row] = self.worklist(db)
+        assert row["status"] == "suspended"
+        assert row["reason"].startswith("local recurrence recorded on 2025-03-18, found by "
+                                        "symptoms, which the case does not hold")
+        assert ("; the case cannot be evaluated as of the date: 'imaging[0].date' must not "
+                "be before the surgery (2025-01-20)") in row["reason"]

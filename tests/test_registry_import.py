@@ -398,13 +398,14 @@ class TestHeader:
         assert not report.committed
         assert repo.count()["patient"] == 0
 
-    def test_a_row_that_leaves_the_patient_not_evaluable_is_named(
+    def test_a_row_that_contradicts_a_recorded_scan_is_refused(
         self, repo: Repository, tmp_path: Path
     ) -> None:
-        """A corrected surgery date after scans already recorded turned the patient 'not
-        evaluable' (off the overdue, due and upcoming lists) and the import said only
-        '1 new case version'. The row is written (the correction may be right, the scans
-        wrong) and the report names it, with why."""
+        """A corrected surgery date after a scan already recorded turned the patient 'not
+        evaluable' (off the overdue, due and upcoming lists; a scan that found disease no
+        longer read). Recording that scan now would be refused (before the surgery): the
+        row is refused the same way, naming the scan and its date, and nothing of it is
+        written."""
         from pecoma.registry.service import record_scan
 
         path = tmp_path / "a.csv"
@@ -414,14 +415,14 @@ class TestHeader:
                     on_date=ON, actor="radiology")
         write_csv(path, rows_of({"PEC-0001": high_risk(surgery="2025-06-01")}))
         report = run(repo, path)
-        assert report.committed and report.issues == []
-        [warning] = report.warnings
-        assert (warning.row, warning.value) == (2, "PEC-0001")
-        assert "cannot be evaluated" in warning.rule and "2025-04-20" in warning.rule
-        assert report.to_jsonable()["warnings"][0]["row"] == 2
-        assert any(line.startswith("  ! row 2") for line in report.lines())
-        unchanged = run(repo, path)  # nothing new written: nothing to warn about
-        assert unchanged.warnings == []
+        [issue] = report.issues
+        assert (issue.row, issue.column, issue.value) == (2, "surgery.date", "'2025-06-01'")
+        assert issue.rule.startswith("contradicts the scan recorded on 2025-04-20 "
+                                     "(chest_ct, no_evidence_of_disease): every scan of the "
+                                     "registry is from the surgery on")
+        assert report.warnings == []
+        timeline = repo.timeline("PEC-0001")
+        assert timeline is not None and len(timeline.cases) == 1
 
     def test_a_rejected_cell_is_shown_as_written(self, repo: Repository, tmp_path: Path
                                                  ) -> None:

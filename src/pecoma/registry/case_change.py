@@ -1,12 +1,21 @@
 """A new case version checked against what the registry already knows of the patient.
 
-Two rules, checked inside the writing transaction (the patient locked) by
+Three rules, checked inside the writing transaction (the patient locked) by
 :meth:`~pecoma.store.repository.Repository.add_case_batches`:
 
 - **No case after death.** No date of the new case (diagnosis, surgery, completion,
   end of treatment, metastasis detected, therapy started, free of disease) may be after
   the patient's recorded death: the registry would hold a patient who died before being
   diagnosed (an inverted OMOP observation period, a patient survival leaves out).
+- **No case against the recorded scans and outcomes.** A new case version may not
+  contradict a recorded scan or outcome the way recording that scan or outcome now would
+  be refused: a surgery date (or, with none, an end of treatment) after a recorded scan,
+  a diagnosis after a scan or an outcome, a surgery on or after a recorded recurrence or
+  metastasis, no resection beside a recorded local recurrence. With such a case the
+  patient could not be evaluated, and a scan that found disease would no longer be read
+  (S27, S17). Each contradiction is named (the field, the scan or outcome, its date, and
+  what to check); nothing is written. A contradiction the stored case had already does
+  not refuse the new version (it may be the one correcting something else).
 - **An import never makes a known fact unknown.** A fact the stored case records
   (any value but unknown) whose cell in the import row is empty, or whose column the
   file does not have, would become unknown in the new version: the row is refused,
@@ -25,10 +34,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pecoma.case import dated_facts, parse_case
+from pecoma.case import Case, dated_facts, parse_case
+from pecoma.engine.imaging import imaging_floor
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.columns import COLUMNS, REGISTRY_ID, is_column
-from pecoma.store.repository import CaseSubmission
+from pecoma.registry.outcomes import case_conflicts
+from pecoma.store.repository import CaseSubmission, Recorded
 
 __all__ = ["REQUIRED_CASE_COLUMNS", "case_check", "import_case_check", "lost_facts"]
 
@@ -79,11 +90,84 @@ def _death_issues(submitted: dict[str, Any], death: dt.date | None) -> list[Fiel
     ]
 
 
-def case_check(sub: CaseSubmission, stored: dict[str, Any] | None, death: dt.date | None
+def _conflicts(case: Case, recorded: Recorded) -> dict[tuple[str, str], str]:
+    """(case field, the scan or outcome) -> why the case contradicts that recorded scan
+    or outcome: the rules ``record-scan`` keeps (a scan not before the surgery, or the
+    end of curative treatment when no surgery is dated: :func:`imaging_floor`; not
+    before the diagnosis) and ``record-outcome`` keeps (:func:`case_conflicts`)."""
+    out: dict[tuple[str, str], str] = {}
+    floor = imaging_floor(case)
+    diagnosed = case.diagnosis.date
+    for sc in recorded.scans:
+        what = (f"the scan recorded on {sc.performed_on.isoformat()} ({sc.modality}, "
+                f"{sc.finding})")
+        if floor is not None and sc.performed_on < floor.day:
+            field = "surgery.date" if floor.surgery else (
+                "primary_treatment_end" if case.primary_treatment_end is not None
+                else "surgery.completion.date")
+            start = "the surgery" if floor.surgery else \
+                "the end of curative treatment (no surgery date recorded)"
+            out.setdefault((field, what), f"every scan of the registry is from {start} on "
+                           "(recording one before it is refused)")
+        if diagnosed is not None and sc.performed_on < diagnosed:
+            out.setdefault(("diagnosis.date", what),
+                           "a surveillance scan cannot precede the diagnosis (recording one "
+                           "before it is refused)")
+    for o in recorded.outcomes:
+        if o.event == "death":
+            continue  # the rule of no case after death says more
+        found = f", found by {o.found_by}" if o.found_by else ""
+        what = f"the {o.event} recorded on {o.event_date.isoformat()}{found}"
+        for field, rule in case_conflicts(case, o.event, o.event_date):
+            out.setdefault((field, what), f"that outcome {rule}")
+    return out
+
+
+def _value(case: Case, field: str) -> str:
+    """The value the case gives ``field`` (one of the fields :func:`_conflicts` names)."""
+    value: Any = case.model_dump(mode="json")
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return "(empty)" if value is None else show_value(value)
+
+
+def _record_issues(submitted: dict[str, Any], stored: dict[str, Any] | None,
+                   recorded: Recorded) -> list[FieldIssue]:
+    """The recorded scans and outcomes the new case contradicts and the stored one did
+    not: with such a case the patient could not be evaluated, and a scan that found
+    disease would no longer be read as one (S27, S17)."""
+    if not recorded.scans and not recorded.outcomes:
+        return []
+    case = parse_case(submitted)
+    before: dict[tuple[str, str], str] = {}
+    if stored is not None:
+        try:
+            before = _conflicts(parse_case(stored, source="stored case"), recorded)
+        except InputError:
+            before = {}
+    by_field: dict[str, list[tuple[str, str]]] = {}
+    for (field, what), rule in _conflicts(case, recorded).items():
+        if (field, what) not in before:
+            by_field.setdefault(field, []).append((what, rule))
+    issues = []
+    for field, found in by_field.items():
+        what, rule = found[0]  # the earliest scan, else outcome
+        more = f" (and {len(found) - 1} more recorded)" if len(found) > 1 else ""
+        issues.append(FieldIssue(
+            field, _value(case, field),
+            f"contradicts {what}{more}: {rule}. Check this value against the patient's "
+            "records: if it is right, the recorded entry is the one wrong, and the stored "
+            "case stays until that entry is corrected in the registry (recorded scans and "
+            "outcome dates are kept as entered); the new case version was not written"))
+    return issues
+
+
+def case_check(sub: CaseSubmission, stored: dict[str, Any] | None, recorded: Recorded
                ) -> list[FieldIssue]:
-    """A whole case (``add-case``, the web form): refused only when dated after the
-    patient's recorded death."""
-    return _death_issues(sub.submitted, death)
+    """A whole case (``add-case``, the web form): refused when dated after the patient's
+    recorded death, or when it contradicts a recorded scan or outcome."""
+    return (_death_issues(sub.submitted, recorded.death)
+            + _record_issues(sub.submitted, stored, recorded))
 
 
 def _differing_required(stored: dict[str, Any], submitted: dict[str, Any]
@@ -113,7 +197,7 @@ def _differs_issue(column: str, value: Any, stored: Any) -> FieldIssue:
 
 
 def import_case_check(sub: CaseSubmission, stored: dict[str, Any] | None,
-                      death: dt.date | None) -> list[FieldIssue] | None:
+                      recorded: Recorded) -> list[FieldIssue] | None:
     """An import row's case against the stored one (see the module's rules): ``None``
     keeps the stored case (the row records its outcomes only), else the problems of
     storing it as the new version (none: store it)."""
@@ -121,7 +205,8 @@ def import_case_check(sub: CaseSubmission, stored: dict[str, Any] | None,
         if stored is not None and sub.outcomes_only else None
     if differing == []:
         return None
-    issues = _death_issues(sub.submitted, death)
+    issues = (_death_issues(sub.submitted, recorded.death)
+              + _record_issues(sub.submitted, stored, recorded))
     lost = lost_facts(stored, sub.submitted) if stored is not None else []
     if lost and differing:
         # the cells the row does fill are the problem, not the ones it leaves empty

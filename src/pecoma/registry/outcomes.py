@@ -52,6 +52,7 @@ __all__ = [
     "FoundBy",
     "OutcomeEvent",
     "VitalStatus",
+    "case_conflicts",
     "check_outcomes",
     "closure",
     "parse_outcome",
@@ -222,6 +223,34 @@ def _death(outcomes: Sequence[OutcomeData | OutcomeView]) -> OutcomeData | Outco
     return next((o for o in outcomes if o.event == OutcomeEvent.death), None)
 
 
+def case_conflicts(case: Case, event: str, day: dt.date) -> list[tuple[str, str]]:
+    """THE rules an outcome keeps with the patient's case, each broken one as (the case's
+    field, the rule as the outcome breaks it): no event before the diagnosis, no
+    recurrence or metastasis on or before the surgery, no local recurrence without a
+    resection. Checked when an outcome is recorded (:func:`check_outcomes`) and when a
+    new case version is (:mod:`pecoma.registry.case_change`)."""
+    out: list[tuple[str, str]] = []
+    diagnosed = case.diagnosis.date
+    if diagnosed is not None and day < diagnosed:
+        what = "a death" if event == OutcomeEvent.death else f"a {event}"
+        out.append(("diagnosis.date", f"must not be before the diagnosis "
+                    f"({diagnosed.isoformat()}): {what} cannot precede it"))
+    if event in RECURRENCES:
+        surgery = case.surgery
+        if surgery.status is SurgeryStatus.performed and surgery.date is not None:
+            if day <= surgery.date:
+                out.append(("surgery.date", f"must be after the surgery "
+                            f"({surgery.date.isoformat()}): a recurrence cannot precede "
+                            "the resection"))
+        elif event == OutcomeEvent.local_recurrence and (
+            surgery.status is not SurgeryStatus.performed
+        ):
+            out.append(("surgery.status", "needs a resection recorded in the case "
+                        f"(surgery.status is {surgery.status.value}): update the case "
+                        "first"))
+    return out
+
+
 def check_outcomes(
     case_data: dict[str, Any] | None,
     stored: Sequence[OutcomeView],
@@ -259,24 +288,11 @@ def check_outcomes(
         if o.event_date > on_date:
             issues.append(FieldIssue(where(o, "date"), day, "must not be after the "
                                      f"evaluation date ({on_date.isoformat()})"))
-        diagnosed = case.diagnosis.date
-        if diagnosed is not None and o.event_date < diagnosed:
-            what = "a death" if o.event == OutcomeEvent.death else f"a {o.event}"
-            issues.append(FieldIssue(where(o, "date"), day, f"must not be before the diagnosis "
-                                     f"({diagnosed.isoformat()}): {what} cannot precede it"))
-        if o.event in RECURRENCES:
-            surgery = case.surgery
-            if surgery.status is SurgeryStatus.performed and surgery.date is not None:
-                if o.event_date <= surgery.date:
-                    issues.append(FieldIssue(where(o, "date"), day, f"must be after the surgery "
-                                             f"({surgery.date.isoformat()}): a recurrence "
-                                             "cannot precede the resection"))
-            elif o.event == OutcomeEvent.local_recurrence and (
-                surgery.status is not SurgeryStatus.performed
-            ):
-                issues.append(FieldIssue(where(o, "event"), o.event, "needs a resection "
-                                         f"recorded in the case (surgery.status is "
-                                         f"{surgery.status.value}): update the case first"))
+        for field, rule in case_conflicts(case, o.event, o.event_date):
+            if field == "surgery.status":
+                issues.append(FieldIssue(where(o, "event"), o.event, rule))
+            else:
+                issues.append(FieldIssue(where(o, "date"), day, rule))
         death = _death(everything)
         if o.event == OutcomeEvent.death and death is not None:
             issues.append(FieldIssue(where(o, "event"), o.event, "a death is already recorded (on "

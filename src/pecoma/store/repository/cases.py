@@ -16,6 +16,7 @@ from pecoma.errors import FieldIssue, InputError
 from pecoma.store.db import StoreError
 from pecoma.store.models import (
     CaseVersion,
+    ImagingRecord,
     ImportedFile,
     OutcomeRecord,
     Patient,
@@ -23,7 +24,7 @@ from pecoma.store.models import (
 )
 from pecoma.store.repository.base import _chunks, _day, log
 from pecoma.store.repository.checks import case_variant_rule, check_actor
-from pecoma.store.repository.outcomes import Outcomes
+from pecoma.store.repository.outcomes import Outcomes, _outcome_view, current
 from pecoma.store.repository.records import (
     AddResult,
     AssessmentData,
@@ -33,6 +34,9 @@ from pecoma.store.repository.records import (
     CorrectionKept,
     FileImport,
     OutcomeCheck,
+    OutcomeView,
+    Recorded,
+    ScanView,
     StateData,
 )
 from pecoma.store.repository.states import WorklistStates, _same_version
@@ -229,10 +233,10 @@ class Cases(WorklistStates, Outcomes):
         changed = [pids[x.registry_id] for x in submissions
                    if latest.get(pids[x.registry_id], (0, ""))[1] != x.digest]
         stored: dict[int, dict[str, Any]] = {}
-        deaths: dict[int, dt.date] = {}
+        recorded: dict[int, Recorded] = {}
         if check_case is not None and changed:
             stored = self._latest_cases(s, [p for p in changed if p in latest])
-            deaths = self._death_dates(s, changed)
+            recorded = self._recorded(s, [p for p in changed if p in latest])
         earlier = (self._earlier_versions(s, [p for p in changed if p in latest])
                    if corrected is not None and changed else {})
         todo: list[tuple[CaseSubmission, int, int]] = []
@@ -261,7 +265,7 @@ class Cases(WorklistStates, Outcomes):
                     "add-case' or the case form)")])
                 continue
             if check_case is not None:
-                issues = check_case(sub, stored.get(pid), deaths.get(pid))
+                issues = check_case(sub, stored.get(pid), recorded.get(pid, Recorded()))
                 if issues is None and version > 0:  # the stored case is kept
                     result.unchanged += 1
                     result.versions[sub.registry_id] = version
@@ -409,16 +413,27 @@ class Cases(WorklistStates, Outcomes):
                 out.setdefault(pid, {})[digest] = version
         return out
 
-    def _death_dates(self, s: Session, pids: Sequence[int]) -> dict[int, dt.date]:
-        """Patient id -> the recorded date of death (patients with one)."""
-        out: dict[int, dt.date] = {}
+    def _recorded(self, s: Session, pids: Sequence[int]) -> dict[int, Recorded]:
+        """Patient id -> the patient's recorded death, scans and current outcomes
+        (patients with any; one query per table and chunk)."""
+        scans: dict[int, list[ScanView]] = {}
+        outcomes: dict[int, list[OutcomeView]] = {}
         for chunk in _chunks(sorted(pids)):
-            q = select(OutcomeRecord.patient_id, OutcomeRecord.event_date).where(
-                OutcomeRecord.patient_id.in_(chunk), OutcomeRecord.event == "death")
-            for pid, day in s.execute(q):
-                when = _day(day)
-                if when is not None:
-                    out[pid] = when
+            for r in s.scalars(select(ImagingRecord)
+                               .where(ImagingRecord.patient_id.in_(chunk))
+                               .order_by(ImagingRecord.performed_on, ImagingRecord.id)):
+                scans.setdefault(r.patient_id, []).append(ScanView(
+                    r.id, r.performed_on, r.modality, r.finding, r.recorded_at,
+                    r.recorded_by))
+            for o in s.scalars(select(OutcomeRecord)
+                               .where(OutcomeRecord.patient_id.in_(chunk))
+                               .order_by(OutcomeRecord.event_date, OutcomeRecord.id)):
+                outcomes.setdefault(o.patient_id, []).append(_outcome_view(o))
+        out: dict[int, Recorded] = {}
+        for pid in scans.keys() | outcomes.keys():
+            held = current(outcomes.get(pid, []))
+            death = next((_day(x.event_date) for x in held if x.event == "death"), None)
+            out[pid] = Recorded(death, tuple(scans.get(pid, ())), held)
         return out
 
     def add_assessments(

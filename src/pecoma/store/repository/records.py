@@ -286,9 +286,20 @@ OutcomeCheck = Callable[
 """``check(latest case, stored outcomes, scans, new outcomes)`` -> the new outcomes to
 store (with their scans linked), or :class:`InputError` naming each contradiction."""
 
-CaseCheck = Callable[[CaseSubmission, dict[str, Any] | None, dt.date | None],
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the registry holds of a patient beside its case, that a new case version is
+    checked against: the recorded death, the scans and the outcomes (the current
+    entries), each by date."""
+
+    death: dt.date | None = None
+    scans: tuple[ScanView, ...] = ()
+    outcomes: tuple[OutcomeView, ...] = ()
+
+
+CaseCheck = Callable[[CaseSubmission, dict[str, Any] | None, Recorded],
                      "list[FieldIssue] | None"]
-"""``check(submission, patient's latest stored case or None, recorded death or None)``
+"""``check(submission, patient's latest stored case or None, what else is recorded)``
 -> the problems of storing the submission as the patient's new case version (empty:
 store it), or ``None``: keep the stored case and store only the submission's outcomes."""
 
