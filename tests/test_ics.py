@@ -231,15 +231,16 @@ class TestPlanToIcs:
 
     def test_the_cancelled_visits_cover_exports_drawn_before_a_later_scan(self) -> None:
         """The same patient, exported on 2025-05-01 (visits 1 to 21, the last due
-        2035-01-10). A chest CT on 2025-05-10, within a month of visit 1's scans, joins
-        visit 1 and counts the plan from it: that export holds 20 visits. An MRI on
-        2025-05-20 finds metastasis: the export after it cancels visit 21 of the first
-        export too, on its date there."""
+        2035-01-10). A chest CT and an MRI repeated on 2025-05-10, within a month of
+        visit 1's scans, join visit 1 and count the plan from that day (each examination
+        by its last scan at the visit): that export holds 20 visits. An MRI on 2025-05-20
+        finds metastasis: the export after it cancels visit 21 of the first export too,
+        on its date there."""
         clear = (_scan("2025-04-10"), _scan("2025-04-10", Modality.mri_primary))
+        again = (_scan("2025-05-10"), _scan("2025-05-10", Modality.mri_primary))
         first = _events(plan_to_ics(_plan(dt.date(2025, 5, 1), *clear), KEY))
-        second = _events(plan_to_ics(_plan(dt.date(2025, 5, 11), *clear,
-                                           _scan("2025-05-10")), KEY))
-        plan = _plan(dt.date(2025, 5, 21), *clear, _scan("2025-05-10"),
+        second = _events(plan_to_ics(_plan(dt.date(2025, 5, 11), *clear, *again), KEY))
+        plan = _plan(dt.date(2025, 5, 21), *clear, *again,
                      _scan("2025-05-20", Modality.mri_primary, ScanFinding.metastasis))
         after = _events(plan_to_ics(plan, KEY))
         last = f"{case_key_digest(KEY)}-visit-21@pecoma.invalid"
