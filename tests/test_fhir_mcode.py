@@ -1997,6 +1997,24 @@ class TestMarginResults:
                         if i.id == "ALERT-INCOMPLETE-RESECTION").level == "critical"
 
     @pytest.mark.parametrize("outcome", [
+        "Margins clear. Tumour at the deep margin.",
+        "Margins clear. The deep margin is involved.",
+        "R0. Tumour extends to inked deep margin.",
+        "Margins clear. Deep margin: see comment.",
+    ])
+    def test_a_clear_margin_beside_another_statement_of_the_margin_is_not_read(
+            self, uterus: dict[str, Any], outcome: str) -> None:
+        """A statement naming the margin by its place ("the deep margin is involved"), or
+        in words pecoma does not read, beside a clear one: the clear one had been read
+        (R0, "Complete resection achieved") and the other dropped, the more reassuring
+        by chance. Now the margin is not read, noted, and asked for."""
+        bc = read(self._with(uterus, outcome))
+        assert bc.case.surgery.margin is Margin.unknown, outcome
+        ids = {i.id for i in assess(bc.case, ON).recommendations}
+        assert "REC-RESECTION-DONE" not in ids
+        assert "REC-RERESECTION-OPTION" in ids  # the re-excision discussed meanwhile
+
+    @pytest.mark.parametrize("outcome", [
         "Margins clear. Margin positive at the deep edge.",
         "Margin positive at the deep edge; margins clear",
     ])
@@ -2020,6 +2038,11 @@ class TestRecognisers:
         ("resection R 1", Margin.R1),
         ("margins negative", Margin.R0),
         ("tumour at margin", Margin.R1),
+        # the margin named by its place: read as involved, a distance never is
+        ("Tumour extends to the deep margin", Margin.R1),
+        ("The radial margin is focally involved", Margin.R1),
+        ("Tumour 1 mm to the deep margin, which is close", Margin.uncertain),
+        ("Resection margins uninvolved by tumour", Margin.R0),
         ("gross residual tumour", Margin.R2),
         ("close margin (0.5 mm)", Margin.uncertain),
         # a clear margin with an exception had read R0, hiding S10 and the S27 alert

@@ -591,7 +591,12 @@ _NO_TUMOUR_AT_MARGIN: Final = re.compile(
 _R2_WORDS: Final = re.compile(r"\b(?:gross|macroscopic) residual\b")
 _R1_WORDS: Final = re.compile(
     r"\b(?:margins? positive|positive margins?|margins? involved|involved margins?"
-    r"|tumou?r at (?:the )?margins?|microscopic residual)\b")
+    r"|tumou?r at (?:the )?margins?|microscopic residual"
+    # the margin named by its place ("tumour at the deep margin", "tumour extends to
+    # inked deep margin", "the deep margin is involved")
+    r"|tumou?r (?:extends |extending |reaches |reaching |is |present )?(?:at|to|into|on) "
+    r"(?:the )?(?:[a-z]+ ){0,3}margins?"
+    r"|margins? (?:is |are |was |were )?(?:focally )?involved)\b")
 _R0_WORDS: Final = re.compile(
     r"\b(?:margins? negative|negative margins?|margins? clear|clear margins?|margins? free"
     r"|free margins?|margins? uninvolved|uninvolved margins?)\b")
@@ -610,17 +615,23 @@ def margin_in_text(text: str) -> Margin | None:
     asked for. "No tumour at the margin" says a clear margin. A negation in another
     statement says nothing of the margin ("Margins positive; no lymphovascular invasion"
     is R1). Statements that differ leave it unknown ("Margins clear. Margin positive at
-    the deep edge."), never the more reassuring, but for a close or uncertain margin: beside
+    the deep edge."), never the more reassuring, and so does a statement that names the
+    margin in words pecoma does not read beside one it reads; but for a close or uncertain
+    margin: beside
     clear margins it is the margin (as "margins free except the deep margin, which is
     close" is), beside residual tumour (R1, R2) that is."""
-    said = {found for low in statements(text)
-            if (found := _margin_stated(low)) is not None}
+    read = [(low, _margin_stated(low)) for low in statements(text)]
+    said = {found for _low, found in read if found is not None}
     if said & {Margin.R1, Margin.R2}:
         said.discard(Margin.uncertain)  # residual tumour beside a close margin
     if Margin.uncertain in said:
         said.discard(Margin.R0)  # a close margin beside clear ones
     if not said:
         return None
+    if any(found is None and "margin" in low for low, found in read):
+        # another statement speaks of the margin in words pecoma does not read: it may
+        # say otherwise ("Margins clear. Deep margin: see comment"), never taken as agreeing
+        return Margin.unknown
     return said.pop() if len(said) == 1 else Margin.unknown
 
 
