@@ -266,8 +266,9 @@ class TestLostWithAFindingLeftOpen:
         """Was: U-3 and U-1 listed last as "lost to follow-up", no alert, the metastasis
         and the equivocal scan named nowhere. Now: U-3 (the metastasis of 2026-11-30)
         first, U-1 (the equivocal chest CT of 2026-12-02) second, both lost to follow-up
-        with their critical alert; U-5 (its result not recorded: a warning) left
-        surveillance as before, last."""
+        with their critical alert; U-5 (its result not recorded: a warning the priority
+        order ranks among the decisions of now) third, the alert kept, as the priority
+        order ranks it (it had been dropped, the row listed last)."""
         outcome(urgent, "U-3", "last_contact", "2026-12-01", "lost_to_follow_up")
         outcome(urgent, "U-1", "last_contact", "2026-12-03", "lost_to_follow_up")
         outcome(urgent, "U-5", "last_contact", "2026-12-03", "lost_to_follow_up")
@@ -276,8 +277,8 @@ class TestLostWithAFindingLeftOpen:
                 for i in rows] == [
             ("U-3", "lost_to_follow_up", [("FU-SUSPENDED-RECURRENCE", "critical")]),
             ("U-1", "lost_to_follow_up", [("FU-EQUIVOCAL", "critical")]),
-            ("U-2", "overdue", []), ("U-4", "due", []),
-            ("U-5", "lost_to_follow_up", [])]
+            ("U-5", "lost_to_follow_up", [("FU-FINDING-NOT-RECORDED", "warning")]),
+            ("U-2", "overdue", []), ("U-4", "due", [])]
         assert rows[0].reason == (
             "lost to follow-up (last contact 2026-12-01); a scan found disease that no "
             "case version records: trace the patient first, to return to the treatment "
@@ -285,7 +286,9 @@ class TestLostWithAFindingLeftOpen:
         assert rows[1].reason == (
             "lost to follow-up (last contact 2026-12-03); an equivocal scan is not "
             "resolved: trace the patient first, for the team to decide on it (I16)")
-        assert rows[4].reason == "lost to follow-up (last contact 2026-12-03)"
+        assert rows[2].reason == ("lost to follow-up (last contact 2026-12-03); a scan's "
+                                  "result is not recorded: find it before the patient is "
+                                  "traced")
         data = json.loads(to_json(rows, DEC_6))
         assert data["items"][0]["alerts"] == [{
             "id": "FU-SUSPENDED-RECURRENCE", "title": "Surveillance suspended: a scan found "
@@ -294,8 +297,8 @@ class TestLostWithAFindingLeftOpen:
         # among the patients who left surveillance (deceased, then lost to follow-up).
         outcome(urgent, "U-3", "death", "2026-12-04", "dead_of_disease")
         rows = stored(urgent, DEC_6)
-        assert [i.registry_id for i in rows] == ["U-1", "U-2", "U-4", "U-3", "U-5"]
-        assert (rows[3].status.value, rows[3].alerts, rows[3].reason) == (
+        assert [i.registry_id for i in rows] == ["U-1", "U-5", "U-2", "U-4", "U-3"]
+        assert (rows[4].status.value, rows[4].alerts, rows[4].reason) == (
             "deceased", (), "died on 2026-12-04 (dead of disease)")
 
 

@@ -438,6 +438,8 @@ _OPEN_FINDING = {
     "trace the patient first, to return to the treatment pathway (S17, S27)",
     "FU-EQUIVOCAL": "an equivocal scan is not resolved: trace the patient first, for the "
     "team to decide on it (I16)",
+    "FU-FINDING-NOT-RECORDED": "a scan's result is not recorded: find it before the "
+    "patient is traced",
 }
 
 _REPORTED = Alert(DISEASE_NOT_IN_CASE, "Alive with disease recorded, but the case holds no "
@@ -446,10 +448,11 @@ _REPORTED = Alert(DISEASE_NOT_IN_CASE, "Alive with disease recorded, but the cas
 
 
 def _lost(i: WorkItem, reason: str, reported: bool) -> WorkItem:
-    """The row of a patient lost to follow-up: no next visit, but the plan's critical
-    alerts (a scan that found disease, an equivocal scan) and disease reported that the
-    case does not hold stay on it, named in the reason, and rank it first."""
-    kept = tuple(a for a in i.alerts if a.level == "critical")
+    """The row of a patient lost to follow-up: no next visit, but the alerts the team
+    decides on now (:data:`_DECIDE_NOW`: a scan that found disease, an equivocal scan, a
+    scan whose result is not recorded) and disease reported that the case does not hold
+    stay on it, named in the reason, and rank it first, as the priority order ranks them."""
+    kept = tuple(a for a in i.alerts if a.id in _DECIDE_NOW)
     why = "".join(f"; {_OPEN_FINDING[a.id]}" for a in kept if a.id in _OPEN_FINDING)
     return _closed(i, WorkStatus.lost_to_follow_up.value, reason + why,
                    (*kept, _REPORTED) if reported else kept)
@@ -467,7 +470,7 @@ def priority(i: WorkItem) -> int:
     """A row's rank in the priority order (lower first): a scan that found disease, an
     equivocal scan, disease reported that the case does not hold, a scan whose result
     was not recorded (its alerts, see :data:`_DECIDE_NOW`; a patient lost to follow-up
-    keeps the critical ones), then its status (overdue, due, upcoming, done, suspended,
+    keeps them), then its status (overdue, due, upcoming, done, suspended,
     …, who left surveillance last)."""
     if i.alerts:
         first = min(_DECIDE_NOW.get(a.id, len(_DECIDE_NOW)) for a in i.alerts)
