@@ -797,3 +797,19 @@ class TestMetastasisRowOfALocalizedCase:
         html = client.post("/form", data={**self.CASE, "_add": "stage.metastases"}).text
         assert 'Rows left on "— none —" are ignored' not in html
         assert "A row with nothing entered" in words_of(html)
+
+
+def test_the_nodal_status_says_what_unknown_does_to_surveillance() -> None:
+    """Left at its default (unknown, not reported), the nodal status puts a low-risk
+    tumour on the high-risk schedule until answered (I10); the form says so beside the
+    field, and that 'not assessed' is the answer when no nodes were examined."""
+    from fastapi.testclient import TestClient
+
+    from pecoma.web.app import create_app
+    from pecoma.web.config import WebConfig
+
+    page = TestClient(create_app(WebConfig()), base_url="http://localhost").get("/").text
+    at = page.index("Regional lymph nodes")
+    near = page[at:at + 2000]
+    assert "surveillance follows the high-risk schedule until it is answered" in near
+    assert "choose not assessed when no nodes were examined" in near

@@ -276,7 +276,10 @@ FORM: tuple[Group, ...] = (
                 _options(DiseaseStatus, blank="— choose —"),
                 required=True,
             ),
-            _select_unknown("stage.lymph_nodes", "Regional lymph nodes", NodeStatus),
+            _select_unknown("stage.lymph_nodes", "Regional lymph nodes", NodeStatus,
+                            help="Left unknown, surveillance follows the high-risk schedule "
+                            "until it is answered (positive nodes would call for it); "
+                            "choose not assessed when no nodes were examined."),
             _yes_no(
                 "stage.extrapulmonary_disease",
                 "Disease outside the lungs",
