@@ -80,7 +80,9 @@ def worklist_cmd(
     recent_days: Annotated[
         int,
         typer.Option(
-            "--recent-days", min=0, max=366, help="A scan this recent makes the patient 'done'."
+            "--recent-days", min=0, max=366,
+            help="A visit done this recently (by its planned examinations) shows the "
+            "patient as 'done'."
         ),
     ] = DEFAULT_RECENT_DAYS,
     fmt: Annotated[
