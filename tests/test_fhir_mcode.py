@@ -2030,6 +2030,99 @@ class TestMarginResults:
         assert "REC-RESECTION-DONE" not in ids
 
 
+    FINAL: ClassVar[str] = "Resection margin status (final pathology report)"
+
+    @pytest.mark.parametrize("said", [
+        "Surgical margins are positive", "Positive deep margin",
+        "Margin status: involved by tumour", "Tumour transected at the deep margin",
+        "Tumour at ink", "Positive"])
+    def test_a_later_final_positive_margin_in_common_words_is_read(
+            self, uterus: dict[str, Any], said: str) -> None:
+        """End to end: the frozen section "clear" on the day, the final report three days
+        later in an ordinary wording of an involved margin (a bare "Positive" the value of
+        a margin result): it had named no margin and been dropped, listed as "a code the
+        case does not record", so the frozen "clear" stood (R0, "Complete resection
+        achieved", no S27 alert). It is R1, the frozen one set aside, and the S27 critical
+        alert, the re-excision (S03) and the referral (S04) are given."""
+        final = ("margin-final", "2024-04-12", {"valueString": said})
+        b = self._with(uterus, None, self.FROZEN_CLEAR, final)
+        res(b, "margin-final")["code"] = {"text": self.FINAL}
+        bc = case_from_bundle(b)
+        assert bc.case.surgery.margin is Margin.R1
+        assert bc.sources["surgery.margin"] == "Observation/margin-final"
+        assert any("set aside: Observation/margin-frozen" in n for n in bc.notes)
+        a = assess(bc.case, ON)
+        assert next(i for i in a.alerts
+                    if i.id == "ALERT-INCOMPLETE-RESECTION").level == "critical"
+        ids = {i.id for i in a.recommendations}
+        assert {"REC-RERESECTION", "REC-REFER-SURGERY"} <= ids
+        assert "REC-RESECTION-DONE" not in ids
+
+    @pytest.mark.parametrize(("said", "day"), [
+        ("See pathology report", "2024-04-12"),  # the later result
+        ("Deep margin: see comment", "2024-04-09"),  # of the same time
+        ("Residual tumour present", None),  # undated
+    ])
+    def test_a_margin_result_not_read_leaves_the_margin_unknown(
+            self, uterus: dict[str, Any], said: str, day: str | None) -> None:
+        """A margin result whose statement pecoma cannot read, later than a clear one, of
+        its time or undated: it had been dropped with no note and the clear one read (R0,
+        "Complete resection achieved"). The margin is unknown, a note names the result,
+        the margin is asked for and the re-excision discussed meanwhile (the safer
+        branch); the earlier clear one never stands for it."""
+        b = self._with(uterus, None, self.FROZEN_CLEAR,
+                       ("margin-final", day or "2024-04-12", {"valueString": said}))
+        if day is None:
+            res(b, "margin-final").pop("effectiveDateTime")
+        bc = case_from_bundle(b)
+        assert bc.case.surgery.margin is Margin.unknown
+        assert any("Observation/margin-final" in n and "surgery.margin is unknown" in n
+                   for n in bc.notes)
+        assert not any("a code the case does not record" in x and "margin-final" in x
+                       for x in bc.not_read)
+        a = assess(bc.case, ON)
+        ids = {i.id for i in a.recommendations}
+        assert "REC-RESECTION-DONE" not in ids
+        assert "REC-RERESECTION-OPTION" in ids
+        assert "MISS-MARGIN" in {i.id for i in a.missing}
+
+    def test_tumour_left_unsaid_how_is_noted_not_r0(self, uterus: dict[str, Any]) -> None:
+        """"Residual tumour present" as the final margin result: not R0 (it had been
+        dropped and the outcome's R0 read); microscopic or gross is not said, so neither
+        R1 nor R2 is read: unknown, the note saying so."""
+        bc = read(self._with(uterus, "Complete resection; all margins free of tumour (R0)",
+                             ("margin-final", "2024-04-12",
+                              {"valueString": "Residual tumour present"})))
+        assert bc.case.surgery.margin is Margin.unknown
+        assert any(n.startswith("Observation/margin-final: ") and "not R0" in n
+                   and "microscopic (R1) or gross (R2)" in n for n in bc.notes)
+
+    def test_an_earlier_margin_result_not_read_is_set_aside(
+            self, uterus: dict[str, Any]) -> None:
+        """A frozen section in words pecoma does not read, the final report three days
+        later "Margins clear": the final one stands (R0), the earlier one named as set
+        aside."""
+        bc = read(self._with(uterus, None,
+                             ("margin-frozen", "2024-04-09", {"valueString": "See comment"}),
+                             ("margin-final", "2024-04-12", {"valueString": "Margins clear"})))
+        assert bc.case.surgery.margin is Margin.R0
+        assert any("set aside: Observation/margin-frozen" in n for n in bc.notes)
+
+    def test_a_procedure_note_naming_the_margin_beside_a_clear_outcome(
+            self, uterus: dict[str, Any]) -> None:
+        """The outcome "Margins clear on frozen section" and the operation's note "Final
+        pathology: surgical margins are positive at the deep aspect": the note had named no
+        margin and the outcome's R0 was read. They differ and are of one time: unknown,
+        both named."""
+        b = self._with(uterus, "Margins clear on frozen section")
+        res(b, self.HYSTERECTOMY)["note"] = [
+            {"text": "Final pathology: surgical margins are positive at the deep aspect."}]
+        bc = read(b)
+        assert bc.case.surgery.margin is Margin.unknown
+        assert any(n.startswith("surgery.margin: ") and ".outcome" in n and ".note" in n
+                   for n in bc.notes)
+
+
 class TestRecognisers:
     """The small readers of fhir/mcode.py, one row per case."""
 
@@ -2094,6 +2187,30 @@ class TestRecognisers:
         ("R0; R1", Margin.unknown),
         ("Margins clear. Deep margin close (0.5 mm).", Margin.uncertain),
         ("R1. Other margins close.", Margin.R1),
+        # ordinary wordings of an involved margin had named no margin (None): a later
+        # positive result was dropped and an earlier clear one stood (R0, no S27 alert)
+        ("Surgical margins are positive", Margin.R1),
+        ("Positive deep margin", Margin.R1),
+        ("Focally positive deep margin", Margin.R1),
+        ("Margin status: positive", Margin.R1),
+        ("Margins: involved", Margin.R1),
+        ("Margin status: involved by tumour", Margin.R1),
+        ("Deep margin: tumour present", Margin.R1),
+        ("Involvement of the deep margin", Margin.R1),
+        ("Deep margin involvement", Margin.R1),
+        ("Tumour transected at the deep margin", Margin.R1),
+        ("Tumour at ink", Margin.R1),
+        ("Distance to closest margin: 0 mm", Margin.R1),  # 0 mm: at the margin
+        # a distance is a margin whose clearance is not said, never an involved one
+        ("Tumour 1 mm from the inked margin", Margin.uncertain),
+        ("Tumour 2 mm from ink", Margin.uncertain),
+        ("Margin status: clear", Margin.R0),
+        # tumour left, not said whether microscopic (R1) or gross (R2): not R0, nor either
+        ("Incomplete resection", Margin.unknown),
+        ("Tumour incompletely excised", Margin.unknown),
+        ("Residual tumour present", Margin.unknown),
+        # the margin named in words pecoma does not read: unknown, never skipped
+        ("Deep margin: see comment", Margin.unknown),
     ])
     def test_margin_in_text(self, text: str, margin: Margin | None) -> None:
         from pecoma.fhir.mcode import margin_in_text

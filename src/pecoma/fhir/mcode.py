@@ -593,13 +593,31 @@ _R1_WORDS: Final = re.compile(
     r"\b(?:margins? positive|positive margins?|margins? involved|involved margins?"
     r"|tumou?r at (?:the )?margins?|microscopic residual"
     # the margin named by its place ("tumour at the deep margin", "tumour extends to
-    # inked deep margin", "the deep margin is involved")
+    # inked deep margin", "the deep margin is involved", "positive deep margin")
     r"|tumou?r (?:extends |extending |reaches |reaching |is |present )?(?:at|to|into|on) "
     r"(?:the )?(?:[a-z]+ ){0,3}margins?"
-    r"|margins? (?:is |are |was |were )?(?:focally )?involved)\b")
+    r"|(?:positive|involved) (?:(?!for\b)[a-z]+ ){1,3}margins?"
+    # the margin's status said of it ("surgical margins are positive", "margin status:
+    # involved by tumour", "deep margin: tumour present", "deep margin involvement")
+    r"|margins?:? (?:status:? )?(?:is |are |was |were )?(?:focally )?(?:positive|involved)"
+    r"|margins?:? tumou?r (?:present|seen|identified)"
+    r"|margins? involvement|involvement of (?:the )?(?:[a-z]+ ){0,3}margins?"
+    # the tumour cut through or at the inked surface ("tumour transected", "tumour at ink")
+    r"|tumou?r (?:is |was )?transected|transected tumou?r"
+    r"|tumou?r (?:extends |extending |is |present )?(?:at|to|on|touch\w*) (?:the )?ink(?:ed)?)\b")
+#: Tumour said to be left without saying whether microscopic (R1) or gross (R2)
+#: ("incomplete resection", "residual tumour present"): not R0, nor either R class.
+TUMOUR_LEFT: Final = re.compile(
+    r"\b(?:incomplete(?:ly)? (?:resect\w*|excis\w*|remov\w*)|(?:resected|excised|removed) "
+    r"incompletely|incompletely (?:resected|excised|removed)|residual tumou?r (?:is )?"
+    r"(?:present|seen|identified|remains?)|tumou?r (?:remains|was left|left behind))\b")
+#: A distance from the margin or the ink ("tumour 1 mm from the deep margin", "distance to
+#: closest margin: 0 mm"): 0 is the tumour at the margin, another is a margin whose
+#: clearance is not said.
+_DISTANCE: Final = re.compile(r"\b(\d+(?:\.\d+)?) ?(?:mm|cm)\b")
 _R0_WORDS: Final = re.compile(
-    r"\b(?:margins? negative|negative margins?|margins? clear|clear margins?|margins? free"
-    r"|free margins?|margins? uninvolved|uninvolved margins?)\b")
+    r"\b(?:margins?:? (?:status:? )?(?:negative|clear|free|uninvolved)|negative margins?"
+    r"|clear margins?|free margins?|uninvolved margins?)\b")
 _CLOSE: Final = re.compile(r"\bclose\b")
 _EXCEPT: Final = re.compile(r"\b(?:except|but|apart from|other than)\b")
 
@@ -612,26 +630,25 @@ def margin_in_text(text: str) -> Margin | None:
     classes, or that names the margin and says nothing pecoma reads of it beside a
     negation or qualification ("deep margin not assessable"), is ``Margin.unknown``: it
     is never read as the opposite, nor as either; the reader notes it and the margin is
-    asked for. "No tumour at the margin" says a clear margin. A negation in another
-    statement says nothing of the margin ("Margins positive; no lymphovascular invasion"
-    is R1). Statements that differ leave it unknown ("Margins clear. Margin positive at
-    the deep edge."), never the more reassuring, and so does a statement that names the
-    margin in words pecoma does not read beside one it reads; but for a close or uncertain
-    margin: beside
-    clear margins it is the margin (as "margins free except the deep margin, which is
-    close" is), beside residual tumour (R1, R2) that is."""
-    read = [(low, _margin_stated(low)) for low in statements(text)]
-    said = {found for _low, found in read if found is not None}
+    asked for, and so is one that names the margin in words pecoma does not read ("deep
+    margin: see comment") or says tumour was left without saying whether microscopic or
+    gross ("incomplete resection", "residual tumour present": not R0, nor R1 or R2 told).
+    "No tumour at the margin" says a clear margin; a tumour at the margin or the ink, or
+    0 mm from it, an involved one ("positive deep margin", "tumour transected"); another
+    distance from it an uncertain one. A negation in another statement says nothing of
+    the margin ("Margins positive; no lymphovascular invasion" is R1). Statements that
+    differ leave it unknown ("Margins clear. Margin positive at the deep edge."), never
+    the more reassuring; but for a close or uncertain margin: beside clear margins it is
+    the margin (as "margins free except the deep margin, which is close" is), beside
+    residual tumour (R1, R2) that is."""
+    read = [_margin_stated(low) for low in statements(text)]
+    said = {found for found in read if found is not None}
     if said & {Margin.R1, Margin.R2}:
         said.discard(Margin.uncertain)  # residual tumour beside a close margin
     if Margin.uncertain in said:
         said.discard(Margin.R0)  # a close margin beside clear ones
     if not said:
         return None
-    if any(found is None and "margin" in low for low, found in read):
-        # another statement speaks of the margin in words pecoma does not read: it may
-        # say otherwise ("Margins clear. Deep margin: see comment"), never taken as agreeing
-        return Margin.unknown
     return said.pop() if len(said) == 1 else Margin.unknown
 
 
@@ -639,8 +656,10 @@ def _margin_stated(statement: str) -> Margin | None:
     """The margin one statement in :func:`plain_words` form says (:func:`margin_in_text`)."""
     low = _NO_TUMOUR_AT_MARGIN.sub("margins clear", statement)
     found = _margin_said(low)
-    if found is None and "margin" not in low:
-        return None
+    if found is None:
+        # the margin named in words pecoma does not read ("deep margin: see comment"): it
+        # may say otherwise than another statement, never taken as agreeing
+        return Margin.unknown if "margin" in low else None
     if NEGATION.search(low) or _MARGIN_QUALIFIED.search(low):
         return Margin.unknown
     return found
@@ -653,15 +672,19 @@ def _margin_said(low: str) -> Margin | None:
         return classes.pop() if len(classes) == 1 else Margin.unknown
     if _R2_WORDS.search(low):
         return Margin.R2
-    if _R1_WORDS.search(low):
+    named = "margin" in low or re.search(r"\bink(?:ed)?\b", low) is not None
+    distances = [float(x) for x in _DISTANCE.findall(low)] if named else []
+    if _R1_WORDS.search(low) or 0 in distances:
         return Margin.R1
+    if TUMOUR_LEFT.search(low):
+        return Margin.unknown
     # a close or uncertain margin named anywhere, or a clear one with an exception
     # ("margins free except the deep margin, which is close"): not assured
     if "margin" in low and (_CLOSE.search(low) or "uncertain" in low):
         return Margin.uncertain
     if _R0_WORDS.search(low):
         return Margin.uncertain if _EXCEPT.search(low) else Margin.R0
-    return None
+    return Margin.uncertain if distances else None
 
 
 def ihc_marker(concept: Any) -> str | None:

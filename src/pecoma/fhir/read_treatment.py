@@ -326,8 +326,10 @@ def _procedure_margins(proc: Mapping[str, Any], where: str) -> list[_Reading]:
 def _observed_margins(observations: list[tuple[str, dict[str, Any]]], r: Reader,
                       coded: bool) -> list[_Reading]:
     """The margins the margin Observations give: those whose code names a margin (their
-    finding's text, ``mcode.margin_in_text``) and, when ``coded``, the project-coded ones
-    (their value's code)."""
+    finding's text, read as said of the margin: "Positive", "Involved by tumour";
+    ``mcode.margin_in_text``) and, when ``coded``, the project-coded ones (their value's
+    code). A result whose value pecoma cannot read is a margin result all the same
+    (``Margin.unknown``): it is never passed over for another."""
     out = []
     for w, obs in observations:
         project = has_code(obs.get("code"), c.PECOMA_SYSTEM, c.OBS_MARGIN[0])
@@ -340,7 +342,11 @@ def _observed_margins(observations: list[tuple[str, dict[str, Any]]], r: Reader,
         else:
             value = obs.get("valueCodeableConcept")
             text = m.lower_words(value) or str(obs.get("valueString") or "")
-            margin = m.margin_in_text(m.concept_text(value) or text)
+            said = m.concept_text(value) or text
+            margin = m.margin_in_text(f"Margin: {said}") if said else None
+            if margin is None and any(k.startswith("value") for k in obs):
+                margin = Margin.unknown  # a value of another type, or a code not read
+                text = text or next(k for k in obs if k.startswith("value"))
         if margin is not None:
             out.append((r.orders[id(obs)], w, margin, text))
     return out
@@ -351,7 +357,9 @@ def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | 
     win); a differing earlier one is set aside, noted. Readings that differ and cannot be
     told apart in time (of one time, or one undated) leave the margin unknown, noted with
     both: the order of the entries never decides, nor the more reassuring one. A latest
-    statement that is not plain (a negation, a qualification) leaves it unknown, noted."""
+    statement that is not plain (a negation, a qualification, words pecoma does not read)
+    leaves it unknown, noted: an earlier readable one never stands for it; one earlier
+    than a plain one is set aside, noted."""
     if not readings:
         return None
     readings = sorted(readings, key=lambda x: x[0])
@@ -367,10 +375,15 @@ def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | 
                 r.why[w] = "a margin result differing from another of the same time"
         return None
     if last[2] is Margin.unknown:
+        left = (" it says tumour was left without saying whether microscopic (R1) or gross "
+                "(R2): not R0;" if m.TUMOUR_LEFT.search(m.plain_words(last[3])) else "")
         r.notes.append(f"{last[1]}: {show_value(last[3])} does not state the margin plainly "
-                       "(it negates or qualifies what it says, names two R classes, or its "
-                       "statements name different margins): "
-                       "not read as a margin; surgery.margin is unknown")
+                       "(it negates or qualifies what it says, names two R classes, names "
+                       "the margin in words pecoma does not read, or its statements name "
+                       f"different margins):{left} not read as a margin; an earlier result "
+                       "does not stand for it; surgery.margin is unknown")
+        if not _on_procedure(last[1]):
+            r.why[last[1]] = "a margin result that does not state the margin plainly"
         return None
     set_aside = [x for x in earlier if x[2] is not last[2]]
     if set_aside:
