@@ -270,13 +270,18 @@ class AllergyList:
         the entries naming it (as an agent, or a drug inside their words): 'yes' if one
         says so, else unknown if one does not say, else 'no' (the safer reading; I15).
         Unknown for an agent with no class (:attr:`pecoma.case.Intolerance.drug_class`)."""
-        said = [r.class_wide for _w, r in self.entries
-                if agent in r.agents or agent.value in r.ingredients]
+        said = [judged for _w, judged in self.judgements(agent)]
         if not said or not Intolerance(agent=agent).drug_class:
             return YesNo.unknown
         if YesNo.yes in said:
             return YesNo.yes
         return YesNo.unknown if YesNo.unknown in said else YesNo.no
+
+    def judgements(self, agent: Agent) -> list[tuple[str, YesNo]]:
+        """``(where, judgement)`` of each entry naming ``agent`` (as an agent, or a drug
+        inside its words): what its own extension intolerance-class-wide says."""
+        return [(w, r.class_wide) for w, r in self.entries
+                if agent in r.agents or agent.value in r.ingredients]
 
     @property
     def intolerances(self) -> tuple[Intolerance, ...]:

@@ -892,7 +892,33 @@ def _intolerances(listed: AllergyList, r: Reader) -> None:
             r.notes.append(f"{where}: intolerance of {agent.value.replace('_', ' ')} read; "
                            "every regimen holding it is ruled out (I15)"
                            + "".join(f"; {w}" for w in [_judgement_words(
-                               listed.class_wide(agent), agent)] if w))
+                               _own_judgement(listed, where, agent), agent)] if w))
+            _judgements_differ(listed, agent, r)
+
+
+def _own_judgement(listed: AllergyList, where: str, agent: Agent) -> YesNo:
+    """What the entry at ``where`` itself records of whether its intolerance of ``agent``
+    is of the class (its own extension; the list's reading may differ)."""
+    return next((judged for w, judged in listed.judgements(agent) if w == where),
+                YesNo.unknown)
+
+
+def _judgements_differ(listed: AllergyList, agent: Agent, r: Reader) -> None:
+    """One note when the entries naming ``agent`` record different judgements whether
+    its intolerance is of the class: each entry's own, and the list's reading
+    (:meth:`pecoma.fhir.allergies.AllergyList.class_wide`: the safer one)."""
+    said = listed.judgements(agent)
+    if len({judged for _w, judged in said}) < 2:
+        return
+    judged = listed.class_wide(agent)
+    each = ", ".join(f"{w} {judged_there.value!r}" if judged_there is not YesNo.unknown
+                     else f"{w} not recorded" for w, judged_there in said)
+    klass = "mTOR inhibitors" if agent.is_mtor_inhibitor else "anthracyclines"
+    then = (f"read as of the class, every one of the {klass} ruled out (I15)"
+            if judged is YesNo.yes else "whether it is of the class is unknown, and asked")
+    r.notes.append(f"{agent.value.replace('_', ' ')}: the entries record different "
+                   f"judgements whether the intolerance is of the class "
+                   f"(intolerance-class-wide: {each}); the safer reading is taken: {then}")
 
 
 def _judgement_words(judged: YesNo, agent: Agent) -> str:
@@ -989,13 +1015,15 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
                 r.notes.append(f"{where}: intolerance of mTOR inhibitors read as an "
                                "mTOR-inhibitor contraindication")
             else:
-                judged = (_judgement_words(listed.class_wide(agent), agent)
+                judged = (_judgement_words(_own_judgement(listed, where, agent), agent)
                           if isinstance(agent, Agent) else "")
                 r.notes.append(f"{where}: intolerance of {getattr(agent, 'value', agent)} "
                                "read; " + (judged or "it rules out every mTOR inhibitor "
                                            "unless another one is shown tolerated (I15); "
                                            "whether it is of the class is not recorded (no "
                                            "extension intolerance-class-wide)"))
+        for agent in dict.fromkeys(a for _w, a in named if isinstance(a, Agent)):
+            _judgements_differ(listed, agent, r)
         _given_despite(named, listed, r)
     # an allergy whose substance cannot be read may be to an mTOR inhibitor: a 'no' is not
     # kept beside it, whatever else the list names
