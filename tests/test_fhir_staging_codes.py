@@ -51,10 +51,17 @@ def staging(code: tuple[str, str], value: dict[str, Any], rid: str = "tnm",
         "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}}
 
 
-def with_staging(code: tuple[str, str], value: dict[str, Any]) -> dict[str, Any]:
+def with_staging(code: tuple[str, str], value: dict[str, Any],
+                 when: str = "2026-10-01") -> dict[str, Any]:
     b = corpus("uterus-localized")
-    b["entry"].append(staging(code, value))
+    b["entry"].append(staging(code, value, when=when))
     return b
+
+
+#: A day after the diagnosis (2024-03-04) and before the resection (2024-04-09): a
+#: clinical nodes category of then is the nodal status at presentation (one after the
+#: resection is not).
+PRE_OPERATIVE = "2024-03-20"
 
 
 def code_only(code: str, system: str = SCT) -> dict[str, Any]:
@@ -205,7 +212,7 @@ class TestRegionalNodesCategory:
     @pytest.mark.parametrize("obs_code", N_OBSERVATION_CODES)
     def test_every_regional_nodes_observation_code_is_read(
             self, obs_code: tuple[str, str]) -> None:
-        bc = read(with_staging(obs_code, code_only("pN1", AJCC)))
+        bc = read(with_staging(obs_code, code_only("pN1", AJCC), PRE_OPERATIVE))
         assert bc.case.stage.lymph_nodes is NodeStatus.positive
         assert bc.sources["stage.lymph_nodes"] == "Observation/tnm"
 
@@ -233,7 +240,8 @@ class TestRegionalNodesCategory:
     def test_every_n0_snomed_code_alone_is_negative(self, code: str) -> None:
         """cN0, pN0 (the IG's own examples 1229967007, 1229947003) and their forms,
         isolated tumour cells included: no regional lymph-node metastasis."""
-        assert nodes(with_staging((SCT, "399534004"), code_only(code))) is NodeStatus.negative
+        assert nodes(with_staging((SCT, "399534004"), code_only(code), PRE_OPERATIVE)
+                     ) is NodeStatus.negative
 
     @pytest.mark.parametrize("value", [
         code_only("1229966003"), code_only("1229945006"), code_only("pNX", AJCC),

@@ -45,8 +45,8 @@ __all__ = [
     "known_later",
     "live_observations",
     "observation_kind",
+    "read_at_presentation",
     "read_observations",
-    "read_sizes",
 ]
 
 _IGNORED_OBS_STATUS = frozenset({"entered-in-error", "cancelled"})
@@ -371,41 +371,59 @@ _OBSERVATIONS: dict[str, _Handler] = {
 }
 
 
+#: The other dimensions of an mCODE TumorSize (LOINC 33729-5, 33732-9: additional
+#: dimensions), beside its longest (33728-7).
+_OTHER_DIMENSIONS: Final = ("33729-5", "33732-9")
+
+
 def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """mCODE TumorSize: the longest dimension in component 33728-7 (no value[x]), or a
-    plain valueQuantity."""
-    if "valueQuantity" not in obs:
-        for comp in as_list(obs.get("component")):
-            if isinstance(comp, dict) and m.has_loinc(comp.get("code"),
-                                                      m.LOINC_LONGEST_DIMENSION):
-                mark = len(r.puts)
-                _size(r, comp, f"{where}.component(33728-7)")
-                if len(r.puts) > mark:  # a size was read (not '> 5 cm')
-                    r.sources["tumour.size"] = where
-                return
+    plain valueQuantity. The size is the largest dimension of the measurement (the
+    longest, by definition): a value and a longest dimension that disagree, or another
+    dimension larger than the one labelled longest, give the larger, noted."""
+    components = [x for x in as_list(obs.get("component")) if isinstance(x, dict)]
+    longest = next((x for x in components
+                    if m.has_loinc(x.get("code"), m.LOINC_LONGEST_DIMENSION)), None)
+    others = [(code, x) for x in components for code in _OTHER_DIMENSIONS
+              if m.has_loinc(x.get("code"), code)]
     mark = len(r.puts)
-    _size(r, obs, where)
-    # a value and a longest dimension both given (mCODE forbids the first): the longest
-    # dimension is the size, and the larger of the two is taken when they disagree
-    longest = next((comp for comp in as_list(obs.get("component"))
-                    if isinstance(comp, dict)
-                    and m.has_loinc(comp.get("code"), m.LOINC_LONGEST_DIMENSION)), None)
-    if longest is None or len(r.puts) == mark:  # this observation's value was not read
-        return
-    value = r.data["tumour"]["size"]
-    q = _quantity(longest, f"{where}.component(33728-7)", r, _SIZE_UNITS)
-    if q is None or q[1] not in ("cm", "mm"):
-        return
-    other = {"value": q[0], "unit": q[1]}
-    if _cm(other) != _cm(value):
-        larger = max(value, other, key=_cm)
-        r.put("tumour.size", larger, where)
-        r.notes.append(f"{where}: a value ({value['value']} {value['unit']}) and a longest "
-                       f"dimension ({other['value']} {other['unit']}) that disagree: the "
-                       f"larger, {larger['value']} {larger['unit']}, is taken")
+    if "valueQuantity" not in obs and longest is not None:
+        _size(r, longest, f"{where}.component(33728-7)")
+        if len(r.puts) == mark:  # no size read ('> 5 cm')
+            return
+        r.sources["tumour.size"] = where
+        given = "the longest dimension"
+    else:
+        _size(r, obs, where)
+        if len(r.puts) == mark:  # this observation's value was not read
+            return
+        given = "the value"
+        # a value and a longest dimension both given (mCODE forbids the first)
+        others = [(m.LOINC_LONGEST_DIMENSION, longest)] if longest is not None else []
+    for code, comp in others:
+        value = r.data["tumour"]["size"]
+        q = _quantity(comp, f"{where}.component({code})", r, _SIZE_UNITS)
+        if q is None or q[1] not in ("cm", "mm"):
+            continue
+        other = {"value": q[0], "unit": q[1]}
+        if code == m.LOINC_LONGEST_DIMENSION and _cm(other) != _cm(value):
+            larger = max(value, other, key=_cm)
+            r.put("tumour.size", larger, where)
+            r.notes.append(f"{where}: a value ({value['value']} {value['unit']}) and a "
+                           f"longest dimension ({other['value']} {other['unit']}) that "
+                           f"disagree: the larger, {larger['value']} {larger['unit']}, is "
+                           "taken")
+        elif code != m.LOINC_LONGEST_DIMENSION and _cm(other) > _cm(value):
+            r.put("tumour.size", other, where)
+            r.notes.append(f"{where}: an additional dimension ({other['value']} "
+                           f"{other['unit']}, component {code}) larger than {given} "
+                           f"({value['value']} {value['unit']}): the dimensions disagree "
+                           "with their labels; the largest, "
+                           f"{other['value']} {other['unit']}, is taken as the size")
 
 
 _SIZE_HANDLERS: Final = (_tumour_size, _size)
+_NODE_HANDLERS: Final = (_nodes, _n_category)
 
 
 def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
@@ -796,10 +814,12 @@ _Order = tuple[str, str, int]
 
 
 def _order(obs: Mapping[str, Any]) -> _Order:
-    """Where a result stands in time: its effective time, when it was issued, then its
-    status (a correction after the final result)."""
-    issued = obs.get("issued")
-    return (effective_time(obs), instant(issued) if isinstance(issued, str) else "",
+    """Where a result stands in time: its effective time (with no ``effective[x]``, when
+    it was issued: the time it was made available, the latest its result can be of), when
+    it was issued, then its status (a correction after the final result)."""
+    raw = obs.get("issued")
+    issued = instant(raw) if isinstance(raw, str) else ""
+    return (effective_time(obs) or issued, issued,
             _STATUS_RANK.get(str(obs.get("status")), 1))
 
 
@@ -809,7 +829,10 @@ def known_later(earlier: _Order, later: _Order) -> bool:
     neither saying when) and a correction of it. When only one says when it was issued,
     or nothing tells them apart, they are of one time and neither wins. A time given only
     to the month or year (``2026-05``) is that whole period: a result dated within it
-    (``2026-05-10``) is of one time with it."""
+    (``2026-05-10``) is of one time with it. A result with no time at all (no
+    ``effective[x]``, no ``issued``) cannot be placed before or after a dated one."""
+    if bool(earlier[0]) != bool(later[0]):
+        return False
     if earlier[0] != later[0] and not _within(earlier[0], later[0]):
         return True
     if bool(earlier[1]) != bool(later[1]):
@@ -857,10 +880,8 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             continue
         if kind in ("handler", "marker"):
             handler = _observation_handler(obs) if kind == "handler" else _marker
-            if handler in _SIZE_HANDLERS:
-                continue  # read once the resection is known (read_sizes)
-            if handler is _n_category and _about_another_disease(r, obs, where):
-                continue  # another cancer's staging: no later result of the PEComa's nodes
+            if handler in _SIZE_HANDLERS or handler in _NODE_HANDLERS:
+                continue  # read once the resection is known (read_at_presentation)
             if handler is not None:
                 _read_result(r, obs, where, handler, latest, written)
         elif kind == "status":
@@ -920,18 +941,46 @@ def _read_result(r: Reader, obs: Mapping[str, Any], where: str, handler: _Handle
     _later_absent(r, obs, where, gave, written)
 
 
-def read_sizes(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
-    """The primary PEComa's size (S06), read once the resection of the primary is known:
-    the latest size of the primary (:func:`_other_lesion`) measured on or before its
-    resection, or on its specimen (:func:`_after_resection`). A size set aside is no
+def read_at_presentation(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    """The primary PEComa's size (S06) and the nodal status at presentation (S11), read
+    once the resection of the primary is known.
+
+    The size: the latest size of the primary (:func:`_other_lesion`) measured on or before
+    its resection, or on its specimen (:func:`_after_resection`). A size set aside is no
     later result of the primary's size: the one an earlier result gave stands, and with
-    none the size stays unknown (asked)."""
+    none the size stays unknown (asked).
+
+    The nodes: the later result wins, as for any fact, except that a pathological
+    regional nodes category (pN) outranks a clinical one (cN) whatever their times, and
+    only a later pathological one replaces it; a clinical category dated after the
+    resection of the primary is set aside, noted (:func:`_not_nodes_at_presentation`)."""
     latest: dict[str, list[tuple[_Order, str, Any]]] = {}
     written: dict[tuple[tuple[str, str], ...], set[str]] = {}
+    pathological: str | None = None  # the pathological category read
+    clinical: set[str] = set()  # the clinical categories read
     for where, obs in observations:
         if r.kinds.get(id(obs)) != "handler":
             continue
         handler = _observation_handler(obs)
+        if handler in _NODE_HANDLERS:
+            if handler is _n_category and _about_another_disease(r, obs, where):
+                continue  # another cancer's staging: no later result of the PEComa's nodes
+            aside = _not_nodes_at_presentation(r, obs, pathological)
+            if aside is not None:
+                r.why[where] = ("a clinical regional nodes category: not the nodal status "
+                                "at presentation")
+                r.notes.append(f"{where}: not read as stage.lymph_nodes: {aside}")
+                continue
+            kind = _n_kind(obs)
+            if kind == "pathological":
+                # a pathological category outranks a clinical one of any time
+                pathological = where
+                latest["stage.lymph_nodes"] = [x for x in latest.get("stage.lymph_nodes", [])
+                                               if x[1] not in clinical]
+            elif kind == "clinical":
+                clinical.add(where)
+            _read_result(r, obs, where, handler, latest, written)
+            continue
         if handler is None or handler not in _SIZE_HANDLERS:
             continue
         other = _other_lesion(r, obs)
@@ -945,6 +994,45 @@ def read_sizes(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> Non
             r.notes.append(f"{where}: not read as tumour.size: {after}")
             continue
         _read_result(r, obs, where, handler, latest, written)
+
+
+#: The codes of a pathological (pN) and of a clinical (cN) regional nodes category
+#: (LOINC 21900-6, 21906-3; SNOMED CT "pN category", "cN category").
+_PATHOLOGICAL_N: Final = frozenset({(c.LOINC, "21900-6"), (c.SNOMED, "371494008")})
+_CLINICAL_N: Final = frozenset({(c.LOINC, "21906-3"), (c.SNOMED, "399534004")})
+
+
+def _n_kind(obs: Mapping[str, Any]) -> str | None:
+    """'pathological' or 'clinical' for a regional nodes category that says which (by its
+    code), else ``None`` (the project's own nodal Observation, an N category of no kind)."""
+    found = set(codings(obs.get("code")))
+    if found & _PATHOLOGICAL_N and not found & _CLINICAL_N:
+        return "pathological"
+    if found & _CLINICAL_N and not found & _PATHOLOGICAL_N:
+        return "clinical"
+    return None
+
+
+def _not_nodes_at_presentation(r: Reader, obs: Mapping[str, Any],
+                               pathological: str | None) -> str | None:
+    """Why a clinical regional nodes category is not the nodal status at presentation
+    (S11), or ``None``: a pathological category was read (the nodes examined in the
+    specimen, which a clinical category does not un-say), or it is dated after the
+    resection of the primary (what was seen then, after the nodes were removed, not at
+    presentation). A category dated only to the month or year counts from its first day;
+    an undated one is read."""
+    if _n_kind(obs) != "clinical":
+        return None
+    if pathological is not None:
+        return (f"a clinical category beside the pathological one of {pathological}, which "
+                "outranks it for the nodal status at presentation")
+    measured = _first_day(obs)
+    days = r.resection_days
+    if days and measured is not None and measured > days[0]:
+        return (f"a clinical category of {measured.isoformat()}, after the resection of "
+                f"the primary ({days[0].isoformat()}): what was seen then, not the nodal "
+                "status at presentation")
+    return None
 
 
 #: Methods of a tumour size that measure a lesion in the body (imaging, examination),
@@ -1042,7 +1130,8 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
                            f"({show_value(said)}) disagree, and neither is the later result "
                            "(the same effective time, or one given only to the month or year "
                            "that holds the other's, and neither issued later nor a "
-                           f"correction of the other): {path} is unknown")
+                           "correction of the other; or one with no time at all, neither "
+                           f"effective[x] nor issued): {path} is unknown")
 
 
 def _preliminary(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str]) -> None:

@@ -54,8 +54,8 @@ from pecoma.fhir.read_conditions import (
 from pecoma.fhir.read_observations import (
     live_observations,
     observation_kind,
+    read_at_presentation,
     read_observations,
-    read_sizes,
 )
 from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
 from pecoma.fhir.reading import (
@@ -577,7 +577,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_conditions(by_type["Condition"], observations, r)
     read_observations(observations, r)
     read_procedures(by_type["Procedure"], observations, r)
-    read_sizes(observations, r)  # after the resection: a size measured later is not the primary's
+    read_at_presentation(observations, r)  # after the resection: what was seen later is not
     read_metastases(r)  # after the resection: a nodal relapse is no nodes at presentation
     settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)

@@ -134,7 +134,7 @@ class Reader:
         default_factory=list)
     #: The days of the resections of the primary recorded as done (those dated), in
     #: order: a tumour size measured after the first is not the primary's, bar its
-    #: specimen's (:func:`pecoma.fhir.read_observations.read_sizes`).
+    #: specimen's (:func:`pecoma.fhir.read_observations.read_at_presentation`).
     resection_days: list[dt.date] = field(default_factory=list)
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
