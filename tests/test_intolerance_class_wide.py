@@ -26,6 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pecoma import assess, parse_case
+from pecoma.case import mtor_class_ruled_out
 from pecoma.engine.model import Assessment, Fact, Item
 from pecoma.errors import InputError
 from pecoma.fhir.codes import EXT
@@ -162,6 +163,67 @@ class TestAnMtorInhibitorNotTolerated:
         with pytest.raises(InputError) as exc:
             parse_case(data)
         assert "'systemic.intolerances[0].class_wide' 'no'" in str(exc.value)
+
+
+class TestEveryMtorInhibitorOneByOne:
+    """Everolimus, sirolimus and temsirolimus each recorded as not tolerated, each of that
+    drug alone (sirolimus and nab-sirolimus are one drug): no mTOR inhibitor is left to
+    give, so mTOR inhibitors are contraindicated (derived, I15) exactly as one intolerance
+    recorded as of the class makes them: S14's doxorubicin can be considered, no mTOR
+    item, nothing asked of the class (the answer would change nothing). It had advised
+    'an mTOR inhibitor is the first-line systemic treatment', its own derived fact
+    listing every one as ruled out."""
+
+    @staticmethod
+    def every_one(judged: tuple[str | None, ...], contraindicated: str = "unknown",
+                  nab: bool = False) -> dict[str, Any]:
+        data = case_of("everolimus", None, contraindicated)
+        agents = ["everolimus", "sirolimus", "temsirolimus", *(["nab_sirolimus"] if nab
+                                                              else [])]
+        data["systemic"]["intolerances"] = [
+            {"agent": a, **({} if j is None else {"class_wide": j})}
+            for a, j in zip(agents, judged, strict=True)]
+        return data
+
+    @pytest.mark.parametrize(("judged", "nab"), [
+        (("no", "no", "no"), False), (("no", "no", "no", "no"), True),
+        (("no", None, "no"), False)])
+    def test_the_class_is_ruled_out_as_by_one_of_the_class(
+            self, judged: tuple[str | None, ...], nab: bool) -> None:
+        a = run(self.every_one(judged, nab=nab))
+        assert ids(a) == ids(run(case_of("everolimus", "yes")))
+        assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"}.isdisjoint(ids(a))
+        rec = item(a, "REC-ANTHRACYCLINE")
+        assert rec.conditional_on == ()
+        assert not {"MISS-MTOR-INTOLERANCE", "MISS-MTOR-CONTRAINDICATED"} & missing(a)
+        assert "I15" in rec.provenance.interpretations
+        contra = next(f.value for f in a.derived
+                      if f.path == "derived.mtor_inhibitor_contraindicated")
+        assert contra.startswith("yes: everolimus, sirolimus, temsirolimus")
+        assert "between them every mTOR inhibitor" in contra
+        assert not any(f.path == "derived.mtor_inhibitors_ruled_out" for f in a.derived)
+
+    def test_the_one_rule_the_fhir_reader_and_the_cds_checks_use(self) -> None:
+        """pecoma.case.mtor_class_ruled_out is the rule the FHIR reader and the CDS
+        allergy check call: it says the class is out, and a record of the three read back
+        from FHIR gives the same advice."""
+        case = parse_case(self.every_one(("no", "no", "no")))
+        assert mtor_class_ruled_out(case.systemic.intolerances, ())
+        assert not mtor_class_ruled_out(case.systemic.intolerances[:2], ())
+        bc = case_from_bundle(bundle_from_case(case))
+        assert bc.case.systemic.intolerances == case.systemic.intolerances, bc.notes
+        assert assess(bc.case, ON).record_ids() == assess(case, ON).record_ids()
+
+    def test_a_no_recorded_beside_them_is_refused(self) -> None:
+        """'mTOR inhibitors not contraindicated' beside intolerances ruling out every one:
+        refused, naming the field, its value and the intolerances (it had given the mTOR
+        first line)."""
+        with pytest.raises(InputError) as exc:
+            parse_case(self.every_one(("no", "no", "no"), contraindicated="no"))
+        [issue] = exc.value.issues
+        assert issue.path == "systemic.mtor_inhibitor_contraindicated"
+        assert "'everolimus', 'sirolimus', 'temsirolimus'" in issue.rule
+        assert "rule out every mTOR inhibitor" in issue.rule
 
 
 class TestAnAnthracyclineNotTolerated:

@@ -91,6 +91,17 @@ def _intolerance_issues(case: Case) -> list[FieldIssue]:
                 "(the anthracyclines)"))
     if sysm.mtor_inhibitor_contraindicated is not _NO or not sysm.mtor_class_ruled_out:
         return issues
+    if sysm.mtor_each_ruled_out and not any(
+            sysm.intolerances[i].class_wide is _YES for i in sysm.mtor_not_tolerated):
+        listed = ", ".join(dict.fromkeys(
+            f"'{sysm.intolerances[i].agent.value}'" for i in sysm.mtor_not_tolerated))
+        issues.append(FieldIssue(
+            "systemic.mtor_inhibitor_contraindicated", "no",
+            f"contradicts the intolerances recorded: {listed} not tolerated rule out every "
+            "mTOR inhibitor between them (sirolimus and nab-sirolimus are one drug, I15), "
+            "whatever is recorded on each; leave it unknown (or 'yes'), or correct "
+            "'systemic.intolerances'"))
+        return issues
     unjudged = sysm.mtor_tolerated is None
     for i in sysm.mtor_not_tolerated:
         x = sysm.intolerances[i]

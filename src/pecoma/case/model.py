@@ -335,8 +335,9 @@ class Intolerance(_Model):
     is of the drug's class is the team's judgement, recorded on it (``class_wide``):
     for an mTOR inhibitor, unknown rules out every mTOR inhibitor meanwhile (and asks)
     unless the record shows another one tolerated (:func:`mtor_tolerated_line`), 'no'
-    rules out that drug alone, 'yes' the class (:func:`mtor_class_ruled_out`); sirolimus
-    and nab-sirolimus are one drug (:func:`mtor_ruled_out`). For an anthracycline
+    rules out that drug alone, 'yes' the class (:func:`mtor_class_ruled_out`), as every
+    mTOR inhibitor listed does whatever is recorded on each; sirolimus and nab-sirolimus
+    are one drug (:func:`mtor_ruled_out`). For an anthracycline
     (doxorubicin, epirubicin, or a regimen holding one), unknown leaves the option naming
     the other anthracycline shown provisional on the question, 'no' shows it plainly, 'yes'
     rules it out too (:attr:`drugs_ruled_out`)."""
@@ -455,23 +456,34 @@ def _latest_line(lines: list[tuple[int, TherapyLine]]) -> tuple[int, TherapyLine
 def mtor_class_ruled_out(intolerances: Sequence[Intolerance],
                          therapies: Sequence[TherapyLine]) -> bool:
     """Whether the mTOR inhibitors recorded as not tolerated rule out every one (I15): one
-    recorded as of the class (``class_wide`` 'yes') does; one whose judgement is not
-    recorded does unless the record shows another one tolerated
-    (:func:`mtor_tolerated_line`); one recorded as of that drug alone ('no') rules out
-    that drug (and its twin) only."""
+    recorded as of the class (``class_wide`` 'yes') does, and so do intolerances listing
+    every mTOR inhibitor one by one, whatever is recorded on each
+    (:func:`mtor_each_ruled_out`); one whose judgement is not recorded does unless the
+    record shows another one tolerated (:func:`mtor_tolerated_line`); one recorded as of
+    that drug alone ('no') rules out that drug (and its twin) only."""
     mtor = [x for x in intolerances if x.agent.is_mtor_inhibitor]
-    if any(x.class_wide is YesNo.yes for x in mtor):
+    if any(x.class_wide is YesNo.yes for x in mtor) or mtor_each_ruled_out(intolerances):
         return True
     return (any(x.class_wide is YesNo.unknown for x in mtor)
             and mtor_tolerated_line((x.agent for x in mtor), therapies) is None)
 
 
+def mtor_each_ruled_out(intolerances: Sequence[Intolerance]) -> bool:
+    """Whether the mTOR inhibitors recorded as not tolerated are, each with its twin
+    (:func:`mtor_ruled_out`), every mTOR inhibitor there is: the class is then out
+    whatever the team's judgement on each (I15), as one recorded as of the class makes it."""
+    return mtor_ruled_out(x.agent for x in intolerances) >= MTOR_AGENTS
+
+
 def mtor_class_undecided(intolerances: Sequence[Intolerance],
                          therapies: Sequence[TherapyLine]) -> bool:
     """Whether every mTOR inhibitor is ruled out only for want of the team's judgement
-    (I15): the class is ruled out (:func:`mtor_class_ruled_out`) and no intolerance is
-    recorded as of the class, so whether it is of the class is asked."""
+    (I15): the class is ruled out (:func:`mtor_class_ruled_out`), no intolerance is
+    recorded as of the class and not every mTOR inhibitor is itself recorded as not
+    tolerated (:func:`mtor_each_ruled_out`: the answer would change nothing), so whether
+    it is of the class is asked."""
     return (mtor_class_ruled_out(intolerances, therapies)
+            and not mtor_each_ruled_out(intolerances)
             and not any(x.class_wide is YesNo.yes for x in intolerances
                         if x.agent.is_mtor_inhibitor))
 
@@ -482,7 +494,8 @@ class Systemic(_Model):
         YesNo.unknown, description="as the team records it; left unknown, an mTOR "
         "inhibitor listed in 'intolerances' makes it 'yes' unless that intolerance is "
         "recorded as of that drug alone ('class_wide' 'no') or another one is shown "
-        "tolerated (I15); 'no' beside such an intolerance is refused: record the team's "
+        "tolerated (I15); every mTOR inhibitor listed, whatever 'class_wide' says on "
+        "each, makes it 'yes'; 'no' beside such an intolerance is refused: record the team's "
         "judgement on the intolerance")
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
@@ -512,6 +525,12 @@ class Systemic(_Model):
         """The mTOR inhibitors recorded as not tolerated rule out every one
         (:func:`mtor_class_ruled_out`, I15)."""
         return mtor_class_ruled_out(self.intolerances, self.therapies)
+
+    @property
+    def mtor_each_ruled_out(self) -> bool:
+        """Every mTOR inhibitor is itself recorded as not tolerated (each with its twin,
+        :func:`mtor_each_ruled_out`, I15)."""
+        return mtor_each_ruled_out(self.intolerances)
 
     @property
     def mtor_class_undecided(self) -> bool:

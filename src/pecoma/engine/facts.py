@@ -524,8 +524,9 @@ MTOR_RULED_OUT = "derived.mtor_inhibitors_ruled_out"
 def mtor_intolerance(case: Case) -> Fact | None:
     """What the mTOR inhibitors recorded as not tolerated rule out (I15), as a derived
     fact: every mTOR inhibitor (``derived.mtor_inhibitor_contraindicated``, when the team
-    has not recorded the contraindication: an intolerance recorded as of the class, or
-    one whose judgement is not recorded, no other mTOR inhibitor being shown tolerated),
+    has not recorded the contraindication: an intolerance recorded as of the class,
+    every mTOR inhibitor listed one by one, or one whose judgement is not recorded, no
+    other mTOR inhibitor being shown tolerated),
     or only the drugs listed, each recorded as of that drug alone or another one being
     shown tolerated (``derived.mtor_inhibitors_ruled_out``), each with the agent that is
     the same drug (sirolimus and nab-sirolimus). ``None`` when no mTOR inhibitor is
@@ -565,6 +566,11 @@ def mtor_intolerance(case: Case) -> Fact | None:
             f"yes: {_names(of_class)} recorded as not tolerated, the intolerance of the "
             "class as the team records it (class-wide), rules out every mTOR "
             "inhibitor (I15)"))
+    if sysm.mtor_each_ruled_out:
+        return Fact(MTOR_CONTRAINDICATED, (
+            f"yes: {names} recorded as not tolerated{also}: between them every mTOR "
+            "inhibitor, each ruled out by its own intolerance whatever is recorded of "
+            "the class (I15)"))
     mtor_lines = [t for t in sysm.therapies if t.agent.is_mtor_inhibitor]
     # a line of the same drug as one listed is no other mTOR inhibitor tolerated
     given = sorted({t.agent for t in mtor_lines if t.agent in twins})
