@@ -347,3 +347,45 @@ class TestPublishedExperienceAfterMtor:
         silent = self._item(self._case([], ["ifosfamide"]))
         assert not any(f.path == "derived.after_mtor_classes" for f in silent.triggered_by)
         assert silent.provenance.interpretations == ()
+
+
+class TestAWorkingMtorLineBesideAClassWideIntolerance:
+    """An everolimus intolerance recorded as of the class beside a sirolimus line with a
+    partial response and no progression: the class is contraindicated (derived, I15),
+    exactly as if the team had recorded 'mTOR inhibitor contraindicated: yes'. The same
+    facts give the same items: the alert that a working mTOR-inhibitor line stays the
+    treatment (S13 before S14) beside S14's option, naming the intolerance and the line
+    (it had been dropped, only 'doxorubicin can be considered as first-line' shown)."""
+
+    @staticmethod
+    def _case(intolerance: bool, therapies: list[dict[str, object]]) -> dict[str, object]:
+        case = _with_line({"agent": "sirolimus", "line": len(therapies) + 1,
+                           "started_on": "2025-07-01", "best_response": "partial",
+                           "progressed": "no"})
+        systemic: dict[str, Any] = case["systemic"]  # type: ignore[assignment]
+        systemic["therapies"] = [*therapies, *systemic["therapies"]]
+        if intolerance:
+            systemic["intolerances"] = [{"agent": "everolimus", "class_wide": "yes"}]
+            systemic["mtor_inhibitor_contraindicated"] = "unknown"
+        else:
+            systemic["mtor_inhibitor_contraindicated"] = "yes"
+        return case
+
+    @pytest.mark.parametrize("earlier", [
+        [], [{"agent": "everolimus", "line": 1, "started_on": "2025-03-01",
+              "progressed": "no"}]])
+    def test_the_alert_stands_as_for_a_recorded_contraindication(
+            self, earlier: list[dict[str, object]]) -> None:
+        """With or without an everolimus line stopped before the sirolimus one."""
+        derived = assess(parse_case(self._case(True, earlier)), ON)
+        recorded = assess(parse_case(self._case(False, earlier)), ON)
+        assert "ALERT-MTOR-LINE-WITHOUT-PROGRESSION" in recorded.record_ids()
+        assert derived.record_ids() == recorded.record_ids()
+        [alert] = [r for r in derived.alerts if r.id == "ALERT-MTOR-LINE-WITHOUT-PROGRESSION"]
+        facts = {f.path: f.value for f in alert.triggered_by}
+        assert facts["systemic.therapies.agent"] == "sirolimus"
+        assert facts["systemic.therapies.progressed"] == "no"
+        assert facts["systemic.intolerances[0].class_wide"] == "yes"
+        assert facts["derived.mtor_inhibitor_contraindicated"].startswith("yes: everolimus")
+        assert "I15" in alert.provenance.interpretations
+        assert "REC-ANTHRACYCLINE" in derived.record_ids()

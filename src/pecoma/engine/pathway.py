@@ -544,18 +544,18 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         withheld_asked = _mtor_class_asked(out, class_asked, "REC-REGIMEN-NOT-TOLERATED")
     elif mtor_blocked:
         # a line of a drug recorded as not tolerated is not said to stay the treatment
+        # (I15); a line of another one is, whether the contraindication is recorded or
+        # derived from an intolerance (the same facts, the same alert): the record saying
+        # both may be out of date
         working = [t for t in case.systemic.therapies
                    if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no
                    and t.agent not in mtor_out]
-        # an mTOR inhibitor recorded as not tolerated, none other shown tolerated,
-        # explains why they are not usable: a line of one is not said to stay the
-        # treatment (I15)
-        if working and not case.systemic.mtor_class_ruled_out:
+        if working:
             out.add("ALERT-MTOR-LINE-WITHOUT-PROGRESSION", [
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
                 Fact("systemic.therapies.agent", working[-1].agent),
-                Fact("systemic.therapies.progressed", YesNo.no)])
+                Fact("systemic.therapies.progressed", YesNo.no)], applied=applied)
         doubt = d.anthracycline_progression_unknown
         if doubt is not None:  # given already: whether it is past is asked
             # an adjuvant course is not a line the disease could progress on: what is
