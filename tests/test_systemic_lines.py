@@ -348,6 +348,32 @@ class TestPublishedExperienceAfterMtor:
         assert not any(f.path == "derived.after_mtor_classes" for f in silent.triggered_by)
         assert silent.provenance.interpretations == ()
 
+    @pytest.mark.parametrize("agent", ["doxorubicin", "epirubicin"])
+    def test_an_anthracycline_intolerance_of_the_class_names_the_class(self,
+                                                                       agent: str) -> None:
+        """An anthracycline not tolerated, recorded as of the class ('yes'): every
+        anthracycline is ruled out (I15), so the item says the anthracyclines are not
+        proposed (it had named the drug alone, the other anthracycline reading as an
+        option left open). Of that drug alone ('no') or the judgement not recorded, the
+        drug alone is named (the question of the class is asked where an item proposes
+        the other one)."""
+        case = self._case([], [agent])
+        systemic: dict[str, Any] = case["systemic"]  # type: ignore[assignment]
+        systemic["intolerances"] = [{"agent": agent, "class_wide": "yes"}]
+        facts = {f.path: f.value for f in self._item(case).triggered_by}
+        said = facts["derived.after_mtor_classes"]
+        assert said.startswith("anthracycline-based chemotherapy: anthracyclines not "
+                               f"proposed: {agent} recorded as not tolerated, of the "
+                               "class (I15)")
+        assert f"{agent} not proposed" not in said
+        assert facts["systemic.intolerances[0].class_wide"] == "yes"
+        for judged in ("no", "unknown"):
+            systemic["intolerances"] = [{"agent": agent, "class_wide": judged}]
+            said = {f.path: f.value for f in self._item(case).triggered_by
+                    }["derived.after_mtor_classes"]
+            assert said.startswith(f"anthracycline-based chemotherapy: {agent} recorded "
+                                   f"as not tolerated: {agent} not proposed (I15)")
+
 
 class TestAWorkingMtorLineBesideAClassWideIntolerance:
     """An everolimus intolerance recorded as of the class beside a sirolimus line with a

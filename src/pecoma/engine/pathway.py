@@ -753,7 +753,16 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
         if bad:
             facts += _not_tolerated(case, drugs)
             names = _agent_names(bad)
-            words.append(f"{names} recorded as not tolerated: {names} not proposed (I15)")
+            # one recorded as of the class rules out the class, not only its own drug
+            # (Intolerance.drugs_ruled_out): of these classes only the anthracyclines
+            # have one recorded (class_wide)
+            of_class = _agent_names(x.agent for x in intolerances
+                                    if x.class_wide is YesNo.yes and x.drug_class & drugs)
+            if of_class:
+                words.append(f"anthracyclines not proposed: {of_class} recorded as not "
+                             "tolerated, of the class (I15)")
+            else:
+                words.append(f"{names} recorded as not tolerated: {names} not proposed (I15)")
             applied.append("I15")
         if lines:
             facts += [Fact(f"systemic.therapies[{i}].agent", t.agent) for i, t in lines]
