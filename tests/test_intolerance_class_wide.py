@@ -214,6 +214,31 @@ class TestEveryMtorInhibitorOneByOne:
         assert bc.case.systemic.intolerances == case.systemic.intolerances, bc.notes
         assert assess(bc.case, ON).record_ids() == assess(case, ON).record_ids()
 
+    def test_a_fhir_record_s_observed_no_is_set_aside_saying_why(self) -> None:
+        """Allergies to everolimus, sirolimus and temsirolimus, each carrying
+        intolerance-class-wide 'no', beside an Observation saying not contraindicated:
+        the 'no' is set aside (none is left to give), S14 offered, and the note says so
+        (not that the report asks the class, which it does not)."""
+        bundle = bundle_from_case(parse_case(case_of("everolimus", "no", "no")))
+        allergy = next(e for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "AllergyIntolerance")
+        for code, name in (("35302", "sirolimus"), ("657797", "temsirolimus")):
+            entry = copy.deepcopy(allergy)
+            res = entry["resource"]
+            res["id"] = f"{res['id']}-{name}"
+            entry["fullUrl"] = f"{entry.get('fullUrl', '')}-{name}"
+            res["code"] = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                       "code": code, "display": name}], "text": name}
+            bundle["entry"].append(entry)
+        bc = case_from_bundle(bundle)
+        assert bc.case.systemic.mtor_inhibitor_contraindicated.value == "unknown"
+        a = assess(bc.case, ON)
+        assert "REC-ANTHRACYCLINE" in ids(a)
+        assert "REC-MTOR-FIRST-LINE" not in ids(a)
+        [note] = [n for n in bc.notes if n.startswith("systemic.mtor_inhibitor_contra")]
+        assert "naming every mTOR inhibitor" in note
+        assert "asks" not in note
+
     def test_a_no_recorded_beside_them_is_refused(self) -> None:
         """'mTOR inhibitors not contraindicated' beside intolerances ruling out every one:
         refused, naming the field, its value and the intolerances (it had given the mTOR

@@ -59,6 +59,7 @@ __all__ = [
     "Tumour",
     "mtor_class_ruled_out",
     "mtor_class_undecided",
+    "mtor_each_ruled_out",
     "mtor_ruled_out",
     "mtor_tolerated_line",
     "other_anthracyclines_not_tolerated",

@@ -23,6 +23,7 @@ from pecoma.case import (
     TherapySetting,
     YesNo,
     mtor_class_ruled_out,
+    mtor_each_ruled_out,
     mtor_ruled_out,
     mtor_tolerated_line,
 )
@@ -1003,12 +1004,15 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
             del r.data["systemic"]["mtor_inhibitor_contraindicated"]
             del r.sources["systemic.mtor_inhibitor_contraindicated"]
             r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is set aside "
-                           "beside an mTOR-inhibitor intolerance that rules every one out "
-                           "(I15): no line of another mTOR inhibitor read shows the class "
-                           "tolerated, and the allergy entry does not record the intolerance "
-                           "as of that drug alone (its extension intolerance-class-wide "
-                           "'no'); an observation is not known to be that judgement; the "
-                           "report asks it")
+                           + ("beside allergies naming every mTOR inhibitor (I15): none is "
+                              "left to give, whatever each entry records of the class"
+                              if mtor_each_ruled_out(listed.intolerances) else
+                              "beside an mTOR-inhibitor intolerance that rules every one out "
+                              "(I15): no line of another mTOR inhibitor read shows the class "
+                              "tolerated, and the allergy entry does not record the "
+                              "intolerance as of that drug alone (its extension "
+                              "intolerance-class-wide 'no'); an observation is not known to "
+                              "be that judgement; the report asks it"))
         for where, agent in named:
             r.used.add(where)
             if agent == "class":
