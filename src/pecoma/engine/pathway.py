@@ -545,12 +545,15 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     elif mtor_blocked:
         # a line of a drug recorded as not tolerated is not said to stay the treatment
         # (I15); a line of another one is, whether the contraindication is recorded or
-        # derived from an intolerance (the same facts, the same alert): the record saying
-        # both may be out of date
+        # derived from an intolerance the team records as of the class (the same facts,
+        # the same alert: the record saying both may be out of date). Derived for want of
+        # that judgement, the class is out because a line of the drug not tolerated came
+        # after it (or their order is not known): the earlier line is not said to stay
+        # the treatment
         working = [t for t in case.systemic.therapies
                    if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no
                    and t.agent not in mtor_out]
-        if working:
+        if working and not case.systemic.mtor_class_undecided:
             out.add("ALERT-MTOR-LINE-WITHOUT-PROGRESSION", [
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
