@@ -127,6 +127,8 @@ _EXTRA_LABELS: dict[str, str] = {
     "followup.horizon_years": "Years of surveillance listed",
     "stage.metastases": "Metastases",
     "stage.metastases[].detected_on": "Date each metastasis was detected",
+    # the missing facts asking whether an intolerance is of the drug's class (I15)
+    "systemic.intolerances.class_wide": "Drug not tolerated: class-wide?",
     "imaging": "Surveillance scans",
     "molecular": "Molecular tests (TSC1, TSC2, TFE3)",
     "systemic.therapies.progressed": "Progression on a systemic therapy",
