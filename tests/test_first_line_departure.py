@@ -74,6 +74,41 @@ def test_no_departure_when_an_mtor_inhibitor_could_not_be_used(systemic: dict[st
     assert alert_of(first_line("pazopanib", **systemic)) is None
 
 
+def _advanced_pazopanib_numbered_2(before: list[dict[str, Any]]) -> dict[str, Any]:
+    case = first_line("pazopanib")
+    case["systemic"]["therapies"] = [*before, {
+        "agent": "pazopanib", "setting": "advanced", "line": 2, "started_on": "2024-10-01",
+        "progressed": "unknown"}]
+    return case
+
+
+@pytest.mark.parametrize("before", [
+    # everolimus after the operation of the primary, counted by the team as line 1
+    [{"agent": "everolimus", "setting": "adjuvant", "line": 1, "started_on": "2023-04-01",
+      "progressed": "no"}],
+    # no earlier line recorded: the line numbered 2 is still the first one recorded
+    [],
+])
+def test_the_first_line_for_advanced_disease_whatever_its_number(
+    before: list[dict[str, Any]],
+) -> None:
+    """Pazopanib is the first treatment of the liver metastasis (2024-09-01), numbered 2
+    (lines numbered across settings): it had no alert and was named nowhere, while
+    numbered 1 it got one. An adjuvant line is no first line of advanced disease."""
+    alert = alert_of(_advanced_pazopanib_numbered_2(before))
+    assert alert is not None
+    assert ("systemic.therapies.first_line", "pazopanib") in [
+        (f.path, str(f.value)) for f in alert.triggered_by]
+    # the earliest line for advanced disease is the first: sirolimus numbered 2, then
+    # pazopanib numbered 3, is concordant
+    case = _advanced_pazopanib_numbered_2(before)
+    case["systemic"]["therapies"][-1].update(line=3, started_on="2025-06-01")
+    case["systemic"]["therapies"].insert(-1, {"agent": "sirolimus", "setting": "advanced",
+                                              "line": 2, "started_on": "2024-10-01",
+                                              "progressed": "yes"})
+    assert alert_of(case) is None
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     tmp = tmp_path_factory.mktemp("departure")

@@ -857,20 +857,20 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
     """The mTOR inhibitor the disease progressed on; the first line of treatment of
     advanced disease (when the lines or their start dates tell which it was); and the mTOR
     inhibitor whose progression decides the advice but is not recorded
-    (:func:`_progression`)."""
+    (:func:`_progression`).
+
+    The first line of treatment of advanced disease is the earliest line given for
+    advanced disease, whatever number the team gave it (lines are often numbered across
+    settings, an adjuvant course counted as line 1): by start date when every such line
+    has one, else by line number when every one has it; else the one numbered 1, or the
+    only one. A line given as adjuvant or neoadjuvant treatment is none."""
     progressed, unknown = _progression([t for t in therapies if t.agent.is_mtor_inhibitor])
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
     first_line = None
-    if advanced_lines:
-        numbered = [t for t in advanced_lines if t.line is not None]
-        if numbered:
-            first_line = min(numbered, key=lambda t: t.line or 0)
-            if first_line.line != 1:
-                first_line = None
-        else:
-            dated_lines = [t for t in advanced_lines if t.started_on is not None]
-            if len(dated_lines) == len(advanced_lines):
-                first_line = min(dated_lines, key=lambda t: t.started_on or dt.date.min)
-            elif len(advanced_lines) == 1:
-                first_line = advanced_lines[0]
+    if advanced_lines and (all(t.started_on is not None for t in advanced_lines)
+                           or all(t.line is not None for t in advanced_lines)):
+        first_line = _in_time_order(advanced_lines)[0]
+    elif advanced_lines:
+        first_line = next((t for t in advanced_lines if t.line == 1),
+                          advanced_lines[0] if len(advanced_lines) == 1 else None)
     return progressed, first_line, unknown
