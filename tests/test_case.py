@@ -370,6 +370,29 @@ class TestProgressedAfterALocalizedResection:
                                               best_response="progression"))
         assert "'systemic.therapies[0].best_response' 'progression'" in rule
 
+    @pytest.mark.parametrize("line", [{"setting": "advanced"}, {}])
+    def test_a_line_for_advanced_disease_after_the_resection_is_refused(
+        self, line: dict[str, Any]
+    ) -> None:
+        """Sirolimus for advanced disease (or with its setting left out, which a case file
+        reads as advanced) begun a month after the R0 resection, no relapse recorded: it
+        was accepted and named nowhere, surveillance counted from the surgery. Either the
+        disease came back (S12-S17 apply) or the course was adjuvant (its end unknown,
+        I22): refused naming the line's setting, 'stage.status', and both ways out."""
+        data = _resected_with_line(started_on="2025-02-15", **line)
+        with pytest.raises(InputError) as caught:
+            parse_case(data)
+        [issue] = caught.value.issues
+        assert (issue.path, issue.value) == ("systemic.therapies[0].setting", "advanced")
+        assert "contradicts 'stage.status' 'localized'" in issue.rule
+        assert "sirolimus, started 2025-02-15" in issue.rule
+        assert "'surgery.margin' 'R0'" in issue.rule
+        assert "record the recurrence" in issue.rule and "'adjuvant'" in issue.rule
+        # given before the operation, it treated the tumour in place (I17); adjuvant,
+        # it follows the operation: both are accepted
+        parse_case(_resected_with_line(started_on="2025-01-02", **line))
+        parse_case(_resected_with_line(setting="adjuvant", started_on="2025-02-15"))
+
     @pytest.mark.parametrize("margin", ["R1", "uncertain"])
     def test_a_microscopic_margin_is_no_disease_left_to_progress(self, margin: str) -> None:
         """At most microscopic tumour left is no measurable disease: progression on a later

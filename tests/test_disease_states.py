@@ -1282,7 +1282,9 @@ class TestS11FollowsTheOperation:
         ({"setting": "advanced", "started_on": "2025-03-01"}, None, "REC-ADJ-NODES-METS",
          True),
         # both dated: decided, nothing asked
-        ({"setting": "advanced", "started_on": "2025-03-01"}, "2025-01-10",
+        # (a line for advanced disease after the R0 resection of localized disease
+        # contradicts the status: refused, so the dated line after it is adjuvant)
+        ({"setting": "adjuvant", "started_on": "2025-03-01"}, "2025-01-10",
          "REC-ADJ-NODES-METS-GIVEN", False),
         ({"setting": "advanced", "started_on": "2024-12-01"}, "2025-01-10",
          "REC-ADJ-NODES-METS", False),

@@ -376,6 +376,24 @@ class TestTherapySettingCell:
         assert "'adjuvant'" in issue.rule and "'advanced'" in issue.rule
         assert repo.count()["patient"] == 0
 
+    def test_advanced_beside_a_localized_resection_is_refused(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """Row 2: the same doxorubicin with 'advanced' in the setting cell, the case
+        localized and resected R0, no relapse recorded: it was stored, the line named
+        nowhere. Refused in the setting column, naming the status."""
+        row = flatten(high_risk(), "PEC-0001") | {
+            "systemic.therapies[0].agent": "doxorubicin",
+            "systemic.therapies[0].setting": "advanced",
+            "systemic.therapies[0].started_on": "2025-02-15",
+        }
+        report = run(repo, write_csv(tmp_path / "s.csv", [row]))
+        [issue] = report.issues
+        assert (issue.row, issue.column, issue.value) == (
+            2, "systemic.therapies[0].setting", "advanced")
+        assert "'stage.status' 'localized'" in issue.rule
+        assert repo.count()["patient"] == 0
+
     def test_a_case_left_to_the_formats_default_is_exported_with_it(self) -> None:
         """A JSON case whose line leaves out the setting is, by the case format, a line
         for advanced disease; its row says so, so the export imports again."""

@@ -760,6 +760,20 @@ class TestTherapySettingIsChosen:
         assert "End of adjuvant treatment not recorded" in words_of(report.text)
 
 
+    def test_advanced_chosen_for_a_line_after_the_resection_is_refused_naming_it(
+        self,
+    ) -> None:
+        """'advanced' chosen for the course begun a month after the R0 resection of this
+        localized case, no relapse recorded: it was accepted and the course named nowhere.
+        Refused on the line's setting, naming the status and both ways out."""
+        result = forms.form_to_case({**ADJUVANT_CASE,
+                                     "systemic.therapies[0].setting": "advanced"})
+        assert result.case is None
+        (message,) = result.errors["systemic.therapies[0].setting"]
+        assert "“Disease status” 'localized'" in message
+        assert "record the recurrence" in message and "'adjuvant'" in message
+
+
 class TestMetastasisRowOfALocalizedCase:
     """A metastasis row left in a case changed to localized (the nodule was benign)."""
 

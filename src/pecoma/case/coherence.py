@@ -592,28 +592,43 @@ def _progressed_after_resection(case: Case) -> list[FieldIssue]:
     """Localized disease resected with no gross tumour left: a line started on or after
     the day of the resection on which the disease progressed (whatever its setting: an
     adjuvant line included) shows the disease came back, which 'localized' with that
-    margin denies. A line started before the resection treated the tumour then in place,
-    and one whose start or the resection's day is not recorded cannot be placed: neither
-    is refused."""
+    margin denies; so does a line given for advanced disease (a case file that leaves the
+    setting out means advanced): either the disease came back and the case does not say
+    so, or the line was adjuvant treatment, and the advice differs (S12-S17 against
+    surveillance counted from the end of adjuvant treatment, I22). A line started before
+    the resection treated the tumour then in place (I17), and one whose start or the
+    resection's day is not recorded cannot be placed: neither is refused."""
     surgery = case.surgery
     completion = surgery.completion
     day = completion.date if completion is not None and completion.date else surgery.date
     if day is None:
         return []
     margin = _margin_path(surgery)
-    return [
-        FieldIssue(
-            "stage.status", "localized",
-            f"contradicts 'systemic.therapies[{i}].{field}' '{value}', on a line started "
-            f"{t.started_on.isoformat()}, on or after the resection of {day.isoformat()} "
-            f"('{margin}' '{surgery.final_margin.value}'): disease that progressed after "
-            "an operation that left no gross tumour has come back; record the recurrence "
-            "('stage.status' 'recurrent', or 'metastatic' with 'stage.metastases' and "
-            "their 'detected_on'), or correct the line")
-        for i, t in enumerate(case.systemic.therapies)
-        if t.started_on is not None and t.started_on >= day
-        for field, value in _disease_said(t, (_PROGRESSION,))
-    ]
+    resection = (f"on or after the resection of {day.isoformat()} ('{margin}' "
+                 f"'{surgery.final_margin.value}')")
+    issues: list[FieldIssue] = []
+    for i, t in enumerate(case.systemic.therapies):
+        if t.started_on is None or t.started_on < day:
+            continue
+        for field, value in _disease_said(t, (_PROGRESSION,)):
+            issues.append(FieldIssue(
+                "stage.status", "localized",
+                f"contradicts 'systemic.therapies[{i}].{field}' '{value}', on a line "
+                f"started {t.started_on.isoformat()}, {resection}: disease that progressed "
+                "after an operation that left no gross tumour has come back; record the "
+                "recurrence ('stage.status' 'recurrent', or 'metastatic' with "
+                "'stage.metastases' and their 'detected_on'), or correct the line"))
+        if t.setting is _ADVANCED_SETTING and not _disease_said(t, (_PROGRESSION,)):
+            issues.append(FieldIssue(
+                f"systemic.therapies[{i}].setting", _ADVANCED_SETTING.value,
+                f"contradicts 'stage.status' 'localized': a line for advanced disease "
+                f"({t.agent.value}, started {t.started_on.isoformat()}) {resection} means "
+                "either the disease came back, which the case does not record, or the line "
+                "was given after the operation; record the recurrence ('stage.status' "
+                "'recurrent', or 'metastatic' with 'stage.metastases' and their "
+                "'detected_on'), or give the line's setting 'adjuvant' (a case file that "
+                "leaves the setting out means 'advanced')"))
+    return issues
 
 
 def _margin_path(surgery: Surgery) -> str:

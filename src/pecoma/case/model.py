@@ -322,7 +322,9 @@ class TherapyLine(_Model):
         description="adjuvant: given after the operation that removed the disease; advanced: "
         "for recurrent, metastatic or unresectable disease. A case file that leaves it out "
         "means advanced; a registry file or the web form never assumes it: a line with an "
-        "agent and an empty setting is refused",
+        "agent and an empty setting is refused. In a localized case resected with no gross "
+        "tumour left, a line for advanced disease begun after the resection is refused: "
+        "record the recurrence, or the setting 'adjuvant'",
     )
     line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None

@@ -238,8 +238,9 @@ def check_row(
     if outcome_cells:
         cells = {k: v for k, v in cells.items() if k not in OUTCOME_COLUMNS}
     submitted, remap = nest(cells)
-    row_issues += [RowIssue(raw.number, _column(i.path, remap), i.value, i.rule)
-                   for i in settings_not_chosen(submitted)]
+    not_chosen = [RowIssue(raw.number, _column(i.path, remap), i.value, i.rule)
+                  for i in settings_not_chosen(submitted)]
+    row_issues += not_chosen
     case: Case | None = None
     a: Assessment | None = None
     try:
@@ -249,7 +250,9 @@ def check_row(
         else:
             check_dates(case, on_date)
     except InputError as exc:
-        refused = {column for column, _value, _rule in raw.problems}
+        # a setting left empty is refused as such, not as the default it would be read as
+        refused = {column for column, _value, _rule in raw.problems} | {
+            i.column for i in not_chosen}
         for i in exc.issues:
             column = _column(i.path, remap)
             if column in refused:

@@ -46,6 +46,7 @@ from pecoma.case import (
     MetastasisSite,
     PrimarySite,
     SizeUnit,
+    TherapySetting,
     parse_case,
     settings_not_chosen,
 )
@@ -361,7 +362,10 @@ _STAND_INS = {
     "tumour.primary_site": PrimarySite.other.value,
     "stage.status": DiseaseStatus.recurrent.value,
 }
-_ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value}
+#: (a line's setting refused: adjuvant, the one a localized case's line after its
+#: resection can hold, so the rest of the case is still checked)
+_ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value,
+                  "setting": TherapySetting.adjuvant.value}
 _STEP = re.compile(r"[a-z_]+|\[\d+\]")
 
 
@@ -454,13 +458,16 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
         early.append(FieldIssue(EVALUATION_DATE, "(empty)", f"is required ({DATE_FORMS})"))
     elif EVALUATION_DATE in readable:
         result.on_date = dt.date.fromisoformat(readable[EVALUATION_DATE])
-    issues += settings_not_chosen(data)
+    not_chosen = settings_not_chosen(data)
+    issues += not_chosen
     case: Case | None = None
     try:
         case = parse_case(data, source="form")
     except InputError as exc:
+        # a setting left blank is refused as such, not as the default it would be read as
+        blank = {i.path for i in not_chosen}
         refused = list(exc.issues)
-        issues += refused
+        issues += [i for i in refused if i.path not in blank]
         apart, further = _checked_apart(data, refused)
         issues += further
         checkable = apart
