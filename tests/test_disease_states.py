@@ -250,6 +250,31 @@ class TestUnknownMargin:
         assert "REC-RERESECTION-OPTION" not in ids(a)
 
 
+@pytest.mark.parametrize(("margin", "asked"), [("uncertain", "MISS-MARGIN-UNCERTAIN"),
+                                               ("unknown", "MISS-MARGIN")])
+def test_a_reexcision_discussed_comes_with_the_referral_for_its_planning(
+        margin: str, asked: str) -> None:
+    """Renal PEComa, 3.5 cm, resected with the margin uncertain or not recorded: the
+    re-excision is discussed (the safer branch) but S04's referral for surgical planning
+    at a sarcoma reference centre came only once the margin was R1; knowing less gave
+    less referral advice. It is shown beside the option, on the same question."""
+    a = run(base(tumour={"primary_site": "kidney", "size": {"value": 3.5, "unit": "cm"}},
+                 histology=HISTOLOGY_BENIGN,
+                 surgery={"status": "performed", "date": "2026-02-10", "margin": margin}))
+    refer = item(a, "REC-REFER-SURGERY")
+    assert refer.conditional_on == (asked,)
+    assert refer.strength == "recommended" and "S04" in refer.provenance.statements
+    assert item(a, "REC-RERESECTION-OPTION").conditional_on == (asked,)
+    assert "REC-REFER-SURGERY" in next(m for m in a.missing if m.id == asked).affects
+    # recorded as beyond surgery, no re-excision is discussed, and no referral for it
+    beyond = base(tumour={"primary_site": "kidney", "size": {"value": 3.5, "unit": "cm"}},
+                  histology=HISTOLOGY_BENIGN, stage={"status": "localized",
+                                                     "lymph_nodes": "negative",
+                                                     "resectable": "no"},
+                  surgery={"status": "performed", "date": "2026-02-10", "margin": margin})
+    assert not ids(run(beyond)) & {"REC-REFER-SURGERY", "REC-RERESECTION-OPTION"}
+
+
 class TestUncertainMargins:
     """Behaviour 6: re-resection discussion as an option, the margin asked about, and the
     S27 alert's severity following the evidence of malignancy (I9)."""

@@ -90,20 +90,24 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             elif margin is Margin.uncertain:
                 ask = out.missing(
                     "MISS-MARGIN-UNCERTAIN",
-                    affects=("REC-RERESECTION-OPTION", "REC-RESECTION-DONE", "REC-RERESECTION"),
+                    affects=("REC-RERESECTION-OPTION", "REC-RESECTION-DONE", "REC-RERESECTION",
+                             "REC-REFER-SURGERY"),
                 )
                 if not no_reexcision:
+                    # a possible re-excision is the surgical planning S04 refers
                     out.add("REC-RERESECTION-OPTION", margin_facts_, [ask])
+                    out.add("REC-REFER-SURGERY", margin_facts_, [ask])
             elif margin is Margin.unknown:
                 # not known to be clear: the safer branch is that of uncertain margins,
                 # the re-excision discussed, provisional on the margin
                 ask = out.missing(
                     "MISS-MARGIN",
                     affects=("REC-RESECTION-DONE", "REC-RERESECTION", "REC-RERESECTION-OPTION",
-                             "REC-ADJ-RADIOTHERAPY"),
+                             "REC-ADJ-RADIOTHERAPY", "REC-REFER-SURGERY"),
                 )
                 if not no_reexcision:
                     out.add("REC-RERESECTION-OPTION", margin_facts_, [ask])
+                    out.add("REC-REFER-SURGERY", margin_facts_, [ask])
         else:
             facts = [status_fact, Fact("surgery.status", surgery_status)]
             conditional = []
