@@ -246,6 +246,20 @@ class TestDecisionFlow:
             assert f"Patient {H} · current decisions recorded in the registry" in box, role
             assert "Declined" in box and "prefers to wait until after the summer" in box
 
+    def test_every_download_of_a_stored_report_carries_its_scan_history(
+        self, server: Server
+    ) -> None:
+        """A patient with no scan recorded: the downloads of the stored assessment post the
+        scan history the page was drawn with, none ("[]"), never nothing, which reads as no
+        history given (I13) and had made the blank-box PDF say the scan history was not
+        given and move the overdue first visit to "due now"."""
+        aid = latest_assessment(server.repo, H)
+        page = server.client.get(f"/registry/patients/{H}/assessments/{aid}",
+                                 headers=bearer(server, "clinician")).text
+        downloads = page.split('class="downloads')[1].split("</section>")[0]
+        posted = re.findall(r'<input type="hidden" name="imaging" value="([^"]*)">', downloads)
+        assert posted and all(html.unescape(v) == "[]" for v in posted), posted
+
     def test_another_patients_assessment_is_refused(self, server: Server) -> None:
         """Hazard: a decision filed under the wrong patient. The assessment number of M's
         assessment under H's address is refused, and nothing is written."""

@@ -470,7 +470,10 @@ def build_report_view(
     imaging_json = ""
     if plan is not None:
         extra = plan_extras(plan)
-        if plan.imaging:
+        # the scans the plan was drawn with, handed on to the downloads: none recorded is
+        # "[]" (a history given, with no scan), never left out, which reads as no history
+        # given (I13) and redraws the plan otherwise; only a history not given is left out
+        if plan.imaging or not plan.history_missing:
             imaging_json = json.dumps(
                 [
                     {"date": e.date.isoformat(), "modality": e.modality.value,
