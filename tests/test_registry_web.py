@@ -463,6 +463,10 @@ class TestWorklistPriority:
         assert "critical Surveillance suspended" in row  # the level in words, not colour
         page = text(clinic.get("/registry/patients/PEC-1").text)
         assert "critical Equivocal scan: decide before the next routine visit" in page
+        # the alert says why in the report's words, each fact by its label ("Why: equivocal
+        # (…)" had listed bare values, "not recorded; not recorded" for others)
+        why = re.findall(r"Why: ([^\n]*)", page)
+        assert why and all(re.match(r"[A-Z][^:;]*: ", w) for w in why), why
 
     def test_lost_to_follow_up_with_a_finding_and_disease_the_case_does_not_hold(
         self, clinic: TestClient, repo: Repository, db_url: str

@@ -69,7 +69,7 @@ from pecoma.web.logs import APP
 from pecoma.web.openapi import _openapi
 from pecoma.web.problems import ApiProblem
 from pecoma.web.store_access import sessions_of, tokens_of
-from pecoma.web.summary import value_words
+from pecoma.web.summary import field_label, value_words
 
 __all__ = [
     "API_PREFIX",
@@ -96,6 +96,8 @@ def make_templates() -> Jinja2Templates:
     knowledge = load_knowledge()
     # values in the case form's words ("chest_ct" -> "chest CT"): the one table of them
     env.filters["words"] = value_words
+    # a fact's path in the form's words ("primary_treatment_end" -> "End of curative …")
+    env.filters["label"] = field_label
 
     def common(request: Request) -> dict[str, Any]:
         who = principal_of(request.state)
