@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from pecoma.case import (
     Agent,
+    DiseaseStatus,
     Margin,
     PrimarySite,
     Response,
@@ -663,6 +664,33 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
     r.used.update(paths)
     if therapies:
         r.put("systemic.therapies", therapies, ", ".join(paths))
+
+
+def settle_line_settings(r: Reader) -> None:
+    """The setting of the lines an EHR recorded without one (the project's extension
+    ``therapy-setting``), once the disease status is read: a line begun on or after the
+    resection of a primary read as localized, a resection that left no gross tumour, is
+    adjuvant, said in a note (the record holds no relapse it could have been given for;
+    the case format reads a line without its setting as one for advanced disease, which
+    such a record contradicts, and the case was refused). Any other line keeps the case
+    format's reading."""
+    stage, surgery = r.data.get("stage", {}), r.data.get("surgery", {})
+    completion = surgery.get("completion") or {}
+    day = completion.get("date") or surgery.get("date")
+    margin = completion.get("margin") or surgery.get("margin")
+    if (stage.get("status") != DiseaseStatus.localized.value
+            or surgery.get("status") != SurgeryStatus.performed.value or day is None
+            or margin in (Margin.R2.value, Margin.unknown.value)):
+        return
+    for i, line in enumerate(r.data.get("systemic", {}).get("therapies", [])):
+        start = line.get("started_on")
+        if "setting" in line or start is None or start < day:
+            continue
+        line["setting"] = TherapySetting.adjuvant.value
+        r.notes.append(f"systemic.therapies[{i}].setting: {line['agent']} from {start}, "
+                       f"begun after the resection of {day}, the record holding no "
+                       "relapse, is read as adjuvant; if it was given for a relapse, the "
+                       "record lacks it (record the recurrence or the metastases)")
 
 
 def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds.Given,

@@ -57,7 +57,12 @@ from pecoma.fhir.read_observations import (
     read_at_presentation,
     read_observations,
 )
-from pecoma.fhir.read_treatment import read_allergies, read_medications, read_procedures
+from pecoma.fhir.read_treatment import (
+    read_allergies,
+    read_medications,
+    read_procedures,
+    settle_line_settings,
+)
 from pecoma.fhir.reading import (
     NotTolerated,
     Planned,
@@ -586,6 +591,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)
     derive_status(r)
+    settle_line_settings(r)  # once the status is read: a line after a localized resection
     settle_entered_dates(r)
     if modified is None and any_modifier:
         # a modifierExtension within an element of a resource read (rare: looked for in

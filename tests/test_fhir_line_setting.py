@@ -1,0 +1,82 @@
+"""A line of treatment an EHR records without its setting (the project's extension
+``therapy-setting``), begun after the resection of a primary read as localized that left no
+gross tumour, is read as adjuvant, said in a note.
+
+The case format reads a line without its setting as one for advanced disease; since a line
+for advanced disease after a localized resection is refused as a contradiction, the
+project's own mCODE uterine record with a doxorubicin course ordered six weeks after the
+hysterectomy (R0, no relapse recorded) had been refused whole, and the CDS services had
+answered it with an error card. Read as adjuvant, the surveillance plan counts from the end
+of that treatment, asked (I22).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pecoma.engine import assess
+from pecoma.fhir.reader import case_from_bundle
+
+ON = dt.date(2026, 12, 6)
+RECORD = Path(__file__).parent / "data" / "mcode" / "uterus-localized.json"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def with_doxorubicin(start: str) -> dict[str, Any]:
+    bundle = copy.deepcopy(json.loads(RECORD.read_text(encoding="utf-8")))
+    pid = next(e["resource"]["id"] for e in bundle["entry"]
+               if e["resource"]["resourceType"] == "Patient")
+    bundle["entry"].append({"resource": {
+        "resourceType": "MedicationRequest", "id": "dox-1", "status": "completed",
+        "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "3639",
+                                                  "display": "doxorubicin"}]},
+        "authoredOn": start,
+        "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": start}}}}]}})
+    return bundle
+
+
+def test_a_course_after_a_localized_resection_is_read_as_adjuvant() -> None:
+    bc = case_from_bundle(with_doxorubicin("2024-05-21"), on=ON)
+    [line] = bc.case.systemic.therapies
+    assert (line.agent.value, line.setting.value) == ("doxorubicin", "adjuvant")
+    assert any("is read as adjuvant" in n and "record the recurrence" in n
+               for n in bc.notes), bc.notes
+    a = assess(bc.case, ON)
+    assert "MISS-ADJUVANT-END" in {m.id for m in a.missing}  # I22: when did it end?
+
+
+def test_a_course_before_the_resection_keeps_the_case_formats_reading() -> None:
+    """Begun before the operation, a course is no adjuvant one: read as the case format
+    reads a line without its setting (I17 then asks about the specimen's features)."""
+    bc = case_from_bundle(with_doxorubicin("2024-03-01"), on=ON)
+    assert all(t.setting.value != "adjuvant" for t in bc.case.systemic.therapies)
+    assert not any("is read as adjuvant" in n for n in bc.notes)
+
+
+@pytest.mark.parametrize("site", ["liver"])
+def test_a_course_beside_metastases_is_for_advanced_disease(site: str) -> None:
+    """With a metastasis in the record the disease is not localized: the line keeps the
+    case format's reading, for advanced disease."""
+    bundle = with_doxorubicin("2025-06-01")
+    pid = next(e["resource"]["id"] for e in bundle["entry"]
+               if e["resource"]["resourceType"] == "Patient")
+    bundle["entry"].append({"resource": {
+        "resourceType": "Condition", "id": "met-1",
+        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                       "condition-clinical", "code": "active"}]},
+        "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                           "condition-ver-status", "code": "confirmed"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7",
+                             "display": "Secondary malignant neoplasm of liver"}]},
+        "subject": {"reference": f"Patient/{pid}"}, "onsetDateTime": "2025-05-10"}})
+    bc = case_from_bundle(bundle, on=ON)
+    assert bc.case.stage.status.value == "metastatic"
+    [line] = bc.case.systemic.therapies
+    assert line.setting.value == "advanced"
