@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from test_web_e2e import ARTIFACTS, fill, page, select, server, submit
+from test_web_e2e import ARTIFACTS, fill, named, page, select, server, submit
 
 from axe_support import axe_violations
 
@@ -441,3 +441,26 @@ def test_a_change_of_mind_on_the_disease_status_in_one_pass(
         assert re.search(r"Risk: \w+", report_text(pg))
     finally:
         context.close()
+
+
+def test_back_from_the_report_shows_the_form_as_served_and_says_so(
+        server: str, page: Any) -> None:
+    """Back from a report to the case form: the browser had put back the selects but not
+    the size or the dates, and assessing that form again turned a high-risk case into an
+    indeterminate one under the same label. The form is shown as it was served, every
+    field alike, with a notice saying so and how to change the case (Edit the case)."""
+    page.goto(server + "/")
+    select(page, "Primary site", "uterus")
+    fill(page, "Largest dimension", "9")
+    select(page, "Disease status", "localized")
+    submit(page)
+    assert "/report" in page.url
+    with page.expect_navigation():
+        page.go_back()
+    page.wait_for_load_state("load")
+    notice = page.locator("#back-notice")
+    assert notice.is_visible()
+    assert "Edit the case" in notice.inner_text()
+    # every field as served, none half put back
+    assert page.get_by_label(named("Largest dimension")).input_value() == ""
+    assert page.get_by_label(named("Primary site")).input_value() in ("", "unknown")

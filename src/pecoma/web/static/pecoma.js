@@ -2,6 +2,23 @@
 (function () {
   "use strict";
 
+  // Back to the case form from its report: the form is shown as it was served (no field
+  // is put back by the browser: every control says autocomplete="off", as a form half put
+  // back had been assessed as another case), and the page says so.
+  var navigation = window.performance && performance.getEntriesByType
+    ? performance.getEntriesByType("navigation")[0] : null;
+  var caseForm = document.querySelector("form.case-form[action='/report']");
+  if (caseForm && navigation && navigation.type === "back_forward") {
+    var notice = document.createElement("p");
+    notice.className = "notice";
+    notice.id = "back-notice";
+    notice.setAttribute("role", "status");
+    notice.textContent = "You came back with the browser\u2019s Back button: the form is " +
+      "shown as it was served, not as you left it. To change the case you assessed, go " +
+      "Forward to its report and use \u201cEdit the case\u201d.";
+    caseForm.parentNode.insertBefore(notice, caseForm);
+  }
+
   // Repeated rows (metastases, therapy lines, scans). Without this script the "add
   // another" button posts the form to /form, which shows it again with one more row.
   function setupRepeat(repeat) {
