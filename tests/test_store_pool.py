@@ -50,11 +50,16 @@ def _backend(engine: Engine) -> int:
 
 
 def _terminate(url: str, pid: int) -> None:
-    """End one server process, as a server restart or an idle timeout would."""
+    """End one server process, as a server restart or an idle timeout would, and wait
+    until it is gone (the signal is asynchronous)."""
     plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(plain, autocommit=True) as c:
         c.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    time.sleep(0.05)
+        deadline = time.monotonic() + 10
+        while c.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server process {pid} still there after 10 s")
+            time.sleep(0.01)
 
 
 def test_a_connection_in_steady_use_is_not_checked_one_left_idle_is(
@@ -84,10 +89,13 @@ def test_a_dead_idle_connection_is_replaced_unseen(
 
 
 def test_a_connection_lost_during_steady_use_fails_once_then_the_pool_recovers(
-        engine: Engine, postgres_database: str) -> None:
+        engine: Engine, postgres_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The trade-off, stated: a connection lost right after use is not checked, so that
     one operation fails (the service answers 503 "try again"); the failure makes the
-    pool open a new connection for the next operation, which succeeds."""
+    pool open a new connection for the next operation, which succeeds. (Steady use: the
+    idle limit is set long, so that a slow machine does not turn this into the idle case
+    above, where the connection is checked and replaced unseen.)"""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 60.0)
     pid = _backend(engine)
     _terminate(postgres_database, pid)
     with pytest.raises(sa.exc.OperationalError) as failed:
