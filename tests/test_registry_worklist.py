@@ -321,6 +321,26 @@ def row(repo: Repository, rid: str) -> WorkItem:
     return item
 
 
+class TestARelapseRecordedAsAnOutcome:
+    """A local recurrence recorded as an outcome that the latest case does not hold:
+    routine visits are suspended (one rule, pecoma.registry.routine), and the row carries
+    the critical alert a scan that found disease carries, ranking it among the decisions
+    of now (S17, S27): it had been an ordinary suspended row, listed after the overdue and
+    due patients, with no alert."""
+
+    def test_the_row_is_suspended_with_a_critical_alert_ranked_first(
+            self, urgent: Repository) -> None:
+        outcome(urgent, "U-2", "local_recurrence", "2026-11-20")
+        rows = stored(urgent, DEC_6)
+        u2 = next(i for i in rows if i.registry_id == "U-2")
+        assert u2.status is WorkStatus.suspended
+        assert [(a.id, a.level) for a in u2.alerts] == [
+            ("REGISTRY-DISEASE-NOT-IN-CASE", "critical")]
+        assert "record it in a new case version" in u2.alerts[0].title
+        # after the scan that found disease and the equivocal scan, before the rest
+        assert [i.registry_id for i in rows][:3] == ["U-3", "U-1", "U-2"]
+
+
 class TestAliveWithDiseaseTheCaseDoesNotHold:
     """A last contact that says alive with disease after the resection, on a case that
     records no relapse: a relapse not recorded or a wrong vital status. Routine visits as

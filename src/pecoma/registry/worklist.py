@@ -419,11 +419,11 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
         elif r.stop == "lost_to_follow_up":
             out.append(_lost(i, r.reason, r.reported is not None))
         elif r.stop == "suspended" and i.status in _FOLLOWED:
-            alerts = i.alerts if r.reported is None else (*i.alerts, _REPORTED)
+            alerts = (*i.alerts, _REPORTED if r.reported is not None else _RELAPSE_RECORDED)
             out.append(_closed(i, WorkStatus.suspended.value, r.reason, alerts))
         elif r.stop == "suspended" and i.status is WorkStatus.not_evaluable:
             # the relapse comes first, whatever keeps the case from being evaluated
-            alerts = i.alerts if r.reported is None else (*i.alerts, _REPORTED)
+            alerts = (*i.alerts, _REPORTED if r.reported is not None else _RELAPSE_RECORDED)
             out.append(_closed(i, WorkStatus.suspended.value,
                                f"{r.reason}; {NOT_EVALUABLE}{i.reason}", alerts))
         else:
@@ -445,6 +445,10 @@ _OPEN_FINDING = {
 _REPORTED = Alert(DISEASE_NOT_IN_CASE, "Alive with disease recorded, but the case holds no "
                   "disease: record the relapse in a new case version or correct the vital "
                   "status", "critical")
+#: A recurrence, metastasis or progression recorded as an outcome that the latest case
+#: does not hold: as urgent as a scan that found disease (S17, S27), the team decides now.
+_RELAPSE_RECORDED = Alert(DISEASE_NOT_IN_CASE, "Relapse recorded as an outcome, but the case "
+                          "holds none: record it in a new case version", "critical")
 
 
 def _lost(i: WorkItem, reason: str, reported: bool) -> WorkItem:
