@@ -198,6 +198,10 @@ class TestTheRule:
         later = [OutcomeData("distant_metastasis", dt.date(2026, 5, 1))]
         r = routine(case, later, None)
         assert (r.stop, r.until) == ("suspended", dt.date(2026, 4, 1))
+        # held by the case: no alert that the case lacks it (a relapse recorded only as
+        # an outcome, on a case that holds none, is one)
+        assert not r.not_in_case
+        assert routine(None, later, None).not_in_case
         undated = routine(case_relapse("recurrent", [], None), [], None)
         assert undated.stop == "suspended" and undated.until is None
         assert not undated.runs_on(dt.date(2000, 1, 1))

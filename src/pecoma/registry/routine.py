@@ -137,12 +137,15 @@ class Routine:
     known) and ``reason`` what the worklist says instead of a next visit; ``reported``:
     the day of a last contact that says alive with disease which the case does not hold
     (``None``: none), for the worklist's alert, kept when the patient left
-    surveillance lost to follow-up."""
+    surveillance lost to follow-up; ``not_in_case``: the relapse that suspended it is
+    recorded as an outcome (or said by such a contact) and the latest case does not hold
+    it (not one the case itself records while giving no date free of disease again)."""
 
     stop: Stop | None
     until: dt.date | None
     reason: str
     reported: dt.date | None = None
+    not_in_case: bool = False
 
     def runs_on(self, day: dt.date) -> bool:
         """Routine surveillance ran on ``day`` (a visit whose window closed that day
@@ -225,7 +228,9 @@ def routine(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeVi
             "the recurrence or metastasis in a new case version, or correct the vital "
             "status (S17, S27)"), reported)
     assert relapse is not None
-    return Routine("suspended", relapse[0], relapse[1], reported)
+    # the case's own relapse (no date free of disease again) is held by the case
+    held = case is not None and case.free_since is None
+    return Routine("suspended", relapse[0], relapse[1], reported, not_in_case=not held)
 
 
 def routine_of(facts: RoutineFacts, last_scan: dt.date | None) -> Routine:

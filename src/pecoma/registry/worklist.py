@@ -71,6 +71,7 @@ from pecoma.registry.plan import plan_for
 from pecoma.settings import Settings
 
 if TYPE_CHECKING:  # the database layer is imported only where it is used
+    from pecoma.registry.routine import Routine
     from pecoma.store.repository import PatientState, Repository, RoutineFacts
 
 __all__ = [
@@ -419,13 +420,13 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
         elif r.stop == "lost_to_follow_up":
             out.append(_lost(i, r.reason, r.reported is not None))
         elif r.stop == "suspended" and i.status in _FOLLOWED:
-            alerts = (*i.alerts, _REPORTED if r.reported is not None else _RELAPSE_RECORDED)
-            out.append(_closed(i, WorkStatus.suspended.value, r.reason, alerts))
+            out.append(_closed(i, WorkStatus.suspended.value, r.reason,
+                               _with_not_in_case(i.alerts, r)))
         elif r.stop == "suspended" and i.status is WorkStatus.not_evaluable:
             # the relapse comes first, whatever keeps the case from being evaluated
-            alerts = (*i.alerts, _REPORTED if r.reported is not None else _RELAPSE_RECORDED)
             out.append(_closed(i, WorkStatus.suspended.value,
-                               f"{r.reason}; {NOT_EVALUABLE}{i.reason}", alerts))
+                               f"{r.reason}; {NOT_EVALUABLE}{i.reason}",
+                               _with_not_in_case(i.alerts, r)))
         else:
             out.append(i)
     return out
@@ -449,6 +450,14 @@ _REPORTED = Alert(DISEASE_NOT_IN_CASE, "Alive with disease recorded, but the cas
 #: does not hold: as urgent as a scan that found disease (S17, S27), the team decides now.
 _RELAPSE_RECORDED = Alert(DISEASE_NOT_IN_CASE, "Relapse recorded as an outcome, but the case "
                           "holds none: record it in a new case version", "critical")
+
+
+def _with_not_in_case(alerts: tuple[Alert, ...], r: Routine) -> tuple[Alert, ...]:
+    """A suspended row's alerts: the plan's, and disease the latest case does not hold (a
+    contact alive with disease, a relapse recorded as an outcome), critical."""
+    if r.reported is not None:
+        return (*alerts, _REPORTED)
+    return (*alerts, _RELAPSE_RECORDED) if r.not_in_case else alerts
 
 
 def _lost(i: WorkItem, reason: str, reported: bool) -> WorkItem:
