@@ -6,6 +6,15 @@ treatment, then local treatment that is still undecided or whose criteria are no
 (with the postoperative consideration that waits on whether surgery can remove the
 disease), then referral. Within a step the rules' own order is kept. The section each record
 belongs to stays on the item, so a renderer can still group by section.
+
+The board's top actions (:func:`board_order`) follow the same order with one exception:
+the systemic treatment of advanced disease (S12-S15) comes before the postoperative
+considerations (S10, S11). An mTOR inhibitor is the treatment of choice and takes
+priority over conventional chemotherapy (S12, S13), while S11 only asks to consider
+postoperative chemotherapy or radiotherapy: a board reading the top actions must meet the
+first line before a consideration that names chemotherapy, and the short list must not
+lose the first line to it. Local treatment whose criteria are met keeps the lead (S16,
+S17), and nothing else moves. The full list keeps the decision order.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from collections.abc import Sequence
 from pecoma.engine.collect import DIAGNOSIS_CONDITIONS
 from pecoma.engine.model import Item
 
-__all__ = ["decision_order"]
+__all__ = ["board_order", "decision_order"]
 
 LOCAL = frozenset(
     {
@@ -57,3 +66,18 @@ def _step(item: Item) -> int:
 def decision_order(items: Sequence[Item]) -> tuple[Item, ...]:
     """``items`` in decision order (a stable sort: ties keep the rules' order)."""
     return tuple(sorted(items, key=_step))
+
+
+def _board_step(item: Item) -> tuple[int, int]:
+    step = _step(item)
+    if step == 1 and item.section == "adjuvant":
+        return (2, 1)  # a postoperative consideration: after the systemic treatment
+    return (step, 0)
+
+
+def board_order(items: Sequence[Item]) -> tuple[Item, ...]:
+    """``items`` in the order of the board's top actions: the decision order, except that
+    the systemic treatment of advanced disease comes before the postoperative
+    considerations (S12, S13 over S10, S11; see the module's docstring). A stable sort:
+    ties keep the rules' order."""
+    return tuple(sorted(items, key=_board_step))

@@ -8,7 +8,10 @@ The summary stands at the top of the report page and of the PDF:
   missed or overdue. Ties keep the engine's order.
 - **The risk** group, or "not applicable" and why (:func:`~pecoma.render.text.risk_group_text`).
 - **The top actions** (``TOP_ACTIONS``) of the guideline in the engine's decision order
-  (``pecoma.engine.order``), each marked provisional when a missing fact holds it.
+  (``pecoma.engine.order``), except that the systemic treatment of advanced disease comes
+  before a postoperative consideration (:func:`~pecoma.engine.order.board_order`: the
+  mTOR inhibitor is the treatment of choice, over chemotherapy, S12, S13), each marked
+  provisional when a missing fact holds it. Alerts are never cut: all are listed.
 - **The missing facts ranked by how much each would change** (``MISSING_TIERS``): first
   what decides whether the recommendations apply at all (the tissue diagnosis), then what
   could change the risk group, then what a recommended treatment is provisional on, then
@@ -28,6 +31,7 @@ from typing import Any, Literal
 
 from pecoma.engine.collect import DIAGNOSIS_CONDITIONS
 from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
+from pecoma.engine.order import board_order
 from pecoma.engine.plan import ALERT_LEVELS, SurveillancePlan, alert_level
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import risk_group_text
@@ -275,7 +279,7 @@ def board_summary(a: Assessment, plan: SurveillancePlan | None = None) -> BoardS
     ]
     alerts += _plan_alerts(plan)
     alerts.sort(key=lambda x: LEVEL_ORDER[x.level])  # stable: ties keep their order
-    guideline = [i for i in a.recommendations if i.provenance.kind == "guideline"]
+    guideline = [i for i in board_order(a.recommendations) if i.provenance.kind == "guideline"]
     return BoardSummary(
         alerts=tuple(alerts),
         risk=risk_group_text(a.risk),
