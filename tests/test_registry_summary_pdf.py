@@ -95,8 +95,17 @@ def text_of(pdf: bytes) -> tuple[str, int]:
 
 
 def flat(pdf: bytes) -> str:
-    """The PDF's text on one line (table cells wrap inside their column)."""
-    return " ".join(text_of(pdf)[0].split())
+    """The PDF's text on one line, as a reader reads it: table cells wrap inside their
+    column, so every run of white space is one space, and a word the layout broke after
+    its hyphen ("first-" at a line's end, "line" on the next) is one word again."""
+    return re.sub(r"(?<=\w-) (?=\w)", "", " ".join(text_of(pdf)[0].split()))
+
+
+#: How the summary PDF names a recommendation: its title, its record id beside it in
+#: small print (the board's PDF does the same).
+MTOR = "An mTOR inhibitor is the first-line systemic treatment [REC-MTOR-FIRST-LINE]"
+DONE = "Complete resection achieved [REC-RESECTION-DONE]"
+TRIALS = "Refer to a sarcoma reference centre; offer a trial or registry [REC-REFER-TRIALS]"
 
 
 def section(text: str, title: str) -> str:
@@ -268,6 +277,8 @@ def test_cli(db_url: str, registry: Repository, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     text, _ = text_of(out.read_bytes())
     assert "high 4 < 3 75.0 (12.8–96.1)" in text
+    # the concordance names each recommendation in words, its id beside it
+    assert f"{DONE} 2026 6 no recorded decision to compare" in flat(out.read_bytes())
     r = pecoma("registry", "summary", "--format", "pdf", "--database-url", db_url)
     assert r.returncode != 0 and "--format pdf needs --output FILE" in r.stderr
 
@@ -309,15 +320,30 @@ def test_concordance_in_two_years(decided: Repository) -> None:
       preference" 1."""
     text = flat(render(decided, min_cell=1, on=LATER))
     assert "Concordance with the recommendations" in text
-    assert "REC-MTOR-FIRST-LINE 2026 1 1 0 0 1/1 (100.0%) —" in text, text
-    assert "REC-RESECTION-DONE 2026 2 no recorded decision to compare" in text, text
-    assert "REC-REFER-TRIALS 2026 board 2 2 0 0 2/2 (100.0%) —" in text, text
-    assert ("REC-RESECTION-DONE 2027 board 1 0 1 0 0/1 (0.0%) declined: Patient's "
+    assert f"{MTOR} 2026 1 1 0 0 1/1 (100.0%) —" in text, text
+    assert f"{DONE} 2026 2 no recorded decision to compare" in text, text
+    assert f"{TRIALS} 2026 board 2 2 0 0 2/2 (100.0%) —" in text, text
+    assert (f"{DONE} 2027 board 1 0 1 0 0/1 (0.0%) declined: Patient's "
             "preference (1)") in text, text
     # as of 2026-12-31 the 2027 decision is not made yet
     text = flat(render(decided, min_cell=1, on=dt.date(2026, 12, 31)))
-    assert "REC-RESECTION-DONE 2027" not in text
-    assert "REC-REFER-TRIALS 2026 board 2 2 0 0 2/2 (100.0%)" in text
+    assert f"{DONE} 2027" not in text
+    assert f"{TRIALS} 2026 board 2 2 0 0 2/2 (100.0%)" in text
+
+
+def test_recommendations_named_by_their_title(decided: Repository) -> None:
+    """A reader of the shared summary needs each recommendation in words: every record
+    id in the PDF stands in brackets right after its record's title, never alone (the
+    table had named recommendations by id only)."""
+    from pecoma.knowledge import load_knowledge
+
+    records = load_knowledge().records
+    text = flat(render(decided, min_cell=1, on=LATER))
+    ids = re.findall(r"REC-[A-Z0-9-]*[A-Z0-9]", text)
+    assert "REC-MTOR-FIRST-LINE" in ids and "REC-RESECTION-DONE" in ids
+    for rid in ids:
+        assert f"{records[rid].title} [{rid}]" in text, rid
+    assert not re.search(r"(?<!\[)REC-", text), text
 
 
 @pytest.fixture
@@ -348,7 +374,7 @@ class TestSmallCellsEverywhere:
 
     def test_pdf(self, answered: Repository) -> None:
         text = flat(render(answered, min_cell=5, on=LATER))
-        assert ("REC-MTOR-FIRST-LINE 2026 cds-hooks 9 suppressed < 5 0 suppressed/9 "
+        assert (f"{MTOR} 2026 cds-hooks 9 suppressed < 5 0 suppressed/9 "
                 "declined: Treated within a clinical trial (< 5)") in text, text
         assert not re.search(r"cds-hooks 9 6\b", text)
         assert "66.7" not in text and "33.3" not in text
@@ -363,7 +389,7 @@ class TestSmallCellsEverywhere:
             "REC-MTOR-FIRST-LINE", "“An mTOR inhibitor is the first-line systemic treatment”")
         assert named.replace("< 5", "&lt; 5").replace("'", "&#39;") in page, page
         text = flat(pdf)
-        assert "cds-hooks 9 suppressed < 5 0 suppressed/9" in text, text
+        assert f"{MTOR} 2026 cds-hooks 9 suppressed < 5 0 suppressed/9" in text, text
 
     def test_json(self, db_url: str, answered: Repository) -> None:
         from test_registry_cli import pecoma

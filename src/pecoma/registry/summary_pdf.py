@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from pecoma.knowledge import load_knowledge
 from pecoma.registry.quality_text import quality_lines
 from pecoma.registry.summary import Summary
 from pecoma.registry.suppression import Cells
@@ -67,13 +68,23 @@ def survival_reports(repo: Repository, on_date: dt.date,
     return out
 
 
+def _title(record_id: str) -> str:
+    """A recommendation record named by its title, as the report and the web page name it
+    ("An mTOR inhibitor is the first-line systemic treatment"); a record id the knowledge
+    does not hold (one of an earlier knowledge version) is left as it is."""
+    record = load_knowledge().records.get(record_id)
+    return record.title if record is not None else record_id
+
+
 def _concordance_view(concord: Concordance, min_cell: int) -> dict[str, Any]:
-    """The rows of both concordance tables, every count through the rows' own cells."""
+    """The rows of both concordance tables, every count through the rows' own cells, each
+    recommendation named by its title (its record id beside it, in small print)."""
     rows = []
     for r in concord.rows:
         c = r.cells(min_cell)
         rows.append({
-            "record": r.record, "year": r.year, "recommended": c.text("recommended"),
+            "record": r.record, "title": _title(r.record), "year": r.year,
+            "recommended": c.text("recommended"),
             "compared": r.compared, "followed": c.text("followed"),
             "not_followed": c.text("not_followed"), "unknown": c.text("unknown"),
             "share": c.ratio_text("followed", "recorded"),
@@ -83,7 +94,8 @@ def _concordance_view(concord: Concordance, min_cell: int) -> dict[str, Any]:
     for d in concord.decisions:
         c = d.cells(min_cell)
         decisions.append({
-            "record": d.record, "year": d.year, "source": d.source,
+            "record": d.record, "title": _title(d.record), "year": d.year,
+            "source": d.source,
             "decided": c.text("decided"), "accepted": c.text("accepted"),
             "declined": c.text("declined"), "deferred": c.text("deferred"),
             "share": c.ratio_text("accepted", "decided"),
