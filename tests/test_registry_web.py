@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html as html_text
 import io
@@ -461,6 +462,23 @@ class TestWorklistPriority:
         assert cli == web
         row = worklist_row(clinic.get("/registry/worklist").text, "PEC-3")
         assert "critical Surveillance suspended" in row  # the level in words, not colour
+        # the CSV download and the command line's CSV carry the same levels and alerts,
+        # each with its record id (they had none)
+        expected = [
+            ("PEC-3", "critical",
+             "critical: Surveillance suspended: a scan found disease [FU-SUSPENDED-RECURRENCE]"),
+            ("PEC-1", "critical",
+             "critical: Equivocal scan: decide before the next routine visit [FU-EQUIVOCAL]"),
+            ("PEC-2", "", ""),
+            ("PEC-4", "", ""),
+        ]
+        r = run_cli("registry", "worklist", "--on", "2026-12-06", "--format", "csv",
+                    "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        for got in (clinic.get("/registry/worklist.csv").text, r.stdout):
+            rows = [(d["registry_id"], d["alert_level"], d["alerts"])
+                    for d in csv.DictReader(io.StringIO(got))]
+            assert rows == expected
         page = text(clinic.get("/registry/patients/PEC-1").text)
         assert "critical Equivocal scan: decide before the next routine visit" in page
         # the alert says why in the report's words, each fact by its label ("Why: equivocal

@@ -4,8 +4,11 @@ the stored states by every write, and stale versions."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
 import gc
+import io
 import json
 import random
 from pathlib import Path
@@ -21,6 +24,7 @@ from pecoma.registry.service import record_case, record_scan
 from pecoma.registry.state import compute_state, is_usable, versions
 from pecoma.registry.worklist import (
     DEFAULT_RECENT_DAYS,
+    Alert,
     SortKey,
     WorkItem,
     WorkStatus,
@@ -102,14 +106,14 @@ GOLDEN = [
 ]
 
 GOLDEN_CSV = """\
-registry_id,status,due,latest,days_overdue,visit,phase,imaging,last_scan,risk_group,disease_status,record,provenance,reason
-W-07,suspended,,,,,,,2025-04-10,high,localized,FU-SUSPENDED-RECURRENCE,"guideline S17, S27 · ref [4], [3] · interpretation I8",Surveillance suspended: a scan found disease
-W-05,overdue,2024-07-01,2024-09-01,818,1,low-frequent,chest_ct + mri_primary,,low,localized,SUPP-FU-LOW-SCHEDULE,supplementary (not from the guideline) · ESMO-EURACAN-GENTURIS 2021 · interpretation I3,"visit 1 (low-frequent), window 2024-07-01 to 2024-09-01"
-W-01,overdue,2025-04-10,2025-05-10,567,1,high-intensive,chest_ct + mri_primary,,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 1 (high-intensive), window 2025-04-10 to 2025-05-10"
-W-04,due,2026-11-01,2026-12-01,,1,high-intensive,chest_ct + mri_primary,,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 1 (high-intensive), window 2026-11-01 to 2026-12-01"
-W-02,upcoming,2027-01-10,2027-02-10,,8,high-intensive,chest_ct + mri_primary,2026-10-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 8 (high-intensive), window 2027-01-10 to 2027-02-10"
-W-03,done,2027-02-10,2027-03-10,,8,high-intensive,chest_ct + mri_primary,2026-11-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 7 done on 2026-11-10; next visit 8 (high-intensive), window 2027-02-10 to 2027-03-10"
-W-06,not_drawn,,,,,,,,not_applicable,metastatic,FU-NO-PLAN-ACTIVE-DISEASE,"guideline S12, S17 · ref [1], [4], [3] · interpretation I6, I8",No surveillance calendar while disease is present
+registry_id,status,due,latest,days_overdue,visit,phase,imaging,last_scan,risk_group,disease_status,record,provenance,reason,alert_level,alerts
+W-07,suspended,,,,,,,2025-04-10,high,localized,FU-SUSPENDED-RECURRENCE,"guideline S17, S27 · ref [4], [3] · interpretation I8",Surveillance suspended: a scan found disease,critical,critical: Surveillance suspended: a scan found disease [FU-SUSPENDED-RECURRENCE]
+W-05,overdue,2024-07-01,2024-09-01,818,1,low-frequent,chest_ct + mri_primary,,low,localized,SUPP-FU-LOW-SCHEDULE,supplementary (not from the guideline) · ESMO-EURACAN-GENTURIS 2021 · interpretation I3,"visit 1 (low-frequent), window 2024-07-01 to 2024-09-01",,
+W-01,overdue,2025-04-10,2025-05-10,567,1,high-intensive,chest_ct + mri_primary,,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 1 (high-intensive), window 2025-04-10 to 2025-05-10",,
+W-04,due,2026-11-01,2026-12-01,,1,high-intensive,chest_ct + mri_primary,,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 1 (high-intensive), window 2026-11-01 to 2026-12-01",,
+W-02,upcoming,2027-01-10,2027-02-10,,8,high-intensive,chest_ct + mri_primary,2026-10-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 8 (high-intensive), window 2027-01-10 to 2027-02-10",,
+W-03,done,2027-02-10,2027-03-10,,8,high-intensive,chest_ct + mri_primary,2026-11-10,high,localized,FU-HIGH-INTENSIVE,guideline S18 · ref [1] · interpretation I2,"visit 7 done on 2026-11-10; next visit 8 (high-intensive), window 2027-02-10 to 2027-03-10",,
+W-06,not_drawn,,,,,,,,not_applicable,metastatic,FU-NO-PLAN-ACTIVE-DISEASE,"guideline S12, S17 · ref [1], [4], [3] · interpretation I6, I8",No surveillance calendar while disease is present,,
 """  # noqa: E501
 
 
@@ -123,6 +127,9 @@ class TestGolden:
         assert [key(i) for i in worklist(registry)] == GOLDEN
 
     def test_csv_export(self, registry: Repository) -> None:
+        """W-07's scan found disease: its row carries the critical alert (S17, S27) in the
+        last two columns, as the web worklist shows it; the rows without alerts leave
+        them empty."""
         assert to_csv(worklist(registry)) == GOLDEN_CSV
 
     def test_every_row_keeps_its_provenance(self, registry: Repository) -> None:
@@ -143,6 +150,52 @@ class TestGolden:
         by_id = {i.registry_id: i for i in worklist(registry)}
         assert by_id["W-04"].status is WorkStatus.done
         assert by_id["W-04"].due == dt.date(2027, 2, 27)
+
+
+class TestCsvAlerts:
+    """The worklist CSV carries each row's alerts as the web worklist shows them: the
+    level in words and the title, with the record id (the columns added at the end, the
+    earlier columns unchanged in name and order)."""
+
+    ROW = WorkItem(
+        "W-09", WorkStatus.done, dt.date(2027, 2, 10), dt.date(2027, 3, 10), None, 8,
+        "high-intensive", ("chest_ct", "mri_primary"), dt.date(2026, 11, 10), "high",
+        "localized", "FU-HIGH-INTENSIVE", "guideline S18 · ref [1] · interpretation I2",
+        "visit 8 (high-intensive), window 2027-02-10 to 2027-03-10",
+        (Alert("FU-IMAGING-INCOMPLETE", "Not every planned examination is recorded",
+               "warning"),
+         Alert("FU-EQUIVOCAL", "Equivocal scan: decide before the next routine visit",
+               "critical")))
+
+    def test_levels_and_alerts_of_a_row(self) -> None:
+        """A missing MRI (S22, warning) and an equivocal scan (S26, S27, critical): the
+        row's level is the most severe, critical, so a spreadsheet filtered on it finds
+        the patient the team must decide on now; every alert is listed, in the row's
+        order, with its own level."""
+        [row] = list(csv.DictReader(io.StringIO(to_csv([self.ROW]))))
+        assert row["alert_level"] == "critical"
+        assert row["alerts"] == (
+            "warning: Not every planned examination is recorded [FU-IMAGING-INCOMPLETE]; "
+            "critical: Equivocal scan: decide before the next routine visit [FU-EQUIVOCAL]")
+
+    def test_a_warning_alone_is_a_warning(self) -> None:
+        item = dataclasses.replace(self.ROW, alerts=self.ROW.alerts[:1])
+        [row] = list(csv.DictReader(io.StringIO(to_csv([item]))))
+        assert row["alert_level"] == "warning"
+        assert row["alerts"] == (
+            "warning: Not every planned examination is recorded [FU-IMAGING-INCOMPLETE]")
+
+    def test_no_alert_leaves_both_cells_empty(self) -> None:
+        item = dataclasses.replace(self.ROW, alerts=())
+        [row] = list(csv.DictReader(io.StringIO(to_csv([item]))))
+        assert row["alert_level"] == "" and row["alerts"] == ""
+
+    def test_earlier_columns_keep_their_names_and_order(self) -> None:
+        header = to_csv([]).splitlines()[0].split(",")
+        assert header == [
+            "registry_id", "status", "due", "latest", "days_overdue", "visit", "phase",
+            "imaging", "last_scan", "risk_group", "disease_status", "record", "provenance",
+            "reason", "alert_level", "alerts"]
 
 
 class TestNotEvaluable:

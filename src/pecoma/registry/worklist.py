@@ -524,10 +524,16 @@ def select(
 
 # --- exports ------------------------------------------------------------------------
 
+#: The worklist CSV's columns. The last two carry the row's alerts, as the web worklist
+#: shows them: ``alert_level`` the most severe level among them (``critical`` before
+#: ``warning``; empty when the row has none), ``alerts`` each alert in the row's order as
+#: "level: title [record id]", separated by "; ".
 CSV_COLUMNS = (
     "registry_id", "status", "due", "latest", "days_overdue", "visit", "phase", "imaging",
     "last_scan", "risk_group", "disease_status", "record", "provenance", "reason",
+    "alert_level", "alerts",
 )
+_LEVEL_RANK = {"critical": 0, "warning": 1}
 
 
 def to_csv(items: Iterable[WorkItem]) -> str:
@@ -535,10 +541,12 @@ def to_csv(items: Iterable[WorkItem]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for i in items:
+        level = min((a.level for a in i.alerts), key=_LEVEL_RANK.__getitem__, default=None)
+        alerts = "; ".join(f"{a.level}: {a.title} [{a.id}]" for a in i.alerts)
         w.writerow(["" if v is None else neutralise(v) for v in (
             i.registry_id, i.status.value, i.due, i.latest, i.days_overdue, i.visit, i.phase,
             " + ".join(i.imaging), i.last_scan, i.risk_group, i.disease_status, i.record,
-            i.provenance, i.reason,
+            i.provenance, i.reason, level, alerts,
         )])
     return buf.getvalue()
 
