@@ -1,6 +1,7 @@
 """``pecoma registry`` commands that enter data: create the registry, the import
-template and import, a case, a scan or an outcome for one patient, and the re-assessment
-of every patient (it stores assessments).
+template and import, a case, a scan or an outcome for one patient, the withdrawal of a
+scan or an outcome entered in error, and the re-assessment of every patient (it stores
+assessments).
 
 The commands are plain functions; :mod:`pecoma.cli.registry` adds them to the group.
 """
@@ -45,6 +46,7 @@ __all__ = [
     "record_outcome_cmd",
     "record_scan_cmd",
     "template_cmd",
+    "withdraw_cmd",
 ]
 
 
@@ -270,6 +272,52 @@ def record_outcome_cmd(
             repo.close()
     out.print(
         "outcome recorded" if ids else "unchanged: this outcome is already recorded",
+        highlight=False,
+        markup=False,
+    )
+
+
+def withdraw_cmd(
+    registry_id: Annotated[str, typer.Argument(help="The patient's pseudonymous registry id.")],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Why the entry is withdrawn, in words (required)."),
+    ],
+    scan: Annotated[
+        str | None,
+        typer.Option("--scan", help="The number of the scan entered in error."),
+    ] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option("--outcome", help="The number of the outcome entered in error."),
+    ] = None,
+    on: OnOption = None,
+    settings: SettingsOption = None,
+    database_url_: DbOption = None,
+    data_dir: DataDirOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Withdraw a scan or an outcome entered in error (a correction: withdraw, then record
+    the right one). The entry stays in the audit log with the withdrawal."""
+    from pecoma.registry.service import withdraw_entry
+
+    if (scan is None) == (outcome is None):
+        fail("give one of '--scan NUMBER' or '--outcome NUMBER' (the numbers are on the "
+             "patient's page and in 'pecoma registry audit')", 2)
+    day = parse_day(on)
+    kind, number = ("scan", scan) if scan is not None else ("outcome", outcome)
+    with registry_errors():
+        cfg = settings_from(settings)
+        repo = open_repo(database_url_, data_dir)
+        try:
+            ids = withdraw_entry(repo, registry_id, kind, number, reason, on_date=day,
+                                 actor=actor_name(actor), settings=cfg)
+        finally:
+            repo.close()
+    out.print(
+        f"{kind} {number} withdrawn as entered in error"
+        + (f" (with the earlier entries it corrected: {', '.join(map(str, ids[:-1]))})"
+           if len(ids) > 1 else ""),
         highlight=False,
         markup=False,
     )

@@ -1,7 +1,9 @@
-"""Single-patient use cases: record a case version, record a scan.
+"""Single-patient use cases: record a case version, record a scan, withdraw a scan or an
+outcome entered in error.
 
-Both validate first (the case through the case model and the engine, the scan through the
-scheduler's imaging rules) and then write in one transaction with its audit entries.
+Each validates first (the case through the case model and the engine, the scan through
+the scheduler's imaging rules, a withdrawal's entry and reason) and then writes in one
+transaction with its audit entries.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pecoma.registry.state import compute_state, plan_and_state
 from pecoma.registry.stored import assessment_data
 from pecoma.settings import Settings, default_settings
 from pecoma.store.repository import (
+    REASON_MAX,
     AddResult,
     CaseSubmission,
     Repository,
@@ -27,8 +30,12 @@ from pecoma.store.repository import (
     case_digest,
     check_registry_id,
 )
+from pecoma.text import TEXT_RULE, text_is_odd
 
-__all__ = ["record_case", "record_scan", "validate_scan"]
+__all__ = ["ENTRY_KINDS", "record_case", "record_scan", "validate_scan", "withdraw_entry"]
+
+#: What can be withdrawn as entered in error.
+ENTRY_KINDS = ("scan", "outcome")
 
 
 def record_case(
@@ -160,3 +167,58 @@ def record_scan(
         return compute_state(case, scans, on_date, cfg)
 
     return repo.add_scan(rid, scan, actor, refresh)
+
+
+def withdraw_entry(
+    repo: Repository,
+    registry_id: str,
+    kind: object,
+    entry_id: object,
+    reason: object,
+    *,
+    on_date: dt.date,
+    actor: str,
+    settings: Settings | None = None,
+) -> list[int]:
+    """Withdraw one of the patient's scans (``kind`` ``scan``) or outcomes (``outcome``)
+    as entered in error, with the reason in words; returns the ids of the entries
+    withdrawn (an outcome with the earlier entries of that event on that day it
+    corrected). A correction is a withdrawal and a new entry.
+
+    :class:`InputError` names each bad field (``kind``, the entry's id under its kind,
+    ``reason``) and nothing is written: an unknown patient or entry, an entry withdrawn
+    already, an empty reason (see :meth:`Repository.withdraw`). A scan's withdrawal
+    recomputes the patient's worklist state in the same transaction, as of ``on_date``
+    with ``settings`` (else the defaults).
+    """
+    issues: list[FieldIssue] = []
+    if kind not in ENTRY_KINDS:
+        issues.append(FieldIssue("kind", show_value(kind), "must be 'scan' or 'outcome'"))
+    where = kind if isinstance(kind, str) and kind in ENTRY_KINDS else "id"
+    number: int | None = None
+    text = str(entry_id).strip() if entry_id is not None else ""
+    if text.isascii() and text.isdigit() and 0 < int(text) < 2**31:
+        number = int(text)
+    else:
+        issues.append(FieldIssue(where, show_value(entry_id) if text else "(empty)",
+                                 f"must be the number of one of the patient's {where}s, as "
+                                 "the patient's page and the audit log show it"))
+    words = reason.strip() if isinstance(reason, str) else ""
+    if not words:
+        issues.append(FieldIssue("reason", show_value(reason) if words else "(empty)",
+                                 "must say in words why the entry is withdrawn (entered in "
+                                 "error: wrong date, examination, result, patient …)"))
+    elif text_is_odd(words):
+        issues.append(FieldIssue("reason", show_value(words), TEXT_RULE))
+    elif len(words) > REASON_MAX:
+        issues.append(FieldIssue("reason", show_value(words),
+                                 f"must be at most {REASON_MAX} characters"))
+    if issues or number is None or where == "id":
+        raise InputError(issues, "withdrawal")
+    cfg = settings or default_settings()
+
+    def refresh(case: dict[str, Any], scans: tuple[ScanData, ...]) -> StateData:
+        return compute_state(case, scans, on_date, cfg)
+
+    return repo.withdraw(registry_id, "scan" if where == "scan" else "outcome", number,
+                         words, actor, refresh)

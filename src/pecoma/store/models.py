@@ -20,6 +20,10 @@ checks that Alembic's autogenerate finds no difference).
   feedback (``source = 'cds-hooks'``: the card, no patient). Append-only
   (trigger-enforced): a later row for the same assessment and recommendation supersedes
   the earlier one, which stays readable.
+- ``entry_withdrawal``: a scan or an outcome withdrawn as entered in error, with the
+  reason in words, who and when; append-only (trigger-enforced), one row per withdrawn
+  entry at most. Every reader of the scans and outcomes leaves a withdrawn entry out;
+  the entry itself stays, with its audit entry (migration 0014).
 - ``audit_log``: one row for every change, append-only (trigger-enforced).
 - ``imported_file``: one row for every committed import of a file (a CSV or XLSX file of
   cases): the SHA-256 of its bytes, its name, who and when; append-only
@@ -76,6 +80,7 @@ __all__ = [
     "CdsFeedback",
     "CdsJti",
     "CdsReport",
+    "EntryWithdrawal",
     "ImagingRecord",
     "ImportedFile",
     "LoginFailure",
@@ -195,6 +200,27 @@ class OutcomeRecord(Base):
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("imaging_event.id"))
     recorded_at: Mapped[dt.datetime] = _when()
     recorded_by: Mapped[str] = _who()
+
+
+class EntryWithdrawal(Base):
+    """A scan or an outcome withdrawn as entered in error (exactly one of ``scan_id`` and
+    ``outcome_id``; each at most once), with the reason in words. A correction is a
+    withdrawal and a new entry."""
+
+    __tablename__ = "entry_withdrawal"
+    __table_args__ = (
+        CheckConstraint("(scan_id IS NULL) <> (outcome_id IS NULL)", name="one_entry"),
+        CheckConstraint("length(reason) > 0", name="reason_given"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("imaging_event.id"), unique=True)
+    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("outcome_event.id"),
+                                                   unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_at: Mapped[dt.datetime] = _when()
+    withdrawn_by: Mapped[str] = _who()
 
 
 DECISIONS = ("accepted", "declined", "deferred")

@@ -3,7 +3,8 @@
 Writes go through :class:`Repository` only; each writing method adds an ``audit_log`` row
 for every row it creates (who, when, what, which entity), in the same transaction, so a
 change without its audit entry cannot be committed. Nothing is ever updated or deleted:
-a new case version, assessment or scan is a new row. The one exception is derived data:
+a new case version, assessment or scan is a new row, and a scan or an outcome entered in
+error is withdrawn by a row naming it (every read leaves it out). The one exception is derived data:
 ``worklist_state``, a patient's surveillance state as the worklist reads it, is replaced
 in the transaction of every write that changes it (a new case version, a scan, a
 re-assessment), or removed when the writer did not compute it, so that it is never
@@ -20,6 +21,7 @@ Nothing here logs a registry id or a label.
 :class:`Repository` is composed of one part per concern, each in its own module: the
 transactions (:mod:`.base`), bulk writes (:mod:`.bulk`), the audit log (:mod:`.audit`),
 worklist states (:mod:`.states`), outcomes (:mod:`.outcomes`), scans (:mod:`.scans`),
+withdrawals of scans and outcomes entered in error (:mod:`.withdrawals`),
 cases and assessments (:mod:`.cases`), reads of patients (:mod:`.patients`) and reads for
 the exports and figures (:mod:`.exports`); the records they take and give are in
 :mod:`.records`, the checks of ids and the case digests in :mod:`.checks`.
@@ -58,10 +60,13 @@ from pecoma.store.repository.records import (
     StateData,
     StateRow,
     Timeline,
+    WithdrawalView,
 )
 from pecoma.store.repository.scans import Scans
+from pecoma.store.repository.withdrawals import REASON_MAX, EntryKind, Withdrawals
 
 __all__ = [
+    "REASON_MAX",
     "AddResult",
     "AssessmentData",
     "AuditView",
@@ -69,6 +74,7 @@ __all__ = [
     "CaseRefused",
     "CaseSubmission",
     "CorrectionKept",
+    "EntryKind",
     "FileImport",
     "OutcomeCheck",
     "OutcomeData",
@@ -83,6 +89,7 @@ __all__ = [
     "StateData",
     "StateRow",
     "Timeline",
+    "WithdrawalView",
     "case_digest",
     "case_text_digest",
     "case_variant_rule",
@@ -91,5 +98,5 @@ __all__ = [
 ]
 
 
-class Repository(Cases, Scans, PatientReads, Exports):
+class Repository(Cases, Scans, Withdrawals, PatientReads, Exports):
     """The registry's use cases over one database engine."""

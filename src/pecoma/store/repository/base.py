@@ -13,7 +13,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Integer, Select, Table, any_, bindparam, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import (
     DataError,
@@ -26,7 +37,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pecoma.errors import FieldIssue, InputError
 from pecoma.store.db import READ_ONLY, StoreError
-from pecoma.store.models import CaseVersion, Patient
+from pecoma.store.models import (
+    CaseVersion,
+    EntryWithdrawal,
+    ImagingRecord,
+    OutcomeRecord,
+    Patient,
+)
 
 log = logging.getLogger("pecoma.store.repository")
 
@@ -39,6 +56,17 @@ T = TypeVar("T")
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def live_scan() -> ColumnElement[bool]:
+    """The scan of the enclosing query is not withdrawn as entered in error: every read
+    of the scans, but the audit's, keeps to these."""
+    return ~exists().where(EntryWithdrawal.scan_id == ImagingRecord.id)
+
+
+def live_outcome() -> ColumnElement[bool]:
+    """The outcome of the enclosing query is not withdrawn as entered in error."""
+    return ~exists().where(EntryWithdrawal.outcome_id == OutcomeRecord.id)
 
 
 def _utcnow() -> dt.datetime:

@@ -22,7 +22,7 @@ from pecoma.store.models import (
     Patient,
     StoredAssessment,
 )
-from pecoma.store.repository.base import _chunks, _day, log
+from pecoma.store.repository.base import _chunks, _day, live_outcome, live_scan, log
 from pecoma.store.repository.checks import case_variant_rule, check_actor
 from pecoma.store.repository.outcomes import Outcomes, _outcome_view, current
 from pecoma.store.repository.records import (
@@ -420,13 +420,13 @@ class Cases(WorklistStates, Outcomes):
         outcomes: dict[int, list[OutcomeView]] = {}
         for chunk in _chunks(sorted(pids)):
             for r in s.scalars(select(ImagingRecord)
-                               .where(ImagingRecord.patient_id.in_(chunk))
+                               .where(ImagingRecord.patient_id.in_(chunk), live_scan())
                                .order_by(ImagingRecord.performed_on, ImagingRecord.id)):
                 scans.setdefault(r.patient_id, []).append(ScanView(
                     r.id, r.performed_on, r.modality, r.finding, r.recorded_at,
                     r.recorded_by))
             for o in s.scalars(select(OutcomeRecord)
-                               .where(OutcomeRecord.patient_id.in_(chunk))
+                               .where(OutcomeRecord.patient_id.in_(chunk), live_outcome())
                                .order_by(OutcomeRecord.event_date, OutcomeRecord.id)):
                 outcomes.setdefault(o.patient_id, []).append(_outcome_view(o))
         out: dict[int, Recorded] = {}

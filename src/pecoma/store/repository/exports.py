@@ -28,6 +28,8 @@ from pecoma.store.repository.base import (
     _iso,
     _json_object,
     _registry_id_range,
+    live_outcome,
+    live_scan,
 )
 
 
@@ -90,10 +92,13 @@ class Exports(RepositoryBase):
             .outerjoin(stratified, stratified.c.patient_id == latest.c.patient_id)
             .subquery()
         )
-        scans = select(ImagingRecord.patient_id, func.max(ImagingRecord.performed_on).label("d"))
+        scans = (select(ImagingRecord.patient_id,
+                        func.max(ImagingRecord.performed_on).label("d"))
+                 .where(live_scan()))
         found = (select(ImagingRecord.patient_id,
                         func.min(ImagingRecord.performed_on).label("d"))
-                 .where(ImagingRecord.finding.in_(("local_recurrence", "metastasis"))))
+                 .where(ImagingRecord.finding.in_(("local_recurrence", "metastasis")),
+                        live_scan()))
         if on is not None:
             scans = scans.where(ImagingRecord.performed_on <= on)
             found = found.where(ImagingRecord.performed_on <= on)
@@ -234,7 +239,8 @@ class Exports(RepositoryBase):
                  "modality": r.modality, "finding": r.finding,
                  "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
                 for r in s.scalars(
-                    select(ImagingRecord).order_by(ImagingRecord.performed_on, ImagingRecord.id)
+                    select(ImagingRecord).where(live_scan())
+                    .order_by(ImagingRecord.performed_on, ImagingRecord.id)
                 )
             ]
             scan_day = dict(s.execute(select(ImagingRecord.id,
@@ -245,7 +251,8 @@ class Exports(RepositoryBase):
                  "found_by": r.found_by,
                  "scan_performed_on": scan_day[r.scan_id].isoformat() if r.scan_id else None,
                  "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
-                for r in s.scalars(select(OutcomeRecord).order_by(OutcomeRecord.id))
+                for r in s.scalars(select(OutcomeRecord).where(live_outcome())
+                                   .order_by(OutcomeRecord.id))
             ]
             assessed = dict(s.execute(select(StoredAssessment.id,
                                              StoredAssessment.case_version_id)).all())

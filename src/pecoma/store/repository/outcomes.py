@@ -14,7 +14,14 @@ from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import CaseVersion, ImagingRecord, OutcomeRecord, Patient
 from pecoma.store.repository.audit import AuditLog
-from pecoma.store.repository.base import _day, _detected, _registry_id_range, log
+from pecoma.store.repository.base import (
+    _day,
+    _detected,
+    _registry_id_range,
+    live_outcome,
+    live_scan,
+    log,
+)
 from pecoma.store.repository.checks import check_actor, check_registry_id
 from pecoma.store.repository.records import (
     OutcomeCheck,
@@ -82,6 +89,27 @@ def _correction_undone(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIs
         "stands, record it again ('pecoma registry record-outcome' or the patient's page)")
 
 
+def _withdrawal_kept(o: OutcomeData) -> FieldIssue:
+    """What an import is told of an outcome it does not record again: the same entry was
+    withdrawn as entered in error since."""
+    return FieldIssue(
+        f"outcome.{o.event}.date", o.event_date.isoformat(),
+        f"not recorded: this {o.event.replace('_', ' ')} was withdrawn as entered in error, "
+        "and re-importing a file does not undo a withdrawal; if it did happen, record it "
+        "again ('pecoma registry record-outcome' or the patient's page)")
+
+
+def _withdrawal_undone(o: OutcomeData) -> FieldIssue:
+    """What an import is told of an outcome of a file new to the registry that equals an
+    entry withdrawn as entered in error: recorded, it stands again."""
+    return FieldIssue(
+        f"outcome.{o.event}.date", o.event_date.isoformat(),
+        f"recorded, bringing back an entry withdrawn as entered in error: this "
+        f"{o.event.replace('_', ' ')} had been withdrawn, and this file was not imported "
+        "before, so it is taken as the source's current word; if the withdrawal stands, "
+        "withdraw it again ('pecoma registry withdraw' or the patient's page)")
+
+
 class Outcomes(AuditLog):
     """Recording and reading outcome events."""
 
@@ -103,19 +131,33 @@ class Outcomes(AuditLog):
             _outcome_view(r)
             for r in s.scalars(
                 select(OutcomeRecord)
-                .where(OutcomeRecord.patient_id == pid)
+                .where(OutcomeRecord.patient_id == pid, live_outcome())
                 .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
             )
         ]
         stored = current(every)
         fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
         if corrected is not None:
+            withdrawn = [
+                _outcome_view(r)
+                for r in s.scalars(
+                    select(OutcomeRecord)
+                    .where(OutcomeRecord.patient_id == pid, ~live_outcome())
+                )
+            ]
             undone = [o for o in fresh if any(o.same_fact(v) for v in every)]
-            if undone and again:
-                corrected([_correction_kept(o, stored) for o in undone])
-                fresh = [o for o in fresh if o not in undone]
-            elif undone:
-                corrected([_correction_undone(o, stored) for o in undone])
+            gone = [o for o in fresh
+                    if o not in undone and any(o.same_fact(v) for v in withdrawn)]
+            told: list[FieldIssue] = []
+            if again:
+                told += [_correction_kept(o, stored) for o in undone]
+                told += [_withdrawal_kept(o) for o in gone]
+                fresh = [o for o in fresh if o not in undone and o not in gone]
+            else:
+                told += [_correction_undone(o, stored) for o in undone]
+                told += [_withdrawal_undone(o) for o in gone]
+            if told:
+                corrected(told)
         if not fresh:
             return []
         if case is None:
@@ -130,7 +172,7 @@ class Outcomes(AuditLog):
             ScanView(r.id, r.performed_on, r.modality, r.finding, r.recorded_at, r.recorded_by)
             for r in s.scalars(
                 select(ImagingRecord)
-                .where(ImagingRecord.patient_id == pid)
+                .where(ImagingRecord.patient_id == pid, live_scan())
                 .order_by(ImagingRecord.performed_on, ImagingRecord.id)
             )
         )
@@ -213,7 +255,8 @@ class Outcomes(AuditLog):
             day = s.scalar(
                 select(OutcomeRecord.event_date)
                 .join(Patient, Patient.id == OutcomeRecord.patient_id)
-                .where(Patient.registry_id == registry_id, OutcomeRecord.event == "death")
+                .where(Patient.registry_id == registry_id, OutcomeRecord.event == "death",
+                       live_outcome())
                 .limit(1)
             )
         return _day(day)
@@ -223,7 +266,7 @@ class Outcomes(AuditLog):
         out: dict[int, list[OutcomeView]] = {}
         o = OutcomeRecord
         q = select(o.patient_id, o.id, o.event, o.event_date, o.vital_status, o.found_by,
-                   o.scan_id, o.recorded_at, o.recorded_by).order_by(
+                   o.scan_id, o.recorded_at, o.recorded_by).where(live_outcome()).order_by(
                        o.patient_id, o.event_date, o.id)
         with self._read() as s:
             # plain column rows, not ORM objects: several times faster for a whole registry
@@ -241,7 +284,7 @@ class Outcomes(AuditLog):
         q = _registry_id_range(
             select(Patient.registry_id, o.id, o.event, o.event_date, o.vital_status,
                    o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
-            .join(Patient, Patient.id == o.patient_id), after, upto,
+            .join(Patient, Patient.id == o.patient_id).where(live_outcome()), after, upto,
         ).order_by(o.patient_id, o.event_date, o.id)
         out: dict[str, list[OutcomeView]] = {}
         with self._read(only=True) as s:
@@ -261,7 +304,7 @@ class Outcomes(AuditLog):
         o = OutcomeRecord
         ending = (
             select(o.patient_id)
-            .where(o.event_date <= on_date,
+            .where(o.event_date <= on_date, live_outcome(),
                    or_(o.event.in_(("death", *_RELAPSES)),
                        o.vital_status.in_(("lost_to_follow_up", "alive_with_disease"))))
         )
@@ -274,7 +317,7 @@ class Outcomes(AuditLog):
                    o.found_by, o.scan_id, o.recorded_at, o.recorded_by)
             .join(Patient, Patient.id == o.patient_id)
             .join(who, who.c.patient_id == o.patient_id)
-            .where(o.event_date <= on_date)
+            .where(o.event_date <= on_date, live_outcome())
             .order_by(o.patient_id, o.event_date, o.id)
         )
         top = (select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))

@@ -21,7 +21,13 @@ from pecoma.store.models import (
     WorklistState,
 )
 from pecoma.store.repository.audit import _audit_view
-from pecoma.store.repository.base import RepositoryBase, _chunks, _day
+from pecoma.store.repository.base import (
+    RepositoryBase,
+    _chunks,
+    _day,
+    live_outcome,
+    live_scan,
+)
 from pecoma.store.repository.checks import _text_digest
 from pecoma.store.repository.outcomes import _outcome_view, current
 from pecoma.store.repository.records import (
@@ -67,7 +73,9 @@ class PatientReads(RepositoryBase):
         """Rows per table."""
         with self._read() as s:
             return {
-                m.__tablename__: s.scalar(select(func.count()).select_from(m)) or 0
+                m.__tablename__: s.scalar(
+                    select(func.count()).select_from(m)
+                    .where(*([live_scan()] if m is ImagingRecord else []))) or 0
                 for m in (Patient, CaseVersion, StoredAssessment, ImagingRecord, AuditEntry)
             }
 
@@ -174,7 +182,7 @@ class PatientReads(RepositoryBase):
                 only(select(
                     ImagingRecord.patient_id, ImagingRecord.performed_on,
                     ImagingRecord.modality, ImagingRecord.finding,
-                ), ImagingRecord.patient_id)
+                ).where(live_scan()), ImagingRecord.patient_id)
                 .order_by(ImagingRecord.patient_id, ImagingRecord.performed_on, ImagingRecord.id)
             ):
                 scans.setdefault(pid, []).append(ScanData(day, modality, finding))
@@ -202,7 +210,7 @@ class PatientReads(RepositoryBase):
             .scalar_subquery().label("v"),
             select(func.max(a.id)).where(a.patient_id == Patient.id).group_by(a.patient_id)
             .scalar_subquery().label("a"),
-            select(func.count()).select_from(im).where(im.patient_id == Patient.id)
+            select(func.count()).select_from(im).where(im.patient_id == Patient.id, live_scan())
             .scalar_subquery().label("n"),
         ).order_by(Patient.registry_id).limit(limit)
         if after is not None:
@@ -251,7 +259,8 @@ class PatientReads(RepositoryBase):
                 for pid, day, modality, finding in s.execute(
                     select(ImagingRecord.patient_id, ImagingRecord.performed_on,
                            ImagingRecord.modality, ImagingRecord.finding)
-                    .where(ImagingRecord.patient_id.in_([pid for pid, _cid in chunk]))
+                    .where(ImagingRecord.patient_id.in_([pid for pid, _cid in chunk]),
+                           live_scan())
                     .order_by(ImagingRecord.patient_id, ImagingRecord.performed_on,
                               ImagingRecord.id)
                 ):
@@ -296,7 +305,7 @@ class PatientReads(RepositoryBase):
                 ScanData(r.performed_on, r.modality, r.finding)
                 for r in s.scalars(
                     select(ImagingRecord)
-                    .where(ImagingRecord.patient_id == pid)
+                    .where(ImagingRecord.patient_id == pid, live_scan())
                     .order_by(ImagingRecord.performed_on, ImagingRecord.id)
                 )
             )
@@ -338,7 +347,7 @@ class PatientReads(RepositoryBase):
                          r.recorded_by)
                 for r in s.scalars(
                     select(ImagingRecord)
-                    .where(ImagingRecord.patient_id == p.id)
+                    .where(ImagingRecord.patient_id == p.id, live_scan())
                     .order_by(ImagingRecord.performed_on, ImagingRecord.id)
                 )
             )
@@ -354,7 +363,7 @@ class PatientReads(RepositoryBase):
                 _outcome_view(r)
                 for r in s.scalars(
                     select(OutcomeRecord)
-                    .where(OutcomeRecord.patient_id == p.id)
+                    .where(OutcomeRecord.patient_id == p.id, live_outcome())
                     .order_by(OutcomeRecord.event_date, OutcomeRecord.id)
                 )
             ])

@@ -252,6 +252,20 @@ class OutcomeData:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawalView:
+    """A scan or an outcome withdrawn as entered in error: which (``kind``, ``entry_id``),
+    its date and what it said in words, why, when and by whom it was withdrawn."""
+
+    kind: str
+    entry_id: int
+    entry_date: dt.date
+    what: str
+    reason: str
+    withdrawn_at: dt.datetime
+    withdrawn_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutcomeView:
     id: int
     event: str

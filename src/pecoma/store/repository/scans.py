@@ -12,7 +12,7 @@ from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import ImagingRecord, Patient
 from pecoma.store.repository.audit import AuditLog
-from pecoma.store.repository.base import log
+from pecoma.store.repository.base import live_scan, log
 from pecoma.store.repository.checks import check_actor, check_registry_id
 from pecoma.store.repository.records import ScanData, StateRefresh
 from pecoma.store.repository.states import WorklistStates
@@ -55,7 +55,7 @@ class Scans(WorklistStates, AuditLog):
                 ImagingRecord.patient_id == pid,
                 ImagingRecord.performed_on == scan.performed_on,
                 ImagingRecord.modality == scan.modality,
-                ImagingRecord.finding == scan.finding).limit(1))
+                ImagingRecord.finding == scan.finding, live_scan()).limit(1))
             if same is not None:
                 return None
             scan_id = s.scalar(
@@ -90,7 +90,7 @@ class Scans(WorklistStates, AuditLog):
         with such a scan only): a day the patient was known to be alive."""
         q = (select(Patient.registry_id, func.max(ImagingRecord.performed_on))
              .join(Patient, Patient.id == ImagingRecord.patient_id)
-             .where(ImagingRecord.performed_on <= on)
+             .where(ImagingRecord.performed_on <= on, live_scan())
              .group_by(Patient.registry_id))
         with self._read(only=True) as s:
             return {rid: day for rid, day in s.connection().execute(q) if day is not None}
@@ -105,6 +105,7 @@ class Scans(WorklistStates, AuditLog):
                     ImagingRecord.finding,
                 )
                 .join(Patient, Patient.id == ImagingRecord.patient_id)
+                .where(live_scan())
                 .order_by(Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.id)
             ):
                 out.setdefault(rid, []).append(ScanData(day, modality, finding))

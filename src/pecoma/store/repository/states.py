@@ -11,7 +11,7 @@ from sqlalchemy import Date, String, and_, bindparam, case, delete, func, or_, s
 from sqlalchemy.orm import Session
 
 from pecoma.store.models import CaseVersion, ImagingRecord, Patient, WorklistState
-from pecoma.store.repository.base import _chunks, _day
+from pecoma.store.repository.base import _chunks, _day, live_scan
 from pecoma.store.repository.bulk import BulkWrites
 from pecoma.store.repository.records import ScanData, StateData, StateRefresh, StateRow
 
@@ -70,7 +70,7 @@ class WorklistStates(BulkWrites):
                     pid: n
                     for pid, n in s.execute(
                         select(ImagingRecord.patient_id, func.count())
-                        .where(ImagingRecord.patient_id.in_(chunk))
+                        .where(ImagingRecord.patient_id.in_(chunk), live_scan())
                         .group_by(ImagingRecord.patient_id)
                     )
                 }
@@ -122,7 +122,7 @@ class WorklistStates(BulkWrites):
                     for day, modality, finding in s.execute(
                         select(ImagingRecord.performed_on, ImagingRecord.modality,
                                ImagingRecord.finding)
-                        .where(ImagingRecord.patient_id == pid)
+                        .where(ImagingRecord.patient_id == pid, live_scan())
                         .order_by(ImagingRecord.performed_on, ImagingRecord.id)
                     )
                 )
@@ -160,6 +160,7 @@ class WorklistStates(BulkWrites):
         )
         sc = (
             select(ImagingRecord.patient_id, func.count().label("n"))
+            .where(live_scan())
             .group_by(ImagingRecord.patient_id)
             .subquery()
         )
