@@ -1,6 +1,7 @@
-"""The registry's forms: recording a scan and recording an outcome (plain HTML forms; no
-JavaScript needed). A form posted with problems is shown again with the values kept and
-each problem next to its field; a recorded one redirects to the patient's page."""
+"""The registry's forms: recording a scan, recording an outcome, and withdrawing either
+as entered in error (plain HTML forms; no JavaScript needed). A form posted with
+problems is shown again with the values kept and each problem next to its field; a
+recorded one redirects to the patient's page."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pecoma.web.registry_common import (
     _no_such_patient,
     _page,
     _registry,
+    _settings,
     _unavailable,
 )
 from pecoma.web.summary import field_label, value_words
@@ -44,6 +46,8 @@ LABELS = {
     "outcome": {"event": "Event", "date": "Date",
                 "vital_status": "Vital status (last contact or death)",
                 "found_by": "How it was found (recurrence, metastasis, progression)"},
+    "withdraw": {"kind": "Kind of entry", "id": "Entry", "registry_id": "Patient",
+                 "reason": "Why it is withdrawn (entered in error)"},
 }
 
 
@@ -182,3 +186,92 @@ async def record_outcome_post(request: Request, registry_id: str) -> Response:
         return _outcome_form(request, registry_id, values, errors, 422, general)
     return RedirectResponse(f"/registry/patients/{registry_id}?recorded=outcome",
                             status_code=303)
+
+
+# --- withdrawing an entry entered in error ----------------------------------------------
+
+_WITHDRAW_FIELDS = ("kind", "id", "reason")
+
+
+def _entry_words(request: Request, registry_id: str, kind: str, entry_id: str) -> str | None:
+    """What the entry to withdraw says, as the patient's page shows it (``None`` when it
+    is not one of the patient's entries in use)."""
+    t = _registry(request).timeline(registry_id)
+    if t is None:
+        return None
+    if kind == "scan":
+        for s in t.scans:
+            if str(s.id) == entry_id:
+                return (f"Scan {s.id}: {s.performed_on.isoformat()}, {value_words(s.modality)}, "
+                        f"{FINDING_LABELS.get(s.finding, s.finding)}")
+    elif kind == "outcome":
+        for o in t.outcomes:
+            if str(o.id) == entry_id:
+                how = o.vital_status or o.found_by
+                return (f"Outcome {o.id}: {o.event_date.isoformat()}, {value_words(o.event)}"
+                        + (f", {value_words(how)}" if how else ""))
+    return None
+
+
+def _withdraw_form(request: Request, registry_id: str, values: dict[str, str],
+                   errors: dict[str, list[str]], status: int = 200) -> Response:
+    try:
+        entry = _entry_words(request, registry_id, values["kind"], values["id"])
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    return _page(request, "withdraw_form.html", {
+        "registry_id": registry_id, "values": values, "errors": errors, "entry": entry,
+        "labels": LABELS["withdraw"],
+    }, status)
+
+
+def withdraw_form(request: Request, registry_id: str, kind: str = "", id: str = ""
+                  ) -> Response:
+    """The form withdrawing one scan or outcome as entered in error (the patient's page
+    has one per entry; this page shows it alone, and again with its problems)."""
+    missing = _missing(request, registry_id)
+    if missing is not None:
+        return missing
+    return _withdraw_form(request, registry_id, {"kind": kind, "id": id, "reason": ""}, {})
+
+
+async def withdraw_post(request: Request, registry_id: str) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from pecoma.registry.service import withdraw_entry
+
+    form = await read_form(request)
+    values = {k: str(form.get(k, "")).strip() for k in _WITHDRAW_FIELDS}
+    repeated = repeated_fields(form, _WITHDRAW_FIELDS)
+    if repeated:
+        return _withdraw_form(request, registry_id, values, _withdraw_errors(repeated), 422)
+    today: dt.date = request.app.state.today()
+    repo = _registry(request)
+
+    def work() -> list[FieldIssue] | None:
+        try:
+            withdraw_entry(repo, registry_id, values["kind"] or None, values["id"] or None,
+                           values["reason"], on_date=today, actor=_actor(request),
+                           settings=_settings(request))
+        except InputError as exc:
+            return exc.issues
+        return None
+
+    try:
+        issues = await run_in_threadpool(work)
+    except StoreError as exc:
+        return _unavailable(request, exc)
+    if issues is not None:
+        return _withdraw_form(request, registry_id, values, _withdraw_errors(issues), 422)
+    return RedirectResponse(f"/registry/patients/{registry_id}?recorded=withdrawn",
+                            status_code=303)
+
+
+def _withdraw_errors(issues: list[FieldIssue]) -> dict[str, list[str]]:
+    """The problems of a posted withdrawal by field: the reason next to its field, the
+    entry (its kind, its number under ``scan`` or ``outcome``) above the form."""
+    errors: dict[str, list[str]] = {}
+    for i in issues:
+        name = i.path if i.path in ("reason", "kind", "registry_id") else "id"
+        errors.setdefault(name, []).append(f"{value_words(i.rule)} (got {i.value})")
+    return errors

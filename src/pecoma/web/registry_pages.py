@@ -7,12 +7,12 @@ otherwise it is opened on first use from the configuration's ``database_url`` if
 one, else the SQLite file in its ``data_dir`` (``./data`` by default). Today's date is
 the application's clock (``app.state.today``); every page also takes ``?on=YYYY-MM-DD``.
 
-:func:`router` serves, besides these, the forms recording a scan or an outcome
-(:mod:`pecoma.web.registry_forms`) and the summary with its charts and PDF
-(:mod:`pecoma.web.registry_summary_pages`). What they share with the tumour board's pages
-(who makes a change, the evaluation date, the error pages) is in
-:mod:`pecoma.web.registry_common`; the worklist, computed once until the next write, in
-:mod:`pecoma.web.registry_cache`.
+:func:`router` serves, besides these, the forms recording a scan or an outcome, and
+withdrawing either as entered in error (:mod:`pecoma.web.registry_forms`), and the
+summary with its charts and PDF (:mod:`pecoma.web.registry_summary_pages`). What they
+share with the tumour board's pages (who makes a change, the evaluation date, the error
+pages) is in :mod:`pecoma.web.registry_common`; the worklist, computed once until the
+next write, in :mod:`pecoma.web.registry_cache`.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ from pecoma.web.registry_forms import (
     record_outcome_post,
     record_scan_post,
     scan_form,
+    withdraw_form,
+    withdraw_post,
 )
 from pecoma.web.registry_summary_pages import (
     summary_chart,
@@ -86,6 +88,8 @@ def router() -> APIRouter:
     r.add_api_route("/patients/{registry_id}/scan", record_scan_post, methods=["POST"])
     r.add_api_route("/patients/{registry_id}/outcome", outcome_form, methods=["GET"])
     r.add_api_route("/patients/{registry_id}/outcome", record_outcome_post, methods=["POST"])
+    r.add_api_route("/patients/{registry_id}/withdraw", withdraw_form, methods=["GET"])
+    r.add_api_route("/patients/{registry_id}/withdraw", withdraw_post, methods=["POST"])
     return r
 
 
@@ -251,6 +255,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         repo = _registry(request)
         timeline = repo.timeline(registry_id)
         state = repo.state(registry_id)
+        withdrawn = repo.withdrawals(registry_id)
     except StoreError as exc:
         return _unavailable(request, exc)
     if timeline is None or state is None:
@@ -277,7 +282,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
         "recorded": request.query_params.get("recorded"),
-        "decisions": decisions,
+        "decisions": decisions, "withdrawn": withdrawn,
     })
 
 
