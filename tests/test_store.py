@@ -49,7 +49,8 @@ __all__ = ["db_url", "empty_db_url", "repo"]  # fixtures used by this module
 
 TABLES = {"patient", "case_version", "assessment", "imaging_event", "audit_log", "api_token",
           "worklist_state", "cds_jti", "cds_report", "cds_card", "cds_feedback", "smart_launch",
-          "web_session", "login_failure", "outcome_event", "board_decision", "imported_file"}
+          "web_session", "login_failure", "outcome_event", "board_decision", "imported_file",
+          "entry_withdrawal"}
 
 
 def submission(rid: str, data: dict, source: str = "test") -> CaseSubmission:
