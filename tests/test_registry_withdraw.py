@@ -116,7 +116,7 @@ class TestScans:
         assert [r["performed_on"] for r in repo.export()["imaging_events"]] == ["2026-08-20"]
         # the survival and quality figures' cohort: its last scan is the one left
         (cohort,) = repo.cohort_rows(ON)
-        assert str(cohort[8])[:10] == "2026-08-20"
+        assert str(cohort[9])[:10] == "2026-08-20"
 
     def test_a_correction_is_a_withdrawal_and_a_new_entry(self, repo: Repository) -> None:
         """The scan of 2026-11-20 was really done on 2026-11-25: withdrawn and recorded
