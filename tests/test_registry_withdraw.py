@@ -401,6 +401,10 @@ class TestWeb:
     def test_errors_named_next_to_the_field(self, client: TestClient,
                                             repo: Repository) -> None:
         sid = max(s.id for s in repo.timeline("P-1").scans)
+        r = client.get(f"/registry/patients/P-1/withdraw?kind=scan&id={sid}")
+        assert r.status_code == 200
+        assert f"Scan {sid}: 2026-11-20, chest CT, No evidence of disease" in r.text
+        assert client.get("/registry/patients/P-9/withdraw").status_code == 404
         before = repo.last_change()
         r = client.post("/registry/patients/P-1/withdraw", data={
             "kind": "scan", "id": str(sid), "reason": "  "})
