@@ -116,6 +116,30 @@ class TestDates:
         rule = issues_of(data)["free_of_disease.since"]
         assert "'stage.metastases[0].detected_on' (2023-05-10)" in rule
 
+    def test_a_relapse_after_the_date_is_refused_saying_the_rule_and_what_to_do(
+            self) -> None:
+        """Free of disease since 2023-08-01 after the lung metastasis was removed, then a
+        liver metastasis found on 2026-06-01: a relapse after a disease-free period, the
+        commonest story (S26, S27). The refusal must not say the patient cannot have been
+        free of disease before it (false); it says that 'free_of_disease' describes the
+        patient now, that the new metastasis means the disease is present again, and what
+        to do (remove 'free_of_disease', or date it from the day the new metastasis was
+        cleared), naming the fields and the values; never to move the metastasis's date."""
+        data = relapsed(stage={"status": "metastatic", "metastases": [
+            {"site": "lung", "detected_on": "2023-05-10"},
+            {"site": "liver", "detected_on": "2026-06-01"}]})
+        rule = issues_of(data)["free_of_disease.since"]
+        assert "cannot be free of disease before" not in rule
+        assert "'stage.metastases[1].detected_on' (2026-06-01)" in rule
+        assert "free of disease now" in rule
+        assert "present again" in rule
+        assert "remove 'free_of_disease'" in rule
+        assert "'free_of_disease.since' the day it was (on or after 2026-06-01)" in rule
+        assert "keep the day the metastasis was found" in rule
+        with pytest.raises(InputError) as info:
+            parse_case(data)
+        assert "(got 2023-08-01)" in str(info.value)
+
     def test_same_day_as_the_metastasis_is_accepted(self) -> None:
         """Found and removed the same day (a resected solitary nodule): free from then."""
         data = relapsed(free_of_disease={"since": "2023-05-10"})

@@ -554,16 +554,29 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
         ("diagnosis.date", case.diagnosis.date),
         ("primary_treatment_end", case.primary_treatment_end),
         ("surgery.date", operated_on),
-        *((f"stage.metastases[{i}].detected_on", m.detected_on)
-          for i, m in enumerate(case.stage.metastases)),
     ]
-    return [
+    treated = [
         FieldIssue(where, since.isoformat(),
-                   f"must not be before '{path}' ({day.isoformat()}): the patient cannot be "
-                   "free of disease before it")
+                   f"must not be before '{path}' ({day.isoformat()}): it is the day a "
+                   "relapse, or disease that could not be removed, was cleared, which comes "
+                   "after the diagnosis and the primary's treatment")
         for path, day in before
         if day is not None and since < day
-    ] + after
+    ]
+    found_later = [
+        FieldIssue(where, since.isoformat(),
+                   f"is before 'stage.metastases[{i}].detected_on' "
+                   f"({m.detected_on.isoformat()}): 'free_of_disease' says the patient is "
+                   "free of disease now, and a metastasis found after that day means the "
+                   "disease is present again (a relapse after a disease-free period). While "
+                   "it is present, remove 'free_of_disease' ('free_of_disease.since' and "
+                   "'free_of_disease.by'); once it has been cleared, give "
+                   "'free_of_disease.since' the day it was (on or after "
+                   f"{m.detected_on.isoformat()}); keep the day the metastasis was found")
+        for i, m in enumerate(case.stage.metastases)
+        if m.detected_on is not None and since < m.detected_on
+    ]
+    return treated + found_later + after
 
 
 #: Responses measured only on disease present: a complete one is left out, being what
