@@ -424,10 +424,13 @@ class TestProgressedAfterALocalizedResection:
 
     def test_a_line_before_the_resection_treated_the_tumour_in_place(self) -> None:
         """Neoadjuvant treatment that the tumour progressed on, then the R0 resection:
-        accepted (recorded as adjuvant or not). Begun after the resection, refused."""
-        data = _resected_with_line(setting="adjuvant", started_on="2025-01-05",
+        accepted, recorded as the case format records pre-operative treatment (the
+        setting 'advanced', I17; as 'adjuvant' it is refused: adjuvant treatment follows
+        the operation). Begun after the resection, refused."""
+        data = _resected_with_line(setting="advanced", started_on="2025-01-05",
                                    progressed="yes")
         assert parse_case(data)
+        data["systemic"]["therapies"][0]["setting"] = "adjuvant"
         data["systemic"]["therapies"][0]["started_on"] = "2025-01-10"
         self._rule(data)
 

@@ -80,3 +80,28 @@ def test_a_course_beside_metastases_is_for_advanced_disease(site: str) -> None:
     assert bc.case.stage.status.value == "metastatic"
     [line] = bc.case.systemic.therapies
     assert line.setting.value == "advanced"
+
+
+def test_a_course_stated_adjuvant_but_begun_before_the_resection_is_refused() -> None:
+    """A course the record states as adjuvant (the project's extension) but begun on
+    2024-03-20, before the hysterectomy of 2024-04-09: adjuvant treatment follows the
+    operation, so the record contradicts itself. It is refused as the case format refuses
+    it, naming the resource, the setting and the dates, and saying how pre-operative
+    treatment is recorded; never read as treatment that followed the surgery (I22)."""
+    from pecoma.errors import InputError
+    from pecoma.fhir import codes
+
+    bundle = with_doxorubicin("2024-03-20")
+    bundle["entry"][-1]["resource"]["extension"] = [
+        {"url": codes.EXT.THERAPY_SETTING, "valueCode": "adjuvant"}]
+    with pytest.raises(InputError) as info:
+        case_from_bundle(bundle, on=ON)
+    [issue] = info.value.issues
+    assert issue.path.startswith("systemic.therapies[0].setting")
+    assert "MedicationRequest/dox-1" in issue.path
+    assert "(2024-03-20), before 'surgery.date' (2024-04-09)" in issue.rule
+    assert "neoadjuvant" in issue.rule and "'advanced'" in issue.rule
+    # with no setting stated, the same course keeps the case format's reading
+    del bundle["entry"][-1]["resource"]["extension"]
+    bc = case_from_bundle(bundle, on=ON)
+    assert [t.setting.value for t in bc.case.systemic.therapies] == ["advanced"]

@@ -441,6 +441,22 @@ def contradictions(case: Case) -> list[FieldIssue]:
                     "must be unique among advanced-setting therapies",
                 )
             seen.add(t.line)
+        if (t.setting is _ADJUVANT_SETTING and t.started_on and operated_on
+                and t.started_on < operated_on):
+            add(
+                f"systemic.therapies[{i}].setting",
+                _ADJUVANT_SETTING.value,
+                f"contradicts 'systemic.therapies[{i}].started_on' "
+                f"({t.started_on.isoformat()}), before 'surgery.date' "
+                f"({operated_on.isoformat()}): adjuvant treatment is given after the "
+                "operation, and a line begun before it is not. Record pre-operative "
+                "(neoadjuvant) treatment with the setting 'advanced' (the case format has "
+                "no neoadjuvant setting; a line begun before the resection is read as "
+                "treatment of the tumour then in place, I17), and record in "
+                "'tumour.features_before_systemic_therapy' whether the size and features "
+                "entered are those before it; 'adjuvant' is for a line begun on or after "
+                "'surgery.date'. Or correct the start date or 'surgery.date'",
+            )
         if t.started_on and diagnosed and t.started_on < diagnosed:
             add(
                 f"systemic.therapies[{i}].started_on",

@@ -319,8 +319,11 @@ class TherapyLine(_Model):
     agent: Agent
     setting: TherapySetting = Field(
         TherapySetting.advanced,
-        description="adjuvant: given after the operation that removed the disease; advanced: "
-        "for recurrent, metastatic or unresectable disease. A case file that leaves it out "
+        description="adjuvant: given after the operation that removed the disease (begun "
+        "on or after 'surgery.date': an adjuvant line begun before it is refused); "
+        "advanced: for recurrent, metastatic or unresectable disease, and the setting of "
+        "pre-operative (neoadjuvant) treatment, a line begun before the resection (with "
+        "'tumour.features_before_systemic_therapy', I17). A case file that leaves it out "
         "means advanced; a registry file or the web form never assumes it: a line with an "
         "agent and an empty setting is refused. In a localized case resected with no gross "
         "tumour left, a line for advanced disease begun after the resection is refused: "

@@ -106,8 +106,9 @@ _validate = Case.__pydantic_validator__.validate_python
 
 _SETTING_NOT_CHOSEN = (
     "must be chosen for a line with an agent: 'adjuvant' (given after the operation that "
-    "removed the disease) or 'advanced' (for recurrent, metastatic or unresectable "
-    "disease); it decides how surveillance is counted and which line comes first"
+    "removed the disease, begun on or after it) or 'advanced' (for recurrent, metastatic "
+    "or unresectable disease, and for pre-operative, neoadjuvant, treatment); it decides "
+    "how surveillance is counted and which line comes first"
 )
 
 
