@@ -14,6 +14,7 @@ from pecoma.case.values import (
     DiseaseStatus,
     Margin,
     MetastasisSite,
+    PrimarySite,
     PriorDiagnosis,
     RemissionBy,
     Response,
@@ -136,6 +137,15 @@ def contradictions(case: Case) -> list[FieldIssue]:
     stage = case.stage
     surgery = case.surgery
     status = stage.status
+    site = case.tumour.primary_site
+    if case.tumour.cervix is _YES and site is not PrimarySite.uterus:
+        add(
+            "tumour.cervix",
+            "yes",
+            f"contradicts 'tumour.primary_site' '{site.value}': the uterine cervix is part "
+            "of the uterus, so a primary that arose in it is recorded as 'uterus' (with "
+            "'tumour.cervix' 'yes'); correct one of them",
+        )
     surgery_status = surgery.status
     performed = surgery_status is _PERFORMED
     if status is _LOCALIZED:

@@ -176,7 +176,18 @@ class Diagnosis(_Model):
 
 
 class Tumour(_Model):
-    primary_site: PrimarySite
+    primary_site: PrimarySite = Field(
+        description="where the tumour arose: 'uterus' is the uterine body or the uterine "
+        "cervix (cervix uteri, part of the uterus); 'other_gynecologic' a gynecologic site "
+        "outside the uterus and the broad ligament (ovary, fallopian tube, vagina, vulva)")
+    cervix: YesNo = Field(
+        YesNo.unknown,
+        description="for a gynecologic primary: whether it arose in the uterine cervix. "
+        "The cervix is part of the uterus: a cervical primary is recorded as 'uterus' (S15's "
+        "uterine option applies), and 'yes' is refused beside any other site. Beside "
+        "'other_gynecologic', 'no' says the primary is outside the uterus; unknown leaves "
+        "open whether it is uterine, which is asked where it decides S15",
+    )
     size: Size | None = Field(None, description="largest dimension; leave out when unknown")
     features_before_systemic_therapy: YesNo = Field(
         YesNo.unknown,

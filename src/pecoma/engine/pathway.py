@@ -509,7 +509,16 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     # on). After doxorubicin alone it stands, the anthracycline given said beside it.
     # Where it is offered the guideline does name a further line, so its silence is not
     # said.
-    s15 = case.tumour.primary_site is PrimarySite.uterus and not any(
+    # The uterine cervix is part of the uterus. A primary recorded at another gynecologic
+    # site, not said to be outside the cervix, may be cervical: S15 is shown, provisional
+    # on the question (a cervical primary recorded so must not lose it)
+    site = case.tumour.primary_site
+    cervix_asked = (site is PrimarySite.other_gynecologic
+                    and case.tumour.cervix is YesNo.unknown)
+    site_facts = [Fact("tumour.primary_site", site)]
+    if cervix_asked:
+        site_facts.append(Fact("tumour.cervix", YesNo.unknown))
+    s15 = (site is PrimarySite.uterus or cervix_asked) and not any(
         _s15_past_if_progressed(t) and progressed_on(t) for t in case.systemic.therapies
     )
     # a regimen holding a drug recorded as not tolerated is never proposed (I15): one item
@@ -597,6 +606,9 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         # such a line given already, whether the disease progressed on it not recorded:
         # S15 is past if it did, so it waits on the answer
         s15_conditions = list(base)
+        if cervix_asked:
+            s15_conditions.append(out.missing("MISS-PRIMARY-CERVIX",
+                                              affects=("REC-UTERINE-EPI-IFO",)))
         for t in case.systemic.therapies:
             if _s15_past_if_progressed(t) and t.progressed is YesNo.unknown:
                 s15_conditions.append(out.missing(
@@ -605,7 +617,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                     else "MISS-ANTHRACYCLINE-PROGRESSION", affects=("REC-UTERINE-EPI-IFO",)))
         if s15_against:
             # a drug of S15's regimen not tolerated: never proposed (I15)
-            not_tolerated += [status_fact, Fact("tumour.primary_site", "uterus"),
+            not_tolerated += [status_fact, *site_facts,
                               *s15_against, Fact("derived.regimen_withheld",
                                                  "epirubicin with ifosfamide (S15)")]
         else:
@@ -614,8 +626,7 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             sister, sister_asked = _other_anthracycline_not_tolerated(
                 case, out, Agent.epirubicin, "REC-UTERINE-EPI-IFO")
             out.add("REC-UTERINE-EPI-IFO",
-                    [status_fact, Fact("tumour.primary_site", "uterus"), *given_before,
-                     *sister],
+                    [status_fact, *site_facts, *given_before, *sister],
                     list(dict.fromkeys([*s15_conditions, *sister_asked])),
                     ("I15",) if sister else ())
     if not_tolerated:

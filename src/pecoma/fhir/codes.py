@@ -56,8 +56,10 @@ BODY_SITE_SNOMED: Final[dict[str, tuple[str, str]]] = {
     MetastasisSite.brain.value: ("12738006", "Brain structure"),
 }
 
-#: SNOMED CT body structures that are part of, or one side of, an organ above: read as
-#: that organ (a laterality or lobe does not change the site); never written.
+#: SNOMED CT body structures that are part of, or one side of, an organ above, or a
+#: gynecologic organ the sites name: read as that site (a laterality or lobe does not
+#: change the site; a known code decides the site, whatever its display says); never
+#: written.
 BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
     "9846003": PrimarySite.kidney.value,  # Right kidney structure
     "18639004": PrimarySite.kidney.value,  # Left kidney structure
@@ -68,6 +70,15 @@ BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
     "266005": PrimarySite.lung.value,  # Structure of lower lobe of right lung
     "44714003": PrimarySite.lung.value,  # Structure of upper lobe of left lung
     "41224006": PrimarySite.lung.value,  # Structure of lower lobe of left lung
+    # the uterus's parts: the cervix is part of the uterus (S15's uterine primary)
+    "71252005": PrimarySite.uterus.value,  # Cervix uteri structure
+    "2739003": PrimarySite.uterus.value,  # Endometrial structure
+    # the gynecologic organs outside the uterus
+    "34411009": PrimarySite.broad_ligament.value,  # Broad ligament structure
+    "15497006": PrimarySite.other_gynecologic.value,  # Ovarian structure
+    "31435000": PrimarySite.other_gynecologic.value,  # Fallopian tube structure
+    "76784001": PrimarySite.other_gynecologic.value,  # Vaginal structure
+    "45292006": PrimarySite.other_gynecologic.value,  # Vulval structure
 }
 
 #: SNOMED CT codes that state a side: the laterality qualifiers (mCODE

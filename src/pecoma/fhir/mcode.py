@@ -152,9 +152,10 @@ SIGNIFICANCE: Final[Mapping[str, str]] = {
 #: laterality ("Right kidney structure") or location qualifier does not change the organ.
 PRIMARY_SITE_WORDS: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (
     (PrimarySite.broad_ligament, ("broad ligament",)),
-    (PrimarySite.uterus, ("uterus", "uterine", "endometri", "myometri", "cervix uteri")),
-    (PrimarySite.other_gynecologic, ("ovary", "ovarian", "vagina", "vulva", "fallopian",
-                                     "cervix")),
+    # the uterine cervix is part of the uterus ("cervix uteri", "corpus uteri")
+    (PrimarySite.uterus, ("uterus", "uterine", "uteri", "endometri", "myometri", "cervix")),
+    (PrimarySite.other_gynecologic, ("ovary", "ovarian", "vagina", "vulva", "vulval", "vulvar",
+                                     "fallopian")),
     (PrimarySite.kidney, ("kidney", "renal")),
     (PrimarySite.liver, ("liver", "hepatic")),
     (PrimarySite.retroperitoneum, ("retroperiton",)),

@@ -103,9 +103,10 @@ APPLIES_WHEN: dict[str, str] = {
     "recorded as not tolerated.",
     "REC-NO-LINE-AFTER-ANTHRACYCLINE": "Advanced disease, mTOR inhibitors unavailable or "
     "contraindicated, that progressed on anthracycline-based chemotherapy.",
-    "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary, no progression on "
-    "epirubicin or on an anthracycline with ifosfamide, and no drug of the regimen "
-    "recorded as not tolerated.",
+    "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary (the cervix "
+    "included; provisional for another gynecologic site not recorded as outside the "
+    "cervix), no progression on epirubicin or on an anthracycline with ifosfamide, and no "
+    "drug of the regimen recorded as not tolerated.",
     "REC-REGIMEN-NOT-TOLERATED": "Advanced disease where the guideline names a "
     "chemotherapy regimen (S14, or S15 for a uterine primary) holding a drug recorded as "
     "not tolerated.",

@@ -133,8 +133,8 @@ _NOT_PRESENT_WORDS: Final = re.compile(
 #: Words naming the organ of each PEComa primary site (a malignancy of that organ beside
 #: the PEComa is taken as the same tumour).
 _ORGAN_WORDS: Final = {
-    "uterus": ("uter", "endometri", "corpus"), "broad_ligament": ("ligament", "adnex"),
-    "other_gynecologic": ("ovar", "cervi", "vagin", "vulv"), "kidney": ("kidney", "renal"),
+    "uterus": ("uter", "endometri", "corpus", "cervi"), "broad_ligament": ("ligament", "adnex"),
+    "other_gynecologic": ("ovar", "vagin", "vulv"), "kidney": ("kidney", "renal"),
     "liver": ("liver", "hepat"), "retroperitoneum": ("retroperiton",),
     "lung": ("lung", "pulmon", "bronch"), "gastrointestinal": (
         "stomach", "gastr", "colon", "rect", "intestin", "bowel", "duoden", "jejun", "ile"),
@@ -201,7 +201,7 @@ def _cancer_code_elsewhere(code: str, pecoma_site: str | None) -> bool:
 
 #: ICD-10 categories of the organs a PEComa primary site names (a malignancy of the same
 #: organ beside the PEComa is taken as the same tumour).
-_ORGAN_CODES: Final = {"uterus": ("C54", "C55"), "kidney": ("C64",), "liver": ("C22",),
+_ORGAN_CODES: Final = {"uterus": ("C53", "C54", "C55"), "kidney": ("C64",), "liver": ("C22",),
                        "lung": ("C34",), "bladder": ("C67",), "pancreas": ("C25",)}
 
 

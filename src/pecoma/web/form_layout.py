@@ -159,7 +159,13 @@ FORM: tuple[Group, ...] = (
                 "Primary site",
                 "select",
                 _options(PrimarySite, blank="— choose —"),
+                help=_describe(Tumour, "primary_site"),
                 required=True,
+            ),
+            _yes_no(
+                "tumour.cervix",
+                "Arose in the uterine cervix",
+                _describe(Tumour, "cervix"),
             ),
             Control(
                 "tumour.size.value",
