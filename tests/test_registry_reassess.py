@@ -79,7 +79,9 @@ class TestReassess:
         assert (p1.due_before, p1.due_after) == (dt.date(2025, 5, 10), dt.date(2025, 4, 10))
         assert p1.added == ("FU-CHEST-CT", "FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY",
                             "FU-HIGH-YEARLY", "FU-MRI-PRIMARY", "RISK-HIGH", "RISK-SIZE")
-        assert p1.removed == ("FU-LOW-LESS-INTENSIVE", "RISK-LOW", "SUPP-FU-LOW-SCHEDULE")
+        # the low-risk schedule with its examinations (I12)
+        assert p1.removed == ("FU-LOW-CHEST-CT", "FU-LOW-LESS-INTENSIVE", "FU-LOW-MRI-PRIMARY",
+                              "RISK-LOW", "SUPP-FU-LOW-SCHEDULE")
         assert p1.describe().startswith(
             "risk low -> high; next due 2025-05-10 -> 2025-04-10; added FU-CHEST-CT")
         # high by necrosis before and after, and now by size too: a record added, nothing else

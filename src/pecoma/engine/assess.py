@@ -111,6 +111,7 @@ def assess(
         # have removed every known focus, I21) and a course after it without its end (I22)
         adjuvant_end_unknown=((resected_localized or bool(d.removal_open))
                               and case.surveillance_end_not_before is not None),
+        low_imaging=followup.low_risk_imaging(settings.followup.low_risk_imaging),
     )
 
     return Assessment(

@@ -23,6 +23,17 @@ HIGH_RISK_RULES = (
     "FU-MRI-PRIMARY",
 )
 LOW_RISK_RULES = ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE")
+#: The examinations a low-risk visit may plan, each with the setting value that names it
+#: (``followup.low_risk_imaging``): the guideline names chest CT (S21) and MRI of the
+#: primary site (S22) for high risk only, so planning them for low risk is the project's
+#: interpretation I12, its records saying so.
+LOW_RISK_IMAGING = (("FU-LOW-CHEST-CT", "chest_ct"), ("FU-LOW-MRI-PRIMARY", "mri_primary"))
+
+
+def low_risk_imaging(chosen: Sequence[str]) -> tuple[str, ...]:
+    """The records of the low-risk examinations ``chosen`` names (the setting
+    ``followup.low_risk_imaging``), in the plan's order (I12)."""
+    return tuple(record for record, name in LOW_RISK_IMAGING if name in chosen)
 
 
 def surveillance(
@@ -42,6 +53,7 @@ def surveillance(
     operation_asked: tuple[str, ...] = (),
     removal_asked: tuple[str, ...] = (),
     adjuvant_end_unknown: bool = False,
+    low_imaging: Sequence[str] = (),
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -69,7 +81,10 @@ def surveillance(
     resected, or the operation of ``removal_asked``) after which a line recorded as adjuvant
     began, and no end of curative treatment is recorded
     (:attr:`pecoma.case.model.Case.surveillance_end_not_before`): the schedule, counted
-    from the surgery meanwhile, is provisional on that end (I22)."""
+    from the surgery meanwhile, is provisional on that end (I22).
+    ``low_imaging``: the examinations the low-risk plan holds at each visit (the records
+    of :func:`low_risk_imaging`, I12), listed with its schedule as S21/S22 are with the
+    high-risk one, so the assessment names what the dated plan books."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -120,7 +135,8 @@ def surveillance(
             out.add("FU-NODES-UNKNOWN-LOW-RISK", [nodes_fact, *group_facts], (asked,))
             schedule_facts = (nodes_fact, *schedule_facts)
             schedule_conditional = (*schedule_conditional, asked)
-    rules = HIGH_RISK_RULES if surveillance_group == "high" else LOW_RISK_RULES
+    rules = (HIGH_RISK_RULES if surveillance_group == "high"
+             else (*LOW_RISK_RULES, *low_imaging))
     if surgery_unknown and status is DiseaseStatus.localized and not relapsed:
         # whether the primary was removed is not recorded: a calendar counted from a
         # recorded end of treatment may be counted from nothing removed

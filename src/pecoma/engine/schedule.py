@@ -78,7 +78,7 @@ from pecoma.engine.facts import (
     residual_removed_asked,
     residual_tumour,
 )
-from pecoma.engine.followup import HIGH_RISK_RULES, LOW_RISK_RULES
+from pecoma.engine.followup import HIGH_RISK_RULES, LOW_RISK_IMAGING, LOW_RISK_RULES
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
 from pecoma.engine.model import Assessment, Fact, Item, Provenance, UsedInterpretation
 from pecoma.engine.plan import (
@@ -140,8 +140,7 @@ def _rules(group: Literal["high", "low"], s: FollowupSettings) -> tuple[_Rule, .
 
 _IMAGING = {
     "high": (("FU-CHEST-CT", Modality.chest_ct), ("FU-MRI-PRIMARY", Modality.mri_primary)),
-    "low": (("FU-LOW-CHEST-CT", Modality.chest_ct),
-            ("FU-LOW-MRI-PRIMARY", Modality.mri_primary)),
+    "low": tuple((record, Modality(name)) for record, name in LOW_RISK_IMAGING),
 }
 
 
