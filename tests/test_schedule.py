@@ -51,6 +51,11 @@ def _case(risk: str = "high", surgery: str | None = "2025-01-10", margin: str = 
         "indeterminate": {"necrosis": "absent"},
     }[risk]
     data: dict[str, Any] = {
+        # a diagnosis confirmed with the panel: the schedule is PEComa's and would
+        # otherwise wait on the confirmation (I11)
+        "diagnosis": {"method": "histology_with_ihc"},
+        "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive",
+                                 "sma": "positive"},
         "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
         "histology": histology,
         "stage": {"status": "localized", "lymph_nodes": "negative"},

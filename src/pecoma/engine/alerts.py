@@ -156,9 +156,18 @@ def _smooth_muscle_negative(case: Case) -> list[Fact]:
 
 
 def ihc_panel(case: Case, out: Collector) -> None:
-    """The panel S24 calls essential: each marker group without a result; and a
-    melanocytic profile with every smooth-muscle marker tested negative, which is also
-    melanoma's (supplementary), unless an earlier melanoma already raises it."""
+    """The panel S24 calls essential: a melanocytic marker tested and none positive
+    (:func:`_melanocytic_negative`), which puts the PEComa diagnosis in doubt (S24, S25,
+    I11: a warning at least as prominent as a panel not done, whichever markers were
+    tested, one negative and the others not done alike); each marker group without a
+    result; and a melanocytic profile with every smooth-muscle marker tested negative,
+    which is also melanoma's (supplementary), unless an earlier melanoma already raises
+    it."""
+    if _melanocytic_negative(case):
+        ihc = case.immunohistochemistry
+        out.add("ALERT-MELANOCYTIC-NEGATIVE", [
+            Fact(f"immunohistochemistry.{m}", getattr(ihc, m))
+            for m in ("hmb45", "melan_a", "mitf")])
     profile = _smooth_muscle_negative(case)
     if profile and case.diagnosis.prior_diagnosis is not PriorDiagnosis.melanoma:
         out.add("SUPP-SMOOTH-MUSCLE-NEGATIVE", profile)

@@ -112,6 +112,7 @@ def assess(
         adjuvant_end_unknown=((resected_localized or bool(d.removal_open))
                               and case.surveillance_end_not_before is not None),
         low_imaging=followup.low_risk_imaging(settings.followup.low_risk_imaging),
+        diagnosis_asked=out.treatment_conditions,
     )
 
     return Assessment(

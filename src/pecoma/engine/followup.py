@@ -54,6 +54,7 @@ def surveillance(
     removal_asked: tuple[str, ...] = (),
     adjuvant_end_unknown: bool = False,
     low_imaging: Sequence[str] = (),
+    diagnosis_asked: Sequence[str] = (),
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -84,7 +85,10 @@ def surveillance(
     from the surgery meanwhile, is provisional on that end (I22).
     ``low_imaging``: the examinations the low-risk plan holds at each visit (the records
     of :func:`low_risk_imaging`, I12), listed with its schedule as S21/S22 are with the
-    high-risk one, so the assessment names what the dated plan books."""
+    high-risk one, so the assessment names what the dated plan books.
+    ``diagnosis_asked``: the missing facts every treatment recommendation waits on while
+    the PEComa diagnosis is not confirmed (I11): the schedule is PEComa's, so it waits on
+    them too (another sarcoma is followed as that sarcoma)."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -155,6 +159,10 @@ def surveillance(
         # have removed every known focus (I21) alike
         schedule_conditional = (*schedule_conditional,
                                 out.missing("MISS-ADJUVANT-END", affects=rules))
+    if diagnosis_asked:
+        # the schedule is PEComa's: provisional on the diagnosis it rests on (I11)
+        schedule_conditional = (*schedule_conditional,
+                                *(out.missing(m, affects=rules) for m in diagnosis_asked))
     if nodes is NodeStatus.not_assessed and surveillance_group == "low" and not relapsed:
         # I10: recorded as not examined (most resections sample no nodes), the risk
         # group's schedule, saying so and asking whether they are involved

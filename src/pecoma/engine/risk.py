@@ -416,7 +416,10 @@ def icdo3_hint(
     benign code alone for a tumour that cannot be removed. Unknown is not absent: with
     the regional lymph nodes not known to be free (unknown, not assessed), 8714/3 stays
     open beside whatever the pathology categories say, and the hint is provisional on
-    the nodal status (MISS-NODES), as a classification is on its unknown criteria."""
+    the nodal status (MISS-NODES), as a classification is on its unknown criteria. The
+    code is PEComa's: while the diagnosis is not confirmed (the missing facts every
+    treatment recommendation waits on, ``out.treatment_conditions``, I11) it is
+    provisional on that confirmation too."""
     possible: tuple[str, ...]
     if case.diagnosis.method is DiagnosisMethod.imaging_only:
         item = out.item("CLS-ICDO3", [Fact("diagnosis.method", "imaging_only")])
@@ -424,7 +427,7 @@ def icdo3_hint(
             item.id, item.title, "none without histology", False, (), (), item
         )
     facts = [Fact("classification.folpe_2005", folpe.category)]
-    conditional: list[str] = []
+    conditional = [out.missing(m, affects=("CLS-ICDO3",)) for m in out.treatment_conditions]
     if d.relapsed or d.nodes_positive:
         # behaviour shown, not predicted: relapse, metastasis or nodal spread (I9)
         code, possible = "8714/3", ("8714/3",)

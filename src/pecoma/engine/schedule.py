@@ -567,7 +567,10 @@ def plan_surveillance(
             phase_conditional = tuple(dict.fromkeys((*rule.conditional_on,
                                                      *phase_conditional)))
         if group == "low":
-            reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact]))
+            # what the assessment's low-risk schedule waits on (the nodal status, the
+            # PEComa diagnosis not yet confirmed, I11, …), said with the reason too
+            reasons.append(out.item("FU-LOW-LESS-INTENSIVE", [group_fact],
+                                    rule.conditional_on if rule is not None else ()))
     events = sorted(enumerate(imaging), key=lambda p: (p[1].date, p[1].modality.value, p[0]))
     if free is not None:
         # Scans before the free-of-disease date found or followed the relapse.

@@ -127,6 +127,8 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-IMAGING-ONLY": "The diagnosis was made on imaging alone.",
     "ALERT-IHC-INCOMPLETE": "HMB-45, a melanocytic marker or a smooth-muscle marker has no "
     "result.",
+    "ALERT-MELANOCYTIC-NEGATIVE": "A melanocytic marker (HMB-45, Melan-A, MITF) was "
+    "tested and none is positive.",
     "ALERT-PRIOR-DIAGNOSIS": "The tumour carried another diagnosis before PEComa.",
     "ALERT-STATUS-FROM-FACTS": "The recorded disease status differs from the one the facts "
     "give (localized but not resectable; distant metastases listed) (I6).",
