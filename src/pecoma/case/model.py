@@ -524,7 +524,9 @@ class Systemic(_Model):
         "tolerates it); sirolimus and nab-sirolimus count as one drug; an anthracycline "
         "listed (or a regimen holding one) rules out the other anthracycline too "
         "('class_wide' 'yes'), not ('no'), or leaves it an option provisional on the "
-        "question (unknown)")
+        "question (unknown); 'other', a drug the format names no agent for, may be an mTOR "
+        "inhibitor or an anthracycline: the advice proposing either is provisional on "
+        "which drug it is")
 
     @property
     def mtor_not_tolerated(self) -> tuple[int, ...]:

@@ -430,6 +430,9 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
                    and avail is not YesNo.no)
     # the mTOR inhibitors recorded as not tolerated, each with its twin: never proposed
     mtor_out = mtor_ruled_out(x.agent for x in case.systemic.intolerances)
+    # a drug not tolerated the format names no agent for: it may be an mTOR inhibitor or
+    # an anthracycline under another name (I15)
+    unnamed = _unnamed_intolerances(case)
     base: list[str] = []
     if advanced is None:
         base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
@@ -538,8 +541,10 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         # the classes the published series names: those a recorded intolerance rules out
         # (I15) and those already given (I19) are said, never left as options unsaid
         after, after_applied = _after_mtor_classes(case)
-        out.add("SUPP-AFTER-MTOR", list(dict.fromkeys([*facts, *given_before, *after])),
-                [*base, *still], after_applied)
+        out.add("SUPP-AFTER-MTOR",
+                list(dict.fromkeys([*facts, *given_before, *after, *unnamed])),
+                [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR")],
+                after_applied)
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already.
         if not s15_offered:
@@ -586,22 +591,25 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         # on whether that intolerance rules out the class (I15)
         sister, sister_asked = _other_anthracycline_not_tolerated(
             case, out, Agent.doxorubicin, "REC-ANTHRACYCLINE")
-        out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before, *sister],
+        out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before, *sister, *unnamed],
                 [*base, *if_not_progressed, *sister_asked,
-                 *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE")],
-                ("I15",) if sister else applied)
+                 *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
+                 *_which_drug(out, unnamed, "REC-ANTHRACYCLINE")],
+                ("I15",) if sister or unnamed else applied)
     else:
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
         # tolerated: the class stays the advice, the drug not tolerated is named as
         # ruled out and never proposed (I15)
         out_only = _mtor_ruled_out_facts(case, d)
-        only = ("I15",) if out_only else ()
-        out.add("REC-MTOR-FIRST-LINE", [*mtor_facts, *out_only], conditions, only)
+        only = ("I15",) if out_only or unnamed else ()
+        out.add("REC-MTOR-FIRST-LINE", [*mtor_facts, *out_only, *unnamed],
+                [*conditions, *_which_drug(out, unnamed, "REC-MTOR-FIRST-LINE")], only)
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
         # intolerance of either (I15)
         if Agent.nab_sirolimus not in mtor_out:
-            out.add("SUPP-NAB-SIROLIMUS", [*mtor_facts, *out_only], conditions, only)
+            out.add("SUPP-NAB-SIROLIMUS", [*mtor_facts, *out_only, *unnamed],
+                    [*conditions, *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS")], only)
     if s15:
         # such a line given already, whether the disease progressed on it not recorded:
         # S15 is past if it did, so it waits on the answer
@@ -626,9 +634,10 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             sister, sister_asked = _other_anthracycline_not_tolerated(
                 case, out, Agent.epirubicin, "REC-UTERINE-EPI-IFO")
             out.add("REC-UTERINE-EPI-IFO",
-                    [status_fact, *site_facts, *given_before, *sister],
-                    list(dict.fromkeys([*s15_conditions, *sister_asked])),
-                    ("I15",) if sister else ())
+                    [status_fact, *site_facts, *given_before, *sister, *unnamed],
+                    list(dict.fromkeys([*s15_conditions, *sister_asked, *_which_drug(
+                        out, unnamed, "REC-UTERINE-EPI-IFO")])),
+                    ("I15",) if sister or unnamed else ())
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 [*base, *withheld_asked])
@@ -686,6 +695,23 @@ def _intolerance_facts(case: Case, i: int) -> list[Fact]:
     judged = ([Fact(f"systemic.intolerances[{i}].class_wide", x.class_wide)]
               if x.class_wide is not YesNo.unknown else [])
     return [Fact(f"systemic.intolerances[{i}].agent", x.agent), *judged]
+
+
+def _unnamed_intolerances(case: Case) -> list[Fact]:
+    """The intolerances recorded as 'other', a drug the case format names no agent for
+    (a brand name, an mTOR inhibitor without an agent such as ridaforolimus): each may be
+    an mTOR inhibitor or an anthracycline, so it is never dropped (I15)."""
+    return [Fact(f"systemic.intolerances[{i}].agent", x.agent)
+            for i, x in enumerate(case.systemic.intolerances) if x.agent is Agent.other]
+
+
+def _which_drug(out: Collector, unnamed: list[Fact], record_id: str) -> list[str]:
+    """The question which drug an intolerance recorded as 'other' is, as a condition of
+    ``record_id``, an item proposing an mTOR inhibitor or an anthracycline that drug may
+    be (:func:`_unnamed_intolerances`, I15); empty when none is recorded."""
+    if not unnamed:
+        return []
+    return [out.missing("MISS-INTOLERANCE-AGENT", affects=(record_id,))]
 
 
 def _mtor_class_asked(out: Collector, asked: bool, record_id: str) -> list[str]:

@@ -133,6 +133,8 @@ _EXTRA_LABELS: dict[str, str] = {
     "stage.metastases[].detected_on": "Date each metastasis was detected",
     # the missing facts asking whether an intolerance is of the drug's class (I15)
     "systemic.intolerances.class_wide": "Drug not tolerated: class-wide?",
+    # the missing fact asking which drug an intolerance recorded as 'other' is (I15)
+    "systemic.intolerances.agent": "Drug not tolerated: which drug?",
     "imaging": "Surveillance scans",
     "molecular": "Molecular tests (TSC1, TSC2, TFE3)",
     "systemic.therapies.progressed": "Progression on a systemic therapy",
