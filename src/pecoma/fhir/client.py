@@ -261,11 +261,6 @@ def _resources(page: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-#: The Bundle types a search may answer with: a ``searchset`` (FHIR R4), or a
-#: ``collection`` of the results.
-_RESULT_TYPES = ("searchset", "collection")
-
-
 class FhirClient:
     """Reads FHIR queries from one allowed server, with that server's access token.
 
@@ -377,7 +372,7 @@ class FhirClient:
                                          f"is not the {kind} asked for")
                 return [page]
             if not isinstance(page, dict) or page.get("resourceType") != "Bundle" or (
-                    page.get("type") not in _RESULT_TYPES):
+                    page.get("type") not in searches.RESULT_TYPES):
                 # nothing (204, null, {}), one resource, a Bundle of no or another type:
                 # whether it is the whole result cannot be told
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query is "

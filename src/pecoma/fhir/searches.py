@@ -3,8 +3,11 @@
 A Bundle is not the whole result when it has a ``next`` link (one page of several), when
 an OperationOutcome entry says the search failed (severity ``error`` or ``fatal``) or
 left things out (code ``incomplete``, ``suppressed``, ``too-costly``, or ``security`` or
-``forbidden``: entries withheld from this user, whatever its severity: "some allergies
-were suppressed" or "some records were filtered for security" is a warning), when its
+``forbidden``: entries withheld from this user, or ``timeout`` or ``throttled``: the
+server stopped short, whatever its severity: "some allergies were suppressed", "some
+records were filtered for security" or "search timed out; partial results returned" is
+a warning; or, whatever its code, an issue whose words say the results are limited or
+partial, "Results limited to active allergies"), when its
 ``total`` (the number of matches the server found) is larger than the matches it holds
 and there is no further page, or when its ``total`` is no count at all (``"3"``, ``-1``,
 ``2.5``: how many the server found is unknown), or when the Bundle's ``meta`` carries a
@@ -26,12 +29,13 @@ so as unread (``pecoma fhir to-case``); both then read the record the same way
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["MEDICATION_PARTS", "PARTS", "bad_total", "failed_issues", "foreign", "has_next",
-           "incomplete", "left_out", "matches", "next_urls", "outcome_issues",
-           "unusable_entry", "withheld_label"]
+__all__ = ["MEDICATION_PARTS", "PARTS", "RESULT_TYPES", "bad_total", "failed_issues",
+           "foreign", "has_next", "incomplete", "left_out", "matches", "next_urls",
+           "outcome_issues", "unusable_entry", "withheld_label"]
 
 #: The parts of one patient's record, each the answer to one search (the CDS services'
 #: prefetch keys), in the words a reader of the output is told which one was not read.
@@ -47,14 +51,40 @@ PARTS: Final[Mapping[str, str]] = {
     "allergies": "the allergies and intolerances",
 }
 
+#: The Bundle types that answer a search: a ``searchset`` (FHIR R4), or a ``collection``
+#: of the results (some EHRs send their prefetch so). A ``history``, a ``transaction``, a
+#: ``batch`` or a ``document`` answers no search: the CDS services do not read such a
+#: prefetch part, and the FHIR client refuses such a page.
+RESULT_TYPES: Final = ("searchset", "collection")
+
 #: The parts that give the lines of systemic therapy already given.
 MEDICATION_PARTS: Final = ("medications", "medication_requests",
                            "medication_administrations", "medication_dispenses")
 
 #: Issue codes of an OperationOutcome saying a search left things out, whatever the
 #: severity (FHIR R4 IssueType: incomplete, suppressed, too-costly; security and
-#: forbidden: entries the user may not see were withheld from the result).
-_LEFT_OUT = frozenset({"incomplete", "suppressed", "too-costly", "security", "forbidden"})
+#: forbidden: entries the user may not see were withheld from the result; timeout and
+#: throttled: the server stopped short, or was asked too much at once, so what it sent
+#: may be partial).
+_LEFT_OUT = frozenset({"incomplete", "suppressed", "too-costly", "security", "forbidden",
+                       "timeout", "throttled"})
+
+#: Words of an issue's ``diagnostics`` or ``details.text`` saying the results sent are
+#: limited or partial ("Results limited to active allergies", "partial results
+#: returned"), whatever the issue's code (``processing``, ``informational``, ...).
+_LIMITED: Final = re.compile(
+    r"(?<![a-z])(?:limit(?:s|ed|ing)?|partial(?:ly)?|truncat\w*|incomplete|subset\w*|"
+    r"not all|omit\w*|restrict\w*|filter\w*|suppress\w*|first \d+|only (?:the )?first)"
+    r"(?![a-z])")
+
+
+def _says_limited(issue: Mapping[str, Any]) -> bool:
+    """Whether an issue's own words (``diagnostics``, ``details.text``) say the results
+    sent are limited or partial."""
+    details = issue.get("details")
+    said = [issue.get("diagnostics"),
+            details.get("text") if isinstance(details, dict) else None]
+    return any(isinstance(t, str) and _LIMITED.search(t.lower()) is not None for t in said)
 
 
 #: The code system of the labels below (HL7 v3 ObservationValue, as FHIR R4 names it;
@@ -102,12 +132,15 @@ def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def failed_issues(outcome: Mapping[str, Any]) -> list[str]:
     """The issues of an OperationOutcome saying a search failed or left things out
-    (``severity: code``), or none."""
+    (``severity: code``), or none: severity ``error`` or ``fatal``; a code of
+    :data:`_LEFT_OUT` whatever the severity (``timeout`` and ``throttled`` included: a
+    warning "partial results returned" is no whole result); or, whatever the code, words
+    saying the results are limited or partial (:data:`_LIMITED`)."""
     issues = outcome.get("issue")
     return [f"{x.get('severity')}: {x.get('code')}"
             for x in (issues if isinstance(issues, list) else [])
             if isinstance(x, dict) and (x.get("severity") in ("error", "fatal")
-                                        or x.get("code") in _LEFT_OUT)]
+                                        or x.get("code") in _LEFT_OUT or _says_limited(x))]
 
 
 def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[int, list[str]]]:

@@ -1,9 +1,12 @@
 """The patient's record for one hook call: prefetch first, then the allowed FHIR server.
 
 Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A key that is
-absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome of severity
-error or fatal or of code ``incomplete``, ``suppressed`` or ``too-costly``, a Bundle with a
-``next`` page (only part of the result), or a Bundle whose ``total`` is no count or is
+absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome saying the
+search failed or left things out (:func:`pecoma.fhir.searches.failed_issues`: severity
+error or fatal, a code such as ``incomplete``, ``suppressed``, ``timeout`` or
+``throttled``, or words saying the results are limited), a Bundle of another type than
+``searchset`` or ``collection`` (a history, a transaction: no search's answer), a Bundle
+with a ``next`` page (only part of the result), or a Bundle whose ``total`` is no count or is
 larger than the matches it holds, or one whose ``meta`` labels it ``REDACTED`` or
 ``SUBSETTED`` (:mod:`pecoma.fhir.searches`) means the EHR
 has **no data** for that part (not "nothing recorded"). Such a part is fetched from
@@ -121,6 +124,12 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
         if not isinstance(value.get("type"), str):
             return ("the EHR sent a Bundle without its type (FHIR requires one): whether it "
                     "is the whole result of the search cannot be told")
+        if value["type"] not in searches.RESULT_TYPES:
+            # a history holds versions, a transaction or batch what is to be written: no
+            # answer to a search, so whether it holds the whole list cannot be told
+            return (f"the EHR sent a Bundle of type '{value['type'][:40]}', not the result "
+                    "of a search (a 'searchset', or a 'collection'): whether it holds the "
+                    "whole result cannot be told")
         why = searches.incomplete(value, (_SEARCHED[key][0],) if key in _SEARCHED else None)
         if why is not None:
             return f"the EHR's answer is not the whole result: {why}"
