@@ -19,10 +19,12 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   counted, with a note, the safer reading), or that records no
   known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
   record none) is *left aside*: it is no allergy to anything;
-* the substance is read from the entry's ``code``, else from its reactions' substances
-  (an entry coded "Allergy to drug" leaves the drug to them), each by the project's code,
+* the substance is read from the entry's ``code`` and its reactions' substances (an
+  entry coded "Allergy to drug" leaves the drug to them), each by the project's code,
   an RxNorm or ATC code pecoma knows, or a name in the text or a display
-  (:mod:`pecoma.fhir.medications`);
+  (:mod:`pecoma.fhir.medications`); **every** drug they name is read, never only the
+  first one (:func:`pecoma.fhir.medications.agents_named`: an RxNorm sirolimus coding
+  with the text "Everolimus" names both);
 * an entry naming an agent of the case format, a drug one of them holds (ifosfamide in
   epirubicin with ifosfamide), the mTOR-inhibitor class or an mTOR inhibitor that is none
   of the case format's agents (ridaforolimus; ATC L01EG), or an ATC group holding the
@@ -146,6 +148,15 @@ class AllergyReading:
         """Whether every mTOR inhibitor is ruled out (one of them, or the class)."""
         return self.mtor_named is not None
 
+    @property
+    def mtor_agents(self) -> tuple[Agent | str, ...]:
+        """Every mTOR inhibitor it names (in the order of
+        :data:`pecoma.fhir.codes.AGENT_NAMES`), then ``"class"`` when it names the
+        class: each is read, with a note."""
+        return (*(a for a, _names in c.AGENT_NAMES
+                  if a in self.agents and a.is_mtor_inhibitor),
+                *(("class",) if self.mtor_class or self.mtor_named == "class" else ()))
+
 
 def not_read_in_full(allergy: Mapping[str, Any], entry_modifiers: str = "") -> str | None:
     """Why an AllergyIntolerance cannot be read in full, or ``None``: it carries a
@@ -197,29 +208,29 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     ingredients: set[str] = set()
     named_drugs: set[str] = set()
     mtor_class = False
-    mtor_named: Agent | str | None = None
     other: str | None = None
     unread: list[str] = []
     near: list[str] = []
     for concept in meds.allergy_substances(allergy):
         unread += meds.unread_words(concept)
         near += [n for n in [meds.never_cleared_named(concept)] if n is not None]
-        agent = meds.agent_of_concept(concept)
+        # every agent it names, not the first one only: "Everolimus; sirolimus", or a
+        # sirolimus coding with the text "Everolimus", rules out both
+        found = meds.agents_named(concept)
         klass = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
         drugs = meds.ingredients_named(concept)
-        if agent is not None and agent.is_mtor_inhibitor and mtor_named is None:
-            mtor_named = agent
-        if klass and mtor_named is None:
-            mtor_named = "class"
-        if agent is not None and agent not in CATCH_ALL:
-            agents.add(agent)
-        elif agent is not None and other is None:
-            other = agent.value.replace("_", " ")
+        agents |= found - CATCH_ALL
+        for agent in sorted(found & CATCH_ALL):
+            other = other or agent.value.replace("_", " ")
         mtor_class = mtor_class or klass
         ingredients |= drugs
         named_drugs |= meds.drugs_named(concept)
-        if agent is None and not klass and not drugs and other is None:
+        if not found and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
+    # the class, when named, rules out every one; else the first mTOR inhibitor named
+    # (every one named is listed: AllergyReading.mtor_agents)
+    mtor_named = "class" if mtor_class else next(
+        (a for a, _names in c.AGENT_NAMES if a in agents and a.is_mtor_inhibitor), None)
     class_wide, class_wide_note = _class_wide(allergy)
     named = bool(agents or ingredients or mtor_class or other)
     # an RxNorm or ATC code pecoma cannot read is a drug's whatever the category says
@@ -302,8 +313,12 @@ class AllergyList:
 
     @property
     def mtor(self) -> tuple[tuple[str, Agent | str], ...]:
-        """``(where, agent or 'class')`` of each entry ruling every mTOR inhibitor out."""
-        return tuple((w, r.mtor_named) for w, r in self.entries if r.mtor_named is not None)
+        """``(where, agent or 'class')`` of each mTOR inhibitor an entry names, and of
+        each entry naming the class: each rules every mTOR inhibitor out unless another
+        one is shown tolerated (I15). A medication record not tolerated names its own
+        agent."""
+        return tuple((w, a) for w, r in self.entries
+                     for a in (r.mtor_agents or ((r.mtor_named,) if r.mtor_named else ())))
 
     @property
     def unidentified(self) -> tuple[str, ...]:

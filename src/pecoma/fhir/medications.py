@@ -56,6 +56,7 @@ __all__ = [
     "StopReason",
     "agent_of",
     "agent_of_concept",
+    "agents_named",
     "allergy_may_be_to_a_drug",
     "allergy_substances",
     "contained",
@@ -356,6 +357,37 @@ def agent_of_concept(concept: Any) -> Agent | None:
     if not isinstance(concept, dict):
         return None
     return _project_agent(concept) or _agent_in(_words(concept))
+
+
+#: The agent each name of :data:`pecoma.fhir.codes.AGENT_NAMES` stands for, and one
+#: pattern finding them all, the longest first: a name inside a longer one is read as the
+#: longer one only ("sirolimus" in "temsirolimus" or "nab-sirolimus").
+_AGENT_OF_NAME: Final[Mapping[str, Agent]] = {
+    name: agent for agent, names in reversed(c.AGENT_NAMES) for name in names}
+_EACH_NAME: Final = re.compile("|".join(
+    re.escape(n) for n in sorted(_AGENT_OF_NAME, key=len, reverse=True)))
+
+
+def agents_named(concept: Any) -> frozenset[Agent]:
+    """Every agent a CodeableConcept names, for what an allergy rules out: each project
+    code, and each name in its text, displays and known RxNorm and ATC codes (an RxNorm
+    sirolimus coding with the text "Everolimus", or the text "Everolimus; sirolimus",
+    names both), where :func:`agent_of_concept` gives one. Two drugs that make one of the
+    case's regimens (doxorubicin and ifosfamide) are that regimen, as
+    :func:`agent_of_concept` reads them, and the regimen stands for the drugs it holds."""
+    if not isinstance(concept, dict):
+        return frozenset()
+    found = {agent for cd in _list(concept.get("coding"))
+             if isinstance(cd, dict) and cd.get("system") == c.PECOMA_SYSTEM
+             and (agent := c.AGENT_BY_CODE.get(str(cd.get("code")))) is not None}
+    words = _words(concept)
+    found |= {_AGENT_OF_NAME[m.group(0)] for m in _EACH_NAME.finditer(words)}
+    one = _agent_in(words)
+    if one is not None:
+        found.add(one)
+    held = [INGREDIENTS[a] for a in found if len(INGREDIENTS.get(a, ())) > 1]
+    return frozenset(a for a in found if not (
+        a in INGREDIENTS and any(INGREDIENTS[a] < drugs for drugs in held)))
 
 
 class RepeatedLocalId(ValueError):
