@@ -18,7 +18,12 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   says so: one saying ``confirmed``, ``unconfirmed`` or ``presumed`` beside ``refuted`` is
   counted, with a note, the safer reading), or that records no
   known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
-  record none) is *left aside*: it is no allergy to anything;
+  record none) and says nothing more (:func:`pecoma.fhir.medications.records_no_allergy`:
+  no reaction substance, no description, manifestation or note saying more than how a
+  reaction is worded) is *left aside*: it is no allergy to anything;
+* what an entry says in prose is read as its code's text is: each reaction's
+  ``description`` and each ``note`` (:func:`pecoma.fhir.medications.allergy_narratives`),
+  and the drugs each reaction's ``manifestation`` names (its other words are symptoms);
 * the substance is read from the entry's ``code`` and its reactions' substances (an
   entry coded "Allergy to drug" leaves the drug to them), each by the project's code,
   an RxNorm or ATC code pecoma knows, or a name in the text or a display
@@ -211,8 +216,15 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     other: str | None = None
     unread: list[str] = []
     near: list[str] = []
-    for concept in meds.allergy_substances(allergy):
-        unread += meds.unread_words(concept)
+    # what it names: its code, its reactions' substances and descriptions and its notes,
+    # each read whole; its reactions' manifestations for the drugs they name only (their
+    # other words are symptoms)
+    read = [(concept, True) for concept in [*meds.allergy_substances(allergy),
+                                            *meds.allergy_narratives(allergy)]]
+    read += [(concept, False) for concept in meds.allergy_manifestations(allergy)]
+    for concept, whole in read:
+        if whole:
+            unread += meds.unread_words(concept)
         near += [n for n in [meds.never_cleared_named(concept)] if n is not None]
         # every agent it names, not the first one only: "Everolimus; sirolimus", or a
         # sirolimus coding with the text "Everolimus", rules out both

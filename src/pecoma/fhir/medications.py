@@ -57,7 +57,9 @@ __all__ = [
     "agent_of",
     "agent_of_concept",
     "agents_named",
+    "allergy_manifestations",
     "allergy_may_be_to_a_drug",
+    "allergy_narratives",
     "allergy_substances",
     "contained",
     "day_of",
@@ -759,6 +761,25 @@ def allergy_substances(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [concept for concept in out if isinstance(concept, dict)]
 
 
+def allergy_narratives(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The words an AllergyIntolerance adds in prose, each as a concept with that text:
+    each reaction's ``description`` ("Sirolimus: pneumonitis") and each ``note``'s text
+    ("except sirolimus"). They are read as the code's text is: a drug named there is
+    named by the entry, and a word pecoma cannot identify leaves it not identified."""
+    said = [reaction.get("description") for reaction in _list(allergy.get("reaction"))
+            if isinstance(reaction, dict)]
+    said += [note.get("text") for note in _list(allergy.get("note")) if isinstance(note, dict)]
+    return [{"text": text} for text in said if isinstance(text, str)]
+
+
+def allergy_manifestations(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The manifestations of an AllergyIntolerance's reactions (what the reaction was:
+    "urticaria", "pneumonitis after sirolimus"). A drug named there is named by the entry;
+    the other words are symptoms, not substances, and leave nothing unidentified."""
+    return [concept for reaction in _list(allergy.get("reaction")) if isinstance(reaction, dict)
+            for concept in _list(reaction.get("manifestation")) if isinstance(concept, dict)]
+
+
 def names_something(words: str) -> bool:
     """Whether a text names anything (a letter or a digit; blanks and dashes do not)."""
     return any(ch.isalnum() for ch in words)
@@ -797,6 +818,14 @@ def _says_no_known_allergy(text: str, coded: bool) -> bool:
     return coded and not re.findall(r"\w+", _NO_KNOWN_WORDS.sub(" ", plain))
 
 
+def _says_more(words: str) -> bool:
+    """Whether a text says more than that no allergy is known and how a reaction is
+    worded (:data:`pecoma.fhir.codes.ALLERGY_FILLER_WORDS`): a name, a date, any other
+    word."""
+    plain = " ".join(re.sub(r"[.()\[\]]", " ", words.lower()).split())
+    return bool(re.findall(r"\w+", _NO_KNOWN_WORDS.sub(" ", plain)))
+
+
 def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
     """Whether an AllergyIntolerance records no known allergy, and nothing else: no
     allergy to anything, not one whose drug is unknown.
@@ -805,13 +834,19 @@ def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
     saying no more ("No known allergy (situation)"), or its text and every display is
     one of :data:`NO_KNOWN_ALLERGY_TEXTS` exactly ("NKDA", "No known drug allergies");
     a coding with no display must be a SNOMED CT no-known-allergy code, and no reaction
-    may name a substance. "NKDA except sirolimus", or "No known drug allergy" with
-    sirolimus as the reaction's substance, records an allergy."""
+    may name a substance. Nor may a reaction's description, a manifestation or a note say
+    more than that none is known and how a reaction is worded (a manifestation
+    "urticaria" says nothing more). "NKDA except sirolimus", "No known drug allergy" with
+    sirolimus as the reaction's substance, a reaction described "Sirolimus: pneumonitis"
+    or a note "except sirolimus" records an allergy."""
     code = allergy.get("code")
     if not isinstance(code, dict):
         return False
     if any(_words(concept) or _list(concept.get("coding"))
            for concept in allergy_substances(allergy)[1:]):
+        return False
+    if any(_says_more(_words(concept)) for concept in [*allergy_narratives(allergy),
+                                                        *allergy_manifestations(allergy)]):
         return False
     codings = [cd for cd in _list(code.get("coding")) if isinstance(cd, dict)]
     coded = any(cd.get("system") == c.SNOMED and cd.get("code") in NO_KNOWN_ALLERGY
