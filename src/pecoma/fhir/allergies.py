@@ -75,18 +75,20 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from pecoma.case import Agent, Intolerance, YesNo
 from pecoma.fhir import codes as c
+from pecoma.fhir import mcode
 from pecoma.fhir import medications as meds
 from pecoma.fhir.reading import NotTolerated, extension_code, modifier_urls
 from pecoma.fhir.searches import withheld_label
 
-__all__ = ["AllergyList", "AllergyReading", "intolerance_of", "not_read_in_full",
-           "read_allergies", "read_allergy"]
+__all__ = ["AllergyList", "AllergyReading", "condition_intolerance", "intolerance_of",
+           "not_read_in_full", "read_allergies", "read_allergy"]
 
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
 _IGNORED: Final = frozenset({"refuted", "entered-in-error"})
@@ -147,6 +149,9 @@ class AllergyReading:
     class_wide: YesNo = YesNo.unknown
     #: Why the extension was not read (a code it does not know), or ``None``.
     class_wide_note: str | None = None
+    #: It is a Condition of the record (the problem list) naming an allergy or an adverse
+    #: reaction to a drug (:func:`condition_intolerance`), not an AllergyIntolerance.
+    problem_list: bool = False
 
     @property
     def rules_out_mtor(self) -> bool:
@@ -273,6 +278,75 @@ def _class_wide(allergy: Mapping[str, Any]) -> tuple[YesNo, str | None]:
                            "read as not recorded")
 
 
+#: Words of a Condition saying it is an allergy or an adverse reaction to what it names
+#: ("Allergy to sirolimus", "Drug-induced pneumonitis due to sirolimus", "Sirolimus
+#: pneumonitis", "Doxorubicin cardiotoxicity"): the allergy words and the reactions an
+#: allergy list writes (:data:`pecoma.fhir.codes.ALLERGY_FILLER_WORDS`), and a few more.
+_ADVERSE_WORDS: Final = re.compile(
+    r"(?<![a-z])(?:allerg\w*|intoleran\w*|hypersensitiv\w*|adverse|induced|due to|"
+    r"caused by|reaction|side effects?|toxicity|cardiotoxicity|cardiomyopathy|"
+    r"anaphyla\w*|angioedema|urticaria|hives|rash|pneumonitis|stomatitis|mucositis|"
+    r"stevens johnson)(?![a-z])")
+#: ICD-10 and ICD-10-CM: an adverse effect of a drug in therapeutic use (T36-T50 whose
+#: sixth character is 5, "T45.1X5A Adverse effect of antineoplastic and
+#: immunosuppressive drugs"), and of the group holding the mTOR inhibitors (T45.1X5).
+_ADVERSE_EFFECT: Final = re.compile(r"T(?:3[6-9]|4\d|50)\.\w\w5", re.IGNORECASE)
+_ADVERSE_EFFECT_MTOR_GROUP: Final = re.compile(r"T45\.1X5", re.IGNORECASE)
+_ICD10: Final = frozenset({mcode.ICD10CM, mcode.ICD10})
+
+
+def _icd10_codes(concept: Mapping[str, Any]) -> list[str]:
+    codings = concept.get("coding")
+    return [str(cd["code"]).strip() for cd in (codings if isinstance(codings, list) else [])
+            if isinstance(cd, dict) and cd.get("system") in _ICD10
+            and isinstance(cd.get("code"), str)]
+
+
+def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None:
+    """What a Condition of the record (a problem-list entry) says as an allergy entry
+    would, or ``None`` when it says nothing of a drug's tolerance.
+
+    Many EHRs keep adverse drug reactions on the problem list: "Allergy to sirolimus"
+    (SNOMED CT 294630006), "Drug-induced pneumonitis due to sirolimus", ICD-10-CM
+    T45.1X5A with a text naming sirolimus. A Condition whose code's words say an allergy
+    or an adverse reaction (:data:`_ADVERSE_WORDS`), or coded as the adverse effect of a
+    drug (ICD-10 T36-T50, sixth character 5), and that names a drug pecoma knows, is read
+    as an allergy entry naming that drug: each drug named is ruled out, as an
+    AllergyIntolerance would rule it out. Its clinicalStatus does not matter (a resolved
+    pneumonitis still shows the drug not tolerated); one refuted or entered in error, or
+    not read in full (:func:`not_read_in_full`), says nothing. Coded T45.1X5 (the adverse
+    effect of antineoplastic and immunosuppressive drugs, the group of the mTOR
+    inhibitors) and naming no drug pecoma knows, it is a drug intolerance *not
+    identified*. Any other Condition, one naming no drug pecoma knows among them ("Allergy
+    to drug"), is not read here."""
+    if not_read_in_full(condition) is not None:
+        return None
+    verification = _codes(condition.get("verificationStatus"))
+    if verification and set(verification) <= _IGNORED:
+        return None
+    concept = condition.get("code")
+    if not isinstance(concept, dict):
+        return None
+    icd = _icd10_codes(concept)
+    words = mcode.plain_words(mcode.concept_text(concept))
+    if _ADVERSE_WORDS.search(words) is None and not any(_ADVERSE_EFFECT.match(x) for x in icd):
+        return None
+    agents = meds.agents_named(concept) - CATCH_ALL
+    mtor_class = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
+    ingredients = meds.ingredients_named(concept)
+    drugs = meds.drugs_named(concept)
+    if not (agents or mtor_class or ingredients or drugs):
+        group = [x for x in icd if _ADVERSE_EFFECT_MTOR_GROUP.match(x)]
+        if not group:
+            return None
+        return AllergyReading(unidentified=True, not_identified=(group[0],),
+                              problem_list=True)
+    mtor_named = "class" if mtor_class else next(
+        (a for a, _names in c.AGENT_NAMES if a in agents and a.is_mtor_inhibitor), None)
+    return AllergyReading(agents=frozenset(agents), ingredients=ingredients, drugs=drugs,
+                          mtor_class=mtor_class, mtor_named=mtor_named, problem_list=True)
+
+
 @dataclass(frozen=True, slots=True)
 class AllergyList:
     """What a patient's allergy list rules out, entry by entry."""
@@ -372,9 +446,13 @@ def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
     (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each read as an entry naming
     that drug (:func:`intolerance_of`)."""
     mods = entry_modifiers or {}
+    resources = list(allergies)
     return AllergyList((*((where, read_allergy(res, mods.get(id(res), "")))
-                          for where, res in allergies
+                          for where, res in resources
                           if res.get("resourceType") == "AllergyIntolerance"),
+                        *((where, reading) for where, res in resources
+                          if res.get("resourceType") == "Condition"
+                          and (reading := condition_intolerance(res)) is not None),
                         *((x.where, intolerance_of(x)) for x in not_tolerated)))
 
 

@@ -990,7 +990,9 @@ _SINGLE_DRUGS: Final = frozenset(
 
 def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> str | None:
     """The mTOR-inhibitor contraindication an allergy list gives, each entry read by
-    :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use).
+    :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use), and
+    each Condition among ``allergies`` naming an allergy or adverse reaction to a drug
+    by :func:`pecoma.fhir.allergies.condition_intolerance`.
     Returns why the list is not read in full because of entries that cannot be
     (:attr:`pecoma.fhir.allergies.AllergyList.not_read_reason`), or ``None``."""
     listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated)
@@ -1008,6 +1010,14 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
     for where, reading in listed.entries:
         if reading.not_read is not None:
             continue
+        if reading.problem_list:
+            named = sorted({*(a.value.replace("_", " ") for a in reading.agents),
+                            *reading.ingredients, *reading.drugs,
+                            *(("the mTOR-inhibitor class",) if reading.mtor_class else ())})
+            r.notes.append(f"{where}: a problem-list entry naming an allergy or adverse "
+                           "reaction to a drug, read as an allergy entry would be ("
+                           + (f"an intolerance of {', '.join(named)}" if named else
+                              "a drug not identified") + "): check the allergy list")
         if reading.left_aside is not None:
             r.why[where] = reading.left_aside
         elif reading.other is not None and not (reading.rules_out_mtor

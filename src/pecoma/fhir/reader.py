@@ -586,7 +586,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_metastases(r)  # after the resection: a nodal relapse is no nodes at presentation
     settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
-    aside = read_allergies(by_type["AllergyIntolerance"], r)
+    # a Condition naming an allergy or adverse reaction to a drug (the problem list) is
+    # read with the allergy list (pecoma.fhir.allergies.condition_intolerance)
+    aside = read_allergies([*by_type["AllergyIntolerance"], *by_type["Condition"]], r)
     if aside is not None:
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)

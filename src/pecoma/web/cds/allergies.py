@@ -197,7 +197,9 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 therapies: Sequence[TherapyLine] = (),
                 entry_modifiers: Mapping[int, str] | None = None,
                 not_tolerated: Iterable[NotTolerated] = ()) -> DrugSafety:
-    """The :class:`DrugSafety` of a patient's AllergyIntolerance resources (``unreadable``:
+    """The :class:`DrugSafety` of a patient's AllergyIntolerance resources, and of the
+    Conditions among ``allergies`` naming an allergy or adverse reaction to a drug
+    (:func:`pecoma.fhir.allergies.condition_intolerance`: the problem list; ``unreadable``:
     why the list could not be read) and medication history (``history``: why it is not
     fully known; ``planned``: the medications planned, not yet given,
     :attr:`pecoma.fhir.reader.BundleCase.planned`; ``therapies``: the lines read, which
@@ -214,7 +216,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     not read in full. What the entries read rule out still rules it out when the list is
     not read in full (an intolerance of sirolimus beside an entry withheld still makes a
     sirolimus draft a critical card)."""
-    listed = read_allergies(((f"AllergyIntolerance/{res.get('id')}", res)
+    listed = read_allergies(((f"{res.get('resourceType')}/{res.get('id')}", res)
                              for res in allergies), entry_modifiers, not_tolerated)
     aside = listed.not_read_reason
     if aside is not None and (unreadable is None or aside not in unreadable):

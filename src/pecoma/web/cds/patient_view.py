@@ -268,7 +268,11 @@ async def read_record(
                                          "the record")
     # the lines read may show an mTOR inhibitor tolerated beside one the list names: the
     # case's rule (I15), so the cards and the engine give the same advice
-    safety = drug_safety(mine, unreadable, bc.history_doubt if bc else None,
+    # an allergy or adverse reaction kept on the problem list (a Condition naming a drug)
+    # rules its drug out as an allergy entry does (pecoma.fhir.allergies, as the reader)
+    problems = [c for c in record.resources
+                if c.get("resourceType") == "Condition" and who.of(c).whose == "this"]
+    safety = drug_safety([*mine, *problems], unreadable, bc.history_doubt if bc else None,
                          bc.planned if bc else (), contraindicated,
                          bc.case.systemic.therapies if bc else (), modifiers,
                          bc.not_tolerated if bc else ())

@@ -131,7 +131,7 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
     """
     kinds = {kind for kind, _ in record.failed}
     allergies = [e["resource"] for e in record.bundle["entry"]
-                 if e["resource"].get("resourceType") == "AllergyIntolerance"]
+                 if e["resource"].get("resourceType") in ("AllergyIntolerance", "Condition")]
     safety = drug_safety(allergies, "the EHR gave no usable answer to the AllergyIntolerance "
                          "search" if "AllergyIntolerance" in kinds else None,
                          therapies=case.systemic.therapies)
