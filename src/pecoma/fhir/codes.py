@@ -8,6 +8,7 @@ standard code beside it in the same CodeableConcept; readers accept either.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from pecoma.case import Agent, MetastasisSite, PrimarySite
@@ -80,6 +81,96 @@ BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
     "76784001": PrimarySite.other_gynecologic.value,  # Vaginal structure
     "45292006": PrimarySite.other_gynecologic.value,  # Vulval structure
 }
+
+_U, _BL, _OG = (PrimarySite.uterus.value, PrimarySite.broad_ligament.value,
+                PrimarySite.other_gynecologic.value)
+_GI = PrimarySite.gastrointestinal.value
+
+
+def _codes(site: str, *codes: str) -> dict[str, str]:
+    return dict.fromkeys(codes, site)
+
+
+#: ICD-O-3 topography codes (the C00-C80 axis, as cancer registries code a primary site;
+#: written ``C54.9`` or ``C549``) read as the site they name: a code listed decides the
+#: site whatever its display says; a topography code not listed names no site pecoma
+#: maps (bone C40-C41, skin C44, the peritoneum C48.1-C48.2: read by their words, else
+#: 'other', noted). Each code as the SEER staging schemas list it (site-specific coding
+#: modules and Summary Stage 2018 chapters of staging.seer.cancer.gov, NCI), the
+#: digestive ranges as the SEER site recode table lists them; never written.
+ICDO3_TOPOGRAPHY: Final[dict[str, str]] = {
+    # vulva: labium majus, labium minus, clitoris, overlapping lesion, vulva NOS
+    **_codes(_OG, "C51.0", "C51.1", "C51.2", "C51.8", "C51.9"),
+    **_codes(_OG, "C52.9"),  # vagina, NOS
+    # the uterus: the cervix (endocervix, exocervix, overlapping lesion, cervix uteri)
+    # is part of it (S15's uterine primary), as is the corpus (isthmus uteri,
+    # endometrium, myometrium, fundus uteri, overlapping lesion, corpus uteri)
+    **_codes(_U, "C53.0", "C53.1", "C53.8", "C53.9"),
+    **_codes(_U, "C54.0", "C54.1", "C54.2", "C54.3", "C54.8", "C54.9"),
+    **_codes(_U, "C55.9"),  # uterus, NOS
+    **_codes(_OG, "C56.9"),  # ovary
+    **_codes(_OG, "C57.0"),  # fallopian tube
+    **_codes(_BL, "C57.1"),  # broad ligament
+    # round ligament, parametrium, uterine adnexa: gynecologic, outside the uterus
+    **_codes(_OG, "C57.2", "C57.3", "C57.4"),
+    # oesophagus, stomach, small intestine, colon, rectosigmoid, rectum, anus and anal
+    # canal, pancreas (which the site's words count as gastrointestinal too)
+    **_codes(_GI, "C15.0", "C15.1", "C15.2", "C15.3", "C15.4", "C15.5", "C15.8", "C15.9"),
+    **_codes(_GI, "C16.0", "C16.1", "C16.2", "C16.3", "C16.4", "C16.5", "C16.6", "C16.8",
+             "C16.9"),
+    **_codes(_GI, "C17.0", "C17.1", "C17.2", "C17.3", "C17.8", "C17.9"),
+    **_codes(_GI, *(f"C18.{d}" for d in range(10))),
+    **_codes(_GI, "C19.9", "C20.9", "C21.0", "C21.1", "C21.2", "C21.8"),
+    **_codes(_GI, "C25.0", "C25.1", "C25.2", "C25.3", "C25.4", "C25.7", "C25.8", "C25.9"),
+    **_codes(PrimarySite.liver.value, "C22.0", "C22.1"),  # liver, intrahepatic bile duct
+    # lung: main bronchus, upper, middle, lower lobe, overlapping lesion, lung NOS
+    **_codes(PrimarySite.lung.value, "C34.0", "C34.1", "C34.2", "C34.3", "C34.8", "C34.9"),
+    **_codes(PrimarySite.retroperitoneum.value, "C48.0"),
+    # connective, subcutaneous and other soft tissues (head and neck to trunk, NOS)
+    **_codes(PrimarySite.soft_tissue.value, "C49.0", "C49.1", "C49.2", "C49.3", "C49.4",
+             "C49.5", "C49.6", "C49.8", "C49.9"),
+    **_codes(PrimarySite.kidney.value, "C64.9"),
+    # bladder: trigone, dome, walls, neck, ureteric orifice, urachus, overlapping, NOS
+    **_codes(PrimarySite.bladder.value, *(f"C67.{d}" for d in range(10))),
+}
+_TOPOGRAPHY_CODE: Final = re.compile(r"(C[0-9]{2})\.?([0-9])")
+
+
+def _topography(code: str) -> str:
+    """An ICD-O-3 topography code written as the tables hold it (``C549`` is ``C54.9``);
+    anything else as it is."""
+    found = _TOPOGRAPHY_CODE.fullmatch(code.strip().upper())
+    return code if found is None else f"{found[1]}.{found[2]}"
+
+
+def icdo3_topography(code: str) -> str | None:
+    """The site an ICD-O-3 topography code names (``C54.9`` or ``C549``), or ``None``."""
+    return ICDO3_TOPOGRAPHY.get(_topography(code))
+
+
+#: Whether a body-structure code says the primary arose in the uterine cervix
+#: (``tumour.cervix``): 'yes' for the cervix, 'no' for the uterine body's parts (the
+#: corpus, its endometrium, myometrium and fundus). The isthmus (the lower uterine
+#: segment, next to the cervix), an overlapping lesion of the corpus and the uterus NOS
+#: say neither. By code only, never by words.
+CERVIX_BY_ICDO3: Final[dict[str, str]] = {
+    **dict.fromkeys(("C53.0", "C53.1", "C53.8", "C53.9"), "yes"),
+    **dict.fromkeys(("C54.1", "C54.2", "C54.3", "C54.9"), "no"),
+}
+CERVIX_BY_SNOMED: Final[dict[str, str]] = {
+    "71252005": "yes",  # Cervix uteri structure
+    "2739003": "no",  # Endometrial structure (the lining of the uterine body)
+}
+
+
+def cervix_said(system: str, code: str) -> str | None:
+    """'yes' or 'no' when a coded body site says whether the primary is cervical."""
+    if system == SNOMED:
+        return CERVIX_BY_SNOMED.get(code)
+    if system in ICDO3_SYSTEMS:
+        return CERVIX_BY_ICDO3.get(_topography(code))
+    return None
+
 
 #: SNOMED CT codes that state a side: the laterality qualifiers (mCODE
 #: ``lateralityQualifier``, a BodyStructure's ``locationQualifier``) and the one-sided

@@ -27,6 +27,7 @@ from pecoma.fhir.reading import (
     Reader,
     as_list,
     body_part_words,
+    cervix_of,
     clinical_status,
     codings,
     condition_sites,
@@ -365,13 +366,17 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                 "belongs in its qualifier) and record the others as metastases (mCODE "
                 "SecondaryCancerCondition)")
     else:
-        if cond.get("bodySite"):
-            r.put("tumour.primary_site", site, f"{where}.bodySite")
-        else:
-            r.put("tumour.primary_site", site, f"{where}.extension(bodySite)")
+        source = f"{where}.bodySite" if cond.get("bodySite") else f"{where}.extension(bodySite)"
+        r.put("tumour.primary_site", site, source)
+        if not cond.get("bodySite"):
             r.notes.append(f"{where}: the primary site read from the location of "
                            f"{reference_of(ref)}, the BodyStructure its bodySite extension "
                            "names")
+        cervix = cervix_of(sites)
+        if site == PrimarySite.uterus.value and cervix is not None:
+            # the code of the cervix (or of a part of the uterine body) says whether the
+            # uterine primary is cervical
+            r.put("tumour.cervix", cervix, source)
         if site == PrimarySite.other.value:
             r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
                            "read as 'other'")

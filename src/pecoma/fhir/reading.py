@@ -24,6 +24,7 @@ __all__ = [
     "Planned",
     "Reader",
     "as_list",
+    "cervix_of",
     "clinical_status",
     "codings",
     "day_of",
@@ -274,16 +275,18 @@ _SITE_BY_SNOMED: Final[dict[str, str]] = {**c.BODY_SITE_SNOMED_PARTS,
 
 
 def _named_site(concept: Any, allowed: set[str], words: Any) -> str | None:
-    """The site one bodySite concept names (project code, SNOMED CT, then the organ named
-    in its text or display), or ``None``."""
+    """The site one bodySite concept names (project code, SNOMED CT, ICD-O-3 topography,
+    then the organ named in its text or display), or ``None``."""
     code = project_code(concept, "site-")
     if code is not None:
         value = code.replace("-", "_")
         if value in allowed:
             return value
-    for system, snomed in codings(concept):
-        if system == c.SNOMED and _SITE_BY_SNOMED.get(snomed) in allowed:
-            return _SITE_BY_SNOMED[snomed]
+    for system, known in codings(concept):
+        coded = (_SITE_BY_SNOMED.get(known) if system == c.SNOMED
+                 else c.icdo3_topography(known) if system in c.ICDO3_SYSTEMS else None)
+        if coded in allowed:
+            return coded
     named = m.first_match(m.lower_words(concept), words)
     return None if named is None else str(named.value)
 
@@ -324,9 +327,20 @@ def sites_named(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite
     return list(dict.fromkeys(site for site in named if site is not None))
 
 
+def cervix_of(concept_list: Any) -> str | None:
+    """Whether the codes of a primary's bodySite list say it arose in the uterine cervix:
+    'yes' (cervix uteri), 'no' (a part of the uterine body), or ``None`` when no code says
+    or codes disagree (the cervix beside the corpus: where it arose cannot be told)."""
+    said = {answer for concept in as_list(concept_list)
+            for system, code in codings(concept)
+            if (answer := c.cervix_said(system, code)) is not None}
+    return said.pop() if len(said) == 1 else None
+
+
 def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -> str | None:
     """A site value from a bodySite list: the first site a concept names (project code,
-    SNOMED CT, then the organ named in the text or display; a laterality or location
+    SNOMED CT, ICD-O-3 topography, then the organ named in the text or display; a
+    laterality or location
     qualifier does not change the organ); 'other' if none does; ``None`` when there is no
     bodySite."""
     if not isinstance(concept_list, list) or not concept_list:
