@@ -340,9 +340,8 @@ def cervix_of(concept_list: Any) -> str | None:
 def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -> str | None:
     """A site value from a bodySite list: the first site a concept names (project code,
     SNOMED CT, ICD-O-3 topography, then the organ named in the text or display; a
-    laterality or location
-    qualifier does not change the organ); 'other' if none does; ``None`` when there is no
-    bodySite."""
+    laterality or location qualifier does not change the organ); 'other' if none does;
+    ``None`` when there is no bodySite."""
     if not isinstance(concept_list, list) or not concept_list:
         return None
     named = sites_named(concept_list, kind)
