@@ -84,10 +84,99 @@ _TEXT_YES: Final = frozenset({"yes", "present", "positive", "true"})
 _TEXT_NO: Final = frozenset({"no", "absent", "negative", "false"})
 
 
+#: Words of a result's text, display or interpretation that say yes, that say no, and
+#: that say the result is not plain; and the words that turn a yes word around shortly
+#: after them ("not present", "no necrosis seen").
+_YES_WORDS: Final = frozenset({"positive", "present", "detected", "identified", "seen",
+                               "yes", "true", "reactive"})
+_NO_WORDS: Final = frozenset({"negative", "absent", "none", "nil", "false", "nonreactive"})
+_UNPLAIN_WORDS: Final = frozenset({"equivocal", "indeterminate", "inconclusive", "uncertain",
+                                   "unclear", "possible", "possibly", "suspicious",
+                                   "suspected", "questionable", "borderline", "cannot"})
+_TURNING_WORDS: Final = frozenset({"no", "not", "non", "none", "without", "never", "neither", "nor",
+                                   "absence", "lack", "lacks", "lacking"})
+
+
+def _words_say(text: str) -> set[bool | None]:
+    """What a result's words plainly say: ``True`` for a yes word (present, positive,
+    detected...) that no turning word among the three before turns around, ``False`` for
+    a no word (absent, negative, none), a yes word turned around ("not present", "no
+    necrosis seen") or words that begin or end by denying ("No necrosis", "Necrosis: no"),
+    ``None`` for a word saying the result is not plain (equivocal, suspicious). Empty when
+    the words say none of these ("Necrosis", "See report")."""
+    words = re.findall(r"[a-z]+", text.lower())
+    said: set[bool | None] = set()
+    for i, word in enumerate(words):
+        if word in _YES_WORDS:
+            said.add(not _TURNING_WORDS.intersection(words[max(0, i - 3):i]))
+        elif word in _NO_WORDS:
+            said.add(False)
+        elif word in _UNPLAIN_WORDS:
+            said.add(None)
+    if words and (words[0] in _TURNING_WORDS or words[-1] == "no"):
+        said.add(False)
+    return said
+
+
+def _disagreement(obs: Mapping[str, Any], value: bool, answers: tuple[str, str]
+                  ) -> str | None:
+    """What of a result says other than ``value``, the answer read from its code, its
+    boolean or its text, or ``None``: the value's text or a coding's display (a code
+    2667000 'Absent' with the text "Present": the text is what the pathologist wrote), a
+    valueString, or an interpretation, by its code (Negative beside POS) or its words.
+    ``answers``: the words of the two answers ('present', 'absent'). Words that restate
+    the answer ("Absent", "not present") are no disagreement."""
+    concept = obs.get("valueCodeableConcept")
+    parts: list[tuple[str, Any, set[bool | None]]] = []
+    if isinstance(concept, dict):
+        if isinstance(concept.get("text"), str):
+            parts.append(("its text", concept["text"], _words_say(concept["text"])))
+        for coding in as_list(concept.get("coding")):
+            if isinstance(coding, dict) and isinstance(coding.get("display"), str):
+                parts.append(("a coding's display", coding["display"],
+                              _words_say(coding["display"])))
+    if isinstance(obs.get("valueString"), str):
+        parts.append(("its valueString", obs["valueString"], _words_say(obs["valueString"])))
+    for concept in as_list(obs.get("interpretation")):
+        found = set(codings(concept))
+        coded: set[bool | None] = set()
+        if found & (_YES | _POS):
+            coded.add(True)
+        if found & (_NO | _NEG):
+            coded.add(False)
+        if coded:
+            parts.append(("its interpretation", sorted(found), coded))
+        words = m.concept_text(concept)
+        if words:
+            parts.append(("its interpretation", words, _words_say(words)))
+    mine = answers[0] if value else answers[1]
+    for what, shown, said in parts:
+        if said - {value}:
+            return (f"the result reads {mine}, but {what} {show_value(shown)} says "
+                    "otherwise")
+    return None
+
+
 def _binary(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> bool | None:
     """True / False from valueBoolean, a coded yes/no, positive/negative, present/absent,
-    or a result text that is one of those words alone. A result that says something else
-    leaves the fact unknown, with a note (the rest of the record is still read)."""
+    or a result text that is one of those words alone. A result that says something else,
+    or whose code and words (its text, a display, its interpretation) disagree
+    (:func:`_disagreement`), leaves the fact unknown, with a note (the rest of the record
+    is still read)."""
+    value = _binary_value(obs, where, r, kind)
+    if value is None:
+        return None
+    yes, _or, no = kind.split(" ")
+    why = _disagreement(obs, value, (yes, no))
+    if why is not None:
+        r.why[where] = f"{why}, so {kind} cannot be told"
+        r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
+        return None
+    return value
+
+
+def _binary_value(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> bool | None:
+    """:func:`_binary` before its code is checked against its words."""
     if isinstance(obs.get("valueBoolean"), bool):
         return bool(obs["valueBoolean"])
     concept = obs.get("valueCodeableConcept")
@@ -614,8 +703,6 @@ def _rearrangement(r: Reader, obs: Mapping[str, Any], where: str) -> str | None:
             return "not_done"
         else:
             unread(f"no result ({absent})")
-    elif isinstance(obs.get("valueBoolean"), bool):
-        return "present" if obs["valueBoolean"] else "absent"
     else:
         value = obs.get("valueCodeableConcept")
         found = set(codings(value))
@@ -623,8 +710,15 @@ def _rearrangement(r: Reader, obs: Mapping[str, Any], where: str) -> str | None:
                 ).strip().rstrip(".")
         yes = bool(found & (_YES | _POS)) or (not found and text in _FUSION_YES)
         no = bool(found & (_NO | _NEG)) or (not found and text in _FUSION_NO)
+        if isinstance(obs.get("valueBoolean"), bool):
+            yes, no = bool(obs["valueBoolean"]), not obs["valueBoolean"]
         if yes != no:
-            return "present" if yes else "absent"
+            # a result whose code and words (text, display, interpretation) disagree
+            why = _disagreement(obs, yes, ("positive", "negative"))
+            if why is None:
+                return "present" if yes else "absent"
+            unread(why)
+            return None
         unread(f"the result {show_value(sorted(found) if found else text or value)} does "
                "not say plainly positive or negative")
     return None
@@ -666,6 +760,14 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         r.why[where] = f"{why}: the marker stays unknown"
         r.notes.append(f"{where}: {r.why[where]}")
 
+    def read(positive: bool) -> None:
+        # a result whose code and words (text, display, interpretation) disagree is unknown
+        why = _disagreement(obs, positive, ("positive", "negative"))
+        if why is not None:
+            unknown(why)
+        else:
+            r.put(path, "positive" if positive else "negative", where)
+
     named = m.ihc_markers_named(obs.get("code"))
     if len(named) > 1 or "cocktail" in m.lower_words(obs.get("code")):
         # "Melanoma cocktail (HMB-45, Melan-A, tyrosinase)": a positive result does not
@@ -687,7 +789,7 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         r.put(path, "not_done", where)
         return
     if isinstance(obs.get("valueBoolean"), bool):
-        r.put(path, "positive" if obs["valueBoolean"] else "negative", where)
+        read(bool(obs["valueBoolean"]))
         return
     value = obs.get("valueCodeableConcept")
     found = set(codings(value))
@@ -698,10 +800,10 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         unknown(f"the result codes {show_value(sorted(found))} say both positive and negative")
         return
     if found & (_YES | _POS):
-        r.put(path, "positive", where)
+        read(True)
         return
     if found & (_NO | _NEG):
-        r.put(path, "negative", where)
+        read(False)
         return
     text = m.lower_words(value) or str(obs.get("valueString") or "").lower()
     said = [(word, result) for word, result in _MARKER_RESULT_WORDS if word in text]
@@ -716,7 +818,7 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         elif result is None:
             r.put(path, "not_done", where)
         else:
-            r.put(path, "positive" if result else "negative", where)
+            read(result)
         return
     if has_value:
         unknown(f"the result {show_value(sorted(found) if found else text or value)} does "
