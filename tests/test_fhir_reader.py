@@ -444,11 +444,18 @@ class TestRejectedBundles:
         assert "stage.metastases[0].timing" in _issues(exc)
 
     def test_wrong_size_unit(self) -> None:
+        """A size of 3.2 whose unit text says 'cm' and whose UCUM code says '[in_i]':
+        which unit is meant cannot be told, so the size is never read as 3.2 cm (nor as
+        3.2 inches). The record had been refused; a result the reader cannot take now
+        leaves only that fact unknown (docs/fhir.md), with a note naming both units, and
+        the rest of the record is read."""
         bundle = copy.deepcopy(example("low-risk"))
         _resource(bundle, "tumour-size")["valueQuantity"]["code"] = "[in_i]"
-        with pytest.raises(InputError) as exc:
-            case_from_bundle(bundle)
-        assert "'cm' or 'mm'" in _issues(exc)
+        bc = case_from_bundle(bundle)
+        assert bc.case.tumour.size is None
+        assert any("Observation/tumour-size" in n and "'cm'" in n and "'[in_i]'" in n
+                   for n in bc.notes), bc.notes
+        assert bc.case.histology.necrosis is Feature.absent  # the rest is read
 
     def test_two_patients(self) -> None:
         bundle = copy.deepcopy(example("low-risk"))

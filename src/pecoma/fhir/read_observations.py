@@ -204,15 +204,45 @@ def _binary_value(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> b
         r.why[where] = f"the result {shown} does not code or say {kind}"
         r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
         return None
-    if _absent_reason(obs) is None:
+    if not any(k.startswith("value") for k in obs):
+        # a result given only as its interpretation (POS, NEG), read as a stain's is
+        found = {x for concept in as_list(obs.get("interpretation")) for x in codings(concept)}
+        said_yes, said_no = bool(found & (_YES | _POS)), bool(found & (_NO | _NEG))
+        if said_yes != said_no:
+            return said_yes
+    given = _value_given(obs)
+    if given is not None:
+        # another value type (valueInteger 1, valueQuantity 30 %), an interpretation that
+        # says neither answer: that fact unknown, the rest of the record read
+        r.why[where] = f"the result is given as {given}, which does not say {kind}"
+        r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
+    elif _absent_reason(obs) is None:
         r.issue(f"{where}.value[x]", "(missing)",
                 "must be valueBoolean or valueCodeableConcept, or carry a dataAbsentReason")
     return None
 
 
+def _value_given(obs: Mapping[str, Any]) -> str | None:
+    """The value a result gives, as the record writes it ("valueInteger 1", "valueString
+    '9.5 cm'", an interpretation alone), for a note or an error; ``None`` when it gives
+    none."""
+    for key in sorted(obs):
+        if key.startswith("value"):
+            return f"{key} {show_value(obs[key], 80)}"
+    said = [m.concept_text(x).replace("\n", "; ") or ", ".join(code for _s, code in codings(x))
+            for x in as_list(obs.get("interpretation"))]
+    said = [x for x in said if x]
+    return f"interpretation {show_value('; '.join(said), 80)}" if said else None
+
+
 #: Units of a size and of an interval in the words a ``unit`` text may use, by UCUM code.
 _SIZE_UNITS: Final = {"cm": "cm", "centimeter": "cm", "centimetre": "cm", "mm": "mm",
-                      "millimeter": "mm", "millimetre": "mm"}
+                      "millimeter": "mm", "millimetre": "mm", "[in_i]": "[in_i]",
+                      "[in_us]": "[in_i]", "in": "[in_i]", "inch": "[in_i]",
+                      "inche": "[in_i]", "m": "m", "meter": "m", "metre": "m"}
+#: Lengths a size is converted from, to centimetres: the international inch (UCUM
+#: ``[in_i]``, 2.54 cm; the US survey inch differs by two parts in a million) and the metre.
+_TO_CM: Final = {"[in_i]": 2.54, "m": 100.0}
 _TIME_UNITS: Final = {"mo": "mo", "month": "mo", "a": "a", "year": "a", "yr": "a"}
 
 
@@ -244,9 +274,14 @@ def _quantity(obs: Mapping[str, Any], where: str, r: Reader,
         return float(q["value"]), str(unit)
     if isinstance(obs.get("valueInteger"), int):
         return float(obs["valueInteger"]), ""
-    if _absent_reason(obs) is None:
-        r.issue(f"{where}.valueQuantity", obs.get("valueQuantity", "(missing)"),
-                "must be a quantity with a numeric value")
+    given = _value_given(obs)
+    if given is not None:
+        # another value type (valueString, valueRange), a quantity with no number: that
+        # fact unknown, the rest of the record read
+        r.why[where] = f"the result is given as {given}, not as a quantity pecoma reads"
+        r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
+    elif _absent_reason(obs) is None:
+        r.issue(f"{where}.valueQuantity", "(missing)", "must be a quantity with a numeric value")
     return None
 
 
@@ -347,7 +382,8 @@ def _coded(path: str, allowed: Iterable[str], element: str, required: bool = Fal
             r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
             return
         if code is None or code not in values:
-            r.issue(f"{where}.valueCodeableConcept", code or obs.get("valueCodeableConcept"),
+            r.issue(f"{where}.valueCodeableConcept",
+                    code or obs.get("valueCodeableConcept") or _value_given(obs) or "(missing)",
                     f"must be a {element} code of {c.PECOMA_SYSTEM}: "
                     f"{', '.join(sorted(values))}")
             return
@@ -355,16 +391,46 @@ def _coded(path: str, allowed: Iterable[str], element: str, required: bool = Fal
     return handle
 
 
+#: A size written as text that is plainly one: a number and cm or mm, nothing else.
+_SIZE_IN_WORDS: Final = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(cm|mm)\s*\.?\s*", re.IGNORECASE)
+
+
 def _size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    size = _size_value(r, obs, where)
+    if size is not None:
+        r.put("tumour.size", size, where)
+
+
+def _size_value(r: Reader, obs: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+    """A size (``{"value", "unit"}``, cm or mm) from a valueQuantity in cm or mm, one in
+    inches or metres converted to cm (noted), or a valueString that is plainly a number
+    and cm or mm ("9.5 cm"). Any other value leaves the size unknown, with a note quoting
+    it ("9.5 x 6 cm", a range, a size with no unit or in another unit)."""
+    text = obs.get("valueString")
+    if isinstance(text, str) and "valueQuantity" not in obs:
+        plain = _SIZE_IN_WORDS.fullmatch(text)
+        if plain is None:
+            r.why[where] = (f"the size is given as the text {show_value(text, 80)}, which is "
+                            "not plainly a number and cm or mm")
+            r.notes.append(f"{where}: {r.why[where]}: tumour.size is unknown")
+            return None
+        return {"value": float(plain.group(1)), "unit": plain.group(2).lower()}
     q = _quantity(obs, where, r, _SIZE_UNITS)
     if q is None:
-        return
+        return None
     value, unit = q
-    if unit not in ("cm", "mm"):
-        r.issue(f"{where}.valueQuantity.code", unit or "(missing)",
-                "must be the UCUM unit 'cm' or 'mm'")
-        return
-    r.put("tumour.size", {"value": value, "unit": unit}, where)
+    if unit in ("cm", "mm"):
+        return {"value": value, "unit": unit}
+    factor = _TO_CM.get(_SIZE_UNITS.get(unit.strip().lower().rstrip("s."), ""))
+    if factor is not None:
+        cm = round(value * factor, 6)
+        r.notes.append(f"{where}: the size {value:g} {unit} is read as {cm:g} cm")
+        return {"value": cm, "unit": "cm"}
+    r.why[where] = (f"the size is given as {_value_given(obs)}, "
+                    + (f"in {show_value(unit)}, not a length pecoma reads (cm, mm, inches, "
+                       "metres)" if unit else "with no unit"))
+    r.notes.append(f"{where}: {r.why[where]}: tumour.size is unknown")
+    return None
 
 
 #: A unit that says per 50 high-power fields: "mitoses per 50 HPF", "/50 HPF",
@@ -382,6 +448,17 @@ def _mitoses(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     code says per 50 HPF) or when no unit is given (a bare number, as the case format's
     field is). A unit naming another area (per 10 HPF, per mm²) leaves it unknown: the
     area of a high-power field differs between microscopes, so no count is converted."""
+    if "valueQuantity" not in obs and "valueInteger" not in obs and (
+            "valueRatio" in obs or "valueString" in obs):
+        count = _count_per_50_hpf(obs)
+        if count is None:
+            r.why[where] = (f"the mitotic count is given as {_value_given(obs)}, not plainly "
+                            "a count per 50 high-power fields (not converted: field areas "
+                            "differ between microscopes)")
+            r.notes.append(f"{where}: {r.why[where]}: histology.mitoses_per_50_hpf is unknown")
+        else:
+            r.put("histology.mitoses_per_50_hpf", count, where)
+        return
     q = _quantity(obs, where, r)
     if q is None:
         return
@@ -399,6 +476,39 @@ def _mitoses(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     r.put("histology.mitoses_per_50_hpf", q[0], where)
 
 
+#: A mitotic count written as text that is plainly one per 50 high-power fields: "3",
+#: "3/50 HPF", "3 mitoses per 50 high-power fields".
+_COUNT_IN_WORDS: Final = re.compile(
+    r"\s*(\d+)\s*(?:mitos[ie]s|mitotic figures?)?\s*(?:(?:/|per)\s*50\s*"
+    r"(?:hpfs?|high[- ]?power[- ]?fields?))?\s*\.?\s*", re.IGNORECASE)
+_HPF: Final = re.compile(r"hpf|high[- ]?power", re.IGNORECASE)
+
+
+def _count_per_50_hpf(obs: Mapping[str, Any]) -> float | None:
+    """A mitotic count given as a valueRatio of a plain count to 50 high-power fields
+    (numerator 3, denominator 50 "HPF") or as a valueString plainly saying one
+    (:data:`_COUNT_IN_WORDS`); ``None`` for anything else (per 10 HPF, "<1", a range)."""
+    text = obs.get("valueString")
+    if isinstance(text, str):
+        plain = _COUNT_IN_WORDS.fullmatch(text)
+        return float(plain.group(1)) if plain else None
+    ratio = obs.get("valueRatio")
+    if not isinstance(ratio, dict):
+        return None
+    top, per = ratio.get("numerator"), ratio.get("denominator")
+    if not (isinstance(top, dict) and isinstance(per, dict)) or any(
+            q.get("comparator") is not None for q in (top, per)):
+        return None
+    count, fields = top.get("value"), per.get("value")
+    top_unit = " ".join(str(top.get(k) or "") for k in ("unit", "code"))
+    per_unit = " ".join(str(per.get(k) or "") for k in ("unit", "code"))
+    if (isinstance(count, int | float) and not isinstance(count, bool) and count >= 0
+            and fields == 50 and _HPF.search(per_unit)
+            and not _NAMES_AN_AREA.search(top_unit.lower())):
+        return float(count)
+    return None
+
+
 def _dfi(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     q = _quantity(obs, where, r, _TIME_UNITS)
     if q is None:
@@ -407,7 +517,7 @@ def _dfi(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     if unit in ("a", "year", "years"):
         value *= 12
     elif unit not in ("mo", "month", "months"):
-        r.issue(f"{where}.valueQuantity.code", unit or "(missing)",
+        r.issue(f"{where}.valueQuantity.code", unit or f"no unit ({_value_given(obs)})",
                 "must be the UCUM unit 'mo' (months) or 'a' (years)")
         return
     r.put("stage.disease_free_interval_months", value, where)
@@ -418,7 +528,8 @@ def _treatment_end(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     day = day_of(raw)
     if day is None:
         if _absent_reason(obs) is None:
-            r.issue(f"{where}.valueDateTime", raw if raw is not None else "(missing)",
+            r.issue(f"{where}.valueDateTime",
+                    raw if raw is not None else _value_given(obs) or "(missing)",
                     "must be a full date (YYYY-MM-DD)")
         return
     r.put("primary_treatment_end", day.isoformat(), where)
@@ -429,7 +540,8 @@ def _free_of_disease(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     day = day_of(raw)
     if day is None:
         if _absent_reason(obs) is None:
-            r.issue(f"{where}.valueDateTime", raw if raw is not None else "(missing)",
+            r.issue(f"{where}.valueDateTime",
+                    raw if raw is not None else _value_given(obs) or "(missing)",
                     "must be a full date (YYYY-MM-DD)")
         return
     value: dict[str, Any] = {"since": day.isoformat()}
@@ -491,10 +603,9 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         others = [(m.LOINC_LONGEST_DIMENSION, longest)] if longest is not None else []
     for code, comp in others:
         value = r.data["tumour"]["size"]
-        q = _quantity(comp, f"{where}.component({code})", r, _SIZE_UNITS)
-        if q is None or q[1] not in ("cm", "mm"):
+        other = _size_value(r, comp, f"{where}.component({code})")
+        if other is None:
             continue
-        other = {"value": q[0], "unit": q[1]}
         if code == m.LOINC_LONGEST_DIMENSION and _cm(other) != _cm(value):
             larger = max(value, other, key=_cm)
             r.put("tumour.size", larger, where)
@@ -820,9 +931,12 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         else:
             read(result)
         return
-    if has_value:
-        unknown(f"the result {show_value(sorted(found) if found else text or value)} does "
-                "not code or say positive or negative")
+    given = _value_given(obs)
+    if has_value or given is not None:
+        # another value type, or an interpretation alone that says neither (A, abnormal)
+        shown = (show_value(sorted(found) if found else text)
+                 if has_value and (found or text) else f"given as {given}")
+        unknown(f"the result {shown} does not code or say positive or negative")
     elif absent is None:
         r.issue(f"{where}.value[x]", "(missing)",
                 "must code or say positive or negative, or carry a dataAbsentReason "
