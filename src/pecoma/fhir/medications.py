@@ -1017,6 +1017,37 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
 #: cancelled, or only planned.
 NOT_A_LINE: Final = frozenset({Given.error, Given.not_given, Given.planned})
 
+#: The status of a medication record still under way (R4): an order or a statement
+#: ``active``, an administration ``in-progress``.
+_UNDER_WAY: Final[Mapping[str, str]] = {"MedicationRequest": "active",
+                                        "MedicationStatement": "active",
+                                        "MedicationAdministration": "in-progress"}
+
+
+def given_now(resource: Mapping[str, Any], on_date: dt.date | None) -> bool:
+    """Whether the drug of ``resource`` is being given on ``on_date``: an order to give it
+    (:func:`given`), a statement or an administration still under way (status
+    ``active``; ``in-progress``), started by then, and with no end before it (the end of
+    ``effectivePeriod``, or of every dosage's ``timing.repeat.boundsPeriod``; an end
+    written as a month or a year lasts to its last day). Without ``on_date`` an end
+    given is taken as passed."""
+    if _UNDER_WAY.get(str(resource.get("resourceType"))) != resource.get("status") or (
+            given(resource, on_date) is not Given.given):
+        return False
+    ends: list[FirstDay | None] = []
+    period = resource.get("effectivePeriod")
+    if isinstance(period, dict):
+        ends.append(days_of(period.get("end")))
+    else:
+        for dosage in _list(resource.get("dosageInstruction")):
+            timing = dosage.get("timing") if isinstance(dosage, dict) else None
+            repeat = timing.get("repeat") if isinstance(timing, dict) else None
+            bounds = repeat.get("boundsPeriod") if isinstance(repeat, dict) else None
+            ends.append(days_of(bounds.get("end")) if isinstance(bounds, dict) else None)
+    if not ends or None in ends:
+        return True  # no end given (for some dosage): under way
+    return on_date is not None and max(e.latest for e in ends if e is not None) >= on_date
+
 
 def may_have_been_given(resource: Mapping[str, Any]) -> bool:
     """Whether ``resource`` is a medication record whose drug may have been given (its

@@ -613,6 +613,11 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later),
                                          drugs))
             continue
+        if meds.given_now(med, r.on):
+            since = f" since {start.written}" if start is not None else ""
+            until = f", not ended by {r.on}" if r.on is not None else ""
+            r.running.append(Planned(where, agent, f"given now (status "
+                                     f"'{med.get('status')}'{since}{until})", drugs))
         if other_reason is not None:
             name = ", ".join(sorted(drugs)) or agent.value.replace("_", " ")
             r.why[where] = (f"{name} given for a condition that is not a cancer "

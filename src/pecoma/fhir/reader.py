@@ -138,6 +138,11 @@ class BundleCase:
     #: drafted, proposed or planned, one starting after the day read for, a statement of
     #: intent): no line, but an order in place; a second one of its kind is not proposed.
     planned: tuple[Planned, ...] = ()
+    #: Medication records of a known agent given now, on the day read for (an order, a
+    #: statement or an administration under way, started, with no end before that day:
+    #: :func:`pecoma.fhir.medications.given_now`): lines given, and orders still running,
+    #: which the CDS services check against the allergy list as they check planned ones.
+    running: tuple[Planned, ...] = ()
     #: Medication records whose ``statusReason`` says their drug was not tolerated: each
     #: an intolerance of that drug, read with the allergy list
     #: (:func:`pecoma.fhir.allergies.read_allergies`).
@@ -637,6 +642,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
         planned=tuple(r.planned),
+        running=tuple(r.running),
         not_tolerated=tuple(r.not_tolerated),
         unread=unread,
         deceased=deceased,

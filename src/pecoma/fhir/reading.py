@@ -52,7 +52,9 @@ class Planned:
     """A medication record of a known agent that is no line given because it is planned:
     an order drafted, proposed or planned, one whose first day is after the day read for
     (or may be), a statement of intent, a dispense being prepared. An order already in
-    the record: a second one of its kind is not to be proposed."""
+    the record: a second one of its kind is not to be proposed. The same shape names a
+    medication record given now (``BundleCase.running``: an order under way, ``how``
+    saying since when)."""
 
     where: str  # MedicationRequest/mr-1
     agent: Agent
@@ -150,6 +152,8 @@ class Reader:
     unknown_starts: list[str] = field(default_factory=list)
     #: Medication records of a known agent planned, not (yet) given.
     planned: list[Planned] = field(default_factory=list)
+    #: Medication records of a known agent given now (an order under way).
+    running: list[Planned] = field(default_factory=list)
     #: Medication records whose statusReason says their drug was not tolerated.
     not_tolerated: list[NotTolerated] = field(default_factory=list)
 

@@ -96,6 +96,9 @@ class DrugSafety:
     #: Medication records of the record planned, not (yet) given (an order drafted,
     #: planned or starting later): orders in place, as the FHIR reader reads them.
     planned: tuple[Planned, ...] = ()
+    #: Medication records of the record given now (an order under way, not ended), as
+    #: the FHIR reader reads them (:attr:`pecoma.fhir.reader.BundleCase.running`).
+    running: tuple[Planned, ...] = ()
     #: Where the record says mTOR inhibitors are contraindicated other than by an
     #: allergy entry (the project's Observation, read into the case): every one is out.
     mtor_contraindicated: str | None = None
@@ -196,7 +199,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 mtor_contraindicated: str | None = None,
                 therapies: Sequence[TherapyLine] = (),
                 entry_modifiers: Mapping[int, str] | None = None,
-                not_tolerated: Iterable[NotTolerated] = ()) -> DrugSafety:
+                not_tolerated: Iterable[NotTolerated] = (),
+                running: Iterable[Planned] = ()) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources, and of the
     Conditions among ``allergies`` naming an allergy or adverse reaction to a drug
     (:func:`pecoma.fhir.allergies.condition_intolerance`: the problem list; ``unreadable``:
@@ -209,7 +213,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     the Bundle entries that carry some, by the identity of their resource;
     ``not_tolerated``: the medication records whose statusReason says their drug was not
     tolerated (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each ruling its drug
-    out as an allergy entry naming it does.
+    out as an allergy entry naming it does; ``running``: the medications given now
+    (:attr:`pecoma.fhir.reader.BundleCase.running`), checked as the planned ones are.
 
     An entry that cannot be read in full (:func:`pecoma.fhir.allergies.not_read_in_full`)
     makes the list unreadable, with why, as the FHIR reader makes that part of the record
@@ -230,6 +235,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
                       mtor_class=listed.mtor_class, planned=tuple(planned),
+                      running=tuple(running),
                       mtor_contraindicated=mtor_contraindicated,
                       mtor_tolerated=None if tolerated is None else therapies[tolerated].agent)
 

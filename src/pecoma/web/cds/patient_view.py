@@ -275,14 +275,27 @@ async def read_record(
     safety = drug_safety([*mine, *problems], unreadable, bc.history_doubt if bc else None,
                          bc.planned if bc else (), contraindicated,
                          bc.case.systemic.therapies if bc else (), modifiers,
-                         bc.not_tolerated if bc else ())
+                         bc.not_tolerated if bc else (), bc.running if bc else ())
     return record, bc, safety
 
 
 def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
-    """A critical card for each order in the record, planned and not given yet, of a drug
-    the allergy list rules out: the check order-select makes on a draft, made on an order
-    already written (a sirolimus order starting next week beside a sirolimus allergy)."""
+    """A critical card for each order in the record, planned and not given yet, or given
+    now (an order under way, not ended), of a drug the allergy list rules out: the check
+    order-select makes on a draft, made on an order already written (a sirolimus order
+    starting next week, or running since last month, beside a sirolimus allergy)."""
+    for running in safety.running:
+        why = safety.ruled_out(running.agent, running.drugs)
+        if why is None:
+            continue
+        name = drug_name(running.agent, running.drugs)
+        ruled_out_card(
+            answer, order="order given now", name=name, why=why,
+            summary=f"Order of {name} given now in the record: {why}",
+            detail=(f"{md_text(str(running))}; {why}. Review that order against the "
+                    "allergy list now: stop it, or record why it goes on (the intolerance "
+                    "may have been recorded after the order began). pecoma never proposes "
+                    "a drug a recorded intolerance rules out."))
     for planned in safety.planned:
         why = safety.ruled_out(planned.agent, planned.drugs)
         if why is None:
