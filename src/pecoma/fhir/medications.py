@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from pecoma.case import Agent
+from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.mcode import concept_text, statements
 
@@ -921,14 +922,31 @@ def unreadable_medication(resource: Mapping[str, Any],
     for concept in concepts:
         if names_something(_words(concept)) or _project_agent(concept) is not None:
             return None
+    held = resource.get("medicationReference")
     if reference is None and "medicationCodeableConcept" not in resource:
+        if isinstance(held, dict) and held:
+            return (f"its medicationReference ({show_value(held, 80)}) has neither a "
+                    "reference nor a display: it names no medication pecoma can read")
         return "neither medicationCodeableConcept nor medicationReference is given"
     codes = [f"{cd.get('system')}|{cd.get('code')}" for cc in concepts
              for cd in _list(cc.get("coding")) if isinstance(cd, dict) and cd.get("code")]
     if codes:
         return (f"coded only by {', '.join(codes[:3])}, a code pecoma does not know, with "
                 "no name")
+    own = resource.get("medicationCodeableConcept")
+    stray = ({k: v for k, v in own.items() if k not in _CONCEPT_ELEMENTS}
+             if isinstance(own, dict) else {})
+    if stray and not any(_words(cc) for cc in concepts):
+        # {"display": "Everolimus 10 mg tablet"}: a name where a CodeableConcept has none
+        return (f"its medicationCodeableConcept has neither a coding nor a text; it holds "
+                f"{show_value(stray, 80)}, which a CodeableConcept does not have (FHIR R4 "
+                "names a drug in its text or a coding's display, or in "
+                "medicationReference.display), so it is not read")
     return "the medication has neither a code nor a text"
+
+
+#: The elements of a FHIR R4 CodeableConcept.
+_CONCEPT_ELEMENTS: Final = frozenset({"id", "extension", "coding", "text"})
 
 
 # ------------------------------------------------------------------------- given or not
