@@ -145,7 +145,8 @@ def _disagreement(obs: Mapping[str, Any], value: bool, answers: tuple[str, str]
         if found & (_NO | _NEG):
             coded.add(False)
         if coded:
-            parts.append(("its interpretation", sorted(found), coded))
+            parts.append(("its interpretation",
+                          ", ".join(code for _system, code in sorted(found)), coded))
         words = m.concept_text(concept)
         if words:
             parts.append(("its interpretation", words, _words_say(words)))
