@@ -198,3 +198,15 @@ def test_patient_view_assesses_the_record(tmp_path: Path) -> None:
     assert not any("not possible" in c["summary"] or "Nothing was assessed" in c["detail"]
                    for c in cards), cards
     assert "risk low" not in cards[0]["summary"]
+
+
+def test_to_case_prints_a_unit_code_as_written(tmp_path: Path) -> None:
+    """A size of 2 [in_i] is read as 5.08 cm, and the note says so with the UCUM code as
+    the record writes it: the console had read '[in_i]' as markup and dropped it ("the
+    size 2 is read as 5.08 cm"), hiding the unit the conversion came from."""
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_record("tumour-size", valueQuantity={
+        "value": 2, "unit": "in", "system": UCUM, "code": "[in_i]"})), "utf-8")
+    run = run_cli("fhir", "to-case", str(path), "--on", ON.isoformat())
+    assert run.returncode == 0, run.stderr
+    assert "the size 2 [in_i] is read as 5.08 cm" in " ".join(run.stderr.split())

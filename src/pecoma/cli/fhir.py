@@ -102,26 +102,28 @@ def _read_any(path: Path, on: dt.date | None = None,
 
 
 def _report_not_found(bc: BundleCase) -> None:
+    # the record's own words and codes ('[in_i]', '{mitoses}/50.[HPF]') printed as
+    # written, never read as console markup
     from pecoma.fhir.searches import PARTS
 
     if bc.not_found:
         err.print(
             "not found in the bundle (unknown, not absent): " + ", ".join(bc.not_found),
-            highlight=False,
+            highlight=False, markup=False,
         )
     for part, why in bc.unread.items():
         err.print(f"not read in full (unknown, not absent): {PARTS.get(part, part)}: {why}",
-                  highlight=False)
+                  highlight=False, markup=False)
     if bc.history_doubt is not None:
         err.print("the lines of systemic therapy already given are not fully known "
                   f"({bc.history_doubt}): a line not in the case may have been given",
-                  highlight=False)
+                  highlight=False, markup=False)
     for note in bc.notes:
-        err.print(f"note: {note}", highlight=False)
+        err.print(f"note: {note}", highlight=False, markup=False)
     for line in bc.evidence:
-        err.print(f"evidence: {line}", highlight=False)
+        err.print(f"evidence: {line}", highlight=False, markup=False)
     for line in bc.not_read:
-        err.print(f"not read: {line}", highlight=False)
+        err.print(f"not read: {line}", highlight=False, markup=False)
 
 
 @fhir_app.command("to-case")
