@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from pecoma.knowledge import parse_knowledge
+from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.reassess import reassess
 from pecoma.registry.service import record_case, record_scan
 from pecoma.registry.summary import Ratio, summarise, summary_svg
-from pecoma.registry.worklist import build_worklist, evaluate
+from pecoma.registry.worklist import build_worklist, evaluate, stored_worklist
 from pecoma.settings import Settings, default_settings, load_settings
 from pecoma.store import Repository
 
@@ -146,6 +147,96 @@ class TestReassess:
         assert (change.due_before, change.due_after) == (dt.date(2025, 4, 10),
                                                          dt.date(2025, 7, 12))
         assert change.added == change.removed == ()
+
+
+class TestReassessAsOfADate:
+    """The next due date a re-assessment lists and stores is the worklist's for the same
+    date: planned with the scans done by then, and none for a patient whose routine
+    surveillance has stopped (a death, a relapse the case does not hold), which the
+    report says instead."""
+
+    def test_a_date_before_a_recorded_scan_plans_without_it(self, repo: Repository) -> None:
+        """High risk, R0 resection on 2025-01-10: the first visit is due 3 months after
+        it, on 2025-04-10 (S18). As of 2025-03-01 the scans of 2025-04-12 are not done
+        yet, so that visit is still the next one, as the worklist of that date says; the
+        re-assessment must neither list it as "(none)" nor store an empty next due."""
+        fill(repo, {"P-1": high_risk()})
+        for m in ("chest_ct", "mri_primary"):
+            record_scan(repo, "P-1", "2025-04-12", m, "no_evidence_of_disease", on_date=ON,
+                        actor="radiology")
+        day = dt.date(2025, 3, 1)
+        (row,) = stored_worklist(repo, day, default_settings())
+        assert row.due == dt.date(2025, 4, 10)
+        report = reassess(repo, day, default_settings(), "registrar")
+        assert report.not_evaluable == []
+        assert [c.describe() for c in report.changes] == []  # due 2025-04-10 before too
+        assert report.unchanged == 1
+        stored = repo.state("P-1")
+        assert stored is not None and stored.latest is not None
+        assert stored.latest.next_due == dt.date(2025, 4, 10)
+
+    def test_a_changed_due_date_as_of_a_past_date_is_stored_as_the_worklist_gives_it(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """5 cm, every feature absent: low risk, first visit 4 months after the surgery of
+        2025-01-10 (I3); high risk when 5 cm counts (inclusive cut-off): 3 months, on
+        2025-04-10 (S18). A scan recorded later (2025-06-01) does not count as of
+        2025-03-01: the new assessment stores 2025-04-10, never an empty next due."""
+        fill(repo, {"P-1": size_only()})
+        record_scan(repo, "P-1", "2025-06-01", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        day = dt.date(2025, 3, 1)
+        report = reassess(repo, day, inclusive_size(tmp_path), "registrar")
+        (change,) = report.changes
+        assert (change.due_before, change.due_after) == (dt.date(2025, 5, 10),
+                                                         dt.date(2025, 4, 10))
+        stored = repo.state("P-1")
+        assert stored is not None and stored.latest is not None
+        assert stored.latest.next_due == dt.date(2025, 4, 10)
+        (row,) = stored_worklist(repo, day, inclusive_size(tmp_path))
+        assert row.due == dt.date(2025, 4, 10)
+
+    def test_a_deceased_patient_has_left_surveillance_not_a_next_due_date(
+        self, repo: Repository
+    ) -> None:
+        """A recorded death ends surveillance (S26): no next scan is due for the patient,
+        in the worklist as in the re-assessment, which says so with the death."""
+        fill(repo, {"P-1": high_risk()})
+        record_outcome(repo, "P-1", "death", "2025-03-20", "dead_of_other_cause", on_date=ON,
+                       actor="clinic")
+        (row,) = stored_worklist(repo, ON, default_settings())
+        assert (row.status.value, row.due) == ("deceased", None)
+        (change,) = reassess(repo, ON, default_settings(), "registrar").changes
+        assert (change.due_before, change.due_after) == (dt.date(2025, 4, 10), None)
+        assert change.describe() == (
+            "next due 2025-04-10 -> left surveillance (died on 2025-03-20 (dead of other "
+            "cause))")
+        assert change.to_dict()["surveillance_stopped"] == (
+            "left surveillance (died on 2025-03-20 (dead of other cause))")
+        stored = repo.state("P-1")
+        assert stored is not None and stored.latest is not None
+        assert stored.latest.next_due is None
+        # the next run finds nothing changed
+        again = reassess(repo, ON, default_settings(), "registrar")
+        assert (again.changes, again.unchanged, again.stored) == ([], 1, 0)
+
+    def test_a_relapse_the_case_does_not_hold_suspends_instead_of_a_next_due_date(
+        self, repo: Repository
+    ) -> None:
+        """A distant metastasis recorded as an outcome of a localized case suspends
+        routine visits until the case records it (S17, S27): the re-assessment lists
+        the suspension, never a routine visit's date."""
+        fill(repo, {"P-1": high_risk()})
+        record_outcome(repo, "P-1", "distant_metastasis", "2025-03-20", found_by="symptoms",
+                       on_date=ON, actor="clinic")
+        (row,) = stored_worklist(repo, ON, default_settings())
+        assert (row.status.value, row.due) == ("suspended", None)
+        (change,) = reassess(repo, ON, default_settings(), "registrar").changes
+        assert change.due_after is None
+        assert change.describe().startswith(
+            "next due 2025-04-10 -> suspended (distant metastasis recorded on 2025-03-20, "
+            "found by symptoms, which the case does not hold")
+        assert "next due" not in change.describe().split("->", 1)[1]
 
 
 class TestSummary:

@@ -95,7 +95,8 @@ def test_a_scan_after_the_evaluation_date_changes_the_due_date_with_the_date(
 ) -> None:
     """By hand: high risk, surgery 2025-01-10, first visit due 2025-04-10; chest CT and
     MRI of 2025-04-12 do that visit, the next (3 months on) is due 2025-07-12. As of
-    2025-04-11 the scans lie ahead: no plan can be dated then (no due date)."""
+    2025-04-11 the scans lie ahead: the first visit is still the next one, due 2025-04-10,
+    as the worklist of that date says (a plan of a past date knows no later scan)."""
     fill(repo, {"P-1": high_risk()})
     for m in ("chest_ct", "mri_primary"):
         scan(repo, "P-1", "2025-04-12", modality=m)
@@ -107,20 +108,20 @@ def test_a_scan_after_the_evaluation_date_changes_the_due_date_with_the_date(
     seen.clear()
     again = reassess(repo, ON, default_settings(), "registrar")
     assert (seen, again.changes, again.unchanged, again.stored) == ([], [], 1, 0)
-    # as of the day before the scans: no due date; stored (it changed)
+    # as of the day before the scans: the first visit is due again; stored (it changed)
     before = reassess(repo, dt.date(2025, 4, 11), default_settings(), "registrar")
     (change,) = before.changes
     assert (change.due_before, change.due_after, before.stored) == (
-        dt.date(2025, 7, 12), None, 1)
-    assert change.describe() == "next due 2025-07-12 -> (none)"
+        dt.date(2025, 7, 12), dt.date(2025, 4, 10), 1)
+    assert change.describe() == "next due 2025-07-12 -> 2025-04-10"
     # back to ON: the latest stored assessment is of 2025-04-11, so P-1 is assessed
-    # again, and the due date is back
+    # again, and the due date after the scans is back
     seen.clear()
     back = reassess(repo, ON, default_settings(), "registrar")
     (change,) = back.changes
     assert seen == ["P-1"]
     assert (change.due_before, change.due_after, back.stored) == (
-        None, dt.date(2025, 7, 12), 1)
+        dt.date(2025, 4, 10), dt.date(2025, 7, 12), 1)
 
 
 def test_a_case_dated_after_the_evaluation_date_is_not_evaluable_until_then(

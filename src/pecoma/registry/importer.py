@@ -246,7 +246,7 @@ def _engine_rows(task: _Task) -> list[_Done]:
         unevaluable: str | None = None
         if task.write:
             a = assess(row.case, task.on_date, task.settings)
-            due, state = plan_and_state(row.case, a, task.on_date, scans, task.settings)
+            due, state, _ = plan_and_state(row.case, a, task.on_date, scans, task.settings)
             sub = CaseSubmission(
                 registry_id=row.registry_id,
                 submitted=row.submitted,

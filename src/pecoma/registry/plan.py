@@ -21,7 +21,7 @@ from pecoma.settings import Settings
 if TYPE_CHECKING:
     from pecoma.store.repository import ScanData
 
-__all__ = ["events_of", "plan_for"]
+__all__ = ["done_by", "events_of", "plan_for"]
 
 
 def events_of(scans: Sequence[ScanData]) -> tuple[ImagingEvent, ...]:
@@ -29,6 +29,14 @@ def events_of(scans: Sequence[ScanData]) -> tuple[ImagingEvent, ...]:
     return tuple(
         ImagingEvent(s.performed_on, Modality(s.modality), ScanFinding(s.finding)) for s in scans
     )
+
+
+def done_by(scans: Sequence[ScanData], on_date: dt.date) -> Sequence[ScanData]:
+    """The scans done by ``on_date``: a plan as of a date knows no scan done after it, as
+    it counts no outcome dated later (a plan of a past date can be reproduced)."""
+    if all(s.performed_on <= on_date for s in scans):
+        return scans
+    return tuple(s for s in scans if s.performed_on <= on_date)
 
 
 def plan_for(
@@ -39,5 +47,7 @@ def plan_for(
     settings: Settings,
     knowledge: Knowledge | None = None,
 ) -> SurveillancePlan:
-    """The patient's surveillance plan as of ``on_date`` (may raise :class:`InputError`)."""
-    return plan_surveillance(case, assessment, on_date, events_of(scans), settings, knowledge)
+    """The patient's surveillance plan as of ``on_date``, with the scans done by then
+    (:func:`done_by`; may raise :class:`InputError`)."""
+    return plan_surveillance(case, assessment, on_date, events_of(done_by(scans, on_date)),
+                             settings, knowledge)

@@ -1,13 +1,18 @@
 """Re-assessment: every patient's latest case through the current knowledge and settings.
 
-Each new assessment is compared with the patient's latest stored one; a patient is listed
-when the knowledge records produced (added or removed), the risk group or the next due
-date changed. A new assessment is stored (reason ``reassess``, unless asked not to) when
-it differs, or when it was made with another knowledge, engine or settings version than
-the stored one; an identical re-evaluation under the same versions adds no row. Every
-re-assessed patient's worklist state (:mod:`pecoma.registry.state`) is stored again with
-the current versions, in the transaction of its new assessment: after a change of
-knowledge, engine or settings this is what brings the stored worklist up to date.
+Each new assessment is compared with the patient's latest stored one; a patient is
+listed when the knowledge records produced (added or removed), the risk group or the
+next due date changed. The next due date is the worklist's for the date
+(:mod:`pecoma.registry.worklist`): the plan's with the scans done by then, and none when
+routine surveillance has stopped by then (:mod:`pecoma.registry.routine`: a death, a
+loss to follow-up, a relapse), which the change says instead. A case whose plan cannot
+be drawn as of the date is not evaluable, with the reason. A new assessment is stored
+(reason ``reassess``, unless asked not to) when it differs, or when it was made with
+another knowledge, engine or settings version than the stored one; an identical
+re-evaluation under the same versions adds no row. Every re-assessed patient's worklist
+state (:mod:`pecoma.registry.state`) is stored again with the current versions, in the
+transaction of its new assessment: after a change of knowledge, engine or settings this
+is what brings the stored worklist up to date.
 
 The registry is read a page at a time and the results are stored in batches (each one
 transaction), so memory stays that of a few pages whatever the size of the registry. A
@@ -29,6 +34,8 @@ from pecoma.case import parse_case
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.registry.plan import done_by
+from pecoma.registry.routine import routine_of
 from pecoma.registry.state import Versions, compute_state, is_usable, plan_and_state, versions
 from pecoma.registry.stored import assessment_data
 from pecoma.registry.workers import runner
@@ -37,6 +44,7 @@ from pecoma.store.repository import (
     AssessmentData,
     PatientBasis,
     Repository,
+    RoutineFacts,
     ScanData,
     StateData,
 )
@@ -58,6 +66,9 @@ class Change:
     due_after: dt.date | None
     knowledge_before: str | None
     knowledge_after: str
+    stopped: str | None = None
+    """Why routine surveillance has stopped as of the date (``left surveillance (…)``,
+    ``suspended (…)``), said instead of a next due date; ``None``: it runs."""
 
     @property
     def risk_changed(self) -> bool:
@@ -73,7 +84,8 @@ class Change:
             parts.append(f"risk {self.risk_before or '(none)'} -> {self.risk_after}")
         if self.due_changed:
             before = self.due_before.isoformat() if self.due_before else "(none)"
-            after = self.due_after.isoformat() if self.due_after else "(none)"
+            after = (self.stopped if self.stopped is not None
+                     else self.due_after.isoformat() if self.due_after else "(none)")
             parts.append(f"next due {before} -> {after}")
         if self.added:
             parts.append("added " + ", ".join(self.added))
@@ -91,6 +103,7 @@ class Change:
                 "before": self.due_before.isoformat() if self.due_before else None,
                 "after": self.due_after.isoformat() if self.due_after else None,
             },
+            "surveillance_stopped": self.stopped,
             "knowledge_version": {"before": self.knowledge_before, "after": self.knowledge_after},
         }
 
@@ -133,7 +146,8 @@ WRITE_PATIENTS = 2000
 @dataclass(frozen=True, slots=True)
 class _Patient:
     """What the engine work needs of one patient: its latest case version as stored (JSON
-    text), its scans and its latest stored assessment."""
+    text), its scans, its latest stored assessment and what decides whether its routine
+    surveillance has stopped (``None``: no outcome that can stop it)."""
 
     patient_id: int
     registry_id: str
@@ -142,6 +156,7 @@ class _Patient:
     case_text: str
     scans: tuple[ScanData, ...]
     latest: StoredView | None
+    routine: RoutineFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +183,19 @@ class _Result:
     new: AssessmentData | None = None
 
 
+def _stopped(p: _Patient, on_date: dt.date) -> str | None:
+    """Why the patient's routine surveillance has stopped as of ``on_date``, as the
+    worklist of that date says it (:func:`~pecoma.registry.routine.routine_of`, with the
+    last scan done by then), or ``None``."""
+    if p.routine is None:
+        return None
+    done = done_by(p.scans, on_date)
+    r = routine_of(p.routine, done[-1].performed_on if done else None)
+    if r.stop is None:
+        return None
+    return f"{'suspended' if r.stop == 'suspended' else 'left surveillance'} ({r.reason})"
+
+
 def _reassess_patients(task: _Task) -> list[_Result]:
     """The engine's part of :func:`reassess` for some patients (pure: may run in a worker
     process)."""
@@ -183,7 +211,13 @@ def _reassess_patients(task: _Task) -> list[_Result]:
             out.append(_Result(*ids, compute_state(data, p.scans, on_date, settings, knowledge),
                                problem="; ".join(str(i) for i in exc.issues)))
             continue
-        due, wl = plan_and_state(case, a, on_date, p.scans, settings, knowledge)
+        due, wl, problem = plan_and_state(case, a, on_date, p.scans, settings, knowledge)
+        if problem is not None:
+            out.append(_Result(*ids, wl, problem=problem))
+            continue
+        stopped = _stopped(p, on_date)
+        if stopped is not None:
+            due = None  # no next visit for a patient out of routine surveillance
         prev = p.latest
         before = set(prev.record_ids) if prev else set()
         after = set(a.record_ids())
@@ -197,6 +231,7 @@ def _reassess_patients(task: _Task) -> list[_Result]:
             due_after=due,
             knowledge_before=prev.knowledge_version if prev else None,
             knowledge_after=a.knowledge_version,
+            stopped=stopped,
         )
         changed = bool(change.added or change.removed or change.risk_changed
                        or change.due_changed)
@@ -245,10 +280,13 @@ def _tasks(
     settings: Settings,
     knowledge: Knowledge | None,
     basis: Versions,
+    facts: dict[str, RoutineFacts],
 ) -> Iterator[_Task]:
     """Every patient with a case, page by page in registry-id order: those known unchanged
     are counted in ``report``; the others are read with their cases and given as tasks of
-    :data:`TASK_PATIENTS` (gathered over pages: a few patients a page make one task)."""
+    :data:`TASK_PATIENTS` (gathered over pages: a few patients a page make one task).
+    ``facts``: the routine facts of the patients with an outcome that can stop routine
+    surveillance (never known unchanged: an outcome recorded since may have)."""
     after: str | None = None
     ready: list[_Patient] = []
     while page := repo.patient_bases(after, PAGE_PATIENTS):
@@ -257,7 +295,7 @@ def _tasks(
         for p in page:
             if p.case_version_id is None or p.version is None:
                 continue  # no case: nothing to assess
-            if known_unchanged(p, on_date, basis):
+            if p.registry_id not in facts and known_unchanged(p, on_date, basis):
                 report.patients += 1
                 report.unchanged += 1
             else:
@@ -265,7 +303,8 @@ def _tasks(
         cases = repo.case_texts([(p.patient_id, cast(int, p.case_version_id)) for p in todo])
         ready += [
             _Patient(p.patient_id, p.registry_id, cast(int, p.case_version_id),
-                     cast(int, p.version), *cases[p.patient_id], p.latest)
+                     cast(int, p.version), *cases[p.patient_id], p.latest,
+                     facts.get(p.registry_id))
             for p in todo if p.patient_id in cases
         ]
         while len(ready) >= TASK_PATIENTS:
@@ -308,7 +347,10 @@ def reassess(
         new.clear()
         states.clear()
 
-    tasks = _tasks(repo, report, on_date, settings, given, versions(settings, knowledge))
+    # who may have left routine surveillance, as the worklist of the date reads it
+    facts = repo.routine_facts(on_date)
+    tasks = _tasks(repo, report, on_date, settings, given, versions(settings, knowledge),
+                   facts)
     # worker processes only for two full tasks or more (starting them costs more than
     # the engine work of a few hundred patients)
     first = list(itertools.islice(tasks, 2))

@@ -54,7 +54,7 @@ def record_case(
     case = parse_case(data)
     a = assess(case, on_date, settings)
     state = repo.state(registry_id)
-    due, wl = plan_and_state(case, a, on_date, state.scans if state else (), settings)
+    due, wl, _ = plan_and_state(case, a, on_date, state.scans if state else (), settings)
     sub = CaseSubmission(
         registry_id=registry_id,
         submitted=data,

@@ -177,21 +177,30 @@ def plan_and_state(
     scans: Sequence[ScanData],
     settings: Settings,
     knowledge: Knowledge | None = None,
-) -> tuple[dt.date | None, StateData]:
+) -> tuple[dt.date | None, StateData, str | None]:
     """For a case assessed as of ``on_date``: the next due date as of that date (``None``
-    when no plan can be drawn) and the patient's worklist state, drawing the plan once."""
+    when no plan can be drawn), the patient's worklist state, and why the plan cannot be
+    drawn as of that date (``None``: it can).
+
+    The next due date is the worklist's for ``on_date``: the plan as of that date, with
+    the scans done by then (:func:`~pecoma.registry.plan.done_by`). The state holds from
+    ``valid_from`` on: with a scan after ``on_date`` it is drawn as of ``valid_from``
+    (:func:`compute_state`); otherwise from the same plan, drawn once."""
     basis = versions(settings, knowledge)
     valid = valid_from(case, scans)
-    if valid is not None and valid > on_date:
-        # a scan after the evaluation date: no plan as of on_date; the state holds later
-        return None, compute_state(case, scans, on_date, settings, knowledge)
+    later = valid is not None and valid > on_date
     try:
         plan = plan_for(case, a, on_date, scans, settings, knowledge)
     except InputError as exc:
-        return None, state_from(a, None, _problem(exc), scans, valid, basis, case,
-                                knowledge)
+        state = compute_state(case, scans, on_date, settings, knowledge) if later \
+            else state_from(a, None, _problem(exc), scans, valid, basis, case, knowledge)
+        return None, state, _problem(exc)
     nxt = plan.next_visit
-    return (None if nxt is None else nxt.due), state_from(a, plan, None, scans, valid, basis)
+    due = None if nxt is None else nxt.due
+    if later:
+        # a scan after the evaluation date: the state, which holds later, knows it
+        return due, compute_state(case, scans, on_date, settings, knowledge), None
+    return due, state_from(a, plan, None, scans, valid, basis), None
 
 
 def compute_state(

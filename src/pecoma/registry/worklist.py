@@ -67,7 +67,7 @@ from pecoma.engine.plan import AlertLevel, SurveillancePlan, alert_level
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.registry.cells import neutralise
-from pecoma.registry.plan import plan_for
+from pecoma.registry.plan import done_by, plan_for
 from pecoma.settings import Settings
 
 if TYPE_CHECKING:  # the database layer is imported only where it is used
@@ -210,9 +210,9 @@ def evaluate(
     outcome dated later does not count: a worklist of a past date can be reproduced)."""
     out: list[Evaluated] = []
     for st in states:
-        if any(sc.performed_on > on_date for sc in st.scans):
-            st = dataclasses.replace(st, scans=tuple(
-                sc for sc in st.scans if sc.performed_on <= on_date))
+        scans = done_by(st.scans, on_date)
+        if scans is not st.scans:
+            st = dataclasses.replace(st, scans=tuple(scans))
         if st.case is None:
             out.append(Evaluated(st, None, None, None, "no case recorded yet"))
             continue
