@@ -192,6 +192,72 @@ class TestImportNeverMakesKnownFactsUnknown:
         assert versions(repo, "PEC-1") == versions(repo, "PEC-2") == 1
 
 
+class TestAllOrNothingReportsEveryProblemAtOnce:
+    """An all-or-nothing import reports every problem of the file in one pass, the same
+    as --good-rows does: a row that breaks the checks against the stored case is never
+    counted good because another row had a bad cell; and still nothing is written."""
+
+    def contacts(self, repo: Repository) -> list[dict[str, Any]]:
+        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-2", low_risk())
+        # row 2: a contact, but the primary site differs from the stored case (uterus);
+        # row 3: a contact whose vital status is no allowed value
+        return [{"registry_id": "PEC-1", "tumour.primary_site": "soft_tissue",
+                 "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+                 "outcome.last_contact.vital_status": "alive_without_disease"},
+                {"registry_id": "PEC-2", "tumour.primary_site": "kidney",
+                 "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+                 "outcome.last_contact.vital_status": "alive"}]
+
+    def test_a_row_differing_from_the_stored_case_is_reported_with_a_bad_cell(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        rows = self.contacts(repo)
+        report = run(repo, tmp_path / "contacts.csv", rows, REQUIRED + CONTACT)
+        assert [(i.row, i.column) for i in report.issues] == [
+            (2, "tumour.primary_site"), (3, "outcome.last_contact.vital_status")]
+        assert "differs from the stored case ('uterus')" in report.issues[0].rule
+        assert (report.rows, report.good, report.rejected_rows) == (2, 0, [2, 3])
+        assert report.lines()[0] == (
+            "contacts.csv: 2 rows read, 0 good, 2 rejected (all-or-nothing)")
+        assert report.written is None
+        assert repo.outcomes_by_registry_id() == {}
+        # the same problems as good-rows mode gives (which writes nothing here either)
+        good_rows = run(repo, tmp_path / "contacts.csv", rows, REQUIRED + CONTACT,
+                        ImportMode.good_rows)
+        assert good_rows.issues == report.issues
+
+    def test_a_row_leaving_stored_facts_empty_is_reported_with_a_bad_cell(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A file without surgery.margin, one row with a blank size: the rows of stored
+        patients that would lose their margin are named at once, with the size."""
+        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-2", high_risk())
+        columns = [c for c in COLUMN_NAMES if c != "surgery.margin"]
+        rows = [flatten(high_risk(), "PEC-1"), flatten(high_risk(), "PEC-2"),
+                {**flatten(low_risk(), "PEC-3"), "tumour.size.value": ""}]
+        report = run(repo, tmp_path / "cases.csv", rows, columns)
+        assert [(i.row, i.column) for i in report.issues] == [
+            (2, "surgery.margin"), (3, "surgery.margin"), (4, "tumour.size.value")]
+        assert all("would become unknown" in i.rule for i in report.issues[:2])
+        assert (report.rows, report.good, report.rejected_rows) == (3, 0, [2, 3, 4])
+        assert report.written is None and repo.timeline("PEC-3") is None
+        good_rows = run(repo, tmp_path / "cases.csv", rows, columns, ImportMode.good_rows)
+        assert good_rows.issues == report.issues
+
+    def test_a_header_error_rejects_every_row_read(self, repo: Repository,
+                                                   tmp_path: Path) -> None:
+        """A header without a required column refuses the whole file: every row read is
+        rejected, and the counts say so (rows read = good + rejected)."""
+        rows = [flatten(high_risk(), "PEC-1"), flatten(low_risk(), "PEC-2")]
+        columns = [c for c in COLUMN_NAMES if c != "stage.status"]
+        report = run(repo, tmp_path / "cases.csv", rows, columns)
+        assert [i.row for i in report.issues] == [1]
+        assert report.lines()[0] == "cases.csv: 2 rows read, 0 good, 2 rejected (all-or-nothing)"
+        assert report.to_jsonable()["rejected_rows"] == [2, 3]
+
+
 class TestNoCaseAfterDeath:
     def died(self, repo: Repository) -> None:
         add(repo, "PEC-1", high_risk())

@@ -21,8 +21,12 @@ against it).
 
 Two modes: ``all-or-nothing`` (the default) writes nothing when any row is bad;
 ``good-rows`` writes the good rows and reports the bad ones. Either way the good rows go
-in one transaction. Importing the same file twice changes nothing: a case identical to
-the patient's latest version is not stored again.
+in one transaction, and every row goes through the same checks, so both report every
+problem of the file in one pass: an all-or-nothing import that meets a bad row checks
+and writes the rows after it all the same (the checks against the stored case run as a
+batch is written) and rolls the transaction back at the end. Importing the same file
+twice changes nothing: a case identical to the patient's latest version is not stored
+again.
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ class ImportReport:
     good: int = 0
     issues: list[RowIssue] = field(default_factory=list)
     written: AddResult | None = None
+    #: The rows refused with the whole file (a wrong header): none of them was checked.
+    refused_with_file: list[int] = field(default_factory=list)
     #: Rows written whose patient cannot be evaluated with the data already stored (a
     #: new surgery date after recorded scans, say): the patient leaves the overdue, due
     #: and upcoming lists for 'not evaluable', so the import says so.
@@ -97,6 +103,10 @@ class ImportReport:
 
     @property
     def rejected_rows(self) -> list[int]:
+        """The rows rejected: those with an issue, and every row read when the header
+        (row 1) refused the whole file."""
+        if self.refused_with_file:
+            return list(self.refused_with_file)
         return sorted({i.row for i in self.issues})
 
     @property
@@ -190,7 +200,6 @@ class _Task:
     on_date: dt.date
     settings: Settings
     source: str
-    write: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,24 +251,22 @@ def _engine_rows(task: _Task) -> list[_Done]:
             out.append(_Done(row.number, [], row.registry_id, row.submitted,
                              identical=stored[0]))
             continue
-        sub: CaseSubmission | None = None
         unevaluable: str | None = None
-        if task.write:
-            a = assess(row.case, task.on_date, task.settings)
-            due, state, _ = plan_and_state(row.case, a, task.on_date, scans, task.settings)
-            sub = CaseSubmission(
-                registry_id=row.registry_id,
-                submitted=row.submitted,
-                digest=digest,
-                source=f"{task.source} row {row.number}",
-                assessment=assessment_data(a, due, "import"),
-                state=state,
-                outcomes=row.outcomes,
-                outcomes_only=only,
-            )
-            if scans and (state.plan_status == "not_evaluable"
-                          or NOT_EVALUABLE in state.reason):
-                unevaluable = state.reason
+        a = assess(row.case, task.on_date, task.settings)
+        due, state, _ = plan_and_state(row.case, a, task.on_date, scans, task.settings)
+        sub = CaseSubmission(
+            registry_id=row.registry_id,
+            submitted=row.submitted,
+            digest=digest,
+            source=f"{task.source} row {row.number}",
+            assessment=assessment_data(a, due, "import"),
+            state=state,
+            outcomes=row.outcomes,
+            outcomes_only=only,
+        )
+        if scans and (state.plan_status == "not_evaluable"
+                      or NOT_EVALUABLE in state.reason):
+            unevaluable = state.reason
         out.append(_Done(row.number, [], row.registry_id, row.submitted, row.outcomes, sub,
                          unevaluable=unevaluable, outcomes_only=only))
     return out
@@ -418,8 +425,10 @@ def _import(
     report = ImportReport(source=source, mode=mode)
     report.issues = header_issues(header)
     if report.issues:
-        report.rows = sum(1 for r in rows() if not is_empty(r))
-        return report  # a wrong header makes every row doubtful: nothing is imported
+        # a wrong header makes every row doubtful: nothing is imported, every row refused
+        report.refused_with_file = [r.number for r in rows() if not is_empty(r)]
+        report.rows = len(report.refused_with_file)
+        return report
     # the workers are forked before the registry's data is read: they hold none of it
     with runner(_engine_rows, workers, start="fork", here=_all_unchanged) as run:
         basis = repo.import_basis(__version__, on_date, load_knowledge().version)
@@ -449,12 +458,10 @@ def _import(
                     chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
                                   None, variant))
                 if len(chunk) >= CHUNK_ROWS:
-                    yield _Task(tuple(chunk), on_date, settings, source,
-                                not (strict and report.issues))
+                    yield _Task(tuple(chunk), on_date, settings, source)
                     chunk = []
             if chunk:
-                yield _Task(tuple(chunk), on_date, settings, source,
-                            not (strict and report.issues))
+                yield _Task(tuple(chunk), on_date, settings, source)
 
         def batches(run: Callable[[Iterable[_Task]], Iterator[list[_Done]]]
                     ) -> Iterator[list[CaseSubmission]]:
@@ -477,7 +484,10 @@ def _import(
                     report.good += 1
                     if d.identical is not None:
                         identical[d.registry_id] = d.identical
-                    elif not (strict and report.issues):
+                    else:
+                        # written even after a bad row of an all-or-nothing import: the
+                        # checks against the stored case run as it is written, so that
+                        # every problem is reported (the transaction is rolled back)
                         if d.submission is None:
                             raise ImportFileError(f"row {d.number} was not assessed")
                         batch.append(d.submission)
@@ -488,8 +498,6 @@ def _import(
                                 "written, but with the scans already recorded the patient "
                                 f"cannot be evaluated ({d.unevaluable}): listed as not "
                                 "evaluable until the case or the scans are corrected"))
-                if strict and report.issues:
-                    batch = []  # nothing more is written: the transaction is rolled back
                 while len(batch) >= BATCH_ROWS:
                     yield batch[:BATCH_ROWS]
                     batch = batch[BATCH_ROWS:]
