@@ -560,6 +560,100 @@ class TestFiles:
             read_table(path)
 
 
+def workbook(path: Path, sheets: list[tuple[str, list[list[Any]]]]) -> Path:
+    """An XLSX file of the named sheets, in order, each with its rows of cells."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for title, rows in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def case_rows() -> list[list[Any]]:
+    """The layout's header and one good row (a high-risk case)."""
+    row = flatten(high_risk(), "PEC-0001")
+    return [list(COLUMN_NAMES), [row.get(c) for c in COLUMN_NAMES]]
+
+
+INSTRUCTIONS = [["Fill the Cases sheet"]]
+
+
+class TestWorkbookSheet:
+    """The sheet imported is the one named 'cases', whatever its letter case and the
+    spaces around it, else the only sheet; a workbook of several sheets none of which is
+    so named is refused naming them, never read from a sheet of instructions. The sheet
+    read is named in the report and in every error."""
+
+    @pytest.mark.parametrize("title", ["Cases", "CASES", " cases ", "cases"])
+    def test_the_cases_sheet_is_found_whatever_its_case_after_another_sheet(
+        self, repo: Repository, tmp_path: Path, title: str
+    ) -> None:
+        path = workbook(tmp_path / "sheetcase.xlsx",
+                        [("Instructions", INSTRUCTIONS), (title, case_rows())])
+        report = run(repo, path)
+        assert report.issues == []
+        assert (report.rows, report.good, report.sheet) == (1, 1, title)
+        assert report.lines()[0] == (
+            f"sheetcase.xlsx, sheet {title!r}: 1 rows read, 1 good, 0 rejected "
+            "(all-or-nothing)")
+        assert report.to_jsonable()["sheet"] == title
+        assert repo.timeline("PEC-0001") is not None
+
+    def test_several_sheets_none_named_cases_are_refused_naming_them(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        path = workbook(tmp_path / "two.xlsx",
+                        [("Instructions", INSTRUCTIONS), ("Data", case_rows())])
+        with pytest.raises(ImportFileError) as err:
+            run(repo, path)
+        assert str(err.value) == (
+            "the workbook has 2 sheets ('Instructions', 'Data') and none is named 'cases': "
+            "name the sheet to import 'cases' (letter case and spaces around it do not "
+            "matter), as the template does, or delete the other sheets")
+        assert repo.timeline("PEC-0001") is None
+
+    def test_two_sheets_named_cases_are_refused_naming_them(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        path = workbook(tmp_path / "twice.xlsx",
+                        [("cases", case_rows()), ("Cases ", case_rows())])
+        with pytest.raises(ImportFileError, match=(
+                "the workbook has 2 sheets named 'cases' \\('cases', 'Cases '\\)")):
+            run(repo, path)
+
+    def test_the_only_sheet_is_read_whatever_its_name_and_named_in_the_report(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A wrong header on the only sheet: the report says which sheet was read."""
+        path = workbook(tmp_path / "one.xlsx", [("Sheet1", [*INSTRUCTIONS, *case_rows()])])
+        report = run(repo, path)
+        assert report.sheet == "Sheet1"
+        assert report.lines()[0].startswith("one.xlsx, sheet 'Sheet1': ")
+        assert [(i.row, i.column) for i in report.issues][:1] == [
+            (1, "Fill the Cases sheet")]
+
+    def test_an_error_reading_the_sheet_names_it(self, repo: Repository,
+                                                 tmp_path: Path) -> None:
+        path = workbook(tmp_path / "empty.xlsx", [("Instructions", INSTRUCTIONS),
+                                                  ("Cases", [])])
+        with pytest.raises(ImportFileError) as err:
+            run(repo, path)
+        assert str(err.value) == (
+            "sheet 'Cases' is empty: a header row is needed (see the template)")
+
+    def test_a_csv_file_has_no_sheet(self, repo: Repository, tmp_path: Path) -> None:
+        report = run(repo, write_csv(tmp_path / "c.csv", [flatten(high_risk(), "PEC-0001")]))
+        assert report.sheet is None and report.to_jsonable()["sheet"] is None
+        assert report.lines()[0].startswith("c.csv: 1 rows read")
+
+
 class TestTemplate:
     def test_csv_template_is_the_header_of_the_layout(self) -> None:
         assert template_csv() == ",".join(COLUMN_NAMES) + "\n"

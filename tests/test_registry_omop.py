@@ -271,6 +271,35 @@ class TestDemographicsFile:
         assert where == "header"
         assert "registry_id, sex, year_of_birth" in rule and "unknown: yob" in rule
 
+    def test_a_workbook_is_read_from_its_demographics_sheet_whatever_its_case(
+        self, tmp_path: Path
+    ) -> None:
+        """A notes sheet before the data is not read as the data: the sheet named
+        demographics is (letter case and spaces around it do not matter), and a workbook
+        of several sheets none so named is refused naming them and the name expected."""
+        from openpyxl import Workbook
+
+        from pecoma.registry.omop import read_demographics
+
+        def book(second: str) -> Path:
+            wb = Workbook()
+            notes = wb.active
+            assert notes is not None
+            notes.title = "Notes"
+            notes.append(["Fill the Demographics sheet"])
+            data = wb.create_sheet(second)
+            data.append(["registry_id", "sex", "year_of_birth"])
+            data.append(["H1", "female", 1970])
+            path = tmp_path / f"{second.strip()}.xlsx"
+            wb.save(path)
+            return path
+
+        assert read_demographics(book("Demographics ")) == {"H1": Demographics("female", 1970)}
+        ((where, value, rule),) = self.refused(book("Data"))
+        assert (where, value) == ("demographics", "Data.xlsx")
+        assert rule.startswith("the workbook has 2 sheets ('Notes', 'Data') and none is "
+                               "named 'demographics'")
+
     def test_semicolons_are_read_as_in_the_import(self, tmp_path: Path) -> None:
         """A file separated by semicolons, as the import takes it, is read (it had said
         'registry_id is required' on every row)."""

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pecoma.errors import PecomaError, show_value
 from pecoma.numbers import ambiguous_separator, parse_number
@@ -32,8 +32,8 @@ from pecoma.registry.cells import restore
 from pecoma.registry.columns import column_kind
 from pecoma.text import TEXT_RULE, shown, text_is_odd
 
-__all__ = ["MAX_PACKING_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES", "ImportFileError", "RawRow",
-           "open_table", "read_table"]
+__all__ = ["MAX_PACKING_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES", "SHEET", "ImportFileError",
+           "RawRow", "Table", "open_table", "read_table"]
 
 MAX_ROWS = 100_000
 
@@ -41,6 +41,15 @@ MAX_ROWS = 100_000
 class ImportFileError(PecomaError):
     """The file cannot be read as a registry table at all (missing, not CSV/XLSX, …)."""
 
+
+
+class Table(NamedTuple):
+    """A file opened as a table: its header, its rows (streamed) and, for a workbook, the
+    title of the sheet read (``None`` for a CSV file)."""
+
+    header: list[str]
+    rows: Iterator[RawRow]
+    sheet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,11 +329,40 @@ def _check_unpacked(path: Path) -> None:
                 "again from the spreadsheet program, or import it as CSV")
 
 
+SHEET = "cases"
+"""The name of the sheet a workbook is imported from (the template's)."""
+
+
+def _sheet_named(titles: list[str], name: str) -> int:
+    """The index of the sheet to read: the one named ``name`` whatever its letter case and
+    the spaces around it, else the only sheet; :class:`ImportFileError` naming the sheets
+    when several are so named, or when there are several and none is."""
+    key = name.casefold()
+    named = [i for i, t in enumerate(titles) if t.strip().casefold() == key]
+    listed = ", ".join(repr(t) for t in titles)
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        found = ", ".join(repr(titles[i]) for i in named)
+        raise ImportFileError(
+            f"the workbook has {len(named)} sheets named {name!r} ({found}): keep one, "
+            "so that it is clear which is imported")
+    if len(titles) == 1:
+        return 0
+    if not titles:  # a sheet part missing or damaged: openpyxl lists none
+        raise ImportFileError("not a readable XLSX workbook (no worksheet)")
+    raise ImportFileError(
+        f"the workbook has {len(titles)} sheets ({listed}) and none is named {name!r}: name "
+        f"the sheet to import {name!r} (letter case and spaces around it do not matter), as "
+        "the template does, or delete the other sheets")
+
+
 @contextlib.contextmanager
-def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
-    """The header and the rows of the ``cases`` sheet (else the first), streamed; every row
-    the sheet holds, whatever range it declares. A workbook that would unpack to far more
-    than a registry export is refused first (:func:`_check_unpacked`)."""
+def _xlsx_table(path: Path, sheet: str) -> Iterator[Table]:
+    """The header and the rows of the sheet named ``sheet`` (:func:`_sheet_named`),
+    streamed; every row the sheet holds, whatever range it declares. A workbook that would
+    unpack to far more than a registry export is refused first (:func:`_check_unpacked`).
+    An error met reading the sheet names it."""
     from openpyxl import load_workbook
     from openpyxl.utils.datetime import WINDOWS_EPOCH
 
@@ -339,29 +377,37 @@ def _xlsx_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
             names = ", ".join(repr(n) for n in hidden)
             raise ImportFileError(f"the workbook has hidden sheets ({names}): unhide or "
                                   "delete them, so that what is imported can be seen")
+        ws = wb.worksheets[_sheet_named(list(wb.sheetnames), sheet)]
+        title = ws.title
         try:
-            ws = wb["cases"] if "cases" in wb.sheetnames else wb.worksheets[0]
-            merged = _merged_ranges(path, ws)
-            ws.reset_dimensions()  # a writer's stale <dimension> would hide rows
-        except _DAMAGED as exc:
-            raise _damaged(exc) from exc
-        it = _read_or_damaged(ws.iter_rows())
-        first = next(it, None)
-        if first is None:
-            raise ImportFileError("the sheet is empty: a header row is needed (see the template)")
-        header = [_header_cell(str(c.value)) if c.value is not None else "" for c in first]
-        while header and header[-1] == "":
-            header.pop()
-        day_zero = _DAY_ZERO if wb.epoch == WINDOWS_EPOCH else wb.epoch.date()
-        yield header, _xlsx_rows(it, header, merged, day_zero)
+            try:
+                merged = _merged_ranges(path, ws)
+                ws.reset_dimensions()  # a writer's stale <dimension> would hide rows
+            except _DAMAGED as exc:
+                raise _damaged(exc) from exc
+            it = _read_or_damaged(ws.iter_rows())
+            first = next(it, None)
+            if first is None:
+                raise ImportFileError(
+                    f"sheet {title!r} is empty: a header row is needed (see the template)")
+            header = [_header_cell(str(c.value)) if c.value is not None else "" for c in first]
+            while header and header[-1] == "":
+                header.pop()
+            day_zero = _DAY_ZERO if wb.epoch == WINDOWS_EPOCH else wb.epoch.date()
+            yield Table(header, _xlsx_rows(it, header, merged, day_zero), title)
+        except ImportFileError as exc:
+            if str(exc).startswith(f"sheet {title!r}"):
+                raise
+            raise ImportFileError(f"sheet {title!r}: {exc}") from exc
     finally:
         wb.close()
 
 
 @contextlib.contextmanager
-def open_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
-    """The header and rows of a ``.csv`` or ``.xlsx`` file, read as the rows are used;
-    :class:`ImportFileError` when it cannot be read as a table."""
+def open_table(path: Path, sheet: str = SHEET) -> Iterator[Table]:
+    """The header and rows of a ``.csv`` or ``.xlsx`` file, read as the rows are used, and
+    the sheet read (a workbook's sheet named ``sheet``, else its only sheet: see
+    :func:`_sheet_named`); :class:`ImportFileError` when it cannot be read as a table."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ImportFileError(
@@ -372,13 +418,17 @@ def open_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
     if path.is_dir():
         raise ImportFileError(f"path is a directory, not a file: {path}")
     try:
-        with (_xlsx_table(path) if suffix == ".xlsx" else _csv_table(path)) as table:
-            yield table
+        if suffix == ".xlsx":
+            with _xlsx_table(path, sheet) as table:
+                yield table
+        else:
+            with _csv_table(path) as (header, rows):
+                yield Table(header, rows)
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def read_table(path: Path) -> tuple[list[str], list[RawRow]]:
     """The header and all rows of a ``.csv`` or ``.xlsx`` file (see :func:`open_table`)."""
-    with open_table(path) as (header, rows):
-        return header, list(rows)
+    with open_table(path) as table:
+        return table.header, list(table.rows)

@@ -90,6 +90,8 @@ class ImportReport:
 
     source: str
     mode: ImportMode
+    #: The workbook's sheet read (``None``: a CSV file, or rows given as such).
+    sheet: str | None = None
     rows: int = 0
     good: int = 0
     issues: list[RowIssue] = field(default_factory=list)
@@ -117,6 +119,7 @@ class ImportReport:
         w = self.written
         return {
             "source": self.source,
+            "sheet": self.sheet,
             "mode": self.mode.value,
             "rows": self.rows,
             "good_rows": self.good,
@@ -132,8 +135,9 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         w = self.written
+        read = self.source if self.sheet is None else f"{self.source}, sheet {self.sheet!r}"
         out = [
-            f"{self.source}: {self.rows} rows read, {self.good} good, "
+            f"{read}: {self.rows} rows read, {self.good} good, "
             f"{len(self.rejected_rows)} rejected ({self.mode.value})"
         ]
         if w is not None:
@@ -322,22 +326,22 @@ def import_file(
     """
 
     def again() -> Iterator[RawRow]:
-        with open_table(path) as (_header, rows):
-            yield from rows
+        with open_table(path) as table:
+            yield from table.rows
 
-    with open_table(path) as (header, _rows):
-        pass
+    with open_table(path) as table:
+        header, sheet = table.header, table.sheet
     if path.suffix.lower() == ".csv" and _lines_over(path, MAX_ROWS + 1):
         # more lines than the row limit allows (a cell may span lines: counted exactly,
         # which refuses the file before any row is checked, assessed or written)
-        with open_table(path) as (_header, rows):
-            for _row in rows:
+        with open_table(path) as table:
+            for _row in table.rows:
                 pass
     if path.stat().st_size < POOL_MIN_ROWS * 400:
         workers = 1
     return _import(repo, header, again, source=path.name, digest=_file_digest(path),
                    on_date=on_date, settings=settings, actor=actor, mode=mode,
-                   workers=workers)
+                   workers=workers, sheet=sheet)
 
 
 def _file_digest(path: Path) -> str:
@@ -421,8 +425,9 @@ def _import(
     actor: str,
     mode: ImportMode,
     workers: int = 1,
+    sheet: str | None = None,
 ) -> ImportReport:
-    report = ImportReport(source=source, mode=mode)
+    report = ImportReport(source=source, mode=mode, sheet=sheet)
     report.issues = header_issues(header)
     if report.issues:
         # a wrong header makes every row doubtful: nothing is imported, every row refused

@@ -158,8 +158,10 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
     from pecoma.registry.import_check import is_empty
     from pecoma.registry.import_table import ImportFileError, open_table
 
+    where = path.name  # and the sheet read, once known
+
     def refused(issues: list[FieldIssue]) -> InputError:
-        return InputError(issues, f"demographics file {path.name}")
+        return InputError(issues, f"demographics file {where}")
 
     latest = on_date.year if on_date is not None else 2100
     year_rule = f"must be a whole year between 1900 and {latest} (1960, or 1960.0)"
@@ -167,7 +169,9 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
     first_row: dict[str, int] = {}
     issues: list[FieldIssue] = []
     try:
-        with open_table(path) as (header, rows):
+        with open_table(path, sheet="demographics") as (header, rows, sheet):
+            if sheet is not None:
+                where = f"{path.name}, sheet {sheet!r}"
             unknown = [h for h in header if h not in DEMOGRAPHIC_COLUMNS]
             if unknown or "registry_id" not in header:
                 allowed = ", ".join(DEMOGRAPHIC_COLUMNS)
