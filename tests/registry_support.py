@@ -198,7 +198,8 @@ def record_unchecked(repo: Repository, registry_id: str, data: dict[str, Any],
     case = parse_case(data)
     a = assess(case, on_date, s)
     st = repo.state(registry_id)
-    due, state, _ = plan_and_state(case, a, on_date, st.scans if st else (), s)
+    planned = plan_and_state(case, a, on_date, st.scans if st else (), s)
+    due, state = planned.due, planned.state
     repo.add_cases([CaseSubmission(
         registry_id=registry_id, submitted=data,
         digest=case_digest(case.model_dump(mode="json")), source="before the checks",

@@ -315,7 +315,8 @@ class TestRegistryIdsDifferingOnlyInCase:
 
             case = parse_case(low_risk())
             a = assess(case, ON)
-            due, state, _ = plan_and_state(case, a, ON, (), default_settings())
+            planned = plan_and_state(case, a, ON, (), default_settings())
+            due, state = planned.due, planned.state
             return CaseSubmission(registry_id=rid, submitted=low_risk(),
                                   digest=case_digest(case.model_dump(mode="json")),
                                   source="test", assessment=assessment_data(a, due, "test"),

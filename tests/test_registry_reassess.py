@@ -211,8 +211,9 @@ class TestReassessAsOfADate:
         assert change.describe() == (
             "next due 2025-04-10 -> left surveillance (died on 2025-03-20 (dead of other "
             "cause))")
-        assert change.to_dict()["surveillance_stopped"] == (
-            "left surveillance (died on 2025-03-20 (dead of other cause))")
+        assert change.to_dict()["next_due"] == {
+            "before": "2025-04-10", "after": None,
+            "instead": "left surveillance (died on 2025-03-20 (dead of other cause))"}
         stored = repo.state("P-1")
         assert stored is not None and stored.latest is not None
         assert stored.latest.next_due is None
@@ -237,6 +238,23 @@ class TestReassessAsOfADate:
             "next due 2025-04-10 -> suspended (distant metastasis recorded on 2025-03-20, "
             "found by symptoms, which the case does not hold")
         assert "next due" not in change.describe().split("->", 1)[1]
+
+
+    def test_a_plan_suspended_by_a_scan_says_so_instead_of_none(
+        self, repo: Repository
+    ) -> None:
+        """A scan that found metastasis suspends the plan (S27, S17): the worklist lists
+        the patient suspended with its reason, and so does the re-assessment, never a
+        silent "(none)"."""
+        fill(repo, {"P-1": high_risk()})
+        record_scan(repo, "P-1", "2025-04-12", "chest_ct", "metastasis", on_date=ON,
+                    actor="radiology")
+        (row,) = stored_worklist(repo, ON, default_settings())
+        assert (row.status.value, row.due) == ("suspended", None)
+        (change,) = reassess(repo, ON, default_settings(), "registrar").changes
+        assert change.due_after is None
+        assert change.describe().startswith(f"next due 2025-04-10 -> suspended ({row.reason}")
+        assert "(none)" not in change.describe()
 
 
 class TestSummary:

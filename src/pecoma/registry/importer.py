@@ -257,13 +257,14 @@ def _engine_rows(task: _Task) -> list[_Done]:
             continue
         unevaluable: str | None = None
         a = assess(row.case, task.on_date, task.settings)
-        due, state, _ = plan_and_state(row.case, a, task.on_date, scans, task.settings)
+        planned = plan_and_state(row.case, a, task.on_date, scans, task.settings)
+        state = planned.state
         sub = CaseSubmission(
             registry_id=row.registry_id,
             submitted=row.submitted,
             digest=digest,
             source=f"{task.source} row {row.number}",
-            assessment=assessment_data(a, due, "import"),
+            assessment=assessment_data(a, planned.due, "import"),
             state=state,
             outcomes=row.outcomes,
             outcomes_only=only,

@@ -66,9 +66,10 @@ class Change:
     due_after: dt.date | None
     knowledge_before: str | None
     knowledge_after: str
-    stopped: str | None = None
-    """Why routine surveillance has stopped as of the date (``left surveillance (…)``,
-    ``suspended (…)``), said instead of a next due date; ``None``: it runs."""
+    instead: str | None = None
+    """What the worklist of the date says instead of a next due date: why routine
+    surveillance has stopped (``left surveillance (…)``, ``suspended (…)``) or why the
+    plan has no open visit (``suspended (…)``, ``no plan (…)``); ``None`` with a date."""
 
     @property
     def risk_changed(self) -> bool:
@@ -84,8 +85,8 @@ class Change:
             parts.append(f"risk {self.risk_before or '(none)'} -> {self.risk_after}")
         if self.due_changed:
             before = self.due_before.isoformat() if self.due_before else "(none)"
-            after = (self.stopped if self.stopped is not None
-                     else self.due_after.isoformat() if self.due_after else "(none)")
+            after = (self.due_after.isoformat() if self.due_after
+                     else self.instead or "(none)")
             parts.append(f"next due {before} -> {after}")
         if self.added:
             parts.append("added " + ", ".join(self.added))
@@ -102,8 +103,8 @@ class Change:
             "next_due": {
                 "before": self.due_before.isoformat() if self.due_before else None,
                 "after": self.due_after.isoformat() if self.due_after else None,
+                "instead": self.instead,
             },
-            "surveillance_stopped": self.stopped,
             "knowledge_version": {"before": self.knowledge_before, "after": self.knowledge_after},
         }
 
@@ -211,13 +212,18 @@ def _reassess_patients(task: _Task) -> list[_Result]:
             out.append(_Result(*ids, compute_state(data, p.scans, on_date, settings, knowledge),
                                problem="; ".join(str(i) for i in exc.issues)))
             continue
-        due, wl, problem = plan_and_state(case, a, on_date, p.scans, settings, knowledge)
-        if problem is not None:
-            out.append(_Result(*ids, wl, problem=problem))
+        planned = plan_and_state(case, a, on_date, p.scans, settings, knowledge)
+        wl = planned.state
+        if planned.problem is not None:
+            out.append(_Result(*ids, wl, problem=planned.problem))
             continue
-        stopped = _stopped(p, on_date)
-        if stopped is not None:
+        due, instead = planned.due, _stopped(p, on_date)
+        if instead is not None:
             due = None  # no next visit for a patient out of routine surveillance
+        elif due is None:
+            now = planned.now
+            word = "suspended" if now.plan_status == "suspended" else "no plan"
+            instead = f"{word} ({now.reason})"
         prev = p.latest
         before = set(prev.record_ids) if prev else set()
         after = set(a.record_ids())
@@ -231,7 +237,7 @@ def _reassess_patients(task: _Task) -> list[_Result]:
             due_after=due,
             knowledge_before=prev.knowledge_version if prev else None,
             knowledge_after=a.knowledge_version,
-            stopped=stopped,
+            instead=instead,
         )
         changed = bool(change.added or change.removed or change.risk_changed
                        or change.due_changed)

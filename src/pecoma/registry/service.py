@@ -54,14 +54,14 @@ def record_case(
     case = parse_case(data)
     a = assess(case, on_date, settings)
     state = repo.state(registry_id)
-    due, wl, _ = plan_and_state(case, a, on_date, state.scans if state else (), settings)
+    planned = plan_and_state(case, a, on_date, state.scans if state else (), settings)
     sub = CaseSubmission(
         registry_id=registry_id,
         submitted=data,
         digest=case_digest(case.model_dump(mode="json")),
         source=source,
-        assessment=assessment_data(a, due, "case"),
-        state=wl,
+        assessment=assessment_data(a, planned.due, "case"),
+        state=planned.state,
     )
     return repo.add_cases([sub], actor, check_case=case_check)
 

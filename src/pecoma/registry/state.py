@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from pecoma import __version__
 from pecoma.case import Case, dated_facts, parse_case
@@ -33,12 +33,13 @@ from pecoma.engine.imaging import ScanFinding
 from pecoma.engine.plan import SurveillancePlan
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
-from pecoma.registry.plan import plan_for
+from pecoma.registry.plan import done_by, plan_for
 from pecoma.settings import Settings
 from pecoma.store.repository import ScanData, StateData, StateRow
 
 __all__ = [
     "NOT_EVALUABLE",
+    "Planned",
     "Versions",
     "compute_state",
     "is_usable",
@@ -170,6 +171,23 @@ def state_from(
     )
 
 
+class Planned(NamedTuple):
+    """A case's plan as of an evaluation date (see :func:`plan_and_state`)."""
+
+    now: StateData
+    """The plan as of the date, with the scans done by then, as the worklist of that
+    date reads it: its next due date, status and reason (not to be stored)."""
+    state: StateData
+    """The patient's worklist state to store: it holds from ``valid_from`` on."""
+    problem: str | None
+    """Why the plan cannot be drawn as of the date (``None``: it can)."""
+
+    @property
+    def due(self) -> dt.date | None:
+        """The next due date as of the date (``None``: no open visit)."""
+        return self.now.due
+
+
 def plan_and_state(
     case: Case,
     a: Assessment,
@@ -177,30 +195,30 @@ def plan_and_state(
     scans: Sequence[ScanData],
     settings: Settings,
     knowledge: Knowledge | None = None,
-) -> tuple[dt.date | None, StateData, str | None]:
-    """For a case assessed as of ``on_date``: the next due date as of that date (``None``
-    when no plan can be drawn), the patient's worklist state, and why the plan cannot be
-    drawn as of that date (``None``: it can).
+) -> Planned:
+    """For a case assessed as of ``on_date``: its plan as of that date, the patient's
+    worklist state, and why the plan cannot be drawn as of that date.
 
-    The next due date is the worklist's for ``on_date``: the plan as of that date, with
-    the scans done by then (:func:`~pecoma.registry.plan.done_by`). The state holds from
-    ``valid_from`` on: with a scan after ``on_date`` it is drawn as of ``valid_from``
-    (:func:`compute_state`); otherwise from the same plan, drawn once."""
+    The plan as of ``on_date`` is drawn with the scans done by then
+    (:func:`~pecoma.registry.plan.done_by`), as the worklist of that date draws it. The
+    state holds from ``valid_from`` on: with a scan after ``on_date`` it is drawn as of
+    ``valid_from`` (:func:`compute_state`); otherwise it is the same plan's, drawn once."""
     basis = versions(settings, knowledge)
     valid = valid_from(case, scans)
     later = valid is not None and valid > on_date
+    done = done_by(scans, on_date)
     try:
         plan = plan_for(case, a, on_date, scans, settings, knowledge)
     except InputError as exc:
-        state = compute_state(case, scans, on_date, settings, knowledge) if later \
-            else state_from(a, None, _problem(exc), scans, valid, basis, case, knowledge)
-        return None, state, _problem(exc)
-    nxt = plan.next_visit
-    due = None if nxt is None else nxt.due
+        problem = _problem(exc)
+        now = state_from(a, None, problem, done, valid, basis, case, knowledge)
+        state = compute_state(case, scans, on_date, settings, knowledge) if later else now
+        return Planned(now, state, problem)
+    now = state_from(a, plan, None, done, valid, basis)
     if later:
         # a scan after the evaluation date: the state, which holds later, knows it
-        return due, compute_state(case, scans, on_date, settings, knowledge), None
-    return due, state_from(a, plan, None, scans, valid, basis), None
+        return Planned(now, compute_state(case, scans, on_date, settings, knowledge), None)
+    return Planned(now, now, None)
 
 
 def compute_state(
