@@ -118,6 +118,19 @@ class TestTheAdviceWaitsOnWhichDrug:
                                       "started_on": "2024-04-01", "progressed": "yes"}]))
         _waits_and_names(a, "SUPP-AFTER-MTOR")
 
+    def test_chemotherapy_first_line_alert_waits_on_it(self) -> None:
+        """A doxorubicin first line: the alert that an mTOR inhibitor was possible rests
+        on none being ruled out, and the drug not tolerated may be one (then S14's
+        chemotherapy was the option): it is provisional on which drug it is, naming the
+        intolerance, as the mTOR advice is (I15). The order-select card on a chemotherapy
+        draft shows this alert."""
+        a = _assess(_case(therapies=[{"agent": "doxorubicin", "setting": "advanced",
+                                      "started_on": "2024-04-01"}]))
+        alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
+        assert ASKED in alert.conditional_on
+        assert OTHER in {(f.path, f.value) for f in alert.triggered_by}
+        assert "ALERT-CHEMO-BEFORE-MTOR" in next(m for m in a.missing if m.id == ASKED).affects
+
     def test_no_other_intolerance_asks_nothing(self) -> None:
         """An intolerance of a drug the format names (ifosfamide) is read as that drug:
         no question, the mTOR advice unconditional."""

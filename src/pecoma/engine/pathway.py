@@ -659,14 +659,18 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         and not first.agent.is_mtor_inhibitor
         and not mtor_blocked
     ):
+        # a drug not tolerated recorded as 'other' may be an mTOR inhibitor: then none was
+        # possible, and the alert waits on which drug it is, as the mTOR advice does (I15)
         out.add(
             "ALERT-CHEMO-BEFORE-MTOR",
             [
                 Fact("systemic.therapies.first_line", first.agent),
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
+                *unnamed,
             ],
-            unsure,
+            [*unsure, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR")],
+            ("I15",) if unnamed else (),
         )
 
 
