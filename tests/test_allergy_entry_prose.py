@@ -84,10 +84,15 @@ class TestToCase:
             self, tmp_path: Path) -> None:
         """'No known drug allergy' described "Zortrex: rash" names a drug pecoma does not
         know: the entry could be to an mTOR inhibitor, so 'not contraindicated' is not
-        kept (asked), and the note says what could not be identified."""
-        entry = allergy(code=NKDA, reaction=[{"description": "Zortrex: rash"}])
+        kept (asked), the entry is an intolerance of 'other' (a drug the case format names
+        no agent for, so the engine asks which drug it is, I15), and the note says what
+        could not be identified. (The reaction carries its manifestation, which FHIR R4
+        requires: the entry gives a fact, so it is validated.)"""
+        entry = allergy(code=NKDA, reaction=[{"description": "Zortrex: rash",
+                                              "manifestation": [{"text": "rash"}]}])
         found = to_case(tmp_path, record(entry))
         assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
+        assert found["case"]["systemic"]["intolerances"] == [{"agent": "other"}]
         assert any("AllergyIntolerance/a1: a drug allergy or intolerance whose substance "
                    "cannot be read" in n and "zortrex" in n for n in found["notes"])
 

@@ -94,9 +94,12 @@ class TestToCase:
 
     def test_an_adverse_effect_naming_no_drug_keeps_the_contraindication_unknown(
             self, tmp_path: Path) -> None:
+        """The drug is not named: the contraindication stays unknown, and the entry is an
+        intolerance of 'other' (which drug it is, asked: it may be an mTOR inhibitor or an
+        anthracycline, I15)."""
         found = to_case(tmp_path, record(ADVERSE_EFFECT_UNNAMED))
         assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
-        assert "intolerances" not in found["case"]["systemic"]
+        assert found["case"]["systemic"]["intolerances"] == [{"agent": "other"}]
 
     @pytest.mark.parametrize("problem", [
         pytest.param(condition({"text": "Kidney transplant, maintained on sirolimus"}),

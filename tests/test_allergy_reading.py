@@ -423,14 +423,16 @@ class TestIntolerancesOfOtherDrugs:
         assert [x.agent.value for x in read.case.systemic.intolerances] == ["ifosfamide"]
 
     @pytest.mark.parametrize(("code", "drugs"), [
-        ({"text": "Anthracyclines"}, ["doxorubicin", "epirubicin"]),
-        ({"coding": [{"system": ATC, "code": "L01DB"}]}, ["doxorubicin", "epirubicin"]),
-        ({"text": "Alkylating agents"}, ["ifosfamide"]),
+        ({"text": "Anthracyclines"}, ["doxorubicin", "epirubicin", "other"]),
+        ({"coding": [{"system": ATC, "code": "L01DB"}]}, ["doxorubicin", "epirubicin", "other"]),
+        ({"text": "Alkylating agents"}, ["ifosfamide", "other"]),
     ])
     def test_a_class_of_drugs_is_each_of_its_drugs(self, code: dict[str, Any],
                                                     drugs: list[str]) -> None:
         """An allergy to the anthracyclines rules out doxorubicin and epirubicin (it had
-        been 'not identified', S15's epirubicin with ifosfamide proposed beside it)."""
+        been 'not identified', S15's epirubicin with ifosfamide proposed beside it). The
+        class holds drugs pecoma does not list, so the entry stays not identified (below)
+        and is also an intolerance of 'other', whose drug the engine asks (I15)."""
         read = self.read(allergy(code))
         assert sorted(x.agent.value for x in read.case.systemic.intolerances) == drugs
 

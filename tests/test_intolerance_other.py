@@ -6,9 +6,9 @@ is neither an mTOR inhibitor nor an anthracycline. Until the team says which, it
 out the drug the advice proposes: the intolerance is named among the facts of every item
 proposing an mTOR inhibitor (S12) or an anthracycline (S14, S15), each provisional on the
 question which drug it is (MISS-INTOLERANCE-AGENT), never an unconditional
-recommendation. The FHIR reader treats an allergy whose substance it cannot identify the
-same way for the mTOR inhibitors (the contraindication is left unknown); the same facts
-give the same advice whichever way they come in (case file, web form, import).
+recommendation. The FHIR reader records an allergy whose substance it cannot identify as
+such an intolerance (tests/test_allergy_not_identified_row.py); the same facts give the
+same advice whichever way they come in (case file, web form, import, FHIR).
 """
 
 from __future__ import annotations

@@ -47,9 +47,11 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   named by no text: those codes are drugs', and a category may be mistyped) is *not
   identified*:
   "Allergy to drug" with no substance, a text that names no substance pecoma knows, a
-  code it does not know. It could be to a drug pecoma proposes: the reader keeps no "mTOR
-  inhibitor not contraindicated", and the CDS services propose nothing, naming how many
-  entries to check. ``unconfirmed`` entries count;
+  code it does not know. It could be to a drug pecoma proposes: the reader records it as
+  an intolerance of ``other`` (a drug the case format names no agent for, whose drug the
+  engine asks, I15) and keeps no "mTOR inhibitor not contraindicated", and the CDS
+  services propose nothing, naming how many entries to check. ``unconfirmed`` entries
+  count;
 * an entry is cleared only when *everything* it names is identified: its code's text,
   displays and codings and every reaction's substance
   (:func:`pecoma.fhir.medications.unread_words`). A part pecoma cannot identify beside
@@ -408,7 +410,8 @@ class AllergyList:
 
     @property
     def unidentified(self) -> tuple[str, ...]:
-        """Where each drug allergy is whose substance is not identified."""
+        """Where each drug allergy is whose substance is not identified: each is an
+        intolerance of ``other`` in the case the FHIR reader makes."""
         return tuple(w for w, r in self.entries if r.unidentified)
 
     @property

@@ -1072,19 +1072,37 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
         for agent in dict.fromkeys(a for _w, a in named if isinstance(a, Agent)):
             _judgements_differ(listed, agent, r)
         _given_despite(named, listed, r)
-    # an allergy whose substance cannot be read may be to an mTOR inhibitor: a 'no' is not
-    # kept beside it, whatever else the list names
-    unreadable = listed.unidentified
-    for where, reading in listed.entries:
-        if not reading.unidentified:
-            continue
-        r.why[where] = ("the substance is not identified, or not all it names is (no name "
-                        "or code pecoma knows of a drug or other substance)")
+    _not_identified(listed, r)
+
+
+def _not_identified(listed: AllergyList, r: Reader) -> None:
+    """Each drug allergy entry whose substance cannot be read
+    (:attr:`pecoma.fhir.allergies.AllergyList.unidentified`) may be to an mTOR inhibitor
+    or an anthracycline: one row ``{"agent": "other"}`` of ``systemic.intolerances`` each
+    (a drug the case format names no agent for: the case's rule names it and makes the
+    advice proposing either provisional on which drug it is, I15), with a note naming the
+    entry and its row; and, by the same entries, a 'no' to the mTOR-inhibitor
+    contraindication is not kept (it stays unknown, and is asked)."""
+    unreadable = [(w, reading) for w, reading in listed.entries if reading.unidentified]
+    if not unreadable:
+        return
+    rows = r.data.get("systemic", {}).get("intolerances")
+    if rows is None:
+        rows = []
+        r.put("systemic.intolerances", rows, unreadable[0][0])
+    for where, reading in unreadable:
+        rows.append({"agent": Agent.other.value})
+        r.used.add(where)
+        r.why.pop(where, None)
         said = (f" (pecoma cannot identify: {', '.join(reading.not_identified)})"
                 if reading.not_identified else "")
         r.notes.append(f"{where}: a drug allergy or intolerance whose substance cannot be "
-                       f"read{said}; an mTOR-inhibitor contraindication cannot be ruled out")
-    if unreadable and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
+                       f"read{said}: read as an intolerance of 'other' (systemic.intolerances"
+                       f"[{len(rows) - 1}]), a drug the case format names no agent for; it may "
+                       "be an mTOR inhibitor or an anthracycline: the advice proposing either "
+                       "waits on which drug it is, and an mTOR-inhibitor contraindication "
+                       "cannot be ruled out (I15)")
+    if r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
         del r.data["systemic"]["mtor_inhibitor_contraindicated"]
         del r.sources["systemic.mtor_inhibitor_contraindicated"]
         r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept while an "
