@@ -65,6 +65,13 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
                                  if draw(st.booleans())},
         "stage": {"status": status, "lymph_nodes": draw(_values(NodeStatus))},
     }
+    # whether the primary arose in the uterine cervix: the cervix is part of the uterus,
+    # so 'yes' is recorded only beside 'uterus' (the case model refuses it elsewhere)
+    uterine = data["tumour"]["primary_site"] == PrimarySite.uterus.value
+    cervix = draw(st.sampled_from([None, "yes", "no", "unknown"] if uterine
+                                  else [None, "no", "unknown"]))
+    if cervix is not None:
+        data["tumour"]["cervix"] = cervix
     if draw(st.booleans()):
         unit = draw(st.sampled_from(["cm", "mm"]))
         top = 100.0 if unit == "cm" else 1000.0

@@ -34,6 +34,7 @@ from pecoma.fhir.reader import case_from_bundle
 
 ON = dt.date(2026, 12, 10)
 SNOMED = "http://snomed.info/sct"
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 RECORD = Path(__file__).parent / "data" / "mcode" / "uterus-localized.json"
 
 #: A cervical PEComa, 6 cm with every feature present, R0 in 2022, a metachronous
@@ -194,3 +195,163 @@ def test_the_web_form_records_the_cervix_and_refuses_yes_beside_another_site() -
     assert result.case is None
     [message] = result.errors["tumour.cervix"]
     assert "recorded as 'uterus'" in message
+
+
+def condition_and_resection(bundle: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    by_id = {e["resource"]["id"]: e["resource"] for e in bundle["entry"]}
+    return by_id["pecoma-diagnosis"], by_id["resection"]
+
+
+def codes_of(resource: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(x["system"], x["code"]) for concept in resource["bodySite"]
+            for x in concept["coding"]}
+
+
+def cervix_extensions(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    return [x for x in resource.get("extension", [])
+            if x["url"] == "https://pecoma.example/fhir/StructureDefinition/primary-in-cervix"]
+
+
+class TestTheFhirRoundTrip:
+    """'tumour.cervix' survives case -> Bundle -> case (``pecoma fhir from-case``, then
+    ``to-case``): a recorded answer is never dropped. Where the primary arose decides S15
+    (an 'other_gynecologic' primary recorded as outside the cervix gets no epirubicin
+    with ifosfamide and nothing asked; one not so recorded is asked MISS-PRIMARY-CERVIX
+    again), so the answer written must be the one read back."""
+
+    @staticmethod
+    def round_trip(site: str, cervix: str | None) -> tuple[dict[str, Any], Assessment,
+                                                           Assessment]:
+        from pecoma.fhir.careplan import validate_resources
+        from pecoma.fhir.writer import bundle_from_case
+
+        data = copy.deepcopy(CERVICAL)
+        data["tumour"]["primary_site"] = site
+        if cervix is not None:
+            data["tumour"]["cervix"] = cervix
+        case = parse_case(data)
+        bundle = bundle_from_case(case)
+        validate_resources(bundle)
+        back = case_from_bundle(bundle, on=ON, validate="full").case
+        assert back == case
+        return bundle, assess(case, ON), assess(back, ON)
+
+    def test_uterus_cervix_yes(self) -> None:
+        """A cervical primary (recorded as 'uterus', the cervix being part of it) is coded
+        on its bodySite as SNOMED CT 71252005 "Cervix uteri structure", on the Condition
+        and on the resection, beside the uterus, and read back as 'yes'."""
+        bundle, _before, _after = self.round_trip("uterus", "yes")
+        for resource in condition_and_resection(bundle):
+            assert {(SNOMED, "71252005"), (SNOMED, "35039007")} <= codes_of(resource)
+        assert not cervix_extensions(condition_and_resection(bundle)[0])
+
+    def test_uterus_cervix_no(self) -> None:
+        """A primary of the uterine body is coded ICD-O-3 topography C54.9 "Corpus uteri"
+        beside the uterus and read back as 'no'."""
+        bundle, _before, _after = self.round_trip("uterus", "no")
+        for resource in condition_and_resection(bundle):
+            assert (ICDO3, "C54.9") in codes_of(resource)
+            assert (SNOMED, "71252005") not in codes_of(resource)
+
+    def test_other_gynecologic_cervix_no(self) -> None:
+        """An ovarian, tubal, vaginal or vulvar primary recorded as outside the cervix: no
+        standard code says "not the cervix" of it, so the project extension
+        primary-in-cervix 'no' on the Condition carries it. Read back, S15 is still not
+        shown and MISS-PRIMARY-CERVIX not asked again (it was answered)."""
+        bundle, before, after = self.round_trip("other_gynecologic", "no")
+        condition, resection = condition_and_resection(bundle)
+        assert [x["valueCode"] for x in cervix_extensions(condition)] == ["no"]
+        assert not codes_of(resection) & {(SNOMED, "71252005"), (ICDO3, "C54.9")}
+        for a in (before, after):
+            assert "REC-UTERINE-EPI-IFO" not in recs(a)
+            assert "MISS-PRIMARY-CERVIX" not in {m.id for m in a.missing}
+
+    @pytest.mark.parametrize("site", ["broad_ligament", "kidney"])
+    def test_another_site_cervix_no(self, site: str) -> None:
+        """'no' beside any site outside the uterus is carried the same way."""
+        bundle, _before, _after = self.round_trip(site, "no")
+        assert [x["valueCode"] for x in
+                cervix_extensions(condition_and_resection(bundle)[0])] == ["no"]
+
+    @pytest.mark.parametrize("site", ["uterus", "other_gynecologic"])
+    @pytest.mark.parametrize("cervix", [None, "unknown"])
+    def test_unknown_writes_nothing(self, site: str, cervix: str | None) -> None:
+        """Unknown is not absent: nothing is written (no cervix or corpus code, no
+        extension), and it reads back unknown, so an 'other_gynecologic' primary keeps S15
+        provisional on MISS-PRIMARY-CERVIX."""
+        bundle, before, after = self.round_trip(site, cervix)
+        for resource in condition_and_resection(bundle):
+            assert not codes_of(resource) & {(SNOMED, "71252005"), (ICDO3, "C54.9")}
+            assert not cervix_extensions(resource)
+        assert recs(before) == recs(after)
+        if site == "other_gynecologic":
+            assert recs(after)["REC-UTERINE-EPI-IFO"] == ("MISS-PRIMARY-CERVIX",)
+
+
+def with_cervix_extension(bundle: dict[str, Any], value: str) -> dict[str, Any]:
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == "Condition" and "bodySite" in res:
+            res.setdefault("extension", []).append(
+                {"url": "https://pecoma.example/fhir/StructureDefinition/primary-in-cervix",
+                 "valueCode": value})
+    return bundle
+
+
+class TestTheFhirReaderOfTheExtension:
+    """The extension primary-in-cervix as an EHR may send it: beside a coded site that
+    agrees it is read; beside one that contradicts it the answer cannot be told and
+    stays unknown, with a note (as other disagreements are read)."""
+
+    def test_no_beside_the_ovary_is_read(self) -> None:
+        bc = case_from_bundle(with_cervix_extension(
+            with_body_site("15497006", "Ovarian structure"), "no"), on=ON)
+        assert bc.case.tumour.primary_site.value == "other_gynecologic"
+        assert bc.case.tumour.cervix.value == "no"
+        assert bc.sources["tumour.cervix"].endswith(".extension(primary-in-cervix)")
+
+    def test_yes_beside_the_ovary_is_unknown_with_a_note(self) -> None:
+        """The cervix is part of the uterus: 'yes' beside an ovarian site is a
+        contradiction (a case file refuses it); the record is read, the answer left
+        unknown and said."""
+        bc = case_from_bundle(with_cervix_extension(
+            with_body_site("15497006", "Ovarian structure"), "yes"), on=ON)
+        assert bc.case.tumour.cervix.value == "unknown"
+        assert any("primary-in-cervix" in n and "outside the uterus" in n for n in bc.notes)
+
+    @pytest.mark.parametrize(("code", "said", "coded"), [
+        ("71252005", "no", "yes"),  # the cervix coded, the extension says not the cervix
+        ("2739003", "yes", "no"),  # the endometrium coded, the extension says the cervix
+    ])
+    def test_a_coded_site_contradicting_it_is_unknown_with_a_note(
+            self, code: str, said: str, coded: str) -> None:
+        bc = case_from_bundle(with_cervix_extension(
+            with_body_site(code, "Uterine part"), said), on=ON)
+        assert bc.case.tumour.primary_site.value == "uterus"
+        assert bc.case.tumour.cervix.value == "unknown"
+        assert any("primary-in-cervix" in n and f"'{said}'" in n and f"'{coded}'" in n
+                   for n in bc.notes)
+
+    def test_a_value_it_does_not_know_is_noted_and_not_read(self) -> None:
+        bc = case_from_bundle(with_cervix_extension(
+            with_body_site("15497006", "Ovarian structure"), "maybe"), on=ON)
+        assert bc.case.tumour.cervix.value == "unknown"
+        assert any("primary-in-cervix" in n and "'maybe'" in n for n in bc.notes)
+
+
+def test_the_registry_bulk_export_carries_the_answer() -> None:
+    """The FHIR bulk export writes each case through the same writer: a cervical primary
+    keeps its cervix code, an ovarian one recorded outside the cervix its extension."""
+    from pecoma.registry.fhir_bulk_resources import build_bulk
+
+    patients = []
+    for rid, site, cervix in (("C1", "uterus", "yes"), ("O1", "other_gynecologic", "no")):
+        data = copy.deepcopy(CERVICAL)
+        data["tumour"].update(primary_site=site, cervix=cervix)
+        patients.append((rid, data, None))
+    by_type, left_out = build_bulk(patients, {}, ON)
+    assert not left_out
+    primary = {c["subject"]["reference"]: c for c in map(json.loads, by_type["Condition"])
+               if c["id"].endswith("-pecoma-diagnosis")}
+    assert (SNOMED, "71252005") in codes_of(primary["Patient/C1"])
+    assert [x["valueCode"] for x in cervix_extensions(primary["Patient/O1"])] == ["no"]

@@ -59,8 +59,8 @@ BODY_SITE_SNOMED: Final[dict[str, tuple[str, str]]] = {
 
 #: SNOMED CT body structures that are part of, or one side of, an organ above, or a
 #: gynecologic organ the sites name: read as that site (a laterality or lobe does not
-#: change the site; a known code decides the site, whatever its display says); never
-#: written.
+#: change the site; a known code decides the site, whatever its display says); written
+#: only as the answer of ``tumour.cervix`` (:data:`CERVIX_CODING`).
 BODY_SITE_SNOMED_PARTS: Final[dict[str, str]] = {
     "9846003": PrimarySite.kidney.value,  # Right kidney structure
     "18639004": PrimarySite.kidney.value,  # Left kidney structure
@@ -97,7 +97,8 @@ def _codes(site: str, *codes: str) -> dict[str, str]:
 #: maps (bone C40-C41, skin C44, the peritoneum C48.1-C48.2: read by their words, else
 #: 'other', noted). Each code as the SEER staging schemas list it (site-specific coding
 #: modules and Summary Stage 2018 chapters of staging.seer.cancer.gov, NCI), the
-#: digestive ranges as the SEER site recode table lists them; never written.
+#: digestive ranges as the SEER site recode table lists them; written only as the answer
+#: of ``tumour.cervix`` (:data:`CERVIX_CODING`).
 ICDO3_TOPOGRAPHY: Final[dict[str, str]] = {
     # vulva: labium majus, labium minus, clitoris, overlapping lesion, vulva NOS
     **_codes(_OG, "C51.0", "C51.1", "C51.2", "C51.8", "C51.9"),
@@ -160,6 +161,16 @@ CERVIX_BY_ICDO3: Final[dict[str, str]] = {
 CERVIX_BY_SNOMED: Final[dict[str, str]] = {
     "71252005": "yes",  # Cervix uteri structure
     "2739003": "no",  # Endometrial structure (the lining of the uterine body)
+}
+
+
+#: How a writer says ``tumour.cervix`` of a uterine primary: beside the site's own codes
+#: on its bodySite, the code the reader reads as that answer (above). An answer of 'no'
+#: beside another site (outside the uterus) has no standard code: the project extension
+#: ``primary-in-cervix`` on the PEComa Condition carries it.
+CERVIX_CODING: Final[dict[str, tuple[str, str, str]]] = {
+    "yes": (SNOMED, "71252005", "Cervix uteri structure"),
+    "no": (ICDO3_SYSTEM, "C54.9", "Corpus uteri"),
 }
 
 
@@ -343,6 +354,7 @@ class EXT:
     MISSING_FACT: Final = ext("missing-fact")
     REMISSION_BY: Final = ext("remission-by")
     INTOLERANCE_CLASS_WIDE: Final = ext("intolerance-class-wide")
+    PRIMARY_IN_CERVIX: Final = ext("primary-in-cervix")
 
 
 # Observation codes of the project code system: (code, display, case field).

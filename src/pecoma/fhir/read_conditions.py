@@ -35,6 +35,7 @@ from pecoma.fhir.reading import (
     day_of,
     enum_extension,
     extension,
+    extension_code,
     given_without_day,
     has_code,
     live_condition,
@@ -372,11 +373,9 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
             r.notes.append(f"{where}: the primary site read from the location of "
                            f"{reference_of(ref)}, the BodyStructure its bodySite extension "
                            "names")
-        cervix = cervix_of(sites)
-        if site == PrimarySite.uterus.value and cervix is not None:
-            # the code of the cervix (or of a part of the uterine body) says whether the
-            # uterine primary is cervical
-            r.put("tumour.cervix", cervix, source)
+        cervix = _cervix(cond, where, site, cervix_of(sites), r)
+        if cervix is not None:
+            r.put("tumour.cervix", cervix[0], cervix[1] or source)
         if site == PrimarySite.other.value:
             r.notes.append(f"{where}.bodySite names no site the guideline distinguishes: "
                            "read as 'other'")
@@ -440,6 +439,40 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                        if x is not cond and id(x) not in linked and not _is_pecoma(x)
                        and _other_cancer(x, site)]
     r.metastasis_conditions = mets
+
+
+_CERVIX_EXTENSION: Final = c.EXT.PRIMARY_IN_CERVIX.rsplit("/", 1)[-1]
+
+
+def _cervix(cond: Mapping[str, Any], where: str, site: str, coded: str | None,
+            r: Reader) -> tuple[str, str | None] | None:
+    """Whether the primary arose in the uterine cervix (``tumour.cervix``), and where that
+    was read (``None``: the bodySite): the code of a uterine primary's bodySite (the
+    cervix, or a part of the uterine body) and the project extension ``primary-in-cervix``
+    (``yes``, ``no`` or ``unknown``). Where they disagree, or the extension says the
+    cervix beside a site outside the uterus (the cervix is part of the uterus), the
+    answer cannot be told: unknown, with a note. ``None`` when nothing says."""
+    coded = coded if site == PrimarySite.uterus.value else None
+    stated = extension_code(cond, c.EXT.PRIMARY_IN_CERVIX)
+    at = f"{where}.extension({_CERVIX_EXTENSION})"
+    if stated is not None and stated not in ("yes", "no", "unknown"):
+        r.notes.append(f"{at} holds {show_value(stated, 40)}, not one of yes, no, unknown: "
+                       "not read")
+        stated = None
+    if stated is None or stated == "unknown":
+        return None if coded is None else (coded, None)
+    if stated == "yes" and site != PrimarySite.uterus.value:
+        r.notes.append(f"{at} says the primary arose in the uterine cervix, but its "
+                       f"bodySite is read as {site}, outside the uterus (the cervix is part "
+                       "of the uterus): whether it arose in the cervix is left unknown; "
+                       "check the primary site")
+        return None
+    if coded is not None and coded != stated:
+        r.notes.append(f"{at} says '{stated}' whether the primary arose in the uterine "
+                       f"cervix, but the code of its bodySite says '{coded}': left unknown; "
+                       "check the primary site")
+        return None
+    return stated, at
 
 
 def _onset_key(cond: Mapping[str, Any]) -> str:

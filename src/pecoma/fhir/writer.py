@@ -19,16 +19,19 @@ from pecoma.case import (
     IHCResult,
     Margin,
     NodeStatus,
+    PrimarySite,
     PriorDiagnosis,
     Response,
     SurgeryStatus,
     Timing,
+    Tumour,
     VariantStatus,
     YesNo,
 )
 from pecoma.fhir import codes as c
 
-__all__ = ["bundle_from_case", "concept", "resources_from_case", "site_concept"]
+__all__ = ["bundle_from_case", "cervix_extension", "concept", "primary_site_concept",
+           "resources_from_case", "site_concept"]
 
 _PROCEDURE_STATUS = {
     SurgeryStatus.performed: "completed",
@@ -50,6 +53,27 @@ def site_concept(value: str) -> dict[str, Any]:
     snomed = c.BODY_SITE_SNOMED.get(value)
     more = [(c.SNOMED, snomed[0], snomed[1])] if snomed else []
     return concept(c.site_code(value), display, *more)
+
+
+def primary_site_concept(tumour: Tumour) -> dict[str, Any]:
+    """The primary's bodySite (the PEComa Condition's and the resection's): its site and,
+    for a uterine primary, whether it arose in the cervix (``tumour.cervix``) as the code
+    the reader reads as that answer (SNOMED CT cervix uteri, ICD-O-3 corpus uteri).
+    Unknown adds nothing; 'no' beside another site is :func:`cervix_extension`'s."""
+    site = site_concept(tumour.primary_site.value)
+    if tumour.primary_site is PrimarySite.uterus and tumour.cervix is not YesNo.unknown:
+        system, code, display = c.CERVIX_CODING[tumour.cervix.value]
+        site["coding"].append({"system": system, "code": code, "display": display})
+    return site
+
+
+def cervix_extension(tumour: Tumour) -> list[dict[str, Any]]:
+    """The project extension saying the primary did not arise in the cervix, for a primary
+    outside the uterus recorded so ('yes' is refused there; no standard code says 'not
+    the cervix' of an ovary or a vagina); nothing otherwise."""
+    if tumour.primary_site is PrimarySite.uterus or tumour.cervix is not YesNo.no:
+        return []
+    return [{"url": c.EXT.PRIMARY_IN_CERVIX, "valueCode": tumour.cervix.value}]
 
 
 _ALLERGY_STATUS = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
@@ -146,6 +170,7 @@ def _diagnosis(case: Case, b: _Builder) -> None:
         extensions.append({"url": c.ASSERTED_DATE, "valueDateTime": d.date.isoformat()})
     if case.label:  # a FHIR string cannot be empty: an empty label is not carried
         extensions.append({"url": c.EXT.CASE_LABEL, "valueString": case.label})
+    extensions += cervix_extension(case.tumour)
     more = []
     if case.stage.status is DiseaseStatus.metastatic:
         more.append((c.ICDO3_SYSTEM, "8714/3", "Perivascular epithelioid tumor, malignant"))
@@ -157,7 +182,7 @@ def _diagnosis(case: Case, b: _Builder) -> None:
         "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION,
                                            "code": "confirmed"}]},
         "code": concept(*c.CONDITION_PECOMA, *more),
-        "bodySite": [site_concept(case.tumour.primary_site.value)],
+        "bodySite": [primary_site_concept(case.tumour)],
         "subject": b.subject,
     })
     b.add(cond)
@@ -239,7 +264,7 @@ def _resection(case: Case, b: _Builder, rid: str, status: str, day: dt.date | No
         "status": status,
         "code": concept(*c.PROCEDURE_RESECTION),
         "subject": b.subject,
-        "bodySite": [site_concept(case.tumour.primary_site.value)],
+        "bodySite": [primary_site_concept(case.tumour)],
     }
     if day is not None:
         proc["performedDateTime"] = day.isoformat()
