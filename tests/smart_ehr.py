@@ -11,7 +11,8 @@ in faults: ``deny`` (the user refuses), ``token_error`` (the token endpoint refu
 ``no_s256`` (the configuration offers no PKCE S256), ``fail`` (resource kinds whose
 search answers 403), ``authorize_query`` and ``token_query`` (a query the configuration
 writes on that endpoint, as RFC 6749 allows: the endpoint then answers only a request
-that kept it).
+that kept it), ``token_body`` (the token endpoint's answer to a good code, as raw JSON
+text: a malformed token response).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def make_app(ehr: Ehr) -> FastAPI:
         return RedirectResponse(f"{back}?{answer}", 302)
 
     @app.post("/token")
-    async def token(request: Request) -> JSONResponse:
+    async def token(request: Request) -> Response:
         form = dict(await request.form())
         if not _kept(ehr.behaviour.get("token_query"), request):
             return JSONResponse({"error": "invalid_request"}, status_code=400)
@@ -160,6 +161,9 @@ def make_app(ehr: Ehr) -> FastAPI:
                 or form.get("redirect_uri") != grant["redirect_uri"]
                 or _challenge(str(form.get("code_verifier", ""))) != grant["challenge"]):
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        raw = ehr.behaviour.get("token_body")
+        if raw is not None:
+            return Response(raw, media_type="application/json")
         access = "at-" + secrets.token_urlsafe(24)
         ehr.tokens.add(access)
         ehr.issued.append(access)

@@ -8,8 +8,10 @@ the test with httpx, carrying pecoma's launch cookie as a browser would.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
+import json
 import logging
 import pickle
 import re
@@ -21,16 +23,22 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import examples
 from pecoma.errors import ConfigError
 from pecoma.fhir.client import parse_server_url
 from pecoma.store import open_registry
 from pecoma.store.smart_launch import LaunchRefused, LaunchStore, PendingLaunch
 from pecoma.web.app import create_app
+from pecoma.web.bearer import is_bearer_token
 from pecoma.web.config import WebConfig
 from pecoma.web.smart.discovery import check_configuration
 from pecoma.web.smart.errors import LaunchError
+from pecoma.web.smart.oauth import exchange_code
 from pecoma.web.smart.routes import COOKIE
+from pecoma.web.smart.settings import SmartSettings
 from pecoma.web.store_access import registry_of
 
 from fhir_support import example
@@ -499,6 +507,99 @@ class TestRefusals:
             assert r.status_code == 502
             assert "S256" in r.text
         assert not any("/authorize" in s["url"] for s in ehr.seen)
+
+
+def good_token(extra: str) -> str:
+    """A good token response with ``extra`` members (JSON text) after its own."""
+    return '{"access_token": "T1", "token_type": "Bearer", "patient": "pat-1001", ' + extra + "}"
+
+
+#: Token responses (HTTP 200, JSON) whose shape is wrong: each is the EHR's unusable
+#: answer, a 502 page, never a 500. The first four made the callback a 500 (Authlib's
+#: expiry arithmetic on a list or an object; a non-ASCII token in an HTTP header).
+BAD_TOKEN_BODIES = [
+    good_token('"expires_in": [1]'),
+    good_token('"expires_in": {"a": 1}'),
+    good_token('"expires_at": {"a": 1}'),
+    '{"access_token": "T\u00e91", "token_type": "Bearer", "patient": "pat-1001"}',
+    good_token('"expires_in": "abc"'),
+    good_token('"expires_in": "3600"'),
+    good_token('"expires_in": true'),
+    good_token('"expires_in": -5'),
+    good_token('"expires_in": 1e400'),
+    good_token('"expires_in": NaN'),
+    good_token('"expires_at": [1]'),
+    good_token('"expires_at": "soon"'),
+    '{"access_token": "T\\r\\nX-Other: 1", "token_type": "Bearer", "patient": "pat-1001"}',
+    '{"access_token": "T 1", "token_type": "Bearer", "patient": "pat-1001"}',
+    '{"access_token": "", "token_type": "Bearer", "patient": "pat-1001"}',
+    '{"access_token": ["T1"], "token_type": "Bearer", "patient": "pat-1001"}',
+    '{"access_token": 1, "token_type": "Bearer", "patient": "pat-1001"}',
+    '{"token_type": "Bearer", "patient": "pat-1001"}',
+    '{"access_token": "T1", "token_type": "mac", "patient": "pat-1001"}',
+    '{"access_token": "T1", "token_type": ["Bearer"], "patient": "pat-1001"}',
+    '{"access_token": "T1", "patient": "pat-1001"}',
+    '{"error": ["x"]}',
+    '{"error": "invalid_grant"}',
+    '["T1"]', '"T1"', "null", "1", "{}", "not json", "",
+]
+
+
+class TestTokenResponse:
+    """The token endpoint's answer is checked for its shape before it is used (RFC 6749
+    section 5.1, RFC 6750 section 2.1): docs/smart.md, a 502 for an unusable answer, and
+    docs/security.md, no bad input gives a 500."""
+
+    @pytest.mark.parametrize("body", BAD_TOKEN_BODIES)
+    def test_a_malformed_token_response_is_a_502_page(self, ehr: Ehr, tmp_path: Path,
+                                                      body: str) -> None:
+        """Every odd shape: the documented 502 page ("The EHR did not grant access"),
+        nothing read from the FHIR server, never a 500."""
+        ehr.behaviour["token_body"] = body
+        with pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+        assert r.status_code == 502, (body, r.status_code, r.text[:500])
+        assert "The EHR did not grant access" in r.text
+        assert "T\u00e91" not in r.text and "Internal error" not in r.text
+        assert fhir_requests(ehr) == []
+
+    def test_a_well_formed_one_with_a_float_expiry_is_used(self, ehr: Ehr,
+                                                           tmp_path: Path) -> None:
+        """Control: a JSON number of seconds may be a decimal (RFC 6749 says a number),
+        and expires_at beside it is fine: the record is read."""
+        ehr.behaviour["token_body"] = good_token('"expires_in": 3599.5, "expires_at": 1893456000')
+        ehr.tokens.add("T1")
+        with pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+        assert r.status_code == 200, r.text[:500]
+        assert {q["headers"]["authorization"] for q in fhir_requests(ehr)} == {"Bearer T1"}
+
+    @settings(max_examples=examples(150), deadline=None)
+    @given(field=st.sampled_from(["access_token", "token_type", "expires_in", "expires_at",
+                                  "patient", "scope"]),
+           value=st.recursive(
+               st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+               lambda inner: st.lists(inner, max_size=3)
+               | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6))
+    def test_no_shape_escapes_as_another_error(self, field: str, value: Any) -> None:
+        """Any JSON value in any field of an otherwise good token response: the exchange
+        either grants access with a bearer token or refuses with the launch's own error
+        (a page with its status), never another exception (a 500)."""
+        token = {"access_token": "T1", "token_type": "Bearer", "patient": "pat-1001",
+                 field: value}
+        body = json.dumps(token, allow_nan=True).encode()
+        transport = httpx.MockTransport(
+            lambda _request: httpx.Response(200, content=body,
+                                            headers={"content-type": "application/json"}))
+        smart = SmartSettings(client_id=CLIENT_ID, issuers=("https://ehr.example/fhir",),
+                              redirect_base=PECOMA)
+        try:
+            grant = asyncio.run(exchange_code(smart, "https://ehr.example/token", code="c",
+                                              verifier="v" * 43, transport=transport))
+        except LaunchError as exc:
+            assert exc.status in (422, 502)
+        else:
+            assert is_bearer_token(grant.access_token)
 
 
 class TestMissingData:

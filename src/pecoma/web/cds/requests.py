@@ -26,6 +26,7 @@ from starlette.requests import Request
 
 from pecoma.errors import FieldIssue
 from pecoma.web.api import read_json
+from pecoma.web.bearer import BEARER_RULE, is_bearer_token
 from pecoma.web.problems import ApiProblem
 
 __all__ = ["MAX_DEPTH", "HookRequest", "check_request", "read_body"]
@@ -33,9 +34,6 @@ __all__ = ["MAX_DEPTH", "HookRequest", "check_request", "read_body"]
 #: Deepest nesting accepted; FHIR resources in practice stay far below it.
 MAX_DEPTH = 64
 _USER = re.compile(r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$")
-#: A bearer token (RFC 6750 section 2.1, ``b64token``): ASCII letters, digits and
-#: ``-._~+/``, then any ``=``. It goes into an ``Authorization`` header, which holds ASCII.
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 _OTHER = bytes(b for b in range(256) if b not in b'[]{}"')  # all but brackets and quotes
@@ -107,11 +105,9 @@ def _authorization(auth: Any, issues: list[FieldIssue]) -> str | None:
         issues.append(FieldIssue("fhirAuthorization", _kind(auth), "must be an object"))
         return None
     token = auth.get("access_token")
-    if not isinstance(token, str) or not _B64TOKEN.fullmatch(token):
+    if not is_bearer_token(token):
         issues.append(FieldIssue("fhirAuthorization.access_token", "(not shown)",
-                                 "must be a bearer token: a non-empty string of ASCII "
-                                 "letters, digits and -._~+/ (then any '=': RFC 6750 "
-                                 "b64token)"))
+                                 BEARER_RULE))
         token = None
     if not isinstance(auth.get("token_type"), str) or auth["token_type"].lower() != "bearer":
         issues.append(FieldIssue("fhirAuthorization.token_type", repr(auth.get("token_type")),

@@ -6,12 +6,19 @@ context) and a PKCE S256 challenge. The token request sends the code, the redire
 and the PKCE verifier; a confidential client authenticates with HTTP Basic
 (``client_secret_basic``), a public one sends its ``client_id`` in the body.
 
+The token response is checked before Authlib or the HTTP client use it (an Authlib
+``access_token_response`` hook): ``access_token`` a bearer token (RFC 6750 ``b64token``,
+:mod:`pecoma.web.bearer`), ``token_type`` Bearer, ``expires_in`` and ``expires_at``, when
+given, finite numbers not below zero (RFC 6749 section 5.1). Any other shape is the EHR's
+unusable answer (502), never an error of pecoma's.
+
 The access token is returned to the caller in a :class:`Grant` whose ``repr`` hides it;
 nothing here logs or stores it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import warnings
@@ -28,6 +35,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
+from pecoma.web.bearer import is_bearer_token
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.settings import SmartSettings
 
@@ -83,20 +91,56 @@ def _refused(detail: str) -> LaunchError:
     return LaunchError(502, "The EHR did not grant access", detail)
 
 
-def _grant(token: Any) -> Grant:
-    access = token.get("access_token") if isinstance(token, dict) else None
-    if not isinstance(access, str) or not access:
-        raise _refused("The EHR's token response holds no access token.")
+def _number(value: Any) -> bool:
+    """A JSON number of seconds: finite and not below zero (never a boolean, a string, a
+    list or an object)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
+
+
+def _shape_problem(token: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a token response granting access (in words, naming
+    the field, never its value: it may be the token), or ``None``."""
+    if not is_bearer_token(token.get("access_token")):
+        return ("its 'access_token' is missing or is not a bearer token (RFC 6750 "
+                "b64token: ASCII letters, digits and -._~+/)")
     kind = token.get("token_type")
     if not isinstance(kind, str) or kind.lower() != "bearer":
-        raise _refused("The EHR's token response is not a Bearer token.")
+        return "its 'token_type' is not Bearer"
+    for key in ("expires_in", "expires_at"):
+        if key in token and token[key] is not None and not _number(token[key]):
+            return f"its '{key}' is not a number of seconds"
+    return None
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    """Authlib's ``access_token_response`` hook: a response granting access (a JSON object
+    without ``error``) whose shape is wrong is refused here, before Authlib reads its
+    expiry and the token reaches an HTTP header. Other answers (an OAuth error, no JSON
+    object) are left to Authlib, which refuses them."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response
+    if isinstance(body, dict) and "error" not in body:
+        problem = _shape_problem(body)
+        if problem is not None:
+            raise _refused(f"The EHR's token response is not usable: {problem}. Try again "
+                           "from the EHR; if it keeps failing, tell the EHR's administrator.")
+    return response
+
+
+def _grant(token: Any) -> Grant:
+    problem = _shape_problem(token) if isinstance(token, dict) else "it is not a JSON object"
+    if problem is not None:
+        raise _refused(f"The EHR's token response is not usable: {problem}.")
     patient = token.get("patient")
     if not isinstance(patient, str) or not _FHIR_ID.match(patient):
         raise LaunchError(422, "The EHR gave no patient",
                           "The launch carries no patient context (the token response has no "
                           "valid 'patient'). Open pecoma from a patient's chart.")
     scope = token.get("scope")
-    return Grant(access, patient, scope if isinstance(scope, str) else "")
+    return Grant(token["access_token"], patient, scope if isinstance(scope, str) else "")
 
 
 async def exchange_code(config: SmartSettings, token_endpoint: str, *, code: str,
@@ -104,6 +148,7 @@ async def exchange_code(config: SmartSettings, token_endpoint: str, *, code: str
                         transport: httpx.AsyncBaseTransport | None = None) -> Grant:
     """Exchange the authorization code for an access token at the EHR's token endpoint."""
     async with _client(config, config.timeout_seconds, transport) as client:
+        client.register_compliance_hook("access_token_response", _checked)
         try:
             token = await client.fetch_token(
                 token_endpoint, grant_type="authorization_code", code=code,
