@@ -12,7 +12,9 @@ in faults: ``deny`` (the user refuses), ``token_error`` (the token endpoint refu
 search answers 403), ``authorize_query`` and ``token_query`` (a query the configuration
 writes on that endpoint, as RFC 6749 allows: the endpoint then answers only a request
 that kept it), ``token_body`` (the token endpoint's answer to a good code, as raw JSON
-text: a malformed token response).
+text: a malformed token response), ``other_patient`` (an id the token names, whose
+Patient read answers a Patient of that id while every search for it answers the record's
+resources, another patient's: a proxy or cache fault of the EHR).
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ def make_app(ehr: Ehr) -> FastAPI:
         body: dict[str, Any] = {
             "access_token": access, "token_type": "Bearer", "expires_in": 3600,
             "scope": "launch openid fhirUser patient/*.rs", "id_token": "x.y.z",
-            "patient": ehr.behaviour.get("patient", ehr.patient_id),
+            "patient": ehr.behaviour.get("other_patient",
+                                         ehr.behaviour.get("patient", ehr.patient_id)),
         }
         if ehr.behaviour.get("no_patient"):
             del body["patient"]
@@ -185,6 +188,8 @@ def make_app(ehr: Ehr) -> FastAPI:
         if not authorized(request):
             return JSONResponse({"resourceType": "OperationOutcome"}, status_code=401)
         found = [p for p in ehr.resources("Patient") if p["id"] == pid]
+        if pid == ehr.behaviour.get("other_patient"):
+            found = [{**ehr.resources("Patient")[0], "id": pid}]
         if not found:
             return JSONResponse({"resourceType": "OperationOutcome"}, status_code=404)
         return JSONResponse(found[0])
@@ -206,7 +211,7 @@ def make_app(ehr: Ehr) -> FastAPI:
         if kind in ehr.behaviour.get("fail", ()):
             return JSONResponse({"resourceType": "OperationOutcome", "issue": [
                 {"severity": "error", "code": "forbidden"}]}, status_code=403)
-        if patient != ehr.patient_id:
+        if patient not in (ehr.patient_id, ehr.behaviour.get("other_patient")):
             return JSONResponse(_searchset([]))
         found = ehr.resources(kind)
         if kind == "Observation":  # two pages, the second by a same-server next link

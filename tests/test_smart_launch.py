@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import html
 import json
 import logging
 import pickle
@@ -908,6 +909,50 @@ class TestNoCaseRead:
         for record in caplog.records:
             line = f"{record.getMessage()} {record.__dict__}"
             assert "p-77" not in line and "C50" not in line
+
+
+class TestAnotherPatient:
+    """The EHR's FHIR server answers the searches for the launched patient with another
+    patient's resources (a proxy or cache fault): the diagnoses of this patient were never
+    read, so the page never says "no PEComa" (unknown is not absent), says what happened,
+    and shows no identifier of the other patient (docs/smart.md; the CDS service's "holds
+    another patient's data" card rests on the same detection)."""
+
+    def launched(self, tmp_path: Path) -> httpx.Response:
+        ehr = Ehr(record=example("localized-high-risk"),
+                  behaviour={"other_patient": "pat-X"})
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            return launch_and_return(client, ehr)
+
+    def test_the_page_says_another_patients_data_and_nothing_was_assessed(
+            self, tmp_path: Path) -> None:
+        r = self.launched(tmp_path)
+        assert r.status_code == 502, r.text[:500]
+        text = html.unescape(seen_by_clinician(r.text))
+        assert "The EHR sent another patient's data" in text
+        assert "Nothing of it was read and nothing was assessed" in text
+        assert "A diagnosis (1 entry): belongs to another patient" in text
+        assert "no PEComa" not in text and "Enter the case by hand" not in text
+        for word in DEVELOPER_WORDS:
+            assert word not in text, (word, text)
+
+    def test_no_identifier_of_the_other_patient_is_shown(self, tmp_path: Path) -> None:
+        """Neither the other patient's id nor the ids of their resources, anywhere on
+        the page (the details for the integrator name kinds and fields only)."""
+        r = self.launched(tmp_path)
+        for other in ("pat-1001", "pecoma-diagnosis", "tumour-size", "resection"):
+            assert other not in r.text, other
+        assert "Condition.subject: refers to another patient" in integrator_details(r.text)
+
+    def test_the_log_names_the_kind_only(self, tmp_path: Path,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+        caplog.set_level(logging.DEBUG)
+        self.launched(tmp_path)
+        refusals = [r for r in caplog.records if r.getMessage() == "smart launch refused"]
+        assert [r.__dict__["problems"] for r in refusals] == [["another patient's data"]]
+        for record in caplog.records:
+            line = f"{record.getMessage()} {record.__dict__}"
+            assert "pat-1001" not in line and "pat-X" not in line
 
 
 class TestNotFound:

@@ -4,7 +4,8 @@ Both answer 404 until ``smart.client_id`` is configured. Every refusal is an HTM
 with its status (the browser is the client here): 400 for an iss not allowed or a launch
 that is unknown, used, expired or from another browser; 403 for an authorization the EHR
 denied; 422 for a record without a readable PEComa case; 502 for an EHR that could not be
-reached or gave an unusable answer; 503 when too many launches are in progress.
+reached or gave an unusable answer (another patient's data included); 503 when too many
+launches are in progress.
 
 The launch is bound to the browser that started it by a random key in an HttpOnly cookie
 (SameSite=Lax, so that it comes back with the EHR's redirect; Secure behind TLS), whose
@@ -24,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pecoma.case import Case
 from pecoma.engine import assess
-from pecoma.errors import InputError
+from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.settings import Settings
 from pecoma.store.smart_launch import LaunchesFull, LaunchRefused, LaunchStore, PendingLaunch
@@ -35,7 +36,7 @@ from pecoma.web.smart.discovery import allowed_server, discover
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.record import read_record, unread_stays_unknown
 from pecoma.web.smart.settings import SmartSettings
-from pecoma.web.smart.unreadable import unreadable
+from pecoma.web.smart.unreadable import other_patient, unreadable
 from pecoma.web.store_access import registry_of
 from pecoma.web.summary import field_label
 
@@ -196,6 +197,8 @@ async def _callback(request: Request, state: str | None, code: str | None,
     try:
         read = case_from_bundle(record.bundle, source="EHR record", patient=patient,
                                 server=server.base, on=request.app.state.today())
+    except OtherPatientError as exc:  # first: never read as "no PEComa"
+        raise other_patient(exc.foreign) from None
     except InputError as exc:
         raise unreadable(exc.issues, record.failed) from None
     case, unknown_again, warnings = unread_stays_unknown(read.case, record,

@@ -7,6 +7,12 @@ be read, and why) and what to do; a complaint that only follows from an earlier 
 disease status when there is no PEComa at all) is left out. The issues as the reader
 wrote them go in a collapsed "details for the integrator" section of the same page, and
 the log gets only their kinds (never a value, an id or the patient's).
+
+A record holding another patient's data (the reader's
+:class:`~pecoma.errors.OtherPatientError`, the detection the CDS service's "holds another
+patient's data" card rests on) gets its own page (:func:`other_patient`): that is what
+happened, and nothing of the record was read or assessed; never "no PEComa", and never
+the other patient's identifier or the ids of their resources, on the page or in the log.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from pecoma.web.form_messages import plain
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.summary import field_label
 
-__all__ = ["unreadable"]
+__all__ = ["other_patient", "unreadable"]
 
 TITLE = "No PEComa case could be read from this record"
+OTHER_TITLE = "The EHR sent another patient's data"
 BY_HAND = "Enter the case by hand on a new case form, from the pathology and surgery reports."
 
 #: What a resource of each kind is, in words (the start of a sentence).
@@ -170,3 +177,48 @@ def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]]
     return LaunchError(422, TITLE, detail, points=tuple(dict.fromkeys(points)),
                        actions=tuple(actions), technical=tuple(technical),
                        logged=tuple(dict.fromkeys(categories)))
+
+
+#: A resource's field as the reader names it, ``Condition/c-7.subject``: its kind and the
+#: field, without the resource's id (an id of the other patient's record).
+_FIELD = re.compile(r"^([A-Za-z]+)/[^.\s]+(\.[A-Za-z.\[\]0-9]+)?")
+
+
+def _field_without_id(path: str) -> str:
+    m = _FIELD.match(path)
+    if m:
+        return m[1] + (m[2] or "")
+    return re.sub(r"\[\d+\]", "", path)  # Patient.id, Bundle.entry[3].subject: no value
+
+
+def other_patient(foreign: Sequence[FieldIssue]) -> LaunchError:
+    """The page (502) for a record whose resources are another patient's (``foreign``: the
+    reader's issues naming them): what happened, that nothing was read or assessed, and
+    what to do. Only kinds of resource and field names are shown, with how many; never a
+    value (the other patient's reference or identifier) nor a resource id."""
+    counts: dict[str, int] = {}
+    fields: dict[str, int] = {}
+    for issue in foreign:
+        words = _resource_words(issue)
+        counts[words] = counts.get(words, 0) + 1
+        field = _field_without_id(issue.path)
+        fields[field] = fields.get(field, 0) + 1
+    points = tuple(f"{words} ({n} entr{'y' if n == 1 else 'ies'}): belongs to another "
+                   "patient than the one opened in the EHR." for words, n in counts.items())
+    return LaunchError(
+        502, OTHER_TITLE,
+        "The EHR answered pecoma's request for this patient's record with data of another "
+        "patient. Nothing of it was read and nothing was assessed: advice built from it "
+        "could be another patient's. Whether this patient has a PEComa, and what the "
+        "guideline advises, is not known from this launch.",
+        points=points,
+        actions=("Do not rely on what pecoma or the EHR shows of this record until it is "
+                 "checked: tell the EHR's administrator that its FHIR server returned "
+                 "another patient's data for this chart (a fault of the EHR, or of a proxy "
+                 "or cache in front of it).",
+                 "Open pecoma again from the chart once the EHR sends this patient's "
+                 "record."),
+        technical=tuple(f"{field}: refers to another patient than the launch's ({n} "
+                        f"resource{'s' if n != 1 else ''}; the references are not shown)"
+                        for field, n in fields.items()),
+        logged=("another patient's data",))
