@@ -96,6 +96,7 @@ def registry(repo: Repository, db_url: str) -> Repository:
                 accepted_suggestions=("s",),
                 record_ids=records,
                 knowledge_version="1",
+                decision_ids=records,
             ),
             FeedbackRecord(
                 card="card-2",
@@ -105,6 +106,7 @@ def registry(repo: Repository, db_url: str) -> Repository:
                 override_code="clinical-trial",
                 record_ids=records,
                 knowledge_version="1",
+                decision_ids=records,
             ),
         ]
     )

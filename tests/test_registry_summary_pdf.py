@@ -357,7 +357,8 @@ def answered(repo: Repository) -> Repository:
                        outcome="accepted" if i < 6 else "overridden", outcome_at=at,
                        accepted_suggestions=("s",) if i < 6 else (),
                        override_code=None if i < 6 else "clinical-trial",
-                       record_ids=("REC-MTOR-FIRST-LINE",), knowledge_version="1")
+                       record_ids=("REC-MTOR-FIRST-LINE",), knowledge_version="1",
+                       decision_ids=("REC-MTOR-FIRST-LINE",))
         for i in range(9)])
     return repo
 

@@ -16,9 +16,10 @@ table               holds                                          bound
 ==================  =============================================  =====================
 
 Each feedback entry is also written, in the same transaction and with an audit entry, to
-``board_decision`` (source ``cds-hooks``, one row per record id of the card: accepted, or
-declined with the override reason), the one table of decisions the registry's
-concordance reads; those rows are never pruned.
+``board_decision`` (source ``cds-hooks``, one row per record id it decides about,
+:attr:`FeedbackRecord.decision_ids`: accepted, or declined with the override reason), the
+one table of decisions the registry's concordance reads; those rows are never pruned. An
+entry deciding nothing (feedback on an informational card) is kept as feedback only.
 
 Expired rows (``jti``, reports), old cards and old feedback are deleted, and the row
 counts checked, on every ``prune_every``-th write of a process of that kind (the replay
@@ -123,6 +124,11 @@ class FeedbackRecord:
     record_ids: tuple[str, ...] = ()
     knowledge_version: str = ""
     received_at: dt.datetime | None = field(default=None)
+    #: The record ids this entry is a decision about (``board_decision`` rows): the
+    #: recommendations and alerts of a card that offered something to accept or a reason
+    #: to give; none for an informational card (dismissing it decides nothing). Not kept
+    #: in ``cds_feedback`` (read back, it is empty).
+    decision_ids: tuple[str, ...] = ()
 
 
 def _digest(*parts: str) -> str:
@@ -442,7 +448,7 @@ class CdsStore:
         from pecoma.store.decisions import cds_decision_rows
 
         rows = [row for e in entries for row in cds_decision_rows(
-            e.service, e.card, e.outcome, e.record_ids, e.override_code, e.user_comment,
+            e.service, e.card, e.outcome, e.decision_ids, e.override_code, e.user_comment,
             _utc(e.outcome_at))]
         if not rows:
             return

@@ -353,9 +353,10 @@ def cds_decision_rows(
     comment: str | None,
     at: dt.datetime,
 ) -> list[dict[str, Any]]:
-    """The ``board_decision`` rows of one CDS Hooks feedback entry: one per record id of
-    its card; accepted stays accepted, overridden is declined (with the override reason,
-    when one was given)."""
+    """The ``board_decision`` rows of one CDS Hooks feedback entry: one per record id it
+    decides about (``record_ids``: the recommendations and alerts of a card that offered a
+    suggestion or override reasons, chosen by the service); accepted stays accepted,
+    overridden is declined (with the override reason, when one was given)."""
     decision = "accepted" if outcome == "accepted" else "declined"
     return [
         {

@@ -17,6 +17,15 @@ Body: ``{"feedback": [item, ...]}``, each item with
 All items are checked first; any broken rule gives one 400 problem listing each, and
 nothing is stored. Stored entries (``cds_feedback``) carry the card's record ids and
 knowledge version, for the registry's concordance figures.
+
+**What is a decision.** An entry on a card that offered something to act on (a suggestion,
+or override reasons to give: order-select's "mTOR inhibitor first" warning) is the
+clinician's decision about the card's recommendations and alerts: accepted, or declined
+(CDS Hooks 2.0.1: ``overridden`` is the card dismissed, with or without a reason). An
+entry on an informational card (the patient-view summary, an alert card: nothing to accept,
+no reason asked) is kept as feedback only: dismissing it decides nothing about the
+recommendations it lists. A risk group, a classification or a surveillance item is never a
+decision, whatever the card (:func:`decision_ids`).
 """
 
 from __future__ import annotations
@@ -27,12 +36,27 @@ from typing import Any
 
 from pecoma.dates import EARLIEST, LATEST, range_rule
 from pecoma.errors import FieldIssue
+from pecoma.knowledge import load_knowledge
 from pecoma.store.cds import CardRecord, FeedbackRecord
 from pecoma.web.problems import ApiProblem
 
-__all__ = ["COMMENT_MAX", "feedback_entries"]
+__all__ = ["COMMENT_MAX", "decision_ids", "feedback_entries"]
 
 COMMENT_MAX = 1000
+#: The kinds of knowledge record a clinician's answer to a card can decide about.
+DECIDED_KINDS = ("recommendation", "alert")
+
+
+def decision_ids(card: CardRecord) -> tuple[str, ...]:
+    """The record ids an answer to ``card`` is a decision about: its recommendations and
+    alerts when it offered a suggestion or override reasons, else none (an informational
+    card: a dismissal is no decision). Risk groups, classifications and surveillance
+    items never are; nor is a record id the knowledge no longer holds."""
+    if not card.suggestions and not card.override_reasons:
+        return ()
+    records = load_knowledge().records
+    return tuple(rid for rid in card.record_ids
+                 if rid in records and records[rid].kind in DECIDED_KINDS)
 
 
 def _timestamp(value: Any) -> dt.datetime | None:
@@ -126,7 +150,7 @@ def _item(item: dict[str, Any], path: str, service: str,
         card=card.uuid, service=service, outcome=str(outcome), outcome_at=stamp,
         accepted_suggestions=tuple(ids), override_system=system, override_code=code,
         user_comment=comment, record_ids=card.record_ids,
-        knowledge_version=card.knowledge_version)
+        knowledge_version=card.knowledge_version, decision_ids=decision_ids(card))
 
 
 def feedback_entries(body: dict[str, Any], service: str,
