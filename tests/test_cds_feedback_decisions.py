@@ -20,13 +20,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pecoma.store.cds import CardRecord
+from pecoma.store.cds import CardRecord, CdsStore
+from pecoma.store.decisions import current_decisions
 from pecoma.store.models import BoardDecision
 from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
 from pecoma.web.cds.feedback import decision_ids
-from pecoma.web.cds.service import CdsService
+from pecoma.web.cds.service import CdsService, limits_of
 from pecoma.web.config import WebConfig
+from pecoma.web.store_access import registry_of
 
 from fhir_support import example, hook_request, patient_id, prefetch_of
 
@@ -160,3 +162,110 @@ class TestDecisionIds:
         assert decision_ids(self.card(("REC-MTOR-FIRST-LINE",))) == ()
         assert decision_ids(self.card(("REC-MTOR-FIRST-LINE",),
                                       suggestions=("s",))) == ("REC-MTOR-FIRST-LINE",)
+
+
+#: When the cards of these tests are issued (the store's clock).
+ISSUED = dt.datetime(2026, 12, 6, 13, 30, tzinfo=dt.UTC)
+
+
+class Clock:
+    """The store's clock, set by the test."""
+
+    def __init__(self) -> None:
+        self.now = ISSUED
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def at(minutes: float) -> str:
+    """The time ``minutes`` after the card was issued, as the EHR writes it."""
+    return (ISSUED + dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+class TestWhenTheClinicianActed:
+    """outcomeTimestamp is when the clinician acted (CDS Hooks 2.0.1): repeated feedback
+    on one card (the spec allows it) is ordered by it, not by arrival; and it is the
+    decision's date in the concordance figures (filed by year of the decision), so a
+    time before the card existed or in the future is refused with a 400 naming it."""
+
+    @pytest.fixture
+    def clock(self, app: Any) -> Clock:
+        clock = Clock()
+        app.state.cds_store = CdsStore(registry_of(app.state).engine,
+                                       limits_of(app.state.config.cds), clock=clock)
+        return clock
+
+    def current(self, app: Any, card: str) -> list[tuple[str, str, str | None]]:
+        return [(d.record_id, d.decision, d.reason_code)
+                for d in current_decisions(registry_of(app.state)) if d.card_uuid == card]
+
+    def test_the_latest_action_is_current_whatever_arrives_last(self, app: Any,
+                                                                clock: Clock) -> None:
+        """Accepted at 13:40, then an override stamped 13:35 delivered late (a client
+        that queues and retries): the clinician's last action was to accept, so the
+        card counts as accepted, not as declined for a clinical trial."""
+        client = TestClient(app, base_url="http://localhost")
+        card = order_select_card(client)
+        clock.now = ISSUED + dt.timedelta(minutes=15)
+        accepted = send(client, ORDER_SELECT, card=card["uuid"], outcome="accepted",
+                        acceptedSuggestions=[{"id": card["suggestions"][0]["uuid"]}],
+                        outcomeTimestamp=at(10))
+        late = send(client, ORDER_SELECT, card=card["uuid"], outcome="overridden",
+                    overrideReason={"reason": card["overrideReasons"][0]},
+                    outcomeTimestamp=at(5))
+        assert (accepted.status_code, late.status_code) == (200, 200), late.text
+        assert self.current(app, card["uuid"]) == [
+            ("ALERT-CHEMO-BEFORE-MTOR", "accepted", None),
+            ("REC-MTOR-FIRST-LINE", "accepted", None)]
+
+    def test_a_newer_action_supersedes(self, app: Any, clock: Clock) -> None:
+        """Control: overridden at 13:40 after accepted at 13:35 is current; two answers
+        stamped the same instant are ordered by arrival (the later one counts)."""
+        client = TestClient(app, base_url="http://localhost")
+        card = order_select_card(client)
+        clock.now = ISSUED + dt.timedelta(minutes=15)
+        send(client, ORDER_SELECT, card=card["uuid"], outcome="accepted",
+             acceptedSuggestions=[{"id": card["suggestions"][0]["uuid"]}],
+             outcomeTimestamp=at(5))
+        send(client, ORDER_SELECT, card=card["uuid"], outcome="overridden",
+             outcomeTimestamp=at(10))
+        assert {d[1] for d in self.current(app, card["uuid"])} == {"declined"}
+        send(client, ORDER_SELECT, card=card["uuid"], outcome="accepted",
+             acceptedSuggestions=[{"id": card["suggestions"][0]["uuid"]}],
+             outcomeTimestamp=at(10))
+        assert {d[1] for d in self.current(app, card["uuid"])} == {"accepted"}
+
+    @pytest.mark.parametrize(("stamp", "says"), [
+        ("1985-04-12T23:20:50.52Z", "before the card was issued"),
+        ("2020-12-11T00:00:00Z", "before the card was issued"),
+        (at(-6), "before the card was issued"),
+        (at(16), "in the future"),
+        ("2199-12-11T00:00:00Z", "in the future"),
+    ])
+    def test_a_time_the_card_did_not_exist_or_to_come_is_a_400(
+            self, app: Any, clock: Clock, stamp: str, says: str) -> None:
+        """Years before the card was issued, or after now (13:40), beyond five minutes
+        of clock difference: 400 naming the field and the value, nothing stored."""
+        client = TestClient(app, base_url="http://localhost")
+        card = order_select_card(client)
+        clock.now = ISSUED + dt.timedelta(minutes=10)
+        r = send(client, ORDER_SELECT, card=card["uuid"], outcome="overridden",
+                 outcomeTimestamp=stamp)
+        assert r.status_code == 400, r.text
+        [error] = r.json()["errors"]
+        assert error["path"] == "feedback[0].outcomeTimestamp"
+        assert stamp in error["value"] and says in error["rule"]
+        assert app.state.cds.store().feedback() == [] and decisions(app) == []
+
+    @pytest.mark.parametrize("stamp", [at(-4), at(0), at(14), "2026-12-06T08:35:00-05:00"])
+    def test_a_little_clock_difference_is_accepted(self, app: Any, clock: Clock,
+                                                   stamp: str) -> None:
+        """Control: four minutes before the issue (the EHR's clock a little behind), at
+        it, four minutes past now, and an offset naming an instant in between."""
+        client = TestClient(app, base_url="http://localhost")
+        card = order_select_card(client)
+        clock.now = ISSUED + dt.timedelta(minutes=10)
+        r = send(client, ORDER_SELECT, card=card["uuid"], outcome="overridden",
+                 outcomeTimestamp=stamp)
+        assert r.status_code == 200, r.text

@@ -9,6 +9,7 @@ other. The same holds for ``--workers N`` on one port (the workers are such proc
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import socket
@@ -146,7 +147,7 @@ def test_feedback_on_a_card_from_the_other(servers: tuple[str, str]) -> None:
     card = r.json()["cards"][0]
     feedback = {"feedback": [{"card": card["uuid"], "outcome": "accepted",
                               "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
-                              "outcomeTimestamp": "2026-12-02T06:00:00Z"}]}
+                              "outcomeTimestamp": dt.datetime.now(dt.UTC).isoformat()}]}
     token = _token("/cds-services/pecoma-order-select/feedback")
     r = httpx.post(f"{other}/cds-services/pecoma-order-select/feedback", json=feedback,
                    headers={"Authorization": f"Bearer {token}"}, timeout=10.0)

@@ -107,6 +107,8 @@ class CardRecord:
     knowledge_version: str
     suggestions: tuple[str, ...] = ()
     override_reasons: tuple[str, ...] = ()  # "system|code"
+    #: When the card was issued (naive UTC, as stored); set when read back from the store.
+    issued_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +413,8 @@ class CdsStore:
                 indicator=row.indicator, summary=row.summary,
                 record_ids=tuple(row.record_ids), knowledge_version=row.knowledge_version,
                 suggestions=tuple(row.suggestions),
-                override_reasons=tuple(row.override_reasons))
+                override_reasons=tuple(row.override_reasons),
+                issued_at=_utc(row.issued_at))
 
         result = self._run(work)
         return result if isinstance(result, CardRecord) else None

@@ -267,23 +267,31 @@ def record_decision(
     return new
 
 
+def _key(r: Any) -> tuple[Any, ...]:
+    """What one decision is about: a board decision, its assessment and record; a CDS
+    answer, its card and record."""
+    if r.source == "board":
+        return (r.source, r.assessment_id, r.record_id)
+    return (r.source, r.card_uuid, r.record_id)
+
+
+def _rank(r: Any) -> tuple[Any, ...]:
+    """The order of the decisions about one thing, the current one last: a board
+    decision by when it was written (its id: each supersedes the one its writer saw); a
+    CDS answer by the outcomeTimestamp the EHR sent (an answer queued and delivered late
+    is the older action, not the newer), answers at the same instant by arrival."""
+    return (r.id,) if r.source == "board" else (r.decided_at, r.id)
+
+
 def _views(rows: Iterable[Any]) -> list[DecisionView]:
     rows = list(rows)
-    newest: dict[tuple[Any, ...], int] = {}
+    newest: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for r in rows:
-        key = (
-            (r.source, r.assessment_id, r.record_id)
-            if r.source == "board"
-            else (r.source, r.card_uuid, r.record_id)
-        )
-        newest[key] = max(newest.get(key, 0), r.id)
+        key, rank = _key(r), _rank(r)
+        if key not in newest or rank > newest[key]:
+            newest[key] = rank
     out = []
     for r in rows:
-        key = (
-            (r.source, r.assessment_id, r.record_id)
-            if r.source == "board"
-            else (r.source, r.card_uuid, r.record_id)
-        )
         out.append(
             DecisionView(
                 r.id,
@@ -297,7 +305,7 @@ def _views(rows: Iterable[Any]) -> list[DecisionView]:
                 r.supersedes,
                 r.decided_at,
                 r.decided_by,
-                newest[key] == r.id,
+                newest[_key(r)] == _rank(r),
                 r.evaluated_on,
                 r.registry_id,
             )

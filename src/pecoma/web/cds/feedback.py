@@ -12,7 +12,10 @@ Body: ``{"feedback": [item, ...]}``, each item with
   card's ``overrideReasons``) and/or ``userComment`` (a string of at most 1000
   characters);
 * ``outcomeTimestamp``: an ISO 8601 date-time with its time zone, its instant in UTC
-  between 1900-01-01 and 2199-12-31 (the dates pecoma accepts).
+  between 1900-01-01 and 2199-12-31 (the dates pecoma accepts), and neither before the
+  card was issued nor after now, give or take :data:`CLOCK_LEEWAY` (the EHR's clock and
+  the server's may differ a little). It is when the clinician acted: repeated feedback on
+  one card is ordered by it (:mod:`pecoma.store.decisions`), and it is the decision's date.
 
 All items are checked first; any broken rule gives one 400 problem listing each, and
 nothing is stored. Stored entries (``cds_feedback``) carry the card's record ids and
@@ -43,6 +46,9 @@ from pecoma.web.problems import ApiProblem
 __all__ = ["COMMENT_MAX", "decision_ids", "feedback_entries"]
 
 COMMENT_MAX = 1000
+#: How far ``outcomeTimestamp`` may fall before the card's issue or after now: the clock
+#: difference between the EHR and this server that is taken in good faith.
+CLOCK_LEEWAY = dt.timedelta(minutes=5)
 #: The kinds of knowledge record a clinician's answer to a card can decide about.
 DECIDED_KINDS = ("recommendation", "alert")
 
@@ -75,8 +81,26 @@ def _timestamp(value: Any) -> dt.datetime | None:
     return stamp
 
 
+def _utc_naive(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _when_rule(stamp: dt.datetime, card: CardRecord, now: dt.datetime) -> str | None:
+    """Why the instant ``stamp`` cannot be when the clinician answered ``card`` (before it
+    was issued, or after ``now``, beyond the leeway), or ``None``."""
+    at = _utc_naive(stamp)
+    minutes = int(CLOCK_LEEWAY.total_seconds() // 60)
+    if card.issued_at is not None and at < card.issued_at - CLOCK_LEEWAY:
+        return (f"must not be before the card was issued ({card.issued_at:%Y-%m-%dT%H:%M:%S}Z; "
+                f"{minutes} minutes of clock difference allowed)")
+    if at > _utc_naive(now) + CLOCK_LEEWAY:
+        return (f"must not be in the future (now is {_utc_naive(now):%Y-%m-%dT%H:%M:%S}Z; "
+                f"{minutes} minutes of clock difference allowed)")
+    return None
+
+
 def _item(item: dict[str, Any], path: str, service: str,
-          card_of: Callable[[str], CardRecord | None],
+          card_of: Callable[[str], CardRecord | None], now: dt.datetime,
           issues: list[FieldIssue]) -> FeedbackRecord | None:
     before = len(issues)
     uuid = item.get("card")
@@ -95,6 +119,9 @@ def _item(item: dict[str, Any], path: str, service: str,
                                  "must be an ISO 8601 date-time with a time zone, "
                                  f"between {EARLIEST.isoformat()} and "
                                  f"{LATEST.isoformat()} (UTC)"))
+    elif card is not None and (when := _when_rule(stamp, card, now)) is not None:
+        issues.append(FieldIssue(f"{path}.outcomeTimestamp",
+                                 repr(item.get("outcomeTimestamp"))[:40], when))
     accepted = item.get("acceptedSuggestions")
     ids: list[str] = []
     if accepted is not None:
@@ -154,8 +181,10 @@ def _item(item: dict[str, Any], path: str, service: str,
 
 
 def feedback_entries(body: dict[str, Any], service: str,
-                     card_of: Callable[[str], CardRecord | None]) -> list[FeedbackRecord]:
-    """The checked feedback entries of a body, or a 400 problem listing every rule broken."""
+                     card_of: Callable[[str], CardRecord | None],
+                     now: dt.datetime) -> list[FeedbackRecord]:
+    """The checked feedback entries of a body, or a 400 problem listing every rule broken
+    (``now``: the server's clock, for the latest ``outcomeTimestamp`` allowed)."""
     items = body.get("feedback")
     if not isinstance(items, list) or not items or len(items) > 100:
         raise ApiProblem(400, "invalid-feedback", "The body must be {\"feedback\": [...]} "
@@ -168,7 +197,7 @@ def feedback_entries(body: dict[str, Any], service: str,
         if not isinstance(item, dict):
             issues.append(FieldIssue(path, type(item).__name__, "must be an object"))
             continue
-        entry = _item(item, path, service, card_of, issues)
+        entry = _item(item, path, service, card_of, now, issues)
         if entry is not None:
             out.append(entry)
     if issues:

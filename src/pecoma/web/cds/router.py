@@ -172,7 +172,8 @@ def build_router(svc: CdsService) -> APIRouter:
         try:
             body = await read_body(request)
             store = svc.store()
-            entries = await run_in_threadpool(feedback_entries, body, service_id, store.card)
+            entries = await run_in_threadpool(feedback_entries, body, service_id, store.card,
+                                              store.clock())
             await run_in_threadpool(store.add_feedback, entries)
         except ApiProblem as exc:
             return failed(exc, path, request)
