@@ -89,7 +89,8 @@ def test_the_app_follows_its_config_not_the_environment(
     env_dir, cfg_dir = tmp_path / "from-env", tmp_path / "from-config"
     environ["PECOMA_DATA_DIR"] = str(env_dir)
     config = WebConfig(host="0.0.0.0", max_body_bytes=4096, data_dir=cfg_dir,
-                       cds=CdsSettings(auth="auto"), allowed_hosts=("localhost",))
+                       cds=CdsSettings(auth="auto", base_url="http://localhost"),
+                       allowed_hosts=("localhost",))
     assert config.auth_required and config.cds_jwt_required  # what the test relies on
     environ.read.clear()
     app = create_app(config, today=lambda: ON)

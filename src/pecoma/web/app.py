@@ -182,15 +182,20 @@ def _add_cds(app: FastAPI, config: WebConfig, today: Callable[[], dt.date]) -> N
 
     limits = limits_of(config.cds)
     svc = CdsService(
-        settings=config.cds, base_url=config.public_base_url,
+        settings=config.cds, base_url=config.cds_base_url,
         jwt_required=config.cds_jwt_required,
         store=lambda: cds_store_of(app.state, limits),
         engine_settings=lambda: app.state.settings, today=today,
     )
     app.state.cds = svc
-    if config.auth_required and not svc.jwt_required:
+    if svc.base_url is None:
+        APP.warning("CDS Hooks service off until cds.base_url is set: bound beyond loopback, "
+                    "its card links and the JWT audience need this server's public URL "
+                    "(every CDS call answers 503)")
+    if config.server_mode and not svc.jwt_required:
         APP.warning("CDS Hooks service open without JWT verification in server mode "
-                    "(cds.auth = 'open'): any caller can request cards")
+                    "(cds.auth = 'open'): any caller can request cards and send feedback, "
+                    "which is recorded as the team's decisions")
     elif svc.jwt_required and not config.cds.trusted_issuers:
         APP.warning("CDS Hooks JWT verification is on but no trusted issuer is configured: "
                     "every CDS call will be refused")

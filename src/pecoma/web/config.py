@@ -152,10 +152,18 @@ class WebConfig(BaseModel):
         return self.auth == "on"
 
     @property
+    def server_mode(self) -> bool:
+        """Whether the server runs in server mode: authentication on, or bound beyond
+        loopback (reachable from the network, whatever ``auth`` says)."""
+        return self.auth_required or not is_loopback(self.host)
+
+    @property
     def cds_jwt_required(self) -> bool:
-        """Whether ``/cds-services`` calls must carry a verified EHR JWT."""
+        """Whether ``/cds-services`` calls must carry a verified EHR JWT: with ``auto``, in
+        server mode (auth on, or bound beyond loopback; turning ``auth`` off does not
+        open the CDS service: ``cds.auth = "open"`` does, warned about at start)."""
         if self.cds.auth == "auto":
-            return self.auth_required
+            return self.server_mode
         return self.cds.auth == "jwt"
 
     @property
@@ -165,6 +173,16 @@ class WebConfig(BaseModel):
             return self.cds.base_url
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def cds_base_url(self) -> str | None:
+        """The base URL of the CDS service's card links and JWT audience: ``cds.base_url``;
+        bound to loopback, http://host:port without it; ``None`` when the server is bound
+        beyond loopback without it (the bound address, 0.0.0.0 say, is no address an EHR
+        or a browser can use: the service then refuses calls until it is set)."""
+        if self.cds.base_url or is_loopback(self.host):
+            return self.public_base_url
+        return None
 
     def registry_url(self) -> str:
         """The registry database: ``database_url``, else the SQLite file in ``data_dir``."""

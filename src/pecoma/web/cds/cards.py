@@ -160,6 +160,8 @@ class Answer:
         """The card's links: its own report (one token per distinct report) and, when
         set, the SMART launch."""
         out: list[dict[str, Any]] = []
+        if self.svc.base_url is None:
+            return out  # never a link to an address that is no public one (0.0.0.0)
         if report and self.svc.settings.report_links:
             token = self.reports.get(report) or self.reports.setdefault(
                 report, CdsStore.new_token())

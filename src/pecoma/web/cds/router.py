@@ -8,8 +8,10 @@
     POST /cds-services/{id}/feedback            feedback on cards
     GET  /cds-services/reports/{token}          the full report a card links to
 
-With JWT verification on (server mode, or ``cds.auth = "jwt"``) every POST must carry a
-valid EHR JWT, or gets a 401 that never says which check failed. Errors are the app's
+With JWT verification on (server mode: auth on or bound beyond loopback; or
+``cds.auth = "jwt"``) every POST must carry a valid EHR JWT, or gets a 401 that never says
+which check failed. Bound beyond loopback without ``cds.base_url`` the service answers
+503 (its links and the JWT audience would name the bound address, 0.0.0.0). Errors are the app's
 problem details
 (:mod:`pecoma.web.problems`) with the CORS headers of the call. Tokens and patient
 identifiers are never logged.
@@ -75,6 +77,20 @@ def _refused(request: Request, svc: CdsService, path: str) -> Response:
     )
 
 
+def _no_base_url(request: Request, svc: CdsService, path: str) -> Response:
+    """503 while the service has no public base URL (bound beyond loopback without
+    ``cds.base_url``): its card links and the JWT audience would name the bound address
+    (0.0.0.0), which no EHR or browser can use."""
+    return problem(
+        503,
+        "cds-not-configured",
+        "The CDS Hooks service needs this server's public URL: set cds.base_url "
+        "(PECOMA_CDS_BASE_URL) when the server is bound beyond loopback.",
+        instance=path,
+        headers=_cors(request, svc),
+    )
+
+
 def prune(store: CdsStore) -> None:
     """Keep the cards and reports within their bounds, after the answer has gone (every
     ``prune_every``-th answer of a process); a failure is logged, never raised."""
@@ -112,7 +128,9 @@ def build_router(svc: CdsService) -> APIRouter:
                        headers=_cors(request, svc))
 
     @api.get("/cds-services", summary="CDS Hooks discovery")
-    async def discover(request: Request) -> JSONResponse:
+    async def discover(request: Request) -> Response:
+        if svc.base_url is None:
+            return _no_base_url(request, svc, "/cds-services")
         return JSONResponse(discovery(load_knowledge().version), headers=_cors(request, svc))
 
     @api.options("/cds-services", include_in_schema=False)
@@ -136,6 +154,8 @@ def build_router(svc: CdsService) -> APIRouter:
             return failed(ApiProblem(404, "unknown-service", f"No CDS service "
                                      f"'{service_id[:40]}'; see /cds-services."), path, request)
         access_fields(request.scope, service=service_id)
+        if svc.base_url is None:
+            return _no_base_url(request, svc, path)
         refused = await denied(request, path)
         if refused is not None:
             return refused
@@ -166,6 +186,8 @@ def build_router(svc: CdsService) -> APIRouter:
             return failed(ApiProblem(404, "unknown-service",
                                      f"No CDS service '{service_id[:40]}'."), path, request)
         access_fields(request.scope, service=service_id)
+        if svc.base_url is None:
+            return _no_base_url(request, svc, path)
         refused = await denied(request, path)
         if refused is not None:
             return refused

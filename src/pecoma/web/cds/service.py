@@ -37,7 +37,9 @@ class CdsService:
     """Settings, the verifier, the store and the clock of the mounted service."""
 
     settings: CdsSettings
-    base_url: str
+    #: The public base URL (card links, JWT audience); ``None`` when the server is bound
+    #: beyond loopback without ``cds.base_url``: the service then answers 503 until set.
+    base_url: str | None
     jwt_required: bool
     store: Callable[[], CdsStore]
     engine_settings: Callable[[], Settings]

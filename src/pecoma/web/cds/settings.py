@@ -39,7 +39,8 @@ class CdsSettings(BaseModel):
     auth: CdsAuth = Field("auto", description="EHR JWT verification: auto, jwt or open")
     base_url: str | None = Field(
         None, description="public base URL of this server (a JWT's aud is base_url + "
-        "path; report links start with it); default http://host:port")
+        "path; report links start with it); default http://host:port on loopback, "
+        "required beyond it")
     source_url: str = Field(c.PLAN_DEFINITION_URL,
                             description="the URL every card's source names")
     trusted_issuers: dict[str, TrustedIssuer] = Field(
