@@ -131,8 +131,8 @@ def test_imaging_only_compact_pdf_says_treatment_waits_for_tissue() -> None:
     words, pages, _ = pdf_of("imaging-only")
     assert pages <= 2
     assert "visit windows" not in words  # the compact layout: no timeline picture
-    assert squash("Every treatment recommendation is shown conditional on the tissue "
-                  "diagnosis") in squash(words)
+    assert squash("Every treatment recommendation and the surveillance schedule are shown "
+                  "conditional on the tissue diagnosis") in squash(words)
     box = squash(words.split("Decision of the board")[-1])
     assert squash("Consider adjuvant radiotherapy [REC-ADJ-RADIOTHERAPY] ☐ · ☐ · ☐") in box
 

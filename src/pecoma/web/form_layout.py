@@ -159,13 +159,20 @@ FORM: tuple[Group, ...] = (
                 "Primary site",
                 "select",
                 _options(PrimarySite, blank="— choose —"),
-                help=_describe(Tumour, "primary_site"),
+                help="Where the tumour arose: 'uterus' is the uterine body or the uterine "
+                "cervix (cervix uteri, part of the uterus); 'other gynecologic site' is a "
+                "gynecologic site outside the uterus and the broad ligament (ovary, "
+                "fallopian tube, vagina, vulva).",
                 required=True,
             ),
             _yes_no(
                 "tumour.cervix",
                 "Arose in the uterine cervix",
-                _describe(Tumour, "cervix"),
+                "For a gynecologic primary. The cervix is part of the uterus: a cervical "
+                "primary is recorded as 'uterus' (S15's uterine option applies), and 'yes' "
+                "is refused beside any other site. Beside 'other gynecologic site', 'no' "
+                "says the primary is outside the uterus; unknown leaves open whether it is "
+                "uterine, which is asked where it decides S15.",
             ),
             Control(
                 "tumour.size.value",
