@@ -284,29 +284,25 @@ def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
     now (an order under way, not ended), of a drug the allergy list rules out: the check
     order-select makes on a draft, made on an order already written (a sirolimus order
     starting next week, or running since last month, beside a sirolimus allergy)."""
-    for running in safety.running:
-        why = safety.ruled_out(running.agent, running.drugs)
+    orders = [(o, True) for o in safety.running] + [(o, False) for o in safety.planned]
+    for order, given_now in orders:
+        why = safety.ruled_out(order.agent, order.drugs)
         if why is None:
             continue
-        name = drug_name(running.agent, running.drugs)
+        name = drug_name(order.agent, order.drugs)
+        if given_now:
+            said, detail = "given now", (
+                f"{md_text(str(order))}; {why}. Review that order against the allergy list "
+                "now: stop it, or record why it goes on (the intolerance may have been "
+                "recorded after the order began).")
+        else:
+            said, detail = "planned", (
+                f"{md_text(str(order))} is not given yet; {why}. Review that order against "
+                "the allergy list before it is given:")
         ruled_out_card(
-            answer, order="order given now", name=name, why=why,
-            summary=f"Order of {name} given now in the record: {why}",
-            detail=(f"{md_text(str(running))}; {why}. Review that order against the "
-                    "allergy list now: stop it, or record why it goes on (the intolerance "
-                    "may have been recorded after the order began). pecoma never proposes "
-                    "a drug a recorded intolerance rules out."))
-    for planned in safety.planned:
-        why = safety.ruled_out(planned.agent, planned.drugs)
-        if why is None:
-            continue
-        name = drug_name(planned.agent, planned.drugs)
-        ruled_out_card(
-            answer, order="order planned", name=name, why=why,
-            summary=f"Order of {name} planned in the record: {why}",
-            detail=(f"{md_text(str(planned))} is not given yet; {why}. Review that order "
-                    "against the allergy list before it is given: pecoma never proposes a "
-                    "drug a recorded intolerance rules out."))
+            answer, order=f"order {said}", name=name, why=why,
+            summary=f"Order of {name} {said} in the record: {why}",
+            detail=f"{detail} pecoma never proposes a drug a recorded intolerance rules out.")
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
