@@ -28,8 +28,8 @@ from registry_support import ON, db_url, high_risk, low_risk, metastatic, repo, 
 __all__ = ["db_url", "repo"]
 
 
-def add(repo: Repository, rid: str, case: dict[str, object]) -> None:
-    record_case(repo, rid, case, on_date=ON, settings=default_settings(), actor="clinic",
+def add(repo: Repository, rid: str, case: dict[str, object], on: dt.date = ON) -> None:
+    record_case(repo, rid, case, on_date=on, settings=default_settings(), actor="clinic",
                 source="test")
 
 
@@ -264,7 +264,7 @@ class TestLeavingTheWorklist:
         routine visit of the disease-free plan, with no alert: staff were told to book
         routine follow-up for known metastatic disease. Until the case records the
         relapse, the routine plan is suspended, with why and what to record."""
-        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-1", high_risk(), dt.date(2025, 1, 10))  # recorded when operated
         (item,) = stored_worklist(repo, ON, default_settings())
         assert item.status.value == "overdue"  # high risk, no scan history: due now (I13)
         outcome(repo, "PEC-1", "distant_metastasis", "2026-11-01", found="symptoms")
@@ -307,7 +307,7 @@ class TestLeavingTheWorklist:
         """As of 2025-06-01 a scan of 2025-12-01 had not been done: the patient was 'not
         evaluable' ('imaging[1].date must not be after …') instead of on the worklist of
         that day, as an outcome dated later does not count either."""
-        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-1", high_risk(), dt.date(2025, 1, 10))  # recorded when operated
         for day in ("2025-04-12", "2025-12-01"):
             record_scan(repo, "PEC-1", day, "chest_ct", "no_evidence_of_disease",
                         on_date=ON, actor="radiology")

@@ -52,10 +52,15 @@ def inclusive_size(tmp_path: Path) -> Settings:
     return load_settings(path)
 
 
-def fill(repo: Repository, cases: dict[str, dict]) -> None:
+def fill(repo: Repository, cases: dict[str, dict], on: dt.date = ON) -> None:
     for rid, c in cases.items():
-        record_case(repo, rid, c, on_date=ON, settings=default_settings(), actor="clinic",
+        record_case(repo, rid, c, on_date=on, settings=default_settings(), actor="clinic",
                     source="test")
+
+
+OPERATED = dt.date(2025, 1, 10)
+"""The day the cases of ``high_risk()`` and ``size_only()`` were operated on, and
+recorded (a view as of an earlier day reads the case version recorded by then)."""
 
 
 class TestReassess:
@@ -132,11 +137,13 @@ class TestReassess:
         assert state is not None and state.latest is not None
         assert state.latest.knowledge_version == "2099.1.1"
 
-    def test_cases_that_cannot_be_assessed_are_listed(self, repo: Repository) -> None:
+    def test_a_patient_recorded_after_the_date_is_not_reassessed(self, repo: Repository
+                                                                   ) -> None:
+        """P-1's case was recorded on 2026-11-28: a re-assessment as of 2026-07-01 does
+        not know it (never 'not evaluable' on a surgery date after that day)."""
         fill(repo, {"P-1": high_risk("2026-08-01")})
         report = reassess(repo, dt.date(2026, 7, 1), default_settings(), "registrar")
-        assert [rid for rid, _ in report.not_evaluable] == ["P-1"]
-        assert report.stored == 0
+        assert (report.patients, report.not_evaluable, report.stored) == (0, [], 0)
 
     def test_scans_recorded_since_change_the_due_date(self, repo: Repository) -> None:
         fill(repo, {"P-1": high_risk()})
@@ -160,7 +167,7 @@ class TestReassessAsOfADate:
         it, on 2025-04-10 (S18). As of 2025-03-01 the scans of 2025-04-12 are not done
         yet, so that visit is still the next one, as the worklist of that date says; the
         re-assessment must neither list it as "(none)" nor store an empty next due."""
-        fill(repo, {"P-1": high_risk()})
+        fill(repo, {"P-1": high_risk()}, OPERATED)
         for m in ("chest_ct", "mri_primary"):
             record_scan(repo, "P-1", "2025-04-12", m, "no_evidence_of_disease", on_date=ON,
                         actor="radiology")
@@ -182,7 +189,7 @@ class TestReassessAsOfADate:
         2025-01-10 (I3); high risk when 5 cm counts (inclusive cut-off): 3 months, on
         2025-04-10 (S18). A scan recorded later (2025-06-01) does not count as of
         2025-03-01: the new assessment stores 2025-04-10, never an empty next due."""
-        fill(repo, {"P-1": size_only()})
+        fill(repo, {"P-1": size_only()}, OPERATED)
         record_scan(repo, "P-1", "2025-06-01", "chest_ct", "no_evidence_of_disease",
                     on_date=ON, actor="radiology")
         day = dt.date(2025, 3, 1)

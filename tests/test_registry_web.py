@@ -425,8 +425,9 @@ class TestWorklistPriority:
         for rid, c in {"PEC-1": high_risk("2026-09-15"), "PEC-2": low_risk("2026-05-04"),
                        "PEC-3": high_risk("2026-02-10"),
                        "PEC-4": high_risk("2026-08-20")}.items():
-            record_case(repo, rid, c, on_date=DEC_6, settings=s, actor="clinic",
-                        source="test")
+            # recorded when operated
+            record_case(repo, rid, c, on_date=dt.date.fromisoformat(c["surgery"]["date"]),
+                        settings=s, actor="clinic", source="test")
         record_scan(repo, "PEC-1", "2026-12-02", "chest_ct", "equivocal", on_date=DEC_6,
                     actor="radiology")
         record_scan(repo, "PEC-1", "2026-12-02", "mri_primary", "no_evidence_of_disease",
@@ -583,10 +584,17 @@ class TestPlainWords:
         (``high-intensive``), and the board's decisions, on the pages and in the PDF, by
         the recommendation's title, never by its record id alone (``REC-REFER-TRIALS
         declined``): a record id is shown only beside the title, as its source. Also why
-        a case cannot be assessed as of a date: PEC-0001 was operated on 2025-01-10,
-        after 2025-01-08 (the patient's page and the worklist's row said "'surgery.date'
-        must not be after …")."""
+        a case cannot be assessed: PEC-0009's case version, stored before such versions
+        were refused, moves its surgery after a recorded scan (the patient's page and the
+        worklist's row said "'imaging[0].date' must not be before …")."""
         from test_web_summary import VisibleText, assert_plain
+
+        record_case(repo, "PEC-0009", high_risk(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="test")
+        record_scan(repo, "PEC-0009", "2026-11-20", "chest_ct", "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
+        record_unchecked(repo, "PEC-0009", {**high_risk(), "surgery": {
+            "status": "performed", "date": "2026-11-25", "margin": "R0"}})
 
         record_outcome(repo, "PEC-0002", "last_contact", "2026-11-25", "alive_without_disease",
                        None, on_date=ON, actor="clinic")
@@ -601,7 +609,7 @@ class TestPlainWords:
                 "/registry/patients/PEC-0003", "/registry/patients/PEC-0001/scan",
                 "/registry/patients/PEC-0001/outcome",
                 "/registry/patients/PEC-0001/assessments/1",
-                "/registry/patients/PEC-0001?on=2025-01-08", "/registry/worklist?on=2025-01-08",
+                "/registry/patients/PEC-0009",
             )
         }
         pages["refused scan"] = client.post("/registry/patients/PEC-0001/scan", data={
@@ -638,11 +646,10 @@ class TestPlainWords:
         assert re.search(r"Date of the scan ?: must not be after", refused)
         assert "<title>Error: Record a scan" in pages["refused scan"].text
         assert "dead of disease, dead of other cause" in text(pages["refused outcome"].text)
-        why = ("Date of surgery: must not be after the evaluation date (2025-01-08) "
-               "(got 2025-01-10)")
-        patient = text(pages["/registry/patients/PEC-0001?on=2025-01-08"].text)
+        why = "Scan 1: Date: must not be before the surgery (2026-11-25)"
+        patient = text(pages["/registry/patients/PEC-0009"].text)
         assert f"The latest case cannot be assessed as of this date: {why}" in patient
-        assert why in worklist_row(pages["/registry/worklist?on=2025-01-08"].text, "PEC-0001")
+        assert why in worklist_row(pages["/registry/worklist"].text, "PEC-0009")
 
     def test_decision_forms_are_named_by_the_recommendation(self, client: TestClient) -> None:
         page = client.get("/registry/patients/PEC-0001/assessments/1").text

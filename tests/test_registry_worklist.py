@@ -82,7 +82,9 @@ def registry(repo: Repository) -> Repository:
         "W-07": high_risk(),               # first scan found metastasis: suspended
     }
     for rid, c in cases.items():
-        record_case(repo, rid, c, on_date=ON, settings=s, actor="clinic", source="test")
+        # each recorded after its treatment, as a registry is kept
+        on = dt.date.fromisoformat(c["surgery"].get("date") or "2025-07-01")
+        record_case(repo, rid, c, on_date=on, settings=s, actor="clinic", source="test")
     scans(repo, "W-02", QUARTERS)
     scans(repo, "W-03", [*QUARTERS[:-1], "2026-11-10"])
     scans(repo, "W-07", ["2025-04-10"], "metastasis")
@@ -90,7 +92,7 @@ def registry(repo: Repository) -> Repository:
 
 
 def worklist(repo: Repository, on: dt.date = ON) -> list[WorkItem]:
-    return build_worklist(evaluate(repo.states(), on, default_settings()), on)
+    return build_worklist(evaluate(repo.states(as_of=on), on, default_settings()), on)
 
 
 #: W-07's first scan found a metastasis: the team decides now (critical), so it comes
@@ -199,14 +201,16 @@ class TestCsvAlerts:
 
 
 class TestNotEvaluable:
-    def test_case_dated_after_the_worklist_date_is_listed_with_the_reason(
+    def test_a_patient_recorded_after_the_worklist_date_is_not_on_it(
         self, registry: Repository
     ) -> None:
-        """A patient is never dropped: an unassessable case shows why."""
+        """W-04's case was recorded on 2026-08-01: the worklist of 2026-07-15 does not
+        know it yet (never a row that reads it as not evaluable, on a surgery date after
+        that day); every patient recorded by then is listed."""
         items = {i.registry_id: i for i in worklist(registry, dt.date(2026, 7, 15))}
-        assert items["W-04"].status is WorkStatus.not_evaluable
-        assert "'surgery.date' must not be after the evaluation date" in items["W-04"].reason
-        assert len(items) == 7
+        assert "W-04" not in items
+        assert len(items) == 6
+        assert not any(i.status is WorkStatus.not_evaluable for i in items.values())
 
     def test_empty_registry(self, repo: Repository) -> None:
         assert worklist(repo) == []
@@ -521,9 +525,10 @@ def stored(repo: Repository, on: dt.date = ON, settings: Settings | None = None,
 
 def reference(repo: Repository, on: dt.date = ON, settings: Settings | None = None,
               recent_days: int = DEFAULT_RECENT_DAYS) -> list[WorkItem]:
-    """Today's recomputed worklist: every patient assessed and planned as of ``on``."""
-    return build_worklist(evaluate(repo.states(), on, settings or default_settings()), on,
-                          recent_days)
+    """Today's recomputed worklist: every patient's case version current on ``on``,
+    assessed and planned as of ``on``."""
+    return build_worklist(evaluate(repo.states(as_of=on), on, settings or default_settings()),
+                          on, recent_days)
 
 
 def usable(repo: Repository, on: dt.date = ON, settings: Settings | None = None) -> int:
@@ -569,7 +574,10 @@ def generated_registry(repo: Repository, n: int, seed: int) -> None:
         for part in ("diagnosis",):
             if case[part].get("date") and case[part]["date"] > surgery.isoformat():
                 case[part]["date"] = surgery.isoformat()
-        record_case(repo, rid, case, on_date=ON, settings=s, actor="clinic", source="gen")
+        # recorded after its treatment (a worklist of an earlier day does not know it)
+        recorded = ON if kind in ("metastatic", "undated") else surgery
+        record_case(repo, rid, case, on_date=recorded, settings=s, actor="clinic",
+                    source="gen")
         if kind in ("metastatic", "undated") or surgery >= ON:
             continue
         day = surgery
@@ -639,9 +647,8 @@ class TestStoredWorklist:
         sample += [dt.date(2018, 6, 1), dt.date(2024, 2, 29), ON, dt.date(2045, 3, 1)]
         # The recomputed worklist of a day: every patient assessed once (the registry does
         # not change here), its rows then drawn with each "done" period.
-        states = repo.states()
         for day in sample:
-            assessed = evaluate(states, day, default_settings())
+            assessed = evaluate(repo.states(as_of=day), day, default_settings())
             for recent in (0, DEFAULT_RECENT_DAYS):
                 assert stored(repo, day, recent_days=recent) == build_worklist(
                     assessed, day, recent), (day, recent)
@@ -655,13 +662,15 @@ class TestStoredWorklist:
     def test_before_a_patients_latest_date_the_patient_is_recomputed(
         self, registry: Repository
     ) -> None:
-        """W-04 was operated on 2026-08-01, W-02 and W-03 scanned after 2026-07-15: on that
-        date their stored states do not hold."""
+        """W-02 and W-03 were scanned after 2026-07-15: on that date their stored states
+        do not hold (they are planned again with the scans done by then); W-04, operated
+        on 2026-08-01 and recorded then, is not known yet."""
         day = dt.date(2026, 7, 15)
         assert usable(registry, day) == 4
         items = {i.registry_id: i for i in stored(registry, day)}
-        assert items["W-04"].status is WorkStatus.not_evaluable
-        assert "'surgery.date' must not be after the evaluation date" in items["W-04"].reason
+        assert "W-04" not in items
+        assert items["W-02"].last_scan == dt.date(2026, 7, 10)
+        assert items == {i.registry_id: i for i in reference(registry, day)}
 
 
 class TestStoredStateRefresh:

@@ -213,7 +213,7 @@ def summary_cmd(
         cfg = settings_from(settings)
         repo = open_repo(database_url_, data_dir)
         try:
-            states = repo.states()
+            states = repo.states(as_of=day)
             feedback = CdsStore(repo.engine).feedback()
             evaluated = evaluate(states, day, cfg)
             concord = concordance_of(repo, evaluated, day, cfg)
@@ -339,7 +339,7 @@ def quality_cmd(
         cfg = settings_from(settings)
         repo = open_repo(database_url_, data_dir)
         try:
-            evaluated = evaluate(repo.states(), day, cfg)
+            evaluated = evaluate(repo.states(as_of=day), day, cfg)
             outcomes = repo.outcomes_by_registry_id()
             history = repo.recommendation_history()
             decisions = registry_decisions(repo)

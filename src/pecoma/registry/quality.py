@@ -149,7 +149,8 @@ class SurveillanceQuality:
 def plans_before_relapse(repo: Repository, evaluated: Iterable[Evaluated],
                          on_date: dt.date, settings: Settings) -> dict[str, SurveillancePlan]:
     """The routine surveillance that ran before a relapse recorded as a case version, by
-    registry id: for each patient whose latest case records a relapse (disease present,
+    registry id: for each patient whose case (the version in ``evaluated``: current on
+    the date) records a relapse (disease present,
     or free of disease again: the latest case's plan then counts from that date, I8),
     the plan of the latest earlier case version that records none, drawn as of
     ``on_date`` with the patient's scans. The quality figures count its visits until the
@@ -166,7 +167,10 @@ def plans_before_relapse(repo: Repository, evaluated: Iterable[Evaluated],
         if relapse is None:
             continue
         timeline = repo.timeline(e.state.registry_id)
-        for version in reversed(timeline.cases[:-1] if timeline is not None else ()):
+        # the versions before the one read as of the date (a later one is not known yet)
+        earlier = [c for c in (timeline.cases if timeline is not None else ())
+                   if e.state.version is not None and c.version < e.state.version]
+        for version in reversed(earlier):
             try:
                 case = parse_case(version.case, source="stored case")
                 if relapse_of(case) is not None:

@@ -1,5 +1,12 @@
 """Re-assessment: every patient's latest case through the current knowledge and settings.
 
+As of a past date, each patient's case version current on that date is assessed (the
+latest recorded on or before it: :func:`pecoma.store.repository.base.current_versions`);
+a patient whose first version was recorded later is not in it. A version that a later
+one has replaced since is assessed and listed, but its assessment is not stored (it
+would become the patient's latest assessment, of a case no longer current), nor its
+worklist state.
+
 Each new assessment is compared with the patient's latest stored one; a patient is
 listed when the knowledge records produced (added or removed), the risk group or the
 next due date changed. The next due date is the worklist's for the date
@@ -146,9 +153,10 @@ WRITE_PATIENTS = 2000
 
 @dataclass(frozen=True, slots=True)
 class _Patient:
-    """What the engine work needs of one patient: its latest case version as stored (JSON
-    text), its scans, its latest stored assessment and what decides whether its routine
-    surveillance has stopped (``None``: no outcome that can stop it)."""
+    """What the engine work needs of one patient: its case version as stored (JSON
+    text), its scans, that version's latest stored assessment, what decides whether its
+    routine surveillance has stopped (``None``: no outcome that can stop it), and whether
+    a later version has replaced it since (nothing of it is then stored)."""
 
     patient_id: int
     registry_id: str
@@ -158,6 +166,7 @@ class _Patient:
     scans: tuple[ScanData, ...]
     latest: StoredView | None
     routine: RoutineFacts | None = None
+    replaced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +191,7 @@ class _Result:
     change: Change | None = None
     changed: bool = False
     new: AssessmentData | None = None
+    replaced: bool = False
 
 
 def _stopped(p: _Patient, on_date: dt.date) -> str | None:
@@ -210,12 +220,13 @@ def _reassess_patients(task: _Task) -> list[_Result]:
             a = assess(case, on_date, settings, knowledge)
         except InputError as exc:
             out.append(_Result(*ids, compute_state(data, p.scans, on_date, settings, knowledge),
-                               problem="; ".join(str(i) for i in exc.issues)))
+                               problem="; ".join(str(i) for i in exc.issues),
+                               replaced=p.replaced))
             continue
         planned = plan_and_state(case, a, on_date, p.scans, settings, knowledge)
         wl = planned.state
         if planned.problem is not None:
-            out.append(_Result(*ids, wl, problem=planned.problem))
+            out.append(_Result(*ids, wl, problem=planned.problem, replaced=p.replaced))
             continue
         due, instead = planned.due, _stopped(p, on_date)
         if instead is not None:
@@ -244,8 +255,9 @@ def _reassess_patients(task: _Task) -> list[_Result]:
         same_basis = prev is not None and (
             prev.knowledge_version, prev.engine_version, prev.settings_digest
         ) == (a.knowledge_version, a.engine_version, a.settings_digest)
-        new = assessment_data(a, due, "reassess") if changed or not same_basis else None
-        out.append(_Result(*ids, wl, None, change, changed, new))
+        new = assessment_data(a, due, "reassess") \
+            if (changed or not same_basis) and not p.replaced else None
+        out.append(_Result(*ids, wl, None, change, changed, new, p.replaced))
     return out
 
 
@@ -270,6 +282,7 @@ def known_unchanged(p: PatientBasis, on_date: dt.date, basis: Versions) -> bool:
         a is not None
         and state is not None
         and p.case_version_id is not None
+        and p.version == p.state_row.version  # the version current then is the latest
         and a.case_version_id == p.case_version_id
         and a.evaluated_on == on_date
         and (a.knowledge_version, a.engine_version, a.settings_digest) == basis
@@ -295,12 +308,12 @@ def _tasks(
     surveillance (never known unchanged: an outcome recorded since may have)."""
     after: str | None = None
     ready: list[_Patient] = []
-    while page := repo.patient_bases(after, PAGE_PATIENTS):
+    while page := repo.patient_bases(after, PAGE_PATIENTS, on_date):
         after = page[-1].registry_id
         todo: list[PatientBasis] = []
         for p in page:
             if p.case_version_id is None or p.version is None:
-                continue  # no case: nothing to assess
+                continue  # no case (as of the date): nothing to assess
             if p.registry_id not in facts and known_unchanged(p, on_date, basis):
                 report.patients += 1
                 report.unchanged += 1
@@ -310,7 +323,7 @@ def _tasks(
         ready += [
             _Patient(p.patient_id, p.registry_id, cast(int, p.case_version_id),
                      cast(int, p.version), *cases[p.patient_id], p.latest,
-                     facts.get(p.registry_id))
+                     facts.get(p.registry_id), p.version != p.state_row.version)
             for p in todo if p.patient_id in cases
         ]
         while len(ready) >= TASK_PATIENTS:
@@ -366,7 +379,8 @@ def reassess(
         for results in run(itertools.chain(first, tasks)):
             for r in results:
                 report.patients += 1
-                states.append((r.patient_id, r.version, r.state))
+                if not r.replaced:  # a replaced version's state is not the patient's
+                    states.append((r.patient_id, r.version, r.state))
                 if r.change is None:
                     report.not_evaluable.append((r.registry_id, r.problem or ""))
                     continue

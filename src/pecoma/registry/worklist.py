@@ -205,9 +205,12 @@ def _iso(day: dt.date | None) -> str | None:
 def evaluate(
     states: Iterable[PatientState], on_date: dt.date, settings: Settings
 ) -> list[Evaluated]:
-    """Assess every patient's latest case and draw its plan as of ``on_date``, with the
-    scans done by then (a scan recorded later is not known yet as of that date, as an
-    outcome dated later does not count: a worklist of a past date can be reproduced)."""
+    """Assess every patient's case and draw its plan as of ``on_date``, with the scans
+    done by then (a scan recorded later is not known yet as of that date, as an outcome
+    dated later does not count, and a case version recorded later is not read either:
+    ``states`` from :meth:`Repository.states(as_of=on_date)
+    <pecoma.store.repository.Repository.states>`; a worklist of a past date can be
+    reproduced)."""
     out: list[Evaluated] = []
     for st in states:
         scans = done_by(st.scans, on_date)
@@ -321,9 +324,10 @@ def stored_worklist(
 ) -> list[WorkItem]:
     """THE worklist as of ``on_date``, in priority order, from the stored states.
 
-    Gives exactly the rows of ``apply_routine(build_worklist(evaluate(repo.states(),
-    on_date, settings), on_date, recent_days), routine_facts(repo, on_date))``: a
-    patient without a
+    Gives exactly the rows of ``apply_routine(build_worklist(evaluate(repo.states(
+    as_of=on_date), on_date, settings), on_date, recent_days), routine_facts(repo,
+    on_date))``: each patient's case version current on ``on_date`` (the latest recorded
+    on or before it; a patient with none is not listed), and a patient without a
     state usable as of ``on_date`` (see :meth:`Repository.worklist_rows
     <pecoma.store.repository.Repository.worklist_rows>` and
     :func:`pecoma.registry.state.is_usable`) is assessed and planned again that way.
@@ -351,8 +355,8 @@ def stored_worklist(
                                reason, alerts(ids), on_date, recent_days))
     if redo:
         log.info("worklist: %d patients recomputed (no usable stored state)", len(redo))
-        items += _items(evaluate(repo.states(redo), on_date, settings), on_date,
-                        recent_days, knowledge)
+        items += _items(evaluate(repo.states(redo, as_of=on_date), on_date, settings),
+                        on_date, recent_days, knowledge)
     with _collector_paused():
         return select(apply_routine(items, routine_facts(repo, on_date)))
 

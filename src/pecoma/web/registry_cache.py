@@ -47,7 +47,7 @@ def _worklist(request: Request, day: dt.date) -> tuple[list[Any], list[WorkItem]
     cache = _cache(request)
     hit = cache.get("evaluated")
     if hit is None or hit[0] != key:
-        hit = (key, evaluate(repo.states(), day, settings))
+        hit = (key, evaluate(repo.states(as_of=day), day, settings))
         cache["evaluated"] = hit
     evaluated: list[Any] = hit[1]
     return evaluated, _items(request, day)

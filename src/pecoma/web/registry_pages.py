@@ -254,7 +254,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
     try:
         repo = _registry(request)
         timeline = repo.timeline(registry_id)
-        state = repo.state(registry_id)
+        state = repo.state(registry_id, as_of=day)  # the case version current on the day
         withdrawn = repo.withdrawals(registry_id)
     except StoreError as exc:
         return _unavailable(request, exc)
@@ -314,9 +314,12 @@ def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) 
     day = _download_day(request, on)
     if isinstance(day, str):
         return _download_refused(request, [day])
-    state = _registry(request).state(registry_id)
-    if state is None or state.case is None:
+    state = _registry(request).state(registry_id, as_of=day)
+    if state is None:
         return Response("no such patient", status_code=404, media_type="text/plain")
+    if state.case is None:
+        return Response(f"no case version recorded as of {day.isoformat()}",
+                        status_code=404, media_type="text/plain")
     [ev] = evaluate([state], day, _settings(request))  # the scans known as of the day
     if ev.plan is None:
         return Response(str(ev.problem), status_code=422, media_type="text/plain")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql
@@ -33,7 +34,7 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from pecoma.errors import FieldIssue, InputError
 from pecoma.store.db import READ_ONLY, StoreError
@@ -43,6 +44,7 @@ from pecoma.store.models import (
     ImagingRecord,
     OutcomeRecord,
     Patient,
+    StoredAssessment,
 )
 
 log = logging.getLogger("pecoma.store.repository")
@@ -212,6 +214,32 @@ def _json_object(text: str) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         data = json.loads(text)
     return dict(data)
+
+
+def recorded_on(version: Any = CaseVersion) -> Any:
+    """The day a case version was recorded on, in the registry's time: the evaluation
+    date of its first assessment, stored with it (the day the import, the case form or
+    ``add-case`` was run as of), as a scan is dated by the day it was done and an
+    outcome by the day it happened. ``None``: a version stored without an assessment
+    (none is, since the first migration), taken as recorded on any day."""
+    first = aliased(StoredAssessment)
+    return (select(first.evaluated_on).where(first.case_version_id == version.id)
+            .order_by(first.id).limit(1).scalar_subquery())
+
+
+def current_versions(on_date: Any = None) -> Select[int, int]:
+    """(``patient_id``, ``v``): each patient's case version current on ``on_date`` (a
+    date, or a bound parameter holding one), THE rule of every view of the registry as
+    of a date: the latest version recorded on or before it (:func:`recorded_on`). A
+    patient with no version recorded by then has none: it is not in that view, as a
+    scan done later is not. ``None``: the latest version, whenever recorded. Narrow it
+    with ``.where(CaseVersion.patient_id …)``; ``.subquery()`` to join it."""
+    cv = CaseVersion
+    q = select(cv.patient_id, func.max(cv.version).label("v"))
+    if on_date is not None:
+        day = recorded_on(cv)
+        q = q.where(or_(day.is_(None), day <= on_date))
+    return q.group_by(cv.patient_id)
 
 
 _Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")

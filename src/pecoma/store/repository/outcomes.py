@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError, show_value
@@ -18,6 +18,7 @@ from pecoma.store.repository.base import (
     _day,
     _detected,
     _registry_id_range,
+    current_versions,
     live_outcome,
     live_scan,
     log,
@@ -300,7 +301,9 @@ class Outcomes(AuditLog):
         death, a last contact lost to follow-up or alive with disease, a recurrence,
         metastasis or progression); the others are followed as their plan says. With
         ``registry_id``, that patient only: each read is filtered to it (a patient's page
-        reads no other patient's outcomes)."""
+        reads no other patient's outcomes). The case facts are those of the version
+        current on ``on_date`` (:func:`~pecoma.store.repository.base.current_versions`),
+        as the worklist of that day reads it."""
         o = OutcomeRecord
         ending = (
             select(o.patient_id)
@@ -320,9 +323,9 @@ class Outcomes(AuditLog):
             .where(o.event_date <= on_date, live_outcome())
             .order_by(o.patient_id, o.event_date, o.id)
         )
-        top = (select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
-               .join(who, who.c.patient_id == CaseVersion.patient_id)
-               .group_by(CaseVersion.patient_id).subquery())
+        # the case version current on the day, as every view as of a day reads it
+        top = (current_versions(on_date)
+               .join(who, who.c.patient_id == CaseVersion.patient_id).subquery())
         case = CaseVersion.case
         cases = (
             select(Patient.registry_id, case[("stage", "status")].as_string(),

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Text, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import text as sql_text
+from sqlalchemy.orm import aliased
 
 from pecoma.store.models import (
     AuditEntry,
@@ -25,6 +26,7 @@ from pecoma.store.repository.base import (
     RepositoryBase,
     _chunks,
     _day,
+    current_versions,
     live_outcome,
     live_scan,
 )
@@ -125,17 +127,22 @@ class PatientReads(RepositoryBase):
                 out[rid] = (version, digest, mark)
         return out
 
-    def states(self, patient_ids: Collection[int] | None = None) -> list[PatientState]:
-        """Every patient's latest case version, scans and latest assessment (only those of
-        ``patient_ids`` when given), in registry-id order."""
+    def states(self, patient_ids: Collection[int] | None = None,
+               as_of: dt.date | None = None) -> list[PatientState]:
+        """Every patient's latest case version, scans and latest assessment of that
+        version (only those of ``patient_ids`` when given), in registry-id order. With
+        ``as_of``, the version current on that day instead
+        (:func:`~pecoma.store.repository.base.current_versions`), and only the patients
+        with one: a patient whose first version was recorded later is not there yet."""
         if patient_ids is not None:
             out: list[PatientState] = []
             for chunk in _chunks(sorted(patient_ids)):
-                out += self._states(chunk)
+                out += self._states(chunk, as_of)
             return sorted(out, key=lambda st: st.registry_id)
-        return self._states(None)
+        return self._states(None, as_of)
 
-    def _states(self, ids: Sequence[int] | None) -> list[PatientState]:
+    def _states(self, ids: Sequence[int] | None, as_of: dt.date | None = None
+                ) -> list[PatientState]:
         def only(q: Any, column: Any) -> Any:
             return q if ids is None else q.where(column.in_(ids))
 
@@ -144,12 +151,7 @@ class PatientReads(RepositoryBase):
                 only(select(Patient.id, Patient.registry_id), Patient.id)
                 .order_by(Patient.registry_id)
             ).all()
-            top_cv = (
-                only(select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v")),
-                     CaseVersion.patient_id)
-                .group_by(CaseVersion.patient_id)
-                .subquery()
-            )
+            top_cv = only(current_versions(as_of), CaseVersion.patient_id).subquery()
             cases = {
                 pid: (cid, v, c)
                 for cid, pid, v, c in s.execute(
@@ -164,9 +166,11 @@ class PatientReads(RepositoryBase):
                 )
             }
             top_a = (
-                only(select(func.max(StoredAssessment.id).label("id")),
-                     StoredAssessment.patient_id)
-                .group_by(StoredAssessment.patient_id)
+                select(func.max(StoredAssessment.id).label("id"))
+                .join(CaseVersion, CaseVersion.id == StoredAssessment.case_version_id)
+                .join(top_cv, (CaseVersion.patient_id == top_cv.c.patient_id)
+                      & (CaseVersion.version == top_cv.c.v))
+                .group_by(StoredAssessment.case_version_id)
                 .subquery()
             )
             latest = {
@@ -188,40 +192,47 @@ class PatientReads(RepositoryBase):
                 scans.setdefault(pid, []).append(ScanData(day, modality, finding))
         out: list[PatientState] = []
         for pid, rid in patients:
+            if as_of is not None and pid not in cases:
+                continue  # no version recorded yet as of that day
             cid, v, c = cases.get(pid, (None, None, None))
             out.append(
                 PatientState(pid, rid, cid, v, c, tuple(scans.get(pid, ())), latest.get(pid))
             )
         return out
 
-    def patient_bases(self, after: str | None, limit: int) -> list[PatientBasis]:
+    def patient_bases(self, after: str | None, limit: int, as_of: dt.date | None = None
+                      ) -> list[PatientBasis]:
         """Up to ``limit`` patients after registry id ``after`` (from the first when
-        ``None``), in registry-id order, each with its latest case version, latest
-        assessment and stored worklist state: a page of a re-assessment, read without the
-        cases (:meth:`case_texts` reads those needed)."""
+        ``None``), in registry-id order, each with its latest case version (with
+        ``as_of``: the version current on that day, none for a patient whose first
+        version was recorded later; :func:`~pecoma.store.repository.base.current_versions`),
+        that version's latest assessment and the stored worklist state (with the latest
+        version number, which a state must be of): a page of a re-assessment, read
+        without the cases (:meth:`case_texts` reads those needed)."""
         cv, a, ws, im = CaseVersion, StoredAssessment, WorklistState, ImagingRecord
-        # the page's patients first, each with its latest version number, latest
-        # assessment id and number of scans (looked up by the patient_id indexes; the
-        # GROUP BY keeps PostgreSQL from reading the assessments backwards by id instead,
-        # which it may choose on stale statistics), then joined
+        # the page's patients first, each with its version number, latest version number
+        # and number of scans (looked up by the patient_id indexes), then joined
+        on = current_versions(as_of).where(cv.patient_id == Patient.id)
         q = select(
             Patient.id, Patient.registry_id,
+            on.with_only_columns(func.max(cv.version)).scalar_subquery().label("v"),
             select(func.max(cv.version)).where(cv.patient_id == Patient.id)
-            .scalar_subquery().label("v"),
-            select(func.max(a.id)).where(a.patient_id == Patient.id).group_by(a.patient_id)
-            .scalar_subquery().label("a"),
+            .scalar_subquery().label("top"),
             select(func.count()).select_from(im).where(im.patient_id == Patient.id, live_scan())
             .scalar_subquery().label("n"),
         ).order_by(Patient.registry_id).limit(limit)
         if after is not None:
             q = q.where(Patient.registry_id > after)
         page = q.subquery()
+        mine = aliased(StoredAssessment)
+        last = (select(func.max(mine.id)).where(mine.case_version_id == cv.id)
+                .scalar_subquery())
         q = (
-            select(page.c.id, page.c.registry_id, cv.id, cv.version, page.c.n,
+            select(page.c.id, page.c.registry_id, cv.id, cv.version, page.c.top, page.c.n,
                    ws.case_version, *_STATE_COLUMNS, *_VIEW_COLUMNS)
             .select_from(page)
             .outerjoin(cv, (cv.patient_id == page.c.id) & (cv.version == page.c.v))
-            .outerjoin(a, a.id == page.c.a)
+            .outerjoin(a, a.id == last)
             .outerjoin(ws, ws.patient_id == page.c.id)
             .order_by(page.c.registry_id)
         )
@@ -234,12 +245,12 @@ class PatientReads(RepositoryBase):
                 # 0.8 s a page)
                 s.execute(sql_text("SET LOCAL jit = off"))
             for r in s.connection().execute(q):
-                pid, rid, cid, version, scans, sv = r[:6]
-                state = _state_of(r[6:6 + n_state]) if sv is not None else None
-                view = r[6 + n_state:]
+                pid, rid, cid, version, top, scans, sv = r[:7]
+                state = _state_of(r[7:7 + n_state]) if sv is not None else None
+                view = r[7 + n_state:]
                 out.append(PatientBasis(
                     pid, rid, cid, version, _view_of(view) if view[0] is not None else None,
-                    StateRow(pid, rid, version, scans or 0, sv, state)))
+                    StateRow(pid, rid, top, scans or 0, sv, state)))
         return out
 
     def case_texts(
@@ -283,21 +294,25 @@ class PatientReads(RepositoryBase):
             return False, None
         return True, (dict(row[1]) if row[1] is not None else None)
 
-    def state(self, registry_id: str) -> PatientState | None:
-        """One patient's :class:`PatientState`, or ``None`` when not in the registry."""
+    def state(self, registry_id: str, as_of: dt.date | None = None) -> PatientState | None:
+        """One patient's :class:`PatientState`, or ``None`` when not in the registry; with
+        ``as_of``, of the case version current on that day (none, ``case`` ``None``,
+        when the first was recorded later) and that version's latest assessment."""
         with self._read() as s:
             pid = s.scalar(select(Patient.id).where(Patient.registry_id == registry_id))
             if pid is None:
                 return None
+            top = current_versions(as_of).where(CaseVersion.patient_id == pid).subquery()
             cv = s.scalars(
-                select(CaseVersion)
-                .where(CaseVersion.patient_id == pid)
-                .order_by(CaseVersion.version.desc())
-                .limit(1)
+                select(CaseVersion).join(
+                    top, (CaseVersion.patient_id == top.c.patient_id)
+                    & (CaseVersion.version == top.c.v))
             ).first()
+            mine = (StoredAssessment.patient_id == pid if as_of is None
+                    else StoredAssessment.case_version_id == (cv.id if cv else None))
             a = s.execute(
                 select(*_VIEW_COLUMNS)
-                .where(StoredAssessment.patient_id == pid)
+                .where(mine)
                 .order_by(StoredAssessment.id.desc())
                 .limit(1)
             ).first()

@@ -11,7 +11,7 @@ from sqlalchemy import Date, String, and_, bindparam, case, delete, func, or_, s
 from sqlalchemy.orm import Session
 
 from pecoma.store.models import CaseVersion, ImagingRecord, Patient, WorklistState
-from pecoma.store.repository.base import _chunks, _day, live_scan
+from pecoma.store.repository.base import _chunks, _day, current_versions, live_scan
 from pecoma.store.repository.bulk import BulkWrites
 from pecoma.store.repository.records import ScanData, StateData, StateRefresh, StateRow
 
@@ -190,12 +190,15 @@ class WorklistStates(BulkWrites):
         """Every patient's stored worklist state as plain rows, for the worklist as of
         ``on_date``, in registry-id order: the one read of the stored worklist.
 
-        Each row: patient id, registry id, usable, then the columns of the state in the
+        Only the patients with a case version recorded by ``on_date`` are given (see
+        :func:`~pecoma.store.repository.base.current_versions`). Each row: patient id,
+        registry id, usable, then the columns of the state in the
         order of :class:`StateData` from ``plan_status`` on (plan status, risk group,
         disease status, last scan, visit, phase, due, latest, imaging, last visit done,
         its date, record, provenance, reason, alerts). Usable is 1 when the patient has a
         state made with these versions, with its alerts known, that holds as of
-        ``on_date``; else 0 and the other columns are not read (recompute the patient).
+        ``on_date``, from the case version current then (the latest: a state is always
+        the latest version's); else 0 and the other columns are not read (recompute the patient).
         Every write keeps each stored state current with the patient's case version and
         scans or removes it (the writers lock the patient, or the database on SQLite).
         Imaging and alerts are space-separated text; dates are dates.
@@ -204,6 +207,7 @@ class WorklistStates(BulkWrites):
         sqlite_ = self.dialect == "sqlite"
         day = bindparam("on_date", on_date.isoformat() if sqlite_ else on_date,
                         type_=String if sqlite_ else Date)
+        cur = current_versions(day).subquery()
         usable = case(
             (
                 and_(
@@ -212,6 +216,9 @@ class WorklistStates(BulkWrites):
                     ws.settings_digest == bindparam("sd", settings_digest),
                     or_(ws.valid_from.is_(None), ws.valid_from <= day),
                     ws.alerts.is_not(None),
+                    # the state is the latest version's: not that of a day before it was
+                    # recorded, when an earlier version (or none) was current
+                    ws.case_version == cur.c.v,
                 ),
                 1,
             ),
@@ -222,6 +229,7 @@ class WorklistStates(BulkWrites):
                    ws.disease_status, ws.last_scan, ws.visit, ws.phase, ws.due, ws.latest,
                    ws.imaging, ws.last_done_visit, ws.last_done_on, ws.record,
                    ws.provenance, ws.reason, ws.alerts)
+            .join(cur, cur.c.patient_id == Patient.id)  # only the patients recorded by then
             .outerjoin(ws, ws.patient_id == Patient.id)
         )
         # no ORDER BY: the database would sort the wide rows (on disk, on PostgreSQL);
