@@ -16,7 +16,8 @@ MEASUREMENT                 tumour size (largest dimension, mm)
 PROCEDURE_OCCURRENCE        the resection, with its margin
 DRUG_EXPOSURE               each systemic therapy with a start date
 DEATH                       the recorded death and its cause
-EPISODE                     disease first occurrence, each recurrence or metastasis,
+EPISODE                     disease first occurrence, each recurrence or metastasis (an
+                            outcome, or the case version: its first metastasis detected),
                             each progression, each treatment regimen
 EPISODE_EVENT               first occurrence -> its condition; regimen -> its drug
 ==========================  =============================================================
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from pecoma.case import Case, SurgeryStatus, parse_case
 from pecoma.errors import InputError
+from pecoma.registry.routine import recorded_relapses
 
 if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeView, Repository
@@ -356,20 +358,22 @@ def omop_rows(
         t["episode"].append((first, pid, CONCEPTS["disease_first_occurrence"], day(start),
                              None, None, None, None, 1, 0, reg, "first occurrence", None))
         t["episode_event"].append((first, cond, CONCEPTS["condition_occurrence_id"]))
-        number = {"recurrence": 0, "progression": 0}
-        for o in events:
-            if o.event in ("local_recurrence", "distant_metastasis"):
-                number["recurrence"] += 1
-                t["episode"].append((
-                    next_id("episode"), pid, CONCEPTS["disease_recurrence"],
-                    day(o.event_date), None, None, None, first, number["recurrence"], 0,
-                    reg, o.event, None))
-            elif o.event == "progression":
-                number["progression"] += 1
-                t["episode"].append((
-                    next_id("episode"), pid, CONCEPTS["disease_progression"],
-                    day(o.event_date), None, None, None, first, number["progression"], 0,
-                    reg, "progression", None))
+        # each recurrence or metastasis, from either source: an outcome, or the case
+        # version (its first metastasis detected), with each progression, by date
+        phases: list[tuple[dt.date, str, str]] = []
+        for r in recorded_relapses(case, events):
+            if r.on is None:
+                skip("relapse recorded in the case without a date (no recurrence episode)")
+            elif r.on <= on_date:
+                phases.append((r.on, "disease_recurrence", r.event))
+        phases += [(o.event_date, "disease_progression", "progression")
+                   for o in events if o.event == "progression"]
+        number = {"disease_recurrence": 0, "disease_progression": 0}
+        for when, kind, what in sorted(phases, key=lambda p: p[0]):
+            number[kind] += 1
+            t["episode"].append((
+                next_id("episode"), pid, CONCEPTS[kind], day(when), None, None, None,
+                first, number[kind], 0, reg, what, None))
         line = 0
         for therapy in case.systemic.therapies:
             if therapy.started_on is None:

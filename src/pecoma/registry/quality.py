@@ -10,8 +10,11 @@ outcome or in a case version, until the relapse):
   done inside the window, early, late, or missed;
 - the delay of the visits done: days from the due date to the first scan (median, and
   the median lateness of the late ones past the window's latest date);
-- recurrences and metastases recorded as outcomes, by how they were found: at a
-  scheduled scan, by symptoms between scans, otherwise, or not recorded.
+- recurrences and metastases recorded, by how they were found: at a scheduled scan, by
+  symptoms between scans, otherwise, or not recorded; from either source
+  (:func:`pecoma.registry.routine.recorded_relapses`): an outcome, or the case version
+  (a relapse only the case records is counted under "not recorded"; one a scan found,
+  at a scheduled scan).
 
 **Concordance** compares what the stored assessments recommended with what the patient's
 latest case records as done. It measures, for each recommendation record and year (the
@@ -57,7 +60,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pecoma.case import Case, SurgeryStatus
-from pecoma.registry.routine import RELAPSE_EVENTS, free_from_of, relapse_of, routine
+from pecoma.registry.routine import (
+    RELAPSE_EVENTS,
+    free_from_of,
+    recorded_relapses,
+    relapse_of,
+    routine,
+)
 from pecoma.registry.summary import Ratio
 from pecoma.registry.suppression import Cells, suppress
 from pecoma.registry.worklist import Evaluated
@@ -198,14 +207,18 @@ def surveillance_quality(
     for e in evaluated:
         rid = e.state.registry_id
         mine = [o for o in outcomes.get(rid, ()) if o.event_date <= on_date]
-        recorded = [o for o in mine if o.event in ("local_recurrence", "distant_metastasis")]
-        for o in recorded:
-            found[o.found_by or "not_recorded"] += 1
-        if not recorded and any(sc.finding in ("local_recurrence", "metastasis")
-                                and sc.performed_on <= on_date for sc in e.state.scans):
-            # a surveillance scan that found disease, not (yet) recorded as an outcome
-            found["scheduled_scan"] += 1
         relapse = relapse_of(e.case) if e.case is not None else None
+        # from either source: an outcome, or the case version (how found: not recorded)
+        recorded = recorded_relapses(e.case, mine)
+        if not any(not r.from_case for r in recorded) and any(
+                sc.finding in ("local_recurrence", "metastasis")
+                and sc.performed_on <= on_date for sc in e.state.scans):
+            # a surveillance scan that found disease, not (yet) recorded as an outcome:
+            # found at a scheduled scan (the relapse a case version records, that one)
+            found["scheduled_scan"] += 1
+        else:
+            for one in recorded:
+                found[one.found_by or "not_recorded"] += 1
         r = routine(relapse, mine, max((sc.performed_on for sc in e.state.scans
                                         if sc.performed_on <= on_date), default=None),
                     free_from_of(e.case) if e.case is not None else None)

@@ -46,12 +46,15 @@ if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeData, OutcomeView, RoutineFacts
 
 __all__ = [
+    "RECURRENCE_EVENTS",
     "RELAPSE_EVENTS",
     "CaseRelapse",
+    "RecordedRelapse",
     "Routine",
     "case_relapse",
     "free_from",
     "free_from_of",
+    "recorded_relapses",
     "relapse_of",
     "routine",
     "routine_of",
@@ -59,6 +62,9 @@ __all__ = [
 
 RELAPSE_EVENTS = frozenset({"local_recurrence", "distant_metastasis", "progression"})
 """The outcomes that record a relapse (for survival, progression is not a recurrence)."""
+
+RECURRENCE_EVENTS = ("local_recurrence", "distant_metastasis")
+"""The outcomes that record a recurrence or a metastasis (not a progression)."""
 
 _RELAPSED = frozenset({"recurrent", "metastatic"})
 
@@ -87,6 +93,47 @@ def case_relapse(status: str | None, detected: Sequence[dt.date | None],
     on = min(dated) if status == "metastatic" and dated and len(dated) == len(detected) \
         else None
     return CaseRelapse(status, on, free_since)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRelapse:
+    """A local recurrence or metastasis the registry records: ``event``
+    (``local_recurrence``, ``distant_metastasis``), the day it was found (``None``: not
+    dated), how (``None``: not recorded) and whether it is known only from the case
+    version (``from_case``)."""
+
+    event: str
+    on: dt.date | None
+    found_by: str | None
+    from_case: bool = False
+
+
+def recorded_relapses(case: Case | None, outcomes: Sequence[OutcomeData | OutcomeView]
+                      ) -> tuple[RecordedRelapse, ...]:
+    """THE recurrences and metastases of a patient, from either source, for every
+    figure and export that counts them (the surveillance quality, OMOP): each local
+    recurrence and distant metastasis recorded as an outcome (``outcomes``: those
+    dated by the evaluation date), and the relapse the case version records
+    (:func:`relapse_of`: a metastatic case gives a distant metastasis dated by its
+    first metastasis detected, a recurrent one a local recurrence, not dated) when it
+    follows a resection of the primary (the case records one, and the relapse, when
+    dated, after it: disease present at presentation is no recurrence) and no outcome
+    records that relapse already: one dated on or before the case's date free of
+    disease again, or any when it gives none (as :func:`routine` holds them). By date,
+    those not dated last. Survival counts the same sources and needs only the first
+    date (:mod:`pecoma.registry.survival`)."""
+    found = [RecordedRelapse(o.event, o.event_date, o.found_by)
+             for o in outcomes if o.event in RECURRENCE_EVENTS]
+    relapse = relapse_of(case) if case is not None else None
+    resected = case is not None and case.surgery.status.value == "performed"
+    if relapse is not None and resected and not (
+            case is not None and case.surgery.date is not None and relapse.on is not None
+            and relapse.on <= case.surgery.date) and not any(
+            relapse.free_since is None
+            or (r.on is not None and r.on <= relapse.free_since) for r in found):
+        event = "distant_metastasis" if relapse.status == "metastatic" else "local_recurrence"
+        found.append(RecordedRelapse(event, relapse.on, None, from_case=True))
+    return tuple(sorted(found, key=lambda r: (r.on is None, r.on or dt.date.min)))
 
 
 def relapse_of(case: Case) -> CaseRelapse | None:
