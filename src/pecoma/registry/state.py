@@ -39,6 +39,7 @@ from pecoma.store.repository import ScanData, StateData, StateRow
 
 __all__ = [
     "NOT_EVALUABLE",
+    "PROVISIONAL_SCHEDULE",
     "Planned",
     "Versions",
     "compute_state",
@@ -77,6 +78,12 @@ NOT_EVALUABLE = "the case cannot be evaluated as of the date: "
 
 _SUSPENDED = "FU-SUSPENDED-RECURRENCE"
 
+#: The plan's reasons that put a low-risk tumour on the high-risk schedule only because
+#: a fact is missing (the safer default meanwhile): the nodal status not recorded (I10),
+#: a classification open to malignant on missing facts (I14). The row names the reason
+#: and carries it, with each missing fact it waits on (its question), as warnings.
+PROVISIONAL_SCHEDULE = ("FU-NODES-UNKNOWN-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK")
+
 
 def _disease_found(case: Case | None, scans: Sequence[ScanData]) -> ScanData | None:
     """The latest stored scan that found local recurrence or metastasis, leaving out the
@@ -100,6 +107,11 @@ def state_from(
 ) -> StateData:
     """The stored form of a patient's evaluation (assessment, plan or the problem): the
     plan's status and reason, its next open visit and last visit done, and its alerts.
+
+    A plan on the high-risk schedule only because a fact is missing
+    (:data:`PROVISIONAL_SCHEDULE`) names that reason and its source beside the visit's,
+    and carries it and the missing facts it waits on as alerts (warnings; a missing
+    fact's title is its question).
 
     A case that cannot be evaluated (the problem) with a stored scan that found disease
     is suspended all the same, with the plan's critical alert (S27, S17): the scan is
@@ -153,9 +165,17 @@ def state_from(
         return StateData(plan_status="not_drawn", reason="no open visit in the plan", **common)
     done = [v for v in plan.visits if v.status == "done"]
     last = done[-1] if done else None
+    reason = f"visit {nxt.index} ({nxt.phase}), window {nxt.due} to {nxt.latest}"
+    provenance = nxt.provenance.label
+    why = next((r for r in plan.reasons if r.id in PROVISIONAL_SCHEDULE), None)
+    if why is not None:  # the schedule is the safer one meanwhile: say why, ask the fact
+        reason += f"; {why.title}"
+        provenance += f"; {why.provenance.label}"
+        common["alerts"] = tuple(dict.fromkeys(
+            (*common["alerts"], why.id, *why.conditional_on)))
     return StateData(
         plan_status="active",
-        reason=f"visit {nxt.index} ({nxt.phase}), window {nxt.due} to {nxt.latest}",
+        reason=reason,
         **{
             **common,
             "visit": nxt.index,
@@ -166,7 +186,7 @@ def state_from(
             "last_done_visit": last.index if last else None,
             "last_done_on": last.done_on if last else None,
             "record": nxt.record,
-            "provenance": nxt.provenance.label,
+            "provenance": provenance,
         },
     )
 

@@ -267,16 +267,18 @@ def _item(
 
 def _alert_titles(knowledge: Knowledge) -> Callable[[str], tuple[Alert, ...]]:
     """Alert record ids (separated by spaces) -> the alerts, with the titles of
-    ``knowledge`` (the version the states were computed with)."""
+    ``knowledge`` (the version the states were computed with); a missing fact's
+    (``MISS-…``, beside the schedule it makes provisional) is its question, a warning."""
     seen: dict[str, tuple[Alert, ...]] = {"": ()}
+
+    def title(i: str) -> str:
+        asked = knowledge.missing.get(i)
+        return asked.question if asked is not None else template_of(knowledge, i).title
 
     def alerts(ids: str) -> tuple[Alert, ...]:
         out = seen.get(ids)
         if out is None:
-            out = seen[ids] = tuple(
-                Alert(i, template_of(knowledge, i).title, alert_level(i))
-                for i in ids.split()
-            )
+            out = seen[ids] = tuple(Alert(i, title(i), alert_level(i)) for i in ids.split())
         return out
 
     return alerts
