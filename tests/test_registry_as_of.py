@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.reassess import reassess
-from pecoma.registry.service import record_case
+from pecoma.registry.service import record_case, record_scan, withdraw_entry
 from pecoma.registry.worklist import (
     DISEASE_NOT_IN_CASE,
     WorkItem,
@@ -140,6 +140,40 @@ class TestWorklist:
             assert not rows["Z1"].alerts
             assert rows["Z2"].risk_group == "low"
             assert ("Z3" in rows) is z3
+
+
+class TestWithdrawnEntries:
+    def test_an_entry_withdrawn_is_left_out_of_the_view_of_an_earlier_day(
+        self, registry: Repository
+    ) -> None:
+        """Both rules at once: as of 2024-02-01 the view reads the case versions current
+        then AND leaves out the scans and outcomes withdrawn as entered in error since.
+        Z1's metastasis outcome and Z2's chest CT of 2024-01-20 that 'found' a
+        metastasis were typed into the wrong records: withdrawn, neither suspends its
+        patient on that day (no relapse left to act on, S17, S27), while each patient
+        is still read as the high-risk case recorded then (S05-S09), the later versions
+        unread."""
+        sid = record_scan(registry, "Z2", "2024-01-20", "chest_ct", "metastasis",
+                          on_date=dt.date(2024, 1, 20), actor="radiology")
+        assert {i.registry_id: i.status for i in worklists(registry)[0]} == {
+            "Z1": WorkStatus.suspended, "Z2": WorkStatus.suspended}
+        later_versions(registry)
+        timeline = registry.timeline("Z1")
+        assert timeline is not None
+        (oid,) = [o.id for o in timeline.outcomes]
+        for rid, kind, entry in (("Z1", "outcome", oid), ("Z2", "scan", sid)):
+            withdraw_entry(registry, rid, kind, entry, "entered for the wrong patient",
+                           on_date=dt.date(2024, 6, 1), actor="coordinator",
+                           settings=default_settings())
+        stored, recomputed = worklists(registry)
+        assert stored == recomputed
+        rows = {i.registry_id: i for i in stored}
+        assert set(rows) == {"Z1", "Z2"}
+        for row in rows.values():
+            assert row.status is not WorkStatus.suspended, row
+            assert not row.alerts
+            assert row.risk_group == "high"
+            assert row.last_scan is None
 
 
 class TestReassess:
