@@ -12,9 +12,12 @@ sirolimus - pneumonitis" was cleared as penicillin too: ``reaction.description``
 An NKDA entry that says anything more than "none" records something (docs/cds-hooks.md:
 "one that says more ... is read for what it names"). What an entry says in prose is read
 as its code's text is: a drug named there is ruled out (never recommend a drug with a
-recorded intolerance, I15, S13-S14), and words pecoma cannot identify leave the entry not
-identified ("could not be checked", no drug proposed: unknown is not absent). A
-manifestation is a symptom: a drug it names is read, its other words identify nothing.
+recorded intolerance, I15, S13-S14). What the entry says its substance is (its code, a
+reaction's substance) decides whether it is identified: a substance pecoma cannot identify
+there leaves it not identified ("could not be checked", no drug proposed: unknown is not
+absent). The words of a description, a note or a manifestation add the drugs they name and
+nothing else: "see the paper chart" names no substance, and an NKDA entry carrying it
+still records none.
 """
 
 from __future__ import annotations
@@ -82,13 +85,15 @@ class TestToCase:
 
     def test_an_nkda_entry_saying_more_that_names_nothing_known_is_not_identified(
             self, tmp_path: Path) -> None:
-        """'No known drug allergy' described "Zortrex: rash" names a drug pecoma does not
-        know: the entry could be to an mTOR inhibitor, so 'not contraindicated' is not
+        """'No known drug allergy' whose reaction's substance is "Zortrex" names a drug
+        pecoma does not know: the entry could be to an mTOR inhibitor, so 'not
+        contraindicated' is not
         kept (asked), the entry is an intolerance of 'other' (a drug the case format names
         no agent for, so the engine asks which drug it is, I15), and the note says what
         could not be identified. (The reaction carries its manifestation, which FHIR R4
         requires: the entry gives a fact, so it is validated.)"""
-        entry = allergy(code=NKDA, reaction=[{"description": "Zortrex: rash",
+        entry = allergy(code=NKDA, reaction=[{"substance": {"text": "Zortrex"},
+                                              "description": "Zortrex: rash",
                                               "manifestation": [{"text": "rash"}]}])
         found = to_case(tmp_path, record(entry))
         assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
@@ -127,14 +132,13 @@ class TestCdsServices:
         assert "mTOR inhibitors are unavailable or contraindicated" in said
 
     @pytest.mark.parametrize("entry", [
-        pytest.param(allergy(code=NKDA, reaction=[{"description": "Zortrex: rash"}]),
-                     id="nkda-description-unknown-drug"),
-        pytest.param(allergy(code=NKDA, note=[{"text": "see the paper chart"}]),
-                     id="nkda-note-saying-more"),
+        pytest.param(allergy(code=NKDA, reaction=[{"substance": {"text": "Zortrex"},
+                                                   "description": "Zortrex: rash"}]),
+                     id="nkda-substance-unknown-drug"),
     ])
     def test_what_cannot_be_identified_withholds_the_proposal(
             self, client: TestClient, entry: dict[str, Any]) -> None:
-        """An NKDA entry saying more than "none", in words pecoma cannot identify: no drug
+        """An NKDA entry whose reaction names a substance pecoma cannot identify: no drug
         is proposed, the card names the entry to check, and a sirolimus draft gets the
         warning that it could not be checked against it."""
         chemo = order_select(client, record(entry), DOXORUBICIN)
@@ -157,6 +161,11 @@ class TestCdsServices:
                      id="penicillin-described-hives"),
         pytest.param(allergy(code=NKDA, reaction=[{"manifestation": [{"text": "urticaria"}]}]),
                      id="nkda-manifestation-urticaria"),
+        # was asserted not identified: narrative words name no substance
+        pytest.param(allergy(code=NKDA, note=[{"text": "see the paper chart"}]),
+                     id="nkda-note-naming-no-substance"),
+        pytest.param(allergy(code=NKDA, reaction=[{"description": "Zortrex: rash"}]),
+                     id="nkda-description-naming-no-known-drug"),
     ])
     def test_words_that_name_no_substance_clear_as_before(
             self, client: TestClient, entry: dict[str, Any]) -> None:

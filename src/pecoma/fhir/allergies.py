@@ -223,13 +223,16 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     other: str | None = None
     unread: list[str] = []
     near: list[str] = []
-    # what it names: its code, its reactions' substances and descriptions and its notes,
-    # each read whole; its reactions' manifestations for the drugs they name only (their
-    # other words are symptoms)
-    read = [(concept, True) for concept in [*meds.allergy_substances(allergy),
-                                            *meds.allergy_narratives(allergy)]]
-    read += [(concept, False) for concept in meds.allergy_manifestations(allergy)]
-    for concept, whole in read:
+    substance_named = False
+    # what it says its substance is: its code and its reactions' substances, each read
+    # whole (a code recording no known allergy names none, and its words are no substance);
+    # then the drugs its words name: each reaction's description, each note and each
+    # manifestation add the drugs pecoma knows there, nothing else (their other words are
+    # narrative or symptoms: "patient reports hives as a child" names no substance)
+    said_none = meds.code_records_no_allergy(allergy.get("code"))
+    substances = meds.allergy_substances(allergy)[1 if said_none else 0:]
+    words = [*meds.allergy_narratives(allergy), *meds.allergy_manifestations(allergy)]
+    for concept, whole in [*((x, True) for x in substances), *((x, False) for x in words)]:
         if whole:
             unread += meds.unread_words(concept)
         near += [n for n in [meds.never_cleared_named(concept)] if n is not None]
@@ -239,11 +242,14 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         klass = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
         drugs = meds.ingredients_named(concept)
         agents |= found - CATCH_ALL
-        for agent in sorted(found & CATCH_ALL):
-            other = other or agent.value.replace("_", " ")
         mtor_class = mtor_class or klass
         ingredients |= drugs
         named_drugs |= meds.drugs_named(concept)
+        if not whole:
+            continue
+        substance_named = substance_named or bool(found or klass or drugs)
+        for agent in sorted(found & CATCH_ALL):
+            other = other or agent.value.replace("_", " ")
         if not found and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
     # the class, when named, rules out every one; else the first mTOR inhibitor named
@@ -251,7 +257,9 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     mtor_named = "class" if mtor_class else next(
         (a for a, _names in c.AGENT_NAMES if a in agents and a.is_mtor_inhibitor), None)
     class_wide, class_wide_note = _class_wide(allergy)
-    named = bool(agents or ingredients or mtor_class or other)
+    # identified by what it says its substance is (a drug named only in its words is
+    # ruled out all the same, but does not identify an entry such as "Allergy to drug")
+    named = substance_named or said_none or other is not None
     # an RxNorm or ATC code pecoma cannot read is a drug's whatever the category says
     # (a mistyped category): it may be to a drug pecoma proposes
     coded_unknown = any(u.startswith((f"{meds.RXNORM}|", f"{meds.ATC}|")) for u in unread)

@@ -62,6 +62,7 @@ __all__ = [
     "allergy_may_be_to_a_drug",
     "allergy_narratives",
     "allergy_substances",
+    "code_records_no_allergy",
     "contained",
     "day_of",
     "days_of",
@@ -74,6 +75,7 @@ __all__ = [
     "medication_concept",
     "mtor_class_named",
     "mtor_group_coded",
+    "names_a_known_drug",
     "names_something",
     "never_cleared_named",
     "no_resolver",
@@ -819,35 +821,24 @@ def _says_no_known_allergy(text: str, coded: bool) -> bool:
     return coded and not re.findall(r"\w+", _NO_KNOWN_WORDS.sub(" ", plain))
 
 
-def _says_more(words: str) -> bool:
-    """Whether a text says more than that no allergy is known and how a reaction is
-    worded (:data:`pecoma.fhir.codes.ALLERGY_FILLER_WORDS`): a name, a date, any other
-    word."""
-    plain = " ".join(re.sub(r"[.()\[\]]", " ", words.lower()).split())
-    return bool(re.findall(r"\w+", _NO_KNOWN_WORDS.sub(" ", plain)))
+def names_a_known_drug(concept: Mapping[str, Any]) -> bool:
+    """Whether a concept names a drug pecoma knows: an agent of the case format (the
+    catch-all ones by the drug named), a drug one of them holds, a drug of
+    :data:`DRUG_NAMES`, the mTOR-inhibitor class or an ATC group holding it, or a
+    substance near an mTOR inhibitor (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`)."""
+    return bool(agents_named(concept) or ingredients_named(concept) or drugs_named(concept)
+                or mtor_class_named(concept) or mtor_group_coded(concept)
+                or never_cleared_named(concept) is not None)
 
 
-def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
-    """Whether an AllergyIntolerance records no known allergy, and nothing else: no
-    allergy to anything, not one whose drug is unknown.
-
-    Its code is one of :data:`NO_KNOWN_ALLERGY` (SNOMED CT), its text and displays then
-    saying no more ("No known allergy (situation)"), or its text and every display is
-    one of :data:`NO_KNOWN_ALLERGY_TEXTS` exactly ("NKDA", "No known drug allergies");
-    a coding with no display must be a SNOMED CT no-known-allergy code, and no reaction
-    may name a substance. Nor may a reaction's description, a manifestation or a note say
-    more than that none is known and how a reaction is worded (a manifestation
-    "urticaria" says nothing more). "NKDA except sirolimus", "No known drug allergy" with
-    sirolimus as the reaction's substance, a reaction described "Sirolimus: pneumonitis"
-    or a note "except sirolimus" records an allergy."""
-    code = allergy.get("code")
+def code_records_no_allergy(code: Any) -> bool:
+    """Whether an AllergyIntolerance's ``code`` says no allergy is known, and no more:
+    one of :data:`NO_KNOWN_ALLERGY` (SNOMED CT), its text and displays then saying no
+    more ("No known allergy (situation)"), or its text and every display one of
+    :data:`NO_KNOWN_ALLERGY_TEXTS` exactly ("NKDA", "No known drug allergies"); a coding
+    with no display must be a SNOMED CT no-known-allergy code. "NKDA except sirolimus"
+    says more."""
     if not isinstance(code, dict):
-        return False
-    if any(_words(concept) or _list(concept.get("coding"))
-           for concept in allergy_substances(allergy)[1:]):
-        return False
-    if any(_says_more(_words(concept)) for concept in [*allergy_narratives(allergy),
-                                                        *allergy_manifestations(allergy)]):
         return False
     codings = [cd for cd in _list(code.get("coding")) if isinstance(cd, dict)]
     coded = any(cd.get("system") == c.SNOMED and cd.get("code") in NO_KNOWN_ALLERGY
@@ -861,6 +852,27 @@ def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
            for cd in codings):
         return False
     return all(_says_no_known_allergy(t, coded) for t in texts)
+
+
+def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
+    """Whether an AllergyIntolerance records no known allergy, and nothing else: no
+    allergy to anything, not one whose drug is unknown.
+
+    Its code records none (:func:`code_records_no_allergy`), no reaction names a
+    substance, and no reaction's description, manifestation or note names a drug pecoma
+    knows (:func:`names_a_known_drug`). Narrative words that name no drug pecoma knows
+    ("patient reports hives as a child", "Confirmed with patient 2025-03-01", "reviewed
+    by pharmacist") say nothing of the substance: the entry still records none. "NKDA
+    except sirolimus", "No known drug allergy" with sirolimus (or a drug pecoma does not
+    know) as the reaction's substance, a reaction described "Sirolimus: pneumonitis" or a
+    note "except sirolimus" records an allergy."""
+    if any(_words(concept) or _list(concept.get("coding"))
+           for concept in allergy_substances(allergy)[1:]):
+        return False
+    if any(names_a_known_drug(concept) for concept in [*allergy_narratives(allergy),
+                                                       *allergy_manifestations(allergy)]):
+        return False
+    return code_records_no_allergy(allergy.get("code"))
 
 
 #: AllergyIntolerance categories of substances that may be drugs (R4
