@@ -308,8 +308,8 @@ _ICD10: Final = frozenset({mcode.ICD10CM, mcode.ICD10})
 def _icd10_codes(concept: Mapping[str, Any]) -> list[str]:
     codings = concept.get("coding")
     return [str(cd["code"]).strip() for cd in (codings if isinstance(codings, list) else [])
-            if isinstance(cd, dict) and cd.get("system") in _ICD10
-            and isinstance(cd.get("code"), str)]
+            if isinstance(cd, dict) and isinstance(cd.get("system"), str)
+            and cd["system"] in _ICD10 and isinstance(cd.get("code"), str)]
 
 
 def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None:
