@@ -1092,6 +1092,8 @@ def _not_identified(listed: AllergyList, r: Reader) -> None:
         r.put("systemic.intolerances", rows, unreadable[0][0])
     for where, reading in unreadable:
         rows.append({"agent": Agent.other.value})
+        if where not in r.used:  # its one fact: validated in what decides it
+            r.other_only.add(where)
         r.used.add(where)
         r.why.pop(where, None)
         said = (f" (pecoma cannot identify: {', '.join(reading.not_identified)})"

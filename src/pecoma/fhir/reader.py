@@ -348,9 +348,49 @@ def _validate(
         try:
             get_fhir_model_class(res["resourceType"]).model_validate(res)
         except ValidationError as exc:
-            r.issues.extend(_validation_issues(label, exc))
+            found = _validation_issues(label, exc)
+            if label in r.other_only:
+                found = _aside_from_other(label, found, r)
+            r.issues.extend(found)
         except Exception as exc:  # the validator itself failed on odd input
             r.issue(label, type(exc).__name__, _VALIDATOR_FAILED)
+
+
+#: The elements of an AllergyIntolerance that decide its reading as an intolerance of
+#: 'other' (a drug allergy not identified): whose it is, its statuses, its category, what
+#: it says its substance is (its code, each reaction's substance, a reaction that cannot
+#: be read at all).
+ALLERGY_DECIDING: Final = frozenset({"patient", "clinicalStatus", "verificationStatus",
+                                     "category", "code", "resourceType"})
+
+
+def _decides_other(path: str) -> bool:
+    """Whether a validation issue at ``path`` (below the resource) is in an element that
+    decides an allergy entry's reading as 'other' (:data:`ALLERGY_DECIDING`)."""
+    parts = path.split(".")
+    if not parts[0] or parts[0] in ALLERGY_DECIDING:
+        return True
+    if parts[0] == "reaction":
+        return len(parts) <= 2 or parts[2] == "substance"
+    return False
+
+
+def _aside_from_other(label: str, found: list[FieldIssue], r: Reader) -> list[FieldIssue]:
+    """The issues of an allergy entry read as an intolerance of 'other' that refuse the
+    record: those in an element deciding that reading. Each other one (an onset date, a
+    reaction's manifestation) is a note quoting it: the intolerance does not depend on it,
+    and the rest of the record is read (unknown stays local to the fact)."""
+    kept = []
+    for issue in found:
+        below = issue.path.removeprefix(label).removeprefix(".")
+        if _decides_other(below if issue.path != label else ""):
+            kept.append(issue)
+            continue
+        r.notes.append(f"{label}: its element {below} is not valid FHIR R4 "
+                       f"({issue.rule.removeprefix('must be valid FHIR R4: ')}; got "
+                       f"{issue.value}): not read; it does not decide the entry, read as an "
+                       "intolerance of 'other' all the same")
+    return kept
 
 
 def _check_subject(res: Mapping[str, Any], where: str, who: ThePatient,

@@ -94,6 +94,10 @@ class Reader:
     #: Resources a fact was taken from, and why others were not read.
     used: set[str] = field(default_factory=set)
     why: dict[str, str] = field(default_factory=dict)
+    #: Allergy entries whose one fact is an intolerance of 'other' (a drug allergy not
+    #: identified): only the elements that decide that reading are validated
+    #: (:data:`pecoma.fhir.reader.ALLERGY_DECIDING`); another malformed element is noted.
+    other_only: set[str] = field(default_factory=set)
     evidence: list[tuple[str, str]] = field(default_factory=list)
     primary: Mapping[str, Any] | None = None
     present_metastases: int = 0
