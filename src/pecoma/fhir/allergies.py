@@ -19,11 +19,14 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   counted, with a note, the safer reading), or that records no
   known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
   record none) and says nothing more (:func:`pecoma.fhir.medications.records_no_allergy`:
-  no reaction substance, no description, manifestation or note saying more than how a
-  reaction is worded) is *left aside*: it is no allergy to anything;
-* what an entry says in prose is read as its code's text is: each reaction's
-  ``description`` and each ``note`` (:func:`pecoma.fhir.medications.allergy_narratives`),
-  and the drugs each reaction's ``manifestation`` names (its other words are symptoms);
+  no reaction substance, no description, manifestation or note naming a drug pecoma
+  knows) is *left aside*: it is no allergy to anything;
+* what an entry says in words (each reaction's ``description``, each ``note``:
+  :func:`pecoma.fhir.medications.allergy_narratives`; each reaction's ``manifestation``)
+  adds the drugs pecoma knows there, which are ruled out, and nothing else: its other
+  words ("patient reports hives as a child", "reviewed by pharmacist") name no substance
+  and never make an entry not identified. Whether an entry is identified rests on what
+  it says its substance is: its code and its reactions' substances;
 * the substance is read from the entry's ``code`` and its reactions' substances (an
   entry coded "Allergy to drug" leaves the drug to them), each by the project's code,
   an RxNorm or ATC code pecoma knows, or a name in the text or a display
@@ -52,8 +55,9 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   engine asks, I15) and keeps no "mTOR inhibitor not contraindicated", and the CDS
   services propose nothing, naming how many entries to check. ``unconfirmed`` entries
   count;
-* an entry is cleared only when *everything* it names is identified: its code's text,
-  displays and codings and every reaction's substance
+* an entry is cleared only when *everything* it names as its substance is identified:
+  its code's text, displays and codings (bar a code recording no known allergy) and every
+  reaction's substance
   (:func:`pecoma.fhir.medications.unread_words`). A part pecoma cannot identify beside
   a name it knows ("Penicillin; tacrolimus", "Sulfa, macrolides", "Non-penicillin
   antibiotic", penicillin coded with an unknown drug as the reaction's substance) makes
