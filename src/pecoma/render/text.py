@@ -15,6 +15,7 @@ __all__ = [
     "SECTION_TITLES",
     "markdown_report",
     "print_report",
+    "provisional_note",
     "rich_report",
     "risk_group_text",
     "sections_in_decision_order",
@@ -70,6 +71,16 @@ def _facts(item: Item) -> str:
     return ", ".join(f"{f.path} = {f.value}" for f in item.triggered_by)
 
 
+def provisional_note(item: Item) -> str | None:
+    """What an item waits on, worded alike in every report: "Provisional until supplied:"
+    and the missing facts, for a recommendation, an alert, a surveillance item or a
+    classification (the ICD-O-3 code while the PEComa diagnosis is unconfirmed, I11);
+    None when it waits on nothing."""
+    if not item.conditional_on:
+        return None
+    return "Provisional until supplied: " + ", ".join(item.conditional_on)
+
+
 def _item_block(item: Item) -> RenderableType:
     style = "magenta" if item.provenance.kind == "supplementary" else "white"
     head = Text()
@@ -82,10 +93,9 @@ def _item_block(item: Item) -> RenderableType:
     lines: list[RenderableType] = [head, body, why]
     if item.triggered_by:
         lines.append(Text("Because: ", style="dim").append(_facts(item)))
-    if item.conditional_on:
-        lines.append(
-            Text("Provisional until supplied: " + ", ".join(item.conditional_on), style="yellow")
-        )
+    note = provisional_note(item)
+    if note:
+        lines.append(Text(note, style="yellow"))
     lines.append(Text(item.provenance.label, style=f"dim {style}"))
     return Group(*lines, Text(""))
 
@@ -132,7 +142,11 @@ def rich_report(a: Assessment) -> list[RenderableType]:
     cls.add_column("Category")
     cls.add_column("Source", style="dim magenta")
     for c in a.classifications:
-        cls.add_row(c.title, c.category, c.item.provenance.label)
+        category = Text(c.category)
+        note = provisional_note(c.item)
+        if note:
+            category.append(f"\n{note}", style="yellow")
+        cls.add_row(c.title, category, c.item.provenance.label)
     out.append(Panel(Group(group, risk, cls), title="Risk", title_align="left"))
 
     if a.alerts:
@@ -183,8 +197,9 @@ def _md_item(item: Item) -> list[str]:
     lines.append(f"  Why: {item.rationale}  ")
     if item.triggered_by:
         lines.append(f"  Because: {_facts(item)}  ")
-    if item.conditional_on:
-        lines.append(f"  Provisional until supplied: {', '.join(item.conditional_on)}  ")
+    note = provisional_note(item)
+    if note:
+        lines.append(f"  {note}  ")
     lines.append(f"  Source: {item.provenance.label}")
     return lines
 
@@ -211,7 +226,9 @@ def markdown_report(a: Assessment) -> str:
         lines.append(f"| {f.title} | {f.state} | {f.value} | {f.provenance.label} |")
     lines += ["", "### Supplementary classifications (not from the guideline)", ""]
     for c in a.classifications:
-        lines.append(f"- **{c.title}**: {c.category} ({c.item.provenance.label})")
+        note = provisional_note(c.item)
+        lines.append(f"- **{c.title}**: {c.category} ({c.item.provenance.label})"
+                     + (f"  \n  {note}" if note else ""))
     if a.alerts:
         lines += ["", "## Alerts", ""]
         for i in a.alerts:
