@@ -49,7 +49,7 @@ class TestToCase:
         assert run.returncode == 0, run.stderr
         data = json.loads(run.stdout)
         assert set(data) == {"case", "not_found", "sources", "notes", "evidence", "not_read",
-                             "ignored", "unread"}
+                             "ignored", "unread", "found_not_read"}
         assert data["unread"] == {}  # a whole record: every part read
         # the sirolimus allergy is a row of the intolerances; the contraindication is
         # derived from it by the engine (I15), not written as recorded

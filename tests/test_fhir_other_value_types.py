@@ -100,11 +100,15 @@ class TestFeatureInAnotherType:
 class TestSizeInAnotherForm:
     @pytest.mark.parametrize(("value", "cm"), [
         ({"valueString": "9.5 cm"}, 9.5),
+        ({"valueString": "9,5 cm"}, 9.5),
+        ({"valueString": "4,5 cm"}, 4.5),
         ({"valueQuantity": {"value": 2, "unit": "in", "system": UCUM, "code": "[in_i]"}}, 5.08),
         ({"valueQuantity": {"value": 0.095, "unit": "m", "system": UCUM, "code": "m"}}, 9.5),
-    ], ids=["text-cm", "inches", "metres"])
+    ], ids=["text-cm", "text-decimal-comma", "text-decimal-comma-small", "inches", "metres"])
     def test_a_plain_size_is_read_in_cm(self, value: dict[str, Any], cm: float) -> None:
-        """"9.5 cm" as text, 2 inches (5.08 cm: above S06's 5 cm, so the conversion must
+        """"9.5 cm" as text, "9,5 cm" and "4,5 cm" (a decimal comma, as a language with
+        one writes it: 4.5 cm is at most 5 cm, S06's size criterion absent, where unknown
+        would leave it open), 2 inches (5.08 cm: above S06's 5 cm, so the conversion must
         not round it to 5), 0.095 m: each a length said plainly, read in cm. The record
         had been refused."""
         bc = _read(_record("tumour-size", **value))
@@ -118,16 +122,23 @@ class TestSizeInAnotherForm:
          "valueRange"),
         ({"valueQuantity": {"value": 9.5, "unit": "mL", "system": UCUM, "code": "mL"}}, "'mL'"),
         ({"valueInteger": 9}, "valueInteger 9"),
-    ], ids=["two-dimensions", "about", "range", "volume", "integer-no-unit"])
+        ({"valueString": "1,500 mm"}, "'1,500 mm'"),
+        ({"valueString": "9,5,0 cm"}, "'9,5,0 cm'"),
+    ], ids=["two-dimensions", "about", "range", "volume", "integer-no-unit",
+            "thousands-or-decimal", "two-commas"])
     def test_a_size_not_said_plainly_is_unknown(self, value: dict[str, Any],
                                                 quoted: str) -> None:
         """A text that is more than a number and cm or mm, a range, a volume, a number
-        with no unit: which size is meant is not plain. The size is unknown (asked; S06's
+        with no unit, a comma that may separate thousands (1.5 or 1500 mm?): which size
+        is meant is not plain. The size is unknown (asked; S06's
         size criterion open), the note quotes the value, the rest is read."""
         bc = _read(_record("tumour-size", **value))
         assert bc.case.tumour.size is None
         assert _noted(bc, "tumour-size", quoted), bc.notes
         assert bc.case.histology.necrosis is Feature.absent
+        # found, but its value could not be read: said so, not "not found"
+        assert "tumour.size" not in bc.not_found
+        assert "Observation/tumour-size" in bc.unreadable["tumour.size"]
 
 
 class TestMitosesInAnotherForm:
@@ -210,3 +221,38 @@ def test_to_case_prints_a_unit_code_as_written(tmp_path: Path) -> None:
     run = run_cli("fhir", "to-case", str(path), "--on", ON.isoformat())
     assert run.returncode == 0, run.stderr
     assert "the size 2 [in_i] is read as 5.08 cm" in " ".join(run.stderr.split())
+
+
+def test_a_feature_found_but_not_read_is_not_said_not_found() -> None:
+    """Necrosis given as valueInteger 1: the record holds it, pecoma cannot read it. It is
+    unknown either way (unknown is not absent), but "not found in the bundle" would send
+    the reader looking for a result that is there: it is listed as found and not read,
+    with where and why."""
+    bc = _read(_record("histology-necrosis", valueInteger=1))
+    assert "histology.necrosis" not in bc.not_found
+    assert "valueInteger 1" in bc.unreadable["histology.necrosis"]
+
+
+def test_to_case_says_the_size_was_found_but_not_read(tmp_path: Path) -> None:
+    """`pecoma fhir to-case` on a size written '9.5 x 6 cm': the header had listed
+    tumour.size as "not found in the bundle" beside a note saying it was found; it is now
+    listed as found and not read, quoting the value, and not as not found."""
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_record("tumour-size", valueString="9.5 x 6 cm")), "utf-8")
+    run = run_cli("fhir", "to-case", str(path), "--on", ON.isoformat())
+    assert run.returncode == 0, run.stderr
+    said = " ".join(run.stderr.split())
+    not_found = said.split("not found in the bundle (unknown, not absent): ")[1]
+    assert "tumour.size" not in not_found.split(" found but not read")[0], run.stderr
+    assert ("found but not read (unknown, not absent): tumour.size: "
+            "Observation/tumour-size: the size is given as the text '9.5 x 6 cm'") in said
+
+
+def test_the_cds_card_says_found_but_not_read_apart() -> None:
+    """The CDS card lists the size written '9.5 x 6 cm' as found but not read, not among
+    the facts not found (and not dropped: it is still said to be unknown)."""
+    from pecoma.web.cds.cards import md_not_found
+
+    said = md_not_found(_read(_record("tumour-size", valueString="9.5 x 6 cm")))
+    not_found, _, unread = said.partition("**Found but not read**")
+    assert "`tumour.size`" in unread and "`tumour.size`" not in not_found

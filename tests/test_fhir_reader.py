@@ -323,7 +323,8 @@ class TestMitoticCountUnit:
         unit."""
         bc = self._read(quantity)
         assert bc.case.histology.mitoses_per_50_hpf is None
-        assert "histology.mitoses_per_50_hpf" in bc.not_found
+        # found, but in a unit that cannot be read: listed so, not as not found
+        assert "histology.mitoses_per_50_hpf" in bc.unreadable
         assert any("Observation/histology-mitoses" in n and f"'{named}'" in n
                    and "not per 50 high-power fields" in n for n in bc.notes)
         assert any("Observation/histology-mitoses" in x for x in bc.not_read)
@@ -358,7 +359,7 @@ class TestUnitsThatDisagree:
     def test_cm_coded_mm_leaves_the_size_unknown(self) -> None:
         bc = self._read({"value": 8, "unit": "cm", "system": c.UCUM, "code": "mm"})
         assert bc.case.tumour.size is None
-        assert "tumour.size" in bc.not_found
+        assert "tumour.size" in bc.unreadable  # found, its unit not read
         assert any("Observation/tumour-size" in n and "name different units" in n
                    for n in bc.notes)
 

@@ -40,6 +40,7 @@ from pecoma.fhir.reading import (
     reference_of,
     site_of,
 )
+from pecoma.numbers import parse_number
 
 __all__ = [
     "known_later",
@@ -289,13 +290,22 @@ def _quantity(obs: Mapping[str, Any], where: str, r: Reader,
 # Observation handlers: project code -> function(reader, obs, where).
 _Handler = Callable[[Reader, Mapping[str, Any], str], None]
 
+#: The fact each Observation handler gives, to say which one a result whose value cannot
+#: be read leaves unknown (:attr:`Reader.unreadable`).
+_FACT_OF: dict[_Handler, str] = {}
+
+
+def _gives(path: str, handler: _Handler) -> _Handler:
+    _FACT_OF[handler] = path
+    return handler
+
 
 def _yes_no(path: str) -> _Handler:
     def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         value = _binary(obs, where, r, "yes or no")
         if value is not None:
             r.put(path, "yes" if value else "no", where)
-    return handle
+    return _gives(path, handle)
 
 
 def _feature(path: str) -> _Handler:
@@ -303,7 +313,7 @@ def _feature(path: str) -> _Handler:
         value = _binary(obs, where, r, "present or absent")
         if value is not None:
             r.put(path, "present" if value else "absent", where)
-    return handle
+    return _gives(path, handle)
 
 
 def _ihc(path: str) -> _Handler:
@@ -315,7 +325,7 @@ def _ihc(path: str) -> _Handler:
         value = _binary(obs, where, r, "positive or negative")
         if value is not None:
             r.put(path, "positive" if value else "negative", where)
-    return handle
+    return _gives(path, handle)
 
 
 def _nodes(r: Reader, obs: Mapping[str, Any], where: str) -> None:
@@ -389,17 +399,22 @@ def _coded(path: str, allowed: Iterable[str], element: str, required: bool = Fal
                     f"{', '.join(sorted(values))}")
             return
         r.put(path, values[code], where)
-    return handle
+    return _gives(path, handle)
 
 
-#: A size written as text that is plainly one: a number and cm or mm, nothing else.
-_SIZE_IN_WORDS: Final = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(cm|mm)\s*\.?\s*", re.IGNORECASE)
+#: A size written as text that is plainly one: a number and cm or mm, nothing else; the
+#: number with a decimal point or a decimal comma ("9,5 cm"), read by the rule of
+#: :func:`pecoma.numbers.parse_number` (a comma that may separate thousands, "1,500 mm",
+#: is not plain).
+_SIZE_IN_WORDS: Final = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*(cm|mm)\s*\.?\s*", re.IGNORECASE)
 
 
 def _size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     size = _size_value(r, obs, where)
     if size is not None:
         r.put("tumour.size", size, where)
+    elif where in r.why:
+        r.value_not_read("tumour.size", where)
 
 
 def _size_value(r: Reader, obs: Mapping[str, Any], where: str) -> dict[str, Any] | None:
@@ -410,12 +425,13 @@ def _size_value(r: Reader, obs: Mapping[str, Any], where: str) -> dict[str, Any]
     text = obs.get("valueString")
     if isinstance(text, str) and "valueQuantity" not in obs:
         plain = _SIZE_IN_WORDS.fullmatch(text)
-        if plain is None:
+        number = parse_number(plain.group(1), decimal_comma=True) if plain else None
+        if plain is None or number is None:
             r.why[where] = (f"the size is given as the text {show_value(text, 80)}, which is "
                             "not plainly a number and cm or mm")
             r.notes.append(f"{where}: {r.why[where]}: tumour.size is unknown")
             return None
-        return {"value": float(plain.group(1)), "unit": plain.group(2).lower()}
+        return {"value": float(number), "unit": plain.group(2).lower()}
     q = _quantity(obs, where, r, _SIZE_UNITS)
     if q is None:
         return None
@@ -571,6 +587,10 @@ _OBSERVATIONS: dict[str, _Handler] = {
     **{code: _feature(f"histology.{f}") for f, (code, _d) in c.HISTOLOGY.items()},
     **{code: _ihc(f"immunohistochemistry.{m}") for m, (code, _d) in c.IHC.items()},
 }
+_FACT_OF.update({_nodes: "stage.lymph_nodes", _n_category: "stage.lymph_nodes",
+                 _mitoses: "histology.mitoses_per_50_hpf",
+                 _dfi: "stage.disease_free_interval_months",
+                 _treatment_end: "primary_treatment_end"})
 
 
 #: The other dimensions of an mCODE TumorSize (LOINC 33729-5, 33732-9: additional
@@ -871,6 +891,7 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     def unknown(why: str) -> None:
         r.why[where] = f"{why}: the marker stays unknown"
         r.notes.append(f"{where}: {r.why[where]}")
+        r.value_not_read(path, where)
 
     def read(positive: bool) -> None:
         # a result whose code and words (text, display, interpretation) disagree is unknown
@@ -1152,6 +1173,8 @@ def _read_result(r: Reader, obs: Mapping[str, Any], where: str, handler: _Handle
     if where not in r.why:  # else not read, and why
         r.used.add(where)
     gave = sorted(set(r.puts[mark:]))
+    if not gave and where in r.why and handler in _FACT_OF:
+        r.value_not_read(_FACT_OF[handler], where)
     if gave:
         _of_one_time(r, obs, where, gave, latest)
         _preliminary(r, obs, where, gave)

@@ -154,6 +154,9 @@ class BundleCase:
     #: contraindicated' is not kept; with a medication part unread, the lines already
     #: given are not fully known (:attr:`history_doubt`).
     unread: Mapping[str, str] = field(default_factory=dict)
+    #: Facts the record holds in a value pecoma cannot read, each with where and why
+    #: (a size '9.5 x 6 cm'): unknown, not absent, and not in :attr:`not_found`.
+    unreadable: Mapping[str, str] = field(default_factory=dict)
     #: The record says the patient died (``Patient.deceased[x]``): the date given, or
     #: ``"yes"``; ``None`` otherwise. Treatment advice is then no decision at hand.
     deceased: str | None = None
@@ -669,7 +672,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         raise InputError(
             [FieldIssue(_where(i.path, r.sources), i.value, i.rule) for i in exc.issues], source
         ) from exc
-    not_found = _not_found(case, r.sources)
+    unreadable = {path: why for path, why in r.unreadable.items() if path not in r.sources}
+    not_found = tuple(p for p in _not_found(case, r.sources) if p not in unreadable)
     return BundleCase(
         case=case,
         not_found=not_found,
@@ -685,6 +689,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         running=tuple(r.running),
         not_tolerated=tuple(r.not_tolerated),
         unread=unread,
+        unreadable=unreadable,
         deceased=deceased,
     )
 

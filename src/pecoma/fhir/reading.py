@@ -161,6 +161,16 @@ class Reader:
     #: Medication records whose statusReason says their drug was not tolerated.
     not_tolerated: list[NotTolerated] = field(default_factory=list)
 
+    #: Facts the record holds but in a value pecoma cannot read (a size '9.5 x 6 cm',
+    #: necrosis as valueInteger 1): each fact's path, with where and why (``why``). Found,
+    #: not read: unknown, not absent, and not "not found" either.
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    def value_not_read(self, path: str, where: str) -> None:
+        """Record that ``where`` gives ``path`` in a value that cannot be read (its why is
+        ``self.why[where]``, already said in a note)."""
+        self.unreadable.setdefault(path, f"{where}: {self.why.get(where, 'not read')}")
+
     def issue(self, where: str, value: object, rule: str) -> None:
         self.issues.append(FieldIssue(where, show_value(value), rule))
 

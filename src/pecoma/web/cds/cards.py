@@ -85,10 +85,16 @@ def md_missing(missing: Iterable[MissingFact], only: tuple[str, ...] | None = No
 
 
 def md_not_found(bc: BundleCase) -> str:
-    if not bc.not_found:
-        return ""
-    return ("\n\n**Not found in the record** (treated as unknown): "
-            + ", ".join(f"`{p}`" for p in bc.not_found))
+    """The facts the record does not give: not found, or found in a value that cannot
+    be read (said apart: the second is there to correct, not to add)."""
+    out = ""
+    if bc.not_found:
+        out += ("\n\n**Not found in the record** (treated as unknown): "
+                + ", ".join(f"`{p}`" for p in bc.not_found))
+    if bc.unreadable:
+        out += ("\n\n**Found but not read** (a value pecoma cannot read; treated as "
+                "unknown): " + ", ".join(f"`{p}`" for p in bc.unreadable))
+    return out
 
 
 _MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>!|~#"})

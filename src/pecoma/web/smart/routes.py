@@ -204,7 +204,9 @@ async def _callback(request: Request, state: str | None, code: str | None,
     case, unknown_again, warnings = unread_stays_unknown(read.case, record,
                                                          read.unidentified_medications)
     today: dt.date = request.app.state.today()
-    not_found = [*read.not_found, *(p for p in unknown_again if p not in read.not_found)]
+    # a fact found in a value that cannot be read is to be entered as one not found is
+    not_found = [*read.not_found, *read.unreadable]
+    not_found += [p for p in unknown_again if p not in not_found]
     not_found = _to_list(case, not_found, today, request.app.state.settings)
     notice = {
         "source": server.base,
