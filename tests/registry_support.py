@@ -204,3 +204,28 @@ def record_unchecked(repo: Repository, registry_id: str, data: dict[str, Any],
         registry_id=registry_id, submitted=data,
         digest=case_digest(case.model_dump(mode="json")), source="before the checks",
         assessment=assessment_data(a, due, "case"), state=state)], "clinic")
+
+
+def store_before_a_check(repo: Repository, registry_id: str, data: dict[str, Any],
+                         accepted: dict[str, Any], on_date: dt.date = ON) -> None:
+    """``data`` stored as the patient's case by a release whose checks accepted it, which
+    this release refuses: stored with the assessment and worklist state of ``accepted``
+    (the same case without what is refused now), the state marked as computed by that
+    earlier release, as a registry holds it after an upgrade."""
+    import dataclasses
+
+    from pecoma import assess, parse_case
+    from pecoma.registry.state import plan_and_state
+    from pecoma.registry.stored import assessment_data
+    from pecoma.settings import default_settings
+    from pecoma.store.repository import CaseSubmission, case_digest
+
+    s = default_settings()
+    case = parse_case(accepted)
+    a = assess(case, on_date, s)
+    planned = plan_and_state(case, a, on_date, (), s)
+    repo.add_cases([CaseSubmission(
+        registry_id=registry_id, submitted=data, digest=case_digest(data),
+        source="the earlier release", assessment=assessment_data(a, planned.due, "case"),
+        state=dataclasses.replace(planned.state, knowledge_version="0.0.0-earlier"))],
+        "clinic")

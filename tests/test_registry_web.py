@@ -33,6 +33,7 @@ from registry_support import (
     metastatic,
     record_unchecked,
     repo,
+    store_before_a_check,
 )
 
 __all__ = ["db_url", "repo"]
@@ -217,6 +218,32 @@ class TestPlanAlerts:
         assert not re.search(r"\b(critical|warning)\b", row)
         page = client.get("/registry/patients/PEC-0001").text
         assert "Alerts from the surveillance plan" not in page
+
+    def test_a_stored_case_that_cannot_be_evaluated_is_a_warning(
+        self, client: TestClient, repo: Repository
+    ) -> None:
+        """PEC-0004 (high risk, resected 2025-01-10) was stored by an earlier release with
+        a sirolimus line recorded as adjuvant but begun before the surgery, which this
+        release refuses: no visit can be dated, so the worklist row and the patient page
+        say so with a warning, why in the form's words, and what to do; the row is
+        listed before the routine visits, not last (S18: it must not leave the queue)."""
+        case = high_risk()
+        case["systemic"] = {"therapies": [{"agent": "sirolimus", "setting": "adjuvant",
+                                           "started_on": "2025-01-08"}]}
+        store_before_a_check(repo, "PEC-0004", case, high_risk())
+        html = client.get("/registry/worklist").text
+        row = worklist_row(html, "PEC-0004")
+        assert "warning The stored case cannot be evaluated" in row
+        assert "Therapy line 1: Setting: contradicts" in row
+        assert "record a corrected case version" in row
+        assert text(html).index("PEC-0004") < text(html).index("PEC-0002")
+        page = text(client.get("/registry/patients/PEC-0004").text)
+        assert "Alerts from the surveillance plan" in page
+        assert "warning The stored case cannot be evaluated" in page
+        assert "Therapy line 1: Setting: contradicts" in page
+        rows = list(csv.DictReader(io.StringIO(client.get("/registry/worklist.csv").text)))
+        [r] = [r for r in rows if r["registry_id"] == "PEC-0004"]
+        assert (r["status"], r["alert_level"]) == ("not_evaluable", "warning")
 
     def test_no_alert_without_a_flag(self, client: TestClient) -> None:
         """PEC-0003 (metastatic, no dated plan) and PEC-0002 (never scanned, so no visit

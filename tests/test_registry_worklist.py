@@ -51,6 +51,7 @@ from registry_support import (
     record_unchecked,
     repo,
     rows_of,
+    store_before_a_check,
     variant,
     write_csv,
 )
@@ -215,6 +216,80 @@ class TestNotEvaluable:
     def test_empty_registry(self, repo: Repository) -> None:
         assert worklist(repo) == []
         assert to_csv([]).count("\n") == 1
+
+
+def adjuvant_before_surgery() -> dict[str, object]:
+    """W-01's case (high risk, resected R0 2025-01-10) with a sirolimus line recorded as
+    adjuvant but begun on 2025-01-08, after the diagnosis (2025-01-06) and before
+    the surgery: an earlier release stored it;
+    this one refuses it (an adjuvant line is begun on or after the surgery)."""
+    c = high_risk()
+    c["systemic"] = {"therapies": [{"agent": "sirolimus", "setting": "adjuvant",
+                                    "started_on": "2025-01-08"}]}
+    return c
+
+
+class TestACaseStoredBeforeACheck:
+    """A high-risk patient whose case, stored under an earlier release, fails a check added
+    since: its first visit (due 2025-04-10, every 3-4 months: S18, I2) is overdue, but no
+    visit can be dated now. It must not drop silently out of the work queue: the row
+    carries a warning saying the stored case cannot be evaluated, why, and how to record a
+    corrected version, and ranks before the routine visits (its visit is unknown, and may
+    be overdue: unknown is not absent), on every surface the worklist is read from."""
+
+    @pytest.fixture
+    def upgraded(self, repo: Repository) -> Repository:
+        store_before_a_check(repo, "W-01", adjuvant_before_surgery(), high_risk())
+        record_case(repo, "W-05", low_risk(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="test")
+        record_case(repo, "W-06", metastatic(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="test")
+        return repo
+
+    def test_the_row_has_a_warning_that_says_why_and_what_to_do(
+            self, upgraded: Repository) -> None:
+        """Was: W-01 not_evaluable with no alert, listed last, after W-06 (no dated plan)."""
+        rows = stored(upgraded)
+        assert rows == reference(upgraded)  # the stored and the recomputed rows agree
+        assert [(i.registry_id, i.status.value) for i in rows] == [
+            ("W-01", "not_evaluable"), ("W-05", "overdue"), ("W-06", "not_drawn")]
+        w01 = rows[0]
+        assert "'systemic.therapies[0].setting' contradicts" in w01.reason
+        [alert] = w01.alerts
+        assert (alert.id, alert.level) == ("REGISTRY-CASE-NOT-EVALUABLE", "warning")
+        assert alert.title.startswith("The stored case cannot be evaluated")
+        assert "'systemic.therapies[0].setting' contradicts" in alert.title
+        assert "record a corrected case version with 'pecoma registry add-case'" in alert.title
+
+    def test_csv_and_json_carry_the_warning(self, upgraded: Repository) -> None:
+        rows = stored(upgraded)
+        [w01] = [r for r in csv.DictReader(io.StringIO(to_csv(rows)))
+                 if r["registry_id"] == "W-01"]
+        assert w01["alert_level"] == "warning"
+        assert w01["alerts"].startswith("warning: The stored case cannot be evaluated")
+        assert w01["alerts"].endswith("[REGISTRY-CASE-NOT-EVALUABLE]")
+        item = json.loads(to_json(rows, ON))["items"][0]
+        assert item["registry_id"] == "W-01"
+        assert [(a["id"], a["level"]) for a in item["alerts"]] == [
+            ("REGISTRY-CASE-NOT-EVALUABLE", "warning")]
+
+    def test_ranked_after_the_decisions_of_now(self, upgraded: Repository) -> None:
+        """A scan that found disease still comes first (S17, S27); the warning next."""
+        record_case(upgraded, "W-07", high_risk(), on_date=ON,
+                    settings=default_settings(), actor="clinic", source="test")
+        scans(upgraded, "W-07", ["2025-04-10"], "metastasis")
+        assert [i.registry_id for i in stored(upgraded)] == ["W-07", "W-01", "W-05", "W-06"]
+
+    def test_a_corrected_version_clears_it(self, upgraded: Repository) -> None:
+        """The line recorded as pre-operative (setting 'advanced', I17): W-01 is planned
+        again, its first visit overdue, the warning gone."""
+        c = adjuvant_before_surgery()
+        c["systemic"]["therapies"][0]["setting"] = "advanced"  # type: ignore[index]
+        record_case(upgraded, "W-01", c, on_date=ON, settings=default_settings(),
+                    actor="clinic", source="test")
+        [w01] = [i for i in stored(upgraded) if i.registry_id == "W-01"]
+        assert (w01.status, w01.due, w01.alerts) == (
+            WorkStatus.overdue, dt.date(2025, 4, 10), ())
 
 
 class TestSelect:

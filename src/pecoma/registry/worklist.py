@@ -25,7 +25,8 @@ suspended     a scan found recurrence or metastasis: the plan is suspended (S27,
               wrong date elsewhere never hides a relapse
 not_drawn     no plan can be dated (disease present, or no end-of-treatment date)
 not_evaluable the stored case cannot be assessed as of the date (the reason says why),
-              and no scan nor outcome recorded a relapse
+              and no scan nor outcome recorded a relapse; the warning
+              :data:`CASE_NOT_EVALUABLE` says so and asks for a corrected case version
 deceased      a death is recorded: the patient has left surveillance
 lost_to_follow_up  the latest contact says lost to follow-up, nothing recorded after it
 ============  =======================================================================
@@ -34,8 +35,9 @@ The priority order (:func:`priority`, the default) lists first the patients whos
 needs the team's decision now, whatever their status: a scan that found disease (the
 plan suspended for it), then an equivocal scan (both critical alerts, S26, S27), then a
 last contact alive with disease that the case does not hold (critical too), then a
-scan whose result was not recorded (unknown: it may have found disease); then the
-others by status as above, each status by due date. A patient is never left out: one
+scan whose result was not recorded (unknown: it may have found disease), then a stored
+case that cannot be evaluated (a warning: its next visit is unknown, and may be overdue);
+then the others by status as above, each status by due date. A patient is never left out: one
 without a plan, or who left surveillance, is listed with the reason (last, below every
 patient still followed, except one lost to follow-up with a finding left open: its
 critical alert stays and ranks it first). Whether routine surveillance stopped (a death, a loss to
@@ -75,6 +77,7 @@ if TYPE_CHECKING:  # the database layer is imported only where it is used
     from pecoma.store.repository import PatientState, Repository, RoutineFacts
 
 __all__ = [
+    "CASE_NOT_EVALUABLE",
     "DEFAULT_RECENT_DAYS",
     "DISEASE_NOT_IN_CASE",
     "Alert",
@@ -85,6 +88,7 @@ __all__ = [
     "apply_routine",
     "build_worklist",
     "evaluate",
+    "not_evaluable_alert",
     "priority",
     "routine_facts",
     "select",
@@ -118,12 +122,22 @@ class WorkStatus(StrEnum):
 #: it, so the row must not wait among them (S17, S27).
 DISEASE_NOT_IN_CASE = "REGISTRY-DISEASE-NOT-IN-CASE"
 
+#: The registry's alert on a patient whose stored case cannot be evaluated (status
+#: ``not_evaluable``, or suspended for a relapse as well): e.g. a case stored before a
+#: check that now refuses it. No visit can be dated, so the patient would otherwise drop
+#: silently out of the work queue (S18): a warning, saying why and what to do, ranked
+#: with the warnings the team acts on now (:func:`priority`). Unknown is not absent: the
+#: visit it hides may be overdue.
+CASE_NOT_EVALUABLE = "REGISTRY-CASE-NOT-EVALUABLE"
+
 #: The alerts that come first in the priority order, most urgent first, before every
 #: status: a scan that found disease, an equivocal scan, disease reported that the case
 #: does not hold, a scan result not recorded.
 _DECIDE_NOW = {"FU-SUSPENDED-RECURRENCE": 0, "FU-EQUIVOCAL": 1, DISEASE_NOT_IN_CASE: 2,
                "FU-FINDING-NOT-RECORDED": 3}
-_ORDER = {s: len(_DECIDE_NOW) + i for i, s in enumerate(WorkStatus)}
+#: Then a stored case that cannot be evaluated, before every status.
+_RANKED = {**_DECIDE_NOW, CASE_NOT_EVALUABLE: len(_DECIDE_NOW)}
+_ORDER = {s: len(_RANKED) + i for i, s in enumerate(WorkStatus)}
 
 
 class SortKey(StrEnum):
@@ -153,6 +167,16 @@ class Alert:
     id: str
     title: str
     level: AlertLevel
+
+
+def not_evaluable_alert(why: str) -> Alert:
+    """The alert of a patient whose stored case cannot be evaluated (see
+    :data:`CASE_NOT_EVALUABLE`): why (the problems, separated by "; ", as the row's reason
+    gives them) and what to do."""
+    return Alert(CASE_NOT_EVALUABLE,
+                 "The stored case cannot be evaluated, so no surveillance visit can be "
+                 f"dated; {why}; record a corrected case version with 'pecoma registry "
+                 "add-case' or the case form's 'Save to registry'", "warning")
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +269,8 @@ def _item(
 ) -> WorkItem:
     """THE status rules: a patient's row as of ``on_date`` from its state (the columns
     of :class:`~pecoma.store.repository.StateData`), valid as of that date."""
+    if plan_status == "not_evaluable":
+        alerts = (*alerts, not_evaluable_alert(reason))
     if plan_status != "active" or due is None or latest is None:
         return WorkItem(registry_id, _STATUS[plan_status], None, None, None, None, None, (),
                         last_scan, risk, disease, record, provenance, reason, alerts)
@@ -489,11 +515,12 @@ def priority(i: WorkItem) -> int:
     """A row's rank in the priority order (lower first): a scan that found disease, an
     equivocal scan, disease reported that the case does not hold, a scan whose result
     was not recorded (its alerts, see :data:`_DECIDE_NOW`; a patient lost to follow-up
-    keeps them), then its status (overdue, due, upcoming, done, suspended,
+    keeps them), a stored case that cannot be evaluated (:data:`CASE_NOT_EVALUABLE`),
+    then its status (overdue, due, upcoming, done, suspended,
     …, who left surveillance last)."""
     if i.alerts:
-        first = min(_DECIDE_NOW.get(a.id, len(_DECIDE_NOW)) for a in i.alerts)
-        if first < len(_DECIDE_NOW):
+        first = min(_RANKED.get(a.id, len(_RANKED)) for a in i.alerts)
+        if first < len(_RANKED):
             return first
     return _ORDER[i.status]
 

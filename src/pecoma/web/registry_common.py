@@ -23,7 +23,7 @@ from pecoma.dates import date_rule, parse_day
 from pecoma.engine.plan import alert_level
 from pecoma.errors import show_value
 from pecoma.knowledge import load_knowledge
-from pecoma.registry.worklist import WorkItem, WorkStatus
+from pecoma.registry.worklist import CASE_NOT_EVALUABLE, Alert, WorkItem, WorkStatus
 from pecoma.settings import Settings
 from pecoma.store import Repository, StoreError
 from pecoma.store.tokens import Role
@@ -145,12 +145,19 @@ def _reason_words(request: Request) -> Callable[[WorkItem], str]:
     return words
 
 
+def alert_words(alert: Alert) -> str:
+    """A worklist alert's title as the registry's pages show it: why a stored case cannot
+    be evaluated in the form's words (:func:`problem_words`), as its row's reason."""
+    return problem_words(alert.title) if alert.id == CASE_NOT_EVALUABLE else alert.title
+
+
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     return _templates(request).TemplateResponse(
         request, f"registry/{name}",
         {"status_labels": STATUS_LABELS, "alert_level": alert_level,
          "can_write": can_write(request), "reason_words": _reason_words(request),
-         "record_title": _record_title(request), **context},
+         "record_title": _record_title(request), "alert_words": alert_words,
+         "not_evaluable_alert": CASE_NOT_EVALUABLE, **context},
         status_code=status,
     )
 
