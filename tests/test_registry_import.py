@@ -809,3 +809,42 @@ def test_flat_cells_nest_into_a_case_with_list_slots_packed() -> None:
                                  {"site": "liver"}]},
     }
     assert remap == {"stage.metastases": {0: 1, 1: 2}}
+
+
+class TestARelapseAfterFreeOfDisease:
+    """F-1 (uterine primary resected 2022-01-10, a lung metastasis found 2023-01-10 and
+    resected, free of disease since 2023-06-01) is stored by an import; a later row adds a
+    liver metastasis found 2025-06-01: a relapse after the disease-free period (S26, S27).
+    The case's rule says to remove 'free_of_disease' while it is present, but an import row
+    never makes a stored fact unknown, so the import's refusal says how the registry
+    records it: a case version through 'pecoma registry add-case' or the case form (it had
+    sent the coordinator to a second refusal, 'would become unknown')."""
+
+    def relapsed(self) -> dict[str, Any]:
+        c = high_risk("2022-01-10")
+        c["diagnosis"]["date"] = "2022-01-06"
+        c["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                      "metastases": [{"site": "lung", "detected_on": "2023-01-10"}]}
+        c["free_of_disease"] = {"since": "2023-06-01", "by": "surgery"}
+        return c
+
+    def test_the_refusal_names_the_registry_s_way(self, repo: Repository,
+                                                  tmp_path: Path) -> None:
+        first = run(repo, write_csv(tmp_path / "f1.csv", rows_of(
+            {"F-1": self.relapsed()})))
+        assert first.issues == []
+        c = self.relapsed()
+        c["stage"]["metastases"].append({"site": "liver", "detected_on": "2025-06-01"})
+        c["stage"]["resectable"] = "no"
+        again = run(repo, write_csv(tmp_path / "f4.csv", rows_of({"F-1": c})))
+        [issue] = again.issues
+        assert (issue.column, issue.value) == ("free_of_disease.since", "2023-06-01")
+        assert "remove 'free_of_disease'" in issue.rule
+        assert "record that case version with 'pecoma registry add-case'" in issue.rule
+        # doing what it says: the case version without 'free_of_disease' is recorded
+        del c["free_of_disease"]
+        record_case(repo, "F-1", c, on_date=ON, settings=default_settings(),
+                    actor="clinic", source="add-case")
+        stored = repo.state("F-1")
+        assert stored is not None and stored.case is not None
+        assert "free_of_disease" not in stored.case

@@ -98,3 +98,22 @@ def test_free_of_disease_again_after_the_new_metastasis_is_accepted(since: str) 
     case = parse_case({**RELAPSED_AGAIN, "free_of_disease": {"since": since,
                                                             "by": "surgery"}})
     assert case.free_of_disease is not None
+
+
+def test_only_the_import_adds_the_registry_s_way() -> None:
+    """The registry import adds how the relapse is recorded there ('pecoma registry
+    add-case' or the case form: an import row cannot empty stored cells); the case's own
+    rule, read by the form, the API and the case file, does not name the registry."""
+    from pecoma import parse_case
+    from pecoma.errors import InputError
+
+    row = RawRow(2, flatten(RELAPSED_AGAIN, "PEC-0065"))
+    _good, issues = validate_rows([row], ON, default_settings(), assess_rows=False)
+    [issue] = [i for i in issues if i.column == "free_of_disease.since"]
+    assert "record that case version with 'pecoma registry add-case'" in issue.rule
+    with pytest.raises(InputError) as exc:
+        parse_case(RELAPSED_AGAIN)
+    [rule] = [i.rule for i in exc.value.issues if i.path == "free_of_disease.since"]
+    says_the_rule_and_what_to_do(rule)
+    assert "registry" not in rule
+    assert issue.rule.startswith(rule)

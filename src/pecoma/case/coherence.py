@@ -33,6 +33,7 @@ __all__ = [
     "Contradictions",
     "contradictions",
     "dated_facts",
+    "relapse_after_free_of_disease",
 ]
 
 # Enum members as module constants for the checks every case goes through: on Python 3.11
@@ -55,6 +56,18 @@ _RECURRENT = DiseaseStatus.recurrent
 #: 'diagnosis.date' is refused as a likely data-entry error (a wrong year, or a different
 #: tumour), not read as disease present at presentation.
 STAGING_BEFORE_DIAGNOSIS_MONTHS = 6
+
+
+#: What the refusal of a metastasis found after 'free_of_disease.since' says of it (see
+#: :func:`relapse_after_free_of_disease`).
+_PRESENT_AGAIN = "a metastasis found after that day means the disease is present again"
+
+
+def relapse_after_free_of_disease(issue: FieldIssue) -> bool:
+    """Whether ``issue`` refuses a metastasis found after 'free_of_disease.since' (a
+    relapse after the disease-free period), for a caller to add how to record it its way
+    (the registry import: :mod:`pecoma.registry.import_check`)."""
+    return issue.path == "free_of_disease.since" and _PRESENT_AGAIN in issue.rule
 
 
 def _first_diagnosed(case: Case) -> str:
@@ -593,8 +606,8 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
         FieldIssue(where, since.isoformat(),
                    f"is before 'stage.metastases[{i}].detected_on' "
                    f"({m.detected_on.isoformat()}): 'free_of_disease' says the patient is "
-                   "free of disease now, and a metastasis found after that day means the "
-                   "disease is present again (a relapse after a disease-free period). While "
+                   f"free of disease now, and {_PRESENT_AGAIN} (a relapse after a "
+                   "disease-free period). While "
                    "it is present, remove 'free_of_disease' ('free_of_disease.since' and "
                    "'free_of_disease.by'); once it has been cleared, give "
                    "'free_of_disease.since' the day it was (on or after "

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from pecoma.case import Case, parse_case, settings_not_chosen
+from pecoma.case.coherence import relapse_after_free_of_disease
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, show_value
@@ -200,6 +201,18 @@ def is_empty(raw: RawRow) -> bool:
     return not raw.problems and all(v is None for v in raw.cells.values())
 
 
+#: How a relapse after 'free_of_disease' is recorded in the registry: an import row never
+#: makes a stored fact unknown (:mod:`pecoma.registry.case_change`), so it cannot empty
+#: the stored 'free_of_disease' as the case's rule asks while the disease is present.
+_RELAPSE_THROUGH_REGISTRY = (
+    ". In the registry, an import row cannot empty the 'free_of_disease' cells of a "
+    "patient whose stored case has them (a row never makes a stored fact unknown): "
+    "record that case version with 'pecoma registry add-case' or the case form's 'Save "
+    "to registry', or, once the metastasis has been cleared, import the row with "
+    "'free_of_disease.since' the day it was"
+)
+
+
 def check_row(
     raw: RawRow, first_row: dict[str, int], on_date: dt.date, settings: Settings,
     assess_rows: bool, *, outcomes_against_row: bool = True,
@@ -262,8 +275,10 @@ def check_row(
             group = not column.endswith(_INDEX.sub("", i.path).rsplit(".", 1)[-1])
             value = show_value(cells[column]) if group and cells.get(column) is not None \
                 else i.value
+            rule = i.rule + _RELAPSE_THROUGH_REGISTRY if relapse_after_free_of_disease(i) \
+                else i.rule
             row_issues.append(RowIssue(raw.number, column, value, _number_rule(
-                column, cells.get(column), i.rule)))
+                column, cells.get(column), rule)))
     if case is not None and outcomes and not row_issues and outcomes_against_row:
         row_issues += issues_of_outcomes(raw.number, submitted, (), outcomes, on_date)
     if row_issues or case is None or rid is None:
