@@ -249,9 +249,9 @@ class TestCommandLine:
 # --------------------------------------------------------------------------------------
 
 
-def _import(repo: Repository, path: Path, data: dict[str, Any]) -> Any:
+def _import(repo: Repository, path: Path, data: dict[str, Any], on: dt.date = ON) -> Any:
     write_csv(path, rows_of({"PEC-0021": data}))
-    return import_file(repo, path, on_date=ON, settings=default_settings(), actor="importer")
+    return import_file(repo, path, on_date=on, settings=default_settings(), actor="importer")
 
 
 def _row(repo: Repository, on: dt.date = ON) -> Any:
@@ -311,7 +311,9 @@ class TestRegistryStory:
         (2024-06-10), a scan on the end date (baseline) and a visit on 2024-11-20: all
         accepted; the next visit counts from that visit (2025-02-20), as it would have
         without the two earlier scans."""
-        _import(repo, tmp_path / "cases.csv", story_case("2024-08-15"))
+        # recorded on the day the worklist is read: a view of a day reads the case
+        # version current then (one recorded later is not yet known)
+        _import(repo, tmp_path / "cases.csv", story_case("2024-08-15"), dt.date(2025, 1, 10))
         for day in ("2024-06-10", "2024-08-15", "2024-11-20"):
             for modality in ("chest_ct", "mri_primary"):
                 record_scan(repo, "PEC-0021", day, modality, "no_evidence_of_disease",
