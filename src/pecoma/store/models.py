@@ -167,6 +167,13 @@ class StoredAssessment(Base):
     created_at: Mapped[dt.datetime] = _when()
     created_by: Mapped[str] = _who()
 
+    #: The day a case version was recorded on is its first assessment's evaluation date
+    #: (:func:`pecoma.store.repository.base.recorded_on`), read for every patient by each
+    #: view of the registry as of a date: this index answers it without reading the
+    #: assessments themselves (migration 0015).
+    __table_args__ = (Index("ix_assessment_first_of_version", "case_version_id", "id",
+                            "evaluated_on"),)
+
 
 class ImagingRecord(Base):
     __tablename__ = "imaging_event"
