@@ -155,3 +155,16 @@ def test_rendered_log_shows_every_hazard_and_test() -> None:
 def test_the_readme_says_how_to_render() -> None:
     readme = (Path(RENDERED).parent / "README.md").read_text(encoding="utf-8")
     assert "python tests/hazard_tools.py --write" in readme
+
+
+def test_no_change_is_left_as_a_comment() -> None:
+    """A change to a hazard is made in its fields: a comment saying what to add to one
+    (harm, mitigation or tests) is text no renderer shows, and the hazard stays without
+    it (HAZ-180's extension for HAZ-204 had been left so)."""
+    from hazard_tools import DATA
+
+    notes = [
+        (n, line) for n, line in enumerate(DATA.read_text(encoding="utf-8").splitlines(), 1)
+        if line.startswith("#") and re.search(r"\b(add to|add tests|extend)\b", line, re.I)
+    ]
+    assert notes == []
