@@ -35,6 +35,8 @@ from pecoma.registry.worklist import (
 )
 from pecoma.settings import default_settings
 from pecoma.store import Repository
+from pecoma.store.repository import states
+from pecoma.store.repository.base import current_versions
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
 
@@ -140,6 +142,32 @@ class TestWorklist:
             assert not rows["Z1"].alerts
             assert rows["Z2"].risk_group == "low"
             assert ("Z3" in rows) is z3
+
+
+    def test_a_version_recorded_while_the_worklist_is_read_is_not_read_for_an_earlier_day(
+        self, registry: Repository, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The stored worklist of a day no version is recorded after reads each patient's
+        latest version, without the rule per version. Another clerk records Z1's
+        metastasectomy and Z2's correction (2024-03-05) after that check and before the
+        read: the worklist of 2024-02-01 must still be that day's, Z1 suspended with the
+        critical alert (S17, S27) and Z2 high risk, never the versions recorded later."""
+        before, _ = worklists(registry)
+        rule = current_versions
+        raced: list[bool] = []
+
+        def recorded_meanwhile(on_date: Any = None) -> Any:
+            if not raced:
+                raced.append(True)
+                later_versions(registry)
+            return rule(on_date)
+
+        monkeypatch.setattr(states, "current_versions", recorded_meanwhile)
+        stored = stored_worklist(registry, DAY, default_settings())
+        assert raced
+        assert stored == before
+        assert {i.registry_id: i.risk_group for i in stored} == {"Z1": "high", "Z2": "high"}
+        assert stored[0].status is WorkStatus.suspended
 
 
 class TestWithdrawnEntries:

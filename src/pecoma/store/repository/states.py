@@ -7,7 +7,19 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Date, String, and_, bindparam, case, delete, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from pecoma.store.models import (
@@ -186,41 +198,20 @@ class WorklistStates(BulkWrites):
                 out.append(StateRow(pid, rid, version, n or 0, state_version, state))
         return out
 
-    def worklist_rows(
-        self,
-        on_date: dt.date,
-        knowledge_version: str,
-        engine_version: str,
-        settings_digest: str,
-    ) -> list[tuple[Any, ...]]:
-        """Every patient's stored worklist state as plain rows, for the worklist as of
-        ``on_date``, in registry-id order: the one read of the stored worklist.
-
-        Only the patients with a case version recorded by ``on_date`` are given (see
-        :func:`~pecoma.store.repository.base.current_versions`). Each row: patient id,
-        registry id, usable, then the columns of the state in the
-        order of :class:`StateData` from ``plan_status`` on (plan status, risk group,
-        disease status, last scan, visit, phase, due, latest, imaging, last visit done,
-        its date, record, provenance, reason, alerts). Usable is 1 when the patient has a
-        state made with these versions, with its alerts known, that holds as of
-        ``on_date``, from the case version current then (the latest: a state is always
-        the latest version's); else 0 and the other columns are not read (recompute the patient).
-        Every write keeps each stored state current with the patient's case version and
-        scans or removes it (the writers lock the patient, or the database on SQLite).
-        Imaging and alerts are space-separated text; dates are dates.
-        """
-        ws = WorklistState
-        sqlite_ = self.dialect == "sqlite"
-        day = bindparam("on_date", on_date.isoformat() if sqlite_ else on_date,
-                        type_=String if sqlite_ else Date)
+    def _newest_by(self, on_date: dt.date) -> bool:
+        """No stored assessment is evaluated after ``on_date`` (none at all included)."""
         with self._read(only=True) as s:
-            newest = s.scalar(select(func.max(StoredAssessment.evaluated_on)))
-        # no assessment evaluated after the day: every version was recorded by then, and
-        # the current ones are the latest (the index of migration 0015 answers the max;
-        # the rule per version is read only for a day some version is later than)
-        newest_day = _day(newest)
-        every_one_by_then = newest_day is None or newest_day <= on_date
-        cur = current_versions(None if every_one_by_then else day).subquery()
+            newest = _day(s.scalar(select(func.max(StoredAssessment.evaluated_on))))
+        return newest is None or newest <= on_date
+
+    def _state_rows(
+        self, current: Select[int, int], day: BindParameter[Any], basis: tuple[str, str, str]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of :meth:`worklist_rows` with the patients' case versions current as
+        ``current`` selects them, unsorted."""
+        ws = WorklistState
+        cur = current.subquery()
+        knowledge_version, engine_version, settings_digest = basis
         usable = case(
             (
                 and_(
@@ -246,8 +237,8 @@ class WorklistStates(BulkWrites):
             .outerjoin(ws, ws.patient_id == Patient.id)
         )
         # no ORDER BY: the database would sort the wide rows (on disk, on PostgreSQL);
-        # sorting the fetched rows by registry id here is cheaper (they mostly come in
-        # that order already), and gives Python's order, the one the worklist sorts by
+        # sorting the fetched rows by registry id is cheaper (they mostly come in that
+        # order already), and gives Python's order, the one the worklist sorts by
         compiled = q.compile(dialect=self.engine.dialect)
         params: Any = compiled.params
         if compiled.positiontup is not None:
@@ -257,9 +248,50 @@ class WorklistStates(BulkWrites):
             cursor = s.connection().connection.cursor()
             try:
                 cursor.execute(str(compiled), params)
-                rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+                return list(cursor.fetchall())
             finally:
                 cursor.close()
+
+    def worklist_rows(
+        self,
+        on_date: dt.date,
+        knowledge_version: str,
+        engine_version: str,
+        settings_digest: str,
+    ) -> list[tuple[Any, ...]]:
+        """Every patient's stored worklist state as plain rows, for the worklist as of
+        ``on_date``, in registry-id order: the one read of the stored worklist.
+
+        Only the patients with a case version recorded by ``on_date`` are given (see
+        :func:`~pecoma.store.repository.base.current_versions`). Each row: patient id,
+        registry id, usable, then the columns of the state in the
+        order of :class:`StateData` from ``plan_status`` on (plan status, risk group,
+        disease status, last scan, visit, phase, due, latest, imaging, last visit done,
+        its date, record, provenance, reason, alerts). Usable is 1 when the patient has a
+        state made with these versions, with its alerts known, that holds as of
+        ``on_date``, from the case version current then (the latest: a state is always
+        the latest version's); else 0 and the other columns are not read (recompute the patient).
+        Every write keeps each stored state current with the patient's case version and
+        scans or removes it (the writers lock the patient, or the database on SQLite).
+        Imaging and alerts are space-separated text; dates are dates.
+        """
+        sqlite_ = self.dialect == "sqlite"
+        day = bindparam("on_date", on_date.isoformat() if sqlite_ else on_date,
+                        type_=String if sqlite_ else Date)
+        basis = (knowledge_version, engine_version, settings_digest)
+        # no assessment evaluated after the day: every version was recorded by then, and
+        # the current ones are the latest (the index of migration 0015 answers the max;
+        # the rule per version is read only for a day some version is later than)
+        rows: list[tuple[Any, ...]] | None = None
+        if self._newest_by(on_date):
+            rows = self._state_rows(current_versions(None), day, basis)
+            # the maximum only grows: still by the day after the read, it was by the day
+            # during it; else a version recorded meanwhile may have been read as current
+            # for a day before it, and the rows are read again by the rule per version
+            if not self._newest_by(on_date):
+                rows = None
+        if rows is None:
+            rows = self._state_rows(current_versions(day), day, basis)
         rows.sort(key=lambda r: r[1])
         if sqlite_:  # dates come back as ISO text
             rows = [
