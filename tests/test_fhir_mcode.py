@@ -2843,15 +2843,32 @@ class TestSizeOfTheSameTumourOrAnother:
         _icd10("D25.9", "Leiomyoma of uterus, unspecified"),
         {"text": "Uterine leiomyoma"},
         {"text": "History of malignant neoplasm of uterus"},
-        _icd10("C50.911", "Malignant neoplasm of unspecified site of right female breast"),
     ])
     def test_a_size_focused_on_another_lesion_of_the_organ_is_not_read(
             self, uterus: dict[str, Any], code: dict[str, Any]) -> None:
         """Control: a later 1.5 cm size whose focus is a uterine fibroid (coded D25.9, or
-        named without a malignancy), a history entry or a breast cancer is another
-        lesion's: not read, the 9.5 cm stands. A benign lesion of the PEComa's organ is
-        never taken for the PEComa."""
+        named without a malignancy) or a history entry is another lesion's: not read, the
+        9.5 cm stands. A benign lesion of the PEComa's organ is never taken for the
+        PEComa."""
         b = add(uterus, _condition("other-lesion", code),
+                _size("later-size", 1.5, "2025-06-02",
+                      focus=[{"reference": "Condition/other-lesion"}]))
+        got = read(b)
+        size = got.case.tumour.size
+        assert size is not None and size.value == 9.5
+        assert any(n.startswith("Observation/later-size: not read as tumour.size")
+                   and "another Condition" in n for n in got.notes)
+
+    def test_beside_a_breast_cancer_a_size_focused_on_it_is_not_read(
+            self, uterus: dict[str, Any]) -> None:
+        """Control: a later 1.5 cm size whose focus is a breast cancer (C50.911, another
+        primary cancer) is that cancer's: not read; the PEComa's 9.5 cm, whose focus names
+        the PEComa Condition, stands. (Beside another primary cancer a size naming no
+        lesion is not read at all: tests/test_fhir_another_primary.py.)"""
+        b = add(_refocus(uterus, "tumor-size-pathology-pecoma-u",
+                         focus=[{"reference": "Condition/primary-cancer-condition-uterus"}]),
+                _condition("other-lesion", _icd10(
+                    "C50.911", "Malignant neoplasm of unspecified site of right female breast")),
                 _size("later-size", 1.5, "2025-06-02",
                       focus=[{"reference": "Condition/other-lesion"}]))
         got = read(b)

@@ -804,6 +804,7 @@ def derive_status(r: Reader) -> None:
                 "disease status")
     elif (r.no_metastatic_history is not None and r.metastatic_history is None
           and r.stage_iv is None and r.staging_unread is None and r.nodes_undated is None
+          and r.spread_unattributed is None
           and not r.data.get("stage", {}).get("metastases")):
         # a history stated anywhere in the record outweighs one denied (the safer reading);
         # so does lymph-node involvement that may be a relapse
@@ -811,6 +812,17 @@ def derive_status(r: Reader) -> None:
         r.notes.append(f"stage.status taken as 'localized': {r.no_metastatic_history} states "
                        "no history of metastatic cancer; resectability is not assumed")
         _recurred(r)
+    elif r.spread_unattributed is not None:
+        # another cancer's spread, or the PEComa's: no status is derived from it or beside
+        # it (a recurrence read as 'recurrent' may be metastatic disease)
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.spread_unattributed} states distant spread but names "
+                "no Condition (no focus), and the record holds another primary cancer "
+                f"({r.other_cancers[0]}) besides the PEComa, so it cannot be taken as the "
+                "PEComa's, nor as none: whether the PEComa has distant metastases is unknown; "
+                "give that result's focus (the Condition it is about), or record the "
+                "PEComa's metastases (mCODE SecondaryCancerCondition naming its primary) or "
+                "its disease status; the disease status is never assumed")
     elif r.primary_recurred is not None:
         r.put("stage.status", DiseaseStatus.recurrent.value, r.primary_recurred)
         r.notes.append(f"stage.status taken as 'recurrent': {r.primary_recurred}")

@@ -658,12 +658,16 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
     primary's, or the other side (both sides stated), or, both read as 'other', a site
     sharing no code or body-part word with the PEComa's. No focus and no bodySite, or a
     focus on the primary Condition, a Specimen, a BodyStructure at its site: the
-    primary's."""
+    primary's; but when the record holds another primary cancer (``Reader.other_cancers``)
+    a size that names no lesion (no focus on the PEComa Condition, the same tumour or a
+    BodyStructure located at its site or related to it, and no bodySite at the primary's
+    site) may be that cancer's: not shown to be the PEComa's."""
     cond = r.primary
     if cond is None:
         return None
     primary = r.labels.get(id(cond), "the PEComa Condition")
     primary_site = r.data.get("tumour", {}).get("primary_site")
+    named = False  # a focus naming the PEComa's lesion
     for ref in as_list(obs.get("focus")):
         target = reference_of(ref)
         if target is None:
@@ -680,14 +684,18 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
             if elsewhere is not None:
                 return (f"its focus ({show_value(target, 80)}) is a tumour whose location "
                         f"{elsewhere}")
+            named = named or isinstance(found.get("location"), dict)
             related = extension(found, m.RELATED_CONDITION) or {}
             target = reference_of(related.get("valueReference")) or ""
             found = r.resolve(target) if target else None
             if found is None or found.get("resourceType") != "Condition":
                 continue
             kind = "Condition"
-        if found is cond or kind not in ("Condition", ""):
-            continue  # the tumour, the specimen, an imaging study: no other lesion named
+        if found is cond:
+            named = True
+            continue
+        if kind not in ("Condition", ""):
+            continue  # the specimen, an imaging study: no other lesion named
         if found is None:
             return (f"its focus ({show_value(target, 80)}) is not in the record, so which "
                     f"lesion was measured cannot be told (not shown to be the PEComa, "
@@ -699,7 +707,16 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
         if side is not None and own is not None and side != own:
             return (f"its focus ({show_value(target, 80)}) is a tumour of the {side} side, "
                     f"the PEComa ({primary}) of the {own}: a size of another lesion")
-    return _other_site(r, obs.get("bodySite"), [], "its bodySite ")
+        named = True  # the same tumour recorded again
+    elsewhere = _other_site(r, obs.get("bodySite"), [], "its bodySite ")
+    if elsewhere is not None or named or isinstance(obs.get("bodySite"), dict) \
+            or not r.other_cancers:
+        return elsewhere
+    return (f"it names no lesion (no focus on the PEComa Condition, no bodySite) and the "
+            f"record holds another primary cancer ({r.other_cancers[0]}) besides the PEComa "
+            f"({primary}), so whose size it is cannot be told; tumour.size stays unknown "
+            "unless another result gives it; give its focus (the PEComa Condition) or "
+            "bodySite if it is the PEComa's")
 
 
 def _other_site(r: Reader, concept: Any, qualifiers: list[Any], what: str = "") -> str | None:
@@ -1205,6 +1222,18 @@ def read_at_presentation(observations: list[tuple[str, dict[str, Any]]], r: Read
         if handler in _NODE_HANDLERS:
             if handler is _n_category and _about_another_disease(r, obs, where):
                 continue  # another cancer's staging: no later result of the PEComa's nodes
+            other = _other_primary_beside(r, obs) if handler is _n_category else None
+            if other is not None:
+                # whose staging it is cannot be told: no result of the PEComa's nodes
+                r.why[where] = ("a TNM regional nodes category naming no Condition, beside "
+                                f"another primary cancer ({other}): not taken as the "
+                                "PEComa's")
+                r.notes.append(f"{where}: not read as stage.lymph_nodes: it names no "
+                               "Condition (no focus) and the record holds another primary "
+                               f"cancer ({other}) besides the PEComa, so whose nodes it "
+                               "states cannot be told; give its focus (the Condition it is "
+                               "about), or record the PEComa's nodal status")
+                continue
             aside = _not_nodes_at_presentation(r, obs, pathological)
             if aside is not None:
                 r.why[where] = ("a clinical regional nodes category: not the nodal status "
@@ -1439,12 +1468,55 @@ def _about_another_disease(r: Reader, obs: Mapping[str, Any], where: str) -> boo
     return False
 
 
+def _other_primary_beside(r: Reader, obs: Mapping[str, Any]) -> str | None:
+    """Where the record's other primary cancer is, when a result names no Condition it is
+    about (no ``focus`` nor related condition resolving to one) while the record holds
+    another present primary cancer besides the PEComa (``Reader.other_cancers``, the
+    cancers that make a metastasis naming no primary refused): whose result it is cannot
+    be told, so it is not taken as the PEComa's. ``None`` otherwise (no other primary, or
+    a result naming the Condition it is about)."""
+    if not r.other_cancers or about_conditions(obs, r):
+        return None
+    return r.other_cancers[0]
+
+
+def _not_attributed(r: Reader, obs: Mapping[str, Any], where: str, other: str, what: str,
+                   said: str, spread: bool) -> None:
+    """A staging or disease-status result naming no Condition beside another primary
+    cancer (:func:`_other_primary_beside`): not read as the PEComa's. One stating distant
+    spread (``spread``: M1, stage IV, "distant metastasis present", or a staging value
+    pecoma cannot read) is not taken as none either: whether the PEComa has spread is
+    unknown, the disease is never localized beside it, and with no other status the record
+    is refused, naming it and the question (``Reader.spread_unattributed``)."""
+    r.why[where] = (f"a {what} naming no Condition, beside another primary cancer "
+                    f"({other}): not taken as the PEComa's")
+    if not spread or (obs.get("valueCodeableConcept") is None
+                      and obs.get("dataAbsentReason") is not None):
+        return
+    r.spread_unattributed = r.spread_unattributed or where
+    r.notes.append(f"{where}: the {what} {show_value(said, 60)} names no Condition (no "
+                   f"focus) and the record holds another primary cancer ({other}) besides "
+                   "the PEComa: whose spread it states cannot be told, so it is not taken "
+                   "as the PEComa's, nor as none; whether the PEComa has distant metastases "
+                   "is unknown and the disease is not taken as localized beside it; give the "
+                   "result's focus (the Condition it is about), or record the PEComa's "
+                   "metastases or its disease status")
+
+
 def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """mCODE CancerDiseaseStatus: evidence of the trend, listed; never a stage by itself,
-    except 'distant metastasis present', which makes the disease metastatic."""
+    except 'distant metastasis present', which makes the disease metastatic. One naming
+    no Condition beside another primary cancer is not the PEComa's
+    (:func:`_not_attributed`)."""
     if _about_another_disease(r, obs, where):
         return
     concept = obs.get("valueCodeableConcept")
+    other = _other_primary_beside(r, obs)
+    if other is not None:
+        spread = (c.SNOMED, m.SNOMED_DISTANT_METASTASIS_PRESENT) in codings(concept)
+        _not_attributed(r, obs, where, other, "cancer disease status",
+                       m.lower_words(concept) or "(no value)", spread)
+        return
     said = None
     # Observations come in time order: the latest statement decides; a distant metastasis
     # stated before it stays a history of metastatic cancer (a remission after it is no
@@ -1477,15 +1549,21 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     group IV says the disease reached beyond the primary (distant metastases, or involved
     nodes: stage IV of soft-tissue sarcoma includes N1), so a denial of metastatic history
     no longer makes it localized. Other stage groups are not read; a regional nodes
-    category is the nodal status (:func:`_n_category`), a T category is not read."""
+    category is the nodal status (:func:`_n_category`), a T category is not read. One
+    naming no Condition beside another primary cancer is not the PEComa's
+    (:func:`_not_attributed`)."""
     if _about_another_disease(r, obs, where):
         return
     concept = obs.get("valueCodeableConcept")
     said = m.lower_words(concept) or ", ".join(
         code for _s, code in codings(concept) if code) or "(no value)"
+    other = _other_primary_beside(r, obs)
     if set(codings(obs.get("code"))) & m.M_CATEGORY_CODES:
         category = m.m_category(concept)
-        if category == "M1":
+        if other is not None:
+            _not_attributed(r, obs, where, other, "TNM distant metastases category", said,
+                           category != "M0")
+        elif category == "M1":
             r.distant_metastasis_stated = where
             _evidence(r, obs, where, f"TNM distant metastases category '{said}'")
         elif category == "M0":
@@ -1496,7 +1574,9 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                             "whether distant metastases are present")
         return
     group = m.stage_group(concept)
-    if group == "IV":
+    if other is not None:
+        _not_attributed(r, obs, where, other, "stage group", said, group != "below IV")
+    elif group == "IV":
         r.stage_iv = r.stage_iv or where
         _evidence(r, obs, where, f"stage group '{said}'")
     elif group == "below IV":

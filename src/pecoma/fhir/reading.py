@@ -115,6 +115,12 @@ class Reader:
     #: cannot read (a code it does not know): whether there are distant metastases is
     #: unknown, so never localized by a denial of metastatic history alone.
     staging_unread: str | None = None
+    #: Where a staging or disease-status result states distant spread (M1, stage IV,
+    #: "distant metastasis present", or a staging value pecoma cannot read) while naming no
+    #: Condition, beside another primary cancer of the record: not the PEComa's, nor
+    #: none; the disease is never localized beside it, nor any status derived from it
+    #: (:func:`pecoma.fhir.read_observations._not_attributed`).
+    spread_unattributed: str | None = None
     #: Where the record says the PEComa has recurred (the primary Condition's
     #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
     #: recurrence): the disease is not taken as localized.

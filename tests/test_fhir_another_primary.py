@@ -1,0 +1,401 @@
+"""A record holding the PEComa and another primary cancer: a result that names no
+Condition or lesion is not taken as the PEComa's.
+
+The record is the resected uterine PEComa of ``tests/data/mcode/uterus-localized.json``
+(R0 hysterectomy on 2024-04-09, mCODE HistoryOfMetastaticCancer false: localized) with an
+active, confirmed breast cancer added (ICD-10-CM C50.911), as the problem list of a
+patient with two cancers holds it. The reader already refuses a metastasis Condition
+naming no primary beside such a cancer (its spread cannot be told from the PEComa's); a
+TNM M category, an mCODE CancerDiseaseStatus, a regional nodes category or a tumour size
+naming nothing is just as ambiguous, and the mCODE profiles make their ``focus``
+optional (many EHR staging forms leave it empty). Every expected output below is the
+clinical reading of that record, written by hand with its reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.case import DiseaseStatus, NodeStatus
+from pecoma.engine import assess
+from pecoma.errors import InputError
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from cli_support import CliRun, run_cli
+from fhir_support import hook_request, prefetch_of
+
+ON = dt.date(2026, 6, 1)
+DATA = Path(__file__).parent / "data" / "mcode"
+PATIENT = "cancer-patient-pecoma-u"
+PECOMA = "Condition/primary-cancer-condition-uterus"
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+PECOMA_CODES = "https://pecoma.example/fhir/CodeSystem/pecoma"
+
+
+def uterus() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / "uterus-localized.json").read_text("utf-8"))
+    return data
+
+
+def breast(status: str = "active", onset: str = "2025-09-01") -> dict[str, Any]:
+    """A confirmed breast cancer on the problem list (ICD-10-CM C50.911)."""
+    return {
+        "resourceType": "Condition", "id": "breast-ca",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": status}]},
+        "verificationStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+            "code": "confirmed"}]},
+        "category": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+            "code": "problem-list-item"}]}],
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.911",
+                             "display": "Malignant neoplasm of unspecified site of right "
+                                        "female breast"}]},
+        "subject": {"reference": f"Patient/{PATIENT}"}, "onsetDateTime": onset}
+
+
+def staging(rid: str, code: str, value: dict[str, Any], day: str = "2025-09-10",
+            **more: Any) -> dict[str, Any]:
+    """An mCODE staging or disease-status Observation (LOINC ``code``), naming no
+    Condition unless ``more`` gives a focus."""
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "subject": {"reference": f"Patient/{PATIENT}"}, "effectiveDateTime": day,
+            "valueCodeableConcept": value, **more}
+
+
+#: AJCC cM1 (SNOMED CT, mCODE's value set) in an mCODE TNMDistantMetastasesCategory.
+CM1 = ("21907-1", {"coding": [{"system": SNOMED, "code": "1229903009",
+                               "display": "American Joint Committee on Cancer cM1"}]})
+#: mCODE CancerDiseaseStatus "Distant metastasis present".
+DISTANT = ("97509-4", {"coding": [{"system": SNOMED, "code": "399409002",
+                                   "display": "Distant metastasis present"}]})
+#: AJCC cM0: no distant metastasis.
+CM0 = ("21907-1", {"coding": [{"system": SNOMED, "code": "1229901006",
+                               "display": "American Joint Committee on Cancer cM0"}]})
+#: AJCC pN1 in an mCODE TNMRegionalNodesCategory (pathological).
+PN1 = ("21900-6", {"coding": [{"system": SNOMED, "code": "1229920008",
+                               "display": "American Joint Committee on Cancer pN1"}]})
+
+
+def with_(bundle: dict[str, Any], *resources: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    out["entry"] += [{"resource": r} for r in resources]
+    return out
+
+
+def read(bundle: dict[str, Any]) -> BundleCase:
+    return case_from_bundle(bundle, on=ON)
+
+
+def pecoma(tmp_path: Path, bundle: dict[str, Any], command: str = "to-case") -> CliRun:
+    """``pecoma fhir to-case`` (or another ``fhir`` command) on ``bundle``, as a user
+    runs it."""
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return run_cli("fhir", command, str(path), "--on", ON.isoformat(), columns=200)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+class TestDistantSpreadNamingNoCondition:
+    """An M1 or a 'distant metastasis present' naming no Condition beside an active breast
+    cancer: it may be the breast cancer's (its cM1 of 2025-09-10, eight months after the
+    breast cancer was found) or the PEComa's. Taken as the PEComa's it had made the
+    resected, localized PEComa metastatic: mTOR-inhibitor advice (S12-S14) and, at
+    order-select, a breast-cancer doxorubicin order answered with "replace with
+    sirolimus"."""
+
+    @pytest.mark.parametrize(("rid", "result"), [("tnm-m-breast", CM1),
+                                                 ("status-breast", DISTANT)])
+    def test_it_is_not_taken_as_the_pecomas_and_the_status_is_asked(
+            self, tmp_path: Path, rid: str, result: tuple[str, dict[str, Any]]) -> None:
+        """Not the PEComa's spread, nor none: whether the PEComa has distant metastases is
+        unknown, so its 'no history of metastatic cancer' cannot make it localized either
+        (that denial is a history, not the staging of today). The disease status is a
+        fact the case cannot hold as unknown, so the record is refused (exit 3), as a
+        stage IV naming nothing is: the message names the result, the other cancer and
+        the question (give the result's focus, or record the PEComa's metastases or
+        status). It had been read as 'metastatic' (exit 0)."""
+        run = pecoma(tmp_path, with_(uterus(), breast(), staging(rid, *result)))
+        assert run.returncode == 3, run.stdout
+        said = flat(run.stderr)
+        assert (f"'stage.status' cannot be derived: Observation/{rid} states distant spread "
+                "but names no Condition (no focus), and the record holds another primary "
+                "cancer (Condition/breast-ca) besides the PEComa") in said
+        assert "give that result's focus (the Condition it is about)" in said
+        assert "metastatic" not in run.stdout
+
+    def test_no_care_plan_is_written_from_it(self, tmp_path: Path) -> None:
+        """``fhir careplan`` reads the record the same way: refused (exit 3) naming the
+        cM1, no CarePlan of advanced disease written. It had written one (exit 0)."""
+        run = pecoma(tmp_path, with_(uterus(), breast(), staging("tnm-m-breast", *CM1)),
+                     "careplan")
+        assert run.returncode == 3, run.stdout
+        assert "Observation/tnm-m-breast states distant spread" in flat(run.stderr)
+        assert "CarePlan" not in run.stdout
+
+    def test_focused_on_the_pecoma_it_is_read(self, tmp_path: Path) -> None:
+        """Control: the same cM1 whose focus is the PEComa Condition is the PEComa's: the
+        disease is metastatic, beside the breast cancer as without it."""
+        m1 = staging("tnm-m-pecoma", *CM1, focus=[{"reference": PECOMA}])
+        run = pecoma(tmp_path, with_(uterus(), breast(), m1))
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["stage"]["status"] == "metastatic"
+        assert "stage.status taken as 'metastatic': Observation/tnm-m-pecoma" in flat(
+            run.stderr)
+
+    def test_focused_on_the_breast_cancer_it_is_not_read(self) -> None:
+        """Control: a cM1 whose focus is the breast cancer is that cancer's: the PEComa stays
+        localized, as its record says."""
+        m1 = staging("tnm-m-breast", *CM1, focus=[{"reference": "Condition/breast-ca"}])
+        assert read(with_(uterus(), breast(), m1)).case.stage.status is DiseaseStatus.localized
+
+    def test_beside_a_resolved_breast_cancer_it_is_the_pecomas(self) -> None:
+        """Control: a breast cancer recorded resolved is no present primary that may have
+        spread (the rule the metastasis Conditions follow): an M1 naming nothing, dated
+        after the PEComa's diagnosis, is read as the PEComa's, as in a record without
+        another cancer."""
+        got = read(with_(uterus(), breast("resolved", "2012-02-01"), staging("m1", *CM1)))
+        assert got.case.stage.status is DiseaseStatus.metastatic
+
+    def test_an_m0_naming_no_condition_changes_nothing(self) -> None:
+        """Control: a cM0 naming nothing states no spread of either cancer: not read, and
+        the PEComa stays localized by its denied history."""
+        got = read(with_(uterus(), breast(), staging("tnm-m0", *CM0)))
+        assert got.case.stage.status is DiseaseStatus.localized
+        assert "Observation/tnm-m0" in str(got.not_read)
+
+    def test_the_pecomas_own_metastasis_still_decides(self) -> None:
+        """A lung metastasis Condition naming the PEComa as its primary makes the disease
+        metastatic whatever the unattributed M1 beside it says: the M1 adds nothing and
+        takes nothing away."""
+        lung = {"resourceType": "Condition", "id": "lung-met",
+                "extension": [{
+                    "url": "http://hl7.org/fhir/StructureDefinition/condition-related",
+                    "valueReference": {"reference": PECOMA}}],
+                "clinicalStatus": {"coding": [{"code": "active"}]},
+                "verificationStatus": {"coding": [{"code": "confirmed"}]},
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "C78.01"}]},
+                "subject": {"reference": f"Patient/{PATIENT}"},
+                "onsetDateTime": "2025-11-01"}
+        got = read(with_(uterus(), breast(), staging("m1", *CM1), lung))
+        assert got.case.stage.status is DiseaseStatus.metastatic
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+
+    def test_a_recurrence_is_not_called_recurrent_beside_it(self) -> None:
+        """The PEComa Condition says 'recurrence': without the M1 the status is
+        'recurrent' (no status recorded, a recurrence named). Beside an M1 that may be the
+        PEComa's, 'recurrent' may be metastatic disease (other advice, S12-S16): the
+        status is asked, the record refused naming the M1, never guessed."""
+        record = uterus()
+        record["entry"] = [e for e in record["entry"]
+                           if e["resource"]["id"] != "no-history-of-metastatic-cancer-pecoma-u"]
+        for e in record["entry"]:
+            if e["resource"]["id"] == "primary-cancer-condition-uterus":
+                e["resource"]["clinicalStatus"] = {"coding": [{"code": "recurrence"}]}
+        assert read(with_(record, breast())).case.stage.status is DiseaseStatus.recurrent
+        with pytest.raises(InputError) as exc:
+            read(with_(record, breast(), staging("m1", *CM1)))
+        assert "Observation/m1 states distant spread but names no Condition" in str(exc.value)
+
+
+class TestNodesNamingNoCondition:
+    def test_a_pn1_naming_no_condition_leaves_the_nodes_unknown(self) -> None:
+        """A pN1 of the hysterectomy's day naming no Condition, beside the breast cancer:
+        whose nodes cannot be told, so the nodal status (S11) stays unknown and is asked,
+        with a note saying why and what to record. It had been read as the PEComa's
+        positive nodes."""
+        got = read(with_(uterus(), breast(), staging("tnm-n", *PN1, day="2024-04-09")))
+        assert got.case.stage.lymph_nodes is NodeStatus.unknown
+        assert "stage.lymph_nodes" in got.not_found
+        assert any(n.startswith("Observation/tnm-n: not read as stage.lymph_nodes: it names "
+                                "no Condition (no focus) and the record holds another "
+                                "primary cancer (Condition/breast-ca)") for n in got.notes)
+
+    def test_focused_on_the_pecoma_it_is_read(self) -> None:
+        """Control: the same pN1 whose focus is the PEComa Condition: positive nodes."""
+        n1 = staging("tnm-n", *PN1, day="2024-04-09", focus=[{"reference": PECOMA}])
+        assert read(with_(uterus(), breast(), n1)).case.stage.lymph_nodes is NodeStatus.positive
+
+
+def _size(cm: float, day: str, **where: Any) -> dict[str, Any]:
+    """An mCODE TumorSize of ``cm``, naming no lesion unless ``where`` gives a focus or
+    a bodySite."""
+    return {"resourceType": "Observation", "id": "tumor-size-2", "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": "21889-1"}]},
+            "subject": {"reference": f"Patient/{PATIENT}"}, "effectiveDateTime": day,
+            "valueQuantity": {"value": cm, "unit": "cm", "system": "http://unitsofmeasure.org",
+                              "code": "cm"}, **where}
+
+
+def _absent(code: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": f"h-{code}", "status": "final",
+            "code": {"coding": [{"system": PECOMA_CODES, "code": code}]},
+            "subject": {"reference": f"Patient/{PATIENT}"}, "effectiveDateTime": "2024-04-10",
+            "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "2667000",
+                                                 "display": "Absent"}]}}
+
+
+def low_risk_but_the_size() -> dict[str, Any]:
+    """The uterine record without its pathology size, every other high-risk feature
+    recorded absent (necrosis, infiltrative growth, high nuclear grade and cellularity,
+    vascular invasion, pleomorphism) and 0 mitoses per 50 HPF (project codes), beside a
+    breast cancer found in 2023: the size alone decides whether the risk is low (S06:
+    > 5 cm is a high-risk feature)."""
+    record = uterus()
+    record["entry"] = [e for e in record["entry"]
+                       if e["resource"]["id"] != "tumor-size-pathology-pecoma-u"]
+    features = ["necrosis", "infiltrative-growth", "high-nuclear-grade-and-cellularity",
+                "vascular-invasion", "nuclear-pleomorphism-or-giant-cells"]
+    mitoses = {"resourceType": "Observation", "id": "mitoses", "status": "final",
+               "code": {"coding": [{"system": PECOMA_CODES, "code": "mitoses-per-50-hpf"}]},
+               "subject": {"reference": f"Patient/{PATIENT}"},
+               "effectiveDateTime": "2024-04-10", "valueQuantity": {"value": 0}}
+    return with_(record, breast(onset="2023-01-10"), *map(_absent, features), mitoses)
+
+
+class TestSizeNamingNoLesion:
+    """A 2.1 cm tumour size of 2024-02-20 (before the hysterectomy), no focus and no
+    bodySite, beside the breast cancer: the breast lesion's or the PEComa's cannot be
+    told. Read as the PEComa's it made the risk LOW and the surveillance low-risk; a
+    PEComa larger than 5 cm is high risk (S06)."""
+
+    def test_it_is_not_read_and_the_risk_is_not_low(self, tmp_path: Path) -> None:
+        """``fhir to-case``: the size is left out (unknown, listed as not found, a note
+        saying why and what to record); ``assess``: the risk is indeterminate, not low,
+        surveillance follows the high-risk schedule meanwhile (said), and the size is
+        asked (MISS-SIZE). It had been 2.1 cm and LOW."""
+        run = pecoma(tmp_path, with_(low_risk_but_the_size(), _size(2.1, "2024-02-20")))
+        assert run.returncode == 0, run.stderr
+        case = json.loads(run.stdout)
+        assert "size" not in case["tumour"]
+        said = flat(run.stderr)
+        assert ("note: Observation/tumor-size-2: not read as tumour.size: it names no "
+                "lesion (no focus on the PEComa Condition, no bodySite) and the record "
+                "holds another primary cancer (Condition/breast-ca) besides the PEComa") in said
+        assert "give its focus (the PEComa Condition) or bodySite if it is the PEComa's" \
+            in said
+        path = tmp_path / "case.json"
+        path.write_text(run.stdout, encoding="utf-8")
+        report = run_cli("assess", str(path), "--on", ON.isoformat(), "--format", "json")
+        assert report.returncode == 0, report.stderr
+        result = json.loads(report.stdout)
+        assert result["risk"]["group"] == "indeterminate"
+        assert result["risk"]["unknown"] == ["tumour.size"]
+        assert "Surveillance follows the high-risk schedule" in result["risk"]["item"]["text"]
+        assert "MISS-SIZE" in [m["id"] for m in result["missing"]]
+
+    @pytest.mark.parametrize("where", [
+        {"focus": [{"reference": PECOMA}]},
+        {"bodySite": {"coding": [{"system": SNOMED, "code": "35039007",
+                                  "display": "Uterine structure"}]}},
+    ])
+    def test_naming_the_pecoma_or_its_site_it_is_read(self, where: dict[str, Any]) -> None:
+        """Control: the same size whose focus is the PEComa Condition, or whose bodySite is
+        the uterus (the PEComa's site, not the breast's), is the PEComa's: 2.1 cm read,
+        and with every other feature absent the risk is low."""
+        got = read(with_(low_risk_but_the_size(), _size(2.1, "2024-02-20", **where)))
+        size = got.case.tumour.size
+        assert size is not None and size.value == 2.1
+        assert assess(got.case, ON).risk.group == "low"
+
+    def test_without_another_cancer_it_is_read(self) -> None:
+        """Control: without the breast cancer a size naming nothing is the PEComa's, as
+        before (the only tumour of the record)."""
+        record = low_risk_but_the_size()
+        record["entry"] = [e for e in record["entry"] if e["resource"]["id"] != "breast-ca"]
+        size = read(with_(record, _size(2.1, "2024-02-20"))).case.tumour.size
+        assert size is not None and size.value == 2.1
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    url = f"sqlite:///{tmp_path_factory.mktemp('another-primary') / 'registry.db'}"
+    return TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
+                                 today=lambda: ON), base_url="http://localhost")
+
+
+def cards(client: TestClient, body: dict[str, Any], service: str) -> list[dict[str, Any]]:
+    r = client.post(f"/cds-services/{service}", json=body)
+    assert r.status_code == 200, r.text
+    out: list[dict[str, Any]] = r.json()["cards"]
+    return out
+
+
+#: A doxorubicin draft written for the breast cancer (its reasonReference).
+DOXORUBICIN = {"resourceType": "MedicationRequest", "id": "draft-dox", "status": "draft",
+               "intent": "order",
+               "medicationCodeableConcept": {"coding": [{
+                   "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3639",
+                   "display": "doxorubicin"}]},
+               "reasonReference": [{"reference": "Condition/breast-ca"}],
+               "subject": {"reference": f"Patient/{PATIENT}"}}
+
+
+class TestCdsServices:
+    """The CDS services read the record as ``fhir to-case`` does (prefetch)."""
+
+    def test_patient_view_gives_no_advanced_disease_advice(self, client: TestClient) -> None:
+        """patient-view on the record with the breast cancer's cM1 naming nothing: one
+        warning card saying the status cannot be derived, naming the cM1, the other
+        cancer and what to record; no mTOR-inhibitor advice (S12-S14), which the M1 had
+        brought."""
+        record = with_(uterus(), breast(), staging("tnm-m-breast", *CM1))
+        got = cards(client, hook_request("patient-view", PATIENT,
+                                         prefetch=prefetch_of(record)), PATIENT_VIEW)
+        assert [c["indicator"] for c in got] == ["warning"]
+        detail = flat(got[0]["detail"])
+        assert ("Observation/tnm-m-breast states distant spread but names no Condition (no "
+                "focus), and the record holds another primary cancer (Condition/breast-ca)"
+                ) in detail
+        assert "mTOR" not in json.dumps(got)
+
+    def test_order_select_proposes_nothing_in_place_of_the_breast_cancer_order(
+            self, client: TestClient) -> None:
+        """order-select on the doxorubicin draft written for the breast cancer: no
+        "chemotherapy first line for advanced PEComa" warning, no suggestion (it had
+        proposed deleting the draft and drafting sirolimus); the card says the record's
+        status cannot be derived and why."""
+        record = with_(uterus(), breast(), staging("tnm-m-breast", *CM1))
+        body = hook_request("order-select", PATIENT, prefetch=prefetch_of(record))
+        body["context"].update({
+            "selections": ["MedicationRequest/draft-dox"],
+            "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                            "entry": [{"resource": DOXORUBICIN}]}})
+        got = cards(client, body, ORDER_SELECT)
+        assert got, "a card says why the order could not be checked"
+        assert not any(c.get("suggestions") for c in got)
+        assert not any("first line" in c["summary"] for c in got)
+        assert any("Observation/tnm-m-breast states distant spread" in flat(c["detail"])
+                   for c in got)
+
+    def test_patient_view_asks_the_size(self, client: TestClient) -> None:
+        """patient-view on the record whose only size names no lesion beside the breast
+        cancer: risk indeterminate (not low), the size asked, and the note saying why it
+        was not read."""
+        record = with_(low_risk_but_the_size(), _size(2.1, "2024-02-20"))
+        got = cards(client, hook_request("patient-view", PATIENT,
+                                         prefetch=prefetch_of(record)), PATIENT_VIEW)
+        text = flat(json.dumps(got))
+        assert "risk indeterminate" in got[0]["summary"]
+        assert "risk low" not in text.lower()
+        assert "MISS-SIZE" in text
+        assert "Observation/tumor-size-2: not read as tumour.size: it names no lesion" in text
