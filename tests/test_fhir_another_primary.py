@@ -399,3 +399,49 @@ class TestCdsServices:
         assert "risk low" not in text.lower()
         assert "MISS-SIZE" in text
         assert "Observation/tumor-size-2: not read as tumour.size: it names no lesion" in text
+
+
+class TestDraftForAnotherCancer:
+    """The PEComa is metastatic by its own staging (a cM1 whose focus is the PEComa
+    Condition) and the record holds the breast cancer; a doxorubicin draft, no systemic
+    line yet: the guideline puts an mTOR inhibitor first for the PEComa (S12-S14)."""
+
+    @staticmethod
+    def body(draft: dict[str, Any]) -> dict[str, Any]:
+        m1 = staging("tnm-m-pecoma", *CM1, focus=[{"reference": PECOMA}])
+        record = with_(uterus(), breast(), m1)
+        body = hook_request("order-select", PATIENT, prefetch=prefetch_of(record))
+        body["context"].update({
+            "selections": ["MedicationRequest/draft-dox"],
+            "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                            "entry": [{"resource": draft}]}})
+        return body
+
+    @pytest.mark.parametrize("reason", [
+        {"reasonReference": [{"reference": "Condition/breast-ca"}]},
+        {"reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "C50.911"}]}]},
+    ])
+    def test_a_draft_for_the_breast_cancer_is_not_replaced(
+            self, client: TestClient, reason: dict[str, Any]) -> None:
+        """The draft names the breast cancer as its reason (its Condition, or its ICD-10-CM
+        code): it is that cancer's treatment, not a first line of the PEComa to delete.
+        The warning stays (the PEComa's own first line is an mTOR inhibitor), with no
+        suggestion, saying why. It had proposed deleting the draft and drafting
+        sirolimus."""
+        draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"} | reason
+        got = cards(client, self.body(draft), ORDER_SELECT)
+        warned = [c for c in got if "first line for advanced PEComa" in c["summary"]]
+        assert len(warned) == 1
+        assert not warned[0].get("suggestions")
+        assert ("No mTOR-inhibitor order is proposed:** the draft is ordered for another "
+                "cancer (Condition/breast-ca, its reason): it is not replaced") in warned[0][
+                    "detail"]
+
+    def test_a_draft_naming_no_reason_is_replaced(self, client: TestClient) -> None:
+        """Control: the same draft naming no reason is taken as the PEComa's first line:
+        the warning proposes an mTOR-inhibitor draft in its place, as for any patient."""
+        draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"}
+        got = cards(client, self.body(draft), ORDER_SELECT)
+        labels = [s["label"] for c in got for s in c.get("suggestions", [])]
+        assert labels == ["Replace with an mTOR inhibitor (sirolimus) draft"]

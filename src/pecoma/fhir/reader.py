@@ -160,6 +160,10 @@ class BundleCase:
     #: The record says the patient died (``Patient.deceased[x]``): the date given, or
     #: ``"yes"``; ``None`` otherwise. Treatment advice is then no decision at hand.
     deceased: str | None = None
+    #: The record's other present primary cancers besides the PEComa (``Condition/id``):
+    #: a result naming no Condition is not taken as the PEComa's beside them, and a drug
+    #: ordered for one of them is no line of the PEComa to replace.
+    other_cancers: tuple[str, ...] = ()
 
     @property
     def history_doubt(self) -> str | None:
@@ -691,6 +695,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unread=unread,
         unreadable=unreadable,
         deceased=deceased,
+        other_cancers=tuple(r.other_cancers),
     )
 
 

@@ -45,7 +45,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
-from pecoma.fhir.reading import same_resource
+from pecoma.fhir.reading import as_list, codings, reference_of, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
@@ -369,13 +369,39 @@ def _mtor_drafted(drafted: list[dict[str, Any]], resolve: Resolver) -> str | Non
     return None
 
 
+def _for_another_cancer(order: Mapping[str, Any], others: tuple[str, ...],
+                        resolve: Resolver) -> str | None:
+    """The record's other primary cancer (``others``: ``BundleCase.other_cancers``) a
+    draft names as its reason, or ``None``: a ``reasonReference`` to its Condition, or a
+    ``reasonCode`` sharing a coding with that Condition's code (the order's diagnosis,
+    C50.911). Such a drug is ordered for that cancer: no line of the PEComa to replace."""
+    cancers = [(where, found) for where in others if (found := resolve(where)) is not None]
+    for ref in as_list(order.get("reasonReference")):
+        target = resolve(reference_of(ref) or "")
+        named = next((where for where, found in cancers if found is target), None)
+        if named is not None:
+            return named
+    for reason in as_list(order.get("reasonCode")):
+        coded = set(codings(reason))
+        named = next((where for where, found in cancers
+                      if coded & set(codings(found.get("code")))), None)
+        if named is not None:
+            return named
+    return None
+
+
 def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
-          req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None) -> None:
+          req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None,
+          other_cancer: str | None) -> None:
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
     rec = load_knowledge().records["REC-MTOR-FIRST-LINE"]
     drug = _drug_words(agent)
     planned = safety.planned_orders(SUGGESTED)
-    reasons = [safety.withheld(SUGGESTED),
+    reasons = [f"the draft is ordered for another cancer ({md_text(other_cancer)}, its "
+               "reason): it is not replaced; the order of the two cancers' treatments is "
+               "for the teams treating them to decide"
+               if other_cancer is not None else None,
+               safety.withheld(SUGGESTED),
                f"the order set already holds an mTOR-inhibitor order ({mtor_drafted})"
                if mtor_drafted is not None else None,
                "the record already holds an mTOR inhibitor planned, not yet given ("
@@ -602,7 +628,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             a = _alerting(bc.case, agent, svc)
             if a is not None:
                 _warn(answer, a, draft, agent, req, safety, tail,
-                      _mtor_drafted(drafted, resolve))
+                      _mtor_drafted(drafted, resolve),
+                      _for_another_cancer(draft, bc.other_cancers, resolve))
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)
