@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import dataclasses
 import datetime as dt
 import itertools
 import shutil
@@ -199,7 +200,9 @@ def record_unchecked(repo: Repository, registry_id: str, data: dict[str, Any],
     a = assess(case, on_date, s)
     st = repo.state(registry_id)
     planned = plan_and_state(case, a, on_date, st.scans if st else (), s)
-    due, state = planned.due, planned.state
+    due = planned.due
+    # stamped as record_case stamps it: with the scan stamp read before the scans
+    state = dataclasses.replace(planned.state, scan_stamp=st.scan_stamp if st else 0)
     repo.add_cases([CaseSubmission(
         registry_id=registry_id, submitted=data,
         digest=case_digest(case.model_dump(mode="json")), source="before the checks",
@@ -227,5 +230,7 @@ def store_before_a_check(repo: Repository, registry_id: str, data: dict[str, Any
     repo.add_cases([CaseSubmission(
         registry_id=registry_id, submitted=data, digest=case_digest(data),
         source="the earlier release", assessment=assessment_data(a, planned.due, "case"),
-        state=dataclasses.replace(planned.state, knowledge_version="0.0.0-earlier"))],
+        # (planned without scans: stored only for a patient without any, stamp 0)
+        state=dataclasses.replace(planned.state, knowledge_version="0.0.0-earlier",
+                                  scan_stamp=0))],
         "clinic")

@@ -233,7 +233,8 @@ def test_known_unchanged_needs_every_condition() -> None:
         "other engine": replace(p, latest=replace(a, engine_version="0.0.9")),
         "other settings": replace(p, latest=replace(a, settings_digest="def")),
         "state of an older case version": replace(p, state_row=replace(row, state_version=1)),
-        "a scan recorded since the state": replace(p, state_row=replace(row, scan_count=1)),
+        "a scan recorded or withdrawn since the state": replace(
+            p, state_row=replace(row, scan_stamp=1)),
         "state of other settings": replace(
             p, state_row=replace(row, state=replace(st, settings_digest="def"))),
         "state holds only from a later date": replace(

@@ -105,7 +105,8 @@ class TestScans:
         assert "visit 2" in again.reason
         # the stored state was refreshed by the withdrawal itself, and it is current
         (state_row,) = repo.state_rows()
-        assert state_row.current and state_row.scan_count == 1
+        # its scan stamp: two scans recorded and one withdrawn (one live scan)
+        assert state_row.current and state_row.scan_stamp == 3
         assert state_row.state is not None and state_row.state.due == dt.date(2026, 11, 20)
         # every other reader of the scans leaves it out too
         assert [s.performed_on for s in repo.timeline("P-1").scans] == [dt.date(2026, 8, 20)]

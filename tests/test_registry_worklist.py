@@ -757,9 +757,12 @@ class TestStoredStateRefresh:
         return row.state
 
     def fresh(self, repo: Repository, rid: str) -> StateData:
+        """The patient's state computed afresh, stamped with the scan stamp read before
+        its scans (as every writer stamps it)."""
         st = repo.state(rid)
         assert st is not None and st.case is not None
-        return compute_state(st.case, st.scans, ON, default_settings())
+        return dataclasses.replace(compute_state(st.case, st.scans, ON, default_settings()),
+                                   scan_stamp=st.scan_stamp)
 
     def test_new_case_version(self, registry: Repository) -> None:
         s = default_settings()
@@ -775,7 +778,8 @@ class TestStoredStateRefresh:
         scans(registry, "W-04", ["2026-11-27"])
         after = self.state_of(registry, "W-04")
         assert after == self.fresh(registry, "W-04") != before
-        assert after is not None and after.scan_count == 2
+        # the stamp: two scans recorded (the chest CT and the MRI), none withdrawn
+        assert after is not None and after.scan_stamp == 2
         assert after.last_done_on == dt.date(2026, 11, 27)
         assert stored(registry) == reference(registry)
 
@@ -806,7 +810,8 @@ class TestStoredStateRefresh:
     ) -> None:
         st = registry.state("W-01")
         assert st is not None and st.case is not None
-        early = compute_state(st.case, st.scans, ON, default_settings())
+        early = dataclasses.replace(compute_state(st.case, st.scans, ON, default_settings()),
+                                    scan_stamp=st.scan_stamp)
         scans(registry, "W-01", ["2025-04-12"])
         assert registry.put_states([(st.patient_id, 1, early)]) == 0
         assert self.state_of(registry, "W-01") == self.fresh(registry, "W-01")

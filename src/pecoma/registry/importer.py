@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -401,6 +401,14 @@ def _outcomes_only(raw: RawRow) -> bool:
     return outcomes
 
 
+def _stamped(sub: CaseSubmission, stamps: dict[str, int]) -> CaseSubmission:
+    """The submission with its state stamped with the patient's scan stamp read before
+    the scans it was computed from (none for a patient not stored: 0)."""
+    if sub.state is None:
+        return sub
+    return replace(sub, state=replace(sub.state, scan_stamp=stamps.get(sub.registry_id, 0)))
+
+
 def _unchanged(raw: RawRow, stored: str | None, outcome_columns: Sequence[str]) -> bool:
     """The row holds exactly the case data stored as its patient's latest version, which
     passed the same checks as of an earlier date (``stored``: see
@@ -438,7 +446,9 @@ def _import(
     # the workers are forked before the registry's data is read: they hold none of it
     with runner(_engine_rows, workers, start="fork", here=_all_unchanged) as run:
         basis = repo.import_basis(__version__, on_date, load_knowledge().version)
-        scans = repo.scans_by_registry_id()
+        # each patient's scan stamp, read before its scans, goes with the state computed
+        # from them: the state is stored only if no scan was recorded or withdrawn since
+        stamps, scans = repo.stamped_scans()
         outcome_columns = [h for h in header if h in OUTCOME_COLUMNS]
         stored = (repo.outcomes_by_registry_id()
                   if any(h in OUTCOME_COLUMNS for h in header) else {})
@@ -496,7 +506,7 @@ def _import(
                         # every problem is reported (the transaction is rolled back)
                         if d.submission is None:
                             raise ImportFileError(f"row {d.number} was not assessed")
-                        batch.append(d.submission)
+                        batch.append(_stamped(d.submission, stamps))
                         numbers[d.registry_id] = d.number
                         if d.unevaluable is not None:
                             report.warnings.append(RowIssue(

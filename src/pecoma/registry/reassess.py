@@ -19,7 +19,10 @@ another knowledge, engine or settings version than the stored one; an identical
 re-evaluation under the same versions adds no row. Every re-assessed patient's worklist
 state (:mod:`pecoma.registry.state`) is stored again with the current versions, in the
 transaction of its new assessment: after a change of knowledge, engine or settings this
-is what brings the stored worklist up to date.
+is what brings the stored worklist up to date. A state is stored with the patient's scan
+stamp read before its scans (with the page), and so not at all when a scan of the
+patient was recorded or withdrawn meanwhile: that write stored the state of the scans
+as they are.
 
 The registry is read a page at a time and the results are stored in batches (each one
 transaction), so memory stays that of a few pages whatever the size of the registry. A
@@ -34,7 +37,7 @@ import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from pecoma.case import parse_case
@@ -270,12 +273,12 @@ def known_unchanged(p: PatientBasis, on_date: dt.date, basis: Versions) -> bool:
     version as of ``on_date`` itself, with the same knowledge, engine and settings
     versions (the engine is deterministic: the same assessment again, the same records
     and risk), and the stored worklist state is usable as of ``on_date``
-    (:func:`~pecoma.registry.state.is_usable`: from that case version and every scan,
-    with these versions) with the stored assessment's next due date: an active plan whose
-    next visit is due then, or a plan not drawn (no visit, no date) when the assessment
-    has none. The plan is the same as of any date from the state's ``valid_from`` on,
-    which the stored worklist relies on as well. A suspended plan or a problem is
-    assessed again.
+    (:func:`~pecoma.registry.state.is_usable`: from that case version and the scans as
+    they are, its scan stamp the patient's, with these versions) with the stored
+    assessment's next due date: an active plan whose next visit is due then, or a plan
+    not drawn (no visit, no date) when the assessment has none. The plan is the same as
+    of any date from the state's ``valid_from`` on, which the stored worklist relies on
+    as well. A suspended plan or a problem is assessed again.
     """
     a, state = p.latest, p.state_row.state
     return (
@@ -300,12 +303,16 @@ def _tasks(
     knowledge: Knowledge | None,
     basis: Versions,
     facts: dict[str, RoutineFacts],
+    stamps: dict[int, int],
 ) -> Iterator[_Task]:
     """Every patient with a case, page by page in registry-id order: those known unchanged
     are counted in ``report``; the others are read with their cases and given as tasks of
     :data:`TASK_PATIENTS` (gathered over pages: a few patients a page make one task).
     ``facts``: the routine facts of the patients with an outcome that can stop routine
-    surveillance (never known unchanged: an outcome recorded since may have)."""
+    surveillance (never known unchanged: an outcome recorded since may have). ``stamps``
+    gets the scan stamp of each patient given, read with the page, before its scans: the
+    state computed from them is stored with it (see
+    :class:`~pecoma.store.repository.StateData`)."""
     after: str | None = None
     ready: list[_Patient] = []
     while page := repo.patient_bases(after, PAGE_PATIENTS, on_date):
@@ -319,6 +326,7 @@ def _tasks(
                 report.unchanged += 1
             else:
                 todo.append(p)
+        stamps.update((p.patient_id, p.state_row.scan_stamp) for p in todo)
         cases = repo.case_texts([(p.patient_id, cast(int, p.case_version_id)) for p in todo])
         ready += [
             _Patient(p.patient_id, p.registry_id, cast(int, p.case_version_id),
@@ -368,8 +376,9 @@ def reassess(
 
     # who may have left routine surveillance, as the worklist of the date reads it
     facts = repo.routine_facts(on_date)
+    stamps: dict[int, int] = {}  # patient id -> scan stamp read before its scans
     tasks = _tasks(repo, report, on_date, settings, given, versions(settings, knowledge),
-                   facts)
+                   facts, stamps)
     # worker processes only for two full tasks or more (starting them costs more than
     # the engine work of a few hundred patients)
     first = list(itertools.islice(tasks, 2))
@@ -379,8 +388,10 @@ def reassess(
         for results in run(itertools.chain(first, tasks)):
             for r in results:
                 report.patients += 1
+                stamp = stamps.pop(r.patient_id)
                 if not r.replaced:  # a replaced version's state is not the patient's
-                    states.append((r.patient_id, r.version, r.state))
+                    states.append((r.patient_id, r.version,
+                                   replace(r.state, scan_stamp=stamp)))
                 if r.change is None:
                     report.not_evaluable.append((r.registry_id, r.problem or ""))
                     continue

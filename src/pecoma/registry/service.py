@@ -9,6 +9,7 @@ transaction with its audit entries.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from pecoma.case import Case, parse_case
@@ -61,7 +62,8 @@ def record_case(
         digest=case_digest(case.model_dump(mode="json")),
         source=source,
         assessment=assessment_data(a, planned.due, "case"),
-        state=planned.state,
+        # with the scan stamp read before the scans: not stored if one changed since
+        state=replace(planned.state, scan_stamp=state.scan_stamp if state else 0),
     )
     return repo.add_cases([sub], actor, check_case=case_check)
 

@@ -6,8 +6,10 @@ visit and the same alerts: the visits before it are done or missed by the scans,
 status of the next one (upcoming, due, overdue; done when a scan is recent) depends on
 the date only through its due and latest dates. So the registry keeps, per patient, that
 next visit, the last visit done, the plan's status, reason and alerts, and the basis
-they were computed on (case version, number of scans, knowledge, engine and settings
-versions, and ``valid_from``, the earliest date they hold for). :func:`state_from` is
+they were computed on (case version, the patient's scan stamp, knowledge, engine and
+settings versions, and ``valid_from``, the earliest date they hold for). A state computed
+here carries no scan stamp: the code that stores it sets the stamp read before the scans
+(:class:`~pecoma.store.repository.StateData`). :func:`state_from` is
 the one place a plan becomes such a state; :func:`compute_state` and
 :func:`plan_and_state` draw the plan for it, and every write (import, a case version, a
 scan, a re-assessment) stores the result in its own transaction
@@ -118,7 +120,7 @@ def state_from(
     what the team must act on first, whatever date elsewhere is wrong; the reason says
     both."""
     common: dict[str, Any] = {
-        "scan_count": len(scans),
+        "scan_stamp": None,  # stamped where it is stored (see StateData)
         "knowledge_version": basis[0],
         "engine_version": basis[1],
         "settings_digest": basis[2],

@@ -335,10 +335,18 @@ class WorklistState(Base):
     imaging, record and provenance), the last visit done, the plan's status (``active``,
     ``suspended``, ``not_drawn``, ``not_evaluable``) with its reason, the plan's alerts
     (record ids separated by spaces; ``NULL``: not known, the state is recomputed), the
-    risk group and disease status, and the basis it was computed on: case version, number
-    of scans, knowledge, engine and settings versions. The status as of a date (overdue, due,
-    upcoming, done) follows from these dates alone; it holds for every evaluation date
-    from ``valid_from`` (the latest date in the case and its scans) on.
+    risk group and disease status, and the basis it was computed on: case version, the
+    patient's scan stamp, knowledge, engine and settings versions. The status as of a date
+    (overdue, due, upcoming, done) follows from these dates alone; it holds for every
+    evaluation date from ``valid_from`` (the latest date in the case and its scans) on.
+
+    The column ``scan_count`` holds the scan stamp
+    (:func:`pecoma.store.repository.base.scan_stamp`: scans ever recorded for the patient
+    plus scans withdrawn), not the number of live scans: the name is that of migration
+    0003, which stored the number of live scans. Such a value is the stamp of the same
+    scans when the patient has no withdrawn scan, and below the patient's stamp when one
+    is withdrawn (not current: a re-assessment stores the state again): it is never taken
+    for a state of other scans.
     """
 
     __tablename__ = "worklist_state"

@@ -66,6 +66,29 @@ def live_scan() -> ColumnElement[bool]:
     return ~exists().where(EntryWithdrawal.scan_id == ImagingRecord.id)
 
 
+def scan_stamp(patient_id: Any) -> ColumnElement[int]:
+    """The patient's scan stamp: the number of scans ever recorded for the patient
+    (``patient_id``: a column of the enclosing query, or a value), withdrawn or not, plus
+    the number of them withdrawn as entered in error. THE basis a worklist state is
+    checked against (:class:`~pecoma.store.repository.records.StateData`).
+
+    It never decreases and grows with every change of the patient's scans: a scan is
+    never deleted nor changed (no code path does; a withdrawn one stays, named by its
+    ``entry_withdrawal`` row, which is append-only and keeps the scan by its foreign
+    key), a scan is withdrawn at most once, and a withdrawal is never undone. So a stamp
+    read before the patient's scans and equal to the one read where the state is
+    stored proves that no scan was recorded or withdrawn in between: the state was
+    computed from the scans as they are. (The number of live scans does not: a scan
+    withdrawn and another recorded leave it as it was.)"""
+    im, w = aliased(ImagingRecord), aliased(EntryWithdrawal)
+    recorded = (select(func.count()).select_from(im).where(im.patient_id == patient_id)
+                .scalar_subquery())
+    withdrawn = (select(func.count()).select_from(w)
+                 .where(w.patient_id == patient_id, w.scan_id.is_not(None))
+                 .scalar_subquery())
+    return recorded + withdrawn
+
+
 def live_outcome() -> ColumnElement[bool]:
     """The outcome of the enclosing query is not withdrawn as entered in error."""
     return ~exists().where(EntryWithdrawal.outcome_id == OutcomeRecord.id)

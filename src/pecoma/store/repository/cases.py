@@ -327,18 +327,19 @@ class Cases(WorklistStates, Outcomes):
             )
             result.versions[sub.registry_id] = version
         self._audit(s, actor, audit, now)
-        counts = self._scan_counts(s, [pid for _sub, pid, _v in todo])
-        # a state computed before another scan was recorded is not stored, and the
-        # previous version's state is removed either way
+        stamps = self._scan_stamps(s, [pid for _sub, pid, _v in todo])
+        # a state computed before a scan was recorded or withdrawn (its scan stamp not
+        # the patient's) is not stored, and the previous version's state is removed
+        # either way
         self._put_states(
             s,
             [
                 (pid, version,
                  sub.state if sub.state is not None
-                 and sub.state.scan_count == counts.get(pid, 0) else None)
+                 and sub.state.scan_stamp == stamps.get(pid, 0) else None)
                 for sub, pid, version in todo
             ],
-            counts,
+            stamps,
             now,
         )
         result.new_versions += len(todo)
@@ -446,7 +447,7 @@ class Cases(WorklistStates, Outcomes):
 
         ``states`` (patient id, case version number, state) are stored in the same
         transaction, each only if it was computed from the patient's current case version
-        and scans.
+        and scans (its scan stamp, read before its scans, still the patient's).
         """
         actor = check_actor(actor)
         if not items and not states:
@@ -458,8 +459,8 @@ class Cases(WorklistStates, Outcomes):
                 pids = [pid for pid, _v, _st in states]
                 self._lock_patient_ids(s, pids)
                 latest = self._latest_versions(s, pids)
-                counts = self._scan_counts(s, pids)
-                self._put_states(s, _same_version(states, latest), counts, now)
+                stamps = self._scan_stamps(s, pids)
+                self._put_states(s, _same_version(states, latest), stamps, now)
             if not items:
                 return 0
             ids = self._insert_assessments(s, items, actor, now)

@@ -29,6 +29,7 @@ from pecoma.store.repository.base import (
     current_versions,
     live_outcome,
     live_scan,
+    scan_stamp,
 )
 from pecoma.store.repository.checks import _text_digest
 from pecoma.store.repository.outcomes import _outcome_view, current
@@ -129,8 +130,9 @@ class PatientReads(RepositoryBase):
 
     def states(self, patient_ids: Collection[int] | None = None,
                as_of: dt.date | None = None) -> list[PatientState]:
-        """Every patient's latest case version, scans and latest assessment of that
-        version (only those of ``patient_ids`` when given), in registry-id order. With
+        """Every patient's latest case version, scans (with the scan stamp read before
+        them) and latest assessment of that version (only those of ``patient_ids`` when
+        given), in registry-id order. With
         ``as_of``, the version current on that day instead
         (:func:`~pecoma.store.repository.base.current_versions`), and only the patients
         with one: a patient whose first version was recorded later is not there yet."""
@@ -181,6 +183,9 @@ class PatientReads(RepositoryBase):
                     )
                 )
             }
+            # the stamps before the scans (see StateData.scan_stamp)
+            stamps = {pid: stamp for pid, stamp in s.execute(
+                only(select(Patient.id, scan_stamp(Patient.id)), Patient.id))}
             scans: dict[int, list[ScanData]] = {}
             for pid, day, modality, finding in s.execute(
                 only(select(
@@ -196,7 +201,8 @@ class PatientReads(RepositoryBase):
                 continue  # no version recorded yet as of that day
             cid, v, c = cases.get(pid, (None, None, None))
             out.append(
-                PatientState(pid, rid, cid, v, c, tuple(scans.get(pid, ())), latest.get(pid))
+                PatientState(pid, rid, cid, v, c, tuple(scans.get(pid, ())), latest.get(pid),
+                             stamps.get(pid, 0))
             )
         return out
 
@@ -207,19 +213,20 @@ class PatientReads(RepositoryBase):
         ``as_of``: the version current on that day, none for a patient whose first
         version was recorded later; :func:`~pecoma.store.repository.base.current_versions`),
         that version's latest assessment and the stored worklist state (with the latest
-        version number, which a state must be of): a page of a re-assessment, read
-        without the cases (:meth:`case_texts` reads those needed)."""
-        cv, a, ws, im = CaseVersion, StoredAssessment, WorklistState, ImagingRecord
+        version number and the scan stamp, which a state must be of): a page of a
+        re-assessment, read without the cases (:meth:`case_texts` reads those needed,
+        after the page: a state computed from the scans read there is stored with the
+        stamp read here, see :class:`StateData`)."""
+        cv, a, ws = CaseVersion, StoredAssessment, WorklistState
         # the page's patients first, each with its version number, latest version number
-        # and number of scans (looked up by the patient_id indexes), then joined
+        # and scan stamp (looked up by the patient_id indexes), then joined
         on = current_versions(as_of).where(cv.patient_id == Patient.id)
         q = select(
             Patient.id, Patient.registry_id,
             on.with_only_columns(func.max(cv.version)).scalar_subquery().label("v"),
             select(func.max(cv.version)).where(cv.patient_id == Patient.id)
             .scalar_subquery().label("top"),
-            select(func.count()).select_from(im).where(im.patient_id == Patient.id, live_scan())
-            .scalar_subquery().label("n"),
+            scan_stamp(Patient.id).label("stamp"),
         ).order_by(Patient.registry_id).limit(limit)
         if after is not None:
             q = q.where(Patient.registry_id > after)
@@ -228,7 +235,7 @@ class PatientReads(RepositoryBase):
         last = (select(func.max(mine.id)).where(mine.case_version_id == cv.id)
                 .scalar_subquery())
         q = (
-            select(page.c.id, page.c.registry_id, cv.id, cv.version, page.c.top, page.c.n,
+            select(page.c.id, page.c.registry_id, cv.id, cv.version, page.c.top, page.c.stamp,
                    ws.case_version, *_STATE_COLUMNS, *_VIEW_COLUMNS)
             .select_from(page)
             .outerjoin(cv, (cv.patient_id == page.c.id) & (cv.version == page.c.v))
@@ -245,12 +252,12 @@ class PatientReads(RepositoryBase):
                 # 0.8 s a page)
                 s.execute(sql_text("SET LOCAL jit = off"))
             for r in s.connection().execute(q):
-                pid, rid, cid, version, top, scans, sv = r[:7]
+                pid, rid, cid, version, top, stamp, sv = r[:7]
                 state = _state_of(r[7:7 + n_state]) if sv is not None else None
                 view = r[7 + n_state:]
                 out.append(PatientBasis(
                     pid, rid, cid, version, _view_of(view) if view[0] is not None else None,
-                    StateRow(pid, rid, top, scans or 0, sv, state)))
+                    StateRow(pid, rid, top, stamp or 0, sv, state)))
         return out
 
     def case_texts(
@@ -295,7 +302,8 @@ class PatientReads(RepositoryBase):
         return True, (dict(row[1]) if row[1] is not None else None)
 
     def state(self, registry_id: str, as_of: dt.date | None = None) -> PatientState | None:
-        """One patient's :class:`PatientState`, or ``None`` when not in the registry; with
+        """One patient's :class:`PatientState` (the scan stamp read before the scans), or
+        ``None`` when not in the registry; with
         ``as_of``, of the case version current on that day (none, ``case`` ``None``,
         when the first was recorded later) and that version's latest assessment."""
         with self._read() as s:
@@ -316,6 +324,7 @@ class PatientReads(RepositoryBase):
                 .order_by(StoredAssessment.id.desc())
                 .limit(1)
             ).first()
+            stamp = s.scalar(select(scan_stamp(pid))) or 0  # before the scans
             scans = tuple(
                 ScanData(r.performed_on, r.modality, r.finding)
                 for r in s.scalars(
@@ -332,6 +341,7 @@ class PatientReads(RepositoryBase):
                 dict(cv.case) if cv else None,
                 scans,
                 _view_of(a) if a else None,
+                stamp,
             )
 
     def timeline(self, registry_id: str) -> Timeline | None:

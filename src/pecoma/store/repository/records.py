@@ -50,13 +50,19 @@ class AssessmentData:
 class StateData:
     """A patient's stored worklist state (see :class:`~pecoma.store.models.WorklistState`).
 
-    ``scan_count`` is the number of the patient's scans it was computed from: a state
-    computed before another scan was recorded is not stored (the worklist recomputes it).
-    ``alerts`` are the record ids of the plan's alerts (``None``: not known, a state
-    stored before they were kept; it is never used).
+    ``scan_stamp`` is the patient's scan stamp
+    (:func:`~pecoma.store.repository.base.scan_stamp`: scans ever recorded plus scans
+    withdrawn) read BEFORE the scans the state was computed from (or in the very
+    transaction that stores it, the patient locked): a state is stored only if it equals
+    the stamp where it is stored, so a state computed before a scan was recorded or
+    withdrawn is not stored (the worklist recomputes the patient). ``None``: not stamped,
+    a state as :mod:`pecoma.registry.state` computes it; never stored. Stored in the
+    column ``scan_count`` of ``worklist_state``. ``alerts`` are the record ids of the
+    plan's alerts (``None``: not known, a state stored before they were kept; it is never
+    used).
     """
 
-    scan_count: int
+    scan_stamp: int | None
     knowledge_version: str
     engine_version: str
     settings_digest: str
@@ -79,7 +85,7 @@ class StateData:
 
     def row(self) -> dict[str, Any]:
         return {
-            "scan_count": self.scan_count,
+            "scan_count": self.scan_stamp,
             "knowledge_version": self.knowledge_version,
             "engine_version": self.engine_version,
             "settings_digest": self.settings_digest,
@@ -105,23 +111,25 @@ class StateData:
 @dataclass(frozen=True, slots=True)
 class StateRow:
     """A patient with its stored worklist state (``None`` when there is none) and the
-    basis that state must match to be current: latest case version and number of scans.
+    basis that state must match to be current: latest case version and scan stamp
+    (:func:`~pecoma.store.repository.base.scan_stamp`).
     """
 
     patient_id: int
     registry_id: str
     version: int | None
-    scan_count: int
+    scan_stamp: int
     state_version: int | None
     state: StateData | None
 
     @property
     def current(self) -> bool:
-        """The state was computed from the patient's latest case version and every scan."""
+        """The state was computed from the patient's latest case version and its scans
+        as they are (no scan recorded or withdrawn since: the same scan stamp)."""
         return (
             self.state is not None
             and self.state_version == self.version
-            and self.state.scan_count == self.scan_count
+            and self.state.scan_stamp == self.scan_stamp
         )
 
 
@@ -188,7 +196,9 @@ class StoredView:
 
 @dataclass(frozen=True, slots=True)
 class PatientState:
-    """A patient's current picture: latest case version, scans, latest assessment."""
+    """A patient's current picture: latest case version, scans, latest assessment, and the
+    scan stamp read before the scans (:func:`~pecoma.store.repository.base.scan_stamp`:
+    a state computed from these scans is stored with it, see :class:`StateData`)."""
 
     patient_id: int
     registry_id: str
@@ -197,6 +207,7 @@ class PatientState:
     case: dict[str, Any] | None
     scans: tuple[ScanData, ...]
     latest: StoredView | None
+    scan_stamp: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import ImagingRecord, Patient
 from pecoma.store.repository.audit import AuditLog
-from pecoma.store.repository.base import live_scan, log
+from pecoma.store.repository.base import live_scan, log, scan_stamp
 from pecoma.store.repository.checks import check_actor, check_registry_id
 from pecoma.store.repository.records import ScanData, StateRefresh
 from pecoma.store.repository.states import WorklistStates
@@ -94,6 +94,18 @@ class Scans(WorklistStates, AuditLog):
              .group_by(Patient.registry_id))
         with self._read(only=True) as s:
             return {rid: day for rid, day in s.connection().execute(q) if day is not None}
+
+    def stamped_scans(self) -> tuple[dict[str, int], dict[str, tuple[ScanData, ...]]]:
+        """Every patient's scan stamp (registry id -> stamp, patients with a scan
+        recorded only), read first, and scans (:meth:`scans_by_registry_id`), read after
+        it: a state computed from these scans is stored with this stamp
+        (:class:`~pecoma.store.repository.records.StateData`), and so only if no scan of
+        the patient was recorded or withdrawn since they were read."""
+        q = (select(Patient.registry_id, scan_stamp(Patient.id))
+             .where(exists().where(ImagingRecord.patient_id == Patient.id)))
+        with self._read(only=True) as s:
+            stamps = {rid: stamp for rid, stamp in s.execute(q)}
+        return stamps, self.scans_by_registry_id()
 
     def scans_by_registry_id(self) -> dict[str, tuple[ScanData, ...]]:
         """Registry id -> the patient's scans, oldest first (patients with scans only)."""

@@ -1,10 +1,16 @@
 """Worklist states: a patient's stored surveillance state, replaced in the transaction
-of every write that changes it (or removed), and read back for the worklist."""
+of every write that changes it (or removed), and read back for the worklist.
+
+A state is stored only with the patient's scan stamp
+(:func:`~pecoma.store.repository.base.scan_stamp`) as it is in the storing transaction:
+the stamp it carries was read before the scans it was computed from, and the stamp never
+decreases, so equal stamps mean the scans did not change in between."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -29,12 +35,18 @@ from pecoma.store.models import (
     StoredAssessment,
     WorklistState,
 )
-from pecoma.store.repository.base import _chunks, _day, current_versions, live_scan
+from pecoma.store.repository.base import (
+    _chunks,
+    _day,
+    current_versions,
+    live_scan,
+    scan_stamp,
+)
 from pecoma.store.repository.bulk import BulkWrites
 from pecoma.store.repository.records import ScanData, StateData, StateRefresh, StateRow
 
 _STATE_COLUMNS = (
-    WorklistState.scan_count,
+    WorklistState.scan_count,  # the scan stamp (see StateData)
     WorklistState.knowledge_version,
     WorklistState.engine_version,
     WorklistState.settings_digest,
@@ -80,16 +92,16 @@ def _same_version(
 class WorklistStates(BulkWrites):
     """Storing and reading the patients' worklist states."""
 
-    def _scan_counts(self, s: Session, pids: Sequence[int]) -> dict[int, int]:
+    def _scan_stamps(self, s: Session, pids: Sequence[int]) -> dict[int, int]:
+        """Patient id -> the patient's scan stamp, as of this statement."""
         out: dict[int, int] = {}
         for chunk in _chunks(list(pids)):
             out.update(
                 {
                     pid: n
                     for pid, n in s.execute(
-                        select(ImagingRecord.patient_id, func.count())
-                        .where(ImagingRecord.patient_id.in_(chunk), live_scan())
-                        .group_by(ImagingRecord.patient_id)
+                        select(Patient.id, scan_stamp(Patient.id))
+                        .where(Patient.id.in_(chunk))
                     )
                 }
             )
@@ -99,16 +111,19 @@ class WorklistStates(BulkWrites):
         self,
         s: Session,
         items: Sequence[tuple[int, int, StateData | None]],
-        scan_counts: dict[int, int],
+        stamps: dict[int, int],
         now: dt.datetime,
     ) -> None:
         """Replace the patients' worklist states; ``None`` removes the patient's state (it
-        is recomputed when read). A state computed without every scan is not stored: the
-        row in place, if any, no longer matches the scans and is not used either."""
+        is recomputed when read). ``stamps``: the patients' scan stamps in this
+        transaction (the patients locked). A state whose stamp is not the patient's (a
+        scan was recorded or withdrawn since its scans were read; or not stamped) is not
+        stored, and the row in place is kept: the write that changed the scans refreshed
+        or removed it in its own transaction."""
         keep = [
             (pid, version, st)
             for pid, version, st in items
-            if st is None or st.scan_count == scan_counts.get(pid, 0)
+            if st is None or st.scan_stamp == stamps.get(pid, 0)
         ]
         for chunk in _chunks([pid for pid, _v, _st in keep]):
             s.execute(delete(WorklistState).where(WorklistState.patient_id.in_(chunk)))
@@ -123,9 +138,11 @@ class WorklistStates(BulkWrites):
     def _refresh_one(
         self, s: Session, pid: int, refresh: StateRefresh | None, now: dt.datetime
     ) -> None:
-        """Recompute one patient's worklist state inside the current transaction."""
+        """Recompute one patient's worklist state inside the current transaction (the
+        patient locked), stamped with the scan stamp read there before the scans."""
         state: StateData | None = None
         version = 0
+        stamps = self._scan_stamps(s, [pid])
         if refresh is not None:
             row = s.execute(
                 select(CaseVersion.version, CaseVersion.case)
@@ -144,58 +161,53 @@ class WorklistStates(BulkWrites):
                         .order_by(ImagingRecord.performed_on, ImagingRecord.id)
                     )
                 )
-                state = refresh(dict(row[1]), scans)
-        self._put_states(s, [(pid, version, state)], self._scan_counts(s, [pid]), now)
+                state = replace(refresh(dict(row[1]), scans),
+                                scan_stamp=stamps.get(pid, 0))
+        self._put_states(s, [(pid, version, state)], stamps, now)
 
     def put_states(self, items: Sequence[tuple[int, int, StateData]]) -> int:
         """Store worklist states (patient id, case version number, state) in one
         transaction; a state not computed from the patient's current case version and
-        scans is not stored. Returns the number stored."""
+        scans (its scan stamp, read before its scans, not the patient's now) is not
+        stored. Returns the number stored."""
 
         def work(s: Session) -> int:
             now = self._clock()
             pids = [pid for pid, _v, _st in items]
             self._lock_patient_ids(s, pids)
             latest = self._latest_versions(s, pids)
-            counts = self._scan_counts(s, pids)
+            stamps = self._scan_stamps(s, pids)
             keep = _same_version(items, latest)
-            self._put_states(s, keep, counts, now)
+            self._put_states(s, keep, stamps, now)
             return sum(
                 1 for pid, _v, st in keep
-                if st is not None and st.scan_count == counts.get(pid, 0)
+                if st is not None and st.scan_stamp == stamps.get(pid, 0)
             )
 
         return self._write(work) if items else 0
 
     def state_rows(self) -> list[StateRow]:
         """Every patient with its stored worklist state, the patient's latest case version
-        and number of scans (so that :attr:`StateRow.current` checks the state against
-        them), in registry-id order."""
+        and scan stamp (so that :attr:`StateRow.current` checks the state against them),
+        in registry-id order."""
         cv = (
             select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
             .group_by(CaseVersion.patient_id)
             .subquery()
         )
-        sc = (
-            select(ImagingRecord.patient_id, func.count().label("n"))
-            .where(live_scan())
-            .group_by(ImagingRecord.patient_id)
-            .subquery()
-        )
         q = (
-            select(Patient.id, Patient.registry_id, cv.c.v, sc.c.n,
+            select(Patient.id, Patient.registry_id, cv.c.v, scan_stamp(Patient.id),
                    WorklistState.case_version, *_STATE_COLUMNS)
             .outerjoin(cv, cv.c.patient_id == Patient.id)
-            .outerjoin(sc, sc.c.patient_id == Patient.id)
             .outerjoin(WorklistState, WorklistState.patient_id == Patient.id)
             .order_by(Patient.registry_id)
         )
         out: list[StateRow] = []
         with self._read() as s:
             for r in s.connection().execute(q):
-                pid, rid, version, n, state_version = r[:5]
+                pid, rid, version, stamp, state_version = r[:5]
                 state = _state_of(r[5:]) if state_version is not None else None
-                out.append(StateRow(pid, rid, version, n or 0, state_version, state))
+                out.append(StateRow(pid, rid, version, stamp or 0, state_version, state))
         return out
 
     def _newest_by(self, on_date: dt.date) -> bool:
