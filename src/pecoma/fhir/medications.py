@@ -771,7 +771,8 @@ def allergy_narratives(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     named by the entry, and a word pecoma cannot identify leaves it not identified."""
     said = [reaction.get("description") for reaction in _list(allergy.get("reaction"))
             if isinstance(reaction, dict)]
-    said += [note.get("text") for note in _list(allergy.get("note")) if isinstance(note, dict)]
+    said += [note.get("text") if isinstance(note, dict) else note
+             for note in _loose(allergy.get("note"))]
     return [{"text": text} for text in said if isinstance(text, str)]
 
 
@@ -779,8 +780,18 @@ def allergy_manifestations(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]
     """The manifestations of an AllergyIntolerance's reactions (what the reaction was:
     "urticaria", "pneumonitis after sirolimus"). A drug named there is named by the entry;
     the other words are symptoms, not substances, and leave nothing unidentified."""
-    return [concept for reaction in _list(allergy.get("reaction")) if isinstance(reaction, dict)
-            for concept in _list(reaction.get("manifestation")) if isinstance(concept, dict)]
+    return [concept if isinstance(concept, dict) else {"text": concept}
+            for reaction in _list(allergy.get("reaction")) if isinstance(reaction, dict)
+            for concept in _loose(reaction.get("manifestation"))
+            if isinstance(concept, dict | str)]
+
+
+def _loose(value: Any) -> list[Any]:
+    """The items of a list element, read as far as it holds words when it is malformed (one
+    item given alone, a text where a structure belongs): what an allergy entry says in
+    words adds the drugs pecoma knows there, and a malformed note or manifestation
+    (noted by the reader) must not hide a drug it names."""
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def names_something(words: str) -> bool:

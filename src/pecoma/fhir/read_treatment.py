@@ -1007,7 +1007,23 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> st
     for where, doubt in listed.doubts:
         r.notes.append(f"{where}: {doubt}")
     _read_listed(listed, r)
+    for where, reading in listed.entries:
+        if where in r.used and not reading.problem_list:
+            r.allergy_read[where] = _read_as(reading)
     return listed.not_read_reason
+
+
+def _read_as(reading: AllergyReading) -> str:
+    """What an allergy entry read gives, in words ("an intolerance of sirolimus and of
+    'other'"): the drugs it names, the mTOR-inhibitor class, 'other' when it is not
+    identified in full."""
+    agents = reading.agents - CATCH_ALL
+    held = {d.value for a in agents for d in a.drugs}
+    named = sorted({*(a.value.replace("_", " ") for a in agents),
+                    *(reading.ingredients | reading.drugs) - held})
+    named += ["the mTOR-inhibitor class"] if reading.mtor_class else []
+    named += ["'other'"] if reading.unidentified else []
+    return "an intolerance of " + " and of ".join(named or ["'other'"])
 
 
 def _read_listed(listed: AllergyList, r: Reader) -> None:
@@ -1092,8 +1108,6 @@ def _not_identified(listed: AllergyList, r: Reader) -> None:
         r.put("systemic.intolerances", rows, unreadable[0][0])
     for where, reading in unreadable:
         rows.append({"agent": Agent.other.value})
-        if where not in r.used:  # its one fact: validated in what decides it
-            r.other_only.add(where)
         r.used.add(where)
         r.why.pop(where, None)
         said = (f" (pecoma cannot identify: {', '.join(reading.not_identified)})"

@@ -356,47 +356,64 @@ def _validate(
             get_fhir_model_class(res["resourceType"]).model_validate(res)
         except ValidationError as exc:
             found = _validation_issues(label, exc)
-            if label in r.other_only:
-                found = _aside_from_other(label, found, r)
+            if res["resourceType"] == "AllergyIntolerance" and label in r.allergy_read:
+                found = _aside_from_allergy(label, res, found, r)
             r.issues.extend(found)
         except Exception as exc:  # the validator itself failed on odd input
             r.issue(label, type(exc).__name__, _VALIDATOR_FAILED)
 
 
-#: The elements of an AllergyIntolerance that decide its reading as an intolerance of
-#: 'other' (a drug allergy not identified): whose it is, its statuses, its category, what
-#: it says its substance is (its code, each reaction's substance, a reaction that cannot
-#: be read at all).
+#: The elements of an AllergyIntolerance that decide how it is read (an intolerance of the
+#: drugs it names, or of 'other' when its substance is not identified): whose it is, its
+#: statuses, its category, what it says its substance is (its code, each reaction's
+#: substance, a reaction that cannot be read at all) and the project's extension
+#: intolerance-class-wide (the team's judgement whether it is of the class).
 ALLERGY_DECIDING: Final = frozenset({"patient", "clinicalStatus", "verificationStatus",
                                      "category", "code", "resourceType"})
+#: The elements whose words add the drugs pecoma knows there (a note, a reaction's
+#: description or manifestation): read as far as they hold words even when malformed.
+_ALLERGY_WORDS: Final = frozenset({"note", "description", "manifestation"})
 
 
-def _decides_other(path: str) -> bool:
+def _decides_allergy(path: str, allergy: Mapping[str, Any]) -> bool:
     """Whether a validation issue at ``path`` (below the resource) is in an element that
-    decides an allergy entry's reading as 'other' (:data:`ALLERGY_DECIDING`)."""
+    decides an allergy entry's reading (:data:`ALLERGY_DECIDING`)."""
     parts = path.split(".")
     if not parts[0] or parts[0] in ALLERGY_DECIDING:
         return True
     if parts[0] == "reaction":
         return len(parts) <= 2 or parts[2] == "substance"
+    if parts[0] == "extension":
+        listed = allergy.get("extension")
+        if len(parts) < 2 or not parts[1].isdigit() or not isinstance(listed, list) \
+                or int(parts[1]) >= len(listed):
+            return True
+        said = listed[int(parts[1])]
+        return not isinstance(said, dict) or said.get("url") == c.EXT.INTOLERANCE_CLASS_WIDE
     return False
 
 
-def _aside_from_other(label: str, found: list[FieldIssue], r: Reader) -> list[FieldIssue]:
-    """The issues of an allergy entry read as an intolerance of 'other' that refuse the
-    record: those in an element deciding that reading. Each other one (an onset date, a
-    reaction's manifestation) is a note quoting it: the intolerance does not depend on it,
-    and the rest of the record is read (unknown stays local to the fact)."""
+def _aside_from_allergy(label: str, allergy: Mapping[str, Any], found: list[FieldIssue],
+                        r: Reader) -> list[FieldIssue]:
+    """The issues of an allergy entry read (:attr:`Reader.allergy_read`) that refuse the
+    record: those in an element deciding its reading. Each other one (an onset date, a
+    recordedDate, a reaction's severity or manifestation) is a note quoting it: the
+    intolerance does not depend on it, the drugs the entry names stay ruled out, and the
+    rest of the record is read (unknown stays local to the fact)."""
     kept = []
     for issue in found:
         below = issue.path.removeprefix(label).removeprefix(".")
-        if _decides_other(below if issue.path != label else ""):
+        if _decides_allergy(below if issue.path != label else "", allergy):
             kept.append(issue)
             continue
+        words = bool(_ALLERGY_WORDS.intersection(below.split(".")))
         r.notes.append(f"{label}: its element {below} is not valid FHIR R4 "
                        f"({issue.rule.removeprefix('must be valid FHIR R4: ')}; got "
-                       f"{issue.value}): not read; it does not decide the entry, read as an "
-                       "intolerance of 'other' all the same")
+                       f"{issue.value}): "
+                       + ("read only for the drugs pecoma knows that its words name"
+                          if words else "not read")
+                       + "; it does not decide the entry, read as "
+                       f"{r.allergy_read[label]} all the same")
     return kept
 
 

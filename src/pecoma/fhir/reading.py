@@ -94,10 +94,11 @@ class Reader:
     #: Resources a fact was taken from, and why others were not read.
     used: set[str] = field(default_factory=set)
     why: dict[str, str] = field(default_factory=dict)
-    #: Allergy entries whose one fact is an intolerance of 'other' (a drug allergy not
-    #: identified): only the elements that decide that reading are validated
-    #: (:data:`pecoma.fhir.reader.ALLERGY_DECIDING`); another malformed element is noted.
-    other_only: set[str] = field(default_factory=set)
+    #: Allergy entries a fact was taken from, each with what it was read as ("an
+    #: intolerance of sirolimus", "an intolerance of 'other'"): only the elements that
+    #: decide that reading are validated (:data:`pecoma.fhir.reader.ALLERGY_DECIDING`);
+    #: another malformed element (an onset date, a reaction's severity) is noted.
+    allergy_read: dict[str, str] = field(default_factory=dict)
     evidence: list[tuple[str, str]] = field(default_factory=list)
     primary: Mapping[str, Any] | None = None
     present_metastases: int = 0
