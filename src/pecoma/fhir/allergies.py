@@ -20,13 +20,18 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
   record none) and says nothing more (:func:`pecoma.fhir.medications.records_no_allergy`:
   no reaction substance, no description, manifestation or note naming a drug pecoma
-  knows) is *left aside*: it is no allergy to anything;
+  knows, nor a substance as an exception, "except for Zortrex") is *left aside*: it is no
+  allergy to anything;
 * what an entry says in words (each reaction's ``description``, each ``note``:
   :func:`pecoma.fhir.medications.allergy_narratives`; each reaction's ``manifestation``)
   adds the drugs pecoma knows there, which are ruled out, and nothing else: its other
   words ("patient reports hives as a child", "reviewed by pharmacist") name no substance
   and never make an entry not identified. Whether an entry is identified rests on what
-  it says its substance is: its code and its reactions' substances;
+  it says its substance is: its code and its reactions' substances. One exception: an
+  entry recording no known allergy whose note or reaction description names a substance
+  as an exception or as an allergy stated ("except for Zortrex", "allergic to XY-123":
+  :func:`pecoma.fhir.medications.substances_said`) that pecoma cannot identify
+  contradicts itself, and is *not identified*;
 * the substance is read from the entry's ``code`` and its reactions' substances (an
   entry coded "Allergy to drug" leaves the drug to them), each by the project's code,
   an RxNorm or ATC code pecoma knows, or a name in the text or a display
@@ -256,6 +261,12 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
             other = other or agent.value.replace("_", " ")
         if not found and not klass and not drugs and other is None:
             other = meds.not_anticancer_named(concept)
+    if said_none:
+        # an entry recording no known allergy whose words name a substance all the same
+        # ("except for Zortrex", "allergic to XY-123") contradicts itself: what they name
+        # that pecoma cannot identify may be a drug it proposes
+        unread += [w for said in meds.allergy_narratives(allergy)
+                   for w in meds.substances_said(str(said["text"]))]
     # the class, when named, rules out every one; else the first mTOR inhibitor named
     # (every one named is listed: AllergyReading.mtor_agents)
     mtor_named = "class" if mtor_class else next(

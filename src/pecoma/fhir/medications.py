@@ -85,6 +85,7 @@ __all__ = [
     "resolver_for",
     "started_on",
     "status_reason",
+    "substances_said",
     "unheld_medications",
     "unread_words",
     "unreadable_medication",
@@ -865,6 +866,47 @@ def code_records_no_allergy(code: Any) -> bool:
     return all(_says_no_known_allergy(t, coded) for t in texts)
 
 
+#: Words of an entry's prose saying that what follows, in the same clause, is a substance
+#: the patient reacts to: an exception ("NKDA except for Zortrex", "other than XY-123") or
+#: an allergy stated ("allergic to Zortrex", "reacted to XY-123").
+_EXCEPTION: Final = re.compile(
+    r"(?<!\w)(?:except(?:\s+for)?|with\s+the\s+exception\s+of|other\s+than|apart\s+from|"
+    r"aside\s+from|excluding|besides)(?!\w)")
+_STATED: Final = re.compile(
+    r"(?<!\w)(?:allergic|allerg(?:y|ies)|intoleran(?:t|ce)|hypersensitiv(?:e|ity)|"
+    r"sensitive|reactions?|reacted)\s+(?:to|of)(?!\w)")
+#: Words that turn an allergy stated around when they stand before it in its clause
+#: ("denies allergy to any drug", "no reaction to contrast").
+_DENYING: Final = frozenset({"no", "not", "denies", "denied", "deny", "nil", "none",
+                             "without", "never", "negative"})
+#: Words naming no substance in what follows an exception ("except for", "any").
+_FUNCTION_WORDS: Final = frozenset({"for", "the", "a", "an", "as", "any", "all", "some",
+                                    "in", "on", "at", "by", "his", "her", "their", "its"})
+
+
+def substances_said(text: str) -> tuple[str, ...]:
+    """What a text names as a substance the patient reacts to that pecoma cannot identify:
+    the words following an exception ("except for Zortrex") or an allergy stated
+    ("allergic to XY-123") in the same clause (up to ``.``, ``;``, ``,``, a bracket or a
+    line's end), when they name no substance pecoma reads (a drug it knows, or one that
+    is no anticancer drug: those are read by name). An allergy stated that a word before
+    it in its clause turns around ("denies allergy to any drug", "no reaction to
+    contrast") names nothing; so do words that only word the entry ("except as above" names
+    ``above``: whatever it is, it is not "none"). At most five words."""
+    lowered = text.lower()
+    out: list[str] = []
+    for pattern in (_EXCEPTION, _STATED):
+        for found in pattern.finditer(lowered):
+            before = re.split(r"[.;,()\n]", lowered[:found.start()])[-1]
+            if pattern is _STATED and _DENYING.intersection(re.findall(r"\w+", before)):
+                continue
+            what = {"text": re.split(r"[.;,()\n]", lowered[found.end():])[0]}
+            if names_a_known_drug(what) or not_anticancer_named(what) is not None:
+                continue
+            out += [w for w in unread_words(what) if w not in _FUNCTION_WORDS]
+    return tuple(dict.fromkeys(out))[:_UNREAD_SHOWN]
+
+
 def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
     """Whether an AllergyIntolerance records no known allergy, and nothing else: no
     allergy to anything, not one whose drug is unknown.
@@ -875,14 +917,18 @@ def records_no_allergy(allergy: Mapping[str, Any]) -> bool:
     ("patient reports hives as a child", "Confirmed with patient 2025-03-01", "reviewed
     by pharmacist") say nothing of the substance: the entry still records none. "NKDA
     except sirolimus", "No known drug allergy" with sirolimus (or a drug pecoma does not
-    know) as the reaction's substance, a reaction described "Sirolimus: pneumonitis" or a
-    note "except sirolimus" records an allergy."""
+    know) as the reaction's substance, a reaction described "Sirolimus: pneumonitis", a
+    note "except sirolimus", or a note naming a substance pecoma cannot identify as an
+    exception or an allergy stated ("except for Zortrex": :func:`substances_said`)
+    records an allergy."""
     if any(_words(concept) or _list(concept.get("coding"))
            for concept in allergy_substances(allergy)[1:]):
         return False
     if any(names_a_known_drug(concept) for concept in [*allergy_narratives(allergy),
                                                        *allergy_manifestations(allergy)]):
         return False
+    if any(substances_said(str(said["text"])) for said in allergy_narratives(allergy)):
+        return False  # "NKDA except for Zortrex": the entry contradicts itself
     return code_records_no_allergy(allergy.get("code"))
 
 
