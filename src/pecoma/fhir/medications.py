@@ -1105,20 +1105,24 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
 NOT_A_LINE: Final = frozenset({Given.error, Given.not_given, Given.planned})
 
 #: The status of a medication record still under way (R4): an order or a statement
-#: ``active``, an administration ``in-progress``.
-_UNDER_WAY: Final[Mapping[str, str]] = {"MedicationRequest": "active",
-                                        "MedicationStatement": "active",
-                                        "MedicationAdministration": "in-progress"}
+#: ``active``, an administration ``in-progress``; or held (``on-hold``: suspended, it
+#: may be resumed at any time, FHIR R4 medicationrequest-status).
+_UNDER_WAY: Final[Mapping[str, frozenset[str]]] = {
+    "MedicationRequest": frozenset({"active", "on-hold"}),
+    "MedicationStatement": frozenset({"active", "on-hold"}),
+    "MedicationAdministration": frozenset({"in-progress", "on-hold"})}
 
 
 def given_now(resource: Mapping[str, Any], on_date: dt.date | None) -> bool:
-    """Whether the drug of ``resource`` is being given on ``on_date``: an order to give it
-    (:func:`given`), a statement or an administration still under way (status
-    ``active``; ``in-progress``), started by then, and with no end before it (the end of
-    ``effectivePeriod``, or of every dosage's ``timing.repeat.boundsPeriod``; an end
-    written as a month or a year lasts to its last day). Without ``on_date`` an end
-    given is taken as passed."""
-    if _UNDER_WAY.get(str(resource.get("resourceType"))) != resource.get("status") or (
+    """Whether the drug of ``resource`` is being given on ``on_date``, or is on hold then:
+    an order to give it (:func:`given`), a statement or an administration still under way
+    (status ``active``; ``in-progress``) or held (``on-hold``: an order suspended may be
+    resumed at any time, so it is an order in place), started by then, and with no end
+    before it (the end of ``effectivePeriod``, or of every dosage's
+    ``timing.repeat.boundsPeriod``; an end written as a month or a year lasts to its last
+    day). Without ``on_date`` an end given is taken as passed."""
+    statuses = _UNDER_WAY.get(str(resource.get("resourceType")), frozenset())
+    if resource.get("status") not in statuses or (
             given(resource, on_date) is not Given.given):
         return False
     ends: list[FirstDay | None] = []

@@ -616,8 +616,15 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         if meds.given_now(med, r.on):
             since = f" since {start.written}" if start is not None else ""
             until = f", not ended by {r.on}" if r.on is not None else ""
-            r.running.append(Planned(where, agent, f"given now (status "
-                                     f"'{med.get('status')}'{since}{until})", drugs))
+            held = med.get("status") == "on-hold"
+            r.running.append(Planned(where, agent, ("on hold, it may be resumed at any time"
+                                                    if held else "given now")
+                                     + f" (status '{med.get('status')}'{since}{until})",
+                                     drugs, held=held))
+            if held:
+                r.notes.append(f"{where}: {agent.value.replace('_', ' ')} on hold (status "
+                               f"'on-hold'{since}): read as a line given and not ended; "
+                               "the order may be resumed at any time")
         if other_reason is not None:
             name = ", ".join(sorted(drugs)) or agent.value.replace("_", " ")
             r.why[where] = (f"{name} given for a condition that is not a cancer "

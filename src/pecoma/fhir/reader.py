@@ -139,9 +139,10 @@ class BundleCase:
     #: intent): no line, but an order in place; a second one of its kind is not proposed.
     planned: tuple[Planned, ...] = ()
     #: Medication records of a known agent given now, on the day read for (an order, a
-    #: statement or an administration under way, started, with no end before that day:
-    #: :func:`pecoma.fhir.medications.given_now`): lines given, and orders still running,
-    #: which the CDS services check against the allergy list as they check planned ones.
+    #: statement or an administration under way or on hold, started, with no end before
+    #: that day: :func:`pecoma.fhir.medications.given_now`): lines given, and orders still
+    #: running or held (:attr:`Planned.held`: they may be resumed at any time), which the
+    #: CDS services check against the allergy list as they check planned ones.
     running: tuple[Planned, ...] = ()
     #: Medication records whose ``statusReason`` says their drug was not tolerated: each
     #: an intolerance of that drug, read with the allergy list

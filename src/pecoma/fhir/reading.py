@@ -53,8 +53,8 @@ class Planned:
     an order drafted, proposed or planned, one whose first day is after the day read for
     (or may be), a statement of intent, a dispense being prepared. An order already in
     the record: a second one of its kind is not to be proposed. The same shape names a
-    medication record given now (``BundleCase.running``: an order under way, ``how``
-    saying since when)."""
+    medication record given now (``BundleCase.running``: an order under way, or on hold,
+    ``how`` saying since when)."""
 
     where: str  # MedicationRequest/mr-1
     agent: Agent
@@ -63,6 +63,8 @@ class Planned:
     #: it names (:func:`pecoma.fhir.medications.drugs_of`): what an allergy to one of them
     #: (paclitaxel) is compared with.
     drugs: frozenset[str] = frozenset()
+    #: Given now but on hold (status ``on-hold``): suspended, it may be resumed at any time.
+    held: bool = False
 
     def __str__(self) -> str:
         return f"{self.where}: {self.agent.value.replace('_', ' ')}, {self.how}"

@@ -280,17 +280,23 @@ async def read_record(
 
 
 def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
-    """A critical card for each order in the record, planned and not given yet, or given
-    now (an order under way, not ended), of a drug the allergy list rules out: the check
-    order-select makes on a draft, made on an order already written (a sirolimus order
-    starting next week, or running since last month, beside a sirolimus allergy)."""
+    """A critical card for each order in the record, planned and not given yet, given now
+    (an order under way, not ended) or on hold (it may be resumed at any time), of a drug
+    the allergy list rules out: the check order-select makes on a draft, made on an order
+    already written (a sirolimus order starting next week, running since last month, or
+    held, beside a sirolimus allergy)."""
     orders = [(o, True) for o in safety.running] + [(o, False) for o in safety.planned]
     for order, given_now in orders:
         why = safety.ruled_out(order.agent, order.drugs)
         if why is None:
             continue
         name = drug_name(order.agent, order.drugs)
-        if given_now:
+        if order.held:
+            said, detail = "on hold", (
+                f"{md_text(str(order))}; {why}. An order on hold may be resumed at any time: "
+                "review it against the allergy list now: cancel it, or record why it may "
+                "resume.")
+        elif given_now:
             said, detail = "given now", (
                 f"{md_text(str(order))}; {why}. Review that order against the allergy list "
                 "now: stop it, or record why it goes on (the intolerance may have been "
