@@ -29,6 +29,8 @@ RELATED_CONDITION: Final = _MCODE_SD + "mcode-related-condition"
 CONDITION_RELATED: Final = "http://hl7.org/fhir/StructureDefinition/condition-related"
 PRIMARY_PROFILE: Final = _MCODE_SD + "mcode-primary-cancer-condition"
 SECONDARY_PROFILE: Final = _MCODE_SD + "mcode-secondary-cancer-condition"
+#: mCODE HistoryOfMetastaticCancer (SD_HistoryOfMetastaticCancer.fsh): an Observation.
+HISTORY_PROFILE: Final = _MCODE_SD + "mcode-history-of-metastatic-cancer"
 #: mCODE extensions qualifying a bodySite (SD_Extensions.fsh): its side, its part.
 LATERALITY_QUALIFIER: Final = _MCODE_SD + "mcode-laterality-qualifier"
 LOCATION_QUALIFIER: Final = _MCODE_SD + "mcode-location-qualifier"

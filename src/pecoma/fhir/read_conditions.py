@@ -803,6 +803,7 @@ def derive_status(r: Reader) -> None:
                 "abatementDateTime; record when the patient became free of disease, or the "
                 "disease status")
     elif (r.no_metastatic_history is not None and r.metastatic_history is None
+          and r.history_unread is None
           and r.stage_iv is None and r.staging_unread is None and r.nodes_undated is None
           and r.spread_unattributed is None
           and not r.data.get("stage", {}).get("metastases")):
@@ -832,6 +833,13 @@ def derive_status(r: Reader) -> None:
                 "cancer but names no site, date or whether it is present now; record the "
                 "metastases (mCODE SecondaryCancerCondition, with onset and clinicalStatus) "
                 "or the disease status; the disease status is never assumed")
+    elif r.history_unread is not None:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.history_unread} records a history of metastatic "
+                f"cancer whose code and words disagree ({r.why.get(r.history_unread, '')}), "
+                "so the disease cannot be taken as localized; correct that record, or record "
+                "the metastases (mCODE SecondaryCancerCondition) or the disease status; the "
+                "disease status is never assumed")
     elif r.stage_iv is not None:
         r.issue("stage.status", "(not found)",
                 f"cannot be derived: {r.stage_iv} records stage IV (distant metastases, or "

@@ -36,6 +36,7 @@ from pecoma.fhir.reading import (
     extension,
     has_code,
     instant,
+    live_condition,
     project_code,
     reference_of,
     site_of,
@@ -47,6 +48,7 @@ __all__ = [
     "live_observations",
     "observation_kind",
     "read_at_presentation",
+    "read_history_conditions",
     "read_observations",
 ]
 
@@ -1015,6 +1017,86 @@ def _history_said(obs: Mapping[str, Any]) -> bool | None:
     return True
 
 
+def _history_coded(resource: Mapping[str, Any]) -> bool:
+    """Whether a resource is coded as a history of metastatic cancer (SNOMED CT 1287652008
+    or the descendant the IG's examples use), or carries mCODE's profile of it."""
+    return any(system == c.SNOMED and (code == m.SNOMED_HISTORY_OF_METASTATIC
+                                       or code in m.SNOMED_HISTORY_OF_METASTATIC_TO)
+               for system, code in codings(resource.get("code"))) or (
+        m.HISTORY_PROFILE in m.profiles(resource))
+
+
+#: What a history of metastatic cancer reads as, each way (:func:`_disagreement`).
+_HISTORY_ANSWERS: Final = ("a history of metastatic cancer", "no history of metastatic cancer")
+
+
+def _history_disagreement(resource: Mapping[str, Any], said: bool) -> str | None:
+    """What of a history of metastatic cancer says other than ``said``, the answer read
+    from its value (or, with no value, from its code: a history stated), or ``None``: its
+    code's text or a display of it saying the other answer ("No history of metastatic
+    cancer" beside a history stated) or naming a relative's history ("Family history of
+    metastatic cancer": the code says the patient's own), and for an Observation its
+    value's words or its interpretation (:func:`_disagreement`: a value coded No with the
+    text "Yes"). The same rule as every result's code against its words (HAZ-189)."""
+    concept = resource.get("code")
+    parts: list[tuple[str, str]] = []
+    if isinstance(concept, dict):
+        if isinstance(concept.get("text"), str):
+            parts.append(("its code's text", concept["text"]))
+        parts += [("its code's display", coding["display"])
+                  for coding in as_list(concept.get("coding"))
+                  if isinstance(coding, dict) and isinstance(coding.get("display"), str)]
+    mine = _HISTORY_ANSWERS[0] if said else _HISTORY_ANSWERS[1]
+    for what, shown in parts:
+        if "family" in re.findall(r"[a-z]+", shown.lower()):
+            return (f"it is coded as the patient's own history, but {what} "
+                    f"{show_value(shown)} names a family history")
+        if _words_say(shown) - {said}:
+            return f"it reads {mine}, but {what} {show_value(shown)} says otherwise"
+    if resource.get("resourceType") != "Observation":
+        return None
+    return _disagreement(resource, said, _HISTORY_ANSWERS)
+
+
+def _history(where: str, resource: Mapping[str, Any], said: bool | None, r: Reader) -> None:
+    """What a history of metastatic cancer gives (``said``: stated, denied, or neither),
+    once checked against its own words (:func:`_history_disagreement`): a code and words
+    that disagree leave it unknown, with a note, and the disease is then never taken as
+    localized from a denial of metastatic history."""
+    why = None if said is None else _history_disagreement(resource, said)
+    if why is not None:
+        r.why[where] = (f"{why}, so whether there is a history of metastatic cancer cannot "
+                        "be told")
+        r.notes.append(f"{where}: {r.why[where]}: the fact is unknown; the disease is not "
+                       "taken as localized from a denial of metastatic history")
+        r.history_unread = r.history_unread or where
+    elif said is False:
+        r.no_metastatic_history = where
+        r.used.add(where)
+    elif said is True:
+        r.why[where] = "a history of metastatic cancer without site or date"
+        r.metastatic_history = where
+    else:
+        r.why[where] = ("a history of metastatic cancer neither stated nor denied "
+                        "(a value pecoma cannot read, or none given for a reason)")
+
+
+def read_history_conditions(conditions: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    """A Condition coded as a history of metastatic cancer (SNOMED CT 1287652008, or
+    carrying mCODE's HistoryOfMetastaticCancer profile, which mCODE gives an Observation)
+    states that history, as the Observation with no value does, once checked against its
+    own words ("No history of metastatic cancer" as its text: unknown, noted). One refuted
+    or entered in error says nothing; the PEComa and its metastases are read as such."""
+    for where, cond in conditions:
+        if (not live_condition(cond) or cond is r.primary or not _history_coded(cond)
+                or any(cond is x for _w, x in r.metastasis_conditions)):
+            continue
+        r.notes.append(f"{where}: a Condition coded as a history of metastatic cancer "
+                       "(mCODE records it as an Observation, HistoryOfMetastaticCancer): read "
+                       "as one")
+        _history(where, cond, True, r)
+
+
 def observation_kind(obs: Mapping[str, Any]) -> str | None:
     """What the reader takes from an Observation: 'handler', 'histology', 'status',
     'variant', 'history', 'implication', 'marker', 'molecular' (a gene test named by a
@@ -1033,6 +1115,8 @@ def observation_kind(obs: Mapping[str, Any]) -> str | None:
         if system == c.SNOMED and (code == m.SNOMED_HISTORY_OF_METASTATIC
                                    or code in m.SNOMED_HISTORY_OF_METASTATIC_TO):
             return "history"
+    if m.HISTORY_PROFILE in m.profiles(obs):
+        return "history"
     if "derivedFrom" in obs and genomics.implication_of(obs):
         return "implication"
     if _panel(obs):
@@ -1144,16 +1228,7 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
         elif kind == "staging":
             _staging(r, obs, where)
         elif kind == "history":
-            said = _history_said(obs)
-            if said is False:
-                r.no_metastatic_history = where
-                r.used.add(where)
-            elif said is True:
-                r.why[where] = "a history of metastatic cancer without site or date"
-                r.metastatic_history = where
-            else:
-                r.why[where] = ("a history of metastatic cancer neither stated nor denied "
-                                "(a value pecoma cannot read, or none given for a reason)")
+            _history(where, obs, _history_said(obs), r)
         elif kind == "variant":
             variants.append((where, obs))
         elif kind == "molecular":

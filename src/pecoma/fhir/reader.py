@@ -55,6 +55,7 @@ from pecoma.fhir.read_observations import (
     live_observations,
     observation_kind,
     read_at_presentation,
+    read_history_conditions,
     read_observations,
 )
 from pecoma.fhir.read_treatment import (
@@ -650,6 +651,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
 
     observations = live_observations(by_type["Observation"], r)
     read_conditions(by_type["Condition"], observations, r)
+    read_history_conditions(by_type["Condition"], r)
     read_observations(observations, r)
     read_procedures(by_type["Procedure"], observations, r)
     read_at_presentation(observations, r)  # after the resection: what was seen later is not

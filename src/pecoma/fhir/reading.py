@@ -107,6 +107,11 @@ class Reader:
     history_without_end: bool = False
     distant_metastasis_stated: str | None = None
     no_metastatic_history: str | None = None
+    #: Where an mCODE HistoryOfMetastaticCancer (or a Condition coded as one) is read
+    #: neither way because its code and its own words disagree (its value coded No with
+    #: the text "Yes"): whether there is a history is unknown, so the disease is never
+    #: taken as localized from a denial of metastatic history beside it.
+    history_unread: str | None = None
     #: Where an mCODE HistoryOfMetastaticCancer states a history (no site or date), or
     #: where a distant metastasis was stated before a later disease status said otherwise.
     metastatic_history: str | None = None
