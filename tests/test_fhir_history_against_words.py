@@ -42,6 +42,7 @@ from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import PATIENT_VIEW
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
+from pecoma.web.smart.unreadable import unreadable
 
 from fhir_support import hook_request, prefetch_of
 
@@ -230,3 +231,16 @@ class TestPatientView:
         assert [c["indicator"] for c in cards] == ["warning"]
         assert "check not possible" in cards[0]["summary"]
         assert WHERE in cards[0]["detail"] and "its text 'Yes'" in cards[0]["detail"]
+
+
+class TestSmartPage:
+    def test_the_page_says_the_history_disagrees_with_itself(self) -> None:
+        """The SMART launch's page for the record refused says why in a clinician's words:
+        a history recorded whose code and words disagree (never "recorded without the
+        site or the date", which is another record's problem)."""
+        with pytest.raises(InputError) as exc:
+            read(uterus(coded_no_text_yes))
+        page = unreadable(exc.value.issues, [])
+        [point] = [p for p in page.points if "cannot be told from the record" in p]
+        assert "whose code and words disagree" in point
+        assert "without the site" not in point

@@ -51,6 +51,9 @@ _KIND = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS, key=len, reverse=True))
 _STATUS_WHY = (
     ("abatementDateTime", "metastases are recorded as resolved, without the date they "
      "resolved"),
+    ("code and words disagree", "a history of metastatic cancer is recorded whose code and "
+     "words disagree (one says there was one, the other that there was none), so whether "
+     "there was one is not known"),
     ("history of metastatic cancer", "a history of metastatic cancer is recorded without "
      "the site, the date or whether it is present now"),
     ("stage IV", "stage IV is recorded without the metastases or the disease status"),
