@@ -382,6 +382,16 @@ class FhirClient:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                      "failed or left entries out (OperationOutcome: "
                                      f"{'; '.join(failed[0][1][:3])})")
+            unread = searches.unreadable_outcomes(page)
+            if unread:
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                     "cannot be read in full: an OperationOutcome in it "
+                                     f"cannot be read ({unread[0][1]}), so whether the "
+                                     "search failed cannot be told")
+            links = searches.unreadable_links(page)
+            if links is not None:
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                     f"cannot be read in full: {links}")
             label_said = searches.withheld_label(page)
             if label_said is not None:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "
@@ -447,7 +457,9 @@ class FhirClient:
         ``collection``), each page's ``next`` link followed until the last; a read
         (``Type/id``) by the resource asked for. Anything else (an HTTP error, a 404
         included, an empty body, ``null``, ``{}``, an OperationOutcome, a page that says
-        it left entries out, a ``next`` link that cannot be followed) is no usable answer:
+        it left entries out or says so in a form that cannot be read
+        (:func:`searches.unreadable_outcomes`, :func:`searches.unreadable_links`), a
+        ``next`` link that cannot be followed) is no usable answer:
         :class:`FhirFetchError`, never an empty list.
         """
         limit = self._time_left(label)

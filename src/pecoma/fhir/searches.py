@@ -2,23 +2,30 @@
 
 A Bundle is not the whole result when it has a ``next`` link (one page of several), when
 an OperationOutcome entry says the search failed (severity ``error`` or ``fatal``) or
-left things out (code ``incomplete``, ``suppressed``, ``too-costly``, or ``security`` or
-``forbidden``: entries withheld from this user, or ``timeout`` or ``throttled``: the
-server stopped short, whatever its severity: "some allergies were suppressed", "some
-records were filtered for security" or "search timed out; partial results returned" is
-a warning; or, whatever its code, an issue whose words say the results are limited or
-partial, "Results limited to active allergies"), when its
-``total`` (the number of matches the server found) is larger than the matches it holds
-and there is no further page, or when its ``total`` is no count at all (``"3"``, ``-1``,
-``2.5``: how many the server found is unknown), or when the Bundle's ``meta`` carries a
-label saying information was withheld from it (:func:`withheld_label`: ``REDACTED``,
-``SUBSETTED``). The ``total`` is read whatever the
-Bundle's type: FHIR allows it only on a searchset or a history, so a ``collection`` that
-states one is a search result sent under another type, and one stating more than it
-holds says that entries were left out just as a searchset would. A match is an entry
-whose ``search.mode`` is ``match``; an entry with no mode is a match only when it holds
-a resource of the type searched for (:func:`matches`): the Medications a medication
-search ``_include``s are no matches, whether or not the server marks them ``include``.
+left things out (a security code such as ``suppressed``, ``security`` or ``forbidden``:
+entries withheld from this user; a transient one such as ``incomplete``, ``timeout`` or
+``throttled``: the server stopped short; ``too-costly``; whatever its severity: "some
+allergies were suppressed" or "search timed out; partial results returned" is a warning;
+or, whatever its code and severity, an issue whose words say the results are limited or
+partial or that entries were left out: "Results limited to active allergies", "Results
+of this sub-type will not be returned", "Resources with confidential flag were
+excluded"), when its ``total`` (the number of matches the server found) is larger than
+the matches it holds and there is no further page, or when its ``total`` is no count at
+all (``"3"``, ``-1``, ``2.5``: how many the server found is unknown), or when the
+Bundle's ``meta`` carries a label saying information was withheld from it
+(:func:`withheld_label`: ``REDACTED``, ``SUBSETTED``). Such a signal sent in a form that
+cannot be read is no whole result either: an OperationOutcome whose ``issue`` is an
+object and not a list, or whose issue has no FHIR severity or code
+(:func:`unreadable_outcome`); a ``link`` that is no list of links
+(:func:`unreadable_links`); a ``meta.security`` that is the string ``"REDACTED"``
+(:func:`withheld_label`): whether the search is whole cannot be told. The ``total`` is
+read whatever the Bundle's type: FHIR allows it only on a searchset or a history, so a
+``collection`` that states one is a search result sent under another type, and one
+stating more than it holds says that entries were left out just as a searchset would. A
+match is an entry whose ``search.mode`` is ``match``; an entry with no mode is a match
+only when it holds a resource of the type searched for (:func:`matches`): the
+Medications a medication search ``_include``s are no matches, whether or not the server
+marks them ``include``.
 What the rest would hold (an allergy, a line of therapy) is unknown, never absent:
 :func:`incomplete` says why. The CDS services take such a prefetch part as unread
 (:mod:`pecoma.web.cds.record`); the FHIR reader takes every part of a bundle that says
@@ -35,7 +42,8 @@ from typing import Any, Final
 
 __all__ = ["MEDICATION_PARTS", "PARTS", "RESULT_TYPES", "bad_total", "failed_issues",
            "foreign", "has_next", "incomplete", "left_out", "matches", "next_urls",
-           "outcome_issues", "unusable_entry", "withheld_label"]
+           "outcome_issues", "unreadable_links", "unreadable_outcome",
+           "unreadable_outcomes", "unusable_entry", "withheld_label"]
 
 #: The parts of one patient's record, each the answer to one search (the CDS services'
 #: prefetch keys), in the words a reader of the output is told which one was not read.
@@ -62,29 +70,140 @@ MEDICATION_PARTS: Final = ("medications", "medication_requests",
                            "medication_administrations", "medication_dispenses")
 
 #: Issue codes of an OperationOutcome saying a search left things out, whatever the
-#: severity (FHIR R4 IssueType: incomplete, suppressed, too-costly; security and
-#: forbidden: entries the user may not see were withheld from the result; timeout and
-#: throttled: the server stopped short, or was asked too much at once, so what it sent
-#: may be partial).
-_LEFT_OUT = frozenset({"incomplete", "suppressed", "too-costly", "security", "forbidden",
-                       "timeout", "throttled"})
+#: severity (FHIR R4 IssueType): the security codes (``security``, ``login``,
+#: ``unknown``, ``expired``, ``forbidden``, ``suppressed``: entries the user may not see
+#: were withheld from the result), the transient ones (``transient``, ``lock-error``,
+#: ``no-store``, ``exception``, ``timeout``, ``incomplete``, ``throttled``: the server
+#: stopped short, or was asked too much at once, so what it sent may be partial) and
+#: ``too-costly``.
+_LEFT_OUT = frozenset({"security", "login", "unknown", "expired", "forbidden", "suppressed",
+                       "transient", "lock-error", "no-store", "exception", "timeout",
+                       "incomplete", "throttled", "too-costly"})
 
-#: Words of an issue's ``diagnostics`` or ``details.text`` saying the results sent are
-#: limited or partial ("Results limited to active allergies", "partial results
-#: returned"), whatever the issue's code (``processing``, ``informational``, ...).
+#: The codes an issue's ``severity`` and ``code`` are taken from (FHIR R4 IssueSeverity
+#: and IssueType, required bindings): an issue given another (``"ERROR"``, a vendor's
+#: own code) cannot be read, so whether it says the search failed cannot be told.
+_SEVERITIES: Final = frozenset({"fatal", "error", "warning", "information"})
+_ISSUE_TYPES: Final = frozenset({
+    "invalid", "structure", "required", "value", "invariant", "security", "login",
+    "unknown", "expired", "forbidden", "suppressed", "processing", "not-supported",
+    "duplicate", "multiple-matches", "not-found", "deleted", "too-long", "code-invalid",
+    "extension", "too-costly", "business-rule", "conflict", "transient", "lock-error",
+    "no-store", "exception", "timeout", "incomplete", "throttled", "informational"})
+
+#: Words of an issue (its ``diagnostics``, ``details.text``, each ``details.coding``'s
+#: ``display``) saying the results sent are limited or partial, or that entries were
+#: left out of them, whatever the issue's code (``processing``, ``informational``, ...)
+#: and severity: "Results limited to active allergies", "partial results returned",
+#: "Results of this sub-type will not be returned", "Search results of this type have not
+#: been included", "Resources with confidential flag were excluded", "records withheld",
+#: "hidden due to break-the-glass restrictions", "client is not authorized for ...",
+#: "This search returns only allergies documented in the last 5 years". Words that
+#: speak of no such thing ("Search completed", "0 results", "No results found") say
+#: nothing of the list being partial. The words are not parsed for a negation: "no
+#: entries were excluded" counts too (the safer reading, and an unusual thing to send).
 _LIMITED: Final = re.compile(
-    r"(?<![a-z])(?:limit(?:s|ed|ing)?|partial(?:ly)?|truncat\w*|incomplete|subset\w*|"
-    r"not all|omit\w*|restrict\w*|filter\w*|suppress\w*|first \d+|only (?:the )?first)"
-    r"(?![a-z])")
+    r"(?<![a-z])(?:"
+    # cut short: limited, partial, truncated, the first N, too many, timed out
+    r"limit(?:s|ed|ing)?|partial(?:ly)?|truncat\w*|incomplete|subset\w*|not all|"
+    r"first \d+|only (?:the )?first|too many|exceed\w*|time[ds]? ?out|"
+    # left out: omitted, excluded, withheld, hidden, suppressed, redacted, masked,
+    # restricted, filtered, skipped, blocked, denied, unavailable
+    r"omit\w*|exclu\w*|withh[eo]l\w*|hidden|hid(?:e|es|ing)|suppress\w*|redact\w*|"
+    r"mask(?:s|ed|ing)?|censor\w*|restrict\w*|filter\w*|skipp\w*|block(?:s|ed|ing)|"
+    r"denied|unavailable|"
+    # not allowed to the user or client
+    r"unauthori[sz]\w*|not authori[sz]\w*|not permitted|forbidden|break[- ]the[- ]glass|"
+    r"lacks? (?:the )?(?:access|permission|privilege|right)\w*|"
+    r"insufficient (?:access|permission|privilege|scope|right)\w*|"
+    # not sent: 'will not be returned', 'have not been included', 'not available'
+    r"(?:not|never|cannot|unable to)(?: \w+){0,3}? "
+    r"(?:return|includ|sen[dt]|shown|display|provid|retriev|disclos|releas|availab|"
+    r"accessib|access)\w*|"
+    # only some: 'returns only ...', 'only active allergies are returned'
+    r"(?:return|includ|show|list|provid)\w* only|"
+    r"only [^.;]{0,60}?(?<![a-z])(?:return|includ|sen[dt]|shown|display|provid|list)\w*"
+    r")(?![a-z])|n't(?: \w+){0,3}? (?:return|includ|sen[dt]|shown|display|provid|retriev|"
+    r"availab|access)\w*")
 
 
-def _says_limited(issue: Mapping[str, Any]) -> bool:
-    """Whether an issue's own words (``diagnostics``, ``details.text``) say the results
-    sent are limited or partial."""
+def _issue_words(issue: Mapping[str, Any]) -> list[str] | None:
+    """What an issue says in words (``diagnostics``, ``details.text``, the ``display`` of
+    each ``details.coding``: an EHR may put its message in any of them), or ``None`` when
+    one of them is not where or what FHIR puts it (``details`` that is no object, a
+    ``diagnostics`` that is no string): what it says cannot be read."""
+    said: list[str] = []
+    diagnostics = issue.get("diagnostics")
+    if diagnostics is not None:
+        if not isinstance(diagnostics, str):
+            return None
+        said.append(diagnostics)
     details = issue.get("details")
-    said = [issue.get("diagnostics"),
-            details.get("text") if isinstance(details, dict) else None]
-    return any(isinstance(t, str) and _LIMITED.search(t.lower()) is not None for t in said)
+    if details is None:
+        return said
+    if not isinstance(details, dict):
+        return None
+    text = details.get("text")
+    codings = details.get("coding")
+    if (text is not None and not isinstance(text, str)) or (
+            codings is not None and not isinstance(codings, list)):
+        return None
+    said += [text] if text is not None else []
+    for coding in codings or []:
+        display = coding.get("display") if isinstance(coding, dict) else None
+        if not isinstance(coding, dict) or (display is not None
+                                            and not isinstance(display, str)):
+            return None
+        said += [display] if display is not None else []
+    return said
+
+
+def _says_limited(words: Sequence[str]) -> bool:
+    """Whether an issue's words (:func:`_issue_words`) say the results sent are limited
+    or partial, or that entries were left out (:data:`_LIMITED`)."""
+    return any(_LIMITED.search(" ".join(t[:2000].lower().replace("\u2019", "'").split()))
+               is not None for t in words)
+
+
+def unreadable_outcome(outcome: Mapping[str, Any]) -> str | None:
+    """Why the issues of an OperationOutcome cannot be read, or ``None``: its ``issue``
+    is not a list of issues (FHIR: one or more), or an issue is no object, has no
+    ``severity`` or ``code`` of FHIR R4's (:data:`_SEVERITIES`, :data:`_ISSUE_TYPES`), or
+    gives its words where or as FHIR does not (:func:`_issue_words`). Whether such an
+    outcome says that the search failed or left things out cannot be told: the search
+    is not taken as whole."""
+    issues = outcome.get("issue")
+    if issues is None or issues == []:
+        return "it holds no issue (FHIR: one or more)"
+    if not isinstance(issues, list):
+        return f"its 'issue' is {_kind(issues)}, not a list of issues"
+    for i, x in enumerate(issues):
+        if not isinstance(x, dict):
+            return f"its issue[{i}] is {_kind(x)}, not an issue"
+        for key, allowed in (("severity", _SEVERITIES), ("code", _ISSUE_TYPES)):
+            value = x.get(key)
+            if not isinstance(value, str) or value not in allowed:
+                return (f"its issue[{i}].{key} is not a FHIR R4 issue {key} (got "
+                        f"{_said(value) if key in x else '(missing)'})")
+        if _issue_words(x) is None:
+            return (f"its issue[{i}] gives its diagnostics or details in a form FHIR "
+                    "does not (words that cannot be read)")
+    return None
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words ('an object', 'a string')."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "a list", str: "a string", int: "a number",
+            float: "a number"}.get(type(value), f"a {type(value).__name__}")
+
+
+def _said(value: Any) -> str:
+    """A code as sent (quoted, short), or what was sent instead."""
+    return repr(value[:40]) if isinstance(value, str) else _kind(value)
 
 
 #: The code system of the labels below (HL7 v3 ObservationValue, as FHIR R4 names it;
@@ -110,19 +229,42 @@ WITHHELD_LABELS: Final[Mapping[str, str]] = {
 def withheld_label(resource: Mapping[str, Any]) -> str | None:
     """Why a resource (a Bundle, or one of its resources) says, by a label in its
     ``meta`` (:data:`WITHHELD_LABELS`), that it is not the whole of what the server holds
-    (``"labelled REDACTED: ..."``), or ``None``."""
+    (``"labelled REDACTED: ..."``), or why its labels cannot be read (a ``meta`` that is
+    no object, a ``meta.security`` or ``meta.tag`` that is no list of labels, the string
+    ``"REDACTED"`` in place of one, a label that is no object or whose ``system`` or
+    ``code`` is no string: whether it says information was withheld cannot be told), or
+    ``None``."""
     meta = resource.get("meta")
-    if not isinstance(meta, dict):
+    if meta is None:
         return None
+    if not isinstance(meta, dict):
+        return _labels_unread(f"its meta is {_kind(meta)}, not an object")
     for key in ("security", "tag"):
         labels = meta.get(key)
-        for label in labels if isinstance(labels, list) else []:
-            if not isinstance(label, dict) or label.get("system") not in _OBSERVATION_VALUE:
-                continue
-            code = label.get("code")
-            if isinstance(code, str) and code in WITHHELD_LABELS:
+        if labels is None:
+            continue
+        if not isinstance(labels, list):
+            shown = f" {_said(labels)}" if isinstance(labels, str) else ""
+            return _labels_unread(f"meta.{key} is {_kind(labels)}{shown}, not a list of "
+                                  "labels")
+        for i, label in enumerate(labels):
+            system = label.get("system") if isinstance(label, dict) else None
+            code = label.get("code") if isinstance(label, dict) else None
+            if not isinstance(label, dict) or not isinstance(system, str | None) or (
+                    not isinstance(code, str | None)):
+                return _labels_unread(f"meta.{key}[{i}] is not a label (an object whose "
+                                      "system and code are strings)")
+            if system in _OBSERVATION_VALUE and isinstance(code, str) and (
+                    code in WITHHELD_LABELS):
                 return f"labelled {code} (meta.{key}): {WITHHELD_LABELS[code]}"
     return None
+
+
+def _labels_unread(why: str) -> str:
+    """The reason :func:`withheld_label` gives for labels that cannot be read (said of a
+    resource: 'it is ...', 'the Bundle is ...')."""
+    return (f"labelled in a form that cannot be read ({why}): whether information was "
+            "withheld from it cannot be told")
 
 
 def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -135,25 +277,43 @@ def failed_issues(outcome: Mapping[str, Any]) -> list[str]:
     (``severity: code``), or none: severity ``error`` or ``fatal``; a code of
     :data:`_LEFT_OUT` whatever the severity (``timeout`` and ``throttled`` included: a
     warning "partial results returned" is no whole result); or, whatever the code, words
-    saying the results are limited or partial (:data:`_LIMITED`)."""
+    saying the results are limited or partial, or that entries were left out
+    (:data:`_LIMITED`). An outcome whose issues cannot be read is
+    :func:`unreadable_outcome`'s."""
     issues = outcome.get("issue")
-    return [f"{x.get('severity')}: {x.get('code')}"
-            for x in (issues if isinstance(issues, list) else [])
-            if isinstance(x, dict) and (x.get("severity") in ("error", "fatal")
-                                        or x.get("code") in _LEFT_OUT or _says_limited(x))]
+    out = []
+    for x in issues if isinstance(issues, list) else []:
+        if not isinstance(x, dict):
+            continue
+        words, code = _issue_words(x), x.get("code")
+        if (x.get("severity") in ("error", "fatal")
+                or (isinstance(code, str) and code in _LEFT_OUT)
+                or (words is not None and _says_limited(words))):
+            out.append(": ".join(v[:40] if isinstance(v, str) else _kind(v)
+                                 for v in (x.get("severity"), code)))
+    return out
+
+
+def _outcomes(bundle: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
+    """``(entry index, resource)`` of each OperationOutcome entry of a Bundle."""
+    entries = bundle.get("entry")
+    return [(i, res) for i, entry in enumerate(entries if isinstance(entries, list) else [])
+            if isinstance(entry, dict) and isinstance(res := entry.get("resource"), dict)
+            and res.get("resourceType") == "OperationOutcome"]
 
 
 def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[int, list[str]]]:
     """``(entry index, issues)`` of each OperationOutcome entry of a Bundle saying the
     search failed or left things out."""
-    out = []
-    for i, entry in enumerate(_entries(bundle)):
-        res = entry.get("resource")
-        if isinstance(res, dict) and res.get("resourceType") == "OperationOutcome":
-            said = failed_issues(res)
-            if said:
-                out.append((i, said))
-    return out
+    return [(i, said) for i, res in _outcomes(bundle) if (said := failed_issues(res))]
+
+
+def unreadable_outcomes(bundle: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """``(entry index, why)`` of each OperationOutcome entry of a Bundle whose issues
+    cannot be read (:func:`unreadable_outcome`): whether it says the search failed
+    cannot be told, so the Bundle is not taken as the whole result."""
+    return [(i, why) for i, res in _outcomes(bundle)
+            if (why := unreadable_outcome(res)) is not None]
 
 
 def next_urls(bundle: Mapping[str, Any]) -> list[Any]:
@@ -164,6 +324,24 @@ def next_urls(bundle: Mapping[str, Any]) -> list[Any]:
     return [link.get("url") for link in (links if isinstance(links, list) else [])
             if isinstance(link, dict) and isinstance(link.get("relation"), str)
             and link["relation"].strip().lower() == "next"]
+
+
+def unreadable_links(bundle: Mapping[str, Any]) -> str | None:
+    """Why a Bundle's links cannot be read, or ``None``: its ``link`` is no list of links
+    (one link object given in place of the list, ``{"relation": "next", ...}``), or a link
+    is no object or has no relation (a string): whether a ``next`` page follows cannot be
+    told, so the Bundle is not taken as the whole result."""
+    links = bundle.get("link")
+    if links is None:
+        return None
+    if not isinstance(links, list):
+        return (f"its 'link' is {_kind(links)}, not a list of links: whether a next page "
+                "follows cannot be told")
+    for i, link in enumerate(links):
+        if not isinstance(link, dict) or not isinstance(link.get("relation"), str):
+            return (f"its link[{i}] is not a link with a relation: whether a next page "
+                    "follows cannot be told")
+    return None
 
 
 def has_next(bundle: Mapping[str, Any]) -> bool:
@@ -249,11 +427,14 @@ def foreign(resources: Sequence[Mapping[str, Any]], wanted: str,
 def incomplete(bundle: Mapping[str, Any],
                searched: Collection[str] | None = None) -> str | None:
     """Why a Bundle is not the whole result of its search, or ``None`` when nothing says
-    so: a label in its ``meta`` saying information was withheld (:func:`withheld_label`),
-    an entry that holds no resource, an OperationOutcome entry saying the search
-    failed or left things out, a ``next`` link, a ``total`` that is no count, a
-    ``total`` above the matches held (``searched``: the types the query asks for, when
-    known; see :func:`matches`)."""
+    so: a label in its ``meta`` saying information was withheld, or labels that cannot
+    be read (:func:`withheld_label`), an entry that holds no resource, an
+    OperationOutcome entry saying the search failed or left things out, or one whose
+    issues cannot be read (:func:`unreadable_outcome`), a ``next`` link, links that
+    cannot be read (:func:`unreadable_links`), a ``total`` that is no count, a ``total``
+    above the matches held (``searched``: the types the query asks for, when known; see
+    :func:`matches`). A signal of a partial result sent in a form that cannot be read
+    counts as one: the Bundle is then not known to be whole."""
     reasons = []
     label = withheld_label(bundle)
     if label is not None:
@@ -265,8 +446,16 @@ def incomplete(bundle: Mapping[str, Any],
     if failed:
         reasons.append("the search failed or left entries out (OperationOutcome in the "
                        f"Bundle: {'; '.join(failed[0][1][:3])})")
+    unread = unreadable_outcomes(bundle)
+    if unread:
+        reasons.append(f"an OperationOutcome in the Bundle (Bundle.entry[{unread[0][0]}]) "
+                       f"cannot be read ({unread[0][1]}): whether the search failed or "
+                       "left entries out cannot be told")
     if has_next(bundle):
         reasons.append("only the first page of the search was sent (a 'next' link)")
+    links = unreadable_links(bundle)
+    if links is not None:
+        reasons.append(links)
     malformed = bad_total(bundle)
     if malformed is not None:
         reasons.append(malformed)

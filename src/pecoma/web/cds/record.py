@@ -4,7 +4,9 @@ Each prefetch key (:data:`~.discovery.PREFETCH`) is one part of the record. A ke
 absent, ``null``, an OperationOutcome, a Bundle carrying an OperationOutcome saying the
 search failed or left things out (:func:`pecoma.fhir.searches.failed_issues`: severity
 error or fatal, a code such as ``incomplete``, ``suppressed``, ``timeout`` or
-``throttled``, or words saying the results are limited), a Bundle of another type than
+``throttled``, or words saying the results are limited or that entries were not
+returned, excluded or withheld) or whose issues cannot be read (an ``issue`` that is no
+list), a Bundle whose links or ``meta`` labels cannot be read, a Bundle of another type than
 ``searchset`` or ``collection`` (a history, a transaction: no search's answer), a Bundle
 with a ``next`` page (only part of the result), or a Bundle whose ``total`` is no count or is
 larger than the matches it holds, or one whose ``meta`` labels it ``REDACTED`` or
