@@ -82,7 +82,8 @@ def _read_any(path: Path, on: dt.date | None = None,
     """A pecoma case file, or a FHIR Bundle (then the patient id comes with it), read for
     the day ``on``. A Bundle's reading is reported as ``to-case`` reports it (what was not
     found, notes, what was not read); ``for_care``: one whose patient the record says died
-    is refused (no care is planned for a patient recorded as deceased)."""
+    is refused (no care is planned for a patient recorded as deceased), and so is one
+    that leaves whether the patient died unknown (no plan is written as if alive)."""
     from pecoma.fhir.reader import case_from_bundle
 
     data = _json(path, "case")
@@ -94,6 +95,11 @@ def _read_any(path: Path, on: dt.date | None = None,
                 fail(f"the record in {path.name} says the patient died ({bc.deceased}): no "
                      "care plan is written for a patient recorded as deceased; correct the "
                      "record if it is wrong", EXIT_INPUT)
+            if for_care and bc.vital_status_unknown is not None:
+                fail(f"whether the patient of the record in {path.name} has died is unknown "
+                     f"({bc.vital_status_unknown}): no care plan is written while it is; "
+                     "record it in Patient.deceased[x] (deceasedBoolean true or false, or "
+                     "deceasedDateTime the date of death)", EXIT_INPUT)
             return bc.case, bc.patient_id
         return parse_case(data, source=f"case in {path.name}"), None
     except InputError as exc:

@@ -166,6 +166,11 @@ class BundleCase:
     #: a result naming no Condition is not taken as the PEComa's beside them, and a drug
     #: ordered for one of them is no line of the PEComa to replace.
     other_cancers: tuple[str, ...] = ()
+    #: Why whether the patient has died is unknown (``Patient.deceased[x]`` given only
+    #: as a data-absent-reason, or in a value that cannot be read: the string ``"true"``,
+    #: a number), or ``None``. Never read as alive: no care plan is written for the
+    #: record, and the CDS services say so and propose nothing.
+    vital_status_unknown: str | None = None
 
     @property
     def history_doubt(self) -> str | None:
@@ -330,11 +335,12 @@ _VALIDATOR_FAILED = "must be valid FHIR R4 (the R4B validator could not read it)
 
 def _validate(
     data: dict[str, Any], entries: list[tuple[int, dict[str, Any]]], mode: Validation,
-    r: Reader,
+    r: Reader, patient_aside: tuple[str, ...] = (),
 ) -> None:
     """R4B validation: the whole Bundle (``full``), or each resource a fact was taken from
     and the Patient (``engine``, after reading: unrelated resources never make a bundle
-    fail), or nothing (``none``)."""
+    fail; ``patient_aside``: elements of the Patient not read, said as unknown, which
+    are left out of its validation), or nothing (``none``)."""
     if mode == "none":
         return
     from fhir.resources.R4B import get_fhir_model_class
@@ -352,6 +358,8 @@ def _validate(
         label = _label(i, res)
         if label not in r.used and res["resourceType"] != "Patient":
             continue
+        if res["resourceType"] == "Patient" and patient_aside:
+            res = {k: v for k, v in res.items() if k not in patient_aside}
         if plainly_valid(res, seen):
             continue  # certainly valid: the full validator would accept it
         try:
@@ -559,14 +567,25 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             raise OtherPatientError(r.issues, list(r.issues), source)
     patient_id = None
     deceased = None
+    vital_unknown = None
+    unread_death: tuple[str, str] | None = None  # (element, why) of a value not read
     if patients:
         pid = patients[0][1].get("id")
         patient_id = str(pid) if isinstance(pid, str) else None
         deceased = _deceased(patients[0][1])
+        unread_death = _deceased_unreadable(patients[0][1])
         if deceased is not None:
             r.notes.append(f"Patient.deceased[x]: the patient is recorded as deceased "
                            f"({deceased}): advice for this record is no decision at hand")
+        elif unread_death is not None:
+            # found but not read: unknown, said, the value quoted; never read as alive
+            vital_unknown = f"{_label(*patients[0])}.{unread_death[0]} {unread_death[1]}"
+            r.notes.append(f"Patient.deceased[x]: whether the patient has died cannot be "
+                           f"read ({vital_unknown}): it is unknown, not taken as alive; "
+                           "check it before acting on this advice")
         elif (absent := _deceased_absent(patients[0][1])) is not None:
+            vital_unknown = (f"Patient.deceased[x] is not recorded (data-absent-reason "
+                             f"'{absent}')")
             r.notes.append(f"Patient.deceased[x]: whether the patient has died is not "
                            f"recorded (data-absent-reason '{absent}'): it is unknown, not "
                            "taken as alive; check it before acting on this advice")
@@ -648,6 +667,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     r.labels = {id(res): w for t in READ_TYPES for w, res in by_type[t]}
     if deceased is None:
         deceased = _dead_by_observation(by_type["Observation"], r)
+        if deceased is not None:
+            vital_unknown = None  # a death recorded by an Observation of vital status
 
     observations = live_observations(by_type["Observation"], r)
     read_conditions(by_type["Condition"], observations, r)
@@ -677,7 +698,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             return _read(data, validate, source, on, given_unread, expected, server, inner)
     if validate == "engine":
         read_issues, r.issues = r.issues, []
-        _validate(data, entries, validate, r)
+        # a deceased[x] not read is said as unknown, not refused as well
+        _validate(data, entries, validate, r,
+                  () if unread_death is None else (unread_death[0],))
         r.issues.extend(read_issues)
     if foreign:
         raise OtherPatientError([*foreign, *r.issues], foreign, source)
@@ -716,6 +739,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unreadable=unreadable,
         deceased=deceased,
         other_cancers=tuple(r.other_cancers),
+        vital_status_unknown=vital_unknown,
     )
 
 
@@ -785,6 +809,31 @@ def _deceased(patient: Mapping[str, Any]) -> str | None:
     if isinstance(when, str) and when.strip():
         return when.strip()[:40]
     return "yes" if patient.get("deceasedBoolean") is True else None
+
+
+def _deceased_unreadable(patient: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The element of ``Patient.deceased[x]`` given in a JSON type FHIR does not allow
+    (``"deceasedBoolean": "true"``, a string; ``"deceasedDateTime": 20260105``, a
+    number), and why, or ``None``. The R4B models coerce such values; pecoma reads them
+    as neither dead nor alive: whether the patient died is unknown. A ``null`` is a value
+    not given, as for any element."""
+    said = patient.get("deceasedBoolean")
+    if said is not None and not isinstance(said, bool):
+        return ("deceasedBoolean", f"is {show_value(said)} ({_json_kind(said)}), not true "
+                "or false (a JSON boolean)")
+    said = patient.get("deceasedDateTime")
+    if said is not None and not isinstance(said, str):
+        return ("deceasedDateTime", f"is {show_value(said)} ({_json_kind(said)}), not a "
+                "date or a date and time written as text ('2026-01-05')")
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words ('a string', 'a number')."""
+    if isinstance(value, bool):
+        return "a boolean"
+    return {str: "a string", int: "a number", float: "a number", dict: "an object",
+            list: "a list"}.get(type(value), type(value).__name__)
 
 
 def _deceased_absent(patient: Mapping[str, Any]) -> str | None:

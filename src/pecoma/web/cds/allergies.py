@@ -112,6 +112,9 @@ class DrugSafety:
     #: The mTOR inhibitors the list names rule out every one (the case's
     #: :func:`~pecoma.case.mtor_class_ruled_out`: the judgement on each entry, the lines).
     mtor_class_out: bool = False
+    #: Why whether the patient has died is unknown, if it is
+    #: (:attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`): no drug is proposed.
+    vital_status: str | None = None
 
     @property
     def mtor_first_line(self) -> Agent:
@@ -175,6 +178,10 @@ class DrugSafety:
         """Why ``agent`` must not be proposed (every reason, joined), or ``None`` when the
         record allows it."""
         reasons = []
+        if self.vital_status is not None:
+            # the reason quotes the record's value: escaped
+            reasons.append("whether the patient has died is unknown from the record "
+                           f"({md_text(self.vital_status)})")
         if self.history is not None:
             # the reason names the record's resources by their ids: escaped
             reasons.append("the lines of systemic therapy already given are not fully known "

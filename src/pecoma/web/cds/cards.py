@@ -230,6 +230,20 @@ class Answer:
                   "advice and proposes no order for a patient recorded as deceased. If the "
                   "record is wrong, correct it and reopen the chart.")
 
+    def vital_status_card(self, why: str) -> None:
+        """A warning that the record does not say, in a value pecoma can read, whether the
+        patient has died (``why``: :attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`):
+        the advice is given as for a living patient, said so, and nothing is proposed."""
+        self.card(summary="Whether this patient has died is unknown from the record: check "
+                  "it before acting on the PEComa advice",
+                  indicator="warning", version=load_knowledge().version, record_ids=(),
+                  detail="The record does not say whether the patient is alive "
+                  f"({md_text(why)}). pecoma gives no advice for a patient recorded as "
+                  "deceased; here it cannot tell, so the advice is given as for a living "
+                  "patient and no order is proposed until the record says. Record it in "
+                  f"{md_text('Patient.deceased[x]')} (deceasedBoolean true or false, or "
+                  "deceasedDateTime the date of death) and reopen the chart.")
+
     def other_patient_card(self, foreign: list[str], rest: list[str],
                            unknown: dict[str, str]) -> None:
         """A warning that the record sent for this chart holds another patient's data

@@ -8,7 +8,7 @@ from pecoma.fhir.searches import MEDICATION_PARTS, PARTS
 
 __all__ = ["CASE_PARTS", "MEDICATION_KEYS", "MEDICATION_STARTS", "ORDER_SELECT",
            "PATIENT_VIEW", "PREFETCH", "PREFETCH_MEANING", "SERVICES",
-           "UNIDENTIFIED_MEDICATIONS", "discovery"]
+           "UNIDENTIFIED_MEDICATIONS", "VITAL_STATUS", "discovery"]
 
 PATIENT_VIEW: Final = "pecoma-patient-view"
 ORDER_SELECT: Final = "pecoma-order-select"
@@ -49,12 +49,18 @@ UNIDENTIFIED_MEDICATIONS: Final = "unidentified_medications"
 #: spans today (not a prefetch key either): whether it had started is unknown.
 MEDICATION_STARTS: Final = "medication_starts"
 
+#: The part of a record named unknown when the Patient does not say whether the patient
+#: has died in a value pecoma can read (not a prefetch key either:
+#: :attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`).
+VITAL_STATUS: Final = "vital_status"
+
 #: What each prefetch key is, in the words a card uses when it is unknown (the parts of a
 #: record the FHIR reader names, :data:`pecoma.fhir.searches.PARTS`).
 PREFETCH_MEANING: Final[dict[str, str]] = {
     **PARTS,
     UNIDENTIFIED_MEDICATIONS: "the drug of some medication records",
     MEDICATION_STARTS: "whether some medications had started",
+    VITAL_STATUS: "whether the patient has died",
 }
 
 

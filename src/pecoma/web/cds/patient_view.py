@@ -18,6 +18,7 @@ intolerance (:mod:`.allergies`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Final, Literal
 
 from starlette.requests import Request
@@ -47,6 +48,7 @@ from pecoma.web.cds.discovery import (
     MEDICATION_STARTS,
     PATIENT_VIEW,
     UNIDENTIFIED_MEDICATIONS,
+    VITAL_STATUS,
 )
 from pecoma.web.cds.record import Record, gather_record, patient_of, read_named_medications
 from pecoma.web.cds.requests import HookRequest, check_request
@@ -276,6 +278,10 @@ async def read_record(
                          bc.planned if bc else (), contraindicated,
                          bc.case.systemic.therapies if bc else (), modifiers,
                          bc.not_tolerated if bc else (), bc.running if bc else ())
+    if bc is not None and bc.vital_status_unknown is not None:
+        # whether the patient has died is unknown: said on every card, nothing proposed
+        record.unknown[VITAL_STATUS] = bc.vital_status_unknown
+        safety = replace(safety, vital_status=bc.vital_status_unknown)
     return record, bc, safety
 
 
@@ -323,6 +329,8 @@ async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) 
     if bc.deceased is not None:
         answer.deceased_card(bc.deceased)
         return answer
+    if bc.vital_status_unknown is not None:  # said first, the advice given after it
+        answer.vital_status_card(bc.vital_status_unknown)
     planned_intolerance(answer, safety)
     try:
         a = assess(bc.case, svc.today(), svc.engine_settings())
