@@ -19,6 +19,12 @@ What each reading gives, per gene:
 
 Where readings of one gene disagree, the most serious wins (pathogenic over vus over
 wild type; a fusion present over absent), and the disagreement is noted.
+
+The variant an Observation is ``derivedFrom`` is found by the reader's one rule for
+references (:mod:`pecoma.fhir.references`: ``Observation/<id>``, an entry's fullUrl or
+``urn:uuid``, an absolute URL on the record's server, a version ``/_history/n``). A
+significance whose ``derivedFrom`` names no variant of the record is not taken for any
+variant; a variant present without a significance then says so in its note.
 """
 
 from __future__ import annotations
@@ -41,8 +47,14 @@ class MolecularReading:
     facts: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Where each reading came from that gave a fact (kept, or outweighed by a more
+    #: serious one of the same gene).
+    read: set[str] = field(default_factory=set)
+    #: Variants naming TSC1, TSC2 or TFE3 that gave no fact, with why.
+    unread: dict[str, str] = field(default_factory=dict)
 
     def put(self, name: str, value: str, where: str) -> None:
+        self.read.add(where)
         old = self.facts.get(name)
         if old is not None and old != value:
             self.notes.append(f"molecular.{name}: readings disagree ('{old}' from "
@@ -113,10 +125,12 @@ def _is_fusion(obs: Mapping[str, Any], gene_count: int) -> bool:
 
 
 def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
-                  implications: Mapping[str, str]) -> MolecularReading:
-    """Read GenomicVariants (``(where, resource)``); ``implications`` maps a variant's
-    reference (``Observation/id``) to a significance read from an Observation derived
-    from it."""
+                  implications: Mapping[int, str],
+                  unresolved: Sequence[str] = ()) -> MolecularReading:
+    """Read GenomicVariants (``(where, resource)``); ``implications`` maps a variant (by
+    the identity of its resource) to a significance read from an Observation derived from
+    it; ``unresolved`` says each significance whose ``derivedFrom`` names no variant of
+    the record (it may be one of these: a variant left without one says so)."""
     out = MolecularReading()
     for where, obs in variants:
         genes: list[str] = []
@@ -131,24 +145,24 @@ def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
             for gene in genes:
                 out.put("tfe3_fusion" if gene == "tfe3" else gene, "not_done", where)
             continue
+        named = ", ".join(g.upper() for g in genes)
         if found is None:
-            out.notes.append(f"{where}: names {', '.join(g.upper() for g in genes)} but does "
-                             "not say whether a variant was found (LA9633-4 / LA9634-2); "
-                             "not read")
+            out.notes.append(f"{where}: names {named} but does not say whether a variant "
+                             "was found (LA9633-4 / LA9634-2); not read")
+            out.unread[where] = (f"a variant of {named} that does not say whether it was "
+                                 "found")
             continue
-        rid = obs.get("id")
-        significance = _significance(obs) or (
-            implications.get(f"Observation/{rid}") if isinstance(rid, str) else None)
+        significance = _significance(obs) or implications.get(id(obs))
         for gene in genes:
             if gene == "tfe3":
                 _tfe3(out, where, obs, found, all_genes)
             else:
-                _tsc(out, where, gene, found, significance)
+                _tsc(out, where, gene, found, significance, unresolved)
     return out
 
 
 def _tsc(out: MolecularReading, where: str, gene: str, found: bool,
-         significance: str | None) -> None:
+         significance: str | None, unresolved: Sequence[str]) -> None:
     if not found:
         out.put(gene, "wild_type", where)
     elif significance in ("pathogenic", "likely_pathogenic"):
@@ -160,8 +174,14 @@ def _tsc(out: MolecularReading, where: str, gene: str, found: bool,
         out.notes.append(f"{where}: a {significance.replace('_', ' ')} {gene.upper()} "
                          "variant is read as no pathogenic alteration (wild_type)")
     else:
+        elsewhere = (f"; a significance is given for a variant the record does not hold "
+                     f"({'; '.join(unresolved[:3])}): it may be this one's"
+                     if unresolved else "")
         out.notes.append(f"{where}: a {gene.upper()} variant is present but its clinical "
-                         f"significance is not given; molecular.{gene} stays unknown")
+                         "significance is not given, neither on it nor by an Observation "
+                         f"derived from it{elsewhere}; molecular.{gene} stays unknown")
+        out.unread[where] = (f"a {gene.upper()} variant whose clinical significance is not "
+                             "given")
 
 
 def _tfe3(out: MolecularReading, where: str, obs: Mapping[str, Any], found: bool,
@@ -173,6 +193,7 @@ def _tfe3(out: MolecularReading, where: str, obs: Mapping[str, Any], found: bool
     else:
         out.notes.append(f"{where}: a TFE3 variant is present but no fusion is named; "
                          "molecular.tfe3_fusion stays unknown")
+        out.unread[where] = "a TFE3 variant that names no fusion"
 
 
 def implication_of(obs: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ import calendar
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -34,6 +34,14 @@ from pecoma.case import Agent
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.mcode import concept_text, statements
+from pecoma.fhir.references import (
+    Resolver,
+    no_resolver,
+    parse_reference,
+    resolver_for,
+    server_key,
+    unversioned,
+)
 
 __all__ = [
     "ATC",
@@ -83,6 +91,7 @@ __all__ = [
     "records_no_allergy",
     "repeated_local_ids",
     "resolver_for",
+    "server_key",
     "started_on",
     "status_reason",
     "substances_said",
@@ -193,75 +202,6 @@ def _atc_name(code: str) -> str | None:
     if name is None and code.startswith("L01"):
         return c.ANTINEOPLASTIC
     return name
-
-
-#: Looks a reference up among the resources the caller holds; ``None`` if not there.
-Resolver = Callable[[str], Mapping[str, Any] | None]
-
-
-def _index(resources: Iterable[Mapping[str, Any]],
-           full_urls: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Mapping[str, Any]]:
-    index: dict[str, Mapping[str, Any]] = dict(full_urls or {})
-    for res in resources:
-        kind, rid = res.get("resourceType"), res.get("id")
-        if isinstance(kind, str) and isinstance(rid, str):
-            index.setdefault(f"{kind}/{rid}", res)
-    return index
-
-
-def no_resolver(_reference: str) -> Mapping[str, Any] | None:
-    """A resolver that holds nothing (only contained resources resolve)."""
-    return None
-
-
-def unversioned(reference: str) -> str:
-    """A reference without its version (``Patient/p1/_history/3`` -> ``Patient/p1``): the
-    record read is the one the bundle holds."""
-    cut = reference.find("/_history/")
-    return reference[:cut] if cut > 0 else reference
-
-
-def server_key(base: str) -> str:
-    """A server base compared as FHIR compares them: scheme and host in any case, no
-    trailing ``/``."""
-    scheme, _, rest = base.rstrip("/").partition("://")
-    host, _, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}" + (f"/{path}" if path else "")
-
-
-#: An absolute literal reference: the server's base and ``Type/id``.
-_ABSOLUTE: Final = re.compile(r"((?i:https?)://[^/?#\s]+(?:/[^/?#\s]+)*?)"
-                              r"/([A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64})/?")
-
-
-def resolver_for(resources: Iterable[Mapping[str, Any]],
-                 full_urls: Mapping[str, Mapping[str, Any]] | None = None,
-                 servers: Iterable[str] = ()) -> Resolver:
-    """A resolver over ``resources`` by ``Type/id`` (and by ``fullUrl`` where given).
-
-    A reference written absolute (``https://ehr/fhir/Medication/m1``) that no entry holds
-    under that URL resolves to the ``Medication/m1`` held only when its server is one of
-    ``servers`` (the record's: the server it was read from, the server of its Patient's
-    fullUrl; compared by :func:`server_key`). On another server, or with none to compare
-    it with, the same id may be another medication: it resolves to nothing, and the
-    medication is not identified (said, never taken for the one held).
-    """
-    items = list(resources)
-    allowed = frozenset(server_key(s) for s in servers)
-    held: list[dict[str, Mapping[str, Any]]] = []  # built on the first look-up
-
-    def resolve(reference: str) -> Mapping[str, Any] | None:
-        if not held:
-            held.append(_index(items, full_urls))
-        index = held[0]
-        reference = unversioned(reference)
-        found = index.get(reference)
-        if found is None and allowed:
-            absolute = _ABSOLUTE.fullmatch(reference)
-            if absolute is not None and server_key(absolute.group(1)) in allowed:
-                found = index.get(absolute.group(2))
-        return found
-    return resolve
 
 
 #: A reference to a Medication by its id (FHIR id: 1-64 of ``A-Za-z0-9-.``), relative or
@@ -985,7 +925,7 @@ def unreadable_medication(resource: Mapping[str, Any],
     ):
         where = (" (an absolute reference names a Medication held here only on the "
                  "record's server: the server read from, or the server of the Patient's "
-                 "fullUrl)" if _ABSOLUTE.fullmatch(unversioned(reference)) else "")
+                 "fullUrl)" if (parsed := parse_reference(reference)) and parsed[0] else "")
         return (f"medicationReference {reference!r} does not resolve to a Medication among "
                 f"the resources given{where}")
     for concept in concepts:

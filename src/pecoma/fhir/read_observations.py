@@ -41,6 +41,7 @@ from pecoma.fhir.reading import (
     reference_of,
     site_of,
 )
+from pecoma.fhir.references import parse_reference
 from pecoma.numbers import parse_number
 
 __all__ = [
@@ -678,7 +679,7 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
                     f"cannot be told (not shown to be the PEComa, {primary})")
         found = _focused(r, obs, target)
         kind = (str(found.get("resourceType")) if found is not None
-                else target.rsplit("/", 2)[-2] if target.count("/") else "")
+                else (parse_reference(target) or ("", "", ""))[1])
         if found is not None and kind == "BodyStructure":
             # an mCODE Tumor: measured where it is located, and of the Condition it names
             elsewhere = _other_site(r, found.get("location"),
@@ -1210,7 +1211,8 @@ def live_observations(
 def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     variants: list[tuple[str, dict[str, Any]]] = []
     tests: list[tuple[str, dict[str, Any]]] = []  # molecular tests named by a marker
-    implications: dict[str, str] = {}
+    implications: dict[int, str] = {}  # a variant (by identity) -> its significance
+    unresolved: list[str] = []  # significances of variants the record does not hold
     written: dict[tuple[tuple[str, str], ...], set[str]] = {}  # code -> facts it gave
     latest: dict[str, list[tuple[_Order, str, Any]]] = {}  # fact -> results of its time
     for where, obs in observations:
@@ -1234,10 +1236,8 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
         elif kind == "molecular":
             tests.append((where, obs))
         elif kind == "implication":
-            for ref, significance in genomics.implication_of(obs):
-                implications[ref] = significance
-            r.used.add(where)
-    reading = genomics.read_variants(variants, implications)
+            _implication(r, obs, where, implications, unresolved)
+    reading = genomics.read_variants(variants, implications, unresolved)
     for where, obs in tests:
         fusion = _rearrangement(r, obs, where)
         if fusion is not None:
@@ -1247,11 +1247,33 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                            f"for molecular.tfe3_fusion ({fusion})")
     for name, value in reading.facts.items():
         r.put(f"molecular.{name}", value, reading.sources[name])
-    r.used.update(w for w, _o in variants if w in set(reading.sources.values()))
+    r.used.update(w for w, _o in variants if w in reading.read)
     for where, _obs in variants:
         if where not in r.used:
-            r.why[where] = "a variant of a gene other than TSC1, TSC2 or TFE3"
+            r.why[where] = reading.unread.get(
+                where, "a variant of a gene other than TSC1, TSC2 or TFE3")
     r.notes.extend(reading.notes)
+
+
+def _implication(r: Reader, obs: Mapping[str, Any], where: str,
+                 implications: dict[int, str], unresolved: list[str]) -> None:
+    """The significance an Observation derived from a variant gives (a genomics-reporting
+    DiagnosticImplication), put on each variant of the record its ``derivedFrom`` names,
+    found by the one rule for references (:mod:`pecoma.fhir.references`: relative, an
+    entry's fullUrl or ``urn:uuid``, absolute on the record's server, versioned); one
+    naming no variant of the record is said (``unresolved``) and listed as not read.
+    Results are read in time order: a later significance of one variant replaces an
+    earlier one."""
+    for ref, significance in genomics.implication_of(obs):
+        variant = r.resolve(ref)
+        if variant is not None and r.kinds.get(id(variant)) == "variant":
+            implications[id(variant)] = significance
+            r.used.add(where)
+        else:
+            unresolved.append(f"{where} derivedFrom {show_value(ref, 100)}")
+    if where not in r.used:
+        r.why[where] = ("a clinical significance of a variant the record does not hold (its "
+                        "derivedFrom names no genomic variant among the resources read)")
 
 
 def _read_result(r: Reader, obs: Mapping[str, Any], where: str, handler: _Handler,

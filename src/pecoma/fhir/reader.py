@@ -31,7 +31,7 @@ import datetime as dt
 import gc
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 import orjson
@@ -73,6 +73,7 @@ from pecoma.fhir.reading import (
     modifier_urls,
     same_resource,
 )
+from pecoma.fhir.references import type_named
 from pecoma.fhir.subjects import (
     PART_OF_TYPE,
     Attribution,
@@ -655,10 +656,15 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             if modifier:
                 r.notes.append(f"{where}: it carries a modifierExtension pecoma does not "
                                f"understand ({modifier}); check the patient's record")
-            about = _focus_elsewhere(res, who.id)
-            if about is not None:
+            about = _focus_elsewhere(res, who, resolve)
+            if about is not None and about.whose == "other":
                 # FHIR: the focus is who or what the result is about, when not the subject
-                r.notes.append(f"{where}: not read: its focus ({about}) is not this patient")
+                r.notes.append(f"{where}: not read: its focus ({about.shown}) is not this "
+                               f"patient ({about.why})")
+                continue
+            if about is not None:  # a patient that cannot be confirmed, as for a subject
+                unattributed.append((kind, where, replace(
+                    about, why=f"its focus: {about.why}", key="focus")))
                 continue
             by_type[kind].append((where, res))
     for part, why in unattributed_parts(unattributed).items():
@@ -744,25 +750,33 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
 
 
 #: Resource types an Observation's focus names when the result is about another person.
-_OTHER_PEOPLE: Final = ("RelatedPerson/", "FamilyMemberHistory/", "Group/")
+_OTHER_PEOPLE: Final = frozenset({"RelatedPerson", "FamilyMemberHistory", "Group"})
 
 
-def _focus_elsewhere(res: Mapping[str, Any], patient: str | None) -> str | None:
-    """The focus of an Observation when it names another person (another Patient, a
-    relative, a family history, a group): the result is not about this patient. A focus
-    on the tumour, a specimen or a condition is this patient's. ``None`` otherwise."""
+def _focus_elsewhere(res: Mapping[str, Any], who: ThePatient,
+                     resolve: meds.Resolver) -> Attribution | None:
+    """Whose the focus of an Observation is, when it may not be this patient: ``other``
+    when it names another person (a relative, a family history, a group, another
+    Patient), ``unknown`` when it names a Patient that cannot be confirmed as this one.
+    What a focus names is found by the one rule for references
+    (:func:`pecoma.fhir.references.type_named`: relative, an entry's fullUrl or
+    ``urn:uuid``, absolute, versioned), and a Patient is judged as a ``subject`` is
+    (:meth:`ThePatient.whose`). A focus on the tumour, a specimen or a condition is this
+    patient's: ``None``."""
     if res.get("resourceType") != "Observation":
         return None
-    for ref in res.get("focus") or []:
+    for ref in as_list(res.get("focus")):
         target = ref.get("reference") if isinstance(ref, dict) else None
         if not isinstance(target, str):
             continue
-        tail = target.rsplit("/", 2)
-        named = "/".join(tail[-2:]) if len(tail) >= 2 else target
-        if named.startswith(_OTHER_PEOPLE) or (
-                named.startswith("Patient/") and patient is not None
-                and named != f"Patient/{patient}"):
-            return show_value(named, 80).strip("'\"")
+        kind = type_named(target, resolve)
+        if kind in _OTHER_PEOPLE:
+            return Attribution("other", f"a {kind}: another person",
+                               show_value(target, 80).strip("'\""))
+        if kind == "Patient":
+            found = who.whose({"reference": target})
+            if found.whose != "this":
+                return found
     return None
 
 

@@ -29,12 +29,12 @@ the allergy check, the draft orders of ``order-select``) all decide with :meth:`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
-from pecoma.fhir.medications import server_key, unversioned
+from pecoma.fhir.references import FHIR_ID as _ID
+from pecoma.fhir.references import parse_reference, server_key, unversioned
 
 __all__ = ["PART_OF_TYPE", "Attribution", "ThePatient", "named_patient", "named_patients",
            "parse_reference", "the_patient", "unattributed_parts"]
@@ -57,9 +57,6 @@ PART_OF_TYPE: Final[Mapping[str, str]] = {
 #: The elements of a resource that name its patient.
 _KEYS: Final = ("subject", "patient")
 
-_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
-_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-_BASE = re.compile(r"(?i:https?)://[^/?#\s]+(/[^/?#\s]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,24 +72,6 @@ class Attribution:
 
 
 _THIS: Final = Attribution("this")
-
-
-def parse_reference(reference: str) -> tuple[str, str, str] | None:
-    """``(base, type, id)`` of a literal reference ``[base/]Type/id[/_history/v]`` (base
-    ``""`` when relative, without a trailing ``/``), or ``None`` when it is not one
-    (``Patient/x/Patient/p1``, ``Patient/p1/``, ``urn:uuid:…``, ``#p1``)."""
-    parts = reference.split("/")
-    if len(parts) >= 4 and parts[-2] == "_history" and _ID.fullmatch(parts[-1]):
-        parts = parts[:-2]
-    if len(parts) < 2:
-        return None
-    kind, rid = parts[-2], parts[-1]
-    if not (_TYPE.fullmatch(kind) and _ID.fullmatch(rid)):
-        return None
-    base = "/".join(parts[:-2])
-    if base and not _BASE.fullmatch(base):
-        return None
-    return base, kind, rid
 
 
 def named_patients(resources: Iterable[Mapping[str, Any]]) -> set[str]:
