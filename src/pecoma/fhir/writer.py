@@ -9,7 +9,8 @@ derived from the position of each fact, so the same case gives the same bundle.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from typing import Any, Final
 
 from pecoma.case import (
     Case,
@@ -32,6 +33,10 @@ from pecoma.fhir import codes as c
 
 __all__ = ["bundle_from_case", "cervix_extension", "concept", "primary_site_concept",
            "resources_from_case", "site_concept"]
+
+#: What a FHIR R4 string must hold at least one of (its regex ``[ \r\n\t\S]+``): a
+#: space or a character that is no whitespace.
+_FHIR_STRING: Final = re.compile(r"[ \r\n\t\S]")
 
 _PROCEDURE_STATUS = {
     SurgeryStatus.performed: "completed",
@@ -168,7 +173,9 @@ def _diagnosis(case: Case, b: _Builder) -> None:
                            "valueCode": _code(d.prior_diagnosis.value)})
     if d.date is not None:
         extensions.append({"url": c.ASSERTED_DATE, "valueDateTime": d.date.isoformat()})
-    if case.label:  # a FHIR string cannot be empty: an empty label is not carried
+    if case.label and _FHIR_STRING.search(case.label):
+        # a FHIR string cannot be empty, nor be made of whitespace other than spaces (a
+        # label of non-breaking spaces only): such a label is not carried
         extensions.append({"url": c.EXT.CASE_LABEL, "valueString": case.label})
     extensions += cervix_extension(case.tumour)
     more = []
