@@ -78,7 +78,15 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   anthracycline (or a regimen holding one) it names; without it, or with a code it does
   not know (noted), the judgement is unknown. Several entries naming one drug: 'yes' if
   one says so, else unknown if one does not say, else 'no' (the safer reading,
-  :meth:`AllergyList.class_wide`);
+  :meth:`AllergyList.class_wide`); an entry naming a regimen (epirubicin with
+  ifosfamide) judges that regimen's row, not the row of a drug it holds that another
+  entry names (epirubicin): each row keeps the judgement recorded on it, as in a case;
+* an entry coded only by the project's code of a catch-all agent of the case format,
+  its words saying no more (``pecoma#agent-other`` "other", ``pecoma#agent-other-
+  chemotherapy`` "other chemotherapy": how the project's writer records those rows of
+  ``systemic.intolerances``, :func:`case_row`), is read back as that row: "other
+  chemotherapy" as the row it is; "other" as a drug not identified, which is what it
+  says (:attr:`AllergyReading.recorded_other`);
 * an entry naming a substance near an mTOR inhibitor
   (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`: the macrolides, tacrolimus,
   polysorbate 80, albumin) is *not identified* whatever its category.
@@ -98,8 +106,8 @@ from pecoma.fhir import medications as meds
 from pecoma.fhir.reading import NotTolerated, extension_code, modifier_urls
 from pecoma.fhir.searches import withheld_label
 
-__all__ = ["AllergyList", "AllergyReading", "condition_intolerance", "intolerance_of",
-           "not_read_in_full", "read_allergies", "read_allergy"]
+__all__ = ["AllergyList", "AllergyReading", "case_row", "condition_intolerance",
+           "intolerance_of", "not_read_in_full", "read_allergies", "read_allergy"]
 
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
 _IGNORED: Final = frozenset({"refuted", "entered-in-error"})
@@ -132,7 +140,8 @@ class AllergyReading:
     #: A status the entry states two ways that disagree (``confirmed`` beside
     #: ``refuted``): the entry is counted (the safer reading), and a note says why.
     doubt: str | None = None
-    #: The agents of the case format it names, the catch-all ones excluded.
+    #: The agents of the case format it names, the catch-all ones excluded (but for the
+    #: case format's own row "other chemotherapy", :func:`case_row`).
     agents: frozenset[Agent] = frozenset()
     #: The drugs of :data:`~pecoma.fhir.medications.INGREDIENTS` it names.
     ingredients: frozenset[str] = frozenset()
@@ -163,6 +172,9 @@ class AllergyReading:
     #: It is a Condition of the record (the problem list) naming an allergy or an adverse
     #: reaction to a drug (:func:`condition_intolerance`), not an AllergyIntolerance.
     problem_list: bool = False
+    #: It is the case format's own row ``other`` (:func:`case_row`): a drug the team
+    #: recorded as not identified, with the case, not an entry pecoma failed to read.
+    recorded_other: bool = False
 
     @property
     def rules_out_mtor(self) -> bool:
@@ -207,6 +219,30 @@ def _doubt(field: str, codes: list[str], one: frozenset[str], other: frozenset[s
             "safer reading); check it in the record")
 
 
+def case_row(allergy: Mapping[str, Any]) -> Agent | None:
+    """The catch-all agent of the case format (``other``, ``other_chemotherapy``) an
+    entry records as the project's writer records a row of ``systemic.intolerances``:
+    its one substance (its ``code``, no reaction substance) coded only by the project's
+    code of that agent, its text and displays (if any) that agent's name ("other",
+    "other chemotherapy"); ``None`` for any other entry (an EHR's, or one saying more)."""
+    substances = meds.allergy_substances(allergy)
+    if len(substances) != 1 or substances[0] is not allergy.get("code"):
+        return None
+    concept = substances[0]
+    codings = concept.get("coding")
+    if not isinstance(codings, list) or not codings or not all(
+            isinstance(cd, dict) and cd.get("system") == c.PECOMA_SYSTEM for cd in codings):
+        return None
+    agents = {c.AGENT_BY_CODE.get(str(cd.get("code"))) for cd in codings}
+    agent = agents.pop() if len(agents) == 1 else None
+    if agent not in CATCH_ALL:
+        return None
+    words = [concept.get("text"), *(cd.get("display") for cd in codings)]
+    name = agent.value.replace("_", " ")
+    return agent if all(w is None or (isinstance(w, str) and w.strip().lower() == name)
+                        for w in words) else None
+
+
 def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> AllergyReading:
     """The reading of one AllergyIntolerance (see the module's rules); ``entry_modifiers``:
     the URLs of the modifierExtensions its Bundle entry carries."""
@@ -240,9 +276,12 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     # narrative or symptoms: "patient reports hives as a child" names no substance)
     said_none = meds.code_records_no_allergy(allergy.get("code"))
     substances = meds.allergy_substances(allergy)[1 if said_none else 0:]
+    # the case format's own row (its writer's code): "other chemotherapy" is that row,
+    # "other" a drug not identified, as the row says
+    row = case_row(allergy)
     words = [*meds.allergy_narratives(allergy), *meds.allergy_manifestations(allergy)]
     for concept, whole in [*((x, True) for x in substances), *((x, False) for x in words)]:
-        if whole:
+        if whole and row is not Agent.other_chemotherapy:
             unread += meds.unread_words(concept)
         near += [n for n in [meds.never_cleared_named(concept)] if n is not None]
         # every agent it names, not the first one only: "Everolimus; sirolimus", or a
@@ -251,6 +290,8 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         klass = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
         drugs = meds.ingredients_named(concept)
         agents |= found - CATCH_ALL
+        if whole and row is Agent.other_chemotherapy:
+            agents.add(row)
         mtor_class = mtor_class or klass
         ingredients |= drugs
         named_drugs |= meds.drugs_named(concept)
@@ -286,7 +327,8 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         drugs=frozenset(named_drugs), mtor_class=mtor_class,
         mtor_named=mtor_named, other=other, unidentified=unidentified,
         not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else (),
-        class_wide=class_wide, class_wide_note=class_wide_note)
+        class_wide=class_wide, class_wide_note=class_wide_note,
+        recorded_other=row is Agent.other and unidentified)
 
 
 def _class_wide(allergy: Mapping[str, Any]) -> tuple[YesNo, str | None]:
@@ -401,9 +443,12 @@ class AllergyList:
 
     def judgements(self, agent: Agent) -> list[tuple[str, YesNo]]:
         """``(where, judgement)`` of each entry naming ``agent`` (as an agent, or a drug
-        inside its words): what its own extension intolerance-class-wide says."""
+        inside its words that no agent it names holds: an entry naming epirubicin with
+        ifosfamide judges that regimen, not epirubicin alone, which another entry may
+        judge otherwise): what its own extension intolerance-class-wide says."""
         return [(w, r.class_wide) for w, r in self.entries
-                if agent in r.agents or agent.value in r.ingredients]
+                if agent in r.agents or (agent.value in r.ingredients and not any(
+                    agent in named.drugs for named in r.agents))]
 
     @property
     def intolerances(self) -> tuple[Intolerance, ...]:

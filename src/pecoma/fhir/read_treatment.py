@@ -902,12 +902,16 @@ def _tolerated_line(named: list[tuple[str, Agent | str]], lines: Any) -> str | N
     return None if found is None else therapies[found].agent.value
 
 
-def _intolerances(listed: AllergyList, r: Reader) -> None:
+def _intolerances(listed: AllergyList, r: Reader) -> dict[str, int]:
     """The drugs an allergy list names (``systemic.intolerances``, I15): an agent of the
     case format (an mTOR inhibitor included: whether it rules out every one is the case's
     rule, the medication history read beside it), or a single drug named inside another
-    entry's words that no listed agent holds already."""
+    entry's words that no listed agent holds already; and a row ``other`` for each drug
+    allergy entry whose substance cannot be read (:func:`_not_identified` says each).
+    The rows stand in the order of the entries (a case written by the project's writer
+    reads back row for row). Returns the index of each entry's row ``other``."""
     found: dict[Agent, str] = {}
+    order: list[tuple[Agent | None, str]] = []  # (agent, where), or (None, where): 'other'
     for where, reading in listed.entries:
         if reading.left_aside is not None:
             continue
@@ -916,16 +920,25 @@ def _intolerances(listed: AllergyList, r: Reader) -> None:
         named += [Agent(x) for x in sorted(reading.ingredients)
                   if x in _SINGLE_DRUGS and Agent(x) not in covered]
         for agent in named:
-            found.setdefault(agent, where)
+            if agent not in found:
+                found[agent] = where
+                order.append((agent, where))
+        if reading.unidentified:
+            order.append((None, where))
         _judgement_notes(where, reading, named, r)
-    if not found:
-        return
+    if not order:
+        return {}
     rows: list[dict[str, Any]] = []
-    for agent in found:
-        judged = listed.class_wide(agent)
-        rows.append({"agent": agent.value} if judged is YesNo.unknown
-                    else {"agent": agent.value, "class_wide": judged.value})
-    r.put("systemic.intolerances", rows, next(iter(found.values())))
+    others: dict[str, int] = {}
+    for named_agent, where in order:
+        if named_agent is None:
+            others[where] = len(rows)
+            rows.append({"agent": Agent.other.value})
+            continue
+        judged = listed.class_wide(named_agent)
+        rows.append({"agent": named_agent.value} if judged is YesNo.unknown
+                    else {"agent": named_agent.value, "class_wide": judged.value})
+    r.put("systemic.intolerances", rows, order[0][1])
     for agent, where in found.items():
         r.used.add(where)
         r.why.pop(where, None)
@@ -935,6 +948,7 @@ def _intolerances(listed: AllergyList, r: Reader) -> None:
                            + "".join(f"; {w}" for w in [_judgement_words(
                                _own_judgement(listed, where, agent), agent)] if w))
             _judgements_differ(listed, agent, r)
+    return others
 
 
 def _own_judgement(listed: AllergyList, where: str, agent: Agent) -> YesNo:
@@ -1051,7 +1065,7 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
         elif reading.other is not None and not (reading.rules_out_mtor
                                                 or reading.unidentified):
             r.why[where] = f"to {reading.other}, no mTOR inhibitor"
-    _intolerances(listed, r)
+    others = _intolerances(listed, r)
     named = list(listed.mtor)
     if named:
         # An allergy or intolerance to the mTOR-inhibitor class is a contraindication of
@@ -1095,37 +1109,38 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
         for agent in dict.fromkeys(a for _w, a in named if isinstance(a, Agent)):
             _judgements_differ(listed, agent, r)
         _given_despite(named, listed, r)
-    _not_identified(listed, r)
+    _not_identified(listed, others, r)
 
 
-def _not_identified(listed: AllergyList, r: Reader) -> None:
+def _not_identified(listed: AllergyList, others: dict[str, int], r: Reader) -> None:
     """Each drug allergy entry whose substance cannot be read
     (:attr:`pecoma.fhir.allergies.AllergyList.unidentified`) may be to an mTOR inhibitor
-    or an anthracycline: one row ``{"agent": "other"}`` of ``systemic.intolerances`` each
-    (a drug the case format names no agent for: the case's rule names it and makes the
-    advice proposing either provisional on which drug it is, I15), with a note naming the
-    entry and its row; and, by the same entries, a 'no' to the mTOR-inhibitor
-    contraindication is not kept (it stays unknown, and is asked)."""
+    or an anthracycline: it has its row ``{"agent": "other"}`` of
+    ``systemic.intolerances`` (``others``: its index; a drug the case format names no
+    agent for: the case's rule names it and makes the advice proposing either
+    provisional on which drug it is, I15), and a note naming the entry and its row; and,
+    by the same entries, a 'no' to the mTOR-inhibitor contraindication is not kept (it
+    stays unknown, and is asked): the record does not show it was judged with that
+    allergy in view. The case format's own rows 'other'
+    (:attr:`pecoma.fhir.allergies.AllergyReading.recorded_other`: its writer's entries,
+    recorded with the case, whose 'no' the case format keeps beside them) do not drop it:
+    the same facts read the same by either way in."""
     unreadable = [(w, reading) for w, reading in listed.entries if reading.unidentified]
     if not unreadable:
         return
-    rows = r.data.get("systemic", {}).get("intolerances")
-    if rows is None:
-        rows = []
-        r.put("systemic.intolerances", rows, unreadable[0][0])
     for where, reading in unreadable:
-        rows.append({"agent": Agent.other.value})
         r.used.add(where)
         r.why.pop(where, None)
         said = (f" (pecoma cannot identify: {', '.join(reading.not_identified)})"
                 if reading.not_identified else "")
         r.notes.append(f"{where}: a drug allergy or intolerance whose substance cannot be "
                        f"read{said}: read as an intolerance of 'other' (systemic.intolerances"
-                       f"[{len(rows) - 1}]), a drug the case format names no agent for; it may "
+                       f"[{others[where]}]), a drug the case format names no agent for; it may "
                        "be an mTOR inhibitor or an anthracycline: the advice proposing either "
                        "waits on which drug it is, and an mTOR-inhibitor contraindication "
                        "cannot be ruled out (I15)")
-    if r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
+    if r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no" and any(
+            not reading.recorded_other for _w, reading in unreadable):
         del r.data["systemic"]["mtor_inhibitor_contraindicated"]
         del r.sources["systemic.mtor_inhibitor_contraindicated"]
         r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept while an "
