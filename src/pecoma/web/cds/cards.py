@@ -28,6 +28,7 @@ from pecoma.web.cds.discovery import (
     UNIDENTIFIED_MEDICATIONS,
 )
 from pecoma.web.cds.service import CdsService
+from pecoma.web.vital_status import vital_status_warning
 
 __all__ = ["NOTES_SHOWN", "NOTE_CHARS", "SUMMARY_MAX", "Answer", "Indicator", "listed",
            "md_item", "md_missing", "md_not_found", "md_notes", "md_set_aside", "md_text",
@@ -220,29 +221,17 @@ class Answer:
                   indicator="warning", version=version, record_ids=(),
                   detail=what + md_unknown(unknown))
 
-    def deceased_card(self, deceased: str) -> None:
-        """A warning that the record says the patient died: no advice is given."""
-        when = "" if deceased == "yes" else f" ({md_text(deceased)})"
-        self.card(summary=f"The record says this patient died{when}: no PEComa advice",
-                  indicator="warning", version=load_knowledge().version, record_ids=(),
-                  detail="The record notes the patient's death (Patient.deceased, or an "
-                  f"Observation of vital status){when}. pecoma gives no treatment or surveillance "
-                  "advice and proposes no order for a patient recorded as deceased. If the "
-                  "record is wrong, correct it and reopen the chart.")
-
-    def vital_status_card(self, why: str) -> None:
-        """A warning that the record does not say, in a value pecoma can read, whether the
-        patient has died (``why``: :attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`):
-        the advice is given as for a living patient, said so, and nothing is proposed."""
-        self.card(summary="Whether this patient has died is unknown from the record: check "
-                  "it before acting on the PEComa advice",
-                  indicator="warning", version=load_knowledge().version, record_ids=(),
-                  detail="The record does not say whether the patient is alive "
-                  f"({md_text(why)}). pecoma gives no advice for a patient recorded as "
-                  "deceased; here it cannot tell, so the advice is given as for a living "
-                  "patient and no order is proposed until the record says. Record it in "
-                  f"{md_text('Patient.deceased[x]')} (deceasedBoolean true or false, or "
-                  "deceasedDateTime the date of death) and reopen the chart.")
+    def vital_status_card(self, bc: BundleCase) -> bool:
+        """The first card when the record says the patient died, or does not say whether
+        in a value pecoma can read (the rule of :mod:`pecoma.web.vital_status`, shared
+        with the SMART launch page); whether the advice follows it (False after a recorded
+        death: nothing else is given but the allergy check of a draft)."""
+        said = vital_status_warning(bc, proposes_orders=True, again="reopen the chart")
+        if said is None:
+            return True
+        self.card(summary=md_text(said.summary), indicator="warning",
+                  version=load_knowledge().version, record_ids=(), detail=md_text(said.detail))
+        return said.advice_follows
 
     def other_patient_card(self, foreign: list[str], rest: list[str],
                            unknown: dict[str, str]) -> None:

@@ -605,10 +605,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             answer.cards += scratch.cards
             answer.records += scratch.records
         if read is not None:
-            if read[1] is not None and read[1].deceased is not None:
-                answer.deceased_card(read[1].deceased)
-            elif read[1] is not None and read[1].vital_status_unknown is not None:
-                answer.vital_status_card(read[1].vital_status_unknown)
+            if read[1] is not None:
+                answer.vital_status_card(read[1])
             _allergy_cards(answer, checked, read[2])
         return answer
     read = await read_record(req, request, svc, answer, deadline, fetched)
@@ -622,11 +620,10 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
     _allergy_cards(answer, checked, safety)
-    if bc.deceased is not None:  # no advice, nothing proposed: the allergy check stands
-        answer.deceased_card(bc.deceased)
+    # a recorded death: no advice, nothing proposed (the allergy check stands); a vital
+    # status unknown: the advice, said so first, nothing proposed
+    if not answer.vital_status_card(bc):
         return answer
-    if bc.vital_status_unknown is not None:  # the advice, said so; nothing proposed
-        answer.vital_status_card(bc.vital_status_unknown)
     try:
         for draft, agent in chemo:
             a = _alerting(bc.case, agent, svc)

@@ -326,11 +326,9 @@ async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) 
     record, bc, safety = read
     if bc is None:
         return answer
-    if bc.deceased is not None:
-        answer.deceased_card(bc.deceased)
+    # a recorded death: that card alone; a vital status unknown: said first, the advice after
+    if not answer.vital_status_card(bc):
         return answer
-    if bc.vital_status_unknown is not None:  # said first, the advice given after it
-        answer.vital_status_card(bc.vital_status_unknown)
     planned_intolerance(answer, safety)
     try:
         a = assess(bc.case, svc.today(), svc.engine_settings())
