@@ -960,6 +960,156 @@ class TestAnotherPatient:
             assert "pat-1001" not in line and "pat-X" not in line
 
 
+DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+
+def record_with_patient(**fields: Any) -> dict[str, Any]:
+    """The localized high-risk record (uterine PEComa, R1) with ``fields`` set on its
+    Patient (pat-1001)."""
+    bundle = copy.deepcopy(example("localized-high-risk"))
+    patient = next(e["resource"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+    patient.update(copy.deepcopy(fields))
+    return bundle
+
+
+def record_dead_by_vital_status() -> dict[str, Any]:
+    """The localized high-risk record, its Patient silent on death, with an Observation of
+    vital status (LOINC 75186-7) valued 'Dead' (SNOMED CT 419099009) on 2026-10-02."""
+    bundle = copy.deepcopy(example("localized-high-risk"))
+    bundle["entry"].append({"resource": {
+        "resourceType": "Observation", "id": "vital-status", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "75186-7"}]},
+        "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
+                                             "code": "419099009", "display": "Dead"}]},
+        "effectiveDateTime": "2026-10-02",
+        "subject": {"reference": "Patient/pat-1001"}}})
+    return bundle
+
+
+def ehr_notice(html: str) -> str:
+    """The page's "Filled in from the EHR" section."""
+    m = re.search(r'<section class="ehr-notice".*?</section>', html, re.S)
+    assert m, "no 'Filled in from the EHR' section"
+    return m.group(0)
+
+
+def text_of(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+class TestVitalStatus:
+    """Whether the record says the patient died: the SMART page follows the rule of the
+    CDS services (pecoma.web.vital_status, one implementation, their words). A recorded
+    death makes treatment advice no decision at hand: the page says so, as the CDS card
+    does, and fills in no case form (it had shown the ordinary form, whose report gives
+    PEComa treatment and surveillance advice). A vital status that cannot be read is
+    never taken as alive without a word: a first warning says to check it before acting,
+    and the form follows as for a living patient (the page had said nothing)."""
+
+    DEATH_SAID = ("pecoma gives no treatment or surveillance advice for a patient recorded "
+                  "as deceased. If the record is wrong, correct it and open pecoma again "
+                  "from the chart.")
+    UNKNOWN_TITLE = ("Whether this patient has died is unknown from the record: check it "
+                     "before acting on the PEComa advice")
+
+    @staticmethod
+    def launched(tmp_path: Path, record: dict[str, Any]) -> tuple[httpx.Response, str]:
+        """The page of a launch for ``record``, and the report its form gives ('' when
+        the page has no case form)."""
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            page = launch_and_return(client, ehr)
+            report = post_form(client, page.text) if 'action="/report"' in page.text else ""
+        return page, report
+
+    @pytest.mark.parametrize(("record", "title"), [
+        pytest.param(lambda: record_with_patient(deceasedBoolean=True),
+                     "The record says this patient died: no PEComa advice",
+                     id="deceasedBoolean-true"),
+        pytest.param(lambda: record_with_patient(deceasedDateTime="2026-10-02"),
+                     "The record says this patient died (2026-10-02): no PEComa advice",
+                     id="deceasedDateTime"),
+        pytest.param(record_dead_by_vital_status,
+                     "The record says this patient died (2026-10-02): no PEComa advice",
+                     id="vital-status-observation"),
+    ])
+    def test_a_recorded_death_gets_no_advice(self, tmp_path: Path, record: Any,
+                                             title: str) -> None:
+        """The page (200: the record was read, and this is pecoma's answer to it) says
+        what the CDS card says, the date when the record gives one, and holds no case
+        form: no report, so no treatment or surveillance advice, can follow from it."""
+        page, report = self.launched(tmp_path, record())
+        assert page.status_code == 200, page.text[:500]
+        h1 = re.search(r"<h1>(.*?)</h1>", page.text, re.S)
+        assert h1 and text_of(h1.group(1)) == title
+        text = text_of(page.text.split('<main id="main"', 1)[1])
+        assert "The record notes the patient's death (Patient.deceased, or an Observation " \
+               "of vital status)" in text
+        assert self.DEATH_SAID in text
+        assert "Filled in from the EHR" not in page.text
+        assert 'action="/report"' not in page.text and report == ""
+        assert "No PEComa case could be read" not in page.text  # not a refusal
+
+    def test_the_log_says_why_never_the_date(self, tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+        """The launch is logged as finished with no advice for a recorded death; neither
+        the date of death nor the patient's id is in any log record."""
+        caplog.set_level(logging.DEBUG)
+        self.launched(tmp_path, record_with_patient(deceasedDateTime="2026-10-02"))
+        finished = [r for r in caplog.records if r.getMessage() == "smart launch finished"]
+        assert [r.__dict__.get("no_advice") for r in finished] == ["recorded deceased"]
+        for r in caplog.records:
+            line = f"{r.getMessage()} {r.__dict__}"
+            assert "2026-10-02" not in line and "pat-1001" not in line
+
+    @pytest.mark.parametrize(("fields", "quoted"), [
+        pytest.param({"deceasedBoolean": "true"}, "deceasedBoolean is 'true' (a string)",
+                     id="boolean-as-string"),
+        pytest.param({"deceasedDateTime": 20260105}, "deceasedDateTime is 20260105 (a number)",
+                     id="datetime-as-number"),
+        pytest.param({"_deceasedBoolean": {"extension": [{"url": DATA_ABSENT,
+                                                          "valueCode": "unknown"}]}},
+                     "Patient.deceased[x] is not recorded (data-absent-reason 'unknown')",
+                     id="data-absent-reason"),
+    ])
+    def test_a_vital_status_unknown_is_said_first(self, tmp_path: Path,
+                                                  fields: dict[str, Any], quoted: str) -> None:
+        """The first thing the EHR section says, as an alert, is the CDS card's warning
+        quoting what the record holds and what to record; the form is filled in as for a
+        living patient (the patient may be alive) and the report follows. The page
+        proposes no order, so it says nothing of orders."""
+        page, report = self.launched(tmp_path, record_with_patient(**fields))
+        assert page.status_code == 200, page.text[:500]
+        notice = ehr_notice(page.text)
+        first = re.search(r"</h2>\s*(<p[^>]*>.*?</p>)", notice, re.S)
+        assert first and 'role="alert"' in first.group(1)
+        said = text_of(first.group(1))
+        assert said.startswith(self.UNKNOWN_TITLE + ". The record does not say whether "
+                               "the patient is alive (")
+        assert quoted in said
+        assert said.endswith("so the advice is given as for a living patient. Record it in "
+                             "Patient.deceased[x] (deceasedBoolean true or false, or "
+                             "deceasedDateTime the date of death) and open pecoma again "
+                             "from the chart.")
+        assert "order" not in said
+        assert form_value(page.text, "tumour.primary_site") == "uterus"
+        assert form_value(page.text, "surgery.margin") == "R1"
+        assert 'id="item-REC-RERESECTION' in report  # the advice of a living patient
+
+    def test_a_patient_recorded_alive_is_unchanged(self, tmp_path: Path) -> None:
+        """deceasedBoolean false is alive: the page is the one of the record without the
+        element, word for word, with no warning about whether the patient died."""
+        alive, _ = self.launched(tmp_path / "a", record_with_patient(deceasedBoolean=False))
+        silent, _ = self.launched(tmp_path / "s", record_with_patient())
+        assert alive.status_code == silent.status_code == 200
+        main = [re.sub(r"http://127\.0\.0\.1:\d+", "EHR", p.text.split('<main id="main"', 1)[1])
+                for p in (alive, silent)]  # two test EHRs: only their ports differ
+        assert main[0] == main[1]
+        assert "died" not in main[0] and "vital-status" not in main[0]
+        assert form_value(alive.text, "tumour.primary_site") == "uterus"
+
+
 class TestNotFound:
     """The facts the record did not give, as the clinician reads them: the form's labels
     (never field paths), and only those that can matter for the disease status read; a

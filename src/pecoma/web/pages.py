@@ -99,7 +99,8 @@ def render_form(
 ) -> Response:
     """The case form; ``notice`` tells where pre-filled values came from (SMART launch):
     ``source``, ``not_found`` (the form's labels), ``failed`` (kind, what it gives),
-    ``warnings`` and ``notes``."""
+    ``warnings``, ``notes`` and ``vital_status`` (a
+    :class:`~pecoma.web.vital_status.VitalStatusWarning` said first, or ``None``)."""
     groups = []
     for group in form_layout.FORM:
         count = forms.row_count(values, group.rows) if group.rows is not None else 0

@@ -5,7 +5,9 @@ with its status (the browser is the client here): 400 for an iss not allowed or 
 that is unknown, used, expired or from another browser; 403 for an authorization the EHR
 denied; 422 for a record without a readable PEComa case; 502 for an EHR that could not be
 reached or gave an unusable answer (another patient's data included); 503 when too many
-launches are in progress.
+launches are in progress. A record that says the patient died gets a page (200) saying
+so and no case form; one that does not say whether the patient died has the form with
+that warning first (the rule of the CDS services, :mod:`pecoma.web.vital_status`).
 
 The launch is bound to the browser that started it by a random key in an HttpOnly cookie
 (SameSite=Lax, so that it comes back with the EHR's redirect; Secure behind TLS), whose
@@ -39,6 +41,7 @@ from pecoma.web.smart.settings import SmartSettings
 from pecoma.web.smart.unreadable import other_patient, unreadable
 from pecoma.web.store_access import registry_of
 from pecoma.web.summary import field_label
+from pecoma.web.vital_status import VitalStatusWarning, vital_status_warning
 
 __all__ = ["COOKIE", "router"]
 
@@ -87,6 +90,16 @@ def _error_page(request: Request, exc: LaunchError) -> Response:
                                 "actions": exc.actions, "technical": exc.technical},
         status_code=exc.status,
     )
+
+
+def _no_advice_page(request: Request, said: VitalStatusWarning) -> Response:
+    """The page of a record that says the patient died: the warning alone (the words of
+    the CDS services' card), no case form. The log says why, never the date."""
+    APP.info("smart launch finished", extra={"no_advice": "recorded deceased"})
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, "error.html", {"status": 200, "title": said.summary, "detail": said.detail},
+        status_code=200)
 
 
 async def smart_launch(request: Request, iss: str | None = None,
@@ -201,6 +214,12 @@ async def _callback(request: Request, state: str | None, code: str | None,
         raise other_patient(exc.foreign) from None
     except InputError as exc:
         raise unreadable(exc.issues, record.failed) from None
+    # the rule of the CDS services: a recorded death gets no advice (no form filled in);
+    # a vital status unknown is said first, the form as for a living patient
+    vital = vital_status_warning(read, proposes_orders=False,
+                                 again="open pecoma again from the chart")
+    if vital is not None and not vital.advice_follows:
+        return _no_advice_page(request, vital)
     case, unknown_again, warnings = unread_stays_unknown(read.case, record,
                                                          read.unidentified_medications)
     today: dt.date = request.app.state.today()
@@ -214,6 +233,7 @@ async def _callback(request: Request, state: str | None, code: str | None,
         "failed": list(record.failed),
         "warnings": list(warnings),
         "notes": list(read.notes),
+        "vital_status": vital,
     }
     APP.info("smart launch finished", extra={"not_found": len(not_found),
                                              "failed_searches": len(record.failed)})
