@@ -794,6 +794,34 @@ class TestSaveAndImport:
         assert r.status_code == 403
 
 
+    def test_a_small_workbook_of_values_in_column_xfd_is_refused_row_by_row(
+        self, server: Server
+    ) -> None:
+        """A workbook of a few kB whose rows each hold a value in column XFD (the last):
+        its upload kept a server core busy for minutes (every row read 16,384 cells
+        wide) before the refusal. Each row is refused, naming the row and column XFD;
+        nothing is written."""
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "cases"
+        ws.append(["registry_id", "tumour.primary_site", "stage.status"])
+        for row in range(2, 202):
+            ws.cell(row=row, column=16384, value=1)
+        out = io.BytesIO()
+        wb.save(out)
+        assert len(out.getvalue()) < 20_000
+        r = server.client.post(
+            "/registry/import", files={"file": ("x.xlsx", out.getvalue(), "x")},
+            data={"mode": "all-or-nothing"}, headers=bearer(server))
+        assert r.status_code == 422
+        page = plain(r.text)
+        assert "x.xlsx, sheet 'cases': 200 rows read, 0 good, 200 rejected" in page
+        assert "201 (column 16384, XFD) 1 must be empty: the header row names " \
+               "columns A to C only" in page
+
     @pytest.mark.parametrize("second", ["second.csv", "second.xlsx", ""])
     def test_two_files_in_one_request_are_refused_and_nothing_is_written(
         self, server: Server, second: str

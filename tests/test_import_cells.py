@@ -9,8 +9,10 @@ write: the import answers with a report, never an exception.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -324,3 +326,161 @@ class TestOversizedWorkbooks:
             sheet = z.read(SHEET)
         path = _packed(good, SHEET, sheet)
         assert [r.number for r in read_table(path)[1]] == [r.number for r in read_table(good)[1]]
+
+
+class TooMuchWork(Exception):
+    """The reader ran more of its code than the file's cells call for."""
+
+
+@contextlib.contextmanager
+def work_budget(lines: int) -> Iterator[None]:
+    """Fails with :class:`TooMuchWork` once more than ``lines`` lines have run of the
+    registry file reader and of openpyxl's read-only rows: what a read costs, counted,
+    not timed (the count is the same on any machine)."""
+    import sys
+
+    import openpyxl.worksheet._read_only as read_only
+
+    from pecoma.registry import import_table
+
+    sources = {import_table.__file__, read_only.__file__}
+    count = 0
+
+    def in_frame(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+            if count > lines:
+                raise TooMuchWork(f"more than {lines} lines run")
+        return in_frame
+
+    def on_call(frame: Any, event: str, arg: Any) -> Any:
+        return in_frame if frame.f_code.co_filename in sources else None
+
+    before = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        yield
+    finally:
+        sys.settrace(before)
+
+
+def _with_rows(path: Path, rows: str, *, head: str = "") -> Path:
+    """The workbook with ``rows`` (sheet XML) after its own rows, and its declared
+    dimension replaced by ``head`` when given."""
+    import re
+
+    def change(b: bytes) -> bytes:
+        b = b.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+        return re.sub(rb'<dimension ref="[^"]*" ?/>', head.encode(), b) if head else b
+
+    return _rewritten(path, SHEET, change)
+
+
+def lines_for(rows: int) -> int:
+    """What reading the good workbook's header and two rows (about 4,500 lines), and
+    ``rows`` rows more, may cost: a row read runs a few lines per column of the header
+    (78: about 300 lines), a row refused at its first cell right of the header fewer. A
+    row padded out to column XFD ran 16,384 cells, several lines each."""
+    return 10_000 + 1_000 * rows
+
+
+class TestTheWorkIsThatOfTheCellsHeld:
+    """A 4.5 kB workbook whose 29,000 rows each held one value in column XFD (the last)
+    kept a server core busy for minutes before being refused: openpyxl's read-only rows
+    pad every row out to its last cell, and the reader visited all 16,384 cells of each
+    (about 475 million for the file); a row numbered far down stood an empty row for each
+    number skipped. The reader now visits only the cells the file holds, and refuses a
+    value right of the header's columns as soon as it meets it, naming its row and
+    column, as it does in a CSV file."""
+
+    def test_a_value_in_column_xfd_on_every_row_is_refused_at_the_cost_of_its_cells(
+        self, tmp_path: Path
+    ) -> None:
+        """300 rows each holding 1 in XFD: each row refused, naming column XFD, the value
+        and the header's columns (A to BZ: the template's 78), within the work of the
+        cells held; the two good rows stay good."""
+        rows = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>'
+                       for n in range(4, 304))
+        path = _with_rows(good_workbook(tmp_path / "x.xlsx"), rows)
+        with work_budget(lines_for(300)):
+            issues = issues_of(path)
+        assert [(row, col) for row, col, _ in issues] == [
+            (n, "(column 16384, XFD)") for n in range(4, 304)]
+        assert all(rule.startswith("must be empty: the header row names columns A to BZ "
+                                   "only") for _, _, rule in issues)
+        _header, read = read_table(path)
+        assert read[2].problems[0][1] == "1"
+
+    def test_a_row_numbered_far_down_costs_one_row(self, tmp_path: Path) -> None:
+        """A row numbered 1,048,576 (the last a sheet has) after rows 2 and 3: read as
+        that row, without an empty row for each number between."""
+        far = '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>PEC-0099</t></is></c></row>'
+        path = _with_rows(good_workbook(tmp_path / "f.xlsx"), far)
+        with work_budget(lines_for(1)):
+            _header, rows = read_table(path)
+        assert [r.number for r in rows] == [2, 3, 1_048_576]
+        assert rows[2].cells["registry_id"] == "PEC-0099"
+
+    def test_a_declared_dimension_of_the_whole_sheet_costs_nothing(self, tmp_path: Path
+                                                                   ) -> None:
+        """A sheet declaring the whole of a sheet (A1:XFD1048576) as its range: the rows
+        it holds are read, no more."""
+        path = _with_rows(good_workbook(tmp_path / "d.xlsx"), "",
+                          head='<dimension ref="A1:XFD1048576"/>')
+        with work_budget(lines_for(0)):
+            _header, rows = read_table(path)
+        assert [r.number for r in rows] == [2, 3]
+
+    def test_many_merged_ranges_cost_per_row_the_header_s_columns(self, tmp_path: Path
+                                                                   ) -> None:
+        """2,000 merged ranges right of the header, each over rows 2 to 301, beside 300
+        rows: each row reported once for the merged cells right of the header (from
+        column CA), not checked against every range (600,000 checks)."""
+        rows = "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>PEC-{n:04d}</t></is>'
+                       f'</c></row>' for n in range(4, 302))
+        merges = "".join(f'<mergeCell ref="{c}2:{c}301"/>' for c in
+                         (column_letter_at(k) for k in range(100, 2100)))
+
+        def change(b: bytes) -> bytes:
+            return b.replace(b"</sheetData>", rows.encode() + b"</sheetData>").replace(
+                b"</worksheet>", f'<mergeCells count="2000">{merges}</mergeCells>'
+                                 "</worksheet>".encode())
+
+        path = _rewritten(good_workbook(tmp_path / "m.xlsx"), SHEET, change)
+        with work_budget(lines_for(298)):
+            _header, read = read_table(path)
+        assert [r.number for r in read] == list(range(2, 302))
+        assert all([(p[0], p[1]) for p in r.problems] == [("column CV", "(merged cells)")]
+                   for r in read)
+        assert "(CV2:CV301)" in read[0].problems[0][2]
+
+    def test_a_blank_text_right_of_the_header_is_an_empty_cell(self, tmp_path: Path
+                                                               ) -> None:
+        """Spaces in a cell right of the header are no value, as in a CSV file."""
+        blank = '<row r="4"><c r="CA4" t="inlineStr"><is><t>   </t></is></c></row>'
+        path = _with_rows(good_workbook(tmp_path / "b.xlsx"), blank)
+        assert [r.number for r in read_table(path)[1]] == [2, 3]
+
+    @pytest.mark.parametrize("rows, message", [
+        ('<row r="2"><c r="A2" t="inlineStr"><is><t>PEC-0009</t></is></c></row>',
+         "row 2 is listed after row 3"),
+        ('<row r="4"><c r="B4" t="inlineStr"><is><t>x</t></is></c>'
+         '<c r="A4" t="inlineStr"><is><t>PEC-0009</t></is></c></row>',
+         "row 4: cell A4 is listed after B4"),
+    ], ids=["row-again", "cells-out-of-order"])
+    def test_rows_or_cells_out_of_order_are_refused(self, tmp_path: Path, rows: str,
+                                                    message: str) -> None:
+        """A row listed again after a later one was left out whole (openpyxl's read-only
+        rows skip it), and of two cells in one place the first: data silently dropped. No
+        spreadsheet program writes a sheet so; it is refused, naming the row."""
+        path = _with_rows(good_workbook(tmp_path / "o.xlsx"), rows)
+        with pytest.raises(ImportFileError, match=f"sheet 'cases': {message}: not a "
+                                                  "spreadsheet program's file"):
+            read_table(path)
+
+
+def column_letter_at(position: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(position)

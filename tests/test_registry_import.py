@@ -468,16 +468,42 @@ class TestHeader:
         """Spreadsheets save a CSV with empty columns at the end of every line
         (`a;b;c;;`): the whole file was refused ('every column needs a name' twice), as an
         XLSX with the same sheet is not. The trailing nameless columns are no columns; a
-        value under one is still refused, naming its row."""
+        value under one is still refused, naming its row and its column."""
         path = tmp_path / "trailing.csv"
         path.write_text("registry_id;tumour.primary_site;stage.status;;\n"
                         "PEC-0001;kidney;localized;;\n"
                         "PEC-0002;lung;localized;;forgotten\n")
         report = run(repo, path, ImportMode.good_rows)
-        assert [(i.row, i.column) for i in report.issues] == [(3, "(row)")]
+        assert [(i.row, i.column, i.value) for i in report.issues] == [
+            (3, "(column 5, E)", "'forgotten'")]
         assert report.written is not None and report.written.new_patients == 1
         path.write_text("registry_id;;stage.status\nPEC-0003;kidney;localized\n")
         assert [i.rule for i in run(repo, path).issues][:1] == ["every column needs a name"]
+
+    def test_a_value_right_of_a_sheet_s_header_is_refused_as_in_a_csv_file(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A workbook cell right of the header's last column (here in column XFD, the
+        last a sheet has) refuses its row, naming the row and the column, by the rule a
+        CSV cell past the header is refused by; the other row is written in good-rows
+        mode. It had been '(row)', naming no column."""
+        from openpyxl import load_workbook
+
+        path = write_xlsx(tmp_path / "wide.xlsx", [
+            {"registry_id": "PEC-0001", "tumour.primary_site": "kidney",
+             "stage.status": "localized"},
+            {"registry_id": "PEC-0002", "tumour.primary_site": "lung",
+             "stage.status": "localized"}],
+            columns=["registry_id", "tumour.primary_site", "stage.status"])
+        wb = load_workbook(path)
+        wb["cases"].cell(row=3, column=16384, value="forgotten")
+        wb.save(path)
+        report = run(repo, path, ImportMode.good_rows)
+        assert [(i.row, i.column, i.value) for i in report.issues] == [
+            (3, "(column 16384, XFD)", "'forgotten'")]
+        assert report.issues[0].rule.startswith(
+            "must be empty: the header row names columns A to C only")
+        assert report.written is not None and report.written.new_patients == 1
 
     def test_only_some_columns_is_fine_and_empty_means_unknown(
         self, repo: Repository, tmp_path: Path
@@ -497,7 +523,9 @@ class TestHeader:
         path.write_text("registry_id,tumour.primary_site,stage.status\n"
                         "PEC-0001,kidney,localized,extra\n")
         report = run(repo, path)
-        assert [(i.row, i.column) for i in report.issues] == [(2, "(row)")]
+        assert [(i.row, i.column) for i in report.issues] == [(2, "(column 4, D)")]
+        assert report.issues[0].rule.startswith(
+            "must be empty: the header row names columns A to C only")
 
 
 class TestFiles:

@@ -313,8 +313,9 @@ class TestDemographicsFile:
         path = tmp_path / "demo.csv"
         path.write_text("registry_id,sex,year_of_birth\nH1,female,1970,1,2\n",
                         encoding="utf-8")
-        ((where, _value, rule),) = self.refused(path)
-        assert where == "row 2" and rule == "5 cells for 3 columns"
+        ((where, value, rule),) = self.refused(path)
+        assert (where, value) == ("row 2: (column 4, D)", "'1'")
+        assert rule.startswith("must be empty: the header row names columns A to C only")
 
     def test_a_year_after_the_export_date_is_refused(self, tmp_path: Path) -> None:
         path = tmp_path / "demo.csv"

@@ -28,7 +28,7 @@ from pecoma.registry.columns import (
     column_kind,
     is_column,
 )
-from pecoma.registry.import_table import RawRow
+from pecoma.registry.import_table import RawRow, column_letters
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.settings import Settings
 from pecoma.store.repository import (
@@ -87,15 +87,6 @@ class PreparedRow:
 
 
 
-def _column_letters(position: int) -> str:
-    """A spreadsheet's name of the column at ``position`` (1: A, 27: AA)."""
-    letters = ""
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
 def header_issues(header: Sequence[str]) -> list[RowIssue]:
     """Problems with the header row (row 1): a cell breaking the text rule (named by its
     position: its text cannot name it), unknown, repeated or missing columns."""
@@ -103,7 +94,7 @@ def header_issues(header: Sequence[str]) -> list[RowIssue]:
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
         if text_is_odd(name):
-            issues.append(RowIssue(1, f"(column {position}, {_column_letters(position)})",
+            issues.append(RowIssue(1, f"(column {position}, {column_letters(position)})",
                                    shown(name), TEXT_RULE))
         elif name == "":
             issues.append(RowIssue(1, "(header)", "''", "every column needs a name"))
@@ -224,9 +215,9 @@ def check_row(
     cells = raw.cells
     if is_empty(raw):
         return None, []  # an empty line
-    if "(row)" in cells:
-        return None, [RowIssue(raw.number, "(row)", show_value(cells["(row)"]),
-                               "every cell must be under a named column")]
+    if "(row)" in cells:  # not read as a row: its problems say why
+        return None, [RowIssue(raw.number, column, value, rule)
+                      for column, value, rule in raw.problems]
     row_issues = [RowIssue(raw.number, column, value, rule)
                   for column, value, rule in raw.problems]
     rid_raw = cells.get(REGISTRY_ID)

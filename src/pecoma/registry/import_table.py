@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import itertools
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from pecoma.registry.columns import column_kind
 from pecoma.text import TEXT_RULE, shown, text_is_odd
 
 __all__ = ["MAX_PACKING_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES", "SHEET", "ImportFileError",
-           "RawRow", "Table", "open_table", "read_table"]
+           "RawRow", "Table", "column_letters", "open_table", "read_table"]
 
 MAX_ROWS = 100_000
 
@@ -61,6 +62,28 @@ class RawRow:
     cells: dict[str, Any]
     problems: tuple[tuple[str, str, str], ...] = ()
 
+
+
+def column_letters(position: int) -> str:
+    """A spreadsheet's name of the column at ``position`` (1: A, 27: AA)."""
+    letters = ""
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _beyond_header(number: int, position: int, value: Any, width: int) -> RawRow:
+    """A row holding a value right of the header's last named column (at ``position``,
+    1-based), for a CSV file and a workbook alike: refused whole, naming the column and
+    what the header allows, so that no value under no column is silently left out. The
+    row's cells are not read (``{"(row)": …}``)."""
+    named = (f"the header row names columns A to {column_letters(width)} only" if width
+             else "the header row names no column")
+    rule = (f"must be empty: {named}, and a value under no named column cannot be "
+            "imported (delete it, or move it under its column)")
+    return RawRow(number, {"(row)": "a value beyond the header's columns"},
+                  ((f"(column {position}, {column_letters(position)})", show_value(value), rule),))
 
 
 def _cell(value: Any) -> Any:
@@ -123,8 +146,9 @@ def _csv_rows(reader: Any, header: list[str], path: Path, decimal_comma: bool
               ) -> Iterator[RawRow]:
     numbers = [h for h in header if column_kind(h) == "number"] if decimal_comma else []
     for number, record in enumerate(_records(reader, path), start=2):
-        if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
-            yield RawRow(number, {"(row)": f"{len(record)} cells for {len(header)} columns"})
+        extra = next((i for i in range(len(header), len(record)) if record[i].strip()), None)
+        if extra is not None:
+            yield _beyond_header(number, extra + 1, record[extra], len(header))
             continue
         # an empty cell is most cells of a registry file: None without a call
         cells = {h: _cell(v) if v else None for h, v in zip(header, record, strict=False)}
@@ -227,46 +251,129 @@ def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _xlsx_rows(cells_by_row: Iterator[Any], header: list[str],
+def _sheet_rows(ws: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The rows a read-only sheet holds, as (row number, the cells the row holds), read by
+    openpyxl's own parser of a sheet, as its read-only rows are, but not padded: those
+    rows fill each row out to its last cell (16,384 cells for one in column XFD) and stand
+    an empty row for each row number skipped, so that a few kB of XML made hundreds of
+    millions of cells. Here the work is that of the cells the file holds, whatever range
+    the sheet declares."""
+    from openpyxl.cell.read_only import ReadOnlyCell
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = ws.parent
+    with ws._get_source() as source:
+        parser = WorkSheetParser(source, ws._shared_strings, data_only=wb.data_only,
+                                 epoch=wb.epoch, date_formats=wb._date_formats,
+                                 timedelta_formats=wb._timedelta_formats)
+        for number, cells in parser.parse():
+            yield number, [ReadOnlyCell(ws, **c) for c in cells]
+
+
+_OUT_OF_ORDER = ("not a spreadsheet program's file (a sheet lists its rows, and a row "
+                 "its cells, in order); save it again from the spreadsheet program")
+
+
+def _in_order(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    """``rows``, refused when a row number or a cell's column does not follow the one
+    before (openpyxl left out such a row, and kept the last of two cells in one place)."""
+    previous = 0
+    for number, cells in rows:
+        if number <= previous:
+            where = f"after row {previous}" if previous else "first"
+            raise ImportFileError(f"row {number} is listed {where}: {_OUT_OF_ORDER}")
+        column = 0
+        for c in cells:
+            if c.column <= column:
+                raise ImportFileError(
+                    f"row {number}: cell {column_letters(c.column)}{number} is listed after "
+                    f"{column_letters(column)}{number}: {_OUT_OF_ORDER}")
+            column = c.column
+        previous = number
+        yield number, cells
+
+
+class _MergedRows:
+    """The merged ranges covering each row, asked of rows in ascending order, as (column,
+    range): for each of the header's ``width`` columns, and one more standing for every
+    column right of them, the ranges over it by first row, and the one reaching furthest
+    down of those begun. The work per row is that of the header's columns however many
+    ranges a sheet declares (each range checked against every row had been millions of
+    checks for a few kB of them)."""
+
+    def __init__(self, ranges: list[tuple[int, int, int, int]], width: int) -> None:
+        self._runs: dict[int, list[tuple[int, int, int, str]]] = {}
+        for min_col, min_row, max_col, max_row in ranges:
+            ref = (f"{column_letters(min_col)}{min_row}:"
+                   f"{column_letters(max_col)}{max_row}")
+            for key in range(min(min_col, width + 1), min(max_col, width + 1) + 1):
+                column = max(min_col, key)  # right of the header: the range's first there
+                self._runs.setdefault(key, []).append((min_row, column, max_row, ref))
+        for runs in self._runs.values():
+            runs.sort()  # by first row, then column: the leftmost range is named
+        self._begun = dict.fromkeys(self._runs, 0)
+        self._furthest: dict[int, tuple[int, str, int]] = {}
+
+    def at(self, number: int) -> list[tuple[int, str]]:
+        out = []
+        for key, runs in self._runs.items():
+            i = self._begun[key]
+            while i < len(runs) and runs[i][0] <= number:
+                _first, column, last, ref = runs[i]
+                if key not in self._furthest or last > self._furthest[key][0]:
+                    self._furthest[key] = (last, ref, column)
+                i += 1
+            self._begun[key] = i
+            furthest = self._furthest.get(key)
+            if furthest is not None and furthest[0] >= number:
+                out.append((furthest[2], furthest[1]))
+        return out
+
+
+def _xlsx_rows(rows: Iterator[tuple[int, list[Any]]], header: list[str],
                merged: list[tuple[int, int, int, int]], day_zero: dt.date) -> Iterator[RawRow]:
-    from openpyxl.utils import get_column_letter
+    """The rows after the header: each cell read in the header's columns, a row with a
+    value right of them refused (:func:`_beyond_header`) as soon as it is met."""
+    width = len(header)
+    covered = _MergedRows(merged, width)
 
     def name_of(col: int) -> str:
-        return header[col - 1] if 0 < col <= len(header) and header[col - 1] else \
-            f"column {get_column_letter(col)}"
+        return header[col - 1] if 0 < col <= width and header[col - 1] else \
+            f"column {column_letters(col)}"
 
     count = 0
-    for number, cells in enumerate(cells_by_row, start=2):
+    for number, cells in rows:
         problems: list[tuple[str, str, str]] = []
-        record: list[Any] = []
-        for col, c in enumerate(cells, start=1):
+        record: list[Any] = [None] * width
+        beyond: Any = None
+        for c in cells:
+            col = c.column
             kind = getattr(c, "data_type", None)
+            if col > width:
+                if kind in ("f", "e") or _cell(c.value) is not None:
+                    beyond = c
+                    break
+                continue  # an empty (perhaps only formatted) cell
             if kind == "f" or (kind != "s" and isinstance(c.value, str)
                                and c.value.startswith("=")):
                 problems.append((name_of(col), show_value(c.value), _FORMULA_RULE))
-                record.append(None)
             elif kind == "e":
                 problems.append((name_of(col), show_value(c.value), _ERROR_RULE))
-                record.append(None)
             elif isinstance(c.value, dt.time | dt.timedelta):
-                record.append(_shown(c, day_zero))
+                record[col - 1] = _shown(c, day_zero)
             else:
-                record.append(c.value)
-        for min_col, min_row, max_col, max_row in merged:
-            if min_row <= number <= max_row:
-                ref = (f"{get_column_letter(min_col)}{min_row}:"
-                       f"{get_column_letter(max_col)}{max_row}")
-                problems += [(name_of(col), "(merged cells)",
-                              f"must not be part of merged cells ({ref}): unmerge them "
-                              "and fill each cell") for col in range(min_col, max_col + 1)]
-        if not problems and all(_cell(v) is None for v in record):
+                record[col - 1] = c.value
+        problems += [(name_of(col), "(merged cells)",
+                      f"must not be part of merged cells ({ref}): unmerge them and fill "
+                      "each cell") for col, ref in covered.at(number)]
+        if beyond is not None:
+            value = beyond.value if beyond.data_type in ("f", "e") else _cell(beyond.value)
+            yield _beyond_header(number, beyond.column, value, width)
+        elif not problems and all(_cell(v) is None for v in record):
             continue  # an empty (perhaps only formatted) line
-        extra = [v for v in record[len(header):] if _cell(v) is not None]
-        if extra:
-            yield RawRow(number, {"(row)": "cells beyond the last named column"})
         else:
-            cells = {h: _cell(v) for h, v in zip(header, record, strict=False)}
-            yield RawRow(number, cells, (*problems, *_odd_cells(cells)))
+            cells_read = {h: _cell(v) for h, v in zip(header, record, strict=True)}
+            yield RawRow(number, cells_read, (*problems, *_odd_cells(cells_read)))
         count += 1
         if count > MAX_ROWS:
             raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
@@ -382,17 +489,19 @@ def _xlsx_table(path: Path, sheet: str) -> Iterator[Table]:
         try:
             try:
                 merged = _merged_ranges(path, ws)
-                ws.reset_dimensions()  # a writer's stale <dimension> would hide rows
             except _DAMAGED as exc:
                 raise _damaged(exc) from exc
-            it = _read_or_damaged(ws.iter_rows())
+            it = _in_order(_read_or_damaged(_sheet_rows(ws)))
             first = next(it, None)
             if first is None:
                 raise ImportFileError(
                     f"sheet {title!r} is empty: a header row is needed (see the template)")
-            header = [_header_cell(str(c.value)) if c.value is not None else "" for c in first]
-            while header and header[-1] == "":
-                header.pop()
+            if first[0] != 1:  # no row 1: no header, and the row met is a row of data
+                it = itertools.chain([first], it)
+            named = {c.column: _header_cell(str(c.value)) for c in first[1]
+                     if first[0] == 1 and c.value is not None}
+            width = max((col for col, name in named.items() if name), default=0)
+            header = [named.get(col, "") for col in range(1, width + 1)]
             day_zero = _DAY_ZERO if wb.epoch == WINDOWS_EPOCH else wb.epoch.date()
             yield Table(header, _xlsx_rows(it, header, merged, day_zero), title)
         except ImportFileError as exc:

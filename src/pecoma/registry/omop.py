@@ -188,8 +188,7 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
                 k = r.number
                 issues += [FieldIssue(f"row {k}: {col}", value, rule)
                            for col, value, rule in r.problems]
-                if "(row)" in r.cells:
-                    issues.append(FieldIssue(f"row {k}", "(row)", str(r.cells["(row)"])))
+                if "(row)" in r.cells:  # not read as a row: its problems say why
                     continue
                 rid = str(r.cells.get("registry_id") or "").strip()
                 sex = str(r.cells.get("sex") or "unknown").strip() or "unknown"
