@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from typing import ClassVar
 
@@ -827,3 +828,135 @@ def test_the_nodal_status_says_what_unknown_does_to_surveillance() -> None:
     near = page[at:at + 2000]
     assert "surveillance follows the high-risk schedule until it is answered" in near
     assert "choose not assessed when no nodes were examined" in near
+
+
+class _Posted(HTMLParser):
+    """The fields a browser posts from the case form: every named input (a checkbox when
+    checked, hidden ones too), select and text area outside a row template; no button."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = self._template = 0
+        self._select: tuple[str, list[str], list[str]] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and "case-form" in a.get("class", ""):
+            self._in_form = 1
+        if tag == "template":
+            self._template += 1
+        if not self._in_form or self._template or (tag != "option" and "name" not in a):
+            return
+        if tag == "input" and (a.get("type") != "checkbox" or "checked" in a):
+            self.fields.append((a["name"], a.get("value", "")))
+        elif tag == "textarea":
+            self.fields.append((a["name"], ""))
+        elif tag == "select":
+            self._select = (a["name"], [], [])
+        elif tag == "option" and self._select is not None:
+            self._select[1].append(a.get("value", ""))
+            if "selected" in a:
+                self._select[2].append(a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "template":
+            self._template -= 1
+        if tag == "form":
+            self._in_form = 0
+        if tag == "select" and self._select is not None:
+            name, options, chosen = self._select
+            self.fields.append((name, (chosen or options or [""])[0]))
+            self._select = None
+
+
+class TestAHundredRowsOfEachKind:
+    """The form takes 100 rows of each kind (metastases, therapy lines, intolerances,
+    scans), but its post was read with the web library's bound of 1,000 fields: 100
+    metastases, therapy lines and scans (1,349 fields) got a bare 400 "Too many fields",
+    naming no field and not showing the form again. The bound is now the fields of the
+    fullest form (:data:`pecoma.web.forms.MAX_FIELDS`, computed from the form's own rows
+    and fields); a post over it is refused in words naming the bound and the rows it
+    allows."""
+
+    #: The fields of the fullest form: 44 controls, the size's unit, the hidden count of
+    #: rows shown of each of the 4 groups, the CSRF token, the "add another" button, and
+    #: 100 rows of metastases (4 fields), therapy lines (6), intolerances (2) and scans (3).
+    FULLEST = 44 + 1 + 4 + 1 + 1 + 100 * (4 + 6 + 2 + 3)
+
+    def test_the_fullest_form_is_posted_and_read(self, client: TestClient) -> None:
+        """The form showing 100 blank rows of every kind, posted as it is: more than
+        1,000 fields, within the bound, and assessed (blank rows are no facts)."""
+        shown = {f"_rows.{prefix}": "100" for prefix in form_layout.ROWSPECS}
+        page = client.post("/form", data={**BASE, **shown})
+        for prefix in form_layout.ROWSPECS:
+            assert rows_of(page.text, prefix) == list(range(100))
+        fields = _Posted(page.text).fields
+        r = client.post("/report", data=dict(fields), follow_redirects=False)
+        assert r.status_code == 303
+        assert 1_000 < len(fields) <= self.FULLEST == 1_551
+        assert forms.MAX_FIELDS == self.FULLEST
+
+    def test_a_case_of_100_metastases_therapy_lines_and_scans_goes_through_the_form(
+        self, client: TestClient
+    ) -> None:
+        """"Edit the case" of a metastatic case with 100 metastases, 100 therapy lines
+        and 100 scans shows every row; "Assess the case" posts 1,349 fields and gives the
+        report, whose case holds every row (the 100th metastasis, of the peritoneum found
+        2021-02-18, and the 100th line, sirolimus from 2021-03-21), and whose "Edit the
+        case" shows the 100 scans again, the last of 2021-02-27."""
+        import json
+
+        start = dt.date(2013, 1, 1)
+        case = {
+            "format": "pecoma-case/1", "diagnosis": {"date": "2012-01-01"},
+            "tumour": {"primary_site": "retroperitoneum", "size": {"value": 9, "unit": "cm"}},
+            "stage": {"status": "metastatic", "extrapulmonary_disease": "yes",
+                      "resectable": "no", "metastases": [
+                          {"site": ("lung", "liver", "bone", "peritoneum")[i % 4],
+                           "detected_on": (start + dt.timedelta(days=30 * i)).isoformat()}
+                          for i in range(100)]},
+            "surgery": {"status": "performed", "date": "2012-01-15", "margin": "R1"},
+            "systemic": {"therapies": [
+                {"agent": ("everolimus", "doxorubicin", "pazopanib", "sirolimus")[i % 4],
+                 "setting": "advanced", "progressed": "yes",
+                 "started_on": (start + dt.timedelta(days=31 + 30 * i)).isoformat()}
+                for i in range(100)]},
+        }
+        scans = [{"date": (start + dt.timedelta(days=9 + 30 * i)).isoformat(),
+                  "modality": "chest_ct", "finding": "metastasis"} for i in range(100)]
+        form = client.post("/edit", data={"case": json.dumps(case), "on": "2026-11-28",
+                                          "imaging": json.dumps(scans)})
+        assert form.status_code == 200
+        for prefix in ("stage.metastases", "systemic.therapies", "imaging"):
+            assert rows_of(form.text, prefix) == list(range(100))
+        fields = dict(_Posted(form.text).fields)
+        assert len(fields) == 1_349
+        assert fields["systemic.therapies[99].started_on"] == "2021-03-21"
+        r = client.post("/report", data=fields)
+        assert r.status_code == 200
+        text = words_of(r.text)
+        assert "Too many fields" not in text
+        assert "Metastasis 100 site peritoneum; detected on 2021-02-18" in text
+        assert ("Therapy line 100 agent sirolimus; setting advanced; started on 2021-03-21"
+                in text)
+        edit = re.search(r'<p class="edit-link"><a href="([^"]+)"', r.text)
+        assert edit is not None
+        again = dict(_Posted(client.get(html_unescape(edit[1])).text).fields)
+        assert again == fields and again["imaging[99].date"] == "2021-02-27"
+
+    @pytest.mark.parametrize("path", ["/report", "/form"])
+    def test_a_post_of_more_fields_than_the_form_has_is_refused_in_words(
+        self, client: TestClient, path: str
+    ) -> None:
+        """One field more than the fullest form: a 422 naming the bound and the rows of
+        each kind the form takes, never the library's bare 400."""
+        extra = {f"x{i}": "" for i in range(self.FULLEST - len(BASE) + 1)}
+        r = client.post(path, data={**BASE, **extra}, follow_redirects=False)
+        assert r.status_code == 422
+        text = words_of(r.text)
+        assert "Too many fields" not in text
+        assert ("must hold at most 1551 fields, the most the case form "
+                "posts (at most 100 rows of each kind: metastases (4 fields a row), "
+                "therapy lines (6 fields a row)") in html_unescape(text)

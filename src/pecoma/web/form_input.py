@@ -16,6 +16,7 @@ from collections.abc import Container, Iterable
 from typing import Any, Protocol
 
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from pecoma.dates import EARLIEST, LATEST, range_rule
@@ -26,6 +27,7 @@ from pecoma.text import TEXT_RULE, escaped, shown, text_is_odd
 __all__ = [
     "DATE_FORMS",
     "DATE_FORM_RULE",
+    "MAX_FORM_FIELDS",
     "NUMBER_RULE",
     "fields_kept",
     "parse_form_date",
@@ -154,12 +156,26 @@ def text_issues(posted: _Posted) -> list[FieldIssue]:
     return issues
 
 
-async def read_form(request: Request) -> FormData:
+MAX_FORM_FIELDS = 1000
+"""The most fields a posted form may hold unless its route allows more (Starlette's own
+bound): a guard on what a post costs to read."""
+
+
+async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS,
+                    too_many: str = "") -> FormData:
     """The posted form, every field checked against :data:`~pecoma.text.TEXT_RULE`: the
     one place where a form's text comes in. A field breaking it is an
     :class:`~pecoma.errors.InputError` (a 422 page naming each such field), whatever the
-    form and whatever the database behind it."""
-    form = await request.form()
+    form and whatever the database behind it. A form of more than ``max_fields`` fields
+    is one too, breaking ``too_many`` (the library's bare 400 had named nothing)."""
+    try:
+        form = await request.form(max_fields=max_fields)
+    except HTTPException as exc:
+        if exc.status_code != 400 or not str(exc.detail).startswith("Too many fields"):
+            raise
+        rule = too_many or f"must hold at most {max_fields} fields"
+        raise InputError([FieldIssue("(form)", f"more than {max_fields} fields", rule)],
+                         "form") from None
     issues = text_issues(form)
     if issues:
         raise InputError(issues, "form")

@@ -73,6 +73,8 @@ from pecoma.web.form_layout import (
 from pecoma.web.form_messages import issue_message, label_for, position
 
 __all__ = [
+    "MAX_FIELDS",
+    "TOO_MANY_FIELDS",
     "FormResult",
     "add_issues",
     "case_to_values",
@@ -88,6 +90,22 @@ __all__ = [
 
 ROWS_SHOWN = "_rows."  # + a row prefix: how many rows the form showed (hidden field)
 ADD_ROW = "_add"  # the "add another" button's name; its value is the row prefix
+
+MAX_FIELDS = (len(CONTROLS) + len(COMPANIONS) + len(ROWSPECS) + 2
+              + MAX_ROWS * sum(len(spec.controls) for spec in ROWSPECS.values()))
+"""The most fields the case form posts: each control and its companion (the size's
+unit), the hidden count of rows shown of each repeated group, the CSRF token and the
+"add another" button, and :data:`MAX_ROWS` rows of every group. A post with more cannot
+come from the form; it is refused naming the limit (:data:`TOO_MANY_FIELDS`)."""
+
+TOO_MANY_FIELDS = (
+    f"must hold at most {MAX_FIELDS} fields, the most the case form posts (at most "
+    f"{MAX_ROWS} rows of each kind: "
+    + ", ".join(f"{spec.nouns} ({len(spec.controls)} fields a row)"
+                for spec in ROWSPECS.values())
+    + "): use the JSON API or the command line for a case with more"
+)
+"""The rule a post holding more than :data:`MAX_FIELDS` fields breaks."""
 _FORM_ONLY = frozenset({EVALUATION_DATE, NONE_OF_FOUR})
 
 

@@ -154,7 +154,7 @@ async def form_again(request: Request) -> Response:
     resubmit (in place only when the values are too many for an address)."""
     from pecoma.web.board_pages import form_link
 
-    posted = await read_form(request)
+    posted = await read_form(request, forms.MAX_FIELDS, forms.TOO_MANY_FIELDS)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     values = forms.more_rows(form)
     target = form_link(request, values)
@@ -178,7 +178,7 @@ async def form_of_link(request: Request, token: str) -> Response:
 
 
 async def report_page(request: Request) -> Response:
-    posted = await read_form(request)
+    posted = await read_form(request, forms.MAX_FIELDS, forms.TOO_MANY_FIELDS)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     refused = [str(i) for i in repeated_fields(posted)] + forms.unread_fields(form)
     return _checked(request, form, refused, post=True)
