@@ -28,6 +28,8 @@ __all__ = [
     "date_rule",
     "day_text",
     "full_months_between",
+    "no_day_rule",
+    "no_such_day",
     "parse_day",
     "range_rule",
     "reached_months",
@@ -39,23 +41,37 @@ DATE_RULE = (f"must be a date as YYYY-MM-DD between {EARLIEST.isoformat()} and "
              f"{LATEST.isoformat()}")
 
 
+def no_such_day(year: int, month: int, day: int) -> str | None:
+    """Why a year, month and day written as numbers name no day of the calendar, in words
+    ("February 2025 has 28 days", "June 2025 has 30 days", "there is no month 13"), or
+    ``None`` when they name one: the one reason given for such a date, whatever way it
+    came in (a form, a case file, the API, a registry file, the command line)."""
+    if not 1 <= month <= 12:
+        return f"there is no month {month:02d}"
+    if year == 0:
+        return "there is no year 0000"
+    days = calendar.monthrange(year, month)[1]
+    if 1 <= day <= days:
+        return None
+    if day == 0:
+        return "there is no day 00 of a month"
+    return f"{calendar.month_name[month]} {year} has {days} days"
+
+
+def no_day_rule(why: str, rule: str = DATE_RULE) -> str:
+    """The rule broken by a date naming no day of the calendar (``why``:
+    :func:`no_such_day`), the reason first, then ``rule``."""
+    return f"names no day of the calendar ({why}): it {rule}"
+
+
 def date_rule(value: object) -> str:
     """:data:`DATE_RULE`, saying first why a value written ``YYYY-MM-DD`` is no date when
     it names no day of the calendar (2026-02-29: February 2026 has 28 days)."""
     text = day_text(value.strip()) if isinstance(value, str) else None
     if text is None:
         return DATE_RULE
-    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:])
-    if not 1 <= month <= 12:
-        why = f"there is no month {month:02d}"
-    elif year == 0:
-        why = "there is no year 0000"
-    else:
-        days = calendar.monthrange(year, month)[1]
-        if 1 <= day <= days:
-            return DATE_RULE
-        why = f"{calendar.month_name[month]} {year} has {days} days"
-    return f"names no day of the calendar ({why}): it {DATE_RULE}"
+    why = no_such_day(int(text[:4]), int(text[5:7]), int(text[8:]))
+    return DATE_RULE if why is None else no_day_rule(why)
 
 
 def range_rule(day: dt.date) -> str | None:

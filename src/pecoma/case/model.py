@@ -34,7 +34,7 @@ from pecoma.case.values import (
     VariantStatus,
     YesNo,
 )
-from pecoma.dates import day_text, range_rule, reached_months
+from pecoma.dates import DATE_RULE, date_rule, day_text, range_rule, reached_months
 from pecoma.numbers import PLAIN_NUMBER_RULE, parse_number
 
 __all__ = [
@@ -98,7 +98,10 @@ def _iso_day(value: Any) -> Any:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if isinstance(value, str) and (text := day_text(value)) is not None:
-        return text  # then checked as a calendar date (2026-02-30 is refused)
+        rule = date_rule(text)  # 2026-02-30: named as no day, not as a wrong format
+        if rule != DATE_RULE:
+            raise ValueError(rule)
+        return text
     if isinstance(value, int | float):
         raise ValueError("must be a date as YYYY-MM-DD, not a number")
     raise ValueError("must be a date as YYYY-MM-DD")

@@ -76,7 +76,7 @@ def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
         if rule is None:
             msg = str(err["msg"])
             msg = msg.removeprefix("Value error, ")
-            if msg.startswith("must "):
+            if msg.startswith(("must ", "names no day of the calendar")):
                 rule = msg
             else:
                 rule = "must be valid: " + msg[0].lower() + msg[1:] if msg else "is invalid"

@@ -119,7 +119,7 @@ def parse_day(value: str | None, option: str = "--on") -> dt.date:
         return dt.date.today()
     day = dates.parse_day(value)
     if day is None:
-        fail(f"'{option}' {dates.DATE_RULE} (got {value!r})", 2)
+        fail(f"'{option}' {dates.date_rule(value)} (got {value!r})", 2)
     return day
 
 

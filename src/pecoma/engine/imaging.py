@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pecoma.case import Case, SurgeryStatus
-from pecoma.dates import DATE_RULE, parse_day, range_rule
+from pecoma.dates import DATE_RULE, date_rule, parse_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 
 __all__ = [
@@ -99,7 +99,7 @@ def _parse_event(raw: object, path: str, issues: list[FieldIssue]) -> ImagingEve
     else:
         day = parse_day(value)
         if day is None:
-            issues.append(FieldIssue(f"{path}.date", show_value(value), DATE_RULE))
+            issues.append(FieldIssue(f"{path}.date", show_value(value), date_rule(value)))
     modality: Modality | None = None
     value = raw.get("modality")
     if value is None:

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from pecoma.dates import EARLIEST, LATEST, range_rule
+from pecoma.dates import EARLIEST, LATEST, no_day_rule, no_such_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.numbers import NUMBER_RULE, parse_number
 from pecoma.text import TEXT_RULE, escaped, shown, text_is_odd
@@ -106,16 +106,20 @@ def parse_form_date(text: str) -> dt.date | str:
     it breaks. Numbers in another order (``12/02/2026``, ``02.12.2026``) are refused:
     they read differently from country to country."""
     value = text.strip()
-    day: dt.date | None = None
+    written: tuple[int, int, int] | None = None  # year, month, day
     if m := _ISO.match(value):
-        day = _day(int(m[1]), int(m[2]), int(m[3]))
+        written = int(m[1]), int(m[2]), int(m[3])
     elif m := _NAMED.match(value):
         month = _MONTHS.get(m[2].lower())
-        day = _day(int(m[3]), month, int(m[1])) if month else None
+        written = (int(m[3]), month, int(m[1])) if month else None
     elif m := _NUMERIC.match(value):
         return _ambiguous(m)
-    if day is None:
+    if written is None:
         return DATE_FORM_RULE
+    why = no_such_day(*written)
+    if why is not None:  # 2025-02-29, 31 June 2025: written right, but no day
+        return no_day_rule(why, DATE_FORM_RULE)
+    day = dt.date(*written)
     rule = range_rule(day)
     return day if rule is None else rule
 
