@@ -31,7 +31,6 @@ from pecoma.case import (
     SurgeryStatus,
     YesNo,
 )
-from pecoma.dates import reached_months
 
 ON = dt.date(2026, 11, 28)
 FEATURES = ("necrosis", "infiltrative_growth", "high_nuclear_grade_and_cellularity",
@@ -126,21 +125,14 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
                 met["timing"] = draw(st.sampled_from(["synchronous", "metachronous"]))
             mets.append(met)
         data["stage"]["metastases"] = mets
-        # metastases outside the lungs found at an earlier presentation than the lung
-        # metastases (by the day each was found or recorded, 3 months or more before a lung
-        # metastasis's day) may be gone: whether disease outside the lungs is present now
-        # is then recorded, as when none is listed (I5)
-        lung = [dt.date.fromisoformat(m["detected_on"]) for m in mets
-                if m["site"] == "lung" and "detected_on" in m]
-        if all(lung and (day := m.get("detected_on") or m.get("detected_on_or_before"))
-               and reached_months(dt.date.fromisoformat(day), max(lung), 3)
-               for m in mets if m["site"] != "lung"):
-            data["stage"]["extrapulmonary_disease"] = draw(_values(YesNo))
-            if (mets and data["stage"]["extrapulmonary_disease"] == "no"
-                    and data["stage"]["resectable"] == "no"
-                    and data["stage"]["complete_excision_feasible"] == "yes"
-                    and surgery.get("margin") == "R0"):
-                data["stage"]["resectable"] = "unknown"  # else a contradiction
+        # whether disease outside the lungs is present now is the team's record, whatever
+        # metastases outside the lungs are listed (removed or cleared since, I5)
+        data["stage"]["extrapulmonary_disease"] = draw(_values(YesNo))
+        if (mets and data["stage"]["extrapulmonary_disease"] == "no"
+                and data["stage"]["resectable"] == "no"
+                and data["stage"]["complete_excision_feasible"] == "yes"
+                and surgery.get("margin") == "R0"):
+            data["stage"]["resectable"] = "unknown"  # else a contradiction
         if draw(st.booleans()) and not any(
                 "detected_on" in m or "detected_on_or_before" in m for m in mets):
             # an interval above 0 says no metastasis was there at presentation

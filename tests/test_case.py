@@ -200,9 +200,14 @@ class TestContradictions:
             parse_case(data)
 
     def test_no_extrapulmonary_disease_with_liver_metastasis(self) -> None:
-        data = _metastatic(metastases=[{"site": "liver"}], extrapulmonary_disease="no")
-        with pytest.raises(InputError, match="extrapulmonary_disease"):
-            parse_case(data)
+        """'stage.extrapulmonary_disease' is disease outside the lungs present now: a
+        liver metastasis listed may have been resected or cleared since it was found (a
+        staged metastasectomy, a complete response), whenever that was, so the team's
+        'no' beside it is accepted (it had been refused, leaving no way to record a
+        patient who meets S16); 'yes' is kept as given."""
+        for value in ("no", "yes"):
+            data = _metastatic(metastases=[{"site": "liver"}], extrapulmonary_disease=value)
+            assert parse_case(data).stage.extrapulmonary_disease.value == value
 
     def test_stated_interval_contradicting_dates(self) -> None:
         """The dates give 12 whole months from the primary's treatment, the longest the

@@ -1962,8 +1962,9 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
     """S16 asks that there be no disease outside the lungs. A metastasis outside the lungs
     found at an earlier presentation (3 months or more before the latest lung metastasis,
     the work-up window of I5) may since have been removed: whether it is present now is
-    what the team records, and when the record does not say, it is asked. One found with
-    the lung metastases is disease outside the lungs, as before.
+    what the team records, and when the record does not say, it is asked. So is one
+    found with the lung metastases or after them (removed or cleared since): only the
+    question differs.
 
     Retroperitoneal PEComa resected R0 on 2022-01-10; lung and liver metastases found on
     2024-01-15 and resected; a new, isolated lung metastasis found on 2026-03-02, 20
@@ -2028,22 +2029,29 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
     def test_a_metastasis_outside_the_lungs_of_the_present_presentation_counts(
             self) -> None:
         """The liver metastasis found 3 months before the latest lung metastasis
-        (2025-12-02) is of an earlier presentation: asked about. One found a day later
-        (2025-12-03, within the work-up of the lung metastasis), after it, or undated,
-        is disease outside the lungs now: S16 is not met and a record of none is
-        refused, naming the liver."""
+        (2025-12-02) is of an earlier presentation: asked about as such. One found a day
+        later (2025-12-03, within the work-up of the lung metastasis), with it, after it,
+        or undated may have been removed or cleared since too (a staged metastasectomy, a
+        complete response): it had made S16 'not met' with nothing asked, and a record of
+        none refused. Whether disease outside the lungs is present now is asked
+        (MISS-EXTRAPULMONARY, the item naming the liver metastasis), the metastasectomy
+        pending on it; the team's 'no' is accepted and decides (advised), 'yes' not
+        met."""
         rec = self.lung_item(run(self.data(liver="2025-12-02")))
         assert rec.conditional_on == ("MISS-EXTRAPULMONARY-EARLIER",)
         for liver in ("2025-12-03", "2026-03-02", "2026-05-01", None):
             a = run(self.data(liver=liver))
-            assert self.lung_item(a).id == "REC-LUNG-METASTASECTOMY-NOT-MET", liver
+            rec = self.lung_item(a)
+            assert (rec.id, rec.conditional_on) == (
+                "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY",)), liver
+            assert ("stage.metastases[1].site", "liver") in {
+                (f.path, f.value) for f in rec.triggered_by}
             assert "MISS-EXTRAPULMONARY-EARLIER" not in ids(a)
-            with pytest.raises(InputError) as exc:
-                run(self.data(liver=liver, extrapulmonary_disease="no"))
-            issue = exc.value.issues[0]
-            assert issue.path == "stage.extrapulmonary_disease"
-            assert "(liver" in issue.rule
-
+            gone = self.lung_item(run(self.data(liver=liver, extrapulmonary_disease="no")))
+            assert (gone.id, gone.conditional_on) == ("REC-LUNG-METASTASECTOMY", ()), liver
+            present = self.lung_item(run(self.data(liver=liver,
+                                                   extrapulmonary_disease="yes")))
+            assert present.id == "REC-LUNG-METASTASECTOMY-NOT-MET", liver
 
     def test_a_liver_metastasis_known_by_the_day_recorded_long_before_is_earlier(
             self) -> None:
@@ -2070,17 +2078,18 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
             self) -> None:
         """Recorded 2026-01-10, less than 3 months before the lung metastasis: it may have
         been found with it, as an undated one may; nothing shows an earlier
-        presentation. S16 is not met, and a record of none outside the lungs is refused,
-        saying which day would show it was found earlier."""
-        a = run(self.data(liver="2026-01-10", liver_field="detected_on_or_before"))
-        assert self.lung_item(a).id == "REC-LUNG-METASTASECTOMY-NOT-MET"
-        with pytest.raises(InputError) as exc:
-            run(self.data(liver="2026-01-10", liver_field="detected_on_or_before",
-                          extrapulmonary_disease="no"))
-        issue = exc.value.issues[0]
-        assert issue.path == "stage.extrapulmonary_disease"
-        assert "(liver" in issue.rule
-        assert "'detected_on'" in issue.rule and "'detected_on_or_before'" in issue.rule
+        presentation, so the question is the general one (MISS-EXTRAPULMONARY, not the
+        earlier presentation's), naming the day recorded. Whether it is present now is
+        the team's record all the same: 'no' is accepted (it had been refused) and the
+        metastasectomy advised."""
+        bound = {"liver": "2026-01-10", "liver_field": "detected_on_or_before"}
+        rec = self.lung_item(run(self.data(**bound)))
+        assert (rec.id, rec.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY",))
+        assert ("stage.metastases[1].detected_on_or_before", "2026-01-10") in {
+            (f.path, f.value) for f in rec.triggered_by}
+        rec = self.lung_item(run(self.data(extrapulmonary_disease="no", **bound)))
+        assert (rec.id, rec.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
 
     def test_a_lung_metastasis_known_by_the_day_recorded_leaves_it_asked(self) -> None:
         """The latest lung metastasis known only by the day it was recorded, 2026-03-02:

@@ -680,6 +680,84 @@ class TestConditions:
         assert (lung.id, lung.conditional_on) == (
             "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY-EARLIER",))
 
+    @staticmethod
+    def _liver_metastasis(onset: str) -> dict[str, Any]:
+        """An active liver metastasis (C78.7) of the uterine PEComa, found on ``onset``."""
+        return {"resourceType": "Condition", "id": "liver-metastasis",
+                "clinicalStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active"}]},
+                "verificationStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": "confirmed"}]},
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                     "code": "C78.7",
+                                     "display": "Secondary malignant neoplasm of liver"}]},
+                "extension": [{
+                    "url": "http://hl7.org/fhir/StructureDefinition/condition-related",
+                    "valueReference": {
+                        "reference": "Condition/primary-cancer-condition-uterus"}}],
+                "subject": PATIENT_U, "onsetDateTime": onset}
+
+    def test_a_liver_metastasis_found_with_the_lung_one_and_resected_first(
+            self, uterus: dict[str, Any]) -> None:
+        """Hysterectomy 2024-04-09 (R0). Lung and liver metastases found together on
+        2025-06-02, 13 months later; the liver metastasis resected first (a staged
+        metastasectomy), and staging now records no disease outside the lungs, every
+        focus resectable. The record's 'none outside the lungs now' is the fact S16
+        asks: the metastasectomy is recommended. The whole record had been refused as
+        contradicting the liver metastasis listed. Without the staging observation the
+        question is asked (MISS-EXTRAPULMONARY), never 'not met'."""
+        on = dt.date(2025, 9, 1)
+        bundle = add(self._lung_metastasis(uterus, onsetDateTime="2025-06-02"),
+                     self._liver_metastasis("2025-06-02"))
+        got = read(bundle)
+        assert {m.site for m in got.case.stage.metastases} == {
+            MetastasisSite.lung, MetastasisSite.liver}
+        assert got.case.stage.extrapulmonary_disease.value == "no"
+        lung = next(i for i in assess(got.case, on).recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+        unstaged = read(drop(bundle, "extrapulmonary-disease"))
+        lung = next(i for i in assess(unstaged.case, on).recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY",))
+
+    def test_an_interval_after_an_earlier_relapse_is_read(
+            self, uterus: dict[str, Any]) -> None:
+        """Hysterectomy 2024-04-09 (R0). A lung metastasis found on 2024-06-03 and
+        resected, a new one on 2027-11-01 (both left active, as records often leave a
+        resected one), staging showing nothing outside the lungs, and the interval from
+        that metastasectomy stated as 40 months. The dates give 1 month from the
+        primary to the first metastasis: the 40 months had refused the whole record as
+        contradicting them. They are read, up to the 42 months to the latest, and S16
+        is met. Without the interval the metastasectomy waits on it
+        (MISS-DFI-AFTER-RELAPSE), not 'not met' on the month to the first."""
+        first = copy.deepcopy(res(self._lung_metastasis(uterus, onsetDateTime="2024-06-03"),
+                                  "lung-metastasis"))
+        first["id"] = "first-lung-metastasis"
+        dfi = {"resourceType": "Observation", "id": "disease-free-interval",
+               "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "disease-free-interval"}]},
+               "subject": PATIENT_U, "effectiveDateTime": "2027-11-10",
+               "valueQuantity": {"value": 40, "unit": "months",
+                                 "system": "http://unitsofmeasure.org", "code": "mo"}}
+        on = dt.date(2027, 12, 1)
+        bundle = add(self._lung_metastasis(uterus, onsetDateTime="2027-11-01"), first, dfi)
+        got = read(bundle)
+        assert len(got.case.stage.metastases) == 2
+        assert got.case.stage.disease_free_interval_months == 40
+        lung = next(i for i in assess(got.case, on).recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+        unstated = read(drop(bundle, "disease-free-interval"))
+        lung = next(i for i in assess(unstated.case, on).recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
+
     @pytest.mark.parametrize("onset", [
         {"onsetAge": {"value": 54, "unit": "a", "system": "http://unitsofmeasure.org",
                       "code": "a"}},

@@ -13,7 +13,6 @@ from pecoma.case.values import (
     DiagnosisMethod,
     DiseaseStatus,
     Margin,
-    MetastasisSite,
     PrimarySite,
     PriorDiagnosis,
     RemissionBy,
@@ -174,25 +173,6 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "stage.extrapulmonary_disease",
                 "yes",
                 "must not be 'yes' when 'stage.status' is 'localized'",
-            )
-    if status is _METASTATIC and stage.extrapulmonary_disease is YesNo.no:
-        # those found at an earlier presentation than the lung metastases may be gone (I5)
-        earlier = stage.extrapulmonary_earlier
-        outside = [m for i, m in enumerate(stage.metastases)
-                   if m.site is not MetastasisSite.lung and i not in earlier]
-        if outside:
-            add(
-                "stage.extrapulmonary_disease",
-                "no",
-                "contradicts the metastases listed outside the lungs "
-                f"({', '.join(m.site.value for m in outside)})"
-                + (", found with the lung metastases or after them (only those found 3 "
-                   "months or more before the latest lung metastasis, at an earlier "
-                   "presentation, may have been removed since, I5)" if earlier else "")
-                + ("; one found at an earlier presentation is known by the day it was found "
-                   "('detected_on') or recorded ('detected_on_or_before') 3 months or more "
-                   "before the latest lung metastasis: give that day if it was"
-                   if any(m.detected_on is None for m in outside) else ""),
             )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):
@@ -406,7 +386,10 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "use 'metachronous' or leave timing out",
             )
     stated_dfi = stage.disease_free_interval_months
-    if stated_dfi is not None and stated_dfi > 0:
+    # metastases found at more than one presentation: the interval runs to the present
+    # ones from the last curative treatment before them, perhaps an earlier relapse's (I5)
+    presentations = stage.earlier_presentation
+    if stated_dfi is not None and stated_dfi > 0 and presentations is None:
         # the interval runs to the first metastasis: none was there at presentation
         for i, (met, f) in enumerate(zip(mets, found, strict=True)):
             if f and diagnosed and f[1] <= diagnosed and anchor is None:
@@ -428,7 +411,24 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 )
     dated = [f[1] for f in found if f] if stated_dfi is not None else []
     exact = all(m.detected_on for m in mets)
-    if stated_dfi is not None and anchor and dated:
+    if stated_dfi is not None and anchor and presentations is not None:
+        # an earlier relapse may have been treated before the present metastases: the
+        # interval can be as long as the dates give to the latest one found, no longer
+        j = presentations[1]
+        last = found[j]  # dated: the presentations are told by the days
+        to_latest = max(full_months_between(anchor, last[1]), 0) if last else 0
+        if last and stated_dfi - to_latest >= 1:
+            add(
+                "stage.disease_free_interval_months",
+                stated_dfi,
+                f"contradicts the dates: they give {to_latest} whole months from the end "
+                "of primary treatment to the latest metastasis "
+                f"('stage.metastases[{j}].{last[0]}' {last[1].isoformat()}), and the "
+                "interval, counted to the present metastases from the primary's "
+                "treatment or from the treatment of an earlier relapse, cannot be "
+                "longer; leave it out or correct it",
+            )
+    elif stated_dfi is not None and anchor and dated:
         by_dates = max(full_months_between(anchor, min(dated)), 0)
         # a shorter interval counts from the treatment of an earlier relapse (a local
         # recurrence, or metastases found before these), whatever the status label, or,

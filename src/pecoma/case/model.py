@@ -256,12 +256,12 @@ class Stage(_Model):
     metastases: tuple[Metastasis, ...] = ()
     extrapulmonary_disease: YesNo = Field(
         YesNo.unknown,
-        description="disease outside the lungs other than the treated primary, present now; "
-        "a metastasis outside the lungs found with the lung metastases (less than 3 months "
-        "before the latest one, after it, or undated) makes it 'yes'; one found at an "
-        "earlier presentation (3 months or more before, by the day it was found, else "
-        "the day it was recorded) may since have been removed: 'no' records that none is "
-        "present now, and left unknown it is asked (I5)",
+        description="disease outside the lungs other than the treated primary, present now "
+        "(the team's statement after staging): a metastasis outside the lungs listed, "
+        "whenever it was found, may since have been removed or cleared (a staged "
+        "metastasectomy, a complete response on systemic treatment), so 'no' records that "
+        "none is present now and 'yes' that some is; left unknown beside one listed, it is "
+        "asked and S16's metastasectomy waits on it (I5)",
     )
     resectable: YesNo = Field(
         YesNo.unknown, description="surgery can remove the current disease"
@@ -283,14 +283,16 @@ class Stage(_Model):
         the latest lung metastasis. They may since have been removed or cleared, so
         whether they are present now is what 'extrapulmonary_disease' records. One
         undated, or found within the work-up of the latest lung metastasis or after it, is
-        disease outside the lungs present now, and is not among them.
+        of the present presentation, and is not among them.
 
         A metastasis known only by the day it was recorded (``detected_on_or_before``)
         was found by that day: recorded that long before, it was found earlier. A lung
         metastasis known only so was found by that day too, perhaps long before it: one
         outside the lungs found that long before it may then be of the same presentation
-        or an earlier one, and is among them (whether it is present now is asked, never
-        taken as so, nor a record of none refused, on days that do not settle it)."""
+        or an earlier one, and is among them.
+
+        Whatever their days, whether disease outside the lungs is present now is the
+        team's record; these tell only which question asks it when it is not recorded."""
         found = [day for m in self.metastases
                  if m.site is _LUNG and (day := m.detected_on or m.detected_on_or_before)]
         if not found:
@@ -300,6 +302,30 @@ class Stage(_Model):
                      if m.site is not _LUNG
                      and (day := m.detected_on or m.detected_on_or_before) is not None
                      and reached_months(day, latest, WORK_UP_MONTHS))
+
+
+    @property
+    def earlier_presentation(self) -> tuple[int, int] | None:
+        """The indices of the first metastasis found and of the latest, when the latest
+        was found :data:`WORK_UP_MONTHS` or more after the first (each by the day it was
+        found, else the day it was recorded): the metastases listed were found at more
+        than one presentation, the latest being the present one and the earlier ones an
+        earlier relapse, which may have been treated before the present metastases were
+        found. S16's interval then runs to the present metastases from the last curative
+        treatment before them, which the primary's dates do not give: they bound it only
+        by the latest day (I5). ``None`` when fewer than two are dated or all were found
+        within the work-up of the first (one presentation).
+
+        A metastasis known only by the day it was recorded may have been found long
+        before: the latest known so may be of the first presentation. The metastases are
+        then taken as possibly found at more than one (the interval is asked, and a stated
+        one is held only to the latest day), never as certainly one."""
+        found = [(day, i) for i, m in enumerate(self.metastases)
+                 if (day := m.detected_on or m.detected_on_or_before) is not None]
+        if len(found) < 2:
+            return None
+        (first, i), (last, j) = min(found), max(found)
+        return (i, j) if reached_months(first, last, WORK_UP_MONTHS) else None
 
 
 class Completion(_Model):

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
-    WORK_UP_MONTHS,
     Agent,
     Case,
     DiseaseStatus,
@@ -107,9 +106,9 @@ class Derived(NamedTuple):
     #: :func:`mtor_intolerance`): the derived fact, or ``None`` when none is recorded.
     mtor_intolerance: Fact | None = None
     #: The recorded facts that point to a relapse treated between the primary's
-    #: treatment and the metastases (:func:`_relapse_between`), whatever the status
-    #: label: the interval counted from the primary may then be too long (I5). Empty
-    #: otherwise.
+    #: treatment and metastases of one presentation (:func:`_relapse_between`), whatever
+    #: the status label: the interval counted from the primary may then be too long (I5).
+    #: Empty otherwise.
     relapse_between: tuple[Fact, ...] = ()
     #: The whole months the dates give from the end of the primary's treatment to the
     #: first metastasis, when a stated interval shorter than that is used over them (it
@@ -121,6 +120,16 @@ class Derived(NamedTuple):
     #: say so. They may since have been removed or cleared, so ``extrapulmonary`` is the
     #: recorded fact, asked when not recorded (I5). Empty otherwise.
     extrapulmonary_earlier: tuple[Fact, ...] = ()
+    #: Metastases outside the lungs listed, not all found at an earlier presentation:
+    #: their sites and days. They may have been removed or cleared since (a staged
+    #: metastasectomy, a complete response), so ``extrapulmonary`` is the recorded fact,
+    #: asked when not recorded (I5). Empty otherwise.
+    extrapulmonary_listed: tuple[Fact, ...] = ()
+    #: The metastases listed were found at more than one presentation
+    #: (:attr:`Stage.earlier_presentation`): the days of the first and of the latest.
+    #: S16's interval runs to the present ones from the last curative treatment before
+    #: them, which the primary's dates do not give (I5). Empty otherwise.
+    earlier_presentation: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -296,29 +305,37 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     dfi_met: bool | None = None
     by_dates_shown: int | None = None
     minimum = settings.metastasectomy_min_dfi_months
+    # metastases found at more than one presentation (I5): the interval runs to the present
+    # ones from the last curative treatment before them, which the dates do not give
+    presentations = stage.earlier_presentation if mets else None
     if mets:
         untreated = surgery.status in _UNTREATED
         stated_dfi = stage.disease_free_interval_months
         alone = len(mets) == 1
         diagnosed = case.diagnosis.date
-        timings = tuple([_timing(m, counted_from, diagnosed, untreated, stated_dfi, alone,
+        # a stated interval tells that none was there at presentation only when it runs
+        # to the first metastasis, not to the present ones after an earlier relapse
+        timings = tuple([_timing(m, counted_from, diagnosed, untreated,
+                                 stated_dfi if presentations is None else None, alone,
                                  not_before) for m in mets])
         # each metastasis's day, else the latest it can have been (the first found is then
         # known only to be no later: the interval counted to it is at most that)
         dated = [d for m in mets if (d := m.detected_on or m.detected_on_or_before)]
         bounded = any(m.detected_on is None for m in mets)
-        # metastases outside the lungs found at an earlier presentation may be gone: the
-        # recorded fact says whether disease outside the lungs is present now (I5)
-        outside = sum(m.site is not _LUNG for m in mets)
+        # metastases outside the lungs may have been removed or cleared since they were
+        # found: the recorded fact says whether disease outside the lungs is present now,
+        # whatever their days (I5)
+        outside = [i for i, m in enumerate(mets) if m.site is not _LUNG]
         earlier = stage.extrapulmonary_earlier
-        extrapulmonary = (_YES if outside > len(earlier)
-                          else stage.extrapulmonary_disease)
-        earlier_facts = _earlier_facts(mets, earlier) if earlier and outside == len(
+        earlier_facts = _earlier_facts(mets, earlier) if earlier and len(outside) == len(
             earlier) else ()
+        listed_facts = (_outside_facts(mets, outside)
+                        if outside and not earlier_facts else ())
     else:
-        timings, dated, extrapulmonary = (), [], stage.extrapulmonary_disease
+        timings, dated = (), []
         bounded = False
-        earlier_facts = ()
+        earlier_facts = listed_facts = ()
+    extrapulmonary = stage.extrapulmonary_disease
     all_dated = bool(dated) and len(dated) == len(mets)
     stated = stage.disease_free_interval_months
     # An earlier relapse (a local recurrence, or metastases found before these) may have
@@ -335,7 +352,21 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     at_most = (max(full_months_between(start, min(dated)), 0)
                if start and all_dated and by_dates is None
                and not reached_months(start, min(dated), minimum) else None)
-    if by_dates is not None and counted_from and (stated is None or stated >= by_dates):
+    if presentations is not None:
+        # the primary's dates bound the interval to the present metastases only by the
+        # latest found: short of the minimum even so, it is not met; otherwise it is the
+        # stated one (held to that bound by the case's checks), or unknown and asked
+        latest = max(dated)
+        if stated is not None:
+            dfi_months = stated
+            dfi_source = "stated"
+            dfi_met = stated >= minimum
+            by_dates_shown = by_dates if by_dates is not None and stated < by_dates else None
+        elif start and not reached_months(start, latest, minimum):
+            dfi_months = float(max(full_months_between(start, latest), 0))
+            dfi_source = "dates, at most"
+            dfi_met = False
+    elif by_dates is not None and counted_from and (stated is None or stated >= by_dates):
         dfi_months = float(by_dates)
         dfi_source = "dates"
         dfi_met = reached_months(counted_from, min(dated), minimum)
@@ -400,9 +431,12 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         _removal_open(case, status, timings) if free_since is None else (),
         mtor_intolerance(case),
         _relapse_between(case, counted_from)
-        if counted_from is not None and by_dates is not None else (),
+        if counted_from is not None and by_dates is not None and presentations is None
+        else (),
         by_dates_shown,
         earlier_facts,
+        listed_facts,
+        tuple(_found_fact(i, mets[i]) for i in presentations) if presentations else (),
     )
 
 
@@ -419,6 +453,17 @@ def _earlier_facts(mets: Sequence[Metastasis], earlier: Sequence[int]) -> tuple[
     return tuple(out)
 
 
+def _outside_facts(mets: Sequence[Metastasis], outside: Sequence[int]) -> tuple[Fact, ...]:
+    """The metastases outside the lungs listed: the site of each and the day it was found,
+    else the day it was recorded, when either is given."""
+    out: list[Fact] = []
+    for i in outside:
+        out.append(Fact(f"stage.metastases[{i}].site", mets[i].site))
+        if mets[i].detected_on or mets[i].detected_on_or_before:
+            out.append(_found_fact(i, mets[i]))
+    return tuple(out)
+
+
 def _found_fact(i: int, met: Metastasis) -> Fact:
     """The day metastasis ``i`` was found, else the latest it can have been."""
     if met.detected_on is not None:
@@ -429,30 +474,22 @@ def _found_fact(i: int, met: Metastasis) -> Fact:
 
 def _relapse_between(case: Case, counted_from: dt.date) -> tuple[Fact, ...]:
     """The recorded facts that point to a relapse treated between the end of the
-    primary's treatment (``counted_from``) and the metastases, every one of them dated
-    (I5): metastases found :data:`WORK_UP_MONTHS` or more after the first one found
-    (those found first may have been treated, by surgery or otherwise, before the later
-    ones were found), or a line of treatment for advanced disease started after the
+    primary's treatment (``counted_from``) and metastases of one presentation, every one
+    of them dated (I5): a line of treatment for advanced disease started after the
     primary's treatment and before the first metastasis listed was found (disease was
-    being treated before it). ``()`` when none does: metastases all found within the
-    work-up of the first are one relapse, whatever the label."""
-    dated = [(m.detected_on, i) for i, m in enumerate(case.stage.metastases)
-             if m.detected_on is not None]
-    (first, i), (last, j) = min(dated), max(dated)
-    apart = reached_months(first, last, WORK_UP_MONTHS)
+    being treated before it). ``()`` when none does. (Metastases found at more than one
+    presentation are :attr:`Derived.earlier_presentation`.)"""
+    first, i = min((m.detected_on, i) for i, m in enumerate(case.stage.metastases)
+                   if m.detected_on is not None)
     line = next(((k, t.started_on) for k, t in enumerate(case.systemic.therapies)
                  if t.setting is _ADVANCED_SETTING and t.started_on is not None
                  and counted_from < t.started_on < first), None)
-    if not apart and line is None:
+    if line is None:
         return ()
-    out = [Fact(f"stage.metastases[{i}].detected_on", first.isoformat())]
-    if apart:
-        out.append(Fact(f"stage.metastases[{j}].detected_on", last.isoformat()))
-    if line is not None:
-        k, started = line
-        out += [Fact(f"systemic.therapies[{k}].setting", _ADVANCED_SETTING),
-                Fact(f"systemic.therapies[{k}].started_on", started.isoformat())]
-    return tuple(out)
+    k, started = line
+    return (Fact(f"stage.metastases[{i}].detected_on", first.isoformat()),
+            Fact(f"systemic.therapies[{k}].setting", _ADVANCED_SETTING),
+            Fact(f"systemic.therapies[{k}].started_on", started.isoformat()))
 
 
 #: Margins after which the operation left no gross tumour (an unknown margin may be one).

@@ -940,6 +940,14 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
             "derived.disease_free_interval_months",
             "0 (gross tumour left by the resection: never free of disease)")]
         failed = True
+    elif d.dfi_met is None and d.earlier_presentation:
+        # metastases found at more than one presentation: the interval runs to the present
+        # ones from the last curative treatment before them, perhaps the earlier
+        # relapse's, which the primary's dates do not give; asked, whichever way those
+        # dates fall (I5)
+        facts += [*d.earlier_presentation, _INTERVAL_AFTER_RELAPSE]
+        pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
+        pending += [(q, affects) for q in _end_asked(d)]
     elif d.dfi_met is None and Timing.synchronous in d.timings:
         # the first metastasis was there at presentation: the interval is 0 (I5, I7)
         facts.append(Fact("derived.disease_free_interval_months",
@@ -949,6 +957,8 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         pending.append(("MISS-DFI", affects))
         pending += [(q, affects) for q in _end_asked(d)]
     else:
+        if d.earlier_presentation and d.dfi_source != "stated":
+            facts += d.earlier_presentation  # at most the months to the latest found
         facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
         failed = failed or not d.dfi_met
         if d.dfi_met and d.dfi_source == "dates" and d.relapse_between \
@@ -965,13 +975,17 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         # from; its removal with the metastases is S17's
         facts.append(Fact("surgery.status", case.surgery.status))
         failed = True
-    if d.extrapulmonary_earlier:
-        # every metastasis outside the lungs was found at an earlier presentation: it may
-        # have been removed or cleared since, so the recorded fact decides, and is asked
-        # when not recorded (I5)
-        facts += [f for f in d.extrapulmonary_earlier if f not in facts]
+    listed = d.extrapulmonary_earlier or d.extrapulmonary_listed
+    if listed:
+        # metastases outside the lungs listed may have been removed or cleared since they
+        # were found (at an earlier presentation, or with the lung metastases: a staged
+        # metastasectomy, a complete response), so the recorded fact of disease present
+        # now decides, and is asked when not recorded: never taken as absent, nor as
+        # present (I5)
+        facts += [f for f in listed if f not in facts]
         if extrapulmonary is YesNo.unknown:
-            pending.append(("MISS-EXTRAPULMONARY-EARLIER", affects))
+            pending.append(("MISS-EXTRAPULMONARY-EARLIER" if d.extrapulmonary_earlier
+                            else "MISS-EXTRAPULMONARY", affects))
         else:
             facts.append(Fact("stage.extrapulmonary_disease", extrapulmonary))
             failed = failed or extrapulmonary is YesNo.yes
@@ -1002,6 +1016,15 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, [*ids, *present])
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)
+
+
+#: S16's interval when the metastases were found at more than one presentation and no
+#: interval is stated (I5).
+_INTERVAL_AFTER_RELAPSE = Fact(
+    "derived.disease_free_interval_months",
+    "unknown: the metastases were found at more than one presentation, so it runs to the "
+    "present ones from the last curative treatment before them, perhaps the earlier "
+    "relapse's, which the dates do not give (I5)")
 
 
 def _end_asked(d: Derived) -> tuple[str, ...]:
