@@ -96,10 +96,12 @@ class TestWordingQuotesSettings:
         from pecoma.settings import default_settings
 
         k = load_knowledge()
-        worded = k.worded(default_settings().followup.wording())
+        worded = k.worded(default_settings().wording())
         quoting = {rid for rid, r in k.records.items() if r.quotes_settings}
         assert {"FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY", "FU-HIGH-YEARLY",
                 "SUPP-FU-LOW-SCHEDULE", "SUPP-FU-LOW-YEARLY"} <= quoting
+        # and the records naming a cut-off, in the reading in force (I24)
+        assert {"RISK-SIZE", "CLS-FOLPE-2005", "CLS-BENNETT-2018"} <= quoting
         for r in worded.records.values():
             assert "{" not in r.title + r.text + r.rationale, r.id
         assert worded.records["FU-HIGH-INTENSIVE"].text == (
@@ -113,7 +115,7 @@ class TestWordingQuotesSettings:
         text = _mutated("every {high_intensive_due_months} months",
                         "every {high_intensive_due_month} months")
         with pytest.raises(KnowledgeError, match="high_intensive_due_month'"):
-            parse_knowledge(text, "test.toml").worded(default_settings().followup.wording())
+            parse_knowledge(text, "test.toml").worded(default_settings().wording())
 
     def test_only_follow_up_records_quote_settings(self) -> None:
         """A treatment recommendation may not quote a follow-up setting."""

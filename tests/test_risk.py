@@ -49,6 +49,112 @@ def test_guideline_size_inclusive_setting(tmp_path: Path) -> None:
     assert assess(case(4.99), ON, s).risk.group == "low"
 
 
+class TestTextsSayTheReadingInForce:
+    """Whether a cut-off is inclusive is a setting (I24): the texts say the reading in
+    force, and when a value exactly at the cut-off is counted by a reading other than the
+    source's, the items it decides cite I24 and name the setting among their facts. The
+    report had read "Tumour larger than 5 cm: present, 5 cm", cited S06 alone."""
+
+    INCLUSIVE = ("[engine]\nguideline_size_cm = { value = 5.0, inclusive = true }\n"
+                 "folpe_mitoses_per_50_hpf = { value = 1.0, inclusive = true }\n")
+
+    def test_a_5_cm_tumour_counted_by_the_inclusive_setting(self, tmp_path: Path) -> None:
+        """5.0 cm, inclusive: high risk, the feature titled "Tumour 5 cm or larger" (not
+        "larger than 5 cm"), its provenance citing I24 beside S06, and the risk group's
+        facts naming the setting and S06's own reading."""
+        s = load_settings(settings_file(tmp_path, self.INCLUSIVE))
+        a = assess(case(5.0), ON, s)
+        assert a.risk.group == "high"
+        size = next(f for f in a.risk.features if f.id == "RISK-SIZE")
+        assert size.title == "Tumour 5 cm or larger"
+        assert size.provenance.statements == ("S06",)
+        assert "I24" in size.provenance.interpretations
+        facts = {f.path: f.value for f in a.risk.item.triggered_by}
+        assert facts["tumour.size"] == "5 cm"
+        assert facts["settings.engine.guideline_size_cm"].startswith(
+            "inclusive (a local setting): exactly 5 cm counts")
+        assert "S06: larger than 5 cm" in facts["settings.engine.guideline_size_cm"]
+        assert "I24" in a.risk.item.provenance.interpretations
+        assert "I24" in {i.id for i in a.interpretations}
+
+    def test_above_the_cut_off_the_setting_decides_nothing(self, tmp_path: Path) -> None:
+        """5.1 cm is larger than 5 cm on either reading: the title says the reading in
+        force, but nothing cites I24 or names the setting."""
+        s = load_settings(settings_file(tmp_path, self.INCLUSIVE))
+        a = assess(case(5.1), ON, s)
+        size = next(f for f in a.risk.features if f.id == "RISK-SIZE")
+        assert size.title == "Tumour 5 cm or larger"
+        assert "I24" not in size.provenance.interpretations
+        assert not any(f.path.startswith("settings.") for f in a.risk.item.triggered_by)
+        assert "I24" not in {i.id for i in a.interpretations}
+
+    def test_the_defaults_read_as_the_sources_do(self) -> None:
+        """With the defaults (each source's own reading) a 5.0 cm tumour is titled
+        "Tumour larger than 5 cm", absent, and nothing names a setting."""
+        a = assess(case(5.0), ON)
+        size = next(f for f in a.risk.features if f.id == "RISK-SIZE")
+        assert (size.title, size.state) == ("Tumour larger than 5 cm", "absent")
+        assert "I24" not in {i.id for i in a.interpretations}
+
+    def test_folpe_mitoses_at_the_cut_off(self, tmp_path: Path) -> None:
+        """1 per 50 HPF, inclusive: a worrisome feature, and the Folpe item's text says
+        "mitoses 1 or more per 50 HPF" (it said "above 1 per 50 HPF"), cites I24 and
+        names the setting beside the count."""
+        s = load_settings(settings_file(tmp_path, self.INCLUSIVE))
+        a = assess(case(2, necrosis="present", mitoses_per_50_hpf=1), ON, s)
+        folpe = next(c for c in a.classifications if c.id == "CLS-FOLPE-2005")
+        assert folpe.category == "malignant"
+        assert "mitoses 1 or more per 50 HPF" in folpe.item.text
+        assert "above 1 per 50 HPF" not in folpe.item.text
+        assert "I24" in folpe.item.provenance.interpretations
+        facts = {f.path: f.value for f in folpe.item.triggered_by}
+        assert facts["histology.mitoses_per_50_hpf"] == "1/50 HPF"
+        assert "exactly 1 per 50 HPF counts" in facts[
+            "settings.engine.folpe_mitoses_per_50_hpf"]
+
+    def test_bennett_read_strictly_by_a_setting(self, tmp_path: Path) -> None:
+        """Bennett gives size 5 cm or larger (the default): set not inclusive, a 5.0 cm
+        uterine tumour is left out of the count by the setting, which the Bennett item
+        names; its text says "size larger than 5 cm"."""
+        s = load_settings(settings_file(
+            tmp_path, "[engine]\nbennett_size_cm = { value = 5.0, inclusive = false }\n"))
+        a = assess(case(5.0, "uterus", necrosis="present", mitoses_per_50_hpf=3), ON, s)
+        bennett = next(c for c in a.classifications if c.id == "CLS-BENNETT-2018")
+        assert "size larger than 5 cm" in bennett.item.text
+        facts = {f.path: f.value for f in bennett.item.triggered_by}
+        assert facts["settings.engine.bennett_size_cm"].startswith(
+            "not inclusive (a local setting): exactly 5 cm does not count")
+        # the default, Bennett's own reading, names nothing
+        a = assess(case(5.0, "uterus", necrosis="present", mitoses_per_50_hpf=3), ON)
+        bennett = next(c for c in a.classifications if c.id == "CLS-BENNETT-2018")
+        assert "size 5 cm or larger" in bennett.item.text
+        assert not any(f.path.startswith("settings.") for f in bennett.item.triggered_by)
+
+    def test_the_web_names_each_setting_in_words(self) -> None:
+        """The web report shows a fact by its label, never its path: each cut-off's
+        setting has one in plain words."""
+        from pecoma.settings import CUT_OFFS
+        from pecoma.web.summary import field_label
+
+        for name in CUT_OFFS:
+            label = field_label(f"settings.engine.{name}")
+            assert "_" not in label and "local setting" in label, name
+
+    def test_the_report_and_the_rules_listing_say_it(self, tmp_path: Path) -> None:
+        """The Markdown report's risk table, and the rules listing with the settings,
+        word the size from the setting."""
+        from pecoma.knowledge import load_knowledge
+        from pecoma.render.text import markdown_report
+
+        s = load_settings(settings_file(tmp_path, self.INCLUSIVE))
+        report = markdown_report(assess(case(5.0), ON, s))
+        assert ("| Tumour 5 cm or larger | present | 5 cm | guideline S06 · ref [1] · "
+                "interpretation I24 |") in report
+        assert "larger than 5 cm" not in report.split("### Supplementary")[0]
+        worded = load_knowledge().worded(s.wording())
+        assert worded.records["RISK-SIZE"].title == "Tumour 5 cm or larger"
+
+
 @pytest.mark.parametrize(("size", "expected"), [(5.0, "uncertain malignant potential"),
                                                 (5.1, "malignant")])
 def test_folpe_size_edge(size: float, expected: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -30,6 +30,7 @@ from pecoma.case import PrimarySite
 from pecoma.errors import ConfigError
 
 __all__ = [
+    "CUT_OFFS",
     "EngineSettings",
     "FollowupSettings",
     "Settings",
@@ -42,11 +43,17 @@ _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
 class Threshold(BaseModel):
-    """A cut-off: a value counts when it is above ``value`` (or equal, if ``inclusive``)."""
+    """A cut-off: a value counts when it is above ``value`` (or equal, if ``inclusive``).
+
+    Each cut-off of the engine is a source's: ``source`` names it, ``source_inclusive``
+    is how it reads the cut-off, ``unit`` what is measured (I24)."""
 
     model_config = _FROZEN
     value: Annotated[float, Field(ge=0)]
     inclusive: bool
+    source: ClassVar[str] = ""
+    source_inclusive: ClassVar[bool] = False
+    unit: ClassVar[Literal["cm", "per 50 HPF"]] = "cm"
 
     def met(self, x: float) -> bool:
         return x >= self.value if self.inclusive else x > self.value
@@ -57,6 +64,33 @@ class Threshold(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.value:g}"
+
+    @property
+    def words(self) -> str:
+        """The cut-off as the texts say it, in the reading in force: 'larger than 5 cm'
+        or '5 cm or larger'; 'above 1 per 50 HPF' or '1 or more per 50 HPF'."""
+        return _cut_off_words(self.value, self.unit, self.inclusive)
+
+    def decided_locally(self, x: float) -> bool:
+        """Whether ``x`` lies exactly at the cut-off and the reading in force departs from
+        the source's: the setting, not the source, decided whether it counts (I24)."""
+        return x == self.value and self.inclusive != self.source_inclusive
+
+    @property
+    def reading(self) -> str:
+        """What the setting does at the cut-off, beside the source's reading: the value of
+        the fact that names the setting when it decided (I24)."""
+        return (f"{'inclusive' if self.inclusive else 'not inclusive'} (a local setting): "
+                f"exactly {self.value:g} {self.unit} "
+                f"{'counts' if self.inclusive else 'does not count'} (the source, "
+                f"{self.source}: {_cut_off_words(self.value, self.unit, self.source_inclusive)}"
+                ", I24)")
+
+
+def _cut_off_words(value: float, unit: str, inclusive: bool) -> str:
+    if unit == "cm":
+        return f"{value:g} cm or larger" if inclusive else f"larger than {value:g} cm"
+    return f"{value:g} or more {unit}" if inclusive else f"above {value:g} {unit}"
 
 
 class _Within:
@@ -92,6 +126,11 @@ class _Exactly:
         return value
 
 
+#: The engine's cut-offs, each quoted by name in the wording of the risk and
+#: classification records (I24).
+CUT_OFFS = ("guideline_size_cm", "folpe_size_cm", "folpe_mitoses_per_50_hpf",
+            "bennett_size_cm", "bennett_mitoses_per_50_hpf")
+
 # The engine's cut-offs are the sources' own values: S06 for the guideline's size, the
 # published criteria for the supplementary classifications. Published restatements differ
 # on ">" versus ">=", so whether a cut-off is inclusive stays a setting; its value does not.
@@ -102,24 +141,32 @@ _BENNETT = "supplementary, Bennett et al. 2018"
 
 class _GuidelineSize(Threshold):
     value: Annotated[float, AfterValidator(_Exactly(5.0, "cm", _S06))]
+    source: ClassVar[str] = "S06"
 
 
 class _FolpeSize(Threshold):
     value: Annotated[float, AfterValidator(_Exactly(5.0, "cm", f"{_FOLPE}: size > 5 cm"))]
+    source: ClassVar[str] = "Folpe et al. 2005"
 
 
 class _FolpeMitoses(Threshold):
     value: Annotated[float, AfterValidator(_Exactly(
         1.0, "per 50 HPF", f"{_FOLPE}: mitoses > 1/50 HPF"))]
+    source: ClassVar[str] = "Folpe et al. 2005"
+    unit: ClassVar[Literal["cm", "per 50 HPF"]] = "per 50 HPF"
 
 
 class _BennettSize(Threshold):
     value: Annotated[float, AfterValidator(_Exactly(5.0, "cm", f"{_BENNETT}: size >= 5 cm"))]
+    source: ClassVar[str] = "Bennett et al. 2018"
+    source_inclusive: ClassVar[bool] = True
 
 
 class _BennettMitoses(Threshold):
     value: Annotated[float, AfterValidator(_Exactly(
         1.0, "per 50 HPF", f"{_BENNETT}: mitoses > 1/50 HPF"))]
+    source: ClassVar[str] = "Bennett et al. 2018"
+    unit: ClassVar[Literal["cm", "per 50 HPF"]] = "per 50 HPF"
 
 
 def _with_broad_ligament(sites: tuple[PrimarySite, ...]) -> tuple[PrimarySite, ...]:
@@ -147,6 +194,11 @@ class EngineSettings(BaseModel):
     high_risk_sites: Annotated[tuple[PrimarySite, ...], AfterValidator(_with_broad_ligament)]
     metastasectomy_min_dfi_months: Annotated[int, _within(
         12, 12, "months", "S16: a disease-free interval of at least 1 year; I5")]
+
+    def wording(self) -> dict[str, str]:
+        """The cut-offs by setting name as the risk and classification records quote them
+        (``{guideline_size_cm}`` in a record's text), in the reading in force (I24)."""
+        return {name: getattr(self, name).words for name in CUT_OFFS}
 
 
 # The range each schedule setting may take: the guideline fixes the high-risk rhythm
@@ -313,6 +365,11 @@ class Settings(BaseModel):
         copy = super().model_copy(update=update, deep=deep)
         copy.__dict__.pop("fingerprint", None)
         return copy
+
+    def wording(self) -> dict[str, str]:
+        """The values the records' wording quotes: the schedule's numbers and the cut-offs
+        in the reading in force."""
+        return {**self.followup.wording(), **self.engine.wording()}
 
     def digest(self) -> str:
         """A short fingerprint of the settings, shown with every assessment."""

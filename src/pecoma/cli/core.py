@@ -100,7 +100,7 @@ def rules_cmd(
 ) -> None:
     """List the knowledge base: every record with its statements and provenance."""
     # the schedule's wording quotes the settings in force, as the plans drawn with them do
-    k = load_knowledge().worded(settings_from(settings).followup.wording())
+    k = load_knowledge().worded(settings_from(settings).wording())
     if fmt is ReportFormat.json:
         data = {
             "knowledge_version": k.version,

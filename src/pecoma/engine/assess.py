@@ -61,7 +61,7 @@ def assess(
     knowledge = knowledge or load_knowledge()
     check_dates(case, on_date)
     engine = settings.engine
-    out = Collector(knowledge, settings.followup.wording())
+    out = Collector(knowledge, settings.wording())
     d = derive(case, engine)
 
     alerts.status_from_facts(case, d, out)

@@ -122,9 +122,10 @@ class Collector:
     )
 
     def __init__(self, knowledge: Knowledge, wording: Mapping[str, str]) -> None:
-        """``wording``: the follow-up settings' values by name
-        (:meth:`pecoma.settings.FollowupSettings.wording`), quoted by the records that
-        describe the schedule, so their text says the rhythm the plan is drawn with."""
+        """``wording``: the settings' values by name
+        (:meth:`pecoma.settings.Settings.wording`), quoted by the records that describe
+        the schedule, so their text says the rhythm the plan is drawn with, and by those
+        that name a cut-off, in the reading in force (I24)."""
         self.knowledge = knowledge
         self._compiled = _compiled(knowledge)
         self._wording = wording
@@ -159,9 +160,22 @@ class Collector:
         record_id: str,
         facts: Iterable[Fact] = (),
         conditional_on: Iterable[str] = (),
+        applied: Iterable[str] = (),
     ) -> Item:
-        """Build the output item of a record, with its provenance."""
-        return self._item(self.template(record_id), facts, conditional_on)
+        """Build the output item of a record, with its provenance (``applied``: as for
+        :meth:`add`)."""
+        return self._item(self.template(record_id), facts, conditional_on, applied)
+
+    def provenance(self, record_id: str, applied: Iterable[str] = ()) -> Provenance:
+        """A record's provenance, with the interpretations ``applied`` to this patient's
+        facts cited beside its own (for a value shown under the record's title: a risk
+        feature)."""
+        template = self.template(record_id)
+        extra = [i for i in applied if i not in template.provenance.interpretations]
+        if extra:
+            template = _with_interpretations(template, extra)
+        self.interpretations.update(template.provenance.interpretations)
+        return template.provenance
 
     def _item(
         self, template: ItemTemplate, facts: Iterable[Fact], conditional_on: Iterable[str],

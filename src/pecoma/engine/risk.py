@@ -53,6 +53,8 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
     group (I1) but the schedule (I10), as a nodal status not recorded does meanwhile."""
     h = case.histology
     size_state = _measure(d.size_cm, s.guideline_size_cm)
+    # a tumour of exactly 5 cm counted, or not, by a local reading of S06's cut-off (I24)
+    size_setting = _decided_locally("guideline_size_cm", s.guideline_size_cm, d.size_cm)
     values: tuple[str, ...] = (
         d.size_text,
         h.necrosis,
@@ -72,9 +74,9 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         _HIGH_RISK, states, values, strict=True
     ):
         template = out.template(record_id)
-        features.append(
-            RiskFeature(record_id, template.title, field, state, value, template.provenance)
-        )
+        applied = ("I24",) if record_id == "RISK-SIZE" and size_setting else ()
+        features.append(RiskFeature(record_id, template.title, field, state, value,
+                                    out.provenance(record_id, applied)))
         if state == "present":
             present.append(record_id)
         elif state == "unknown":
@@ -135,13 +137,16 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
     surveillance: Literal["high", "low"] = (
         "low" if group == "low" and not nodes_high else "high"
     )
+    if size_setting:
+        # the size's state at the cut-off, which the group rests on, is the setting's
+        facts = [*facts, *size_setting]
     return Risk(
         group,
         tuple(present),
         tuple(unknown),
         tuple(features),
         surveillance,
-        out.item(record, facts, conditional),
+        out.item(record, facts, conditional, ("I24",) if size_setting else ()),
     )
 
 
@@ -169,6 +174,16 @@ def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classificati
     open_on = () if settled else tuple(dict.fromkeys(
         m for c in found for m in c.item.conditional_on))
     return replace(risk, surveillance_group="high"), facts, open_on
+
+
+def _decided_locally(name: str, threshold: Threshold, value: float | None
+                     ) -> tuple[Fact, ...]:
+    """The fact naming the setting ``name`` when ``value`` lies exactly at the cut-off and
+    the reading in force departs from its source's: the setting decided whether it counts
+    (I24); ``()`` otherwise."""
+    if value is None or not threshold.decided_locally(value):
+        return ()
+    return (Fact(f"settings.engine.{name}", threshold.reading),)
 
 
 def _range(low: str, high: str) -> tuple[str, ...]:
@@ -225,6 +240,8 @@ def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Cla
         out,
         bool(d.treated_before_resection),
         _unresected_fact(case, d),
+        (*_decided_locally("folpe_size_cm", s.folpe_size_cm, d.size_cm),
+         *_decided_locally("folpe_mitoses_per_50_hpf", s.folpe_mitoses_per_50_hpf, mitoses)),
     )
 
 
@@ -268,6 +285,9 @@ def bennett_2018(
         out,
         bool(d.treated_before_resection),
         _unresected_fact(case, d),
+        (*_decided_locally("bennett_size_cm", s.bennett_size_cm, d.size_cm),
+         *_decided_locally("bennett_mitoses_per_50_hpf", s.bennett_mitoses_per_50_hpf,
+                           mitoses)),
     )
 
 
@@ -322,6 +342,7 @@ def _classification(
     out: Collector,
     treated: bool = False,
     unresected: Fact | None = None,
+    settings_facts: tuple[Fact, ...] = (),
 ) -> Classification:
     """A classification from its criteria (see :class:`_Scheme` for their order): the
     category with unknowns taken as absent and as present; when that leaves more than one
@@ -333,7 +354,8 @@ def _classification(
     to be: the criteria were not read on a resection specimen, so the category is not
     settled below the highest any criterion could give (a biopsy does not show a feature
     absent); the fact is named, and a tumour still to be resected waits on its specimen
-    (MISS-RESECTION-SPECIMEN)."""
+    (MISS-RESECTION-SPECIMEN). ``settings_facts``: the settings that decided whether a
+    value exactly at a cut-off counts, by a reading other than the source's (I24)."""
     names = ("size", *scheme.before, "mitoses", *scheme.after)
     states: tuple[State, ...] = (
         size_state,
@@ -372,7 +394,9 @@ def _classification(
     facts += _present_facts(scheme.after, after)
     if unresected is not None and len(possible) != 1:
         facts.append(unresected)
-    item = out.item(scheme.record_id, facts, conditional)
+    # a value exactly at a cut-off, counted or not by a local reading (I24): named
+    facts += settings_facts
+    item = out.item(scheme.record_id, facts, conditional, ("I24",) if settings_facts else ())
     return Classification(
         scheme.record_id,
         item.title,

@@ -496,7 +496,7 @@ def plan_surveillance(
     if issues:
         raise InputError(issues, "imaging history")
     fu = settings.followup
-    out = Collector(knowledge, fu.wording())
+    out = Collector(knowledge, settings.wording())
     risk = assessment.risk
     status = case.stage.status
     free = case.free_of_disease  # only where a treatment can clear it (the case's checks)

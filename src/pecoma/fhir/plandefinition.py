@@ -276,7 +276,7 @@ def plan_definition(
     """The knowledge base as a FHIR R4 PlanDefinition (JSON data); the schedule's wording
     quotes ``settings`` (the defaults when not given)."""
     k = (knowledge or load_knowledge()).worded(
-        (settings or default_settings()).followup.wording())
+        (settings or default_settings()).wording())
     sections: dict[str, list[Record]] = {}
     for r in k.records.values():
         sections.setdefault(r.section, []).append(r)

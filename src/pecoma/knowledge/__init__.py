@@ -40,8 +40,14 @@ AlertLevel = Literal["info", "warning", "critical"]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
-#: A value of the settings quoted in a follow-up record's wording: ``{low_due_months}``.
-_SLOT = re.compile(r"\{([a-z_]+)\}")
+#: A value of the settings quoted in a follow-up record's wording: ``{low_due_months}``,
+#: or in a risk or classification record's, a cut-off in the reading in force:
+#: ``{guideline_size_cm}`` (I24).
+_SLOT = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+#: The cut-offs a risk or classification record may quote (the engine settings of that
+#: name: :data:`pecoma.settings.CUT_OFFS`).
+_CUT_OFFS = frozenset({"guideline_size_cm", "folpe_size_cm", "folpe_mitoses_per_50_hpf",
+                       "bennett_size_cm", "bennett_mitoses_per_50_hpf"})
 
 
 def fill_wording(text: str, values: Mapping[str, str]) -> str:
@@ -124,10 +130,13 @@ class Record(_Sourced):
     def _alert_level(self) -> Record:
         if self.kind == "alert" and self.level is None:
             raise ValueError("an alert needs a 'level' (info, warning or critical)")
-        if self.kind != "followup" and any(
-            _SLOT.search(t) for t in (self.title, self.text, self.rationale)
-        ):
-            raise ValueError("only a follow-up record may quote a setting ('{name}')")
+        quoted = {m for t in (self.title, self.text, self.rationale)
+                  for m in _SLOT.findall(t)}
+        if self.kind != "followup" and quoted and (
+                self.kind not in ("risk", "classification") or quoted - _CUT_OFFS):
+            raise ValueError("only a follow-up record may quote a setting ('{name}') of the "
+                             "schedule, and only a risk or classification record one of the "
+                             f"cut-offs ({', '.join(sorted(_CUT_OFFS))}, I24)")
         return self
 
     @property
@@ -202,9 +211,9 @@ class Knowledge:
         self.missing: dict[str, MissingRecord] = {m.id: m for m in data.missing}
 
     def worded(self, values: Mapping[str, str]) -> Knowledge:
-        """The same knowledge with the settings its follow-up records quote filled in
-        from ``values`` (:meth:`pecoma.settings.FollowupSettings.wording`): what a
-        listing of the records shows beside the plans drawn with those settings."""
+        """The same knowledge with the settings its records quote filled in from
+        ``values`` (:meth:`pecoma.settings.Settings.wording`): what a listing of the
+        records shows beside the assessments and plans drawn with those settings."""
         copy = object.__new__(Knowledge)
         for name in Knowledge.__slots__:
             object.__setattr__(copy, name, getattr(self, name))

@@ -394,4 +394,4 @@ def knowledge_jsonable(k: Knowledge) -> dict[str, Any]:
 
 async def rules_endpoint(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
-    return JSONResponse(knowledge_jsonable(load_knowledge().worded(settings.followup.wording())))
+    return JSONResponse(knowledge_jsonable(load_knowledge().worded(settings.wording())))

@@ -364,7 +364,7 @@ def calendar_key(case: Case) -> str:
 
 async def rules_page(request: Request) -> Response:
     # the schedule's wording says the rhythm of this server's settings
-    k = load_knowledge().worded(request.app.state.settings.followup.wording())
+    k = load_knowledge().worded(request.app.state.settings.wording())
     return _templates(request).TemplateResponse(
         request,
         "rules.html",

@@ -117,7 +117,7 @@ def _record_title(request: Request) -> Callable[[str], str]:
     """A knowledge record (a recommendation, a surveillance phase) named by its title, as
     the report names it ("Consider postoperative chemotherapy or radiotherapy", never
     "REC-ADJ-NODES-METS"); a record id the knowledge does not hold is left as it is."""
-    records = load_knowledge().worded(_settings(request).followup.wording()).records
+    records = load_knowledge().worded(_settings(request).wording()).records
 
     def title(record_id: str) -> str:
         record = records.get(record_id)

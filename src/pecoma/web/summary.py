@@ -125,6 +125,11 @@ _EXTRA_LABELS: dict[str, str] = {
         "mTOR inhibitors ruled out by an intolerance (derived)",
     "derived.after_mtor_classes":
         "Published options after mTOR inhibitors not tolerated or given already (derived)",
+    "settings.engine.guideline_size_cm": "Size cut-off of S06 (local setting)",
+    "settings.engine.folpe_size_cm": "Folpe size cut-off (local setting)",
+    "settings.engine.folpe_mitoses_per_50_hpf": "Folpe mitotic cut-off (local setting)",
+    "settings.engine.bennett_size_cm": "Bennett size cut-off (local setting)",
+    "settings.engine.bennett_mitoses_per_50_hpf": "Bennett mitotic cut-off (local setting)",
     "risk.group": "Risk group",
     "classification.folpe_2005": "Folpe 2005 category",
     "classification.bennett_2018": "Bennett 2018 category",
