@@ -273,7 +273,10 @@ class Stage(_Model):
         Annotated[float, Field(ge=0, le=600), BeforeValidator(_not_bool)] | None,
         Field(description="stated disease-free interval, used when dates cannot give it "
               "and, shorter than the dates give, from an earlier relapse's treatment "
-              "(whatever the status)"),
+              "(whatever the status); for metastases found at more than one presentation "
+              "(3 months or more apart), the months from the last curative treatment "
+              "before the latest ones, at most those from the end of the primary's "
+              "treatment to the latest (I5)"),
     ] = None
 
     @property
