@@ -8,8 +8,9 @@ patient with two cancers holds it. The reader already refuses a metastasis Condi
 naming no primary beside such a cancer (its spread cannot be told from the PEComa's); a
 TNM M category, an mCODE CancerDiseaseStatus, a regional nodes category or a tumour size
 naming nothing is just as ambiguous, and the mCODE profiles make their ``focus``
-optional (many EHR staging forms leave it empty). Every expected output below is the
-clinical reading of that record, written by hand with its reason.
+optional (many EHR staging forms leave it empty). So is a course of treatment naming no
+reason (doxorubicin, everolimus: breast-cancer drugs too). Every expected output below is
+the clinical reading of that record, written by hand with its reason.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pecoma.case import DiseaseStatus, NodeStatus
+from pecoma.case import Agent, DiseaseStatus, NodeStatus
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
@@ -445,3 +446,267 @@ class TestDraftForAnotherCancer:
         got = cards(client, self.body(draft), ORDER_SELECT)
         labels = [s["label"] for c in got for s in c.get("suggestions", [])]
         assert labels == ["Replace with an mTOR inhibitor (sirolimus) draft"]
+
+
+# ------------------------------------------------------------ courses of treatment
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+#: A reason naming the breast cancer: its Condition, or its ICD-10-CM code.
+FOR_BREAST: dict[str, Any] = {"reasonReference": [{"reference": "Condition/breast-ca"}]}
+FOR_BREAST_CODE: dict[str, Any] = {
+    "reasonCode": [{"coding": [{"system": ICD10CM, "code": "C50.911"}]}]}
+
+
+def course(rid: str, code: str, name: str, *, kind: str = "MedicationStatement",
+           status: str = "completed", start: str = "2025-10-01",
+           **more: Any) -> dict[str, Any]:
+    """A course of ``name`` (RxNorm ``code``) begun on ``start``, naming no reason unless
+    ``more`` gives one."""
+    res: dict[str, Any] = {
+        "resourceType": kind, "id": rid, "status": status,
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code,
+                                                  "display": name}]},
+        "subject": {"reference": f"Patient/{PATIENT}"}}
+    if kind == "MedicationRequest":
+        res.update(intent="order", authoredOn=start, dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": start}}}}])
+    else:
+        res["effectivePeriod"] = {"start": start}
+    return res | more
+
+
+def doxorubicin(**more: Any) -> dict[str, Any]:
+    return course("dox", "3639", "doxorubicin", **more)
+
+
+def everolimus(**more: Any) -> dict[str, Any]:
+    return course("evero", "141704", "everolimus", **more)
+
+
+def metastatic(*resources: dict[str, Any], other: bool = True) -> dict[str, Any]:
+    """The uterine record made metastatic by the PEComa's own staging (a cM1 whose focus
+    is the PEComa Condition), with the active breast cancer (unless ``other`` is False)
+    and ``resources``: advanced PEComa with no line recorded for it, so an mTOR inhibitor
+    is the first line (S12-S14)."""
+    m1 = staging("tnm-m-pecoma", *CM1, focus=[{"reference": PECOMA}])
+    return with_(uterus(), *([breast()] if other else []), m1, *resources)
+
+
+def assessed(tmp_path: Path, bundle: dict[str, Any]) -> tuple[CliRun, dict[str, Any]]:
+    """``pecoma fhir to-case`` on ``bundle``, then ``pecoma assess`` of the case it wrote
+    (JSON), as a user runs them."""
+    run = pecoma(tmp_path, bundle)
+    assert run.returncode == 0, run.stderr
+    path = tmp_path / "case.json"
+    path.write_text(run.stdout, encoding="utf-8")
+    report = run_cli("assess", str(path), "--on", ON.isoformat(), "--format", "json")
+    assert report.returncode == 0, report.stderr
+    result: dict[str, Any] = json.loads(report.stdout)
+    return run, result
+
+
+def ids(result: dict[str, Any], key: str) -> list[str]:
+    return [i["id"] for i in result[key]]
+
+
+class TestCourseForTheOtherCancer:
+    """A course whose reason names the breast cancer is that cancer's treatment, not a
+    line of the PEComa's. Read as one it had changed the PEComa's advice: a doxorubicin
+    course made chemotherapy the PEComa's first line (ALERT-CHEMO-BEFORE-MTOR, 'not
+    guideline-concordant'), and an everolimus course (everolimus with exemestane is a
+    breast-cancer treatment) made the first-line mTOR advice 'the treatment under way'."""
+
+    @pytest.mark.parametrize("reason", [FOR_BREAST, FOR_BREAST_CODE])
+    def test_doxorubicin_for_the_breast_cancer_is_no_line(
+            self, tmp_path: Path, reason: dict[str, Any]) -> None:
+        """``fhir to-case``: no line in the case, the course listed as not read with why,
+        and a note saying so and that an anthracycline counts towards the cumulative dose
+        whichever cancer it was for (the lines given are known: none for the PEComa).
+        ``assess``: the first-line mTOR advice, no 'chemotherapy first line' alert. It had
+        been a doxorubicin line and that alert."""
+        run, result = assessed(tmp_path, metastatic(doxorubicin(**reason)))
+        assert "therapies" not in json.loads(run.stdout).get("systemic", {})
+        said = flat(run.stderr)
+        assert ("not read: MedicationStatement: doxorubicin given for another cancer "
+                "(Condition/breast-ca, its reason): not a line of PEComa treatment") in said
+        assert ("note: MedicationStatement/dox: doxorubicin (started 2025-10-01) given for "
+                "another cancer (Condition/breast-ca, its reason): not read as a line of "
+                "PEComa treatment; an anthracycline counts towards the patient's cumulative "
+                "anthracycline dose whichever cancer it was given for") in said
+        assert "not fully known" not in said
+        assert "ALERT-CHEMO-BEFORE-MTOR" not in ids(result, "alerts")
+        assert "REC-MTOR-FIRST-LINE" in ids(result, "recommendations")
+
+    def test_everolimus_for_the_breast_cancer_is_no_line_but_is_asked_about(self) -> None:
+        """Everolimus with exemestane ordered for the breast cancer, given now: no line of
+        the PEComa's (no 'mTOR inhibitor already recorded', no question whether the PEComa
+        progressed on a line of its own). But an mTOR inhibitor acts on the PEComa too:
+        whether the PEComa progressed on it is asked, and the lines given are not fully
+        known meanwhile (the mTOR advice conditional on the cards). The order stays one
+        given now, checked against the allergy list. It had been the PEComa's everolimus
+        line."""
+        exemestane = course("exe", "258494", "exemestane", kind="MedicationRequest",
+                            status="active", **FOR_BREAST)
+        got = read(metastatic(everolimus(kind="MedicationRequest", status="active",
+                                         **FOR_BREAST), exemestane))
+        assert got.case.systemic.therapies == ()
+        assert got.courses_in_doubt == (
+            "MedicationRequest/evero: did the PEComa progress on everolimus (started "
+            "2025-10-01), an mTOR inhibitor given for another cancer (Condition/breast-ca)?",)
+        assert got.history_doubt is not None
+        assert [p.where for p in got.running] == ["MedicationRequest/evero"]
+        a = assess(got.case, ON)
+        assert "ALERT-MTOR-GIVEN" not in [x.id for x in a.alerts]
+        assert "MISS-MTOR-PROGRESSION" not in [x.id for x in a.missing]
+
+    def test_an_administration_of_the_breast_cancers_order_is_no_line(self) -> None:
+        """EHRs name the reason on the order: an administration of doxorubicin naming no
+        reason, carrying out an order for the breast cancer (its ``request``), is that
+        order's course: no line, no question. It had been a doxorubicin line."""
+        order = course("dox-order", "3639", "doxorubicin", kind="MedicationRequest",
+                       **FOR_BREAST)
+        given = course("dox-given", "3639", "doxorubicin", kind="MedicationAdministration",
+                       request={"reference": "MedicationRequest/dox-order"})
+        got = read(metastatic(order, given))
+        assert got.case.systemic.therapies == ()
+        assert got.courses_in_doubt == ()
+        assert "ALERT-CHEMO-BEFORE-MTOR" not in [x.id for x in assess(got.case, ON).alerts]
+
+    def test_an_intolerance_is_the_patients_whatever_the_cancer(self) -> None:
+        """Everolimus for the breast cancer stopped for grade 3 pneumonitis: no line of
+        the PEComa's, but the patient does not tolerate everolimus (I15), whichever cancer
+        it was given for: read as not tolerated, so no mTOR inhibitor is proposed unless
+        another is shown tolerated."""
+        stopped = everolimus(status="stopped", statusReason=[{"text": "grade 3 pneumonitis"}],
+                             **FOR_BREAST)
+        got = read(metastatic(stopped))
+        assert got.case.systemic.therapies == ()
+        assert [(x.where, x.agent) for x in got.not_tolerated] == [
+            ("MedicationStatement/evero", Agent.everolimus)]
+        assert [x.agent for x in got.case.systemic.intolerances] == [Agent.everolimus]
+
+
+class TestCourseNamingNoReason:
+    """A course naming no reason beside the breast cancer: the breast cancer's or the
+    PEComa's, it cannot be told. Which cancer it was given for is asked, with the safer
+    reading meanwhile for the advice resting on it."""
+
+    def test_chemotherapy_is_no_line_and_which_cancer_is_asked(self, tmp_path: Path) -> None:
+        """Doxorubicin from 2025-10-01, no reason: not claimed as the PEComa's first line
+        (no 'chemotherapy first line' alert), not silently dropped either: ``fhir
+        to-case`` says the lines given are not fully known and asks which cancer it was
+        given for, with a note. It had been the PEComa's doxorubicin line and that
+        alert."""
+        run, result = assessed(tmp_path, metastatic(doxorubicin()))
+        assert "therapies" not in json.loads(run.stdout).get("systemic", {})
+        said = flat(run.stderr)
+        assert ("the lines of systemic therapy already given are not fully known (what "
+                "medications given beside another primary cancer were for is unknown: "
+                "MedicationStatement/dox: which cancer was doxorubicin given for (started "
+                "2025-10-01): the PEComa, or Condition/breast-ca?)") in said
+        assert ("note: MedicationStatement/dox: no reason of it tells which cancer it was "
+                "given for, and the record holds another primary cancer (Condition/breast-ca)"
+                " besides the PEComa") in said
+        assert "Not read meanwhile as a line of the PEComa's" in said
+        assert "ALERT-CHEMO-BEFORE-MTOR" not in ids(result, "alerts")
+
+    def test_an_mtor_inhibitor_is_read_as_a_line_and_which_cancer_is_asked(self) -> None:
+        """Everolimus from 2025-10-01, no reason: the PEComa is not taken as never treated
+        with an mTOR inhibitor (the safer reading: the line is read, 'mTOR inhibitor
+        already recorded', and whether the disease progressed on it is asked, the
+        first-line advice provisional on it), and which cancer it was given for is asked.
+        It had been read as a line with no question."""
+        got = read(metastatic(everolimus()))
+        assert [t.agent.value for t in got.case.systemic.therapies] == ["everolimus"]
+        assert got.courses_in_doubt == (
+            "MedicationStatement/evero: which cancer was everolimus given for (started "
+            "2025-10-01): the PEComa, or Condition/breast-ca?",)
+        a = assess(got.case, ON)
+        assert "ALERT-MTOR-GIVEN" in [x.id for x in a.alerts]
+        first = next(r for r in a.recommendations if r.id == "REC-MTOR-FIRST-LINE")
+        assert "MISS-MTOR-PROGRESSION" in first.conditional_on
+
+    def test_patient_view_asks_it_and_makes_the_drug_advice_conditional(
+            self, client: TestClient) -> None:
+        """patient-view on the record with the doxorubicin course naming no reason: no
+        'first line other than an mTOR inhibitor' card (it had been one); the summary is a
+        warning, its first-line mTOR advice '(conditional)', saying the lines given are
+        not fully known and asking which cancer the doxorubicin was given for."""
+        got = cards(client, hook_request("patient-view", PATIENT,
+                                         prefetch=prefetch_of(metastatic(doxorubicin()))),
+                    PATIENT_VIEW)
+        assert not any("A first line other than an mTOR inhibitor" in c["summary"]
+                       for c in got)
+        summary = got[0]
+        assert summary["indicator"] == "warning"
+        assert summary["summary"].startswith("PEComa (metastatic), risk not applicable: "
+                                             "(conditional) An mTOR inhibitor is the "
+                                             "first-line systemic treatment")
+        detail = flat(summary["detail"])
+        assert ("**Conditional:** the lines of systemic therapy already given are not fully "
+                "known (what medications given beside another primary cancer were for is "
+                "unknown: MedicationStatement/dox: which cancer was doxorubicin given for "
+                "(started 2025-10-01): the PEComa, or Condition/breast-ca?)") in detail
+        assert ("- what some medications given beside another primary cancer were for: "
+                "MedicationStatement/dox: which cancer was doxorubicin given for") in \
+            summary["detail"]
+
+    def test_order_select_warns_on_a_new_chemotherapy_draft(self, client: TestClient) -> None:
+        """order-select on a doxorubicin draft, the record holding the doxorubicin course
+        naming no reason: that course may be the breast cancer's, so the draft may be the
+        PEComa's first line: the warning is given ('perhaps first line', why it is not
+        known), and no mTOR inhibitor is proposed in its place. It had given no card: the
+        course was taken as the PEComa's first line already."""
+        body = hook_request("order-select", PATIENT,
+                            prefetch=prefetch_of(metastatic(doxorubicin())))
+        draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"}
+        body["context"].update({
+            "selections": ["MedicationRequest/draft-dox"],
+            "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                            "entry": [{"resource": draft}]}})
+        got = cards(client, body, ORDER_SELECT)
+        [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
+        assert warned["summary"].startswith("Chemotherapy, perhaps first line, for advanced "
+                                            "PEComa")
+        assert not warned.get("suggestions")
+        assert "which cancer was doxorubicin given for (started 2025-10-01)" in flat(
+            warned["detail"])
+
+
+class TestCourseControls:
+    """What stays as it was."""
+
+    @pytest.mark.parametrize("reason", [
+        {"reasonReference": [{"reference": PECOMA}]},
+        {"reasonCode": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                                     "code": "8714/3"}]}]},
+        # given for both cancers: it is the PEComa's line too
+        {"reasonReference": [{"reference": PECOMA}, {"reference": "Condition/breast-ca"}]},
+    ])
+    def test_a_course_given_for_the_pecoma_is_its_line(self, reason: dict[str, Any]) -> None:
+        """A reason naming the PEComa (its Condition, or ICD-O-3 8714/3): the PEComa's
+        doxorubicin line, beside the breast cancer as without it; nothing asked."""
+        got = read(metastatic(doxorubicin(**reason)))
+        assert [t.agent.value for t in got.case.systemic.therapies] == ["doxorubicin"]
+        assert got.history_doubt is None
+
+    def test_without_another_cancer_a_course_naming_no_reason_is_the_pecomas(self) -> None:
+        """Without the breast cancer, doxorubicin naming no reason is the PEComa's first
+        line, as before: chemotherapy first line while an mTOR inhibitor was possible."""
+        got = read(metastatic(doxorubicin(), other=False))
+        assert [t.agent.value for t in got.case.systemic.therapies] == ["doxorubicin"]
+        assert got.history_doubt is None
+        assert "ALERT-CHEMO-BEFORE-MTOR" in [x.id for x in assess(got.case, ON).alerts]
+
+    def test_an_order_planned_for_the_other_cancer_stays_an_order_in_place(self) -> None:
+        """An everolimus order drafted for the breast cancer: no line (planned), still an
+        order in place, so the cards propose no second mTOR inhibitor beside it; nothing
+        asked (it is not given)."""
+        planned = everolimus(kind="MedicationRequest", status="draft", **FOR_BREAST)
+        got = read(metastatic(planned))
+        assert [(p.where, p.agent) for p in got.planned] == [
+            ("MedicationRequest/evero", Agent.everolimus)]
+        assert got.case.systemic.therapies == ()
+        assert got.history_doubt is None
+

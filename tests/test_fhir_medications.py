@@ -543,6 +543,32 @@ class TestGivenForAnotherCondition:
                 f"a cancer ({said}): not read as a line of PEComa treatment; if it was "
                 "given for the PEComa, correct the case") in bc.notes
 
+    def test_an_administration_takes_the_reason_of_its_order(self) -> None:
+        """EHRs name the reason on the order, not on each administration: methotrexate
+        given (an administration naming no reason) under the order for rheumatoid
+        arthritis (its ``request``) is given for the arthritis: no line, the order's
+        reason quoted. It had been a line of other chemotherapy from 2025-01-10."""
+        bundle = example("metastatic-lung-metachronous")
+        drug = {"coding": [{"system": RXNORM, "code": "105585",
+                            "display": "methotrexate 2.5 MG Oral Tablet"}]}
+        bundle["entry"] += [
+            {"resource": {"resourceType": "MedicationRequest", "id": "mtx-order",
+                          "status": "completed", "intent": "order",
+                          "medicationCodeableConcept": drug, "reasonCode": [_RA_ICD],
+                          "authoredOn": "2025-01-10",
+                          "subject": {"reference": "Patient/pat-1003"}}},
+            {"resource": {"resourceType": "MedicationAdministration", "id": "mtx-given",
+                          "status": "completed", "medicationCodeableConcept": drug,
+                          "request": {"reference": "MedicationRequest/mtx-order"},
+                          "effectivePeriod": {"start": "2025-01-10"},
+                          "subject": {"reference": "Patient/pat-1003"}}}]
+        bc = case_from_bundle(bundle, on=_ON)
+        assert bc.case.systemic.therapies == ()
+        assert ("MedicationAdministration/mtx-given: methotrexate given for a condition "
+                "that is not a cancer (reasonCode 'M06.9 Rheumatoid arthritis, "
+                "unspecified'): not read as a line of PEComa treatment; if it was given for "
+                "the PEComa, correct the case") in bc.notes
+
     def test_planned_for_another_condition_stays_an_order_in_place(self) -> None:
         """A methotrexate order for rheumatoid arthritis not yet started (intent 'plan'):
         no line, and still an order in place, named by its drug, so that the allergy

@@ -749,6 +749,39 @@ class TestMissingData:
             assert "enter every line of systemic treatment" in r.text
 
 
+    def test_a_course_beside_another_cancer_is_asked_about(self, tmp_path: Path) -> None:
+        """The record also holds an active breast cancer and a doxorubicin course naming
+        no reason: which cancer it was given for cannot be told. It is not put on the
+        form as a line of the PEComa's (no chemotherapy claimed as its first line), and
+        the page asks the question and says to enter the PEComa's lines: a line not
+        entered is taken as not given. The page had shown it as the PEComa's line, asking
+        nothing."""
+        record = example("localized-high-risk")
+        record["entry"] += [
+            {"resource": {"resourceType": "Condition", "id": "breast-ca",
+                          "clinicalStatus": {"coding": [{"code": "active"}]},
+                          "verificationStatus": {"coding": [{"code": "confirmed"}]},
+                          "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                               "code": "C50.911"}]},
+                          "subject": {"reference": "Patient/pat-1001"},
+                          "onsetDateTime": "2025-09-01"}},
+            {"resource": {"resourceType": "MedicationStatement", "id": "dox",
+                          "status": "completed", "subject": {"reference": "Patient/pat-1001"},
+                          "medicationCodeableConcept": {"coding": [{
+                              "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                              "code": "3639", "display": "doxorubicin"}]},
+                          "effectivePeriod": {"start": "2025-10-01"}}}]
+        ehr = Ehr(record=record)
+        with running(ehr), pecoma(ehr, tmp_path) as client:
+            r = launch_and_return(client, ehr)
+            assert r.status_code == 200, r.text
+            page = " ".join(html.unescape(r.text).split())
+            assert form_value(r.text, "systemic.therapies[0].agent") in (None, "")
+            assert ("1 medication record(s) given beside another primary cancer leave a "
+                    "question (MedicationStatement/dox: which cancer was doxorubicin given "
+                    "for (started 2025-10-01): the PEComa, or Condition/breast-ca?)") in page
+            assert "enter every line of the PEComa's systemic treatment" in page
+
 
 def breast_cancer_record() -> dict[str, Any]:
     """A patient with breast cancer and hypertension, and a blood pressure: no PEComa."""

@@ -31,6 +31,7 @@ from pecoma.fhir.reading import (
     clinical_status,
     codings,
     condition_sites,
+    conditions_named,
     contradictory_statuses,
     day_of,
     enum_extension,
@@ -47,6 +48,7 @@ from pecoma.fhir.reading import (
 )
 
 __all__ = [
+    "cancers_given_for",
     "derive_status",
     "read_conditions",
     "read_metastases",
@@ -95,6 +97,41 @@ def of_the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool:
             m.lower_words(cond.get("code"))):
         return True
     return same_tumour(cond, r.data.get("tumour", {}).get("primary_site"))
+
+
+def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, list[str]]:
+    """What a medication record (or the order it carries out) says it is given for, of the
+    PEComa and the record's other present primary cancers (``Reader.other_cancers``):
+    whether a reason names the PEComa, and the other cancers its reasons name
+    (:func:`pecoma.fhir.reading.conditions_named`). A ``reasonReference`` names the
+    PEComa when it is the PEComa Condition, another coding or naming PEComa, or the same
+    tumour recorded again (:func:`same_tumour`); a metastasis names the primary its
+    ``condition-related`` extension gives. A ``reasonCode`` names the PEComa when it
+    shares a coding with the PEComa Condition's code, or codes (ICD-O-3 8714, the
+    project's code) or names PEComa. Anything else (no reason, a code of no cancer of the
+    record, a Condition the record does not hold) names neither."""
+    others = [(where, r.resolve(where)) for where in r.other_cancers]
+    named = conditions_named(resource, others, r.resolve)
+    site = r.data.get("tumour", {}).get("primary_site")
+    pecoma = r.primary is not None and bool(
+        conditions_named(resource, [("", r.primary)], r.resolve))
+    for ref in as_list(resource.get("reasonReference")):
+        target = resolved(reference_of(ref), r)
+        if target is None or target.get("resourceType") != "Condition":
+            continue
+        if _is_metastasis(target):
+            related = extension(target, m.CONDITION_RELATED)
+            target = resolved(reference_of((related or {}).get("valueReference")), r)
+            if target is None:
+                continue
+            named += [where for where, found in others if found is target]
+        pecoma = pecoma or target is r.primary or _is_pecoma(target) or same_tumour(
+            target, site)
+    for concept in as_list(resource.get("reasonCode")):
+        pecoma = pecoma or (m.icdo3_pecoma(concept) is not None
+                            or has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0])
+                            or m.names_pecoma(m.lower_words(concept)))
+    return pecoma, list(dict.fromkeys(named))
 
 
 def about_conditions(obs: Mapping[str, Any], r: Reader) -> list[Mapping[str, Any]]:

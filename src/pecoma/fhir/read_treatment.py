@@ -34,6 +34,7 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
+from pecoma.fhir.read_conditions import cancers_given_for
 from pecoma.fhir.read_observations import known_later
 from pecoma.fhir.reading import (
     NotTolerated,
@@ -542,6 +543,104 @@ def _reason_not_cancer(med: Mapping[str, Any], r: Reader) -> str | None:
     return ", ".join(shown) or None
 
 
+def _reason_holder(med: Mapping[str, Any], r: Reader) -> Mapping[str, Any]:
+    """The record whose reasons say what a medication record was given for: its own
+    (``reasonCode``, ``reasonReference``) when it gives any, else those of the order it
+    carries out, when the record holds that MedicationRequest and it gives one (an
+    administration's ``request``, a dispense's ``authorizingPrescription``, a
+    statement's ``basedOn``: EHRs name the reason on the order)."""
+    if as_list(med.get("reasonCode")) or as_list(med.get("reasonReference")):
+        return med
+    for ref in [med.get("request"), *as_list(med.get("authorizingPrescription")),
+                *as_list(med.get("basedOn"))]:
+        order = resolved(reference_of(ref), r)
+        if order is not None and order.get("resourceType") == "MedicationRequest" and (
+                as_list(order.get("reasonCode")) or as_list(order.get("reasonReference"))):
+            return order
+    return med
+
+
+def _cancer_of_course(holder: Mapping[str, Any], r: Reader) -> tuple[str | None, bool]:
+    """Beside another present primary cancer (``Reader.other_cancers``), which cancer a
+    course was given for, by its reasons (:func:`pecoma.fhir.read_conditions.
+    cancers_given_for`): ``(other, False)`` for one naming another cancer and not the
+    PEComa; ``(None, True)`` for one naming neither (no reason, or none pecoma can place):
+    which cancer it was given for is unknown; ``(None, False)`` for one naming the PEComa
+    (whatever else it names: it is given for the PEComa too), or with no other cancer."""
+    if not r.other_cancers:
+        return None, False
+    pecoma, others = cancers_given_for(holder, r)
+    if pecoma:
+        return None, False
+    if others:
+        return others[0], False
+    return None, True
+
+
+def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.FirstDay | None,
+                           other: str | None, r: Reader) -> bool:
+    """A course given beside another present primary cancer that no reason gives for the
+    PEComa (:func:`_cancer_of_course`: ``other``, the cancer its reason names, or
+    ``None``: it names none). Whether it is read as a line of the PEComa's, the safer
+    reading for each piece of advice that rests on it:
+
+    - named for the other cancer: no line (its chemotherapy is not the PEComa's first
+      line, its anthracycline no line of the PEComa's, though it counts towards the
+      cumulative dose: said); an mTOR inhibitor acts on the PEComa too, so whether the
+      PEComa progressed on it is asked (``Reader.courses_in_doubt``: the lines already
+      given are not fully known, the mTOR advice conditional on the answer);
+    - naming no cancer: which cancer it was given for is asked (``courses_in_doubt``).
+      An mTOR inhibitor is read as a line meanwhile (the PEComa is not taken as never
+      treated with one: whether it progressed on it is asked too); any other agent is
+      not (no chemotherapy is claimed as given first for the PEComa).
+
+    Returns whether the record is no line."""
+    since = f" (started {start.written})" if start is not None else ""
+    anthracycline = ("; an anthracycline counts towards the patient's cumulative "
+                     "anthracycline dose whichever cancer it was given for: check that dose "
+                     "before any anthracycline for the PEComa"
+                     if agent.is_anthracycline_based else "")
+    cancer = r.other_cancers[0]
+    if other is not None:
+        r.why[where] = (f"{name} given for another cancer ({other}, its reason): not a line "
+                        "of PEComa treatment")
+        r.notes.append(f"{where}: {name}{since} given for another cancer ({other}, its "
+                       "reason): not read as a line of PEComa treatment" + anthracycline
+                       + "; if it was given for the PEComa too, give the PEComa Condition "
+                       "among its reasons")
+        if agent.is_mtor_inhibitor:
+            r.courses_in_doubt.append(
+                f"{where}: did the PEComa progress on {name}{since}, an mTOR inhibitor "
+                f"given for another cancer ({other})?")
+            r.notes.append(f"{where}: {name} is an mTOR inhibitor, which acts on the PEComa "
+                           "too: whether the PEComa progressed on it is unknown, so the lines "
+                           "already given are not fully known (the advice naming a drug is "
+                           "conditional on it); if the PEComa progressed on it, record it "
+                           "as a line of the PEComa's (the PEComa Condition among its "
+                           "reasons)")
+        return True
+    question = f"which cancer was {name} given for{since}: the PEComa, or {cancer}?"
+    r.courses_in_doubt.append(f"{where}: {question}")
+    said = (f"{where}: no reason of it tells which cancer it was given for, and the record "
+            f"holds another primary cancer ({cancer}) besides the PEComa: {question}")
+    if agent.is_mtor_inhibitor:
+        r.notes.append(f"{said} Read meanwhile as a line of the PEComa's (the safer "
+                       "reading: the PEComa is not taken as never treated with an mTOR "
+                       "inhibitor, and whether it progressed on it is asked); the lines "
+                       "already given are not fully known; give its reason (reasonCode or "
+                       "reasonReference)")
+        return False
+    r.why[where] = (f"{name} naming no reason beside another primary cancer ({cancer}): "
+                    "which cancer it was given for is unknown")
+    r.notes.append(f"{said} Not read meanwhile as a line of the PEComa's (no chemotherapy "
+                   "is claimed as given first for the PEComa); the lines already given are "
+                   "not fully known" + anthracycline + "; give its reason (reasonCode or "
+                   "reasonReference): given for the PEComa, it is a line of the PEComa's "
+                   "(before its resection, the features recorded may be those of a treated "
+                   "tumour)")
+    return True
+
+
 def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
@@ -584,9 +683,13 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         # reason coded otherwise is more likely a wrong code than a line to forget, and
         # forgetting it would offer S14's anthracycline again). Planned, it stays an order
         # in place, checked against the allergy list.
-        reason = _reason_not_cancer(med, r)
+        holder = _reason_holder(med, r)
+        reason = _reason_not_cancer(holder, r)
         kept = agent.is_mtor_inhibitor or agent.is_anthracycline_based
         other_reason = None if kept else reason
+        # beside another present primary cancer: which cancer it was given for
+        other_cancer, in_doubt = (_cancer_of_course(holder, r) if reason is None
+                                  else (None, False))
         if state is meds.Given.maybe_started and start is not None:
             # not a line, nor none: whether it was given is unknown, and the lines
             # already given with it (history_doubt); an order of it is in place
@@ -594,7 +697,7 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                             f"{start.written}, may be after {r.on}")
             r.planned.append(Planned(where, agent, f"from {start.written}, perhaps not "
                                      "started yet", drugs))
-            if other_reason is None:
+            if other_reason is None and other_cancer is None:
                 r.unknown_starts.append(f"{where}: {agent.value} from {start.written}, "
                                         f"which may be before or after {r.on}")
                 r.notes.append(f"{where}: {agent.value} starts in {start.written} (a "
@@ -638,6 +741,10 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                            f"cancer ({reason}): read as a line all the "
                            "same (the PEComa may have grown on it); if it did not, correct "
                            "the case")
+        if (other_cancer is not None or in_doubt) and _beside_another_cancer(
+                where, agent, ", ".join(sorted(drugs)) or agent.value.replace("_", " "),
+                start, other_cancer, r):
+            continue
         # the day of diagnosis, when its Condition says it (the day the Condition was
         # entered may be later than the treatment: no bound)
         diagnosed = (None if "diagnosis.date" in r.entered_dates

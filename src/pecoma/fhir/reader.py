@@ -136,6 +136,13 @@ class BundleCase:
     #: whether they had started is unknown, so they are no line, and the lines already
     #: given are not fully known.
     unknown_starts: tuple[str, ...] = ()
+    #: Medication records given beside another present primary cancer whose bearing on
+    #: the PEComa is unknown, each ``where: the question``: a course naming no reason
+    #: that tells which cancer it was given for (an mTOR inhibitor among them is read as
+    #: a line meanwhile, any other agent is not), or an mTOR inhibitor given for the other
+    #: cancer (no line of the PEComa's, but it acts on the PEComa too: did the PEComa
+    #: progress on it?). The lines already given are then not fully known.
+    courses_in_doubt: tuple[str, ...] = ()
     #: Medication records of a known agent that are planned, not (yet) given (an order
     #: drafted, proposed or planned, one starting after the day read for, a statement of
     #: intent): no line, but an order in place; a second one of its kind is not proposed.
@@ -177,7 +184,8 @@ class BundleCase:
     def history_doubt(self) -> str | None:
         """Why the lines of systemic therapy already given are not fully known (a
         medication part of the record not read, a medication record whose drug pecoma
-        cannot identify), or ``None``."""
+        cannot identify, one whose start or, beside another cancer, whose purpose is
+        unknown), or ``None``."""
         reasons = [f"{searches.PARTS[part]} could not be read"
                    for part in searches.MEDICATION_PARTS if part in self.unread]
         if self.unidentified_medications:
@@ -187,6 +195,11 @@ class BundleCase:
                            + "; ".join(self.unknown_starts[:3])
                            + (f"; and {len(self.unknown_starts) - 3} more"
                               if len(self.unknown_starts) > 3 else ""))
+        if self.courses_in_doubt:
+            reasons.append("what medications given beside another primary cancer were "
+                           "for is unknown: " + "; ".join(self.courses_in_doubt[:3])
+                           + (f"; and {len(self.courses_in_doubt) - 3} more"
+                              if len(self.courses_in_doubt) > 3 else ""))
         return "; ".join(reasons) or None
 
 
@@ -738,6 +751,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         evidence=tuple(text for _when, text in sorted(r.evidence, key=lambda e: e[0])),
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
+        courses_in_doubt=tuple(r.courses_in_doubt),
         planned=tuple(r.planned),
         running=tuple(r.running),
         not_tolerated=tuple(r.not_tolerated),

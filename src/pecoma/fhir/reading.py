@@ -27,6 +27,7 @@ __all__ = [
     "cervix_of",
     "clinical_status",
     "codings",
+    "conditions_named",
     "day_of",
     "effective_time",
     "enum_extension",
@@ -168,6 +169,9 @@ class Reader:
     #: Medication records of a known agent whose first day, a partial date, spans the day
     #: read for: whether they had started is unknown.
     unknown_starts: list[str] = field(default_factory=list)
+    #: Medication records given beside another present primary cancer, naming no reason
+    #: that tells which cancer they were given for: each ``where: the question``.
+    courses_in_doubt: list[str] = field(default_factory=list)
     #: Medication records of a known agent planned, not (yet) given.
     planned: list[Planned] = field(default_factory=list)
     #: Medication records of a known agent given now (an order under way).
@@ -261,6 +265,24 @@ def reference_of(reference: Any) -> str | None:
     if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
         return meds.unversioned(str(reference["reference"]))
     return None
+
+
+def conditions_named(resource: Mapping[str, Any],
+                     conditions: Iterable[tuple[str, Mapping[str, Any] | None]],
+                     resolve: meds.Resolver) -> list[str]:
+    """Which of ``conditions`` (where, the Condition: the record's other primary cancers,
+    the PEComa) a medication record or order gives as its reason, in their order: a
+    ``reasonReference`` resolving to the Condition, or a ``reasonCode`` sharing a coding
+    with the Condition's code (the order's diagnosis, C50.911). One reading for the
+    orders of a CDS call and the medication records of the FHIR reader."""
+    held = [(where, found) for where, found in conditions if found is not None]
+    targets = [resolve(ref) for ref in (reference_of(x) for x in
+                                        as_list(resource.get("reasonReference"))) if ref]
+    coded = {pair for reason in as_list(resource.get("reasonCode"))
+             for pair in codings(reason) if pair[1]}
+    return [where for where, found in held
+            if any(t is found for t in targets)
+            or coded & set(codings(found.get("code")))]
 
 
 def enum_extension(

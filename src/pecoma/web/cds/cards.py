@@ -22,6 +22,7 @@ from pecoma.fhir.reader import BundleCase
 from pecoma.knowledge import load_knowledge
 from pecoma.store.cds import CardRecord, CdsStore
 from pecoma.web.cds.discovery import (
+    MEDICATION_CANCERS,
     MEDICATION_KEYS,
     MEDICATION_STARTS,
     PREFETCH_MEANING,
@@ -142,7 +143,7 @@ def md_unknown(unknown: dict[str, str]) -> str:
     if not unknown:
         return ""
     drugs = unknown.keys() & {*MEDICATION_KEYS, "allergies", UNIDENTIFIED_MEDICATIONS,
-                              MEDICATION_STARTS}
+                              MEDICATION_STARTS, MEDICATION_CANCERS}
     lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent: "
              "the facts they would give are taken as unknown"
              + (", and advice naming a drug is conditional):" if drugs else "):")]

@@ -6,8 +6,8 @@ from typing import Any, Final
 
 from pecoma.fhir.searches import MEDICATION_PARTS, PARTS
 
-__all__ = ["CASE_PARTS", "MEDICATION_KEYS", "MEDICATION_STARTS", "ORDER_SELECT",
-           "PATIENT_VIEW", "PREFETCH", "PREFETCH_MEANING", "SERVICES",
+__all__ = ["CASE_PARTS", "MEDICATION_CANCERS", "MEDICATION_KEYS", "MEDICATION_STARTS",
+           "ORDER_SELECT", "PATIENT_VIEW", "PREFETCH", "PREFETCH_MEANING", "SERVICES",
            "UNIDENTIFIED_MEDICATIONS", "VITAL_STATUS", "discovery"]
 
 PATIENT_VIEW: Final = "pecoma-patient-view"
@@ -54,6 +54,11 @@ MEDICATION_STARTS: Final = "medication_starts"
 #: :attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`).
 VITAL_STATUS: Final = "vital_status"
 
+#: The part of a record named unknown when, beside another present primary cancer, a
+#: medication record does not say which cancer it was given for, or an mTOR inhibitor
+#: was given for the other cancer (not a prefetch key either): the questions asked.
+MEDICATION_CANCERS: Final = "medication_cancers"
+
 #: What each prefetch key is, in the words a card uses when it is unknown (the parts of a
 #: record the FHIR reader names, :data:`pecoma.fhir.searches.PARTS`).
 PREFETCH_MEANING: Final[dict[str, str]] = {
@@ -61,6 +66,8 @@ PREFETCH_MEANING: Final[dict[str, str]] = {
     UNIDENTIFIED_MEDICATIONS: "the drug of some medication records",
     MEDICATION_STARTS: "whether some medications had started",
     VITAL_STATUS: "whether the patient has died",
+    MEDICATION_CANCERS: "what some medications given beside another primary cancer were "
+                        "for",
 }
 
 

@@ -45,7 +45,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
-from pecoma.fhir.reading import as_list, codings, reference_of, same_resource
+from pecoma.fhir.reading import conditions_named, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
@@ -374,20 +374,11 @@ def _for_another_cancer(order: Mapping[str, Any], others: tuple[str, ...],
     """The record's other primary cancer (``others``: ``BundleCase.other_cancers``) a
     draft names as its reason, or ``None``: a ``reasonReference`` to its Condition, or a
     ``reasonCode`` sharing a coding with that Condition's code (the order's diagnosis,
-    C50.911). Such a drug is ordered for that cancer: no line of the PEComa to replace."""
-    cancers = [(where, found) for where in others if (found := resolve(where)) is not None]
-    for ref in as_list(order.get("reasonReference")):
-        target = resolve(reference_of(ref) or "")
-        named = next((where for where, found in cancers if found is target), None)
-        if named is not None:
-            return named
-    for reason in as_list(order.get("reasonCode")):
-        coded = set(codings(reason))
-        named = next((where for where, found in cancers
-                      if coded & set(codings(found.get("code")))), None)
-        if named is not None:
-            return named
-    return None
+    C50.911; :func:`pecoma.fhir.reading.conditions_named`, as the FHIR reader reads a
+    medication record's reason). Such a drug is ordered for that cancer: no line of the
+    PEComa to replace."""
+    named = conditions_named(order, ((where, resolve(where)) for where in others), resolve)
+    return named[0] if named else None
 
 
 def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,

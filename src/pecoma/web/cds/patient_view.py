@@ -45,6 +45,7 @@ from pecoma.web.cds.cards import (
 )
 from pecoma.web.cds.discovery import (
     CASE_PARTS,
+    MEDICATION_CANCERS,
     MEDICATION_STARTS,
     PATIENT_VIEW,
     UNIDENTIFIED_MEDICATIONS,
@@ -253,7 +254,8 @@ async def read_record(
         record.unknown["allergies"] = aside if before is None else f"{before}; and {aside}"
     bc = read_case(answer, record, svc, req.patient_id, req.fhir_server)
     for key, said in ((UNIDENTIFIED_MEDICATIONS, bc.unidentified_medications if bc else ()),
-                      (MEDICATION_STARTS, bc.unknown_starts if bc else ())):
+                      (MEDICATION_STARTS, bc.unknown_starts if bc else ()),
+                      (MEDICATION_CANCERS, bc.courses_in_doubt if bc else ())):
         if said:
             shown = said[:5]
             more = len(said) - len(shown)

@@ -115,7 +115,8 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
     return Record(bundle, tuple(failed))
 
 
-def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str] = ()
+def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str] = (),
+                         in_doubt: Sequence[str] = ()
                          ) -> tuple[Case, tuple[str, ...], tuple[str, ...]]:
     """The case with what the record cannot vouch for made unknown again.
 
@@ -125,8 +126,10 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
     drug, ``mtor_inhibitor_contraindicated`` goes back to unknown whatever an Observation
     says (a ``yes`` stays: it is the safer value), so that no mTOR inhibitor is suggested
     without the question being asked. Medication searches that failed, and the medication
-    records whose drug could not be identified (``unidentified``), are warned about: the
-    form holds only the lines read. Returns the case, the paths made unknown and the
+    records whose drug could not be identified (``unidentified``), and those given beside
+    another primary cancer whose bearing on the PEComa is asked (``in_doubt``:
+    :attr:`pecoma.fhir.reader.BundleCase.courses_in_doubt`), are warned about: the form
+    holds only the lines read. Returns the case, the paths made unknown and the
     warnings to show.
     """
     kinds = {kind for kind, _ in record.failed}
@@ -158,4 +161,9 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
                      f"identify ({'; '.join(unidentified[:3])}): enter every line of "
                      "systemic treatment the patient has had before asking for the report "
                      "(a line not entered is taken as not given).")
+    if in_doubt:
+        notes.append(f"{len(in_doubt)} medication record(s) given beside another primary "
+                     f"cancer leave a question ({'; '.join(in_doubt[:3])}): answer it, and "
+                     "enter every line of the PEComa's systemic treatment before asking for "
+                     "the report (a line not entered is taken as not given).")
     return case, tuple(paths), tuple(notes)
