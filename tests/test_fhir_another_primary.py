@@ -8,9 +8,10 @@ patient with two cancers holds it. The reader already refuses a metastasis Condi
 naming no primary beside such a cancer (its spread cannot be told from the PEComa's); a
 TNM M category, an mCODE CancerDiseaseStatus, a regional nodes category or a tumour size
 naming nothing is just as ambiguous, and the mCODE profiles make their ``focus``
-optional (many EHR staging forms leave it empty). So is a course of treatment naming no
-reason (doxorubicin, everolimus: breast-cancer drugs too). Every expected output below is
-the clinical reading of that record, written by hand with its reason.
+optional (many EHR staging forms leave it empty). So are a course of treatment naming no
+reason (doxorubicin, everolimus: breast-cancer drugs too) and a stain or a gene result
+naming no Condition. Every expected output below is the clinical reading of that record,
+written by hand with its reason.
 """
 
 from __future__ import annotations
@@ -710,3 +711,156 @@ class TestCourseControls:
         assert got.case.systemic.therapies == ()
         assert got.history_doubt is None
 
+
+# ------------------------------------------------------ immunostains and gene results
+
+HMB45 = "Observation/tumor-marker-test-hmb45-pecoma-u"
+TSC2 = "genomic-variant-tsc2-pecoma-u"
+
+
+def edited(bundle: dict[str, Any], rid: str, **changes: Any) -> dict[str, Any]:
+    """``bundle`` with the resource ``rid`` updated by ``changes``."""
+    out = copy.deepcopy(bundle)
+    for e in out["entry"]:
+        if e["resource"].get("id") == rid:
+            e["resource"].update(changes)
+    return out
+
+
+class TestImmunostainsNamingNoCondition:
+    """The uterine record's stains (HMB-45 and Melan-A positive, SMA positive, desmin
+    negative, TFE3 not done) name no Condition (no focus), as the mCODE examples and most
+    laboratory feeds send them. Beside the breast cancer, whose tumour was stained cannot
+    be told: every marker the case records is also stained in other cancers' work-up
+    (HMB-45, Melan-A and MITF in melanoma's; SMA, desmin and h-caldesmon in many tumours'
+    and in breast biopsies, where SMA shows the myoepithelial cells; TFE3 and cathepsin K
+    in renal cell carcinoma's). Read as the PEComa's, another tumour's stains completed the
+    panel S24 asks for (I11): the PEComa diagnosis taken as confirmed and the advice no
+    longer conditional on it, for a PEComa whose own panel is not in the record."""
+
+    def test_they_are_not_read_and_the_panel_is_asked(self, tmp_path: Path) -> None:
+        """``fhir to-case``: no marker result in the case, each stain listed as not read
+        with a note naming the other cancer and what to record; ``assess``: the panel is
+        incomplete (ALERT-IHC-INCOMPLETE) and how the diagnosis was made is asked, every
+        recommendation conditional on it meanwhile (no marker result shows tissue). They
+        had been read: panel complete, nothing asked."""
+        run, result = assessed(tmp_path, with_(uterus(), breast()))
+        case = json.loads(run.stdout)
+        assert "immunohistochemistry" not in case
+        said = flat(run.stderr)
+        assert (f"note: {HMB45}: not read as the PEComa's: an immunostain naming no "
+                "Condition (no focus), and the record holds another primary cancer "
+                "(Condition/breast-ca) besides the PEComa, so whose tumour it is of cannot "
+                "be told (HMB-45, Melan-A and MITF also mark melanoma") in said
+        assert "give its focus (the PEComa Condition) if it is the PEComa's" in said
+        assert "ALERT-IHC-INCOMPLETE" in ids(result, "alerts")
+        assert "MISS-DIAGNOSIS-METHOD" in ids(result, "missing")
+
+    def test_one_focused_on_the_pecoma_is_read(self) -> None:
+        """Control: HMB-45 whose focus is the PEComa Condition is the PEComa's stain:
+        positive, beside the breast cancer as without it."""
+        got = read(edited(with_(uterus(), breast()), HMB45.split("/")[1],
+                          focus=[{"reference": PECOMA}]))
+        assert got.case.immunohistochemistry.hmb45.value == "positive"
+        assert got.sources["immunohistochemistry.hmb45"] == HMB45
+
+    def test_one_focused_on_the_breast_cancer_is_not_read(self) -> None:
+        """A stain whose focus is the breast cancer is that cancer's, whatever else the
+        record holds: not the PEComa's HMB-45 (it had been read as the PEComa's)."""
+        got = read(edited(with_(uterus(), breast()), HMB45.split("/")[1],
+                          focus=[{"reference": "Condition/breast-ca"}]))
+        assert got.case.immunohistochemistry.hmb45.value == "unknown"
+        assert any(line.startswith("Observation: an immunostain about Condition/breast-ca, "
+                                   "not the PEComa") for line in got.not_read)
+
+    def test_without_another_cancer_they_are_read(self) -> None:
+        """Control: the PEComa is the record's only tumour: its stains are read as
+        before."""
+        ihc = read(uterus()).case.immunohistochemistry
+        assert (ihc.hmb45.value, ihc.melan_a.value, ihc.sma.value, ihc.desmin.value) == (
+            "positive", "positive", "positive", "negative")
+
+
+class TestGeneResultsNamingNoCondition:
+    """The uterine record's somatic TSC2 variant (pathogenic) and its TSC1/TFE3 pertinent
+    negative name no Condition. Tumour sequencing finds TSC1 and TSC2 variants in other
+    cancers too (bladder, liver, kidney, breast: a metastatic breast cancer is routinely
+    sequenced) and a TFE3 rearrangement defines a renal cell carcinoma: beside the breast
+    cancer, whose tumour was sequenced cannot be told. Read as the PEComa's, another
+    tumour's variant gave the PEComa's advice its molecular context (SUPP-TSC-ALTERED,
+    SUPP-TFE3-FUSION, which may turn a team from the mTOR inhibitor) and a wild type left
+    the PEComa's own testing unasked (MISS-MOLECULAR)."""
+
+    def test_a_somatic_variant_naming_no_condition_is_not_read(self) -> None:
+        """Metastatic PEComa beside the breast cancer: the molecular facts stay unknown
+        (each result listed as not read, with a note), no 'TSC1/TSC2 alteration found',
+        and whether the PEComa was tested is asked where the mTOR inhibitor is advised.
+        The TSC2 variant had been read: SUPP-TSC-ALTERED, nothing asked."""
+        got = read(metastatic())
+        assert got.case.molecular.tsc2.value == "unknown"
+        assert got.case.molecular.tfe3_fusion.value == "unknown"
+        assert any(n.startswith(f"Observation/{TSC2}: not read as the PEComa's: a gene "
+                                "variant result naming no Condition (no focus)")
+                   for n in got.notes)
+        a = assess(got.case, ON)
+        assert "SUPP-TSC-ALTERED" not in [x.id for x in a.alerts]
+        assert "MISS-MOLECULAR" in [x.id for x in a.missing]
+
+    def test_a_tfe3_rearrangement_test_naming_no_condition_is_not_read(self) -> None:
+        """A TFE3 break-apart FISH naming no Condition, positive, beside the breast
+        cancer: a rearrangement is also a renal cell carcinoma's: not read as the PEComa's
+        fusion (SUPP-TFE3-FUSION would weigh against the mTOR rationale)."""
+        fish = {"resourceType": "Observation", "id": "tfe3-fish", "status": "final",
+                "code": {"text": "TFE3 (Xp11.23) break-apart FISH"},
+                "method": {"text": "Fluorescence in situ hybridization (FISH)"},
+                "subject": {"reference": f"Patient/{PATIENT}"},
+                "effectiveDateTime": "2024-04-25",
+                "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "10828004",
+                                                     "display": "Positive"}]}}
+        record = metastatic(fish)
+        record["entry"] = [e for e in record["entry"] if e["resource"]["id"] !=
+                           "genomic-variant-pertinent-negative-tsc1-tfe3-pecoma-u"]
+        got = read(record)
+        assert got.case.molecular.tfe3_fusion.value == "unknown"
+        assert any(line.startswith("Observation: a TFE3 rearrangement test naming no "
+                                   "Condition, beside another primary cancer")
+                   for line in got.not_read)
+
+    def test_a_germline_variant_is_read(self) -> None:
+        """No change for a germline variant (genomic source class LA6683-2 Germline): it
+        is the patient's own, in every tumour, so it cannot be the other tumour's alone;
+        a germline TSC2 pathogenic variant is tuberous sclerosis, in which PEComas arise
+        TSC-altered. Read as before: molecular.tsc2 pathogenic, SUPP-TSC-ALTERED shown."""
+        germline = {"code": {"coding": [{"system": LOINC, "code": "48002-0"}]},
+                    "valueCodeableConcept": {"coding": [{"system": LOINC,
+                                                         "code": "LA6683-2",
+                                                         "display": "Germline"}]}}
+        record = metastatic()
+        for e in record["entry"]:
+            if e["resource"]["id"] == TSC2:
+                e["resource"]["component"] = [
+                    *[x for x in e["resource"]["component"]
+                      if x["code"]["coding"][0]["code"] != "48002-0"], germline]
+        got = read(record)
+        assert got.case.molecular.tsc2.value == "pathogenic"
+        assert "SUPP-TSC-ALTERED" in [x.id for x in assess(got.case, ON).alerts]
+
+    def test_without_another_cancer_they_are_read(self) -> None:
+        """Control: the PEComa the only tumour: TSC2 pathogenic, TSC1 wild type, no TFE3
+        fusion, as before."""
+        mol = read(metastatic(other=False)).case.molecular
+        assert (mol.tsc1.value, mol.tsc2.value, mol.tfe3_fusion.value) == (
+            "wild_type", "pathogenic", "absent")
+
+
+class TestCdsMarkers:
+    def test_patient_view_shows_the_panel_incomplete(self, client: TestClient) -> None:
+        """patient-view on the localized record beside the breast cancer: the panel
+        incomplete card (its stains not taken as the PEComa's), and the summary says why
+        they were not read. It had given no such card."""
+        got = cards(client, hook_request("patient-view", PATIENT,
+                                         prefetch=prefetch_of(with_(uterus(), breast()))),
+                    PATIENT_VIEW)
+        assert "Immunohistochemistry panel incomplete" in [c["summary"] for c in got]
+        assert (f"{HMB45}: not read as the PEComa's: an immunostain naming no Condition"
+                in flat(json.dumps(got)))

@@ -70,6 +70,22 @@ def is_genomic_variant(obs: Mapping[str, Any]) -> bool:
     return m.has_loinc(obs.get("code"), m.LOINC_GENOMIC_VARIANT)
 
 
+#: LOINC 48002-0 Genomic source class, and its answer LA6683-2 Germline.
+_SOURCE_CLASS: Final = "48002-0"
+_GERMLINE: Final = "LA6683-2"
+
+
+def is_germline(obs: Mapping[str, Any]) -> bool:
+    """Whether a GenomicVariant says its variant is germline (component LOINC 48002-0
+    Genomic source class, LA6683-2 Germline, or the word): the patient's own, in every
+    tumour, not one tumour's. Somatic, or not said: not."""
+    for comp in _components(obs, _SOURCE_CLASS):
+        value = comp.get("valueCodeableConcept")
+        if (c.LOINC, _GERMLINE) in m.codings(value) or "germline" in m.lower_words(value):
+            return True
+    return False
+
+
 def _components(obs: Mapping[str, Any], loinc: str) -> list[Mapping[str, Any]]:
     out: list[Mapping[str, Any]] = []
     for comp in m.as_list(obs.get("component")):

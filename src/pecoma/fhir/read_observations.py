@@ -1223,7 +1223,11 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             handler = _observation_handler(obs) if kind == "handler" else _marker
             if handler in _SIZE_HANDLERS or handler in _NODE_HANDLERS:
                 continue  # read once the resection is known (read_at_presentation)
-            if handler is not None:
+            if handler is not None and not (
+                    (handler is _marker
+                     or _FACT_OF.get(handler, "").startswith("immunohistochemistry."))
+                    and _of_another_tumour(r, obs, where, "an immunostain", _STAINED_ELSEWHERE,
+                                           "the marker")):
                 _read_result(r, obs, where, handler, latest, written)
         elif kind == "status":
             _disease_status(r, obs, where)
@@ -1232,9 +1236,15 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
         elif kind == "history":
             _history(where, obs, _history_said(obs), r)
         elif kind == "variant":
-            variants.append((where, obs))
+            # a germline variant is the patient's own, in every tumour
+            if genomics.is_germline(obs) or not _of_another_tumour(
+                    r, obs, where, "a gene variant result", _SEQUENCED_ELSEWHERE,
+                    "the molecular fact it gives"):
+                variants.append((where, obs))
         elif kind == "molecular":
-            tests.append((where, obs))
+            if not _of_another_tumour(r, obs, where, "a TFE3 rearrangement test",
+                                      _SEQUENCED_ELSEWHERE, "molecular.tfe3_fusion"):
+                tests.append((where, obs))
         elif kind == "implication":
             _implication(r, obs, where, implications, unresolved)
     reading = genomics.read_variants(variants, implications, unresolved)
@@ -1575,6 +1585,48 @@ def _other_primary_beside(r: Reader, obs: Mapping[str, Any]) -> str | None:
     if not r.other_cancers or about_conditions(obs, r):
         return None
     return r.other_cancers[0]
+
+
+#: Why an immunostain naming no tumour may be another cancer's: each marker the case
+#: records is also stained in other cancers' work-up.
+_STAINED_ELSEWHERE: Final = (
+    "HMB-45, Melan-A and MITF also mark melanoma; SMA, desmin and h-caldesmon many "
+    "tumours and the myoepithelial cells of a breast biopsy; TFE3 and cathepsin K renal "
+    "cell carcinomas")
+#: Why a gene result naming no tumour may be another cancer's.
+_SEQUENCED_ELSEWHERE: Final = (
+    "tumour sequencing finds TSC1 and TSC2 variants in other cancers (bladder, liver, "
+    "kidney, breast) and a TFE3 rearrangement in renal cell carcinoma; a variant stated "
+    "germline is the patient's and is read")
+
+
+def _of_another_tumour(r: Reader, obs: Mapping[str, Any], where: str, what: str,
+                       elsewhere: str, fact: str) -> bool:
+    """Whether an immunostain or a gene result, facts the case records of the PEComa
+    itself, may be another tumour's, and so is not read (said in ``r.why``): its focus (or
+    related condition) is another Condition than the PEComa's (a breast cancer, a
+    fibroid), or, beside another present primary cancer (:func:`_other_primary_beside`),
+    it names no Condition (no focus; a Specimen or the Patient names none): whose tumour
+    was stained or sequenced cannot be told (``elsewhere`` says why), and a result taken
+    from another tumour would complete the panel S24 asks for (or give the molecular
+    context) for a PEComa never so tested. ``fact`` stays unknown unless another result
+    gives it, asked by the engine, with a note saying what to record."""
+    for cond in about_conditions(obs, r):
+        if not of_the_pecoma(cond, r):
+            named = r.labels.get(id(cond)) or show_value(m.lower_words(cond.get("code")), 60)
+            r.why[where] = f"{what} about {named}, not the PEComa"
+            return True
+    other = _other_primary_beside(r, obs)
+    if other is None:
+        return False
+    r.why[where] = (f"{what} naming no Condition, beside another primary cancer "
+                    f"({other}): not taken as the PEComa's")
+    r.notes.append(f"{where}: not read as the PEComa's: {what} naming no Condition (no "
+                   f"focus), and the record holds another primary cancer ({other}) "
+                   f"besides the PEComa, so whose tumour it is of cannot be told "
+                   f"({elsewhere}); {fact} stays unknown unless another result gives it; "
+                   "give its focus (the PEComa Condition) if it is the PEComa's")
+    return True
 
 
 def _not_attributed(r: Reader, obs: Mapping[str, Any], where: str, other: str, what: str,
