@@ -405,13 +405,16 @@ class TestReadingsShown:
                             prefetch=prefetch_of(bundle, include=True))
         head = cards_of(client, body, PATIENT_VIEW)[0]
         detail = head["detail"]
-        # everolimus given after a sirolimus intolerance: the patient tolerates another
-        # mTOR inhibitor, so only sirolimus is ruled out (I15, the case file's rule): the
-        # first-line mTOR advice heads the card, provisional on progression on everolimus,
-        # and the card names sirolimus as ruled out, with nab-sirolimus (one drug)
+        # a lung and a brain metastasis, and whether disease outside the lungs is present
+        # now not recorded (an observation, I5): the lung metastasectomy waits on it and
+        # heads the card, provisional; everolimus given after a sirolimus intolerance: the
+        # patient tolerates another mTOR inhibitor, so only sirolimus is ruled out (I15,
+        # the case file's rule), and the card names sirolimus as ruled out, with
+        # nab-sirolimus (one drug)
         assert head["summary"].startswith("PEComa (metastatic), risk not applicable: "
-                                          "(provisional) An mTOR inhibitor is the "
-                                          "first-line"), head["summary"]
+                                          "(provisional) Whether the lung-metastasectomy "
+                                          "criteria are met is not known yet"), head["summary"]
+        assert "An mTOR inhibitor is the first-line" in detail
         assert ("**Ruled out by the allergy list:** sirolimus only (and nab-sirolimus, the "
                 "same drug); everolimus") in detail
         readings = detail[detail.index("**How the record was read**"):]
