@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -16,6 +16,7 @@ __all__ = [
     "markdown_report",
     "print_report",
     "provisional_note",
+    "provisional_words",
     "rich_report",
     "risk_group_text",
     "sections_in_decision_order",
@@ -71,14 +72,25 @@ def _facts(item: Item) -> str:
     return ", ".join(f"{f.path} = {f.value}" for f in item.triggered_by)
 
 
-def provisional_note(item: Item) -> str | None:
+def provisional_note(item: Item, questions: Mapping[str, str] | None = None) -> str | None:
     """What an item waits on, worded alike in every report: "Provisional until supplied:"
     and the missing facts, for a recommendation, an alert, a surveillance item or a
     classification (the ICD-O-3 code while the PEComa diagnosis is unconfirmed, I11);
-    None when it waits on nothing."""
-    if not item.conditional_on:
+    None when it waits on nothing. With ``questions``: see :func:`provisional_words`."""
+    return provisional_words(item.conditional_on, questions)
+
+
+def provisional_words(missing: Sequence[str],
+                      questions: Mapping[str, str] | None = None) -> str | None:
+    """"Provisional until supplied:" and the missing facts ``missing`` (their ids), None
+    when there are none. With ``questions`` (missing fact id -> its question), each is
+    followed by its question, for an output read without the report's list of missing
+    facts beside it (the FHIR CarePlan)."""
+    if not missing:
         return None
-    return "Provisional until supplied: " + ", ".join(item.conditional_on)
+    asked = questions or {}
+    return "Provisional until supplied: " + ", ".join(
+        f"{m} ({asked[m]})" if m in asked else m for m in missing)
 
 
 def _item_block(item: Item) -> RenderableType:
