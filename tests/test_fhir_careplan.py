@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,10 @@ from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.plandefinition import PlanDefinition
 from fhir.resources.R4B.requestgroup import RequestGroup
 
+from pecoma import parse_case_json
 from pecoma.engine import assess
+from pecoma.engine.model import Item
+from pecoma.engine.plan import SurveillancePlan
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.fhir import codes as c
 from pecoma.fhir.careplan import careplan_bundle, validate_resources
@@ -24,8 +28,12 @@ from pecoma.fhir.reader import case_from_bundle
 from pecoma.knowledge import load_knowledge
 
 from fhir_support import EXAMPLES, example
+from followup_tools import load as load_golden_plan
+from followup_tools import plan_of, settings_of
+from scenario_tools import SCENARIOS, run, scenario_names, surveillance_plan
 
 ON = dt.date(2026, 11, 28)
+NAMES = scenario_names()
 
 
 def _build(name: str) -> tuple[Any, Any, Any, dict[str, Any]]:
@@ -74,15 +82,22 @@ class TestCarePlan:
             assert statements & {"S18", "S19", "S20", "S21", "S22", "S23", "S26"}
 
     def test_no_plan_while_disease_present(self) -> None:
-        """Metastatic: no dated visits; the follow-up rules and the reason are there."""
+        """Metastatic, read from a FHIR record: disease is present, so no surveillance is
+        planned (S17: remove the disease; I8: high-risk surveillance only once free of
+        it). No activity is written but the reference to the recommendations: no undated
+        "surveillance visit" order. The reason is a note, and the follow-up rules are notes
+        of what applies once surveillance can be dated."""
         _bc, a, plan, bundle = _build("metastatic-lung-metachronous")
         careplan, _group = _resources(bundle)
         assert plan.status == "not_drawn"
-        assert not any("scheduledPeriod" in x.get("detail", {}) for x in careplan["activity"])
-        rule_ids = {e["valueString"] for x in careplan["activity"] if "detail" in x
-                    for e in x["detail"]["extension"] if e["url"] == c.EXT.RECORD_ID}
-        assert rule_ids == {f.id for f in a.followup}
-        assert any("No surveillance calendar" in n["text"] for n in careplan["note"])
+        assert [x for x in careplan["activity"] if "detail" in x] == []
+        notes = [n["text"] for n in careplan["note"]]
+        assert any(n.startswith("No surveillance calendar while disease is present.")
+                   for n in notes)
+        for f in a.followup:
+            assert any(n.startswith("Once surveillance can be dated (no visit is dated now): "
+                                    f"{f.title}.") for n in notes), f.id
+        assert "no surveillance visit is dated now" in careplan["description"]
 
     def test_recommendations_keep_provenance(self) -> None:
         """Each RequestGroup action is an item, with statements/refs or sources."""
@@ -131,6 +146,301 @@ class TestCarePlan:
         bundle = careplan_bundle(bc.case, a, plan)
         validate_resources(bundle)
         assert "reference" not in bundle["entry"][0]["resource"]["subject"]
+
+
+def _scenario(name: str) -> tuple[Any, SurveillancePlan, dict[str, Any], dict[str, Any]]:
+    """The scenario's assessment and plan on 2026-11-28 (no scan history given), and the
+    CarePlan and RequestGroup written from them, as ``pecoma fhir careplan`` writes them."""
+    a = run(name)
+    plan = surveillance_plan(a, name)
+    case = parse_case_json((SCENARIOS / name / "case.json").read_text(encoding="utf-8"))
+    careplan, group = _resources(careplan_bundle(case, a, plan))
+    return a, plan, careplan, group
+
+
+def _action_of(group: dict[str, Any], record: str) -> dict[str, Any]:
+    actions: list[dict[str, Any]] = [x for x in group["action"] if x["id"] == record]
+    (action,) = actions
+    return action
+
+
+def _details(careplan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [x["detail"] for x in careplan["activity"] if "detail" in x]
+
+
+def _notes(careplan: dict[str, Any]) -> list[str]:
+    return [n["text"] for n in careplan["note"]]
+
+
+def _note_of(careplan: dict[str, Any], item: Item) -> str:
+    """The CarePlan note that words ``item`` (its title, then its text)."""
+    (note,) = [n for n in _notes(careplan) if f"{item.title}. {item.text} (" in n]
+    return note
+
+
+def _questions(a: Any, plan: SurveillancePlan) -> dict[str, str]:
+    return {m.id: m.question for m in (*a.missing, *plan.missing)}
+
+
+class TestProvisionalSaidInWords:
+    """An item that waits on a missing fact is marked "Provisional until supplied" in the
+    report, the PDF and the CDS card. An EHR shows a RequestGroup action's title,
+    description and text equivalent, not pecoma's ``missing-fact`` extension: they say it
+    too, with the missing fact and its question."""
+
+    def test_mtor_first_line_waits_on_the_melanocytic_evidence(self) -> None:
+        """HMB-45, Melan-A and MITF negative on a complete panel: the PEComa diagnosis is in
+        doubt (I11). The mTOR inhibitor first line (S12, S13) is PEComa's treatment, so it
+        holds only once melanocytic differentiation is shown: provisional on
+        MISS-MELANOCYTIC-EVIDENCE, never stated as firm advice."""
+        _a, _plan, _careplan, group = _scenario("ihc-melanocytic-negative")
+        action = _action_of(group, "REC-MTOR-FIRST-LINE")
+        assert action["title"] == (
+            "(provisional) An mTOR inhibitor is the first-line systemic treatment")
+        said = ("Provisional until supplied: MISS-MELANOCYTIC-EVIDENCE (No melanocytic marker "
+                "tested (HMB-45, Melan-A, MITF) is positive: has the pathologist shown "
+                "melanocytic differentiation")
+        assert said in action["description"]
+        assert said in action["textEquivalent"]
+        assert {"url": c.EXT.MISSING_FACT, "valueString": "MISS-MELANOCYTIC-EVIDENCE"} in (
+            action["extension"])
+
+    def test_read_from_a_fhir_record(self) -> None:
+        """A FHIR record whose necrosis Observation is missing: necrosis is unknown, not
+        absent (I1), so the risk is indeterminate and the high-risk schedule is followed
+        until it is supplied. The risk and the advice to stratify it say they are
+        provisional on MISS-NECROSIS, with its question, and so does the follow-up note."""
+        source = example("low-risk")
+        source["entry"] = [e for e in source["entry"]
+                           if e["resource"].get("id") != "histology-necrosis"]
+        bc = case_from_bundle(source)
+        a = assess(bc.case, ON)
+        careplan, group = _resources(careplan_bundle(bc.case, a, plan_surveillance(bc.case, a,
+                                                                                   ON)))
+        (necrosis,) = [m for m in a.missing if m.id == "MISS-NECROSIS"]
+        for record, title in (("RISK-INDETERMINATE", "Risk indeterminate"),
+                              ("RISK-ASSESS", "Stratify the risk before any adjuvant decision")):
+            action = _action_of(group, record)
+            assert action["title"] == f"(provisional) {title}"
+            assert (f"Provisional until supplied: MISS-NECROSIS ({necrosis.question})"
+                    in action["textEquivalent"])
+        (indeterminate,) = [f for f in a.followup if f.id == "FU-INDETERMINATE"]
+        assert "Provisional until supplied: MISS-NECROSIS" in _note_of(careplan, indeterminate)
+
+    def test_a_settled_item_is_not_marked(self) -> None:
+        """Low risk, every feature recorded, R0: nothing the advice rests on is unknown, so
+        no action says provisional (the mark means something only where it is true)."""
+        a, _plan, _careplan, group = _scenario("low-risk-complete")
+        assert not any(i.conditional_on for i in (a.risk.item, *a.recommendations, *a.alerts))
+        for action in group["action"]:
+            text = " ".join((action["title"], action["description"], action["textEquivalent"]))
+            assert "rovisional" not in text, action["id"]
+
+    def test_visits_counted_from_the_surgery_meanwhile_say_so(self) -> None:
+        """Adjuvant treatment followed the surgery and its end is not recorded: surveillance
+        counts from the end of curative treatment (S18), so the visits, counted from the
+        surgery meanwhile (I22), are provisional on MISS-ADJUVANT-END: every open visit's
+        description says so, with the question."""
+        _a, plan, careplan, _group = _scenario("adjuvant-end-not-recorded")
+        assert plan.next_visit is not None
+        open_visits = [d for d in _details(careplan) if d["status"] == "not-started"]
+        assert open_visits
+        for d in open_visits:
+            assert ("Provisional until supplied: MISS-ADJUVANT-END (Adjuvant treatment "
+                    "followed the surgery: on what day did it") in d["description"]
+
+    @pytest.mark.parametrize("name", NAMES)
+    def test_every_provisional_item_says_so(self, name: str) -> None:
+        """Every scenario: each item of the assessment that waits on a missing fact says
+        "Provisional until supplied" with each of those facts and its question in its
+        readable text: the risk, each recommendation and alert (the RequestGroup action's
+        title, description and text equivalent) and each follow-up item (its CarePlan
+        note). An item that waits on nothing says nothing of the kind."""
+        a, plan, careplan, group = _scenario(name)
+        questions = _questions(a, plan)
+        for item in (a.risk.item, *a.recommendations, *a.alerts):
+            action = _action_of(group, item.id)
+            if not item.conditional_on:
+                assert not action["title"].startswith("(provisional)"), item.id
+                assert "Provisional until supplied" not in action["textEquivalent"], item.id
+                continue
+            assert action["title"] == f"(provisional) {item.title}"
+            for field in ("description", "textEquivalent"):
+                assert "Provisional until supplied: " in action[field], (item.id, field)
+                for m in item.conditional_on:
+                    assert m in action[field], (item.id, m)
+                    if m in questions:
+                        assert questions[m] in action[field], (item.id, m)
+        for item in a.followup:
+            note = _note_of(careplan, item)
+            assert ("Provisional until supplied: " in note) == bool(item.conditional_on), item.id
+            for m in item.conditional_on:
+                assert m in note and questions.get(m, m) in note, (item.id, m)
+
+
+#: Scenarios with disease present, for which `pecoma followup` dates no visit, and the
+#: reason it gives.
+_DISEASE_PRESENT = [
+    ("localized-not-operated-resectability-unknown", "FU-NO-PLAN-PRIMARY-IN-PLACE"),
+    ("margin-r2", "FU-NO-PLAN-RESIDUAL-TUMOUR"),
+    ("recurrent-resectable", "FU-NO-PLAN-ACTIVE-DISEASE"),
+]
+
+
+class TestNoSurveillanceWithoutADatedPlan:
+    """While disease is present the advice is to remove or treat it (S01, S03, S17), and
+    no surveillance calendar is drawn (I18, I20, I8): the CarePlan proposes no surveillance
+    visit, and what says so is a statement, not an order."""
+
+    @pytest.mark.parametrize(("name", "reason"), _DISEASE_PRESENT)
+    def test_disease_present_no_visit_is_proposed(self, name: str, reason: str) -> None:
+        """A primary tumour not removed (I20), gross tumour left by an R2 resection (I18), a
+        recurrence present (S17, I8): `pecoma followup` dates no visit and says why. The
+        CarePlan agrees: no activity but the reference to the recommendations (no undated
+        "surveillance visit" order, not even for the item that says there is no calendar);
+        the reason is a note; the schedule of the risk group is a set of notes saying it
+        applies once surveillance can be dated."""
+        a, plan, careplan, _group = _scenario(name)
+        assert plan.status == "not_drawn" and plan.next_visit is None
+        assert reason in {r.id for r in plan.reasons}
+        assert _details(careplan) == []
+        (why,) = [r for r in plan.reasons if r.id == reason]
+        assert _note_of(careplan, why).startswith(f"{why.title}.")
+        reasons = {r.id for r in plan.reasons}
+        schedule = [f for f in a.followup if f.id not in reasons]
+        assert schedule  # the risk group's schedule, for after the disease is removed
+        for f in schedule:
+            assert _note_of(careplan, f).startswith(
+                f"Once surveillance can be dated (no visit is dated now): {f.title}.")
+        assert "no surveillance visit is dated now" in careplan["description"]
+        assert "surveillance follows the" not in careplan["description"]
+
+    @pytest.mark.parametrize("name", NAMES)
+    def test_no_visit_unless_followup_dates_one(self, name: str) -> None:
+        """Every scenario: the surveillance activities still to do are exactly the open
+        visits of the plan `pecoma followup` draws, one per examination, each with its
+        window; with no visit dated, there is none."""
+        _a, plan, careplan, _group = _scenario(name)
+        to_do = [d for d in _details(careplan) if d["status"] == "not-started"]
+        expected = sum(max(len(v.imaging), 1) for v in plan.visits if v.open)
+        assert len(to_do) == expected
+        if plan.next_visit is None:
+            assert _details(careplan) == []
+        for d in to_do:
+            assert d["scheduledPeriod"]["start"] and d["scheduledPeriod"]["end"]
+
+    @pytest.mark.parametrize("name", ["recurrence-suspends", "metastasis-suspends-low-risk"])
+    def test_a_plan_suspended_by_a_scan_that_found_disease(self, name: str) -> None:
+        """A surveillance scan found disease: the plan stops there (S17, S27) and no visit
+        is still to do. The visits done stay as completed history; nothing is proposed,
+        and the schedule items say they apply once surveillance can be dated again."""
+        spec = load_golden_plan(name)["input"]
+        plan = plan_of(name)
+        case = parse_case_json(json.dumps(spec["case"]))
+        a = assess(case, dt.date.fromisoformat(spec["on"]))
+        careplan, _group = _resources(careplan_bundle(case, a, plan))
+        assert plan.status == "suspended" and plan.next_visit is None
+        assert {d["status"] for d in _details(careplan)} <= {"completed", "cancelled"}
+        assert careplan["note"][len(a.missing) + 1]["text"].startswith(
+            "Surveillance suspended: a scan found disease.")
+        reasons = {r.id for r in plan.reasons}
+        for f in a.followup:
+            if f.id not in reasons:
+                assert _note_of(careplan, f).startswith("Once surveillance can be dated")
+
+
+class TestSourcesInWords:
+    """Every output labels the low-risk schedule supplementary, not from the guideline
+    (I3, ESMO-EURACAN-GENTURIS 2021), and the imaging at low-risk visits the project's
+    interpretation (I12): the CarePlan says it in its readable fields, not only in the
+    provenance extension."""
+
+    def test_low_risk_visits_name_their_sources(self) -> None:
+        """Low risk: the guideline gives no schedule (S23); the visits every 4 months, then
+        yearly, are soft-tissue-sarcoma practice (I3). Chest CT and MRI are named by the
+        guideline for high-risk patients only (S21, S22): at low-risk visits they are the
+        project's choice (I12). Each visit says both; the schedule's and the examinations'
+        items are notes with their sources."""
+        a, plan, careplan, _group = _scenario("low-risk-complete")
+        visits = _details(careplan)
+        assert visits and plan.surveillance_group == "low"
+        supplementary = ("supplementary default, not from the guideline (supplementary (not "
+                         "from the guideline) · ESMO-EURACAN-GENTURIS 2021 · interpretation I3")
+        for d in visits:
+            assert (f"Schedule: Low-risk schedule from soft-tissue-sarcoma practice — "
+                    f"{supplementary})" in d["description"]
+                    or f"Schedule: Low risk: yearly after the first years, without end — "
+                    f"{supplementary}, I4)" in d["description"])
+            assert ("— project's interpretation (I12), not the guideline's advice for low "
+                    "risk (guideline S2") in d["description"]
+        for record in ("SUPP-FU-LOW-SCHEDULE", "FU-LOW-CHEST-CT", "FU-LOW-MRI-PRIMARY"):
+            (item,) = [f for f in a.followup if f.id == record]
+            assert item.provenance.label in _note_of(careplan, item)
+        assert "ESMO-EURACAN-GENTURIS 2021" in _note_of(
+            careplan, next(f for f in a.followup if f.id == "SUPP-FU-LOW-SCHEDULE"))
+
+    def test_a_low_risk_visit_without_imaging_is_labelled_too(self) -> None:
+        """Settings that plan no examination at low-risk visits (I12 is the project's
+        choice, and the settings can change it): each visit is one appointment, still
+        saying that its schedule is supplementary, not from the guideline (I3)."""
+        settings = settings_of({"low_risk_imaging": []})
+        case = parse_case_json((SCENARIOS / "low-risk-complete" / "case.json").read_text())
+        a = assess(case, ON, settings)
+        plan = plan_surveillance(case, a, ON, None, settings)
+        careplan, _group = _resources(careplan_bundle(case, a, plan))
+        visits = _details(careplan)
+        assert visits and all(d["kind"] == "Appointment" for d in visits)
+        for d in visits:
+            assert "supplementary (not from the guideline) · ESMO-EURACAN-GENTURIS 2021" in (
+                d["description"])
+
+    def test_high_risk_visits_are_the_guideline_s(self) -> None:
+        """High risk: the rhythm (S18-S20) and the examinations (S21, S22) are the
+        guideline's own: no supplementary or interpretation I12 label on them."""
+        _a, plan, careplan, _group = _scenario("size-5.1cm-high-risk")
+        visits = _details(careplan)
+        assert visits and plan.surveillance_group == "high"
+        for d in visits:
+            assert "upplementary" not in d["description"]
+            assert "I12" not in d["description"]
+            assert ("Examination: Chest CT at each visit — recommended (guideline S21 · "
+                    "ref [1])" in d["description"]
+                    or "Examination: MRI of the primary site at each visit — recommended "
+                    "(guideline S22 · ref [1])" in d["description"])
+
+    def test_the_low_risk_schedule_ahead_is_labelled_too(self) -> None:
+        """R2, low risk: no visit is dated while the tumour is present (I18); the low-risk
+        schedule that will apply once it is removed is still labelled supplementary (I3)
+        and its imaging the project's interpretation (I12)."""
+        a, _plan, careplan, _group = _scenario("margin-r2")
+        for record in ("SUPP-FU-LOW-SCHEDULE", "FU-LOW-CHEST-CT", "FU-LOW-MRI-PRIMARY"):
+            (item,) = [f for f in a.followup if f.id == record]
+            assert item.provenance.label in _note_of(careplan, item)
+        notes = " ".join(_notes(careplan))
+        assert "supplementary (not from the guideline) · ESMO-EURACAN-GENTURIS 2021" in notes
+        assert "interpretation I12" in notes
+
+    @pytest.mark.parametrize("name", NAMES)
+    def test_every_source_in_words(self, name: str) -> None:
+        """Every scenario: each visit's description names the source of its schedule and
+        of its examination (their provenance labels: "supplementary (not from the
+        guideline) · …", "interpretation I…"), and each follow-up item's note its own."""
+        a, plan, careplan, _group = _scenario(name)
+        phases = {p.id: p.item for p in plan.phases}
+        by_record = {f.id: f for f in a.followup}
+        details = iter(_details(careplan))
+        for v in plan.visits:
+            for p in v.imaging or (None,):
+                d = next(details)
+                phase = phases[v.phase]
+                assert (f"Schedule: {phase.title} — {phase.strength} ({v.provenance.label})"
+                        in d["description"])
+                if p is not None:
+                    exam = by_record[p.record]
+                    assert (f"Examination: {exam.title} — {exam.strength} "
+                            f"({p.provenance.label})" in d["description"])
+        for f in a.followup:
+            assert f"({f.provenance.label})." in _note_of(careplan, f)
 
 
 class TestPlanDefinition:

@@ -160,6 +160,28 @@ class TestCarePlanAndExports:
         kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
         assert kinds == ["CarePlan", "RequestGroup"]
 
+    def test_careplan_says_in_words_what_is_provisional_and_what_cannot_be_dated(
+        self, tmp_path: Path
+    ) -> None:
+        """From a case file, as a user runs it: gross tumour left by an R2 resection, its
+        resectability unknown. Disease is present: `pecoma followup` dates no visit (I18),
+        so the CarePlan holds no surveillance activity, the reason being a note; the
+        advice to discuss completing the resection (S03) waits on whether surgery can
+        remove the tumour, and its title and text say so."""
+        case = Path(__file__).resolve().parent / "scenarios/margin-r2/case.json"
+        run = pecoma("fhir", "careplan", str(case), "--on", "2026-11-28")
+        assert run.returncode == 0, run.stderr
+        bundle = json.loads(run.stdout)
+        validate_resources(bundle)
+        careplan, group = (e["resource"] for e in bundle["entry"])
+        assert [x for x in careplan["activity"] if "detail" in x] == []
+        assert any(n["text"].startswith("No surveillance calendar until the residual tumour "
+                                        "is removed.") for n in careplan["note"])
+        (action,) = [x for x in group["action"] if x["id"] == "REC-RERESECTION-GROSS"]
+        assert action["title"].startswith("(provisional) ")
+        assert ("Provisional until supplied: MISS-RESIDUAL-RESECTABLE (Can surgery remove "
+                "the tumour left by the R2 resection?)") in action["textEquivalent"]
+
     def test_careplan_from_a_bundle_keeps_the_patient(self, tmp_path: Path) -> None:
         path = _write(tmp_path, "b.json", example("low-risk"))
         out = tmp_path / "plan.json"

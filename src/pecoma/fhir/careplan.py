@@ -4,9 +4,18 @@ the recommendations and alerts, in one collection Bundle.
 * Every recommendation and alert is a ``RequestGroup.action`` with its text, rationale,
   the guideline statements and references (``documentation`` as RelatedArtifact) and the
   project's provenance extension; the CarePlan's first activity refers to the RequestGroup.
+  An item that waits on a missing fact says so in its readable fields ("(provisional)"
+  before its title, "Provisional until supplied:" with each missing fact and its question
+  in its description and text equivalent), as every report does.
 * Every surveillance visit of :func:`pecoma.engine.schedule.plan_surveillance` becomes one
   CarePlan activity per examination to order, with ``scheduledPeriod`` from the due date
-  to the latest acceptable date (interpretation I2) and the provenance of the visit.
+  to the latest acceptable date (interpretation I2) and the provenance of the visit, its
+  description naming the source of its schedule and of its examination in words (the
+  low-risk schedule supplementary, I3; its imaging the project's interpretation, I12).
+* The follow-up items are CarePlan notes. When no visit can be dated (disease present, no
+  start of surveillance, a plan suspended by a scan that found disease) no surveillance
+  activity is written: the plan's reasons say why, and the schedule items are notes of what
+  applies once surveillance can be dated.
 * Missing facts are CarePlan and RequestGroup notes; unknown is never written as absent.
 
 The output is pure: the date is a parameter. Resources are built as JSON data and
@@ -15,7 +24,7 @@ validated with ``fhir.resources.R4B`` by :func:`validate_resources`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pecoma.case import Case
@@ -24,7 +33,7 @@ from pecoma.engine.model import Assessment, Item, MissingFact, Provenance
 from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.fhir import codes as c
 from pecoma.fhir.writer import concept
-from pecoma.render.text import risk_group_text
+from pecoma.render.text import provisional_words, risk_group_text
 
 __all__ = [
     "CPG_RATIONALE",
@@ -96,19 +105,33 @@ def _missing_note(m: MissingFact) -> dict[str, str]:
                  f"{m.would_change} Meanwhile: {m.meanwhile}")
 
 
-def _action(item: Item) -> dict[str, Any]:
+def _waits(missing: Sequence[str], questions: Mapping[str, str]) -> str:
+    """" Provisional until supplied: MISS-… (its question)." when something waits on the
+    missing facts ``missing``, or nothing."""
+    note = provisional_words(missing, questions)
+    return f" {note}." if note else ""
+
+
+def _item_text(item: Item, questions: Mapping[str, str]) -> str:
+    """An item as one readable line: title, text, provenance, what it waits on."""
+    return (f"{item.title}. {item.text} ({item.provenance.label})."
+            + _waits(item.conditional_on, questions))
+
+
+def _action(item: Item, questions: Mapping[str, str]) -> dict[str, Any]:
     extensions = [
         {"url": c.EXT.RECORD_ID, "valueString": item.id},
         provenance_extension(item.provenance, item.id),
         {"url": CPG_RATIONALE, "valueMarkdown": item.rationale},
     ]
     extensions += [{"url": c.EXT.MISSING_FACT, "valueString": m} for m in item.conditional_on]
+    # an EHR shows the readable fields, not the extension: provisional is said in them
     action: dict[str, Any] = {
         "id": item.id,
         "extension": extensions,
-        "title": item.title,
-        "description": item.text,
-        "textEquivalent": f"{item.title}. {item.text} ({item.provenance.label})",
+        "title": f"(provisional) {item.title}" if item.conditional_on else item.title,
+        "description": item.text + _waits(item.conditional_on, questions),
+        "textEquivalent": _item_text(item, questions),
         "code": [{"text": f"{item.kind}: {item.strength}"}],
         "documentation": related_artifacts(item.provenance),
     }
@@ -117,10 +140,24 @@ def _action(item: Item) -> dict[str, Any]:
     return action
 
 
-def _visit_activities(visit: Visit) -> list[dict[str, Any]]:
+def _source_words(item: Item | None, label: str) -> str:
+    """Where a visit's schedule or examination comes from, in words: the record's title
+    and strength (e.g. "supplementary default, not from the guideline", "project's
+    interpretation (I12), …") and its provenance label."""
+    if item is None:
+        return label
+    return f"{item.title} — {item.strength} ({label})"
+
+
+def _visit_activities(visit: Visit, phase: Item | None, followup: Mapping[str, Item],
+                      questions: Mapping[str, str]) -> list[dict[str, Any]]:
     out = []
     imaging = visit.imaging or ()
+    schedule = f"Schedule: {_source_words(phase, visit.provenance.label)}."
     for planned in imaging:
+        exam = followup.get(planned.record)
+        waits = tuple(dict.fromkeys(
+            (*(phase.conditional_on if phase else ()), *(exam.conditional_on if exam else ()))))
         code = _IMAGING.get(planned.modality, c.IMAGING_OTHER)
         detail: dict[str, Any] = {
             "extension": [
@@ -136,7 +173,9 @@ def _visit_activities(visit: Visit) -> list[dict[str, Any]]:
             "description": (
                 f"Surveillance visit {visit.index} ({visit.phase}): {code[1]}; due "
                 f"{visit.due.isoformat()}, at the latest {visit.latest.isoformat()} "
-                f"[{visit.status}]"
+                f"[{visit.status}]. {schedule} Examination: "
+                f"{_source_words(exam, planned.provenance.label)}."
+                + _waits(waits, questions)
             ),
         }
         if visit.status in ("missed", "overdue"):
@@ -149,20 +188,12 @@ def _visit_activities(visit: Visit) -> list[dict[str, Any]]:
             "code": concept(*c.SURVEILLANCE_VISIT),
             "status": _VISIT_STATUS[visit.status],
             "scheduledPeriod": {"start": visit.due.isoformat(), "end": visit.latest.isoformat()},
-            "description": f"Surveillance visit {visit.index} ({visit.phase})",
+            "description": (f"Surveillance visit {visit.index} ({visit.phase}): due "
+                            f"{visit.due.isoformat()}, at the latest "
+                            f"{visit.latest.isoformat()} [{visit.status}]. {schedule}"
+                            + _waits(phase.conditional_on if phase else (), questions)),
         }})
     return out
-
-
-def _rule_activity(item: Item) -> dict[str, Any]:
-    return {"detail": {
-        "extension": [{"url": c.EXT.RECORD_ID, "valueString": item.id},
-                      provenance_extension(item.provenance, item.id)],
-        "kind": "ServiceRequest",
-        "code": concept(*c.SURVEILLANCE_VISIT),
-        "status": "not-started",
-        "description": f"{item.title}. {item.text} ({item.provenance.label})",
-    }}
 
 
 def careplan_bundle(
@@ -185,6 +216,9 @@ def careplan_bundle(
     notes = [_note(assessment.intended_use)]
     notes += [_missing_note(m) for m in assessment.missing]
     rg_id = f"{resource_id}-recommendations"
+    # the questions of the missing facts, said beside every item provisional on one
+    questions = {m.id: m.question
+                 for m in (*assessment.missing, *(plan.missing if plan is not None else ()))}
     items: Iterable[Item] = (assessment.risk.item, *assessment.recommendations,
                              *assessment.alerts)
     request_group: dict[str, Any] = {
@@ -197,19 +231,30 @@ def careplan_bundle(
         "subject": subject,
         "authoredOn": day,
         "note": notes,
-        "action": [_action(i) for i in items],
+        "action": [_action(i, questions) for i in items],
     }
     activities: list[dict[str, Any]] = [{"reference": {"reference": f"RequestGroup/{rg_id}",
                                                        "display": "Recommendations and alerts"}}]
     plan_notes: list[dict[str, str]] = []
-    if plan is not None and plan.visits:
-        for visit in plan.visits:
-            activities += _visit_activities(visit)
-    else:
-        activities += [_rule_activity(i) for i in assessment.followup]
+    followup = {f.id: f for f in assessment.followup}
+    reasons = plan.reasons if plan is not None else ()
+    # A visit still to be done is what surveillance can be dated by: none while disease
+    # is present, while the start of surveillance is not known, or once a scan found
+    # disease (the plan suspended). Then no surveillance activity is proposed.
+    dated = plan is not None and plan.next_visit is not None
     if plan is not None:
-        for reason in plan.reasons:
-            plan_notes.append(_note(f"{reason.title}. {reason.text} ({reason.provenance.label})"))
+        phases = {p.id: p.item for p in plan.phases}
+        for visit in plan.visits:  # a suspended plan's: the visits done, as history
+            activities += _visit_activities(visit, phases.get(visit.phase), followup,
+                                            questions)
+    plan_notes += [_note(_item_text(r, questions)) for r in reasons]
+    # The follow-up items, each in words (its source and what it waits on): the schedule
+    # the visits follow, or, with no visit dated, what applies once one can be.
+    shown = {r.id for r in reasons}
+    ahead = "" if dated else "Once surveillance can be dated (no visit is dated now): "
+    plan_notes += [_note(ahead + _item_text(f, questions))
+                   for f in assessment.followup if f.id not in shown]
+    if plan is not None:
         for m in plan.missing:
             plan_notes.append(_note(f"Missing: {m.question} Would change: {m.would_change} "
                                     f"Meanwhile: {m.meanwhile}"))
@@ -217,12 +262,15 @@ def careplan_bundle(
     # free of disease again (I8), whatever the primary's risk group.
     schedule = plan.surveillance_group if plan is not None else \
         assessment.risk.surveillance_group
-    description = (
-        f"Risk group: {risk_group_text(assessment.risk)}; surveillance follows the "
-        f"{schedule}-risk schedule."
-    )
-    if plan is not None:
-        description += f" Surveillance plan: {plan.status.replace('_', ' ')}."
+    risk = f"Risk group: {risk_group_text(assessment.risk)}; "
+    status = plan.status.replace("_", " ") if plan is not None else None
+    if dated:
+        description = (f"{risk}surveillance follows the {schedule}-risk schedule. "
+                       f"Surveillance plan: {status}.")
+    else:
+        why = f" (surveillance plan: {status}; the notes say why)" if status else ""
+        description = (f"{risk}no surveillance visit is dated now{why}. Once surveillance "
+                       f"can be dated, it follows the {schedule}-risk schedule.")
     careplan: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": resource_id,
