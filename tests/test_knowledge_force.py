@@ -50,3 +50,13 @@ def test_molecular_items_are_supplementary_with_full_references() -> None:
         assert rec.provenance == "supplementary" and not rec.statements
         for src in rec.sources:
             assert K.references[src].citation.count(".") >= 3, src
+
+
+def test_the_reexcision_reason_says_s27_of_malignant_pecoma() -> None:
+    """R1 and R2: the reason rests on S03 for every localized PEComa and says S27's
+    warning of malignant PEComa, as I9 defines it, which the item cites."""
+    for rid in ("REC-RERESECTION", "REC-RERESECTION-GROSS"):
+        rec = K.records[rid]
+        assert "standard for every localized PEComa" in rec.rationale, rid
+        assert "is said of malignant PEComa (S27)" in rec.rationale, rid
+        assert "I9" in rec.interpretations, rid

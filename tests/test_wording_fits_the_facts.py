@@ -166,3 +166,120 @@ class TestGrossResidualRadiotherapy:
                                    "margin": "R1"}))
         assert "REC-ADJ-RADIOTHERAPY" in a.record_ids()
         assert "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION" not in a.record_ids()
+
+
+#: Every feature of the guideline (S06-S09) and of Folpe 2005 absent.
+_BENIGN = {"necrosis": "absent", "infiltrative_growth": "absent",
+           "high_nuclear_grade_and_cellularity": "absent", "vascular_invasion": "absent",
+           "nuclear_pleomorphism_or_giant_cells": "absent", "mitoses_per_50_hpf": 0}
+
+
+def _r(margin: str, **histology: Any) -> dict[str, Any]:
+    """The 3 cm localized tumour with every feature absent (low risk, Folpe benign)
+    unless ``histology`` says otherwise, resected with ``margin``; the residue
+    resectable."""
+    return localized(histology={**_BENIGN, **histology},
+                     stage={"status": "localized", "lymph_nodes": "negative",
+                            "resectable": "yes"},
+                     surgery={"status": "performed", "date": "2025-01-10", "margin": margin})
+
+
+#: The re-excision items of an R1 and of an R2 margin.
+_REEXCISION = {"R1": "REC-RERESECTION", "R2": "REC-RERESECTION-GROSS"}
+
+
+class TestReexcisionSaysS27OfMalignantPEComaOnly:
+    """S27 says that *malignant* PEComa not completely removed will recur and metastasise;
+    what the project takes as malignant is I9, and the residual-tumour alert is graded by
+    it. The re-excision item is one text for benign and malignant tumours alike, so it
+    rests on S03 (complete removal is the standard for every localized PEComa) and says
+    S27's 'will recur and metastasise' of malignant PEComa only: a benign, low-risk tumour
+    is not told it will relapse, nor is the S03 advice weakened."""
+
+    @pytest.mark.parametrize("margin", ["R1", "R2"])
+    def test_a_benign_low_risk_tumour_is_not_told_it_will_recur(self, margin: str) -> None:
+        a = run(_r(margin))
+        assert a.risk.group == "low"
+        assert {c.id: c.category for c in a.classifications}["CLS-FOLPE-2005"] == "benign"
+        rec = item(a, _REEXCISION[margin])
+        for sentence in f"{rec.text} {rec.rationale}".split(". "):
+            if "will recur" in sentence:
+                assert "malignant PEComa" in sentence, sentence
+        # the scope of 'malignant' is the project's interpretation, cited on the item
+        assert "I9" in rec.provenance.interpretations
+        assert "interpretation I9" in rec.rationale
+        # S03 stands on its own, for every tumour, with its force
+        assert "standard for every localized PEComa" in rec.rationale
+        assert "(S03)" in rec.rationale
+        assert rec.strength == "standard not met"
+        # the alert beside it says the same of S27 (I9), as the plain warning
+        alert = next(i for i in a.alerts if "I9" in i.provenance.interpretations)
+        assert alert.level == "warning"
+        assert "is said of malignant PEComa" in alert.text
+
+    @pytest.mark.parametrize("margin", ["R1", "R2"])
+    def test_one_text_for_a_malignant_tumour(self, margin: str) -> None:
+        """Mitoses 3 per 50 HPF and vascular invasion: Folpe malignant (two worrisome
+        features). The item is the same; the critical alert beside it says the tumour
+        counts as malignant."""
+        malignant = run(_r(margin, mitoses_per_50_hpf=3, vascular_invasion="present"))
+        benign = run(_r(margin))
+        assert {c.id: c.category for c in malignant.classifications}[
+            "CLS-FOLPE-2005"] == "malignant"
+        rid = _REEXCISION[margin]
+        assert item(malignant, rid).rationale == item(benign, rid).rationale
+        assert any(i.level == "critical" for i in malignant.alerts)
+
+
+def test_every_rendering_of_the_reexcision_item_says_the_one_text(tmp_path: Any) -> None:
+    """R1, low risk, Folpe benign: the terminal and Markdown reports, the CDS summary card
+    and the FHIR RequestGroup show the re-excision item's reason as the record words it;
+    none of them, nor the PDF (which shows no reasons), says that any PEComa left behind
+    will recur and metastasise."""
+    import io
+
+    from fastapi.testclient import TestClient
+    from rich.console import Console
+
+    from pecoma.fhir.careplan import careplan_bundle
+    from pecoma.fhir.writer import bundle_from_case
+    from pecoma.knowledge import load_knowledge
+    from pecoma.render.text import markdown_report, print_report
+    from pecoma.web.app import create_app, make_templates
+    from pecoma.web.cds.discovery import PATIENT_VIEW
+    from pecoma.web.config import WebConfig
+    from pecoma.web.pages import build_report_view
+    from pecoma.web.pdf import render_pdf_html
+
+    from fhir_support import patient_id, prefetch_of
+
+    case = parse_case(_r("R1"))
+    a = assess(case, ON)
+    why = K.records["REC-RERESECTION"].rationale
+    old = "PEComa left behind will recur"
+
+    out = io.StringIO()
+    print_report(a, Console(file=out, width=2000, color_system=None))
+    terminal = " ".join(out.getvalue().replace("│", " ").split())
+    markdown = markdown_report(a)
+    plan = plan_surveillance(case, a, ON)
+    pdf = render_pdf_html(make_templates(), build_report_view(case, a, load_knowledge(), plan), a)
+    request_group = careplan_bundle(case, a, plan)["entry"][1]["resource"]
+    action = next(x for x in request_group["action"] if x["id"] == "REC-RERESECTION")
+    careplan_why = [e["valueMarkdown"] for e in action["extension"] if "rationale" in e["url"]]
+
+    app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'registry.db'}"),
+                     today=lambda: ON)
+    bundle = bundle_from_case(case)
+    body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"userId": "Practitioner/example", "patientId": patient_id(bundle)},
+            "prefetch": prefetch_of(bundle)}
+    with TestClient(app, base_url="http://localhost") as client:
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+    assert r.status_code == 200, r.text
+    cards = " ".join(c.get("detail", "") for c in r.json()["cards"])
+
+    assert why in terminal and why in markdown and why in cards
+    assert careplan_why == [why]
+    for shown in (terminal, markdown, cards, pdf, json.dumps(request_group)):
+        assert old not in shown
