@@ -150,7 +150,12 @@ class TestTextsSayTheReadingInForce:
         report = markdown_report(assess(case(5.0), ON, s))
         assert ("| Tumour 5 cm or larger | present | 5 cm | guideline S06 · ref [1] · "
                 "interpretation I24 |") in report
-        assert "larger than 5 cm" not in report.split("### Supplementary")[0]
+        # the features table words the size as read; the risk group's facts name the
+        # setting beside the source's own cut-off
+        table = report.split("| High-risk feature |", 1)[1].split("### Supplementary")[0]
+        assert "larger than 5 cm" not in table
+        assert ("settings.engine.guideline_size_cm = inclusive (a local setting): exactly "
+                "5 cm counts (the source, S06: larger than 5 cm, I24)") in report
         worded = load_knowledge().worded(s.wording())
         assert worded.records["RISK-SIZE"].title == "Tumour 5 cm or larger"
 
@@ -350,3 +355,57 @@ class TestLoadSettings:
     def test_settings_change_the_digest(self, tmp_path: Path) -> None:
         s = load_settings(settings_file(tmp_path, "[followup]\nhorizon_years = 12\n"))
         assert s.digest() != default_settings().digest()
+
+
+class TestTheRiskGroupInEveryReport:
+    """The risk group is an item like any other: the terminal and Markdown reports show
+    it with its reason, what it waits on and its statements and interpretations (S05-S09
+    with I1; after a relapse S05 with I8, the high-risk schedule then being the project's
+    reading, not the guideline's words; I17 for features read after systemic treatment),
+    as the web page, the PDF, the CDS card and the FHIR RequestGroup do."""
+
+    @pytest.mark.parametrize(
+        ("scenario", "record", "label", "waits_on"),
+        [
+            ("margin-r1", "RISK-LOW",
+             "guideline S05, S06, S07, S08, S09 · ref [1] · interpretation I1", ""),
+            ("recurrent-resectable", "RISK-NOT-APPLICABLE",
+             "guideline S05 · ref [1] · interpretation I8", ""),
+            ("locally-advanced", "RISK-NOT-APPLICABLE-UNRESECTABLE",
+             "guideline S05 · ref [1] · interpretation I6, I8", ""),
+            ("indeterminate-folpe-malignant", "RISK-INDETERMINATE",
+             "guideline S05, S06, S07, S08, S09 · ref [1] · interpretation I1", "MISS-SIZE"),
+            ("sirolimus-before-resection", "RISK-AFTER-SYSTEMIC-THERAPY",
+             "guideline S05, S06, S07, S08, S09 · ref [1] · interpretation I1, I17",
+             "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY"),
+        ],
+    )
+    def test_markdown_and_terminal_name_its_sources(
+        self, scenario: str, record: str, label: str, waits_on: str
+    ) -> None:
+        import io
+
+        from rich.console import Console
+
+        from pecoma.render.text import markdown_report, print_report
+
+        from scenario_tools import run
+
+        a = run(scenario)
+        assert a.risk.item.id == record
+        assert a.risk.item.provenance.label == label
+        # Markdown: under the risk heading, before the features table
+        md = markdown_report(a)
+        head = md.split("## Risk: ", 1)[1].split("| High-risk feature |", 1)[0]
+        assert a.risk.item.text in head
+        assert f"Why: {a.risk.item.rationale}" in head
+        assert f"Source: {label}" in head
+        assert (f"Provisional until supplied: {waits_on}" in head) == bool(waits_on)
+        # terminal: the risk panel, before its features table
+        out = io.StringIO()
+        print_report(a, Console(file=out, width=2000, color_system=None))
+        words = " ".join(out.getvalue().replace("│", " ").split())
+        panel = words.split("Risk: ", 1)[1].split("High-risk feature", 1)[0]
+        assert a.risk.item.rationale in panel
+        assert label in panel
+        assert (f"Provisional until supplied: {waits_on}" in panel) == bool(waits_on)

@@ -121,7 +121,7 @@ def test_not_applicable_says_why_in_every_output(
     assert f"## Risk: {words}\n" in markdown_report(a)
     out = io.StringIO()
     print_report(a, Console(file=out, width=300, color_system=None))
-    assert f"Risk: {words.upper()}  —" in out.getvalue()
+    assert f"Risk: {words.upper()} " in out.getvalue()
     assert "risk: not applicable: advanced" not in pdf.lower()
     plan = plan_surveillance(c, a, ON)
     careplan = careplan_bundle(c, a, plan)["entry"][0]["resource"]

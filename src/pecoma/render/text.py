@@ -147,7 +147,6 @@ def rich_report(a: Assessment) -> list[RenderableType]:
     group = Text("Risk: ").append(
         risk_group_text(a.risk).upper(), style=_RISK_STYLE[a.risk.group]
     )
-    group.append(f"  — {a.risk.item.text}")
     cls = Table(show_header=True, expand=True, title="Supplementary classifications "
                 "(not from the guideline)")
     cls.add_column("System")
@@ -159,7 +158,10 @@ def rich_report(a: Assessment) -> list[RenderableType]:
         if note:
             category.append(f"\n{note}", style="yellow")
         cls.add_row(c.title, category, c.item.provenance.label)
-    out.append(Panel(Group(group, risk, cls), title="Risk", title_align="left"))
+    # the risk group is an item like any other: its text, why, facts, what it waits on
+    # and its statements and interpretations, formatted as every other item is
+    out.append(Panel(Group(group, _item_block(a.risk.item), risk, cls), title="Risk",
+                     title_align="left"))
 
     if a.alerts:
         panel = _section("Alerts", a.alerts)
@@ -229,7 +231,7 @@ def markdown_report(a: Assessment) -> str:
         "",
         f"## Risk: {risk_group_text(a.risk)}",
         "",
-        a.risk.item.text,
+        *_md_item(a.risk.item),
         "",
         "| High-risk feature | State | Value | Source |",
         "|---|---|---|---|",
