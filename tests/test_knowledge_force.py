@@ -52,6 +52,59 @@ def test_molecular_items_are_supplementary_with_full_references() -> None:
             assert K.references[src].citation.count(".") >= 3, src
 
 
+def _all_texts() -> dict[str, str]:
+    """Every statement, interpretation and record text of the knowledge, by where it is."""
+    out = {f"{sid}": s.text for sid, s in K.statements.items()}
+    out.update({iid: i.text for iid, i in K.interpretations.items()})
+    for r in K.records.values():
+        out.update({f"{r.id}.title": r.title, f"{r.id}.text": r.text,
+                    f"{r.id}.rationale": r.rationale})
+    return out
+
+
+def test_s11_keeps_its_force_in_the_projects_words() -> None:
+    """S11: with positive nodes or distant metastases at presentation, chemotherapy or
+    radiotherapy after the operation *should be considered*: a consideration, said in the
+    project's words (the own-wording guard is tests/test_own_wording.py)."""
+    text = K.statements["S11"].text
+    assert "should be considered" in text
+    assert "chemotherapy or radiotherapy" in text and "at presentation" in text
+    assert not text.startswith("With positive lymph nodes")
+
+
+def test_no_reason_claims_what_the_guideline_does_not_say() -> None:
+    """The guideline does not say that nodal or distant spread 'signals a high chance of
+    relapse' (S11 only asks to consider treatment after the operation), that complete
+    resection is the 'only' cure (S01: the definitive treatment), nor that the relapse
+    risk is 'highest early' (S18 gives the intensive rhythm, no reason); and S27's
+    'will recur and metastasise' is said of malignant PEComa not completely removed, not
+    of every malignant PEComa."""
+    claims = ("high chance", "only treatment that cures", "highest early",
+              "malignant pecoma recurs and metastasises", "pecoma left behind will recur",
+              "s27 says malignant pecoma recurs")
+    found = {where: c for where, t in _all_texts().items() for c in claims if c in t.lower()}
+    assert not found, found
+
+
+def test_the_reasons_say_what_the_guideline_says() -> None:
+    """Each reworded reason rests on what the statement says, and a schedule the
+    guideline does not give is the project's, with its interpretation."""
+    assert "definitive treatment" in K.records["REC-RESECTION"].rationale
+    assert "(S11)" in K.records["REC-ADJ-NODES-METS"].rationale
+    intensive = K.records["FU-HIGH-INTENSIVE"]
+    assert "(S18)" in intensive.rationale and "I2" in intensive.interpretations
+    for rid, interpretation in (("FU-NODES-POSITIVE", "I10"),
+                                ("FU-NODES-UNKNOWN-LOW-RISK", "I10"),
+                                ("FU-MALIGNANT-LOW-RISK", "I14"),
+                                ("FU-MAY-BE-MALIGNANT-LOW-RISK", "I14")):
+        rec = K.records[rid]
+        assert "project's safer choice" in rec.rationale, rid
+        assert f"interpretation {interpretation}" in rec.rationale, rid
+        assert interpretation in rec.interpretations, rid
+    for rid in ("FU-MALIGNANT-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK"):
+        assert "not completely removed will recur" in K.records[rid].rationale, rid
+
+
 def test_the_reexcision_reason_says_s27_of_malignant_pecoma() -> None:
     """R1 and R2: the reason rests on S03 for every localized PEComa and says S27's
     warning of malignant PEComa, as I9 defines it, which the item cites."""
