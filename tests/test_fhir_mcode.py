@@ -704,13 +704,14 @@ class TestConditions:
         """Hysterectomy 2024-04-09 (R0). Lung and liver metastases found together on
         2025-06-02, 13 months later; the liver metastasis resected first (a staged
         metastasectomy), and staging now records no disease outside the lungs, every
-        focus resectable. The record's 'none outside the lungs now' is the fact S16
+        focus resectable (2025-08-01). The record's 'none outside the lungs now' is the fact S16
         asks: the metastasectomy is recommended. The whole record had been refused as
         contradicting the liver metastasis listed. Without the staging observation the
         question is asked (MISS-EXTRAPULMONARY), never 'not met'."""
         on = dt.date(2025, 9, 1)
         bundle = add(self._lung_metastasis(uterus, onsetDateTime="2025-06-02"),
                      self._liver_metastasis("2025-06-02"))
+        res(bundle, "extrapulmonary-disease")["effectiveDateTime"] = "2025-08-01"
         got = read(bundle)
         assert {m.site for m in got.case.stage.metastases} == {
             MetastasisSite.lung, MetastasisSite.liver}
@@ -720,6 +721,25 @@ class TestConditions:
         assert (lung.id, lung.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
         unstaged = read(drop(bundle, "extrapulmonary-disease"))
         lung = next(i for i in assess(unstaged.case, on).recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY",))
+
+    def test_none_outside_the_lungs_stated_before_a_liver_metastasis_is_not_read(
+            self, uterus: dict[str, Any]) -> None:
+        """Staging on 2025-04-25 recorded no disease outside the lungs; a liver metastasis
+        was found on 2025-06-02, after it, and the record holds it as present. That 'no'
+        cannot speak of a metastasis found later: it is not read (noted), whether disease
+        outside the lungs is present now is asked (MISS-EXTRAPULMONARY), and the lung
+        metastasectomy waits on it, never advised under S16 on the old staging."""
+        on = dt.date(2025, 9, 1)
+        bundle = add(self._lung_metastasis(uterus, onsetDateTime="2025-06-02"),
+                     self._liver_metastasis("2025-06-02"))
+        got = read(bundle)
+        assert got.case.stage.extrapulmonary_disease.value == "unknown"
+        assert any("stated on 2025-04-25, before the metastasis outside the lungs" in n
+                   and "liver found 2025-06-02" in n for n in got.notes)
+        lung = next(i for i in assess(got.case, on).recommendations
                     if i.id.startswith("REC-LUNG-METASTASECTOMY"))
         assert (lung.id, lung.conditional_on) == (
             "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY",))

@@ -518,7 +518,43 @@ def _onset_key(cond: Mapping[str, Any]) -> str:
     return onset if isinstance(onset, str) else "~"
 
 
-def read_metastases(r: Reader) -> None:
+def _none_outside_the_lungs_before(present: list[dict[str, Any]],
+                                   observations: list[tuple[str, dict[str, Any]]],
+                                   r: Reader) -> None:
+    """A record stating no disease outside the lungs (``stage.extrapulmonary_disease``
+    'no', S16) on a day before a metastasis outside the lungs it holds as present was
+    found says nothing of that metastasis: the 'no' is not read (noted), so whether
+    disease outside the lungs is present now is asked, never taken as none. A 'no' on
+    or after the day (a staged metastasectomy, the liver resected first) stands, as does
+    one with no day."""
+    if r.data.get("stage", {}).get("extrapulmonary_disease") != "no":
+        return
+    where = r.sources.get("stage.extrapulmonary_disease")
+    obs = next((o for w, o in observations if w == where), None)
+    if obs is None:
+        return
+    said = (day_of(obs.get("effectiveDateTime"))
+            or day_of((obs.get("effectivePeriod") or {}).get("start"))
+            or day_of(obs.get("issued")))
+    if said is None:
+        return
+    later = sorted({(met["site"], met["detected_on"]) for met in present
+                    if met["site"] != MetastasisSite.lung.value
+                    and isinstance(met.get("detected_on"), str)
+                    and dt.date.fromisoformat(met["detected_on"]) > said})
+    if not later:
+        return
+    del r.data["stage"]["extrapulmonary_disease"]
+    r.sources.pop("stage.extrapulmonary_disease", None)
+    found = ", ".join(f"{site} found {day}" for site, day in later)
+    r.notes.append(f"{where}: no disease outside the lungs, stated on {said.isoformat()}, "
+                   f"before the metastasis outside the lungs the record holds as present "
+                   f"({found}): not read, so whether disease outside the lungs is present "
+                   "now is asked (record it again once that metastasis was removed or has "
+                   "cleared)")
+
+
+def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -> None:
     """The PEComa's metastasis Conditions (:func:`read_conditions` finds them), read after
     the resection and the end of the primary's treatment, which tell lymph-node
     involvement at presentation from a nodal relapse. A metastasis naming no primary
@@ -592,6 +628,7 @@ def read_metastases(r: Reader) -> None:
     metastases = present or [met for met, _day in history]
     if metastases:
         r.put("stage.metastases", metastases, ", ".join(paths))
+    _none_outside_the_lungs_before(present, observations, r)
     r.present_metastases = len(present)
     if history and not present:
         ends = [d for _met, d in history]

@@ -695,7 +695,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_observations(observations, r)
     read_procedures(by_type["Procedure"], observations, r)
     read_at_presentation(observations, r)  # after the resection: what was seen later is not
-    read_metastases(r)  # after the resection: a nodal relapse is no nodes at presentation
+    # after the resection: a nodal relapse is no nodes at presentation
+    read_metastases(r, observations)
     settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
     # a Condition naming an allergy or adverse reaction to a drug (the problem list) is
