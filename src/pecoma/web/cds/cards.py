@@ -3,6 +3,11 @@
 Spec rules kept here: optional fields are omitted (never null or empty); ``summary`` is
 under 140 characters; ``indicator`` is info, warning or critical; every card has a
 ``source`` with label and URL (``source_url`` setting) and names the knowledge version.
+The label says what the card's items are, as every rendering of an item says it
+(:attr:`~pecoma.engine.model.Provenance.label`): guideline statements with their
+references, the project's interpretations by number, supplementary knowledge by its
+published references (:func:`source_label`); a card about a supplementary item says so
+in its summary too, where a clinician reads first.
 Cards may link to the full report (stored in the registry database behind an
 unguessable token, under the public ``base_url``) and, with ``smart_links``, to the SMART
 launch of pecoma (``/smart/launch``). What each card said is stored, without patient data,
@@ -12,7 +17,7 @@ for feedback checks and audit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,9 +36,9 @@ from pecoma.web.cds.discovery import (
 from pecoma.web.cds.service import CdsService
 from pecoma.web.vital_status import vital_status_warning
 
-__all__ = ["NOTES_SHOWN", "NOTE_CHARS", "SUMMARY_MAX", "Answer", "Indicator", "listed",
-           "md_item", "md_missing", "md_not_found", "md_notes", "md_set_aside", "md_text",
-           "md_unknown"]
+__all__ = ["NOTES_SHOWN", "NOTE_CHARS", "SUMMARY_MAX", "SUPPLEMENTARY_TAG", "Answer",
+           "Indicator", "listed", "md_item", "md_missing", "md_not_found", "md_notes",
+           "md_set_aside", "md_text", "md_unknown", "source_label"]
 
 SUMMARY_MAX = 139
 NOTES_SHOWN = 12
@@ -54,9 +59,60 @@ def clean(value: Any) -> Any:
     return value
 
 
-def summary_text(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
+#: What the summary of a card about supplementary knowledge ends with, never cut off.
+SUPPLEMENTARY_TAG = " (supplementary, not from the guideline)"
+
+
+def summary_text(text: str, tail: str = "") -> str:
+    """``text`` on one line, cut to fit the summary's length with ``tail`` kept whole after
+    it (a summary is cut, its provenance never is)."""
+    text, room = " ".join(text.split()), SUMMARY_MAX - len(tail)
+    return (text if len(text) <= room else text[: room - 1].rstrip() + "…") + tail
+
+
+def _ids(letter: str, ids: Iterable[str]) -> str:
+    """Statement (``S``) or interpretation (``I``) ids in order, three or more in a row
+    as a range ("S05, S18–S20, S26")."""
+    numbers = sorted({int(i[1:]) for i in ids})
+    width = 2 if letter == "S" else 1
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+
+    def name(n: int) -> str:
+        return f"{letter}{n:0{width}d}"
+
+    return ", ".join(f"{name(r[0])}–{name(r[-1])}" if len(r) > 2 else
+                     ", ".join(name(n) for n in r) for r in runs)
+
+
+def source_label(items: Sequence[Item], version: str) -> str:
+    """A card's ``source.label``: what its items are, and the knowledge version. One item,
+    or items of one provenance, are named as every rendering names an item
+    (:attr:`Provenance.label`: guideline statements and references, the project's
+    interpretations by number, supplementary knowledge by its published references).
+    Items of several provenances (the summary card) are named together, short: the
+    guideline's statements, the interpretations, the supplementary references (each
+    item's own source is in the card's detail). A card of no item (a record that cannot
+    be read) is the service's: "PEComa guideline"."""
+    provenances = list(dict.fromkeys(i.provenance for i in items))
+    if not provenances:
+        what = "PEComa guideline"
+    elif len(provenances) == 1:
+        what = provenances[0].label
+    else:
+        statements = [s for p in provenances for s in p.statements]
+        interpretations = [i for p in provenances for i in p.interpretations]
+        sources = dict.fromkeys(s.short for p in provenances for s in p.sources)
+        parts = ([f"guideline {_ids('S', statements)}"] if statements else []) + (
+            [f"interpretation {_ids('I', interpretations)}"] if interpretations else []) + (
+            ["supplementary (not from the guideline) · " + "; ".join(sources)]
+            if sources else [])
+        what = " · ".join(parts)
+    return f"pecoma · {what} · knowledge {version}"
 
 
 def listed(lines: list[str], most: int = 20) -> str:
@@ -184,15 +240,20 @@ class Answer:
         self, *, summary: str, indicator: Indicator, detail: str, version: str,
         record_ids: tuple[str, ...], topic: Item | None = None,
         links: list[dict[str, Any]] | None = None, suggestions: list[dict[str, Any]] | None = None,
-        override_reasons: list[dict[str, str]] | None = None,
+        override_reasons: list[dict[str, str]] | None = None, items: Sequence[Item] = (),
     ) -> dict[str, Any]:
+        """A card; ``items``: the knowledge items it shows, whose provenance its source
+        label names (by default its ``topic``). A card whose items are all supplementary
+        says so at the end of its summary (:data:`SUPPLEMENTARY_TAG`)."""
         card_uuid = str(uuid.uuid4())
-        source: dict[str, Any] = {"label": f"pecoma · PEComa guideline, knowledge {version}",
+        shown = tuple(items) or ((topic,) if topic is not None else ())
+        source: dict[str, Any] = {"label": source_label(shown, version),
                                   "url": self.svc.settings.source_url}
         if topic is not None:
             source["topic"] = {"system": c.PECOMA_SYSTEM, "code": topic.id,
                                "display": topic.title}
-        text = summary_text(summary)
+        outside = bool(shown) and all(i.provenance.kind == "supplementary" for i in shown)
+        text = summary_text(summary, SUPPLEMENTARY_TAG if outside else "")
         card: dict[str, Any] = {
             "uuid": card_uuid, "summary": text, "indicator": indicator,
             "detail": detail + f"\n\n*pecoma knowledge {version}.*",

@@ -150,6 +150,8 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
         tags.append("provisional")
     if agent is not None and safety.planned_orders(agent):
         tags.append("already planned")  # an order in place: not one to write again
+    if ranked and ranked[0].provenance.kind == "supplementary":
+        tags.append("supplementary, not from the guideline")  # knowledge kept apart
     if tags:
         head = f"({'; '.join(tags)}) {head}"
     status, group = a.disease_status.replace("_", " "), a.risk.group.replace("_", " ")
@@ -164,11 +166,11 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
               + md_missing(a.missing) + md_not_found(bc) + md_notes(bc) + md_set_aside(bc)
               + md_unknown(record.unknown)
               + f"\n\n*{a.intended_use}*")
-    records = tuple(i.id for i in (a.risk.item, *a.recommendations, *info_alerts,
-                                   *a.followup))
+    shown = (a.risk.item, *a.recommendations, *info_alerts, *a.followup)
+    records = tuple(i.id for i in shown)
     indicator: Literal["info", "warning"] = "warning" if record.unknown else "info"
     answer.card(summary=summary, indicator=indicator, detail=detail, version=version,
-                record_ids=records, links=links)
+                record_ids=records, links=links, items=shown)
     for alert in a.alerts:
         if alert.level not in ("warning", "critical"):
             continue
