@@ -5,7 +5,8 @@ The record is the shipped example ``metastatic-lung-metachronous``: metastatic P
 the kidney, no systemic line given, mTOR inhibitors recorded available and **not
 contraindicated** (the project's Observation). With nothing on the allergy list, a
 doxorubicin draft gets the warning "Chemotherapy first line ..." (S02, S12) and the
-suggestion "Replace with an mTOR inhibitor (sirolimus) draft"; the tests add the
+suggestion "Replace with an mTOR inhibitor (here sirolimus, as an example draft; the team
+chooses)"; the tests add the
 hand-written entries they are about.
 """
 

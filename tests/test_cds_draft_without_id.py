@@ -82,8 +82,9 @@ def test_a_draft_without_id_gets_an_add_suggestion_and_is_said_to_stay(
     so, and the card says the chemotherapy draft must be removed by hand."""
     card = warning_of(client, doxorubicin_call(None, full_url))
     [suggestion] = card["suggestions"]
-    assert suggestion["label"] == ("Add an mTOR inhibitor (sirolimus) draft (remove the "
-                                   "chemotherapy draft by hand)")
+    assert suggestion["label"] == ("Add an mTOR inhibitor (here sirolimus, as an example "
+                                   "draft; the team chooses); remove the chemotherapy draft "
+                                   "by hand")
     assert [a["type"] for a in suggestion["actions"]] == ["create"]
     assert suggestion["actions"][0]["resource"]["intent"] == "proposal"
     assert BY_HAND in card["detail"]
@@ -94,7 +95,8 @@ def test_a_draft_with_an_id_is_replaced_as_before(client: TestClient) -> None:
     proposal; nothing to remove by hand."""
     card = warning_of(client, doxorubicin_call("draft-1"))
     [suggestion] = card["suggestions"]
-    assert suggestion["label"] == "Replace with an mTOR inhibitor (sirolimus) draft"
+    assert suggestion["label"] == ("Replace with an mTOR inhibitor (here sirolimus, as an example "
+                                   "draft; the team chooses)")
     delete, create = suggestion["actions"]
     assert (delete["type"], delete["resourceId"]) == ("delete", "MedicationRequest/draft-1")
     assert create["type"] == "create"

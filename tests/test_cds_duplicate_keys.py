@@ -106,4 +106,5 @@ def test_one_key_in_many_objects_is_read_as_before(client: TestClient) -> None:
     [warning] = [c for c in cards if c["indicator"] == "warning"]
     assert warning["summary"].startswith("Chemotherapy first line for advanced PEComa")
     [suggestion] = warning["suggestions"]
-    assert suggestion["label"] == "Replace with an mTOR inhibitor (sirolimus) draft"
+    assert suggestion["label"] == ("Replace with an mTOR inhibitor (here sirolimus, as an example "
+                                   "draft; the team chooses)")

@@ -11,10 +11,18 @@ report labels an item: guideline statements with their references, the project's
 interpretations by number, supplementary knowledge by its published references; a card
 about supplementary knowledge ends its summary with "(supplementary, not from the
 guideline)", kept whole when the summary is cut.
+
+On order-select, the suggestion "Replace with an mTOR inhibitor (sirolimus) draft" and
+its draft's note "(guideline S12, S13)" filed sirolimus under the guideline, which names
+mTOR inhibitors and no agent (S02, S12, S13); no interpretation or setting chooses it.
+The suggestion now says that sirolimus is an example draft and that the team chooses, and
+the card's mTOR recommendation carries its Source (and what it is provisional on), as the
+alert above it does.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -28,11 +36,11 @@ from pecoma.fhir.writer import bundle_from_case
 from pecoma.knowledge import load_knowledge
 from pecoma.web.app import create_app
 from pecoma.web.cds.cards import SUMMARY_MAX, summary_text
-from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
 
-from fhir_support import hook_request, patient_id, prefetch_of
+from fhir_support import example, hook_request, patient_id, prefetch_of
 
 VERSION = load_knowledge().version
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -159,3 +167,82 @@ def test_a_card_of_no_item_is_the_service_s(client: TestClient) -> None:
     [card] = patient_view(client, bundle)
     assert card["summary"].startswith("PEComa guideline check not possible")
     assert card["source"]["label"] == f"pecoma · PEComa guideline · knowledge {VERSION}"
+
+
+def order_select(client: TestClient, bundle: dict[str, Any],
+                 draft_id: str | None = "draft-1") -> dict[str, Any]:
+    """A doxorubicin draft, first line for the patient's advanced PEComa."""
+    pid = patient_id(bundle)
+    body = hook_request("order-select", pid)
+    body["prefetch"] = prefetch_of(copy.deepcopy(bundle))
+    draft: dict[str, Any] = {
+        "resourceType": "MedicationRequest", "status": "draft", "intent": "order",
+        "subject": {"reference": f"Patient/{pid}"},
+        "medicationCodeableConcept": {"text": "doxorubicin"}}
+    if draft_id is not None:
+        draft["id"] = draft_id
+    body["context"].update({"draftOrders": {"resourceType": "Bundle", "type": "collection",
+                                            "entry": [{"resource": draft}]}})
+    if draft_id is not None:
+        body["context"]["selections"] = [f"MedicationRequest/{draft_id}"]
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 200, r.text
+    [card] = r.json()["cards"]
+    return dict(card)
+
+
+class TestOrderSelectSuggestion:
+    """Metastatic renal PEComa, no systemic line, mTOR inhibitors available and not
+    contraindicated, an empty allergy list: a doxorubicin draft gets the first-line
+    warning and the replacement."""
+
+    def test_sirolimus_is_said_to_be_an_example(self, client: TestClient) -> None:
+        card = order_select(client, example("metastatic-lung-metachronous"))
+        [suggestion] = card["suggestions"]
+        assert suggestion["label"] == ("Replace with an mTOR inhibitor (here sirolimus, as "
+                                       "an example draft; the team chooses)")
+        create = suggestion["actions"][1]
+        assert create["description"] == ("Draft an mTOR-inhibitor order for review "
+                                         "(sirolimus as pecoma's example; the team chooses "
+                                         "the agent)")
+        # the draft itself: the guideline makes the class first and names no agent
+        [note] = create["resource"]["note"]
+        assert note["text"] == (
+            "Proposed by pecoma in place of first-line chemotherapy: the guideline makes an "
+            "mTOR inhibitor the first line (S12, S13) and names no agent; sirolimus is "
+            "pecoma's example, not the guideline's choice. Choose the mTOR inhibitor and "
+            "dose with the sarcoma team.")
+        assert ("**The suggested draft:** The guideline names mTOR inhibitors, not an agent "
+                "(S02, S12, S13): the sirolimus of the suggested draft is pecoma's example"
+                ) in card["detail"]
+
+    def test_a_draft_without_id_says_so_too(self, client: TestClient) -> None:
+        card = order_select(client, example("metastatic-lung-metachronous"), draft_id=None)
+        [suggestion] = card["suggestions"]
+        assert suggestion["label"] == ("Add an mTOR inhibitor (here sirolimus, as an example "
+                                       "draft; the team chooses); remove the chemotherapy "
+                                       "draft by hand")
+
+    def test_the_mtor_recommendation_carries_its_source(self, client: TestClient) -> None:
+        """The recommendation block had title, text and Why but no Source; the label names
+        both items: the alert (S02, S12-S14) and the recommendation (S02, S12, S13)."""
+        card = order_select(client, example("metastatic-lung-metachronous"))
+        assert ("**An mTOR inhibitor is the first-line systemic treatment** — For advanced "
+                "disease") in card["detail"]
+        rec = card["detail"].split("**An mTOR inhibitor is the first-line systemic "
+                                   "treatment**")[1]
+        assert "*Source:* guideline S02, S12, S13 · ref [1]" in rec.split("Draft order:")[0]
+        assert card["source"]["label"] == f"pecoma · guideline S02, S12–S14 · knowledge {VERSION}"
+
+    def test_a_provisional_recommendation_says_so_on_the_card(self, client: TestClient
+                                                             ) -> None:
+        """Every melanocytic marker tested negative (ihc-melanocytic-negative): the PEComa
+        diagnosis is in doubt (I11), so the mTOR advice is provisional on that evidence,
+        as the report says; the card now says it under the recommendation and lists the
+        missing fact."""
+        card = order_select(client, scenario_bundle("ihc-melanocytic-negative"))
+        rec = card["detail"].split("**An mTOR inhibitor is the first-line systemic "
+                                   "treatment**")[1].split("Draft order:")[0]
+        assert "*Provisional until supplied* (see the missing facts): " \
+               "MISS-MELANOCYTIC-EVIDENCE" in rec
+        assert "**Missing facts**" in card["detail"]

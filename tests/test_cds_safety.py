@@ -1656,7 +1656,8 @@ class TestADrugGivenForAnotherCondition:
         assert card["summary"] == ("Chemotherapy first line for advanced PEComa: the "
                                    "guideline puts an mTOR inhibitor first")
         assert [s["label"] for s in card["suggestions"]] == [
-            "Replace with an mTOR inhibitor (sirolimus) draft"]
+            ("Replace with an mTOR inhibitor (here sirolimus, as an example "
+             "draft; the team chooses)")]
         assert ("MedicationStatement/mtx-ra: methotrexate given for a condition that is "
                 "not a cancer (") in card["detail"]  # said, not silently dropped
         cards = cards_of(client, view(change), PATIENT_VIEW)

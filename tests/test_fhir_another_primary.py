@@ -446,7 +446,8 @@ class TestDraftForAnotherCancer:
         draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"}
         got = cards(client, self.body(draft), ORDER_SELECT)
         labels = [s["label"] for c in got for s in c.get("suggestions", [])]
-        assert labels == ["Replace with an mTOR inhibitor (sirolimus) draft"]
+        assert labels == [("Replace with an mTOR inhibitor (here sirolimus, as an example "
+                           "draft; the team chooses)")]
 
 
 # ------------------------------------------------------------ courses of treatment

@@ -147,7 +147,8 @@ def test_order_select_warns_on_a_non_mtor_first_line_draft(
     assert card["summary"] == (f"{words} first line for advanced PEComa: the guideline puts "
                                "an mTOR inhibitor first")
     [suggestion] = card["suggestions"]
-    assert suggestion["label"] == "Replace with an mTOR inhibitor (sirolimus) draft"
+    assert suggestion["label"] == ("Replace with an mTOR inhibitor (here sirolimus, as an example "
+                                   "draft; the team chooses)")
     assert suggestion["actions"][0]["description"] == \
         f"Remove the draft {words[0].lower() + words[1:]} order"
 

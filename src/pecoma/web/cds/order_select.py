@@ -76,8 +76,20 @@ OVERRIDE_REASONS: Final[tuple[tuple[str, str], ...]] = (
     ("team-decision", "Sarcoma team decision, documented in the record"),
 )
 
-#: The mTOR inhibitor a replacement order drafts (the sarcoma team chooses in the end).
+#: The mTOR inhibitor a replacement order drafts. The guideline names the class, not an
+#: agent (S02, S12, S13); sirolimus is pecoma's example draft, said so on the card, its
+#: suggestion and the draft itself: the sarcoma team chooses the agent and dose.
 SUGGESTED: Final = Agent.sirolimus
+
+#: How the card and its suggestion name the draft: an mTOR inhibitor, sirolimus only as
+#: pecoma's example (no interpretation or setting chooses it).
+EXAMPLE_DRAFT: Final = "an mTOR inhibitor (here sirolimus, as an example draft; the team chooses)"
+
+#: Why the draft names sirolimus, said on the card beside the guideline's advice.
+EXAMPLE_WHY: Final = ("The guideline names mTOR inhibitors, not an agent (S02, S12, S13): "
+                      "the sirolimus of the suggested draft is pecoma's example, not the "
+                      "guideline's choice; the sarcoma team chooses the mTOR inhibitor and "
+                      "its dose.")
 
 def _full_urls(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     """The resources of the draftOrders Bundle by their ``fullUrl`` (a ``urn:uuid``
@@ -325,20 +337,21 @@ def _replacement(order: Mapping[str, Any], patient_id: str, drug: str) -> dict[s
         "medicationCodeableConcept": concept(c.agent_code(SUGGESTED),
                                              "sirolimus (mTOR inhibitor)"),
         "subject": {"reference": f"Patient/{patient_id}"},
-        "note": [{"text": f"Proposed by pecoma in place of first-line {drug} (guideline "
-                          "S12, S13). Choose the mTOR inhibitor and dose with the sarcoma "
-                          "team."}],
+        "note": [{"text": f"Proposed by pecoma in place of first-line {drug}: the guideline "
+                          "makes an mTOR inhibitor the first line (S12, S13) and names no "
+                          "agent; sirolimus is pecoma's example, not the guideline's choice. "
+                          "Choose the mTOR inhibitor and dose with the sarcoma team."}],
     }
     actions: list[dict[str, Any]] = [{"type": "create", "resource": proposal,
                                       "description": "Draft an mTOR-inhibitor order for "
-                                                     "review"}]
+                                                     "review (sirolimus as pecoma's example; "
+                                                     "the team chooses the agent)"}]
     if not _nameable(order):
-        return {"label": f"Add an mTOR inhibitor (sirolimus) draft (remove the {drug} "
-                         "draft by hand)",
+        return {"label": f"Add {EXAMPLE_DRAFT}; remove the {drug} draft by hand",
                 "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
     actions.insert(0, {"type": "delete", "description": f"Remove the draft {drug} order",
                        "resourceId": f"MedicationRequest/{order['id']}"})
-    return {"label": "Replace with an mTOR inhibitor (sirolimus) draft",
+    return {"label": f"Replace with {EXAMPLE_DRAFT}",
             "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
 
 
@@ -385,7 +398,10 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
           req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None,
           other_cancer: str | None) -> None:
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
-    rec = load_knowledge().records["REC-MTOR-FIRST-LINE"]
+    # the advice as the engine gives it for this case (provisional on what it waits on),
+    # with its provenance like every item on a card
+    rec = next((r for r in a.recommendations if r.id == "REC-MTOR-FIRST-LINE"), None) \
+        or Item.of(template_of(load_knowledge(), "REC-MTOR-FIRST-LINE"), (), ())
     drug = _drug_words(agent)
     planned = safety.planned_orders(SUGGESTED)
     reasons = [f"the draft is ordered for another cancer ({md_text(other_cancer)}, its "
@@ -398,7 +414,7 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
                "the record already holds an mTOR inhibitor planned, not yet given ("
                + md_text("; ".join(str(p) for p in planned)) + ")" if planned else None]
     withheld = "; and ".join(r for r in reasons if r is not None) or None
-    detail = (md_item(alert) + f"\n\n**{rec.title}** — {rec.text}\n\n*Why:* {rec.rationale}"
+    detail = (md_item(alert) + "\n\n" + md_item(rec)
               + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
     if safety.history is not None:
         detail += ("\n\n**Conditional:** this holds only if the patient has had no systemic "
@@ -406,16 +422,18 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
                    "lines already given first.")
     if withheld is not None:
         detail += f"\n\n**No mTOR-inhibitor order is proposed:** {withheld}."
-    elif not _nameable(order):
-        detail += "\n\n" + _stays(drug)
-    detail += md_missing(a.missing, alert.conditional_on) + tail
+    else:
+        detail += f"\n\n**The suggested draft:** {EXAMPLE_WHY}"
+        if not _nameable(order):
+            detail += "\n\n" + _stays(drug)
+    detail += md_missing(a.missing, (*alert.conditional_on, *rec.conditional_on)) + tail
     answer.card(
         summary=(f"{drug.capitalize()}, perhaps first line, for advanced PEComa: the guideline "
                  "puts an mTOR inhibitor first" if safety.history is not None else
                  f"{drug.capitalize()} first line for advanced PEComa: the guideline puts an "
                  "mTOR inhibitor first"),
         indicator="warning", detail=detail, version=a.knowledge_version,
-        record_ids=(alert.id, "REC-MTOR-FIRST-LINE"), topic=alert,
+        record_ids=(alert.id, rec.id), topic=alert, items=(alert, rec),
         links=answer.links(markdown_report(a)),
         suggestions=None if withheld is not None else [_replacement(order, req.patient_id,
                                                                     drug)],
@@ -629,6 +647,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                 continue
             ident = md_text(f"MedicationRequest/{draft.get('id')}") if draft.get("id") \
                 else "a draft"
+            alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
             answer.card(
                 summary="Draft order's drug not identified: if it is chemotherapy, the "
                         "guideline puts an mTOR inhibitor first",
@@ -639,8 +658,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                           f"lines already given are not fully known: {safety.history})")
                        + ": if the order is conventional chemotherapy, the guideline "
                        "recommends an mTOR inhibitor first (S13, S14). Nothing is proposed."
-                       + tail,
-                record_ids=("ALERT-CHEMO-BEFORE-MTOR",),
+                       + f"\n\n*Source:* {alert.provenance.label}" + tail,
+                record_ids=(alert.id,), items=(alert,),
             )
     except InputError as exc:
         answer = Answer(svc, ORDER_SELECT, req.instance)
