@@ -4,6 +4,7 @@ console script and ``python -m pecoma`` are run as real processes in TestConsole
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -166,11 +167,86 @@ class TestOtherCommands:
         assert r.returncode == 0
         for i in range(1, 29):
             assert f"S{i:02d}" in r.stdout
-        assert "none" not in r.stdout.split("Statements and the records")[1]
+        carried = r.stdout.split("Statements and the records")[1].split("Interpretations:")[0]
+        assert "none" not in carried
 
     def test_rules_json(self) -> None:
         data = json.loads(pecoma("rules", "--format", "json").stdout)
         assert len(data["records"]) >= 40
+
+    def test_rules_list_the_interpretations_and_references(self) -> None:
+        """The project's interpretations and the published references were listed in no
+        format, so the numbered interpretations could not be audited from the listing:
+        the text now has a table of each (I1 high risk; I9 the S27 alert scaled to the
+        evidence of malignancy; I24, applied per patient, cited by no record), and a
+        record's provenance names its interpretations (the residual-tumour alert: S27
+        read by I9)."""
+        r = pecoma("rules")
+        assert r.returncode == 0, r.stderr
+        text = " ".join(r.stdout.split("Interpretations: the project's reading")[1].split())
+        for i in range(1, 25):
+            assert f"I{i} " in text
+        assert "High risk" in text and "Evidence of malignancy" in text
+        i24 = next(line for line in r.stdout.splitlines() if "│ I24 " in line)
+        assert "no record: cited on an item" in i24
+        refs = " ".join(r.stdout.split("Published references of supplementary")[1].split())
+        for short in ("Folpe et al. 2005", "Bennett et al. 2018", "Argani et al. 2010",
+                      "ESMO-EURACAN-GENTURIS 2021", "WHO Classification 2020"):
+            assert short in refs
+        assert "2005;29(12):1558-1575" in "".join(refs.split())
+        lines = r.stdout.splitlines()
+        at = next(n for n, line in enumerate(lines) if "│ ALERT-INCOMPLETE-RESECTION " in line)
+        row = [lines[at], *itertools.takewhile(lambda line: line.startswith("│" + " " * 20),
+                                               lines[at + 1:])]
+        provenance = " ".join(line.rsplit("│", 2)[1].strip() for line in row)
+        assert provenance == "guideline S27 · ref [4] · interpretation I9"
+
+    def test_rules_json_holds_the_interpretations_and_references(self) -> None:
+        """The JSON had only the records, missing facts and statements; it now holds what
+        the web service's /api/v1/rules holds (one listing): the 24 interpretations with
+        their titles and texts, and the 9 published references with full citations."""
+        data = json.loads(pecoma("rules", "--format", "json").stdout)
+        assert len(data["interpretations"]) == 24
+        assert data["interpretations"]["I3"]["title"] == "Low-risk schedule"
+        assert data["interpretations"]["I12"]["text"].startswith(
+            "The guideline names chest CT and MRI of the primary site for high-risk "
+            "patients only")
+        assert data["references"]["esmo2021"]["short"] == "ESMO-EURACAN-GENTURIS 2021"
+        assert "Ann Oncol. 2021;32(11):1348-1365" in data["references"]["esmo2021"]["citation"]
+        assert len(data["references"]) == 9
+
+    def test_rules_json_is_the_web_service_s_listing(self) -> None:
+        from fastapi.testclient import TestClient
+
+        from pecoma.web.app import create_app
+        from pecoma.web.config import WebConfig
+
+        api = TestClient(create_app(WebConfig()), base_url="http://localhost")
+        assert json.loads(pecoma("rules", "-f", "json").stdout) == api.get(
+            "/api/v1/rules").json()
+
+    def test_rules_markdown_is_markdown(self) -> None:
+        """``-f markdown`` was accepted and printed the text table: now a Markdown
+        document with the statements, records, interpretations and references."""
+        r = pecoma("rules", "-f", "markdown")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("# pecoma knowledge ")
+        for heading in ("## Guideline statements", "## Records (", "## Interpretations",
+                        "### I9 Evidence of malignancy and the level of the S27 alert",
+                        "## Published references of supplementary knowledge"):
+            assert heading in r.stdout
+        assert "┃" not in r.stdout and "│" not in r.stdout
+        assert ("| `SUPP-TFE3` | alert (warning) | **TFE3-positive PEComa** "
+                in r.stdout)
+        tfe3 = next(line for line in r.stdout.splitlines() if "| `SUPP-TFE3` |" in line)
+        assert tfe3.endswith("| published evidence, not guideline | supplementary (not "
+                             "from the guideline) · Argani et al. 2010; Wagner et al. 2021 "
+                             "(AMPECT) |")
+
+    def test_rules_refuse_a_format_they_do_not_write(self) -> None:
+        r = pecoma("rules", "-f", "pdf")
+        assert r.returncode == 2 and r.stdout == ""
+        assert all(f in r.stderr for f in ("'text'", "'json'", "'markdown'")), r.stderr
 
     def test_rules_quote_the_settings_in_force(self, tmp_path: Path) -> None:
         """With visits every 4 months in the first years (S18 allows 3-4), the listed

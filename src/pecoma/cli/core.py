@@ -14,12 +14,11 @@ import sys
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, assert_never
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from pecoma import __version__
 from pecoma.case import Case, parse_case_json
@@ -94,43 +93,25 @@ def schema_cmd() -> None:
 
 def rules_cmd(
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="text or json.")
+        ReportFormat, typer.Option("--format", "-f", help="text, json or markdown.")
     ] = ReportFormat.text,
     settings: SettingsOption = None,
 ) -> None:
-    """List the knowledge base: every record with its statements and provenance."""
+    """List the knowledge base: the guideline's statements, every record with its strength
+    and provenance, the project's interpretations and the published references."""
+    from pecoma.render.knowledge import knowledge_jsonable, knowledge_markdown, knowledge_tables
+
     # the schedule's wording quotes the settings in force, as the plans drawn with them do
     k = load_knowledge().worded(settings_from(settings).wording())
     if fmt is ReportFormat.json:
-        data = {
-            "knowledge_version": k.version,
-            "records": [r.model_dump(mode="json") for r in k.records.values()],
-            "missing": [m.model_dump(mode="json") for m in k.missing.values()],
-            "statements": {s: v.model_dump(mode="json") for s, v in k.statements.items()},
-        }
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        return
-    t = Table(title=f"pecoma knowledge {k.version}: {len(k.records)} records", expand=True)
-    t.add_column("id", style="bold", no_wrap=True)
-    t.add_column("kind")
-    t.add_column("title")
-    t.add_column("provenance")
-    for r in k.records.values():
-        prov = (
-            f"guideline {', '.join(r.statements)} · ref {', '.join(map(str, r.refs))}"
-            if r.provenance == "guideline"
-            else "supplementary · " + "; ".join(k.references[s].short for s in r.sources)
-        )
-        t.add_row(r.id, r.kind, r.title, prov)
-    out.print(t)
-    carried = k.statements_carried()
-    s = Table(title="Statements and the records that carry them", expand=True)
-    s.add_column("statement", style="bold")
-    s.add_column("section")
-    s.add_column("records")
-    for sid, ids in carried.items():
-        s.add_row(sid, k.statements[sid].section, ", ".join(ids) or "[red]none[/]")
-    out.print(s)
+        sys.stdout.write(json.dumps(knowledge_jsonable(k), indent=2, ensure_ascii=False) + "\n")
+    elif fmt is ReportFormat.markdown:
+        sys.stdout.write(knowledge_markdown(k))
+    elif fmt is ReportFormat.text:
+        for table in knowledge_tables(k):
+            out.print(table)
+    else:  # a format added to ReportFormat must be rendered here, never shown as text
+        assert_never(fmt)
 
 
 def example_files() -> list[tuple[str, str]]:

@@ -234,6 +234,25 @@ class Knowledge:
                 out[s].append(item.id)
         return out
 
+    def interpretations_cited(self) -> dict[str, list[str]]:
+        """Interpretation id -> ids of the records and missing-fact records that cite it
+        (an interpretation the engine applies to a patient's facts, such as a cut-off
+        read by a setting, I24, may be cited by no record)."""
+        out: dict[str, list[str]] = {i: [] for i in self.interpretations}
+        for item in (*self.records.values(), *self.missing.values()):
+            for i in item.interpretations:
+                out[i].append(item.id)
+        return out
+
+    def references_cited(self) -> dict[str, list[str]]:
+        """Published reference id -> ids of the supplementary records and missing-fact
+        records resting on it."""
+        out: dict[str, list[str]] = {r: [] for r in self.references}
+        for item in (*self.records.values(), *self.missing.values()):
+            for r in item.sources:
+                out[r].append(item.id)
+        return out
+
 
 def _cross_check(data: _File) -> list[str]:
     problems: list[str] = []

@@ -26,7 +26,8 @@ from pecoma.engine.model import Assessment
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.jsonin import DUPLICATE_RULE, DuplicateKey, repeated_key_at, unique_keys
-from pecoma.knowledge import Knowledge, load_knowledge
+from pecoma.knowledge import load_knowledge
+from pecoma.render.knowledge import knowledge_jsonable
 from pecoma.settings import Settings
 from pecoma.text import TEXT_RULE, escaped, odd_text_at
 from pecoma.web.jsonout import FastJSONResponse
@@ -374,22 +375,6 @@ async def followup_endpoint(request: Request) -> JSONResponse:
 
 async def schema_endpoint() -> JSONResponse:
     return JSONResponse(Case.model_json_schema())
-
-
-def knowledge_jsonable(k: Knowledge) -> dict[str, Any]:
-    """The knowledge base as JSON data: records, missing-fact records, statements."""
-    return {
-        "knowledge_version": k.version,
-        "title": k.title,
-        "intended_use": k.intended_use,
-        "records": [r.model_dump(mode="json") for r in k.records.values()],
-        "missing": [m.model_dump(mode="json") for m in k.missing.values()],
-        "statements": {s: v.model_dump(mode="json") for s, v in k.statements.items()},
-        "references": {s: v.model_dump(mode="json") for s, v in k.references.items()},
-        "interpretations": {
-            s: v.model_dump(mode="json") for s, v in k.interpretations.items()
-        },
-    }
 
 
 async def rules_endpoint(request: Request) -> JSONResponse:

@@ -1,0 +1,118 @@
+"""The knowledge base as a listing, to audit it against the guideline's index: JSON data,
+terminal tables and Markdown, each holding the same parts.
+
+The parts: the guideline's statements (S01-S28, with the records carrying each), every
+record (kind, title, strength, provenance named as every report names an item's:
+:attr:`pecoma.engine.model.Provenance.label`), the project's interpretations (I1-I24, with
+the records citing each) and the published references of supplementary knowledge (with
+the records resting on each). ``pecoma rules`` and the web service (``/api/v1/rules``)
+list them from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.markup import escape
+from rich.table import Table
+
+from pecoma.engine.collect import provenance_of
+from pecoma.knowledge import Knowledge
+
+__all__ = ["NOT_CITED", "knowledge_jsonable", "knowledge_markdown", "knowledge_tables"]
+
+#: Said of an interpretation no record cites: the engine cites it on an item when it
+#: applies it to the patient's facts (a cut-off read by a setting, I24).
+NOT_CITED = "no record: cited on an item when applied to its facts"
+
+
+def knowledge_jsonable(k: Knowledge) -> dict[str, Any]:
+    """The knowledge base as JSON data: records, missing-fact records, statements,
+    published references and the project's interpretations."""
+    return {
+        "knowledge_version": k.version,
+        "title": k.title,
+        "intended_use": k.intended_use,
+        "records": [r.model_dump(mode="json") for r in k.records.values()],
+        "missing": [m.model_dump(mode="json") for m in k.missing.values()],
+        "statements": {s: v.model_dump(mode="json") for s, v in k.statements.items()},
+        "references": {s: v.model_dump(mode="json") for s, v in k.references.items()},
+        "interpretations": {
+            s: v.model_dump(mode="json") for s, v in k.interpretations.items()
+        },
+    }
+
+
+def _refs(refs: tuple[int, ...]) -> str:
+    return ", ".join(f"[{r}]" for r in refs)
+
+
+def knowledge_tables(k: Knowledge) -> list[RenderableType]:
+    """The listing as terminal tables: records, statements, interpretations, references."""
+    t = Table(title=f"pecoma knowledge {k.version}: {len(k.records)} records", expand=True)
+    for name in ("id", "kind", "title", "strength", "provenance"):
+        t.add_column(name, style="bold" if name == "id" else None, no_wrap=name == "id",
+                     overflow="fold")
+    for r in k.records.values():
+        t.add_row(*map(escape, (r.id, r.kind, r.title, r.strength,
+                                provenance_of(k, r.id).label)))
+    carried = k.statements_carried()
+    s = Table(title="Statements and the records that carry them", expand=True)
+    for name in ("statement", "section", "text", "refs", "records"):
+        s.add_column(name, style="bold" if name == "statement" else None, overflow="fold")
+    for sid, st in k.statements.items():
+        s.add_row(*map(escape, (sid, st.section, st.text, _refs(st.refs))),
+                  ", ".join(carried[sid]) or "[red]none[/]")
+    cited = k.interpretations_cited()
+    i = Table(title="Interpretations: the project's reading where the guideline is silent "
+              "or ambiguous (not the guideline's words)", expand=True)
+    for name in ("interpretation", "title", "text", "cited by"):
+        i.add_column(name, style="bold" if name == "interpretation" else None, overflow="fold")
+    for iid, it in k.interpretations.items():
+        i.add_row(*map(escape, (iid, it.title, it.text, ", ".join(cited[iid]) or NOT_CITED)))
+    resting = k.references_cited()
+    p = Table(title="Published references of supplementary knowledge (not from the "
+              "guideline)", expand=True)
+    for name in ("reference", "short", "citation", "cited by"):
+        p.add_column(name, style="bold" if name == "reference" else None, overflow="fold")
+    for rid, ref in k.references.items():
+        p.add_row(*map(escape, (rid, ref.short, ref.citation, ", ".join(resting[rid]))))
+    return [t, s, i, p]
+
+
+def _cell(text: str) -> str:
+    """Text in one Markdown table cell: on one line, a pipe escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def knowledge_markdown(k: Knowledge) -> str:
+    """The listing as Markdown: the same parts as :func:`knowledge_tables`, with each
+    record's text and rationale."""
+    carried = k.statements_carried()
+    cited = k.interpretations_cited()
+    resting = k.references_cited()
+    lines = [f"# pecoma knowledge {k.version}", "", f"{k.title}. {k.intended_use}", "",
+             "## Guideline statements", "",
+             "| Statement | Section | Text | Refs | Carried by |", "|---|---|---|---|---|"]
+    lines += [f"| {sid} | {_cell(st.section)} | {_cell(st.text)} | {_refs(st.refs)} | "
+              f"{', '.join(carried[sid]) or '**none**'} |" for sid, st in k.statements.items()]
+    lines += ["", f"## Records ({len(k.records)})", "",
+              "| Id | Kind | Title and text | Why | Strength | Provenance |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| `{r.id}` | {r.kind}{f' ({r.level})' if r.level else ''} | "
+              f"**{_cell(r.title)}** {_cell(r.text)} | {_cell(r.rationale)} | "
+              f"{_cell(r.strength)} | {_cell(provenance_of(k, r.id).label)} |"
+              for r in k.records.values()]
+    lines += ["", "## Interpretations", "",
+              "The project's reading where the guideline is silent or ambiguous (not the "
+              "guideline's words).", ""]
+    for iid, it in k.interpretations.items():
+        lines += [f"### {iid} {it.title}", "", " ".join(it.text.split()), "",
+                  f"Cited by: {', '.join(cited[iid]) or NOT_CITED}.", ""]
+    lines += ["## Published references of supplementary knowledge", "",
+              "Knowledge from outside the guideline, kept apart and labelled "
+              "\"supplementary (not from the guideline)\".", ""]
+    lines += [f"- **{rid}** ({ref.short}): {ref.citation} Cited by: "
+              f"{', '.join(resting[rid])}." for rid, ref in k.references.items()]
+    return "\n".join(lines) + "\n"
