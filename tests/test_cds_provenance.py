@@ -127,12 +127,13 @@ class TestSummaryCard:
         self, client: TestClient
     ) -> None:
         """Low-risk R1 (margin-r1): the summary card shows the guideline's items, the
-        project's interpretations I1 (risk), I3 (low-risk schedule) and I12 (its
-        imaging), and the supplementary low-risk schedule (ESMO-EURACAN-GENTURIS 2021)."""
+        project's interpretations I1 (risk), I3 (low-risk schedule), I9 (whether S27's
+        malignant PEComa applies, cited by the re-excision advice) and I12 (its imaging),
+        and the supplementary low-risk schedule (ESMO-EURACAN-GENTURIS 2021)."""
         head = patient_view(client, scenario_bundle("margin-r1"))[0]
         label = head["source"]["label"]
         assert label.startswith("pecoma · guideline S03")
-        assert " · interpretation I1, I3, I12 · " in label
+        assert " · interpretation I1, I3, I9, I12 · " in label
         assert "supplementary (not from the guideline) · ESMO-EURACAN-GENTURIS 2021" in label
         assert label.endswith(f" · knowledge {VERSION}")
 
