@@ -799,7 +799,8 @@ class TestStoredStateRefresh:
     ) -> None:
         """A writer that does not compute the state removes it: never a stale row."""
         registry.add_scan("W-01", ScanData(dt.date(2025, 4, 12), "chest_ct",
-                                           "no_evidence_of_disease"), "radiology")
+                                           "no_evidence_of_disease"), "radiology",
+                          lambda _case, _death: [])
         (row,) = [r for r in registry.state_rows() if r.registry_id == "W-01"]
         assert row.state is None
         assert usable(registry) == 6

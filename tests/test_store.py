@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from pecoma.case import parse_case
 from pecoma.engine import assess
 from pecoma.engine.model import to_jsonable
-from pecoma.errors import ConfigError, InputError
+from pecoma.errors import ConfigError, FieldIssue, InputError
 from pecoma.registry.stored import assessment_data
 from pecoma.store import Repository, StoreError, database_url, open_registry
 from pecoma.store.db import create_db_engine, current_revision, downgrade, head_revision, upgrade
@@ -58,6 +58,12 @@ def submission(rid: str, data: dict, source: str = "test") -> CaseSubmission:
     a = assess(case, ON)
     return CaseSubmission(rid, data, case_digest(case.model_dump(mode="json")), source,
                           assessment_data(a, None, "test"))
+
+
+def no_conflict(_case: object, _death: object) -> list[FieldIssue]:
+    """A scan check that finds nothing: the store's own behaviour, without the registry's
+    rules of a scan's date (those are tested with ``record_scan``)."""
+    return []
 
 
 def tables(engine: sa.Engine) -> set[str]:
@@ -309,7 +315,8 @@ class TestAddCases:
 class TestScans:
     def test_scan_of_unknown_patient_is_an_input_error(self, repo: Repository) -> None:
         with pytest.raises(InputError) as info:
-            repo.add_scan("PEC-9", ScanData(ON, "chest_ct", "no_evidence_of_disease"), "a")
+            repo.add_scan("PEC-9", ScanData(ON, "chest_ct", "no_evidence_of_disease"), "a",
+                          no_conflict)
         assert info.value.issues[0].path == "registry_id"
         assert repo.count()["imaging_event"] == 0
         assert repo.count()["audit_log"] == 0
@@ -317,7 +324,7 @@ class TestScans:
     def test_scan_is_stored_with_its_audit_entry(self, repo: Repository) -> None:
         repo.add_cases([submission("PEC-1", high_risk())], "alice")
         scan = ScanData(dt.date(2025, 4, 12), "chest_ct", "no_evidence_of_disease")
-        scan_id = repo.add_scan("PEC-1", scan, "carol")
+        scan_id = repo.add_scan("PEC-1", scan, "carol", no_conflict)
         last = repo.audit()[-1]
         assert (last.action, last.entity, last.entity_id, last.actor) == (
             "create", "imaging_event", scan_id, "carol"
@@ -333,12 +340,12 @@ class TestScans:
         audit entries); another finding that day is another scan."""
         repo.add_cases([submission("PEC-1", high_risk())], "alice")
         scan = ScanData(dt.date(2025, 4, 12), "chest_ct", "no_evidence_of_disease")
-        assert repo.add_scan("PEC-1", scan, "carol") is not None
+        assert repo.add_scan("PEC-1", scan, "carol", no_conflict) is not None
         audits = len(repo.audit())
-        assert repo.add_scan("PEC-1", scan, "carol") is None
+        assert repo.add_scan("PEC-1", scan, "carol", no_conflict) is None
         assert repo.count()["imaging_event"] == 1 and len(repo.audit()) == audits
         other = ScanData(dt.date(2025, 4, 12), "mri_primary", "no_evidence_of_disease")
-        assert repo.add_scan("PEC-1", other, "carol") is not None
+        assert repo.add_scan("PEC-1", other, "carol", no_conflict) is not None
 
 
 class TestReading:
@@ -346,7 +353,8 @@ class TestReading:
         repo.add_cases([submission("PEC-2", low_risk()), submission("PEC-1", high_risk())], "a")
         repo.add_cases([submission("PEC-1", variant(high_risk(), **{"surgery.margin": "R1"}))],
                        "a")
-        repo.add_scan("PEC-2", ScanData(dt.date(2024, 7, 1), "mri_primary", "equivocal"), "a")
+        repo.add_scan("PEC-2", ScanData(dt.date(2024, 7, 1), "mri_primary", "equivocal"), "a",
+                      no_conflict)
         states = repo.states()
         assert [s.registry_id for s in states] == ["PEC-1", "PEC-2"]
         assert states[0].version == 2
@@ -357,7 +365,8 @@ class TestReading:
 
     def test_export_holds_every_table(self, repo: Repository) -> None:
         repo.add_cases([submission("PEC-1", high_risk())], "alice")
-        repo.add_scan("PEC-1", ScanData(dt.date(2025, 4, 12), "chest_ct", "equivocal"), "a")
+        repo.add_scan("PEC-1", ScanData(dt.date(2025, 4, 12), "chest_ct", "equivocal"), "a",
+                      no_conflict)
         data = repo.export()
         assert {k: len(v) for k, v in data.items()} == {
             "patients": 1, "case_versions": 1, "assessments": 1, "imaging_events": 1,

@@ -15,7 +15,7 @@ death               with ``vital_status`` dead_of_disease or dead_of_other_cause
 Contradictions are refused with the field named: no event after the evaluation date or
 before the diagnosis, no recurrence or metastasis on or before the surgery (nor a local
 recurrence without a resection recorded), nothing dated after a recorded death (no
-outcome, and no scan: see :func:`pecoma.registry.service.validate_scan`), a death not
+outcome, and no scan: see :func:`pecoma.registry.service.scan_conflicts`), a death not
 before a recorded event or scan, and one death per patient. A last contact, recurrence,
 metastasis or progression entered again on the same day corrects the earlier entry (the
 repository reads only the latest: :func:`pecoma.store.repository.outcomes.current`).

@@ -33,7 +33,8 @@ from pecoma.store.repository import (
 )
 from pecoma.text import TEXT_RULE, text_is_odd
 
-__all__ = ["ENTRY_KINDS", "record_case", "record_scan", "validate_scan", "withdraw_entry"]
+__all__ = ["ENTRY_KINDS", "record_case", "record_scan", "scan_conflicts", "validate_scan",
+           "withdraw_entry"]
 
 #: What can be withdrawn as entered in error.
 ENTRY_KINDS = ("scan", "outcome")
@@ -79,11 +80,10 @@ def validate_scan(
 ) -> tuple[str, ScanData]:
     """The checked registry id and scan, or :class:`InputError` naming each bad field.
 
-    The date must not be after ``on_date`` nor before the diagnosis or the surgery of the
-    patient's latest case (before the end of curative treatment when no surgery is dated:
-    :func:`pecoma.engine.imaging.imaging_floor`), nor after a recorded death. A scan from
-    the surgery to before the end of treatment is a scan during treatment (I22): stored,
-    and read by the plan as no surveillance visit.
+    The date must not be after ``on_date`` nor break :func:`scan_conflicts` with the
+    patient's latest case and recorded death, as read now: every problem is named at
+    once. :func:`record_scan` checks the stored facts again inside its writing
+    transaction, the patient locked, which alone decides.
     """
     issues: list[FieldIssue] = []
     rid: str | None = None
@@ -97,48 +97,56 @@ def validate_scan(
             FieldIssue("registry_id", show_value(rid), "must be the id of a patient in the "
                        "registry (import or record the patient's case first)")
         )
-    case: Case | None = None
-    diagnosed = None
-    if stored is not None:
-        try:
-            case = parse_case(stored)
-            diagnosed = case.diagnosis.date
-        except InputError:
-            case = None
     raw = {"date": performed_on, "modality": modality, "finding": finding}
     if finding is None or finding == "":
         raw.pop("finding")
+    event: ImagingEvent | None = None
     try:
-        (event,) = parse_imaging(
-            [raw], case=case, on_date=on_date, source="scan"
-        )
+        (event,) = parse_imaging([raw], source="scan")
     except InputError as exc:
         issues += [
             FieldIssue(i.path.replace("imaging[0].", ""), i.value, i.rule) for i in exc.issues
         ]
-        event = None
-        day = _date(performed_on)
-        if day is not None and not any(i.path == "date" for i in issues):
-            # the date is fine on its own: check it against treatment and evaluation dates
-            issues += [
-                FieldIssue("date", i.value, i.rule)
-                for i in check_imaging([ImagingEvent(day, Modality.other)], case, on_date)
-            ]
     day = event.date if event is not None else _date(performed_on)
-    if (day is not None and diagnosed is not None and day < diagnosed
-            and not any(i.path == "date" for i in issues)):
-        issues.append(FieldIssue("date", show_value(day.isoformat()),
-                                 f"must not be before the diagnosis ({diagnosed.isoformat()}): "
-                                 "a surveillance scan cannot precede it"))
-    if event is not None and rid is not None and exists:
-        death = repo.death_date(rid)
-        if death is not None and event.date > death:
-            issues.append(FieldIssue("date", show_value(event.date.isoformat()),
-                                     f"must not be after the recorded death "
-                                     f"({death.isoformat()}): no follow-up after death"))
+    if day is not None and not any(i.path == "date" for i in issues):
+        # the date is fine on its own (whatever the other fields): checked against the
+        # patient's stored facts and the evaluation date
+        death = repo.death_date(rid) if rid is not None and exists else None
+        issues += scan_conflicts(stored, death, day)
+        issues += [FieldIssue("date", i.value, i.rule) for i in
+                   check_imaging([ImagingEvent(day, Modality.other)], None, on_date)]
     if issues or event is None or rid is None:
         raise InputError(issues, "scan")
     return rid, ScanData(event.date, event.modality.value, event.finding.value)
+
+
+def scan_conflicts(
+    stored: dict[str, Any] | None, death: dt.date | None, day: dt.date
+) -> list[FieldIssue]:
+    """The one rule of a scan's date against the patient's stored facts: not before the
+    diagnosis or the surgery of the latest case ``stored`` (before the end of curative
+    treatment when no surgery is dated: :func:`pecoma.engine.imaging.imaging_floor`),
+    nor after the recorded ``death`` (no follow-up after death). A scan from the surgery
+    to before the end of treatment is a scan during treatment (I22): stored, and read by
+    the plan as no surveillance visit."""
+    case: Case | None = None
+    if stored is not None:
+        try:
+            case = parse_case(stored)
+        except InputError:
+            case = None
+    issues = [FieldIssue("date", i.value, i.rule)
+              for i in check_imaging([ImagingEvent(day, Modality.other)], case, None)]
+    diagnosed = case.diagnosis.date if case is not None else None
+    if diagnosed is not None and day < diagnosed and not issues:
+        issues.append(FieldIssue("date", show_value(day.isoformat()),
+                                 f"must not be before the diagnosis ({diagnosed.isoformat()}): "
+                                 "a surveillance scan cannot precede it"))
+    if death is not None and day > death:
+        issues.append(FieldIssue("date", show_value(day.isoformat()),
+                                 f"must not be after the recorded death "
+                                 f"({death.isoformat()}): no follow-up after death"))
+    return issues
 
 
 def _date(value: object) -> dt.date | None:
@@ -159,16 +167,22 @@ def record_scan(
     settings: Settings | None = None,
 ) -> int | None:
     """Validate and store one scan; returns its id, or ``None`` when the same scan is
-    recorded already (nothing written). The patient's worklist state is recomputed with
-    the scan, in the same transaction (with ``settings``, else the defaults)."""
+    recorded already (nothing written). The scan's date is checked against the patient's
+    latest case and recorded death again inside the writing transaction, the patient
+    locked (:func:`scan_conflicts`): a death recorded at the same moment is seen. The
+    patient's worklist state is recomputed with the scan, in the same transaction (with
+    ``settings``, else the defaults). The CLI and the web form record scans here."""
     rid, scan = validate_scan(repo, registry_id, performed_on, modality, finding,
                               on_date=on_date)
     cfg = settings or default_settings()
 
+    def check(case: dict[str, Any] | None, death: dt.date | None) -> list[FieldIssue]:
+        return scan_conflicts(case, death, scan.performed_on)
+
     def refresh(case: dict[str, Any], scans: tuple[ScanData, ...]) -> StateData:
         return compute_state(case, scans, on_date, cfg)
 
-    return repo.add_scan(rid, scan, actor, refresh)
+    return repo.add_scan(rid, scan, actor, check, refresh)
 
 
 def withdraw_entry(

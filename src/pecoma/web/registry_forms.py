@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pecoma.engine.imaging import Modality, ScanFinding
 from pecoma.errors import FieldIssue, InputError
-from pecoma.registry.service import validate_scan
+from pecoma.registry.service import record_scan
 from pecoma.store import StoreError
 from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.registry_common import (
@@ -104,14 +104,12 @@ async def _record(request: Request, registry_id: str, values: dict[str, str],
     repo = _registry(request)
 
     def work() -> list[FieldIssue]:
-        try:
-            rid, scan = validate_scan(
-                repo, registry_id, values["date"] or None, values["modality"] or None,
-                values["finding"] or None, on_date=today,
-            )
+        try:  # sent twice: recorded once
+            record_scan(repo, registry_id, values["date"] or None,
+                        values["modality"] or None, values["finding"] or None,
+                        on_date=today, actor=_actor(request), settings=_settings(request))
         except InputError as exc:
             return exc.issues
-        repo.add_scan(rid, scan, _actor(request))  # sent twice: recorded once
         return []
 
     try:

@@ -328,6 +328,11 @@ CaseCheck = Callable[[CaseSubmission, dict[str, Any] | None, Recorded],
 -> the problems of storing the submission as the patient's new case version (empty:
 store it), or ``None``: keep the stored case and store only the submission's outcomes."""
 
+ScanCheck = Callable[[dict[str, Any] | None, dt.date | None], "list[FieldIssue]"]
+"""``check(patient's latest stored case or None, recorded death or None)`` -> the
+problems of storing a scan (empty: store it). It runs inside the writing transaction with
+the patient locked, so a death or a case version recorded at the same moment is seen."""
+
 CaseRefused = Callable[[CaseSubmission, "list[FieldIssue]"], None]
 """Told of a submission refused by the :data:`CaseCheck` (nothing of it is stored)."""
 

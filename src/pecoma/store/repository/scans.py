@@ -1,5 +1,6 @@
-"""Scans: one imaging event recorded (with the patient's worklist state in the same
-transaction), and every patient's scans read back."""
+"""Scans: one imaging event checked against the patient's stored case and death and
+recorded (with the patient's worklist state in the same transaction), and every patient's
+scans read back."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
-from pecoma.store.models import ImagingRecord, Patient
+from pecoma.store.models import CaseVersion, ImagingRecord, OutcomeRecord, Patient
 from pecoma.store.repository.audit import AuditLog
-from pecoma.store.repository.base import live_scan, log, scan_stamp
+from pecoma.store.repository.base import _day, live_outcome, live_scan, log, scan_stamp
 from pecoma.store.repository.checks import check_actor, check_registry_id
-from pecoma.store.repository.records import ScanData, StateRefresh
+from pecoma.store.repository.records import ScanCheck, ScanData, StateRefresh
 from pecoma.store.repository.states import WorklistStates
 
 
@@ -26,11 +27,17 @@ class Scans(WorklistStates, AuditLog):
         registry_id: str,
         scan: ScanData,
         actor: str,
+        check: ScanCheck,
         refresh: StateRefresh | None = None,
     ) -> int | None:
         """Record one imaging event for an existing patient; returns its id, or ``None``
         when the same scan (day, examination and finding) is recorded already: nothing is
         written (a form sent twice, a command run again).
+
+        ``check(latest case, recorded death)`` sees the stored facts inside the
+        transaction, the patient locked: a death or a case version recorded at the same
+        moment by another writer is seen, never a scan dated after it stored
+        (:class:`InputError` naming each problem; nothing is written).
 
         ``refresh(latest case, scans)`` gives the patient's new worklist state, stored in
         the same transaction; without it the stored state is removed (the worklist then
@@ -51,6 +58,14 @@ class Scans(WorklistStates, AuditLog):
                                 "must be the id of a patient in the registry")],
                     "scan",
                 )
+            case = s.scalar(select(CaseVersion.case).where(CaseVersion.patient_id == pid)
+                            .order_by(CaseVersion.version.desc()).limit(1))
+            death = s.scalar(select(OutcomeRecord.event_date).where(
+                OutcomeRecord.patient_id == pid, OutcomeRecord.event == "death",
+                live_outcome()).limit(1))
+            issues = check(dict(case) if case is not None else None, _day(death))
+            if issues:
+                raise InputError(issues, "scan")
             same = s.scalar(select(ImagingRecord.id).where(
                 ImagingRecord.patient_id == pid,
                 ImagingRecord.performed_on == scan.performed_on,
