@@ -53,13 +53,15 @@ def outcome(repo: Repository, rid: str, event: str, date: str, vital: str | None
 @pytest.fixture
 def registry(repo: Repository) -> Repository:
     """Four high-risk uterine tumours (Folpe: malignant) resected 2025-01-10, diagnosed
-    2025-01-06: H1 local recurrence 2025-07-10 at a scheduled scan; H2 alive 2026-06-10;
-    H3 alive 2026-03-10; H4 died of the disease 2026-02-10. Two low-risk kidney tumours
-    (Folpe: benign) resected 2024-03-01, alive 2026-09-01.
+    2025-01-06: H1 local recurrence 2025-07-10 at a scheduled scan; H2 seen alive with
+    disease 2026-06-10; H3 alive 2026-03-10; H4 died of the disease 2026-02-10. Two
+    low-risk kidney tumours (Folpe: benign) resected 2024-03-01, alive 2026-09-01.
 
     With a threshold of 3, by hand:
-    - RFS, high: n 4; events H1 (0.50 y) and H4 (1.09 y) = 2 -> "< 3"; at risk at 1 year:
-      H2 (1.41 y), H3 (1.16 y), H4 (1.09 y) = 3; low: n 2 -> suppressed ("< 3").
+    - RFS, high: n 4; events H1 (0.50 y), H4 (1.09 y) and H2 (1.41 y: resected R0, the
+      disease was back by the contact that says alive with disease) = 3, shown; at risk
+      at 1 year: H2 (1.41 y), H3 (1.16 y), H4 (1.09 y) = 3; low: n 2 -> suppressed
+      ("< 3").
     - OS, high (from the diagnosis): H1 censored at the recurrence 2025-07-10 (0.51 y),
       H2 1.43 y, H3 1.18 y, H4 died 1.10 y: n 4, events 1 -> "< 3", at risk at 1 year 3.
     - Recurrences by how found: scheduled scan 1 -> "< 3".
@@ -160,11 +162,12 @@ class TestContent:
 
     def test_hand_computed_rows(self, text: str) -> None:
         rfs = section(text, "Recurrence-free survival by guideline risk group")
-        # high: n 4, events 2 shown as "< 3"; S(1 y) = 3/4 after H1's recurrence at
+        # high: n 4, events 3 (H1, H4, H2); S(1 y) = 3/4 after H1's recurrence at
         # 0.50 y; Greenwood sum 1/(4*3), se of log(-log S) = 0.2887/0.2877 = 1.0035,
         # 95 % CI exp(-exp(-1.2459 +- 1.96*1.0035)) = 0.128-0.961; median 1.08 y (H4's
-        # death takes S to 0.75*2/3 = 0.5)
-        assert "high 4 < 3 75.0 (12.8–96.1) — — — 1.08 y" in rfs, rfs
+        # death takes S to 0.75*2/3 = 0.5); H2's relapse at 1.41 y, the longest time,
+        # leaves no estimate at 3 years
+        assert "high 4 3 75.0 (12.8–96.1) — — — 1.08 y" in rfs, rfs
         # numbers at risk at 0, 1, 3, 5 and 10 years: 4, 3 (H2, H3, H4), 0, 0, 0
         assert "high 4 3 0 0 0" in rfs, rfs
         assert re.search(r"low < 3 suppressed \(fewer than 3 patients\)", rfs), rfs
@@ -176,8 +179,8 @@ class TestContent:
         assert re.search(r"benign < 3 suppressed", os_), os_
 
     def test_small_cells_not_printed(self, text: str) -> None:
-        """The suppressed counts (low/benign n 2; events 2 and 1; one recurrence found at
-        a scheduled scan) appear only as "< 3"."""
+        """The suppressed counts (low/benign n 2; overall survival's 1 event; one
+        recurrence found at a scheduled scan) appear only as "< 3"."""
         assert not re.search(r"\b(low|benign) 2\b", text)
         assert not re.search(r"\b(high|malignant) 4 [12]\b", text)
         assert "scheduled scan < 3" in text
@@ -276,7 +279,7 @@ def test_cli(db_url: str, registry: Repository, tmp_path: Path) -> None:
                "--on", "2026-11-28", "--database-url", db_url)
     assert r.returncode == 0, r.stderr
     text, _ = text_of(out.read_bytes())
-    assert "high 4 < 3 75.0 (12.8–96.1)" in text
+    assert "high 4 3 75.0 (12.8–96.1)" in text
     # the concordance names each recommendation in words, its id beside it
     assert f"{DONE} 2026 6 no recorded decision to compare" in flat(out.read_bytes())
     r = pecoma("registry", "summary", "--format", "pdf", "--database-url", db_url)

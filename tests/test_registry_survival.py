@@ -249,10 +249,13 @@ class TestCohortRules:
         counted as recurrence-free up to 2026-02-01 (censored, 387 days). Its RFS event
         is the metastasis: 2025-01-10 to 2025-09-01 is 21 + 28 + 31 + 30 + 31 + 30 + 31 +
         31 + 1 = 234 days (to 31 January, then each month's days to 31 August, then 1
-        September), 234 / 365.25 = 0.6407 years. R1 (resected 2025-01-10, seen alive
+        September), 234 / 365.25 = 0.6407 years. R1 (resected 2025-01-10 R0, seen alive
         with disease 2026-03-01) gets a version recording a recurrence, which the case
-        format does not date, and no recurrence outcome: it counted as recurrence-free to
-        2026-03-01; when it relapsed is unknown, so it is left out, counted."""
+        format does not date, and no recurrence outcome: the contact is a record that the
+        disease was back by 2026-03-01, so R1's relapse is dated by it, an event at
+        2026-03-01 (it had been left out as undated). R2 (resected 2025-01-10, seen alive
+        without disease 2026-03-01) gets the same version and nothing dates its
+        recurrence: when it relapsed is unknown, so it is left out, counted."""
         from pecoma.registry.survival import cohort as subjects_of
 
         relapsed = high_risk()
@@ -265,17 +268,21 @@ class TestCohortRules:
         recurrent = high_risk()
         recurrent["stage"] = {**recurrent["stage"], "status": "recurrent"}  # type: ignore[dict-item]
         add(cohort, "R1", recurrent)
+        add(cohort, "R2", high_risk())
+        outcome(cohort, "R2", "last_contact", "2026-03-01", "alive_without_disease")
+        add(cohort, "R2", recurrent)
         subjects, excluded = subjects_of(cohort.cohort_rows(), cohort.outcomes(),
                                          Endpoint.rfs, Grouping.risk, ON)
         got = {s.registry_id: (s.group, s.time, s.event) for s in subjects}
         assert got["N1"][0] == "high" and got["N1"][2] is True
         assert round(got["N1"][1] * 365.25) == 234
         assert got["N1"][1] == pytest.approx(0.6407, abs=1e-4)
-        assert "R1" not in got
+        assert got["R1"] == ("high", years("2025-01-10", "2026-03-01"), True)
+        assert "R2" not in got
         assert excluded == {"no resection of a localized tumour (not in RFS)": 1,  # M1
-                            "relapse recorded in the case without a date": 1}  # R1
+                            "relapse recorded in the case without a date": 1}  # R2
         # the others as before (test_rfs_subjects)
-        assert {k: v for k, v in got.items() if k not in ("N1",)} == {
+        assert {k: v for k, v in got.items() if k not in ("N1", "R1")} == {
             "H1": ("high", years("2025-01-10", "2026-01-10"), True),
             "H2": ("high", years("2025-01-10", "2026-01-10"), False),
             "L1": ("low", years("2024-03-01", "2025-03-01"), False),
@@ -404,6 +411,132 @@ class TestCohortRules:
         3 cm kidney case with no worrisome feature is benign."""
         r = survival_report(cohort, Endpoint.rfs, Grouping.folpe, ON, min_cell=1)
         assert {c.group: c.n for c in r.curves} == {"malignant": 2, "benign": 1}
+
+
+class TestDiseaseRecordedAfterTheResection:
+    """After a resection that left the patient free of disease, any later record that
+    the disease is present is a relapse for RFS, dated by the day it was recorded: the
+    records the worklist suspends routine visits for."""
+
+    SIX = dt.date(2024, 6, 1)
+
+    @pytest.fixture
+    def six(self, repo: Repository) -> Repository:
+        """Six low-risk kidney PEComas, diagnosed 2020-01-01, resected R0 2020-02-01,
+        recorded 2020-03-01. S-001: progression 2021-02-01, then seen alive with disease
+        2024-01-01. S-002: seen alive without disease 2024-01-01, alive with disease
+        2024-03-01. S-003 to S-006: seen alive without disease 2024-01-01."""
+        case = low_risk("2020-02-01")
+        case["diagnosis"]["date"] = "2020-01-01"
+        for i in range(1, 7):
+            record_case(repo, f"S-00{i}", case, on_date=dt.date(2020, 3, 1),
+                        settings=default_settings(), actor="clinic", source="test")
+
+        def seen(rid: str, event: str, day: str, vital: str | None = None) -> None:
+            record_outcome(repo, rid, event, day, vital, None, on_date=self.SIX, actor="dr")
+
+        seen("S-001", "progression", "2021-02-01")
+        seen("S-001", "last_contact", "2024-01-01", "alive_with_disease")
+        seen("S-002", "last_contact", "2024-01-01", "alive_without_disease")
+        seen("S-002", "last_contact", "2024-03-01", "alive_with_disease")
+        for i in range(3, 7):
+            seen(f"S-00{i}", "last_contact", "2024-01-01", "alive_without_disease")
+        return repo
+
+    def test_two_relapses_among_six(self, six: Repository) -> None:
+        """RFS as of 2024-06-01, from the resection 2020-02-01, by hand:
+        S-001 relapsed by its progression, 2021-02-01: 366 days (2020 is a leap year),
+        366 / 365.25 = 1.0021 y; S-002 by its contact alive with disease, 2024-03-01:
+        1,461 + 29 = 1,490 days = 4.0794 y; S-003 to S-006 censored at 2024-01-01:
+        1,430 days = 3.9151 y. They read 0 events and 100 % at 3 years.
+        Kaplan-Meier: 5/6 = 0.8333 from 1.0021 y; at 4.0794 y S-002 is the one at risk
+        and relapses: 0, so the median is 4.08 y. At 3 years 83.3 %, Greenwood variance
+        of log S 1/(6 x 5) = 1/30, se of log(-log S) = 0.18257 / 0.18232 = 1.00139,
+        95 % CI exp(-exp(log(0.18232) +- 1.96 x 1.00139)) = 27.3-97.5 %. At risk at
+        1 year 6 (S-001's relapse is just after it), at 3 years 5. Median follow-up
+        (reverse Kaplan-Meier): 4 of the 5 at risk censored at 3.9151 y: 1/5, so 3.92 y."""
+        r = survival_report(six, Endpoint.rfs, Grouping.risk, self.SIX, min_cell=1)
+        (low,) = r.curves
+        assert (low.group, low.n, low.events) == ("low", 6, 2)
+        at3 = next(h for h in low.horizons if h.years == 3)
+        assert at3.survival == pytest.approx(5 / 6)
+        assert at3.lower == pytest.approx(0.27312, abs=1e-5)
+        assert at3.upper == pytest.approx(0.97471, abs=1e-5)
+        assert [h.at_risk for h in low.horizons] == [6, 5, 0, 0]
+        assert low.median == pytest.approx(1490 / 365.25)
+        assert low.median_follow_up == pytest.approx(1430 / 365.25)
+        assert "low: n 6, events 2, median 4.08 y, median follow-up 3.92 y" in to_text(r)
+        assert "3 y: 83.3 % (95 % CI 27.3–97.5), at risk 5" in to_text(r)
+
+    def test_the_worklist_suspends_the_same_two(self, six: Repository) -> None:
+        """The worklist of that day suspends S-001 (its progression) and S-002 (its
+        contact alive with disease): the patients RFS counts as relapsed, on the same
+        days."""
+        from pecoma.registry.survival import cohort as subjects_of
+        from pecoma.registry.worklist import stored_worklist
+
+        items = stored_worklist(six, self.SIX, default_settings())
+        suspended = {i.registry_id for i in items if i.status == "suspended"}
+        subjects, excluded = subjects_of(six.cohort_rows(self.SIX), six.outcomes(),
+                                         Endpoint.rfs, Grouping.risk, self.SIX)
+        relapsed = {s.registry_id: s.time for s in subjects if s.event}
+        assert suspended == set(relapsed) == {"S-001", "S-002"}
+        assert relapsed == {"S-001": 366 / 365.25, "S-002": 1490 / 365.25}
+        assert excluded == {}
+
+    def test_overall_survival_is_unchanged(self, six: Repository) -> None:
+        """OS from the diagnosis 2020-01-01: no one died; each censored at the last
+        contact (S-002 2024-03-01: 1,521 days; the others 2024-01-01: 1,461 days)."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        subjects, _ = subjects_of(six.cohort_rows(self.SIX), six.outcomes(), Endpoint.os,
+                                  Grouping.risk, self.SIX)
+        assert {s.registry_id: (round(s.time * 365.25), s.event) for s in subjects} == {
+            "S-001": (1461, False), "S-002": (1521, False), "S-003": (1461, False),
+            "S-004": (1461, False), "S-005": (1461, False), "S-006": (1461, False)}
+
+    def test_disease_before_the_resection_or_left_by_it_is_no_relapse(
+            self, repo: Repository) -> None:
+        """P1 (diagnosed 2025-01-06) progressed 2025-01-08 on treatment given before its
+        resection 2025-01-10 (R0), seen alive without disease 2026-01-10: recurrence-free
+        to then, censored. P2 resected R2 2025-01-10 (tumour left) and seen alive with
+        disease 2026-01-10: disease was left, not come back; censored, as the worklist
+        raises nothing for that contact either."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        add(repo, "P1", high_risk())
+        outcome(repo, "P1", "progression", "2025-01-08")
+        outcome(repo, "P1", "last_contact", "2026-01-10", "alive_without_disease")
+        r2 = high_risk()
+        r2["surgery"] = {"status": "performed", "date": "2025-01-10", "margin": "R2"}
+        add(repo, "P2", r2)
+        outcome(repo, "P2", "last_contact", "2026-01-10", "alive_with_disease")
+        subjects, excluded = subjects_of(repo.cohort_rows(ON), repo.outcomes(),
+                                         Endpoint.rfs, Grouping.risk, ON)
+        assert {s.registry_id: (s.time, s.event) for s in subjects} == {
+            "P1": (years("2025-01-10", "2026-01-10"), False),
+            "P2": (years("2025-01-10", "2026-01-10"), False)}
+        assert excluded == {}
+
+    def test_a_record_after_the_case_s_free_date_does_not_date_its_relapse(
+            self, repo: Repository) -> None:
+        """Q1 (resected 2025-01-10) is then recorded recurrent, free of disease again since
+        2026-02-01 (the case does not date a recurrence), then a local recurrence on
+        2026-06-01: that is a second relapse. The first came before 2026-02-01, on a day
+        nothing records: Q1 is left out, counted. It was counted recurrence-free up to
+        2026-06-01, after its first relapse."""
+        from pecoma.registry.survival import cohort as subjects_of
+
+        recurrent = high_risk()
+        recurrent["stage"] = {**recurrent["stage"], "status": "recurrent"}
+        recurrent["free_of_disease"] = {"since": "2026-02-01", "by": "surgery"}
+        add(repo, "Q1", high_risk())
+        add(repo, "Q1", recurrent)
+        outcome(repo, "Q1", "local_recurrence", "2026-06-01", found="symptoms")
+        subjects, excluded = subjects_of(repo.cohort_rows(ON), repo.outcomes(),
+                                         Endpoint.rfs, Grouping.risk, ON)
+        assert subjects == []
+        assert excluded == {"relapse recorded in the case without a date": 1}
 
 
 class TestOutputs:

@@ -1,7 +1,8 @@
 """Whether a patient is under routine surveillance as of a date, and until when: the one
 rule behind the worklist, the patient's page and calendar (``plan.ics``) and the
-surveillance quality figures; with it, the relapse a patient's latest case records,
-which the survival figures count as an event as well.
+surveillance quality figures; with it, the relapse a patient's latest case records and
+the outcomes that record disease present (:func:`relapses_after`), which the survival
+figures count as a recurrence as well.
 
 Routine surveillance is the dated plan's visits (:mod:`pecoma.engine.schedule`): from the
 end of treatment, or, when the latest case records a relapse (disease status recurrent
@@ -37,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pecoma.registry.outcomes import closure
 
@@ -56,12 +57,14 @@ __all__ = [
     "free_from_of",
     "recorded_relapses",
     "relapse_of",
+    "relapses_after",
     "routine",
     "routine_of",
 ]
 
 RELAPSE_EVENTS = frozenset({"local_recurrence", "distant_metastasis", "progression"})
-"""The outcomes that record a relapse (for survival, progression is not a recurrence)."""
+"""The outcomes that record a relapse (a progression too: after a resection that left no
+disease, disease that progresses has come back)."""
 
 RECURRENCE_EVENTS = ("local_recurrence", "distant_metastasis")
 """The outcomes that record a recurrence or a metastasis (not a progression)."""
@@ -202,6 +205,8 @@ class Routine:
 
 _FOLLOWED = Routine(None, None, "")
 
+_O = TypeVar("_O", bound="OutcomeData | OutcomeView")
+
 
 def _reported(o: OutcomeData | OutcomeView, since: dt.date | None) -> bool:
     """A last contact that says alive with disease after ``since``, the day the case
@@ -216,6 +221,22 @@ def _reported_text(day: dt.date) -> str:
             "does not hold (no relapse in it)")
 
 
+def relapses_after(outcomes: Sequence[_O], since: dt.date | None, free: dt.date | None
+                   ) -> list[_O]:
+    """THE rule of the outcomes that record disease present after a time free of it:
+    each recurrence, metastasis or progression (:data:`RELAPSE_EVENTS`) dated after
+    ``since`` (any, when ``None``), and each last contact that says alive with disease
+    dated after ``free``, the day the case holds the patient free of disease from
+    (:func:`free_from`; ``None``: no such day, so none: disease was there or may have
+    been). The worklist stops routine surveillance at the first that the case does not
+    hold (:func:`routine`: ``since`` the case's date free of disease again); recurrence-
+    free survival counts the first after a resection as the relapse, dated by the day
+    it was recorded (:mod:`pecoma.registry.survival`: ``since`` the resection)."""
+    return [o for o in outcomes
+            if (o.event in RELAPSE_EVENTS and (since is None or o.event_date > since))
+            or _reported(o, free)]
+
+
 def _relapse(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView],
              free: dt.date | None) -> tuple[dt.date | None, str, bool] | None:
     """Since when and why a relapse stopped routine surveillance, and whether a last
@@ -228,10 +249,7 @@ def _relapse(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeV
         when = f" (since {since.isoformat()})" if since is not None else ""
         return since, (f"the case records {case.status} disease{when} and no date free of "
                        "disease again: no routine visit while disease is present (I8)"), False
-    start = case.free_since if case is not None else None
-    new = [o for o in outcomes
-           if (o.event in RELAPSE_EVENTS and (start is None or o.event_date > start))
-           or _reported(o, free)]
+    new = relapses_after(outcomes, case.free_since if case is not None else None, free)
     if not new:
         return None  # none, or only the relapse the case records, treated since
     first = new[0]

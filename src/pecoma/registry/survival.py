@@ -8,15 +8,21 @@ Two endpoints, each measured in years (days / 365.25):
   or progressions, the relapse their case dates and the diagnosis, surgery and
   free-of-disease dates of their case.
 - **Recurrence-free survival (RFS)**: patients with a resection of a localized tumour
-  only, from the surgery to the first local recurrence, distant metastasis or death,
-  whichever comes first; censored at the last date known alive. A relapse counts from
-  either source: an outcome, or the latest case version recording recurrent or
-  metastatic disease, dated by its first metastasis detected
-  (:func:`pecoma.registry.routine.case_relapse`). A relapse the case records that
-  nothing dates (a recurrence, or a metastasis without its date, and no recurrence
-  or metastasis recorded as an outcome) leaves the patient out of RFS, counted: the
-  time it happened is unknown, and the free-of-disease date after it is no
-  recurrence-free time.
+  only, from the surgery to the first relapse or death, whichever comes first; censored
+  at the last date known alive. A relapse is any record that disease is present after
+  the resection, as the worklist reads it (:func:`pecoma.registry.routine.relapses_after`):
+  a local recurrence or distant metastasis, a progression after the resection, a last
+  contact alive with disease after the day the resection left the patient free of
+  disease (:func:`pecoma.registry.routine.free_from`; none after an R2 resection), a
+  scan that found a recurrence or a metastasis, or the latest case version recording
+  recurrent or metastatic disease, dated by its first metastasis detected
+  (:func:`pecoma.registry.routine.case_relapse`). Each is dated by the day it was
+  recorded: the relapse came then or earlier. A relapse the case records that nothing
+  dates (a recurrence, or a metastasis without its date, and no record of disease on
+  or before the case's date free of disease again, when it gives one: a record after
+  that date is of a later relapse) leaves the patient out of RFS, counted: the time it
+  happened is unknown, and the free-of-disease date after it is no recurrence-free
+  time.
 
 Only what is recorded by the evaluation date counts (later outcomes are ignored, so a
 figure as of a date is reproducible). A patient whose start date is unknown, or who has
@@ -201,10 +207,10 @@ def cohort(
     def skip(reason: str) -> None:
         excluded[reason] = excluded.get(reason, 0) + 1
 
-    from pecoma.registry.routine import case_relapse
+    from pecoma.registry.routine import case_relapse, free_from, relapses_after
 
     for (pid, rid, diagnosed, s_status, s_date, stage, risk, folpe, determined,
-         last_scan, free_since, latest_stage, detected, disease_scan) in rows:
+         last_scan, free_since, latest_stage, detected, disease_scan, surgery) in rows:
         group = risk if grouping is Grouping.risk else (folpe if determined else None)
         if not group:
             skip(f"{GROUPING_TITLES[grouping]} not determined")
@@ -232,16 +238,23 @@ def cohort(
                 continue
         death = next((o.event_date for o in events if o.event == "death"), None)
         if endpoint is Endpoint.rfs:
-            firsts = [o.event_date for o in events
-                      if o.event in _RECURRENCE or o.event == "death"]
-            if disease_scan is not None:  # a scan that found a recurrence or a metastasis
-                firsts.append(disease_scan)
-            if relapse is not None and relapse.on is None and disease_scan is None and not any(
-                    o.event in _RECURRENCE for o in events):
-                # the case records a relapse and nothing dates it: when the patient
-                # stopped being recurrence-free is unknown, never taken as not yet
+            # disease recorded after the resection, as the worklist reads it: a recurrence
+            # or metastasis, a progression after the resection, a last contact alive with
+            # disease after the day the resection left none, a scan that found disease;
+            # each on the day it was recorded (the relapse may have come earlier)
+            found = [o.event_date for o in events if o.event in _RECURRENCE]
+            found += [o.event_date for o in relapses_after(
+                events, start, free_from(None, surgery))]
+            if disease_scan is not None:
+                found.append(disease_scan)
+            if relapse is not None and relapse.on is None and not any(
+                    relapse.free_since is None or d <= relapse.free_since for d in found):
+                # the case records a relapse and nothing dates it (a record after its date
+                # free of disease again is of a later relapse): when the patient stopped
+                # being recurrence-free is unknown, never taken as not yet
                 skip("relapse recorded in the case without a date")
                 continue
+            firsts = [*found, *(o.event_date for o in events if o.event == "death")]
             if relapsed_on is not None:
                 firsts.append(relapsed_on)
             end_event = min(firsts) if firsts else None

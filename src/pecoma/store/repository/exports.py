@@ -53,10 +53,12 @@ class Exports(RepositoryBase):
         order: (patient id, registry id, diagnosis date, surgery status, surgery date,
         stage status, risk group, Folpe 2005 category, its determined flag, last scan date,
         free-of-disease date, the latest version's stage status, its metastases' detection
-        dates, the first scan that found disease). The latest version's stage and
-        metastases say whether it records a relapse, and when
+        dates, the first scan that found disease, the surgery as stored). The latest
+        version's stage and metastases say whether it records a relapse, and when
         (:func:`pecoma.registry.routine.case_relapse`); a scan finding a local recurrence
-        or a metastasis is a relapse found at that scan.
+        or a metastasis is a relapse found at that scan; the surgery says from which day
+        the resection left the patient free of disease
+        (:func:`pecoma.registry.routine.free_from`).
 
         Case facts come from the latest case version, the stage from the version the
         chosen assessment was made on; risk group and classification from
@@ -123,6 +125,7 @@ class Exports(RepositoryBase):
                 c[("stage", "status")].as_string(),
                 c[("stage", "metastases")],
                 disease_scan.c.d,
+                c["surgery"],
             )
             .join(cv_top, cv_top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
@@ -138,10 +141,10 @@ class Exports(RepositoryBase):
             rows = s.execute(q).all()
         out: list[tuple[Any, ...]] = []
         for (pid, rid, diag, s_status, s_date, stage, risk, folpe, scan, free, latest,
-             metastases, disease) in rows:
+             metastases, disease, surgery) in rows:
             out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
                         folpe is not None, _day(scan), _day(free), latest,
-                        _detected(metastases), _day(disease)))
+                        _detected(metastases), _day(disease), surgery))
         return out
 
     def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:
