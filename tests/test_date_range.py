@@ -149,8 +149,8 @@ class TestRegistryPages:
     @pytest.mark.parametrize("page", REGISTRY_PAGES)
     @pytest.mark.parametrize("on", ["9999-12-31", "0001-01-01", "2199-12-31", "1900-01-01"])
     def test_on_any_date(self, registry_client: TestClient, page: str, on: str) -> None:
-        """No date in ``?on=`` gives a 5xx: outside the range the page shows today and
-        says why (where it has a place for a message)."""
+        """No date in ``?on=`` gives a 5xx: outside the range a page shows today and
+        says why; a file (download, chart, PDF) is refused (400)."""
         r = registry_client.get(page, params={"on": on})
         assert r.status_code < 500, r.text[:300]
         if page in ("/registry", "/registry/worklist", "/registry/summary") and \

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -590,7 +591,7 @@ class TestSummaryPage:
 
     def test_bad_query_is_a_clear_400(self, client: TestClient) -> None:
         r = client.get("/registry/survival.svg?endpoint=dfs")
-        assert r.status_code == 400 and "'endpoint' must be one of rfs, os" in r.text
+        assert r.status_code == 400 and "'endpoint' must be one of rfs, os" in unescape(r.text)
 
 
 @pytest.mark.parametrize("position", [0, 1])

@@ -323,6 +323,58 @@ class TestWorklist:
             r = client.get(f"/registry/patients/PEC-0001/plan.ics?{query}")
             assert r.status_code == 400 and named in unescape(text(r.text))
 
+    FILES = ("/registry/worklist.csv", "/registry/worklist.ics",
+             "/registry/patients/PEC-0001/plan.ics", "/registry/summary.pdf",
+             "/registry/survival.svg", "/registry/summary.svg")
+    PAGES = ("/registry", "/registry/worklist", "/registry/summary",
+             "/registry/patients/PEC-0001")
+    BAD_DAYS = (("2023-02-30", "'on' names no day of the calendar (February 2023 has 28 "
+                 "days): it must be a date as YYYY-MM-DD between 1900-01-01 and 2199-12-31 "
+                 "(got '2023-02-30')"),
+                ("1800-01-01", "'on' must be a date as YYYY-MM-DD between 1900-01-01 and "
+                 "2199-12-31 (got '1800-01-01')"),
+                ("garbage", "'on' must be a date as YYYY-MM-DD between 1900-01-01 and "
+                 "2199-12-31 (got 'garbage')"))
+
+    @pytest.mark.parametrize("path", FILES)
+    def test_no_file_is_made_for_a_date_it_could_not_read(
+        self, client: TestClient, path: str
+    ) -> None:
+        """The summary PDF, the survival chart and the summary chart were made as of
+        today, with 200, for '?on=2023-02-30' (and 1800-01-01, 'garbage'): the figures of
+        another day than asked, the date dropped without a word. Every file that takes
+        'on' is refused (400) as the worklist downloads are, naming the parameter, the
+        value and the dates allowed, with nothing to save."""
+        for bad, named in self.BAD_DAYS:
+            r = client.get(path, params={"on": bad})
+            assert r.status_code == 400, (path, bad, r.status_code)
+            assert r.headers["content-type"].startswith("text/html")
+            assert "attachment" not in r.headers.get("content-disposition", "")
+            assert named in unescape(text(r.text)), text(r.text)
+        assert client.get(path, params={"on": "2026-11-28"}).status_code == 200
+
+    def test_a_chart_names_every_parameter_it_could_not_read(
+            self, client: TestClient) -> None:
+        r = client.get("/registry/survival.svg",
+                       params={"on": "2023-02-30", "endpoint": "dfs", "by": "age"})
+        assert r.status_code == 400
+        said = unescape(text(r.text))
+        assert "(got '2023-02-30')" in said
+        assert "'endpoint' must be one of rfs, os (got 'dfs')" in said
+        assert "'by' must be one of risk, folpe (got 'age')" in said
+
+    @pytest.mark.parametrize("path", PAGES)
+    def test_a_page_shows_today_and_says_the_date_it_could_not_read(
+        self, client: TestClient, path: str
+    ) -> None:
+        """A page, unlike a file, has a place for a message: it shows today's registry
+        (2026-11-28) and says which date it could not read, through the same reading of
+        'on' as the files."""
+        for bad, named in self.BAD_DAYS:
+            r = client.get(path, params={"on": bad})
+            assert r.status_code == 200, (path, bad)
+            assert f"{named}; showing today" in unescape(text(r.text)), (path, bad)
+
     def test_the_page_says_which_filter_it_left_out(self, client: TestClient) -> None:
         page = text(client.get("/registry/worklist?status=overdu,overdue").text)
         assert "1 of 3 patients shown" in page

@@ -89,15 +89,39 @@ def _utf8(header: str) -> str:
         return header
 
 
-def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
-    """The evaluation date: ``?on=`` when valid, else today (and a message)."""
-    today: dt.date = request.app.state.today()
+def _on(request: Request, value: str | None) -> dt.date | str:
+    """THE reading of ``?on=`` on every registry page and file: the day asked (today when
+    not given), or what is wrong with it (the parameter, the value given and the dates
+    allowed)."""
     if not value:
-        return today, None
+        today: dt.date = request.app.state.today()
+        return today
     day = parse_day(value)
-    if day is None:
-        return today, f"'on' {date_rule(value)} (got {show_value(value)}); showing today"
+    return day if day is not None else f"'on' {date_rule(value)} (got {show_value(value)})"
+
+
+def _day(request: Request, value: str | None) -> tuple[dt.date, str | None]:
+    """A page's evaluation date (:func:`_on`): when ``?on=`` cannot be read, today, with
+    the message the page shows above it."""
+    day = _on(request, value)
+    if isinstance(day, str):
+        today: dt.date = request.app.state.today()
+        return today, f"{day}; showing today"
     return day, None
+
+
+def _file_day(request: Request, value: str | None, problems: list[str] | None = None
+              ) -> dt.date | Response:
+    """A file's evaluation date (:func:`_on`: a download, a chart, the PDF), or the 400
+    page naming ``on`` when it cannot be read and each of ``problems`` (the file's other
+    parameters it could not read): a file is never made for another day or list than
+    asked (it carries no message, and a figure of today under a name that looks right
+    would pass for the one asked)."""
+    day = _on(request, value)
+    wrong = [*([day] if isinstance(day, str) else []), *(problems or [])]
+    if wrong or isinstance(day, str):
+        return _error(request, 400, "The download was not made", "; ".join(wrong) + ".")
+    return day
 
 
 #: The field path that opens each issue of a case's problem ("'surgery.date' must not be

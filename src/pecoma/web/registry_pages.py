@@ -24,7 +24,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pecoma.dates import date_rule, parse_day
 from pecoma.engine.plan import SurveillancePlan, Visit
 from pecoma.errors import show_value
 from pecoma.registry.worklist import (
@@ -45,7 +44,7 @@ from pecoma.web.registry_cache import _items, _worklist
 from pecoma.web.registry_common import (
     FINDING_LABELS,
     _day,
-    _error,
+    _file_day,
     _no_such_patient,
     _page,
     _registry,
@@ -223,30 +222,16 @@ def _filters(status: str | None, risk: str | None, sort: str
     return statuses, risks, key, wrong
 
 
-def _download_day(request: Request, on: str | None) -> dt.date | str:
-    """The evaluation date of a download (today when not given), or the rule ``on``
-    breaks: a file is never made of a query it could not read (a wrong date or filter
-    would give another list under a name that looks right)."""
-    if not on:
-        today: dt.date = request.app.state.today()
-        return today
-    day = parse_day(on)
-    return day if day is not None else f"'on' {date_rule(on)} (got {show_value(on)})"
-
-
 def _download_query(request: Request, on: str | None, status: str | None,
                     risk: str | None, sort: str) -> tuple[dt.date, list[WorkItem]] | Response:
     """The day and the worklist rows a download asks for, or a 400 page naming each
-    parameter it could not read."""
-    day = _download_day(request, on)
+    parameter it could not read (a wrong date or filter would give another list under a
+    name that looks right)."""
     statuses, risks, key, wrong = _filters(status, risk, sort)
-    if isinstance(day, str) or wrong:
-        return _download_refused(request, [*([day] if isinstance(day, str) else []), *wrong])
+    day = _file_day(request, on, wrong)
+    if isinstance(day, Response):
+        return day
     return day, select(_items(request, day), statuses=statuses, risk_groups=risks, sort=key)
-
-
-def _download_refused(request: Request, problems: list[str]) -> Response:
-    return _error(request, 400, "The download was not made", "; ".join(problems) + ".")
 
 
 def patient_page(request: Request, registry_id: str, on: str | None = None) -> Response:
@@ -311,9 +296,9 @@ def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.da
 
 def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) -> Response:
     """The patient's whole surveillance plan as a calendar (the engine's renderer)."""
-    day = _download_day(request, on)
-    if isinstance(day, str):
-        return _download_refused(request, [day])
+    day = _file_day(request, on)
+    if isinstance(day, Response):
+        return day
     state = _registry(request).state(registry_id, as_of=day)
     if state is None:
         return Response("no such patient", status_code=404, media_type="text/plain")

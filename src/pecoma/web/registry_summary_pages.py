@@ -1,6 +1,7 @@
 """The registry's summary: the page (counts, the surveillance quality, the board's
 concordance and survival, with server-rendered SVG charts), its charts on their own and
-the PDF to share, every count under the ``min_cell`` setting suppressed."""
+the PDF to share, every count under the ``min_cell`` setting suppressed. The page shows
+today when ``?on=`` cannot be read, and says so; a chart or the PDF is refused (400)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pecoma.store.cds import CdsStore
 from pecoma.web.registry_cache import _survival, _worklist
 from pecoma.web.registry_common import (
     _day,
+    _file_day,
     _page,
     _record_title,
     _registry,
@@ -69,14 +71,14 @@ def survival_chart(request: Request, endpoint: str = "rfs", by: str = "risk",
                    on: str | None = None) -> Response:
     from pecoma.registry.survival import Endpoint, Grouping, to_figure
 
-    day, _ = _day(request, on)
     problems = []
     if endpoint not in Endpoint.__members__:
-        problems.append(f"'endpoint' must be one of rfs, os (got {endpoint!r})")
+        problems.append(f"'endpoint' must be one of rfs, os (got {show_value(endpoint)})")
     if by not in Grouping.__members__:
-        problems.append(f"'by' must be one of risk, folpe (got {by!r})")
-    if problems:
-        return Response("; ".join(problems), status_code=400, media_type="text/plain")
+        problems.append(f"'by' must be one of risk, folpe (got {show_value(by)})")
+    day = _file_day(request, on, problems)
+    if isinstance(day, Response):
+        return day
     try:
         report = _survival(request, Endpoint(endpoint), Grouping(by), day)
     except StoreError as exc:
@@ -85,9 +87,14 @@ def survival_chart(request: Request, endpoint: str = "rfs", by: str = "risk",
 
 
 def summary_chart(request: Request, on: str | None = None) -> Response:
-    day, _ = _day(request, on)
-    evaluated, items = _worklist(request, day)
-    feedback = CdsStore(_registry(request).engine).feedback()
+    day = _file_day(request, on)
+    if isinstance(day, Response):
+        return day
+    try:
+        evaluated, items = _worklist(request, day)
+        feedback = CdsStore(_registry(request).engine).feedback()
+    except StoreError as exc:
+        return _unavailable(request, exc)
     return Response(summary_svg(summarise(evaluated, items, day, _settings(request),
                                           feedback)),
                     media_type="image/svg+xml")
@@ -103,7 +110,9 @@ def summary_pdf_download(request: Request, on: str | None = None) -> Response:
     )
     from pecoma.registry.summary_pdf import summary_pdf, survival_reports
 
-    day, _ = _day(request, on)
+    day = _file_day(request, on)
+    if isinstance(day, Response):
+        return day
     min_cell: int = request.app.state.config.min_cell
     repo = _registry(request)
     try:
