@@ -192,6 +192,131 @@ class TestImportNeverMakesKnownFactsUnknown:
         assert versions(repo, "PEC-1") == versions(repo, "PEC-2") == 1
 
 
+RELAPSE = ["outcome.local_recurrence.date", "outcome.local_recurrence.found_by"]
+
+
+class TestRowsOfOutcomesAfterTheCaseChanged:
+    """A row of outcomes only repeats the stored case's required cells. Once the case has
+    a newer version (a relapse recorded as recurrent, free of disease again), a file of
+    such rows imported before still holds the older cells."""
+
+    def relapsed(self, repo: Repository, tmp_path: Path) -> Path:
+        """PEC-1 (high risk, resected R0 2025-01-10) and PEC-2 (low risk): relapses.csv
+        records PEC-1's local recurrence 2026-06-01 and PEC-2's last contact; then PEC-1's
+        case is recorded again: recurrent, free of disease since 2026-08-01 (version 2)."""
+        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-2", low_risk())
+        rows = [{"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+                 "stage.status": "localized", "outcome.local_recurrence.date": "2026-06-01",
+                 "outcome.local_recurrence.found_by": "symptoms"},
+                {"registry_id": "PEC-2", "tumour.primary_site": "kidney",
+                 "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+                 "outcome.last_contact.vital_status": "alive_without_disease"}]
+        report = run(repo, tmp_path / "relapses.csv", rows, REQUIRED + RELAPSE + CONTACT)
+        assert report.issues == [] and report.written is not None
+        assert report.written.new_outcomes == 2
+        recurrent = high_risk()
+        recurrent["stage"] = {**recurrent["stage"], "status": "recurrent"}
+        recurrent["free_of_disease"] = {"since": "2026-08-01", "by": "surgery"}
+        add(repo, "PEC-1", recurrent)
+        assert versions(repo, "PEC-1") == 2
+        return tmp_path / "relapses.csv"
+
+    def test_the_same_file_again_changes_nothing_and_says_why(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """relapses.csv imported again, byte for byte: it was refused whole (exit 3),
+        PEC-2's row with it, told that PEC-1's case records no surgery (it records the
+        resection) and that its stage differs. It changes nothing, so it is imported:
+        both rows unchanged, version 2 kept, no outcome recorded twice, and PEC-1's row
+        named as not imported again, with the version that stays and the cell that
+        differs."""
+        path = self.relapsed(repo, tmp_path)
+        before = repo.count()
+        report = import_file(repo, path, on_date=ON, settings=default_settings(),
+                             actor="import")
+        assert report.issues == []
+        assert report.written is not None
+        assert (report.written.unchanged, report.written.new_versions,
+                report.written.new_outcomes) == (2, 0, 0)
+        [note] = report.warnings
+        assert (note.row, note.column, note.value) == (2, "registry_id", "PEC-1")
+        assert note.rule.startswith("row not imported again: this file was imported "
+                                    "before and the row's outcomes are recorded already")
+        assert "its case cells (stage.status) differ" in note.rule
+        assert "version 2 (recorded on 2026-11-28)" in note.rule
+        assert "surgery" not in note.rule
+        assert versions(repo, "PEC-1") == 2
+        assert repo.count() == before  # no patient, version, assessment, scan or audit
+        assert [o.event for o in repo.outcomes_by_registry_id()["PEC-1"]] == [
+            "local_recurrence"]
+
+    def test_the_same_file_again_through_the_import_page(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """The web import page runs the same importer: the file imported again is
+        imported (200, it answered 422 with nothing written), PEC-1's row named as not
+        imported again."""
+        from html import unescape
+
+        from fastapi.testclient import TestClient
+
+        from pecoma.web.app import create_app
+        from pecoma.web.config import WebConfig
+
+        path = self.relapsed(repo, tmp_path)
+        app = create_app(WebConfig(), today=lambda: ON)
+        app.state.registry = repo
+        with TestClient(app, base_url="http://localhost") as c:
+            r = c.post("/registry/import", data={"mode": "all-or-nothing"},
+                       files={"file": ("relapses.csv", path.read_bytes(), "text/csv")})
+        assert r.status_code == 200, r.text[:500]
+        page = unescape(r.text)
+        assert "row not imported again: this file was imported before" in page
+        assert "update the case first" not in page
+        assert versions(repo, "PEC-1") == 2
+
+    def test_a_new_file_with_such_a_row_is_told_the_one_true_thing(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A new file (a later contact) whose row still says localized is refused, as
+        the docs say, naming stage.status: that alone. It was also told, falsely, that
+        the case records no resection ('surgery.status is unknown: update the case
+        first'), a cell the row left empty."""
+        self.relapsed(repo, tmp_path)
+        row = {"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+               "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_without_disease"}
+        report = run(repo, tmp_path / "contacts.csv", [row], REQUIRED + CONTACT)
+        [issue] = report.issues
+        assert (issue.row, issue.column, issue.value) == (2, "stage.status", "'localized'")
+        assert "differs from the stored case ('recurrent')" in issue.rule
+        assert report.written is None
+
+    def test_a_row_of_a_file_imported_before_with_an_outcome_not_recorded_is_refused(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A row refused when its file was first imported (good rows: its stage said
+        metastatic, the case localized) is refused again when the file is imported
+        again: its outcome was never recorded, so it is no repeat of anything."""
+        add(repo, "PEC-1", high_risk())
+        add(repo, "PEC-2", low_risk())
+        rows = [{"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+                 "stage.status": "metastatic", "outcome.last_contact.date": "2026-10-01",
+                 "outcome.last_contact.vital_status": "alive_with_disease"},
+                {"registry_id": "PEC-2", "tumour.primary_site": "kidney",
+                 "stage.status": "localized", "outcome.last_contact.date": "2026-10-01",
+                 "outcome.last_contact.vital_status": "alive_without_disease"}]
+        for _ in range(2):
+            report = run(repo, tmp_path / "contacts.csv", rows, REQUIRED + CONTACT,
+                         ImportMode.good_rows)
+            [issue] = report.issues
+            assert (issue.row, issue.column) == (2, "stage.status")
+            assert "differs from the stored case ('localized')" in issue.rule
+            assert report.warnings == []
+        assert "PEC-1" not in repo.outcomes_by_registry_id()
+
+
 class TestAllOrNothingReportsEveryProblemAtOnce:
     """An all-or-nothing import reports every problem of the file in one pass, the same
     as --good-rows does: a row that breaks the checks against the stored case is never

@@ -25,7 +25,10 @@ Three rules, checked inside the writing transaction (the patient locked) by
   Such a row whose required cell differs from the stored case (a primary site written
   otherwise, a disease status now metastatic) would replace the case with one knowing
   only those cells: it is refused naming that cell, the row's and the stored value, and
-  how to record either the outcome or a new version of the case.
+  how to record either the outcome or a new version of the case (that alone: a cell the
+  row leaves empty is never checked as a value it gives). Of a file imported before,
+  such a row whose outcomes are all recorded already changes nothing and is kept, told
+  (:meth:`~pecoma.store.repository.Repository.add_case_batches`).
   A case recorded whole (``add-case``, the web form) replaces the stored one as given.
 """
 
@@ -205,9 +208,13 @@ def import_case_check(sub: CaseSubmission, stored: dict[str, Any] | None,
         if stored is not None and sub.outcomes_only else None
     if differing == []:
         return None
-    issues = (_death_issues(sub.submitted, recorded.death)
-              + _record_issues(sub.submitted, stored, recorded))
     lost = lost_facts(stored, sub.submitted) if stored is not None else []
+    # a cell the row leaves empty is named once, as one it would make unknown: never as
+    # a value the row gives that contradicts a recorded scan or outcome (a row of
+    # outcomes only was told its case recorded no resection, which the stored case did)
+    issues = [i for i in (_death_issues(sub.submitted, recorded.death)
+                          + _record_issues(sub.submitted, stored, recorded))
+              if i.path not in lost]
     if lost and differing:
         # the cells the row does fill are the problem, not the ones it leaves empty
         issues += [_differs_issue(*d) for d in differing]

@@ -22,7 +22,14 @@ from pecoma.store.models import (
     Patient,
     StoredAssessment,
 )
-from pecoma.store.repository.base import _chunks, _day, live_outcome, live_scan, log
+from pecoma.store.repository.base import (
+    _chunks,
+    _day,
+    live_outcome,
+    live_scan,
+    log,
+    recorded_on,
+)
 from pecoma.store.repository.checks import case_variant_rule, check_actor
 from pecoma.store.repository.outcomes import Outcomes, _outcome_view, current
 from pecoma.store.repository.records import (
@@ -175,7 +182,11 @@ class Cases(WorklistStates, Outcomes):
         entry that a later one corrected, are told to ``corrected``. When ``file`` was
         imported before (its digest is in ``imported_file``), the later version is kept
         (the submission's outcomes are stored as those of a kept case) and the outcome is
-        not stored again: re-importing a file never undoes a correction made since.
+        not stored again: re-importing a file never undoes a correction made since. So
+        too a submission of outcomes only (``outcomes_only``) that ``check_case`` refuses
+        and whose outcomes are all recorded already: it changes nothing, so the stored
+        case is kept and it is told to ``corrected``, never refused (its case cells are
+        those of an earlier case: re-importing never writes an older case over a newer).
         Otherwise they are stored as any other change: a newer file that changes a value
         back (A, then B, then A again) is the source's current word. ``file`` is recorded
         in the same transaction.
@@ -272,6 +283,19 @@ class Cases(WorklistStates, Outcomes):
                     kept.add(sub.registry_id)
                     accepted.append(sub)
                     continue
+                if issues and corrected is not None and again and sub.outcomes_only \
+                        and version > 0 and check_outcomes is not None \
+                        and not self._checked_outcomes(s, pid, sub.outcomes, check_outcomes,
+                                                       _ignore, stored.get(pid), again):
+                    # a row of outcomes only of a file imported before, whose outcomes are
+                    # recorded already, and whose case cells the case has left since: it
+                    # changes nothing, and an older case is not written over a newer one
+                    result.unchanged += 1
+                    result.versions[sub.registry_id] = version
+                    kept.add(sub.registry_id)
+                    accepted.append(sub)
+                    corrected(sub, [self._not_again(s, pid, version, sub, issues)])
+                    continue
                 if issues:
                     if refused is None:
                         raise InputError(issues, "case")
@@ -345,6 +369,23 @@ class Cases(WorklistStates, Outcomes):
         result.new_versions += len(todo)
         self._submitted_outcomes(s, accepted, pids, check_outcomes, actor, now, result, kept,
                                  refused, corrected, again)
+
+    def _not_again(self, s: Session, pid: int, version: int, sub: CaseSubmission,
+                   issues: Sequence[FieldIssue]) -> FieldIssue:
+        """What an import is told of a row of outcomes only that it does not import
+        again (see :meth:`_add_batch`): the case version that stays, and the cells of the
+        row it does not match."""
+        day = _day(s.scalar(select(recorded_on()).where(CaseVersion.patient_id == pid,
+                                                        CaseVersion.version == version)))
+        on = f" (recorded on {day.isoformat()})" if day is not None else ""
+        cells = ", ".join(dict.fromkeys(i.path for i in issues))
+        return FieldIssue(
+            "registry_id", sub.registry_id,
+            f"row not imported again: this file was imported before and the row's outcomes "
+            f"are recorded already; its case cells ({cells}) differ from the patient's case "
+            f"as the registry holds it now, version {version}{on}, and re-importing a file "
+            f"does not write an older case over a newer one: version {version} stays the "
+            "current one, and nothing of the row was written")
 
     def _submitted_outcomes(
         self,
