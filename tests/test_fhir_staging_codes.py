@@ -395,8 +395,9 @@ class TestSecondaryCancerSite:
     def test_the_lung_by_snomed_code_gives_the_case_and_advice_of_icd10(self) -> None:
         """The same lung metastasis by SNOMED CT 94391008 alone, by ICD-10-CM C78.01 alone
         and by its text alone: one case, one assessment. The S16 assessment is among it
-        (here 'criteria not met': the brain metastasis is disease outside the lungs); with
-        the site taken as 'other' it had been missing."""
+        (here waiting on whether disease outside the lungs is present now, the record
+        listing a brain metastasis and stating nothing of it, I5); with the site taken as
+        'other' it had been missing."""
         shapes = [code_only("94391008"), code_only("C78.01", ICD10CM),
                   {"text": "Metastatic malignant neoplasm to lung"}]
         cases = [read(kidney_with_lung_metastasis(s)).case for s in shapes]
@@ -404,7 +405,7 @@ class TestSecondaryCancerSite:
             == cases[2].stage.metastases
         plans = [assess(c, ON).record_ids() for c in cases]
         assert plans[0] == plans[1] == plans[2]
-        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in plans[0]
+        assert "REC-LUNG-METASTASECTOMY-PENDING" in plans[0]
         assert cases[0].stage.metastases[0].site is MetastasisSite.lung
 
     def test_a_code_pecoma_does_not_know_says_the_site_is_unknown(self) -> None:
