@@ -20,6 +20,31 @@ from pecoma.store.tokens import TokenStore
 from test_faults import ROOT, free_port, start_server
 
 
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def listening_workers(supervisor: int, port: int) -> int:
+    """How many worker processes hold a socket listening on ``port`` (Linux /proc): a
+    worker still starting (importing, on a loaded machine) has none yet, and the kernel
+    gives every connection to the others meanwhile."""
+    wanted = f"{port:04X}"
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            f = line.split()
+            if f[1].endswith(":" + wanted) and f[3] == "0A":  # local port, LISTEN
+                listening.add(f[9])
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return sum(1 for pid in map(int, children) if _socket_inodes(pid) & listening)
+
+
 def connections_per_worker(supervisor: int, port: int, n: int) -> list[int]:
     """Open ``n`` keep-alive connections at once (as an EHR's client pool does), make one
     request on each, and count, per worker process, the connections it holds (Linux
@@ -42,12 +67,7 @@ def connections_per_worker(supervisor: int, port: int, n: int) -> list[int]:
                     established.add(f[9])  # inode
         children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
         for pid in map(int, children):
-            inodes = set()
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:["):
-                        inodes.add(target[8:-1])
+            inodes = _socket_inodes(pid)
             if inodes & established:
                 held[pid] = len(inodes & established)
         return sorted(held.values())
@@ -91,6 +111,9 @@ def test_a_session_is_valid_on_every_worker(tmp_path: Path) -> None:
                               cookies={"pecoma_session": cookie}) as fresh:
                 assert fresh.get("/registry").status_code == 200
         if sys.platform.startswith("linux"):
+            while listening_workers(proc.pid, port) < 2:  # both started (deadline above)
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
             spread = connections_per_worker(proc.pid, port, 32)
             assert len(spread) == 2 and min(spread) >= 6, spread
     finally:
