@@ -376,3 +376,189 @@ class TestASignalThatCannotBeRead:
         with ThreadPoolExecutor(1) as pool, pytest.raises(
                 FhirFetchError, match="cannot be read in full"):
             pool.submit(asyncio.run, fetch()).result()
+
+
+#: Epic's code system for its OperationOutcome messages, as its public sandbox sends it
+#: (the middle part names the organisation).
+EPIC_SYSTEM = "urn:oid:1.2.840.114350.1.13.0.1.7.2.657369"
+#: The words of Epic's message 4119.
+EPIC_4119_WORDS = ("This response includes information available to the authorized user "
+                   "at the time of the request. It may not contain the entire record "
+                   "available in the system.")
+
+
+def epic(code: str, words: str | None, severity: str = "warning",
+         kind: str = "informational",
+         system: str = EPIC_SYSTEM) -> dict[str, Any]:
+    """An issue as Epic sends it: its message code and words in ``details``."""
+    coding: dict[str, Any] = {"system": system, "code": code}
+    out: dict[str, Any] = {"severity": severity, "code": kind,
+                           "details": {"coding": [coding]}}
+    if words is not None:
+        coding["display"] = words
+        out["details"]["text"] = words
+    return out
+
+
+#: Epic's 4101 "Resource request returns no results.": a search that found nothing.
+EPIC_4101 = epic("4101", "Resource request returns no results.", kind="processing")
+
+#: Issues saying the answer *may* not hold the entire record, each as an EHR sends it.
+CAVEATS = [
+    pytest.param([EPIC_4101, epic("4119", EPIC_4119_WORDS)], id="epic-4101-and-4119"),
+    pytest.param([epic("4119", EPIC_4119_WORDS, kind="processing",
+                       system="urn:oid:1.2.840.114350.1.13.5325.1.7.2.657369")],
+                 id="epic-4119-another-organisation"),
+    pytest.param([epic("4119", None)], id="epic-4119-by-its-code-alone"),
+    pytest.param([issue("information", "informational",
+                        "It may not contain the entire record available in the system.")],
+                 id="its-words-alone"),
+    pytest.param([issue("warning", "informational", "Results may not be complete", "text")],
+                 id="may-not-be-complete"),
+    pytest.param([issue("information", "informational",
+                        "Shows information available to the current user", "display")],
+                 id="available-to-the-current-user"),
+]
+
+
+class TestAnAnswerThatMayNotHoldTheEntireRecord:
+    """Epic sends its warning 4119 ("... It may not contain the entire record available
+    in the system.") beside the results of a search, or beside 4101 "Resource request
+    returns no results.". Its words say nothing was left out in the words the rule of
+    partial results knows ("may not contain the entire record": no 'not returned', no
+    'excluded'), so an allergy search holding no entry but 4101 and 4119 was taken as
+    the whole list, read and empty: a doxorubicin draft got "Replace with an mTOR
+    inhibitor (sirolimus) draft", and ``pecoma fhir to-case`` kept "mTOR inhibitor not
+    contraindicated". The EHR says the allergy list may be incomplete: an allergy to
+    sirolimus may be among what it did not send (unknown is not absent, I15, S13-S14).
+
+    The allergy list is then not read in full, and nothing is proposed. The other parts
+    are read as sent beside it: they are what the assessment rests on, and an EHR that
+    sends the caveat with every answer would otherwise leave no chart checked."""
+
+    @pytest.mark.parametrize("said", CAVEATS)
+    def test_an_allergy_search_so_answered_is_not_whole(self, said: list[Any]) -> None:
+        """Recognised by Epic's code (any organisation's part of its system) or by the
+        words, whatever the issue's code and severity: the allergy search is not whole,
+        and the reason quotes the issue."""
+        bundle = searchset(outcome_entry(*copy.deepcopy(said)))
+        why = incomplete(bundle, ("AllergyIntolerance",))
+        assert why is not None and "may not hold the entire record" in why
+        assert "a drug is proposed only from an allergy search the EHR answers" in why
+
+    @pytest.mark.parametrize("said", CAVEATS)
+    def test_other_searches_are_read_as_sent(self, said: list[Any]) -> None:
+        """The same answer to a search of conditions (or one whose type is not known) is
+        read as sent: the caveat withholds a proposal, not the assessment."""
+        bundle = searchset(outcome_entry(*copy.deepcopy(said)))
+        assert incomplete(bundle, ("Condition",)) is None
+        assert incomplete(bundle) is None
+
+    @pytest.mark.parametrize("said", [
+        pytest.param([EPIC_4101], id="epic-4101-no-results"),
+        pytest.param([epic("4119", "Search completed", system="urn:oid:1.2.3.4")],
+                     id="code-4119-of-another-system"),
+        pytest.param([issue("information", "informational",
+                            "All available allergies were returned")],
+                     id="all-available-returned"),
+    ])
+    def test_an_ordinary_outcome_leaves_the_allergy_search_whole(
+            self, said: list[Any]) -> None:
+        """Epic's 4101 alone says the search found nothing: the list is read and empty.
+        4119 in another code system is not Epic's message; words saying all were sent
+        are no caveat."""
+        bundle = searchset(outcome_entry(*copy.deepcopy(said)))
+        assert incomplete(bundle, ("AllergyIntolerance",)) is None
+
+    @pytest.mark.parametrize("said", CAVEATS[:3])
+    def test_order_select_proposes_nothing_and_says_why(self, client: TestClient,
+                                                        said: list[Any]) -> None:
+        """The doxorubicin draft keeps its first-line warning, no mTOR inhibitor is
+        proposed, and the card says why (the EHR's caveat, quoted) and what the EHR would
+        need to send."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = searchset(outcome_entry(*copy.deepcopy(said)))
+
+        cards = order_select(client, record(), DOXORUBICIN, change)
+        assert cards and not proposed(cards)
+        text = unescaped(cards)
+        assert "No mTOR-inhibitor order is proposed:" in text
+        assert "allergies and intolerances could not be read" in text
+        assert "Epic message 4119" in text
+        assert ("a drug is proposed only from an allergy search the EHR answers without "
+                "such a caveat") in text
+
+    def test_epic_4101_alone_leaves_the_proposal(self, client: TestClient) -> None:
+        """The reference point: Epic's 'no results' alone is the allergy list read and
+        empty: sirolimus is proposed in place of doxorubicin."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = searchset(outcome_entry(copy.deepcopy(EPIC_4101)))
+
+        assert proposed(order_select(client, record(), DOXORUBICIN, change))
+
+    def test_patient_view_reads_the_rest_of_a_record_so_sent(self,
+                                                            client: TestClient) -> None:
+        """4101 and 4119 on every search, as Epic sends them: the PEComa is still
+        assessed (the summary names it), the allergies alone are listed as not read, and
+        the summary is a warning."""
+        def change(prefetch: dict[str, Any]) -> None:
+            for value in prefetch.values():
+                if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+                    value.setdefault("entry", []).append(outcome_entry(
+                        copy.deepcopy(EPIC_4101), epic("4119", EPIC_4119_WORDS)))
+
+        cards = patient_view(client, record(), change)
+        assert cards[0]["indicator"] == "warning"
+        assert cards[0]["summary"].startswith("PEComa (metastatic)")
+        not_read = cards[0]["detail"].split("**Parts of the record that could not be "
+                                            "read**")[1]
+        assert "the allergies and intolerances:" in not_read
+        assert "the conditions" not in not_read and "the observations" not in not_read
+
+    def test_what_the_list_holds_still_rules_a_drug_out(self, client: TestClient) -> None:
+        """A sirolimus allergy sent beside 4119 still makes a sirolimus draft critical."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["allergies"] = searchset({"resource": allergy(code=SIROLIMUS)},
+                                              outcome_entry(epic("4119", EPIC_4119_WORDS)))
+
+        assert critical(order_select(client, record(), SIROLIMUS, change))
+
+    def test_to_case_reads_the_allergies_not_in_full(self, tmp_path: Path) -> None:
+        """A bundle holding 4101 and 4119: the allergies are not read in full (the
+        recorded 'not contraindicated' not kept, and asked); the other parts are read."""
+        bundle = record()
+        bundle["type"] = "searchset"
+        bundle["entry"].append(outcome_entry(copy.deepcopy(EPIC_4101),
+                                             epic("4119", EPIC_4119_WORDS)))
+        found = to_case(tmp_path, bundle)
+        assert set(found["unread"]) == {"allergies"}
+        assert "Epic message 4119" in found["unread"]["allergies"]
+        assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
+        assert "systemic.mtor_inhibitor_contraindicated" in found["not_found"]
+        assert found["case"]["stage"]["status"] == "metastatic"
+
+    @pytest.mark.parametrize(("query", "refused"), [
+        ("AllergyIntolerance?patient=p1", True), ("Condition?patient=p1", False)])
+    def test_the_fhir_client_refuses_such_an_allergy_page(self, query: str,
+                                                          refused: bool) -> None:
+        """An allergy search the FHIR server answers with 4119 is no usable answer (the
+        part stays unknown); a search of conditions so answered gives its entries."""
+        kind = query.split("?")[0]
+        page = searchset({"resource": {"resourceType": kind, "id": "a"},
+                          "search": {"mode": "match"}},
+                         outcome_entry(epic("4119", EPIC_4119_WORDS)))
+
+        async def fetch() -> list[dict[str, Any]]:
+            async with FhirClient.for_server(
+                    "https://ehr.example.org/fhir",
+                    AllowList.parse(["https://ehr.example.org/fhir"]), token="tok",
+                    transport=httpx.MockTransport(
+                        lambda request: httpx.Response(200, json=page))) as fhir:
+                return await fhir.search(query, "part")
+
+        with ThreadPoolExecutor(1) as pool:
+            if refused:
+                with pytest.raises(FhirFetchError, match="may not hold the entire record"):
+                    pool.submit(asyncio.run, fetch()).result()
+            else:
+                assert [r["id"] for r in pool.submit(asyncio.run, fetch()).result()] == ["a"]

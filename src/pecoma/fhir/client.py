@@ -382,6 +382,10 @@ class FhirClient:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                      "failed or left entries out (OperationOutcome: "
                                      f"{'; '.join(failed[0][1][:3])})")
+            said = searches.caveat(page) if kind in searches.CAVEAT_TYPES else None
+            if said is not None:
+                raise FhirFetchError(f"the FHIR server's answer to the {label} query is "
+                                     f"not known to be whole: {said}")
             unread = searches.unreadable_outcomes(page)
             if unread:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "
@@ -458,8 +462,10 @@ class FhirClient:
         (``Type/id``) by the resource asked for. Anything else (an HTTP error, a 404
         included, an empty body, ``null``, ``{}``, an OperationOutcome, a page that says
         it left entries out or says so in a form that cannot be read
-        (:func:`searches.unreadable_outcomes`, :func:`searches.unreadable_links`), a
-        ``next`` link that cannot be followed) is no usable answer:
+        (:func:`searches.unreadable_outcomes`, :func:`searches.unreadable_links`), an
+        allergy search's page saying it may not hold the entire record
+        (:func:`searches.caveat`: Epic's 4119), a ``next`` link that cannot be followed)
+        is no usable answer:
         :class:`FhirFetchError`, never an empty list.
         """
         limit = self._time_left(label)

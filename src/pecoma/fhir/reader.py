@@ -295,13 +295,20 @@ def unread_parts(data: Mapping[str, Any],
     result of its search (:func:`pecoma.fhir.searches.incomplete`: one page of several,
     an OperationOutcome saying entries were left out, a ``total`` that is no count or is
     above the matches held, whatever the Bundle's type), every part of it but the
-    Patient: which part the rest would hold cannot be told."""
+    Patient: which part the rest would hold cannot be told; and when it says it may not
+    hold the entire record (:func:`pecoma.fhir.searches.caveat`: Epic's 4119), the
+    allergies (:data:`pecoma.fhir.searches.CAVEAT_PARTS`), the part a drug is proposed
+    from only when it is read in full."""
     out = {part: why for part, why in (given or {}).items()}
     why = searches.incomplete(data)
     if why is not None:
         for part in searches.PARTS:
             if part != "patient":
                 out.setdefault(part, f"the bundle is not the whole record: {why}")
+    said = searches.caveat(data)
+    if said is not None:
+        for part in searches.CAVEAT_PARTS:
+            out.setdefault(part, f"the bundle is not known to be the whole record: {said}")
     return out
 
 

@@ -26,6 +26,13 @@ match is an entry whose ``search.mode`` is ``match``; an entry with no mode is a
 only when it holds a resource of the type searched for (:func:`matches`): the
 Medications a medication search ``_include``s are no matches, whether or not the server
 marks them ``include``.
+An allergy search (:data:`CAVEAT_TYPES`) is not the whole result either when an
+OperationOutcome entry says the answer *may* not hold the entire record
+(:func:`caveat`): Epic's message 4119, "This response includes information available to
+the authorized user at the time of the request. It may not contain the entire record
+available in the system.", by its code or by such words. A drug is proposed only from an
+allergy list read in full, so that caveat withholds the proposal; the other parts of the
+record are read as sent beside it.
 What the rest would hold (an allergy, a line of therapy) is unknown, never absent:
 :func:`incomplete` says why. The CDS services take such a prefetch part as unread
 (:mod:`pecoma.web.cds.record`); the FHIR reader takes every part of a bundle that says
@@ -40,10 +47,11 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["MEDICATION_PARTS", "PARTS", "RESULT_TYPES", "bad_total", "failed_issues",
-           "foreign", "has_next", "incomplete", "left_out", "matches", "next_urls",
-           "outcome_issues", "unreadable_links", "unreadable_outcome",
-           "unreadable_outcomes", "unusable_entry", "withheld_label"]
+__all__ = ["CAVEAT_PARTS", "CAVEAT_TYPES", "MEDICATION_PARTS", "PARTS", "RESULT_TYPES",
+           "bad_total", "caveat", "caveat_issues", "failed_issues", "foreign", "has_next",
+           "incomplete", "left_out", "matches", "next_urls", "outcome_issues",
+           "unreadable_links", "unreadable_outcome", "unreadable_outcomes", "unusable_entry",
+           "withheld_label"]
 
 #: The parts of one patient's record, each the answer to one search (the CDS services'
 #: prefetch keys), in the words a reader of the output is told which one was not read.
@@ -158,11 +166,101 @@ def _issue_words(issue: Mapping[str, Any]) -> list[str] | None:
     return said
 
 
+def _plain(text: str) -> str:
+    """An issue's words as the patterns read them: lower case, one blank between words."""
+    return " ".join(text[:2000].lower().replace("\u2019", "'").split())
+
+
 def _says_limited(words: Sequence[str]) -> bool:
     """Whether an issue's words (:func:`_issue_words`) say the results sent are limited
     or partial, or that entries were left out (:data:`_LIMITED`)."""
-    return any(_LIMITED.search(" ".join(t[:2000].lower().replace("\u2019", "'").split()))
-               is not None for t in words)
+    return any(_LIMITED.search(_plain(t)) is not None for t in words)
+
+
+#: The search types whose answer is not taken as whole when it says it *may* not hold the
+#: entire record (:func:`caveat`): the allergy list, the one part pecoma reads for what it
+#: does not hold before it proposes a drug (a proposal needs the list read in full; an
+#: allergy the EHR did not send may rule the drug out: I15, S13-S14), and from which it
+#: keeps a recorded "mTOR inhibitor not contraindicated". The other parts are read as
+#: sent beside such a caveat: what they hold is what the assessment rests on, and an EHR
+#: that sends the caveat with every answer (Epic) would otherwise leave every chart
+#: unchecked.
+CAVEAT_TYPES: Final = ("AllergyIntolerance",)
+#: The parts of the record (:data:`PARTS`) answering a search of :data:`CAVEAT_TYPES`.
+CAVEAT_PARTS: Final = ("allergies",)
+
+#: Epic's code system for the messages of its OperationOutcomes:
+#: ``urn:oid:1.2.840.114350.1.13.<n>.<n>.7.2.657369``, the middle part naming the
+#: organisation (``0.1`` in Epic's public sandbox).
+_EPIC_MESSAGES: Final = re.compile(r"urn:oid:1\.2\.840\.114350\.1\.13(?:\.\d+)+\.7\.2\.657369")
+#: Epic's message codes saying an answer may not hold the entire record: 4119, "This
+#: response includes information available to the authorized user at the time of the
+#: request. It may not contain the entire record available in the system." (a warning
+#: of code ``informational`` or ``processing``, sent beside the results or beside 4101
+#: "Resource request returns no results.").
+_EPIC_CAVEATS: Final = frozenset({"4119"})
+
+#: Words of an issue saying the answer *may* not hold the entire record, without saying
+#: that anything was left out (those are :data:`_LIMITED`'s): "It may not contain the
+#: entire record available in the system", "information available to the authorized
+#: user", "Results may not be complete", "may not reflect all allergies", "entries may
+#: be missing", "completeness is not guaranteed". A caveat of the whole answer, read
+#: for :data:`CAVEAT_TYPES` only (:func:`caveat`).
+_CAVEAT: Final = re.compile(
+    r"(?<![a-z])(?:"
+    # 'may not contain the entire record', 'might not be complete', 'may not show all'
+    r"(?:may|might|could|can)(?:n't| not)(?: \w+){0,4}? "
+    r"(?:entire\w*|complete\w*|whole|full|all|every\w*|exhaustive\w*)|"
+    # 'entries may be missing'
+    r"(?:may|might|could) (?:be )?(?:missing|lacking|absent)|"
+    # 'not guaranteed to be complete', 'completeness is not guaranteed'
+    r"not (?:be )?guaranteed (?:to be )?(?:complete|whole|full|exhaustive)\w*|"
+    r"(?:completeness|complete\w*) (?:is |are )?not guaranteed|"
+    # what the user or client may see, not the record: 'information available to the
+    # authorized user'
+    r"(?:available|visible|accessible) to the (?:authori[sz]ed |current |requesting )?"
+    r"(?:user|client|app\w*|requester)"
+    r")(?![a-z])")
+
+
+def caveat_issues(outcome: Mapping[str, Any]) -> list[str]:
+    """The issues of an OperationOutcome saying the answer may not hold the entire record
+    (Epic's message 4119 by its code, or words of :data:`_CAVEAT`, whatever the issue's
+    code and severity), each as ``severity: code`` with the Epic code and the words said
+    (shortened), or none."""
+    issues = outcome.get("issue")
+    out = []
+    for x in issues if isinstance(issues, list) else []:
+        words = _issue_words(x) if isinstance(x, dict) else None
+        if words is None:
+            continue  # not an issue, or its words cannot be read: unreadable_outcome's
+        codings = (x.get("details") or {}).get("coding") or []
+        epic = [cd["code"] for cd in codings
+                if isinstance(cd.get("system"), str) and _EPIC_MESSAGES.fullmatch(cd["system"])
+                and isinstance(cd.get("code"), str) and cd["code"].strip() in _EPIC_CAVEATS]
+        said = next((t for t in words if _CAVEAT.search(_plain(t)) is not None), None)
+        if not epic and said is None:
+            continue
+        shown = said or next((t for t in words if t.strip()), "")
+        out.append(": ".join(v[:40] if isinstance(v, str) else _kind(v)
+                             for v in (x.get("severity"), x.get("code")))
+                   + (f", Epic message {epic[0]}" if epic else "")
+                   + (f' "{" ".join(shown.split())[:200]}"' if shown.strip() else ""))
+    return out
+
+
+def caveat(bundle: Mapping[str, Any]) -> str | None:
+    """Why a Bundle says it may not hold the entire record (an OperationOutcome entry of
+    :func:`caveat_issues`: Epic's 4119), or ``None``. Not taken as the whole result of a
+    search of :data:`CAVEAT_TYPES` (:func:`incomplete` with ``searched``, the FHIR
+    client, the FHIR reader's allergies): what it did not send is unknown, never absent."""
+    said = [issue for _i, res in _outcomes(bundle) for issue in caveat_issues(res)]
+    if not said:
+        return None
+    return ("an OperationOutcome in it says it may not hold the entire record "
+            f"({'; '.join(said[:2])}): an allergy it did not send may rule a drug out, so "
+            "the allergy list is not taken as whole; a drug is proposed only from an "
+            "allergy search the EHR answers without such a caveat")
 
 
 def unreadable_outcome(outcome: Mapping[str, Any]) -> str | None:
@@ -434,7 +532,9 @@ def incomplete(bundle: Mapping[str, Any],
     cannot be read (:func:`unreadable_links`), a ``total`` that is no count, a ``total``
     above the matches held (``searched``: the types the query asks for, when known; see
     :func:`matches`). A signal of a partial result sent in a form that cannot be read
-    counts as one: the Bundle is then not known to be whole."""
+    counts as one: the Bundle is then not known to be whole. For a search of
+    :data:`CAVEAT_TYPES` (the allergy list), an OperationOutcome saying the answer may not
+    hold the entire record counts too (:func:`caveat`: Epic's 4119)."""
     reasons = []
     label = withheld_label(bundle)
     if label is not None:
@@ -463,4 +563,7 @@ def incomplete(bundle: Mapping[str, Any],
     if short is not None:
         reasons.append(f"the search found {short[0]} but sent {short[1]} (its 'total'): "
                        "entries were left out")
+    said = caveat(bundle) if set(searched or ()) & set(CAVEAT_TYPES) else None
+    if said is not None:
+        reasons.append(said)
     return "; ".join(reasons) or None

@@ -10,7 +10,8 @@ list), a Bundle whose links or ``meta`` labels cannot be read, a Bundle of anoth
 ``searchset`` or ``collection`` (a history, a transaction: no search's answer), a Bundle
 with a ``next`` page (only part of the result), or a Bundle whose ``total`` is no count or is
 larger than the matches it holds, or one whose ``meta`` labels it ``REDACTED`` or
-``SUBSETTED`` (:mod:`pecoma.fhir.searches`) means the EHR
+``SUBSETTED`` (:mod:`pecoma.fhir.searches`), or, for the allergies, a Bundle saying it may
+not hold the entire record (Epic's 4119: :func:`pecoma.fhir.searches.caveat`) means the EHR
 has **no data** for that part (not "nothing recorded"). Such a part is fetched from
 ``fhirServer`` with the template's query when the server is on the allow-list
 (:mod:`pecoma.fhir.client`); when there is no server, the server is not allowed, or the
@@ -134,7 +135,7 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
                     "whole result cannot be told")
         why = searches.incomplete(value, (_SEARCHED[key][0],) if key in _SEARCHED else None)
         if why is not None:
-            return f"the EHR's answer is not the whole result: {why}"
+            return f"the EHR's answer is not known to be the whole result: {why}"
     if key in _SEARCHED:
         wanted, included = _SEARCHED[key]
         why = searches.foreign(resources_of(value), wanted, included)
