@@ -31,6 +31,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pecoma.fhir.allergies import read_allergy
+
 from allergy_support import (
     DOXORUBICIN,
     RXNORM,
@@ -92,8 +94,9 @@ class TestToCase:
         assert systemic["intolerances"] == [{"agent": "other"}]
         assert "mtor_inhibitor_contraindicated" not in systemic
         assert not any("no known allergy" in x for x in found["not_read"])
-        assert any(n.startswith("AllergyIntolerance/a1: a drug allergy or intolerance whose "
-                                "substance cannot be read") and word in n
+        assert any(n.startswith("AllergyIntolerance/a1: an allergy or intolerance that may be "
+                                "to a drug, of a substance pecoma cannot identify")
+                   and word in n
                    for n in found["notes"])
 
     @pytest.mark.parametrize("entry", ORDINARY)
@@ -155,3 +158,115 @@ class TestCds:
         assert critical(order_select(client, record(entry), CARBOPLATIN)) == [
             "Draft order of carboplatin: the record lists an allergy or intolerance to "
             "carboplatin (AllergyIntolerance/a1)"]
+
+
+def nkda_noting(text: str) -> dict[str, Any]:
+    """The entry an EHR records for "No Known Drug Allergies" (SNOMED CT 409137002), with
+    one note."""
+    return allergy(code={"coding": [{"system": SNOMED, "code": "409137002",
+                                     "display": "No known history of drug allergy"}],
+                         "text": "No Known Drug Allergies"},
+                   note=[{"text": text}])
+
+
+#: Notes an NKDA entry carries that name an ordinary allergy to something that is no
+#: drug: a food, an animal, the environment, a material, a physical trigger. Code
+#: 409137002 says no *drug* allergy, and such a note does not contradict it.
+NOT_A_DRUG = [
+    pytest.param("Allergic to dogs", id="dogs"),
+    pytest.param("Allergic to horses", id="horses"),
+    pytest.param("Allergic to feathers", id="feathers"),
+    pytest.param("NKDA. Allergic to seafood (hives).", id="seafood-hives"),
+    pytest.param("Allergic to strawberries", id="strawberries"),
+    pytest.param("Allergic to kiwi", id="kiwi"),
+    pytest.param("Allergic to mangoes", id="mangoes"),
+    pytest.param("Allergic to perfume", id="perfume"),
+    pytest.param("Allergic to insect bites", id="insect-bites"),
+    pytest.param("Allergic to adhesive tape", id="adhesive-tape"),
+    pytest.param("Allergic to band-aids", id="band-aids"),
+    pytest.param("Sensitive to cold", id="cold"),
+    pytest.param("Sensitive to sunlight", id="sunlight"),
+    pytest.param("Allergic to cat hair since childhood", id="cat-hair-since-childhood"),
+    pytest.param("Allergic to eggs, milk and cherries", id="a-list-of-foods"),
+]
+
+#: Notes naming, beside an ordinary allergen or alone, a word that may be a drug pecoma
+#: cannot identify, and that word: the entry contradicts its code and stays an allergy
+#: not identified (the safe direction: which drug it is, is asked).
+MAY_BE_A_DRUG = [
+    pytest.param("Allergic to dogs and Zortrex", "zortrex", id="dogs-and-a-drug"),
+    pytest.param("Allergic to seafood, Zortrex", "zortrex", id="seafood-comma-a-drug"),
+    pytest.param("Allergic to penicillin and XY-123", "xy", id="penicillin-and-a-drug"),
+    pytest.param("Allergic to horse serum", "serum", id="horse-serum-an-antiserum"),
+    pytest.param("Allergic to mouse protein", "protein", id="mouse-protein-an-antibody"),
+    pytest.param("Allergic to mustards", "mustards", id="mustards-alkylating-drugs"),
+]
+
+
+class TestAnOrdinaryAllergyInTheNote:
+    """An NKDA entry whose note names an allergy to a food, an animal, the environment or
+    a material ("Allergic to dogs", "seafood", "adhesive tape", "Sensitive to cold") was
+    read as an allergy to a drug pecoma cannot identify: a row 'other', the team's 'not
+    contraindicated' dropped, the mTOR-inhibitor advice provisional on "which drug is
+    it?" and nothing proposed. Code 409137002 says no drug allergy: such a note is what
+    these entries usually carry. The common non-drug allergens are now read by name, by
+    category; a word that may be a drug, beside them or alone, still makes the entry an
+    allergy not identified (before, "penicillin and XY-123" was read as no allergy at
+    all: a name pecoma knows hid the word beside it)."""
+
+    @pytest.mark.parametrize("note", NOT_A_DRUG)
+    def test_to_case_reads_no_drug_allergy(self, tmp_path: Path, note: str) -> None:
+        """No row, 'not contraindicated' kept, the entry listed as recording no known
+        allergy."""
+        found = to_case(tmp_path, record(nkda_noting(note)))
+        systemic = found["case"]["systemic"]
+        assert "intolerances" not in systemic
+        assert systemic["mtor_inhibitor_contraindicated"] == "no"
+        assert any("no known allergy" in x for x in found["not_read"])
+
+    @pytest.mark.parametrize("note", NOT_A_DRUG[:6])
+    def test_order_select_proposes_sirolimus(self, client: TestClient, note: str) -> None:
+        """Nothing on the list may be to a drug: the doxorubicin draft is offered the
+        sirolimus draft, and a sirolimus draft gets no card."""
+        entry = nkda_noting(note)
+        assert proposed(order_select(client, record(entry), DOXORUBICIN))
+        assert order_select(client, record(entry), SIROLIMUS) == []
+
+    def test_patient_view_gives_the_mtor_advice_firm(self, client: TestClient) -> None:
+        """'NKDA. Allergic to seafood (hives).': the mTOR-inhibitor first line is given
+        as the guideline gives it, not provisional on which drug the entry is of."""
+        said = details(patient_view(client, record(nkda_noting(
+            "NKDA. Allergic to seafood (hives)."))))
+        assert "MISS-INTOLERANCE-AGENT" not in said and "Conditional:" not in said
+
+    @pytest.mark.parametrize(("note", "word"), MAY_BE_A_DRUG)
+    def test_a_word_that_may_be_a_drug_is_still_not_identified(
+            self, tmp_path: Path, note: str, word: str) -> None:
+        """The row 'other', 'not contraindicated' dropped, and a note naming the word and
+        saying it is a substance pecoma cannot identify."""
+        found = to_case(tmp_path, record(nkda_noting(note)))
+        systemic = found["case"]["systemic"]
+        assert systemic["intolerances"] == [{"agent": "other"}]
+        assert "mtor_inhibitor_contraindicated" not in systemic
+        assert any(n.startswith("AllergyIntolerance/a1: an allergy or intolerance that may "
+                                "be to a drug, of a substance pecoma cannot identify")
+                   and word in n for n in found["notes"])
+
+    @pytest.mark.parametrize(("note", "word"), MAY_BE_A_DRUG[:3])
+    def test_nothing_is_proposed_beside_it(self, client: TestClient, note: str,
+                                           word: str) -> None:
+        chemo = order_select(client, record(nkda_noting(note)), DOXORUBICIN)
+        assert not proposed(chemo)
+        assert "could not be matched to a drug" in details(chemo)
+
+    @pytest.mark.parametrize(("text", "unidentified"), [
+        ("Seafood", False), ("Cat dander and dogs", False), ("Adhesive tape", False),
+        ("Zortrex", True), ("Dogs and Zortrex", True), ("Horse serum", True)])
+    def test_an_entry_coded_by_the_substance_reads_the_same(self, text: str,
+                                                            unidentified: bool) -> None:
+        """The same names in an entry's own code (no category given: it may be to a
+        drug): an allergen pecoma reads is identified and rules no PEComa drug out; a word
+        it cannot identify leaves the entry not identified."""
+        reading = read_allergy(allergy(code={"text": text}, category=[]))
+        assert reading.unidentified is unidentified
+        assert not reading.agents

@@ -207,15 +207,22 @@ MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "z
                            "umirolimus", "biolimus")
 
 #: Names of substances an allergy may be recorded to that are no anticancer drug and hold
-#: none (each a whole word, plurals too; a hyphen or blank in a name matches either, or
-#: nothing: "nonsteroidal anti-inflammatory"): antibiotics, analgesics, contrast media, other
-#: common drugs, foods and environmental allergens. An allergy to one of them is
-#: identified and rules no PEComa drug out; an allergy to a substance named otherwise
-#: stays *not identified* (it may be to a drug pecoma proposes). Left out on purpose,
-#: so that an allergy to them is never cleared by its name: the macrolide antibiotics
-#: (erythromycin, azithromycin, clarithromycin) and tacrolimus or pimecrolimus (macrolides
-#: as sirolimus is), polysorbate 80 (temsirolimus's solvent) and albumin (nab-sirolimus's
-#: carrier).
+#: none (each a whole word, plurals too: "dogs", "mangoes", "strawberries"; a hyphen or
+#: blank in a name matches either, or nothing: "nonsteroidal anti-inflammatory"):
+#: antibiotics, analgesics, contrast media, other common drugs, and the common allergens
+#: that are no drug, by category (foods, animals, the environment, materials), each
+#: category also by its own word ("food", "animal", "insect", "metal"). An allergy to one
+#: of them is identified and rules no PEComa drug out; an allergy to a substance named
+#: otherwise stays *not identified* (it may be to a drug pecoma proposes), and so does an
+#: entry naming one of them beside a word pecoma cannot identify ("dogs and Zortrex").
+#: Left out on purpose, so that an allergy to them is never cleared by its name: the
+#: macrolide antibiotics (erythromycin, azithromycin, clarithromycin) and tacrolimus or
+#: pimecrolimus (macrolides as sirolimus is), polysorbate 80 (temsirolimus's solvent) and
+#: albumin (nab-sirolimus's carrier); and, among the allergens, none that a drug is made
+#: of or carried in beyond those already listed (no gelatin, corn, starch, alcohol, dye
+#: or serum: "horse serum" and "mouse protein" stay not identified, as antisera and
+#: antibodies are drugs), nor "mustard" (the nitrogen mustards are alkylating drugs,
+#: ifosfamide one of them).
 NOT_ANTICANCER_NAMES: Final = (
     # penicillins and other beta-lactams
     "penicillin", "pcn", "amoxicillin", "ampicillin", "piperacillin", "flucloxacillin",
@@ -240,11 +247,32 @@ NOT_ANTICANCER_NAMES: Final = (
     "allopurinol", "carbamazepine", "phenytoin", "lamotrigine", "ondansetron",
     "metoclopramide", "lidocaine", "lignocaine", "iodinated contrast", "contrast media",
     "contrast medium", "contrast dye", "contrast", "radiocontrast", "iodine", "gadolinium",
-    # foods and environmental allergens
-    "peanut", "tree nut", "shellfish", "shrimp", "fish", "egg", "milk", "dairy", "lactose",
-    "soy", "soya", "wheat", "gluten", "sesame", "strawberry", "bee sting", "bee venom",
-    "wasp", "insect sting", "pollen", "grass pollen", "ragweed", "house dust", "dust mite",
-    "cat dander", "dog dander", "animal dander", "mould", "mold", "latex", "nickel",
+    # foods
+    "food", "peanut", "tree nut", "nut", "almond", "walnut", "cashew", "pecan", "hazelnut",
+    "pistachio", "brazil nut", "macadamia", "shellfish", "seafood", "shrimp", "prawn",
+    "crab", "lobster", "crayfish", "crustacean", "mussel", "oyster", "clam", "scallop",
+    "squid", "mollusc", "mollusk", "fish", "egg", "milk", "dairy", "lactose", "soy", "soya",
+    "wheat", "gluten", "sesame", "celery", "lupin", "fruit", "berry",
+    "strawberry", "raspberry", "blueberry", "kiwi", "kiwifruit", "mango", "banana", "apple",
+    "peach", "pear", "plum", "cherry", "apricot", "orange", "citrus", "lemon", "pineapple",
+    "melon", "watermelon", "grape", "tomato", "avocado", "carrot", "garlic", "onion",
+    "chocolate", "cocoa", "coffee", "meat", "red meat", "beef", "pork", "chicken", "spice",
+    "cinnamon",
+    # animals
+    "animal", "pet", "cat", "dog", "horse", "rabbit", "guinea pig", "hamster", "mouse",
+    "mice", "rat", "rodent", "bird", "feather", "cow", "goat", "sheep", "fur", "wool",
+    "dander", "cat dander", "dog dander", "animal dander", "animal hair", "cat hair",
+    "dog hair",
+    # the environment: insects, plants, air, physical triggers
+    "insect", "insect sting", "insect bite", "bee", "bee sting", "bee venom", "wasp",
+    "hornet", "mosquito", "ant", "fire ant", "jellyfish", "pollen", "grass pollen", "grass",
+    "tree pollen", "hay fever", "hayfever", "ragweed", "plant", "flower", "poison ivy",
+    "house dust", "dust", "dust mite", "mite", "mould", "mold", "environmental",
+    "seasonal", "perfume", "fragrance", "scent", "cosmetic", "makeup", "soap", "detergent",
+    "smoke", "cigarette smoke", "chlorine", "sun", "sunlight", "cold", "heat",
+    # materials
+    "latex", "rubber", "nickel", "metal", "jewellery", "jewelry", "adhesive",
+    "adhesive tape", "tape", "plaster", "band-aid", "bandaid", "elastoplast",
 )
 
 #: Substances near an mTOR inhibitor, left out of :data:`NOT_ANTICANCER_NAMES` on

@@ -622,8 +622,19 @@ def _names_pattern(names: Iterable[str]) -> str:
     return render(root)
 
 
+def _with_plurals(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` and the plural of each ending in a consonant and ``y`` ("strawberry",
+    "strawberries"): the patterns take every other plural as the name and ``s`` or
+    ``es``."""
+    names = tuple(names)
+    return names + tuple(f"{n[:-1]}ies" for n in names
+                         if len(n) > 2 and n.endswith("y") and n[-2] not in "aeiou")
+
+
+#: The substances that are no anticancer drug, with their plurals.
+_NOT_ANTICANCER_NAMES: Final = _with_plurals(c.NOT_ANTICANCER_NAMES)
 _NOT_ANTICANCER: Final = re.compile(
-    r"(?<![a-z0-9])(?:" + _names_pattern(c.NOT_ANTICANCER_NAMES) + r")(?:e?s)?(?![a-z0-9])")
+    r"(?<![a-z0-9])(?:" + _names_pattern(_NOT_ANTICANCER_NAMES) + r")(?:e?s)?(?![a-z0-9])")
 
 
 def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
@@ -640,7 +651,7 @@ def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
 #: not list, so an entry naming one rules out the drugs it maps and is never cleared.)
 _READ_NAMES: Final = frozenset(
     {n for _agent, names in c.AGENT_NAMES for n in names} | set(c.MTOR_CLASS_WORDS)
-    | {"mtor inhibitor"} | set(c.NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS))
+    | {"mtor inhibitor"} | set(_NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS))
 #: Each name at each place it starts, overlaps included ("iodinated contrast" and
 #: "contrast media" in "iodinated contrast media").
 _READ: Final = re.compile(r"(?<!\w)(?=((?:" + _names_pattern(_READ_NAMES)
@@ -819,20 +830,33 @@ _STATED: Final = re.compile(
 #: ("denies allergy to any drug", "no reaction to contrast").
 _DENYING: Final = frozenset({"no", "not", "denies", "denied", "deny", "nil", "none",
                              "without", "never", "negative"})
-#: Words naming no substance in what follows an exception ("except for", "any").
-_FUNCTION_WORDS: Final = frozenset({"for", "the", "a", "an", "as", "any", "all", "some",
-                                    "in", "on", "at", "by", "his", "her", "their", "its"})
+#: Words naming no substance in what follows an exception or an allergy stated ("except
+#: for", "any"), and the words of when and how it was found ("since childhood", "as a
+#: child", "after eating", "on contact"): none is a drug's name, and a word beside them
+#: that pecoma cannot identify is still said.
+_FUNCTION_WORDS: Final = frozenset({
+    "for", "the", "a", "an", "as", "any", "all", "some", "in", "on", "at", "by", "his",
+    "her", "their", "its", "from", "after", "when", "since", "childhood", "child", "ago",
+    "year", "years", "yrs", "age", "old", "was", "is", "were", "only", "also", "very",
+    "slightly", "previously", "prior", "past", "once", "lifelong", "known", "eating",
+    "contact", "exposure", "touching", "bites", "stings", "pt", "patient", "reports",
+    "states", "reviewed", "confirmed", "verified", "documented", "updated", "pharmacist",
+    "but", *_DENYING})
 
 
 def substances_said(text: str) -> tuple[str, ...]:
     """What a text names as a substance the patient reacts to that pecoma cannot identify:
     the words following an exception ("except for Zortrex") or an allergy stated
-    ("allergic to XY-123") in the same clause (up to ``.``, ``;``, ``,``, a bracket or a
-    line's end), when they name no substance pecoma reads (a drug it knows, or one that
-    is no anticancer drug: those are read by name). An allergy stated that a word before
-    it in its clause turns around ("denies allergy to any drug", "no reaction to
-    contrast") names nothing; so do words that only word the entry ("except as above" names
-    ``above``: whatever it is, it is not "none"). At most five words."""
+    ("allergic to XY-123") up to the end of its statement (``.``, ``;``, a bracket or a
+    line's end: a list such as "dogs, cats, Zortrex" is read whole) that name no
+    substance pecoma reads (:func:`unread_words`: a drug it
+    knows, or one that is no anticancer drug, "dogs", "seafood", "adhesive tape", are read
+    by name), nor when or how it was found ("since childhood"). Each word is judged: "dogs
+    and Zortrex" names ``zortrex``, "penicillin and XY-123" ``xy``. An allergy stated that
+    a word before it in its clause turns around ("denies allergy to any drug", "no
+    reaction to contrast", a denial in its clause: up to a comma too) names nothing;
+    words that only word the entry ("except as
+    above" names ``above``: whatever it is, it is not "none") do. At most five words."""
     lowered = text.lower()
     out: list[str] = []
     for pattern in (_EXCEPTION, _STATED):
@@ -840,9 +864,7 @@ def substances_said(text: str) -> tuple[str, ...]:
             before = re.split(r"[.;,()\n]", lowered[:found.start()])[-1]
             if pattern is _STATED and _DENYING.intersection(re.findall(r"\w+", before)):
                 continue
-            what = {"text": re.split(r"[.;,()\n]", lowered[found.end():])[0]}
-            if names_a_known_drug(what) or not_anticancer_named(what) is not None:
-                continue
+            what = {"text": re.split(r"[.;()\n]", lowered[found.end():])[0]}
             out += [w for w in unread_words(what) if w not in _FUNCTION_WORDS]
     return tuple(dict.fromkeys(out))[:_UNREAD_SHOWN]
 

@@ -1238,10 +1238,10 @@ def _not_identified(listed: AllergyList, others: dict[str, int], r: Reader) -> N
     for where, reading in unreadable:
         r.used.add(where)
         r.why.pop(where, None)
-        said = (f" (pecoma cannot identify: {', '.join(reading.not_identified)})"
-                if reading.not_identified else "")
-        r.notes.append(f"{where}: a drug allergy or intolerance whose substance cannot be "
-                       f"read{said}: read as an intolerance of 'other' (systemic.intolerances"
+        said = (f" ({', '.join(reading.not_identified)})" if reading.not_identified else "")
+        r.notes.append(f"{where}: an allergy or intolerance that may be to a drug, of a "
+                       f"substance pecoma cannot identify{said}: read as an intolerance of "
+                       "'other' (systemic.intolerances"
                        f"[{others[where]}]), a drug the case format names no agent for; it may "
                        "be an mTOR inhibitor or an anthracycline: the advice proposing either "
                        "waits on which drug it is, and an mTOR-inhibitor contraindication "
