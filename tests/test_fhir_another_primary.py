@@ -141,7 +141,7 @@ class TestDistantSpreadNamingNoCondition:
         assert (f"'stage.status' cannot be derived: Observation/{rid} states distant spread "
                 "but names no Condition (no focus), and the record holds another primary "
                 "cancer (Condition/breast-ca) besides the PEComa") in said
-        assert "give that result's focus (the Condition it is about)" in said
+        assert "that result's focus (the Condition it is about" in said
         assert "metastatic" not in run.stdout
 
     def test_no_care_plan_is_written_from_it(self, tmp_path: Path) -> None:
@@ -217,6 +217,128 @@ class TestDistantSpreadNamingNoCondition:
         with pytest.raises(InputError) as exc:
             read(with_(record, breast(), staging("m1", *CM1)))
         assert "Observation/m1 states distant spread but names no Condition" in str(exc.value)
+
+
+#: mCODE CancerDiseaseStatus values naming no spread either way: a trend, a remission,
+#: "not detected" (ConditionStatusTrendVS, and the remission codes of later mCODE).
+TRENDS = [
+    pytest.param({"coding": [{"system": SNOMED, "code": "268910001",
+                              "display": "Patient's condition improved"}]}, id="improved"),
+    pytest.param({"coding": [{"system": SNOMED, "code": "359746009",
+                              "display": "Patient's condition stable"}]}, id="stable"),
+    pytest.param({"coding": [{"system": SNOMED, "code": "550991000124107",
+                              "display": "Malignant neoplasm in full remission"}]},
+                 id="full-remission"),
+    pytest.param({"coding": [{"system": SNOMED, "code": "260415000",
+                              "display": "Not detected"}]}, id="not-detected"),
+]
+
+
+class TestThePecomasOwnStagingBesideIt:
+    """The refusal of HAZ-205 asked to "record ... its disease status", but a status
+    recorded the mCODE way, naming the PEComa Condition, did not lift it, nor did the
+    PEComa's own cM0, and the message did not name the one code that did
+    (``pecoma#disease-status``). The PEComa's own distant metastases category naming it,
+    dated on or after the unattributed M1, is its staging: an M0 there says that M1 is
+    not the PEComa's (an M category once M1 is not restaged M0), and the status follows
+    from the rest of the record as without the other cancer. A CancerDiseaseStatus naming
+    the PEComa decides it only as 'distant metastasis present': a trend or a remission
+    says how the disease goes, not whether it spread (a PEComa whose metastases are in
+    remission is metastatic disease free of disease, not localized). The message names
+    exactly what to record, with the codes."""
+
+    def test_the_refusal_names_what_to_record(self, tmp_path: Path) -> None:
+        """The refusal names the project's disease-status code and its values, the mCODE
+        distant metastases category with its LOINC and SNOMED CT codes, the PEComa
+        Condition to name as its focus and the day from which it answers the cM1."""
+        run = pecoma(tmp_path, with_(uterus(), breast(), staging("tnm-m-breast", *CM1)))
+        assert run.returncode == 3, run.stdout
+        said = flat(run.stderr)
+        assert (f"an Observation coded {PECOMA_CODES}|disease-status valued by a code of the "
+                "same system (localized, locally-advanced-unresectable, recurrent, "
+                "metastatic)") in said
+        assert ("the PEComa's own distant metastases category (mCODE "
+                "TNMDistantMetastasesCategory, LOINC 21907-1) whose focus is the PEComa "
+                f"Condition ({PECOMA}), dated on or after 2025-09-10: cM0 (SNOMED CT "
+                "1229901006) says it has none") in said
+        assert "only as 'distant metastasis present' (SNOMED CT 399409002)" in said
+
+    @pytest.mark.parametrize("day", ["2025-09-10", "2026-05-01"])
+    def test_the_pecomas_own_m0_dated_no_earlier_lifts_it(self, tmp_path: Path,
+                                                         day: str) -> None:
+        """A cM0 naming the PEComa, of the cM1's day or later: the cM1 is not the
+        PEComa's, and the PEComa is localized by its denied history, as without the
+        breast cancer (to-case exit 0, a note naming both results)."""
+        m0 = staging("tnm-m-pecoma", *CM0, day=day, focus=[{"reference": PECOMA}])
+        run = pecoma(tmp_path, with_(uterus(), breast(), staging("tnm-m-breast", *CM1), m0))
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["stage"]["status"] == "localized"
+        assert ("Observation/tnm-m-breast: distant spread naming no Condition, beside "
+                "another primary cancer (Condition/breast-ca), not taken as the PEComa's: "
+                "the PEComa's own distant metastases category (Observation/tnm-m-pecoma, "
+                "dated on or after 2025-09-10) is M0") in flat(run.stderr)
+
+    def test_a_care_plan_is_written_beside_it(self, tmp_path: Path) -> None:
+        """``fhir careplan`` reads it the same way: a CarePlan of the localized PEComa."""
+        m0 = staging("tnm-m-pecoma", *CM0, day="2026-05-01", focus=[{"reference": PECOMA}])
+        run = pecoma(tmp_path, with_(uterus(), breast(), staging("tnm-m-breast", *CM1), m0),
+                     "careplan")
+        assert run.returncode == 0, run.stderr
+        assert any(e["resource"]["resourceType"] == "CarePlan"
+                   for e in json.loads(run.stdout)["entry"])
+
+    @pytest.mark.parametrize("day", ["2024-04-20", None])
+    def test_an_m0_dated_before_or_undated_says_nothing_of_it(self, day: str | None) -> None:
+        """The PEComa's cM0 of its staging in 2024 (or undated) says nothing of a cM1 of
+        2025: the PEComa may have spread since. Still refused, naming the cM1."""
+        m0 = staging("tnm-m-pecoma", *CM0, day=day or "", focus=[{"reference": PECOMA}])
+        if day is None:
+            del m0["effectiveDateTime"]
+        with pytest.raises(InputError) as exc:
+            read(with_(uterus(), breast(), staging("tnm-m-breast", *CM1), m0))
+        assert "Observation/tnm-m-breast states distant spread" in str(exc.value)
+
+    def test_an_m0_naming_no_condition_does_not_lift_it(self) -> None:
+        """A cM0 naming nothing, even of a later day, may be the breast cancer's: it says
+        nothing of the PEComa."""
+        m0 = staging("tnm-m0", *CM0, day="2026-05-01")
+        with pytest.raises(InputError) as exc:
+            read(with_(uterus(), breast(), staging("tnm-m-breast", *CM1), m0))
+        assert "Observation/tnm-m-breast states distant spread" in str(exc.value)
+
+    @pytest.mark.parametrize("value", TRENDS)
+    def test_a_trend_or_remission_naming_the_pecoma_does_not_decide_it(
+            self, value: dict[str, Any]) -> None:
+        """A CancerDiseaseStatus naming the PEComa, dated after the cM1, of a trend, a
+        remission or 'not detected': whether the PEComa spread is still unknown (in full
+        remission after metastases it is metastatic disease free of disease); refused,
+        the message saying what decides it."""
+        status = staging("status-pecoma", "97509-4", value, day="2026-05-01",
+                         focus=[{"reference": PECOMA}])
+        with pytest.raises(InputError) as exc:
+            read(with_(uterus(), breast(), staging("tnm-m-breast", *CM1), status))
+        said = flat(str(exc.value))
+        assert "Observation/tnm-m-breast states distant spread" in said
+        assert "'improved', 'stable', 'not detected' or a remission says how the" in said
+
+    def test_distant_metastasis_present_naming_the_pecoma_decides_it(self) -> None:
+        """Control: 'distant metastasis present' naming the PEComa is its own statement of
+        spread: metastatic, beside the breast cancer as without it."""
+        status = staging("status-pecoma", *DISTANT, day="2026-05-01",
+                         focus=[{"reference": PECOMA}])
+        got = read(with_(uterus(), breast(), staging("tnm-m-breast", *CM1), status))
+        assert got.case.stage.status is DiseaseStatus.metastatic
+
+    def test_the_projects_disease_status_decides_it(self) -> None:
+        """Control: the project's disease-status Observation is the status recorded."""
+        status = {"resourceType": "Observation", "id": "ds", "status": "final",
+                  "code": {"coding": [{"system": PECOMA_CODES, "code": "disease-status"}]},
+                  "subject": {"reference": f"Patient/{PATIENT}"},
+                  "effectiveDateTime": "2026-05-01",
+                  "valueCodeableConcept": {"coding": [{"system": PECOMA_CODES,
+                                                       "code": "localized"}]}}
+        got = read(with_(uterus(), breast(), staging("tnm-m-breast", *CM1), status))
+        assert got.case.stage.status is DiseaseStatus.localized
 
 
 class TestNodesNamingNoCondition:
@@ -388,6 +510,27 @@ class TestCdsServices:
         assert not any("first line" in c["summary"] for c in got)
         assert any("Observation/tnm-m-breast states distant spread" in flat(c["detail"])
                    for c in got)
+
+    def test_patient_view_names_what_to_record(self, client: TestClient) -> None:
+        """The warning card names the codes that settle it (the project's disease status,
+        the PEComa's own distant metastases category and its focus)."""
+        record = with_(uterus(), breast(), staging("tnm-m-breast", *CM1))
+        got = cards(client, hook_request("patient-view", PATIENT,
+                                         prefetch=prefetch_of(record)), PATIENT_VIEW)
+        detail = flat(got[0]["detail"]).replace("\\", "")
+        assert f"{PECOMA_CODES}|disease-status" in detail
+        assert "LOINC 21907-1" in detail and "1229901006" in detail
+
+    def test_patient_view_assesses_beside_the_pecomas_own_m0(self,
+                                                             client: TestClient) -> None:
+        """With the PEComa's own cM0 dated after the cM1, patient-view assesses the
+        localized PEComa: no advanced-disease advice, no refusal."""
+        m0 = staging("tnm-m-pecoma", *CM0, day="2026-05-01", focus=[{"reference": PECOMA}])
+        record = with_(uterus(), breast(), staging("tnm-m-breast", *CM1), m0)
+        got = cards(client, hook_request("patient-view", PATIENT,
+                                         prefetch=prefetch_of(record)), PATIENT_VIEW)
+        assert got[0]["summary"].startswith("PEComa (localized)")
+        assert "mTOR" not in got[0]["summary"]
 
     def test_patient_view_asks_the_size(self, client: TestClient) -> None:
         """patient-view on the record whose only size names no lesion beside the breast

@@ -856,10 +856,60 @@ _RECURRENCE_WORDS: Final = re.compile(r"\b(?:recurren\w*|relaps\w*)")
 _SPREAD_WORDS: Final = re.compile(r"\b(?:metasta\w*|spread|deposits?|secondar\w*)")
 
 
+def _spread_answered(r: Reader) -> None:
+    """Another cancer's spread answered by the PEComa's own staging: when every result of
+    ``r.spread_unattributed`` (distant spread naming no Condition beside another primary
+    cancer) is dated, and a TNM distant metastases category of M0 whose focus is the
+    PEComa Condition is dated on or after the latest of them, that spread is not the
+    PEComa's (its M category, once M1, is not restaged M0): the results are left as not
+    the PEComa's, noted, and the status is derived from the rest of the record as in a
+    record without the other cancer. An M0 dated before them, or undated, says nothing of
+    them (the PEComa may have spread since)."""
+    days = r.spread_unattributed_days
+    if r.spread_unattributed is None or not days or any(d is None for d, _w in days):
+        return
+    latest = max(d for d, _w in days if d is not None)
+    answer = next((where for day, where in reversed(r.pecoma_m0)
+                   if day is not None and day >= latest), None)
+    if answer is None:
+        return
+    r.notes.append(f"{', '.join(w for _d, w in days)}: distant spread naming no Condition, "
+                   f"beside another primary cancer ({r.other_cancers[0]}), not taken as the "
+                   f"PEComa's: the PEComa's own distant metastases category ({answer}, "
+                   f"dated on or after {latest.isoformat()}) is M0")
+    r.spread_unattributed = None
+
+
+def _what_to_record(r: Reader) -> str:
+    """What the record may give to settle whether the PEComa has distant metastases beside
+    another cancer's spread naming no Condition, with the codes (HAZ-205)."""
+    days = [d for d, _w in r.spread_unattributed_days if d is not None]
+    since = (f"dated on or after {max(days).isoformat()}"
+             if days and len(days) == len(r.spread_unattributed_days) else
+             "dated on or after that result (give it its date)")
+    pecoma = r.labels.get(id(r.primary)) if r.primary is not None else None
+    values = ", ".join(v.value.replace("_", "-") for v in DiseaseStatus)
+    return (f"record one of: that result's focus (the Condition it is about, "
+            f"{r.other_cancers[0]} if it is that cancer's); the PEComa's disease status, an "
+            f"Observation coded {c.PECOMA_SYSTEM}|{c.OBS_DISEASE_STATUS[0]} valued by a code "
+            f"of the same system ({values}); the PEComa's metastases (mCODE "
+            "SecondaryCancerCondition naming its primary); or the PEComa's own distant "
+            "metastases category (mCODE TNMDistantMetastasesCategory, LOINC 21907-1) whose "
+            f"focus is the PEComa Condition ({pecoma or 'the PEComa Condition'}), {since}: "
+            "cM0 (SNOMED CT 1229901006) says it has none (the status then follows from "
+            "the rest of the record, as without the other cancer), cM1 (1229903009) that "
+            "it has. An "
+            "mCODE CancerDiseaseStatus (LOINC 97509-4) naming the PEComa decides this only "
+            "as 'distant metastasis present' (SNOMED CT 399409002): 'improved', 'stable', "
+            "'not detected' or a remission says how the disease goes, not whether it "
+            "spread; the disease status is never assumed")
+
+
 def derive_status(r: Reader) -> None:
     if "stage.status" in r.sources:
         _recurred(r)
         return
+    _spread_answered(r)
     if r.present_metastases:
         r.put("stage.status", DiseaseStatus.metastatic.value, "derived: metastasis Condition")
         r.notes.append("stage.status taken as 'metastatic' from the metastasis Conditions")
@@ -894,10 +944,8 @@ def derive_status(r: Reader) -> None:
                 f"cannot be derived: {r.spread_unattributed} states distant spread but names "
                 "no Condition (no focus), and the record holds another primary cancer "
                 f"({r.other_cancers[0]}) besides the PEComa, so it cannot be taken as the "
-                "PEComa's, nor as none: whether the PEComa has distant metastases is unknown; "
-                "give that result's focus (the Condition it is about), or record the "
-                "PEComa's metastases (mCODE SecondaryCancerCondition naming its primary) or "
-                "its disease status; the disease status is never assumed")
+                "PEComa's, nor as none: whether the PEComa has distant metastases is "
+                f"unknown; {_what_to_record(r)}")
     elif r.primary_recurred is not None:
         r.put("stage.status", DiseaseStatus.recurrent.value, r.primary_recurred)
         r.notes.append(f"stage.status taken as 'recurrent': {r.primary_recurred}")

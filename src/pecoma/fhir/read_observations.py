@@ -1643,13 +1643,15 @@ def _not_attributed(r: Reader, obs: Mapping[str, Any], where: str, other: str, w
                       and obs.get("dataAbsentReason") is not None):
         return
     r.spread_unattributed = r.spread_unattributed or where
+    r.spread_unattributed_days.append((day_of(obs.get("effectiveDateTime")), where))
     r.notes.append(f"{where}: the {what} {show_value(said, 60)} names no Condition (no "
                    f"focus) and the record holds another primary cancer ({other}) besides "
                    "the PEComa: whose spread it states cannot be told, so it is not taken "
                    "as the PEComa's, nor as none; whether the PEComa has distant metastases "
-                   "is unknown and the disease is not taken as localized beside it; give the "
-                   "result's focus (the Condition it is about), or record the PEComa's "
-                   "metastases or its disease status")
+                   "is unknown and the disease is not taken as localized beside it, unless "
+                   "the PEComa's own staging, dated no earlier, says M0; give the result's "
+                   "focus (the Condition it is about), or record the PEComa's metastases, "
+                   "its disease status or its own distant metastases category")
 
 
 def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
@@ -1718,6 +1720,8 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         elif category == "M0":
             r.why[where] = (f"a TNM distant metastases category ({show_value(said, 60)}) "
                             "that states no distant metastasis: not a disease status")
+            if about_conditions(obs, r):  # the PEComa's (another's returned above)
+                r.pecoma_m0.append((day_of(obs.get("effectiveDateTime")), where))
         else:
             _staging_unread(r, obs, where, "TNM distant metastases category", said,
                             "whether distant metastases are present")

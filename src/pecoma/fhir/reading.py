@@ -130,6 +130,15 @@ class Reader:
     #: none; the disease is never localized beside it, nor any status derived from it
     #: (:func:`pecoma.fhir.read_observations._not_attributed`).
     spread_unattributed: str | None = None
+    #: The day of each result of :attr:`spread_unattributed` (``None``: undated), and
+    #: where.
+    spread_unattributed_days: list[tuple[dt.date | None, str]] = field(default_factory=list)
+    #: Each TNM distant metastases category of M0 whose focus names the PEComa Condition
+    #: (its day, ``None`` when undated, and where): the PEComa's own staging saying it
+    #: has no distant metastasis. Dated on or after every result of
+    #: :attr:`spread_unattributed`, it answers whose spread those state: not the
+    #: PEComa's (an M category once M1 is not restaged M0).
+    pecoma_m0: list[tuple[dt.date | None, str]] = field(default_factory=list)
     #: Where the record says the PEComa has recurred (the primary Condition's
     #: clinicalStatus ``recurrence`` or ``relapse``, or an active Condition naming its
     #: recurrence): the disease is not taken as localized.
