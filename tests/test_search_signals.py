@@ -418,6 +418,12 @@ CAVEATS = [
     pytest.param([issue("information", "informational",
                         "Shows information available to the current user", "display")],
                  id="available-to-the-current-user"),
+    # the allergy list not taken at all: what it would hold is unknown, never none
+    pytest.param([issue("information", "informational",
+                        "Patient has not been screened for allergies")],
+                 id="not-screened-for-allergies"),
+    pytest.param([issue("warning", "informational", "Allergy status unknown", "text")],
+                 id="allergy-status-unknown"),
 ]
 
 

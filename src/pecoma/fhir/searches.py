@@ -204,7 +204,9 @@ _EPIC_CAVEATS: Final = frozenset({"4119"})
 #: that anything was left out (those are :data:`_LIMITED`'s): "It may not contain the
 #: entire record available in the system", "information available to the authorized
 #: user", "Results may not be complete", "may not reflect all allergies", "entries may
-#: be missing", "completeness is not guaranteed". A caveat of the whole answer, read
+#: be missing", "completeness is not guaranteed"; or that the list itself was not taken:
+#: "Patient has not been screened for allergies", "allergy status unknown". A caveat of
+#: the whole answer, read
 #: for :data:`CAVEAT_TYPES` only (:func:`caveat`).
 _CAVEAT: Final = re.compile(
     r"(?<![a-z])(?:"
@@ -219,7 +221,13 @@ _CAVEAT: Final = re.compile(
     # what the user or client may see, not the record: 'information available to the
     # authorized user'
     r"(?:available|visible|accessible) to the (?:authori[sz]ed |current |requesting )?"
-    r"(?:user|client|app\w*|requester)"
+    r"(?:user|client|app\w*|requester)|"
+    # the list itself not taken: 'Patient has not been screened for allergies',
+    # 'allergies not yet reviewed', 'allergy history not obtained', 'allergy status
+    # unknown'
+    r"(?:not|never) (?:yet )?(?:been )?(?:screened|assessed|reviewed|verified|obtained|"
+    r"taken|asked|documented|recorded)|"
+    r"allerg\w* (?:status|history) (?:is |are )?(?:unknown|unavailable|not known)"
     r")(?![a-z])")
 
 
