@@ -247,3 +247,43 @@ class TestOrderSelectSuggestion:
         assert "*Provisional until supplied* (see the missing facts): " \
                "MISS-MELANOCYTIC-EVIDENCE" in rec
         assert "**Missing facts**" in card["detail"]
+
+
+class TestASuggestionOnProvisionalAdviceIsNotRecommended:
+    """CDS Hooks 2.0 makes ``isRecommended`` the suggestion the EHR pre-selects. The
+    replacement of a first-line chemotherapy draft rests on the mTOR advice; it was flagged
+    recommended even when pecoma itself marked that advice provisional (waiting on a
+    missing fact), so one click accepted advice the card called unsettled. Now a suggestion
+    resting on provisional advice is not recommended, and its label and the card say it is
+    provisional and what it waits on."""
+
+    def test_settled_advice_is_recommended(self, client: TestClient) -> None:
+        """Metastatic PEComa, HMB-45 positive, mTOR inhibitors available, no line given:
+        the mTOR advice waits on nothing, so the replacement is the one to pre-select."""
+        card = order_select(client, example("metastatic-lung-metachronous"))
+        [suggestion] = card["suggestions"]
+        assert suggestion["isRecommended"] is True
+        assert not suggestion["label"].startswith("(provisional)")
+        assert "provisional and not pre-selected" not in card["detail"]
+
+    def test_every_melanocytic_marker_negative_is_not_recommended(
+            self, client: TestClient) -> None:
+        """Every melanocytic marker tested negative (ihc-melanocytic-negative): the PEComa
+        diagnosis is in doubt (S24, S25, I11), so the mTOR advice waits on
+        MISS-MELANOCYTIC-EVIDENCE; the replacement may still be offered, but not
+        pre-selected, and it says why."""
+        card = order_select(client, scenario_bundle("ihc-melanocytic-negative"))
+        [suggestion] = card["suggestions"]
+        assert suggestion["isRecommended"] is False
+        assert suggestion["label"] == ("(provisional) Replace with an mTOR inhibitor (here "
+                                       "sirolimus, as an example draft; the team chooses)")
+        assert ("**The suggestion is provisional and not pre-selected:** the advice it "
+                "rests on waits on MISS-MELANOCYTIC-EVIDENCE") in card["detail"]
+
+    def test_a_draft_without_id_alike(self, client: TestClient) -> None:
+        """The suggestion that only adds the proposal rests on the same advice."""
+        card = order_select(client, scenario_bundle("ihc-melanocytic-negative"),
+                            draft_id=None)
+        [suggestion] = card["suggestions"]
+        assert suggestion["isRecommended"] is False
+        assert suggestion["label"].startswith("(provisional) Add an mTOR inhibitor")

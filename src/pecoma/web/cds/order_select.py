@@ -325,11 +325,15 @@ def _drug_words(agent: Agent) -> str:
     return "another anticancer agent" if agent is Agent.other else agent.value.replace("_", " ")
 
 
-def _replacement(order: Mapping[str, Any], patient_id: str, drug: str) -> dict[str, Any]:
+def _replacement(order: Mapping[str, Any], patient_id: str, drug: str,
+                 provisional: bool) -> dict[str, Any]:
     """The suggestion for a draft of ``drug`` (:func:`_drug_words`): delete it and create an
     mTOR-inhibitor proposal; a draft with no id cannot be named for a delete, so the
     suggestion only adds the proposal, and says so (the card says the draft stays,
-    :func:`_stays`)."""
+    :func:`_stays`). When the advice it rests on is ``provisional`` (it waits on a missing
+    fact), the label begins "(provisional) " and ``isRecommended`` is false: CDS Hooks
+    makes ``isRecommended`` the suggestion the EHR pre-selects, and pecoma never marks as
+    recommended what it itself says is not settled."""
     proposal = {
         "resourceType": "MedicationRequest",
         "status": "draft",
@@ -346,13 +350,20 @@ def _replacement(order: Mapping[str, Any], patient_id: str, drug: str) -> dict[s
                                       "description": "Draft an mTOR-inhibitor order for "
                                                      "review (sirolimus as pecoma's example; "
                                                      "the team chooses the agent)"}]
+    mark = PROVISIONAL if provisional else ""
     if not _nameable(order):
-        return {"label": f"Add {EXAMPLE_DRAFT}; remove the {drug} draft by hand",
-                "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
+        return {"label": f"{mark}Add {EXAMPLE_DRAFT}; remove the {drug} draft by hand",
+                "uuid": str(uuid.uuid4()), "isRecommended": not provisional,
+                "actions": actions}
     actions.insert(0, {"type": "delete", "description": f"Remove the draft {drug} order",
                        "resourceId": f"MedicationRequest/{order['id']}"})
-    return {"label": f"Replace with {EXAMPLE_DRAFT}",
-            "uuid": str(uuid.uuid4()), "isRecommended": True, "actions": actions}
+    return {"label": f"{mark}Replace with {EXAMPLE_DRAFT}",
+            "uuid": str(uuid.uuid4()), "isRecommended": not provisional, "actions": actions}
+
+
+#: How a suggestion resting on provisional advice begins (the words of the FHIR
+#: RequestGroup's provisional actions).
+PROVISIONAL: Final = "(provisional) "
 
 
 def _nameable(order: Mapping[str, Any]) -> bool:
@@ -414,6 +425,8 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
                "the record already holds an mTOR inhibitor planned, not yet given ("
                + md_text("; ".join(str(p) for p in planned)) + ")" if planned else None]
     withheld = "; and ".join(r for r in reasons if r is not None) or None
+    # what the advice the suggestion rests on waits on (the alert and the recommendation)
+    waits_on = list(dict.fromkeys((*alert.conditional_on, *rec.conditional_on)))
     detail = (md_item(alert) + "\n\n" + md_item(rec)
               + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
     if safety.history is not None:
@@ -424,6 +437,11 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
         detail += f"\n\n**No mTOR-inhibitor order is proposed:** {withheld}."
     else:
         detail += f"\n\n**The suggested draft:** {EXAMPLE_WHY}"
+        if waits_on:
+            detail += ("\n\n**The suggestion is provisional and not pre-selected:** the "
+                       "advice it rests on waits on " + ", ".join(waits_on)
+                       + " (see the missing facts); supply "
+                       + ("it" if len(waits_on) == 1 else "them") + " before accepting it.")
         if not _nameable(order):
             detail += "\n\n" + _stays(drug)
     detail += md_missing(a.missing, (*alert.conditional_on, *rec.conditional_on)) + tail
@@ -435,8 +453,8 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
         indicator="warning", detail=detail, version=a.knowledge_version,
         record_ids=(alert.id, rec.id), topic=alert, items=(alert, rec),
         links=answer.links(markdown_report(a)),
-        suggestions=None if withheld is not None else [_replacement(order, req.patient_id,
-                                                                    drug)],
+        suggestions=None if withheld is not None else [_replacement(
+            order, req.patient_id, drug, provisional=bool(waits_on))],
         override_reasons=[{"system": c.PECOMA_SYSTEM, "code": code, "display": text}
                           for code, text in OVERRIDE_REASONS],
     )
