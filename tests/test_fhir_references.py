@@ -283,3 +283,147 @@ class TestTheRule:
         med = {"resourceType": "Medication", "id": "m1"}
         resolve = resolver_for([med], {"https://ehr.example/fhir/Medication/m1": med})
         assert resolve("https://ehr.example/fhir/Medication/m1/_history/7") is med
+
+
+UNCERTAIN = {"coding": [{"system": "http://loinc.org", "code": "LA26333-7",
+                         "display": "Uncertain significance"}]}
+
+
+def _second_implication(effective: str, first: bool = False) -> dict[str, Any]:
+    """The uterine record with a second implication for its TSC2 variant, saying
+    'uncertain significance' (the first says pathogenic, effective 2024-04-25), dated
+    ``effective``; ``first``: its entry before the first implication's."""
+    b = _uterus()
+    second = copy.deepcopy(_resource(b, IMPLICATION))
+    second["id"] = "implication-2"
+    second["effectiveDateTime"] = effective
+    second["component"][0]["valueCodeableConcept"] = UNCERTAIN
+    entry = {"fullUrl": f"{SERVER}/Observation/implication-2", "resource": second}
+    at = next(i for i, e in enumerate(b["entry"]) if e["resource"]["id"] == IMPLICATION)
+    b["entry"].insert(at if first else at + 1, entry)
+    return b
+
+
+class TestImplicationsThatDisagree:
+    """Two DiagnosticImplications give one variant different clinical significances. The
+    reader put each on the variant in turn, so the one read last won without a word,
+    whatever their times. Now they follow the rule for results of one fact that disagree
+    (docs/fhir.md): the later wins, with a note naming the earlier one set aside; two of
+    one time that disagree leave the significance unknown, noted with both."""
+
+    @pytest.mark.parametrize("first", [False, True], ids=["in-time-order", "entries-reversed"])
+    def test_the_later_wins_and_the_earlier_is_named(self, first: bool) -> None:
+        """Pathogenic on 2024-04-25, reclassified as uncertain significance on 2025-02-01:
+        the later says what is known now, so tsc2 is 'vus' (not 'pathogenic'), whatever
+        the order of the entries, and a note names the pathogenic one set aside."""
+        bc = case_from_bundle(_second_implication("2025-02-01", first), on=ON)
+        assert bc.case.molecular.tsc2 is VariantStatus.vus
+        note = next(n for n in bc.notes if "set aside" in n)
+        assert note == (f"Observation/{VARIANT}: the clinical significance "
+                        "Observation/implication-2 gives (uncertain), the later result, is "
+                        f"kept; the earlier Observation/{IMPLICATION} (pathogenic) is set "
+                        "aside")
+
+    @pytest.mark.parametrize("effective", ["2024-04-25", "2024-04"],
+                             ids=["same-day", "month-holding-the-day"])
+    def test_two_of_one_time_leave_it_unknown(self, effective: str) -> None:
+        """Pathogenic and uncertain significance of one time (the same day, or a month
+        holding it): which is right cannot be told, and the bundle's order says nothing,
+        so tsc2 is unknown (it had been whichever came last), noted with both, and the
+        variant listed as not read with why (never 'significance not given')."""
+        for first in (False, True):
+            bc = case_from_bundle(_second_implication(effective, first), on=ON)
+            assert bc.case.molecular.tsc2 is VariantStatus.unknown
+            note = next(n for n in bc.notes if "given differently" in n
+                        and n.startswith(f"Observation/{VARIANT}: its"))
+            assert "Observation/implication-2 (uncertain)" in note
+            assert f"Observation/{IMPLICATION} (pathogenic)" in note
+            assert note.endswith("its significance is unknown")
+            assert not any("not given" in n for n in _tsc2_notes(bc)), bc.notes
+            listed = " ".join(bc.not_read)
+            assert ("a TSC2 variant whose clinical significance the Observations derived "
+                    "from it give differently, of one time") in listed
+
+    def test_the_same_significance_twice_is_no_disagreement(self) -> None:
+        """Control: a second implication of one time saying pathogenic too changes
+        nothing: tsc2 'pathogenic', no note of a disagreement."""
+        b = _second_implication("2024-04-25")
+        _resource(b, "implication-2")["component"][0]["valueCodeableConcept"] = copy.deepcopy(
+            _resource(b, IMPLICATION)["component"][0]["valueCodeableConcept"])
+        bc = case_from_bundle(b, on=ON)
+        assert bc.case.molecular.tsc2 is VariantStatus.pathogenic
+        assert not any("differently" in n or "set aside" in n for n in bc.notes), bc.notes
+
+    def test_patient_view_shows_no_tsc_support_on_a_disagreement(
+            self, client: TestClient) -> None:
+        """The record of one time's disagreement, with a lung metastasis, on patient-view:
+        no 'TSC1/TSC2 alteration found' support (it rested on the pathogenic one read
+        last), and the card says the significances disagree."""
+        b = _second_implication("2024-04-25")
+        b["entry"].append({"resource": _LUNG_METASTASIS})
+        body = hook_request("patient-view", patient_id(b), prefetch=prefetch_of(b))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200, r.text
+        detail = " ".join(c["detail"] for c in r.json()["cards"])
+        assert "TSC1/TSC2 alteration found" not in detail
+        assert "give its clinical significance differently" in detail
+
+
+_LUNG_METASTASIS: dict[str, Any] = {
+    "resourceType": "Condition", "id": "met-lung",
+    "clinicalStatus": {"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+        "code": "active"}]},
+    "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.00"}]},
+    "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+    "onsetDateTime": "2025-06-01"}
+
+
+class TestAnImplicationOfAVariantNotRead:
+    """An implication whose derivedFrom names a variant the reader does not read (entered
+    in error) gave nothing, yet was counted as read: nothing said why it was left."""
+
+    def test_a_variant_entered_in_error(self) -> None:
+        """The TSC2 variant withdrawn (status entered-in-error): tsc2 stays unknown, and
+        the implication is listed as not read, naming the variant and its status."""
+        b = _uterus()
+        _resource(b, VARIANT)["status"] = "entered-in-error"
+        bc = case_from_bundle(b, on=ON)
+        assert bc.case.molecular.tsc2 is VariantStatus.unknown
+        listed = next(x for x in bc.not_read if f"Observation/{IMPLICATION}" in x)
+        assert (f"a clinical significance of a variant not read (Observation/{VARIANT}: "
+                "status 'entered-in-error')") in listed
+
+    def test_a_variant_of_another_tumour(self) -> None:
+        """The TSC2 variant's focus names another Condition of the record (a lung
+        metastasis's Condition is the PEComa's; a breast cancer's is not): the variant is
+        not read as the PEComa's, so neither is its implication, listed with the variant's
+        own reason."""
+        b = _uterus()
+        b["entry"].append({"resource": {
+            "resourceType": "Condition", "id": "breast-ca",
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                 "code": "C50.911"}]},
+            "subject": {"reference": "Patient/cancer-patient-pecoma-u"},
+            "onsetDateTime": "2023-01-10"}})
+        _resource(b, VARIANT)["focus"] = [{"reference": "Condition/breast-ca"}]
+        bc = case_from_bundle(b, on=ON)
+        assert bc.case.molecular.tsc2 is VariantStatus.unknown
+        listed = next(x for x in bc.not_read if f"Observation/{IMPLICATION}" in x)
+        assert f"a clinical significance of a variant not read (Observation/{VARIANT}: " \
+               in listed
+
+    def test_the_command_line_lists_it(self, tmp_path: Path) -> None:
+        """`pecoma fhir to-case` on the record with the variant entered in error: its
+        stderr lists the implication as not read, saying why."""
+        b = _uterus()
+        _resource(b, VARIANT)["status"] = "entered-in-error"
+        path = tmp_path / "record.json"
+        path.write_text(json.dumps(b), "utf-8")
+        run = run_cli("fhir", "to-case", str(path), "--on", ON.isoformat())
+        assert run.returncode == 0, run.stderr
+        assert "tsc2" not in json.loads(run.stdout).get("molecular", {})
+        assert "a clinical significance of a variant not read" in run.stderr

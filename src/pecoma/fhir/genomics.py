@@ -18,7 +18,10 @@ What each reading gives, per gene:
 - TFE3 present but no fusion named                 -> stays ``unknown`` (said in a note)
 
 Where readings of one gene disagree, the most serious wins (pathogenic over vus over
-wild type; a fusion present over absent), and the disagreement is noted.
+wild type; a fusion present over absent), and the disagreement is noted. Significances
+that Observations derived from one variant give differently follow the rule for results
+(the reader, ``read_observations._implication``): the later wins, noted; two of one time
+leave it unknown (``disputed``), said so.
 
 The variant an Observation is ``derivedFrom`` is found by the reader's one rule for
 references (:mod:`pecoma.fhir.references`: ``Observation/<id>``, an entry's fullUrl or
@@ -142,11 +145,14 @@ def _is_fusion(obs: Mapping[str, Any], gene_count: int) -> bool:
 
 def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
                   implications: Mapping[int, str],
-                  unresolved: Sequence[str] = ()) -> MolecularReading:
+                  unresolved: Sequence[str] = (),
+                  disputed: Mapping[int, str] | None = None) -> MolecularReading:
     """Read GenomicVariants (``(where, resource)``); ``implications`` maps a variant (by
     the identity of its resource) to a significance read from an Observation derived from
     it; ``unresolved`` says each significance whose ``derivedFrom`` names no variant of
-    the record (it may be one of these: a variant left without one says so)."""
+    the record (it may be one of these: a variant left without one says so);
+    ``disputed`` says, for a variant whose significances of one time disagree, what they
+    say (its significance is unknown, and said so)."""
     out = MolecularReading()
     for where, obs in variants:
         genes: list[str] = []
@@ -173,12 +179,14 @@ def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
             if gene == "tfe3":
                 _tfe3(out, where, obs, found, all_genes)
             else:
-                _tsc(out, where, gene, found, significance, unresolved)
+                _tsc(out, where, gene, found, significance, unresolved,
+                     (disputed or {}).get(id(obs)))
     return out
 
 
 def _tsc(out: MolecularReading, where: str, gene: str, found: bool,
-         significance: str | None, unresolved: Sequence[str]) -> None:
+         significance: str | None, unresolved: Sequence[str],
+         disputed: str | None = None) -> None:
     if not found:
         out.put(gene, "wild_type", where)
     elif significance in ("pathogenic", "likely_pathogenic"):
@@ -189,6 +197,13 @@ def _tsc(out: MolecularReading, where: str, gene: str, found: bool,
         out.put(gene, "wild_type", where)
         out.notes.append(f"{where}: a {significance.replace('_', ' ')} {gene.upper()} "
                          "variant is read as no pathogenic alteration (wild_type)")
+    elif disputed is not None:
+        out.notes.append(f"{where}: a {gene.upper()} variant is present but the Observations "
+                         "derived from it give its clinical significance differently, and "
+                         f"neither is the later result ({disputed}); molecular.{gene} stays "
+                         "unknown")
+        out.unread[where] = (f"a {gene.upper()} variant whose clinical significance the "
+                             "Observations derived from it give differently, of one time")
     else:
         elsewhere = (f"; a significance is given for a variant the record does not hold "
                      f"({'; '.join(unresolved[:3])}): it may be this one's"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pecoma.case import DiseaseStatus, Margin, NodeStatus, PrimarySite, RemissionBy
@@ -1212,6 +1213,9 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
     variants: list[tuple[str, dict[str, Any]]] = []
     tests: list[tuple[str, dict[str, Any]]] = []  # molecular tests named by a marker
     implications: dict[int, str] = {}  # a variant (by identity) -> its significance
+    given: dict[int, list[tuple[_Order, str, str]]] = {}  # -> the latest significances
+    disputed: dict[int, str] = {}  # a variant -> why its significance is unknown
+    implied: list[tuple[str, list[Mapping[str, Any]]]] = []  # implication -> its variants
     unresolved: list[str] = []  # significances of variants the record does not hold
     written: dict[tuple[tuple[str, str], ...], set[str]] = {}  # code -> facts it gave
     latest: dict[str, list[tuple[_Order, str, Any]]] = {}  # fact -> results of its time
@@ -1246,8 +1250,9 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                                       _SEQUENCED_ELSEWHERE, "molecular.tfe3_fusion"):
                 tests.append((where, obs))
         elif kind == "implication":
-            _implication(r, obs, where, implications, unresolved)
-    reading = genomics.read_variants(variants, implications, unresolved)
+            implied.append((where, _implication(r, obs, where, _Significances(
+                implications, given, disputed), unresolved)))
+    reading = genomics.read_variants(variants, implications, unresolved, disputed)
     for where, obs in tests:
         fusion = _rearrangement(r, obs, where)
         if fusion is not None:
@@ -1263,27 +1268,94 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             r.why[where] = reading.unread.get(
                 where, "a variant of a gene other than TSC1, TSC2 or TFE3")
     r.notes.extend(reading.notes)
+    for where, named in implied:
+        _implication_read(r, where, named)
 
 
-def _implication(r: Reader, obs: Mapping[str, Any], where: str,
-                 implications: dict[int, str], unresolved: list[str]) -> None:
+@dataclass
+class _Significances:
+    """The clinical significances the implications give each variant (by the identity of
+    its resource), read in time order: the one kept (``kept``), the latest time's
+    (``given``: each with its time, where and significance), and the variants whose
+    significances of one time disagree (``disputed``: why it is unknown)."""
+
+    kept: dict[int, str]
+    given: dict[int, list[tuple[_Order, str, str]]]
+    disputed: dict[int, str]
+
+
+def _implication(r: Reader, obs: Mapping[str, Any], where: str, sig: _Significances,
+                 unresolved: list[str]) -> list[Mapping[str, Any]]:
     """The significance an Observation derived from a variant gives (a genomics-reporting
     DiagnosticImplication), put on each variant of the record its ``derivedFrom`` names,
     found by the one rule for references (:mod:`pecoma.fhir.references`: relative, an
     entry's fullUrl or ``urn:uuid``, absolute on the record's server, versioned); one
-    naming no variant of the record is said (``unresolved``) and listed as not read.
-    Results are read in time order: a later significance of one variant replaces an
-    earlier one."""
+    naming no variant of the record is said (``unresolved``). Returns the variants named
+    (whether the implication is read is told once they are: :func:`_implication_read`).
+
+    Results are read in time order, by the rule for every result: a later significance of
+    one variant replaces an earlier one that differs, with a note naming the one set
+    aside; two of one time (:func:`known_later`) that differ leave the significance
+    unknown, with a note naming both."""
+    named: list[Mapping[str, Any]] = []
+    order = r.orders.get(id(obs)) or _order(obs)
     for ref, significance in genomics.implication_of(obs):
         variant = r.resolve(ref)
-        if variant is not None and r.kinds.get(id(variant)) == "variant":
-            implications[id(variant)] = significance
-            r.used.add(where)
-        else:
+        if variant is None or r.kinds.get(id(variant)) != "variant":
             unresolved.append(f"{where} derivedFrom {show_value(ref, 100)}")
-    if where not in r.used:
+            continue
+        named.append(variant)
+        key, label = id(variant), r.labels.get(id(variant), show_value(ref, 100))
+        held = sig.given.get(key, [])
+        same_time = [x for x in held if not known_later(x[0], order)]
+        set_aside = [(w, v) for o, w, v in held if known_later(o, order) and v != significance]
+        sig.given[key] = [*same_time, (order, where, significance)]
+        rivals = [(w, v) for _o, w, v in same_time if v != significance]
+        if rivals:
+            other, said = rivals[-1]
+            sig.kept.pop(key, None)
+            sig.disputed[key] = f"{where} says {_words(significance)}, {other} {_words(said)}"
+            r.notes.append(f"{label}: its clinical significance is given differently by "
+                           f"{where} ({_words(significance)}) and {other} ({_words(said)}), "
+                           "and neither is the later result (the same effective time, or one "
+                           "given only to the month or year that holds the other's, and "
+                           "neither issued later nor a correction of the other; or one with "
+                           "no time at all): its significance is unknown")
+            continue
+        sig.disputed.pop(key, None)  # (one of one time with it would have disagreed)
+        sig.kept[key] = significance
+        for other, said in set_aside:
+            r.notes.append(f"{label}: the clinical significance {where} gives "
+                           f"({_words(significance)}), the later result, is kept; the earlier "
+                           f"{other} ({_words(said)}) is set aside")
+    return named
+
+
+def _words(significance: str) -> str:
+    return significance.replace("_", " ")
+
+
+def _implication_read(r: Reader, where: str, named: list[Mapping[str, Any]]) -> None:
+    """An implication is read when a variant it names is read; otherwise it is listed as
+    not read, with why: it names no variant of the record, or only variants not read
+    (entered in error, of another tumour, ...: the variant's own reason)."""
+    labels = [r.labels.get(id(v), "a variant") for v in named]
+    if any(label in r.used for label in labels):
+        r.used.add(where)
+    elif not named:
         r.why[where] = ("a clinical significance of a variant the record does not hold (its "
                         "derivedFrom names no genomic variant among the resources read)")
+    else:
+        why = "; ".join(f"{label}: {_variant_not_read(r, v, label)}"
+                        for v, label in zip(named, labels, strict=True))
+        r.why[where] = f"a clinical significance of a variant not read ({why})"
+
+
+def _variant_not_read(r: Reader, variant: Mapping[str, Any], label: str) -> str:
+    status = variant.get("status")
+    if status in _IGNORED_OBS_STATUS:
+        return f"status '{status}'"
+    return r.why.get(label, "not read")
 
 
 def _read_result(r: Reader, obs: Mapping[str, Any], where: str, handler: _Handler,
