@@ -154,6 +154,17 @@ class TestErrors:
         assert "Traceback" not in r.stderr
 
 
+def _last_cell(listing: str, row_id: str) -> str:
+    """The last column of the table row whose first cell is ``row_id``, its wrapped lines
+    joined (the continuation lines of a row have an empty first cell)."""
+    lines = listing.splitlines()
+    at = next(n for n, line in enumerate(lines)
+              if line.startswith("│") and line.split("│")[1].strip() == row_id)
+    row = [lines[at], *itertools.takewhile(
+        lambda line: line.startswith("│") and not line.split("│")[1].strip(), lines[at + 1:])]
+    return " ".join(c for c in (line.rsplit("│", 2)[1].strip() for line in row) if c)
+
+
 class TestOtherCommands:
     def test_schema_is_json_schema(self) -> None:
         r = pecoma("schema")
@@ -174,6 +185,17 @@ class TestOtherCommands:
         data = json.loads(pecoma("rules", "--format", "json").stdout)
         assert len(data["records"]) >= 40
 
+    def test_rules_read_on_a_terminal_of_80_columns(self) -> None:
+        """On a terminal of 80 columns: each column keeps room for whole words
+        (the records' table had given every column but the id 6 characters, breaking
+        'strength' and 'guideline' mid-word, 3,556 lines), and nothing is cut short."""
+        r = run_cli("rules", columns=80)
+        assert r.returncode == 0, r.stderr
+        assert "…" not in r.stdout
+        assert "│ High risk " in r.stdout and "guideline S06 ·" in r.stdout
+        assert max(map(len, r.stdout.splitlines())) <= 80
+        assert len(r.stdout.splitlines()) < 2000
+
     def test_rules_list_the_interpretations_and_references(self) -> None:
         """The project's interpretations and the published references were listed in no
         format, so the numbered interpretations could not be audited from the listing:
@@ -187,19 +209,14 @@ class TestOtherCommands:
         for i in range(1, 25):
             assert f"I{i} " in text
         assert "High risk" in text and "Evidence of malignancy" in text
-        i24 = next(line for line in r.stdout.splitlines() if "│ I24 " in line)
-        assert "no record: cited on an item" in i24
+        assert _last_cell(r.stdout, "I24").startswith("no record: cited on an item")
         refs = " ".join(r.stdout.split("Published references of supplementary")[1].split())
         for short in ("Folpe et al. 2005", "Bennett et al. 2018", "Argani et al. 2010",
                       "ESMO-EURACAN-GENTURIS 2021", "WHO Classification 2020"):
             assert short in refs
         assert "2005;29(12):1558-1575" in "".join(refs.split())
-        lines = r.stdout.splitlines()
-        at = next(n for n, line in enumerate(lines) if "│ ALERT-INCOMPLETE-RESECTION " in line)
-        row = [lines[at], *itertools.takewhile(lambda line: line.startswith("│" + " " * 20),
-                                               lines[at + 1:])]
-        provenance = " ".join(line.rsplit("│", 2)[1].strip() for line in row)
-        assert provenance == "guideline S27 · ref [4] · interpretation I9"
+        assert (_last_cell(r.stdout, "ALERT-INCOMPLETE-RESECTION")
+                == "guideline S27 · ref [4] · interpretation I9")
 
     def test_rules_json_holds_the_interpretations_and_references(self) -> None:
         """The JSON had only the records, missing facts and statements; it now holds what

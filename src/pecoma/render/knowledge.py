@@ -48,36 +48,43 @@ def _refs(refs: tuple[int, ...]) -> str:
     return ", ".join(f"[{r}]" for r in refs)
 
 
+def _table(title: str, *columns: tuple[str, int]) -> Table:
+    """A table of three or four columns (name, share of the width), its first bold: on
+    a terminal of 80 columns each keeps room for words, wrapped between them (a word
+    longer than its column, an id, folds; nothing is cut)."""
+    table = Table(title=title, expand=True)
+    for n, (name, share) in enumerate(columns):
+        table.add_column(name, style="bold" if n == 0 else None, ratio=share,
+                         overflow="fold")
+    return table
+
+
 def knowledge_tables(k: Knowledge) -> list[RenderableType]:
     """The listing as terminal tables: records, statements, interpretations, references."""
-    t = Table(title=f"pecoma knowledge {k.version}: {len(k.records)} records", expand=True)
-    for name in ("id", "kind", "title", "strength", "provenance"):
-        t.add_column(name, style="bold" if name == "id" else None, no_wrap=name == "id",
-                     overflow="fold")
+    t = _table(f"pecoma knowledge {k.version}: {len(k.records)} records",
+               ("id", 3), ("title", 3), ("kind, strength", 2), ("provenance", 3))
     for r in k.records.values():
-        t.add_row(*map(escape, (r.id, r.kind, r.title, r.strength,
+        t.add_row(*map(escape, (r.id, r.title, f"{r.kind}, {r.strength}",
                                 provenance_of(k, r.id).label)))
     carried = k.statements_carried()
-    s = Table(title="Statements and the records that carry them", expand=True)
-    for name in ("statement", "section", "text", "refs", "records"):
-        s.add_column(name, style="bold" if name == "statement" else None, overflow="fold")
+    s = _table("Statements and the records that carry them", ("id", 1),
+               ("text", 4), ("section · refs · records", 3))
     for sid, st in k.statements.items():
-        s.add_row(*map(escape, (sid, st.section, st.text, _refs(st.refs))),
-                  ", ".join(carried[sid]) or "[red]none[/]")
+        records = escape(", ".join(carried[sid])) or "[red]none[/]"
+        s.add_row(escape(sid), escape(st.text),
+                  f"{escape(st.section)} · {escape(_refs(st.refs))} · {records}")
     cited = k.interpretations_cited()
-    i = Table(title="Interpretations: the project's reading where the guideline is silent "
-              "or ambiguous (not the guideline's words)", expand=True)
-    for name in ("interpretation", "title", "text", "cited by"):
-        i.add_column(name, style="bold" if name == "interpretation" else None, overflow="fold")
+    i = _table("Interpretations: the project's reading where the guideline is silent or "
+               "ambiguous (not the guideline's words)", ("id", 1),
+               ("text", 5), ("cited by", 2))
     for iid, it in k.interpretations.items():
-        i.add_row(*map(escape, (iid, it.title, it.text, ", ".join(cited[iid]) or NOT_CITED)))
+        i.add_row(*map(escape, (iid, f"{it.title}: {it.text}",
+                                ", ".join(cited[iid]) or NOT_CITED)))
     resting = k.references_cited()
-    p = Table(title="Published references of supplementary knowledge (not from the "
-              "guideline)", expand=True)
-    for name in ("reference", "short", "citation", "cited by"):
-        p.add_column(name, style="bold" if name == "reference" else None, overflow="fold")
+    p = _table("Published references of supplementary knowledge (not from the guideline)",
+               ("id", 1), ("citation", 5), ("cited by", 2))
     for rid, ref in k.references.items():
-        p.add_row(*map(escape, (rid, ref.short, ref.citation, ", ".join(resting[rid]))))
+        p.add_row(*map(escape, (rid, f"{ref.short}: {ref.citation}", ", ".join(resting[rid]))))
     return [t, s, i, p]
 
 
