@@ -19,7 +19,7 @@ from pecoma.registry.importer import ImportMode, ImportReport, import_file
 from pecoma.registry.omop import Demographics, omop_export
 from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.quality import plans_before_relapse, registry_quality
-from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.service import record_case, record_scan, withdraw_entry
 from pecoma.registry.stored import assessment_data
 from pecoma.registry.worklist import evaluate, stored_worklist
 from pecoma.settings import default_settings
@@ -275,6 +275,115 @@ class TestRowsOfOutcomesAfterTheCaseChanged:
         assert "row not imported again: this file was imported before" in page
         assert "update the case first" not in page
         assert versions(repo, "PEC-1") == 2
+
+    WITHDRAWN_ROW = (
+        "row not imported again: this file was imported before and the row's outcome was "
+        "withdrawn as entered in error since (outcome.local_recurrence.date) and is not "
+        "recorded again (see its column); its case cells (stage.status) differ from the "
+        "patient's case as the registry holds it now, version 2 (recorded on 2026-11-28), "
+        "and re-importing a file does not write an older case over a newer one: version 2 "
+        "stays the current one, and nothing of the row was written")
+    WITHDRAWN_CELL = (
+        "not recorded again: this local recurrence on 2026-06-01 was withdrawn as entered "
+        "in error on 2026-11-28 by coordinator (reason: another patient's recurrence), and "
+        "re-importing a file does not undo a withdrawal; if it was withdrawn by mistake, "
+        "record it again ('pecoma registry record-outcome' or the patient's page)")
+
+    def withdrawn(self, repo: Repository, tmp_path: Path) -> Path:
+        """relapses.csv as above, then PEC-1's local recurrence withdrawn as entered in
+        error (the repository's clock says 2026-11-28)."""
+        path = self.relapsed(repo, tmp_path)
+        (oid,) = [o.id for o in repo.outcomes_by_registry_id()["PEC-1"]]
+        withdraw_entry(repo, "PEC-1", "outcome", oid, "another patient's recurrence",
+                       on_date=ON, actor="coordinator", settings=default_settings())
+        assert "PEC-1" not in repo.outcomes_by_registry_id()
+        return path
+
+    def test_the_same_file_after_a_withdrawal_never_says_the_outcome_is_recorded(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """PEC-1's recurrence was withdrawn, then relapses.csv imported again: nothing is
+        written and the withdrawal stands (right), but the row was told its outcomes
+        'are recorded already' while its recurrence cell was told it is not recorded:
+        two contradicting words for one row. The row now says its one outcome was
+        withdrawn and is not recorded again, and the cell says when, by whom and why,
+        and that recording it again (allowed: a withdrawal is never undone) restores it."""
+        path = self.withdrawn(repo, tmp_path)
+        before = repo.count()
+        report = import_file(repo, path, on_date=ON, settings=default_settings(),
+                             actor="import")
+        assert report.issues == []
+        assert report.written is not None
+        assert (report.written.unchanged, report.written.new_versions,
+                report.written.new_outcomes) == (2, 0, 0)
+        assert [(n.row, n.column, n.value, n.rule) for n in report.warnings] == [
+            (2, "registry_id", "PEC-1", self.WITHDRAWN_ROW),
+            (2, "outcome.local_recurrence.date", "2026-06-01", self.WITHDRAWN_CELL)]
+        assert repo.count() == before
+        assert "PEC-1" not in repo.outcomes_by_registry_id()
+        assert versions(repo, "PEC-1") == 2
+
+    def test_a_row_with_one_outcome_withdrawn_and_one_recorded_says_both(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A row giving PEC-1's recurrence (withdrawn since) and a last contact (still
+        recorded), imported a second time: the row says the withdrawn one is not recorded
+        again and the other is recorded already; neither is written."""
+        add(repo, "PEC-1", high_risk())
+        row = {"registry_id": "PEC-1", "tumour.primary_site": "uterus",
+               "stage.status": "localized", "outcome.local_recurrence.date": "2026-06-01",
+               "outcome.local_recurrence.found_by": "symptoms",
+               "outcome.last_contact.date": "2026-10-01",
+               "outcome.last_contact.vital_status": "alive_without_disease"}
+        first = run(repo, tmp_path / "both.csv", [row], REQUIRED + RELAPSE + CONTACT)
+        assert first.issues == [] and first.written is not None
+        assert first.written.new_outcomes == 2
+        recurrent = high_risk()
+        recurrent["stage"] = {**recurrent["stage"], "status": "recurrent"}
+        recurrent["free_of_disease"] = {"since": "2026-08-01", "by": "surgery"}
+        add(repo, "PEC-1", recurrent)
+        (oid,) = [o.id for o in repo.outcomes_by_registry_id()["PEC-1"]
+                  if o.event == "local_recurrence"]
+        withdraw_entry(repo, "PEC-1", "outcome", oid, "another patient's recurrence",
+                       on_date=ON, actor="coordinator", settings=default_settings())
+        report = import_file(repo, tmp_path / "both.csv", on_date=ON,
+                             settings=default_settings(), actor="import")
+        assert report.issues == [] and report.written is not None
+        assert report.written.new_outcomes == 0
+        [note, cell] = report.warnings
+        assert note.rule.startswith(
+            "row not imported again: this file was imported before and of the row's "
+            "outcomes, those withdrawn as entered in error since "
+            "(outcome.local_recurrence.date) are not recorded again (see its column) and "
+            "the others are recorded already; its case cells (stage.status) differ")
+        assert cell.rule == self.WITHDRAWN_CELL
+        assert [o.event for o in repo.outcomes_by_registry_id()["PEC-1"]] == [
+            "last_contact"]
+
+    def test_the_same_file_after_a_withdrawal_through_the_import_page(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """The web import page shows the same two words, and not the false 'recorded
+        already'."""
+        from html import unescape
+
+        from fastapi.testclient import TestClient
+
+        from pecoma.web.app import create_app
+        from pecoma.web.config import WebConfig
+
+        path = self.withdrawn(repo, tmp_path)
+        app = create_app(WebConfig(), today=lambda: ON)
+        app.state.registry = repo
+        with TestClient(app, base_url="http://localhost") as c:
+            r = c.post("/registry/import", data={"mode": "all-or-nothing"},
+                       files={"file": ("relapses.csv", path.read_bytes(), "text/csv")})
+        assert r.status_code == 200, r.text[:500]
+        page = " ".join(unescape(r.text).split())
+        assert self.WITHDRAWN_ROW in page
+        assert self.WITHDRAWN_CELL in page
+        assert "recorded already" not in page
+        assert "PEC-1" not in repo.outcomes_by_registry_id()
 
     def test_a_new_file_with_such_a_row_is_told_the_one_true_thing(
         self, repo: Repository, tmp_path: Path

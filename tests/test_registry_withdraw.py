@@ -29,7 +29,7 @@ from pecoma.registry.outcomes import record_outcome
 from pecoma.registry.service import record_case, record_scan, withdraw_entry
 from pecoma.registry.worklist import WorkItem, stored_worklist
 from pecoma.settings import default_settings
-from pecoma.store import Repository
+from pecoma.store import Repository, open_registry
 from pecoma.store.tokens import TokenStore
 from pecoma.web.app import create_app
 from pecoma.web.config import WebConfig
@@ -313,9 +313,11 @@ class TestImport:
         assert again.written is not None and again.written.new_outcomes == 0
         [note] = again.warnings
         assert (note.row, note.column) == (2, "outcome.distant_metastasis.date")
-        assert note.rule.startswith("not recorded: this distant metastasis was withdrawn "
-                                    "as entered in error, and re-importing a file does "
-                                    "not undo a withdrawal")
+        assert note.rule == (
+            "not recorded again: this distant metastasis on 2026-11-01 was withdrawn as "
+            f"entered in error on 2026-11-28 by coordinator (reason: {WHY}), and "
+            "re-importing a file does not undo a withdrawal; if it was withdrawn by mistake, "
+            "record it again ('pecoma registry record-outcome' or the patient's page)")
         assert repo.timeline("P-1").outcomes == ()
         assert row_of(repo).status.value == "overdue"
         row["tumour.size.value"] = 8.0  # the same case, other bytes: a new file
@@ -328,6 +330,79 @@ class TestImport:
 
 
 # --- command line -----------------------------------------------------------------------
+
+
+def test_cli_import_again_after_a_withdrawal(db_url: str, tmp_path: Path) -> None:
+    """`pecoma registry import` of a file imported before, after the local recurrence it
+    recorded was withdrawn and the case recorded again as recurrent: nothing written
+    (right), but the row was told its outcomes 'are recorded already' and, next line,
+    that the recurrence is not recorded. Now the row says its outcome was withdrawn and
+    is not recorded again, and the cell says when, by whom, why and how to record it
+    again; recording it again with record-outcome is allowed and restores it."""
+    from test_registry_cli import no_traceback, pecoma
+
+    db = ("--database-url", db_url)
+    case = write_csv(tmp_path / "case.csv", [{
+        "registry_id": "M-001", "tumour.primary_site": "soft_tissue",
+        "stage.status": "localized", "diagnosis.date": "2021-06-20",
+        "surgery.status": "performed", "surgery.date": "2021-07-20",
+        "surgery.margin": "R0", "stage.lymph_nodes": "negative"}],
+        ["registry_id", "tumour.primary_site", "stage.status", "diagnosis.date",
+         "surgery.status", "surgery.date", "surgery.margin", "stage.lymph_nodes"])
+    relapse = write_csv(tmp_path / "relapse.csv", [{
+        "registry_id": "M-001", "tumour.primary_site": "soft_tissue",
+        "stage.status": "localized", "outcome.local_recurrence.date": "2022-11-15",
+        "outcome.local_recurrence.found_by": "symptoms"}],
+        ["registry_id", "tumour.primary_site", "stage.status",
+         "outcome.local_recurrence.date", "outcome.local_recurrence.found_by"])
+    recurrent = write_csv(tmp_path / "recurrent.csv", [{
+        "registry_id": "M-001", "tumour.primary_site": "soft_tissue",
+        "stage.status": "recurrent", "diagnosis.date": "2021-06-20",
+        "surgery.status": "performed", "surgery.date": "2021-07-20",
+        "surgery.margin": "R0", "stage.lymph_nodes": "negative",
+        "free_of_disease.since": "2023-01-15", "free_of_disease.by": "surgery"}],
+        ["registry_id", "tumour.primary_site", "stage.status", "diagnosis.date",
+         "surgery.status", "surgery.date", "surgery.margin", "stage.lymph_nodes",
+         "free_of_disease.since", "free_of_disease.by"])
+    for path, on in ((case, "2022-01-01"), (relapse, "2022-12-01"),
+                     (recurrent, "2023-02-01")):
+        r = pecoma("registry", "import", str(path), "--on", on, "--actor", "x", *db)
+        assert r.returncode == 0, r.stderr
+    reader = open_registry(db_url)
+    try:
+        (oid,) = [str(o.id) for o in reader.outcomes_by_registry_id()["M-001"]]
+        r = pecoma("registry", "withdraw", "M-001", "--outcome", oid, "--reason",
+                   "entered in error test", "--on", "2023-07-01", "--actor", "coordinator", *db)
+        assert r.returncode == 0, r.stderr
+        (w,) = reader.withdrawals("M-001")
+        day = w.withdrawn_at.date().isoformat()
+        r = pecoma("registry", "import", str(relapse), "--on", "2023-07-01", "--actor", "x", *db)
+        no_traceback(r)
+        assert r.returncode == 0, r.stderr
+        assert "0 new case versions, 1 unchanged" in r.stdout
+        said = " ".join((r.stdout + r.stderr).split())
+        assert "recorded already" not in said
+        assert (
+            "row 2, column 'registry_id': row not imported again: this file was imported "
+            "before and the row's outcome was withdrawn as entered in error since "
+            "(outcome.local_recurrence.date) and is not recorded again (see its column); its "
+            "case cells (stage.status) differ from the patient's case as the registry holds it "
+            "now, version 2 (recorded on ") in said
+        assert (
+            "row 2, column 'outcome.local_recurrence.date': not recorded again: this local "
+            f"recurrence on 2022-11-15 was withdrawn as entered in error on {day} by "
+            "coordinator (reason: entered in error test), and re-importing a file does not "
+            "undo a withdrawal; if it was withdrawn by mistake, record it again ('pecoma "
+            "registry record-outcome' or the patient's page)") in said
+        r = pecoma("registry", "record-outcome", "M-001", "--event", "local_recurrence",
+                   "--date", "2022-11-15", "--found-by", "symptoms", "--on", "2023-07-01",
+                   "--actor", "coordinator", *db)
+        assert r.returncode == 0, r.stderr
+        assert [o.event for o in reader.outcomes_by_registry_id()["M-001"]] == [
+            "local_recurrence"]
+    finally:
+        reader.close()
+
 
 
 def test_cli_withdraw(db_url: str, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from pecoma.store.repository.base import (
     recorded_on,
 )
 from pecoma.store.repository.checks import case_variant_rule, check_actor
-from pecoma.store.repository.outcomes import Outcomes, _outcome_view, current
+from pecoma.store.repository.outcomes import Outcomes, _outcome_view, current, withheld_words
 from pecoma.store.repository.records import (
     AddResult,
     AssessmentData,
@@ -283,18 +283,21 @@ class Cases(WorklistStates, Outcomes):
                     kept.add(sub.registry_id)
                     accepted.append(sub)
                     continue
+                withheld: list[FieldIssue] = []
                 if issues and corrected is not None and again and sub.outcomes_only \
                         and version > 0 and check_outcomes is not None \
                         and not self._checked_outcomes(s, pid, sub.outcomes, check_outcomes,
-                                                       _ignore, stored.get(pid), again):
+                                                       withheld.extend, stored.get(pid),
+                                                       again):
                     # a row of outcomes only of a file imported before, whose outcomes are
-                    # recorded already, and whose case cells the case has left since: it
+                    # recorded already (or withdrawn or corrected since, each told in its
+                    # column below), and whose case cells the case has left since: it
                     # changes nothing, and an older case is not written over a newer one
                     result.unchanged += 1
                     result.versions[sub.registry_id] = version
                     kept.add(sub.registry_id)
                     accepted.append(sub)
-                    corrected(sub, [self._not_again(s, pid, version, sub, issues)])
+                    corrected(sub, [self._not_again(s, pid, version, sub, issues, withheld)])
                     continue
                 if issues:
                     if refused is None:
@@ -371,18 +374,33 @@ class Cases(WorklistStates, Outcomes):
                                  refused, corrected, again)
 
     def _not_again(self, s: Session, pid: int, version: int, sub: CaseSubmission,
-                   issues: Sequence[FieldIssue]) -> FieldIssue:
+                   issues: Sequence[FieldIssue], withheld: Sequence[FieldIssue] = ()
+                   ) -> FieldIssue:
         """What an import is told of a row of outcomes only that it does not import
-        again (see :meth:`_add_batch`): the case version that stays, and the cells of the
-        row it does not match."""
+        again (see :meth:`_add_batch`): the case version that stays, the cells of the
+        row it does not match, and, when some of the row's outcomes were withdrawn or
+        corrected since (``withheld``: what their columns are told), that those are not
+        recorded again: never that the row's outcomes are all recorded."""
         day = _day(s.scalar(select(recorded_on()).where(CaseVersion.patient_id == pid,
                                                         CaseVersion.version == version)))
         on = f" (recorded on {day.isoformat()})" if day is not None else ""
         cells = ", ".join(dict.fromkeys(i.path for i in issues))
+        held = "the row's outcomes are recorded already"
+        if withheld:
+            see = "its column" if len(withheld) == 1 else "their columns"
+            if len(withheld) < len(sub.outcomes):
+                held = (f"of the row's outcomes, those {withheld_words(withheld)} are not "
+                        f"recorded again (see {see}) and the others are recorded already")
+            elif len(withheld) == 1:
+                held = (f"the row's outcome was {withheld_words(withheld)} and is not "
+                        f"recorded again (see {see})")
+            else:
+                held = (f"the row's outcomes were {withheld_words(withheld)} and are not "
+                        f"recorded again (see {see})")
         return FieldIssue(
             "registry_id", sub.registry_id,
-            f"row not imported again: this file was imported before and the row's outcomes "
-            f"are recorded already; its case cells ({cells}) differ from the patient's case "
+            f"row not imported again: this file was imported before and {held}; "
+            f"its case cells ({cells}) differ from the patient's case "
             f"as the registry holds it now, version {version}{on}, and re-importing a file "
             f"does not write an older case over a newer one: version {version} stays the "
             "current one, and nothing of the row was written")

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
-from pecoma.store.models import CaseVersion, ImagingRecord, OutcomeRecord, Patient
+from pecoma.store.models import (
+    CaseVersion,
+    EntryWithdrawal,
+    ImagingRecord,
+    OutcomeRecord,
+    Patient,
+)
 from pecoma.store.repository.audit import AuditLog
 from pecoma.store.repository.base import (
     _day,
@@ -90,14 +96,29 @@ def _correction_undone(o: OutcomeData, stored: Sequence[OutcomeView]) -> FieldIs
         "stands, record it again ('pecoma registry record-outcome' or the patient's page)")
 
 
-def _withdrawal_kept(o: OutcomeData) -> FieldIssue:
+def _withdrawal_kept(o: OutcomeData, withdrawal: EntryWithdrawal) -> FieldIssue:
     """What an import is told of an outcome it does not record again: the same entry was
-    withdrawn as entered in error since."""
+    withdrawn as entered in error since (when, by whom, why), and how to record it
+    again if the withdrawal was a mistake (a withdrawal is never undone)."""
     return FieldIssue(
         f"outcome.{o.event}.date", o.event_date.isoformat(),
-        f"not recorded: this {o.event.replace('_', ' ')} was withdrawn as entered in error, "
-        "and re-importing a file does not undo a withdrawal; if it did happen, record it "
-        "again ('pecoma registry record-outcome' or the patient's page)")
+        f"not recorded again: this {o.event.replace('_', ' ')} on "
+        f"{o.event_date.isoformat()} was withdrawn as entered in error on "
+        f"{withdrawal.withdrawn_at.date().isoformat()} by {withdrawal.withdrawn_by} "
+        f"(reason: {withdrawal.reason}), and re-importing a file does not undo a "
+        "withdrawal; if it was withdrawn by mistake, record it again ('pecoma registry "
+        "record-outcome' or the patient's page)")
+
+
+def withheld_words(told: Sequence[FieldIssue]) -> str:
+    """The outcomes of a row that an import of a file imported before does not record
+    again, in words, from what it was told of them (:func:`_withdrawal_kept`,
+    :func:`_correction_kept`): the columns and why."""
+    gone = [i.path for i in told if i.path.endswith(".date")]
+    undone = [i.path for i in told if not i.path.endswith(".date")]
+    parts = ([f"withdrawn as entered in error since ({', '.join(gone)})"] if gone else []) \
+        + ([f"corrected since ({', '.join(undone)})"] if undone else [])
+    return " and ".join(parts)
 
 
 def _withdrawal_undone(o: OutcomeData) -> FieldIssue:
@@ -140,23 +161,26 @@ class Outcomes(AuditLog):
         fresh = [o for o in outcomes if not any(o.same_fact(v) for v in stored)]
         if corrected is not None:
             withdrawn = [
-                _outcome_view(r)
-                for r in s.scalars(
-                    select(OutcomeRecord)
-                    .where(OutcomeRecord.patient_id == pid, ~live_outcome())
+                (_outcome_view(r), w)
+                for r, w in s.execute(
+                    select(OutcomeRecord, EntryWithdrawal)
+                    .join(EntryWithdrawal, EntryWithdrawal.outcome_id == OutcomeRecord.id)
+                    .where(OutcomeRecord.patient_id == pid)
+                    .order_by(EntryWithdrawal.id.desc())
                 )
             ]
             undone = [o for o in fresh if any(o.same_fact(v) for v in every)]
-            gone = [o for o in fresh
-                    if o not in undone and any(o.same_fact(v) for v in withdrawn)]
+            gone = [(o, w) for o in fresh if o not in undone
+                    if (w := next((x for v, x in withdrawn if o.same_fact(v)), None))]
             told: list[FieldIssue] = []
             if again:
                 told += [_correction_kept(o, stored) for o in undone]
-                told += [_withdrawal_kept(o) for o in gone]
-                fresh = [o for o in fresh if o not in undone and o not in gone]
+                told += [_withdrawal_kept(o, w) for o, w in gone]
+                kept = [o for o, _w in gone]
+                fresh = [o for o in fresh if o not in undone and o not in kept]
             else:
                 told += [_correction_undone(o, stored) for o in undone]
-                told += [_withdrawal_undone(o) for o in gone]
+                told += [_withdrawal_undone(o) for o, _w in gone]
             if told:
                 corrected(told)
         if not fresh:
