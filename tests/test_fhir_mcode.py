@@ -778,6 +778,33 @@ class TestConditions:
         assert (lung.id, lung.conditional_on) == (
             "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
 
+    def test_an_interval_stated_before_the_present_metastasis_is_not_read(
+            self, uterus: dict[str, Any]) -> None:
+        """The same record, the interval of 40 months stated on 2025-01-15, at the first
+        relapse (its effective day), before the new lung metastasis of 2027-11-01: it is
+        the interval of that earlier presentation, not of the metastasis decided on now.
+        It is not read (noted), and the metastasectomy waits on the interval to the
+        present metastasis (MISS-DFI-AFTER-RELAPSE), never advised under S16 on the old
+        figure."""
+        first = copy.deepcopy(res(self._lung_metastasis(uterus, onsetDateTime="2024-06-03"),
+                                  "lung-metastasis"))
+        first["id"] = "first-lung-metastasis"
+        dfi = {"resourceType": "Observation", "id": "disease-free-interval",
+               "status": "final",
+               "code": {"coding": [{"system": "https://pecoma.example/fhir/CodeSystem/pecoma",
+                                    "code": "disease-free-interval"}]},
+               "subject": PATIENT_U, "effectiveDateTime": "2025-01-15",
+               "valueQuantity": {"value": 40, "unit": "months",
+                                 "system": "http://unitsofmeasure.org", "code": "mo"}}
+        got = read(add(self._lung_metastasis(uterus, onsetDateTime="2027-11-01"), first, dfi))
+        assert got.case.stage.disease_free_interval_months is None
+        assert any("a disease-free interval stated on 2025-01-15, before the metastases"
+                   in n and "lung found 2027-11-01" in n for n in got.notes)
+        lung = next(i for i in assess(got.case, dt.date(2027, 12, 1)).recommendations
+                    if i.id.startswith("REC-LUNG-METASTASECTOMY"))
+        assert (lung.id, lung.conditional_on) == (
+            "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
+
     @pytest.mark.parametrize("onset", [
         {"onsetAge": {"value": 54, "unit": "a", "system": "http://unitsofmeasure.org",
                       "code": "a"}},

@@ -518,40 +518,80 @@ def _onset_key(cond: Mapping[str, Any]) -> str:
     return onset if isinstance(onset, str) else "~"
 
 
-def _none_outside_the_lungs_before(present: list[dict[str, Any]],
-                                   observations: list[tuple[str, dict[str, Any]]],
-                                   r: Reader) -> None:
-    """A record stating no disease outside the lungs (``stage.extrapulmonary_disease``
-    'no', S16) on a day before a metastasis outside the lungs it holds as present was
-    found says nothing of that metastasis: the 'no' is not read (noted), so whether
-    disease outside the lungs is present now is asked, never taken as none. A 'no' on
-    or after the day (a staged metastasectomy, the liver resected first) stands, as does
-    one with no day."""
-    if r.data.get("stage", {}).get("extrapulmonary_disease") != "no":
-        return
-    where = r.sources.get("stage.extrapulmonary_disease")
+def _said_on(path: str, observations: list[tuple[str, dict[str, Any]]],
+             r: Reader) -> tuple[str, dt.date] | None:
+    """Where the record states the fact ``path`` (an Observation read before) and the day
+    it was stated (its effective day, else its period's start, else issued), or
+    ``None`` when no Observation gave it or it has no day."""
+    where = r.sources.get(path)
     obs = next((o for w, o in observations if w == where), None)
-    if obs is None:
-        return
+    if where is None or obs is None:
+        return None
     said = (day_of(obs.get("effectiveDateTime"))
             or day_of((obs.get("effectivePeriod") or {}).get("start"))
             or day_of(obs.get("issued")))
-    if said is None:
-        return
-    later = sorted({(met["site"], met["detected_on"]) for met in present
-                    if met["site"] != MetastasisSite.lung.value
-                    and isinstance(met.get("detected_on"), str)
-                    and dt.date.fromisoformat(met["detected_on"]) > said})
-    if not later:
-        return
-    del r.data["stage"]["extrapulmonary_disease"]
-    r.sources.pop("stage.extrapulmonary_disease", None)
-    found = ", ".join(f"{site} found {day}" for site, day in later)
-    r.notes.append(f"{where}: no disease outside the lungs, stated on {said.isoformat()}, "
-                   f"before the metastasis outside the lungs the record holds as present "
-                   f"({found}): not read, so whether disease outside the lungs is present "
-                   "now is asked (record it again once that metastasis was removed or has "
-                   "cleared)")
+    return None if said is None else (where, said)
+
+
+def _found_after(present: list[dict[str, Any]], day: dt.date,
+                 outside_the_lungs: bool) -> list[tuple[str, str]]:
+    """(site, day found) of the present metastases found after ``day``."""
+    return sorted({(met["site"], met["detected_on"]) for met in present
+                   if (not outside_the_lungs or met["site"] != MetastasisSite.lung.value)
+                   and isinstance(met.get("detected_on"), str)
+                   and dt.date.fromisoformat(met["detected_on"]) > day})
+
+
+def _unread(path: str, r: Reader) -> None:
+    *parents, leaf = path.split(".")
+    node = r.data
+    for name in parents:
+        node = node.get(name, {})
+    node.pop(leaf, None)
+    r.sources.pop(path, None)
+
+
+def _stated_before_the_present_metastases(
+        present: list[dict[str, Any]], observations: list[tuple[str, dict[str, Any]]],
+        r: Reader) -> None:
+    """Facts of S16 stated on a day before a metastasis the record holds as present was
+    found say nothing of it, and are not read (noted), so they are asked:
+
+    - no disease outside the lungs (``stage.extrapulmonary_disease`` 'no') stated before
+      a metastasis outside the lungs was found: never taken as none. A 'no' on or after
+      the day (a staged metastasectomy, the liver resected first) stands;
+    - a disease-free interval (``stage.disease_free_interval_months``) stated before a
+      metastasis was found: the interval of an earlier presentation (a relapse treated
+      years ago), not of the metastases decided on now.
+
+    A fact stated with no day stands."""
+    extrapulmonary = "stage.extrapulmonary_disease"
+    stated = _said_on(extrapulmonary, observations, r)
+    if stated is not None and r.data.get("stage", {}).get("extrapulmonary_disease") == "no":
+        where, said = stated
+        later = _found_after(present, said, outside_the_lungs=True)
+        if later:
+            _unread(extrapulmonary, r)
+            found = ", ".join(f"{site} found {day}" for site, day in later)
+            r.notes.append(
+                f"{where}: no disease outside the lungs, stated on {said.isoformat()}, "
+                f"before the metastasis outside the lungs the record holds as present "
+                f"({found}): not read, so whether disease outside the lungs is present "
+                "now is asked (record it again once that metastasis was removed or has "
+                "cleared)")
+    interval = "stage.disease_free_interval_months"
+    stated = _said_on(interval, observations, r)
+    if stated is not None and interval.split(".")[1] in r.data.get("stage", {}):
+        where, said = stated
+        later = _found_after(present, said, outside_the_lungs=False)
+        if later:
+            _unread(interval, r)
+            found = ", ".join(f"{site} found {day}" for site, day in later)
+            r.notes.append(
+                f"{where}: a disease-free interval stated on {said.isoformat()}, before "
+                f"the metastases the record holds as present ({found}): the interval of "
+                "an earlier presentation, not read, so the interval to the present "
+                "metastases is asked (S16)")
 
 
 def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -> None:
@@ -628,7 +668,7 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     metastases = present or [met for met, _day in history]
     if metastases:
         r.put("stage.metastases", metastases, ", ".join(paths))
-    _none_outside_the_lungs_before(present, observations, r)
+    _stated_before_the_present_metastases(present, observations, r)
     r.present_metastases = len(present)
     if history and not present:
         ends = [d for _met, d in history]
