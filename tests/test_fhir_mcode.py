@@ -739,6 +739,9 @@ class TestConditions:
         assert got.case.stage.extrapulmonary_disease.value == "unknown"
         assert any("stated on 2025-04-25, before the metastasis outside the lungs" in n
                    and "liver found 2025-06-02" in n for n in got.notes)
+        assert "stage.extrapulmonary_disease" not in got.not_found
+        assert "Observation/extrapulmonary-disease" in got.unreadable[
+            "stage.extrapulmonary_disease"]
         lung = next(i for i in assess(got.case, on).recommendations
                     if i.id.startswith("REC-LUNG-METASTASECTOMY"))
         assert (lung.id, lung.conditional_on) == (
@@ -800,6 +803,10 @@ class TestConditions:
         assert got.case.stage.disease_free_interval_months is None
         assert any("a disease-free interval stated on 2025-01-15, before the metastases"
                    in n and "lung found 2027-11-01" in n for n in got.notes)
+        # found, not read: never said to be missing from the record
+        assert "stage.disease_free_interval_months" not in got.not_found
+        assert "interval of an earlier presentation" in got.unreadable[
+            "stage.disease_free_interval_months"]
         lung = next(i for i in assess(got.case, dt.date(2027, 12, 1)).recommendations
                     if i.id.startswith("REC-LUNG-METASTASECTOMY"))
         assert (lung.id, lung.conditional_on) == (

@@ -542,13 +542,17 @@ def _found_after(present: list[dict[str, Any]], day: dt.date,
                    and dt.date.fromisoformat(met["detected_on"]) > day})
 
 
-def _unread(path: str, r: Reader) -> None:
+def _unread(path: str, where: str, why: str, r: Reader) -> None:
+    """Take back the fact ``path`` read from ``where``: found, not read (listed as such,
+    never as not found), for ``why``."""
     *parents, leaf = path.split(".")
     node = r.data
     for name in parents:
         node = node.get(name, {})
     node.pop(leaf, None)
     r.sources.pop(path, None)
+    r.why[where] = why
+    r.value_not_read(path, where)
 
 
 def _stated_before_the_present_metastases(
@@ -571,7 +575,8 @@ def _stated_before_the_present_metastases(
         where, said = stated
         later = _found_after(present, said, outside_the_lungs=True)
         if later:
-            _unread(extrapulmonary, r)
+            _unread(extrapulmonary, where, "stated before the metastasis outside the lungs "
+                    "the record holds as present was found", r)
             found = ", ".join(f"{site} found {day}" for site, day in later)
             r.notes.append(
                 f"{where}: no disease outside the lungs, stated on {said.isoformat()}, "
@@ -585,7 +590,8 @@ def _stated_before_the_present_metastases(
         where, said = stated
         later = _found_after(present, said, outside_the_lungs=False)
         if later:
-            _unread(interval, r)
+            _unread(interval, where, "stated before the metastases the record holds as "
+                    "present were found: the interval of an earlier presentation", r)
             found = ", ".join(f"{site} found {day}" for site, day in later)
             r.notes.append(
                 f"{where}: a disease-free interval stated on {said.isoformat()}, before "
