@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
@@ -3348,3 +3349,48 @@ class TestNeverCrashes:
         mode = data.draw(st.sampled_from(["none", "engine"]))
         with contextlib.suppress(InputError):
             case_from_bundle(bundle, validate=mode)
+
+    @staticmethod
+    def _every_path(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        if path:
+            yield path
+        items = (node.items() if isinstance(node, dict)
+                 else enumerate(node) if isinstance(node, list) else ())
+        for key, value in items:
+            yield from TestNeverCrashes._every_path(value, (*path, key))
+
+    @pytest.mark.parametrize("odd", [["active"], {"code": "x"}])
+    def test_every_element_as_a_list_or_an_object(self, odd: Any) -> None:
+        """A MedicationRequest whose status was a list (["active"]) and an allergy entry
+        whose SNOMED CT code was a list both stopped the reader with a TypeError (a list
+        cannot be looked up in a set of codes); the random mutations met the first only
+        once in many runs. Every element of each corpus record, and of a no-known-allergy
+        entry and an order under way added to it, replaced in turn by a list and by an
+        object: a case or a clear InputError, never another exception."""
+        extra = [
+            {"resourceType": "AllergyIntolerance", "id": "nkda",
+             "clinicalStatus": {"coding": [{
+                 "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                 "code": "active"}]},
+             "code": {"coding": [{"system": "http://snomed.info/sct", "code": "716186003",
+                                  "display": "No known allergy"}]},
+             "patient": {"reference": "Patient/cancer-patient-pecoma-u"}},
+            {"resourceType": "MedicationRequest", "id": "running", "status": "active",
+             "intent": "order", "medicationCodeableConcept": {"text": "sirolimus"},
+             "authoredOn": "2025-10-01",
+             "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {
+                 "start": "2025-10-01", "end": "2026-10-01"}}}}],
+             "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}]
+        for name in ("uterus-localized", "kidney-metastatic"):
+            base = corpus(name)
+            if name == "uterus-localized":
+                base["entry"] += [{"fullUrl": f"urn:uuid:extra-{r['id']}", "resource": r}
+                                  for r in extra]
+            for path in list(self._every_path(base)):
+                bundle = copy.deepcopy(base)
+                parent: Any = bundle
+                for key in path[:-1]:
+                    parent = parent[key]
+                parent[path[-1]] = copy.deepcopy(odd)
+                with contextlib.suppress(InputError):
+                    case_from_bundle(bundle, validate="none")

@@ -794,6 +794,14 @@ def names_a_known_drug(concept: Mapping[str, Any]) -> bool:
                 or never_cleared_named(concept) is not None)
 
 
+def _no_known_allergy_code(coding: Mapping[str, Any]) -> bool:
+    """Whether ``coding`` is a SNOMED CT no-known-allergy code (a code that is no string,
+    a list say, is none)."""
+    code = coding.get("code")
+    return (coding.get("system") == c.SNOMED and isinstance(code, str)
+            and code in NO_KNOWN_ALLERGY)
+
+
 def code_records_no_allergy(code: Any) -> bool:
     """Whether an AllergyIntolerance's ``code`` says no allergy is known, and no more:
     one of :data:`NO_KNOWN_ALLERGY` (SNOMED CT), its text and displays then saying no
@@ -804,15 +812,13 @@ def code_records_no_allergy(code: Any) -> bool:
     if not isinstance(code, dict):
         return False
     codings = [cd for cd in _list(code.get("coding")) if isinstance(cd, dict)]
-    coded = any(cd.get("system") == c.SNOMED and cd.get("code") in NO_KNOWN_ALLERGY
-                for cd in codings)
+    coded = any(_no_known_allergy_code(cd) for cd in codings)
     texts = [t for t in [code.get("text"), *(cd.get("display") for cd in codings)]
              if isinstance(t, str) and names_something(t)]
     if not coded and not texts:
         return False
     if any(not isinstance(cd.get("display"), str) and cd.get("code") is not None
-           and not (cd.get("system") == c.SNOMED and cd.get("code") in NO_KNOWN_ALLERGY)
-           for cd in codings):
+           and not _no_known_allergy_code(cd) for cd in codings):
         return False
     return all(_says_no_known_allergy(t, coded) for t in texts)
 
@@ -1084,7 +1090,8 @@ def given_now(resource: Mapping[str, Any], on_date: dt.date | None) -> bool:
     ``timing.repeat.boundsPeriod``; an end written as a month or a year lasts to its last
     day). Without ``on_date`` an end given is taken as passed."""
     statuses = _UNDER_WAY.get(str(resource.get("resourceType")), frozenset())
-    if resource.get("status") not in statuses or (
+    status = resource.get("status")
+    if not isinstance(status, str) or status not in statuses or (
             given(resource, on_date) is not Given.given):
         return False
     ends: list[FirstDay | None] = []
