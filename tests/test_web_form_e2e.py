@@ -448,8 +448,11 @@ def test_back_from_the_report_shows_the_form_as_served_and_says_so(
     """Back from a report to the case form: the browser had put back the selects but not
     the size or the dates, and assessing that form again turned a high-risk case into an
     indeterminate one under the same label. The form is shown as it was served, every
-    field alike, with a notice saying so and how to change the case (Edit the case)."""
+    field alike (the case label too: it had been put back, and the next patient's report
+    carried the previous one's label), with a notice saying so and how to change the case
+    (Edit the case)."""
     page.goto(server + "/")
+    fill(page, "Case label", "board 12, first case")
     select(page, "Primary site", "uterus")
     fill(page, "Largest dimension", "9")
     select(page, "Disease status", "localized")
@@ -463,4 +466,6 @@ def test_back_from_the_report_shows_the_form_as_served_and_says_so(
     assert "Edit the case" in notice.inner_text()
     # every field as served, none half put back
     assert page.get_by_label(named("Largest dimension")).input_value() == ""
+    # the previous case's label too: the next patient's report would carry it
+    assert page.get_by_label(named("Case label")).input_value() == ""
     assert page.get_by_label(named("Primary site")).input_value() in ("", "unknown")

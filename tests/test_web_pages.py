@@ -118,6 +118,26 @@ class TestForm:
             assert c.get("id"), c
             assert page.labels.get(c["id"]), f"no label for {c['name']}"
 
+    @pytest.mark.parametrize("url", ["/", "/?example=advanced-mtor-contraindicated",
+                                     "/?example=high-risk-uterine"])
+    def test_no_control_is_filled_in_by_the_browser(self, client: TestClient,
+                                                    url: str) -> None:
+        """Back from a report put the previous patient's case label into the form (the
+        label was the one text field without autocomplete="off"); the next patient's report,
+        PDF and calendar carried it, the calendar's event ids derived from it colliding with
+        the first patient's. Every control of the case form, the served form and the form
+        redrawn with an error alike, says autocomplete="off": the browser fills in nothing."""
+        pages = [Page(client.get(url).text)]
+        values = form_values(client, url)
+        values["tumour.size.value"] = "seven"
+        redrawn = submit(client, values)
+        assert redrawn.status_code == 422
+        pages.append(Page(redrawn.text))
+        for page in pages:
+            assert any(c["name"] == "label" for c in page.controls)
+            left = [c["name"] for c in page.controls if c.get("autocomplete") != "off"]
+            assert left == []
+
     def test_fieldsets_have_legends(self, client: TestClient) -> None:
         page = Page(client.get("/").text)
         assert page.fieldsets >= 7
