@@ -1,4 +1,6 @@
-"""The tumour-board summary as PDF (WeasyPrint), one to two A4 pages.
+"""The tumour-board summary as PDF (WeasyPrint), one to two A4 pages as a rule: past two,
+it is set compact; the compact layout cuts nothing, so a case with most facts missing can
+still take a third page.
 
 The PDF is rendered from ``templates/report_pdf.html`` with ``static/pdf.css``; it fetches
 nothing from any network (only ``data:`` URLs, for the timeline picture, are allowed).
