@@ -145,3 +145,69 @@ class TestTheRule:
 
     def test_disease_at_presentation_is_no_recurrence(self) -> None:
         assert recorded_relapses(parse_case(metastatic(None)), []) == ()
+
+
+class TestTheLabelDoesNotDecide:
+    """Two resected high-risk patients relapse with one liver metastasis found on
+    2024-06-01, recorded in a case version: one labelled ``metastatic``, the other
+    ``recurrent`` (a recurrence of the resected tumour), the metastasis listed and dated
+    alike. The advice and the worklist read both as metastatic (I6); the relapse of the
+    ``recurrent`` one had been taken as undated: left out of RFS ("relapse recorded in the
+    case without a date") and without an OMOP recurrence episode. The same relapse counts
+    the same whatever the label."""
+
+    @pytest.fixture
+    def labelled(self, repo: Repository) -> Repository:
+        for rid in ("Z3", "Z4"):
+            add(repo, rid, resected_high_risk(), "2023-02-01")
+        add(repo, "Z3", liver_metastasis(), "2024-06-10")
+        add(repo, "Z4", variant(liver_metastasis(), **{"stage.status": "recurrent"}),
+            "2024-06-10")
+        return repo
+
+    def test_rfs_counts_both_on_the_metastasis_date(self, labelled: Repository,
+                                                    db_url: str) -> None:
+        survival = json.loads(cli(db_url, "survival", "--endpoint", "rfs", "--on", ON,
+                                  "--min-cell", "1", "--format", "json"))
+        assert [(g["group"], g["n"], g["events"]) for g in survival["groups"]] == [
+            ("high", 2, 2)]
+        assert not survival.get("excluded")
+
+    def test_omop_has_a_recurrence_episode_for_each(self, labelled: Repository,
+                                                    db_url: str, tmp_path: Path) -> None:
+        demo = tmp_path / "demo.csv"
+        demo.write_text("registry_id,sex,year_of_birth\nZ3,female,1970\nZ4,female,1970\n",
+                        encoding="utf-8")
+        cli(db_url, "export-omop", str(tmp_path / "om"), "--demographics", str(demo),
+            "--on", "2025-07-01")
+        with (tmp_path / "om" / "episode.csv").open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert sorted((r["person_id"], r["episode_start_date"], r["episode_source_value"])
+                      for r in rows if r["episode_concept_id"] == "32529") == [
+            ("1", "2024-06-01", "distant_metastasis"),
+            ("2", "2024-06-01", "distant_metastasis")]
+
+    def test_the_summary_counts_the_status_the_worklist_shows(
+            self, labelled: Repository, db_url: str) -> None:
+        """The summary had counted the labels (metastatic 1, recurrent 1) while the
+        worklist showed both metastatic: it counts the status the advice follows."""
+        summary = json.loads(cli(db_url, "summary", "--on", ON, "--format", "json"))
+        assert summary["by_disease_status"] == {"metastatic": 2}
+        worklist = json.loads(cli(db_url, "worklist", "--on", ON, "--format", "json"))
+        rows = worklist["items"] if isinstance(worklist, dict) else worklist
+        assert sorted(r["disease_status"] for r in rows) == ["metastatic", "metastatic"]
+
+    def test_the_rule(self) -> None:
+        """Recurrent with metastases listed is a metastatic relapse, dated by the first
+        metastasis when every one is dated; recurrent with none listed (a local
+        recurrence) stays undated."""
+        from pecoma.registry.routine import case_relapse
+
+        d = dt.date(2024, 6, 1)
+        got = case_relapse("recurrent", [d], None)
+        assert got is not None and (got.status, got.on) == ("metastatic", d)
+        local = case_relapse("recurrent", [], None)
+        assert local is not None and (local.status, local.on) == ("recurrent", None)
+        both = recorded_relapses(parse_case(variant(liver_metastasis(),
+                                                    **{"stage.status": "recurrent"})), [])
+        assert [(r.event, r.on) for r in both] == [("distant_metastasis", d)]

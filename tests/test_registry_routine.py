@@ -173,12 +173,15 @@ class TestTheRule:
     """:func:`routine` and :func:`case_relapse` on hand-made facts."""
 
     def test_the_relapse_a_case_dates(self) -> None:
-        """Dated by its first metastasis only when the status is metastatic and every
-        metastasis is dated; a recurrent case gives no date; a localized one, none."""
+        """Dated by its first metastasis only when every metastasis is dated, whether
+        the status is metastatic or recurrent with metastases listed (the same relapse,
+        I6); a recurrent case with none listed (a local recurrence) gives no date; a
+        localized one, none."""
         d1, d2 = dt.date(2026, 3, 1), dt.date(2026, 1, 1)
         assert case_relapse("metastatic", [d1, d2], None).on == d2  # type: ignore[union-attr]
         assert case_relapse("metastatic", [d1, None], None).on is None  # type: ignore[union-attr]
-        assert case_relapse("recurrent", [d1], None).on is None  # type: ignore[union-attr]
+        assert case_relapse("recurrent", [d1], None).on == d1  # type: ignore[union-attr]
+        assert case_relapse("recurrent", [], None).on is None  # type: ignore[union-attr]
         assert case_relapse("localized", [d1], None) is None
         assert case_relapse("locally_advanced_unresectable", [], None) is None
 

@@ -75,10 +75,11 @@ _RELAPSED = frozenset({"recurrent", "metastatic"})
 @dataclass(frozen=True, slots=True)
 class CaseRelapse:
     """The relapse a patient's latest case version records: its disease status
-    (recurrent or metastatic), the date the case gives it (``on``: the first metastasis
-    detected, when the status is metastatic and every metastasis listed is dated;
-    ``None``: the case does not date it, a local recurrence never is) and the date the
-    patient is free of disease again (``None``: not recorded, disease present)."""
+    (recurrent or metastatic; recurrent with metastases listed is metastatic), the date
+    the case gives it (``on``: the first metastasis detected, when every metastasis
+    listed is dated; ``None``: the case does not date it, a local recurrence never is)
+    and the date the patient is free of disease again (``None``: not recorded, disease
+    present)."""
 
     status: str
     on: dt.date | None
@@ -89,9 +90,13 @@ def case_relapse(status: str | None, detected: Sequence[dt.date | None],
                  free_since: dt.date | None) -> CaseRelapse | None:
     """The relapse a case records from its disease status, its metastases' detection
     dates (``None`` for one not dated) and its free-of-disease date; ``None`` when the
-    status records no relapse (localized, or locally advanced)."""
+    status records no relapse (localized, or locally advanced). A recurrence with
+    metastases listed is a metastatic relapse, as the advice reads it (I6): the label
+    picked does not decide whether the relapse is dated, nor its kind."""
     if status not in _RELAPSED:
         return None
+    if detected:
+        status = "metastatic"
     dated = [d for d in detected if d is not None]
     on = min(dated) if status == "metastatic" and dated and len(dated) == len(detected) \
         else None

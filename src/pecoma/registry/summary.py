@@ -172,7 +172,7 @@ def summarise(
             status["not evaluable"] += 1
             continue
         risk[e.assessment.risk.group] += 1
-        status[e.case.stage.status.value] += 1
+        status[e.assessment.disease_status] += 1  # the status the advice follows (I6)
         ihc_all += 1
         ihc_yes += ihc_panel_complete(e.case)
         if e.assessment.advanced is None:
