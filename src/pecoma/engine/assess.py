@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 from pecoma import __version__
-from pecoma.case import Case, DiseaseStatus, SurgeryStatus, dated_facts
+from pecoma.case import Case, DiseaseStatus, SurgeryStatus, YesNo, dated_facts
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
     derive,
+    gross_tumour_left,
+    gross_tumour_question,
     operation_planned_while_free,
     primary_in_place,
     removal_asked,
@@ -113,6 +115,8 @@ def assess(
                               and case.surveillance_end_not_before is not None),
         low_imaging=followup.low_risk_imaging(settings.followup.low_risk_imaging),
         diagnosis_asked=out.treatment_conditions,
+        gross_asked=(gross_tumour_question(d)
+                     if gross_tumour_left(case) is YesNo.unknown else None),
     )
 
     return Assessment(

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived",
-    "derive", "margin_fact_of", "margin_facts", "mtor_intolerance",
+    "derive", "gross_tumour_left", "gross_tumour_question", "margin_fact_of", "margin_facts",
+    "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text",
 ]
@@ -95,12 +96,12 @@ class Derived(NamedTuple):
     #: recorded: the earliest day it can be (:attr:`Case.treatment_end_not_before`). The
     #: interval and the metastases' timing are then not counted from ``anchor``.
     treatment_end_not_before: dt.date | None = None
-    #: Metastatic disease whose metastases were all found by the day of an operation that
-    #: left no gross tumour, with no date free of disease recorded and nothing recorded
-    #: that says disease is left (:func:`_removal_open`): the operation may have removed
-    #: every known focus. The facts that say so; empty otherwise. Disease is taken as
-    #: present meanwhile (I21), and the question is asked
-    #: (``MISS-FREE-AFTER-OPERATION``).
+    #: Metastatic disease whose metastases were all found by the day of an operation not
+    #: recorded as leaving gross tumour (margin not R2), with no date free of disease
+    #: recorded and nothing recorded that says disease is left (:func:`_removal_open`):
+    #: the operation may have removed every known focus. The facts that say so; empty
+    #: otherwise. Disease is taken as present meanwhile (I21), and the question is asked
+    #: (``MISS-FREE-AFTER-OPERATION``; with the margin not recorded, it too).
     removal_open: tuple[Fact, ...] = ()
     #: What the mTOR inhibitors recorded as not tolerated rule out (I15,
     #: :func:`mtor_intolerance`): the derived fact, or ``None`` when none is recorded.
@@ -492,8 +493,39 @@ def _relapse_between(case: Case, counted_from: dt.date) -> tuple[Fact, ...]:
             Fact(f"systemic.therapies[{k}].started_on", started.isoformat()))
 
 
-#: Margins after which the operation left no gross tumour (an unknown margin may be one).
-_NO_GROSS_LEFT = (Margin.R0, Margin.R1, Margin.uncertain, Margin.unknown)
+#: Margins after which the resection left no gross tumour: what may be left is
+#: microscopic at most (R1; uncertain, the doubt between R0 and R1 of a close margin, I6).
+_NO_GROSS_LEFT = (Margin.R0, Margin.R1, Margin.uncertain)
+
+
+def gross_tumour_left(case: Case) -> YesNo | None:
+    """Whether the resection of the primary left gross tumour, the one rule every item
+    that rests on it follows: ``yes`` for an R2 margin not completed (a completing
+    resection with an R2 or unrecorded margin included, :attr:`Surgery.final_margin`):
+    the patient was never free of disease (S16's interval is 0, I5), and the residue is
+    present disease (I18); ``no`` for R0, R1 or uncertain (what may be left is
+    microscopic at most); ``unknown`` when the margin is not recorded: it may have been
+    R2, so it is asked (:func:`gross_tumour_question`) and the items that would differ
+    wait on it, never read as no gross tumour left. ``None`` when no resection of the
+    primary is recorded as performed."""
+    surgery = case.surgery
+    if surgery.status is not _PERFORMED:
+        return None
+    margin = surgery.final_margin
+    if margin in _NO_GROSS_LEFT:
+        return _NO
+    return _YES if margin is Margin.R2 else _UNKNOWN
+
+
+def gross_tumour_question(d: Derived) -> str:
+    """The question a margin not recorded raises where whether the resection of the
+    primary left gross tumour decides an item (:func:`gross_tumour_left` ``unknown``):
+    ``MISS-MARGIN`` for localized disease (asked there for the re-excision too),
+    ``MISS-PRIMARY-MARGIN`` for recurrent or metastatic disease (what it changes there is
+    S16's interval, S11 and the surveillance after the operation)."""
+    return "MISS-MARGIN" if d.status is DiseaseStatus.localized else "MISS-PRIMARY-MARGIN"
+
+
 #: Responses that can only be measured on disease present when the line began, I21.
 _ON_PRESENT_DISEASE = (Response.partial, Response.stable, Response.progression)
 
@@ -501,8 +533,9 @@ _ON_PRESENT_DISEASE = (Response.partial, Response.stable, Response.progression)
 def _removal_open(case: Case, status: DiseaseStatus,
                   timings: tuple[Timing, ...]) -> tuple[Fact, ...]:
     """Metastatic disease, no date free of disease recorded, and an operation that may
-    have removed every known focus: it left no gross tumour of the primary (margin not
-    R2), every metastasis listed was found by its day (dated, or recorded, on or before
+    have removed every known focus: it is not recorded as leaving gross tumour of the
+    primary (:func:`gross_tumour_left` no, or unknown: the margin is then asked too),
+    every metastasis listed was found by its day (dated, or recorded, on or before
     it, or, where a date is missing, synchronous: present at presentation) or is of unknown timing
     (at least one found by it), and nothing recorded says disease was left: not the
     current disease recorded as beyond surgery (``stage.resectable`` or
@@ -514,7 +547,7 @@ def _removal_open(case: Case, status: DiseaseStatus,
     stage = case.stage
     surgery = case.surgery
     if (status is not DiseaseStatus.metastatic or not stage.metastases
-            or surgery.status is not _PERFORMED or surgery.final_margin not in _NO_GROSS_LEFT
+            or gross_tumour_left(case) not in (_NO, _UNKNOWN)
             or _NO in (stage.resectable, stage.complete_excision_feasible)):
         return ()
     # the latest operation recorded: a completing resection's day when it is dated

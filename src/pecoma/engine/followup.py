@@ -55,6 +55,7 @@ def surveillance(
     adjuvant_end_unknown: bool = False,
     low_imaging: Sequence[str] = (),
     diagnosis_asked: Sequence[str] = (),
+    gross_asked: str | None = None,
 ) -> None:
     """``resected_without_date``: localized disease resected, with no date for the end of
     primary treatment. ``free_since``: a patient free of disease after a relapse or unresectable
@@ -88,7 +89,13 @@ def surveillance(
     high-risk one, so the assessment names what the dated plan books.
     ``diagnosis_asked``: the missing facts every treatment recommendation waits on while
     the PEComa diagnosis is not confirmed (I11): the schedule is PEComa's, so it waits on
-    them too (another sarcoma is followed as that sarcoma)."""
+    them too (another sarcoma is followed as that sarcoma).
+    ``gross_asked``: the question of a margin not recorded, when the resection of the
+    primary may have left gross tumour (:func:`pecoma.engine.facts.gross_tumour_left`
+    unknown; :func:`pecoma.engine.facts.gross_tumour_question`). With gross tumour left
+    disease is present and no calendar is drawn (I18), so a schedule drawn from that
+    resection (localized disease, or an operation that may have removed every known
+    focus, ``removal_asked``) is provisional on it, as ``FU-AFTER-RELAPSE`` is."""
     group_facts = (Fact("risk.group", group),)
     # a relapse, or unresectable disease that treatment cleared: the high-risk schedule
     # from the date free of disease (I8), whatever the primary's features
@@ -105,12 +112,21 @@ def surveillance(
         # the primary in place is present disease: the schedule below applies once it
         # has been removed
         out.add("FU-NO-PLAN-PRIMARY-IN-PLACE", in_place, primary_removed_asked(out, in_place))
+    rules = (HIGH_RISK_RULES if surveillance_group == "high"
+             else (*LOW_RISK_RULES, *low_imaging))
+    # the schedule counted from a resection that may have left gross tumour (its margin
+    # not recorded): provisional on the margin; with R2 no calendar is drawn (I18)
+    gross_open: tuple[str, ...] = ()
+    if gross_asked is not None and free_since is None and (
+            status is DiseaseStatus.localized or removal_asked):
+        gross_open = (out.missing(gross_asked, affects=(
+            *(("FU-AFTER-RELAPSE",) if relapsed else ()), *rules)),)
     if relapsed:
         facts = [Fact("stage.status", status)]
         if free_since is not None:
             facts.append(Fact("free_of_disease.since", free_since.isoformat()))
         out.add("FU-AFTER-RELAPSE", facts,
-                operation_asked if free_since is not None else removal_asked)
+                operation_asked if free_since is not None else (*removal_asked, *gross_open))
     conditional = risk_conditional_on if group == "indeterminate" else ()
     settled_malignant = bool(malignant) and not malignant_open
     if group == "indeterminate" and not relapsed and not settled_malignant:
@@ -139,8 +155,7 @@ def surveillance(
             out.add("FU-NODES-UNKNOWN-LOW-RISK", [nodes_fact, *group_facts], (asked,))
             schedule_facts = (nodes_fact, *schedule_facts)
             schedule_conditional = (*schedule_conditional, asked)
-    rules = (HIGH_RISK_RULES if surveillance_group == "high"
-             else (*LOW_RISK_RULES, *low_imaging))
+    schedule_conditional = (*schedule_conditional, *gross_open)
     if surgery_unknown and status is DiseaseStatus.localized and not relapsed:
         # whether the primary was removed is not recorded: a calendar counted from a
         # recorded end of treatment may be counted from nothing removed

@@ -37,6 +37,8 @@ from pecoma.engine.facts import (
     MTOR_RULED_OUT,
     NOT_REMOVED,
     Derived,
+    gross_tumour_left,
+    gross_tumour_question,
     margin_fact_of,
     margin_facts,
     operation_planned_while_free,
@@ -129,7 +131,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
     facts = [status_fact, Fact("stage.resectable", resectable)]
-    if surgery_status is SurgeryStatus.performed and margin is Margin.R2:
+    if gross_tumour_left(case) is YesNo.yes:
         # the primary's resection left gross tumour: the primary is still a focus (S17)
         facts.extend(margin_facts(case))
     # an operation after the metastases were found may have removed them all: the
@@ -230,9 +232,10 @@ def adjuvant(
     removal_open = (distant_present and resectable is YesNo.unknown
                     and feasible is YesNo.unknown)
     # gross tumour left by the resection (R2), disease still present: the operation S11
-    # follows is not complete; completing it comes first (S03, S17)
-    gross_left = (surgery_status is SurgeryStatus.performed and margin is Margin.R2
-                  and d.free_since is None)
+    # follows is not complete; completing it comes first (S03, S17). Its margin not
+    # recorded, it may have: S11 is shown, provisional on the margin.
+    gross = gross_tumour_left(case) if d.free_since is None else None
+    gross_left = gross is YesNo.yes
     s11_id = "REC-ADJ-NODES-METS-AFTER-RERESECTION" if gross_left else "REC-ADJ-NODES-METS"
     s11_affects = (s11_id,)
     # Unknown is not "no": a metastasis of unknown timing may have been there at
@@ -297,6 +300,9 @@ def adjuvant(
             conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
         out.add(s11_id, [*s11, *margin_facts(case)], conditions)
     elif shown and (operated or to_operate):
+        if gross is YesNo.unknown:
+            s11.extend(margin_facts(case))
+            conditions.append(out.missing(gross_tumour_question(d), affects=s11_affects))
         if resection_open or removal_open:
             s11.append(Fact("stage.resectable", "unknown"))
             conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
@@ -930,9 +936,8 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         pending.append(("MISS-METASTASIS-TIMING", affects))
         pending += [(q, affects) for q in _end_asked(d)]
-    gross_left = (case.surgery.status is SurgeryStatus.performed
-                  and case.surgery.final_margin is Margin.R2)
-    if gross_left:
+    gross = gross_tumour_left(case)
+    if gross is YesNo.yes:
         # the primary's resection left gross tumour (not completed, or its completion's
         # margin R2 or not recorded): never free of disease, and the residue is disease
         # outside the lungs (I5, I18)
@@ -959,7 +964,9 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         if d.earlier_presentation and d.dfi_source != "stated":
             facts += d.earlier_presentation  # at most the months to the latest found
-        facts.append(Fact("derived.disease_free_interval_months", d.dfi_text))
+        facts.append(Fact("derived.disease_free_interval_months",
+                          f"{d.dfi_text}{_IF_NO_GROSS_TUMOUR}"
+                          if gross is YesNo.unknown and d.dfi_met else d.dfi_text))
         failed = failed or not d.dfi_met
         if d.dfi_met and d.dfi_source == "dates" and d.relapse_between \
                 and stage.disease_free_interval_months is None:
@@ -969,6 +976,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
             # (I5). Whatever the status label; a stated interval answers it.
             facts += d.relapse_between
             pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
+    if gross is YesNo.unknown and not failed:
+        # the margin of the primary's resection is not recorded: it may have left gross
+        # tumour, and then the patient was never free of disease (as for R2 above). Not
+        # read as no gross tumour left: S16 waits on it where the interval would
+        # otherwise be met or is still to be known (I5)
+        facts += margin_facts(case)
+        pending.append((gross_tumour_question(d), affects))
     if case.surgery.status in NOT_REMOVED and case.primary_treatment_end is None:
         # the primary is in place (not removed, and no other treatment of it recorded as
         # ended): disease outside the lungs, and no end of treatment to count the interval
@@ -1017,6 +1031,11 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)
 
+
+#: Said of S16's interval counted from a resection of the primary whose margin is not
+#: recorded (:func:`pecoma.engine.facts.gross_tumour_left` unknown, I5).
+_IF_NO_GROSS_TUMOUR = (" if the resection of the primary left no gross tumour (its margin is "
+                       "not recorded; with gross tumour left, R2, 0: never free of disease)")
 
 #: S16's interval when the metastases were found at more than one presentation and no
 #: interval is stated (I5).

@@ -448,13 +448,15 @@ def _interpretations(items: Iterable[Provenance], knowledge: Knowledge) -> tuple
 
 
 def _removal_asked(assessment: Assessment) -> tuple[str, ...]:
-    """``MISS-FREE-AFTER-OPERATION`` when the assessment's relapse surveillance waits on it
-    (an operation after the metastases were found may have removed them all, I21), as the
-    assessment decided it; ``()`` otherwise."""
+    """What the assessment's relapse surveillance waits on when it waits on
+    ``MISS-FREE-AFTER-OPERATION`` (an operation after the metastases were found may have
+    removed them all, I21): that question, and the primary's margin when it is not
+    recorded (with gross tumour left no calendar is drawn, I18), as the assessment
+    decided it; ``()`` otherwise."""
     after = next((i for i in assessment.followup if i.id == "FU-AFTER-RELAPSE"), None)
     if after is None or "MISS-FREE-AFTER-OPERATION" not in after.conditional_on:
         return ()
-    return ("MISS-FREE-AFTER-OPERATION",)
+    return after.conditional_on
 
 
 def _counted_from_surgery(anchor: dt.date, waits: tuple[str, ...]) -> tuple[
