@@ -295,6 +295,32 @@ class TestResultStatus:
         assert any("Observation/necrosis-a" in n and "histology.necrosis" in n
                    and "preliminary" in n for n in bc.notes)
 
+    @pytest.mark.parametrize("name", ["localized-high-risk", "metastatic-lung-metachronous"])
+    def test_a_size_of_status_unknown_is_read_as_a_preliminary_one(self, name: str) -> None:
+        """Status 'unknown' (FHIR R4 observation-status: the system that sent it does not
+        know which status applies; it may be preliminary) had been read as final, with no
+        note. It is read as a preliminary result is: the size is read, with a note that
+        its status is unknown and it may still change."""
+        bundle = copy.deepcopy(example(name))
+        _resource(bundle, "tumour-size")["status"] = "unknown"
+        bc = case_from_bundle(bundle)
+        assert bc.case.tumour.size is not None
+        assert bc.case.tumour.size == case_from_bundle(example(name)).case.tumour.size
+        assert any(n.startswith("Observation/tumour-size: tumour.size read from a result "
+                                "whose status is 'unknown'") and "may still change" in n
+                   for n in bc.notes), bc.notes
+
+    @pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+    def test_a_final_result_outranks_one_of_status_unknown_of_its_time(
+            self, order: tuple[int, int]) -> None:
+        """Of one effective time, issued together, a final result is the later one over
+        a result whose status is unknown (as over a preliminary one), whichever comes
+        first in the bundle; they had been of one rank, their disagreement leaving
+        necrosis unknown."""
+        results = (_necrosis("necrosis-a", True, "unknown"), _necrosis("necrosis-b", False))
+        bc = case_from_bundle(_with_necrosis(*(results[i] for i in order)))
+        assert bc.case.histology.necrosis is Feature.absent
+
 
 class TestMitoticCountUnit:
     """The case records mitoses per 50 high-power fields (Folpe 2005 counts per 50 HPF)."""

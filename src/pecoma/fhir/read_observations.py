@@ -1148,8 +1148,12 @@ def _observation_handler(obs: Mapping[str, Any]) -> _Handler | None:
     return None
 
 
-#: Among results of one effective time issued together, a correction is the later.
-_STATUS_RANK = {"preliminary": 0, "amended": 2, "corrected": 2, "appended": 2}
+#: Among results of one effective time issued together, a correction is the later, and a
+#: final result is later than a preliminary one or one whose status is ``unknown`` (R4
+#: observation-status: the system that sent it does not know which status applies, so
+#: it may be preliminary).
+_STATUS_RANK = {"preliminary": 0, "unknown": 0, "amended": 2, "corrected": 2,
+                "appended": 2}
 
 _Order = tuple[str, str, int]
 
@@ -1583,10 +1587,18 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
 
 
 def _preliminary(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str]) -> None:
-    """A note when a fact was taken from a preliminary result (it may still change)."""
+    """A note when a fact was taken from a preliminary result (it may still change), or
+    from one whose status is ``unknown`` (R4 observation-status: the system that sent it
+    does not know which status applies, so it may be preliminary): read as a preliminary
+    result is, said."""
     if obs.get("status") == "preliminary":
         r.notes.append(f"{where}: {', '.join(gave)} read from a preliminary result (status "
                        "'preliminary'): it may still change; check the final report")
+    elif obs.get("status") == "unknown":
+        r.notes.append(f"{where}: {', '.join(gave)} read from a result whose status is "
+                       "'unknown' (the system that sent it does not know whether it is "
+                       "final): read as a preliminary result is, it may still change; "
+                       "check the final report")
 
 
 def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
