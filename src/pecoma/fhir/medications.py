@@ -17,6 +17,9 @@ A medication that cannot be identified at all (a reference that does not resolve
 reference ``#id`` that two different contained resources answer, no code and no text) is
 reported by :func:`unreadable_medication` with the reason, so that a
 caller never takes "not recognised" for "not an mTOR inhibitor" silently.
+
+A medication applied where it acts (a topical sirolimus gel) is no systemic treatment:
+:func:`not_systemic` says so, once for the FHIR reader and CDS Hooks ``order-select``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "ATC_NAMES",
     "DRUG_NAMES",
     "INGREDIENTS",
+    "LOCAL_ROUTES",
     "MEDICATION_BY_ID",
     "MEDICATION_TYPES",
     "NOT_A_LINE",
@@ -88,6 +92,7 @@ __all__ = [
     "never_cleared_named",
     "no_resolver",
     "not_anticancer_named",
+    "not_systemic",
     "records_no_allergy",
     "repeated_local_ids",
     "resolver_for",
@@ -984,6 +989,97 @@ def unreadable_medication(resource: Mapping[str, Any],
 
 #: The elements of a FHIR R4 CodeableConcept.
 _CONCEPT_ELEMENTS: Final = frozenset({"id", "extension", "coding", "text"})
+
+
+# ---------------------------------------------------------------------- where it acts
+
+
+#: SNOMED CT routes of administration (the FHIR R4 value set route-codes) that apply a
+#: drug where it acts, on the skin, the eye or the ear: 6064005 Topical route, 448598008
+#: Cutaneous route, 54485002 Ophthalmic route, 446105004 Conjunctival route, 10547007
+#: Otic route. Any other SNOMED CT route code (oral, intravenous, transdermal: a
+#: transdermal product is made to reach the blood) is no such route.
+LOCAL_ROUTES: Final = frozenset({"6064005", "448598008", "54485002", "446105004",
+                                 "10547007"})
+#: Words of a route or a product (its name, its dose form) saying it is applied where it
+#: acts: the routes above, the dose forms of the skin, eye and ear (gel, cream, ointment,
+#: lotion, eye or ear drops), and Hyftor, the sirolimus gel for the facial angiofibromas
+#: of tuberous sclerosis. "Subcutaneous", "intraocular", "subconjunctival" are not among
+#: them.
+_LOCAL_WORDS: Final = re.compile(
+    r"(?<![a-z])(?:topical|cutaneous|ophthalmic|ocular|conjunctival|otic|eyes?|ears?|"
+    r"gels?|creams?|ointments?|lotions?|hyftor)(?![a-z])")
+#: Words of a route or a product that it reaches, or may reach, the blood: swallowed,
+#: injected or infused, through the skin by design (transdermal, a patch), through a
+#: mucosa, into a body cavity; "systemic" itself. One of them anywhere keeps the reading
+#: of a systemic treatment (an "oral gel" is swallowed).
+_NOT_LOCAL_WORDS: Final = re.compile(
+    r"oral|mouth|swallow|tablet|capsule|pill|inject|infus|intraven|subcut|intramusc|"
+    r"transderm|patch|lingual|buccal|mucos|nasal|inhal|nebuli|rectal|suppositor|vagin|"
+    r"enteral|gastr|jejun|duoden|arteri|periton|thecal|vesic|systemic|bolus|syringe|vial|"
+    r"(?<![a-z])(?:po|p\.o|iv|ivpb|im|sc|sq|sl|ng|peg)(?![a-z])")
+
+
+def _routes(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The route of each dosage of a medication record: MedicationStatement ``dosage``,
+    MedicationRequest and MedicationDispense ``dosageInstruction`` (lists),
+    MedicationAdministration ``dosage`` (one)."""
+    out: list[Mapping[str, Any]] = []
+    for key in ("dosage", "dosageInstruction"):
+        held = resource.get(key)
+        for dosage in held if isinstance(held, list) else [held]:
+            route = dosage.get("route") if isinstance(dosage, dict) else None
+            if isinstance(route, dict) and route:
+                out.append(route)
+    return out
+
+
+def _route_is_local(route: Mapping[str, Any]) -> bool:
+    """Whether a route says the drug is applied where it acts, and nothing else: a code of
+    :data:`LOCAL_ROUTES` or a word of :data:`_LOCAL_WORDS`, no other SNOMED CT route code
+    and no word of :data:`_NOT_LOCAL_WORDS`. A route pecoma cannot read ("as directed", a
+    code it does not know) is not one."""
+    coded = {str(cd.get("code")).strip() for cd in _list(route.get("coding"))
+             if isinstance(cd, dict) and cd.get("system") == c.SNOMED}
+    words = _words(route)
+    if coded - LOCAL_ROUTES or _NOT_LOCAL_WORDS.search(words):
+        return False
+    return bool(coded) or _LOCAL_WORDS.search(words) is not None
+
+
+def not_systemic(resource: Mapping[str, Any],
+                 resolve: Resolver = no_resolver) -> str | None:
+    """What says a medication record (or a draft order) is applied where it acts, on the
+    skin, the eye or the ear, and not given as a systemic treatment (a topical sirolimus
+    gel for facial angiofibromas): ``None`` when nothing says so.
+
+    Applied where it acts: every route its dosages give (``dosage``,
+    ``dosageInstruction``) is such a route (:data:`LOCAL_ROUTES`, or its words:
+    "Topical", "Both eyes"), or, with no route given, its names say such a product: the
+    text and displays of its medication (a Medication's code, ingredients and ``form``
+    too) name a dose form of the skin, eye or ear ("sirolimus 2 MG/ML Topical Gel",
+    "Ophthalmic solution") or Hyftor. A route or a name saying anything systemic
+    (:data:`_NOT_LOCAL_WORDS`: "Oral", "Injection", "Transdermal", another route code)
+    keeps the reading of a systemic treatment, whatever else is said, and so does a route
+    pecoma cannot read: a systemic route is never overridden."""
+    routes = _routes(resource)
+    if any(not _route_is_local(route) for route in routes):
+        return None
+    try:
+        concepts = _named(resource, resolve)
+        med = _medication(resource, resolve)
+    except RepeatedLocalId:
+        return None
+    form = med.get("form") if med is not None else None
+    names = [*concepts, *([form] if isinstance(form, dict) else [])]
+    words = " ".join(_words(cc) for cc in names)
+    if _NOT_LOCAL_WORDS.search(words):
+        return None
+    said = [f"route '{_shown(route)}'" for route in routes]
+    named = next((_shown(cc) for cc in names if _LOCAL_WORDS.search(_words(cc))), None)
+    if named is not None:
+        said.append(f"'{named}'")
+    return ", ".join(dict.fromkeys(said)) if routes or named is not None else None
 
 
 # ------------------------------------------------------------------------- given or not

@@ -670,8 +670,13 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.unidentified.append(f"{where}: {why}")
                 r.notes.append(f"{where}: {why}; no line is read from it")
             continue
+        # applied where it acts (a topical sirolimus gel for facial angiofibromas): no
+        # line of systemic treatment; an order of it is checked against the allergy list
+        # (Planned.topical), but is no order in place of a systemic one
+        local = meds.not_systemic(med, r.resolve)
+        topical = local is not None
         if state is not meds.Given.error:
-            _status_reason(where, med, agent, state, r)
+            _status_reason(where, med, agent, state, r, local)
         start = meds.first_day(med)
         # the drugs of an agent standing for many (paclitaxel: other chemotherapy), for
         # the allergy check of an order in place
@@ -696,8 +701,8 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             r.why[where] = (f"{agent.value} may not have started: its first day, "
                             f"{start.written}, may be after {r.on}")
             r.planned.append(Planned(where, agent, f"from {start.written}, perhaps not "
-                                     "started yet", drugs))
-            if other_reason is None and other_cancer is None:
+                                     "started yet", drugs, topical=topical))
+            if other_reason is None and other_cancer is None and not topical:
                 r.unknown_starts.append(f"{where}: {agent.value} from {start.written}, "
                                         f"which may be before or after {r.on}")
                 r.notes.append(f"{where}: {agent.value} starts in {start.written} (a "
@@ -714,7 +719,7 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                             f"'{med.get('status')}')")
             if state is meds.Given.planned:
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later),
-                                         drugs))
+                                         drugs, topical=topical))
             continue
         if meds.given_now(med, r.on):
             since = f" since {start.written}" if start is not None else ""
@@ -723,11 +728,21 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             r.running.append(Planned(where, agent, ("on hold, it may be resumed at any time"
                                                     if held else "given now")
                                      + f" (status '{med.get('status')}'{since}{until})",
-                                     drugs, held=held))
-            if held:
+                                     drugs, held=held, topical=topical))
+            if held and not topical:
                 r.notes.append(f"{where}: {agent.value.replace('_', ' ')} on hold (status "
                                f"'on-hold'{since}): read as a line given and not ended; "
                                "the order may be resumed at any time")
+        if local is not None:
+            name = ", ".join(sorted(meds.drugs_of(med, r.resolve))) or agent.value.replace(
+                "_", " ")
+            r.why[where] = f"a topical {name} product, not a systemic treatment line"
+            r.notes.append(f"{where}: {name} applied where it acts ({local}): a topical "
+                           "product, not read as a line of systemic treatment"
+                           + (" (no mTOR inhibitor is taken as given by it)"
+                              if agent.is_mtor_inhibitor else "")
+                           + "; if it was given as a systemic treatment, correct the record")
+            continue
         if other_reason is not None:
             name = ", ".join(sorted(drugs)) or agent.value.replace("_", " ")
             r.why[where] = (f"{name} given for a condition that is not a cancer "
@@ -813,26 +828,36 @@ def settle_line_settings(r: Reader) -> None:
 
 
 def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds.Given,
-                   r: Reader) -> None:
+                   r: Reader, local: str | None = None) -> None:
     """What a medication record's ``statusReason`` says of its drug
     (:func:`pecoma.fhir.medications.status_reason`), whatever its status: not tolerated
     (stopped for pneumonitis), an intolerance of the drug, read with the allergy list
     (I15); a reason pecoma cannot read, a question for the team, the line read as given
     and, for an mTOR inhibitor, no 'not contraindicated' kept (the safer reading). A
-    reason plainly other (progression, a course completed) says nothing of tolerance."""
+    reason plainly other (progression, a course completed) says nothing of tolerance.
+
+    ``local``: what says the record is of a topical product
+    (:func:`pecoma.fhir.medications.not_systemic`), no line. Its intolerance is still an
+    intolerance of the drug (the safer reading, as an allergy entry naming the drug is,
+    whatever the product): the note says it was recorded on a topical product, for the
+    team to correct the case if it was a reaction of the skin to that product only."""
     reason = meds.status_reason(med)
     if reason is None or reason.kind is meds.StopReason.other:
         return
     name = agent.value.replace("_", " ")
     said = (f"status '{med.get('status')}', statusReason "
             f"{show_value(reason.shown, 120)}")
-    line = ("the line stays a line given" if state not in meds.NOT_A_LINE
+    line = ("a topical product, no line given" if local is not None
+            else "the line stays a line given" if state not in meds.NOT_A_LINE
             else "no line given")
     if reason.kind is meds.StopReason.intolerance:
         r.not_tolerated.append(NotTolerated(where, agent, meds.drugs_of(med, r.resolve),
                                             reason.shown))
         r.notes.append(f"{where}: {name} {said}: read as an intolerance of {name} "
-                       f"({line}); if it was tolerated, correct the case")
+                       f"({line}); if it was tolerated, correct the case"
+                       + ("; recorded on a topical product: if it was only a local "
+                          "reaction to that product, not an intolerance of the drug, "
+                          "correct the case too" if local is not None else ""))
         return
     mtor = agent.is_mtor_inhibitor
     r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says {name} "

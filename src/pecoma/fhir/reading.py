@@ -66,9 +66,14 @@ class Planned:
     drugs: frozenset[str] = frozenset()
     #: Given now but on hold (status ``on-hold``): suspended, it may be resumed at any time.
     held: bool = False
+    #: A topical product applied where it acts (a sirolimus gel:
+    #: :func:`pecoma.fhir.medications.not_systemic`): checked against the allergy list as
+    #: any order is, but no order in place of a systemic treatment.
+    topical: bool = False
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.agent.value.replace('_', ' ')}, {self.how}"
+        return (f"{self.where}: {'topical ' if self.topical else ''}"
+                f"{self.agent.value.replace('_', ' ')}, {self.how}")
 
 
 @dataclass(frozen=True, slots=True)

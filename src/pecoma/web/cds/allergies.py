@@ -131,9 +131,10 @@ class DrugSafety:
     def planned_orders(self, agent: Agent) -> tuple[Planned, ...]:
         """The record's orders not yet given of ``agent`` or, for an mTOR inhibitor, of
         any mTOR inhibitor (one stands for another: a second is not proposed beside
-        it)."""
-        return tuple(p for p in self.planned if p.agent is agent or (
-            agent.is_mtor_inhibitor and p.agent.is_mtor_inhibitor))
+        it). An order of a topical product (:attr:`Planned.topical`: a sirolimus gel) is
+        none."""
+        return tuple(p for p in self.planned if not p.topical and (p.agent is agent or (
+            agent.is_mtor_inhibitor and p.agent.is_mtor_inhibitor)))
 
     def ruled_out(self, agent: Agent, drugs: frozenset[str] = frozenset()) -> str | None:
         """Why a recorded intolerance rules out ``agent``, or an order of it naming

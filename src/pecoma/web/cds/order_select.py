@@ -40,6 +40,7 @@ from pecoma.fhir.medications import (
     agent_of,
     agents_beside,
     drugs_of,
+    not_systemic,
     repeated_local_ids,
     resolver_for,
     unheld_medications,
@@ -383,12 +384,14 @@ def _alerting(case: Case, agent: Agent, svc: CdsService) -> Assessment | None:
 
 def _mtor_drafted(drafted: list[dict[str, Any]], resolve: Resolver) -> str | None:
     """The first draft of the order set (selected or not) that orders an mTOR inhibitor
-    given, as ``MedicationRequest/id``, or ``None``."""
+    given as a systemic treatment, as ``MedicationRequest/id``, or ``None``: a topical
+    product of one (:func:`~pecoma.fhir.medications.not_systemic`) is none."""
     for res in drafted:
         if res.get("resourceType") != "MedicationRequest" or not _gives(res):
             continue
         agent = agent_of(res, resolve)
-        if agent is not None and agent.is_mtor_inhibitor:
+        if (agent is not None and agent.is_mtor_inhibitor
+                and not_systemic(res, resolve) is None):
             return md_text(f"MedicationRequest/{res.get('id')}")
     return None
 
@@ -619,8 +622,10 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             known.append((order, agent))
             checked += _checked(order, agent, resolve)
     # every identified drug but an mTOR inhibitor, drafted as the first line, departs from
-    # the guideline's first line (S02, S12): chemotherapy, pazopanib, another agent
-    chemo = [(order, agent) for order, agent in known if not agent.is_mtor_inhibitor]
+    # the guideline's first line (S02, S12): chemotherapy, pazopanib, another agent; a
+    # topical product (fluorouracil cream) is no line (checked against the allergy list)
+    chemo = [(order, agent) for order, agent in known
+             if not agent.is_mtor_inhibitor and not_systemic(order, resolve) is None]
     if not known and not unidentified:
         return answer
     if not chemo and not unidentified:
