@@ -108,8 +108,18 @@ def cards(client: TestClient, body: dict[str, Any], service: str) -> list[dict[s
 
 def assert_withheld(client: TestClient, allergies: dict[str, Any], said: str) -> None:
     """What docs/cds-hooks.md promises for an allergy list not read in full, ``said``
-    being the words of the reason on each card."""
-    [card] = cards(client, order_select(allergies), ORDER_SELECT)
+    being the words of the reason on each card: the first-line card proposes nothing,
+    and the draft itself gets the warning that it could not be checked against the list
+    (a list not read in full rules nothing out, and clears nothing either)."""
+    card, unchecked = cards(client, order_select(allergies), ORDER_SELECT)
+    if "could not be checked" in card["summary"]:
+        card, unchecked = unchecked, card
+    assert unchecked["indicator"] == "warning"
+    assert unchecked["summary"] == ("Draft order of doxorubicin could not be checked: the "
+                                    "allergy list was not available")
+    assert said in unchecked["detail"]
+    assert "Check the patient's allergy list in the EHR before ordering" \
+        in unchecked["detail"]
     assert card["indicator"] == "warning"
     assert "suggestions" not in card  # nothing is proposed
     assert "No mTOR-inhibitor order is proposed" in card["detail"]

@@ -102,6 +102,20 @@ def only_the_pecoma(prefetch: dict[str, Any]) -> None:
 
 DOXORUBICIN = {"medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2"}}
 CLASS = "allergy or intolerance to the mTOR-inhibitor class"
+#: The warning of a draft order that could not be checked against an allergy list not read.
+NOT_AVAILABLE = "could not be checked: the allergy list was not available"
+
+
+def first_line_card(cards: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first-line card of the doxorubicin draft when the allergy list could not be
+    read, checking the one other card beside it: the warning that the draft itself could
+    not be checked against that list (the list not read is never a list ruling nothing
+    out)."""
+    [card] = [c for c in cards if "first line for advanced PEComa" in c["summary"]]
+    [unchecked] = [c for c in cards if c is not card]
+    assert unchecked["summary"] == f"Draft order of doxorubicin {NOT_AVAILABLE}"
+    assert unchecked["indicator"] == "warning" and "suggestions" not in unchecked
+    return card
 
 
 class TestAllergyListDecidesTheProposal:
@@ -135,7 +149,7 @@ class TestAllergyListDecidesTheProposal:
             else:
                 prefetch["allergies"] = copy.deepcopy(unreadable)
 
-        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        card = first_line_card(cards_of(client, order(change, **DOXORUBICIN)))
         assert card["indicator"] == "warning"
         assert "suggestions" not in card
         assert "No mTOR-inhibitor order is proposed" in card["detail"]
@@ -183,7 +197,7 @@ class TestAllergyListDecidesTheProposal:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"] = copy.deepcopy(incomplete)
 
-        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        card = first_line_card(cards_of(client, order(change, **DOXORUBICIN)))
         assert "suggestions" not in card
         assert "No mTOR-inhibitor order is proposed" in card["detail"]
         assert "allergies and intolerances could not be read" in card["detail"]
@@ -208,7 +222,7 @@ class TestAllergyListDecidesTheProposal:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"] = copy.deepcopy(malformed)
 
-        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        card = first_line_card(cards_of(client, order(change, **DOXORUBICIN)))
         assert "suggestions" not in card
         assert "allergies and intolerances could not be read" in card["detail"]
         assert ("an entry that holds no FHIR resource" in card["detail"]
@@ -228,7 +242,7 @@ class TestAllergyListDecidesTheProposal:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"] = copy.deepcopy(wrong)
 
-        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        card = first_line_card(cards_of(client, order(change, **DOXORUBICIN)))
         assert "suggestions" not in card
         assert "allergies and intolerances could not be read" in card["detail"]
         assert "no AllergyIntolerance" in card["detail"]
@@ -255,7 +269,7 @@ class TestAllergyListDecidesTheProposal:
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"] = {**stated, "entry": [{"resource": penicillin}]}
 
-        [card] = cards_of(client, order(change, **DOXORUBICIN))
+        card = first_line_card(cards_of(client, order(change, **DOXORUBICIN)))
         assert "suggestions" not in card
         assert "allergies and intolerances could not be read" in card["detail"]
         assert ("entries were left out" in card["detail"]
@@ -768,7 +782,8 @@ class TestAllergiesReadFromTheFhirServer:
                 data = {**data, "link": [{"relation": "next", "url": base + path[5:]}]}
             return status, data
 
-        [card], asked = self.cards(tmp_path, serve)
+        cards, asked = self.cards(tmp_path, serve)
+        card = first_line_card(cards)
         assert asked == [ALLERGY_SEARCH]
         assert "suggestions" not in card
         assert "No mTOR-inhibitor order is proposed" in card["detail"]
@@ -963,8 +978,10 @@ class TestThePatientOfTheCall:
         """An allergy to sirolimus naming its patient by identifier only, with another
         MRN (PAT-7777) in the system of the Patient's MRN (PAT-1003): it was read as this
         patient's, and a sirolimus draft got a critical card from another patient's
-        allergy. It is another patient's entry: the one card says so, nothing is
-        assessed, and the MRN is not shown."""
+        allergy. It is another patient's entry: the first card says so, nothing is
+        assessed, and the MRN is not shown. On order-select the sirolimus draft is not
+        cleared either: this patient's allergy list, holding another patient's entry, was
+        not read as the patient's, so the draft could not be checked (the warning)."""
         change = self.sirolimus_allergy_of(
             {"identifier": {"system": self.MRN, "value": "PAT-7777"}})
         for body, service in (
@@ -973,11 +990,15 @@ class TestThePatientOfTheCall:
                     PATIENT))), PATIENT_VIEW)):
             if service == PATIENT_VIEW:
                 change(body["prefetch"])
-            [card] = cards_of(client, body, service)
+            card, *rest = cards_of(client, body, service)
             assert card["summary"] == ("PEComa check not done: the record sent for this "
                                        "chart holds another patient's data")
             assert "AllergyIntolerance/" in card["detail"]
             assert "PAT-7777" not in card["detail"]
+            assert [(c["indicator"], c["summary"]) for c in rest] == (
+                [("warning", f"Draft order of sirolimus {NOT_AVAILABLE}")]
+                if service == ORDER_SELECT else [])
+            assert not any("PAT-7777" in c["detail"] for c in rest)
 
     def test_an_identifier_that_cannot_be_matched_withholds_the_proposal(
         self, client: TestClient
@@ -987,11 +1008,10 @@ class TestThePatientOfTheCall:
         list is not read in full: no mTOR-inhibitor draft is proposed, with the reason."""
         change = self.sirolimus_allergy_of(
             {"identifier": {"system": "urn:oid:1.2.3", "value": "PAT-7777"}})
-        cards = cards_of(client, order(change, **DOXORUBICIN))
-        assert [c["indicator"] for c in cards] == ["warning"]
-        assert "suggestions" not in cards[0]
-        assert "No mTOR-inhibitor order is proposed" in cards[0]["detail"]
-        assert "patient cannot be confirmed" in cards[0]["detail"]
+        card = first_line_card(cards_of(client, order(change, **DOXORUBICIN)))
+        assert "suggestions" not in card
+        assert "No mTOR-inhibitor order is proposed" in card["detail"]
+        assert "patient cannot be confirmed" in card["detail"]
 
     def test_a_wrong_patient_entry_is_not_called_a_missing_part(self, client: TestClient
                                                                 ) -> None:

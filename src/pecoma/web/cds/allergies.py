@@ -13,7 +13,8 @@ systemic therapy already given are known:
   allowed or failing, a search labelled as withheld), or an entry of it cannot be read in
   full (:func:`pecoma.fhir.allergies.not_read_in_full`: a modifierExtension, a label
   saying information was withheld from it): nothing is proposed, and the card says why;
-  what the entries read rule out still rules it out;
+  what the entries read rule out still rules it out, and a draft order of any other drug
+  pecoma identifies is said to be not checked against the list (``unreadable``);
 * an active intolerance to the agent rules the agent out, as does one to a drug it holds
   (ifosfamide rules out epirubicin with ifosfamide), and one to a drug an order names
   rules out that order whatever agent pecoma files the drug under (paclitaxel rules out

@@ -11,6 +11,11 @@ warns (S02, S12-S14) and, only when the allergy list allows it
 (:mod:`.allergies`), proposes an mTOR-inhibitor order in its place; otherwise it says
 why nothing is proposed. A draft whose drug cannot be identified is never taken for
 "not chemotherapy" silently: for such a patient the card says it could not be checked.
+
+Every selected draft of a drug pecoma identifies is checked against the allergy list: a
+critical card when the list rules it out; a warning when it could not be checked (the
+list not read, or entries pecoma cannot identify: unknown is never taken for "nothing
+recorded").
 """
 
 from __future__ import annotations
@@ -481,8 +486,8 @@ def _checked(order: Mapping[str, Any], agent: Agent, resolve: Resolver) -> list[
 
 def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety) -> None:
     """The allergy check of the drafts: a critical card per draft and reason (one reason
-    said once for a draft), then the warning for drafts not checked against entries
-    pecoma cannot identify."""
+    said once for a draft), then the warning for drafts not checked against the list (not
+    read, or entries pecoma cannot identify)."""
     said: set[tuple[int, str]] = set()
     for draft, agent, drugs in checked:
         why = safety.ruled_out(agent, drugs)
@@ -538,23 +543,27 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
 
 
 def _not_checked(answer: Answer, known: list[Checked], safety: DrugSafety) -> None:
-    """One warning for the drafts whose drug no entry rules out while drug allergy entries
-    pecoma could not identify may be to it (an mTOR inhibitor's brand coded only, say):
-    pecoma cannot tell, so it says the drafts could not be checked against them, naming
-    the entries. Nothing when the list could not be read (the EHR's own check applies)."""
-    entries = safety.unidentified_entries
+    """One warning for the drafts whose drug no entry read rules out while the allergy
+    list cannot rule it out either: the list could not be read (null, an
+    OperationOutcome, a search failed or not whole, an entry not read in full:
+    :func:`_list_not_read`), or drug allergy entries pecoma could not identify may be to
+    it (an mTOR inhibitor's brand coded only, say): pecoma cannot tell, so it says the
+    drafts could not be checked, and why. Unknown is not absent: a list not read is never
+    taken for a list that rules nothing out."""
     drafts = [(d, a, drugs) for d, a, drugs in known if safety.ruled_out(a, drugs) is None]
-    if safety.unreadable is not None or not entries or not drafts:
+    if not drafts:
         return
-    names = ", ".join(sorted({drug_name(a, drugs) for _d, a, drugs in drafts}))
-    idents = ", ".join(md_text(f"MedicationRequest/{d.get('id')}") if d.get("id")
-                       else "a draft" for d, _a, _drugs in drafts)
-    shown = ", ".join(md_text(w) for w in entries[:5]) + (
-        f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+    if safety.unreadable is not None:
+        _list_not_read(answer, drafts, safety)
+        return
+    entries = safety.unidentified_entries
+    if not entries:
+        return
+    names, idents = _drafts_named(drafts)
+    shown = _entries_shown(entries)
     n, one = len(entries), len(entries) == 1
-    mtor = any(a.is_mtor_inhibitor for _d, a, _drugs in drafts)
     item = intolerance_item(Fact("draft order", names),
-                             Fact("allergy entries not identified", shown))
+                            Fact("allergy entries not identified", shown))
     answer.card(
         summary=(f"Draft order of {names} could not be checked against {n} allergy "
                  f"entr{'y' if one else 'ies'} pecoma cannot identify"),
@@ -564,10 +573,62 @@ def _not_checked(answer: Answer, known: list[Checked], safety: DrugSafety) -> No
                 f"not be matched to a drug by pecoma, so the draft{'' if len(drafts) == 1 else 's'}"
                 " could not be checked "
                 f"against {'it' if one else 'them'}: {'it' if one else 'one'} may be to "
-                f"{names}"
-                + (" (an intolerance of one mTOR inhibitor rules out every one unless the "
-                   "medication history shows another one tolerated)" if mtor else "")
+                f"{names}" + _mtor_rule(drafts)
                 + ". Check the entries before ordering.\n\n" + md_item(item)),
+        record_ids=(item.id,), topic=item,
+    )
+
+
+def _drafts_named(drafts: list[Checked]) -> tuple[str, str]:
+    """The drugs of ``drafts`` (each once, sorted) and the drafts themselves, as a card
+    names them (the EHR's ids escaped)."""
+    names = ", ".join(sorted({drug_name(a, drugs) for _d, a, drugs in drafts}))
+    idents = ", ".join(md_text(f"MedicationRequest/{d.get('id')}") if d.get("id")
+                       else "a draft" for d, _a, _drugs in drafts)
+    return names, idents
+
+
+def _entries_shown(entries: tuple[str, ...]) -> str:
+    """The allergy entries not identified, the first five by their ids."""
+    return ", ".join(md_text(w) for w in entries[:5]) + (
+        f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+
+
+def _mtor_rule(drafts: list[Checked]) -> str:
+    """What an intolerance could rule out when a draft is of an mTOR inhibitor (I15)."""
+    if not any(a.is_mtor_inhibitor for _d, a, _drugs in drafts):
+        return ""
+    return (" (an intolerance of one mTOR inhibitor rules out every one unless the "
+            "medication history shows another one tolerated)")
+
+
+def _list_not_read(answer: Answer, drafts: list[Checked], safety: DrugSafety) -> None:
+    """The warning for drafts of drugs pecoma identifies (the drugs its allergy check
+    covers: the mTOR inhibitors, the anthracyclines and every other drug it names) when
+    the allergy list could not be read (``safety.unreadable``: prefetch null or an
+    OperationOutcome and no server to read it from, a search failed, partial or carrying
+    a caveat, an entry not read in full): they could not be checked against it, and the
+    allergy list in the EHR must be checked before ordering. The same warning, under the
+    same record, as for drafts beside entries pecoma cannot identify."""
+    names, idents = _drafts_named(drafts)
+    why = md_text(safety.unreadable or "")
+    entries = safety.unidentified_entries
+    held = ("" if not entries else
+            f" Of the entries it did read, {len(entries)} could not be matched to a drug "
+            f"by pecoma ({_entries_shown(entries)}).")
+    item = intolerance_item(Fact("draft order", names),
+                            Fact("allergy list not read", safety.unreadable or ""))
+    many = len(drafts) > 1
+    answer.card(
+        summary=(f"Draft order of {names} could not be checked: the allergy list was not "
+                 "available"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"{idents} order{'' if many else 's'} {names}. The patient's allergies and "
+                f"intolerances could not be read ({why}), so pecoma could not check the "
+                f"draft{'s' if many else ''} against them: an allergy or intolerance to "
+                f"{names} may be recorded that pecoma did not see" + _mtor_rule(drafts)
+                + f".{held} **Check the patient's allergy list in the EHR before "
+                "ordering.**\n\n" + md_item(item)),
         record_ids=(item.id,), topic=item,
     )
 
@@ -629,8 +690,9 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     if not known and not unidentified:
         return answer
     if not chemo and not unidentified:
-        # only the allergy list to check: a record that cannot be read says nothing here
-        # (the EHR's own allergy check applies), so its cards go to a scratch answer
+        # only the allergy list to check: the cards of a record that cannot be read as a
+        # case go to a scratch answer; the allergy check says what it could not check (an
+        # allergy list not read included)
         scratch = Answer(svc, ORDER_SELECT, req.instance)
         read = await read_record(req, request, svc, scratch, deadline, fetched)
         if scratch.other_patient:  # not a record that cannot be read: never left unsaid
