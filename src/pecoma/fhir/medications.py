@@ -28,6 +28,7 @@ import calendar
 import datetime as dt
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -81,6 +82,7 @@ __all__ = [
     "drugs_named",
     "drugs_of",
     "first_day",
+    "folded",
     "given",
     "ingredients_named",
     "may_have_been_given",
@@ -100,6 +102,7 @@ __all__ = [
     "started_on",
     "status_reason",
     "substances_said",
+    "truncated_names",
     "unheld_medications",
     "unread_words",
     "unreadable_medication",
@@ -244,9 +247,22 @@ def _list(value: Any) -> list[Any]:
 _M_TOR: Final = re.compile(r"(?<![a-z0-9])m[\s\-]+tor(?![a-z0-9])")
 
 
+def folded(text: str) -> str:
+    """``text`` in the form drug names are compared in: accents dropped (Unicode NFKD,
+    combining marks left out) and case folded, so that "Évérolimus", "ÉVÉROLIMUS" and
+    "everolimus" are one name, and a compatibility form (a ligature, a full-width
+    letter) is its plain letters."""
+    if text.isascii():
+        return text.lower()
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch)).casefold()
+
+
 def _words(concept: Mapping[str, Any]) -> str:
     """The concept's text, displays and the names of its known RxNorm and ATC codes,
-    lowercased ("m-TOR" read as "mtor")."""
+    :func:`folded` ("Évérolimus" read as "everolimus"; "m-TOR" as "mtor"): every drug
+    name pecoma reads, in a medication, a draft order or an allergy entry, is read from
+    these words."""
     parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
     for coding in _list(concept.get("coding")):
         if not isinstance(coding, dict):
@@ -261,7 +277,7 @@ def _words(concept: Mapping[str, Any]) -> str:
                 if system == RXNORM else _atc_name(code) if system == ATC else None)
         if name is not None:
             parts.append(name)
-    return _M_TOR.sub("mtor", " ".join(parts).lower())
+    return _M_TOR.sub("mtor", folded(" ".join(parts)))
 
 
 def _project_agent(concept: Mapping[str, Any]) -> Agent | None:
@@ -868,7 +884,7 @@ def substances_said(text: str) -> tuple[str, ...]:
     reaction to contrast", a denial in its clause: up to a comma too) names nothing;
     words that only word the entry ("except as
     above" names ``above``: whatever it is, it is not "none") do. At most five words."""
-    lowered = text.lower()
+    lowered = folded(text)
     out: list[str] = []
     for pattern in (_EXCEPTION, _STATED):
         for found in pattern.finditer(lowered):
@@ -878,6 +894,60 @@ def substances_said(text: str) -> tuple[str, ...]:
             what = {"text": re.split(r"[.;()\n]", lowered[found.end():])[0]}
             out += [w for w in unread_words(what) if w not in _FUNCTION_WORDS]
     return tuple(dict.fromkeys(out))[:_UNREAD_SHOWN]
+
+
+#: The fewest letters a word must have to be read as the beginning of a drug's name
+#: (:func:`truncated_names`): "EVEROL" is, "EVE" is not.
+_TRUNCATED_MIN: Final = 5
+
+_LETTERS: Final = re.compile(r"[a-z]+")
+
+
+def _word_readings() -> dict[str, tuple[Agent, frozenset[str]] | None]:
+    """Each word pecoma knows in a drug's or a substance's name (:data:`_READ_NAMES`,
+    :data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`, :data:`CLASS_DRUGS`, the words that
+    word an allergy or an order) and what it reads as: a one-word name of an agent, the
+    agent and the drugs a draft naming it is checked by (as :func:`agent_of_concept` and
+    :func:`drugs_named` read it); any other word, ``None``."""
+    out: dict[str, tuple[Agent, frozenset[str]] | None] = {}
+    for name in (*_READ_NAMES, *c.NEVER_CLEARED_NAMES, *CLASS_DRUGS, *_FUNCTION_WORDS):
+        for word in _LETTERS.findall(name):
+            out.setdefault(word, None)
+    for _agent, names in c.AGENT_NAMES:
+        for name in names:
+            agent = agent_of_concept({"text": name})
+            if _LETTERS.fullmatch(name) and agent is not None:
+                out[name] = (agent, drugs_named({"text": name}))
+    return out
+
+
+_WORD_READINGS: Final = _word_readings()
+
+
+def truncated_names(resource: Mapping[str, Any], resolve: Resolver = no_resolver
+                    ) -> tuple[tuple[str, Agent, frozenset[str]], ...]:
+    """The drugs a medication (a draft order) may name by the beginning of their name
+    only, as a catalogue cuts a name ("EVEROL 10 MG TAB"): ``(word, agent, drugs)`` for
+    each word of its names (:func:`folded`) of :data:`_TRUNCATED_MIN` letters or more
+    that is no word pecoma knows and is the beginning of the names of one drug only
+    (every name beginning so reads as the same agent and drugs: "RAPAM", rapamycin and
+    Rapamune, is sirolimus) and of no other word pecoma knows. "CARBO" is carboplatin;
+    "PARACET" (paracetamol, no anticancer drug) is no such word, nor is "FLUORO"
+    (fluorouracil and the fluoroquinolones) or "DOX" (too short). A medication that
+    names an agent (:func:`agent_of`) has none: it is read as that agent. The reading is
+    cautious, not an identification: a word may be a drug pecoma does not know that
+    begins alike."""
+    if agent_of(resource, resolve) is not None:
+        return ()
+    words = " ".join(_words(cc) for cc in _concepts(resource, resolve))
+    out: dict[tuple[Agent, frozenset[str]], str] = {}
+    for word in _LETTERS.findall(words):
+        if len(word) < _TRUNCATED_MIN or word in _WORD_READINGS:
+            continue
+        readings = {r for known, r in _WORD_READINGS.items() if known.startswith(word)}
+        if len(readings) == 1 and (one := readings.pop()) is not None:
+            out.setdefault(one, word)
+    return tuple((word, agent, drugs) for (agent, drugs), word in out.items())
 
 
 def records_no_allergy(allergy: Mapping[str, Any]) -> bool:

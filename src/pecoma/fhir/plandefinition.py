@@ -139,9 +139,10 @@ APPLIES_WHEN: dict[str, str] = {
     "anthracycline beside an intolerance recorded to the other one (I15).",
     "ALERT-DRUG-INTOLERANCE": "A draft order (CDS Hooks order-select), or an order planned "
     "in the record and not given yet (patient-view), of a drug the patient's allergy list "
-    "rules out, or of a drug pecoma cannot identify while the list rules drugs out; or of "
-    "a drug pecoma identifies that could not be checked against the list (entries not "
-    "identified, or the list not read) (I15).",
+    "rules out, or of a drug pecoma cannot identify while the list rules drugs out, or "
+    "that may be such a drug by its name cut short; or of a drug pecoma identifies that "
+    "could not be checked against the list (entries not identified, or the list not read) "
+    "(I15).",
     "ALERT-MTOR-LINE-WITHOUT-PROGRESSION": "Advanced disease, mTOR inhibitors recorded "
     "unavailable or contraindicated, and an mTOR-inhibitor line recorded without "
     "progression.",

@@ -929,7 +929,7 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
         groups.setdefault(agent, []).append(
             (where, None if where in undated else meds.started_on(med)))
         concept = meds.medication_concept(med, r.resolve)
-        words[agent] = words.get(agent, "") + " " + m.lower_words(concept)
+        words[agent] = words.get(agent, "") + " " + meds.folded(m.lower_words(concept))
     starts = {a: min((d for _w, d in v if d is not None), default=None)
               for a, v in groups.items()}
     # Gemcitabine and docetaxel are each 'other chemotherapy' alone; together a regimen.

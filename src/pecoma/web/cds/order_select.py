@@ -15,7 +15,8 @@ why nothing is proposed. A draft whose drug cannot be identified is never taken 
 Every selected draft of a drug pecoma identifies is checked against the allergy list: a
 critical card when the list rules it out; a warning when it could not be checked (the
 list not read, or entries pecoma cannot identify: unknown is never taken for "nothing
-recorded").
+recorded"); a warning when a draft naming no drug pecoma identifies may be, by its name
+cut short, a drug the list rules out.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from pecoma.fhir.medications import (
     not_systemic,
     repeated_local_ids,
     resolver_for,
+    truncated_names,
     unheld_medications,
     unreadable_medication,
 )
@@ -484,10 +486,18 @@ def _checked(order: Mapping[str, Any], agent: Agent, resolve: Resolver) -> list[
             for a in (agent, *agents_beside(order, agent, resolve))]
 
 
-def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety) -> None:
+#: A draft pecoma identifies no drug of, a word of its names that is the beginning of one
+#: drug's name only (:func:`pecoma.fhir.medications.truncated_names`: "everol"), and
+#: that drug's agent and drugs.
+Possibly = tuple[Mapping[str, Any], str, Agent, frozenset[str]]
+
+
+def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
+                   possibly: list[Possibly]) -> None:
     """The allergy check of the drafts: a critical card per draft and reason (one reason
-    said once for a draft), then the warning for drafts not checked against the list (not
-    read, or entries pecoma cannot identify)."""
+    said once for a draft), a warning for a draft that may be a drug the list rules out
+    (its name cut short: ``possibly``), then the warning for drafts not checked against
+    the list (not read, or entries pecoma cannot identify)."""
     said: set[tuple[int, str]] = set()
     for draft, agent, drugs in checked:
         why = safety.ruled_out(agent, drugs)
@@ -499,7 +509,33 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety) -
             if others:
                 said.add((id(draft), "anthracycline"))
                 _other_anthracycline(answer, draft, agent, drugs, others)
+    for draft, word, agent, drugs in possibly:
+        why = safety.ruled_out(agent, drugs)
+        if why is not None:
+            _possibly_ruled_out(answer, draft, word, agent, drugs, why)
     _not_checked(answer, checked, safety)
+
+
+def _possibly_ruled_out(answer: Answer, order: Mapping[str, Any], word: str, agent: Agent,
+                        drugs: frozenset[str], why: str) -> None:
+    """A warning for a draft pecoma identifies no drug of, whose name holds the beginning
+    of the name of one drug the allergy list rules out ("EVEROL 10 MG TAB" beside a
+    sirolimus intolerance): it may be that drug, cut short, and pecoma cannot tell. A
+    warning, not the critical card: the drug is not identified."""
+    ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
+        else "the draft order"
+    name = drug_name(agent, drugs)
+    item = intolerance_item(Fact("draft order", f"{word} (possibly {name})"),
+                            Fact("allergy list", why))
+    answer.card(
+        summary=f"Draft order may be of {name}, which the allergy list rules out: check it",
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"pecoma identifies no drug in {ident}, but its name holds "
+                f"\"{md_text(word)}\", the beginning of the name of {name} and of no other "
+                f"drug pecoma knows: it may be {name}, its name cut short. If it is, {why}. "
+                "Check which drug the draft orders before ordering.\n\n" + md_item(item)),
+        record_ids=(item.id,), topic=item,
+    )
 
 
 def _other_anthracycline(answer: Answer, order: Mapping[str, Any], agent: Agent,
@@ -673,12 +709,16 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     # every drug a draft names is checked against the allergy list, the ones named beside
     # the one it is read as too (everolimus with ifosfamide in one Medication)
     checked: list[Checked] = []
+    # a draft naming no drug pecoma identifies may name one cut short ("EVEROL 10 MG TAB")
+    possibly: list[Possibly] = []
     for order in orders:
         agent = agent_of(order, resolve)
         if agent is None:
             why = unreadable_medication(order, resolve)
             if why is not None:
                 unidentified.append((order, why))
+            else:
+                possibly += [(order, *cut) for cut in truncated_names(order, resolve)]
         else:
             known.append((order, agent))
             checked += _checked(order, agent, resolve)
@@ -687,7 +727,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     # topical product (fluorouracil cream) is no line (checked against the allergy list)
     chemo = [(order, agent) for order, agent in known
              if not agent.is_mtor_inhibitor and not_systemic(order, resolve) is None]
-    if not known and not unidentified:
+    if not known and not unidentified and not possibly:
         return answer
     if not chemo and not unidentified:
         # only the allergy list to check: the cards of a record that cannot be read as a
@@ -701,19 +741,19 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         if read is not None:
             if read[1] is not None:
                 answer.vital_status_card(read[1])
-            _allergy_cards(answer, checked, read[2])
+            _allergy_cards(answer, checked, read[2], possibly)
         return answer
     read = await read_record(req, request, svc, answer, deadline, fetched)
     if read is None:
         return answer
     record, bc, safety = read
     if bc is None:  # no case: the card says why; the allergy check does not need one
-        _allergy_cards(answer, checked, safety)
+        _allergy_cards(answer, checked, safety, possibly)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
         return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
-    _allergy_cards(answer, checked, safety)
+    _allergy_cards(answer, checked, safety, possibly)
     # a recorded death: no advice, nothing proposed (the allergy check stands); a vital
     # status unknown: the advice, said so first, nothing proposed
     if not answer.vital_status_card(bc):
@@ -751,5 +791,5 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         answer.error_card([f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues],
                           len(exc.issues))
         # the allergy check does not rest on the case: kept
-        _allergy_cards(answer, checked, safety)
+        _allergy_cards(answer, checked, safety, possibly)
     return answer
