@@ -232,6 +232,8 @@ PAGES: dict[str, Callable[[Any, str], None]] = {
     "not-found": _goto("/no-such-page"),
     "smart-launch-not-configured": _goto("/smart/launch?iss=https://ehr.invalid&launch=x"),
     "registry-no-such-patient": _goto("/registry/patients/PEC-9999" + ON_Q),
+    "registry-unknown-parameter": _goto("/registry/worklist?ON=2025-06-01&on=2025-06-01"
+                                        "&on=2026-11-28"),
     "registry-patients": _goto("/registry" + ON_Q),
     "registry-worklist": _goto("/registry/worklist" + ON_Q),
     "registry-summary": _goto("/registry/summary" + ON_Q),

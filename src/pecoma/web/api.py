@@ -2,9 +2,12 @@
 
 ``POST /assess`` and ``POST /followup`` take either an envelope
 ``{"case": {...}, "on": "YYYY-MM-DD"}`` or a bare case (with ``?on=YYYY-MM-DD``); without
-a date the server's today is used. Field paths in errors are relative to the body
-(``case.tumour.size`` in an envelope, ``tumour.size`` in a bare case). Every error is an
-``application/problem+json`` document, never a traceback.
+a date the server's today is used. ``on`` is the one query parameter any route here takes
+(the others take none): another (``?ON=``, ``?date=``) or ``on`` twice is a 422 problem
+naming it (:mod:`pecoma.web.query`), never a plan for the server's today.
+Field paths in errors are relative to the body (``case.tumour.size`` in an envelope,
+``tumour.size`` in a bare case). Every error is an ``application/problem+json``
+document, never a traceback.
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ def router() -> APIRouter:
         methods=["GET"],
         summary="The knowledge base: every record with its provenance",
     )
+    r.add_api_route("/openapi.json", openapi_endpoint, methods=["GET"],
+                    include_in_schema=False)
     return r
 
 
@@ -228,16 +233,9 @@ def _date(value: Any, path: str) -> dt.date:
 
 
 def query_date(request: Request) -> str | None:
-    """The ``on`` query parameter; given more than once, a 422 problem."""
-    given = request.query_params.getlist("on")
-    if len(given) > 1:
-        raise _problem(
-            422,
-            "invalid-input",
-            "the evaluation date was given more than once",
-            [FieldIssue("on", show_value(given), "must be given at most once")],
-        )
-    return given[0] if given else None
+    """The ``on`` query parameter (given once, and the query names nothing else: the
+    route's check, :func:`pecoma.web.query.known_query`)."""
+    return request.query_params.get("on")
 
 
 def case_and_date(
@@ -371,6 +369,11 @@ async def followup_endpoint(request: Request) -> JSONResponse:
     result = run_assessment(case, on, settings, prefix)
     plan = plan_surveillance(case, result, on, imaging=imaging, settings=settings)
     return FastJSONResponse(plan.to_dict())
+
+
+async def openapi_endpoint(request: Request) -> JSONResponse:
+    """The OpenAPI document (:mod:`pecoma.web.openapi`)."""
+    return JSONResponse(request.app.openapi())
 
 
 async def schema_endpoint() -> JSONResponse:

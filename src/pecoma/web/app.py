@@ -43,6 +43,12 @@ after it); ``base.html`` carries the navigation, the intended-use footer, the lo
 and JavaScript (no asset from the internet). Static files go under
 ``pecoma/web/static/`` and are served at ``/static/``. API routes under ``/api/`` get
 ``application/problem+json`` errors; raise :class:`ApiProblem` for your own.
+
+A route takes the query parameters its signature declares (``on: str | None = None``)
+and no other: ``?ON=`` or a parameter given twice is refused before it runs (a 422
+problem under ``/api/``, a 400 page elsewhere; :mod:`pecoma.web.query`). A parameter a
+route reads from ``request.query_params`` itself is declared in its OpenAPI
+``parameters``, as ``on`` of ``/api/v1/assess``.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -68,6 +74,7 @@ from pecoma.web.guards import RequestGuard
 from pecoma.web.logs import APP
 from pecoma.web.openapi import _openapi
 from pecoma.web.problems import ApiProblem
+from pecoma.web.query import known_query
 from pecoma.web.store_access import sessions_of, tokens_of
 from pecoma.web.summary import field_label, value_words
 
@@ -113,10 +120,14 @@ def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env, context_processors=[common])
 
 
-def add_router(app: FastAPI, module: str, nav: tuple[str, str] | None = None) -> None:
+def add_router(app: FastAPI, module: str, nav: tuple[str, str] | None = None, *,
+               open_query: bool = False) -> None:
     """Include the router ``module.router()`` builds in ``app``; ``nav`` = (path, label)
-    adds a nav link."""
-    app.include_router(importlib.import_module(module).router())
+    adds a nav link. Its routes answer only the query parameters they declare
+    (:func:`~pecoma.web.query.known_query`), unless ``open_query``: for routes whose
+    query other systems write (the SMART launch and its OAuth callback)."""
+    checks = [] if open_query else [Depends(known_query)]
+    app.include_router(importlib.import_module(module).router(), dependencies=checks)
     if nav is not None:
         app.state.nav.append(nav)
 
@@ -133,7 +144,7 @@ def create_app(
         version=__version__,
         description="Decision support for the PEComa treatment guideline. JSON API, "
         "version 1. Errors are RFC 9457 problem details (application/problem+json).",
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_url=None,  # served by pecoma.web.api, whose routes check their query
         docs_url=None,  # the stock documentation pages load assets from the internet
         redoc_url=None,
     )
@@ -147,7 +158,7 @@ def create_app(
     _install_error_handlers(app)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
 
-    add_router(app, "pecoma.web.health")
+    add_router(app, "pecoma.web.health", open_query=True)  # probes: no parameter read
     # the EHR's CDS calls are matched first: they are the requests a clinician waits for
     # at the chart (matched after every page and API route, 2.4% more instructions)
     _add_cds(app, config, today)
@@ -160,7 +171,9 @@ def create_app(
     # (each module defines `router()`; see the module docstring)
     add_router(app, "pecoma.web.board_pages")
     add_router(app, "pecoma.web.registry_pages", nav=("/registry", "Patients"))
-    add_router(app, "pecoma.web.smart.routes")
+    # the EHR's launch and the authorisation server's callback carry parameters of their
+    # own (session_state, iss, error_uri: OAuth 2.0, RFC 9207): not refused
+    add_router(app, "pecoma.web.smart.routes", open_query=True)
     # --- end of routers of other modules ---------------------------------------------
 
     app.add_middleware(AccessControl, config=config, tokens=lambda: tokens_of(app.state),

@@ -157,6 +157,7 @@ def _stored_page(
     issues: list[FieldIssue] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    saved: str | None = None,
 ) -> Response:
     from pecoma.registry.decisions import DECISION_LABELS, REASONS, reason_label
     from pecoma.store.decisions import recommendations_of
@@ -197,7 +198,7 @@ def _stored_page(
         "failed": failed,
         "error_summary": failed["summary"] if failed else None,
         "form": values or {},
-        "saved": request.query_params.get("saved"),
+        "saved": saved,
     }
     return render_report(request, case, a, plan, board, status_code=status)
 
@@ -206,11 +207,12 @@ def _assessment_id(value: str) -> int | None:
     return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
 
 
-def stored_assessment_page(request: Request, registry_id: str, assessment: str) -> Response:
+def stored_assessment_page(request: Request, registry_id: str, assessment: str,
+                           saved: str | None = None) -> Response:
     aid = _assessment_id(assessment)
     if aid is None:
         return _no_patient(request)
-    return _stored_page(request, registry_id, aid)
+    return _stored_page(request, registry_id, aid, saved=saved)
 
 
 def stored_assessment_pdf(request: Request, registry_id: str, assessment: str) -> Response:

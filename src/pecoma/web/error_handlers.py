@@ -1,8 +1,10 @@
 """The application's error handlers (:func:`_install_error_handlers`): RFC 9457 problem
-details under ``/api/``, the error page elsewhere; a registry database that is down or
-has lost its schema answers 503 with the reason (in server mode the reason is logged
-and the caller told only that the database is unavailable); an internal error is logged
-by its type and place only (a message can quote the input)."""
+details under ``/api/``, the error page elsewhere; a query naming a parameter its route
+does not take, or one twice (:mod:`pecoma.web.query`), is a 422 problem under ``/api/``
+and the 400 page elsewhere; a registry database that is down or has lost its schema
+answers 503 with the reason (in server mode the reason is logged and the caller told
+only that the database is unavailable); an internal error is logged by its type and
+place only (a message can quote the input)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pecoma.web.auth import unavailable
 from pecoma.web.edge import _is_api
 from pecoma.web.logs import APP
 from pecoma.web.problems import ApiProblem, problem
+from pecoma.web.query import QueryRefused
 from pecoma.web.store_access import database_state, told, unavailable_reason
 
 
@@ -77,6 +80,23 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _is_api(request.url.path):
             return problem(422, "invalid-input", detail, exc.issues, request.url.path)
         return html_error(request, 422, "The input was rejected", "; ".join(map(str, exc.issues)))
+
+    @app.exception_handler(QueryRefused)
+    async def _query_refused(request: Request, exc: QueryRefused) -> Response:
+        count = len(exc.issues)
+        if _is_api(request.url.path):
+            return problem(422, "invalid-input", f"the query was rejected ({count} "
+                           "problem(s)); see 'errors'", exc.issues, request.url.path)
+        templates: Jinja2Templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request, "error.html",
+            {"status": 400, "title": "The address was not understood",
+             "detail": "The page was not shown, nor the file made: its address holds a "
+                       "parameter the page does not take, or one given twice. Read without "
+                       "it, the page could answer another question than the one asked (as "
+                       "of today instead of the date meant, say). Correct the address.",
+             "points": [str(i) for i in exc.issues]},
+            status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -5,7 +5,8 @@ no JavaScript needed.
 The registry comes from ``app.state.registry`` when the application was given one;
 otherwise it is opened on first use from the configuration's ``database_url`` if it has
 one, else the SQLite file in its ``data_dir`` (``./data`` by default). Today's date is
-the application's clock (``app.state.today``); every page also takes ``?on=YYYY-MM-DD``.
+the application's clock (``app.state.today``); every page also takes ``?on=YYYY-MM-DD``,
+and no parameter it does not declare (:mod:`pecoma.web.query`: a 400 page).
 
 :func:`router` serves, besides these, the forms recording a scan or an outcome, and
 withdrawing either as entered in error (:mod:`pecoma.web.registry_forms`), and the
@@ -234,7 +235,8 @@ def _download_query(request: Request, on: str | None, status: str | None,
     return day, select(_items(request, day), statuses=statuses, risk_groups=risks, sort=key)
 
 
-def patient_page(request: Request, registry_id: str, on: str | None = None) -> Response:
+def patient_page(request: Request, registry_id: str, on: str | None = None,
+                 recorded: str | None = None) -> Response:
     day, warning = _day(request, on)
     try:
         repo = _registry(request)
@@ -266,7 +268,7 @@ def patient_page(request: Request, registry_id: str, on: str | None = None) -> R
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
-        "recorded": request.query_params.get("recorded"),
+        "recorded": recorded,
         "decisions": decisions, "withdrawn": withdrawn,
     })
 

@@ -24,7 +24,8 @@ from pecoma.web.registry_common import (
 )
 
 
-def summary_page(request: Request, on: str | None = None) -> Response:
+def summary_page(request: Request, on: str | None = None, by: str | None = None
+                 ) -> Response:
     day, warning = _day(request, on)
     try:
         evaluated, items = _worklist(request, day)
@@ -42,7 +43,7 @@ def summary_page(request: Request, on: str | None = None) -> Response:
     except StoreError as exc:
         return _unavailable(request, exc)
     summary = summarise(evaluated, items, day, _settings(request), feedback)
-    asked = request.query_params.get("by") or "risk"
+    asked = by or "risk"
     by = Grouping(asked) if asked in Grouping.__members__ else Grouping.risk
     if asked != by.value:
         wrong = f"'by' must be one of risk, folpe (got {show_value(asked)}); grouped by risk"
