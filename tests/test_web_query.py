@@ -273,6 +273,29 @@ class TestPages:
         [point] = page_points(registry.get(f"{path}?On=2025-06-01"))
         assert point.startswith("'On' is not a query parameter")
 
+    @pytest.mark.parametrize("query", [
+        "utm_source=newsletter&utm_medium=email", "fbclid=IwAR0abc", "gclid=Cj0KCQ",
+        "_=1733500000000", "mc_cid=abc&mc_eid=def"])
+    def test_what_link_trackers_add_is_ignored_on_pages(self, registry: TestClient,
+                                                         query: str) -> None:
+        """A mail or messaging service, a link tracker or a cache adds these to the links
+        it passes on; a clinician opening the worklist or the case form from an e-mail
+        got the 400 page. A page ignores them (the worklist as of the date asked, the
+        same rows); a misspelt parameter beside them is still refused."""
+        plain = registry.get("/registry/worklist?on=2025-06-01")
+        tracked = registry.get(f"/registry/worklist?on=2025-06-01&{query}")
+        assert tracked.status_code == 200
+        rows = re.findall(r'<tr class="row-\w+">.*?</tr>', plain.text, re.S)
+        assert rows and re.findall(r'<tr class="row-\w+">.*?</tr>', tracked.text, re.S) == rows
+        assert registry.get(f"/?{query}").status_code == 200
+        [point] = page_points(registry.get(f"/registry/worklist?{query}&ON=2025-06-01"))
+        assert point.startswith("'ON' is not a query parameter")
+
+    def test_the_api_takes_no_tracker_parameter(self, client: TestClient) -> None:
+        """A program writes its own addresses: on the JSON API they are refused."""
+        body = refusal(call(client, "POST", "/api/v1/assess", "utm_source=x"))
+        assert [e["path"] for e in body["errors"]] == ["utm_source"]
+
     def test_the_links_the_pages_write_are_taken(self, registry: TestClient) -> None:
         """Every same-site link with a query on the registry's pages opens (200)."""
         links: set[str] = set()

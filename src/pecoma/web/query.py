@@ -9,6 +9,11 @@ given twice (which of the two was meant?). Under ``/api/`` the refusal is a 422 
 document naming each parameter, its value and what is allowed; a page or a file answers
 the 400 page with the same list (:mod:`pecoma.web.error_handlers`).
 
+A page or a file ignores the parameters that mail and messaging services, link trackers
+and caches add to the links they pass on (:func:`added_in_transit`: ``utm_source``,
+``fbclid``, ``_``): a clinician opening a board's report link from an e-mail gets the
+page. The JSON API takes none of them: a program writes its own addresses.
+
 Every router that :func:`pecoma.web.app.add_router` adds is checked. The routes that
 receive parameters from other systems are not: the SMART launch and its OAuth callback
 (an EHR's ``iss`` and ``launch``, an authorisation server's ``session_state``, ``iss``
@@ -27,7 +32,7 @@ from fastapi.routing import APIRoute
 from pecoma.errors import FieldIssue, show_value
 from pecoma.text import escaped
 
-__all__ = ["QueryRefused", "known_query", "taken_by"]
+__all__ = ["QueryRefused", "added_in_transit", "known_query", "taken_by"]
 
 
 class QueryRefused(Exception):
@@ -54,6 +59,19 @@ def taken_by(route: APIRoute) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+#: Parameters that link trackers and caches add to an address (Google Analytics'
+#: ``utm_*``, click ids, Mailchimp's, a cache buster ``_``): never a page's own.
+_IN_TRANSIT: frozenset[str] = frozenset({
+    "fbclid", "gclid", "dclid", "msclkid", "gbraid", "wbraid", "mc_cid", "mc_eid", "_ga",
+    "_gl", "_"})
+
+
+def added_in_transit(name: str) -> bool:
+    """Whether ``name`` is a parameter that a link tracker or a cache adds to an address
+    on its way (see the module docstring)."""
+    return name.startswith("utm_") or name in _IN_TRANSIT
+
+
 def _name(name: str) -> str:
     """A parameter's name as a message shows it: escaped, at most 60 characters."""
     text = escaped(name)
@@ -72,8 +90,11 @@ async def known_query(request: Request) -> None:
     route = request.scope.get("route")
     taken = taken_by(route) if isinstance(route, APIRoute) else ()
     params = request.query_params
+    page = not request.url.path.startswith("/api/")
     issues: list[FieldIssue] = []
     for name in params:  # each name once, in the order first given
+        if page and name not in taken and added_in_transit(name):
+            continue
         values = params.getlist(name)
         value = show_value(values[0] if len(values) == 1 else values)
         if not name:
