@@ -105,3 +105,59 @@ def test_a_course_stated_adjuvant_but_begun_before_the_resection_is_refused() ->
     del bundle["entry"][-1]["resource"]["extension"]
     bc = case_from_bundle(bundle, on=ON)
     assert [t.setting.value for t in bc.case.systemic.therapies] == ["advanced"]
+
+
+def _with_outcome(bundle: dict[str, Any], outcome: str | None) -> dict[str, Any]:
+    """The hysterectomy's outcome (where its margin is read from) replaced, or removed."""
+    [proc] = [e["resource"] for e in bundle["entry"]
+              if e["resource"]["resourceType"] == "Procedure"]
+    if outcome is None:
+        del proc["outcome"]
+    else:
+        proc["outcome"] = {"text": outcome}
+    return bundle
+
+
+class TestMarginNotRecorded:
+    """The resection's margin decides whether a line begun after it was adjuvant: with
+    gross tumour left (R2) the line treated disease still present. The engine reads a
+    margin not recorded as unknown (it may have been R2: asked, never read as no gross
+    tumour left); the reader had read the line as adjuvant "after a resection that left
+    no gross tumour" with no word of the margin."""
+
+    @pytest.mark.parametrize("start", ["2024-05-21", "2025-03-01"])
+    def test_the_note_says_the_margin_is_not_recorded_and_what_r2_would_mean(
+            self, start: str) -> None:
+        """No margin in the record: the line is still read as adjuvant (the case format
+        has no setting to leave asked; 'advanced' would be refused once R0 or R1 is
+        recorded, and adjuvant also asks when the treatment ended), but the note says the
+        margin is not recorded, that the reading holds only if no gross tumour was left,
+        and that with gross tumour left (R2) the setting is 'advanced'; the report asks
+        the margin (MISS-MARGIN) and the surveillance waits on it."""
+        bc = case_from_bundle(_with_outcome(with_doxorubicin(start), None), on=ON)
+        [line] = bc.case.systemic.therapies
+        assert line.setting.value == "adjuvant"
+        [note] = [n for n in bc.notes if "is read as adjuvant" in n]
+        assert "surgery.margin is not recorded" in note, note
+        assert "only if the resection left no gross tumour" in note
+        assert "if it left gross tumour (R2)" in note and "'advanced'" in note
+        a = assess(bc.case, ON)
+        missing = {m.id for m in a.missing}
+        assert {"MISS-MARGIN", "MISS-ADJUVANT-END"} <= missing
+
+    def test_control_a_recorded_r0_margin_says_nothing_of_it(self) -> None:
+        """R0 recorded: the line is adjuvant, and the note raises no doubt on the margin."""
+        bc = case_from_bundle(with_doxorubicin("2024-05-21"), on=ON)
+        [note] = [n for n in bc.notes if "is read as adjuvant" in n]
+        assert "not recorded" not in note and "R2" not in note
+
+    def test_control_gross_tumour_left_keeps_the_line_for_advanced_disease(self) -> None:
+        """R2 recorded: the line treated the disease left, read as the case format reads
+        a line without its setting (advanced), never adjuvant."""
+        bundle = _with_outcome(with_doxorubicin("2024-05-21"),
+                               "Macroscopic residual tumour (R2)")
+        bc = case_from_bundle(bundle, on=ON)
+        assert bc.case.surgery.margin.value == "R2"
+        [line] = bc.case.systemic.therapies
+        assert line.setting.value == "advanced"
+        assert not any("is read as adjuvant" in n for n in bc.notes)

@@ -7,10 +7,12 @@ with no note: the report said "An mTOR inhibitor is already recorded" (ALERT-MTO
 and asked whether the disease progressed on it (MISS-MTOR-PROGRESSION: answered yes, the
 first-line mTOR advice was gone, S12/S13), and CDS order-select gave no card on a
 first-line doxorubicin draft. A medication applied where it acts (its route topical,
-cutaneous, ophthalmic, otic; with no route, a name saying a gel, cream, ointment, lotion,
-eye drops, or Hyftor) is no line: it is listed as found but not read, with why, and
-noted. Anything saying it is systemic (an oral route, a tablet, a transdermal route) keeps
-the line, and so does a route pecoma cannot read (the reading before is kept).
+cutaneous, ophthalmic, otic; a coded product, a Medication.form or the brand saying a
+gel, cream, ointment, lotion, eye drops) is no line: it is listed as found but not read,
+with why, and noted. Anything saying it is systemic (an oral route, a tablet, a
+transdermal route, "PO" in any dosage) keeps the line, and so does a route pecoma cannot
+read (the reading before is kept); a dose form named in free text only never drops a
+line (the line is read, with a note).
 
 The patient of ``metastatic-lung-metachronous`` has metastatic PEComa, mTOR inhibitors
 recorded available and not contraindicated, and no systemic line: the first-line advice
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +98,8 @@ TOPICAL: dict[str, list[dict[str, Any]]] = {
         {"coding": [{"system": SNOMED, "code": "54485002"}], "text": "Both eyes"},))],
     "dose form in the display": [statement(_rx("2626149",
                                                "sirolimus 2 MG/ML Topical Gel"))],
-    "dose form in the text": [statement({"text": "Sirolimus 0.2% ointment"})],
+    "a product's display with its brand": [statement(_rx(
+        "2626149", "sirolimus 2 MG/ML Topical Gel [Hyftor]"))],
     "Medication.form by medicationReference": [
         statement(rid="ms-ref", medicationReference={"reference": "Medication/sir-gel"}),
         {"resourceType": "Medication", "id": "sir-gel", "code": _rx("35302"),
@@ -132,6 +136,49 @@ SYSTEMIC: dict[str, list[dict[str, Any]]] = {
         {"resourceType": "Medication", "id": "sir-tab", "code": _rx("35302"),
          "form": {"text": "Tablet"}}],
     "sirolimus alone": [statement(_rx("35302"))],
+}
+
+
+def _two_dosages(systemic: str) -> dict[str, Any]:
+    """Sirolimus with a topical dosage (coded) and another saying ``systemic`` in its
+    text only, with no route."""
+    return statement({"text": "sirolimus"}, dosage=[
+        {"text": "apply to face", "route": TOPICAL_ROUTE}, {"text": systemic}])
+
+
+#: A real everolimus or sirolimus line whose record mentions a topical dose form in
+#: passing, in free text only, or beside a dosage saying systemic (the reviewer's inputs
+#: and the class around them): each had been dropped as a topical product.
+PASSING: dict[str, list[dict[str, Any]]] = {
+    "barrier cream beside the everolimus RxNorm code": [statement(
+        {"coding": [{"system": RXNORM, "code": "141704"}],
+         "text": "everolimus 10 mg once daily (barrier cream for hand-foot)"})],
+    "emollient cream in the text": [statement(
+        {"text": "Everolimus 10 mg daily; emollient cream to rash"})],
+    "eye clinic in the text": [statement(
+        {"text": "Everolimus 10 mg (eye clinic to monitor)"})],
+    "a gel cap": [statement({"text": "sirolimus 1 mg gel cap"})],
+    "a topical dose form in the text only": [statement(
+        {"text": "Sirolimus 0.2% ointment"})],
+    "a local code's display that is a phrase": [statement(
+        {"coding": [{"system": "urn:oid:1.2.3.4", "code": "EVE10",
+                     "display": "Everolimus 10 mg (use barrier cream)"}]})],
+    "the reference's display mentions a cream": [statement(
+        medicationReference={"display": "everolimus 10 mg; urea cream for hands"})],
+    "a topical route beside 'PO' in another dosage's text": [_two_dosages("2 mg PO daily")],
+    "beside 'p.o.'": [_two_dosages("2 mg p.o. once a day")],
+    "beside 'by mouth'": [_two_dosages("2 mg by mouth daily")],
+    "beside 'IV'": [_two_dosages("25 mg IV weekly")],
+    "beside 'SC'": [_two_dosages("100 mg SC weekly")],
+    "beside 'oral'": [_two_dosages("oral, 2 mg daily")],
+    "a coded gel beside a patient instruction 'take by mouth'": [statement(
+        _rx("2626149", "sirolimus 2 MG/ML Topical Gel"),
+        dosage=[{"patientInstruction": "Take 2 mg by mouth once daily"}])],
+    "Medication.form gel beside a dosage 'PO'": [
+        statement(rid="ms-ref", medicationReference={"reference": "Medication/sir-gel"},
+                  dosage=[{"text": "2 mg PO daily"}]),
+        {"resourceType": "Medication", "id": "sir-gel", "code": _rx("35302"),
+         "form": {"text": "Gel"}}],
 }
 
 
@@ -211,6 +258,61 @@ class TestReader:
         assert [x.agent for x in bc.case.systemic.intolerances] == [Agent.sirolimus]
         assert any("read as an intolerance of sirolimus (a topical product, no line given)"
                    in n and "recorded on a topical product" in n for n in bc.notes), bc.notes
+
+
+def _agent(resources: list[dict[str, Any]]) -> Agent:
+    words = json.dumps(resources).lower()
+    return Agent.everolimus if "everolimus" in words or "141704" in words else Agent.sirolimus
+
+
+class TestPassingMention:
+    """A topical dose form is read only from what the record states as the product's own
+    or its route (a coded or worded route, a coding's display describing the product,
+    ``Medication.form``, the brand Hyftor), never from the free text of its name alone;
+    and any dosage saying systemic, with or without a route, keeps the line. The rule
+    had dropped a real everolimus line whose text mentioned a barrier cream, even beside
+    the everolimus RxNorm code: the patient was told to start an mTOR inhibitor first
+    line, unconditionally, with no "already given" alert and no question whether the
+    disease progressed on it (the less safe error)."""
+
+    @pytest.mark.parametrize("name", list(PASSING))
+    def test_the_line_is_read(self, name: str) -> None:
+        """The line is read as before the topical rule, and nothing is listed as a
+        topical product."""
+        resources = PASSING[name]
+        bc = read(*resources)
+        assert [t.agent for t in bc.case.systemic.therapies] == [_agent(resources)], name
+        assert not any("topical" in x for x in bc.not_read), bc.not_read
+
+    @pytest.mark.parametrize("name", list(PASSING))
+    def test_the_advice_knows_the_mtor_inhibitor_was_given(self, name: str) -> None:
+        """An mTOR inhibitor recorded as given: the report says so (ALERT-MTOR-GIVEN) and
+        asks whether the disease progressed on it (MISS-MTOR-PROGRESSION), the question
+        the first-line mTOR advice waits on (S12, S13)."""
+        a = assess(read(*PASSING[name]).case, ON)
+        assert "ALERT-MTOR-GIVEN" in [x.id for x in a.alerts]
+        assert "MISS-MTOR-PROGRESSION" in [x.id for x in a.missing]
+        [rec] = [x for x in a.recommendations if x.id == "REC-MTOR-FIRST-LINE"]
+        assert "MISS-MTOR-PROGRESSION" in rec.conditional_on
+
+    @pytest.mark.parametrize("name", [n for n in PASSING if n != "a gel cap"])
+    def test_the_doubt_is_noted(self, name: str) -> None:
+        """Where the record may say a topical product (a word in passing, or a topical
+        route or form beside a dosage saying systemic), a note says what, that the line
+        is read as systemic, the safer reading, and how to correct it."""
+        resources = PASSING[name]
+        bc = read(*resources)
+        assert any(n.startswith(f"{where(resources)}: ")
+                   and "read as a line of systemic treatment (the safer reading)" in n
+                   and "if it was a topical product only, correct the record" in n
+                   for n in bc.notes), bc.notes
+
+    def test_a_topical_word_in_passing_beside_a_real_gel_is_no_doubt(self) -> None:
+        """The rule cuts one way only: the Hyftor statement, whose text and dosage say
+        nothing systemic, stays no line, with no note of doubt."""
+        bc = read(HYFTOR)
+        assert bc.case.systemic.therapies == ()
+        assert not any("the safer reading" in n for n in bc.notes), bc.notes
 
 
 @pytest.fixture(scope="module")
@@ -341,9 +443,30 @@ class TestCdsHooks:
             critical["detail"])
 
     def test_a_topical_cytotoxic_draft_is_no_first_line(self, client: TestClient) -> None:
-        """A fluorouracil cream drafted for a skin lesion is no chemotherapy first line:
-        no warning (it had got "Chemotherapy first line for advanced PEComa")."""
+        """A fluorouracil cream drafted for a skin lesion, coded as the product (RxNorm's
+        display) or with a topical route, is no chemotherapy first line: no warning (it
+        had got "Chemotherapy first line for advanced PEComa"). Named a cream in its free
+        text only, it is read as the drug (a word in passing never drops a line): the
+        warning stands, the safer error."""
         bundle = bundle_with()
         pid = patient_id(bundle)
-        cream = _draft("d-5fu", {"text": "fluorouracil 5 % cream"}, pid)
-        assert order_select(client, bundle, [cream], "d-5fu") == []
+        coded = _draft("d-5fu", _rx("4492", "fluorouracil 50 MG/ML Topical Cream"), pid)
+        assert order_select(client, bundle, [coded], "d-5fu") == []
+        routed = _draft("d-5fu", {"text": "fluorouracil 5 % cream"}, pid,
+                        dosageInstruction=[{"route": TOPICAL_ROUTE}])
+        assert order_select(client, bundle, [routed], "d-5fu") == []
+        text = _draft("d-5fu", {"text": "fluorouracil 5 % cream"}, pid)
+        [card] = order_select(client, bundle, [text], "d-5fu")
+        assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
+
+    @pytest.mark.parametrize("name", ["barrier cream beside the everolimus RxNorm code",
+                                      "a topical route beside 'PO' in another dosage's "
+                                      "text"])
+    def test_a_doxorubicin_draft_after_an_mtor_line_mentioning_a_cream_gets_no_card(
+            self, client: TestClient, name: str) -> None:
+        """The everolimus (sirolimus) line is read: a doxorubicin draft is no first line,
+        and no card proposes replacing it with an mTOR inhibitor already given (it had
+        got "Chemotherapy first line for advanced PEComa", with that replacement)."""
+        bundle = bundle_with(*PASSING[name])
+        pid = patient_id(bundle)
+        assert order_select(client, bundle, [_draft("d-1", DOXORUBICIN, pid)], "d-1") == []

@@ -19,7 +19,9 @@ reported by :func:`unreadable_medication` with the reason, so that a
 caller never takes "not recognised" for "not an mTOR inhibitor" silently.
 
 A medication applied where it acts (a topical sirolimus gel) is no systemic treatment:
-:func:`not_systemic` says so, once for the FHIR reader and CDS Hooks ``order-select``.
+:func:`not_systemic` says so, once for the FHIR reader and CDS Hooks ``order-select``,
+from what the record states as the product's own or its route only, never from a word
+of its free text (:func:`where_it_acts`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ __all__ = [
     "Resolver",
     "StatusReason",
     "StopReason",
+    "WhereItActs",
     "agent_of",
     "agent_of_concept",
     "agents_named",
@@ -107,6 +110,7 @@ __all__ = [
     "unread_words",
     "unreadable_medication",
     "unversioned",
+    "where_it_acts",
 ]
 
 RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -1071,37 +1075,65 @@ _CONCEPT_ELEMENTS: Final = frozenset({"id", "extension", "coding", "text"})
 #: transdermal product is made to reach the blood) is no such route.
 LOCAL_ROUTES: Final = frozenset({"6064005", "448598008", "54485002", "446105004",
                                  "10547007"})
-#: Words of a route or a product (its name, its dose form) saying it is applied where it
-#: acts: the routes above, the dose forms of the skin, eye and ear (gel, cream, ointment,
-#: lotion, eye or ear drops), and Hyftor, the sirolimus gel for the facial angiofibromas
-#: of tuberous sclerosis. "Subcutaneous", "intraocular", "subconjunctival" are not among
-#: them.
+#: Words of a route or a dose form saying it is applied where it acts: the routes above,
+#: the dose forms of the skin, eye and ear (gel, cream, ointment, lotion, eye or ear
+#: drops). "Subcutaneous", "intraocular", "subconjunctival" are not among them. Read in a
+#: route and in ``Medication.form`` only, never in the free text of a medication's name
+#: ("everolimus 10 mg (barrier cream for hand-foot)" mentions a cream in passing).
 _LOCAL_WORDS: Final = re.compile(
     r"(?<![a-z])(?:topical|cutaneous|ophthalmic|ocular|conjunctival|otic|eyes?|ears?|"
-    r"gels?|creams?|ointments?|lotions?|hyftor)(?![a-z])")
-#: Words of a route or a product that it reaches, or may reach, the blood: swallowed,
-#: injected or infused, through the skin by design (transdermal, a patch), through a
-#: mucosa, into a body cavity; "systemic" itself. One of them anywhere keeps the reading
-#: of a systemic treatment (an "oral gel" is swallowed).
+    r"gels?|creams?|ointments?|lotions?)(?![a-z])")
+#: Hyftor, the sirolimus gel for the facial angiofibromas of tuberous sclerosis: a
+#: product's own name, read wherever the medication is named.
+_TOPICAL_BRANDS: Final = re.compile(r"(?<![a-z])hyftor(?![a-z])")
+#: A coding's display that describes a product (RxNorm's clinical and branded drugs:
+#: ingredient, strength, then dose form, a brand in brackets after it) ending with a dose
+#: form of the skin, eye or ear: "sirolimus 2 MG/ML Topical Gel", "... Ophthalmic
+#: Solution", "... Topical Gel [Hyftor]". A display holding a semicolon or a bracket
+#: before its end is a phrase, not a product's description.
+_LOCAL_FORM_AT_END: Final = re.compile(
+    r"(?<![a-z])(?:topical|cutaneous|ophthalmic|otic|gels?|creams?|ointments?|lotions?|"
+    r"(?:eye|ear) drops?)(?:\s+[a-z]+)?\s*(?:\[[^\]\[]*\])?\s*$")
+#: Words of a route, a product or a dosage that it reaches, or may reach, the blood:
+#: swallowed, injected or infused, through the skin by design (transdermal, a patch),
+#: through a mucosa, into a body cavity; "systemic" itself; the usual abbreviations (PO,
+#: p.o., IV, i.v., SC, s.c., IM, SL, per os). One of them anywhere keeps the reading of a
+#: systemic treatment (an "oral gel" is swallowed, a "gel cap" too).
 _NOT_LOCAL_WORDS: Final = re.compile(
     r"oral|mouth|swallow|tablet|capsule|pill|inject|infus|intraven|subcut|intramusc|"
     r"transderm|patch|lingual|buccal|mucos|nasal|inhal|nebuli|rectal|suppositor|vagin|"
     r"enteral|gastr|jejun|duoden|arteri|periton|thecal|vesic|systemic|bolus|syringe|vial|"
-    r"(?<![a-z])(?:po|p\.o|iv|ivpb|im|sc|sq|sl|ng|peg)(?![a-z])")
+    r"softgel|gelcap|per os|"
+    r"(?<![a-z])(?:po|p\.o|iv|i\.v|ivpb|im|i\.m|sc|s\.c|sq|subq|sl|ng|peg|caps?)"
+    r"(?![a-z])")
 
 
-def _routes(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The route of each dosage of a medication record: MedicationStatement ``dosage``,
+def _dosages(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Each dosage of a medication record: MedicationStatement ``dosage``,
     MedicationRequest and MedicationDispense ``dosageInstruction`` (lists),
     MedicationAdministration ``dosage`` (one)."""
     out: list[Mapping[str, Any]] = []
     for key in ("dosage", "dosageInstruction"):
         held = resource.get(key)
-        for dosage in held if isinstance(held, list) else [held]:
-            route = dosage.get("route") if isinstance(dosage, dict) else None
-            if isinstance(route, dict) and route:
-                out.append(route)
+        out += [d for d in (held if isinstance(held, list) else [held])
+                if isinstance(d, dict)]
     return out
+
+
+def _routes(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The route of each dosage of a medication record that gives one."""
+    return [d["route"] for d in _dosages(resource)
+            if isinstance(d.get("route"), dict) and d["route"]]
+
+
+def _dosage_words(dosage: Mapping[str, Any]) -> str:
+    """What a dosage says in words besides its route: its text, its instruction to the
+    patient, its additional instructions and its method (text and displays)."""
+    parts = [str(dosage[key]) for key in ("text", "patientInstruction")
+             if isinstance(dosage.get(key), str)]
+    concepts = [*_list(dosage.get("additionalInstruction")), dosage.get("method")]
+    parts += [_words(cc) for cc in concepts if isinstance(cc, dict)]
+    return folded(" ".join(parts))
 
 
 def _route_is_local(route: Mapping[str, Any]) -> bool:
@@ -1117,39 +1149,89 @@ def _route_is_local(route: Mapping[str, Any]) -> bool:
     return bool(coded) or _LOCAL_WORDS.search(words) is not None
 
 
-def not_systemic(resource: Mapping[str, Any],
-                 resolve: Resolver = no_resolver) -> str | None:
-    """What says a medication record (or a draft order) is applied where it acts, on the
-    skin, the eye or the ear, and not given as a systemic treatment (a topical sirolimus
-    gel for facial angiofibromas): ``None`` when nothing says so.
+def _product_forms(concept: Mapping[str, Any]) -> list[str]:
+    """The displays of ``concept``'s codings that describe a product of the skin, eye or
+    ear (:data:`_LOCAL_FORM_AT_END`)."""
+    out: list[str] = []
+    for coding in _list(concept.get("coding")):
+        display = coding.get("display") if isinstance(coding, dict) else None
+        if not isinstance(display, str):
+            continue
+        body = re.sub(r"\[[^\]\[]*\]\s*$", "", folded(display).strip())
+        if ";" not in body and "(" not in body and _LOCAL_FORM_AT_END.search(body):
+            out.append(display)
+    return out
 
-    Applied where it acts: every route its dosages give (``dosage``,
-    ``dosageInstruction``) is such a route (:data:`LOCAL_ROUTES`, or its words:
-    "Topical", "Both eyes"), or, with no route given, its names say such a product: the
-    text and displays of its medication (a Medication's code, ingredients and ``form``
-    too) name a dose form of the skin, eye or ear ("sirolimus 2 MG/ML Topical Gel",
-    "Ophthalmic solution") or Hyftor. A route or a name saying anything systemic
-    (:data:`_NOT_LOCAL_WORDS`: "Oral", "Injection", "Transdermal", another route code)
-    keeps the reading of a systemic treatment, whatever else is said, and so does a route
-    pecoma cannot read: a systemic route is never overridden."""
-    routes = _routes(resource)
-    if any(not _route_is_local(route) for route in routes):
-        return None
+
+@dataclass(frozen=True, slots=True)
+class WhereItActs:
+    """How a medication record is read for where its drug acts (:func:`where_it_acts`)."""
+
+    #: what says it is a product applied where it acts, nothing saying otherwise: no line
+    topical: str | None = None
+    #: what may say so, read as a systemic treatment all the same (the safer reading):
+    #: a topical word in the free text only, or a topical product beside a systemic word
+    doubt: str | None = None
+
+
+def where_it_acts(resource: Mapping[str, Any],
+                  resolve: Resolver = no_resolver) -> WhereItActs:
+    """Whether a medication record (or a draft order) is of a product applied where it
+    acts, on the skin, the eye or the ear, and not given as a systemic treatment (a
+    topical sirolimus gel for facial angiofibromas).
+
+    Only what the record states as the product's own or as its route says so: a route of
+    a dosage that is such a route (:data:`LOCAL_ROUTES`, or its words: "Topical", "Both
+    eyes"); a coding's display that describes such a product ("sirolimus 2 MG/ML Topical
+    Gel", :data:`_LOCAL_FORM_AT_END`); ``Medication.form`` naming such a dose form
+    ("Gel", "Eye drops"); or Hyftor, the product's own name. A dose form named in the free
+    text of the medication's name alone ("everolimus 10 mg (barrier cream for
+    hand-foot)", "sirolimus 0.2 % ointment") never does: the line is read, with a doubt
+    to note. Anything in the record that says, or may say, systemic keeps the line, with
+    a doubt to note when it stands beside a topical product: a route that is no such route
+    (oral, intravenous, transdermal, another route code, or one pecoma cannot read, "As
+    directed"), or a word of :data:`_NOT_LOCAL_WORDS` ("PO", "p.o.", "by mouth", "IV",
+    "SC", "oral", "tablet", "gel cap") in the medication's names, its form or any dosage,
+    with or without a route ("2 mg PO daily")."""
     try:
         concepts = _named(resource, resolve)
         med = _medication(resource, resolve)
     except RepeatedLocalId:
-        return None
+        return WhereItActs()
     form = med.get("form") if med is not None else None
-    names = [*concepts, *([form] if isinstance(form, dict) else [])]
-    words = " ".join(_words(cc) for cc in names)
-    if _NOT_LOCAL_WORDS.search(words):
-        return None
-    said = [f"route '{_shown(route)}'" for route in routes]
-    named = next((_shown(cc) for cc in names if _LOCAL_WORDS.search(_words(cc))), None)
-    if named is not None:
-        said.append(f"'{named}'")
-    return ", ".join(dict.fromkeys(said)) if routes or named is not None else None
+    forms = [form] if isinstance(form, dict) else []
+    routes = _routes(resource)
+    local = [f"route '{_shown(route)}'" for route in routes if _route_is_local(route)]
+    local += [f"'{d}'" for cc in concepts for d in _product_forms(cc)]
+    local += [f"form '{_shown(f)}'" for f in forms if _LOCAL_WORDS.search(_words(f))]
+    local += [f"'{_shown(cc)}'" for cc in concepts if _TOPICAL_BRANDS.search(_words(cc))]
+    systemic = [f"route '{_shown(route)}'" for route in routes
+                if not _route_is_local(route)]
+    systemic += [f"'{_shown(cc)}'" for cc in [*concepts, *forms]
+                 if _NOT_LOCAL_WORDS.search(_words(cc))]
+    systemic += [f"dosage '{text}'" for d in _dosages(resource)
+                 if _NOT_LOCAL_WORDS.search(text := _dosage_words(d))]
+    local, systemic = list(dict.fromkeys(local)), list(dict.fromkeys(systemic))
+    if local and not systemic:
+        return WhereItActs(topical=", ".join(local))
+    if local:
+        return WhereItActs(doubt=f"{', '.join(local)} may say a topical product, but "
+                           f"{', '.join(systemic)} may say it was given as a systemic "
+                           "treatment")
+    passing = [f"'{_shown(cc)}'" for cc in concepts if _LOCAL_WORDS.search(_words(cc))]
+    if passing and not systemic:
+        return WhereItActs(doubt=f"{', '.join(dict.fromkeys(passing))} names a topical "
+                           "dose form in its words only (no route, coded product or "
+                           "Medication.form says a topical product)")
+    return WhereItActs()
+
+
+def not_systemic(resource: Mapping[str, Any],
+                 resolve: Resolver = no_resolver) -> str | None:
+    """What says a medication record (or a draft order) is of a product applied where it
+    acts and not given as a systemic treatment (:func:`where_it_acts`): ``None`` when
+    nothing says so, or when anything in the record says, or may say, systemic."""
+    return where_it_acts(resource, resolve).topical
 
 
 # ------------------------------------------------------------------------- given or not

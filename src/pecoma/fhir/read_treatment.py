@@ -673,7 +673,8 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         # applied where it acts (a topical sirolimus gel for facial angiofibromas): no
         # line of systemic treatment; an order of it is checked against the allergy list
         # (Planned.topical), but is no order in place of a systemic one
-        local = meds.not_systemic(med, r.resolve)
+        acts = meds.where_it_acts(med, r.resolve)
+        local = acts.topical
         topical = local is not None
         if state is not meds.Given.error:
             _status_reason(where, med, agent, state, r, local)
@@ -743,6 +744,13 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                               if agent.is_mtor_inhibitor else "")
                            + "; if it was given as a systemic treatment, correct the record")
             continue
+        if acts.doubt is not None:
+            # a passing mention of a cream, or a topical product beside a word saying
+            # systemic: the line is kept, the safer reading (a line given and forgotten
+            # would offer the first-line mTOR inhibitor again with no question)
+            r.notes.append(f"{where}: {agent.value.replace('_', ' ')}: {acts.doubt}: read "
+                           "as a line of systemic treatment (the safer reading); if it was "
+                           "a topical product only, correct the record")
         if other_reason is not None:
             name = ", ".join(sorted(drugs)) or agent.value.replace("_", " ")
             r.why[where] = (f"{name} given for a condition that is not a cancer "
@@ -800,22 +808,44 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         r.put("systemic.therapies", therapies, ", ".join(paths))
 
 
+#: Margins after which the resection left no gross tumour (what may be left is
+#: microscopic at most), as the engine reads them.
+_NO_GROSS_LEFT: Final = (Margin.R0.value, Margin.R1.value, Margin.uncertain.value)
+
+
 def settle_line_settings(r: Reader) -> None:
     """The setting of the lines an EHR recorded without one (the project's extension
     ``therapy-setting``), once the disease status is read: a line begun on or after the
-    resection of a primary read as localized, a resection that left no gross tumour, is
-    adjuvant, said in a note (the record holds no relapse it could have been given for;
-    the case format reads a line without its setting as one for advanced disease, which
-    such a record contradicts, and the case was refused). Any other line keeps the case
-    format's reading."""
+    resection of a primary read as localized is adjuvant, said in a note (the record holds
+    no relapse it could have been given for; the case format reads a line without its
+    setting as one for advanced disease, which such a record contradicts when the
+    resection left no gross tumour, and the case was refused), unless the resection left
+    gross tumour (R2: the line treated the disease left, the case format's reading kept).
+    Whether it did is read as the engine reads it (``gross_tumour_left``: the margin of a
+    completing resection when one is recorded, else the primary's; R2 yes, R0, R1 or
+    uncertain no, not recorded unknown): with the margin not recorded it may have, so the
+    note says the margin is not recorded and what the setting would be with gross tumour
+    left, and the report asks the margin. The case format has no setting to leave asked: the line is
+    kept adjuvant, the reading the likelier margin and the case's coherence support
+    (advanced would be refused once R0 or R1 is recorded) and the one that also asks when
+    the adjuvant treatment ended. Any other line keeps the case format's reading."""
     stage, surgery = r.data.get("stage", {}), r.data.get("surgery", {})
     completion = surgery.get("completion") or {}
     day = completion.get("date") or surgery.get("date")
-    margin = completion.get("margin") or surgery.get("margin")
     if (stage.get("status") != DiseaseStatus.localized.value
-            or surgery.get("status") != SurgeryStatus.performed.value or day is None
-            or margin in (Margin.R2.value, Margin.unknown.value)):
+            or surgery.get("status") != SurgeryStatus.performed.value or day is None):
         return
+    # the margin that decides it: a completing resection's when one is recorded
+    completed = isinstance(surgery.get("completion"), dict)
+    margin = (completion if completed else surgery).get("margin")
+    if margin == Margin.R2.value:
+        return
+    field = "surgery.completion.margin" if completed else "surgery.margin"
+    unrecorded = ("" if margin in _NO_GROSS_LEFT else
+                  f"; {field} is not recorded (unknown): this holds only if the "
+                  "resection left no gross tumour (R0 or R1); if it left gross tumour "
+                  "(R2), the line treated the disease left and its setting is 'advanced' "
+                  "(record the margin)")
     for i, line in enumerate(r.data.get("systemic", {}).get("therapies", [])):
         start = line.get("started_on")
         if "setting" in line or start is None or start < day:
@@ -823,8 +853,9 @@ def settle_line_settings(r: Reader) -> None:
         line["setting"] = TherapySetting.adjuvant.value
         r.notes.append(f"systemic.therapies[{i}].setting: {line['agent']} from {start}, "
                        f"begun after the resection of {day}, the record holding no "
-                       "relapse, is read as adjuvant; if it was given for a relapse, the "
-                       "record lacks it (record the recurrence or the metastases)")
+                       f"relapse, is read as adjuvant{unrecorded}; if it was given for a "
+                       "relapse, the record lacks it (record the recurrence or the "
+                       "metastases)")
 
 
 def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds.Given,
