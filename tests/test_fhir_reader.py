@@ -310,6 +310,30 @@ class TestResultStatus:
                                 "whose status is 'unknown'") and "may still change" in n
                    for n in bc.notes), bc.notes
 
+    @pytest.mark.parametrize(("rid", "path"), [
+        ("resection-margin", "surgery.margin"), ("lymph-nodes", "stage.lymph_nodes"),
+        ("histology-necrosis", "histology.necrosis"), ("tumour-size", "tumour.size"),
+        ("disease-status", "stage.status")])
+    def test_the_note_on_status_unknown_says_it_may_not_stand(
+            self, rid: str, path: str) -> None:
+        """FHIR R4's 'unknown' means the sender does not know which status applies: the
+        result may be final, but also cancelled or entered in error, which the reader
+        otherwise does not read. The note had said only that the result may not be final;
+        a fact that lowers the risk (R0, nodes negative, necrosis absent) read from it
+        looked as sure as a preliminary one. It is still read as a preliminary result is
+        (a value whose status its system does not track is usually the result itself),
+        and the note now names both doubts and asks to check that it stands."""
+        bundle = copy.deepcopy(example("low-risk"))
+        _resource(bundle, rid)["status"] = "unknown"
+        bc = case_from_bundle(bundle)
+        assert bc.sources.get(path, "").startswith(f"Observation/{rid}"), bc.sources
+        [note] = [n for n in bc.notes if n.startswith(f"Observation/{rid}: ")
+                  and "status is 'unknown'" in n]
+        assert path in note
+        assert "cancelled or entered in error" in note, note
+        assert "may be preliminary or final" in note
+        assert "check in the final report that it stands" in note
+
     @pytest.mark.parametrize("order", [(0, 1), (1, 0)])
     def test_a_final_result_outranks_one_of_status_unknown_of_its_time(
             self, order: tuple[int, int]) -> None:

@@ -1589,16 +1589,22 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
 def _preliminary(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str]) -> None:
     """A note when a fact was taken from a preliminary result (it may still change), or
     from one whose status is ``unknown`` (R4 observation-status: the system that sent it
-    does not know which status applies, so it may be preliminary): read as a preliminary
-    result is, said."""
+    does not know which of the statuses applies, so it may be preliminary, final, or
+    cancelled or entered in error, which are not read): read as a preliminary result is
+    (a final result of its time outranks it), said, and what to check. It is read rather
+    than left out: a result with a value whose status its system does not track is far
+    more often the result itself than a withdrawn one, and leaving every such fact
+    unknown would ask again what the record answers; the note names the doubt."""
     if obs.get("status") == "preliminary":
         r.notes.append(f"{where}: {', '.join(gave)} read from a preliminary result (status "
                        "'preliminary'): it may still change; check the final report")
     elif obs.get("status") == "unknown":
         r.notes.append(f"{where}: {', '.join(gave)} read from a result whose status is "
-                       "'unknown' (the system that sent it does not know whether it is "
-                       "final): read as a preliminary result is, it may still change; "
-                       "check the final report")
+                       "'unknown' (the system that sent it does not know which status "
+                       "applies: the result may be preliminary or final, or may have been "
+                       "cancelled or entered in error): read as a preliminary result is, "
+                       "it may still change or not stand at all; check in the final report "
+                       "that it stands")
 
 
 def _later_absent(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
