@@ -41,6 +41,7 @@ from cli_support import run_cli
 
 ON = dt.date(2026, 11, 28)
 MARGIN_ASKED = "MISS-PRIMARY-MARGIN"
+COMPLETION_ASKED = "MISS-PRIMARY-COMPLETION-MARGIN"
 REMOVAL_ASKED = "MISS-FREE-AFTER-OPERATION"
 DFI = "derived.disease_free_interval_months"
 #: The surveillance items the schedule drawn from the operation consists of.
@@ -145,15 +146,42 @@ class TestMetachronousLungMetastasectomy:
         # meanwhile S17 stands: every focus removed whenever possible
         assert items["REC-AGGRESSIVE-SURGERY"].conditional_on == ()
 
-    def test_stated_interval_waits_on_the_margin_too(self) -> None:
-        """The class, not the one example: an interval stated by the team (20 months, no
-        metastasis date) is counted from the same resection, so it meets S16 only if that
-        left no gross tumour: pending on the margin as well."""
-        data = _metachronous(None, metastases=[{"site": "lung", "timing": "metachronous"}],
-                             disease_free_interval_months=20)
-        items = _items(_assess(data))
-        assert "REC-LUNG-METASTASECTOMY" not in items
-        assert MARGIN_ASKED in items["REC-LUNG-METASTASECTOMY-PENDING"].conditional_on
+    @pytest.mark.parametrize("months", [12, 20, 40])
+    def test_stated_interval_of_a_year_or_more_meets_s16_without_the_margin(
+            self, months: int) -> None:
+        """An interval stated by the team (12 months or more; the metastasis undated) is
+        their record that the patient was free of disease that long, the very thing gross
+        tumour left would deny; it may also count from a later curative treatment (I5).
+        Before, S16 still waited on the primary's margin (PENDING on
+        MISS-PRIMARY-MARGIN), and the interval was worded "if the resection left no gross
+        tumour". Now the metastasectomy is recommended on the stated interval, with no
+        margin question for it, and the interval is said as stated. The margin still
+        decides what else it changes (none here: the lung metastasis is present disease,
+        so no calendar is drawn)."""
+        for margin in (None, "unknown"):
+            data = _metachronous(margin, metastases=[{"site": "lung",
+                                                      "timing": "metachronous"}],
+                                 disease_free_interval_months=months)
+            a = _assess(data)
+            rec = _items(a)["REC-LUNG-METASTASECTOMY"]
+            assert rec.conditional_on == ()
+            assert _fact(rec, DFI) == f"{months} months (stated)"
+            assert "REC-LUNG-METASTASECTOMY-PENDING" not in _items(a)
+            assert MARGIN_ASKED not in _missing(a)
+
+    def test_stated_interval_of_a_completed_resection_meets_s16_too(self) -> None:
+        """The same for a completing resection recorded without its margin: the stated
+        interval answers S16's question, and the completion's margin is not asked for
+        it (it is still asked for what else it changes: the alert that tumour was left,
+        provisional on it)."""
+        data = _metachronous("R2", metastases=[{"site": "lung", "timing": "metachronous"}],
+                             disease_free_interval_months=15)
+        data["surgery"]["completion"] = {"date": "2024-03-01"}
+        a = _assess(data)
+        assert _items(a)["REC-LUNG-METASTASECTOMY"].conditional_on == ()
+        asked = next(m for m in a.missing if m.id == COMPLETION_ASKED)
+        assert not {"REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING"} \
+            & set(asked.affects)
 
     def test_interval_short_of_a_year_is_not_met_either_way(self) -> None:
         """A metastasis 8 months after the resection: S16's interval is not met whatever
@@ -176,23 +204,55 @@ class TestMetachronousLungMetastasectomy:
         assert _fact(rec, DFI) == "25 months (dates)"
         assert MARGIN_ASKED not in _missing(a)
 
-    @pytest.mark.parametrize("completion", [{"date": "2024-03-01", "margin": "R2"},
-                                            {"date": "2024-03-01"}])
-    def test_gross_tumour_left_unchanged(self, completion: dict[str, str]) -> None:
-        """Controls: R2 (not completed, or a completing resection with R2 or no margin
-        recorded, the safer reading): never free of disease, interval 0, S16 not met,
-        the S27 gross-residue alert; nothing asked about the primary's margin."""
-        for data in (_metachronous("R2"),
-                     {**_metachronous("R2"),
-                      "surgery": {"status": "performed", "date": "2024-02-01",
-                                  "margin": "R2", "completion": completion}}):
-            a = _assess(data)
-            items = _items(a)
-            rec = items["REC-LUNG-METASTASECTOMY-NOT-MET"]
-            assert _fact(rec, DFI) == ("0 (gross tumour left by the resection: never free "
-                                       "of disease)")
-            assert "ALERT-GROSS-RESIDUAL" in items
-            assert MARGIN_ASKED not in _missing(a)
+    @pytest.mark.parametrize("completion", [None, {"date": "2024-03-01", "margin": "R2"}])
+    def test_gross_tumour_left_unchanged(self, completion: dict[str, str] | None) -> None:
+        """Controls: R2, not completed or completed by a resection that left R2 again:
+        never free of disease, interval 0, S16 not met, the S27 gross-residue alert as a
+        fact; nothing asked about the primary's margin."""
+        data = _metachronous("R2")
+        if completion is not None:
+            data["surgery"] = {"status": "performed", "date": "2024-02-01", "margin": "R2",
+                               "completion": completion}
+        a = _assess(data)
+        items = _items(a)
+        rec = items["REC-LUNG-METASTASECTOMY-NOT-MET"]
+        assert _fact(rec, DFI) == ("0 (gross tumour left by the resection: never free "
+                                   "of disease)")
+        assert items["ALERT-GROSS-RESIDUAL"].conditional_on == ()
+        assert not {MARGIN_ASKED, COMPLETION_ASKED} & _missing(a)
+
+    @pytest.mark.parametrize("completion", [{"date": "2024-03-01"},
+                                            {"date": "2024-03-01", "margin": "unknown"}])
+    def test_completion_without_margin_is_asked_not_read_as_r2(
+            self, completion: dict[str, str]) -> None:
+        """A completing resection recorded without its margin was done to remove the
+        gross tumour the first left, and may have. Before, it was read as R2 as a fact:
+        S16 "not met" with the interval "0 (never free of disease)", the critical
+        "tumour was left behind" alert unconditional, and nothing asked (while localized
+        disease asked the same margin). Now it is unknown, asked
+        (MISS-PRIMARY-COMPLETION-MARGIN, naming the completing resection): the
+        metastasectomy is PENDING on it (S17 still applies), the interval counted from
+        the completing resection said with its condition, and the alert shown
+        provisional on the answer, not as a fact."""
+        data = _metachronous("R2")
+        data["surgery"] = {"status": "performed", "date": "2024-02-01", "margin": "R2",
+                           "completion": completion}
+        a = _assess(data)
+        items = _items(a)
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" not in items
+        pending = items["REC-LUNG-METASTASECTOMY-PENDING"]
+        assert pending.conditional_on == (COMPLETION_ASKED,)
+        assert _fact(pending, DFI).startswith(
+            "24 months (dates) if the resection that completed the R2 one removed the "
+            "gross tumour")
+        assert items["ALERT-GROSS-RESIDUAL"].conditional_on == (COMPLETION_ASKED,)
+        assert items["REC-AGGRESSIVE-SURGERY"].conditional_on == ()
+        asked = next(m for m in a.missing if m.id == COMPLETION_ASKED)
+        assert "further resection" in asked.question
+        assert MARGIN_ASKED not in _missing(a)
+        # recorded R0, the same case gets the metastasectomy outright
+        data["surgery"]["completion"] = {"date": "2024-03-01", "margin": "R0"}
+        assert _items(_assess(data))["REC-LUNG-METASTASECTOMY"].conditional_on == ()
 
     def test_no_calendar_while_the_metastasis_is_present(self) -> None:
         """The lung metastasis is present disease whatever the margin: no calendar, as
@@ -339,3 +399,69 @@ class TestCommandLine:
         plan = json.loads(r.stdout)
         assert plan["status"] == "active"
         assert {MARGIN_ASKED, REMOVAL_ASKED} <= {m["id"] for m in plan["missing"]}
+
+
+def _state(data: dict[str, Any], on: dt.date) -> Any:
+    from pecoma.registry.state import plan_and_state
+    from pecoma.settings import default_settings
+
+    s = default_settings()
+    case = parse_case(data)
+    return plan_and_state(case, assess(case, on, s), on, (), s).now
+
+
+class TestRegistry:
+    @pytest.mark.parametrize("margin", NOT_RECORDED)
+    def test_worklist_row_carries_the_margin_question(self, margin: str | None) -> None:
+        """A localized primary resected with no margin recorded: its schedule is drawn
+        provisional on the margin (with R2 no calendar would be drawn, I18). Before, the
+        worklist row showed the visit as firm, alerts empty, no question, while the rows
+        of the other provisional schedules carry their missing fact. Now the row carries
+        MISS-MARGIN and its reason says it is provisional on the margin; the same for the
+        synchronous case after the operation (MISS-PRIMARY-MARGIN); R0 carries none."""
+        data = _localized(margin)
+        data["stage"]["lymph_nodes"] = "negative"
+        row = _state(data, dt.date(2024, 6, 1))
+        assert row.plan_status == "active"
+        assert "MISS-MARGIN" in row.alerts
+        assert "provisional on the resection margin" in row.reason
+        sync = _state(_synchronous(margin), dt.date(2024, 6, 1))
+        assert MARGIN_ASKED in sync.alerts
+        data["surgery"]["margin"] = "R0"
+        assert not {"MISS-MARGIN", MARGIN_ASKED} & set(_state(data, dt.date(2024, 6, 1)).alerts)
+
+    @pytest.mark.parametrize("surgery", [
+        {"status": "performed", "date": "2024-02-01"},
+        {"status": "performed", "date": "2024-02-01", "margin": "unknown"},
+        {"status": "performed", "date": "2024-02-01", "margin": "R2",
+         "completion": {"date": "2024-03-01"}},
+        {"status": "performed", "date": "2024-02-01", "margin": "R2",
+         "completion": {"date": "2024-03-01", "margin": "unknown"}},
+    ])
+    def test_free_from_not_known_while_the_margin_is_not(self, surgery: dict[str, Any]) -> None:
+        """Before, the registry read a primary margin not recorded as free of disease
+        from the surgery: a later contact 'alive with disease' was reported as a relapse
+        the case does not hold and counted as a relapse event in RFS, though it may be
+        the residue of an R2 resection. Now it follows the advice's rule (unknown is not
+        'no gross tumour left'): no known day free of disease; R0/R1/uncertain give the
+        day of the last resection."""
+        from pecoma.registry.routine import free_from
+
+        assert free_from(None, surgery) is None
+        done = {**surgery, "margin": "R1"} if "completion" not in surgery else {
+            **surgery, "completion": {"date": "2024-03-01", "margin": "R0"}}
+        expected = dt.date(2024, 3, 1) if "completion" in surgery else dt.date(2024, 2, 1)
+        assert free_from(None, done) == expected
+
+
+class TestQuestionWording:
+    def test_would_change_names_s16_only_for_metastases_after_the_resection(self) -> None:
+        """In the synchronous case S16 is not met whatever the margin, yet
+        MISS-PRIMARY-MARGIN said R0 'decides the lung metastasectomy'. Now the text says
+        it changes only what waits on it in the case, and ties S16 to lung metastases
+        found after the resection."""
+        a = _assess(_synchronous(None))
+        asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+        assert "REC-LUNG-METASTASECTOMY-PENDING" not in asked.affects
+        assert asked.would_change.startswith("What it changes is only what waits on it")
+        assert "for lung metastases found after the resection" in asked.would_change

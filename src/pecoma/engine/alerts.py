@@ -18,9 +18,10 @@ from pecoma.case import (
     PriorDiagnosis,
     SurgeryStatus,
     VariantStatus,
+    YesNo,
 )
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import Derived, margin_facts
+from pecoma.engine.facts import Derived, gross_tumour_left, gross_tumour_question, margin_facts
 from pecoma.engine.model import Classification, Fact, Risk
 from pecoma.engine.risk import MALIGNANT
 
@@ -219,7 +220,14 @@ def history_and_behaviour(
             out.add("SUPP-MELANOMA-MARKERS", [Fact("diagnosis.prior_diagnosis", prior)])
     if resected_margin is not None and resected_margin is not Margin.R0:
         facts = margin_facts(case)
-        conditional = [] if resected_margin is not Margin.unknown else [out.missing("MISS-MARGIN")]
+        # a completing resection whose margin is not recorded may have removed the gross
+        # tumour the first left, or not: the safer reading (tumour left, R2 worded) is
+        # shown provisional on its margin, never stated as fact
+        completion_open = (surgery.completion is not None
+                           and gross_tumour_left(case) is YesNo.unknown)
+        conditional = ([out.missing(gross_tumour_question(case, d))] if completion_open
+                       else [] if resected_margin is not Margin.unknown
+                       else [out.missing("MISS-MARGIN")])
         evidence = malignancy_evidence(d, classifications)
         # A category that may still be malignant on missing facts: the safer branch (the
         # critical alert), provisional on the facts that would settle it.

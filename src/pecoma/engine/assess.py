@@ -115,7 +115,7 @@ def assess(
                               and case.surveillance_end_not_before is not None),
         low_imaging=followup.low_risk_imaging(settings.followup.low_risk_imaging),
         diagnosis_asked=out.treatment_conditions,
-        gross_asked=(gross_tumour_question(d)
+        gross_asked=(gross_tumour_question(case, d)
                      if gross_tumour_left(case) is YesNo.unknown else None),
     )
 

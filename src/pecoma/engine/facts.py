@@ -500,30 +500,38 @@ _NO_GROSS_LEFT = (Margin.R0, Margin.R1, Margin.uncertain)
 
 def gross_tumour_left(case: Case) -> YesNo | None:
     """Whether the resection of the primary left gross tumour, the one rule every item
-    that rests on it follows: ``yes`` for an R2 margin not completed (a completing
-    resection with an R2 or unrecorded margin included, :attr:`Surgery.final_margin`):
-    the patient was never free of disease (S16's interval is 0, I5), and the residue is
-    present disease (I18); ``no`` for R0, R1 or uncertain (what may be left is
-    microscopic at most); ``unknown`` when the margin is not recorded: it may have been
-    R2, so it is asked (:func:`gross_tumour_question`) and the items that would differ
-    wait on it, never read as no gross tumour left. ``None`` when no resection of the
-    primary is recorded as performed."""
+    that rests on it follows: ``yes`` for an R2 margin not completed, or completed by a
+    resection that left R2 again: the patient was never free of disease (S16's interval
+    is 0, I5), and the residue is present disease (I18); ``no`` for R0, R1 or uncertain,
+    the completing resection's when one is recorded (what may be left is microscopic at
+    most); ``unknown`` when the margin that decides it is not recorded, the primary's or
+    that of a completing resection (done to remove the gross tumour the first left, it
+    may have): it is asked (:func:`gross_tumour_question`) and the items that would
+    differ wait on it, each on its safer branch meanwhile, never read as gross tumour
+    left nor as none left. ``None`` when no resection of the primary is recorded as
+    performed."""
     surgery = case.surgery
     if surgery.status is not _PERFORMED:
         return None
-    margin = surgery.final_margin
+    completion = surgery.completion
+    margin = surgery.margin if completion is None else completion.margin
     if margin in _NO_GROSS_LEFT:
         return _NO
     return _YES if margin is Margin.R2 else _UNKNOWN
 
 
-def gross_tumour_question(d: Derived) -> str:
+def gross_tumour_question(case: Case, d: Derived) -> str:
     """The question a margin not recorded raises where whether the resection of the
     primary left gross tumour decides an item (:func:`gross_tumour_left` ``unknown``):
-    ``MISS-MARGIN`` for localized disease (asked there for the re-excision too),
-    ``MISS-PRIMARY-MARGIN`` for recurrent or metastatic disease (what it changes there is
-    S16's interval, S11 and the surveillance after the operation)."""
-    return "MISS-MARGIN" if d.status is DiseaseStatus.localized else "MISS-PRIMARY-MARGIN"
+    a completing resection's margin, ``MISS-COMPLETION-MARGIN`` for localized disease,
+    ``MISS-PRIMARY-COMPLETION-MARGIN`` for recurrent or metastatic disease; else the
+    primary's, ``MISS-MARGIN`` for localized disease (asked there for the re-excision
+    too), ``MISS-PRIMARY-MARGIN`` for recurrent or metastatic disease (what it changes
+    there is S16's interval, S11 and the surveillance after the operation)."""
+    localized = d.status is DiseaseStatus.localized
+    if case.surgery.completion is not None:
+        return "MISS-COMPLETION-MARGIN" if localized else "MISS-PRIMARY-COMPLETION-MARGIN"
+    return "MISS-MARGIN" if localized else "MISS-PRIMARY-MARGIN"
 
 
 #: Responses that can only be measured on disease present when the line began, I21.

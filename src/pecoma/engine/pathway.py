@@ -302,7 +302,7 @@ def adjuvant(
     elif shown and (operated or to_operate):
         if gross is YesNo.unknown:
             s11.extend(margin_facts(case))
-            conditions.append(out.missing(gross_tumour_question(d), affects=s11_affects))
+            conditions.append(out.missing(gross_tumour_question(case, d), affects=s11_affects))
         if resection_open or removal_open:
             s11.append(Fact("stage.resectable", "unknown"))
             conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
@@ -937,9 +937,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         pending.append(("MISS-METASTASIS-TIMING", affects))
         pending += [(q, affects) for q in _end_asked(d)]
     gross = gross_tumour_left(case)
+    # a margin not recorded decides the interval unless the team states it: a stated
+    # interval is their record that the patient was free of disease that long, which
+    # gross tumour left would deny (I5)
+    margin_open = gross is YesNo.unknown and d.dfi_source != "stated"
     if gross is YesNo.yes:
-        # the primary's resection left gross tumour (not completed, or its completion's
-        # margin R2 or not recorded): never free of disease, and the residue is disease
+        # the primary's resection left gross tumour (not completed, or its completion
+        # left R2 again): never free of disease, and the residue is disease
         # outside the lungs (I5, I18)
         facts += [*margin_facts(case), Fact(
             "derived.disease_free_interval_months",
@@ -965,8 +969,8 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         if d.earlier_presentation and d.dfi_source != "stated":
             facts += d.earlier_presentation  # at most the months to the latest found
         facts.append(Fact("derived.disease_free_interval_months",
-                          f"{d.dfi_text}{_IF_NO_GROSS_TUMOUR}"
-                          if gross is YesNo.unknown and d.dfi_met else d.dfi_text))
+                          f"{d.dfi_text}{_if_no_gross_tumour(case)}"
+                          if margin_open and d.dfi_met else d.dfi_text))
         failed = failed or not d.dfi_met
         if d.dfi_met and d.dfi_source == "dates" and d.relapse_between \
                 and stage.disease_free_interval_months is None:
@@ -976,13 +980,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
             # (I5). Whatever the status label; a stated interval answers it.
             facts += d.relapse_between
             pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
-    if gross is YesNo.unknown and not failed:
-        # the margin of the primary's resection is not recorded: it may have left gross
-        # tumour, and then the patient was never free of disease (as for R2 above). Not
-        # read as no gross tumour left: S16 waits on it where the interval would
-        # otherwise be met or is still to be known (I5)
+    if margin_open and not failed:
+        # the margin of the primary's resection (or of the resection that completed it)
+        # is not recorded: it may have left gross tumour, and then the patient was never
+        # free of disease (as for R2 above). Read neither way: S16 waits on it where the
+        # interval would otherwise be met or is still to be known (I5)
         facts += margin_facts(case)
-        pending.append((gross_tumour_question(d), affects))
+        pending.append((gross_tumour_question(case, d), affects))
     if case.surgery.status in NOT_REMOVED and case.primary_treatment_end is None:
         # the primary is in place (not removed, and no other treatment of it recorded as
         # ended): disease outside the lungs, and no end of treatment to count the interval
@@ -1032,10 +1036,16 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)
 
 
-#: Said of S16's interval counted from a resection of the primary whose margin is not
-#: recorded (:func:`pecoma.engine.facts.gross_tumour_left` unknown, I5).
-_IF_NO_GROSS_TUMOUR = (" if the resection of the primary left no gross tumour (its margin is "
-                       "not recorded; with gross tumour left, R2, 0: never free of disease)")
+def _if_no_gross_tumour(case: Case) -> str:
+    """Said of S16's interval counted from a resection of the primary whose margin, or
+    whose completing resection's margin, is not recorded
+    (:func:`pecoma.engine.facts.gross_tumour_left` unknown, I5)."""
+    if case.surgery.completion is not None:
+        return (" if the resection that completed the R2 one removed the gross tumour (its "
+                "margin is not recorded; with gross tumour still left, R2, 0: never free "
+                "of disease)")
+    return (" if the resection of the primary left no gross tumour (its margin is not "
+            "recorded; with gross tumour left, R2, 0: never free of disease)")
 
 #: S16's interval when the metastases were found at more than one presentation and no
 #: interval is stated (I5).

@@ -154,10 +154,13 @@ def relapse_of(case: Case) -> CaseRelapse | None:
 
 def free_from(free_since: dt.date | None, surgery: object) -> dt.date | None:
     """The day a case holds the patient free of disease from: its date free of disease
-    again, else the day of the resection that left no gross tumour (``surgery``: the
-    case's surgery as stored; the completing resection's when one is recorded, its
-    margin not recorded reads as R2); ``None``: none recorded, or its date not known.
-    A last contact that says alive with disease after it is one the case does not hold
+    again, else the day of the resection recorded as leaving no gross tumour (``surgery``:
+    the case's surgery as stored; the completing resection's when one is recorded): its
+    margin R0, R1 or uncertain, the rule of
+    :func:`pecoma.engine.facts.gross_tumour_left`. ``None``: none recorded, its date not
+    known, gross tumour left (R2), or the margin that decides it not recorded (the
+    resection may have left gross tumour: unknown, not a known day free of disease). A
+    last contact that says alive with disease after it is one the case does not hold
     (before it, or with no such day, disease was there or may have been)."""
     if free_since is not None:
         return free_since
@@ -166,12 +169,16 @@ def free_from(free_since: dt.date | None, surgery: object) -> dt.date | None:
     done = surgery.get("completion")
     last = done if isinstance(done, dict) else surgery
     margin, day = last.get("margin"), last.get("date")
-    if margin == "R2" or (last is done and margin in (None, "unknown")):
-        return None  # gross tumour left: disease was there
+    if margin not in _NO_GROSS_LEFT:
+        return None  # gross tumour left, or may have been: no known day free of disease
     try:
         return dt.date.fromisoformat(day[:10]) if isinstance(day, str) else None
     except ValueError:
         return None  # a stored text that is no date: not known
+
+
+#: The stored margins after which a resection left no gross tumour (microscopic at most).
+_NO_GROSS_LEFT = ("R0", "R1", "uncertain")
 
 
 def free_from_of(case: Case) -> dt.date | None:

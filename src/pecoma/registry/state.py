@@ -86,6 +86,13 @@ _SUSPENDED = "FU-SUSPENDED-RECURRENCE"
 #: and carries it, with each missing fact it waits on (its question), as warnings.
 PROVISIONAL_SCHEDULE = ("FU-NODES-UNKNOWN-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK")
 
+#: The margin questions a schedule drawn from a resection waits on while whether it left
+#: gross tumour is not recorded (with gross tumour left no calendar is drawn, I18): the
+#: row carries the ones its schedule waits on as warnings, as it does the missing facts
+#: of :data:`PROVISIONAL_SCHEDULE`.
+MARGIN_QUESTIONS = ("MISS-MARGIN", "MISS-PRIMARY-MARGIN", "MISS-COMPLETION-MARGIN",
+                    "MISS-PRIMARY-COMPLETION-MARGIN")
+
 
 def _disease_found(case: Case | None, scans: Sequence[ScanData]) -> ScanData | None:
     """The latest stored scan that found local recurrence or metastasis, leaving out the
@@ -113,7 +120,8 @@ def state_from(
     A plan on the high-risk schedule only because a fact is missing
     (:data:`PROVISIONAL_SCHEDULE`) names that reason and its source beside the visit's,
     and carries it and the missing facts it waits on as alerts (warnings; a missing
-    fact's title is its question).
+    fact's title is its question); so too a schedule that waits on a resection margin not
+    recorded (:data:`MARGIN_QUESTIONS`).
 
     A case that cannot be evaluated (the problem) with a stored scan that found disease
     is suspended all the same, with the plan's critical alert (S27, S17): the scan is
@@ -175,6 +183,11 @@ def state_from(
         provenance += f"; {why.provenance.label}"
         common["alerts"] = tuple(dict.fromkeys(
             (*common["alerts"], why.id, *why.conditional_on)))
+    margin = tuple(dict.fromkeys(m for phase in plan.phases
+                                 for m in phase.item.conditional_on if m in MARGIN_QUESTIONS))
+    if margin:  # drawn meanwhile: whether the resection left gross tumour is asked
+        reason += "; provisional on the resection margin, not recorded"
+        common["alerts"] = tuple(dict.fromkeys((*common["alerts"], *margin)))
     return StateData(
         plan_status="active",
         reason=reason,
