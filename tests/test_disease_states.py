@@ -1762,15 +1762,23 @@ class TestLungMetastasesAfterGrossResidue:
         {"status": "performed", "date": "2024-02-01", "margin": "R2"},
         {"status": "performed", "date": "2024-02-01", "margin": "R2",
          "completion": {"date": "2024-03-01", "margin": "R2"}},
-        # a completion whose margin is not recorded is read as R2 (the safer reading)
-        {"status": "performed", "date": "2024-02-01", "margin": "R2",
-         "completion": {"date": "2024-03-01"}},
     ])
     def test_no_metastasectomy_under_s16_after_gross_residue(
             self, surgery: dict[str, Any]) -> None:
         a = run(self.data(surgery))
         assert "REC-LUNG-METASTASECTOMY-NOT-MET" in ids(a)
         assert "REC-LUNG-METASTASECTOMY" not in ids(a)
+
+    def test_a_completion_whose_margin_is_not_recorded_is_asked(self) -> None:
+        """A completing resection recorded without its margin was done to remove the
+        gross tumour, and may have: it was read as R2 as a fact (S16 not met, never
+        free of disease). Unknown is not R2: S16 waits on its margin (15 months from it
+        otherwise)."""
+        a = run(self.data({"status": "performed", "date": "2024-02-01", "margin": "R2",
+                           "completion": {"date": "2024-03-01"}}))
+        assert "REC-LUNG-METASTASECTOMY-NOT-MET" not in ids(a)
+        assert item(a, "REC-LUNG-METASTASECTOMY-PENDING").conditional_on == (
+            "MISS-PRIMARY-COMPLETION-MARGIN",)
 
     def test_a_completion_that_removed_it_counts_from_the_completion(self) -> None:
         a = run(self.data({"status": "performed", "date": "2024-02-01", "margin": "R2",
