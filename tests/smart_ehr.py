@@ -14,11 +14,14 @@ writes on that endpoint, as RFC 6749 allows: the endpoint then answers only a re
 that kept it), ``token_body`` (the token endpoint's answer to a good code, as raw JSON
 text: a malformed token response), ``other_patient`` (an id the token names, whose
 Patient read answers a Patient of that id while every search for it answers the record's
-resources, another patient's: a proxy or cache fault of the EHR).
+resources, another patient's: a proxy or cache fault of the EHR),
+``configuration_barrier`` (a :class:`threading.Barrier` each configuration request waits
+at: launches held in progress together, none answered before all were sent).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
@@ -104,6 +107,9 @@ def make_app(ehr: Ehr) -> FastAPI:
 
     @app.get("/fhir/.well-known/smart-configuration")
     async def configuration() -> JSONResponse:
+        barrier = ehr.behaviour.get("configuration_barrier")
+        if barrier is not None:
+            await asyncio.to_thread(barrier.wait, 20)
         return JSONResponse({
             "issuer": ehr.base,
             "authorization_endpoint": f"{ehr.base}/authorize"

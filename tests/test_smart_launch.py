@@ -17,6 +17,7 @@ import json
 import logging
 import pickle
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,7 +40,7 @@ from pecoma.web.config import WebConfig
 from pecoma.web.smart.discovery import check_configuration
 from pecoma.web.smart.errors import LaunchError
 from pecoma.web.smart.oauth import exchange_code
-from pecoma.web.smart.routes import COOKIE
+from pecoma.web.smart.routes import COOKIE_PREFIX, launch_cookie
 from pecoma.web.smart.settings import SmartSettings
 from pecoma.web.store_access import registry_of
 
@@ -107,6 +108,17 @@ def at_ehr(response: httpx.Response) -> str:
     location = back.headers["location"]
     assert location.startswith(PECOMA + "/smart/callback?")
     return location.removeprefix(PECOMA)
+
+
+def state_of(response: httpx.Response) -> str:
+    """The state of the launch a redirect to the authorization endpoint starts."""
+    return parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
+
+
+def launch_cookies(client: TestClient | httpx.Response) -> dict[str, str]:
+    """The launch cookies a browser holds, or a response sets (name -> key)."""
+    return {c.name: c.value or "" for c in client.cookies.jar
+            if c.name.startswith(COOKIE_PREFIX)}
 
 
 def launch_and_return(client: TestClient, ehr: Ehr) -> httpx.Response:
@@ -214,11 +226,13 @@ class TestLaunch:
             assert q["redirect_uri"] == PECOMA + "/smart/callback"
             assert q["code_challenge_method"] == "S256"
             assert len(q["state"]) >= 43 and len(q["code_challenge"]) == 43
-            cookie = response.cookies.get(COOKIE)
-            assert cookie and cookie not in response.headers["location"]
+            # the launch's own cookie, sent only to the callback, living as the launch
+            assert list(launch_cookies(response)) == [launch_cookie(q["state"])]
+            cookie = launch_cookies(response)[launch_cookie(q["state"])]
+            assert len(cookie) >= 43 and cookie not in response.headers["location"]
             set_cookie = response.headers["set-cookie"].lower()
             assert "httponly" in set_cookie and "samesite=lax" in set_cookie
-            assert "path=/smart/" in set_cookie
+            assert "path=/smart/callback;" in set_cookie and "max-age=600" in set_cookie
             # Two launches never share a state.
             again = start(client, ehr.fhir)
             q2 = parse_qs(urlsplit(again.headers["location"]).query)
@@ -233,6 +247,45 @@ class TestLaunch:
             second = at_ehr(start(client, ehr.fhir))
             assert client.get(second).status_code == 200
             assert client.get(first).status_code == 200
+
+    def test_two_charts_opened_at_once_in_a_fresh_browser(self, ehr: Ehr,
+                                                          tmp_path: Path) -> None:
+        """Two tabs of one browser that holds no launch cookie yet (its first launch, or
+        its first since the last one's cookie expired) open two charts at once: both
+        launch requests leave without a cookie (the EHR holds each at its configuration
+        document until both are in progress), and both launches finish. Before, each
+        answer set a new key under one shared cookie name; the browser kept the last, and
+        the other launch was refused as "started in another browser"."""
+        ehr.behaviour["configuration_barrier"] = threading.Barrier(2)
+        with pecoma(ehr, tmp_path) as browser:
+            with concurrent.futures.ThreadPoolExecutor(2) as tabs:
+                started = list(tabs.map(lambda _: start(browser, ehr.fhir), range(2)))
+            callbacks = [at_ehr(r) for r in started]
+            pages = [browser.get(callback) for callback in callbacks]
+            assert [p.status_code for p in pages] == [200, 200], [
+                re.sub(r"<[^>]+>|\s+", " ", p.text)[-600:] for p in pages]
+            assert all("Filled in from the EHR" in p.text for p in pages)
+            assert launch_cookies(browser) == {}  # each callback removed its own
+
+    @pytest.mark.parametrize("last", [0, 1])
+    def test_the_answers_of_two_launches_stored_in_either_order(
+            self, ehr: Ehr, tmp_path: Path, last: int) -> None:
+        """The interleaving made exact: both launch requests are sent from a browser
+        without a cookie, then the browser stores their answers' cookies one after the
+        other, in either order. Each launch has its own cookie, so storing one never
+        replaces the other's key, and both finish (before, the one stored first was
+        lost)."""
+        with pecoma(ehr, tmp_path) as browser:
+            answers = []
+            for _ in range(2):
+                browser.cookies.clear()  # neither answer is back when the next leaves
+                answers.append(start(browser, ehr.fhir))
+            browser.cookies.clear()
+            for answer in (answers[1 - last], answers[last]):
+                for cookie in answer.cookies.jar:
+                    browser.cookies.jar.set_cookie(cookie)
+            for answer in answers:
+                assert browser.get(at_ehr(answer)).status_code == 200
 
     def test_smart_v1_scopes_as_configured(self, ehr: Ehr, tmp_path: Path) -> None:
         """An EHR on SMART 1 gets the .read scopes it was configured with."""
@@ -260,7 +313,8 @@ class TestLaunch:
         shared = {"database_url": db_url}
         with pecoma(ehr, tmp_path, shared) as one, pecoma(ehr, tmp_path, shared) as two:
             callback = at_ehr(start(one, ehr.fhir))
-            two.cookies.set(COOKIE, one.cookies.get(COOKIE) or "", path="/smart/")
+            for cookie in one.cookies.jar:
+                two.cookies.jar.set_cookie(cookie)
             assert two.get(callback).status_code == 200
             one_again = one.get(callback)
             assert one_again.status_code == 400
@@ -331,7 +385,7 @@ class TestEndpointQuery:
             assert r.status_code == 502
             assert "SMART configuration is not usable" in r.text
             assert says in r.text
-            assert COOKIE not in r.cookies
+            assert not launch_cookies(r)
         assert not any(urlsplit(s["url"]).path in ("/authorize", "/token") for s in ehr.seen)
 
 
@@ -389,7 +443,7 @@ class TestRefusals:
             r = start(client, iss)
             assert r.status_code == 400
             assert "may not launch pecoma" in r.text
-            assert COOKIE not in r.cookies
+            assert not launch_cookies(r)
         assert ehr.seen == []
 
     def test_wrong_state(self, ehr: Ehr, tmp_path: Path) -> None:
@@ -408,9 +462,10 @@ class TestRefusals:
         token request."""
         with pecoma(ehr, tmp_path) as client:
             callback = at_ehr(start(client, ehr.fhir))
-            cookie = client.cookies.get(COOKIE) or ""
+            cookies = list(client.cookies.jar)
             assert client.get(callback).status_code == 200
-            client.cookies.set(COOKIE, cookie, path="/smart/")
+            for cookie in cookies:
+                client.cookies.jar.set_cookie(cookie)
             replay = client.get(callback)
             assert replay.status_code == 400
             assert "already used" in replay.text
@@ -422,14 +477,53 @@ class TestRefusals:
         return without it is refused and the launch is spent."""
         with pecoma(ehr, tmp_path) as client:
             callback = at_ehr(start(client, ehr.fhir))
-            cookie = client.cookies.get(COOKIE) or ""
+            cookies = list(client.cookies.jar)
             client.cookies.clear()
             other = client.get(callback)
             assert other.status_code == 400
             assert "another browser" in other.text
-            client.cookies.set(COOKIE, cookie, path="/smart/")
+            for cookie in cookies:
+                client.cookies.jar.set_cookie(cookie)
             assert client.get(callback).status_code == 400
             assert token_requests(ehr) == []
+
+    def test_a_browser_with_launches_of_its_own_cannot_finish_anothers(
+            self, ehr: Ehr, tmp_path: Path) -> None:
+        """Login CSRF: a return from a launch begun in one browser (an attacker's),
+        opened in another that holds launch cookies of its own (the victim's, launches in
+        progress), is refused and nothing is exchanged; the victim's own launches still
+        finish. Cookies are per launch, so no cookie of another launch stands for this
+        one's."""
+        with pecoma(ehr, tmp_path) as victim, pecoma(ehr, tmp_path) as attacker:
+            own = [at_ehr(start(victim, ehr.fhir)) for _ in range(2)]
+            foreign = at_ehr(start(attacker, ehr.fhir))
+            refused = victim.get(foreign)
+            assert refused.status_code == 400
+            assert "another browser" in refused.text
+            assert token_requests(ehr) == []
+            assert [victim.get(c).status_code for c in own] == [200, 200]
+            # the attacker's cookie, stored in the victim's browser under a launch of the
+            # victim's, does not finish it either
+            mine = at_ehr(start(victim, ehr.fhir))
+            (key,) = launch_cookies(attacker).values()
+            victim.cookies.set(launch_cookie(parse_qs(urlsplit(mine).query)["state"][0]),
+                               key, path="/smart/callback")
+            assert victim.get(mine).status_code == 400
+
+    def test_the_cookie_goes_with_the_launch(self, ehr: Ehr, tmp_path: Path) -> None:
+        """The callback removes the launch's cookie whether the launch finishes or is
+        refused: a browser keeps no cookie of a spent launch."""
+        with pecoma(ehr, tmp_path) as client:
+            started = start(client, ehr.fhir)
+            name = launch_cookie(state_of(started))
+            page = client.get(at_ehr(started))
+            assert page.status_code == 200
+            assert f'{name}=""' in page.headers["set-cookie"]
+            assert "max-age=0" in page.headers["set-cookie"].lower()
+            assert launch_cookies(client) == {}
+            ehr.behaviour["deny"] = True
+            assert client.get(at_ehr(start(client, ehr.fhir))).status_code == 403
+            assert launch_cookies(client) == {}
 
     def test_expired_launch(self, ehr: Ehr, tmp_path: Path) -> None:
         """A launch that comes back after its lifetime is refused."""
@@ -499,7 +593,7 @@ class TestRefusals:
             r = start(client, iss)
             assert r.status_code == 502
             assert "no usable SMART configuration" in r.text
-            assert COOKIE not in r.cookies
+            assert not launch_cookies(r)
 
     def test_configuration_without_s256(self, ehr: Ehr, tmp_path: Path) -> None:
         """An authorization server that does not offer PKCE S256 is not used."""
@@ -1223,7 +1317,7 @@ class TestSecrets:
         caplog.set_level(logging.DEBUG)
         with pecoma(ehr, tmp_path, client_secret=CLIENT_SECRET) as client:
             first = start(client, ehr.fhir)
-            cookie = client.cookies.get(COOKIE) or ""
+            (cookie,) = launch_cookies(first).values()
             page = client.get(at_ehr(first))
             assert page.status_code == 200
         (token,) = ehr.issued

@@ -9,16 +9,21 @@ launches are in progress. A record that says the patient died gets a page (200) 
 so and no case form; one that does not say whether the patient died has the form with
 that warning first (the rule of the CDS services, :mod:`pecoma.web.vital_status`).
 
-The launch is bound to the browser that started it by a random key in an HttpOnly cookie
-(SameSite=Lax, so that it comes back with the EHR's redirect; Secure behind TLS), whose
-digest is kept with the launch in the database. The key is kept for the browser's later
-launches (its lifetime renewed by each), so that charts opened at once all finish.
+Each launch is bound to the browser that started it by a random key in a cookie of its
+own (:func:`launch_cookie`: a name derived from the launch's ``state``; HttpOnly,
+SameSite=Lax so that it comes back with the EHR's redirect, Secure behind TLS, sent only
+to the callback, living as long as the launch), whose digest is kept with the launch in
+the database. One cookie per launch, never one shared by the browser's launches: two
+charts opened at once, their answers coming back in any order, each find their own key,
+and a return opened in another browser finds none. The callback removes it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.templating import Jinja2Templates
@@ -43,7 +48,7 @@ from pecoma.web.store_access import registry_of
 from pecoma.web.summary import field_label
 from pecoma.web.vital_status import VitalStatusWarning, vital_status_warning
 
-__all__ = ["COOKIE", "router"]
+__all__ = ["COOKIE_PREFIX", "launch_cookie", "router"]
 
 
 def router() -> APIRouter:
@@ -54,11 +59,32 @@ def router() -> APIRouter:
     return r
 
 
-COOKIE = "pecoma_smart"
+COOKIE_PREFIX = "pecoma_smart_"
 _LAUNCH = re.compile(r"^[!-~]{1,1024}$")  # printable ASCII, no space
 _STATE = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
-_BROWSER_KEY = re.compile(r"^[A-Za-z0-9_\-]{43}$")
+
+
+def launch_cookie(state: str) -> str:
+    """The name of the cookie that binds the launch of ``state`` to its browser: one per
+    launch (128 bits of the state's SHA-256), so that launches in progress at once in one
+    browser never overwrite each other's key."""
+    return COOKIE_PREFIX + hashlib.sha256(state.encode("ascii")).hexdigest()[:32]
+
+
+def _set_launch_cookie(request: Request, response: Response, config: SmartSettings,
+                       state: str, key: str | None) -> None:
+    """Set the launch's cookie (``key``), or remove it (``None``). Its path is the
+    callback's as the browser sees it (that of the registered redirect URI): it goes
+    nowhere else."""
+    path = urlsplit(config.redirect_uri).path
+    secure = bool(request.app.state.config.behind_tls)
+    if key is None:
+        response.delete_cookie(launch_cookie(state), path=path, secure=secure,
+                               httponly=True, samesite="lax")
+    else:
+        response.set_cookie(launch_cookie(state), key, max_age=config.launch_seconds,
+                            path=path, secure=secure, httponly=True, samesite="lax")
 
 
 def _config(request: Request) -> SmartSettings:
@@ -123,11 +149,8 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
                           "'launch' must be 1 to 1024 printable ASCII characters.")
     server = allowed_server(iss, config.allow_list())
     doc = await discover(server, timeout=config.timeout_seconds)
-    state, verifier = new_secret(), new_secret()
-    # One key per browser, kept across its launches: two charts opened at once both finish.
-    browser_key = request.cookies.get(COOKIE) or ""
-    if not _BROWSER_KEY.match(browser_key):
-        browser_key = new_secret()
+    # A key of this launch's own (its own cookie): two charts opened at once both finish.
+    state, verifier, browser_key = new_secret(), new_secret(), new_secret()
     pending = PendingLaunch(server.base, doc.token_endpoint, verifier)
     store = _launches(request)
     try:
@@ -142,9 +165,7 @@ async def _launch(request: Request, iss: str | None, launch: str | None) -> Resp
                             state=state, verifier=verifier)
     APP.info("smart launch started")
     response = RedirectResponse(url, status_code=302)
-    response.set_cookie(COOKIE, browser_key, max_age=config.launch_seconds,
-                        path="/smart/", httponly=True, samesite="lax",
-                        secure=request.app.state.config.behind_tls)
+    _set_launch_cookie(request, response, config, state, browser_key)
     return response
 
 
@@ -170,9 +191,14 @@ def _to_list(case: Case, not_found: list[str], today: dt.date,
 async def smart_callback(request: Request, state: str | None = None, code: str | None = None,
                          error: str | None = None) -> Response:
     try:
-        return await _callback(request, state, code, error)
+        response = await _callback(request, state, code, error)
     except LaunchError as exc:
-        return _error_page(request, exc)
+        response = _error_page(request, exc)
+    config: SmartSettings = request.app.state.config.smart
+    if config.enabled and state and _STATE.match(state):
+        # the launch is spent whatever the outcome: its cookie goes with it
+        _set_launch_cookie(request, response, config, state, None)
+    return response
 
 
 async def _callback(request: Request, state: str | None, code: str | None,
@@ -185,7 +211,7 @@ async def _callback(request: Request, state: str | None, code: str | None,
                           "The EHR's answer has no valid 'state'; start again from the EHR.")
     try:
         pending = await run_in_threadpool(_launches(request).take, state,
-                                          request.cookies.get(COOKIE))
+                                          request.cookies.get(launch_cookie(state)))
     except LaunchRefused as exc:
         raise LaunchError(400, "This launch cannot be finished", str(exc) + ".") from None
     if error is not None:
