@@ -27,6 +27,7 @@ from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW, PREFETCH
 from pecoma.web.cds.service import CdsService
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
+from pecoma.web.smart.settings import SmartSettings
 
 from fhir_support import (
     EXAMPLES,
@@ -63,9 +64,12 @@ def _remember_db(db_url: str) -> None:
     _DB["url"] = db_url
 
 
-def make_client(**settings: Any) -> tuple[TestClient, CdsService]:
-    """The whole web application on loopback (JWT off), with these CDS settings."""
-    app = create_app(WebConfig(database_url=_DB["url"], cds=CdsSettings(**settings)),
+def make_client(smart: SmartSettings | None = None,
+                **settings: Any) -> tuple[TestClient, CdsService]:
+    """The whole web application on loopback (JWT off), with these CDS settings (and
+    these SMART settings, launch off when none)."""
+    app = create_app(WebConfig(database_url=_DB["url"], cds=CdsSettings(**settings),
+                               smart=smart or SmartSettings()),
                      today=lambda: ON)
     svc: CdsService = app.state.cds
     return TestClient(app, base_url="http://localhost"), svc
@@ -201,10 +205,14 @@ class TestPatientView:
 
     def test_source_and_links_follow_the_settings(self) -> None:
         """The hospital's own source URL and public base URL on every card, and the
-        SMART launch link when switched on (CDS Hooks 2.0: a link of type smart)."""
+        SMART launch link when switched on (CDS Hooks 2.0: a link of type smart; SMART
+        launch configured, as the configuration requires)."""
         settings = {"source_url": "https://hospital.example/pecoma/guideline",
                     "base_url": "https://cds.hospital.example/pecoma", "smart_links": True}
-        cards = patient_view(make_client(**settings)[0], "localized-high-risk").json()["cards"]
+        smart = SmartSettings(client_id="pecoma", issuers=("https://ehr.example/fhir",),
+                              redirect_base="https://cds.hospital.example/pecoma")
+        cards = patient_view(make_client(smart, **settings)[0],
+                             "localized-high-risk").json()["cards"]
         assert cards
         for card in cards:
             check_card(card)

@@ -177,9 +177,13 @@ def test_worker_factory_carries_the_cds_settings(tmp_path: Path) -> None:
     from pecoma.web.app import worker_app
     from pecoma.web.cds.settings import CdsSettings
     from pecoma.web.config import WebConfig
+    from pecoma.web.smart.settings import SmartSettings
 
     cds = CdsSettings(auth="jwt", fhir_servers=("https://ehr.example/fhir",),
                       trusted_issuers={ISSUER: {"jwks_urls": ("https://ehr.example/k",)}},
                       smart_links=True)
-    factory = pickle.loads(pickle.dumps(functools.partial(worker_app, WebConfig(cds=cds))))
+    smart = SmartSettings(client_id="pecoma", issuers=("https://ehr.example/fhir",),
+                          redirect_base="https://pecoma.example")
+    factory = pickle.loads(pickle.dumps(functools.partial(worker_app,
+                                                          WebConfig(cds=cds, smart=smart))))
     assert factory.args[0].cds == cds

@@ -15,8 +15,12 @@ import datetime as dt
 import html
 import json
 import logging
+import os
 import pickle
 import re
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -1389,6 +1393,49 @@ class TestConfig:
             with pytest.raises(ConfigError) as info:
                 WebConfig.build({"smart": bad}, "test")
             assert "s3cret-value" not in str(info.value)
+
+
+    def test_card_links_to_the_launch_need_the_launch(self, tmp_path: Path) -> None:
+        """``cds.smart_links`` puts an "Open the case in pecoma" link on every CDS card,
+        to /smart/launch; with SMART launch off (no ``smart.client_id``) that page answers
+        404, so the EHR's users would click a dead link on every card. Before, the
+        combination was accepted; now it is a configuration error, from a file, the
+        environment or values alike, naming both settings and what to do."""
+        path = tmp_path / "web.toml"
+        path.write_text("[web.cds]\nsmart_links = true\n", encoding="utf-8")
+        attempts = [lambda: WebConfig.build({"cds": {"smart_links": True}}, "test"),
+                    lambda: WebConfig.from_env({"PECOMA_CDS_SMART_LINKS": "true"}),
+                    lambda: WebConfig.from_file(path)]
+        for attempt in attempts:
+            with pytest.raises(ConfigError) as info:
+                attempt()
+            said = str(info.value)
+            assert "'cds.smart_links' is true but SMART launch is off" in said
+            assert "'smart.client_id'" in said and "answers 404" in said
+            assert "or set 'cds.smart_links' to false" in said
+        # either half alone, or both, is a valid configuration
+        launch = {"client_id": "c", "issuers": ("https://ehr.example/fhir",),
+                  "redirect_base": PECOMA}
+        assert WebConfig.build({"cds": {"smart_links": True}, "smart": launch},
+                               "test").cds.smart_links
+        assert not WebConfig.build({"cds": {"smart_links": False}}, "test").smart.enabled
+        assert WebConfig.build({"smart": launch}, "test").smart.enabled
+
+    def test_the_server_does_not_start_with_dead_card_links(self) -> None:
+        """``pecoma serve`` stops at start-up with exit 5 (a configuration error) and the
+        message naming both settings: the dead link never reaches an EHR."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PECOMA_")}
+        env["PECOMA_CDS_SMART_LINKS"] = "true"
+        with socket.socket() as taken:  # a server that got past its settings stops here
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            run = subprocess.run([sys.executable, "-m", "pecoma", "serve", "--port", port],
+                                 env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 5, run.stdout + run.stderr
+        said = " ".join((run.stdout + run.stderr).split())
+        assert "'cds.smart_links' is true but SMART launch is off" in said
+        assert "Set 'smart.client_id'" in said
 
 
 class TestConfigurationDocument:

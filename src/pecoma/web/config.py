@@ -48,7 +48,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pecoma.errors import ConfigError
 from pecoma.settings import Settings, load_settings
@@ -144,6 +144,17 @@ class WebConfig(BaseModel):
                                  "(e.g. 'pecoma.example.org')")
         return names
 
+    @model_validator(mode="after")
+    def _smart_links_need_launch(self) -> WebConfig:
+        # a card's smart link opens /smart/launch, which answers 404 while launch is off
+        if self.cds.smart_links and not self.smart.enabled:
+            raise ValueError(
+                "'cds.smart_links' is true but SMART launch is off ('smart.client_id' is "
+                "not set): every CDS card would carry an 'Open the case in pecoma' link "
+                "that answers 404. Set 'smart.client_id' (with 'smart.issuers' and "
+                "'smart.redirect_base'), or set 'cds.smart_links' to false")
+        return self
+
     @property
     def auth_required(self) -> bool:
         """Whether requests need a token (or a session) on protected routes."""
@@ -204,7 +215,8 @@ class WebConfig(BaseModel):
             message = str(err["msg"]).removeprefix("Value error, ")
             given = err.get("input")
             if isinstance(given, Mapping):  # a rule across a table's fields: it names them
-                raise ConfigError(f"{origin}: '{where}': {message}") from exc
+                raise ConfigError(f"{origin}: '{where}': {message}" if where
+                                  else f"{origin}: {message}") from exc
             shown = "(hidden)" if "secret" in where else repr(given)
             raise ConfigError(f"{origin}: '{where}' {message} (got {shown})") from exc
 
