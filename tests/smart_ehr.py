@@ -14,9 +14,10 @@ writes on that endpoint, as RFC 6749 allows: the endpoint then answers only a re
 that kept it), ``token_body`` (the token endpoint's answer to a good code, as raw JSON
 text: a malformed token response), ``other_patient`` (an id the token names, whose
 Patient read answers a Patient of that id while every search for it answers the record's
-resources, another patient's: a proxy or cache fault of the EHR),
-``configuration_barrier`` (a :class:`threading.Barrier` each configuration request waits
-at: launches held in progress together, none answered before all were sent).
+resources, another patient's: a proxy or cache fault of the EHR), ``configuration``
+(fields written over the configuration document's: odd values of fields pecoma does not
+use), ``configuration_barrier`` (a :class:`threading.Barrier` each configuration request
+waits at: launches held in progress together, none answered before all were sent).
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def make_app(ehr: Ehr) -> FastAPI:
                              "context-ehr-patient", "permission-v2", "permission-v1"],
             "code_challenge_methods_supported": (["plain"] if ehr.behaviour.get("no_s256")
                                                  else ["S256"]),
+            **ehr.behaviour.get("configuration", {}),
         })
 
     @app.get("/authorize")

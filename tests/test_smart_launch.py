@@ -1438,6 +1438,18 @@ class TestConfig:
         assert "Set 'smart.client_id'" in said
 
 
+#: Fields of the configuration document that pecoma does not use (SMART App Launch 2.x
+#: §Response, and a few servers' own).
+UNUSED_FIELDS = ("capabilities", "scopes_supported", "response_types_supported",
+                 "grant_types_supported", "token_endpoint_auth_methods_supported",
+                 "issuer", "jwks_uri", "registration_endpoint", "management_endpoint",
+                 "introspection_endpoint", "revocation_endpoint",
+                 "associated_endpoints", "user_access_brand_bundle")
+#: A JSON value of every type, and the shapes a field documented as a list often takes.
+ODD_VALUES = (None, "launch-ehr client-public", "", 3, 2.5, True, {}, {"launch-ehr": True},
+              [], [None, 3, {"x": []}])
+
+
 class TestConfigurationDocument:
     ISS = parse_server_url("https://ehr.example/fhir")
     GOOD: ClassVar[dict[str, Any]] = {
@@ -1499,6 +1511,59 @@ class TestConfigurationDocument:
             check_configuration(data, self.ISS)
         assert info.value.status == 502
         assert says in info.value.detail
+
+    @pytest.mark.parametrize("field", UNUSED_FIELDS)
+    @pytest.mark.parametrize("value", ODD_VALUES)
+    def test_a_field_pecoma_does_not_use_is_ignored_whatever_its_value(
+            self, field: str, value: Any) -> None:
+        """A field pecoma does not use is ignored, as documented, whatever its value:
+        null, a string, a number, a boolean, an object, a list of anything. Before,
+        ``capabilities`` null or a string made the document "not usable" (502), which
+        stopped every launch from that EHR."""
+        doc = check_configuration({**self.GOOD, field: value}, self.ISS)
+        assert doc.authorization_endpoint == self.GOOD["authorization_endpoint"]
+        assert doc.token_endpoint == self.GOOD["token_endpoint"]
+        assert doc.code_challenge_methods_supported == ("S256",)
+
+    @settings(max_examples=200, deadline=None)
+    @given(extra=st.dictionaries(
+        st.text(max_size=40).filter(lambda k: k not in (
+            "authorization_endpoint", "token_endpoint", "code_challenge_methods_supported")),
+        st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                     | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                     max_leaves=8),
+        max_size=5))
+    def test_any_json_in_any_unused_field_is_ignored(self, extra: dict[str, Any]) -> None:
+        """The same for any field name beside the three pecoma reads, and any JSON value."""
+        doc = check_configuration({**self.GOOD, **extra}, self.ISS)
+        assert doc.token_endpoint == self.GOOD["token_endpoint"]
+
+    @pytest.mark.parametrize("field", ["authorization_endpoint", "token_endpoint",
+                                       "code_challenge_methods_supported"])
+    @pytest.mark.parametrize("value", ["S256", "", 3, 2.5, True, {}, {"S256": True}, [],
+                                       [3], ["S256", None]])
+    def test_a_bad_value_of_a_field_pecoma_uses_is_refused(self, field: str,
+                                                           value: Any) -> None:
+        """Lenient only where pecoma reads nothing: an endpoint, or the PKCE methods,
+        that is not what the specification says (a string URL; a list of strings offering
+        S256) is refused with a 502 naming the field, never used on a guess."""
+        with pytest.raises(LaunchError) as info:
+            check_configuration({**self.GOOD, field: value}, self.ISS)
+        assert info.value.status == 502
+        assert field in info.value.detail
+
+    def test_odd_unused_fields_of_the_ehrs_document_do_not_stop_the_launch(
+            self, ehr: Ehr, tmp_path: Path) -> None:
+        """End to end: the EHR publishes ``capabilities`` null, then as one string, then
+        as an object (and ``scopes_supported`` a number): each launch finishes."""
+        with pecoma(ehr, tmp_path) as client:
+            for odd in ({"capabilities": None},
+                        {"capabilities": "launch-ehr client-public"},
+                        {"capabilities": {"launch-ehr": True}, "scopes_supported": 3}):
+                ehr.behaviour["configuration"] = odd
+                assert launch_and_return(client, ehr).status_code == 200, odd
 
     def test_a_v1_document_without_pkce_methods(self) -> None:
         """A SMART 1 document that does not list code challenge methods is used; pecoma

@@ -4,7 +4,8 @@ Only the fields pecoma uses are read: the authorization and token endpoints (abs
 URLs without user information or fragment; HTTPS unless the allow-listed FHIR server
 itself is plain HTTP, as on a test bench) and ``code_challenge_methods_supported``
 (when present it must offer ``S256``: pecoma always sends a PKCE challenge). Other fields
-(capabilities, scopes supported, …) are accepted and ignored.
+(capabilities, scopes supported, …) are ignored whatever their values (null, a string, a
+number, an object): pecoma does not use them, so an odd value there never stops a launch.
 
 An endpoint may have a query (``application/x-www-form-urlencoded``, RFC 6749 §3.1 and
 §3.2: a tenant or a policy, say): it is kept as written, pecoma's own parameters added
@@ -38,14 +39,14 @@ WELL_KNOWN = ".well-known/smart-configuration"
 
 
 class SmartConfiguration(BaseModel):
-    """The part of the configuration document pecoma relies on."""
+    """The part of the configuration document pecoma relies on; nothing else is read (an
+    unused field, whatever its value, is dropped unchecked)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     authorization_endpoint: str
     token_endpoint: str
     code_challenge_methods_supported: tuple[str, ...] | None = None
-    capabilities: tuple[str, ...] = ()
 
 
 #: The parameters pecoma sends to each endpoint (the authorization request's query, the
@@ -91,8 +92,10 @@ def check_configuration(data: Any, iss: ServerUrl) -> SmartConfiguration:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in err["loc"]) or "(document)"
+        said = ("must be a JSON array of strings" if err["type"] == "tuple_type"
+                else err["msg"])
         raise LaunchError(502, "The EHR's SMART configuration is not usable",
-                          f"'{where}' {err['msg']}.") from None
+                          f"'{where}' {said}.") from None
     methods = doc.code_challenge_methods_supported
     if methods is not None and "S256" not in methods:
         raise LaunchError(502, "The EHR's SMART configuration is not usable",
