@@ -314,7 +314,7 @@ ALLERGY_FILLER_WORDS: Final = (
     "induced", "mild", "moderate", "severe",
 )
 
-AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
+_ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
     (Agent.nab_sirolimus, ("nab-sirolimus", "nab sirolimus", "albumin-bound sirolimus",
                            "sirolimus protein-bound", "fyarro",
                            # its name in the trials (AMPECT) and early-access records
@@ -356,6 +356,62 @@ AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                    "sutent", "nexavar", "cabometyx", "stivarga", "lenvima", "gleevec",
                    "glivec")),
 )
+
+#: The drugs' international nonproprietary names (INN) as other European languages spell
+#: them, where the English name does not already match them: names are matched inside
+#: the words of a name, accents folded (:func:`pecoma.fhir.medications.folded`), so the
+#: French "doxorubicine", the Italian "doxorubicina" or the Spanish "cisplatino" are read
+#: by the English name already, while the German "Ifosfamid" (and with it the Spanish and
+#: Italian "ifosfamida"), the Spanish "Doxorrubicina" or the Italian "ciclofosfamide" are
+#: not. Each English name (as :data:`AGENT_NAMES` writes it) -> its other spellings, from
+#: the national drug lists' INN forms: German drops the final -e (Ifosfamid,
+#: Gemcitabin, Etoposid; -at for -ate: Methotrexat), Spanish, Italian and Portuguese end
+#: in -a or -o and may change a letter (doxorrubicina, epirrubicina, ciclofosfamida,
+#: metotrexato, metotressato, bleomicina, mitomicina, melfalan), Dutch and the Nordic
+#: languages write cyclofosfamide, cyklofosfamid, methotrexaat. A spelling here reads as
+#: the English name's drug everywhere a name is read (orders, medication history, allergy
+#: entries); the cards name the drug in English.
+OTHER_LANGUAGE_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "ifosfamide": ("ifosfamid",),
+    "cyclophosphamide": ("cyclophosphamid", "ciclofosfamid", "cyclofosfamid",
+                         "cyklofosfamid"),
+    "doxorubicin": ("doxorrubicin",),
+    "epirubicin": ("epirrubicin",),
+    "gemcitabine": ("gemcitabin",),
+    "dacarbazine": ("dacarbazin",),
+    "vincristine": ("vincristin",),
+    "vinblastine": ("vinblastin",),
+    "vinorelbine": ("vinorelbin",),
+    "etoposide": ("etoposid",),
+    "temozolomide": ("temozolomid",),
+    "methotrexate": ("methotrexat", "metotrexat", "metotressat"),
+    "dactinomycin": ("dactinomicin",),
+    "capecitabine": ("capecitabin",),
+    "bendamustine": ("bendamustin",),
+    "mitomycin": ("mitomicin",),
+    "bleomycin": ("bleomicin",),
+    "melphalan": ("melfalan",),
+}
+
+#: The English name each spelling of :data:`OTHER_LANGUAGE_NAMES` stands for.
+ENGLISH_NAME_OF: Final[dict[str, str]] = {
+    other: name for name, others in OTHER_LANGUAGE_NAMES.items() for other in others}
+
+
+def _with_other_languages(
+        names: tuple[tuple[Agent, tuple[str, ...]], ...],
+) -> tuple[tuple[Agent, tuple[str, ...]], ...]:
+    """``names`` with each English name followed by its other spellings
+    (:data:`OTHER_LANGUAGE_NAMES`)."""
+    return tuple((agent, tuple(n for name in listed
+                               for n in (name, *OTHER_LANGUAGE_NAMES.get(name, ()))))
+                 for agent, listed in names)
+
+
+#: Words that identify an agent in a medication's text or display, most specific first
+#: (the ingredient's name, then brand names an order may carry alone), with the other
+#: languages' spellings of each ingredient (:data:`OTHER_LANGUAGE_NAMES`).
+AGENT_NAMES: Final = _with_other_languages(_ENGLISH_AGENT_NAMES)
 
 _EXT_BASE: Final = f"{PECOMA_BASE}/StructureDefinition"
 

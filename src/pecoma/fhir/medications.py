@@ -294,11 +294,15 @@ def _project_agent(concept: Mapping[str, Any]) -> Agent | None:
 
 
 #: Two ingredients that make one of the case's combination regimens.
-_COMBINATIONS: Final[tuple[tuple[tuple[str, ...], tuple[str, ...], Agent], ...]] = (
-    (("doxorubicin", "adriamycin"), ("ifosfamide",), Agent.doxorubicin_ifosfamide),
-    (("epirubicin",), ("ifosfamide",), Agent.epirubicin_ifosfamide),
-    (("gemcitabine",), ("docetaxel",), Agent.gemcitabine_docetaxel),
-)
+#: (Each drug also by its other languages' spellings: "doxorrubicina e ifosfamida".)
+_COMBINATIONS: Final[tuple[tuple[tuple[str, ...], tuple[str, ...], Agent], ...]] = tuple(
+    ((*one, *(o for n in one for o in c.OTHER_LANGUAGE_NAMES.get(n, ()))),
+     (*other, *(o for n in other for o in c.OTHER_LANGUAGE_NAMES.get(n, ()))), agent)
+    for one, other, agent in (
+        (("doxorubicin", "adriamycin"), ("ifosfamide",), Agent.doxorubicin_ifosfamide),
+        (("epirubicin",), ("ifosfamide",), Agent.epirubicin_ifosfamide),
+        (("gemcitabine",), ("docetaxel",), Agent.gemcitabine_docetaxel),
+    ))
 
 
 _ANY_NAME: Final = re.compile("|".join(
@@ -531,7 +535,7 @@ _DRUG_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "doxorubicin": dict(c.AGENT_NAMES)[Agent.doxorubicin],
     "epirubicin": dict(c.AGENT_NAMES)[Agent.epirubicin],
     "ifosfamide": dict(c.AGENT_NAMES)[Agent.ifosfamide],
-    "gemcitabine": ("gemcitabine", "gemzar"),
+    "gemcitabine": ("gemcitabine", *c.OTHER_LANGUAGE_NAMES["gemcitabine"], "gemzar"),
     "docetaxel": ("docetaxel", "taxotere"),
 }
 INGREDIENTS: Final[dict[Agent, frozenset[str]]] = {
@@ -568,7 +572,7 @@ def _drug_names() -> dict[str, tuple[str, ...]]:
             continue
         for name in names:
             if name != c.ANTINEOPLASTIC:
-                drug = _OTHER_NAMES_OF.get(name, name)
+                drug = _OTHER_NAMES_OF.get(name) or c.ENGLISH_NAME_OF.get(name, name)
                 out[drug] = tuple(dict.fromkeys((*out.get(drug, ()), name)))
     return out
 
@@ -906,6 +910,31 @@ _TRUNCATED_MIN: Final = 5
 
 _LETTERS: Final = re.compile(r"[a-z]+")
 
+#: The words a catalogue writes beside a drug's name cut short that say how much, in what
+#: form, how and how often, never what (:func:`truncated_names`): units, dose forms,
+#: routes, salts and frequencies, in English and, folded, as French and German catalogues
+#: abbreviate them ("cpr", "comprime", "gelule", "amp", "lsg"). Single letters and
+#: numbers are such words too.
+_DOSE_WORDS: Final = frozenset({
+    # units and strengths
+    "mg", "mcg", "ug", "g", "gm", "gram", "grams", "ml", "iu", "unit", "units", "mmol",
+    "micrograms", "microgram", "milligram", "milligrams", "per", "dose", "doses",
+    # dose forms and packs
+    "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "inj",
+    "injection", "injectable", "sol", "soln", "solution", "susp", "suspension", "oral",
+    "infusion", "inf", "vial", "vials", "amp", "ampoule", "ampule", "syringe", "bag",
+    "powder", "pwd", "conc", "concentrate", "for", "film", "coated", "fc", "dispersible",
+    "disp", "er", "sr", "xr", "pack", "box", "liquid", "syrup", "drops", "cpr",
+    "comprime", "comprimes", "gelule", "gelules", "flacon", "lsg", "loesung", "losung",
+    "tbl", "tabl", "filmtabl", "kps", "pulver", "lyo", "lyophilisate",
+    # routes and how often
+    "po", "iv", "ivpb", "im", "sc", "sq", "subcut", "intravenous", "by", "mouth",
+    "daily", "once", "twice", "weekly", "day", "days", "week", "cycle", "bid", "tid",
+    "qid", "qd", "od", "bd", "hs", "prn", "stat",
+    # salts
+    "hcl", "hydrochloride", "sodium", "sulfate", "sulphate", "citrate", "phosphate",
+})
+
 
 def _word_readings() -> dict[str, tuple[Agent, frozenset[str]] | None]:
     """Each word pecoma knows in a drug's or a substance's name (:data:`_READ_NAMES`,
@@ -935,19 +964,27 @@ def truncated_names(resource: Mapping[str, Any], resolve: Resolver = no_resolver
     each word of its names (:func:`folded`) of :data:`_TRUNCATED_MIN` letters or more
     that is no word pecoma knows and is the beginning of the names of one drug only
     (every name beginning so reads as the same agent and drugs: "RAPAM", rapamycin and
-    Rapamune, is sirolimus) and of no other word pecoma knows. "CARBO" is carboplatin;
-    "PARACET" (paracetamol, no anticancer drug) is no such word, nor is "FLUORO"
-    (fluorouracil and the fluoroquinolones) or "DOX" (too short). A medication that
-    names an agent (:func:`agent_of`) has none: it is read as that agent. The reading is
-    cautious, not an identification: a word may be a drug pecoma does not know that
-    begins alike."""
+    Rapamune, is sirolimus) and of no other word pecoma knows. "CARBO" alone is
+    carboplatin; "PARACET" (paracetamol, no anticancer drug) is no such word, nor is
+    "FLUORO" (fluorouracil and the fluoroquinolones) or "DOX" (too short). A medication
+    that names an agent (:func:`agent_of`) has none: it is read as that agent. The
+    reading is cautious, not an identification: a word may be a drug pecoma does not
+    know that begins alike. So the word must be the whole of the product's name, every
+    other word of its names being a number, a single letter or a word of how much, in
+    what form, how or how often (:data:`_DOSE_WORDS`: "EVEROL 10 MG TAB", "RAPAM 1 MG",
+    "PACLI", "METHOTREX"): a word beside it that names something else makes it another
+    product whose name begins alike ("CARBO MEDICINALIS 250 MG TAB", activated charcoal;
+    "CYCLO 3 FORT GELULE"; "CYCLO-PROGYNOVA 2 MG")."""
     if agent_of(resource, resolve) is not None:
         return ()
     words = " ".join(_words(cc) for cc in _concepts(resource, resolve))
     out: dict[tuple[Agent, frozenset[str]], str] = {}
-    for word in _LETTERS.findall(words):
+    every = _LETTERS.findall(words)
+    for word in every:
         if len(word) < _TRUNCATED_MIN or word in _WORD_READINGS:
             continue
+        if any(w != word and len(w) > 1 and w not in _DOSE_WORDS for w in every):
+            continue  # a name of its own beside the word: another product
         readings = {r for known, r in _WORD_READINGS.items() if known.startswith(word)}
         if len(readings) == 1 and (one := readings.pop()) is not None:
             out.setdefault(one, word)
