@@ -69,8 +69,8 @@ from pecoma.fhir.reading import NotTolerated, Planned
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds.cards import Answer, md_item, md_text
 
-__all__ = ["INTOLERANCE", "DrugSafety", "drug_name", "drug_safety", "intolerance_item",
-           "ruled_out_card"]
+__all__ = ["GUIDELINE_DRUGS", "INTOLERANCE", "DrugSafety", "drug_name", "drug_safety",
+           "guideline_drug", "intolerance_item", "md_unsettled", "ruled_out_card"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,11 @@ class DrugSafety:
     #: Why whether the patient has died is unknown, if it is
     #: (:attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`): no drug is proposed.
     vital_status: str | None = None
+    #: Whether the patient has a PEComa could not be checked (conditions or observations
+    #: not read): only what the entries read rule out is said on an order (the critical
+    #: card, the warning of a draft that may be such a drug); the warnings that a check
+    #: could not be made are for a PEComa patient's orders.
+    pecoma_unknown: bool = False
 
     @property
     def mtor_first_line(self) -> Agent:
@@ -266,6 +271,42 @@ def intolerance_item(*facts: Fact) -> Item:
     """The knowledge record of the allergy cards (the project's safety rule I15), with
     its provenance, as the engine builds every item."""
     return Item.of(template_of(load_knowledge(), INTOLERANCE), facts, ())
+
+
+#: The drugs the guideline names besides the mTOR inhibitors: doxorubicin (S14), and
+#: epirubicin with ifosfamide (S15).
+GUIDELINE_DRUGS: Final = frozenset({Agent.doxorubicin, Agent.epirubicin, Agent.ifosfamide})
+
+
+def guideline_drug(agent: Agent) -> bool:
+    """Whether pecoma's own advice and allergy rules concern an order of ``agent``: an
+    mTOR inhibitor (the guideline's first line, S02, S12, S13, and the class rule of an
+    intolerance, I15), or an agent holding a drug the guideline names (doxorubicin,
+    epirubicin, ifosfamide, and the regimens holding them: S14, S15, the rule between
+    the anthracyclines and the one of a drug inside a regimen, I15). An order of any
+    other drug (methotrexate, cyclophosphamide, bevacizumab, dacarbazine, pazopanib) is
+    checked against what the allergy list read rules out, but when the list could not be
+    checked that is the EHR's own drug-allergy check, which pecoma adds nothing to: the
+    "could not be checked" warnings are for these drugs only (and their systemic
+    products), so that they are not raised on every order a PEComa patient gets."""
+    return agent.is_mtor_inhibitor or bool(agent.drugs & GUIDELINE_DRUGS)
+
+
+def md_unsettled(item: Item) -> str:
+    """The knowledge record of the allergy cards (``item``) on a card that could not settle
+    the check (the list not read, entries not identified, a drug not identified): the
+    rule said as what pecoma would have checked, never as what the record holds, with
+    the record's provenance."""
+    lines = ["**The check not made: a drug ordered that the allergy list rules out "
+             "(interpretation I15)** — when the patient's record lists an active allergy "
+             "or intolerance to the drug ordered, to a drug it holds or, for an mTOR "
+             "inhibitor, to the class or to another mTOR inhibitor, pecoma gives a critical "
+             "card and never proposes the drug. Here the check could not be settled (the "
+             "card says why): this is no statement that the record lists such an allergy "
+             "to the drug ordered, nor that it does not.",
+             "", f"*Why:* {item.rationale}", "", f"*Source:* {item.provenance.label}"]
+    lines += [f"  \n{src.citation}" for src in item.provenance.sources]
+    return "\n".join(lines)
 
 
 def ruled_out_card(answer: Answer, *, order: str, name: str, why: str, summary: str,

@@ -13,10 +13,16 @@ why nothing is proposed. A draft whose drug cannot be identified is never taken 
 "not chemotherapy" silently: for such a patient the card says it could not be checked.
 
 Every selected draft of a drug pecoma identifies is checked against the allergy list: a
-critical card when the list rules it out; a warning when it could not be checked (the
-list not read, or entries pecoma cannot identify: unknown is never taken for "nothing
-recorded"); a warning when a draft naming no drug pecoma identifies may be, by its name
-cut short, a drug the list rules out.
+critical card when an entry read rules it out, whatever else could not be read (the rest
+of the list, whether the patient has a PEComa); a warning when a draft naming no drug
+pecoma identifies may be, by its name cut short, a drug the list rules out. When the
+check cannot be settled (the list not read, or entries pecoma cannot identify: unknown
+is never taken for "nothing recorded") a warning says so for the drafts of the drugs
+pecoma's own advice concerns (:func:`~pecoma.web.cds.allergies.guideline_drug`: the mTOR
+inhibitors, doxorubicin, epirubicin, ifosfamide and their regimens), given as systemic
+products (:func:`~pecoma.fhir.medications.not_systemic`), read so by name or, cut short,
+possibly so ("may be"); and for a draft whose drug pecoma cannot identify at all. Any
+other order (methotrexate, a fluorouracil cream) is left to the EHR's own check.
 """
 
 from __future__ import annotations
@@ -58,7 +64,14 @@ from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, drug_name, intolerance_item, ruled_out_card
+from pecoma.web.cds.allergies import (
+    DrugSafety,
+    drug_name,
+    guideline_drug,
+    intolerance_item,
+    md_unsettled,
+    ruled_out_card,
+)
 from pecoma.web.cds.cards import (
     Answer,
     md_item,
@@ -493,11 +506,14 @@ Possibly = tuple[Mapping[str, Any], str, Agent, frozenset[str]]
 
 
 def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
-                   possibly: list[Possibly]) -> None:
+                   possibly: list[Possibly], resolve: Resolver) -> None:
     """The allergy check of the drafts: a critical card per draft and reason (one reason
     said once for a draft), a warning for a draft that may be a drug the list rules out
     (its name cut short: ``possibly``), then the warning for drafts not checked against
-    the list (not read, or entries pecoma cannot identify)."""
+    the list (not read, or entries pecoma cannot identify), of the drugs pecoma's advice
+    concerns given as systemic products only (:func:`_unsettled`), and only for a patient
+    not screened out as perhaps without PEComa (``safety.pecoma_unknown``: what the
+    entries read rule out is said whatever else could not be read)."""
     said: set[tuple[int, str]] = set()
     for draft, agent, drugs in checked:
         why = safety.ruled_out(agent, drugs)
@@ -513,7 +529,22 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         why = safety.ruled_out(agent, drugs)
         if why is not None:
             _possibly_ruled_out(answer, draft, word, agent, drugs, why)
-    _not_checked(answer, checked, safety)
+    if safety.pecoma_unknown:
+        return  # not known to be a PEComa patient: what the entries read rule out only
+    _not_checked(answer, [x for x in checked if _unsettled(x[0], x[1], safety, resolve)],
+                 [x for x in possibly if _unsettled(x[0], x[2], safety, resolve)], safety)
+
+
+def _unsettled(draft: Mapping[str, Any], agent: Agent, safety: DrugSafety,
+               resolve: Resolver) -> bool:
+    """Whether a draft read as ``agent`` (or possibly so) is one the "could not be
+    checked" warning is for: no entry read rules it out (that is the critical card, or the
+    "may be" one), pecoma's advice concerns the drug
+    (:func:`~pecoma.web.cds.allergies.guideline_drug`), and nothing says the product is
+    applied where it acts (:func:`~pecoma.fhir.medications.not_systemic`: a sirolimus
+    gel is no concern of the mTOR rules)."""
+    return (safety.ruled_out(agent) is None and guideline_drug(agent)
+            and not_systemic(draft, resolve) is None)
 
 
 def _possibly_ruled_out(answer: Answer, order: Mapping[str, Any], word: str, agent: Agent,
@@ -533,7 +564,8 @@ def _possibly_ruled_out(answer: Answer, order: Mapping[str, Any], word: str, age
         detail=(f"pecoma identifies no drug in {ident}, but its name holds "
                 f"\"{md_text(word)}\", the beginning of the name of {name} and of no other "
                 f"drug pecoma knows: it may be {name}, its name cut short. If it is, {why}. "
-                "Check which drug the draft orders before ordering.\n\n" + md_item(item)),
+                "Check which drug the draft orders before ordering.\n\n"
+                + md_unsettled(item)),
         record_ids=(item.id,), topic=item,
     )
 
@@ -578,49 +610,89 @@ def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
                 "out."))
 
 
-def _not_checked(answer: Answer, known: list[Checked], safety: DrugSafety) -> None:
-    """One warning for the drafts whose drug no entry read rules out while the allergy
-    list cannot rule it out either: the list could not be read (null, an
-    OperationOutcome, a search failed or not whole, an entry not read in full:
-    :func:`_list_not_read`), or drug allergy entries pecoma could not identify may be to
-    it (an mTOR inhibitor's brand coded only, say): pecoma cannot tell, so it says the
-    drafts could not be checked, and why. Unknown is not absent: a list not read is never
-    taken for a list that rules nothing out."""
-    drafts = [(d, a, drugs) for d, a, drugs in known if safety.ruled_out(a, drugs) is None]
-    if not drafts:
+def _not_checked(answer: Answer, drafts: list[Checked], possibly: list[Possibly],
+                 safety: DrugSafety) -> None:
+    """One warning for the drafts (:func:`_unsettled`: read as a drug pecoma's advice
+    concerns, or possibly so by a name cut short) that the allergy list can neither rule
+    in nor out: the list could not be read (null, an OperationOutcome, a search failed or
+    not whole, an entry not read in full: :func:`_list_not_read`), or drug allergy
+    entries pecoma could not identify may be to it (an mTOR inhibitor's brand coded only,
+    say): pecoma cannot tell, so it says the drafts could not be checked, and why.
+    Unknown is not absent: a list not read is never taken for a list that rules nothing
+    out."""
+    drafts = [(d, a, drugs) for d, a, drugs in drafts if safety.ruled_out(a, drugs) is None]
+    if not drafts and not possibly:
         return
     if safety.unreadable is not None:
-        _list_not_read(answer, drafts, safety)
+        _list_not_read(answer, drafts, possibly, safety)
         return
     entries = safety.unidentified_entries
     if not entries:
         return
-    names, idents = _drafts_named(drafts)
+    subject, idents, many = _drafts_said(drafts, possibly)
+    names = _all_names(drafts, possibly)
     shown = _entries_shown(entries)
     n, one = len(entries), len(entries) == 1
     item = intolerance_item(Fact("draft order", names),
                             Fact("allergy entries not identified", shown))
     answer.card(
-        summary=(f"Draft order of {names} could not be checked against {n} allergy "
+        summary=(f"{subject} could not be checked against {n} allergy "
                  f"entr{'y' if one else 'ies'} pecoma cannot identify"),
         indicator="warning", version=load_knowledge().version,
-        detail=(f"{idents} order{'s' if len(drafts) == 1 else ''} {names}. {n} drug allergy "
-                f"or intolerance entr{'y' if one else 'ies'} in the record ({shown}) could "
-                f"not be matched to a drug by pecoma, so the draft{'' if len(drafts) == 1 else 's'}"
-                " could not be checked "
+        detail=(f"{idents} order{'' if many else 's'} {names}.{_cut_short(possibly)} {n} "
+                f"drug allergy or intolerance entr{'y' if one else 'ies'} in the record "
+                f"({shown}) could not be matched to a drug by pecoma, so the "
+                f"draft{'s' if many else ''} could not be checked "
                 f"against {'it' if one else 'them'}: {'it' if one else 'one'} may be to "
-                f"{names}" + _mtor_rule(drafts)
-                + ". Check the entries before ordering.\n\n" + md_item(item)),
+                f"{names}" + _mtor_rule(drafts, possibly)
+                + ". Check the entries before ordering.\n\n" + md_unsettled(item)),
         record_ids=(item.id,), topic=item,
     )
+
+
+def _drafts_said(drafts: list[Checked], possibly: list[Possibly]) -> tuple[str, str, bool]:
+    """How a card's summary begins for ``drafts`` (read as their drugs) and ``possibly``
+    (drafts that may be a drug, cut short), the drafts themselves (the EHR's ids
+    escaped), and whether they are more than one."""
+    names, idents = _drafts_named(drafts)
+    maybe = ", ".join(sorted({drug_name(a, drugs) for _d, _w, a, drugs in possibly}))
+    ids = list(dict.fromkeys([*(i for i in idents.split(", ") if i),
+                              *(_ident(d) for d, _w, _a, _drugs in possibly)]))
+    if drafts and possibly:
+        subject = f"Draft order of {names}, and one that may be of {maybe},"
+    elif possibly:
+        subject = f"Draft order that may be of {maybe}"
+    else:
+        subject = f"Draft order of {names}"
+    return subject, ", ".join(ids), len(ids) > 1
+
+
+def _ident(order: Mapping[str, Any]) -> str:
+    """A draft as a card names it (the EHR's id escaped)."""
+    return md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") else "a draft"
+
+
+def _all_names(drafts: list[Checked], possibly: list[Possibly]) -> str:
+    """The drugs of ``drafts`` and, said so, those ``possibly`` may be."""
+    names, _idents = _drafts_named(drafts)
+    maybe = sorted({drug_name(a, drugs) for _d, _w, a, drugs in possibly})
+    return ", ".join([*([names] if names else []), *(f"possibly {m}" for m in maybe)])
+
+
+def _cut_short(possibly: list[Possibly]) -> str:
+    """Why each draft of ``possibly`` may be its drug: its name cut short."""
+    return "".join(
+        f" pecoma identifies no drug in {_ident(d)}, but its name holds \"{md_text(w)}\", "
+        f"the beginning of the name of {drug_name(a, drugs)} and of no other drug pecoma "
+        f"knows: it may be {drug_name(a, drugs)}, its name cut short."
+        for d, w, a, drugs in possibly)
 
 
 def _drafts_named(drafts: list[Checked]) -> tuple[str, str]:
     """The drugs of ``drafts`` (each once, sorted) and the drafts themselves, as a card
     names them (the EHR's ids escaped)."""
     names = ", ".join(sorted({drug_name(a, drugs) for _d, a, drugs in drafts}))
-    idents = ", ".join(md_text(f"MedicationRequest/{d.get('id')}") if d.get("id")
-                       else "a draft" for d, _a, _drugs in drafts)
+    idents = ", ".join(_ident(d) for d, _a, _drugs in drafts)
     return names, idents
 
 
@@ -630,23 +702,27 @@ def _entries_shown(entries: tuple[str, ...]) -> str:
         f" and {len(entries) - 5} more" if len(entries) > 5 else "")
 
 
-def _mtor_rule(drafts: list[Checked]) -> str:
-    """What an intolerance could rule out when a draft is of an mTOR inhibitor (I15)."""
-    if not any(a.is_mtor_inhibitor for _d, a, _drugs in drafts):
+def _mtor_rule(drafts: list[Checked], possibly: list[Possibly]) -> str:
+    """What an intolerance could rule out when a draft is (or may be) of an mTOR
+    inhibitor (I15)."""
+    if not any(a.is_mtor_inhibitor for a in [*(a for _d, a, _x in drafts),
+                                             *(a for _d, _w, a, _x in possibly)]):
         return ""
     return (" (an intolerance of one mTOR inhibitor rules out every one unless the "
             "medication history shows another one tolerated)")
 
 
-def _list_not_read(answer: Answer, drafts: list[Checked], safety: DrugSafety) -> None:
-    """The warning for drafts of drugs pecoma identifies (the drugs its allergy check
-    covers: the mTOR inhibitors, the anthracyclines and every other drug it names) when
-    the allergy list could not be read (``safety.unreadable``: prefetch null or an
-    OperationOutcome and no server to read it from, a search failed, partial or carrying
-    a caveat, an entry not read in full): they could not be checked against it, and the
-    allergy list in the EHR must be checked before ordering. The same warning, under the
-    same record, as for drafts beside entries pecoma cannot identify."""
-    names, idents = _drafts_named(drafts)
+def _list_not_read(answer: Answer, drafts: list[Checked], possibly: list[Possibly],
+                   safety: DrugSafety) -> None:
+    """The warning for drafts of the drugs pecoma's advice concerns, or possibly of one
+    (:func:`_unsettled`), when the allergy list could not be read (``safety.unreadable``:
+    prefetch null or an OperationOutcome and no server to read it from, a search failed,
+    partial or carrying a caveat, an entry not read in full): they could not be checked
+    against it, and the allergy list in the EHR must be checked before ordering. The
+    same warning, under the same record, as for drafts beside entries pecoma cannot
+    identify."""
+    subject, idents, many = _drafts_said(drafts, possibly)
+    names = _all_names(drafts, possibly)
     why = md_text(safety.unreadable or "")
     entries = safety.unidentified_entries
     held = ("" if not entries else
@@ -654,17 +730,16 @@ def _list_not_read(answer: Answer, drafts: list[Checked], safety: DrugSafety) ->
             f"by pecoma ({_entries_shown(entries)}).")
     item = intolerance_item(Fact("draft order", names),
                             Fact("allergy list not read", safety.unreadable or ""))
-    many = len(drafts) > 1
     answer.card(
-        summary=(f"Draft order of {names} could not be checked: the allergy list was not "
-                 "available"),
+        summary=f"{subject} could not be checked: the allergy list was not available",
         indicator="warning", version=load_knowledge().version,
-        detail=(f"{idents} order{'' if many else 's'} {names}. The patient's allergies and "
-                f"intolerances could not be read ({why}), so pecoma could not check the "
-                f"draft{'s' if many else ''} against them: an allergy or intolerance to "
-                f"{names} may be recorded that pecoma did not see" + _mtor_rule(drafts)
+        detail=(f"{idents} order{'' if many else 's'} {names}.{_cut_short(possibly)} The "
+                f"patient's allergies and intolerances could not be read ({why}), so pecoma "
+                f"could not check the draft{'s' if many else ''} against them: an allergy or "
+                f"intolerance to {names} may be recorded that pecoma did not see"
+                + _mtor_rule(drafts, possibly)
                 + f".{held} **Check the patient's allergy list in the EHR before "
-                "ordering.**\n\n" + md_item(item)),
+                "ordering.**\n\n" + md_unsettled(item)),
         record_ids=(item.id,), topic=item,
     )
 
@@ -672,14 +747,17 @@ def _list_not_read(answer: Answer, drafts: list[Checked], safety: DrugSafety) ->
 def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
                safety: DrugSafety) -> None:
     """A warning for a draft whose drug pecoma cannot identify while the allergy list rules
-    drugs out: it may be one of them, and pecoma cannot tell."""
+    drugs out: it may be one of them, and pecoma cannot tell; or while the list could not
+    be read, or holds entries pecoma cannot identify (:func:`_nothing_known`): pecoma
+    knows neither the drug nor what the list rules out."""
     listed = sorted({a.value.replace("_", " ") for a in safety.intolerant}
                     | safety.ingredients | {d for _w, d in safety.drugs}
                     | ({"mTOR inhibitors"} if safety.mtor_class else set()))
+    ident = _ident(order)
     if not listed:
+        if not safety.pecoma_unknown:
+            _nothing_known(answer, ident, why, safety)
         return
-    ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
-        else "a draft"
     item = intolerance_item(Fact("allergy list rules out", ", ".join(listed)))
     answer.card(
         summary="Draft order's drug not identified: check it against the allergy list",
@@ -687,7 +765,37 @@ def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
         detail=(f"pecoma could not identify the drug of {ident} ({md_text(why)}), so it could "
                 "not check it against the record's allergies and intolerances, which rule "
                 f"out: {', '.join(listed)}. Check the draft against them before ordering."
-                "\n\n" + md_item(item)),
+                "\n\n" + md_unsettled(item)),
+        record_ids=(item.id,), topic=item,
+    )
+
+
+def _nothing_known(answer: Answer, ident: str, why: str, safety: DrugSafety) -> None:
+    """A warning for a draft whose drug pecoma cannot identify beside an allergy list it
+    could not read, or holding entries it cannot identify: neither the drug nor what the
+    list rules out is known, and both are to be checked in the EHR. Nothing when the list
+    was read and every entry identified (the EHR's own check then has what pecoma has)."""
+    entries = safety.unidentified_entries
+    if safety.unreadable is not None:
+        said = f"the allergy list could not be read ({md_text(safety.unreadable)})"
+        summary = ("Draft order's drug not identified, and the allergy list was not "
+                   "available: check both")
+    elif entries:
+        said = (f"{len(entries)} drug allergy or intolerance entr"
+                f"{'y' if len(entries) == 1 else 'ies'} in the record could not be matched "
+                f"to a drug by pecoma ({_entries_shown(entries)})")
+        summary = ("Draft order's drug not identified, beside allergy entries pecoma cannot "
+                   "identify: check both")
+    else:
+        return
+    item = intolerance_item(Fact("draft order", f"not identified ({why})"),
+                            Fact("allergy list", said))
+    answer.card(
+        summary=summary, indicator="warning", version=load_knowledge().version,
+        detail=(f"pecoma could not identify the drug of {ident} ({md_text(why)}), and {said}: "
+                "it could check the draft against nothing. Check in the EHR which drug the "
+                "draft orders, and the patient's allergy list, before ordering.\n\n"
+                + md_unsettled(item)),
         record_ids=(item.id,), topic=item,
     )
 
@@ -734,26 +842,27 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         # case go to a scratch answer; the allergy check says what it could not check (an
         # allergy list not read included)
         scratch = Answer(svc, ORDER_SELECT, req.instance)
-        read = await read_record(req, request, svc, scratch, deadline, fetched)
+        read = await read_record(req, request, svc, scratch, deadline, fetched,
+                                 allergy_check=True)
         if scratch.other_patient:  # not a record that cannot be read: never left unsaid
             answer.cards += scratch.cards
             answer.records += scratch.records
         if read is not None:
             if read[1] is not None:
                 answer.vital_status_card(read[1])
-            _allergy_cards(answer, checked, read[2], possibly)
+            _allergy_cards(answer, checked, read[2], possibly, resolve)
         return answer
-    read = await read_record(req, request, svc, answer, deadline, fetched)
+    read = await read_record(req, request, svc, answer, deadline, fetched, allergy_check=True)
     if read is None:
         return answer
     record, bc, safety = read
     if bc is None:  # no case: the card says why; the allergy check does not need one
-        _allergy_cards(answer, checked, safety, possibly)
+        _allergy_cards(answer, checked, safety, possibly, resolve)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
         return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
-    _allergy_cards(answer, checked, safety, possibly)
+    _allergy_cards(answer, checked, safety, possibly, resolve)
     # a recorded death: no advice, nothing proposed (the allergy check stands); a vital
     # status unknown: the advice, said so first, nothing proposed
     if not answer.vital_status_card(bc):
@@ -791,5 +900,5 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         answer.error_card([f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues],
                           len(exc.issues))
         # the allergy check does not rest on the case: kept
-        _allergy_cards(answer, checked, safety, possibly)
+        _allergy_cards(answer, checked, safety, possibly, resolve)
     return answer

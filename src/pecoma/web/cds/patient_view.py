@@ -227,9 +227,15 @@ def screened_out(answer: Answer, record: Record, raw: bytes) -> bool:
     return True
 
 
+def _pecoma_unknown(record: Record) -> bool:
+    """Whether the parts of the record that say whether the patient has a PEComa (its
+    conditions, its observations) could not all be read."""
+    return any(k in record.unknown for k in ("conditions", "observations"))
+
+
 async def read_record(
     req: HookRequest, request: Request, svc: CdsService, answer: Answer, deadline: float,
-    known: Sequence[dict[str, Any]] = (),
+    known: Sequence[dict[str, Any]] = (), allergy_check: bool = False,
 ) -> tuple[Record, BundleCase | None, DrugSafety] | None:
     """The patient's record (prefetch, else the allowed FHIR server), read into a case
     whose mTOR-inhibitor contraindication stays unknown when the allergy list could not be
@@ -237,9 +243,15 @@ async def read_record(
     (no PEComa). When the record gives no case, ``answer`` holds the card saying why and
     the case is ``None``; the allergy list is still read (the allergy check does not rest
     on the case), as long as each of its entries is the patient's.
-    ``known``: Medications this call has read already, not read again."""
+    ``known``: Medications this call has read already, not read again.
+    ``allergy_check``: the caller checks orders against the allergy list (order-select),
+    so a record of which pecoma cannot tell whether the patient has a PEComa (its
+    conditions or observations not read: :func:`screened_out` has put the card saying
+    so in ``answer``) is still read for the allergy list, with no case: a read allergy
+    that rules an order out is said whatever else could not be read."""
     record = await gather_record(req, svc, deadline)
-    if screened_out(answer, record, await request.body()):
+    screened = screened_out(answer, record, await request.body())
+    if screened and not (allergy_check and _pecoma_unknown(record)):
         return None
     await read_named_medications(record, req, svc, deadline, known)
     who = patient_of(record, req)
@@ -254,7 +266,8 @@ async def read_record(
     if aside is not None:
         before = record.unknown.get("allergies")
         record.unknown["allergies"] = aside if before is None else f"{before}; and {aside}"
-    bc = read_case(answer, record, svc, req.patient_id, req.fhir_server)
+    bc = None if screened else read_case(answer, record, svc, req.patient_id,
+                                         req.fhir_server)
     for key, said in ((UNIDENTIFIED_MEDICATIONS, bc.unidentified_medications if bc else ()),
                       (MEDICATION_STARTS, bc.unknown_starts if bc else ()),
                       (MEDICATION_CANCERS, bc.courses_in_doubt if bc else ())):
@@ -286,6 +299,8 @@ async def read_record(
         # whether the patient has died is unknown: said on every card, nothing proposed
         record.unknown[VITAL_STATUS] = bc.vital_status_unknown
         safety = replace(safety, vital_status=bc.vital_status_unknown)
+    if screened:
+        safety = replace(safety, pecoma_unknown=True)
     return record, bc, safety
 
 
