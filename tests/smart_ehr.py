@@ -17,7 +17,13 @@ Patient read answers a Patient of that id while every search for it answers the 
 resources, another patient's: a proxy or cache fault of the EHR), ``configuration``
 (fields written over the configuration document's: odd values of fields pecoma does not
 use), ``configuration_barrier`` (a :class:`threading.Barrier` each configuration request
-waits at: launches held in progress together, none answered before all were sent).
+waits at: launches held in progress together, none answered before all were sent),
+``observations`` (more
+Observations of the patient, served after the record's), ``page_size`` (the Observation
+search served that many to a page, its ``next`` link keeping the query, in place of two
+halves), ``require_category`` (an Observation search naming neither ``category`` nor
+``code`` is refused with 400 and an OperationOutcome, as Epic's is; one naming a category
+gets the Observations of that category).
 """
 
 from __future__ import annotations
@@ -222,11 +228,32 @@ def make_app(ehr: Ehr) -> FastAPI:
         if patient not in (ehr.patient_id, ehr.behaviour.get("other_patient")):
             return JSONResponse(_searchset([]))
         found = ehr.resources(kind)
+        query = dict(parse_qsl(request.url.query))
+        if kind == "Observation" and ehr.behaviour.get("require_category") and (
+                "category" not in query and "code" not in query):
+            return JSONResponse({"resourceType": "OperationOutcome", "issue": [
+                {"severity": "fatal", "code": "required", "details": {
+                    "text": "Both patient and code or category are required."}}]},
+                status_code=400)
+        if kind == "Observation":
+            found = found + list(ehr.behaviour.get("observations", []))
+            if "category" in query:
+                found = [r for r in found if any(
+                    c.get("code") == query["category"] for cat in r.get("category", [])
+                    for c in cat.get("coding", []))]
+        size = ehr.behaviour.get("page_size")
+        if kind == "Observation" and size:  # pages of `size`, the next link keeping the query
+            chunk = found[(page - 1) * size:page * size]
+            more = page * size < len(found)
+            nxt = urlencode({**query, "page": str(page + 1)})
+            return JSONResponse(_searchset(chunk, f"{ehr.fhir}/Observation?{nxt}" if more
+                                           else None))
         if kind == "Observation":  # two pages, the second by a same-server next link
             half = len(found) // 2
             if page == 1:
                 return JSONResponse(_searchset(
-                    found[:half], f"{ehr.fhir}/Observation?patient={patient}&page=2"))
+                    found[:half],
+                    f"{ehr.fhir}/Observation?{urlencode({**query, 'page': '2'})}"))
             return JSONResponse(_searchset(found[half:]))
         return JSONResponse(_searchset(found))
 

@@ -550,7 +550,8 @@ class TestFhirServerFallback:
         direct = patient_view(client, "localized-high-risk").json()["cards"]
         assert [c["summary"] for c in r.json()["cards"]] == [c["summary"] for c in direct]
         paths = [p for p, _auth in rec.requests]
-        assert any(p.startswith("/fhir/Observation?patient=pat-1001&_page=") for p in paths)
+        assert any(p.startswith("/fhir/Observation?patient=pat-1001&_count=200&_page=")
+                   for p in paths)
         assert {auth for _p, auth in rec.requests} == {"Bearer tok-123"}
         assert len({p.split("?")[0] for p in paths}) == len(PREFETCH)
 

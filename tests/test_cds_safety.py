@@ -705,7 +705,7 @@ class TestAllergyListDecidesTheProposal:
 
 SIROLIMUS_ALLERGY = allergy({"coding": [{"system": RXNORM, "code": "35302"}]})
 PENICILLIN_ALLERGY = allergy({"text": "Penicillin"})
-ALLERGY_SEARCH = "/fhir/AllergyIntolerance?patient=pat-1003"
+ALLERGY_SEARCH = "/fhir/AllergyIntolerance?patient=pat-1003&_count=200"
 
 
 def searchset(*resources: dict[str, Any], **more: Any) -> dict[str, Any]:
@@ -738,7 +738,7 @@ class TestAllergiesReadFromTheFhirServer:
             if path.endswith("&_page=2"):
                 return 200, searchset(SIROLIMUS_ALLERGY)
             return 200, searchset(PENICILLIN_ALLERGY, link=[
-                {"relation": relation, "url": f"{base}/AllergyIntolerance?patient=pat-1003"
+                {"relation": relation, "url": f"{base}{ALLERGY_SEARCH.removeprefix('/fhir')}"
                                               "&_page=2"}])
         return answer
 

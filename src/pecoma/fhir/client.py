@@ -22,7 +22,17 @@ allow-list, parsed as URLs, decides whether it may be contacted at all:
 * the access token goes only with requests to that server;
 * every failure raises :class:`FhirFetchError` whose message names the query but never the
   network cause (refused, reset, timed out, TLS, HTTP status all read the same), so a
-  caller cannot use the service to probe which ports are open.
+  caller cannot use the service to probe which ports are open; two causes that retrying
+  will not change are named, as the allowed server itself said them: a search refused as
+  asked (:class:`SearchRefused`: a 4xx answer, 401 and 403 aside, that is an
+  OperationOutcome, such as Epic's "Both patient and code or category are required") and
+  a search whose pages run past the page limit (:class:`TooManyPages`).
+
+Each search asks for :data:`PAGE_COUNT` entries a page (``_count``); a server may send
+fewer. The Observation search (:meth:`FhirClient.search_observations`) refused as asked,
+or running past the page limit, is made again by category
+(:data:`OBSERVATION_CATEGORIES`); what it then read is said to be only part of the
+Observations (:attr:`Found.partial`): those of other categories, or of none, are unknown.
 
 Timeouts are bounded per request and for a whole query (all its pages); a page's body is
 bounded in bytes. Nothing here logs URLs (they carry patient ids) or tokens.
@@ -38,7 +48,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -53,11 +63,16 @@ MEDICATION_BYTES_MAX = 256 * 1024
 __all__ = [
     "MEDICATION_BYTES_MAX",
     "MEDICATION_READS_MAX",
+    "OBSERVATION_CATEGORIES",
+    "PAGE_COUNT",
     "AllowList",
     "FhirClient",
     "FhirFetchError",
+    "Found",
+    "SearchRefused",
     "ServerNotAllowed",
     "ServerUrl",
+    "TooManyPages",
     "parse_endpoint_url",
     "parse_server_url",
 ]
@@ -81,6 +96,75 @@ class ServerNotAllowed(ValueError):
 
 class FhirFetchError(Exception):
     """A FHIR query gave no usable answer; the message never tells the network cause."""
+
+
+class SearchRefused(FhirFetchError):
+    """The server refused a search as asked: a 4xx answer (401 and 403 aside: those are
+    about access) that is an OperationOutcome; ``said`` is its words (the first issue's
+    ``details.text`` or ``diagnostics``, cut short), ``status`` the HTTP status. Asking
+    again unchanged gets the same answer."""
+
+    def __init__(self, label: str, status: int, said: str) -> None:
+        self.status, self.said = status, said
+        super().__init__(f"the FHIR server refused the {label} search as pecoma asks it "
+                         f"(HTTP {status}{': ' + said if said else ''})")
+
+
+class TooManyPages(FhirFetchError):
+    """A search whose answer runs past the page limit (``pages``): the rest of it was not
+    read, so none of it is used. Asking again unchanged stops at the same page."""
+
+    def __init__(self, label: str, pages: int) -> None:
+        self.pages = pages
+        super().__init__(f"the {label} search has more than {pages} pages (of up to "
+                         f"{PAGE_COUNT} entries asked for each): it stopped at the page "
+                         "limit, and none of it was used")
+
+
+#: The entries asked for on each page of a search (``_count``); a server may send fewer.
+PAGE_COUNT: Final = 200
+
+#: The Observation categories (HL7 observation-category, the codes US Core and Epic
+#: search by) a search is made again by when the server refuses the Observation search
+#: by patient alone (Epic: "Both patient and code or category are required"; US Core's
+#: required Observation search is patient and category), or when it runs past the page
+#: limit: those pecoma's facts are recorded under (pathology, immunohistochemistry,
+#: margins and genomic results: ``laboratory``; tumour size, disease status, TNM
+#: staging, pecoma's own findings: ``exam``, ``imaging``, ``procedure``, ``survey``;
+#: vital status: ``social-history``; treatment findings: ``therapy``). ``vital-signs``
+#: and ``activity``, which hold none of them, are left out. An Observation of another
+#: category, or of none, is then not read: unknown, never absent.
+OBSERVATION_CATEGORIES: Final = ("laboratory", "exam", "imaging", "procedure", "survey",
+                                 "social-history", "therapy")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a search read: its resources, and, when they are only part of its result
+    (made again by category), why and what was and was not read (else ``None``)."""
+
+    resources: list[dict[str, Any]]
+    partial: str | None = None
+    #: Why the search was made again by category (it was refused as asked, or ran past
+    #: the page limit), when it was.
+    stopped: FhirFetchError | None = None
+    #: The categories whose search was read in full, when made by category.
+    categories: tuple[str, ...] = ()
+
+
+def _outcome_words(data: Any) -> str:
+    """The words of an OperationOutcome's first issue that has some (``details.text``,
+    else ``diagnostics``), one line of at most 160 characters; ``""`` when none."""
+    issues = data.get("issue") if isinstance(data, dict) else None
+    for issue in issues if isinstance(issues, list) else []:
+        if not isinstance(issue, dict):
+            continue
+        details = issue.get("details")
+        for said in (details.get("text") if isinstance(details, dict) else None,
+                     issue.get("diagnostics")):
+            if isinstance(said, str) and said.strip():
+                return " ".join(said.split())[:160]
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +428,13 @@ class FhirClient:
                                  "query") from None
         if status >= 300:  # a 404 too: a Patient not found is not read, nor a search
             LOG.info("fhir query refused", extra={"query": label, "status": status})
+            if 400 <= status < 500 and status not in (401, 403) and "?" in url:
+                try:
+                    data = json.loads(b"".join(chunks)) if chunks else None
+                except (ValueError, RecursionError):
+                    data = None
+                if isinstance(data, dict) and data.get("resourceType") == "OperationOutcome":
+                    raise SearchRefused(label, status, _outcome_words(data))
             raise FhirFetchError(f"the FHIR server gave no usable answer to the {label} query")
         try:
             data = json.loads(b"".join(chunks)) if chunks else None
@@ -422,7 +513,7 @@ class FhirClient:
                     raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                          f"is not its result: {other}")
                 return resources
-        raise FhirFetchError(f"the {label} query has more than {self.max_pages} pages")
+        raise TooManyPages(label, self.max_pages)
 
     def _next_url(self, page: dict[str, Any], label: str, seen: set[str]) -> str | None:
         """The URL of the page after ``page``, or ``None`` when it is the last one. A
@@ -485,6 +576,36 @@ class FhirClient:
             except FhirFetchError as exc:
                 return exc
         return list(await asyncio.gather(*(one(lbl, q) for lbl, q in queries)))
+
+    async def search_observations(self, query: str, label: str = "Observation") -> Found:
+        """The Observation search ``query`` (``Observation?patient=...``), read in full;
+        when the server refuses it as asked (:class:`SearchRefused`) or it runs past the
+        page limit (:class:`TooManyPages`), made again once per category of
+        :data:`OBSERVATION_CATEGORIES` (``&category=laboratory``, ...), each read in full.
+        What those read is then :attr:`Found.partial`: the categories read, those that
+        failed, and that Observations of other categories or of none were not read. When
+        no category search gives an answer, or the first failure is another one,
+        :class:`FhirFetchError`."""
+        try:
+            return Found(await self.search(query, label))
+        except (SearchRefused, TooManyPages) as exc:
+            first = exc
+        results = await self.search_all(
+            [(f"{label} ({cat})", f"{query}&category={cat}") for cat in OBSERVATION_CATEGORIES])
+        read = [cat for cat, got in zip(OBSERVATION_CATEGORIES, results, strict=True)
+                if not isinstance(got, FhirFetchError)]
+        failed = [str(got) for got in results if isinstance(got, FhirFetchError)]
+        if not read:
+            raise FhirFetchError(f"{first}; made again by category "
+                                 f"({', '.join(OBSERVATION_CATEGORIES)}), no search gave a "
+                                 f"usable answer ({failed[0]})") from first
+        resources = [res for got in results if not isinstance(got, FhirFetchError)
+                     for res in got]
+        why = (f"{first}; searched again by category, only {', '.join(read)} were read"
+               + (f" ({'; '.join(failed[:3])})" if failed else "")
+               + ": Observations of any other category, or of none, were not read, so what "
+               "they would give is unknown, not absent")
+        return Found(resources, why, first, tuple(read))
 
     async def read_medications(self, references: Sequence[str]) -> list[dict[str, Any]]:
         """The Medication resources behind ``references`` (``Medication/id``, or an

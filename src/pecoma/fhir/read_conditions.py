@@ -976,6 +976,20 @@ def derive_status(r: Reader) -> None:
           and r.history_unread is None
           and r.stage_iv is None and r.staging_unread is None and r.nodes_undated is None
           and r.spread_unattributed is None
+          and not r.data.get("stage", {}).get("metastases")
+          and r.observations_unread is not None):
+        # localized only from what the record does not hold: a distant metastasis or a
+        # stage IV among the Observations not read would say otherwise
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.no_metastatic_history} states no history of "
+                "metastatic cancer, but the Observations were not all read "
+                f"({r.observations_unread}), and a distant metastasis or stage IV among "
+                "those not read would say otherwise; record the disease status; the "
+                "disease status is never assumed")
+    elif (r.no_metastatic_history is not None and r.metastatic_history is None
+          and r.history_unread is None
+          and r.stage_iv is None and r.staging_unread is None and r.nodes_undated is None
+          and r.spread_unattributed is None
           and not r.data.get("stage", {}).get("metastases")):
         # a history stated anywhere in the record outweighs one denied (the safer reading);
         # so does lymph-node involvement that may be a relapse

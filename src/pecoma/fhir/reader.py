@@ -712,6 +712,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     if aside is not None:
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)
+    r.observations_unread = unread.get("observations")
     derive_status(r)
     settle_line_settings(r)  # once the status is read: a line after a localized resection
     settle_entered_dates(r)

@@ -113,6 +113,11 @@ class Reader:
     history_without_end: bool = False
     distant_metastasis_stated: str | None = None
     no_metastatic_history: str | None = None
+    #: Why the Observations are not all read (the record's ``observations`` part not
+    #: read in full: a search made by category, a bundle that is not the whole result),
+    #: or ``None``: a distant metastasis or a stage IV among those not read is unknown,
+    #: so the disease is never taken as localized from their absence.
+    observations_unread: str | None = None
     #: Where an mCODE HistoryOfMetastaticCancer (or a Condition coded as one) is read
     #: neither way because its code and its own words disagree (its value coded No with
     #: the text "Yes"): whether there is a history is unknown, so the disease is never

@@ -25,6 +25,13 @@ record that may be a PEComa patient's, one still missing is read from the allowe
 ``fhirServer`` by its id (:func:`read_named_medications`). The ``fullUrl`` of each entry
 is kept, so that a ``urn:uuid`` reference (a subject, a ``medicationReference``) resolves
 as it does in a bundle given to ``pecoma fhir to-case``.
+A search made of ``fhirServer`` asks for :data:`~pecoma.fhir.client.PAGE_COUNT` entries a
+page and reads at most ``cds.fhir_max_pages`` pages: one that runs past it fails, and the
+reason names the setting. The observations are searched by
+:meth:`~pecoma.fhir.client.FhirClient.search_observations`: when the server refuses the
+search by patient alone (an EHR that requires a category or code) or it runs past the page
+limit, by category; the Observations so read are kept, and the part stays unknown, its
+reason naming the categories read (those of any other category, or of none, are unknown).
 """
 
 from __future__ import annotations
@@ -36,7 +43,13 @@ from urllib.parse import quote
 
 from pecoma.errors import FieldIssue
 from pecoma.fhir import searches
-from pecoma.fhir.client import FhirClient, FhirFetchError, ServerNotAllowed
+from pecoma.fhir.client import (
+    PAGE_COUNT,
+    FhirClient,
+    FhirFetchError,
+    ServerNotAllowed,
+    TooManyPages,
+)
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
 from pecoma.fhir.reading import modifier_urls, same_resource
 from pecoma.fhir.subjects import ThePatient, the_patient, unattributed_parts
@@ -218,9 +231,12 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
                                         "allow-list, so it was not asked")
         else:
             patient = quote(req.patient_id, safe="")
-            queries = {key: PREFETCH[key].replace("{{context.patientId}}", patient)
+            queries = {key: _counted(PREFETCH[key].replace("{{context.patientId}}", patient))
                        for key in wanted}
             async with client:
+                if "observations" in queries:
+                    await _search_observations(client, queries.pop("observations"), parts,
+                                               record)
                 failed = await _search(client, queries, parts, record)
                 plain = {key: queries[key].split("&_include=")[0] for key in failed
                          if "&_include=" in queries[key]}
@@ -282,7 +298,7 @@ async def _search(client: FhirClient, queries: dict[str, str],
     for key, result in zip(queries, results, strict=True):
         if isinstance(result, FhirFetchError):
             if say_failure:
-                record.unknown[key] += f"; {result}"
+                record.unknown[key] += f"; {_said(result)}"
             failed.append(key)
         else:
             parts[key] = [(f"{key}[{i}] (read from fhirServer)", None, res)
@@ -290,6 +306,48 @@ async def _search(client: FhirClient, queries: dict[str, str],
             record.unknown.pop(key, None)
             record.fetched += (key,)
     return failed
+
+
+def _counted(query: str) -> str:
+    """A prefetch template's search asking for :data:`PAGE_COUNT` entries a page
+    (``_count`` after the patient, so that the search asked again without its
+    ``_include`` keeps it); a read is left as it is."""
+    path, search, rest = query.partition("?")
+    if not search:
+        return query
+    first, sep, others = rest.partition("&")
+    return f"{path}?{first}&_count={PAGE_COUNT}{sep}{others}"
+
+
+def _said(exc: FhirFetchError) -> str:
+    """Why a fhirServer search failed, naming the setting when it ran past the page
+    limit (asking again would stop at the same page)."""
+    if isinstance(exc, TooManyPages) or isinstance(exc.__cause__, TooManyPages):
+        return f"{exc} (pecoma reads at most cds.fhir_max_pages pages of a search)"
+    return str(exc)
+
+
+async def _search_observations(client: FhirClient, query: str,
+                               parts: dict[str, list[tuple[str, str | None, dict[str, Any]]]],
+                               record: Record) -> None:
+    """The observations from the FHIR server (by category when it must be): a part read
+    in full is no longer unknown; one read by category keeps what it read, and stays
+    unknown, with the categories read."""
+    try:
+        found = await client.search_observations(query, "observations")
+    except FhirFetchError as exc:
+        record.unknown["observations"] += f"; {_said(exc)}"
+        return
+    parts["observations"] = [(f"observations[{i}] (read from fhirServer)", None, res)
+                             for i, res in enumerate(found.resources)]
+    record.fetched += ("observations",)
+    if found.partial is None:
+        record.unknown.pop("observations", None)
+    else:
+        limit = (" (pecoma reads at most cds.fhir_max_pages pages of a search)"
+                 if isinstance(found.stopped, TooManyPages) else "")
+        record.unknown["observations"] += (f"; read from fhirServer in part: "
+                                           f"{found.partial}{limit}")
 
 
 async def read_named_medications(record: Record, req: HookRequest, svc: CdsService,

@@ -51,7 +51,8 @@ class CdsSettings(BaseModel):
     fhir_servers: tuple[str, ...] = Field(
         (), description="allow-list of FHIR server base URLs fhirServer may name")
     fhir_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
-    fhir_max_pages: Annotated[int, Field(ge=1, le=100)] = 10
+    fhir_max_pages: Annotated[int, Field(ge=1, le=1000)] = Field(
+        50, description="pages read per fhirServer search, at most")
     validation: Validation = "engine"
     report_links: bool = Field(True, description="cards link to the full report")
     smart_links: bool = Field(False, description="cards link to the SMART launch")

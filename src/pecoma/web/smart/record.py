@@ -6,21 +6,37 @@ its id), all through the allow-listed :class:`~pecoma.fhir.client.FhirClient` (t
 goes only to that server; paging stays on it; all the reads end within twice the
 timeout). A search that fails (refused for want of a scope, an OperationOutcome, a
 timeout) is named in :attr:`Record.failed`: what it would have given stays unknown, never
-absent, and the page says so.
+absent, and the page says so. Each search asks for
+:data:`~pecoma.fhir.client.PAGE_COUNT` entries a page and reads at most
+``smart.fhir_max_pages`` pages; one that runs past it, or that the EHR refuses as asked,
+is named with that cause (:attr:`Record.causes`), not as a failure to try again later.
+The Observation search so ended is made again by category
+(:meth:`~pecoma.fhir.client.FhirClient.search_observations`); what it read is then only
+part of the Observations (:attr:`Record.partial`), and the page says which categories
+were read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from pecoma.case import Case, YesNo
-from pecoma.fhir.client import FhirClient, FhirFetchError, ServerUrl
+from pecoma.fhir.client import (
+    PAGE_COUNT,
+    FhirClient,
+    FhirFetchError,
+    Found,
+    SearchRefused,
+    ServerUrl,
+    TooManyPages,
+)
 from pecoma.fhir.medications import (
     MEDICATION_TYPES,
     may_have_been_given,
@@ -53,19 +69,53 @@ class Record:
 
     bundle: dict[str, Any]
     failed: tuple[tuple[str, str], ...]  # (resource kind, what it would have given)
+    #: Why a search of :attr:`failed` ended, by resource kind, when asking again will
+    #: not change it (it ran past the page limit, the EHR refused it as asked).
+    causes: dict[str, str] = field(default_factory=dict)
+    #: The searches read only in part, by resource kind, with what was and was not read
+    #: (the Observations read by category), in a clinician's words: what the rest would
+    #: give is unknown.
+    partial: dict[str, str] = field(default_factory=dict)
+    #: What the FHIR client said of each search failed or read in part, by resource
+    #: kind: the details for the integrator.
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def _cause(exc: FhirFetchError, max_pages: int) -> str | None:
+    """Why a search ended, in words, when asking again will not change it; else ``None``."""
+    if isinstance(exc, TooManyPages):
+        return (f"the EHR's answer runs to more than {max_pages} pages (of up to "
+                f"{PAGE_COUNT} entries each): pecoma reads at most smart.fhir_max_pages "
+                f"({max_pages}) pages, a setting pecoma's administrator can raise")
+    if isinstance(exc, SearchRefused):
+        return ("the EHR refused the search as pecoma asks it (an EHR may require a "
+                "category or a code on it; what it answered is in the details for the "
+                "integrator)")
+    if isinstance(exc.__cause__, TooManyPages | SearchRefused):
+        return _cause(exc.__cause__, max_pages)
+    return None
 
 
 async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: float,
+                      max_pages: int = 10,
                       transport: httpx.AsyncBaseTransport | None = None) -> Record:
-    """Read the patient's record; :class:`LaunchError` when the Patient cannot be read."""
+    """Read the patient's record; :class:`LaunchError` when the Patient cannot be read.
+    Each search reads at most ``max_pages`` pages of :data:`PAGE_COUNT` entries."""
     pid = quote(patient, safe="")
     async with FhirClient(server, token=token, timeout_seconds=timeout, transport=transport,
+                          max_pages=max_pages,
                           deadline=time.monotonic() + 2 * timeout) as client:
         queries = [("Patient", f"Patient/{pid}")]
-        queries += [(kind, f"{kind}?patient={pid}" + (
+        queries += [(kind, f"{kind}?patient={pid}&_count={PAGE_COUNT}" + (
             f"&_include={kind}:medication" if kind in MEDICATION_TYPES else ""))
-            for kind, _ in SEARCHES]
-        results = await client.search_all(queries)
+            for kind, _ in SEARCHES if kind != "Observation"]
+        observations = client.search_observations(f"Observation?patient={pid}"
+                                                  f"&_count={PAGE_COUNT}")
+        results, found = await asyncio.gather(client.search_all(queries),
+                                              _found(observations))
+        at = 1 + [kind for kind, _ in SEARCHES].index("Observation")  # in SEARCHES' order
+        queries.insert(at, ("Observation", ""))
+        results.insert(at, found if isinstance(found, FhirFetchError) else found.resources)
         # a server that refuses _include is asked again without it
         again = [i for i, (_kind, query) in enumerate(queries)
                  if "&_include=" in query and isinstance(results[i], FhirFetchError)]
@@ -87,9 +137,15 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
     resources: list[dict[str, Any]] = [r for r in patient_result
                                        if r.get("resourceType") == "Patient"][:1]
     failed: list[tuple[str, str]] = []
+    causes: dict[str, str] = {}
+    details: dict[str, str] = {}
     for (kind, gives), result in zip(SEARCHES, results[1:], strict=True):
         if isinstance(result, FhirFetchError):
             failed.append((kind, gives))
+            details[kind] = str(result)
+            cause = _cause(result, max_pages)
+            if cause is not None:
+                causes[kind] = cause
             continue
         # A search may _include other kinds (Medication); keep each resource once.
         resources += [r for r in result if r.get("resourceType") != "Patient"]
@@ -112,7 +168,25 @@ async def read_record(server: ServerUrl, token: str, patient: str, *, timeout: f
             entry["fullUrl"] = f"{server.base}/{key[0]}/{key[1]}"
         entries.append(entry)
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
-    return Record(bundle, tuple(failed))
+    partial: dict[str, str] = {}
+    if isinstance(found, Found) and found.partial:
+        stopped = _cause(found.stopped, max_pages) if found.stopped is not None else None
+        partial["Observation"] = (
+            f"{stopped or 'the search for them all gave no usable answer'}; pecoma then "
+            f"asked for them by category, and read those filed under "
+            f"{', '.join(found.categories)}: any filed under another category, or under "
+            "none, were not read, and what they would give stays unknown")
+        details["Observation"] = found.partial
+    return Record(bundle, tuple(failed), causes, partial, details)
+
+
+async def _found(search: Any) -> Found | FhirFetchError:
+    """The Observation search's answer, or its error."""
+    try:
+        found: Found = await search
+    except FhirFetchError as exc:
+        return exc
+    return found
 
 
 def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str] = (),

@@ -231,15 +231,23 @@ async def _callback(request: Request, state: str | None, code: str | None,
                                 verifier=pending.code_verifier)
     patient = grant.patient
     record = await read_record(server, grant.access_token, patient,
-                               timeout=config.timeout_seconds)
+                               timeout=config.timeout_seconds,
+                               max_pages=config.fhir_max_pages)
     del grant  # the access token is used for this request only
     try:
+        # the Observations not read, or read in part (by category): what they, or the
+        # rest, would give is unknown
+        why = record.partial.get("Observation") or (
+            "its search failed" if "Observation" in dict(record.failed) else None)
+        unread = {"observations": why} if why is not None else {}
         read = case_from_bundle(record.bundle, source="EHR record", patient=patient,
+                                unread=unread,
                                 server=server.base, on=request.app.state.today())
     except OtherPatientError as exc:  # first: never read as "no PEComa"
         raise other_patient(exc.foreign) from None
     except InputError as exc:
-        raise unreadable(exc.issues, record.failed) from None
+        raise unreadable(exc.issues, record.failed, record.causes, record.partial,
+                         record.details) from None
     # the rule of the CDS services: a recorded death gets no advice (no form filled in);
     # a vital status unknown is said first, the form as for a living patient
     vital = vital_status_warning(read, proposes_orders=False,
@@ -257,7 +265,10 @@ async def _callback(request: Request, state: str | None, code: str | None,
     notice = {
         "source": server.base,
         "not_found": [field_label(path) for path in not_found],
-        "failed": list(record.failed),
+        "failed": [(kind, gives + (f" ({record.causes[kind]})" if kind in record.causes
+                                   else "")) for kind, gives in record.failed],
+        "partial": [(kind, f"{record.partial[kind]} ({record.details[kind]})")
+                    for kind in record.partial],
         "warnings": list(warnings),
         "notes": list(read.notes),
         "vital_status": vital,

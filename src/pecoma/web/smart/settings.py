@@ -17,6 +17,8 @@ redirect_base       pecoma's public URL; the redirect URI registered with     no
 launch_seconds      how long the EHR's authorization may take                 600
 max_pending         launches in progress at once, at most                     10000
 timeout_seconds     bound on each request to the EHR                          10
+fhir_max_pages      pages read per search of the record, at most (each of     50
+                    up to 200 entries); a search running past it is named
 ==================  ========================================================  ==========
 
 The default scopes are ``launch openid fhirUser patient/*.rs``; an EHR on SMART 1 takes
@@ -62,6 +64,8 @@ class SmartSettings(BaseModel):
     launch_seconds: Annotated[int, Field(ge=30, le=3600)] = 600
     max_pending: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    fhir_max_pages: Annotated[int, Field(ge=1, le=1000)] = Field(
+        50, description="pages read per search of the patient's record, at most")
 
     @field_validator("issuers", mode="before")
     @classmethod

@@ -18,11 +18,12 @@ the other patient's identifier or the ids of their resources, on the page or in 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pecoma.errors import FieldIssue
 from pecoma.web.form_messages import plain
 from pecoma.web.smart.errors import LaunchError
+from pecoma.web.smart.record import SEARCHES
 from pecoma.web.summary import field_label
 
 __all__ = ["other_patient", "unreadable"]
@@ -61,6 +62,9 @@ _STATUS_WHY = (
      "distant metastases is not known"),
     ("lymph-node involvement", "involved lymph nodes are recorded without when they were "
      "found (at diagnosis, or as a relapse)"),
+    ("Observations were not all read", "the record says there was no metastatic cancer, "
+     "but not all of its results could be read (see above), and one of those may say "
+     "otherwise"),
 )
 
 
@@ -114,19 +118,33 @@ def _status_point(issue: FieldIssue, unread: bool) -> str:
             "unresectable, recurrent or metastatic). pecoma never assumes it.")
 
 
-def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]]
-               ) -> LaunchError:
+def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]],
+               causes: Mapping[str, str] | None = None,
+               partial: Mapping[str, str] | None = None,
+               details: Mapping[str, str] | None = None) -> LaunchError:
     """The page (422) for a record the reader refused with ``issues``, the searches of
-    ``failed`` (kind, what it gives) having given no usable answer."""
+    ``failed`` (kind, what it gives) having given no usable answer; ``causes``: why some
+    of them ended, when asking again will not change it (a page limit, a refusal), by
+    kind; ``partial``: the searches read only in part, with what was and was not read;
+    ``details``: what the FHIR client said of each, for the integrator."""
+    causes, partial, details = causes or {}, partial or {}, details or {}
     kinds = {kind for kind, _ in failed}
     points: list[str] = []
     actions: list[str] = []
     categories: list[str] = []
-    if failed:
-        gives = list(dict.fromkeys(g for _k, g in failed))
+    transient = [(k, g) for k, g in failed if k not in causes]
+    if transient:
+        gives = list(dict.fromkeys(g for _k, g in transient))
         points.append("The EHR gave no usable answer when pecoma asked for part of the "
                       f"record: {'; '.join(gives)}.")
         categories.append("search failed")
+    for kind, what in failed:
+        if kind in causes:
+            points.append(f"Not read from the EHR: {what}, as {causes[kind]}.")
+            categories.append("search stopped")
+    for kind, why in partial.items():
+        points.append(f"Read only in part: {dict(SEARCHES).get(kind, kind)}, as {why}.")
+        categories.append("search read in part")
     no_diagnosis = [i for i in issues if i.path == "Condition" and _value(i) == "(none found)"]
     if no_diagnosis:
         categories.append("no PEComa diagnosis")
@@ -169,14 +187,22 @@ def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]]
         if not failed and any(c != "disease status not found" for c in categories):
             actions.append("Correct the record in the EHR, then open pecoma again from the "
                            "chart.")
-    if failed:
+    if transient:
         actions.append("Try again from the EHR later; if it keeps failing, ask the EHR's "
                        "administrator whether pecoma may read these parts of the record.")
+    if any(kind in causes for kind, _ in failed):
+        actions.append("Trying again will end the same way: show the details below to "
+                       "pecoma's administrator (a page limit is the setting "
+                       "smart.fhir_max_pages; a search the EHR refuses is one it asks to "
+                       "be made otherwise).")
     actions.append(BY_HAND)
     technical = [str(i) for i in issues[:20]]
     if len(issues) > 20:
         technical.append(f"and {len(issues) - 20} more")
-    technical += [f"{kind} search: no usable answer ({gives})" for kind, gives in failed]
+    technical += [f"{kind} search: {details.get(kind, 'no usable answer')} ({gives})"
+                  for kind, gives in failed]
+    technical += [f"{kind} search read in part: {details.get(kind, why)}"
+                  for kind, why in partial.items()]
     return LaunchError(422, TITLE, detail, points=tuple(dict.fromkeys(points)),
                        actions=tuple(actions), technical=tuple(technical),
                        logged=tuple(dict.fromkeys(categories)))
