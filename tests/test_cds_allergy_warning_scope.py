@@ -149,7 +149,6 @@ NOISE: list[str] = [
     "Fluorouracil 5% cream, apply twice daily",
     "Bevacizumab 1.25 mg intravitreal injection",
     "Methotrexate 2.5 mg tablet weekly (rheumatoid arthritis)",
-    "Sirolimus 0.2% topical gel",
     "Cyclophosphamide 500 mg IV (lupus nephritis)",
     "Mitomycin 0.02% topical (ophthalmic)",
     "Bleomycin intralesional wart injection",
@@ -157,7 +156,6 @@ NOISE: list[str] = [
     "Pembrolizumab 200 mg",
     "Dacarbazine 1 g/m2",
     "Pazopanib 800 mg tablet",
-    "Everolimus 1% cream",
 ]
 
 #: Drafts of the drugs pecoma's advice concerns, given systemically: the warning.
@@ -182,8 +180,8 @@ class TestTheWarningIsForTheGuidelinesDrugs:
                                                         allergies: Any) -> None:
         """A low-risk patient, tumour removed: an order of a drug pecoma's advice does
         not concern (methotrexate, cyclophosphamide, bevacizumab, dacarbazine,
-        paclitaxel) or of a product applied where it acts (a fluorouracil cream, a
-        sirolimus gel, an ophthalmic mitomycin) got "could not be checked: the allergy
+        paclitaxel) or of a product applied where it acts (a fluorouracil cream, an
+        ophthalmic mitomycin) got "could not be checked: the allergy
         list was not available" beside a list not read (or carrying Epic's caveat). The
         EHR's own drug-allergy check covers them: no card."""
         assert call(client, allergies, {"text": text}) == []
@@ -204,6 +202,24 @@ class TestTheWarningIsForTheGuidelinesDrugs:
         intolerance is pecoma's own, I15), doxorubicin, epirubicin, ifosfamide and a
         regimen of them: the warning, as before."""
         cards = call(client, allergies, {"text": text})
+        assert summaries(cards) == [f"[warning] Draft order of {name} {NOT_AVAILABLE}"]
+
+    def test_a_coded_topical_product_stays_silent(self, client: TestClient) -> None:
+        """A sirolimus gel coded as the product (RxNorm's display names its dose form):
+        applied where it acts, no systemic product, no card beside a list not read."""
+        gel = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                           "code": "2626149",
+                           "display": "sirolimus 2 MG/ML Topical Gel"}]}
+        assert call(client, None, gel) == []
+
+    @pytest.mark.parametrize(("text", "name"), [("Sirolimus 0.2% topical gel", "sirolimus"),
+                                                ("Everolimus 1% cream", "everolimus")])
+    def test_an_mtor_inhibitor_called_topical_in_free_text_only_is_checked(
+            self, client: TestClient, text: str, name: str) -> None:
+        """Words of free text alone do not make a product topical (a real everolimus line
+        mentioning a barrier cream had been dropped as one): such a draft is read as the
+        systemic drug, the safer reading, and gets the warning beside a list not read."""
+        cards = call(client, None, {"text": text})
         assert summaries(cards) == [f"[warning] Draft order of {name} {NOT_AVAILABLE}"]
 
     def test_a_local_route_given_is_read_too(self, client: TestClient) -> None:

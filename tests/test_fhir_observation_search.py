@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
@@ -256,7 +257,10 @@ def search(url: str, max_pages: int) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
         async with FhirClient(parse_server_url(url), max_pages=max_pages) as client:
             return await client.search("Observation?patient=pat-1001", "Observation")
-    return asyncio.run(go())
+    # In a thread of its own: once a browser test of this process has started Playwright's
+    # synchronous API, this thread has an event loop running, and asyncio.run refuses.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 def _requiring_category(_base: str, path: str) -> tuple[int, Any] | None:
