@@ -34,6 +34,7 @@ from pecoma.web.cds.discovery import ORDER_SELECT
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
 
+from allergy_support import allergy as medication_allergy
 from fhir_support import example, fhir_server, hook_request, patient_id, prefetch_of
 
 ON = dt.date(2026, 11, 28)
@@ -51,15 +52,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 
 def allergy(rid: str, code: dict[str, Any], **more: Any) -> dict[str, Any]:
     """An active, confirmed medication allergy of the patient."""
-    return {"resourceType": "AllergyIntolerance", "id": rid,
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                "code": "active"}]},
-            "verificationStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-"
-                          "verification", "code": "confirmed"}]},
-            "category": ["medication"], "code": code,
-            "patient": {"reference": "Patient/pat-1003"}, **more}
+    return medication_allergy(rid, code=code, **more)
 
 
 PENICILLIN = allergy("a-pen", {"text": "Penicillin"})

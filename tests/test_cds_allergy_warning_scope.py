@@ -51,6 +51,7 @@ from pecoma.web.cds.discovery import ORDER_SELECT
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
 
+from allergy_support import allergy as medication_allergy
 from fhir_support import example, hook_request, patient_id, prefetch_of
 
 ON = dt.date(2026, 11, 28)
@@ -68,15 +69,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 
 def allergy(rid: str, text: str) -> dict[str, Any]:
     """An active, confirmed medication allergy of the patient, named ``text``."""
-    return {"resourceType": "AllergyIntolerance", "id": rid,
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                "code": "active"}]},
-            "verificationStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-"
-                          "verification", "code": "confirmed"}]},
-            "category": ["medication"], "code": {"text": text},
-            "patient": {"reference": "Patient/PID"}}
+    return medication_allergy(rid, code={"text": text})
 
 
 def search(*entries: dict[str, Any], caveat: bool = False) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from pecoma.web.cds.discovery import ORDER_SELECT
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.config import WebConfig
 
+from allergy_support import allergy as medication_allergy
 from fhir_support import example, hook_request, patient_id, prefetch_of, with_statement
 
 ON = dt.date(2026, 11, 28)
@@ -134,15 +135,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 
 
 def allergic_to(code: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "AllergyIntolerance", "id": "a1",
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                "code": "active"}]},
-            "verificationStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-"
-                          "verification", "code": "confirmed"}]},
-            "category": ["medication"], "code": code,
-            "patient": {"reference": "Patient/pat-1003"}}
+    return medication_allergy("a1", code=code)
 
 
 SIROLIMUS = {"coding": [{"system": RXNORM, "code": "35302", "display": "sirolimus"}]}
