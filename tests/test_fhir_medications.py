@@ -90,6 +90,11 @@ class TestAgentOfConcept:
         ("epirubicin hydrochloride 2 MG/ML Injectable Solution", Agent.epirubicin),
         ("Ellence 50 mg", Agent.epirubicin),
         ("Pharmorubicin", Agent.epirubicin),
+        # the same brand as most of Europe spells it (Farmorubicin, Farmorubicine,
+        # Farmorubicina): had been read as no drug, no allergy or first-line card
+        ("Farmorubicin 60 mg", Agent.epirubicin),
+        ("FARMORUBICINE 50 mg", Agent.epirubicin),
+        ("Farmorubicina 10 mg", Agent.epirubicin),
         ("Epirubicin + ifosfamide", Agent.epirubicin_ifosfamide),
     ])
     def test_names(self, text: str, agent: Agent) -> None:
