@@ -156,8 +156,8 @@ class TestMetachronousLungMetastasectomy:
         MISS-PRIMARY-MARGIN), and the interval was worded "if the resection left no gross
         tumour". Now the metastasectomy is recommended on the stated interval, with no
         margin question for it, and the interval is said as stated. The margin still
-        decides what else it changes (none here: the lung metastasis is present disease,
-        so no calendar is drawn)."""
+        decides what else it changes: here the gross-residue alert (S27), provisional on
+        it (the lung metastasis is present disease, so no calendar is drawn)."""
         for margin in (None, "unknown"):
             data = _metachronous(margin, metastases=[{"site": "lung",
                                                       "timing": "metachronous"}],
@@ -167,7 +167,8 @@ class TestMetachronousLungMetastasectomy:
             assert rec.conditional_on == ()
             assert _fact(rec, DFI) == f"{months} months (stated)"
             assert "REC-LUNG-METASTASECTOMY-PENDING" not in _items(a)
-            assert MARGIN_ASKED not in _missing(a)
+            asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+            assert asked.affects == ("ALERT-GROSS-RESIDUAL",)
 
     def test_stated_interval_of_a_completed_resection_meets_s16_too(self) -> None:
         """The same for a completing resection recorded without its margin: the stated
@@ -185,13 +186,14 @@ class TestMetachronousLungMetastasectomy:
 
     def test_interval_short_of_a_year_is_not_met_either_way(self) -> None:
         """A metastasis 8 months after the resection: S16's interval is not met whatever
-        the margin (R2 would make it 0), so S16 is not met and the margin is not asked for
-        it (it would change nothing)."""
+        the margin (R2 would make it 0), so S16 is not met and does not wait on the
+        margin (the margin is asked for the gross-residue alert alone)."""
         a = _assess(_metachronous(None, metastases=[{"site": "lung",
                                                      "detected_on": "2024-10-01"}]))
         items = _items(a)
-        assert "REC-LUNG-METASTASECTOMY-NOT-MET" in items
-        assert MARGIN_ASKED not in _missing(a)
+        assert items["REC-LUNG-METASTASECTOMY-NOT-MET"].conditional_on == ()
+        asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+        assert asked.affects == ("ALERT-GROSS-RESIDUAL",)
 
     @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain"])
     def test_no_gross_tumour_left_unchanged(self, margin: str) -> None:
@@ -465,3 +467,99 @@ class TestQuestionWording:
         assert "REC-LUNG-METASTASECTOMY-PENDING" not in asked.affects
         assert asked.would_change.startswith("What it changes is only what waits on it")
         assert "for lung metastases found after the resection" in asked.would_change
+
+
+#: Relapsed disease in which S16 is settled by other facts, and the case the margin
+#: decides S16 in: lung metastases 5 months after the resection (interval short of a
+#: year whatever the margin); disease outside the lungs too; lung metastases 15 months
+#: after it (the interval met only if no gross tumour was left).
+SETTLED_OR_NOT = [
+    pytest.param({"metastases": [{"site": "lung", "detected_on": "2024-07-01"}]},
+                 id="lung-5-months"),
+    pytest.param({"metastases": [{"site": "lung", "detected_on": "2026-03-01"},
+                                 {"site": "liver", "detected_on": "2026-03-01"}],
+                  "extrapulmonary_disease": "yes"}, id="extrapulmonary"),
+    pytest.param({"metastases": [{"site": "lung", "detected_on": "2025-05-01"}]},
+                 id="lung-15-months"),
+]
+
+
+class TestGrossResidueAlertAfterRelapse:
+    """The critical gross-residue alert (S27: "the residual tumour needs a plan now")
+    after a relapse with the primary's margin not recorded. Before, the alert was
+    dropped for a margin not recorded, as if no gross tumour had been left, and the
+    margin was asked only where S16 waited on it: lung metastases 5 months after the
+    resection, or disease outside the lungs, got no question and no alert, while R2 got
+    the critical alert. Now the safer reading (tumour left, R2 worded) is shown
+    provisional on MISS-PRIMARY-MARGIN, as for a completing resection without its
+    margin, and the margin is asked whenever the alert waits on it."""
+
+    @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
+    @pytest.mark.parametrize("margin", NOT_RECORDED)
+    def test_alert_provisional_on_the_margin(self, margin: str | None,
+                                             stage: dict[str, Any]) -> None:
+        a = _assess(_metachronous(margin, **stage))
+        alert = _items(a)["ALERT-GROSS-RESIDUAL"]
+        assert alert.conditional_on == (MARGIN_ASKED,)
+        assert _fact(alert, "surgery.margin") == "unknown"
+        asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+        assert "ALERT-GROSS-RESIDUAL" in asked.affects
+        # the question says what the alert does on either answer, and meanwhile
+        assert "the alert that tumour was left stands" in asked.would_change
+        assert "the alert that tumour was left gives way" in asked.would_change
+        assert "alert that the resection left tumour is shown provisional" in asked.meanwhile
+
+    @pytest.mark.parametrize("margin", NOT_RECORDED)
+    def test_s16_settled_by_other_facts_does_not_wait(self, margin: str | None) -> None:
+        """Where other facts settle S16 (interval under a year; disease outside the
+        lungs), S16 is not met whatever the margin: it does not wait on the question,
+        which is asked for the alert only."""
+        for stage in SETTLED_OR_NOT[:2]:
+            a = _assess(_metachronous(margin, **stage.values[0]))
+            items = _items(a)
+            assert items["REC-LUNG-METASTASECTOMY-NOT-MET"].conditional_on == ()
+            asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+            assert asked.affects == ("ALERT-GROSS-RESIDUAL",)
+
+    @pytest.mark.parametrize("margin", NOT_RECORDED)
+    def test_synchronous_metastasis_too(self, margin: str | None) -> None:
+        """A metastasis found before the operation, nothing recorded of whether the
+        operation removed it: the alert too waits on the margin, beside S11."""
+        a = _assess(_synchronous(margin))
+        assert _items(a)["ALERT-GROSS-RESIDUAL"].conditional_on == (MARGIN_ASKED,)
+        asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+        assert {"ALERT-GROSS-RESIDUAL", "REC-ADJ-NODES-METS"} <= set(asked.affects)
+
+    @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
+    def test_r2_control_unchanged(self, stage: dict[str, Any]) -> None:
+        """Control: R2 gives the critical alert as a fact, nothing asked."""
+        a = _assess(_metachronous("R2", **stage))
+        assert _items(a)["ALERT-GROSS-RESIDUAL"].conditional_on == ()
+        assert MARGIN_ASKED not in _missing(a)
+
+    @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
+    @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain"])
+    def test_no_gross_tumour_controls_unchanged(self, margin: str,
+                                                stage: dict[str, Any]) -> None:
+        """Controls: R0 gives no residue alert; R1 and uncertain the alert that tumour may
+        have been left (not the gross one), unconditional; no margin asked."""
+        a = _assess(_metachronous(margin, **stage))
+        items = _items(a)
+        assert "ALERT-GROSS-RESIDUAL" not in items
+        assert MARGIN_ASKED not in _missing(a)
+        if margin == "R0":
+            assert "ALERT-INCOMPLETE-RESECTION" not in items
+        else:
+            assert items["ALERT-INCOMPLETE-RESECTION"].conditional_on == ()
+
+    @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
+    @pytest.mark.parametrize("margin", NOT_RECORDED)
+    def test_free_of_disease_control_unchanged(self, margin: str | None,
+                                               stage: dict[str, Any]) -> None:
+        """Control: recorded free of disease since the metastasectomy, no residue alert
+        and no margin question, as before."""
+        data = _metachronous(margin, **stage)
+        data["free_of_disease"] = {"since": "2026-05-01", "by": "surgery"}
+        a = _assess(data)
+        assert not {"ALERT-GROSS-RESIDUAL", "ALERT-INCOMPLETE-RESECTION"} & set(_items(a))
+        assert MARGIN_ASKED not in _missing(a)

@@ -200,14 +200,19 @@ def history_and_behaviour(
     surgery = case.surgery
     # the primary's resection left tumour, or may have: for localized disease whatever
     # the margin says (an unknown one is asked); for recurrent, metastatic or locally
-    # advanced disease still present when the margin records it (R1, R2, uncertain)
+    # advanced disease not recorded free of disease since, what the margin records (R1,
+    # R2, uncertain), and with the margin not recorded the safer reading, gross tumour
+    # left (R2 worded), shown provisional on the margin question: unknown is not "none
+    # left" (I5, I18)
+    localized = status is DiseaseStatus.localized
     resected_margin = (
         surgery.final_margin
-        if surgery.status is SurgeryStatus.performed and (
-            status is DiseaseStatus.localized
-            or (d.free_since is None and surgery.final_margin is not Margin.unknown))
+        if surgery.status is SurgeryStatus.performed and (localized or d.free_since is None)
         else None
     )
+    gross_open = gross_tumour_left(case) is YesNo.unknown
+    if resected_margin is Margin.unknown and not localized:
+        resected_margin = Margin.R2
     tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
@@ -221,11 +226,11 @@ def history_and_behaviour(
     if resected_margin is not None and resected_margin is not Margin.R0:
         facts = margin_facts(case)
         # a completing resection whose margin is not recorded may have removed the gross
-        # tumour the first left, or not: the safer reading (tumour left, R2 worded) is
-        # shown provisional on its margin, never stated as fact
-        completion_open = (surgery.completion is not None
-                           and gross_tumour_left(case) is YesNo.unknown)
-        conditional = ([out.missing(gross_tumour_question(case, d))] if completion_open
+        # tumour the first left, or not, and a primary's margin not recorded after a
+        # relapse may be R2: the safer reading (tumour left, R2 worded) is shown
+        # provisional on the margin, never stated as fact
+        conditional = ([out.missing(gross_tumour_question(case, d))]
+                       if gross_open and (surgery.completion is not None or not localized)
                        else [] if resected_margin is not Margin.unknown
                        else [out.missing("MISS-MARGIN")])
         evidence = malignancy_evidence(d, classifications)
