@@ -147,7 +147,7 @@ def _two_dosages(systemic: str) -> dict[str, Any]:
 
 
 #: A real everolimus or sirolimus line whose record mentions a topical dose form in
-#: passing, in free text only, or beside a dosage saying systemic (the reviewer's inputs
+#: passing, in free text only, or beside a dosage saying systemic (records met in review
 #: and the class around them): each had been dropped as a topical product.
 PASSING: dict[str, list[dict[str, Any]]] = {
     "barrier cream beside the everolimus RxNorm code": [statement(
