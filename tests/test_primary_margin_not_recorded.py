@@ -155,9 +155,10 @@ class TestMetachronousLungMetastasectomy:
         Before, S16 still waited on the primary's margin (PENDING on
         MISS-PRIMARY-MARGIN), and the interval was worded "if the resection left no gross
         tumour". Now the metastasectomy is recommended on the stated interval, with no
-        margin question for it, and the interval is said as stated. The margin still
-        decides what else it changes: here the gross-residue alert (S27), provisional on
-        it (the lung metastasis is present disease, so no calendar is drawn)."""
+        margin question for it, and the interval is said as stated. Nor is the
+        gross-residue alert shown (the stated months free of disease say the residue, if
+        any, was gone), so nothing here waits on the margin and it is not asked (the lung
+        metastasis is present disease, so no calendar is drawn)."""
         for margin in (None, "unknown"):
             data = _metachronous(margin, metastases=[{"site": "lung",
                                                       "timing": "metachronous"}],
@@ -167,8 +168,8 @@ class TestMetachronousLungMetastasectomy:
             assert rec.conditional_on == ()
             assert _fact(rec, DFI) == f"{months} months (stated)"
             assert "REC-LUNG-METASTASECTOMY-PENDING" not in _items(a)
-            asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
-            assert asked.affects == ("ALERT-GROSS-RESIDUAL",)
+            assert "ALERT-GROSS-RESIDUAL" not in _items(a)
+            assert MARGIN_ASKED not in _missing(a)
 
     def test_stated_interval_of_a_completed_resection_meets_s16_too(self) -> None:
         """The same for a completing resection recorded without its margin: the stated
@@ -529,6 +530,20 @@ class TestGrossResidueAlertAfterRelapse:
         assert _items(a)["ALERT-GROSS-RESIDUAL"].conditional_on == (MARGIN_ASKED,)
         asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
         assert {"ALERT-GROSS-RESIDUAL", "REC-ADJ-NODES-METS"} <= set(asked.affects)
+
+    @pytest.mark.parametrize("margin", NOT_RECORDED)
+    @pytest.mark.parametrize("months", [5, 25])
+    def test_a_stated_interval_free_of_disease_settles_the_alert(
+            self, margin: str | None, months: int) -> None:
+        """The team states the months the patient was free of disease before the
+        metastases (5, 25): whatever the resection left, it was gone since; the alert
+        that tumour was left, even provisional, said the opposite of the record. No
+        residue alert; a stated 0 keeps it provisional on the margin."""
+        stage = {"metastases": [{"site": "lung", "detected_on": "2026-03-01"}],
+                 "disease_free_interval_months": months}
+        assert "ALERT-GROSS-RESIDUAL" not in _items(_assess(_metachronous(margin, **stage)))
+        a = _assess(_metachronous(margin, **{**stage, "disease_free_interval_months": 0}))
+        assert _items(a)["ALERT-GROSS-RESIDUAL"].conditional_on == (MARGIN_ASKED,)
 
     @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
     def test_r2_control_unchanged(self, stage: dict[str, Any]) -> None:

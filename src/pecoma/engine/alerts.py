@@ -211,8 +211,11 @@ def history_and_behaviour(
         else None
     )
     gross_open = gross_tumour_left(case) is YesNo.unknown
+    stated = case.stage.disease_free_interval_months
     if resected_margin is Margin.unknown and not localized:
-        resected_margin = Margin.R2
+        # an interval free of disease stated by the team (more than 0 months) says any
+        # residue of the resection was gone since: no residue alert waits on the margin
+        resected_margin = None if stated is not None and stated > 0 else Margin.R2
     tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
