@@ -210,12 +210,13 @@ def history_and_behaviour(
         if surgery.status is SurgeryStatus.performed and (localized or d.free_since is None)
         else None
     )
-    gross_open = gross_tumour_left(case) is YesNo.unknown
-    stated = case.stage.disease_free_interval_months
-    if resected_margin is Margin.unknown and not localized:
-        # an interval free of disease stated by the team (more than 0 months) says any
-        # residue of the resection was gone since: no residue alert waits on the margin
-        resected_margin = None if stated is not None and stated > 0 else Margin.R2
+    gross = gross_tumour_left(case)
+    gross_open = gross is YesNo.unknown
+    if resected_margin in (Margin.R2, Margin.unknown) and not localized:
+        # after a relapse, gross tumour left as gross_tumour_left reads it: R2; a margin
+        # not recorded, the safer reading (R2 worded), provisional; none when a stated
+        # interval free of disease says any residue was gone since
+        resected_margin = None if gross is YesNo.no else Margin.R2
     tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))

@@ -508,8 +508,10 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     that of a completing resection (done to remove the gross tumour the first left, it
     may have): it is asked (:func:`gross_tumour_question`) and the items that would
     differ wait on it, each on its safer branch meanwhile, never read as gross tumour
-    left nor as none left. ``None`` when no resection of the primary is recorded as
-    performed."""
+    left nor as none left; but ``no`` when the team states a disease-free interval of
+    more than 0 months: their record that the patient was free of disease, which gross
+    tumour left would deny (I5). ``None`` when no resection of the primary is recorded
+    as performed."""
     surgery = case.surgery
     if surgery.status is not _PERFORMED:
         return None
@@ -517,7 +519,10 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     margin = surgery.margin if completion is None else completion.margin
     if margin in _NO_GROSS_LEFT:
         return _NO
-    return _YES if margin is Margin.R2 else _UNKNOWN
+    if margin is Margin.R2:
+        return _YES
+    stated = case.stage.disease_free_interval_months
+    return _NO if stated is not None and stated > 0 else _UNKNOWN
 
 
 def gross_tumour_question(case: Case, d: Derived) -> str:

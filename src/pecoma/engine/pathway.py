@@ -937,10 +937,9 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         pending.append(("MISS-METASTASIS-TIMING", affects))
         pending += [(q, affects) for q in _end_asked(d)]
     gross = gross_tumour_left(case)
-    # a margin not recorded decides the interval unless the team states it: a stated
-    # interval is their record that the patient was free of disease that long, which
-    # gross tumour left would deny (I5)
-    margin_open = gross is YesNo.unknown and d.dfi_source != "stated"
+    # a margin not recorded decides the interval unless the team states one (more than
+    # 0 months: gross_tumour_left is then no)
+    margin_open = gross is YesNo.unknown
     if gross is YesNo.yes:
         # the primary's resection left gross tumour (not completed, or its completion
         # left R2 again): never free of disease, and the residue is disease
