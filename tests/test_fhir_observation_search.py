@@ -227,11 +227,15 @@ class TestThePageLimit:
 class TestTheClient:
     @pytest.mark.parametrize(("status", "refused"), [(400, True), (422, True), (404, True),
                                                      (401, False), (403, False),
-                                                     (500, False)])
+                                                     (408, False), (410, False),
+                                                     (429, False), (500, False)])
     def test_a_search_refused_as_asked_is_named(self, status: int, refused: bool) -> None:
         """A 4xx answer that is an OperationOutcome is a refusal of the search as asked
         (named, with its words), 401 and 403 aside (about access, as any other failure);
-        a 5xx is no refusal."""
+        a rate limit (429), a timeout (408) or an expired page (410) had been taken for
+        one too, setting off seven more searches at a server already limiting and telling
+        the clinician that trying again would end the same way; they and a 5xx are no
+        refusal."""
         bundle = example("localized-high-risk")
 
         def answer(_base: str, _path: str) -> tuple[int, Any]:

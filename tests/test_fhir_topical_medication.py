@@ -131,6 +131,12 @@ SYSTEMIC: dict[str, list[dict[str, Any]]] = {
         {"coding": [{"system": SNOMED, "code": "45890007",
                      "display": "Transdermal route"}]},))],
     "an oral gel": [statement({"text": "sirolimus oral gel"})],
+    # a route under or into a tissue written in two words or with a hyphen: its second
+    # half ("cutaneous", "ocular") had read as a local route, the line dropped
+    "route 'Sub-cutaneous'": [statement(_rx("35302"), routes=({"text": "Sub-cutaneous"},))],
+    "route 'Sub cutaneous'": [statement(_rx("35302"), routes=({"text": "Sub cutaneous"},))],
+    "route 'Intra-ocular'": [statement(_rx("35302"), routes=({"text": "Intra-ocular"},))],
+    "route 'Trans-dermal'": [statement(_rx("35302"), routes=({"text": "Trans-dermal"},))],
     "Medication.form of a tablet": [
         statement(rid="ms-ref", medicationReference={"reference": "Medication/sir-tab"}),
         {"resourceType": "Medication", "id": "sir-tab", "code": _rx("35302"),

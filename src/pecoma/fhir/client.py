@@ -98,6 +98,12 @@ class FhirFetchError(Exception):
     """A FHIR query gave no usable answer; the message never tells the network cause."""
 
 
+#: The answers that refuse a search for how it was asked (bad request, not found,
+#: unprocessable): asking otherwise may be answered. Access (401, 403), a rate limit or
+#: a timeout (429, 408) and an expired page (410) are not: they fail as any other answer.
+_REFUSED_AS_ASKED: Final = frozenset({400, 404, 422})
+
+
 class SearchRefused(FhirFetchError):
     """The server refused a search as asked: a 4xx answer (401 and 403 aside: those are
     about access) that is an OperationOutcome; ``said`` is its words (the first issue's
@@ -428,7 +434,7 @@ class FhirClient:
                                  "query") from None
         if status >= 300:  # a 404 too: a Patient not found is not read, nor a search
             LOG.info("fhir query refused", extra={"query": label, "status": status})
-            if 400 <= status < 500 and status not in (401, 403) and "?" in url:
+            if status in _REFUSED_AS_ASKED and "?" in url:
                 try:
                     data = json.loads(b"".join(chunks)) if chunks else None
                 except (ValueError, RecursionError):

@@ -1135,10 +1135,12 @@ _LOCAL_FORM_AT_END: Final = re.compile(
 #: swallowed, injected or infused, through the skin by design (transdermal, a patch),
 #: through a mucosa, into a body cavity; "systemic" itself; the usual abbreviations (PO,
 #: p.o., IV, i.v., SC, s.c., IM, SL, per os). One of them anywhere keeps the reading of a
-#: systemic treatment (an "oral gel" is swallowed, a "gel cap" too).
+#: systemic treatment (an "oral gel" is swallowed, a "gel cap" too); so does a route into
+#: or under a tissue however written ("Sub-cutaneous", "Intra-ocular", "intralesional"),
+#: whose second half must not read as a local route.
 _NOT_LOCAL_WORDS: Final = re.compile(
-    r"oral|mouth|swallow|tablet|capsule|pill|inject|infus|intraven|subcut|intramusc|"
-    r"transderm|patch|lingual|buccal|mucos|nasal|inhal|nebuli|rectal|suppositor|vagin|"
+    r"oral|mouth|swallow|tablet|capsule|pill|inject|infus|sub[\s-]*cut|intra[\s-]*[a-z]|"
+    r"trans[\s-]*derm|patch|lingual|buccal|mucos|nasal|inhal|nebuli|rectal|suppositor|vagin|"
     r"enteral|gastr|jejun|duoden|arteri|periton|thecal|vesic|systemic|bolus|syringe|vial|"
     r"softgel|gelcap|per os|"
     r"(?<![a-z])(?:po|p\.o|iv|i\.v|ivpb|im|i\.m|sc|s\.c|sq|subq|sl|ng|peg|caps?)"
