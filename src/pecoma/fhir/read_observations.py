@@ -27,6 +27,7 @@ from pecoma.fhir.read_conditions import (
 )
 from pecoma.fhir.reading import (
     NOT_A_PART,
+    Order,
     Reader,
     as_list,
     codings,
@@ -37,6 +38,7 @@ from pecoma.fhir.reading import (
     extension,
     has_code,
     instant,
+    known_later,
     live_condition,
     project_code,
     reference_of,
@@ -1155,10 +1157,9 @@ def _observation_handler(obs: Mapping[str, Any]) -> _Handler | None:
 _STATUS_RANK = {"preliminary": 0, "unknown": 0, "amended": 2, "corrected": 2,
                 "appended": 2}
 
-_Order = tuple[str, str, int]
 
 
-def _order(obs: Mapping[str, Any]) -> _Order:
+def _order(obs: Mapping[str, Any]) -> Order:
     """Where a result stands in time: its effective time (with no ``effective[x]``, when
     it was issued: the time it was made available, the latest its result can be of), when
     it was issued, then its status (a correction after the final result)."""
@@ -1166,30 +1167,6 @@ def _order(obs: Mapping[str, Any]) -> _Order:
     issued = instant(raw) if isinstance(raw, str) else ""
     return (effective_time(obs) or issued, issued,
             _STATUS_RANK.get(str(obs.get("status")), 1))
-
-
-def known_later(earlier: _Order, later: _Order) -> bool:
-    """Whether a result sorted after another is known to be the later one: another
-    effective time, or the same one and issued later, or issued at the same time (or
-    neither saying when) and a correction of it. When only one says when it was issued,
-    or nothing tells them apart, they are of one time and neither wins. A time given only
-    to the month or year (``2026-05``) is that whole period: a result dated within it
-    (``2026-05-10``) is of one time with it. A result with no time at all (no
-    ``effective[x]``, no ``issued``) cannot be placed before or after a dated one."""
-    if bool(earlier[0]) != bool(later[0]):
-        return False
-    if earlier[0] != later[0] and not _within(earlier[0], later[0]):
-        return True
-    if bool(earlier[1]) != bool(later[1]):
-        return False
-    return earlier[1] != later[1] or earlier[2] != later[2]
-
-
-def _within(one: str, other: str) -> bool:
-    """Whether one of two dated times is a partial date (a year, a month: shorter than a
-    day) holding the other."""
-    short, long = sorted((one, other), key=len)
-    return bool(short) and len(short) < 10 and long.startswith(short)
 
 
 def live_observations(
@@ -1217,12 +1194,12 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
     variants: list[tuple[str, dict[str, Any]]] = []
     tests: list[tuple[str, dict[str, Any]]] = []  # molecular tests named by a marker
     implications: dict[int, str] = {}  # a variant (by identity) -> its significance
-    given: dict[int, list[tuple[_Order, str, str]]] = {}  # -> the latest significances
+    given: dict[int, list[tuple[Order, str, str]]] = {}  # -> the latest significances
     disputed: dict[int, str] = {}  # a variant -> why its significance is unknown
     implied: list[tuple[str, list[Mapping[str, Any]]]] = []  # implication -> its variants
     unresolved: list[str] = []  # significances of variants the record does not hold
     written: dict[tuple[tuple[str, str], ...], set[str]] = {}  # code -> facts it gave
-    latest: dict[str, list[tuple[_Order, str, Any]]] = {}  # fact -> results of its time
+    latest: dict[str, list[tuple[Order, str, Any]]] = {}  # fact -> results of its time
     for where, obs in observations:
         kind = r.kinds.get(id(obs))
         if kind is None or kind in ("histology", "margin"):
@@ -1284,7 +1261,7 @@ class _Significances:
     significances of one time disagree (``disputed``: why it is unknown)."""
 
     kept: dict[int, str]
-    given: dict[int, list[tuple[_Order, str, str]]]
+    given: dict[int, list[tuple[Order, str, str]]]
     disputed: dict[int, str]
 
 
@@ -1363,7 +1340,7 @@ def _variant_not_read(r: Reader, variant: Mapping[str, Any], label: str) -> str:
 
 
 def _read_result(r: Reader, obs: Mapping[str, Any], where: str, handler: _Handler,
-                 latest: dict[str, list[tuple[_Order, str, Any]]],
+                 latest: dict[str, list[tuple[Order, str, Any]]],
                  written: dict[tuple[tuple[str, str], ...], set[str]]) -> None:
     """One result read by its handler, in time order: the later result wins, results of
     one time that disagree leave the fact unknown, and a later absent one makes it
@@ -1394,7 +1371,7 @@ def read_at_presentation(observations: list[tuple[str, dict[str, Any]]], r: Read
     regional nodes category (pN) outranks a clinical one (cN) whatever their times, and
     only a later pathological one replaces it; a clinical category dated after the
     resection of the primary is set aside, noted (:func:`_not_nodes_at_presentation`)."""
-    latest: dict[str, list[tuple[_Order, str, Any]]] = {}
+    latest: dict[str, list[tuple[Order, str, Any]]] = {}
     written: dict[tuple[tuple[str, str], ...], set[str]] = {}
     pathological: str | None = None  # the pathological category read
     clinical: set[str] = set()  # the clinical categories read
@@ -1565,7 +1542,7 @@ def _forget(r: Reader, path: str) -> None:
 
 
 def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
-                 latest: dict[str, list[tuple[_Order, str, Any]]]) -> None:
+                 latest: dict[str, list[tuple[Order, str, Any]]]) -> None:
     """A fact two results of one time give differently (same effective time, and neither
     issued later nor a correction of the other) is unknown: the order of the bundle's
     entries says nothing about which is right. ``gave``: the facts ``obs`` gave."""

@@ -35,7 +35,6 @@ from pecoma.fhir import medications as meds
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import cancers_given_for
-from pecoma.fhir.read_observations import known_later
 from pecoma.fhir.reading import (
     NotTolerated,
     Planned,
@@ -48,6 +47,7 @@ from pecoma.fhir.reading import (
     given_without_day,
     has_code,
     instant,
+    known_later,
     live_condition,
     reference_of,
     resolved,

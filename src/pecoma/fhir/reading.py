@@ -21,6 +21,7 @@ from pecoma.fhir.medications import day_of
 __all__ = [
     "IGNORED_VERIFICATION",
     "NotTolerated",
+    "Order",
     "Planned",
     "Reader",
     "as_list",
@@ -35,6 +36,7 @@ __all__ = [
     "extension_code",
     "has_code",
     "instant",
+    "known_later",
     "live_condition",
     "modifier_urls",
     "project_code",
@@ -452,6 +454,35 @@ def instant(raw: str) -> str:
         # UTC instant Python can hold: kept as written (a day outside the dates pecoma
         # accepts is refused, named, where it becomes a fact of the case)
         return raw
+
+
+#: Where a result stands in time: its effective time (else when it was issued), when it
+#: was issued, its status's rank (a correction after the final result).
+Order = tuple[str, str, int]
+
+
+def known_later(earlier: Order, later: Order) -> bool:
+    """Whether a result sorted after another is known to be the later one: another
+    effective time, or the same one and issued later, or issued at the same time (or
+    neither saying when) and a correction of it. When only one says when it was issued,
+    or nothing tells them apart, they are of one time and neither wins. A time given only
+    to the month or year (``2026-05``) is that whole period: a result dated within it
+    (``2026-05-10``) is of one time with it. A result with no time at all (no
+    ``effective[x]``, no ``issued``) cannot be placed before or after a dated one."""
+    if bool(earlier[0]) != bool(later[0]):
+        return False
+    if earlier[0] != later[0] and not _within(earlier[0], later[0]):
+        return True
+    if bool(earlier[1]) != bool(later[1]):
+        return False
+    return earlier[1] != later[1] or earlier[2] != later[2]
+
+
+def _within(one: str, other: str) -> bool:
+    """Whether one of two dated times is a partial date (a year, a month: shorter than a
+    day) holding the other."""
+    short, long = sorted((one, other), key=len)
+    return bool(short) and len(short) < 10 and long.startswith(short)
 
 
 #: The ``meta`` elements that say which version a server stored and when, not what the
