@@ -1432,6 +1432,37 @@ class TestNotPecoma:
         body = hook_request("patient-view", "p8", prefetch=prefetch_of(bundle))
         assert cards_of(client, body, PATIENT_VIEW) != []
 
+    def test_pecoma_histology_corrected_to_another_tumour_gets_no_pecoma_advice(
+            self, client: TestClient) -> None:
+        """The kidney tumour's 8714/3 histology corrected later to renal cell carcinoma
+        (8312/3): the chart holds no PEComa, so no PEComa advice (no mTOR inhibitor, no
+        risk); the one card says the check was not possible and why: the diagnosis was
+        revised (the reader's refusal, as ``pecoma fhir to-case`` gives it)."""
+        def histology(rid: str, code: str, day: str, status: str) -> dict[str, Any]:
+            return {"resource": {
+                "resourceType": "Observation", "id": rid, "status": status,
+                "extension": [{"url": "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                                      "mcode-related-condition",
+                               "valueReference": {"reference": "Condition/c1"}}],
+                "code": {"coding": [{"system": "http://loinc.org", "code": "31206-6"}]},
+                "effectiveDateTime": day,
+                "valueCodeableConcept": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/icd-o-3", "code": code}]},
+                "subject": {"reference": "Patient/p7"}}}
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p7"}},
+            {"resource": {"resourceType": "Condition", "id": "c1", "code": {"coding": [
+                {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C64.1"}]},
+                "bodySite": [{"text": "kidney"}], "onsetDateTime": "2024-01-05",
+                "subject": {"reference": "Patient/p7"}}},
+            histology("o1", "8714/3", "2024-01-10", "final"),
+            histology("o2", "8312/3", "2024-02-01", "corrected")]}
+        body = hook_request("patient-view", "p7", prefetch=prefetch_of(bundle))
+        [card] = cards_of(client, body, PATIENT_VIEW)
+        assert card["summary"].startswith("PEComa guideline check not possible")
+        assert ("Condition/c1 is not read as PEComa: its latest histology, Observation/o2 "
+                "(8312/3), is not PEComa: the diagnosis was revised") in card["detail"]
+
 
 def test_two_drafts_link_each_to_its_own_report(client: TestClient) -> None:
     """Two chemotherapy drafts: each card's report is the assessment with its own draft."""

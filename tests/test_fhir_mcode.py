@@ -1646,6 +1646,151 @@ class TestHistologyMorphologyExtension:
                 "morphology-behavior) holds 'adenocarcinoma (morphologic abnormality)'") in rule
 
 
+ICDO3: Final = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+UTERUS_ORIGINAL: Final = "histologic-behavior-and-type-pecoma-u"  # 8714/3, final, 2024-03-18
+KIDNEY_ORIGINAL: Final = "histologic-behavior-and-type-pecoma-k"  # 8714/3, final, 2023-06-02
+
+
+def _histology(bundle: dict[str, Any], original: str, rid: str, code: str, display: str,
+               **fields: Any) -> dict[str, Any]:
+    """A further HistologicBehaviorAndType result (LOINC 31206-6) for the same Condition
+    as the record's own (``original``), with its subject, coding ICD-O-3 ``code``;
+    ``fields`` (status, effectiveDateTime, issued) replace the original's."""
+    obs = copy.deepcopy(res(bundle, original))
+    obs.pop("meta", None)
+    obs.update({"id": rid, "valueCodeableConcept": {"coding": [
+        {"system": ICDO3, "code": code, "display": display}]}}, **fields)
+    return obs
+
+
+def _refusal(bundle: dict[str, Any]) -> dict[str, str]:
+    """The refusal's problems, path -> rule (value appended)."""
+    with pytest.raises(InputError) as exc:
+        read(bundle)
+    return {i.path: f"{i.rule} (got {i.value})" for i in exc.value.issues}
+
+
+LMS: Final = ("8890/3", "Leiomyosarcoma, NOS")
+RCC: Final = ("8312/3", "Renal cell carcinoma, NOS")
+
+
+class TestRevisedHistology:
+    """The results for one Condition's histology are read by the reader's rule for every
+    result (the later wins; a corrected or amended result over the final one of its
+    time; two of one time that disagree leave the fact unknown). A diagnosis revised
+    away from PEComa is no PEComa: PEComa advice (risk, mTOR inhibitors first line,
+    the S24 panel) would be given for a leiomyosarcoma or a renal cell carcinoma."""
+
+    @pytest.mark.parametrize("fields", [
+        {"status": "corrected", "effectiveDateTime": "2024-04-20",
+         "issued": "2024-04-20T10:00:00Z"},
+        {"status": "amended", "effectiveDateTime": "2024-04-20"},
+        {"status": "final", "effectiveDateTime": "2024-04-20"},  # a later result
+    ], ids=["corrected-later", "amended-later", "final-later"])
+    def test_uterine_pecoma_revised_to_leiomyosarcoma_is_no_pecoma(
+            self, uterus: dict[str, Any], fields: dict[str, Any]) -> None:
+        """The hysterectomy's histology revised to leiomyosarcoma (8890/3): the record
+        holds no PEComa, and the refusal says the diagnosis was revised, naming both."""
+        b = add(uterus, _histology(uterus, UTERUS_ORIGINAL, "hist-revised", *LMS, **fields))
+        rule = _refusal(b)["Condition"]
+        assert ("Condition/primary-cancer-condition-uterus is not read as PEComa: its latest "
+                "histology, Observation/hist-revised (8890/3), is not PEComa: the diagnosis "
+                f"was revised (Observation/{UTERUS_ORIGINAL} (8714/3) set aside)") in rule
+
+    def test_metastatic_kidney_pecoma_corrected_to_renal_cell_carcinoma_is_no_pecoma(
+            self, kidney: dict[str, Any]) -> None:
+        """A corrected result for the kidney Condition coding renal cell carcinoma
+        (8312/3): no PEComa, so no mTOR inhibitor first line (S02) nor any PEComa advice."""
+        b = add(kidney, _histology(kidney, KIDNEY_ORIGINAL, "hist-rcc", *RCC,
+                                   status="corrected", effectiveDateTime="2025-02-01"))
+        rule = _refusal(b)["Condition"]
+        assert ("its latest histology, Observation/hist-rcc (8312/3), is not PEComa: the "
+                "diagnosis was revised") in rule
+
+    def test_a_correction_back_to_pecoma_is_the_pecoma(self, uterus: dict[str, Any]) -> None:
+        """PEComa, then leiomyosarcoma, then corrected back to PEComa (S25: PEComa is
+        often first taken for another sarcoma): the latest says PEComa, the case is the
+        record's own, and the leiomyosarcoma result is listed as revised."""
+        b = add(uterus,
+                _histology(uterus, UTERUS_ORIGINAL, "hist-lms", *LMS,
+                           status="corrected", effectiveDateTime="2024-04-20"),
+                _histology(uterus, UTERUS_ORIGINAL, "hist-back", "8714/3", "PEComa",
+                           status="corrected", effectiveDateTime="2024-05-02"))
+        bc = read(b)
+        assert bc.case == read(uterus).case
+        assert ("Condition/primary-cancer-condition-uterus is the PEComa: histology from "
+                "Observation/hist-back (8714/3)") in bc.notes
+        assert any("Observation/hist-lms" in x and "revised by the later Observation/hist-back"
+                   in x for x in bc.not_read)
+
+    def test_an_earlier_leiomyosarcoma_result_is_set_aside(self, uterus: dict[str, Any]) -> None:
+        """A biopsy read as leiomyosarcoma before the PEComa result (the misdiagnosis
+        S25 describes): the later PEComa result stands, and the earlier one is listed as
+        revised by it."""
+        b = add(uterus, _histology(uterus, UTERUS_ORIGINAL, "hist-biopsy", *LMS,
+                                   effectiveDateTime="2024-02-20"))
+        bc = read(b)
+        assert bc.case == read(uterus).case
+        assert any("Observation/hist-biopsy" in x and "revised by the later Observation/"
+                   f"{UTERUS_ORIGINAL} (8714/3)" in x for x in bc.not_read)
+
+    @pytest.mark.parametrize("fields", [
+        {"effectiveDateTime": "2024-03-18"},  # same day, both final, neither issued
+        {"effectiveDateTime": "2024-03"},  # the month holding the other's day
+        {"effectiveDateTime": "2024-03-18", "status": "corrected",
+         "issued": "2024-04-20T10:00:00Z"},  # only one says when it was issued
+    ], ids=["same-day", "same-month", "one-issued"])
+    def test_results_of_one_time_that_disagree_leave_the_diagnosis_in_doubt(
+            self, uterus: dict[str, Any], fields: dict[str, Any]) -> None:
+        """Two results of one time, neither known to be the later, one PEComa and one
+        leiomyosarcoma: whether it is a PEComa is in doubt; never taken as PEComa by the
+        bundle's order. The question names both and asks which stands."""
+        b = add(uterus, _histology(uterus, UTERUS_ORIGINAL, "hist-other", *LMS, **fields))
+        problems = _refusal(b)
+        rule = problems["Condition/primary-cancer-condition-uterus"]
+        assert (f"Observation/{UTERUS_ORIGINAL} (8714/3) and Observation/hist-other (8890/3) "
+                "disagree on its histology") in rule
+        assert "record which stands" in rule and "(histology in doubt)" in rule
+        assert "Condition" not in problems  # the question, not "no PEComa"
+
+    def test_morphology_extension_revised_by_a_later_result(
+            self, uterus: dict[str, Any]) -> None:
+        """The Condition's own morphology extension says 8714/3 (its dates: onset
+        2024-03-04, recorded 2024-03-20); a corrected result of 2024-04-20 codes
+        leiomyosarcoma: no PEComa."""
+        b = _morphology(uterus, {"coding": [{"system": ICDO3, "code": "8714/3"}]})
+        b = add(b, _histology(uterus, UTERUS_ORIGINAL, "hist-revised", *LMS,
+                              status="corrected", effectiveDateTime="2024-04-20"))
+        rule = _refusal(b)["Condition"]
+        assert ("its latest histology, Observation/hist-revised (8890/3), is not PEComa: the "
+                "diagnosis was revised (Condition/primary-cancer-condition-uterus (8714) set "
+                "aside)") in rule
+
+    def test_morphology_extension_after_an_earlier_result_stands(
+            self, uterus: dict[str, Any]) -> None:
+        """A leiomyosarcoma result before the Condition recorded as PEComa (S25): the
+        Condition's own morphology, later, stands; the result is listed as revised."""
+        base = _morphology(uterus, {"coding": [{"system": ICDO3, "code": "8714/3"}]})
+        b = add(base, _histology(uterus, UTERUS_ORIGINAL, "hist-biopsy", *LMS,
+                                 effectiveDateTime="2024-02-20"))
+        bc = read(b)
+        assert bc.case == read(base).case
+        assert any("Observation/hist-biopsy" in x and "revised by the later Condition/"
+                   "primary-cancer-condition-uterus" in x for x in bc.not_read)
+
+    def test_an_undated_pecoma_condition_against_a_dated_result_is_in_doubt(
+            self, uterus: dict[str, Any]) -> None:
+        """A Condition coding PEComa with no date at all cannot be placed before or after
+        a leiomyosarcoma result: in doubt, asked, never taken as PEComa."""
+        b = _morphology(uterus, {"coding": [{"system": ICDO3, "code": "8714/3"}]})
+        cond = res(b, "primary-cancer-condition-uterus")
+        del cond["onsetDateTime"], cond["recordedDate"]
+        b = add(b, _histology(uterus, UTERUS_ORIGINAL, "hist-other", *LMS,
+                              effectiveDateTime="2024-04-20"))
+        rule = _refusal(b)["Condition/primary-cancer-condition-uterus"]
+        assert "whether it is a PEComa is in doubt" in rule
+
+
 class TestDatesAndSitesGivenOtherwise:
     def test_a_surgery_date_without_its_day_is_noted(self, uterus: dict[str, Any]) -> None:
         """The hysterectomy performed '2024-04' (a month): the surgery date stays unknown,

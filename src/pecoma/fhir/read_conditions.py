@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pecoma.case import (
@@ -24,6 +25,7 @@ from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
+    Order,
     Reader,
     as_list,
     body_part_words,
@@ -39,6 +41,7 @@ from pecoma.fhir.reading import (
     extension_code,
     given_without_day,
     has_code,
+    known_later,
     live_condition,
     reference_of,
     resolved,
@@ -248,21 +251,69 @@ def _same_organ_code(code: str, pecoma_site: str | None) -> bool:
     return pecoma_site is not None and code[:3] in _ORGAN_CODES.get(pecoma_site, ())
 
 
+#: A histology statement about a Condition: where it stands in time, where it was read,
+#: the ICD-O-3 PEComa morphology it gives (``None``: another histology) and what it codes.
+_Histology = tuple[Order, str, str | None, str]
+
+
+@dataclass
+class _Histologies:
+    """What the histology results say of each Condition (by identity): made PEComa (where
+    from), not PEComa though it was or would be read so (why: the diagnosis revised), and
+    in doubt (the latest results disagree: an issue is raised)."""
+
+    linked: dict[int, str] = field(default_factory=dict)
+    revised: dict[int, str] = field(default_factory=dict)
+    doubted: set[int] = field(default_factory=set)
+
+
+def _stated_on(cond: Mapping[str, Any]) -> Order:
+    """Where the histology a Condition codes or names itself stands in time, as a result
+    would: the latest day it gives (onset, asserted date, recorded date); none, undated."""
+    period = cond.get("onsetPeriod")
+    days = [d for raw in (cond.get("onsetDateTime"),
+                          period.get("start") if isinstance(period, dict) else None,
+                          (extension(cond, c.ASSERTED_DATE) or {}).get("valueDateTime"),
+                          cond.get("recordedDate"))
+            if (d := day_of(raw)) is not None]
+    return (max(days).isoformat() if days else "", "", 1)
+
+
+def _latest(statements: list[_Histology]) -> list[_Histology]:
+    """The latest of a Condition's histology statements, by the rule for every result
+    (:func:`pecoma.fhir.reading.known_later`): several when they are of one time."""
+    kept: list[_Histology] = []
+    for x in sorted(statements, key=lambda x: x[0]):
+        kept = [*(y for y in kept if not known_later(y[0], x[0])), x]
+    return kept
+
+
+def _shown(x: _Histology) -> str:
+    return f"{x[1]} ({x[2] or x[3]})"
+
+
 def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]],
-                     r: Reader) -> dict[int, str]:
-    """Conditions made PEComa by an mCODE HistologicBehaviorAndType (LOINC 31206-6) coded
-    ICD-O-3 8714/x: id(condition) -> where the histology came from."""
-    out: dict[int, str] = {}
+                     r: Reader) -> _Histologies:
+    """The Conditions mCODE HistologicBehaviorAndType results (LOINC 31206-6) are about,
+    read as every result is: the latest wins (a corrected or amended result over the final
+    one of its time). A Condition whose latest histology codes ICD-O-3 8714/x is the
+    PEComa; one whose latest codes another tumour is not, even when an earlier result or
+    its own code or morphology extension (a statement of the latest day the Condition
+    gives) said PEComa: the diagnosis was revised. Latest statements of one time that
+    disagree leave the diagnosis in doubt: the Condition is not read, and the question
+    is raised (which result stands)."""
+    out = _Histologies()
+    held: dict[int, list[_Histology]] = {}
     for where, obs in observations:
         if r.kinds.get(id(obs)) != "histology":
             continue
-        morphology = m.icdo3_pecoma(obs.get("valueCodeableConcept"))
-        if morphology is None:
+        value = obs.get("valueCodeableConcept")
+        morphology = m.icdo3_pecoma(value)
+        cond = _related_condition(obs, r)
+        if cond is None and morphology is None:
             r.why[where] = "histology other than PEComa (ICD-O-3 8714/x)"
             continue
-        r.used.add(where)
-        cond = _related_condition(obs, r)
         if cond is None:
             candidates = [x for _w, x in conditions if _candidate_primary(x)]
             if len(candidates) != 1:
@@ -273,7 +324,48 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             cond = candidates[0]
             r.notes.append(f"{where} ({morphology}) names no Condition; read as describing "
                            f"{r.labels.get(id(cond), 'the one cancer Condition')}")
-        out[id(cond)] = f"{where} ({morphology})"
+        coded = ", ".join(code for _s, code in codings(value)) or show_value(
+            m.lower_words(value) or "(no value)", 60)
+        held.setdefault(id(cond), []).append(
+            (r.orders.get(id(obs), ("", "", 1)), where, morphology, coded))
+    for where, cond in conditions:
+        results = held.get(id(cond), [])
+        own = [(_stated_on(cond), where, "8714", "its code or morphology extension")
+               ] if _is_pecoma(cond) and not _is_metastasis(cond) else []
+        latest = _latest([*results, *own])
+        pecoma = [x for x in latest if x[2] is not None]
+        other = [x for x in latest if x[2] is None]
+        if pecoma and other and live_condition(cond):
+            out.doubted.add(id(cond))
+            r.issue(where, "(histology in doubt)",
+                    f"cannot be read as the PEComa: {_shown(pecoma[-1])} and "
+                    f"{_shown(other[-1])} disagree on its histology, and neither is the "
+                    "later (the same time, neither issued later nor a correction of the "
+                    "other; or one with no time at all), so whether it is a PEComa is in "
+                    "doubt: record which stands (a corrected or amended result, or a later "
+                    "one); the diagnosis is never assumed")
+        elif other:
+            said = [x for x in [*results, *own] if x[2] is not None]
+            out.revised[id(cond)] = (
+                f"its latest histology, {_shown(other[-1])}, is not PEComa"
+                + (f": the diagnosis was revised ({', '.join(map(_shown, said))} set aside)"
+                   if said else ""))
+            r.why[where] = out.revised[id(cond)]
+            r.used.update(x[1] for x in other)
+            for x in said:
+                if x[1] != where:
+                    r.why[x[1]] = (f"a PEComa histology revised by the later "
+                                   f"{_shown(other[-1])}")
+        elif pecoma:
+            for x in results:
+                if x[2] is None:
+                    r.why[x[1]] = ("histology other than PEComa, revised by the later "
+                                   f"{_shown(pecoma[-1])}")
+                else:
+                    r.used.add(x[1])
+            found = [x for x in pecoma if x[1] != where]
+            if found:
+                out.linked[id(cond)] = _shown(found[-1])
     return out
 
 
@@ -308,11 +400,14 @@ def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date
 
 def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
-    linked = _histology_links(conditions, observations, r)
+    histologies = _histology_links(conditions, observations, r)
+    linked, revised = histologies.linked, histologies.revised
     # A Condition coded or named as a metastasis is one, even when it names PEComa
-    # ("metastasis of PEComa to the lung"); the primary is the PEComa that is not.
+    # ("metastasis of PEComa to the lung"); the primary is the PEComa that is not. One
+    # whose latest histology is another tumour, or in doubt, is none.
     primary = [(w, x) for w, x in conditions if live_condition(x) and (
-        id(x) in linked or (_is_pecoma(x) and not _is_metastasis(x)))]
+        id(x) in linked or (_is_pecoma(x) and not _is_metastasis(x)))
+        and id(x) not in revised and id(x) not in histologies.doubted]
     mets = [(w, x) for w, x in conditions
             if live_condition(x) and _is_metastasis(x) and id(x) not in linked]
     for where, cond in conditions:
@@ -337,6 +432,8 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                     "not read; the guideline check needs the whole diagnosis: check the "
                     "Condition with the team that keeps the record")
         return
+    if not primary and histologies.doubted:
+        return  # the question is raised: which histology stands
     if not primary:
         # a Condition whose morphology extension pecoma cannot read as PEComa (a SNOMED CT
         # code alone: pecoma lists none for PEComa) is named, with how it is read
@@ -352,8 +449,10 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                 f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or naming PEComa "
                 "('PEComa', 'perivascular epithelioid') in its code or in its mCODE "
                 "histology-morphology-behavior extension, or an mCODE "
-                "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it"
-                + "".join(unread[:1]))
+                "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it, "
+                "the latest for it" + "".join(unread[:1])
+                + "".join(f"; {w} is not read as PEComa: {revised[id(x)]}"
+                          for w, x in conditions if id(x) in revised))
         return
     # A confirmed diagnosis before a provisional one, the PEComa before a record of its
     # recurrence, one not in the past (resolved, inactive) before one that is, then the
