@@ -16,7 +16,11 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   saying ``active`` beside ``inactive`` is counted, with a note naming the contradiction),
   refuted or entered in error (every verificationStatus code of the value set it holds
   says so: one saying ``confirmed``, ``unconfirmed`` or ``presumed`` beside ``refuted`` is
-  counted, with a note, the safer reading), or that records no
+  counted, with a note, the safer reading), each status read only in the code system
+  FHIR R4 binds it to (allergyintolerance-clinical, allergyintolerance-verification: a
+  ``refuted`` or ``inactive`` of another code system or of none is not FHIR's, and sets
+  nothing aside: the entry is counted, with a note naming the field and the code), or
+  that records no
   known allergy (SNOMED CT 716186003, 409137002, 428607008, 429625007: US Core's way to
   record none) and says nothing more (:func:`pecoma.fhir.medications.records_no_allergy`:
   no reaction substance, no description, manifestation or note naming a drug pecoma
@@ -100,6 +104,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pecoma.case import Agent, Intolerance, YesNo
+from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode
 from pecoma.fhir import medications as meds
@@ -121,10 +126,34 @@ _AFFIRMED: Final = frozenset({"confirmed", "unconfirmed", "presumed"})
 CATCH_ALL: Final = frozenset({Agent.other_chemotherapy, Agent.other})
 
 
-def _codes(concept: Any) -> list[str]:
+def _codes(concept: Any) -> list[tuple[str, str]]:
+    """The ``(system, code)`` of each coding of a status ('' for no system)."""
     codings = concept.get("coding") if isinstance(concept, dict) else None
-    return [str(cd.get("code")) for cd in (codings if isinstance(codings, list) else [])
+    return [(str(cd.get("system") or ""), str(cd.get("code")))
+            for cd in (codings if isinstance(codings, list) else [])
             if isinstance(cd, dict) and cd.get("code") is not None]
+
+
+def _status(field: str, concept: Any, system: str, removing: frozenset[str]
+            ) -> tuple[list[str], list[str], str | None]:
+    """A status as FHIR R4 binds it (required) to ``system``: the codes of its codings in
+    that system, the codes of all its codings (for a contradiction), and the note for a
+    code of ``removing`` written in another code system or in none, or ``None``. Such a
+    code is not FHIR's (a local "refuted" may mean "pending review"; a Condition's
+    system copied by mistake; no system says no meaning): it never sets an entry aside,
+    and the entry, counted (the safer reading), is named."""
+    pairs = _codes(concept)
+    ours = [code for sys, code in pairs if sys == system]
+    foreign = next(((sys, code) for sys, code in pairs
+                    if sys != system and code in removing), None)
+    note = None
+    if foreign is not None:
+        where = (f"in the code system {show_value(foreign[0], 80)}" if foreign[0]
+                 else "with no code system")
+        note = (f"its {field} holds '{foreign[1]}' {where}, not in {system} (the code "
+                f"system FHIR R4 binds it to): not read as '{foreign[1]}'; the entry is "
+                "counted (the safer reading); check it in the record")
+    return ours, [code for _sys, code in pairs], note
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,16 +278,22 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     why = not_read_in_full(allergy, entry_modifiers)
     if why is not None:
         return AllergyReading(not_read=why)
-    verification = _codes(allergy.get("verificationStatus"))
+    # each status is read only in the code system FHIR R4 binds it to: a 'refuted' or
+    # 'inactive' of another system, or of none, sets nothing aside (counted, named)
+    ours, verification, unread_verification = _status(
+        "verificationStatus", allergy.get("verificationStatus"), c.ALLERGY_VERIFICATION,
+        _IGNORED)
     doubt = _doubt("verificationStatus", verification, _IGNORED, _AFFIRMED)
-    ignored = [c for c in verification if c in _IGNORED]
+    ignored = [x for x in ours if x in _IGNORED]
     if ignored and doubt is None:
         return AllergyReading(left_aside=f"verificationStatus '{ignored[0]}'")
-    status = _codes(allergy.get("clinicalStatus"))
-    if status and set(status) <= _INACTIVE:  # "active" beside "inactive": counted
+    ours, status, unread_clinical = _status("clinicalStatus", allergy.get("clinicalStatus"),
+                                            c.ALLERGY_CLINICAL, _INACTIVE)
+    if ours and set(status) <= _INACTIVE:  # "active" beside "inactive": counted
         return AllergyReading(left_aside="inactive or resolved")
     doubt = doubt or _doubt("clinicalStatus", status, _INACTIVE,
                             frozenset({"active", "recurrence", "relapse"}))
+    doubt = doubt or unread_verification or unread_clinical
     if meds.records_no_allergy(allergy):
         return AllergyReading(left_aside="records no known allergy (no allergy to anything)")
     agents: set[Agent] = set()
@@ -381,15 +416,18 @@ def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None
     as an allergy entry naming that drug: each drug named is ruled out, as an
     AllergyIntolerance would rule it out. Its clinicalStatus does not matter (a resolved
     pneumonitis still shows the drug not tolerated); one refuted or entered in error, or
-    not read in full (:func:`not_read_in_full`), says nothing. Coded T45.1X5 (the adverse
-    effect of antineoplastic and immunosuppressive drugs, the group of the mTOR
-    inhibitors) and naming no drug pecoma knows, it is a drug intolerance *not
+    not read in full (:func:`not_read_in_full`), says nothing ('refuted' read in
+    condition-ver-status only: in another code system or none it is counted, noted).
+    Coded T45.1X5 (the adverse effect of antineoplastic and immunosuppressive drugs, the
+    group of the mTOR inhibitors) and naming no drug pecoma knows, it is a drug intolerance *not
     identified*. Any other Condition, one naming no drug pecoma knows among them ("Allergy
     to drug"), is not read here."""
     if not_read_in_full(condition) is not None:
         return None
-    verification = _codes(condition.get("verificationStatus"))
-    if verification and set(verification) <= _IGNORED:
+    ours, verification, unread = _status("verificationStatus",
+                                         condition.get("verificationStatus"),
+                                         c.CONDITION_VERIFICATION, _IGNORED)
+    if ours and set(verification) <= _IGNORED:
         return None
     concept = condition.get("code")
     if not isinstance(concept, dict):
@@ -407,11 +445,12 @@ def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None
         if not group:
             return None
         return AllergyReading(unidentified=True, not_identified=(group[0],),
-                              problem_list=True)
+                              problem_list=True, doubt=unread)
     mtor_named = "class" if mtor_class else next(
         (a for a, _names in c.AGENT_NAMES if a in agents and a.is_mtor_inhibitor), None)
     return AllergyReading(agents=frozenset(agents), ingredients=ingredients, drugs=drugs,
-                          mtor_class=mtor_class, mtor_named=mtor_named, problem_list=True)
+                          mtor_class=mtor_class, mtor_named=mtor_named, problem_list=True,
+                          doubt=unread)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,10 @@ ICDO3_SYSTEMS: Final = frozenset({ICDO3_SYSTEM, "urn:oid:2.16.840.1.113883.6.43.
 DATA_ABSENT: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+#: The code systems FHIR R4 binds (required) an AllergyIntolerance's statuses to.
+ALLERGY_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION: Final = ("http://terminology.hl7.org/CodeSystem/"
+                               "allergyintolerance-verification")
 OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 ASSERTED_DATE: Final = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
 MCODE_MORPHOLOGY: Final = (

@@ -81,8 +81,8 @@ def cervix_extension(tumour: Tumour) -> list[dict[str, Any]]:
     return [{"url": c.EXT.PRIMARY_IN_CERVIX, "valueCode": tumour.cervix.value}]
 
 
-_ALLERGY_STATUS = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
-_ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+_ALLERGY_STATUS = c.ALLERGY_CLINICAL
+_ALLERGY_VERIFICATION = c.ALLERGY_VERIFICATION
 
 
 def _code(value: str) -> str:
