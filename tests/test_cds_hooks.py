@@ -835,7 +835,8 @@ class TestOrderSelect:
         assert "S13, S14" in card["detail"]
         actions = card["suggestions"][0]["actions"]
         assert actions[0] == {"type": "delete", "description": "Remove the draft chemotherapy "
-                              "order", "resourceId": "MedicationRequest/draft-1"}
+                              "order (MedicationRequest/draft-1)",
+                              "resourceId": "MedicationRequest/draft-1"}
         created = actions[1]["resource"]
         MedicationRequest.model_validate(created)
         assert created["subject"]["reference"] == "Patient/pat-1003"

@@ -1464,19 +1464,24 @@ class TestNotPecoma:
                 "(8312/3), is not PEComa: the diagnosis was revised") in card["detail"]
 
 
-def test_two_drafts_link_each_to_its_own_report(client: TestClient) -> None:
-    """Two chemotherapy drafts: each card's report is the assessment with its own draft."""
+def test_two_chemotherapy_drafts_are_one_first_line_on_one_card(client: TestClient) -> None:
+    """Doxorubicin and dacarbazine drafted together are one first line (each replaced alone,
+    two sirolimus proposals had followed): one card naming both drafts, one suggestion
+    deleting both, and a report of the case assessed with the line."""
     body = order(**DOXORUBICIN)
     body["context"]["draftOrders"]["entry"].append({"resource": {
         "resourceType": "MedicationRequest", "id": "draft-2", "status": "draft",
         "intent": "order", "medicationCodeableConcept": {"text": "dacarbazine"},
         "subject": {"reference": "Patient/pat-1003"}}})
     body["context"]["selections"].append("MedicationRequest/draft-2")
-    cards = cards_of(client, body)
-    assert len(cards) == 2
-    texts = [client.get(c["links"][0]["url"].removeprefix("http://127.0.0.1:8000")).text
-             for c in cards]
-    assert "doxorubicin" in texts[0].lower() and "dacarbazine" in texts[1].lower()
+    [card] = cards_of(client, body)
+    assert ("doxorubicin (MedicationRequest/draft-1), dacarbazine (MedicationRequest/draft-2)"
+            in card["detail"].replace("\\", ""))
+    [suggestion] = card["suggestions"]
+    assert [a.get("resourceId") for a in suggestion["actions"]] == [
+        "MedicationRequest/draft-1", "MedicationRequest/draft-2", None]
+    report = client.get(card["links"][0]["url"].removeprefix("http://127.0.0.1:8000"))
+    assert report.status_code == 200 and "mtor inhibitor" in report.text.lower()
 
 
 class TestDeceased:

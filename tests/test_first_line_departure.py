@@ -150,7 +150,7 @@ def test_order_select_warns_on_a_non_mtor_first_line_draft(
     assert suggestion["label"] == ("Replace with an mTOR inhibitor (here sirolimus, as an example "
                                    "draft; the team chooses)")
     assert suggestion["actions"][0]["description"] == \
-        f"Remove the draft {words[0].lower() + words[1:]} order"
+        f"Remove the draft {words[0].lower() + words[1:]} order (MedicationRequest/draft-1)"
 
 
 def test_an_mtor_inhibitor_draft_gets_no_first_line_card(client: TestClient) -> None:

@@ -9,7 +9,10 @@ When a draft order starts such a drug while the patient's advanced PEComa has ha
 systemic line and mTOR inhibitors are neither unavailable nor contraindicated, the card
 warns (S02, S12-S14) and, only when the allergy list allows it
 (:mod:`.allergies`), proposes an mTOR-inhibitor order in its place; otherwise it says
-why nothing is proposed. A draft whose drug cannot be identified is never taken for
+why nothing is proposed. The selected drafts of such drugs are one first line together
+(a regimen an order set writes one order per agent: epirubicin and ifosfamide, S15): one
+card names them all, and its one suggestion deletes each and creates one mTOR-inhibitor
+proposal. A draft whose drug cannot be identified is never taken for
 "not chemotherapy" silently: for such a patient the card says it could not be checked.
 
 Every selected draft of a drug pecoma identifies is checked against the allergy list: a
@@ -330,12 +333,18 @@ def _first_line_case(case: Case, agent: Agent) -> Case | None:
     return case.model_copy(update={"systemic": systemic})
 
 
-#: What the card says when a draft order carries no id: a ``delete`` cannot name it.
-def _stays(drug: str) -> str:
-    return ("This draft order carries no id, so pecoma cannot name it for removal "
+def _stays(drug: str, unnamed: int, drafts: int) -> str:
+    """What the card says when ``unnamed`` of the ``drafts`` it replaces carry no id: a
+    ``delete`` cannot name them, so they stay beside the proposal."""
+    one = unnamed == 1
+    which = ("This draft order carries" if drafts == 1 else
+             f"{unnamed} of these {drafts} draft orders carr{'ies' if one else 'y'}")
+    return (f"{which} no id, so pecoma cannot name {'it' if one else 'them'} for removal "
             "(CDS Hooks: a `delete` action names its resource by a relative reference, "
             "`MedicationRequest/<id>`): accepting the suggestion adds an mTOR-inhibitor "
-            f"proposal beside it. **Remove the {drug} draft by hand.**")
+            f"proposal beside {'it' if one else 'them'}. **Remove the {drug} "
+            f"draft{'' if one else 's'} {'' if unnamed == drafts else 'without an id '}"
+            "by hand.**")
 
 
 def _drug_words(agent: Agent) -> str:
@@ -346,11 +355,14 @@ def _drug_words(agent: Agent) -> str:
     return "another anticancer agent" if agent is Agent.other else agent.value.replace("_", " ")
 
 
-def _replacement(order: Mapping[str, Any], patient_id: str, drug: str,
+def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str, drug: str,
                  provisional: bool) -> dict[str, Any]:
-    """The suggestion for a draft of ``drug`` (:func:`_drug_words`): delete it and create an
-    mTOR-inhibitor proposal; a draft with no id cannot be named for a delete, so the
-    suggestion only adds the proposal, and says so (the card says the draft stays,
+    """The one suggestion for the ``drafts`` of a first line (:func:`_drug_words`:
+    ``drug``), replaced together: delete every one of them and create one mTOR-inhibitor
+    proposal (CDS Hooks: a suggestion's actions are applied together; one suggestion
+    per draft had left two sirolimus proposals, or sirolimus beside the ifosfamide of an
+    epirubicin and ifosfamide regimen drafted one agent a draft). A draft with no id
+    cannot be named for a delete, so it stays, and the label says so (the card too,
     :func:`_stays`). When the advice it rests on is ``provisional`` (it waits on a missing
     fact), the label begins "(provisional) " and ``isRecommended`` is false: CDS Hooks
     makes ``isRecommended`` the suggestion the EHR pre-selects, and pecoma never marks as
@@ -367,19 +379,26 @@ def _replacement(order: Mapping[str, Any], patient_id: str, drug: str,
                           "agent; sirolimus is pecoma's example, not the guideline's choice. "
                           "Choose the mTOR inhibitor and dose with the sarcoma team."}],
     }
-    actions: list[dict[str, Any]] = [{"type": "create", "resource": proposal,
-                                      "description": "Draft an mTOR-inhibitor order for "
-                                                     "review (sirolimus as pecoma's example; "
-                                                     "the team chooses the agent)"}]
+    actions: list[dict[str, Any]] = [
+        {"type": "delete", "resourceId": f"MedicationRequest/{order['id']}",
+         "description": f"Remove the draft {_drug_words(agent)} order "
+                        f"(MedicationRequest/{order['id']})"}
+        for order, agent in drafts if _nameable(order)]
+    actions.append({"type": "create", "resource": proposal,
+                    "description": "Draft an mTOR-inhibitor order for review (sirolimus as "
+                                   "pecoma's example; the team chooses the agent)"})
+    unnamed = len(drafts) - (len(actions) - 1)
     mark = PROVISIONAL if provisional else ""
-    if not _nameable(order):
-        return {"label": f"{mark}Add {EXAMPLE_DRAFT}; remove the {drug} draft by hand",
-                "uuid": str(uuid.uuid4()), "isRecommended": not provisional,
-                "actions": actions}
-    actions.insert(0, {"type": "delete", "description": f"Remove the draft {drug} order",
-                       "resourceId": f"MedicationRequest/{order['id']}"})
-    return {"label": f"{mark}Replace with {EXAMPLE_DRAFT}",
-            "uuid": str(uuid.uuid4()), "isRecommended": not provisional, "actions": actions}
+    if unnamed == len(drafts):
+        label = (f"{mark}Add {EXAMPLE_DRAFT}; remove the {drug} "
+                 f"draft{'' if unnamed == 1 else 's'} by hand")
+    elif unnamed:
+        label = (f"{mark}Replace with {EXAMPLE_DRAFT}; remove the {drug} "
+                 f"draft{'' if unnamed == 1 else 's'} without an id by hand")
+    else:
+        label = f"{mark}Replace with {EXAMPLE_DRAFT}"
+    return {"label": label, "uuid": str(uuid.uuid4()), "isRecommended": not provisional,
+            "actions": actions}
 
 
 #: How a suggestion resting on provisional advice begins (the words of the FHIR
@@ -400,6 +419,18 @@ def _alerting(case: Case, agent: Agent, svc: CdsService) -> Assessment | None:
         return None
     a = assess(trial, svc.today(), svc.engine_settings())
     return a if any(x.id == "ALERT-CHEMO-BEFORE-MTOR" for x in a.alerts) else None
+
+
+def _line_of(agents: list[Agent]) -> Agent:
+    """The first line drafts of ``agents`` make together, as the case records a line:
+    their one agent; the regimen their drugs make (epirubicin and ifosfamide drafted one
+    agent a draft, as an order set writes the uterine regimen of S15: epirubicin with
+    ifosfamide); else the first draft's agent (the card names every draft)."""
+    distinct = list(dict.fromkeys(agents))
+    if len(distinct) == 1:
+        return distinct[0]
+    drugs = frozenset(d for a in distinct for d in a.drugs)
+    return next((r for r in Agent if len(r.drugs) > 1 and r.drugs == drugs), distinct[0])
 
 
 def _mtor_drafted(drafted: list[dict[str, Any]], resolve: Resolver) -> str | None:
@@ -428,19 +459,27 @@ def _for_another_cancer(order: Mapping[str, Any], others: tuple[str, ...],
     return named[0] if named else None
 
 
-def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
+def _warn(answer: Answer, a: Assessment, drafts: list[tuple[Mapping[str, Any], Agent]],
           req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None,
           other_cancer: str | None) -> None:
+    """The first-line warning for ``drafts``, the selected drafts that make one first line
+    together (each agent of a regimen drafted apart, ordered for the PEComa or, said so,
+    for ``other_cancer``), ``a`` the case assessed as if that line were given: one card
+    naming them all, and at most one suggestion replacing them all with one
+    mTOR-inhibitor proposal (:func:`_replacement`), offered on the same conditions as
+    for one draft."""
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
     # the advice as the engine gives it for this case (provisional on what it waits on),
     # with its provenance like every item on a card
     rec = next((r for r in a.recommendations if r.id == "REC-MTOR-FIRST-LINE"), None) \
         or Item.of(template_of(load_knowledge(), "REC-MTOR-FIRST-LINE"), (), ())
-    drug = _drug_words(agent)
+    drug = " and ".join(dict.fromkeys(_drug_words(agent) for _d, agent in drafts))
+    many = len(drafts) > 1
     planned = safety.planned_orders(SUGGESTED)
-    reasons = [f"the draft is ordered for another cancer ({md_text(other_cancer)}, its "
-               "reason): it is not replaced; the order of the two cancers' treatments is "
-               "for the teams treating them to decide"
+    reasons = [f"the draft{'s are' if many else ' is'} ordered for another cancer ("
+               f"{md_text(other_cancer)}, {'their' if many else 'its'} reason): "
+               f"{'they are' if many else 'it is'} not replaced; the order of the two "
+               "cancers' treatments is for the teams treating them to decide"
                if other_cancer is not None else None,
                safety.withheld(SUGGESTED),
                f"the order set already holds an mTOR-inhibitor order ({mtor_drafted})"
@@ -450,8 +489,10 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
     withheld = "; and ".join(r for r in reasons if r is not None) or None
     # what the advice the suggestion rests on waits on (the alert and the recommendation)
     waits_on = list(dict.fromkeys((*alert.conditional_on, *rec.conditional_on)))
-    detail = (md_item(alert) + "\n\n" + md_item(rec)
-              + f"\n\nDraft order: {agent.value.replace('_', ' ')}.")
+    detail = md_item(alert) + "\n\n" + md_item(rec) + (
+        "\n\nDraft orders, taken together as one first line: " + ", ".join(
+            f"{agent.value.replace('_', ' ')} ({_ident(order)})" for order, agent in drafts)
+        + "." if many else f"\n\nDraft order: {drafts[0][1].value.replace('_', ' ')}.")
     if safety.history is not None:
         detail += ("\n\n**Conditional:** this holds only if the patient has had no systemic "
                    "line for advanced disease (see below why that is not known). Check the "
@@ -465,8 +506,9 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
                        "advice it rests on waits on " + ", ".join(waits_on)
                        + " (see the missing facts); supply "
                        + ("it" if len(waits_on) == 1 else "them") + " before accepting it.")
-        if not _nameable(order):
-            detail += "\n\n" + _stays(drug)
+        unnamed = sum(not _nameable(order) for order, _agent in drafts)
+        if unnamed:
+            detail += "\n\n" + _stays(drug, unnamed, len(drafts))
     detail += md_missing(a.missing, (*alert.conditional_on, *rec.conditional_on)) + tail
     answer.card(
         summary=(f"{drug.capitalize()}, perhaps first line, for advanced PEComa: the guideline "
@@ -477,7 +519,7 @@ def _warn(answer: Answer, a: Assessment, order: Mapping[str, Any], agent: Agent,
         record_ids=(alert.id, rec.id), topic=alert, items=(alert, rec),
         links=answer.links(markdown_report(a)),
         suggestions=None if withheld is not None else [_replacement(
-            order, req.patient_id, drug, provisional=bool(waits_on))],
+            drafts, req.patient_id, drug, provisional=bool(waits_on))],
         override_reasons=[{"system": c.PECOMA_SYSTEM, "code": code, "display": text}
                           for code, text in OVERRIDE_REASONS],
     )
@@ -868,12 +910,17 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     if not answer.vital_status_card(bc):
         return answer
     try:
+        # the drafts of one first line (a regimen drafted one agent a draft) get one card
+        # and one suggestion together; those ordered for another cancer, theirs
+        lines: dict[str | None, list[tuple[Mapping[str, Any], Agent]]] = {}
         for draft, agent in chemo:
-            a = _alerting(bc.case, agent, svc)
+            lines.setdefault(_for_another_cancer(draft, bc.other_cancers, resolve),
+                             []).append((draft, agent))
+        for other_cancer, drafts in lines.items():
+            a = _alerting(bc.case, _line_of([agent for _d, agent in drafts]), svc)
             if a is not None:
-                _warn(answer, a, draft, agent, req, safety, tail,
-                      _mtor_drafted(drafted, resolve),
-                      _for_another_cancer(draft, bc.other_cancers, resolve))
+                _warn(answer, a, drafts, req, safety, tail, _mtor_drafted(drafted, resolve),
+                      other_cancer)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)

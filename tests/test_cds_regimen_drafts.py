@@ -1,0 +1,184 @@
+"""order-select: a regimen drafted one agent a draft is replaced as one first line.
+
+A CPOE order set writes a regimen one order per agent: the guideline's uterine regimen,
+epirubicin with ifosfamide (S15), as a draft of epirubicin and a draft of ifosfamide.
+Each draft got its own "first line" card and its own pre-selected suggestion "Replace
+with an mTOR inhibitor", deleting only its own draft and creating a sirolimus draft:
+accepting both left two sirolimus drafts (a double dose if both were signed), accepting
+one left sirolimus beside the other cytotoxic draft, a combination nothing advises. CDS
+Hooks applies a suggestion's actions together, and ``selectionBehavior`` ``at-most-one``
+holds within one card only.
+
+The clinical facts the tests hold: the patient of ``metastatic-lung-metachronous`` has
+metastatic PEComa, no systemic line, mTOR inhibitors recorded available and not
+contraindicated, and no allergy. The drafts of anticancer drugs selected together are
+one first line departing from the guideline's (an mTOR inhibitor first: S02, S12, S13):
+one warning names every one of them, and its one suggestion deletes each of them and
+creates one mTOR-inhibitor proposal. The suggestion is offered only where it was for one
+draft: not when the allergy list could not be read, not beside an mTOR-inhibitor draft
+already in the order set. A draft of a drug that is no anticancer drug (ondansetron,
+given with the chemotherapy) is no part of the line and is never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import example, hook_request, patient_id, prefetch_of
+
+ON = dt.date(2026, 11, 28)
+PATIENT = "metastatic-lung-metachronous"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+FIRST_LINE = "Chemotherapy first line for advanced PEComa"
+EPIRUBICIN = {"coding": [{"system": RXNORM, "code": "3995", "display": "Epirubicin"}]}
+IFOSFAMIDE = {"coding": [{"system": RXNORM, "code": "5657"}]}
+DOXORUBICIN = {"coding": [{"system": RXNORM, "code": "3639"}]}
+DACARBAZINE = {"text": "Dacarbazine 250 mg/m2 IV"}
+ONDANSETRON = {"text": "Ondansetron 8 mg IV"}
+EVEROLIMUS = {"text": "Everolimus 10 mg tablet"}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    url = f"sqlite:///{tmp_path_factory.mktemp('regimen') / 'registry.db'}"
+    return TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
+                                 today=lambda: ON), base_url="http://localhost")
+
+
+def call(drafts: list[tuple[str | None, dict[str, Any]]], *, selected: list[str] | None = None,
+         allergies: Any = "empty") -> dict[str, Any]:
+    """order-select with ``drafts`` (id, medication); ``selected``: the ids selected
+    (every draft with an id by default; left out when a draft has none, every draft then
+    counting as selected); ``allergies``: the prefetch's allergy list (an empty search by
+    default)."""
+    bundle = example(PATIENT)
+    pid = patient_id(bundle)
+    entries = []
+    for rid, med in drafts:
+        draft: dict[str, Any] = {"resourceType": "MedicationRequest", "status": "draft",
+                                 "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+                                 "medicationCodeableConcept": med}
+        if rid is not None:
+            draft["id"] = rid
+        entries.append({"resource": draft})
+    prefetch = prefetch_of(bundle)
+    if allergies != "empty":
+        prefetch["allergies"] = allergies
+    body = hook_request("order-select", pid, prefetch=prefetch)
+    body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
+                                      "entry": entries}
+    if all(rid is not None for rid, _m in drafts):
+        body["context"]["selections"] = [
+            f"MedicationRequest/{rid}" for rid in (selected or [r for r, _m in drafts])]
+    return body
+
+
+def first_line_cards(client: TestClient, body: dict[str, Any]) -> list[dict[str, Any]]:
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 200, r.text
+    return [c for c in r.json()["cards"] if "first line" in c["summary"]]
+
+
+def deleted(suggestion: dict[str, Any]) -> list[str]:
+    return [a["resourceId"] for a in suggestion["actions"] if a["type"] == "delete"]
+
+
+def created(suggestion: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a["resource"] for a in suggestion["actions"] if a["type"] == "create"]
+
+
+def sirolimus_proposal(resource: dict[str, Any]) -> bool:
+    named = resource["medicationCodeableConcept"]["text"]
+    return resource["intent"] == "proposal" and named.startswith("sirolimus")
+
+
+@pytest.mark.parametrize(("anthracycline", "name"), [(EPIRUBICIN, "epirubicin"),
+                                                     (DOXORUBICIN, "doxorubicin")],
+                         ids=["epirubicin-ifosfamide-S15", "doxorubicin-ifosfamide"])
+def test_two_drafts_of_a_regimen_get_one_card_replacing_both_with_one_mtor_draft(
+    client: TestClient, anthracycline: dict[str, Any], name: str,
+) -> None:
+    """An anthracycline and ifosfamide drafted apart are one first line: one card naming
+    both drafts, one pre-selected suggestion deleting both and creating one sirolimus
+    proposal (never two, never sirolimus beside ifosfamide)."""
+    [card] = first_line_cards(client, call([("d1", anthracycline), ("d5", IFOSFAMIDE)]))
+    assert card["summary"].startswith(FIRST_LINE)
+    assert card["selectionBehavior"] == "at-most-one"
+    [suggestion] = card["suggestions"]
+    assert suggestion["isRecommended"] is True
+    assert deleted(suggestion) == ["MedicationRequest/d1", "MedicationRequest/d5"]
+    [proposal] = created(suggestion)
+    assert sirolimus_proposal(proposal)
+    assert (f"{name} (MedicationRequest/d1), ifosfamide (MedicationRequest/d5)"
+            in card["detail"])
+
+
+def test_three_drafts_of_a_regimen_are_deleted_by_one_suggestion(client: TestClient) -> None:
+    """Doxorubicin, ifosfamide and dacarbazine drafted apart (three drafts): one card, one
+    suggestion deleting the three and creating one mTOR-inhibitor proposal."""
+    [card] = first_line_cards(client, call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE),
+                                            ("dtic", DACARBAZINE)]))
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox", "MedicationRequest/ifo",
+                                   "MedicationRequest/dtic"]
+    assert len(created(suggestion)) == 1
+    for ident in ("MedicationRequest/dox", "MedicationRequest/ifo", "MedicationRequest/dtic"):
+        assert ident in card["detail"].replace("\\", "")
+
+
+def test_a_regimen_beside_an_antiemetic_draft_deletes_the_regimen_only(
+    client: TestClient,
+) -> None:
+    """Ondansetron drafted with the regimen (selected too) is no anticancer drug: it is
+    neither part of the line nor deleted; the regimen's two drafts are replaced by one."""
+    [card] = first_line_cards(client, call([("d1", EPIRUBICIN), ("anti", ONDANSETRON),
+                                            ("d5", IFOSFAMIDE)]))
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/d1", "MedicationRequest/d5"]
+    assert len(created(suggestion)) == 1
+    assert "ondansetron" not in card["detail"].lower()
+
+
+def test_a_regimen_when_the_allergy_list_is_unreadable_gets_one_card_and_no_suggestion(
+    client: TestClient,
+) -> None:
+    """Allergy prefetch null and no FHIR server: nothing is proposed (a drug is proposed
+    only from an allergy list read), on one card for the two drafts, saying why."""
+    [card] = first_line_cards(client, call([("d1", EPIRUBICIN), ("d5", IFOSFAMIDE)],
+                                           allergies=None))
+    assert "suggestions" not in card
+    assert "No mTOR-inhibitor order is proposed" in card["detail"]
+
+
+def test_a_regimen_beside_an_mtor_draft_gets_one_card_and_no_suggestion(
+    client: TestClient,
+) -> None:
+    """An everolimus draft already in the order set (not selected): no second mTOR
+    inhibitor is proposed, on one card for the two chemotherapy drafts."""
+    [card] = first_line_cards(client, call(
+        [("d1", EPIRUBICIN), ("d5", IFOSFAMIDE), ("evero", EVEROLIMUS)],
+        selected=["d1", "d5"]))
+    assert "suggestions" not in card
+    assert "already holds an mTOR-inhibitor order" in card["detail"]
+
+
+def test_a_regimen_draft_without_an_id_stays_and_is_said_so(client: TestClient) -> None:
+    """One of the two drafts carries no id (no selections: every draft selected): the one
+    suggestion deletes the draft it can name, creates one proposal, and its label and the
+    card say the other must be removed by hand."""
+    [card] = first_line_cards(client, call([("d1", EPIRUBICIN), (None, IFOSFAMIDE)]))
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/d1"]
+    assert len(created(suggestion)) == 1
+    assert suggestion["label"].endswith("remove the chemotherapy draft without an id by hand")
+    assert "1 of these 2 draft orders carries no id" in card["detail"]
+    assert "**Remove the chemotherapy draft without an id by hand.**" in card["detail"]
