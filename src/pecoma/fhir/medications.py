@@ -1159,6 +1159,23 @@ def _dosages(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return out
 
 
+def _bounds(resource: Mapping[str, Any]) -> list[tuple[Any, list[Any]]]:
+    """The ``timing.repeat.boundsPeriod`` and the ``timing.event`` days of each dosage of a
+    medication record (:func:`_dosages`), ``(None, [])`` for a dosage that gives neither.
+
+    One rule for every kind: MedicationRequest ``dosageInstruction[].timing`` and
+    MedicationStatement ``dosage[].timing`` alike (a statement often gives its dates only
+    there, R4 ``effective[x]`` being 0..1). A MedicationAdministration's one ``dosage``
+    has no timing (R4): its ``effective[x]`` is its date."""
+    out: list[tuple[Any, list[Any]]] = []
+    for dosage in _dosages(resource):
+        timing = dosage.get("timing")
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        out.append((repeat.get("boundsPeriod") if isinstance(repeat, dict) else None,
+                    _list(timing.get("event")) if isinstance(timing, dict) else []))
+    return out
+
+
 def _routes(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The route of each dosage of a medication record that gives one."""
     return [d["route"] for d in _dosages(resource)
@@ -1374,8 +1391,9 @@ def given_now(resource: Mapping[str, Any], on_date: dt.date | None) -> bool:
     (status ``active``; ``in-progress``) or held (``on-hold``: an order suspended may be
     resumed at any time, so it is an order in place), started by then, and with no end
     before it (the end of ``effectivePeriod``, or of every dosage's
-    ``timing.repeat.boundsPeriod``; an end written as a month or a year lasts to its last
-    day). Without ``on_date`` an end given is taken as passed."""
+    ``timing.repeat.boundsPeriod``, :func:`_bounds`: a request's ``dosageInstruction``, a
+    statement's ``dosage``; an end written as a month or a year lasts to its last day).
+    Without ``on_date`` an end given is taken as passed."""
     statuses = _UNDER_WAY.get(str(resource.get("resourceType")), frozenset())
     status = resource.get("status")
     if not isinstance(status, str) or status not in statuses or (
@@ -1386,11 +1404,8 @@ def given_now(resource: Mapping[str, Any], on_date: dt.date | None) -> bool:
     if isinstance(period, dict):
         ends.append(days_of(period.get("end")))
     else:
-        for dosage in _list(resource.get("dosageInstruction")):
-            timing = dosage.get("timing") if isinstance(dosage, dict) else None
-            repeat = timing.get("repeat") if isinstance(timing, dict) else None
-            bounds = repeat.get("boundsPeriod") if isinstance(repeat, dict) else None
-            ends.append(days_of(bounds.get("end")) if isinstance(bounds, dict) else None)
+        ends += [days_of(bounds.get("end")) if isinstance(bounds, dict) else None
+                 for bounds, _events in _bounds(resource)]
     if not ends or None in ends:
         return True  # no end given (for some dosage): under way
     return on_date is not None and max(e.latest for e in ends if e is not None) >= on_date
@@ -1573,9 +1588,10 @@ def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
     """The first day of the medication, as exactly as the resource says it (a partial
     date as the days it may be).
 
-    MedicationAdministration and MedicationStatement: ``effective[x]``. MedicationDispense:
-    ``whenHandedOver``, then ``whenPrepared``. MedicationRequest: the dosage's
-    ``timing.repeat.boundsPeriod.start`` or first ``timing.event``, then
+    MedicationAdministration: ``effective[x]``. MedicationDispense: ``whenHandedOver``,
+    then ``whenPrepared``. MedicationStatement: ``effective[x]``, then the dosage's
+    ``timing.repeat.boundsPeriod.start`` or first ``timing.event`` (:func:`_bounds`).
+    MedicationRequest: the dosage's (``dosageInstruction``) the same way, then
     ``dispenseRequest.validityPeriod.start``, then ``authoredOn``. A start written as a
     partial date is the start: the day the order was written never stands for it.
     """
@@ -1585,20 +1601,14 @@ def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
             resource.get("whenPrepared"))
     day = days_of(resource.get("effectiveDateTime")) or _period_start(
         resource.get("effectivePeriod"))
-    if day is not None or kind != "MedicationRequest":
+    if day is not None:
         return day
     starts: list[FirstDay] = []
-    for dosage in _list(resource.get("dosageInstruction")):
-        timing = dosage.get("timing") if isinstance(dosage, dict) else None
-        if not isinstance(timing, dict):
-            continue
-        repeat = timing.get("repeat")
-        if isinstance(repeat, dict):
-            start = _period_start(repeat.get("boundsPeriod"))
-            if start is not None:
-                starts.append(start)
-        starts.extend(d for d in (days_of(e) for e in _list(timing.get("event")))
-                      if d is not None)
+    for bounds, events in _bounds(resource):
+        start = _period_start(bounds)
+        if start is not None:
+            starts.append(start)
+        starts.extend(d for d in (days_of(e) for e in events) if d is not None)
     if starts:
         # the first of several starts: no earlier than the earliest any may be, no later
         # than the latest the earliest-ending one may be
@@ -1606,6 +1616,8 @@ def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
         return FirstDay(first.earliest, min(d.latest for d in starts),
                         first.written if len(starts) == 1 else
                         ", ".join(sorted({d.written for d in starts})))
+    if kind != "MedicationRequest":
+        return None
     dispense = resource.get("dispenseRequest")
     if isinstance(dispense, dict):
         start = _period_start(dispense.get("validityPeriod"))

@@ -1,0 +1,274 @@
+"""A medication's dates written in its dosage timing are read the same for every kind of
+record (fhir/medications.py: first_day, given, given_now).
+
+R4 MedicationStatement.effective[x] is 0..1, and EHR medication lists (home and
+patient-reported medications) often give a statement's dates only in
+``dosage[].timing.repeat.boundsPeriod`` or ``timing.event``. MedicationRequest writes the
+same timing under ``dosageInstruction``; a MedicationAdministration's one ``dosage`` has no
+timing (its ``effective[x]`` is its date). The dates of a statement's dosage were never
+read: an active everolimus statement to start on 1 June 2026 was read on 2026-01-15 as a
+line given now, which (I15: another mTOR inhibitor tolerated) set aside a recorded
+sirolimus intolerance and made an mTOR inhibitor the first-line advice; a past course lost
+its first day (and the chemotherapy-before-mTOR-inhibitor alert with it); a course whose
+dosing had ended was listed as given now.
+
+The record is tests/data/mcode/kidney-metastatic.json: a renal PEComa with lung and brain
+metastases, doxorubicin with ifosfamide from 2024-01-22, and an intolerance of sirolimus
+(RxNorm 35302). Its everolimus order is taken out and the course under test put in.
+Every expected fact below is written by hand from those records.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.case import Agent
+from pecoma.engine import assess
+from pecoma.fhir.medications import FirstDay, Given, first_day, given, given_now
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import as_searched, hook_request, patient_id, prefetch_of
+
+ON = dt.date(2026, 1, 15)
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+EVEROLIMUS = {"coding": [{"system": RXNORM, "code": "141704", "display": "everolimus"}]}
+SUBJECT = {"reference": "urn:uuid:6f1f1a32-0c55-4a55-9f29-6c1f0d7d0001"}
+KIDNEY = Path(__file__).parent / "data" / "mcode" / "kidney-metastatic.json"
+
+
+def _timing(bounds: dict[str, Any] | None = None, events: list[str] | None = None,
+            duration: dict[str, Any] | None = None) -> dict[str, Any]:
+    repeat: dict[str, Any] = {"frequency": 1, "period": 1, "periodUnit": "d"}
+    if bounds is not None:
+        repeat["boundsPeriod"] = bounds
+    if duration is not None:
+        repeat["boundsDuration"] = duration
+    timing: dict[str, Any] = {"repeat": repeat}
+    if events is not None:
+        timing["event"] = events
+    return timing
+
+
+def statement(status: str = "active", **timing: Any) -> dict[str, Any]:
+    """An everolimus MedicationStatement dated only by its dosage's timing."""
+    return {"resourceType": "MedicationStatement", "id": "evs", "status": status,
+            "medicationCodeableConcept": EVEROLIMUS, "subject": SUBJECT,
+            "dosage": [{"text": "10 mg orally once daily", "timing": _timing(**timing)}]}
+
+
+def request(status: str = "active", **timing: Any) -> dict[str, Any]:
+    """The same course as an order (its timing under ``dosageInstruction``)."""
+    return {"resourceType": "MedicationRequest", "id": "evr", "status": status,
+            "intent": "order", "medicationCodeableConcept": EVEROLIMUS, "subject": SUBJECT,
+            "dosageInstruction": [{"text": "10 mg orally once daily",
+                                   "timing": _timing(**timing)}]}
+
+
+def administration(status: str, period: dict[str, str]) -> dict[str, Any]:
+    """The same course as an administration: its one ``dosage`` has no timing, its
+    ``effectivePeriod`` is its date."""
+    return {"resourceType": "MedicationAdministration", "id": "eva", "status": status,
+            "medicationCodeableConcept": EVEROLIMUS, "subject": SUBJECT,
+            "effectivePeriod": period,
+            "dosage": {"text": "10 mg orally", "route": {"text": "oral"}}}
+
+
+def kidney_with(*resources: dict[str, Any]) -> dict[str, Any]:
+    bundle: dict[str, Any] = json.loads(KIDNEY.read_text("utf-8"))
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id")
+                       != "cancer-related-medication-request-everolimus"]
+    bundle["entry"] += [{"resource": copy.deepcopy(r)} for r in resources]
+    return bundle
+
+
+def read(*resources: dict[str, Any]) -> BundleCase:
+    return case_from_bundle(kidney_with(*resources), on=ON)
+
+
+def lines(bc: BundleCase) -> list[tuple[Agent, dt.date | None]]:
+    return [(t.agent, t.started_on) for t in bc.case.systemic.therapies]
+
+
+def ids(bc: BundleCase) -> set[str]:
+    a = assess(bc.case, ON)
+    return {i.id for i in (*a.recommendations, *a.alerts)}
+
+
+CHEMO = (Agent.doxorubicin_ifosfamide, dt.date(2024, 1, 22))
+
+
+class TestFirstDay:
+    @pytest.mark.parametrize("timing", [
+        {"bounds": {"start": "2026-06-01"}},
+        {"events": ["2026-06-01", "2026-06-02"]},
+        {"bounds": {"start": "2026-06-01T08:00:00+02:00", "end": "2026-12-01"}},
+    ], ids=["bounds-start", "first-event", "bounds-datetime"])
+    def test_a_statement_s_first_day_is_its_dosage_s_as_a_request_s(
+            self, timing: dict[str, Any]) -> None:
+        """1 June 2026 written only in the dosage timing (its bounds' start, or the first
+        of its events): the first day of the statement, as of the order (it was none)."""
+        june = FirstDay(dt.date(2026, 6, 1), dt.date(2026, 6, 1), "")
+        for record in (statement(**timing), request(**timing)):
+            day = first_day(record)
+            assert day is not None and (day.earliest, day.latest) == (
+                june.earliest, june.latest), record["resourceType"]
+
+    def test_a_partial_dosage_start_gives_the_days_it_may_be(self) -> None:
+        """A statement's dosage starting "2026-06": every day of June, never a day."""
+        assert first_day(statement(bounds={"start": "2026-06"})) == FirstDay(
+            dt.date(2026, 6, 1), dt.date(2026, 6, 30), "2026-06")
+
+    def test_the_dosage_dates_a_statement_only_when_its_effective_does_not(self) -> None:
+        """effective[x], the statement's own date, is read before its dosage's; a period
+        naming only its end leaves the first day to the dosage (it was none); its
+        dateAsserted (when the list was written) never stands for it."""
+        dated = statement(bounds={"start": "2025-04-01"})
+        dated["effectiveDateTime"] = "2025-03-06"
+        open_start = statement(bounds={"start": "2025-03-06"})
+        open_start["effectivePeriod"] = {"end": "2025-05-01"}
+        for record in (dated, open_start):
+            day = first_day(record)
+            assert day is not None and day.day == dt.date(2025, 3, 6)
+        undated = statement()
+        undated["dateAsserted"] = "2025-01-10"
+        assert first_day(undated) is None
+
+    def test_one_course_has_one_first_day_in_every_kind_of_record(self) -> None:
+        """Everolimus from 2025-03-06, as an order (dosageInstruction), a statement
+        (dosage) and an administration (effectivePeriod; its one dosage, an object, has
+        no timing): the same first day."""
+        bounds = {"start": "2025-03-06", "end": "2025-05-01"}
+        days = [first_day(r) for r in (
+            request(bounds=bounds), statement(bounds=bounds),
+            administration("completed", {"start": "2025-03-06T09:00:00Z"}))]
+        assert [d.day if d is not None else None for d in days] == [dt.date(2025, 3, 6)] * 3
+
+
+class TestGiven:
+    def test_a_statement_starting_after_the_day_is_planned(self) -> None:
+        """Active everolimus from 2026-06-01, read on 2026-01-15: not given yet, planned
+        (it was a line given now); read on its first day, it is given."""
+        record = statement(bounds={"start": "2026-06-01"})
+        assert given(record, ON) is Given.planned
+        assert given(record, dt.date(2026, 6, 1)) is Given.given
+
+    def test_a_statement_s_dosage_end_ends_it_as_a_request_s_does(self) -> None:
+        """An active statement whose dosage bounds ended before 2026-01-15 is over (it was
+        read as given now); one whose bounds end that day, later, or not at all is under
+        way. The same dates in an active order give the same answers."""
+        for bounds, now in [
+                ({"start": "2025-03-06", "end": "2025-05-01"}, False),  # ended in May
+                ({"start": "2025-03-06", "end": "2025-05"}, False),  # ended with May
+                ({"start": "2025-03-06", "end": "2026-01-15"}, True),  # last day today
+                ({"start": "2025-03-06", "end": "2026-03-01"}, True),  # ends later
+                ({"start": "2025-03-06"}, True)]:  # no end given: under way
+            assert given_now(statement(bounds=bounds), ON) is now, bounds
+            assert given_now(request(bounds=bounds), ON) is now, bounds
+
+    def test_a_bounds_duration_is_read_alike_for_order_and_statement(self) -> None:
+        """boundsDuration (28 days) gives no end day to the reader: the course started
+        on its first event, 2025-03-06, and, no end read, is taken as under way (the
+        safer reading, an order in place checked against the allergy list), for the
+        statement as for the order."""
+        timing: dict[str, Any] = {"events": ["2025-03-06"],
+                                  "duration": {"value": 28, "unit": "d",
+                                               "system": "http://unitsofmeasure.org",
+                                               "code": "d"}}
+        for record in (statement(**timing), request(**timing)):
+            day = first_day(record)
+            assert day is not None and day.day == dt.date(2025, 3, 6)
+            assert given(record, ON) is Given.given
+            assert given_now(record, ON)
+
+
+class TestTheKidneyRecord:
+    def test_a_course_to_start_in_june_is_planned_and_the_intolerance_stands(self) -> None:
+        """Active everolimus statement, dosage from 2026-06-01, read on 2026-01-15: no line
+        of everolimus (the chemotherapy is the only line), the statement planned, "to
+        start 2026-06-01". No mTOR inhibitor has been tolerated, so the sirolimus
+        intolerance rules every one out (I15): no first-line mTOR advice, none said to be
+        given; anthracycline-based chemotherapy (S14) is the option, and it was given."""
+        bc = read(statement(bounds={"start": "2026-06-01"}))
+        assert lines(bc) == [CHEMO]
+        assert bc.running == ()
+        assert [(p.where, p.agent, p.how) for p in bc.planned if p.agent is Agent.everolimus
+                ] == [("MedicationStatement/evs", Agent.everolimus, "to start 2026-06-01")]
+        assert not any("shows another one tolerated" in n for n in bc.notes)
+        found = ids(bc)
+        assert "REC-MTOR-FIRST-LINE" not in found and "ALERT-MTOR-GIVEN" not in found
+        assert {"REC-ANTHRACYCLINE", "ALERT-ANTHRACYCLINE-GIVEN"} <= found
+
+    @pytest.mark.parametrize("status", ["completed", "active"])
+    def test_a_past_course_keeps_its_first_day_and_the_sequencing_alert(
+            self, status: str) -> None:
+        """Everolimus from 2025-03-06 to 2025-05-01 in the dosage only: a line from
+        2025-03-06 (its day was lost), after the doxorubicin-ifosfamide line of 2024, so
+        chemotherapy was given first while an mTOR inhibitor was possible
+        (ALERT-CHEMO-BEFORE-MTOR, which had gone). Its dosing over, it is not given now,
+        whatever its status says."""
+        bc = read(statement(status, bounds={"start": "2025-03-06", "end": "2025-05-01"}))
+        assert lines(bc) == [CHEMO, (Agent.everolimus, dt.date(2025, 3, 6))]
+        assert bc.running == ()
+        assert "ALERT-CHEMO-BEFORE-MTOR" in ids(bc)
+
+    def test_an_active_course_with_no_end_is_given_now_since_its_first_day(self) -> None:
+        """Everolimus from 2025-03-06, no end: given now, since that day."""
+        bc = read(statement(bounds={"start": "2025-03-06"}))
+        assert [(p.where, p.how) for p in bc.running] == [
+            ("MedicationStatement/evs",
+             "given now (status 'active' since 2025-03-06, not ended by 2026-01-15)")]
+
+    @pytest.mark.parametrize("statuses", [
+        ("completed", "completed", "completed"), ("active", "active", "in-progress")],
+        ids=["completed", "under-way-status"])
+    def test_one_course_as_order_statement_or_administration_is_one_line(
+            self, statuses: tuple[str, str, str]) -> None:
+        """The same everolimus course, 2025-03-06 to 2025-05-01, whichever record the EHR
+        sends it as (with a status saying it is over, or still under way): the same line
+        with the same first day, not given now (its dates ended), and the same advice
+        (the sequencing alert; everolimus tolerated, so only sirolimus ruled out)."""
+        bounds = {"start": "2025-03-06", "end": "2025-05-01"}
+        readings = [read(record) for record in (
+            request(statuses[0], bounds=bounds), statement(statuses[1], bounds=bounds),
+            administration(statuses[2], {"start": "2025-03-06T09:00:00Z",
+                                         "end": "2025-05-01T09:00:00Z"}))]
+        assert [lines(bc) for bc in readings] == [
+            [CHEMO, (Agent.everolimus, dt.date(2025, 3, 6))]] * 3
+        assert [bc.running for bc in readings] == [()] * 3
+        for bc in readings:
+            assert {"ALERT-CHEMO-BEFORE-MTOR", "ALERT-MTOR-GIVEN"} <= ids(bc)
+
+
+class TestPatientView:
+    def test_the_card_checks_the_planned_course_against_the_intolerance(
+            self, tmp_path: Path) -> None:
+        """CDS Hooks reads the prefetch with the same reader: the everolimus statement to
+        start 2026-06-01 is an order planned that the sirolimus intolerance rules out (the
+        critical card), not a line given that reopens mTOR inhibitors; no card offers an
+        mTOR inhibitor as the first line."""
+        client = TestClient(create_app(WebConfig(
+            database_url=f"sqlite:///{tmp_path / 'registry.db'}", cds=CdsSettings()),
+            today=lambda: ON), base_url="http://localhost")
+        bundle = as_searched(kidney_with(statement(bounds={"start": "2026-06-01"})))
+        body = hook_request("patient-view", patient_id(bundle),
+                            prefetch=prefetch_of(bundle, include=True))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200, r.text
+        cards: list[dict[str, Any]] = r.json()["cards"]
+        planned = [c for c in cards if c["indicator"] == "critical"
+                   and c["summary"].startswith("Order of everolimus planned in the record")]
+        assert len(planned) == 1 and "sirolimus" in planned[0]["summary"]
+        assert not any("An mTOR inhibitor is the first-line" in c.get("detail", "")
+                       for c in cards)
+        assert not any("given now" in c["summary"] for c in cards)
