@@ -75,7 +75,9 @@ class TestLocalizedRecordedUnresectable:
         assert not ids(a) & SURGERY_ADVICE, "never resect a tumour recorded unresectable"
         assert a.advanced is True
         assert a.disease_status == "locally_advanced_unresectable"
-        assert "REC-MTOR-FIRST-LINE" in ids(a)
+        # the advanced pathway: with no evidence of malignancy (I9) the mTOR inhibitor is
+        # the sarcoma team's to consider, not S12's treatment of choice (I25)
+        assert "REC-MTOR-MALIGNANCY-NOT-SHOWN" in ids(a)
         assert "ALERT-STATUS-FROM-FACTS" in ids(a), "the derivation is said, not silent"
         derived = {f.path: f.value for f in a.derived}
         assert derived["derived.disease_status"] == "locally_advanced_unresectable"
@@ -675,15 +677,16 @@ class TestRiskPanelOnRelapse:
 
     def test_unresectable_tumour_is_not_stratified_nor_coded_benign(self) -> None:
         """3 cm, every feature absent, locally advanced and unresectable, not operated: an
-        mTOR inhibitor is advised for advanced disease (S12), so the report is not headed
-        'Risk: low' (S05 serves the adjuvant decision after a resection) and the ICD-O-3
-        hint is not the benign code alone (I6)."""
+        mTOR inhibitor is for the sarcoma team to consider for advanced disease not shown
+        malignant (S12, I25), so the report is not headed 'Risk: low' (S05 serves the
+        adjuvant decision after a resection) and the ICD-O-3 hint is not the benign code
+        alone (I6)."""
         data = base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
                     stage={"status": "locally_advanced_unresectable", "resectable": "no",
                            "lymph_nodes": "negative"},
                     surgery={"status": "not_performed"})
         a = run(data)
-        assert "REC-MTOR-FIRST-LINE" in ids(a)
+        assert "REC-MTOR-MALIGNANCY-NOT-SHOWN" in ids(a)
         assert (a.risk.group, a.risk.surveillance_group) == ("not_applicable", "high")
         assert a.risk.item.id == "RISK-NOT-APPLICABLE-UNRESECTABLE"
         assert {"I6", "I8"} <= set(a.risk.item.provenance.interpretations)

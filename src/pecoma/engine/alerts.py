@@ -23,7 +23,7 @@ from pecoma.case import (
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived, gross_tumour_left, gross_tumour_question, margin_facts
 from pecoma.engine.model import Classification, Fact, Risk
-from pecoma.engine.risk import MALIGNANT
+from pecoma.engine.risk import malignancy
 
 __all__ = [
     "IHC_GROUPS",
@@ -31,7 +31,6 @@ __all__ = [
     "history_and_behaviour",
     "ihc_panel",
     "ihc_panel_complete",
-    "malignancy_evidence",
     "molecular",
     "require_tissue",
     "status_from_facts",
@@ -237,15 +236,9 @@ def history_and_behaviour(
                        if gross_open and (surgery.completion is not None or not localized)
                        else [] if resected_margin is not Margin.unknown
                        else [out.missing("MISS-MARGIN")])
-        evidence = malignancy_evidence(d, classifications)
-        # A category that may still be malignant on missing facts: the safer branch (the
-        # critical alert), provisional on the facts that would settle it.
-        open_on = [
-            m
-            for c in classifications
-            if c.id in _CLASSIFICATION_FACT and not c.determined and MALIGNANT in c.possible
-            for m in c.item.conditional_on
-        ]
+        # I9: malignant on the facts, or a category that may still be malignant on
+        # missing facts (the safer branch, the critical alert, provisional on them)
+        evidence, open_on, _categories = malignancy(d, classifications)
         # A guideline high-risk feature (S06-S09) present, or unknown, with the category at
         # most uncertain malignant potential: aggressive behaviour is predicted, malignancy
         # is not shown (I9), so the warning worded for it.
@@ -279,29 +272,6 @@ def history_and_behaviour(
     out.add("ALERT-LONG-TERM-FOLLOW-UP", [d.status_fact()])
 
 
-def malignancy_evidence(
-    d: Derived, classifications: Sequence[Classification]
-) -> list[Fact]:
-    """The facts that make the tumour count as malignant for S27 (I9): a pathology
-    classification determined as malignant, disease that has recurred or metastasised, or
-    spread to regional lymph nodes. The guideline's high-risk features (S06-S09) predict
-    aggressive behaviour; they do not make the tumour malignant by themselves."""
-    evidence = [
-        Fact(_CLASSIFICATION_FACT[c.id], c.category)
-        for c in classifications
-        if c.id in _CLASSIFICATION_FACT and c.determined and c.category == MALIGNANT
-    ]
-    if d.relapsed:
-        evidence.append(d.status_fact())
-    if d.nodes_positive:
-        evidence.append(Fact("stage.lymph_nodes", "positive"))
-    return evidence
-
-
-_CLASSIFICATION_FACT = {
-    "CLS-FOLPE-2005": "classification.folpe_2005",
-    "CLS-BENNETT-2018": "classification.bennett_2018",
-}
 _NO_RESULT = frozenset({VariantStatus.unknown, VariantStatus.not_done})
 _NO_FUSION_RESULT = frozenset({FusionStatus.unknown, FusionStatus.not_done})
 

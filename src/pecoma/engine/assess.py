@@ -78,9 +78,10 @@ def assess(
 
     pathway.surgery(case, d, out)
     pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
-    pathway.systemic(case, d, out)
+    pathway.systemic(case, d, classifications, out)
     alerts.molecular(
-        case, d, any(i.id == "REC-MTOR-FIRST-LINE" for i in out.recommendations), out
+        case, d, any(i.id in ("REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN")
+                     for i in out.recommendations), out
     )
     pathway.metastasectomy(case, d, out)
     pathway.referral(d, out)

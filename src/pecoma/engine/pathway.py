@@ -11,7 +11,7 @@ marks the item conditional on it. The rules follow the derived disease status
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pecoma.case import (
     Agent,
@@ -45,7 +45,8 @@ from pecoma.engine.facts import (
     progressed_on,
     removal_asked,
 )
-from pecoma.engine.model import Fact
+from pecoma.engine.model import Classification, Fact
+from pecoma.engine.risk import Malignancy, malignancy
 from pecoma.settings import EngineSettings
 
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
@@ -415,12 +416,18 @@ def _postoperative_lines(case: Case) -> list[Fact]:
     return facts
 
 
-def systemic(case: Case, d: Derived, out: Collector) -> None:
+def systemic(case: Case, d: Derived, classifications: Sequence[Classification],
+             out: Collector) -> None:
     """Systemic treatment of advanced disease (S02, S12-S15), for advanced disease or
-    disease that may be (``d.advanced`` unknown: resectability unknown)."""
+    disease that may be (``d.advanced`` unknown: resectability unknown). The guideline
+    states it for advanced malignant PEComa: where the tumour does not count as malignant
+    on the facts entered (I9), the mTOR inhibitor is for the sarcoma team to consider,
+    not the treatment of choice, and the items say so; where a missing fact may make it
+    malignant, they stand provisional on that fact (I25)."""
     advanced = d.advanced
     if advanced is False:
         return
+    scope = malignancy(d, classifications)
     avail = case.systemic.mtor_inhibitor_available
     # as recorded, or derived from an mTOR inhibitor recorded as not tolerated (I15):
     # then the items resting on it cite I15 and name the intolerance
@@ -597,11 +604,13 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         # on whether that intolerance rules out the class (I15)
         sister, sister_asked = _other_anthracycline_not_tolerated(
             case, out, Agent.doxorubicin, "REC-ANTHRACYCLINE")
-        out.add("REC-ANTHRACYCLINE", [*mtor_facts, *given_before, *sister, *unnamed],
+        out.add("REC-ANTHRACYCLINE",
+                [*mtor_facts, *given_before, *sister, *unnamed, *_scope_facts(scope)],
                 [*base, *if_not_progressed, *sister_asked,
                  *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
-                 *_which_drug(out, unnamed, "REC-ANTHRACYCLINE")],
-                ("I15",) if sister or unnamed else applied)
+                 *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
+                 *_scope_asked(out, scope, "REC-ANTHRACYCLINE")],
+                (*(("I15",) if sister or unnamed else applied), *_scope_applied(scope)))
     else:
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
@@ -609,13 +618,22 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
         # ruled out and never proposed (I15)
         out_only = _mtor_ruled_out_facts(case, d)
         only = ("I15",) if out_only or unnamed else ()
-        out.add("REC-MTOR-FIRST-LINE", [*mtor_facts, *out_only, *unnamed],
-                [*conditions, *_which_drug(out, unnamed, "REC-MTOR-FIRST-LINE")], only)
+        # S12 names malignant PEComa: not shown malignant, the mTOR inhibitor is the
+        # team's to consider, and nab-sirolimus, approved for malignant PEComa, is not
+        # shown (I25)
+        mtor_id = ("REC-MTOR-MALIGNANCY-NOT-SHOWN" if scope.not_shown
+                   else "REC-MTOR-FIRST-LINE")
+        out.add(mtor_id, [*mtor_facts, *out_only, *unnamed, *_scope_facts(scope)],
+                [*conditions, *_which_drug(out, unnamed, mtor_id),
+                 *_scope_asked(out, scope, mtor_id)], (*only, *_scope_applied(scope)))
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
         # intolerance of either (I15)
-        if Agent.nab_sirolimus not in mtor_out:
-            out.add("SUPP-NAB-SIROLIMUS", [*mtor_facts, *out_only, *unnamed],
-                    [*conditions, *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS")], only)
+        if Agent.nab_sirolimus not in mtor_out and not scope.not_shown:
+            out.add("SUPP-NAB-SIROLIMUS",
+                    [*mtor_facts, *out_only, *unnamed, *_scope_facts(scope)],
+                    [*conditions, *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS"),
+                     *_scope_asked(out, scope, "SUPP-NAB-SIROLIMUS")],
+                    (*only, *_scope_applied(scope)))
     if s15:
         # such a line given already, whether the disease progressed on it not recorded:
         # S15 is past if it did, so it waits on the answer
@@ -640,10 +658,12 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             sister, sister_asked = _other_anthracycline_not_tolerated(
                 case, out, Agent.epirubicin, "REC-UTERINE-EPI-IFO")
             out.add("REC-UTERINE-EPI-IFO",
-                    [status_fact, *site_facts, *given_before, *sister, *unnamed],
+                    [status_fact, *site_facts, *given_before, *sister, *unnamed,
+                     *_scope_facts(scope)],
                     list(dict.fromkeys([*s15_conditions, *sister_asked, *_which_drug(
-                        out, unnamed, "REC-UTERINE-EPI-IFO")])),
-                    ("I15",) if sister or unnamed else ())
+                        out, unnamed, "REC-UTERINE-EPI-IFO"),
+                        *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
+                    (*(("I15",) if sister or unnamed else ()), *_scope_applied(scope)))
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 [*base, *withheld_asked])
@@ -656,7 +676,8 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
     # a line of a drug recorded as not tolerated is not (I15: never proposed)
     mtor_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
                   if t.agent.is_mtor_inhibitor and t.agent not in mtor_out]
-    if mtor_lines and any(i.id in ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")
+    if mtor_lines and any(i.id in ("REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN",
+                                   "SUPP-NAB-SIROLIMUS")
                           for i in out.recommendations):
         out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(i, t)])
     first = d.first_line
@@ -678,6 +699,37 @@ def systemic(case: Case, d: Derived, out: Collector) -> None:
             [*unsure, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR")],
             ("I15",) if unnamed else (),
         )
+
+
+#: Said of systemic treatment of advanced disease when the tumour does not count as
+#: malignant on the facts entered (I9, I25).
+_MALIGNANCY_NOT_SHOWN = Fact(
+    "derived.malignancy",
+    "not shown on the facts entered (I9): the guideline states its systemic treatment of "
+    "advanced disease for malignant PEComa; whether it applies is for the sarcoma team "
+    "(I25)")
+
+
+def _scope_facts(scope: Malignancy) -> list[Fact]:
+    """What a systemic item for advanced disease rests on as to malignancy (I25): none
+    when the tumour counts as malignant (its evidence is the S27 alert's); else the
+    pathology categories, and, when no missing fact may make it malignant, the derived
+    fact that malignancy is not shown."""
+    if scope.evidence:
+        return []
+    return [*scope.categories, *((_MALIGNANCY_NOT_SHOWN,) if scope.not_shown else ())]
+
+
+def _scope_asked(out: Collector, scope: Malignancy, record_id: str) -> list[str]:
+    """The missing facts on which a classification may still call the tumour malignant,
+    as conditions of ``record_id`` (the safer branch meanwhile: the guideline's advice
+    for malignant PEComa, provisional, I25); empty when none."""
+    return [out.missing(m, affects=(record_id,)) for m in scope.open_on]
+
+
+def _scope_applied(scope: Malignancy) -> tuple[str, ...]:
+    """The interpretations a systemic item cites when malignancy is not shown or open."""
+    return () if scope.evidence else ("I9", "I25")
 
 
 def _contraindication_facts(case: Case, d: Derived) -> list[Fact]:

@@ -17,7 +17,14 @@ from pecoma.engine.facts import NOT_REMOVED, Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
 from pecoma.settings import EngineSettings, Threshold
 
-__all__ = ["bennett_2018", "folpe_2005", "guideline_risk", "icdo3_hint"]
+__all__ = [
+    "Malignancy",
+    "bennett_2018",
+    "folpe_2005",
+    "guideline_risk",
+    "icdo3_hint",
+    "malignancy",
+]
 
 
 BENIGN = "benign"
@@ -174,6 +181,54 @@ def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classificati
     open_on = () if settled else tuple(dict.fromkeys(
         m for c in found for m in c.item.conditional_on))
     return replace(risk, surveillance_group="high"), facts, open_on
+
+
+class Malignancy(NamedTuple):
+    """Whether the tumour counts as malignant on the facts entered (I9), the one rule
+    the S27 alert's level and the systemic treatment of advanced disease (I25) follow.
+
+    ``evidence``: the facts that make it count as malignant (empty when none do);
+    ``open_on``: with no evidence, the missing facts on which a pathology classification
+    may still call it malignant (the safer branch meanwhile: taken as malignant,
+    provisional on them); ``categories``: the pathology categories as they stand."""
+
+    evidence: tuple[Fact, ...]
+    open_on: tuple[str, ...]
+    categories: tuple[Fact, ...]
+
+    @property
+    def not_shown(self) -> bool:
+        """No evidence of malignancy and none left open by a missing fact: at most
+        benign or of uncertain malignant potential on the facts entered (a category left
+        open up to malignant only because the tumour was never resected, I6, is no
+        evidence either)."""
+        return not self.evidence and not self.open_on
+
+
+def malignancy(d: Derived, classifications: Sequence[Classification]) -> Malignancy:
+    """The facts that make the tumour count as malignant (I9): a pathology
+    classification determined as malignant, disease that has recurred or metastasised,
+    or spread to regional lymph nodes; else the missing facts on which a classification
+    may still call it malignant. The guideline's high-risk features (S06-S09) predict
+    aggressive behaviour; they do not make the tumour malignant by themselves."""
+    pathology = [c for c in classifications if c.id in _CLASSIFICATION_FACT]
+    evidence = [Fact(_CLASSIFICATION_FACT[c.id], c.category) for c in pathology
+                if c.determined and c.category == MALIGNANT]
+    if d.relapsed:
+        evidence.append(d.status_fact())
+    if d.nodes_positive:
+        evidence.append(Fact("stage.lymph_nodes", "positive"))
+    open_on = () if evidence else tuple(dict.fromkeys(
+        m for c in pathology if not c.determined and MALIGNANT in c.possible
+        for m in c.item.conditional_on))
+    return Malignancy(tuple(evidence), open_on,
+                      tuple(Fact(_CLASSIFICATION_FACT[c.id], c.category) for c in pathology))
+
+
+_CLASSIFICATION_FACT = {
+    "CLS-FOLPE-2005": "classification.folpe_2005",
+    "CLS-BENNETT-2018": "classification.bennett_2018",
+}
 
 
 def _decided_locally(name: str, threshold: Threshold, value: float | None

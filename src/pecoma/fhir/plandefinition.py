@@ -40,7 +40,7 @@ _STRONG = frozenset({
 })
 _WEAK = frozenset({
     "consider", "consider; limited supporting data", "option", "alternative first line",
-    "can be considered",
+    "can be considered", "consider; the sarcoma team decides (I25)",
 })
 
 #: When each record applies, in words (the engine's rules are the executable form).
@@ -98,6 +98,10 @@ APPLIES_WHEN: dict[str, str] = {
     "by systemic or other treatment without an operation (I8): no S11, no relapse.",
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
     "contraindicated, no progression on an mTOR inhibitor.",
+    "REC-MTOR-MALIGNANCY-NOT-SHOWN": "Advanced disease (I6) not shown malignant (I9: no "
+    "malignant pathology category, no recurrence, metastasis or nodal spread, and no missing "
+    "fact that could make it malignant), mTOR inhibitors neither unavailable nor "
+    "contraindicated, no progression on an mTOR inhibitor (I25).",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
     "contraindicated, no progression on anthracycline-based chemotherapy, doxorubicin not "
     "recorded as not tolerated.",

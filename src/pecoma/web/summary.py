@@ -117,6 +117,7 @@ _EXTRA_LABELS: dict[str, str] = {
     "derived.extrapulmonary_disease": "Disease outside the lungs (derived)",
     "derived.size_cm": "Largest dimension in cm (derived)",
     "derived.regimen_withheld": "Regimen withheld for a recorded intolerance (derived)",
+    "derived.malignancy": "Malignant on the facts entered (derived, I9)",
     "derived.anthracycline_intolerance":
         "Another anthracycline recorded as not tolerated (derived)",
     "derived.mtor_inhibitor_contraindicated":
