@@ -285,6 +285,48 @@ class TestTheRule:
         assert resolve("https://ehr.example/fhir/Medication/m1/_history/7") is med
 
 
+class TestTheServerOfAReference:
+    """Two ways of writing one server's base name it alike (RFC 3986 section 6.2.3,
+    scheme-based normalisation): the scheme's default port written or not (80 for http,
+    443 for https), the scheme and host in any case. A reference written
+    'http://example.org:80/fhir/...' beside fullUrls 'http://example.org/fhir/...' had been
+    read as on another server: every reference of the record resolved to nothing and the
+    bundle was refused (18 problems, "the bundle must hold the PEComa diagnosis")."""
+
+    @pytest.mark.parametrize("base", [
+        "http://example.org:80/fhir", "HTTP://Example.ORG:80/fhir",
+        "http://example.org:/fhir"])
+    def test_every_reference_with_the_default_port_reads_the_record(self, base: str
+                                                                    ) -> None:
+        """The uterine record with every relative reference rewritten '<base>/Type/id',
+        its fullUrls 'http://example.org/fhir/...': read as the record written with
+        relative references (the same case, the same sources)."""
+        text = json.dumps(_uterus())
+        for e in _uterus()["entry"]:
+            ref = f"{e['resource']['resourceType']}/{e['resource']['id']}"
+            text = text.replace(f'"reference": "{ref}"', f'"reference": "{base}/{ref}"')
+        assert base in text
+        bc = case_from_bundle(json.loads(text), on=ON)
+        plain = case_from_bundle(_uterus(), on=ON)
+        assert bc.case == plain.case
+        assert bc.sources == plain.sources
+
+    def test_the_default_port_of_each_scheme(self) -> None:
+        """https with 443 written is the server without it, http with 80 too; another
+        port (8080, or 443 on http) is another server: its Type/id may be another
+        resource, so it resolves to nothing."""
+        med = {"resourceType": "Medication", "id": "m1"}
+        https = resolver_for([med], None, ["https://ehr.example/fhir"])
+        assert https("https://EHR.example:443/fhir/Medication/m1") is med
+        assert https("https://ehr.example:8443/fhir/Medication/m1") is None
+        assert https("http://ehr.example/fhir/Medication/m1") is None
+        http = resolver_for([med], None, ["http://ehr.example:80/fhir/"])
+        assert http("http://ehr.example/fhir/Medication/m1") is med
+        assert http("http://ehr.example:443/fhir/Medication/m1") is None
+        assert http("http://ehr.example:8080/fhir/Medication/m1") is None
+        assert http("http://ehr.example/FHIR/Medication/m1") is None  # a path keeps its case
+
+
 UNCERTAIN = {"coding": [{"system": "http://loinc.org", "code": "LA26333-7",
                          "display": "Uncertain significance"}]}
 

@@ -48,12 +48,25 @@ def unversioned(reference: str) -> str:
     return reference[:cut] if cut > 0 else reference
 
 
+#: The port a scheme names when it names none (RFC 3986 section 6.2.3).
+_DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
+
+
 def server_key(base: str) -> str:
-    """A server base compared as FHIR compares them: scheme and host in any case, no
-    trailing ``/``."""
+    """A server base compared as FHIR compares them, by RFC 3986's scheme-based
+    normalisation (section 6.2.3): scheme and host in any case, the scheme's default port
+    written or not (``http://example.org:80/fhir`` is ``http://example.org/fhir``; 443 for
+    https), an empty port as none, no trailing ``/``. Any other port, ``080`` too, is
+    another server (the safer reading: the reference names nothing). The path keeps its
+    case."""
     scheme, _, rest = base.rstrip("/").partition("://")
-    host, _, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}" + (f"/{path}" if path else "")
+    scheme = scheme.lower()
+    authority, _, path = rest.partition("/")
+    authority = authority.lower()
+    host, colon, port = authority.rpartition(":")
+    if colon and "]" not in port and port in ("", _DEFAULT_PORTS.get(scheme)):
+        authority = host
+    return f"{scheme}://{authority}" + (f"/{path}" if path else "")
 
 
 def parse_reference(reference: str) -> tuple[str, str, str] | None:
