@@ -58,6 +58,7 @@ __all__ = [
     "same_tumour",
     "settle_entered_dates",
     "settle_specimen_diagnosis",
+    "the_pecoma",
 ]
 
 
@@ -95,11 +96,13 @@ def of_the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool:
     """Whether a Condition a result is about (its focus, or mCODE's related condition) is
     the PEComa's: the PEComa Condition, another naming the PEComa, a metastasis, or one of
     the PEComa's own site or organ (the same tumour recorded again). Any other Condition
-    (a breast cancer, its staging) is another disease."""
+    (a breast cancer, its staging) is another disease; a further PEComa Condition is the
+    PEComa's when it records the same tumour (:func:`the_pecoma`)."""
     if cond is r.primary or _is_metastasis(cond) or m.names_pecoma(
             m.lower_words(cond.get("code"))):
         return True
-    return same_tumour(cond, r.data.get("tumour", {}).get("primary_site"))
+    return (same_tumour(cond, r.data.get("tumour", {}).get("primary_site"))
+            or the_pecoma(cond, r) is True)
 
 
 def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, list[str]]:
@@ -108,8 +111,8 @@ def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, lis
     whether a reason names the PEComa, and the other cancers its reasons name
     (:func:`pecoma.fhir.reading.conditions_named`). A ``reasonReference`` names the
     PEComa when it is the PEComa Condition, another coding or naming PEComa, or the same
-    tumour recorded again (:func:`same_tumour`); a metastasis names the primary its
-    ``condition-related`` extension gives. A ``reasonCode`` names the PEComa when it
+    tumour recorded again (:func:`same_tumour`, :func:`the_pecoma`); a metastasis names
+    the primary its ``condition-related`` extension gives. A ``reasonCode`` names the PEComa when it
     shares a coding with the PEComa Condition's code, or codes (ICD-O-3 8714, the
     project's code) or names PEComa. Anything else (no reason, a code of no cancer of the
     record, a Condition the record does not hold) names neither."""
@@ -128,8 +131,8 @@ def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, lis
             if target is None:
                 continue
             named += [where for where, found in others if found is target]
-        pecoma = pecoma or target is r.primary or _is_pecoma(target) or same_tumour(
-            target, site)
+        pecoma = (pecoma or _is_pecoma(target) or same_tumour(target, site)
+                  or the_pecoma(target, r) is True)
     for concept in as_list(resource.get("reasonCode")):
         pecoma = pecoma or (m.icdo3_pecoma(concept) is not None
                             or has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0])
@@ -463,13 +466,11 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         bool(_RECURRENCE_WORDS.search(m.lower_words(wx[1].get("code")))),
         clinical_status(wx[1]) in _HISTORY, _onset_key(wx[1])))
     where, cond = primary[0]
+    # two PEComas of one standing (neither a recurrence or spread) at different sites:
+    # two primaries
     rivals = [w for w, x in primary[1:]
-              if not _RECURRENCE_WORDS.search(m.lower_words(x.get("code")))
-              and not _SPREAD_WORDS.search(m.lower_words(x.get("code")))
-              and (verification(x) in _NOT_CONFIRMED, clinical_status(x) in _HISTORY)
-              == (verification(cond) in _NOT_CONFIRMED, clinical_status(cond) in _HISTORY)
-              and site_of(condition_sites(x, r), PrimarySite)
-              not in (None, site_of(condition_sites(cond, r), PrimarySite))]
+              if _standing(x) == (*_standing(cond)[:2], False)
+              and _same_record(x, cond, r) is False]
     if rivals:
         r.issue("Condition", f"({1 + len(rivals)} PEComa Conditions)",
                 f"cannot be read: {where} and {rivals[0]} name PEComa at different primary "
@@ -568,6 +569,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         r.primary_recurred = f"{where}.clinicalStatus '{clinical_status(cond)}'"
     for other_where, other in primary[1:]:
         r.why[other_where] = f"a further PEComa Condition ({where} is read)"
+        r.further_pecoma[id(other)] = other_where
         if (r.primary_recurred is None and clinical_status(other) not in _HISTORY
                 and _RECURRENCE_WORDS.search(m.lower_words(other.get("code")))):
             r.primary_recurred = f"{other_where}, a recurrence of the PEComa"
@@ -609,6 +611,54 @@ def _cervix(cond: Mapping[str, Any], where: str, site: str, coded: str | None,
                        "check the primary site")
         return None
     return stated, at
+
+
+def _standing(cond: Mapping[str, Any]) -> tuple[bool, bool, bool]:
+    """What the reader compares of two PEComa Conditions beside their sites: whether each
+    is only suspected (verificationStatus provisional, differential, unconfirmed), in the
+    past (clinicalStatus inactive, resolved, remission), or names a recurrence or spread."""
+    words = m.lower_words(cond.get("code"))
+    return (verification(cond) in _NOT_CONFIRMED, clinical_status(cond) in _HISTORY,
+            bool(_RECURRENCE_WORDS.search(words) or _SPREAD_WORDS.search(words)))
+
+
+def _same_record(other: Mapping[str, Any], cond: Mapping[str, Any], r: Reader) -> bool | None:
+    """Whether the PEComa Condition ``other`` records the same tumour as the PEComa
+    Condition ``cond``, by their primary sites (the one rule that tells the same tumour
+    recorded twice, a problem-list entry beside the mCODE primary cancer Condition, from
+    two primaries): ``True`` when their sites read the same organ and they are of one
+    standing (:func:`_standing`); ``False`` when they read different organs (two
+    primaries: :func:`read_conditions` refuses two current ones); ``None`` when it cannot
+    be told (a site not read, or 'other', which names no organ to compare; one site
+    shared but a different standing: a past tumour of that organ, a recurrence, one only
+    suspected)."""
+    site = site_of(condition_sites(other, r), PrimarySite)
+    own = site_of(condition_sites(cond, r), PrimarySite)
+    if site is None or own is None:
+        return None
+    if site != own:
+        return False
+    if site == PrimarySite.other.value or _standing(other) != _standing(cond):
+        return None
+    return True
+
+
+def the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool | None:
+    """Whether a Condition a record gives as its reason (a Procedure's
+    ``reasonReference``) is the PEComa read as the primary: the PEComa Condition itself, a
+    further PEComa Condition recording the same tumour (:func:`_same_record`: whichever of
+    two entries for one tumour was read as the primary, a reason naming the other is the
+    PEComa's), or a Condition recording it again (:func:`same_tumour`: C55 beside a uterine
+    PEComa). ``None`` when a further PEComa Condition cannot be told to be the same tumour
+    or another; ``False`` for a metastasis and any other Condition."""
+    if r.primary is None:
+        return False
+    if cond is r.primary:
+        return True
+    if id(cond) in r.further_pecoma:
+        return _same_record(cond, r.primary, r)
+    return not _is_metastasis(cond) and same_tumour(
+        cond, r.data.get("tumour", {}).get("primary_site"))
 
 
 def _onset_key(cond: Mapping[str, Any]) -> str:
@@ -711,9 +761,15 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     for where, cond in r.metastasis_conditions:
         related = extension(cond, m.CONDITION_RELATED)
         target = resolved(reference_of((related or {}).get("valueReference")), r)
-        if target is not None and r.primary is not None and target is not r.primary:
+        of_primary = None if target is None else the_pecoma(target, r)
+        if target is not None and r.primary is not None and of_primary is False:
             r.why[where] = "a metastasis of another primary cancer"
             continue
+        if target is not None and of_primary is None:
+            # a PEComa's spread whichever PEComa Condition it names: read (the safer way)
+            r.notes.append(f"{where}: a metastasis of {r.labels.get(id(target), 'a PEComa')}"
+                           ", a PEComa Condition that cannot be told to be the same tumour as "
+                           "the one read as the primary: read as the PEComa's")
         if target is None and other_cancers and clinical_status(cond) in _HISTORY:
             r.why[where] = ("a resolved metastasis naming no primary, beside another primary "
                             f"cancer ({other_cancers[0]})")

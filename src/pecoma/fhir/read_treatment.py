@@ -34,7 +34,7 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
-from pecoma.fhir.read_conditions import cancers_given_for
+from pecoma.fhir.read_conditions import cancers_given_for, the_pecoma
 from pecoma.fhir.reading import (
     NotTolerated,
     Planned,
@@ -74,12 +74,25 @@ _PROCEDURE_STATUS = {
 }
 
 
-def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool:
-    """Whether a resection Procedure is of the PEComa primary."""
-    reasons = [resolved(reference_of(x), r) for x in as_list(proc.get("reasonReference"))]
-    known = [x for x in reasons if x is not None]
+def _reasons(proc: Mapping[str, Any], r: Reader) -> list[tuple[str, bool | None]]:
+    """The Conditions a Procedure's ``reasonReference`` names that the record holds, each
+    with whether it is the PEComa read as the primary (:func:`the_pecoma`)."""
+    out = []
+    for ref in as_list(proc.get("reasonReference")):
+        found = resolved(where := reference_of(ref), r)
+        if found is not None:
+            out.append((r.labels.get(id(found), where or ""),
+                        the_pecoma(found, r) if found.get("resourceType") == "Condition"
+                        else False))
+    return out
+
+
+def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool | None:
+    """Whether a resection Procedure is of the PEComa primary; ``None`` when its reason
+    is a PEComa Condition that cannot be told to be the primary's or another tumour."""
+    known = [named for _w, named in _reasons(proc, r)]
     if known:
-        return any(x is r.primary for x in known)
+        return True if True in known else None if None in known else False
     if as_list(proc.get("reasonReference")):
         return False  # a reason the bundle does not hold: not assumed to be the PEComa
     if any(m.icdo3_pecoma(x) for x in as_list(proc.get("reasonCode"))):
@@ -96,9 +109,9 @@ def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool:
 
 def _linked_to_pecoma(proc: Mapping[str, Any], r: Reader) -> bool:
     """Whether a Procedure names the PEComa as its reason: a ``reasonReference`` to the
-    PEComa Condition, or an ICD-O-3 8714/x ``reasonCode``."""
-    reasons = [resolved(reference_of(x), r) for x in as_list(proc.get("reasonReference"))]
-    return (any(x is not None and x is r.primary for x in reasons)
+    PEComa Condition or the same tumour recorded again (:func:`the_pecoma`), or an
+    ICD-O-3 8714/x ``reasonCode``."""
+    return (any(named is True for _w, named in _reasons(proc, r))
             or any(m.icdo3_pecoma(x) for x in as_list(proc.get("reasonCode"))))
 
 
@@ -137,8 +150,11 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         if has_code(p.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0]):
             resections.append((w, p))
         elif m.is_resection(p):
-            if _for_primary(p, r):
+            of_primary = _for_primary(p, r)
+            if of_primary:
                 resections.append((w, p))
+            elif of_primary is None:
+                _reason_in_doubt(w, p, r)
             else:
                 r.why[w] = ("a resection not shown to be of the PEComa primary (its "
                             "reasonReference, bodySite or name says another site, or "
@@ -197,6 +213,28 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                        "which holds no day: the surgery date is unknown")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
+
+
+def _reason_in_doubt(where: str, proc: Mapping[str, Any], r: Reader) -> None:
+    """A resection whose reason is a further PEComa Condition that cannot be told to be
+    the primary's or another tumour (:func:`the_pecoma`): not read as the resection of
+    the primary, nor dropped: listed, its surgery facts found but not read (never "not
+    found"), and the question said."""
+    doubt = next(w for w, named in _reasons(proc, r) if named is None)
+    primary = r.labels.get(id(r.primary), "the PEComa Condition read")
+    r.why[where] = (f"a resection ({_code_shown(proc)}) whose reasonReference names "
+                    f"{doubt}, a PEComa Condition that cannot be told to record the same "
+                    f"tumour as {primary} (read as the primary) or another")
+    r.notes.append(f"{where}: a resection ({_code_shown(proc)}) for {doubt}, a PEComa "
+                   f"Condition beside {primary}, read as the primary; whether they record "
+                   "one tumour cannot be told (a primary site not read, or one site but not "
+                   "of one standing: confirmed or suspected, current or past, a recurrence "
+                   "or spread), so the resection is not read as the primary's: "
+                   "surgery.status, surgery.date and surgery.margin are unknown; record "
+                   f"whether {doubt} is the same tumour (the same bodySite and status as "
+                   f"{primary}, or one Condition for it)")
+    for path in ("surgery.status", "surgery.date", "surgery.margin"):
+        r.value_not_read(path, where)
 
 
 def _scope_excision(where: str, proc: Mapping[str, Any], r: Reader) -> None:

@@ -159,6 +159,10 @@ class Reader:
     #: cancers are: read once the resection and the end of treatment are known
     #: (:func:`pecoma.fhir.read_conditions.read_metastases`).
     metastasis_conditions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: The live PEComa Conditions beside the one read as the primary (``primary``), by
+    #: ``id``, with where: each the same tumour recorded again or not, as
+    #: :func:`pecoma.fhir.read_conditions.the_pecoma` tells.
+    further_pecoma: dict[int, str] = field(default_factory=dict)
     other_cancers: list[str] = field(default_factory=list)
     #: Where lymph-node involvement is recorded that cannot be placed before or after the
     #: resection (no onset date, only the day it was entered, or a resection with no

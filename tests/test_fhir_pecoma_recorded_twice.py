@@ -1,0 +1,188 @@
+"""One PEComa recorded twice: the mCODE primary cancer Condition beside a problem-list or
+encounter-diagnosis Condition for the same tumour. Which of the two entries the reader
+takes as the primary (the earlier onset) must not decide whether a resection or a
+metastasis the record holds is the PEComa's.
+
+The hysterectomy of tests/data/mcode/uterus-localized.json (2024-04-09, R0, bodySite the
+uterus) gives the mCODE Condition as its reasonReference. With a second uterine PEComa
+Condition dated three days earlier, the reader took the second as the primary and
+dropped the hysterectomy ("a resection not shown to be of the PEComa primary"): surgery
+status, date and margin were listed as "not found in the bundle", a resection was advised
+(provisional) and no surveillance was planned for a high-risk patient resected R0 21
+months earlier. A lung metastasis naming the other entry of a kidney PEComa as its
+primary was dropped the same way ("a metastasis of another primary cancer").
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.case import Margin, MetastasisSite, SurgeryStatus
+from pecoma.engine import assess
+from pecoma.engine.schedule import plan_surveillance
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import hook_request, patient_id, prefetch_of
+
+ON = dt.date(2026, 1, 15)
+MCODE = Path(__file__).parent / "data" / "mcode"
+HYSTERECTOMY = "Procedure/cancer-related-surgical-procedure-hysterectomy"
+MCODE_UTERUS = "Condition/primary-cancer-condition-uterus"  # onset 2024-03-04
+MCODE_KIDNEY = "Condition/primary-cancer-condition-kidney"  # onset 2023-05-15
+DUPLICATE = "Condition/problem-pecoma"
+SNOMED = "http://snomed.info/sct"
+UTERUS = {"coding": [{"system": SNOMED, "code": "35039007", "display": "Uterine structure"}]}
+KIDNEY = {"coding": [{"system": SNOMED, "code": "64033007", "display": "Kidney structure"}]}
+
+
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((MCODE / name).read_text("utf-8"))
+    return data
+
+
+def _resource(bundle: dict[str, Any], where: str) -> dict[str, Any]:
+    kind, rid = where.split("/")
+    return next(e["resource"] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == kind and e["resource"]["id"] == rid)
+
+
+def _duplicate(bundle: dict[str, Any], onset: str, site: dict[str, Any] | None,
+               organ: str, clinical: str = "active") -> dict[str, Any]:
+    """``bundle`` with a second PEComa Condition of its patient, as an EHR's
+    encounter-diagnosis entry (ICD-O-3 8714/3, 'PEComa of <organ>')."""
+    out = copy.deepcopy(bundle)
+    subject = next(e["resource"]["subject"] for e in out["entry"]
+                   if e["resource"]["resourceType"] == "Condition")
+    cond: dict[str, Any] = {
+        "resourceType": "Condition", "id": "problem-pecoma",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": clinical}]},
+        "verificationStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+            "code": "confirmed"}]},
+        "category": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+            "code": "encounter-diagnosis"}]}],
+        "code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                             "code": "8714/3"}], "text": f"PEComa of {organ}"},
+        "subject": copy.deepcopy(subject), "onsetDateTime": onset}
+    if site is not None:
+        cond["bodySite"] = [site]
+    out["entry"].append({"fullUrl": f"http://example.org/fhir/{DUPLICATE}", "resource": cond})
+    return out
+
+
+def _uterus_twice(onset: str, reason: str, site: dict[str, Any] | None = UTERUS,
+                  clinical: str = "active") -> dict[str, Any]:
+    b = _duplicate(_load("uterus-localized.json"), onset, site, "uterus", clinical)
+    _resource(b, HYSTERECTOMY)["reasonReference"] = [{"reference": reason}]
+    return b
+
+
+def _surgery_read(bc: BundleCase) -> None:
+    """The hysterectomy read as the resection of the primary: done 2024-04-09, R0, taken
+    from the Procedure, none of its facts "not found"."""
+    assert bc.case.surgery.status is SurgeryStatus.performed
+    assert bc.case.surgery.date == dt.date(2024, 4, 9)
+    assert bc.case.surgery.margin is Margin.R0
+    assert bc.sources["surgery.status"] == f"{HYSTERECTOMY}.status"
+    assert not {"surgery.status", "surgery.date", "surgery.margin"} & set(bc.not_found)
+    assert not any(HYSTERECTOMY in x for x in bc.not_read), bc.not_read
+
+
+class TestAResectionForEitherEntry:
+    def test_the_hysterectomy_is_the_resection_of_the_primary(self) -> None:
+        """Two current, confirmed PEComa Conditions of the uterus are one tumour: the
+        hysterectomy whose reasonReference names either is the resection of the primary,
+        whichever entry is dated earlier (and so read as the primary): the duplicate
+        dated before the mCODE Condition (2024-03-01) or after it (2024-03-10), the
+        reason naming one or the other, all four read alike. Before, it was dropped
+        whenever its reason was the entry not read as the primary."""
+        for onset in ("2024-03-01", "2024-03-10"):
+            for reason in (MCODE_UTERUS, DUPLICATE):
+                _surgery_read(case_from_bundle(_uterus_twice(onset, reason), on=ON))
+
+    def test_the_advice_is_that_of_the_record_without_the_duplicate(self) -> None:
+        """The reproducer (duplicate dated 2024-03-01, the hysterectomy for the mCODE
+        Condition): a 9.5 cm uterine PEComa resected R0 is high risk, the resection done
+        (REC-RESECTION-DONE, no provisional REC-RESECTION), and the high-risk
+        surveillance is dated, as for the record holding the mCODE Condition alone."""
+        plans = []
+        for bundle in (_uterus_twice("2024-03-01", MCODE_UTERUS),
+                       _load("uterus-localized.json")):
+            case = case_from_bundle(bundle, on=ON).case
+            a = assess(case, ON)
+            plans.append((a, plan_surveillance(case, a, ON)))
+        (twice, twice_plan), (once, once_plan) = plans
+        ids = [x.id for x in twice.recommendations]
+        assert "REC-RESECTION-DONE" in ids
+        assert "REC-RESECTION" not in ids
+        assert ids == [x.id for x in once.recommendations]
+        assert twice_plan.surveillance_group == "high"
+        assert twice_plan.visits
+        assert twice_plan.visits == once_plan.visits
+
+
+class TestWhenItCannotBeTold:
+    @pytest.mark.parametrize("site, clinical", [(None, "active"), (UTERUS, "resolved")],
+                             ids=["duplicate-without-site", "duplicate-resolved"])
+    def test_the_resection_is_listed_and_asked_never_not_found(
+            self, site: dict[str, Any] | None, clinical: str) -> None:
+        """The hysterectomy's reason is a second PEComa Condition that cannot be told to be
+        the primary's tumour or another: it names no site, or it is resolved while the
+        primary is current (a past tumour of the uterus?). The resection is not read as
+        the primary's, nor dropped: it is listed as not read with why, its surgery facts
+        are found but not read (never "not found"), and a note asks whether the two
+        record one tumour. Before, it was listed as "not shown to be of the PEComa
+        primary" and the surgery facts as not found in the bundle."""
+        bc = case_from_bundle(_uterus_twice("2024-03-10", DUPLICATE, site, clinical), on=ON)
+        assert bc.case.surgery.status is SurgeryStatus.unknown
+        assert {"surgery.status", "surgery.date", "surgery.margin"} <= set(bc.unreadable)
+        assert not {"surgery.status", "surgery.date", "surgery.margin"} & set(bc.not_found)
+        assert any(HYSTERECTOMY in x and "cannot be told" in x for x in bc.not_read), \
+            bc.not_read
+        assert any(n.startswith(HYSTERECTOMY) and f"record whether {DUPLICATE} is the same "
+                   "tumour" in n for n in bc.notes), bc.notes
+
+
+class TestAMetastasisNamingEitherEntry:
+    def test_the_lung_metastasis_is_the_pecoma_s(self) -> None:
+        """tests/data/mcode/kidney-metastatic.json with a second kidney PEComa Condition
+        dated earlier (2023-05-01), read as the primary: the lung metastasis names the
+        mCODE kidney Condition as its primary (condition-related). It is the PEComa's
+        metastasis; it had been dropped as "a metastasis of another primary cancer"."""
+        b = _duplicate(_load("kidney-metastatic.json"), "2023-05-01", KIDNEY, "kidney")
+        bc = case_from_bundle(b, on=ON)
+        assert bc.sources["tumour.primary_site"].startswith(DUPLICATE)
+        assert MetastasisSite.lung in {x.site for x in bc.case.stage.metastases}
+        assert not any("another primary cancer" in x for x in bc.not_read), bc.not_read
+
+
+class TestPatientView:
+    def test_the_card_says_the_resection_is_done(self, tmp_path: Path) -> None:
+        """The CDS patient-view service reads the record with the same reader: for the
+        reproducer its card had advised, provisionally, a complete resection for a
+        uterus removed with R0 margins. Expected: 'Complete resection achieved', no
+        resection advised."""
+        client = TestClient(create_app(WebConfig(
+            database_url=f"sqlite:///{tmp_path / 'cds.sqlite3'}", cds=CdsSettings()),
+            today=lambda: ON), base_url="http://localhost")
+        b = _uterus_twice("2024-03-01", MCODE_UTERUS)
+        body = hook_request("patient-view", patient_id(b), prefetch=prefetch_of(b))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200, r.text
+        detail = " ".join(c["summary"] + c["detail"] for c in r.json()["cards"])
+        assert "Complete resection achieved" in detail
+        assert "Complete resection with adequate margins" not in detail
