@@ -104,7 +104,13 @@ class TestSizeInAnotherForm:
         ({"valueString": "4,5 cm"}, 4.5),
         ({"valueQuantity": {"value": 2, "unit": "in", "system": UCUM, "code": "[in_i]"}}, 5.08),
         ({"valueQuantity": {"value": 0.095, "unit": "m", "system": UCUM, "code": "m"}}, 9.5),
-    ], ids=["text-cm", "text-decimal-comma", "text-decimal-comma-small", "inches", "metres"])
+        # just over S06's 5 cm: rounded to six decimals they were read as 5 cm, low risk
+        ({"valueQuantity": {"value": 1.96850394, "unit": "in", "system": UCUM,
+                            "code": "[in_i]"}}, 5.0000000076),
+        ({"valueQuantity": {"value": 0.0500000001, "unit": "m", "system": UCUM, "code": "m"}},
+         5.00000001),
+    ], ids=["text-cm", "text-decimal-comma", "text-decimal-comma-small", "inches", "metres",
+            "inches-just-over-5-cm", "metres-just-over-5-cm"])
     def test_a_plain_size_is_read_in_cm(self, value: dict[str, Any], cm: float) -> None:
         """"9.5 cm" as text, "9,5 cm" and "4,5 cm" (a decimal comma, as a language with
         one writes it: 4.5 cm is at most 5 cm, S06's size criterion absent, where unknown

@@ -91,6 +91,23 @@ class TestContent:
         period = rows(tmp_path, "observation_period")
         assert period[0]["observation_period_end_date"] == "2026-07-10"  # H1: the death
 
+    @pytest.mark.parametrize(("size", "mm"), [
+        ({"value": 5.004, "unit": "cm"}, "50.04"),  # larger than 5 cm (S06): was 50.0
+        ({"value": 50.04, "unit": "mm"}, "50.04"),
+        ({"value": 5.000001, "unit": "cm"}, "50.00001"),
+        ({"value": 5, "unit": "cm"}, "50.0"),  # at the cut-off, as it was
+    ])
+    def test_the_size_is_exported_exactly(self, repo: Repository, tmp_path: Path,
+                                          size: dict[str, object], mm: str) -> None:
+        """The measurement holds the size in mm exactly as recorded: rounded to 0.1 mm,
+        a tumour larger than 5 cm (S06, high risk in pecoma) was exported as one of
+        50.0 mm, on the cut-off, for whoever reads the export."""
+        case = high_risk()
+        case["tumour"] = {**case["tumour"], "size": size}
+        add(repo, "H1", case)
+        export(repo, tmp_path)
+        assert [m["value_as_number"] for m in rows(tmp_path, "measurement")] == [mm]
+
     def test_a_scan_extends_the_observation_period(self, fixture_registry: Repository,
                                                   tmp_path: Path) -> None:
         """L1's latest scan (2026-09-15) is a day it was known alive: its period runs to

@@ -21,14 +21,19 @@ refusal saying how to write either reading (:func:`ambiguous_separator`). A sepa
 that cannot separate thousands stays a decimal one (``5.5``, ``5.25``, ``0.125``,
 ``5.0000``, ``1,5``, ``12,25``, ``0,500``). Where a comma is refused (a comma-separated
 CSV file, an XLSX text cell) the point can only be a decimal point.
+
+A number is written back (in a report, a fact, the case form filled again) by
+:func:`number_text`, exactly: never rounded, so that a value the engine compared with a
+cut-off is never shown on the other side of it (5.000001 cm is not "5 cm").
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 __all__ = ["IMPORT_NUMBER_RULE", "NUMBER_RULE", "PLAIN_NUMBER_RULE", "ambiguous_separator",
-           "parse_number"]
+           "number_text", "parse_number"]
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
 IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a decimal comma "
@@ -74,3 +79,16 @@ def parse_number(text: str, *, decimal_comma: bool) -> str | None:
     if ambiguous_separator(value, decimal_comma=decimal_comma):
         return None
     return value.replace(",", ".")
+
+
+def number_text(value: float) -> str:
+    """``value`` as the shortest plain decimal that reads back as exactly it (``5.000001``,
+    ``0.0000001``, ``1500``, ``5``): no exponent, no rounding, a zero without a sign. The
+    one way a number of a case or a cut-off is shown or written back: a rounded one (six
+    digits, as ``:g`` writes) could sit on the other side of the cut-off it was compared
+    with (5.000001 cm written as "5 cm" beside "larger than 5 cm: present", or filled into
+    the case form as 5)."""
+    if value == 0:
+        return "0"
+    text = format(Decimal(repr(float(value))), "f")
+    return text.removesuffix(".0")

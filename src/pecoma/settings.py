@@ -28,6 +28,7 @@ from pydantic import (
 
 from pecoma.case import PrimarySite
 from pecoma.errors import ConfigError
+from pecoma.numbers import number_text
 
 __all__ = [
     "CUT_OFFS",
@@ -63,7 +64,7 @@ class Threshold(BaseModel):
         return "≥" if self.inclusive else ">"
 
     def __str__(self) -> str:
-        return f"{self.symbol} {self.value:g}"
+        return f"{self.symbol} {number_text(self.value)}"
 
     @property
     def words(self) -> str:
@@ -81,16 +82,17 @@ class Threshold(BaseModel):
         """What the setting does at the cut-off, beside the source's reading: the value of
         the fact that names the setting when it decided (I24)."""
         return (f"{'inclusive' if self.inclusive else 'not inclusive'} (a local setting): "
-                f"exactly {self.value:g} {self.unit} "
+                f"exactly {number_text(self.value)} {self.unit} "
                 f"{'counts' if self.inclusive else 'does not count'} (the source, "
                 f"{self.source}: {_cut_off_words(self.value, self.unit, self.source_inclusive)}"
                 ", I24)")
 
 
 def _cut_off_words(value: float, unit: str, inclusive: bool) -> str:
+    number = number_text(value)
     if unit == "cm":
-        return f"{value:g} cm or larger" if inclusive else f"larger than {value:g} cm"
-    return f"{value:g} or more {unit}" if inclusive else f"above {value:g} {unit}"
+        return f"{number} cm or larger" if inclusive else f"larger than {number} cm"
+    return f"{number} or more {unit}" if inclusive else f"above {number} {unit}"
 
 
 class _Within:
@@ -117,7 +119,7 @@ class _Exactly:
 
     def __init__(self, value: float, unit: str, why: str) -> None:
         self.value, self.why = value, why
-        self.allowed = f"{value:g} {unit}"
+        self.allowed = f"{number_text(value)} {unit}"
 
     def __call__(self, value: float) -> float:
         if value != self.value:

@@ -24,6 +24,7 @@ from pecoma.case.values import (
 )
 from pecoma.dates import add_months, full_months_between
 from pecoma.errors import FieldIssue, show_value
+from pecoma.numbers import number_text
 
 if TYPE_CHECKING:
     from pecoma.case.model import Case, Metastasis, Surgery, TherapyLine
@@ -406,7 +407,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
                     f"stage.metastases[{i}].timing",
                     "synchronous",
                     "contradicts 'stage.disease_free_interval_months' "
-                    f"({_number(stated_dfi)} months): a metastasis present at presentation "
+                    f"({number_text(stated_dfi)} months): a metastasis present at presentation "
                     "makes the interval 0; correct one of them",
                 )
     dated = [f[1] for f in found if f] if stated_dfi is not None else []
@@ -714,6 +715,3 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
         out.append(("free_of_disease.since", case.free_of_disease.since))
     return out
 
-
-def _number(value: float) -> str:
-    return f"{value:g}"

@@ -35,7 +35,7 @@ from pecoma.case.values import (
     YesNo,
 )
 from pecoma.dates import DATE_RULE, date_rule, day_text, range_rule, reached_months
-from pecoma.numbers import PLAIN_NUMBER_RULE, parse_number
+from pecoma.numbers import PLAIN_NUMBER_RULE, number_text, parse_number
 
 __all__ = [
     "MAX_MITOSES",
@@ -158,11 +158,12 @@ class Size(_Model):
     @model_validator(mode="after")
     def _plausible(self) -> Size:
         if self.cm > MAX_SIZE_CM:
-            raise ValueError(f"must be at most {MAX_SIZE_CM:g} cm ({MAX_SIZE_CM * 10:g} mm)")
+            cm, mm = number_text(MAX_SIZE_CM), number_text(MAX_SIZE_CM * 10)
+            raise ValueError(f"must be at most {cm} cm ({mm} mm)")
         return self
 
     def __str__(self) -> str:
-        return f"{self.value:g} {self.unit}"
+        return f"{number_text(self.value)} {self.unit}"
 
 
 class Diagnosis(_Model):

@@ -30,6 +30,7 @@ from pecoma.case import (
 )
 from pecoma.dates import full_months_between, reached_months
 from pecoma.engine.model import Fact
+from pecoma.numbers import number_text
 from pecoma.settings import EngineSettings
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ class Derived(NamedTuple):
         if self.dfi_months is None:
             return "unknown"
         if self.dfi_by_dates is not None:
-            return (f"{_number(self.dfi_months)} months (stated, used over the "
+            return (f"{number_text(self.dfi_months)} months (stated, used over the "
                     f"{self.dfi_by_dates} months the dates give from the end of the "
                     "primary's treatment: it counts from the treatment of an earlier "
                     "relapse, I5; correct it if none was treated in between)")
@@ -189,7 +190,7 @@ class Derived(NamedTuple):
 
 
 def _size_cm_fact(size_cm: float) -> Fact:
-    return Fact("derived.size_cm", _number(size_cm))
+    return Fact("derived.size_cm", number_text(size_cm))
 
 
 def _anchor_fact(anchor: dt.date) -> Fact:
@@ -211,17 +212,12 @@ _PRESENT_PROVISIONAL = Fact(
 
 
 def _dfi_text(months: float, source: str) -> str:
-    return f"{_number(months)} months ({source})"
+    return f"{number_text(months)} months ({source})"
 
 
 def size_text(value: float, unit: SizeUnit) -> str:
     """A size as the case gave it, e.g. ``5.1 cm``."""
-    return f"{_number(value)} {unit.value}"
-
-
-def _number(value: float) -> str:
-    # ``:g`` writes -0.0 as "-0": a zero is a zero, whatever its sign.
-    return f"{value + 0.0:g}"
+    return f"{number_text(value)} {unit.value}"
 
 
 _ADVANCED_FACT = {

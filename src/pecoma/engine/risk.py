@@ -15,6 +15,7 @@ from pecoma.case import Case, DiagnosisMethod, DiseaseStatus, Feature, NodeStatu
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import NOT_REMOVED, Derived
 from pecoma.engine.model import Classification, Criterion, Fact, Risk, RiskFeature, State
+from pecoma.numbers import number_text
 from pecoma.settings import EngineSettings, Threshold
 
 __all__ = [
@@ -318,8 +319,7 @@ def _mitoses_text(value: float | None) -> str:
 
 
 def _count_text(value: float) -> str:
-    # ``:g`` writes -0.0 as "-0": a zero is a zero, whatever its sign.
-    return f"{value + 0.0:g}/50 HPF"
+    return f"{number_text(value)}/50 HPF"
 
 
 def bennett_2018(

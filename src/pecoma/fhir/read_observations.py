@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from pecoma.case import DiseaseStatus, Margin, NodeStatus, PrimarySite, RemissionBy
@@ -45,7 +46,7 @@ from pecoma.fhir.reading import (
     site_of,
 )
 from pecoma.fhir.references import parse_reference
-from pecoma.numbers import parse_number
+from pecoma.numbers import number_text, parse_number
 
 __all__ = [
     "known_later",
@@ -446,8 +447,11 @@ def _size_value(r: Reader, obs: Mapping[str, Any], where: str) -> dict[str, Any]
         return {"value": value, "unit": unit}
     factor = _TO_CM.get(_SIZE_UNITS.get(unit.strip().lower().rstrip("s."), ""))
     if factor is not None:
-        cm = round(value * factor, 6)
-        r.notes.append(f"{where}: the size {value:g} {unit} is read as {cm:g} cm")
+        # in decimals, never rounded: 1.96850394 in is 5.0000000076 cm, larger than 5 cm
+        # (S06), where rounded to six decimals it was 5 cm
+        cm = float(Decimal(number_text(value)) * Decimal(number_text(factor)))
+        r.notes.append(f"{where}: the size {number_text(value)} {unit} is read as "
+                       f"{number_text(cm)} cm")
         return {"value": cm, "unit": "cm"}
     r.why[where] = (f"the size is given as {_value_given(obs)}, "
                     + (f"in {show_value(unit)}, not a length pecoma reads (cm, mm, inches, "

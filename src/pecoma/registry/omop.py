@@ -41,11 +41,13 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pecoma.case import Case, SurgeryStatus, parse_case
+from pecoma.case import Case, SizeUnit, SurgeryStatus, parse_case
 from pecoma.errors import InputError
+from pecoma.numbers import number_text
 from pecoma.registry.routine import recorded_relapses
 
 if TYPE_CHECKING:
@@ -342,8 +344,11 @@ def omop_rows(
         t["condition_occurrence"].append((
             cond, pid, 0, day(start), None, None, None, reg, None, None, None, None, None,
             source, None, None))
-        if case.tumour.size is not None:
-            mm = round(case.tumour.size.cm * 10, 1)
+        size = case.tumour.size
+        if size is not None:
+            # exactly, never rounded: 50.04 mm (larger than 5 cm, S06) is not 50.0 mm
+            mm = size.value if size.unit is SizeUnit.mm else float(
+                Decimal(number_text(size.value)) * 10)
             t["measurement"].append((
                 next_id("measurement"), pid, 0, day(resected or start), None, None, reg,
                 None, mm, None, CONCEPTS["millimeter"], None, None, None, None, None,

@@ -50,6 +50,7 @@ from pecoma.case import (
     YesNo,
 )
 from pecoma.engine.imaging import Modality, ScanFinding
+from pecoma.numbers import number_text
 from pecoma.web.form_controls import Control, Group, Option, RowSpec, words
 from pecoma.web.form_input import DATE_FORMS
 
@@ -181,7 +182,7 @@ FORM: tuple[Group, ...] = (
                 minimum=0,
                 maximum=MAX_SIZE_CM * 10,
                 step="any",
-                help=f"Leave empty when unknown; at most {MAX_SIZE_CM:g} cm.",
+                help=f"Leave empty when unknown; at most {number_text(MAX_SIZE_CM)} cm.",
                 companion="tumour.size.unit",
             ),
             Control(

@@ -53,7 +53,7 @@ from pecoma.case import (
 from pecoma.engine.assess import check_dates
 from pecoma.engine.imaging import ImagingEvent, ScanFinding, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.numbers import ambiguous_separator
+from pecoma.numbers import ambiguous_separator, number_text
 from pecoma.web.form_controls import Control, RowSpec
 from pecoma.web.form_input import DATE_FORMS, NUMBER_RULE, parse_form_date, parse_form_number
 from pecoma.web.form_layout import (
@@ -538,7 +538,7 @@ def add_issues(
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        text = f"{value:g}"
+        text = number_text(value)  # exactly: 5.000001 filled in as 5 would change the risk
         # 2.125 would read two ways in the form (a thousands point beside decimal
         # commas): 2.1250 is the same number and reads one way
         return text + "0" if ambiguous_separator(text, decimal_comma=True) else text

@@ -34,6 +34,7 @@ from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
 from pecoma.engine.order import board_order
 from pecoma.engine.plan import ALERT_LEVELS, SurveillancePlan, alert_level
 from pecoma.knowledge import load_knowledge
+from pecoma.numbers import number_text
 from pecoma.render.text import risk_group_text
 from pecoma.web import form_controls
 
@@ -189,7 +190,7 @@ def value_words(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:g}"
+        return number_text(value)
     if isinstance(value, tuple | list | set | frozenset):
         return ", ".join(value_words(v) for v in value) or "none"
     text = str(value)
