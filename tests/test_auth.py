@@ -244,6 +244,22 @@ class TestBrowserSession:
     def sign_in(self, c: TestClient, token: str, next_: str = "/registry") -> Any:
         return c.post("/login", data={"token": token, "next": next_})
 
+    @pytest.mark.parametrize("field", ["token", "next"])
+    def test_a_sign_in_field_sent_twice_is_refused(self, server: Server, field: str) -> None:
+        """Two tokens or two pages to go back to in one sign-in (a scripted post): which
+        was meant is unknown, so nobody is signed in and the field is named, the tokens
+        never shown back. The last 'next' had been followed."""
+        from urllib.parse import urlencode
+
+        second = server.tokens["clinician"] if field == "token" else "/x"
+        pairs = [("token", server.tokens["reader"]), ("next", "/registry"), (field, second)]
+        r = server.client.post("/login", content=urlencode(pairs),
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422
+        assert f"&#39;{field}&#39; was sent more than once" in r.text
+        assert "set-cookie" not in r.headers
+        assert server.tokens["reader"] not in r.text and server.tokens["clinician"] not in r.text
+
     def test_sign_in_sets_a_strict_httponly_cookie(self, server: Server) -> None:
         r = self.sign_in(server.client, server.tokens["clinician"], "/registry/worklist")
         assert r.status_code == 303

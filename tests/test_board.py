@@ -655,6 +655,28 @@ class TestSaveAndImport:
         )
         assert r.status_code == 400 and server.repo.state("PEC-0101") is None
 
+    @pytest.mark.parametrize("field", ["registry_id", "token"])
+    def test_a_save_field_sent_twice_is_refused_and_nothing_stored(
+        self, server: Server, field: str
+    ) -> None:
+        """Two patient ids (or two report links) in one save (a scripted or tampered
+        post): which was meant is unknown, so nothing is stored and the field is named, as
+        the scan, outcome and decision forms answer. The last id had been saved and the
+        first dropped, without a word."""
+        from urllib.parse import urlencode
+
+        c = server.client
+        where = c.post("/report", data=example_form(c), headers=bearer(server)).headers[
+            "location"]
+        token = where.removeprefix("/report/s/")
+        pairs = [("token", token), ("registry_id", "PEC-0400"),
+                 (field, "PEC-0401" if field == "registry_id" else token)]
+        r = c.post("/registry/save", content=urlencode(pairs),
+                   headers={**bearer(server), "Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422
+        assert f"'{field}' was sent more than once" in plain(r.text)
+        assert server.repo.state("PEC-0400") is None and server.repo.state("PEC-0401") is None
+
     def test_save_is_as_of_the_servers_date_not_the_links(self, server: Server) -> None:
         """A report may be asked as of a later date (a what-if): the link carries that
         date. Saved to the registry, a case whose diagnosis and surgery lie after the

@@ -363,6 +363,26 @@ class TestReport:
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
 
+    @pytest.mark.parametrize("path", ["/report.json", "/report.ics", "/report.pdf", "/edit"])
+    @pytest.mark.parametrize("field", ["case", "on", "imaging"])
+    def test_a_field_sent_twice_is_refused(
+        self, client: TestClient, path: str, field: str
+    ) -> None:
+        """Two cases, two dates or two scan histories in one download (or "Edit the
+        case"): the file had been made from the last one, another case or date than the
+        first posted, without a word. Refused naming the field, as every other form."""
+        from urllib.parse import urlencode
+
+        case = parse_case(json.loads(example_text("high-risk-uterine")))
+        first = {"case": case.model_dump_json(), "on": "2026-11-28", "imaging": "[]"}
+        second = {"case": case.model_copy(update={"label": "SECOND"}).model_dump_json(),
+                  "on": "2027-05-01", "imaging": "[]"}
+        pairs = [*first.items(), (field, second[field])]
+        r = client.post(path, content=urlencode(pairs),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422
+        assert f"'{field}' was sent more than once" in html.unescape(r.text)
+
     def test_download_with_a_broken_case(self, client: TestClient) -> None:
         r = client.post("/report.json", data={"case": '{"tumour": 1}', "on": "2026-11-28"})
         assert r.status_code == 422

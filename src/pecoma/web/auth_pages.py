@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from pecoma.store import StoreError
 from pecoma.store.sessions import LOGIN_ATTEMPTS, LOGIN_WINDOW
 from pecoma.web.auth import COOKIE, SessionSigner, principal_of, safe_next, unavailable
-from pecoma.web.form_input import read_form
+from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.logs import APP
 from pecoma.web.problems import problem
 from pecoma.web.store_access import sessions_of, tokens_of, unavailable_reason
@@ -53,6 +53,10 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     token = str(form.get("token", "")).strip()
     next_ = safe_next(str(form.get("next", "")))
+    repeated = repeated_fields(form, ("token", "next"))
+    if repeated:  # which token, which page: never the last one sent (nor a token shown)
+        return _login_page(request, "/", "Not signed in: " + "; ".join(
+            f"'{i.path}' {i.rule}" for i in repeated) + ".", 422)
     signer = getattr(request.state, "signer", None)
     if not isinstance(signer, SessionSigner):
         # Authentication is off: there is nothing to sign in to.

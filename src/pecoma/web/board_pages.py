@@ -52,7 +52,7 @@ from pecoma.web.board_decisions import (
     stored_assessment_pdf,
 )
 from pecoma.web.board_import import import_form, import_post
-from pecoma.web.form_input import read_form
+from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.form_messages import issue_message
 from pecoma.web.links import MAX_TOKEN_CHARS, LinkSigner
 from pecoma.web.pages import assess_and_plan, render_report
@@ -249,11 +249,17 @@ def linked_edit(request: Request, token: str) -> Response:
     return render_form(request, values)
 
 
+_SAVE_FIELDS = ("token", "registry_id")
+
+
 async def save_to_registry(request: Request) -> Response:
     from pecoma.registry.service import record_case
     from pecoma.store.repository import check_registry_id
 
     form = await read_form(request)
+    repeated = repeated_fields(form, _SAVE_FIELDS)
+    if repeated:  # two patient ids, two reports: saving the last would drop one unsaid
+        raise InputError(repeated, "form")
     token = str(form.get("token", ""))
     registry_id = str(form.get("registry_id", "")).strip()
     got = _linked_case(request, token)

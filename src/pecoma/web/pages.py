@@ -271,6 +271,9 @@ async def _posted_case(
     request: Request,
 ) -> tuple[Case, dt.date, tuple[ImagingEvent, ...] | None]:
     posted = await read_form(request)
+    repeated = repeated_fields(posted, ("case", "on", "imaging"))
+    if repeated:  # two cases, two dates: the file would be of the last one, unsaid
+        raise InputError(repeated, "request")
     text = posted.get("case")
     on_text = posted.get("on")
     imaging_text = posted.get("imaging")
