@@ -57,6 +57,7 @@ __all__ = [
     "Systemic",
     "TherapyLine",
     "Tumour",
+    "lines_in_order",
     "mtor_class_ruled_out",
     "mtor_class_undecided",
     "mtor_each_ruled_out",
@@ -486,21 +487,36 @@ def mtor_ruled_out(not_tolerated: Iterable[Agent]) -> frozenset[Agent]:
 
 
 def _latest_line(lines: list[tuple[int, TherapyLine]]) -> tuple[int, TherapyLine] | None:
-    """The latest of these lines, by start date when every one has it, else by line
-    number when every one has it; ``None`` when that cannot be told (a tie included)."""
-    if len(lines) == 1:
-        return lines[0]
+    """The latest of these lines (:func:`lines_in_order`); ``None`` when that cannot be
+    told (a tie included)."""
+    groups = lines_in_order([t for _i, t in lines])
+    if groups is None or len(groups[-1]) > 1:
+        return None
+    return next(p for p in lines if p[1] is groups[-1][0])
+
+
+def lines_in_order(lines: Sequence[TherapyLine]) -> list[list[TherapyLine]] | None:
+    """These lines in the order they were given, when the record tells it: by start date
+    when every one has it, else by line number when every one has it (a single line is
+    in order by itself). Lines of one start date (or one number) make one group, in the
+    order recorded. ``None`` when the order cannot be told: a line with neither a start
+    date nor a line number beside another line, or start dates on some lines and numbers
+    on others (the order they were entered in says nothing). The one rule of the order
+    of lines, for every reader of the first or the latest line."""
     keys: list[Any]
-    if all(t.started_on is not None for _i, t in lines):
-        keys = [t.started_on for _i, t in lines]
-    elif all(t.line is not None for _i, t in lines):
-        keys = [t.line for _i, t in lines]
+    if len(lines) < 2:
+        keys = [0] * len(lines)
+    elif all(t.started_on is not None for t in lines):
+        keys = [t.started_on for t in lines]
+    elif all(t.line is not None for t in lines):
+        keys = [t.line for t in lines]
     else:
         return None
-    top = max(keys)
-    if keys.count(top) > 1:
-        return None
-    return lines[keys.index(top)]
+    groups: dict[Any, list[TherapyLine]] = {}
+    for k, t in sorted(zip(keys, lines, strict=True), key=lambda p: p[0]):
+        groups.setdefault(k, []).append(t)
+    return list(groups.values())
+
 
 
 def mtor_class_ruled_out(intolerances: Sequence[Intolerance],

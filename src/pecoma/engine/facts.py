@@ -26,6 +26,7 @@ from pecoma.case import (
     TherapySetting,
     Timing,
     YesNo,
+    lines_in_order,
     mtor_ruled_out,
 )
 from pecoma.dates import full_months_between, reached_months
@@ -84,6 +85,10 @@ class Derived(NamedTuple):
     #: from before it: the facts that say so. The features may understate the tumour
     #: (I17). Empty otherwise.
     treated_before_resection: tuple[Fact, ...] = ()
+    #: The lines for advanced disease when which of them came first cannot be told
+    #: (:func:`lines_in_order`, no line numbered 1): the first line is one of them, and
+    #: ``first_line`` is ``None``. Empty otherwise.
+    first_line_among: tuple[TherapyLine, ...] = ()
     #: Lines of one treatment (mTOR inhibitors, or anthracyclines) whose order decides the
     #: advice but cannot be told (:func:`_order_decides`): the advice takes none of them
     #: as the latest and asks.
@@ -379,8 +384,8 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         by_dates_shown = by_dates
 
     therapies = case.systemic.therapies
-    progressed, first_line, mtor_unknown = (_lines(therapies) if therapies
-                                            else (None, None, None))
+    progressed, first_line, mtor_unknown, first_among = (
+        _lines(therapies) if therapies else (None, None, None, ()))
 
     status, because = _status(case)
     free = case.free_of_disease
@@ -420,6 +425,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         mtor_unknown,
         *_progression(chemo_lines),
         treated,
+        first_among,
         tuple(t for lines in (mtor_lines, chemo_lines) if _order_decides(lines)
               for t in lines),
         _latest_open(mtor_lines),
@@ -686,13 +692,9 @@ def _names(agents: Iterable[Agent]) -> str:
 
 
 def _latest_known(lines: list[TherapyLine]) -> bool:
-    """Whether the latest of these lines can be told (every start date or every line
-    number recorded, no tie)."""
-    for key in ("started_on", "line"):
-        values = [getattr(t, key) for t in lines]
-        if all(v is not None for v in values):
-            return values.count(max(values)) == 1
-    return False
+    """Whether the latest of these lines can be told (:func:`lines_in_order`, no tie)."""
+    groups = lines_in_order(lines)
+    return groups is not None and len(groups[-1]) == 1
 
 
 def _treated_before_resection(case: Case) -> tuple[Fact, ...]:
@@ -873,22 +875,11 @@ def progressed_on(line: TherapyLine) -> bool:
     return line.progressed is _YES or line.best_response is _PROGRESSION
 
 
-def _in_time_order(lines: list[TherapyLine]) -> list[TherapyLine]:
-    """Lines in the order they were given: by start date when every one has it, else by
-    line number when every one has it, else as recorded."""
-    if all(t.started_on is not None for t in lines):
-        return sorted(lines, key=lambda t: t.started_on or dt.date.min)
-    if all(t.line is not None for t in lines):
-        return sorted(lines, key=lambda t: t.line or 0)
-    return lines
-
-
 def _order_decides(lines: list[TherapyLine]) -> bool:
     """Whether the order of these lines of one treatment decides the advice but cannot be
     told: one is recorded as progressed on and another as not, and neither every start
-    date nor every line number is recorded (the order they were entered in says nothing)."""
-    if len(lines) < 2 or all(t.started_on is not None for t in lines) or all(
-            t.line is not None for t in lines):
+    date nor every line number is recorded (:func:`lines_in_order`)."""
+    if lines_in_order(lines) is not None:
         return False
     return any(progressed_on(t) for t in lines) and any(t.progressed is _NO for t in lines)
 
@@ -901,15 +892,20 @@ def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyL
     treatment now, whatever an earlier line did; otherwise the first line progressed on
     counts, and without one, the latest line's progression is asked. When which line is
     the latest decides but cannot be told (:func:`_order_decides`), neither is taken:
-    the treatment is not read as past (the safer reading), and the order is asked."""
+    the treatment is not read as past (the safer reading), and the order is asked. When
+    the order cannot be told otherwise, any line may be the latest: one whose progression
+    is not recorded is asked about, as the latest would be, whatever the order the lines
+    were entered in."""
     if _order_decides(lines):
         return None, None
-    ordered = _in_time_order(lines)
+    groups = lines_in_order(lines)
+    ordered = lines if groups is None else [t for g in groups for t in g]
+    latest = lines if groups is None else ordered[-1:]
     progressed = unknown = None
-    if ordered and ordered[-1].progressed is not _NO:
+    if groups is None or (ordered and ordered[-1].progressed is not _NO):
         progressed = next((t for t in ordered if progressed_on(t)), None)
-        if progressed is None and ordered[-1].progressed is _UNKNOWN:
-            unknown = ordered[-1]
+        if progressed is None:
+            unknown = next((t for t in reversed(latest) if t.progressed is _UNKNOWN), None)
     return progressed, unknown
 
 
@@ -921,35 +917,33 @@ def _latest_open(lines: list[TherapyLine]) -> TherapyLine | None:
     open_ = [t for t in lines if t.progressed is _UNKNOWN and not progressed_on(t)]
     if not open_:
         return None
-    if not (all(t.started_on is not None for t in lines)
-            or all(t.line is not None for t in lines)):
+    groups = lines_in_order(lines)
+    if groups is None:
         # which line is the latest cannot be told: one whose outcome is not recorded may
         # be (the order they were typed in says nothing)
         return open_[-1]
-    ordered = _in_time_order(lines)
-    return ordered[-1] if ordered[-1] in open_ else None
+    return groups[-1][-1] if groups[-1][-1] in open_ else None
 
 
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
-    TherapyLine | None, TherapyLine | None, TherapyLine | None
+    TherapyLine | None, TherapyLine | None, TherapyLine | None, tuple[TherapyLine, ...]
 ]:
     """The mTOR inhibitor the disease progressed on; the first line of treatment of
-    advanced disease (when the lines or their start dates tell which it was); and the mTOR
+    advanced disease (when the lines or their start dates tell which it was); the mTOR
     inhibitor whose progression decides the advice but is not recorded
-    (:func:`_progression`).
+    (:func:`_progression`); and, when which line came first cannot be told, the lines for
+    advanced disease it may have been (``()`` otherwise).
 
     The first line of treatment of advanced disease is the earliest line given for
     advanced disease, whatever number the team gave it (lines are often numbered across
     settings, an adjuvant course counted as line 1): by start date when every such line
-    has one, else by line number when every one has it; else the one numbered 1, or the
-    only one. A line given as adjuvant or neoadjuvant treatment is none."""
+    has one, else by line number when every one has it (:func:`lines_in_order`); else the
+    one numbered 1, or the only one. A line given as adjuvant or neoadjuvant treatment is
+    none."""
     progressed, unknown = _progression([t for t in therapies if t.agent.is_mtor_inhibitor])
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
-    first_line = None
-    if advanced_lines and (all(t.started_on is not None for t in advanced_lines)
-                           or all(t.line is not None for t in advanced_lines)):
-        first_line = _in_time_order(advanced_lines)[0]
-    elif advanced_lines:
-        first_line = next((t for t in advanced_lines if t.line == 1),
-                          advanced_lines[0] if len(advanced_lines) == 1 else None)
-    return progressed, first_line, unknown
+    groups = lines_in_order(advanced_lines)
+    if groups is not None:
+        return progressed, groups[0][0] if groups else None, unknown, ()
+    first_line = next((t for t in advanced_lines if t.line == 1), None)
+    return progressed, first_line, unknown, () if first_line else tuple(advanced_lines)

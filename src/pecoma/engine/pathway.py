@@ -681,22 +681,33 @@ def systemic(case: Case, d: Derived, classifications: Sequence[Classification],
                           for i in out.recommendations):
         out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(i, t)])
     first = d.first_line
-    if (
-        first is not None
-        and not first.agent.is_mtor_inhibitor
-        and not mtor_blocked
-    ):
+    among = [(i, t) for i, t in enumerate(case.systemic.therapies)
+             if t in d.first_line_among]
+    if first is not None:
+        first_facts = [Fact("systemic.therapies.first_line", first.agent)]
+        not_mtor = not first.agent.is_mtor_inhibitor
+    else:
+        # which line for advanced disease came first is not recorded: every one may have
+        # been; all of other agents, it was not an mTOR inhibitor whatever their order
+        first_facts = [f for i, t in among for f in _line_facts(i, t)]
+        not_mtor = any(not t.agent.is_mtor_inhibitor for _i, t in among)
+    if not_mtor and not mtor_blocked:
+        # an mTOR-inhibitor line among them may have come first: the alert is shown
+        # (the safer reading), provisional on the order, which is asked
+        order_asked = ([out.missing("MISS-LINE-ORDER", affects=("ALERT-CHEMO-BEFORE-MTOR",))]
+                       if first is None and any(t.agent.is_mtor_inhibitor for _i, t in among)
+                       else [])
         # a drug not tolerated recorded as 'other' may be an mTOR inhibitor: then none was
         # possible, and the alert waits on which drug it is, as the mTOR advice does (I15)
         out.add(
             "ALERT-CHEMO-BEFORE-MTOR",
             [
-                Fact("systemic.therapies.first_line", first.agent),
+                *first_facts,
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
                 *unnamed,
             ],
-            [*unsure, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR")],
+            [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR")],
             ("I15",) if unnamed else (),
         )
 
