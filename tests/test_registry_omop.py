@@ -239,9 +239,12 @@ def test_a_year_of_other_digits_is_named_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_demographics(path)
     assert [(i.path, i.rule) for i in caught.value.issues] == [
-        ("row 2: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0)"),
-        ("row 3: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0)"),
-        ("row 4: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0)"),
+        ("row 2: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0; "
+         "1960,0 in a CSV file separated by semicolons or tabs)"),
+        ("row 3: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0; "
+         "1960,0 in a CSV file separated by semicolons or tabs)"),
+        ("row 4: year_of_birth", "must be a whole year between 1900 and 2100 (1960, or 1960.0; "
+         "1960,0 in a CSV file separated by semicolons or tabs)"),
     ]
 
 
@@ -339,7 +342,8 @@ class TestDemographicsFile:
         path.write_text("registry_id,sex,year_of_birth\nH1,female,2030\n", encoding="utf-8")
         assert self.refused(path, "2026-03-01") == [
             ("row 2: year_of_birth", "'2030'",
-             "must be a whole year between 1900 and 2026 (1960, or 1960.0)")]
+             "must be a whole year between 1900 and 2026 (1960, or 1960.0; "
+             "1960,0 in a CSV file separated by semicolons or tabs)")]
 
     def test_empty_lines_and_rows_of_empty_cells_are_skipped(self, tmp_path: Path) -> None:
         """Blank lines at the end (an editor's) and a row of separators only (a
@@ -356,6 +360,42 @@ class TestDemographicsFile:
         path.write_text("registry_id,sex,year_of_birth\n,,1970\n", encoding="utf-8")
         assert self.refused(path) == [("row 2: registry_id", "''", "is required")]
 
+    @pytest.mark.parametrize("sep", [";", "\t"])
+    def test_a_decimal_comma_year_is_read_where_the_import_reads_one(
+        self, tmp_path: Path, sep: str
+    ) -> None:
+        """A spreadsheet set to a language with a decimal comma saves a year column
+        holding a blank as 1960,0 in a file separated by semicolons (or tabs): the import
+        reads that comma as a decimal one, the demographics file refused it. The same
+        number rule now reads it as 1960; a number that reads two ways (1.960: 1,96 or
+        1960?) is refused as the import refuses it, and 1960,5 is still no whole year."""
+        from pecoma.registry.omop import read_demographics
+
+        path = tmp_path / "demo.csv"
+        path.write_text(f"registry_id{sep}sex{sep}year_of_birth\r\nH1{sep}female{sep}"
+                        f"1960,0\r\nL1{sep}male{sep}1958,00\r\n", encoding="utf-8-sig")
+        assert read_demographics(path) == {"H1": Demographics("female", 1960),
+                                           "L1": Demographics("male", 1958)}
+        path.write_text(f"registry_id{sep}sex{sep}year_of_birth\nH1{sep}female{sep}1.960\n"
+                        f"L1{sep}male{sep}1960,5\n", encoding="utf-8")
+        [(col, value, rule), later] = self.refused(path, "2026-03-01")
+        assert (col, value) == ("row 2: year_of_birth", "'1.960'")
+        assert rule.startswith("is ambiguous where a decimal comma is read")
+        assert later[0] == "row 3: year_of_birth"
+        assert later[2].startswith("must be a whole year between 1900 and 2026")
+
+    def test_a_decimal_comma_year_in_a_comma_separated_file_is_refused(
+        self, tmp_path: Path
+    ) -> None:
+        """In a file separated by commas a comma cannot be a decimal one ("1,960" may be
+        a thousands separator): refused, the rule saying where a decimal comma is read."""
+        path = tmp_path / "demo.csv"
+        path.write_text('registry_id,sex,year_of_birth\nH1,female,"1960,0"\n',
+                        encoding="utf-8")
+        [(col, value, rule)] = self.refused(path, "2026-03-01")
+        assert (col, value) == ("row 2: year_of_birth", "'1960,0'")
+        assert "1960,0 in a CSV file separated by semicolons or tabs" in rule
+
     def test_a_year_written_with_a_decimal_zero_is_that_year(self, tmp_path: Path) -> None:
         """pandas writes a year column holding a blank as 1960.0: it had been refused as
         'must be a year between 1900 and 2026', though 1960 is; a year with another
@@ -371,9 +411,11 @@ class TestDemographicsFile:
                         "L1,male,1960.\n", encoding="utf-8")
         assert self.refused(path, "2026-03-01") == [
             ("row 2: year_of_birth", "'1960.5'",
-             "must be a whole year between 1900 and 2026 (1960, or 1960.0)"),
+             "must be a whole year between 1900 and 2026 (1960, or 1960.0; "
+             "1960,0 in a CSV file separated by semicolons or tabs)"),
             ("row 3: year_of_birth", "'1960.'",
-             "must be a whole year between 1900 and 2026 (1960, or 1960.0)")]
+             "must be a whole year between 1900 and 2026 (1960, or 1960.0; "
+             "1960,0 in a CSV file separated by semicolons or tabs)")]
 
 
 def test_a_person_born_after_the_diagnosis_is_left_out(repo: Repository) -> None:

@@ -22,7 +22,7 @@ import datetime as dt
 import itertools
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -142,9 +142,10 @@ def _odd_cells(cells: dict[str, Any]) -> list[tuple[str, str, str]]:
             if isinstance(v, str) and text_is_odd(v)]
 
 
-def _csv_rows(reader: Any, header: list[str], path: Path, decimal_comma: bool
-              ) -> Iterator[RawRow]:
-    numbers = [h for h in header if column_kind(h) == "number"] if decimal_comma else []
+def _csv_rows(reader: Any, header: list[str], path: Path, decimal_comma: bool,
+              number_columns: Collection[str] = ()) -> Iterator[RawRow]:
+    numbers = [h for h in header if h in number_columns or column_kind(h) == "number"
+               ] if decimal_comma else []
     for number, record in enumerate(_records(reader, path), start=2):
         extra = next((i for i in range(len(header), len(record)) if record[i].strip()), None)
         if extra is not None:
@@ -204,8 +205,10 @@ def _not_utf8_at(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
-    """The header and the rows of a CSV file, read as they are used (constant memory)."""
+def _csv_table(path: Path, number_columns: Collection[str] = ()
+               ) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
+    """The header and the rows of a CSV file, read as they are used (constant memory);
+    the layout's number columns and ``number_columns`` read as numbers are."""
     with path.open(encoding="utf-8-sig", newline="") as f:
         try:
             first = f.readline()
@@ -221,7 +224,8 @@ def _csv_table(path: Path) -> Iterator[tuple[list[str], Iterator[RawRow]]]:
         while header and header[-1] == "":  # trailing delimiters, as spreadsheets save them
             header.pop()
         # a semicolon or a tab between cells leaves the comma free to be a decimal one
-        yield header, _csv_rows(reader, header, path, decimal_comma=delimiter != ",")
+        yield header, _csv_rows(reader, header, path, decimal_comma=delimiter != ",",
+                                number_columns=number_columns)
 
 
 _FORMULA_RULE = ("must hold a value, not a formula (copy the column and paste it as "
@@ -513,10 +517,14 @@ def _xlsx_table(path: Path, sheet: str) -> Iterator[Table]:
 
 
 @contextlib.contextmanager
-def open_table(path: Path, sheet: str = SHEET) -> Iterator[Table]:
+def open_table(path: Path, sheet: str = SHEET, number_columns: Collection[str] = ()
+               ) -> Iterator[Table]:
     """The header and rows of a ``.csv`` or ``.xlsx`` file, read as the rows are used, and
     the sheet read (a workbook's sheet named ``sheet``, else its only sheet: see
-    :func:`_sheet_named`); :class:`ImportFileError` when it cannot be read as a table."""
+    :func:`_sheet_named`); :class:`ImportFileError` when it cannot be read as a table.
+    The number cells of the import layout, and of ``number_columns`` (another file's,
+    such as a year of birth), are read by :mod:`pecoma.numbers`' rule (a decimal comma
+    in a CSV file separated by semicolons or tabs)."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ImportFileError(
@@ -531,7 +539,7 @@ def open_table(path: Path, sheet: str = SHEET) -> Iterator[Table]:
             with _xlsx_table(path, sheet) as table:
                 yield table
         else:
-            with _csv_table(path) as (header, rows):
+            with _csv_table(path, number_columns) as (header, rows):
                 yield Table(header, rows)
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc

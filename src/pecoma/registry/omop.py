@@ -155,9 +155,10 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
     """``registry_id,sex,year_of_birth`` rows of a CSV (commas, semicolons or tabs; UTF-8)
     or XLSX file, read as the registry's import reads a file (an empty line or a row of
     empty cells skipped; sex: female, male or unknown; year: a whole year, ``1960`` or
-    ``1960.0`` as a spreadsheet program or pandas may write it, empty = unknown, never
-    after ``on_date``'s year), or :class:`InputError` naming each bad column or cell (a
-    patient given twice included)."""
+    ``1960.0`` as a spreadsheet program or pandas may write it, read as the import reads
+    a number (:mod:`pecoma.numbers`: ``1960,0`` in a file separated by semicolons or
+    tabs), empty = unknown, never after ``on_date``'s year), or :class:`InputError`
+    naming each bad column or cell (a patient given twice included)."""
     from pecoma.errors import FieldIssue, show_value
     from pecoma.registry.import_check import is_empty
     from pecoma.registry.import_table import ImportFileError, open_table
@@ -168,12 +169,14 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
         return InputError(issues, f"demographics file {where}")
 
     latest = on_date.year if on_date is not None else 2100
-    year_rule = f"must be a whole year between 1900 and {latest} (1960, or 1960.0)"
+    year_rule = (f"must be a whole year between 1900 and {latest} (1960, or 1960.0; "
+                 "1960,0 in a CSV file separated by semicolons or tabs)")
     out: dict[str, Demographics] = {}
     first_row: dict[str, int] = {}
     issues: list[FieldIssue] = []
     try:
-        with open_table(path, sheet="demographics") as (header, rows, sheet):
+        with open_table(path, sheet="demographics", number_columns=("year_of_birth",)
+                        ) as (header, rows, sheet):
             if sheet is not None:
                 where = f"{path.name}, sheet {sheet!r}"
             unknown = [h for h in header if h not in DEMOGRAPHIC_COLUMNS]
@@ -208,7 +211,8 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
                     issues.append(FieldIssue(f"row {k}: sex", show_value(sex),
                                              "must be female, male or unknown"))
                 year: int | None = None
-                if year_text:
+                if year_text and not any(col == "year_of_birth" for col, _v, _r
+                                         in r.problems):  # (refused already: 1.960)
                     whole = _WHOLE_YEAR.fullmatch(year_text)
                     if whole is None or not 1900 <= int(whole[1]) <= latest:
                         issues.append(FieldIssue(f"row {k}: year_of_birth",
