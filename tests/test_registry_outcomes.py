@@ -58,6 +58,41 @@ class TestParse:
         assert paths(e) == ["vital_status"]
         assert "dead_of_disease" in e.value.issues[0].rule
 
+    @pytest.mark.parametrize(("event", "status", "allowed", "never"), [
+        # 'alive' is no status: the rule offered dead_of_disease for a last contact,
+        # which was then refused; it now names the last contact's statuses only
+        ("last_contact", "alive", "alive_without_disease, alive_with_disease, "
+         "lost_to_follow_up", "dead_of"),
+        ("last_contact", "dead_of_disease", "alive_without_disease, alive_with_disease, "
+         "lost_to_follow_up", "dead_of"),
+        # and a death is offered a death's causes only
+        ("death", "dead", "dead_of_disease, dead_of_other_cause", "alive"),
+        ("death", "lost_to_follow_up", "dead_of_disease, dead_of_other_cause", "alive"),
+    ])
+    def test_a_bad_vital_status_is_offered_only_what_the_event_takes(
+        self, event: str, status: str, allowed: str, never: str
+    ) -> None:
+        with pytest.raises(InputError) as e:
+            parse_outcome(event, "2026-01-01", status)
+        [issue] = e.value.issues
+        assert issue.path == "vital_status"
+        assert f"must be one of {allowed} for a" in issue.rule
+        assert never not in issue.rule.split("(")[0]
+
+    @pytest.mark.parametrize(("event", "status", "found"), [
+        ("last_contact", "alive_with_disease", "scan"),
+        ("death", "dead_of_disease", "symptoms"),
+    ])
+    def test_a_way_found_for_a_contact_or_a_death_is_never_offered_values(
+        self, event: str, status: str, found: str
+    ) -> None:
+        """A last contact or a death has no way found: a bad one was told the values of
+        a recurrence's (scheduled_scan, …), then refused again when one was given."""
+        with pytest.raises(InputError) as e:
+            parse_outcome(event, "2026-01-01", status, found)
+        [issue] = e.value.issues
+        assert (issue.path, issue.rule) == ("found_by", f"must be left out for a {event}")
+
     def test_every_bad_field_is_named(self) -> None:
         with pytest.raises(InputError) as e:
             parse_outcome("relapse", "01/02/2026", "fine", "luck")
@@ -533,6 +568,45 @@ def test_outcomes_are_in_the_export(db_url: str, tmp_path: Path) -> None:
         "PEC-0001", "death", "2026-10-01")
 
 
+def test_the_export_names_each_entry_and_the_one_a_correction_replaced(
+    repo: Repository, db_url: str, tmp_path: Path
+) -> None:
+    """A metastasis imported as found at a scheduled scan, corrected the same day to
+    'symptoms': the dump held both rows with no id, so nothing told the current one
+    (the docs: 'the later id is the current one'), and 'withdraw --scan N' had no number
+    to read. Every scan and outcome now carries its id, an outcome the id of the entry
+    correcting it (empty when it stands), and the scan that found it."""
+    import csv
+    import json
+
+    from test_registry_cli import pecoma
+
+    db = ("--database-url", db_url)
+    add(repo, "PEC-1", high_risk())
+    scan = record_scan(repo, "PEC-1", "2026-02-20", "chest_ct", "metastasis", on_date=ON,
+                       actor="clinic")
+    [first] = outcome(repo, "PEC-1", "distant_metastasis", "2026-02-20",
+                      found="scheduled_scan")
+    [second] = outcome(repo, "PEC-1", "distant_metastasis", "2026-02-20", found="symptoms")
+    [contact] = outcome(repo, "PEC-1", "last_contact", "2026-03-01", "alive_with_disease")
+    r = pecoma("registry", "export", *db)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert [s["id"] for s in data["imaging_events"]] == [scan]
+    rows = [(o["id"], o["found_by"], o["scan_id"], o["corrected_by"])
+            for o in data["outcomes"]]
+    assert rows == [(first, "scheduled_scan", scan, second), (second, "symptoms", scan, None),
+                    (contact, None, None, None)]
+    r = pecoma("registry", "export", "--format", "csv", "-o", str(tmp_path / "out"), *db)
+    assert r.returncode == 0, r.stderr
+    with (tmp_path / "out" / "outcomes.csv").open(newline="") as f:
+        got = [(row["id"], row["found_by"], row["corrected_by"]) for row in csv.DictReader(f)]
+    assert got == [(str(first), "scheduled_scan", str(second)), (str(second), "symptoms", ""),
+                   (str(contact), "", "")]
+    with (tmp_path / "out" / "imaging_events.csv").open(newline="") as f:
+        assert [row["id"] for row in csv.DictReader(f)] == [str(scan)]
+
+
 class TestImportColumns:
     """Optional ``outcome.<event>.*`` columns: same rules, reported per cell."""
 
@@ -662,6 +736,59 @@ class TestImportColumns:
             (4, "outcome.local_recurrence.date")]
         assert "before the diagnosis (2025-01-06)" in report.issues[0].rule
         assert report.written is None and repo.count()["patient"] == 0
+
+    def test_every_problem_of_an_outcome_in_one_report(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """One bad cell hid the other checks of its outcome: an empty date hid the bad
+        vital status, a bad 'found_by' hid a recurrence dated before the diagnosis and
+        the surgery (high_risk: diagnosed 2025-01-06, resected 2025-01-10). The report
+        is to list every problem of the file in one pass."""
+        rows = [
+            {**flatten(high_risk(), "PEC-1"), "outcome.last_contact.vital_status": "alive"},
+            {**flatten(high_risk(), "PEC-2"), "outcome.local_recurrence.date": "2024-12-01",
+             "outcome.local_recurrence.found_by": "scan"},
+            {**flatten(high_risk(), "PEC-3"), "outcome.death.date": "2024-12-01",
+             "outcome.death.vital_status": "alive"},
+        ]
+        report = self.run(repo, tmp_path / "a.csv", rows)
+        got = [(i.row, i.column, i.rule.split(" (")[0]) for i in report.issues]
+        assert got == [
+            (2, "outcome.last_contact.date", "is required when a outcome.last_contact.* "
+             "cell is filled"),
+            (2, "outcome.last_contact.vital_status", "must be one of alive_without_disease, "
+             "alive_with_disease, lost_to_follow_up for a last contact"),
+            (3, "outcome.local_recurrence.found_by", "must be one of scheduled_scan, "
+             "symptoms, other"),
+            (3, "outcome.local_recurrence.date", "must not be before the diagnosis"),
+            (3, "outcome.local_recurrence.date", "must be after the surgery"),
+            (4, "outcome.death.vital_status", "must be one of dead_of_disease, "
+             "dead_of_other_cause for a death"),
+            (4, "outcome.death.date", "must not be before the diagnosis"),
+        ]
+        assert report.written is None and repo.count()["patient"] == 0
+
+    def test_a_row_of_outcomes_only_is_checked_against_the_stored_case_despite_a_bad_cell(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A row of outcomes only (the stored case's site and status) is checked against
+        the stored case when written; a bad 'found_by' kept it from being written, so its
+        recurrence dated before the stored diagnosis and surgery was reported only once
+        the cell was fixed, in a second import."""
+        add(repo, "PEC-1", high_risk())
+        case = high_risk()
+        row = {"registry_id": "PEC-1", "tumour.primary_site": case["tumour"]["primary_site"],
+               "stage.status": "localized", "outcome.local_recurrence.date": "2024-12-01",
+               "outcome.local_recurrence.found_by": "scan"}
+        report = self.run(repo, tmp_path / "a.csv", [row], ImportMode.good_rows)
+        got = [(i.row, i.column, i.rule.split(" (")[0]) for i in report.issues]
+        assert got == [
+            (2, "outcome.local_recurrence.found_by", "must be one of scheduled_scan, "
+             "symptoms, other"),
+            (2, "outcome.local_recurrence.date", "must not be before the diagnosis"),
+            (2, "outcome.local_recurrence.date", "must be after the surgery"),
+        ]
+        assert repo.outcomes_by_registry_id().get("PEC-1", ()) == ()
 
     @pytest.mark.parametrize(("stored", "cells", "column", "rule"), [
         # PEC-1 died on 2026-03-01 (recorded earlier): a later contact in a file

@@ -270,7 +270,8 @@ def check_row(
                 else i.rule
             row_issues.append(RowIssue(raw.number, column, value, _number_rule(
                 column, cells.get(column), rule)))
-    if case is not None and outcomes and not row_issues and outcomes_against_row:
+    if case is not None and outcomes and outcomes_against_row:
+        # checked whatever else the row holds: every problem of the row in one report
         row_issues += issues_of_outcomes(raw.number, submitted, (), outcomes, on_date)
     if row_issues or case is None or rid is None:
         return None, row_issues

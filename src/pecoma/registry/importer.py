@@ -54,7 +54,7 @@ from pecoma.registry.import_check import (
     nest,
 )
 from pecoma.registry.import_table import MAX_ROWS, ImportFileError, RawRow, open_table
-from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes
+from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.registry.state import NOT_EVALUABLE, plan_and_state
 from pecoma.registry.stored import assessment_data
 from pecoma.registry.workers import runner
@@ -169,6 +169,26 @@ def _against_store(
                               scans.get(row.registry_id, ()))
 
 
+def _refused_outcomes(
+    repo: Repository, rows: Sequence[_Done], stored: dict[str, tuple[OutcomeView, ...]],
+    scans: dict[str, tuple[ScanData, ...]], on_date: dt.date
+) -> list[RowIssue]:
+    """The issues of refused rows of outcomes only whose outcomes disagree with the
+    stored case, outcomes and scans: the checks a good one meets when it is written, so
+    that a bad cell does not hide them (read after the import's transaction: SQLite
+    allows no second reader while it writes)."""
+    out: list[RowIssue] = []
+    for row in rows:
+        _exists, case = repo.latest_case(row.registry_id)
+        if case is None:
+            continue
+        known = stored.get(row.registry_id, ())
+        new = [o for o in row.outcomes if not any(o.same_fact(v) for v in known)]
+        out += issues_of_outcomes(row.number, case, known, new, on_date,
+                                  scans.get(row.registry_id, ()))
+    return out
+
+
 def _check_outcomes_at(on_date: dt.date) -> Any:
     def check(case: dict[str, Any] | None, stored: tuple[OutcomeView, ...],
               scans: tuple[ScanView, ...], new: Sequence[OutcomeData]) -> list[OutcomeData]:
@@ -248,7 +268,12 @@ def _engine_rows(task: _Task) -> list[_Done]:
                                    case_variant_rule([variant], stored=True)))
             row = None
         if row is None:
-            out.append(_Done(raw.number, issues))
+            # a refused row of outcomes only: its dated outcomes are still checked against
+            # the stored case (see _refused_outcomes), so that one pass reports all
+            dated = outcomes_of_cells({k: v for k, v in raw.cells.items()
+                                       if k in OUTCOME_COLUMNS})[0] if only else []
+            out.append(_Done(raw.number, issues, str(raw.cells.get(REGISTRY_ID)).strip(),
+                             outcomes=tuple(dated), outcomes_only=only))
             continue
         digest = case_digest(row.case.model_dump(mode="json"))
         if stored is not None and stored[1] == digest and not row.outcomes:
@@ -454,6 +479,7 @@ def _import(
                   if any(h in OUTCOME_COLUMNS for h in header) else {})
         identical: dict[str, int] = {}
         numbers: dict[str, int] = {}  # registry id -> its row, for the rows written
+        refused_only: list[_Done] = []  # refused rows of outcomes only (_refused_outcomes)
         strict = mode is ImportMode.all_or_nothing
         spelt = {rid.lower(): rid for rid in basis}  # (one of a stored pair is enough)
 
@@ -487,6 +513,7 @@ def _import(
             report.warnings = []
             identical.clear()
             numbers.clear()
+            refused_only.clear()
             batch: list[CaseSubmission] = []
             for done in run(tasks()):
                 for d in done:
@@ -494,6 +521,8 @@ def _import(
                     issues = d.issues
                     if not issues:
                         issues = _against_store(d, stored, scans, on_date)
+                    elif d.outcomes_only and d.outcomes:
+                        refused_only.append(d)  # checked once the transaction is over
                     if issues:
                         report.issues += issues
                         continue
@@ -542,10 +571,12 @@ def _import(
                                                    import_case_check, refused, corrected,
                                                    FileImport(source, digest))
         except _Rejected:
+            report.issues += _refused_outcomes(repo, refused_only, stored, scans, on_date)
             report.issues.sort(key=lambda i: i.row)
             return report
         finally:
             numbers.clear()
+        report.issues += _refused_outcomes(repo, refused_only, stored, scans, on_date)
         report.issues.sort(key=lambda i: i.row)
     report.written.unchanged += len(identical)
     report.written.versions.update(identical)

@@ -114,7 +114,10 @@ OUTCOME_COLUMNS: dict[str, tuple[OutcomeEvent, str]] = {
 
 def outcomes_of_cells(cells: dict[str, Any]) -> tuple[list[OutcomeData], list[FieldIssue]]:
     """The outcomes of one import row's outcome cells (empty cells: nothing recorded), and
-    the issues, each naming its column."""
+    the issues, each naming its column: every cell of an outcome is checked, whatever
+    another one holds. An outcome whose date is good but another cell bad is returned
+    without that cell, so that its date is checked too (:func:`check_outcomes`): with an
+    issue, the row is refused and nothing is recorded."""
     out: list[OutcomeData] = []
     issues: list[FieldIssue] = []
     for event in OutcomeEvent:
@@ -123,15 +126,20 @@ def outcomes_of_cells(cells: dict[str, Any]) -> tuple[list[OutcomeData], list[Fi
         if all(_blank(v) for v in values.values()):
             continue
         prefix = f"outcome.{event.value}."
-        if _blank(values.get("date")):
-            issues.append(FieldIssue(prefix + "date", "(empty)", f"is required when a "
-                                     f"{prefix}* cell is filled"))
-            continue
         try:
             out.append(parse_outcome(event.value, values["date"], values.get("vital_status"),
                                      values.get("found_by")))
+            continue
         except InputError as exc:
-            issues += [FieldIssue(prefix + i.path, i.value, i.rule) for i in exc.issues]
+            found = exc.issues
+        for i in found:
+            if i.path == "date" and _blank(values.get("date")):
+                i = FieldIssue("date", "(empty)", f"is required when a {prefix}* cell is "
+                               "filled")
+            issues.append(FieldIssue(prefix + i.path, i.value, i.rule))
+        day = None if _blank(values.get("date")) else _day(values["date"])
+        if day is not None:
+            out.append(OutcomeData(event.value, day))
     return out, issues
 
 
@@ -175,44 +183,46 @@ def parse_outcome(
     day = None if _blank(date) else _day(date)
     if day is None:
         issues.append(FieldIssue("date", show_value(date), date_rule(date)))
+    # a value the event cannot take is refused with the values it can (a last contact is
+    # never offered a death's status, nor a death a way found)
     status: VitalStatus | None = None
-    if not _blank(vital_status):
-        try:
-            status = VitalStatus(str(vital_status).strip())
-        except ValueError:
-            issues.append(FieldIssue("vital_status", show_value(vital_status),
-                                     f"must be one of {_choices(list(VitalStatus))}"))
+    given_status = not _blank(vital_status)
+    if given_status:
+        status = next((v for v in VitalStatus if v.value == str(vital_status).strip()), None)
     found: FoundBy | None = None
-    if not _blank(found_by):
-        try:
-            found = FoundBy(str(found_by).strip())
-        except ValueError:
-            issues.append(FieldIssue("found_by", show_value(found_by),
-                                     f"must be one of {_choices(list(FoundBy))}"))
+    given_found = not _blank(found_by)
+    if given_found:
+        found = next((v for v in FoundBy if v.value == str(found_by).strip()), None)
     if ev is OutcomeEvent.last_contact and status not in ALIVE_STATUSES:
-        if status is None and _blank(vital_status):
+        if not given_status:
             issues.append(FieldIssue("vital_status", _given(vital_status),
                                      f"is required for a last contact: one of "
                                      f"{_choices(ALIVE_STATUSES)}"))
-        elif status is not None:
+        else:
             issues.append(FieldIssue("vital_status", show_value(vital_status),
                                      f"must be one of {_choices(ALIVE_STATUSES)} for a last "
                                      "contact (a death is recorded as event 'death')"))
-    if ev is OutcomeEvent.death and status not in DEAD_STATUSES:
-        if status is None and _blank(vital_status):
+    elif ev is OutcomeEvent.death and status not in DEAD_STATUSES:
+        if not given_status:
             issues.append(FieldIssue("vital_status", _given(vital_status),
                                      f"is required for a death: one of "
                                      f"{_choices(DEAD_STATUSES)}"))
-        elif status is not None:
+        else:
             issues.append(FieldIssue("vital_status", show_value(vital_status),
                                      f"must be one of {_choices(DEAD_STATUSES)} for a death"))
-    if ev in _FINDS and status is not None:
+    elif ev in _FINDS and given_status:
         issues.append(FieldIssue("vital_status", show_value(vital_status),
                                  f"must be left out for a {ev.value} (record a last contact "
                                  "or a death for the vital status)"))
-    if ev in (OutcomeEvent.last_contact, OutcomeEvent.death) and found is not None:
+    elif ev is None and given_status and status is None:
+        issues.append(FieldIssue("vital_status", show_value(vital_status),
+                                 f"must be one of {_choices(list(VitalStatus))}"))
+    if ev in (OutcomeEvent.last_contact, OutcomeEvent.death) and given_found:
         issues.append(FieldIssue("found_by", show_value(found_by),
                                  f"must be left out for a {ev.value}"))
+    elif given_found and found is None:
+        issues.append(FieldIssue("found_by", show_value(found_by),
+                                 f"must be one of {_choices(list(FoundBy))}"))
     if issues or ev is None or day is None:
         raise InputError(issues, "outcome")
     return OutcomeData(ev.value, day, status.value if status else None,

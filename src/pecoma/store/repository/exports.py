@@ -31,6 +31,8 @@ from pecoma.store.repository.base import (
     live_outcome,
     live_scan,
 )
+from pecoma.store.repository.outcomes import _outcome_view, corrected_by
+from pecoma.store.repository.records import OutcomeView
 
 
 class Exports(RepositoryBase):
@@ -238,7 +240,8 @@ class Exports(RepositoryBase):
                 for r in s.scalars(select(StoredAssessment).order_by(StoredAssessment.id))
             ]
             out["imaging_events"] = [
-                {"registry_id": rid[r.patient_id], "performed_on": r.performed_on.isoformat(),
+                {"id": r.id, "registry_id": rid[r.patient_id],
+                 "performed_on": r.performed_on.isoformat(),
                  "modality": r.modality, "finding": r.finding,
                  "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
                 for r in s.scalars(
@@ -248,14 +251,21 @@ class Exports(RepositoryBase):
             ]
             scan_day = dict(s.execute(select(ImagingRecord.id,
                                              ImagingRecord.performed_on)).all())
+            outcomes = list(s.scalars(select(OutcomeRecord).where(live_outcome())
+                                      .order_by(OutcomeRecord.id)))
+            # each entry a later one of the same day corrects -> the entry that stands
+            mine: dict[int, list[OutcomeView]] = {}
+            for r in outcomes:
+                mine.setdefault(r.patient_id, []).append(_outcome_view(r))
+            later = {k: v for views in mine.values() for k, v in corrected_by(views).items()}
             out["outcomes"] = [
-                {"registry_id": rid[r.patient_id], "event": r.event,
+                {"id": r.id, "registry_id": rid[r.patient_id], "event": r.event,
                  "event_date": r.event_date.isoformat(), "vital_status": r.vital_status,
-                 "found_by": r.found_by,
+                 "found_by": r.found_by, "scan_id": r.scan_id,
                  "scan_performed_on": scan_day[r.scan_id].isoformat() if r.scan_id else None,
+                 "corrected_by": later.get(r.id),
                  "recorded_at": _iso(r.recorded_at), "recorded_by": r.recorded_by}
-                for r in s.scalars(select(OutcomeRecord).where(live_outcome())
-                                   .order_by(OutcomeRecord.id))
+                for r in outcomes
             ]
             assessed = dict(s.execute(select(StoredAssessment.id,
                                              StoredAssessment.case_version_id)).all())

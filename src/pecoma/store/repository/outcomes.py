@@ -51,13 +51,21 @@ one (how it was found, the vital status): one event, never counted twice. (A dea
 recorded once: a second one is refused.)"""
 
 
+def corrected_by(outcomes: Sequence[OutcomeView]) -> dict[int, int]:
+    """One patient's entries (by date, then in recording order) that a later entry of the
+    same event on the same day corrects (:data:`CORRECTABLE`), each to the id of the
+    entry that stands: the table is append-only, so a correction is a new row and every
+    reader takes the latest entry of an event on a day."""
+    latest = {(o.event, o.event_date): o.id for o in outcomes if o.event in CORRECTABLE}
+    return {o.id: latest[(o.event, o.event_date)] for o in outcomes
+            if o.event in CORRECTABLE and latest[(o.event, o.event_date)] != o.id}
+
+
 def current(outcomes: Sequence[OutcomeView]) -> tuple[OutcomeView, ...]:
     """One patient's outcomes (by date, then in recording order) without those corrected
-    by a later entry (:data:`CORRECTABLE`): the table is append-only, so a correction is
-    a new row and every reader takes the latest entry of an event on a day."""
-    latest = {(o.event, o.event_date): o.id for o in outcomes if o.event in CORRECTABLE}
-    return tuple(o for o in outcomes
-                 if o.event not in CORRECTABLE or latest[(o.event, o.event_date)] == o.id)
+    by a later entry (:func:`corrected_by`)."""
+    replaced = corrected_by(outcomes)
+    return tuple(o for o in outcomes if o.id not in replaced)
 
 
 def _corrected(o: OutcomeData, stored: Sequence[OutcomeView]
