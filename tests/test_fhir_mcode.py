@@ -1790,6 +1790,156 @@ class TestRevisedHistology:
         rule = _refusal(b)["Condition/primary-cancer-condition-uterus"]
         assert "whether it is a PEComa is in doubt" in rule
 
+    # A later result that says PEComa otherwise than by ICD-O-3 8714/0 or 8714/3, or
+    # says nothing of the histology, revises nothing: before, each was taken as "another
+    # tumour" and a confirmed PEComa refused as "revised".
+    @pytest.mark.parametrize("value", [
+        {"valueCodeableConcept": {"text": "Malignant PEComa"}},
+        {"valueCodeableConcept": {"coding": [{
+            "system": SCT, "code": "1255052007",
+            "display": "Perivascular epithelioid cell tumor (morphologic abnormality)"}],
+            "text": "PEComa, malignant"}},
+        {"valueCodeableConcept": {"coding": [{
+            "system": ICDO3, "code": "8714/6",
+            "display": "Perivascular epithelioid tumor, metastatic"}]}},
+        {"valueCodeableConcept": {"coding": [{"system": ICDO3, "code": "8714"}]}},
+        {"valueString": "Malignant PEComa"},
+    ], ids=["text", "snomed-display", "8714-6", "8714-no-behaviour", "value-string"])
+    def test_a_later_result_naming_pecoma_otherwise_keeps_the_pecoma(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """The resection's result names PEComa in words, in a SNOMED CT display, or in
+        ICD-O-3 8714 with another behaviour or none: it is a PEComa result (read as the
+        Condition's own code is), the case is the record's own, and nothing says the
+        diagnosis was revised."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-resect", *LMS,
+                           effectiveDateTime="2024-04-09")
+        later.pop("valueCodeableConcept")
+        bc = read(add(uterus, {**later, **value}))
+        assert bc.case == read(uterus).case
+        assert any("is the PEComa: histology from Observation/hist-resect" in n
+                   for n in bc.notes)
+        assert not any("revised" in x for x in [*bc.notes, *bc.not_read])
+
+    @pytest.mark.parametrize("value", [
+        {"dataAbsentReason": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+            "code": "not-performed"}]}},
+        {"valueCodeableConcept": {"coding": [{"system": SCT, "code": "1187332001"}]}},
+        {"valueCodeableConcept": {"coding": [{
+            "system": ICDO3, "code": "8800/3", "display": "Sarcoma, NOS"}]}},
+        {"valueCodeableConcept": {"text": "Malignant neoplasm, see report"}},
+        {"valueCodeableConcept": {"text": "PEComa versus leiomyosarcoma"}},
+    ], ids=["no-value", "snomed-code-only", "sarcoma-nos", "neoplasm-nos", "names-both"])
+    def test_a_later_result_saying_nothing_readable_revises_nothing(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """A later result with no value, or one naming no tumour type (a sarcoma or a
+        neoplasm not otherwise specified: a PEComa is one too), a SNOMED CT code with no
+        words, or naming both: it states no revision, so the PEComa stands and the
+        result is listed as not read, saying why."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-resect", *LMS,
+                           status="corrected", effectiveDateTime="2024-04-20")
+        later.pop("valueCodeableConcept")
+        bc = read(add(uterus, {**later, **value}))
+        assert bc.case == read(uterus).case
+        assert any("Observation/hist-resect" in x and "revises nothing" in x
+                   for x in bc.not_read)
+
+    @pytest.mark.parametrize("link", [
+        {"focus": [{"reference": "Condition/primary-cancer-condition-uterus"}]},
+        {"specimen": {"reference": "Specimen/sp1"}},
+        {},
+    ], ids=["focus", "specimen-only", "unlinked"])
+    def test_a_later_leiomyosarcoma_linked_otherwise_revises(
+            self, uterus: dict[str, Any], link: dict[str, Any]) -> None:
+        """The corrected leiomyosarcoma result names its Condition by focus, or names
+        none (its specimen only) in a record of one cancer Condition: it is that
+        Condition's, as a PEComa result would be, and revises the diagnosis (before,
+        only mCODE's relatedCondition extension did, and PEComa advice stood)."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-revised", *LMS,
+                           status="corrected", effectiveDateTime="2024-04-20")
+        later.pop("extension")
+        rule = _refusal(add(uterus, {**later, **link}))["Condition"]
+        assert ("its latest histology, Observation/hist-revised (8890/3), is not PEComa: "
+                "the diagnosis was revised") in rule
+
+    def test_a_later_leiomyosarcoma_named_in_snomed_ct_revises(
+            self, uterus: dict[str, Any]) -> None:
+        """mCODE binds the result's value to SNOMED CT morphologies: one displayed as a
+        leiomyosarcoma names another tumour and revises the diagnosis (a control: reading
+        a result by its words must not leave a revision written in SNOMED CT unread)."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-revised", *LMS,
+                           status="corrected", effectiveDateTime="2024-04-20")
+        later["valueCodeableConcept"] = {"coding": [{
+            "system": SCT, "code": "51549004",
+            "display": "Leiomyosarcoma (morphologic abnormality)"}]}
+        rule = _refusal(add(uterus, later))["Condition"]
+        assert "the diagnosis was revised" in rule
+
+    _BREAST: ClassVar[dict[str, Any]] = {
+        "resourceType": "Condition", "id": "breast-ca",
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                             "code": "C50.911"}], "text": "Breast cancer"},
+        "onsetDateTime": "2023-02-01",
+        "subject": {"reference": "Patient/cancer-patient-pecoma-u"}}
+
+    def test_a_later_unlinked_leiomyosarcoma_beside_another_primary_is_noted(
+            self, uterus: dict[str, Any]) -> None:
+        """Beside a present breast cancer, a result naming no Condition may be that
+        cancer's (the rule for every result naming none): not taken as the PEComa's, but
+        never dropped silently: listed, and a note says what it would change."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-other", *LMS,
+                           status="corrected", effectiveDateTime="2024-04-20")
+        later.pop("extension")
+        bc = read(add(uterus, self._BREAST, later))
+        assert any("Observation/hist-other" in x and "Condition/breast-ca" in x
+                   for x in bc.not_read)
+        assert any("Observation/hist-other (8890/3)" in n and "the diagnosis was revised"
+                   in n for n in bc.notes)
+
+    def test_a_later_unlinked_leiomyosarcoma_among_several_cancers_is_a_doubt(
+            self, uterus: dict[str, Any]) -> None:
+        """Two cancer Conditions, the other a resolved breast cancer (no other present
+        primary): a later leiomyosarcoma result naming neither puts the PEComa in doubt,
+        asked, never read as PEComa meanwhile."""
+        breast = {**self._BREAST, "clinicalStatus": {"coding": [{"code": "resolved"}]}}
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-other", *LMS,
+                           status="corrected", effectiveDateTime="2024-04-20")
+        later.pop("extension")
+        rule = _refusal(add(uterus, breast, later))[
+            "Condition/primary-cancer-condition-uterus"]
+        assert "Observation/hist-other (8890/3) names another tumour" in rule
+        assert "whether it is a PEComa is in doubt" in rule
+
+    def test_an_earlier_unlinked_leiomyosarcoma_among_several_cancers_is_set_aside(
+            self, uterus: dict[str, Any]) -> None:
+        """The same result dated before the PEComa result revises nothing whichever
+        Condition it describes: the case is read, the result listed as earlier."""
+        breast = {**self._BREAST, "clinicalStatus": {"coding": [{"code": "resolved"}]}}
+        earlier = _histology(uterus, UTERUS_ORIGINAL, "hist-biopsy", *LMS,
+                             effectiveDateTime="2024-02-20")
+        earlier.pop("extension")
+        bc = read(add(uterus, breast, earlier))
+        assert bc.case.tumour == read(uterus).case.tumour
+        assert any("Observation/hist-biopsy" in x and "earlier than" in x
+                   for x in bc.not_read)
+
+    @pytest.mark.parametrize("code", ["8714/3", "8714/6"])
+    def test_a_metastasis_confirmed_by_its_own_result_stays_a_metastasis(
+            self, kidney: dict[str, Any], code: str) -> None:
+        """The lung metastasis (SecondaryCancerCondition, C78.01) biopsied and coded
+        PEComa: still a metastasis in stage.metastases (before, an 8714/3 result made it
+        'a further PEComa Condition' and the lung metastasis was dropped; 8714/6, a
+        control, was kept and still is)."""
+        biopsy = _histology(kidney, KIDNEY_ORIGINAL, "hist-lung", code, "PEComa",
+                            effectiveDateTime="2025-02-12")
+        biopsy["extension"][0]["valueReference"] = {
+            "reference": "Condition/secondary-cancer-condition-lung-mets"}
+        bc = read(add(kidney, biopsy))
+        assert [x.site for x in bc.case.stage.metastases] == [
+            x.site for x in read(kidney).case.stage.metastases]
+        assert not any("secondary-cancer-condition-lung-mets" in x for x in bc.not_read)
+
 
 class TestDatesAndSitesGivenOtherwise:
     def test_a_surgery_date_without_its_day_is_noted(self, uterus: dict[str, Any]) -> None:

@@ -67,12 +67,17 @@ def _is_pecoma(cond: Mapping[str, Any]) -> bool:
     in its code or in its mCODE histology-morphology-behavior extension (which mCODE
     binds to SNOMED CT morphologies and ICD-O-3: read by ICD-O-3 code or by its words,
     as the code is)."""
-    concept = cond.get("code")
-    if has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0]):
-        return True
     morphology = (extension(cond, c.MCODE_MORPHOLOGY) or {}).get("valueCodeableConcept")
-    return any(m.icdo3_pecoma(x) is not None or m.names_pecoma(m.lower_words(x))
-               for x in (concept, morphology))
+    return any(_codes_or_names_pecoma(x) for x in (cond.get("code"), morphology))
+
+
+def _codes_or_names_pecoma(concept: Any) -> bool:
+    """Whether a CodeableConcept codes PEComa (the project's code, ICD-O-3 8714/0 or
+    8714/3) or names it in its text or displays (a SNOMED CT morphology is read by its
+    display: pecoma knows no SNOMED CT code of PEComa)."""
+    return (has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0])
+            or m.icdo3_pecoma(concept) is not None
+            or m.names_pecoma(m.lower_words(concept)))
 
 
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
@@ -153,7 +158,7 @@ def _candidate_primary(cond: Mapping[str, Any]) -> bool:
     """A Condition that may be the primary cancer an unlinked histology result belongs to."""
     if _is_metastasis(cond) or not live_condition(cond):
         return False
-    if m.PRIMARY_PROFILE in m.profiles(cond):
+    if m.PRIMARY_PROFILE in m.profiles(cond) or _is_pecoma(cond):
         return True
     for system, code in codings(cond.get("code")):
         if system in (m.ICD10CM, m.ICD10) and code[:1] in ("C", "D") and code[:3] < "D50":
@@ -255,19 +260,72 @@ def _same_organ_code(code: str, pecoma_site: str | None) -> bool:
 
 
 #: A histology statement about a Condition: where it stands in time, where it was read,
-#: the ICD-O-3 PEComa morphology it gives (``None``: another histology) and what it codes.
+#: the PEComa it gives (``None``: another tumour) and what it codes or names.
 _Histology = tuple[Order, str, str | None, str]
+
+#: ICD-O-3 morphologies that name no tumour type: a neoplasm or a malignant tumour, of
+#: some cell type or none (8000-8005), a sarcoma (8800), not otherwise specified. A PEComa
+#: is one too, so a result coding one names no other tumour.
+_ICDO3_UNSPECIFIED: Final = frozenset({"8000", "8001", "8002", "8003", "8004", "8005", "8800"})
+#: Words naming a tumour other than PEComa in a histology result's text or displays (a
+#: SNOMED CT morphology is read by its display): a sarcoma of a named kind, a carcinoma, a
+#: leiomyoma, and other tumours a PEComa is taken for. "Sarcoma", "neoplasm" and "tumour"
+#: alone name no other tumour (a malignant PEComa is a sarcoma).
+_OTHER_TUMOUR_WORDS: Final = re.compile(
+    r"\b(?:\w+sarcoma|(?:epithelioid|synovial|stromal|ewing|clear cell|alveolar soft part) "
+    r"sarcoma|\w*carcinoma|\w*myoma|\w*lymphoma|\w*melanoma|\w*blastoma|\w*myeloma|"
+    r"\w*mesothelioma|schwannoma|gist|gastrointestinal stromal tumou?r|"
+    r"solitary fibrous tumou?r|leuka?emia)\b")
+
+
+def _histology_said(obs: Mapping[str, Any]) -> tuple[bool | None, str]:
+    """What a HistologicBehaviorAndType result says (``True``: PEComa, ``False``: another
+    tumour, ``None``: neither can be told) and how it is shown (what it codes or names;
+    when ``None``, why it is not read). Its value is PEComa as a Condition's code is
+    (:func:`_codes_or_names_pecoma`), or ICD-O-3 8714 with any behaviour (8714/6, of a
+    metastasis specimen) or none; it is another tumour when it codes another ICD-O-3
+    morphology (bar those naming no tumour type, ``_ICDO3_UNSPECIFIED``) or names one
+    (``_OTHER_TUMOUR_WORDS``). A value saying both, or neither (a SNOMED CT code with no
+    words pecoma knows, no value at all), says nothing pecoma can read of the histology:
+    it revises nothing."""
+    value = obs.get("valueCodeableConcept")
+    if value is None and isinstance(obs.get("valueString"), str):
+        value = {"text": obs["valueString"]}
+    coded = ", ".join(code for _s, code in codings(value) if code)
+    words = m.lower_words(value)
+    shown = coded or show_value(words, 60)
+    if not coded and not words:
+        absent = ", ".join(code for _s, code in codings(obs.get("dataAbsentReason")))
+        return None, ("histology result with no value"
+                      + (f" (dataAbsentReason {absent})" if absent else "")
+                      + ": it says nothing of the histology, and revises nothing")
+    morphologies = {plain[:4] for system, code in codings(value) if system in c.ICDO3_SYSTEMS
+                    and len(plain := code.replace("/", "").strip()) in (4, 5)
+                    and plain.isdigit() and plain[:1] in ("8", "9")}
+    pecoma = _codes_or_names_pecoma(value) or "8714" in morphologies
+    other = bool(morphologies - {"8714"} - _ICDO3_UNSPECIFIED) or bool(
+        _OTHER_TUMOUR_WORDS.search(words))
+    if pecoma != other:
+        return pecoma, shown
+    return None, (f"histology {shown} that pecoma cannot read as PEComa nor as another "
+                  "tumour" + (" (it names both)" if pecoma else "")
+                  + ": it revises nothing")
 
 
 @dataclass
 class _Histologies:
     """What the histology results say of each Condition (by identity): made PEComa (where
-    from), not PEComa though it was or would be read so (why: the diagnosis revised), and
-    in doubt (the latest results disagree: an issue is raised)."""
+    from), not PEComa though it was or would be read so (why: the diagnosis revised), in
+    doubt (the latest results disagree: an issue is raised), every statement of each
+    (its own coding included), and the results of another tumour naming no Condition
+    while several cancer Conditions could be meant (``unplaced``: settled once the PEComa
+    is read, :func:`_unplaced_histology`)."""
 
     linked: dict[int, str] = field(default_factory=dict)
     revised: dict[int, str] = field(default_factory=dict)
     doubted: set[int] = field(default_factory=set)
+    said: dict[int, list[_Histology]] = field(default_factory=dict)
+    unplaced: list[_Histology] = field(default_factory=list)
 
 
 def _stated_on(cond: Mapping[str, Any]) -> Order:
@@ -295,46 +353,72 @@ def _shown(x: _Histology) -> str:
     return f"{x[1]} ({x[2] or x[3]})"
 
 
+def _described(obs: Mapping[str, Any], conditions: list[tuple[str, dict[str, Any]]],
+               r: Reader) -> list[Mapping[str, Any]]:
+    """The Conditions a histology result may describe: those it names (mCODE's
+    related-condition extension, its ``focus``), else the record's cancer Conditions
+    (:func:`_candidate_primary`: a result naming none, its specimen only, is the one
+    cancer's). One: the Condition it describes."""
+    named: list[Mapping[str, Any]] = []
+    for x in about_conditions(obs, r):
+        if not any(x is y for y in named):
+            named.append(x)
+    return named or [x for _w, x in conditions if _candidate_primary(x)]
+
+
 def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]],
                      r: Reader) -> _Histologies:
     """The Conditions mCODE HistologicBehaviorAndType results (LOINC 31206-6) are about,
     read as every result is: the latest wins (a corrected or amended result over the final
-    one of its time). A Condition whose latest histology codes ICD-O-3 8714/x is the
-    PEComa; one whose latest codes another tumour is not, even when an earlier result or
-    its own code or morphology extension (a statement of the latest day the Condition
-    gives) said PEComa: the diagnosis was revised. Latest statements of one time that
-    disagree leave the diagnosis in doubt: the Condition is not read, and the question
-    is raised (which result stands)."""
+    one of its time). A result is about the Condition it names (its related-condition
+    extension or its ``focus``), or, naming none, the record's one cancer Condition,
+    whatever it says. A Condition whose latest histology is PEComa is the PEComa; one
+    whose latest names another tumour (:func:`_histology_said`) is not, even when an
+    earlier result or its own code or morphology extension (a statement of the latest day
+    the Condition gives) said PEComa: the diagnosis was revised. A result saying nothing
+    pecoma can read of the histology (no value, neither PEComa nor another tumour) is
+    not read, and revises nothing. Latest statements of one time that disagree leave the
+    diagnosis in doubt: the Condition is not read, and the question is raised (which
+    result stands). A metastasis stays one whatever its histology."""
     out = _Histologies()
     held: dict[int, list[_Histology]] = {}
     for where, obs in observations:
         if r.kinds.get(id(obs)) != "histology":
             continue
-        value = obs.get("valueCodeableConcept")
-        morphology = m.icdo3_pecoma(value)
-        cond = _related_condition(obs, r)
-        if cond is None and morphology is None:
-            r.why[where] = "histology other than PEComa (ICD-O-3 8714/x)"
+        says_pecoma, shown = _histology_said(obs)
+        if says_pecoma is None:
+            r.why[where] = shown
             continue
-        if cond is None:
-            candidates = [x for _w, x in conditions if _candidate_primary(x)]
-            if len(candidates) != 1:
-                r.issue(f"{where}.extension(relatedCondition)", "(missing)",
-                        f"must name the Condition it describes: {len(candidates)} cancer "
-                        "Conditions could be meant")
-                continue
-            cond = candidates[0]
-            r.notes.append(f"{where} ({morphology}) names no Condition; read as describing "
+        x = (r.orders.get(id(obs), ("", "", 1)), where,
+             (m.icdo3_pecoma(obs.get("valueCodeableConcept")) or shown) if says_pecoma
+             else None, shown)
+        described = _described(obs, conditions, r)
+        if len(described) != 1 and not says_pecoma:
+            out.unplaced.append(x)
+            continue
+        if len(described) != 1:
+            r.issue(f"{where}.extension(relatedCondition)", "(missing)",
+                    f"must name the Condition it describes: {len(described)} cancer "
+                    "Conditions could be meant")
+            continue
+        cond = described[0]
+        if not about_conditions(obs, r):
+            r.notes.append(f"{_shown(x)} names no Condition; read as describing "
                            f"{r.labels.get(id(cond), 'the one cancer Condition')}")
-        coded = ", ".join(code for _s, code in codings(value)) or show_value(
-            m.lower_words(value) or "(no value)", 60)
-        held.setdefault(id(cond), []).append(
-            (r.orders.get(id(obs), ("", "", 1)), where, morphology, coded))
+        held.setdefault(id(cond), []).append(x)
     for where, cond in conditions:
         results = held.get(id(cond), [])
+        if _is_metastasis(cond):
+            for x in results:
+                if x[2] is None:
+                    r.why[x[1]] = f"histology other than PEComa of a metastasis ({where})"
+                else:
+                    r.used.add(x[1])
+            continue
         own = [(_stated_on(cond), where, "8714", "its code or morphology extension")
-               ] if _is_pecoma(cond) and not _is_metastasis(cond) else []
+               ] if _is_pecoma(cond) else []
+        out.said[id(cond)] = [*results, *own]
         latest = _latest([*results, *own])
         pecoma = [x for x in latest if x[2] is not None]
         other = [x for x in latest if x[2] is None]
@@ -370,6 +454,38 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             if found:
                 out.linked[id(cond)] = _shown(found[-1])
     return out
+
+
+def _unplaced_histology(histologies: _Histologies, where: str, cond: Mapping[str, Any],
+                        r: Reader) -> None:
+    """Results of another tumour naming no Condition while several cancer Conditions
+    could be meant, once the PEComa (``where``) is read: one known to be earlier than the
+    PEComa's latest histology revises nothing; a later one (or not known to be earlier)
+    is read by the rule for any result naming no Condition beside another present
+    primary cancer (``Reader.other_cancers``): whose it is cannot be told, so it is not
+    taken as the PEComa's, said in a note with what it would change; with no other
+    present primary cancer, the PEComa's diagnosis is in doubt (asked, never assumed)."""
+    said = [x for x in histologies.said.get(id(cond), []) if x[2] is not None]
+    for x in histologies.unplaced:
+        if x not in _latest([*said, x]):
+            r.why[x[1]] = ("histology other than PEComa naming no Condition, earlier than "
+                           f"{_shown(_latest(said)[-1])}")
+        elif r.other_cancers:
+            r.why[x[1]] = ("histology other than PEComa naming no Condition, beside another "
+                           f"primary cancer ({r.other_cancers[0]}): whose it is cannot be told")
+            r.notes.append(
+                f"{_shown(x)} names another tumour than PEComa and no Condition, and the "
+                f"record holds another primary cancer ({r.other_cancers[0]}) besides the "
+                f"PEComa ({where}), so whose histology it is cannot be told: not read as the "
+                "PEComa's. If it is the PEComa's, the diagnosis was revised and no PEComa "
+                "advice applies: give its relatedCondition extension or focus")
+        else:
+            r.issue(where, "(histology in doubt)",
+                    f"cannot be read as the PEComa: {_shown(x)} names another tumour than "
+                    "PEComa and no Condition, several cancer Conditions could be meant, and "
+                    "it is not known to be earlier than the PEComa's histology, so whether it "
+                    "is a PEComa is in doubt: record the Condition it describes (its mCODE "
+                    "relatedCondition extension or focus); the diagnosis is never assumed")
 
 
 def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date | None:
@@ -409,10 +525,9 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     # ("metastasis of PEComa to the lung"); the primary is the PEComa that is not. One
     # whose latest histology is another tumour, or in doubt, is none.
     primary = [(w, x) for w, x in conditions if live_condition(x) and (
-        id(x) in linked or (_is_pecoma(x) and not _is_metastasis(x)))
+        id(x) in linked or _is_pecoma(x)) and not _is_metastasis(x)
         and id(x) not in revised and id(x) not in histologies.doubted]
-    mets = [(w, x) for w, x in conditions
-            if live_condition(x) and _is_metastasis(x) and id(x) not in linked]
+    mets = [(w, x) for w, x in conditions if live_condition(x) and _is_metastasis(x)]
     for where, cond in conditions:
         r.notes += [f"{where}: {said}" for said in contradictory_statuses(cond)]
         if not live_condition(cond):
@@ -577,6 +692,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                        if x is not cond and id(x) not in linked and not _is_pecoma(x)
                        and _other_cancer(x, site)]
     r.metastasis_conditions = mets
+    _unplaced_histology(histologies, where, cond, r)
 
 
 _CERVIX_EXTENSION: Final = c.EXT.PRIMARY_IN_CERVIX.rsplit("/", 1)[-1]
