@@ -271,7 +271,9 @@ class TestUterineLocalized:
 
     _BREAST: ClassVar[dict[str, Any]] = {"resource": {
         "resourceType": "Condition", "id": "breast-ca",
-        "clinicalStatus": {"coding": [{"code": "resolved"}]},
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "resolved"}]},
         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
                              "code": "C50.911"}], "text": "Breast cancer"},
         "onsetDateTime": "2012-02-01",

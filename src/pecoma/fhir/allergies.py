@@ -104,11 +104,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pecoma.case import Agent, Intolerance, YesNo
-from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode
 from pecoma.fhir import medications as meds
-from pecoma.fhir.reading import NotTolerated, extension_code, modifier_urls
+from pecoma.fhir.reading import NotTolerated, bound_status, extension_code, modifier_urls
 from pecoma.fhir.searches import withheld_label
 
 __all__ = ["AllergyList", "AllergyReading", "case_row", "condition_intolerance",
@@ -124,36 +123,6 @@ _AFFIRMED: Final = frozenset({"confirmed", "unconfirmed", "presumed"})
 #: of another (etoposide), so it rules none out by the agent (the drugs it names still do:
 #: an allergy to paclitaxel rules out an order of paclitaxel, :attr:`AllergyReading.drugs`).
 CATCH_ALL: Final = frozenset({Agent.other_chemotherapy, Agent.other})
-
-
-def _codes(concept: Any) -> list[tuple[str, str]]:
-    """The ``(system, code)`` of each coding of a status ('' for no system)."""
-    codings = concept.get("coding") if isinstance(concept, dict) else None
-    return [(str(cd.get("system") or ""), str(cd.get("code")))
-            for cd in (codings if isinstance(codings, list) else [])
-            if isinstance(cd, dict) and cd.get("code") is not None]
-
-
-def _status(field: str, concept: Any, system: str, removing: frozenset[str]
-            ) -> tuple[list[str], list[str], str | None]:
-    """A status as FHIR R4 binds it (required) to ``system``: the codes of its codings in
-    that system, the codes of all its codings (for a contradiction), and the note for a
-    code of ``removing`` written in another code system or in none, or ``None``. Such a
-    code is not FHIR's (a local "refuted" may mean "pending review"; a Condition's
-    system copied by mistake; no system says no meaning): it never sets an entry aside,
-    and the entry, counted (the safer reading), is named."""
-    pairs = _codes(concept)
-    ours = [code for sys, code in pairs if sys == system]
-    foreign = next(((sys, code) for sys, code in pairs
-                    if sys != system and code in removing), None)
-    note = None
-    if foreign is not None:
-        where = (f"in the code system {show_value(foreign[0], 80)}" if foreign[0]
-                 else "with no code system")
-        note = (f"its {field} holds '{foreign[1]}' {where}, not in {system} (the code "
-                f"system FHIR R4 binds it to): not read as '{foreign[1]}'; the entry is "
-                "counted (the safer reading); check it in the record")
-    return ours, [code for _sys, code in pairs], note
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,15 +249,15 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         return AllergyReading(not_read=why)
     # each status is read only in the code system FHIR R4 binds it to: a 'refuted' or
     # 'inactive' of another system, or of none, sets nothing aside (counted, named)
-    ours, verification, unread_verification = _status(
+    ours, verification, unread_verification = bound_status(
         "verificationStatus", allergy.get("verificationStatus"), c.ALLERGY_VERIFICATION,
         _IGNORED)
     doubt = _doubt("verificationStatus", verification, _IGNORED, _AFFIRMED)
     ignored = [x for x in ours if x in _IGNORED]
     if ignored and doubt is None:
         return AllergyReading(left_aside=f"verificationStatus '{ignored[0]}'")
-    ours, status, unread_clinical = _status("clinicalStatus", allergy.get("clinicalStatus"),
-                                            c.ALLERGY_CLINICAL, _INACTIVE)
+    ours, status, unread_clinical = bound_status(
+        "clinicalStatus", allergy.get("clinicalStatus"), c.ALLERGY_CLINICAL, _INACTIVE)
     if ours and set(status) <= _INACTIVE:  # "active" beside "inactive": counted
         return AllergyReading(left_aside="inactive or resolved")
     doubt = doubt or _doubt("clinicalStatus", status, _INACTIVE,
@@ -424,9 +393,9 @@ def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None
     to drug"), is not read here."""
     if not_read_in_full(condition) is not None:
         return None
-    ours, verification, unread = _status("verificationStatus",
-                                         condition.get("verificationStatus"),
-                                         c.CONDITION_VERIFICATION, _IGNORED)
+    ours, verification, unread = bound_status(
+        "verificationStatus", condition.get("verificationStatus"), c.CONDITION_VERIFICATION,
+        _IGNORED)
     if ours and set(verification) <= _IGNORED:
         return None
     concept = condition.get("code")

@@ -25,6 +25,7 @@ from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
+    HISTORY_CLINICAL,
     Order,
     Reader,
     as_list,
@@ -34,7 +35,6 @@ from pecoma.fhir.reading import (
     codings,
     condition_sites,
     conditions_named,
-    contradictory_statuses,
     day_of,
     enum_extension,
     extension,
@@ -44,9 +44,11 @@ from pecoma.fhir.reading import (
     known_later,
     live_condition,
     reference_of,
+    refuted_without_system,
     resolved,
     site_of,
     sites_named,
+    status_notes,
     verification,
 )
 
@@ -89,7 +91,7 @@ def _is_metastasis(cond: Mapping[str, Any]) -> bool:
 
 
 _NOT_CONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
-_HISTORY = frozenset({"inactive", "resolved", "remission"})
+_HISTORY = HISTORY_CLINICAL
 
 
 def _related_condition(obs: Mapping[str, Any], r: Reader) -> Mapping[str, Any] | None:
@@ -524,14 +526,29 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     # A Condition coded or named as a metastasis is one, even when it names PEComa
     # ("metastasis of PEComa to the lung"); the primary is the PEComa that is not. One
     # whose latest histology is another tumour, or in doubt, is none.
+    # A status that sets a Condition aside or makes it history counts only in the code
+    # system FHIR R4 binds it to (pecoma.fhir.reading.bound_status): a metastasis 'refuted'
+    # or 'resolved' in a local system, or in none, is kept in view, with a note. A PEComa
+    # Condition 'refuted' (or 'entered-in-error') with no code system is neither read as
+    # the diagnosis nor dropped: a system left out is often FHIR's, and a refuted PEComa
+    # read as current would bring PEComa advice to a patient who may not have it; the
+    # diagnosis is never assumed, so it is asked (below) when no other Condition holds it.
+    unsure = {id(x): code for _w, x in conditions
+              if (code := refuted_without_system(x)) is not None
+              and (id(x) in linked or (_is_pecoma(x) and not _is_metastasis(x)))}
     primary = [(w, x) for w, x in conditions if live_condition(x) and (
         id(x) in linked or _is_pecoma(x)) and not _is_metastasis(x)
-        and id(x) not in revised and id(x) not in histologies.doubted]
+        and id(x) not in revised and id(x) not in histologies.doubted
+        and id(x) not in unsure]
     mets = [(w, x) for w, x in conditions if live_condition(x) and _is_metastasis(x)]
     for where, cond in conditions:
-        r.notes += [f"{where}: {said}" for said in contradictory_statuses(cond)]
+        r.notes += [f"{where}: {said}"
+                    for said in status_notes(cond, kept=id(cond) not in unsure)]
         if not live_condition(cond):
             r.why[where] = f"verificationStatus '{verification(cond)}'"
+        elif id(cond) in unsure:
+            r.why[where] = (f"verificationStatus '{unsure[id(cond)]}' with no code system: "
+                            "whether the PEComa diagnosis it records stands cannot be told")
     aside = [(w, url, withheld) for w, x, url, withheld in r.modified_conditions
              if live_condition(x) and _is_pecoma(x) and not _is_metastasis(x)]
     if not primary and aside:
@@ -552,6 +569,15 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         return
     if not primary and histologies.doubted:
         return  # the question is raised: which histology stands
+    if not primary and unsure:
+        where, cond = next((w, x) for w, x in conditions if id(x) in unsure)
+        r.issue(f"{where}.verificationStatus", f"'{unsure[id(cond)]}' with no code system",
+                f"must be coded in {c.CONDITION_VERIFICATION} (the code system FHIR R4 "
+                "binds it to): with no system pecoma cannot tell whether the PEComa "
+                "diagnosis was refuted, and the guideline check needs it; the diagnosis is "
+                "never assumed, nor dropped unsaid: record its verificationStatus with its "
+                "system (confirmed, or refuted)")
+        return
     if not primary:
         # a Condition whose morphology extension pecoma cannot read as PEComa (a SNOMED CT
         # code alone: pecoma lists none for PEComa) is named, with how it is read
@@ -929,8 +955,10 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         r.used.add(where)
         paths.append(where)
         status = clinical_status(cond)
-        if status is None and any(k.startswith("abatement") for k in cond):
-            # FHIR (con-4): a Condition that has abated is not active
+        if (status is None and not codings(cond.get("clinicalStatus"))
+                and any(k.startswith("abatement") for k in cond)):
+            # FHIR (con-4): a Condition that has abated is not active (one whose status is
+            # coded, if not in FHIR's system, is kept in view: its note asks)
             status = "resolved"
             r.notes.append(f"{where}: no clinicalStatus, but an abatement: read as resolved")
         if status in _HISTORY:

@@ -19,12 +19,14 @@ from pecoma.fhir import medications as meds
 from pecoma.fhir.medications import day_of
 
 __all__ = [
+    "HISTORY_CLINICAL",
     "IGNORED_VERIFICATION",
     "NotTolerated",
     "Order",
     "Planned",
     "Reader",
     "as_list",
+    "bound_status",
     "cervix_of",
     "clinical_status",
     "codings",
@@ -41,9 +43,11 @@ __all__ = [
     "modifier_urls",
     "project_code",
     "reference_of",
+    "refuted_without_system",
     "resolved",
     "same_resource",
     "site_of",
+    "status_notes",
     "verification",
 ]
 
@@ -516,18 +520,60 @@ def same_resource(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     return one == other or _content(one) == _content(other)
 
 
+def bound_status(field: str, concept: Any, system: str, removing: frozenset[str],
+                 kept: str = "the entry is counted") -> tuple[list[str], list[str], str | None]:
+    """A status as FHIR R4 binds it (required) to ``system``: the codes of its codings in
+    that system, the codes of all its codings (for a contradiction), and the note for a
+    code of ``removing`` (one that would set the resource aside, or make it history)
+    written in another code system or in none, or ``None``. Such a code is not FHIR's (a
+    local "refuted" may mean "pending review"; another resource's system copied by
+    mistake; no system says no meaning): it never sets a resource aside, and the resource,
+    read as ``kept`` says (the safer reading), is named. The one reading of the statuses
+    of AllergyIntolerance (:mod:`pecoma.fhir.allergies`) and Condition
+    (:func:`verification`, :func:`clinical_status`)."""
+    pairs = [(sys, code) for sys, code in codings(concept) if code]
+    ours = [code for sys, code in pairs if sys == system]
+    foreign = next(((sys, code) for sys, code in pairs
+                    if sys != system and code in removing), None)
+    note = None
+    if foreign is not None:
+        where = (f"in the code system {show_value(foreign[0], 80)}" if foreign[0]
+                 else "with no code system")
+        note = (f"its {field} holds '{foreign[1]}' {where}, not in {system} (the code "
+                f"system FHIR R4 binds it to): not read as '{foreign[1]}'; {kept} (the "
+                "safer reading); check it in the record")
+    return ours, [code for _sys, code in pairs], note
+
+
 #: A Condition's statuses by the reading that keeps the disease in view, first: the codings
 #: of one status are one meaning (FHIR CodeableConcept), so codings that disagree (confirmed
 #: beside refuted, resolved beside active) are read the safer way whatever their order,
-#: never by the first one, and said so (:func:`contradictory_statuses`).
+#: never by the first one, and said so (:func:`status_notes`).
 VERIFICATION_ORDER: Final = ("confirmed", "unconfirmed", "provisional", "differential",
                              "refuted", "entered-in-error")
 CLINICAL_ORDER: Final = ("recurrence", "relapse", "active", "remission", "inactive",
                          "resolved")
+#: The clinicalStatus codes that make a Condition history, not present disease.
+HISTORY_CLINICAL: Final = frozenset({"inactive", "resolved", "remission"})
+#: A Condition's status fields: the code system FHIR R4 binds each to, the order of its
+#: codes (the safer first), and the codes that set a Condition aside or make it history,
+#: read only in that system (:func:`bound_status`).
+_CONDITION_STATUSES: Final = {
+    "verificationStatus": (c.CONDITION_VERIFICATION, VERIFICATION_ORDER,
+                           IGNORED_VERIFICATION),
+    "clinicalStatus": (c.CONDITION_CLINICAL, CLINICAL_ORDER, HISTORY_CLINICAL),
+}
+_KEPT: Final = "the Condition is kept as current, the disease kept in view"
 
 
-def _status_of(concept: Any, order: tuple[str, ...]) -> str | None:
-    codes = [code for _system, code in codings(concept)]
+def _status_of(cond: Mapping[str, Any], element: str, bare: bool = False) -> str | None:
+    """A Condition's status read the safer way among its codings (:data:`VERIFICATION_ORDER`,
+    :data:`CLINICAL_ORDER`): a code that would set it aside or make it history counts
+    only in the code system FHIR R4 binds the field to; ``bare``: one with no code system
+    counts too (a system left out is often FHIR's: :func:`refuted_without_system`)."""
+    system, order, removing = _CONDITION_STATUSES[element]
+    codes = [code for sys, code in codings(cond.get(element)) if code and (
+        code not in removing or sys == system or (bare and not sys))]
     known = [code for code in order if code in codes]
     return known[0] if known else (codes[0] if codes else None)
 
@@ -537,22 +583,45 @@ def live_condition(cond: Mapping[str, Any]) -> bool:
 
 
 def verification(cond: Mapping[str, Any]) -> str | None:
-    return _status_of(cond.get("verificationStatus"), VERIFICATION_ORDER)
+    """The verificationStatus read (:func:`_status_of`): ``refuted`` and
+    ``entered-in-error`` only in condition-ver-status."""
+    return _status_of(cond, "verificationStatus")
 
 
 def clinical_status(cond: Mapping[str, Any]) -> str | None:
-    return _status_of(cond.get("clinicalStatus"), CLINICAL_ORDER)
+    """The clinicalStatus read (:func:`_status_of`): ``inactive``, ``resolved`` and
+    ``remission`` only in condition-clinical."""
+    return _status_of(cond, "clinicalStatus")
 
 
-def contradictory_statuses(cond: Mapping[str, Any]) -> list[str]:
-    """What a Condition's statuses say two ways, with the reading taken ("" when none)."""
+def refuted_without_system(cond: Mapping[str, Any]) -> str | None:
+    """The ``refuted`` or ``entered-in-error`` a Condition's verificationStatus holds with
+    no code system, when nothing else it holds says otherwise (``None``: it holds none,
+    or its other codes are read first). Not FHIR's status, so the Condition is kept; but
+    a system left out is often FHIR's, which matters for the PEComa diagnosis itself:
+    read as current, a refuted diagnosis would bring PEComa advice to a patient who may
+    not have it (:func:`pecoma.fhir.read_conditions.read_conditions` asks instead)."""
+    read = _status_of(cond, "verificationStatus", bare=True)
+    return read if read in IGNORED_VERIFICATION and live_condition(cond) else None
+
+
+def status_notes(cond: Mapping[str, Any], kept: bool = True) -> list[str]:
+    """What a Condition's statuses say two ways, with the reading taken, and each code that
+    would set it aside or make it history written in another code system than FHIR's, or
+    in none: not read so, the Condition kept as current (:func:`bound_status`; not said of
+    its verificationStatus when not ``kept``: the caller says what it does instead)."""
     out = []
     for element, read in (("verificationStatus", verification(cond)),
                           ("clinicalStatus", clinical_status(cond))):
-        codes = sorted({code for _system, code in codings(cond.get(element))})
+        system, _order, removing = _CONDITION_STATUSES[element]
+        codes = sorted({code for sys, code in codings(cond.get(element))
+                        if code and (code not in removing or sys == system)})
         if len(codes) > 1:
             out.append(f"its {element} says {' and '.join(codes)}: read as '{read}' (the "
                        "reading that keeps the disease in view); check it in the record")
+        note = bound_status(element, cond.get(element), system, removing, _KEPT)[2]
+        if note is not None and (kept or element != "verificationStatus"):
+            out.append(note)
     return out
 
 

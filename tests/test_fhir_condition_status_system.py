@@ -1,0 +1,182 @@
+"""A Condition's status is read only in the code system FHIR R4 binds it to.
+
+FHIR R4 binds Condition.verificationStatus (required) to
+http://terminology.hl7.org/CodeSystem/condition-ver-status and clinicalStatus to
+.../condition-clinical. A ``refuted`` or ``entered-in-error`` (which set a Condition
+aside), or an ``inactive``, ``resolved`` or ``remission`` (which make it history), coded
+in another code system (a local one whose "refuted" may mean "pending review") is not
+that status: pecoma cannot tell what it means. Each had dropped a lung metastasis, or made
+it history, without a word: a metastatic patient lost the metastasis that decides the
+metastatic-surgery advice (S16, S17), or was read as free of disease. Expected (docs/fhir.md;
+the project's rule: keep the disease in view): the Condition is kept as current, and a
+note names the field and the code, in to-case and on the cards' "How the record was read".
+
+With no code system, the safer reading for disease decides: a metastasis is kept in view
+(dropping present disease is the harm); the PEComa Condition ``refuted`` with no system is
+neither read as the diagnosis (a refuted diagnosis read as current would bring PEComa
+advice to a patient who may not have it) nor dropped with "no PEComa found": the record
+is refused, naming the field and what it must say. Statuses in FHIR's own system keep
+their meaning. The record is the shipped ``metastatic-lung-metachronous`` example: a
+soft-tissue PEComa with one lung metastasis, ``metastasis-1``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.errors import InputError
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+
+from allergy_support import ON, details, make_client, patient_view, record
+
+LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.4.698084.2"
+VERIFIED = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+MET = "metastasis-1"
+PRIMARY = "pecoma-diagnosis"
+
+
+def status(system: str | None, code: str) -> dict[str, Any]:
+    coding: dict[str, Any] = {"code": code}
+    if system is not None:
+        coding["system"] = system
+    return {"coding": [coding]}
+
+
+def bundle(rid: str, field: str, value: dict[str, Any], **more: Any) -> dict[str, Any]:
+    b = record()
+    res = next(e["resource"] for e in b["entry"] if e["resource"].get("id") == rid)
+    res[field] = value
+    res.update(more)
+    return b
+
+
+def read(b: dict[str, Any]) -> BundleCase:
+    return case_from_bundle(b, on=ON, validate="full")
+
+
+def refused(b: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(InputError) as caught:
+        read(b)
+    return [(i.path, i.value) for i in caught.value.issues]
+
+
+#: A metastasis status that is not FHIR's: (field, value, the code not read so).
+NOT_FHIR = [
+    pytest.param("verificationStatus", status(LOCAL, "refuted"), "refuted",
+                 id="refuted-local-system"),
+    pytest.param("verificationStatus", status(None, "refuted"), "refuted",
+                 id="refuted-no-system"),
+    pytest.param("verificationStatus", status(LOCAL, "entered-in-error"),
+                 "entered-in-error", id="entered-in-error-local-system"),
+    pytest.param("verificationStatus", status(None, "entered-in-error"),
+                 "entered-in-error", id="entered-in-error-no-system"),
+    pytest.param("verificationStatus", status(CLINICAL, "refuted"), "refuted",
+                 id="refuted-in-the-clinical-system"),
+    pytest.param("clinicalStatus", status(LOCAL, "resolved"), "resolved",
+                 id="resolved-local-system"),
+    pytest.param("clinicalStatus", status(None, "resolved"), "resolved",
+                 id="resolved-no-system"),
+    pytest.param("clinicalStatus", status("http://other", "inactive"), "inactive",
+                 id="inactive-other-system"),
+    pytest.param("clinicalStatus", status(None, "remission"), "remission",
+                 id="remission-no-system"),
+]
+
+
+def kept_note(rid: str, field: str, code: str) -> str:
+    return f"Condition/{rid}: its {field} holds '{code}' "
+
+
+class TestMetastasis:
+    @pytest.mark.parametrize(("field", "value", "code"), NOT_FHIR)
+    def test_the_metastasis_stays_present_disease_with_a_note(
+            self, field: str, value: dict[str, Any], code: str) -> None:
+        """Not FHIR's status: the lung metastasis is present disease (it had been dropped,
+        or read as history), and a note names the field and the code, saying the
+        Condition is kept as current."""
+        got = read(bundle(MET, field, value))
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+        assert not any("history, not present disease" in n for n in got.notes)
+        note = next(n for n in got.notes if n.startswith(kept_note(MET, field, code)))
+        assert (f"not read as '{code}'; the Condition is kept as current, the disease kept "
+                "in view (the safer reading)") in note
+        assert f"Condition/{MET}" not in got.not_read
+
+    def test_a_local_resolved_with_an_abatement_is_no_freedom_from_disease(self) -> None:
+        """'resolved' in a local system beside an abatement date had made the patient free
+        of disease since that day (the metastasis history): the clinicalStatus coded, if
+        not in FHIR's system, is not read as resolved; the metastasis is present."""
+        got = read(bundle(MET, "clinicalStatus", status(LOCAL, "resolved"),
+                          abatementDateTime="2026-06-01"))
+        assert got.case.free_of_disease is None
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+
+    def test_fhirs_refuted_still_sets_the_metastasis_aside(self) -> None:
+        """In condition-ver-status, 'refuted' is FHIR's: the metastasis is not read."""
+        got = read(bundle(MET, "verificationStatus", status(VERIFIED, "refuted")))
+        assert got.case.stage.metastases == ()
+        assert "verificationStatus 'refuted'" in str(got.not_read)
+        assert not any(n.startswith(kept_note(MET, "verificationStatus", "refuted"))
+                       for n in got.notes)
+
+    def test_fhirs_resolved_still_makes_the_metastasis_history(self) -> None:
+        got = read(bundle(MET, "clinicalStatus", status(CLINICAL, "resolved")))
+        assert any(n.startswith(f"Condition/{MET}: metastasis (lung) is 'resolved': history")
+                   for n in got.notes)
+
+    def test_a_local_refuted_beside_fhirs_confirmed_is_no_contradiction(self) -> None:
+        """FHIR's 'confirmed' beside a local 'refuted': read as confirmed, and the local
+        code named as not read (not as 'confirmed and refuted')."""
+        value = {"coding": [{"system": VERIFIED, "code": "confirmed"},
+                            {"system": LOCAL, "code": "refuted"}]}
+        got = read(bundle(MET, "verificationStatus", value))
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+        assert not any("confirmed and refuted" in n for n in got.notes)
+        assert any(n.startswith(kept_note(MET, "verificationStatus", "refuted"))
+                   for n in got.notes)
+
+
+class TestPecomaCondition:
+    @pytest.mark.parametrize(("field", "value", "code"), [
+        p for p in NOT_FHIR if "no-system" not in str(p.id) or p.values[0] == "clinicalStatus"])
+    def test_the_diagnosis_is_read_with_a_note(
+            self, field: str, value: dict[str, Any], code: str) -> None:
+        """The PEComa Condition 'refuted' or 'resolved' in another code system (or
+        'resolved' with none): read as the current diagnosis (it had been dropped and
+        the record refused as holding no PEComa), with the note."""
+        got = read(bundle(PRIMARY, field, value))
+        assert got.case.tumour.primary_site.value == "soft_tissue"
+        assert any(n.startswith(kept_note(PRIMARY, field, code)) for n in got.notes)
+
+    @pytest.mark.parametrize("code", ["refuted", "entered-in-error"])
+    def test_refuted_with_no_system_is_asked(self, code: str) -> None:
+        """'refuted' with no code system on the PEComa Condition: whether the diagnosis
+        stands cannot be told. Read as current it would bring PEComa advice to a patient
+        who may not have it; dropped, the record had said "no PEComa found". Refused,
+        naming the field, the value and the code system it must be coded in."""
+        issues = refused(bundle(PRIMARY, "verificationStatus", status(None, code)))
+        assert issues[0] == (f"Condition/{PRIMARY}.verificationStatus",
+                             f"\"'{code}' with no code system\"")
+        assert not any(path == "Condition" for path, _v in issues)
+
+    def test_fhirs_refuted_still_sets_the_diagnosis_aside(self) -> None:
+        issues = refused(bundle(PRIMARY, "verificationStatus", status(VERIFIED, "refuted")))
+        assert ("Condition", "'(none found)'") in issues
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    return make_client(tmp_path_factory.mktemp("condition-status-system"))
+
+
+class TestCdsServices:
+    @pytest.mark.parametrize(("field", "value", "code"), [NOT_FHIR[0], NOT_FHIR[5]])
+    def test_how_the_record_was_read_names_the_status(
+            self, client: TestClient, field: str, value: dict[str, Any], code: str) -> None:
+        cards = patient_view(client, bundle(MET, field, value))
+        assert f"its {field} holds '{code}' in the code system" in details(cards)
+        assert "the Condition is kept as current" in details(cards)
