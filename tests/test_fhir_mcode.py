@@ -1904,7 +1904,9 @@ class TestRevisedHistology:
         """Two cancer Conditions, the other a resolved breast cancer (no other present
         primary): a later leiomyosarcoma result naming neither puts the PEComa in doubt,
         asked, never read as PEComa meanwhile."""
-        breast = {**self._BREAST, "clinicalStatus": {"coding": [{"code": "resolved"}]}}
+        breast = {**self._BREAST, "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "resolved"}]}}
         later = _histology(uterus, UTERUS_ORIGINAL, "hist-other", *LMS,
                            status="corrected", effectiveDateTime="2024-04-20")
         later.pop("extension")
@@ -1917,7 +1919,9 @@ class TestRevisedHistology:
             self, uterus: dict[str, Any]) -> None:
         """The same result dated before the PEComa result revises nothing whichever
         Condition it describes: the case is read, the result listed as earlier."""
-        breast = {**self._BREAST, "clinicalStatus": {"coding": [{"code": "resolved"}]}}
+        breast = {**self._BREAST, "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "resolved"}]}}
         earlier = _histology(uterus, UTERUS_ORIGINAL, "hist-biopsy", *LMS,
                              effectiveDateTime="2024-02-20")
         earlier.pop("extension")
