@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient
 from pecoma.case import Margin, MetastasisSite, SurgeryStatus
 from pecoma.engine import assess
 from pecoma.engine.schedule import plan_surveillance
+from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.web.app import create_app
 from pecoma.web.cds.discovery import PATIENT_VIEW
@@ -44,6 +45,7 @@ DUPLICATE = "Condition/problem-pecoma"
 SNOMED = "http://snomed.info/sct"
 UTERUS = {"coding": [{"system": SNOMED, "code": "35039007", "display": "Uterine structure"}]}
 KIDNEY = {"coding": [{"system": SNOMED, "code": "64033007", "display": "Kidney structure"}]}
+LUNG = {"coding": [{"system": SNOMED, "code": "39607008", "display": "Lung structure"}]}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -186,3 +188,137 @@ class TestPatientView:
         detail = " ".join(c["summary"] + c["detail"] for c in r.json()["cards"])
         assert "Complete resection achieved" in detail
         assert "Complete resection with adequate margins" not in detail
+
+
+# Two PEComas of one organ, each side stated: bilateral renal PEComas (angiomyolipomas)
+# are common in tuberous sclerosis. The sides as the reader reads them for a size of the
+# other side: a one-sided SNOMED CT body structure, the mCODE lateralityQualifier, the
+# words of the Condition's code.
+LATERALITY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
+
+
+def _site(code: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": SNOMED, "code": code, "display": display}]}
+
+
+def _qualified(site: dict[str, Any], side: str) -> dict[str, Any]:
+    code = {"left": "7771000", "right": "24028007"}[side]
+    return {**copy.deepcopy(site), "extension": [{
+        "url": LATERALITY,
+        "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": code,
+                                             "display": side.capitalize()}]}}]}
+
+
+LEFT_KIDNEY = _site("18639004", "Left kidney structure")
+RIGHT_KIDNEY = _site("9846003", "Right kidney structure")
+LEFT_LUNG = _site("44029006", "Left lung structure")
+RIGHT_LUNG = _site("3341006", "Right lung structure")
+LEFT_LOWER_LOBE = _site("41224006", "Structure of lower lobe of left lung")
+RIGHT_UPPER_LOBE = _site("42400003", "Structure of upper lobe of right lung")
+NEPHRECTOMY = _site("175905003", "Nephrectomy")
+LOBECTOMY = _site("173171007", "Lobectomy of lung")
+
+
+def _second_pecoma(primary_site: dict[str, Any], primary_words: str,
+                   other_site: dict[str, Any], other_words: str, operation: dict[str, Any],
+                   clinical: str = "active") -> dict[str, Any]:
+    """tests/data/mcode/uterus-localized.json made a PEComa of ``primary_site`` (the mCODE
+    Condition, coded ICD-O-3 8714/3 'PEComa of <primary_words>', onset 2024-03-04: read
+    as the primary) beside a second PEComa Condition of ``other_site`` ('PEComa of
+    <other_words>', onset 2025-06-01), and the hysterectomy made ``operation`` of
+    ``other_site``, completed 2025-07-01, its reasonReference the second Condition."""
+    b = _duplicate(_load("uterus-localized.json"), "2025-06-01", other_site, other_words,
+                   clinical)
+    primary = _resource(b, MCODE_UTERUS)
+    primary["code"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                                   "code": "8714/3"}], "text": f"PEComa of {primary_words}"}
+    primary["bodySite"] = [copy.deepcopy(primary_site)]
+    operated = _resource(b, HYSTERECTOMY)
+    operated["code"] = copy.deepcopy(operation)
+    operated["bodySite"] = [copy.deepcopy(other_site)]
+    operated["performedDateTime"] = "2025-07-01"
+    operated["reasonReference"] = [{"reference": DUPLICATE}]
+    return b
+
+
+_OTHER_SIDE = [
+    (LEFT_KIDNEY, "kidney", RIGHT_KIDNEY, "kidney", NEPHRECTOMY),
+    (_qualified(KIDNEY, "left"), "kidney", _qualified(KIDNEY, "right"), "kidney",
+     NEPHRECTOMY),
+    (KIDNEY, "left kidney", KIDNEY, "right kidney", NEPHRECTOMY),
+    (LEFT_LUNG, "lung", RIGHT_LUNG, "lung", LOBECTOMY),
+    (LEFT_LOWER_LOBE, "lung", RIGHT_UPPER_LOBE, "lung", LOBECTOMY),
+]
+_OTHER_SIDE_IDS = ["kidney-snomed-one-sided", "kidney-laterality-qualifier", "kidney-words",
+                   "lung-snomed-one-sided", "lung-lobes"]
+
+
+class TestTheOtherSideIsAnotherTumour:
+    """A left-kidney PEComa read as the primary and a right-kidney PEComa with a right
+    nephrectomy naming it: the two were merged as one tumour recorded twice (the organ
+    alone compared), and the right nephrectomy read as the resection of the unresected
+    left tumour: 'Complete resection achieved', no resection advised."""
+
+    @pytest.mark.parametrize("primary_site, primary_words, other_site, other_words, operation",
+                             _OTHER_SIDE, ids=_OTHER_SIDE_IDS)
+    def test_two_current_pecomas_of_two_sides_are_refused(
+            self, primary_site: dict[str, Any], primary_words: str,
+            other_site: dict[str, Any], other_words: str, operation: dict[str, Any]) -> None:
+        """Both current and confirmed, on the two sides of one organ: two primaries, as
+        two current PEComas at different organs are; which is the primary cannot be told,
+        so the record is refused with both Conditions named, never read as one tumour
+        resected."""
+        b = _second_pecoma(primary_site, primary_words, other_site, other_words, operation)
+        with pytest.raises(InputError) as exc:
+            case_from_bundle(b, on=ON)
+        text = str(exc.value)
+        assert MCODE_UTERUS in text and DUPLICATE in text, text
+        assert "the two sides of one organ" in text, text
+
+    @pytest.mark.parametrize("primary_site, primary_words, other_site, other_words, operation",
+                             _OTHER_SIDE, ids=_OTHER_SIDE_IDS)
+    def test_the_operation_of_a_past_pecoma_of_the_other_side_is_not_the_resection(
+            self, primary_site: dict[str, Any], primary_words: str,
+            other_site: dict[str, Any], other_words: str, operation: dict[str, Any]) -> None:
+        """The other side's PEComa resolved (removed by the operation naming it): another
+        tumour than the current one read as the primary, so the operation is not the
+        primary's resection (listed as not shown to be of the PEComa primary), the
+        surgery unknown and the resection advised (S01/S03). Before, it was listed as
+        'cannot be told' the same tumour, as if a side said nothing."""
+        b = _second_pecoma(primary_site, primary_words, other_site, other_words, operation,
+                           clinical="resolved")
+        bc = case_from_bundle(b, on=ON)
+        assert bc.case.surgery.status is SurgeryStatus.unknown
+        assert any(HYSTERECTOMY in x and "not shown to be of the PEComa primary" in x
+                   for x in bc.not_read), bc.not_read
+        ids = [x.id for x in assess(bc.case, ON).recommendations]
+        assert "REC-RESECTION" in ids
+        assert "REC-RESECTION-DONE" not in ids
+
+
+class TestOneSideNotStated:
+    @pytest.mark.parametrize("primary_site, primary_words, other_site, other_words, operation", [
+        (LEFT_KIDNEY, "kidney", KIDNEY, "kidney", NEPHRECTOMY),
+        (KIDNEY, "kidney", RIGHT_KIDNEY, "kidney", NEPHRECTOMY),
+        (_qualified(KIDNEY, "left"), "kidney", KIDNEY, "kidney", NEPHRECTOMY),
+        (KIDNEY, "kidney", KIDNEY, "right kidney", NEPHRECTOMY),
+        (LEFT_LUNG, "lung", LUNG, "lung", LOBECTOMY),
+    ], ids=["primary-left-other-none", "primary-none-other-right", "qualifier-left-other-none",
+            "words-right-primary-none", "lung-left-other-none"])
+    def test_the_operation_is_listed_and_asked_never_read_as_done(
+            self, primary_site: dict[str, Any], primary_words: str,
+            other_site: dict[str, Any], other_words: str, operation: dict[str, Any]) -> None:
+        """One of two current PEComa Conditions of one organ states a side, the other
+        none: whether they are one tumour or the two sides cannot be told. The operation
+        naming the second is not read as the primary's resection, nor dropped: listed with
+        why, its surgery facts found but not read, the question asked, and no 'resection
+        done'. Before, the two were one tumour and the operation the primary's resection."""
+        b = _second_pecoma(primary_site, primary_words, other_site, other_words, operation)
+        bc = case_from_bundle(b, on=ON)
+        assert bc.case.surgery.status is SurgeryStatus.unknown
+        assert {"surgery.status", "surgery.date", "surgery.margin"} <= set(bc.unreadable)
+        assert any(HYSTERECTOMY in x and "cannot be told" in x for x in bc.not_read), \
+            bc.not_read
+        assert any(n.startswith(HYSTERECTOMY) and f"record whether {DUPLICATE} is the same "
+                   "tumour" in n for n in bc.notes), bc.notes
+        assert "REC-RESECTION-DONE" not in [x.id for x in assess(bc.case, ON).recommendations]

@@ -33,6 +33,7 @@ from pecoma.fhir.reading import (
     cervix_of,
     clinical_status,
     codings,
+    condition_side,
     condition_sites,
     conditions_named,
     day_of,
@@ -607,15 +608,16 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         bool(_RECURRENCE_WORDS.search(m.lower_words(wx[1].get("code")))),
         clinical_status(wx[1]) in _HISTORY, _onset_key(wx[1])))
     where, cond = primary[0]
-    # two PEComas of one standing (neither a recurrence or spread) at different sites:
-    # two primaries
+    # two PEComas of one standing (neither a recurrence or spread) at different sites, or
+    # on the two sides of one organ: two primaries
     rivals = [w for w, x in primary[1:]
               if _standing(x) == (*_standing(cond)[:2], False)
               and _same_record(x, cond, r) is False]
     if rivals:
         r.issue("Condition", f"({1 + len(rivals)} PEComa Conditions)",
                 f"cannot be read: {where} and {rivals[0]} name PEComa at different primary "
-                "sites, both current, so which is the primary cannot be told; record the "
+                "sites (or the two sides of one organ), both current, so which is the "
+                "primary cannot be told; record the "
                 "other as a metastasis (mCODE SecondaryCancerCondition) or its "
                 "clinicalStatus as resolved")
         return
@@ -768,19 +770,24 @@ def _same_record(other: Mapping[str, Any], cond: Mapping[str, Any], r: Reader) -
     """Whether the PEComa Condition ``other`` records the same tumour as the PEComa
     Condition ``cond``, by their primary sites (the one rule that tells the same tumour
     recorded twice, a problem-list entry beside the mCODE primary cancer Condition, from
-    two primaries): ``True`` when their sites read the same organ and they are of one
-    standing (:func:`_standing`); ``False`` when they read different organs (two
-    primaries: :func:`read_conditions` refuses two current ones); ``None`` when it cannot
-    be told (a site not read, or 'other', which names no organ to compare; one site
-    shared but a different standing: a past tumour of that organ, a recurrence, one only
+    two primaries): ``True`` when their sites read the same organ, of the same side or
+    neither stating one, and they are of one standing (:func:`_standing`); ``False`` when
+    they read different organs, or both state a side (:func:`condition_side`, the rule
+    that tells a size of the other side) and the sides differ: two primaries (bilateral
+    renal PEComas are common in tuberous sclerosis; :func:`read_conditions` refuses two
+    current ones); ``None`` when it cannot be told (a site not read, or 'other', which
+    names no organ to compare; one side stated, the other not; one site shared but a
+    different standing: a past tumour of that organ, a recurrence, one only
     suspected)."""
     site = site_of(condition_sites(other, r), PrimarySite)
     own = site_of(condition_sites(cond, r), PrimarySite)
     if site is None or own is None:
         return None
-    if site != own:
+    side, own_side = condition_side(other, r), condition_side(cond, r)
+    if site != own or (side is not None and own_side is not None and side != own_side):
         return False
-    if site == PrimarySite.other.value or _standing(other) != _standing(cond):
+    if site == PrimarySite.other.value or (side is None) != (own_side is None) \
+            or _standing(other) != _standing(cond):
         return None
     return True
 

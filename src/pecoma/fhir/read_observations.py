@@ -32,6 +32,7 @@ from pecoma.fhir.reading import (
     Reader,
     as_list,
     codings,
+    condition_side,
     condition_sites,
     day_of,
     effective_time,
@@ -44,6 +45,7 @@ from pecoma.fhir.reading import (
     project_code,
     reference_of,
     site_of,
+    stated_side,
 )
 from pecoma.fhir.references import parse_reference
 from pecoma.numbers import number_text, parse_number
@@ -713,7 +715,7 @@ def _other_lesion(r: Reader, obs: Mapping[str, Any]) -> str | None:
         if not same_tumour(found, primary_site):
             return (f"its focus ({show_value(target, 80)}) is another Condition than the "
                     f"PEComa ({primary}): a size of another lesion")
-        side, own = _condition_side(found, r), _condition_side(cond, r)
+        side, own = condition_side(found, r), condition_side(cond, r)
         if side is not None and own is not None and side != own:
             return (f"its focus ({show_value(target, 80)}) is a tumour of the {side} side, "
                     f"the PEComa ({primary}) of the {own}: a size of another lesion")
@@ -741,7 +743,7 @@ def _other_site(r: Reader, concept: Any, qualifiers: list[Any], what: str = "") 
     shown = show_value(m.lower_words(concept) or codings(concept), 60)
     if site != primary_site:
         return f"{what}({shown}) is another site ({site}) than the PEComa's ({primary_site})"
-    side, own = _side([concept, *qualifiers]), _condition_side(r.primary, r)
+    side, own = stated_side([concept, *qualifiers]), condition_side(r.primary, r)
     if side is not None and own is not None and side != own:
         return f"{what}({shown}) is the {side} side, the PEComa's the {own}: another lesion"
     if site == PrimarySite.other.value and not _same_other_site(concept, r.primary, r):
@@ -767,34 +769,6 @@ def _same_other_site(concept: Mapping[str, Any], primary: Mapping[str, Any],
     codes = set(codings(concept))
     words = _part_words(concept)
     return any(codes & set(codings(x)) or words & _part_words(x) for x in own)
-
-
-def _condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
-    """The side a Condition states: by its bodySite (or the BodyStructure it names),
-    else in its code's words."""
-    return _side(condition_sites(cond, r)) or _side([cond.get("code")])
-
-
-_SIDE_WORDS: Final = re.compile(r"\b(left|right)\b")
-
-
-def _side(concepts: Iterable[Any]) -> str | None:
-    """The side ('left', 'right') body sites state: a laterality or location qualifier
-    (the mCODE extensions, or a BodyStructure's ``locationQualifier``: SNOMED CT 7771000,
-    24028007), a one-sided SNOMED CT body structure ("Right kidney structure"), or the
-    word; ``None`` when they state none, or both (bilateral)."""
-    sides: set[str] = set()
-    for concept in concepts:
-        if not isinstance(concept, dict):
-            continue
-        qualifiers = [e.get("valueCodeableConcept") for e in as_list(concept.get("extension"))
-                      if isinstance(e, dict)
-                      and e.get("url") in (m.LATERALITY_QUALIFIER, m.LOCATION_QUALIFIER)]
-        for x in (concept, *qualifiers):
-            sides.update(c.SNOMED_SIDE[code] for system, code in codings(x)
-                         if system == c.SNOMED and code in c.SNOMED_SIDE)
-            sides.update(_SIDE_WORDS.findall(m.lower_words(x)))
-    return sides.pop() if len(sides) == 1 else None
 
 
 def _focused(r: Reader, obs: Mapping[str, Any], target: str) -> Mapping[str, Any] | None:

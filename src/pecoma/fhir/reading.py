@@ -30,6 +30,7 @@ __all__ = [
     "cervix_of",
     "clinical_status",
     "codings",
+    "condition_side",
     "conditions_named",
     "day_of",
     "effective_time",
@@ -47,6 +48,7 @@ __all__ = [
     "resolved",
     "same_resource",
     "site_of",
+    "stated_side",
     "status_notes",
     "verification",
 ]
@@ -350,6 +352,34 @@ def condition_sites(cond: Mapping[str, Any], r: Reader) -> list[Any]:
             or not isinstance(found.get("location"), dict):
         return []
     return [found["location"], *as_list(found.get("locationQualifier"))]
+
+
+def condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
+    """The side a Condition states: by its bodySite (or the BodyStructure it names),
+    else in its code's words."""
+    return stated_side(condition_sites(cond, r)) or stated_side([cond.get("code")])
+
+
+_SIDE_WORDS: Final = re.compile(r"\b(left|right)\b")
+
+
+def stated_side(concepts: Iterable[Any]) -> str | None:
+    """The side ('left', 'right') body sites state: a laterality or location qualifier
+    (the mCODE extensions, or a BodyStructure's ``locationQualifier``: SNOMED CT 7771000,
+    24028007), a one-sided SNOMED CT body structure ("Right kidney structure"), or the
+    word; ``None`` when they state none, or both (bilateral)."""
+    sides: set[str] = set()
+    for concept in concepts:
+        if not isinstance(concept, dict):
+            continue
+        qualifiers = [e.get("valueCodeableConcept") for e in as_list(concept.get("extension"))
+                      if isinstance(e, dict)
+                      and e.get("url") in (m.LATERALITY_QUALIFIER, m.LOCATION_QUALIFIER)]
+        for x in (concept, *qualifiers):
+            sides.update(c.SNOMED_SIDE[code] for system, code in codings(x)
+                         if system == c.SNOMED and code in c.SNOMED_SIDE)
+            sides.update(_SIDE_WORDS.findall(m.lower_words(x)))
+    return sides.pop() if len(sides) == 1 else None
 
 
 #: Site values by SNOMED CT code: the organs' own codes and their sides and lobes.
