@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from pecoma import assess, parse_case
 from pecoma.case import TherapyLine, lines_in_order
 from pecoma.engine.model import Assessment, Item
+from pecoma.errors import InputError
 
 EXAMPLE = (Path(__file__).resolve().parents[1] / "src" / "pecoma" / "examples"
            / "advanced-mtor-contraindicated.json")
@@ -213,3 +216,128 @@ class TestLinesInOrder:
         a = TherapyLine.model_validate({"agent": "sirolimus", "started_on": "2026-07-01"})
         b = TherapyLine.model_validate({"agent": "doxorubicin", "started_on": "2026-07-01"})
         assert lines_in_order([a, b]) == [[a, b]]
+
+
+class TestLinesStartedTheSameDay:
+    """Two lines for advanced disease started the same day, no line numbers telling them
+    apart: a combination given together or an order not recorded. Which came first is not
+    told, whichever row was typed first (doxorubicin entered first had given the alert
+    plainly, sirolimus entered first no alert: the same facts, two advices)."""
+
+    SAME_DAY = ({"agent": "doxorubicin", "started_on": "2026-06-01", "progressed": "yes"},
+                {"agent": "sirolimus", "started_on": "2026-06-01", "progressed": "no"})
+
+    @pytest.mark.parametrize("entered", ["doxorubicin_first", "sirolimus_first"])
+    def test_an_mtor_and_a_chemotherapy_line_of_one_day_alert_provisionally(
+            self, entered: str) -> None:
+        """The mTOR inhibitor may have come first (no departure) or doxorubicin may have
+        (a departure from S12/S13): the alert stands, provisional on the order, which is
+        asked; both lines are named, in either order entered."""
+        lines = self.SAME_DAY if entered == "doxorubicin_first" else self.SAME_DAY[::-1]
+        a = assessed(case_with(*lines))
+        found = alert(a)
+        assert found is not None
+        assert ORDER in found.conditional_on
+        assert ALERT in asked(a)[ORDER]
+        paths = {f.path for f in found.triggered_by}
+        assert {"systemic.therapies[0].agent", "systemic.therapies[1].agent"} <= paths
+
+    def test_the_alert_text_does_not_assert_an_order_not_recorded(self) -> None:
+        """The provisional alert says the first line may not have been an mTOR inhibitor
+        and that the lines that may have been first are named: it does not state as fact
+        an order the record does not tell (it had said 'the line is named below')."""
+        found = alert(assessed(case_with(*self.SAME_DAY)))
+        assert found is not None
+        assert "may not have been" in found.text
+        assert "the line is named below" not in found.text
+        assert "not guideline-concordant" in found.strength
+
+    @pytest.mark.parametrize(("chemo_line", "mtor_line", "alerted"),
+                             [(1, 2, True), (2, 1, False)])
+    def test_line_numbers_tell_apart_lines_of_one_day(
+            self, chemo_line: int, mtor_line: int, alerted: bool) -> None:
+        """Started the same day but numbered by the team: the numbers tell which came
+        first, so the alert is plain or absent and the order not asked, whichever row was
+        entered first."""
+        chemo = {**self.SAME_DAY[0], "line": chemo_line}
+        mtor = {**self.SAME_DAY[1], "line": mtor_line}
+        for lines in ((chemo, mtor), (mtor, chemo)):
+            a = assessed(case_with(*lines))
+            found = alert(a)
+            assert (found is not None) is alerted
+            assert ORDER not in asked(a)
+
+    def test_chemotherapy_lines_of_one_day_alert_plainly(self) -> None:
+        """Doxorubicin and pazopanib started the same day: whichever came first, it was
+        not an mTOR inhibitor. The alert, not provisional; the order not asked."""
+        a = assessed(case_with(self.SAME_DAY[0], {"agent": "pazopanib",
+                                                  "started_on": "2026-06-01"}))
+        found = alert(a)
+        assert found is not None
+        assert ORDER not in found.conditional_on
+        assert ORDER not in asked(a)
+
+    def test_an_earlier_mtor_line_is_the_first_whatever_a_later_day_holds(self) -> None:
+        """Sirolimus from 2026-05-11, then doxorubicin and pazopanib the same later day:
+        the first line was the mTOR inhibitor, no alert and nothing asked."""
+        a = assessed(case_with({"agent": "sirolimus", "started_on": "2026-05-11",
+                                "progressed": "yes"},
+                               self.SAME_DAY[0],
+                               {"agent": "pazopanib", "started_on": "2026-06-01"}))
+        assert alert(a) is None
+        assert ORDER not in asked(a)
+
+    @pytest.mark.parametrize("entered", ["working_last", "progressed_last"])
+    def test_mtor_lines_of_one_latest_day_are_not_taken_by_entry_order(
+            self, entered: str) -> None:
+        """Everolimus progressed on from 2026-05-11; sirolimus (not progressed) and
+        nab-sirolimus (progressed) both from 2026-07-01: which of the two is the latest is
+        not told, and it decides whether the mTOR inhibitor is working. The order is
+        asked, whichever row was entered last."""
+        late = [{"agent": "sirolimus", "started_on": "2026-07-01", "progressed": "no"},
+                {"agent": "nab_sirolimus", "started_on": "2026-07-01", "progressed": "yes"}]
+        if entered == "working_last":
+            late.reverse()
+        a = assessed(case_with({"agent": "everolimus", "started_on": "2026-05-11",
+                                "progressed": "yes"}, *late))
+        assert ORDER in asked(a)
+
+
+def signature(a: Assessment) -> tuple[Any, ...]:
+    """What the assessment advises, asks and derives, without the row numbers the facts
+    cite (a row moved is the same fact)."""
+    def items(xs: tuple[Item, ...]) -> list[tuple[str, tuple[str, ...]]]:
+        return sorted((x.id, tuple(sorted(x.conditional_on))) for x in xs)
+    return (a.disease_status, a.advanced, items(a.recommendations), items(a.alerts),
+            items(a.followup), sorted((m.id, tuple(sorted(m.affects))) for m in a.missing))
+
+
+_LINE = st.fixed_dictionaries(
+    {"agent": st.sampled_from(["sirolimus", "everolimus", "nab_sirolimus", "doxorubicin",
+                               "pazopanib", "epirubicin_ifosfamide"])},
+    optional={
+        "setting": st.sampled_from(["advanced", "adjuvant"]),
+        "started_on": st.sampled_from(["2026-05-11", "2026-06-01", "2026-07-01"]),
+        "line": st.integers(min_value=1, max_value=3),
+        "progressed": st.sampled_from(["yes", "no", "unknown"]),
+    })
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(lines=st.lists(_LINE, min_size=2, max_size=3), data=st.data())
+def test_the_order_rows_are_entered_in_never_changes_the_assessment(
+        lines: list[dict[str, Any]], data: st.DataObject) -> None:
+    """Property: the rows of systemic.therapies shuffled, the advice, the alerts, the
+    follow-up and the questions are the same (the order lines were typed in says nothing
+    of the order they were given)."""
+    case = case_with()
+    case["systemic"]["therapies"] = lines
+    try:
+        parsed = parse_case(case)
+    except InputError:
+        assume(False)
+        return
+    shuffled = data.draw(st.permutations(lines))
+    case["systemic"]["therapies"] = shuffled
+    assert signature(assess(parsed, ON)) == signature(assessed(case))

@@ -6,7 +6,7 @@ runs the checks of :mod:`pecoma.case.coherence`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -498,25 +498,34 @@ def _latest_line(lines: list[tuple[int, TherapyLine]]) -> tuple[int, TherapyLine
 def lines_in_order(lines: Sequence[TherapyLine]) -> list[list[TherapyLine]] | None:
     """These lines in the order they were given, when the record tells it: by start date
     when every one has it, else by line number when every one has it (a single line is
-    in order by itself). Lines of one start date (or one number) make one group, in the
-    order recorded. ``None`` when the order cannot be told: a line with neither a start
-    date nor a line number beside another line, or start dates on some lines and numbers
-    on others (the order they were entered in says nothing). The one rule of the order
-    of lines, for every reader of the first or the latest line."""
-    keys: list[Any]
+    in order by itself); lines of one start date are told apart by their line numbers
+    when every one of them has one. Lines the record does not tell apart (one start date
+    and no numbers telling them apart, or one number) make one group, whose order is not
+    told: the first or the latest of them is not known (a combination given together, or
+    an order not recorded), and a reader takes none of them by the order they were
+    entered in. ``None`` when the order cannot be told at all: a line with neither a
+    start date nor a line number beside another line, or start dates on some lines and
+    numbers on others. The one rule of the order of lines, for every reader of the first
+    or the latest line."""
     if len(lines) < 2:
-        keys = [0] * len(lines)
-    elif all(t.started_on is not None for t in lines):
-        keys = [t.started_on for t in lines]
-    elif all(t.line is not None for t in lines):
-        keys = [t.line for t in lines]
-    else:
-        return None
-    groups: dict[Any, list[TherapyLine]] = {}
-    for k, t in sorted(zip(keys, lines, strict=True), key=lambda p: p[0]):
-        groups.setdefault(k, []).append(t)
-    return list(groups.values())
+        return [list(lines)] if lines else []
+    if all(t.started_on is not None for t in lines):
+        by_date = _grouped(lines, lambda t: t.started_on)
+        return [g for same_day in by_date for g in (
+            _grouped(same_day, lambda t: t.line)
+            if all(t.line is not None for t in same_day) else [same_day])]
+    if all(t.line is not None for t in lines):
+        return _grouped(lines, lambda t: t.line)
+    return None
 
+
+def _grouped(lines: Sequence[TherapyLine], key: Callable[[TherapyLine], Any]
+             ) -> list[list[TherapyLine]]:
+    """``lines`` in groups of one ``key``, in its order (never ``None`` here)."""
+    groups: dict[Any, list[TherapyLine]] = {}
+    for t in sorted(lines, key=key):
+        groups.setdefault(key(t), []).append(t)
+    return list(groups.values())
 
 
 def mtor_class_ruled_out(intolerances: Sequence[Intolerance],

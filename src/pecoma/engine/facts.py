@@ -86,8 +86,9 @@ class Derived(NamedTuple):
     #: (I17). Empty otherwise.
     treated_before_resection: tuple[Fact, ...] = ()
     #: The lines for advanced disease when which of them came first cannot be told
-    #: (:func:`lines_in_order`, no line numbered 1): the first line is one of them, and
-    #: ``first_line`` is ``None``. Empty otherwise.
+    #: (:func:`lines_in_order`: undated lines, or lines of the first start date not told
+    #: apart; no line numbered 1): the first line is one of them, and ``first_line`` is
+    #: ``None``. Empty otherwise.
     first_line_among: tuple[TherapyLine, ...] = ()
     #: Lines of one treatment (mTOR inhibitors, or anthracyclines) whose order decides the
     #: advice but cannot be told (:func:`_order_decides`): the advice takes none of them
@@ -875,13 +876,22 @@ def progressed_on(line: TherapyLine) -> bool:
     return line.progressed is _YES or line.best_response is _PROGRESSION
 
 
+def _may_be_latest(lines: list[TherapyLine]) -> list[TherapyLine]:
+    """The lines that may be the latest of these (:func:`lines_in_order`): the last group
+    (several when the record does not tell them apart: one start date, say), or every
+    line when the order cannot be told at all. Never chosen among by the order entered."""
+    groups = lines_in_order(lines)
+    return lines if groups is None else (groups[-1] if groups else [])
+
+
 def _order_decides(lines: list[TherapyLine]) -> bool:
     """Whether the order of these lines of one treatment decides the advice but cannot be
-    told: one is recorded as progressed on and another as not, and neither every start
-    date nor every line number is recorded (:func:`lines_in_order`)."""
-    if lines_in_order(lines) is not None:
-        return False
-    return any(progressed_on(t) for t in lines) and any(t.progressed is _NO for t in lines)
+    told: the disease is recorded as having progressed on one, and the lines that may be
+    the latest (:func:`_may_be_latest`) are one recorded as not progressed and another
+    that is not."""
+    may = _may_be_latest(lines)
+    return (any(progressed_on(t) for t in lines) and any(t.progressed is _NO for t in may)
+            and any(t.progressed is not _NO for t in may))
 
 
 def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyLine | None]:
@@ -899,14 +909,24 @@ def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyL
     if _order_decides(lines):
         return None, None
     groups = lines_in_order(lines)
-    ordered = lines if groups is None else [t for g in groups for t in g]
-    latest = lines if groups is None else ordered[-1:]
+    latest = _may_be_latest(lines)
     progressed = unknown = None
-    if groups is None or (ordered and ordered[-1].progressed is not _NO):
-        progressed = next((t for t in ordered if progressed_on(t)), None)
+    if any(t.progressed is not _NO for t in latest):
+        progressed = next((_one_of(p) for g in ([lines] if groups is None else groups)
+                           if (p := [t for t in g if progressed_on(t)])), None)
         if progressed is None:
-            unknown = next((t for t in reversed(latest) if t.progressed is _UNKNOWN), None)
+            unknown = _one_of([t for t in latest if t.progressed is _UNKNOWN])
     return progressed, unknown
+
+
+def _one_of(lines: list[TherapyLine]) -> TherapyLine | None:
+    """One of these lines, whose order the record does not tell, chosen by what they are,
+    never by the order they were entered in: a line for advanced disease before an
+    adjuvant course (the disease could progress on it), then by agent, start date and
+    number. ``None`` if there are none."""
+    return min(lines, default=None, key=lambda t: (
+        t.setting is not _ADVANCED_SETTING, t.agent.value,
+        t.started_on or dt.date.min, t.line or 0))
 
 
 def _latest_open(lines: list[TherapyLine]) -> TherapyLine | None:
@@ -917,12 +937,9 @@ def _latest_open(lines: list[TherapyLine]) -> TherapyLine | None:
     open_ = [t for t in lines if t.progressed is _UNKNOWN and not progressed_on(t)]
     if not open_:
         return None
-    groups = lines_in_order(lines)
-    if groups is None:
-        # which line is the latest cannot be told: one whose outcome is not recorded may
-        # be (the order they were typed in says nothing)
-        return open_[-1]
-    return groups[-1][-1] if groups[-1][-1] in open_ else None
+    # when which line is the latest cannot be told, one whose outcome is not recorded may
+    # be (the order they were typed in says nothing)
+    return _one_of([t for t in _may_be_latest(lines) if t in open_])
 
 
 def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
@@ -938,12 +955,19 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
     advanced disease, whatever number the team gave it (lines are often numbered across
     settings, an adjuvant course counted as line 1): by start date when every such line
     has one, else by line number when every one has it (:func:`lines_in_order`); else the
-    one numbered 1, or the only one. A line given as adjuvant or neoadjuvant treatment is
-    none."""
+    one numbered 1, or the only one. Lines started the same day and not told apart by
+    their numbers are an order not told, as undated ones are. A line given as adjuvant
+    or neoadjuvant treatment is none."""
     progressed, unknown = _progression([t for t in therapies if t.agent.is_mtor_inhibitor])
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
+    if not advanced_lines:
+        return progressed, None, unknown, ()
     groups = lines_in_order(advanced_lines)
-    if groups is not None:
-        return progressed, groups[0][0] if groups else None, unknown, ()
-    first_line = next((t for t in advanced_lines if t.line == 1), None)
-    return progressed, first_line, unknown, () if first_line else tuple(advanced_lines)
+    if groups is not None and len(groups[0]) == 1:
+        return progressed, groups[0][0], unknown, ()
+    # which came first is not told: every line, or the lines of the first start date
+    # (a combination given together, or an order not recorded; never the one entered
+    # first)
+    may = advanced_lines if groups is None else groups[0]
+    first_line = next((t for t in may if t.line == 1), None)
+    return progressed, first_line, unknown, () if first_line else tuple(may)
