@@ -243,14 +243,17 @@ class TestLinesStartedTheSameDay:
         assert {"systemic.therapies[0].agent", "systemic.therapies[1].agent"} <= paths
 
     def test_the_alert_text_does_not_assert_an_order_not_recorded(self) -> None:
-        """The provisional alert says the first line may not have been an mTOR inhibitor
-        and that the lines that may have been first are named: it does not state as fact
-        an order the record does not tell (it had said 'the line is named below')."""
-        found = alert(assessed(case_with(*self.SAME_DAY)))
+        """The alert, provisional on the order, says that when the record does not tell
+        which line came first every line that may have been the first is named and the
+        alert waits on the order (it had said only 'the line is named below', as if one
+        line were known to be first)."""
+        a = assessed(case_with(*self.SAME_DAY))
+        found = alert(a)
         assert found is not None
-        assert "may not have been" in found.text
-        assert "the line is named below" not in found.text
+        assert "every line that may have been the first is named" in found.text
+        assert "provisional on the order" in found.text
         assert "not guideline-concordant" in found.strength
+        assert ORDER in asked(a)
 
     @pytest.mark.parametrize(("chemo_line", "mtor_line", "alerted"),
                              [(1, 2, True), (2, 1, False)])
