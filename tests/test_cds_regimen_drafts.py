@@ -182,3 +182,100 @@ def test_a_regimen_draft_without_an_id_stays_and_is_said_so(client: TestClient) 
     assert suggestion["label"].endswith("remove the chemotherapy draft without an id by hand")
     assert "1 of these 2 draft orders carries no id" in card["detail"]
     assert "**Remove the chemotherapy draft without an id by hand.**" in card["detail"]
+
+
+# --- the order set's drafts not selected, and drafts whose drug is not identified --------
+#
+# order-select fires per selection: ``selections`` holds the order(s) just selected,
+# ``draftOrders`` every draft of the ordering session (CDS Hooks 2.0.1). A clinician
+# picking the regimen's agents one at a time sends epirubicin as a draft not selected
+# beside ifosfamide selected. The line is the regimen: a replacement deleting only the
+# selected draft left epirubicin beside the sirolimus proposal, pre-selected.
+
+LOCAL_ONLY = {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288",
+                          "code": "123456"}]}
+
+
+@pytest.mark.parametrize(("drafts", "selected", "line"), [
+    ([("d1", EPIRUBICIN), ("d5", IFOSFAMIDE)], ["d5"], ["d1", "d5"]),
+    ([("d1", EPIRUBICIN), ("d5", IFOSFAMIDE)], ["d1"], ["d1", "d5"]),
+    ([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE), ("dtic", DACARBAZINE)], ["dtic"],
+     ["dox", "ifo", "dtic"]),
+    ([("d1", EPIRUBICIN), ("anti", ONDANSETRON), ("d5", IFOSFAMIDE)], ["anti", "d5"],
+     ["d1", "d5"]),
+], ids=["ifosfamide-selected-epirubicin-drafted-before", "epirubicin-selected-first",
+        "third-agent-selected", "with-an-antiemetic-selected"])
+def test_the_drafts_not_selected_of_the_line_are_named_and_replaced_with_it(
+    client: TestClient, drafts: list[tuple[str, dict[str, Any]]], selected: list[str],
+    line: list[str],
+) -> None:
+    """A chemotherapy draft of the order set, not selected, beside a selected one is the
+    same first line (the regimen drafted one agent at a time): the one card names it, said
+    not selected, and the one pre-selected suggestion deletes it with the selected ones
+    and creates one sirolimus proposal; never sirolimus beside the other cytotoxic drug.
+    Ondansetron is no anticancer drug: never part of the line, selected or not."""
+    [card] = first_line_cards(client, call(drafts, selected=selected))
+    [suggestion] = card["suggestions"]
+    assert suggestion["isRecommended"] is True
+    assert sorted(deleted(suggestion)) == sorted(f"MedicationRequest/{i}" for i in line)
+    [proposal] = created(suggestion)
+    assert sirolimus_proposal(proposal)
+    detail = card["detail"].replace("\\", "")
+    for ident in line:
+        said = f"MedicationRequest/{ident}{'' if ident in selected else ', not selected'})"
+        assert said in detail
+    assert "not among the orders selected" in detail
+    assert "ondansetron" not in detail.lower()
+
+
+def test_a_withdrawn_draft_not_selected_is_no_part_of_the_line(client: TestClient) -> None:
+    """An epirubicin draft entered in error (it orders nothing) beside the selected
+    ifosfamide is not of the line: not named, not deleted. A doxorubicin draft, not
+    selected but ordering its drug, is (doxorubicin with ifosfamide): deleted too."""
+    body = call([("gone", EPIRUBICIN), ("d1", DOXORUBICIN), ("d5", IFOSFAMIDE)],
+                selected=["d5"])
+    body["context"]["draftOrders"]["entry"][0]["resource"]["status"] = "entered-in-error"
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/d1", "MedicationRequest/d5"]
+    assert "MedicationRequest/gone" not in card["detail"].replace("\\", "")
+
+
+def _unresolved_reference(body: dict[str, Any], at: int) -> dict[str, Any]:
+    """The draft at ``at`` made to reference a Medication nobody sent (and no server)."""
+    draft = body["context"]["draftOrders"]["entry"][at]["resource"]
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = {"reference": "Medication/m9"}
+    return body
+
+
+@pytest.mark.parametrize(("body_of", "why"), [
+    (lambda: call([("d1", DOXORUBICIN), ("d5", LOCAL_ONLY)]), "a code pecoma does not know"),
+    (lambda: call([("d1", DOXORUBICIN), ("d5", LOCAL_ONLY)], selected=["d1"]),
+     "a code pecoma does not know"),
+    (lambda: _unresolved_reference(call([("d1", DOXORUBICIN), ("d5", IFOSFAMIDE)],
+                                        selected=["d1"]), 1),
+     "does not resolve to a Medication"),
+    (lambda: call([("d1", DOXORUBICIN), ("d5", {"text": "IFOSFA 2 G"})], selected=["d1"]),
+     "it may be ifosfamide"),
+    (lambda: call([("d1", DOXORUBICIN), ("d5", {"text": "EVEROL 10 MG TAB"})],
+                  selected=["d1"]), "it may be everolimus"),
+], ids=["local-code-selected", "local-code-not-selected", "medication-not-resolved",
+        "ifosfamide-cut-short", "everolimus-cut-short"])
+def test_a_draft_not_identified_in_the_order_set_is_named_and_nothing_is_pre_selected(
+    client: TestClient, body_of: Any, why: str,
+) -> None:
+    """Beside a doxorubicin draft, a draft of the order set (selected or not) whose drug
+    pecoma cannot identify may be the ifosfamide of the regimen (or an mTOR inhibitor,
+    cut short): accepting the replacement leaves it beside the sirolimus proposal. The
+    replacement card names it and why, says to check it and remove it by hand, and its
+    suggestion, which cannot delete it, is not pre-selected and says so in its label."""
+    [card] = first_line_cards(client, body_of())
+    [suggestion] = card["suggestions"]
+    assert suggestion["isRecommended"] is False
+    assert suggestion["label"].endswith("check the draft whose drug pecoma could not identify")
+    assert deleted(suggestion) == ["MedicationRequest/d1"]
+    detail = card["detail"].replace("\\", "")
+    assert "**The suggestion is not pre-selected:**" in detail
+    assert "MedicationRequest/d5: " in detail and why in detail
+    assert "**Check it, and remove it by hand if it is either.**" in detail

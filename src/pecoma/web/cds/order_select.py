@@ -9,11 +9,14 @@ When a draft order starts such a drug while the patient's advanced PEComa has ha
 systemic line and mTOR inhibitors are neither unavailable nor contraindicated, the card
 warns (S02, S12-S14) and, only when the allergy list allows it
 (:mod:`.allergies`), proposes an mTOR-inhibitor order in its place; otherwise it says
-why nothing is proposed. The selected drafts of such drugs are one first line together
-(a regimen an order set writes one order per agent: epirubicin and ifosfamide, S15): one
-card names them all, and its one suggestion deletes each and creates one mTOR-inhibitor
-proposal. A draft whose drug cannot be identified is never taken for
-"not chemotherapy" silently: for such a patient the card says it could not be checked.
+why nothing is proposed. The drafts of such drugs are one first line together (a
+regimen an order set writes one order per agent: epirubicin and ifosfamide, S15), the
+order set's drafts not selected included when a selected one starts the line (agents
+picked one at a time): one card names them all, and its one suggestion deletes each and
+creates one mTOR-inhibitor proposal. A draft whose drug cannot be identified is never
+taken for "not chemotherapy" silently: for such a patient the card says it could not be
+checked, and a replacement card names every such draft of the order set (it may be of
+the line, and would stay), its suggestion then not pre-selected.
 
 Every selected draft of a drug pecoma identifies is checked against the allergy list: a
 critical card when an entry read rules it out, whatever else could not be read (the rest
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from starlette.requests import Request
 
@@ -347,6 +350,21 @@ def _stays(drug: str, unnamed: int, drafts: int) -> str:
             "by hand.**")
 
 
+def _unknown_stay(unknown: list[tuple[Mapping[str, Any], str]]) -> str:
+    """What the card says of the order set's drafts whose drug pecoma cannot identify
+    (:func:`_not_identified`) beside its suggestion: they may be of the line (or an mTOR
+    inhibitor, a name cut short), the suggestion leaves them, so it is not pre-selected."""
+    one = len(unknown) == 1
+    named = "; ".join(f"{_ident(draft)}: {md_text(why)}" for draft, why in unknown)
+    return (f"**The suggestion is not pre-selected:** pecoma could not identify the drug of "
+            f"{'a draft' if one else f'{len(unknown)} drafts'} of the order set ({named}). "
+            f"{'It' if one else 'They'} may be chemotherapy of this line, or an mTOR "
+            f"inhibitor already, and accepting the suggestion leaves {'it' if one else 'them'} "
+            "beside the mTOR-inhibitor proposal. "
+            + ("**Check it, and remove it by hand if it is either.**" if one else
+               "**Check them, and remove by hand any that is either.**"))
+
+
 def _drug_words(agent: Agent) -> str:
     """How a card names a draft's drug: 'chemotherapy' for conventional chemotherapy (as
     the guideline does, S13), else the drug ('pazopanib', 'another anticancer agent')."""
@@ -356,7 +374,7 @@ def _drug_words(agent: Agent) -> str:
 
 
 def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str, drug: str,
-                 provisional: bool) -> dict[str, Any]:
+                 provisional: bool, unknown: int) -> dict[str, Any]:
     """The one suggestion for the ``drafts`` of a first line (:func:`_drug_words`:
     ``drug``), replaced together: delete every one of them and create one mTOR-inhibitor
     proposal (CDS Hooks: a suggestion's actions are applied together; one suggestion
@@ -366,7 +384,9 @@ def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str,
     :func:`_stays`). When the advice it rests on is ``provisional`` (it waits on a missing
     fact), the label begins "(provisional) " and ``isRecommended`` is false: CDS Hooks
     makes ``isRecommended`` the suggestion the EHR pre-selects, and pecoma never marks as
-    recommended what it itself says is not settled."""
+    recommended what it itself says is not settled. Nor when ``unknown`` drafts of the
+    order set name a drug pecoma cannot identify: they may be of the line, and stay (the
+    label and the card say to check them, :func:`_unknown_stay`)."""
     proposal = {
         "resourceType": "MedicationRequest",
         "status": "draft",
@@ -397,8 +417,11 @@ def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str,
                  f"draft{'' if unnamed == 1 else 's'} without an id by hand")
     else:
         label = f"{mark}Replace with {EXAMPLE_DRAFT}"
-    return {"label": label, "uuid": str(uuid.uuid4()), "isRecommended": not provisional,
-            "actions": actions}
+    if unknown:
+        label += (f"; check the draft{'' if unknown == 1 else 's'} whose drug pecoma could "
+                  "not identify")
+    return {"label": label, "uuid": str(uuid.uuid4()),
+            "isRecommended": not provisional and not unknown, "actions": actions}
 
 
 #: How a suggestion resting on provisional advice begins (the words of the FHIR
@@ -459,15 +482,49 @@ def _for_another_cancer(order: Mapping[str, Any], others: tuple[str, ...],
     return named[0] if named else None
 
 
-def _warn(answer: Answer, a: Assessment, drafts: list[tuple[Mapping[str, Any], Agent]],
-          req: HookRequest, safety: DrugSafety, tail: str, mtor_drafted: str | None,
-          other_cancer: str | None) -> None:
-    """The first-line warning for ``drafts``, the selected drafts that make one first line
-    together (each agent of a regimen drafted apart, ordered for the PEComa or, said so,
-    for ``other_cancer``), ``a`` the case assessed as if that line were given: one card
-    naming them all, and at most one suggestion replacing them all with one
-    mTOR-inhibitor proposal (:func:`_replacement`), offered on the same conditions as
-    for one draft."""
+class Line(NamedTuple):
+    """The drafts of one first line: ``drafts``, the order set's drafts (each with its
+    agent) that make it together, one selected at least; ``chosen``, the ``id()`` of
+    the selected drafts; ``unknown``, the order set's drafts whose drug pecoma cannot
+    identify (:func:`_not_identified`, each with why), which may be of the line."""
+
+    drafts: list[tuple[Mapping[str, Any], Agent]]
+    chosen: set[int]
+    unknown: list[tuple[Mapping[str, Any], str]]
+
+
+def _not_identified(drafts: list[dict[str, Any]],
+                    resolve: Resolver) -> list[tuple[Mapping[str, Any], str]]:
+    """The drafts among ``drafts`` whose drug pecoma cannot identify, each with why: one
+    it cannot read (:func:`~pecoma.fhir.medications.unreadable_medication`: a local code
+    only, a reference that does not resolve), or whose name may be a drug's cut short
+    (:func:`~pecoma.fhir.medications.truncated_names`: "IFOSFA 2 G"). Either may be a
+    drug of the line a replacement deletes: it would stay beside the proposal."""
+    out: list[tuple[Mapping[str, Any], str]] = []
+    for draft in drafts:
+        if agent_of(draft, resolve) is not None:
+            continue
+        why = unreadable_medication(draft, resolve)
+        if why is None:
+            why = "; ".join(f"its name holds \"{word}\", the beginning of the name of "
+                            f"{drug_name(agent, drugs)}: it may be {drug_name(agent, drugs)}"
+                            for word, agent, drugs in truncated_names(draft, resolve)) or None
+        if why is not None:
+            out.append((draft, why))
+    return out
+
+
+def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: DrugSafety,
+          tail: str, mtor_drafted: str | None, other_cancer: str | None) -> None:
+    """The first-line warning for ``line.drafts``, the drafts of the order set that make
+    one first line together, one selected at least (each agent of a regimen drafted
+    apart, ordered for the PEComa or, said so, for ``other_cancer``; those not selected
+    named so), ``a`` the case assessed as if that line were given: one card naming them
+    all, and at most one suggestion replacing them all with one mTOR-inhibitor proposal
+    (:func:`_replacement`), offered on the same conditions as for one draft. Drafts of
+    the order set whose drug pecoma cannot identify (``line.unknown``) are named beside
+    the suggestion, which is then not pre-selected: they may be of the line, and stay."""
+    drafts = line.drafts
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
     # the advice as the engine gives it for this case (provisional on what it waits on),
     # with its provenance like every item on a card
@@ -489,10 +546,19 @@ def _warn(answer: Answer, a: Assessment, drafts: list[tuple[Mapping[str, Any], A
     withheld = "; and ".join(r for r in reasons if r is not None) or None
     # what the advice the suggestion rests on waits on (the alert and the recommendation)
     waits_on = list(dict.fromkeys((*alert.conditional_on, *rec.conditional_on)))
+    unselected = [_ident(order) for order, _agent in drafts if id(order) not in line.chosen]
     detail = md_item(alert) + "\n\n" + md_item(rec) + (
         "\n\nDraft orders, taken together as one first line: " + ", ".join(
-            f"{agent.value.replace('_', ' ')} ({_ident(order)})" for order, agent in drafts)
+            f"{agent.value.replace('_', ' ')} ({_ident(order)}"
+            f"{'' if id(order) in line.chosen else ', not selected'})"
+            for order, agent in drafts)
         + "." if many else f"\n\nDraft order: {drafts[0][1].value.replace('_', ' ')}.")
+    if unselected:
+        one = len(unselected) == 1
+        detail += (f"\n\n{', '.join(unselected)} {'is' if one else 'are'} not among the "
+                   f"orders selected: {'it is a draft' if one else 'they are drafts'} of the "
+                   "same order set, and of this line (a regimen drafted one agent at a "
+                   "time): the line is taken, and replaced, whole.")
     if safety.history is not None:
         detail += ("\n\n**Conditional:** this holds only if the patient has had no systemic "
                    "line for advanced disease (see below why that is not known). Check the "
@@ -509,6 +575,8 @@ def _warn(answer: Answer, a: Assessment, drafts: list[tuple[Mapping[str, Any], A
         unnamed = sum(not _nameable(order) for order, _agent in drafts)
         if unnamed:
             detail += "\n\n" + _stays(drug, unnamed, len(drafts))
+        if line.unknown:
+            detail += "\n\n" + _unknown_stay(line.unknown)
     detail += md_missing(a.missing, (*alert.conditional_on, *rec.conditional_on)) + tail
     answer.card(
         summary=(f"{drug.capitalize()}, perhaps first line, for advanced PEComa: the guideline "
@@ -519,7 +587,8 @@ def _warn(answer: Answer, a: Assessment, drafts: list[tuple[Mapping[str, Any], A
         record_ids=(alert.id, rec.id), topic=alert, items=(alert, rec),
         links=answer.links(markdown_report(a)),
         suggestions=None if withheld is not None else [_replacement(
-            drafts, req.patient_id, drug, provisional=bool(waits_on))],
+            drafts, req.patient_id, drug, provisional=bool(waits_on),
+            unknown=len(line.unknown))],
         override_reasons=[{"system": c.PECOMA_SYSTEM, "code": code, "display": text}
                           for code, text in OVERRIDE_REASONS],
     )
@@ -846,12 +915,17 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     req = check_request(body, "order-select")
     answer = Answer(svc, ORDER_SELECT, req.instance)
     orders, drafted = _draft_orders(req)
+    # the order set's drafts that give their drug, selected or not: the ones not selected
+    # belong to a line a selected draft starts (CDS Hooks: draftOrders is the ordering
+    # session, to be taken into account)
+    session = [res for res in drafted
+               if res.get("resourceType") == "MedicationRequest" and _gives(res)]
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
     by_url = _full_urls(req.context["draftOrders"])
     servers = [req.fhir_server] if req.fhir_server else []
     resolve = resolver_for(held, by_url, servers)
     deadline = svc.fhir_deadline()
-    fetched = await _fetch_medications(req, orders, resolve, svc, deadline)
+    fetched = await _fetch_medications(req, session, resolve, svc, deadline)
     if fetched:
         resolve = resolver_for([*held, *fetched], by_url, servers)
     known: list[tuple[Mapping[str, Any], Agent]] = []
@@ -875,8 +949,11 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     # every identified drug but an mTOR inhibitor, drafted as the first line, departs from
     # the guideline's first line (S02, S12): chemotherapy, pazopanib, another agent; a
     # topical product (fluorouracil cream) is no line (checked against the allergy list)
-    chemo = [(order, agent) for order, agent in known
-             if not agent.is_mtor_inhibitor and not_systemic(order, resolve) is None]
+    departing = [(order, agent) for order in session
+                 if (agent := agent_of(order, resolve)) is not None
+                 and not agent.is_mtor_inhibitor and not_systemic(order, resolve) is None]
+    chosen = {id(order) for order in orders}
+    chemo = [(order, agent) for order, agent in departing if id(order) in chosen]
     if not known and not unidentified and not possibly:
         return answer
     if not chemo and not unidentified:
@@ -911,16 +988,25 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         return answer
     try:
         # the drafts of one first line (a regimen drafted one agent a draft) get one card
-        # and one suggestion together; those ordered for another cancer, theirs
+        # and one suggestion together; those ordered for another cancer, theirs. A line is
+        # one a selected draft starts, and holds the order set's drafts not selected too
+        # (epirubicin drafted, then ifosfamide selected): replaced whole, never half
         lines: dict[str | None, list[tuple[Mapping[str, Any], Agent]]] = {}
-        for draft, agent in chemo:
+        for draft, agent in departing:
             lines.setdefault(_for_another_cancer(draft, bc.other_cancers, resolve),
                              []).append((draft, agent))
+        # the order set's drafts whose drug pecoma cannot identify may be of the line
+        unknown: dict[str | None, list[tuple[Mapping[str, Any], str]]] = {}
+        for draft, why in _not_identified(session, resolve):
+            unknown.setdefault(_for_another_cancer(draft, bc.other_cancers, resolve),
+                               []).append((draft, why))
         for other_cancer, drafts in lines.items():
+            if not any(id(draft) in chosen for draft, _agent in drafts):
+                continue  # no draft of it selected: its card came when one was
             a = _alerting(bc.case, _line_of([agent for _d, agent in drafts]), svc)
             if a is not None:
-                _warn(answer, a, drafts, req, safety, tail, _mtor_drafted(drafted, resolve),
-                      other_cancer)
+                _warn(answer, a, Line(drafts, chosen, unknown.get(other_cancer, [])), req,
+                      safety, tail, _mtor_drafted(drafted, resolve), other_cancer)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)
