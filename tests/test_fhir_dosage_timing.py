@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 
 from pecoma.case import Agent
 from pecoma.engine import assess
+from pecoma.errors import InputError
 from pecoma.fhir.medications import FirstDay, Given, first_day, given, given_now
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.web.app import create_app
@@ -84,6 +85,14 @@ def administration(status: str, period: dict[str, str]) -> dict[str, Any]:
             "dosage": {"text": "10 mg orally", "route": {"text": "oral"}}}
 
 
+def doses_on(record: dict[str, Any], *days: Any) -> dict[str, Any]:
+    """``record`` with every dosage given as a list of dose days only (``timing.event``, no
+    ``repeat``): the doses planned are those days and no others."""
+    for dosage in record.get("dosage", record.get("dosageInstruction", [])):
+        dosage["timing"] = {"event": list(days)}
+    return record
+
+
 def kidney_with(*resources: dict[str, Any]) -> dict[str, Any]:
     bundle: dict[str, Any] = json.loads(KIDNEY.read_text("utf-8"))
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id")
@@ -94,6 +103,13 @@ def kidney_with(*resources: dict[str, Any]) -> dict[str, Any]:
 
 def read(*resources: dict[str, Any]) -> BundleCase:
     return case_from_bundle(kidney_with(*resources), on=ON)
+
+
+def refused(*resources: dict[str, Any], validate: Any = "engine") -> list[tuple[str, str]]:
+    """The issues the reading of the kidney record with ``resources`` refuses it for."""
+    with pytest.raises(InputError) as caught:
+        case_from_bundle(kidney_with(*resources), on=ON, validate=validate)
+    return [(i.path, i.value) for i in caught.value.issues]
 
 
 def lines(bc: BundleCase) -> list[tuple[Agent, dt.date | None]]:
@@ -272,3 +288,203 @@ class TestPatientView:
         assert not any("An mTOR inhibitor is the first-line" in c.get("detail", "")
                        for c in cards)
         assert not any("given now" in c["summary"] for c in cards)
+
+
+PAST_DOSES = ("2025-03-06", "2025-04-06", "2025-05-06")
+
+
+class TestDosesListedOnly:
+    """A dosage given only as its dose days (``timing.event``, no ``repeat`` scheduling
+    more): its last day is the course's last (no dose is due after it), as a boundsPeriod
+    end is; the course's first day is the first dose, said as that one day."""
+
+    @pytest.mark.parametrize("make", [statement, request], ids=["statement", "request"])
+    def test_the_last_dose_listed_ends_the_course(self, make: Any) -> None:
+        """Doses on 6 March, 6 April and 6 May 2025, status active: over by 2026-01-15 (it
+        was given now), still under way on its last dose day, 2025-05-06; a last dose
+        written as a month lasts to its end; and a status under way does not outlast the
+        dates, as with a bounds' end."""
+        record = doses_on(make(), *PAST_DOSES)
+        assert not given_now(record, ON)
+        assert given_now(record, dt.date(2025, 5, 6))
+        assert not given_now(record, dt.date(2025, 5, 7))
+        by_month = doses_on(make(), "2025-03-06", "2025-05")
+        assert given_now(by_month, dt.date(2025, 5, 31))
+        assert not given_now(by_month, dt.date(2025, 6, 1))
+
+    def test_doses_repeated_from_the_events_have_no_end(self) -> None:
+        """The same days with a repeat scheduling doses from them (once a day) and no
+        bounds: no end is written, so the course is under way (the safer reading, as
+        before); a repeat holding only its bounds schedules nothing, and the last dose day
+        ends it."""
+        repeated = statement(events=list(PAST_DOSES))
+        assert given_now(repeated, ON)
+        bounded = doses_on(statement(), *PAST_DOSES)
+        bounded["dosage"][0]["timing"]["repeat"] = {"boundsPeriod": {"start": "2025-03-06"}}
+        assert not given_now(bounded, ON)
+
+    @pytest.mark.parametrize("make", [statement, request], ids=["statement", "request"])
+    def test_several_dose_days_give_one_first_day(self, make: Any) -> None:
+        """The first day is the first dose, written as that day (it was the list
+        '2025-03-06, 2025-04-06, 2025-05-06'), whatever order the days are listed in."""
+        record = doses_on(make(), "2025-05-06", "2025-03-06", "2025-04-06")
+        assert first_day(record) == FirstDay(dt.date(2025, 3, 6), dt.date(2025, 3, 6),
+                                             "2025-03-06")
+
+    def test_a_course_of_past_doses_is_a_line_not_given_now(self) -> None:
+        """Active everolimus statement, doses listed from 2025-03-06 to 2025-05-06, read
+        on 2026-01-15: a line from 2025-03-06 (after the chemotherapy of 2024: the
+        sequencing alert), not given now (no card for an order in place)."""
+        bc = read(doses_on(statement(), *PAST_DOSES))
+        assert lines(bc) == [CHEMO, (Agent.everolimus, dt.date(2025, 3, 6))]
+        assert bc.running == ()
+        assert "ALERT-CHEMO-BEFORE-MTOR" in ids(bc)
+
+    def test_given_now_since_names_the_first_day_only(self) -> None:
+        """Two dosages, one 2025-03-06 to 2025-04-01, one open from 2025-04-02: given now
+        (one has no end), since 2025-03-06 (it said 'since 2025-03-06, 2025-04-02'); the
+        same for doses repeated daily from listed days; and a course to start on listed
+        future days is 'to start' its first."""
+        two = statement(bounds={"start": "2025-03-06", "end": "2025-04-01"})
+        two["dosage"].append({"text": "5 mg", "timing": _timing(
+            bounds={"start": "2025-04-02"})})
+        repeated = statement(events=list(PAST_DOSES))
+        for record in (two, repeated):
+            assert [(p.where, p.how) for p in read(record).running] == [
+                ("MedicationStatement/evs",
+                 "given now (status 'active' since 2025-03-06, not ended by 2026-01-15)")]
+        later = read(doses_on(statement(), "2026-06-01", "2026-07-01"))
+        assert [p.how for p in later.planned if p.agent is Agent.everolimus] == [
+            "to start 2026-06-01"]
+
+
+class TestOpenEffectivePeriod:
+    """An ``effectivePeriod`` with no end says no end: it contradicts no end written in
+    the dosage, which is read as it is beside an ``effectiveDateTime``."""
+
+    @pytest.mark.parametrize("dated", [
+        {"effectivePeriod": {"start": "2025-03-06"}},
+        {"effectiveDateTime": "2025-03-06"},
+        {"effectivePeriod": {"start": "2025-03"}},
+    ], ids=["open-period", "date-time", "open-period-partial-start"])
+    def test_a_dosage_end_ends_the_course_beside_either_effective(
+            self, dated: dict[str, Any]) -> None:
+        """Active, from 2025-03-06, dosage bounds ended 2025-05-01 (or last dose
+        2025-05-06): not given now on 2026-01-15 (beside the open period it was); bounds
+        ending 2026-03-01: given now."""
+        for dosing, now in [
+                (statement(bounds={"start": "2025-03-06", "end": "2025-05-01"}), False),
+                (doses_on(statement(), *PAST_DOSES), False),
+                (statement(bounds={"start": "2025-03-06", "end": "2026-03-01"}), True)]:
+            record = {**dosing, **dated}
+            assert given_now(record, ON) is now, (dated, dosing["dosage"])
+        # a period with its own end says when the statement's drug was taken, as before:
+        # ending 2026-03-01, under way beside dosage bounds ended in 2025
+        record = statement(bounds={"start": "2025-03-06", "end": "2025-05-01"})
+        record["effectivePeriod"] = {"start": "2025-03-06", "end": "2026-03-01"}
+        assert given_now(record, ON)
+
+    def test_in_the_kidney_record_the_course_is_a_line_over(self) -> None:
+        """Active statement, effectivePeriod from 2025-03-06 with no end, dosage ended
+        2025-05-01: a line from 2025-03-06, not given now (it was)."""
+        record = statement(bounds={"start": "2025-03-06", "end": "2025-05-01"})
+        record["effectivePeriod"] = {"start": "2025-03-06"}
+        bc = read(record)
+        assert lines(bc) == [CHEMO, (Agent.everolimus, dt.date(2025, 3, 6))]
+        assert bc.running == ()
+
+
+def undated_administration(timing: dict[str, Any]) -> dict[str, Any]:
+    """An everolimus administration under way with no effective[x] and a timing in its
+    dosage, where R4 has no element for it."""
+    return {"resourceType": "MedicationAdministration", "id": "eva",
+            "status": "in-progress", "medicationCodeableConcept": EVEROLIMUS,
+            "subject": SUBJECT, "dosage": {"text": "10 mg", "timing": timing}}
+
+
+class TestNoTimingOnAnAdministration:
+    @pytest.mark.parametrize("timing", [
+        _timing(bounds={"start": "2026-06-01"}), {"event": ["2026-06-01"]},
+        _timing(bounds={"start": "2025-03-06", "end": "2025-05-01"})],
+        ids=["future-bounds", "future-event", "ended-bounds"])
+    def test_an_administration_is_not_dated_by_a_dosage_timing(
+            self, timing: dict[str, Any]) -> None:
+        """An administration is dated by its effective[x] only: a timing in its dosage
+        gives it no first day and no end (it was planned for 2026-06-01, or over in
+        2025): with no effective[x] its first day is unknown."""
+        record = undated_administration(timing)
+        assert first_day(record) is None
+        assert given(record, ON) is Given.given
+        assert given_now(record, ON)
+
+    @pytest.mark.parametrize("validate", ["engine", "none"])
+    def test_the_record_is_refused_naming_the_timing_and_the_date(
+            self, validate: str) -> None:
+        """Read as a record (it was read 'planned: its first day, 2026-06-01', without a
+        word): refused, naming its dosage.timing and the effective[x] that dates an
+        administration, also with validation off."""
+        with pytest.raises(InputError) as caught:
+            case_from_bundle(kidney_with(undated_administration(
+                _timing(bounds={"start": "2026-06-01"}))), on=ON, validate=validate)
+        issues = [(i.path, i.rule) for i in caught.value.issues]
+        assert [p for p, _rule in issues] == ["MedicationAdministration/eva.dosage.timing"]
+        assert "effectiveDateTime or effectivePeriod" in issues[0][1]
+
+
+class TestTimingThatCannotBeRead:
+    """A dosage timing element pecoma reads a medication's dates from that is no date, no
+    list or no object is refused, naming it and its value; it was dropped without a word
+    (the R4B validator lets a null or a number through as an event, and a planned
+    record, from which no fact comes, was not validated at all)."""
+
+    @pytest.mark.parametrize(("events", "bad"), [
+        ([None, 5, "2026-06-01"], [("event.0", "None"), ("event.1", "5")]),
+        (["2026-06-01", "2026-13-45"], [("event.1", "'2026-13-45'")]),
+        (["2026-06-01", True], [("event.1", "True")]),
+    ], ids=["null-and-number", "no-such-day", "boolean"])
+    @pytest.mark.parametrize("make", [statement, request], ids=["statement", "request"])
+    @pytest.mark.parametrize("validate", ["engine", "none"])
+    def test_an_event_that_is_no_date(self, events: list[Any], bad: list[tuple[str, str]],
+                                      make: Any, validate: str) -> None:
+        """Future doses beside entries that are no date: refused (the course was read as
+        planned for 2026-06-01, the bad entries gone)."""
+        record = doses_on(make(), *events)
+        key = "dosage" if record["resourceType"] == "MedicationStatement" else (
+            "dosageInstruction")
+        where = f"{record['resourceType']}/{record['id']}.{key}.0.timing."
+        assert refused(record, validate=validate) == [(where + p, v) for p, v in bad]
+
+    @pytest.mark.parametrize(("change", "path"), [
+        (lambda r: r.update(dosage=r["dosage"][0]), "dosage"),
+        (lambda r: r["dosage"].__setitem__(1, "10 mg daily"), "dosage.1"),
+        (lambda r: r["dosage"][1].update(timing="daily"), "dosage.1.timing"),
+        (lambda r: r["dosage"][1]["timing"].update(event="2026-06-01"),
+         "dosage.1.timing.event"),
+        (lambda r: r["dosage"][1]["timing"].update(repeat=[]), "dosage.1.timing.repeat"),
+        (lambda r: r["dosage"][1]["timing"]["repeat"].update(boundsPeriod="2026-06-01"),
+         "dosage.1.timing.repeat.boundsPeriod"),
+        (lambda r: r["dosage"][1]["timing"]["repeat"]["boundsPeriod"].update(end=5),
+         "dosage.1.timing.repeat.boundsPeriod.end"),
+    ], ids=["dosage-object", "dosage-text", "timing-text", "event-text", "repeat-list",
+            "bounds-text", "bounds-end-number"])
+    def test_a_dosage_shape_that_cannot_be_read(self, change: Any, path: str) -> None:
+        """A statement to start 2026-06-01 (planned, so never validated), its dosage
+        written as one object, or a second dosage beside it with one element malformed:
+        refused, naming that element once (it was read as planned without a word, the
+        malformed dosage dropped)."""
+        record = statement(bounds={"start": "2026-06-01"})
+        if path != "dosage":
+            record["dosage"].append(copy.deepcopy(record["dosage"][0]))
+        change(record)
+        assert [p for p, _v in refused(record)] == [f"MedicationStatement/evs.{path}"]
+
+    def test_a_bad_day_of_a_line_given_is_said_once(self) -> None:
+        """A course given (its record validated too) with an event that is no day: one
+        issue for it, in the reader's words, not the validator's as well."""
+        with pytest.raises(InputError) as caught:
+            case_from_bundle(kidney_with(doses_on(statement(), "2025-03-06", "2025-13-45")),
+                             on=ON)
+        assert [(i.path, i.rule.split(":")[0]) for i in caught.value.issues] == [
+            ("MedicationStatement/evs.dosage.0.timing.event.1",
+             "must be a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or a day with "
+             "its time)")]

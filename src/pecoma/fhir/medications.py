@@ -107,6 +107,7 @@ __all__ = [
     "substances_said",
     "truncated_names",
     "unheld_medications",
+    "unread_timing",
     "unread_words",
     "unreadable_medication",
     "unversioned",
@@ -1159,20 +1160,107 @@ def _dosages(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return out
 
 
-def _bounds(resource: Mapping[str, Any]) -> list[tuple[Any, list[Any]]]:
+#: The elements of a ``Timing.repeat`` that bound the course rather than schedule its
+#: doses: a repeat holding nothing else leaves the doses to ``timing.event``.
+_BOUNDS_ONLY: Final = frozenset({"id", "extension", "boundsDuration", "boundsRange",
+                                 "boundsPeriod"})
+
+
+def _bounds(resource: Mapping[str, Any]) -> list[tuple[Any, list[Any], bool]]:
     """The ``timing.repeat.boundsPeriod`` and the ``timing.event`` days of each dosage of a
-    medication record (:func:`_dosages`), ``(None, [])`` for a dosage that gives neither.
+    medication record (:func:`_dosages`), and whether its ``timing.repeat`` schedules
+    doses beyond those days (a frequency, a period, a count: anything but its bounds);
+    ``(None, [], False)`` for a dosage that gives none.
 
     One rule for every kind: MedicationRequest ``dosageInstruction[].timing`` and
     MedicationStatement ``dosage[].timing`` alike (a statement often gives its dates only
     there, R4 ``effective[x]`` being 0..1). A MedicationAdministration's one ``dosage``
-    has no timing (R4): its ``effective[x]`` is its date."""
-    out: list[tuple[Any, list[Any]]] = []
+    has no timing (R4): its ``effective[x]`` is its date, and a timing written there is
+    never read (:func:`unread_timing` names what is not)."""
+    if resource.get("resourceType") == "MedicationAdministration":
+        return []
+    out: list[tuple[Any, list[Any], bool]] = []
     for dosage in _dosages(resource):
         timing = dosage.get("timing")
-        repeat = timing.get("repeat") if isinstance(timing, dict) else None
-        out.append((repeat.get("boundsPeriod") if isinstance(repeat, dict) else None,
-                    _list(timing.get("event")) if isinstance(timing, dict) else []))
+        timing = timing if isinstance(timing, dict) else {}
+        repeat = timing.get("repeat")
+        repeat = repeat if isinstance(repeat, dict) else {}
+        out.append((repeat.get("boundsPeriod"), _list(timing.get("event")),
+                    bool(repeat.keys() - _BOUNDS_ONLY)))
+    return out
+
+
+def _dosage_end(bounds: Any, events: list[Any], repeats: bool) -> FirstDay | None:
+    """The last day of one dosage (:func:`_bounds`): the end of its boundsPeriod; else,
+    when its repeat schedules no dose beyond them, the last of its ``timing.event`` days
+    (its last dose planned); else ``None``, no end given."""
+    end = days_of(bounds.get("end")) if isinstance(bounds, dict) else None
+    if end is not None or repeats:
+        return end
+    days = [d for d in (days_of(e) for e in events) if d is not None]
+    return max(days, key=lambda d: (d.latest, d.earliest)) if days else None
+
+
+#: Where each kind of record holds the dosages its dates are read from (:func:`_bounds`).
+_DOSAGE_LISTS: Final[Mapping[str, str]] = {"MedicationStatement": "dosage",
+                                           "MedicationRequest": "dosageInstruction"}
+_DATE_RULE: Final = ("must be a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or a "
+                     "day with its time): the medication's dates are read from it")
+
+
+def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
+    """The elements a statement's ``dosage`` or a request's ``dosageInstruction`` holds
+    for the medication's dates (:func:`first_day`, :func:`given_now`) that cannot be
+    read: each as ``(path below the resource, value, what is allowed)``, the path written
+    as the R4 validator writes it (``dosage.0.timing.event.1``). A dosage list written as
+    one object, a dosage, timing, repeat or boundsPeriod that is no object, an event list
+    that is no list, an event or a bounds' start or end that is no date (a null, a
+    number: the R4B validator accepts both) would otherwise be dropped without a word, and
+    the course dated by what is left. A MedicationAdministration's ``dosage.timing``
+    (no element of R4: its date is its ``effective[x]``, required) is never read, and
+    named here."""
+    kind = str(resource.get("resourceType"))
+    dosage = resource.get("dosage")
+    if kind == "MedicationAdministration" and isinstance(dosage, dict) and (
+            "timing" in dosage):
+        return [("dosage.timing", dosage["timing"],
+                 "must not be given: a MedicationAdministration's dosage has no timing in "
+                 "FHIR R4; the administration is dated by its effectiveDateTime or "
+                 "effectivePeriod (required)")]
+    key = _DOSAGE_LISTS.get(kind)
+    if key is None or key not in resource:
+        return []
+    held = resource[key]
+    if not isinstance(held, list):
+        return [(key, held, "must be a list of Dosage objects (FHIR R4: 0..*), even "
+                            "of one")]
+    out: list[tuple[str, Any, str]] = []
+    for i, dosage in enumerate(held):
+        at = f"{key}.{i}"
+        if not isinstance(dosage, dict):
+            out.append((at, dosage, "must be a Dosage (a JSON object)"))
+            continue
+        timing = dosage.get("timing", {})
+        if not isinstance(timing, dict):
+            out.append((f"{at}.timing", timing, "must be a Timing (a JSON object)"))
+            continue
+        events = timing.get("event", [])
+        if not isinstance(events, list):
+            out.append((f"{at}.timing.event", events, "must be a list of dateTimes"))
+        else:
+            out += [(f"{at}.timing.event.{j}", e, _DATE_RULE)
+                    for j, e in enumerate(events) if days_of(e) is None]
+        repeat = timing.get("repeat", {})
+        bounds = repeat.get("boundsPeriod", {}) if isinstance(repeat, dict) else None
+        if not isinstance(repeat, dict):
+            out.append((f"{at}.timing.repeat", repeat, "must be a Timing.repeat (a JSON "
+                                                       "object)"))
+        elif not isinstance(bounds, dict):
+            out.append((f"{at}.timing.repeat.boundsPeriod", bounds,
+                        "must be a Period (a JSON object with start and end)"))
+        else:
+            out += [(f"{at}.timing.repeat.boundsPeriod.{k}", bounds[k], _DATE_RULE)
+                    for k in ("start", "end") if k in bounds and days_of(bounds[k]) is None]
     return out
 
 
@@ -1390,22 +1478,22 @@ def given_now(resource: Mapping[str, Any], on_date: dt.date | None) -> bool:
     an order to give it (:func:`given`), a statement or an administration still under way
     (status ``active``; ``in-progress``) or held (``on-hold``: an order suspended may be
     resumed at any time, so it is an order in place), started by then, and with no end
-    before it (the end of ``effectivePeriod``, or of every dosage's
-    ``timing.repeat.boundsPeriod``, :func:`_bounds`: a request's ``dosageInstruction``, a
-    statement's ``dosage``; an end written as a month or a year lasts to its last day).
-    Without ``on_date`` an end given is taken as passed."""
+    before it: the end of ``effectivePeriod``, else the last day of every dosage
+    (:func:`_dosage_end`: its ``timing.repeat.boundsPeriod.end``, or the last of its
+    ``timing.event`` days when no repeat schedules more; :func:`_bounds`: a request's
+    ``dosageInstruction``, a statement's ``dosage``), read alike beside an
+    ``effectiveDateTime`` and an ``effectivePeriod`` with no end (which says no end, and
+    contradicts none). An end written as a month or a year lasts to its last day. Without
+    ``on_date`` an end given is taken as passed. A status under way does not outlast
+    the dates: a course whose last day has passed is over."""
     statuses = _UNDER_WAY.get(str(resource.get("resourceType")), frozenset())
     status = resource.get("status")
     if not isinstance(status, str) or status not in statuses or (
             given(resource, on_date) is not Given.given):
         return False
-    ends: list[FirstDay | None] = []
     period = resource.get("effectivePeriod")
-    if isinstance(period, dict):
-        ends.append(days_of(period.get("end")))
-    else:
-        ends += [days_of(bounds.get("end")) if isinstance(bounds, dict) else None
-                 for bounds, _events in _bounds(resource)]
+    end = days_of(period.get("end")) if isinstance(period, dict) else None
+    ends = [end] if end is not None else [_dosage_end(*t) for t in _bounds(resource)]
     if not ends or None in ends:
         return True  # no end given (for some dosage): under way
     return on_date is not None and max(e.latest for e in ends if e is not None) >= on_date
@@ -1604,18 +1692,17 @@ def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
     if day is not None:
         return day
     starts: list[FirstDay] = []
-    for bounds, events in _bounds(resource):
+    for bounds, events, _repeats in _bounds(resource):
         start = _period_start(bounds)
         if start is not None:
             starts.append(start)
         starts.extend(d for d in (days_of(e) for e in events) if d is not None)
     if starts:
         # the first of several starts: no earlier than the earliest any may be, no later
-        # than the latest the earliest-ending one may be
+        # than the latest the earliest-ending one may be; written as that first start
+        # (the other days are later doses, not first days)
         first = min(starts, key=lambda d: (d.earliest, d.latest))
-        return FirstDay(first.earliest, min(d.latest for d in starts),
-                        first.written if len(starts) == 1 else
-                        ", ".join(sorted({d.written for d in starts})))
+        return FirstDay(first.earliest, min(d.latest for d in starts), first.written)
     if kind != "MedicationRequest":
         return None
     dispense = resource.get("dispenseRequest")

@@ -685,11 +685,17 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
     undated: set[str] = set()  # begun before the diagnosis: read without their start
     for where, med in records:
         agent = _agent(med, r)
+        why = meds.unreadable_medication(med, r.resolve) if agent is None else None
+        if agent is None and why is None:
+            continue  # a medication pecoma reads but that is no PEComa agent
+        # its dates decide whether it is a line, planned or given now: a dosage timing
+        # that cannot be read is refused, never dropped (the R4B validator lets a null or
+        # a number through as an event, and validates only the records a fact comes from)
+        for path, value, rule in meds.unread_timing(med):
+            r.issue(f"{where}.{path}", value, rule)
+            r.refused_elements.add(f"{where}.{path}")
         state = meds.given(med, r.on)
         if agent is None:
-            why = meds.unreadable_medication(med, r.resolve)
-            if why is None:
-                continue  # a medication pecoma reads but that is no PEComa agent
             r.why[where] = f"medication not identified: {why}"
             if state in meds.NOT_A_LINE:
                 continue  # not given, whatever it is

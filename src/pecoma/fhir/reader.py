@@ -729,6 +729,10 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         # a deceased[x] not read is said as unknown, not refused as well
         _validate(data, entries, validate, r,
                   () if unread_death is None else (unread_death[0],))
+        # an element the reading refused is said once, in the reading's words
+        r.issues = [issue for issue in r.issues if not any(
+            issue.path == path or issue.path.startswith(f"{path}.")
+            for path in r.refused_elements)]
         r.issues.extend(read_issues)
     if foreign:
         raise OtherPatientError([*foreign, *r.issues], foreign, source)
