@@ -184,3 +184,200 @@ class TestMalignancyOpenOnMissingFacts:
         missing = {m.id: m for m in a.missing}
         for m in asked:
             assert FIRST_LINE in missing[m].affects, (why, m)
+
+
+DOXORUBICIN_FIRST = {"therapies": [{"agent": "doxorubicin", "line": 1,
+                                    "started_on": "2025-05-01", "progressed": "no",
+                                    "best_response": "stable"}]}
+CHEMO_FIRST = "ALERT-CHEMO-BEFORE-MTOR"
+
+
+def _alert(a: Assessment, record: str) -> Item:
+    [item] = [x for x in a.alerts if x.id == record]
+    return item
+
+
+def _first_line(agent: str) -> dict[str, Any]:
+    return {"therapies": [{**DOXORUBICIN_FIRST["therapies"][0], "agent": agent}]}
+
+
+class TestChemotherapyFirstFollowsTheScope:
+    """S13's order (an mTOR inhibitor before conventional chemotherapy) is the guideline's
+    for advanced malignant PEComa, as S12's treatment of choice is (I25): where the engine
+    gives the mTOR inhibitor only for the team to consider, a first line of another drug
+    departs from no advice it gives, and calling it 'not guideline-concordant' told the
+    team the opposite of the item beside it."""
+
+    @pytest.mark.parametrize("agent", ["doxorubicin", "epirubicin_ifosfamide", "pazopanib",
+                                       "other_chemotherapy"])
+    def test_no_departure_alert_where_malignancy_is_not_shown(self, agent: str) -> None:
+        a = _assess(_variant(systemic=_first_line(agent)))
+        assert NOT_SHOWN in _ids(a), agent
+        assert CHEMO_FIRST not in {x.id for x in a.alerts}, agent
+        # the item itself says that the order applies if the team judges it malignant
+        assert "before conventional chemotherapy" in _item(a, NOT_SHOWN).text
+
+    def test_malignant_keeps_the_alert_plain(self) -> None:
+        """Positive nodes: malignant on the facts (I9); the alert stands as before."""
+        a = _assess(_variant(stage={"lymph_nodes": "positive"}, systemic=DOXORUBICIN_FIRST))
+        alert = _alert(a, CHEMO_FIRST)
+        assert alert.conditional_on == ()
+        assert "I25" not in alert.provenance.interpretations
+
+    @pytest.mark.parametrize(("why", "changes", "asked"), [
+        ("mitoses and vascular invasion unknown: Folpe may be malignant",
+         {"histology": {"mitoses_per_50_hpf": None, "vascular_invasion": "unknown"}},
+         {"MISS-MITOSES", "MISS-VASCULAR-INVASION"}),
+        ("regional nodes not known free: nodal spread may be present (I9)",
+         {"stage": {"lymph_nodes": "unknown"}}, {"MISS-NODES"}),
+    ])
+    def test_open_on_a_missing_fact_the_alert_is_provisional(
+            self, why: str, changes: dict[str, Any], asked: set[str]) -> None:
+        """The safer branch, as for the mTOR advice: the alert shown, provisional on the
+        fact that may make the tumour malignant, citing I25, the fact asked for it."""
+        a = _assess(_variant(**changes, systemic=DOXORUBICIN_FIRST))
+        alert = _alert(a, CHEMO_FIRST)
+        assert asked <= set(alert.conditional_on), why
+        assert {"I9", "I25"} <= set(alert.provenance.interpretations), why
+        missing = {m.id: m for m in a.missing}
+        for m in asked:
+            assert CHEMO_FIRST in missing[m].affects, (why, m)
+
+
+class TestNodesNotKnownFree:
+    """Unknown is not absent: nodal spread is evidence of malignancy (I9), so regional
+    nodes recorded unknown or not assessed leave malignancy open, as a missing mitotic
+    count does. The advice for malignant disease stays, provisional on MISS-NODES; the
+    item that said the tumour 'has not spread to regional lymph nodes' on no record of
+    it is not given."""
+
+    @pytest.mark.parametrize("nodes", ["unknown", "not_assessed"])
+    def test_s12_provisional_on_the_nodes(self, nodes: str) -> None:
+        a = _assess(_variant(stage={"lymph_nodes": nodes}))
+        assert NOT_SHOWN not in _ids(a), nodes
+        for record in (FIRST_LINE, "SUPP-NAB-SIROLIMUS"):
+            item = _item(a, record)
+            assert "MISS-NODES" in item.conditional_on, (nodes, record)
+            assert _facts(item)["stage.lymph_nodes"] == nodes, (nodes, record)
+        assert _item(a, FIRST_LINE).strength == "treatment of choice"
+        [asked] = [m for m in a.missing if m.id == "MISS-NODES"]
+        assert {FIRST_LINE, "SUPP-NAB-SIROLIMUS"} <= set(asked.affects)
+        assert "treatment of choice" in asked.would_change
+
+    @pytest.mark.parametrize("nodes", ["unknown", "not_assessed"])
+    def test_s27_alert_reads_the_nodes_alike(self, nodes: str) -> None:
+        """One rule of malignancy (I9): the gross-residue alert is the critical one, as
+        the safer branch, provisional on the nodes, not the warning for a tumour the
+        facts call benign."""
+        a = _assess(_variant(stage={"lymph_nodes": nodes}))
+        ids = {x.id for x in a.alerts}
+        assert "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR" not in ids, nodes
+        alert = _alert(a, "ALERT-GROSS-RESIDUAL")
+        assert "MISS-NODES" in alert.conditional_on, nodes
+        assert {f.path: f.value for f in alert.triggered_by}["stage.lymph_nodes"] == nodes
+        [asked] = [m for m in a.missing if m.id == "MISS-NODES"]
+        assert "ALERT-GROSS-RESIDUAL" in asked.affects
+
+    def test_nodes_recorded_free_rest_the_item(self) -> None:
+        """The item says the nodes are free: it rests on the record saying so."""
+        item = _item(_assess(R2_BENIGN), NOT_SHOWN)
+        assert _facts(item)["stage.lymph_nodes"] == "negative"
+        assert "recorded free" in item.text
+
+
+class TestTheReadingIsSaidAsOurs:
+    """S02 places mTOR inhibitors first for advanced disease with no word on malignancy;
+    S12 makes them the treatment of choice for malignant PEComa. I25 had said the
+    guideline 'says nothing' of the rest while the item cited S02 at 'consider': the
+    provenance must say the two differ and which one the project follows."""
+
+    def test_i25_names_both_statements_and_the_choice(self) -> None:
+        from pecoma.knowledge import load_knowledge
+
+        text = load_knowledge().interpretations["I25"].text
+        assert "says nothing of advanced disease" not in text
+        assert "S02" in text and "S12" in text
+        assert "project's choice" in text
+
+    def test_item_says_s02_is_unqualified(self) -> None:
+        item = _item(_assess(R2_BENIGN), NOT_SHOWN)
+        assert "S02" in item.text and "S02" in item.rationale
+        assert "without naming malignancy" in item.text
+
+
+class TestPlanDefinitionScope:
+    """The published PlanDefinition's applicability of the mTOR first line and of
+    nab-sirolimus said 'advanced disease', any; the engine gives them only for disease
+    shown, or possibly, malignant (I25)."""
+
+    @pytest.mark.parametrize("record", [FIRST_LINE, "SUPP-NAB-SIROLIMUS", CHEMO_FIRST])
+    def test_applicability_names_malignancy(self, record: str) -> None:
+        from pecoma.fhir.plandefinition import plan_definition
+
+        [action] = [a for s in plan_definition()["action"] for a in s["action"]
+                    if a["id"] == record]
+        words = " ".join(c["expression"]["description"] for c in action["condition"])
+        assert "malignant" in words and "I25" in words, (record, words)
+
+
+class TestOrderSelectFollowsTheScope:
+    """CDS order-select assesses the case as if the draft were the first line. For a
+    tumour not shown malignant it warned 'the guideline puts an mTOR inhibitor first',
+    quoted REC-MTOR-FIRST-LINE's text the engine had not given, and pre-selected replacing
+    doxorubicin with sirolimus, while patient-view for the same patient gave the mTOR
+    inhibitor only for the team to consider (I25). A card quotes only what the engine
+    gives; nothing is pre-selected on advice the engine does not give."""
+
+    @staticmethod
+    def _cards(tmp_path: Any, case: dict[str, Any]) -> list[dict[str, Any]]:
+        from fastapi.testclient import TestClient
+
+        from pecoma.fhir.writer import bundle_from_case
+        from pecoma.web.app import create_app
+        from pecoma.web.cds.discovery import ORDER_SELECT
+        from pecoma.web.cds.settings import CdsSettings
+        from pecoma.web.config import WebConfig
+
+        from fhir_support import hook_request, patient_id, prefetch_of
+
+        bundle = bundle_from_case(parse_case(case))
+        pid = patient_id(bundle)
+        body = hook_request("order-select", pid, prefetch=prefetch_of(bundle))
+        body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
+                                          "entry": [{"resource": {
+            "resourceType": "MedicationRequest", "id": "d1", "status": "draft",
+            "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+            "medicationCodeableConcept": {"coding": [{
+                "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3639"}],
+                "text": "Doxorubicin 75 mg/m2"}}}]}
+        body["context"]["selections"] = ["MedicationRequest/d1"]
+        client = TestClient(create_app(WebConfig(
+            database_url=f"sqlite:///{tmp_path / 'cds.db'}", cds=CdsSettings()),
+            today=lambda: ON), base_url="http://localhost")
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 200, r.text
+        cards: list[dict[str, Any]] = r.json()["cards"]
+        return cards
+
+    def test_not_shown_malignant_no_mtor_first_card(self, tmp_path: Any) -> None:
+        cards = self._cards(tmp_path, R2_BENIGN)
+        for card in cards:
+            assert "mTOR inhibitor first" not in card["summary"], card["summary"]
+            assert "first-line systemic treatment" not in card.get("detail", "")
+            assert not any(s.get("isRecommended") for s in card.get("suggestions") or [])
+
+    def test_nodes_unknown_card_provisional_not_preselected(self, tmp_path: Any) -> None:
+        """Malignancy open on the nodes: the warning stands (the safer branch), but its
+        replacement waits on MISS-NODES and is not pre-selected."""
+        cards = self._cards(tmp_path, _variant(stage={"lymph_nodes": "unknown"}))
+        [card] = [c for c in cards if "mTOR inhibitor first" in c["summary"]]
+        assert "MISS-NODES" in card["detail"]
+        [suggestion] = card["suggestions"]
+        assert suggestion["isRecommended"] is False
+        assert suggestion["label"].startswith("(provisional)")
+
+    def test_malignant_keeps_the_preselected_replacement(self, tmp_path: Any) -> None:
+        cards = self._cards(tmp_path, _variant(stage={"lymph_nodes": "positive"}))
+        [card] = [c for c in cards if "mTOR inhibitor first" in c["summary"]]
+        [suggestion] = card["suggestions"]
+        assert suggestion["isRecommended"] is True

@@ -236,9 +236,10 @@ def history_and_behaviour(
                        if gross_open and (surgery.completion is not None or not localized)
                        else [] if resected_margin is not Margin.unknown
                        else [out.missing("MISS-MARGIN")])
-        # I9: malignant on the facts, or a category that may still be malignant on
-        # missing facts (the safer branch, the critical alert, provisional on them)
-        evidence, open_on, _categories = malignancy(d, classifications)
+        # I9: malignant on the facts, or may still be on missing facts, a category's
+        # criteria or the regional nodes not known to be free (the safer branch, the
+        # critical alert, provisional on them)
+        evidence, open_on, _grounds = malignancy(d, classifications, case.stage.lymph_nodes)
         # A guideline high-risk feature (S06-S09) present, or unknown, with the category at
         # most uncertain malignant potential: aggressive behaviour is predicted, malignancy
         # is not shown (I9), so the warning worded for it.
@@ -255,7 +256,10 @@ def history_and_behaviour(
         if evidence:
             out.add(critical, [*facts, *evidence, *high_risk], conditional)
         elif open_on:
-            out.add(critical, [*facts, *high_risk], [*conditional, *dict.fromkeys(open_on)])
+            nodes = ([Fact("stage.lymph_nodes", case.stage.lymph_nodes)]
+                     if "MISS-NODES" in open_on else [])
+            out.add(critical, [*facts, *high_risk, *nodes],
+                    [*conditional, *(out.missing(m, affects=(critical,)) for m in open_on)])
         elif high_risk:
             out.add(feature_warning, [*facts, *high_risk], conditional)
         elif high_risk_open:

@@ -427,7 +427,7 @@ def systemic(case: Case, d: Derived, classifications: Sequence[Classification],
     advanced = d.advanced
     if advanced is False:
         return
-    scope = malignancy(d, classifications)
+    scope = malignancy(d, classifications, case.stage.lymph_nodes)
     avail = case.systemic.mtor_inhibitor_available
     # as recorded, or derived from an mTOR inhibitor recorded as not tolerated (I15):
     # then the items resting on it cite I15 and name the intolerance
@@ -691,7 +691,11 @@ def systemic(case: Case, d: Derived, classifications: Sequence[Classification],
         # been; all of other agents, it was not an mTOR inhibitor whatever their order
         first_facts = [f for i, t in among for f in _line_facts(i, t)]
         not_mtor = any(not t.agent.is_mtor_inhibitor for _i, t in among)
-    if not_mtor and not mtor_blocked:
+    # S13's order is the guideline's for advanced malignant PEComa: where the tumour is
+    # not shown malignant, the mTOR inhibitor is the team's to consider (I25) and a first
+    # line of another drug departs from no advice given; where a missing fact may make it
+    # malignant, the alert stands provisional on it, as the mTOR advice does
+    if not_mtor and not mtor_blocked and not scope.not_shown:
         # an mTOR-inhibitor line among them may have come first: the alert is shown
         # (the safer reading), provisional on the order, which is asked
         order_asked = ([out.missing("MISS-LINE-ORDER", affects=("ALERT-CHEMO-BEFORE-MTOR",))]
@@ -706,9 +710,11 @@ def systemic(case: Case, d: Derived, classifications: Sequence[Classification],
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
                 *unnamed,
+                *_scope_facts(scope),
             ],
-            [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR")],
-            ("I15",) if unnamed else (),
+            [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
+             *_scope_asked(out, scope, "ALERT-CHEMO-BEFORE-MTOR")],
+            (*(("I15",) if unnamed else ()), *_scope_applied(scope)),
         )
 
 
@@ -724,11 +730,9 @@ _MALIGNANCY_NOT_SHOWN = Fact(
 def _scope_facts(scope: Malignancy) -> list[Fact]:
     """What a systemic item for advanced disease rests on as to malignancy (I25): none
     when the tumour counts as malignant (its evidence is the S27 alert's); else the
-    pathology categories, and, when no missing fact may make it malignant, the derived
-    fact that malignancy is not shown."""
-    if scope.evidence:
-        return []
-    return [*scope.categories, *((_MALIGNANCY_NOT_SHOWN,) if scope.not_shown else ())]
+    pathology categories and the nodal status, and, when no missing fact may make it
+    malignant, the derived fact that malignancy is not shown."""
+    return [*scope.grounds, *((_MALIGNANCY_NOT_SHOWN,) if scope.not_shown else ())]
 
 
 def _scope_asked(out: Collector, scope: Malignancy, record_id: str) -> list[str]:

@@ -189,29 +189,35 @@ class Malignancy(NamedTuple):
     the S27 alert's level and the systemic treatment of advanced disease (I25) follow.
 
     ``evidence``: the facts that make it count as malignant (empty when none do);
-    ``open_on``: with no evidence, the missing facts on which a pathology classification
-    may still call it malignant (the safer branch meanwhile: taken as malignant,
-    provisional on them); ``categories``: the pathology categories as they stand."""
+    ``open_on``: with no evidence, the missing facts that may still make it malignant: a
+    pathology classification's unknown criteria, and the regional lymph nodes when not
+    known to be free (unknown, not assessed: nodal spread is evidence, I9); the safer
+    branch meanwhile is to take it as malignant, provisional on them; ``grounds``: with
+    no evidence, the facts as they stand (the pathology categories and the nodal
+    status)."""
 
     evidence: tuple[Fact, ...]
     open_on: tuple[str, ...]
-    categories: tuple[Fact, ...]
+    grounds: tuple[Fact, ...]
 
     @property
     def not_shown(self) -> bool:
         """No evidence of malignancy and none left open by a missing fact: at most
-        benign or of uncertain malignant potential on the facts entered (a category left
-        open up to malignant only because the tumour was never resected, I6, is no
-        evidence either)."""
+        benign or of uncertain malignant potential on the facts entered, the regional
+        nodes recorded free (a category left open up to malignant only because the
+        tumour was never resected, I6, is no evidence either)."""
         return not self.evidence and not self.open_on
 
 
-def malignancy(d: Derived, classifications: Sequence[Classification]) -> Malignancy:
+def malignancy(d: Derived, classifications: Sequence[Classification],
+               nodes: NodeStatus) -> Malignancy:
     """The facts that make the tumour count as malignant (I9): a pathology
     classification determined as malignant, disease that has recurred or metastasised,
-    or spread to regional lymph nodes; else the missing facts on which a classification
-    may still call it malignant. The guideline's high-risk features (S06-S09) predict
-    aggressive behaviour; they do not make the tumour malignant by themselves."""
+    or spread to regional lymph nodes; else the missing facts that may still make it
+    malignant (a classification's unknown criteria; ``nodes``, the recorded nodal
+    status, not known to be free: MISS-NODES). The guideline's high-risk features
+    (S06-S09) predict aggressive behaviour; they do not make the tumour malignant by
+    themselves."""
     pathology = [c for c in classifications if c.id in _CLASSIFICATION_FACT]
     evidence = [Fact(_CLASSIFICATION_FACT[c.id], c.category) for c in pathology
                 if c.determined and c.category == MALIGNANT]
@@ -219,11 +225,15 @@ def malignancy(d: Derived, classifications: Sequence[Classification]) -> Maligna
         evidence.append(d.status_fact())
     if d.nodes_positive:
         evidence.append(Fact("stage.lymph_nodes", "positive"))
-    open_on = () if evidence else tuple(dict.fromkeys(
-        m for c in pathology if not c.determined and MALIGNANT in c.possible
-        for m in c.item.conditional_on))
-    return Malignancy(tuple(evidence), open_on,
-                      tuple(Fact(_CLASSIFICATION_FACT[c.id], c.category) for c in pathology))
+    if evidence:
+        return Malignancy(tuple(evidence), (), ())
+    open_on = tuple(dict.fromkeys(
+        [*(m for c in pathology if not c.determined and MALIGNANT in c.possible
+           for m in c.item.conditional_on),
+         *(("MISS-NODES",) if nodes in _NODES_OPEN else ())]))
+    return Malignancy((), open_on, (
+        *(Fact(_CLASSIFICATION_FACT[c.id], c.category) for c in pathology),
+        Fact("stage.lymph_nodes", nodes)))
 
 
 _CLASSIFICATION_FACT = {

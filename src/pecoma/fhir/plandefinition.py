@@ -96,12 +96,15 @@ APPLIES_WHEN: dict[str, str] = {
     "(I8), without nodes or metastases at presentation calling for S11.",
     "REC-NO-ADJUVANT-AFTER-CLEARANCE": "Distant metastases present at presentation cleared "
     "by systemic or other treatment without an operation (I8): no S11, no relapse.",
-    "REC-MTOR-FIRST-LINE": "Advanced disease (I6) and mTOR inhibitors neither unavailable nor "
-    "contraindicated, no progression on an mTOR inhibitor.",
+    "REC-MTOR-FIRST-LINE": "Advanced disease (I6) shown malignant (I9: a malignant pathology "
+    "category, recurrence, metastasis or nodal spread), or possibly malignant on a missing "
+    "fact (a classification's unknown criterion, regional nodes unknown or not assessed; "
+    "then provisional on it, I25); mTOR inhibitors neither unavailable nor contraindicated, "
+    "no progression on an mTOR inhibitor.",
     "REC-MTOR-MALIGNANCY-NOT-SHOWN": "Advanced disease (I6) not shown malignant (I9: no "
-    "malignant pathology category, no recurrence, metastasis or nodal spread, and no missing "
-    "fact that could make it malignant), mTOR inhibitors neither unavailable nor "
-    "contraindicated, no progression on an mTOR inhibitor (I25).",
+    "malignant pathology category, no recurrence, metastasis or nodal spread, regional nodes "
+    "recorded free, and no missing fact that could make it malignant), mTOR inhibitors "
+    "neither unavailable nor contraindicated, no progression on an mTOR inhibitor (I25).",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
     "contraindicated, no progression on anthracycline-based chemotherapy, doxorubicin not "
     "recorded as not tolerated.",
@@ -116,7 +119,9 @@ APPLIES_WHEN: dict[str, str] = {
     "not tolerated.",
     "REC-NO-NEXT-LINE": "Advanced disease that progressed on an mTOR inhibitor.",
     "SUPP-AFTER-MTOR": "Advanced disease that progressed on an mTOR inhibitor.",
-    "SUPP-NAB-SIROLIMUS": "Advanced disease where an mTOR inhibitor is the first line.",
+    "SUPP-NAB-SIROLIMUS": "Advanced disease shown malignant, or possibly malignant on a "
+    "missing fact (provisional on it, I25), where an mTOR inhibitor is the first line "
+    "(REC-MTOR-FIRST-LINE); not where malignancy is not shown.",
     "REC-LUNG-METASTASECTOMY": "Metachronous lung metastases, disease-free interval of at "
     "least 12 months, no disease outside the lungs, complete excision feasible.",
     "REC-LUNG-METASTASECTOMY-PENDING": "Lung metastases where a criterion of S16 is unknown "
@@ -136,7 +141,8 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-PRIOR-DIAGNOSIS": "The tumour carried another diagnosis before PEComa.",
     "ALERT-STATUS-FROM-FACTS": "The recorded disease status differs from the one the facts "
     "give (localized but not resectable; distant metastases listed) (I6).",
-    "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease whose first systemic line is not an mTOR "
+    "ALERT-CHEMO-BEFORE-MTOR": "Advanced disease shown malignant, or possibly malignant on a "
+    "missing fact (provisional on it, I25), whose first systemic line is not an mTOR "
     "inhibitor (conventional chemotherapy, pazopanib, another agent) while mTOR inhibitors "
     "are neither unavailable nor contraindicated.",
     "ALERT-ANTHRACYCLINE-CLASS": "A draft order (CDS Hooks order-select) of an "
@@ -158,24 +164,25 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, uncertain or "
     "unknown margin (or recurrent, metastatic or locally advanced disease still present "
     "whose primary was resected with an R1 or uncertain margin), and malignancy (a "
-    "malignant category, relapse or positive nodes) established or a malignant category "
-    "left open by missing facts (I9).",
+    "malignant category, relapse or positive nodes) established or left open by missing "
+    "facts (a malignant category open, regional nodes unknown or not assessed; I9).",
     "ALERT-RESIDUAL-HIGH-RISK": "Localized disease resected with an R1, uncertain or "
     "unknown margin, a guideline high-risk feature present or unknown, the category at "
-    "most uncertain malignant potential (I9).",
+    "most uncertain malignant potential, regional nodes recorded free (I9).",
     "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, "
     "uncertain or unknown margin, no high-risk feature, the tumour benign or of uncertain "
-    "malignant potential on the facts entered (I9).",
+    "malignant potential on the facts entered, regional nodes recorded free (I9).",
     "ALERT-GROSS-RESIDUAL": "Localized disease resected with an R2 margin (or recurrent, "
     "metastatic or locally advanced disease still present whose primary was), and "
-    "malignancy (a malignant category, relapse or positive nodes) established or a "
-    "malignant category left open by missing facts (I9).",
+    "malignancy (a malignant category, relapse or positive nodes) established or left "
+    "open by missing facts (a malignant category open, regional nodes unknown or not "
+    "assessed; I9).",
     "ALERT-GROSS-RESIDUAL-HIGH-RISK": "Localized disease resected with an R2 margin, a "
     "guideline high-risk feature present or unknown, the category at most uncertain "
-    "malignant potential (I9).",
+    "malignant potential, regional nodes recorded free (I9).",
     "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R2 "
     "margin, no high-risk feature, the tumour benign or of uncertain malignant potential "
-    "on the facts entered (I9).",
+    "on the facts entered, regional nodes recorded free (I9).",
     "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
     "SUPP-MELANOMA-MARKERS": "The tumour carried a diagnosis of melanoma before PEComa.",
     "SUPP-SMOOTH-MUSCLE-NEGATIVE": "A melanocytic marker positive and every smooth-muscle "

@@ -527,9 +527,11 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
     drafts = line.drafts
     alert = next(x for x in a.alerts if x.id == "ALERT-CHEMO-BEFORE-MTOR")
     # the advice as the engine gives it for this case (provisional on what it waits on),
-    # with its provenance like every item on a card
-    rec = next((r for r in a.recommendations if r.id == "REC-MTOR-FIRST-LINE"), None) \
-        or Item.of(template_of(load_knowledge(), "REC-MTOR-FIRST-LINE"), (), ())
+    # with its provenance like every item on a card; never a record it did not give (an
+    # mTOR inhibitor the team's to consider, I25, is no first line to replace a draft
+    # with): without it the card has the alert alone and proposes nothing
+    rec = next((r for r in a.recommendations if r.id == "REC-MTOR-FIRST-LINE"), None)
+    shown = (alert,) if rec is None else (alert, rec)
     drug = " and ".join(dict.fromkeys(_drug_words(agent) for _d, agent in drafts))
     many = len(drafts) > 1
     planned = safety.planned_orders(SUGGESTED)
@@ -543,11 +545,13 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
                if mtor_drafted is not None else None,
                "the record already holds an mTOR inhibitor planned, not yet given ("
                + md_text("; ".join(str(p) for p in planned)) + ")" if planned else None]
+    if rec is None:
+        reasons.append("the engine gives no mTOR inhibitor as the first line here")
     withheld = "; and ".join(r for r in reasons if r is not None) or None
     # what the advice the suggestion rests on waits on (the alert and the recommendation)
-    waits_on = list(dict.fromkeys((*alert.conditional_on, *rec.conditional_on)))
+    waits_on = list(dict.fromkeys(c for x in shown for c in x.conditional_on))
     unselected = [_ident(order) for order, _agent in drafts if id(order) not in line.chosen]
-    detail = md_item(alert) + "\n\n" + md_item(rec) + (
+    detail = "\n\n".join(md_item(x) for x in shown) + (
         "\n\nDraft orders, taken together as one first line: " + ", ".join(
             f"{agent.value.replace('_', ' ')} ({_ident(order)}"
             f"{'' if id(order) in line.chosen else ', not selected'})"
@@ -577,14 +581,14 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
             detail += "\n\n" + _stays(drug, unnamed, len(drafts))
         if line.unknown:
             detail += "\n\n" + _unknown_stay(line.unknown)
-    detail += md_missing(a.missing, (*alert.conditional_on, *rec.conditional_on)) + tail
+    detail += md_missing(a.missing, tuple(waits_on)) + tail
     answer.card(
         summary=(f"{drug.capitalize()}, perhaps first line, for advanced PEComa: the guideline "
                  "puts an mTOR inhibitor first" if safety.history is not None else
                  f"{drug.capitalize()} first line for advanced PEComa: the guideline puts an "
                  "mTOR inhibitor first"),
         indicator="warning", detail=detail, version=a.knowledge_version,
-        record_ids=(alert.id, rec.id), topic=alert, items=(alert, rec),
+        record_ids=tuple(x.id for x in shown), topic=alert, items=shown,
         links=answer.links(markdown_report(a)),
         suggestions=None if withheld is not None else [_replacement(
             drafts, req.patient_id, drug, provisional=bool(waits_on),
