@@ -54,6 +54,8 @@ def visit_line(v: Any) -> str:
     line = f"{v.index} {v.phase}#{v.phase_index} {v.due} .. {v.latest} {v.status}"
     if v.done_on is not None:
         line += f" on {v.done_on} ({v.timeliness})"
+    if v.interval_from is not None:
+        line += f" (interval of {v.interval_from})"
     return line
 
 

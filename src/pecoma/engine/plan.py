@@ -80,6 +80,11 @@ class Visit:
     flags: tuple[Item, ...]
     record: str
     provenance: Provenance
+    interval_from: str | None = None
+    """The phase whose interval dated this visit when it is not ``phase``: the period
+    before the visit started in that earlier phase, whose rhythm dated it (never later),
+    and its due date falls in ``phase`` (whose interval the visits after it follow).
+    ``None`` when the visit is dated with its own phase's interval."""
 
     @property
     def open(self) -> bool:

@@ -13,7 +13,12 @@ How visits are dated
 * The anchor is the end of curative treatment (``case.treatment_end``). The interval in
   force for a period is the one of the phase in which the period *starts* (high risk:
   intensive until year 3, six-monthly until year 5, yearly without end; low risk: the
-  supplementary schedule, then yearly). Visit ``n`` is ``anchor + total months`` with
+  supplementary schedule, then yearly): a visit is never dated later than the rhythm in
+  force when it was counted allows. It is *labelled* with the phase its due date falls in
+  (:meth:`_Builder.phase_of`, the phase table's spans: a visit due on the day a phase
+  ends is that phase's last), and the visits after it follow that phase's interval; a
+  visit the earlier phase's interval dated past that phase's end names that phase in
+  ``Visit.interval_from``. Visit ``n`` is ``anchor + total months`` with
   :func:`pecoma.dates.add_months` from the anchor each time, so dates never drift and
   month ends clip (31 January + 3 months = 30 April).
 * Real scans re-anchor the plan: the scans (within one window) that fulfil a visit
@@ -210,9 +215,22 @@ class _Builder:
         )
 
     def rule_at(self, day: dt.date) -> _Rule:
-        """The rule of the phase in which the period starting on ``day`` lies."""
+        """The rule of the phase in which the period starting on ``day`` lies: its interval
+        and window date the visit that ends the period (a period starting on a phase's
+        last day is the next phase's)."""
         for rule, end in zip(self.rules, self.ends, strict=True):
             if end is None or day < end:
+                return rule
+        return self.rules[-1]
+
+    def phase_of(self, due: dt.date) -> _Rule:
+        """The phase a visit due on ``due`` belongs to, as the plan's phase table spans
+        them: the first whose end ``due`` does not pass (a visit due on a phase's last day
+        is that phase's last visit). The one rule for every visit's label (S18-S20, I3):
+        a period that started in the intensive phase but whose 3-month visit falls in
+        year 4 gives a six-monthly visit, dated as counted (never later)."""
+        for rule, end in zip(self.rules, self.ends, strict=True):
+            if end is None or due <= end:
                 return rule
         return self.rules[-1]
 
@@ -267,10 +285,13 @@ class _Builder:
         index = len(self.cancelled if cancelled else self.visits) + 1
         if cancelled:
             index += len(self.visits)
+        # ``rule`` dated the visit (the phase in force when its period started); the visit
+        # is the phase's its due date falls in, and says so when that is a later one
+        phase = self.phase_of(due)
         return Visit(
             index=index,
-            phase=rule.id,
-            phase_index=self._next_index(rule.id),
+            phase=phase.id,
+            phase_index=self._next_index(phase.id),
             due=due,
             latest=latest,
             counted_from=counted_from,
@@ -281,8 +302,10 @@ class _Builder:
             imaging=planned,
             scans=tuple(e for _, e in scans),
             flags=tuple(flags),
-            record=rule.record,
-            provenance=provenance_of(self.out.knowledge, rule.record),
+            record=phase.record,
+            provenance=provenance_of(self.out.knowledge, phase.record),
+            # a visit due on the day it is counted from (I13) has no interval
+            interval_from=rule.id if rule is not phase and due != counted_from else None,
         )
 
     def fulfils(self, scan: ImagingEvent) -> bool:

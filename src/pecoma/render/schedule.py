@@ -6,6 +6,8 @@ the Markdown table and the web report all read it, so they cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -13,7 +15,7 @@ from rich.text import Text
 
 from pecoma.engine.imaging import Modality
 from pecoma.engine.model import Item
-from pecoma.engine.plan import SurveillancePlan, Visit
+from pecoma.engine.plan import Phase, SurveillancePlan, Visit
 
 __all__ = [
     "COLUMNS",
@@ -101,29 +103,37 @@ def _status(v: Visit) -> str:
     return text
 
 
-def _notes(v: Visit) -> str:
+def _notes(v: Visit, phases: Mapping[str, Phase]) -> str:
     notes = [f.title for f in v.flags]
     findings = sorted({e.finding.value.replace("_", " ") for e in v.scans})
     if findings:
         notes.insert(0, "finding: " + ", ".join(findings))
     if v.reanchored and v.open:
         notes.append(f"counted from scan {v.counted_from.isoformat()}")
+    earlier = phases.get(v.interval_from) if v.interval_from is not None else None
+    if earlier is not None:
+        # dated with the rhythm in force when it was counted (never later), it falls in
+        # the next phase, whose rhythm the following visits keep
+        ended = f", which ended {earlier.ends.isoformat()}" if earlier.ends else ""
+        notes.append(f"due {earlier.interval_months} months on, the interval of the "
+                     f"earlier phase ({earlier.title}{ended}) in force when counted; "
+                     "the next visits follow this phase's")
     return "; ".join(notes)
 
 
 def plan_rows(plan: SurveillancePlan) -> list[dict[str, str]]:
     """One plain row per visit, keyed by :data:`COLUMNS`, plus ``status`` (the visit's
     status value, for styling a row in HTML)."""
-    titles = {p.id: p.title for p in plan.phases}
+    phases = {p.id: p for p in plan.phases}
     return [
         {
             "#": str(v.index),
-            "Phase": titles.get(v.phase, v.phase),
+            "Phase": phases[v.phase].title if v.phase in phases else v.phase,
             "Due": v.due.isoformat(),
             "Overdue after": v.latest.isoformat(),
             "Imaging": _imaging(v),
             "Status": _status(v),
-            "Notes": _notes(v),
+            "Notes": _notes(v, phases),
             "Source": v.provenance.label,
             "status": v.status,
         }
