@@ -9,9 +9,11 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pecoma import parse_case
 from pecoma.registry.columns import COLUMN_NAMES
 from pecoma.store import Repository
 
@@ -195,6 +197,57 @@ class TestFiles:
         r = pecoma("registry", "import", str(tmp_path / "out" / "cases.csv"), "--on",
                    "2026-11-28", "--data-dir", str(b), "--format", "json")
         assert json.loads(r.stdout)["new_patients"] == 3
+
+    def test_csv_export_writes_numbers_exactly_and_reimports_them(self, tmp_path: Path
+                                                                   ) -> None:
+        """cases.csv wrote a size or a disease-free interval of 0.0000001 as Python writes
+        a float, ``1e-07``, and a mitotic count of 0 as ``0.0``; the import refuses an
+        exponent, so importing the exported file rejected every row (all or nothing).
+        Each number is now written as the report shows it, the shortest plain decimal
+        that is exactly that number, and the file imports into the same cases: tiny,
+        largest allowed, many decimals, zero and whole numbers alike."""
+        numbers = {  # registry id: (size, unit, mitoses, stated interval), cells expected
+            "PEC-0001": ((0.0000001, "cm", 0.0, 0.0000001), ("0.0000001", "0", "0.0000001")),
+            "PEC-0002": ((99.99999999999999, "cm", 1.0000001, 11.9999999),
+                         ("99.99999999999999", "1.0000001", "11.9999999")),
+            "PEC-0003": ((1000.0, "mm", 500.0, 600.0), ("1000", "500", "600")),
+            "PEC-0004": ((5.000001, "cm", 0, 12), ("5.000001", "0", "12")),
+            "PEC-0005": ((0.000123456789, "mm", 0.0001, 0.25),
+                         ("0.000123456789", "0.0001", "0.25")),
+        }
+        a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
+        for rid, ((size, unit, mitoses, dfi), _cells) in numbers.items():
+            case = high_risk()
+            case["tumour"]["size"] = {"value": size, "unit": unit}
+            case["histology"]["mitoses_per_50_hpf"] = mitoses
+            case["stage"]["disease_free_interval_months"] = dfi
+            src = tmp_path / f"{rid}.json"
+            src.write_text(json.dumps(case))
+            r = pecoma("registry", "add-case", rid, str(src), "--on", "2026-11-28",
+                       "--data-dir", str(a))
+            assert r.returncode == 0, r.stderr
+        r = pecoma("registry", "export", "--format", "csv", "-o", str(out), "--data-dir", str(a))
+        assert r.returncode == 0, r.stderr
+        with (out / "cases.csv").open(encoding="utf-8", newline="") as f:
+            rows = {row["registry_id"]: row for row in csv.DictReader(f)}
+        for rid, (_given, cells) in numbers.items():
+            assert (rows[rid]["tumour.size.value"], rows[rid]["histology.mitoses_per_50_hpf"],
+                    rows[rid]["stage.disease_free_interval_months"]) == cells, rid
+        r = pecoma("registry", "import", str(out / "cases.csv"), "--on", "2026-11-28",
+                   "--data-dir", str(a), "--format", "json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout)["unchanged"] == len(numbers)
+        r = pecoma("registry", "import", str(out / "cases.csv"), "--on", "2026-11-28",
+                   "--data-dir", str(b), "--format", "json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout)["new_patients"] == len(numbers)
+
+        def stored(folder: Path) -> dict[str, Any]:  # the cases read, numbers as numbers
+            done = pecoma("registry", "export", "--data-dir", str(folder))
+            return {v["registry_id"]: parse_case(v["case"]).model_dump()
+                    for v in json.loads(done.stdout)["case_versions"]}
+
+        assert stored(b) == stored(a)
 
     def test_csv_export_keeps_every_metastasis_and_line(self, tmp_path: Path) -> None:
         """cases.csv had three slots per list: a 4th and 5th metastasis and a 4th therapy

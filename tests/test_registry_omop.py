@@ -82,7 +82,7 @@ class TestContent:
         assert cond[1]["condition_source_value"].endswith("-C64.9")
         size = rows(tmp_path, "measurement")
         assert [(m["person_id"], m["value_as_number"]) for m in size] == [
-            ("1", "80.0"), ("2", "30.0"), ("3", "120.0")]
+            ("1", "80"), ("2", "30"), ("3", "120")]
         death = rows(tmp_path, "death")
         assert [(d["person_id"], d["death_date"], d["cause_source_value"]) for d in death] == [
             ("1", "2026-07-10", "dead_of_disease")]
@@ -95,13 +95,18 @@ class TestContent:
         ({"value": 5.004, "unit": "cm"}, "50.04"),  # larger than 5 cm (S06): was 50.0
         ({"value": 50.04, "unit": "mm"}, "50.04"),
         ({"value": 5.000001, "unit": "cm"}, "50.00001"),
-        ({"value": 5, "unit": "cm"}, "50.0"),  # at the cut-off, as it was
+        ({"value": 5, "unit": "cm"}, "50"),  # at the cut-off (was 50.0: the same number)
+        # never in exponent form (was 1e-06 and 1e-07): written as number_text writes it
+        ({"value": 0.0000001, "unit": "cm"}, "0.000001"),
+        ({"value": 0.0000001, "unit": "mm"}, "0.0000001"),
+        ({"value": 99.99999999999999, "unit": "cm"}, "999.9999999999999"),
     ])
     def test_the_size_is_exported_exactly(self, repo: Repository, tmp_path: Path,
                                           size: dict[str, object], mm: str) -> None:
         """The measurement holds the size in mm exactly as recorded: rounded to 0.1 mm,
         a tumour larger than 5 cm (S06, high risk in pecoma) was exported as one of
-        50.0 mm, on the cut-off, for whoever reads the export."""
+        50.0 mm, on the cut-off, for whoever reads the export; a tiny one was written in
+        exponent form (``1e-07``), which the case form and the registry import refuse."""
         case = high_risk()
         case["tumour"] = {**case["tumour"], "size": size}
         add(repo, "H1", case)

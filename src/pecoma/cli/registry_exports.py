@@ -162,11 +162,11 @@ def _csv_text(header: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def _csv_cell(v: Any) -> Any:
-    from pecoma.registry.cells import neutralise
+    from pecoma.registry.cells import csv_cell
 
     if isinstance(v, dict | list):
-        return neutralise(json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return "" if v is None else neutralise(v)
+        return csv_cell(json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return csv_cell(v)
 
 
 def export_cmd(

@@ -6,13 +6,20 @@ export is opened. Every text cell written to a CSV export passes :func:`neutrali
 puts a single quote in front of such text (numbers, dates and other values are left as
 they are). :func:`restore` undoes exactly that when a file is imported again, so an
 exported ``cases.csv`` imports into the same cases.
+
+:func:`csv_cell` is the one way a value becomes a cell of a CSV export (the registry's
+tables, the worklist): text neutralised, a number written by
+:func:`~pecoma.numbers.number_text` (``0.0000001``, never ``1e-07``, which the import
+refuses; ``0``, not ``0.0``), nothing as an empty cell.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FORMULA_STARTS", "neutralise", "restore"]
+from pecoma.numbers import number_text
+
+__all__ = ["FORMULA_STARTS", "csv_cell", "neutralise", "restore"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTE = "'"
@@ -28,6 +35,17 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and _looks_like_formula(value):
         return _QUOTE + value
     return value
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` as a cell of a CSV export: empty for ``None``, a float exactly as
+    :func:`number_text` writes it (an integer is plain already), text through
+    :func:`neutralise`."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return number_text(value)
+    return neutralise(value)
 
 
 def restore(text: str) -> str:

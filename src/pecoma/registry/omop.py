@@ -350,9 +350,10 @@ def omop_rows(
             source, None, None))
         size = case.tumour.size
         if size is not None:
-            # exactly, never rounded: 50.04 mm (larger than 5 cm, S06) is not 50.0 mm
-            mm = size.value if size.unit is SizeUnit.mm else float(
-                Decimal(number_text(size.value)) * 10)
+            # exactly, never rounded: 50.04 mm (larger than 5 cm, S06) is not 50.0 mm;
+            # written as number_text writes it, never in exponent form (1e-07)
+            mm = number_text(size.value if size.unit is SizeUnit.mm else float(
+                Decimal(number_text(size.value)) * 10))
             t["measurement"].append((
                 next_id("measurement"), pid, 0, day(resected or start), None, None, reg,
                 None, mm, None, CONCEPTS["millimeter"], None, None, None, None, None,

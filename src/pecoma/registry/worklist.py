@@ -68,7 +68,7 @@ from pecoma.engine.collect import template_of
 from pecoma.engine.plan import AlertLevel, SurveillancePlan, alert_level
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
-from pecoma.registry.cells import neutralise
+from pecoma.registry.cells import csv_cell
 from pecoma.registry.plan import done_by, plan_for
 from pecoma.settings import Settings
 
@@ -576,7 +576,7 @@ def to_csv(items: Iterable[WorkItem]) -> str:
     for i in items:
         level = min((a.level for a in i.alerts), key=_LEVEL_RANK.__getitem__, default=None)
         alerts = "; ".join(f"{a.level}: {a.title} [{a.id}]" for a in i.alerts)
-        w.writerow(["" if v is None else neutralise(v) for v in (
+        w.writerow([csv_cell(v) for v in (
             i.registry_id, i.status.value, i.due, i.latest, i.days_overdue, i.visit, i.phase,
             " + ".join(i.imaging), i.last_scan, i.risk_group, i.disease_status, i.record,
             i.provenance, i.reason, level, alerts,
