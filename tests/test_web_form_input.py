@@ -473,6 +473,33 @@ class TestRowsWithoutJavaScript:
         assert "tumour.size.value" in r.text and "was sent more than once" in r.text
         assert "&#39;80&#39;, &#39;3&#39;" in r.text
 
+    @pytest.mark.parametrize(("field", "first", "second"), [
+        ("tumour.size.value", "4", "6"),  # a number the risk turns on (S06)
+        ("tumour.size.unit", "cm", "mm"),  # a choice
+        ("diagnosis.date", "2025-01-06", "2 Dec 2025"),  # a date
+        ("stage.metastases[0].site", "lung", "liver"),  # a row's field
+        ("_add", "stage.metastases", "systemic.therapies"),  # which row to add?
+    ])
+    @pytest.mark.parametrize("path", ["/report", "/form"])
+    def test_a_field_sent_twice_is_refused_on_every_post_of_the_case_form(
+        self, client: TestClient, path: str, field: str, first: str, second: str
+    ) -> None:
+        """"Add another row" (POST /form) kept the last of a field sent twice and showed
+        the form filled with it (size 6, no word), although the report's post refused
+        it. Both posts of the case form now come back (422, in place) naming the field
+        and both values beside the form, as docs/web.md says."""
+        from urllib.parse import urlencode
+
+        pairs = [*BASE.items(), (field, first), (field, second)]
+        if path == "/form" and field != "_add":
+            pairs.append(("_add", "imaging"))
+        r = client.post(path, content=urlencode(pairs), follow_redirects=False,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422
+        text = html_unescape(r.text)
+        assert f"'{field}' was sent more than once" in text
+        assert f"(got '{first}', '{second}')" in text
+
     def test_rows_shown_takes_only_ascii_digits(self) -> None:
         """The hidden count of rows shown is a number the form wrote: '²' or Arabic-Indic
         digits (str.isdigit() accepts both, int() refuses '²') count as no rows, not a

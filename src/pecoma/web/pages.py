@@ -149,14 +149,18 @@ async def form_page(request: Request, example: str | None = None) -> Response:
 
 async def form_again(request: Request) -> Response:
     """The form again with one more row of a repeated group ("add another" without
-    JavaScript): nothing is checked or assessed, everything entered is kept. Answered
-    with a redirect to the form's own GET address, so Back and reload never ask to
-    resubmit (in place only when the values are too many for an address)."""
+    JavaScript): nothing is checked or assessed, everything entered is kept; a field
+    sent more than once is named beside the form (422), never read as its last value.
+    Answered with a redirect to the form's own GET address, so Back and reload never ask
+    to resubmit (in place only when the values are too many for an address)."""
     from pecoma.web.board_pages import form_link
 
     posted = await read_form(request, forms.MAX_FIELDS, forms.TOO_MANY_FIELDS)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     values = forms.more_rows(form)
+    repeated = [str(i) for i in repeated_fields(posted)]
+    if repeated:  # which of the values was meant? named beside the form, as on /report
+        return render_form(request, values, general=repeated, status_code=422)
     target = form_link(request, values)
     if target is not None:
         return RedirectResponse(target, status_code=303)
