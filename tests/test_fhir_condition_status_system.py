@@ -168,6 +168,83 @@ class TestPecomaCondition:
         assert ("Condition", "'(none found)'") in issues
 
 
+def codings(*pairs: tuple[str | None, str]) -> dict[str, Any]:
+    """A status of several codings, (system, code) each (``None``: no system)."""
+    return {"coding": [status(system, code)["coding"][0] for system, code in pairs]}
+
+
+class TestPecomaRefutedBesideAnotherCode:
+    """FHIR's own 'refuted' (or 'entered-in-error') on the PEComa Condition beside a code
+    that would keep it (a local 'confirmed', as an EHR sends its own coding beside FHIR's)
+    had been read as confirmed, with only a note ('read as confirmed, the reading that
+    keeps the disease in view'), while a bare 'refuted' refused the record: the stronger
+    evidence got the weaker response. For the diagnosis itself, keeping the disease in
+    view means assuming it. Expected: never outweighed by a local code (nor by FHIR's own
+    'confirmed'); whether the diagnosis stands is asked, as for the bare code."""
+
+    @pytest.mark.parametrize("value", [
+        pytest.param(codings((VERIFIED, "refuted"), (LOCAL, "confirmed")),
+                     id="fhir-refuted-local-confirmed"),
+        pytest.param(codings((LOCAL, "confirmed"), (VERIFIED, "refuted")),
+                     id="local-confirmed-first"),
+        pytest.param(codings((VERIFIED, "entered-in-error"), (LOCAL, "confirmed")),
+                     id="fhir-entered-in-error-local-confirmed"),
+        pytest.param(codings((VERIFIED, "refuted"), (VERIFIED, "confirmed")),
+                     id="fhir-refuted-fhir-confirmed"),
+        pytest.param(codings((None, "refuted"), (LOCAL, "confirmed")),
+                     id="bare-refuted-local-confirmed"),
+        pytest.param(codings((None, "refuted"), (None, "confirmed")),
+                     id="bare-refuted-bare-confirmed"),
+    ])
+    def test_the_diagnosis_is_asked_not_assumed(self, value: dict[str, Any]) -> None:
+        """Refused, naming the field, what it holds and where it must be coded; not
+        '(none found)': the record does hold the diagnosis."""
+        with pytest.raises(InputError) as caught:
+            read(bundle(PRIMARY, "verificationStatus", value))
+        issue = next(i for i in caught.value.issues
+                     if i.path == f"Condition/{PRIMARY}.verificationStatus")
+        code = "entered-in-error" if "entered-in-error" in str(value) else "refuted"
+        assert issue.value.startswith(f"\"'{code}' beside 'confirmed'")
+        assert f"must say one status coded in {VERIFIED}" in issue.rule
+        assert "the diagnosis is never assumed" in issue.rule
+        assert not any(i.path == "Condition" for i in caught.value.issues)
+
+
+#: FHIR's own status beside a local copy of the same (Epic and Cerner send both):
+#: (field, value, the code, what the metastasis then is).
+SAID_TWICE = [
+    pytest.param("clinicalStatus", codings((CLINICAL, "resolved"), (LOCAL, "resolved")),
+                 "resolved", id="resolved-fhir-and-local"),
+    pytest.param("clinicalStatus", codings((LOCAL, "inactive"), (CLINICAL, "inactive")),
+                 "inactive", id="inactive-local-and-fhir"),
+    pytest.param("clinicalStatus", codings((CLINICAL, "resolved"), (LOCAL, "inactive")),
+                 "inactive", id="resolved-fhir-inactive-local"),
+    pytest.param("verificationStatus", codings((VERIFIED, "refuted"), (LOCAL, "refuted")),
+                 "refuted", id="refuted-fhir-and-local"),
+    pytest.param("verificationStatus",
+                 codings((VERIFIED, "entered-in-error"), (None, "entered-in-error")),
+                 "entered-in-error", id="entered-in-error-fhir-and-bare"),
+]
+
+
+class TestFhirsStatusWithALocalCopy:
+    @pytest.mark.parametrize(("field", "value", "code"), SAID_TWICE)
+    def test_no_note_says_the_status_was_not_read(
+            self, field: str, value: dict[str, Any], code: str) -> None:
+        """FHIR's own coding sets the metastasis aside or makes it history, and it is
+        read so; the local copy had added the note "not read as '<code>'; the Condition is
+        kept as current", the opposite of what was done. No such note now."""
+        got = read(bundle(MET, field, value))
+        assert not any(n.startswith(kept_note(MET, field, code)) for n in got.notes)
+        assert not any("kept as current" in n and f"Condition/{MET}" in n
+                       for n in got.notes)
+        if field == "clinicalStatus":
+            assert any(n.startswith(f"Condition/{MET}: metastasis (lung) is ")
+                       and "history, not present disease" in n for n in got.notes)
+        else:
+            assert got.case.stage.metastases == ()
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     return make_client(tmp_path_factory.mktemp("condition-status-system"))

@@ -45,7 +45,7 @@ from pecoma.fhir.reading import (
     known_later,
     live_condition,
     reference_of,
-    refuted_without_system,
+    refuted_in_doubt,
     resolved,
     site_of,
     sites_named,
@@ -84,11 +84,17 @@ def _codes_or_names_pecoma(concept: Any) -> bool:
 
 
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
+    return (_codes_pecoma_spread(cond) or m.SECONDARY_PROFILE in m.profiles(cond)
+            or m.is_secondary_code(cond.get("code")))
+
+
+def _codes_pecoma_spread(cond: Mapping[str, Any]) -> bool:
+    """A metastasis Condition whose code says it is the PEComa's spread (the project's
+    code, ICD-O-3 8714/6): the PEComa histology it states, as a PEComa Condition's code
+    states its own."""
     concept = cond.get("code")
     return (has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_METASTASIS[0])
-            or any(has_code(concept, system, "8714/6") for system in c.ICDO3_SYSTEMS)
-            or m.SECONDARY_PROFILE in m.profiles(cond)
-            or m.is_secondary_code(concept))
+            or any(has_code(concept, system, "8714/6") for system in c.ICDO3_SYSTEMS))
 
 
 _NOT_CONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
@@ -104,8 +110,11 @@ def of_the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool:
     """Whether a Condition a result is about (its focus, or mCODE's related condition) is
     the PEComa's: the PEComa Condition, another naming the PEComa, a metastasis, or one of
     the PEComa's own site or organ (the same tumour recorded again). Any other Condition
-    (a breast cancer, its staging) is another disease; a further PEComa Condition is the
+    (a breast cancer, its staging; a metastasis whose own histology names another tumour)
+    is another disease; a further PEComa Condition is the
     PEComa's when it records the same tumour (:func:`the_pecoma`)."""
+    if id(cond) in r.other_spread:
+        return False
     if cond is r.primary or _is_metastasis(cond) or m.names_pecoma(
             m.lower_words(cond.get("code"))):
         return True
@@ -133,6 +142,8 @@ def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, lis
         target = resolved(reference_of(ref), r)
         if target is None or target.get("resourceType") != "Condition":
             continue
+        if id(target) in r.other_spread:
+            continue  # its own histology names another tumour: not the PEComa's spread
         if _is_metastasis(target):
             related = extension(target, m.CONDITION_RELATED)
             target = resolved(reference_of((related or {}).get("valueReference")), r)
@@ -383,7 +394,12 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     pecoma can read of the histology (no value, neither PEComa nor another tumour) is
     not read, and revises nothing. Latest statements of one time that disagree leave the
     diagnosis in doubt: the Condition is not read, and the question is raised (which
-    result stands). A metastasis stays one whatever its histology."""
+    result stands). A metastasis Condition is read by the same rule, its code stating the
+    PEComa's spread (the project's code, ICD-O-3 8714/6, or naming PEComa) counting as a
+    PEComa statement: one whose latest histology names another tumour (its own biopsy
+    linked to it: a second primary's adenocarcinoma) is not the PEComa's spread, and
+    latest statements that disagree leave it in doubt (the question raised); one whose
+    histology is PEComa, or says nothing pecoma can read, stays a metastasis."""
     out = _Histologies()
     held: dict[int, list[_Histology]] = {}
     for where, obs in observations:
@@ -412,15 +428,10 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
         held.setdefault(id(cond), []).append(x)
     for where, cond in conditions:
         results = held.get(id(cond), [])
-        if _is_metastasis(cond):
-            for x in results:
-                if x[2] is None:
-                    r.why[x[1]] = f"histology other than PEComa of a metastasis ({where})"
-                else:
-                    r.used.add(x[1])
-            continue
+        spread = _is_metastasis(cond)
+        what = "a metastasis of the PEComa" if spread else "the PEComa"
         own = [(_stated_on(cond), where, "8714", "its code or morphology extension")
-               ] if _is_pecoma(cond) else []
+               ] if _is_pecoma(cond) or (spread and _codes_pecoma_spread(cond)) else []
         out.said[id(cond)] = [*results, *own]
         latest = _latest([*results, *own])
         pecoma = [x for x in latest if x[2] is not None]
@@ -428,18 +439,21 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
         if pecoma and other and live_condition(cond):
             out.doubted.add(id(cond))
             r.issue(where, "(histology in doubt)",
-                    f"cannot be read as the PEComa: {_shown(pecoma[-1])} and "
+                    f"cannot be read as {what}: {_shown(pecoma[-1])} and "
                     f"{_shown(other[-1])} disagree on its histology, and neither is the "
                     "later (the same time, neither issued later nor a correction of the "
-                    "other; or one with no time at all), so whether it is a PEComa is in "
+                    "other; or one with no time at all), so whether it is "
+                    + ("the PEComa's spread" if spread else "a PEComa") + " is in "
                     "doubt: record which stands (a corrected or amended result, or a later "
-                    "one); the diagnosis is never assumed")
+                    "one); " + ("the disease status" if spread else "the diagnosis")
+                    + " is never assumed")
         elif other:
             said = [x for x in [*results, *own] if x[2] is not None]
+            aside = f" ({', '.join(map(_shown, said))} set aside)" if said else ""
             out.revised[id(cond)] = (
                 f"its latest histology, {_shown(other[-1])}, is not PEComa"
-                + (f": the diagnosis was revised ({', '.join(map(_shown, said))} set aside)"
-                   if said else ""))
+                + (f": not {what}{aside}" if spread else
+                   f": the diagnosis was revised{aside}" if said else ""))
             r.why[where] = out.revised[id(cond)]
             r.used.update(x[1] for x in other)
             for x in said:
@@ -454,7 +468,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                 else:
                     r.used.add(x[1])
             found = [x for x in pecoma if x[1] != where]
-            if found:
+            if found and not spread:
                 out.linked[id(cond)] = _shown(found[-1])
     return out
 
@@ -530,26 +544,34 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     # A status that sets a Condition aside or makes it history counts only in the code
     # system FHIR R4 binds it to (pecoma.fhir.reading.bound_status): a metastasis 'refuted'
     # or 'resolved' in a local system, or in none, is kept in view, with a note. A PEComa
-    # Condition 'refuted' (or 'entered-in-error') with no code system is neither read as
-    # the diagnosis nor dropped: a system left out is often FHIR's, and a refuted PEComa
-    # read as current would bring PEComa advice to a patient who may not have it; the
-    # diagnosis is never assumed, so it is asked (below) when no other Condition holds it.
-    unsure = {id(x): code for _w, x in conditions
-              if (code := refuted_without_system(x)) is not None
+    # Condition 'refuted' (or 'entered-in-error') with no code system, or FHIR's own
+    # 'refuted' beside a code that would keep it (a local 'confirmed'), is neither read as
+    # the diagnosis nor dropped: a system left out is often FHIR's, FHIR's own status is
+    # never outweighed by another code, and a refuted PEComa read as current would bring
+    # PEComa advice to a patient who may not have it; the diagnosis is never assumed, so
+    # it is asked (below) when no other Condition holds it.
+    unsure = {id(x): held for _w, x in conditions
+              if (held := refuted_in_doubt(x)) is not None
               and (id(x) in linked or (_is_pecoma(x) and not _is_metastasis(x)))}
     primary = [(w, x) for w, x in conditions if live_condition(x) and (
         id(x) in linked or _is_pecoma(x)) and not _is_metastasis(x)
         and id(x) not in revised and id(x) not in histologies.doubted
         and id(x) not in unsure]
-    mets = [(w, x) for w, x in conditions if live_condition(x) and _is_metastasis(x)]
+    mets = [(w, x) for w, x in conditions if live_condition(x) and _is_metastasis(x)
+            and id(x) not in revised and id(x) not in histologies.doubted]
+    for w, x in conditions:
+        if live_condition(x) and _is_metastasis(x) and id(x) in revised:
+            r.other_spread.add(id(x))
+            r.notes.append(f"{w}: {revised[id(x)]}; left out of stage.metastases, and the "
+                           "disease status follows the rest of the record")
     for where, cond in conditions:
         r.notes += [f"{where}: {said}"
                     for said in status_notes(cond, kept=id(cond) not in unsure)]
         if not live_condition(cond):
             r.why[where] = f"verificationStatus '{verification(cond)}'"
         elif id(cond) in unsure:
-            r.why[where] = (f"verificationStatus '{unsure[id(cond)]}' with no code system: "
-                            "whether the PEComa diagnosis it records stands cannot be told")
+            r.why[where] = (f"verificationStatus {unsure[id(cond)][0]}: whether the PEComa "
+                            "diagnosis it records stands cannot be told")
     aside = [(w, url, withheld) for w, x, url, withheld in r.modified_conditions
              if live_condition(x) and _is_pecoma(x) and not _is_metastasis(x)]
     if not primary and aside:
@@ -568,16 +590,18 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                     "not read; the guideline check needs the whole diagnosis: check the "
                     "Condition with the team that keeps the record")
         return
-    if not primary and histologies.doubted:
+    if not primary and any(id(x) in histologies.doubted and not _is_metastasis(x)
+                           for _w, x in conditions):
         return  # the question is raised: which histology stands
     if not primary and unsure:
         where, cond = next((w, x) for w, x in conditions if id(x) in unsure)
-        r.issue(f"{where}.verificationStatus", f"'{unsure[id(cond)]}' with no code system",
-                f"must be coded in {c.CONDITION_VERIFICATION} (the code system FHIR R4 "
-                "binds it to): with no system pecoma cannot tell whether the PEComa "
-                "diagnosis was refuted, and the guideline check needs it; the diagnosis is "
-                "never assumed, nor dropped unsaid: record its verificationStatus with its "
-                "system (confirmed, or refuted)")
+        shown, why = unsure[id(cond)]
+        r.issue(f"{where}.verificationStatus", shown,
+                f"must say one status coded in {c.CONDITION_VERIFICATION} (the code system "
+                f"FHIR R4 binds it to): {why}, and the guideline check needs whether the "
+                "PEComa diagnosis stands; the diagnosis is never assumed, nor dropped "
+                "unsaid: record its verificationStatus with its system (confirmed, or "
+                "refuted)")
         return
     if not primary:
         # a Condition whose morphology extension pecoma cannot read as PEComa (a SNOMED CT
@@ -597,7 +621,8 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                 "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it, "
                 "the latest for it" + "".join(unread[:1])
                 + "".join(f"; {w} is not read as PEComa: {revised[id(x)]}"
-                          for w, x in conditions if id(x) in revised))
+                          for w, x in conditions
+                          if id(x) in revised and not _is_metastasis(x)))
         return
     # A confirmed diagnosis before a provisional one, the PEComa before a record of its
     # recurrence, one not in the past (resolved, inactive) before one that is, then the

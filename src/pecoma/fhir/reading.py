@@ -44,7 +44,7 @@ __all__ = [
     "modifier_urls",
     "project_code",
     "reference_of",
-    "refuted_without_system",
+    "refuted_in_doubt",
     "resolved",
     "same_resource",
     "site_of",
@@ -169,6 +169,9 @@ class Reader:
     #: ``id``, with where: each the same tumour recorded again or not, as
     #: :func:`pecoma.fhir.read_conditions.the_pecoma` tells.
     further_pecoma: dict[int, str] = field(default_factory=dict)
+    #: Metastasis Conditions (by ``id``) whose latest histology names another tumour than
+    #: PEComa: not the PEComa's spread, so nothing about them is the PEComa's.
+    other_spread: set[int] = field(default_factory=set)
     other_cancers: list[str] = field(default_factory=list)
     #: Where lymph-node involvement is recorded that cannot be placed before or after the
     #: resection (no onset date, only the day it was entered, or a resection with no
@@ -562,13 +565,16 @@ def bound_status(field: str, concept: Any, system: str, removing: frozenset[str]
     written in another code system or in none, or ``None``. Such a code is not FHIR's (a
     local "refuted" may mean "pending review"; another resource's system copied by
     mistake; no system says no meaning): it never sets a resource aside, and the resource,
-    read as ``kept`` says (the safer reading), is named. The one reading of the statuses
+    read as ``kept`` says (the safer reading), is named; but not when a coding in
+    ``system`` holds a code of ``removing`` itself (FHIR's own status sets the resource
+    aside or makes it history, as a local copy of it says: an EHR sending FHIR's coding
+    and its own), where no note is given. The one reading of the statuses
     of AllergyIntolerance (:mod:`pecoma.fhir.allergies`) and Condition
     (:func:`verification`, :func:`clinical_status`)."""
     pairs = [(sys, code) for sys, code in codings(concept) if code]
     ours = [code for sys, code in pairs if sys == system]
-    foreign = next(((sys, code) for sys, code in pairs
-                    if sys != system and code in removing), None)
+    foreign = None if removing & set(ours) else next(
+        ((sys, code) for sys, code in pairs if sys != system and code in removing), None)
     note = None
     if foreign is not None:
         where = (f"in the code system {show_value(foreign[0], 80)}" if foreign[0]
@@ -604,7 +610,7 @@ def _status_of(cond: Mapping[str, Any], element: str, bare: bool = False) -> str
     """A Condition's status read the safer way among its codings (:data:`VERIFICATION_ORDER`,
     :data:`CLINICAL_ORDER`): a code that would set it aside or make it history counts
     only in the code system FHIR R4 binds the field to; ``bare``: one with no code system
-    counts too (a system left out is often FHIR's: :func:`refuted_without_system`)."""
+    counts too (a system left out is often FHIR's: :func:`refuted_in_doubt`)."""
     system, order, removing = _CONDITION_STATUSES[element]
     codes = [code for sys, code in codings(cond.get(element)) if code and (
         code not in removing or sys == system or (bare and not sys))]
@@ -628,29 +634,56 @@ def clinical_status(cond: Mapping[str, Any]) -> str | None:
     return _status_of(cond, "clinicalStatus")
 
 
-def refuted_without_system(cond: Mapping[str, Any]) -> str | None:
-    """The ``refuted`` or ``entered-in-error`` a Condition's verificationStatus holds with
-    no code system, when nothing else it holds says otherwise (``None``: it holds none,
-    or its other codes are read first). Not FHIR's status, so the Condition is kept; but
-    a system left out is often FHIR's, which matters for the PEComa diagnosis itself:
-    read as current, a refuted diagnosis would bring PEComa advice to a patient who may
-    not have it (:func:`pecoma.fhir.read_conditions.read_conditions` asks instead)."""
-    read = _status_of(cond, "verificationStatus", bare=True)
-    return read if read in IGNORED_VERIFICATION and live_condition(cond) else None
+def refuted_in_doubt(cond: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A ``refuted`` or ``entered-in-error`` that may be FHIR's in the verificationStatus
+    of a Condition still read as current (:func:`live_condition`): what it holds (short)
+    and why whether the Condition stands cannot be told; ``None`` when it holds none, when
+    FHIR's own status sets the Condition aside, or when FHIR's own status stands beside
+    such a code with no system (FHIR's is read). The code is held with no code system,
+    alone (a system left out is often FHIR's), or, in FHIR's own system or in none, beside
+    a code that would keep the Condition: the codings of one status are one meaning, and
+    FHIR's own 'refuted' is never outweighed by a code of another system, nor by its own
+    'confirmed'. This matters for the PEComa diagnosis itself: read as current, a refuted
+    diagnosis would bring PEComa advice to a patient who may not have it
+    (:func:`pecoma.fhir.read_conditions.read_conditions` asks instead)."""
+    system = c.CONDITION_VERIFICATION
+    pairs = [(sys, code) for sys, code in codings(cond.get("verificationStatus")) if code]
+    removing = [(sys, code) for sys, code in pairs
+                if code in IGNORED_VERIFICATION and sys in (system, "")]
+    if not removing or not live_condition(cond):
+        return None
+    beside = [(sys, code) for sys, code in pairs if code not in IGNORED_VERIFICATION]
+    fhirs = next(((sys, code) for sys, code in removing if sys == system), None)
+    if fhirs is None and any(sys == system for sys, _code in beside):
+        return None
+    sys, code = fhirs or removing[0]
+    if not beside:
+        return (f"'{code}' with no code system",
+                f"with no system pecoma cannot tell whether it is '{code}'")
+    said = " and ".join(f"'{other}' {_in_system(where)}" for where, other in beside)
+    return (f"'{code}' beside " + ", ".join(f"'{other}'" for _w, other in beside),
+            f"its codings say '{code}' {_in_system(sys)} and {said}: the codings of one "
+            f"status are one meaning, and a '{code}' that may be FHIR's is never "
+            "outweighed by another code, so whether it stands cannot be told")
+
+
+def _in_system(system: str) -> str:
+    return f"in {show_value(system, 80)}" if system else "with no code system"
 
 
 def status_notes(cond: Mapping[str, Any], kept: bool = True) -> list[str]:
     """What a Condition's statuses say two ways, with the reading taken, and each code that
     would set it aside or make it history written in another code system than FHIR's, or
-    in none: not read so, the Condition kept as current (:func:`bound_status`; not said of
-    its verificationStatus when not ``kept``: the caller says what it does instead)."""
+    in none: not read so, the Condition kept as current (:func:`bound_status`; neither is
+    said of its verificationStatus when not ``kept``: the caller says what it does
+    instead)."""
     out = []
     for element, read in (("verificationStatus", verification(cond)),
                           ("clinicalStatus", clinical_status(cond))):
         system, _order, removing = _CONDITION_STATUSES[element]
         codes = sorted({code for sys, code in codings(cond.get(element))
                         if code and (code not in removing or sys == system)})
-        if len(codes) > 1:
+        if len(codes) > 1 and (kept or element != "verificationStatus"):
             out.append(f"its {element} says {' and '.join(codes)}: read as '{read}' (the "
                        "reading that keeps the disease in view); check it in the record")
         note = bound_status(element, cond.get(element), system, removing, _KEPT)[2]

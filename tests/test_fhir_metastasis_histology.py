@@ -1,0 +1,169 @@
+"""A metastasis Condition whose own histology names another tumour is no PEComa metastasis.
+
+The shipped ``metastatic-lung-metachronous`` record: a soft-tissue PEComa resected in
+2023 and a lung nodule, ``metastasis-1`` (coded the project's "Distant metastasis of
+PEComa" and ICD-O-3 8714/6, onset 2024-10-20), read as a metachronous lung metastasis
+(the metastatic pathway: metastasectomy S16/S17, mTOR inhibitor). A biopsy of that
+nodule, an mCODE HistologicBehaviorAndType result (LOINC 31206-6) naming the Condition
+(relatedCondition or focus), dated after it and saying primary lung adenocarcinoma, had
+been listed as "histology other than PEComa of a metastasis" and the nodule still counted
+as a PEComa metastasis: a patient with a localized PEComa and a second primary lung
+cancer was advised as metastatic PEComa. The metastasis is read by the reader's one rule
+for histology results (the latest wins; its own code a PEComa statement of its onset):
+one whose latest histology names another tumour is not the PEComa's spread (listed with
+why, said in a note, the disease status then following the rest of the record); latest
+statements that disagree are asked; one whose histology is PEComa, or says nothing
+readable, stays a metastasis.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Final
+
+import pytest
+
+from pecoma.engine import assess
+from pecoma.errors import InputError
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+
+from allergy_support import ON, record
+
+MET: Final = "metastasis-1"
+ICDO3: Final = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+SCT: Final = "http://snomed.info/sct"
+RELATED: Final = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-condition"
+ADENO: Final = {"coding": [{"system": ICDO3, "code": "8140/3", "display": "Adenocarcinoma, NOS"}],
+                "text": "Lung nodule biopsy: primary lung adenocarcinoma (TTF-1 positive)"}
+
+
+def biopsy(value: dict[str, Any] | None, day: str = "2024-11-05", rid: str = "hist-met",
+           link: str = "relatedCondition") -> dict[str, Any]:
+    """A 31206-6 result of the lung nodule, naming ``metastasis-1`` by mCODE's
+    related-condition extension or by ``focus``."""
+    obs: dict[str, Any] = {
+        "resourceType": "Observation", "id": rid, "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "31206-6"}]},
+        "subject": {"reference": "Patient/pat-1003"}, "effectiveDateTime": day}
+    if link == "focus":
+        obs["focus"] = [{"reference": f"Condition/{MET}"}]
+    else:
+        obs["extension"] = [{"url": RELATED,
+                             "valueReference": {"reference": f"Condition/{MET}"}}]
+    if value is None:
+        obs["dataAbsentReason"] = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+            "code": "unknown"}]}
+    else:
+        obs["valueCodeableConcept"] = value
+    return obs
+
+
+def read(bundle: dict[str, Any]) -> BundleCase:
+    return case_from_bundle(bundle, on=ON, validate="full")
+
+
+def listed(got: BundleCase, where: str) -> str:
+    """The entry of ``not_read`` listing ``where`` (why it was not read)."""
+    return next(x for x in got.not_read if f": {where})" in x or f" {where}," in x)
+
+
+def without(bundle: dict[str, Any], rid: str) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    out["entry"] = [e for e in out["entry"] if e["resource"].get("id") != rid]
+    return out
+
+
+#: Biopsies of the nodule, after its onset, naming another tumour: by ICD-O-3 code, by a
+#: SNOMED CT morphology's display, by text alone.
+OTHER_TUMOUR = [
+    pytest.param(ADENO, id="icdo3-adenocarcinoma"),
+    pytest.param({"coding": [{"system": SCT, "code": "28899001",
+                              "display": "Squamous cell carcinoma, no ICD-O subtype "
+                                         "(morphologic abnormality)"}]},
+                 id="snomed-squamous-cell-carcinoma"),
+    pytest.param({"text": "Small cell carcinoma of lung"}, id="text-small-cell-carcinoma"),
+]
+
+
+class TestAnotherTumoursBiopsy:
+    @pytest.mark.parametrize("value", OTHER_TUMOUR)
+    @pytest.mark.parametrize("link", ["relatedCondition", "focus"])
+    def test_the_nodule_is_no_pecoma_metastasis(self, value: dict[str, Any],
+                                                link: str) -> None:
+        """The nodule's own later biopsy names another cancer: the lung nodule is not shown
+        to be PEComa, so it is not in stage.metastases (it had been, the metastatic
+        pathway following), it is listed as not read with why, and a note says so."""
+        got = read(record(biopsy(value, link=link)))
+        assert got.case.stage.metastases == ()
+        why = listed(got, f"Condition/{MET}")
+        assert "its latest histology, Observation/hist-met" in why
+        assert "not a metastasis of the PEComa" in why
+        assert any(n.startswith(f"Condition/{MET}: its latest histology") and
+                   "left out of stage.metastases" in n for n in got.notes)
+
+    def test_no_lung_metastasectomy_is_advised(self) -> None:
+        """The record still states the disease metastatic (its disease-status
+        Observation): the metastases are asked, and no lung metastasectomy (S16) is put
+        to a patient whose only 'lung metastasis' is a lung adenocarcinoma."""
+        before = assess(read(record()).case, ON)
+        after = assess(read(record(biopsy(ADENO))).case, ON)
+        assert "REC-LUNG-METASTASECTOMY" in {x.id for x in before.recommendations}
+        assert "REC-LUNG-METASTASECTOMY" not in {x.id for x in after.recommendations}
+        assert "MISS-METASTASIS-DETAILS" in {x.id for x in after.missing}
+
+    def test_with_no_other_source_of_the_status_the_record_asks_for_it(self) -> None:
+        """With no disease-status Observation the status had been derived 'metastatic'
+        from the nodule alone; not a PEComa metastasis, nothing else gives the status:
+        the reader's refusal for stage.status applies (never assumed localized)."""
+        with pytest.raises(InputError) as caught:
+            read(without(record(biopsy(ADENO)), "disease-status"))
+        assert "stage.status" in [i.path for i in caught.value.issues]
+
+    def test_an_earlier_pecoma_biopsy_is_revised_by_the_later_one(self) -> None:
+        """A PEComa biopsy (8714/6) of the nodule, then a corrected reading as
+        adenocarcinoma: the later stands, the earlier is listed as revised."""
+        first = biopsy({"coding": [{"system": ICDO3, "code": "8714/6"}]}, day="2024-10-25",
+                       rid="hist-met-1")
+        got = read(record(first, biopsy(ADENO)))
+        assert got.case.stage.metastases == ()
+        assert "revised by the later Observation/hist-met" in listed(
+            got, "Observation/hist-met-1")
+
+
+class TestTheLatestBiopsyDecides:
+    @pytest.mark.parametrize("value", [
+        pytest.param({"coding": [{"system": ICDO3, "code": "8714/6"}]}, id="8714-6"),
+        pytest.param({"coding": [{"system": ICDO3, "code": "8714/3"}]}, id="8714-3"),
+        pytest.param({"text": "Metastatic PEComa, HMB-45 positive"}, id="text-pecoma"),
+    ])
+    def test_a_later_pecoma_biopsy_keeps_the_metastasis(self, value: dict[str, Any]) -> None:
+        """A first reading as adenocarcinoma revised by a later PEComa one (S25: PEComa
+        is often first taken for another tumour): the lung metastasis stands, as it was,
+        and the first reading is listed as revised."""
+        later = biopsy(value, day="2024-12-01", rid="hist-met-2")
+        got = read(record(biopsy(ADENO), later))
+        assert [(x.site.value, str(x.detected_on)) for x in got.case.stage.metastases] == [
+            ("lung", "2024-10-20")]
+        assert "revised by the later Observation/hist-met-2" in listed(
+            got, "Observation/hist-met")
+
+    def test_a_later_result_saying_nothing_readable_revises_nothing(self) -> None:
+        """A later result with no value (dataAbsentReason) says nothing of the histology:
+        the adenocarcinoma stands, and the nodule is still no PEComa metastasis."""
+        later = biopsy(None, day="2024-12-01", rid="hist-met-2")
+        got = read(record(biopsy(ADENO), later))
+        assert got.case.stage.metastases == ()
+        assert "no value" in listed(got, "Observation/hist-met-2")
+
+
+def test_biopsies_of_one_time_that_disagree_are_asked() -> None:
+    """A PEComa and an adenocarcinoma result of the nodule on the same day, neither a
+    correction of the other: whether it is the PEComa's spread cannot be told; refused
+    with the question, never read by the bundle's order."""
+    same_day = biopsy({"coding": [{"system": ICDO3, "code": "8714/6"}]}, rid="hist-met-2")
+    with pytest.raises(InputError) as caught:
+        read(record(biopsy(ADENO), same_day))
+    issue = next(i for i in caught.value.issues if i.path == f"Condition/{MET}")
+    assert "cannot be read as a metastasis of the PEComa" in issue.rule
+    assert "disagree on its histology" in issue.rule
