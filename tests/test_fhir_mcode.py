@@ -1946,6 +1946,175 @@ class TestRevisedHistology:
             x.site for x in read(kidney).case.stage.metastases]
         assert not any("secondary-cancer-condition-lung-mets" in x for x in bc.not_read)
 
+    # A result whose words deny PEComa is no PEComa result: before, "negative for" or
+    # "no evidence of" beside the name was read as the name, and the record given PEComa
+    # advice on the strength of a report ruling PEComa out.
+    @pytest.mark.parametrize("value", [
+        {"valueString": "Negative for perivascular epithelioid cell tumour"},
+        {"valueString": "No evidence of PEComa"},
+        {"valueCodeableConcept": {"text": "PEComa excluded by HMB-45 and melan-A staining"}},
+        {"valueCodeableConcept": {"text": "Smooth muscle tumour; PEComa ruled out"}},
+    ], ids=["negative-for", "no-evidence", "excluded", "ruled-out"])
+    def test_the_only_result_denying_pecoma_makes_no_pecoma(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """The uterine Condition (malignant neoplasm of uterus, no PEComa code) known as
+        PEComa only through its 31206-6 result, whose value says it is not PEComa: the
+        record holds no PEComa diagnosis, and the refusal says the result is not PEComa."""
+        b = copy.deepcopy(uterus)
+        obs = res(b, UTERUS_ORIGINAL)
+        obs.pop("valueCodeableConcept")
+        obs.update(value)
+        rule = _refusal(b)["Condition"]
+        assert (f"its latest histology, Observation/{UTERUS_ORIGINAL} (") in rule
+        assert "is not PEComa" in rule
+
+    @pytest.mark.parametrize("value", [
+        {"valueString": "Expert review: no evidence of PEComa; reactive smooth muscle "
+                        "proliferation"},
+        {"valueCodeableConcept": {"text": "Not a perivascular epithelioid cell tumour"}},
+    ], ids=["expert-review", "not-a"])
+    def test_a_later_result_denying_pecoma_revises_the_diagnosis(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """An expert review for the same Condition, after the PEComa result, saying it is
+        no PEComa withdraws the diagnosis: never cited as the PEComa's source, no PEComa
+        advice, the refusal says the diagnosis was revised."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-review", *LMS,
+                           effectiveDateTime="2024-06-01")
+        later.pop("valueCodeableConcept")
+        rule = _refusal(add(uterus, {**later, **value}))["Condition"]
+        assert ("its latest histology, Observation/hist-review (") in rule
+        assert (f"is not PEComa: the diagnosis was revised (Observation/{UTERUS_ORIGINAL} "
+                "(8714/3) set aside)") in rule
+
+    def test_a_later_result_leaving_pecoma_open_revises_nothing(
+            self, uterus: dict[str, Any]) -> None:
+        """"Cannot exclude PEComa" neither names PEComa nor denies it: the earlier PEComa
+        result stands, and the later one is listed as saying nothing pecoma reads (before,
+        it was taken as a PEComa result)."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-open", *LMS,
+                           effectiveDateTime="2024-06-01")
+        later.pop("valueCodeableConcept")
+        bc = read(add(uterus, {**later, "valueString": "Cannot exclude PEComa"}))
+        assert bc.case == read(uterus).case
+        assert any("Observation/hist-open" in x and "revises nothing" in x
+                   for x in bc.not_read)
+
+    def test_a_morphology_extension_denying_pecoma_makes_no_pecoma(
+            self, uterus: dict[str, Any]) -> None:
+        """The Condition's morphology extension reads 'No evidence of PEComa': the
+        Condition does not name PEComa, and the record is refused (before, read as a
+        PEComa by the name in it)."""
+        b = _morphology(uterus, {"text": "No evidence of PEComa"})
+        assert "Condition" in _refusal(b)
+
+    # A code decides over words: a pathology line lists the differential it excluded, and
+    # before, a coded 8714/3 result naming one was set aside ("it names both") and the
+    # record refused, asking for the very code it held.
+    @pytest.mark.parametrize("value", [
+        {"coding": [{"system": ICDO3, "code": "8714/3",
+                     "display": "Perivascular epithelioid tumor, malignant"}],
+         "text": "Malignant PEComa of uterus; leiomyosarcoma excluded by "
+                 "immunohistochemistry"},
+        {"coding": [{"system": ICDO3, "code": "8714/3"}],
+         "text": "Malignant perivascular epithelioid cell tumour, no carcinoma component"},
+        {"coding": [{"system": ICDO3, "code": "8714/3"}],
+         "text": "PEComa; epithelioid leiomyosarcoma and melanoma considered, not supported"},
+    ], ids=["leiomyosarcoma-excluded", "no-carcinoma", "not-supported"])
+    def test_a_pecoma_code_with_its_differential_in_words_is_pecoma(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """The record's 8714/3 result, its text naming a differential it excluded: the
+        PEComa, as with the code alone."""
+        b = copy.deepcopy(uterus)
+        res(b, UTERUS_ORIGINAL)["valueCodeableConcept"] = value
+        bc = read(b)
+        assert bc.case == read(uterus).case
+        assert (f"Condition/primary-cancer-condition-uterus is the PEComa: histology from "
+                f"Observation/{UTERUS_ORIGINAL} (8714/3)") in bc.notes
+
+    @pytest.mark.parametrize("value", [
+        {"valueString": "Perivascular epithelioid cell tumour (PEComa), malignant. "
+                        "Differential diagnosis of epithelioid leiomyosarcoma and melanoma "
+                        "considered and excluded."},
+        {"valueString": "PEComa without carcinoma component"},
+        {"valueCodeableConcept": {"text": "Not leiomyosarcoma but PEComa"}},
+    ], ids=["differential-excluded", "without-carcinoma", "not-but"])
+    def test_words_naming_pecoma_and_denying_another_tumour_are_pecoma(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """No code: the words are read statement by statement, and a tumour named in a
+        negated statement (or after "without", "not") is not named, so the result is the
+        PEComa (before, 'it names both': not read, and the record refused)."""
+        b = copy.deepcopy(uterus)
+        obs = res(b, UTERUS_ORIGINAL)
+        obs.pop("valueCodeableConcept")
+        obs.update(value)
+        bc = read(b)
+        assert bc.case == read(uterus).case
+        assert any(n.startswith("Condition/primary-cancer-condition-uterus is the PEComa: "
+                                f"histology from Observation/{UTERUS_ORIGINAL}")
+                   for n in bc.notes)
+
+    def test_another_tumour_coded_with_pecoma_denied_in_words_revises(
+            self, uterus: dict[str, Any]) -> None:
+        """A later result coding adenocarcinoma (8140/3), its text saying 'no PEComa': the
+        code says another tumour, the diagnosis was revised (before, 'it names both': not
+        read, and PEComa advice stood)."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-adeno", "8140/3",
+                           "Adenocarcinoma, NOS", effectiveDateTime="2024-06-01")
+        later["valueCodeableConcept"]["text"] = "Endometrioid adenocarcinoma; no PEComa"
+        rule = _refusal(add(uterus, later))["Condition"]
+        assert ("its latest histology, Observation/hist-adeno (8140/3), is not PEComa: the "
+                "diagnosis was revised") in rule
+
+    # A result naming no Condition about another lesion, at another site or benign, is
+    # not the PEComa's: before, it was taken as the one cancer Condition's and "revised"
+    # a confirmed PEComa, refusing the record.
+    @pytest.mark.parametrize(("value", "site", "why"), [
+        ({"coding": [{"system": SCT, "code": "1338007",
+                      "display": "Basal cell carcinoma (morphologic abnormality)"}]},
+         {"coding": [{"system": SCT, "code": "181469002", "display": "Skin structure"}],
+          "text": "skin of back"}, "of another site"),
+        ({"coding": [{"system": ICDO3, "code": "8070/3",
+                      "display": "Squamous cell carcinoma, NOS"}]},
+         {"text": "left lung, upper lobe"}, "of another site"),
+        ({"coding": [{"system": ICDO3, "code": "9560/0", "display": "Schwannoma, NOS"}]},
+         {"text": "left forearm"}, "a benign tumour"),
+        ({"coding": [{"system": SCT, "code": "44598004",
+                      "display": "Leiomyoma (morphologic abnormality)"}],
+          "text": "Leiomyoma of uterus"}, None, "a benign tumour"),
+    ], ids=["bcc-skin", "lung-scc", "schwannoma-forearm", "uterine-leiomyoma"])
+    def test_a_later_unlinked_result_of_another_lesion_keeps_the_pecoma(
+            self, uterus: dict[str, Any], value: dict[str, Any],
+            site: dict[str, Any] | None, why: str) -> None:
+        """A later result naming no Condition, of a lesion at another site than the
+        uterine PEComa's or of a benign tumour at any site (a leiomyoma beside the PEComa
+        in the same uterus is common): the PEComa stands, and the result is listed as not
+        read, saying why and what would make it the PEComa's."""
+        later = _histology(uterus, UTERUS_ORIGINAL, "hist-other", *LMS,
+                           effectiveDateTime="2025-06-01", valueCodeableConcept=value)
+        later.pop("extension")
+        if site is not None:
+            later["bodySite"] = site
+        bc = read(add(uterus, later))
+        assert bc.case == read(uterus).case
+        assert any("Observation/hist-other" in x and why in x
+                   and "give its relatedCondition extension or focus" in x
+                   for x in bc.not_read)
+
+    def test_a_later_unlinked_result_of_the_other_kidney_keeps_the_pecoma(
+            self, kidney: dict[str, Any]) -> None:
+        """A renal cell carcinoma of the right kidney, naming no Condition, beside the left
+        renal PEComa: the other side of one organ is another tumour (bilateral renal
+        tumours are common in tuberous sclerosis), so the PEComa stands."""
+        later = _histology(kidney, KIDNEY_ORIGINAL, "hist-right", *RCC,
+                           effectiveDateTime="2025-02-01",
+                           bodySite={"coding": [{"system": SCT, "code": "9846003",
+                                                 "display": "Right kidney structure"}]})
+        later.pop("extension")
+        bc = read(add(kidney, later))
+        assert bc.case == read(kidney).case
+        assert any("Observation/hist-right" in x and "of another site" in x
+                   for x in bc.not_read)
+
 
 class TestDatesAndSitesGivenOtherwise:
     def test_a_surgery_date_without_its_day_is_noted(self, uterus: dict[str, Any]) -> None:

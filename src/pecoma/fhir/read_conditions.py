@@ -77,10 +77,11 @@ def _is_pecoma(cond: Mapping[str, Any]) -> bool:
 def _codes_or_names_pecoma(concept: Any) -> bool:
     """Whether a CodeableConcept codes PEComa (the project's code, ICD-O-3 8714/0 or
     8714/3) or names it in its text or displays (a SNOMED CT morphology is read by its
-    display: pecoma knows no SNOMED CT code of PEComa)."""
+    display: pecoma knows no SNOMED CT code of PEComa), in a statement that does not deny
+    it (:func:`pecoma.fhir.mcode.named`: "No evidence of PEComa" names none)."""
     return (has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0])
             or m.icdo3_pecoma(concept) is not None
-            or m.names_pecoma(m.lower_words(concept)))
+            or bool(m.named(m.concept_text(concept), m.PECOMA_NAMED)[0]))
 
 
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
@@ -292,16 +293,27 @@ _OTHER_TUMOUR_WORDS: Final = re.compile(
     r"solitary fibrous tumou?r|leuka?emia)\b")
 
 
-def _histology_said(obs: Mapping[str, Any]) -> tuple[bool | None, str]:
-    """What a HistologicBehaviorAndType result says (``True``: PEComa, ``False``: another
-    tumour, ``None``: neither can be told) and how it is shown (what it codes or names;
-    when ``None``, why it is not read). Its value is PEComa as a Condition's code is
-    (:func:`_codes_or_names_pecoma`), or ICD-O-3 8714 with any behaviour (8714/6, of a
-    metastasis specimen) or none; it is another tumour when it codes another ICD-O-3
-    morphology (bar those naming no tumour type, ``_ICDO3_UNSPECIFIED``) or names one
-    (``_OTHER_TUMOUR_WORDS``). A value saying both, or neither (a SNOMED CT code with no
-    words pecoma knows, no value at all), says nothing pecoma can read of the histology:
-    it revises nothing."""
+#: Words naming a benign tumour among ``_OTHER_TUMOUR_WORDS`` (a leiomyoma, a schwannoma).
+_BENIGN_WORDS: Final = re.compile(r"\w*myoma|schwannoma")
+
+
+def _histology_said(obs: Mapping[str, Any]) -> tuple[bool | None, str, bool]:
+    """What a HistologicBehaviorAndType result says (``True``: PEComa, ``False``: not
+    PEComa, ``None``: neither can be told), how it is shown (what it codes or names;
+    when ``None``, why it is not read), and whether what it names instead is only a
+    benign tumour (a leiomyoma, a schwannoma; ICD-O-3 behaviour /0). A code decides over
+    words: a value coding an ICD-O-3 morphology (bar those naming no tumour type,
+    ``_ICDO3_UNSPECIFIED``) or the project's PEComa code says what it codes, PEComa for
+    8714 with any behaviour (8714/6, of a metastasis specimen) or none, another tumour
+    for any other, whatever its text says (a pathology line lists the differential it
+    excluded: "leiomyosarcoma excluded"). With no such code its words are read
+    (:func:`pecoma.fhir.mcode.named`: a name in a negated statement is not named): PEComa
+    when they name it, another tumour when they name one (``_OTHER_TUMOUR_WORDS``), and
+    not PEComa when they deny PEComa and name nothing ("No evidence of PEComa",
+    "Negative for perivascular epithelioid cell tumour": never read as PEComa). A value
+    saying both, or neither (a SNOMED CT code with no words pecoma knows, no value at
+    all, "cannot exclude PEComa"), says nothing pecoma can read of the histology: it
+    revises nothing."""
     value = obs.get("valueCodeableConcept")
     if value is None and isinstance(obs.get("valueString"), str):
         value = {"text": obs["valueString"]}
@@ -312,18 +324,27 @@ def _histology_said(obs: Mapping[str, Any]) -> tuple[bool | None, str]:
         absent = ", ".join(code for _s, code in codings(obs.get("dataAbsentReason")))
         return None, ("histology result with no value"
                       + (f" (dataAbsentReason {absent})" if absent else "")
-                      + ": it says nothing of the histology, and revises nothing")
-    morphologies = {plain[:4] for system, code in codings(value) if system in c.ICDO3_SYSTEMS
-                    and len(plain := code.replace("/", "").strip()) in (4, 5)
-                    and plain.isdigit() and plain[:1] in ("8", "9")}
-    pecoma = _codes_or_names_pecoma(value) or "8714" in morphologies
-    other = bool(morphologies - {"8714"} - _ICDO3_UNSPECIFIED) or bool(
-        _OTHER_TUMOUR_WORDS.search(words))
+                      + ": it says nothing of the histology, and revises nothing"), False
+    icdo3 = [plain for system, code in codings(value) if system in c.ICDO3_SYSTEMS
+             and len(plain := code.replace("/", "").strip()) in (4, 5)
+             and plain.isdigit() and plain[:1] in ("8", "9")]
+    known = {x[:4] for x in icdo3} - _ICDO3_UNSPECIFIED
+    if has_code(value, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0]):
+        known.add("8714")
+    if known:
+        pecoma, other = "8714" in known, bool(known - {"8714"})
+        benign = all(x[4:] == "0" for x in icdo3 if x[:4] in known - {"8714"})
+    else:
+        text = m.concept_text(value)
+        named, denied = m.named(text, m.PECOMA_NAMED)
+        others = m.named(text, _OTHER_TUMOUR_WORDS)[0]
+        pecoma, other = bool(named), bool(others) or (bool(denied) and not named)
+        benign = bool(others) and all(_BENIGN_WORDS.fullmatch(x) for x in others)
     if pecoma != other:
-        return pecoma, shown
+        return pecoma, shown, other and benign
     return None, (f"histology {shown} that pecoma cannot read as PEComa nor as another "
                   "tumour" + (" (it names both)" if pecoma else "")
-                  + ": it revises nothing")
+                  + ": it revises nothing"), False
 
 
 @dataclass
@@ -380,6 +401,20 @@ def _described(obs: Mapping[str, Any], conditions: list[tuple[str, dict[str, Any
     return named or [x for _w, x in conditions if _candidate_primary(x)]
 
 
+def _elsewhere(obs: Mapping[str, Any], described: list[Mapping[str, Any]],
+               r: Reader) -> str:
+    """The site of a histology result's ``bodySite`` when it is another than that of
+    each Condition it may describe, by the rule that tells two PEComa Conditions' sites
+    apart (:func:`_same_record`: another organ, or the other side of one); '' when it
+    states none, or one of them is at its site or states none pecoma can compare."""
+    site = obs.get("bodySite")
+    if not isinstance(site, dict) or not all(
+            _same_record({"bodySite": [site]}, x, r) is False for x in described):
+        return ""
+    return show_value(m.lower_words(site) or ", ".join(
+        code for _s, code in codings(site) if code), 40)
+
+
 def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]],
                      r: Reader) -> _Histologies:
@@ -387,10 +422,14 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     read as every result is: the latest wins (a corrected or amended result over the final
     one of its time). A result is about the Condition it names (its related-condition
     extension or its ``focus``), or, naming none, the record's one cancer Condition,
-    whatever it says. A Condition whose latest histology is PEComa is the PEComa; one
-    whose latest names another tumour (:func:`_histology_said`) is not, even when an
-    earlier result or its own code or morphology extension (a statement of the latest day
-    the Condition gives) said PEComa: the diagnosis was revised. A result saying nothing
+    whatever it says, bar a result naming none that is not PEComa and names only a benign
+    tumour (a leiomyoma beside a uterine PEComa) or whose bodySite is another than the
+    Condition's (:func:`_elsewhere`: a basal cell carcinoma of the skin): another lesion,
+    listed as not read, never a revision of the PEComa. A Condition whose latest histology
+    is PEComa is the PEComa; one whose latest names another tumour, or denies PEComa
+    (:func:`_histology_said`), is not, even when an earlier result or its own code or
+    morphology extension (a statement of the latest day the Condition gives) said PEComa:
+    the diagnosis was revised. A result saying nothing
     pecoma can read of the histology (no value, neither PEComa nor another tumour) is
     not read, and revises nothing. Latest statements of one time that disagree leave the
     diagnosis in doubt: the Condition is not read, and the question is raised (which
@@ -405,7 +444,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     for where, obs in observations:
         if r.kinds.get(id(obs)) != "histology":
             continue
-        says_pecoma, shown = _histology_said(obs)
+        says_pecoma, shown, benign = _histology_said(obs)
         if says_pecoma is None:
             r.why[where] = shown
             continue
@@ -413,6 +452,17 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
              (m.icdo3_pecoma(obs.get("valueCodeableConcept")) or shown) if says_pecoma
              else None, shown)
         described = _described(obs, conditions, r)
+        if says_pecoma is False and not about_conditions(obs, r):
+            elsewhere = _elsewhere(obs, described, r)
+            if benign or (described and elsewhere):
+                r.why[where] = (
+                    (f"a benign tumour ({shown})" if benign else
+                     f"histology other than PEComa of another site ({elsewhere})")
+                    + " naming no Condition: another lesion, not read as revising the "
+                    "PEComa's diagnosis (if it is the PEComa's, the diagnosis was revised "
+                    "and no PEComa advice applies: give its relatedCondition extension or "
+                    "focus)")
+                continue
         if len(described) != 1 and not says_pecoma:
             out.unplaced.append(x)
             continue
