@@ -488,3 +488,158 @@ class TestTimingThatCannotBeRead:
             ("MedicationStatement/evs.dosage.0.timing.event.1",
              "must be a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or a day with "
              "its time)")]
+
+
+GTS = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+DAR = {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+       "valueCode": "unknown"}
+SIROLIMUS = {"coding": [{"system": RXNORM, "code": "35302", "display": "sirolimus"}]}
+
+
+def with_timing(record: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """``record`` with its first dosage's timing given ``more`` elements beside its days."""
+    key = "dosage" if record["resourceType"] == "MedicationStatement" else (
+        "dosageInstruction")
+    record[key][0]["timing"].update(more)
+    return record
+
+
+class TestDaysWithASchedule:
+    """R4 Timing: a ``code`` alone states the whole schedule ("either the code or the data
+    may be used to interpret the Timing"), and a repeat or an element the reader does not
+    read may schedule doses after the days listed in ``event``. The last day listed ends
+    the course only when nothing else in the timing may give a later dose: in doubt the
+    course is not ended (an order in place, checked against the allergy list). It was
+    read as ended beside a code, a boundsDuration, a boundsRange or an extension."""
+
+    @pytest.mark.parametrize("more", [
+        {"code": {"coding": [{"system": GTS, "code": "QD"}], "text": "DAILY"}},
+        {"code": {"coding": [{"system": GTS, "code": "BID"}]}},
+        {"code": {"coding": [{"system": GTS, "code": "WK"}]}},
+        {"code": {"text": "DAILY"}},
+        {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+        {"repeat": {"boundsDuration": {"value": 28, "unit": "d",
+                                       "system": "http://unitsofmeasure.org",
+                                       "code": "d"}}},
+        {"repeat": {"boundsRange": {"high": {"value": 6, "unit": "mo"}}}},
+        {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/"
+                               "timing-daysOfCycle", "valueInteger": 1}]},
+        {"modifierExtension": [{"url": "http://example.org/fhir/repeat-until-stopped",
+                                "valueBoolean": True}]},
+        {"repeat": {"boundsPeriod": {"start": "2025-03-06"},
+                    "extension": [{"url": "http://example.org/fhir/schedule",
+                                   "valueString": "daily"}]}},
+    ], ids=["code-QD", "code-BID", "code-WK", "code-text-only", "repeat-frequency",
+            "bounds-duration", "bounds-range", "timing-extension",
+            "timing-modifier-extension", "repeat-extension"])
+    @pytest.mark.parametrize("make", [statement, request], ids=["statement", "request"])
+    def test_the_last_day_listed_does_not_end_a_course_said_to_go_on(
+            self, make: Any, more: dict[str, Any]) -> None:
+        """Active, doses listed from 2025-03-06 to 2025-05-06 with a schedule beside them
+        (daily, twice a day, weekly; a 28-day or up-to-6-month length the reader gives no
+        end day from; an extension it does not read): given now on 2026-01-15, no end
+        being given (it was over on 2025-05-06); its first day is still the first listed."""
+        record = with_timing(doses_on(make(), *PAST_DOSES), **more)
+        assert given_now(record, ON)
+        day = first_day(record)
+        assert day is not None and day.day == dt.date(2025, 3, 6)
+
+    def test_a_bounds_end_still_ends_a_course_with_a_code(self) -> None:
+        """The code beside a boundsPeriod ending 2025-05-01: the bounds' end is the
+        course's (outer limits of the schedule), so over on 2026-01-15."""
+        record = with_timing(doses_on(statement(), *PAST_DOSES),
+                             code={"coding": [{"system": GTS, "code": "QD"}]},
+                             repeat={"boundsPeriod": {"start": "2025-03-06",
+                                                      "end": "2025-05-01"}})
+        assert not given_now(record, ON)
+
+    def test_the_daily_sirolimus_order_against_the_allergy_gets_the_critical_card(
+            self, tmp_path: Path) -> None:
+        """An active sirolimus order whose timing lists its first dose (2025-10-01) and
+        says QD, read on 2026-01-15 beside the kidney record's sirolimus intolerance: the
+        order is in place, so patient-view gives the critical card 'Order of sirolimus
+        given now in the record' (it gave none: the order was read as ended on its one
+        listed day)."""
+        order = {"resourceType": "MedicationRequest", "id": "sir", "status": "active",
+                 "intent": "order", "authoredOn": "2025-10-01",
+                 "medicationCodeableConcept": SIROLIMUS, "subject": SUBJECT,
+                 "dosageInstruction": [{"text": "2 mg daily", "timing": {
+                     "event": ["2025-10-01T09:00:00Z"],
+                     "code": {"coding": [{"system": GTS, "code": "QD"}],
+                              "text": "DAILY"}}}]}
+        client = TestClient(create_app(WebConfig(
+            database_url=f"sqlite:///{tmp_path / 'registry.db'}", cds=CdsSettings()),
+            today=lambda: ON), base_url="http://localhost")
+        bundle = as_searched(kidney_with(order))
+        body = hook_request("patient-view", patient_id(bundle),
+                            prefetch=prefetch_of(bundle, include=True))
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200, r.text
+        critical = [c["summary"] for c in r.json()["cards"] if c["indicator"] == "critical"]
+        assert any(s.startswith("Order of sirolimus given now in the record")
+                   and "sirolimus" in s.split(":", 1)[1] for s in critical), critical
+
+
+def absent_first(make: Any, *days: Any, notes: list[Any] | None = None) -> dict[str, Any]:
+    """``make()`` with its doses listed as ``None`` then ``days``, the ``None`` said
+    absent by a data-absent-reason in ``_event`` (R4 JSON's form of a primitive array
+    entry with no value), or with the ``_event`` given as ``notes``."""
+    record = doses_on(make(), None, *days)
+    with_timing(record, _event=[{"extension": [DAR]}] + [None] * len(days)
+                if notes is None else notes)
+    return record
+
+
+class TestADoseDaySaidAbsent:
+    """``"event": [null]`` with its ``_event`` twin holding an extension is valid R4 JSON:
+    a dose day recorded as unknown. It is read as such (the course's dates from its other
+    dates, or unknown; its last day unknown, so not ended), with a note; the bundle was
+    refused whole. A null with no extension is no day, and stays refused."""
+
+    @pytest.mark.parametrize("make", [statement, request], ids=["statement", "request"])
+    def test_an_unknown_day_beside_listed_days(self, make: Any) -> None:
+        """Unknown day, then 2025-03-06 to 2025-05-06: first day 2025-03-06 (from the days
+        known); given now on 2026-01-15, as the unknown day may be the last."""
+        record = absent_first(make, *PAST_DOSES)
+        day = first_day(record)
+        assert day is not None and day.day == dt.date(2025, 3, 6)
+        assert given_now(record, ON)
+
+    def test_the_record_is_read_with_a_note(self) -> None:
+        """The kidney record with that statement: read (it was refused), a line of
+        everolimus from 2025-03-06 given now, and a note naming the day said absent."""
+        bc = read(absent_first(statement, *PAST_DOSES))
+        assert lines(bc) == [CHEMO, (Agent.everolimus, dt.date(2025, 3, 6))]
+        assert [p.where for p in bc.running] == ["MedicationStatement/evs"]
+        assert [n for n in bc.notes if n.startswith(
+            "MedicationStatement/evs.dosage.0.timing.event.0: a dose day said absent")]
+
+    @pytest.mark.parametrize("validate", ["engine", "none"])
+    def test_an_order_with_its_only_day_unknown_is_dated_by_its_authoring(
+            self, validate: str) -> None:
+        """An active order whose one dose day is unknown, written 2025-09-01: read, its
+        first day the day it was written (as for an order with no dosage dates), given
+        now; the same with the ``event`` array left out and only ``_event`` given."""
+        for record in (absent_first(request), with_timing(request(), _event=[
+                {"extension": [DAR]}])):
+            record["authoredOn"] = "2025-09-01"
+            record["dosageInstruction"][0]["timing"].pop("repeat", None)
+            day = first_day(record)
+            assert day is not None and day.day == dt.date(2025, 9, 1)
+            assert given_now(record, ON)
+            bc = case_from_bundle(kidney_with(record), on=ON, validate=validate)
+            assert (Agent.everolimus, dt.date(2025, 9, 1)) in lines(bc)
+
+    @pytest.mark.parametrize("notes", [
+        None, [None], [{"id": "d1"}], [{"extension": []}], {"extension": [DAR]}],
+        ids=["no-twin", "twin-null", "twin-id-only", "twin-empty-extension",
+             "twin-no-list"])
+    def test_a_null_day_with_no_extension_is_still_refused(self, notes: Any) -> None:
+        """A null dose day whose ``_event`` entry holds no extension (none at all, a
+        null, an id alone, an empty list; an ``_event`` that is no list): no day, and no
+        day said absent, so refused naming it."""
+        record = doses_on(request(), None, "2026-06-01")
+        if notes is not None:
+            with_timing(record, _event=notes)
+        assert refused(record) == [
+            ("MedicationRequest/evr.dosageInstruction.0.timing.event.0", "None")]

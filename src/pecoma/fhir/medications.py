@@ -71,6 +71,7 @@ __all__ = [
     "StatusReason",
     "StopReason",
     "WhereItActs",
+    "absent_dose_days",
     "agent_of",
     "agent_of_concept",
     "agents_named",
@@ -1160,17 +1161,56 @@ def _dosages(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return out
 
 
-#: The elements of a ``Timing.repeat`` that bound the course rather than schedule its
-#: doses: a repeat holding nothing else leaves the doses to ``timing.event``.
-_BOUNDS_ONLY: Final = frozenset({"id", "extension", "boundsDuration", "boundsRange",
-                                 "boundsPeriod"})
+#: Where each kind of record holds the dosages its dates are read from (:func:`_bounds`).
+_DOSAGE_LISTS: Final[Mapping[str, str]] = {"MedicationStatement": "dosage",
+                                           "MedicationRequest": "dosageInstruction"}
+#: The elements of a ``Timing`` that schedule no dose beside its listed days: its id,
+#: the days (``event``, and ``_event``, their ids and extensions) and its ``repeat``. Any
+#: other (a ``code``, QD or BID or a text, said by R4 to state the whole schedule alone;
+#: an extension or modifierExtension, which may schedule doses; an element R4 does not
+#: have) may schedule doses after the last day listed.
+_DAYS_ONLY: Final = frozenset({"id", "event", "_event", "repeat"})
+#: The elements of a ``Timing.repeat`` that schedule no dose: its id and its boundsPeriod
+#: (whose end is read). Any other (a frequency, a period, a count; a boundsDuration or a
+#: boundsRange, which give no end day the reader reads; an extension) may schedule doses
+#: after the last day listed.
+_REPEAT_DAYS_ONLY: Final = frozenset({"id", "boundsPeriod"})
+
+
+def _absent_days(timing: Mapping[str, Any]) -> list[int]:
+    """The places of ``timing.event`` whose day is said absent: a null (or no value) whose
+    ``_event`` entry holds an extension (FHIR R4 JSON's form of a primitive with no value,
+    such as a data-absent-reason "unknown"). Such a dose day is unknown, not malformed;
+    a null with no extension is no day (:func:`unread_timing`)."""
+    events, notes = timing.get("event"), timing.get("_event")
+    if not isinstance(notes, list):
+        return []
+    events = events if isinstance(events, list) else []
+    return [j for j, note in enumerate(notes)
+            if (j >= len(events) or events[j] is None) and isinstance(note, dict)
+            and note.get("extension")]
+
+
+def absent_dose_days(resource: Mapping[str, Any]) -> list[str]:
+    """The dose days of a statement's ``dosage`` or a request's ``dosageInstruction`` said
+    absent (:func:`_absent_days`), each by its path below the resource
+    (``dosageInstruction.0.timing.event.0``): unknown days, not read."""
+    key = _DOSAGE_LISTS.get(str(resource.get("resourceType")))
+    held = resource.get(key) if key is not None else None
+    if not isinstance(held, list):
+        return []
+    return [f"{key}.{i}.timing.event.{j}" for i, dosage in enumerate(held)
+            if isinstance(dosage, dict) and isinstance(dosage.get("timing"), dict)
+            for j in _absent_days(dosage["timing"])]
 
 
 def _bounds(resource: Mapping[str, Any]) -> list[tuple[Any, list[Any], bool]]:
     """The ``timing.repeat.boundsPeriod`` and the ``timing.event`` days of each dosage of a
-    medication record (:func:`_dosages`), and whether its ``timing.repeat`` schedules
-    doses beyond those days (a frequency, a period, a count: anything but its bounds);
-    ``(None, [], False)`` for a dosage that gives none.
+    medication record (:func:`_dosages`), and whether its timing may give doses beyond
+    those days: a ``repeat`` holding more than its boundsPeriod (:data:`_REPEAT_DAYS_ONLY`),
+    a ``code`` or any other element beside the days (:data:`_DAYS_ONLY`), or a day said
+    absent (:func:`_absent_days`, which may be the last; left out of the days); ``(None,
+    [], False)`` for a dosage that gives none.
 
     One rule for every kind: MedicationRequest ``dosageInstruction[].timing`` and
     MedicationStatement ``dosage[].timing`` alike (a statement often gives its dates only
@@ -1183,27 +1223,28 @@ def _bounds(resource: Mapping[str, Any]) -> list[tuple[Any, list[Any], bool]]:
     for dosage in _dosages(resource):
         timing = dosage.get("timing")
         timing = timing if isinstance(timing, dict) else {}
-        repeat = timing.get("repeat")
-        repeat = repeat if isinstance(repeat, dict) else {}
-        out.append((repeat.get("boundsPeriod"), _list(timing.get("event")),
-                    bool(repeat.keys() - _BOUNDS_ONLY)))
+        repeat = timing.get("repeat", {})
+        absent = _absent_days(timing)
+        events = [e for j, e in enumerate(_list(timing.get("event"))) if j not in absent]
+        beyond = (bool(timing.keys() - _DAYS_ONLY) or bool(absent)
+                  or not isinstance(repeat, dict) or bool(repeat.keys() - _REPEAT_DAYS_ONLY))
+        out.append((repeat.get("boundsPeriod") if isinstance(repeat, dict) else None,
+                    events, beyond))
     return out
 
 
-def _dosage_end(bounds: Any, events: list[Any], repeats: bool) -> FirstDay | None:
+def _dosage_end(bounds: Any, events: list[Any], beyond: bool) -> FirstDay | None:
     """The last day of one dosage (:func:`_bounds`): the end of its boundsPeriod; else,
-    when its repeat schedules no dose beyond them, the last of its ``timing.event`` days
-    (its last dose planned); else ``None``, no end given."""
+    when nothing in its timing may give a dose beyond them, the last of its
+    ``timing.event`` days (its last dose planned); else ``None``, no end given (in doubt,
+    the course is not ended: the safer reading for an allergy check)."""
     end = days_of(bounds.get("end")) if isinstance(bounds, dict) else None
-    if end is not None or repeats:
+    if end is not None or beyond:
         return end
     days = [d for d in (days_of(e) for e in events) if d is not None]
     return max(days, key=lambda d: (d.latest, d.earliest)) if days else None
 
 
-#: Where each kind of record holds the dosages its dates are read from (:func:`_bounds`).
-_DOSAGE_LISTS: Final[Mapping[str, str]] = {"MedicationStatement": "dosage",
-                                           "MedicationRequest": "dosageInstruction"}
 _DATE_RULE: Final = ("must be a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or a "
                      "day with its time): the medication's dates are read from it")
 
@@ -1248,8 +1289,10 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
         if not isinstance(events, list):
             out.append((f"{at}.timing.event", events, "must be a list of dateTimes"))
         else:
+            absent = _absent_days(timing)  # a day said unknown, not malformed
             out += [(f"{at}.timing.event.{j}", e, _DATE_RULE)
-                    for j, e in enumerate(events) if days_of(e) is None]
+                    for j, e in enumerate(events)
+                    if days_of(e) is None and j not in absent]
         repeat = timing.get("repeat", {})
         bounds = repeat.get("boundsPeriod", {}) if isinstance(repeat, dict) else None
         if not isinstance(repeat, dict):

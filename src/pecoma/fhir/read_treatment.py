@@ -694,6 +694,12 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         for path, value, rule in meds.unread_timing(med):
             r.issue(f"{where}.{path}", value, rule)
             r.refused_elements.add(f"{where}.{path}")
+        for path in meds.absent_dose_days(med):
+            r.notes.append(f"{where}.{path}: a dose day said absent (null, with an "
+                           "extension such as a data-absent-reason): unknown, not read; "
+                           "the course's dates are read from its other dates, or stay "
+                           "unknown, and its last dose day is unknown (not read as ended "
+                           "by the days listed)")
         state = meds.given(med, r.on)
         if agent is None:
             r.why[where] = f"medication not identified: {why}"
