@@ -180,9 +180,11 @@ def export_cmd(
     """Export the whole registry: JSON (one document) or CSV (a folder of tables).
 
     The CSV folder's ``cases.csv`` holds every patient's latest case in the import
-    layout, so it can be imported into another registry.
+    layout; with ``imaging_events.csv`` and ``outcomes.csv`` it imports into another
+    registry (:data:`MOVE_NOTE` says what does not).
     """
     from pecoma.knowledge import load_knowledge
+    from pecoma.registry.entries import OUTCOME_TABLE, SCAN_TABLE
 
     with registry_errors():
         repo = open_repo(database_url_, data_dir)
@@ -207,10 +209,12 @@ def export_cmd(
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {
         "cases.csv": (columns_for(flat), flat),
     }
+    fixed = {"imaging_events": list(SCAN_TABLE), "outcomes": list(OUTCOME_TABLE)}
     for name in ("patients", "case_versions", "assessments", "imaging_events", "outcomes",
                  "board_decisions", "audit_log"):
         rows = data[name]
-        header = list(rows[0]) if rows else []
+        # the tables another registry imports keep their header when empty
+        header = fixed.get(name) or (list(rows[0]) if rows else [])
         if name == "assessments":
             rows = [{k: v for k, v in r.items() if k != "output"} for r in rows]
             header = [h for h in header if h != "output"]
@@ -222,3 +226,18 @@ def export_cmd(
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}", EXIT_FILE)
     err.print(f"written: {len(tables)} files in {output}", highlight=False, markup=False)
+    for line in MOVE_NOTE:
+        err.print(line, highlight=False, markup=False)
+
+
+#: What another registry imports from the CSV folder, and what it cannot, said on every
+#: CSV export (docs/registry.md, Export).
+MOVE_NOTE = (
+    "to move the registry, import into the other one, in this order: cases.csv, "
+    "imaging_events.csv, outcomes.csv ('pecoma registry import FILE' each); the "
+    "worklist and the figures then read the same cases, scans and outcomes",
+    "not imported (kept in this folder only): earlier case versions and stored "
+    "assessments (each case is assessed again as it is imported), outcome entries "
+    "corrected since (the entry that stands is imported), entries withdrawn as entered "
+    "in error, board and CDS decisions, and the audit log",
+)

@@ -109,22 +109,35 @@ def import_cmd(
     data_dir: DataDirOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Import cases: every row validated; a report of rejected cells; idempotent."""
-    from pecoma.registry.importer import ImportMode, import_file
+    """Import cases: every row validated; a report of rejected cells; idempotent.
+
+    The scans and outcomes tables of a registry export (``imaging_events.csv``,
+    ``outcomes.csv``) are imported too, each row checked as ``record-scan`` and
+    ``record-outcome`` check it."""
+    from pecoma.registry.entries import EntriesReport, entry_table, import_entries
+    from pecoma.registry.import_table import open_table
+    from pecoma.registry.importer import ImportMode, ImportReport, import_file
     from pecoma.registry.workers import WORKERS
 
     day = parse_day(on)
     mode = ImportMode.all_or_nothing if all_or_nothing else ImportMode.good_rows
+    report: ImportReport | EntriesReport
     with registry_errors():
         cfg = settings_from(settings)
+        with open_table(file) as table:
+            entries = entry_table(table.header) is not None
         repo = open_repo(database_url_, data_dir)
         try:
-            # The engine work of a large file in forked worker processes: they share
-            # this process's pages, so memory stays within the goal (bench/RESULTS.md).
-            report = import_file(
-                repo, file, on_date=day, settings=cfg, actor=actor_name(actor), mode=mode,
-                workers=WORKERS,
-            )
+            if entries:
+                report = import_entries(repo, file, on_date=day, settings=cfg,
+                                        actor=actor_name(actor), all_or_nothing=all_or_nothing)
+            else:
+                # The engine work of a large file in forked worker processes: they share
+                # this process's pages, so memory stays within the goal (bench/RESULTS.md).
+                report = import_file(
+                    repo, file, on_date=day, settings=cfg, actor=actor_name(actor),
+                    mode=mode, workers=WORKERS,
+                )
         finally:
             repo.close()
     if fmt is TextJson.json:
