@@ -279,3 +279,143 @@ def test_a_draft_not_identified_in_the_order_set_is_named_and_nothing_is_pre_sel
     assert "**The suggestion is not pre-selected:**" in detail
     assert "MedicationRequest/d5: " in detail and why in detail
     assert "**Check it, and remove it by hand if it is either.**" in detail
+
+
+# --- the order set's drafts not selected that say what they are ordered for --------------
+#
+# A draft not selected is taken into the selected draft's line only when nothing says it
+# is ordered for something else (advice follows the facts: the stated reason is one). The
+# patient's PEComa is of soft tissue, its metastasis in the lung; the record holds no
+# other cancer. Methotrexate 15 mg weekly is the drug of rheumatoid arthritis as much as
+# a cytotoxic one; capecitabine, of a colon cancer.
+
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+METHOTREXATE = {"text": "Methotrexate 15 mg PO weekly"}
+CAPECITABINE = {"text": "Capecitabine 1000 mg/m2 PO BID"}
+
+
+def reason(text: str, system: str | None = None, code: str | None = None) -> dict[str, Any]:
+    concept: dict[str, Any] = {"text": text}
+    if system is not None:
+        concept["coding"] = [{"system": system, "code": code}]
+    return {"reasonCode": [concept]}
+
+
+def with_reasons(body: dict[str, Any], at: int, reasons: dict[str, Any],
+                 condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The draft at ``at`` given ``reasons``; ``condition``, a Condition of the patient's
+    added to the record (a reasonReference's target)."""
+    body["context"]["draftOrders"]["entry"][at]["resource"].update(reasons)
+    if condition is not None:
+        who = {"reference": f"Patient/{body['context']['patientId']}"}
+        condition = {**condition, "subject": who}
+        body["prefetch"]["conditions"]["entry"].append({"resource": condition})
+    return body
+
+
+RHEUMATOID = {"resourceType": "Condition", "id": "ra", "clinicalStatus": {"coding": [{
+    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+    "code": {"text": "Rheumatoid arthritis", "coding": [{"system": ICD10CM, "code": "M06.9"}]}}
+
+
+@pytest.mark.parametrize(("medication", "reasons", "condition"), [
+    (METHOTREXATE, reason("Rheumatoid arthritis", ICD10CM, "M06.9"), None),
+    (METHOTREXATE, {"reasonReference": [{"reference": "Condition/ra"}]}, RHEUMATOID),
+    (CAPECITABINE, reason("Malignant neoplasm of colon", ICD10CM, "C18.9"), None),
+    (CAPECITABINE, reason("Colon cancer"), None),
+], ids=["methotrexate-rheumatoid-arthritis-icd10", "methotrexate-rheumatoid-arthritis-condition",
+        "capecitabine-colon-cancer-icd10-no-condition", "capecitabine-colon-cancer-named"])
+def test_a_draft_not_selected_ordered_for_something_else_stays_out_of_the_line(
+    client: TestClient, medication: dict[str, Any], reasons: dict[str, Any],
+    condition: dict[str, Any] | None,
+) -> None:
+    """A draft not selected whose reason names a disease that is no cancer (rheumatoid
+    arthritis, coded ICD-10-CM or recorded as a Condition it references) or another
+    cancer (colon, by code or name, the record holding no Condition of it) is ordered for
+    that, not for the PEComa: no part of the doxorubicin line, never deleted, never named
+    "of this line". The selected doxorubicin alone is replaced, pre-selected as before."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("other", medication)], selected=["dox"]),
+                        1, reasons, condition)
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox"]
+    assert suggestion["isRecommended"] is True
+    detail = card["detail"].replace("\\", "")
+    assert "MedicationRequest/other" not in detail
+    assert "not among the orders selected" not in detail
+
+
+@pytest.mark.parametrize("reasons", [
+    reason("Rheumatoid arthritis", SNOMED, "69896004"),
+    {"reasonReference": [{"reference": "Condition/not-held"}]},
+], ids=["snomed-code-only", "condition-not-held"])
+def test_a_draft_not_selected_whose_reason_cannot_be_read_is_named_and_kept(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """A draft not selected whose reason pecoma cannot read (a SNOMED CT code, which
+    pecoma does not decide on; a Condition the record does not hold) may be of the line,
+    or ordered for something else: unknown, not absent. The card names it as possibly of
+    the line; the suggestion does not delete it, says to check it, and is not
+    pre-selected."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("mtx", METHOTREXATE)], selected=["dox"]),
+                        1, reasons)
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox"]
+    assert suggestion["isRecommended"] is False
+    assert suggestion["label"].endswith("check the draft whose reason pecoma could not read")
+    detail = card["detail"].replace("\\", "")
+    assert "**Possibly of this line:** a draft of the order set, not selected" in detail
+    assert "MedicationRequest/mtx, chemotherapy: " in detail
+    assert "remove it by hand if it is of this line" in detail
+    assert "not among the orders selected" not in detail
+
+
+@pytest.mark.parametrize("reasons", [
+    {"reasonReference": [{"reference": "Condition/pecoma-diagnosis"}]},
+    reason("PEComa, metastatic", "http://terminology.hl7.org/CodeSystem/icd-o-3", "8714/3"),
+    reason("Perivascular epithelioid cell tumour"),
+], ids=["the-pecoma-condition", "icd-o-3-8714", "named"])
+def test_a_draft_not_selected_ordered_for_the_pecoma_is_of_the_line(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """A draft not selected whose reason is the PEComa (its Condition, ICD-O-3 8714, its
+    name) is of the line (guard: the reason reading keeps the regimen drafted one agent
+    at a time): deleted with the selected one, pre-selected."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"]),
+                        1, reasons)
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox", "MedicationRequest/ifo"]
+    assert suggestion["isRecommended"] is True
+
+
+@pytest.mark.parametrize("status", ["completed", "stopped", "active", "on-hold"])
+def test_an_order_not_selected_that_is_no_draft_is_never_deleted(
+    client: TestClient, status: str,
+) -> None:
+    """draftOrders holds unsigned orders; an entry not selected whose status is no
+    ``draft`` (an EHR breaking the contract) is an order signed or ended, not one of
+    this session to take back: never of the line, never deleted."""
+    body = call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"])
+    body["context"]["draftOrders"]["entry"][1]["resource"]["status"] = status
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox"]
+    assert "MedicationRequest/ifo" not in card["detail"].replace("\\", "")
+
+
+def test_a_draft_not_identified_ordered_for_something_else_is_not_named(
+    client: TestClient,
+) -> None:
+    """A draft whose drug pecoma cannot identify, not selected, whose reason is rheumatoid
+    arthritis (ICD-10-CM M06.9) is ordered for that: not possibly of the line, so the
+    replacement does not wait on it and stays pre-selected."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("d5", LOCAL_ONLY)], selected=["dox"]),
+                        1, reason("Rheumatoid arthritis", ICD10CM, "M06.9"))
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox"]
+    assert suggestion["isRecommended"] is True
+    assert "MedicationRequest/d5" not in card["detail"].replace("\\", "")

@@ -697,7 +697,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                 "clinicalStatus as resolved")
         return
     r.used.add(where)
-    r.primary = cond
+    r.primary, r.primary_at = cond, where
     sites = condition_sites(cond, r)
     site = site_of(sites, PrimarySite)
     named = sites_named(sites, PrimarySite)

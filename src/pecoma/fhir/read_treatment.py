@@ -34,13 +34,21 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
-from pecoma.fhir.read_conditions import cancers_given_for, the_pecoma
+from pecoma.fhir.read_conditions import (
+    _codes_or_names_pecoma,
+    _is_metastasis,
+    _other_cancer,
+    cancers_given_for,
+    same_tumour,
+    the_pecoma,
+)
 from pecoma.fhir.reading import (
     NotTolerated,
     Planned,
     Reader,
     as_list,
     codings,
+    conditions_named,
     day_of,
     enum_extension,
     extension,
@@ -55,6 +63,7 @@ from pecoma.fhir.reading import (
 )
 
 __all__ = [
+    "order_given_for",
     "read_allergies",
     "read_medications",
     "read_procedures",
@@ -579,6 +588,53 @@ def _reason_not_cancer(med: Mapping[str, Any], r: Reader) -> str | None:
             return None
         shown.append(f"{reference_of(ref)} '{_shown(target.get('code'))}'")
     return ", ".join(shown) or None
+
+
+def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
+                    pecoma: str | None, site: str | None) -> tuple[bool | None, str]:
+    """What an order's reasons say it is given for, read as a medication record's are
+    (:func:`cancers_given_for`, :func:`_not_cancer`), with the PEComa Condition
+    (``pecoma``, ``Condition/id``) and its primary site (``site``): ``(True, "")`` when it
+    gives no reason, or one naming the PEComa (a ``reasonReference`` to the PEComa
+    Condition or to one recording the same tumour, a ``reasonCode`` sharing a coding with
+    its code, coding or naming PEComa, or a malignancy of its own organ); ``(False,
+    shown)`` when every reason names something else: a condition that is surely no cancer
+    (rheumatoid arthritis, ICD-10-CM M06.9), or another primary cancer, by code or name,
+    recorded or not (colon cancer, C18.9, beside a lung PEComa); ``(None, shown)`` when a
+    reason names neither that pecoma can read (a SNOMED CT code only, a Condition the
+    record does not hold): what the order is for cannot be told."""
+    held = resolve(pecoma) if pecoma is not None else None
+    said: list[bool | None] = []
+    shown: list[str] = []
+    if held is not None and conditions_named(order, [("", held)], resolve):
+        return True, ""
+    for concept in as_list(order.get("reasonCode")):
+        shown.append(f"reasonCode '{_shown(concept)}'")
+        said.append(_reason_said({"code": concept}, site))
+    for ref in as_list(order.get("reasonReference")):
+        where = reference_of(ref)
+        target = resolve(where) if where else None
+        shown.append(f"reasonReference {where or '(no reference)'}")
+        if target is None or target.get("resourceType") != "Condition" \
+                or not live_condition(target):
+            said.append(None)
+        else:
+            said.append(_reason_said(target, site))
+    if not said or True in said:
+        return True, ""
+    return (False if all(x is False for x in said) else None), ", ".join(shown)
+
+
+def _reason_said(cond: Mapping[str, Any], site: str | None) -> bool | None:
+    """Whether one reason of an order (a Condition, or a ``reasonCode`` as one's code)
+    names the PEComa (``True``: codes or names PEComa, or records the same tumour), surely
+    something else (``False``: no cancer, :func:`_not_cancer`; another primary cancer,
+    :func:`pecoma.fhir.read_conditions._other_cancer`), or neither pecoma can read."""
+    if _codes_or_names_pecoma(cond.get("code")) or same_tumour(cond, site):
+        return True
+    if _is_metastasis(cond):
+        return None
+    return False if _not_cancer(cond.get("code")) or _other_cancer(cond, site) else None
 
 
 def _reason_holder(med: Mapping[str, Any], r: Reader) -> Mapping[str, Any]:

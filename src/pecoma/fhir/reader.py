@@ -174,6 +174,10 @@ class BundleCase:
     #: a result naming no Condition is not taken as the PEComa's beside them, and a drug
     #: ordered for one of them is no line of the PEComa to replace.
     other_cancers: tuple[str, ...] = ()
+    #: The PEComa Condition read as the primary (``Condition/id``), or ``None``: a drug
+    #: ordered for it (its ``reasonReference``, or a ``reasonCode`` sharing its code) is
+    #: ordered for the PEComa.
+    pecoma_condition: str | None = None
     #: Why whether the patient has died is unknown (``Patient.deceased[x]`` given only
     #: as a data-absent-reason, or in a value that cannot be read: the string ``"true"``,
     #: a number), or ``None``. Never read as alive: no care plan is written for the
@@ -772,6 +776,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unreadable=unreadable,
         deceased=deceased,
         other_cancers=tuple(r.other_cancers),
+        pecoma_condition=r.primary_at,
         vital_status_unknown=vital_unknown,
     )
 

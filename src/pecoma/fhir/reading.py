@@ -117,6 +117,8 @@ class Reader:
     allergy_read: dict[str, str] = field(default_factory=dict)
     evidence: list[tuple[str, str]] = field(default_factory=list)
     primary: Mapping[str, Any] | None = None
+    #: Where the PEComa Condition read as the primary is (``Condition/id``).
+    primary_at: str | None = None
     present_metastases: int = 0
     history_without_end: bool = False
     distant_metastasis_stated: str | None = None

@@ -12,11 +12,13 @@ warns (S02, S12-S14) and, only when the allergy list allows it
 why nothing is proposed. The drafts of such drugs are one first line together (a
 regimen an order set writes one order per agent: epirubicin and ifosfamide, S15), the
 order set's drafts not selected included when a selected one starts the line (agents
-picked one at a time): one card names them all, and its one suggestion deletes each and
-creates one mTOR-inhibitor proposal. A draft whose drug cannot be identified is never
-taken for "not chemotherapy" silently: for such a patient the card says it could not be
-checked, and a replacement card names every such draft of the order set (it may be of
-the line, and would stay), its suggestion then not pre-selected.
+picked one at a time) and nothing says they are ordered for something else
+(:func:`~pecoma.fhir.read_treatment.order_given_for`; one whose reason pecoma cannot
+read is named as possibly of the line, and stays): one card names them all, and its one
+suggestion deletes each and creates one mTOR-inhibitor proposal. A draft whose drug
+cannot be identified is never taken for "not chemotherapy" silently: for such a patient
+the card says it could not be checked, and a replacement card names every such draft of
+the order set (it may be of the line, and would stay), its suggestion then not pre-selected.
 
 Every selected draft of a drug pecoma identifies is checked against the allergy list: a
 critical card when an entry read rules it out, whatever else could not be read (the rest
@@ -65,6 +67,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
+from pecoma.fhir.read_treatment import order_given_for
 from pecoma.fhir.reading import conditions_named, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
@@ -365,6 +368,26 @@ def _unknown_stay(unknown: list[tuple[Mapping[str, Any], str]]) -> str:
                "**Check them, and remove by hand any that is either.**"))
 
 
+def _unplaced_stay(unplaced: list[tuple[Mapping[str, Any], Agent, str]],
+                   suggested: bool) -> str:
+    """What the card says of the order set's drafts not selected whose reasons pecoma
+    cannot read (:func:`~pecoma.fhir.read_treatment.order_given_for`): they may be of the
+    line, or ordered for something else; the suggestion leaves them, so it is not
+    pre-selected."""
+    one = len(unplaced) == 1
+    named = "; ".join(f"{_ident(draft)}, {_drug_words(agent)}: {md_text(why)}"
+                      for draft, agent, why in unplaced)
+    return (f"**Possibly of this line:** {'a draft' if one else f'{len(unplaced)} drafts'} "
+            f"of the order set, not selected, give{'s' if one else ''} a reason pecoma "
+            f"cannot read ({named}): {'it' if one else 'each'} may be of this line, or "
+            "ordered for something else. "
+            + (("**The suggestion leaves it and is not pre-selected:** check it, and "
+                "remove it by hand if it is of this line." if one else
+                "**The suggestion leaves them and is not pre-selected:** check them, and "
+                "remove by hand any that is of this line.")
+               if suggested else f"Nothing removes {'it' if one else 'them'}."))
+
+
 def _drug_words(agent: Agent) -> str:
     """How a card names a draft's drug: 'chemotherapy' for conventional chemotherapy (as
     the guideline does, S13), else the drug ('pazopanib', 'another anticancer agent')."""
@@ -374,7 +397,7 @@ def _drug_words(agent: Agent) -> str:
 
 
 def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str, drug: str,
-                 provisional: bool, unknown: int) -> dict[str, Any]:
+                 provisional: bool, unknown: int, unplaced: int) -> dict[str, Any]:
     """The one suggestion for the ``drafts`` of a first line (:func:`_drug_words`:
     ``drug``), replaced together: delete every one of them and create one mTOR-inhibitor
     proposal (CDS Hooks: a suggestion's actions are applied together; one suggestion
@@ -386,7 +409,9 @@ def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str,
     makes ``isRecommended`` the suggestion the EHR pre-selects, and pecoma never marks as
     recommended what it itself says is not settled. Nor when ``unknown`` drafts of the
     order set name a drug pecoma cannot identify: they may be of the line, and stay (the
-    label and the card say to check them, :func:`_unknown_stay`)."""
+    label and the card say to check them, :func:`_unknown_stay`); nor when ``unplaced``
+    drafts of the order set, not selected, give reasons pecoma cannot read: they may be of
+    the line, and stay (:func:`_unplaced_stay`)."""
     proposal = {
         "resourceType": "MedicationRequest",
         "status": "draft",
@@ -420,8 +445,12 @@ def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str,
     if unknown:
         label += (f"; check the draft{'' if unknown == 1 else 's'} whose drug pecoma could "
                   "not identify")
+    if unplaced:
+        label += (f"; check the draft{'' if unplaced == 1 else 's'} whose reason pecoma "
+                  "could not read")
     return {"label": label, "uuid": str(uuid.uuid4()),
-            "isRecommended": not provisional and not unknown, "actions": actions}
+            "isRecommended": not provisional and not unknown and not unplaced,
+            "actions": actions}
 
 
 #: How a suggestion resting on provisional advice begins (the words of the FHIR
@@ -486,11 +515,15 @@ class Line(NamedTuple):
     """The drafts of one first line: ``drafts``, the order set's drafts (each with its
     agent) that make it together, one selected at least; ``chosen``, the ``id()`` of
     the selected drafts; ``unknown``, the order set's drafts whose drug pecoma cannot
-    identify (:func:`_not_identified`, each with why), which may be of the line."""
+    identify (:func:`_not_identified`, each with why), which may be of the line;
+    ``unplaced``, the order set's drafts not selected, each with its agent, whose reasons
+    pecoma cannot read (:func:`~pecoma.fhir.read_treatment.order_given_for`, the reasons
+    shown): they may be of the line, or ordered for something else, and stay."""
 
     drafts: list[tuple[Mapping[str, Any], Agent]]
     chosen: set[int]
     unknown: list[tuple[Mapping[str, Any], str]]
+    unplaced: list[tuple[Mapping[str, Any], Agent, str]]
 
 
 def _not_identified(drafts: list[dict[str, Any]],
@@ -563,6 +596,8 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
                    f"orders selected: {'it is a draft' if one else 'they are drafts'} of the "
                    "same order set, and of this line (a regimen drafted one agent at a "
                    "time): the line is taken, and replaced, whole.")
+    if line.unplaced:
+        detail += "\n\n" + _unplaced_stay(line.unplaced, withheld is None)
     if safety.history is not None:
         detail += ("\n\n**Conditional:** this holds only if the patient has had no systemic "
                    "line for advanced disease (see below why that is not known). Check the "
@@ -592,7 +627,7 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
         links=answer.links(markdown_report(a)),
         suggestions=None if withheld is not None else [_replacement(
             drafts, req.patient_id, drug, provisional=bool(waits_on),
-            unknown=len(line.unknown))],
+            unknown=len(line.unknown), unplaced=len(line.unplaced))],
         override_reasons=[{"system": c.PECOMA_SYSTEM, "code": code, "display": text}
                           for code, text in OVERRIDE_REASONS],
     )
@@ -921,9 +956,12 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     orders, drafted = _draft_orders(req)
     # the order set's drafts that give their drug, selected or not: the ones not selected
     # belong to a line a selected draft starts (CDS Hooks: draftOrders is the ordering
-    # session, to be taken into account)
+    # session, to be taken into account); an entry not selected that is no draft (an
+    # order completed, stopped or active: an EHR breaking the hook's contract) is none
+    chosen = {id(order) for order in orders}
     session = [res for res in drafted
-               if res.get("resourceType") == "MedicationRequest" and _gives(res)]
+               if res.get("resourceType") == "MedicationRequest" and _gives(res)
+               and (id(res) in chosen or res.get("status") == "draft")]
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
     by_url = _full_urls(req.context["draftOrders"])
     servers = [req.fhir_server] if req.fhir_server else []
@@ -956,7 +994,6 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     departing = [(order, agent) for order in session
                  if (agent := agent_of(order, resolve)) is not None
                  and not agent.is_mtor_inhibitor and not_systemic(order, resolve) is None]
-    chosen = {id(order) for order in orders}
     chemo = [(order, agent) for order, agent in departing if id(order) in chosen]
     if not known and not unidentified and not possibly:
         return answer
@@ -995,13 +1032,28 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         # and one suggestion together; those ordered for another cancer, theirs. A line is
         # one a selected draft starts, and holds the order set's drafts not selected too
         # (epirubicin drafted, then ifosfamide selected): replaced whole, never half
+        # (a draft not selected only when nothing says it is ordered for something else:
+        # one whose reasons name another disease stays out, never deleted; one whose
+        # reasons pecoma cannot read is named as possibly of the line, and stays)
+        site = bc.case.tumour.primary_site.value
         lines: dict[str | None, list[tuple[Mapping[str, Any], Agent]]] = {}
+        unplaced: list[tuple[Mapping[str, Any], Agent, str]] = []
         for draft, agent in departing:
-            lines.setdefault(_for_another_cancer(draft, bc.other_cancers, resolve),
-                             []).append((draft, agent))
+            other = _for_another_cancer(draft, bc.other_cancers, resolve)
+            if other is None and id(draft) not in chosen:
+                ours, why = order_given_for(draft, resolve, bc.pecoma_condition, site)
+                if ours is not True:
+                    if ours is None:
+                        unplaced.append((draft, agent, why))
+                    continue
+            lines.setdefault(other, []).append((draft, agent))
         # the order set's drafts whose drug pecoma cannot identify may be of the line
+        # (not one whose reasons name another disease)
         unknown: dict[str | None, list[tuple[Mapping[str, Any], str]]] = {}
         for draft, why in _not_identified(session, resolve):
+            if id(draft) not in chosen and order_given_for(
+                    draft, resolve, bc.pecoma_condition, site)[0] is False:
+                continue
             unknown.setdefault(_for_another_cancer(draft, bc.other_cancers, resolve),
                                []).append((draft, why))
         for other_cancer, drafts in lines.items():
@@ -1009,7 +1061,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                 continue  # no draft of it selected: its card came when one was
             a = _alerting(bc.case, _line_of([agent for _d, agent in drafts]), svc)
             if a is not None:
-                _warn(answer, a, Line(drafts, chosen, unknown.get(other_cancer, [])), req,
+                _warn(answer, a, Line(drafts, chosen, unknown.get(other_cancer, []),
+                                      [] if other_cancer is not None else unplaced), req,
                       safety, tail, _mtor_drafted(drafted, resolve), other_cancer)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
