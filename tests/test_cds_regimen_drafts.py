@@ -38,6 +38,7 @@ from fhir_support import example, hook_request, patient_id, prefetch_of
 ON = dt.date(2026, 11, 28)
 PATIENT = "metastatic-lung-metachronous"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+PECOMA = "https://pecoma.example/fhir/CodeSystem/pecoma"
 FIRST_LINE = "Chemotherapy first line for advanced PEComa"
 EPIRUBICIN = {"coding": [{"system": RXNORM, "code": "3995", "display": "Epirubicin"}]}
 IFOSFAMIDE = {"coding": [{"system": RXNORM, "code": "5657"}]}
@@ -55,12 +56,16 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 
 
 def call(drafts: list[tuple[str | None, dict[str, Any]]], *, selected: list[str] | None = None,
-         allergies: Any = "empty") -> dict[str, Any]:
+         allergies: Any = "empty", site: str | None = None) -> dict[str, Any]:
     """order-select with ``drafts`` (id, medication); ``selected``: the ids selected
     (every draft with an id by default; left out when a draft has none, every draft then
     counting as selected); ``allergies``: the prefetch's allergy list (an empty search by
-    default)."""
+    default); ``site``: the PEComa's primary site, as the project codes it
+    (``site-lung``; the example's soft-tissue site by default)."""
     bundle = example(PATIENT)
+    for entry in bundle["entry"]:
+        if site is not None and entry["resource"].get("id") == "pecoma-diagnosis":
+            entry["resource"]["bodySite"] = [{"coding": [{"system": PECOMA, "code": site}]}]
     pid = patient_id(bundle)
     entries = []
     for rid, med in drafts:
@@ -334,9 +339,11 @@ def test_a_draft_not_selected_ordered_for_something_else_stays_out_of_the_line(
     arthritis, coded ICD-10-CM or recorded as a Condition it references) or another
     cancer (colon, by code or name, the record holding no Condition of it) is ordered for
     that, not for the PEComa: no part of the doxorubicin line, never deleted, never named
-    "of this line". The selected doxorubicin alone is replaced, pre-selected as before."""
-    body = with_reasons(call([("dox", DOXORUBICIN), ("other", medication)], selected=["dox"]),
-                        1, reasons, condition)
+    "of this line". The selected doxorubicin alone is replaced, pre-selected as before.
+    The PEComa is the lung's: a colon cancer is surely another organ's (beside a PEComa of
+    a region, the soft tissues, it might be the PEComa coded where it lies)."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("other", medication)], selected=["dox"],
+                             site="site-lung"), 1, reasons, condition)
     [card] = first_line_cards(client, body)
     [suggestion] = card["suggestions"]
     assert deleted(suggestion) == ["MedicationRequest/dox"]
@@ -419,3 +426,124 @@ def test_a_draft_not_identified_ordered_for_something_else_is_not_named(
     assert deleted(suggestion) == ["MedicationRequest/dox"]
     assert suggestion["isRecommended"] is True
     assert "MedicationRequest/d5" not in card["detail"].replace("\\", "")
+
+
+def icd10cm(code: str) -> dict[str, Any]:
+    return {"reasonCode": [{"coding": [{"system": ICD10CM, "code": code}]}]}
+
+
+@pytest.mark.parametrize(("site", "code"), [
+    ("site-gastrointestinal", "C18.9"), ("site-gastrointestinal", "C16.9"),
+    ("site-gastrointestinal", "C25.0"), ("site-broad-ligament", "C57.1"),
+    ("site-broad-ligament", "C57.10"), ("site-other-gynecologic", "C56.9"),
+    ("site-other-gynecologic", "C56.1"), ("site-uterus", "C55"), ("site-kidney", "C64.1"),
+    ("site-soft-tissue", "C49.9"), ("site-soft-tissue", "C49.4"),
+    ("site-retroperitoneum", "C48.0"),
+], ids=["gi-colon", "gi-stomach", "gi-pancreas", "broad-ligament", "broad-ligament-cm-side",
+        "ovary", "ovary-cm-right", "uterus", "kidney-cm-right", "soft-tissue",
+        "soft-tissue-abdomen", "retroperitoneum"])
+def test_a_draft_not_selected_for_a_malignancy_of_the_pecomas_own_organ_is_of_the_line(
+    client: TestClient, site: str, code: str,
+) -> None:
+    """A draft not selected whose reason is the ICD-10(-CM) code of a malignancy of the
+    PEComa's own organ (a colon code beside a gastrointestinal PEComa, C57.1 beside a
+    broad-ligament one, C56 beside an ovarian one, C49 beside a soft-tissue one, C48.0
+    beside a retroperitoneal one: the organ as the ICD-O-3 topography table reads the
+    site) names the PEComa: of the line, deleted with the selected doxorubicin. Read as
+    another cancer, the ifosfamide stayed, unnamed, beside the pre-selected sirolimus:
+    the half line nothing advises."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"],
+                             site=site), 1, icd10cm(code))
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox", "MedicationRequest/ifo"]
+    assert suggestion["isRecommended"] is True
+
+
+def _possibly_of_the_line(card: dict[str, Any]) -> None:
+    """The draft ``ifo`` named as possibly of the line, kept, the suggestion not
+    pre-selected."""
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox"]
+    assert suggestion["isRecommended"] is False
+    detail = card["detail"].replace("\\", "")
+    assert "**Possibly of this line:** a draft of the order set, not selected" in detail
+    assert "MedicationRequest/ifo, chemotherapy: " in detail
+
+
+@pytest.mark.parametrize(("site", "code"), [
+    ("site-other", "C55"), ("site-other", "C18.9"), ("site-soft-tissue", "C18.9"),
+    ("site-soft-tissue", "C34.9"), ("site-gastrointestinal", "C34.9"),
+    ("site-retroperitoneum", "C64.9"), ("site-lung", "C76.2"), ("site-lung", "C57.9"),
+    ("site-lung", "C49.9"), ("site-uterus", "C48.0"),
+], ids=["other-uterus-code", "other-colon-code", "soft-tissue-colon", "soft-tissue-lung",
+        "gi-lung", "retroperitoneum-kidney", "lung-ill-defined-abdomen",
+        "lung-female-genital-unspecified", "lung-soft-tissue-code",
+        "uterus-retroperitoneum-code"])
+def test_a_draft_not_selected_for_a_cancer_that_may_be_the_pecoma_is_named_and_kept(
+    client: TestClient, site: str, code: str,
+) -> None:
+    """A reason that is a cancer code pecoma cannot tell from the PEComa is "cannot tell",
+    not "another cancer": beside a PEComa of a site that is no one organ ('other', the
+    soft tissues, the gastrointestinal tract, the retroperitoneum, where a PEComa may be
+    coded by the organ it lies by), or a code of no mapped organ (C76, C57.9), or a soft-
+    tissue or retroperitoneal code (where a PEComa of any organ may be billed). The draft
+    is named, kept, and the suggestion not pre-selected (read as another cancer, it was
+    left unnamed beside a pre-selected sirolimus)."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"],
+                             site=site), 1, icd10cm(code))
+    [card] = first_line_cards(client, body)
+    _possibly_of_the_line(card)
+
+
+@pytest.mark.parametrize("reasons", [
+    {"reasonCode": {"coding": [{"system": ICD10CM, "code": "M06.9"}]}},
+    {"reasonReference": "Condition/ra"},
+    {"reasonReference": {"reference": "Condition/ra"}},
+    {"reasonCode": "M06.9"},
+    {"reasonCode": None},
+], ids=["reason-code-object", "reason-reference-string", "reason-reference-object",
+        "reason-code-string", "reason-code-null"])
+def test_a_draft_not_selected_whose_reason_is_no_list_is_named_and_kept(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """``reasonCode`` and ``reasonReference`` are arrays (R4, 0..*); a reason sent in
+    another shape says something pecoma cannot read, not that there is none (read as no
+    reason, the draft, ordered for rheumatoid arthritis, was deleted by the pre-selected
+    suggestion): named with the value as sent, kept, not pre-selected."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"]),
+                        1, reasons, RHEUMATOID)
+    [card] = first_line_cards(client, body)
+    _possibly_of_the_line(card)
+    assert "not a list" in card["detail"]
+
+
+@pytest.mark.parametrize("code", ["Z51.11", "Z51.12"])
+def test_a_draft_not_selected_for_an_encounter_for_chemotherapy_is_of_the_line(
+    client: TestClient, code: str,
+) -> None:
+    """Z51.11 (encounter for antineoplastic chemotherapy, the usual associated diagnosis of
+    a US chemotherapy order) and Z51.12 (immunotherapy) name no disease the order is for:
+    as no reason stated, the draft is of the line, deleted with the selected one."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"]),
+                        1, icd10cm(code))
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox", "MedicationRequest/ifo"]
+    assert suggestion["isRecommended"] is True
+
+
+def test_an_encounter_for_chemotherapy_beside_another_disease_keeps_the_draft_out(
+    client: TestClient,
+) -> None:
+    """Z51.11 says nothing of what the chemotherapy is for: beside rheumatoid arthritis
+    (M06.9) the order is for that, not of the line, never deleted."""
+    reasons = {"reasonCode": [{"coding": [{"system": ICD10CM, "code": "Z51.11"}]},
+                              {"coding": [{"system": ICD10CM, "code": "M06.9"}]}]}
+    body = with_reasons(call([("dox", DOXORUBICIN), ("mtx", METHOTREXATE)], selected=["dox"]),
+                        1, reasons)
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox"]
+    assert suggestion["isRecommended"] is True
+    assert "MedicationRequest/mtx" not in card["detail"].replace("\\", "")

@@ -61,6 +61,7 @@ __all__ = [
     "same_tumour",
     "settle_entered_dates",
     "settle_specimen_diagnosis",
+    "surely_other_cancer",
     "the_pecoma",
 ]
 
@@ -264,14 +265,57 @@ def _cancer_code_elsewhere(code: str, pecoma_site: str | None) -> bool:
             and not _same_organ_code(code, pecoma_site))
 
 
-#: ICD-10 categories of the organs a PEComa primary site names (a malignancy of the same
-#: organ beside the PEComa is taken as the same tumour).
-_ORGAN_CODES: Final = {"uterus": ("C53", "C54", "C55"), "kidney": ("C64",), "liver": ("C22",),
-                       "lung": ("C34",), "bladder": ("C67",), "pancreas": ("C25",)}
+#: The ICD-10 categories (``C55``, ``C56``) whose every ICD-O-3 topography code names one
+#: PEComa primary site (:data:`pecoma.fhir.codes.ICDO3_TOPOGRAPHY`): an ICD-10-CM code
+#: finer or coarser than the topography table's (``C56.1``, the right ovary; ``C55``) is
+#: read by its category. A category whose codes name different sites (C57: the broad
+#: ligament, the fallopian tube) is read by its subcategory only.
+def _category_sites() -> dict[str, str]:
+    sites: dict[str, set[str]] = {}
+    for code, site in c.ICDO3_TOPOGRAPHY.items():
+        sites.setdefault(code[:3], set()).add(site)
+    return {category: next(iter(named)) for category, named in sites.items()
+            if len(named) == 1}
+
+
+_CATEGORY_SITES: Final = _category_sites()
+#: PEComa primary sites naming a region, not one organ (the gastrointestinal tract, the
+#: retroperitoneum, the soft tissues, a site the guideline does not name): a malignancy
+#: coded by another organ's code may be the PEComa itself, coded where it lies.
+_REGION_SITES: Final = frozenset({
+    PrimarySite.gastrointestinal.value, PrimarySite.retroperitoneum.value,
+    PrimarySite.soft_tissue.value, PrimarySite.other.value})
+
+
+def organ_of_code(code: str) -> str | None:
+    """The PEComa primary site whose organ an ICD-10 (or ICD-10-CM) code names, by the
+    ICD-O-3 topography table the site is read by (``C18.9``: gastrointestinal; ``C57.1``
+    and ``C57.10``: the broad ligament; ``C55``: the uterus), or ``None`` (C76, C80, a
+    code no site is mapped to)."""
+    code = code.strip().upper()
+    return c.icdo3_topography(code[:5]) or _CATEGORY_SITES.get(code[:3])
 
 
 def _same_organ_code(code: str, pecoma_site: str | None) -> bool:
-    return pecoma_site is not None and code[:3] in _ORGAN_CODES.get(pecoma_site, ())
+    return pecoma_site is not None and organ_of_code(code) == pecoma_site
+
+
+def surely_other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
+    """Whether a Condition (or a reason coded as one) is surely another primary cancer than
+    the PEComa: one :func:`_other_cancer` counts, beside a PEComa whose site is known and
+    one organ (not a region: :data:`_REGION_SITES`), coded by an organ the topography
+    table maps to another of the sites (not soft tissue nor the retroperitoneum, where a
+    PEComa of any organ may be coded) or, not coded ICD-10, named as a cancer. A code of
+    no mapped organ (C76, C26), a PEComa of unknown or regional site: it cannot be told,
+    and ``False``."""
+    if pecoma_site is None or pecoma_site in _REGION_SITES \
+            or not _other_cancer(cond, pecoma_site):
+        return False
+    codes = _icd10_codes(cond)
+    return not codes or any(
+        _cancer_code_elsewhere(code, pecoma_site) and organ_of_code(code) not in (
+            None, PrimarySite.soft_tissue.value, PrimarySite.retroperitoneum.value)
+        for code in codes)
 
 
 #: A histology statement about a Condition: where it stands in time, where it was read,

@@ -37,9 +37,9 @@ from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import (
     _codes_or_names_pecoma,
     _is_metastasis,
-    _other_cancer,
     cancers_given_for,
     same_tumour,
+    surely_other_cancer,
     the_pecoma,
 )
 from pecoma.fhir.reading import (
@@ -590,30 +590,59 @@ def _reason_not_cancer(med: Mapping[str, Any], r: Reader) -> str | None:
     return ", ".join(shown) or None
 
 
+#: ICD-10 codes of an encounter for antineoplastic chemotherapy or immunotherapy (Z51.1,
+#: ICD-10-CM Z51.11 and Z51.12): the usual associated diagnosis of a chemotherapy order,
+#: naming no disease it is given for.
+_CHEMOTHERAPY_ENCOUNTER: Final = ("Z51.1",)
+
+
+def _names_no_disease(concept: Any) -> bool:
+    """Whether a reason's CodeableConcept is coded only as an encounter for chemotherapy
+    (:data:`_CHEMOTHERAPY_ENCOUNTER`), with no word of a cancer: it says no more than
+    that the order is chemotherapy, as no reason stated."""
+    found = list(codings(concept))
+    return bool(found) and not _CANCER_WORDS.search(m.lower_words(concept)) and all(
+        system in (m.ICD10CM, m.ICD10) and code.strip().upper().startswith(
+            _CHEMOTHERAPY_ENCOUNTER) for system, code in found)
+
+
 def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
                     pecoma: str | None, site: str | None) -> tuple[bool | None, str]:
     """What an order's reasons say it is given for, read as a medication record's are
     (:func:`cancers_given_for`, :func:`_not_cancer`), with the PEComa Condition
     (``pecoma``, ``Condition/id``) and its primary site (``site``): ``(True, "")`` when it
-    gives no reason, or one naming the PEComa (a ``reasonReference`` to the PEComa
-    Condition or to one recording the same tumour, a ``reasonCode`` sharing a coding with
-    its code, coding or naming PEComa, or a malignancy of its own organ); ``(False,
-    shown)`` when every reason names something else: a condition that is surely no cancer
-    (rheumatoid arthritis, ICD-10-CM M06.9), or another primary cancer, by code or name,
-    recorded or not (colon cancer, C18.9, beside a lung PEComa); ``(None, shown)`` when a
-    reason names neither that pecoma can read (a SNOMED CT code only, a Condition the
-    record does not hold): what the order is for cannot be told."""
+    gives no reason (an encounter for chemotherapy, Z51.11, names none), or one naming
+    the PEComa (a ``reasonReference`` to the PEComa Condition or to one recording the same
+    tumour, a ``reasonCode`` sharing a coding with its code, coding or naming PEComa, or a
+    malignancy of its own organ: C18.9 beside a gastrointestinal PEComa, C49.9 beside a
+    soft-tissue one); ``(False, shown)`` when every reason surely names something else: a
+    condition that is surely no cancer (rheumatoid arthritis, ICD-10-CM M06.9), or another
+    primary cancer, by code or name, recorded or not (colon cancer, C18.9, beside a lung
+    PEComa: :func:`pecoma.fhir.read_conditions.surely_other_cancer`); ``(None, shown)``
+    when a reason names neither that pecoma can read (a SNOMED CT code only, a Condition
+    the record does not hold, a cancer code beside a PEComa of unknown or regional site,
+    a ``reasonCode`` or ``reasonReference`` that is no list): what the order is for
+    cannot be told."""
     held = resolve(pecoma) if pecoma is not None else None
     said: list[bool | None] = []
     shown: list[str] = []
     if held is not None and conditions_named(order, [("", held)], resolve):
         return True, ""
+    for key in ("reasonCode", "reasonReference"):
+        if key in order and not isinstance(order[key], list):
+            said.append(None)
+            shown.append(f"{key} not a list: {show_value(order[key])}")
     for concept in as_list(order.get("reasonCode")):
+        if _names_no_disease(concept):
+            continue
         shown.append(f"reasonCode '{_shown(concept)}'")
         said.append(_reason_said({"code": concept}, site))
     for ref in as_list(order.get("reasonReference")):
         where = reference_of(ref)
         target = resolve(where) if where else None
+        if target is not None and target.get("resourceType") == "Condition" \
+                and _names_no_disease(target.get("code")):
+            continue
         shown.append(f"reasonReference {where or '(no reference)'}")
         if target is None or target.get("resourceType") != "Condition" \
                 or not live_condition(target):
@@ -628,13 +657,14 @@ def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
 def _reason_said(cond: Mapping[str, Any], site: str | None) -> bool | None:
     """Whether one reason of an order (a Condition, or a ``reasonCode`` as one's code)
     names the PEComa (``True``: codes or names PEComa, or records the same tumour), surely
-    something else (``False``: no cancer, :func:`_not_cancer`; another primary cancer,
-    :func:`pecoma.fhir.read_conditions._other_cancer`), or neither pecoma can read."""
+    something else (``False``: no cancer, :func:`_not_cancer`; surely another primary
+    cancer, :func:`pecoma.fhir.read_conditions.surely_other_cancer`), or neither pecoma
+    can read."""
     if _codes_or_names_pecoma(cond.get("code")) or same_tumour(cond, site):
         return True
     if _is_metastasis(cond):
         return None
-    return False if _not_cancer(cond.get("code")) or _other_cancer(cond, site) else None
+    return False if _not_cancer(cond.get("code")) or surely_other_cancer(cond, site) else None
 
 
 def _reason_holder(med: Mapping[str, Any], r: Reader) -> Mapping[str, Any]:
