@@ -246,35 +246,33 @@ class TestChemotherapyFirstFollowsTheScope:
 
 class TestNodesNotKnownFree:
     """Unknown is not absent: nodal spread is evidence of malignancy (I9), so regional
-    nodes recorded unknown or not assessed leave malignancy open, as a missing mitotic
+    nodes the record does not give (unknown) leave malignancy open, as a missing mitotic
     count does. The advice for malignant disease stays, provisional on MISS-NODES; the
     item that said the tumour 'has not spread to regional lymph nodes' on no record of
     it is not given."""
 
-    @pytest.mark.parametrize("nodes", ["unknown", "not_assessed"])
-    def test_s12_provisional_on_the_nodes(self, nodes: str) -> None:
-        a = _assess(_variant(stage={"lymph_nodes": nodes}))
-        assert NOT_SHOWN not in _ids(a), nodes
+    def test_s12_provisional_on_the_nodes(self) -> None:
+        a = _assess(_variant(stage={"lymph_nodes": "unknown"}))
+        assert NOT_SHOWN not in _ids(a)
         for record in (FIRST_LINE, "SUPP-NAB-SIROLIMUS"):
             item = _item(a, record)
-            assert "MISS-NODES" in item.conditional_on, (nodes, record)
-            assert _facts(item)["stage.lymph_nodes"] == nodes, (nodes, record)
+            assert "MISS-NODES" in item.conditional_on, record
+            assert _facts(item)["stage.lymph_nodes"] == "unknown", record
         assert _item(a, FIRST_LINE).strength == "treatment of choice"
         [asked] = [m for m in a.missing if m.id == "MISS-NODES"]
         assert {FIRST_LINE, "SUPP-NAB-SIROLIMUS"} <= set(asked.affects)
         assert "treatment of choice" in asked.would_change
 
-    @pytest.mark.parametrize("nodes", ["unknown", "not_assessed"])
-    def test_s27_alert_reads_the_nodes_alike(self, nodes: str) -> None:
+    def test_s27_alert_reads_the_nodes_alike(self) -> None:
         """One rule of malignancy (I9): the gross-residue alert is the critical one, as
         the safer branch, provisional on the nodes, not the warning for a tumour the
         facts call benign."""
-        a = _assess(_variant(stage={"lymph_nodes": nodes}))
+        a = _assess(_variant(stage={"lymph_nodes": "unknown"}))
         ids = {x.id for x in a.alerts}
-        assert "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR" not in ids, nodes
+        assert "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR" not in ids
         alert = _alert(a, "ALERT-GROSS-RESIDUAL")
-        assert "MISS-NODES" in alert.conditional_on, nodes
-        assert {f.path: f.value for f in alert.triggered_by}["stage.lymph_nodes"] == nodes
+        assert "MISS-NODES" in alert.conditional_on
+        assert {f.path: f.value for f in alert.triggered_by}["stage.lymph_nodes"] == "unknown"
         [asked] = [m for m in a.missing if m.id == "MISS-NODES"]
         assert "ALERT-GROSS-RESIDUAL" in asked.affects
 
@@ -283,6 +281,116 @@ class TestNodesNotKnownFree:
         item = _item(_assess(R2_BENIGN), NOT_SHOWN)
         assert _facts(item)["stage.lymph_nodes"] == "negative"
         assert "recorded free" in item.text
+
+
+#: nodes not sampled, as in most resections of PEComa (I10)
+NOT_ASSESSED = {"lymph_nodes": "not_assessed"}
+
+
+class TestNodesNotAssessed:
+    """Nodes recorded as not assessed are a recorded fact, not a gap (I10): nodal spread
+    is rare in PEComa and lymphadenectomy is not part of the usual operation, so they
+    are no evidence of malignancy, as negative nodes are not. A Folpe-benign tumour with
+    an unresectable residue and unsampled nodes had been given the critical 'Malignant
+    tumour was left behind', the mTOR inhibitor as treatment of choice and nab-sirolimus
+    (approved for malignant PEComa): long-term immunosuppression for a tumour the facts
+    class as benign, on a fact I10 declines to escalate on. The nodes are still asked,
+    with the items provisional on them, since positive nodes would make it malignant."""
+
+    def test_s12_not_the_treatment_of_choice(self) -> None:
+        a = _assess(_variant(stage=NOT_ASSESSED))
+        assert FIRST_LINE not in _ids(a)
+        assert "SUPP-NAB-SIROLIMUS" not in _ids(a)  # approved for malignant PEComa
+        item = _item(a, NOT_SHOWN)
+        assert _facts(item)["stage.lymph_nodes"] == "not_assessed"
+        assert "not assessed" in item.text
+        # asked, with what a positive answer would change
+        assert "MISS-NODES" in item.conditional_on
+        [asked] = [m for m in a.missing if m.id == "MISS-NODES"]
+        assert NOT_SHOWN in asked.affects
+        assert "treatment of choice" in asked.would_change
+
+    def test_chemotherapy_first_not_flagged(self) -> None:
+        """S13's order is read for malignant PEComa (I25): a doxorubicin first line for
+        a tumour not shown malignant departs from no advice given."""
+        a = _assess(_variant(stage=NOT_ASSESSED, systemic=DOXORUBICIN_FIRST))
+        assert CHEMO_FIRST not in {x.id for x in a.alerts}
+        assert NOT_SHOWN in _ids(a)
+
+    @pytest.mark.parametrize(("margin", "status", "resectable"), [
+        ("R2", "locally_advanced_unresectable", "no"),
+        ("R2", "localized", "no"),
+        ("R2", "localized", "yes"),
+        ("R1", "localized", "no"),
+        ("R1", "localized", "yes"),
+    ])
+    def test_s27_alert_is_the_warning_the_facts_give(
+            self, margin: str, status: str, resectable: str) -> None:
+        """Folpe benign, no high-risk feature, nodes not sampled: no alert asserting a
+        malignant tumour left; the plain warning, provisional on the nodes, which are
+        asked because positive nodes would make it critical."""
+        warning, critical = (
+            ("ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR", "ALERT-GROSS-RESIDUAL")
+            if margin == "R2" else
+            ("ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR", "ALERT-INCOMPLETE-RESECTION"))
+        a = _assess(_variant(stage={**NOT_ASSESSED, "status": status,
+                                    "resectable": resectable},
+                             surgery={"margin": margin}))
+        ids = {x.id for x in a.alerts}
+        assert critical not in ids, (margin, status)
+        alert = _alert(a, warning)
+        assert "MISS-NODES" in alert.conditional_on
+        assert {f.path: f.value for f in alert.triggered_by}["stage.lymph_nodes"] \
+            == "not_assessed"
+        [asked] = [m for m in a.missing if m.id == "MISS-NODES"]
+        assert warning in asked.affects
+
+    def test_high_risk_feature_keeps_its_warning(self) -> None:
+        """A high-risk feature present predicts aggressive behaviour (I9): its warning,
+        not the critical one, with the nodes not sampled."""
+        a = _assess(_variant(stage=NOT_ASSESSED, histology={"necrosis": "present"}))
+        ids = {x.id for x in a.alerts}
+        assert "ALERT-GROSS-RESIDUAL" not in ids
+        assert "MISS-NODES" in _alert(a, "ALERT-GROSS-RESIDUAL-HIGH-RISK").conditional_on
+
+    def test_malignant_category_still_critical(self) -> None:
+        """Malignant on the pathology (Folpe: size > 5 cm and mitoses > 1/50 HPF): not
+        assessed nodes take nothing away; critical and not provisional on the nodes."""
+        a = _assess(_variant(stage=NOT_ASSESSED,
+                             tumour={"size": {"value": 8, "unit": "cm"}},
+                             histology={"mitoses_per_50_hpf": 4}))
+        alert = _alert(a, "ALERT-GROSS-RESIDUAL")
+        assert "MISS-NODES" not in alert.conditional_on
+        assert _item(a, FIRST_LINE).strength == "treatment of choice"
+
+    def test_i9_and_i25_agree_with_i10(self) -> None:
+        """The interpretations must not read 'not assessed' two ways."""
+        from pecoma.knowledge import load_knowledge
+
+        texts = load_knowledge().interpretations
+        assert "unknown or not assessed" not in texts["I9"].text
+        assert "unknown or not assessed" not in texts["I25"].text
+        assert "I10" in texts["I9"].text and "I10" in texts["I25"].text
+
+
+class TestResectabilityQuestion:
+    """'No' to 'can surgery remove it?' makes the disease advanced (I6). The question had
+    promised 'an mTOR inhibitor first (S12, S13)', which I25 withdraws for a tumour not
+    shown malignant: what it says the answer changes must hold either way."""
+
+    @pytest.mark.parametrize("missing", ["MISS-RESIDUAL-RESECTABLE", "MISS-PRIMARY-RESECTABLE"])
+    def test_would_change_names_both_branches(self, missing: str) -> None:
+        from pecoma.knowledge import load_knowledge
+
+        text = load_knowledge().missing[missing].would_change
+        assert "an mTOR inhibitor first" not in text
+        assert "treatment of choice" in text and "sarcoma team to consider" in text
+        assert "I25" in text
+
+    def test_asked_after_r2_for_a_tumour_not_shown_malignant(self) -> None:
+        a = _assess(_variant(stage={"status": "localized", "resectable": "unknown"}))
+        [asked] = [m for m in a.missing if m.id == "MISS-RESIDUAL-RESECTABLE"]
+        assert "sarcoma team to consider" in asked.would_change
 
 
 class TestTheReadingIsSaidAsOurs:

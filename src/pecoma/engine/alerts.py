@@ -237,9 +237,11 @@ def history_and_behaviour(
                        else [] if resected_margin is not Margin.unknown
                        else [out.missing("MISS-MARGIN")])
         # I9: malignant on the facts, or may still be on missing facts, a category's
-        # criteria or the regional nodes not known to be free (the safer branch, the
-        # critical alert, provisional on them)
-        evidence, open_on, _grounds = malignancy(d, classifications, case.stage.lymph_nodes)
+        # criteria or the regional nodes not recorded (the safer branch, the critical
+        # alert, provisional on them); nodes recorded as not assessed are no evidence
+        # (I10): the warning the other facts give, provisional on them
+        scope = malignancy(d, classifications, case.stage.lymph_nodes)
+        evidence, open_on = scope.evidence, scope.open_on
         # A guideline high-risk feature (S06-S09) present, or unknown, with the category at
         # most uncertain malignant potential: aggressive behaviour is predicted, malignancy
         # is not shown (I9), so the warning worded for it.
@@ -260,12 +262,14 @@ def history_and_behaviour(
                      if "MISS-NODES" in open_on else [])
             out.add(critical, [*facts, *high_risk, *nodes],
                     [*conditional, *(out.missing(m, affects=(critical,)) for m in open_on)])
-        elif high_risk:
-            out.add(feature_warning, [*facts, *high_risk], conditional)
-        elif high_risk_open:
-            out.add(feature_warning, facts, [*conditional, *dict.fromkeys(high_risk_open)])
         else:
-            out.add(warning, facts, conditional)
+            shown = feature_warning if high_risk or high_risk_open else warning
+            # nodes not assessed: asked, since positive nodes would make it critical
+            nodes = ([Fact("stage.lymph_nodes", case.stage.lymph_nodes)]
+                     if scope.asked else [])
+            out.add(shown, [*facts, *high_risk, *nodes],
+                    [*conditional, *(() if high_risk else dict.fromkeys(high_risk_open)),
+                     *(out.missing(m, affects=(shown,)) for m in scope.asked)])
     fusion = case.molecular.tfe3_fusion
     if tfe3_positive and not (fusion is FusionStatus.absent or (
             fusion is FusionStatus.present and d.advanced is not False)):

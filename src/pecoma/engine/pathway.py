@@ -736,10 +736,11 @@ def _scope_facts(scope: Malignancy) -> list[Fact]:
 
 
 def _scope_asked(out: Collector, scope: Malignancy, record_id: str) -> list[str]:
-    """The missing facts on which a classification may still call the tumour malignant,
-    as conditions of ``record_id`` (the safer branch meanwhile: the guideline's advice
-    for malignant PEComa, provisional, I25); empty when none."""
-    return [out.missing(m, affects=(record_id,)) for m in scope.open_on]
+    """The missing facts that may still make the tumour malignant, as conditions of
+    ``record_id``: those leaving it open (the safer branch meanwhile: the guideline's
+    advice for malignant PEComa, provisional, I25), and nodes recorded as not assessed
+    (the advice as the facts stand, provisional, I10); empty when none."""
+    return [out.missing(m, affects=(record_id,)) for m in (*scope.open_on, *scope.asked)]
 
 
 def _scope_applied(scope: Malignancy) -> tuple[str, ...]:

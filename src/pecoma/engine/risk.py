@@ -190,22 +190,26 @@ class Malignancy(NamedTuple):
 
     ``evidence``: the facts that make it count as malignant (empty when none do);
     ``open_on``: with no evidence, the missing facts that may still make it malignant: a
-    pathology classification's unknown criteria, and the regional lymph nodes when not
-    known to be free (unknown, not assessed: nodal spread is evidence, I9); the safer
-    branch meanwhile is to take it as malignant, provisional on them; ``grounds``: with
-    no evidence, the facts as they stand (the pathology categories and the nodal
-    status)."""
+    pathology classification's unknown criteria, and the regional lymph nodes when the
+    record does not give them (unknown: nodal spread is evidence, I9); the safer branch
+    meanwhile is to take it as malignant, provisional on them; ``grounds``: with no
+    evidence, the facts as they stand (the pathology categories and the nodal status);
+    ``asked``: with no evidence, what is still asked without opening malignancy: nodes
+    recorded as not assessed are a recorded fact, no evidence of nodal spread (I10), so
+    the items read as the facts stand, provisional on MISS-NODES (positive nodes would
+    make the tumour malignant)."""
 
     evidence: tuple[Fact, ...]
     open_on: tuple[str, ...]
     grounds: tuple[Fact, ...]
+    asked: tuple[str, ...] = ()
 
     @property
     def not_shown(self) -> bool:
         """No evidence of malignancy and none left open by a missing fact: at most
         benign or of uncertain malignant potential on the facts entered, the regional
-        nodes recorded free (a category left open up to malignant only because the
-        tumour was never resected, I6, is no evidence either)."""
+        nodes recorded free or not assessed (I10; a category left open up to malignant
+        only because the tumour was never resected, I6, is no evidence either)."""
         return not self.evidence and not self.open_on
 
 
@@ -215,7 +219,8 @@ def malignancy(d: Derived, classifications: Sequence[Classification],
     classification determined as malignant, disease that has recurred or metastasised,
     or spread to regional lymph nodes; else the missing facts that may still make it
     malignant (a classification's unknown criteria; ``nodes``, the recorded nodal
-    status, not known to be free: MISS-NODES). The guideline's high-risk features
+    status, when unknown: MISS-NODES; nodes not assessed leave it as the other facts
+    say, MISS-NODES asked, I10). The guideline's high-risk features
     (S06-S09) predict aggressive behaviour; they do not make the tumour malignant by
     themselves."""
     pathology = [c for c in classifications if c.id in _CLASSIFICATION_FACT]
@@ -230,10 +235,11 @@ def malignancy(d: Derived, classifications: Sequence[Classification],
     open_on = tuple(dict.fromkeys(
         [*(m for c in pathology if not c.determined and MALIGNANT in c.possible
            for m in c.item.conditional_on),
-         *(("MISS-NODES",) if nodes in _NODES_OPEN else ())]))
+         *(("MISS-NODES",) if nodes is NodeStatus.unknown else ())]))
     return Malignancy((), open_on, (
         *(Fact(_CLASSIFICATION_FACT[c.id], c.category) for c in pathology),
-        Fact("stage.lymph_nodes", nodes)))
+        Fact("stage.lymph_nodes", nodes)),
+        ("MISS-NODES",) if nodes is NodeStatus.not_assessed else ())
 
 
 _CLASSIFICATION_FACT = {

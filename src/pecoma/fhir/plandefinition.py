@@ -98,12 +98,13 @@ APPLIES_WHEN: dict[str, str] = {
     "by systemic or other treatment without an operation (I8): no S11, no relapse.",
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) shown malignant (I9: a malignant pathology "
     "category, recurrence, metastasis or nodal spread), or possibly malignant on a missing "
-    "fact (a classification's unknown criterion, regional nodes unknown or not assessed; "
+    "fact (a classification's unknown criterion, regional nodes unknown; "
     "then provisional on it, I25); mTOR inhibitors neither unavailable nor contraindicated, "
     "no progression on an mTOR inhibitor.",
     "REC-MTOR-MALIGNANCY-NOT-SHOWN": "Advanced disease (I6) not shown malignant (I9: no "
     "malignant pathology category, no recurrence, metastasis or nodal spread, regional nodes "
-    "recorded free, and no missing fact that could make it malignant), mTOR inhibitors "
+    "recorded free or not assessed (I10), and no missing fact that could make it "
+    "malignant), mTOR inhibitors "
     "neither unavailable nor contraindicated, no progression on an mTOR inhibitor (I25).",
     "REC-ANTHRACYCLINE": "Advanced disease and mTOR inhibitors unavailable or "
     "contraindicated, no progression on anthracycline-based chemotherapy, doxorubicin not "
@@ -165,13 +166,14 @@ APPLIES_WHEN: dict[str, str] = {
     "unknown margin (or recurrent, metastatic or locally advanced disease still present "
     "whose primary was resected with an R1 or uncertain margin), and malignancy (a "
     "malignant category, relapse or positive nodes) established or left open by missing "
-    "facts (a malignant category open, regional nodes unknown or not assessed; I9).",
+    "facts (a malignant category open, regional nodes unknown; I9).",
     "ALERT-RESIDUAL-HIGH-RISK": "Localized disease resected with an R1, uncertain or "
     "unknown margin, a guideline high-risk feature present or unknown, the category at "
-    "most uncertain malignant potential, regional nodes recorded free (I9).",
+    "most uncertain malignant potential, regional nodes recorded free or not assessed (I9, I10).",
     "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, "
     "uncertain or unknown margin, no high-risk feature, the tumour benign or of uncertain "
-    "malignant potential on the facts entered, regional nodes recorded free (I9).",
+    "malignant potential on the facts entered, regional nodes recorded free or not "
+    "assessed (I9, I10).",
     "ALERT-GROSS-RESIDUAL": "Localized disease resected with an R2 margin (or recurrent, "
     "metastatic or locally advanced disease still present whose primary was), and "
     "malignancy (a malignant category, relapse or positive nodes) established or left "
@@ -179,10 +181,10 @@ APPLIES_WHEN: dict[str, str] = {
     "assessed; I9).",
     "ALERT-GROSS-RESIDUAL-HIGH-RISK": "Localized disease resected with an R2 margin, a "
     "guideline high-risk feature present or unknown, the category at most uncertain "
-    "malignant potential, regional nodes recorded free (I9).",
+    "malignant potential, regional nodes recorded free or not assessed (I9, I10).",
     "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R2 "
     "margin, no high-risk feature, the tumour benign or of uncertain malignant potential "
-    "on the facts entered, regional nodes recorded free (I9).",
+    "on the facts entered, regional nodes recorded free or not assessed (I9, I10).",
     "SUPP-TFE3": "TFE3 immunohistochemistry is positive.",
     "SUPP-MELANOMA-MARKERS": "The tumour carried a diagnosis of melanoma before PEComa.",
     "SUPP-SMOOTH-MUSCLE-NEGATIVE": "A melanocytic marker positive and every smooth-muscle "
