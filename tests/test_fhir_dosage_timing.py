@@ -505,12 +505,19 @@ def with_timing(record: dict[str, Any], **more: Any) -> dict[str, Any]:
 
 
 class TestDaysWithASchedule:
-    """R4 Timing: a ``code`` alone states the whole schedule ("either the code or the data
-    may be used to interpret the Timing"), and a repeat or an element the reader does not
-    read may schedule doses after the days listed in ``event``. The last day listed ends
-    the course only when nothing else in the timing may give a later dose: in doubt the
-    course is not ended (an order in place, checked against the allergy list). It was
-    read as ended beside a code, a boundsDuration, a boundsRange or an extension."""
+    """R4 Timing: a ``code`` is "a complete statement of whatever is specified in the
+    structured timing data" (QD: the listed days may be only the first of a daily
+    schedule), and a repeat's frequency or period, an extension anywhere in the timing
+    (on a primitive's ``_`` sibling too: an end said unknown) or an element the reader does
+    not read may schedule doses after the days listed in ``event``. The last day listed
+    ends the course only when nothing else in the timing may give a later dose: in doubt
+    the course is not ended (an order in place, checked against the allergy list). It was
+    read as ended beside a code or an extension on the timing; then (F4) still beside an
+    end said unknown or an extension inside the boundsPeriod. Bounds (boundsPeriod,
+    boundsDuration, boundsRange) only limit a schedule, R4 "the length of the timing
+    schedule ... or outer bounds": beside the listed days alone they add no dose, and the
+    last day listed ends the course (F5: a bound kept a finished cycle given now for
+    ever)."""
 
     @pytest.mark.parametrize("more", [
         {"code": {"coding": [{"system": GTS, "code": "QD"}], "text": "DAILY"}},
@@ -518,10 +525,10 @@ class TestDaysWithASchedule:
         {"code": {"coding": [{"system": GTS, "code": "WK"}]}},
         {"code": {"text": "DAILY"}},
         {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
-        {"repeat": {"boundsDuration": {"value": 28, "unit": "d",
+        {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d",
+                    "boundsDuration": {"value": 28, "unit": "d",
                                        "system": "http://unitsofmeasure.org",
                                        "code": "d"}}},
-        {"repeat": {"boundsRange": {"high": {"value": 6, "unit": "mo"}}}},
         {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/"
                                "timing-daysOfCycle", "valueInteger": 1}]},
         {"modifierExtension": [{"url": "http://example.org/fhir/repeat-until-stopped",
@@ -529,16 +536,30 @@ class TestDaysWithASchedule:
         {"repeat": {"boundsPeriod": {"start": "2025-03-06"},
                     "extension": [{"url": "http://example.org/fhir/schedule",
                                    "valueString": "daily"}]}},
+        {"repeat": {"boundsPeriod": {"start": "2025-03-06", "_end": {"extension": [DAR]}}}},
+        {"repeat": {"boundsPeriod": {"start": "2025-03-06", "extension": [
+            {"url": "http://example.org/fhir/ongoing", "valueBoolean": True}]}}},
+        {"repeat": {"boundsPeriod": {"start": "2025-03-06", "_start": {"extension": [
+            {"url": "http://example.org/fhir/note", "valueString": "and on"}]}}}},
+        {"repeat": {"_count": {"extension": [DAR]}}},
+        {"repeat": {"boundsDuration": {"value": 28, "unit": "d", "extension": [
+            {"url": "http://example.org/fhir/renewed", "valueBoolean": True}]}}},
+        {"_event": [None, None, {"extension": [DAR]}]},
     ], ids=["code-QD", "code-BID", "code-WK", "code-text-only", "repeat-frequency",
-            "bounds-duration", "bounds-range", "timing-extension",
-            "timing-modifier-extension", "repeat-extension"])
+            "frequency-and-bounds-duration", "timing-extension",
+            "timing-modifier-extension", "repeat-extension", "bounds-end-said-unknown",
+            "bounds-period-extension", "bounds-start-extension", "count-said-unknown",
+            "bounds-duration-extension", "last-day-extension"])
     @pytest.mark.parametrize("make", [statement, request], ids=["statement", "request"])
     def test_the_last_day_listed_does_not_end_a_course_said_to_go_on(
             self, make: Any, more: dict[str, Any]) -> None:
         """Active, doses listed from 2025-03-06 to 2025-05-06 with a schedule beside them
-        (daily, twice a day, weekly; a 28-day or up-to-6-month length the reader gives no
-        end day from; an extension it does not read): given now on 2026-01-15, no end
-        being given (it was over on 2025-05-06); its first day is still the first listed."""
+        (daily, twice a day, weekly; daily within 28 days, which the reader gives no end
+        day from) or an extension it does not read anywhere in the timing (on the
+        timing, its repeat, its bounds, a bounds' end said unknown by a
+        data-absent-reason, a count said unknown, the last day's ``_event`` twin): given
+        now on 2026-01-15, no end being given (it was over on 2025-05-06); its first day
+        is still the first listed."""
         record = with_timing(doses_on(make(), *PAST_DOSES), **more)
         assert given_now(record, ON)
         day = first_day(record)
@@ -553,31 +574,91 @@ class TestDaysWithASchedule:
                                                       "end": "2025-05-01"}})
         assert not given_now(record, ON)
 
+    @pytest.mark.parametrize("repeat", [
+        {"boundsDuration": {"value": 21, "unit": "d", "system": "http://unitsofmeasure.org",
+                            "code": "d"}},
+        {"boundsDuration": {"value": 2, "unit": "a", "system": "http://unitsofmeasure.org",
+                            "code": "a"}},
+        {"boundsRange": {"high": {"value": 6, "unit": "mo",
+                                  "system": "http://unitsofmeasure.org", "code": "mo"}}},
+        {"id": "r1", "boundsPeriod": {"start": "2025-03-06"}},
+    ], ids=["bounds-duration-21d", "bounds-duration-2a", "bounds-range", "open-bounds"])
+    @pytest.mark.parametrize("make", [statement, request], ids=["statement", "request"])
+    def test_bounds_beside_the_days_alone_do_not_extend_the_course(
+            self, make: Any, repeat: dict[str, Any]) -> None:
+        """Active, doses listed 2025-03-06 to 2025-05-06 and a repeat holding only bounds
+        (21 days, 2 years, up to 6 months; a boundsPeriod with no end): no frequency,
+        period or code, so the doses are the listed days and the bound can only cut them
+        short, never add one. Over on 2025-05-06, so not given now on 2026-01-15 (it was
+        given now for ever beside a boundsDuration or boundsRange); read on the last day
+        listed it is given now."""
+        record = with_timing(doses_on(make(), *PAST_DOSES), repeat=repeat)
+        assert not given_now(record, ON)
+        assert given_now(record, dt.date(2025, 5, 6))
+        day = first_day(record)
+        assert day is not None and day.day == dt.date(2025, 3, 6)
+
+    @pytest.mark.parametrize("timing", [
+        {"event": ["2025-10-01T09:00:00Z"],
+         "code": {"coding": [{"system": GTS, "code": "QD"}], "text": "DAILY"}},
+        {"event": ["2025-10-01T09:00:00Z"],
+         "repeat": {"boundsPeriod": {"start": "2025-10-01", "_end": {"extension": [DAR]}}}},
+    ], ids=["code-QD", "bounds-end-said-unknown"])
     def test_the_daily_sirolimus_order_against_the_allergy_gets_the_critical_card(
-            self, tmp_path: Path) -> None:
+            self, tmp_path: Path, timing: dict[str, Any]) -> None:
         """An active sirolimus order whose timing lists its first dose (2025-10-01) and
-        says QD, read on 2026-01-15 beside the kidney record's sirolimus intolerance: the
-        order is in place, so patient-view gives the critical card 'Order of sirolimus
-        given now in the record' (it gave none: the order was read as ended on its one
-        listed day)."""
+        says QD, or whose bounds' end is said unknown (a data-absent-reason on ``_end``),
+        read on 2026-01-15 beside the kidney record's sirolimus intolerance: the order is
+        in place, so patient-view gives the critical card 'Order of sirolimus given now in
+        the record' (it gave none: the order was read as ended on its one listed day)."""
         order = {"resourceType": "MedicationRequest", "id": "sir", "status": "active",
                  "intent": "order", "authoredOn": "2025-10-01",
                  "medicationCodeableConcept": SIROLIMUS, "subject": SUBJECT,
-                 "dosageInstruction": [{"text": "2 mg daily", "timing": {
-                     "event": ["2025-10-01T09:00:00Z"],
-                     "code": {"coding": [{"system": GTS, "code": "QD"}],
-                              "text": "DAILY"}}}]}
-        client = TestClient(create_app(WebConfig(
-            database_url=f"sqlite:///{tmp_path / 'registry.db'}", cds=CdsSettings()),
-            today=lambda: ON), base_url="http://localhost")
-        bundle = as_searched(kidney_with(order))
-        body = hook_request("patient-view", patient_id(bundle),
-                            prefetch=prefetch_of(bundle, include=True))
-        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
-        assert r.status_code == 200, r.text
-        critical = [c["summary"] for c in r.json()["cards"] if c["indicator"] == "critical"]
+                 "dosageInstruction": [{"text": "2 mg daily", "timing": timing}]}
+        critical = [c["summary"] for c in _patient_view(tmp_path, kidney_with(order))
+                    if c["indicator"] == "critical"]
         assert any(s.startswith("Order of sirolimus given now in the record")
                    and "sirolimus" in s.split(":", 1)[1] for s in critical), critical
+
+    def test_a_finished_cycle_with_a_bound_gets_no_card_months_later(
+            self, tmp_path: Path) -> None:
+        """One docetaxel cycle, day 1 and day 8 (2025-06-02, 2025-06-09) with a 21-day
+        boundsDuration, its order left active, and a docetaxel intolerance recorded; read
+        on 2026-01-15: the cycle ended on 2025-06-09 (a bound adds no dose), so it is no
+        order given now and no card calls it one (a critical 'given now ... stop it' card
+        was raised)."""
+        docetaxel = {"coding": [{"system": RXNORM, "code": "72962",
+                                 "display": "docetaxel"}]}
+        order = {"resourceType": "MedicationRequest", "id": "doc", "status": "active",
+                 "intent": "order", "authoredOn": "2025-06-02",
+                 "medicationCodeableConcept": docetaxel, "subject": SUBJECT,
+                 "dosageInstruction": [{"text": "75 mg/m2", "timing": {
+                     "event": ["2025-06-02", "2025-06-09"],
+                     "repeat": {"boundsDuration": {
+                         "value": 21, "unit": "d", "system": "http://unitsofmeasure.org",
+                         "code": "d"}}}}]}
+        bundle = kidney_with(order)
+        allergy = next(copy.deepcopy(e["resource"]) for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "AllergyIntolerance")
+        allergy.update(id="docetaxel-intolerance", code=docetaxel)
+        bundle["entry"].append({"resource": allergy})
+        assert not given_now(order, ON)
+        assert [c["summary"] for c in _patient_view(tmp_path, bundle)
+                if "given now" in c["summary"] and "docetaxel" in c["summary"]] == []
+
+
+def _patient_view(tmp_path: Path, bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cards patient-view gives for ``bundle`` (searched and prefetched) on 2026-01-15."""
+    client = TestClient(create_app(WebConfig(
+        database_url=f"sqlite:///{tmp_path / 'registry.db'}", cds=CdsSettings()),
+        today=lambda: ON), base_url="http://localhost")
+    searched = as_searched(bundle)
+    body = hook_request("patient-view", patient_id(searched),
+                        prefetch=prefetch_of(searched, include=True))
+    r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+    assert r.status_code == 200, r.text
+    cards: list[dict[str, Any]] = r.json()["cards"]
+    return cards
 
 
 def absent_first(make: Any, *days: Any, notes: list[Any] | None = None) -> dict[str, Any]:

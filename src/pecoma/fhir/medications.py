@@ -1165,16 +1165,36 @@ def _dosages(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 _DOSAGE_LISTS: Final[Mapping[str, str]] = {"MedicationStatement": "dosage",
                                            "MedicationRequest": "dosageInstruction"}
 #: The elements of a ``Timing`` that schedule no dose beside its listed days: its id,
-#: the days (``event``, and ``_event``, their ids and extensions) and its ``repeat``. Any
-#: other (a ``code``, QD or BID or a text, said by R4 to state the whole schedule alone;
-#: an extension or modifierExtension, which may schedule doses; an element R4 does not
-#: have) may schedule doses after the last day listed.
+#: the days (``event``, and ``_event``, their ids) and its ``repeat``. Any other may
+#: schedule doses after the last day listed: a ``code`` (QD, BID, a text: R4 has it
+#: understood as "a complete statement of whatever is specified in the structured timing
+#: data", so a schedule the listed days may be only the start of), an extension or
+#: modifierExtension, an element R4 does not have.
 _DAYS_ONLY: Final = frozenset({"id", "event", "_event", "repeat"})
-#: The elements of a ``Timing.repeat`` that schedule no dose: its id and its boundsPeriod
-#: (whose end is read). Any other (a frequency, a period, a count; a boundsDuration or a
-#: boundsRange, which give no end day the reader reads; an extension) may schedule doses
-#: after the last day listed.
-_REPEAT_DAYS_ONLY: Final = frozenset({"id", "boundsPeriod"})
+#: The elements of a ``Timing.repeat`` that schedule no dose: its id and its bounds
+#: (``boundsPeriod``, whose end is read; ``boundsDuration``, ``boundsRange``). R4 bounds
+#: are "a duration for the length of the timing schedule, a range of possible length, or
+#: outer bounds for start and/or end limits of the timing schedule": they limit the
+#: schedule, never add a dose, so beside listed days alone the last day listed ends the
+#: course. Any other (a frequency, a period, a count, a day of the week or a time of day;
+#: an extension; a ``_`` sibling) may schedule doses after the last day listed.
+_REPEAT_DAYS_ONLY: Final = frozenset({"id", "boundsPeriod", "boundsDuration",
+                                      "boundsRange"})
+#: The elements of a ``boundsPeriod`` read as dates: its id, start and end.
+_PERIOD_DAYS_ONLY: Final = frozenset({"id", "start", "end"})
+
+
+def _extended(value: Any) -> bool:
+    """Whether ``value`` (a Timing, or any element within it) holds an extension or a
+    modifierExtension anywhere: on the Timing, inside its repeat or bounds, or on a
+    primitive's ``_`` sibling (``"_end": {"extension": [data-absent-reason]}``, an end
+    said unknown). The reader reads none, so what it says of the schedule is unknown."""
+    if isinstance(value, list):
+        return any(_extended(v) for v in value)
+    if not isinstance(value, dict):
+        return False
+    return bool(value.get("extension")) or bool(value.get("modifierExtension")) or any(
+        _extended(v) for v in value.values())
 
 
 def _absent_days(timing: Mapping[str, Any]) -> list[int]:
@@ -1207,10 +1227,13 @@ def absent_dose_days(resource: Mapping[str, Any]) -> list[str]:
 def _bounds(resource: Mapping[str, Any]) -> list[tuple[Any, list[Any], bool]]:
     """The ``timing.repeat.boundsPeriod`` and the ``timing.event`` days of each dosage of a
     medication record (:func:`_dosages`), and whether its timing may give doses beyond
-    those days: a ``repeat`` holding more than its boundsPeriod (:data:`_REPEAT_DAYS_ONLY`),
-    a ``code`` or any other element beside the days (:data:`_DAYS_ONLY`), or a day said
-    absent (:func:`_absent_days`, which may be the last; left out of the days); ``(None,
-    [], False)`` for a dosage that gives none.
+    those days: a ``repeat`` holding more than its bounds (:data:`_REPEAT_DAYS_ONLY`), a
+    boundsPeriod holding more than its start and end (:data:`_PERIOD_DAYS_ONLY`: an end
+    said unknown by its ``_end``), a ``code`` or any other element beside the days
+    (:data:`_DAYS_ONLY`), an extension anywhere in the timing (:func:`_extended`), or a
+    day said absent (:func:`_absent_days`, which may be the last; left out of the days);
+    ``(None, [], False)`` for a dosage that gives none. A boundsDuration or boundsRange
+    beside the days alone gives no dose beyond them (R4 bounds only limit a schedule).
 
     One rule for every kind: MedicationRequest ``dosageInstruction[].timing`` and
     MedicationStatement ``dosage[].timing`` alike (a statement often gives its dates only
@@ -1226,10 +1249,12 @@ def _bounds(resource: Mapping[str, Any]) -> list[tuple[Any, list[Any], bool]]:
         repeat = timing.get("repeat", {})
         absent = _absent_days(timing)
         events = [e for j, e in enumerate(_list(timing.get("event"))) if j not in absent]
-        beyond = (bool(timing.keys() - _DAYS_ONLY) or bool(absent)
-                  or not isinstance(repeat, dict) or bool(repeat.keys() - _REPEAT_DAYS_ONLY))
-        out.append((repeat.get("boundsPeriod") if isinstance(repeat, dict) else None,
-                    events, beyond))
+        bounds = repeat.get("boundsPeriod") if isinstance(repeat, dict) else None
+        beyond = (bool(timing.keys() - _DAYS_ONLY) or bool(absent) or _extended(timing)
+                  or not isinstance(repeat, dict) or bool(repeat.keys() - _REPEAT_DAYS_ONLY)
+                  or (bounds is not None and (not isinstance(bounds, dict)
+                                              or bool(bounds.keys() - _PERIOD_DAYS_ONLY))))
+        out.append((bounds, events, beyond))
     return out
 
 
