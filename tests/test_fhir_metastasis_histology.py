@@ -11,7 +11,9 @@ as a PEComa metastasis: a patient with a localized PEComa and a second primary l
 cancer was advised as metastatic PEComa. The metastasis is read by the reader's one rule
 for histology results (the latest wins; its own code a PEComa statement of its onset):
 one whose latest histology names another tumour is not the PEComa's spread (listed with
-why, said in a note, the disease status then following the rest of the record); latest
+why, said in a note, the disease status then following the rest of the record: a
+statement of metastatic disease not known to be later than that biopsy, with no other
+metastasis read, is asked, not taken); latest
 statements that disagree are asked; one whose histology is PEComa, or says nothing
 readable, stays a metastasis.
 """
@@ -74,6 +76,31 @@ def without(bundle: dict[str, Any], rid: str) -> dict[str, Any]:
     return out
 
 
+def status(value: str, day: str | None) -> dict[str, Any]:
+    """The example's disease-status Observation valued ``value``, dated ``day`` (or not)."""
+    obs = copy.deepcopy(next(e["resource"] for e in record()["entry"]
+                             if e["resource"].get("id") == "disease-status"))
+    obs["valueCodeableConcept"] = {"coding": [
+        {"system": "https://pecoma.example/fhir/CodeSystem/pecoma", "code": value}]}
+    if day is not None:
+        obs["effectiveDateTime"] = day
+    return obs
+
+
+def with_status(bundle: dict[str, Any], obs: dict[str, Any]) -> dict[str, Any]:
+    out = without(bundle, "disease-status")
+    out["entry"].append({"resource": obs})
+    return out
+
+
+
+def status_later(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The bundle with its disease status ('metastatic') dated 2024-12-15, after every
+    biopsy here: a statement not resting on the nodule alone, so the reading of the
+    nodule itself is what is tested."""
+    return with_status(bundle, status("metastatic", "2024-12-15"))
+
+
 #: Biopsies of the nodule, after its onset, naming another tumour: by ICD-O-3 code, by a
 #: SNOMED CT morphology's display, by text alone.
 OTHER_TUMOUR = [
@@ -94,7 +121,7 @@ class TestAnotherTumoursBiopsy:
         """The nodule's own later biopsy names another cancer: the lung nodule is not shown
         to be PEComa, so it is not in stage.metastases (it had been, the metastatic
         pathway following), it is listed as not read with why, and a note says so."""
-        got = read(record(biopsy(value, link=link)))
+        got = read(status_later(record(biopsy(value, link=link))))
         assert got.case.stage.metastases == ()
         why = listed(got, f"Condition/{MET}")
         assert "its latest histology, Observation/hist-met" in why
@@ -102,15 +129,20 @@ class TestAnotherTumoursBiopsy:
         assert any(n.startswith(f"Condition/{MET}: its latest histology") and
                    "left out of stage.metastases" in n for n in got.notes)
 
-    def test_no_lung_metastasectomy_is_advised(self) -> None:
-        """The record still states the disease metastatic (its disease-status
-        Observation): the metastases are asked, and no lung metastasectomy (S16) is put
-        to a patient whose only 'lung metastasis' is a lung adenocarcinoma."""
-        before = assess(read(record()).case, ON)
-        after = assess(read(record(biopsy(ADENO))).case, ON)
-        assert "REC-LUNG-METASTASECTOMY" in {x.id for x in before.recommendations}
-        assert "REC-LUNG-METASTASECTOMY" not in {x.id for x in after.recommendations}
-        assert "MISS-METASTASIS-DETAILS" in {x.id for x in after.missing}
+    def test_a_metastatic_status_resting_on_that_nodule_alone_is_asked(self) -> None:
+        """The record's undated disease-status Observation says 'metastatic', and its only
+        metastasis is the nodule now shown to be a lung adenocarcinoma (the PEComa removed
+        R0, nodes negative): that status may have been recorded for the nodule, so it is
+        not taken as fact. Taken, it gave the metastatic pathway unconditionally (an mTOR
+        inhibitor as treatment of choice, nab-sirolimus, aggressive surgery) to a patient
+        whose only known spread is another cancer. The status is asked, naming the
+        Observation and the metastasis set aside; never assumed localized either."""
+        with pytest.raises(InputError) as caught:
+            read(record(biopsy(ADENO)))
+        issue = next(i for i in caught.value.issues if i.path == "stage.status")
+        assert "Observation/disease-status" in issue.rule
+        assert f"Condition/{MET}" in issue.rule
+        assert "Observation/hist-met" in issue.rule
 
     def test_with_no_other_source_of_the_status_the_record_asks_for_it(self) -> None:
         """With no disease-status Observation the status had been derived 'metastatic'
@@ -125,7 +157,7 @@ class TestAnotherTumoursBiopsy:
         adenocarcinoma: the later stands, the earlier is listed as revised."""
         first = biopsy({"coding": [{"system": ICDO3, "code": "8714/6"}]}, day="2024-10-25",
                        rid="hist-met-1")
-        got = read(record(first, biopsy(ADENO)))
+        got = read(status_later(record(first, biopsy(ADENO))))
         assert got.case.stage.metastases == ()
         assert "revised by the later Observation/hist-met" in listed(
             got, "Observation/hist-met-1")
@@ -152,7 +184,7 @@ class TestTheLatestBiopsyDecides:
         """A later result with no value (dataAbsentReason) says nothing of the histology:
         the adenocarcinoma stands, and the nodule is still no PEComa metastasis."""
         later = biopsy(None, day="2024-12-01", rid="hist-met-2")
-        got = read(record(biopsy(ADENO), later))
+        got = read(status_later(record(biopsy(ADENO), later)))
         assert got.case.stage.metastases == ()
         assert "no value" in listed(got, "Observation/hist-met-2")
 
@@ -167,3 +199,85 @@ def test_biopsies_of_one_time_that_disagree_are_asked() -> None:
     issue = next(i for i in caught.value.issues if i.path == f"Condition/{MET}")
     assert "cannot be read as a metastasis of the PEComa" in issue.rule
     assert "disagree on its histology" in issue.rule
+
+
+def distant_metastasis_present(day: str | None) -> dict[str, Any]:
+    """An mCODE CancerDiseaseStatus 'distant metastasis present' naming no Condition."""
+    obs: dict[str, Any] = {
+        "resourceType": "Observation", "id": "mcode-status", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "97509-4"}]},
+        "subject": {"reference": "Patient/pat-1003"},
+        "valueCodeableConcept": {"coding": [{"system": SCT, "code": "399409002"}]}}
+    if day is not None:
+        obs["effectiveDateTime"] = day
+    return obs
+
+
+class TestAStatusOfMetastaticBesideTheNoduleSetAside:
+    """Whether 'metastatic' stands once the record's only metastasis (onset 2024-10-20)
+    is shown by its biopsy (2024-11-05) to be another cancer: only a statement known to
+    be later than that biopsy, or another metastasis, keeps it."""
+
+    @pytest.mark.parametrize("day", [None, "2024-10-25", "2024-11-05"],
+                             ids=["undated", "before-the-biopsy", "the-biopsy-day"])
+    def test_a_status_not_later_than_the_biopsy_is_asked(self, day: str | None) -> None:
+        """Undated, before the biopsy, or of its day (not known to be later): it may be
+        the nodule's, so the status is asked, never the metastatic pathway as fact."""
+        bundle = with_status(record(biopsy(ADENO)), status("metastatic", day))
+        with pytest.raises(InputError) as caught:
+            read(bundle)
+        assert "stage.status" in [i.path for i in caught.value.issues]
+
+    @pytest.mark.parametrize("day", [None, "2024-12-01"], ids=["undated", "later"])
+    def test_an_mcode_distant_metastasis_statement_not_later_is_asked(
+            self, day: str | None) -> None:
+        """The same for mCODE's 'distant metastasis present' (no project status): taken
+        only when known to be later than the biopsy."""
+        bundle = without(record(biopsy(ADENO), distant_metastasis_present(day)),
+                         "disease-status")
+        if day is None:
+            with pytest.raises(InputError) as caught:
+                read(bundle)
+            assert "Observation/mcode-status" in next(
+                i.rule for i in caught.value.issues if i.path == "stage.status")
+        else:
+            assert read(bundle).case.stage.status.value == "metastatic"
+
+    def test_a_status_dated_after_the_biopsy_is_kept(self) -> None:
+        """Stated metastatic after the biopsy showed the nodule to be another cancer: a
+        statement made knowing it, kept (the metastases are then asked by the engine)."""
+        bundle = with_status(record(biopsy(ADENO)), status("metastatic", "2024-12-01"))
+        got = read(bundle)
+        assert got.case.stage.status.value == "metastatic"
+        assert got.case.stage.metastases == ()
+
+    @pytest.mark.parametrize("value", [
+        pytest.param({"coding": [{"system": ICDO3, "code": "8714/3"}]}, id="pecoma-biopsy"),
+        pytest.param(None, id="biopsy-with-no-value")])
+    def test_a_pecoma_or_unreadable_biopsy_changes_nothing(
+            self, value: dict[str, Any] | None) -> None:
+        """The nodule stays a PEComa metastasis: the undated status stands as before,
+        and the metastatic pathway with it."""
+        got = read(record(biopsy(value)))
+        assert got.case.stage.status.value == "metastatic"
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+        recs = {x.id for x in assess(got.case, ON).recommendations}
+        assert "REC-LUNG-METASTASECTOMY" in recs
+
+    def test_another_metastasis_still_read_keeps_the_status(self) -> None:
+        """A second metastasis, a liver one with no biopsy of another tumour: the status
+        rests on it, and stands."""
+        bundle = record(biopsy(ADENO))
+        liver = copy.deepcopy(next(e["resource"] for e in bundle["entry"]
+                                   if e["resource"].get("id") == MET))
+        liver["id"] = "metastasis-2"
+        liver["bodySite"] = [{"text": "liver"}]
+        bundle["entry"].append({"resource": liver})
+        got = read(bundle)
+        assert got.case.stage.status.value == "metastatic"
+        assert [x.site.value for x in got.case.stage.metastases] == ["liver"]
+
+    def test_a_localized_status_is_not_touched(self) -> None:
+        """Only a statement of metastatic disease is doubted: 'localized' stands."""
+        got = read(with_status(record(biopsy(ADENO)), status("localized", None)))
+        assert got.case.stage.status.value == "localized"

@@ -402,6 +402,8 @@ class _Histologies:
 
     linked: dict[int, str] = field(default_factory=dict)
     revised: dict[int, str] = field(default_factory=dict)
+    #: The latest result that revised each of ``revised`` (another tumour).
+    revised_by: dict[int, _Histology] = field(default_factory=dict)
     doubted: set[int] = field(default_factory=set)
     said: dict[int, list[_Histology]] = field(default_factory=dict)
     unplaced: list[_Histology] = field(default_factory=list)
@@ -548,6 +550,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                 f"its latest histology, {_shown(other[-1])}, is not PEComa"
                 + (f": not {what}{aside}" if spread else
                    f": the diagnosis was revised{aside}" if said else ""))
+            out.revised_by[id(cond)] = other[-1]
             r.why[where] = out.revised[id(cond)]
             r.used.update(x[1] for x in other)
             for x in said:
@@ -655,9 +658,11 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
             and id(x) not in revised and id(x) not in histologies.doubted]
     for w, x in conditions:
         if live_condition(x) and _is_metastasis(x) and id(x) in revised:
-            r.other_spread.add(id(x))
+            by = histologies.revised_by[id(x)]
+            r.other_spread[id(x)] = (w, by[1], by[0])
             r.notes.append(f"{w}: {revised[id(x)]}; left out of stage.metastases, and the "
-                           "disease status follows the rest of the record")
+                           "disease status follows the rest of the record (a statement "
+                           "of metastatic disease not later than that result is asked)")
     for where, cond in conditions:
         r.notes += [f"{where}: {said}"
                     for said in status_notes(cond, kept=id(cond) not in unsure)]
@@ -1376,14 +1381,53 @@ def _what_to_record(r: Reader) -> str:
             "spread; the disease status is never assumed")
 
 
+def _spread_set_aside(r: Reader, where: str) -> str | None:
+    """Why a statement that the disease is metastatic (``where``: a disease-status
+    Observation, or a result stating distant metastasis present) is not taken as fact:
+    every metastasis Condition the record held was set aside, its latest histology naming
+    another tumour (``Reader.other_spread``), none other is read, and the statement is not
+    known to be later than each result that set one aside (undated, or of their time or
+    before): it may have been recorded for the nodule now shown to be another cancer.
+    ``None``: the statement stands (later than those results, another metastasis read,
+    or none set aside)."""
+    if not r.other_spread or r.metastasis_conditions or r.data.get("stage", {}).get(
+            "metastases"):
+        return None
+    said = next((r.orders.get(i) for i, w in r.labels.items() if w == where), None)
+    day = said[0] if said and said[0] else "undated"
+    earlier = [(cond, by) for cond, by, at in r.other_spread.values()
+               if said is None or not (said > at and known_later(at, said))]
+    if not earlier:
+        return None
+    cond, by = earlier[0]
+    return (f"cannot be taken from {where} ({day}) alone: it states the disease metastatic, "
+            "but every metastasis Condition the record holds was set aside as not the "
+            f"PEComa's ({cond}: its latest histology, {by}, names another tumour), and "
+            f"{where} is not known to be later than {by}, so it may have been recorded for "
+            "that lesion, now shown to be another cancer; record the disease status again "
+            f"dated after {by}, or the PEComa's metastases (mCODE SecondaryCancerCondition, "
+            "with onset and clinicalStatus); the disease status is never assumed")
+
+
 def derive_status(r: Reader) -> None:
+    stated = r.sources.get("stage.status")
+    if stated is not None and r.data["stage"]["status"] == DiseaseStatus.metastatic.value:
+        doubt = _spread_set_aside(r, stated)
+        if doubt is not None:
+            del r.data["stage"]["status"], r.sources["stage.status"]
+            r.issue("stage.status", DiseaseStatus.metastatic.value, doubt)
+            return
     if "stage.status" in r.sources:
         _recurred(r)
         return
     _spread_answered(r)
+    stated = r.distant_metastasis_stated
+    doubt = None if stated is None else _spread_set_aside(r, stated)
     if r.present_metastases:
         r.put("stage.status", DiseaseStatus.metastatic.value, "derived: metastasis Condition")
         r.notes.append("stage.status taken as 'metastatic' from the metastasis Conditions")
+    elif stated is not None and doubt is not None:
+        r.issue("stage.status", "(not found)", doubt)
     elif r.distant_metastasis_stated is not None:
         r.put("stage.status", DiseaseStatus.metastatic.value, r.distant_metastasis_stated)
         r.notes.append(f"stage.status taken as 'metastatic': {r.distant_metastasis_stated} "

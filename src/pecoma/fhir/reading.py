@@ -172,8 +172,9 @@ class Reader:
     #: :func:`pecoma.fhir.read_conditions.the_pecoma` tells.
     further_pecoma: dict[int, str] = field(default_factory=dict)
     #: Metastasis Conditions (by ``id``) whose latest histology names another tumour than
-    #: PEComa: not the PEComa's spread, so nothing about them is the PEComa's.
-    other_spread: set[int] = field(default_factory=set)
+    #: PEComa: not the PEComa's spread, so nothing about them is the PEComa's. Each with
+    #: where it is, and where and when the result that set it aside stands.
+    other_spread: dict[int, tuple[str, str, Order]] = field(default_factory=dict)
     other_cancers: list[str] = field(default_factory=list)
     #: Where lymph-node involvement is recorded that cannot be placed before or after the
     #: resection (no onset date, only the day it was entered, or a resection with no
