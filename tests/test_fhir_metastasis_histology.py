@@ -281,3 +281,27 @@ class TestAStatusOfMetastaticBesideTheNoduleSetAside:
         """Only a statement of metastatic disease is doubted: 'localized' stands."""
         got = read(with_status(record(biopsy(ADENO)), status("localized", None)))
         assert got.case.stage.status.value == "localized"
+
+
+class TestWordsNotRead:
+    """A biopsy of the nodule whose words pecoma does not read (a negation, a doubt or a
+    hedge anywhere, or words it does not know) revises nothing: the nodule stays a PEComa
+    metastasis (the safer reading for disease), the biopsy listed with why. Before, a
+    negation of another feature, "cannot be excluded" or "no residual" was read as
+    denying PEComa: a biopsy-proven metastasis dropped and metastasectomy withdrawn."""
+
+    @pytest.mark.parametrize("text", [
+        "Metastatic PEComa with lymphovascular invasion not identified",
+        "Metastatic PEComa (TFE3 rearrangement not identified)",
+        "Epithelioid tumour without necrosis consistent with metastatic PEComa",
+        "Metastatic PEComa cannot be excluded",
+        "No residual PEComa (post-everolimus)",
+        "Kein Anhalt für PEComa-Metastase; primäres Adenokarzinom der Lunge",
+    ])
+    def test_the_nodule_stays_a_metastasis(self, text: str) -> None:
+        got = read(record(biopsy({"text": text})))
+        assert [(x.site.value, str(x.detected_on)) for x in got.case.stage.metastases] == [
+            ("lung", "2024-10-20")]
+        assert "revises nothing" in listed(got, "Observation/hist-met")
+        assert "REC-LUNG-METASTASECTOMY" in {
+            x.id for x in assess(got.case, ON).recommendations}

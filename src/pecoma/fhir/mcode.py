@@ -228,13 +228,9 @@ def plain_words(text: str) -> str:
 PECOMA_WORDS: Final = ("pecoma", "perivascular epithelioid")
 
 
-#: The words that name a PEComa, as one pattern (for :func:`named`).
-PECOMA_NAMED: Final = re.compile("|".join(re.escape(w) for w in PECOMA_WORDS))
-
-
 def names_pecoma(words: str) -> bool:
     """Whether words in :func:`plain_words` form name a PEComa (anywhere, negated or not:
-    :func:`named` tells a PEComa denied)."""
+    a histology's words are read by :func:`pecoma.fhir.read_conditions.histology_words`)."""
     return any(w in words for w in PECOMA_WORDS)
 
 
@@ -628,50 +624,6 @@ _R0_WORDS: Final = re.compile(
     r"|clear margins?|free margins?|uninvolved margins?)\b")
 _CLOSE: Final = re.compile(r"\bclose\b")
 _EXCEPT: Final = re.compile(r"\b(?:except|but|apart from|other than)\b")
-
-
-#: Words that deny what stands before them in a statement ("leiomyosarcoma excluded",
-#: "melanoma ruled out", "carcinoma absent", "PEComa not identified").
-_DENIED_AFTER: Final = re.compile(
-    r"\b(?:exclud\w*|ruled? out|absent|not (?:seen|identified|present|found|confirmed))\b")
-#: Words that end a negation's reach in a statement ("not leiomyosarcoma but PEComa").
-_CONTRAST: Final = re.compile(r"\b(?:but|however|whereas|although)\b")
-#: A negation that leaves what it negates open ("cannot exclude PEComa", "equivocal for
-#: PEComa"): what it stands before is neither named nor denied.
-_UNDECIDED: Final = re.compile(
-    r"\b(?:cannot|can not|could not|unable to) (?:be )?(?:exclud\w*|rule\w*)|\bequivocal\b")
-
-
-def named(text: str, names: re.Pattern[str]) -> tuple[list[str], list[str]]:
-    """What a text names of the names ``names`` matches (in :func:`plain_words` form),
-    affirmed and denied, each statement (:func:`statements`) read alone, so a negation
-    says nothing of another statement ("Malignant PEComa; leiomyosarcoma excluded": the
-    PEComa is named, the leiomyosarcoma denied). In its statement a name is denied by a
-    negation before it (``NEGATION``, or "negative for": "no evidence of PEComa",
-    "negative for perivascular epithelioid cell tumour", "PEComa without carcinoma
-    component" denies the carcinoma only) or a denial after it ("melanoma considered and
-    excluded", "ruled out", "not identified"), none parted from it by a comma or a
-    contrast ("not leiomyosarcoma but PEComa"); "non-" makes a word of its own ("non-small
-    cell carcinoma" is named); a name after "cannot exclude" or "equivocal" is neither
-    (it is left open)."""
-    affirmed: list[str] = []
-    denied: list[str] = []
-    parts = statements(text)
-    if not any(names.search(x) for x in parts):
-        parts = [plain_words(text)]  # a name broken by a line break ("Perivascular\n...")
-    for said in parts:
-        for match in names.finditer(said):
-            before = _CONTRAST.split(said[:match.start()].rsplit(",", 1)[-1])[-1]
-            after = _CONTRAST.split(said[match.end():].split(",", 1)[0])[0]
-            if _UNDECIDED.search(before):
-                continue
-            # "non" makes a word of its own ("non-small cell carcinoma"): no negation
-            if any(x.group() != "non" for x in NEGATION.finditer(before)) \
-                    or "negative for" in before or _DENIED_AFTER.search(after):
-                denied.append(match.group())
-            else:
-                affirmed.append(match.group())
-    return affirmed, denied
 
 
 def margin_in_text(text: str) -> Margin | None:

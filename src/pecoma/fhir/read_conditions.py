@@ -78,11 +78,12 @@ def _is_pecoma(cond: Mapping[str, Any]) -> bool:
 def _codes_or_names_pecoma(concept: Any) -> bool:
     """Whether a CodeableConcept codes PEComa (the project's code, ICD-O-3 8714/0 or
     8714/3) or names it in its text or displays (a SNOMED CT morphology is read by its
-    display: pecoma knows no SNOMED CT code of PEComa), in a statement that does not deny
-    it (:func:`pecoma.fhir.mcode.named`: "No evidence of PEComa" names none)."""
+    display: pecoma knows no SNOMED CT code of PEComa), words read by the rule for a
+    histology's words (:func:`histology_words`: "No evidence of PEComa", "PEComa-like"
+    name none)."""
     return (has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0])
             or m.icdo3_pecoma(concept) is not None
-            or bool(m.named(m.concept_text(concept), m.PECOMA_NAMED)[0]))
+            or histology_words(m.concept_text(concept))[0] is True)
 
 
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
@@ -341,6 +342,73 @@ _OTHER_TUMOUR_WORDS: Final = re.compile(
 _BENIGN_WORDS: Final = re.compile(r"\w*myoma|schwannoma")
 
 
+#: Words of negation, doubt or hedging: a histology's words holding one anywhere are not
+#: read (they may deny or doubt the tumour named: "PEComa cannot be excluded", "no
+#: residual PEComa", "PEComa less likely", "PEComa-like", "PEComa versus leiomyosarcoma").
+_DOUBT_WORDS: Final = re.compile(
+    r"\b(?:no|not|non|none|nor|neither|without|negative|absent|absence|exclud\w*|ruled?"
+    r"|unlikely|likely|less|favou?r\w*|disfavou?r\w*|doubt\w*|cannot|can|could|residual"
+    r"|differential|vs|versus|suspicious|suspect\w*|possibl[ey]|probabl[ey]|like|against"
+    r"|equivocal|indeterminate|uncertain|query|questionabl[ey]|consider\w*|rather|or"
+    r"|may|might)\b|\?")
+#: What may stand beside a tumour's name in a histology's words read as naming it: its
+#: behaviour, "consistent with" and its like, "not otherwise specified", a SNOMED CT
+#: display's tag, a few tumour qualifiers, its recurrence or spread (a Condition's words),
+#: a site (``mcode``'s site words) and the small
+#: words joining them. Any other word (another language, a statement about another
+#: feature, a marker) leaves the words not read.
+_BESIDE_A_NAME: Final = re.compile(
+    r"\b(?:consistent with|in keeping with|compatible with"
+    r"|nos|not otherwise specified|no icd o subtype|morphologic abnormality|disorder"
+    r"|uncertain malignant potential|hmb-45|melan a)\b")
+_WORDS_BESIDE_A_NAME: Final = frozenset({
+    "malignant", "benign", "epithelioid", "features", "diagnostic", "cell", "cells",
+    "tumour", "tumor", "tumours", "tumors", "neoplasm", "metastatic", "metastasis",
+    "metastases", "recurrent", "recurrence", "local", "locally", "advanced", "spread",
+    "deposit", "deposits", "primary", "positive", "grade", "high", "low", "small",
+    "squamous", "basal", "clear", "endometrioid", "serous", "of", "the", "a", "an", "in",
+    "and", "with", "from", "to", "left", "right", "upper", "lower", "lobe", "site",
+    "pelvis", "pelvic", "abdomen", "abdominal"})
+_SITE_WORDS: Final = tuple(w for _x, words in (*m.PRIMARY_SITE_WORDS,
+                                               *m.METASTASIS_SITE_WORDS) for w in words)
+
+
+def histology_words(text: str) -> tuple[bool | None, list[str], str]:
+    """What a histology's words (a result's value, a Condition's code or morphology, no
+    code deciding) say: ``True`` PEComa, ``False`` another tumour, ``None`` not read; the
+    other tumours named; and, when not read, why (naming the words). Read conservatively,
+    the text as a whole: PEComa when the words name it (``mcode.PECOMA_WORDS``) and no
+    other tumour (``_OTHER_TUMOUR_WORDS``); another tumour when they name one and not
+    PEComa; either only when every other word may stand beside a name
+    (``_BESIDE_A_NAME``, ``_WORDS_BESIDE_A_NAME``, a site word). A word of negation, doubt
+    or hedging anywhere (``_DOUBT_WORDS``: "Malignant PEComa with lymphovascular invasion
+    not identified", "PEComa cannot be excluded", "No residual PEComa", "PEComa is less
+    likely"), or a word pecoma does not know ("kein Anhalt für PEComa"), leaves them not
+    read: so is a denial in words alone ("No evidence of PEComa"), never taken as a
+    revision nor as PEComa."""
+    words = m.plain_words(text)
+    pecoma = any(w in words for w in m.PECOMA_WORDS)
+    others = _OTHER_TUMOUR_WORDS.findall(words)
+    if not pecoma and not others:
+        return None, others, "name no tumour type pecoma reads"
+    if pecoma and others:
+        return None, others, "name both PEComa and another tumour"
+    rest = _BESIDE_A_NAME.sub(" ", _OTHER_TUMOUR_WORDS.sub(" ", words))
+    for name in m.PECOMA_WORDS:
+        rest = rest.replace(name, " ")
+    doubt = [x.group() for x in _DOUBT_WORDS.finditer(rest)]
+    unknown = [w for w in re.findall(r"[^\W\d_]+", rest)
+               if w not in _WORDS_BESIDE_A_NAME and not w.startswith(_SITE_WORDS)
+               and not _DOUBT_WORDS.fullmatch(w)]
+    if doubt:
+        return None, others, ("hold words of negation, doubt or hedging ("
+                              + ", ".join(f"'{w}'" for w in dict.fromkeys(doubt)) + ")")
+    if unknown:
+        return None, others, ("hold words pecoma does not read beside the name ("
+                              + ", ".join(f"'{w}'" for w in dict.fromkeys(unknown[:6])) + ")")
+    return pecoma, others, ""
+
+
 def _histology_said(obs: Mapping[str, Any]) -> tuple[bool | None, str, bool]:
     """What a HistologicBehaviorAndType result says (``True``: PEComa, ``False``: not
     PEComa, ``None``: neither can be told), how it is shown (what it codes or names;
@@ -350,14 +418,11 @@ def _histology_said(obs: Mapping[str, Any]) -> tuple[bool | None, str, bool]:
     ``_ICDO3_UNSPECIFIED``) or the project's PEComa code says what it codes, PEComa for
     8714 with any behaviour (8714/6, of a metastasis specimen) or none, another tumour
     for any other, whatever its text says (a pathology line lists the differential it
-    excluded: "leiomyosarcoma excluded"). With no such code its words are read
-    (:func:`pecoma.fhir.mcode.named`: a name in a negated statement is not named): PEComa
-    when they name it, another tumour when they name one (``_OTHER_TUMOUR_WORDS``), and
-    not PEComa when they deny PEComa and name nothing ("No evidence of PEComa",
-    "Negative for perivascular epithelioid cell tumour": never read as PEComa). A value
-    saying both, or neither (a SNOMED CT code with no words pecoma knows, no value at
-    all, "cannot exclude PEComa"), says nothing pecoma can read of the histology: it
-    revises nothing."""
+    excluded: "leiomyosarcoma excluded"). With no such code its words are read by
+    :func:`histology_words`: words it does not read (a denial, a doubt, a hedge, another
+    language, naming both or neither), like a SNOMED CT code with no words pecoma knows
+    or no value at all, say nothing pecoma can read of the histology: the result
+    revises nothing (a metastasis stays one, the safer reading for disease)."""
     value = obs.get("valueCodeableConcept")
     if value is None and isinstance(obs.get("valueString"), str):
         value = {"text": obs["valueString"]}
@@ -376,19 +441,17 @@ def _histology_said(obs: Mapping[str, Any]) -> tuple[bool | None, str, bool]:
     if has_code(value, c.PECOMA_SYSTEM, c.CONDITION_PECOMA[0]):
         known.add("8714")
     if known:
-        pecoma, other = "8714" in known, bool(known - {"8714"})
-        benign = all(x[4:] == "0" for x in icdo3 if x[:4] in known - {"8714"})
-    else:
-        text = m.concept_text(value)
-        named, denied = m.named(text, m.PECOMA_NAMED)
-        others = m.named(text, _OTHER_TUMOUR_WORDS)[0]
-        pecoma, other = bool(named), bool(others) or (bool(denied) and not named)
-        benign = bool(others) and all(_BENIGN_WORDS.fullmatch(x) for x in others)
-    if pecoma != other:
-        return pecoma, shown, other and benign
-    return None, (f"histology {shown} that pecoma cannot read as PEComa nor as another "
-                  "tumour" + (" (it names both)" if pecoma else "")
-                  + ": it revises nothing"), False
+        other = bool(known - {"8714"})
+        if "8714" in known and other:
+            return None, (f"histology {shown} that pecoma cannot read as PEComa nor as "
+                          "another tumour (it codes both): it revises nothing"), False
+        return not other, shown, other and all(
+            x[4:] == "0" for x in icdo3 if x[:4] in known - {"8714"})
+    says, others, why = histology_words(m.concept_text(value))
+    if says is None:
+        return None, (f"histology {shown} that pecoma cannot read as PEComa nor as another "
+                      f"tumour: its words {why}; it revises nothing (code it, ICD-O-3)"), False
+    return says, shown, not says and all(_BENIGN_WORDS.fullmatch(x) for x in others)
 
 
 @dataclass
