@@ -184,3 +184,93 @@ def test_the_docs_say_how_to_move_a_registry() -> None:
     text = " ".join(export.split())
     assert "`cases.csv`, `imaging_events.csv`, `outcomes.csv`" in text
     assert "board and CDS decisions" in text and "audit log" in text
+
+
+HEAD = ("id,registry_id,event,event_date,vital_status,found_by,scan_id,scan_performed_on,"
+        "corrected_by,recorded_at,recorded_by\n")
+LOST = "7,L-1,last_contact,2025-02-01,lost_to_follow_up,,,,,x,y\n"
+
+
+@pytest.fixture
+def scans_moved(tmp_path: Path) -> Path:
+    """The cases and scans of :func:`_source` moved, not yet the outcomes (D-1 has a clear
+    chest CT on 2025-04-12)."""
+    src, dst, out = tmp_path / "src", tmp_path / "dst", tmp_path / "export"
+    _source(src, tmp_path)
+    ok(pecoma("registry", "export", "--format", "csv", "-o", str(out), "--data-dir", str(src)))
+    for name in MOVE_ORDER[:2]:
+        ok(pecoma("registry", "import", str(out / name), "--on", ON, "--data-dir", str(dst)))
+    return dst
+
+
+def _import(dst: Path, tmp_path: Path, text: str, *opts: str) -> CliRun:
+    f = tmp_path / "outcomes.csv"
+    f.write_text(HEAD + text)
+    r = pecoma("registry", "import", str(f), "--on", ON, "--data-dir", str(dst), *opts)
+    assert "Traceback" not in r.stderr + r.stdout
+    return r
+
+
+class TestOutcomeTableIsOneTransaction:
+    @pytest.mark.parametrize(("rows", "named"), [
+        # a last contact after the death in the same file: no follow-up after death
+        ("1,D-1,death,2025-11-02,dead_of_disease,,,,,x,y\n"
+         "2,D-1,last_contact,2025-12-05,alive_without_disease,,,,,x,y\n",
+         "row 3, column 'event_date': must not be after the recorded death"),
+        # a death before D-1's stored scan of 2025-04-12: the scan shows them alive
+        ("1,D-1,death,2025-03-02,dead_of_disease,,,,,x,y\n",
+         "row 2, column 'event_date': must not be before the latest recorded follow-up "
+         "(scan (chest_ct) on 2025-04-12)"),
+        # two deaths of one patient: one death per patient
+        ("1,D-1,death,2025-11-02,dead_of_disease,,,,,x,y\n"
+         "2,D-1,death,2025-11-20,dead_of_other_cause,,,,,x,y\n",
+         "row 3, column 'event': a death is already recorded (on 2025-11-02)"),
+    ], ids=["contact-after-death", "death-before-scan", "two-deaths"])
+    def test_a_row_contradicting_stored_facts_or_another_row_writes_nothing(
+            self, scans_moved: Path, tmp_path: Path, rows: str, named: str) -> None:
+        """All-or-nothing (the default): a row refused against the stored scans or another
+        row of the file is named with row, column, value and rule, and nothing of the
+        table is written, the good rows neither: L-1's lost contact is not stored, so L-1
+        is still on the worklist (not lost), and D-1 is not deceased."""
+        r = _import(scans_moved, tmp_path, rows + LOST)
+        assert r.returncode == 3
+        assert "nothing was written" in r.stdout
+        assert named in " ".join(r.stderr.split())
+        statuses = {k: v[0] for k, v in _worklist(scans_moved).items()}
+        assert statuses["L-1"] != "lost_to_follow_up" and statuses["D-1"] != "deceased"
+
+
+class TestOutcomeTableRowsNamed:
+    def test_a_corrected_row_whose_correction_is_missing_is_refused(
+            self, scans_moved: Path, tmp_path: Path) -> None:
+        """A row that names in corrected_by a row not in the file (deleted by hand) would
+        otherwise be dropped and L-1, lost to follow-up, come back overdue: refused,
+        naming the row, the column and the id; nothing written."""
+        r = _import(scans_moved, tmp_path,
+                    "9,L-1,last_contact,2025-02-01,lost_to_follow_up,,,,12,x,y\n")
+        assert r.returncode == 3 and "nothing was written" in r.stdout
+        assert "row 2, column 'corrected_by'" in r.stderr and "'12'" in r.stderr
+
+    def test_a_correction_in_the_file_leaves_the_corrected_row_out(
+            self, scans_moved: Path, tmp_path: Path) -> None:
+        """The same row with its correcting row present: left out, the correction (lost
+        to follow-up) imported, so L-1 leaves the worklist as lost."""
+        r = ok(_import(scans_moved, tmp_path,
+                       "6,L-1,last_contact,2025-02-01,alive_without_disease,,,,7,x,y\n"
+                       + LOST))
+        assert "1 corrected entries left out" in r.stdout
+        assert _worklist(scans_moved)["L-1"][0] == "lost_to_follow_up"
+
+    @pytest.mark.parametrize("extra", ["note", "comment"])
+    def test_an_added_column_is_named_not_read_as_cases(
+            self, scans_moved: Path, tmp_path: Path, extra: str) -> None:
+        """An outcomes table with a column added in a spreadsheet is still an outcomes
+        table: the added column is named as not one of its columns (the outcome columns
+        are not called unknown), and nothing is written."""
+        f = tmp_path / "outcomes.csv"
+        f.write_text(HEAD.rstrip("\n") + f",{extra}\n" + LOST.rstrip("\n") + ",x\n")
+        r = pecoma("registry", "import", str(f), "--on", ON, "--data-dir", str(scans_moved))
+        assert r.returncode == 3 and "nothing was written" in r.stdout
+        text = " ".join(r.stderr.split())
+        assert f"row 1, column '{extra}': is not a column of outcomes.csv" in text
+        assert "column 'event'" not in text and "tumour.primary_site" not in text

@@ -13,16 +13,21 @@ stands, the one every figure reads, is imported. A scan or outcome recorded alre
 not recorded again, so importing a table twice changes nothing.
 
 Every row is first checked on its own (its fields, its patient in the registry, a scan
-against the patient's stored case): in all-or-nothing mode a bad row writes nothing. Each
-entry is then written in its own transaction, checked again against the stored facts; a
-row refused then is reported, the rows before it kept (import the table again once it is
-put right: what is recorded already is not recorded twice).
+against the patient's stored case, an outcome's ``corrected_by`` naming another row of the
+file); a column not of the table refuses the whole file. In all-or-nothing mode a bad row
+writes nothing. The outcome rows are then written in ONE transaction, by date, each
+checked against the stored case, scans and outcomes and the rows before it (a death
+before a stored scan, a last contact after a death, two deaths): a row refused there is
+reported with its column, and in all-or-nothing mode the transaction is rolled back,
+nothing of the table written; with good rows the others are kept. A scan row was checked
+against the stored facts already; each is written in its own transaction, checked again
+(only a change made meanwhile can refuse it there, and the rows before it are kept).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -31,10 +36,10 @@ from typing import Any
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.import_check import RowIssue
 from pecoma.registry.import_table import RawRow, open_table
-from pecoma.registry.outcomes import parse_outcome, record_outcome
+from pecoma.registry.outcomes import parse_outcome, record_outcome_table
 from pecoma.registry.service import record_scan, validate_scan
 from pecoma.settings import Settings
-from pecoma.store.repository import Repository, check_registry_id
+from pecoma.store.repository import OutcomeData, Repository, check_registry_id
 
 __all__ = ["OUTCOME_TABLE", "SCAN_TABLE", "EntriesReport", "EntryTable", "entry_table",
            "import_entries"]
@@ -63,13 +68,24 @@ _COLUMN_OF = {"date": {EntryTable.scans: "performed_on", EntryTable.outcomes: "e
 
 
 def entry_table(header: Sequence[str]) -> EntryTable | None:
-    """Which export table ``header`` is (its needed columns, and only the export's own),
-    or ``None``: a file in the import layout of cases."""
-    names = [h.strip() for h in header if h.strip()]
+    """Which export table ``header`` is (its needed columns all present; a column not of
+    the export is named by :func:`_header_issues`), or ``None``: a file in the import
+    layout of cases."""
+    names = {h.strip() for h in header if h.strip()}
     for table, needed in _NEEDED.items():
-        if set(needed) <= set(names) and set(names) <= set(_COLUMNS[table]):
+        if set(needed) <= names:
             return table
     return None
+
+
+def _header_issues(table: EntryTable, header: Sequence[str]) -> list[RowIssue]:
+    """A column that is not one of the table's (added in a spreadsheet, say): the whole
+    file is refused, as a cases file with an unknown column is."""
+    name = "imaging_events.csv" if table is EntryTable.scans else "outcomes.csv"
+    return [RowIssue(1, h.strip(), show_value(h.strip()),
+                     f"is not a column of {name} of a registry export (its columns: "
+                     f"{', '.join(_COLUMNS[table])})")
+            for h in header if h.strip() and h.strip() not in _COLUMNS[table]]
 
 
 @dataclass(slots=True)
@@ -81,6 +97,8 @@ class EntriesReport:
     all_or_nothing: bool
     sheet: str | None = None
     rows: int = 0
+    #: the numbers of the rows read (all of them rejected when the header is refused)
+    numbers: list[int] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
     written: int = 0
     unchanged: int = 0
@@ -90,6 +108,8 @@ class EntriesReport:
 
     @property
     def rejected_rows(self) -> list[int]:
+        if any(i.row == 1 for i in self.issues):  # the header: every row
+            return list(self.numbers)
         return sorted({i.row for i in self.issues})
 
     @property
@@ -149,58 +169,90 @@ def import_entries(
         table = entry_table(t.header)
         if table is None:
             raise ValueError(f"{path.name} is not a scans or outcomes table of an export")
+        header = list(t.header)
         rows = list(t.rows)
         report = EntriesReport(path.name, table, all_or_nothing, sheet=t.sheet,
-                               rows=len(rows))
-    good: list[RawRow] = []
+                               rows=len(rows), numbers=[r.number for r in rows])
+    report.issues += _header_issues(table, header)
+    if report.issues:
+        return report
+    ids = {str(_cell(r, "id")) for r in rows if _cell(r, "id") is not None}
+    good: list[tuple[RawRow, OutcomeData | None]] = []
     for row in rows:
-        if table is EntryTable.outcomes and _cell(row, "corrected_by") is not None:
-            report.corrected += 1
-            continue
         issues = [RowIssue(row.number, c, v, r) for c, v, r in row.problems]
+        outcome: OutcomeData | None = None
         try:
             if table is EntryTable.scans:
                 validate_scan(repo, str(_cell(row, "registry_id") or ""),
                               _cell(row, "performed_on"), _cell(row, "modality"),
                               _cell(row, "finding"), on_date=on_date)
             else:
-                _check_outcome_row(repo, row)
+                outcome = _check_outcome_row(repo, row)
         except InputError as exc:
             issues += _issues(table, row, exc)
+        by = _cell(row, "corrected_by") if table is EntryTable.outcomes else None
+        if by is not None and str(by) not in ids - {str(_cell(row, "id"))}:
+            issues.append(RowIssue(
+                row.number, "corrected_by", show_value(by),
+                "must be the id of another row of this file, the entry that corrects "
+                "this one, which is imported instead: no row has that id (put that row "
+                "back, or empty corrected_by to import this entry)"))
         report.issues += issues
-        if not issues:
-            good.append(row)
+        if issues:
+            continue
+        if by is not None:
+            report.corrected += 1
+        else:
+            good.append((row, outcome))
     if report.issues and all_or_nothing:
         return report
-    report.committed = True
-    write: Callable[[RawRow], bool]
-    if table is EntryTable.scans:
-        def write(row: RawRow) -> bool:
-            return record_scan(repo, str(_cell(row, "registry_id")),
+    if table is EntryTable.outcomes:
+        _write_outcomes(repo, report, good, on_date=on_date, actor=actor)
+    else:
+        report.committed = True
+        for row, _o in good:
+            try:
+                if record_scan(repo, str(_cell(row, "registry_id")),
                                _cell(row, "performed_on"), _cell(row, "modality"),
                                _cell(row, "finding"), on_date=on_date, actor=actor,
-                               settings=settings) is not None
-    else:
-        def write(row: RawRow) -> bool:
-            return bool(record_outcome(repo, str(_cell(row, "registry_id")),
-                                       _cell(row, "event"), _cell(row, "event_date"),
-                                       _cell(row, "vital_status"), _cell(row, "found_by"),
-                                       on_date=on_date, actor=actor))
-    for row in good:
-        try:
-            if write(row):
-                report.written += 1
-            else:
-                report.unchanged += 1
-        except InputError as exc:
-            report.issues += _issues(table, row, exc)
+                               settings=settings) is not None:
+                    report.written += 1
+                else:
+                    report.unchanged += 1
+            except InputError as exc:
+                report.issues += _issues(table, row, exc)
     report.issues.sort(key=lambda i: i.row)
     return report
 
 
-def _check_outcome_row(repo: Repository, row: RawRow) -> None:
+def _write_outcomes(repo: Repository, report: EntriesReport,
+                    good: Sequence[tuple[RawRow, OutcomeData | None]], *,
+                    on_date: dt.date, actor: str) -> None:
+    """Write the good outcome rows in one transaction, by date (a death before the other
+    events of its day, as :func:`~pecoma.registry.outcomes.check_outcomes` orders them),
+    each checked against the stored facts and the rows before it: a row refused there is
+    reported, and in all-or-nothing mode nothing of the table is written."""
+    todo = sorted(((row, o) for row, o in good if o is not None),
+                  key=lambda x: (x[1].event_date, x[1].event != "death", x[0].number))
+    results = record_outcome_table(
+        repo, [(str(_cell(row, "registry_id")), o) for row, o in todo], on_date=on_date,
+        actor=actor, all_or_nothing=report.all_or_nothing)
+    for (row, _o), result in zip(todo, results, strict=True):
+        if isinstance(result, InputError):
+            report.issues += _issues(EntryTable.outcomes, row, result)
+        elif result:
+            report.written += 1
+        else:
+            report.unchanged += 1
+    if report.issues and report.all_or_nothing:
+        report.written = report.unchanged = 0
+        return
+    report.committed = True
+
+
+def _check_outcome_row(repo: Repository, row: RawRow) -> OutcomeData:
     """The outcome's own fields and its patient; the stored facts are checked as it is
-    written (:func:`record_outcome`)."""
+    written (:func:`record_outcome_table`)."""
     issues: list[FieldIssue] = []
     raw_id = _cell(row, "registry_id")
     try:
@@ -212,10 +264,12 @@ def _check_outcome_row(repo: Repository, row: RawRow) -> None:
                 "export first)"))
     except InputError as exc:
         issues += exc.issues
+    outcome: OutcomeData | None = None
     try:
-        parse_outcome(_cell(row, "event"), _cell(row, "event_date"),
-                      _cell(row, "vital_status"), _cell(row, "found_by"))
+        outcome = parse_outcome(_cell(row, "event"), _cell(row, "event_date"),
+                                _cell(row, "vital_status"), _cell(row, "found_by"))
     except InputError as exc:
         issues += exc.issues
-    if issues:
+    if issues or outcome is None:
         raise InputError(issues, "outcome")
+    return outcome

@@ -37,6 +37,7 @@ from pecoma.case import Case, SurgeryStatus, parse_case
 from pecoma.dates import date_rule, day_text, parse_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.repository import (
+    OutcomeCheck,
     OutcomeData,
     OutcomeView,
     Repository,
@@ -57,6 +58,7 @@ __all__ = [
     "closure",
     "parse_outcome",
     "record_outcome",
+    "record_outcome_table",
 ]
 
 
@@ -407,9 +409,27 @@ def record_outcome(
         issues += exc.issues
     if issues or rid is None or outcome is None:
         raise InputError(issues, "outcome")
+    return repo.add_outcomes(rid, [outcome], actor, _checker(on_date))
 
+
+def record_outcome_table(
+    repo: Repository,
+    entries: Sequence[tuple[str, OutcomeData]],
+    *,
+    on_date: dt.date,
+    actor: str,
+    all_or_nothing: bool,
+) -> list[list[int] | InputError]:
+    """Store the parsed outcomes of an imported table in one transaction, each checked as
+    :func:`record_outcome` checks one, against the stored facts and the entries before it
+    (see :meth:`~pecoma.store.repository.Repository.add_outcome_entries`)."""
+    return repo.add_outcome_entries(entries, actor, _checker(on_date),
+                                    all_or_nothing=all_or_nothing)
+
+
+def _checker(on_date: dt.date) -> OutcomeCheck:
     def check(case: dict[str, Any] | None, stored: tuple[OutcomeView, ...],
               scans: tuple[ScanView, ...], new: Sequence[OutcomeData]) -> list[OutcomeData]:
         return check_outcomes(case, stored, scans, new, on_date)
 
-    return repo.add_outcomes(rid, [outcome], actor, check)
+    return check

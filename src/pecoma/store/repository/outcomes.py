@@ -21,6 +21,7 @@ from pecoma.store.models import (
 )
 from pecoma.store.repository.audit import AuditLog
 from pecoma.store.repository.base import (
+    _chunks,
     _day,
     _detected,
     _registry_id_range,
@@ -138,6 +139,14 @@ def _withdrawal_undone(o: OutcomeData) -> FieldIssue:
         f"{o.event.replace('_', ' ')} had been withdrawn, and this file was not imported "
         "before, so it is taken as the source's current word; if the withdrawal stands, "
         "withdraw it again ('pecoma registry withdraw' or the patient's page)")
+
+
+class _RolledBack(Exception):
+    """Raised inside a write transaction to roll it back, with what to report."""
+
+    def __init__(self, results: list[list[int] | InputError]) -> None:
+        super().__init__("rolled back")
+        self.results = results
 
 
 class Outcomes(AuditLog):
@@ -281,6 +290,57 @@ class Outcomes(AuditLog):
         ids = self._write(work)
         log.info("outcomes recorded: %d", len(ids))
         return ids
+
+    def add_outcome_entries(
+        self,
+        entries: Sequence[tuple[str, OutcomeData]],
+        actor: str,
+        check: OutcomeCheck,
+        *,
+        all_or_nothing: bool,
+    ) -> list[list[int] | InputError]:
+        """Record the outcome entries of an imported table, each (registry id, outcome),
+        in ONE transaction, the patients locked: each checked by ``check`` against the
+        stored facts and the entries written before it (in the order given), as
+        :meth:`add_outcomes` checks one. One result per entry: the new ids (none: recorded
+        already) or the :class:`InputError` refusing it (nothing of it stored). With
+        ``all_or_nothing`` a refused entry rolls the whole transaction back: nothing of
+        the table is stored, every refusal still reported."""
+        actor = check_actor(actor)
+        wanted = sorted({rid for rid, _o in entries})
+
+        def work(s: Session) -> list[list[int] | InputError]:
+            now = self._clock()
+            pids: dict[str, int] = {}
+            for chunk in _chunks(wanted):
+                q = select(Patient.registry_id, Patient.id).where(
+                    Patient.registry_id.in_(chunk))
+                pids.update({rid: pid for rid, pid in s.execute(q)})
+            self._lock_patient_ids(s, list(pids.values()))
+            results: list[list[int] | InputError] = []
+            for rid, o in entries:
+                pid = pids.get(rid)
+                if pid is None:
+                    results.append(InputError(
+                        [FieldIssue("registry_id", show_value(rid),
+                                    "must be the id of a patient in the registry")],
+                        "outcome"))
+                    continue
+                try:  # refused before anything of it is inserted
+                    results.append(self._write_outcomes(s, pid, [o], check, actor, now))
+                except InputError as exc:
+                    results.append(exc)
+            if all_or_nothing and any(isinstance(r, InputError) for r in results):
+                raise _RolledBack(results)
+            return results
+
+        try:
+            results = self._write(work)
+        except _RolledBack as exc:
+            return exc.results
+        log.info("outcomes recorded: %d",
+                 sum(len(r) for r in results if not isinstance(r, InputError)))
+        return results
 
     def death_date(self, registry_id: str) -> dt.date | None:
         """The patient's recorded date of death, if any."""
