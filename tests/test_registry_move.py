@@ -274,3 +274,16 @@ class TestOutcomeTableRowsNamed:
         text = " ".join(r.stderr.split())
         assert f"row 1, column '{extra}': is not a column of outcomes.csv" in text
         assert "column 'event'" not in text and "tumour.primary_site" not in text
+
+
+def test_the_move_says_views_before_it_are_not_reproduced() -> None:
+    """Every moved case is dated by the import's --on, earlier versions not carried: a
+    worklist or summary dated before the move finds no patient. The docs (Moving a
+    registry) and the export's note say so, not that every figure is the same."""
+    from pecoma.cli.registry_exports import MOVE_NOTE
+
+    docs = (Path(__file__).parent.parent / "docs" / "registry.md").read_text()
+    export = " ".join(docs.split("## Export", 1)[1].split("\n## ", 1)[0].split())
+    assert "views as of an earlier date (an audit of last quarter, say) are not reproduced" \
+        in export
+    assert "views dated before the move are not reproduced" in " ".join(MOVE_NOTE)

@@ -235,7 +235,12 @@ def export_cmd(
 MOVE_NOTE = (
     "to move the registry, import into the other one, in this order: cases.csv, "
     "imaging_events.csv, outcomes.csv ('pecoma registry import FILE' each); the "
-    "worklist and the figures then read the same cases, scans and outcomes",
+    "worklist and the figures then read the same cases, scans and outcomes, as of the "
+    "day of the move and later",
+    "views dated before the move are not reproduced in the new registry: every case is "
+    "recorded there as of the import's --on, and earlier case versions and their dates "
+    "are not carried (run past worklists, summaries and quality figures here, or keep "
+    "their reports)",
     "not imported (kept in this folder only): earlier case versions and stored "
     "assessments (each case is assessed again as it is imported), outcome entries "
     "corrected since (the entry that stands is imported), entries withdrawn as entered "
