@@ -1981,7 +1981,7 @@ class TestRevisedHistology:
                         "proliferation"},
         {"valueCodeableConcept": {"text": "Not a perivascular epithelioid cell tumour"}},
     ], ids=["expert-review", "not-a"])
-    def test_a_later_result_denying_pecoma_revises_the_diagnosis(
+    def test_a_later_result_denying_pecoma_in_words_alone_revises_nothing(
             self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
         """An expert review for the same Condition, after the PEComa result, denying PEComa
         in words alone: not read (it revises nothing), listed with the negation named;
@@ -2046,11 +2046,10 @@ class TestRevisedHistology:
         {"valueString": "PEComa without carcinoma component"},
         {"valueCodeableConcept": {"text": "Not leiomyosarcoma but PEComa"}},
     ], ids=["differential-excluded", "without-carcinoma", "not-but"])
-    def test_words_naming_pecoma_and_denying_another_tumour_are_pecoma(
+    def test_words_naming_pecoma_beside_a_negation_are_not_read(
             self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
-        """(Name kept for the hazard log's trace: what it asserted before.) No code, the
-        words name PEComa beside a negation: they had been read as PEComa
-        by guessing what the negation reached, a guess that also read "PEComa cannot be
+        """No code, the words name PEComa beside a negation: they had been read as
+        PEComa by guessing what the negation reached, a guess that also read "PEComa cannot be
         excluded" as a denial. Not read now, whatever it reaches: the only histology says
         nothing pecoma reads, so no PEComa is found and the record is refused (code it,
         ICD-O-3 8714/3, as the test above reads)."""
