@@ -547,3 +547,74 @@ def test_an_encounter_for_chemotherapy_beside_another_disease_keeps_the_draft_ou
     assert deleted(suggestion) == ["MedicationRequest/dox"]
     assert suggestion["isRecommended"] is True
     assert "MedicationRequest/mtx" not in card["detail"].replace("\\", "")
+
+
+# --- a selected draft whose every reason names something else ------------------------
+#
+# The first-line warning says the drafted drug departs from the guideline's first line
+# for advanced PEComa. A drug ordered, by every reason the order gives, for a disease that
+# is no cancer (methotrexate for rheumatoid arthritis) is no line of the PEComa's: the
+# warning, and a suggestion deleting the order, would be false. One ordered for another
+# cancer the record does not hold (capecitabine for colon cancer beside a lung PEComa) is
+# that cancer's line: the card says so and proposes no replacement (as for a cancer the
+# record holds). A reason pecoma cannot read keeps the warning (unknown is not absent).
+
+
+@pytest.mark.parametrize(("reasons", "condition"), [
+    (reason("Rheumatoid arthritis", ICD10CM, "M06.9"), None),
+    ({"reasonReference": [{"reference": "Condition/ra"}]}, RHEUMATOID),
+], ids=["icd10-code", "condition-referenced"])
+def test_a_selected_draft_ordered_for_no_cancer_gets_no_first_line_card(
+    client: TestClient, reasons: dict[str, Any], condition: dict[str, Any] | None,
+) -> None:
+    """Methotrexate selected, ordered for rheumatoid arthritis: no first-line card, no
+    suggestion deleting it."""
+    body = with_reasons(call([("mtx", METHOTREXATE)], site="site-lung"), 0, reasons,
+                        condition)
+    assert first_line_cards(client, body) == []
+
+
+def test_a_selected_draft_not_identified_ordered_for_no_cancer_gets_no_first_line_card(
+    client: TestClient,
+) -> None:
+    """A selected draft whose drug pecoma cannot identify, ordered for rheumatoid
+    arthritis: no "if it is chemotherapy" first-line warning (the allergy check still
+    says it could not check the drug)."""
+    body = with_reasons(call([("d5", LOCAL_ONLY)], site="site-lung"), 0,
+                        reason("Rheumatoid arthritis", ICD10CM, "M06.9"))
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 200, r.text
+    assert not any("mTOR inhibitor first" in c["summary"] for c in r.json()["cards"])
+
+
+@pytest.mark.parametrize("reasons", [
+    reason("Malignant neoplasm of colon", ICD10CM, "C18.9"),
+    reason("Colon cancer"),
+], ids=["icd10-code", "named"])
+def test_a_selected_draft_ordered_for_another_cancer_is_not_replaced(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """Capecitabine selected, ordered for a colon cancer beside a lung PEComa: the card
+    says the draft is ordered for another cancer and proposes nothing (never deletes
+    another cancer's order)."""
+    body = with_reasons(call([("cap", CAPECITABINE)], site="site-lung"), 0, reasons)
+    [card] = first_line_cards(client, body)
+    assert "suggestions" not in card or not card["suggestions"]
+    detail = card["detail"].replace("\\", "")
+    assert "ordered for another cancer" in detail and "not replaced" in detail
+
+
+@pytest.mark.parametrize("reasons", [
+    reason("Rheumatoid arthritis", SNOMED, "69896004"),
+    {"reasonReference": [{"reference": "Condition/not-held"}]},
+    {},
+], ids=["snomed-code-only", "condition-not-held", "no-reason"])
+def test_a_selected_draft_whose_reason_says_nothing_readable_keeps_the_warning(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """A reason pecoma cannot read, or none: the drug may be the PEComa's first line,
+    so the warning and its suggestion stay (guard of the rule above)."""
+    body = with_reasons(call([("mtx", METHOTREXATE)], site="site-lung"), 0, reasons)
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/mtx"]

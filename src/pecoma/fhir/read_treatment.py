@@ -64,6 +64,7 @@ from pecoma.fhir.reading import (
 
 __all__ = [
     "order_given_for",
+    "ordered_for_no_cancer",
     "read_allergies",
     "read_medications",
     "read_procedures",
@@ -652,6 +653,27 @@ def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
     if not said or True in said:
         return True, ""
     return (False if all(x is False for x in said) else None), ", ".join(shown)
+
+
+def ordered_for_no_cancer(order: Mapping[str, Any], resolve: meds.Resolver) -> bool:
+    """Whether an order gives a reason and every reason it gives names a condition that
+    is surely no cancer (:func:`_not_cancer`: rheumatoid arthritis, ICD-10-CM M06.9, as
+    a ``reasonCode`` or the code of a Condition its ``reasonReference`` names): a drug
+    ordered for that is no line of any cancer's. An encounter for chemotherapy (Z51.11)
+    is no reason; a reference the record does not resolve to a Condition, or a reason
+    pecoma cannot read, is never taken for no cancer."""
+    if not isinstance(order.get("reasonCode", []), list) \
+            or not isinstance(order.get("reasonReference", []), list):
+        return False
+    concepts = [x for x in as_list(order.get("reasonCode")) if not _names_no_disease(x)]
+    for ref in as_list(order.get("reasonReference")):
+        where = reference_of(ref)
+        target = resolve(where) if where else None
+        if target is None or target.get("resourceType") != "Condition":
+            return False
+        if not _names_no_disease(target.get("code")):
+            concepts.append(target.get("code"))
+    return bool(concepts) and all(_not_cancer(x) for x in concepts)
 
 
 def _reason_said(cond: Mapping[str, Any], site: str | None) -> bool | None:

@@ -19,6 +19,9 @@ suggestion deletes each and creates one mTOR-inhibitor proposal. A draft whose d
 cannot be identified is never taken for "not chemotherapy" silently: for such a patient
 the card says it could not be checked, and a replacement card names every such draft of
 the order set (it may be of the line, and would stay), its suggestion then not pre-selected.
+A selected draft whose every reason names something else gets no first-line card of the
+PEComa's: a disease that is no cancer (methotrexate for rheumatoid arthritis), none at
+all; another cancer, the card of a line ordered for that cancer, never replaced.
 
 Every selected draft of a drug pecoma identifies is checked against the allergy list: a
 critical card when an entry read rules it out, whatever else could not be read (the rest
@@ -67,7 +70,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
-from pecoma.fhir.read_treatment import order_given_for
+from pecoma.fhir.read_treatment import order_given_for, ordered_for_no_cancer
 from pecoma.fhir.reading import conditions_named, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
@@ -1040,12 +1043,21 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         unplaced: list[tuple[Mapping[str, Any], Agent, str]] = []
         for draft, agent in departing:
             other = _for_another_cancer(draft, bc.other_cancers, resolve)
-            if other is None and id(draft) not in chosen:
+            if other is None:
                 ours, why = order_given_for(draft, resolve, bc.pecoma_condition, site)
-                if ours is not True:
-                    if ours is None:
-                        unplaced.append((draft, agent, why))
-                    continue
+                if id(draft) not in chosen:
+                    if ours is not True:
+                        if ours is None:
+                            unplaced.append((draft, agent, why))
+                        continue
+                elif ours is False:
+                    # selected, and every reason it gives names something else: a
+                    # disease that is no cancer (methotrexate for rheumatoid arthritis)
+                    # makes no line of any cancer's, so no card; another cancer, one the
+                    # record does not hold, makes that cancer's line, never replaced
+                    if ordered_for_no_cancer(draft, resolve):
+                        continue
+                    other = why
             lines.setdefault(other, []).append((draft, agent))
         # the order set's drafts whose drug pecoma cannot identify may be of the line
         # (not one whose reasons name another disease)
@@ -1066,6 +1078,8 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                       safety, tail, _mtor_drafted(drafted, resolve), other_cancer)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
+            if order_given_for(draft, resolve, bc.pecoma_condition, site)[0] is False:
+                continue  # ordered for something else, by every reason it gives
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)
             if a is None:
                 continue
