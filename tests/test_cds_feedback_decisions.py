@@ -142,6 +142,17 @@ class TestActionableCards:
         assert r.status_code == 200, r.text
         assert [d[2] for d in decisions(app)] == ["accepted", "accepted"]
 
+    def test_uuids_echoed_in_upper_case_name_the_same_card(self, app: Any) -> None:
+        """RFC 9562 reads a uuid's hex digits in either case: an EHR echoing the card's
+        and the suggestion's uuids upper-cased names the same card and suggestion, and
+        the decision is recorded against the card as issued."""
+        client = TestClient(app, base_url="http://localhost")
+        card = order_select_card(client)
+        r = send(client, ORDER_SELECT, card=card["uuid"].upper(), outcome="accepted",
+                 acceptedSuggestions=[{"id": card["suggestions"][0]["uuid"].upper()}])
+        assert r.status_code == 200, r.text
+        assert {d[0] for d in decisions(app)} == {card["uuid"]}
+
 
 class TestDecisionIds:
     def card(self, record_ids: tuple[str, ...], **offered: Any) -> CardRecord:

@@ -34,6 +34,7 @@ decision, whatever the card (:func:`decision_ids`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,16 @@ from pecoma.web.problems import ApiProblem
 __all__ = ["COMMENT_MAX", "decision_ids", "feedback_entries"]
 
 COMMENT_MAX = 1000
+
+#: A uuid in its text form, either case: RFC 9562 reads the hex digits case-insensitively
+#: (an EHR may echo a card's or suggestion's uuid upper-cased); this service issues them
+#: in lower case, as it looks them up.
+_UUID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
+
+
+def _uuid_key(value: str) -> str:
+    """``value`` as the service keeps it: a uuid in lower case, anything else as sent."""
+    return value.lower() if _UUID.fullmatch(value) else value
 #: How far ``outcomeTimestamp`` may fall before the card's issue or after now: the clock
 #: difference between the EHR and this server that is taken in good faith.
 CLOCK_LEEWAY = dt.timedelta(minutes=5)
@@ -104,7 +115,7 @@ def _item(item: dict[str, Any], path: str, service: str,
           issues: list[FieldIssue]) -> FeedbackRecord | None:
     before = len(issues)
     uuid = item.get("card")
-    card = card_of(uuid) if isinstance(uuid, str) and uuid else None
+    card = card_of(_uuid_key(uuid)) if isinstance(uuid, str) and uuid else None
     if card is None or card.service != service:
         issues.append(FieldIssue(f"{path}.card", repr(uuid)[:60],
                                  "must be the uuid of a card this service issued"))
@@ -131,7 +142,7 @@ def _item(item: dict[str, Any], path: str, service: str,
             issues.append(FieldIssue(f"{path}.acceptedSuggestions", "(invalid)",
                                      "must be a list of {\"id\": suggestion uuid}"))
         else:
-            ids = [str(x["id"]) for x in accepted]
+            ids = [_uuid_key(str(x["id"])) for x in accepted]
     if outcome == "accepted":
         if not ids:
             issues.append(FieldIssue(f"{path}.acceptedSuggestions", "(missing)",
