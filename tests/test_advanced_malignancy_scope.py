@@ -489,3 +489,73 @@ class TestOrderSelectFollowsTheScope:
         [card] = [c for c in cards if "mTOR inhibitor first" in c["summary"]]
         [suggestion] = card["suggestions"]
         assert suggestion["isRecommended"] is True
+
+
+# --- a tumour never resected: what a missing criterion can and cannot change ----------
+#
+# The features of a tumour never resected were read on a biopsy or imaging, which cannot
+# show them absent (I6): its Folpe category stays open up to malignant whatever they say,
+# and that opening alone is no evidence of malignancy (I25). A criterion left unknown
+# keeps the malignant advice provisional only when it could make the tumour malignant on
+# the features recorded (Folpe: two worrisome features). With every other feature absent
+# and the size 4 cm, the mitotic count is one worrisome feature at most: a count of 0 or
+# 3 gives the same advice, so the count is asked but does not decide it.
+
+NEVER_RESECTED = _variant(surgery={"status": "not_performed", "date": None, "margin": None})
+del NEVER_RESECTED["surgery"]["date"], NEVER_RESECTED["surgery"]["margin"]
+
+
+def _never_resected(**histology: Any) -> dict[str, Any]:
+    case = copy.deepcopy(NEVER_RESECTED)
+    case["histology"].update(histology)
+    return case
+
+
+class TestNeverResectedOneUnknownCriterion:
+    @pytest.mark.parametrize("unknown", [{"mitoses_per_50_hpf": None},
+                                         {"necrosis": "unknown"}],
+                             ids=["mitoses", "necrosis"])
+    def test_one_unknown_criterion_that_cannot_make_it_malignant(
+            self, unknown: dict[str, Any]) -> None:
+        """One unknown worrisome feature beside none present: not shown malignant, as
+        with the feature recorded either way; no nab-sirolimus; the item does not wait
+        on the unknown criterion."""
+        a = _assess(_never_resected(**unknown))
+        assert FIRST_LINE not in _ids(a) and "SUPP-NAB-SIROLIMUS" not in _ids(a)
+        assert _item(a, NOT_SHOWN).conditional_on == ()
+        for known in ({"mitoses_per_50_hpf": 0}, {"mitoses_per_50_hpf": 3},
+                      {"necrosis": "present"}, {"necrosis": "absent"}):
+            assert NOT_SHOWN in _ids(_assess(_never_resected(**known)))
+
+    def test_no_chemotherapy_first_alert_on_the_unknown_count(self) -> None:
+        """Doxorubicin given first to the same tumour: the alert resting on S13's order
+        for malignant PEComa is not raised (as with a count of 3), rather than raised
+        provisional on a count that could not change it."""
+        case = _never_resected(mitoses_per_50_hpf=None)
+        case["systemic"]["therapies"] = [{"agent": "doxorubicin",
+                                          "started_on": "2025-04-01"}]
+        a = _assess(case)
+        assert "ALERT-CHEMO-BEFORE-MTOR" not in {x.id for x in a.alerts}
+
+    @pytest.mark.parametrize("histology", [
+        {"mitoses_per_50_hpf": None, "vascular_invasion": "unknown"},
+        {"mitoses_per_50_hpf": None, "necrosis": "present"},
+    ], ids=["two-unknown", "one-present-one-unknown"])
+    def test_unknown_criteria_that_could_make_it_malignant_keep_the_safer_branch(
+            self, histology: dict[str, Any]) -> None:
+        """Two worrisome features possible on the features recorded: the advice for
+        malignant PEComa stands, provisional on the unknown criteria (guard)."""
+        a = _assess(_never_resected(**histology))
+        assert FIRST_LINE in _ids(a)
+        assert "MISS-MITOSES" in _item(a, FIRST_LINE).conditional_on
+
+    def test_a_tumour_to_be_resected_waits_on_its_specimen_not_on_the_count(self) -> None:
+        """A localized tumour still to be resected, the count unknown, nothing else
+        worrisome: the high-risk schedule of a tumour that may prove malignant waits on
+        the resection specimen, which will settle it; the count cannot."""
+        case = _never_resected(mitoses_per_50_hpf=None)
+        case["stage"] = {"status": "localized", "lymph_nodes": "negative"}
+        case["surgery"] = {"status": "planned"}
+        a = _assess(case)
+        [item] = [f for f in a.followup if f.id == "FU-MAY-BE-MALIGNANT-LOW-RISK"]
+        assert item.conditional_on == ("MISS-RESECTION-SPECIMEN",)

@@ -6,8 +6,6 @@ the assessment's collector.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from pecoma.case import (
     Case,
     DiagnosisMethod,
@@ -22,8 +20,8 @@ from pecoma.case import (
 )
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import Derived, gross_tumour_left, gross_tumour_question, margin_facts
-from pecoma.engine.model import Classification, Fact, Risk
-from pecoma.engine.risk import malignancy
+from pecoma.engine.model import Fact, Risk
+from pecoma.engine.risk import Malignancy
 
 __all__ = [
     "IHC_GROUPS",
@@ -185,7 +183,7 @@ def ihc_panel(case: Case, out: Collector) -> None:
 def history_and_behaviour(
     case: Case,
     d: Derived,
-    classifications: Sequence[Classification],
+    scope: Malignancy,
     risk: Risk,
     out: Collector,
 ) -> None:
@@ -240,7 +238,6 @@ def history_and_behaviour(
         # criteria or the regional nodes not recorded (the safer branch, the critical
         # alert, provisional on them); nodes recorded as not assessed are no evidence
         # (I10): the warning the other facts give, provisional on them
-        scope = malignancy(d, classifications, case.stage.lymph_nodes)
         evidence, open_on = scope.evidence, scope.open_on
         # A guideline high-risk feature (S06-S09) present, or unknown, with the category at
         # most uncertain malignant potential: aggressive behaviour is predicted, malignancy

@@ -74,11 +74,14 @@ def assess(
     classifications = [folpe] if bennett is None else [folpe, bennett]
     classifications.append(risk.icdo3_hint(case, d, folpe, bennett, out))
     guideline, malignant, malignant_open = risk.surveillance_of_malignant(
-        guideline, classifications)
+        guideline, classifications, engine)
+    # whether the tumour counts as malignant (I9): one reading for the S27 alert and the
+    # systemic treatment of advanced disease (I25)
+    scope = risk.malignancy(d, classifications, case.stage.lymph_nodes, engine)
 
     pathway.surgery(case, d, out)
     pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
-    pathway.systemic(case, d, classifications, out)
+    pathway.systemic(case, d, scope, out)
     alerts.molecular(
         case, d, any(i.id in ("REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN")
                      for i in out.recommendations), out
@@ -87,7 +90,7 @@ def assess(
     pathway.referral(d, out)
     alerts.diagnosis_method(case, out)
     alerts.ihc_panel(case, out)
-    alerts.history_and_behaviour(case, d, classifications, guideline, out)
+    alerts.history_and_behaviour(case, d, scope, guideline, out)
     residual = residual_tumour(case)
     resected_localized = (
         case.stage.status is DiseaseStatus.localized

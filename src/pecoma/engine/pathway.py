@@ -11,7 +11,7 @@ marks the item conditional on it. The rules follow the derived disease status
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from pecoma.case import (
     Agent,
@@ -45,8 +45,8 @@ from pecoma.engine.facts import (
     progressed_on,
     removal_asked,
 )
-from pecoma.engine.model import Classification, Fact
-from pecoma.engine.risk import Malignancy, malignancy
+from pecoma.engine.model import Fact
+from pecoma.engine.risk import Malignancy
 from pecoma.settings import EngineSettings
 
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
@@ -416,8 +416,7 @@ def _postoperative_lines(case: Case) -> list[Fact]:
     return facts
 
 
-def systemic(case: Case, d: Derived, classifications: Sequence[Classification],
-             out: Collector) -> None:
+def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     """Systemic treatment of advanced disease (S02, S12-S15), for advanced disease or
     disease that may be (``d.advanced`` unknown: resectability unknown). The guideline
     states it for advanced malignant PEComa: where the tumour does not count as malignant
@@ -427,7 +426,6 @@ def systemic(case: Case, d: Derived, classifications: Sequence[Classification],
     advanced = d.advanced
     if advanced is False:
         return
-    scope = malignancy(d, classifications, case.stage.lymph_nodes)
     avail = case.systemic.mtor_inhibitor_available
     # as recorded, or derived from an mTOR inhibitor recorded as not tolerated (I15):
     # then the items resting on it cite I15 and name the intolerance

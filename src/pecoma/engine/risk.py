@@ -158,8 +158,8 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
     )
 
 
-def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classification]
-                              ) -> tuple[Risk, list[Fact], tuple[str, ...]]:
+def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classification],
+                              s: EngineSettings) -> tuple[Risk, list[Fact], tuple[str, ...]]:
     """A tumour without high-risk features (low or indeterminate) that a pathology
     classification determines malignant (Folpe 2005; Bennett 2018 for gynecologic
     primaries), or may on facts not yet recorded, is followed on the high-risk schedule
@@ -167,7 +167,8 @@ def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classificati
     classification open from benign to malignant counts as one open from uncertain
     malignant potential to malignant. Returns the risk with its surveillance group, the
     classifications that decided it, and the missing facts it rests on (none when one
-    classification determines it malignant)."""
+    classification determines it malignant; those that may make it malignant,
+    :func:`_open_to_malignant`, otherwise)."""
     if risk.group not in ("low", "indeterminate"):
         return risk, [], ()
     # determined malignant, or undetermined with malignant among the categories the
@@ -180,8 +181,32 @@ def surveillance_of_malignant(risk: Risk, classifications: Sequence[Classificati
                   c.category) for c in found]
     settled = any(c.determined for c in found)
     open_on = () if settled else tuple(dict.fromkeys(
-        m for c in found for m in c.item.conditional_on))
+        m for c in found for m in _open_to_malignant(c, s)))
     return replace(risk, surveillance_group="high"), facts, open_on
+
+
+def _open_to_malignant(c: Classification, s: EngineSettings) -> tuple[str, ...]:
+    """The missing facts that may still make the undetermined pathology classification
+    ``c`` malignant. Every fact it waits on when its unknown criteria could give malignant
+    on the features recorded; else only those that widened its range up to malignant: the
+    features before systemic therapy (I17) and the specimen of a resection still to come
+    (I6). A range open up to malignant only because the tumour was never resected, with
+    unknown criteria that could not make it malignant (one worrisome feature at most),
+    is opened by no answer to them: an unresectable tumour's mitotic count of 0 or 3
+    gives the same advice, so the count is not what it waits on (I25)."""
+    scheme = _FOLPE if c.id == _FOLPE.record_id else _bennett(s.bennett_malignant_min_features)
+    states = [x.state for x in c.criteria]
+    counted = states[: scheme.counted]
+    extra = states[scheme.counted] if len(states) > scheme.counted else "absent"
+    reach = scheme.rule(counted.count("present") + counted.count("unknown"),
+                        extra != "absent")
+    if reach == MALIGNANT:
+        return c.item.conditional_on
+    return tuple(m for m in c.item.conditional_on if m in _WIDENING)
+
+
+#: The missing facts that widen a classification's range beyond its unknown criteria.
+_WIDENING = ("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY", "MISS-RESECTION-SPECIMEN")
 
 
 class Malignancy(NamedTuple):
@@ -214,11 +239,12 @@ class Malignancy(NamedTuple):
 
 
 def malignancy(d: Derived, classifications: Sequence[Classification],
-               nodes: NodeStatus) -> Malignancy:
+               nodes: NodeStatus, s: EngineSettings) -> Malignancy:
     """The facts that make the tumour count as malignant (I9): a pathology
     classification determined as malignant, disease that has recurred or metastasised,
     or spread to regional lymph nodes; else the missing facts that may still make it
-    malignant (a classification's unknown criteria; ``nodes``, the recorded nodal
+    malignant (a classification's unknown criteria that could make it malignant, or what
+    widened its range, :func:`_open_to_malignant`; ``nodes``, the recorded nodal
     status, when unknown: MISS-NODES; nodes not assessed leave it as the other facts
     say, MISS-NODES asked, I10). The guideline's high-risk features
     (S06-S09) predict aggressive behaviour; they do not make the tumour malignant by
@@ -234,7 +260,7 @@ def malignancy(d: Derived, classifications: Sequence[Classification],
         return Malignancy(tuple(evidence), (), ())
     open_on = tuple(dict.fromkeys(
         [*(m for c in pathology if not c.determined and MALIGNANT in c.possible
-           for m in c.item.conditional_on),
+           for m in _open_to_malignant(c, s)),
          *(("MISS-NODES",) if nodes is NodeStatus.unknown else ())]))
     return Malignancy((), open_on, (
         *(Fact(_CLASSIFICATION_FACT[c.id], c.category) for c in pathology),
