@@ -618,3 +618,155 @@ def test_a_selected_draft_whose_reason_says_nothing_readable_keeps_the_warning(
     [card] = first_line_cards(client, body)
     [suggestion] = card["suggestions"]
     assert deleted(suggestion) == ["MedicationRequest/mtx"]
+
+
+# --- reasons naming the PEComa and something else -------------------------------------
+#
+# A draft's reasons that name the PEComa and another disease (rheumatoid arthritis, a
+# colon cancer beside a kidney PEComa) cannot tell whether it is of the line: it may be
+# the rheumatoid arthritis's methotrexate, written with the cancer's diagnosis beside.
+# Read by "any reason naming the PEComa wins", it was deleted by the pre-selected
+# suggestion. Two codings of one reason that disagree are read as two reasons are.
+
+PECOMA_REASON = {"reference": "Condition/pecoma-diagnosis"}
+RA_CODE = {"coding": [{"system": ICD10CM, "code": "M06.9", "display": "Rheumatoid arthritis"}]}
+KIDNEY_CODE = {"system": ICD10CM, "code": "C64.9"}
+COLON_CODE = {"system": ICD10CM, "code": "C18.9"}
+
+
+@pytest.mark.parametrize(("site", "reasons"), [
+    (None, {"reasonReference": [PECOMA_REASON], "reasonCode": [RA_CODE]}),
+    ("site-kidney", {"reasonCode": [{"coding": [KIDNEY_CODE]}, {"coding": [COLON_CODE]}]}),
+    ("site-kidney", {"reasonCode": [{"coding": [KIDNEY_CODE, COLON_CODE]}]}),
+    ("site-kidney", {"reasonCode": [{"coding": [KIDNEY_CODE]}, RA_CODE]}),
+    ("site-lung", {"reasonCode": [{"coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/icd-o-3", "code": "8714/3"},
+        COLON_CODE]}]}),
+], ids=["pecoma-condition-and-rheumatoid-arthritis", "kidney-and-colon-two-reasons",
+        "kidney-and-colon-one-reason-two-codings", "kidney-and-rheumatoid-arthritis",
+        "pecoma-morphology-and-colon-one-reason"])
+def test_a_draft_not_selected_for_the_pecoma_and_something_else_is_named_and_kept(
+    client: TestClient, site: str | None, reasons: dict[str, Any],
+) -> None:
+    """A draft not selected whose reasons name the PEComa (its Condition, a code of its
+    own organ, ICD-O-3 8714/3) and another disease (rheumatoid arthritis, M06.9; a colon
+    cancer, C18.9, beside a kidney or lung PEComa) may be of the line or ordered for the
+    other: cannot tell. Named as possibly of the line, not deleted, the suggestion not
+    pre-selected (it had been deleted, pre-selected; as two codings of one reason, kept
+    out unnamed)."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"],
+                             site=site), 1, reasons)
+    [card] = first_line_cards(client, body)
+    _possibly_of_the_line(card)
+
+
+@pytest.mark.parametrize("reasons", [
+    reason("Renal cell carcinoma"),
+    reason("Renal cell carcinoma", ICD10CM, "C64.9"),
+], ids=["named", "kidney-code-named"])
+def test_a_draft_not_selected_for_another_tumour_type_of_the_same_organ_stays_out(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """Beside a kidney PEComa, a draft not selected ordered for a renal cell carcinoma
+    (named, or coded C64.9 with that name) is for another cancer: a tumour type other
+    than PEComa is no PEComa whatever its organ. It stays out, unnamed, never deleted;
+    the doxorubicin alone is replaced, pre-selected (it had been taken into the line and
+    deleted)."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"],
+                             site="site-kidney"), 1, reasons)
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox"]
+    assert suggestion["isRecommended"] is True
+    assert "MedicationRequest/ifo" not in card["detail"].replace("\\", "")
+
+
+def test_a_draft_not_selected_for_a_kidney_cancer_named_by_site_is_of_the_line(
+    client: TestClient,
+) -> None:
+    """Guard: beside a kidney PEComa, "Malignant neoplasm of kidney" names no tumour type,
+    only the PEComa's organ: the PEComa coded where it lies, of the line, deleted with
+    the selected doxorubicin."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"],
+                             site="site-kidney"), 1, reason("Malignant neoplasm of kidney"))
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox", "MedicationRequest/ifo"]
+    assert suggestion["isRecommended"] is True
+
+
+# --- drafts that cannot be told apart, or read ------------------------------------------
+
+
+def test_two_different_drafts_under_one_id_refuse_the_call(client: TestClient) -> None:
+    """Two different drafts both ``MedicationRequest/d1`` (doxorubicin, and methotrexate
+    for rheumatoid arthritis): a selection, and a ``delete``, name either. The suggestion
+    had deleted MedicationRequest/d1 twice. A 400 naming the second entry's id, as for two
+    drafts under one fullUrl."""
+    body = with_reasons(call([("d1", DOXORUBICIN), ("d1", METHOTREXATE)]), 1,
+                        reason("Rheumatoid arthritis", ICD10CM, "M06.9"))
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 400, r.text
+    [error] = r.json()["errors"]
+    assert error["path"] == "context.draftOrders.entry[1].resource.id"
+    assert "entry[0] is another resource under MedicationRequest/d1" in error["rule"]
+
+
+def test_one_draft_sent_twice_is_one_draft(client: TestClient) -> None:
+    """Guard: the same doxorubicin draft sent twice under its id is one draft, named and
+    deleted once."""
+    [card] = first_line_cards(client, call([("d1", DOXORUBICIN), ("d1", DOXORUBICIN)]))
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/d1"]
+
+
+MODIFIER = [{"url": "http://example.org/do-not-dispense-trial-placebo", "valueBoolean": True}]
+
+
+def test_a_selected_draft_carrying_a_modifier_extension_is_not_read(
+    client: TestClient,
+) -> None:
+    """A doxorubicin draft carrying a modifierExtension pecoma does not understand (it may
+    change what the order means: a placebo arm, not to dispense) is not read as a plain
+    doxorubicin order: no suggestion deletes it; the card says its drug could not be
+    identified, and why (it had been deleted by a pre-selected suggestion)."""
+    body = call([("d1", DOXORUBICIN)])
+    body["context"]["draftOrders"]["entry"][0]["resource"]["modifierExtension"] = MODIFIER
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()["cards"]
+    assert not [s for c in got for s in c.get("suggestions", [])]
+    assert any("modifierExtension pecoma does not understand" in c["detail"] for c in got)
+    assert not any(c["summary"].startswith(FIRST_LINE) for c in got)
+
+
+def test_a_draft_not_selected_carrying_a_modifier_extension_is_named_and_kept(
+    client: TestClient,
+) -> None:
+    """Beside the selected doxorubicin, an ifosfamide draft carrying a modifierExtension
+    pecoma does not understand is named as a draft pecoma could not read, never deleted,
+    the suggestion not pre-selected (it had been deleted with the doxorubicin)."""
+    body = call([("d1", DOXORUBICIN), ("d5", IFOSFAMIDE)], selected=["d1"])
+    body["context"]["draftOrders"]["entry"][1]["resource"]["modifierExtension"] = MODIFIER
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/d1"]
+    assert suggestion["isRecommended"] is False
+    detail = card["detail"].replace("\\", "")
+    assert "MedicationRequest/d5: it carries a modifierExtension pecoma does not understand" \
+        in detail
+
+
+@pytest.mark.parametrize("intent", [True, "orders", None, 1])
+def test_a_draft_whose_intent_is_no_intent_code_refuses_the_call(
+    client: TestClient, intent: Any,
+) -> None:
+    """``intent`` is an R4 code (proposal, plan, order, ...); ``true``, a misspelt code,
+    null or a number is an order pecoma cannot read: a 400 naming the field, as for
+    ``status`` (it had been accepted silently)."""
+    body = call([("d1", DOXORUBICIN)])
+    body["context"]["draftOrders"]["entry"][0]["resource"]["intent"] = intent
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 400, r.text
+    [error] = r.json()["errors"]
+    assert error["path"] == "context.draftOrders.entry[0].resource.intent"

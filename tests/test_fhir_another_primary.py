@@ -552,9 +552,9 @@ class TestDraftForAnotherCancer:
     line yet: the guideline puts an mTOR inhibitor first for the PEComa (S12-S14)."""
 
     @staticmethod
-    def body(draft: dict[str, Any]) -> dict[str, Any]:
+    def body(draft: dict[str, Any], status: str = "active") -> dict[str, Any]:
         m1 = staging("tnm-m-pecoma", *CM1, focus=[{"reference": PECOMA}])
-        record = with_(uterus(), breast(), m1)
+        record = with_(uterus(), breast(status), m1)
         body = hook_request("order-select", PATIENT, prefetch=prefetch_of(record))
         body["context"].update({
             "selections": ["MedicationRequest/draft-dox"],
@@ -583,14 +583,66 @@ class TestDraftForAnotherCancer:
                 "cancer (Condition/breast-ca, its reason): it is not replaced") in warned[0][
                     "detail"]
 
+    def test_a_draft_naming_no_reason_asks_which_cancer_and_proposes_nothing(
+            self, client: TestClient) -> None:
+        """The same draft naming no reason: beside the breast cancer it may be that
+        cancer's (doxorubicin is a breast-cancer drug), so which cancer it is for is
+        asked, as for a course of the record naming no reason: the warning is "perhaps
+        first line" and nothing replaces it (a suggestion deleting it for sirolimus had
+        been offered, never asking)."""
+        draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"}
+        got = cards(client, self.body(draft), ORDER_SELECT)
+        [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
+        assert warned["summary"].startswith("Chemotherapy, perhaps first line, for advanced "
+                                            "PEComa")
+        assert not warned.get("suggestions")
+        detail = flat(warned["detail"]).replace("\\", "")
+        assert ("which cancer is doxorubicin ordered for, the PEComa or Condition/breast-ca?"
+                in detail)
+        assert "**No mTOR-inhibitor order is proposed:** which cancer a draft of this line" \
+            in detail
+
+    def test_a_regimen_drafted_apart_naming_no_reason_is_asked_about_whole(
+            self, client: TestClient) -> None:
+        """Doxorubicin selected and cyclophosphamide not selected, neither naming a reason
+        (AC, the usual breast-cancer regimen) beside the breast cancer: one card naming
+        both, asking which cancer they are for, no suggestion (it had deleted both and
+        created sirolimus, pre-selected)."""
+        dox = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"}
+        cyclo = {**dox, "id": "draft-cyclo", "medicationCodeableConcept": {
+            "text": "Cyclophosphamide 600 mg/m2 IV"}}
+        body = self.body(dox)
+        body["context"]["draftOrders"]["entry"].append({"resource": cyclo})
+        got = cards(client, body, ORDER_SELECT)
+        [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
+        assert "perhaps first line" in warned["summary"]
+        assert not warned.get("suggestions")
+        detail = flat(warned["detail"]).replace("\\", "")
+        assert ("no reason of MedicationRequest/draft-dox, MedicationRequest/draft-cyclo says "
+                "which cancer they are ordered for") in detail
+
     def test_a_draft_naming_no_reason_is_replaced(self, client: TestClient) -> None:
-        """Control: the same draft naming no reason is taken as the PEComa's first line:
-        the warning proposes an mTOR-inhibitor draft in its place, as for any patient.
+        """Control: the same draft naming no reason beside a breast cancer recorded as
+        resolved (no other present primary cancer) is the PEComa's first line: the
+        warning proposes an mTOR-inhibitor draft in its place, provisional (the record
+        says nothing of whether an mTOR inhibitor is available or contraindicated:
+        MISS-MTOR-AVAILABLE, MISS-MTOR-CONTRAINDICATED), so not pre-selected."""
+        draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"}
+        got = cards(client, self.body(draft, status="resolved"), ORDER_SELECT)
+        suggestions = [s for c in got for s in c.get("suggestions", [])]
+        assert [s["label"] for s in suggestions] == [
+            "(provisional) Replace with an mTOR inhibitor (here sirolimus, as an example "
+            "draft; the team chooses)"]
+        assert suggestions[0]["isRecommended"] is False
+
+    def test_a_draft_for_the_pecoma_is_replaced(self, client: TestClient) -> None:
+        """Control: the same draft naming the PEComa Condition as its reason is the
+        PEComa's first line: the warning proposes an mTOR-inhibitor draft in its place.
         The record says nothing of whether an mTOR inhibitor is available or
         contraindicated, so the advice waits on MISS-MTOR-AVAILABLE and
         MISS-MTOR-CONTRAINDICATED: the suggestion says it is provisional and is not the
         one the EHR pre-selects."""
-        draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"}
+        draft = DOXORUBICIN | {"reasonReference": [{"reference": PECOMA}]}
         got = cards(client, self.body(draft), ORDER_SELECT)
         suggestions = [s for c in got for s in c.get("suggestions", [])]
         assert [s["label"] for s in suggestions] == [

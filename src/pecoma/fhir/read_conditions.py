@@ -55,7 +55,9 @@ from pecoma.fhir.reading import (
 
 __all__ = [
     "cancers_given_for",
+    "codes_own_organ",
     "derive_status",
+    "names_other_tumour",
     "read_conditions",
     "read_metastases",
     "same_tumour",
@@ -299,6 +301,22 @@ def organ_of_code(code: str) -> str | None:
 
 def _same_organ_code(code: str, pecoma_site: str | None) -> bool:
     return pecoma_site is not None and organ_of_code(code) == pecoma_site
+
+
+def codes_own_organ(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:
+    """Whether a Condition (or a reason coded as one) carries an ICD-10 code of a
+    malignancy of the PEComa's own organ (C64.9 beside a kidney PEComa), whatever else
+    it codes."""
+    return any(_same_organ_code(code, pecoma_site) for code in _icd10_codes(cond))
+
+
+def names_other_tumour(concept: Any) -> bool:
+    """Whether a CodeableConcept's text or displays name a tumour type other than PEComa
+    (:data:`_OTHER_TUMOUR_WORDS`: a renal cell carcinoma, a GIST) and not PEComa: another
+    tumour, whatever organ it is of (the organ names the PEComa only for a cancer named
+    by its site alone)."""
+    words = m.lower_words(concept)
+    return bool(_OTHER_TUMOUR_WORDS.search(words)) and not m.names_pecoma(words)
 
 
 def surely_other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:

@@ -38,6 +38,8 @@ from pecoma.fhir.read_conditions import (
     _codes_or_names_pecoma,
     _is_metastasis,
     cancers_given_for,
+    codes_own_organ,
+    names_other_tumour,
     same_tumour,
     surely_other_cancer,
     the_pecoma,
@@ -611,24 +613,26 @@ def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
                     pecoma: str | None, site: str | None) -> tuple[bool | None, str]:
     """What an order's reasons say it is given for, read as a medication record's are
     (:func:`cancers_given_for`, :func:`_not_cancer`), with the PEComa Condition
-    (``pecoma``, ``Condition/id``) and its primary site (``site``): ``(True, "")`` when it
-    gives no reason (an encounter for chemotherapy, Z51.11, names none), or one naming
+    (``pecoma``, ``Condition/id``) and its primary site (``site``), each reason read by
+    :func:`_reason_said`: ``(True, "")`` when it gives no reason (an encounter for
+    chemotherapy, Z51.11, names none); ``(True, shown)`` when every reason it gives names
     the PEComa (a ``reasonReference`` to the PEComa Condition or to one recording the same
     tumour, a ``reasonCode`` sharing a coding with its code, coding or naming PEComa, or a
-    malignancy of its own organ: C18.9 beside a gastrointestinal PEComa, C49.9 beside a
-    soft-tissue one); ``(False, shown)`` when every reason surely names something else: a
-    condition that is surely no cancer (rheumatoid arthritis, ICD-10-CM M06.9), or another
-    primary cancer, by code or name, recorded or not (colon cancer, C18.9, beside a lung
-    PEComa: :func:`pecoma.fhir.read_conditions.surely_other_cancer`); ``(None, shown)``
-    when a reason names neither that pecoma can read (a SNOMED CT code only, a Condition
-    the record does not hold, a cancer code beside a PEComa of unknown or regional site,
-    a ``reasonCode`` or ``reasonReference`` that is no list): what the order is for
-    cannot be told."""
+    malignancy of its own organ named by its site alone: C18.9 beside a gastrointestinal
+    PEComa, C49.9 beside a soft-tissue one); ``(False, shown)`` when every reason surely
+    names something else: a condition that is surely no cancer (rheumatoid arthritis,
+    ICD-10-CM M06.9), or another primary cancer, by code or name, recorded or not (colon
+    cancer, C18.9, beside a lung PEComa: :func:`pecoma.fhir.read_conditions.
+    surely_other_cancer`; a tumour type other than PEComa, renal cell carcinoma beside a
+    kidney PEComa); ``(None, shown)`` otherwise: a reason names neither that pecoma can
+    read (a SNOMED CT code only, a Condition the record does not hold, a cancer code beside
+    a PEComa of unknown or regional site, a ``reasonCode`` or ``reasonReference`` that is
+    no list), or the reasons name the PEComa and something else (the PEComa and rheumatoid
+    arthritis, as two reasons or as two codings of one): what the order is for cannot be
+    told. ``shown`` names the reasons read."""
     held = resolve(pecoma) if pecoma is not None else None
     said: list[bool | None] = []
     shown: list[str] = []
-    if held is not None and conditions_named(order, [("", held)], resolve):
-        return True, ""
     for key in ("reasonCode", "reasonReference"):
         if key in order and not isinstance(order[key], list):
             said.append(None)
@@ -637,7 +641,9 @@ def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
         if _names_no_disease(concept):
             continue
         shown.append(f"reasonCode '{_shown(concept)}'")
-        said.append(_reason_said({"code": concept}, site))
+        ours = held is not None and bool(
+            conditions_named({"reasonCode": [concept]}, [("", held)], resolve))
+        said.append(_reason_said({"code": concept}, site, ours))
     for ref in as_list(order.get("reasonReference")):
         where = reference_of(ref)
         target = resolve(where) if where else None
@@ -645,13 +651,15 @@ def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
                 and _names_no_disease(target.get("code")):
             continue
         shown.append(f"reasonReference {where or '(no reference)'}")
-        if target is None or target.get("resourceType") != "Condition" \
+        if target is not None and target is held:
+            said.append(True)
+        elif target is None or target.get("resourceType") != "Condition" \
                 or not live_condition(target):
             said.append(None)
         else:
             said.append(_reason_said(target, site))
-    if not said or True in said:
-        return True, ""
+    if all(x is True for x in said):
+        return True, ", ".join(shown)
     return (False if all(x is False for x in said) else None), ", ".join(shown)
 
 
@@ -676,17 +684,27 @@ def ordered_for_no_cancer(order: Mapping[str, Any], resolve: meds.Resolver) -> b
     return bool(concepts) and all(_not_cancer(x) for x in concepts)
 
 
-def _reason_said(cond: Mapping[str, Any], site: str | None) -> bool | None:
+def _reason_said(cond: Mapping[str, Any], site: str | None,
+                 ours: bool = False) -> bool | None:
     """Whether one reason of an order (a Condition, or a ``reasonCode`` as one's code)
-    names the PEComa (``True``: codes or names PEComa, or records the same tumour), surely
-    something else (``False``: no cancer, :func:`_not_cancer`; surely another primary
-    cancer, :func:`pecoma.fhir.read_conditions.surely_other_cancer`), or neither pecoma
-    can read."""
-    if _codes_or_names_pecoma(cond.get("code")) or same_tumour(cond, site):
-        return True
-    if _is_metastasis(cond):
+    names the PEComa (``True``: ``ours``, a coding shared with the PEComa Condition's
+    code; codes or names PEComa; or a malignancy of its organ named by its site alone:
+    :func:`pecoma.fhir.read_conditions.same_tumour`, or an ICD-10 code of that organ),
+    surely something else (``False``: no cancer, :func:`_not_cancer`; surely another
+    primary cancer, :func:`pecoma.fhir.read_conditions.surely_other_cancer`; a tumour type
+    other than PEComa, :func:`pecoma.fhir.read_conditions.names_other_tumour`, renal cell
+    carcinoma beside a kidney PEComa), or neither pecoma can read, or both (C64.9 coded
+    beside C18.9 for a kidney PEComa, ICD-O-3 8714/3 beside C18.9 for a lung one: which is
+    meant cannot be told), ``None``."""
+    concept = cond.get("code")
+    pecoma = ours or _codes_or_names_pecoma(concept)
+    if not pecoma and _is_metastasis(cond):
         return None
-    return False if _not_cancer(cond.get("code")) or surely_other_cancer(cond, site) else None
+    other_type = names_other_tumour(concept)
+    pecoma = pecoma or (not other_type and (same_tumour(cond, site)
+                                            or codes_own_organ(cond, site)))
+    other = other_type or _not_cancer(concept) or surely_other_cancer(cond, site)
+    return None if pecoma == other else pecoma
 
 
 def _reason_holder(med: Mapping[str, Any], r: Reader) -> Mapping[str, Any]:

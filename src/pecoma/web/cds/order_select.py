@@ -14,9 +14,13 @@ regimen an order set writes one order per agent: epirubicin and ifosfamide, S15)
 order set's drafts not selected included when a selected one starts the line (agents
 picked one at a time) and nothing says they are ordered for something else
 (:func:`~pecoma.fhir.read_treatment.order_given_for`; one whose reason pecoma cannot
-read is named as possibly of the line, and stays): one card names them all, and its one
-suggestion deletes each and creates one mTOR-inhibitor proposal. A draft whose drug
-cannot be identified is never taken for "not chemotherapy" silently: for such a patient
+read, or whose reasons name the PEComa and something else, is named as possibly of the
+line, and stays): one card names them all, and its one suggestion deletes each and
+creates one mTOR-inhibitor proposal. Beside another present primary cancer of the
+record, a line holding a draft whose reasons name neither cancer gets the card asking
+which cancer it is for, nothing proposed in its place (it may be the other cancer's
+regimen). A draft whose drug cannot be identified, or that carries a modifierExtension
+(not read), is never taken for "not chemotherapy" silently: for such a patient
 the card says it could not be checked, and a replacement card names every such draft of
 the order set (it may be of the line, and would stay), its suggestion then not pre-selected.
 A selected draft whose every reason names something else gets no first-line card of the
@@ -71,7 +75,7 @@ from pecoma.fhir.medications import (
     unreadable_medication,
 )
 from pecoma.fhir.read_treatment import order_given_for, ordered_for_no_cancer
-from pecoma.fhir.reading import conditions_named, same_resource
+from pecoma.fhir.reading import conditions_named, modifier_urls, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
@@ -150,10 +154,39 @@ def _full_urls(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 _WITHDRAWN: Final = frozenset({"cancelled", "entered-in-error"})
 
 
+#: The codes of a MedicationRequest's ``intent`` (R4 medicationrequest-intent).
+_INTENTS: Final = ("proposal", "plan", "order", "original-order", "reflex-order",
+                   "filler-order", "instance-order", "option")
+
+
 def _gives(draft: Mapping[str, Any]) -> bool:
     """Whether a draft orders its drug to be given: not an order that it must not be
     (``doNotPerform``), nor one withdrawn (cancelled, entered in error)."""
     return draft.get("doNotPerform") is not True and draft.get("status") not in _WITHDRAWN
+
+
+def _not_understood(draft: Mapping[str, Any]) -> str | None:
+    """Why a draft is not read, or ``None``: it carries a modifierExtension (on itself or
+    on an element within it, a dosage), which pecoma understands none of (FHIR: an
+    application must not ignore a modifier extension it does not understand; it may
+    change what the order means, as for the record's resources). Such a draft is named
+    as a draft whose drug pecoma cannot identify is: never deleted, never read as
+    chemotherapy or as no line, the suggestion beside it not pre-selected."""
+    said = modifier_urls(draft)
+    return (f"it carries a modifierExtension pecoma does not understand ({said}), which "
+            "may change what the order means" if said else None)
+
+
+def _drug_of(draft: Mapping[str, Any], resolve: Resolver) -> Agent | None:
+    """The agent a draft orders (:func:`~pecoma.fhir.medications.agent_of`), or ``None``
+    when pecoma cannot identify it or does not read the draft (:func:`_not_understood`)."""
+    return None if _not_understood(draft) else agent_of(draft, resolve)
+
+
+def _why_unread(draft: Mapping[str, Any], resolve: Resolver) -> str | None:
+    """Why pecoma reads no drug in a draft (:func:`_not_understood`, then
+    :func:`~pecoma.fhir.medications.unreadable_medication`), or ``None``."""
+    return _not_understood(draft) or unreadable_medication(draft, resolve)
 
 
 def _bad_draft(path: str, value: Any, rule: str) -> ApiProblem:
@@ -166,21 +199,34 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
     orders they are: ``entry`` not a list, an entry holding no FHIR resource, or a draft
     MedicationRequest whose ``doNotPerform`` or ``status`` has the wrong JSON type (the
     string ``"true"`` is not FHIR's ``true``: read as absent, a "do not give" order had
-    drawn a card about giving the drug), or a draft MedicationRequest or Medication
-    holding two different ``contained`` resources under one id (a reference ``#id`` could
-    mean either). Such orders were dropped, or misread, without a word."""
+    drawn a card about giving the drug) or whose ``intent`` is no R4 intent code, or a
+    draft MedicationRequest or Medication holding two different ``contained`` resources
+    under one id (a reference ``#id`` could mean either), or two different resources of
+    the Bundle under one ``Type/id`` (a selection, and a suggestion's ``delete``, name a
+    draft by it: either could be meant, and a ``delete`` of one had been offered twice).
+    Such orders were dropped, or misread, without a word."""
     entries = orders.get("entry")
     if entries is None:
         return
     if not isinstance(entries, list):
         raise _bad_draft("context.draftOrders.entry", entries, "must be a list of Bundle "
                          "entries, each holding one draft order in 'resource'")
+    by_id: dict[str, tuple[int, Mapping[str, Any]]] = {}
     for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
             raise _bad_draft(f"context.draftOrders.entry[{i}]", entry, "must be a Bundle "
                              "entry holding a FHIR resource (an object with "
                              "'resourceType') in 'resource'")
+        if isinstance(res.get("id"), str):
+            named = f"{res['resourceType']}/{res['id']}"
+            first_at, held = by_id.setdefault(named, (i, res))
+            if held is not res and not same_resource(held, res):
+                raise _bad_draft(f"context.draftOrders.entry[{i}].resource.id", res["id"],
+                                 f"must not repeat a Type/id with other content (entry"
+                                 f"[{first_at}] is another resource under {named}: a "
+                                 "selection, or a suggestion removing it, could mean "
+                                 "either)")
         if res["resourceType"] not in ("MedicationRequest", "Medication"):
             continue
         where = f"context.draftOrders.entry[{i}].resource"
@@ -199,6 +245,9 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
         if "status" in res and not isinstance(res["status"], str):
             raise _bad_draft(f"{where}.status", res["status"], "must be a FHIR code (a "
                              "string such as 'draft')")
+        if "intent" in res and res["intent"] not in _INTENTS:
+            raise _bad_draft(f"{where}.intent", res["intent"], "must be a FHIR code of R4 "
+                             "medicationrequest-intent: " + ", ".join(_INTENTS))
 
 
 def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -226,7 +275,11 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
                                      "called when one or more orders are selected")])
     _check_drafts(orders)
     _check_subjects(req, orders)
-    everything = resources_of(orders)
+    # one resource sent twice under its Type/id (different ones are refused above) is one
+    # draft: named, and deleted, once
+    seen: dict[str, dict[str, Any]] = {}
+    everything = [res for res in resources_of(orders) if not isinstance(res.get("id"), str)
+                  or seen.setdefault(f"{res.get('resourceType')}/{res['id']}", res) is res]
     chosen = None if selections is None else _selected(selections, everything)
     out = [res for res in everything if res.get("resourceType") == "MedicationRequest"
            and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)
@@ -374,7 +427,8 @@ def _unknown_stay(unknown: list[tuple[Mapping[str, Any], str]]) -> str:
 def _unplaced_stay(unplaced: list[tuple[Mapping[str, Any], Agent, str]],
                    suggested: bool) -> str:
     """What the card says of the order set's drafts not selected whose reasons pecoma
-    cannot read (:func:`~pecoma.fhir.read_treatment.order_given_for`): they may be of the
+    cannot read, or name the PEComa and something else
+    (:func:`~pecoma.fhir.read_treatment.order_given_for`): they may be of the
     line, or ordered for something else; the suggestion leaves them, so it is not
     pre-selected."""
     one = len(unplaced) == 1
@@ -382,7 +436,8 @@ def _unplaced_stay(unplaced: list[tuple[Mapping[str, Any], Agent, str]],
                       for draft, agent, why in unplaced)
     return (f"**Possibly of this line:** {'a draft' if one else f'{len(unplaced)} drafts'} "
             f"of the order set, not selected, give{'s' if one else ''} a reason pecoma "
-            f"cannot read ({named}): {'it' if one else 'each'} may be of this line, or "
+            f"cannot read, or reasons naming the PEComa and something else ({named}): "
+            f"{'it' if one else 'each'} may be of this line, or "
             "ordered for something else. "
             + (("**The suggestion leaves it and is not pre-selected:** check it, and "
                 "remove it by hand if it is of this line." if one else
@@ -495,7 +550,7 @@ def _mtor_drafted(drafted: list[dict[str, Any]], resolve: Resolver) -> str | Non
     for res in drafted:
         if res.get("resourceType") != "MedicationRequest" or not _gives(res):
             continue
-        agent = agent_of(res, resolve)
+        agent = _drug_of(res, resolve)
         if (agent is not None and agent.is_mtor_inhibitor
                 and not_systemic(res, resolve) is None):
             return md_text(f"MedicationRequest/{res.get('id')}")
@@ -521,12 +576,17 @@ class Line(NamedTuple):
     identify (:func:`_not_identified`, each with why), which may be of the line;
     ``unplaced``, the order set's drafts not selected, each with its agent, whose reasons
     pecoma cannot read (:func:`~pecoma.fhir.read_treatment.order_given_for`, the reasons
-    shown): they may be of the line, or ordered for something else, and stay."""
+    shown): they may be of the line, or ordered for something else, and stay;
+    ``asked``, the drafts of the line that give no reason beside another present primary
+    cancer of the record (``beside``, ``BundleCase.other_cancers``): which cancer they are
+    for is asked, and nothing replaces them."""
 
     drafts: list[tuple[Mapping[str, Any], Agent]]
     chosen: set[int]
     unknown: list[tuple[Mapping[str, Any], str]]
     unplaced: list[tuple[Mapping[str, Any], Agent, str]]
+    asked: list[tuple[Mapping[str, Any], Agent]]
+    beside: tuple[str, ...]
 
 
 def _not_identified(drafts: list[dict[str, Any]],
@@ -538,9 +598,9 @@ def _not_identified(drafts: list[dict[str, Any]],
     drug of the line a replacement deletes: it would stay beside the proposal."""
     out: list[tuple[Mapping[str, Any], str]] = []
     for draft in drafts:
-        if agent_of(draft, resolve) is not None:
+        if _drug_of(draft, resolve) is not None:
             continue
-        why = unreadable_medication(draft, resolve)
+        why = _why_unread(draft, resolve)
         if why is None:
             why = "; ".join(f"its name holds \"{word}\", the beginning of the name of "
                             f"{drug_name(agent, drugs)}: it may be {drug_name(agent, drugs)}"
@@ -548,6 +608,35 @@ def _not_identified(drafts: list[dict[str, Any]],
         if why is not None:
             out.append((draft, why))
     return out
+
+
+def _which_cancer(line: Line) -> str:
+    """What the card asks of the drafts of ``line`` that give no reason beside another
+    present primary cancer of the record (``line.asked``): which cancer they are ordered
+    for, as the FHIR reader asks it of a course (doxorubicin with cyclophosphamide may be
+    the other cancer's regimen); the card holds only if they are for the PEComa."""
+    one = len(line.asked) == 1
+    names = " and ".join(dict.fromkeys(agent.value.replace("_", " ")
+                                       for _d, agent in line.asked))
+    idents = ", ".join(_ident(draft) for draft, _agent in line.asked)
+    cancers = " or ".join(md_text(x) for x in line.beside)
+    return (f"**Which cancer {'is it' if one else 'are they'} for?** The record holds another "
+            f"primary cancer ({cancers}) besides the PEComa, and no reason of {idents} says "
+            f"which cancer {'it is' if one else 'they are'} ordered for: which cancer is "
+            f"{names} ordered for, the PEComa or {cancers}? This warning holds only if "
+            f"{'it is' if one else 'they are'} for the PEComa. Give "
+            f"{'its reason' if one else 'their reasons'} (reasonCode or reasonReference: "
+            "the PEComa Condition, or the other cancer's).")
+
+
+def _asked_why(line: Line) -> str:
+    """Why nothing is proposed in place of drafts whose cancer is asked
+    (:func:`_which_cancer`)."""
+    one = len(line.asked) == 1
+    return (f"which cancer {'a draft' if one else f'{len(line.asked)} drafts'} of this line "
+            f"{'is' if one else 'are'} ordered for is not known (the PEComa, or "
+            + " or ".join(md_text(x) for x in line.beside)
+            + ", asked above): another cancer's order is never replaced")
 
 
 def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: DrugSafety,
@@ -577,6 +666,7 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
                "cancers' treatments is for the teams treating them to decide"
                if other_cancer is not None else None,
                safety.withheld(SUGGESTED),
+               _asked_why(line) if line.asked else None,
                f"the order set already holds an mTOR-inhibitor order ({mtor_drafted})"
                if mtor_drafted is not None else None,
                "the record already holds an mTOR inhibitor planned, not yet given ("
@@ -598,9 +688,12 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
         detail += (f"\n\n{', '.join(unselected)} {'is' if one else 'are'} not among the "
                    f"orders selected: {'it is a draft' if one else 'they are drafts'} of the "
                    "same order set, and of this line (a regimen drafted one agent at a "
-                   "time): the line is taken, and replaced, whole.")
+                   "time): the line is taken"
+                   + (" whole." if withheld is not None else ", and replaced, whole."))
     if line.unplaced:
         detail += "\n\n" + _unplaced_stay(line.unplaced, withheld is None)
+    if line.asked:
+        detail += "\n\n" + _which_cancer(line)
     if safety.history is not None:
         detail += ("\n\n**Conditional:** this holds only if the patient has had no systemic "
                    "line for advanced disease (see below why that is not known). Check the "
@@ -622,7 +715,8 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
     detail += md_missing(a.missing, tuple(waits_on)) + tail
     answer.card(
         summary=(f"{drug.capitalize()}, perhaps first line, for advanced PEComa: the guideline "
-                 "puts an mTOR inhibitor first" if safety.history is not None else
+                 "puts an mTOR inhibitor first" if safety.history is not None or line.asked
+                 else
                  f"{drug.capitalize()} first line for advanced PEComa: the guideline puts an "
                  "mTOR inhibitor first"),
         indicator="warning", detail=detail, version=a.knowledge_version,
@@ -981,9 +1075,9 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     # a draft naming no drug pecoma identifies may name one cut short ("EVEROL 10 MG TAB")
     possibly: list[Possibly] = []
     for order in orders:
-        agent = agent_of(order, resolve)
+        agent = _drug_of(order, resolve)
         if agent is None:
-            why = unreadable_medication(order, resolve)
+            why = _why_unread(order, resolve)
             if why is not None:
                 unidentified.append((order, why))
             else:
@@ -995,7 +1089,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     # the guideline's first line (S02, S12): chemotherapy, pazopanib, another agent; a
     # topical product (fluorouracil cream) is no line (checked against the allergy list)
     departing = [(order, agent) for order in session
-                 if (agent := agent_of(order, resolve)) is not None
+                 if (agent := _drug_of(order, resolve)) is not None
                  and not agent.is_mtor_inhibitor and not_systemic(order, resolve) is None]
     chemo = [(order, agent) for order, agent in departing if id(order) in chosen]
     if not known and not unidentified and not possibly:
@@ -1037,14 +1131,22 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         # (epirubicin drafted, then ifosfamide selected): replaced whole, never half
         # (a draft not selected only when nothing says it is ordered for something else:
         # one whose reasons name another disease stays out, never deleted; one whose
-        # reasons pecoma cannot read is named as possibly of the line, and stays)
+        # reasons pecoma cannot read, or name the PEComa and something else, is named as
+        # possibly of the line, and stays)
         site = bc.case.tumour.primary_site.value
         lines: dict[str | None, list[tuple[Mapping[str, Any], Agent]]] = {}
         unplaced: list[tuple[Mapping[str, Any], Agent, str]] = []
+        # beside another present primary cancer, a draft giving no reason may be that
+        # cancer's (doxorubicin with cyclophosphamide, a breast regimen): which cancer it
+        # is for is asked, and nothing replaces it, as for a course of the record
+        # (read_treatment._beside_another_cancer)
+        asked: list[tuple[Mapping[str, Any], Agent]] = []
         for draft, agent in departing:
             other = _for_another_cancer(draft, bc.other_cancers, resolve)
             if other is None:
                 ours, why = order_given_for(draft, resolve, bc.pecoma_condition, site)
+                if ours is True and not why and bc.other_cancers:
+                    asked.append((draft, agent))
                 if id(draft) not in chosen:
                     if ours is not True:
                         if ours is None:
@@ -1074,7 +1176,10 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             a = _alerting(bc.case, _line_of([agent for _d, agent in drafts]), svc)
             if a is not None:
                 _warn(answer, a, Line(drafts, chosen, unknown.get(other_cancer, []),
-                                      [] if other_cancer is not None else unplaced), req,
+                                      [] if other_cancer is not None else unplaced,
+                                      asked if other_cancer is None else [],
+                                      bc.other_cancers),
+                      req,
                       safety, tail, _mtor_drafted(drafted, resolve), other_cancer)
         for draft, why in unidentified:
             _unchecked(answer, draft, why, safety)
