@@ -36,10 +36,11 @@ from typing import Any
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.import_check import RowIssue
 from pecoma.registry.import_table import RawRow, open_table
+from pecoma.registry.importer import file_digest
 from pecoma.registry.outcomes import parse_outcome, record_outcome_table
 from pecoma.registry.service import record_scan, validate_scan
 from pecoma.settings import Settings
-from pecoma.store.repository import OutcomeData, Repository, check_registry_id
+from pecoma.store.repository import FileImport, OutcomeData, Repository, check_registry_id
 
 __all__ = ["OUTCOME_TABLE", "SCAN_TABLE", "EntriesReport", "EntryTable", "entry_table",
            "import_entries"]
@@ -105,6 +106,9 @@ class EntriesReport:
     #: outcome rows a later entry corrected, left out (the correcting entry is imported)
     corrected: int = 0
     committed: bool = False
+    #: rows not written again, or written bringing back an earlier value, named (an
+    #: entry corrected or withdrawn as entered in error since)
+    notes: list[RowIssue] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -125,6 +129,7 @@ class EntriesReport:
             f"new_{self.table.value}": self.written, "unchanged": self.unchanged,
             "corrected_left_out": self.corrected,
             "issues": [i.to_dict() for i in self.issues],
+            "warnings": [i.to_dict() for i in self.notes] if self.committed else [],
         }
 
     def lines(self) -> list[str]:
@@ -134,11 +139,12 @@ class EntriesReport:
             f"{self.rows - len(self.rejected_rows) - self.corrected} good, "
             f"{len(self.rejected_rows)} rejected ({self.mode})",
             f"written: {self.written} new {self.table.value}, {self.unchanged} unchanged"
-            + (f"; {self.corrected} corrected entries left out (the entry that corrects "
-               "each is imported)" if self.corrected else "")
+            + (f"; {self.corrected} corrected entries left out (the row of the file that "
+               "corrects each stands in its place)" if self.corrected else "")
             if self.committed else "nothing was written",
         ]
-        return out + [f"  - {i}" for i in self.issues]
+        out += [f"  - {i}" for i in self.issues]
+        return out + ([f"  ! {i}" for i in self.notes] if self.committed else [])
 
 
 def _cell(row: RawRow, column: str) -> Any:
@@ -176,8 +182,9 @@ def import_entries(
     report.issues += _header_issues(table, header)
     if report.issues:
         return report
-    ids = {str(_cell(r, "id")) for r in rows if _cell(r, "id") is not None}
+    file = FileImport(path.name, file_digest(path))
     good: list[tuple[RawRow, OutcomeData | None]] = []
+    checked: dict[int, list[RowIssue]] = {}
     for row in rows:
         issues = [RowIssue(row.number, c, v, r) for c, v, r in row.problems]
         outcome: OutcomeData | None = None
@@ -190,53 +197,167 @@ def import_entries(
                 outcome = _check_outcome_row(repo, row)
         except InputError as exc:
             issues += _issues(table, row, exc)
-        by = _cell(row, "corrected_by") if table is EntryTable.outcomes else None
-        if by is not None and str(by) not in ids - {str(_cell(row, "id"))}:
-            issues.append(RowIssue(
-                row.number, "corrected_by", show_value(by),
-                "must be the id of another row of this file, the entry that corrects "
-                "this one, which is imported instead: no row has that id (put that row "
-                "back, or empty corrected_by to import this entry)"))
-        report.issues += issues
-        if issues:
-            continue
-        if by is not None:
-            report.corrected += 1
-        else:
-            good.append((row, outcome))
-    if report.issues and all_or_nothing:
-        return report
+        checked[row.number] = issues
+        good.append((row, outcome))
+    corrects: dict[int, int] = {}
     if table is EntryTable.outcomes:
-        _write_outcomes(repo, report, good, on_date=on_date, actor=actor)
-    else:
-        report.committed = True
+        corrects = _corrections(rows, checked)
+    report.issues += [i for issues in checked.values() for i in issues]
+    good = [(row, o) for row, o in good
+            if not checked[row.number] and row.number not in corrects]
+    if table is EntryTable.outcomes:
+        # every row is checked against the stored facts, whatever another row's cells:
+        # with a row refused already, in all-or-nothing mode, nothing is written
+        _write_outcomes(repo, report, good, file, on_date=on_date, actor=actor,
+                        rollback=bool(report.issues) and all_or_nothing)
+        report.issues += _left_out_refused(rows, corrects, report.issues)
+        report.corrected = len(set(corrects) - set(report.rejected_rows))
+    elif not (report.issues and all_or_nothing):
+        again = repo.imported_before(file.digest)
         for row, _o in good:
+            told: list[FieldIssue] = []
             try:
                 if record_scan(repo, str(_cell(row, "registry_id")),
                                _cell(row, "performed_on"), _cell(row, "modality"),
                                _cell(row, "finding"), on_date=on_date, actor=actor,
-                               settings=settings) is not None:
+                               settings=settings, told=told.append,
+                               again=again) is not None:
                     report.written += 1
                 else:
                     report.unchanged += 1
             except InputError as exc:
                 report.issues += _issues(table, row, exc)
+                continue
+            report.notes += [RowIssue(row.number, i.path, i.value, i.rule) for i in told]
+        repo.remember_file(file.digest, file.name, actor)
+        report.committed = True
     report.issues.sort(key=lambda i: i.row)
+    report.notes.sort(key=lambda i: i.row)
     return report
 
 
+def _corrections(rows: Sequence[RawRow], checked: dict[int, list[RowIssue]]
+                 ) -> dict[int, int]:
+    """The outcome rows that another row of the file corrects (their ``corrected_by``
+    filled, left out: the correcting row is imported in their place), each to the number
+    of that row. A correction is the same patient's same event on the same day (the
+    export fills ``corrected_by`` so, see
+    :func:`~pecoma.store.repository.outcomes.corrected_by`): a ``corrected_by`` naming
+    no row, the row itself, an id two rows have, or a row of another patient, event or
+    day corrects nothing, and its row is refused (added to ``checked``), never left out
+    unnamed. A repeated ``id`` is refused on each row after the first."""
+    first: dict[str, int] = {}
+    numbers: dict[str, list[int]] = {}
+    by_number = {r.number: r for r in rows}
+    for row in rows:
+        rid = _cell(row, "id")
+        if rid is None:
+            continue
+        key = str(rid)
+        numbers.setdefault(key, []).append(row.number)
+        if key in first:
+            checked[row.number].append(RowIssue(
+                row.number, "id", show_value(rid),
+                f"must appear only once in the file (also on row {first[key]}): a "
+                "corrected_by naming it could not tell which row it means"))
+        else:
+            first[key] = row.number
+    out: dict[int, int] = {}
+    for row in rows:
+        by = _cell(row, "corrected_by")
+        if by is None:
+            continue
+        own, key = _cell(row, "id"), str(by)
+        rule: str | None = None
+        if own is not None and str(own) == key:
+            rule = ("must be the id of another row of this file, the entry that corrects "
+                    "this one: it is this row's own id, and a row cannot correct itself "
+                    "(empty corrected_by to import this entry)")
+        elif key not in numbers:
+            rule = ("must be the id of another row of this file, the entry that corrects "
+                    "this one, which is imported instead: no row has that id (put that row "
+                    "back, or empty corrected_by to import this entry)")
+        elif len(numbers[key]) > 1:
+            rule = (f"names an id that rows {', '.join(map(str, numbers[key]))} all have: "
+                    "which of them corrects this entry is not known (give each row its "
+                    "own id)")
+        elif _cell(row, "event") == "death":
+            rule = ("must be empty for a death: a death is recorded once, never corrected "
+                    "by another entry")
+        else:
+            other = by_number[numbers[key][0]]
+            if _event_key(other) != _event_key(row):
+                rid, event, day = _event_key(other)
+                rule = (f"must be the id of the row that corrects this entry: the same "
+                        f"patient's same event on the same day; row {other.number} (id "
+                        f"{key}) is {rid}'s {event} on {day}, not this row's, so it corrects "
+                        "nothing here (give the id of the row that does, or empty "
+                        "corrected_by to import this entry)")
+        if rule is None:
+            out[row.number] = numbers[key][0]
+        else:
+            checked[row.number].append(RowIssue(row.number, "corrected_by",
+                                                show_value(by), rule))
+    return out
+
+
+def _event_key(row: RawRow) -> tuple[str, str, str]:
+    """The patient, event and day of an outcome row as written (a date cell of a
+    workbook as its day): a correction has all three of the row it corrects."""
+    day = _cell(row, "event_date")
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    text = day.isoformat() if isinstance(day, dt.date) else str(day or "")[:10]
+    return str(_cell(row, "registry_id") or ""), str(_cell(row, "event") or ""), text
+
+
+def _left_out_refused(rows: Sequence[RawRow], corrects: dict[int, int],
+                      issues: Sequence[RowIssue]) -> list[RowIssue]:
+    """The rows left out for a correction that is itself refused (or left out for one
+    that is): not imported either, and named, never counted as replaced by an entry that
+    was not imported."""
+    refused = {i.row for i in issues}
+    by_number = {r.number: r for r in rows}
+    out: list[RowIssue] = []
+    changed = True
+    while changed:
+        changed = False
+        for number, other in corrects.items():
+            if other in refused and number not in refused:
+                refused.add(number)
+                changed = True
+                out.append(RowIssue(
+                    number, "corrected_by", show_value(_cell(by_number[number],
+                                                             "corrected_by")),
+                    f"not imported: the row that corrects this entry, row {other}, is "
+                    "rejected, and a corrected entry is left out only for the entry that "
+                    f"stands: fix row {other} and import the file again (or empty "
+                    "corrected_by to import this entry)"))
+    return out
+
+
 def _write_outcomes(repo: Repository, report: EntriesReport,
-                    good: Sequence[tuple[RawRow, OutcomeData | None]], *,
-                    on_date: dt.date, actor: str) -> None:
+                    good: Sequence[tuple[RawRow, OutcomeData | None]], file: FileImport, *,
+                    on_date: dt.date, actor: str, rollback: bool) -> None:
     """Write the good outcome rows in one transaction, by date (a death before the other
     events of its day, as :func:`~pecoma.registry.outcomes.check_outcomes` orders them),
     each checked against the stored facts and the rows before it: a row refused there is
-    reported, and in all-or-nothing mode nothing of the table is written."""
+    reported, and in all-or-nothing mode nothing of the table is written. With
+    ``rollback`` (other rows refused already) every row is checked, nothing written. A
+    row equal to an entry corrected or withdrawn since is named (not recorded again when
+    ``file`` was imported before)."""
     todo = sorted(((row, o) for row, o in good if o is not None),
                   key=lambda x: (x[1].event_date, x[1].event != "death", x[0].number))
+    notes: list[RowIssue] = []
+
+    def told(n: int, issues: list[FieldIssue]) -> None:
+        notes.extend(RowIssue(todo[n][0].number, _NOTE_COLUMN[i.path.rsplit(".", 1)[-1]],
+                              i.value, i.rule) for i in issues)
+
     results = record_outcome_table(
         repo, [(str(_cell(row, "registry_id")), o) for row, o in todo], on_date=on_date,
-        actor=actor, all_or_nothing=report.all_or_nothing)
+        actor=actor, all_or_nothing=report.all_or_nothing, file=file, told=told,
+        rollback=rollback)
     for (row, _o), result in zip(todo, results, strict=True):
         if isinstance(result, InputError):
             report.issues += _issues(EntryTable.outcomes, row, result)
@@ -244,10 +365,17 @@ def _write_outcomes(repo: Repository, report: EntriesReport,
             report.written += 1
         else:
             report.unchanged += 1
-    if report.issues and report.all_or_nothing:
+    if rollback or (report.issues and report.all_or_nothing):
         report.written = report.unchanged = 0
         return
+    refused = {i.row for i in report.issues}
+    report.notes += [n for n in notes if n.row not in refused]
     report.committed = True
+
+
+#: the part of an outcome's import column (``outcome.<event>.<part>``) -> the column of
+#: the export's table
+_NOTE_COLUMN = {"date": "event_date", "vital_status": "vital_status", "found_by": "found_by"}
 
 
 def _check_outcome_row(repo: Repository, row: RawRow) -> OutcomeData:

@@ -75,7 +75,7 @@ from pecoma.store.repository import (
 )
 
 __all__ = ["BATCH_ROWS", "CHUNK_ROWS", "POOL_MIN_ROWS", "ImportMode", "ImportReport",
-           "import_file", "import_rows"]
+           "file_digest", "import_file", "import_rows"]
 
 
 class ImportMode(StrEnum):
@@ -365,12 +365,12 @@ def import_file(
                 pass
     if path.stat().st_size < POOL_MIN_ROWS * 400:
         workers = 1
-    return _import(repo, header, again, source=path.name, digest=_file_digest(path),
+    return _import(repo, header, again, source=path.name, digest=file_digest(path),
                    on_date=on_date, settings=settings, actor=actor, mode=mode,
                    workers=workers, sheet=sheet)
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
     """The SHA-256 of the file's bytes (hex), read in blocks: what tells a file imported
     before (see :class:`~pecoma.store.repository.FileImport`)."""
     h = hashlib.sha256()

@@ -28,7 +28,7 @@ the reason shown instead of a next scan.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -37,6 +37,7 @@ from pecoma.case import Case, SurgeryStatus, parse_case
 from pecoma.dates import date_rule, day_text, parse_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.repository import (
+    FileImport,
     OutcomeCheck,
     OutcomeData,
     OutcomeView,
@@ -419,12 +420,17 @@ def record_outcome_table(
     on_date: dt.date,
     actor: str,
     all_or_nothing: bool,
+    file: FileImport | None = None,
+    told: Callable[[int, list[FieldIssue]], None] | None = None,
+    rollback: bool = False,
 ) -> list[list[int] | InputError]:
     """Store the parsed outcomes of an imported table in one transaction, each checked as
     :func:`record_outcome` checks one, against the stored facts and the entries before it
-    (see :meth:`~pecoma.store.repository.Repository.add_outcome_entries`)."""
+    (see :meth:`~pecoma.store.repository.Repository.add_outcome_entries`, which takes
+    ``file``, ``told`` and ``rollback``)."""
     return repo.add_outcome_entries(entries, actor, _checker(on_date),
-                                    all_or_nothing=all_or_nothing)
+                                    all_or_nothing=all_or_nothing, file=file, told=told,
+                                    rollback=rollback)
 
 
 def _checker(on_date: dt.date) -> OutcomeCheck:

@@ -9,6 +9,7 @@ transaction with its audit entries.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -165,9 +166,13 @@ def record_scan(
     on_date: dt.date,
     actor: str,
     settings: Settings | None = None,
+    told: Callable[[FieldIssue], None] | None = None,
+    again: bool = False,
 ) -> int | None:
     """Validate and store one scan; returns its id, or ``None`` when the same scan is
-    recorded already (nothing written). The scan's date is checked against the patient's
+    recorded already (nothing written), or, for an import of a file imported before
+    (``told``, ``again``: see :meth:`~pecoma.store.repository.Repository.add_scan`), was
+    withdrawn as entered in error since. The scan's date is checked against the patient's
     latest case and recorded death again inside the writing transaction, the patient
     locked (:func:`scan_conflicts`): a death recorded at the same moment is seen. The
     patient's worklist state is recomputed with the scan, in the same transaction (with
@@ -182,7 +187,7 @@ def record_scan(
     def refresh(case: dict[str, Any], scans: tuple[ScanData, ...]) -> StateData:
         return compute_state(case, scans, on_date, cfg)
 
-    return repo.add_scan(rid, scan, actor, check, refresh)
+    return repo.add_scan(rid, scan, actor, check, refresh, told, again)
 
 
 def withdraw_entry(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    insert,
     or_,
     select,
 )
@@ -42,6 +43,7 @@ from pecoma.store.models import (
     CaseVersion,
     EntryWithdrawal,
     ImagingRecord,
+    ImportedFile,
     OutcomeRecord,
     Patient,
     StoredAssessment,
@@ -326,6 +328,30 @@ class RepositoryBase:
                     ) from exc
                 raise StoreError(f"cannot write to the registry: {_first_line(exc)}") from exc
         raise StoreError("cannot write to the registry: too many concurrency conflicts")
+
+    def _imported_before(self, s: Session, digest: str) -> bool:
+        """Whether a file of these bytes (its SHA-256, hex) was imported before: THE rule
+        that tells a re-import (cases, scans and outcomes tables alike), which never
+        undoes a correction or a withdrawal made since."""
+        return s.scalar(select(ImportedFile.id).where(ImportedFile.digest == digest)
+                        .limit(1)) is not None
+
+    def _remember_file(self, s: Session, digest: str, name: str, actor: str,
+                       now: dt.datetime) -> None:
+        """Record a committed import of a file (in its transaction), so that importing
+        the same bytes again is known (:meth:`_imported_before`)."""
+        s.execute(insert(ImportedFile).values(digest=digest, source=name[:200],
+                                              imported_at=now, imported_by=actor))
+
+    def imported_before(self, digest: str) -> bool:
+        """Whether a file of these bytes was imported before (:meth:`_imported_before`)."""
+        with self._read() as s:
+            return self._imported_before(s, digest)
+
+    def remember_file(self, digest: str, name: str, actor: str) -> None:
+        """Record the import of a file whose rows were written in transactions of their
+        own (the scans of an export's table), once they are (:meth:`_remember_file`)."""
+        self._write(lambda s: self._remember_file(s, digest, name, actor, self._clock()))
 
     def _lock_patient_ids(self, s: Session, pids: Sequence[int]) -> None:
         """On PostgreSQL, lock the patients (registry-id order, as every writer does), so

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -17,7 +17,6 @@ from pecoma.store.db import StoreError
 from pecoma.store.models import (
     CaseVersion,
     ImagingRecord,
-    ImportedFile,
     OutcomeRecord,
     Patient,
     StoredAssessment,
@@ -204,9 +203,7 @@ class Cases(WorklistStates, Outcomes):
             now = self._clock()
             result = AddResult()
             seen: set[str] = set()
-            again = file is not None and s.scalar(
-                select(ImportedFile.id).where(ImportedFile.digest == file.digest).limit(1)
-            ) is not None
+            again = file is not None and self._imported_before(s, file.digest)
             for batch in batches():
                 if not batch:
                     continue
@@ -219,9 +216,7 @@ class Cases(WorklistStates, Outcomes):
                 s.flush()
                 s.expunge_all()  # nothing of a written batch stays in memory
             if file is not None:
-                s.execute(insert(ImportedFile).values(
-                    digest=file.digest, source=file.name[:200], imported_at=now,
-                    imported_by=actor))
+                self._remember_file(s, file.digest, file.name, actor, now)
             return result
 
         result = self._write(work)

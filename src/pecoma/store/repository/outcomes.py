@@ -32,6 +32,7 @@ from pecoma.store.repository.base import (
 )
 from pecoma.store.repository.checks import check_actor, check_registry_id
 from pecoma.store.repository.records import (
+    FileImport,
     OutcomeCheck,
     OutcomeData,
     OutcomeView,
@@ -298,6 +299,9 @@ class Outcomes(AuditLog):
         check: OutcomeCheck,
         *,
         all_or_nothing: bool,
+        file: FileImport | None = None,
+        told: Callable[[int, list[FieldIssue]], None] | None = None,
+        rollback: bool = False,
     ) -> list[list[int] | InputError]:
         """Record the outcome entries of an imported table, each (registry id, outcome),
         in ONE transaction, the patients locked: each checked by ``check`` against the
@@ -305,12 +309,20 @@ class Outcomes(AuditLog):
         :meth:`add_outcomes` checks one. One result per entry: the new ids (none: recorded
         already) or the :class:`InputError` refusing it (nothing of it stored). With
         ``all_or_nothing`` a refused entry rolls the whole transaction back: nothing of
-        the table is stored, every refusal still reported."""
+        the table is stored, every refusal still reported; with ``rollback`` it is rolled
+        back whatever happens (the table's other rows are refused: every check still
+        runs).
+
+        ``file`` is the table read, recorded with the import; an entry equal to an entry
+        a later one corrected, or to one withdrawn as entered in error, is told to
+        ``told`` (with its index) and, when the file was imported before, not stored
+        again, as for the outcomes of a cases file (:meth:`_write_outcomes`)."""
         actor = check_actor(actor)
         wanted = sorted({rid for rid, _o in entries})
 
         def work(s: Session) -> list[list[int] | InputError]:
             now = self._clock()
+            again = file is not None and self._imported_before(s, file.digest)
             pids: dict[str, int] = {}
             for chunk in _chunks(wanted):
                 q = select(Patient.registry_id, Patient.id).where(
@@ -318,7 +330,7 @@ class Outcomes(AuditLog):
                 pids.update({rid: pid for rid, pid in s.execute(q)})
             self._lock_patient_ids(s, list(pids.values()))
             results: list[list[int] | InputError] = []
-            for rid, o in entries:
+            for n, (rid, o) in enumerate(entries):
                 pid = pids.get(rid)
                 if pid is None:
                     results.append(InputError(
@@ -326,12 +338,17 @@ class Outcomes(AuditLog):
                                     "must be the id of a patient in the registry")],
                         "outcome"))
                     continue
+                tell = None if told is None else (lambda i, n=n: told(n, i))
                 try:  # refused before anything of it is inserted
-                    results.append(self._write_outcomes(s, pid, [o], check, actor, now))
+                    results.append(self._write_outcomes(s, pid, [o], check, actor, now,
+                                                        tell, again))
                 except InputError as exc:
                     results.append(exc)
-            if all_or_nothing and any(isinstance(r, InputError) for r in results):
+            if rollback or (all_or_nothing
+                            and any(isinstance(r, InputError) for r in results)):
                 raise _RolledBack(results)
+            if file is not None:
+                self._remember_file(s, file.digest, file.name, actor, now)
             return results
 
         try:

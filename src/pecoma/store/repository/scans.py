@@ -5,18 +5,53 @@ scans read back."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
-from pecoma.store.models import CaseVersion, ImagingRecord, OutcomeRecord, Patient
+from pecoma.store.models import (
+    CaseVersion,
+    EntryWithdrawal,
+    ImagingRecord,
+    OutcomeRecord,
+    Patient,
+)
 from pecoma.store.repository.audit import AuditLog
 from pecoma.store.repository.base import _day, live_outcome, live_scan, log, scan_stamp
 from pecoma.store.repository.checks import check_actor, check_registry_id
 from pecoma.store.repository.records import ScanCheck, ScanData, StateRefresh
 from pecoma.store.repository.states import WorklistStates
+
+
+def _scan_words(scan: ScanData) -> str:
+    finding = (scan.finding or "finding not recorded").replace("_", " ")
+    return f"this scan ({scan.modality}, {finding}) on {scan.performed_on.isoformat()}"
+
+
+def _withdrawal_kept(scan: ScanData, withdrawal: EntryWithdrawal) -> FieldIssue:
+    """What an import of a file imported before is told of a scan it does not record
+    again: the same scan was withdrawn as entered in error since (when, by whom, why)."""
+    return FieldIssue(
+        "performed_on", scan.performed_on.isoformat(),
+        f"not recorded again: {_scan_words(scan)} was withdrawn as entered in error on "
+        f"{withdrawal.withdrawn_at.date().isoformat()} by {withdrawal.withdrawn_by} "
+        f"(reason: {withdrawal.reason}), and re-importing a file does not undo a "
+        "withdrawal; if it was withdrawn by mistake, record it again ('pecoma registry "
+        "record-scan' or the patient's page)")
+
+
+def _withdrawal_undone(scan: ScanData) -> FieldIssue:
+    """What an import of a file new to the registry is told of a scan equal to one
+    withdrawn as entered in error: recorded, it stands again."""
+    return FieldIssue(
+        "performed_on", scan.performed_on.isoformat(),
+        f"recorded, bringing back an entry withdrawn as entered in error: {_scan_words(scan)} "
+        "had been withdrawn, and this file was not imported before, so it is taken as the "
+        "source's current word; if the withdrawal stands, withdraw it again ('pecoma "
+        "registry withdraw' or the patient's page)")
 
 
 class Scans(WorklistStates, AuditLog):
@@ -29,6 +64,8 @@ class Scans(WorklistStates, AuditLog):
         actor: str,
         check: ScanCheck,
         refresh: StateRefresh | None = None,
+        told: Callable[[FieldIssue], None] | None = None,
+        again: bool = False,
     ) -> int | None:
         """Record one imaging event for an existing patient; returns its id, or ``None``
         when the same scan (day, examination and finding) is recorded already: nothing is
@@ -42,6 +79,14 @@ class Scans(WorklistStates, AuditLog):
         ``refresh(latest case, scans)`` gives the patient's new worklist state, stored in
         the same transaction; without it the stored state is removed (the worklist then
         recomputes the patient).
+
+        With ``told`` (an import of a table of scans), a scan equal to one withdrawn as
+        entered in error is told to ``told``: when the file was imported before
+        (``again``) it is not stored (re-importing a file never undoes a withdrawal),
+        otherwise it is, the file being the source's current word, as for outcomes
+        (:meth:`~pecoma.store.repository.outcomes.Outcomes._write_outcomes`). A scan
+        entered by hand is always stored: recording it again is how a withdrawal made by
+        mistake is set right.
         """
         actor = check_actor(actor)
         registry_id = check_registry_id(registry_id)
@@ -73,6 +118,18 @@ class Scans(WorklistStates, AuditLog):
                 ImagingRecord.finding == scan.finding, live_scan()).limit(1))
             if same is not None:
                 return None
+            if told is not None:
+                gone = s.scalars(select(EntryWithdrawal).join(
+                    ImagingRecord, ImagingRecord.id == EntryWithdrawal.scan_id).where(
+                    ImagingRecord.patient_id == pid,
+                    ImagingRecord.performed_on == scan.performed_on,
+                    ImagingRecord.modality == scan.modality,
+                    ImagingRecord.finding == scan.finding)
+                    .order_by(EntryWithdrawal.id.desc()).limit(1)).first()
+                if gone is not None:
+                    told(_withdrawal_kept(scan, gone) if again else _withdrawal_undone(scan))
+                    if again:
+                        return None
             scan_id = s.scalar(
                 insert(ImagingRecord)
                 .values(
