@@ -287,3 +287,194 @@ def test_the_move_says_views_before_it_are_not_reproduced() -> None:
     assert "views as of an earlier date (an audit of last quarter, say) are not reproduced" \
         in export
     assert "views dated before the move are not reproduced" in " ".join(MOVE_NOTE)
+
+
+def _ids(folder: Path, tmp_path: Path, table: str) -> dict[tuple[str, str], str]:
+    """(registry id, date) -> the id of the patient's entry of that day in ``table`` of
+    the registry in ``folder`` (as its export numbers it)."""
+    out = tmp_path / "ids"
+    ok(pecoma("registry", "export", "--format", "csv", "-o", str(out), "--data-dir",
+              str(folder)))
+    rows = (out / table).read_text().splitlines()[1:]
+    return {(r.split(",")[1], r.split(",")[2 if table == "imaging_events.csv" else 3]):
+            r.split(",")[0] for r in rows}
+
+
+class TestReimportKeepsCorrectionsAndWithdrawals:
+    """The moved tables imported again (the move run twice, or the old centre sending its
+    cumulative export again) never undo what a clinician corrected or withdrew in the new
+    registry since. Before, the import recorded the old values again without a word."""
+
+    def test_a_correction_made_since_stands_and_the_cell_is_named(
+            self, moved: tuple[Path, Path, CliRun], tmp_path: Path) -> None:
+        """L-1's last contact of 2025-02-01, moved as lost to follow-up, is corrected in
+        the new registry to alive with disease (the patient was traced): the case holds
+        no disease, so routine visits are suspended with the critical alert
+        REGISTRY-DISEASE-NOT-IN-CASE. Re-importing the moved outcomes.csv would bring
+        'lost to follow-up' back (L-1 off the worklist, the alert gone): it is not
+        recorded, the row's vital_status cell is named, and L-1 stays suspended."""
+        _, dst, _ = moved
+        ok(pecoma("registry", "record-outcome", "L-1", "--event", "last_contact", "--date",
+                  "2025-02-01", "--vital-status", "alive_with_disease", "--on", ON,
+                  "--data-dir", str(dst)))
+        assert _worklist(dst)["L-1"][0] == "suspended"
+        assert "REGISTRY-DISEASE-NOT-IN-CASE" in _worklist(dst)["L-1"][5]
+        r = ok(pecoma("registry", "import", str(tmp_path / "export" / "outcomes.csv"),
+                      "--on", ON, "--data-dir", str(dst)))
+        text = " ".join((r.stdout + r.stderr).split())
+        assert "0 new outcomes" in text
+        assert ("column 'vital_status': not recorded: this last contact on 2025-02-01 was "
+                "corrected since (vital status now 'alive_with_disease')") in text
+        assert _worklist(dst)["L-1"][0] == "suspended"
+        assert "REGISTRY-DISEASE-NOT-IN-CASE" in _worklist(dst)["L-1"][5]
+
+    def test_withdrawn_scans_and_outcomes_do_not_come_back(
+            self, moved: tuple[Path, Path, CliRun], tmp_path: Path) -> None:
+        """In the new registry D-1's death is withdrawn (another patient's) and S-1's
+        clear CT of 2026-09-01 too (never done). D-1 is then followed again (high risk,
+        last scan 2025-04-12: overdue), and S-1's next visit counts from the surgery of
+        2024-03-01 (overdue). The moved tables imported again would bring both back
+        (D-1 deceased, S-1 upcoming): neither is recorded, each row is named with
+        when, by whom and why it was withdrawn."""
+        _, dst, _ = moved
+        death = _ids(dst, tmp_path, "outcomes.csv")[("D-1", "2025-11-02")]
+        scan = _ids(dst, tmp_path, "imaging_events.csv")[("S-1", "2026-09-01")]
+        ok(pecoma("registry", "withdraw", "D-1", "--outcome", death, "--reason",
+                  "another patient's death", "--on", ON, "--data-dir", str(dst)))
+        ok(pecoma("registry", "withdraw", "S-1", "--scan", scan, "--reason",
+                  "never done", "--on", ON, "--data-dir", str(dst)))
+        expected = {"D-1": "overdue", "S-1": "overdue"}
+        assert {k: _worklist(dst)[k][0] for k in expected} == expected
+        for name, words in (("imaging_events.csv", "this scan (chest_ct, no evidence of "
+                             "disease) on 2026-09-01 was withdrawn as entered in error"),
+                            ("outcomes.csv", "this death on 2025-11-02 was withdrawn as "
+                             "entered in error")):
+            r = ok(pecoma("registry", "import", str(tmp_path / "export" / name), "--on", ON,
+                          "--data-dir", str(dst)))
+            text = " ".join((r.stdout + r.stderr).split())
+            assert "written: 0 new" in text
+            assert f"not recorded again: {words}" in text
+            assert "does not undo a withdrawal" in text
+        assert {k: _worklist(dst)[k][0] for k in expected} == expected
+
+    def test_a_file_not_imported_before_is_the_sources_word_and_says_so(
+            self, moved: tuple[Path, Path, CliRun], tmp_path: Path) -> None:
+        """A table of other bytes (the same rows saved again with Windows line ends) is a
+        new file, the source's current word, as a cases file is: D-1's death withdrawn in
+        the new registry is recorded again, D-1 deceased, and the row is named, so that a
+        withdrawal that should stand can be made again."""
+        _, dst, _ = moved
+        death = _ids(dst, tmp_path, "outcomes.csv")[("D-1", "2025-11-02")]
+        ok(pecoma("registry", "withdraw", "D-1", "--outcome", death, "--reason",
+                  "another patient's death", "--on", ON, "--data-dir", str(dst)))
+        other = tmp_path / "outcomes_again.csv"
+        other.write_bytes((tmp_path / "export" / "outcomes.csv").read_bytes()
+                          .replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        r = ok(pecoma("registry", "import", str(other), "--on", ON, "--data-dir", str(dst)))
+        text = " ".join((r.stdout + r.stderr).split())
+        assert "written: 1 new outcomes" in text
+        assert "recorded, bringing back an entry withdrawn as entered in error" in text
+        assert _worklist(dst)["D-1"][0] == "deceased"
+
+
+class TestCorrectedByMustNameTheSameEvent:
+    def test_a_correction_naming_another_patients_row_is_refused(
+            self, scans_moved: Path, tmp_path: Path) -> None:
+        """S-1's distant metastasis of 2026-10-01 names as its correction the row of L-1's
+        last contact (two registries' tables put together): that row corrects nothing
+        here. Before, the metastasis was dropped without a word (exit 0) and S-1 stayed
+        on routine visits (upcoming). Refused naming the row; with the correction emptied
+        it is recorded and S-1's routine visits are suspended (S17, S27)."""
+        rows = ("10,S-1,distant_metastasis,2026-10-01,,symptoms,,,11,x,y\n"
+                "11,L-1,last_contact,2025-03-05,alive_without_disease,,,,,x,y\n")
+        for opts in ((), ("--good-rows",)):
+            r = _import(scans_moved, tmp_path, rows, *opts)
+            assert r.returncode == 3
+            text = " ".join(r.stderr.split())
+            assert ("row 2, column 'corrected_by': must be the id of the row that corrects "
+                    "this entry: the same patient's same event on the same day; row 3 (id "
+                    "11) is L-1's last_contact on 2025-03-05") in text
+        assert _worklist(scans_moved)["S-1"][0] == "upcoming"  # nothing of row 2 written
+        ok(_import(scans_moved, tmp_path, rows.replace(",11,x,y", ",,x,y")))
+        assert _worklist(scans_moved)["S-1"][0] == "suspended"
+
+    @pytest.mark.parametrize(("rows", "named"), [
+        # a correction of another day is another event, not a correction
+        ("10,S-1,distant_metastasis,2026-10-01,,symptoms,,,11,x,y\n"
+         "11,S-1,distant_metastasis,2026-10-02,,scheduled_scan,,,,x,y\n",
+         "row 2, column 'corrected_by': must be the id of the row that corrects this entry"),
+        # two rows with id 3: which one corrects is a guess
+        ("3,S-1,last_contact,2026-10-01,alive_without_disease,,,,,x,y\n"
+         "3,L-1,last_contact,2025-03-05,alive_without_disease,,,,,x,y\n"
+         "4,S-1,last_contact,2026-10-01,lost_to_follow_up,,,,3,x,y\n",
+         "row 3, column 'id': must appear only once in the file (also on row 2)"),
+        ("3,S-1,last_contact,2026-10-01,alive_without_disease,,,,,x,y\n"
+         "3,L-1,last_contact,2025-03-05,alive_without_disease,,,,,x,y\n"
+         "4,S-1,last_contact,2026-10-01,lost_to_follow_up,,,,3,x,y\n",
+         "row 4, column 'corrected_by': names an id that rows 2, 3 all have"),
+        # a row naming itself
+        ("12,S-1,last_contact,2026-10-01,lost_to_follow_up,,,,12,x,y\n",
+         "row 2, column 'corrected_by': must be the id of another row of this file, the "
+         "entry that corrects this one: it is this row's own id"),
+    ], ids=["another-day", "repeated-id", "ambiguous-correction", "self"])
+    def test_a_correction_that_corrects_nothing_is_refused(
+            self, scans_moved: Path, tmp_path: Path, rows: str, named: str) -> None:
+        """Every such row is named (exit 3) and nothing is written: S-1 is neither
+        suspended nor lost, still upcoming."""
+        r = _import(scans_moved, tmp_path, rows)
+        assert r.returncode == 3 and "nothing was written" in r.stdout
+        assert named in " ".join(r.stderr.split())
+        assert _worklist(scans_moved)["S-1"][0] == "upcoming"
+
+
+class TestOutcomeTableOnePass:
+    ROWS = ("1,D-1,death,2025-11-02,dead_of_diseas,,,,,x,y\n"          # a bad cell
+            + LOST                                                       # good
+            + "3,S-1,death,2025-03-02,dead_of_other_cause,,,,,x,y\n"    # before its scan
+            "4,S-1,last_contact,2026-12-07,alive_without_disease,,,,,x,y\n")  # after --on
+
+    def test_every_problem_is_named_in_both_modes(self, scans_moved: Path,
+                                                   tmp_path: Path) -> None:
+        """A bad vital status on row 2 hid, in all-or-nothing mode, that S-1's death of
+        2025-03-02 is before its CT of 2026-09-01 and that row 5 is after the evaluation
+        date: '4 read, 3 good', though two of those were bad. Both modes now name the
+        same three rows, one good (L-1's contact lost to follow-up): all-or-nothing
+        writes nothing (L-1 still followed), --good-rows writes it (L-1 lost to
+        follow-up); S-1 is neither deceased nor changed (upcoming) either way."""
+        reports = []
+        for opts, l1 in (((), "overdue"), (("--good-rows",), "lost_to_follow_up")):
+            r = _import(scans_moved, tmp_path, self.ROWS, "--format", "json", *opts)
+            assert r.returncode == 3
+            data = json.loads(r.stdout)
+            reports.append(data)
+            assert (data["rows"], data["good_rows"], data["rejected_rows"]) == (4, 1, [2, 4, 5])
+            assert {k: v[0] for k, v in _worklist(scans_moved).items()
+                    if k in ("L-1", "S-1")} == {"L-1": l1, "S-1": "upcoming"}
+        assert reports[0]["issues"] == reports[1]["issues"]
+        assert not reports[0]["committed"] and reports[1]["committed"]
+        assert reports[1]["new_outcomes"] == 1
+
+
+class TestCorrectionRejected:
+    def test_the_corrected_row_is_named_not_claimed_replaced(
+            self, scans_moved: Path, tmp_path: Path) -> None:
+        """S-1's metastasis of 2026-10-01 (row 2) is corrected by row 3 whose way found is
+        not a value ('sometimes'). With --good-rows the report said '1 corrected entries
+        left out (the entry that corrects each is imported)', though nothing was: the
+        metastasis was dropped unnamed. Now row 2 is named as not imported because its
+        correction is rejected, and no row is claimed replaced; S-1 stays upcoming
+        (nothing recorded) until the file is fixed, then is suspended."""
+        rows = ("10,S-1,distant_metastasis,2026-10-01,,symptoms,,,11,x,y\n"
+                "11,S-1,distant_metastasis,2026-10-01,,sometimes,,,,x,y\n")
+        r = _import(scans_moved, tmp_path, rows, "--good-rows")
+        assert r.returncode == 3
+        text = " ".join((r.stdout + r.stderr).split())
+        assert "2 rows read, 0 good, 2 rejected" in text
+        assert "corrected entries left out" not in text
+        assert ("row 2, column 'corrected_by': not imported: the row that corrects this "
+                "entry, row 3, is rejected") in text
+        assert _worklist(scans_moved)["S-1"][0] == "upcoming"
+        r = ok(_import(scans_moved, tmp_path, rows.replace("sometimes", "scheduled_scan"),
+                       "--good-rows"))
+        assert "1 corrected entries left out" in r.stdout
+        assert _worklist(scans_moved)["S-1"][0] == "suspended"
