@@ -411,7 +411,7 @@ class TestCorrectedByMustNameTheSameEvent:
         ("3,S-1,last_contact,2026-10-01,alive_without_disease,,,,,x,y\n"
          "3,L-1,last_contact,2025-03-05,alive_without_disease,,,,,x,y\n"
          "4,S-1,last_contact,2026-10-01,lost_to_follow_up,,,,3,x,y\n",
-         "row 4, column 'corrected_by': names an id that rows 2, 3 all have"),
+         "row 4, column 'corrected_by': names an id that more than one row has (rows 2, 3)"),
         # a row naming itself
         ("12,S-1,last_contact,2026-10-01,lost_to_follow_up,,,,12,x,y\n",
          "row 2, column 'corrected_by': must be the id of another row of this file, the "

@@ -9,19 +9,31 @@ records each row as ``record-scan`` and ``record-outcome`` do, through the same 
 (:func:`~pecoma.registry.service.record_scan`, :func:`~pecoma.registry.outcomes.
 record_outcome`): one rule per entry, never a second copy. An outcome row that a later
 entry corrected (its ``corrected_by`` filled) is left out and counted: the entry that
-stands, the one every figure reads, is imported. A scan or outcome recorded already is
-not recorded again, so importing a table twice changes nothing.
+stands, the one every figure reads, is imported. A correction is the same patient's same
+event on the same day: a ``corrected_by`` naming anything else (no row, the row itself,
+an id of several rows, another patient's, event's or day's row) is refused, as is a
+repeated ``id``, and so is a corrected row whose correcting row is refused
+(:func:`_corrections`). A scan or outcome recorded already is not recorded again, so
+importing a table twice changes nothing.
+
+A table is a file as a cases file is: its committed import records the digest of its
+bytes, and importing a table imported before never undoes a correction or a withdrawal
+made since (the rule of :meth:`~pecoma.store.repository.Repository.add_case_batches`):
+a row equal to an entry corrected or withdrawn since is not recorded and is named; a
+table not imported before is the source's current word, and such a row is recorded and
+named.
 
 Every row is first checked on its own (its fields, its patient in the registry, a scan
-against the patient's stored case, an outcome's ``corrected_by`` naming another row of the
-file); a column not of the table refuses the whole file. In all-or-nothing mode a bad row
-writes nothing. The outcome rows are then written in ONE transaction, by date, each
-checked against the stored case, scans and outcomes and the rows before it (a death
-before a stored scan, a last contact after a death, two deaths): a row refused there is
-reported with its column, and in all-or-nothing mode the transaction is rolled back,
-nothing of the table written; with good rows the others are kept. A scan row was checked
-against the stored facts already; each is written in its own transaction, checked again
-(only a change made meanwhile can refuse it there, and the rows before it are kept).
+against the patient's stored case, an outcome's ``corrected_by``); a column not of the
+table refuses the whole file. The outcome rows are then checked in ONE transaction, by
+date, each against the stored case, scans and outcomes and the rows before it (a death
+before a stored scan, a last contact after a death, two deaths), whatever the other
+rows' cells, so both modes report every problem in one pass: a row refused there is
+reported with its column; in all-or-nothing mode, with any row refused, the transaction
+is rolled back, nothing of the table written; with good rows the others are kept. A
+scan row was checked against the stored facts already; each is written in its own
+transaction, checked again (only a change made meanwhile can refuse it there, and the
+rows before it are kept).
 """
 
 from __future__ import annotations
@@ -278,9 +290,9 @@ def _corrections(rows: Sequence[RawRow], checked: dict[int, list[RowIssue]]
                     "this one, which is imported instead: no row has that id (put that row "
                     "back, or empty corrected_by to import this entry)")
         elif len(numbers[key]) > 1:
-            rule = (f"names an id that rows {', '.join(map(str, numbers[key]))} all have: "
-                    "which of them corrects this entry is not known (give each row its "
-                    "own id)")
+            rule = (f"names an id that more than one row has (rows "
+                    f"{', '.join(map(str, numbers[key]))}): which of them corrects this "
+                    "entry is not known (give each row its own id)")
         elif _cell(row, "event") == "death":
             rule = ("must be empty for a death: a death is recorded once, never corrected "
                     "by another entry")
