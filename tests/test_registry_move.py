@@ -360,21 +360,28 @@ class TestReimportKeepsCorrectionsAndWithdrawals:
     def test_a_file_not_imported_before_is_the_sources_word_and_says_so(
             self, moved: tuple[Path, Path, CliRun], tmp_path: Path) -> None:
         """A table of other bytes (the same rows saved again with Windows line ends) is a
-        new file, the source's current word, as a cases file is: D-1's death withdrawn in
-        the new registry is recorded again, D-1 deceased, and the row is named, so that a
-        withdrawal that should stand can be made again."""
+        new file, the source's current word, as a cases file is: D-1's death and S-1's
+        clear CT of 2026-09-01 withdrawn in the new registry are recorded again (D-1
+        deceased, S-1 upcoming again, its next visit counted from that CT), and each row
+        is named, so that a withdrawal that should stand can be made again."""
         _, dst, _ = moved
         death = _ids(dst, tmp_path, "outcomes.csv")[("D-1", "2025-11-02")]
+        scan = _ids(dst, tmp_path, "imaging_events.csv")[("S-1", "2026-09-01")]
         ok(pecoma("registry", "withdraw", "D-1", "--outcome", death, "--reason",
                   "another patient's death", "--on", ON, "--data-dir", str(dst)))
-        other = tmp_path / "outcomes_again.csv"
-        other.write_bytes((tmp_path / "export" / "outcomes.csv").read_bytes()
-                          .replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-        r = ok(pecoma("registry", "import", str(other), "--on", ON, "--data-dir", str(dst)))
-        text = " ".join((r.stdout + r.stderr).split())
-        assert "written: 1 new outcomes" in text
-        assert "recorded, bringing back an entry withdrawn as entered in error" in text
-        assert _worklist(dst)["D-1"][0] == "deceased"
+        ok(pecoma("registry", "withdraw", "S-1", "--scan", scan, "--reason",
+                  "never done", "--on", ON, "--data-dir", str(dst)))
+        for name, kind in (("imaging_events.csv", "scans"), ("outcomes.csv", "outcomes")):
+            other = tmp_path / f"again_{name}"
+            other.write_bytes((tmp_path / "export" / name).read_bytes()
+                              .replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+            r = ok(pecoma("registry", "import", str(other), "--on", ON,
+                          "--data-dir", str(dst)))
+            text = " ".join((r.stdout + r.stderr).split())
+            assert f"written: 1 new {kind}" in text
+            assert "recorded, bringing back an entry withdrawn as entered in error" in text
+        assert {k: _worklist(dst)[k][0] for k in ("D-1", "S-1")} == {
+            "D-1": "deceased", "S-1": "upcoming"}
 
 
 class TestCorrectedByMustNameTheSameEvent:
