@@ -147,3 +147,21 @@ class TestCdsServices:
         summary, *rest = patient_view(client, record(entry))
         assert "An mTOR inhibitor is the first-line" not in summary["summary"]
         assert "its verificationStatus holds 'refuted'" in details([summary, *rest])
+
+
+class TestStatusInWordsOnly:
+    @pytest.mark.parametrize("value", [
+        pytest.param({"text": "Refuted"}, id="text"),
+        pytest.param({"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+            "display": "Refuted"}]}, id="display-only")])
+    def test_the_intolerance_stands_and_the_words_are_named(
+            self, value: dict[str, Any]) -> None:
+        """A sirolimus allergy whose verificationStatus is 'Refuted' in words only (no
+        code): never read by its words, the entry is counted (the safer reading: no
+        sirolimus proposed), and, where it had said nothing, a note names the field and
+        the words."""
+        bc = case_from_bundle(record(sirolimus_allergy("verificationStatus", value)), on=ON)
+        assert [i.agent for i in bc.case.systemic.intolerances] == [Agent.sirolimus]
+        assert any(n.startswith("AllergyIntolerance/a1: its verificationStatus holds no "
+                                "code, only the words 'Refuted'") for n in bc.notes), bc.notes

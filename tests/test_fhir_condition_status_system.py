@@ -257,3 +257,47 @@ class TestCdsServices:
         cards = patient_view(client, bundle(MET, field, value))
         assert f"its {field} holds '{code}' in the code system" in details(cards)
         assert "the Condition is kept as current" in details(cards)
+
+
+#: A verificationStatus in words only: the text, or a coding of FHIR's system with a
+#: display and no code.
+IN_WORDS = [
+    pytest.param({"text": "Refuted"}, id="text"),
+    pytest.param({"coding": [{"system": VERIFIED, "display": "Refuted"}]}, id="display-only"),
+]
+
+
+class TestStatusInWordsOnly:
+    """A status given in words, with no code: 'Refuted' as the verificationStatus's text,
+    or a coding's display with no code. The PEComa Condition had been read as a confirmed
+    diagnosis without a word (full metastatic PEComa advice), while the same 'refuted'
+    with no code system was refused; a metastasis and an allergy were kept (the safer
+    reading) without a word either."""
+
+    @pytest.mark.parametrize("value", IN_WORDS)
+    def test_the_pecoma_condition_is_asked(self, value: dict[str, Any]) -> None:
+        """Words are never read as a status: whether the diagnosis stands cannot be told
+        (the words say it was refuted), so the record is refused naming the field and
+        the words, never read as a confirmed PEComa."""
+        issues = refused(bundle(PRIMARY, "verificationStatus", value))
+        assert issues[0] == (f"Condition/{PRIMARY}.verificationStatus",
+                             "\"'Refuted' in words only, with no code\"")
+
+    @pytest.mark.parametrize("value", IN_WORDS)
+    def test_the_metastasis_is_kept_with_a_note(self, value: dict[str, Any]) -> None:
+        """The lung metastasis stays present disease (the safer reading), and a note
+        names the field and the words not read."""
+        got = read(bundle(MET, "verificationStatus", value))
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+        note = next(n for n in got.notes if n.startswith(
+            f"Condition/{MET}: its verificationStatus holds no code, only the words "
+            "'Refuted'"))
+        assert "not read; the Condition is kept as current" in note
+
+    def test_a_clinical_status_in_words_is_named(self) -> None:
+        """'Resolved' as the metastasis's clinicalStatus text: not read as history (the
+        metastasis stays present disease), named in a note."""
+        got = read(bundle(MET, "clinicalStatus", {"text": "Resolved"}))
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+        assert any(n.startswith(f"Condition/{MET}: its clinicalStatus holds no code, only "
+                                "the words 'Resolved'") for n in got.notes), got.notes

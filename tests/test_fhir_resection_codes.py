@@ -84,7 +84,6 @@ CODED = [
     pytest.param({"coding": [{"system": "urn:oid:2.16.840.1.113883.6.12", "code": "50230"}]},
                  id="cpt-by-oid"),
     pytest.param({"coding": [{"system": PCS, "code": "0TT10ZZ"}]}, id="pcs-left-kidney"),
-    pytest.param({"coding": [{"system": PCS, "code": "0TT00ZZ"}]}, id="pcs-right-kidney"),
     pytest.param({"coding": [{"system": PCS, "code": "0TB14ZZ"}]}, id="pcs-partial-lap"),
     pytest.param({"coding": [{"system": "urn:oid:2.16.840.1.113883.6.4", "code": "0tt10zz"}]},
                  id="pcs-by-oid-lower-case"),
@@ -108,11 +107,12 @@ class TestReadByCode:
         assert not any(line.startswith("Procedure: linked") for line in bc.not_read)
 
     @pytest.mark.parametrize("code", [
-        pytest.param({"coding": [{"system": SCT, "code": "175905003"}]}, id="sct"),
-        pytest.param({"coding": [{"system": PCS, "code": "0TT10ZZ"}]}, id="pcs")])
+        pytest.param({"coding": [{"system": PCS, "code": "0TT10ZZ"}]}, id="pcs-left"),
+        pytest.param({"text": "Radical nephrectomy, left"}, id="words-left")])
     def test_without_reason_the_organ_of_the_code_decides(self, code: dict[str, Any]) -> None:
-        """No reasonReference: a code that removes the kidney beside a kidney PEComa is
-        the resection of the primary, as the word 'nephrectomy' is."""
+        """No reasonReference: a code that removes the left kidney beside a left kidney
+        PEComa is the resection of the primary, as the words 'nephrectomy, left' are.
+        (A nephrectomy naming no side is asked about: :class:`TestTheOtherKidney`.)"""
         bc = case_from_bundle(kidney_record(code, reason=False), on=ON)
         assert bc.case.surgery.status is SurgeryStatus.performed
 
@@ -159,6 +159,133 @@ class TestReadByCode:
         assert code["coding"][0]["code"] in line
         assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a procedure for the PEComa")
                    and "surgery.status" in n for n in bc.notes)
+
+
+KIDNEY = {"coding": [{"system": SCT, "code": "64033007", "display": "Kidney structure"}]}
+LATERALITY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
+RIGHT = {**KIDNEY, "extension": [{"url": LATERALITY, "valueCodeableConcept": {
+    "coding": [{"system": SCT, "code": "24028007", "display": "Right"}]}}]}
+
+
+def right_cancer_record(*, histology: bool) -> dict[str, Any]:
+    """The left kidney PEComa record with a second Condition, an encounter diagnosis of
+    a malignant neoplasm of the right kidney (ICD-10-CM C64.1, bodySite kidney with the
+    mCODE lateralityQualifier right), with, when ``histology``, its own result: renal
+    cell carcinoma (ICD-O-3 8312/3); the nephrectomy (R1 in its note) of the right
+    kidney names it as its reason."""
+    record = kidney_record({"coding": [{"system": SCT, "code": "175905003",
+                                        "display": "Total nephrectomy"}]}, reason=False)
+    pid = record["entry"][0]["resource"]["id"]
+    operation = next(e["resource"] for e in record["entry"]
+                     if e["resource"]["id"] == NEPHRECTOMY)
+    operation["bodySite"] = [copy.deepcopy(RIGHT)]
+    operation["reasonReference"] = [{"reference": "Condition/rcc"}]
+    record["entry"].append({"resource": {
+        "resourceType": "Condition", "id": "rcc",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "active"}]},
+        "verificationStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+            "code": "confirmed"}]},
+        "category": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+            "code": "encounter-diagnosis"}]}],
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C64.1",
+                             "display": "Malignant neoplasm of right kidney"}]},
+        "bodySite": [copy.deepcopy(RIGHT)], "subject": {"reference": f"Patient/{pid}"},
+        "onsetDateTime": "2023-05-20"}})
+    if histology:
+        record["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "rcc-histology", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "31206-6"}]},
+            "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": "2023-06-20",
+            "valueCodeableConcept": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/icd-o-3", "code": "8312/3",
+                "display": "Renal cell carcinoma, NOS"}]},
+            "extension": [{"url": m.RELATED_CONDITION,
+                           "valueReference": {"reference": "Condition/rcc"}}]}})
+    return record
+
+
+class TestTheOtherKidney:
+    """A nephrectomy of the other side than the PEComa's. The record's PEComa is of the
+    left kidney (C64.2, lateralityQualifier left). A right nephrectomy, even one done
+    for a right renal cell carcinoma with its own histology, was read as the complete
+    resection of the left PEComa: surgery performed, 'Complete resection achieved' and
+    no resection advised for a tumour still in place (S01)."""
+
+    @pytest.mark.parametrize("code, site", [
+        pytest.param({"coding": [{"system": SCT, "code": "175905003"}]},
+                     {"coding": [{"system": SCT, "code": "9846003",
+                                  "display": "Right kidney structure"}]}, id="right-kidney-site"),
+        pytest.param({"coding": [{"system": SCT, "code": "175905003"}]}, RIGHT,
+                     id="laterality-qualifier"),
+        pytest.param({"text": "Radical nephrectomy, right"}, None, id="words"),
+        pytest.param({"coding": [{"system": PCS, "code": "0TT00ZZ"}]}, None,
+                     id="pcs-right-kidney-code")])
+    def test_a_right_nephrectomy_is_not_the_left_pecoma_s(
+            self, code: dict[str, Any], site: dict[str, Any] | None) -> None:
+        """A right nephrectomy naming no reason, its side given by its bodySite (a
+        one-sided SNOMED CT structure, the mCODE lateralityQualifier), its words or its
+        code (ICD-10-PCS 0TT00ZZ, resection of the right kidney): not the resection of
+        the left PEComa; listed with both sides, and the resection still advised."""
+        record = kidney_record(code, reason=False)
+        operation = next(e["resource"] for e in record["entry"]
+                         if e["resource"]["id"] == NEPHRECTOMY)
+        if site is not None:
+            operation["bodySite"] = [site]
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        assert any(NEPHRECTOMY in x and "of the right side, the PEComa's the left" in x
+                   for x in bc.not_read), bc.not_read
+        ids = [x.id for x in assess(bc.case, ON).recommendations]
+        assert "REC-RESECTION-DONE" not in ids
+        assert "REC-RESECTION" in ids
+
+    @pytest.mark.parametrize("histology", [True, False], ids=["rcc-histology", "c64-1-only"])
+    def test_an_operation_for_a_right_kidney_cancer_is_not_the_resection(
+            self, histology: bool) -> None:
+        """The right nephrectomy's reason is a right kidney cancer (C64.1), with or
+        without its own renal cell carcinoma histology: another tumour (another side,
+        another histology), not the PEComa recorded again, so the operation is not its
+        resection and the resection is advised."""
+        bc = case_from_bundle(right_cancer_record(histology=histology), on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        assert any(NEPHRECTOMY in x and "not shown to be of the PEComa primary" in x
+                   for x in bc.not_read), bc.not_read
+        ids = [x.id for x in assess(bc.case, ON).recommendations]
+        assert "REC-RESECTION-DONE" not in ids
+        assert "REC-RESECTION" in ids
+
+    def test_a_right_nephrectomy_naming_the_left_pecoma_is_asked(self) -> None:
+        """A resection of the right kidney (ICD-10-PCS 0TT00ZZ) whose reasonReference is
+        the left kidney PEComa: the record contradicts itself; the tumour is not taken as
+        removed: surgery facts found but not read (never 'not found'), and a note asks
+        to check the sides."""
+        bc = case_from_bundle(kidney_record({"coding": [{"system": PCS, "code": "0TT00ZZ"}]}),
+                              on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        assert {"surgery.status", "surgery.date", "surgery.margin"} <= set(bc.unreadable)
+        assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
+                   "check the side" in n for n in bc.notes), bc.notes
+        assert "REC-RESECTION-DONE" not in [x.id for x in assess(bc.case, ON).recommendations]
+
+    def test_a_nephrectomy_of_no_side_is_asked(self) -> None:
+        """A total nephrectomy (SNOMED CT 175905003) naming no side and no reason, beside
+        a PEComa of the left kidney: whether it removed the PEComa or the other kidney
+        cannot be told. Not read as the resection (the tumour is not taken as removed),
+        nor dropped: its surgery facts are found but not read and a note asks for the
+        side. Before, it was read as the resection of the primary."""
+        bc = case_from_bundle(kidney_record({"coding": [{"system": SCT, "code": "175905003"}]},
+                                            reason=False), on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        assert {"surgery.status", "surgery.date", "surgery.margin"} <= set(bc.unreadable)
+        assert any(NEPHRECTOMY in x and "side cannot be told" in x for x in bc.not_read), \
+            bc.not_read
+        assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
+                   "record the side of the operation" in n for n in bc.notes), bc.notes
+        assert "REC-RESECTION-DONE" not in [x.id for x in assess(bc.case, ON).recommendations]
 
 
 @pytest.fixture(scope="module")

@@ -716,6 +716,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     histologies = _histology_links(conditions, observations, r)
     linked, revised = histologies.linked, histologies.revised
+    r.other_histology.update(revised)
     # A Condition coded or named as a metastasis is one, even when it names PEComa
     # ("metastasis of PEComa to the lung"); the primary is the PEComa that is not. One
     # whose latest histology is another tumour, or in doubt, is none.
@@ -1004,15 +1005,21 @@ def the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool | None:
     two entries for one tumour was read as the primary, a reason naming the other is the
     PEComa's), or a Condition recording it again (:func:`same_tumour`: C55 beside a uterine
     PEComa). ``None`` when a further PEComa Condition cannot be told to be the same tumour
-    or another; ``False`` for a metastasis and any other Condition."""
+    or another; ``False`` for a metastasis and any other Condition: one whose own latest
+    histology names another tumour (``Reader.other_histology``: a renal cell carcinoma's
+    result), or a malignancy of the PEComa's organ on the other side (both sides stated,
+    :func:`condition_side`: C64.1, the right kidney, beside a left renal PEComa)."""
     if r.primary is None:
         return False
     if cond is r.primary:
         return True
     if id(cond) in r.further_pecoma:
         return _same_record(cond, r.primary, r)
-    return not _is_metastasis(cond) and same_tumour(
-        cond, r.data.get("tumour", {}).get("primary_site"))
+    if _is_metastasis(cond) or id(cond) in r.other_histology:
+        return False
+    side, own = condition_side(cond, r), condition_side(r.primary, r)
+    return (same_tumour(cond, r.data.get("tumour", {}).get("primary_site"))
+            and (side is None or own is None or side == own))
 
 
 def _onset_key(cond: Mapping[str, Any]) -> str:

@@ -50,6 +50,7 @@ from pecoma.fhir.reading import (
     Reader,
     as_list,
     codings,
+    condition_side,
     conditions_named,
     day_of,
     enum_extension,
@@ -62,6 +63,7 @@ from pecoma.fhir.reading import (
     reference_of,
     resolved,
     site_of,
+    stated_side,
 )
 
 __all__ = [
@@ -119,6 +121,46 @@ def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool | None:
     return organ is not None and organ.value == primary_site
 
 
+#: The PEComa primary sites of paired organs (a kidney, a lung, an ovary or tube, a broad
+#: ligament): an operation there is of one side, and bilateral tumours occur (renal
+#: PEComas in tuberous sclerosis).
+_PAIRED_SITES: Final = frozenset({
+    PrimarySite.kidney.value, PrimarySite.lung.value, PrimarySite.broad_ligament.value,
+    PrimarySite.other_gynecologic.value})
+
+
+def _procedure_side(proc: Mapping[str, Any], r: Reader) -> str | None:
+    """The side a Procedure states: its bodySite, else its code's words
+    (:func:`condition_side`), else the name of the resection code it carries ("Resection
+    of Right Kidney", ICD-10-PCS 0TT00ZZ)."""
+    coded = m.coded_resection(proc)
+    return condition_side(proc, r) or (
+        None if coded is None else stated_side([{"text": coded[1]}]))
+
+
+def _side_against(proc: Mapping[str, Any], r: Reader) -> tuple[bool | None, str]:
+    """Whether a resection read as of the PEComa's organ is of the PEComa's side, by the
+    rule that tells a size or a second PEComa of the other side (:func:`condition_side`):
+    ``False`` when the side it states (:func:`_procedure_side`) differs from the PEComa
+    Condition's (both stated: a right nephrectomy beside a left renal PEComa is not its
+    resection, whatever else it names); ``None`` at a paired organ when one side is
+    stated and the other not, unless its reasonReference names the PEComa Condition read
+    as the primary (or the same tumour recorded again, sides compared by
+    :func:`the_pecoma`), which tells the side; else ``True``. With the sides, what each
+    states (for the notes)."""
+    own = None if r.primary is None else condition_side(r.primary, r)
+    side = _procedure_side(proc, r)
+    shown = f"the {side or 'unstated'} side, the PEComa's the {own or 'unstated'}"
+    if side is not None and own is not None:
+        return side == own, shown
+    named = [found for ref in as_list(proc.get("reasonReference"))
+             if (found := resolved(reference_of(ref), r)) is not None
+             and found.get("resourceType") == "Condition" and the_pecoma(found, r)]
+    if named or (side is None) == (own is None):
+        return True, shown
+    return r.data.get("tumour", {}).get("primary_site") not in _PAIRED_SITES or None, shown
+
+
 def _linked_to_pecoma(proc: Mapping[str, Any], r: Reader) -> bool:
     """Whether a Procedure names the PEComa as its reason: a ``reasonReference`` to the
     PEComa Condition or the same tumour recorded again (:func:`the_pecoma`), or an
@@ -164,7 +206,11 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         elif m.is_resection(p):
             of_primary = _for_primary(p, r)
             if of_primary:
-                resections.append((w, p))
+                on_side, sides = _side_against(p, r)
+                if on_side:
+                    resections.append((w, p))
+                else:
+                    _side_not_the_pecoma(w, p, on_side, sides, r)
             elif of_primary is None:
                 _reason_in_doubt(w, p, r)
             else:
@@ -245,6 +291,38 @@ def _reason_in_doubt(where: str, proc: Mapping[str, Any], r: Reader) -> None:
                    "surgery.status, surgery.date and surgery.margin are unknown; record "
                    f"whether {doubt} is the same tumour (the same bodySite and status as "
                    f"{primary}, or one Condition for it)")
+    for path in ("surgery.status", "surgery.date", "surgery.margin"):
+        r.value_not_read(path, where)
+
+
+def _side_not_the_pecoma(where: str, proc: Mapping[str, Any], on_side: bool | None,
+                         sides: str, r: Reader) -> None:
+    """A resection of the PEComa's organ not shown to be of its side
+    (:func:`_side_against`): not read as the resection of the primary. Of the other side
+    (``on_side`` ``False``), it is another operation, listed with why, as an operation
+    for another tumour is; linked to the PEComa all the same, or of a side that cannot be
+    told (``None``), its surgery facts are found but not read (never "not found") and
+    the question is said: the tumour is not taken as removed."""
+    shown = _code_shown(proc)
+    if on_side is False:
+        r.why[where] = (f"a resection ({shown}) of {sides}: not the resection of the "
+                        "PEComa primary")
+        if not _linked_to_pecoma(proc, r):
+            return
+        r.notes.append(f"{where}: a resection ({shown}) naming the PEComa as its reason, "
+                       f"but of {sides}: not read as the resection of the primary; "
+                       "surgery.status, surgery.date and surgery.margin are unknown; check "
+                       "the side of the operation and of the PEComa")
+    else:
+        r.why[where] = (f"a resection ({shown}) of a paired organ whose side cannot be "
+                        f"told against the PEComa's ({sides}): not read as the resection "
+                        "of the primary")
+        r.notes.append(f"{where}: a resection ({shown}) of the PEComa's organ, a paired "
+                       f"one, but of {sides}, so whether it removed the PEComa cannot be "
+                       "told: not read as the resection of the primary (the tumour is not "
+                       "taken as removed); surgery.status, surgery.date and surgery.margin "
+                       "are unknown; record the side of the operation (its bodySite "
+                       "laterality) or its reasonReference to the PEComa Condition")
     for path in ("surgery.status", "surgery.date", "surgery.margin"):
         r.value_not_read(path, where)
 

@@ -175,6 +175,10 @@ class Reader:
     #: PEComa: not the PEComa's spread, so nothing about them is the PEComa's. Each with
     #: where it is, and where and when the result that set it aside stands.
     other_spread: dict[int, tuple[str, str, Order]] = field(default_factory=dict)
+    #: Conditions (by ``id``) whose latest histology names another tumour than PEComa (a
+    #: renal cell carcinoma's own result), with why: none of them is the PEComa, so an
+    #: operation or a metastasis naming one is not the PEComa's.
+    other_histology: dict[int, str] = field(default_factory=dict)
     other_cancers: list[str] = field(default_factory=list)
     #: Where lymph-node involvement is recorded that cannot be placed before or after the
     #: resection (no onset date, only the day it was entered, or a resection with no
@@ -365,8 +369,8 @@ def condition_sites(cond: Mapping[str, Any], r: Reader) -> list[Any]:
 
 
 def condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
-    """The side a Condition states: by its bodySite (or the BodyStructure it names),
-    else in its code's words."""
+    """The side a Condition (or a Procedure) states: by its bodySite (or the
+    BodyStructure it names), else in its code's words."""
     return stated_side(condition_sites(cond, r)) or stated_side([cond.get("code")])
 
 
@@ -560,6 +564,15 @@ def same_resource(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     return one == other or _content(one) == _content(other)
 
 
+def words_only(concept: Any) -> str | None:
+    """The words of a status given with no code (its text, or a coding's display beside
+    no code: "Refuted"), shown; ``None`` when it holds a code, or no words."""
+    if not isinstance(concept, dict) or any(code for _sys, code in codings(concept)):
+        return None
+    words = m.concept_text(concept).strip()
+    return show_value(words.replace("\n", "; "), 60) if words else None
+
+
 def bound_status(field: str, concept: Any, system: str, removing: frozenset[str],
                  kept: str = "the entry is counted") -> tuple[list[str], list[str], str | None]:
     """A status as FHIR R4 binds it (required) to ``system``: the codes of its codings in
@@ -571,14 +584,21 @@ def bound_status(field: str, concept: Any, system: str, removing: frozenset[str]
     read as ``kept`` says (the safer reading), is named; but not when a coding in
     ``system`` holds a code of ``removing`` itself (FHIR's own status sets the resource
     aside or makes it history, as a local copy of it says: an EHR sending FHIR's coding
-    and its own), where no note is given. The one reading of the statuses
-    of AllergyIntolerance (:mod:`pecoma.fhir.allergies`) and Condition
-    (:func:`verification`, :func:`clinical_status`)."""
+    and its own), where no note is given. A status in words only (:func:`words_only`:
+    "Refuted" as its text, or a coding's display with no code) is not read at all, and
+    named the same way. The one reading of the statuses of AllergyIntolerance
+    (:mod:`pecoma.fhir.allergies`) and Condition (:func:`verification`,
+    :func:`clinical_status`)."""
     pairs = [(sys, code) for sys, code in codings(concept) if code]
     ours = [code for sys, code in pairs if sys == system]
     foreign = None if removing & set(ours) else next(
         ((sys, code) for sys, code in pairs if sys != system and code in removing), None)
     note = None
+    if (words := words_only(concept)) is not None:
+        note = (f"its {field} holds no code, only the words {words}: pecoma reads a "
+                f"status by its code in {system} (the code system FHIR R4 binds it to), "
+                f"never by words: not read; {kept} (the safer reading); check it in the "
+                "record")
     if foreign is not None:
         where = (f"in the code system {show_value(foreign[0], 80)}" if foreign[0]
                  else "with no code system")
@@ -648,8 +668,15 @@ def refuted_in_doubt(cond: Mapping[str, Any]) -> tuple[str, str] | None:
     FHIR's own 'refuted' is never outweighed by a code of another system, nor by its own
     'confirmed'. This matters for the PEComa diagnosis itself: read as current, a refuted
     diagnosis would bring PEComa advice to a patient who may not have it
-    (:func:`pecoma.fhir.read_conditions.read_conditions` asks instead)."""
+    (:func:`pecoma.fhir.read_conditions.read_conditions` asks instead). A status in words
+    only (:func:`words_only`: "Refuted" as its text, or a coding's display with no code) is
+    as much in doubt: pecoma never reads a status by its words, so it cannot be read as
+    confirmed."""
     system = c.CONDITION_VERIFICATION
+    if (words := words_only(cond.get("verificationStatus"))) is not None:
+        return (f"{words} in words only, with no code",
+                f"a status in words only is not read (pecoma reads it by its code, never "
+                f"by its words: {words} may refute the diagnosis)")
     pairs = [(sys, code) for sys, code in codings(cond.get("verificationStatus")) if code]
     removing = [(sys, code) for sys, code in pairs
                 if code in IGNORED_VERIFICATION and sys in (system, "")]
