@@ -165,3 +165,16 @@ class TestStatusInWordsOnly:
         assert [i.agent for i in bc.case.systemic.intolerances] == [Agent.sirolimus]
         assert any(n.startswith("AllergyIntolerance/a1: its verificationStatus holds no "
                                 "code, only the words 'Refuted'") for n in bc.notes), bc.notes
+
+
+class TestAnEpirubicinDraftCodedOnly:
+    def test_an_epirubicin_allergy_makes_the_coded_draft_critical(
+            self, client: TestClient) -> None:
+        """A draft order coded only by epirubicin's RxNorm ingredient code (3995, no
+        text) beside an allergy to epirubicin: the critical card, as for a draft written
+        'epirubicin' (it had been 'not identified: check it against the allergy list')."""
+        draft = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                             "code": "3995"}]}
+        cards = order_select(client, record(allergy(code={"text": "Epirubicin"})), draft)
+        assert any(s.startswith("Draft order of epirubicin: the record lists an allergy")
+                   for s in critical(cards)), [c["summary"] for c in cards]

@@ -641,3 +641,60 @@ class TestGivenForAnotherCondition:
         bc = case_from_bundle(_with_medication(reason), on=_ON)
         assert [(t.agent, t.started_on) for t in bc.case.systemic.therapies] == [
             (Agent.other_chemotherapy, dt.date(2025, 1, 10))]
+
+
+#: RxNorm ingredient codes (TTY IN) of drugs pecoma names, each with its published source
+#: in RXNORM_NAMES, and the drug each names (pazopanib, an agent of its own, below).
+_INGREDIENT_CODES = [
+    ("3995", "epirubicin"), ("72962", "docetaxel"),
+    ("2555", "cisplatin"), ("194000", "capecitabine"), ("4179", "etoposide"),
+    ("4492", "fluorouracil"), ("51499", "irinotecan"), ("6851", "methotrexate"),
+    ("32592", "oxaliplatin"), ("6718", "melphalan"), ("134547", "bendamustine"),
+    ("357977", "sunitinib"),
+]
+
+
+def _administration(rid: str, code: str, day: str) -> dict[str, Any]:
+    """A completed MedicationAdministration of the example's patient, coded by its RxNorm
+    ingredient code alone (no display, no text)."""
+    return {"resourceType": "MedicationAdministration", "id": rid, "status": "completed",
+            "subject": {"reference": "Patient/pat-1003"}, "effectiveDateTime": day,
+            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code}]}}
+
+
+class TestIngredientCodesOfTheNamedDrugs:
+    """An EHR feed coding each medication by its RxNorm ingredient code only: epirubicin
+    (3995) and docetaxel (72962) were not identified, so an epirubicin-ifosfamide line
+    was read as ifosfamide alone (the anthracycline given lost, its intolerance check
+    with it) and gemcitabine-docetaxel as 'other chemotherapy'."""
+
+    @pytest.mark.parametrize(("code", "drug"), _INGREDIENT_CODES)
+    def test_the_code_alone_names_the_drug(self, code: str, drug: str) -> None:
+        assert drugs_named(_rx(code)) == frozenset({drug})
+
+    @pytest.mark.parametrize(("code", "agent"), [
+        ("3995", Agent.epirubicin), ("72962", Agent.other_chemotherapy),
+        ("714438", Agent.pazopanib), ("2555", Agent.other_chemotherapy),
+        ("357977", Agent.other)])
+    def test_the_code_alone_gives_the_agent(self, code: str, agent: Agent) -> None:
+        """Docetaxel and cisplatin alone are other chemotherapy; pazopanib is the case's
+        own agent; sunitinib an agent the guideline does not name."""
+        assert agent_of_concept(_rx(code)) is agent
+
+    @pytest.mark.parametrize(("first", "second", "regimen"), [
+        ("3995", "5657", Agent.epirubicin_ifosfamide),
+        ("12574", "72962", Agent.gemcitabine_docetaxel)])
+    def test_the_regimen_is_read_from_the_codes(self, first: str, second: str,
+                                               regimen: Agent) -> None:
+        """Epirubicin and ifosfamide given the same day, gemcitabine on day 1 and
+        docetaxel on day 8 (the usual schedule): one line of the regimen, from its first
+        day."""
+        bundle = example("metastatic-lung-metachronous")
+        bundle["entry"] += [{"resource": _administration("a1", first, "2025-07-01")},
+                            {"resource": _administration("a2", second, "2025-07-08"
+                                                         if second == "72962"
+                                                         else "2025-07-01")}]
+        bc = case_from_bundle(bundle, on=_ON)
+        assert [(t.agent, t.started_on) for t in bc.case.systemic.therapies] == [
+            (regimen, dt.date(2025, 7, 1))]
+        assert bc.unidentified_medications == ()

@@ -141,6 +141,16 @@ MEDICATION_TYPES: Final = ("MedicationRequest", "MedicationAdministration",
 #:   everolimus tablets); temsirolimus 722289 (NDC 68083-202, generic temsirolimus
 #:   injection) and 725108 (NDC 0008-1179, Torisel); sirolimus 314230 (NDC 72603-409,
 #:   oral solution), 349208 and 360110 (NDC 55111-654, tablets).
+#: - 3995 epirubicin (ATC L01DB03 beside it), 714438 pazopanib, 2555 cisplatin, 194000
+#:   capecitabine, 4179 etoposide, 4492 fluorouracil, 51499 irinotecan, 6851 methotrexate,
+#:   32592 oxaliplatin, 357977 sunitinib (and 12574, 40048, 3002, 35302): the CPIC drug
+#:   table (github.com/cpicpgx/cpic-data, db/drug.sql: each row an RxNorm ingredient, with
+#:   its DrugBank and ATC codes).
+#: - 72962 docetaxel: the HL7 Oncology Guideline and Coverage Authorization IG's example
+#:   MedicationRequest DocetaxelMedRequestPHD (an mCODE CancerRelatedMedicationRequest,
+#:   display "docetaxel"), as in a published OMOP-to-FHIR test record's MedicationStatement.
+#: - 6718 melphalan, 134547 bendamustine: the NMDP CIBMTR reporting IG above,
+#:   med-melphalan-valueset.fsh and med-form2400-prep-regimen-valueset.fsh.
 RXNORM_NAMES: Final[Mapping[str, str]] = {
     "35302": "sirolimus",
     "258355": "sirolimus",
@@ -157,12 +167,25 @@ RXNORM_NAMES: Final[Mapping[str, str]] = {
     "998189": "everolimus",
     "1119400": "everolimus",
     "3639": "doxorubicin",
+    "3995": "epirubicin",
     "5657": "ifosfamide",
     "217701": "ifosfamide",
     "12574": "gemcitabine",
     "56946": "paclitaxel",
     "3002": "cyclophosphamide",
     "40048": "carboplatin",
+    "72962": "docetaxel",
+    "714438": "pazopanib",
+    "2555": "cisplatin",
+    "194000": "capecitabine",
+    "4179": "etoposide",
+    "4492": "fluorouracil",
+    "51499": "irinotecan",
+    "6851": "methotrexate",
+    "32592": "oxaliplatin",
+    "6718": "melphalan",
+    "134547": "bendamustine",
+    "357977": "sunitinib",
 }
 
 #: RxNorm concepts of substances that are no anticancer drug (an allergy to one rules no

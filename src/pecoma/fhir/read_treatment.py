@@ -1209,17 +1209,17 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
     combination. ``undated``: records whose start is not read (begun before the
     diagnosis)."""
     groups: dict[Agent, list[tuple[str, dt.date | None]]] = {}
-    words: dict[Agent, str] = {}
+    drugs: dict[Agent, frozenset[str]] = {}
     for where, med, agent in records:
         groups.setdefault(agent, []).append(
             (where, None if where in undated else meds.started_on(med)))
-        concept = meds.medication_concept(med, r.resolve)
-        words[agent] = words.get(agent, "") + " " + meds.folded(m.lower_words(concept))
+        # the drugs named as everywhere else (by name, or by an RxNorm code pecoma knows:
+        # 72962 docetaxel with no display)
+        drugs[agent] = drugs.get(agent, frozenset()) | meds.drugs_of(med, r.resolve)
     starts = {a: min((d for _w, d in v if d is not None), default=None)
               for a, v in groups.items()}
     # Gemcitabine and docetaxel are each 'other chemotherapy' alone; together a regimen.
-    other = words.get(Agent.other_chemotherapy, "")
-    if "gemcitabine" in other and "docetaxel" in other:
+    if {"gemcitabine", "docetaxel"} <= drugs.get(Agent.other_chemotherapy, frozenset()):
         groups[Agent.gemcitabine_docetaxel] = groups.pop(Agent.other_chemotherapy)
         starts[Agent.gemcitabine_docetaxel] = starts.pop(Agent.other_chemotherapy)
         r.notes.append("gemcitabine and docetaxel read as the gemcitabine-docetaxel regimen")
