@@ -724,3 +724,38 @@ class TestADoseDaySaidAbsent:
             with_timing(record, _event=notes)
         assert refused(record) == [
             ("MedicationRequest/evr.dosageInstruction.0.timing.event.0", "None")]
+
+
+class TestAPeriodEndingBeforeItStarts:
+    """A medication period whose end is before its start breaks FHIR R4's Period invariant
+    (per-1: start <= end): the record contradicts itself, and its end decides whether the
+    drug is given now (the allergy check, the I15 reading of an mTOR inhibitor tolerated).
+    An everolimus statement 'completed', effectivePeriod 2025-07-01 to 2025-06-01, had been
+    read as a line started 2025-07-01 without a word."""
+
+    @pytest.mark.parametrize("make, path, end", [
+        (lambda: {**statement("completed"),
+                  "effectivePeriod": {"start": "2025-07-01", "end": "2025-06-01"}},
+         "MedicationStatement/evs.effectivePeriod.end", "2025-06-01"),
+        (lambda: administration("completed", {"start": "2025-07-01", "end": "2025-06-01"}),
+         "MedicationAdministration/eva.effectivePeriod.end", "2025-06-01"),
+        (lambda: statement(bounds={"start": "2025-07-01", "end": "2025-06-01"}),
+         "MedicationStatement/evs.dosage.0.timing.repeat.boundsPeriod.end", "2025-06-01"),
+        (lambda: request(bounds={"start": "2025-07", "end": "2025-06-30"}),
+         "MedicationRequest/evr.dosageInstruction.0.timing.repeat.boundsPeriod.end",
+         "2025-06-30"),
+    ], ids=["statement", "administration", "statement-dosage", "order-partial-start"])
+    def test_the_record_is_refused_naming_the_end(self, make: Any, path: str,
+                                                  end: str) -> None:
+        """Refused, naming the end (before every day the start may be); never read."""
+        assert refused(make()) == [(path, repr(end))]
+
+    @pytest.mark.parametrize("period", [
+        {"start": "2025-07-01", "end": "2025-07-01"},  # one day
+        {"start": "2025-07", "end": "2025-07-10"},  # the month may begin before the end
+    ], ids=["same-day", "partial-start"])
+    def test_a_period_that_may_be_in_order_is_read(self, period: dict[str, str]) -> None:
+        """Control: an end on the start's day, or within the month a partial start names,
+        is no contradiction: the everolimus line is read."""
+        bc = read({**statement("completed"), "effectivePeriod": period})
+        assert Agent.everolimus in [a for a, _d in lines(bc)]

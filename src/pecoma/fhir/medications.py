@@ -1307,8 +1307,13 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
     number: the R4B validator accepts both) would otherwise be dropped without a word, and
     the course dated by what is left. A MedicationAdministration's ``dosage.timing``
     (no element of R4: its date is its ``effective[x]``, required) is never read, and
-    named here."""
+    named here. So is a period whose end is before its start (:func:`_backwards`: the
+    ``effectivePeriod`` of a statement or an administration, a dosage's ``boundsPeriod``):
+    the record contradicts itself, and its end decides whether the drug is given now."""
     kind = str(resource.get("resourceType"))
+    out: list[tuple[str, Any, str]] = []
+    if kind in ("MedicationStatement", "MedicationAdministration"):
+        out += _backwards(resource.get("effectivePeriod"), "effectivePeriod")
     dosage = resource.get("dosage")
     if kind == "MedicationAdministration" and isinstance(dosage, dict) and (
             "timing" in dosage):
@@ -1318,12 +1323,11 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
                  "effectivePeriod (required)")]
     key = _DOSAGE_LISTS.get(kind)
     if key is None or key not in resource:
-        return []
+        return out
     held = resource[key]
     if not isinstance(held, list):
-        return [(key, held, "must be a list of Dosage objects (FHIR R4: 0..*), even "
-                            "of one")]
-    out: list[tuple[str, Any, str]] = []
+        return [*out, (key, held, "must be a list of Dosage objects (FHIR R4: 0..*), even "
+                                  "of one")]
     for i, dosage in enumerate(held):
         at = f"{key}.{i}"
         if not isinstance(dosage, dict):
@@ -1352,7 +1356,23 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
         else:
             out += [(f"{at}.timing.repeat.boundsPeriod.{k}", bounds[k], _DATE_RULE)
                     for k in ("start", "end") if k in bounds and days_of(bounds[k]) is None]
+            out += _backwards(bounds, f"{at}.timing.repeat.boundsPeriod")
     return out
+
+
+def _backwards(period: Any, at: str) -> list[tuple[str, Any, str]]:
+    """A Period whose end is surely before its start (each read as the days it may be,
+    :func:`days_of`; FHIR R4's invariant per-1: start <= end), named at its end as
+    :func:`unread_timing` names an element; else nothing."""
+    if not isinstance(period, dict):
+        return []
+    start, end = days_of(period.get("start")), days_of(period.get("end"))
+    if start is None or end is None or end.latest >= start.earliest:
+        return []
+    return [(f"{at}.end", period["end"],
+             f"must not be before {at}.start ({start.written}): a FHIR R4 Period ends on "
+             "or after its start (per-1); the medication's dates, and whether it is given "
+             "now, are read from it")]
 
 
 def _routes(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
