@@ -37,6 +37,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from pecoma.case import Agent
+from pecoma.dates import range_rule
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.mcode import concept_text, statements
@@ -1363,11 +1364,14 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
 def _backwards(period: Any, at: str) -> list[tuple[str, Any, str]]:
     """A Period whose end is surely before its start (each read as the days it may be,
     :func:`days_of`; FHIR R4's invariant per-1: start <= end), named at its end as
-    :func:`unread_timing` names an element; else nothing."""
+    :func:`unread_timing` names an element; else nothing. A day outside the dates pecoma
+    accepts (:func:`pecoma.dates.range_rule`: 0001-01-01, 9999-12-31) is left to the rule
+    that refuses it naming the range, the cause of the disorder."""
     if not isinstance(period, dict):
         return []
     start, end = days_of(period.get("start")), days_of(period.get("end"))
-    if start is None or end is None or end.latest >= start.earliest:
+    if start is None or end is None or end.latest >= start.earliest or any(
+            range_rule(day) for day in (start.earliest, end.latest)):
         return []
     return [(f"{at}.end", period["end"],
              f"must not be before {at}.start ({start.written}): a FHIR R4 Period ends on "

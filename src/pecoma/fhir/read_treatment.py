@@ -150,12 +150,10 @@ def _side_against(proc: Mapping[str, Any], r: Reader) -> tuple[bool | None, str]
     states (for the notes)."""
     own = None if r.primary is None else condition_side(r.primary, r)
     side = _procedure_side(proc, r)
-    shown = f"the {side or 'unstated'} side, the PEComa's the {own or 'unstated'}"
+    shown = f"its side: {side or 'not stated'}; the PEComa's: {own or 'not stated'}"
     if side is not None and own is not None:
         return side == own, shown
-    named = [found for ref in as_list(proc.get("reasonReference"))
-             if (found := resolved(reference_of(ref), r)) is not None
-             and found.get("resourceType") == "Condition" and the_pecoma(found, r)]
+    named = any(x is True for _w, x in _reasons(proc, r))
     if named or (side is None) == (own is None):
         return True, shown
     return r.data.get("tumour", {}).get("primary_site") not in _PAIRED_SITES or None, shown
@@ -305,24 +303,25 @@ def _side_not_the_pecoma(where: str, proc: Mapping[str, Any], on_side: bool | No
     the question is said: the tumour is not taken as removed."""
     shown = _code_shown(proc)
     if on_side is False:
-        r.why[where] = (f"a resection ({shown}) of {sides}: not the resection of the "
-                        "PEComa primary")
+        r.why[where] = (f"a resection ({shown}) of the other side ({sides}): not the "
+                        "resection of the PEComa primary")
         if not _linked_to_pecoma(proc, r):
             return
         r.notes.append(f"{where}: a resection ({shown}) naming the PEComa as its reason, "
-                       f"but of {sides}: not read as the resection of the primary; "
-                       "surgery.status, surgery.date and surgery.margin are unknown; check "
-                       "the side of the operation and of the PEComa")
+                       f"but of the other side ({sides}): not read as the resection of the "
+                       "primary; surgery.status, surgery.date and surgery.margin are "
+                       "unknown; check the side of the operation and of the PEComa")
     else:
         r.why[where] = (f"a resection ({shown}) of a paired organ whose side cannot be "
                         f"told against the PEComa's ({sides}): not read as the resection "
                         "of the primary")
         r.notes.append(f"{where}: a resection ({shown}) of the PEComa's organ, a paired "
-                       f"one, but of {sides}, so whether it removed the PEComa cannot be "
-                       "told: not read as the resection of the primary (the tumour is not "
-                       "taken as removed); surgery.status, surgery.date and surgery.margin "
-                       "are unknown; record the side of the operation (its bodySite "
-                       "laterality) or its reasonReference to the PEComa Condition")
+                       f"one ({sides}): whether it removed the PEComa or the other side's "
+                       "organ cannot be told: not read as the resection of the primary "
+                       "(the tumour is not taken as removed); surgery.status, surgery.date "
+                       "and surgery.margin are unknown; record the side of the operation "
+                       "(its bodySite laterality) or its reasonReference to the PEComa "
+                       "Condition")
     for path in ("surgery.status", "surgery.date", "surgery.margin"):
         r.value_not_read(path, where)
 
