@@ -109,6 +109,10 @@ OTHER_TUMOUR = [
                               "display": "Squamous cell carcinoma, no ICD-O subtype "
                                          "(morphologic abnormality)"}]},
                  id="snomed-squamous-cell-carcinoma"),
+    pytest.param({"coding": [{"system": SCT, "code": "35917007",
+                              "display": "Adenocarcinoma, no subtype (morphologic "
+                                         "abnormality)"}]},
+                 id="snomed-adenocarcinoma-no-subtype"),
     pytest.param({"text": "Small cell carcinoma of lung"}, id="text-small-cell-carcinoma"),
 ]
 
@@ -305,3 +309,237 @@ class TestWordsNotRead:
         assert "revises nothing" in listed(got, "Observation/hist-met")
         assert "REC-LUNG-METASTASECTOMY" in {
             x.id for x in assess(got.case, ON).recommendations}
+
+
+ICD10CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
+MORPHOLOGY: Final = ("http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                     "mcode-histology-morphology-behavior")
+#: The lung nodule coded by its site alone, as an EHR problem list codes a metastasis.
+BY_SITE: Final = {"coding": [{"system": ICD10CM, "code": "C78.01",
+                              "display": "Secondary malignant neoplasm of right lung"}]}
+
+
+def nodule(code: dict[str, Any] | None = None,
+           morphology: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``metastasis-1`` recoded ``code`` (by its site alone unless given), with mCODE's
+    histology-morphology-behavior extension valued ``morphology`` when given."""
+    bundle = record()
+    met = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == MET)
+    met["code"] = copy.deepcopy(code or BY_SITE)
+    if morphology is not None:
+        met["extension"] = [{"url": MORPHOLOGY, "valueCodeableConcept": morphology}]
+    return bundle
+
+
+#: A metastasis whose own Condition records another tumour: mCODE's morphology extension
+#: (ICD-O-3, or a SNOMED CT morphology read by its display), or its own code's words.
+OWN_OTHER_TUMOUR = [
+    pytest.param(None, {"coding": [{"system": ICDO3, "code": "8140/3",
+                                    "display": "Adenocarcinoma, NOS"}]},
+                 id="morphology-icdo3-8140-3"),
+    pytest.param(None, {"coding": [{"system": SCT, "code": "35917007",
+                                    "display": "Adenocarcinoma, no subtype (morphologic "
+                                               "abnormality)"}]},
+                 id="morphology-snomed-adenocarcinoma"),
+    pytest.param({"coding": [{"system": SCT, "code": "128462008",
+                              "display": "Secondary malignant neoplastic disease"}]},
+                 {"coding": [{"system": ICDO3, "code": "8140/3"}]},
+                 id="generic-secondary-code-morphology-8140-3"),
+    pytest.param({**BY_SITE, "text": "Metastatic adenocarcinoma to right lung"}, None,
+                 id="code-text-adenocarcinoma"),
+]
+
+
+class TestTheMetastasisOwnHistology:
+    """The lung nodule recorded with its histology on the Condition itself (mCODE records
+    a secondary's morphology in the histology-morphology-behavior extension; an EHR's
+    problem list often in the code's text) rather than as a separate biopsy result. It
+    had been read as a PEComa metastasis with no note: the metastatic pathway (mTOR
+    inhibitor first line, lung metastasectomy) for a PEComa whose only recorded spread is
+    an adenocarcinoma. It is read by the one rule for a metastasis's histology: set aside
+    as when its biopsy names another tumour."""
+
+    @pytest.mark.parametrize(("code", "morphology"), OWN_OTHER_TUMOUR)
+    def test_the_nodule_is_no_pecoma_metastasis(self, code: dict[str, Any] | None,
+                                                morphology: dict[str, Any] | None) -> None:
+        """Its own histology names another tumour: not in stage.metastases, listed as
+        not read with why, and a note says so."""
+        got = read(status_later(nodule(code, morphology)))
+        assert got.case.stage.metastases == ()
+        why = listed(got, f"Condition/{MET}")
+        assert f"its latest histology, Condition/{MET}." in why
+        assert "not a metastasis of the PEComa" in why
+        assert any(n.startswith(f"Condition/{MET}: its latest histology") and
+                   "left out of stage.metastases" in n for n in got.notes)
+
+    @pytest.mark.parametrize(("code", "morphology"), OWN_OTHER_TUMOUR)
+    def test_a_metastatic_status_resting_on_it_alone_is_asked(
+            self, code: dict[str, Any] | None, morphology: dict[str, Any] | None) -> None:
+        """The record's undated 'metastatic' status may have been recorded for that
+        nodule: not taken (it gave mTOR first line and metastasectomy), asked, naming the
+        status and the metastasis set aside; never assumed localized either."""
+        with pytest.raises(InputError) as caught:
+            read(nodule(code, morphology))
+        issue = next(i for i in caught.value.issues if i.path == "stage.status")
+        assert "Observation/disease-status" in issue.rule
+        assert f"Condition/{MET}" in issue.rule
+
+    def test_a_pecoma_code_beside_another_morphology_is_asked(self) -> None:
+        """Its code says the PEComa's spread (the project's code and 8714/6) and its
+        morphology extension an adenocarcinoma, both of its one day: which stands cannot
+        be told, so it is asked, never read by the order of the elements."""
+        bundle = record()
+        met = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == MET)
+        met["extension"] = [{"url": MORPHOLOGY, "valueCodeableConcept": {
+            "coding": [{"system": ICDO3, "code": "8140/3"}]}}]
+        with pytest.raises(InputError) as caught:
+            read(status_later(bundle))
+        issue = next(i for i in caught.value.issues if i.path == f"Condition/{MET}")
+        assert "disagree on its histology" in issue.rule
+
+    def test_a_later_pecoma_biopsy_keeps_the_metastasis(self) -> None:
+        """The morphology recorded as adenocarcinoma, then the nodule's biopsy read as a
+        PEComa metastasis (8714/6) after the Condition's day: the later stands, as for
+        two results (S25: PEComa is often first taken for another tumour)."""
+        later = biopsy({"coding": [{"system": ICDO3, "code": "8714/6"}]}, day="2024-12-01")
+        got = read(with_biopsy(nodule(None, {"coding": [{"system": ICDO3,
+                                                          "code": "8140/3"}]}), later))
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+
+    @pytest.mark.parametrize("morphology", [
+        pytest.param({"coding": [{"system": ICDO3, "code": "8714/3"}]}, id="pecoma-8714-3"),
+        pytest.param({"coding": [{"system": ICDO3, "code": "8714/6"}]}, id="pecoma-8714-6"),
+    ])
+    def test_a_pecoma_morphology_changes_nothing(self, morphology: dict[str, Any]) -> None:
+        """A morphology of PEComa: the nodule stays a PEComa metastasis, the undated
+        status stands, the metastatic pathway with it."""
+        got = read(nodule(None, morphology))
+        assert got.case.stage.status.value == "metastatic"
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+        assert "REC-LUNG-METASTASECTOMY" in {
+            x.id for x in assess(got.case, ON).recommendations}
+
+    @pytest.mark.parametrize("morphology", [
+        pytest.param({"coding": [{"system": SCT, "code": "35917007"}]},
+                     id="snomed-code-no-display"),
+        pytest.param({"coding": [{"system": ICDO3, "code": "8000/6",
+                                  "display": "Neoplasm, metastatic"}]},
+                     id="neoplasm-metastatic-8000-6"),
+    ])
+    def test_a_morphology_not_read_changes_nothing_and_is_noted(
+            self, morphology: dict[str, Any]) -> None:
+        """A morphology pecoma cannot read (a SNOMED CT code with no words, a neoplasm
+        not otherwise specified) is no other tumour (unknown is not another tumour): the
+        nodule stays a PEComa metastasis (the safer reading for disease), and a note
+        names the extension."""
+        got = read(nodule(None, morphology))
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+        assert any(n.startswith(f"Condition/{MET}.extension(mcode-histology-morphology-"
+                                "behavior)") and "kept as the PEComa's" in n
+                   for n in got.notes)
+
+    def test_a_code_by_site_alone_changes_nothing(self) -> None:
+        """C78.01 "Secondary malignant neoplasm of right lung" names no histology: the
+        nodule is the PEComa's metastasis, as before."""
+        got = read(nodule())
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+        assert not any(n.startswith(f"Condition/{MET}.code") for n in got.notes)
+
+
+def with_biopsy(bundle: dict[str, Any], *obs: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    out["entry"] += [{"resource": copy.deepcopy(x)} for x in obs]
+    return out
+
+
+RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def course(rid: str, rxcui: str, name: str, reason: str = f"Condition/{MET}"
+           ) -> dict[str, Any]:
+    """A completed MedicationAdministration of ``name`` in 2024-11, given for ``reason``."""
+    return {"resourceType": "MedicationAdministration", "id": rid, "status": "completed",
+            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": rxcui,
+                                                      "display": name}]},
+            "subject": {"reference": "Patient/pat-1003"},
+            "effectivePeriod": {"start": "2024-11-20", "end": "2024-11-20"},
+            "reasonReference": [{"reference": reason}]}
+
+
+class TestACourseGivenForTheNoduleSetAside:
+    """A medication whose stated reason is the nodule set aside as another tumour (its
+    biopsy a lung adenocarcinoma) was given for that cancer, not the PEComa: it had been
+    read as the PEComa's line (doxorubicin then warned "chemotherapy before mTOR
+    inhibitor" against the team; everolimus was taken as the PEComa's mTOR line, with no
+    question whether the PEComa progressed on it). Read as a course given for another
+    present primary cancer is."""
+
+    def test_doxorubicin_for_it_is_no_line_of_the_pecomas(self) -> None:
+        """No line of the PEComa's: listed as not read, noted (its anthracycline counts
+        towards the cumulative dose), no chemotherapy-before-mTOR warning."""
+        got = read(status_later(record(biopsy(ADENO), course("dox", "3639", "doxorubicin"))))
+        assert got.case.systemic.therapies == ()
+        assert f"given for another cancer (Condition/{MET}, its reason)" in listed(
+            got, "MedicationAdministration/dox")
+        assert any(n.startswith("MedicationAdministration/dox:") and
+                   "cumulative anthracycline dose" in n for n in got.notes)
+        alerts = {x.id for x in assess(got.case, ON).alerts}
+        assert "ALERT-CHEMO-BEFORE-MTOR" not in alerts
+
+    def test_everolimus_for_it_asks_whether_the_pecoma_progressed_on_it(self) -> None:
+        """An mTOR inhibitor acts on the PEComa too: whether the PEComa progressed on it
+        is asked, and the lines already given are not fully known."""
+        got = read(status_later(record(biopsy(ADENO),
+                                       course("eve", "141704", "everolimus"))))
+        assert got.case.systemic.therapies == ()
+        assert any("did the PEComa progress on everolimus" in x
+                   for x in got.courses_in_doubt)
+        assert got.history_doubt is not None
+
+    def test_a_course_for_the_pecoma_metastasis_is_still_its_line(self) -> None:
+        """The nodule not set aside (its biopsy PEComa): doxorubicin given for it is the
+        PEComa's first line, as before."""
+        pecoma = biopsy({"coding": [{"system": ICDO3, "code": "8714/6"}]})
+        got = read(record(pecoma, course("dox", "3639", "doxorubicin")))
+        assert [x.agent.value for x in got.case.systemic.therapies] == ["doxorubicin"]
+
+
+def breast_cancer() -> dict[str, Any]:
+    """An active, confirmed breast cancer (ICD-10-CM C50.911) of the example's patient."""
+    return {"resourceType": "Condition", "id": "breast-ca",
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "verificationStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                "code": "confirmed"}]},
+            "code": {"coding": [{"system": ICD10CM, "code": "C50.911",
+                                 "display": "Malignant neoplasm of unspecified site of "
+                                            "right female breast"}]},
+            "subject": {"reference": "Patient/pat-1003"}, "onsetDateTime": "2025-09-01"}
+
+
+class TestAMetastasisCodedAsThePecomasBesideAnotherCancer:
+    """Beside another present primary cancer a metastasis naming no primary (no mCODE
+    relatedPrimaryCancerCondition) cannot be taken as the PEComa's; but one whose own code
+    is the PEComa's spread (ICD-O-3 8714/6, the project's code) names its primary so. It
+    had refused the record: no assessment, and a "correct the record" card on every chart
+    opening of a PEComa patient with a second cancer."""
+
+    def test_it_is_read_as_the_pecomas(self) -> None:
+        """The example's lung nodule (pecoma#metastasis, 8714/6) beside a breast cancer:
+        the PEComa's lung metastasis, with a note."""
+        got = read(record(breast_cancer()))
+        assert [(x.site.value, str(x.detected_on)) for x in got.case.stage.metastases] == [
+            ("lung", "2024-10-20")]
+        assert any(n.startswith(f"Condition/{MET}: a metastasis naming no primary beside "
+                                "another primary cancer (Condition/breast-ca), read as the "
+                                "PEComa's") for n in got.notes)
+
+    def test_one_coded_by_site_alone_is_still_refused(self) -> None:
+        """C78.01 names no primary: it may be the breast cancer's, so the record is
+        refused naming the extension, as before."""
+        with pytest.raises(InputError) as caught:
+            read(with_biopsy(nodule(), breast_cancer()))
+        assert f"Condition/{MET}.extension(relatedPrimaryCancerCondition)" in [
+            i.path for i in caught.value.issues]

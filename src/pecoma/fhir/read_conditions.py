@@ -93,6 +93,12 @@ def _is_metastasis(cond: Mapping[str, Any]) -> bool:
             or m.is_secondary_code(cond.get("code")))
 
 
+def _states_pecoma(cond: Mapping[str, Any]) -> bool:
+    """A Condition whose own code or morphology extension states PEComa (a metastasis
+    coded 8714/6 names its primary so)."""
+    return _is_pecoma(cond) or _codes_pecoma_spread(cond)
+
+
 def _codes_pecoma_spread(cond: Mapping[str, Any]) -> bool:
     """A metastasis Condition whose code says it is the PEComa's spread (the project's
     code, ICD-O-3 8714/6): the PEComa histology it states, as a PEComa Condition's code
@@ -129,12 +135,15 @@ def of_the_pecoma(cond: Mapping[str, Any], r: Reader) -> bool:
 
 def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, list[str]]:
     """What a medication record (or the order it carries out) says it is given for, of the
-    PEComa and the record's other present primary cancers (``Reader.other_cancers``):
+    PEComa and the record's other present primary cancers (``Reader.other_cancers``, and
+    the lesions set aside as another tumour's):
     whether a reason names the PEComa, and the other cancers its reasons name
     (:func:`pecoma.fhir.reading.conditions_named`). A ``reasonReference`` names the
     PEComa when it is the PEComa Condition, another coding or naming PEComa, or the same
     tumour recorded again (:func:`same_tumour`, :func:`the_pecoma`); a metastasis names
-    the primary its ``condition-related`` extension gives. A ``reasonCode`` names the PEComa when it
+    the primary its ``condition-related`` extension gives; one set aside as another
+    tumour's (``Reader.other_spread``) names that other cancer (given by its label). A
+    ``reasonCode`` names the PEComa when it
     shares a coding with the PEComa Condition's code, or codes (ICD-O-3 8714, the
     project's code) or names PEComa. Anything else (no reason, a code of no cancer of the
     record, a Condition the record does not hold) names neither."""
@@ -148,7 +157,10 @@ def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, lis
         if target is None or target.get("resourceType") != "Condition":
             continue
         if id(target) in r.other_spread:
-            continue  # its own histology names another tumour: not the PEComa's spread
+            # its own histology names another tumour: not the PEComa's spread, a lesion
+            # of another cancer, named as one
+            named.append(r.other_spread[id(target)][0])
+            continue
         if _is_metastasis(target):
             related = extension(target, m.CONDITION_RELATED)
             target = resolved(reference_of((related or {}).get("valueReference")), r)
@@ -377,11 +389,11 @@ _DOUBT_WORDS: Final = re.compile(
 #: feature, a marker) leaves the words not read.
 _BESIDE_A_NAME: Final = re.compile(
     r"\b(?:consistent with|in keeping with|compatible with"
-    r"|nos|not otherwise specified|no icd o subtype|morphologic abnormality|disorder"
+    r"|nos|not otherwise specified|no (?:icd o )?subtype|morphologic abnormality|disorder"
     r"|uncertain malignant potential|hmb-45|melan a)\b")
 _WORDS_BESIDE_A_NAME: Final = frozenset({
     "malignant", "benign", "epithelioid", "features", "diagnostic", "cell", "cells",
-    "tumour", "tumor", "tumours", "tumors", "neoplasm", "metastatic", "metastasis",
+    "tumour", "tumor", "tumours", "tumors", "neoplasm", "secondary", "metastatic", "metastasis",
     "metastases", "recurrent", "recurrence", "local", "locally", "advanced", "spread",
     "deposit", "deposits", "primary", "positive", "grade", "high", "low", "small",
     "squamous", "basal", "clear", "endometrioid", "serous", "of", "the", "a", "an", "in",
@@ -607,8 +619,11 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
         results = held.get(id(cond), [])
         spread = _is_metastasis(cond)
         what = "a metastasis of the PEComa" if spread else "the PEComa"
-        own = [(_stated_on(cond), where, "8714", "its code or morphology extension")
-               ] if _is_pecoma(cond) or (spread and _codes_pecoma_spread(cond)) else []
+        own: list[_Histology] = [
+            (_stated_on(cond), where, "8714", "its code or morphology extension")
+        ] if _states_pecoma(cond) else []
+        if spread and live_condition(cond):
+            own += _own_other_tumour(cond, where, r)
         out.said[id(cond)] = [*results, *own]
         latest = _latest([*results, *own])
         pecoma = [x for x in latest if x[2] is not None]
@@ -633,7 +648,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                    f": the diagnosis was revised{aside}" if said else ""))
             out.revised_by[id(cond)] = other[-1]
             r.why[where] = out.revised[id(cond)]
-            r.used.update(x[1] for x in other)
+            r.used.update(x[1] for x in other if x not in own)
             for x in said:
                 if x[1] != where:
                     r.why[x[1]] = (f"a PEComa histology revised by the later "
@@ -648,6 +663,36 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             found = [x for x in pecoma if x[1] != where]
             if found and not spread:
                 out.linked[id(cond)] = _shown(found[-1])
+    return out
+
+
+def _own_other_tumour(cond: Mapping[str, Any], where: str, r: Reader) -> list[_Histology]:
+    """What a metastasis Condition's own code and mCODE histology-morphology-behavior
+    extension (mCODE records a secondary's morphology there) say of another tumour, read
+    as a histology result's value is (:func:`_histology_said`: an ICD-O-3 morphology by
+    its code, else the words): each naming another tumour (8140/3 adenocarcinoma,
+    "Metastatic adenocarcinoma of lung") is a statement of the latest day the Condition
+    gives, as its own PEComa code is (:func:`_stated_on`). A morphology of PEComa, or one
+    pecoma cannot read, says no other tumour (unknown is not another tumour): the latter
+    is noted, as is a code whose words name another tumour but are not read ("Metastatic
+    adenocarcinoma versus PEComa"); a code naming no tumour type (one by site alone:
+    "Secondary malignant neoplasm of lung") says nothing of the histology."""
+    out: list[_Histology] = []
+    morphology = (extension(cond, c.MCODE_MORPHOLOGY) or {}).get("valueCodeableConcept")
+    for path, concept in ((f"{where}.code", cond.get("code")),
+                          (f"{where}.extension(mcode-histology-morphology-behavior)",
+                           morphology)):
+        if not isinstance(concept, dict):
+            continue
+        says, shown, _benign = _histology_said({"valueCodeableConcept": concept})
+        if says is False:
+            # a Condition's code is shown by its words (C78.01 names no morphology)
+            words = show_value(m.lower_words(concept), 60) if concept is not morphology else ""
+            out.append((_stated_on(cond), path, None, words or shown))
+        elif says is None and (concept is morphology or _OTHER_TUMOUR_WORDS.search(
+                m.plain_words(m.concept_text(concept)))):
+            r.notes.append(f"{path}: {shown}; the metastasis is kept as the PEComa's, not "
+                           "set aside as another tumour")
     return out
 
 
@@ -1114,7 +1159,9 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     """The PEComa's metastasis Conditions (:func:`read_conditions` finds them), read after
     the resection and the end of the primary's treatment, which tell lymph-node
     involvement at presentation from a nodal relapse. A metastasis naming no primary
-    cannot be taken as the PEComa's beside another primary cancer."""
+    cannot be taken as the PEComa's beside another primary cancer, unless its own code
+    or morphology extension states PEComa (8714/6, the project's code: it names its
+    primary so; the extension is needed only for a metastasis coded by site alone)."""
     other_cancers = r.other_cancers
     present: list[dict[str, Any]] = []
     history: list[tuple[dict[str, Any], dt.date | None]] = []
@@ -1131,11 +1178,17 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
             r.notes.append(f"{where}: a metastasis of {r.labels.get(id(target), 'a PEComa')}"
                            ", a PEComa Condition that cannot be told to be the same tumour as "
                            "the one read as the primary: read as the PEComa's")
-        if target is None and other_cancers and clinical_status(cond) in _HISTORY:
+        if target is None and other_cancers and _states_pecoma(cond):
+            # its own code names its primary (8714/6): the extension is needed only for a
+            # metastasis coded by site alone
+            r.notes.append(f"{where}: a metastasis naming no primary beside another "
+                           f"primary cancer ({other_cancers[0]}), read as the PEComa's: its "
+                           "own code or morphology extension states PEComa")
+        elif target is None and other_cancers and clinical_status(cond) in _HISTORY:
             r.why[where] = ("a resolved metastasis naming no primary, beside another primary "
                             f"cancer ({other_cancers[0]})")
             continue
-        if target is None and other_cancers:
+        elif target is None and other_cancers:
             r.issue(f"{where}.extension(relatedPrimaryCancerCondition)", "(missing)",
                     "must name the primary cancer of this metastasis: the record holds "
                     f"another primary cancer ({other_cancers[0]}) besides the PEComa, so the "

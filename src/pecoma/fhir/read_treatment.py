@@ -807,15 +807,18 @@ def _cancer_of_course(holder: Mapping[str, Any], r: Reader) -> tuple[str | None,
     cancers_given_for`): ``(other, False)`` for one naming another cancer and not the
     PEComa; ``(None, True)`` for one naming neither (no reason, or none pecoma can place):
     which cancer it was given for is unknown; ``(None, False)`` for one naming the PEComa
-    (whatever else it names: it is given for the PEComa too), or with no other cancer."""
-    if not r.other_cancers:
+    (whatever else it names: it is given for the PEComa too), or with no other cancer. A
+    metastasis set aside as another tumour's (``Reader.other_spread``: its own histology
+    names one) is that cancer: a course whose reason names it is ``(that Condition,
+    False)``, with or without another primary cancer recorded."""
+    if not r.other_cancers and not r.other_spread:
         return None, False
     pecoma, others = cancers_given_for(holder, r)
     if pecoma:
         return None, False
     if others:
         return others[0], False
-    return None, True
+    return None, bool(r.other_cancers)
 
 
 def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.FirstDay | None,
@@ -841,7 +844,6 @@ def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.Firs
                      "anthracycline dose whichever cancer it was given for: check that dose "
                      "before any anthracycline for the PEComa"
                      if agent.is_anthracycline_based else "")
-    cancer = r.other_cancers[0]
     if other is not None:
         r.why[where] = (f"{name} given for another cancer ({other}, its reason): not a line "
                         "of PEComa treatment")
@@ -860,6 +862,7 @@ def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.Firs
                            "as a line of the PEComa's (the PEComa Condition among its "
                            "reasons)")
         return True
+    cancer = r.other_cancers[0]
     question = f"which cancer was {name} given for{since}: the PEComa, or {cancer}?"
     r.courses_in_doubt.append(f"{where}: {question}")
     said = (f"{where}: no reason of it tells which cancer it was given for, and the record "
