@@ -163,9 +163,17 @@ class TestPecomaCondition:
                              f"\"'{code}' with no code system\"")
         assert not any(path == "Condition" for path, _v in issues)
 
-    def test_fhirs_refuted_still_sets_the_diagnosis_aside(self) -> None:
-        issues = refused(bundle(PRIMARY, "verificationStatus", status(VERIFIED, "refuted")))
-        assert ("Condition", "'(none found)'") in issues
+    @pytest.mark.parametrize("code", ["refuted", "entered-in-error"])
+    def test_fhirs_refuted_still_sets_the_diagnosis_aside(self, code: str) -> None:
+        """FHIR's own 'refuted' (or 'entered-in-error'): the diagnosis is set aside and
+        the record refused; the refusal names the Condition set aside and its status. It
+        had said '(none found)': the user told to add a diagnosis the record holds."""
+        with pytest.raises(InputError) as caught:
+            read(bundle(PRIMARY, "verificationStatus", status(VERIFIED, code)))
+        issue = next(i for i in caught.value.issues if i.path == "Condition")
+        assert issue.value == f"'Condition/{PRIMARY}'"
+        assert (f"Condition/{PRIMARY} records PEComa but is set aside: its "
+                f"verificationStatus is '{code}'") in issue.rule
 
 
 def codings(*pairs: tuple[str | None, str]) -> dict[str, Any]:

@@ -1963,13 +1963,16 @@ class TestRevisedHistology:
             self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
         """The uterine Condition (malignant neoplasm of uterus, no PEComa code) known as
         PEComa only through its 31206-6 result, whose value says it is not PEComa: the
-        words are not read, so the record holds no PEComa diagnosis and is refused."""
+        words are not read, so the record holds no PEComa diagnosis and is refused; the
+        refusal names that result and why it is not read (it had said '(none found)')."""
         b = copy.deepcopy(uterus)
         obs = res(b, UTERUS_ORIGINAL)
         obs.pop("valueCodeableConcept")
         obs.update(value)
         rule = _refusal(b)["Condition"]
-        assert "must hold the PEComa diagnosis" in rule and "(got '(none found)')" in rule
+        assert "must hold the PEComa diagnosis" in rule
+        assert f"; Observation/{UTERUS_ORIGINAL} is not read: histology " in rule
+        assert f"(got 'Observation/{UTERUS_ORIGINAL}')" in rule
 
     # Before, a denial in words was read as "the diagnosis was revised"; but the same
     # reading refused real PEComas whose words denied another feature ("lymphovascular
@@ -2052,13 +2055,16 @@ class TestRevisedHistology:
         PEComa by guessing what the negation reached, a guess that also read "PEComa cannot be
         excluded" as a denial. Not read now, whatever it reaches: the only histology says
         nothing pecoma reads, so no PEComa is found and the record is refused (code it,
-        ICD-O-3 8714/3, as the test above reads)."""
+        ICD-O-3 8714/3, as the test above reads); the refusal names the result and the
+        words it does not read (it had said '(none found)')."""
         b = copy.deepcopy(uterus)
         obs = res(b, UTERUS_ORIGINAL)
         obs.pop("valueCodeableConcept")
         obs.update(value)
         rule = _refusal(b)["Condition"]
-        assert "must hold the PEComa diagnosis" in rule and "(got '(none found)')" in rule
+        assert "must hold the PEComa diagnosis" in rule
+        assert f"; Observation/{UTERUS_ORIGINAL} is not read: histology " in rule
+        assert f"(got 'Observation/{UTERUS_ORIGINAL}')" in rule
 
     def test_another_tumour_coded_with_pecoma_denied_in_words_revises(
             self, uterus: dict[str, Any]) -> None:
@@ -2169,7 +2175,8 @@ class TestRevisedHistology:
             self, uterus: dict[str, Any], text: str, why: str) -> None:
         """The resection coded leiomyosarcoma (8890/3), a later result naming PEComa only
         beside a hedge or in words pecoma does not know: not read (its why names the
-        words), so the leiomyosarcoma stands and no PEComa is read."""
+        words), so the leiomyosarcoma stands and no PEComa is read; the refusal names that
+        result as not read, with why."""
         b = copy.deepcopy(uterus)
         res(b, UTERUS_ORIGINAL)["valueCodeableConcept"] = {"coding": [
             {"system": ICDO3, "code": LMS[0], "display": LMS[1]}]}
@@ -2178,7 +2185,7 @@ class TestRevisedHistology:
         rule = _refusal(add(b, later))["Condition"]
         assert (f"Condition/primary-cancer-condition-uterus is not read as PEComa: its latest "
                 f"histology, Observation/{UTERUS_ORIGINAL} (8890/3), is not PEComa") in rule
-        assert "hist-new" not in rule
+        assert "Observation/hist-new is not read: histology '" in rule
         assert why in histology_words(text)[2]
 
     @pytest.mark.parametrize("text", [

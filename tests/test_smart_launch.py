@@ -961,6 +961,24 @@ class TestNoCaseRead:
         text = seen_by_clinician(self.refused(tmp_path, record).text)
         assert "holds no PEComa diagnosis" in text
 
+    def test_a_refuted_pecoma_diagnosis(self, tmp_path: Path) -> None:
+        """The record's only PEComa Condition recorded as refuted (FHIR's own code): set
+        aside, so no case is read; the page says a PEComa diagnosis was found but set
+        aside, not that the record holds none (nor that two diagnoses disagree), and the
+        details name the Condition."""
+        record = example("localized-high-risk")
+        for e in record["entry"]:
+            if e["resource"]["resourceType"] == "Condition":
+                e["resource"]["verificationStatus"] = {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": "refuted"}]}
+        r = self.refused(tmp_path, record)
+        text = seen_by_clinician(r.text)
+        assert "holds no PEComa diagnosis pecoma can read" in text
+        assert "found but set aside" in text
+        assert "diagnoses disagree" not in text and "more than one current" not in text
+        assert "records PEComa but is set aside" in integrator_details(r.text)
+
     @pytest.mark.parametrize("record", [breast_cancer_record, lambda: example(
         "localized-high-risk")])
     def test_the_condition_search_failed(self, tmp_path: Path, record: Any) -> None:

@@ -500,6 +500,8 @@ class _Histologies:
     doubted: set[int] = field(default_factory=set)
     said: dict[int, list[_Histology]] = field(default_factory=dict)
     unplaced: list[_Histology] = field(default_factory=list)
+    #: The results that say nothing pecoma can read of the histology (why in ``r.why``).
+    unread: list[str] = field(default_factory=list)
 
 
 def _stated_on(cond: Mapping[str, Any]) -> Order:
@@ -586,6 +588,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
         says_pecoma, shown, benign = _histology_said(obs)
         if says_pecoma is None:
             r.why[where] = shown
+            out.unread.append(where)
             continue
         x = (r.orders.get(id(obs), ("", "", 1)), where,
              (m.icdo3_pecoma(obs.get("valueCodeableConcept")) or shown) if says_pecoma
@@ -839,13 +842,23 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                   for w, x in conditions if live_condition(x) and (
                       value := (extension(x, c.MCODE_MORPHOLOGY) or {}).get(
                           "valueCodeableConcept"))]
-        r.issue("Condition", "(none found)",
+        # what names PEComa but was set aside (a refuted Condition) or not read (a result
+        # whose words pecoma does not read) is named: the record is never said to hold none
+        found = [(w,
+                  f"; {w} records PEComa but is set aside: its verificationStatus is "
+                  f"'{verification(x)}'") for w, x in conditions
+                 if not live_condition(x) and not _is_metastasis(x)
+                 and (_is_pecoma(x) or id(x) in linked)]
+        found += [(w, f"; {w} is not read: {r.why[w]}")
+                  for w in histologies.unread if w in r.why]
+        r.issue("Condition", ", ".join(x for x, _y in found[:3]) or "(none found)",
                 "the bundle must hold the PEComa diagnosis: a Condition coded ICD-O-3 8714/0 "
                 f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or naming PEComa "
                 "('PEComa', 'perivascular epithelioid') in its code or in its mCODE "
                 "histology-morphology-behavior extension, or an mCODE "
                 "HistologicBehaviorAndType Observation (LOINC 31206-6) coding 8714/x for it, "
                 "the latest for it" + "".join(unread[:1])
+                + "".join(y for _x, y in found[:3])
                 + "".join(f"; {w} is not read as PEComa: {revised[id(x)]}"
                           for w, x in conditions
                           if id(x) in revised and not _is_metastasis(x)))

@@ -145,12 +145,24 @@ def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]],
     for kind, why in partial.items():
         points.append(f"Read only in part: {dict(SEARCHES).get(kind, kind)}, as {why}.")
         categories.append("search read in part")
-    no_diagnosis = [i for i in issues if i.path == "Condition" and _value(i) == "(none found)"]
+    # the reader's refusal for a record holding no PEComa diagnosis it can read: its value
+    # names what it found and set aside or did not read, '(none found)' when nothing
+    no_diagnosis = [i for i in issues if i.path == "Condition"
+                    and "must hold the PEComa diagnosis" in i.rule]
     if no_diagnosis:
         categories.append("no PEComa diagnosis")
+        found = _value(no_diagnosis[0]).strip('"')
         if "Condition" in kinds:
             detail = ("pecoma could not look for a PEComa diagnosis: the patient's diagnoses "
                       "could not be read.")
+        elif found != "(none found)":
+            detail = ("This patient's record holds no PEComa diagnosis pecoma can read: "
+                      "a diagnosis or a pathology result naming a PEComa was found but set "
+                      "aside (recorded as refuted or entered in error) or could not be read "
+                      "(the details for the integrator below say which, and why).")
+            actions.append("Check that diagnosis in the EHR (its verification status, or "
+                           "the pathology result's coding), then open pecoma again from "
+                           "the chart.")
         else:
             detail = ("This patient's record holds no PEComa diagnosis: none of the "
                       "diagnoses read names a PEComa (perivascular epithelioid cell "
