@@ -576,8 +576,10 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
     diagnosis in doubt: the Condition is not read, and the question is raised (which
     result stands). A metastasis Condition is read by the same rule, its code stating the
     PEComa's spread (the project's code, ICD-O-3 8714/6, or naming PEComa) counting as a
-    PEComa statement: one whose latest histology names another tumour (its own biopsy
-    linked to it: a second primary's adenocarcinoma) is not the PEComa's spread, and
+    PEComa statement, and its code or morphology extension naming another tumour as a
+    statement of that tumour (:func:`_own_other_tumour`): one whose latest histology
+    names another tumour (its own biopsy linked to it, or what it records itself: a second
+    primary's adenocarcinoma) is not the PEComa's spread, and
     latest statements that disagree leave it in doubt (the question raised); one whose
     histology is PEComa, or says nothing pecoma can read, stays a metastasis."""
     out = _Histologies()
