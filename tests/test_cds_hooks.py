@@ -231,6 +231,42 @@ class TestPatientView:
         assert levels["ALERT-PRIOR-DIAGNOSIS"] == "warning"
         assert levels["ALERT-INCOMPLETE-RESECTION"] == "critical"
 
+    @pytest.mark.parametrize("observations", ["no margin", "null"])
+    def test_an_alert_on_the_safer_reading_says_it_is_provisional_in_its_summary(
+            self, client: TestClient, observations: str) -> None:
+        """Metachronous lung metastases after a resection whose margin the record does not
+        give (the margin Observation left out, or no observations sent at all): whether
+        tumour was left behind is unknown, and the engine takes the safer reading, a gross
+        residue (ALERT-GROSS-RESIDUAL, critical, waiting on MISS-PRIMARY-MARGIN). An EHR
+        shows the summary first: it must not state "Malignant tumour was left behind" as
+        a finding the record does not hold, so it begins "(provisional) ", as the summary
+        card's headline does, and stays under 140 characters. With the margin given (R0)
+        there is no such alert."""
+        bundle = example("metastatic-lung-metachronous")
+        prefetch = prefetch_of(bundle)
+        if observations == "null":
+            prefetch["observations"] = None
+        else:
+            prefetch["observations"]["entry"] = [
+                e for e in prefetch["observations"]["entry"]
+                if e["resource"].get("id") != "resection-margin"]
+        body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
+        cards = client.post(f"/cds-services/{PATIENT_VIEW}", json=body).json()["cards"]
+        [alert] = [c for c in cards
+                   if c["source"].get("topic", {}).get("code") == "ALERT-GROSS-RESIDUAL"]
+        assert alert["indicator"] == "critical"
+        assert alert["summary"] == "(provisional) Malignant tumour was left behind"
+        assert "MISS-PRIMARY-MARGIN" in alert["detail"]
+        check_card(alert)
+        given = patient_view(client, "metastatic-lung-metachronous").json()["cards"]
+        assert not any(c["source"].get("topic", {}).get("code") == "ALERT-GROSS-RESIDUAL"
+                       for c in given)
+        # a settled alert keeps its title as it is
+        settled = patient_view(client, "localized-high-risk").json()["cards"]
+        [incomplete] = [c for c in settled if c["source"].get("topic", {}).get("code")
+                        == "ALERT-INCOMPLETE-RESECTION"]
+        assert not incomplete["summary"].startswith("(provisional)")
+
     def test_missing_facts_in_detail(self, client: TestClient) -> None:
         bundle = example("low-risk")
         bundle["entry"] = [e for e in bundle["entry"]
@@ -841,6 +877,30 @@ class TestOrderSelect:
         MedicationRequest.model_validate(created)
         assert created["subject"]["reference"] == "Patient/pat-1003"
         assert card["overrideReasons"]
+
+    def test_the_linked_report_says_the_draft_is_assessed_as_if_given(
+            self, client: TestClient) -> None:
+        """The doxorubicin draft of the metachronous-lung case is assessed as if given, so
+        the report the card links to names doxorubicin as the first line ("A first line
+        other than an mTOR inhibitor recorded …"). The record holds no such line: it is
+        the draft being signed. A clinician who opens or prints the report apart from the
+        card must read that first, under its title, naming the draft; the patient-view
+        report, of the record alone, says nothing of the kind."""
+        r = client.post(f"/cds-services/{ORDER_SELECT}",
+                        json=order_body("metastatic-lung-metachronous",
+                                        {"text": "Doxorubicin 75 mg/m2"}))
+        [card] = r.json()["cards"]
+        url = card["links"][0]["url"].removeprefix("http://127.0.0.1:8000")
+        report = client.get(url).text
+        title, blank, caveat = report.splitlines()[:3]
+        assert title == "# pecoma assessment" and blank == ""
+        assert caveat == ("> **Draft order assessed as if given.** The first line this report "
+                          "names is the draft order being signed (doxorubicin "
+                          "(MedicationRequest/draft-1)), assessed as if given to show what "
+                          "the guideline says of it: not a line the record holds.")
+        head = patient_view(client, "metastatic-lung-metachronous").json()["cards"][0]
+        own = client.get(head["links"][0]["url"].removeprefix("http://127.0.0.1:8000")).text
+        assert "as if given" not in own
 
     def test_contraindicated_mtor_is_quiet(self, client: TestClient) -> None:
         r = client.post(f"/cds-services/{ORDER_SELECT}",

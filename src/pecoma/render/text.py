@@ -218,11 +218,14 @@ def _md_item(item: Item) -> list[str]:
     return lines
 
 
-def markdown_report(a: Assessment) -> str:
-    """The report as Markdown (for tumour-board notes and e-mail)."""
+def markdown_report(a: Assessment, caveat: str | None = None) -> str:
+    """The report as Markdown (for tumour-board notes and e-mail). ``caveat``: what the
+    reader must know before reading any of it (the case was assessed as if a draft order
+    were given), quoted under the title."""
     lines = [
         "# pecoma assessment" + (f": {a.label}" if a.label else ""),
         "",
+        *([f"> {caveat}", ""] if caveat else []),
         f"Evaluated {a.evaluated_on.isoformat()} · disease {a.disease_status} · "
         f"knowledge {a.knowledge_version} · engine {a.engine_version} · "
         f"settings {a.settings_digest}",

@@ -36,9 +36,10 @@ from pecoma.web.cds.discovery import (
 from pecoma.web.cds.service import CdsService
 from pecoma.web.vital_status import vital_status_warning
 
-__all__ = ["NOTES_SHOWN", "NOTE_CHARS", "SUMMARY_MAX", "SUPPLEMENTARY_TAG", "Answer",
-           "Indicator", "listed", "md_item", "md_missing", "md_not_found", "md_notes",
-           "md_set_aside", "md_text", "md_unknown", "source_label"]
+__all__ = ["NOTES_SHOWN", "NOTE_CHARS", "PROVISIONAL", "SUMMARY_MAX", "SUPPLEMENTARY_TAG",
+           "Answer", "Indicator", "listed", "md_item", "md_missing", "md_not_found",
+           "md_notes", "md_set_aside", "md_text", "md_unknown", "source_label", "tagged",
+           "waits"]
 
 SUMMARY_MAX = 139
 NOTES_SHOWN = 12
@@ -61,6 +62,23 @@ def clean(value: Any) -> Any:
 
 #: What the summary of a card about supplementary knowledge ends with, never cut off.
 SUPPLEMENTARY_TAG = " (supplementary, not from the guideline)"
+
+
+#: What a summary says first of advice that waits on a missing fact (:func:`waits`).
+PROVISIONAL = "provisional"
+
+
+def waits(items: Iterable[Item]) -> bool:
+    """Whether advice resting on ``items`` waits on a missing fact (one of them is
+    conditional on it): the summary saying it then begins with :data:`PROVISIONAL`
+    (:func:`tagged`), as its detail says "*Provisional until supplied*"."""
+    return any(i.conditional_on for i in items)
+
+
+def tagged(text: str, tags: Sequence[str]) -> str:
+    """``text`` with what qualifies it said first, in brackets ("(provisional) Malignant
+    tumour was left behind"): said first, as a summary is cut at its end."""
+    return f"({'; '.join(tags)}) {text}" if tags else text
 
 
 def summary_text(text: str, tail: str = "") -> str:
@@ -244,7 +262,11 @@ class Answer:
     ) -> dict[str, Any]:
         """A card; ``items``: the knowledge items it shows, whose provenance its source
         label names (by default its ``topic``). A card whose items are all supplementary
-        says so at the end of its summary (:data:`SUPPLEMENTARY_TAG`)."""
+        says so at the end of its summary (:data:`SUPPLEMENTARY_TAG`). A card about a
+        ``topic`` whose items wait on a missing fact (an alert taking the safer reading of
+        a margin not recorded) says first that it is provisional (:func:`waits`), as the
+        summary card says of its headline: an EHR shows the summary first, and a finding
+        the record does not state must not read as one."""
         card_uuid = str(uuid.uuid4())
         shown = tuple(items) or ((topic,) if topic is not None else ())
         source: dict[str, Any] = {"label": source_label(shown, version),
@@ -253,6 +275,8 @@ class Answer:
             source["topic"] = {"system": c.PECOMA_SYSTEM, "code": topic.id,
                                "display": topic.title}
         outside = bool(shown) and all(i.provenance.kind == "supplementary" for i in shown)
+        if topic is not None and waits(shown):
+            summary = tagged(summary, [PROVISIONAL])
         text = summary_text(summary, SUPPLEMENTARY_TAG if outside else "")
         card: dict[str, Any] = {
             "uuid": card_uuid, "summary": text, "indicator": indicator,

@@ -721,13 +721,26 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
                  "mTOR inhibitor first"),
         indicator="warning", detail=detail, version=a.knowledge_version,
         record_ids=tuple(x.id for x in shown), topic=alert, items=shown,
-        links=answer.links(markdown_report(a)),
+        links=answer.links(markdown_report(a, _as_if_given(drafts))),
         suggestions=None if withheld is not None else [_replacement(
             drafts, req.patient_id, drug, provisional=bool(waits_on),
             unknown=len(line.unknown), unplaced=len(line.unplaced))],
         override_reasons=[{"system": c.PECOMA_SYSTEM, "code": code, "display": text}
                           for code, text in OVERRIDE_REASONS],
     )
+
+
+def _as_if_given(drafts: list[tuple[Mapping[str, Any], Agent]]) -> str:
+    """What the report a first-line warning links to says first: the first line it names
+    is the draft orders being signed, assessed as if given, not a line the record holds
+    (the report is read, printed, for the tumour board, apart from the card)."""
+    many = len(drafts) > 1
+    named = ", ".join(f"{agent.value.replace('_', ' ')} ({_ident(order)})"
+                      for order, agent in drafts)
+    return (f"**Draft order{'s' if many else ''} assessed as if given.** The first line "
+            f"this report names is the draft order{'s' if many else ''} being signed "
+            f"({named}), assessed as if given to show what the guideline says of "
+            f"{'them' if many else 'it'}: not a line the record holds.")
 
 
 #: A draft, the agent it is read as (or one named beside it), and the drugs it names when

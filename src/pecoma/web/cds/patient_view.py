@@ -33,6 +33,7 @@ from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_name, drug_safety, ruled_out_card
 from pecoma.web.cds.cards import (
+    PROVISIONAL,
     Answer,
     listed,
     md_item,
@@ -42,6 +43,8 @@ from pecoma.web.cds.cards import (
     md_set_aside,
     md_text,
     md_unknown,
+    tagged,
+    waits,
 )
 from pecoma.web.cds.discovery import (
     CASE_PARTS,
@@ -135,7 +138,9 @@ def _recommendations_md(a: Assessment, safety: DrugSafety) -> str:
 
 def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
                   safety: DrugSafety) -> None:
-    """The summary card and the alert cards of one assessment."""
+    """The summary card and the alert cards of one assessment. A summary says first that
+    the advice it states is provisional when it waits on a missing fact (the headline
+    of the summary card, an alert card's alert: :meth:`Answer.card`)."""
     version = a.knowledge_version
     links = answer.links(markdown_report(a))
     ranked = sorted(a.recommendations, key=lambda r: _HEADLINE.index(r.id)
@@ -147,14 +152,13 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
         tags.append("not for this patient as recorded")
     elif agent is not None and safety.withheld(agent):
         tags.append("conditional")
-    elif ranked and ranked[0].conditional_on:
-        tags.append("provisional")
+    elif waits(ranked[:1]):
+        tags.append(PROVISIONAL)
     if agent is not None and safety.planned_orders(agent):
         tags.append("already planned")  # an order in place: not one to write again
     if ranked and ranked[0].provenance.kind == "supplementary":
         tags.append("supplementary, not from the guideline")  # knowledge kept apart
-    if tags:
-        head = f"({'; '.join(tags)}) {head}"
+    head = tagged(head, tags)
     status, group = a.disease_status.replace("_", " "), a.risk.group.replace("_", " ")
     summary = f"PEComa ({status}), risk {group}: {head}"
     if a.missing or record.unknown:
