@@ -88,7 +88,7 @@ class TestNearValidCases:
             ({"tumour": {"primary_site": "kidney", "size": {"value": float("nan"), "unit": "cm"}},
               "stage": {"status": "localized"}}, "tumour.size.value"),
             ({"tumour": {"primary_site": "kidney", "size": {"value": float("inf"), "unit": "cm"}},
-              "stage": {"status": "localized"}}, "tumour.size"),
+              "stage": {"status": "localized"}}, "tumour.size.value"),
             ({"tumour": {"primary_site": "kidney", "size": {"value": 10**400, "unit": "cm"}},
               "stage": {"status": "localized"}}, "tumour.size.value"),
             ({"tumour": {"primary_site": "kidney"}, "stage": {"status": "localized"},

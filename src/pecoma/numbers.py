@@ -32,8 +32,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-__all__ = ["IMPORT_NUMBER_RULE", "NUMBER_RULE", "PLAIN_NUMBER_RULE", "ambiguous_separator",
-           "number_text", "parse_number"]
+__all__ = ["FINITE_NUMBER_RULE", "IMPORT_NUMBER_RULE", "NUMBER_RULE", "PLAIN_NUMBER_RULE",
+           "ambiguous_separator", "number_text", "parse_number"]
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
 IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a decimal comma "
@@ -43,6 +43,11 @@ IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a de
 #: The case format's own rule for a number written as text (a JSON string).
 PLAIN_NUMBER_RULE = ("must be a plain decimal number such as 4.5: no exponent, digit "
                      "separator, thousands separator, nan or inf")
+
+#: The case format's rule for a JSON number token that is no number (``NaN``,
+#: ``Infinity``, ``-Infinity``, as Python's json writes them): it breaks no bound of the
+#: field, it is no value at all.
+FINITE_NUMBER_RULE = "must be a finite number such as 4.5, not NaN or Infinity"
 
 _WITH_COMMA = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 _POINT_ONLY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)

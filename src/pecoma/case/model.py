@@ -6,6 +6,7 @@ runs the checks of :mod:`pecoma.case.coherence`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, Literal
 
@@ -35,7 +36,7 @@ from pecoma.case.values import (
     YesNo,
 )
 from pecoma.dates import DATE_RULE, date_rule, day_text, range_rule, reached_months
-from pecoma.numbers import PLAIN_NUMBER_RULE, number_text, parse_number
+from pecoma.numbers import FINITE_NUMBER_RULE, PLAIN_NUMBER_RULE, number_text, parse_number
 
 __all__ = [
     "MAX_MITOSES",
@@ -81,12 +82,16 @@ WORK_UP_MONTHS = 3
 
 
 def _not_bool(value: Any) -> Any:
-    """Refuse true/false where a number is expected (lax parsing would read true as 1), and
-    a number written as text other than a plain decimal (:mod:`pecoma.numbers`): lax
+    """Refuse true/false where a number is expected (lax parsing would read true as 1), a
+    number written as text other than a plain decimal (:mod:`pecoma.numbers`): lax
     parsing reads ``"4_5"`` as 45 (a digit separator) and ``"1e1"`` as 10, so a typo for
-    4,5 cm had made a tumour of 45 cm (a JSON number such as ``1e1`` is a number)."""
+    4,5 cm had made a tumour of 45 cm (a JSON number such as ``1e1`` is a number), and
+    a NaN or Infinity token, said so rather than as a bound it does not break ("must be
+    greater than 0 (got nan)")."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(FINITE_NUMBER_RULE)
     if isinstance(value, str) and parse_number(value, decimal_comma=False) is None:
         raise ValueError(PLAIN_NUMBER_RULE)
     return value
