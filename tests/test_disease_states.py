@@ -95,6 +95,55 @@ class TestLocalizedRecordedUnresectable:
         assert "stage.resectable" in text and "surgery.margin" in text
 
 
+class TestGrossResidueOfUnknownResectability:
+    """A localized primary resected R2 leaves gross tumour. Recorded as beyond surgery it
+    is locally advanced disease (I6); recorded as resectable, completing the resection is
+    the standard (S03). Its resectability not recorded, whether the disease is advanced is
+    unknown, not "no", as for recurrent disease of unknown resectability."""
+
+    @staticmethod
+    def data(resectable: str | None) -> dict[str, Any]:
+        """4 cm retroperitoneal PEComa, every worrisome feature present (Folpe malignant),
+        resected R2; ``resectable`` left out when None."""
+        stage: dict[str, Any] = {"status": "localized", "lymph_nodes": "negative"}
+        if resectable is not None:
+            stage["resectable"] = resectable
+        return base(tumour={"primary_site": "retroperitoneum",
+                            "size": {"value": 4, "unit": "cm"}},
+                    histology={**{k: "present" for k in HISTOLOGY_BENIGN
+                                  if k != "mitoses_per_50_hpf"}, "mitoses_per_50_hpf": 5},
+                    stage=stage,
+                    surgery={"status": "performed", "date": "2024-02-01", "margin": "R2"})
+
+    @pytest.mark.parametrize("resectable", [None, "unknown"])
+    def test_advanced_is_unknown_and_the_mtor_line_is_provisional_on_the_residue(
+            self, resectable: str | None) -> None:
+        """Malignant residue, resectability not recorded: advanced unknown (I6). The
+        re-resection is discussed and, beside it, the mTOR inhibitor as the first line
+        of unresectable malignant disease (S12, S13), both provisional on the one question
+        whether surgery can remove the residue (MISS-RESIDUAL-RESECTABLE), not on the
+        recurrent disease's question. Had been advanced "no" and no systemic option."""
+        a = run(self.data(resectable))
+        assert a.advanced is None
+        assert ("derived.advanced", "unknown") in [(f.path, f.value) for f in a.derived]
+        for rec_id in ("REC-RERESECTION-GROSS", "REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"):
+            assert item(a, rec_id).conditional_on == ("MISS-RESIDUAL-RESECTABLE",), rec_id
+        assert "MISS-RESECTABLE" not in [m.id for m in a.missing]
+        [asked] = [m for m in a.missing if m.id == "MISS-RESIDUAL-RESECTABLE"]
+        assert {"REC-RERESECTION-GROSS", "REC-MTOR-FIRST-LINE"} <= set(asked.affects)
+        # residual tumour is present disease: still no surveillance calendar meanwhile
+        assert "FU-NO-PLAN-RESIDUAL-TUMOUR" in ids(a)
+
+    def test_a_residue_surgery_can_remove_is_not_advanced(self) -> None:
+        """Recorded as resectable: completing the resection (S03), no systemic line;
+        advanced "no", as before."""
+        a = run(self.data("yes"))
+        assert a.advanced is False
+        assert "REC-RERESECTION-GROSS" in ids(a)
+        assert item(a, "REC-RERESECTION-GROSS").conditional_on == ()
+        assert not {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"} & ids(a)
+
+
 class TestRecurrenceWithMetastases:
     """Behaviour 2: advanced disease follows the facts, not the label."""
 

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived",
-    "derive", "gross_tumour_left", "gross_tumour_question", "margin_fact_of", "margin_facts",
-    "mtor_intolerance",
+    "advanced_question", "derive", "gross_tumour_left", "gross_tumour_question",
+    "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text",
 ]
@@ -396,6 +396,10 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
     if free_since is not None:
         # I8: free of disease again, no disease is present to be advanced.
         advanced = False
+    elif status is DiseaseStatus.localized and _residue_resectability_unknown(case):
+        # gross tumour left whose resectability is not recorded: if surgery cannot
+        # remove it, it is locally advanced disease (I6); unknown, not "no"
+        advanced = None
     elif status in _ADVANCED_BY_STATUS:
         advanced = _ADVANCED_BY_STATUS[status]
     else:  # recurrent: advanced when it cannot be resected
@@ -725,6 +729,25 @@ def _treated_before_resection(case: Case) -> tuple[Fact, ...]:
                   Fact("tumour.features_before_systemic_therapy",
                        case.tumour.features_before_systemic_therapy)]
     return tuple(facts)
+
+
+def _residue_resectability_unknown(case: Case) -> bool:
+    """The resection of the primary left gross tumour (an R2 margin, the completing
+    resection's when one is recorded: :attr:`~pecoma.case.model.Surgery.final_margin`)
+    and whether surgery can remove it is not recorded: it is locally advanced disease if
+    it cannot (I6), so whether the disease is advanced is unknown."""
+    return (case.surgery.status is _PERFORMED and case.surgery.final_margin is Margin.R2
+            and case.stage.resectable is _UNKNOWN)
+
+
+def advanced_question(case: Case, d: Derived) -> str:
+    """The question whose answer says whether the disease is advanced, when ``d`` does not
+    tell (``d.advanced`` unknown): whether surgery can remove the gross tumour the
+    resection of a localized primary left (``MISS-RESIDUAL-RESECTABLE``), else the
+    current disease, recurrent (``MISS-RESECTABLE``)."""
+    if d.status is DiseaseStatus.localized and _residue_resectability_unknown(case):
+        return "MISS-RESIDUAL-RESECTABLE"
+    return "MISS-RESECTABLE"
 
 
 def _status(case: Case) -> tuple[DiseaseStatus, tuple[Fact, ...]]:

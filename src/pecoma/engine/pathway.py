@@ -37,6 +37,7 @@ from pecoma.engine.facts import (
     MTOR_RULED_OUT,
     NOT_REMOVED,
     Derived,
+    advanced_question,
     gross_tumour_left,
     gross_tumour_question,
     margin_fact_of,
@@ -418,7 +419,8 @@ def _postoperative_lines(case: Case) -> list[Fact]:
 
 def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     """Systemic treatment of advanced disease (S02, S12-S15), for advanced disease or
-    disease that may be (``d.advanced`` unknown: resectability unknown). The guideline
+    disease that may be (``d.advanced`` unknown: whether surgery can remove the recurrent
+    disease, or the gross tumour a resection left, is not recorded). The guideline
     states it for advanced malignant PEComa: where the tumour does not count as malignant
     on the facts entered (I9), the mTOR inhibitor is for the sarcoma team to consider,
     not the treatment of choice, and the items say so; where a missing fact may make it
@@ -446,7 +448,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     unnamed = _unnamed_intolerances(case)
     base: list[str] = []
     if advanced is None:
-        base.append(out.missing("MISS-RESECTABLE", affects=("REC-MTOR-FIRST-LINE",)))
+        base.append(out.missing(advanced_question(case, d), affects=("REC-MTOR-FIRST-LINE",)))
     # the disease may have been removed by an operation after the metastases were found:
     # its systemic treatment is shown, provisional on the answer (I21)
     base += removal_asked(out, d, ("REC-MTOR-FIRST-LINE",))
