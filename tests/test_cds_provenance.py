@@ -280,6 +280,21 @@ class TestASuggestionOnProvisionalAdviceIsNotRecommended:
         assert ("**The suggestion is provisional and not pre-selected:** the advice it "
                 "rests on waits on MISS-MELANOCYTIC-EVIDENCE") in card["detail"]
 
+    def test_the_card_summary_says_provisional_as_the_suggestion_does(
+            self, client: TestClient) -> None:
+        """The card's summary, what an EHR shows first, says the advice it gives waits on
+        a missing fact, as its suggestion's label does: "(provisional) Chemotherapy first
+        line …" while every melanocytic marker is negative (MISS-MELANOCYTIC-EVIDENCE);
+        settled advice keeps the plain summary. It had read as settled advice, the card's
+        detail alone saying otherwise."""
+        card = order_select(client, scenario_bundle("ihc-melanocytic-negative"))
+        assert card["summary"] == ("(provisional) Chemotherapy first line for advanced "
+                                   "PEComa: the guideline puts an mTOR inhibitor first")
+        assert len(card["summary"]) < 140
+        settled = order_select(client, example("metastatic-lung-metachronous"))
+        assert settled["summary"] == ("Chemotherapy first line for advanced PEComa: the "
+                                      "guideline puts an mTOR inhibitor first")
+
     def test_a_draft_without_id_alike(self, client: TestClient) -> None:
         """The suggestion that only adds the proposal rests on the same advice."""
         card = order_select(client, scenario_bundle("ihc-melanocytic-negative"),

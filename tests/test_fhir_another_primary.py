@@ -870,8 +870,11 @@ class TestCourseNamingNoReason:
                             "entry": [{"resource": draft}]}})
         got = cards(client, body, ORDER_SELECT)
         [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
-        assert warned["summary"].startswith("Chemotherapy, perhaps first line, for advanced "
-                                            "PEComa")
+        # the record gives neither the mTOR inhibitors' availability nor a contraindication
+        # (MISS-MTOR-AVAILABLE, MISS-MTOR-CONTRAINDICATED): the advice waits on them, and
+        # the summary says so first
+        assert warned["summary"].startswith("(provisional) Chemotherapy, perhaps first line, "
+                                            "for advanced PEComa")
         assert not warned.get("suggestions")
         assert "which cancer was doxorubicin given for (started 2025-10-01)" in flat(
             warned["detail"])
