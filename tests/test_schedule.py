@@ -324,7 +324,9 @@ class TestNoDatedPlan:
         assert {(f.path, str(f.value)) for f in plan.reasons[-1].triggered_by} == {
             ("surgery.margin", "R2"), ("stage.resectable", resectable)}
         assert "FU-NO-PLAN-RESIDUAL-TUMOUR" in {i.id for i in a.followup}
-        assert a.advanced is False
+        # a residue surgery can remove is no advanced disease; one whose resectability is
+        # not recorded may be (I6): whether the disease is advanced is then unknown
+        assert a.advanced is (False if resectable == "yes" else None)
         [redo] = [i for i in a.recommendations if i.id == "REC-RERESECTION-GROSS"]
         asked = "MISS-RESIDUAL-RESECTABLE" in redo.conditional_on
         assert asked is (resectable == "unknown")
