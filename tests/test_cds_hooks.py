@@ -895,7 +895,7 @@ class TestOrderSelect:
         title, blank, caveat = report.splitlines()[:3]
         assert title == "# pecoma assessment" and blank == ""
         assert caveat == ("> **Draft order assessed as if given.** The first line this report "
-                          "names is the draft order being signed (doxorubicin "
+                          "names is the draft order of the order set (doxorubicin "
                           "(MedicationRequest/draft-1)), assessed as if given to show what "
                           "the guideline says of it: not a line the record holds.")
         head = patient_view(client, "metastatic-lung-metachronous").json()["cards"][0]

@@ -732,13 +732,13 @@ def _warn(answer: Answer, a: Assessment, line: Line, req: HookRequest, safety: D
 
 def _as_if_given(drafts: list[tuple[Mapping[str, Any], Agent]]) -> str:
     """What the report a first-line warning links to says first: the first line it names
-    is the draft orders being signed, assessed as if given, not a line the record holds
+    is the draft orders of the order set, assessed as if given, not a line the record holds
     (the report is read, printed, for the tumour board, apart from the card)."""
     many = len(drafts) > 1
     named = ", ".join(f"{agent.value.replace('_', ' ')} ({_ident(order)})"
                       for order, agent in drafts)
     return (f"**Draft order{'s' if many else ''} assessed as if given.** The first line "
-            f"this report names is the draft order{'s' if many else ''} being signed "
+            f"this report names is the draft order{'s' if many else ''} of the order set "
             f"({named}), assessed as if given to show what the guideline says of "
             f"{'them' if many else 'it'}: not a line the record holds.")
 
