@@ -604,20 +604,42 @@ def test_a_selected_draft_ordered_for_another_cancer_is_not_replaced(
     assert "ordered for another cancer" in detail and "not replaced" in detail
 
 
-@pytest.mark.parametrize("reasons", [
-    reason("Rheumatoid arthritis", SNOMED, "69896004"),
-    {"reasonReference": [{"reference": "Condition/not-held"}]},
-    {},
-], ids=["snomed-code-only", "condition-not-held", "no-reason"])
 def test_a_selected_draft_whose_reason_says_nothing_readable_keeps_the_warning(
-    client: TestClient, reasons: dict[str, Any],
+    client: TestClient,
 ) -> None:
-    """A reason pecoma cannot read, or none: the drug may be the PEComa's first line,
-    so the warning and its suggestion stay (guard of the rule above)."""
-    body = with_reasons(call([("mtx", METHOTREXATE)], site="site-lung"), 0, reasons)
+    """No reason (and no other cancer in the record): nothing says the drug is for
+    anything but the PEComa, its first line: the warning and its suggestion stay (guard
+    of the rule above)."""
+    body = call([("mtx", METHOTREXATE)], site="site-lung")
     [card] = first_line_cards(client, body)
     [suggestion] = card["suggestions"]
     assert deleted(suggestion) == ["MedicationRequest/mtx"]
+
+
+@pytest.mark.parametrize(("reasons", "shown"), [
+    (reason("Rheumatoid arthritis", SNOMED, "69896004"), "Rheumatoid arthritis"),
+    (reason("Rheumatoid arthritis"), "Rheumatoid arthritis"),
+    ({"reasonReference": [{"reference": "Condition/not-held"}]}, "Condition/not-held"),
+    ({"reasonReference": [{"reference": "Condition/pecoma-diagnosis"}],
+      **reason("Rheumatoid arthritis", ICD10CM, "M06.9")}, "Rheumatoid arthritis"),
+], ids=["snomed-code-only", "named-only", "condition-not-held",
+        "pecoma-condition-and-rheumatoid-arthritis"])
+def test_a_selected_draft_whose_reason_cannot_be_placed_is_asked_about(
+    client: TestClient, reasons: dict[str, Any], shown: str,
+) -> None:
+    """Methotrexate selected whose reason pecoma cannot place (rheumatoid arthritis in
+    words or SNOMED CT only, a Condition the record does not hold) or that names the
+    PEComa and rheumatoid arthritis: it may be the arthritis's methotrexate. Unknown is
+    not absent: the card is "perhaps first line", shows the reason, asks what the draft
+    is for, and proposes nothing (a suggestion deleting it had been pre-selected, the
+    reason never shown), as a draft not selected with such reasons is never deleted."""
+    body = with_reasons(call([("mtx", METHOTREXATE)], site="site-lung"), 0, reasons)
+    [card] = first_line_cards(client, body)
+    assert "perhaps first line" in card["summary"]
+    assert not card.get("suggestions")
+    detail = card["detail"].replace("\\", "")
+    assert "**What is it for?**" in detail and shown in detail
+    assert "**No mTOR-inhibitor order is proposed:** what a draft of this line" in detail
 
 
 # --- reasons naming the PEComa and something else -------------------------------------
@@ -770,3 +792,96 @@ def test_a_draft_whose_intent_is_no_intent_code_refuses_the_call(
     assert r.status_code == 400, r.text
     [error] = r.json()["errors"]
     assert error["path"] == "context.draftOrders.entry[0].resource.intent"
+
+
+@pytest.mark.parametrize("rid", [5, None, ["d2"]], ids=["number", "null", "list"])
+def test_a_draft_whose_id_is_no_string_refuses_the_call(client: TestClient, rid: Any) -> None:
+    """A FHIR ``id`` is a string: two drafts both ``"id": 5`` (ifosfamide, and
+    methotrexate for rheumatoid arthritis) had passed the repeated-id check, the card
+    calling "MedicationRequest/5" of a line "replaced, whole" while its label said to
+    remove it by hand. A 400 naming the field, as for ``intent``."""
+    body = call([("d1", DOXORUBICIN), ("d2", IFOSFAMIDE)], selected=["d1"])
+    body["context"]["draftOrders"]["entry"][1]["resource"]["id"] = rid
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 400, r.text
+    [error] = r.json()["errors"]
+    assert error["path"] == "context.draftOrders.entry[1].resource.id"
+    assert "FHIR id" in error["rule"]
+
+
+def test_a_draft_whose_medication_carries_a_modifier_extension_says_so(
+    client: TestClient,
+) -> None:
+    """A doxorubicin draft naming a Medication (in the draft orders' Bundle) that carries
+    a modifierExtension: the Medication has a name, so the card must not say it has
+    "neither a code nor a text"; it names the Medication's modifierExtension, and
+    nothing deletes the draft."""
+    body = call([("d1", DOXORUBICIN)])
+    draft = body["context"]["draftOrders"]["entry"][0]["resource"]
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = {"reference": "Medication/m1"}
+    body["context"]["draftOrders"]["entry"].append({"resource": {
+        "resourceType": "Medication", "id": "m1", "code": {"text": "Doxorubicin"},
+        "modifierExtension": MODIFIER}})
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()["cards"]
+    assert not [s for c in got for s in c.get("suggestions", [])]
+    text = " ".join(c["detail"] for c in got).replace("\\", "")
+    assert ("the Medication it names (Medication/m1) carries a modifierExtension pecoma "
+            "does not understand") in text
+    assert "neither a code nor a text" not in text
+
+
+def test_an_mtor_draft_carrying_a_modifier_extension_gets_no_second_one_beside_it(
+    client: TestClient,
+) -> None:
+    """Beside the selected doxorubicin, the order set's sirolimus draft carries a
+    modifierExtension: its drug is sirolimus (only what the order means is not read), so
+    it may be the mTOR-inhibitor order already: nothing is proposed beside it (a second
+    sirolimus draft had been offered: a duplicate order one click away)."""
+    body = call([("d1", DOXORUBICIN), ("d2", {"text": "Sirolimus 2 mg tablet"})],
+                selected=["d1"])
+    body["context"]["draftOrders"]["entry"][1]["resource"]["modifierExtension"] = MODIFIER
+    [card] = first_line_cards(client, body)
+    assert not card.get("suggestions")
+    assert ("the order set already holds an mTOR-inhibitor order (MedicationRequest/d2)"
+            in card["detail"].replace("\\", ""))
+
+
+@pytest.mark.parametrize("reasons", [
+    {"reasonReference": [{"reference": "Condition/pecoma-diagnosis"},
+                         {"reference": "Condition/metastasis-1"}]},
+    {"reasonReference": [{"reference": "Condition/metastasis-1"}]},
+    reason("Distant metastasis of PEComa", "http://terminology.hl7.org/CodeSystem/icd-o-3",
+           "8714/6"),
+], ids=["pecoma-and-its-metastasis", "its-metastasis", "icdo3-metastatic-pecoma"])
+def test_a_draft_not_selected_for_the_pecomas_own_metastasis_is_of_the_line(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """Ifosfamide not selected, ordered for the PEComa and its lung metastasis (the
+    record's Condition/metastasis-1, coded as the PEComa's distant metastasis, ICD-O-3
+    8714/6), or for that metastasis alone: every reason is the PEComa's. It joins the
+    selected doxorubicin's line, deleted with it, pre-selected (it had been "possibly of
+    this line", the regimen replaced by half)."""
+    body = with_reasons(call([("dox", DOXORUBICIN), ("ifo", IFOSFAMIDE)], selected=["dox"]),
+                        1, reasons)
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/dox", "MedicationRequest/ifo"]
+    assert "Possibly of this line" not in card["detail"]
+
+
+@pytest.mark.parametrize("reasons", [
+    reason("Leiomyoma of uterus", ICD10CM, "D25.9"),
+    reason("Vestibular schwannoma"),
+], ids=["leiomyoma-d25", "schwannoma-named"])
+def test_a_selected_draft_ordered_for_a_benign_tumour_gets_no_first_line_card(
+    client: TestClient, reasons: dict[str, Any],
+) -> None:
+    """Methotrexate selected for a leiomyoma of the uterus (D25.9) or a vestibular
+    schwannoma, beside a kidney PEComa: a benign tumour is no cancer, so no line of any
+    cancer's and no card (the card had called it "another cancer" and spoken of "the two
+    cancers' treatments")."""
+    body = with_reasons(call([("mtx", METHOTREXATE)], site="site-kidney"), 0, reasons)
+    assert first_line_cards(client, body) == []

@@ -650,6 +650,94 @@ class TestDraftForAnotherCancer:
             "draft; the team chooses)"]
         assert suggestions[0]["isRecommended"] is False
 
+    @pytest.mark.parametrize(("reason", "shown"), [
+        ({"reasonCode": [{"coding": [{"system": SNOMED, "code": "254837009"}]}]},
+         "254837009"),
+        ({"reasonReference": [{"reference": "Condition/unknown-x"}]}, "Condition/unknown-x"),
+        ({"reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                      "code": "C76.0"}]}]}, "C76.0"),
+    ], ids=["snomed-breast-cancer", "condition-not-held", "c76-no-organ"])
+    def test_a_draft_whose_reason_cannot_be_placed_asks_which_cancer(
+            self, client: TestClient, reason: dict[str, Any], shown: str) -> None:
+        """A selected doxorubicin whose reason pecoma cannot place (a SNOMED CT breast
+        cancer, a Condition the record does not hold, C76.0 of no organ) beside the breast
+        cancer is at least as uncertain as one giving no reason: which cancer it is for is
+        asked, its reason shown, nothing proposed. It had been "first line for advanced
+        PEComa" with a suggestion deleting it, the reason never shown."""
+        draft = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"} | reason
+        got = cards(client, self.body(draft), ORDER_SELECT)
+        [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
+        assert warned["summary"].startswith("Chemotherapy, perhaps first line")
+        assert not warned.get("suggestions")
+        detail = flat(warned["detail"]).replace("\\", "")
+        assert ("which cancer is doxorubicin ordered for, the PEComa or Condition/breast-ca?"
+                in detail)
+        assert "the reasons of MedicationRequest/draft-dox (" in detail and shown in detail
+
+    def test_a_draft_naming_the_pecoma_and_the_breast_cancer_asks_which_cancer(
+            self, client: TestClient) -> None:
+        """A selected doxorubicin whose reasons are the PEComa Condition and the breast
+        cancer's: it may be for either (the FHIR reader reads such a course as the
+        PEComa's too), so which cancer is asked, both reasons shown, nothing proposed. It
+        had been called "ordered for another cancer", the PEComa reason never shown."""
+        draft = DOXORUBICIN | {"reasonReference": [{"reference": PECOMA},
+                                                   {"reference": "Condition/breast-ca"}]}
+        got = cards(client, self.body(draft), ORDER_SELECT)
+        [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
+        assert warned["summary"].startswith("Chemotherapy, perhaps first line")
+        assert not warned.get("suggestions")
+        detail = flat(warned["detail"]).replace("\\", "")
+        assert PECOMA in detail and "which cancer is doxorubicin ordered for" in detail
+        assert "ordered for another cancer" not in detail
+
+    def test_a_draft_not_selected_for_the_pecoma_and_the_breast_cancer_is_named(
+            self, client: TestClient) -> None:
+        """Doxorubicin selected for the PEComa, and cyclophosphamide not selected whose
+        reasons are the PEComa and the breast cancer: the cyclophosphamide may be the
+        breast cancer's, or of this line. It is named as possibly of the line with its
+        reasons, and kept; the suggestion replaces the doxorubicin only, not pre-selected
+        (the cyclophosphamide had been left out unnamed, a sirolimus beside it one click
+        away)."""
+        dox = DOXORUBICIN | {"reasonReference": [{"reference": PECOMA}]}
+        cyclo = DOXORUBICIN | {"id": "draft-cyclo", "medicationCodeableConcept": {
+            "text": "Cyclophosphamide 600 mg/m2 IV"}, "reasonReference": [
+                {"reference": PECOMA}, {"reference": "Condition/breast-ca"}]}
+        body = self.body(dox)
+        body["context"]["draftOrders"]["entry"].append({"resource": cyclo})
+        got = cards(client, body, ORDER_SELECT)
+        [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
+        [suggestion] = warned["suggestions"]
+        assert suggestion["isRecommended"] is False
+        assert [a["resourceId"] for a in suggestion["actions"] if a["type"] == "delete"] == [
+            "MedicationRequest/draft-dox"]
+        detail = flat(warned["detail"]).replace("\\", "")
+        assert "**Possibly of this line:**" in detail
+        assert "MedicationRequest/draft-cyclo" in detail and "Condition/breast-ca" in detail
+
+    def test_a_draft_for_the_pecoma_beside_one_naming_no_reason_is_the_pecomas(
+            self, client: TestClient) -> None:
+        """Doxorubicin selected for the PEComa (its reason), ifosfamide not selected naming
+        no reason: the doxorubicin alone is a first line other than an mTOR inhibitor,
+        whatever the ifosfamide is for. The card is not "perhaps", does not say it holds
+        only if the ifosfamide is the PEComa's; the ifosfamide is named as possibly of the
+        line and kept; the doxorubicin's replacement is offered, not pre-selected (none
+        had been)."""
+        dox = DOXORUBICIN | {"reasonReference": [{"reference": PECOMA}]}
+        ifo = {k: v for k, v in DOXORUBICIN.items() if k != "reasonReference"} | {
+            "id": "draft-ifo", "medicationCodeableConcept": {"text": "Ifosfamide 2 g IV"}}
+        body = self.body(dox)
+        body["context"]["draftOrders"]["entry"].append({"resource": ifo})
+        got = cards(client, body, ORDER_SELECT)
+        [warned] = [c for c in got if "for advanced PEComa" in c["summary"]]
+        assert warned["summary"].startswith("Chemotherapy first line for advanced PEComa")
+        [suggestion] = warned["suggestions"]
+        assert suggestion["isRecommended"] is False
+        assert [a["resourceId"] for a in suggestion["actions"] if a["type"] == "delete"] == [
+            "MedicationRequest/draft-dox"]
+        detail = flat(warned["detail"]).replace("\\", "")
+        assert "This warning holds only if" not in detail
+        assert "**Possibly of this line:**" in detail and "MedicationRequest/draft-ifo" in detail
+
 
 # ------------------------------------------------------------ courses of treatment
 

@@ -57,6 +57,7 @@ __all__ = [
     "cancers_given_for",
     "codes_own_organ",
     "derive_status",
+    "names_benign_tumour",
     "names_other_tumour",
     "read_conditions",
     "read_metastases",
@@ -329,6 +330,19 @@ def names_other_tumour(concept: Any) -> bool:
     by its site alone)."""
     words = m.lower_words(concept)
     return bool(_OTHER_TUMOUR_WORDS.search(words)) and not m.names_pecoma(words)
+
+
+def names_benign_tumour(concept: Any) -> bool:
+    """Whether a CodeableConcept names a benign tumour of another type than PEComa
+    (:data:`_BENIGN_WORDS`: a leiomyoma, a schwannoma) and no malignancy beside it (no
+    word of one, no ICD-10 code of a malignant neoplasm, C00-C97, no code or name of
+    PEComa): a tumour that is no cancer, though :func:`names_other_tumour` names it."""
+    words = m.lower_words(concept)
+    return (any(_BENIGN_WORDS.fullmatch(w) for w in re.findall(r"\w+", words))
+            and not m.names_pecoma(words) and not _MALIGNANT_WORDS.search(words)
+            and "sarcoma" not in words and m.icdo3_pecoma(concept) is None
+            and not any(code.upper().startswith("C")
+                        for code in _icd10_codes({"code": concept})))
 
 
 def surely_other_cancer(cond: Mapping[str, Any], pecoma_site: str | None) -> bool:

@@ -36,9 +36,11 @@ from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import (
     _codes_or_names_pecoma,
+    _codes_pecoma_spread,
     _is_metastasis,
     cancers_given_for,
     codes_own_organ,
+    names_benign_tumour,
     names_other_tumour,
     same_tumour,
     surely_other_cancer,
@@ -67,6 +69,7 @@ from pecoma.fhir.reading import (
 )
 
 __all__ = [
+    "names_the_pecoma",
     "order_given_for",
     "ordered_for_no_cancer",
     "read_allergies",
@@ -707,6 +710,28 @@ def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
     no list), or the reasons name the PEComa and something else (the PEComa and rheumatoid
     arthritis, as two reasons or as two codings of one): what the order is for cannot be
     told. ``shown`` names the reasons read."""
+    said, shown = _reasons_said(order, resolve, pecoma, site)
+    if all(x is True for x in said):
+        return True, ", ".join(shown)
+    return (False if all(x is False for x in said) else None), ", ".join(shown)
+
+
+def names_the_pecoma(order: Mapping[str, Any], resolve: meds.Resolver,
+                     pecoma: str | None, site: str | None) -> bool:
+    """Whether one reason of an order at least names the PEComa, read as
+    :func:`order_given_for` reads each (the PEComa Condition, its own metastasis, a code
+    or name of PEComa): an order naming it beside another cancer of the record may be
+    for either, never taken for the other cancer's alone."""
+    return True in _reasons_said(order, resolve, pecoma, site)[0]
+
+
+def _reasons_said(order: Mapping[str, Any], resolve: meds.Resolver, pecoma: str | None,
+                  site: str | None) -> tuple[list[bool | None], list[str]]:
+    """What each reason of an order says (:func:`_reason_said`: the PEComa, something
+    else, or neither pecoma can read), and the reasons shown, an encounter for
+    chemotherapy (Z51.11) read as no reason (:func:`order_given_for`). A reference to a
+    metastasis whose ``condition-related`` extension names the PEComa Condition is the
+    PEComa's, as the PEComa Condition itself is."""
     held = resolve(pecoma) if pecoma is not None else None
     said: list[bool | None] = []
     shown: list[str] = []
@@ -728,22 +753,24 @@ def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
                 and _names_no_disease(target.get("code")):
             continue
         shown.append(f"reasonReference {where or '(no reference)'}")
-        if target is not None and target is held:
-            said.append(True)
-        elif target is None or target.get("resourceType") != "Condition" \
+        if target is None or target.get("resourceType") != "Condition" \
                 or not live_condition(target):
             said.append(None)
         else:
-            said.append(_reason_said(target, site))
-    if all(x is True for x in said):
-        return True, ", ".join(shown)
-    return (False if all(x is False for x in said) else None), ", ".join(shown)
+            related = reference_of((extension(target, m.CONDITION_RELATED) or {}).get(
+                "valueReference"))
+            said.append(True if target is held or (
+                held is not None and _is_metastasis(target) and related is not None
+                and resolve(related) is held) else _reason_said(target, site))
+    return said, shown
 
 
 def ordered_for_no_cancer(order: Mapping[str, Any], resolve: meds.Resolver) -> bool:
     """Whether an order gives a reason and every reason it gives names a condition that
-    is surely no cancer (:func:`_not_cancer`: rheumatoid arthritis, ICD-10-CM M06.9, as
-    a ``reasonCode`` or the code of a Condition its ``reasonReference`` names): a drug
+    is surely no cancer (:func:`_not_cancer`: rheumatoid arthritis, ICD-10-CM M06.9; or a
+    benign tumour of another type than PEComa, :func:`pecoma.fhir.read_conditions.
+    names_benign_tumour`: a leiomyoma of the uterus, D25.9; as a ``reasonCode`` or the
+    code of a Condition its ``reasonReference`` names): a drug
     ordered for that is no line of any cancer's. An encounter for chemotherapy (Z51.11)
     is no reason; a reference the record does not resolve to a Condition, or a reason
     pecoma cannot read, is never taken for no cancer."""
@@ -758,7 +785,8 @@ def ordered_for_no_cancer(order: Mapping[str, Any], resolve: meds.Resolver) -> b
             return False
         if not _names_no_disease(target.get("code")):
             concepts.append(target.get("code"))
-    return bool(concepts) and all(_not_cancer(x) for x in concepts)
+    return bool(concepts) and all(_not_cancer(x) or names_benign_tumour(x)
+                                  for x in concepts)
 
 
 def _reason_said(cond: Mapping[str, Any], site: str | None,
@@ -774,7 +802,7 @@ def _reason_said(cond: Mapping[str, Any], site: str | None,
     beside C18.9 for a kidney PEComa, ICD-O-3 8714/3 beside C18.9 for a lung one: which is
     meant cannot be told), ``None``."""
     concept = cond.get("code")
-    pecoma = ours or _codes_or_names_pecoma(concept)
+    pecoma = ours or _codes_or_names_pecoma(concept) or _codes_pecoma_spread(cond)
     if not pecoma and _is_metastasis(cond):
         return None
     other_type = names_other_tumour(concept)

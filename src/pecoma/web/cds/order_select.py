@@ -24,8 +24,12 @@ regimen). A draft whose drug cannot be identified, or that carries a modifierExt
 the card says it could not be checked, and a replacement card names every such draft of
 the order set (it may be of the line, and would stay), its suggestion then not pre-selected.
 A selected draft whose every reason names something else gets no first-line card of the
-PEComa's: a disease that is no cancer (methotrexate for rheumatoid arthritis), none at
-all; another cancer, the card of a line ordered for that cancer, never replaced.
+PEComa's: a disease that is no cancer (methotrexate for rheumatoid arthritis, a
+leiomyoma), none at all; another cancer, the card of a line ordered for that cancer,
+never replaced. One whose reasons pecoma cannot place, or that name the PEComa and
+something else (rheumatoid arthritis, another cancer of the record), gets the card asking
+what it is for, its reasons shown, nothing proposed in its place, as one giving no reason
+beside another present primary cancer does.
 
 Every selected draft of a drug pecoma identifies is checked against the allergy list: a
 critical card when an entry read rules it out, whatever else could not be read (the rest
@@ -74,7 +78,7 @@ from pecoma.fhir.medications import (
     unheld_medications,
     unreadable_medication,
 )
-from pecoma.fhir.read_treatment import order_given_for, ordered_for_no_cancer
+from pecoma.fhir.read_treatment import names_the_pecoma, order_given_for, ordered_for_no_cancer
 from pecoma.fhir.reading import conditions_named, modifier_urls, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
@@ -165,28 +169,38 @@ def _gives(draft: Mapping[str, Any]) -> bool:
     return draft.get("doNotPerform") is not True and draft.get("status") not in _WITHDRAWN
 
 
-def _not_understood(draft: Mapping[str, Any]) -> str | None:
+def _not_understood(draft: Mapping[str, Any], resolve: Resolver) -> str | None:
     """Why a draft is not read, or ``None``: it carries a modifierExtension (on itself or
-    on an element within it, a dosage), which pecoma understands none of (FHIR: an
+    on an element within it, a dosage, a contained Medication), or the Medication its
+    ``medicationReference`` names does, which pecoma understands none of (FHIR: an
     application must not ignore a modifier extension it does not understand; it may
     change what the order means, as for the record's resources). Such a draft is named
     as a draft whose drug pecoma cannot identify is: never deleted, never read as
     chemotherapy or as no line, the suggestion beside it not pre-selected."""
     said = modifier_urls(draft)
-    return (f"it carries a modifierExtension pecoma does not understand ({said}), which "
-            "may change what the order means" if said else None)
+    if said:
+        return (f"it carries a modifierExtension pecoma does not understand ({said}), "
+                "which may change what the order means")
+    ref = draft.get("medicationReference")
+    where = ref.get("reference") if isinstance(ref, dict) else None
+    med = resolve(where) if isinstance(where, str) and not where.startswith("#") else None
+    said = modifier_urls(med) if med is not None and med.get(
+        "resourceType") == "Medication" else ""
+    return (f"the Medication it names ({where}) carries a modifierExtension pecoma does "
+            f"not understand ({said}), which may change what the order means"
+            if said else None)
 
 
 def _drug_of(draft: Mapping[str, Any], resolve: Resolver) -> Agent | None:
     """The agent a draft orders (:func:`~pecoma.fhir.medications.agent_of`), or ``None``
     when pecoma cannot identify it or does not read the draft (:func:`_not_understood`)."""
-    return None if _not_understood(draft) else agent_of(draft, resolve)
+    return None if _not_understood(draft, resolve) else agent_of(draft, resolve)
 
 
 def _why_unread(draft: Mapping[str, Any], resolve: Resolver) -> str | None:
     """Why pecoma reads no drug in a draft (:func:`_not_understood`, then
     :func:`~pecoma.fhir.medications.unreadable_medication`), or ``None``."""
-    return _not_understood(draft) or unreadable_medication(draft, resolve)
+    return _not_understood(draft, resolve) or unreadable_medication(draft, resolve)
 
 
 def _bad_draft(path: str, value: Any, rule: str) -> ApiProblem:
@@ -203,7 +217,8 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
     draft MedicationRequest or Medication holding two different ``contained`` resources
     under one id (a reference ``#id`` could mean either), or two different resources of
     the Bundle under one ``Type/id`` (a selection, and a suggestion's ``delete``, name a
-    draft by it: either could be meant, and a ``delete`` of one had been offered twice).
+    draft by it: either could be meant, and a ``delete`` of one had been offered twice),
+    or a resource whose ``id`` is no string (a FHIR id is one: ``5`` escaped that check).
     Such orders were dropped, or misread, without a word."""
     entries = orders.get("entry")
     if entries is None:
@@ -218,6 +233,10 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
             raise _bad_draft(f"context.draftOrders.entry[{i}]", entry, "must be a Bundle "
                              "entry holding a FHIR resource (an object with "
                              "'resourceType') in 'resource'")
+        if "id" in res and not isinstance(res["id"], str):
+            raise _bad_draft(f"context.draftOrders.entry[{i}].resource.id", res["id"],
+                             "must be a FHIR id (a string such as 'd1'): a selection, or a "
+                             "suggestion removing the draft, names it by its id")
         if isinstance(res.get("id"), str):
             named = f"{res['resourceType']}/{res['id']}"
             first_at, held = by_id.setdefault(named, (i, res))
@@ -415,8 +434,9 @@ def _unknown_stay(unknown: list[tuple[Mapping[str, Any], str]]) -> str:
     inhibitor, a name cut short), the suggestion leaves them, so it is not pre-selected."""
     one = len(unknown) == 1
     named = "; ".join(f"{_ident(draft)}: {md_text(why)}" for draft, why in unknown)
-    return (f"**The suggestion is not pre-selected:** pecoma could not identify the drug of "
-            f"{'a draft' if one else f'{len(unknown)} drafts'} of the order set ({named}). "
+    return (f"**The suggestion is not pre-selected:** pecoma could not identify the drug of, "
+            f"or does not read, {'a draft' if one else f'{len(unknown)} drafts'} of the "
+            f"order set ({named}). "
             f"{'It' if one else 'They'} may be chemotherapy of this line, or an mTOR "
             f"inhibitor already, and accepting the suggestion leaves {'it' if one else 'them'} "
             "beside the mTOR-inhibitor proposal. "
@@ -428,15 +448,19 @@ def _unplaced_stay(unplaced: list[tuple[Mapping[str, Any], Agent, str]],
                    suggested: bool) -> str:
     """What the card says of the order set's drafts not selected whose reasons pecoma
     cannot read, or name the PEComa and something else
-    (:func:`~pecoma.fhir.read_treatment.order_given_for`): they may be of the
+    (:func:`~pecoma.fhir.read_treatment.order_given_for`), or that give none beside
+    another primary cancer of the record when a selected draft of the line names the
+    PEComa: they may be of the
     line, or ordered for something else; the suggestion leaves them, so it is not
     pre-selected."""
     one = len(unplaced) == 1
     named = "; ".join(f"{_ident(draft)}, {_drug_words(agent)}: {md_text(why)}"
                       for draft, agent, why in unplaced)
     return (f"**Possibly of this line:** {'a draft' if one else f'{len(unplaced)} drafts'} "
-            f"of the order set, not selected, give{'s' if one else ''} a reason pecoma "
-            f"cannot read, or reasons naming the PEComa and something else ({named}): "
+            f"of the order set, not selected, give{'s' if one else ''} no reason saying "
+            f"{'it is' if one else 'they are'} for the PEComa alone (a reason pecoma "
+            "cannot read, reasons naming the PEComa and something else, or none beside "
+            f"another primary cancer: {named}): "
             f"{'it' if one else 'each'} may be of this line, or "
             "ordered for something else. "
             + (("**The suggestion leaves it and is not pre-selected:** check it, and "
@@ -546,11 +570,13 @@ def _line_of(agents: list[Agent]) -> Agent:
 def _mtor_drafted(drafted: list[dict[str, Any]], resolve: Resolver) -> str | None:
     """The first draft of the order set (selected or not) that orders an mTOR inhibitor
     given as a systemic treatment, as ``MedicationRequest/id``, or ``None``: a topical
-    product of one (:func:`~pecoma.fhir.medications.not_systemic`) is none."""
+    product of one (:func:`~pecoma.fhir.medications.not_systemic`) is none. One carrying
+    a modifierExtension pecoma does not read (:func:`_not_understood`) counts: it may be
+    an mTOR-inhibitor order already, and a second beside it would be a duplicate."""
     for res in drafted:
         if res.get("resourceType") != "MedicationRequest" or not _gives(res):
             continue
-        agent = _drug_of(res, resolve)
+        agent = agent_of(res, resolve)
         if (agent is not None and agent.is_mtor_inhibitor
                 and not_systemic(res, resolve) is None):
             return md_text(f"MedicationRequest/{res.get('id')}")
@@ -577,15 +603,17 @@ class Line(NamedTuple):
     ``unplaced``, the order set's drafts not selected, each with its agent, whose reasons
     pecoma cannot read (:func:`~pecoma.fhir.read_treatment.order_given_for`, the reasons
     shown): they may be of the line, or ordered for something else, and stay;
-    ``asked``, the drafts of the line that give no reason beside another present primary
-    cancer of the record (``beside``, ``BundleCase.other_cancers``): which cancer they are
-    for is asked, and nothing replaces them."""
+    ``asked``, the drafts of the line, each with its agent and the reasons shown, that
+    give no reason beside another present primary cancer of the record (``beside``,
+    ``BundleCase.other_cancers``), or, selected, give reasons pecoma cannot place or that
+    name the PEComa and something else: what they are for is asked, and nothing replaces
+    them."""
 
     drafts: list[tuple[Mapping[str, Any], Agent]]
     chosen: set[int]
     unknown: list[tuple[Mapping[str, Any], str]]
     unplaced: list[tuple[Mapping[str, Any], Agent, str]]
-    asked: list[tuple[Mapping[str, Any], Agent]]
+    asked: list[tuple[Mapping[str, Any], Agent, str]]
     beside: tuple[str, ...]
 
 
@@ -611,29 +639,47 @@ def _not_identified(drafts: list[dict[str, Any]],
 
 
 def _which_cancer(line: Line) -> str:
-    """What the card asks of the drafts of ``line`` that give no reason beside another
-    present primary cancer of the record (``line.asked``): which cancer they are ordered
-    for, as the FHIR reader asks it of a course (doxorubicin with cyclophosphamide may be
-    the other cancer's regimen); the card holds only if they are for the PEComa."""
+    """What the card asks of the drafts of ``line`` whose reasons do not say what they
+    are ordered for (``line.asked``): beside another present primary cancer of the record
+    (``line.beside``), which cancer, as the FHIR reader asks it of a course (doxorubicin
+    with cyclophosphamide may be the other cancer's regimen; one whose reason is "Breast
+    cancer" too); else whether a selected draft whose reasons pecoma cannot place, or
+    that name the PEComa and something else (methotrexate for the PEComa and rheumatoid
+    arthritis), is for the PEComa. Each reason given is shown; the card holds only if
+    they are for the PEComa."""
     one = len(line.asked) == 1
     names = " and ".join(dict.fromkeys(agent.value.replace("_", " ")
-                                       for _d, agent in line.asked))
-    idents = ", ".join(_ident(draft) for draft, _agent in line.asked)
+                                       for _d, agent, _why in line.asked))
+    bare = [_ident(draft) for draft, _agent, why in line.asked if not why]
+    given = [f"{_ident(draft)} ({md_text(why)})" for draft, _agent, why in line.asked if why]
+    unsaid = " and ".join(
+        ([f"no reason of {', '.join(bare)} says"] if bare else [])
+        + ([f"the reasons of {', '.join(given)} do not say"] if given else []))
     cancers = " or ".join(md_text(x) for x in line.beside)
-    return (f"**Which cancer {'is it' if one else 'are they'} for?** The record holds another "
-            f"primary cancer ({cancers}) besides the PEComa, and no reason of {idents} says "
-            f"which cancer {'it is' if one else 'they are'} ordered for: which cancer is "
-            f"{names} ordered for, the PEComa or {cancers}? This warning holds only if "
-            f"{'it is' if one else 'they are'} for the PEComa. Give "
-            f"{'its reason' if one else 'their reasons'} (reasonCode or reasonReference: "
-            "the PEComa Condition, or the other cancer's).")
+    question = (f"**Which cancer {'is it' if one else 'are they'} for?** The record holds "
+                f"another primary cancer ({cancers}) besides the PEComa, and {unsaid} which "
+                f"cancer {'it is' if one else 'they are'} ordered for: which cancer is "
+                f"{names} ordered for, the PEComa or {cancers}?" if line.beside else
+                f"**What {'is it' if one else 'are they'} for?** {unsaid[0].upper()}"
+                f"{unsaid[1:]} whether {'it is' if one else 'they are'} ordered for the "
+                f"PEComa (a reason pecoma cannot place, or the PEComa and something else): "
+                f"is {names} ordered for the PEComa alone?")
+    return (f"{question} This warning holds only if {'it is' if one else 'they are'} for "
+            f"the PEComa, and nothing is proposed in {'its' if one else 'their'} place. "
+            f"Give {'its reason' if one else 'their reasons'} (reasonCode or "
+            "reasonReference: the PEComa Condition"
+            + (", or the other cancer's)." if line.beside else ")."))
 
 
 def _asked_why(line: Line) -> str:
     """Why nothing is proposed in place of drafts whose cancer is asked
     (:func:`_which_cancer`)."""
     one = len(line.asked) == 1
-    return (f"which cancer {'a draft' if one else f'{len(line.asked)} drafts'} of this line "
+    drafts = "a draft" if one else f"{len(line.asked)} drafts"
+    if not line.beside:
+        return (f"what {drafts} of this line {'is' if one else 'are'} ordered for is not "
+                "known (asked above): an order for something else is never replaced")
+    return (f"which cancer {drafts} of this line "
             f"{'is' if one else 'are'} ordered for is not known (the PEComa, or "
             + " or ".join(md_text(x) for x in line.beside)
             + ", asked above): another cancer's order is never replaced")
@@ -1153,13 +1199,23 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         # cancer's (doxorubicin with cyclophosphamide, a breast regimen): which cancer it
         # is for is asked, and nothing replaces it, as for a course of the record
         # (read_treatment._beside_another_cancer)
-        asked: list[tuple[Mapping[str, Any], Agent]] = []
+        # (and a selected draft whose reasons pecoma cannot place, or that name the PEComa
+        # and something else, is asked about alike, its reasons shown: what it is for is
+        # not known, and an order for something else is never replaced)
+        asked: list[tuple[Mapping[str, Any], Agent, str]] = []
+        placed = False  # a selected draft ordered for the PEComa by its reasons
         for draft, agent in departing:
             other = _for_another_cancer(draft, bc.other_cancers, resolve)
+            ours, why = order_given_for(draft, resolve, bc.pecoma_condition, site)
+            if other is not None and names_the_pecoma(draft, resolve, bc.pecoma_condition,
+                                                      site):
+                other, ours = None, None  # the PEComa and another cancer: cannot tell
             if other is None:
-                ours, why = order_given_for(draft, resolve, bc.pecoma_condition, site)
-                if ours is True and not why and bc.other_cancers:
-                    asked.append((draft, agent))
+                if (ours is None and id(draft) in chosen) or (
+                        ours is True and not why and bc.other_cancers):
+                    asked.append((draft, agent, why))
+                if ours is True and why and id(draft) in chosen:
+                    placed = True
                 if id(draft) not in chosen:
                     if ours is not True:
                         if ours is None:
@@ -1174,6 +1230,15 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                         continue
                     other = why
             lines.setdefault(other, []).append((draft, agent))
+        # a selected draft placed with the PEComa by its reasons makes the line the
+        # PEComa's whatever the others are: a draft not selected that gives no reason is
+        # then named as possibly of the line (kept), not asked about
+        if placed:
+            for draft, agent, _why in [x for x in asked if id(x[0]) not in chosen]:
+                lines[None] = [x for x in lines[None] if x[0] is not draft]
+                unplaced.append((draft, agent, "no reason, beside another primary cancer ("
+                                 + " or ".join(bc.other_cancers) + ")"))
+            asked = [x for x in asked if id(x[0]) in chosen]
         # the order set's drafts whose drug pecoma cannot identify may be of the line
         # (not one whose reasons name another disease)
         unknown: dict[str | None, list[tuple[Mapping[str, Any], str]]] = {}
