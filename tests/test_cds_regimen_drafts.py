@@ -872,16 +872,24 @@ def test_a_draft_not_selected_for_the_pecomas_own_metastasis_is_of_the_line(
     assert "Possibly of this line" not in card["detail"]
 
 
-@pytest.mark.parametrize("reasons", [
-    reason("Leiomyoma of uterus", ICD10CM, "D25.9"),
-    reason("Vestibular schwannoma"),
-], ids=["leiomyoma-d25", "schwannoma-named"])
-def test_a_selected_draft_ordered_for_a_benign_tumour_gets_no_first_line_card(
-    client: TestClient, reasons: dict[str, Any],
+@pytest.mark.parametrize(("medication", "reasons", "shown"), [
+    (METHOTREXATE, reason("Leiomyoma of uterus", ICD10CM, "D25.9"), "Leiomyoma of uterus"),
+    (METHOTREXATE, reason("Vestibular schwannoma"), "Vestibular schwannoma"),
+    (DOXORUBICIN, reason("Uterine leiomyoma"), "Uterine leiomyoma"),
+], ids=["leiomyoma-d25", "schwannoma-named", "doxorubicin-leiomyoma-named"])
+def test_a_selected_draft_ordered_for_a_benign_tumour_is_asked_about(
+    client: TestClient, medication: dict[str, Any], reasons: dict[str, Any], shown: str,
 ) -> None:
-    """Methotrexate selected for a leiomyoma of the uterus (D25.9) or a vestibular
-    schwannoma, beside a kidney PEComa: a benign tumour is no cancer, so no line of any
-    cancer's and no card (the card had called it "another cancer" and spoken of "the two
-    cancers' treatments")."""
-    body = with_reasons(call([("mtx", METHOTREXATE)], site="site-kidney"), 0, reasons)
-    assert first_line_cards(client, body) == []
+    """A chemotherapy draft selected for a leiomyoma of the uterus (D25.9) or a
+    schwannoma: no anticancer drug is given for a benign tumour, and a PEComa is often
+    first taken for a leiomyoma (S24, S25), so the order may well be the PEComa's first
+    line. Neither "another cancer" (a benign tumour is none) nor silence (the warning
+    that the guideline puts an mTOR inhibitor first would be lost): the card is "perhaps
+    first line", shows the reason, asks what the draft is for, and proposes nothing."""
+    body = with_reasons(call([("d1", medication)], site="site-uterus"), 0, reasons)
+    [card] = first_line_cards(client, body)
+    assert "perhaps first line" in card["summary"]
+    assert not card.get("suggestions")
+    detail = card["detail"].replace("\\", "")
+    assert "**What is it for?**" in detail and shown in detail
+    assert "another cancer" not in detail

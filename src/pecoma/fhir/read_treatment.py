@@ -767,11 +767,11 @@ def _reasons_said(order: Mapping[str, Any], resolve: meds.Resolver, pecoma: str 
 
 def ordered_for_no_cancer(order: Mapping[str, Any], resolve: meds.Resolver) -> bool:
     """Whether an order gives a reason and every reason it gives names a condition that
-    is surely no cancer (:func:`_not_cancer`: rheumatoid arthritis, ICD-10-CM M06.9; or a
-    benign tumour of another type than PEComa, :func:`pecoma.fhir.read_conditions.
-    names_benign_tumour`: a leiomyoma of the uterus, D25.9; as a ``reasonCode`` or the
-    code of a Condition its ``reasonReference`` names): a drug
-    ordered for that is no line of any cancer's. An encounter for chemotherapy (Z51.11)
+    is surely no cancer (:func:`_not_cancer`: rheumatoid arthritis, ICD-10-CM M06.9, as a
+    ``reasonCode`` or the code of a Condition its ``reasonReference`` names): a drug
+    ordered for that is no line of any cancer's. A benign tumour is not such a reason
+    (:func:`_reason_said`: no anticancer drug is given for a leiomyoma, so the tumour
+    may be the PEComa taken for one). An encounter for chemotherapy (Z51.11)
     is no reason; a reference the record does not resolve to a Condition, or a reason
     pecoma cannot read, is never taken for no cancer."""
     if not isinstance(order.get("reasonCode", []), list) \
@@ -785,8 +785,7 @@ def ordered_for_no_cancer(order: Mapping[str, Any], resolve: meds.Resolver) -> b
             return False
         if not _names_no_disease(target.get("code")):
             concepts.append(target.get("code"))
-    return bool(concepts) and all(_not_cancer(x) or names_benign_tumour(x)
-                                  for x in concepts)
+    return bool(concepts) and all(_not_cancer(x) for x in concepts)
 
 
 def _reason_said(cond: Mapping[str, Any], site: str | None,
@@ -798,12 +797,15 @@ def _reason_said(cond: Mapping[str, Any], site: str | None,
     surely something else (``False``: no cancer, :func:`_not_cancer`; surely another
     primary cancer, :func:`pecoma.fhir.read_conditions.surely_other_cancer`; a tumour type
     other than PEComa, :func:`pecoma.fhir.read_conditions.names_other_tumour`, renal cell
-    carcinoma beside a kidney PEComa), or neither pecoma can read, or both (C64.9 coded
+    carcinoma beside a kidney PEComa), or neither pecoma can read (a benign tumour
+    named: a leiomyoma, which a PEComa may have been taken for), or both (C64.9 coded
     beside C18.9 for a kidney PEComa, ICD-O-3 8714/3 beside C18.9 for a lung one: which is
     meant cannot be told), ``None``."""
     concept = cond.get("code")
     pecoma = ours or _codes_or_names_pecoma(concept) or _codes_pecoma_spread(cond)
-    if not pecoma and _is_metastasis(cond):
+    if not pecoma and (_is_metastasis(cond) or names_benign_tumour(concept)):
+        # a benign tumour (a leiomyoma, D25.9): no anticancer drug is ordered for one, and
+        # a PEComa is often first taken for one (S24, S25): what it is for cannot be told
         return None
     other_type = names_other_tumour(concept)
     pecoma = pecoma or (not other_type and (same_tumour(cond, site)
