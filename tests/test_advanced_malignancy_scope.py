@@ -474,6 +474,20 @@ class TestOrderSelectFollowsTheScope:
             assert "first-line systemic treatment" not in card.get("detail", "")
             assert not any(s.get("isRecommended") for s in card.get("suggestions") or [])
 
+    def test_the_draft_starts_the_day_it_is_signed(self, tmp_path: Any) -> None:
+        """The draft assessed as if given starts the day of the call, after the recorded
+        resection: the R2 residue of a tumour not shown malignant, its resectability not
+        recorded, is the case patient-view sees. Undated, the draft had been a line that
+        may have begun before the resection (I17): the card asked for the tumour's
+        features "before systemic treatment", the linked report turned the risk
+        indeterminate and the residual alert critical, and the warning stood where the
+        same tumour recorded unresectable got none (I25)."""
+        case = _variant(stage={"status": "localized", "resectable": "unknown"})
+        for card in self._cards(tmp_path, case):
+            assert "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY" not in card.get("detail", "")
+            assert "before the resection" not in card.get("detail", "")
+            assert "mTOR inhibitor first" not in card["summary"], card["summary"]
+
     def test_nodes_unknown_card_provisional_not_preselected(self, tmp_path: Any) -> None:
         """Malignancy open on the nodes: the warning stands (the safer branch), but its
         replacement waits on MISS-NODES and is not pre-selected."""

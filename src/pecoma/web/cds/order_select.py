@@ -46,6 +46,7 @@ other order (methotrexate, a fluorouracil cream) is left to the EHR's own check.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
@@ -405,11 +406,13 @@ async def _fetch_medications(req: HookRequest, orders: list[dict[str, Any]],
         return await client.read_medications(wanted)
 
 
-def _first_line_case(case: Case, agent: Agent) -> Case | None:
-    """The case as if the draft were given; None when it would not be the first line."""
+def _first_line_case(case: Case, agent: Agent, on: dt.date) -> Case | None:
+    """The case as if the draft were given, starting ``on`` (the day of the call: the
+    order is being signed now, after whatever the record holds, never before the
+    resection); None when it would not be the first line."""
     if any(t.setting is TherapySetting.advanced for t in case.systemic.therapies):
         return None
-    draft = TherapyLine(agent=agent, line=1)
+    draft = TherapyLine(agent=agent, line=1, started_on=on)
     systemic = case.systemic.model_copy(update={"therapies": (*case.systemic.therapies, draft)})
     return case.model_copy(update={"systemic": systemic})
 
@@ -548,7 +551,7 @@ def _nameable(order: Mapping[str, Any]) -> bool:
 
 
 def _alerting(case: Case, agent: Agent, svc: CdsService) -> Assessment | None:
-    trial = _first_line_case(case, agent)
+    trial = _first_line_case(case, agent, svc.today())
     if trial is None:
         return None
     a = assess(trial, svc.today(), svc.engine_settings())
