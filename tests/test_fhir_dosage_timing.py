@@ -759,3 +759,38 @@ class TestAPeriodEndingBeforeItStarts:
         is no contradiction: the everolimus line is read."""
         bc = read({**statement("completed"), "effectivePeriod": period})
         assert Agent.everolimus in [a for a, _d in lines(bc)]
+
+    @pytest.mark.parametrize("period", [
+        {"start": "2025-07-01T00:30:00+02:00", "end": "2025-06-30T23:30:00Z"},
+        {"start": "2025-07-01T01:00:00+09:00", "end": "2025-06-30T20:00:00-05:00"},
+    ], ids=["one-hour-infusion", "nine-hours"])
+    def test_times_with_other_offsets_are_compared_as_instants(
+            self, period: dict[str, str]) -> None:
+        """Two dateTimes with their times name instants (FHIR R4 per-1 compares them):
+        00:30 at +02:00 is 22:30 UTC the day before, so an end at 23:30 UTC is an hour
+        after the start, though its calendar day is written earlier; 01:00 at +09:00 is
+        16:00 UTC, and 20:00 at -05:00 is 01:00 UTC the next day. A valid record, read:
+        before, it was refused as ending before it starts."""
+        bc = read(administration("completed", period))
+        assert Agent.everolimus in [a for a, _d in lines(bc)]
+
+    def test_times_ending_before_the_start_are_refused(self) -> None:
+        """Control: an end an hour before the start, both in UTC, is refused."""
+        period = {"start": "2025-07-01T10:00:00Z", "end": "2025-07-01T09:00:00Z"}
+        assert refused(administration("completed", period)) == [
+            ("MedicationAdministration/eva.effectivePeriod.end", "'2025-07-01T09:00:00Z'")]
+
+    @pytest.mark.parametrize("make", [
+        lambda: {**statement("entered-in-error"),
+                 "effectivePeriod": {"start": "2025-07-15", "end": "2025-06-01"}},
+        lambda: request("cancelled", bounds={"start": "2025-07-15", "end": "2025-07-01"}),
+        lambda: administration("not-done", {"start": "2025-07-15", "end": "2025-06-01"}),
+    ], ids=["statement-entered-in-error", "order-cancelled", "administration-not-done"])
+    def test_a_record_set_aside_is_not_checked(self, make: Any) -> None:
+        """A record entered in error is set aside, a cancelled order or an administration
+        not done was never given: their dates decide nothing (no line, nothing given
+        now), so a period ending before it starts in them refuses nothing; the rest of
+        the record is read (the kidney record's doxorubicin-ifosfamide line). Before,
+        the whole record was refused, and no assessment given."""
+        bc = read(make())
+        assert lines(bc) == [CHEMO]

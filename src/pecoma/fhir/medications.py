@@ -80,6 +80,7 @@ __all__ = [
     "allergy_may_be_to_a_drug",
     "allergy_narratives",
     "allergy_substances",
+    "backwards_periods",
     "code_records_no_allergy",
     "contained",
     "day_of",
@@ -1308,13 +1309,10 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
     number: the R4B validator accepts both) would otherwise be dropped without a word, and
     the course dated by what is left. A MedicationAdministration's ``dosage.timing``
     (no element of R4: its date is its ``effective[x]``, required) is never read, and
-    named here. So is a period whose end is before its start (:func:`_backwards`: the
-    ``effectivePeriod`` of a statement or an administration, a dosage's ``boundsPeriod``):
-    the record contradicts itself, and its end decides whether the drug is given now."""
+    named here. A period whose end is before its start is named by
+    :func:`backwards_periods`."""
     kind = str(resource.get("resourceType"))
     out: list[tuple[str, Any, str]] = []
-    if kind in ("MedicationStatement", "MedicationAdministration"):
-        out += _backwards(resource.get("effectivePeriod"), "effectivePeriod")
     dosage = resource.get("dosage")
     if kind == "MedicationAdministration" and isinstance(dosage, dict) and (
             "timing" in dosage):
@@ -1357,21 +1355,59 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
         else:
             out += [(f"{at}.timing.repeat.boundsPeriod.{k}", bounds[k], _DATE_RULE)
                     for k in ("start", "end") if k in bounds and days_of(bounds[k]) is None]
-            out += _backwards(bounds, f"{at}.timing.repeat.boundsPeriod")
     return out
 
 
+def backwards_periods(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
+    """The periods of a medication record whose end is before its start
+    (:func:`_backwards`: the ``effectivePeriod`` of a statement or an administration, a
+    dosage's ``boundsPeriod``), each named at its end as :func:`unread_timing` names an
+    element: the record contradicts itself, and its end decides whether the drug is given
+    now. Only for a record that is read: one entered in error, or not given (a cancelled
+    order), decides nothing by its dates, and is not checked."""
+    kind = str(resource.get("resourceType"))
+    out: list[tuple[str, Any, str]] = []
+    if kind in ("MedicationStatement", "MedicationAdministration"):
+        out += _backwards(resource.get("effectivePeriod"), "effectivePeriod")
+    held = resource.get(_DOSAGE_LISTS.get(kind, ""))
+    for i, dosage in enumerate(held if isinstance(held, list) else []):
+        timing = dosage.get("timing") if isinstance(dosage, dict) else None
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        if isinstance(repeat, dict):
+            out += _backwards(repeat.get("boundsPeriod"),
+                              f"{_DOSAGE_LISTS[kind]}.{i}.timing.repeat.boundsPeriod")
+    return out
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """The instant a FHIR dateTime with its time and offset names ("2025-07-01T00:30:00+02:00"
+    is 2025-06-30 22:30 UTC); ``None`` for a date, a partial date, or anything else."""
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
 def _backwards(period: Any, at: str) -> list[tuple[str, Any, str]]:
-    """A Period whose end is surely before its start (each read as the days it may be,
-    :func:`days_of`; FHIR R4's invariant per-1: start <= end), named at its end as
-    :func:`unread_timing` names an element; else nothing. A day outside the dates pecoma
-    accepts (:func:`pecoma.dates.range_rule`: 0001-01-01, 9999-12-31) is left to the rule
-    that refuses it naming the range, the cause of the disorder."""
+    """A Period whose end is surely before its start (FHIR R4's invariant per-1: start <=
+    end), named at its end; else nothing. Two dateTimes with their times are compared as
+    the instants they name (:func:`_instant`: the offsets may differ, "+02:00" and "Z");
+    else each is read as the days it may be (:func:`days_of`: a date, a partial date). A
+    day outside the dates pecoma accepts (:func:`pecoma.dates.range_rule`: 0001-01-01,
+    9999-12-31) is left to the rule that refuses it naming the range, the cause of the
+    disorder."""
     if not isinstance(period, dict):
         return []
     start, end = days_of(period.get("start")), days_of(period.get("end"))
-    if start is None or end is None or end.latest >= start.earliest or any(
+    if start is None or end is None or any(
             range_rule(day) for day in (start.earliest, end.latest)):
+        return []
+    begun, ended = _instant(period.get("start")), _instant(period.get("end"))
+    if (ended >= begun if begun is not None and ended is not None
+            else end.latest >= start.earliest):
         return []
     return [(f"{at}.end", period["end"],
              f"must not be before {at}.start ({start.written}): a FHIR R4 Period ends on "

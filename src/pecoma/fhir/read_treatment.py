@@ -927,7 +927,12 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         # its dates decide whether it is a line, planned or given now: a dosage timing
         # that cannot be read is refused, never dropped (the R4B validator lets a null or
         # a number through as an event, and validates only the records a fact comes from)
-        for path, value, rule in meds.unread_timing(med):
+        state = meds.given(med, r.on)
+        # a period ending before it starts is refused only in a record that is read (one
+        # entered in error or not given decides nothing by its dates)
+        backwards = ([] if state in (meds.Given.error, meds.Given.not_given)
+                     else meds.backwards_periods(med))
+        for path, value, rule in [*meds.unread_timing(med), *backwards]:
             r.issue(f"{where}.{path}", value, rule)
             r.refused_elements.add(f"{where}.{path}")
         for path in meds.absent_dose_days(med):
@@ -936,7 +941,6 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                            "the course's dates are read from its other dates, or stay "
                            "unknown, and its last dose day is unknown (not read as ended "
                            "by the days listed)")
-        state = meds.given(med, r.on)
         if agent is None:
             r.why[where] = f"medication not identified: {why}"
             if state in meds.NOT_A_LINE:
