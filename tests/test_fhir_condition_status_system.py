@@ -309,3 +309,55 @@ class TestStatusInWordsOnly:
         assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
         assert any(n.startswith(f"Condition/{MET}: its clinicalStatus holds no code, only "
                                 "the words 'Resolved'") for n in got.notes), got.notes
+
+    @pytest.mark.parametrize("words", ["Active", "Recurrence", "Resolved"])
+    def test_an_abatement_beside_a_clinical_status_in_words_keeps_the_metastasis(
+            self, words: str) -> None:
+        """The lung metastasis's clinicalStatus in words only, beside an
+        abatementDateTime (2025-03-01): the words are not read, so its status is unknown,
+        and a status not read never makes present disease history. The metastasis stays
+        present disease (the safer reading: the patient is not free of disease), and the
+        note says the abatement was not read as resolved. Before, the words were taken as
+        no clinicalStatus and the abatement made the patient free of disease since
+        2025-03-01, under a note saying the metastasis was kept as current."""
+        got = read(bundle(MET, "clinicalStatus", {"text": words},
+                          abatementDateTime="2025-03-01"))
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+        assert got.case.free_of_disease is None
+        assert any(n.startswith(f"Condition/{MET}: its clinicalStatus in words only "
+                                f"('{words}') is not read, and an abatement beside it is "
+                                "not read as resolved") for n in got.notes), got.notes
+        assert not any("read as resolved" in n and "no clinicalStatus" in n
+                       for n in got.notes)
+
+    def test_a_pecoma_confirmed_in_words_is_said_not_read(self) -> None:
+        """'Confirmed' as the PEComa's verificationStatus text: refused, and the message
+        says the words were not read (the status is unknown), never that 'Confirmed' may
+        refute the diagnosis."""
+        with pytest.raises(InputError) as caught:
+            read(bundle(PRIMARY, "verificationStatus", {"text": "Confirmed"}))
+        text = str(caught.value)
+        assert "'Confirmed' is not read, so the status is unknown" in text
+        assert "may refute" not in text
+
+    def test_a_refusal_counting_another_cancer_refuted_in_words_says_so(self) -> None:
+        """A lung metastasis coded by site alone (ICD-10-CM C78.00) and naming no primary,
+        beside a breast cancer (C50.911) whose verificationStatus is 'Refuted' in words
+        only: the words are not read, so the breast cancer counts as another primary
+        cancer (the safer reading), and the metastasis cannot be taken as the PEComa's:
+        refused. The message says why a cancer the record calls refuted counts: its
+        status in words only was not read."""
+        b = bundle(MET, "code", {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                             "code": "C78.00"}]})
+        b["entry"].append({"resource": {
+            "resourceType": "Condition", "id": "breast-ca",
+            "clinicalStatus": status(CLINICAL, "active"),
+            "verificationStatus": {"text": "Refuted"},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                 "code": "C50.911"}]},
+            "subject": {"reference": "Patient/pat-1003"}, "onsetDateTime": "2022-05-01"}})
+        with pytest.raises(InputError) as caught:
+            read(b)
+        assert ("another primary cancer (Condition/breast-ca: its verificationStatus in "
+                "words only ('Refuted') is not read, so it is counted as a current "
+                "cancer)") in str(caught.value)

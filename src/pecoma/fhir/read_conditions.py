@@ -51,6 +51,7 @@ from pecoma.fhir.reading import (
     sites_named,
     status_notes,
     verification,
+    words_only,
 )
 
 __all__ = [
@@ -1184,6 +1185,19 @@ def _stated_before_the_present_metastases(
                 "metastases is asked (S16)")
 
 
+def _cancer_shown(where: str, r: Reader) -> str:
+    """Another primary cancer as a refusal names it: where it is, and each of its statuses
+    given in words only (:func:`words_only`), which is not read (the cancer is counted as
+    current, the safer reading), so that the reader of a refusal built on a cancer whose
+    words say "Refuted" is told why it counts."""
+    cond = r.resolve(where) or {}
+    unread = [f"its {element} in words only ({words}) is not read"
+              for element in ("verificationStatus", "clinicalStatus")
+              if (words := words_only(cond.get(element))) is not None]
+    return where if not unread else (
+        f"{where}: {' and '.join(unread)}, so it is counted as a current cancer")
+
+
 def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -> None:
     """The PEComa's metastasis Conditions (:func:`read_conditions` finds them), read after
     the resection and the end of the primary's treatment, which tell lymph-node
@@ -1220,8 +1234,8 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         elif target is None and other_cancers:
             r.issue(f"{where}.extension(relatedPrimaryCancerCondition)", "(missing)",
                     "must name the primary cancer of this metastasis: the record holds "
-                    f"another primary cancer ({other_cancers[0]}) besides the PEComa, so the "
-                    "metastasis cannot be taken as the PEComa's")
+                    f"another primary cancer ({_cancer_shown(other_cancers[0], r)}) besides "
+                    "the PEComa, so the metastasis cannot be taken as the PEComa's")
             continue
         if _suspected(cond, where, r):
             continue
@@ -1256,8 +1270,18 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         r.used.add(where)
         paths.append(where)
         status = clinical_status(cond)
-        if (status is None and not codings(cond.get("clinicalStatus"))
-                and any(k.startswith("abatement") for k in cond)):
+        abated = any(k.startswith("abatement") for k in cond)
+        if status is None and abated and (
+                words := words_only(cond.get("clinicalStatus"))) is not None:
+            # a status that could not be read never makes present disease history: the
+            # abatement beside it is in doubt, the metastasis kept in view
+            r.notes.append(f"{where}: its clinicalStatus in words only ({words}) is not "
+                           "read, and an abatement beside it is not read as resolved: a "
+                           "status not read never makes the disease history; the metastasis "
+                           f"is kept as present disease (the safer reading); record whether "
+                           f"the {site} metastasis is active or resolved (a clinicalStatus "
+                           "code)")
+        elif (status is None and not codings(cond.get("clinicalStatus")) and abated):
             # FHIR (con-4): a Condition that has abated is not active (one whose status is
             # coded, if not in FHIR's system, is kept in view: its note asks)
             status = "resolved"

@@ -676,7 +676,7 @@ def refuted_in_doubt(cond: Mapping[str, Any]) -> tuple[str, str] | None:
     if (words := words_only(cond.get("verificationStatus"))) is not None:
         return (f"{words} in words only, with no code",
                 f"a status in words only is not read (pecoma reads it by its code, never "
-                f"by its words: {words} may refute the diagnosis)")
+                f"by its words: {words} is not read, so the status is unknown)")
     pairs = [(sys, code) for sys, code in codings(cond.get("verificationStatus")) if code]
     removing = [(sys, code) for sys, code in pairs
                 if code in IGNORED_VERIFICATION and sys in (system, "")]
