@@ -27,6 +27,7 @@ from pecoma.case import PrimarySite, SurgeryStatus
 from pecoma.engine import assess
 from pecoma.fhir import case_from_bundle
 from pecoma.fhir import mcode as m
+from pecoma.fhir.reading import stated_sides
 from pecoma.fhir.resection_codes import NOT_RESECTION_CODES, RESECTION_CODES, SYSTEMS
 from pecoma.web import WebConfig, create_app
 from pecoma.web.cds.discovery import PATIENT_VIEW
@@ -286,6 +287,143 @@ class TestTheOtherKidney:
         assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
                    "record the side of the operation" in n for n in bc.notes), bc.notes
         assert "REC-RESECTION-DONE" not in [x.id for x in assess(bc.case, ON).recommendations]
+
+
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def _resource(record: dict[str, Any], rid: str) -> dict[str, Any]:
+    return next(e["resource"] for e in record["entry"] if e["resource"]["id"] == rid)
+
+
+def pecoma_coded_alone(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its left kidney PEComa stating its side by its code alone:
+    ICD-10-CM C64.2 (malignant neoplasm of the left kidney) with no display, its bodySite
+    the kidney with no laterality."""
+    pecoma = _resource(record, PECOMA)
+    pecoma["code"] = {"coding": [{"system": ICD10CM, "code": "C64.2"}]}
+    pecoma["bodySite"] = [copy.deepcopy(KIDNEY)]
+    return record
+
+
+class TestSidesByCode:
+    """The side an operation or a tumour states by its code, not only by its words. An
+    ICD-10-CM code of a paired organ states its side in its last character (C64.1 the
+    right kidney, C64.2 the left), a Coding's display is optional (FHIR R4), and an
+    operation of both sides ("Resection of Bilateral Kidneys", ICD-10-PCS 0TT20ZZ;
+    laterality SNOMED CT 51440002 "Right and left") or of the lingula (a part of the left
+    lung only) states the PEComa's side too. Read by words only, a right nephrectomy done
+    for a right kidney cancer coded C64.1 with no display was read as the complete
+    resection of the left renal PEComa (no resection advised for a tumour in place), and
+    a bilateral nephrectomy or a lingulectomy was asked about as of no side."""
+
+    def test_a_nephrectomy_for_a_right_kidney_cancer_coded_alone_is_not_the_resection(
+            self) -> None:
+        """The nephrectomy (no side of its own) names as its reason a Condition coded
+        ICD-10-CM C64.1 with no display and no bodySite: a cancer of the right kidney,
+        another tumour than the left renal PEComa. Not its resection: the resection is
+        advised."""
+        record = right_cancer_record(histology=False)
+        cancer = _resource(record, "rcc")
+        cancer["code"] = {"coding": [{"system": ICD10CM, "code": "C64.1"}]}
+        del cancer["bodySite"]
+        del _resource(record, NEPHRECTOMY)["bodySite"]
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        assert any(NEPHRECTOMY in x and "not shown to be of the PEComa primary" in x
+                   for x in bc.not_read), bc.not_read
+        ids = [x.id for x in assess(bc.case, ON).recommendations]
+        assert "REC-RESECTION-DONE" not in ids
+        assert "REC-RESECTION" in ids
+
+    def test_a_right_nephrectomy_naming_a_pecoma_coded_left_is_asked(self) -> None:
+        """The PEComa states its side by its code alone (C64.2, the left kidney); a
+        resection of the right kidney (ICD-10-PCS 0TT00ZZ) names it as its reason: the
+        record contradicts itself, the tumour is not taken as removed, and a note asks to
+        check the sides."""
+        record = pecoma_coded_alone(kidney_record(
+            {"coding": [{"system": PCS, "code": "0TT00ZZ"}]}))
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        assert {"surgery.status", "surgery.date", "surgery.margin"} <= set(bc.unreadable)
+        assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
+                   "its side: right; the PEComa's: left" in n and "check the side" in n
+                   for n in bc.notes), bc.notes
+
+    def test_a_left_nephrectomy_beside_a_pecoma_coded_left_is_read(self) -> None:
+        """The other way: the PEComa coded C64.2 alone, a resection of the left kidney
+        (ICD-10-PCS 0TT10ZZ) naming no reason: the same side, the resection of the
+        primary (before, the PEComa's side was not read and the operation was asked
+        about as of a side that cannot be told)."""
+        record = pecoma_coded_alone(kidney_record(
+            {"coding": [{"system": PCS, "code": "0TT10ZZ"}]}, reason=False))
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+        assert bc.case.surgery.date == dt.date(2023, 6, 20)
+
+    @pytest.mark.parametrize("code, site", [
+        pytest.param({"coding": [{"system": PCS, "code": "0TT20ZZ"}]}, None, id="pcs-0TT20ZZ"),
+        pytest.param({"coding": [{"system": SCT, "code": "1866009"}]}, None,
+                     id="sct-1866009"),
+        pytest.param({"text": "Bilateral nephrectomy"}, None, id="words"),
+        pytest.param({"coding": [{"system": SCT, "code": "175905003"}]},
+                     {**KIDNEY, "extension": [{"url": LATERALITY, "valueCodeableConcept": {
+                         "coding": [{"system": SCT, "code": "51440002"}]}}]},
+                     id="laterality-right-and-left")])
+    def test_a_bilateral_nephrectomy_removed_the_left_pecoma(
+            self, code: dict[str, Any], site: dict[str, Any] | None) -> None:
+        """Both kidneys removed (by its code, its words or its laterality 'Right and
+        left'), naming no reason, beside a left renal PEComa: the PEComa's kidney was
+        removed, so it is the resection of the primary (before: asked as of no side,
+        and a resection advised for a patient with no kidney left)."""
+        record = kidney_record(code, reason=False)
+        if site is not None:
+            _resource(record, NEPHRECTOMY)["bodySite"] = [site]
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+        assert "surgery.status" not in bc.unreadable
+        ids = [x.id for x in assess(bc.case, ON).recommendations]
+        assert "REC-RESECTION" not in ids
+
+    @pytest.mark.parametrize("code, read", [
+        pytest.param("0BTH4ZZ", True, id="lingula"),
+        pytest.param("0BTC4ZZ", False, id="right-upper-lobe")])
+    def test_a_lingulectomy_is_of_the_left_lung(self, code: str, read: bool) -> None:
+        """A PEComa of the left lung (bodySite SNOMED CT 44029006 Left lung structure):
+        a resection of the lingula (ICD-10-PCS 0BTH4ZZ), a part of the left lung only,
+        is of its side and read as its resection; a resection of the right upper lobe
+        (0BTC4ZZ) is not."""
+        record = kidney_record({"coding": [{"system": PCS, "code": code}]}, reason=False)
+        pecoma = _resource(record, PECOMA)
+        pecoma["code"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                                      "code": "8714/3"}]}
+        pecoma["bodySite"] = [{"coding": [{"system": SCT, "code": "44029006"}]}]
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.tumour.primary_site is PrimarySite.lung
+        assert (bc.case.surgery.status is SurgeryStatus.performed) is read
+        if read:
+            assert not any("not stated" in n for n in bc.notes), bc.notes
+
+    @pytest.mark.parametrize("reason", [False, True], ids=["no-reason", "reason"])
+    def test_a_hysterectomy_naming_an_ovary_s_side_removed_the_uterus(
+            self, reason: bool) -> None:
+        """A uterine PEComa recorded with a right laterality (of a lateral wall), and a
+        'Total hysterectomy with left oophorectomy' (SNOMED CT 739671004, no display),
+        with or without its reasonReference to the PEComa: the uterus, one organ, is
+        removed whole whatever side the ovary removed with it is of; the resection of the
+        primary (before: not read, or a note calling the record self-contradicting, and
+        a resection advised for a uterus already removed)."""
+        record = json.loads((ROOT / "data/mcode/uterus-localized.json").read_text())
+        pecoma = _resource(record, "primary-cancer-condition-uterus")
+        pecoma["bodySite"][0]["extension"] = [{"url": LATERALITY, "valueCodeableConcept": {
+            "coding": [{"system": SCT, "code": "24028007"}]}}]
+        operation = _resource(record, "cancer-related-surgical-procedure-hysterectomy")
+        operation["code"] = {"coding": [{"system": SCT, "code": "739671004"}]}
+        if not reason:
+            del operation["reasonReference"]
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+        assert not any("side" in n for n in bc.notes), bc.notes
 
 
 @pytest.fixture(scope="module")
@@ -646,3 +784,14 @@ class TestScopeTable:
                                (PCS, "0TBB8ZZ"), (PCS, "0TB08ZZ"), (PCS, "0TB18ZZ")]:
             assert (system, code) in NOT_RESECTION_CODES
             assert (system, code) not in RESECTION_CODES
+
+
+@pytest.mark.parametrize("code, sides", [
+    ("C64.1", {"right"}), ("C64.2", {"left"}), ("C641", {"right"}), ("C34.12", {"left"}),
+    ("C34.91", {"right"}), ("C56.3", {"left", "right"}), ("C57.02", {"left"}),
+    ("C78.01", {"right"}), ("C64.9", set()), ("C55", set())])
+def test_an_icd10cm_code_states_its_side(code: str, sides: set[str]) -> None:
+    """The ICD-10-CM laterality character, by the tabular list: 1 right, 2 left, 3
+    bilateral (C56.3, both ovaries); C64.9 (unspecified kidney) and C55 (uterus, unpaired)
+    state none. A code sent without its dot (C641) is the same code."""
+    assert stated_sides([{"coding": [{"system": ICD10CM, "code": code}]}]) == sides

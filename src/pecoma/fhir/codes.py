@@ -191,12 +191,34 @@ def cervix_said(system: str, code: str) -> str | None:
 #: ``lateralityQualifier``, a BodyStructure's ``locationQualifier``) and the one-sided
 #: body structures above. A tumour of the other side is another lesion (bilateral renal
 #: angiomyolipomas are common in tuberous sclerosis); never written.
-SNOMED_SIDE: Final[dict[str, str]] = {
-    "7771000": "left", "24028007": "right",
-    "18639004": "left", "9846003": "right",  # kidney
-    "44029006": "left", "3341006": "right",  # lung
-    "44714003": "left", "41224006": "left",  # left upper, lower lobe
-    "42400003": "right", "72481006": "right", "266005": "right",  # right lobes
+SNOMED_SIDE: Final[dict[str, tuple[str, ...]]] = {
+    "7771000": ("left",), "24028007": ("right",), "51440002": ("left", "right"),
+    "18639004": ("left",), "9846003": ("right",),  # kidney
+    "44029006": ("left",), "3341006": ("right",),  # lung
+    "44714003": ("left",), "41224006": ("left",),  # left upper, lower lobe
+    "42400003": ("right",), "72481006": ("right",), "266005": ("right",),  # right lobes
+}
+
+_R, _L, _BOTH = ("right",), ("left",), ("left", "right")
+
+#: ICD-10-CM codes whose last character states the side of a paired organ (the
+#: tabular list's laterality: 1 right, 2 left, 3 bilateral where it exists): the lung
+#: and bronchus (C34.x1, C34.x2), the kidney, renal pelvis and ureter (C64-C66, D30.0x,
+#: D41.0x-D41.2x), the ovary (C56, D39.1x), the fallopian tube and the broad and round
+#: ligaments (C57.0x-C57.2x), the adrenal gland (C74), and the secondary tumours of the
+#: lung, kidney, ovary and adrenal gland (C78.0x, C79.0x, C79.6x, C79.7x). A Condition
+#: coded so states its side as its words would (C64.1 with no display: the right
+#: kidney); WHO ICD-10 has no such characters.
+ICD10CM_SIDE: Final[dict[str, tuple[str, ...]]] = {
+    **{f"C34.{part}{n}": side for part in "01389" for n, side in (("1", _R), ("2", _L))},
+    **{f"{stem}.{n}": side for stem in ("C64", "C65", "C66")
+       for n, side in (("1", _R), ("2", _L))},
+    "C56.1": _R, "C56.2": _L, "C56.3": _BOTH,
+    **{f"{stem}{n}": side
+       for stem in ("C57.0", "C57.1", "C57.2", "C74.0", "C74.1", "C74.9", "C78.0", "C79.0",
+                    "C79.6", "C79.7", "D30.0", "D39.1", "D41.0", "D41.1", "D41.2")
+       for n, side in (("1", _R), ("2", _L))},
+    "C79.63": _BOTH,
 }
 
 #: Words that identify an agent in a medication's text or display, most specific first:

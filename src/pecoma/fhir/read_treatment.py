@@ -53,6 +53,7 @@ from pecoma.fhir.reading import (
     as_list,
     codings,
     condition_side,
+    condition_sides,
     conditions_named,
     day_of,
     enum_extension,
@@ -65,7 +66,7 @@ from pecoma.fhir.reading import (
     reference_of,
     resolved,
     site_of,
-    stated_side,
+    stated_sides,
 )
 
 __all__ = [
@@ -131,35 +132,45 @@ _PAIRED_SITES: Final = frozenset({
     PrimarySite.kidney.value, PrimarySite.lung.value, PrimarySite.broad_ligament.value,
     PrimarySite.other_gynecologic.value})
 
+#: The primary site whose resection has no side: the uterus is one organ, removed whole
+#: by a hysterectomy, so a side its code names is that of the ovary or tube removed with
+#: it ("Total hysterectomy with left oophorectomy"), never the PEComa's.
+_SIDELESS_SITES: Final = frozenset({PrimarySite.uterus.value})
 
-def _procedure_side(proc: Mapping[str, Any], r: Reader) -> str | None:
-    """The side a Procedure states: its bodySite, else its code's words
-    (:func:`condition_side`), else the name of the resection code it carries ("Resection
-    of Right Kidney", ICD-10-PCS 0TT00ZZ)."""
+
+def _procedure_sides(proc: Mapping[str, Any], r: Reader) -> frozenset[str]:
+    """The sides a Procedure states: its bodySite, else its code
+    (:func:`condition_sides`), else the name of the resection code it carries ("Resection
+    of Right Kidney", ICD-10-PCS 0TT00ZZ; "Resection of Bilateral Kidneys", both)."""
     coded = m.coded_resection(proc)
-    return condition_side(proc, r) or (
-        None if coded is None else stated_side([{"text": coded[1]}]))
+    return condition_sides(proc, r) or (
+        frozenset() if coded is None else stated_sides([{"text": coded[1]}]))
 
 
 def _side_against(proc: Mapping[str, Any], r: Reader) -> tuple[bool | None, str]:
     """Whether a resection read as of the PEComa's organ is of the PEComa's side, by the
-    rule that tells a size or a second PEComa of the other side (:func:`condition_side`):
-    ``False`` when the side it states (:func:`_procedure_side`) differs from the PEComa
-    Condition's (both stated: a right nephrectomy beside a left renal PEComa is not its
-    resection, whatever else it names); ``None`` at a paired organ when one side is
+    rule that tells a size or a second PEComa of the other side (:func:`condition_side`),
+    at an organ with sides (not the uterus: :data:`_SIDELESS_SITES`): ``False`` when the
+    sides it states (:func:`_procedure_sides`) do not hold the PEComa Condition's (both
+    stated: a right nephrectomy beside a left renal PEComa is not its resection, whatever
+    else it names; a bilateral one is); ``None`` at a paired organ when one side is
     stated and the other not, unless its reasonReference names the PEComa Condition read
     as the primary (or the same tumour recorded again, sides compared by
-    :func:`the_pecoma`), which tells the side; else ``True``. With the sides, what each
-    states (for the notes)."""
+    :func:`the_pecoma`), which tells the side; else ``True`` (an operation of both sides
+    removed the PEComa's). With the sides, what each states (for the notes)."""
     own = None if r.primary is None else condition_side(r.primary, r)
-    side = _procedure_side(proc, r)
-    shown = f"its side: {side or 'not stated'}; the PEComa's: {own or 'not stated'}"
-    if side is not None and own is not None:
-        return side == own, shown
-    named = any(x is True for _w, x in _reasons(proc, r))
-    if named or (side is None) == (own is None):
+    sides = _procedure_sides(proc, r)
+    side = "both" if len(sides) > 1 else next(iter(sides), "not stated")
+    shown = f"its side: {side}; the PEComa's: {own or 'not stated'}"
+    primary_site = r.data.get("tumour", {}).get("primary_site")
+    if primary_site in _SIDELESS_SITES:
         return True, shown
-    return r.data.get("tumour", {}).get("primary_site") not in _PAIRED_SITES or None, shown
+    if sides and own is not None:
+        return own in sides, shown
+    named = any(x is True for _w, x in _reasons(proc, r))
+    if named or len(sides) > 1 or (not sides) == (own is None):
+        return True, shown
+    return primary_site not in _PAIRED_SITES or None, shown
 
 
 def _linked_to_pecoma(proc: Mapping[str, Any], r: Reader) -> bool:

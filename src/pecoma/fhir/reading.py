@@ -31,6 +31,7 @@ __all__ = [
     "clinical_status",
     "codings",
     "condition_side",
+    "condition_sides",
     "conditions_named",
     "day_of",
     "effective_time",
@@ -49,6 +50,7 @@ __all__ = [
     "same_resource",
     "site_of",
     "stated_side",
+    "stated_sides",
     "status_notes",
     "verification",
 ]
@@ -368,20 +370,33 @@ def condition_sites(cond: Mapping[str, Any], r: Reader) -> list[Any]:
     return [found["location"], *as_list(found.get("locationQualifier"))]
 
 
+def condition_sides(cond: Mapping[str, Any], r: Reader) -> frozenset[str]:
+    """The sides a Condition (or a Procedure) states (:func:`stated_sides`): by its
+    bodySite (or the BodyStructure it names), else by its code."""
+    return stated_sides(condition_sites(cond, r)) or stated_sides([cond.get("code")])
+
+
 def condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
-    """The side a Condition (or a Procedure) states: by its bodySite (or the
-    BodyStructure it names), else in its code's words."""
-    return stated_side(condition_sites(cond, r)) or stated_side([cond.get("code")])
+    """The one side a Condition (or a Procedure) states (:func:`condition_sides`);
+    ``None`` when it states none, or both."""
+    sides = condition_sides(cond, r)
+    return next(iter(sides)) if len(sides) == 1 else None
 
 
-_SIDE_WORDS: Final = re.compile(r"\b(left|right)\b")
+#: Words that state a side, and the sides each states: the lingula is the left lung's.
+_SIDE_WORDS: Final = re.compile(r"\b(left|right|bilateral|lingula|lingular)\b")
+_WORD_SIDES: Final[dict[str, tuple[str, ...]]] = {
+    "left": ("left",), "right": ("right",), "bilateral": ("left", "right"),
+    "lingula": ("left",), "lingular": ("left",)}
 
 
-def stated_side(concepts: Iterable[Any]) -> str | None:
-    """The side ('left', 'right') body sites state: a laterality or location qualifier
-    (the mCODE extensions, or a BodyStructure's ``locationQualifier``: SNOMED CT 7771000,
-    24028007), a one-sided SNOMED CT body structure ("Right kidney structure"), or the
-    word; ``None`` when they state none, or both (bilateral)."""
+def stated_sides(concepts: Iterable[Any]) -> frozenset[str]:
+    """The sides ('left', 'right') body sites or codes state: a laterality or location
+    qualifier (the mCODE extensions, or a BodyStructure's ``locationQualifier``: SNOMED
+    CT 7771000, 24028007, 51440002 "Right and left"), a one-sided SNOMED CT body
+    structure ("Right kidney structure"), an ICD-10-CM code whose last character states
+    the side (:data:`pecoma.fhir.codes.ICD10CM_SIDE`: C64.1, the right kidney), or the
+    words ("bilateral" both, the lingula the left lung's); empty when they state none."""
     sides: set[str] = set()
     for concept in concepts:
         if not isinstance(concept, dict):
@@ -390,10 +405,27 @@ def stated_side(concepts: Iterable[Any]) -> str | None:
                       if isinstance(e, dict)
                       and e.get("url") in (m.LATERALITY_QUALIFIER, m.LOCATION_QUALIFIER)]
         for x in (concept, *qualifiers):
-            sides.update(c.SNOMED_SIDE[code] for system, code in codings(x)
-                         if system == c.SNOMED and code in c.SNOMED_SIDE)
-            sides.update(_SIDE_WORDS.findall(m.lower_words(x)))
-    return sides.pop() if len(sides) == 1 else None
+            for system, code in codings(x):
+                if system == c.SNOMED:
+                    sides.update(c.SNOMED_SIDE.get(code, ()))
+                elif system == m.ICD10CM:
+                    sides.update(c.ICD10CM_SIDE.get(_dotted(code), ()))
+            for word in _SIDE_WORDS.findall(m.lower_words(x)):
+                sides.update(_WORD_SIDES[word])
+    return frozenset(sides)
+
+
+def _dotted(code: str) -> str:
+    """An ICD-10-CM code with its dot ("C641" as "C64.1")."""
+    code = code.strip().upper()
+    return code if "." in code or len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def stated_side(concepts: Iterable[Any]) -> str | None:
+    """The one side body sites state (:func:`stated_sides`); ``None`` when they state
+    none, or both (bilateral)."""
+    sides = stated_sides(concepts)
+    return next(iter(sides)) if len(sides) == 1 else None
 
 
 #: Site values by SNOMED CT code: the organs' own codes and their sides and lobes.
