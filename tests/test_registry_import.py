@@ -215,9 +215,10 @@ class TestReimportAfterACorrection:
         run(repo, write_csv(tmp_path / "jan.csv", rows_of(r0)))
         run(repo, write_csv(tmp_path / "feb.csv", rows_of(
             {"PEC-0002": variant(low_risk(), **{"surgery.margin": "R1"})})))
-        # the same cases as January's, under another name and with the columns in
-        # another order: other bytes, another file
-        mar = write_csv(tmp_path / "mar.csv", rows_of(r0), list(reversed(COLUMN_NAMES)))
+        # the same cases as January's with a column more (the source's next extract):
+        # another table (the same cells in another order of columns would be the same)
+        mar = write_csv(tmp_path / "mar.csv", rows_of(r0),
+                        [*COLUMN_NAMES, "outcome.last_contact.date"])
         report = run(repo, mar)
         assert report.written is not None
         assert (report.written.new_versions, report.written.unchanged) == (1, 0)
@@ -238,6 +239,34 @@ class TestReimportAfterACorrection:
         assert again.written is not None and again.written.versions == {"PEC-0002": 4}
         assert "case not written: it is version 3" in again.warnings[0].rule
 
+    def test_the_same_file_saved_again_by_a_spreadsheet_keeps_the_correction(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """January's file (PEC-0002 margin R0) imported, then February's (margin R1, the
+        correction), then January's saved again by a spreadsheet: semicolons, a byte
+        order mark, Windows line ends and the columns in another order, the same cells.
+        It was a new file by its bytes, so version 3 brought R0 back over the
+        correction. It is the same table (the rule of every table the registry imports):
+        the correction stands (R1, version 2) and the row is named."""
+        import csv
+
+        first = write_csv(tmp_path / "jan.csv", rows_of({"PEC-0002": low_risk()}))
+        run(repo, first)
+        run(repo, write_csv(tmp_path / "feb.csv", rows_of(
+            {"PEC-0002": variant(low_risk(), **{"surgery.margin": "R1"})})))
+        with first.open(newline="", encoding="utf-8") as f:
+            table = [row[::-1] for row in csv.reader(f)]
+        resaved = tmp_path / "jan_saved_again.csv"
+        with resaved.open("w", newline="", encoding="utf-8-sig") as f:
+            csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(table)
+        again = run(repo, resaved)
+        assert again.written is not None and again.written.versions == {"PEC-0002": 2}
+        state = repo.state("PEC-0002")
+        assert state is not None and state.case is not None
+        assert state.case["surgery"]["margin"] == "R1"
+        [note] = again.warnings
+        assert "case not written: it is version 1 of the patient's case" in note.rule
+
     def test_an_import_that_writes_nothing_still_makes_its_file_known(
         self, repo: Repository, tmp_path: Path
     ) -> None:
@@ -247,7 +276,7 @@ class TestReimportAfterACorrection:
         first = write_csv(tmp_path / "first.csv", rows_of({"PEC-0002": low_risk()}))
         run(repo, first)
         copy = write_csv(tmp_path / "copy.csv", rows_of({"PEC-0002": low_risk()}),
-                         list(reversed(COLUMN_NAMES)))  # other bytes
+                         [*COLUMN_NAMES, "outcome.last_contact.date"])  # another table
         assert run(repo, copy).written.versions == {"PEC-0002": 1}  # nothing written
         record_case(repo, "PEC-0002", variant(low_risk(), **{"surgery.margin": "R1"}),
                     on_date=ON, settings=default_settings(), actor="clinic", source="form")
@@ -255,7 +284,7 @@ class TestReimportAfterACorrection:
         assert again.written is not None and again.written.versions == {"PEC-0002": 2}
         # the same cases in a file not imported before: the earlier case is brought back
         other = write_csv(tmp_path / "other.csv", rows_of({"PEC-0002": low_risk()}),
-                          [*COLUMN_NAMES[1:], COLUMN_NAMES[0]])
+                          [*COLUMN_NAMES, "outcome.last_contact.vital_status"])
         brought = run(repo, other)
         assert brought.written is not None and brought.written.versions == {"PEC-0002": 3}
 

@@ -357,29 +357,65 @@ class TestReimportKeepsCorrectionsAndWithdrawals:
             assert "does not undo a withdrawal" in text
         assert {k: _worklist(dst)[k][0] for k in expected} == expected
 
-    def test_a_file_not_imported_before_is_the_sources_word_and_says_so(
-            self, moved: tuple[Path, Path, CliRun], tmp_path: Path) -> None:
-        """A table of other bytes (the same rows saved again with Windows line ends) is a
-        new file, the source's current word, as a cases file is: D-1's death and S-1's
-        clear CT of 2026-09-01 withdrawn in the new registry are recorded again (D-1
-        deceased, S-1 upcoming again, its next visit counted from that CT), and each row
-        is named, so that a withdrawal that should stand can be made again."""
-        _, dst, _ = moved
+    def _withdraw_death_and_scan(self, dst: Path, tmp_path: Path) -> None:
+        """D-1's death withdrawn (another patient's), S-1's clear CT of 2026-09-01 too
+        (never done): D-1 is followed again (high risk, last scan 2025-04-12: overdue),
+        S-1's next visit counts from the surgery of 2024-03-01 (overdue)."""
         death = _ids(dst, tmp_path, "outcomes.csv")[("D-1", "2025-11-02")]
         scan = _ids(dst, tmp_path, "imaging_events.csv")[("S-1", "2026-09-01")]
         ok(pecoma("registry", "withdraw", "D-1", "--outcome", death, "--reason",
                   "another patient's death", "--on", ON, "--data-dir", str(dst)))
         ok(pecoma("registry", "withdraw", "S-1", "--scan", scan, "--reason",
                   "never done", "--on", ON, "--data-dir", str(dst)))
-        for name, kind in (("imaging_events.csv", "scans"), ("outcomes.csv", "outcomes")):
+
+    @pytest.mark.parametrize("resave", ["crlf", "semicolons-bom"])
+    def test_the_same_table_saved_again_is_a_table_imported_before(
+            self, moved: tuple[Path, Path, CliRun], tmp_path: Path, resave: str) -> None:
+        """The moved tables saved again by a spreadsheet (Windows line ends; semicolons,
+        a byte order mark and Windows line ends) hold the same cells: the same tables,
+        no new word from the source. They counted as new files by their bytes, so D-1's
+        withdrawn death came back (deceased) and S-1's withdrawn CT too (upcoming), the
+        notes on stderr only, exit 0. Now nothing comes back: D-1 and S-1 stay overdue,
+        and each kept withdrawal is named with the report, on stdout."""
+        _, dst, _ = moved
+        self._withdraw_death_and_scan(dst, tmp_path)
+        expected = {"D-1": "overdue", "S-1": "overdue"}
+        assert {k: _worklist(dst)[k][0] for k in expected} == expected
+        for name in ("imaging_events.csv", "outcomes.csv"):
+            text = (tmp_path / "export" / name).read_text().replace("\r\n", "\n")
+            if resave == "semicolons-bom":
+                text = "\ufeff" + text.replace(",", ";")
             other = tmp_path / f"again_{name}"
-            other.write_bytes((tmp_path / "export" / name).read_bytes()
-                              .replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+            other.write_bytes(text.replace("\n", "\r\n").encode())
             r = ok(pecoma("registry", "import", str(other), "--on", ON,
                           "--data-dir", str(dst)))
-            text = " ".join((r.stdout + r.stderr).split())
-            assert f"written: 1 new {kind}" in text
-            assert "recorded, bringing back an entry withdrawn as entered in error" in text
+            out = " ".join(r.stdout.split())
+            assert "written: 0 new" in out
+            assert "not recorded again" in out and "does not undo a withdrawal" in out
+        assert {k: _worklist(dst)[k][0] for k in expected} == expected
+
+    def test_a_file_not_imported_before_is_the_sources_word_and_says_so(
+            self, moved: tuple[Path, Path, CliRun], tmp_path: Path) -> None:
+        """A table of other cells (the old registry's later export: a clear chest CT of
+        D-1 on 2025-06-01 and a later contact of L-1, lost to follow-up, added) is the
+        source's current word, as a cases file is: D-1's death and S-1's clear CT of
+        2026-09-01 withdrawn in the new registry are recorded again (D-1 deceased, S-1
+        upcoming again, its next visit counted from that CT), and each row bringing one
+        back is named with the report (stdout), so that a withdrawal that should stand
+        can be made again."""
+        _, dst, _ = moved
+        self._withdraw_death_and_scan(dst, tmp_path)
+        added = {"imaging_events.csv": "99,D-1,2025-06-01,chest_ct,no_evidence_of_disease,x,y",
+                 "outcomes.csv": "99,L-1,last_contact,2025-06-01,lost_to_follow_up,,,,,x,y"}
+        for name, kind in (("imaging_events.csv", "scans"), ("outcomes.csv", "outcomes")):
+            other = tmp_path / f"later_{name}"
+            other.write_text((tmp_path / "export" / name).read_text().rstrip("\r\n")
+                             + "\n" + added[name] + "\n")
+            r = ok(pecoma("registry", "import", str(other), "--on", ON,
+                          "--data-dir", str(dst)))
+            out = " ".join(r.stdout.split())
+            assert f"written: 2 new {kind}" in out
+            assert "recorded, bringing back an entry withdrawn as entered in error" in out
         assert {k: _worklist(dst)[k][0] for k in ("D-1", "S-1")} == {
             "D-1": "deceased", "S-1": "upcoming"}
 
@@ -485,3 +521,127 @@ class TestCorrectionRejected:
                        "--good-rows"))
         assert "1 corrected entries left out" in r.stdout
         assert _worklist(scans_moved)["S-1"][0] == "suspended"
+
+
+class TestCorrectionsEndAtAnEntryThatStands:
+    """A chain of corrections (``corrected_by``) must end at a row that is imported: the
+    entry that stands. S-1 (low risk, a clear CT of 2026-09-01) has a distant metastasis
+    found on 2026-10-01: recorded, it suspends S-1's routine visits (S17, S27); not
+    recorded, S-1 stays on routine visits (upcoming, next due from that CT)."""
+
+    @pytest.mark.parametrize("rows", [
+        # two rows naming each other
+        ("10,S-1,distant_metastasis,2026-10-01,,symptoms,,,11,x,y\n"
+         "11,S-1,distant_metastasis,2026-10-01,,other,,,10,x,y\n"),
+        # a ring of three
+        ("10,S-1,distant_metastasis,2026-10-01,,symptoms,,,11,x,y\n"
+         "11,S-1,distant_metastasis,2026-10-01,,other,,,12,x,y\n"
+         "12,S-1,distant_metastasis,2026-10-01,,scheduled_scan,,,10,x,y\n"),
+    ], ids=["two-rows", "ring-of-three"])
+    @pytest.mark.parametrize("mode", [(), ("--good-rows",)], ids=["all-or-nothing",
+                                                                  "good-rows"])
+    def test_a_loop_of_corrections_is_refused_naming_every_row(
+            self, scans_moved: Path, tmp_path: Path, rows: str, mode: tuple[str, ...]
+            ) -> None:
+        """No row of a loop stands, yet each was left out as corrected: '0 good, 0
+        rejected … corrected entries left out (the row of the file that corrects each
+        stands in its place)', exit 0, the metastasis lost and S-1 left upcoming. Now
+        every row of the loop is refused naming the loop, in both modes (exit 3), no row
+        is counted as left out, and S-1 stays upcoming until the file says which entry
+        stands; with the loop broken (the last row's corrected_by emptied, so that row
+        stands) the metastasis is recorded and S-1's routine visits are suspended."""
+        n = rows.count("\n")
+        r = _import(scans_moved, tmp_path, rows, *mode)
+        assert r.returncode == 3
+        out, err = " ".join(r.stdout.split()), " ".join(r.stderr.split())
+        assert f"{n} rows read, 0 good, {n} rejected" in out
+        assert "corrected entries left out" not in out
+        for row in range(2, n + 2):
+            assert (f"row {row}, column 'corrected_by': must lead to the entry that stands, "
+                    "a row whose corrected_by is empty: the corrections go round in a loop "
+                    "(row 2 (id 10) -> row 3 (id 11) ->") in err
+        assert _worklist(scans_moved)["S-1"][0] == "upcoming"
+        last = rows.splitlines()[-1]
+        broken = rows.replace(last, last.replace(",10,x,y", ",,x,y"))
+        r = ok(_import(scans_moved, tmp_path, broken, *mode))
+        assert f"{n - 1} corrected entries left out" in r.stdout
+        assert _worklist(scans_moved)["S-1"][0] == "suspended"
+
+    @pytest.mark.parametrize("mode", [(), ("--good-rows",)], ids=["all-or-nothing",
+                                                                  "good-rows"])
+    def test_two_entries_of_one_event_neither_corrected_are_refused(
+            self, scans_moved: Path, tmp_path: Path, mode: tuple[str, ...]) -> None:
+        """L-1 (low risk, last scan 2024-09-01: overdue) has two last contacts on
+        2025-03-05, id 7 alive with disease, id 5 alive without disease, neither marked
+        corrected (a corrected_by emptied in a spreadsheet). Both were written in file
+        order, so the row lower in the file became current, whatever the ids: L-1 stayed
+        overdue on routine visits though the later id says alive with disease. Which one
+        stands is not known: both rows are refused naming each other, in both modes, and
+        L-1 stays overdue. Once the file says it (id 5 corrected by 7), alive with disease
+        stands: the case holds no disease, so routine visits are suspended with the
+        critical alert REGISTRY-DISEASE-NOT-IN-CASE."""
+        rows = ("7,L-1,last_contact,2025-03-05,alive_with_disease,,,,,x,y\n"
+                "5,L-1,last_contact,2025-03-05,alive_without_disease,,,,,x,y\n")
+        r = _import(scans_moved, tmp_path, rows, *mode)
+        assert r.returncode == 3
+        assert "2 rows read, 0 good, 2 rejected" in " ".join(r.stdout.split())
+        err = " ".join(r.stderr.split())
+        for row, other in ((2, "row 3 (id 5: alive_without_disease)"),
+                           (3, "row 2 (id 7: alive_with_disease)")):
+            assert (f"row {row}, column 'corrected_by': must name the entry that corrects "
+                    "this one when the file holds another entry of L-1's last_contact on "
+                    f"2025-03-05 with another value ({other}) and none of them is marked "
+                    "corrected") in err
+        assert _worklist(scans_moved)["L-1"][0] == "overdue"
+        ok(_import(scans_moved, tmp_path, rows.replace("alive_without_disease,,,,,x,y",
+                                                       "alive_without_disease,,,,7,x,y"),
+                   *mode))
+        row = _worklist(scans_moved)["L-1"]
+        assert row[0] == "suspended" and "REGISTRY-DISEASE-NOT-IN-CASE" in row[5]
+
+    def test_the_same_entry_twice_is_no_conflict(self, scans_moved: Path,
+                                                 tmp_path: Path) -> None:
+        """The same last contact twice (same value) says one thing: recorded once, L-1
+        lost to follow-up (off the worklist as lost)."""
+        r = ok(_import(scans_moved, tmp_path, LOST + LOST.replace("7,", "8,", 1)))
+        assert "written: 1 new outcomes, 1 unchanged" in r.stdout
+        assert _worklist(scans_moved)["L-1"][0] == "lost_to_follow_up"
+
+
+class TestRowCutShort:
+    def test_an_outcome_row_with_fewer_cells_than_the_header_is_refused(
+            self, scans_moved: Path, tmp_path: Path) -> None:
+        """outcomes.csv cut inside its last row: S-1's metastasis of 2026-10-01 (id 11,
+        found by symptoms in the whole file) ends after its date, 6 cells of 11. It was
+        read with the missing cells empty: recorded with its way found 'not recorded',
+        the corrected row (id 10, scheduled_scan) left out. Now the cut row is refused
+        naming its cells and the header's, the row it corrects named as not imported,
+        nothing written: S-1 stays upcoming until the whole file is imported."""
+        rows = ("10,S-1,distant_metastasis,2026-10-01,,scheduled_scan,,,11,x,y\n"
+                "11,S-1,distant_metastasis,2026-10-01,,")
+        r = _import(scans_moved, tmp_path, rows)
+        assert r.returncode == 3 and "nothing was written" in r.stdout
+        err = " ".join(r.stderr.split())
+        assert ("row 3, column '(row)': must have a cell for each of the header's 11 "
+                "columns (empty ones included, as a spreadsheet saves them): this row has "
+                "6, so the file may be cut short") in err
+        assert ("row 2, column 'corrected_by': not imported: the row that corrects this "
+                "entry, row 3, is rejected") in err
+        assert _worklist(scans_moved)["S-1"][0] == "upcoming"
+
+    def test_a_cases_row_cut_short_is_refused(self, tmp_path: Path) -> None:
+        """A cases file cut inside its last row (the header's later columns missing from
+        it) is refused on that row, naming its cells and the header's, never read with
+        the missing cells unknown (its margin, its mitoses): all-or-nothing writes
+        nothing, L-1's good row neither."""
+        f = write_csv(tmp_path / "c.csv", rows_of({"L-1": low_risk("2024-03-01"),
+                                                   "S-1": low_risk("2024-03-01")}))
+        lines = f.read_text().splitlines()
+        width = len(lines[0].split(","))
+        cut = ",".join(lines[-1].split(",")[:4])
+        f.write_text("\n".join([*lines[:-1], cut]))
+        r = pecoma("registry", "import", str(f), "--on", ON, "--data-dir",
+                   str(tmp_path / "dst"))
+        assert r.returncode == 3 and "nothing was written" in r.stdout
+        assert (f"row 3, column '(row)': must have a cell for each of the header's {width} "
+                "columns") in " ".join(r.stderr.split())

@@ -147,7 +147,11 @@ def import_cmd(
         out.print(lines[0], highlight=False, markup=False)
         out.print(lines[1], highlight=False, markup=False)
         for line in lines[2:]:
-            err.print(line, highlight=False, markup=False, soft_wrap=True)
+            # a refused row on stderr; a row written or kept with a note (an earlier value
+            # or a withdrawn entry brought back, a correction kept) is part of what was
+            # written: with the report, on stdout
+            (out if line.startswith("  !") else err).print(
+                line, highlight=False, markup=False, soft_wrap=True)
     if report.issues:
         raise typer.Exit(EXIT_INPUT)
 

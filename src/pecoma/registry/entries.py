@@ -47,8 +47,7 @@ from typing import Any
 
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.registry.import_check import RowIssue
-from pecoma.registry.import_table import RawRow, open_table
-from pecoma.registry.importer import file_digest
+from pecoma.registry.import_table import RawRow, open_table, table_digest
 from pecoma.registry.outcomes import parse_outcome, record_outcome_table
 from pecoma.registry.service import record_scan, validate_scan
 from pecoma.settings import Settings
@@ -151,8 +150,9 @@ class EntriesReport:
             f"{self.rows - len(self.rejected_rows) - self.corrected} good, "
             f"{len(self.rejected_rows)} rejected ({self.mode})",
             f"written: {self.written} new {self.table.value}, {self.unchanged} unchanged"
-            + (f"; {self.corrected} corrected entries left out (the row of the file that "
-               "corrects each stands in its place)" if self.corrected else "")
+            + (f"; {self.corrected} corrected entries left out (each for the row of the "
+               "file that stands at the end of its corrections: recorded, or named below)"
+               if self.corrected else "")
             if self.committed else "nothing was written",
         ]
         out += [f"  - {i}" for i in self.issues]
@@ -194,7 +194,7 @@ def import_entries(
     report.issues += _header_issues(table, header)
     if report.issues:
         return report
-    file = FileImport(path.name, file_digest(path))
+    file = FileImport(path.name, table_digest(header, rows))
     good: list[tuple[RawRow, OutcomeData | None]] = []
     checked: dict[int, list[RowIssue]] = {}
     for row in rows:
@@ -310,7 +310,71 @@ def _corrections(rows: Sequence[RawRow], checked: dict[int, list[RowIssue]]
         else:
             checked[row.number].append(RowIssue(row.number, "corrected_by",
                                                 show_value(by), rule))
+    for loop in _loops(out):
+        ring = " -> ".join(f"row {n} (id {_cell(by_number[n], 'id')})"
+                           for n in (*loop, loop[0]))
+        for n in loop:
+            del out[n]
+            checked[n].append(RowIssue(
+                n, "corrected_by", show_value(_cell(by_number[n], "corrected_by")),
+                f"must lead to the entry that stands, a row whose corrected_by is empty: "
+                f"the corrections go round in a loop ({ring}), so none of these rows is "
+                "the current entry and which one is not known (empty the corrected_by of "
+                "the row that stands)"))
+    _conflicts(rows, checked)
     return out
+
+
+def _loops(corrects: dict[int, int]) -> list[list[int]]:
+    """The loops of ``corrects`` (row -> the row correcting it): rows whose chain of
+    corrections comes back to itself, so that no row of it stands. Each loop once, from
+    its first row in the file; a row leading into a loop is not part of it (it is refused
+    with the loop's rows, as a row whose correction is refused: :func:`_left_out_refused`)."""
+    loops: list[list[int]] = []
+    done: set[int] = set()
+    for start in sorted(corrects):
+        path: list[int] = []
+        n = start
+        while n in corrects and n not in done and n not in path:
+            path.append(n)
+            n = corrects[n]
+        if n in path:
+            loop = path[path.index(n):]
+            first = loop.index(min(loop))
+            loops.append(loop[first:] + loop[:first])
+        done.update(path)
+    return loops
+
+
+def _conflicts(rows: Sequence[RawRow], checked: dict[int, list[RowIssue]]) -> None:
+    """Two rows or more of the same patient's same event on the same day, none of them
+    corrected (``corrected_by`` empty), that give different values (vital status, way
+    found): the file says two things and does not say which stands (a corrected_by
+    emptied in a spreadsheet, two tables put together). Each is refused, naming the
+    others (added to ``checked``): never settled by the order of the rows nor by their
+    ids. The same entry twice is recorded once, as ever."""
+    standing: dict[tuple[str, str, str], list[RawRow]] = {}
+    for row in rows:
+        if _cell(row, "corrected_by") is None and _cell(row, "event") is not None:
+            standing.setdefault(_event_key(row), []).append(row)
+
+    def values(row: RawRow) -> tuple[str, str]:
+        return (str(_cell(row, "vital_status") or ""), str(_cell(row, "found_by") or ""))
+
+    for (rid, event, day), group in standing.items():
+        if len({values(r) for r in group}) < 2:
+            continue
+        for row in group:
+            others = ", ".join(f"row {r.number} (id {_cell(r, 'id')}: "
+                               f"{' '.join(v for v in values(r) if v) or 'no value'})"
+                               for r in group if r is not row)
+            checked[row.number].append(RowIssue(
+                row.number, "corrected_by", "(empty)",
+                f"must name the entry that corrects this one when the file holds another "
+                f"entry of {rid}'s {event} on {day} with another value ({others}) and "
+                "none of them is marked corrected, so which one stands is not known "
+                "(fill corrected_by of each row corrected with the id of the row that "
+                "stands, or delete the wrong row)"))
 
 
 def _event_key(row: RawRow) -> tuple[str, str, str]:

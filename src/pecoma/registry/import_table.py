@@ -19,10 +19,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 import itertools
+import json
 import zipfile
 import zlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,7 +36,7 @@ from pecoma.registry.columns import column_kind
 from pecoma.text import TEXT_RULE, shown, text_is_odd
 
 __all__ = ["MAX_PACKING_RATIO", "MAX_ROWS", "MAX_UNPACKED_BYTES", "SHEET", "ImportFileError",
-           "RawRow", "Table", "column_letters", "open_table", "read_table"]
+           "RawRow", "Table", "column_letters", "open_table", "read_table", "table_digest"]
 
 MAX_ROWS = 100_000
 
@@ -84,6 +86,42 @@ def _beyond_header(number: int, position: int, value: Any, width: int) -> RawRow
             "imported (delete it, or move it under its column)")
     return RawRow(number, {"(row)": "a value beyond the header's columns"},
                   ((f"(column {position}, {column_letters(position)})", show_value(value), rule),))
+
+
+def _short_row(cells: int, width: int) -> tuple[str, str, str]:
+    """The problem of a CSV row holding fewer cells than the header names columns (a
+    file cut inside its last row, a cell's separator lost): the row is refused, never
+    read with its missing cells as empty (a value the file did not give)."""
+    return ("(row)", f"{cells} cells",
+            f"must have a cell for each of the header's {width} columns (empty ones "
+            f"included, as a spreadsheet saves them): this row has {cells}, so the file "
+            "may be cut short or a separator lost; save the file again whole, or fill "
+            "the row")
+
+
+def table_digest(header: Sequence[str], rows: Iterable[RawRow]) -> str:
+    """What tells a table imported before (SHA-256, hex): its content as read, the same
+    for the same cells whatever the file's line ends, separator, byte order mark,
+    format (CSV or XLSX) or the order of its columns and rows. Each row that is not an
+    empty line counts as its filled cells (column and value as text) and its problems;
+    the header as its column names. A file saved again by a spreadsheet is the same
+    table; a cell changed, a row added or removed makes another one. THE rule of every
+    file the registry imports (cases, and an export's scans and outcomes tables)."""
+    def text(value: Any) -> str:
+        return value if isinstance(value, str) else str(value)
+
+    def row_digest(r: RawRow) -> bytes:
+        cells = sorted((k, text(v)) for k, v in r.cells.items() if v is not None)
+        line = json.dumps([cells, sorted(r.problems)], ensure_ascii=False)
+        return hashlib.sha256(line.encode("utf-8", "surrogatepass")).digest()
+
+    # one digest a row (32 bytes: a file of 100,000 rows holds a few MB), sorted
+    found = sorted(row_digest(r) for r in rows
+                   if r.problems or any(v is not None for v in r.cells.values()))
+    h = hashlib.sha256(json.dumps(sorted(c for c in header if c)).encode())
+    for d in found:
+        h.update(d)
+    return h.hexdigest()
 
 
 def _cell(value: Any) -> Any:
@@ -154,6 +192,8 @@ def _csv_rows(reader: Any, header: list[str], path: Path, decimal_comma: bool,
         # an empty cell is most cells of a registry file: None without a call
         cells = {h: _cell(v) if v else None for h, v in zip(header, record, strict=False)}
         odd = _odd_cells(cells) if text_is_odd("".join(record)) else []
+        if len(record) < len(header) and any(v.strip() for v in record):
+            odd.append(_short_row(len(record), len(header)))
         for h in numbers:
             value = cells.get(h)
             if not isinstance(value, str):

@@ -32,7 +32,6 @@ again.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -53,7 +52,13 @@ from pecoma.registry.import_check import (
     issues_of_outcomes,
     nest,
 )
-from pecoma.registry.import_table import MAX_ROWS, ImportFileError, RawRow, open_table
+from pecoma.registry.import_table import (
+    MAX_ROWS,
+    ImportFileError,
+    RawRow,
+    open_table,
+    table_digest,
+)
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
 from pecoma.registry.state import NOT_EVALUABLE, plan_and_state
 from pecoma.registry.stored import assessment_data
@@ -324,10 +329,8 @@ def import_rows(
     """
     if len(rows) < POOL_MIN_ROWS:
         workers = 1
-    content = hashlib.sha256(repr(list(header)).encode())
-    for r in rows:  # what tells these rows imported before (as a file's bytes do)
-        content.update(repr((r.number, tuple(r.cells.items()))).encode())
-    return _import(repo, header, lambda: iter(rows), source=source, digest=content.hexdigest(),
+    return _import(repo, header, lambda: iter(rows), source=source,
+                   digest=table_digest(header, rows),
                    on_date=on_date, settings=settings, actor=actor, mode=mode,
                    workers=workers)
 
@@ -371,13 +374,11 @@ def import_file(
 
 
 def file_digest(path: Path) -> str:
-    """The SHA-256 of the file's bytes (hex), read in blocks: what tells a file imported
+    """The digest of the table ``path`` holds, read row by row (:func:`~pecoma.registry.
+    import_table.table_digest`: its cells, not its bytes): what tells a file imported
     before (see :class:`~pecoma.store.repository.FileImport`)."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    with open_table(path) as table:
+        return table_digest(table.header, table.rows)
 
 
 def _lines_over(path: Path, limit: int) -> bool:
