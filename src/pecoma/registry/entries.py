@@ -12,12 +12,16 @@ entry corrected (its ``corrected_by`` filled) is left out and counted: the entry
 stands, the one every figure reads, is imported. A correction is the same patient's same
 event on the same day: a ``corrected_by`` naming anything else (no row, the row itself,
 an id of several rows, another patient's, event's or day's row) is refused, as is a
-repeated ``id``, and so is a corrected row whose correcting row is refused
-(:func:`_corrections`). A scan or outcome recorded already is not recorded again, so
-importing a table twice changes nothing.
+repeated ``id``, and so is a corrected row whose correcting row is refused; a chain of
+corrections ends at the row that stands, so every row of a loop is refused; and two
+rows of one event on one day with different values, neither marked corrected, are
+refused, never settled by their order or ids (:func:`_corrections`). A scan or outcome
+recorded already is not recorded again, so importing a table twice changes nothing.
 
 A table is a file as a cases file is: its committed import records the digest of its
-bytes, and importing a table imported before never undoes a correction or a withdrawal
+cells (:func:`~pecoma.registry.import_table.table_digest`: the same table saved again by
+a spreadsheet, other line ends, separator or byte order mark, is the same table), and
+importing a table imported before never undoes a correction or a withdrawal
 made since (the rule of :meth:`~pecoma.store.repository.Repository.add_case_batches`):
 a row equal to an entry corrected or withdrawn since is not recorded and is named; a
 table not imported before is the source's current word, and such a row is recorded and
@@ -251,13 +255,15 @@ def import_entries(
 def _corrections(rows: Sequence[RawRow], checked: dict[int, list[RowIssue]]
                  ) -> dict[int, int]:
     """The outcome rows that another row of the file corrects (their ``corrected_by``
-    filled, left out: the correcting row is imported in their place), each to the number
-    of that row. A correction is the same patient's same event on the same day (the
+    filled, left out: the row at the end of the chain is imported in their place), each
+    to the number of that row. A correction is the same patient's same event on the same day (the
     export fills ``corrected_by`` so, see
     :func:`~pecoma.store.repository.outcomes.corrected_by`): a ``corrected_by`` naming
     no row, the row itself, an id two rows have, or a row of another patient, event or
     day corrects nothing, and its row is refused (added to ``checked``), never left out
-    unnamed. A repeated ``id`` is refused on each row after the first."""
+    unnamed. A repeated ``id`` is refused on each row after the first; every row of a
+    loop of corrections (:func:`_loops`) is refused, none of it standing; so are rows of
+    one event that disagree with none marked corrected (:func:`_conflicts`)."""
     first: dict[str, int] = {}
     numbers: dict[str, list[int]] = {}
     by_number = {r.number: r for r in rows}

@@ -9,6 +9,11 @@ NUL) is kept as a problem of its row, for the per-cell report of
 (a date before 1900, a time of day, a duration) is read as the spreadsheet shows it, so
 that a refusal shows that value (:func:`_shown`).
 
+A CSV row holding fewer cells than the header names columns (a file cut inside its last
+row) is refused, never read with the missing cells empty (:func:`_short_row`), as a row
+with a value right of the header is (:func:`_beyond_header`). What tells a table imported
+before is its content as read, not its bytes (:func:`table_digest`).
+
 A number cell of a CSV file separated by semicolons or tabs may hold a decimal comma
 (``9,5``), as a spreadsheet set to such a language writes it; elsewhere a number takes a
 decimal point (the rule, one for the import and the case form: :mod:`pecoma.numbers`).

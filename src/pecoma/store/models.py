@@ -26,7 +26,8 @@ checks that Alembic's autogenerate finds no difference).
   the entry itself stays, with its audit entry (migration 0014).
 - ``audit_log``: one row for every change, append-only (trigger-enforced).
 - ``imported_file``: one row for every committed import of a file (a CSV or XLSX file of
-  cases): the SHA-256 of its bytes, its name, who and when; append-only
+  cases, an export's scans or outcomes table): the SHA-256 of the table it holds (its
+  cells, not its bytes), its name, who and when; append-only
   (trigger-enforced). An import tells by it whether its file was imported before: only
   then does a row equal to a replaced case version keep the later one (migration 0013).
 - ``worklist_state``: per patient, the surveillance state the worklist reads (derived

@@ -330,21 +330,23 @@ class RepositoryBase:
         raise StoreError("cannot write to the registry: too many concurrency conflicts")
 
     def _imported_before(self, s: Session, digest: str) -> bool:
-        """Whether a file of these bytes (its SHA-256, hex) was imported before: THE rule
-        that tells a re-import (cases, scans and outcomes tables alike), which never
-        undoes a correction or a withdrawal made since."""
+        """Whether a table of this content (``digest``: :func:`~pecoma.registry.
+        import_table.table_digest`, the same cells whatever the file's line ends,
+        separator or format) was imported before: THE rule that tells a re-import
+        (cases, scans and outcomes tables alike), which never undoes a correction or a
+        withdrawal made since."""
         return s.scalar(select(ImportedFile.id).where(ImportedFile.digest == digest)
                         .limit(1)) is not None
 
     def _remember_file(self, s: Session, digest: str, name: str, actor: str,
                        now: dt.datetime) -> None:
         """Record a committed import of a file (in its transaction), so that importing
-        the same bytes again is known (:meth:`_imported_before`)."""
+        the same table again is known (:meth:`_imported_before`)."""
         s.execute(insert(ImportedFile).values(digest=digest, source=name[:200],
                                               imported_at=now, imported_by=actor))
 
     def imported_before(self, digest: str) -> bool:
-        """Whether a file of these bytes was imported before (:meth:`_imported_before`)."""
+        """Whether a table of this content was imported before (:meth:`_imported_before`)."""
         with self._read() as s:
             return self._imported_before(s, digest)
 

@@ -346,8 +346,10 @@ current word: it is stored (the earlier value brought back), and told so."""
 
 @dataclass(frozen=True, slots=True)
 class FileImport:
-    """The file an import reads: its name and the SHA-256 of its bytes (hex), recorded
-    with the import (table ``imported_file``) so that importing it again is known."""
+    """The file an import reads: its name and the digest of the table it holds (hex,
+    :func:`~pecoma.registry.import_table.table_digest`: its cells, whatever its line
+    ends, separator or format), recorded with the import (table ``imported_file``) so
+    that importing it again, or the same table saved again, is known."""
 
     name: str
     digest: str
