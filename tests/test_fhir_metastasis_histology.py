@@ -455,15 +455,16 @@ def with_biopsy(bundle: dict[str, Any], *obs: dict[str, Any]) -> dict[str, Any]:
 RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 
-def course(rid: str, rxcui: str, name: str, reason: str = f"Condition/{MET}"
-           ) -> dict[str, Any]:
-    """A completed MedicationAdministration of ``name`` in 2024-11, given for ``reason``."""
+def course(rid: str, rxcui: str, name: str, reason: str = f"Condition/{MET}",
+           *more: str) -> dict[str, Any]:
+    """A completed MedicationAdministration of ``name`` in 2024-11, given for ``reason``
+    (and ``more``)."""
     return {"resourceType": "MedicationAdministration", "id": rid, "status": "completed",
             "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": rxcui,
                                                       "display": name}]},
             "subject": {"reference": "Patient/pat-1003"},
             "effectivePeriod": {"start": "2024-11-20", "end": "2024-11-20"},
-            "reasonReference": [{"reference": reason}]}
+            "reasonReference": [{"reference": x} for x in (reason, *more)]}
 
 
 class TestACourseGivenForTheNoduleSetAside:
@@ -543,3 +544,69 @@ class TestAMetastasisCodedAsThePecomasBesideAnotherCancer:
             read(with_biopsy(nodule(), breast_cancer()))
         assert f"Condition/{MET}.extension(relatedPrimaryCancerCondition)" in [
             i.path for i in caught.value.issues]
+
+
+def adenocarcinoma_lesion() -> dict[str, Any]:
+    """A second lung lesion, ``met-adeno`` (C78.02, naming no primary), whose mCODE
+    morphology extension is ICD-O-3 8140/3 adenocarcinoma: set aside as another
+    tumour's."""
+    return {"resourceType": "Condition", "id": "met-adeno",
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "verificationStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                "code": "confirmed"}]},
+            "code": {"coding": [{"system": ICD10CM, "code": "C78.02",
+                                 "display": "Secondary malignant neoplasm of left lung"}]},
+            "extension": [{"url": MORPHOLOGY, "valueCodeableConcept": {
+                "coding": [{"system": ICDO3, "code": "8140/3"}]}}],
+            "subject": {"reference": "Patient/pat-1003"}, "onsetDateTime": "2024-10-25"}
+
+
+class TestACourseGivenForBothTheLesionSetAsideAndThePecomasMetastasis:
+    """A course whose reasons name a lesion set aside as another tumour's (its morphology
+    adenocarcinoma) and also a metastasis the reader itself reads as the PEComa's (coded
+    8714/6, or by site alone with no other primary cancer recorded: no relatedPrimary
+    extension) had been read as the other cancer's alone: doxorubicin given for the
+    PEComa's lung metastasis was dropped (no "anthracycline given" alert, an
+    anthracycline regimen offered as if none had been given), everolimus was not the
+    PEComa's mTOR line. A reason naming the PEComa's metastasis names the PEComa: the
+    course is the PEComa's line, given for both."""
+
+    def test_doxorubicin_for_both_is_the_pecomas_line(self) -> None:
+        """The example's nodule (8714/6, no relatedPrimary) and the adenocarcinoma lesion
+        as reasons: doxorubicin is the PEComa's line, so the chemotherapy given before
+        any mTOR inhibitor is known (its alert stands)."""
+        got = read(record(adenocarcinoma_lesion(), course(
+            "dox", "3639", "doxorubicin", "Condition/met-adeno", f"Condition/{MET}")))
+        assert [x.agent.value for x in got.case.systemic.therapies] == ["doxorubicin"]
+        assert "ALERT-CHEMO-BEFORE-MTOR" in {x.id for x in assess(got.case, ON).alerts}
+
+    def test_a_metastasis_by_site_alone_read_as_the_pecomas_names_it(self) -> None:
+        """The nodule coded C78.01 alone, naming no primary, with no other primary cancer
+        recorded: the reader reads it as the PEComa's (stage.metastases), so a course
+        given for it and the adenocarcinoma lesion is the PEComa's line too."""
+        got = read(with_biopsy(nodule(), adenocarcinoma_lesion(), course(
+            "dox", "3639", "doxorubicin", "Condition/met-adeno", f"Condition/{MET}")))
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+        assert [x.agent.value for x in got.case.systemic.therapies] == ["doxorubicin"]
+
+    def test_everolimus_for_both_is_the_pecomas_mtor_line(self) -> None:
+        """Everolimus given for both is the PEComa's mTOR line (its alert), not a course
+        of another cancer whose effect on the PEComa is asked."""
+        got = read(record(adenocarcinoma_lesion(), course(
+            "eve", "141704", "everolimus", "Condition/met-adeno", f"Condition/{MET}")))
+        assert [x.agent.value for x in got.case.systemic.therapies] == ["everolimus"]
+        assert got.courses_in_doubt == ()
+        assert "ALERT-MTOR-GIVEN" in {x.id for x in assess(got.case, ON).alerts}
+
+    def test_beside_a_breast_cancer_a_course_for_the_8714_6_metastasis_is_the_pecomas(
+            self) -> None:
+        """Beside a breast cancer the nodule coded 8714/6 is read as the PEComa's (its
+        code names its primary): doxorubicin given for it is the PEComa's line, not
+        asked as a course that names no cancer."""
+        got = read(record(breast_cancer(), course("dox", "3639", "doxorubicin")))
+        assert [x.agent.value for x in got.case.systemic.therapies] == ["doxorubicin"]
+        assert got.courses_in_doubt == ()
+        assert got.history_doubt is None

@@ -142,7 +142,9 @@ def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, lis
     whether a reason names the PEComa, and the other cancers its reasons name
     (:func:`pecoma.fhir.reading.conditions_named`). A ``reasonReference`` names the
     PEComa when it is the PEComa Condition, another coding or naming PEComa, or the same
-    tumour recorded again (:func:`same_tumour`, :func:`the_pecoma`); a metastasis names
+    tumour recorded again (:func:`same_tumour`, :func:`the_pecoma`), or a metastasis read
+    as the PEComa's (``Reader.pecoma_spread``: coded 8714/6, or naming no primary where no
+    other primary cancer is recorded); another metastasis names
     the primary its ``condition-related`` extension gives; one set aside as another
     tumour's (``Reader.other_spread``) names that other cancer (given by its label). A
     ``reasonCode`` names the PEComa when it
@@ -162,6 +164,10 @@ def cancers_given_for(resource: Mapping[str, Any], r: Reader) -> tuple[bool, lis
             # its own histology names another tumour: not the PEComa's spread, a lesion
             # of another cancer, named as one
             named.append(r.other_spread[id(target)][0])
+            continue
+        if id(target) in r.pecoma_spread:
+            # a metastasis the reader reads as the PEComa's (stage.metastases): the PEComa
+            pecoma = True
             continue
         if _is_metastasis(target):
             related = extension(target, m.CONDITION_RELATED)
@@ -1237,6 +1243,7 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                     f"another primary cancer ({_cancer_shown(other_cancers[0], r)}) besides "
                     "the PEComa, so the metastasis cannot be taken as the PEComa's")
             continue
+        r.pecoma_spread.add(id(cond))
         if _suspected(cond, where, r):
             continue
         if _nodal(cond):

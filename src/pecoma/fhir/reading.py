@@ -177,6 +177,11 @@ class Reader:
     #: PEComa: not the PEComa's spread, so nothing about them is the PEComa's. Each with
     #: where it is, and where and when the result that set it aside stands.
     other_spread: dict[int, tuple[str, str, Order]] = field(default_factory=dict)
+    #: Metastasis Conditions (by ``id``) read as the PEComa's
+    #: (:func:`pecoma.fhir.read_conditions.read_metastases`: linked to it, coded as its
+    #: spread, or naming no primary where no other primary cancer is recorded): a course
+    #: given for one is given for the PEComa.
+    pecoma_spread: set[int] = field(default_factory=set)
     #: Conditions (by ``id``) whose latest histology names another tumour than PEComa (a
     #: renal cell carcinoma's own result), with why: none of them is the PEComa, so an
     #: operation or a metastasis naming one is not the PEComa's.
