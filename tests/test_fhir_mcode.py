@@ -1974,6 +1974,27 @@ class TestRevisedHistology:
         assert f"; Observation/{UTERUS_ORIGINAL} is not read: histology " in rule
         assert f"(got 'Observation/{UTERUS_ORIGINAL}')" in rule
 
+    @pytest.mark.parametrize("value", [
+        {"dataAbsentReason": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+            "code": "unknown"}]}},
+        {"valueCodeableConcept": {"text": "Malignant spindle cell neoplasm, see report"}},
+    ], ids=["no-value", "names-no-pecoma"])
+    def test_the_only_result_naming_no_pecoma_is_no_pecoma_found(
+            self, uterus: dict[str, Any], value: dict[str, Any]) -> None:
+        """The uterine Condition (no PEComa code) whose only 31206-6 result has no value,
+        or words naming no PEComa: nothing in the record names a PEComa, so the refusal
+        says none was found ('(none found)') and lists the result apart as naming no
+        PEComa; it had named the result as the PEComa found but not read, and the SMART
+        page then told the clinician a PEComa diagnosis had been found."""
+        b = copy.deepcopy(uterus)
+        obs = res(b, UTERUS_ORIGINAL)
+        obs.pop("valueCodeableConcept")
+        obs.update(value)
+        rule = _refusal(b)["Condition"]
+        assert "(got '(none found)')" in rule
+        assert f"; Observation/{UTERUS_ORIGINAL}, a result naming no PEComa, is not read: " in rule
+
     # Before, a denial in words was read as "the diagnosis was revised"; but the same
     # reading refused real PEComas whose words denied another feature ("lymphovascular
     # invasion not identified") or said the tumour was gone ("no residual PEComa"). Words

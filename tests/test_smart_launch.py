@@ -961,6 +961,39 @@ class TestNoCaseRead:
         text = seen_by_clinician(self.refused(tmp_path, record).text)
         assert "holds no PEComa diagnosis" in text
 
+    def test_a_result_not_read_naming_no_pecoma_is_no_pecoma_found(
+            self, tmp_path: Path) -> None:
+        """A breast-cancer patient whose lung metastasis (C78.01) has a biopsy result
+        (LOINC 31206-6) with no value: nothing in the record names a PEComa. The page had
+        said a PEComa diagnosis or pathology result "was found but set aside", and asked
+        to check "that diagnosis": a false clinical statement. It says the record holds
+        none, that results not read name no PEComa, and the details name the result."""
+        record = breast_cancer_record()
+        subject = {"reference": "Patient/p-77"}
+        record["entry"] += [
+            {"resource": {"resourceType": "Condition", "id": "met", "subject": subject,
+                          "code": {"coding": [{
+                              "system": "http://hl7.org/fhir/sid/icd-10-cm",
+                              "code": "C78.01", "display": "Secondary malignant neoplasm "
+                              "of right lung"}]}, "onsetDateTime": "2025-06-01"}},
+            {"resource": {"resourceType": "Observation", "id": "met-biopsy",
+                          "status": "final", "subject": subject,
+                          "code": {"coding": [{"system": "http://loinc.org",
+                                               "code": "31206-6"}]},
+                          "focus": [{"reference": "Condition/met"}],
+                          "effectiveDateTime": "2025-06-10",
+                          "dataAbsentReason": {"coding": [{
+                              "system": "http://terminology.hl7.org/CodeSystem/"
+                                        "data-absent-reason", "code": "unknown"}]}}}]
+        r = self.refused(tmp_path, record)
+        text = seen_by_clinician(r.text)
+        assert "holds no PEComa diagnosis:" in text
+        assert "found but set aside" not in text and "Check that diagnosis" not in text
+        assert "none of them naming a PEComa" in text
+        details = integrator_details(r.text)
+        assert "Observation/met-biopsy, a result naming no PEComa, is not read" in details
+        assert "(none found)" in details
+
     def test_a_refuted_pecoma_diagnosis(self, tmp_path: Path) -> None:
         """The record's only PEComa Condition recorded as refuted (FHIR's own code): set
         aside, so no case is read; the page says a PEComa diagnosis was found but set

@@ -521,8 +521,9 @@ class _Histologies:
     doubted: set[int] = field(default_factory=set)
     said: dict[int, list[_Histology]] = field(default_factory=dict)
     unplaced: list[_Histology] = field(default_factory=list)
-    #: The results that say nothing pecoma can read of the histology (why in ``r.why``).
-    unread: list[str] = field(default_factory=list)
+    #: The results that say nothing pecoma can read of the histology (why in ``r.why``),
+    #: each with whether it could be the PEComa's (:func:`_may_name_pecoma`).
+    unread: list[tuple[str, bool]] = field(default_factory=list)
 
 
 def _stated_on(cond: Mapping[str, Any]) -> Order:
@@ -611,7 +612,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
         says_pecoma, shown, benign = _histology_said(obs)
         if says_pecoma is None:
             r.why[where] = shown
-            out.unread.append(where)
+            out.unread.append((where, _may_name_pecoma(obs, r)))
             continue
         x = (r.orders.get(id(obs), ("", "", 1)), where,
              (m.icdo3_pecoma(obs.get("valueCodeableConcept")) or shown) if says_pecoma
@@ -690,6 +691,19 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             if found and not spread:
                 out.linked[id(cond)] = _shown(found[-1])
     return out
+
+
+def _may_name_pecoma(obs: Mapping[str, Any], r: Reader) -> bool:
+    """Whether a histology result pecoma does not read may be the PEComa's diagnosis: its
+    value codes or names PEComa ("PEComa, Folpe category malignant"), or it is about a
+    Condition that does (a refuted one too). One with no value, or naming no PEComa, about
+    no such Condition ("Malignant spindle cell neoplasm" of a uterine cancer, a breast
+    cancer's metastasis biopsy) is no PEComa found."""
+    value = obs.get("valueCodeableConcept")
+    if value is None and isinstance(obs.get("valueString"), str):
+        value = {"text": obs["valueString"]}
+    return (m.icdo3_pecoma(value) is not None or m.names_pecoma(m.lower_words(value))
+            or any(_is_pecoma(x) for x in about_conditions(obs, r)))
 
 
 def _own_other_tumour(cond: Mapping[str, Any], where: str, r: Reader) -> list[_Histology]:
@@ -866,15 +880,19 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                       value := (extension(x, c.MCODE_MORPHOLOGY) or {}).get(
                           "valueCodeableConcept"))]
         # what names PEComa but was set aside (a refuted Condition) or not read (a result
-        # whose words pecoma does not read) is named: the record is never said to hold none
+        # naming PEComa, or about a Condition naming it, whose words pecoma does not read)
+        # is named: the record is never said to hold none; a result not read that names
+        # no PEComa is listed apart, never as a PEComa found
         found = [(w,
                   f"; {w} records PEComa but is set aside: its verificationStatus is "
                   f"'{verification(x)}'") for w, x in conditions
                  if not live_condition(x) and not _is_metastasis(x)
                  and (_is_pecoma(x) or id(x) in linked)]
         found += [(w, f"; {w} is not read: {r.why[w]}")
-                  for w in histologies.unread if w in r.why]
-        r.issue("Condition", ", ".join(x for x, _y in found[:3]) or "(none found)",
+                  for w, pecoma in histologies.unread if pecoma and w in r.why]
+        found += [("", f"; {w}, a result naming no PEComa, is not read: {r.why[w]}")
+                  for w, pecoma in histologies.unread if not pecoma and w in r.why]
+        r.issue("Condition", ", ".join(x for x, _y in found[:3] if x) or "(none found)",
                 "the bundle must hold the PEComa diagnosis: a Condition coded ICD-O-3 8714/0 "
                 f"or 8714/3 ({c.ICDO3_SYSTEM}) or {c.PECOMA_SYSTEM}|pecoma, or naming PEComa "
                 "('PEComa', 'perivascular epithelioid') in its code or in its mCODE "

@@ -167,7 +167,13 @@ def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]],
             detail = ("This patient's record holds no PEComa diagnosis: none of the "
                       "diagnoses read names a PEComa (perivascular epithelioid cell "
                       "tumour), nor does any pathology result"
-                      + (" that could be read" if "Observation" in kinds else "") + ".")
+                      + (" that could be read" if "Observation" in kinds else "")
+                      # results the reader could not read (no value, words it does not
+                      # read) naming no PEComa: said, never as a PEComa found
+                      + (" pecoma could read (some could not be read, none of them naming "
+                         "a PEComa: the details for the integrator below name them)"
+                         if "a result naming no PEComa, is not read" in no_diagnosis[0].rule
+                         and "Observation" not in kinds else "") + ".")
             actions.append("If the patient has a PEComa, check that the diagnosis is "
                            "recorded in the EHR (on the problem list or in the pathology "
                            "result), then open pecoma again from the chart.")
