@@ -537,6 +537,19 @@ class TestAMetastasisCodedAsThePecomasBesideAnotherCancer:
                                 "another primary cancer (Condition/breast-ca), read as the "
                                 "PEComa's") for n in got.notes)
 
+    @pytest.mark.parametrize("code", ["8714/6", "87146"])
+    def test_one_by_site_whose_morphology_codes_8714_6_is_read_as_the_pecomas(
+            self, code: str) -> None:
+        """C78.01 with mCODE's morphology extension ICD-O-3 8714/6 and no display (the
+        usual ICD-O-3 form of a metastasis's morphology): its morphology names its
+        primary, as 8714/3 or a display naming PEComa does. It had been refused for the
+        missing relatedPrimaryCancerCondition."""
+        got = read(with_biopsy(nodule(None, {"coding": [{"system": ICDO3, "code": code}]}),
+                               breast_cancer()))
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+        assert any(n.startswith(f"Condition/{MET}: a metastasis naming no primary beside "
+                                "another primary cancer") for n in got.notes)
+
     def test_one_coded_by_site_alone_is_still_refused(self) -> None:
         """C78.01 names no primary: it may be the breast cancer's, so the record is
         refused naming the extension, as before."""

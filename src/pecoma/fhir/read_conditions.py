@@ -97,17 +97,25 @@ def _is_metastasis(cond: Mapping[str, Any]) -> bool:
 
 def _states_pecoma(cond: Mapping[str, Any]) -> bool:
     """A Condition whose own code or morphology extension states PEComa (a metastasis
-    coded 8714/6 names its primary so)."""
-    return _is_pecoma(cond) or _codes_pecoma_spread(cond)
+    coded 8714/6 names its primary so, in its code or, as mCODE records a secondary's
+    morphology, in its histology-morphology-behavior extension)."""
+    morphology = (extension(cond, c.MCODE_MORPHOLOGY) or {}).get("valueCodeableConcept")
+    return _is_pecoma(cond) or _codes_pecoma_spread(cond) or _codes_spread(morphology)
 
 
 def _codes_pecoma_spread(cond: Mapping[str, Any]) -> bool:
     """A metastasis Condition whose code says it is the PEComa's spread (the project's
     code, ICD-O-3 8714/6): the PEComa histology it states, as a PEComa Condition's code
     states its own."""
-    concept = cond.get("code")
+    return _codes_spread(cond.get("code"))
+
+
+def _codes_spread(concept: Any) -> bool:
+    """Whether a CodeableConcept codes the PEComa's spread: the project's code, or ICD-O-3
+    8714/6 (with or without the '/')."""
     return (has_code(concept, c.PECOMA_SYSTEM, c.CONDITION_METASTASIS[0])
-            or any(has_code(concept, system, "8714/6") for system in c.ICDO3_SYSTEMS))
+            or any(system in c.ICDO3_SYSTEMS and code.replace("/", "").strip() == "87146"
+                   for system, code in codings(concept)))
 
 
 _NOT_CONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
