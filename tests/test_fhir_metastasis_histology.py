@@ -28,6 +28,7 @@ import pytest
 from pecoma.engine import assess
 from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.web.smart.unreadable import unreadable
 
 from allergy_support import ON, record
 
@@ -155,6 +156,24 @@ class TestAnotherTumoursBiopsy:
         with pytest.raises(InputError) as caught:
             read(without(record(biopsy(ADENO)), "disease-status"))
         assert "stage.status" in [i.path for i in caught.value.issues]
+
+    @pytest.mark.parametrize("own", [False, True], ids=["its-biopsy", "its-morphology"])
+    def test_the_refusal_names_the_metastasis_set_aside(self, own: bool) -> None:
+        """No disease-status Observation, and the only metastasis set aside (by its
+        biopsy, or by its own morphology extension 8140/3): the refusal for stage.status
+        had said only that a metastasis Condition must give it, as if the record held
+        none; it names the metastasis found and set aside, and why. The SMART page says
+        the only metastases recorded were another cancer's."""
+        bundle = (nodule(None, {"coding": [{"system": ICDO3, "code": "8140/3"}]}) if own
+                  else record(biopsy(ADENO)))
+        with pytest.raises(InputError) as caught:
+            read(without(bundle, "disease-status"))
+        issue = next(i for i in caught.value.issues if i.path == "stage.status")
+        assert (f"every metastasis Condition the record holds was set aside as not the "
+                f"PEComa's (Condition/{MET}: its latest histology, ") in issue.rule
+        page = unreadable(caught.value.issues, [])
+        assert any("the only metastases recorded were found to be another cancer's" in p
+                   for p in page.points)
 
     def test_an_earlier_pecoma_biopsy_is_revised_by_the_later_one(self) -> None:
         """A PEComa biopsy (8714/6) of the nodule, then a corrected reading as

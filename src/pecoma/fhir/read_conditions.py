@@ -1740,6 +1740,16 @@ def derive_status(r: Reader) -> None:
                 "treatment, so the disease cannot be taken as localized; record when it was "
                 "found (its onset), or the disease status; the disease status is never "
                 "assumed")
+    elif r.other_spread:
+        # a metastasis was found, and set aside: said, never "none found"
+        cond, by, _at = next(iter(r.other_spread.values()))
+        r.issue("stage.status", "(not found)",
+                "cannot be derived: every metastasis Condition the record holds was set "
+                f"aside as not the PEComa's ({cond}: its latest histology, {by}, names "
+                "another tumour), and nothing else states the disease status; record it "
+                f"(an Observation coded {c.PECOMA_SYSTEM}|{c.OBS_DISEASE_STATUS[0]}), or the "
+                "PEComa's metastases (mCODE SecondaryCancerCondition, with onset and "
+                "clinicalStatus); the disease status is never assumed")
     else:
         r.issue("stage.status", "(not found)",
                 f"must be given by an Observation coded {c.PECOMA_SYSTEM}|"

@@ -50,6 +50,9 @@ _KIND = re.compile(r"\b(" + "|".join(sorted(_KIND_WORDS, key=len, reverse=True))
 
 #: Why the disease status could not be derived, by the words of the reader's rule.
 _STATUS_WHY = (
+    ("set aside as not the PEComa's", "the only metastases recorded were found to be "
+     "another cancer's, not the PEComa's, and nothing else says whether the PEComa has "
+     "spread"),
     ("abatementDateTime", "metastases are recorded as resolved, without the date they "
      "resolved"),
     ("code and words disagree", "a history of metastatic cancer is recorded whose code and "
