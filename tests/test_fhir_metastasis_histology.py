@@ -425,6 +425,19 @@ class TestTheMetastasisOwnHistology:
                                                           "code": "8140/3"}]}), later))
         assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
 
+    def test_the_morphology_revised_by_the_later_biopsy_is_noted(self) -> None:
+        """The Condition's own morphology (8140/3) revised by the later PEComa biopsy: the
+        record contradicts itself (its problem list still says adenocarcinoma), which is
+        said in a note naming both, as a result so revised is listed; it had been kept
+        silently."""
+        later = biopsy({"coding": [{"system": ICDO3, "code": "8714/6"}]}, day="2024-12-01")
+        got = read(with_biopsy(nodule(None, {"coding": [{"system": ICDO3,
+                                                          "code": "8140/3"}]}), later))
+        assert any(n.startswith(f"Condition/{MET}.extension(mcode-histology-morphology-"
+                                "behavior) (8140/3): histology other than PEComa, revised "
+                                "by the later Observation/hist-met (8714/6)")
+                   for n in got.notes)
+
     @pytest.mark.parametrize("morphology", [
         pytest.param({"coding": [{"system": ICDO3, "code": "8714/3"}]}, id="pecoma-8714-3"),
         pytest.param({"coding": [{"system": ICDO3, "code": "8714/6"}]}, id="pecoma-8714-6"),

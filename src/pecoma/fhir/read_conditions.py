@@ -695,6 +695,14 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
                                    f"{_shown(pecoma[-1])}")
                 else:
                     r.used.add(x[1])
+            for x in own:
+                if x[2] is None:
+                    # the Condition's own record of another tumour, revised as a result is:
+                    # the record contradicts itself, said, never silently
+                    r.notes.append(f"{_shown(x)}: histology other than PEComa, revised by "
+                                   f"the later {_shown(pecoma[-1])}: {where} is kept as "
+                                   f"{what}, but its own record still says otherwise: "
+                                   "correct it in the EHR")
             found = [x for x in pecoma if x[1] != where]
             if found and not spread:
                 out.linked[id(cond)] = _shown(found[-1])
