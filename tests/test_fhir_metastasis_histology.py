@@ -470,6 +470,20 @@ class TestTheMetastasisOwnHistology:
                                 "behavior)") and "kept as the PEComa's" in n
                    for n in got.notes)
 
+    def test_a_site_codes_words_not_read_are_quoted_not_called_a_histology(self) -> None:
+        """C78.01 whose text reads "Lung metastasis, no evidence of adenocarcinoma": the
+        words are not read (a negation), the nodule stays a PEComa metastasis, and the
+        note quotes the words and why; it had called the site code C78.01 "histology
+        C78.01" and advised coding it ICD-O-3, which a site code on a problem list is
+        not."""
+        got = read(nodule({**BY_SITE, "text": "Lung metastasis, no evidence of "
+                                              "adenocarcinoma"}))
+        assert [x.site.value for x in got.case.stage.metastases] == ["lung"]
+        note = next(n for n in got.notes if n.startswith(f"Condition/{MET}.code:"))
+        assert "'Lung metastasis, no evidence of adenocarcinoma'" in note
+        assert "negation" in note
+        assert "histology C78.01" not in note and "ICD-O-3" not in note
+
     def test_a_code_by_site_alone_changes_nothing(self) -> None:
         """C78.01 "Secondary malignant neoplasm of right lung" names no histology: the
         nodule is the PEComa's metastasis, as before."""

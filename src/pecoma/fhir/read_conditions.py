@@ -745,10 +745,21 @@ def _own_other_tumour(cond: Mapping[str, Any], where: str, r: Reader) -> list[_H
             # a Condition's code is shown by its words (C78.01 names no morphology)
             words = show_value(m.lower_words(concept), 60) if concept is not morphology else ""
             out.append((_stated_on(cond), path, None, words or shown))
-        elif says is None and (concept is morphology or _OTHER_TUMOUR_WORDS.search(
-                m.plain_words(m.concept_text(concept)))):
+        elif says is None and concept is morphology:
             r.notes.append(f"{path}: {shown}; the metastasis is kept as the PEComa's, not "
                            "set aside as another tumour")
+        elif says is None and _OTHER_TUMOUR_WORDS.search(
+                m.plain_words(m.concept_text(concept))):
+            # a Condition's code (C78.01, a site) is no histology: its words are quoted
+            # and why they are not read, with no advice to code it otherwise
+            why = histology_words(m.concept_text(concept))[2] or shown
+            words = concept.get("text") if isinstance(concept.get("text"), str) else ""
+            r.notes.append(f"{path}: its words "
+                           f"{show_value(words or m.lower_words(concept), 100)} name "
+                           f"another tumour but are not read ({why}); the metastasis is kept "
+                           "as the PEComa's, not set aside as another tumour: if it is "
+                           "another cancer's, record its histology (a 31206-6 result, or "
+                           "mCODE's histology-morphology-behavior extension)")
     return out
 
 
