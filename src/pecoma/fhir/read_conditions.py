@@ -753,9 +753,9 @@ def _own_other_tumour(cond: Mapping[str, Any], where: str, r: Reader) -> list[_H
             # a Condition's code (C78.01, a site) is no histology: its words are quoted
             # and why they are not read, with no advice to code it otherwise
             why = histology_words(m.concept_text(concept))[2] or shown
-            words = concept.get("text") if isinstance(concept.get("text"), str) else ""
-            r.notes.append(f"{path}: its words "
-                           f"{show_value(words or m.lower_words(concept), 100)} name "
+            text = concept.get("text")
+            words = text if isinstance(text, str) and text else m.lower_words(concept)
+            r.notes.append(f"{path}: its words {show_value(words, 100)} name "
                            f"another tumour but are not read ({why}); the metastasis is kept "
                            "as the PEComa's, not set aside as another tumour: if it is "
                            "another cancer's, record its histology (a 31206-6 result, or "
