@@ -629,6 +629,19 @@ class TestRowCutShort:
                 "entry, row 3, is rejected") in err
         assert _worklist(scans_moved)["S-1"][0] == "upcoming"
 
+    @pytest.mark.parametrize("tail", ["\n", "\n\n", ",,,,,,,,,,\n", "\r\n"],
+                             ids=["blank-line", "two-blank-lines", "empty-cells", "crlf"])
+    def test_an_empty_line_is_no_row(self, scans_moved: Path, tmp_path: Path,
+                                     tail: str) -> None:
+        """An export's outcomes.csv with an empty line at its end (a spreadsheet or an
+        editor adds one), or a line of empty cells: no row, as in a file of cases. It had
+        been read as a row naming no patient and refused, so the whole table was not
+        imported: S-1's metastasis of 2026-10-01 is recorded and S-1 suspended."""
+        r = _import(scans_moved, tmp_path,
+                    "11,S-1,distant_metastasis,2026-10-01,,symptoms,,,,x,y\n" + tail)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert _worklist(scans_moved)["S-1"][0] == "suspended"
+
     def test_a_cases_row_cut_short_is_refused(self, tmp_path: Path) -> None:
         """A cases file cut inside its last row (the header's later columns missing from
         it) is refused on that row, naming its cells and the header's, never read with

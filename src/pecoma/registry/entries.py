@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.registry.import_check import RowIssue
+from pecoma.registry.import_check import RowIssue, is_empty
 from pecoma.registry.import_table import RawRow, open_table, table_digest
 from pecoma.registry.outcomes import parse_outcome, record_outcome_table
 from pecoma.registry.service import record_scan, validate_scan
@@ -192,7 +192,8 @@ def import_entries(
         if table is None:
             raise ValueError(f"{path.name} is not a scans or outcomes table of an export")
         header = list(t.header)
-        rows = list(t.rows)
+        # an empty line (or one of empty cells) is no row, as in a file of cases
+        rows = [r for r in t.rows if not is_empty(r)]
         report = EntriesReport(path.name, table, all_or_nothing, sheet=t.sheet,
                                rows=len(rows), numbers=[r.number for r in rows])
     report.issues += _header_issues(table, header)
