@@ -1333,6 +1333,16 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                            f"is kept as present disease (the safer reading); record whether "
                            f"the {site} metastasis is active or resolved (a clinicalStatus "
                            "code)")
+        elif status is None and abated and cond.get("clinicalStatus") is not None \
+                and not codings(cond.get("clinicalStatus")):
+            # a status sent but holding neither a code nor words (a data-absent-reason:
+            # unknown) is a status not known, not an absent one: kept in view, as in words
+            r.notes.append(f"{where}: its clinicalStatus is sent without a code or words "
+                           "(not known), and an abatement beside it is not read as "
+                           "resolved: a status not read never makes the disease history; "
+                           "the metastasis is kept as present disease (the safer reading); "
+                           f"record whether the {site} metastasis is active or resolved (a "
+                           "clinicalStatus code)")
         elif (status is None and not codings(cond.get("clinicalStatus")) and abated):
             # FHIR (con-4): a Condition that has abated is not active (one whose status is
             # coded, if not in FHIR's system, is kept in view: its note asks)

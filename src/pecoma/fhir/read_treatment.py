@@ -939,11 +939,12 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         # that cannot be read is refused, never dropped (the R4B validator lets a null or
         # a number through as an event, and validates only the records a fact comes from)
         state = meds.given(med, r.on)
-        # a period ending before it starts is refused only in a record that is read (one
-        # entered in error or not given decides nothing by its dates)
-        backwards = ([] if state in (meds.Given.error, meds.Given.not_given)
-                     else meds.backwards_periods(med))
-        for path, value, rule in [*meds.unread_timing(med), *backwards]:
+        # a date that cannot be read, or a period ending before it starts, is refused only
+        # in a record that is read (one entered in error or not given decides nothing by
+        # its dates, and is not checked)
+        checked = ([] if state in (meds.Given.error, meds.Given.not_given)
+                   else [*meds.unread_timing(med), *meds.backwards_periods(med)])
+        for path, value, rule in checked:
             r.issue(f"{where}.{path}", value, rule)
             r.refused_elements.add(f"{where}.{path}")
         for path in meds.absent_dose_days(med):
