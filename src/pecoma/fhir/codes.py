@@ -197,6 +197,7 @@ SNOMED_SIDE: Final[dict[str, tuple[str, ...]]] = {
     "44029006": ("left",), "3341006": ("right",),  # lung
     "44714003": ("left",), "41224006": ("left",),  # left upper, lower lobe
     "42400003": ("right",), "72481006": ("right",), "266005": ("right",),  # right lobes
+    "3654008": ("left",),  # lingulectomy of lung: the lingula is the left lung's
 }
 
 _R, _L, _BOTH = ("right",), ("left",), ("left", "right")
@@ -211,6 +212,7 @@ _R, _L, _BOTH = ("right",), ("left",), ("left", "right")
 #: kidney); WHO ICD-10 has no such characters.
 ICD10CM_SIDE: Final[dict[str, tuple[str, ...]]] = {
     **{f"C34.{part}{n}": side for part in "01389" for n, side in (("1", _R), ("2", _L))},
+    "C34.2": _R,  # the middle lobe: only the right lung has one
     **{f"{stem}.{n}": side for stem in ("C64", "C65", "C66")
        for n, side in (("1", _R), ("2", _L))},
     "C56.1": _R, "C56.2": _L, "C56.3": _BOTH,

@@ -50,9 +50,9 @@ from pecoma.fhir.reading import (
     NotTolerated,
     Planned,
     Reader,
+    agreeing,
     as_list,
     codings,
-    condition_side,
     condition_sides,
     conditions_named,
     day_of,
@@ -138,39 +138,75 @@ _PAIRED_SITES: Final = frozenset({
 _SIDELESS_SITES: Final = frozenset({PrimarySite.uterus.value})
 
 
-def _procedure_sides(proc: Mapping[str, Any], r: Reader) -> frozenset[str]:
-    """The sides a Procedure states: its bodySite, else its code
-    (:func:`condition_sides`), else the name of the resection code it carries ("Resection
-    of Right Kidney", ICD-10-PCS 0TT00ZZ; "Resection of Bilateral Kidneys", both)."""
+def _procedure_sides(proc: Mapping[str, Any], r: Reader) -> frozenset[str] | None:
+    """The sides a Procedure states: its bodySite, its code (:func:`condition_sides`) and
+    the name of the resection code it carries ("Resection of Right Kidney", ICD-10-PCS
+    0TT00ZZ; "Resection of Bilateral Kidneys", both), which must agree (:func:`agreeing`):
+    ``None`` when they state different sides (a code right beside a bodySite laterality
+    "Right and left", a right nephrectomy whose words name the left kidney too)."""
     coded = m.coded_resection(proc)
-    return condition_sides(proc, r) or (
-        frozenset() if coded is None else stated_sides([{"text": coded[1]}]))
+    return agreeing([condition_sides(proc, r),
+                     frozenset() if coded is None else stated_sides([{"text": coded[1]}])])
+
+
+def _sides_shown(sides: frozenset[str] | None) -> str:
+    return ("in doubt (its record states sides that disagree)" if sides is None
+            else "both" if len(sides) > 1 else next(iter(sides), "not stated"))
 
 
 def _side_against(proc: Mapping[str, Any], r: Reader) -> tuple[bool | None, str]:
     """Whether a resection read as of the PEComa's organ is of the PEComa's side, by the
-    rule that tells a size or a second PEComa of the other side (:func:`condition_side`),
-    at an organ with sides (not the uterus: :data:`_SIDELESS_SITES`): ``False`` when the
-    sides it states (:func:`_procedure_sides`) do not hold the PEComa Condition's (both
-    stated: a right nephrectomy beside a left renal PEComa is not its resection, whatever
-    else it names; a bilateral one is); ``None`` at a paired organ when one side is
-    stated and the other not, unless its reasonReference names the PEComa Condition read
-    as the primary (or the same tumour recorded again, sides compared by
-    :func:`the_pecoma`), which tells the side; else ``True`` (an operation of both sides
-    removed the PEComa's). With the sides, what each states (for the notes)."""
-    own = None if r.primary is None else condition_side(r.primary, r)
+    rule that tells a size or a second PEComa of the other side (:func:`condition_sides`),
+    at an organ with sides (not the uterus: :data:`_SIDELESS_SITES`): a resection is read
+    as the PEComa's only when its side surely is. ``False`` when the sides it states
+    (:func:`_procedure_sides`) do not hold the PEComa Condition's one side (both stated:
+    a right nephrectomy beside a left renal PEComa is not its resection, whatever else it
+    names; a bilateral one is); ``None`` (asked) when the Procedure's or the PEComa's own
+    record states sides that disagree, when the PEComa is recorded on both sides and the
+    operation is not stated bilateral (a one-sided operation leaves the other side's
+    tumour), and at a paired organ when one side is stated and the other not, unless its
+    reasonReference names the PEComa Condition read as the primary (or the same tumour
+    recorded again, sides compared by :func:`the_pecoma`), which tells the side; else
+    ``True``. With the sides, what each states (for the notes)."""
+    own = frozenset() if r.primary is None else condition_sides(r.primary, r)
     sides = _procedure_sides(proc, r)
-    side = "both" if len(sides) > 1 else next(iter(sides), "not stated")
-    shown = f"its side: {side}; the PEComa's: {own or 'not stated'}"
+    shown = f"its side: {_sides_shown(sides)}; the PEComa's: {_sides_shown(own)}"
     primary_site = r.data.get("tumour", {}).get("primary_site")
     if primary_site in _SIDELESS_SITES:
         return True, shown
-    if sides and own is not None:
-        return own in sides, shown
+    if sides is None or own is None:
+        return None, shown
+    if len(own) > 1:
+        return (len(sides) > 1 or None), (
+            f"{shown}: the PEComa is recorded on both sides, and an operation not stated "
+            "bilateral leaves the other side's tumour")
+    if sides and own:
+        return own <= sides, shown
     named = any(x is True for _w, x in _reasons(proc, r))
-    if named or len(sides) > 1 or (not sides) == (own is None):
+    if named or len(sides) > 1 or (not sides) == (not own):
         return True, shown
     return primary_site not in _PAIRED_SITES or None, shown
+
+
+#: Words of an operation on the adnexa (an ovary, a tube), which leaves the uterus.
+_ADNEXA_WORDS: Final = re.compile(r"oophor|salping|adnex|ovariectom")
+
+
+def _removes_no_uterus(proc: Mapping[str, Any], r: Reader) -> str | None:
+    """At a uterine PEComa (:data:`_SIDELESS_SITES`), what an operation removes when it
+    is surely not the uterus: an organ its code names other than the uterus, or an
+    operation on the adnexa alone ("Right salpingo-oophorectomy", SNOMED CT 83152002
+    "Oophorectomy"); ``None`` for a hysterectomy, or an operation naming no organ.
+    Sides are not compared at the uterus only for an operation removing it."""
+    if r.data.get("tumour", {}).get("primary_site") not in _SIDELESS_SITES:
+        return None
+    organ = m.resected_organ(proc)
+    words = m.lower_words(proc.get("code"))
+    if organ is PrimarySite.uterus or "hysterectom" in words:
+        return None  # "vaginal hysterectomy" names the vagina as its route
+    if organ is not None:
+        return f"the {organ.value.replace('_', ' ')}"
+    return "an ovary or a tube" if _ADNEXA_WORDS.search(words) else None
 
 
 def _linked_to_pecoma(proc: Mapping[str, Any], r: Reader) -> bool:
@@ -217,7 +253,9 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
             resections.append((w, p))
         elif m.is_resection(p):
             of_primary = _for_primary(p, r)
-            if of_primary:
+            if of_primary and (organ := _removes_no_uterus(p, r)) is not None:
+                _not_the_uterus(w, p, organ, r)
+            elif of_primary:
                 on_side, sides = _side_against(p, r)
                 if on_side:
                     resections.append((w, p))
@@ -330,12 +368,29 @@ def _side_not_the_pecoma(where: str, proc: Mapping[str, Any], on_side: bool | No
                         f"told against the PEComa's ({sides}): not read as the resection "
                         "of the primary")
         r.notes.append(f"{where}: a resection ({shown}) of the PEComa's organ, a paired "
-                       f"one ({sides}): whether it removed the PEComa or the other side's "
-                       "organ cannot be told: not read as the resection of the primary "
-                       "(the tumour is not taken as removed); surgery.status, surgery.date "
-                       "and surgery.margin are unknown; record the side of the operation "
+                       f"one ({sides}): whether it removed the PEComa cannot be told: "
+                       "not read as the resection of the primary (the tumour is not taken "
+                       "as removed); surgery.status, surgery.date and surgery.margin are "
+                       "unknown; record the side of the operation "
                        "(its bodySite laterality) or its reasonReference to the PEComa "
                        "Condition")
+    for path in ("surgery.status", "surgery.date", "surgery.margin"):
+        r.value_not_read(path, where)
+
+
+def _not_the_uterus(where: str, proc: Mapping[str, Any], organ: str, r: Reader) -> None:
+    """An operation linked to a uterine PEComa that removes another organ
+    (:func:`_removes_no_uterus`): not the resection of the primary (S01, S03: the
+    uterus is left in place); listed with why, its surgery facts found but not read, and
+    the question said."""
+    shown = _code_shown(proc)
+    r.why[where] = (f"an operation ({shown}) removing {organ}, not the uterus holding the "
+                    "PEComa: not the resection of the primary")
+    r.notes.append(f"{where}: an operation ({shown}) removing {organ}, not the uterus "
+                   "holding the PEComa: not read as the resection of the primary (the "
+                   "tumour is not taken as removed); surgery.status, surgery.date and "
+                   "surgery.margin are unknown; if the uterus was removed, record the "
+                   "hysterectomy")
     for path in ("surgery.status", "surgery.date", "surgery.margin"):
         r.value_not_read(path, where)
 

@@ -25,6 +25,7 @@ __all__ = [
     "Order",
     "Planned",
     "Reader",
+    "agreeing",
     "as_list",
     "bound_status",
     "cervix_of",
@@ -375,34 +376,74 @@ def condition_sites(cond: Mapping[str, Any], r: Reader) -> list[Any]:
     return [found["location"], *as_list(found.get("locationQualifier"))]
 
 
-def condition_sides(cond: Mapping[str, Any], r: Reader) -> frozenset[str]:
+def condition_sides(cond: Mapping[str, Any], r: Reader) -> frozenset[str] | None:
     """The sides a Condition (or a Procedure) states (:func:`stated_sides`): by its
-    bodySite (or the BodyStructure it names), else by its code."""
-    return stated_sides(condition_sites(cond, r)) or stated_sides([cond.get("code")])
+    bodySite (or the BodyStructure it names) and by its code, which must agree; ``None``
+    when they contradict each other (a code C64.1, the right kidney, beside a bodySite
+    laterality left): its side is in doubt."""
+    return agreeing([stated_sides(condition_sites(cond, r)), stated_sides([cond.get("code")])])
 
 
 def condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
     """The one side a Condition (or a Procedure) states (:func:`condition_sides`);
-    ``None`` when it states none, or both."""
+    ``None`` when it states none, or both, or sides that contradict each other."""
     sides = condition_sides(cond, r)
-    return next(iter(sides)) if len(sides) == 1 else None
+    return next(iter(sides)) if sides is not None and len(sides) == 1 else None
 
 
 #: Words that state a side, and the sides each states: the lingula is the left lung's.
-_SIDE_WORDS: Final = re.compile(r"\b(left|right|bilateral|lingula|lingular)\b")
-_WORD_SIDES: Final[dict[str, tuple[str, ...]]] = {
-    "left": ("left",), "right": ("right",), "bilateral": ("left", "right"),
-    "lingula": ("left",), "lingular": ("left",)}
+_SIDE_WORDS: Final = re.compile(
+    r"\b(left|right|bilateral|lingula|lingular|lingulectomy)\b")
+_WORD_SIDES: Final[dict[str, frozenset[str]]] = {
+    "left": frozenset({"left"}), "right": frozenset({"right"}),
+    "bilateral": frozenset({"left", "right"}), "lingula": frozenset({"left"}),
+    "lingular": frozenset({"left"}), "lingulectomy": frozenset({"left"})}
+#: Words stating both sides as one statement ("Right and left", a laterality's display;
+#: "PEComa of both kidneys").
+_BOTH_WORDS: Final = re.compile(r"\b(?:right and left|left and right)\b")
+_BOTH_ORGANS: Final = re.compile(
+    r"\bboth (?:sides|kidneys|lungs|ovaries|adnexa|tubes|fallopian tubes|adrenal glands)\b")
+_BOTH: Final = frozenset({"left", "right"})
 
 
-def stated_sides(concepts: Iterable[Any]) -> frozenset[str]:
+def agreeing(statements: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    """The sides several statements of one thing agree on: empty when none states a
+    side; ``None`` when one contradicts itself or two state different sides (a right
+    nephrectomy whose words name the left kidney too, "left kidney spared"; a bodySite
+    right kidney beside one left adrenal gland): sides are never pooled, so a one-sided
+    operation is never read as a bilateral one."""
+    found: set[frozenset[str]] = set()
+    for sides in statements:
+        if sides is None:
+            return None
+        if sides:
+            found.add(sides)
+    return next(iter(found)) if len(found) == 1 else None if found else frozenset()
+
+
+def _words_sides(words: str) -> frozenset[str] | None:
+    """The sides words state: one side, or both when they say so as one statement
+    ("bilateral", "right and left"); ``None`` when they name sides that disagree."""
+    said = {_WORD_SIDES[w] for w in _SIDE_WORDS.findall(words)}
+    if _BOTH_ORGANS.search(words):
+        said.add(_BOTH)
+    if said == {frozenset({"left"}), frozenset({"right"})} and _BOTH_WORDS.search(words):
+        return _BOTH
+    return agreeing(said)
+
+
+def stated_sides(concepts: Iterable[Any]) -> frozenset[str] | None:
     """The sides ('left', 'right') body sites or codes state: a laterality or location
     qualifier (the mCODE extensions, or a BodyStructure's ``locationQualifier``: SNOMED
     CT 7771000, 24028007, 51440002 "Right and left"), a one-sided SNOMED CT body
-    structure ("Right kidney structure"), an ICD-10-CM code whose last character states
-    the side (:data:`pecoma.fhir.codes.ICD10CM_SIDE`: C64.1, the right kidney), or the
-    words ("bilateral" both, the lingula the left lung's); empty when they state none."""
-    sides: set[str] = set()
+    structure ("Right kidney structure") or operation (3654008 "Lingulectomy of lung"), an
+    ICD-10-CM code whose last character states the side
+    (:data:`pecoma.fhir.codes.ICD10CM_SIDE`: C64.1, the right kidney; C34.2, the middle
+    lobe; read under the WHO ICD-10 system too, which has no such codes), or the words
+    ("bilateral" both, the lingula and a lingulectomy the left lung's); empty when they
+    state none. Each code and each text is one statement, and they must agree
+    (:func:`agreeing`): ``None`` when they state different sides (in doubt)."""
+    statements: list[frozenset[str] | None] = []
     for concept in concepts:
         if not isinstance(concept, dict):
             continue
@@ -412,12 +453,12 @@ def stated_sides(concepts: Iterable[Any]) -> frozenset[str]:
         for x in (concept, *qualifiers):
             for system, code in codings(x):
                 if system == c.SNOMED:
-                    sides.update(c.SNOMED_SIDE.get(code, ()))
-                elif system == m.ICD10CM:
-                    sides.update(c.ICD10CM_SIDE.get(_dotted(code), ()))
-            for word in _SIDE_WORDS.findall(m.lower_words(x)):
-                sides.update(_WORD_SIDES[word])
-    return frozenset(sides)
+                    statements.append(frozenset(c.SNOMED_SIDE.get(code, ())))
+                elif system in (m.ICD10CM, m.ICD10):
+                    statements.append(frozenset(c.ICD10CM_SIDE.get(_dotted(code), ())))
+            if isinstance(x, dict):
+                statements.append(_words_sides(m.lower_words(x)))
+    return agreeing(statements)
 
 
 def _dotted(code: str) -> str:
@@ -428,9 +469,9 @@ def _dotted(code: str) -> str:
 
 def stated_side(concepts: Iterable[Any]) -> str | None:
     """The one side body sites state (:func:`stated_sides`); ``None`` when they state
-    none, or both (bilateral)."""
+    none, or both (bilateral), or sides that disagree."""
     sides = stated_sides(concepts)
-    return next(iter(sides)) if len(sides) == 1 else None
+    return next(iter(sides)) if sides is not None and len(sides) == 1 else None
 
 
 #: Site values by SNOMED CT code: the organs' own codes and their sides and lobes.
