@@ -330,6 +330,26 @@ class TestStatusInWordsOnly:
         assert not any("read as resolved" in n and "no clinicalStatus" in n
                        for n in got.notes)
 
+    @pytest.mark.parametrize("status", [
+        {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                        "valueCode": "unknown"}]},
+        {"text": "  "}], ids=["data-absent-reason", "blank-words"])
+    def test_an_abatement_beside_a_clinical_status_sent_unknown_keeps_the_metastasis(
+            self, status: dict[str, Any]) -> None:
+        """The lung metastasis's clinicalStatus sent but saying nothing (a
+        data-absent-reason 'unknown', or blank words) beside an abatementDateTime: a
+        status not known, not an absent one, so the abatement does not make present
+        disease history, as for a status in words. The metastasis stays present disease
+        (the patient is not free of disease) and the note never says there is no
+        clinicalStatus. Before, it was read as resolved and the patient free of disease
+        since 2025-03-01."""
+        got = read(bundle(MET, "clinicalStatus", status, abatementDateTime="2025-03-01"))
+        assert [m.site.value for m in got.case.stage.metastases] == ["lung"]
+        assert got.case.free_of_disease is None
+        assert any(n.startswith(f"Condition/{MET}: its clinicalStatus is sent without a "
+                                "code or words") for n in got.notes), got.notes
+        assert not any("no clinicalStatus" in n for n in got.notes), got.notes
+
     def test_a_pecoma_confirmed_in_words_is_said_not_read(self) -> None:
         """'Confirmed' as the PEComa's verificationStatus text: refused, and the message
         says the words were not read (the status is unknown), never that 'Confirmed' may

@@ -794,3 +794,21 @@ class TestAPeriodEndingBeforeItStarts:
         the whole record was refused, and no assessment given."""
         bc = read(make())
         assert lines(bc) == [CHEMO]
+
+    @pytest.mark.parametrize("timing", [
+        {"event": ["2025-02-30"]},
+        {"repeat": {"boundsPeriod": {"start": "2025-07-15", "end": "2025-13-01"}}},
+        {"event": [None]},
+    ], ids=["impossible-event", "impossible-bound", "null-event"])
+    @pytest.mark.parametrize("status", ["entered-in-error", "not-taken"])
+    def test_a_record_set_aside_is_not_checked_for_its_dosage_dates(
+            self, timing: dict[str, Any], status: str) -> None:
+        """An everolimus statement entered in error or not taken decides nothing by its
+        dates (no line, nothing given now), its dosage timing's neither: a date there
+        that cannot be read (30 February, month 13, a null) refuses nothing, and the rest
+        of the record is read (the doxorubicin-ifosfamide line). Before, the whole record
+        was refused ("the medication's dates are read from it"), and no assessment
+        given."""
+        bc = read({**statement(status), "effectivePeriod": {"start": "2025-07-15"},
+                   "dosage": [{"timing": timing}]})
+        assert lines(bc) == [CHEMO]
