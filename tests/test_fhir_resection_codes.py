@@ -426,6 +426,205 @@ class TestSidesByCode:
         assert not any("side" in n for n in bc.notes), bc.notes
 
 
+LEFT_ADRENAL = {"coding": [{"system": SCT, "code": "23451007", "display": "Adrenal gland"}],
+                "extension": [{"url": LATERALITY, "valueCodeableConcept": {
+                    "coding": [{"system": SCT, "code": "7771000", "display": "Left"}]}}]}
+BOTH_SIDES = {"url": LATERALITY, "valueCodeableConcept": {
+    "coding": [{"system": SCT, "code": "51440002", "display": "Right and left"}]}}
+
+
+def lung_record(pecoma_code: dict[str, Any], site: dict[str, Any],
+                operation: dict[str, Any]) -> dict[str, Any]:
+    """The kidney record made a lung PEComa (its histology 8714/3 kept): the PEComa coded
+    ``pecoma_code`` at ``site``, the operation coded ``operation``, naming no reason."""
+    record = kidney_record(operation, reason=False)
+    pecoma = _resource(record, PECOMA)
+    pecoma["code"] = pecoma_code
+    pecoma["bodySite"] = [site]
+    return record
+
+
+def _asked(bc: Any) -> None:
+    """The resection is not read (the tumour not taken as removed) nor dropped: its
+    surgery facts found but not read, and the resection still advised."""
+    assert bc.case.surgery.status is not SurgeryStatus.performed
+    assert {"surgery.status", "surgery.date", "surgery.margin"} <= set(bc.unreadable)
+    ids = [x.id for x in assess(bc.case, ON).recommendations]
+    assert "REC-RESECTION-DONE" not in ids
+    assert "REC-RESECTION" in ids
+
+
+class TestSidesInDoubt:
+    """A resection is read as the PEComa's only when its side surely is the PEComa's
+    (HAZ-229). Sides found anywhere in a Procedure were pooled, so a right nephrectomy
+    whose words or other body sites named the left side too ("left kidney spared",
+    "bilateral angiomyolipomas", a left adrenal gland) was read as bilateral, and so as
+    the complete resection of a left renal PEComa still in place: surgery performed R0,
+    'Complete resection achieved', no resection advised, no note."""
+
+    @pytest.mark.parametrize("code, sites", [
+        pytest.param({"text": "Right radical nephrectomy (left kidney spared)"}, None,
+                     id="words-left-kidney-spared"),
+        pytest.param({"text": "Right nephrectomy for bilateral angiomyolipomas"}, None,
+                     id="words-bilateral-other-thing"),
+        pytest.param({"coding": [{"system": SCT, "code": "175905003"}]},
+                     [RIGHT, LEFT_ADRENAL], id="right-kidney-and-left-adrenal"),
+        pytest.param({"coding": [{"system": PCS, "code": "0TT00ZZ"}]},
+                     [{**KIDNEY, "extension": [BOTH_SIDES]}],
+                     id="code-right-laterality-both")])
+    def test_a_right_nephrectomy_naming_the_left_side_too_is_asked(
+            self, code: dict[str, Any], sites: list[dict[str, Any]] | None) -> None:
+        """Beside the left renal PEComa, a nephrectomy naming no reason whose sources
+        disagree (its words say right, and left or bilateral of something else; its body
+        sites a right kidney and a left adrenal gland; its code the right kidney and its
+        laterality both): no bilateral operation is stated for the kidney, so the side is
+        in doubt: not read as the resection, the side asked in a note."""
+        record = kidney_record(code, reason=False)
+        if sites is not None:
+            _resource(record, NEPHRECTOMY)["bodySite"] = sites
+        bc = case_from_bundle(record, on=ON)
+        _asked(bc)
+        assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
+                   "its side: in doubt" in n for n in bc.notes), bc.notes
+
+    @pytest.mark.parametrize("pecoma_code, site, operation, read", [
+        pytest.param({"coding": [{"system": ICD10CM, "code": "C34.2"}]},
+                     {"coding": [{"system": SCT, "code": "39607008"}]},
+                     {"coding": [{"system": SCT, "code": "3654008"}], "text": "Lingulectomy"},
+                     False, id="middle-lobe-pecoma-lingulectomy"),
+        pytest.param({"coding": [{"system": ICD10CM, "code": "C34.2"}]},
+                     {"coding": [{"system": SCT, "code": "39607008"}]},
+                     {"coding": [{"system": PCS, "code": "0BTD4ZZ"}]},
+                     True, id="middle-lobe-pecoma-middle-lobectomy"),
+        pytest.param({"text": "Malignant PEComa"},
+                     {"coding": [{"system": SCT, "code": "44029006"}]},
+                     {"coding": [{"system": SCT, "code": "3654008"}]},
+                     True, id="left-lung-pecoma-lingulectomy-code-alone")])
+    def test_a_lingulectomy_is_left_and_the_middle_lobe_right(
+            self, pecoma_code: dict[str, Any], site: dict[str, Any],
+            operation: dict[str, Any], read: bool) -> None:
+        """ICD-10-CM C34.2 is the middle lobe, which only the right lung has; a
+        lingulectomy (SNOMED CT 3654008, or the word) removes the lingula of the left
+        lung. A lingulectomy beside a middle-lobe PEComa is of the other side (not its
+        resection; before, read as done); a right middle lobectomy (ICD-10-PCS 0BTD4ZZ)
+        is of its side (before, asked); a lingulectomy by its code alone beside a
+        left-lung PEComa is of its side (before, asked as of no side)."""
+        bc = case_from_bundle(lung_record(pecoma_code, site, operation), on=ON)
+        assert bc.case.tumour.primary_site is PrimarySite.lung
+        assert (bc.case.surgery.status is SurgeryStatus.performed) is read
+        if not read:
+            assert any(NEPHRECTOMY in x and "of the other side (its side: left; the "
+                       "PEComa's: right)" in x for x in bc.not_read), bc.not_read
+
+    @pytest.mark.parametrize("code", [
+        pytest.param({"text": "Right salpingo-oophorectomy"}, id="words-one-side"),
+        pytest.param({"coding": [{"system": SCT, "code": "29827000",
+                                  "display": "Bilateral salpingo-oophorectomy"}]},
+                     id="sct-bilateral"),
+        pytest.param({"coding": [{"system": SCT, "code": "83152002",
+                                  "display": "Oophorectomy"}]}, id="sct-no-side")])
+    @pytest.mark.parametrize("side", [None, "7771000"], ids=["no-side", "left"])
+    def test_an_adnexal_operation_is_not_the_resection_of_a_uterine_pecoma(
+            self, code: dict[str, Any], side: str | None) -> None:
+        """The uterine PEComa (with or without a laterality of its own), and an
+        operation on the ovaries or tubes alone naming it as its reason: the uterus
+        holding the PEComa is left in place (S01, S03: the resection of the primary
+        organ), so it is not its resection; the surgery facts are found but not read and
+        a note says what was removed. Before, sides were not compared at the uterus for
+        any operation, and the adnexal one was read as the complete resection."""
+        record = json.loads((ROOT / "data/mcode/uterus-localized.json").read_text())
+        if side is not None:
+            pecoma = _resource(record, "primary-cancer-condition-uterus")
+            pecoma["bodySite"][0]["extension"] = [{"url": LATERALITY, "valueCodeableConcept": {
+                "coding": [{"system": SCT, "code": side}]}}]
+        operation = _resource(record, "cancer-related-surgical-procedure-hysterectomy")
+        operation["code"] = code
+        operation.pop("bodySite", None)
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        assert {"surgery.status", "surgery.date", "surgery.margin"} <= set(bc.unreadable)
+        assert any("an ovary or a tube, not the uterus holding the PEComa" in n
+                   for n in bc.notes), bc.notes
+        assert "REC-RESECTION-DONE" not in [x.id for x in assess(bc.case, ON).recommendations]
+
+    @pytest.mark.parametrize("pecoma_code, site", [
+        pytest.param({"coding": [{"system": ICD10CM, "code": "C64.9"}]},
+                     {**KIDNEY, "extension": [BOTH_SIDES]}, id="laterality-both"),
+        pytest.param({"text": "PEComa of both kidneys"}, KIDNEY, id="words-both-kidneys")])
+    @pytest.mark.parametrize("operation, read", [
+        pytest.param("0TT10ZZ", False, id="left-nephrectomy"),
+        pytest.param("0TT20ZZ", True, id="bilateral-nephrectomy")])
+    def test_a_pecoma_of_both_sides_is_not_removed_by_a_one_sided_operation(
+            self, pecoma_code: dict[str, Any], site: dict[str, Any], operation: str,
+            read: bool) -> None:
+        """A renal PEComa recorded on both sides (coded C64.9, no side, with the
+        laterality 'Right and left'; or 'PEComa of both kidneys'), and a resection naming
+        it as its reason: one of the left kidney (ICD-10-PCS 0TT10ZZ) leaves the right
+        kidney's tumour, so it is not taken as the complete resection (asked, the note
+        saying the PEComa is recorded on both sides); one of both kidneys (0TT20ZZ)
+        removed it. Before, the one-sided operation was read as the complete resection
+        (the PEComa's side read as 'not stated')."""
+        record = kidney_record({"coding": [{"system": PCS, "code": operation}]})
+        pecoma = _resource(record, PECOMA)
+        pecoma["bodySite"] = [site]
+        pecoma["code"] = pecoma_code
+        bc = case_from_bundle(record, on=ON)
+        assert (bc.case.surgery.status is SurgeryStatus.performed) is read
+        if not read:
+            _asked(bc)
+            assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
+                       "the PEComa is recorded on both sides" in n for n in bc.notes), \
+                bc.notes
+
+    @pytest.mark.parametrize("operation", ["0TT10ZZ", "0TT00ZZ"], ids=["left", "right"])
+    def test_a_pecoma_whose_code_and_body_site_disagree_is_asked(self, operation: str) -> None:
+        """The PEComa coded ICD-10-CM C64.1 (the right kidney, no display) while its
+        bodySite's laterality is left: its own record contradicts itself, so its side is
+        in doubt, and a resection of either kidney, naming no reason, is not taken as its
+        resection: asked, the note naming the doubt. Before, the bodySite alone was
+        read, silently: the left nephrectomy was the complete resection."""
+        record = kidney_record({"coding": [{"system": PCS, "code": operation}]}, reason=False)
+        _resource(record, PECOMA)["code"] = {"coding": [{"system": ICD10CM, "code": "C64.1"}]}
+        bc = case_from_bundle(record, on=ON)
+        _asked(bc)
+        assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
+                   "the PEComa's: in doubt" in n for n in bc.notes), bc.notes
+
+    def test_an_icd10cm_side_sent_under_who_icd10_is_read(self) -> None:
+        """A nephrectomy (no side of its own) whose reason is a Condition coded C64.1
+        under the WHO ICD-10 system, which has no C64.1 (C64 has no fourth character):
+        the code is ICD-10-CM's right kidney, another tumour than the left renal PEComa,
+        so the operation is not its resection and the resection is advised. Before, the
+        side was read under the ICD-10-CM system only, and the nephrectomy taken as the
+        complete resection of the left PEComa."""
+        record = right_cancer_record(histology=False)
+        cancer = _resource(record, "rcc")
+        cancer["code"] = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10",
+                                      "code": "C64.1"}]}
+        del cancer["bodySite"]
+        del _resource(record, NEPHRECTOMY)["bodySite"]
+        bc = case_from_bundle(record, on=ON)
+        assert bc.case.surgery.status is not SurgeryStatus.performed
+        ids = [x.id for x in assess(bc.case, ON).recommendations]
+        assert "REC-RESECTION-DONE" not in ids
+        assert "REC-RESECTION" in ids
+
+
+@pytest.mark.parametrize("concepts, sides", [
+    ([{"coding": [{"system": SCT, "code": "3654008"}]}], {"left"}),
+    ([{"coding": [{"system": ICD10CM, "code": "C34.2"}]}], {"right"}),
+    ([{"text": "Right radical nephrectomy (left kidney spared)"}], None),
+    ([{"text": "Bilateral nephrectomy"}], {"left", "right"}),
+    ([{"coding": [{"system": SCT, "code": "51440002", "display": "Right and left"}]}],
+     {"left", "right"}),
+    ([RIGHT, LEFT_ADRENAL], None)])
+def test_sides_are_never_pooled(concepts: list[Any], sides: set[str] | None) -> None:
+    """Each code and each text states its sides, and they must agree: a lingulectomy is
+    left, the middle lobe (C34.2) right, 'bilateral' and 'Right and left' both; words or
+    body sites naming different sides are in doubt (``None``), never both."""
+    assert stated_sides(concepts) == sides
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     url = f"sqlite:///{tmp_path_factory.mktemp('cds-resection') / 'registry.db'}"
