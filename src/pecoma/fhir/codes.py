@@ -209,10 +209,11 @@ _R, _L, _BOTH = ("right",), ("left",), ("left", "right")
 #: ligaments (C57.0x-C57.2x), the adrenal gland (C74), and the secondary tumours of the
 #: lung, kidney, ovary and adrenal gland (C78.0x, C79.0x, C79.6x, C79.7x). A Condition
 #: coded so states its side as its words would (C64.1 with no display: the right
-#: kidney); WHO ICD-10 has no such characters.
+#: kidney); WHO ICD-10 has no such characters. C34.2, the middle lobe, is given no side
+#: though only the right lung has one: sides are compared, not lobes, and a right upper
+#: or lower lobectomy would then be read as removing a middle-lobe tumour.
 ICD10CM_SIDE: Final[dict[str, tuple[str, ...]]] = {
     **{f"C34.{part}{n}": side for part in "01389" for n, side in (("1", _R), ("2", _L))},
-    "C34.2": _R,  # the middle lobe: only the right lung has one
     **{f"{stem}.{n}": side for stem in ("C64", "C65", "C66")
        for n, side in (("1", _R), ("2", _L))},
     "C56.1": _R, "C56.2": _L, "C56.3": _BOTH,

@@ -189,7 +189,7 @@ def _side_against(proc: Mapping[str, Any], r: Reader) -> tuple[bool | None, str]
 
 
 #: Words of an operation on the adnexa (an ovary, a tube), which leaves the uterus.
-_ADNEXA_WORDS: Final = re.compile(r"oophor|salping|adnex|ovariectom")
+_ADNEXA_WORDS: Final = re.compile(r"oophor|salping|adnex|ovariectom|tubectom")
 
 
 def _removes_no_uterus(proc: Mapping[str, Any], r: Reader) -> str | None:
@@ -200,13 +200,17 @@ def _removes_no_uterus(proc: Mapping[str, Any], r: Reader) -> str | None:
     Sides are not compared at the uterus only for an operation removing it."""
     if r.data.get("tumour", {}).get("primary_site") not in _SIDELESS_SITES:
         return None
-    organ = m.resected_organ(proc)
     words = m.lower_words(proc.get("code"))
-    if organ is PrimarySite.uterus or "hysterectom" in words:
+    if "hysterectom" in words:
         return None  # "vaginal hysterectomy" names the vagina as its route
-    if organ is not None:
-        return f"the {organ.value.replace('_', ' ')}"
-    return "an ovary or a tube" if _ADNEXA_WORDS.search(words) else None
+    if _ADNEXA_WORDS.search(words):
+        # an operation on the adnexa, whatever else its words name ("Right
+        # salpingo-oophorectomy, uterus preserved"; "... for uterine PEComa")
+        return "an ovary or a tube"
+    organ = m.resected_organ(proc)
+    if organ is PrimarySite.uterus:
+        return None
+    return None if organ is None else f"the {organ.value.replace('_', ' ')}"
 
 
 def _linked_to_pecoma(proc: Mapping[str, Any], r: Reader) -> bool:

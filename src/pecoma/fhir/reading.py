@@ -438,8 +438,8 @@ def stated_sides(concepts: Iterable[Any]) -> frozenset[str] | None:
     CT 7771000, 24028007, 51440002 "Right and left"), a one-sided SNOMED CT body
     structure ("Right kidney structure") or operation (3654008 "Lingulectomy of lung"), an
     ICD-10-CM code whose last character states the side
-    (:data:`pecoma.fhir.codes.ICD10CM_SIDE`: C64.1, the right kidney; C34.2, the middle
-    lobe; read under the WHO ICD-10 system too, which has no such codes), or the words
+    (:data:`pecoma.fhir.codes.ICD10CM_SIDE`: C64.1, the right kidney; read under the WHO
+    ICD-10 system too, which has no such codes), or the words
     ("bilateral" both, the lingula and a lingulectomy the left lung's); empty when they
     state none. Each code and each text is one statement, and they must agree
     (:func:`agreeing`): ``None`` when they state different sides (in doubt)."""
