@@ -487,6 +487,24 @@ class TestSidesInDoubt:
         assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
                    "its side: in doubt" in n for n in bc.notes), bc.notes
 
+    @pytest.mark.parametrize("text", [
+        "Radical nephrectomy (left kidney spared)", "Nephrectomy; normal left kidney",
+        "Nephrectomy in left lateral decubitus position"])
+    def test_a_side_word_of_something_else_states_no_side(self, text: str) -> None:
+        """A nephrectomy whose only side word names the kidney kept or the patient's
+        position (the left lateral decubitus is the position of a right nephrectomy),
+        beside the left renal PEComa and naming no reason: its side is in doubt, so it is
+        asked, never read as removing the left kidney (it had been read as done, R0)."""
+        bc = case_from_bundle(kidney_record({"text": text}, reason=False), on=ON)
+        _asked(bc)
+
+    def test_a_nephron_sparing_nephrectomy_keeps_its_side(self) -> None:
+        """A 'left nephron-sparing partial nephrectomy' states the left side (guard: the
+        words of another part's side do not include 'sparing')."""
+        bc = case_from_bundle(kidney_record(
+            {"text": "Left nephron-sparing partial nephrectomy"}, reason=False), on=ON)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+
     @pytest.mark.parametrize("pecoma_code, site, operation, read", [
         pytest.param({"coding": [{"system": ICD10CM, "code": "C34.2"}]},
                      {"coding": [{"system": SCT, "code": "39607008"}]},

@@ -421,10 +421,22 @@ def agreeing(statements: Iterable[frozenset[str] | None]) -> frozenset[str] | No
     return next(iter(found)) if len(found) == 1 else None if found else frozenset()
 
 
+#: Words saying a side named beside them may be another part's than the one operated on
+#: or affected: the organ kept ("left kidney spared", "right kidney normal") or the
+#: patient's position ("left lateral decubitus", the position of a right nephrectomy).
+_SIDE_OF_SOMETHING_ELSE: Final = re.compile(
+    r"\b(?:spared|preserved|normal|intact|remaining|contralateral|uninvolved|unaffected|"
+    r"decubitus|position(?:ed)?)\b")
+
+
 def _words_sides(words: str) -> frozenset[str] | None:
     """The sides words state: one side, or both when they say so as one statement
-    ("bilateral", "right and left"); ``None`` when they name sides that disagree."""
+    ("bilateral", "right and left"); ``None`` when they name sides that disagree, or a
+    side beside a word saying it may be another part's (:data:`_SIDE_OF_SOMETHING_ELSE`:
+    "Radical nephrectomy (left kidney spared)" states no side of the operation)."""
     said = {_WORD_SIDES[w] for w in _SIDE_WORDS.findall(words)}
+    if said and _SIDE_OF_SOMETHING_ELSE.search(words):
+        return None
     if _BOTH_ORGANS.search(words):
         said.add(_BOTH)
     if said == {frozenset({"left"}), frozenset({"right"})} and _BOTH_WORDS.search(words):
