@@ -484,8 +484,10 @@ class TestSidesInDoubt:
             _resource(record, NEPHRECTOMY)["bodySite"] = sites
         bc = case_from_bundle(record, on=ON)
         _asked(bc)
+        # in doubt; or, where the only other side word names the kidney kept, not stated
         assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
-                   "its side: in doubt" in n for n in bc.notes), bc.notes
+                   ("its side: in doubt" in n or "its side: not stated" in n)
+                   for n in bc.notes), bc.notes
 
     @pytest.mark.parametrize("text", [
         "Radical nephrectomy (left kidney spared)", "Nephrectomy; normal left kidney",
@@ -493,8 +495,8 @@ class TestSidesInDoubt:
     def test_a_side_word_of_something_else_states_no_side(self, text: str) -> None:
         """A nephrectomy whose only side word names the kidney kept or the patient's
         position (the left lateral decubitus is the position of a right nephrectomy),
-        beside the left renal PEComa and naming no reason: its side is in doubt, so it is
-        asked, never read as removing the left kidney (it had been read as done, R0)."""
+        beside the left renal PEComa and naming no reason: its words state no side, so it
+        is asked, never read as removing the left kidney (it had been read as done, R0)."""
         bc = case_from_bundle(kidney_record({"text": text}, reason=False), on=ON)
         _asked(bc)
 
@@ -651,6 +653,24 @@ def test_sides_are_never_pooled(concepts: list[Any], sides: set[str] | None) -> 
     body sites naming different sides are in doubt (``None``), never both."""
     assert stated_sides(concepts) == sides
 
+
+@pytest.mark.parametrize("concepts, operation, sides", [
+    ([{"text": "Radical nephrectomy (left kidney spared)"}], True, set()),
+    ([{"text": "Left nephrectomy in right lateral decubitus position"}], True, set()),
+    ([{"text": "Right kidney lesion; contralateral kidney normal"}], False, {"right"}),
+    ([{"text": "Right renal mass, contralateral kidney normal"},
+      {"coding": [{"system": ICD10CM, "code": "C64.1"}]}], False, {"right"}),
+    ([{"text": "Nephrectomy, remaining kidney normal"}, RIGHT], True, {"right"})])
+def test_an_operations_side_word_of_something_else_is_no_statement(
+        concepts: list[Any], operation: bool, sides: set[str]) -> None:
+    """An operation's words naming a side beside a word saying it may be another part's
+    (the kidney spared, the patient's position) state no side: the operation's side is
+    what its codes and body sites state (a bodySite right kidney), and none when they
+    state none. A lesion's or a tumour's words keep their side: "right kidney lesion;
+    contralateral kidney normal" is the right kidney's (read as in doubt, a size of the
+    other side had been taken as the PEComa's, and a nephrectomy done for a right renal
+    mass as removing a left PEComa)."""
+    assert stated_sides(concepts, operation) == sides
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:

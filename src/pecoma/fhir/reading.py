@@ -380,8 +380,11 @@ def condition_sides(cond: Mapping[str, Any], r: Reader) -> frozenset[str] | None
     """The sides a Condition (or a Procedure) states (:func:`stated_sides`): by its
     bodySite (or the BodyStructure it names) and by its code, which must agree; ``None``
     when they contradict each other (a code C64.1, the right kidney, beside a bodySite
-    laterality left): its side is in doubt."""
-    return agreeing([stated_sides(condition_sites(cond, r)), stated_sides([cond.get("code")])])
+    laterality left): its side is in doubt. A Procedure's words are an operation's
+    (:func:`_words_sides`)."""
+    operation = cond.get("resourceType") == "Procedure"
+    return agreeing([stated_sides(condition_sites(cond, r), operation),
+                     stated_sides([cond.get("code")], operation)])
 
 
 def condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
@@ -429,14 +432,17 @@ _SIDE_OF_SOMETHING_ELSE: Final = re.compile(
     r"decubitus|position(?:ed)?)\b")
 
 
-def _words_sides(words: str) -> frozenset[str] | None:
+def _words_sides(words: str, operation: bool = False) -> frozenset[str] | None:
     """The sides words state: one side, or both when they say so as one statement
-    ("bilateral", "right and left"); ``None`` when they name sides that disagree, or a
-    side beside a word saying it may be another part's (:data:`_SIDE_OF_SOMETHING_ELSE`:
-    "Radical nephrectomy (left kidney spared)" states no side of the operation)."""
+    ("bilateral", "right and left"); ``None`` when they name sides that disagree. The
+    words of an ``operation`` naming a side beside a word saying it may be another
+    part's (:data:`_SIDE_OF_SOMETHING_ELSE`: "Radical nephrectomy (left kidney spared)")
+    state no side at all (empty): the operation's side is then what its codes and body
+    sites state, and none when they state none. (A lesion's words keep their side:
+    "right kidney lesion; contralateral kidney normal" is the right kidney's.)"""
     said = {_WORD_SIDES[w] for w in _SIDE_WORDS.findall(words)}
-    if said and _SIDE_OF_SOMETHING_ELSE.search(words):
-        return None
+    if operation and said and _SIDE_OF_SOMETHING_ELSE.search(words):
+        return frozenset()
     if _BOTH_ORGANS.search(words):
         said.add(_BOTH)
     if said == {frozenset({"left"}), frozenset({"right"})} and _BOTH_WORDS.search(words):
@@ -444,7 +450,8 @@ def _words_sides(words: str) -> frozenset[str] | None:
     return agreeing(said)
 
 
-def stated_sides(concepts: Iterable[Any]) -> frozenset[str] | None:
+def stated_sides(concepts: Iterable[Any], operation: bool = False
+                 ) -> frozenset[str] | None:
     """The sides ('left', 'right') body sites or codes state: a laterality or location
     qualifier (the mCODE extensions, or a BodyStructure's ``locationQualifier``: SNOMED
     CT 7771000, 24028007, 51440002 "Right and left"), a one-sided SNOMED CT body
@@ -469,7 +476,7 @@ def stated_sides(concepts: Iterable[Any]) -> frozenset[str] | None:
                 elif system in (m.ICD10CM, m.ICD10):
                     statements.append(frozenset(c.ICD10CM_SIDE.get(_dotted(code), ())))
             if isinstance(x, dict):
-                statements.append(_words_sides(m.lower_words(x)))
+                statements.append(_words_sides(m.lower_words(x), operation))
     return agreeing(statements)
 
 
