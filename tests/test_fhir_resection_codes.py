@@ -168,6 +168,10 @@ RIGHT = {**KIDNEY, "extension": [{"url": LATERALITY, "valueCodeableConcept": {
     "coding": [{"system": SCT, "code": "24028007", "display": "Right"}]}}]}
 
 
+LEFT_KIDNEY = {**KIDNEY, "extension": [{"url": LATERALITY, "valueCodeableConcept": {
+    "coding": [{"system": SCT, "code": "7771000", "display": "Left"}]}}]}
+
+
 def right_cancer_record(*, histology: bool) -> dict[str, Any]:
     """The left kidney PEComa record with a second Condition, an encounter diagnosis of
     a malignant neoplasm of the right kidney (ICD-10-CM C64.1, bodySite kidney with the
@@ -488,6 +492,25 @@ class TestSidesInDoubt:
         assert any(n.startswith(f"Procedure/{NEPHRECTOMY}: a resection") and
                    ("its side: in doubt" in n or "its side: not stated" in n)
                    for n in bc.notes), bc.notes
+
+    @pytest.mark.parametrize("sites, read", [
+        ([RIGHT, LEFT_KIDNEY], True), ([LEFT_KIDNEY, RIGHT], True),
+        ([RIGHT, LEFT_ADRENAL], False)], ids=["right-left", "left-right", "two-organs"])
+    def test_a_bilateral_operation_recorded_one_body_site_per_side(
+            self, sites: list[dict[str, Any]], read: bool) -> None:
+        """A nephrectomy (no side in its code) whose body sites are the kidney with
+        laterality right and the kidney with laterality left, beside the left renal
+        PEComa: both kidneys removed, so the PEComa's (it had been asked, the sides said
+        to disagree). A right kidney beside a left adrenal gland names two organs: in
+        doubt, asked (guard)."""
+        record = kidney_record({"coding": [{"system": SCT, "code": "175905003"}]},
+                               reason=False)
+        _resource(record, NEPHRECTOMY)["bodySite"] = sites
+        bc = case_from_bundle(record, on=ON)
+        if read:
+            assert bc.case.surgery.status is SurgeryStatus.performed
+        else:
+            _asked(bc)
 
     @pytest.mark.parametrize("text", [
         "Radical nephrectomy (left kidney spared)", "Nephrectomy; normal left kidney",

@@ -383,8 +383,24 @@ def condition_sides(cond: Mapping[str, Any], r: Reader) -> frozenset[str] | None
     laterality left): its side is in doubt. A Procedure's words are an operation's
     (:func:`_words_sides`)."""
     operation = cond.get("resourceType") == "Procedure"
-    return agreeing([stated_sides(condition_sites(cond, r), operation),
+    sites = condition_sites(cond, r)
+    both = _one_organ_each_side(sites) if operation else None
+    return agreeing([both if both is not None else stated_sides(sites, operation),
                      stated_sides([cond.get("code")], operation)])
+
+
+def _one_organ_each_side(sites: list[Any]) -> frozenset[str] | None:
+    """Both sides, when an operation's body sites name one organ, each on one side, the
+    two sides between them (a kidney left beside a kidney right: a bilateral nephrectomy
+    recorded one bodySite per side); ``None`` otherwise (a right kidney beside a left
+    adrenal gland names two organs: sides that disagree, in doubt)."""
+    if len(sites) < 2:
+        return None
+    organs = {tuple(sites_named([x], PrimarySite)) for x in sites}
+    sides = [stated_sides([x], True) for x in sites]
+    if len(organs) != 1 or organs == {()} or any(x is None or len(x) != 1 for x in sides):
+        return None
+    return _BOTH if frozenset().union(*(x for x in sides if x is not None)) == _BOTH else None
 
 
 def condition_side(cond: Mapping[str, Any], r: Reader) -> str | None:
