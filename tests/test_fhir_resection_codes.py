@@ -493,6 +493,37 @@ class TestSidesInDoubt:
                    ("its side: in doubt" in n or "its side: not stated" in n)
                    for n in bc.notes), bc.notes
 
+    @pytest.mark.parametrize("pecoma_code, operation, read", [
+        pytest.param("C34.11", {"coding": [{"system": PCS, "code": "0BTF4ZZ"}]}, False,
+                     id="upper-lobe-pecoma-right-lower-lobectomy"),
+        pytest.param("C34.11", {"coding": [{"system": PCS, "code": "0BTC4ZZ"}]}, True,
+                     id="upper-lobe-pecoma-right-upper-lobectomy"),
+        pytest.param("C34.11", {"text": "Right pneumonectomy"}, True,
+                     id="upper-lobe-pecoma-pneumonectomy"),
+        pytest.param("C34.12", {"coding": [{"system": SCT, "code": "3654008"}],
+                                "text": "Lingulectomy"}, False,
+                     id="left-upper-lobe-pecoma-lingulectomy"),
+        pytest.param("C34.32", {"coding": [{"system": PCS, "code": "0BTJ4ZZ"}]}, True,
+                     id="lower-lobe-pecoma-lower-lobectomy")])
+    def test_a_lung_operation_of_another_lobe_is_asked(
+            self, pecoma_code: str, operation: dict[str, Any], read: bool) -> None:
+        """A lung PEComa whose code states its lobe (ICD-10-CM C34.11, the right upper
+        lobe) and an operation of its side on another lobe (a right lower lobectomy,
+        ICD-10-PCS 0BTF4ZZ): the tumour may still be in place, so it is
+        asked, never read as removed (the sides agreed, and it had been read as done,
+        R0). The same lobe, or the whole lung, is the resection; a lingulectomy leaves
+        the rest of a left upper lobe."""
+        bc = case_from_bundle(lung_record(
+            {"coding": [{"system": ICD10CM, "code": pecoma_code}]},
+            {"coding": [{"system": SCT, "code": "39607008"}]}, operation), on=ON)
+        assert bc.case.tumour.primary_site is PrimarySite.lung
+        if read:
+            assert bc.case.surgery.status is SurgeryStatus.performed
+        else:
+            assert bc.case.surgery.status is not SurgeryStatus.performed
+            assert any("the PEComa's lobe" in x for x in [*bc.notes, *bc.not_read]), (
+                bc.notes, bc.not_read)
+
     @pytest.mark.parametrize("sites, read", [
         ([RIGHT, LEFT_KIDNEY], True), ([LEFT_KIDNEY, RIGHT], True),
         ([RIGHT, LEFT_ADRENAL], False)], ids=["right-left", "left-right", "two-organs"])

@@ -180,12 +180,57 @@ def _side_against(proc: Mapping[str, Any], r: Reader) -> tuple[bool | None, str]
         return (len(sides) > 1 or None), (
             f"{shown}: the PEComa is recorded on both sides, and an operation not stated "
             "bilateral leaves the other side's tumour")
-    if sides and own:
-        return own <= sides, shown
+    if sides and own and not own <= sides:
+        return False, shown
     named = any(x is True for _w, x in _reasons(proc, r))
-    if named or len(sides) > 1 or (not sides) == (not own):
-        return True, shown
+    if (sides and own) or named or len(sides) > 1 or (not sides) == (not own):
+        lobes = _other_lobe(proc, r) if primary_site == PrimarySite.lung.value else None
+        return (None, f"{shown}; {lobes}") if lobes is not None else (True, shown)
     return primary_site not in _PAIRED_SITES or None, shown
+
+
+#: The lobes of the lung words name ("Right lower lobectomy", ICD-10-PCS "Resection of
+#: Right Upper Lung Lobe"), and the whole lung (a pneumonectomy, "Resection of Left Lung").
+_LOBE_WORDS: Final = (("upper", re.compile(r"\bupper\b")), ("middle", re.compile(r"\bmiddle\b")),
+                      ("lower", re.compile(r"\blower\b")), ("lingula", re.compile(r"\blingul")))
+_WHOLE_LUNG: Final = re.compile(r"pneumonectom|\bresection of (?:right|left|bilateral) lungs?\b")
+_ALL_LOBES: Final = frozenset(name for name, _pattern in _LOBE_WORDS)
+#: ICD-10 lobes of the lung (C34.1 upper, C34.2 middle, C34.3 lower lobe).
+_ICD10_LOBES: Final = {"C341": "upper", "C342": "middle", "C343": "lower"}
+
+
+def _lobes_named(words: str) -> frozenset[str]:
+    return frozenset(name for name, pattern in _LOBE_WORDS if pattern.search(words))
+
+
+def _other_lobe(proc: Mapping[str, Any], r: Reader) -> str | None:
+    """At a lung PEComa whose one lobe its Condition states (an ICD-10 code C34.1-C34.3,
+    or the words of its code or bodySite), why a lung operation of its side may not have
+    removed it: the operation names lobes (its words, or the name of its resection code)
+    and not the PEComa's ("the PEComa's: upper lobe; the operation's: lower lobe"). An
+    upper lobectomy holds the lingula (part of the left upper lobe); a pneumonectomy every
+    lobe. ``None`` when the lobes agree or either is not stated: sides are compared, and
+    now lobes too where both are stated (a right lower lobectomy is not taken as removing
+    a right upper lobe PEComa)."""
+    if r.primary is None:
+        return None
+    cond = r.primary
+    own = set(_lobes_named(" ".join([m.lower_words(cond.get("code")), *(
+        m.lower_words(x) for x in as_list(cond.get("bodySite")))])))
+    own |= {lobe for system, code in codings(cond.get("code"))
+            if system in (m.ICD10CM, m.ICD10)
+            and (lobe := _ICD10_LOBES.get(code.replace(".", "").strip().upper()[:4]))}
+    coded = m.coded_resection(proc)
+    words = " ".join([m.lower_words(proc.get("code")), *(
+        m.lower_words(x) for x in as_list(proc.get("bodySite"))),
+        "" if coded is None else coded[1].lower()])
+    done = _ALL_LOBES if _WHOLE_LUNG.search(words) else _lobes_named(words)
+    if "upper" in done:
+        done |= {"lingula"}
+    if len(own) != 1 or not done or own <= done:
+        return None
+    return (f"the PEComa's lobe: {', '.join(sorted(own))}; the operation's: "
+            f"{', '.join(sorted(done))}: whether it removed the PEComa cannot be told")
 
 
 #: Words of an operation on the adnexa (an ovary, a tube), which leaves the uterus.
