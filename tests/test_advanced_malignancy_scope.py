@@ -428,6 +428,25 @@ class TestPlanDefinitionScope:
         assert "malignant" in words and "I25" in words, (record, words)
 
 
+class TestALineStartingOnTheEvaluationDate:
+    def test_is_not_before_a_resection_recorded_as_done(self) -> None:
+        """A line for advanced disease starting on the evaluation date beside a resection
+        recorded as done with no date: the resection was done by then, so the line is
+        not one that may have come before it (I17): no question about the tumour's
+        features before systemic treatment. A line with no start date still is (guard)."""
+        case = _variant(stage={"status": "localized", "resectable": "unknown"})
+        del case["surgery"]["date"]
+        today = copy.deepcopy(case)
+        today["systemic"]["therapies"] = [{"agent": "doxorubicin",
+                                           "started_on": ON.isoformat()}]
+        assert "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY" not in {
+            m.id for m in _assess(today).missing}
+        undated = copy.deepcopy(case)
+        undated["systemic"]["therapies"] = [{"agent": "doxorubicin"}]
+        assert "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY" in {
+            m.id for m in _assess(undated).missing}
+
+
 class TestOrderSelectFollowsTheScope:
     """CDS order-select assesses the case as if the draft were the first line. For a
     tumour not shown malignant it warned 'the guideline puts an mTOR inhibitor first',
@@ -474,15 +493,22 @@ class TestOrderSelectFollowsTheScope:
             assert "first-line systemic treatment" not in card.get("detail", "")
             assert not any(s.get("isRecommended") for s in card.get("suggestions") or [])
 
-    def test_the_draft_starts_the_day_it_is_signed(self, tmp_path: Any) -> None:
+    @pytest.mark.parametrize("dated", [True, False], ids=["resection-dated",
+                                                         "resection-undated"])
+    def test_the_draft_starts_the_day_it_is_signed(self, tmp_path: Any,
+                                                   dated: bool) -> None:
         """The draft assessed as if given starts the day of the call, after the recorded
         resection: the R2 residue of a tumour not shown malignant, its resectability not
         recorded, is the case patient-view sees. Undated, the draft had been a line that
         may have begun before the resection (I17): the card asked for the tumour's
         features "before systemic treatment", the linked report turned the risk
         indeterminate and the residual alert critical, and the warning stood where the
-        same tumour recorded unresectable got none (I25)."""
+        same tumour recorded unresectable got none (I25). A resection recorded as done
+        with no date was done by the day of the call, so the draft is not before it
+        either (I17)."""
         case = _variant(stage={"status": "localized", "resectable": "unknown"})
+        if not dated:
+            del case["surgery"]["date"]
         for card in self._cards(tmp_path, case):
             assert "MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY" not in card.get("detail", "")
             assert "before the resection" not in card.get("detail", "")

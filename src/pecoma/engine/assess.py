@@ -64,7 +64,7 @@ def assess(
     check_dates(case, on_date)
     engine = settings.engine
     out = Collector(knowledge, settings.wording())
-    d = derive(case, engine)
+    d = derive(case, engine, on_date)
 
     alerts.status_from_facts(case, d, out)
     alerts.require_tissue(case, out)

@@ -292,7 +292,10 @@ _ADVANCED_BY_STATUS: dict[DiseaseStatus, bool | None] = {
 }
 
 
-def derive(case: Case, settings: EngineSettings) -> Derived:
+def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> Derived:
+    """The facts the rules read, derived from ``case``; ``on``, the evaluation date, when
+    known (a line starting on or after it is no line before a resection recorded as
+    done: :func:`_treated_before_resection`)."""
     stage = case.stage
     surgery = case.surgery
     anchor = case.treatment_end
@@ -406,7 +409,7 @@ def derive(case: Case, settings: EngineSettings) -> Derived:
         r = stage.resectable
         advanced = None if r is _UNKNOWN else r is _NO
 
-    treated = (_treated_before_resection(case)
+    treated = (_treated_before_resection(case, on)
                if status is DiseaseStatus.localized else ())
     mtor_lines = [t for t in therapies if t.agent.is_mtor_inhibitor]
     chemo_lines = [t for t in therapies if t.agent.is_anthracycline_based]
@@ -702,12 +705,14 @@ def _latest_known(lines: list[TherapyLine]) -> bool:
     return groups is not None and len(groups[-1]) == 1
 
 
-def _treated_before_resection(case: Case) -> tuple[Fact, ...]:
+def _treated_before_resection(case: Case, on: dt.date | None = None) -> tuple[Fact, ...]:
     """The lines of systemic therapy that started before the resection of the primary, or
     may have (I17): a start date before the surgery date, or, for a line given for
     advanced disease, a start or surgery date not recorded (an adjuvant line comes after
-    the operation by definition). None when the case records that the size and features
-    given describe the tumour before any systemic therapy."""
+    the operation by definition), unless it starts on or after the evaluation date ``on``
+    (a resection recorded as done was done by then: a line starting that day, such as a
+    draft order assessed as if given, is not before it). None when the case records
+    that the size and features given describe the tumour before any systemic therapy."""
     surgery = case.surgery
     if surgery.status is not _PERFORMED or \
             case.tumour.features_before_systemic_therapy is _YES:
@@ -718,6 +723,8 @@ def _treated_before_resection(case: Case) -> tuple[Fact, ...]:
         start = t.started_on
         if start is not None and operated is not None:
             before = start < operated
+        elif start is not None and on is not None and start >= on:
+            before = False
         else:
             before = t.setting is _ADVANCED_SETTING
         if before:
