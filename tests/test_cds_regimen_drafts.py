@@ -782,6 +782,40 @@ def test_a_draft_not_selected_carrying_a_modifier_extension_is_named_and_kept(
         in detail
 
 
+def test_a_selected_draft_whose_bundle_entry_carries_a_modifier_extension_is_not_read(
+    client: TestClient,
+) -> None:
+    """A modifierExtension on the draft's Bundle entry, not on the draft, modifies the
+    entry's resource just as well (FHIR: never ignored when not understood): the
+    doxorubicin draft is named as not read, and no suggestion deletes it (it had been
+    read as a plain doxorubicin order and deleted by a pre-selected suggestion)."""
+    body = call([("d1", DOXORUBICIN)])
+    body["context"]["draftOrders"]["entry"][0]["modifierExtension"] = MODIFIER
+    r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()["cards"]
+    assert not [s for c in got for s in c.get("suggestions", [])]
+    assert any("modifierExtension pecoma does not understand" in c["detail"] for c in got)
+    assert not any(c["summary"].startswith(FIRST_LINE) for c in got)
+
+
+def test_a_draft_not_selected_whose_bundle_entry_carries_a_modifier_extension_is_kept(
+    client: TestClient,
+) -> None:
+    """Beside the selected doxorubicin, an ifosfamide draft whose Bundle entry carries a
+    modifierExtension is named as a draft pecoma could not read and never deleted; the
+    suggestion is not pre-selected."""
+    body = call([("d1", DOXORUBICIN), ("d5", IFOSFAMIDE)], selected=["d1"])
+    body["context"]["draftOrders"]["entry"][1]["modifierExtension"] = MODIFIER
+    [card] = first_line_cards(client, body)
+    [suggestion] = card["suggestions"]
+    assert deleted(suggestion) == ["MedicationRequest/d1"]
+    assert suggestion["isRecommended"] is False
+    detail = card["detail"].replace("\\", "")
+    assert "MedicationRequest/d5: it carries a modifierExtension pecoma does not understand" \
+        in detail
+
+
 @pytest.mark.parametrize("intent", [True, "orders", None, 1])
 def test_a_draft_whose_intent_is_no_intent_code_refuses_the_call(
     client: TestClient, intent: Any,

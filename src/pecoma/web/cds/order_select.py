@@ -295,6 +295,7 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
                                      "called when one or more orders are selected")])
     _check_drafts(orders)
     _check_subjects(req, orders)
+    orders = _entry_modifiers_carried(orders)
     # one resource sent twice under its Type/id (different ones are refused above) is one
     # draft: named, and deleted, once
     seen: dict[str, dict[str, Any]] = {}
@@ -305,6 +306,30 @@ def _draft_orders(req: HookRequest) -> tuple[list[dict[str, Any]], list[dict[str
            and (chosen is None or f"MedicationRequest/{res.get('id')}" in chosen)
            and _gives(res)]
     return out, everything
+
+
+def _entry_modifiers_carried(orders: Mapping[str, Any]) -> dict[str, Any]:
+    """The draft Bundle with each entry's modifierExtension carried onto a copy of the
+    entry's resource: a Bundle entry's modifierExtension modifies what the entry holds
+    (FHIR: never to be ignored when not understood), so its draft is named as one pecoma
+    does not read (:func:`_not_understood`), as when the draft itself carries one (a
+    doxorubicin draft whose entry bore one had been deleted by a pre-selected
+    suggestion)."""
+    entries = orders.get("entry")
+    if not isinstance(entries, list) or not any(
+            isinstance(e, dict) and e.get("modifierExtension") for e in entries):
+        return dict(orders)
+    carried = []
+    for entry in entries:
+        mods = entry.get("modifierExtension") if isinstance(entry, dict) else None
+        if mods:
+            res = entry["resource"]
+            own = res.get("modifierExtension")
+            said = (own if isinstance(own, list) else [own] if own else []) + (
+                mods if isinstance(mods, list) else [mods])
+            entry = {**entry, "resource": {**res, "modifierExtension": said}}
+        carried.append(entry)
+    return {**orders, "entry": carried}
 
 
 def _selected(selections: list[str], drafts: list[dict[str, Any]]) -> set[str]:
