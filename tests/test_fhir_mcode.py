@@ -1995,6 +1995,33 @@ class TestRevisedHistology:
         assert "(got '(none found)')" in rule
         assert f"; Observation/{UTERUS_ORIGINAL}, a result naming no PEComa, is not read: " in rule
 
+    @pytest.mark.parametrize("how", ["morphology", "code"])
+    def test_a_pecoma_metastasis_without_its_primary_is_named_as_found(
+            self, kidney: dict[str, Any], how: str) -> None:
+        """The renal record without its primary Condition and its histology result, the
+        lung metastasis stating PEComa (ICD-O-3 8714/6 in its mCODE morphology extension,
+        or as its code): no case can be read (the primary's site and features are what
+        the check reads), but the refusal names the metastasis as a PEComa's; it had said
+        the extension holds words "pecoma does not read as PEComa", or "(none found)"."""
+        b = copy.deepcopy(kidney)
+        b["entry"] = [e for e in b["entry"] if e["resource"].get("id") not in (
+            "primary-cancer-condition-kidney", "histologic-behavior-and-type-pecoma-k")]
+        met = res(b, "secondary-cancer-condition-lung-mets")
+        spread = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                              "code": "8714/6", "display": "PEComa, metastatic"}]}
+        if how == "code":
+            met["code"] = spread
+        else:
+            met.setdefault("extension", []).append({
+                "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                       "mcode-histology-morphology-behavior",
+                "valueCodeableConcept": spread})
+        rule = _refusal(b)["Condition"]
+        assert "Condition/secondary-cancer-condition-lung-mets records a metastasis of " \
+            "PEComa, but the record holds no Condition of its primary tumour" in rule
+        assert "(got 'Condition/secondary-cancer-condition-lung-mets')" in rule
+        assert "does not read as PEComa" not in rule and "(none found)" not in rule
+
     # Before, a denial in words was read as "the diagnosis was revised"; but the same
     # reading refused real PEComas whose words denied another feature ("lymphovascular
     # invasion not identified") or said the tumour was gone ("no residual PEComa"). Words

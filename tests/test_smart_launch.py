@@ -994,6 +994,21 @@ class TestNoCaseRead:
         assert "Observation/met-biopsy, a result naming no PEComa, is not read" in details
         assert "(none found)" in details
 
+    def test_a_pecoma_metastasis_without_its_primary(self, tmp_path: Path) -> None:
+        """The lung-metastasis record without the primary PEComa's Condition: the page says
+        the record holds a metastasis of PEComa but no diagnosis of its primary, and to
+        record the primary; never that the record holds no PEComa, nor that a PEComa was
+        set aside as refuted."""
+        record = example("metastatic-lung-metachronous")
+        record["entry"] = [e for e in record["entry"]
+                           if e["resource"].get("id") != "pecoma-diagnosis"]
+        r = self.refused(tmp_path, record)
+        text = seen_by_clinician(r.text)
+        assert "holds a metastasis of PEComa but no diagnosis of its primary tumour" in text
+        assert "Record the primary PEComa&#39;s diagnosis" in text
+        assert "holds no PEComa diagnosis" not in text and "set aside" not in text
+        assert "Condition/metastasis-1" in integrator_details(r.text)
+
     def test_a_refuted_pecoma_diagnosis(self, tmp_path: Path) -> None:
         """The record's only PEComa Condition recorded as refuted (FHIR's own code): set
         aside, so no case is read; the page says a PEComa diagnosis was found but set

@@ -903,7 +903,8 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                   f"{show_value(m.lower_words(value) or codings(value), 80)}, which pecoma "
                   "does not read as PEComa (it reads that extension by ICD-O-3 code or by "
                   "its words, and knows no SNOMED CT code of PEComa)"
-                  for w, x in conditions if live_condition(x) and (
+                  for w, x in conditions if live_condition(x) and not (
+                      _is_metastasis(x) and _states_pecoma(x)) and (
                       value := (extension(x, c.MCODE_MORPHOLOGY) or {}).get(
                           "valueCodeableConcept"))]
         # what names PEComa but was set aside (a refuted Condition) or not read (a result
@@ -915,6 +916,13 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                   f"'{verification(x)}'") for w, x in conditions
                  if not live_condition(x) and not _is_metastasis(x)
                  and (_is_pecoma(x) or id(x) in linked)]
+        # a metastasis stating PEComa (8714/6, or the PEComa's morphology) is the PEComa's
+        # spread: named as found, never said to be no PEComa; the primary's Condition is
+        # what the check reads (site, features), and it is missing
+        found += [(w, f"; {w} records a metastasis of PEComa, but the record holds no "
+                   "Condition of its primary tumour (whose site and features the guideline "
+                   "check reads)") for w, x in conditions
+                  if live_condition(x) and _is_metastasis(x) and _states_pecoma(x)]
         found += [(w, f"; {w} is not read: {r.why[w]}")
                   for w, pecoma in histologies.unread if pecoma and w in r.why]
         found += [("", f"; {w}, a result naming no PEComa, is not read: {r.why[w]}")

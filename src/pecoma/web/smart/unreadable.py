@@ -158,6 +158,13 @@ def unreadable(issues: Sequence[FieldIssue], failed: Sequence[tuple[str, str]],
         if "Condition" in kinds:
             detail = ("pecoma could not look for a PEComa diagnosis: the patient's diagnoses "
                       "could not be read.")
+        elif "records a metastasis of PEComa" in no_diagnosis[0].rule:
+            detail = ("This patient's record holds a metastasis of PEComa but no diagnosis "
+                      "of its primary tumour: the guideline check reads the primary "
+                      "PEComa's site and pathology (the details for the integrator below "
+                      "name the metastasis).")
+            actions.append("Record the primary PEComa's diagnosis in the EHR (on the problem "
+                           "list, with its site), then open pecoma again from the chart.")
         elif found != "(none found)":
             detail = ("This patient's record holds no PEComa diagnosis pecoma can read: "
                       "a diagnosis or a pathology result naming a PEComa was found but set "
