@@ -1235,6 +1235,33 @@ class TestUnreadPartsOnTheCard:
                 in r.json()["cards"][0]["detail"])
 
 
+class TestWrongMethodOrAddress:
+    """A wrong method or an address the service does not have gets problem+json naming
+    what is allowed, as /api/v1 does: it had been an HTML page saying only OPTIONS was
+    allowed (the CORS preflight route matched every address under /cds-services)."""
+
+    @pytest.mark.parametrize(("method", "path", "allow"), [
+        ("GET", f"/cds-services/{PATIENT_VIEW}", "POST"),
+        ("PUT", f"/cds-services/{ORDER_SELECT}", "POST"),
+        ("GET", f"/cds-services/{ORDER_SELECT}/feedback", "POST"),
+        ("DELETE", "/cds-services", "GET"),
+    ])
+    def test_a_wrong_method_is_a_405_problem_naming_the_allowed_one(
+            self, client: TestClient, method: str, path: str, allow: str) -> None:
+        r = client.request(method, path)
+        assert r.status_code == 405, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"] == "urn:pecoma:problem:method-not-allowed"
+        assert r.headers["allow"] == allow
+
+    def test_an_address_the_service_does_not_have_is_a_404_problem(
+            self, client: TestClient) -> None:
+        r = client.get("/cds-services/foo/bar")
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "<html" not in r.text
+
+
 class TestCors:
     def test_allowed_origin(self) -> None:
         client, _svc = make_client(cors_origins=("https://ehr.example",))
@@ -1245,6 +1272,16 @@ class TestCors:
                                       "Access-Control-Request-Method": "POST"})
         assert pre.status_code == 204
         assert "Authorization" in pre.headers["access-control-allow-headers"]
+
+    def test_preflight_of_feedback_and_discovery(self) -> None:
+        """The preflight answers at each address the service has: discovery, a service,
+        its feedback."""
+        client, _svc = make_client(cors_origins=("https://ehr.example",))
+        for path in ("/cds-services", f"/cds-services/{PATIENT_VIEW}/feedback"):
+            pre = client.options(path, headers={"Origin": "https://ehr.example",
+                                                "Access-Control-Request-Method": "POST"})
+            assert pre.status_code == 204, path
+            assert pre.headers["access-control-allow-origin"] == "https://ehr.example"
 
     def test_other_origin(self) -> None:
         client, _svc = make_client(cors_origins=("https://ehr.example",))

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.web.auth import unavailable
-from pecoma.web.edge import _is_api
+from pecoma.web.edge import _is_api, _is_cds
 from pecoma.web.logs import APP
 from pecoma.web.problems import ApiProblem, problem
 from pecoma.web.query import QueryRefused
@@ -109,7 +109,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = str(exc.detail)
         headers = dict(exc.headers or {})  # e.g. Allow on a 405
-        if _is_api(request.url.path):
+        if _is_api(request.url.path) or _is_cds(request.url.path):
             return problem(
                 exc.status_code,
                 {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http"),

@@ -133,19 +133,6 @@ def build_router(svc: CdsService) -> APIRouter:
             return _no_base_url(request, svc, "/cds-services")
         return JSONResponse(discovery(load_knowledge().version), headers=_cors(request, svc))
 
-    @api.options("/cds-services", include_in_schema=False)
-    @api.options("/cds-services/{rest:path}", include_in_schema=False)
-    async def preflight(request: Request, rest: str = "") -> Response:
-        del rest
-        headers = _cors(request, svc)
-        if headers:
-            headers.update({
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Authorization, Content-Type",
-                "Access-Control-Max-Age": "600",
-            })
-        return Response(status_code=204, headers=headers)
-
     @api.post("/cds-services/{service_id}", summary="Call a CDS service")
     async def call(service_id: str, request: Request) -> Response:
         path = f"/cds-services/{service_id}"
@@ -217,5 +204,22 @@ def build_router(svc: CdsService) -> APIRouter:
         return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
                                  headers={"Cache-Control": "no-store",
                                           "X-Robots-Tag": "noindex"})
+
+    # CORS preflights, for the addresses the service answers only (registered after the
+    # routes they precede: a wrong method on a service is then a 405 naming POST, not
+    # OPTIONS, and an address the service does not have a 404)
+    @api.options("/cds-services", include_in_schema=False)
+    @api.options("/cds-services/{service_id}", include_in_schema=False)
+    @api.options("/cds-services/{service_id}/feedback", include_in_schema=False)
+    async def preflight(request: Request, service_id: str = "") -> Response:
+        del service_id
+        headers = _cors(request, svc)
+        if headers:
+            headers.update({
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            })
+        return Response(status_code=204, headers=headers)
 
     return api
