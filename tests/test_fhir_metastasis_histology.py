@@ -551,6 +551,36 @@ class TestACourseGivenForTheNoduleSetAside:
         assert [x.agent.value for x in got.case.systemic.therapies] == ["doxorubicin"]
 
 
+    def test_a_course_naming_no_reason_is_asked_about(self) -> None:
+        """Doxorubicin naming no reason, beside the nodule set aside as a lung
+        adenocarcinoma (no primary of it recorded): it may have been given for that
+        cancer, so which cancer it was given for is asked, and it is not claimed as the
+        PEComa's first line meanwhile (it had been read as the PEComa's line, with the
+        chemotherapy-before-mTOR warning against the team), as beside another primary
+        cancer."""
+        dox = course("dox", "3639", "doxorubicin")
+        del dox["reasonReference"]
+        got = read(status_later(record(biopsy(ADENO), dox)))
+        assert got.case.systemic.therapies == ()
+        assert any("which cancer was doxorubicin given for" in x
+                   and f"the other tumour Condition/{MET} records" in x
+                   for x in got.courses_in_doubt)
+        assert got.history_doubt is not None
+        assert "ALERT-CHEMO-BEFORE-MTOR" not in {x.id for x in assess(got.case, ON).alerts}
+
+    def test_an_mtor_inhibitor_naming_no_reason_stays_a_line_and_is_asked_about(
+            self) -> None:
+        """Everolimus naming no reason beside the nodule set aside: read as a line (the
+        PEComa is not taken as never treated with an mTOR inhibitor) and asked about."""
+        eve = course("eve", "141704", "everolimus")
+        del eve["reasonReference"]
+        got = read(status_later(record(biopsy(ADENO), eve)))
+        assert [x.agent.value for x in got.case.systemic.therapies] == ["everolimus"]
+        assert any("which cancer was everolimus given for" in x
+                   for x in got.courses_in_doubt)
+        assert got.history_doubt is not None
+
+
 def breast_cancer() -> dict[str, Any]:
     """An active, confirmed breast cancer (ICD-10-CM C50.911) of the example's patient."""
     return {"resourceType": "Condition", "id": "breast-ca",

@@ -963,7 +963,10 @@ def _cancer_of_course(holder: Mapping[str, Any], r: Reader) -> tuple[str | None,
         return None, False
     if others:
         return others[0], False
-    return None, bool(r.other_cancers)
+    # no reason naming a cancer: beside another primary cancer, or a lesion of another
+    # cancer with no primary of it recorded (the lesion is that cancer's, and a course
+    # may have been given for it), which cancer it was given for is asked
+    return None, True
 
 
 def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.FirstDay | None,
@@ -1007,11 +1010,13 @@ def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.Firs
                            "as a line of the PEComa's (the PEComa Condition among its "
                            "reasons)")
         return True
-    cancer = r.other_cancers[0]
+    cancer = (r.other_cancers[0] if r.other_cancers else
+              f"the other tumour {next(iter(r.other_spread.values()))[0]} records")
     question = f"which cancer was {name} given for{since}: the PEComa, or {cancer}?"
     r.courses_in_doubt.append(f"{where}: {question}")
+    kind = "another primary cancer" if r.other_cancers else "another cancer"
     said = (f"{where}: no reason of it tells which cancer it was given for, and the record "
-            f"holds another primary cancer ({cancer}) besides the PEComa: {question}")
+            f"holds {kind} ({cancer}) besides the PEComa: {question}")
     if agent.is_mtor_inhibitor:
         r.notes.append(f"{said} Read meanwhile as a line of the PEComa's (the safer "
                        "reading: the PEComa is not taken as never treated with an mTOR "
@@ -1019,8 +1024,8 @@ def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.Firs
                        "already given are not fully known; give its reason (reasonCode or "
                        "reasonReference)")
         return False
-    r.why[where] = (f"{name} naming no reason beside another primary cancer ({cancer}): "
-                    "which cancer it was given for is unknown")
+    r.why[where] = (f"{name} naming no reason beside {kind} ({cancer}): which cancer it "
+                    "was given for is unknown")
     r.notes.append(f"{said} Not read meanwhile as a line of the PEComa's (no chemotherapy "
                    "is claimed as given first for the PEComa); the lines already given are "
                    "not fully known" + anthracycline + "; give its reason (reasonCode or "
